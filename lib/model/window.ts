@@ -1,0 +1,119 @@
+/**
+ * Event time, windows and panes: the parts of the Beam model every element carries.
+ *
+ * Timestamps are JS numbers of milliseconds since the epoch (integers). Beam's extreme
+ * timestamps lie beyond 2^53, so MIN_TIMESTAMP, MAX_TIMESTAMP and GLOBAL_WINDOW_MAX_TIMESTAMP
+ * are the nearest doubles; coders map these three constants to Beam's exact int64 values.
+ */
+
+/** Milliseconds since the Unix epoch, an integer. */
+export type Instant = number;
+
+/** Beam's minimum timestamp (-2^63 / 1000 ms, rounded): the watermark before any data. */
+export const MIN_TIMESTAMP: Instant = -9223372036854775;
+/** Beam's maximum timestamp: the watermark once all data is processed. */
+export const MAX_TIMESTAMP: Instant = 9223372036854775;
+/** The global window's maximum timestamp: one day before MAX_TIMESTAMP (Beam's convention). */
+export const GLOBAL_WINDOW_MAX_TIMESTAMP: Instant = 9223372036768375;
+
+/** A window an element belongs to. */
+export interface BoundedWindow {
+  /** The last instant (inclusive) that belongs to the window. */
+  maxTimestamp(): Instant;
+  /** A stable string identity, used to group by window. */
+  id(): string;
+}
+
+/** The single window of unwindowed data. */
+export class GlobalWindow implements BoundedWindow {
+  static readonly INSTANCE = new GlobalWindow();
+  private constructor() {}
+  maxTimestamp(): Instant {
+    return GLOBAL_WINDOW_MAX_TIMESTAMP;
+  }
+  id(): string {
+    return "global";
+  }
+}
+
+/** A half-open interval of event time, [start, end). */
+export class IntervalWindow implements BoundedWindow {
+  constructor(
+    readonly start: Instant,
+    readonly end: Instant,
+  ) {}
+  maxTimestamp(): Instant {
+    return this.end - 1;
+  }
+  id(): string {
+    return `${this.start}:${this.end}`;
+  }
+  intersects(other: IntervalWindow): boolean {
+    return this.start < other.end && other.start < this.end;
+  }
+  span(other: IntervalWindow): IntervalWindow {
+    return new IntervalWindow(Math.min(this.start, other.start), Math.max(this.end, other.end));
+  }
+  toString(): string {
+    return `[${new Date(this.start).toISOString()}, ${new Date(this.end).toISOString()})`;
+  }
+}
+
+/** When a pane fired relative to the watermark. */
+export type PaneTiming = "EARLY" | "ON_TIME" | "LATE" | "UNKNOWN";
+
+/** Which firing of a window produced an element. */
+export interface PaneInfo {
+  readonly isFirst: boolean;
+  readonly isLast: boolean;
+  readonly timing: PaneTiming;
+  /** Index of this pane among all firings of the window (0-based). */
+  readonly index: number;
+  /** Index among non-early firings; -1 for early panes. */
+  readonly onTimeIndex: number;
+}
+
+/** The pane of elements that were never produced by a trigger firing. */
+export const NO_FIRING: PaneInfo = Object.freeze({
+  isFirst: true,
+  isLast: true,
+  timing: "UNKNOWN",
+  index: 0,
+  onTimeIndex: 0,
+});
+
+/** The pane of the only, on-time firing of a window (batch GroupByKey output). */
+export const ON_TIME_AND_ONLY_FIRING: PaneInfo = Object.freeze({
+  isFirst: true,
+  isLast: true,
+  timing: "ON_TIME",
+  index: 0,
+  onTimeIndex: 0,
+});
+
+/** An element with its event time, windows and pane. */
+export interface WindowedValue<T> {
+  readonly value: T;
+  readonly timestamp: Instant;
+  readonly windows: readonly BoundedWindow[];
+  readonly pane: PaneInfo;
+}
+
+/** The windows of an element in the global window. */
+export const GLOBAL_WINDOWS: readonly BoundedWindow[] = Object.freeze([GlobalWindow.INSTANCE]);
+
+/** Wraps a value in the global window at the minimum timestamp (how Impulse/Create emit). */
+export function inGlobalWindow<T>(value: T, timestamp: Instant = MIN_TIMESTAMP): WindowedValue<T> {
+  return { value, timestamp, windows: GLOBAL_WINDOWS, pane: NO_FIRING };
+}
+
+/** A key and a value; the element type of keyed PCollections. */
+export interface KV<K, V> {
+  key: K;
+  value: V;
+}
+
+/** Builds a KV. */
+export function kv<K, V>(key: K, value: V): KV<K, V> {
+  return { key, value };
+}
