@@ -1,0 +1,53 @@
+/**
+ * Beamline: a typed, Apache Beam-style dataflow SDK for TypeScript.
+ *
+ * The public surface, as named exports. Build a pipeline from transforms, run it on the
+ * DirectRunner to debug, and on a Beam portable runner or Dataflow in production.
+ */
+export { Pipeline } from "./model/pipeline";
+export type { PipelineBuilder } from "./model/pipeline";
+export { PCollection, PBegin } from "./model/pcollection";
+export type { MapFn } from "./model/pcollection";
+export { PTransform, ptransform } from "./model/transform";
+export type { PInput, POutput, ValidationContext, FailureCleanupContext } from "./model/transform";
+export { DoFn } from "./model/dofn";
+export type { ProcessContext, BundleContext, RuntimeContext, OutputTags, ProcessFn, OutputPlacement } from "./model/dofn";
+export { ParDo } from "./model/pardo";
+export type { ParDoOptions, TaggedOutputs } from "./model/pardo";
+export { GroupByKey, Flatten, Impulse, Window, WindowInto } from "./model/primitives";
+export type { WindowIntoOptions } from "./model/primitives";
+export { AsSingleton, AsIterable, AsList, AsMap, AsMultimap, SideInput } from "./model/side_inputs";
+export type { SideInputKind } from "./model/side_inputs";
+export { GlobalWindows, FixedWindows, GLOBAL_WINDOWING } from "./model/windowing";
+export type { WindowFn, WindowingStrategy, AccumulationMode, TimestampCombiner } from "./model/windowing";
+export {
+  GlobalWindow,
+  IntervalWindow,
+  MIN_TIMESTAMP,
+  MAX_TIMESTAMP,
+  GLOBAL_WINDOW_MAX_TIMESTAMP,
+  NO_FIRING,
+  kv,
+} from "./model/window";
+export type { KV, Instant, BoundedWindow, PaneInfo, PaneTiming, WindowedValue } from "./model/window";
+export { Metrics, Counter, Distribution, Gauge, MetricResults } from "./model/metrics";
+export type { MetricResult, MetricFilter, DistributionResult, GaugeResult } from "./model/metrics";
+export type { PipelineResult, PipelineState } from "./model/result";
+export { parseArgs, defaultOptions } from "./model/options";
+export type { PipelineOptions, FlagSpec, FlagValues, ParsedArgs } from "./model/options";
+export { definePipeline, definedPrograms } from "./model/program";
+export type { PipelineProgram, PipelineProgramSpec } from "./model/program";
+export { registerRunner, loadRunner } from "./model/runner_registry";
+export type { PipelineRunner } from "./model/runner_registry";
+export {
+  PipelineError,
+  PipelineConstructionError,
+  PipelineReconstructionError,
+  UserCodeError,
+  ModelCheckError,
+  ValidationError,
+} from "./model/errors";
+export type { CombineFn } from "./model/combine_fn";
+export { Combine, CombinePerKey, CombineGlobally, Combiners, Count, binaryCombineFn } from "./transforms/combine";
+export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, Partition, flatten } from "./transforms/util";
+export type { TimestampedValue } from "./transforms/util";

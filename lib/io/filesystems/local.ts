@@ -1,0 +1,365 @@
+/**
+ * The local filesystem (scheme "file"): plain paths (`/abs`, `./rel`, `rel`) and `file:///abs`.
+ * Globs are matched by walking directories from the pattern's literal prefix with compiled
+ * per-segment matchers, so only directories that can match are listed. Symbolic links are
+ * followed (directory cycles under `**` are visited once). Reads and writes are streams.
+ */
+import { promises as fsp, constants as fsConstants, type Stats } from "node:fs";
+import * as nodePath from "node:path";
+import { Readable, type Writable } from "node:stream";
+import {
+  errnoCode,
+  FileSystemError,
+  type CreateOptions,
+  type FileMetadata,
+  type FileSystem,
+  type OpenReadOptions,
+} from "./filesystem";
+import { compileGlob, hasGlobChars, unescapeGlob, type CompiledGlob } from "./glob";
+
+/** Strips a `file://` prefix: `file:///a/b` → `/a/b`. Other paths are returned unchanged. */
+export function toLocalPath(path: string): string {
+  if (path.length >= 7 && path.slice(0, 7).toLowerCase() === "file://") return path.slice(7) || "/";
+  return path;
+}
+
+const WRITE_BUFFER_BYTES = 1 << 20;
+const DEFAULT_READ_BUFFER_BYTES = 1 << 16;
+
+/** The nearest existing ancestor of `path` if it is not a directory (the reason for ENOTDIR). */
+async function fileAncestor(path: string): Promise<string | undefined> {
+  let cur = nodePath.dirname(nodePath.resolve(path));
+  for (;;) {
+    try {
+      const st = await fsp.stat(cur);
+      return st.isDirectory() ? undefined : cur;
+    } catch {
+      const parent = nodePath.dirname(cur);
+      if (parent === cur) return undefined;
+      cur = parent;
+    }
+  }
+}
+
+function cwdHint(path: string): string {
+  return nodePath.isAbsolute(path) ? "" : ` (relative paths are resolved against the working directory ${process.cwd()})`;
+}
+
+/**
+ * Turns a Node error into a `FileSystemError` that says what failed and how to fix it.
+ * `action` reads like "write /x/y"; `subject` is the path the error is about.
+ */
+export async function localError(
+  action: string,
+  subject: string,
+  err: unknown,
+  kind: "read" | "write" = "read",
+): Promise<FileSystemError> {
+  if (err instanceof FileSystemError) return err;
+  const code = errnoCode(err);
+  let reason: string;
+  switch (code) {
+    case "ENOENT":
+      reason = `${subject} does not exist. Check the path${cwdHint(subject)}`;
+      break;
+    case "EACCES":
+    case "EPERM":
+      reason =
+        kind === "write"
+          ? `no permission to write ${subject}. Choose an output location you can write to (e.g. another --output), or change its permissions`
+          : `no permission to read ${subject}. Fix its permissions or read a copy you can access`;
+      break;
+    case "ENOTDIR":
+    case "EEXIST": {
+      const file = await fileAncestor(subject);
+      reason =
+        `${file ?? "a parent of " + subject} is a file, not a directory. ` +
+        `Choose a path whose parent directories are directories or do not exist yet`;
+      break;
+    }
+    case "EISDIR":
+      reason =
+        kind === "read"
+          ? `${subject} is a directory, not a file. To read the files in it use a pattern such as '${nodePath.join(subject, "*")}'`
+          : `${subject} is a directory, not a file. Choose a file path or prefix inside it, such as '${nodePath.join(subject, "part")}'`;
+      break;
+    case "EROFS":
+      reason = `${subject} is on a read-only filesystem. Choose a writable location`;
+      break;
+    case "ENOSPC":
+    case "EDQUOT":
+      reason = `no space left on the device holding ${subject}. Free some space or choose another location`;
+      break;
+    case "EMFILE":
+    case "ENFILE":
+      reason = `too many open files. Raise the limit (ulimit -n) or lower the parallelism`;
+      break;
+    default:
+      reason = err instanceof Error ? err.message : String(err);
+  }
+  return new FileSystemError(`Cannot ${action}: ${reason}.`, subject, { cause: err });
+}
+
+function isMissing(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+
+function metadata(path: string, st: Stats): FileMetadata {
+  return { path, sizeBytes: st.size, lastModifiedMillis: st.mtimeMs };
+}
+
+function comparePaths(a: FileMetadata, b: FileMetadata): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
+function checkPairs(sources: readonly string[], destinations: readonly string[], op: string): void {
+  if (sources.length !== destinations.length) {
+    throw new FileSystemError(
+      `Cannot ${op}: got ${sources.length} sources but ${destinations.length} destinations; pass one destination per source.`,
+      sources[0] ?? "",
+      { code: "INVALID_ARGUMENT" },
+    );
+  }
+}
+
+/** The local filesystem. Stateless; one instance is registered in `FileSystems`. */
+export class LocalFileSystem implements FileSystem {
+  readonly scheme = "file";
+
+  async match(pattern: string): Promise<FileMetadata[]> {
+    const p = toLocalPath(pattern);
+    if (!hasGlobChars(p)) {
+      const literal = unescapeGlob(p);
+      try {
+        const st = await fsp.stat(literal);
+        return st.isFile() ? [metadata(literal, st)] : [];
+      } catch (err) {
+        if (isMissing(err)) return [];
+        throw await localError(`list ${literal}`, literal, err);
+      }
+    }
+    const glob = compileGlob(p);
+    const found: FileMetadata[] = [];
+    await this.walk(glob, glob.base === "" ? "." : glob.base, "", 0, found, new Set());
+    return found.sort(comparePaths);
+  }
+
+  private async walk(
+    glob: CompiledGlob,
+    dir: string,
+    rel: string,
+    depth: number,
+    found: FileMetadata[],
+    visited: Set<string>,
+  ): Promise<void> {
+    let entries;
+    try {
+      entries = await fsp.readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (isMissing(err)) return;
+      throw await localError(`list ${dir}`, dir, err);
+    }
+    const { base, segments, globstarAt } = glob;
+    const prefix = base === "" ? "" : base.endsWith("/") ? base : base + "/";
+    await Promise.all(
+      entries.map(async (entry) => {
+        const name = entry.name;
+        if (depth < globstarAt && !segments[depth].regex!.test(name)) return;
+        const full = nodePath.join(dir, name);
+        const relPath = rel === "" ? name : rel + "/" + name;
+        let isDir = entry.isDirectory();
+        let isFile = entry.isFile();
+        let st: Stats | undefined;
+        if (entry.isSymbolicLink()) {
+          try {
+            st = await fsp.stat(full);
+          } catch {
+            return; // dangling link
+          }
+          isDir = st.isDirectory();
+          isFile = st.isFile();
+          if (isDir && depth >= globstarAt) {
+            const real = await fsp.realpath(full);
+            if (visited.has(real)) return;
+            visited.add(real);
+          }
+        }
+        const last = depth === segments.length - 1;
+        if (isFile) {
+          const matches = depth < globstarAt ? last : glob.relative.test(relPath);
+          if (!matches) return;
+          try {
+            found.push(metadata(prefix + relPath, st ?? (await fsp.stat(full))));
+          } catch (err) {
+            if (!isMissing(err)) throw await localError(`list ${full}`, full, err);
+          }
+        } else if (isDir && (depth >= globstarAt || !last)) {
+          await this.walk(glob, full, relPath, depth + 1, found, visited);
+        }
+      }),
+    );
+  }
+
+  async openRead(path: string, options: OpenReadOptions = {}): Promise<Readable> {
+    const p = toLocalPath(path);
+    const start = options.start ?? 0;
+    const end = options.end === undefined || options.end === Infinity ? undefined : options.end;
+    if (!Number.isSafeInteger(start) || start < 0 || (end !== undefined && (!Number.isSafeInteger(end) || end < 0))) {
+      throw new FileSystemError(
+        `Cannot read ${path}: invalid byte range [${start}, ${options.end}); use non-negative integers.`,
+        path,
+        { code: "INVALID_ARGUMENT" },
+      );
+    }
+    let handle;
+    try {
+      handle = await fsp.open(p, "r");
+    } catch (err) {
+      throw await localError(`read ${path}`, path, err);
+    }
+    try {
+      if ((await handle.stat()).isDirectory()) {
+        throw Object.assign(new Error(`EISDIR: ${p} is a directory`), { code: "EISDIR" });
+      }
+    } catch (err) {
+      await handle.close();
+      throw await localError(`read ${path}`, path, err);
+    }
+    if (end !== undefined && end <= start) {
+      await handle.close();
+      return Readable.from([]);
+    }
+    return handle.createReadStream({
+      start,
+      ...(end !== undefined ? { end: end - 1 } : {}),
+      highWaterMark: options.bufferSize ?? DEFAULT_READ_BUFFER_BYTES,
+    });
+  }
+
+  async create(path: string, _options?: CreateOptions): Promise<Writable> {
+    const p = toLocalPath(path);
+    try {
+      await fsp.mkdir(nodePath.dirname(p), { recursive: true });
+      const handle = await fsp.open(p, "w");
+      return handle.createWriteStream({ highWaterMark: WRITE_BUFFER_BYTES });
+    } catch (err) {
+      throw await localError(`write ${path}`, path, err, "write");
+    }
+  }
+
+  async rename(sources: readonly string[], destinations: readonly string[]): Promise<void> {
+    checkPairs(sources, destinations, "rename");
+    await Promise.all(
+      sources.map(async (source, i) => {
+        const from = toLocalPath(source);
+        const to = toLocalPath(destinations[i]);
+        try {
+          await fsp.mkdir(nodePath.dirname(to), { recursive: true });
+        } catch (err) {
+          throw await localError(`rename ${source} to ${destinations[i]}`, destinations[i], err, "write");
+        }
+        try {
+          await fsp.rename(from, to);
+        } catch (err) {
+          if (errnoCode(err) !== "EXDEV") {
+            const code = errnoCode(err);
+            const subject = code === "ENOENT" ? source : destinations[i];
+            throw await localError(`rename ${source} to ${destinations[i]}`, subject, err, "write");
+          }
+          try {
+            await fsp.copyFile(from, to); // across devices
+            await fsp.unlink(from);
+          } catch (err2) {
+            throw await localError(`rename ${source} to ${destinations[i]}`, destinations[i], err2, "write");
+          }
+        }
+      }),
+    );
+  }
+
+  async copy(sources: readonly string[], destinations: readonly string[]): Promise<void> {
+    checkPairs(sources, destinations, "copy");
+    await Promise.all(
+      sources.map(async (source, i) => {
+        const to = toLocalPath(destinations[i]);
+        try {
+          await fsp.mkdir(nodePath.dirname(to), { recursive: true });
+          await fsp.copyFile(toLocalPath(source), to);
+        } catch (err) {
+          const subject = errnoCode(err) === "ENOENT" ? source : destinations[i];
+          throw await localError(`copy ${source} to ${destinations[i]}`, subject, err, "write");
+        }
+      }),
+    );
+  }
+
+  async delete(paths: readonly string[]): Promise<void> {
+    await Promise.all(
+      paths.map(async (path) => {
+        try {
+          await fsp.rm(toLocalPath(path), { recursive: true, force: true });
+        } catch (err) {
+          if (!isMissing(err)) throw await localError(`delete ${path}`, path, err, "write");
+        }
+      }),
+    );
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await fsp.stat(toLocalPath(path));
+      return true;
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw await localError(`check ${path}`, path, err);
+    }
+  }
+
+  join(base: string, ...parts: string[]): string {
+    return nodePath.join(toLocalPath(base), ...parts);
+  }
+
+  dirname(path: string): string {
+    const p = toLocalPath(path);
+    if (p.length > 1 && p.endsWith("/")) return p.replace(/\/+$/, "") || "/";
+    return nodePath.dirname(p);
+  }
+
+  async checkWritable(dirOrPrefix: string): Promise<void> {
+    const p = toLocalPath(dirOrPrefix);
+    let target = p;
+    if (!p.endsWith("/")) {
+      const st = await fsp.stat(p).catch(() => undefined);
+      if (!st?.isDirectory()) target = nodePath.dirname(p);
+    }
+    let cur = nodePath.resolve(target);
+    for (;;) {
+      let st: Stats;
+      try {
+        st = await fsp.stat(cur);
+      } catch (err) {
+        const parent = nodePath.dirname(cur);
+        if (!isMissing(err) || parent === cur) {
+          throw await localError(`write to ${dirOrPrefix}`, cur, err, "write");
+        }
+        cur = parent; // will be created
+        continue;
+      }
+      if (!st.isDirectory()) {
+        throw new FileSystemError(
+          `Cannot write to ${dirOrPrefix}: ${cur} is a file, not a directory. ` +
+            `Choose an output location (e.g. another --output) whose parent directories are directories or do not exist yet.`,
+          dirOrPrefix,
+          { code: "ENOTDIR" },
+        );
+      }
+      try {
+        await fsp.access(cur, fsConstants.W_OK | fsConstants.X_OK);
+      } catch (err) {
+        throw await localError(`write to ${dirOrPrefix}`, cur, err, "write");
+      }
+      return;
+    }
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * `FileSystems`: picks the filesystem for a path by its URI scheme and offers the filesystem
+ * operations on any path (`FileSystems.match("gs://b/*.txt")`, `FileSystems.create("out/x")`).
+ *
+ *   `gs://bucket/x` → the filesystem registered for "gs"
+ *   `/x`, `./x`, `x`, `file:///x` → the local filesystem ("file", registered by default)
+ *
+ * New schemes plug in with `FileSystems.register(fs)`. Tests can build an isolated
+ * `new FileSystemRegistry()`.
+ */
+import * as nodePath from "node:path";
+import type { Readable, Writable } from "node:stream";
+import {
+  FileSystemError,
+  type CreateOptions,
+  type FileMetadata,
+  type FileOperations,
+  type FileSystem,
+  type OpenReadOptions,
+} from "./filesystem";
+import { hasGlobChars } from "./glob";
+import { LocalFileSystem, toLocalPath } from "./local";
+
+const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//;
+
+/** The scheme of a path: `gs://b/x` → "gs"; local paths (no scheme, `file://`) → "file". */
+export function schemeOf(path: string): string {
+  const m = SCHEME.exec(path);
+  return m ? m[1].toLowerCase() : "file";
+}
+
+/**
+ * A form of `path` that is equal for equal files: local paths are made absolute and normalised
+ * (`./out/a` and `out/a` compare equal); other schemes are returned unchanged.
+ */
+export function comparablePath(path: string): string {
+  return schemeOf(path) === "file" ? nodePath.resolve(toLocalPath(path)) : path;
+}
+
+/** Filesystems by scheme; implements the filesystem operations by delegating per path. */
+export class FileSystemRegistry implements FileOperations {
+  private readonly bySchemes = new Map<string, FileSystem>();
+
+  /** Adds (or replaces) the filesystem for `fs.scheme`. */
+  register(fs: FileSystem): void {
+    this.bySchemes.set(fs.scheme.toLowerCase(), fs);
+  }
+
+  /** Removes the filesystem for a scheme (for tests). */
+  unregister(scheme: string): void {
+    this.bySchemes.delete(scheme.toLowerCase());
+  }
+
+  /** The registered schemes, sorted. */
+  schemes(): string[] {
+    return [...this.bySchemes.keys()].sort();
+  }
+
+  /** The filesystem for a path's scheme; throws a `FileSystemError` naming the registered ones. */
+  forPath(path: string): FileSystem {
+    const scheme = schemeOf(path);
+    const fs = this.bySchemes.get(scheme);
+    if (fs) return fs;
+    const known = this.schemes();
+    throw new FileSystemError(
+      `No filesystem is registered for scheme '${scheme}' (in path '${path}'). ` +
+        `Registered schemes: ${known.length ? known.map((s) => `'${s}'`).join(", ") : "none"} ` +
+        `('file' means local paths). Use a path with a registered scheme, or register a filesystem for ` +
+        `'${scheme}' with FileSystems.register(...).`,
+      path,
+      { code: "UNKNOWN_SCHEME" },
+    );
+  }
+
+  match(pattern: string): Promise<FileMetadata[]> {
+    return this.forPath(pattern).match(pattern);
+  }
+
+  /**
+   * The files matching every pattern, in pattern order (each pattern's files sorted by path),
+   * without duplicates. Throws a `FileSystemError` (code "NO_MATCH") naming the first pattern
+   * that matches no file and what to check.
+   */
+  async matchAll(patterns: readonly string[]): Promise<FileMetadata[]> {
+    const results = await Promise.all(patterns.map((p) => this.match(p)));
+    const seen = new Set<string>();
+    const out: FileMetadata[] = [];
+    for (let i = 0; i < patterns.length; i++) {
+      if (results[i].length === 0) throw await this.noMatchError(patterns[i]);
+      for (const file of results[i]) {
+        const key = comparablePath(file.path);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push(file);
+      }
+    }
+    return out;
+  }
+
+  private async noMatchError(pattern: string): Promise<FileSystemError> {
+    let hint: string;
+    const isLocal = schemeOf(pattern) === "file";
+    const local = isLocal ? toLocalPath(pattern) : pattern;
+    if (!hasGlobChars(pattern) && (await this.exists(pattern).catch(() => false))) {
+      hint = `'${pattern}' is a directory: to read the files in it use '${this.join(pattern, "*")}'.`;
+    } else {
+      hint =
+        `Check that the files exist and the pattern is spelled correctly` +
+        (isLocal && !nodePath.isAbsolute(local)
+          ? ` (relative paths are resolved against the working directory ${process.cwd()})`
+          : "") +
+        `; wildcards: * and ? stay within one directory, ** also matches subdirectories.`;
+    }
+    return new FileSystemError(`No files match '${pattern}'. ${hint}`, pattern, { code: "NO_MATCH" });
+  }
+
+  openRead(path: string, options?: OpenReadOptions): Promise<Readable> {
+    return this.forPath(path).openRead(path, options);
+  }
+
+  create(path: string, options?: CreateOptions): Promise<Writable> {
+    return this.forPath(path).create(path, options);
+  }
+
+  rename(sources: readonly string[], destinations: readonly string[]): Promise<void> {
+    return this.pairwise("rename", sources, destinations, (fs, s, d) => fs.rename(s, d));
+  }
+
+  copy(sources: readonly string[], destinations: readonly string[]): Promise<void> {
+    return this.pairwise("copy", sources, destinations, (fs, s, d) => fs.copy(s, d));
+  }
+
+  async delete(paths: readonly string[]): Promise<void> {
+    const groups = new Map<FileSystem, string[]>();
+    for (const p of paths) {
+      const fs = this.forPath(p);
+      const group = groups.get(fs) ?? [];
+      group.push(p);
+      groups.set(fs, group);
+    }
+    await Promise.all([...groups].map(([fs, group]) => fs.delete(group)));
+  }
+
+  exists(path: string): Promise<boolean> {
+    return this.forPath(path).exists(path);
+  }
+
+  join(base: string, ...parts: string[]): string {
+    return this.forPath(base).join(base, ...parts);
+  }
+
+  dirname(path: string): string {
+    return this.forPath(path).dirname(path);
+  }
+
+  checkWritable(dirOrPrefix: string): Promise<void> {
+    return this.forPath(dirOrPrefix).checkWritable(dirOrPrefix);
+  }
+
+  private async pairwise(
+    op: "rename" | "copy",
+    sources: readonly string[],
+    destinations: readonly string[],
+    run: (fs: FileSystem, sources: string[], destinations: string[]) => Promise<void>,
+  ): Promise<void> {
+    if (sources.length !== destinations.length) {
+      throw new FileSystemError(
+        `Cannot ${op}: got ${sources.length} sources but ${destinations.length} destinations; pass one destination per source.`,
+        sources[0] ?? "",
+        { code: "INVALID_ARGUMENT" },
+      );
+    }
+    const groups = new Map<FileSystem, [string[], string[]]>();
+    for (let i = 0; i < sources.length; i++) {
+      const fs = this.forPath(sources[i]);
+      if (this.forPath(destinations[i]) !== fs) {
+        throw new FileSystemError(
+          `Cannot ${op} ${sources[i]} to ${destinations[i]}: they are on different filesystems ` +
+            `('${schemeOf(sources[i])}' and '${schemeOf(destinations[i])}'). Keep temporary and final files on the same filesystem.`,
+          sources[i],
+          { code: "INVALID_ARGUMENT" },
+        );
+      }
+      const group = groups.get(fs) ?? [[], []];
+      group[0].push(sources[i]);
+      group[1].push(destinations[i]);
+      groups.set(fs, group);
+    }
+    await Promise.all([...groups].map(([fs, [s, d]]) => run(fs, s, d)));
+  }
+}
+
+/** The process-wide registry, with the local filesystem registered. */
+export const FileSystems = new FileSystemRegistry();
+FileSystems.register(new LocalFileSystem());

@@ -1,0 +1,270 @@
+/**
+ * TextIO: read lines from text files, write lines to sharded text files.
+ *
+ * Reading matches the pattern(s), splits files into byte ranges (gzip files stay whole),
+ * redistributes the ranges and streams each one; a missing file or an empty glob fails before
+ * the pipeline runs. Writing goes to a hidden temporary directory beside the output; the files
+ * are renamed into place only when the run succeeds, so a failed run leaves no partial output.
+ */
+import { randomUUID } from "node:crypto";
+import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
+import { ValidationError } from "../model/errors";
+import { PBegin, PCollection } from "../model/pcollection";
+import { ParDo } from "../model/pardo";
+import { GroupByKey, Impulse } from "../model/primitives";
+import { KV, kv } from "../model/window";
+import { AsIterable, SideInput } from "../model/side_inputs";
+import { FailureCleanupContext, PTransform, ValidationContext } from "../model/transform";
+import { Reshuffle } from "../transforms/util";
+import { FileSystems } from "./filesystems/registry";
+import { Compression, readLineBatches, shardPath, splitIntoRanges, TextShardWriter, finalizeShards, abortShards } from "./text_files";
+
+/** Options of ReadFromText. */
+export interface ReadFromTextOptions {
+  /** "auto" (by suffix: .gz is gzip), "gzip" or "uncompressed". */
+  readonly compression?: Compression;
+  /** Target size of the byte ranges read in parallel (default 64 MiB). */
+  readonly desiredBundleSizeBytes?: number;
+}
+
+/** A byte range of a file to read. */
+export interface TextRange {
+  readonly path: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+const DEFAULT_BUNDLE_BYTES = 64 * 1024 * 1024;
+
+class ExpandPatterns extends DoFn<Uint8Array, TextRange> {
+  constructor(
+    private readonly patterns: readonly string[],
+    private readonly options: ReadFromTextOptions,
+  ) {
+    super();
+  }
+  async process(_: Uint8Array, ctx: ProcessContext<TextRange>): Promise<void> {
+    const files = await FileSystems.matchAll(this.patterns);
+    for (const range of splitIntoRanges(files, this.options.desiredBundleSizeBytes ?? DEFAULT_BUNDLE_BYTES, this.options.compression ?? "auto")) {
+      ctx.output({ path: range.path, start: range.start, end: range.end });
+    }
+  }
+}
+
+class ReadRanges extends DoFn<TextRange, string> {
+  constructor(private readonly compression: Compression) {
+    super();
+  }
+  async process(range: TextRange, ctx: ProcessContext<string>): Promise<void> {
+    for await (const lines of readLineBatches(range.path, { start: range.start, end: range.end }, this.compression)) {
+      for (let i = 0; i < lines.length; i++) ctx.output(lines[i]!);
+    }
+  }
+}
+
+/** Reads the lines of text files matching one or more patterns (local paths or gs://). */
+export class ReadFromText extends PTransform<PBegin, PCollection<string>> {
+  readonly patterns: readonly string[];
+
+  constructor(
+    pattern: string | readonly string[],
+    readonly options: ReadFromTextOptions = {},
+  ) {
+    super("ReadFromText");
+    this.patterns = typeof pattern === "string" ? [pattern] : pattern;
+    if (this.patterns.length === 0) throw new ValidationError("ReadFromText needs at least one file pattern");
+  }
+
+  expand(input: PBegin): PCollection<string> {
+    return input
+      .apply("Impulse", new Impulse())
+      .apply("ExpandPatterns", ParDo.of(new ExpandPatterns(this.patterns, this.options)))
+      .apply("Reshuffle", new Reshuffle<TextRange>())
+      .apply("ReadRanges", ParDo.of(new ReadRanges(this.options.compression ?? "auto")));
+  }
+
+  override async validate(ctx: ValidationContext): Promise<void> {
+    try {
+      await FileSystems.matchAll(this.patterns);
+    } catch (e) {
+      throw new ValidationError(`${ctx.transformName}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
+
+/** Options of WriteToText. */
+export interface WriteToTextOptions {
+  /** Appended to every file name (e.g. ".txt"; ".gz" compresses). */
+  readonly suffix?: string;
+  /** Number of output files; 0 (default) lets the runner decide (one per bundle). */
+  readonly numShards?: number;
+  /** A first line written to every file. */
+  readonly header?: string;
+  /** Compression of the output (default: by suffix). */
+  readonly compression?: Compression;
+}
+
+/** A file written to the temporary directory, waiting to be renamed into place. */
+interface WrittenFile {
+  readonly tempPath: string;
+  readonly lines: number;
+}
+
+function tempDirectoryFor(prefix: string, runId: string): string {
+  const fs = FileSystems.forPath(prefix);
+  return fs.join(fs.dirname(prefix), `.temp-beamline-${runId}`);
+}
+
+class WriteBundles extends DoFn<string, WrittenFile> {
+  private writer: TextShardWriter | undefined;
+  private opening: Promise<TextShardWriter> | undefined;
+  private buffer: string[] = [];
+  private tempPath = "";
+
+  constructor(
+    private readonly prefix: string,
+    private readonly options: WriteToTextOptions,
+  ) {
+    super();
+  }
+
+  startBundle(): void {
+    this.writer = undefined;
+    this.opening = undefined;
+    this.buffer = [];
+  }
+
+  process(line: string, ctx: ProcessContext<WrittenFile>): void | Promise<void> {
+    this.buffer.push(line);
+    if (this.buffer.length >= 8192) return this.flush(ctx.runtime);
+    return undefined;
+  }
+
+  private async open(runtime: RuntimeContext): Promise<TextShardWriter> {
+    if (this.writer !== undefined) return this.writer;
+    this.opening ??= (async () => {
+      const fs = FileSystems.forPath(this.prefix);
+      this.tempPath = fs.join(tempDirectoryFor(this.prefix, runtime.runId), `${randomUUID()}${this.options.suffix ?? ""}`);
+      return TextShardWriter.open(fs, this.tempPath, { header: this.options.header, compression: this.options.compression ?? "auto" });
+    })();
+    this.writer = await this.opening;
+    return this.writer;
+  }
+
+  private async flush(runtime: RuntimeContext): Promise<void> {
+    const lines = this.buffer;
+    this.buffer = [];
+    const writer = await this.open(runtime);
+    await writer.writeLines(lines);
+  }
+
+  /** A failed bundle leaves an open file: close it so the runner's cleanup can remove it. */
+  async teardown(): Promise<void> {
+    const writer = this.writer ?? (this.opening !== undefined ? await this.opening.catch(() => undefined) : undefined);
+    this.writer = undefined;
+    this.opening = undefined;
+    await writer?.abort();
+  }
+
+  async finishBundle(ctx: BundleContext<WrittenFile>): Promise<void> {
+    if (this.buffer.length > 0) await this.flush(ctx.runtime);
+    if (this.writer === undefined) return;
+    const written = await this.writer.close();
+    this.writer = undefined;
+    this.opening = undefined;
+    ctx.output({ tempPath: this.tempPath, lines: written.lines });
+  }
+}
+
+class FinalizeFiles extends DoFn<Uint8Array, string> {
+  constructor(
+    private readonly prefix: string,
+    private readonly options: WriteToTextOptions,
+    private readonly view: SideInput<readonly WrittenFile[]>,
+  ) {
+    super();
+  }
+  async process(_: Uint8Array, ctx: ProcessContext<string>): Promise<void> {
+    const fs = FileSystems.forPath(this.prefix);
+    const tempDir = tempDirectoryFor(this.prefix, ctx.runtime.runId);
+    const written = [...ctx.sideInput(this.view)].sort((a, b) => (a.tempPath < b.tempPath ? -1 : 1));
+    const temps = written.map((w) => w.tempPath);
+    // Like Beam, an empty input still produces one (empty) file, and a fixed shard count is
+    // honoured even when some shards got no lines.
+    const wanted = Math.max(this.options.numShards ?? 0, 1);
+    for (let i = temps.length; i < wanted; i++) {
+      const emptyPath = fs.join(tempDir, `empty-${i}${this.options.suffix ?? ""}`);
+      const writer = await TextShardWriter.open(fs, emptyPath, { header: this.options.header, compression: this.options.compression ?? "auto" });
+      await writer.close();
+      temps.push(emptyPath);
+    }
+    const suffix = this.options.suffix ?? "";
+    const finals = temps.map((_, i) => shardPath(this.prefix, i, temps.length, suffix));
+    await finalizeShards(fs, temps, finals, { prefix: this.prefix, suffix, tempDir });
+    ctx.runtime.reportOutputs(finals);
+    for (const f of finals) ctx.output(f);
+  }
+}
+
+/**
+ * Writes lines to `<prefix>-SSSSS-of-NNNNN<suffix>` files; produces the names of the files.
+ */
+export class WriteToText extends PTransform<PCollection<string>, PCollection<string>> {
+  constructor(
+    readonly prefix: string,
+    readonly options: WriteToTextOptions = {},
+  ) {
+    super("WriteToText");
+    const n = options.numShards ?? 0;
+    if (!(Number.isInteger(n) && n >= 0)) throw new ValidationError(`WriteToText numShards must be a non-negative integer, got ${n}`);
+  }
+
+  expand(input: PCollection<string>): PCollection<string> {
+    const n = this.options.numShards ?? 0;
+    let written: PCollection<WrittenFile>;
+    if (n > 0) {
+      // A fixed shard count: group lines into n shards, one file each.
+      let next = 0;
+      written = input
+        .map("AssignShard", (line: string) => kv((next = (next + 1) % n), line))
+        .apply("GroupByShard", new GroupByKey<number, string>())
+        .apply("WriteShards", ParDo.of(new WriteShardGroups(this.prefix, this.options)));
+    } else {
+      written = input.apply("WriteBundles", ParDo.of(new WriteBundles(this.prefix, this.options)));
+    }
+    const view = AsIterable(written);
+    return input.pipeline
+      .apply("FinalizeImpulse", new Impulse())
+      .apply("Finalize", ParDo.of(new FinalizeFiles(this.prefix, this.options, view), { sideInputs: [view] }));
+  }
+
+  override async validate(ctx: ValidationContext): Promise<void> {
+    try {
+      await FileSystems.forPath(this.prefix).checkWritable(this.prefix);
+    } catch (e) {
+      throw new ValidationError(`${ctx.transformName}: cannot write output '${this.prefix}': ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  override async cleanupAfterFailure(ctx: FailureCleanupContext): Promise<void> {
+    await abortShards(FileSystems.forPath(this.prefix), tempDirectoryFor(this.prefix, ctx.runId));
+  }
+}
+
+/** Writes each shard's group of lines (fixed numShards) as one file. */
+class WriteShardGroups extends DoFn<KV<number, string[]>, WrittenFile> {
+  constructor(
+    private readonly prefix: string,
+    private readonly options: WriteToTextOptions,
+  ) {
+    super();
+  }
+  async process(group: KV<number, string[]>, ctx: ProcessContext<WrittenFile>): Promise<void> {
+    const fs = FileSystems.forPath(this.prefix);
+    const tempPath = fs.join(tempDirectoryFor(this.prefix, ctx.runtime.runId), `shard-${group.key}-${randomUUID()}${this.options.suffix ?? ""}`);
+    const writer = await TextShardWriter.open(fs, tempPath, { header: this.options.header, compression: this.options.compression ?? "auto" });
+    for (let i = 0; i < group.value.length; i += 8192) await writer.writeLines(group.value.slice(i, i + 8192));
+    const written = await writer.close();
+    ctx.output({ tempPath, lines: written.lines });
+  }
+}

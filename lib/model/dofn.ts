@@ -1,0 +1,91 @@
+/**
+ * DoFn: user code that processes elements one at a time, with a lifecycle.
+ *
+ * A runner creates DoFn instances per worker and calls, in order:
+ *   setup (once per instance) → for each bundle: startBundle → process (per element) →
+ *   finishBundle → … → teardown (once, best effort).
+ * Keep per-worker resources (clients, models) in `setup`, per-bundle buffers in `startBundle`.
+ * Any method may be async; a synchronous `process` pays no promise per element.
+ *
+ * Inputs are read-only: never mutate an element you received or output earlier (the
+ * DirectRunner checks this). Elements may be processed more than once after a failure and in
+ * any order; do not keep global mutable state across elements except as a cache.
+ */
+import type { PipelineOptions } from "./options";
+import type { SideInput } from "./side_inputs";
+import type { BoundedWindow, Instant, PaneInfo } from "./window";
+
+/** The element types of a DoFn's additional (tagged) outputs, by tag. */
+export type OutputTags = Record<string, unknown>;
+
+/** What any piece of user code can learn about the run it is part of. */
+export interface RuntimeContext {
+  /** The options the pipeline was launched with. */
+  readonly options: PipelineOptions;
+  /** Unique id of this run (the same on every worker). */
+  readonly runId: string;
+  /** Full name of the transform being executed. */
+  readonly transformName: string;
+  /** Sinks: records files or resources the run wrote, listed in the pipeline result. */
+  reportOutputs(paths: readonly string[]): void;
+}
+
+/** Context of `process`: the element's metadata, outputs and side inputs. */
+export interface ProcessContext<Out, Tags extends OutputTags = {}> {
+  /** Emits to the main output, with the input's timestamp and window. */
+  output(value: Out): void;
+  /** Emits to a tagged output declared with `withOutputs`. */
+  outputTo<K extends keyof Tags & string>(tag: K, value: Tags[K]): void;
+  /** Emits with another timestamp (not earlier than the input's, unless the runner allows skew). */
+  outputWithTimestamp(value: Out, timestamp: Instant): void;
+  /** Event time of the element. */
+  readonly timestamp: Instant;
+  /** The window being processed (an element in several windows is processed once per window). */
+  readonly window: BoundedWindow;
+  /** Which firing produced the element. */
+  readonly pane: PaneInfo;
+  /** The value of a side input declared in `ParDo.of(fn, { sideInputs })`, for this window. */
+  sideInput<V>(view: SideInput<V>): V;
+  readonly runtime: RuntimeContext;
+}
+
+/** Where an output from startBundle/finishBundle goes, since there is no input element. */
+export interface OutputPlacement {
+  readonly timestamp?: Instant;
+  readonly window?: BoundedWindow;
+}
+
+/** Context of startBundle / finishBundle. */
+export interface BundleContext<Out, Tags extends OutputTags = {}> {
+  /** Emits to the main output; by default in the global window at the minimum timestamp. */
+  output(value: Out, placement?: OutputPlacement): void;
+  outputTo<K extends keyof Tags & string>(tag: K, value: Tags[K], placement?: OutputPlacement): void;
+  readonly runtime: RuntimeContext;
+}
+
+/** Processes elements of type In into outputs of type Out (and tagged outputs Tags). */
+export abstract class DoFn<In, Out, Tags extends OutputTags = {}> {
+  /** Once per instance, before any bundle: create clients, load models. */
+  setup?(runtime: RuntimeContext): void | Promise<void>;
+  /** Before each bundle. */
+  startBundle?(ctx: BundleContext<Out, Tags>): void | Promise<void>;
+  /** Per element (and window). Return nothing, or a promise for async work. */
+  abstract process(element: In, ctx: ProcessContext<Out, Tags>): void | Promise<void>;
+  /** After each bundle: flush buffers. */
+  finishBundle?(ctx: BundleContext<Out, Tags>): void | Promise<void>;
+  /** Once, when the instance is discarded (best effort). */
+  teardown?(): void | Promise<void>;
+}
+
+/** A DoFn written as its process function. */
+export type ProcessFn<In, Out, Tags extends OutputTags = {}> = (element: In, ctx: ProcessContext<Out, Tags>) => void | Promise<void>;
+
+/** @internal Wraps a process function as a DoFn. */
+export class FunctionDoFn<In, Out, Tags extends OutputTags = {}> extends DoFn<In, Out, Tags> {
+  constructor(readonly fn: ProcessFn<In, Out, Tags>) {
+    super();
+  }
+  process(element: In, ctx: ProcessContext<Out, Tags>): void | Promise<void> {
+    return this.fn(element, ctx);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * One error hierarchy for the SDK and its runners. Every error names what happened, where
+ * (the transform's full name when there is one) and how to fix it; the original error is kept
+ * as `cause`.
+ */
+
+/** Base class: sets `name` from the subclass and keeps the cause. */
+export class PipelineError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The pipeline graph cannot be built as written (duplicate names, bad arguments, ...). */
+export class PipelineConstructionError extends PipelineError {
+  constructor(
+    message: string,
+    readonly transformPath?: string,
+  ) {
+    super(transformPath ? `${message} (at transform '${transformPath}')` : message);
+  }
+}
+
+/**
+ * Building the pipeline a second time (as every remote worker does) gave a different graph.
+ * Construction must be a pure function of the pipeline options.
+ */
+export class PipelineReconstructionError extends PipelineError {
+  constructor(
+    readonly transformPath: string,
+    readonly detail: string,
+  ) {
+    super(
+      `Building the pipeline twice gave different graphs; first difference at '${transformPath}': ${detail}.\n` +
+        `HINT: workers rebuild the pipeline by re-running your program, so construction must not depend on ` +
+        `Date.now(), Math.random(), environment variables or I/O. Move such values into pipeline options ` +
+        `or compute them inside a DoFn (setup/startBundle/process) or a side input.`,
+    );
+  }
+}
+
+/** Where in a DoFn's lifecycle user code failed. */
+export type UserCodeStage = "setup" | "startBundle" | "process" | "finishBundle" | "teardown" | "combine" | "timer";
+
+/** User code threw while a runner executed it. */
+export class UserCodeError extends PipelineError {
+  constructor(
+    readonly transformPath: string,
+    readonly stage: UserCodeStage,
+    cause: unknown,
+    readonly elementPreview?: string,
+  ) {
+    const causeText = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(
+      `Error in ${stage} of transform '${transformPath}'` +
+        (elementPreview !== undefined ? ` while processing element ${elementPreview}` : "") +
+        `: ${causeText}`,
+      { cause },
+    );
+  }
+}
+
+/** A strict model check of the DirectRunner failed (coder round trip, key determinism, mutation). */
+export class ModelCheckError extends PipelineError {
+  constructor(
+    readonly transformPath: string,
+    readonly check: "coder" | "key-determinism" | "mutation",
+    message: string,
+  ) {
+    super(
+      `${message} (in transform '${transformPath}').\n` +
+        `HINT: this is one of the DirectRunner's strict checks (--strict_checks); it catches code that would ` +
+        `misbehave on a distributed runner. Turn the checks off with --no_strict_checks only to debug.`,
+    );
+  }
+}
+
+/** Input or output resources are missing or unusable; raised before anything runs when possible. */
+export class ValidationError extends PipelineError {}
+
+/** Short, single-line preview of an element for error messages. */
+export function previewValue(value: unknown, maxLength = 120): string {
+  let text: string;
+  try {
+    if (typeof value === "string") text = JSON.stringify(value);
+    else if (typeof value === "bigint") text = `${value}n`;
+    else if (value instanceof Uint8Array) text = `<${value.length} bytes>`;
+    else if (value instanceof Map || value instanceof Set) text = `${value.constructor.name}(${value.size})`;
+    else text = JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v)) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > maxLength ? `${text.slice(0, maxLength - 3)}...` : text;
+}

@@ -1,0 +1,255 @@
+/**
+ * User metrics: counters, distributions and gauges by namespace and name, attributed to the
+ * transform whose code updates them.
+ *
+ * Declare a metric anywhere (typically as a DoFn field) and update it from DoFn methods:
+ *
+ *     class ExtractWords extends DoFn<string, string> {
+ *       private readonly empty = Metrics.counter("wordcount", "emptyLines");
+ *       process(line: string, ctx: ProcessContext<string>) { if (!line) this.empty.inc(); ... }
+ *     }
+ *
+ * Runners set the active container before calling user code, so the update lands on the step
+ * that ran it. Async DoFns run inside an AsyncLocalStorage scope so updates after an `await`
+ * still land on the right step; sync code pays only a variable read.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/** The name of a metric. */
+export interface MetricName {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** Summary of a distribution's observed values. */
+export interface DistributionResult {
+  readonly count: number;
+  readonly sum: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** The latest value set on a gauge. */
+export interface GaugeResult {
+  readonly value: number;
+  readonly timestamp: number;
+}
+
+/** The metric cells of one step. */
+export class MetricsContainer {
+  readonly counters = new Map<string, number>();
+  readonly distributions = new Map<string, { count: number; sum: number; min: number; max: number }>();
+  readonly gauges = new Map<string, GaugeResult>();
+
+  constructor(readonly step: string) {}
+
+  incCounter(key: string, n: number): void {
+    this.counters.set(key, (this.counters.get(key) ?? 0) + n);
+  }
+
+  updateDistribution(key: string, value: number): void {
+    const d = this.distributions.get(key);
+    if (d === undefined) this.distributions.set(key, { count: 1, sum: value, min: value, max: value });
+    else {
+      d.count++;
+      d.sum += value;
+      if (value < d.min) d.min = value;
+      if (value > d.max) d.max = value;
+    }
+  }
+
+  setGauge(key: string, value: number): void {
+    this.gauges.set(key, { value, timestamp: Date.now() });
+  }
+
+  /** Adds another container's cells into this one (used when bundles report). */
+  merge(other: MetricsContainer): void {
+    for (const [k, v] of other.counters) this.incCounter(k, v);
+    for (const [k, d] of other.distributions) {
+      const mine = this.distributions.get(k);
+      if (mine === undefined) this.distributions.set(k, { ...d });
+      else {
+        mine.count += d.count;
+        mine.sum += d.sum;
+        mine.min = Math.min(mine.min, d.min);
+        mine.max = Math.max(mine.max, d.max);
+      }
+    }
+    for (const [k, g] of other.gauges) {
+      const mine = this.gauges.get(k);
+      if (mine === undefined || mine.timestamp <= g.timestamp) this.gauges.set(k, g);
+    }
+  }
+}
+
+const asyncScope = new AsyncLocalStorage<MetricsContainer>();
+let syncContainer: MetricsContainer | undefined;
+let asyncScopesOpen = 0;
+
+/** @internal Runners: make `container` the target of metric updates from synchronous user code. */
+export function setActiveContainer(container: MetricsContainer | undefined): MetricsContainer | undefined {
+  const previous = syncContainer;
+  syncContainer = container;
+  return previous;
+}
+
+/**
+ * @internal Runners: run possibly-async user code with `container` as the target, across awaits.
+ * The scope counts as open until a returned promise settles.
+ */
+export function runInContainer<R>(container: MetricsContainer, fn: () => R): R {
+  asyncScopesOpen++;
+  let result: R;
+  try {
+    result = asyncScope.run(container, fn);
+  } catch (e) {
+    asyncScopesOpen--;
+    throw e;
+  }
+  if (result instanceof Promise) {
+    const close = (): void => {
+      asyncScopesOpen--;
+    };
+    result.then(close, close);
+  } else asyncScopesOpen--;
+  return result;
+}
+
+function activeContainer(): MetricsContainer | undefined {
+  if (asyncScopesOpen > 0) {
+    const scoped = asyncScope.getStore();
+    if (scoped !== undefined) return scoped;
+  }
+  return syncContainer;
+}
+
+function keyOf(namespace: string, name: string): string {
+  return `${namespace}\u0000${name}`;
+}
+
+/** @internal Splits a cell key back into its name. */
+export function metricNameOf(key: string): MetricName {
+  const i = key.indexOf("\u0000");
+  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+function unattributed(kind: string, namespace: string, name: string): never {
+  throw new Error(
+    `${kind} '${namespace}/${name}' was updated outside a running transform. ` +
+      `Update metrics only from DoFn methods (setup, startBundle, process, finishBundle) or CombineFn methods.`,
+  );
+}
+
+/** A sum of increments. */
+export class Counter implements MetricName {
+  private readonly key: string;
+  constructor(
+    readonly namespace: string,
+    readonly name: string,
+  ) {
+    this.key = keyOf(namespace, name);
+  }
+  inc(n = 1): void {
+    const c = activeContainer();
+    if (c === undefined) unattributed("Counter", this.namespace, this.name);
+    c.incCounter(this.key, n);
+  }
+  dec(n = 1): void {
+    this.inc(-n);
+  }
+}
+
+/** Count, sum, min and max of observed values. */
+export class Distribution implements MetricName {
+  private readonly key: string;
+  constructor(
+    readonly namespace: string,
+    readonly name: string,
+  ) {
+    this.key = keyOf(namespace, name);
+  }
+  update(value: number): void {
+    const c = activeContainer();
+    if (c === undefined) unattributed("Distribution", this.namespace, this.name);
+    c.updateDistribution(this.key, value);
+  }
+}
+
+/** The latest of the values set. */
+export class Gauge implements MetricName {
+  private readonly key: string;
+  constructor(
+    readonly namespace: string,
+    readonly name: string,
+  ) {
+    this.key = keyOf(namespace, name);
+  }
+  set(value: number): void {
+    const c = activeContainer();
+    if (c === undefined) unattributed("Gauge", this.namespace, this.name);
+    c.setGauge(this.key, value);
+  }
+}
+
+/** Factory for user metrics (like Beam's `Metrics`). */
+export const Metrics = {
+  counter: (namespace: string, name: string): Counter => new Counter(namespace, name),
+  distribution: (namespace: string, name: string): Distribution => new Distribution(namespace, name),
+  gauge: (namespace: string, name: string): Gauge => new Gauge(namespace, name),
+};
+
+/** One metric's value at one step. */
+export interface MetricResult<T> {
+  readonly step: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly value: T;
+}
+
+/** Metrics of a pipeline run, per step. */
+export class MetricResults {
+  constructor(private readonly containers: ReadonlyMap<string, MetricsContainer>) {}
+
+  /** Counters, optionally filtered by step (full name, or a prefix ending in '/'), namespace or name. */
+  counters(filter: MetricFilter = {}): MetricResult<number>[] {
+    return this.collect(filter, (c) => c.counters, (v) => v);
+  }
+
+  distributions(filter: MetricFilter = {}): MetricResult<DistributionResult>[] {
+    return this.collect(filter, (c) => c.distributions, (d) => ({ ...d }));
+  }
+
+  gauges(filter: MetricFilter = {}): MetricResult<GaugeResult>[] {
+    return this.collect(filter, (c) => c.gauges, (g) => g);
+  }
+
+  /** The sum of a counter over all steps (or the steps matching the filter). */
+  counterTotal(namespace: string, name: string, step?: string): number {
+    return this.counters({ namespace, name, step }).reduce((s, r) => s + r.value, 0);
+  }
+
+  private collect<C, T>(
+    filter: MetricFilter,
+    cells: (c: MetricsContainer) => ReadonlyMap<string, C>,
+    convert: (c: C) => T,
+  ): MetricResult<T>[] {
+    const out: MetricResult<T>[] = [];
+    for (const [step, container] of this.containers) {
+      if (filter.step !== undefined && step !== filter.step && !step.startsWith(`${filter.step}/`)) continue;
+      for (const [key, cell] of cells(container)) {
+        const { namespace, name } = metricNameOf(key);
+        if (filter.namespace !== undefined && namespace !== filter.namespace) continue;
+        if (filter.name !== undefined && name !== filter.name) continue;
+        out.push({ step, namespace, name, value: convert(cell) });
+      }
+    }
+    return out.sort((a, b) => (a.step + a.name < b.step + b.name ? -1 : 1));
+  }
+}
+
+/** Selects metrics by step, namespace and name. */
+export interface MetricFilter {
+  readonly step?: string;
+  readonly namespace?: string;
+  readonly name?: string;
+}

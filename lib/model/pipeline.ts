@@ -1,0 +1,229 @@
+/**
+ * Pipeline: the graph of transforms and PCollections, built by applying transforms.
+ *
+ * Construction must be deterministic (a pure function of the options): remote workers rebuild
+ * the graph by re-running the program and find each DoFn by its transform's unique name; the
+ * DirectRunner does the same and compares fingerprints (ARCHITECTURE.md §4).
+ */
+import { createHash } from "node:crypto";
+import type { CombineFnLike } from "./combine_fn";
+import type { DoFn, OutputTags } from "./dofn";
+import { PipelineConstructionError } from "./errors";
+import { PipelineOptions, defaultOptions } from "./options";
+import { PBegin, PCollection } from "./pcollection";
+import type { PipelineResult } from "./result";
+import { loadRunner } from "./runner_registry";
+import type { SideInput } from "./side_inputs";
+import type { PInput, POutput, PTransform } from "./transform";
+import { describeWindowing, GLOBAL_WINDOWING, WindowingStrategy } from "./windowing";
+
+/** An element-wise function of Map, FlatMap or Filter (a ParDo the runner can call directly). */
+export type ElementwiseFn =
+  | { readonly type: "map"; readonly fn: (x: unknown) => unknown }
+  | { readonly type: "flatMap"; readonly fn: (x: unknown) => Iterable<unknown> }
+  | { readonly type: "filter"; readonly fn: (x: unknown) => boolean };
+
+/** The runner-executed primitive a leaf transform stands for. */
+export type PrimitiveSpec =
+  | { readonly kind: "impulse" }
+  | {
+      readonly kind: "pardo";
+      readonly doFn?: DoFn<unknown, unknown, OutputTags>;
+      readonly elementwise?: ElementwiseFn;
+      readonly sideInputs: readonly SideInput<unknown>[];
+      /** Output tags, the main output ("main") first. */
+      readonly outputTags: readonly string[];
+    }
+  | { readonly kind: "gbk" }
+  | { readonly kind: "flatten" }
+  | { readonly kind: "window_into"; readonly windowing: WindowingStrategy };
+
+/** A composite runners may execute specially (combiner lifting, reshuffle). */
+export type CompositeSpec =
+  | { readonly urn: "beam:transform:combine_per_key:v1"; readonly combineFn: CombineFnLike }
+  | { readonly urn: "beam:transform:combine_globally:v1"; readonly combineFn: CombineFnLike }
+  | { readonly urn: "beam:transform:reshuffle:v1" }
+  | { readonly urn: string };
+
+/** One application of a transform in the graph. */
+export class TransformNode {
+  readonly children: TransformNode[] = [];
+  readonly outputs = new Map<string, PCollection<unknown>>();
+  primitive?: PrimitiveSpec;
+  composite?: CompositeSpec;
+
+  constructor(
+    readonly fullName: string,
+    readonly label: string,
+    readonly parent: TransformNode | undefined,
+    readonly transform: PTransform<PInput, POutput> | undefined,
+    readonly inputs: readonly PCollection<unknown>[],
+  ) {}
+
+  /** The main output (tag "main"), for single-output transforms. */
+  mainOutput(): PCollection<unknown> {
+    const out = this.outputs.get("main");
+    if (out === undefined) throw new Error(`transform '${this.fullName}' has no main output`);
+    return out;
+  }
+
+  isRoot(): boolean {
+    return this.parent === undefined;
+  }
+}
+
+/** A user's pipeline program: how to build the graph, so runners can rebuild it. */
+export type PipelineBuilder = (root: Pipeline) => void;
+
+export class Pipeline {
+  readonly root = new TransformNode("", "", undefined, undefined, []);
+  private readonly stack: TransformNode[] = [this.root];
+  private readonly byName = new Map<string, TransformNode>();
+  private readonly nodesInOrder: TransformNode[] = [];
+  /** Set when the pipeline was built by a builder the runner may call again. */
+  private builder?: PipelineBuilder;
+
+  constructor(readonly options: PipelineOptions = defaultOptions()) {}
+
+  /** A pipeline with the given options (defaults for the rest). */
+  static create(options: Partial<PipelineOptions> = {}): Pipeline {
+    return new Pipeline({ ...defaultOptions(), ...options });
+  }
+
+  /**
+   * Builds a pipeline with `build` and remembers `build`, so runners can rebuild it the way
+   * remote workers do (the DirectRunner uses this to check construction is deterministic).
+   */
+  static build(options: Partial<PipelineOptions>, build: PipelineBuilder): Pipeline {
+    const p = Pipeline.create(options);
+    build(p);
+    p.builder = build;
+    return p;
+  }
+
+  /** A fresh graph from the same builder and options, or undefined if built by hand. */
+  rebuild(): Pipeline | undefined {
+    if (this.builder === undefined) return undefined;
+    const p = new Pipeline(this.options);
+    this.builder(p);
+    p.builder = this.builder;
+    return p;
+  }
+
+  /** The input of the first transforms. */
+  begin(): PBegin {
+    return new PBegin(this);
+  }
+
+  apply<Out extends POutput>(transform: PTransform<PBegin, Out>): Out;
+  apply<Out extends POutput>(label: string, transform: PTransform<PBegin, Out>): Out;
+  apply<Out extends POutput>(a: string | PTransform<PBegin, Out>, b?: PTransform<PBegin, Out>): Out {
+    return this.begin().apply(a as string, b as PTransform<PBegin, Out>);
+  }
+
+  /** Runs the pipeline on the runner named by `options.runner`. */
+  async run(): Promise<PipelineResult> {
+    const runner = loadRunner(this.options.runner);
+    return runner.run(this);
+  }
+
+  /** @internal Applies `transform` to `input` under a unique name. */
+  applyTransform<In extends PInput, Out extends POutput>(label: string | undefined, transform: PTransform<In, Out>, input: In): Out {
+    const parent = this.stack[this.stack.length - 1]!;
+    const name = label ?? transform.label ?? transformClassName(transform);
+    if (name === "" || name.includes("/")) {
+      throw new PipelineConstructionError(`Transform name '${name}' is empty or contains '/'; pass a label without '/'`, parent.fullName || undefined);
+    }
+    const fullName = parent.isRoot() ? name : `${parent.fullName}/${name}`;
+    if (this.byName.has(fullName)) {
+      throw new PipelineConstructionError(
+        `Duplicate transform name '${fullName}'. Every application needs a unique name so it can be found on workers ` +
+          `and shown in metrics; give this one its own label, e.g. pcoll.apply("${name}2", ...) or pcoll.map("${name}2", fn).`,
+      );
+    }
+    const node = new TransformNode(fullName, name, parent, transform as unknown as PTransform<PInput, POutput>, inputsOf(input, fullName));
+    this.byName.set(fullName, node);
+    this.nodesInOrder.push(node);
+    parent.children.push(node);
+    this.stack.push(node);
+    let output: Out;
+    try {
+      output = transform.expand(input);
+    } finally {
+      this.stack.pop();
+    }
+    for (const [tag, pc] of outputsOf(output)) node.outputs.set(tag, pc);
+    return output;
+  }
+
+  /** @internal The node whose `expand` is running (primitives describe themselves on it). */
+  currentNode(): TransformNode {
+    const node = this.stack[this.stack.length - 1]!;
+    if (node.isRoot()) throw new PipelineConstructionError("primitive transforms must be applied through apply()");
+    return node;
+  }
+
+  /** @internal Declares an output of the node being expanded. */
+  createOutput<T>(node: TransformNode, tag: string, windowing: WindowingStrategy = GLOBAL_WINDOWING, isBounded = true): PCollection<T> {
+    return new PCollection<T>(this, `${node.fullName}.${tag}`, node, tag, windowing, isBounded);
+  }
+
+  /** The transform applied under `fullName`, if any. */
+  findTransform(fullName: string): TransformNode | undefined {
+    return this.byName.get(fullName);
+  }
+
+  /** All applications, parents before children, in the order they were applied. */
+  transforms(): readonly TransformNode[] {
+    return this.nodesInOrder;
+  }
+
+  /** All primitive (leaf) applications in application order. */
+  primitives(): TransformNode[] {
+    return this.nodesInOrder.filter((n) => n.primitive !== undefined);
+  }
+
+  /** One line per application describing its structure (names, kinds, inputs, outputs, coders, windowing). */
+  structure(): string[] {
+    return this.nodesInOrder.map((n) => {
+      const kind = n.primitive?.kind ?? n.composite?.urn ?? "composite";
+      const side = n.primitive?.kind === "pardo" ? n.primitive.sideInputs.map((s) => `${s.kind}:${s.pcoll.id}`).join(",") : "";
+      const outs = [...n.outputs.values()]
+        .map((pc) => `${pc.id}<${pc.coder?.urn ?? "default"}|${describeWindowing(pc.windowing)}|${pc.isBounded ? "bounded" : "unbounded"}>`)
+        .join(",");
+      return `${n.fullName} :: ${kind} :: in[${n.inputs.map((i) => i.id).join(",")}] side[${side}] out[${outs}]`;
+    });
+  }
+
+  /** A digest of `structure()`: equal for graphs built the same way. */
+  fingerprint(): string {
+    return createHash("sha256").update(this.structure().join("\n")).digest("hex").slice(0, 32);
+  }
+}
+
+function transformClassName(transform: object): string {
+  const name = transform.constructor.name;
+  if (name === "" || name === "FunctionTransform" || name === "Object") {
+    throw new PipelineConstructionError(`Cannot derive a name for this transform; apply it with a label: pcoll.apply("MyStep", transform)`);
+  }
+  return name;
+}
+
+function inputsOf(input: PInput, fullName: string): PCollection<unknown>[] {
+  if (input instanceof PBegin) return [];
+  if (input instanceof PCollection) return [input];
+  const values = Array.isArray(input) ? input : Object.values(input as Record<string, unknown>);
+  return values.map((v, i) => {
+    if (!(v instanceof PCollection)) {
+      throw new PipelineConstructionError(`Input ${i} is not a PCollection`, fullName);
+    }
+    return v as PCollection<unknown>;
+  });
+}
+
+function outputsOf(output: POutput): [string, PCollection<unknown>][] {
+  if (output === undefined || output === null) return [];
+  if (output instanceof PCollection) return [[output.tag === "main" ? "main" : output.tag, output]];
+  if (Array.isArray(output)) return output.map((pc, i) => [String(i), pc as PCollection<unknown>]);
+  return Object.entries(output as Record<string, PCollection<unknown>>).filter(([, v]) => v instanceof PCollection);
+}

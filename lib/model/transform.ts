@@ -1,0 +1,57 @@
+/**
+ * PTransform: a named, typed step from an input (the pipeline root, a PCollection, or a record
+ * or array of PCollections) to an output.
+ *
+ * Write a composite by extending PTransform and applying other transforms in `expand`, or with
+ * `ptransform("Label", (input) => ...)`. Every application gets a hierarchical unique name
+ * (`wordcount/Split`): the explicit label, else the transform's own label, else its class name.
+ */
+import type { PBegin, PCollection } from "./pcollection";
+import type { PipelineOptions } from "./options";
+
+/** What a transform can be applied to. */
+export type PInput = PBegin | PCollection<unknown> | readonly PCollection<unknown>[] | { readonly [tag: string]: PCollection<unknown> };
+
+/** What a transform can produce: PCollections (alone, in a record or array) or nothing. */
+export type POutput = PCollection<unknown> | readonly PCollection<unknown>[] | { readonly [tag: string]: PCollection<unknown> } | void;
+
+/** Context of the pre-run validation hook. */
+export interface ValidationContext {
+  readonly options: PipelineOptions;
+  /** The full name of the application being validated. */
+  readonly transformName: string;
+}
+
+/** Context of the hook a runner calls when a run fails, so transforms can remove partial output. */
+export interface FailureCleanupContext {
+  readonly options: PipelineOptions;
+  readonly runId: string;
+  readonly transformName: string;
+}
+
+/** A step of a pipeline. `In` is what it applies to, `Out` what it produces. */
+export abstract class PTransform<In extends PInput, Out extends POutput> {
+  /** @param label default name of this transform's applications */
+  constructor(readonly label?: string) {}
+
+  /** Builds the step's subgraph from its input. Called once per application. */
+  abstract expand(input: In): Out;
+
+  /**
+   * Optional check run by the runner before anything executes (not on workers): a missing input
+   * file or an unwritable output fails here, before any work is done.
+   */
+  validate?(ctx: ValidationContext): Promise<void>;
+
+  /** Optional hook a runner calls after a failed run (remove temporary or partial output). */
+  cleanupAfterFailure?(ctx: FailureCleanupContext): Promise<void>;
+}
+
+/** A composite transform written as a function. */
+export function ptransform<In extends PInput, Out extends POutput>(label: string, expand: (input: In) => Out): PTransform<In, Out> {
+  return new (class FunctionTransform extends PTransform<In, Out> {
+    expand(input: In): Out {
+      return expand(input);
+    }
+  })(label);
+}

@@ -1,0 +1,100 @@
+/**
+ * Window functions and windowing strategies.
+ *
+ * A WindowFn assigns each element to windows by its timestamp; a WindowingStrategy adds how
+ * and when grouped results are emitted (trigger, accumulation, allowed lateness). The full
+ * streaming model (sliding windows, sessions, triggers) builds on these types.
+ */
+import { BoundedWindow, GlobalWindow, GLOBAL_WINDOWS, Instant, IntervalWindow } from "./window";
+
+/** Standard Beam window coder URNs a WindowFn's windows are encoded with. */
+export type WindowCoderUrn = "beam:coder:global_window:v1" | "beam:coder:interval_window:v1";
+
+/** Assigns elements to windows. */
+export interface WindowFn {
+  /** Beam URN of the window function (e.g. beam:window_fn:fixed_windows:v1). */
+  readonly urn: string;
+  /** JSON-able description of its parameters, part of the graph fingerprint and the proto payload. */
+  readonly config: Readonly<Record<string, number>>;
+  readonly windowCoderUrn: WindowCoderUrn;
+  /** Whether windows merge (sessions). */
+  readonly isMerging: boolean;
+  assignWindows(timestamp: Instant): readonly BoundedWindow[];
+  /** The window of this function that a main-input window reads side input from. */
+  sideInputWindow(mainWindow: BoundedWindow): BoundedWindow;
+}
+
+/** Everything in one window: the default. */
+export class GlobalWindows implements WindowFn {
+  readonly urn = "beam:window_fn:global_windows:v1";
+  readonly config = {};
+  readonly windowCoderUrn = "beam:coder:global_window:v1";
+  readonly isMerging = false;
+  assignWindows(): readonly BoundedWindow[] {
+    return GLOBAL_WINDOWS;
+  }
+  sideInputWindow(): BoundedWindow {
+    return GlobalWindow.INSTANCE;
+  }
+}
+
+/** Non-overlapping windows of a fixed size, aligned to the epoch plus an offset. */
+export class FixedWindows implements WindowFn {
+  readonly urn = "beam:window_fn:fixed_windows:v1";
+  readonly windowCoderUrn = "beam:coder:interval_window:v1";
+  readonly isMerging = false;
+  readonly config: Readonly<Record<string, number>>;
+
+  /**
+   * @param sizeMillis window length in milliseconds (> 0)
+   * @param offsetMillis shift of the window boundaries from the epoch, in [0, size)
+   */
+  constructor(
+    readonly sizeMillis: number,
+    readonly offsetMillis = 0,
+  ) {
+    if (!(Number.isInteger(sizeMillis) && sizeMillis > 0)) {
+      throw new RangeError(`FixedWindows size must be a positive integer of milliseconds, got ${sizeMillis}`);
+    }
+    if (!(Number.isInteger(offsetMillis) && offsetMillis >= 0 && offsetMillis < sizeMillis)) {
+      throw new RangeError(`FixedWindows offset must be an integer in [0, size), got ${offsetMillis}`);
+    }
+    this.config = { sizeMillis, offsetMillis };
+  }
+
+  assignWindows(timestamp: Instant): readonly BoundedWindow[] {
+    const start = timestamp - (((timestamp - this.offsetMillis) % this.sizeMillis) + this.sizeMillis) % this.sizeMillis;
+    return [new IntervalWindow(start, start + this.sizeMillis)];
+  }
+
+  sideInputWindow(mainWindow: BoundedWindow): BoundedWindow {
+    return this.assignWindows(mainWindow.maxTimestamp())[0]!;
+  }
+}
+
+/** How the timestamp of a grouped result is chosen. */
+export type TimestampCombiner = "END_OF_WINDOW" | "EARLIEST" | "LATEST";
+
+/** Whether later panes of a window include the elements of earlier panes. */
+export type AccumulationMode = "DISCARDING" | "ACCUMULATING";
+
+/** The windowing of a PCollection. */
+export interface WindowingStrategy {
+  readonly windowFn: WindowFn;
+  readonly timestampCombiner: TimestampCombiner;
+  readonly accumulationMode: AccumulationMode;
+  readonly allowedLatenessMillis: number;
+}
+
+/** The strategy of unwindowed data. */
+export const GLOBAL_WINDOWING: WindowingStrategy = Object.freeze({
+  windowFn: new GlobalWindows(),
+  timestampCombiner: "END_OF_WINDOW",
+  accumulationMode: "DISCARDING",
+  allowedLatenessMillis: 0,
+});
+
+/** A stable text form of a strategy for fingerprints and error messages. */
+export function describeWindowing(w: WindowingStrategy): string {
+  return `${w.windowFn.urn}${JSON.stringify(w.windowFn.config)}/${w.timestampCombiner}/${w.accumulationMode}/${w.allowedLatenessMillis}`;
+}

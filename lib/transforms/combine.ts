@@ -1,0 +1,239 @@
+/**
+ * Combining: CombinePerKey / CombineGlobally with a CombineFn, the usual combiners, and Count.
+ *
+ * Runners lift combines: inputs are partially combined before the shuffle (one accumulator per
+ * key and window per bundle) and accumulators are merged after it, so a `Combine.perKey(sum)`
+ * shuffles one value per key per bundle instead of every element.
+ */
+import type { CombineFn, CombineFnLike } from "../model/combine_fn";
+import { DoFn, ProcessContext } from "../model/dofn";
+import { PipelineConstructionError } from "../model/errors";
+import { PCollection } from "../model/pcollection";
+import { ParDo } from "../model/pardo";
+import { GroupByKey, Impulse } from "../model/primitives";
+import { AsIterable, SideInput } from "../model/side_inputs";
+import { PTransform } from "../model/transform";
+import { KV, kv } from "../model/window";
+
+export type { CombineFn } from "../model/combine_fn";
+
+/** Runs a CombineFn over all values at once (what a runner does after the shuffle without lifting). */
+export function combineAll<In, Acc, Out>(fn: CombineFn<In, Acc, Out>, values: Iterable<In>): Out {
+  let acc = fn.createAccumulator();
+  for (const v of values) acc = fn.addInput(acc, v);
+  return fn.extractOutput(acc);
+}
+
+/** Combines the values of each key: KV<K, In> → KV<K, Out>. */
+export class CombinePerKey<K, In, Acc, Out> extends PTransform<PCollection<KV<K, In>>, PCollection<KV<K, Out>>> {
+  constructor(readonly combineFn: CombineFn<In, Acc, Out>) {
+    super("CombinePerKey");
+  }
+  expand(input: PCollection<KV<K, In>>): PCollection<KV<K, Out>> {
+    const node = input.pipeline.currentNode();
+    node.composite = { urn: "beam:transform:combine_per_key:v1", combineFn: this.combineFn as unknown as CombineFnLike };
+    const fn = this.combineFn;
+    return input
+      .apply("GroupByKey", new GroupByKey<K, In>())
+      .map("Combine", (group: KV<K, In[]>) => kv(group.key, combineAll(fn, group.value)));
+  }
+}
+
+/** Combines all elements (per window) into one; an empty global-window input gives the combine of nothing. */
+export class CombineGlobally<In, Acc, Out> extends PTransform<PCollection<In>, PCollection<Out>> {
+  constructor(
+    readonly combineFn: CombineFn<In, Acc, Out>,
+    readonly insertDefault = true,
+  ) {
+    super("CombineGlobally");
+  }
+  expand(input: PCollection<In>): PCollection<Out> {
+    const node = input.pipeline.currentNode();
+    node.composite = { urn: "beam:transform:combine_globally:v1", combineFn: this.combineFn as unknown as CombineFnLike };
+    const combined = input
+      .map("KeyAll", (x: In) => kv(null, x))
+      .apply("CombinePerKey", new CombinePerKey<null, In, Acc, Out>(this.combineFn))
+      .map("Unkey", (r: KV<null, Out>) => r.value);
+    if (!this.insertDefault) return combined;
+    if (input.windowing.windowFn.urn !== "beam:window_fn:global_windows:v1") {
+      throw new PipelineConstructionError(
+        "Combine.globally over non-global windows cannot emit a default for empty windows; use Combine.globally(fn, { withoutDefaults: true })",
+        node.fullName,
+      );
+    }
+    const view = AsIterable(combined);
+    const fn = this.combineFn;
+    return input.pipeline
+      .apply("DefaultImpulse", new Impulse())
+      .apply("InjectDefault", ParDo.of(new InjectDefault<Out>(view, () => fn.extractOutput(fn.createAccumulator())), { sideInputs: [view] }));
+  }
+}
+
+class InjectDefault<Out> extends DoFn<Uint8Array, Out> {
+  constructor(
+    private readonly view: SideInput<readonly Out[]>,
+    private readonly makeDefault: () => Out,
+  ) {
+    super();
+  }
+  process(_impulse: Uint8Array, ctx: ProcessContext<Out>): void {
+    const values = ctx.sideInput(this.view);
+    if (values.length === 0) ctx.output(this.makeDefault());
+    else for (const v of values) ctx.output(v);
+  }
+}
+
+/** `Combine.perKey(fn)` and `Combine.globally(fn)`. */
+export const Combine = {
+  perKey<K, In, Acc, Out>(fn: CombineFn<In, Acc, Out>): CombinePerKey<K, In, Acc, Out> {
+    return new CombinePerKey<K, In, Acc, Out>(fn);
+  },
+  globally<In, Acc, Out>(fn: CombineFn<In, Acc, Out>, options: { readonly withoutDefaults?: boolean } = {}): CombineGlobally<In, Acc, Out> {
+    return new CombineGlobally<In, Acc, Out>(fn, options.withoutDefaults !== true);
+  },
+};
+
+/** A CombineFn from an associative, commutative binary function and its identity. */
+export function binaryCombineFn<T>(combine: (a: T, b: T) => T, identity: () => T): CombineFn<T, T, T> {
+  return {
+    createAccumulator: identity,
+    addInput: (acc, x) => combine(acc, x),
+    mergeAccumulators: (accs) => {
+      let result = identity();
+      for (const a of accs) result = combine(result, a);
+      return result;
+    },
+    extractOutput: (acc) => acc,
+  };
+}
+
+/** Sentinel-free min/max accumulator: undefined until the first input. */
+function extremum<T>(better: (a: T, b: T) => boolean): CombineFn<T, { v?: T; has: boolean }, T | undefined> {
+  return {
+    createAccumulator: () => ({ has: false }),
+    addInput: (acc, x) => {
+      if (!acc.has || better(x, acc.v as T)) {
+        acc.v = x;
+        acc.has = true;
+      }
+      return acc;
+    },
+    mergeAccumulators: (accs) => {
+      const out: { v?: T; has: boolean } = { has: false };
+      for (const a of accs) if (a.has && (!out.has || better(a.v as T, out.v as T))) Object.assign(out, { v: a.v, has: true });
+      return out;
+    },
+    extractOutput: (acc) => acc.v,
+  };
+}
+
+function naturalLess<T>(a: T, b: T): boolean {
+  return (a as unknown as number) < (b as unknown as number);
+}
+
+/** The usual CombineFns. */
+export const Combiners = {
+  /** Sum of numbers (0 for none). */
+  sum: (): CombineFn<number, number, number> => binaryCombineFn((a, b) => a + b, () => 0),
+  /** Number of elements. */
+  count: <T = unknown>(): CombineFn<T, number, number> => ({
+    createAccumulator: () => 0,
+    addInput: (acc) => acc + 1,
+    mergeAccumulators: (accs) => {
+      let n = 0;
+      for (const a of accs) n += a;
+      return n;
+    },
+    extractOutput: (acc) => acc,
+  }),
+  /** Arithmetic mean (NaN for no elements). */
+  mean: (): CombineFn<number, { sum: number; count: number }, number> => ({
+    createAccumulator: () => ({ sum: 0, count: 0 }),
+    addInput: (acc, x) => {
+      acc.sum += x;
+      acc.count++;
+      return acc;
+    },
+    mergeAccumulators: (accs) => {
+      const out = { sum: 0, count: 0 };
+      for (const a of accs) {
+        out.sum += a.sum;
+        out.count += a.count;
+      }
+      return out;
+    },
+    extractOutput: (acc) => (acc.count === 0 ? NaN : acc.sum / acc.count),
+  }),
+  /** Smallest element by `<` or a comparator (undefined for none). */
+  min: <T = number>(compare?: (a: T, b: T) => number) => extremum<T>(compare ? (a, b) => compare(a, b) < 0 : naturalLess),
+  /** Largest element by `>` or a comparator (undefined for none). */
+  max: <T = number>(compare?: (a: T, b: T) => number) => extremum<T>(compare ? (a, b) => compare(a, b) > 0 : (a, b) => naturalLess(b, a)),
+  /** The n largest elements, largest first (by `compare`, default natural order). */
+  top: <T>(n: number, compare: (a: T, b: T) => number = (a, b) => (naturalLess(a, b) ? -1 : naturalLess(b, a) ? 1 : 0)): CombineFn<T, T[], T[]> => {
+    if (!(Number.isInteger(n) && n > 0)) throw new RangeError(`Combiners.top needs a positive integer count, got ${n}`);
+    const trim = (xs: T[]): T[] => {
+      xs.sort((a, b) => compare(b, a));
+      if (xs.length > n) xs.length = n;
+      return xs;
+    };
+    return {
+      createAccumulator: () => [],
+      addInput: (acc, x) => {
+        acc.push(x);
+        return acc.length > 2 * n ? trim(acc) : acc;
+      },
+      mergeAccumulators: (accs) => {
+        const all: T[] = [];
+        for (const a of accs) all.push(...a);
+        return trim(all);
+      },
+      extractOutput: (acc) => trim([...acc]),
+      compact: (acc) => trim(acc),
+    };
+  },
+  /** The n smallest elements, smallest first. */
+  smallest: <T>(n: number, compare: (a: T, b: T) => number = (a, b) => (naturalLess(a, b) ? -1 : naturalLess(b, a) ? 1 : 0)) =>
+    Combiners.top<T>(n, (a, b) => compare(b, a)),
+  /** All elements as an array. */
+  toList: <T>(): CombineFn<T, T[], T[]> => ({
+    createAccumulator: () => [],
+    addInput: (acc, x) => {
+      acc.push(x);
+      return acc;
+    },
+    mergeAccumulators: (accs) => {
+      const out: T[] = [];
+      for (const a of accs) out.push(...a);
+      return out;
+    },
+    extractOutput: (acc) => acc,
+  }),
+};
+
+/** Counting transforms. */
+export const Count = {
+  /** KV of each distinct element and its number of occurrences. */
+  perElement<T>(): PTransform<PCollection<T>, PCollection<KV<T, number>>> {
+    return new (class CountPerElement extends PTransform<PCollection<T>, PCollection<KV<T, number>>> {
+      expand(input: PCollection<T>): PCollection<KV<T, number>> {
+        return input.map("PairWithOne", (x: T) => kv(x, 1)).apply("CombinePerKey", Combine.perKey<T, number, number, number>(Combiners.sum()));
+      }
+    })("CountPerElement");
+  },
+  /** KV of each key and its number of values. */
+  perKey<K, V>(): PTransform<PCollection<KV<K, V>>, PCollection<KV<K, number>>> {
+    return new (class CountPerKey extends PTransform<PCollection<KV<K, V>>, PCollection<KV<K, number>>> {
+      expand(input: PCollection<KV<K, V>>): PCollection<KV<K, number>> {
+        return input.apply("CombinePerKey", Combine.perKey<K, V, number, number>(Combiners.count<V>()));
+      }
+    })("CountPerKey");
+  },
+  /** The number of elements. */
+  globally<T>(): PTransform<PCollection<T>, PCollection<number>> {
+    return new (class CountGlobally extends PTransform<PCollection<T>, PCollection<number>> {
+      expand(input: PCollection<T>): PCollection<number> {
+        return input.apply("CombineGlobally", Combine.globally<T, number, number>(Combiners.count<T>()));
+      }
+    })("CountGlobally");
+  },
+};

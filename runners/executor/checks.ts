@@ -1,0 +1,131 @@
+/**
+ * The DirectRunner's strict model checks (like Beam Java's DirectRunner):
+ *  - every element survives a round trip through its PCollection's coder;
+ *  - grouping keys encode deterministically;
+ *  - DoFns do not mutate their inputs.
+ *
+ * Checking every element of a hot loop would make the DirectRunner several times slower, so each
+ * operator checks the first CHECK_ALL_FIRST elements of every bundle and one in CHECK_EVERY_NTH
+ * after that. Broken code paths show up on the first elements in practice; a test that needs
+ * every element checked can set `strictChecksEveryElement`.
+ */
+import { isDeepStrictEqual } from "node:util";
+import type { Coder } from "../../lib/coders/coder";
+import { decodeFromBytes, encodeToBytes } from "../../lib/coders/coder";
+import { ModelCheckError, previewValue } from "../../lib/model/errors";
+import { deterministicKeyCoder } from "./default_coders";
+
+export const CHECK_ALL_FIRST = 1000;
+export const CHECK_EVERY_NTH = 97;
+
+/** Decides which elements of a bundle get checked. */
+export class CheckSampler {
+  private seen = 0;
+  constructor(private readonly everyElement: boolean) {}
+  resetForBundle(): void {
+    this.seen = 0;
+  }
+  shouldCheck(): boolean {
+    const n = this.seen++;
+    return this.everyElement || n < CHECK_ALL_FIRST || n % CHECK_EVERY_NTH === 0;
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Structural equality that treats Buffer and Uint8Array of equal bytes as equal. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return bytesEqual(a, b);
+  if (typeof a !== "object" || a === null || typeof b !== "object" || b === null) return Object.is(a, b) || isDeepStrictEqual(a, b);
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (a instanceof Map || a instanceof Set || a instanceof Date) return isDeepStrictEqual(a, b);
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+    if (!sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value;
+  return (value as object).constructor?.name ?? "Object";
+}
+
+/** Checks that `value` survives `coder` unchanged. */
+export function checkCoderRoundTrip(transformName: string, pcollId: string, coder: Coder<unknown>, value: unknown): void {
+  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return;
+  if (typeof value === "string") {
+    if (value.isWellFormed()) return;
+    throw new ModelCheckError(transformName, "coder", `Output ${previewValue(value)} of ${pcollId} contains a lone UTF-16 surrogate, which no UTF-8 coder can preserve`);
+  }
+  let decoded: unknown;
+  try {
+    decoded = decodeFromBytes(coder, encodeToBytes(coder, value));
+  } catch (e) {
+    throw new ModelCheckError(
+      transformName,
+      "coder",
+      `Output ${previewValue(value)} (a ${typeName(value)}) of ${pcollId} cannot be encoded with coder ${coder.urn}: ${(e as Error).message}. ` +
+        `Elements cross processes encoded; emit plain data (objects, arrays, strings, numbers) or set a coder with setCoder()`,
+    );
+  }
+  if (!sameValue(value, decoded)) {
+    throw new ModelCheckError(
+      transformName,
+      "coder",
+      `Output ${previewValue(value)} of ${pcollId} does not survive a round trip through coder ${coder.urn} (it decodes as ${previewValue(decoded)}). ` +
+        `Emit plain data, or set a coder that preserves the value with setCoder()`,
+    );
+  }
+}
+
+/** Encodes an input before user code runs, to detect mutation afterwards (undefined for immutable values). */
+export function snapshotForMutation(coder: Coder<unknown>, value: unknown): Uint8Array | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  try {
+    return encodeToBytes(coder, value);
+  } catch {
+    return undefined; // the coder check reports unencodable values
+  }
+}
+
+/** Fails if `value` no longer encodes as it did before user code ran. */
+export function checkNotMutated(transformName: string, coder: Coder<unknown>, value: unknown, before: Uint8Array): void {
+  const after = encodeToBytes(coder, value);
+  if (!bytesEqual(before, after)) {
+    throw new ModelCheckError(
+      transformName,
+      "mutation",
+      `The DoFn mutated its input element (now ${previewValue(value)}). Inputs may be shared with other transforms and must not be ` +
+        `modified; copy the element first (e.g. {...element} or structuredClone(element)) and output the copy`,
+    );
+  }
+}
+
+/** Checks that a grouping key encodes to the same bytes after a round trip (so equal keys group together). */
+export function checkKeyDeterministic(transformName: string, key: unknown, keyCoder: Coder<unknown> = deterministicKeyCoder()): void {
+  if (typeof key === "string" || typeof key === "number" || typeof key === "boolean" || key === null) return;
+  let first: Uint8Array;
+  let second: Uint8Array;
+  try {
+    first = encodeToBytes(keyCoder, key);
+    second = encodeToBytes(keyCoder, decodeFromBytes(keyCoder, first));
+  } catch (e) {
+    throw new ModelCheckError(
+      transformName,
+      "key-determinism",
+      `Grouping key ${previewValue(key)} (a ${typeName(key)}) cannot be encoded deterministically: ${(e as Error).message}. Use strings, numbers or plain objects as keys`,
+    );
+  }
+  if (!bytesEqual(first, second)) {
+    throw new ModelCheckError(transformName, "key-determinism", `Grouping key ${previewValue(key)} does not encode deterministically with ${keyCoder.urn}`);
+  }
+}

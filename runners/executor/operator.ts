@@ -1,0 +1,32 @@
+/** The lifecycle every operator of a fused stage follows, and how user errors are wrapped. */
+import { ModelCheckError, PipelineError, previewValue, UserCodeError, UserCodeStage } from "../../lib/model/errors";
+import type { WindowedValue } from "../../lib/model/window";
+import type { MaybePromise, Receiver } from "./receiver";
+
+/** One step of a fused stage. */
+export interface Operator extends Receiver {
+  /** Full name of the transform this operator executes. */
+  readonly transformName: string;
+  setup(): MaybePromise;
+  startBundle(): MaybePromise;
+  finishBundle(): MaybePromise;
+  teardown(): MaybePromise;
+}
+
+/** Wraps an error thrown by user code, unless it already names its transform. */
+export function wrapUserError(transformName: string, stage: UserCodeStage, error: unknown, element?: WindowedValue<unknown>): Error {
+  if (error instanceof UserCodeError || error instanceof ModelCheckError || error instanceof PipelineError) return error;
+  return new UserCodeError(transformName, stage, error, element === undefined ? undefined : previewValue(element.value));
+}
+
+/** Adds the transform name to a rejected promise's error. */
+export function wrapAsync(p: Promise<void>, transformName: string, stage: UserCodeStage, element?: WindowedValue<unknown>): Promise<void> {
+  return p.catch((e: unknown) => {
+    throw wrapUserError(transformName, stage, e, element);
+  });
+}
+
+/** Whether a function was declared `async` (so its metric updates need an async scope). */
+export function isAsyncFunction(fn: unknown): boolean {
+  return typeof fn === "function" && fn.constructor.name === "AsyncFunction";
+}

@@ -1,0 +1,194 @@
+/** Executes a DoFn: lifecycle, contexts, outputs, side inputs, metrics and strict checks. */
+import type { Coder } from "../../lib/coders/coder";
+import type { BundleContext, DoFn, OutputPlacement, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
+import { PipelineError } from "../../lib/model/errors";
+import { MetricsContainer, runInContainer, setActiveContainer } from "../../lib/model/metrics";
+import type { SideInput } from "../../lib/model/side_inputs";
+import { BoundedWindow, GLOBAL_WINDOWS, Instant, MIN_TIMESTAMP, NO_FIRING, PaneInfo, WindowedValue } from "../../lib/model/window";
+import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
+import { isAsyncFunction, Operator, wrapAsync, wrapUserError } from "./operator";
+import { MaybePromise, PendingWork, Receiver } from "./receiver";
+import type { SideInputReader } from "./side_input_reader";
+
+/** Strict-check settings of one operator. */
+export interface InputChecks {
+  readonly inputCoder: Coder<unknown>;
+  readonly sampler: CheckSampler;
+}
+
+export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTags>, BundleContext<unknown, OutputTags> {
+  private readonly pending = new PendingWork();
+  private readonly asyncProcess: boolean;
+  private current: WindowedValue<unknown> | undefined;
+  private currentWindow: BoundedWindow | undefined;
+  private currentWindows: readonly BoundedWindow[] = GLOBAL_WINDOWS;
+  private readonly main: Receiver;
+
+  constructor(
+    readonly transformName: string,
+    private readonly doFn: DoFn<unknown, unknown, OutputTags>,
+    private readonly outputs: ReadonlyMap<string, Receiver>,
+    private readonly sideInputs: SideInputReader | undefined,
+    private readonly metrics: MetricsContainer,
+    readonly runtime: RuntimeContext,
+    private readonly checks: InputChecks | undefined,
+  ) {
+    this.main = outputs.get("main")!;
+    this.asyncProcess = isAsyncFunction(doFn.process) || isAsyncFunction((doFn as { fn?: unknown }).fn);
+  }
+
+  // ---- lifecycle ----
+
+  setup(): MaybePromise {
+    return this.callLifecycle("setup", () => this.doFn.setup?.(this.runtime));
+  }
+
+  startBundle(): MaybePromise {
+    this.checks?.sampler.resetForBundle();
+    this.clearCurrent();
+    return this.callLifecycle("startBundle", () => this.doFn.startBundle?.(this));
+  }
+
+  finishBundle(): MaybePromise {
+    this.clearCurrent();
+    return this.callLifecycle("finishBundle", () => this.doFn.finishBundle?.(this));
+  }
+
+  teardown(): MaybePromise {
+    return this.callLifecycle("teardown", () => this.doFn.teardown?.());
+  }
+
+  private callLifecycle(stage: "setup" | "startBundle" | "finishBundle" | "teardown", fn: () => void | Promise<void>): MaybePromise {
+    const previous = setActiveContainer(this.metrics);
+    let r: void | Promise<void>;
+    try {
+      r = runInContainer(this.metrics, fn);
+    } catch (e) {
+      throw wrapUserError(this.transformName, stage, e);
+    } finally {
+      setActiveContainer(previous);
+    }
+    const downstream = this.pending.take();
+    if (r === undefined && downstream === undefined) return undefined;
+    return wrapAsync(Promise.resolve(r).then(() => downstream), this.transformName, stage);
+  }
+
+  // ---- elements ----
+
+  receive(wv: WindowedValue<unknown>): MaybePromise {
+    const windows = wv.windows;
+    if (windows.length === 1) return this.processInWindow(wv, windows[0]!, windows);
+    return this.processEachWindow(wv, 0);
+  }
+
+  private processEachWindow(wv: WindowedValue<unknown>, from: number): MaybePromise {
+    for (let i = from; i < wv.windows.length; i++) {
+      const w = wv.windows[i]!;
+      const r = this.processInWindow(wv, w, [w]);
+      if (r !== undefined) return r.then(() => this.processEachWindow(wv, i + 1));
+    }
+    return undefined;
+  }
+
+  private processInWindow(wv: WindowedValue<unknown>, window: BoundedWindow, windows: readonly BoundedWindow[]): MaybePromise {
+    const snapshot = this.checks !== undefined && this.checks.sampler.shouldCheck() ? snapshotForMutation(this.checks.inputCoder, wv.value) : undefined;
+    this.current = wv;
+    this.currentWindow = window;
+    this.currentWindows = windows;
+    const previous = setActiveContainer(this.metrics);
+    let r: void | Promise<void>;
+    try {
+      r = this.asyncProcess ? runInContainer(this.metrics, () => this.doFn.process(wv.value, this)) : this.doFn.process(wv.value, this);
+    } catch (e) {
+      throw wrapUserError(this.transformName, "process", e, wv);
+    } finally {
+      setActiveContainer(previous);
+    }
+    if (r === undefined) {
+      if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, wv.value, snapshot);
+      return this.pending.take();
+    }
+    const downstreamSoFar = this.pending.take();
+    return wrapAsync(
+      r.then(async () => {
+        await downstreamSoFar;
+        await this.pending.take();
+        if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, wv.value, snapshot);
+      }),
+      this.transformName,
+      "process",
+      wv,
+    );
+  }
+
+  // ---- ProcessContext ----
+
+  get timestamp(): Instant {
+    return this.current?.timestamp ?? MIN_TIMESTAMP;
+  }
+
+  get window(): BoundedWindow {
+    return this.currentWindow ?? GLOBAL_WINDOWS[0]!;
+  }
+
+  get pane(): PaneInfo {
+    return this.current?.pane ?? NO_FIRING;
+  }
+
+  output(value: unknown, placement?: OutputPlacement): void {
+    this.emit(this.main, value, placement);
+  }
+
+  outputTo(tag: string, value: unknown, placement?: OutputPlacement): void {
+    const target = this.outputs.get(tag);
+    if (target === undefined) {
+      throw new PipelineError(
+        `Transform '${this.transformName}' output to tag '${tag}', which was not declared; declare it with ParDo.of(fn).withOutputs("${tag}", ...)`,
+      );
+    }
+    this.emit(target, value, placement);
+  }
+
+  outputWithTimestamp(value: unknown, timestamp: Instant): void {
+    const cur = this.current;
+    if (cur === undefined) {
+      this.emit(this.main, value, { timestamp });
+      return;
+    }
+    const r = this.main.receive({ value, timestamp, windows: this.currentWindows, pane: cur.pane });
+    setActiveContainer(this.metrics);
+    this.pending.add(r);
+  }
+
+  sideInput<V>(view: SideInput<V>): V {
+    if (this.sideInputs === undefined) {
+      throw new PipelineError(`Transform '${this.transformName}' read a side input it did not declare; pass it in ParDo.of(fn, { sideInputs: [view] })`);
+    }
+    return this.sideInputs.get(view, this.window);
+  }
+
+  private emit(target: Receiver, value: unknown, placement: OutputPlacement | undefined): void {
+    const cur = this.current;
+    let r: MaybePromise;
+    if (placement === undefined && cur !== undefined) {
+      r = target.receive({ value, timestamp: cur.timestamp, windows: this.currentWindows, pane: cur.pane });
+    } else {
+      const window = placement?.window;
+      r = target.receive({
+        value,
+        timestamp: placement?.timestamp ?? (window !== undefined ? window.maxTimestamp() : cur?.timestamp ?? MIN_TIMESTAMP),
+        windows: window !== undefined ? [window] : cur !== undefined ? this.currentWindows : GLOBAL_WINDOWS,
+        pane: cur?.pane ?? NO_FIRING,
+      });
+    }
+    setActiveContainer(this.metrics);
+    this.pending.add(r);
+  }
+
+  /** Leaves the element context after a bundle (finishBundle outputs have no current element). */
+  clearCurrent(): void {
+    this.current = undefined;
+    this.currentWindow = undefined;
+    this.currentWindows = GLOBAL_WINDOWS;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Receivers: how operators of a fused stage hand elements to each other.
+ *
+ * `receive` returns nothing when the element was handled synchronously, or a promise when
+ * some operator downstream is async. Operators collect such promises and return them upward,
+ * so a synchronous chain never allocates a promise per element, and an async one applies
+ * backpressure to its producer (the producer awaits before sending the next element).
+ */
+import type { WindowedValue } from "../../lib/model/window";
+
+export type MaybePromise = void | Promise<void>;
+
+/** Accepts elements of one PCollection. */
+export interface Receiver {
+  receive(wv: WindowedValue<unknown>): MaybePromise;
+}
+
+/** Sends each element to several consumers (a fork in the graph). */
+export class FanOut implements Receiver {
+  constructor(private readonly targets: readonly Receiver[]) {}
+  receive(wv: WindowedValue<unknown>): MaybePromise {
+    let pending: Promise<void>[] | undefined;
+    for (const t of this.targets) {
+      const r = t.receive(wv);
+      if (r !== undefined) (pending ??= []).push(r);
+    }
+    return pending === undefined ? undefined : settleAll(pending);
+  }
+}
+
+/** Drops elements of a PCollection nothing consumes. */
+export const DISCARD: Receiver = { receive: () => undefined };
+
+/** One receiver for a list of consumers. */
+export function receiverFor(targets: readonly Receiver[]): Receiver {
+  if (targets.length === 0) return DISCARD;
+  if (targets.length === 1) return targets[0]!;
+  return new FanOut(targets);
+}
+
+/** Waits for all promises, rejecting with the first error (after all have settled). */
+export async function settleAll(promises: readonly Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  for (const r of results) if (r.status === "rejected") throw r.reason;
+}
+
+/** Collects the promises of async downstream work triggered during one call. */
+export class PendingWork {
+  private promises: Promise<void>[] | undefined;
+  add(r: MaybePromise): void {
+    if (r !== undefined) (this.promises ??= []).push(r);
+  }
+  /** The collected promises as one (undefined if none), and a fresh collector state. */
+  take(): Promise<void> | undefined {
+    const p = this.promises;
+    this.promises = undefined;
+    return p === undefined ? undefined : p.length === 1 ? p[0] : settleAll(p);
+  }
+  get isEmpty(): boolean {
+    return this.promises === undefined;
+  }
+}

@@ -1,0 +1,68 @@
+import { strict as assert } from "node:assert";
+import { Create, Count, DoFn, kv, ParDo, ProcessContext } from "../../lib";
+import { runDirect } from "../helpers";
+
+class Point {
+  constructor(
+    readonly x: number,
+    readonly y: number,
+  ) {}
+}
+
+describe("DirectRunner: strict model checks", () => {
+  it("rejects a DoFn that mutates its input, naming the transform", async () => {
+    const result = await runDirect((p) => {
+      p.apply(Create.of({ n: 1 }, { n: 2 })).apply(
+        "Mutate",
+        ParDo.of((e: { n: number }, ctx: ProcessContext<number>) => {
+          e.n += 1;
+          ctx.output(e.n);
+        }),
+      );
+    });
+    assert.equal(result.state, "FAILED");
+    assert.equal(result.error!.name, "ModelCheckError");
+    assert.match(result.error!.message, /mutated its input element/);
+    assert.match(result.error!.message, /transform 'Mutate'/);
+  });
+
+  it("rejects outputs that do not survive their coder", async () => {
+    const result = await runDirect((p) => {
+      p.apply(Create.of(1)).map("MakePoint", (n: number) => new Point(n, n));
+    });
+    assert.equal(result.state, "FAILED");
+    assert.match(result.error!.message, /cannot be encoded|does not survive/);
+    assert.match(result.error!.message, /MakePoint/);
+  });
+
+  it("rejects grouping keys that cannot be encoded deterministically", async () => {
+    const result = await runDirect((p) => {
+      p.apply(Create.of(1, 2))
+        .map("KeyByPoint", (n: number) => kv(n, n))
+        .map("BadKey", (e: { key: number; value: number }) => ({ key: new Point(e.key, 0), value: e.value }))
+        .apply(Count.perKey());
+    }, { strictChecks: true });
+    assert.equal(result.state, "FAILED");
+    assert.match(result.error!.message, /Point/);
+  });
+
+  it("can be switched off", async () => {
+    const result = await runDirect(
+      (p) => {
+        p.apply(Create.of({ n: 1 })).apply(
+          "Mutate",
+          ParDo.of(
+            new (class extends DoFn<{ n: number }, number> {
+              process(e: { n: number }, ctx: ProcessContext<number>): void {
+                e.n += 1;
+                ctx.output(e.n);
+              }
+            })(),
+          ),
+        );
+      },
+      { strictChecks: false },
+    );
+    assert.equal(result.state, "DONE");
+  });
+});

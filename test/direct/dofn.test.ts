@@ -1,0 +1,137 @@
+import { strict as assert } from "node:assert";
+import {
+  BundleContext,
+  Create,
+  DoFn,
+  FixedWindows,
+  GroupByKey,
+  IntervalWindow,
+  kv,
+  KV,
+  Metrics,
+  ParDo,
+  ProcessContext,
+  RuntimeContext,
+  Window,
+} from "../../lib";
+import { assertThat, equalTo } from "../../lib/testing/passert";
+import { runDirect, runOk } from "../helpers";
+
+describe("DirectRunner: DoFns", () => {
+  it("runs the lifecycle in order: setup, startBundle, process, finishBundle, teardown", async () => {
+    const log: string[] = [];
+    class Lifecycle extends DoFn<number, number> {
+      setup(runtime: RuntimeContext): void {
+        log.push(`setup:${runtime.transformName}`);
+      }
+      startBundle(): void {
+        log.push("startBundle");
+      }
+      process(n: number, ctx: ProcessContext<number>): void {
+        log.push(`process:${n}`);
+        ctx.output(n * 2);
+      }
+      finishBundle(ctx: BundleContext<number>): void {
+        log.push("finishBundle");
+        ctx.output(100);
+      }
+      teardown(): void {
+        log.push("teardown");
+      }
+    }
+    await runOk((p) => {
+      assertThat(p.apply(Create.of(1, 2)).apply("Life", ParDo.of(new Lifecycle())), equalTo([2, 4, 100]));
+    });
+    // The builder runs twice (reconstruction check); only the executed graph's DoFn logs.
+    assert.deepEqual(log, ["setup:Life", "startBundle", "process:1", "process:2", "finishBundle", "teardown"]);
+  });
+
+  it("supports async process, startBundle and finishBundle", async () => {
+    class Delayed extends DoFn<number, string> {
+      private prefix = "";
+      async startBundle(): Promise<void> {
+        await Promise.resolve();
+        this.prefix = "n";
+      }
+      async process(n: number, ctx: ProcessContext<string>): Promise<void> {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        ctx.output(`${this.prefix}${n}`);
+      }
+    }
+    await runOk((p) => {
+      const out = p.apply(Create.of(1, 2, 3)).apply(ParDo.of(new Delayed())).map("Upper", (s: string) => s.toUpperCase());
+      assertThat(out, equalTo(["N1", "N2", "N3"]));
+    });
+  });
+
+  it("reports counters, distributions and gauges per step", async () => {
+    const result = await runOk((p) => {
+      p.apply(Create.of("a", "", "bb", "")).apply(
+        "Measure",
+        ParDo.of(
+          new (class Measure extends DoFn<string, string> {
+            private readonly empty = Metrics.counter("test", "empty");
+            private readonly lengths = Metrics.distribution("test", "lengths");
+            private readonly last = Metrics.gauge("test", "last");
+            async process(s: string): Promise<void> {
+              await Promise.resolve(); // updates after an await still land on this step
+              if (s === "") this.empty.inc();
+              this.lengths.update(s.length);
+              this.last.set(s.length);
+            }
+          })(),
+        ),
+      );
+    });
+    assert.equal(result.metrics.counterTotal("test", "empty"), 2);
+    const [dist] = result.metrics.distributions({ name: "lengths" });
+    assert.equal(dist!.step, "Measure");
+    assert.deepEqual(dist!.value, { count: 4, sum: 3, min: 0, max: 2 });
+    assert.equal(result.metrics.gauges({ step: "Measure" }).length, 1);
+  });
+
+  it("fails the run with the transform's full name and a preview of the element", async () => {
+    const result = await runDirect((p) => {
+      p.apply(Create.of({ id: 1 }, { id: 2 })).apply(
+        "Outer",
+        new (class Outer extends (require("../../lib") as typeof import("../../lib")).PTransform<
+          import("../../lib").PCollection<{ id: number }>,
+          import("../../lib").PCollection<number>
+        > {
+          expand(input: import("../../lib").PCollection<{ id: number }>) {
+            return input.map("Explode", (x: { id: number }) => {
+              if (x.id === 2) throw new Error("boom");
+              return x.id;
+            });
+          }
+        })(),
+      );
+    });
+    assert.equal(result.state, "FAILED");
+    assert.match(result.error!.message, /Error in process of transform 'Outer\/Explode' while processing element \{"id":2\}: Error: boom/);
+    await assert.rejects(result.waitUntilFinish(), /boom/);
+  });
+
+  it("groups per window with fixed windows", async () => {
+    await runOk((p) => {
+      const counts = p
+        .apply(
+          Create.timestamped([
+            { value: kv("k", 1), timestamp: 1_000 },
+            { value: kv("k", 2), timestamp: 59_999 },
+            { value: kv("k", 3), timestamp: 60_000 },
+          ]),
+        )
+        .apply(Window.into<KV<string, number>>(new FixedWindows(60_000)))
+        .apply(new GroupByKey<string, number>())
+        .apply(
+          "WithWindow",
+          ParDo.of((g: KV<string, number[]>, ctx: ProcessContext<string>) => {
+            const w = ctx.window as IntervalWindow;
+            ctx.output(`${w.start}-${w.end}@${ctx.timestamp}:${[...g.value].sort().join(",")}`);
+          }),
+        );
+      assertThat(counts, equalTo(["0-60000@59999:1,2", "60000-120000@119999:3"]));
+    });
+  });
+});

@@ -1,0 +1,535 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Readable } from "node:stream";
+import * as zlib from "node:zlib";
+import { FileSystemError, type FileOperations, type OpenReadOptions } from "../../lib/io/filesystems/filesystem";
+import { FileSystems } from "../../lib/io/filesystems/registry";
+import {
+  abortShards,
+  DEFAULT_SHARD_TEMPLATE,
+  finalizeShards,
+  LineSplitter,
+  planTempDirectory,
+  readAllLines,
+  readLineBatches,
+  resolveCompression,
+  shardGlob,
+  shardPath,
+  splitIntoRanges,
+  TextShardWriter,
+  writeTextShards,
+} from "../../lib/io/text_files";
+
+/** What Beam's TextIO yields for a whole file: the reference for the range property. */
+function referenceLines(bytes: Buffer): string[] {
+  let text = bytes.toString("utf8");
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text === "") return [];
+  const lines = text.split(/\r\n|\r|\n/);
+  if (lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+/** Drives a LineSplitter over an in-memory file, `chunkSize` bytes at a time. */
+function splitRange(bytes: Buffer, start: number, end: number, chunkSize: number): string[] {
+  const splitter = new LineSplitter(start, end);
+  const out: string[] = [];
+  for (let at = splitter.readStart; at < bytes.length && !splitter.done; at += chunkSize) {
+    out.push(...splitter.push(bytes.subarray(at, Math.min(bytes.length, at + chunkSize))));
+  }
+  out.push(...splitter.finish());
+  return out;
+}
+
+function linesOfRanges(bytes: Buffer, bounds: readonly number[], chunkSize: number): string[] {
+  const out: string[] = [];
+  for (let k = 0; k + 1 < bounds.length; k++) out.push(...splitRange(bytes, bounds[k], bounds[k + 1], chunkSize));
+  return out;
+}
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const EDGE_TEXTS = [
+  "",
+  "a",
+  "\n",
+  "\r",
+  "\r\n",
+  "a\n",
+  "a\r",
+  "\n\n",
+  "\r\r",
+  "\n\r",
+  "a\r\nb\rc\nd",
+  "ab\r\r\n\n\rcd\r",
+  "é日本😀\r\n\r\r\n\nxx",
+  "αβγ\nδ\r\n😀😀\r",
+  "\uFEFF",
+  "\uFEFF\n",
+  "\uFEFFa\r\nb",
+  "x".repeat(30) + "\r\n" + "y".repeat(7),
+  "line one\nline two\n\nline four",
+];
+
+const TOKENS = ["a", "bc", "word ", "é", "日本", "😀", "\n", "\n", "\r", "\r\n", "\r\n", "\n\n"];
+
+function randomText(next: () => number, length: number): string {
+  let s = next() < 0.2 ? "\uFEFF" : "";
+  while (s.length < length) s += TOKENS[Math.floor(next() * TOKENS.length)];
+  return s;
+}
+
+/** A read-only in-memory filesystem that cuts reads into `bufferSize` chunks and counts bytes served. */
+function memoryFs(files: Record<string, Buffer>) {
+  const served = { bytes: 0 };
+  return {
+    served,
+    async openRead(p: string, options: OpenReadOptions = {}): Promise<Readable> {
+      const data = files[p];
+      if (!data) throw new FileSystemError(`Cannot read ${p}: does not exist.`, p, { code: "ENOENT" });
+      const start = options.start ?? 0;
+      const end = Math.min(options.end ?? data.length, data.length);
+      const size = options.bufferSize ?? 1 << 16;
+      return Readable.from(
+        (function* () {
+          for (let at = start; at < end; at += size) {
+            const chunk = data.subarray(at, Math.min(end, at + size));
+            served.bytes += chunk.length;
+            yield chunk;
+          }
+        })(),
+      );
+    },
+  };
+}
+
+async function collect(iterable: AsyncIterable<string[]>): Promise<{ lines: string[]; batches: number }> {
+  const lines: string[] = [];
+  let batches = 0;
+  for await (const batch of iterable) {
+    assert.ok(batch.length > 0, "batches are never empty");
+    batches++;
+    lines.push(...batch);
+  }
+  return { lines, batches };
+}
+
+describe("text files", () => {
+  let root: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-text-"));
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  describe("line semantics", () => {
+    const cases: [string, string[]][] = [
+      ["", []],
+      ["a", ["a"]],
+      ["a\n", ["a"]],
+      ["a\nb", ["a", "b"]],
+      ["\n", [""]],
+      ["\n\n", ["", ""]],
+      ["a\r\nb\r\n", ["a", "b"]],
+      ["a\rb\r", ["a", "b"]],
+      ["a\r\rb", ["a", "", "b"]],
+      ["a\n\rb", ["a", "", "b"]],
+      ["\uFEFFfirst\nsecond", ["first", "second"]],
+      ["\uFEFF", []],
+      ["mid\uFEFFdle", ["mid\uFEFFdle"]],
+      ["日本語\n😀", ["日本語", "😀"]],
+    ];
+    for (const [text, expected] of cases) {
+      it(`reads ${JSON.stringify(text)} as ${JSON.stringify(expected)}`, async () => {
+        const p = path.join(root, "f.txt");
+        fs.writeFileSync(p, text);
+        assert.deepEqual(await readAllLines(p), expected);
+        assert.deepEqual(await readAllLines(p, "auto", { chunkSize: 1 }), expected);
+      });
+    }
+  });
+
+  describe("ranges own exactly the lines starting in them", () => {
+    it("every pair of split points, every chunk size, over edge cases", () => {
+      let checks = 0;
+      for (const text of EDGE_TEXTS) {
+        const bytes = Buffer.from(text, "utf8");
+        const expected = referenceLines(bytes);
+        const n = bytes.length;
+        for (const chunkSize of [1, 2, 3, 5, 1 << 20]) {
+          for (let k1 = 0; k1 <= n; k1++) {
+            for (let k2 = k1; k2 <= n; k2++) {
+              assert.deepEqual(
+                linesOfRanges(bytes, [0, k1, k2, n], chunkSize),
+                expected,
+                `text ${JSON.stringify(text)} split at ${k1},${k2} with chunks of ${chunkSize}`,
+              );
+              checks++;
+            }
+          }
+        }
+      }
+      assert.ok(checks > 5000);
+    });
+
+    it("random files with many random split points", () => {
+      const next = rng(20240611);
+      for (let trial = 0; trial < 300; trial++) {
+        const bytes = Buffer.from(randomText(next, 20 + Math.floor(next() * 300)), "utf8");
+        const expected = referenceLines(bytes);
+        const cuts = new Set<number>([0, bytes.length]);
+        const count = 1 + Math.floor(next() * 12);
+        for (let c = 0; c < count; c++) cuts.add(Math.floor(next() * bytes.length));
+        const bounds = [...cuts].sort((a, b) => a - b);
+        const chunkSize = [1, 2, 3, 4, 7, 16, 64, 4096][Math.floor(next() * 8)];
+        assert.deepEqual(linesOfRanges(bytes, bounds, chunkSize), expected, `trial ${trial} bounds ${bounds}`);
+      }
+    });
+
+    it("readLineBatches agrees for ranges from splitIntoRanges (memory, tiny chunks)", async () => {
+      const next = rng(7);
+      for (let trial = 0; trial < 40; trial++) {
+        const bytes = Buffer.from(randomText(next, 50 + Math.floor(next() * 400)), "utf8");
+        const mem = memoryFs({ f: bytes });
+        const ranges = splitIntoRanges([{ path: "f", sizeBytes: bytes.length }], 1 + Math.floor(next() * 60));
+        const lines: string[] = [];
+        for (const r of ranges) {
+          const chunkSize = 1 + Math.floor(next() * 9);
+          lines.push(...(await collect(readLineBatches("f", r, "uncompressed", { chunkSize, fileSystem: mem }))).lines);
+        }
+        assert.deepEqual(lines, referenceLines(bytes), `trial ${trial}`);
+      }
+    });
+
+    it("readLineBatches agrees on a local file for many desired sizes", async () => {
+      const next = rng(99);
+      const bytes = Buffer.from(randomText(next, 20000), "utf8");
+      const p = path.join(root, "big.txt");
+      fs.writeFileSync(p, bytes);
+      const expected = referenceLines(bytes);
+      const [file] = await FileSystems.match(p);
+      for (const [desired, chunkSize] of [
+        [97, 64],
+        [1000, 61],
+        [4096, 4096],
+        [1 << 20, undefined],
+      ]) {
+        const ranges = splitIntoRanges([file], desired!);
+        const lines: string[] = [];
+        for (const r of ranges) {
+          for await (const batch of readLineBatches(r.path, r, "auto", { chunkSize })) {
+            for (const line of batch) lines.push(line);
+          }
+        }
+        assert.equal(lines.length, expected.length, `desired ${desired}`);
+        assert.deepEqual(lines, expected, `desired ${desired}`);
+      }
+    });
+
+    it("a range stops reading soon after its end", async () => {
+      const line = "x".repeat(99) + "\n";
+      const bytes = Buffer.from(line.repeat(10000)); // 1 MB
+      const mem = memoryFs({ f: bytes });
+      const { lines } = await collect(readLineBatches("f", { start: 150, end: 450 }, "uncompressed", { chunkSize: 64, fileSystem: mem }));
+      assert.equal(lines.length, 3); // lines starting at 200, 300, 400
+      assert.ok(mem.served.bytes < 1000, `served ${mem.served.bytes} bytes`);
+    });
+
+    it("yields one batch per chunk, not one per line", async () => {
+      const p = path.join(root, "many.txt");
+      fs.writeFileSync(p, "line\n".repeat(100000));
+      const { lines, batches } = await collect(readLineBatches(p, { start: 0, end: Infinity }));
+      assert.equal(lines.length, 100000);
+      assert.ok(batches <= 10, `${batches} batches`);
+    });
+  });
+
+  describe("splitIntoRanges", () => {
+    it("splits evenly, contiguously, never above the desired size", () => {
+      const ranges = splitIntoRanges(
+        [
+          { path: "a.txt", sizeBytes: 1000 },
+          { path: "empty.txt", sizeBytes: 0 },
+          { path: "b.txt.gz", sizeBytes: 5000 },
+          { path: "c.txt", sizeBytes: 10 },
+        ],
+        300,
+      );
+      const a = ranges.filter((r) => r.path === "a.txt");
+      assert.equal(a.length, 4);
+      assert.equal(a[0].start, 0);
+      assert.equal(a[a.length - 1].end, 1000);
+      for (let i = 0; i < a.length; i++) {
+        assert.ok(a[i].end - a[i].start <= 300 && a[i].end - a[i].start >= 200);
+        if (i > 0) assert.equal(a[i].start, a[i - 1].end);
+      }
+      assert.deepEqual(
+        ranges.filter((r) => r.path !== "a.txt"),
+        [
+          { path: "b.txt.gz", start: 0, end: 5000 },
+          { path: "c.txt", start: 0, end: 10 },
+        ],
+      );
+      assert.equal(splitIntoRanges([{ path: "b.gz", sizeBytes: 5000 }], 10, "uncompressed").length, 500);
+      assert.throws(() => splitIntoRanges([], 0), FileSystemError);
+    });
+
+    it("resolves auto compression by suffix", () => {
+      assert.equal(resolveCompression("x.gz"), "gzip");
+      assert.equal(resolveCompression("x.txt"), "uncompressed");
+      assert.equal(resolveCompression("x.txt", "gzip"), "gzip");
+      assert.equal(resolveCompression("x.gz", "uncompressed"), "uncompressed");
+    });
+  });
+
+  describe("gzip", () => {
+    it("round-trips through TextShardWriter and readLineBatches", async () => {
+      const p = path.join(root, "out/part.txt.gz");
+      const lines = Array.from({ length: 5000 }, (_, i) => `line ${i} é😀`);
+      const w = await TextShardWriter.open(FileSystems, p, { header: "HEADER" });
+      for (let i = 0; i < lines.length; i += 700) {
+        const wait = w.writeLines(lines.slice(i, i + 700));
+        if (wait) await wait;
+      }
+      const result = await w.close();
+      assert.deepEqual(result, { path: p, bytes: fs.statSync(p).size, lines: 5000 });
+      assert.equal(zlib.gunzipSync(fs.readFileSync(p)).toString("utf8"), ["HEADER", ...lines].join("\n") + "\n");
+      assert.deepEqual(await readAllLines(p), ["HEADER", ...lines]);
+      assert.deepEqual((await collect(readLineBatches(p, { start: 0, end: result.bytes }, "auto", { chunkSize: 64 }))).lines, [
+        "HEADER",
+        ...lines,
+      ]);
+    });
+
+    it("honours explicit compression regardless of suffix, and concatenated gzip members", async () => {
+      const p = path.join(root, "data.bin");
+      fs.writeFileSync(p, Buffer.concat([zlib.gzipSync("\uFEFFa\r\nb"), zlib.gzipSync("\nc\n")]));
+      assert.deepEqual(await readAllLines(p, "gzip"), ["a", "b", "c"]);
+      const w = await TextShardWriter.open(FileSystems, path.join(root, "plain-name"), { compression: "gzip" });
+      w.writeLines(["zipped"]);
+      await w.close();
+      assert.equal(zlib.gunzipSync(fs.readFileSync(path.join(root, "plain-name"))).toString(), "zipped\n");
+    });
+
+    it("reports corrupt gzip and refuses to split it", async () => {
+      const p = path.join(root, "fake.gz");
+      fs.writeFileSync(p, "not gzip at all\n");
+      await assert.rejects(readAllLines(p), (e: unknown) => {
+        assert.ok(e instanceof FileSystemError);
+        assert.equal(e.code, "CORRUPT_DATA");
+        assert.match(e.message, /as gzip.*"uncompressed"/);
+        return true;
+      });
+      assert.deepEqual(await readAllLines(p, "uncompressed"), ["not gzip at all"]);
+      await assert.rejects(collect(readLineBatches(p, { start: 5, end: 10 })), /cannot be split/);
+    });
+  });
+
+  describe("TextShardWriter", () => {
+    it("writes header, lines, footer with the separator and counts bytes and lines", async () => {
+      const p = path.join(root, "w/out.csv");
+      const w = await TextShardWriter.open(FileSystems, p, { header: "h1,h2", footer: "END", lineSeparator: "\r\n" });
+      assert.equal(w.writeLines(["a,1", "é,2"]), undefined);
+      w.writeLines([]);
+      w.writeLines(["c,3"]);
+      const result = await w.close();
+      const content = "h1,h2\r\na,1\r\né,2\r\nc,3\r\nEND\r\n";
+      assert.equal(fs.readFileSync(p, "utf8"), content);
+      assert.deepEqual(result, { path: p, bytes: Buffer.byteLength(content), lines: 3 });
+      await assert.rejects(w.close(), /already closed/);
+      assert.throws(() => w.writeLines(["late"]), /already closed/);
+    });
+
+    it("buffers into large writes and respects backpressure", async () => {
+      const p = path.join(root, "big.txt");
+      const w = await TextShardWriter.open(FileSystems, p, { bufferSize: 4096 });
+      let waits = 0;
+      const batch = Array.from({ length: 1000 }, (_, i) => `value-${i}`);
+      for (let i = 0; i < 300; i++) {
+        const wait = w.writeLines(batch);
+        if (wait) {
+          waits++;
+          await wait;
+        }
+      }
+      const result = await w.close();
+      assert.equal(result.lines, 300000);
+      assert.equal(result.bytes, fs.statSync(p).size);
+      assert.ok(waits > 0, "the writer asked the caller to wait at least once");
+      const text = fs.readFileSync(p, "utf8");
+      assert.equal(text, (batch.join("\n") + "\n").repeat(300));
+    });
+
+    it("an empty shard holds just the header", async () => {
+      const p = path.join(root, "empty.txt");
+      const w = await TextShardWriter.open(FileSystems, p, { header: "only header" });
+      assert.deepEqual(await w.close(), { path: p, bytes: 12, lines: 0 });
+      assert.equal(fs.readFileSync(p, "utf8"), "only header\n");
+    });
+
+    it("explains an output location under a regular file", async () => {
+      const blocker = path.join(root, "iam-a-file");
+      fs.writeFileSync(blocker, "x");
+      await assert.rejects(TextShardWriter.open(FileSystems, path.join(blocker, "out/part-0.txt")), (e: unknown) => {
+        assert.ok(e instanceof FileSystemError);
+        assert.ok(e.message.includes(`${blocker} is a file, not a directory`), e.message);
+        assert.match(e.message, /Choose a path/);
+        return true;
+      });
+    });
+  });
+
+  describe("shard naming and finalisation", () => {
+    it("names shards like Beam", () => {
+      assert.equal(shardPath("out/counts", 0, 3), "out/counts-00000-of-00003");
+      assert.equal(shardPath("out/counts", 2, 3, ".txt"), "out/counts-00002-of-00003.txt");
+      assert.equal(shardPath("p", 7, 12, ".csv", "_SS_of_NNN"), "p_07_of_012.csv");
+      assert.equal(shardPath("p", 123456, 200000, ""), "p-123456-of-200000");
+      assert.equal(DEFAULT_SHARD_TEMPLATE, "-SSSSS-of-NNNNN");
+      assert.throws(() => shardPath("p", 3, 3), /0 <= shardIndex < numShards/);
+      assert.equal(shardGlob("out/c[1]", ".txt"), "out/c\\[1\\]-?????-of-?????.txt");
+    });
+
+    it("plans a hidden, unique temporary directory beside the output", () => {
+      const a = planTempDirectory(path.join(root, "out/counts"));
+      const b = planTempDirectory(path.join(root, "out/counts"));
+      assert.match(a, new RegExp(`^${root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/out/\\.temp-beamline-[0-9a-f]{16}/$`));
+      assert.notEqual(a, b);
+      assert.ok(!fs.existsSync(a), "planning creates nothing");
+      assert.match(planTempDirectory("counts"), /^\.temp-beamline-[0-9a-f]+\/$/);
+    });
+
+    it("finalize renames into place, then deletes an earlier run's shards of another count", async () => {
+      const prefix = path.join(root, "out/counts");
+      const old = [0, 1, 2].map((i) => shardPath(prefix, i, 3, ".txt"));
+      for (const p of old) {
+        fs.mkdirSync(path.dirname(p), { recursive: true });
+        fs.writeFileSync(p, "old\n");
+      }
+      const unrelated = [path.join(root, "out/counts-00000-of-00003.csv"), path.join(root, "out/counts-extra.txt")];
+      for (const p of unrelated) fs.writeFileSync(p, "keep\n");
+
+      const tempDir = planTempDirectory(prefix);
+      const finals = [0, 1].map((i) => shardPath(prefix, i, 2, ".txt"));
+      const temps: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const w = await TextShardWriter.open(FileSystems, FileSystems.join(tempDir, `shard-${i}`));
+        w.writeLines([`new ${i}`]);
+        temps.push((await w.close()).path);
+      }
+
+      const log: string[] = [];
+      const recording: Pick<FileOperations, "rename" | "match" | "delete"> = {
+        rename: async (s, d) => {
+          log.push("rename");
+          for (const p of old) assert.ok(fs.existsSync(p), "old shards still exist while renaming");
+          return FileSystems.rename(s, d);
+        },
+        match: (p) => FileSystems.match(p),
+        delete: async (paths) => {
+          log.push(`delete ${paths.length}`);
+          for (const p of finals) assert.ok(fs.existsSync(p), "new shards are in place before deleting");
+          return FileSystems.delete(paths);
+        },
+      };
+      const stale = await finalizeShards(recording, temps, finals, { prefix, suffix: ".txt", tempDir });
+      assert.deepEqual(stale, old);
+      assert.deepEqual(log, ["rename", "delete 3", "delete 1"]);
+      assert.deepEqual(fs.readdirSync(path.join(root, "out")).sort(), [
+        "counts-00000-of-00002.txt",
+        "counts-00000-of-00003.csv",
+        "counts-00001-of-00002.txt",
+        "counts-extra.txt",
+      ]);
+      assert.equal(fs.readFileSync(finals[1], "utf8"), "new 1\n");
+    });
+
+    it("abort removes everything written", async () => {
+      const prefix = path.join(root, "out/counts");
+      fs.mkdirSync(path.join(root, "out"));
+      fs.writeFileSync(path.join(root, "out/existing.txt"), "x");
+      const tempDir = planTempDirectory(prefix);
+      for (let i = 0; i < 3; i++) {
+        const w = await TextShardWriter.open(FileSystems, FileSystems.join(tempDir, `nested/shard-${i}.gz`));
+        w.writeLines(["data"]);
+        await w.close();
+      }
+      assert.ok(fs.existsSync(tempDir));
+      await abortShards(FileSystems, tempDir);
+      assert.deepEqual(fs.readdirSync(path.join(root, "out")), ["existing.txt"]);
+    });
+  });
+
+  describe("writeTextShards", () => {
+    it("writes one empty shard -00000-of-00001 when there is no input", async () => {
+      const prefix = path.join(root, "none/counts");
+      const results = await writeTextShards(prefix, [], { suffix: ".txt", header: "word,count" });
+      assert.deepEqual(results, [{ path: `${prefix}-00000-of-00001.txt`, bytes: 11, lines: 0 }]);
+      assert.deepEqual(fs.readdirSync(path.join(root, "none")), ["counts-00000-of-00001.txt"]);
+      assert.equal(fs.readFileSync(results[0].path, "utf8"), "word,count\n");
+    });
+
+    it("writes the shards atomically, pads to numShards, and replaces an earlier run", async () => {
+      const prefix = path.join(root, "out/part");
+      await writeTextShards(prefix, [[["a"]], [["b"]], [["c"]]]);
+      async function* gen(): AsyncGenerator<string[]> {
+        yield ["x1", "x2"];
+        yield ["x3"];
+      }
+      const results = await writeTextShards(prefix, [gen(), [["y"]]], { numShards: 3, suffix: ".gz" });
+      assert.deepEqual(
+        results.map((r) => [path.basename(r.path), r.lines]),
+        [
+          ["part-00000-of-00003.gz", 3],
+          ["part-00001-of-00003.gz", 1],
+          ["part-00002-of-00003.gz", 0],
+        ],
+      );
+      assert.deepEqual(await readAllLines(results[0].path), ["x1", "x2", "x3"]);
+      // The earlier run had no suffix: a different family of files, left alone.
+      assert.deepEqual(fs.readdirSync(path.join(root, "out")).sort(), [
+        "part-00000-of-00003",
+        "part-00000-of-00003.gz",
+        "part-00001-of-00003",
+        "part-00001-of-00003.gz",
+        "part-00002-of-00003",
+        "part-00002-of-00003.gz",
+      ]);
+      await writeTextShards(prefix, [[["only"]]]);
+      assert.deepEqual(
+        fs.readdirSync(path.join(root, "out")).filter((n) => !n.endsWith(".gz")),
+        ["part-00000-of-00001"],
+      );
+    });
+
+    it("leaves nothing behind when an input fails", async () => {
+      const prefix = path.join(root, "fail/out");
+      async function* failing(): AsyncGenerator<string[]> {
+        yield ["fine"];
+        throw new Error("upstream broke");
+      }
+      await assert.rejects(writeTextShards(prefix, [[["ok"]], failing()]), /upstream broke/);
+      assert.deepEqual(fs.existsSync(path.join(root, "fail")) ? fs.readdirSync(path.join(root, "fail")) : [], []);
+    });
+
+    it("rejects an output prefix under a regular file before writing", async () => {
+      fs.writeFileSync(path.join(root, "file"), "x");
+      await assert.rejects(writeTextShards(path.join(root, "file/counts"), [[["a"]]]), (e: unknown) => {
+        assert.ok(e instanceof FileSystemError);
+        assert.match(e.message, /is a file, not a directory.*--output/);
+        return true;
+      });
+    });
+  });
+});

@@ -1,0 +1,77 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as zlib from "node:zlib";
+import { Create } from "../../lib";
+import { ReadFromText, WriteToText } from "../../lib/io/textio";
+import { assertThat, equalTo } from "../../lib/testing/passert";
+import { runDirect, runOk } from "../helpers";
+
+describe("TextIO transforms", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "textio-test-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("reads every line of large files split into many ranges exactly once", async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 20_000; i++) lines.push(i % 7 === 0 ? "" : `line ${i} ${"é".repeat(i % 5)}`);
+    fs.writeFileSync(path.join(dir, "big.txt"), lines.map((l, i) => l + (i % 2 === 0 ? "\n" : "\r\n")).join(""));
+    await runOk((p) => {
+      const read = p.apply(new ReadFromText(path.join(dir, "big.txt"), { desiredBundleSizeBytes: 10_000 }));
+      assertThat(read, equalTo(lines));
+    });
+  });
+
+  it("writes a fixed number of shards with a header and suffix, and reads them back", async () => {
+    const prefix = path.join(dir, "out", "part");
+    const result = await runOk((p) => {
+      p.apply(Create.of("a", "b", "c", "d", "e")).apply(new WriteToText(prefix, { numShards: 3, suffix: ".csv", header: "letter" }));
+    });
+    const names = fs.readdirSync(path.join(dir, "out")).sort();
+    assert.deepEqual(names, ["part-00000-of-00003.csv", "part-00001-of-00003.csv", "part-00002-of-00003.csv"]);
+    assert.deepEqual(result.outputs.map((o) => path.basename(o)).sort(), names);
+    const all = names.flatMap((n) => fs.readFileSync(path.join(dir, "out", n), "utf8").split("\n").filter((l) => l !== ""));
+    assert.equal(all.filter((l) => l === "letter").length, 3);
+    assert.deepEqual(all.filter((l) => l !== "letter").sort(), ["a", "b", "c", "d", "e"]);
+  });
+
+  it("writes one empty shard for an empty input, and gzip by suffix", async () => {
+    const prefix = path.join(dir, "empty");
+    await runOk((p) => {
+      p.apply(Create.of<string>()).apply(new WriteToText(prefix, { suffix: ".gz" }));
+    });
+    const file = `${prefix}-00000-of-00001.gz`;
+    assert.equal(zlib.gunzipSync(fs.readFileSync(file)).toString(), "");
+  });
+
+  it("replaces the shards of an earlier run with a different shard count", async () => {
+    const prefix = path.join(dir, "counts");
+    await runOk((p) => {
+      p.apply(Create.of("1", "2", "3")).apply(new WriteToText(prefix, { numShards: 3 }));
+    });
+    await runOk((p) => {
+      p.apply(Create.of("x")).apply(new WriteToText(prefix));
+    });
+    assert.deepEqual(fs.readdirSync(dir).sort(), ["counts-00000-of-00001"]);
+  });
+
+  it("leaves no partial output when the run fails after writing started", async () => {
+    const prefix = path.join(dir, "out", "counts");
+    const lines = Array.from({ length: 50_000 }, (_, i) => `line ${i}`);
+    const result = await runDirect((p) => {
+      p.apply(new Create(lines))
+        .map("FailLate", (l: string) => {
+          if (l === "line 49999") throw new Error("late failure");
+          return l;
+        })
+        .apply(new WriteToText(prefix));
+    });
+    assert.equal(result.state, "FAILED");
+    assert.match(result.error!.message, /FailLate.*late failure/);
+    const left = fs.existsSync(path.join(dir, "out")) ? fs.readdirSync(path.join(dir, "out")) : [];
+    assert.deepEqual(left, []);
+  });
+});

@@ -1,0 +1,56 @@
+import { strict as assert } from "node:assert";
+import { Create, Pipeline, PipelineConstructionError } from "../../lib";
+import { runDirect } from "../helpers";
+
+describe("Pipeline construction", () => {
+  it("names transforms hierarchically and derives readable names", () => {
+    const p = Pipeline.create();
+    p.apply("Numbers", Create.of(1, 2)).map((n: number) => n + 1);
+    const names = p.transforms().map((t) => t.fullName);
+    assert.deepEqual(names, ["Numbers", "Numbers/Impulse", "Numbers/Values", "Map((n) => n + 1)"]);
+  });
+
+  it("rejects duplicate names with a hint", () => {
+    const p = Pipeline.create();
+    const nums = p.apply(Create.of(1));
+    nums.map("Double", (n: number) => n * 2);
+    assert.throws(() => nums.map("Double", (n: number) => n * 3), (e: Error) => {
+      assert(e instanceof PipelineConstructionError);
+      assert.match(e.message, /Duplicate transform name 'Double'/);
+      assert.match(e.message, /give this one its own label/);
+      return true;
+    });
+  });
+
+  it("requires a label for multi-line anonymous functions", () => {
+    const p = Pipeline.create();
+    assert.throws(
+      () =>
+        p.apply(Create.of(1)).map((n: number) => {
+          const doubled = n * 2;
+          return doubled;
+        }),
+      /needs a label/,
+    );
+  });
+
+  it("fails the run when building twice gives a different graph, naming the transform", async () => {
+    let builds = 0;
+    const result = await runDirect((p) => {
+      builds++;
+      p.apply(Create.of(1)).map(`Step${builds}`, (n: number) => n);
+    });
+    assert.equal(result.state, "FAILED");
+    assert.equal(result.error!.name, "PipelineReconstructionError");
+    assert.match(result.error!.message, /first difference at 'Step1'/);
+    assert.match(result.error!.message, /Date\.now\(\), Math\.random\(\)/);
+  });
+
+  it("gives equal fingerprints for equal graphs", () => {
+    const build = (p: Pipeline): void => {
+      p.apply(Create.of("a")).map("Upper", (s: string) => s.toUpperCase());
+    };
+    const a = Pipeline.build({}, build);
+    assert.equal(a.fingerprint(), a.rebuild()!.fingerprint());
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * Type-level tests of the public API: this file fails to COMPILE when inference breaks, and the
+ * `@ts-expect-error` lines fail to compile when a wrong use stops being an error.
+ */
+import { strict as assert } from "node:assert";
+import {
+  AsMap,
+  AsSingleton,
+  Combine,
+  Combiners,
+  Count,
+  Create,
+  DoFn,
+  flatten,
+  GroupByKey,
+  KV,
+  kv,
+  ParDo,
+  PCollection,
+  Pipeline,
+  ProcessContext,
+  Partition,
+  definePipeline,
+  FixedWindows,
+  Window,
+} from "../../lib";
+
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
+  return () => undefined;
+}
+
+describe("type inference of the public API", () => {
+  it("flows element types through chains without casts", () => {
+    const p = Pipeline.create();
+    const lines = p.apply(Create.of("a b", "c"));
+    expectType(lines)<PCollection<string>>(true);
+    const words = lines.flatMap("Split", (l) => l.split(" "));
+    expectType(words)<PCollection<string>>(true);
+    const lengths = words.map("Len", (w) => w.length);
+    expectType(lengths)<PCollection<number>>(true);
+    const pairs = words.map("Pair", (w) => kv(w, 1));
+    expectType(pairs)<PCollection<KV<string, number>>>(true);
+    const grouped = pairs.apply(new GroupByKey<string, number>());
+    expectType(grouped)<PCollection<KV<string, number[]>>>(true);
+    const sums = pairs.apply("Sum", Combine.perKey(Combiners.sum()));
+    expectType(sums)<PCollection<KV<string, number>>>(true);
+    const counts = words.apply(Count.perElement<string>());
+    expectType(counts)<PCollection<KV<string, number>>>(true);
+    const means = pairs.apply("Mean", Combine.perKey(Combiners.mean()));
+    expectType(means)<PCollection<KV<string, number>>>(true);
+    const total = lengths.apply("Total", Combine.globally(Combiners.sum()));
+    expectType(total)<PCollection<number>>(true);
+    const both = flatten([words, words.map("Copy", (w) => w)]);
+    expectType(both)<PCollection<string>>(true);
+    const parts = lengths.apply(Partition<number>(2, (n) => n % 2));
+    expectType(parts)<PCollection<number>[]>(true);
+    const windowed = pairs.apply(Window.into<KV<string, number>>(new FixedWindows(1000)));
+    expectType(windowed)<PCollection<KV<string, number>>>(true);
+    // a type guard narrows the element type
+    const strings = p.apply("Mixed", Create.of<string | number>("a", 1)).filter("OnlyStrings", (x): x is string => typeof x === "string");
+    expectType(strings)<PCollection<string>>(true);
+
+    // @ts-expect-error: a number transform cannot be applied to strings
+    words.apply("Bad", Combine.globally(Combiners.sum()));
+    // @ts-expect-error: map's function receives a string, which has no toFixed
+    words.map("Bad2", (w) => w.toFixed(1));
+    assert.ok(true);
+  });
+
+  it("types tagged outputs and side inputs", () => {
+    class Classify extends DoFn<number, number, { negative: string; zero: null }> {
+      process(n: number, ctx: ProcessContext<number, { negative: string; zero: null }>): void {
+        if (n < 0) ctx.outputTo("negative", String(n));
+        else if (n === 0) ctx.outputTo("zero", null);
+        else ctx.output(n);
+        // @ts-expect-error: the 'negative' output holds strings
+        ctx.outputTo("negative", 1);
+        // @ts-expect-error: undeclared tag
+        ctx.outputTo("nope", 1);
+      }
+    }
+    const p = Pipeline.create();
+    const nums = p.apply(Create.of(-1, 0, 1));
+    const outs = nums.apply(ParDo.of(new Classify()).withOutputs("negative", "zero"));
+    expectType(outs.main)<PCollection<number>>(true);
+    expectType(outs.negative)<PCollection<string>>(true);
+    expectType(outs.zero)<PCollection<null>>(true);
+
+    const factor = AsSingleton(p.apply("Factor", Create.of(2)));
+    const names = AsMap(p.apply("Names", Create.of(kv(1, "one"))));
+    nums.apply(
+      "UseSide",
+      ParDo.of(
+        (n: number, ctx: ProcessContext<string>) => {
+          const f = ctx.sideInput(factor);
+          expectType(f)<number>(true);
+          const m = ctx.sideInput(names);
+          expectType(m)<ReadonlyMap<number, string>>(true);
+          ctx.output(`${m.get(n) ?? "?"}${n * f}`);
+        },
+        { sideInputs: [factor, names] },
+      ),
+    );
+    assert.ok(true);
+  });
+
+  it("types pipeline flags from their specs", () => {
+    const program = definePipeline({
+      name: "typed-flags-test",
+      description: "t",
+      flags: {
+        input: { type: "string", describe: "in", default: "x" },
+        output: { type: "string", describe: "out", required: true },
+        limit: { type: "number", describe: "n" },
+        verbose: { type: "boolean", describe: "v" },
+      },
+      build(_root, flags) {
+        expectType(flags.input)<string>(true);
+        expectType(flags.output)<string>(true);
+        expectType(flags.limit)<number | undefined>(true);
+        expectType(flags.verbose)<boolean>(true);
+      },
+    });
+    assert.equal(program.name, "typed-flags-test");
+  });
+});
