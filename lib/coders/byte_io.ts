@@ -1,232 +1,581 @@
-/** Growable byte writer and bounds-checked byte reader: the hot path under every coder. */
+/**
+ * Low-level byte I/O for coders: a growable writer and a bounds-checked reader.
+ *
+ * This is the hot path of every coder (millions of elements per second), so the methods avoid
+ * allocation, use plain integer arithmetic and fall back to BigInt only for 64-bit values that a
+ * JS number cannot hold exactly.
+ *
+ * Varints are Beam's: unsigned LEB128 of the 64-bit two's-complement bits, 7 bits per byte, least
+ * significant group first, 0x80 = continuation. There is no zigzag, so negative values always
+ * take 10 bytes.
+ */
+import { CoderError } from "./errors";
 
-const textEncoder = new TextEncoder();
+const TWO_32 = 4294967296;
+const MAX_VARINT_BYTES = 10;
+const INT64_MIN = -(1n << 63n);
+const UINT64_MAX = (1n << 64n) - 1n;
 
-/** Appends bytes to a growable buffer. Reuse one writer (reset) to avoid allocations. */
+/** Strings up to this many UTF-16 units are encoded by hand (cheaper than a native call). */
+const SHORT_STRING_ENCODE = 24;
+/** ASCII strings up to this many bytes are decoded by hand (cheaper than a native call). */
+const SHORT_STRING_DECODE = 8;
+/** Strings this short have at most 3 * 42 = 126 UTF-8 bytes, so their length varint is one byte. */
+const ONE_BYTE_LENGTH_STRING = 42;
+
+const scratchF64 = new Float64Array(1);
+const scratchU8 = new Uint8Array(scratchF64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Number of bytes `writeVarInt(n)` uses for a non-negative safe integer `n`. */
+export function varIntSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+/**
+ * A growable, Buffer-backed byte sink. Reuse one writer across elements with `reset()` to avoid
+ * allocation; `finish()` returns a copy of what was written.
+ */
 export class ByteWriter {
   private buf: Buffer;
   private pos = 0;
 
+  /** @param initialCapacity bytes to allocate up front (the buffer doubles as needed). */
   constructor(initialCapacity = 256) {
-    this.buf = Buffer.allocUnsafe(initialCapacity);
+    this.buf = Buffer.allocUnsafe(Math.max(16, initialCapacity));
   }
 
-  /** Bytes written so far. */
+  /** Number of bytes written since construction or the last `reset()`. */
   get length(): number {
     return this.pos;
   }
 
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const next = Buffer.allocUnsafe(cap);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
+  /** Current capacity of the internal buffer, in bytes. */
+  get capacity(): number {
+    return this.buf.length;
   }
 
-  writeByte(b: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = b;
+  /** Forgets everything written; the buffer is kept for reuse. */
+  reset(): void {
+    this.pos = 0;
   }
 
-  writeBytes(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
-  }
-
-  /** Unsigned LEB128 of a non-negative safe integer (negatives go through writeVarInt64). */
-  writeVarInt(n: number): void {
-    if (n < 0 || !Number.isSafeInteger(n)) {
-      this.writeVarInt64(BigInt(n));
-      return;
-    }
-    this.ensure(10);
-    while (n >= 0x80) {
-      this.buf[this.pos++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.buf[this.pos++] = n;
-  }
-
-  /** Unsigned LEB128 of the two's-complement 64-bit value (no zigzag; negatives take 10 bytes). */
-  writeVarInt64(n: bigint): void {
-    let v = BigInt.asUintN(64, n);
-    this.ensure(10);
-    while (v >= 0x80n) {
-      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
-      v >>= 7n;
-    }
-    this.buf[this.pos++] = Number(v);
-  }
-
-  writeInt32BE(n: number): void {
-    this.ensure(4);
-    this.buf.writeInt32BE(n, this.pos);
-    this.pos += 4;
-  }
-
-  writeDoubleBE(n: number): void {
-    this.ensure(8);
-    this.buf.writeDoubleBE(n, this.pos);
-    this.pos += 8;
-  }
-
-  /** 8 bytes big-endian of an unsigned 64-bit value. */
-  writeUint64BE(n: bigint): void {
-    this.ensure(8);
-    this.buf.writeBigUInt64BE(BigInt.asUintN(64, n), this.pos);
-    this.pos += 8;
-  }
-
-  /** UTF-8 bytes of a string, without a length. */
-  writeUtf8(s: string): void {
-    const max = s.length * 3;
-    this.ensure(max);
-    this.pos += this.buf.write(s, this.pos, "utf8");
-  }
-
-  /** varint(byte length) + UTF-8 bytes. */
-  writeUtf8Nested(s: string): void {
-    if (s.length < 128 / 3) {
-      // Short strings: the length fits one byte; write in place, then patch the length.
-      this.ensure(1 + s.length * 3);
-      const at = this.pos++;
-      const n = this.buf.write(s, this.pos, "utf8");
-      this.buf[at] = n;
-      this.pos += n;
-      return;
-    }
-    const bytes = textEncoder.encode(s);
-    this.writeVarInt(bytes.length);
-    this.writeBytes(bytes);
-  }
-
-  /** A copy of the bytes written. */
+  /** A copy of the bytes written so far (the writer keeps them until `reset()`). */
   finish(): Uint8Array {
-    return new Uint8Array(this.buf.subarray(0, this.pos));
+    const n = this.pos;
+    const out = new Uint8Array(n);
+    if (n <= 64) {
+      const buf = this.buf;
+      for (let i = 0; i < n; i++) out[i] = buf[i];
+    } else {
+      out.set(this.buf.subarray(0, n));
+    }
+    return out;
   }
 
-  /** The bytes written, without copying (valid until the next write). */
+  /**
+   * The bytes written so far without copying. The view is only valid until the next write or
+   * `reset()`; use `finish()` to keep the bytes.
+   */
   view(): Uint8Array {
     return this.buf.subarray(0, this.pos);
   }
 
-  reset(): void {
-    this.pos = 0;
+  /** Makes room for `n` more bytes. */
+  ensure(n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  private grow(n: number): void {
+    const needed = this.pos + n;
+    let capacity = this.buf.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const next = Buffer.allocUnsafe(capacity);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** Writes one byte (the low 8 bits of `b`). */
+  writeByte(b: number): void {
+    if (this.pos >= this.buf.length) this.grow(1);
+    this.buf[this.pos++] = b;
+  }
+
+  /** Writes the given bytes verbatim. */
+  writeBytes(bytes: Uint8Array): void {
+    const n = bytes.length;
+    if (this.pos + n > this.buf.length) this.grow(n);
+    if (n < 16) {
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) buf[p++] = bytes[i];
+      this.pos = p;
+    } else {
+      this.buf.set(bytes, this.pos);
+      this.pos += n;
+    }
+  }
+
+  /**
+   * Writes a safe integer as a Beam varint (negative values as their 64-bit two's complement,
+   * 10 bytes). Throws a CoderError for non-integers and integers beyond ±(2^53 − 1); use
+   * `writeVarInt64` for those.
+   */
+  writeVarInt(n: number): void {
+    if (n >>> 0 === n) {
+      // Fast path: 0 <= n < 2^32.
+      if (this.pos + 5 > this.buf.length) this.grow(5);
+      const buf = this.buf;
+      let p = this.pos;
+      while (n > 0x7f) {
+        buf[p++] = (n & 0x7f) | 0x80;
+        n >>>= 7;
+      }
+      buf[p++] = n;
+      this.pos = p;
+      return;
+    }
+    if (!Number.isSafeInteger(n)) {
+      throw new CoderError(
+        `Cannot write ${n} as a varint: only integers between -(2^53 - 1) and 2^53 - 1 fit in a JS number exactly. ` +
+          `Use writeVarInt64 (BigIntVarIntCoder) for 64-bit integers, or a double coder for fractional numbers`,
+      );
+    }
+    // ToUint32 of a safe integer is exactly n mod 2^32; the division by 2^32 is exact.
+    this.writeVarIntParts(n >>> 0, Math.floor(n / TWO_32) >>> 0);
+  }
+
+  /**
+   * Writes a 64-bit integer as a Beam varint. Accepts signed int64 values (negatives take 10 bytes)
+   * and unsigned values up to 2^64 − 1.
+   */
+  writeVarInt64(v: bigint): void {
+    if (v >= 0n && v <= 0xffffffffn) {
+      this.writeVarInt(Number(v));
+      return;
+    }
+    if (v < INT64_MIN || v > UINT64_MAX) {
+      throw new CoderError(`Cannot write ${v}n as a varint: it does not fit in 64 bits (allowed: -2^63 to 2^64 - 1)`);
+    }
+    const u = BigInt.asUintN(64, v);
+    this.writeVarIntParts(Number(u & 0xffffffffn), Number(u >> 32n));
+  }
+
+  /** Writes the 64-bit unsigned value `hi * 2^32 + lo` (both uint32) as a varint. */
+  private writeVarIntParts(lo: number, hi: number): void {
+    if (this.pos + MAX_VARINT_BYTES > this.buf.length) this.grow(MAX_VARINT_BYTES);
+    const buf = this.buf;
+    let p = this.pos;
+    while (hi !== 0 || lo > 0x7f) {
+      buf[p++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    buf[p++] = lo;
+    this.pos = p;
+  }
+
+  /** Writes 4 bytes big-endian: the low 32 bits of `n` (signed or unsigned). */
+  writeInt32BE(n: number): void {
+    if (this.pos + 4 > this.buf.length) this.grow(4);
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = n >>> 24;
+    buf[p + 1] = n >>> 16;
+    buf[p + 2] = n >>> 8;
+    buf[p + 3] = n;
+    this.pos = p + 4;
+  }
+
+  /** Writes 8 bytes big-endian: `n` taken modulo 2^64 (so signed int64 values work too). */
+  writeUint64BE(n: bigint): void {
+    const u = BigInt.asUintN(64, n);
+    this.writeInt32BE(Number(u >> 32n));
+    this.writeInt32BE(Number(u & 0xffffffffn));
+  }
+
+  /** Writes an IEEE-754 binary64 value, 8 bytes big-endian (NaN's bits are whatever the engine holds). */
+  writeDoubleBE(x: number): void {
+    if (this.pos + 8 > this.buf.length) this.grow(8);
+    scratchF64[0] = x;
+    const buf = this.buf;
+    const p = this.pos;
+    if (LITTLE_ENDIAN) {
+      buf[p] = scratchU8[7];
+      buf[p + 1] = scratchU8[6];
+      buf[p + 2] = scratchU8[5];
+      buf[p + 3] = scratchU8[4];
+      buf[p + 4] = scratchU8[3];
+      buf[p + 5] = scratchU8[2];
+      buf[p + 6] = scratchU8[1];
+      buf[p + 7] = scratchU8[0];
+    } else {
+      for (let i = 0; i < 8; i++) buf[p + i] = scratchU8[i];
+    }
+    this.pos = p + 8;
+  }
+
+  /**
+   * Writes the UTF-8 bytes of `s` with no length (lone surrogates become U+FFFD). Returns the
+   * number of bytes written.
+   */
+  writeUtf8(s: string): number {
+    const len = s.length;
+    if (this.pos + 3 * len > this.buf.length) this.grow(3 * len);
+    const start = this.pos;
+    this.pos = len <= SHORT_STRING_ENCODE ? encodeUtf8Short(this.buf, start, s) : start + this.buf.utf8Write(s, start);
+    return this.pos - start;
+  }
+
+  /** Writes varint(UTF-8 byte length) then the UTF-8 bytes of `s` (the nested string_utf8 encoding). */
+  writeUtf8Nested(s: string): void {
+    const len = s.length;
+    if (len <= ONE_BYTE_LENGTH_STRING) {
+      // The byte length is < 128, so its varint is one byte: reserve it and patch it afterwards.
+      if (this.pos + 1 + 3 * len > this.buf.length) this.grow(1 + 3 * len);
+      const lengthAt = this.pos;
+      const end = len <= SHORT_STRING_ENCODE ? encodeUtf8Short(this.buf, lengthAt + 1, s) : lengthAt + 1 + this.buf.utf8Write(s, lengthAt + 1);
+      this.buf[lengthAt] = end - lengthAt - 1;
+      this.pos = end;
+      return;
+    }
+    const mark = this.beginLengthPrefix();
+    this.writeUtf8(s);
+    this.endLengthPrefix(mark);
+  }
+
+  /** Overwrites the already-written byte at `offset` (for headers patched after their content). */
+  patchByte(offset: number, b: number): void {
+    if (offset < 0 || offset >= this.pos) throw new CoderError(`patchByte(${offset}): only bytes 0..${this.pos - 1} have been written`);
+    this.buf[offset] = b;
+  }
+
+  /**
+   * Starts a varint length prefix whose value is not known yet: reserves one byte and returns a
+   * mark to pass to `endLengthPrefix` once the prefixed bytes are written.
+   */
+  beginLengthPrefix(): number {
+    if (this.pos >= this.buf.length) this.grow(1);
+    return this.pos++;
+  }
+
+  /**
+   * Fills in the length prefix started at `mark` with the number of bytes written since. Lengths
+   * of 128 bytes or more shift the content right to make room for the longer varint.
+   */
+  endLengthPrefix(mark: number): void {
+    const len = this.pos - mark - 1;
+    if (len < 0) throw new CoderError(`endLengthPrefix(${mark}) called after the writer was reset past the mark`);
+    if (len < 0x80) {
+      this.buf[mark] = len;
+      return;
+    }
+    const size = varIntSize(len);
+    if (this.pos + size - 1 > this.buf.length) this.grow(size - 1);
+    const buf = this.buf;
+    buf.copyWithin(mark + size, mark + 1, this.pos);
+    this.pos += size - 1;
+    let p = mark;
+    let n = len;
+    while (n > 0x7f) {
+      buf[p++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    buf[p] = n;
   }
 }
 
-/** Reads bytes in order; reading past the end throws. */
-export class ByteReader {
-  private pos = 0;
-  private readonly buf: Buffer;
+/** Encodes a short string by hand at `p`; the caller has reserved 3 bytes per UTF-16 unit. */
+function encodeUtf8Short(buf: Buffer, p: number, s: string): number {
+  const len = s.length;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      buf[p++] = c;
+    } else if (c < 0x800) {
+      buf[p++] = 0xc0 | (c >> 6);
+      buf[p++] = 0x80 | (c & 0x3f);
+    } else if (c < 0xd800 || c > 0xdfff) {
+      buf[p++] = 0xe0 | (c >> 12);
+      buf[p++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[p++] = 0x80 | (c & 0x3f);
+    } else {
+      const d = i + 1 < len ? s.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        buf[p++] = 0xf0 | (cp >> 18);
+        buf[p++] = 0x80 | ((cp >> 12) & 0x3f);
+        buf[p++] = 0x80 | ((cp >> 6) & 0x3f);
+        buf[p++] = 0x80 | (cp & 0x3f);
+        i++;
+      } else {
+        // Lone surrogate: U+FFFD, as Buffer and TextEncoder do.
+        buf[p++] = 0xef;
+        buf[p++] = 0xbf;
+        buf[p++] = 0xbd;
+      }
+    }
+  }
+  return p;
+}
 
-  constructor(bytes: Uint8Array) {
-    this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/**
+ * A cursor over a Uint8Array (optionally a window `[offset, end)` of it). Every read checks the
+ * bounds and throws a CoderError naming the offset instead of returning garbage.
+ */
+export class ByteReader {
+  /** The underlying bytes (shared, never copied). */
+  readonly bytes: Uint8Array;
+  private pos: number;
+  /** Offset one past the last readable byte. */
+  readonly end: number;
+  private nodeBuffer: Buffer | undefined;
+
+  constructor(bytes: Uint8Array, offset = 0, end = bytes.length) {
+    if (!(bytes instanceof Uint8Array)) {
+      throw new CoderError(`ByteReader needs a Uint8Array (or Buffer), got ${typeof bytes}`);
+    }
+    if (!(offset >= 0 && offset <= end && end <= bytes.length)) {
+      throw new CoderError(`ByteReader window [${offset}, ${end}) is outside the ${bytes.length}-byte input`);
+    }
+    this.bytes = bytes;
+    this.pos = offset;
+    this.end = end;
   }
 
+  /** Offset (into `bytes`) of the next byte to read. */
   get offset(): number {
     return this.pos;
   }
 
+  /** Bytes left to read. */
   get remaining(): number {
-    return this.buf.length - this.pos;
+    return this.end - this.pos;
   }
 
+  /** True when every byte has been read. */
   atEnd(): boolean {
-    return this.pos >= this.buf.length;
+    return this.pos >= this.end;
   }
 
-  private need(n: number): void {
-    if (this.pos + n > this.buf.length) {
-      throw new RangeError(`unexpected end of encoded data: needed ${n} more bytes at offset ${this.pos} of ${this.buf.length}`);
-    }
+  private truncated(needed: number): CoderError {
+    return new CoderError(
+      `Unexpected end of input: needed ${needed} more byte(s) at offset ${this.pos} but only ${this.end - this.pos} remain. ` +
+        `The data is truncated, or it was written with a different coder than the one decoding it`,
+    );
   }
 
+  /** Reads one byte (0..255). */
   readByte(): number {
-    this.need(1);
-    return this.buf[this.pos++]!;
+    if (this.pos >= this.end) throw this.truncated(1);
+    return this.bytes[this.pos++];
   }
 
+  /** Reads `n` bytes into a new Uint8Array (a copy, safe to keep). */
   readBytes(n: number): Uint8Array {
-    this.need(n);
-    const out = new Uint8Array(this.buf.subarray(this.pos, this.pos + n));
+    const p = this.pos;
+    if (n > this.end - p || n < 0) throw this.truncated(n);
+    const out = new Uint8Array(n);
+    const b = this.bytes;
+    if (n < 32) {
+      for (let i = 0; i < n; i++) out[i] = b[p + i];
+    } else {
+      out.set(b.subarray(p, p + n));
+    }
+    this.pos = p + n;
+    return out;
+  }
+
+  /** Reads `n` bytes as a view of the input, without copying (valid while the input is). */
+  readView(n: number): Uint8Array {
+    if (n > this.end - this.pos || n < 0) throw this.truncated(n);
+    const out = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }
 
-  /** A varint as a number; throws if it is outside the safe-integer range. */
-  readVarInt(): number {
-    let result = 0;
-    let mul = 1;
-    for (let i = 0; i < 10; i++) {
-      const b = this.readByte();
-      result += (b & 0x7f) * mul;
-      if ((b & 0x80) === 0) {
-        if (result > Number.MAX_SAFE_INTEGER) {
-          throw new RangeError("varint exceeds 2^53; decode it with readVarInt64 (BigIntVarIntCoder)");
-        }
-        return result;
-      }
-      mul *= 0x80;
-    }
-    throw new RangeError("malformed varint: more than 10 bytes");
-  }
-
-  private readVarInt64Unsigned(): bigint {
-    let result = 0n;
-    let shift = 0n;
-    for (let i = 0; i < 10; i++) {
-      const b = this.readByte();
-      result |= BigInt(b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return BigInt.asUintN(64, result);
-      shift += 7n;
-    }
-    throw new RangeError("malformed varint: more than 10 bytes");
-  }
-
-  /** A varint as a signed 64-bit bigint (two's complement). */
-  readVarInt64(): bigint {
-    return BigInt.asIntN(64, this.readVarInt64Unsigned());
-  }
-
-  readInt32BE(): number {
-    this.need(4);
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-
-  readDoubleBE(): number {
-    this.need(8);
-    const v = this.buf.readDoubleBE(this.pos);
-    this.pos += 8;
-    return v;
-  }
-
-  readUint64BE(): bigint {
-    this.need(8);
-    const v = this.buf.readBigUInt64BE(this.pos);
-    this.pos += 8;
-    return v;
-  }
-
-  /** n bytes as UTF-8. */
-  readUtf8(n: number): string {
-    this.need(n);
-    const s = this.buf.toString("utf8", this.pos, this.pos + n);
+  /** Consumes `n` bytes and returns a reader limited to them (for length-prefixed values). */
+  subReader(n: number): ByteReader {
+    if (n > this.end - this.pos || n < 0) throw this.truncated(n);
+    const sub = new ByteReader(this.bytes, this.pos, this.pos + n);
     this.pos += n;
-    return s;
+    return sub;
   }
 
+  /**
+   * Reads a Beam varint as a number (negative values decode from their 10-byte two's complement).
+   * Throws a CoderError if the value is beyond ±(2^53 − 1); use `readVarInt64` for those.
+   */
+  readVarInt(): number {
+    const p = this.pos;
+    if (p < this.end) {
+      const b0 = this.bytes[p];
+      if (b0 < 0x80) {
+        this.pos = p + 1;
+        return b0;
+      }
+    }
+    const v = this.readVarIntOrBigInt();
+    if (typeof v === "number") return v;
+    throw new CoderError(
+      `Varint ${v} at offset ${p} does not fit in a JS number (|n| > 2^53 - 1). ` +
+        `Decode it with readVarInt64 / BigIntVarIntCoder instead of VarIntCoder`,
+    );
+  }
+
+  /** Reads a Beam varint as a signed 64-bit bigint. */
+  readVarInt64(): bigint {
+    const v = this.readVarIntOrBigInt();
+    return typeof v === "number" ? BigInt(v) : v;
+  }
+
+  /**
+   * Reads a Beam varint as a signed 64-bit integer: a number when it is a safe integer, else an
+   * exact bigint.
+   */
+  readVarIntOrBigInt(): number | bigint {
+    const bytes = this.bytes;
+    const end = this.end;
+    const start = this.pos;
+    let p = start;
+    let lo = 0;
+    let hi = 0;
+    let b: number;
+    // Bits 0..27.
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (p >= end) throw this.truncatedVarInt(start);
+      b = bytes[p++];
+      lo |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = p;
+        return lo;
+      }
+    }
+    // Bits 28..34: 4 bits to lo, 3 bits to hi.
+    if (p >= end) throw this.truncatedVarInt(start);
+    b = bytes[p++];
+    lo = (lo | ((b & 0x0f) << 28)) >>> 0;
+    hi = (b & 0x7f) >>> 4;
+    if (b >= 0x80) {
+      // Bits 35..63.
+      for (let shift = 3; ; shift += 7) {
+        if (p >= end) throw this.truncatedVarInt(start);
+        b = bytes[p++];
+        if (shift === 31) {
+          if (b > 1) {
+            throw new CoderError(`Varint at offset ${start} is longer than 64 bits: the data is corrupt or not a varint`);
+          }
+          hi |= b << 31;
+          break;
+        }
+        hi |= (b & 0x7f) << shift;
+        if (b < 0x80) break;
+      }
+    }
+    this.pos = p;
+    const signedHi = hi | 0;
+    const value = signedHi * TWO_32 + lo;
+    if (Number.isSafeInteger(value)) return value;
+    return (BigInt(signedHi) << 32n) + BigInt(lo);
+  }
+
+  private truncatedVarInt(start: number): CoderError {
+    this.pos = start;
+    return new CoderError(
+      `Unexpected end of input inside a varint starting at offset ${start} (input ends at ${this.end}). ` +
+        `The data is truncated, or it was written with a different coder than the one decoding it`,
+    );
+  }
+
+  /** Reads 4 bytes big-endian as a signed 32-bit integer. */
+  readInt32BE(): number {
+    const p = this.pos;
+    if (p + 4 > this.end) throw this.truncated(4);
+    const b = this.bytes;
+    this.pos = p + 4;
+    return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+  }
+
+  /** Reads 4 bytes big-endian as an unsigned 32-bit integer. */
+  readUint32BE(): number {
+    return this.readInt32BE() >>> 0;
+  }
+
+  /** Reads 8 bytes big-endian as an unsigned 64-bit bigint. */
+  readUint64BE(): bigint {
+    const hi = this.readUint32BE();
+    const lo = this.readUint32BE();
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /** Reads an IEEE-754 binary64 value, 8 bytes big-endian. */
+  readDoubleBE(): number {
+    const p = this.pos;
+    if (p + 8 > this.end) throw this.truncated(8);
+    const b = this.bytes;
+    if (LITTLE_ENDIAN) {
+      scratchU8[7] = b[p];
+      scratchU8[6] = b[p + 1];
+      scratchU8[5] = b[p + 2];
+      scratchU8[4] = b[p + 3];
+      scratchU8[3] = b[p + 4];
+      scratchU8[2] = b[p + 5];
+      scratchU8[1] = b[p + 6];
+      scratchU8[0] = b[p + 7];
+    } else {
+      for (let i = 0; i < 8; i++) scratchU8[i] = b[p + i];
+    }
+    this.pos = p + 8;
+    return scratchF64[0];
+  }
+
+  /** Reads `n` bytes of UTF-8 as a string (invalid sequences become U+FFFD). */
+  readUtf8(n: number): string {
+    const p = this.pos;
+    if (n > this.end - p || n < 0) throw this.truncated(n);
+    this.pos = p + n;
+    if (n <= SHORT_STRING_DECODE) {
+      // ASCII fast path; anything else goes to the native decoder.
+      const b = this.bytes;
+      let s = "";
+      let i = p;
+      const stop = p + n;
+      for (; i < stop; i++) {
+        const c = b[i];
+        if (c >= 0x80) break;
+        s += String.fromCharCode(c);
+      }
+      if (i === stop) return s;
+    }
+    const buf = (this.nodeBuffer ??= toNodeBuffer(this.bytes));
+    return buf.utf8Slice(p, p + n);
+  }
+
+  /** Reads varint(byte length) then that many bytes of UTF-8 (the nested string_utf8 encoding). */
   readUtf8Nested(): string {
-    return this.readUtf8(this.readVarInt());
+    const n = this.readVarInt();
+    return this.readUtf8(n);
   }
 
-  /** The rest of the bytes as UTF-8. */
+  /** Reads all remaining bytes as UTF-8 (the outer string_utf8 encoding). */
   readUtf8Rest(): string {
-    return this.readUtf8(this.remaining);
+    return this.readUtf8(this.end - this.pos);
+  }
+}
+
+function toNodeBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+declare global {
+  // Node's Buffer has fast native UTF-8 helpers that @types/node does not declare.
+  interface Buffer {
+    utf8Write(s: string, offset?: number, length?: number): number;
+    utf8Slice(start?: number, end?: number): string;
   }
 }

@@ -4,13 +4,17 @@
  * have `beamline:coder:...` URNs and reach runners length-prefixed.
  */
 import { ByteReader, ByteWriter } from "./byte_io";
+import { CoderError } from "./errors";
+
+export { CoderError } from "./errors";
 
 /**
  * "outer": the value is the last thing in the stream (bytes and strings need no length);
- * "nested": the value must be self-delimiting.
+ * "nested": the value must be self-delimiting. On the Fn API data plane every element is nested.
  */
 export type CoderContext = "nested" | "outer";
 
+/** Encodes values of type T to bytes and back. */
 export interface Coder<T> {
   /** Beam URN, or "beamline:coder:<name>:v1" for SDK-private coders. */
   readonly urn: string;
@@ -20,44 +24,42 @@ export interface Coder<T> {
   readonly payload?: Uint8Array;
   /** Equal values always encode to equal bytes (safe for grouping keys). */
   readonly deterministic: boolean;
+  /** Appends the encoding of `value` to `out`. */
   encode(value: T, out: ByteWriter, context: CoderContext): void;
+  /** Reads one value from `input`; in the outer context it may consume everything left. */
   decode(input: ByteReader, context: CoderContext): T;
 }
 
-/** A coder failed to encode or decode a value. */
-export class CoderError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "CoderError";
-  }
-}
+/** Writers larger than this are not kept for reuse by encodeToBytes (avoid pinning memory). */
+const MAX_SPARE_CAPACITY = 1 << 20;
+let spare: ByteWriter | undefined = new ByteWriter(1024);
 
-const scratch = new ByteWriter(1024);
-let scratchBusy = false;
-
-/** Encodes one value to a fresh byte array. */
+/** Encodes one value to a fresh byte array (outer context unless told otherwise). */
 export function encodeToBytes<T>(coder: Coder<T>, value: T, context: CoderContext = "outer"): Uint8Array {
-  if (scratchBusy) {
-    const w = new ByteWriter();
+  // Reuse one writer; a reentrant call (a coder calling encodeToBytes) gets a fresh one.
+  const w = spare ?? new ByteWriter();
+  spare = undefined;
+  try {
     coder.encode(value, w, context);
     return w.finish();
-  }
-  scratchBusy = true;
-  try {
-    scratch.reset();
-    coder.encode(value, scratch, context);
-    return scratch.finish();
   } finally {
-    scratchBusy = false;
+    w.reset();
+    if (w.capacity <= MAX_SPARE_CAPACITY) spare = w;
   }
 }
 
-/** Decodes one value; in the outer context every byte must be consumed. */
+/**
+ * Decodes one value (outer context unless told otherwise). Throws a CoderError if bytes remain
+ * after an outer decode: they were written by a different coder.
+ */
 export function decodeFromBytes<T>(coder: Coder<T>, bytes: Uint8Array, context: CoderContext = "outer"): T {
   const r = new ByteReader(bytes);
   const value = coder.decode(r, context);
   if (context === "outer" && !r.atEnd()) {
-    throw new CoderError(`${coder.urn} left ${r.remaining} of ${bytes.length} bytes undecoded; the bytes were not written by this coder`);
+    throw new CoderError(
+      `${coder.urn} decoded a value from the first ${r.offset} of ${bytes.length} bytes and left ${r.remaining} unread: ` +
+        `the bytes were written by a different coder (check that the encoding and decoding coders match)`,
+    );
   }
   return value;
 }

@@ -91,12 +91,16 @@ export const ON_TIME_AND_ONLY_FIRING: PaneInfo = Object.freeze({
   onTimeIndex: 0,
 });
 
-/** An element with its event time, windows and pane. */
-export interface WindowedValue<T> {
-  readonly value: T;
+/** The event time, windows and pane of an element. */
+export interface ElementMeta {
   readonly timestamp: Instant;
   readonly windows: readonly BoundedWindow[];
   readonly pane: PaneInfo;
+}
+
+/** An element with its event time, windows and pane. */
+export interface WindowedValue<T> extends ElementMeta {
+  readonly value: T;
 }
 
 /** The windows of an element in the global window. */

@@ -241,7 +241,7 @@ class Execution implements StageEnvironment {
           inflight[slot] = undefined;
           await busy;
         }
-        const r = instances[slot]!.input.receive(wv);
+        const r = instances[slot]!.input.receive(wv.value, wv);
         if (r !== undefined) inflight[slot] = r;
       }
       for (const p of inflight) if (p !== undefined) await p;

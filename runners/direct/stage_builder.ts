@@ -2,11 +2,10 @@
 import type { Coder } from "../../lib/coders/coder";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import type { RuntimeContext } from "../../lib/model/dofn";
-import { PipelineError } from "../../lib/model/errors";
 import type { MetricsContainer } from "../../lib/model/metrics";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { SideInput } from "../../lib/model/side_inputs";
-import type { WindowedValue } from "../../lib/model/window";
+import type { ElementMeta, WindowedValue } from "../../lib/model/window";
 import { CheckSampler, checkCoderRoundTrip } from "../executor/checks";
 import { GroupingWriter, PrecombineOperator } from "../executor/combine_operator";
 import { coderOf, deterministicKeyCoder } from "../executor/default_coders";
@@ -60,34 +59,17 @@ class CoderCheckReceiver implements Receiver {
     private readonly sampler: CheckSampler,
     private readonly next: Receiver,
   ) {}
-  receive(wv: WindowedValue<unknown>): MaybePromise {
-    if (this.sampler.shouldCheck()) checkCoderRoundTrip(this.producer, this.pc.id, this.coder, wv.value);
-    return this.next.receive(wv);
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    if (this.sampler.shouldCheck()) checkCoderRoundTrip(this.producer, this.pc.id, this.coder, value);
+    return this.next.receive(value, meta);
   }
 }
 
 class ListWriter implements Receiver {
   constructor(private readonly list: WindowedValue<unknown>[]) {}
-  receive(wv: WindowedValue<unknown>): MaybePromise {
-    this.list.push(wv);
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    this.list.push({ value, timestamp: meta.timestamp, windows: meta.windows, pane: meta.pane });
     return undefined;
-  }
-}
-
-class KvCheck implements Receiver {
-  constructor(
-    private readonly transformName: string,
-    private readonly next: Receiver,
-  ) {}
-  receive(wv: WindowedValue<unknown>): MaybePromise {
-    const v = wv.value;
-    if (typeof v !== "object" || v === null || !("key" in v) || !("value" in v)) {
-      throw new PipelineError(
-        `Transform '${this.transformName}' groups by key, but received ${JSON.stringify(v)?.slice(0, 80)}, which is not a KV. ` +
-          `Turn elements into { key, value } first, e.g. pcoll.map(x => kv(keyOf(x), x)) or WithKeys(...)`,
-      );
-    }
-    return this.next.receive(wv);
   }
 }
 
@@ -103,7 +85,8 @@ export function buildStage(stage: Stage, env: StageEnvironment): StageInstance {
     return s;
   };
 
-  const receiverForPcoll = (pc: PCollection<unknown>): Receiver => {
+  /** Receivers of a PCollection's elements; `checked` = the producer checks its own outputs. */
+  const receiverForPcoll = (pc: PCollection<unknown>, checked = false): Receiver => {
     const targets: Receiver[] = [];
     for (const consumer of env.plan.consumers.get(pc.id) ?? []) {
       const name = consumer.node.fullName;
@@ -115,14 +98,14 @@ export function buildStage(stage: Stage, env: StageEnvironment): StageInstance {
         case "gbk": {
           const w = new GroupingWriter(name, keyCoderOf(pc), env.shuffleFor(name), env.strictChecks ? sampler() : undefined);
           tail.push(w);
-          targets.push(new KvCheck(name, w));
+          targets.push(w);
           break;
         }
         case "combine": {
           const fn = (consumer.node.composite as { combineFn: CombineFnLike }).combineFn;
           const op = new PrecombineOperator(name, fn, keyCoderOf(pc), env.shuffleFor(name), env.metricsFor(name), env.strictChecks ? sampler() : undefined);
           tail.push(op);
-          targets.push(new KvCheck(name, op));
+          targets.push(op);
           break;
         }
         case "flatten":
@@ -135,7 +118,7 @@ export function buildStage(stage: Stage, env: StageEnvironment): StageInstance {
     }
     if (env.plan.materialized.has(pc.id)) targets.push(new ListWriter(env.materializedFor(pc.id)));
     const r = receiverFor(targets);
-    if (!env.strictChecks) return r;
+    if (!env.strictChecks || checked) return r;
     return new CoderCheckReceiver(pc.producer.fullName, pc, coderOf(pc), sampler(), r);
   };
 
@@ -150,10 +133,18 @@ export function buildStage(stage: Stage, env: StageEnvironment): StageInstance {
         const spec = unit.node.primitive;
         if (spec?.kind !== "pardo") throw new Error(`internal: ${name} is not a ParDo`);
         const outputs = new Map<string, Receiver>();
-        for (const [tag, pc] of unit.node.outputs) outputs.set(tag, receiverForPcoll(pc));
         if (spec.elementwise !== undefined) {
-          op = new ElementwiseOperator(name, spec.elementwise, outputs.get("main")!, env.metricsFor(name), inputChecks(unit.input));
+          const out = unit.node.mainOutput();
+          op = new ElementwiseOperator(
+            name,
+            spec.elementwise,
+            receiverForPcoll(out, true),
+            env.metricsFor(name),
+            inputChecks(unit.input),
+            env.strictChecks ? { pcollId: out.id, coder: coderOf(out), sampler: sampler() } : undefined,
+          );
         } else {
+          for (const [tag, pc] of unit.node.outputs) outputs.set(tag, receiverForPcoll(pc));
           let reader: SideInputReader | undefined;
           if (spec.sideInputs.length > 0) {
             const contents = new Map<SideInput<unknown>, WindowedValue<unknown>[]>();

@@ -5,8 +5,9 @@
  */
 import type { Coder } from "../../lib/coders/coder";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
-import { MetricsContainer, setActiveContainer } from "../../lib/model/metrics";
-import type { BoundedWindow, Instant, KV, WindowedValue } from "../../lib/model/window";
+import { activeMetrics, MetricsContainer, setActiveContainer } from "../../lib/model/metrics";
+import { BoundedWindow, ElementMeta, GlobalWindow, Instant, KV } from "../../lib/model/window";
+import { PipelineError, previewValue } from "../../lib/model/errors";
 import { CheckSampler, checkKeyDeterministic } from "./checks";
 import { groupIdentity, keyIdentity } from "./grouping_key";
 import { Operator, wrapUserError } from "./operator";
@@ -29,7 +30,10 @@ interface Entry {
 }
 
 export class PrecombineOperator implements Operator {
-  private table = new Map<string, Entry>();
+  /** String keys in the global window: the hot case, keyed by the string itself (no concatenation). */
+  private byString = new Map<string, Entry>();
+  /** Everything else, keyed by group identity. */
+  private byGroup = new Map<string, Entry>();
 
   constructor(
     readonly transformName: string,
@@ -51,27 +55,39 @@ export class PrecombineOperator implements Operator {
     return undefined;
   }
 
-  receive(wv: WindowedValue<unknown>): MaybePromise {
-    const { key, value } = wv.value as KV<unknown, unknown>;
+  receive(element: unknown, wv: ElementMeta): MaybePromise {
+    if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
+    const { key, value } = element as KV<unknown, unknown>;
     if (this.keyChecks !== undefined && this.keyChecks.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder);
-    const keyId = keyIdentity(key, this.keyCoder);
-    const previous = setActiveContainer(this.metrics);
+    const previous = activeMetrics.container;
+    activeMetrics.container = this.metrics;
     try {
-      for (const window of wv.windows) {
-        const id = groupIdentity(keyId, window);
-        let entry = this.table.get(id);
+      const windows = wv.windows;
+      if (typeof key === "string" && windows.length === 1 && windows[0] === GlobalWindow.INSTANCE) {
+        let entry = this.byString.get(key);
         if (entry === undefined) {
-          entry = { key, window, timestamp: wv.timestamp, acc: this.combineFn.createAccumulator() };
-          this.table.set(id, entry);
+          entry = { key, window: GlobalWindow.INSTANCE, timestamp: wv.timestamp, acc: this.combineFn.createAccumulator() };
+          this.byString.set(key, entry);
         } else if (wv.timestamp < entry.timestamp) entry.timestamp = wv.timestamp;
         entry.acc = this.combineFn.addInput(entry.acc, value);
+      } else {
+        const keyId = keyIdentity(key, this.keyCoder);
+        for (let i = 0; i < windows.length; i++) {
+          const window = windows[i]!;
+          const id = groupIdentity(keyId, window);
+          let entry = this.byGroup.get(id);
+          if (entry === undefined) {
+            entry = { key, window, timestamp: wv.timestamp, acc: this.combineFn.createAccumulator() };
+            this.byGroup.set(id, entry);
+          } else if (wv.timestamp < entry.timestamp) entry.timestamp = wv.timestamp;
+          entry.acc = this.combineFn.addInput(entry.acc, value);
+        }
       }
     } catch (e) {
-      throw wrapUserError(this.transformName, "combine", e, wv);
-    } finally {
-      setActiveContainer(previous);
+      throw wrapUserError(this.transformName, "combine", e, element);
     }
-    if (this.table.size >= PRECOMBINE_MAX_KEYS) this.flush();
+    activeMetrics.container = previous;
+    if (this.byString.size + this.byGroup.size >= PRECOMBINE_MAX_KEYS) this.flush();
     return undefined;
   }
 
@@ -82,18 +98,26 @@ export class PrecombineOperator implements Operator {
 
   private flush(): void {
     const previous = setActiveContainer(this.metrics);
+    const fn = this.combineFn;
     try {
-      for (const [id, e] of this.table) {
-        const acc = this.combineFn.compact ? this.combineFn.compact(e.acc) : e.acc;
-        this.sink.add(id, e.key, e.window, e.timestamp, acc);
-      }
+      for (const [key, e] of this.byString) this.sink.add(groupIdentity(keyIdentity(key, this.keyCoder), e.window), e.key, e.window, e.timestamp, fn.compact ? fn.compact(e.acc) : e.acc);
+      for (const [id, e] of this.byGroup) this.sink.add(id, e.key, e.window, e.timestamp, fn.compact ? fn.compact(e.acc) : e.acc);
     } catch (e) {
       throw wrapUserError(this.transformName, "combine", e);
     } finally {
       setActiveContainer(previous);
     }
-    this.table = new Map();
+    this.byString = new Map();
+    this.byGroup = new Map();
   }
+}
+
+/** The error for a non-KV element reaching a grouping. */
+export function notKv(transformName: string, element: unknown): PipelineError {
+  return new PipelineError(
+    `Transform '${transformName}' groups by key, but received ${previewValue(element)}, which is not a KV. ` +
+      `Turn elements into { key, value } first, e.g. pcoll.map(x => kv(keyOf(x), x)) or WithKeys(...)`,
+  );
 }
 
 /** Feeds a GroupByKey's shuffle from its input PCollection. */
@@ -117,8 +141,9 @@ export class GroupingWriter implements Operator {
   teardown(): MaybePromise {
     return undefined;
   }
-  receive(wv: WindowedValue<unknown>): MaybePromise {
-    const { key, value } = wv.value as KV<unknown, unknown>;
+  receive(element: unknown, wv: ElementMeta): MaybePromise {
+    if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
+    const { key, value } = element as KV<unknown, unknown>;
     if (this.keyChecks !== undefined && this.keyChecks.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder);
     const keyId = keyIdentity(key, this.keyCoder);
     for (const window of wv.windows) this.sink.add(groupIdentity(keyId, window), key, window, wv.timestamp, value);

@@ -3,15 +3,24 @@
  * per element. This is the hot path of most pipelines.
  */
 import type { ElementwiseFn } from "../../lib/model/pipeline";
-import { MetricsContainer, setActiveContainer } from "../../lib/model/metrics";
-import type { WindowedValue } from "../../lib/model/window";
-import { checkNotMutated, snapshotForMutation } from "./checks";
+import { activeMetrics, MetricsContainer } from "../../lib/model/metrics";
+import type { Coder } from "../../lib/coders/coder";
+import type { ElementMeta } from "../../lib/model/window";
+import { CheckSampler, checkCoderRoundTrip, checkNotMutated, snapshotForMutation } from "./checks";
 import { Operator, wrapUserError } from "./operator";
 import type { InputChecks } from "./pardo_operator";
 import { MaybePromise, PendingWork, Receiver } from "./receiver";
 
+/** Sampled check that outputs survive their PCollection's coder. */
+export interface OutputChecks {
+  readonly pcollId: string;
+  readonly coder: Coder<unknown>;
+  readonly sampler: CheckSampler;
+}
+
 export class ElementwiseOperator implements Operator {
   private readonly pending = new PendingWork();
+  readonly receive: (value: unknown, meta: ElementMeta) => MaybePromise;
 
   constructor(
     readonly transformName: string,
@@ -19,13 +28,17 @@ export class ElementwiseOperator implements Operator {
     private readonly next: Receiver,
     private readonly metrics: MetricsContainer,
     private readonly checks: InputChecks | undefined,
-  ) {}
+    private readonly outputChecks: OutputChecks | undefined,
+  ) {
+    this.receive = this.makeReceive();
+  }
 
   setup(): MaybePromise {
     return undefined;
   }
   startBundle(): MaybePromise {
     this.checks?.sampler.resetForBundle();
+    this.outputChecks?.sampler.resetForBundle();
     return undefined;
   }
   finishBundle(): MaybePromise {
@@ -35,33 +48,76 @@ export class ElementwiseOperator implements Operator {
     return undefined;
   }
 
-  receive(wv: WindowedValue<unknown>): MaybePromise {
-    const snapshot = this.checks !== undefined && this.checks.sampler.shouldCheck() ? snapshotForMutation(this.checks.inputCoder, wv.value) : undefined;
-    const previous = setActiveContainer(this.metrics);
-    let result: MaybePromise;
-    try {
-      switch (this.spec.type) {
-        case "map":
-          result = this.next.receive({ value: this.spec.fn(wv.value), timestamp: wv.timestamp, windows: wv.windows, pane: wv.pane });
-          break;
-        case "filter":
-          result = this.spec.fn(wv.value) ? this.next.receive(wv) : undefined;
-          break;
-        case "flatMap": {
-          const pending = this.pending;
-          for (const value of this.spec.fn(wv.value)) {
-            pending.add(this.next.receive({ value, timestamp: wv.timestamp, windows: wv.windows, pane: wv.pane }));
-          }
-          result = pending.take();
-          break;
-        }
+  /** Specialised per kind at construction, so the hot path has no switch. */
+  private makeReceive(): (value: unknown, meta: ElementMeta) => MaybePromise {
+    const spec = this.spec;
+    const oc = this.outputChecks;
+    const name = this.transformName;
+    const next: Receiver =
+      oc === undefined
+        ? this.next
+        : {
+            receive: (v, m) => {
+              if (oc.sampler.shouldCheck()) checkCoderRoundTrip(name, oc.pcollId, oc.coder, v);
+              return this.next.receive(v, m);
+            },
+          };
+    let apply: (value: unknown, meta: ElementMeta) => MaybePromise;
+    switch (spec.type) {
+      case "map": {
+        const fn = spec.fn;
+        apply = (value, meta) => next.receive(fn(value), meta);
+        break;
       }
-    } catch (e) {
-      throw wrapUserError(this.transformName, "process", e, wv);
-    } finally {
-      setActiveContainer(previous);
+      case "filter": {
+        const fn = spec.fn;
+        apply = (value, meta) => (fn(value) ? next.receive(value, meta) : undefined);
+        break;
+      }
+      case "flatMap": {
+        const fn = spec.fn;
+        const pending = this.pending;
+        apply = (value, meta) => {
+          const out = fn(value);
+          if (Array.isArray(out)) {
+            for (let i = 0; i < out.length; i++) pending.add(next.receive(out[i], meta));
+          } else {
+            for (const v of out) pending.add(next.receive(v, meta));
+          }
+          return pending.take();
+        };
+        break;
+      }
     }
-    if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, wv.value, snapshot);
-    return result;
+    const metrics = this.metrics;
+    const checks = this.checks;
+    if (checks === undefined) {
+      return (value, meta) => {
+        const previous = activeMetrics.container;
+        activeMetrics.container = metrics;
+        let result: MaybePromise;
+        try {
+          result = apply(value, meta);
+        } catch (e) {
+          throw wrapUserError(name, "process", e, value);
+        }
+        activeMetrics.container = previous;
+        return result;
+      };
+    }
+    return (value, meta) => {
+      const snapshot = checks.sampler.shouldCheck() ? snapshotForMutation(checks.inputCoder, value) : undefined;
+      const previous = activeMetrics.container;
+      activeMetrics.container = metrics;
+      let result: MaybePromise;
+      try {
+        result = apply(value, meta);
+      } catch (e) {
+        throw wrapUserError(name, "process", e, value);
+      }
+      activeMetrics.container = previous;
+      if (snapshot !== undefined) checkNotMutated(name, checks.inputCoder, value, snapshot);
+      return result;
+    };
   }
 }

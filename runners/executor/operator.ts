@@ -1,6 +1,5 @@
 /** The lifecycle every operator of a fused stage follows, and how user errors are wrapped. */
 import { ModelCheckError, PipelineError, previewValue, UserCodeError, UserCodeStage } from "../../lib/model/errors";
-import type { WindowedValue } from "../../lib/model/window";
 import type { MaybePromise, Receiver } from "./receiver";
 
 /** One step of a fused stage. */
@@ -14,15 +13,15 @@ export interface Operator extends Receiver {
 }
 
 /** Wraps an error thrown by user code, unless it already names its transform. */
-export function wrapUserError(transformName: string, stage: UserCodeStage, error: unknown, element?: WindowedValue<unknown>): Error {
+export function wrapUserError(transformName: string, stage: UserCodeStage, error: unknown, element?: unknown): Error {
   if (error instanceof UserCodeError || error instanceof ModelCheckError || error instanceof PipelineError) return error;
-  return new UserCodeError(transformName, stage, error, element === undefined ? undefined : previewValue(element.value));
+  return new UserCodeError(transformName, stage, error, arguments.length > 3 ? previewValue(element) : undefined);
 }
 
 /** Adds the transform name to a rejected promise's error. */
-export function wrapAsync(p: Promise<void>, transformName: string, stage: UserCodeStage, element?: WindowedValue<unknown>): Promise<void> {
+export function wrapAsync(p: Promise<void>, transformName: string, stage: UserCodeStage, ...element: [unknown?]): Promise<void> {
   return p.catch((e: unknown) => {
-    throw wrapUserError(transformName, stage, e, element);
+    throw wrapUserError(transformName, stage, e, ...element);
   });
 }
 

@@ -2,9 +2,9 @@
 import type { Coder } from "../../lib/coders/coder";
 import type { BundleContext, DoFn, OutputPlacement, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
 import { PipelineError } from "../../lib/model/errors";
-import { MetricsContainer, runInContainer, setActiveContainer } from "../../lib/model/metrics";
+import { activeMetrics, MetricsContainer, runInContainer, setActiveContainer } from "../../lib/model/metrics";
 import type { SideInput } from "../../lib/model/side_inputs";
-import { BoundedWindow, GLOBAL_WINDOWS, Instant, MIN_TIMESTAMP, NO_FIRING, PaneInfo, WindowedValue } from "../../lib/model/window";
+import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MIN_TIMESTAMP, NO_FIRING, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
 import { isAsyncFunction, Operator, wrapAsync, wrapUserError } from "./operator";
 import { MaybePromise, PendingWork, Receiver } from "./receiver";
@@ -19,9 +19,9 @@ export interface InputChecks {
 export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTags>, BundleContext<unknown, OutputTags> {
   private readonly pending = new PendingWork();
   private readonly asyncProcess: boolean;
-  private current: WindowedValue<unknown> | undefined;
+  /** Metadata of the element being processed, with only the window being processed. */
+  private current: ElementMeta | undefined;
   private currentWindow: BoundedWindow | undefined;
-  private currentWindows: readonly BoundedWindow[] = GLOBAL_WINDOWS;
   private readonly main: Receiver;
 
   constructor(
@@ -75,37 +75,37 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
 
   // ---- elements ----
 
-  receive(wv: WindowedValue<unknown>): MaybePromise {
-    const windows = wv.windows;
-    if (windows.length === 1) return this.processInWindow(wv, windows[0]!, windows);
-    return this.processEachWindow(wv, 0);
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    const windows = meta.windows;
+    if (windows.length === 1) return this.processInWindow(value, meta, windows[0]!);
+    return this.processEachWindow(value, meta, 0);
   }
 
-  private processEachWindow(wv: WindowedValue<unknown>, from: number): MaybePromise {
-    for (let i = from; i < wv.windows.length; i++) {
-      const w = wv.windows[i]!;
-      const r = this.processInWindow(wv, w, [w]);
-      if (r !== undefined) return r.then(() => this.processEachWindow(wv, i + 1));
+  private processEachWindow(value: unknown, meta: ElementMeta, from: number): MaybePromise {
+    for (let i = from; i < meta.windows.length; i++) {
+      const w = meta.windows[i]!;
+      const r = this.processInWindow(value, { timestamp: meta.timestamp, windows: [w], pane: meta.pane }, w);
+      if (r !== undefined) return r.then(() => this.processEachWindow(value, meta, i + 1));
     }
     return undefined;
   }
 
-  private processInWindow(wv: WindowedValue<unknown>, window: BoundedWindow, windows: readonly BoundedWindow[]): MaybePromise {
-    const snapshot = this.checks !== undefined && this.checks.sampler.shouldCheck() ? snapshotForMutation(this.checks.inputCoder, wv.value) : undefined;
-    this.current = wv;
+  /** `meta` has exactly the one window being processed; outputs reuse it. */
+  private processInWindow(value: unknown, meta: ElementMeta, window: BoundedWindow): MaybePromise {
+    const snapshot = this.checks !== undefined && this.checks.sampler.shouldCheck() ? snapshotForMutation(this.checks.inputCoder, value) : undefined;
+    this.current = meta;
     this.currentWindow = window;
-    this.currentWindows = windows;
     const previous = setActiveContainer(this.metrics);
     let r: void | Promise<void>;
     try {
-      r = this.asyncProcess ? runInContainer(this.metrics, () => this.doFn.process(wv.value, this)) : this.doFn.process(wv.value, this);
+      r = this.asyncProcess ? runInContainer(this.metrics, () => this.doFn.process(value, this)) : this.doFn.process(value, this);
     } catch (e) {
-      throw wrapUserError(this.transformName, "process", e, wv);
+      throw wrapUserError(this.transformName, "process", e, value);
     } finally {
       setActiveContainer(previous);
     }
     if (r === undefined) {
-      if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, wv.value, snapshot);
+      if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
       return this.pending.take();
     }
     const downstreamSoFar = this.pending.take();
@@ -113,11 +113,11 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
       r.then(async () => {
         await downstreamSoFar;
         await this.pending.take();
-        if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, wv.value, snapshot);
+        if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
       }),
       this.transformName,
       "process",
-      wv,
+      value,
     );
   }
 
@@ -155,7 +155,7 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
       this.emit(this.main, value, { timestamp });
       return;
     }
-    const r = this.main.receive({ value, timestamp, windows: this.currentWindows, pane: cur.pane });
+    const r = this.main.receive(value, { timestamp, windows: cur.windows, pane: cur.pane });
     setActiveContainer(this.metrics);
     this.pending.add(r);
   }
@@ -171,17 +171,16 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
     const cur = this.current;
     let r: MaybePromise;
     if (placement === undefined && cur !== undefined) {
-      r = target.receive({ value, timestamp: cur.timestamp, windows: this.currentWindows, pane: cur.pane });
+      r = target.receive(value, cur);
     } else {
       const window = placement?.window;
-      r = target.receive({
-        value,
+      r = target.receive(value, {
         timestamp: placement?.timestamp ?? (window !== undefined ? window.maxTimestamp() : cur?.timestamp ?? MIN_TIMESTAMP),
-        windows: window !== undefined ? [window] : cur !== undefined ? this.currentWindows : GLOBAL_WINDOWS,
+        windows: window !== undefined ? [window] : cur !== undefined ? cur.windows : GLOBAL_WINDOWS,
         pane: cur?.pane ?? NO_FIRING,
       });
     }
-    setActiveContainer(this.metrics);
+    activeMetrics.container = this.metrics;
     this.pending.add(r);
   }
 
@@ -189,6 +188,5 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
   clearCurrent(): void {
     this.current = undefined;
     this.currentWindow = undefined;
-    this.currentWindows = GLOBAL_WINDOWS;
   }
 }

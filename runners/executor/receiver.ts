@@ -6,22 +6,26 @@
  * so a synchronous chain never allocates a promise per element, and an async one applies
  * backpressure to its producer (the producer awaits before sending the next element).
  */
-import type { WindowedValue } from "../../lib/model/window";
+import type { ElementMeta } from "../../lib/model/window";
 
 export type MaybePromise = void | Promise<void>;
 
-/** Accepts elements of one PCollection. */
+/**
+ * Accepts elements of one PCollection. The value and its metadata travel separately so that
+ * element-wise steps pass the input's metadata object on unchanged instead of allocating a
+ * windowed value per output (a WindowedValue is itself valid metadata).
+ */
 export interface Receiver {
-  receive(wv: WindowedValue<unknown>): MaybePromise;
+  receive(value: unknown, meta: ElementMeta): MaybePromise;
 }
 
 /** Sends each element to several consumers (a fork in the graph). */
 export class FanOut implements Receiver {
   constructor(private readonly targets: readonly Receiver[]) {}
-  receive(wv: WindowedValue<unknown>): MaybePromise {
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
     let pending: Promise<void>[] | undefined;
     for (const t of this.targets) {
-      const r = t.receive(wv);
+      const r = t.receive(value, meta);
       if (r !== undefined) (pending ??= []).push(r);
     }
     return pending === undefined ? undefined : settleAll(pending);

@@ -1,6 +1,6 @@
 /** Window.into: reassigns each element's windows from its timestamp. */
 import type { WindowFn } from "../../lib/model/windowing";
-import type { WindowedValue } from "../../lib/model/window";
+import type { ElementMeta } from "../../lib/model/window";
 import type { Operator } from "./operator";
 import type { MaybePromise, Receiver } from "./receiver";
 
@@ -22,7 +22,7 @@ export class WindowIntoOperator implements Operator {
   teardown(): MaybePromise {
     return undefined;
   }
-  receive(wv: WindowedValue<unknown>): MaybePromise {
-    return this.next.receive({ value: wv.value, timestamp: wv.timestamp, windows: this.windowFn.assignWindows(wv.timestamp), pane: wv.pane });
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    return this.next.receive(value, { timestamp: meta.timestamp, windows: this.windowFn.assignWindows(meta.timestamp), pane: meta.pane });
   }
 }

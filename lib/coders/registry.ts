@@ -1,0 +1,116 @@
+/**
+ * Rebuilds coders from their proto form `{urn, components, payload}` (e.g. the coders of a Beam
+ * ProcessBundleDescriptor), keyed by URN. Every coder in lib/coders is registered here.
+ */
+import type { BoundedWindow } from "../model/window";
+import { Coder, CoderError } from "./coder";
+import { DETERMINISTIC_JS_VALUE_URN, DeterministicJsValueCoder, JS_VALUE_URN, JsValueCoder } from "./js_value";
+import { BOOL_URN, BoolCoder, BYTES_URN, BytesCoder, DOUBLE_URN, DoubleCoder, STRING_UTF8_URN, StringUtf8Coder, VARINT_URN, VarIntCoder } from "./primitive";
+import {
+  ITERABLE_URN,
+  IterableCoder,
+  KV_URN,
+  KVCoder,
+  LENGTH_PREFIX_URN,
+  LengthPrefixCoder,
+  NULLABLE_URN,
+  NullableCoder,
+  SHARDED_KEY_URN,
+  ShardedKeyCoder,
+} from "./structural";
+import {
+  GLOBAL_WINDOW_URN,
+  GlobalWindowCoder,
+  INTERVAL_WINDOW_URN,
+  IntervalWindowCoder,
+  PARAM_WINDOWED_VALUE_URN,
+  ParamWindowedValueCoder,
+  TIMER_URN,
+  TimerCoder,
+  WINDOWED_VALUE_URN,
+  WindowedValueCoder,
+} from "./windowed";
+
+/** A coder as the pipeline proto describes it. */
+export interface CoderSpec {
+  readonly urn: string;
+  readonly components?: readonly CoderSpec[];
+  readonly payload?: Uint8Array;
+}
+
+/** Builds a coder from its already-built components and its payload. */
+export type CoderFactory = (components: readonly Coder<unknown>[], payload: Uint8Array | undefined) => Coder<unknown>;
+
+const factories = new Map<string, CoderFactory>();
+
+/** Registers (or replaces) the factory for `urn`. */
+export function registerCoderUrn(urn: string, factory: CoderFactory): void {
+  factories.set(urn, factory);
+}
+
+/** The URNs that coderFromSpec can build. */
+export function registeredCoderUrns(): string[] {
+  return [...factories.keys()].sort();
+}
+
+/** Builds the coder described by `spec`, components first. Throws a CoderError for unknown URNs. */
+export function coderFromSpec(spec: CoderSpec): Coder<unknown> {
+  const factory = factories.get(spec.urn);
+  if (!factory) {
+    throw new CoderError(
+      `Unknown coder URN '${spec.urn}'. Known: ${registeredCoderUrns().join(", ")}. ` +
+        `Register it with registerCoderUrn(urn, factory), or have the runner length-prefix it (beam:coder:length_prefix:v1)`,
+    );
+  }
+  const components = (spec.components ?? []).map(coderFromSpec);
+  return factory(components, spec.payload);
+}
+
+/** The proto form of a coder (the inverse of coderFromSpec for registered coders). */
+export function coderToSpec(coder: Coder<unknown>): CoderSpec {
+  const spec: { urn: string; components?: CoderSpec[]; payload?: Uint8Array } = { urn: coder.urn };
+  if (coder.components.length > 0) spec.components = coder.components.map(coderToSpec);
+  if (coder.payload !== undefined && coder.payload.length > 0) spec.payload = coder.payload;
+  return spec;
+}
+
+function leaf(urn: string, coder: Coder<unknown>): void {
+  registerCoderUrn(urn, (components) => {
+    arity(urn, components, 0);
+    return coder;
+  });
+}
+
+function arity(urn: string, components: readonly Coder<unknown>[], n: number): void {
+  if (components.length !== n) {
+    throw new CoderError(`Coder ${urn} needs ${n} component coder(s), got ${components.length}: the coder spec is malformed`);
+  }
+}
+
+function withComponents(urn: string, n: number, build: (c: readonly Coder<unknown>[], payload: Uint8Array | undefined) => Coder<unknown>): void {
+  registerCoderUrn(urn, (components, payload) => {
+    arity(urn, components, n);
+    return build(components, payload);
+  });
+}
+
+leaf(BYTES_URN, BytesCoder.INSTANCE);
+leaf(STRING_UTF8_URN, StringUtf8Coder.INSTANCE);
+leaf(VARINT_URN, VarIntCoder.INSTANCE);
+leaf(BOOL_URN, BoolCoder.INSTANCE);
+leaf(DOUBLE_URN, DoubleCoder.INSTANCE);
+leaf(GLOBAL_WINDOW_URN, GlobalWindowCoder.INSTANCE);
+leaf(INTERVAL_WINDOW_URN, IntervalWindowCoder.INSTANCE);
+leaf(JS_VALUE_URN, JsValueCoder.INSTANCE);
+leaf(DETERMINISTIC_JS_VALUE_URN, DeterministicJsValueCoder.INSTANCE);
+withComponents(KV_URN, 2, ([k, v]) => new KVCoder(k, v));
+withComponents(ITERABLE_URN, 1, ([e]) => new IterableCoder(e));
+withComponents(LENGTH_PREFIX_URN, 1, ([c]) => new LengthPrefixCoder(c));
+withComponents(NULLABLE_URN, 1, ([c]) => new NullableCoder(c));
+withComponents(SHARDED_KEY_URN, 1, ([k]) => new ShardedKeyCoder(k));
+withComponents(WINDOWED_VALUE_URN, 2, ([e, w]) => new WindowedValueCoder(e, w as Coder<BoundedWindow>));
+withComponents(TIMER_URN, 2, ([k, w]) => new TimerCoder(k, w as Coder<BoundedWindow>));
+withComponents(PARAM_WINDOWED_VALUE_URN, 2, ([e, w], payload) => {
+  if (payload === undefined) throw new CoderError(`Coder ${PARAM_WINDOWED_VALUE_URN} needs a payload (the constant timestamp, windows and pane)`);
+  return new ParamWindowedValueCoder(e, w as Coder<BoundedWindow>, payload);
+});
