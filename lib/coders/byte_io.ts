@@ -27,6 +27,49 @@ const scratchF64 = new Float64Array(1);
 const scratchU8 = new Uint8Array(scratchF64.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/**
+ * Node's native UTF-8 helpers behind Buffer#write and Buffer#toString, without their argument
+ * parsing. They work on any Uint8Array (offsets relative to the view); the fallbacks keep this
+ * module working should Node ever drop them.
+ */
+const nativeUtf8 = Buffer.prototype as unknown as {
+  utf8Write?: (this: Uint8Array, s: string, offset: number) => number;
+  utf8Slice?: (this: Uint8Array, start: number, end: number) => string;
+};
+const fallbackDecoder = new TextDecoder();
+const utf8Write: (this: Buffer, s: string, offset: number) => number =
+  nativeUtf8.utf8Write ??
+  function (this: Buffer, s: string, offset: number): number {
+    return this.write(s, offset, "utf8");
+  };
+const utf8Slice: (this: Uint8Array, start: number, end: number) => string =
+  nativeUtf8.utf8Slice ??
+  function (this: Uint8Array, start: number, end: number): string {
+    return fallbackDecoder.decode(this.subarray(start, end));
+  };
+
+/**
+ * Small byte arrays are carved out of shared 16 KiB chunks, like Node's Buffer pool: V8 allocates
+ * typed arrays over 64 bytes off-heap, which costs several times more than a view of a chunk.
+ * A pooled array's `.buffer` is therefore shared; use `byteOffset`/`byteLength` with it.
+ */
+const POOL_CHUNK = 16 * 1024;
+const MAX_POOLED = 2048;
+let pool = new ArrayBuffer(POOL_CHUNK);
+let poolOffset = 0;
+
+/** A new byte array of `n` bytes, to be filled by the caller. */
+function allocBytes(n: number): Uint8Array {
+  if (n <= 64 || n > MAX_POOLED) return new Uint8Array(n);
+  if (poolOffset + n > POOL_CHUNK) {
+    pool = new ArrayBuffer(POOL_CHUNK);
+    poolOffset = 0;
+  }
+  const out = new Uint8Array(pool, poolOffset, n);
+  poolOffset += (n + 7) & ~7;
+  return out;
+}
+
 /** Number of bytes `writeVarInt(n)` uses for a non-negative safe integer `n`. */
 export function varIntSize(n: number): number {
   let size = 1;
@@ -65,10 +108,13 @@ export class ByteWriter {
     this.pos = 0;
   }
 
-  /** A copy of the bytes written so far (the writer keeps them until `reset()`). */
+  /**
+   * A copy of the bytes written so far (the writer keeps them until `reset()`). Small results may
+   * share their `.buffer` with other arrays (see allocBytes).
+   */
   finish(): Uint8Array {
     const n = this.pos;
-    const out = new Uint8Array(n);
+    const out = allocBytes(n);
     if (n <= 64) {
       const buf = this.buf;
       for (let i = 0; i < n; i++) out[i] = buf[i];
@@ -228,7 +274,7 @@ export class ByteWriter {
     const len = s.length;
     if (this.pos + 3 * len > this.buf.length) this.grow(3 * len);
     const start = this.pos;
-    this.pos = len <= SHORT_STRING_ENCODE ? encodeUtf8Short(this.buf, start, s) : start + this.buf.utf8Write(s, start);
+    this.pos = len <= SHORT_STRING_ENCODE ? encodeUtf8Short(this.buf, start, s) : start + utf8Write.call(this.buf, s, start);
     return this.pos - start;
   }
 
@@ -239,7 +285,7 @@ export class ByteWriter {
       // The byte length is < 128, so its varint is one byte: reserve it and patch it afterwards.
       if (this.pos + 1 + 3 * len > this.buf.length) this.grow(1 + 3 * len);
       const lengthAt = this.pos;
-      const end = len <= SHORT_STRING_ENCODE ? encodeUtf8Short(this.buf, lengthAt + 1, s) : lengthAt + 1 + this.buf.utf8Write(s, lengthAt + 1);
+      const end = len <= SHORT_STRING_ENCODE ? encodeUtf8Short(this.buf, lengthAt + 1, s) : lengthAt + 1 + utf8Write.call(this.buf, s, lengthAt + 1);
       this.buf[lengthAt] = end - lengthAt - 1;
       this.pos = end;
       return;
@@ -334,7 +380,6 @@ export class ByteReader {
   private pos: number;
   /** Offset one past the last readable byte. */
   readonly end: number;
-  private nodeBuffer: Buffer | undefined;
 
   constructor(bytes: Uint8Array, offset = 0, end = bytes.length) {
     if (!(bytes instanceof Uint8Array)) {
@@ -376,11 +421,11 @@ export class ByteReader {
     return this.bytes[this.pos++];
   }
 
-  /** Reads `n` bytes into a new Uint8Array (a copy, safe to keep). */
+  /** Reads `n` bytes into a new Uint8Array (a copy, safe to keep; its `.buffer` may be shared). */
   readBytes(n: number): Uint8Array {
     const p = this.pos;
     if (n > this.end - p || n < 0) throw this.truncated(n);
-    const out = new Uint8Array(n);
+    const out = allocBytes(n);
     const b = this.bytes;
     if (n < 32) {
       for (let i = 0; i < n; i++) out[i] = b[p + i];
@@ -397,6 +442,12 @@ export class ByteReader {
     const out = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
+  }
+
+  /** Skips `n` bytes. */
+  skip(n: number): void {
+    if (n > this.end - this.pos || n < 0) throw this.truncated(n);
+    this.pos += n;
   }
 
   /** Consumes `n` bytes and returns a reader limited to them (for length-prefixed values). */
@@ -552,8 +603,7 @@ export class ByteReader {
       }
       if (i === stop) return s;
     }
-    const buf = (this.nodeBuffer ??= toNodeBuffer(this.bytes));
-    return buf.utf8Slice(p, p + n);
+    return utf8Slice.call(this.bytes, p, p + n);
   }
 
   /** Reads varint(byte length) then that many bytes of UTF-8 (the nested string_utf8 encoding). */
@@ -565,17 +615,5 @@ export class ByteReader {
   /** Reads all remaining bytes as UTF-8 (the outer string_utf8 encoding). */
   readUtf8Rest(): string {
     return this.readUtf8(this.end - this.pos);
-  }
-}
-
-function toNodeBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-declare global {
-  // Node's Buffer has fast native UTF-8 helpers that @types/node does not declare.
-  interface Buffer {
-    utf8Write(s: string, offset?: number, length?: number): number;
-    utf8Slice(start?: number, end?: number): string;
   }
 }

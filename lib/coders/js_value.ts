@@ -327,6 +327,42 @@ function writeMapOrSet(out: ByteWriter, c: Map<unknown, unknown> | Set<unknown>,
   for (const s of slices) out.writeBytes(s);
 }
 
+/**
+ * Decoded object keys, by a hash of their bytes. Reusing the same (already internalized) string
+ * for a repeated key saves a string allocation and a string-table lookup per property.
+ */
+const KEY_CACHE_SIZE = 4096;
+const MAX_CACHED_KEY_BYTES = 24;
+const keyCache: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
+
+function readKey(input: ByteReader): string {
+  const n = input.readVarInt();
+  if (n > MAX_CACHED_KEY_BYTES || n > input.remaining) return input.readUtf8(n);
+  const bytes = input.bytes;
+  const p = input.offset;
+  let h = n;
+  let any = 0;
+  for (let i = 0; i < n; i++) {
+    const b = bytes[p + i];
+    any |= b;
+    h = (Math.imul(h, 31) + b) | 0;
+  }
+  if (any >= 0x80) return input.readUtf8(n); // only ASCII keys are cached
+  const slot = (h ^ (h >>> 12)) & (KEY_CACHE_SIZE - 1);
+  const cached = keyCache[slot];
+  if (cached !== undefined && cached.length === n) {
+    let i = 0;
+    while (i < n && cached.charCodeAt(i) === bytes[p + i]) i++;
+    if (i === n) {
+      input.skip(n);
+      return cached;
+    }
+  }
+  const key = input.readUtf8(n);
+  keyCache[slot] = key;
+  return key;
+}
+
 function readCount(input: ByteReader, what: string): number {
   const at = input.offset;
   const n = input.readVarInt();
@@ -388,7 +424,7 @@ function readValue(input: ByteReader, depth: number): unknown {
       const n = readCount(input, "object");
       const o: Record<string, unknown> = {};
       for (let i = 0; i < n; i++) {
-        const k = input.readUtf8Nested();
+        const k = readKey(input);
         const val = readValue(input, depth + 1);
         if (k === "__proto__") Object.defineProperty(o, k, { value: val, enumerable: true, writable: true, configurable: true });
         else o[k] = val;
@@ -428,8 +464,9 @@ function readTypedArray(input: ByteReader): unknown {
     throw new CoderError(`JsValueCoder: ${ctor.name} at offset ${at} has ${byteLength} bytes, not a multiple of ${ctor.BYTES_PER_ELEMENT} (corrupt data?)`);
   }
   if (!LITTLE_ENDIAN) throw new CoderError(`JsValueCoder: decoding ${ctor.name} needs a little-endian host`);
-  const bytes = input.readBytes(byteLength); // a fresh, aligned copy
-  return new ctor(bytes.buffer as ArrayBuffer, 0, byteLength / ctor.BYTES_PER_ELEMENT);
+  const buffer = new ArrayBuffer(byteLength); // a fresh, aligned copy
+  new Uint8Array(buffer).set(input.readView(byteLength));
+  return new ctor(buffer, 0, byteLength / ctor.BYTES_PER_ELEMENT);
 }
 
 /**

@@ -18,8 +18,13 @@ const INT64_MAX = (1n << 63n) - 1n;
 export const BEAM_MIN_TIMESTAMP_MILLIS = -9223372036854775n;
 /** Beam's exact maximum timestamp in millis. */
 export const BEAM_MAX_TIMESTAMP_MILLIS = 9223372036854775n;
-/** Beam's exact global-window maximum timestamp in millis (one day before the maximum). */
-export const BEAM_GLOBAL_WINDOW_MAX_TIMESTAMP_MILLIS = 9223372036768375n;
+/**
+ * Beam's exact global-window maximum timestamp in millis: one day (86 400 000 ms) before the
+ * maximum, as Java's GlobalWindow.maxTimestamp() and Python's GlobalWindow.max_timestamp() give
+ * (bytes 80 20 c4 9b a0 bc f7 f7). GLOBAL_WINDOW_MAX_TIMESTAMP in lib/model/window.ts encodes
+ * to this value whatever double it holds.
+ */
+export const BEAM_GLOBAL_WINDOW_MAX_TIMESTAMP_MILLIS = 9223371950454775n;
 
 /** The exact int64 millis Beam uses for `ts` (sentinels mapped; other values must be integers). */
 export function timestampToInt64(ts: Instant): bigint {

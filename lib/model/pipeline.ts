@@ -75,6 +75,18 @@ export class TransformNode {
 /** A user's pipeline program: how to build the graph, so runners can rebuild it. */
 export type PipelineBuilder = (root: Pipeline) => void;
 
+/**
+ * How another process (a worker thread, a remote SDK harness) can build the same graph: load
+ * `modulePath`, find the program `name` among `definedPrograms()`, and create it with `flags`
+ * and the pipeline's options.
+ */
+export interface ProgramReference {
+  readonly name: string;
+  readonly modulePath: string;
+  /** The program's flag values (plain JSON data). */
+  readonly flags: Readonly<Record<string, unknown>>;
+}
+
 export class Pipeline {
   readonly root = new TransformNode("", "", undefined, undefined, []);
   private readonly stack: TransformNode[] = [this.root];
@@ -82,6 +94,8 @@ export class Pipeline {
   private readonly nodesInOrder: TransformNode[] = [];
   /** Set when the pipeline was built by a builder the runner may call again. */
   private builder?: PipelineBuilder;
+  /** Set when the pipeline comes from a `definePipeline` program another process can load. */
+  program?: ProgramReference;
 
   constructor(readonly options: PipelineOptions = defaultOptions()) {}
 
@@ -107,6 +121,7 @@ export class Pipeline {
     const p = new Pipeline(this.options);
     this.builder(p);
     p.builder = this.builder;
+    p.program = this.program;
     return p;
   }
 

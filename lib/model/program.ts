@@ -28,6 +28,8 @@ export interface PipelineProgramSpec<F extends Record<string, FlagSpec>> {
 /** A runnable pipeline program. */
 export interface PipelineProgram<F extends Record<string, FlagSpec>> {
   readonly name: string;
+  /** The module that defined the program (workers load it to rebuild the graph). */
+  readonly modulePath: string | undefined;
   readonly spec: PipelineProgramSpec<F>;
   /** Builds the pipeline for these flags and options (without running it). */
   create(flags: FlagValues<F>, options?: Partial<PipelineOptions>): Pipeline;
@@ -39,18 +41,42 @@ export interface PipelineProgram<F extends Record<string, FlagSpec>> {
 
 const programs = new Map<string, PipelineProgram<Record<string, FlagSpec>>>();
 
+/**
+ * The compiled file of the module calling definePipeline. Read from V8's structured call sites,
+ * which name the JS file that runs (source-mapped stack text would name the .ts file).
+ */
+function callerModule(): string | undefined {
+  const original = Error.prepareStackTrace;
+  let sites: NodeJS.CallSite[] = [];
+  try {
+    Error.prepareStackTrace = (_e, stack) => stack;
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, definePipeline);
+    sites = (holder.stack as NodeJS.CallSite[] | undefined) ?? [];
+  } finally {
+    Error.prepareStackTrace = original;
+  }
+  const file = sites[0]?.getFileName();
+  if (file === undefined || file === null) return undefined;
+  return file.startsWith("file://") ? new URL(file).pathname : file;
+}
+
 /** The programs defined in this process, by name (workers look them up here). */
 export function definedPrograms(): ReadonlyMap<string, PipelineProgram<Record<string, FlagSpec>>> {
   return programs;
 }
 
 export function definePipeline<F extends Record<string, FlagSpec>>(spec: PipelineProgramSpec<F>): PipelineProgram<F> {
+  const modulePath = callerModule();
   const program: PipelineProgram<F> = {
     name: spec.name,
+    modulePath,
     spec,
     create(flags, options = {}) {
       const full: PipelineOptions = { ...defaultOptions(), jobName: spec.name, ...options };
-      return Pipeline.build(full, (root) => spec.build(root, flags, full));
+      const p = Pipeline.build(full, (root) => spec.build(root, flags, full));
+      if (modulePath !== undefined) p.program = { name: spec.name, modulePath, flags: { ...flags } };
+      return p;
     },
     async run(flags, options = {}) {
       return program.create(flags, options).run();

@@ -4,26 +4,19 @@
  * 1. Rebuilds the pipeline from its builder (as remote workers do) and fails if the graph
  *    differs; the rebuilt graph's DoFns are the ones executed.
  * 2. Runs every transform's `validate` hook, so missing inputs fail before any work.
- * 3. Plans fused stages and runs them in dependency order; stages fan their root elements out
- *    over `--direct_num_workers` slots, each with its own DoFn instances.
+ * 3. Plans fused stages and runs them in dependency order. With `--direct_num_workers N > 1`
+ *    and a program built by `definePipeline`, N worker threads each rebuild the pipeline and
+ *    run bundles in parallel; otherwise N slots in this thread overlap async work.
  * 4. On failure, runs `cleanupAfterFailure` hooks (sinks remove temporary output).
  */
 import { randomUUID } from "node:crypto";
-import { combineAll } from "../../lib/transforms/combine";
-import type { CombineFnLike } from "../../lib/model/combine_fn";
-import type { RuntimeContext } from "../../lib/model/dofn";
-import { PipelineError, PipelineReconstructionError, UserCodeError } from "../../lib/model/errors";
+import { PipelineError } from "../../lib/model/errors";
 import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineResult, PipelineState } from "../../lib/model/result";
 import type { PipelineRunner } from "../../lib/model/runner_registry";
-import { inGlobalWindow, kv, ON_TIME_AND_ONLY_FIRING, WindowedValue } from "../../lib/model/window";
-import type { WindowingStrategy } from "../../lib/model/windowing";
-import { coderOf } from "../executor/default_coders";
-import { wrapUserError } from "../executor/operator";
-import { planStages, Plan, Stage, stageOrder } from "./plan";
-import { Group, Shuffle } from "./shuffle";
-import { buildStage, keyCoderOf, StageEnvironment, StageInstance } from "./stage_builder";
+import { Execution } from "./execution";
+import { checkReconstruction } from "./reconstruction";
 
 /** Options of the DirectRunner beyond the pipeline options. */
 export interface DirectRunnerOptions {
@@ -49,17 +42,6 @@ class DirectResult implements PipelineResult {
   }
 }
 
-/** Compares two graphs line by line and names the first transform that differs. */
-export function checkReconstruction(first: Pipeline, second: Pipeline): void {
-  const a = first.structure();
-  const b = second.structure();
-  const n = Math.max(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    if (a[i] === b[i]) continue;
-    const name = (a[i] ?? b[i] ?? "").split(" :: ")[0] ?? "?";
-    throw new PipelineReconstructionError(name, `first build: ${a[i] ?? "(nothing)"}; second build: ${b[i] ?? "(nothing)"}`);
-  }
-}
 
 export class DirectRunner implements PipelineRunner {
   constructor(private readonly runnerOptions: DirectRunnerOptions = {}) {}
@@ -82,7 +64,7 @@ export class DirectRunner implements PipelineRunner {
       return new DirectResult("FAILED", new MetricResults(containers), [], asError(e));
     }
     try {
-      await new Execution(executed, this.runnerOptions, containers, outputs, runId).run();
+      await new Execution(executed, { checkEveryElement: this.runnerOptions.checkEveryElement === true, runId }, containers, outputs).run();
       return new DirectResult("DONE", new MetricResults(containers), outputs);
     } catch (e) {
       const error = asError(e);
@@ -116,162 +98,4 @@ async function cleanupAfterFailure(pipeline: Pipeline, runId: string, cause: Err
   }
 }
 
-class Execution implements StageEnvironment {
-  readonly plan: Plan;
-  readonly strictChecks: boolean;
-  readonly checkEveryElement: boolean;
-  private readonly shuffles = new Map<string, Shuffle>();
-  private readonly buffers = new Map<string, WindowedValue<unknown>[]>();
-  private readonly materialized = new Map<string, WindowedValue<unknown>[]>();
-  private readonly runtimes = new Map<string, RuntimeContext>();
-  private readonly slots: number;
-
-  constructor(
-    private readonly pipeline: Pipeline,
-    runnerOptions: DirectRunnerOptions,
-    private readonly containers: Map<string, MetricsContainer>,
-    private readonly outputs: string[],
-    private readonly runId: string,
-  ) {
-    this.plan = planStages(pipeline);
-    this.strictChecks = pipeline.options.strictChecks;
-    this.checkEveryElement = runnerOptions.checkEveryElement === true;
-    this.slots = Math.max(1, pipeline.options.directNumWorkers);
-  }
-
-  metricsFor(transformName: string): MetricsContainer {
-    let c = this.containers.get(transformName);
-    if (c === undefined) this.containers.set(transformName, (c = new MetricsContainer(transformName)));
-    return c;
-  }
-
-  runtimeFor(transformName: string): RuntimeContext {
-    let r = this.runtimes.get(transformName);
-    if (r === undefined) {
-      const outputs = this.outputs;
-      r = { options: this.pipeline.options, runId: this.runId, transformName, reportOutputs: (paths) => outputs.push(...paths) };
-      this.runtimes.set(transformName, r);
-    }
-    return r;
-  }
-
-  shuffleFor(unitName: string): Shuffle {
-    let s = this.shuffles.get(unitName);
-    if (s === undefined) {
-      const unit = this.plan.units.find((u) => u.node.fullName === unitName);
-      if (unit === undefined || (unit.kind !== "gbk" && unit.kind !== "combine")) throw new Error(`internal: no shuffle for ${unitName}`);
-      const combineFn = unit.kind === "combine" ? (unit.node.composite as { combineFn: CombineFnLike }).combineFn : undefined;
-      s = new Shuffle({
-        keyCoder: keyCoderOf(unit.input),
-        valueCoder: coderOf(unit.input),
-        combineFn,
-        memoryBudgetBytes: this.pipeline.options.directShuffleMemoryMb * 1024 * 1024,
-      });
-      this.shuffles.set(unitName, s);
-    }
-    return s;
-  }
-
-  bufferFor(unitName: string): WindowedValue<unknown>[] {
-    let b = this.buffers.get(unitName);
-    if (b === undefined) this.buffers.set(unitName, (b = []));
-    return b;
-  }
-
-  materializedFor(pcollId: string): WindowedValue<unknown>[] {
-    let b = this.materialized.get(pcollId);
-    if (b === undefined) this.materialized.set(pcollId, (b = []));
-    return b;
-  }
-
-  async run(): Promise<void> {
-    try {
-      for (const stage of stageOrder(this.plan)) await this.runStage(stage);
-    } finally {
-      for (const s of this.shuffles.values()) s.dispose();
-    }
-  }
-
-  private rootElements(stage: Stage): Iterable<WindowedValue<unknown>> {
-    const root = stage.root;
-    switch (root.kind) {
-      case "impulse":
-        return [inGlobalWindow(new Uint8Array(0))];
-      case "materialized":
-        return this.materializedFor(root.unit.input.id);
-      case "buffer": {
-        const unit = root.unit;
-        if (unit.kind === "flatten" || unit.kind === "reshuffle") return this.bufferFor(unit.node.fullName);
-        const shuffle = this.shuffleFor(unit.node.fullName);
-        const windowing = unit.output.windowing;
-        if (unit.kind === "gbk") return mapGroups(shuffle.read(), windowing, (g) => g.values);
-        const fn = (unit.node.composite as { combineFn: CombineFnLike }).combineFn;
-        const name = unit.node.fullName;
-        const metrics = this.metricsFor(name);
-        return mapGroups(shuffle.read(), windowing, (g) => {
-          try {
-            return fn.extractOutput(g.values.length === 1 ? g.values[0] : fn.mergeAccumulators(g.values));
-          } catch (e) {
-            throw wrapUserError(name, "combine", e, inGlobalWindow(g.key));
-          } finally {
-            void metrics;
-          }
-        });
-      }
-    }
-  }
-
-  private async runStage(stage: Stage): Promise<void> {
-    const instances: StageInstance[] = [];
-    for (let i = 0; i < this.slots; i++) instances.push(buildStage(stage, this));
-    let failure: unknown;
-    const started: StageInstance[] = [];
-    try {
-      for (const inst of instances) {
-        for (const op of inst.operators) await op.setup();
-        started.push(inst);
-        for (let i = inst.operators.length - 1; i >= 0; i--) await inst.operators[i]!.startBundle();
-      }
-      const inflight: (Promise<void> | undefined)[] = new Array(this.slots).fill(undefined);
-      let n = 0;
-      for (const wv of this.rootElements(stage)) {
-        const slot = this.slots === 1 ? 0 : n++ % this.slots;
-        const busy = inflight[slot];
-        if (busy !== undefined) {
-          inflight[slot] = undefined;
-          await busy;
-        }
-        const r = instances[slot]!.input.receive(wv.value, wv);
-        if (r !== undefined) inflight[slot] = r;
-      }
-      for (const p of inflight) if (p !== undefined) await p;
-      for (const inst of instances) for (const op of inst.operators) await op.finishBundle();
-    } catch (e) {
-      failure = e;
-    }
-    for (const inst of started) {
-      for (const op of inst.operators) {
-        try {
-          await op.teardown();
-        } catch (e) {
-          failure ??= e;
-        }
-      }
-    }
-    if (failure !== undefined) throw failure instanceof UserCodeError || failure instanceof Error ? failure : new PipelineError(String(failure));
-  }
-}
-
-function* mapGroups(
-  groups: Iterable<Group>,
-  windowing: WindowingStrategy,
-  valueOf: (g: Group) => unknown,
-): Generator<WindowedValue<unknown>> {
-  for (const g of groups) {
-    const timestamp =
-      windowing.timestampCombiner === "EARLIEST" ? g.minTimestamp : windowing.timestampCombiner === "LATEST" ? g.maxTimestamp : g.window.maxTimestamp();
-    yield { value: kv(g.key, valueOf(g)), timestamp, windows: [g.window], pane: ON_TIME_AND_ONLY_FIRING };
-  }
-}
-
-void combineAll;
+export { checkReconstruction };

@@ -7,7 +7,7 @@ import type { PCollection } from "../../lib/model/pcollection";
 import type { SideInput } from "../../lib/model/side_inputs";
 import type { ElementMeta, WindowedValue } from "../../lib/model/window";
 import { CheckSampler, checkCoderRoundTrip } from "../executor/checks";
-import { GroupingWriter, PrecombineOperator } from "../executor/combine_operator";
+import { GroupingSink, GroupingWriter, PrecombineOperator } from "../executor/combine_operator";
 import { coderOf, deterministicKeyCoder } from "../executor/default_coders";
 import { ElementwiseOperator } from "../executor/elementwise_operator";
 import type { Operator } from "../executor/operator";
@@ -16,7 +16,6 @@ import { MaybePromise, Receiver, receiverFor } from "../executor/receiver";
 import { SideInputReader } from "../executor/side_input_reader";
 import { WindowIntoOperator } from "../executor/window_operator";
 import type { Plan, Stage, Unit } from "./plan";
-import type { Shuffle } from "./shuffle";
 
 /** What a stage's operators need from the runner. */
 export interface StageEnvironment {
@@ -25,7 +24,7 @@ export interface StageEnvironment {
   readonly checkEveryElement: boolean;
   metricsFor(transformName: string): MetricsContainer;
   runtimeFor(transformName: string): RuntimeContext;
-  shuffleFor(unitName: string): Shuffle;
+  shuffleFor(unitName: string): GroupingSink;
   /** Element list of a flatten/reshuffle unit's buffer. */
   bufferFor(unitName: string): WindowedValue<unknown>[];
   /** Element list of a materialized PCollection. */
@@ -45,7 +44,8 @@ export function keyCoderOf(pc: PCollection<unknown>): Coder<unknown> {
   return deterministicKeyCoder();
 }
 
-function valueCoderOf(pc: PCollection<unknown>): Coder<unknown> {
+/** The value coder of a KV PCollection: its KV coder's value component if set, else the default. */
+export function valueCoderOf(pc: PCollection<unknown>): Coder<unknown> {
   const c = pc.coder;
   if (c !== undefined && c.urn === "beam:coder:kv:v1" && c.components.length === 2) return c.components[1]!;
   return coderOf(pc);

@@ -1,0 +1,102 @@
+/**
+ * What crosses between the DirectRunner's coordinator and its worker threads, encoded with
+ * the PCollections' own coders (so multi-worker runs exercise coders like a real cluster).
+ */
+import type { Coder } from "../../lib/coders/coder";
+import { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
+import { GlobalWindowCoder, IntervalWindowCoder, WindowedValueCoder } from "../../lib/coders";
+import type { PCollection } from "../../lib/model/pcollection";
+import { MetricsContainer } from "../../lib/model/metrics";
+import type { BoundedWindow, Instant, WindowedValue } from "../../lib/model/window";
+import type { WindowingStrategy } from "../../lib/model/windowing";
+import { coderOf } from "../executor/default_coders";
+
+/** The coder of a windowing strategy's windows. */
+export function windowCoderFor(windowing: WindowingStrategy): Coder<BoundedWindow> {
+  return (windowing.windowFn.windowCoderUrn === "beam:coder:global_window:v1" ? new GlobalWindowCoder() : new IntervalWindowCoder()) as Coder<BoundedWindow>;
+}
+
+/** The coder of a PCollection's windowed elements. */
+export function windowedCoderFor(pc: PCollection<unknown>): Coder<WindowedValue<unknown>> {
+  return new WindowedValueCoder(coderOf(pc), windowCoderFor(pc.windowing)) as Coder<WindowedValue<unknown>>;
+}
+
+/** Encodes windowed values one after another into one byte array. */
+export function encodeAll(coder: Coder<WindowedValue<unknown>>, values: Iterable<WindowedValue<unknown>>): Uint8Array {
+  const w = new ByteWriter(1 << 16);
+  for (const v of values) coder.encode(v, w, "nested");
+  return w.finish();
+}
+
+/** Decodes what encodeAll wrote. */
+export function decodeAll(coder: Coder<WindowedValue<unknown>>, bytes: Uint8Array): WindowedValue<unknown>[] {
+  const r = new ByteReader(bytes);
+  const out: WindowedValue<unknown>[] = [];
+  while (!r.atEnd()) out.push(coder.decode(r, "nested"));
+  return out;
+}
+
+/** One addition to a shuffle, as sent from a worker thread. */
+export interface ShuffleEntry {
+  readonly groupId: string;
+  readonly key: unknown;
+  readonly window: BoundedWindow;
+  readonly timestamp: Instant;
+  readonly value: unknown;
+}
+
+/** Encodes shuffle additions: groupId, key, window, timestamp, value. */
+export class ShuffleEntryWriter {
+  private readonly w = new ByteWriter(1 << 16);
+  constructor(
+    private readonly keyCoder: Coder<unknown>,
+    private readonly windowCoder: Coder<BoundedWindow>,
+    private readonly valueCoder: Coder<unknown>,
+  ) {}
+  add(groupId: string, key: unknown, window: BoundedWindow, timestamp: Instant, value: unknown): void {
+    this.w.writeUtf8Nested(groupId);
+    this.keyCoder.encode(key, this.w, "nested");
+    this.windowCoder.encode(window, this.w, "nested");
+    this.w.writeDoubleBE(timestamp);
+    this.valueCoder.encode(value, this.w, "nested");
+  }
+  finish(): Uint8Array {
+    return this.w.finish();
+  }
+}
+
+export function* readShuffleEntries(
+  bytes: Uint8Array,
+  keyCoder: Coder<unknown>,
+  windowCoder: Coder<BoundedWindow>,
+  valueCoder: Coder<unknown>,
+): Generator<ShuffleEntry> {
+  const r = new ByteReader(bytes);
+  while (!r.atEnd()) {
+    const groupId = r.readUtf8Nested();
+    const key = keyCoder.decode(r, "nested");
+    const window = windowCoder.decode(r, "nested");
+    const timestamp = r.readDoubleBE();
+    yield { groupId, key, window, timestamp, value: valueCoder.decode(r, "nested") };
+  }
+}
+
+/** A metrics container as plain data (for postMessage). */
+export interface MetricsSnapshot {
+  readonly step: string;
+  readonly counters: [string, number][];
+  readonly distributions: [string, { count: number; sum: number; min: number; max: number }][];
+  readonly gauges: [string, { value: number; timestamp: number }][];
+}
+
+export function snapshotMetrics(c: MetricsContainer): MetricsSnapshot {
+  return { step: c.step, counters: [...c.counters], distributions: [...c.distributions], gauges: [...c.gauges] };
+}
+
+export function restoreMetrics(s: MetricsSnapshot): MetricsContainer {
+  const c = new MetricsContainer(s.step);
+  for (const [k, v] of s.counters) c.counters.set(k, v);
+  for (const [k, v] of s.distributions) c.distributions.set(k, v);
+  for (const [k, v] of s.gauges) c.gauges.set(k, v);
+  return c;
+}

@@ -1,0 +1,94 @@
+/**
+ * Worker threads for `--direct_num_workers N` (N > 1): each thread rebuilds the pipeline from
+ * its program module and runs bundles of a stage in parallel with the others, so CPU-bound
+ * pipelines use N cores. Elements and results cross threads encoded with their coders.
+ */
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import { PipelineError } from "../../lib/model/errors";
+import type { WorkerInit, WorkerMessage, RunStageRequest, RunStageResult } from "./worker_protocol";
+
+class PooledWorker {
+  private readonly worker: Worker;
+  private readonly ready: Promise<void>;
+  private pending: { resolve: (r: RunStageResult) => void; reject: (e: Error) => void } | undefined;
+  private startup: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private dead: Error | undefined;
+
+  constructor(init: WorkerInit) {
+    this.worker = new Worker(path.join(__dirname, "worker_thread.js"), { workerData: init });
+    this.ready = new Promise<void>((resolve, reject) => (this.startup = { resolve, reject }));
+    this.ready.catch(() => undefined);
+    this.worker.on("message", (m: WorkerMessage) => this.onMessage(m));
+    this.worker.on("error", (e: Error) => this.fail(e));
+    this.worker.on("exit", (code) => {
+      if (code !== 0) this.fail(new PipelineError(`a DirectRunner worker thread exited with code ${code}`));
+    });
+  }
+
+  private onMessage(m: WorkerMessage): void {
+    switch (m.type) {
+      case "ready":
+        this.startup?.resolve();
+        this.startup = undefined;
+        return;
+      case "stageDone": {
+        const p = this.pending;
+        this.pending = undefined;
+        p?.resolve(m);
+        return;
+      }
+      case "error": {
+        const e = new PipelineError(m.message);
+        e.name = m.name;
+        if (m.stack !== undefined) e.stack = m.stack;
+        this.fail(e);
+        return;
+      }
+    }
+  }
+
+  private fail(e: Error): void {
+    this.dead ??= e;
+    this.startup?.reject(e);
+    this.startup = undefined;
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(e);
+  }
+
+  async run(request: RunStageRequest): Promise<RunStageResult> {
+    await this.ready;
+    if (this.dead !== undefined) throw this.dead;
+    return new Promise<RunStageResult>((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.worker.postMessage(request);
+    });
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+/** N worker threads that each rebuilt the pipeline. */
+export class WorkerPool {
+  private readonly workers: PooledWorker[];
+
+  constructor(size: number, init: WorkerInit) {
+    this.workers = Array.from({ length: size }, () => new PooledWorker(init));
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Runs one bundle per request, in parallel, request i on worker i. */
+  runAll(requests: readonly RunStageRequest[]): Promise<RunStageResult[]> {
+    return Promise.all(requests.map((r, i) => this.workers[i]!.run(r)));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

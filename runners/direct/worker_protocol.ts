@@ -1,0 +1,47 @@
+/** Messages between the DirectRunner's coordinator and its worker threads. */
+import type { PipelineOptions } from "../../lib/model/options";
+import type { MetricsSnapshot } from "./transfer";
+
+/** What a worker thread needs to rebuild the pipeline. */
+export interface WorkerInit {
+  readonly modulePath: string;
+  readonly programName: string;
+  readonly flags: Readonly<Record<string, unknown>>;
+  readonly options: PipelineOptions;
+  readonly runId: string;
+  readonly fingerprint: string;
+  readonly checkEveryElement: boolean;
+}
+
+/** Coordinator → worker: run one bundle of a stage. */
+export interface RunStageRequest {
+  readonly type: "runStage";
+  readonly stageId: number;
+  /** The bundle's root elements, encoded with the root PCollection's windowed coder. */
+  readonly elements: Uint8Array;
+  /** Materialized PCollections the stage reads (side inputs, main input), encoded. */
+  readonly materialized: Readonly<Record<string, Uint8Array>>;
+}
+
+/** Worker → coordinator: what the bundle produced. */
+export interface RunStageResult {
+  readonly type: "stageDone";
+  readonly shuffles: Readonly<Record<string, Uint8Array>>;
+  readonly buffers: Readonly<Record<string, Uint8Array>>;
+  readonly materialized: Readonly<Record<string, Uint8Array>>;
+  readonly metrics: readonly MetricsSnapshot[];
+  readonly outputs: readonly string[];
+}
+
+export interface WorkerReady {
+  readonly type: "ready";
+}
+
+export interface WorkerFailed {
+  readonly type: "error";
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+}
+
+export type WorkerMessage = WorkerReady | RunStageResult | WorkerFailed;

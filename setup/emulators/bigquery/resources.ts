@@ -1,0 +1,67 @@
+/**
+ * BigQuery REST resource shapes (dataset, table, job, row pages). int64 fields are strings;
+ * the client needs `tableReference`, `schema`, `status` and `jobReference.location` in particular.
+ */
+import { rowToCells, type CellOptions, type FieldSchema, type StoredRow } from "./values";
+import type { DatasetState, JobState, TableState } from "./store";
+
+export function datasetResource(d: DatasetState): object {
+  return {
+    ...d.extra,
+    kind: "bigquery#dataset",
+    id: `${d.projectId}:${d.datasetId}`,
+    etag: String(d.lastModifiedTime),
+    datasetReference: { projectId: d.projectId, datasetId: d.datasetId },
+    location: d.location,
+    creationTime: String(d.creationTime),
+    lastModifiedTime: String(d.lastModifiedTime),
+  };
+}
+
+export function tableResource(t: TableState, location: string): object {
+  return {
+    ...t.extra,
+    kind: "bigquery#table",
+    id: `${t.ref.projectId}:${t.ref.datasetId}.${t.ref.tableId}`,
+    etag: String(t.lastModifiedTime),
+    tableReference: { ...t.ref },
+    schema: { fields: t.schema },
+    numRows: String(t.rows.length),
+    numBytes: String(JSON.stringify(t.rows).length),
+    type: "TABLE",
+    location,
+    creationTime: String(t.creationTime),
+    lastModifiedTime: String(t.lastModifiedTime),
+  };
+}
+
+export function jobResource(job: JobState): object {
+  const status: Record<string, unknown> = { state: "DONE" };
+  if (job.errorResult) {
+    status.errorResult = job.errorResult;
+    status.errors = job.errors ?? [job.errorResult];
+  }
+  return {
+    kind: "bigquery#job",
+    id: `${job.projectId}:${job.location}.${job.jobId}`,
+    etag: String(job.creationTime),
+    jobReference: { projectId: job.projectId, jobId: job.jobId, location: job.location },
+    configuration: job.configuration,
+    status,
+    statistics: {
+      creationTime: String(job.creationTime),
+      startTime: String(job.creationTime),
+      endTime: String(job.endTime),
+      ...job.statistics,
+    },
+    user_email: "emulator@localhost",
+  };
+}
+
+/** One page of rows plus the token for the next page (the next row index) when more remain. */
+export function rowPage(rows: StoredRow[], fields: FieldSchema[], start: number, maxResults: number | undefined, cells: CellOptions): { rows: object[]; pageToken?: string } {
+  const end = maxResults === undefined ? rows.length : Math.min(rows.length, start + maxResults);
+  const page: { rows: object[]; pageToken?: string } = { rows: rows.slice(start, end).map((r) => rowToCells(r, fields, cells)) };
+  if (end < rows.length) page.pageToken = String(end);
+  return page;
+}

@@ -1,0 +1,364 @@
+/**
+ * BigQuery REST emulator. JSON calls are served both under `/bigquery/v2` (clients given
+ * `apiEndpoint`) and at the root (clients given `BIGQUERY_EMULATOR_HOST`, which drops the prefix);
+ * load-job uploads under `/upload/bigquery/v2/projects/{p}/jobs`.
+ */
+import { randomUUID } from "node:crypto";
+import { HttpError, httpErrors, intParam, parseJsonBody, readBody, sendJson, startLoopbackServer, stripPrefix, type ParsedRequest } from "../common/http";
+import { parseMultipart } from "../common/multipart";
+import { JobRunner } from "./jobs";
+import { QueryEngine } from "./query_engine";
+import { datasetResource, jobResource, rowPage, tableResource } from "./resources";
+import { BigQueryStore, tableName, type JobState, type TableRef, type TableState } from "./store";
+import { convertRow, normaliseSchema, ValueError, type CellOptions, type FieldSchema, type StoredRow } from "./values";
+
+export interface BigQueryEmulatorOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Persist datasets and tables here; in memory only when absent. */
+  dataDir?: string;
+}
+
+export interface BigQueryEmulator {
+  port: number;
+  /** `127.0.0.1:PORT` */
+  host: string;
+  /** `http://127.0.0.1:PORT`: the value for `apiEndpoint` and `BIGQUERY_EMULATOR_HOST`. */
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Fields of a table or dataset resource that the emulator computes rather than stores. */
+const COMPUTED_FIELDS = new Set(["kind", "id", "etag", "selfLink", "tableReference", "datasetReference", "schema", "numRows", "numBytes", "type", "location", "creationTime", "lastModifiedTime"]);
+
+export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {}): Promise<BigQueryEmulator> {
+  const store = new BigQueryStore(options.dataDir);
+  const api = new BigQueryApi(store, new JobRunner(store, await QueryEngine.create()));
+  const server = await startLoopbackServer(options.port ?? 0, (request) => api.route(request));
+  const host = `127.0.0.1:${server.port}`;
+  return {
+    port: server.port,
+    host,
+    endpoint: `http://${host}`,
+    stop: async () => {
+      await server.close();
+      store.close();
+    },
+  };
+}
+
+class BigQueryApi {
+  /** insertIds seen per table, so the client's retries of a request do not duplicate rows. */
+  private readonly insertIds = new WeakMap<TableState, Set<string>>();
+  /** Resumable load uploads waiting for their data. */
+  private readonly pendingUploads = new Map<string, { projectId: string; request: Record<string, unknown>; chunks: Buffer[] }>();
+
+  constructor(
+    private readonly store: BigQueryStore,
+    private readonly jobs: JobRunner,
+  ) {}
+
+  async route(request: ParsedRequest): Promise<void> {
+    const { method } = request;
+    if (request.segments[0] === "upload") return this.upload(request, stripPrefix(request.segments, ["upload", "bigquery", "v2"]));
+    const s = stripPrefix(request.segments, ["bigquery", "v2"]);
+    if (s[0] !== "projects") throw httpErrors.notFound(`Unknown BigQuery path: ${request.req.url ?? ""}`);
+    if (s.length === 1 && method === "GET") return this.listProjects(request);
+    const projectId = s[1];
+    const collection = s[2];
+    if (collection === "datasets") {
+      const datasetId = s[3];
+      if (s.length === 3) return method === "POST" ? this.createDataset(request, projectId) : this.listDatasets(request, projectId);
+      if (s.length === 4) return this.dataset(request, projectId, datasetId);
+      if (s[4] === "tables") {
+        if (s.length === 5) return method === "POST" ? this.createTable(request, projectId, datasetId) : this.listTables(request, projectId, datasetId);
+        const ref: TableRef = { projectId, datasetId, tableId: s[5] };
+        if (s.length === 6) return this.table(request, ref);
+        if (s[6] === "insertAll" && method === "POST") return this.insertAll(request, ref);
+        if (s[6] === "data" && method === "GET") return this.listRows(request, ref);
+      }
+    } else if (collection === "jobs") {
+      if (s.length === 3) return method === "POST" ? this.insertJob(request, projectId, undefined) : this.listJobs(request, projectId);
+      const job = this.store.getJob(projectId, s[3]);
+      if (s.length === 4 && method === "GET") return sendJson(request.res, 200, jobResource(job));
+      if (s[4] === "cancel" && method === "POST") return sendJson(request.res, 200, { kind: "bigquery#jobCancelResponse", job: jobResource(job) });
+      if (s[4] === "delete" && method === "DELETE") {
+        this.store.deleteJob(projectId, job.jobId);
+        request.res.writeHead(204).end();
+        return;
+      }
+    } else if (collection === "queries") {
+      if (s.length === 3 && method === "POST") return this.query(request, projectId);
+      if (s.length === 4 && method === "GET") return this.getQueryResults(request, projectId, s[3]);
+    }
+    throw new HttpError(400, "invalid", `Unsupported BigQuery call: ${method} ${request.req.url ?? ""}`);
+  }
+
+  private listProjects(request: ParsedRequest): void {
+    sendJson(request.res, 200, { kind: "bigquery#projectList", projects: [], totalItems: 0 });
+  }
+
+  // ---- datasets ----
+
+  private async createDataset(request: ParsedRequest, projectId: string): Promise<void> {
+    const body = parseJsonBody(await readBody(request.req));
+    const ref = body.datasetReference as { datasetId?: string } | undefined;
+    if (!ref?.datasetId) throw httpErrors.invalid("datasetReference.datasetId is required", "required");
+    const dataset = this.store.createDataset(projectId, ref.datasetId, body.location as string | undefined, extraFields(body));
+    sendJson(request.res, 200, datasetResource(dataset));
+  }
+
+  private listDatasets(request: ParsedRequest, projectId: string): void {
+    const page = paginate(this.store.listDatasets(projectId), request.query);
+    sendJson(request.res, 200, {
+      kind: "bigquery#datasetList",
+      datasets: page.items.map((d) => ({ kind: "bigquery#dataset", id: `${d.projectId}:${d.datasetId}`, datasetReference: { projectId: d.projectId, datasetId: d.datasetId }, location: d.location })),
+      ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+    });
+  }
+
+  private async dataset(request: ParsedRequest, projectId: string, datasetId: string): Promise<void> {
+    const dataset = this.store.getDataset(projectId, datasetId);
+    if (request.method === "GET") return sendJson(request.res, 200, datasetResource(dataset));
+    if (request.method === "PATCH" || request.method === "PUT") {
+      const body = parseJsonBody(await readBody(request.req));
+      dataset.extra = request.method === "PUT" ? extraFields(body) : { ...dataset.extra, ...extraFields(body) };
+      dataset.lastModifiedTime = Date.now();
+      this.store.changed();
+      return sendJson(request.res, 200, datasetResource(dataset));
+    }
+    if (request.method === "DELETE") {
+      this.store.deleteDataset(projectId, datasetId, request.query.get("deleteContents") === "true");
+      request.res.writeHead(204).end();
+      return;
+    }
+    throw new HttpError(405, "methodNotAllowed", `Method ${request.method} not allowed on dataset ${projectId}:${datasetId}`);
+  }
+
+  // ---- tables ----
+
+  private async createTable(request: ParsedRequest, projectId: string, datasetId: string): Promise<void> {
+    const body = parseJsonBody(await readBody(request.req));
+    const ref = body.tableReference as Partial<TableRef> | undefined;
+    if (!ref?.tableId) throw httpErrors.invalid("tableReference.tableId is required", "required");
+    if (body.view) throw httpErrors.invalid(`Views are not supported by the emulator (table ${ref.tableId})`);
+    const schema = schemaFromBody(body);
+    const dataset = this.store.getDataset(projectId, datasetId);
+    const table = this.store.createTable({ projectId, datasetId, tableId: ref.tableId }, schema ?? [], extraFields(body));
+    sendJson(request.res, 200, tableResource(table, dataset.location));
+  }
+
+  private listTables(request: ParsedRequest, projectId: string, datasetId: string): void {
+    const all = this.store.listTables(projectId, datasetId);
+    const page = paginate(all, request.query);
+    sendJson(request.res, 200, {
+      kind: "bigquery#tableList",
+      tables: page.items.map((t) => ({ kind: "bigquery#table", id: `${projectId}:${datasetId}.${t.ref.tableId}`, tableReference: t.ref, type: "TABLE", creationTime: String(t.creationTime) })),
+      totalItems: all.length,
+      ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+    });
+  }
+
+  private async table(request: ParsedRequest, ref: TableRef): Promise<void> {
+    const table = this.store.getTable(ref);
+    const location = this.store.getDataset(ref.projectId, ref.datasetId).location;
+    if (request.method === "GET") return sendJson(request.res, 200, tableResource(table, location));
+    if (request.method === "PATCH" || request.method === "PUT") {
+      const body = parseJsonBody(await readBody(request.req));
+      const schema = schemaFromBody(body);
+      if (schema) {
+        // Columns may be added (existing rows read them as NULL) but not dropped or retyped.
+        for (const old of table.schema) {
+          const now = schema.find((f) => f.name.toLowerCase() === old.name.toLowerCase());
+          if (!now) throw httpErrors.invalid(`Provided Schema does not match Table ${tableName(ref)}. Cannot drop field ${old.name}.`);
+          if (now.type !== old.type) throw httpErrors.invalid(`Provided Schema does not match Table ${tableName(ref)}. Field ${old.name} has changed type from ${old.type} to ${now.type}`);
+        }
+        table.schema = schema;
+      }
+      table.extra = request.method === "PUT" ? extraFields(body) : { ...table.extra, ...extraFields(body) };
+      table.lastModifiedTime = Date.now();
+      this.store.changed();
+      return sendJson(request.res, 200, tableResource(table, location));
+    }
+    if (request.method === "DELETE") {
+      this.store.deleteTable(ref);
+      request.res.writeHead(204).end();
+      return;
+    }
+    throw new HttpError(405, "methodNotAllowed", `Method ${request.method} not allowed on table ${tableName(ref)}`);
+  }
+
+  /**
+   * tabledata.insertAll. As on the real service: without `skipInvalidRows`, one bad row rejects the
+   * whole request (bad rows get reason `invalid`, the others `stopped`); with it, good rows land.
+   */
+  private async insertAll(request: ParsedRequest, ref: TableRef): Promise<void> {
+    const body = parseJsonBody(await readBody(request.req));
+    const table = this.store.getTable(ref);
+    if (body.templateSuffix) throw httpErrors.invalid("templateSuffix is not supported by the emulator");
+    const rows = Array.isArray(body.rows) ? (body.rows as { insertId?: string; json?: Record<string, unknown> }[]) : [];
+    if (rows.length === 0) throw httpErrors.invalid("No rows present in the request.");
+    const ignoreUnknown = body.ignoreUnknownValues === true;
+    const converted: (StoredRow | undefined)[] = [];
+    const insertErrors: { index: number; errors: { reason: string; message: string; location?: string; debugInfo: string }[] }[] = [];
+    rows.forEach((row, index) => {
+      try {
+        if (!row.json || typeof row.json !== "object") throw new ValueError("Row has no 'json' object.", "");
+        converted.push(convertRow(row.json, table.schema, ignoreUnknown));
+      } catch (e) {
+        if (!(e instanceof ValueError)) throw e;
+        converted.push(undefined);
+        insertErrors.push({ index, errors: [{ reason: "invalid", location: e.location, message: e.message, debugInfo: "" }] });
+      }
+    });
+    if (insertErrors.length > 0 && body.skipInvalidRows !== true) {
+      converted.forEach((row, index) => {
+        if (row !== undefined) insertErrors.push({ index, errors: [{ reason: "stopped", location: "", message: "", debugInfo: "" }] });
+      });
+      insertErrors.sort((a, b) => a.index - b.index);
+    } else {
+      let seen = this.insertIds.get(table);
+      if (!seen) this.insertIds.set(table, (seen = new Set()));
+      converted.forEach((row, index) => {
+        const insertId = rows[index].insertId;
+        if (row === undefined || (insertId && seen.has(insertId))) return;
+        if (insertId) seen.add(insertId);
+        table.rows.push(row);
+      });
+      table.lastModifiedTime = Date.now();
+      this.store.changed();
+    }
+    sendJson(request.res, 200, { kind: "bigquery#tableDataInsertAllResponse", ...(insertErrors.length > 0 ? { insertErrors } : {}) });
+  }
+
+  /** tabledata.list with maxResults / pageToken / startIndex / selectedFields. */
+  private listRows(request: ParsedRequest, ref: TableRef): void {
+    const table = this.store.getTable(ref);
+    const selected = request.query.get("selectedFields");
+    let fields = table.schema;
+    if (selected) {
+      const names = new Set(selected.split(",").map((n) => n.split(".")[0].trim().toLowerCase()));
+      fields = table.schema.filter((f) => names.has(f.name.toLowerCase()));
+    }
+    const start = pageStart(request.query);
+    const page = rowPage(table.rows, fields, start, intParam(request.query, "maxResults"), cellOptions(request.query));
+    sendJson(request.res, 200, { kind: "bigquery#tableDataList", etag: String(table.lastModifiedTime), totalRows: String(table.rows.length), ...page });
+  }
+
+  // ---- jobs and queries ----
+
+  private async insertJob(request: ParsedRequest, projectId: string, data: Buffer | undefined, body?: Record<string, unknown>): Promise<void> {
+    const jobRequest = body ?? parseJsonBody(await readBody(request.req));
+    const job = this.jobs.insert(projectId, jobRequest, data);
+    sendJson(request.res, 200, jobResource(job));
+  }
+
+  private listJobs(request: ParsedRequest, projectId: string): void {
+    const page = paginate(this.store.listJobs(projectId), request.query);
+    sendJson(request.res, 200, {
+      kind: "bigquery#jobList",
+      jobs: page.items.map((j) => ({ ...jobResource(j), state: "DONE" })),
+      ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+    });
+  }
+
+  private async query(request: ParsedRequest, projectId: string): Promise<void> {
+    const body = parseJsonBody(await readBody(request.req));
+    const job = this.jobs.query(projectId, body);
+    const formatOptions = body.formatOptions as { useInt64Timestamp?: boolean } | undefined;
+    const maxResults = typeof body.maxResults === "number" ? body.maxResults : undefined;
+    sendJson(request.res, 200, queryResults(job, "bigquery#queryResponse", 0, maxResults, { useInt64Timestamp: formatOptions?.useInt64Timestamp === true }));
+  }
+
+  private getQueryResults(request: ParsedRequest, projectId: string, jobId: string): void {
+    const job = this.store.getJob(projectId, jobId);
+    if (job.errorResult) throw new HttpError(job.errorResult.reason === "notFound" ? 404 : 400, job.errorResult.reason, job.errorResult.message);
+    if (!job.result) throw httpErrors.invalid(`Job ${projectId}:${jobId} is not a query job`);
+    sendJson(request.res, 200, queryResults(job, "bigquery#getQueryResultsResponse", pageStart(request.query), intParam(request.query, "maxResults"), cellOptions(request.query)));
+  }
+
+  /** `uploadType=multipart` (job JSON + data, what the Node client sends) or `resumable` (POST, then PUT). */
+  private async upload(request: ParsedRequest, path: string[]): Promise<void> {
+    if (path[0] !== "projects" || path[2] !== "jobs" || path.length !== 3) throw httpErrors.notFound(`Unknown upload path: ${request.req.url ?? ""}`);
+    const projectId = path[1];
+    const body = await readBody(request.req);
+    const uploadId = request.query.get("upload_id");
+    if (uploadId && (request.method === "PUT" || request.method === "POST")) {
+      const pending = this.pendingUploads.get(uploadId);
+      if (!pending) throw httpErrors.notFound(`No such upload session: ${uploadId}`);
+      pending.chunks.push(body);
+      const range = /^bytes \d+-\d+\/\*$/.exec(request.req.headers["content-range"] ?? "");
+      if (range) {
+        const received = pending.chunks.reduce((n, c) => n + c.length, 0);
+        request.res.writeHead(308, { Range: `bytes=0-${received - 1}`, "Content-Length": "0" }).end();
+        return;
+      }
+      this.pendingUploads.delete(uploadId);
+      return this.insertJob(request, projectId, Buffer.concat(pending.chunks), pending.request);
+    }
+    if (request.method !== "POST") throw new HttpError(405, "methodNotAllowed", `Method ${request.method} not allowed on uploads`);
+    const uploadType = request.query.get("uploadType");
+    if (uploadType === "resumable") {
+      const id = randomUUID();
+      this.pendingUploads.set(id, { projectId, request: parseJsonBody(body), chunks: [] });
+      const location = `${request.baseUrl}/upload/bigquery/v2/projects/${encodeURIComponent(projectId)}/jobs?uploadType=resumable&upload_id=${id}`;
+      request.res.writeHead(200, { Location: location, "Content-Length": "0" }).end();
+      return;
+    }
+    if (uploadType !== "multipart") throw httpErrors.invalid(`Unsupported uploadType: ${uploadType ?? "(none)"}`);
+    const parts = parseMultipart(body, request.req.headers["content-type"]);
+    if (parts.length < 2) throw httpErrors.invalid(`A load upload needs a job part and a data part, got ${parts.length} part(s)`);
+    return this.insertJob(request, projectId, parts[1].body, parseJsonBody(parts[0].body));
+  }
+}
+
+function queryResults(job: JobState, kind: string, start: number, maxResults: number | undefined, cells: CellOptions): object {
+  const result = job.result ?? { schema: [], rows: [] };
+  return {
+    kind,
+    jobReference: { projectId: job.projectId, jobId: job.jobId, location: job.location },
+    jobComplete: true,
+    schema: { fields: result.schema },
+    totalRows: String(result.rows.length),
+    totalBytesProcessed: "0",
+    cacheHit: false,
+    ...rowPage(result.rows, result.schema, start, maxResults, cells),
+  };
+}
+
+/** The clients always send `formatOptions.useInt64Timestamp=true`; the API's own default is false. */
+function cellOptions(query: URLSearchParams): CellOptions {
+  return { useInt64Timestamp: query.get("formatOptions.useInt64Timestamp") === "true" };
+}
+
+/** Row paging: a page token (the next row index, issued by us) wins over `startIndex`. */
+function pageStart(query: URLSearchParams): number {
+  const token = query.get("pageToken");
+  if (token) {
+    if (!/^\d+$/.test(token)) throw httpErrors.invalid(`Invalid page token: ${token}`);
+    return Number(token);
+  }
+  return intParam(query, "startIndex") ?? 0;
+}
+
+function paginate<T>(items: T[], query: URLSearchParams): { items: T[]; nextPageToken?: string } {
+  const start = pageStart(query);
+  const max = intParam(query, "maxResults") || 1000;
+  const end = Math.min(items.length, start + max);
+  return { items: items.slice(start, end), ...(end < items.length ? { nextPageToken: String(end) } : {}) };
+}
+
+function schemaFromBody(body: Record<string, unknown>): FieldSchema[] | undefined {
+  const fields = (body.schema as { fields?: unknown } | undefined)?.fields;
+  if (fields === undefined) return undefined;
+  try {
+    return normaliseSchema(fields);
+  } catch (e) {
+    if (e instanceof ValueError) throw httpErrors.invalid(e.message, "invalid", e.location);
+    throw e;
+  }
+}
+
+function extraFields(body: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(body).filter(([k]) => !COMPUTED_FIELDS.has(k)));
+}

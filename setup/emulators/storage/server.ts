@@ -1,0 +1,301 @@
+/**
+ * Cloud Storage JSON API emulator. Serves JSON calls both under `/storage/v1` (clients given
+ * `apiEndpoint`) and at the root (clients given `STORAGE_EMULATOR_HOST`, which drops the prefix),
+ * uploads under `/upload/storage/v1`, and media downloads (`alt=media`, or `/download/storage/v1`).
+ */
+import { HttpError, httpErrors, intParam, parseJsonBody, readBody, sendJson, startLoopbackServer, stripPrefix, type LoopbackServer, type ParsedRequest } from "../common/http";
+import { listObjectsPage } from "./listing";
+import { bucketResource, objectResource } from "./resources";
+import { preconditionsFrom, StorageStore, type ObjectMetadataInput, type StoredObject } from "./store";
+import { UploadHandler } from "./uploads";
+
+export interface StorageEmulatorOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Persist buckets and objects here; in memory only when absent. */
+  dataDir?: string;
+}
+
+export interface StorageEmulator {
+  port: number;
+  /** `127.0.0.1:PORT` */
+  host: string;
+  /** `http://127.0.0.1:PORT`: the value for `apiEndpoint` and `STORAGE_EMULATOR_HOST`. */
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+export async function startStorageEmulator(options: StorageEmulatorOptions = {}): Promise<StorageEmulator> {
+  const store = new StorageStore(options.dataDir);
+  const uploads = new UploadHandler(store);
+  const server: LoopbackServer = await startLoopbackServer(options.port ?? 0, (request) => route(store, uploads, request));
+  const host = `127.0.0.1:${server.port}`;
+  return {
+    port: server.port,
+    host,
+    endpoint: `http://${host}`,
+    stop: async () => {
+      await server.close();
+      store.close();
+    },
+  };
+}
+
+async function route(store: StorageStore, uploads: UploadHandler, request: ParsedRequest): Promise<void> {
+  const { method, segments } = request;
+  if (segments[0] === "upload") return routeUpload(store, uploads, request, stripPrefix(segments, ["upload", "storage", "v1"]));
+  if (segments[0] === "download") {
+    const path = stripPrefix(segments, ["download", "storage", "v1"]);
+    if (method === "GET" && path[0] === "b" && path[2] === "o" && path.length >= 4) {
+      return downloadObject(store, request, path[1], path.slice(3).join("/"));
+    }
+  }
+  const path = stripPrefix(segments, ["storage", "v1"]);
+  if (path[0] !== "b") throw httpErrors.notFound(`Unknown Cloud Storage path: ${request.req.url ?? ""}`);
+  if (path.length === 1) return routeBuckets(store, request);
+  const bucket = path[1];
+  if (path.length === 2) return routeBucket(store, request, bucket);
+  if (path[2] !== "o") throw httpErrors.notFound(`Unknown Cloud Storage path: ${request.req.url ?? ""}`);
+  if (path.length === 3) {
+    if (method === "GET") return listObjects(store, request, bucket);
+    if (method === "POST") return routeUploadBody(store, uploads, request, bucket);
+    throw methodNotAllowed(request);
+  }
+  return routeObject(store, request, bucket, path.slice(3));
+}
+
+function methodNotAllowed(request: ParsedRequest): HttpError {
+  return new HttpError(405, "methodNotAllowed", `Method ${request.method} is not allowed on ${request.req.url ?? ""}`);
+}
+
+async function routeBuckets(store: StorageStore, request: ParsedRequest): Promise<void> {
+  if (request.method === "GET") {
+    const buckets = store.listBuckets(request.query.get("prefix") ?? "");
+    return sendJson(request.res, 200, { kind: "storage#buckets", items: buckets.map((b) => bucketResource(b, request.baseUrl)) });
+  }
+  if (request.method === "POST") {
+    const body = parseJsonBody(await readBody(request.req));
+    if (typeof body.name !== "string") throw httpErrors.invalid("Bucket name is required", "required");
+    const labels = (body.labels as Record<string, string> | undefined) ?? undefined;
+    const bucket = store.createBucket(body.name, body.location as string | undefined, body.storageClass as string | undefined, labels);
+    return sendJson(request.res, 200, bucketResource(bucket, request.baseUrl));
+  }
+  throw methodNotAllowed(request);
+}
+
+async function routeBucket(store: StorageStore, request: ParsedRequest, name: string): Promise<void> {
+  switch (request.method) {
+    case "GET":
+      return sendJson(request.res, 200, bucketResource(store.getBucket(name), request.baseUrl));
+    case "PATCH":
+    case "PUT": {
+      const body = parseJsonBody(await readBody(request.req));
+      const bucket = store.patchBucket(name, { labels: body.labels as Record<string, string | null> | undefined, storageClass: body.storageClass as string | undefined });
+      return sendJson(request.res, 200, bucketResource(bucket, request.baseUrl));
+    }
+    case "DELETE":
+      store.deleteBucket(name);
+      request.res.writeHead(204).end();
+      return;
+    default:
+      throw methodNotAllowed(request);
+  }
+}
+
+function listObjects(store: StorageStore, request: ParsedRequest, bucket: string): void {
+  const q = request.query;
+  const page = listObjectsPage(store.listObjects(bucket), {
+    prefix: q.get("prefix") ?? "",
+    delimiter: q.get("delimiter") ?? "",
+    startOffset: q.get("startOffset") ?? undefined,
+    endOffset: q.get("endOffset") ?? undefined,
+    matchGlob: q.get("matchGlob") ?? undefined,
+    includeTrailingDelimiter: q.get("includeTrailingDelimiter") === "true",
+    maxResults: intParam(q, "maxResults") || 1000,
+    pageToken: q.get("pageToken") || undefined,
+  });
+  const body: Record<string, unknown> = { kind: "storage#objects", items: page.items.map((o) => objectResource(o, request.baseUrl)) };
+  if (page.prefixes.length > 0) body.prefixes = page.prefixes;
+  if (page.nextPageToken) body.nextPageToken = page.nextPageToken;
+  sendJson(request.res, 200, body);
+}
+
+/** Object routes: `o/{name}`, `o/{name}/compose`, `o/{src}/rewriteTo|copyTo/b/{bucket}/o/{dst}`, `o/{src}/moveTo/o/{dst}`. */
+async function routeObject(store: StorageStore, request: ParsedRequest, bucket: string, rest: string[]): Promise<void> {
+  const { method } = request;
+  const actionAt = rest.findIndex((s, i) => i > 0 && (s === "rewriteTo" || s === "copyTo" || s === "moveTo"));
+  if (method === "POST" && actionAt > 0) {
+    const source = rest.slice(0, actionAt).join("/");
+    const target = rest.slice(actionAt + 1);
+    if (rest[actionAt] === "moveTo") {
+      if (target[0] !== "o" || target.length < 2) throw httpErrors.invalid("moveTo expects o/{destinationObject}");
+      return copyObject(store, request, bucket, source, bucket, target.slice(1).join("/"), "move");
+    }
+    if (target[0] !== "b" || target[2] !== "o" || target.length < 4) throw httpErrors.invalid(`${rest[actionAt]} expects b/{bucket}/o/{object}`);
+    return copyObject(store, request, bucket, source, target[1], target.slice(3).join("/"), rest[actionAt] === "rewriteTo" ? "rewrite" : "copy");
+  }
+  if (method === "POST" && rest.length > 1 && rest[rest.length - 1] === "compose") {
+    return composeObject(store, request, bucket, rest.slice(0, -1).join("/"));
+  }
+  const name = rest.join("/");
+  switch (method) {
+    case "GET":
+    case "HEAD":
+      if (request.query.get("alt") === "media") return downloadObject(store, request, bucket, name);
+      return sendJson(request.res, 200, objectResource(store.getObject(bucket, name, request.query.get("generation") ?? undefined), request.baseUrl));
+    case "PATCH":
+    case "PUT": {
+      const patch = parseJsonBody(await readBody(request.req)) as ObjectMetadataInput;
+      const object = store.patchObject(bucket, name, patch, preconditionsFrom(request.query));
+      return sendJson(request.res, 200, objectResource(object, request.baseUrl));
+    }
+    case "DELETE":
+      store.deleteObject(bucket, name, preconditionsFrom(request.query));
+      request.res.writeHead(204).end();
+      return;
+    default:
+      throw methodNotAllowed(request);
+  }
+}
+
+/** copyTo / rewriteTo / moveTo. Rewrites finish in one call (`done: true`, no rewriteToken). */
+async function copyObject(store: StorageStore, request: ParsedRequest, srcBucket: string, srcName: string, dstBucket: string, dstName: string, mode: "copy" | "rewrite" | "move"): Promise<void> {
+  const source = store.getObject(srcBucket, srcName, request.query.get("sourceGeneration") ?? undefined);
+  const overrides = parseJsonBody(await readBody(request.req)) as ObjectMetadataInput;
+  const meta = { ...inheritedMetadata(source), ...definedOnly(overrides) };
+  const object = store.writeObject(dstBucket, dstName, source.data, meta, preconditionsFrom(request.query));
+  if (mode === "move") store.deleteObject(srcBucket, srcName);
+  const resource = objectResource(object, request.baseUrl);
+  if (mode !== "rewrite") return sendJson(request.res, 200, resource);
+  const size = String(object.data.length);
+  sendJson(request.res, 200, { kind: "storage#rewriteResponse", totalBytesRewritten: size, objectSize: size, done: true, resource });
+}
+
+async function composeObject(store: StorageStore, request: ParsedRequest, bucket: string, destination: string): Promise<void> {
+  const body = parseJsonBody(await readBody(request.req));
+  const sources = body.sourceObjects;
+  if (!Array.isArray(sources) || sources.length === 0) throw httpErrors.invalid("compose requires at least one sourceObjects entry", "required");
+  if (sources.length > 32) throw httpErrors.invalid(`compose accepts at most 32 source objects, got ${sources.length}`);
+  const parts = (sources as { name?: string; generation?: string }[]).map((s) => {
+    if (typeof s.name !== "string") throw httpErrors.invalid("Each sourceObjects entry needs a name", "required");
+    return store.getObject(bucket, s.name, s.generation);
+  });
+  const destMeta = definedOnly((body.destination ?? {}) as ObjectMetadataInput);
+  const meta: ObjectMetadataInput = { contentType: parts[0].contentType, ...destMeta };
+  const components = parts.reduce((n, p) => n + (p.componentCount ?? 1), 0);
+  const object = store.writeObject(bucket, destination, Buffer.concat(parts.map((p) => p.data)), meta, preconditionsFrom(request.query), components);
+  sendJson(request.res, 200, objectResource(object, request.baseUrl));
+}
+
+function inheritedMetadata(object: StoredObject): ObjectMetadataInput {
+  return {
+    contentType: object.contentType,
+    contentEncoding: object.contentEncoding,
+    contentDisposition: object.contentDisposition,
+    contentLanguage: object.contentLanguage,
+    cacheControl: object.cacheControl,
+    metadata: object.metadata,
+  };
+}
+
+function definedOnly(meta: ObjectMetadataInput): ObjectMetadataInput {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(meta)) if (v !== undefined && v !== null) out[k] = v;
+  return out as ObjectMetadataInput;
+}
+
+/**
+ * Media download. Full reads carry `x-goog-hash` and `x-goog-stored-content-encoding`, which is what
+ * makes the client validate the checksum; ranged reads answer 206 with `Content-Range`.
+ */
+function downloadObject(store: StorageStore, request: ParsedRequest, bucket: string, name: string): void {
+  const object = store.getObject(bucket, name, request.query.get("generation") ?? undefined);
+  const { res } = request;
+  const size = object.data.length;
+  const headers: Record<string, string | number> = {
+    "Content-Type": object.contentType,
+    "x-goog-generation": object.generation,
+    "x-goog-metageneration": String(object.metageneration),
+    "x-goog-stored-content-length": size,
+    "x-goog-stored-content-encoding": object.contentEncoding ?? "identity",
+    "x-goog-hash": `crc32c=${object.crc32c},md5=${object.md5Hash}`,
+    "Accept-Ranges": "bytes",
+    ETag: Buffer.from(`${object.generation}/${object.metageneration}`).toString("base64"),
+  };
+  if (object.contentEncoding) headers["Content-Encoding"] = object.contentEncoding;
+  if (object.cacheControl) headers["Cache-Control"] = object.cacheControl;
+  if (object.contentDisposition) headers["Content-Disposition"] = object.contentDisposition;
+
+  const rangeHeader = request.req.headers.range;
+  const range = rangeHeader ? parseRange(rangeHeader, size) : undefined;
+  if (range === "unsatisfiable") {
+    res.writeHead(416, { "Content-Range": `bytes */${size}`, "Content-Type": "application/json" });
+    res.end(JSON.stringify({ error: { code: 416, message: `Requested range not satisfiable for ${bucket}/${name} (size ${size})`, errors: [{ domain: "global", reason: "requestedRangeNotSatisfiable", message: "Requested range not satisfiable" }] } }));
+    return;
+  }
+  if (range) {
+    const slice = object.data.subarray(range.start, range.end + 1);
+    res.writeHead(206, { ...headers, "Content-Length": slice.length, "Content-Range": `bytes ${range.start}-${range.end}/${size}` });
+    res.end(request.method === "HEAD" ? undefined : slice);
+    return;
+  }
+  res.writeHead(200, { ...headers, "Content-Length": size });
+  res.end(request.method === "HEAD" ? undefined : object.data);
+}
+
+/** `bytes=s-e`, `bytes=s-` or `bytes=-N`; `undefined` (serve everything) for forms we ignore. */
+function parseRange(header: string, size: number): { start: number; end: number } | "unsatisfiable" | undefined {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === "" && match[2] === "")) return undefined;
+  let start: number;
+  let end: number;
+  if (match[1] === "") {
+    const suffix = Number(match[2]);
+    if (suffix === 0) return "unsatisfiable";
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(match[1]);
+    end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
+  }
+  if (start >= size || start > end) return size === 0 ? undefined : "unsatisfiable";
+  return { start, end };
+}
+
+async function routeUpload(store: StorageStore, uploads: UploadHandler, request: ParsedRequest, path: string[]): Promise<void> {
+  if (path[0] !== "b" || path[2] !== "o" || path.length !== 3) throw httpErrors.notFound(`Unknown upload path: ${request.req.url ?? ""}`);
+  const bucket = path[1];
+  if (request.method === "POST") return routeUploadBody(store, uploads, request, bucket);
+  const uploadId = request.query.get("upload_id");
+  if (!uploadId) throw httpErrors.invalid("Missing upload_id", "required");
+  if (request.method === "PUT" || request.method === "POST") {
+    const body = await readBody(request.req);
+    const contentRange = request.req.headers["content-range"];
+    const outcome = uploads.putResumable(uploadId, contentRange, body);
+    if (outcome.done) return sendJson(request.res, 200, objectResource(outcome.object, request.baseUrl));
+    // 308 "Resume Incomplete": the client reads how far we got from `Range`.
+    const headers: Record<string, string> = { "Content-Length": "0" };
+    if (outcome.received > 0) headers.Range = `bytes=0-${outcome.received - 1}`;
+    request.res.writeHead(308, headers).end();
+    return;
+  }
+  if (request.method === "DELETE") {
+    uploads.cancel(uploadId);
+    request.res.writeHead(499, { "Content-Length": "0" }).end();
+    return;
+  }
+  throw methodNotAllowed(request);
+}
+
+async function routeUploadBody(store: StorageStore, uploads: UploadHandler, request: ParsedRequest, bucket: string): Promise<void> {
+  const body = await readBody(request.req);
+  const uploadType = request.query.get("uploadType") ?? "media";
+  if (uploadType === "resumable") {
+    const location = uploads.startResumable(bucket, request, body);
+    request.res.writeHead(200, { Location: location, "Content-Length": "0" }).end();
+    return;
+  }
+  if (uploadType === "multipart") return sendJson(request.res, 200, objectResource(uploads.multipart(bucket, request, body), request.baseUrl));
+  if (uploadType === "media") return sendJson(request.res, 200, objectResource(uploads.media(bucket, request, body), request.baseUrl));
+  throw httpErrors.invalid(`Unsupported uploadType: ${uploadType}`);
+}

@@ -1,0 +1,49 @@
+/** Pipeline programs used by the multi-worker tests (worker threads load this module). */
+import { Combine, Combiners, Count, Create, definePipeline, DoFn, kv, Metrics, ParDo, ProcessContext, Reshuffle, AsSingleton } from "../../lib";
+import { assertThat, equalTo } from "../../lib/testing/passert";
+
+class Tally extends DoFn<number, number> {
+  private readonly seen = Metrics.counter("test", "seen");
+  process(n: number, ctx: ProcessContext<number>): void {
+    this.seen.inc();
+    ctx.output(n);
+  }
+}
+
+/** Sums, counts and side inputs across worker threads, checked by assertions in the pipeline. */
+export const parallelProgram = definePipeline({
+  name: "test-parallel",
+  description: "multi-worker test",
+  flags: { n: { type: "number", describe: "elements", default: 10_000 } },
+  build(root, flags) {
+    const nums = root.apply(new Create(Array.from({ length: flags.n }, (_, i) => i))).apply(new Reshuffle<number>());
+    const offset = AsSingleton(root.apply("Offset", Create.of(1)));
+    const shifted = nums.apply("Tally", ParDo.of(new Tally())).apply(
+      "AddOffset",
+      ParDo.of((n: number, ctx: ProcessContext<number>) => ctx.output(n + ctx.sideInput(offset)), { sideInputs: [offset] }),
+    );
+    const byParity = shifted.map("KeyByParity", (n: number) => kv(n % 2 === 0 ? "even" : "odd", n));
+    const n = flags.n;
+    let even = 0;
+    let odd = 0;
+    for (let i = 1; i <= n; i++) (i % 2 === 0 ? (even += i) : (odd += i));
+    assertThat(byParity.apply("Sum", Combine.perKey(Combiners.sum())), equalTo([kv("even", even), kv("odd", odd)]), "AssertSums");
+    assertThat(shifted.apply(Count.globally<number>()), equalTo([n]), "AssertCount");
+  },
+});
+
+/** Fails in a worker thread. */
+export const failingProgram = definePipeline({
+  name: "test-failing-parallel",
+  description: "multi-worker failure test",
+  flags: {},
+  build(root) {
+    root
+      .apply(new Create(Array.from({ length: 100 }, (_, i) => i)))
+      .apply(new Reshuffle<number>())
+      .map("Explode", (n: number) => {
+        if (n === 42) throw new Error("bad element");
+        return n;
+      });
+  },
+});
