@@ -45,11 +45,11 @@ interface Sample {
   words: number;
 }
 
-function runChild(mode: string, input: string): Sample {
+function runChild(mode: string, input: string, workers = 1): Sample {
   const out = path.join(DATA, "out", mode, "counts");
   fs.rmSync(path.dirname(out), { recursive: true, force: true });
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  const stdout = execFileSync(process.execPath, [path.join(__dirname, "wordcount_child.js"), mode, input, out], { encoding: "utf8" });
+  const stdout = execFileSync(process.execPath, [path.join(__dirname, "wordcount_child.js"), mode, input, out, String(workers)], { encoding: "utf8" });
   return JSON.parse(stdout.trim().split("\n").pop()!) as Sample;
 }
 
@@ -59,16 +59,22 @@ function benchWordcount(): void {
   const input = corpus(sizeMb);
   const bytes = fs.statSync(input).size;
   process.stdout.write(`wordcount benchmark: ${(bytes / 1e6).toFixed(1)} MB corpus, ${runs} runs each, alternating\n`);
-  const samples: Record<string, Sample[]> = { baseline: [], beamline: [] };
+  const samples: Record<string, Sample[]> = { baseline: [], beamline: [], beamline2: [] };
   for (let i = 0; i < runs; i++) {
-    for (const mode of ["baseline", "beamline"]) {
-      const s = runChild(mode, input);
-      samples[mode]!.push(s);
-      process.stdout.write(`  run ${i + 1} ${mode.padEnd(8)} ${(s.ms / 1000).toFixed(2)} s  peak RSS ${s.maxRssMb.toFixed(0)} MB  (${s.words} words)\n`);
+    for (const [label, mode, workers] of [
+      ["baseline", "baseline", 1],
+      ["beamline", "beamline", 1],
+      ["beamline2", "beamline", 2],
+    ] as const) {
+      const s = runChild(mode, input, workers);
+      samples[label]!.push(s);
+      process.stdout.write(`  run ${i + 1} ${label.padEnd(9)} ${(s.ms / 1000).toFixed(2)} s  peak RSS ${s.maxRssMb.toFixed(0)} MB  (${s.words} lines out)\n`);
     }
   }
   const b = samples["baseline"]!;
   const m = samples["beamline"]!;
+  const m2 = samples["beamline2"]!;
+  const mt2 = median(m2.map((s) => s.ms));
   if (b[0]!.words !== m[0]!.words) throw new Error(`outputs differ: baseline ${b[0]!.words} words, beamline ${m[0]!.words}`);
   const bt = median(b.map((s) => s.ms));
   const mt = median(m.map((s) => s.ms));
@@ -77,7 +83,9 @@ function benchWordcount(): void {
     `\nmedian wall time: hand-written ${(bt / 1000).toFixed(2)} s, Beamline DirectRunner ${(mt / 1000).toFixed(2)} s\n` +
       `ratio Beamline / hand-written: ${(mt / bt).toFixed(2)}x (target <= 1.5x)\n` +
       `throughput: hand-written ${(bytes / 1e6 / (bt / 1000)).toFixed(1)} MB/s, Beamline ${(bytes / 1e6 / (mt / 1000)).toFixed(1)} MB/s\n` +
-      `peak RSS: hand-written ${rss(b).toFixed(0)} MB, Beamline ${rss(m).toFixed(0)} MB (target < 400 MB)\n`,
+      `peak RSS: hand-written ${rss(b).toFixed(0)} MB, Beamline ${rss(m).toFixed(0)} MB (target < 400 MB)\n` +
+      `Beamline --direct_num_workers 2 (worker threads): ${(mt2 / 1000).toFixed(2)} s, ${(mt2 / bt).toFixed(2)}x the hand-written loop, ` +
+      `peak RSS ${rss(m2).toFixed(0)} MB (main thread and workers)\n`,
   );
 }
 

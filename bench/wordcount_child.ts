@@ -2,12 +2,12 @@
  * One timed word count in a fresh process, so peak RSS is per run. Prints one JSON line:
  * {"mode", "ms", "maxRssMb", "words"}.
  *
- *   node dist/bench/wordcount_child.js beamline|baseline INPUT OUTPUT_PREFIX
+ *   node dist/bench/wordcount_child.js beamline|baseline INPUT OUTPUT_PREFIX [WORKERS]
  */
 import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import "../runners/direct";
-import { extractWords, wordcount } from "../pipelines/wordcount";
+import { wordcount } from "../pipelines/wordcount";
 
 /** The hand-written baseline: stream the file, split lines, regex, Map, write. */
 async function baseline(input: string, output: string): Promise<number> {
@@ -39,18 +39,18 @@ async function baseline(input: string, output: string): Promise<number> {
   return counts.size;
 }
 
-async function beamline(input: string, output: string): Promise<number> {
-  const result = await wordcount.run({ input, output });
+async function beamline(input: string, output: string, workers: number): Promise<number> {
+  const result = await wordcount.run({ input, output }, { directNumWorkers: workers });
   await result.waitUntilFinish();
-  return fs.readFileSync(result.outputs[0]!, "utf8").split("\n").length - 1;
+  return result.outputs.reduce((n, f) => n + fs.readFileSync(f, "utf8").split("\n").length - 1, 0);
 }
 
 async function main(): Promise<void> {
   const [mode, input, output] = process.argv.slice(2);
   if (!mode || !input || !output) throw new Error("usage: wordcount_child beamline|baseline INPUT OUTPUT_PREFIX");
-  void extractWords;
   const start = performance.now();
-  const words = mode === "baseline" ? await baseline(input, output) : await beamline(input, output);
+  const workers = Number(process.argv[5] ?? "1");
+  const words = mode === "baseline" ? await baseline(input, output) : await beamline(input, output, workers);
   const ms = performance.now() - start;
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`${JSON.stringify({ mode, ms, maxRssMb, words })}\n`);

@@ -18,9 +18,6 @@ export class Impulse extends PTransform<PBegin, PCollection<Uint8Array>> {
 export class GroupByKey<K, V> extends PTransform<PCollection<KV<K, V>>, PCollection<KV<K, V[]>>> {
   expand(input: PCollection<KV<K, V>>): PCollection<KV<K, V[]>> {
     const node = input.pipeline.currentNode();
-    if (input.windowing.windowFn.isMerging && !input.isBounded) {
-      // Merging windows are grouped like any others here; the streaming runner merges them.
-    }
     node.primitive = { kind: "gbk" };
     return input.pipeline.createOutput(node, "main", input.windowing, input.isBounded);
   }
