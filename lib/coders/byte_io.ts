@@ -49,9 +49,11 @@ const utf8Slice: (this: Uint8Array, start: number, end: number) => string =
   };
 
 /**
- * Small byte arrays are carved out of shared 16 KiB chunks, like Node's Buffer pool: V8 allocates
- * typed arrays over 64 bytes off-heap, which costs several times more than a view of a chunk.
- * A pooled array's `.buffer` is therefore shared; use `byteOffset`/`byteLength` with it.
+ * Byte arrays of 65..2048 bytes are carved out of shared 16 KiB chunks, like Node's pooled
+ * Buffers: V8 allocates typed arrays over 64 bytes off-heap, which costs several times more than
+ * a view of a chunk. A pooled array's `.buffer` is therefore shared: use `byteOffset`/`byteLength`
+ * with it, never list it in a postMessage transfer list (that would detach the whole chunk), and
+ * `.slice()` it first if it must own its memory (a structured clone copies the whole chunk).
  */
 const POOL_CHUNK = 16 * 1024;
 const MAX_POOLED = 2048;

@@ -194,6 +194,24 @@ function writeBigInt(out: ByteWriter, v: bigint): void {
   out.writeBytes(Buffer.from(hex, "hex"));
 }
 
+/** Sorts keys by UTF-16 code units (as Array#sort does), with an insertion sort for small objects. */
+function sortKeys(keys: string[]): void {
+  const n = keys.length;
+  if (n > 16) {
+    keys.sort();
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const k = keys[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] > k) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+}
+
 function writeObject(out: ByteWriter, v: object, det: boolean, depth: number): void {
   if (depth >= MAX_DEPTH) {
     throw new Unencodable(`a value nested more than ${MAX_DEPTH} levels deep (does it contain a cycle?)`);
@@ -202,7 +220,7 @@ function writeObject(out: ByteWriter, v: object, det: boolean, depth: number): v
   if (proto === Object.prototype || proto === null) {
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o);
-    if (det) keys.sort();
+    if (det) sortKeys(keys);
     const n = keys.length;
     out.writeByte(T_OBJECT);
     out.writeVarInt(n);

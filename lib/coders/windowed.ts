@@ -5,6 +5,7 @@
  */
 import {
   BoundedWindow,
+  ElementMeta,
   GLOBAL_WINDOWS,
   GlobalWindow,
   Instant,
@@ -188,11 +189,7 @@ export class WindowedValueCoder<T> implements Coder<WindowedValue<T>> {
 }
 
 /** The timestamp, windows and pane a ParamWindowedValueCoder fixes for every element. */
-export interface WindowedValueParams {
-  readonly timestamp: Instant;
-  readonly windows: readonly BoundedWindow[];
-  readonly pane: PaneInfo;
-}
+export type WindowedValueParams = ElementMeta;
 
 /**
  * `beam:coder:param_windowed_value:v1`: only the element goes on the wire; the timestamp, windows

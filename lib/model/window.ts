@@ -14,7 +14,7 @@ export const MIN_TIMESTAMP: Instant = -9223372036854775;
 /** Beam's maximum timestamp: the watermark once all data is processed. */
 export const MAX_TIMESTAMP: Instant = 9223372036854775;
 /** The global window's maximum timestamp: one day before MAX_TIMESTAMP (Beam's convention). */
-export const GLOBAL_WINDOW_MAX_TIMESTAMP: Instant = 9223372036768375;
+export const GLOBAL_WINDOW_MAX_TIMESTAMP: Instant = 9223371950454775;
 
 /** A window an element belongs to. */
 export interface BoundedWindow {

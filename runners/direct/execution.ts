@@ -170,7 +170,7 @@ export class Execution implements StageEnvironment {
     for (const id of stage.readsMaterialized) materialized[id] = encodeAll(windowedCoderFor(this.pcollection(id)), this.materializedFor(id));
     const requests: RunStageRequest[] = [];
     for (let i = 0; i < Math.min(pool.size, Math.max(n, 1)); i++) {
-      requests.push({ type: "runStage", stageId: stage.id, elements: writers[i]!.finish(), materialized });
+      requests.push({ type: "runStage", stageId: stage.id, elements: writers[i]!.finish().slice(), materialized });
     }
     for (const result of await pool.runAll(requests)) this.merge(result);
   }

@@ -25,7 +25,8 @@ export function windowedCoderFor(pc: PCollection<unknown>): Coder<WindowedValue<
 export function encodeAll(coder: Coder<WindowedValue<unknown>>, values: Iterable<WindowedValue<unknown>>): Uint8Array {
   const w = new ByteWriter(1 << 16);
   for (const v of values) coder.encode(v, w, "nested");
-  return w.finish();
+  // A copy with its own buffer: small results of finish() may share a pooled chunk.
+  return w.finish().slice();
 }
 
 /** Decodes what encodeAll wrote. */
@@ -61,7 +62,7 @@ export class ShuffleEntryWriter {
     this.valueCoder.encode(value, this.w, "nested");
   }
   finish(): Uint8Array {
-    return this.w.finish();
+    return this.w.finish().slice();
   }
 }
 

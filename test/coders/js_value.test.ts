@@ -162,6 +162,13 @@ describe("JS value coders", () => {
     // Decoding and re-encoding gives the same bytes.
     const bytes = encodeToBytes(det, b);
     assert.equal(toHex(encodeToBytes(det, decodeFromBytes(det, bytes))), toHex(bytes));
+    // Large objects (Array#sort path) too.
+    const names = Array.from({ length: 40 }, (_, i) => `k${(i * 7919) % 40}é`);
+    const forward = Object.fromEntries(names.map((k) => [k, k.length]));
+    const backward = Object.fromEntries([...names].reverse().map((k) => [k, k.length]));
+    assert.equal(toHex(encodeToBytes(det, forward)), toHex(encodeToBytes(det, backward)));
+    // Keys are written in UTF-16 code-unit order.
+    assert.equal(toHex(encodeToBytes(det, { b: 1, B: 2, a: 3, "é": 4 })), "1104" + "014282" + "016183" + "016281" + "02c3a984");
     // Integer-like keys, which JS orders first, are sorted with the others.
     assert.equal(toHex(encodeToBytes(det, { b: 1, 10: 2, 9: 3 })), toHex(encodeToBytes(det, { 9: 3, b: 1, 10: 2 })));
   });

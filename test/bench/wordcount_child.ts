@@ -2,12 +2,12 @@
  * One timed word count in a fresh process, so peak RSS is per run. Prints one JSON line:
  * {"mode", "ms", "maxRssMb", "words"}.
  *
- *   node dist/bench/wordcount_child.js beamline|baseline INPUT OUTPUT_PREFIX [WORKERS]
+ *   node dist/test/bench/wordcount_child.js beamline|baseline INPUT OUTPUT_PREFIX [WORKERS]
  */
 import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
-import "../runners/direct";
-import { wordcount } from "../pipelines/wordcount";
+import "../../runners/direct";
+import { wordcount } from "../../pipelines/wordcount";
 
 /** The hand-written baseline: stream the file, split lines, regex, Map, write. */
 async function baseline(input: string, output: string): Promise<number> {
