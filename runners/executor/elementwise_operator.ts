@@ -106,7 +106,8 @@ export class ElementwiseOperator implements Operator {
       };
     }
     return (value, meta) => {
-      const snapshot = checks.sampler.shouldCheck() ? snapshotForMutation(checks.inputCoder, value) : undefined;
+      // Only objects can be mutated; primitives skip the sampler entirely.
+      const snapshot = typeof value === "object" && value !== null && checks.sampler.shouldCheck() ? snapshotForMutation(checks.inputCoder, value) : undefined;
       const previous = activeMetrics.container;
       activeMetrics.container = metrics;
       let result: MaybePromise;

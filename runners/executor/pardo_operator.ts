@@ -92,7 +92,10 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
 
   /** `meta` has exactly the one window being processed; outputs reuse it. */
   private processInWindow(value: unknown, meta: ElementMeta, window: BoundedWindow): MaybePromise {
-    const snapshot = this.checks !== undefined && this.checks.sampler.shouldCheck() ? snapshotForMutation(this.checks.inputCoder, value) : undefined;
+    const snapshot =
+      this.checks !== undefined && typeof value === "object" && value !== null && this.checks.sampler.shouldCheck()
+        ? snapshotForMutation(this.checks.inputCoder, value)
+        : undefined;
     this.current = meta;
     this.currentWindow = window;
     const previous = setActiveContainer(this.metrics);
