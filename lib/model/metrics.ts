@@ -131,6 +131,14 @@ function keyOf(namespace: string, name: string): string {
   return `${namespace}\u0000${name}`;
 }
 
+/** Namespace of the metrics runners report themselves. */
+export const SYSTEM_NAMESPACE = "beamline";
+
+/** @internal The cell key of a system counter. */
+export function systemCounterKey(name: string): string {
+  return keyOf(SYSTEM_NAMESPACE, name);
+}
+
 /** @internal Splits a cell key back into its name. */
 export function metricNameOf(key: string): MetricName {
   const i = key.indexOf("\u0000");

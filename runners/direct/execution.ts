@@ -1,7 +1,7 @@
 /** One run of a planned pipeline: buffers between stages, metrics, and stage scheduling. */
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import type { RuntimeContext } from "../../lib/model/dofn";
-import { MetricsContainer } from "../../lib/model/metrics";
+import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { inGlobalWindow, kv, ON_TIME_AND_ONLY_FIRING, WindowedValue } from "../../lib/model/window";
@@ -120,7 +120,11 @@ export class Execution implements StageEnvironment {
         else await this.runStageInProcess(stage);
       }
     } finally {
-      for (const s of this.shuffles.values()) s.dispose();
+      for (const [name, s] of this.shuffles) {
+        // A system counter, so users can see when a GroupByKey outgrew --direct_shuffle_memory_mb.
+        if (s.spills > 0) this.metricsFor(name).incCounter(systemCounterKey("shuffleSpills"), s.spills);
+        s.dispose();
+      }
       await this.pool?.close();
     }
   }

@@ -176,3 +176,23 @@ describe("DirectRunner: core transforms", () => {
     );
   });
 });
+
+describe("DirectRunner: GroupByKey past its memory budget", () => {
+  it("spills to disk and still groups every value (end to end)", async () => {
+    const n = 30_000;
+    const values = Array.from({ length: n }, (_, i) => kv(`k${i % 3000}`, i));
+    const result = await runOk(
+      (p) => {
+        const sizes = p
+          .apply(new Create(values))
+          .apply(new GroupByKey<string, number>())
+          .map("Summarise", (g: KV<string, number[]>) => kv(g.key, g.value.reduce((a, b) => a + b, 0)));
+        const expected = new Map<string, number>();
+        for (const v of values) expected.set(v.key, (expected.get(v.key) ?? 0) + v.value);
+        assertThat(sizes, equalTo([...expected].map(([k, s]) => kv(k, s))));
+      },
+      { directShuffleMemoryMb: 0.05 },
+    );
+    assert.ok(result.metrics.counterTotal("beamline", "shuffleSpills", "GroupByKey") > 1);
+  });
+});
