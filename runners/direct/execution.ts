@@ -1,18 +1,16 @@
 /** One run of a planned pipeline: buffers between stages, metrics, and stage scheduling. */
 import type { CombineFnLike } from "../../lib/model/combine_fn";
-import type { RuntimeContext } from "../../lib/model/dofn";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { inGlobalWindow, kv, ON_TIME_AND_ONLY_FIRING, WindowedValue } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
-import type { Coder } from "../../lib/coders/coder";
 import { ByteWriter } from "../../lib/coders/byte_io";
-import { defaultCoder } from "../executor/default_coders";
 import { wrapUserError } from "../executor/operator";
-import { planStages, Plan, Stage, stageOrder, Unit } from "./plan";
+import { planStages, Stage, stageOrder } from "./plan";
 import { Group, Shuffle } from "./shuffle";
-import { buildStage, keyCoderOf, StageEnvironment, StageInstance, valueCoderOf } from "./stage_builder";
+import { buildStage, keyCoderOf, StageInstance } from "./stage_builder";
+import { BufferedStageEnvironment, shuffledValueCoder } from "./environment";
 import { runStageInstances } from "./stage_runner";
 import { decodeAll, encodeAll, readShuffleEntries, restoreMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
 import { WorkerPool } from "./worker_pool";
@@ -24,55 +22,23 @@ export interface ExecutionSettings {
   readonly runId: string;
 }
 
-/** The coder of what a grouping unit's shuffle holds per value: input values, or accumulators. */
-function shuffledValueCoder(unit: Unit & { kind: "gbk" | "combine" }): Coder<unknown> {
-  return unit.kind === "combine" ? defaultCoder() : valueCoderOf(unit.input);
-}
-
-export class Execution implements StageEnvironment {
-  readonly plan: Plan;
-  readonly strictChecks: boolean;
-  readonly checkEveryElement: boolean;
+export class Execution extends BufferedStageEnvironment {
   private readonly shuffles = new Map<string, Shuffle>();
-  private readonly buffers = new Map<string, WindowedValue<unknown>[]>();
-  private readonly materialized = new Map<string, WindowedValue<unknown>[]>();
-  private readonly runtimes = new Map<string, RuntimeContext>();
   private readonly slots: number;
   private pool: WorkerPool | undefined;
 
   constructor(
     private readonly pipeline: Pipeline,
-    private readonly settings: ExecutionSettings,
-    private readonly containers: Map<string, MetricsContainer>,
-    private readonly outputs: string[],
+    settings: ExecutionSettings,
+    containers: Map<string, MetricsContainer>,
+    outputs: string[],
   ) {
-    this.plan = planStages(pipeline);
-    this.strictChecks = pipeline.options.strictChecks;
-    this.checkEveryElement = settings.checkEveryElement;
+    super(planStages(pipeline), pipeline.options, settings.runId, settings.checkEveryElement, containers, outputs);
     this.slots = Math.max(1, pipeline.options.directNumWorkers);
   }
 
-  metricsFor(transformName: string): MetricsContainer {
-    let c = this.containers.get(transformName);
-    if (c === undefined) this.containers.set(transformName, (c = new MetricsContainer(transformName)));
-    return c;
-  }
 
-  runtimeFor(transformName: string): RuntimeContext {
-    let r = this.runtimes.get(transformName);
-    if (r === undefined) {
-      const outputs = this.outputs;
-      r = { options: this.pipeline.options, runId: this.settings.runId, transformName, reportOutputs: (paths) => outputs.push(...paths) };
-      this.runtimes.set(transformName, r);
-    }
-    return r;
-  }
 
-  private groupingUnit(unitName: string): Unit & { kind: "gbk" | "combine" } {
-    const unit = this.plan.units.find((u) => u.node.fullName === unitName);
-    if (unit === undefined || (unit.kind !== "gbk" && unit.kind !== "combine")) throw new Error(`internal: no shuffle for ${unitName}`);
-    return unit;
-  }
 
   shuffleFor(unitName: string): Shuffle {
     let s = this.shuffles.get(unitName);
@@ -89,17 +55,7 @@ export class Execution implements StageEnvironment {
     return s;
   }
 
-  bufferFor(unitName: string): WindowedValue<unknown>[] {
-    let b = this.buffers.get(unitName);
-    if (b === undefined) this.buffers.set(unitName, (b = []));
-    return b;
-  }
 
-  materializedFor(pcollId: string): WindowedValue<unknown>[] {
-    let b = this.materialized.get(pcollId);
-    if (b === undefined) this.materialized.set(pcollId, (b = []));
-    return b;
-  }
 
   async run(): Promise<void> {
     const program = this.pipeline.program;
@@ -109,7 +65,7 @@ export class Execution implements StageEnvironment {
         programName: program.name,
         flags: program.flags,
         options: this.pipeline.options,
-        runId: this.settings.runId,
+        runId: this.runId,
         fingerprint: this.pipeline.fingerprint(),
         checkEveryElement: this.checkEveryElement,
       });
@@ -179,10 +135,6 @@ export class Execution implements StageEnvironment {
     for (const result of await pool.runAll(requests)) this.merge(result);
   }
 
-  private pcollection(id: string): PCollection<unknown> {
-    for (const u of this.plan.units) for (const pc of u.node.outputs.values()) if (pc.id === id) return pc;
-    throw new Error(`internal: no PCollection ${id}`);
-  }
 
   private merge(result: RunStageResult): void {
     for (const [name, bytes] of Object.entries(result.shuffles)) {
@@ -193,10 +145,7 @@ export class Execution implements StageEnvironment {
       }
     }
     for (const [name, bytes] of Object.entries(result.buffers)) {
-      const unit = this.plan.units.find((u) => u.node.fullName === name)!;
-      const pc = unit.kind === "flatten" ? unit.output : unit.kind === "reshuffle" ? unit.input : undefined;
-      if (pc === undefined) throw new Error(`internal: unexpected buffer ${name}`);
-      this.bufferFor(name).push(...decodeAll(windowedCoderFor(pc), bytes));
+      this.bufferFor(name).push(...decodeAll(windowedCoderFor(this.bufferedPCollection(name)), bytes));
     }
     for (const [id, bytes] of Object.entries(result.materialized)) this.materializedFor(id).push(...decodeAll(windowedCoderFor(this.pcollection(id)), bytes));
     for (const m of result.metrics) this.metricsFor(m.step).merge(restoreMetrics(m));

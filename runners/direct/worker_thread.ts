@@ -5,15 +5,13 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { definedPrograms } from "../../lib/model/program";
-import type { RuntimeContext } from "../../lib/model/dofn";
-import { MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
-import type { WindowedValue } from "../../lib/model/window";
-import { coderOf } from "../executor/default_coders";
+import type { PCollection } from "../../lib/model/pcollection";
 import type { GroupingSink } from "../executor/combine_operator";
 import { checkReconstruction } from "./reconstruction";
 import { planStages, Plan, Stage } from "./plan";
-import { buildStage, keyCoderOf, StageEnvironment } from "./stage_builder";
+import { buildStage, keyCoderOf } from "./stage_builder";
+import { BufferedStageEnvironment, shuffledValueCoder } from "./environment";
 import { decodeAll, encodeAll, ShuffleEntryWriter, snapshotMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
 import type { RunStageRequest, RunStageResult, WorkerInit, WorkerMessage } from "./worker_protocol";
 import { runStageInstances } from "./stage_runner";
@@ -39,93 +37,53 @@ function rebuild(): Pipeline {
   return pipeline;
 }
 
-class WorkerEnvironment implements StageEnvironment {
-  readonly strictChecks: boolean;
-  readonly checkEveryElement: boolean;
-  readonly containers = new Map<string, MetricsContainer>();
-  readonly outputs: string[] = [];
+class WorkerEnvironment extends BufferedStageEnvironment {
   readonly shuffleWriters = new Map<string, ShuffleEntryWriter>();
-  readonly buffers = new Map<string, WindowedValue<unknown>[]>();
-  readonly materialized = new Map<string, WindowedValue<unknown>[]>();
-  private readonly runtimes = new Map<string, RuntimeContext>();
 
-  constructor(
-    readonly plan: Plan,
-    private readonly pipeline: Pipeline,
-  ) {
-    this.strictChecks = pipeline.options.strictChecks;
-    this.checkEveryElement = init.checkEveryElement;
-  }
-
-  metricsFor(transformName: string): MetricsContainer {
-    let c = this.containers.get(transformName);
-    if (c === undefined) this.containers.set(transformName, (c = new MetricsContainer(transformName)));
-    return c;
-  }
-
-  runtimeFor(transformName: string): RuntimeContext {
-    let r = this.runtimes.get(transformName);
-    if (r === undefined) {
-      const outputs = this.outputs;
-      r = { options: this.pipeline.options, runId: init.runId, transformName, reportOutputs: (paths) => outputs.push(...paths) };
-      this.runtimes.set(transformName, r);
-    }
-    return r;
+  constructor(plan: Plan, pipeline: Pipeline) {
+    super(plan, pipeline.options, init.runId, init.checkEveryElement, new Map(), []);
   }
 
   shuffleFor(unitName: string): GroupingSink {
     let w = this.shuffleWriters.get(unitName);
     if (w === undefined) {
-      const unit = this.plan.units.find((u) => u.node.fullName === unitName);
-      if (unit === undefined || (unit.kind !== "gbk" && unit.kind !== "combine")) throw new Error(`internal: no shuffle for ${unitName}`);
-      w = new ShuffleEntryWriter(keyCoderOf(unit.input), windowCoderFor(unit.input.windowing), coderOf(unit.input));
+      const unit = this.groupingUnit(unitName);
+      w = new ShuffleEntryWriter(keyCoderOf(unit.input), windowCoderFor(unit.input.windowing), shuffledValueCoder(unit));
       this.shuffleWriters.set(unitName, w);
     }
     return w;
   }
 
-  bufferFor(unitName: string): WindowedValue<unknown>[] {
-    let b = this.buffers.get(unitName);
-    if (b === undefined) this.buffers.set(unitName, (b = []));
-    return b;
+  /** Encodes what the bundle wrote for the coordinator (materialized inputs it was sent are skipped). */
+  result(sentMaterialized: ReadonlySet<string>): RunStageResult {
+    const shuffles: Record<string, Uint8Array> = {};
+    for (const [name, w] of this.shuffleWriters) shuffles[name] = w.finish();
+    const buffers: Record<string, Uint8Array> = {};
+    for (const [name, list] of this.buffers) buffers[name] = encodeAll(windowedCoderFor(this.bufferedPCollection(name)), list);
+    const materialized: Record<string, Uint8Array> = {};
+    for (const [id, list] of this.materialized) {
+      if (!sentMaterialized.has(id)) materialized[id] = encodeAll(windowedCoderFor(this.pcollection(id)), list);
+    }
+    return { type: "stageDone", shuffles, buffers, materialized, metrics: [...this.containers.values()].map(snapshotMetrics), outputs: this.outputs };
   }
 
-  materializedFor(pcollId: string): WindowedValue<unknown>[] {
-    let b = this.materialized.get(pcollId);
-    if (b === undefined) this.materialized.set(pcollId, (b = []));
-    return b;
+  /** Adds the materialized PCollections the coordinator sent. */
+  receiveMaterialized(encoded: Readonly<Record<string, Uint8Array>>): void {
+    for (const [id, bytes] of Object.entries(encoded)) this.materialized.set(id, decodeAll(windowedCoderFor(this.pcollection(id)), bytes));
   }
-}
 
-function pcollById(plan: Plan, id: string) {
-  for (const u of plan.units) for (const pc of u.node.outputs.values()) if (pc.id === id) return pc;
-  throw new Error(`internal: no PCollection ${id}`);
+  rootPCollection(stage: Stage): PCollection<unknown> {
+    return stage.root.kind === "materialized" ? stage.root.unit.input : stage.root.unit.output;
+  }
 }
 
 async function runStage(pipeline: Pipeline, plan: Plan, request: RunStageRequest): Promise<RunStageResult> {
   const stage: Stage = plan.stages[request.stageId]!;
   const env = new WorkerEnvironment(plan, pipeline);
-  const readsFromCoordinator = new Set(Object.keys(request.materialized));
-  for (const [id, bytes] of Object.entries(request.materialized)) env.materialized.set(id, decodeAll(windowedCoderFor(pcollById(plan, id)), bytes));
-  const rootPc = stage.root.kind === "materialized" ? stage.root.unit.input : stage.root.unit.output;
-  const elements = decodeAll(windowedCoderFor(rootPc), request.elements);
+  env.receiveMaterialized(request.materialized);
+  const elements = decodeAll(windowedCoderFor(env.rootPCollection(stage)), request.elements);
   await runStageInstances([buildStage(stage, env)], elements, 1);
-
-  const shuffles: Record<string, Uint8Array> = {};
-  for (const [name, w] of env.shuffleWriters) shuffles[name] = w.finish();
-  const buffers: Record<string, Uint8Array> = {};
-  for (const [name, list] of env.buffers) {
-    const unit = plan.units.find((u) => u.node.fullName === name)!;
-    const pc = unit.kind === "flatten" ? unit.output : unit.kind === "reshuffle" ? unit.input : undefined;
-    if (pc === undefined) throw new Error(`internal: unexpected buffer ${name}`);
-    buffers[name] = encodeAll(windowedCoderFor(pc), list);
-  }
-  const materialized: Record<string, Uint8Array> = {};
-  for (const [id, list] of env.materialized) {
-    if (readsFromCoordinator.has(id)) continue;
-    materialized[id] = encodeAll(windowedCoderFor(pcollById(plan, id)), list);
-  }
-  return { type: "stageDone", shuffles, buffers, materialized, metrics: [...env.containers.values()].map(snapshotMetrics), outputs: env.outputs };
+  return env.result(new Set(Object.keys(request.materialized)));
 }
 
 function main(): void {

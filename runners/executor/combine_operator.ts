@@ -10,7 +10,7 @@ import { BoundedWindow, ElementMeta, GlobalWindow, Instant, KV } from "../../lib
 import { PipelineError, previewValue } from "../../lib/model/errors";
 import { CheckSampler, checkKeyDeterministic } from "./checks";
 import { groupIdentity, keyIdentity } from "./grouping_key";
-import { Operator, wrapUserError } from "./operator";
+import { BasicOperator, wrapUserError } from "./operator";
 import type { MaybePromise } from "./receiver";
 
 /** Where grouped data goes: the shuffle of a GroupByKey or lifted combine. */
@@ -29,7 +29,7 @@ interface Entry {
   acc: unknown;
 }
 
-export class PrecombineOperator implements Operator {
+export class PrecombineOperator extends BasicOperator {
   /** String keys in the global window: the hot case, keyed by the string itself (no concatenation). */
   private byString = new Map<string, Entry>();
   /** Everything else, keyed by group identity. */
@@ -42,16 +42,12 @@ export class PrecombineOperator implements Operator {
     private readonly sink: GroupingSink,
     private readonly metrics: MetricsContainer,
     private readonly keyChecks: CheckSampler | undefined,
-  ) {}
-
-  setup(): MaybePromise {
-    return undefined;
+  ) {
+    super();
   }
+
   startBundle(): MaybePromise {
     this.keyChecks?.resetForBundle();
-    return undefined;
-  }
-  teardown(): MaybePromise {
     return undefined;
   }
 
@@ -121,24 +117,17 @@ export function notKv(transformName: string, element: unknown): PipelineError {
 }
 
 /** Feeds a GroupByKey's shuffle from its input PCollection. */
-export class GroupingWriter implements Operator {
+export class GroupingWriter extends BasicOperator {
   constructor(
     readonly transformName: string,
     private readonly keyCoder: Coder<unknown>,
     private readonly sink: GroupingSink,
     private readonly keyChecks: CheckSampler | undefined,
-  ) {}
-  setup(): MaybePromise {
-    return undefined;
+  ) {
+    super();
   }
   startBundle(): MaybePromise {
     this.keyChecks?.resetForBundle();
-    return undefined;
-  }
-  finishBundle(): MaybePromise {
-    return undefined;
-  }
-  teardown(): MaybePromise {
     return undefined;
   }
   receive(element: unknown, wv: ElementMeta): MaybePromise {

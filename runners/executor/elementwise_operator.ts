@@ -7,7 +7,7 @@ import { activeMetrics, MetricsContainer } from "../../lib/model/metrics";
 import type { Coder } from "../../lib/coders/coder";
 import type { ElementMeta } from "../../lib/model/window";
 import { CheckSampler, checkCoderRoundTrip, checkNotMutated, snapshotForMutation } from "./checks";
-import { Operator, wrapUserError } from "./operator";
+import { BasicOperator, wrapUserError } from "./operator";
 import type { InputChecks } from "./pardo_operator";
 import { MaybePromise, PendingWork, Receiver } from "./receiver";
 
@@ -18,7 +18,7 @@ export interface OutputChecks {
   readonly sampler: CheckSampler;
 }
 
-export class ElementwiseOperator implements Operator {
+export class ElementwiseOperator extends BasicOperator {
   private readonly pending = new PendingWork();
   readonly receive: (value: unknown, meta: ElementMeta) => MaybePromise;
 
@@ -30,18 +30,13 @@ export class ElementwiseOperator implements Operator {
     private readonly checks: InputChecks | undefined,
     private readonly outputChecks: OutputChecks | undefined,
   ) {
+    super();
     this.receive = this.makeReceive();
   }
 
-  setup(): MaybePromise {
-    return undefined;
-  }
   startBundle(): MaybePromise {
     this.checks?.sampler.resetForBundle();
     this.outputChecks?.sampler.resetForBundle();
-    return undefined;
-  }
-  finishBundle(): MaybePromise {
     return undefined;
   }
   teardown(): MaybePromise {

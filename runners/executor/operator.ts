@@ -1,5 +1,6 @@
 /** The lifecycle every operator of a fused stage follows, and how user errors are wrapped. */
 import { ModelCheckError, PipelineError, previewValue, UserCodeError, UserCodeStage } from "../../lib/model/errors";
+import type { ElementMeta } from "../../lib/model/window";
 import type { MaybePromise, Receiver } from "./receiver";
 
 /** One step of a fused stage. */
@@ -10,6 +11,24 @@ export interface Operator extends Receiver {
   startBundle(): MaybePromise;
   finishBundle(): MaybePromise;
   teardown(): MaybePromise;
+}
+
+/** An operator with nothing to do at bundle and lifecycle boundaries unless it overrides them. */
+export abstract class BasicOperator implements Operator {
+  abstract readonly transformName: string;
+  abstract receive(value: unknown, meta: ElementMeta): MaybePromise;
+  setup(): MaybePromise {
+    return undefined;
+  }
+  startBundle(): MaybePromise {
+    return undefined;
+  }
+  finishBundle(): MaybePromise {
+    return undefined;
+  }
+  teardown(): MaybePromise {
+    return undefined;
+  }
 }
 
 /** Wraps an error thrown by user code, unless it already names its transform. */

@@ -1,22 +1,18 @@
 /** Window.into: reassigns each element's windows from its timestamp. */
 import type { WindowFn } from "../../lib/model/windowing";
 import type { ElementMeta } from "../../lib/model/window";
-import type { Operator } from "./operator";
+import { BasicOperator } from "./operator";
 import type { MaybePromise, Receiver } from "./receiver";
 
-export class WindowIntoOperator implements Operator {
+export class WindowIntoOperator extends BasicOperator {
   constructor(
     readonly transformName: string,
     private readonly windowFn: WindowFn,
     private readonly next: Receiver,
-  ) {}
-  setup(): MaybePromise {
-    return undefined;
+  ) {
+    super();
   }
   startBundle(): MaybePromise {
-    return undefined;
-  }
-  finishBundle(): MaybePromise {
     return undefined;
   }
   teardown(): MaybePromise {
