@@ -19,6 +19,7 @@ import {
   type OpenReadOptions,
 } from "./filesystem";
 import { hasGlobChars } from "./glob";
+import { GcsFileSystem } from "./gcs";
 import { LocalFileSystem, toLocalPath } from "./local";
 
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//;
@@ -190,6 +191,7 @@ export class FileSystemRegistry implements FileOperations {
   }
 }
 
-/** The process-wide registry, with the local filesystem registered. */
+/** The process-wide registry, with the local filesystem and Cloud Storage (gs://) registered. */
 export const FileSystems = new FileSystemRegistry();
 FileSystems.register(new LocalFileSystem());
+FileSystems.register(new GcsFileSystem());

@@ -1,0 +1,203 @@
+/**
+ * WriteToBigQuery with method FILE_LOADS (the batch default): rows are checked against the
+ * schema (rows that do not fit go to the failed-rows output), staged as newline-delimited JSON
+ * files under the temp location, and loaded by ONE load job once every bundle is staged, so
+ * WRITE_TRUNCATE replaces the table atomically and a failed run changes nothing.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import * as os from "node:os";
+import { pipeline as pipelineAsync } from "node:stream/promises";
+import type { Writable } from "node:stream";
+import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../../model/dofn";
+import type { SideInput } from "../../model/side_inputs";
+import { FileSystems } from "../filesystems/registry";
+import { classify, GcpIoError, messageOf, withRetries } from "../gcp/errors";
+import { getTableMetadata, missingTableError, tableError, tableHandle } from "./api";
+import { checkRow, toJsonValue, type RowError, type TableSchema } from "./schema";
+import type { TableReference } from "./table_ref";
+
+/** A row BigQuery (or the pre-check against the schema) rejected, with the reasons. */
+export interface FailedRow<Row> {
+  readonly row: Row;
+  readonly errors: readonly RowError[];
+}
+
+/** How a write creates and replaces the table. */
+export interface WriteSettings {
+  readonly ref: TableReference;
+  readonly schema: TableSchema | undefined;
+  readonly createDisposition: "CREATE_IF_NEEDED" | "CREATE_NEVER";
+  readonly writeDisposition: "WRITE_APPEND" | "WRITE_TRUNCATE" | "WRITE_EMPTY";
+  readonly tempLocation: string | undefined;
+  /** Unique per application (its full name), so two writes never share staging files. */
+  readonly stepName: string;
+}
+
+/** A staged newline-delimited JSON file. */
+export interface StagedFile {
+  readonly path: string;
+  readonly rows: number;
+}
+
+/** The staging directory of one write in one run. */
+export function stagingDirectory(settings: WriteSettings, runtime: { readonly runId: string; readonly options: { readonly tempLocation?: string } }): string {
+  const base = settings.tempLocation ?? runtime.options.tempLocation ?? os.tmpdir();
+  const step = createHash("sha256").update(settings.stepName).digest("hex").slice(0, 12);
+  return FileSystems.join(base, `beamline-bq-${runtime.runId}-${step}`);
+}
+
+/** The schema to check rows against: the given one, else the existing table's. */
+async function effectiveSchema(settings: WriteSettings): Promise<TableSchema | undefined> {
+  if (settings.schema !== undefined) return settings.schema;
+  return (await getTableMetadata(settings.ref))?.schema;
+}
+
+const FLUSH_CHARS = 1 << 20;
+
+/** Checks rows and writes the good ones to one staging file per bundle. */
+export class StageRows<Row> extends DoFn<Row, StagedFile, { failed: FailedRow<Row> }> {
+  private schema: TableSchema | undefined;
+  private file: Writable | undefined;
+  private path = "";
+  private rows = 0;
+  private pending: string[] = [];
+  private pendingChars = 0;
+
+  constructor(private readonly settings: WriteSettings) {
+    super();
+  }
+
+  async setup(): Promise<void> {
+    this.schema = await effectiveSchema(this.settings);
+  }
+
+  startBundle(): void {
+    this.file = undefined;
+    this.rows = 0;
+    this.pending = [];
+    this.pendingChars = 0;
+  }
+
+  process(row: Row, ctx: ProcessContext<StagedFile, { failed: FailedRow<Row> }>): void | Promise<void> {
+    if (this.schema !== undefined) {
+      const errors = checkRow(this.schema, row);
+      if (errors.length > 0) {
+        ctx.outputTo("failed", { row, errors });
+        return;
+      }
+    }
+    const line = JSON.stringify(toJsonValue(row)) + "\n";
+    this.pending.push(line);
+    this.pendingChars += line.length;
+    this.rows++;
+    if (this.pendingChars >= FLUSH_CHARS) return this.flush(ctx.runtime);
+    return undefined;
+  }
+
+  private async flush(runtime: RuntimeContext): Promise<void> {
+    if (this.pending.length === 0) return;
+    if (this.file === undefined) {
+      this.path = FileSystems.join(stagingDirectory(this.settings, runtime), `${randomUUID()}.json`);
+      this.file = await FileSystems.create(this.path, { mimeType: "application/json" });
+    }
+    const data = this.pending.join("");
+    this.pending = [];
+    this.pendingChars = 0;
+    const file = this.file;
+    if (!file.write(data)) await new Promise<void>((resolve, reject) => {
+      file.once("drain", resolve);
+      file.once("error", reject);
+    });
+  }
+
+  async finishBundle(ctx: BundleContext<StagedFile, { failed: FailedRow<Row> }>): Promise<void> {
+    await this.flush(ctx.runtime);
+    const file = this.file;
+    if (file === undefined) return;
+    this.file = undefined;
+    await new Promise<void>((resolve, reject) => {
+      file.once("error", reject);
+      file.end(() => resolve());
+    });
+    ctx.output({ path: this.path, rows: this.rows });
+  }
+
+  teardown(): void {
+    this.file?.destroy();
+    this.file = undefined;
+  }
+}
+
+/** Runs the one load job over every staged file, then removes the staging directory. */
+export class LoadStagedFiles extends DoFn<Uint8Array, string> {
+  constructor(
+    private readonly settings: WriteSettings,
+    private readonly view: SideInput<readonly StagedFile[]>,
+  ) {
+    super();
+  }
+
+  async process(_: Uint8Array, ctx: ProcessContext<string>): Promise<void> {
+    const files = [...ctx.sideInput(this.view)].sort((a, b) => (a.path < b.path ? -1 : 1));
+    const { table, name, client } = tableHandle(this.settings.ref);
+    const s = this.settings;
+    const load = {
+      sourceFormat: "NEWLINE_DELIMITED_JSON",
+      createDisposition: s.createDisposition,
+      writeDisposition: s.writeDisposition,
+      ...(s.schema !== undefined ? { schema: { fields: s.schema.fields } } : {}),
+    };
+    try {
+      if (files.length === 0) await this.writeNoRows(name);
+      else if (files.every((f) => f.path.startsWith("gs://"))) {
+        const [job] = await client.createJob({
+          configuration: { load: { ...load, sourceUris: files.map((f) => f.path), destinationTable: { projectId: table.dataset.projectId, datasetId: s.ref.datasetId, tableId: s.ref.tableId } } },
+        } as never);
+        await job.promise();
+      } else {
+        const stream = table.createWriteStream(load as never);
+        const done = new Promise<void>((resolve, reject) => {
+          stream.once("complete", () => resolve());
+          stream.once("error", reject);
+        });
+        for (const f of files) await pipelineAsync(await FileSystems.openRead(f.path), stream, { end: false });
+        stream.end();
+        await done;
+      }
+    } catch (err) {
+      throw loadError(name, s, err);
+    }
+    await FileSystems.delete([stagingDirectory(s, ctx.runtime)]).catch(() => undefined);
+    const rows = files.reduce((n, f) => n + f.rows, 0);
+    ctx.runtime.reportOutputs([`bigquery:${name}`]);
+    ctx.output(`${name}: ${rows} rows loaded`);
+  }
+
+  /** No rows: the table still gets created (CREATE_IF_NEEDED) or emptied (WRITE_TRUNCATE). */
+  private async writeNoRows(name: string): Promise<void> {
+    const s = this.settings;
+    const metadata = await getTableMetadata(s.ref);
+    const { table } = tableHandle(s.ref);
+    if (metadata !== undefined && s.writeDisposition !== "WRITE_TRUNCATE") return;
+    if (metadata === undefined && s.createDisposition === "CREATE_NEVER") throw missingTableError(name, "createDisposition is CREATE_NEVER");
+    const schema = s.schema ?? metadata?.schema;
+    if (metadata !== undefined) await withRetries(() => table.delete());
+    await withRetries(() => table.create({ schema: { fields: schema?.fields ?? [] } } as never));
+  }
+}
+
+function loadError(name: string, s: WriteSettings, err: unknown): Error {
+  if (err instanceof GcpIoError) return err;
+  const kind = classify(err);
+  if (kind === "notFound" || kind === "permission" || kind === "unauthenticated") return tableError("load rows into", name, err);
+  const details = (err as { errors?: { message?: string }[] }).errors?.map((e) => e.message).filter(Boolean) ?? [];
+  const hint =
+    s.writeDisposition === "WRITE_EMPTY" && /empty|already|exists|duplicate/i.test(messageOf(err))
+      ? " The table is not empty and writeDisposition is WRITE_EMPTY: use WRITE_APPEND or WRITE_TRUNCATE."
+      : "";
+  return new GcpIoError(
+    `The BigQuery load job into table ${name} failed: ${messageOf(err)}${details.length ? ` (${details.slice(0, 5).join("; ")})` : ""}.${hint}`,
+    `table ${name}`,
+    err,
+  );
+}

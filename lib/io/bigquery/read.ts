@@ -1,0 +1,180 @@
+/**
+ * ReadFromBigQuery: the rows of a table, or of a query's result, typed by the schema
+ * (see ./schema for the JS type of each BigQuery type).
+ *
+ * Like TextIO: Impulse → Plan (look up the table, or run the query job once) → split into row
+ * ranges → Reshuffle → read each range in pages with `startIndex`/`maxResults`
+ * (tabledata.list for tables, getQueryResults for the query's result), so large tables are read
+ * in parallel. A missing table fails before the pipeline runs.
+ */
+import { DoFn, ProcessContext } from "../../model/dofn";
+import { ValidationError } from "../../model/errors";
+import { PBegin, PCollection } from "../../model/pcollection";
+import { ParDo } from "../../model/pardo";
+import { Impulse } from "../../model/primitives";
+import { PTransform, ValidationContext } from "../../model/transform";
+import { Reshuffle } from "../../transforms/util";
+import { bigqueryClient } from "../gcp/clients";
+import { gcpError } from "../gcp/errors";
+import { getTableMetadata, missingTableError, rawRequest, tableError, tableHandle, type RowsPage } from "./api";
+import { rowFromCells, type BigQueryRow, type TableSchema } from "./schema";
+import { parseTableSpec, type TableReference } from "./table_ref";
+
+/** What to read: a table (`project.dataset.table` or `project:dataset.table`) or a GoogleSQL query. */
+export type ReadFromBigQuerySource = { readonly table: string; readonly query?: undefined } | { readonly query: string; readonly table?: undefined };
+
+/** Options of ReadFromBigQuery. */
+export type ReadFromBigQueryOptions = ReadFromBigQuerySource & {
+  /** Project that runs query jobs (default: --project, then the environment's). */
+  readonly project?: string;
+  /** Rows per parallel read range (default 50,000). */
+  readonly rowsPerSplit?: number;
+  /** Rows per API page (default 10,000). */
+  readonly pageSize?: number;
+};
+
+/** A range of rows to read. */
+export interface BigQueryReadSplit {
+  readonly source: { readonly kind: "table"; readonly ref: TableReference } | { readonly kind: "query"; readonly projectId: string; readonly jobId: string; readonly location?: string };
+  readonly schema: TableSchema;
+  readonly start: number;
+  /** Rows to read; undefined = to the end. */
+  readonly count?: number;
+}
+
+const DEFAULT_ROWS_PER_SPLIT = 50_000;
+const DEFAULT_PAGE_SIZE = 10_000;
+
+function splitRows(total: number, rowsPerSplit: number, make: (start: number, count: number | undefined) => BigQueryReadSplit): BigQueryReadSplit[] {
+  const splits: BigQueryReadSplit[] = [];
+  for (let start = 0; start < total || splits.length === 0; start += rowsPerSplit) {
+    const last = start + rowsPerSplit >= total;
+    splits.push(make(start, last ? undefined : rowsPerSplit));
+  }
+  return splits;
+}
+
+class PlanReads extends DoFn<Uint8Array, BigQueryReadSplit> {
+  constructor(private readonly options: ReadFromBigQueryOptions) {
+    super();
+  }
+
+  async process(_: Uint8Array, ctx: ProcessContext<BigQueryReadSplit>): Promise<void> {
+    const rowsPerSplit = this.options.rowsPerSplit ?? DEFAULT_ROWS_PER_SPLIT;
+    const splits = this.options.table !== undefined ? await this.planTable(this.options.table, rowsPerSplit) : await this.planQuery(this.options.query, rowsPerSplit, ctx.runtime.options.project);
+    for (const s of splits) ctx.output(s);
+  }
+
+  private async planTable(spec: string, rowsPerSplit: number): Promise<BigQueryReadSplit[]> {
+    const ref = parseTableSpec(spec);
+    const { name } = tableHandle(ref);
+    const metadata = await getTableMetadata(ref);
+    if (metadata === undefined) throw missingTableError(name, "ReadFromBigQuery reads it");
+    const schema = metadata.schema ?? { fields: [] };
+    return splitRows(Number(metadata.numRows ?? 0), rowsPerSplit, (start, count) => ({ source: { kind: "table", ref }, schema, start, ...(count !== undefined ? { count } : {}) }));
+  }
+
+  private async planQuery(query: string, rowsPerSplit: number, optionsProject: string | undefined): Promise<BigQueryReadSplit[]> {
+    const client = bigqueryClient(this.options.project ?? optionsProject);
+    let jobId: string;
+    let location: string | undefined;
+    try {
+      const [job] = await client.createQueryJob({ query, useLegacySql: false });
+      jobId = job.id!;
+      location = job.location;
+    } catch (err) {
+      throw gcpError(`run the BigQuery query '${query.slice(0, 200)}'`, `project ${client.projectId}`, err, {
+        permission: "Grant the pipeline's account roles/bigquery.jobUser on the project and read access to the tables queried",
+      });
+    }
+    let page: RowsPage;
+    for (;;) {
+      page = await rawRequest<RowsPage>(client, { uri: `/queries/${jobId}`, qs: { maxResults: 0, timeoutMs: 10_000, ...(location ? { location } : {}) } });
+      if (page.jobComplete !== false) break;
+    }
+    const schema = page.schema ?? { fields: [] };
+    const projectId = client.projectId;
+    return splitRows(Number(page.totalRows ?? 0), rowsPerSplit, (start, count) => ({
+      source: { kind: "query", projectId, jobId, ...(location ? { location } : {}) },
+      schema,
+      start,
+      ...(count !== undefined ? { count } : {}),
+    }));
+  }
+}
+
+class ReadSplits<Row> extends DoFn<BigQueryReadSplit, Row> {
+  constructor(private readonly pageSize: number) {
+    super();
+  }
+
+  async process(split: BigQueryReadSplit, ctx: ProcessContext<Row>): Promise<void> {
+    let read = 0;
+    for (;;) {
+      const remaining = split.count === undefined ? this.pageSize : Math.min(this.pageSize, split.count - read);
+      if (remaining <= 0) return;
+      const qs = { startIndex: String(split.start + read), maxResults: remaining, "formatOptions.useInt64Timestamp": true };
+      const page = await this.fetch(split, qs);
+      const rows = page.rows ?? [];
+      for (const r of rows) ctx.output(rowFromCells(split.schema.fields, r.f) as Row);
+      read += rows.length;
+      if (rows.length === 0 || (page.pageToken === undefined && rows.length < remaining)) return;
+    }
+  }
+
+  private async fetch(split: BigQueryReadSplit, qs: Record<string, unknown>): Promise<RowsPage> {
+    const source = split.source;
+    if (source.kind === "table") {
+      const { table, name } = tableHandle(source.ref);
+      try {
+        return await rawRequest<RowsPage>(table, { uri: "/data", qs });
+      } catch (err) {
+        throw tableError("read rows of", name, err);
+      }
+    }
+    const client = bigqueryClient(source.projectId);
+    for (;;) {
+      let page: RowsPage;
+      try {
+        page = await rawRequest<RowsPage>(client, { uri: `/queries/${source.jobId}`, qs: { ...qs, ...(source.location ? { location: source.location } : {}) } });
+      } catch (err) {
+        throw gcpError(`read the results of BigQuery query job ${source.jobId}`, `job ${source.jobId}`, err);
+      }
+      if (page.jobComplete !== false) return page;
+    }
+  }
+}
+
+/**
+ * Reads a BigQuery table or query result as rows (`{column: value}`), typed by the schema.
+ * `Row` lets you name the row type you expect (it is not checked).
+ *
+ *     p.apply(new ReadFromBigQuery({ table: "my-project.MNIST.Images" }))
+ *     p.apply(new ReadFromBigQuery<{ ID: number }>({ query: "SELECT ID FROM `my-project.MNIST.Images`" }))
+ */
+export class ReadFromBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTransform<PBegin, PCollection<Row>> {
+  constructor(readonly options: ReadFromBigQueryOptions) {
+    super("ReadFromBigQuery");
+    const { table, query } = options as { table?: string; query?: string };
+    if ((table === undefined) === (query === undefined)) throw new ValidationError("ReadFromBigQuery needs exactly one of {table} or {query}");
+    if (table !== undefined) parseTableSpec(table);
+  }
+
+  expand(input: PBegin): PCollection<Row> {
+    return input
+      .apply("Impulse", new Impulse())
+      .apply("PlanReads", ParDo.of(new PlanReads(this.options)))
+      .apply("Reshuffle", new Reshuffle<BigQueryReadSplit>())
+      .apply("ReadRows", ParDo.of(new ReadSplits<Row>(this.options.pageSize ?? DEFAULT_PAGE_SIZE)));
+  }
+
+  override async validate(ctx: ValidationContext): Promise<void> {
+    if (this.options.table === undefined) return;
+    const ref = parseTableSpec(this.options.table);
+    try {
+      if ((await getTableMetadata(ref)) === undefined) throw missingTableError(tableHandle(ref).name, "ReadFromBigQuery reads it");
+    } catch (e) {
+      throw new ValidationError(`${ctx.transformName}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * WriteToBigQuery with method STREAMING_INSERTS: rows are sent in batches with tabledata.insertAll
+ * (`skipInvalidRows`, so one bad row does not stop the others). Rows BigQuery rejects go to the
+ * failed-rows output with its reasons; rows only "stopped" because of another row are re-sent.
+ * Each row has an insertId, so BigQuery drops duplicates when a batch is retried.
+ */
+import { randomUUID } from "node:crypto";
+import { BundleContext, DoFn, ProcessContext } from "../../model/dofn";
+import { classify, withRetries } from "../gcp/errors";
+import { getTableMetadata, missingTableError, rawRequest, tableError, tableHandle } from "./api";
+import type { FailedRow, WriteSettings } from "./file_loads";
+import { toJsonValue, type RowError } from "./schema";
+
+interface InsertAllResponse {
+  readonly insertErrors?: readonly { readonly index: number; readonly errors?: readonly RowError[] }[];
+}
+
+interface Pending<Row> {
+  readonly row: Row;
+  readonly insertId: string;
+}
+
+const MAX_RESENDS = 3;
+
+export class InsertRows<Row> extends DoFn<Row, never, { failed: FailedRow<Row> }> {
+  private pending: Pending<Row>[] = [];
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    private readonly settings: WriteSettings,
+    private readonly batchSize: number,
+  ) {
+    super();
+  }
+
+  /** Makes sure the table exists (creating it with CREATE_IF_NEEDED), once per instance. */
+  private ensureTable(): Promise<void> {
+    this.ready ??= (async () => {
+      const { table, name } = tableHandle(this.settings.ref);
+      const metadata = await getTableMetadata(this.settings.ref);
+      if (metadata !== undefined) {
+        if (this.settings.writeDisposition === "WRITE_EMPTY" && Number(metadata.numRows ?? 0) > 0) {
+          throw tableError("write (WRITE_EMPTY) into", name, new Error("the table is not empty; use WRITE_APPEND"));
+        }
+        return;
+      }
+      if (this.settings.createDisposition === "CREATE_NEVER" || this.settings.schema === undefined) {
+        throw missingTableError(name, this.settings.createDisposition === "CREATE_NEVER" ? "createDisposition is CREATE_NEVER" : "no schema was given to create it");
+      }
+      try {
+        await withRetries(() => table.create({ schema: { fields: this.settings.schema!.fields } } as never));
+      } catch (err) {
+        if (classify(err) !== "alreadyExists") throw tableError("create", name, err);
+      }
+    })();
+    return this.ready;
+  }
+
+  startBundle(): void {
+    this.pending = [];
+  }
+
+  process(row: Row, ctx: ProcessContext<never, { failed: FailedRow<Row> }>): void | Promise<void> {
+    this.pending.push({ row, insertId: randomUUID() });
+    if (this.pending.length >= this.batchSize) return this.flush((f) => ctx.outputTo("failed", f));
+    return undefined;
+  }
+
+  async finishBundle(ctx: BundleContext<never, { failed: FailedRow<Row> }>): Promise<void> {
+    await this.flush((f) => ctx.outputTo("failed", f));
+  }
+
+  private async flush(emitFailed: (f: FailedRow<Row>) => void): Promise<void> {
+    let batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    await this.ensureTable();
+    const { table, name } = tableHandle(this.settings.ref);
+    for (let attempt = 0; batch.length > 0; attempt++) {
+      let response: InsertAllResponse;
+      try {
+        response = await withRetries(() =>
+          rawRequest<InsertAllResponse>(table, {
+            method: "POST",
+            uri: "/insertAll",
+            json: { skipInvalidRows: true, rows: batch.map((p) => ({ insertId: p.insertId, json: toJsonValue(p.row) })) },
+          }),
+        );
+      } catch (err) {
+        throw tableError("insert rows into", name, err);
+      }
+      const retry: Pending<Row>[] = [];
+      for (const e of response.insertErrors ?? []) {
+        const item = batch[e.index];
+        if (item === undefined) continue;
+        const errors = (e.errors ?? []).map((x) => ({ reason: x.reason ?? "invalid", message: x.message ?? "", ...(x.location ? { location: x.location } : {}) }));
+        const onlyStopped = errors.length > 0 && errors.every((x) => x.reason === "stopped");
+        if (onlyStopped && attempt < MAX_RESENDS) retry.push(item);
+        else emitFailed({ row: item.row, errors });
+      }
+      batch = retry;
+    }
+  }
+}

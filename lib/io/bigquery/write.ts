@@ -1,0 +1,157 @@
+/**
+ * WriteToBigQuery: writes rows (`{column: value}`) to a table, with Beam's dispositions and
+ * methods, and returns the rows BigQuery rejected as `failedRows` (never dropped silently).
+ *
+ *     const { failedRows } = predictions.apply(new WriteToBigQuery("my-project.MNIST.Predict", {
+ *       schema: "ID:INTEGER, P0:FLOAT, P1:FLOAT",
+ *       createDisposition: "CREATE_IF_NEEDED",
+ *       writeDisposition: "WRITE_TRUNCATE",
+ *     }));
+ *
+ * - FILE_LOADS (default): rows checked against the schema, staged as JSON files under
+ *   `tempLocation` (or --temp_location, else the OS temp directory), then ONE load job.
+ * - STREAMING_INSERTS: insertAll batches; BigQuery's per-row errors go to `failedRows`.
+ *   WRITE_TRUNCATE is not supported with it (as in Beam).
+ * Checked before the run: the table name, the schema, CREATE_NEVER with a missing table, a
+ * missing dataset, CREATE_IF_NEEDED without a schema for a missing table, WRITE_EMPTY on a
+ * non-empty table.
+ */
+import { ValidationError } from "../../model/errors";
+import { PCollection } from "../../model/pcollection";
+import { ParDo } from "../../model/pardo";
+import { Impulse } from "../../model/primitives";
+import { AsIterable } from "../../model/side_inputs";
+import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
+import { FileSystems } from "../filesystems/registry";
+import { bigqueryClient } from "../gcp/clients";
+import { classify, gcpError } from "../gcp/errors";
+import { getTableMetadata, missingTableError, tableHandle } from "./api";
+import { LoadStagedFiles, StageRows, stagingDirectory, type FailedRow, type WriteSettings } from "./file_loads";
+import { parseSchema, type BigQueryRow, type TableSchema } from "./schema";
+import { InsertRows } from "./streaming_inserts";
+import { parseTableSpec } from "./table_ref";
+
+export type { FailedRow } from "./file_loads";
+
+export type CreateDisposition = "CREATE_IF_NEEDED" | "CREATE_NEVER";
+export type WriteDisposition = "WRITE_APPEND" | "WRITE_TRUNCATE" | "WRITE_EMPTY";
+export type WriteMethod = "FILE_LOADS" | "STREAMING_INSERTS";
+
+/** Options of WriteToBigQuery. */
+export interface WriteToBigQueryOptions {
+  /** `"ID:INTEGER, P0:FLOAT"` or `{fields: [{name, type, mode}]}`; needed to create the table. */
+  readonly schema?: string | TableSchema;
+  /** Default CREATE_IF_NEEDED. */
+  readonly createDisposition?: CreateDisposition;
+  /** Default WRITE_APPEND. */
+  readonly writeDisposition?: WriteDisposition;
+  /** Default FILE_LOADS. */
+  readonly method?: WriteMethod;
+  /** FILE_LOADS: where to stage files (default --temp_location, else the OS temp directory). */
+  readonly tempLocation?: string;
+  /** STREAMING_INSERTS: rows per insertAll request (default 500). */
+  readonly batchSize?: number;
+}
+
+/** What WriteToBigQuery produces. */
+export type WriteToBigQueryResult<Row> = {
+  /** Rows BigQuery (or the pre-check against the schema) rejected, with `{reason, message, location}` errors. */
+  readonly failedRows: PCollection<FailedRow<Row>>;
+};
+
+export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTransform<PCollection<Row>, WriteToBigQueryResult<Row>> {
+  readonly schema: TableSchema | undefined;
+  readonly createDisposition: CreateDisposition;
+  readonly writeDisposition: WriteDisposition;
+  readonly method: WriteMethod;
+
+  constructor(
+    readonly table: string,
+    readonly options: WriteToBigQueryOptions = {},
+  ) {
+    super("WriteToBigQuery");
+    parseTableSpec(table);
+    this.schema = options.schema !== undefined ? parseSchema(options.schema) : undefined;
+    this.createDisposition = options.createDisposition ?? "CREATE_IF_NEEDED";
+    this.writeDisposition = options.writeDisposition ?? "WRITE_APPEND";
+    this.method = options.method ?? "FILE_LOADS";
+    if (!["CREATE_IF_NEEDED", "CREATE_NEVER"].includes(this.createDisposition)) throw new ValidationError(`Unknown createDisposition '${this.createDisposition}'; use CREATE_IF_NEEDED or CREATE_NEVER.`);
+    if (!["WRITE_APPEND", "WRITE_TRUNCATE", "WRITE_EMPTY"].includes(this.writeDisposition)) {
+      throw new ValidationError(`Unknown writeDisposition '${this.writeDisposition}'; use WRITE_APPEND, WRITE_TRUNCATE or WRITE_EMPTY.`);
+    }
+    if (!["FILE_LOADS", "STREAMING_INSERTS"].includes(this.method)) throw new ValidationError(`Unknown method '${this.method}'; use FILE_LOADS or STREAMING_INSERTS.`);
+    if (this.method === "STREAMING_INSERTS" && this.writeDisposition === "WRITE_TRUNCATE") {
+      throw new ValidationError(`WriteToBigQuery(${table}): WRITE_TRUNCATE cannot be used with STREAMING_INSERTS; use method FILE_LOADS (atomic replace) or WRITE_APPEND.`);
+    }
+  }
+
+  private settings(stepName: string): WriteSettings {
+    return {
+      ref: parseTableSpec(this.table),
+      schema: this.schema,
+      createDisposition: this.createDisposition,
+      writeDisposition: this.writeDisposition,
+      tempLocation: this.options.tempLocation,
+      stepName,
+    };
+  }
+
+  expand(input: PCollection<Row>): WriteToBigQueryResult<Row> {
+    const settings = this.settings(input.pipeline.currentNode().fullName);
+    if (this.method === "STREAMING_INSERTS") {
+      const out = input.apply("InsertRows", ParDo.of(new InsertRows<Row>(settings, this.options.batchSize ?? 500)).withOutputs("failed"));
+      return { failedRows: out.failed };
+    }
+    const staged = input.apply("StageRows", ParDo.of(new StageRows<Row>(settings)).withOutputs("failed"));
+    const view = AsIterable(staged.main);
+    input.pipeline.apply("LoadImpulse", new Impulse()).apply("Load", ParDo.of(new LoadStagedFiles(settings, view), { sideInputs: [view] }));
+    return { failedRows: staged.failed };
+  }
+
+  override async validate(ctx: ValidationContext): Promise<void> {
+    const ref = parseTableSpec(this.table);
+    const fail = (message: string, cause?: unknown): never => {
+      throw new ValidationError(`${ctx.transformName}: ${message}`, cause !== undefined ? { cause } : undefined);
+    };
+    let metadata;
+    let name: string;
+    try {
+      name = tableHandle(ref).name;
+      metadata = await getTableMetadata(ref);
+    } catch (e) {
+      return fail((e as Error).message, e);
+    }
+    if (metadata === undefined) {
+      if (this.createDisposition === "CREATE_NEVER") fail(missingTableError(name, "createDisposition is CREATE_NEVER").message);
+      if (this.schema === undefined) fail(missingTableError(name, "CREATE_IF_NEEDED needs a schema to create it; pass {schema: 'COL:TYPE, ...'}").message);
+      const client = bigqueryClient(ref.projectId);
+      const dataset = client.dataset(ref.datasetId, ref.projectId !== undefined ? { projectId: ref.projectId } : {});
+      try {
+        await dataset.getMetadata();
+      } catch (err) {
+        const project = ref.projectId ?? client.projectId;
+        if (classify(err) === "notFound") {
+          fail(`BigQuery dataset ${project}.${ref.datasetId} does not exist, so table ${name} cannot be created. Create it (bq mk --dataset ${project}:${ref.datasetId}) or fix the name.`);
+        }
+        fail(gcpError(`check BigQuery dataset ${project}.${ref.datasetId}`, `dataset ${project}.${ref.datasetId}`, err).message, err);
+      }
+    } else if (this.writeDisposition === "WRITE_EMPTY" && Number(metadata.numRows ?? 0) > 0) {
+      fail(`BigQuery table ${name} is not empty and writeDisposition is WRITE_EMPTY; use WRITE_APPEND or WRITE_TRUNCATE, or write to an empty table.`);
+    }
+    if (this.method === "FILE_LOADS") {
+      const staging = this.options.tempLocation ?? ctx.options.tempLocation;
+      if (staging !== undefined) {
+        try {
+          await FileSystems.checkWritable(staging);
+        } catch (e) {
+          fail(`cannot stage load files under '${staging}': ${(e as Error).message}`, e);
+        }
+      }
+    }
+  }
+
+  override async cleanupAfterFailure(ctx: FailureCleanupContext): Promise<void> {
+    if (this.method !== "FILE_LOADS") return;
+    await FileSystems.delete([stagingDirectory(this.settings(ctx.transformName), { runId: ctx.runId, options: ctx.options })]);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Lazily created Google Cloud clients (Storage, BigQuery, Pub/Sub) shared by the GCP IO.
+ *
+ * The client libraries are `require`d inside these functions, so importing the SDK stays cheap
+ * and programs that use no GCP IO never load them. Against Google the clients use Application
+ * Default Credentials (`gcloud auth application-default login`, a service account key in
+ * GOOGLE_APPLICATION_CREDENTIALS, or the metadata server). When an emulator variable is set
+ * (STORAGE_EMULATOR_HOST, BIGQUERY_EMULATOR_HOST, PUBSUB_EMULATOR_HOST) the client talks to it
+ * without credentials.
+ *
+ * Clients are cached per (endpoint, project): one per worker process, reused by every bundle.
+ */
+import type { BigQuery } from "@google-cloud/bigquery";
+import type { PubSub } from "@google-cloud/pubsub";
+import type { Storage } from "@google-cloud/storage";
+
+/** The project id used when none is given: GOOGLE_CLOUD_PROJECT, GCLOUD_PROJECT, or undefined (the client discovers it). */
+export function defaultProject(explicit?: string): string | undefined {
+  return explicit ?? process.env["GOOGLE_CLOUD_PROJECT"] ?? process.env["GCLOUD_PROJECT"] ?? process.env["PUBSUB_PROJECT_ID"];
+}
+
+/** A placeholder project for emulators when the caller names none (emulators accept any id). */
+const EMULATOR_PROJECT = "beamline-local";
+
+const storages = new Map<string, Storage>();
+const bigqueries = new Map<string, BigQuery>();
+const pubsubs = new Map<string, PubSub>();
+
+function passThroughAuth(): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PassThroughClient } = require("google-auth-library") as typeof import("google-auth-library");
+  return new PassThroughClient();
+}
+
+/** The Storage client (STORAGE_EMULATOR_HOST honoured: then no credentials are used). */
+export function storageClient(project?: string): Storage {
+  const emulator = process.env["STORAGE_EMULATOR_HOST"];
+  const projectId = defaultProject(project) ?? (emulator ? EMULATOR_PROJECT : undefined);
+  const key = `${emulator ?? ""}|${projectId ?? ""}`;
+  let client = storages.get(key);
+  if (client === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Storage: StorageClass } = require("@google-cloud/storage") as typeof import("@google-cloud/storage");
+    client = new StorageClass({ ...(projectId ? { projectId } : {}), ...(emulator ? { apiEndpoint: withScheme(emulator) } : {}) });
+    storages.set(key, client);
+  }
+  return client;
+}
+
+/** The BigQuery client for a project (BIGQUERY_EMULATOR_HOST honoured: then no credentials are used). */
+export function bigqueryClient(project?: string): BigQuery {
+  const emulator = process.env["BIGQUERY_EMULATOR_HOST"];
+  const projectId = defaultProject(project) ?? (emulator ? EMULATOR_PROJECT : undefined);
+  const key = `${emulator ?? ""}|${projectId ?? ""}`;
+  let client = bigqueries.get(key);
+  if (client === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { BigQuery: BigQueryClass } = require("@google-cloud/bigquery") as typeof import("@google-cloud/bigquery");
+    client = new BigQueryClass({
+      ...(projectId ? { projectId } : {}),
+      ...(emulator ? { apiEndpoint: withScheme(emulator), authClient: passThroughAuth() as never } : {}),
+    });
+    bigqueries.set(key, client);
+  }
+  return client;
+}
+
+/** The Pub/Sub client for a project (PUBSUB_EMULATOR_HOST honoured: then no credentials are used). */
+export function pubsubClient(project?: string): PubSub {
+  const emulator = process.env["PUBSUB_EMULATOR_HOST"];
+  const projectId = defaultProject(project) ?? (emulator ? EMULATOR_PROJECT : undefined);
+  const key = `${emulator ?? ""}|${projectId ?? ""}`;
+  let client = pubsubs.get(key);
+  if (client === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { PubSub: PubSubClass } = require("@google-cloud/pubsub") as typeof import("@google-cloud/pubsub");
+    client = new PubSubClass({
+      ...(projectId ? { projectId } : {}),
+      ...(emulator ? { apiEndpoint: emulator.replace(/^https?:\/\//, ""), emulatorMode: true, authClient: passThroughAuth() as never } : {}),
+    });
+    pubsubs.set(key, client);
+  }
+  return client;
+}
+
+/** Closes and forgets every cached client (tests that stop emulators call this). */
+export async function resetGcpClients(): Promise<void> {
+  const closing = [...pubsubs.values()].map((c) => c.close().catch(() => undefined));
+  storages.clear();
+  bigqueries.clear();
+  pubsubs.clear();
+  await Promise.all(closing);
+}
+
+function withScheme(host: string): string {
+  return /^https?:\/\//.test(host) ? host.replace(/\/+$/, "") : `http://${host.replace(/\/+$/, "")}`;
+}

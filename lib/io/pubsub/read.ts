@@ -1,0 +1,216 @@
+/**
+ * ReadFromPubSub, bounded mode (usable on the batch DirectRunner today): reads until
+ * `maxMessages` messages or `maxReadTimeSeconds` have passed (or `idleTimeoutSeconds` without a
+ * message), then the step ends. Acknowledgement is at-least-once: messages are acked only by the
+ * commit step the pipeline applies after its downstream work:
+ *
+ *     const read = new ReadFromPubSub({ subscription: "projects/p/subscriptions/in", maxMessages: 100 });
+ *     const ids = p.apply("Read", read).map("Work", work).apply("Write", new WriteToPubSub("projects/p/topics/out"));
+ *     ids.apply("Commit", read.commitAfter());   // acks only after every result was published
+ *
+ * Without `commitAfter`, nothing is acked (messages are redelivered after the lease). If the run
+ * fails, the read's messages are given back at once (nacked) and a subscription created for a
+ * topic is deleted. (Unbounded streaming reads build on `PubSubReader` in ./reader.)
+ */
+import { createHash } from "node:crypto";
+import { DoFn, ProcessContext } from "../../model/dofn";
+import { ValidationError } from "../../model/errors";
+import { PBegin, PCollection } from "../../model/pcollection";
+import { ParDo } from "../../model/pardo";
+import { Impulse } from "../../model/primitives";
+import { AsIterable, AsSingleton, SideInput } from "../../model/side_inputs";
+import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
+import { Count } from "../../transforms/combine";
+import { acknowledge, deleteSubscription, PubSubReader, type PubSubReaderOptions } from "./reader";
+import { resolve, rpc, subscriptionError, topicError, type PubsubMessage } from "./resources";
+
+/** Options of ReadFromPubSub. Exactly one of topic / subscription; at least one bound. */
+export interface ReadFromPubSubOptions<W extends boolean = boolean> {
+  readonly topic?: string;
+  readonly subscription?: string;
+  readonly project?: string;
+  /** Elements are `PubsubMessage`s (`{data, attributes, messageId, publishTime}`) instead of bytes. */
+  readonly withAttributes?: W;
+  /** Attribute holding the event time (epoch ms or RFC 3339); default: the publish time. */
+  readonly timestampAttribute?: string;
+  /** Attribute holding a unique id; copies with the same id are emitted once. */
+  readonly idAttribute?: string;
+  /** Bounded mode: stop after this many messages. */
+  readonly maxMessages?: number;
+  /** Bounded mode: stop after this many seconds. */
+  readonly maxReadTimeSeconds?: number;
+  /** Bounded mode: stop when no message arrived for this long once at least one did (default: off). */
+  readonly idleTimeoutSeconds?: number;
+  /** Lease held on read messages until the commit, in seconds (default 600, the maximum). */
+  readonly ackDeadlineSeconds?: number;
+}
+
+/** The acks a bounded read hands to its commit step. */
+export interface PubSubAcks {
+  readonly subscription: string;
+  readonly ackIds: readonly string[];
+  /** A subscription the read created (topic mode), deleted by the commit. */
+  readonly ownedSubscription?: string;
+}
+
+/** Ack ids of bounded reads still waiting for their commit, per run and step (for failure cleanup in this process). */
+const uncommitted = new Map<string, PubSubAcks[]>();
+
+function stepKey(runId: string, stepName: string): string {
+  return `${runId}\u0000${stepName}`;
+}
+
+class BoundedRead<T> extends DoFn<Uint8Array, T, { acks: PubSubAcks }> {
+  constructor(
+    private readonly options: ReadFromPubSubOptions,
+    private readonly stepName: string,
+  ) {
+    super();
+  }
+
+  async process(_: Uint8Array, ctx: ProcessContext<T, { acks: PubSubAcks }>): Promise<void> {
+    const o = this.options;
+    const step = createHash("sha256").update(`${ctx.runtime.runId}/${this.stepName}`).digest("hex").slice(0, 20);
+    const readerOptions: PubSubReaderOptions = {
+      ...o,
+      project: o.project ?? ctx.runtime.options.project,
+      ackDeadlineSeconds: o.ackDeadlineSeconds ?? 600,
+      subscriptionName: `beamline-${step}`,
+      keepLeasesOnClose: true,
+    };
+    const reader = await PubSubReader.open<T>(readerOptions);
+    const key = stepKey(ctx.runtime.runId, this.stepName);
+    const acks: PubSubAcks = { subscription: reader.subscription, ackIds: [], ...(reader.ownsSubscription ? { ownedSubscription: reader.subscription } : {}) };
+    const ackIds = acks.ackIds as string[];
+    uncommitted.set(key, [...(uncommitted.get(key) ?? []), acks]);
+    const max = o.maxMessages ?? Number.POSITIVE_INFINITY;
+    const deadline = Date.now() + (o.maxReadTimeSeconds ?? Number.POSITIVE_INFINITY) * 1000;
+    const known = new Set<string>();
+    let count = 0;
+    let lastMessageAt = Date.now();
+    try {
+      while (count < max && Date.now() < deadline) {
+        if (o.idleTimeoutSeconds !== undefined && count > 0 && Date.now() - lastMessageAt > o.idleTimeoutSeconds * 1000) break;
+        const batch = await reader.pull(Math.min(1000, max - count), Math.max(1000, Math.min(10_000, deadline - Date.now())));
+        for (const a of reader.outstandingAckIds()) {
+          if (!known.has(a)) {
+            known.add(a);
+            ackIds.push(a);
+          }
+        }
+        if (batch.length === 0) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        lastMessageAt = Date.now();
+        for (const m of batch) ctx.outputWithTimestamp(m.value, m.timestamp);
+        count += batch.length;
+      }
+    } finally {
+      await reader.close({ deleteSubscription: false });
+    }
+    ctx.outputTo("acks", acks);
+  }
+}
+
+class CommitReads extends DoFn<Uint8Array, number> {
+  constructor(
+    private readonly acks: SideInput<readonly PubSubAcks[]>,
+    private readonly done: SideInput<number>,
+    private readonly project: string | undefined,
+    private readonly stepName: string,
+  ) {
+    super();
+  }
+
+  async process(_: Uint8Array, ctx: ProcessContext<number>): Promise<void> {
+    ctx.sideInput(this.done); // only to run after the downstream work
+    let acked = 0;
+    for (const a of ctx.sideInput(this.acks)) {
+      const { client } = resolve(a.subscription, "subscriptions", this.project ?? ctx.runtime.options.project);
+      await acknowledge(client, a.subscription, a.ackIds);
+      acked += a.ackIds.length;
+      if (a.ownedSubscription !== undefined) await deleteSubscription(client, a.ownedSubscription);
+    }
+    uncommitted.delete(stepKey(ctx.runtime.runId, this.stepName));
+    ctx.output(acked);
+  }
+}
+
+type Element<W> = W extends true ? PubsubMessage : Uint8Array;
+
+/**
+ * Reads messages from a Pub/Sub topic or subscription. Bounded mode (`maxMessages` and/or
+ * `maxReadTimeSeconds`) works on the batch DirectRunner; see the module comment for acks.
+ */
+export class ReadFromPubSub<W extends boolean = false> extends PTransform<PBegin, PCollection<Element<W>>> {
+  private acks: PCollection<PubSubAcks> | undefined;
+  private stepName = "";
+
+  constructor(readonly options: ReadFromPubSubOptions<W>) {
+    super("ReadFromPubSub");
+    if ((options.topic === undefined) === (options.subscription === undefined)) throw new ValidationError("ReadFromPubSub needs exactly one of {topic} or {subscription}");
+    if (options.maxMessages === undefined && options.maxReadTimeSeconds === undefined) {
+      throw new ValidationError(
+        "ReadFromPubSub: unbounded (streaming) reads need a streaming runner; for a batch run set maxMessages and/or maxReadTimeSeconds to read a bounded amount.",
+      );
+    }
+  }
+
+  expand(input: PBegin): PCollection<Element<W>> {
+    this.stepName = input.pipeline.currentNode().fullName;
+    const out = input.apply("Impulse", new Impulse()).apply("Pull", ParDo.of(new BoundedRead<Element<W>>(this.options, this.stepName)).withOutputs("acks"));
+    this.acks = out.acks;
+    return out.main;
+  }
+
+  /** A step to apply to the pipeline's final output: acks the read messages once it is complete. */
+  commitAfter(): PTransform<PCollection<unknown>, PCollection<number>> {
+    const read = this;
+    return new (class CommitPubSubReads extends PTransform<PCollection<unknown>, PCollection<number>> {
+      expand(done: PCollection<unknown>): PCollection<number> {
+        if (read.acks === undefined) throw new ValidationError("commitAfter(): apply the ReadFromPubSub first");
+        const acks = AsIterable(read.acks);
+        const count = AsSingleton(done.apply("CountDone", Count.globally<unknown>()));
+        return done.pipeline
+          .apply("CommitImpulse", new Impulse())
+          .apply("Acknowledge", ParDo.of(new CommitReads(acks, count, read.options.project, read.stepName), { sideInputs: [acks, count] }));
+      }
+    })("CommitPubSubReads");
+  }
+
+  override async validate(ctx: ValidationContext): Promise<void> {
+    const o = this.options;
+    try {
+      if (o.subscription !== undefined) {
+        const { client, path } = resolve(o.subscription, "subscriptions", o.project ?? ctx.options.project);
+        await rpc(client, "SubscriberClient", "getSubscription", { subscription: path }).catch((err: unknown) => {
+          throw subscriptionError("read from", path, err);
+        });
+      } else {
+        const { client, path } = resolve(o.topic!, "topics", o.project ?? ctx.options.project);
+        await rpc(client, "PublisherClient", "getTopic", { topic: path }).catch((err: unknown) => {
+          throw topicError("read from", path, err);
+        });
+      }
+    } catch (e) {
+      throw new ValidationError(`${ctx.transformName}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Gives uncommitted messages back at once and deletes a subscription created for a topic. */
+  override async cleanupAfterFailure(ctx: FailureCleanupContext): Promise<void> {
+    const key = stepKey(ctx.runId, ctx.transformName);
+    const pending = uncommitted.get(key) ?? [];
+    uncommitted.delete(key);
+    for (const a of pending) {
+      const { client } = resolve(a.subscription, "subscriptions", this.options.project ?? ctx.options.project);
+      if (a.ownedSubscription !== undefined) await deleteSubscription(client, a.ownedSubscription);
+      else if (a.ackIds.length > 0) {
+        for (let i = 0; i < a.ackIds.length; i += 1000) {
+          await rpc(client, "SubscriberClient", "modifyAckDeadline", { subscription: a.subscription, ackIds: a.ackIds.slice(i, i + 1000), ackDeadlineSeconds: 0 });
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * PubSubReader: the core of ReadFromPubSub, usable by a streaming driver and by the bounded
+ * read. At-least-once: messages are acknowledged only when the caller commits them.
+ *
+ *     const reader = await PubSubReader.open({ topic: "projects/p/topics/in", idAttribute: "id" });
+ *     const batch = await reader.pull(100);          // elements with timestamps, duplicates removed
+ *     ... process and durably emit batch ...
+ *     await reader.commit(batch.map((m) => m.ackId)); // only now are they acknowledged
+ *     reader.watermark();                             // oldest unacked publish time
+ *     await reader.close();                           // nacks what is left; deletes a subscription it created
+ *
+ * - From a topic, a subscription is created (and deleted on close); it sees only messages
+ *   published after it was created. From a subscription, it is used as is.
+ * - Element timestamp: the `timestampAttribute` (epoch milliseconds or RFC 3339) if given and
+ *   valid, else the publish time.
+ * - Dedup on `idAttribute` (else the message id): a redelivered or republished copy is not
+ *   emitted again; its ack id is acknowledged with the original (or at once if already committed).
+ * - Leases of pulled, uncommitted messages are extended every half ack deadline.
+ */
+import { randomUUID } from "node:crypto";
+import type { PubSub } from "@google-cloud/pubsub";
+import { classify } from "../gcp/errors";
+import { resolve, rpc, subscriptionError, topicError, type PubsubMessage } from "./resources";
+
+/** Options of PubSubReader. Exactly one of topic / subscription. */
+export interface PubSubReaderOptions {
+  readonly topic?: string;
+  readonly subscription?: string;
+  readonly project?: string;
+  readonly withAttributes?: boolean;
+  readonly timestampAttribute?: string;
+  readonly idAttribute?: string;
+  /** Lease requested for pulled messages, in seconds (default 60, at most 600). */
+  readonly ackDeadlineSeconds?: number;
+  /** Topic mode: the name of the subscription to create (default `beamline-<random>`). */
+  readonly subscriptionName?: string;
+  /** Keep pulled messages leased after close() instead of nacking them (the bounded read hands them to a later commit). */
+  readonly keepLeasesOnClose?: boolean;
+}
+
+/** One message as an element. */
+export interface ReceivedElement<T> {
+  readonly ackId: string;
+  readonly value: T;
+  /** Event time, epoch milliseconds. */
+  readonly timestamp: number;
+  /** The dedup id (idAttribute's value, else the message id). */
+  readonly id: string;
+  /** Publish time, epoch milliseconds. */
+  readonly publishTime: number;
+}
+
+interface WireMessage {
+  readonly data?: Uint8Array | string;
+  readonly attributes?: Record<string, string>;
+  readonly messageId?: string;
+  readonly publishTime?: { readonly seconds?: string | number | { toString(): string }; readonly nanos?: number };
+}
+
+interface Outstanding {
+  readonly ackIds: string[];
+  readonly publishTime: number;
+}
+
+const MAX_REMEMBERED_IDS = 100_000;
+
+function millisOf(ts: WireMessage["publishTime"]): number {
+  if (ts === undefined) return Date.now();
+  return Number(String(ts.seconds ?? 0)) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
+}
+
+/** Parses a timestamp attribute: epoch milliseconds or RFC 3339; undefined if invalid. */
+export function parseTimestampAttribute(value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (/^-?\d+$/.test(value)) return Number(value);
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export class PubSubReader<T = Uint8Array> {
+  private readonly outstanding = new Map<string, Outstanding>();
+  private readonly idOfAckId = new Map<string, string>();
+  private readonly committedIds = new Map<string, true>();
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private lastPullStart = Number.NEGATIVE_INFINITY;
+  private closed = false;
+
+  private constructor(
+    private readonly client: PubSub,
+    /** Full path of the subscription read. */
+    readonly subscription: string,
+    /** True if this reader created the subscription (and deletes it on close). */
+    readonly ownsSubscription: boolean,
+    private readonly options: PubSubReaderOptions,
+  ) {
+    const deadline = this.ackDeadlineSeconds;
+    this.leaseTimer = setInterval(() => void this.extendLeases().catch(() => undefined), (deadline * 1000) / 2);
+    this.leaseTimer.unref();
+  }
+
+  private get ackDeadlineSeconds(): number {
+    return Math.min(Math.max(this.options.ackDeadlineSeconds ?? 60, 1), 600);
+  }
+
+  /** Opens a reader: checks the subscription, or creates one on the topic. */
+  static async open<T = Uint8Array>(options: PubSubReaderOptions): Promise<PubSubReader<T>> {
+    if ((options.topic === undefined) === (options.subscription === undefined)) {
+      throw new Error("PubSubReader needs exactly one of {topic} or {subscription}");
+    }
+    if (options.subscription !== undefined) {
+      const { client, path } = resolve(options.subscription, "subscriptions", options.project);
+      try {
+        await rpc(client, "SubscriberClient", "getSubscription", { subscription: path });
+      } catch (err) {
+        throw subscriptionError("read from", path, err);
+      }
+      return new PubSubReader<T>(client, path, false, options);
+    }
+    const { client, path: topic } = resolve(options.topic!, "topics", options.project);
+    const projectId = topic.split("/")[1];
+    const name = `projects/${projectId}/subscriptions/${options.subscriptionName ?? `beamline-${randomUUID()}`}`;
+    try {
+      await rpc(client, "SubscriberClient", "createSubscription", { name, topic, ackDeadlineSeconds: Math.min(Math.max(options.ackDeadlineSeconds ?? 60, 10), 600) });
+    } catch (err) {
+      if (classify(err) === "alreadyExists") return new PubSubReader<T>(client, name, true, options);
+      if (classify(err) === "notFound") throw topicError("read from", topic, err);
+      throw subscriptionError(`create (to read topic ${topic})`, name, err);
+    }
+    return new PubSubReader<T>(client, name, true, options);
+  }
+
+  /** Pulls up to `maxMessages` (fewer or none if none are waiting), leases them, removes duplicates. */
+  async pull(maxMessages: number, timeoutMs = 10_000): Promise<ReceivedElement<T>[]> {
+    const started = Date.now();
+    let response: { receivedMessages?: { ackId?: string; message?: WireMessage }[] };
+    try {
+      response = await rpc(this.client, "SubscriberClient", "pull", { subscription: this.subscription, maxMessages }, timeoutMs);
+    } catch (err) {
+      if (classify(err) === "transient") return [];
+      throw subscriptionError("pull from", this.subscription, err);
+    }
+    this.lastPullStart = Math.max(this.lastPullStart, started);
+    const received = response.receivedMessages ?? [];
+    if (received.length > 0) await this.modifyDeadline(received.map((r) => r.ackId!), this.ackDeadlineSeconds);
+    const out: ReceivedElement<T>[] = [];
+    const ackNow: string[] = [];
+    for (const r of received) {
+      const ackId = r.ackId!;
+      const msg = r.message ?? {};
+      const attributes = msg.attributes ?? {};
+      const id = (this.options.idAttribute !== undefined ? attributes[this.options.idAttribute] : undefined) ?? msg.messageId ?? ackId;
+      const publishTime = millisOf(msg.publishTime);
+      if (this.committedIds.has(id)) {
+        ackNow.push(ackId);
+        continue;
+      }
+      const existing = this.outstanding.get(id);
+      this.idOfAckId.set(ackId, id);
+      if (existing !== undefined) {
+        existing.ackIds.push(ackId);
+        continue;
+      }
+      this.outstanding.set(id, { ackIds: [ackId], publishTime });
+      const data = typeof msg.data === "string" ? Buffer.from(msg.data, "base64") : Buffer.from(msg.data ?? new Uint8Array());
+      const timestamp = parseTimestampAttribute(this.options.timestampAttribute !== undefined ? attributes[this.options.timestampAttribute] : undefined) ?? publishTime;
+      const value = this.options.withAttributes
+        ? ({ data, attributes: { ...attributes }, ...(msg.messageId ? { messageId: msg.messageId } : {}), publishTime: new Date(publishTime) } satisfies PubsubMessage)
+        : data;
+      out.push({ ackId, value: value as T, timestamp, id, publishTime });
+    }
+    if (ackNow.length > 0) await this.acknowledge(ackNow);
+    return out;
+  }
+
+  /** Acknowledges committed messages (and any duplicate deliveries of them). */
+  async commit(ackIds: readonly string[]): Promise<void> {
+    const all: string[] = [];
+    for (const ackId of ackIds) {
+      const id = this.idOfAckId.get(ackId);
+      const entry = id !== undefined ? this.outstanding.get(id) : undefined;
+      if (id === undefined || entry === undefined) {
+        all.push(ackId);
+        continue;
+      }
+      all.push(...entry.ackIds);
+      for (const a of entry.ackIds) this.idOfAckId.delete(a);
+      this.outstanding.delete(id);
+      this.remember(id);
+    }
+    await this.acknowledge(all);
+  }
+
+  /** Gives messages back for redelivery (deadline 0). */
+  async nack(ackIds: readonly string[]): Promise<void> {
+    const all: string[] = [];
+    for (const ackId of ackIds) {
+      const id = this.idOfAckId.get(ackId);
+      const entry = id !== undefined ? this.outstanding.get(id) : undefined;
+      if (id === undefined || entry === undefined) continue;
+      all.push(...entry.ackIds);
+      for (const a of entry.ackIds) this.idOfAckId.delete(a);
+      this.outstanding.delete(id);
+    }
+    await this.modifyDeadline(all, 0);
+  }
+
+  /** Oldest publish time of the pulled, uncommitted messages; with none, when the last pull started. */
+  watermark(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const o of this.outstanding.values()) min = Math.min(min, o.publishTime);
+    return Number.isFinite(min) ? min : this.lastPullStart;
+  }
+
+  /** Ack ids of pulled, uncommitted messages (duplicates included). */
+  outstandingAckIds(): string[] {
+    return [...this.outstanding.values()].flatMap((o) => o.ackIds);
+  }
+
+  /** Stops lease extension; nacks uncommitted messages (unless keepLeasesOnClose); deletes a created subscription. */
+  async close(options: { readonly deleteSubscription?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.leaseTimer);
+    this.leaseTimer = undefined;
+    if (!this.options.keepLeasesOnClose) await this.modifyDeadline(this.outstandingAckIds(), 0).catch(() => undefined);
+    if (this.ownsSubscription && options.deleteSubscription !== false) await deleteSubscription(this.client, this.subscription);
+  }
+
+  private remember(id: string): void {
+    this.committedIds.set(id, true);
+    if (this.committedIds.size > MAX_REMEMBERED_IDS) this.committedIds.delete(this.committedIds.keys().next().value!);
+  }
+
+  private async extendLeases(): Promise<void> {
+    await this.modifyDeadline(this.outstandingAckIds(), this.ackDeadlineSeconds);
+  }
+
+  private async acknowledge(ackIds: readonly string[]): Promise<void> {
+    await acknowledge(this.client, this.subscription, ackIds);
+  }
+
+  private async modifyDeadline(ackIds: readonly string[], seconds: number): Promise<void> {
+    for (let i = 0; i < ackIds.length; i += 1000) {
+      try {
+        await rpc(this.client, "SubscriberClient", "modifyAckDeadline", { subscription: this.subscription, ackIds: ackIds.slice(i, i + 1000), ackDeadlineSeconds: seconds });
+      } catch (err) {
+        throw subscriptionError("extend or release the leases of messages of", this.subscription, err);
+      }
+    }
+  }
+}
+
+/** Acknowledges ack ids of a subscription, 1000 per request. */
+export async function acknowledge(client: PubSub, subscription: string, ackIds: readonly string[]): Promise<void> {
+  for (let i = 0; i < ackIds.length; i += 1000) {
+    try {
+      await rpc(client, "SubscriberClient", "acknowledge", { subscription, ackIds: ackIds.slice(i, i + 1000) });
+    } catch (err) {
+      throw subscriptionError("acknowledge messages of", subscription, err);
+    }
+  }
+}
+
+/** Deletes a subscription; a missing one is fine. */
+export async function deleteSubscription(client: PubSub, subscription: string): Promise<void> {
+  try {
+    await rpc(client, "SubscriberClient", "deleteSubscription", { subscription });
+  } catch (err) {
+    if (classify(err) !== "notFound") throw subscriptionError("delete", subscription, err);
+  }
+}

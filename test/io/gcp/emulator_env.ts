@@ -1,0 +1,28 @@
+/** Test helper: starts the local emulators on free ports and points the SDK's clients at them. */
+import { startEmulators, type EmulatedService, type RunningEmulators } from "../../../setup/emulators";
+import { resetGcpClients } from "../../../lib/io/gcp/clients";
+import { isolateFromGoogleCredentials, setEnv } from "../../setup/emulators/helpers";
+
+export const TEST_PROJECT = "beamline-test";
+
+/** Running emulators with the environment set; `stop()` restores the environment. */
+export interface EmulatorEnv {
+  readonly emulators: RunningEmulators;
+  stop(): Promise<void>;
+}
+
+export async function startEmulatorEnv(services: readonly EmulatedService[]): Promise<EmulatorEnv> {
+  const restoreCredentials = isolateFromGoogleCredentials();
+  const emulators = await startEmulators({ services, pubsubPort: 0, bigqueryPort: 0, storagePort: 0 });
+  const restoreEnv = setEnv({ ...emulators.env, GOOGLE_CLOUD_PROJECT: TEST_PROJECT });
+  await resetGcpClients();
+  return {
+    emulators,
+    async stop() {
+      await resetGcpClients();
+      await emulators.stop();
+      restoreEnv();
+      restoreCredentials();
+    },
+  };
+}

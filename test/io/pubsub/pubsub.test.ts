@@ -1,0 +1,186 @@
+import { strict as assert } from "node:assert";
+import { PubSub, type Message } from "@google-cloud/pubsub";
+import { PassThroughClient } from "google-auth-library";
+import "../../../runners/direct";
+import { Create, DoFn, ParDo, type ProcessContext } from "../../../lib";
+import { PubSubReader, ReadFromPubSub, WriteToPubSub, parseTimestampAttribute, type PubsubMessage } from "../../../lib/io/pubsub";
+import { runDirect } from "../../helpers";
+import { waitFor } from "../../setup/emulators/helpers";
+import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../gcp/emulator_env";
+
+const topicPath = (t: string) => `projects/${TEST_PROJECT}/topics/${t}`;
+const subPath = (s: string) => `projects/${TEST_PROJECT}/subscriptions/${s}`;
+
+/** Parses `{"ID": n}` and answers `{"ID": n, "double": 2n}`. */
+function predict(data: Uint8Array): string {
+  const { ID } = JSON.parse(Buffer.from(data).toString("utf8")) as { ID: number };
+  return JSON.stringify({ ID, double: ID * 2 });
+}
+
+class FailingSink extends DoFn<string, string> {
+  process(): void {
+    throw new Error("sink is down");
+  }
+}
+
+describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the emulator", function () {
+  this.timeout(30_000);
+  let env: EmulatorEnv;
+  let pubsub: PubSub;
+
+  const publish = async (topic: string, messages: { data: string; attributes?: Record<string, string> }[]) => {
+    const t = pubsub.topic(topic);
+    await Promise.all(messages.map((m) => t.publishMessage({ data: Buffer.from(m.data), attributes: m.attributes ?? {} })));
+  };
+
+  /** Receives from a subscription with the official streaming subscriber until `n` messages arrived, then `settleMs` more. */
+  const receive = async (subscription: string, n: number, settleMs = 700): Promise<Message[]> => {
+    const got: Message[] = [];
+    const sub = pubsub.subscription(subscription);
+    sub.on("message", (m: Message) => {
+      got.push(m);
+      m.ack();
+    });
+    try {
+      await waitFor(`${n} messages on ${subscription}`, () => got.length >= n, 15_000);
+      await new Promise((r) => setTimeout(r, settleMs));
+    } finally {
+      await sub.close();
+    }
+    return got;
+  };
+
+  before(async () => {
+    env = await startEmulatorEnv(["pubsub"]);
+    pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
+    for (const t of ["input", "output", "unit", "from-topic", "fail-in", "fail-out", "gone"]) await pubsub.createTopic(t);
+    await pubsub.topic("input").createSubscription("in-sub", { ackDeadlineSeconds: 10 });
+    await pubsub.topic("output").createSubscription("out-sub");
+    await pubsub.topic("unit").createSubscription("unit-sub", { ackDeadlineSeconds: 10 });
+    await pubsub.topic("fail-in").createSubscription("fail-in-sub", { ackDeadlineSeconds: 10 });
+    await pubsub.topic("fail-out").createSubscription("fail-out-sub");
+  });
+
+  after(async () => {
+    await pubsub?.close();
+    await env?.stop();
+  });
+
+  it("PubSubReader: timestamps from the attribute or publish time, dedup on the id attribute, acks only on commit, watermark", async () => {
+    assert.equal(parseTimestampAttribute("1700000000123"), 1700000000123);
+    assert.equal(parseTimestampAttribute("2024-01-01T00:00:00Z"), Date.UTC(2024, 0, 1));
+    assert.equal(parseTimestampAttribute("soon"), undefined);
+    const before = Date.now() - 1000;
+    await publish("unit", [
+      { data: "a", attributes: { id: "1", ts: "1700000000123" } },
+      { data: "a again", attributes: { id: "1" } },
+      { data: "b", attributes: { id: "2" } },
+    ]);
+    const reader = await PubSubReader.open<PubsubMessage>({ subscription: "unit-sub", withAttributes: true, idAttribute: "id", timestampAttribute: "ts", ackDeadlineSeconds: 10 });
+    let got = await reader.pull(10);
+    for (let i = 0; i < 20 && got.length < 2; i++) got = [...got, ...(await reader.pull(10))];
+    assert.deepEqual(got.map((m) => m.id).sort(), ["1", "2"], "the copy with the same id is emitted once");
+    const a = got.find((m) => m.id === "1")!;
+    const b = got.find((m) => m.id === "2")!;
+    assert.equal(a.timestamp, 1700000000123, "timestamp from the attribute");
+    assert.ok(b.timestamp >= before && b.timestamp === b.publishTime, "timestamp from the publish time");
+    assert.equal(Buffer.from(b.value.data).toString(), "b");
+    assert.deepEqual(b.value.attributes, { id: "2" });
+    assert.equal(reader.watermark(), Math.min(a.publishTime, b.publishTime), "watermark = oldest unacked publish time");
+
+    await reader.commit([a.ackId]);
+    assert.equal(reader.watermark(), b.publishTime);
+    await reader.nack([b.ackId]);
+    let again: typeof got = [];
+    for (let i = 0; i < 20 && again.length === 0; i++) again = await reader.pull(10);
+    assert.deepEqual(again.map((m) => m.id), ["2"], "the uncommitted message is redelivered; the committed one is not");
+    await reader.commit(again.map((m) => m.ackId));
+    await reader.close();
+    const fresh = await PubSubReader.open({ subscription: "unit-sub" });
+    assert.deepEqual(await fresh.pull(10), [], "nothing left after commits");
+    await fresh.close();
+  });
+
+  it("PubSubReader from a topic creates a subscription and deletes it on close", async () => {
+    const reader = await PubSubReader.open({ topic: "from-topic" });
+    const created = reader.subscription.split("/").pop()!;
+    assert.equal((await pubsub.subscription(created).exists())[0], true);
+    await publish("from-topic", [{ data: "x" }]);
+    let got: Awaited<ReturnType<typeof reader.pull>> = [];
+    for (let i = 0; i < 20 && got.length === 0; i++) got = await reader.pull(5);
+    assert.equal(Buffer.from(got[0]!.value).toString(), "x");
+    await reader.close();
+    assert.equal((await pubsub.subscription(created).exists())[0], false);
+  });
+
+  it("Pub/Sub (bounded) → ParDo → Pub/Sub on the DirectRunner: the subscriber receives exactly the N results; inputs are acked", async () => {
+    const N = 30;
+    await publish("input", Array.from({ length: N }, (_, i) => ({ data: JSON.stringify({ ID: i }) })));
+    const result = await runDirect((p) => {
+      const read = new ReadFromPubSub({ subscription: subPath("in-sub"), maxMessages: N, maxReadTimeSeconds: 20 });
+      p.apply("Read", read)
+        .map("Predict", predict)
+        .apply("Write", new WriteToPubSub(topicPath("output"), { idAttribute: "rid" }))
+        .apply("Commit", read.commitAfter());
+    });
+    await result.waitUntilFinish();
+    const got = await receive("out-sub", N);
+    assert.equal(got.length, N, "exactly N results, no duplicates");
+    const ids = got.map((m) => (JSON.parse(m.data.toString()) as { ID: number; double: number })).sort((x, y) => x.ID - y.ID);
+    assert.deepEqual(ids, Array.from({ length: N }, (_, i) => ({ ID: i, double: 2 * i })));
+    assert.equal(new Set(got.map((m) => m.attributes["rid"])).size, N, "every message has a unique id attribute");
+    const check = await PubSubReader.open({ subscription: "in-sub" });
+    assert.deepEqual(await check.pull(100), [], "the inputs were acknowledged after the results were published");
+    await check.close();
+  });
+
+  it("a failing sink: the run fails and the input messages are redelivered (not acked), not lost", async () => {
+    const M = 5;
+    await publish("fail-in", Array.from({ length: M }, (_, i) => ({ data: JSON.stringify({ ID: i }) })));
+    const result = await runDirect((p) => {
+      const read = new ReadFromPubSub({ subscription: "fail-in-sub", maxMessages: M, maxReadTimeSeconds: 20 });
+      p.apply("Read", read)
+        .map("Predict", predict)
+        .apply("BrokenSink", ParDo.of(new FailingSink()))
+        .apply("Write", new WriteToPubSub("fail-out"))
+        .apply("Commit", read.commitAfter());
+    });
+    assert.equal(result.state, "FAILED");
+    assert.match(result.error!.message, /sink is down/);
+    const reader = await PubSubReader.open({ subscription: "fail-in-sub" });
+    let again: Awaited<ReturnType<typeof reader.pull>> = [];
+    for (let i = 0; i < 30 && again.length < M; i++) again = [...again, ...(await reader.pull(10))];
+    assert.deepEqual(again.map((m) => (JSON.parse(Buffer.from(m.value).toString()) as { ID: number }).ID).sort(), [0, 1, 2, 3, 4], "all inputs come back");
+    await reader.commit(again.map((m) => m.ackId));
+    await reader.close();
+  });
+
+  it("errors name the topic or subscription: missing topic (before the run and while publishing), missing subscription", async () => {
+    const missingTopic = await runDirect((p) => {
+      p.apply(new ReadFromPubSub({ subscription: "in-sub", maxMessages: 1, maxReadTimeSeconds: 1 })).apply(new WriteToPubSub("nope"));
+    });
+    assert.equal(missingTopic.state, "FAILED");
+    assert.equal(missingTopic.error!.name, "ValidationError");
+    assert.match(missingTopic.error!.message, new RegExp(`Pub/Sub topic ${topicPath("nope")}: .*does not exist\\. Create it \\(gcloud pubsub topics create nope\\)`));
+
+    const missingSub = await runDirect((p) => {
+      p.apply(new ReadFromPubSub({ subscription: "no-sub", maxMessages: 1 }));
+    });
+    assert.match(missingSub.error!.message, new RegExp(`subscription ${subPath("no-sub")}.*does not exist`));
+
+    // The topic disappears after validation: the publish fails and the run fails naming it.
+    const deleted = await runDirect((p) => {
+      p.apply(new Create<string>(["x"]))
+        .apply(
+          "DeleteTopicFirst",
+          ParDo.of(async (x: string, ctx: ProcessContext<string>) => {
+            await pubsub.topic("gone").delete().catch(() => undefined);
+            ctx.output(x);
+          }),
+        )
+        .apply(new WriteToPubSub("gone", { maxAttempts: 2 }));
+    });
+    assert.equal(deleted.state, "FAILED");
+    assert.match(deleted.error!.message, new RegExp(`publish 1 messages to Pub/Sub topic ${topicPath("gone")}: .*does not exist`));
+  });
+});
