@@ -1,0 +1,192 @@
+/**
+ * PortableRunner: runs a pipeline on any Beam portable runner (Flink, Spark, Prism) through the
+ * Job API.
+ *
+ *     node dist/pipelines/wordcount.js --output out/counts --runner PortableRunner \
+ *       --job_endpoint localhost:8099 [--environment_type DOCKER|EXTERNAL|LOOPBACK] \
+ *       [--environment_config IMAGE_OR_POOL_ADDRESS] [--describe_to pipeline.json]
+ *
+ * `--describe_to FILE` (or `-`) writes the translated proto as JSON and submits nothing.
+ */
+import { randomUUID } from "node:crypto";
+import { PipelineError } from "../../lib/model/errors";
+import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
+import type { Pipeline } from "../../lib/model/pipeline";
+import type { PipelineResult, PipelineState } from "../../lib/model/result";
+import type { PipelineRunner } from "../../lib/model/runner_registry";
+import { loadWorkerPipeline } from "../worker/program_loader";
+import { WorkerPoolServer } from "../worker/worker_pool";
+import { fileArtifact } from "./artifacts";
+import { writeDescription } from "./describe";
+import { dockerEnvironment, externalEnvironment, parseEnvironmentType } from "./environments";
+import { JobServiceClient, JobStateName, TERMINAL_STATES } from "./job_client";
+import { flatOptions, jobApiOptions, WorkerProgram } from "./pipeline_options";
+import type { metricsapi } from "./protos";
+import { translatePipeline } from "./translate";
+import { decodeMetric } from "../worker/monitoring";
+
+export interface PortableRunnerOptions {
+  /** Where progress lines go (stderr by default). */
+  readonly log?: (line: string) => void;
+  /** Cancel the job on SIGINT (default true). */
+  readonly cancelOnInterrupt?: boolean;
+}
+
+function toPipelineState(s: JobStateName): PipelineState {
+  switch (s) {
+    case "DONE":
+    case "FAILED":
+    case "CANCELLED":
+    case "DRAINING":
+    case "DRAINED":
+    case "RUNNING":
+      return s;
+    case "UPDATED":
+      return "DONE";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+/** User metrics of a job, by step (unique name). */
+export function metricResultsFrom(infos: readonly metricsapi.MonitoringInfo[], stepNames: ReadonlyMap<string, string>): MetricResults {
+  const containers = new Map<string, MetricsContainer>();
+  for (const mi of infos) {
+    if (!mi.urn.startsWith("beam:metric:user:")) continue;
+    const m = decodeMetric(mi);
+    const step = stepNames.get(m.labels["PTRANSFORM"] ?? "") ?? m.labels["PTRANSFORM"] ?? "";
+    let c = containers.get(step);
+    if (c === undefined) containers.set(step, (c = new MetricsContainer(step)));
+    const key = `${m.labels["NAMESPACE"] ?? ""}\u0000${m.labels["NAME"] ?? ""}`;
+    if (typeof m.value === "number") c.incCounter(key, m.value);
+    else c.distributions.set(key, { ...m.value });
+  }
+  return new MetricResults(containers);
+}
+
+class PortableResult implements PipelineResult {
+  state: PipelineState = "RUNNING";
+  error?: Error;
+  metrics = new MetricResults(new Map());
+  readonly outputs: readonly string[] = [];
+  constructor(
+    private readonly finished: Promise<void>,
+    private readonly cancelJob: () => Promise<void>,
+  ) {}
+  async waitUntilFinish(): Promise<PipelineState> {
+    await this.finished;
+    if (this.error !== undefined) throw this.error;
+    return this.state;
+  }
+  cancel(): Promise<void> {
+    return this.cancelJob();
+  }
+  withState(s: PipelineState): this {
+    this.state = s;
+    return this;
+  }
+}
+
+export class PortableRunner implements PipelineRunner {
+  constructor(private readonly runnerOptions: PortableRunnerOptions = {}) {}
+
+  private log(line: string): void {
+    (this.runnerOptions.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
+  }
+
+  async run(pipeline: Pipeline): Promise<PipelineResult> {
+    const extra = pipeline.options.extra;
+    const str = (k: string): string | undefined => (extra[k] === undefined ? undefined : String(extra[k]));
+    const envType = parseEnvironmentType(str("environment_type"));
+    const describeTo = str("describe_to");
+    const endpoint = str("job_endpoint");
+    const program = pipeline.program;
+    const fingerprint = pipeline.fingerprint();
+    const runId = randomUUID();
+    const dependencies = program !== undefined ? [fileArtifact(program.modulePath, "pipeline_module.js")] : [];
+
+    if (describeTo !== undefined) {
+      const env = envType === "DOCKER" ? dockerEnvironment(str("environment_config") ?? str("sdk_container_image")) : externalEnvironment(str("environment_config") ?? "localhost:50000");
+      writeDescription(translatePipeline(pipeline, env).proto, describeTo);
+      this.log(`PortableRunner: wrote the pipeline proto to ${describeTo} (dry run, nothing submitted)`);
+      return new PortableResult(Promise.resolve(), async () => undefined).withState("DONE");
+    }
+    if (endpoint === undefined) throw new PipelineError("PortableRunner needs --job_endpoint host:port (the runner's Job API), or --describe_to FILE for a dry run");
+    if (program === undefined) {
+      throw new PipelineError(
+        "PortableRunner runs pipelines built by a definePipeline() program: workers rebuild the graph by re-running the program. " +
+          "Wrap the construction in definePipeline({...}) and run it with program.run(flags, options).",
+      );
+    }
+    const options = flatOptions(pipeline.options, program, fingerprint, runId);
+    let pool: WorkerPoolServer | undefined;
+    let env;
+    if (envType === "LOOPBACK") {
+      const wp: WorkerProgram = { program, options: pipeline.options, fingerprint, runId };
+      pool = await WorkerPoolServer.start(async () => ({ loadPipeline: () => loadWorkerPipeline(wp), runId }));
+      env = externalEnvironment(pool.url, dependencies);
+      this.log(`PortableRunner: LOOPBACK worker pool at ${pool.url}`);
+    } else if (envType === "EXTERNAL") {
+      const url = str("environment_config");
+      if (url === undefined) throw new PipelineError("--environment_type EXTERNAL needs --environment_config host:port of a Beamline worker pool");
+      env = externalEnvironment(url, dependencies);
+    } else {
+      env = dockerEnvironment(str("environment_config") ?? str("sdk_container_image"), dependencies);
+    }
+    const translation = translatePipeline(pipeline, env);
+    const stepNames = new Map([...translation.transformIds].map(([name, id]) => [id, name]));
+    const client = new JobServiceClient(endpoint);
+    let jobId: string;
+    try {
+      const submitted = await client.submit(translation.proto, jobApiOptions(options), pipeline.options.jobName);
+      jobId = submitted.jobId;
+      this.log(`PortableRunner: submitted job ${jobId} to ${endpoint} (${submitted.staged} artifact(s) staged)`);
+    } catch (e) {
+      client.close();
+      await pool?.stop();
+      throw new PipelineError(`Submitting to the job service at ${endpoint} failed: ${(e as Error).message}`, { cause: e });
+    }
+    const errors: string[] = [];
+    const stopMessages = client.watchMessages(jobId, (m) => {
+      if (m.importance === "JOB_MESSAGE_ERROR") errors.push(m.text);
+      this.log(`PortableRunner: [${m.importance.replace("JOB_MESSAGE_", "")}] ${m.text}`);
+    });
+    const cancelJob = async (): Promise<void> => {
+      this.log(`PortableRunner: cancelling job ${jobId}`);
+      await client.cancel(jobId);
+    };
+    const onSigint = (): void => {
+      void cancelJob().finally(() => (process.exitCode = 130));
+    };
+    if (this.runnerOptions.cancelOnInterrupt !== false) process.once("SIGINT", onSigint);
+    let result: PortableResult | undefined;
+    const finished = (async () => {
+      try {
+        const final = await client.watchStates(jobId, (s) => {
+          this.log(`PortableRunner: job ${jobId} is ${s}`);
+          if (result !== undefined && !TERMINAL_STATES.has(s)) result.state = toPipelineState(s);
+        });
+        await new Promise((r) => setTimeout(r, 50)); // let the last messages arrive
+        result!.state = toPipelineState(final);
+        try {
+          result!.metrics = metricResultsFrom(await client.metrics(jobId), stepNames);
+        } catch {
+          // Metrics are optional on some job services.
+        }
+        if (final !== "DONE" && final !== "UPDATED" && final !== "DRAINED") {
+          result!.error = new PipelineError(`Job ${jobId} ended ${final}${errors.length > 0 ? `: ${errors.join("\n")}` : ""}`);
+        }
+      } catch (e) {
+        result!.state = "FAILED";
+        result!.error = new PipelineError(`Lost the job service while following job ${jobId}: ${(e as Error).message}`, { cause: e });
+      } finally {
+        process.removeListener("SIGINT", onSigint);
+        stopMessages();
+        client.close();
+        await pool?.stop();
+      }
+    })();
+    result = new PortableResult(finished, cancelJob);
+    return result;
+  }
+}

@@ -1,0 +1,337 @@
+/**
+ * Runs bundles of one ProcessBundleDescriptor with the executor's operators (the same ones the
+ * DirectRunner drives). The PBD is authoritative for coders and wiring; user functions come from
+ * the rebuilt pipeline, found by transform unique name.
+ */
+import type { Coder } from "../../lib/coders/coder";
+import { ByteReader, coderFromSpec, CoderSpec, encodeToBytes } from "../../lib/coders/index";
+import type { CombineFnLike } from "../../lib/model/combine_fn";
+import type { RuntimeContext } from "../../lib/model/dofn";
+import { MetricsContainer } from "../../lib/model/metrics";
+import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
+import type { ElementMeta, WindowedValue } from "../../lib/model/window";
+import { ElementwiseOperator } from "../executor/elementwise_operator";
+import type { Operator } from "../executor/operator";
+import { ParDoOperator } from "../executor/pardo_operator";
+import { MaybePromise, Receiver, receiverFor } from "../executor/receiver";
+import { SideInputReader } from "../executor/side_input_reader";
+import { WindowIntoOperator } from "../executor/window_operator";
+import { fnApi, fnapi, metricsapi, runnerApi, windowFnsApi } from "../portable/protos";
+import { FixedWindows, GlobalWindows, WindowFn } from "../../lib/model/windowing";
+import { decodeReference } from "../portable/translate";
+import { URNS } from "../portable/urns";
+import { isKvCombineStep, KvCombineStep, PrecombineStep } from "./combine_ops";
+import { DataChannel, DataOutput } from "./data_channel";
+import { monitoringInfos } from "./monitoring";
+import { SideInputLoader, SideInputSource } from "./side_inputs";
+import type { StateChannel } from "./state_channel";
+
+/** What a processor needs from its harness. */
+export interface BundleServices {
+  dataChannel(url: string): DataChannel;
+  stateChannel(url: string): StateChannel;
+  /** The rebuilt pipeline; fails if its fingerprint is not `fingerprint` (when given). */
+  pipeline(fingerprint?: string): Pipeline;
+  readonly runId: string;
+  log(severity: "INFO" | "WARN" | "ERROR", message: string, transformId?: string): void;
+}
+
+class PassThrough implements Operator {
+  constructor(readonly transformName: string, private readonly next: Receiver) {}
+  setup(): MaybePromise {
+    return undefined;
+  }
+  startBundle(): MaybePromise {
+    return undefined;
+  }
+  finishBundle(): MaybePromise {
+    return undefined;
+  }
+  teardown(): MaybePromise {
+    return undefined;
+  }
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    return this.next.receive(value, meta);
+  }
+}
+
+class Counting implements Receiver {
+  count = 0;
+  constructor(private readonly next: Receiver) {}
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    this.count++;
+    return this.next.receive(value, meta);
+  }
+}
+
+/** Encodes elements with the wire coder and sends them to the runner. */
+class DataSinkOp implements Operator {
+  private out: DataOutput | undefined;
+  constructor(
+    readonly transformName: string,
+    private readonly transformId: string,
+    private readonly coder: Coder<unknown>,
+    private readonly channel: () => DataChannel,
+    private readonly instruction: () => string,
+  ) {}
+  setup(): MaybePromise {
+    return undefined;
+  }
+  startBundle(): MaybePromise {
+    this.out = new DataOutput(this.channel(), this.instruction(), this.transformId);
+    return undefined;
+  }
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    const wv: WindowedValue<unknown> = { value, timestamp: meta.timestamp, windows: meta.windows, pane: meta.pane };
+    this.out!.write(encodeToBytes(this.coder, wv, "nested"));
+    return undefined;
+  }
+  finishBundle(): MaybePromise {
+    this.out?.close();
+    this.out = undefined;
+    return undefined;
+  }
+  teardown(): MaybePromise {
+    return undefined;
+  }
+}
+
+/** Reads a source stream; an element may span several Data messages. */
+interface DataSource {
+  readonly transformId: string;
+  readonly coder: Coder<unknown>;
+  readonly url: string;
+  readonly next: Receiver;
+  readIndex: number;
+}
+
+export class BundleProcessor {
+  /** Operators in creation order: consumers before producers. */
+  private readonly operators: Operator[] = [];
+  private readonly sources: DataSource[] = [];
+  private readonly metrics = new Map<string, MetricsContainer>();
+  private readonly counters = new Map<string, Counting>();
+  private readonly coders = new Map<string, Coder<unknown>>();
+  private instructionId = "";
+
+  constructor(
+    readonly descriptor: fnapi.ProcessBundleDescriptor,
+    private readonly services: BundleServices,
+  ) {
+    const consumers = new Map<string, string[]>();
+    for (const [id, t] of Object.entries(descriptor.transforms)) {
+      for (const [local, pc] of Object.entries(t.inputs)) {
+        if (t.spec?.urn === URNS.pardo && local in runnerApi.ParDoPayload.fromBinary(t.spec.payload).sideInputs) continue;
+        consumers.set(pc, [...(consumers.get(pc) ?? []), id]);
+      }
+    }
+    const ops = new Map<string, Operator>();
+    const receiverOf = (pcollId: string): Receiver => {
+      const targets = (consumers.get(pcollId) ?? []).map((id) => operatorFor(id));
+      let counting = this.counters.get(pcollId);
+      if (counting === undefined) this.counters.set(pcollId, (counting = new Counting(receiverFor(targets))));
+      return counting;
+    };
+    const operatorFor = (id: string): Receiver => {
+      const existing = ops.get(id);
+      if (existing !== undefined) return existing;
+      const op = this.buildOperator(id, receiverOf);
+      ops.set(id, op.operator);
+      this.operators.push(op.operator);
+      return op.entry ?? op.operator;
+    };
+    for (const [id, t] of Object.entries(descriptor.transforms)) {
+      if (t.spec?.urn !== URNS.dataSource) continue;
+      const port = fnApi.RemoteGrpcPort.fromBinary(t.spec.payload);
+      const out = Object.values(t.outputs)[0]!;
+      this.sources.push({ transformId: id, coder: this.coder(port.coderId), url: port.apiServiceDescriptor?.url ?? "", next: receiverOf(out), readIndex: -1 });
+    }
+    for (const id of Object.keys(descriptor.transforms)) if (descriptor.transforms[id]!.spec?.urn !== URNS.dataSource) operatorFor(id);
+  }
+
+  /** The coder with id `id` in the descriptor. */
+  coder(id: string): Coder<unknown> {
+    let c = this.coders.get(id);
+    if (c === undefined) {
+      const specOf = (cid: string): CoderSpec => {
+        const p = this.descriptor.coders[cid];
+        if (p === undefined) throw new Error(`descriptor ${this.descriptor.id} has no coder ${cid}`);
+        return { urn: p.spec!.urn, components: p.componentCoderIds.map(specOf), payload: p.spec!.payload };
+      };
+      c = coderFromSpec(specOf(id));
+      this.coders.set(id, c);
+    }
+    return c;
+  }
+
+  /**
+   * The element coder of a PCollection. Dataflow may give PCollections a windowed_value (or
+   * param_windowed_value) coder instead of the element coder; the wrapper is stripped.
+   */
+  private elementCoder(pcollId: string): Coder<unknown> {
+    const id = this.descriptor.pcollections[pcollId]!.coderId;
+    const spec = this.descriptor.coders[id];
+    const urn = spec?.spec?.urn;
+    if ((urn === "beam:coder:windowed_value:v1" || urn === "beam:coder:param_windowed_value:v1") && spec!.componentCoderIds.length > 0) {
+      return this.coder(spec!.componentCoderIds[0]!);
+    }
+    return this.coder(id);
+  }
+
+  private metricsOf(transformId: string): MetricsContainer {
+    let m = this.metrics.get(transformId);
+    if (m === undefined) this.metrics.set(transformId, (m = new MetricsContainer(this.descriptor.transforms[transformId]?.uniqueName ?? transformId)));
+    return m;
+  }
+
+  private node(t: fnapi.ProcessBundleDescriptor["transforms"][string], fingerprint?: string, name = t.uniqueName): TransformNode {
+    const node = this.services.pipeline(fingerprint).findTransform(name);
+    if (node === undefined) throw new Error(`The rebuilt pipeline has no transform named '${name}'; the worker runs a different program than the one submitted`);
+    return node;
+  }
+
+  /** The WindowFn of a window_into: from the rebuilt graph, else from the standard payload. */
+  private windowFnOf(t: fnapi.ProcessBundleDescriptor["transforms"][string]): WindowFn {
+    const spec = this.services.pipeline().findTransform(t.uniqueName)?.primitive;
+    if (spec?.kind === "window_into") return spec.windowing.windowFn;
+    const fn = runnerApi.WindowIntoPayload.fromBinary(t.spec!.payload).windowFn;
+    if (fn?.urn === URNS.globalWindows) return new GlobalWindows();
+    if (fn?.urn === URNS.fixedWindows) {
+      const p = windowFnsApi.FixedWindowsPayload.fromBinary(fn.payload);
+      const ms = (d: { seconds: bigint; nanos: number } | undefined): number => (d === undefined ? 0 : Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6));
+      return new FixedWindows(ms(p.size), ms(p.offset));
+    }
+    throw new Error(`WindowInto '${t.uniqueName}' (window fn ${fn?.urn}) is not in the rebuilt pipeline and its window fn is not one the harness can build`);
+  }
+
+  private runtime(name: string): RuntimeContext {
+    const p = this.services.pipeline();
+    return { options: p.options, runId: this.services.runId, transformName: name, reportOutputs: (paths) => this.services.log("INFO", `${name} wrote ${paths.join(", ")}`) };
+  }
+
+  private buildOperator(id: string, receiverOf: (pcollId: string) => Receiver): { operator: Operator; entry?: Receiver } {
+    const t = this.descriptor.transforms[id]!;
+    const urn = t.spec?.urn ?? "";
+    const outputs = Object.entries(t.outputs);
+    const mainOut = (): Receiver => (outputs.length > 0 ? receiverOf(outputs[0]![1]) : receiverFor([]));
+    if (urn === URNS.dataSink) {
+      const port = fnApi.RemoteGrpcPort.fromBinary(t.spec!.payload);
+      const url = port.apiServiceDescriptor?.url ?? "";
+      return { operator: new DataSinkOp(t.uniqueName || id, id, this.coder(port.coderId), () => this.services.dataChannel(url), () => this.instructionId) };
+    }
+    if (urn === URNS.flatten) return { operator: new PassThrough(t.uniqueName, mainOut()) };
+    if (urn === URNS.windowInto) return { operator: new WindowIntoOperator(t.uniqueName, this.windowFnOf(t), mainOut()) };
+    if (urn === URNS.precombine || isKvCombineStep(urn)) {
+      const payload = runnerApi.CombinePayload.fromBinary(t.spec!.payload);
+      const ref = decodeReference(payload.combineFn!.payload);
+      const composite = this.node(t, ref.fingerprint, ref.transform).composite as { combineFn?: CombineFnLike } | undefined;
+      if (composite?.combineFn === undefined) throw new Error(`'${ref.transform}' is not a combine in the rebuilt pipeline`);
+      if (urn === URNS.precombine) {
+        const kvCoder = this.elementCoder(Object.values(t.inputs)[0]!);
+        return { operator: new PrecombineStep(t.uniqueName, composite.combineFn, kvCoder.components[0] ?? kvCoder, mainOut(), this.metricsOf(id)) };
+      }
+      return { operator: new KvCombineStep(t.uniqueName, urn, composite.combineFn, mainOut(), this.metricsOf(id)) };
+    }
+    if (urn === URNS.pardo) {
+      const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);
+      if (payload.doFn?.urn !== URNS.dofnByName) throw new Error(`ParDo '${t.uniqueName}' has DoFn URN '${payload.doFn?.urn}', which this SDK does not run`);
+      const ref = decodeReference(payload.doFn.payload);
+      const spec = this.node(t, ref.fingerprint, ref.transform).primitive;
+      if (spec?.kind !== "pardo") throw new Error(`'${ref.transform}' is not a ParDo in the rebuilt pipeline`);
+      if (spec.elementwise !== undefined) {
+        return { operator: new ElementwiseOperator(ref.transform, spec.elementwise, mainOut(), this.metricsOf(id), undefined, undefined) };
+      }
+      const outs = new Map<string, Receiver>();
+      for (const [tag, pc] of outputs) outs.set(tag, receiverOf(pc));
+      for (const tag of spec.outputTags) if (!outs.has(tag)) outs.set(tag, receiverFor([]));
+      const sources: SideInputSource[] = [];
+      for (const [local] of Object.entries(payload.sideInputs)) {
+        const view = spec.sideInputs[Number(local.replace(/^side/, ""))];
+        if (view === undefined) throw new Error(`ParDo '${t.uniqueName}' has no side input ${local} in the rebuilt pipeline`);
+        const pc = this.descriptor.pcollections[t.inputs[local]!]!;
+        const ws = this.descriptor.windowingStrategies[pc.windowingStrategyId]!;
+        sources.push({
+          view,
+          localName: local,
+          multimap: payload.sideInputs[local]!.accessPattern?.urn === URNS.sideInputMultimap,
+          elementCoder: this.elementCoder(t.inputs[local]!),
+          windowCoder: this.coder(ws.windowCoderId),
+          contents: [],
+        });
+      }
+      const reader = sources.length > 0 ? new SideInputReader(ref.transform, new Map(sources.map((s) => [s.view, s.contents]))) : undefined;
+      const op = new ParDoOperator(ref.transform, spec.doFn!, outs, reader, this.metricsOf(id), this.runtime(ref.transform), undefined);
+      if (sources.length === 0) return { operator: op };
+      const url = this.descriptor.stateApiServiceDescriptor?.url;
+      if (url === undefined) throw new Error(`ParDo '${t.uniqueName}' reads side inputs but the descriptor has no state API endpoint`);
+      const loader = new SideInputLoader(id, sources, () => this.services.stateChannel(url), () => this.instructionId, op);
+      return { operator: op, entry: loader };
+    }
+    throw new Error(`Transform '${t.uniqueName || id}' has URN '${urn}', which the Beamline SDK harness does not implement`);
+  }
+
+  async setup(): Promise<void> {
+    for (const op of this.operators) await op.setup();
+  }
+
+  /** Runs one bundle: start (consumers first), drain every source, finish (producers first). */
+  async process(instructionId: string): Promise<void> {
+    this.instructionId = instructionId;
+    for (const m of this.metrics.values()) {
+      m.counters.clear();
+      m.distributions.clear();
+      m.gauges.clear();
+    }
+    for (const c of this.counters.values()) c.count = 0;
+    for (const s of this.sources) s.readIndex = -1;
+    for (const op of this.operators) await op.startBundle();
+    for (const s of this.sources) await this.drain(instructionId, s);
+    for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i]!.finishBundle();
+  }
+
+  private async drain(instructionId: string, source: DataSource): Promise<void> {
+    const queue = this.services.dataChannel(source.url).receive(instructionId, source.transformId);
+    let tail: Uint8Array | undefined;
+    for (;;) {
+      const item = await queue.next();
+      if (item.done === true) throw new Error(`input stream of ${source.transformId} ended without is_last`);
+      const chunk = item.value;
+      const buf: Uint8Array = tail === undefined ? chunk.data : Buffer.concat([tail, chunk.data]);
+      tail = undefined;
+      const r = new ByteReader(buf);
+      while (!r.atEnd()) {
+        const start = r.offset;
+        let wv: WindowedValue<unknown>;
+        try {
+          wv = source.coder.decode(r, "nested") as WindowedValue<unknown>;
+        } catch (e) {
+          if (chunk.isLast) throw e;
+          tail = buf.subarray(start); // the rest of this element comes in the next message
+          break;
+        }
+        source.readIndex++;
+        const p = source.next.receive(wv.value, wv);
+        if (p !== undefined) await p;
+      }
+      if (chunk.isLast) return;
+    }
+  }
+
+  /** Metrics of the bundle so far. */
+  monitoring(): metricsapi.MonitoringInfo[] {
+    const counts = new Map<string, number>();
+    for (const [pc, c] of this.counters) if (c.count > 0) counts.set(pc, c.count);
+    const s = this.sources[0];
+    return monitoringInfos(this.metrics, counts, s !== undefined ? { transformId: s.transformId, index: s.readIndex } : undefined);
+  }
+
+  async teardown(): Promise<void> {
+    for (const op of this.operators) {
+      try {
+        await op.teardown();
+      } catch (e) {
+        this.services.log("WARN", `teardown of ${op.transformName} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The Fn API data plane (BEAM_PORTABILITY.md §3.5): one bidirectional `BeamFnData.Data`
+ * stream per runner endpoint, multiplexing every bundle. Data may arrive before its bundle
+ * starts (it is buffered) and after it ended (it is dropped); output goes out in ~1 MB chunks
+ * and every output stream ends with `is_last`.
+ */
+import type * as grpc from "@grpc/grpc-js";
+import { RpcClient } from "../portable/grpc";
+import { fnApi, fnapi } from "../portable/protos";
+import { AsyncQueue } from "./async_queue";
+
+/** One inbound chunk of a (instruction, transform) stream. */
+export interface InboundChunk {
+  readonly data: Uint8Array;
+  readonly isLast: boolean;
+}
+
+/** Output chunk size (the TS SDK flushes at 1 MB; Go at about 4 MB). */
+export const OUTPUT_CHUNK_BYTES = 1 << 20;
+
+export class DataChannel {
+  private readonly client: RpcClient;
+  private readonly stream: grpc.ClientDuplexStream<fnapi.Elements, fnapi.Elements>;
+  private readonly inbound = new Map<string, AsyncQueue<InboundChunk>>();
+  private readonly ended = new Set<string>();
+  private broken: Error | undefined;
+
+  constructor(readonly url: string, workerId: string) {
+    this.client = new RpcClient(url, fnApi.BeamFnData, { worker_id: workerId });
+    this.stream = this.client.bidi("Data", fnApi.Elements, fnApi.Elements);
+    this.stream.on("data", (e: fnapi.Elements) => this.onElements(e));
+    this.stream.on("error", (e: Error) => this.onBroken(e));
+    this.stream.on("end", () => this.onBroken(new Error(`data stream to ${url} closed by the runner`)));
+  }
+
+  private key(instructionId: string, transformId: string): string {
+    return `${instructionId}\u0000${transformId}`;
+  }
+
+  private queue(key: string): AsyncQueue<InboundChunk> {
+    let q = this.inbound.get(key);
+    if (q === undefined) this.inbound.set(key, (q = new AsyncQueue()));
+    return q;
+  }
+
+  private onElements(e: fnapi.Elements): void {
+    for (const d of e.data) {
+      const key = this.key(d.instructionId, d.transformId);
+      if (this.ended.has(d.instructionId)) continue;
+      this.queue(key).push({ data: d.data, isLast: d.isLast });
+    }
+    // e.timers: this SDK declares no timer families yet, so runners send none.
+  }
+
+  private onBroken(e: Error): void {
+    if (this.broken !== undefined) return;
+    this.broken = e;
+    for (const q of this.inbound.values()) q.fail(e);
+  }
+
+  /** The inbound stream of `transformId` in bundle `instructionId` (buffered since it began). */
+  receive(instructionId: string, transformId: string): AsyncQueue<InboundChunk> {
+    const q = this.queue(this.key(instructionId, transformId));
+    if (this.broken !== undefined) q.fail(this.broken);
+    return q;
+  }
+
+  send(instructionId: string, transformId: string, data: Uint8Array, isLast: boolean): void {
+    this.stream.write(fnApi.Elements.create({ data: [{ instructionId, transformId, data, isLast }] }));
+  }
+
+  /** Forgets a finished bundle's buffers; late data for it is dropped. */
+  endInstruction(instructionId: string): void {
+    this.ended.add(instructionId);
+    for (const k of [...this.inbound.keys()]) if (k.startsWith(`${instructionId}\u0000`)) this.inbound.delete(k);
+    if (this.ended.size > 10_000) this.ended.delete(this.ended.values().next().value as string);
+  }
+
+  close(): void {
+    this.stream.end();
+    this.client.close();
+  }
+}
+
+/** Buffers one output stream and sends it in chunks; `close` sends the rest with `is_last`. */
+export class DataOutput {
+  private parts: Uint8Array[] = [];
+  private size = 0;
+  constructor(
+    private readonly channel: DataChannel,
+    private readonly instructionId: string,
+    private readonly transformId: string,
+  ) {}
+  write(bytes: Uint8Array): void {
+    this.parts.push(bytes);
+    this.size += bytes.length;
+    if (this.size >= OUTPUT_CHUNK_BYTES) this.flush(false);
+  }
+  private flush(isLast: boolean): void {
+    const data = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+    this.parts = [];
+    this.size = 0;
+    this.channel.send(this.instructionId, this.transformId, data, isLast);
+  }
+  close(): void {
+    this.flush(true);
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The Fn API SDK harness (BEAM_PORTABILITY.md §3): the worker a runner starts. Opens the control
+ * stream (with `worker_id` metadata on every call), answers every instruction, runs bundles
+ * concurrently through BundleProcessors pooled per descriptor, and reports metrics.
+ */
+import type * as grpc from "@grpc/grpc-js";
+import type { Pipeline } from "../../lib/model/pipeline";
+import { RpcClient } from "../portable/grpc";
+import { fnApi, fnapi } from "../portable/protos";
+import { BundleProcessor, BundleServices } from "./bundle_processor";
+import { DataChannel } from "./data_channel";
+import { LogForwarder, Severity } from "./logging";
+import { ShortIds } from "./monitoring";
+import { checkFingerprint } from "./program_loader";
+import { StateChannel } from "./state_channel";
+
+export interface HarnessOptions {
+  readonly workerId: string;
+  readonly controlUrl: string;
+  readonly loggingUrl?: string;
+  /** Builds the pipeline (once, lazily): by re-running the program in worker mode. */
+  readonly loadPipeline: () => Pipeline;
+  /** Id shared by all workers of the run (sinks name temp files with it). */
+  readonly runId: string;
+}
+
+type Response = fnapi.InstructionResponse["response"];
+
+export class FnHarness implements BundleServices {
+  private readonly control: RpcClient;
+  private stream: grpc.ClientDuplexStream<fnapi.InstructionResponse, fnapi.InstructionRequest> | undefined;
+  private readonly descriptors = new Map<string, fnapi.ProcessBundleDescriptor>();
+  private readonly idle = new Map<string, BundleProcessor[]>();
+  private readonly active = new Map<string, BundleProcessor>();
+  private readonly data = new Map<string, DataChannel>();
+  private readonly state = new Map<string, StateChannel>();
+  private readonly shortIds = new ShortIds();
+  private readonly logger: LogForwarder | undefined;
+  private built: Pipeline | undefined;
+  private finished!: Promise<void>;
+  readonly runId: string;
+
+  constructor(private readonly options: HarnessOptions) {
+    this.control = new RpcClient(options.controlUrl, fnApi.BeamFnControl, { worker_id: options.workerId });
+    this.logger = options.loggingUrl !== undefined && options.loggingUrl !== "" ? new LogForwarder(options.loggingUrl, options.workerId) : undefined;
+    this.runId = options.runId;
+  }
+
+  /** Connects; `done()` resolves when the runner closes the control stream. */
+  start(): this {
+    const stream = this.control.bidi("Control", fnApi.InstructionResponse, fnApi.InstructionRequest);
+    this.stream = stream;
+    this.finished = new Promise((resolve) => {
+      stream.on("end", () => resolve());
+      stream.on("error", () => resolve());
+    });
+    stream.on("data", (req: fnapi.InstructionRequest) => void this.handle(req));
+    this.log("INFO", `Beamline SDK harness ${this.options.workerId} connected to ${this.options.controlUrl}`);
+    return this;
+  }
+
+  done(): Promise<void> {
+    return this.finished;
+  }
+
+  log(severity: Severity, message: string, transformId = ""): void {
+    this.logger?.log(severity, message, "", transformId);
+  }
+
+  pipeline(fingerprint?: string): Pipeline {
+    this.built ??= this.options.loadPipeline();
+    if (fingerprint !== undefined) checkFingerprint(this.built, fingerprint);
+    return this.built;
+  }
+
+  dataChannel(url: string): DataChannel {
+    let c = this.data.get(url);
+    if (c === undefined) this.data.set(url, (c = new DataChannel(url, this.options.workerId)));
+    return c;
+  }
+
+  stateChannel(url: string): StateChannel {
+    let c = this.state.get(url);
+    if (c === undefined) this.state.set(url, (c = new StateChannel(url, this.options.workerId)));
+    return c;
+  }
+
+  private respond(instructionId: string, response: Response, error = ""): void {
+    this.stream?.write(fnApi.InstructionResponse.create({ instructionId, response, error }));
+  }
+
+  private async handle(req: fnapi.InstructionRequest): Promise<void> {
+    const id = req.instructionId;
+    try {
+      const r = req.request;
+      switch (r.oneofKind) {
+        case "register":
+          for (const d of r.register.processBundleDescriptor) this.descriptors.set(d.id, d);
+          return this.respond(id, { oneofKind: "register", register: {} });
+        case "processBundle":
+          return this.respond(id, { oneofKind: "processBundle", processBundle: await this.processBundle(id, r.processBundle) });
+        case "processBundleProgress": {
+          const p = this.active.get(r.processBundleProgress.instructionId);
+          const infos = p?.monitoring() ?? [];
+          return this.respond(id, {
+            oneofKind: "processBundleProgress",
+            processBundleProgress: { monitoringInfos: infos, monitoringData: this.shortIds.encode(infos) },
+          });
+        }
+        case "processBundleSplit":
+          // Splitting is optional; an empty answer tells the runner this bundle will not split.
+          return this.respond(id, { oneofKind: "processBundleSplit", processBundleSplit: { primaryRoots: [], residualRoots: [], channelSplits: [] } });
+        case "finalizeBundle":
+          return this.respond(id, { oneofKind: "finalizeBundle", finalizeBundle: {} });
+        case "monitoringInfos":
+          return this.respond(id, { oneofKind: "monitoringInfos", monitoringInfos: { monitoringInfo: this.shortIds.metadata(r.monitoringInfos.monitoringInfoId) } });
+        case "harnessMonitoringInfos":
+          return this.respond(id, { oneofKind: "harnessMonitoringInfos", harnessMonitoringInfos: { monitoringData: {} } });
+        default:
+          return this.respond(id, { oneofKind: undefined }, `Unsupported instruction ${String(r.oneofKind)}`);
+      }
+    } catch (e) {
+      const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      this.log("ERROR", `instruction ${id} failed: ${message}`);
+      this.respond(id, { oneofKind: undefined }, message);
+    }
+  }
+
+  private async descriptor(id: string): Promise<fnapi.ProcessBundleDescriptor> {
+    let d = this.descriptors.get(id);
+    if (d === undefined) {
+      d = await this.control.unary("GetProcessBundleDescriptor", fnApi.GetProcessBundleDescriptorRequest, fnApi.ProcessBundleDescriptor, { processBundleDescriptorId: id });
+      this.descriptors.set(id, d);
+    }
+    return d;
+  }
+
+  private async processBundle(instructionId: string, req: fnapi.ProcessBundleRequest): Promise<fnapi.ProcessBundleResponse> {
+    const descriptor = await this.descriptor(req.processBundleDescriptorId);
+    let processor = this.idle.get(descriptor.id)?.pop();
+    if (processor === undefined) {
+      processor = new BundleProcessor(descriptor, this);
+      await processor.setup();
+    }
+    this.active.set(instructionId, processor);
+    try {
+      await processor.process(instructionId);
+    } catch (e) {
+      await processor.teardown();
+      throw e;
+    } finally {
+      this.active.delete(instructionId);
+      for (const c of this.data.values()) c.endInstruction(instructionId);
+    }
+    const infos = processor.monitoring();
+    this.idle.set(descriptor.id, [...(this.idle.get(descriptor.id) ?? []), processor]);
+    return { residualRoots: [], monitoringInfos: infos, monitoringData: this.shortIds.encode(infos), requiresFinalization: false };
+  }
+
+  /** Tears down pooled processors and closes every channel. */
+  async stop(): Promise<void> {
+    for (const list of this.idle.values()) for (const p of list) await p.teardown();
+    this.idle.clear();
+    this.stream?.end();
+    for (const c of this.data.values()) c.close();
+    for (const c of this.state.values()) c.close();
+    this.logger?.close();
+    this.control.close();
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The DataflowRunner against local stand-ins: an HTTP server for the Dataflow v1b3 REST API and
+ * the project's GCS emulator, driven through google-auth-library and @google-cloud/storage.
+ */
+import { strict as assert } from "node:assert";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { Storage } from "@google-cloud/storage";
+import { OAuth2Client } from "google-auth-library";
+import type { PipelineOptions } from "../../lib/model/options";
+import { wordcount } from "../../pipelines/wordcount";
+import { dataflowCli } from "../../runners/dataflow/cli";
+import { DataflowRunner } from "../../runners/dataflow/dataflow_runner";
+import { jobBody } from "../../runners/dataflow/job";
+import { dataflowOptions } from "../../runners/dataflow/options";
+import { validatePipelineProto } from "../../runners/portable/describe";
+import { runnerApi } from "../../runners/portable/protos";
+import { startStorageEmulator, StorageEmulator } from "../../setup/emulators";
+
+interface Recorded {
+  readonly method: string;
+  readonly url: string;
+  readonly auth: string | undefined;
+  readonly body: Record<string, unknown> | undefined;
+}
+
+class FakeDataflow {
+  readonly requests: Recorded[] = [];
+  states: string[] = ["JOB_STATE_RUNNING", "JOB_STATE_DONE"];
+  messages: { id: string; time: string; messageImportance: string; messageText: string }[] = [];
+  private polls = 0;
+  constructor(private readonly server: http.Server) {}
+  static async start(): Promise<FakeDataflow> {
+    let self: FakeDataflow | undefined;
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const text = Buffer.concat(chunks).toString();
+        self!.requests.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined });
+        const send = (v: object): void => {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify(v));
+        };
+        const m = /^\/v1b3\/projects\/([^/]+)\/locations\/([^/]+)\/jobs(?:\/([^/?]+))?(\/messages)?/.exec(req.url!);
+        if (m === null) {
+          res.writeHead(404);
+          return res.end();
+        }
+        if (req.method === "POST") return send({ id: "2026-11-22_job-1", name: (JSON.parse(text) as { name: string }).name, currentState: "JOB_STATE_PENDING" });
+        if (m[4] !== undefined) return send({ jobMessages: self!.messages });
+        if (req.method === "PUT") return send({ id: m[3], requestedState: (JSON.parse(text) as { requestedState: string }).requestedState });
+        const state = self!.states[Math.min(self!.polls++, self!.states.length - 1)];
+        return send({ id: m[3], currentState: state });
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    self = new FakeDataflow(server);
+    return self;
+  }
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+  stop(): Promise<void> {
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+function auth(): OAuth2Client {
+  const c = new OAuth2Client();
+  c.setCredentials({ access_token: "test-token", expiry_date: Date.now() + 3_600_000 });
+  return c;
+}
+
+describe("DataflowRunner (Runner v2 over REST)", function () {
+  let dataflow: FakeDataflow;
+  let gcs: StorageEmulator;
+  let storage: Storage;
+  before(async () => {
+    gcs = await startStorageEmulator();
+    storage = new Storage({ projectId: "proj", apiEndpoint: gcs.endpoint });
+    await storage.createBucket("bkt");
+  });
+  after(async () => gcs.stop());
+  beforeEach(async () => (dataflow = await FakeDataflow.start()));
+  afterEach(async () => dataflow.stop());
+
+  const options = (extra: Record<string, string> = {}, base: Partial<PipelineOptions> = {}): Partial<PipelineOptions> => ({
+    runner: "DataflowRunner",
+    project: "proj",
+    region: "us-central1",
+    tempLocation: "gs://bkt/tmp",
+    stagingLocation: "gs://bkt/staging",
+    jobName: "wordcount-df",
+    ...base,
+    extra: { dataflow_endpoint: dataflow.url, sdk_container_image: "us-docker.pkg.dev/proj/repo/beamline-worker:1", ...extra },
+  });
+  const runner = (log: string[]): DataflowRunner => new DataflowRunner({ log: (l) => log.push(l), authClient: auth(), storage, pollIntervalMs: 5, cancelOnInterrupt: false });
+
+  it("stages the proto and program to GCS and creates a valid Runner v2 job; follows it to DONE", async () => {
+    const log: string[] = [];
+    const p = wordcount.create({ input: "gs://bkt/in.txt", output: "gs://bkt/out/counts" }, options({ labels: "team=data,env=test", service_account_email: "sa@proj.iam.gserviceaccount.com" }));
+    const result = await runner(log).run(p);
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    const create = dataflow.requests.find((r) => r.method === "POST")!;
+    assert.equal(create.url, "/v1b3/projects/proj/locations/us-central1/jobs");
+    assert.equal(create.auth, "Bearer test-token");
+    const body = create.body as { name: string; type: string; steps: unknown[]; labels: object; environment: Record<string, unknown> };
+    assert.equal(body.name, "wordcount-df");
+    assert.equal(body.type, "JOB_TYPE_BATCH");
+    assert.deepEqual(body.steps, []);
+    assert.deepEqual(body.labels, { team: "data", env: "test" });
+    const env = body.environment as { experiments: string[]; serviceAccountEmail: string; tempStoragePrefix: string; version: { job_type: string }; sdkPipelineOptions: { options: Record<string, unknown> }; workerPools: Record<string, unknown>[] };
+    for (const e of ["beam_fn_api", "use_runner_v2", "use_unified_worker", "use_portable_job_submission"]) assert.ok(env.experiments.includes(e), e);
+    assert.equal(env.version.job_type, "FNAPI_BATCH");
+    assert.equal(env.serviceAccountEmail, "sa@proj.iam.gserviceaccount.com");
+    assert.equal(env.tempStoragePrefix, "gs://bkt/tmp");
+    const pool = env.workerPools[0] as { workerHarnessContainerImage: string; sdkHarnessContainerImages: { containerImage: string; environmentId: string }[]; packages: { name: string; location: string }[] };
+    assert.equal(pool.workerHarnessContainerImage, "us-docker.pkg.dev/proj/repo/beamline-worker:1");
+    assert.deepEqual(pool.sdkHarnessContainerImages.map((i) => [i.containerImage, i.environmentId]), [["us-docker.pkg.dev/proj/repo/beamline-worker:1", "beamline"]]);
+    const opts = env.sdkPipelineOptions.options;
+    assert.equal(opts["beamline_fingerprint"], p.fingerprint());
+    assert.match(String(opts["beamline_program"]), /"name":"wordcount"/);
+    assert.equal(opts["temp_location"], "gs://bkt/tmp");
+
+    // The staged proto: fetched back from GCS, parsed with the Beam classes, URL artifacts in place.
+    const url = String(opts["pipelineUrl"]);
+    assert.match(url, /^gs:\/\/bkt\/staging\/wordcount-df-[0-9a-f]{8}\/pipeline\.pb$/);
+    const [bytes] = await storage.bucket("bkt").file(url.slice("gs://bkt/".length)).download();
+    const proto = runnerApi.Pipeline.fromBinary(bytes);
+    assert.deepEqual(validatePipelineProto(proto), []);
+    const sdkEnv = proto.components!.environments["beamline"]!;
+    assert.equal(runnerApi.DockerPayload.fromBinary(sdkEnv.payload).containerImage, "us-docker.pkg.dev/proj/repo/beamline-worker:1");
+    const dep = sdkEnv.dependencies[0]!;
+    assert.equal(dep.typeUrn, "beam:artifact:type:url:v1");
+    const artifactUrl = runnerApi.ArtifactUrlPayload.fromBinary(dep.typePayload).url;
+    assert.deepEqual(pool.packages, [{ name: "pipeline_module.js", location: artifactUrl }]);
+    const [module] = await storage.bucket("bkt").file(artifactUrl.slice("gs://bkt/".length)).download();
+    assert.ok(module.toString().includes("definePipeline"));
+    assert.ok(log.some((l) => l.includes("https://console.cloud.google.com/dataflow/jobs/us-central1/2026-11-22_job-1?project=proj")), log.join("\n"));
+    assert.ok(log.some((l) => l.includes("is DONE")));
+  });
+
+  it("exits with the job's error when it fails", async () => {
+    dataflow.states = ["JOB_STATE_RUNNING", "JOB_STATE_FAILED"];
+    dataflow.messages = [{ id: "m1", time: "2026-11-22T10:00:00Z", messageImportance: "JOB_MESSAGE_ERROR", messageText: "Workflow failed: boom in wordcount/Split" }];
+    const log: string[] = [];
+    const result = await runner(log).run(wordcount.create({ input: "gs://bkt/in.txt", output: "gs://bkt/o" }, options()));
+    await assert.rejects(result.waitUntilFinish(), /JOB_STATE_FAILED: Workflow failed: boom in wordcount\/Split/);
+    assert.equal(result.state, "FAILED");
+  });
+
+  it("validates options before submitting (missing temp location, bad region, bad labels)", async () => {
+    const p = wordcount.create({ input: "gs://bkt/in.txt", output: "gs://bkt/o" }, options({ labels: "Bad Label" }, { tempLocation: undefined, stagingLocation: undefined, region: "uscentral" }));
+    await assert.rejects(runner([]).run(p), (e: Error) => {
+      assert.match(e.message, /--temp_location is required/);
+      assert.match(e.message, /--region 'uscentral' is not a Google Cloud region/);
+      assert.match(e.message, /--labels entries must be key=value/);
+      return true;
+    });
+    assert.equal(dataflow.requests.length, 0, "nothing was sent");
+  });
+
+  it("streaming jobs get JOB_TYPE_STREAMING and the Streaming Engine experiments", () => {
+    const o = dataflowOptions({ ...wordcount.create({ input: "i", output: "o" }).options, ...options({}, { streaming: true }) } as PipelineOptions);
+    const body = jobBody(o, { pipelineUrl: "gs://bkt/p.pb", packages: [] }, {}, []) as { type: string; environment: { experiments: string[]; version: { job_type: string } } };
+    assert.equal(body.type, "JOB_TYPE_STREAMING");
+    assert.equal(body.environment.version.job_type, "FNAPI_STREAMING");
+    assert.ok(body.environment.experiments.includes("enable_streaming_engine") && body.environment.experiments.includes("enable_windmill_service"));
+  });
+
+  it("cancel and drain from the CLI send the requested state changes", async () => {
+    const out: string[] = [];
+    const common = ["--project", "proj", "--region", "us-central1", "--dataflow_endpoint", dataflow.url];
+    assert.equal(await dataflowCli(["cancel", "job-9", ...common], (l) => out.push(l), auth()), 0);
+    assert.equal(await dataflowCli(["drain", "job-9", ...common], (l) => out.push(l), auth()), 0);
+    assert.deepEqual(
+      dataflow.requests.map((r) => [r.method, r.url, r.body]),
+      [
+        ["PUT", "/v1b3/projects/proj/locations/us-central1/jobs/job-9", { requestedState: "JOB_STATE_CANCELLED" }],
+        ["PUT", "/v1b3/projects/proj/locations/us-central1/jobs/job-9", { requestedState: "JOB_STATE_DRAINING" }],
+      ],
+    );
+    assert.equal(await dataflowCli(["cancel", "job-9"], (l) => out.push(l)), 2, "usage error without --project/--region");
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * End to end through the Job API: `--runner PortableRunner --environment_type LOOPBACK` against
+ * an in-test job service that runs the proto by driving our harness over the Fn API.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import "../../runners/direct";
+import { loadRunner } from "../../lib/model/runner_registry";
+import type { PipelineOptions } from "../../lib/model/options";
+import { DEFAULT_INPUT, wordcount } from "../../pipelines/wordcount";
+import { wordcount2 } from "../../pipelines/wordcount2";
+import { PortableRunner } from "../../runners/portable/portable_runner";
+import { pipelineFromJson, validatePipelineProto } from "../../runners/portable/describe";
+import { MiniJobServer } from "./job_server";
+import { failingProgram } from "./programs";
+import { sideInputsProgram } from "../worker/programs";
+
+function readShards(prefix: string): string[] {
+  const dir = path.dirname(prefix);
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith(path.basename(prefix)))
+    .flatMap((f) => fs.readFileSync(path.join(dir, f), "utf8").split("\n"))
+    .filter((l) => l !== "")
+    .sort();
+}
+
+describe("PortableRunner over the Job API (LOOPBACK)", function () {
+  let jobServer: MiniJobServer;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-portable-"));
+  const input = path.join(tmp, "kinglear-head.txt");
+  fs.writeFileSync(input, fs.readFileSync(DEFAULT_INPUT, "utf8").split("\n").slice(0, 400).join("\n"));
+
+  before(async () => {
+    jobServer = await MiniJobServer.start();
+  });
+  after(async () => {
+    await jobServer.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const portable = (extra: Record<string, string>): Partial<PipelineOptions> => ({ runner: "PortableRunner", jobName: "wc-portable", extra });
+
+  it("runs wordcount to DONE with the same output as the DirectRunner, staging the program as an artifact", async () => {
+    const direct = await wordcount.run({ input, output: path.join(tmp, "direct", "counts") }, { runner: "DirectRunner" });
+    assert.equal(await direct.waitUntilFinish(), "DONE");
+
+    const lines: string[] = [];
+    const p = wordcount.create({ input, output: path.join(tmp, "portable", "counts") }, portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+    const result = await new PortableRunner({ log: (l) => lines.push(l), cancelOnInterrupt: false }).run(p);
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.equal(result.state, "DONE");
+
+    const expected = readShards(path.join(tmp, "direct", "counts"));
+    assert.ok(expected.length > 100);
+    assert.deepEqual(readShards(path.join(tmp, "portable", "counts")), expected);
+    assert.ok(lines.some((l) => /job .* is RUNNING/.test(l)), lines.join("\n"));
+    assert.ok(lines.some((l) => /job .* is DONE/.test(l)));
+    assert.ok(lines.some((l) => /running stage/.test(l)), "job messages are printed");
+    const job = [...jobServer.jobs.values()].at(-1)!;
+    assert.deepEqual(job.artifacts.get("pipeline_module.js"), fs.readFileSync(p.program!.modulePath));
+    assert.equal(job.options["beam:option:beamline_fingerprint:v1"], p.fingerprint());
+    assert.equal(job.options["beam:option:job_name:v1"], "wc-portable");
+  });
+
+  it("runs wordcount2 (a branching graph with two lifted combines) like the DirectRunner", async () => {
+    const flags = (dir: string) => ({ input, output: path.join(tmp, dir, "counts"), output2: path.join(tmp, dir, "first") });
+    assert.equal(await (await wordcount2.run(flags("direct2"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+    const p = wordcount2.create(flags("portable2"), portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+    const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    for (const name of ["counts", "first"]) assert.deepEqual(readShards(path.join(tmp, "portable2", name)), readShards(path.join(tmp, "direct2", name)));
+  });
+
+  it("side inputs through the runner's State API, user counters back through GetJobMetrics", async () => {
+    const p = sideInputsProgram.create({}, portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+    const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.equal(result.metrics.counterTotal("annotate", "words", "Annotate"), 3);
+  });
+
+  it("reports a failed job: FAILED state, non-zero outcome and the worker's error", async () => {
+    const lines: string[] = [];
+    const p = failingProgram.create({}, portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+    const result = await new PortableRunner({ log: (l) => lines.push(l), cancelOnInterrupt: false }).run(p);
+    await assert.rejects(result.waitUntilFinish(), /FAILED[\s\S]*boom on two/);
+    assert.equal(result.state, "FAILED");
+    assert.ok(lines.some((l) => l.includes("[ERROR]") && l.includes("Explode")), lines.join("\n"));
+  });
+
+  it("--describe_to writes the proto as JSON without submitting; the registry loads PortableRunner", async () => {
+    const out = path.join(tmp, "describe", "wordcount.json");
+    const p = wordcount.create({ input, output: path.join(tmp, "x") }, portable({ describe_to: out }));
+    const result = await new PortableRunner({ log: () => undefined }).run(p);
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual(validatePipelineProto(pipelineFromJson(fs.readFileSync(out, "utf8"))), []);
+    assert.ok(loadRunner("PortableRunner") instanceof PortableRunner);
+    await assert.rejects(
+      new PortableRunner({ log: () => undefined }).run(wordcount.create({ input, output: "/o" }, portable({}))),
+      /--job_endpoint/,
+    );
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * Executes a translated pipeline the way a portable runner does: impulse, GroupByKey and
+ * Flatten runner-side; fused SDK stages through the Fn API on a Beamline harness; side inputs
+ * served through the State API. For tests only (no Flink or Prism is available here).
+ */
+import { ByteWriter, coderFromSpec, CoderSpec, encodeToBytes } from "../../lib/coders/index";
+import type { Coder } from "../../lib/coders/coder";
+import { BoundedWindow, GLOBAL_WINDOWS, KV, kv, MIN_TIMESTAMP, NO_FIRING, ON_TIME_AND_ONLY_FIRING, WindowedValue } from "../../lib/model/window";
+import { metricsapi, rapi, runnerApi } from "../../runners/portable/protos";
+import { URNS } from "../../runners/portable/urns";
+import { FnApiServer, stateKeyId } from "../worker/fn_server";
+import { ByteReader } from "../../lib/coders/byte_io";
+import { plan, Plan, RUNNER_URNS, Stage } from "./fuser";
+
+function coderOf(c: rapi.Components, id: string): Coder<unknown> {
+  const spec = (cid: string): CoderSpec => ({ urn: c.coders[cid]!.spec!.urn, components: c.coders[cid]!.componentCoderIds.map(spec), payload: c.coders[cid]!.spec!.payload });
+  return coderFromSpec(spec(id));
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString("hex");
+}
+
+export interface ExecutionReport {
+  readonly metrics: metricsapi.MonitoringInfo[];
+  readonly bundles: number;
+}
+
+export async function executePipeline(proto: rapi.Pipeline, fn: FnApiServer, onMessage: (text: string) => void, isCancelled: () => boolean): Promise<ExecutionReport> {
+  const p: Plan = plan(proto, fn.url);
+  const c = p.components;
+  const reg = await fn.instruct({ oneofKind: "register", register: { processBundleDescriptor: p.stages.map((s) => s.descriptor!) } });
+  if (reg.error !== "") throw new Error(`register failed: ${reg.error}`);
+  const contents = new Map<string, WindowedValue<unknown>[]>();
+  const complete = new Set<string>();
+  const metrics: metricsapi.MonitoringInfo[] = [];
+  const wire = (pc: string): Coder<unknown> => coderOf(c, p.wireCoder(pc));
+  const windowCoder = (pc: string): Coder<unknown> => coderOf(c, c.windowingStrategies[c.pcollections[pc]!.windowingStrategyId]!.windowCoderId);
+  const finish = (pc: string, values: WindowedValue<unknown>[]): void => {
+    contents.set(pc, [...(contents.get(pc) ?? []), ...values]);
+  };
+
+  const runRunnerTransform = (id: string): void => {
+    const t = c.transforms[id]!;
+    const out = Object.values(t.outputs)[0]!;
+    const inputs = Object.values(t.inputs);
+    switch (t.spec!.urn) {
+      case URNS.impulse:
+        finish(out, [{ value: new Uint8Array(0), timestamp: MIN_TIMESTAMP, windows: GLOBAL_WINDOWS, pane: NO_FIRING }]);
+        break;
+      case URNS.flatten:
+        finish(out, inputs.flatMap((pc) => contents.get(pc) ?? []));
+        break;
+      case URNS.gbk: {
+        const keyCoder = coderOf(c, c.pcollections[inputs[0]!]!.coderId).components[0]!;
+        const wc = windowCoder(inputs[0]!);
+        const groups = new Map<string, { key: unknown; window: BoundedWindow; values: unknown[] }>();
+        for (const wv of contents.get(inputs[0]!) ?? []) {
+          const e = wv.value as KV<unknown, unknown>;
+          for (const w of wv.windows) {
+            const g = `${hex(encodeToBytes(keyCoder, e.key, "nested"))}|${hex(encodeToBytes(wc, w, "nested"))}`;
+            let group = groups.get(g);
+            if (group === undefined) groups.set(g, (group = { key: e.key, window: w, values: [] }));
+            group.values.push(e.value);
+          }
+        }
+        finish(out, [...groups.values()].map((g) => ({ value: kv(g.key, g.values), timestamp: g.window.maxTimestamp(), windows: [g.window], pane: ON_TIME_AND_ONLY_FIRING })));
+        break;
+      }
+    }
+    for (const pc of Object.values(t.outputs)) complete.add(pc);
+  };
+
+  const serveSideInputs = (s: Stage): void => {
+    for (const [tid, local, pc] of s.sideInputs) {
+      const payload = runnerApi.ParDoPayload.fromBinary(c.transforms[tid]!.spec!.payload);
+      const multimap = payload.sideInputs[local]!.accessPattern!.urn === URNS.sideInputMultimap;
+      const elementCoder = coderOf(c, c.pcollections[pc]!.coderId);
+      const wc = windowCoder(pc);
+      const byWindow = new Map<string, unknown[]>();
+      for (const wv of contents.get(pc) ?? []) for (const w of wv.windows) byWindow.set(hex(encodeToBytes(wc, w, "nested")), [...(byWindow.get(hex(encodeToBytes(wc, w, "nested"))) ?? []), wv.value]);
+      for (const [wHex, values] of byWindow) {
+        const window = Buffer.from(wHex, "hex");
+        const base = { transformId: tid, sideInputId: local, window };
+        if (!multimap) {
+          const w = new ByteWriter();
+          for (const v of values) elementCoder.encode(v, w, "nested");
+          fn.state.set(stateKeyId({ type: { oneofKind: "iterableSideInput", iterableSideInput: base } }), w.finish());
+          continue;
+        }
+        const [kc, vc] = elementCoder.components as [Coder<unknown>, Coder<unknown>];
+        const byKey = new Map<string, unknown[]>();
+        for (const e of values as KV<unknown, unknown>[]) {
+          const k = hex(encodeToBytes(kc, e.key, "nested"));
+          byKey.set(k, [...(byKey.get(k) ?? []), e.value]);
+        }
+        fn.state.set(stateKeyId({ type: { oneofKind: "multimapKeysSideInput", multimapKeysSideInput: base } }), Buffer.from([...byKey.keys()].join(""), "hex"));
+        for (const [k, vs] of byKey) {
+          const w = new ByteWriter();
+          for (const v of vs) vc.encode(v, w, "nested");
+          fn.state.set(stateKeyId({ type: { oneofKind: "multimapSideInput", multimapSideInput: { ...base, key: Buffer.from(k, "hex") } } }), w.finish());
+        }
+      }
+    }
+  };
+
+  const runStage = async (s: Stage): Promise<void> => {
+    serveSideInputs(s);
+    const w = new ByteWriter();
+    const inCoder = wire(s.input);
+    for (const wv of contents.get(s.input) ?? []) inCoder.encode(wv, w, "nested");
+    const r = await fn.processBundle(s.id, new Map([[s.sourceId, [w.finish()]]]), [...s.outputs.values()]);
+    metrics.push(...r.metrics);
+    for (const [pc, sink] of s.outputs) {
+      const bytes = r.outputs.get(sink)!;
+      const reader = new ByteReader(bytes);
+      const coder = wire(pc);
+      const values: WindowedValue<unknown>[] = [];
+      while (!reader.atEnd()) values.push(coder.decode(reader, "nested") as WindowedValue<unknown>);
+      finish(pc, values);
+    }
+    for (const id of s.transforms) for (const pc of Object.values(c.transforms[id]!.outputs)) complete.add(pc);
+  };
+
+  const runnerLeaves = p.leaves.filter((id) => RUNNER_URNS.has(c.transforms[id]!.spec?.urn ?? ""));
+  const pendingStages = [...p.stages];
+  let bundles = 0;
+  while (runnerLeaves.length > 0 || pendingStages.length > 0) {
+    if (isCancelled()) throw new Error("cancelled");
+    const leaf = runnerLeaves.findIndex((id) => Object.values(c.transforms[id]!.inputs).every((pc) => complete.has(pc)));
+    if (leaf >= 0) {
+      runRunnerTransform(runnerLeaves.splice(leaf, 1)[0]!);
+      continue;
+    }
+    const si = pendingStages.findIndex((s) => complete.has(s.input) && s.sideInputs.every(([, , pc]) => complete.has(pc)));
+    if (si < 0) throw new Error("no runnable stage: the plan has a cycle");
+    const stage = pendingStages.splice(si, 1)[0]!;
+    onMessage(`running ${stage.id}: ${stage.transforms.map((t) => c.transforms[t]!.uniqueName).join(", ")}`);
+    await runStage(stage);
+    bundles++;
+  }
+  return { metrics, bundles };
+}

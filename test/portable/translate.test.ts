@@ -1,0 +1,109 @@
+/**
+ * Golden tests of the Beam pipeline protos Beamline writes for wordcount and wordcount2.
+ * Regenerate the goldens with UPDATE_GOLDENS=1 after an intended change.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { wordcount } from "../../pipelines/wordcount";
+import { wordcount2 } from "../../pipelines/wordcount2";
+import type { Pipeline } from "../../lib/model/pipeline";
+import { pipelineFromJson, pipelineToJson, validatePipelineProto } from "../../runners/portable/describe";
+import { dockerEnvironment } from "../../runners/portable/environments";
+import { rapi, runnerApi } from "../../runners/portable/protos";
+import { decodeReference, translatePipeline } from "../../runners/portable/translate";
+import { URNS } from "../../runners/portable/urns";
+
+const FIXTURES = path.resolve(__dirname, "..", "..", "..", "test", "fixtures", "portable");
+
+function golden(name: string, proto: rapi.Pipeline): void {
+  const copy = runnerApi.Pipeline.fromBinary(runnerApi.Pipeline.toBinary(proto));
+  // Capabilities list every coder the SDK registers; they are checked separately, not frozen here.
+  for (const env of Object.values(copy.components!.environments)) env.capabilities = [];
+  const text = pipelineToJson(copy);
+  const file = path.join(FIXTURES, name);
+  if (process.env["UPDATE_GOLDENS"] === "1" || !fs.existsSync(file)) fs.writeFileSync(file, text);
+  assert.equal(text, fs.readFileSync(file, "utf8"), `${name} differs from the golden; run with UPDATE_GOLDENS=1 if the change is intended`);
+}
+
+function byName(proto: rapi.Pipeline, uniqueName: string): rapi.PTransform {
+  const t = Object.values(proto.components!.transforms).find((x) => x.uniqueName === uniqueName);
+  assert.ok(t, `no transform ${uniqueName}`);
+  return t;
+}
+
+function coderUrns(proto: rapi.Pipeline, id: string): string {
+  const c = proto.components!.coders[id]!;
+  const parts = c.componentCoderIds.map((cc) => coderUrns(proto, cc));
+  const short = c.spec!.urn.replace(/^beam:coder:|^beamline:coder:/, "").replace(/:v1$/, "");
+  return parts.length > 0 ? `${short}(${parts.join(",")})` : short;
+}
+
+function checkCommon(p: Pipeline, proto: rapi.Pipeline): void {
+  assert.deepEqual(validatePipelineProto(proto), []);
+  const parsed = pipelineFromJson(pipelineToJson(proto));
+  assert.ok(runnerApi.Pipeline.equals(parsed, proto), "JSON round trip through the Beam classes changes the proto");
+  const c = proto.components!;
+  assert.equal(Object.keys(c.transforms).length, p.transforms().length);
+  for (const t of Object.values(c.transforms)) {
+    const urn = t.spec?.urn ?? "";
+    if (urn === URNS.impulse || urn === URNS.gbk || urn === URNS.flatten) assert.equal(t.environmentId, "", `${t.uniqueName} runs on the runner`);
+    else assert.equal(t.environmentId, "beamline", `${t.uniqueName} runs in the SDK`);
+    if (urn === URNS.pardo) {
+      const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);
+      assert.equal(payload.doFn!.urn, URNS.dofnByName);
+      assert.deepEqual(decodeReference(payload.doFn!.payload), { transform: t.uniqueName, fingerprint: p.fingerprint() });
+    }
+    if (urn === URNS.gbk) assert.match(coderUrns(proto, c.pcollections[t.inputs["main"]!]!.coderId), /^kv\(/, `${t.uniqueName} input must be KV`);
+    if (urn === URNS.impulse) assert.equal(coderUrns(proto, c.pcollections[t.outputs["main"]!]!.coderId), "bytes");
+  }
+  const caps = c.environments["beamline"]!.capabilities;
+  for (const urn of ["beam:coder:varint:v1", "beam:coder:length_prefix:v1", "beam:coder:windowed_value:v1", URNS.precombine]) assert.ok(caps.includes(urn), urn);
+  for (const coder of Object.values(c.coders)) {
+    if (coder.spec!.urn.startsWith("beamline:")) {
+      const parents = Object.values(c.coders).filter((x) => x.componentCoderIds.some((id) => c.coders[id] === coder));
+      assert.ok(parents.length > 0 && parents.every((x) => x.spec!.urn === "beam:coder:length_prefix:v1"), "SDK coders appear only length-prefixed");
+    }
+  }
+}
+
+describe("portable translation", () => {
+  it("wordcount: golden proto, standard URNs, lifted-combine payload, KV coders at the shuffle", () => {
+    const p = wordcount.create({ input: "/data/kinglear.txt", output: "/out/counts" }, { jobName: "wordcount-golden" });
+    const { proto } = translatePipeline(p, dockerEnvironment("beamline/worker:test"));
+    checkCommon(p, proto);
+    const combine = byName(proto, "wordcount/GroupAndSum");
+    assert.equal(combine.spec!.urn, URNS.combinePerKey);
+    assert.equal(combine.environmentId, "beamline");
+    const payload = runnerApi.CombinePayload.fromBinary(combine.spec!.payload);
+    assert.equal(payload.combineFn!.urn, URNS.combineFnByName);
+    assert.equal(coderUrns(proto, payload.accumulatorCoderId), "length_prefix(jsvalue)");
+    assert.deepEqual(combine.subtransforms.map((id) => proto.components!.transforms[id]!.uniqueName), ["wordcount/GroupAndSum/GroupByKey", "wordcount/GroupAndSum/Combine"]);
+    const gbk = byName(proto, "wordcount/GroupAndSum/GroupByKey");
+    assert.equal(coderUrns(proto, proto.components!.pcollections[gbk.inputs["main"]!]!.coderId), "kv(length_prefix(jsvalue_deterministic),length_prefix(jsvalue))");
+    assert.equal(coderUrns(proto, proto.components!.pcollections[gbk.outputs["main"]!]!.coderId), "kv(length_prefix(jsvalue_deterministic),iterable(length_prefix(jsvalue)))");
+    assert.equal(byName(proto, "wordcount/Read/Reshuffle").spec!.urn, URNS.reshuffle);
+    const finalize = runnerApi.ParDoPayload.fromBinary(byName(proto, "wordcount/Write/Finalize").spec!.payload);
+    assert.deepEqual(Object.keys(finalize.sideInputs), ["side0"]);
+    assert.equal(finalize.sideInputs["side0"]!.accessPattern!.urn, URNS.sideInputIterable);
+    assert.deepEqual(proto.rootTransformIds.map((id) => proto.components!.transforms[id]!.uniqueName), ["wordcount"]);
+    golden("wordcount.pipeline.json", proto);
+  });
+
+  it("wordcount2: golden proto with two branches and two lifted combines", () => {
+    const p = wordcount2.create({ input: "/data/kinglear.txt", output: "/out/counts", output2: "/out/first" }, { jobName: "wordcount2-golden" });
+    const { proto } = translatePipeline(p, dockerEnvironment("beamline/worker:test"));
+    checkCommon(p, proto);
+    const words = byName(proto, "wordcount2/lowerCase").outputs["main"]!;
+    const consumers = Object.values(proto.components!.transforms).filter((t) => Object.values(t.inputs).includes(words) && t.subtransforms.length === 0);
+    assert.deepEqual(consumers.map((t) => t.uniqueName).sort(), ["wordcount2/filter", "wordcount2/firstChar"]);
+    assert.equal(byName(proto, "wordcount2/GroupAndSum2").spec!.urn, URNS.combinePerKey);
+    golden("wordcount2.pipeline.json", proto);
+  });
+
+  it("translation is deterministic (same graph, same bytes)", () => {
+    const a = translatePipeline(wordcount.create({ input: "/i", output: "/o" }), dockerEnvironment()).proto;
+    const b = translatePipeline(wordcount.create({ input: "/i", output: "/o" }), dockerEnvironment()).proto;
+    assert.deepEqual(Buffer.from(runnerApi.Pipeline.toBinary(a)), Buffer.from(runnerApi.Pipeline.toBinary(b)));
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * The container boot logic in-process: a fake provision service and artifact retrieval service,
+ * then the harnesses (own id + siblings) against a runner-side Fn API server.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type * as grpc from "@grpc/grpc-js";
+import { ByteReader, ByteWriter, coderFromSpec, CoderSpec } from "../../lib/coders/index";
+import { inGlobalWindow, WindowedValue } from "../../lib/model/window";
+import { wordcount } from "../../pipelines/wordcount";
+import { fileArtifact } from "../../runners/portable/artifacts";
+import { dockerEnvironment } from "../../runners/portable/environments";
+import { startServer, stopServer } from "../../runners/portable/grpc";
+import { flatOptions } from "../../runners/portable/pipeline_options";
+import { artapi, artifactApi, provapi, provisionApi, rapi, runnerApi, structApi } from "../../runners/portable/protos";
+import { translatePipeline } from "../../runners/portable/translate";
+import { boot, parseBootFlags } from "../../runners/worker/boot";
+import { plan } from "../portable/fuser";
+import { FnApiServer } from "./fn_server";
+
+describe("worker container boot", function () {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-boot-"));
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it("parses the container contract flags", () => {
+    const f = parseBootFlags(["--id=w1", "--provision_endpoint", "localhost:1234", "--semi_persist_dir=/tmp/x", "--logging_endpoint=l:1"]);
+    assert.deepEqual([f.id, f.provisionEndpoint, f.semiPersistDir, f.loggingEndpoint, f.workerPool], ["w1", "localhost:1234", "/tmp/x", "l:1", false]);
+    assert.equal(parseBootFlags(["--worker_pool"]).workerPool, true);
+    assert.throws(() => parseBootFlags(["--id=w1"]), /--provision_endpoint/);
+  });
+
+  it("provisions (Dataflow-shaped options), materialises artifacts, starts sibling harnesses that run bundles", async () => {
+    const fn = await FnApiServer.start();
+    const p = wordcount.create({ input: path.join(tmp, "in.txt"), output: path.join(tmp, "out") });
+    const dep = fileArtifact(p.program!.modulePath, "pipeline_module.js");
+    const provisionCalls: string[] = [];
+    // Dataflow nests the options one level down: {options: {...}, display_data: [...]}.
+    const options = { options: flatOptions(p.options, p.program, p.fingerprint(), "run-boot"), display_data: [] };
+    const info: provapi.ProvisionInfo = provisionApi.ProvisionInfo.create({
+      pipelineOptions: structApi.Struct.fromJson(options as never),
+      controlEndpoint: { url: fn.url, authentication: undefined },
+      loggingEndpoint: { url: fn.url, authentication: undefined },
+      dependencies: [dep],
+      runnerCapabilities: ["beam:protocol:monitoring_info_short_ids:v1"],
+      siblingWorkerIds: ["sdk-1"],
+    });
+    const services = await startServer([
+      {
+        service: provisionApi.ProvisionService,
+        impl: {
+          GetProvisionInfo: (call: grpc.ServerUnaryCall<provapi.GetProvisionInfoRequest, provapi.GetProvisionInfoResponse>, cb: grpc.sendUnaryData<provapi.GetProvisionInfoResponse>) => {
+            provisionCalls.push(String(call.metadata.get("worker_id")[0]));
+            cb(null, { info: { ...info, artifactEndpoint: { url: services.url, authentication: undefined } } });
+          },
+        },
+      },
+      {
+        service: artifactApi.ArtifactRetrievalService,
+        impl: {
+          ResolveArtifacts: (call: grpc.ServerUnaryCall<artapi.ResolveArtifactsRequest, artapi.ResolveArtifactsResponse>, cb: grpc.sendUnaryData<artapi.ResolveArtifactsResponse>) =>
+            cb(null, { replacements: call.request.artifacts }),
+          GetArtifact: (call: grpc.ServerWritableStream<artapi.GetArtifactRequest, artapi.GetArtifactResponse>) => {
+            const data = fs.readFileSync(runnerApi.ArtifactFilePayload.fromBinary(call.request.artifact!.typePayload).path);
+            call.write({ data: data.subarray(0, 100) });
+            call.write({ data: data.subarray(100) });
+            call.end();
+          },
+        },
+      },
+    ]);
+    const worker = await boot({ id: "sdk-0", provisionEndpoint: services.url, semiPersistDir: tmp });
+    try {
+      assert.deepEqual(provisionCalls, ["sdk-0"]);
+      assert.equal(worker.harnesses.length, 2);
+      assert.equal(worker.program.runId, "run-boot");
+      assert.equal(JSON.parse(fs.readFileSync(worker.optionsFile, "utf8")).options.beamline_fingerprint, p.fingerprint());
+      assert.equal(process.env["PIPELINE_OPTIONS_FILE"], worker.optionsFile);
+      assert.deepEqual(worker.artifacts.map((a) => path.basename(a)), ["pipeline_module.js"]);
+      assert.deepEqual(fs.readFileSync(worker.artifacts[0]!), fs.readFileSync(p.program!.modulePath));
+
+      // A bundle through the booted harness.
+      const planned = plan(translatePipeline(p, dockerEnvironment()).proto, fn.url, { breakAt: new Set(["wordcount/Split"]) });
+      const split = planned.stages.find((s) => s.transforms.some((t) => planned.components.transforms[t]!.uniqueName === "wordcount/Split"))!;
+      fn.addDescriptor(split.descriptor!);
+      const c: rapi.Components = planned.components;
+      const spec = (cid: string): CoderSpec => ({ urn: c.coders[cid]!.spec!.urn, components: c.coders[cid]!.componentCoderIds.map(spec), payload: c.coders[cid]!.spec!.payload });
+      const w = new ByteWriter();
+      coderFromSpec(spec(planned.wireCoder(split.input))).encode(inGlobalWindow("to be or not to be"), w, "nested");
+      const [outPc, sink] = [...split.outputs][0]!;
+      const r = await fn.processBundle(split.id, new Map([[split.sourceId, [w.finish()]]]), [sink]);
+      const reader = new ByteReader(r.outputs.get(sink)!);
+      const outCoder = coderFromSpec(spec(planned.wireCoder(outPc)));
+      const counts: Record<string, number> = {};
+      while (!reader.atEnd()) {
+        const wv = outCoder.decode(reader, "nested") as WindowedValue<{ key: string; value: number }>;
+        counts[wv.value.key] = wv.value.value;
+      }
+      assert.deepEqual(counts, { to: 2, be: 2, or: 1, not: 1 });
+      await new Promise((res) => setTimeout(res, 50));
+      assert.deepEqual([...fn.workerIds].sort(), ["sdk-0", "sdk-1"], "the sibling harness connected too");
+    } finally {
+      await fn.stop();
+      await worker.done;
+      await worker.stop();
+      await stopServer(services.server);
+    }
+  });
+});

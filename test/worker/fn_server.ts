@@ -1,0 +1,218 @@
+/**
+ * The runner side of the Fn API, for tests: one gRPC server with Control, Data, State and
+ * Logging, driving a Beamline harness over real gRPC on 127.0.0.1.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { startServer, stopServer } from "../../runners/portable/grpc";
+import { fnApi, fnapi, metricsapi } from "../../runners/portable/protos";
+
+/** Side-input contents served over the State API, keyed by stateKeyId(). */
+export type StateContents = Map<string, Uint8Array>;
+
+export function stateKeyId(key: fnapi.StateKey): string {
+  const t = key.type;
+  const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? new Uint8Array(0)).toString("hex");
+  switch (t.oneofKind) {
+    case "iterableSideInput":
+      return `iterable|${t.iterableSideInput.transformId}|${t.iterableSideInput.sideInputId}|${hex(t.iterableSideInput.window)}`;
+    case "multimapKeysSideInput":
+      return `keys|${t.multimapKeysSideInput.transformId}|${t.multimapKeysSideInput.sideInputId}|${hex(t.multimapKeysSideInput.window)}`;
+    case "multimapSideInput":
+      return `values|${t.multimapSideInput.transformId}|${t.multimapSideInput.sideInputId}|${hex(t.multimapSideInput.window)}|${hex(t.multimapSideInput.key)}`;
+    default:
+      return `unsupported|${String(t.oneofKind)}`;
+  }
+}
+
+export interface BundleResult {
+  readonly response: fnapi.ProcessBundleResponse;
+  /** Bytes received per sink transform id. */
+  readonly outputs: Map<string, Buffer>;
+  /** Metrics of the response, resolved from short ids through a monitoring_infos request. */
+  readonly metrics: metricsapi.MonitoringInfo[];
+}
+
+export class FnApiServer {
+  readonly workerIds = new Set<string>();
+  readonly logs: fnapi.LogEntry[] = [];
+  readonly state: StateContents = new Map();
+  /** State responses are cut into pages of this many bytes (to exercise continuation tokens). */
+  statePageBytes = 5;
+  stateRequests = 0;
+  private control: grpc.ServerDuplexStream<fnapi.InstructionResponse, fnapi.InstructionRequest> | undefined;
+  private controlWaiters: (() => void)[] = [];
+  private data: grpc.ServerDuplexStream<fnapi.Elements, fnapi.Elements> | undefined;
+  private pendingData: fnapi.Elements[] = [];
+  private readonly responses = new Map<string, (r: fnapi.InstructionResponse) => void>();
+  private readonly outputs = new Map<string, { chunks: Buffer[]; done: boolean }>();
+  private readonly outputWaiters = new Map<string, () => void>();
+  private readonly descriptors = new Map<string, fnapi.ProcessBundleDescriptor>();
+  private nextId = 0;
+
+  private constructor(
+    private readonly server: grpc.Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<FnApiServer> {
+    let self: FnApiServer | undefined;
+    const workerId = (md: grpc.Metadata): void => {
+      const id = md.get("worker_id")[0];
+      if (id !== undefined) self!.workerIds.add(String(id));
+    };
+    const started = await startServer([
+      {
+        service: fnApi.BeamFnControl,
+        impl: {
+          Control: (call: grpc.ServerDuplexStream<fnapi.InstructionResponse, fnapi.InstructionRequest>) => {
+            workerId(call.metadata);
+            self!.control = call;
+            for (const w of self!.controlWaiters.splice(0)) w();
+            call.on("data", (r: fnapi.InstructionResponse) => self!.responses.get(r.instructionId)?.(r));
+            call.on("error", () => undefined);
+          },
+          GetProcessBundleDescriptor: (call: grpc.ServerUnaryCall<fnapi.GetProcessBundleDescriptorRequest, fnapi.ProcessBundleDescriptor>, cb: grpc.sendUnaryData<fnapi.ProcessBundleDescriptor>) => {
+            workerId(call.metadata);
+            const d = self!.descriptors.get(call.request.processBundleDescriptorId);
+            if (d === undefined) cb({ code: grpc.status.NOT_FOUND, details: "no such descriptor" });
+            else cb(null, d);
+          },
+        },
+      },
+      {
+        service: fnApi.BeamFnData,
+        impl: {
+          Data: (call: grpc.ServerDuplexStream<fnapi.Elements, fnapi.Elements>) => {
+            workerId(call.metadata);
+            self!.data = call;
+            for (const e of self!.pendingData.splice(0)) call.write(e);
+            call.on("data", (e: fnapi.Elements) => {
+              for (const d of e.data) {
+                const key = `${d.instructionId}|${d.transformId}`;
+                let o = self!.outputs.get(key);
+                if (o === undefined) self!.outputs.set(key, (o = { chunks: [], done: false }));
+                o.chunks.push(Buffer.from(d.data));
+                if (d.isLast) {
+                  o.done = true;
+                  self!.outputWaiters.get(key)?.();
+                }
+              }
+            });
+            call.on("error", () => undefined);
+          },
+        },
+      },
+      {
+        service: fnApi.BeamFnState,
+        impl: {
+          State: (call: grpc.ServerDuplexStream<fnapi.StateRequest, fnapi.StateResponse>) => {
+            workerId(call.metadata);
+            call.on("data", (req: fnapi.StateRequest) => {
+              self!.stateRequests++;
+              if (req.request.oneofKind !== "get") {
+                call.write(fnApi.StateResponse.create({ id: req.id, error: "only get is supported" }));
+                return;
+              }
+              const all = self!.state.get(stateKeyId(req.stateKey!)) ?? new Uint8Array(0);
+              const token = req.request.get.continuationToken;
+              const start = token.length > 0 ? Number(Buffer.from(token).toString()) : 0;
+              const end = Math.min(all.length, start + self!.statePageBytes);
+              call.write(
+                fnApi.StateResponse.create({
+                  id: req.id,
+                  response: { oneofKind: "get", get: { data: all.subarray(start, end), continuationToken: end < all.length ? Buffer.from(String(end)) : new Uint8Array(0) } },
+                }),
+              );
+            });
+            call.on("error", () => undefined);
+          },
+        },
+      },
+      {
+        service: fnApi.BeamFnLogging,
+        impl: {
+          Logging: (call: grpc.ServerDuplexStream<fnapi.LogEntry_List, fnapi.LogControl>) => {
+            workerId(call.metadata);
+            call.on("data", (l: fnapi.LogEntry_List) => self!.logs.push(...l.logEntries));
+            call.on("error", () => undefined);
+            call.on("end", () => call.end());
+          },
+        },
+      },
+    ]);
+    self = new FnApiServer(started.server, started.url);
+    return self;
+  }
+
+  /** Resolves when a harness has opened the control stream. */
+  connected(): Promise<void> {
+    if (this.control !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.controlWaiters.push(resolve));
+  }
+
+  /** Serves `d` through GetProcessBundleDescriptor (as Java runners and Prism do). */
+  addDescriptor(d: fnapi.ProcessBundleDescriptor): void {
+    this.descriptors.set(d.id, d);
+  }
+
+  async instruct(request: fnapi.InstructionRequest["request"]): Promise<fnapi.InstructionResponse> {
+    await this.connected();
+    const instructionId = `i${this.nextId++}`;
+    const response = new Promise<fnapi.InstructionResponse>((resolve) => this.responses.set(instructionId, resolve));
+    this.control!.write(fnApi.InstructionRequest.create({ instructionId, request }));
+    const r = await response;
+    this.responses.delete(instructionId);
+    return r;
+  }
+
+  private sendData(e: fnapi.Elements): void {
+    if (this.data !== undefined) this.data.write(e);
+    else this.pendingData.push(e);
+  }
+
+  /**
+   * Runs one bundle: sends `inputs` (chunks per source transform; the last chunk is flagged
+   * is_last) and waits for the response and for is_last on every sink in `sinks`.
+   */
+  async processBundle(descriptorId: string, inputs: ReadonlyMap<string, readonly Uint8Array[]>, sinks: readonly string[]): Promise<BundleResult> {
+    await this.connected();
+    const instructionId = `b${this.nextId++}`;
+    const sinkDone = sinks.map((s) => {
+      const key = `${instructionId}|${s}`;
+      return new Promise<void>((resolve) => {
+        if (this.outputs.get(key)?.done === true) resolve();
+        else this.outputWaiters.set(key, resolve);
+      });
+    });
+    const response = new Promise<fnapi.InstructionResponse>((resolve) => this.responses.set(instructionId, resolve));
+    // Data first: a harness must buffer data that arrives before its bundle starts.
+    for (const [transformId, chunks] of inputs) {
+      chunks.forEach((data, i) => this.sendData(fnApi.Elements.create({ data: [{ instructionId, transformId, data, isLast: i === chunks.length - 1 }] })));
+      if (chunks.length === 0) this.sendData(fnApi.Elements.create({ data: [{ instructionId, transformId, data: new Uint8Array(0), isLast: true }] }));
+    }
+    this.control!.write(fnApi.InstructionRequest.create({ instructionId, request: { oneofKind: "processBundle", processBundle: { processBundleDescriptorId: descriptorId, cacheTokens: [], elements: undefined } } }));
+    const r = await response;
+    this.responses.delete(instructionId);
+    if (r.error !== "") throw new Error(`bundle ${instructionId} failed in the SDK: ${r.error}`);
+    await Promise.all(sinkDone);
+    const outputs = new Map<string, Buffer>();
+    for (const s of sinks) {
+      const key = `${instructionId}|${s}`;
+      outputs.set(s, Buffer.concat(this.outputs.get(key)?.chunks ?? []));
+      this.outputs.delete(key);
+      this.outputWaiters.delete(key);
+    }
+    if (r.response.oneofKind !== "processBundle") throw new Error("not a process_bundle response");
+    const pb = r.response.processBundle;
+    const meta = await this.instruct({ oneofKind: "monitoringInfos", monitoringInfos: { monitoringInfoId: Object.keys(pb.monitoringData) } });
+    const known = meta.response.oneofKind === "monitoringInfos" ? meta.response.monitoringInfos.monitoringInfo : {};
+    const metrics = Object.entries(pb.monitoringData).map(([id, payload]) => ({ ...known[id]!, payload }));
+    return { response: pb, outputs, metrics };
+  }
+
+  async stop(): Promise<void> {
+    this.control?.end();
+    this.data?.end();
+    await stopServer(this.server);
+  }
+}

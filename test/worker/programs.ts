@@ -1,0 +1,46 @@
+/** Small pipeline programs the worker tests rebuild in worker mode. */
+import { AsIterable, AsMultimap, Combine, Combiners, Create, definePipeline, DoFn, FixedWindows, kv, KV, Metrics, ParDo, ProcessContext, SideInput, Window } from "../../lib";
+
+class Annotate extends DoFn<string, string> {
+  private readonly seen = Metrics.counter("annotate", "words");
+  constructor(
+    private readonly lengths: SideInput<readonly number[]>,
+    private readonly tags: SideInput<ReadonlyMap<string, readonly string[]>>,
+  ) {
+    super();
+  }
+  process(word: string, ctx: ProcessContext<string>): void {
+    this.seen.inc();
+    const total = ctx.sideInput(this.lengths).reduce((a, b) => a + b, 0);
+    const tags = [...(ctx.sideInput(this.tags).get(word) ?? [])].sort().join("+");
+    ctx.output(`${word}:${total}:${tags}`);
+  }
+}
+
+/** Words annotated with the sum of an iterable side input and their tags from a multimap side input. */
+export const sideInputsProgram = definePipeline({
+  name: "worker-test-side-inputs",
+  description: "side inputs over the State API",
+  flags: {},
+  build(root) {
+    const lengths = root.apply("Lengths", new Create([3, 4, 5]));
+    const tags = root.apply("Tags", new Create<KV<string, string>>([kv("a", "x"), kv("a", "y"), kv("b", "z")]));
+    const lengthsView = AsIterable(lengths);
+    const tagsView = AsMultimap(tags);
+    root.apply("Words", new Create(["a", "b", "c"])).apply("Annotate", ParDo.of(new Annotate(lengthsView, tagsView), { sideInputs: [lengthsView, tagsView] }));
+  },
+});
+
+/** Words into 10 ms fixed windows, counted per window. */
+export const windowedProgram = definePipeline({
+  name: "worker-test-windowed",
+  description: "fixed windows and a lifted combine",
+  flags: {},
+  build(root) {
+    root
+      .apply("Words", new Create(["x"]))
+      .apply("Window", Window.into<string>(new FixedWindows(10)))
+      .map("PairWithOne", (w: string) => kv(w, 1))
+      .apply("Count", Combine.perKey<string, number, number, number>(Combiners.sum()));
+  },
+});
