@@ -1,0 +1,364 @@
+/** Reading text files as lines: compression, splittable byte ranges, line splitting. */
+import { pipeline, type Readable } from "node:stream";
+import * as zlib from "node:zlib";
+import { errnoCode, FileSystemError, type FileMetadata, type FileOperations } from "./filesystems/filesystem";
+import { FileSystems } from "./filesystems/registry";
+
+/** How a file is compressed; `auto` means gzip if the path ends in `.gz`, else uncompressed. */
+export type Compression = "auto" | "uncompressed" | "gzip";
+
+/** `auto` resolved by the path's suffix. */
+export function resolveCompression(path: string, compression: Compression = "auto"): "uncompressed" | "gzip" {
+  if (compression === "auto") return /\.gz$/i.test(path) ? "gzip" : "uncompressed";
+  if (compression !== "uncompressed" && compression !== "gzip") {
+    throw new FileSystemError(
+      `Unknown compression '${String(compression)}' for ${path}: use "auto", "uncompressed" or "gzip".`,
+      path,
+      { code: "INVALID_ARGUMENT" },
+    );
+  }
+  return compression;
+}
+
+/** A byte range [start, end) of one file. For gzip files it is always the whole file. */
+export interface TextRange {
+  readonly path: string;
+  readonly start: number;
+  /** Exclusive; `Infinity` means to the end of the file. */
+  readonly end: number;
+}
+
+/**
+ * Splits files into ranges of about `desiredBytes` (evenly sized, never larger). Gzip files are one
+ * unsplittable range each. Empty files have no lines and get no range.
+ */
+export function splitIntoRanges(
+  files: readonly FileMetadata[],
+  desiredBytes: number,
+  compression: Compression = "auto",
+): TextRange[] {
+  if (!(desiredBytes >= 1)) {
+    throw new FileSystemError(`splitIntoRanges: desiredBytes must be at least 1, got ${desiredBytes}.`, "", {
+      code: "INVALID_ARGUMENT",
+    });
+  }
+  const ranges: TextRange[] = [];
+  for (const file of files) {
+    const size = file.sizeBytes;
+    if (size <= 0) continue;
+    if (resolveCompression(file.path, compression) === "gzip") {
+      ranges.push({ path: file.path, start: 0, end: size });
+      continue;
+    }
+    const n = Math.max(1, Math.ceil(size / desiredBytes));
+    let start = 0;
+    for (let k = 1; k <= n; k++) {
+      const end = k === n ? size : Math.floor((k * size) / n);
+      if (end > start) ranges.push({ path: file.path, start, end });
+      start = end;
+    }
+  }
+  return ranges;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const ANY_TERMINATOR = /\r\n|\r|\n/;
+
+/** Index of the first `\n` or `\r` at or after `from`, or -1. */
+function firstTerminator(buf: Buffer, from: number): number {
+  const n = buf.indexOf(LF, from);
+  const c = buf.indexOf(CR, from);
+  if (c < 0) return n;
+  if (n < 0) return c;
+  return c < n ? c : n;
+}
+
+/**
+ * Splits text that ends with a line terminator and contains `\r`: fast for `\r\n` endings
+ * (split on `\n`, trim the `\r`), falling back to a regular expression for lone `\r`.
+ * The result ends with the empty string after the last terminator.
+ */
+function splitWithCR(text: string): string[] {
+  const parts = text.split("\n");
+  const n = parts.length - 1;
+  if (parts[n] !== "") return text.split(ANY_TERMINATOR); // ends with a lone \r
+  for (let k = 0; k < n; k++) {
+    const part = parts[k];
+    const c = part.indexOf("\r");
+    if (c < 0) continue;
+    if (c !== part.length - 1) return text.split(ANY_TERMINATOR); // a lone \r inside
+    parts[k] = part.slice(0, c);
+  }
+  return parts;
+}
+
+function decodeParts(parts: Buffer[], bytes: number): string {
+  return parts.length === 1 ? parts[0].toString("utf8") : Buffer.concat(parts, bytes).toString("utf8");
+}
+
+/**
+ * The byte-level line splitter behind `readLineBatches`: fed consecutive chunks of the file from
+ * offset `readStart` (`start - 1` when start > 0, so it can tell whether `start` begins a line),
+ * it returns the lines owned by [start, end) as one batch per chunk. Lines are found on bytes;
+ * each batch of complete lines is decoded with one `toString` (UTF-8 sequences never contain
+ * `\n` or `\r` bytes, so a multi-byte character is never cut).
+ */
+export class LineSplitter {
+  /** True once every owned line has been returned; stop feeding. */
+  done = false;
+  private offset: number;
+  private skipping: boolean;
+  private pendingCR = false;
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  private bomPending: boolean;
+  private head: Buffer | undefined;
+
+  constructor(
+    private readonly start: number,
+    private readonly end: number,
+  ) {
+    this.offset = start > 0 ? start - 1 : 0;
+    this.skipping = start > 0;
+    this.bomPending = start === 0;
+    if (!(end > start)) this.done = true; // an empty range owns no line
+  }
+
+  /** Offset at which the caller must start feeding bytes. */
+  get readStart(): number {
+    return this.start > 0 ? this.start - 1 : 0;
+  }
+
+  /** Feeds the next chunk; returns the lines it completes (possibly empty). */
+  push(chunk: Buffer): string[] {
+    if (this.done || chunk.length === 0) return [];
+    let buf = chunk;
+    const base = this.offset;
+    this.offset += chunk.length;
+    if (this.bomPending) {
+      if (this.head !== undefined) {
+        buf = Buffer.concat([this.head, buf]);
+        this.head = undefined;
+      }
+      if (buf.length < 3) {
+        this.head = buf;
+        return [];
+      }
+      this.bomPending = false;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return this.process(buf, 0, 3);
+      return this.process(buf, 0, 0);
+    }
+    return this.process(buf, base, 0);
+  }
+
+  /** Signals the end of the file; returns the last line if it had no terminator. */
+  finish(): string[] {
+    let out: string[] = [];
+    if (this.head !== undefined) {
+      const head = this.head;
+      this.head = undefined;
+      this.bomPending = false;
+      out = this.process(head, 0, 0);
+    }
+    if (!this.done && !this.skipping && this.partialBytes > 0) {
+      out.push(decodeParts(this.partial, this.partialBytes));
+    }
+    this.partial = [];
+    this.partialBytes = 0;
+    this.done = true;
+    return out;
+  }
+
+  private process(buf: Buffer, base: number, i: number): string[] {
+    const len = buf.length;
+    if (this.skipping || this.pendingCR) {
+      // Find where the first owned line starts: after the first terminator at or after start - 1.
+      if (this.pendingCR) {
+        this.pendingCR = false; // the previous chunk ended with \r: a following \n belongs to it
+        if (buf[0] === LF) i = 1;
+      } else {
+        const t = firstTerminator(buf, 0);
+        if (t < 0) return [];
+        if (buf[t] === CR) {
+          if (t + 1 === len) {
+            this.pendingCR = true;
+            return [];
+          }
+          i = buf[t + 1] === LF ? t + 2 : t + 1;
+        } else i = t + 1;
+      }
+      this.skipping = false;
+      if (base + i >= this.end) {
+        this.done = true;
+        return [];
+      }
+      if (i >= len) return [];
+    }
+    // Does the line that contains byte end - 1 end in this chunk? Then we stop after it.
+    const endIndex = this.end - 1 - base;
+    if (endIndex < len) {
+      const t = firstTerminator(buf, endIndex > i ? endIndex : i);
+      if (t >= 0) {
+        const stop = buf[t] === CR && t + 1 < len && buf[t + 1] === LF ? t + 2 : t + 1;
+        const lines = this.region(buf, i, stop);
+        this.done = true;
+        this.partial = [];
+        this.partialBytes = 0;
+        return lines;
+      }
+    }
+    return this.region(buf, i, len);
+  }
+
+  /** Emits the complete lines in buf[i, r) (prefixed by the partial line); keeps the rest. */
+  private region(buf: Buffer, i: number, r: number): string[] {
+    if (i >= r) return [];
+    const firstCR = buf.indexOf(CR, i);
+    const hasCR = firstCR >= 0 && firstCR < r;
+    let last = buf.lastIndexOf(LF, r - 1);
+    if (hasCR) {
+      const lastCR = buf.lastIndexOf(CR, r - 1);
+      if (lastCR > last) last = lastCR;
+    }
+    if (last < i) {
+      this.partial.push(buf.subarray(i, r));
+      this.partialBytes += r - i;
+      return [];
+    }
+    const b = last + 1;
+    if (buf[last] === CR && b === buf.length) this.pendingCR = true;
+    let first: string | undefined;
+    let a = i;
+    if (this.partialBytes > 0) {
+      const f = hasCR ? firstTerminator(buf, i) : buf.indexOf(LF, i);
+      this.partial.push(buf.subarray(i, f));
+      first = decodeParts(this.partial, this.partialBytes + (f - i));
+      this.partial = [];
+      this.partialBytes = 0;
+      a = buf[f] === CR && f + 1 < buf.length && buf[f + 1] === LF ? f + 2 : f + 1;
+    }
+    let lines: string[];
+    if (a < b) {
+      const text = buf.toString("utf8", a, b);
+      lines = hasCR ? splitWithCR(text) : text.split("\n");
+      lines.pop(); // the empty string after the last terminator
+      if (first !== undefined) lines.unshift(first);
+    } else {
+      lines = first !== undefined ? [first] : [];
+    }
+    if (b < r) {
+      this.partial.push(buf.subarray(b, r));
+      this.partialBytes += r - b;
+    }
+    return lines;
+  }
+}
+
+/** Options of `readLineBatches`. */
+export interface ReadLinesOptions {
+  /** Bytes per read from the file; default 1 MiB. Small values are for tests. */
+  readonly chunkSize?: number;
+  /**
+   * At most this many bytes are decoded into one batch; default 64 KiB. Larger batches make V8
+   * allocate the decoded text in its (slower) large-object space.
+   */
+  readonly batchBytes?: number;
+  /** Where to open the file; default the `FileSystems` registry. */
+  readonly fileSystem?: Pick<FileOperations, "openRead">;
+}
+
+const DEFAULT_CHUNK_BYTES = 1 << 20;
+const DEFAULT_BATCH_BYTES = 1 << 16;
+
+function readError(path: string, gzip: boolean, err: unknown): FileSystemError {
+  if (err instanceof FileSystemError) return err;
+  const code = errnoCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  if (gzip && code !== undefined && code.startsWith("Z_")) {
+    return new FileSystemError(
+      `Cannot read ${path} as gzip: ${message}. The file is not valid or is truncated; if it is not compressed, ` +
+        `read it with compression "uncompressed".`,
+      path,
+      { cause: err, code: "CORRUPT_DATA" },
+    );
+  }
+  return new FileSystemError(`Cannot read ${path}: ${message}.`, path, { cause: err });
+}
+
+/**
+ * The lines of `path` owned by `range`, in batches (one per decoded slice of at most
+ * `batchBytes`, never empty), so callers pay one await per batch rather than per line.
+ * For gzip the range must start at 0 and the whole file is read.
+ */
+export async function* readLineBatches(
+  path: string,
+  range: { readonly start: number; readonly end: number },
+  compression: Compression = "auto",
+  options: ReadLinesOptions = {},
+): AsyncGenerator<string[], void, undefined> {
+  const gzip = resolveCompression(path, compression) === "gzip";
+  const { start } = range;
+  const end = gzip ? Infinity : range.end;
+  if (!(start >= 0) || !Number.isInteger(start) || !(end >= start)) {
+    throw new FileSystemError(
+      `Cannot read ${path}: invalid range [${start}, ${range.end}); need 0 <= start <= end.`,
+      path,
+      { code: "INVALID_ARGUMENT" },
+    );
+  }
+  if (gzip && start !== 0) {
+    throw new FileSystemError(
+      `Cannot read ${path} from byte ${start}: gzip files cannot be split; read the range [0, size) as a whole.`,
+      path,
+      { code: "INVALID_ARGUMENT" },
+    );
+  }
+  if (start === end) return;
+  const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_CHUNK_BYTES));
+  const batchBytes = Math.max(1, Math.floor(options.batchBytes ?? DEFAULT_BATCH_BYTES));
+  const fs = options.fileSystem ?? FileSystems;
+  const splitter = new LineSplitter(start, end);
+  let source: Readable;
+  if (gzip) {
+    const raw = await fs.openRead(path, { bufferSize: Math.max(chunkSize, 1 << 16) });
+    const gunzip = zlib.createGunzip({ chunkSize: Math.max(64, chunkSize) });
+    source = pipeline(raw, gunzip, () => {
+      /* errors surface through the gunzip stream */
+    });
+  } else {
+    // A small range need not read a whole chunk past its end just to finish its last line.
+    const bufferSize = Math.min(chunkSize, Math.max(1 << 16, end - splitter.readStart));
+    source = await fs.openRead(path, { start: splitter.readStart, bufferSize });
+  }
+  try {
+    for await (const chunk of source) {
+      const buf = chunk as Buffer;
+      for (let at = 0; at < buf.length; at += batchBytes) {
+        const lines = splitter.push(at === 0 && buf.length <= batchBytes ? buf : buf.subarray(at, at + batchBytes));
+        if (lines.length > 0) yield lines;
+        if (splitter.done) return;
+      }
+    }
+    const last = splitter.finish();
+    if (last.length > 0) yield last;
+  } catch (err) {
+    throw readError(path, gzip, err);
+  } finally {
+    source.destroy();
+  }
+}
+
+/** All lines of a file (a convenience over `readLineBatches` for small files and tests). */
+export async function readAllLines(
+  path: string,
+  compression: Compression = "auto",
+  options: ReadLinesOptions = {},
+): Promise<string[]> {
+  const out: string[] = [];
+  for await (const batch of readLineBatches(path, { start: 0, end: Infinity }, compression, options)) {
+    for (const line of batch) out.push(line);
+  }
+  return out;
+}
+
