@@ -54,7 +54,8 @@ export class PrecombineOperator extends BasicOperator {
   receive(element: unknown, wv: ElementMeta): MaybePromise {
     if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
     const { key, value } = element as KV<unknown, unknown>;
-    if (this.keyChecks !== undefined && this.keyChecks.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder);
+    // Strings, numbers and booleans always encode deterministically: only other keys are sampled.
+    if (typeof key === "object" && this.keyChecks !== undefined && this.keyChecks.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder);
     const previous = activeMetrics.container;
     activeMetrics.container = this.metrics;
     try {
@@ -133,7 +134,7 @@ export class GroupingWriter extends BasicOperator {
   receive(element: unknown, wv: ElementMeta): MaybePromise {
     if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
     const { key, value } = element as KV<unknown, unknown>;
-    if (this.keyChecks !== undefined && this.keyChecks.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder);
+    if (typeof key === "object" && this.keyChecks !== undefined && this.keyChecks.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder);
     const keyId = keyIdentity(key, this.keyCoder);
     for (const window of wv.windows) this.sink.add(groupIdentity(keyId, window), key, window, wv.timestamp, value);
     return undefined;
