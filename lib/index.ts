@@ -19,6 +19,14 @@ export type { WindowIntoOptions } from "./model/primitives";
 export { AsSingleton, AsIterable, AsList, AsMap, AsMultimap, SideInput } from "./model/side_inputs";
 export type { SideInputKind } from "./model/side_inputs";
 export { GlobalWindows, FixedWindows, GLOBAL_WINDOWING } from "./model/windowing";
+export { SlidingWindows, Sessions } from "./model/sliding_sessions";
+export type { MergingWindowFn, WindowMerge } from "./model/sliding_sessions";
+export { AfterWatermark, AfterProcessingTime, AfterCount, Repeatedly, AfterFirst, AfterAll, AfterEach, DefaultTrigger } from "./model/triggers";
+export type { Trigger, AfterWatermarkOptions } from "./model/triggers";
+export { StateSpec, TimerSpec, StatefulDoFn } from "./model/state";
+export type { ValueState, BagState, CombiningState, MapState, Timer, TimeDomain, StatefulProcessContext, TimerContext } from "./model/state";
+export { TestStream, ReadUnbounded } from "./testing/test_stream";
+export type { TimestampedElement, TestStreamEvent, UnboundedSource, UnboundedSourceContext } from "./testing/test_stream";
 export type { WindowFn, WindowingStrategy, AccumulationMode, TimestampCombiner } from "./model/windowing";
 export {
   GlobalWindow,

@@ -4,6 +4,7 @@ import { PBegin, PCollection } from "./pcollection";
 import { PTransform } from "./transform";
 import type { KV } from "./window";
 import { WindowFn, WindowingStrategy, AccumulationMode, TimestampCombiner } from "./windowing";
+import type { Trigger } from "./triggers";
 
 /** Emits one empty byte array in the global window: the root of every bounded read. */
 export class Impulse extends PTransform<PBegin, PCollection<Uint8Array>> {
@@ -48,6 +49,8 @@ export interface WindowIntoOptions {
   readonly allowedLatenessMillis?: number;
   readonly accumulationMode?: AccumulationMode;
   readonly timestampCombiner?: TimestampCombiner;
+  /** When grouped results are emitted (default: at the watermark, then per late element). */
+  readonly trigger?: Trigger;
 }
 
 /** Assigns elements to windows by their timestamps. */
@@ -65,6 +68,7 @@ export class WindowInto<T> extends PTransform<PCollection<T>, PCollection<T>> {
       timestampCombiner: this.options.timestampCombiner ?? "END_OF_WINDOW",
       accumulationMode: this.options.accumulationMode ?? "DISCARDING",
       allowedLatenessMillis: this.options.allowedLatenessMillis ?? 0,
+      ...(this.options.trigger !== undefined ? { trigger: this.options.trigger } : {}),
     };
     node.primitive = { kind: "window_into", windowing };
     const out = input.pipeline.createOutput<T>(node, "main", windowing, input.isBounded);

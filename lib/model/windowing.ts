@@ -6,6 +6,7 @@
  * streaming model (sliding windows, sessions, triggers) builds on these types.
  */
 import { BoundedWindow, GlobalWindow, GLOBAL_WINDOWS, Instant, IntervalWindow } from "./window";
+import { describeTrigger, Trigger } from "./triggers";
 
 /** Standard Beam window coder URNs a WindowFn's windows are encoded with. */
 export type WindowCoderUrn = "beam:coder:global_window:v1" | "beam:coder:interval_window:v1";
@@ -84,6 +85,8 @@ export interface WindowingStrategy {
   readonly timestampCombiner: TimestampCombiner;
   readonly accumulationMode: AccumulationMode;
   readonly allowedLatenessMillis: number;
+  /** When grouped results are emitted; absent means the default trigger (see triggers.ts). */
+  readonly trigger?: Trigger;
 }
 
 /** The strategy of unwindowed data. */
@@ -96,5 +99,6 @@ export const GLOBAL_WINDOWING: WindowingStrategy = Object.freeze({
 
 /** A stable text form of a strategy for fingerprints and error messages. */
 export function describeWindowing(w: WindowingStrategy): string {
-  return `${w.windowFn.urn}${JSON.stringify(w.windowFn.config)}/${w.timestampCombiner}/${w.accumulationMode}/${w.allowedLatenessMillis}`;
+  const trigger = w.trigger === undefined || w.trigger.kind === "default" ? "" : `/${describeTrigger(w.trigger)}`;
+  return `${w.windowFn.urn}${JSON.stringify(w.windowFn.config)}/${w.timestampCombiner}/${w.accumulationMode}/${w.allowedLatenessMillis}${trigger}`;
 }

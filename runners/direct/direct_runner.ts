@@ -17,6 +17,7 @@ import type { PipelineResult, PipelineState } from "../../lib/model/result";
 import type { PipelineRunner } from "../../lib/model/runner_registry";
 import { Execution } from "./execution";
 import { checkReconstruction } from "./reconstruction";
+import { needsStreaming, runStreaming } from "../streaming";
 
 /** Options of the DirectRunner beyond the pipeline options. */
 export interface DirectRunnerOptions {
@@ -63,6 +64,7 @@ export class DirectRunner implements PipelineRunner {
     } catch (e) {
       return new DirectResult("FAILED", new MetricResults(containers), [], asError(e));
     }
+    if (needsStreaming(executed)) return runStreaming(executed, { runId }, containers, outputs);
     try {
       await new Execution(executed, { checkEveryElement: this.runnerOptions.checkEveryElement === true, runId }, containers, outputs).run();
       return new DirectResult("DONE", new MetricResults(containers), outputs);

@@ -1,0 +1,123 @@
+/**
+ * Sliding windows and sessions: the window functions of the streaming model beyond global and
+ * fixed windows.
+ *
+ * - `SlidingWindows(size, period)`: overlapping windows of `size` ms starting every `period` ms;
+ *   an element belongs to `size / period` windows (a moving average over the last `size` ms,
+ *   updated every `period` ms).
+ * - `Sessions(gap)`: per-key bursts of activity. Each element starts a window
+ *   `[t, t + gap)`; a runner merges overlapping windows of the same key when grouping, so a
+ *   session ends after `gap` ms without data.
+ *
+ *     events.apply(Window.into(new Sessions(30 * 60_000))).apply(new GroupByKey());
+ *
+ * @category Windowing
+ */
+import { BoundedWindow, Instant, IntervalWindow } from "./window";
+import type { WindowFn } from "./windowing";
+
+/** Overlapping windows of a fixed size, a new one starting every `period` ms. */
+export class SlidingWindows implements WindowFn {
+  readonly urn = "beam:window_fn:sliding_windows:v1";
+  readonly windowCoderUrn = "beam:coder:interval_window:v1";
+  readonly isMerging = false;
+  readonly config: Readonly<Record<string, number>>;
+
+  /**
+   * @param sizeMillis window length (> 0)
+   * @param periodMillis distance between window starts (> 0, at most the size)
+   * @param offsetMillis shift of the window starts from the epoch, in [0, period)
+   */
+  constructor(
+    readonly sizeMillis: number,
+    readonly periodMillis: number,
+    readonly offsetMillis = 0,
+  ) {
+    if (!(Number.isInteger(sizeMillis) && sizeMillis > 0)) throw new RangeError(`SlidingWindows size must be a positive integer of milliseconds, got ${sizeMillis}`);
+    if (!(Number.isInteger(periodMillis) && periodMillis > 0 && periodMillis <= sizeMillis)) {
+      throw new RangeError(`SlidingWindows period must be a positive integer no larger than the size, got ${periodMillis}`);
+    }
+    if (!(Number.isInteger(offsetMillis) && offsetMillis >= 0 && offsetMillis < periodMillis)) {
+      throw new RangeError(`SlidingWindows offset must be an integer in [0, period), got ${offsetMillis}`);
+    }
+    this.config = { sizeMillis, periodMillis, offsetMillis };
+  }
+
+  /** Every window containing the timestamp, latest start first. */
+  assignWindows(timestamp: Instant): readonly BoundedWindow[] {
+    const p = this.periodMillis;
+    const lastStart = timestamp - ((((timestamp - this.offsetMillis) % p) + p) % p);
+    const windows: IntervalWindow[] = [];
+    for (let start = lastStart; start > timestamp - this.sizeMillis; start -= p) windows.push(new IntervalWindow(start, start + this.sizeMillis));
+    return windows;
+  }
+
+  /** The latest window that contains the main window's end. */
+  sideInputWindow(mainWindow: BoundedWindow): BoundedWindow {
+    return this.assignWindows(mainWindow.maxTimestamp())[0]!;
+  }
+}
+
+/** A merge of windows: `merged` replaces every window in `from`. */
+export interface WindowMerge {
+  readonly merged: IntervalWindow;
+  readonly from: readonly IntervalWindow[];
+}
+
+/** A window function whose windows merge while grouping. */
+export interface MergingWindowFn extends WindowFn {
+  readonly isMerging: true;
+  /** Groups windows that must merge; windows that merge with nothing are not listed. */
+  mergeWindows(windows: readonly IntervalWindow[]): WindowMerge[];
+}
+
+/** Whether a window function merges windows (sessions). */
+export function isMergingWindowFn(fn: WindowFn): fn is MergingWindowFn {
+  return fn.isMerging && typeof (fn as Partial<MergingWindowFn>).mergeWindows === "function";
+}
+
+/** Per-key sessions: windows `[t, t + gap)` merged while they overlap. */
+export class Sessions implements MergingWindowFn {
+  readonly urn = "beam:window_fn:session_windows:v1";
+  readonly windowCoderUrn = "beam:coder:interval_window:v1";
+  readonly isMerging = true as const;
+  readonly config: Readonly<Record<string, number>>;
+
+  /** @param gapMillis how long a session stays open without data (> 0) */
+  constructor(readonly gapMillis: number) {
+    if (!(Number.isInteger(gapMillis) && gapMillis > 0)) throw new RangeError(`Sessions gap must be a positive integer of milliseconds, got ${gapMillis}`);
+    this.config = { gapMillis };
+  }
+
+  assignWindows(timestamp: Instant): readonly BoundedWindow[] {
+    return [new IntervalWindow(timestamp, timestamp + this.gapMillis)];
+  }
+
+  /** Merges every run of overlapping windows (sorted by start) into their span. */
+  mergeWindows(windows: readonly IntervalWindow[]): WindowMerge[] {
+    const sorted = [...windows].sort((a, b) => a.start - b.start || a.end - b.end);
+    const merges: WindowMerge[] = [];
+    let run: IntervalWindow[] = [];
+    let span: IntervalWindow | undefined;
+    const close = (): void => {
+      if (span !== undefined && run.length > 1) merges.push({ merged: span, from: run });
+    };
+    for (const w of sorted) {
+      if (span !== undefined && w.start < span.end) {
+        run.push(w);
+        span = span.span(w);
+      } else {
+        close();
+        run = [w];
+        span = w;
+      }
+    }
+    close();
+    return merges;
+  }
+
+  /** Sessions cannot be side inputs in Beam; this returns a window for API completeness. */
+  sideInputWindow(mainWindow: BoundedWindow): BoundedWindow {
+    return this.assignWindows(mainWindow.maxTimestamp())[0]!;
+  }
+}

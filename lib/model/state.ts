@@ -1,0 +1,149 @@
+/**
+ * State and timers for stateful DoFns: per key and window storage that survives across
+ * elements, and callbacks at an event time or a processing time.
+ *
+ * A stateful DoFn reads a keyed PCollection (`KV<K, V>`), declares its state and timers as
+ * fields, and reaches them through the context. The runner keeps one copy of each state cell per
+ * key and window, and clears it when the window expires (end of window + allowed lateness).
+ *
+ *     class BufferUntilEndOfWindow extends StatefulDoFn<string, number, KV<string, number[]>> {
+ *       readonly buffer = StateSpec.bag<number>("buffer");
+ *       readonly flush = TimerSpec.eventTime("flush");
+ *       process(e: KV<string, number>, ctx: StatefulProcessContext<KV<string, number[]>>) {
+ *         ctx.state(this.buffer).add(e.value);
+ *         ctx.timer(this.flush).set(ctx.window.maxTimestamp());
+ *       }
+ *       onTimer(timer: string, ctx: TimerContext<string, KV<string, number[]>>) {
+ *         ctx.output(kv(ctx.key, [...ctx.state(this.buffer).read()]));
+ *         ctx.state(this.buffer).clear();
+ *       }
+ *     }
+ *
+ * Stateful DoFns run on streaming runners (the DirectRunner's streaming driver runs them).
+ *
+ * @category State and timers
+ */
+import type { CombineFn } from "./combine_fn";
+import { DoFn, OutputTags, ProcessContext } from "./dofn";
+import type { Instant, KV } from "./window";
+
+/** A single value. */
+export interface ValueState<T> {
+  read(): T | undefined;
+  write(value: T): void;
+  clear(): void;
+}
+
+/** An unordered collection of values, appended to. */
+export interface BagState<T> {
+  add(value: T): void;
+  read(): readonly T[];
+  isEmpty(): boolean;
+  clear(): void;
+}
+
+/** A value aggregated with a CombineFn as inputs are added. */
+export interface CombiningState<In, Out> {
+  add(value: In): void;
+  read(): Out;
+  clear(): void;
+}
+
+/** A map from keys to values (keys compared like Map keys: use strings or numbers). */
+export interface MapState<K, V> {
+  get(key: K): V | undefined;
+  put(key: K, value: V): void;
+  remove(key: K): void;
+  entries(): readonly (readonly [K, V])[];
+  clear(): void;
+}
+
+/** Describes a state cell of a DoFn; `S` is what `ctx.state(spec)` returns. */
+export interface StateSpec<S> {
+  readonly kind: "value" | "bag" | "combining" | "map";
+  /** Unique among the DoFn's state cells. */
+  readonly name: string;
+  /** For combining state. */
+  readonly combineFn?: CombineFn<unknown, unknown, unknown>;
+  /** Phantom field carrying the state type. */
+  readonly __stateType?: S;
+}
+
+/** Declares state cells: `readonly count = StateSpec.value<number>("count")`. */
+export const StateSpec = {
+  value<T>(name: string): StateSpec<ValueState<T>> {
+    return { kind: "value", name };
+  },
+  bag<T>(name: string): StateSpec<BagState<T>> {
+    return { kind: "bag", name };
+  },
+  combining<In, Acc, Out>(name: string, combineFn: CombineFn<In, Acc, Out>): StateSpec<CombiningState<In, Out>> {
+    return { kind: "combining", name, combineFn: combineFn as unknown as CombineFn<unknown, unknown, unknown> };
+  },
+  map<K, V>(name: string): StateSpec<MapState<K, V>> {
+    return { kind: "map", name };
+  },
+};
+
+/** The clock a timer follows. */
+export type TimeDomain = "EVENT_TIME" | "PROCESSING_TIME";
+
+/** Describes a timer of a DoFn. */
+export interface TimerSpec {
+  readonly name: string;
+  readonly domain: TimeDomain;
+}
+
+/** Declares timers: `readonly flush = TimerSpec.eventTime("flush")`. */
+export const TimerSpec = {
+  /** Fires when the input watermark passes the set time. */
+  eventTime(name: string): TimerSpec {
+    return { name, domain: "EVENT_TIME" };
+  },
+  /** Fires when processing time reaches the set time. */
+  processingTime(name: string): TimerSpec {
+    return { name, domain: "PROCESSING_TIME" };
+  },
+};
+
+/** A timer of the current key and window. Setting it again replaces the previous time. */
+export interface Timer {
+  /** Fires at this time (event time, or processing time, per the timer's domain). */
+  set(timestamp: Instant): void;
+  /** Fires `delayMillis` after the current time of the timer's domain. */
+  offset(delayMillis: number): void;
+  clear(): void;
+}
+
+/** The context of a stateful DoFn's `process`. */
+export interface StatefulProcessContext<Out, Tags extends OutputTags = {}> extends ProcessContext<Out, Tags> {
+  /** The state cell of the current key and window. */
+  state<S>(spec: StateSpec<S>): S;
+  /** The timer of the current key and window. */
+  timer(spec: TimerSpec): Timer;
+  /** The current processing time (virtual under TestStream). */
+  readonly processingTime: Instant;
+}
+
+/** The context of `onTimer`: the timer's key, window and time (`ctx.timestamp`). */
+export interface TimerContext<K, Out, Tags extends OutputTags = {}> extends StatefulProcessContext<Out, Tags> {
+  readonly key: K;
+  readonly timeDomain: TimeDomain;
+}
+
+/**
+ * A DoFn over keyed input with state and timers. Runners process each key's elements one at a
+ * time and call `onTimer` when one of its timers fires.
+ */
+export abstract class StatefulDoFn<K, V, Out, Tags extends OutputTags = {}> extends DoFn<KV<K, V>, Out, Tags> {
+  /** Marks the DoFn as stateful for runners. */
+  readonly isStateful = true as const;
+  abstract process(element: KV<K, V>, ctx: StatefulProcessContext<Out, Tags>): void | Promise<void>;
+  /** Called when a timer fires, with the timer's name. */
+  onTimer?(timer: string, ctx: TimerContext<K, Out, Tags>): void | Promise<void>;
+}
+
+/** Whether a DoFn uses state and timers. */
+export function isStatefulDoFn(fn: unknown): fn is StatefulDoFn<unknown, unknown, unknown, OutputTags> {
+  return fn instanceof StatefulDoFn || (typeof fn === "object" && fn !== null && (fn as { isStateful?: unknown }).isStateful === true);
+}

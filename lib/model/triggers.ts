@@ -1,0 +1,109 @@
+/**
+ * Triggers: when a GroupByKey (or Combine) emits the results of a window, as panes.
+ *
+ * Without a trigger, a window fires once, when the watermark passes its end (and once more for
+ * each late element within the allowed lateness). A trigger fires earlier or more often:
+ *
+ *     events.apply(Window.into(new FixedWindows(60_000), {
+ *       trigger: AfterWatermark({ early: AfterProcessingTime(10_000), late: AfterCount(1) }),
+ *       accumulationMode: "ACCUMULATING",
+ *       allowedLatenessMillis: 5 * 60_000,
+ *     }));
+ *
+ * Triggers are plain data (a tree), so the same description reaches any runner. Each pane's
+ * PaneInfo (first/last, EARLY/ON_TIME/LATE, index) is visible to DoFns as `ctx.pane`.
+ * "Once" triggers (AfterCount, AfterProcessingTime, AfterWatermark without late firings,
+ * AfterFirst, AfterAll, AfterEach) finish after firing; the window is then closed and later
+ * data for it is dropped. Wrap them in Repeatedly to keep firing.
+ *
+ * @category Windowing
+ */
+
+/** A trigger: a tree of these nodes. */
+export type Trigger =
+  | { readonly kind: "default" }
+  | { readonly kind: "afterWatermark"; readonly early?: Trigger; readonly late?: Trigger }
+  | { readonly kind: "afterProcessingTime"; readonly delayMillis: number }
+  | { readonly kind: "afterCount"; readonly count: number }
+  | { readonly kind: "repeatedly"; readonly trigger: Trigger }
+  | { readonly kind: "afterFirst"; readonly triggers: readonly Trigger[] }
+  | { readonly kind: "afterAll"; readonly triggers: readonly Trigger[] }
+  | { readonly kind: "afterEach"; readonly triggers: readonly Trigger[] };
+
+/** Fires when the watermark passes the end of the window, then for every late element: Repeatedly(AfterWatermark()). */
+export function DefaultTrigger(): Trigger {
+  return { kind: "default" };
+}
+
+/** Early and late firings around the on-time pane of AfterWatermark. */
+export interface AfterWatermarkOptions {
+  /** Fires (repeatedly) before the watermark passes the end of the window. */
+  readonly early?: Trigger;
+  /** Fires (repeatedly) for late data after the on-time pane, within the allowed lateness. */
+  readonly late?: Trigger;
+}
+
+/**
+ * Fires when the watermark passes the end of the window (the on-time pane), with optional
+ * repeated early and late firings. `AfterWatermark()` alone finishes after the on-time pane.
+ */
+export function AfterWatermark(options: AfterWatermarkOptions = {}): Trigger {
+  return { kind: "afterWatermark", ...(options.early !== undefined ? { early: options.early } : {}), ...(options.late !== undefined ? { late: options.late } : {}) };
+}
+
+/** Fires once `delayMillis` of processing time has passed since the first element of the pane. */
+export function AfterProcessingTime(delayMillis: number): Trigger {
+  if (!(Number.isInteger(delayMillis) && delayMillis >= 0)) throw new RangeError(`AfterProcessingTime delay must be a non-negative integer, got ${delayMillis}`);
+  return { kind: "afterProcessingTime", delayMillis };
+}
+
+/** Fires once the pane holds at least `count` elements. */
+export function AfterCount(count: number): Trigger {
+  if (!(Number.isInteger(count) && count > 0)) throw new RangeError(`AfterCount needs a positive integer, got ${count}`);
+  return { kind: "afterCount", count };
+}
+
+/** Fires every time `trigger` would fire, forever. */
+export function Repeatedly(trigger: Trigger): Trigger {
+  return { kind: "repeatedly", trigger };
+}
+
+/** Fires once, when the first of the triggers fires. */
+export function AfterFirst(...triggers: Trigger[]): Trigger {
+  if (triggers.length === 0) throw new RangeError("AfterFirst needs at least one trigger");
+  return { kind: "afterFirst", triggers };
+}
+
+/** Fires once, when every one of the triggers has fired. */
+export function AfterAll(...triggers: Trigger[]): Trigger {
+  if (triggers.length === 0) throw new RangeError("AfterAll needs at least one trigger");
+  return { kind: "afterAll", triggers };
+}
+
+/** Fires each trigger in turn: the first until it fires, then the second, and so on. */
+export function AfterEach(...triggers: Trigger[]): Trigger {
+  if (triggers.length === 0) throw new RangeError("AfterEach needs at least one trigger");
+  return { kind: "afterEach", triggers };
+}
+
+/** A stable text form of a trigger for fingerprints and error messages. */
+export function describeTrigger(t: Trigger): string {
+  switch (t.kind) {
+    case "default":
+      return "Default";
+    case "afterWatermark":
+      return `AfterWatermark(${t.early ? `early=${describeTrigger(t.early)}` : ""}${t.early && t.late ? "," : ""}${t.late ? `late=${describeTrigger(t.late)}` : ""})`;
+    case "afterProcessingTime":
+      return `AfterProcessingTime(${t.delayMillis})`;
+    case "afterCount":
+      return `AfterCount(${t.count})`;
+    case "repeatedly":
+      return `Repeatedly(${describeTrigger(t.trigger)})`;
+    case "afterFirst":
+      return `AfterFirst(${t.triggers.map(describeTrigger).join(",")})`;
+    case "afterAll":
+      return `AfterAll(${t.triggers.map(describeTrigger).join(",")})`;
+    case "afterEach":
+      return `AfterEach(${t.triggers.map(describeTrigger).join(",")})`;
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * The streaming driver of the DirectRunner: runs a pipeline with unbounded PCollections over the
+ * executor's operators, event by event.
+ *
+ * Each step of the run is one small bundle: a TestStream event, or up to BUNDLE_SIZE elements a
+ * real-time source queued. After the bundle's elements have flowed through the graph, one pass
+ * over the steps in topological order recomputes every PCollection's watermark (the minimum over
+ * its inputs, held back by buffered panes, pending event-time timers and gated elements) and
+ * lets grouping steps, stateful ParDos and side-input gates fire whatever the new watermark or
+ * processing time makes due. Processing time is virtual (starting at 0, advanced only by the
+ * script) when every source is a TestStream, and the wall clock otherwise.
+ */
+import type { RuntimeContext } from "../../lib/model/dofn";
+import { PipelineError } from "../../lib/model/errors";
+import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
+import type { Pipeline } from "../../lib/model/pipeline";
+import type { PipelineState } from "../../lib/model/result";
+import { inGlobalWindow, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue } from "../../lib/model/window";
+import type { TestStreamEvent } from "../../lib/testing/test_stream";
+import { collectStreamingUnits, GraphEnvironment, StreamingGraph, StreamingUnit } from "./graph";
+import { LiveSource, TestStreamReplay } from "./sources";
+import { StreamingResult } from "./result";
+
+/** Elements per bundle taken from a real-time source. */
+export const BUNDLE_SIZE = 100;
+
+/** Settings of a streaming run. */
+export interface StreamingSettings {
+  readonly runId: string;
+  /** Drain on the first SIGINT/SIGTERM and cancel on the second (runs with real-time sources; default true). */
+  readonly handleSignals?: boolean;
+  /** How often processing time is re-evaluated while real-time sources are idle (ms, default 100). */
+  readonly tickMillis?: number;
+}
+
+export class StreamingExecution implements GraphEnvironment {
+  readonly graph: StreamingGraph;
+  private readonly units: readonly StreamingUnit[];
+  private readonly watermarks = new Map<string, Instant>();
+  private readonly counts = new Map<string, number>();
+  private readonly runtimes = new Map<string, RuntimeContext>();
+  private readonly scripts: TestStreamReplay[] = [];
+  private readonly live: LiveSource[] = [];
+  private virtualTime = 0;
+  private impulsesDone = false;
+  private received = 0;
+  private stopRequest: "drain" | "cancel" | undefined;
+  private wake: (() => void) | undefined;
+  state: PipelineState = "RUNNING";
+  error: Error | undefined;
+
+  constructor(
+    private readonly pipeline: Pipeline,
+    private readonly settings: StreamingSettings,
+    readonly containers: Map<string, MetricsContainer>,
+    readonly outputs: string[],
+  ) {
+    this.units = collectStreamingUnits(pipeline);
+    this.graph = new StreamingGraph(this.units, this);
+    for (const u of this.units) {
+      if (u.kind === "testStream") this.scripts.push(new TestStreamReplay(u.node.fullName, u.output.id, u.spec.events));
+      if (u.kind === "readUnbounded") this.live.push(new LiveSource(u.node.fullName, u.output.id, u.spec.source));
+    }
+    this.graph.buildAll();
+  }
+
+  /** Whether the run ends by itself (every source is finite). */
+  get isFinite(): boolean {
+    return this.live.length === 0;
+  }
+
+  // ---- GraphEnvironment ----
+
+  metricsFor(transformName: string): MetricsContainer {
+    let c = this.containers.get(transformName);
+    if (c === undefined) this.containers.set(transformName, (c = new MetricsContainer(transformName)));
+    return c;
+  }
+
+  runtimeFor(transformName: string): RuntimeContext {
+    let r = this.runtimes.get(transformName);
+    if (r === undefined) {
+      const outputs = this.outputs;
+      r = { options: this.pipeline.options, runId: this.settings.runId, transformName, reportOutputs: (paths) => outputs.push(...paths) };
+      this.runtimes.set(transformName, r);
+    }
+    return r;
+  }
+
+  watermarkOf(pcollId: string): Instant {
+    return this.watermarks.get(pcollId) ?? MIN_TIMESTAMP;
+  }
+
+  countElement(pcollId: string): void {
+    this.received++;
+    this.counts.set(pcollId, (this.counts.get(pcollId) ?? 0) + 1);
+  }
+
+  // ---- observation and control ----
+
+  watermarkSnapshot(): ReadonlyMap<string, Instant> {
+    return new Map(this.watermarks);
+  }
+
+  countSnapshot(): ReadonlyMap<string, number> {
+    return new Map(this.counts);
+  }
+
+  requestStop(kind: "drain" | "cancel"): void {
+    if (this.stopRequest === "cancel") return;
+    this.stopRequest = kind;
+    if (this.state === "RUNNING" && kind === "drain") this.state = "DRAINING";
+    this.wake?.();
+  }
+
+  get processingTime(): Instant {
+    return this.live.length === 0 ? this.virtualTime : Date.now();
+  }
+
+  // ---- the run ----
+
+  async run(): Promise<PipelineState> {
+    const ops = this.graph.operators;
+    let setUp = 0;
+    try {
+      for (const op of ops) {
+        await op.setup();
+        setUp++;
+      }
+      await this.bundle(async () => {
+        for (const u of this.units) if (u.kind === "impulse") await this.graph.receiverOf(u.output).receive(new Uint8Array(0), inGlobalWindow(new Uint8Array(0)));
+        this.impulsesDone = true;
+      });
+      for (const s of this.live) s.start(() => this.wake?.());
+      await this.loop();
+      if (this.stopRequest === "cancel") {
+        await Promise.all(this.live.map((s) => s.stop()));
+        this.state = "CANCELLED";
+      } else this.state = this.stopRequest === "drain" ? "DRAINED" : "DONE";
+    } catch (e) {
+      this.error = e instanceof Error ? e : new PipelineError(String(e));
+      this.state = "FAILED";
+      await Promise.all(this.live.map((s) => s.stop().catch(() => undefined)));
+    }
+    for (let i = 0; i < setUp; i++) {
+      try {
+        await ops[i]!.teardown();
+      } catch (e) {
+        if (this.error === undefined) {
+          this.error = e instanceof Error ? e : new PipelineError(String(e));
+          this.state = "FAILED";
+        }
+      }
+    }
+    return this.state;
+  }
+
+  private async loop(): Promise<void> {
+    let stoppingSources: Promise<void> | undefined;
+    for (;;) {
+      if (this.stopRequest === "cancel") return;
+      if (this.stopRequest === "drain") {
+        for (const s of this.scripts) s.watermark = MAX_TIMESTAMP;
+        stoppingSources ??= Promise.all(this.live.map((s) => s.stop())).then(() => undefined);
+      }
+      let progressed = false;
+      if (this.stopRequest === undefined) {
+        for (const script of this.scripts) {
+          const event = script.take();
+          if (event === undefined) continue;
+          progressed = true;
+          await this.bundle(() => this.applyEvent(script, event));
+        }
+      }
+      for (const src of this.live) {
+        if (src.error !== undefined) throw src.error;
+        if (src.queued === 0) continue;
+        progressed = true;
+        const elements = src.takeBundle(BUNDLE_SIZE);
+        await this.bundle(() => this.push(src.outputId, elements));
+      }
+      const sourcesDone = this.scripts.every((s) => s.watermark >= MAX_TIMESTAMP) && this.live.every((s) => s.finished && s.queued === 0);
+      if (sourcesDone) {
+        await stoppingSources;
+        // Everything is at infinity: one last pass fires what is left; repeat while finishBundle produced more.
+        let before: number;
+        let rounds = 0;
+        do {
+          before = this.received;
+          await this.bundle(async () => undefined);
+        } while (this.received !== before && ++rounds < 100);
+        return;
+      }
+      if (!progressed) {
+        if (this.live.length === 0) continue;
+        await this.idle(this.settings.tickMillis ?? 100);
+        await this.bundle(async () => undefined);
+      }
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+
+  private async applyEvent(script: TestStreamReplay, event: TestStreamEvent<unknown>): Promise<void> {
+    switch (event.kind) {
+      case "elements":
+        await this.push(
+          script.outputId,
+          event.elements.map((e) => inGlobalWindow(e.value, e.timestamp)),
+        );
+        break;
+      case "watermark":
+        if (event.watermark > script.watermark) script.watermark = event.watermark;
+        break;
+      case "processingTime":
+        if (this.live.length === 0) this.virtualTime += event.advanceMillis;
+        break;
+    }
+  }
+
+  private async push(outputId: string, elements: readonly WindowedValue<unknown>[]): Promise<void> {
+    const receiver = this.graph.receiverOfId(outputId);
+    for (const wv of elements) await receiver.receive(wv.value, wv);
+  }
+
+  /** One bundle: start, do the work, recompute watermarks (firing what is due), finish. */
+  private async bundle(work: () => Promise<void>): Promise<void> {
+    const ops = this.graph.operators;
+    for (const op of ops) await op.startBundle();
+    await work();
+    await this.pass();
+    for (let i = ops.length - 1; i >= 0; i--) await ops[i]!.finishBundle();
+  }
+
+  private setWatermark(pcollId: string, w: Instant): void {
+    const prev = this.watermarks.get(pcollId);
+    if (prev === undefined || w > prev) this.watermarks.set(pcollId, w);
+  }
+
+  /** Recomputes watermarks in topological order, letting each time-aware step fire. */
+  private async pass(): Promise<void> {
+    const now = this.processingTime;
+    for (const u of this.units) {
+      const name = u.node.fullName;
+      switch (u.kind) {
+        case "testStream":
+          this.setWatermark(u.output.id, this.scripts.find((s) => s.unitName === name)!.watermark);
+          break;
+        case "readUnbounded": {
+          const src = this.live.find((s) => s.unitName === name)!;
+          this.setWatermark(u.output.id, src.computeWatermark(now));
+          break;
+        }
+        case "impulse":
+          this.setWatermark(u.output.id, this.impulsesDone ? MAX_TIMESTAMP : MIN_TIMESTAMP);
+          break;
+        case "flatten":
+          this.setWatermark(u.output.id, Math.min(...u.inputs.map((pc) => this.watermarkOf(pc.id))));
+          break;
+        case "window_into":
+        case "reshuffle":
+          this.setWatermark(u.output.id, this.watermarkOf(u.input.id));
+          break;
+        case "pardo":
+        case "gbk":
+        case "combine": {
+          const input = this.watermarkOf(u.input.id);
+          const step = this.graph.timeAware.get(name);
+          let out = input;
+          if (step !== undefined) {
+            await step.advance({ inputWatermark: input, processingTime: now });
+            out = Math.min(input, step.hold());
+          }
+          const outputs = u.kind === "pardo" ? [...u.node.outputs.values()] : [u.output];
+          for (const pc of outputs) this.setWatermark(pc.id, out);
+          break;
+        }
+      }
+    }
+  }
+}
+
+/** Runs a pipeline with the streaming driver; returns once finished if every source is finite. */
+export async function runStreaming(pipeline: Pipeline, settings: StreamingSettings, containers = new Map<string, MetricsContainer>(), outputs: string[] = []): Promise<StreamingResult> {
+  const execution = new StreamingExecution(pipeline, settings, containers, outputs);
+  const result = new StreamingResult(execution, new MetricResults(containers), outputs, settings.handleSignals ?? true);
+  if (execution.isFinite) await result.waitUntilFinish().catch(() => undefined);
+  return result;
+}

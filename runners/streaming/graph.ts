@@ -1,0 +1,260 @@
+/**
+ * The streaming driver's view of a pipeline: its steps (units) in topological order, and a push
+ * graph of receivers built from the executor's operators plus the streaming steps (grouping,
+ * stateful ParDo, side-input gates). Unlike the batch plan there are no stage buffers: an
+ * element flows through every step it reaches as soon as it arrives.
+ */
+import type { CombineFnLike } from "../../lib/model/combine_fn";
+import type { RuntimeContext } from "../../lib/model/dofn";
+import type { MetricsContainer } from "../../lib/model/metrics";
+import type { PCollection } from "../../lib/model/pcollection";
+import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
+import type { SideInput } from "../../lib/model/side_inputs";
+import { isStatefulDoFn } from "../../lib/model/state";
+import { READ_UNBOUNDED_URN, ReadUnboundedSpec, TEST_STREAM_URN, TestStreamSpec } from "../../lib/testing/test_stream";
+import { ElementMeta, Instant, WindowedValue } from "../../lib/model/window";
+import { ElementwiseOperator } from "../executor/elementwise_operator";
+import type { Operator } from "../executor/operator";
+import { ParDoOperator } from "../executor/pardo_operator";
+import { MaybePromise, PendingWork, Receiver, receiverFor } from "../executor/receiver";
+import { SideInputReader } from "../executor/side_input_reader";
+import { WindowIntoOperator } from "../executor/window_operator";
+import { keyCoderOf } from "../direct/stage_builder";
+import { Clocks, GroupNode, TimeAware } from "./grouping";
+import { StatefulParDoOperator } from "./stateful";
+
+/** A step of the streaming graph. */
+export type StreamingUnit =
+  | { readonly kind: "testStream"; readonly node: TransformNode; readonly spec: TestStreamSpec; readonly output: PCollection<unknown> }
+  | { readonly kind: "readUnbounded"; readonly node: TransformNode; readonly spec: ReadUnboundedSpec; readonly output: PCollection<unknown> }
+  | { readonly kind: "impulse"; readonly node: TransformNode; readonly output: PCollection<unknown> }
+  | { readonly kind: "pardo"; readonly node: TransformNode; readonly input: PCollection<unknown> }
+  | { readonly kind: "window_into" | "gbk" | "combine" | "reshuffle"; readonly node: TransformNode; readonly input: PCollection<unknown>; readonly output: PCollection<unknown> }
+  | { readonly kind: "flatten"; readonly node: TransformNode; readonly inputs: readonly PCollection<unknown>[]; readonly output: PCollection<unknown> };
+
+/** The steps of a pipeline in application (topological) order; sources and lifted composites are one step each. */
+export function collectStreamingUnits(pipeline: Pipeline): StreamingUnit[] {
+  const units: StreamingUnit[] = [];
+  const visit = (node: TransformNode): void => {
+    const c = node.composite;
+    if (c?.urn === TEST_STREAM_URN) return void units.push({ kind: "testStream", node, spec: c as TestStreamSpec, output: node.mainOutput() });
+    if (c?.urn === READ_UNBOUNDED_URN) return void units.push({ kind: "readUnbounded", node, spec: c as ReadUnboundedSpec, output: node.mainOutput() });
+    if (c?.urn === "beam:transform:combine_per_key:v1") return void units.push({ kind: "combine", node, input: node.inputs[0]!, output: node.mainOutput() });
+    if (c?.urn === "beam:transform:reshuffle:v1") return void units.push({ kind: "reshuffle", node, input: node.inputs[0]!, output: node.mainOutput() });
+    const p = node.primitive;
+    if (p === undefined) {
+      for (const child of node.children) visit(child);
+      return;
+    }
+    switch (p.kind) {
+      case "impulse":
+        return void units.push({ kind: "impulse", node, output: node.mainOutput() });
+      case "pardo":
+        return void units.push({ kind: "pardo", node, input: node.inputs[0]! });
+      case "flatten":
+        return void units.push({ kind: "flatten", node, inputs: node.inputs, output: node.mainOutput() });
+      case "window_into":
+      case "gbk":
+        return void units.push({ kind: p.kind, node, input: node.inputs[0]!, output: node.mainOutput() });
+    }
+  };
+  for (const child of pipeline.root.children) visit(child);
+  return units;
+}
+
+/**
+ * Whether a pipeline needs the streaming driver: --streaming, any unbounded PCollection, or
+ * merging windows (sessions), which only this driver merges.
+ */
+export function needsStreaming(pipeline: Pipeline): boolean {
+  if (pipeline.options.streaming) return true;
+  return pipeline.transforms().some((n) => [...n.outputs.values()].some((pc) => !pc.isBounded || pc.windowing.windowFn.isMerging));
+}
+
+/** What building the graph needs from the driver. */
+export interface GraphEnvironment {
+  metricsFor(transformName: string): MetricsContainer;
+  runtimeFor(transformName: string): RuntimeContext;
+  /** The current watermark of a PCollection. */
+  watermarkOf(pcollId: string): Instant;
+  /** Counts an element of a PCollection. */
+  countElement(pcollId: string): void;
+}
+
+/**
+ * Holds the main input of a ParDo with side inputs until the side inputs are complete for the
+ * element's windows (their watermark has passed the side-input window), then releases it.
+ */
+export class SideInputGate implements Receiver, TimeAware {
+  private buffered: WindowedValue<unknown>[] = [];
+  private readonly pending = new PendingWork();
+  constructor(
+    private readonly sideInputs: readonly SideInput<unknown>[],
+    private readonly env: GraphEnvironment,
+    private readonly next: Receiver,
+  ) {}
+  private ready(meta: ElementMeta): boolean {
+    return this.sideInputs.every((s) =>
+      meta.windows.every((w) => this.env.watermarkOf(s.pcoll.id) > s.pcoll.windowing.windowFn.sideInputWindow(w).maxTimestamp()),
+    );
+  }
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    if (this.buffered.length === 0 && this.ready(meta)) return this.next.receive(value, meta);
+    this.buffered.push({ value, timestamp: meta.timestamp, windows: meta.windows, pane: meta.pane });
+    return undefined;
+  }
+  advance(): MaybePromise {
+    const waiting = this.buffered;
+    this.buffered = [];
+    for (const wv of waiting) {
+      if (this.ready(wv)) this.pending.add(this.next.receive(wv.value, wv));
+      else this.buffered.push(wv);
+    }
+    return this.pending.take();
+  }
+  hold(): Instant {
+    let h = Infinity;
+    for (const wv of this.buffered) if (wv.timestamp < h) h = wv.timestamp;
+    return h;
+  }
+}
+
+class ListWriter implements Receiver {
+  constructor(private readonly list: WindowedValue<unknown>[]) {}
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    this.list.push({ value, timestamp: meta.timestamp, windows: meta.windows, pane: meta.pane });
+    return undefined;
+  }
+}
+
+class Counting implements Receiver {
+  constructor(
+    private readonly pcollId: string,
+    private readonly env: GraphEnvironment,
+    private readonly next: Receiver,
+  ) {}
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    this.env.countElement(this.pcollId);
+    return this.next.receive(value, meta);
+  }
+}
+
+/** The push graph of a pipeline. */
+export class StreamingGraph {
+  /** Executor operators (bundle lifecycle), downstream first. */
+  readonly operators: Operator[] = [];
+  /** The time-aware step of each unit that has one, by unit name. */
+  readonly timeAware = new Map<string, TimeAware>();
+  readonly groupNodes = new Map<string, GroupNode>();
+  private readonly receivers = new Map<string, Receiver>();
+  private readonly consumers = new Map<string, StreamingUnit[]>();
+  private readonly sideInputPcolls = new Set<string>();
+  private readonly materialized = new Map<string, WindowedValue<unknown>[]>();
+
+  constructor(
+    readonly units: readonly StreamingUnit[],
+    private readonly env: GraphEnvironment,
+  ) {
+    for (const u of units) {
+      const inputs = u.kind === "flatten" ? u.inputs : "input" in u ? [u.input] : [];
+      for (const pc of inputs) this.consumers.set(pc.id, [...(this.consumers.get(pc.id) ?? []), u]);
+      if (u.kind === "pardo" && u.node.primitive?.kind === "pardo") for (const s of u.node.primitive.sideInputs) this.sideInputPcolls.add(s.pcoll.id);
+    }
+  }
+
+  /** The receiver of a PCollection's elements (built on first use). */
+  receiverOf(pc: PCollection<unknown>): Receiver {
+    let r = this.receivers.get(pc.id);
+    if (r !== undefined) return r;
+    const targets: Receiver[] = [];
+    for (const u of this.consumers.get(pc.id) ?? []) targets.push(this.consumerReceiver(u, pc));
+    if (this.sideInputPcolls.has(pc.id)) targets.push(new ListWriter(this.materializedFor(pc.id)));
+    r = new Counting(pc.id, this.env, receiverFor(targets));
+    this.receivers.set(pc.id, r);
+    return r;
+  }
+
+  private materializedFor(id: string): WindowedValue<unknown>[] {
+    let list = this.materialized.get(id);
+    if (list === undefined) this.materialized.set(id, (list = []));
+    return list;
+  }
+
+  private consumerReceiver(u: StreamingUnit, input: PCollection<unknown>): Receiver {
+    const name = u.node.fullName;
+    switch (u.kind) {
+      case "flatten":
+      case "reshuffle":
+        return this.receiverOf(u.output);
+      case "window_into": {
+        const spec = u.node.primitive;
+        if (spec?.kind !== "window_into") throw new Error(`internal: ${name} is not a WindowInto`);
+        const op = new WindowIntoOperator(name, spec.windowing.windowFn, this.receiverOf(u.output));
+        this.operators.push(op);
+        return op;
+      }
+      case "gbk":
+      case "combine": {
+        const fn = u.kind === "combine" ? (u.node.composite as { combineFn: CombineFnLike }).combineFn : undefined;
+        const g = new GroupNode(name, input.windowing, keyCoderOf(input), fn, this.receiverOf(u.output), this.env.metricsFor(name));
+        this.timeAware.set(name, g);
+        this.groupNodes.set(name, g);
+        return g;
+      }
+      case "pardo":
+        return this.pardoReceiver(u, name);
+      default:
+        throw new Error(`internal: ${name} (${u.kind}) does not consume a PCollection`);
+    }
+  }
+
+  private pardoReceiver(u: StreamingUnit & { kind: "pardo" }, name: string): Receiver {
+    const spec = u.node.primitive;
+    if (spec?.kind !== "pardo") throw new Error(`internal: ${name} is not a ParDo`);
+    if (spec.elementwise !== undefined) {
+      const op = new ElementwiseOperator(name, spec.elementwise, this.receiverOf(u.node.mainOutput()), this.env.metricsFor(name), undefined, undefined);
+      this.operators.push(op);
+      return op;
+    }
+    const outputs = new Map<string, Receiver>();
+    for (const [tag, pc] of u.node.outputs) outputs.set(tag, this.receiverOf(pc));
+    if (isStatefulDoFn(spec.doFn)) {
+      if (spec.sideInputs.length > 0) throw new Error(`Transform '${name}': stateful DoFns with side inputs are not supported by the streaming DirectRunner yet`);
+      const op = new StatefulParDoOperator(name, spec.doFn, outputs, this.env.metricsFor(name), this.env.runtimeFor(name), u.input.windowing, keyCoderOf(u.input));
+      this.operators.push(op);
+      this.timeAware.set(name, op);
+      return op;
+    }
+    let reader: SideInputReader | undefined;
+    if (spec.sideInputs.length > 0) {
+      const contents = new Map<SideInput<unknown>, WindowedValue<unknown>[]>();
+      for (const s of spec.sideInputs) contents.set(s, this.materializedFor(s.pcoll.id));
+      reader = new SideInputReader(name, contents);
+    }
+    const op = new ParDoOperator(name, spec.doFn!, outputs, reader, this.env.metricsFor(name), this.env.runtimeFor(name), undefined);
+    this.operators.push(op);
+    if (spec.sideInputs.length === 0) return op;
+    const gate = new SideInputGate(spec.sideInputs, this.env, op);
+    this.timeAware.set(name, gate);
+    return gate;
+  }
+
+  /** The receiver of an already built PCollection (a source output). */
+  receiverOfId(pcollId: string): Receiver {
+    const r = this.receivers.get(pcollId);
+    if (r === undefined) throw new Error(`internal: no receiver for ${pcollId}`);
+    return r;
+  }
+
+  /** Builds every receiver up front, so all operators exist before the first bundle. */
+  buildAll(): void {
+    for (const u of this.units) {
+      if (u.kind === "testStream" || u.kind === "readUnbounded" || u.kind === "impulse") this.receiverOf(u.output);
+    }
+  }
+
+  /** Advances the time-aware step of a unit, if any. */
+  advance(unitName: string, clocks: Clocks): MaybePromise {
+    return this.timeAware.get(unitName)?.advance(clocks);
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * GroupByKey and lifted Combine.perKey in streaming: per key and window, a buffer (or an
+ * accumulator) and a trigger state machine. Panes fire on elements and when the watermark or
+ * processing time advances; late data past the allowed lateness is dropped and counted; session
+ * windows merge; state is garbage-collected when a window expires.
+ */
+import type { Coder } from "../../lib/coders/coder";
+import type { CombineFnLike } from "../../lib/model/combine_fn";
+import { MetricsContainer, setActiveContainer, systemCounterKey } from "../../lib/model/metrics";
+import { isMergingWindowFn } from "../../lib/model/sliding_sessions";
+import { BoundedWindow, ElementMeta, Instant, IntervalWindow, KV, kv, MIN_TIMESTAMP, PaneInfo, PaneTiming } from "../../lib/model/window";
+import type { WindowingStrategy } from "../../lib/model/windowing";
+import { notKv } from "../executor/combine_operator";
+import { keyIdentity } from "../executor/grouping_key";
+import { wrapUserError } from "../executor/operator";
+import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
+import { TriggerContext, TriggerMachine, triggerMachine } from "./trigger_machine";
+
+/** Counter (namespace "beamline") of elements dropped because their window had expired. */
+export const DROPPED_LATE = "droppedDueToLateness";
+/** Counter (namespace "beamline") of elements dropped because their window's trigger had finished. */
+export const DROPPED_CLOSED = "droppedDueToClosedWindow";
+
+/** The clocks a step is evaluated against. */
+export interface Clocks {
+  readonly inputWatermark: Instant;
+  readonly processingTime: Instant;
+}
+
+/** A step that reacts to time: grouping, stateful ParDo, side-input gate. */
+export interface TimeAware {
+  /** Fires whatever the new times make due; returns downstream work. */
+  advance(clocks: Clocks): MaybePromise;
+  /** The earliest timestamp this step may still emit (for the output watermark). */
+  hold(): Instant;
+}
+
+interface WindowState {
+  window: BoundedWindow;
+  /** Values (GroupByKey) or a one-element list holding the accumulator (combine). */
+  values: unknown[];
+  /** Elements added since the last firing. */
+  pending: number;
+  minTimestamp: Instant;
+  maxTimestamp: Instant;
+  trigger: TriggerMachine;
+  paneIndex: number;
+  nonEarlyIndex: number;
+  onTimeEmitted: boolean;
+  closed: boolean;
+}
+
+interface KeyState {
+  key: unknown;
+  windows: Map<string, WindowState>;
+}
+
+export class GroupNode implements Receiver, TimeAware {
+  private readonly keys = new Map<string, KeyState>();
+  private readonly pending = new PendingWork();
+  private clocks: Clocks = { inputWatermark: MIN_TIMESTAMP, processingTime: 0 };
+
+  constructor(
+    readonly transformName: string,
+    private readonly windowing: WindowingStrategy,
+    private readonly keyCoder: Coder<unknown>,
+    private readonly combineFn: CombineFnLike | undefined,
+    private readonly output: Receiver,
+    private readonly metrics: MetricsContainer,
+  ) {}
+
+  receive(element: unknown, meta: ElementMeta): MaybePromise {
+    if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
+    const { key, value } = element as KV<unknown, unknown>;
+    const keyId = keyIdentity(key, this.keyCoder);
+    let ks = this.keys.get(keyId);
+    for (const window of meta.windows) {
+      if (this.isExpired(window, this.clocks.inputWatermark)) {
+        this.metrics.incCounter(systemCounterKey(DROPPED_LATE), 1);
+        continue;
+      }
+      if (ks === undefined) this.keys.set(keyId, (ks = { key, windows: new Map() }));
+      let ws = ks.windows.get(window.id());
+      if (ws?.closed) {
+        this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), 1);
+        continue;
+      }
+      if (ws === undefined) {
+        ws = this.newWindowState(window, meta.timestamp);
+        ks.windows.set(window.id(), ws);
+      }
+      this.addValue(ws, value, meta.timestamp);
+      ws.trigger.onElement(this.triggerContext(ws.window));
+      if (isMergingWindowFn(this.windowing.windowFn)) ws = this.mergeWindows(ks, ws);
+      this.maybeFire(ks, ws, false);
+    }
+    return this.pending.take();
+  }
+
+  advance(clocks: Clocks): MaybePromise {
+    this.clocks = clocks;
+    for (const [keyId, ks] of this.keys) {
+      for (const [id, ws] of ks.windows) {
+        this.maybeFire(ks, ws, true);
+        if (this.isExpired(ws.window, clocks.inputWatermark)) {
+          if (!ws.closed && ws.pending > 0) this.emitPane(ks, ws, true, true);
+          ks.windows.delete(id);
+        }
+      }
+      if (ks.windows.size === 0) this.keys.delete(keyId);
+    }
+    return this.pending.take();
+  }
+
+  /** Unfired data holds the output watermark at the timestamp its pane will carry. */
+  hold(): Instant {
+    let hold = Infinity;
+    for (const ks of this.keys.values()) {
+      for (const ws of ks.windows.values()) {
+        if (ws.pending === 0 && ws.onTimeEmitted) continue;
+        if (ws.pending === 0 && ws.closed) continue;
+        const t = this.windowing.timestampCombiner === "END_OF_WINDOW" ? ws.window.maxTimestamp() : ws.minTimestamp;
+        if (t < hold) hold = t;
+      }
+    }
+    return hold;
+  }
+
+  /** Number of live key-window states (for tests and metrics). */
+  get stateCount(): number {
+    let n = 0;
+    for (const ks of this.keys.values()) n += ks.windows.size;
+    return n;
+  }
+
+  private isExpired(window: BoundedWindow, watermark: Instant): boolean {
+    return window.maxTimestamp() + this.windowing.allowedLatenessMillis < watermark;
+  }
+
+  private triggerContext(window: BoundedWindow): TriggerContext {
+    return { window, watermark: this.clocks.inputWatermark, processingTime: this.clocks.processingTime };
+  }
+
+  private newWindowState(window: BoundedWindow, timestamp: Instant): WindowState {
+    return {
+      window,
+      values: this.combineFn !== undefined ? [this.call(() => this.combineFn!.createAccumulator())] : [],
+      pending: 0,
+      minTimestamp: timestamp,
+      maxTimestamp: timestamp,
+      trigger: triggerMachine(this.windowing.trigger),
+      paneIndex: 0,
+      nonEarlyIndex: 0,
+      onTimeEmitted: false,
+      closed: false,
+    };
+  }
+
+  private addValue(ws: WindowState, value: unknown, timestamp: Instant): void {
+    if (this.combineFn !== undefined) ws.values[0] = this.call(() => this.combineFn!.addInput(ws.values[0], value));
+    else ws.values.push(value);
+    if (ws.pending === 0 || timestamp < ws.minTimestamp) ws.minTimestamp = timestamp;
+    if (ws.pending === 0 || timestamp > ws.maxTimestamp) ws.maxTimestamp = timestamp;
+    ws.pending++;
+  }
+
+  /** Merges the key's session windows; returns the state that now holds `ws`'s data. */
+  private mergeWindows(ks: KeyState, ws: WindowState): WindowState {
+    const fn = this.windowing.windowFn;
+    if (!isMergingWindowFn(fn)) return ws;
+    const live = [...ks.windows.values()].filter((s) => !s.closed && s.window instanceof IntervalWindow);
+    let result = ws;
+    for (const m of fn.mergeWindows(live.map((s) => s.window as IntervalWindow))) {
+      const ids = new Set(m.from.map((w) => w.id()));
+      const parts = live.filter((s) => ids.has(s.window.id()));
+      const target = this.newWindowState(m.merged, parts[0]!.minTimestamp);
+      target.pending = 0;
+      for (const p of parts) {
+        if (this.combineFn !== undefined) target.values[0] = this.call(() => this.combineFn!.mergeAccumulators([target.values[0], p.values[0]]));
+        else target.values.push(...p.values);
+        if (p.pending > 0) {
+          target.minTimestamp = target.pending === 0 ? p.minTimestamp : Math.min(target.minTimestamp, p.minTimestamp);
+          target.maxTimestamp = target.pending === 0 ? p.maxTimestamp : Math.max(target.maxTimestamp, p.maxTimestamp);
+        }
+        target.pending += p.pending;
+        target.paneIndex = Math.max(target.paneIndex, p.paneIndex);
+        target.nonEarlyIndex = Math.max(target.nonEarlyIndex, p.nonEarlyIndex);
+        target.onTimeEmitted ||= p.onTimeEmitted;
+        ks.windows.delete(p.window.id());
+        if (p === ws) result = target;
+      }
+      target.trigger.merge(parts.map((p) => p.trigger));
+      ks.windows.set(target.window.id(), target);
+    }
+    return result;
+  }
+
+  private maybeFire(ks: KeyState, ws: WindowState, byWatermark: boolean): void {
+    if (ws.closed) return;
+    const ctx = this.triggerContext(ws.window);
+    // Fire repeatedly while the trigger says so (bounded: each firing changes its state).
+    for (let i = 0; i < 100 && !ws.closed && ws.trigger.shouldFire(ctx); i++) {
+      const onTimeDue = byWatermark && ctx.watermark > ws.window.maxTimestamp() && !ws.onTimeEmitted;
+      // Empty panes only for the on-time firing (Beam's FIRE_ALWAYS on-time behaviour).
+      if (ws.pending === 0 && !onTimeDue) {
+        ws.trigger.onFire(ctx);
+        if (ws.trigger.finished) ws.closed = true;
+        break;
+      }
+      ws.trigger.onFire(ctx);
+      const expired = this.isExpired(ws.window, ctx.watermark);
+      if (ws.trigger.finished) ws.closed = true;
+      this.emitPane(ks, ws, ws.closed || expired, byWatermark);
+    }
+  }
+
+  private emitPane(ks: KeyState, ws: WindowState, isLast: boolean, byWatermark: boolean): void {
+    const maxTs = ws.window.maxTimestamp();
+    const wm = this.clocks.inputWatermark;
+    let timing: PaneTiming;
+    if (wm <= maxTs) timing = "EARLY";
+    else if (!ws.onTimeEmitted && byWatermark) timing = "ON_TIME";
+    else timing = "LATE";
+    if (timing === "ON_TIME") ws.onTimeEmitted = true;
+    if (timing !== "EARLY") ws.onTimeEmitted = true;
+    const pane: PaneInfo = {
+      isFirst: ws.paneIndex === 0,
+      isLast,
+      timing,
+      index: ws.paneIndex,
+      onTimeIndex: timing === "EARLY" ? -1 : ws.nonEarlyIndex,
+    };
+    ws.paneIndex++;
+    if (timing !== "EARLY") ws.nonEarlyIndex++;
+    const combiner = this.windowing.timestampCombiner;
+    const timestamp = combiner === "END_OF_WINDOW" || ws.pending === 0 ? maxTs : combiner === "EARLIEST" ? ws.minTimestamp : ws.maxTimestamp;
+    const fn = this.combineFn;
+    const value = fn !== undefined ? this.call(() => fn.extractOutput(ws.values[0])) : [...ws.values];
+    if (this.windowing.accumulationMode === "DISCARDING") {
+      ws.values = fn !== undefined ? [this.call(() => fn.createAccumulator())] : [];
+    }
+    ws.pending = 0;
+    this.pending.add(this.output.receive(kv(ks.key, value), { timestamp, windows: [ws.window], pane }));
+  }
+
+  private call<R>(f: () => R): R {
+    const previous = setActiveContainer(this.metrics);
+    try {
+      return f();
+    } catch (e) {
+      throw wrapUserError(this.transformName, "combine", e);
+    } finally {
+      setActiveContainer(previous);
+    }
+  }
+}

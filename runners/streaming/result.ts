@@ -1,0 +1,87 @@
+/**
+ * The result of a streaming run: live state, metrics, watermarks and element counts while it
+ * runs, and the controls of an unbounded job: drain (stop reading, advance the watermark to
+ * infinity, fire everything pending, flush sinks) and cancel (stop at once).
+ */
+import type { MetricResults } from "../../lib/model/metrics";
+import type { PipelineResult, PipelineState } from "../../lib/model/result";
+import type { Instant } from "../../lib/model/window";
+import type { StreamingExecution } from "./driver";
+
+/** A PipelineResult with the controls and live views of a streaming run. */
+export interface StreamingPipelineResult extends PipelineResult {
+  /** Stops reading, fires everything pending and resolves with the final state (DRAINED). */
+  drain(): Promise<PipelineState>;
+  /** Current watermark of every PCollection, by id. */
+  watermarks(): ReadonlyMap<string, Instant>;
+  /** Elements seen so far per PCollection, by id. */
+  elementCounts(): ReadonlyMap<string, number>;
+}
+
+/** Whether a result is a streaming one (has drain, watermarks and counts). */
+export function isStreamingResult(result: PipelineResult): result is StreamingPipelineResult {
+  return typeof (result as Partial<StreamingPipelineResult>).drain === "function";
+}
+
+export class StreamingResult implements StreamingPipelineResult {
+  private readonly finished: Promise<PipelineState>;
+  private signals = 0;
+  private readonly onSignal = (): void => {
+    this.signals++;
+    if (this.signals === 1) {
+      process.stderr.write("Draining the pipeline (stop reading, fire pending windows, flush sinks); signal again to cancel.\n");
+      this.execution.requestStop("drain");
+    } else this.execution.requestStop("cancel");
+  };
+
+  constructor(
+    private readonly execution: StreamingExecution,
+    readonly metrics: MetricResults,
+    readonly outputs: readonly string[],
+    handleSignals: boolean,
+  ) {
+    const install = handleSignals && !execution.isFinite;
+    if (install) {
+      process.on("SIGINT", this.onSignal);
+      process.on("SIGTERM", this.onSignal);
+    }
+    this.finished = execution.run().finally(() => {
+      if (install) {
+        process.off("SIGINT", this.onSignal);
+        process.off("SIGTERM", this.onSignal);
+      }
+    });
+  }
+
+  get state(): PipelineState {
+    return this.execution.state;
+  }
+
+  get error(): Error | undefined {
+    return this.execution.error;
+  }
+
+  async waitUntilFinish(): Promise<PipelineState> {
+    const state = await this.finished;
+    if (state === "FAILED") throw this.execution.error ?? new Error("the pipeline failed");
+    return state;
+  }
+
+  async cancel(): Promise<void> {
+    this.execution.requestStop("cancel");
+    await this.finished;
+  }
+
+  async drain(): Promise<PipelineState> {
+    this.execution.requestStop("drain");
+    return this.waitUntilFinish();
+  }
+
+  watermarks(): ReadonlyMap<string, Instant> {
+    return this.execution.watermarkSnapshot();
+  }
+
+  elementCounts(): ReadonlyMap<string, number> {
+    return this.execution.countSnapshot();
+  }
+}

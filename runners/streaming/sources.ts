@@ -1,0 +1,109 @@
+/**
+ * The sources of a streaming run: TestStream scripts replayed in virtual time, and real-time
+ * unbounded sources feeding a bounded queue (emit() waits while it is full: backpressure).
+ */
+import type { TestStreamEvent, UnboundedSource, UnboundedSourceContext } from "../../lib/testing/test_stream";
+import { Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue, GLOBAL_WINDOWS, NO_FIRING } from "../../lib/model/window";
+
+/** How many elements a real-time source may have queued before emit() waits. */
+export const SOURCE_QUEUE_LIMIT = 1_000;
+
+/** Replays a TestStream's events one at a time. */
+export class TestStreamReplay {
+  private next = 0;
+  watermark: Instant = MIN_TIMESTAMP;
+  constructor(
+    readonly unitName: string,
+    readonly outputId: string,
+    private readonly events: readonly TestStreamEvent<unknown>[],
+  ) {}
+  get done(): boolean {
+    return this.next >= this.events.length;
+  }
+  /** The next event, or a final advance to infinity if the script did not end with one. */
+  take(): TestStreamEvent<unknown> | undefined {
+    if (this.next < this.events.length) return this.events[this.next++];
+    if (this.watermark < MAX_TIMESTAMP) return { kind: "watermark", watermark: MAX_TIMESTAMP };
+    return undefined;
+  }
+}
+
+/** A running real-time source. */
+export class LiveSource {
+  private queue: WindowedValue<unknown>[] = [];
+  private waiters: (() => void)[] = [];
+  private wake: (() => void) | undefined;
+  private reportedWatermark: Instant | undefined;
+  private readonly controller = new AbortController();
+  finished = false;
+  error: unknown;
+  watermark: Instant = MIN_TIMESTAMP;
+  private reading: Promise<void> | undefined;
+
+  constructor(
+    readonly unitName: string,
+    readonly outputId: string,
+    private readonly source: UnboundedSource<unknown>,
+  ) {}
+
+  start(onActivity: () => void): void {
+    this.wake = onActivity;
+    const ctx: UnboundedSourceContext<unknown> = {
+      emit: (value, timestamp) => {
+        if (this.controller.signal.aborted && this.finished) return Promise.resolve();
+        this.queue.push({ value, timestamp: timestamp ?? Date.now(), windows: GLOBAL_WINDOWS, pane: NO_FIRING });
+        this.wake?.();
+        if (this.queue.length < SOURCE_QUEUE_LIMIT) return Promise.resolve();
+        return new Promise<void>((resolve) => this.waiters.push(resolve));
+      },
+      advanceWatermark: (w) => {
+        if (this.reportedWatermark === undefined || w > this.reportedWatermark) this.reportedWatermark = w;
+        this.wake?.();
+      },
+      signal: this.controller.signal,
+    };
+    this.reading = (async () => {
+      try {
+        await this.source.read(ctx);
+      } catch (e) {
+        this.error = e;
+      } finally {
+        this.finished = true;
+        this.wake?.();
+      }
+    })();
+  }
+
+  /** Tells the source to stop reading (drain or cancel) and waits until it has. */
+  async stop(): Promise<void> {
+    this.controller.abort();
+    this.releaseWaiters();
+    await this.reading;
+  }
+
+  /** Takes up to `max` queued elements (one bundle) and lets blocked emitters continue. */
+  takeBundle(max: number): WindowedValue<unknown>[] {
+    const bundle = this.queue.length <= max ? this.queue : this.queue.slice(0, max);
+    this.queue = this.queue.length <= max ? [] : this.queue.slice(max);
+    if (this.queue.length < SOURCE_QUEUE_LIMIT) this.releaseWaiters();
+    return bundle;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** The watermark after the queued elements: the source's report, else processing time; never past queued data. */
+  computeWatermark(now: Instant): Instant {
+    if (this.finished && this.queue.length === 0) return MAX_TIMESTAMP;
+    let w = this.reportedWatermark ?? now;
+    for (const e of this.queue) if (e.timestamp < w) w = e.timestamp;
+    return w;
+  }
+
+  private releaseWaiters(): void {
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w();
+  }
+}

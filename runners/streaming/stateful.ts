@@ -1,0 +1,237 @@
+/**
+ * Stateful DoFns in streaming: the executor's ParDoOperator, extended with per key and window
+ * state cells and timers. The operator is itself the context passed to the DoFn, so it also
+ * answers `ctx.state(spec)`, `ctx.timer(spec)` and `ctx.key`. Timer callbacks travel through the
+ * same process path as elements (as a TimerFiring value), so outputs, metrics and errors are
+ * handled exactly as for elements.
+ */
+import type { CombineFnLike } from "../../lib/model/combine_fn";
+import { BundleContext, DoFn, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
+import { PipelineError } from "../../lib/model/errors";
+import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
+import type { BagState, CombiningState, MapState, StatefulDoFn, StatefulProcessContext, StateSpec, TimeDomain, Timer, TimerContext, TimerSpec, ValueState } from "../../lib/model/state";
+import { BoundedWindow, ElementMeta, Instant, KV, MIN_TIMESTAMP, NO_FIRING } from "../../lib/model/window";
+import type { WindowingStrategy } from "../../lib/model/windowing";
+import type { Coder } from "../../lib/coders/coder";
+import { notKv } from "../executor/combine_operator";
+import { groupIdentity, keyIdentity } from "../executor/grouping_key";
+import { ParDoOperator } from "../executor/pardo_operator";
+import type { MaybePromise, Receiver } from "../executor/receiver";
+import { Clocks, DROPPED_LATE, TimeAware } from "./grouping";
+
+type AnyStatefulDoFn = StatefulDoFn<unknown, unknown, unknown, OutputTags>;
+
+/** A due timer, delivered to the DoFn in place of an element. */
+class TimerFiring {
+  constructor(
+    readonly name: string,
+    readonly domain: TimeDomain,
+  ) {}
+}
+
+/** Routes elements to `process` and timer firings to `onTimer`, delegating the lifecycle. */
+class StatefulAdapter extends DoFn<unknown, unknown, OutputTags> {
+  /** Lets the executor see whether the user's process is async. */
+  readonly fn: unknown;
+  constructor(private readonly user: AnyStatefulDoFn) {
+    super();
+    this.fn = user.process;
+  }
+  setup(runtime: RuntimeContext): void | Promise<void> {
+    return this.user.setup?.(runtime);
+  }
+  startBundle(ctx: BundleContext<unknown, OutputTags>): void | Promise<void> {
+    return this.user.startBundle?.(ctx);
+  }
+  finishBundle(ctx: BundleContext<unknown, OutputTags>): void | Promise<void> {
+    return this.user.finishBundle?.(ctx);
+  }
+  teardown(): void | Promise<void> {
+    return this.user.teardown?.();
+  }
+  process(value: unknown, ctx: ProcessContext<unknown, OutputTags>): void | Promise<void> {
+    if (value instanceof TimerFiring) return this.user.onTimer?.(value.name, ctx as TimerContext<unknown, unknown, OutputTags>);
+    return this.user.process(value as KV<unknown, unknown>, ctx as StatefulProcessContext<unknown, OutputTags>);
+  }
+}
+
+interface PendingTimer {
+  readonly domain: TimeDomain;
+  readonly timestamp: Instant;
+}
+
+/** The state and timers of one key in one window. */
+interface Slot {
+  readonly key: unknown;
+  readonly window: BoundedWindow;
+  readonly cells: Map<string, unknown>;
+  readonly timers: Map<string, PendingTimer>;
+}
+
+export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
+  private readonly slots = new Map<string, Slot>();
+  private currentKey: unknown;
+  private currentKeyId: string | undefined;
+  private firingDomain: TimeDomain = "EVENT_TIME";
+  private clocks: Clocks = { inputWatermark: MIN_TIMESTAMP, processingTime: 0 };
+
+  constructor(
+    transformName: string,
+    doFn: AnyStatefulDoFn,
+    outputs: ReadonlyMap<string, Receiver>,
+    private readonly stepMetrics: MetricsContainer,
+    runtime: RuntimeContext,
+    private readonly windowing: WindowingStrategy,
+    private readonly keyCoder: Coder<unknown>,
+  ) {
+    super(transformName, new StatefulAdapter(doFn), outputs, undefined, stepMetrics, runtime, undefined);
+  }
+
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    if (typeof value !== "object" || value === null || !("key" in value)) throw notKv(this.transformName, value);
+    const live = meta.windows.filter((w) => !this.isExpired(w, this.clocks.inputWatermark));
+    if (live.length < meta.windows.length) this.stepMetrics.incCounter(systemCounterKey(DROPPED_LATE), meta.windows.length - live.length);
+    if (live.length === 0) return undefined;
+    this.currentKey = (value as KV<unknown, unknown>).key;
+    this.currentKeyId = keyIdentity(this.currentKey, this.keyCoder);
+    return super.receive(value, live.length === meta.windows.length ? meta : { timestamp: meta.timestamp, windows: live, pane: meta.pane });
+  }
+
+  finishBundle(): MaybePromise {
+    this.currentKeyId = undefined;
+    return super.finishBundle();
+  }
+
+  async advance(clocks: Clocks): Promise<void> {
+    this.clocks = clocks;
+    // Fire due timers earliest first; a callback may set timers that are due at once.
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const due = this.earliestDueTimer();
+      if (due === undefined) break;
+      const [slot, name, timer] = due;
+      slot.timers.delete(name);
+      this.currentKey = slot.key;
+      this.currentKeyId = keyIdentity(slot.key, this.keyCoder);
+      this.firingDomain = timer.domain;
+      await super.receive(new TimerFiring(name, timer.domain), { timestamp: timer.timestamp, windows: [slot.window], pane: NO_FIRING });
+      this.firingDomain = "EVENT_TIME";
+    }
+    for (const [id, slot] of this.slots) if (this.isExpired(slot.window, clocks.inputWatermark)) this.slots.delete(id);
+  }
+
+  hold(): Instant {
+    let hold = Infinity;
+    for (const slot of this.slots.values()) for (const t of slot.timers.values()) if (t.domain === "EVENT_TIME" && t.timestamp < hold) hold = t.timestamp;
+    return hold;
+  }
+
+  /** Number of key-window slots with state or timers (for tests). */
+  get slotCount(): number {
+    return this.slots.size;
+  }
+
+  // ---- the stateful context ----
+
+  get key(): unknown {
+    return this.currentKey;
+  }
+
+  get processingTime(): Instant {
+    return this.clocks.processingTime;
+  }
+
+  get timeDomain(): TimeDomain {
+    return this.firingDomain;
+  }
+
+  state<S>(spec: StateSpec<S>): S {
+    const cells = this.slot().cells;
+    const name = spec.name;
+    switch (spec.kind) {
+      case "value": {
+        const s: ValueState<unknown> = {
+          read: () => cells.get(name),
+          write: (v) => void cells.set(name, v),
+          clear: () => void cells.delete(name),
+        };
+        return s as S;
+      }
+      case "bag": {
+        const list = (): unknown[] => {
+          let l = cells.get(name) as unknown[] | undefined;
+          if (l === undefined) cells.set(name, (l = []));
+          return l;
+        };
+        const s: BagState<unknown> = {
+          add: (v) => void list().push(v),
+          read: () => [...((cells.get(name) as unknown[] | undefined) ?? [])],
+          isEmpty: () => ((cells.get(name) as unknown[] | undefined) ?? []).length === 0,
+          clear: () => void cells.delete(name),
+        };
+        return s as S;
+      }
+      case "combining": {
+        const fn = spec.combineFn as CombineFnLike;
+        const acc = (): unknown => (cells.has(name) ? cells.get(name) : fn.createAccumulator());
+        const s: CombiningState<unknown, unknown> = {
+          add: (v) => void cells.set(name, fn.addInput(acc(), v)),
+          read: () => fn.extractOutput(acc()),
+          clear: () => void cells.delete(name),
+        };
+        return s as S;
+      }
+      case "map": {
+        const map = (): Map<unknown, unknown> => {
+          let m = cells.get(name) as Map<unknown, unknown> | undefined;
+          if (m === undefined) cells.set(name, (m = new Map()));
+          return m;
+        };
+        const s: MapState<unknown, unknown> = {
+          get: (k) => (cells.get(name) as Map<unknown, unknown> | undefined)?.get(k),
+          put: (k, v) => void map().set(k, v),
+          remove: (k) => void map().delete(k),
+          entries: () => [...((cells.get(name) as Map<unknown, unknown> | undefined) ?? new Map<unknown, unknown>()).entries()],
+          clear: () => void cells.delete(name),
+        };
+        return s as S;
+      }
+    }
+  }
+
+  timer(spec: TimerSpec): Timer {
+    const timers = this.slot().timers;
+    const now = (): Instant => (spec.domain === "EVENT_TIME" ? this.timestamp : this.clocks.processingTime);
+    return {
+      set: (timestamp) => void timers.set(spec.name, { domain: spec.domain, timestamp }),
+      offset: (delay) => void timers.set(spec.name, { domain: spec.domain, timestamp: now() + delay }),
+      clear: () => void timers.delete(spec.name),
+    };
+  }
+
+  private slot(): Slot {
+    if (this.currentKeyId === undefined) {
+      throw new PipelineError(`Transform '${this.transformName}' used state or timers outside process/onTimer; they belong to the current key and window`);
+    }
+    const window = this.window;
+    const id = groupIdentity(this.currentKeyId, window);
+    let slot = this.slots.get(id);
+    if (slot === undefined) this.slots.set(id, (slot = { key: this.currentKey, window, cells: new Map(), timers: new Map() }));
+    return slot;
+  }
+
+  private earliestDueTimer(): [Slot, string, PendingTimer] | undefined {
+    let best: [Slot, string, PendingTimer] | undefined;
+    const { inputWatermark, processingTime } = this.clocks;
+    for (const slot of this.slots.values()) {
+      for (const [name, t] of slot.timers) {
+        const due = t.domain === "EVENT_TIME" ? t.timestamp < inputWatermark : t.timestamp <= processingTime;
+        if (due && (best === undefined || t.timestamp < best[2].timestamp)) best = [slot, name, t];
+      }
+    }
+    return best;
+  }
+
+  private isExpired(window: BoundedWindow, watermark: Instant): boolean {
+    return window.maxTimestamp() + this.windowing.allowedLatenessMillis < watermark;
+  }
+}
