@@ -113,13 +113,20 @@ export interface TestStreamSpec {
   readonly events: readonly TestStreamEvent<unknown>[];
 }
 
+/** How a real-time run ended, as told to a source's close handler. */
+export type SourceOutcome = "drained" | "done" | "cancelled" | "failed";
+
 /** What a real-time source can do while it reads. */
 export interface UnboundedSourceContext<T> {
   /**
    * Emits an element (timestamp: now, by default). The promise resolves once the runner has
    * room for more: await it to get backpressure from slow steps.
+   *
+   * A `receipt` (e.g. a message's ack id) is handed back to the `onCommit` handler once the
+   * bundle that processed the element has completed: every step it reached has finished the
+   * bundle, sinks included. Acknowledge upstream only then (at-least-once).
    */
-  emit(value: T, timestamp?: Instant): Promise<void>;
+  emit(value: T, timestamp?: Instant, receipt?: unknown): Promise<void>;
   /**
    * Declares that no element earlier than `watermark` will follow. Without calls to this, the
    * watermark follows the processing-time clock.
@@ -127,6 +134,14 @@ export interface UnboundedSourceContext<T> {
   advanceWatermark(watermark: Instant): void;
   /** Aborted when the run drains or is cancelled: stop reading and return. */
   readonly signal: AbortSignal;
+  /** Registers the handler of committed receipts (called in order, one bundle at a time; an error fails the run). */
+  onCommit(handler: (receipts: readonly unknown[]) => Promise<void>): void;
+  /**
+   * Registers a handler called once when the run has ended, after the last commit: release what
+   * the source holds. After "drained" or "done" every emitted element was committed; after
+   * "cancelled" or "failed" the uncommitted ones should be given back for redelivery.
+   */
+  onClose(handler: (outcome: SourceOutcome) => Promise<void>): void;
 }
 
 /** A real-time source: `read` emits until it is told to stop (or the data ends) and then resolves. */

@@ -18,6 +18,7 @@ import type { PipelineRunner } from "../../lib/model/runner_registry";
 import { Execution } from "./execution";
 import { checkReconstruction } from "./reconstruction";
 import { needsStreaming, runStreaming } from "../streaming";
+import { cleanupAfterFailure } from "./failure_cleanup";
 
 /** Options of the DirectRunner beyond the pipeline options. */
 export interface DirectRunnerOptions {
@@ -87,17 +88,5 @@ async function validate(pipeline: Pipeline): Promise<void> {
   }
 }
 
-async function cleanupAfterFailure(pipeline: Pipeline, runId: string, cause: Error): Promise<void> {
-  for (const node of pipeline.transforms()) {
-    const t = node.transform;
-    if (t?.cleanupAfterFailure === undefined) continue;
-    try {
-      await t.cleanupAfterFailure({ options: pipeline.options, runId, transformName: node.fullName });
-    } catch (e) {
-      // Keep the run's own error; report that cleanup also failed.
-      (cause as Error & { cleanupErrors?: unknown[] }).cleanupErrors = [...((cause as Error & { cleanupErrors?: unknown[] }).cleanupErrors ?? []), e];
-    }
-  }
-}
 
 export { checkReconstruction };

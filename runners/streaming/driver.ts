@@ -16,7 +16,8 @@ import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineState } from "../../lib/model/result";
 import { inGlobalWindow, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue } from "../../lib/model/window";
-import type { TestStreamEvent } from "../../lib/testing/test_stream";
+import type { SourceOutcome, TestStreamEvent } from "../../lib/testing/test_stream";
+import { cleanupAfterFailure } from "../direct/failure_cleanup";
 import { collectStreamingUnits, GraphEnvironment, StreamingGraph, StreamingUnit } from "./graph";
 import { LiveSource, TestStreamReplay } from "./sources";
 import { StreamingResult } from "./result";
@@ -135,12 +136,19 @@ export class StreamingExecution implements GraphEnvironment {
       await this.loop();
       if (this.stopRequest === "cancel") {
         await Promise.all(this.live.map((s) => s.stop()));
+        await this.closeSources("cancelled");
         this.state = "CANCELLED";
-      } else this.state = this.stopRequest === "drain" ? "DRAINED" : "DONE";
+      } else {
+        const drained = this.stopRequest === "drain";
+        await this.closeSources(drained ? "drained" : "done");
+        this.state = drained ? "DRAINED" : "DONE";
+      }
     } catch (e) {
       this.error = e instanceof Error ? e : new PipelineError(String(e));
       this.state = "FAILED";
       await Promise.all(this.live.map((s) => s.stop().catch(() => undefined)));
+      await this.closeSources("failed").catch(() => undefined);
+      await cleanupAfterFailure(this.pipeline, this.settings.runId, this.error);
     }
     for (let i = 0; i < setUp; i++) {
       try {
@@ -176,8 +184,10 @@ export class StreamingExecution implements GraphEnvironment {
         if (src.error !== undefined) throw src.error;
         if (src.queued === 0) continue;
         progressed = true;
-        const elements = src.takeBundle(BUNDLE_SIZE);
+        const { elements, receipts } = src.takeBundle(BUNDLE_SIZE);
         await this.bundle(() => this.push(src.outputId, elements));
+        // The bundle completed (sinks flushed in finishBundle): only now may the source acknowledge its input.
+        await src.commit(receipts);
       }
       const sourcesDone = this.scripts.every((s) => s.watermark >= MAX_TIMESTAMP) && this.live.every((s) => s.finished && s.queued === 0);
       if (sourcesDone) {
@@ -197,6 +207,13 @@ export class StreamingExecution implements GraphEnvironment {
         await this.bundle(async () => undefined);
       }
     }
+  }
+
+  /** Closes every real-time source (they release or give back what they hold); the first error wins. */
+  private async closeSources(outcome: SourceOutcome): Promise<void> {
+    const results = await Promise.allSettled(this.live.map((s) => s.close(outcome)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
   }
 
   private idle(ms: number): Promise<void> {

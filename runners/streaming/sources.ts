@@ -2,7 +2,7 @@
  * The sources of a streaming run: TestStream scripts replayed in virtual time, and real-time
  * unbounded sources feeding a bounded queue (emit() waits while it is full: backpressure).
  */
-import type { TestStreamEvent, UnboundedSource, UnboundedSourceContext } from "../../lib/testing/test_stream";
+import type { SourceOutcome, TestStreamEvent, UnboundedSource, UnboundedSourceContext } from "../../lib/testing/test_stream";
 import { Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue, GLOBAL_WINDOWS, NO_FIRING } from "../../lib/model/window";
 
 /** How many elements a real-time source may have queued before emit() waits. */
@@ -31,6 +31,11 @@ export class TestStreamReplay {
 /** A running real-time source. */
 export class LiveSource {
   private queue: WindowedValue<unknown>[] = [];
+  /** Receipts of the queued elements, in step with the queue (undefined: none given). */
+  private receipts: unknown[] = [];
+  private commitHandler: ((receipts: readonly unknown[]) => Promise<void>) | undefined;
+  private closeHandler: ((outcome: SourceOutcome) => Promise<void>) | undefined;
+  private closed = false;
   private waiters: (() => void)[] = [];
   private wake: (() => void) | undefined;
   private reportedWatermark: Instant | undefined;
@@ -49,9 +54,10 @@ export class LiveSource {
   start(onActivity: () => void): void {
     this.wake = onActivity;
     const ctx: UnboundedSourceContext<unknown> = {
-      emit: (value, timestamp) => {
+      emit: (value, timestamp, receipt) => {
         if (this.controller.signal.aborted && this.finished) return Promise.resolve();
         this.queue.push({ value, timestamp: timestamp ?? Date.now(), windows: GLOBAL_WINDOWS, pane: NO_FIRING });
+        this.receipts.push(receipt);
         this.wake?.();
         if (this.queue.length < SOURCE_QUEUE_LIMIT) return Promise.resolve();
         return new Promise<void>((resolve) => this.waiters.push(resolve));
@@ -61,6 +67,12 @@ export class LiveSource {
         this.wake?.();
       },
       signal: this.controller.signal,
+      onCommit: (handler) => {
+        this.commitHandler = handler;
+      },
+      onClose: (handler) => {
+        this.closeHandler = handler;
+      },
     };
     this.reading = (async () => {
       try {
@@ -81,12 +93,29 @@ export class LiveSource {
     await this.reading;
   }
 
-  /** Takes up to `max` queued elements (one bundle) and lets blocked emitters continue. */
-  takeBundle(max: number): WindowedValue<unknown>[] {
-    const bundle = this.queue.length <= max ? this.queue : this.queue.slice(0, max);
-    this.queue = this.queue.length <= max ? [] : this.queue.slice(max);
+  /** Takes up to `max` queued elements (one bundle) and their receipts; lets blocked emitters continue. */
+  takeBundle(max: number): { elements: WindowedValue<unknown>[]; receipts: unknown[] } {
+    const all = this.queue.length <= max;
+    const elements = all ? this.queue : this.queue.slice(0, max);
+    const receipts = all ? this.receipts : this.receipts.slice(0, max);
+    this.queue = all ? [] : this.queue.slice(max);
+    this.receipts = all ? [] : this.receipts.slice(max);
     if (this.queue.length < SOURCE_QUEUE_LIMIT) this.releaseWaiters();
-    return bundle;
+    return { elements, receipts: receipts.filter((r) => r !== undefined) };
+  }
+
+  /** Tells the source that a bundle holding these receipts completed. */
+  async commit(receipts: readonly unknown[]): Promise<void> {
+    if (receipts.length > 0 && this.commitHandler !== undefined) await this.commitHandler(receipts);
+  }
+
+  /** Tells the source the run ended (once); elements still queued are dropped from this run and given back by the source. */
+  async close(outcome: SourceOutcome): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.receipts = [];
+    if (this.closeHandler !== undefined) await this.closeHandler(outcome);
   }
 
   get queued(): number {

@@ -1,5 +1,9 @@
 /**
- * ReadFromPubSub, bounded mode (usable on the batch DirectRunner today): reads until
+ * ReadFromPubSub. Without bounds it is an unbounded source (./unbounded): the pipeline runs in
+ * streaming mode until drained or cancelled, and messages are acknowledged automatically once
+ * the bundle that processed them has completed.
+ *
+ * Bounded mode (for batch runs): reads until
  * `maxMessages` messages or `maxReadTimeSeconds` have passed (or `idleTimeoutSeconds` without a
  * message), then the step ends. Acknowledgement is at-least-once: messages are acked only by the
  * commit step the pipeline applies after its downstream work:
@@ -10,7 +14,7 @@
  *
  * Without `commitAfter`, nothing is acked (messages are redelivered after the lease). If the run
  * fails, the read's messages are given back at once (nacked) and a subscription created for a
- * topic is deleted. (Unbounded streaming reads build on `PubSubReader` in ./reader.)
+ * topic is deleted.
  */
 import { createHash } from "node:crypto";
 import { DoFn, ProcessContext } from "../../model/dofn";
@@ -21,7 +25,9 @@ import { Impulse } from "../../model/primitives";
 import { AsIterable, AsSingleton, SideInput } from "../../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
 import { Count } from "../../transforms/combine";
+import { ReadUnbounded } from "../../testing/test_stream";
 import { acknowledge, deleteSubscription, PubSubReader, type PubSubReaderOptions } from "./reader";
+import { pubSubSource } from "./unbounded";
 import { resolve, rpc, subscriptionError, topicError, type PubsubMessage } from "./resources";
 
 /** Options of ReadFromPubSub. Exactly one of topic / subscription; at least one bound. */
@@ -35,7 +41,7 @@ export interface ReadFromPubSubOptions<W extends boolean = boolean> {
   readonly timestampAttribute?: string;
   /** Attribute holding a unique id; copies with the same id are emitted once. */
   readonly idAttribute?: string;
-  /** Bounded mode: stop after this many messages. */
+  /** Bounded mode: stop after this many messages. (Neither bound: an unbounded, streaming read.) */
   readonly maxMessages?: number;
   /** Bounded mode: stop after this many seconds. */
   readonly maxReadTimeSeconds?: number;
@@ -140,8 +146,8 @@ class CommitReads extends DoFn<Uint8Array, number> {
 type Element<W> = W extends true ? PubsubMessage : Uint8Array;
 
 /**
- * Reads messages from a Pub/Sub topic or subscription. Bounded mode (`maxMessages` and/or
- * `maxReadTimeSeconds`) works on the batch DirectRunner; see the module comment for acks.
+ * Reads messages from a Pub/Sub topic or subscription: unbounded (streaming) by default, bounded
+ * with `maxMessages` and/or `maxReadTimeSeconds`; see the module comment for acknowledgements.
  */
 export class ReadFromPubSub<W extends boolean = false> extends PTransform<PBegin, PCollection<Element<W>>> {
   private acks: PCollection<PubSubAcks> | undefined;
@@ -150,15 +156,20 @@ export class ReadFromPubSub<W extends boolean = false> extends PTransform<PBegin
   constructor(readonly options: ReadFromPubSubOptions<W>) {
     super("ReadFromPubSub");
     if ((options.topic === undefined) === (options.subscription === undefined)) throw new ValidationError("ReadFromPubSub needs exactly one of {topic} or {subscription}");
-    if (options.maxMessages === undefined && options.maxReadTimeSeconds === undefined) {
-      throw new ValidationError(
-        "ReadFromPubSub: unbounded (streaming) reads need a streaming runner; for a batch run set maxMessages and/or maxReadTimeSeconds to read a bounded amount.",
-      );
-    }
+  }
+
+  /** True without maxMessages and maxReadTimeSeconds: the read never ends by itself. */
+  get isUnbounded(): boolean {
+    return this.options.maxMessages === undefined && this.options.maxReadTimeSeconds === undefined;
   }
 
   expand(input: PBegin): PCollection<Element<W>> {
     this.stepName = input.pipeline.currentNode().fullName;
+    if (this.isUnbounded) {
+      const o = this.options;
+      const source = pubSubSource<Element<W>>({ ...o, project: o.project ?? input.pipeline.options.project });
+      return input.apply("Read", ReadUnbounded.from(source));
+    }
     const out = input.apply("Impulse", new Impulse()).apply("Pull", ParDo.of(new BoundedRead<Element<W>>(this.options, this.stepName)).withOutputs("acks"));
     this.acks = out.acks;
     return out.main;
@@ -169,6 +180,11 @@ export class ReadFromPubSub<W extends boolean = false> extends PTransform<PBegin
     const read = this;
     return new (class CommitPubSubReads extends PTransform<PCollection<unknown>, PCollection<number>> {
       expand(done: PCollection<unknown>): PCollection<number> {
+        if (read.isUnbounded) {
+          throw new ValidationError(
+            `${read.stepName}: commitAfter() is for bounded reads; an unbounded ReadFromPubSub acknowledges each message once the bundle that processed it has completed. Remove the commitAfter step.`,
+          );
+        }
         if (read.acks === undefined) throw new ValidationError("commitAfter(): apply the ReadFromPubSub first");
         const acks = AsIterable(read.acks);
         const count = AsSingleton(done.apply("CountDone", Count.globally<unknown>()));

@@ -59,7 +59,8 @@ interface WireMessage {
 
 interface Outstanding {
   readonly ackIds: string[];
-  readonly publishTime: number;
+  /** The earlier of publish time and event time. */
+  readonly holdsWatermarkAt: number;
 }
 
 const MAX_REMEMBERED_IDS = 100_000;
@@ -139,8 +140,9 @@ export class PubSubReader<T = Uint8Array> {
       if (classify(err) === "transient") return [];
       throw subscriptionError("pull from", this.subscription, err);
     }
-    this.lastPullStart = Math.max(this.lastPullStart, started);
     const received = response.receivedMessages ?? [];
+    // A full response may leave older messages behind on the server: only a partial one shows the backlog was drained when the pull started.
+    if (received.length < maxMessages) this.lastPullStart = Math.max(this.lastPullStart, started);
     if (received.length > 0) await this.modifyDeadline(received.map((r) => r.ackId!), this.ackDeadlineSeconds);
     const out: ReceivedElement<T>[] = [];
     const ackNow: string[] = [];
@@ -160,9 +162,9 @@ export class PubSubReader<T = Uint8Array> {
         existing.ackIds.push(ackId);
         continue;
       }
-      this.outstanding.set(id, { ackIds: [ackId], publishTime });
       const data = typeof msg.data === "string" ? Buffer.from(msg.data, "base64") : Buffer.from(msg.data ?? new Uint8Array());
       const timestamp = parseTimestampAttribute(this.options.timestampAttribute !== undefined ? attributes[this.options.timestampAttribute] : undefined) ?? publishTime;
+      this.outstanding.set(id, { ackIds: [ackId], holdsWatermarkAt: Math.min(publishTime, timestamp) });
       const value = this.options.withAttributes
         ? ({ data, attributes: { ...attributes }, ...(msg.messageId ? { messageId: msg.messageId } : {}), publishTime: new Date(publishTime) } satisfies PubsubMessage)
         : data;
@@ -204,10 +206,13 @@ export class PubSubReader<T = Uint8Array> {
     await this.modifyDeadline(all, 0);
   }
 
-  /** Oldest publish time of the pulled, uncommitted messages; with none, when the last pull started. */
+  /**
+   * Oldest publish (or event) time of the pulled, uncommitted messages; with none, when the last
+   * pull that drained the backlog started.
+   */
   watermark(): number {
     let min = Number.POSITIVE_INFINITY;
-    for (const o of this.outstanding.values()) min = Math.min(min, o.publishTime);
+    for (const o of this.outstanding.values()) min = Math.min(min, o.holdsWatermarkAt);
     return Number.isFinite(min) ? min : this.lastPullStart;
   }
 

@@ -86,7 +86,7 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
     assert.ok(b.timestamp >= before && b.timestamp === b.publishTime, "timestamp from the publish time");
     assert.equal(Buffer.from(b.value.data).toString(), "b");
     assert.deepEqual(b.value.attributes, { id: "2" });
-    assert.equal(reader.watermark(), Math.min(a.publishTime, b.publishTime), "watermark = oldest unacked publish time");
+    assert.equal(reader.watermark(), Math.min(a.timestamp, a.publishTime, b.publishTime), "watermark = oldest unacked publish or event time");
 
     await reader.commit([a.ackId]);
     assert.equal(reader.watermark(), b.publishTime);
