@@ -8,10 +8,11 @@
  *       writeDisposition: "WRITE_TRUNCATE",
  *     }));
  *
- * - FILE_LOADS (default): rows checked against the schema, staged as JSON files under
- *   `tempLocation` (or --temp_location, else the OS temp directory), then ONE load job.
- * - STREAMING_INSERTS: insertAll batches; BigQuery's per-row errors go to `failedRows`.
- *   WRITE_TRUNCATE is not supported with it (as in Beam).
+ * - FILE_LOADS (default for bounded input): rows checked against the schema, staged as JSON
+ *   files under `tempLocation` (or --temp_location, else the OS temp directory), then ONE load job.
+ * - STREAMING_INSERTS (default for unbounded input or --streaming): insertAll batches;
+ *   BigQuery's per-row errors go to `failedRows`. WRITE_TRUNCATE is not supported with it (as
+ *   in Beam), and FILE_LOADS needs a bounded input (its one load job runs when the input ends).
  * Checked before the run: the table name, the schema, CREATE_NEVER with a missing table, a
  * missing dataset, CREATE_IF_NEEDED without a schema for a missing table, WRITE_EMPTY on a
  * non-empty table.
@@ -45,7 +46,7 @@ export interface WriteToBigQueryOptions {
   readonly createDisposition?: CreateDisposition;
   /** Default WRITE_APPEND. */
   readonly writeDisposition?: WriteDisposition;
-  /** Default FILE_LOADS. */
+  /** Default FILE_LOADS for a bounded input, STREAMING_INSERTS for an unbounded one (or with --streaming). */
   readonly method?: WriteMethod;
   /** FILE_LOADS: where to stage files (default --temp_location, else the OS temp directory). */
   readonly tempLocation?: string;
@@ -63,7 +64,9 @@ export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTra
   readonly schema: TableSchema | undefined;
   readonly createDisposition: CreateDisposition;
   readonly writeDisposition: WriteDisposition;
-  readonly method: WriteMethod;
+  private resolvedMethod: WriteMethod = "FILE_LOADS";
+  /** The method asked for; without one it is chosen by the input's boundedness when applied. */
+  readonly method: WriteMethod | undefined;
 
   constructor(
     readonly table: string,
@@ -74,15 +77,34 @@ export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTra
     this.schema = options.schema !== undefined ? parseSchema(options.schema) : undefined;
     this.createDisposition = options.createDisposition ?? "CREATE_IF_NEEDED";
     this.writeDisposition = options.writeDisposition ?? "WRITE_APPEND";
-    this.method = options.method ?? "FILE_LOADS";
+    this.method = options.method;
     if (!["CREATE_IF_NEEDED", "CREATE_NEVER"].includes(this.createDisposition)) throw new ValidationError(`Unknown createDisposition '${this.createDisposition}'; use CREATE_IF_NEEDED or CREATE_NEVER.`);
     if (!["WRITE_APPEND", "WRITE_TRUNCATE", "WRITE_EMPTY"].includes(this.writeDisposition)) {
       throw new ValidationError(`Unknown writeDisposition '${this.writeDisposition}'; use WRITE_APPEND, WRITE_TRUNCATE or WRITE_EMPTY.`);
     }
-    if (!["FILE_LOADS", "STREAMING_INSERTS"].includes(this.method)) throw new ValidationError(`Unknown method '${this.method}'; use FILE_LOADS or STREAMING_INSERTS.`);
-    if (this.method === "STREAMING_INSERTS" && this.writeDisposition === "WRITE_TRUNCATE") {
-      throw new ValidationError(`WriteToBigQuery(${table}): WRITE_TRUNCATE cannot be used with STREAMING_INSERTS; use method FILE_LOADS (atomic replace) or WRITE_APPEND.`);
+    if (this.method !== undefined && !["FILE_LOADS", "STREAMING_INSERTS"].includes(this.method)) {
+      throw new ValidationError(`Unknown method '${this.method}'; use FILE_LOADS or STREAMING_INSERTS.`);
     }
+    if (this.method === "STREAMING_INSERTS") this.checkStreamingInserts();
+  }
+
+  private checkStreamingInserts(): void {
+    if (this.writeDisposition === "WRITE_TRUNCATE") {
+      throw new ValidationError(`WriteToBigQuery(${this.table}): WRITE_TRUNCATE cannot be used with STREAMING_INSERTS; use method FILE_LOADS (atomic replace) or WRITE_APPEND.`);
+    }
+  }
+
+  /** The method used for an input: the one asked for, else by boundedness (Beam's defaults). */
+  private methodFor(input: PCollection<Row>): WriteMethod {
+    const unbounded = !input.isBounded || input.pipeline.options.streaming === true;
+    const method = this.method ?? (unbounded ? "STREAMING_INSERTS" : "FILE_LOADS");
+    if (method === "FILE_LOADS" && !input.isBounded) {
+      throw new ValidationError(
+        `WriteToBigQuery(${this.table}): FILE_LOADS runs one load job when its input ends, and this input is unbounded; use method STREAMING_INSERTS (the default for unbounded inputs).`,
+      );
+    }
+    if (method === "STREAMING_INSERTS") this.checkStreamingInserts();
+    return method;
   }
 
   private settings(stepName: string): WriteSettings {
@@ -98,7 +120,8 @@ export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTra
 
   expand(input: PCollection<Row>): WriteToBigQueryResult<Row> {
     const settings = this.settings(input.pipeline.currentNode().fullName);
-    if (this.method === "STREAMING_INSERTS") {
+    this.resolvedMethod = this.methodFor(input);
+    if (this.resolvedMethod === "STREAMING_INSERTS") {
       const out = input.apply("InsertRows", ParDo.of(new InsertRows<Row>(settings, this.options.batchSize ?? 500)).withOutputs("failed"));
       return { failedRows: out.failed };
     }
@@ -138,7 +161,7 @@ export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTra
     } else if (this.writeDisposition === "WRITE_EMPTY" && Number(metadata.numRows ?? 0) > 0) {
       fail(`BigQuery table ${name} is not empty and writeDisposition is WRITE_EMPTY; use WRITE_APPEND or WRITE_TRUNCATE, or write to an empty table.`);
     }
-    if (this.method === "FILE_LOADS") {
+    if (this.resolvedMethod === "FILE_LOADS") {
       const staging = this.options.tempLocation ?? ctx.options.tempLocation;
       if (staging !== undefined) {
         try {
@@ -151,7 +174,7 @@ export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTra
   }
 
   override async cleanupAfterFailure(ctx: FailureCleanupContext): Promise<void> {
-    if (this.method !== "FILE_LOADS") return;
+    if (this.resolvedMethod !== "FILE_LOADS") return;
     await FileSystems.delete([stagingDirectory(this.settings(ctx.transformName), { runId: ctx.runId, options: ctx.options })]);
   }
 }

@@ -3,7 +3,7 @@ import { BigQuery } from "@google-cloud/bigquery";
 import { PassThroughClient } from "google-auth-library";
 import "../../../runners/direct";
 import { ReadFromBigQuery, WriteToBigQuery, parseSchema, parseTableSpec, checkRow, type BigQueryRow, type FailedRow } from "../../../lib/io/bigquery";
-import { Create } from "../../../lib";
+import { Create, ReadUnbounded } from "../../../lib";
 import { runDirect } from "../../helpers";
 import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../gcp/emulator_env";
 
@@ -151,6 +151,29 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
       assert.equal(failed[0]!.errors[0]!.location, "ID");
       assert.deepEqual((await rowsOf(table)).map((r) => r["ID"]).sort(), [1, 3], `${table}: the good rows landed`);
     }
+  });
+
+  it("an unbounded input defaults to STREAMING_INSERTS (rows land while it runs, bad rows come out); FILE_LOADS on it is a clear error", async () => {
+    await bq.dataset("MNIST").createTable("Live", { schema: "ID:INTEGER, P0:FLOAT" });
+    const live = (): ReadUnbounded<BigQueryRow> =>
+      ReadUnbounded.from<BigQueryRow>({
+        async read(ctx) {
+          for (let i = 0; i < 12; i++) await ctx.emit(i === 5 ? { ID: "five", P0: 0.5 } : { ID: i, P0: i / 10 });
+        },
+      });
+    const result = await runDirect((p) => {
+      const written = p.apply("Live", live()).apply("Write", new WriteToBigQuery(`${TEST_PROJECT}.MNIST.Live`, { createDisposition: "CREATE_NEVER" }));
+      written.failedRows.map("CollectLive", sink<FailedRow<BigQueryRow>>("liveFailed"));
+    });
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual((await rowsOf("Live")).map((r) => r["ID"]).sort((a, b) => Number(a) - Number(b)), [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]);
+    assert.deepEqual((collected.get("liveFailed") as FailedRow<BigQueryRow>[]).map((f) => f.row["ID"]), ["five"]);
+
+    const loads = await runDirect((p) => {
+      p.apply("Live", live()).apply("Write", new WriteToBigQuery(`${TEST_PROJECT}.MNIST.Live`, { method: "FILE_LOADS" }));
+    }).catch((e: Error) => e);
+    const message = loads instanceof Error ? loads.message : loads.error?.message ?? "";
+    assert.match(message, /FILE_LOADS runs one load job when its input ends, and this input is unbounded; use method STREAMING_INSERTS/);
   });
 
   it("errors before running: CREATE_NEVER with a missing table, a missing dataset, a missing input table", async () => {
