@@ -40,7 +40,8 @@ export {
 export type { KV, Instant, BoundedWindow, PaneInfo, PaneTiming, WindowedValue } from "./model/window";
 export { Metrics, Counter, Distribution, Gauge, MetricResults } from "./model/metrics";
 export type { MetricResult, MetricFilter, DistributionResult, GaugeResult } from "./model/metrics";
-export type { PipelineResult, PipelineState } from "./model/result";
+export type { PipelineResult, PipelineState, StreamingPipelineResult, StreamingProgress } from "./model/result";
+export { isStreamingResult } from "./model/result";
 export { parseArgs, defaultOptions } from "./model/options";
 export type { PipelineOptions, FlagSpec, FlagValues, ParsedArgs } from "./model/options";
 export { definePipeline, definedPrograms } from "./model/program";

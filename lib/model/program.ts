@@ -14,7 +14,8 @@
 import { PipelineError } from "./errors";
 import { FlagSpec, FlagValues, parseArgs, PipelineOptions, defaultOptions } from "./options";
 import { Pipeline } from "./pipeline";
-import type { PipelineResult } from "./result";
+import { isStreamingResult, type PipelineResult, type StreamingPipelineResult } from "./result";
+import { MAX_TIMESTAMP, MIN_TIMESTAMP } from "./window";
 
 /** What defines a pipeline program. */
 export interface PipelineProgramSpec<F extends Record<string, FlagSpec>> {
@@ -88,7 +89,12 @@ export function definePipeline<F extends Record<string, FlagSpec>>(spec: Pipelin
         const { options, flags } = parseArgs(argv, spec.flags, { scriptName: spec.name, description: spec.description });
         process.stderr.write(`${spec.name}: running on ${options.runner}...\n`);
         result = await program.run(flags, options);
-        await result.waitUntilFinish();
+        const stopProgress = isStreamingResult(result) ? reportProgress(spec.name, result, started) : undefined;
+        try {
+          await result.waitUntilFinish();
+        } finally {
+          stopProgress?.();
+        }
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         process.stdout.write(`${spec.name}: ${result.state} in ${seconds} s\n`);
         if (result.outputs.length > 0) process.stdout.write(`Output written to:\n${result.outputs.map((o) => `  ${o}`).join("\n")}\n`);
@@ -105,4 +111,19 @@ export function definePipeline<F extends Record<string, FlagSpec>>(spec: Pipelin
   };
   programs.set(spec.name, program as unknown as PipelineProgram<Record<string, FlagSpec>>);
   return program;
+}
+
+/** How often a streaming run started from the command line prints its progress line. */
+const PROGRESS_INTERVAL_MS = 10_000;
+
+/** Prints `name: RUNNING 42 s, read 1234, written 1200, output watermark <ISO>` to stderr until stopped. */
+function reportProgress(name: string, result: StreamingPipelineResult, started: number): () => void {
+  const timer = setInterval(() => {
+    const p = result.progress();
+    const watermark = p.outputWatermark <= MIN_TIMESTAMP ? "-inf" : p.outputWatermark >= MAX_TIMESTAMP ? "+inf" : new Date(p.outputWatermark).toISOString();
+    const seconds = Math.round((Date.now() - started) / 1000);
+    process.stderr.write(`${name}: ${result.state} ${seconds} s, read ${p.elementsRead}, written ${p.elementsWritten}, output watermark ${watermark}\n`);
+  }, PROGRESS_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -1,5 +1,6 @@
 /** The outcome of running a pipeline. */
 import type { MetricResults } from "./metrics";
+import type { Instant } from "./window";
 
 /** Lifecycle states of a run (Beam's names). */
 export type PipelineState = "RUNNING" | "DONE" | "FAILED" | "CANCELLED" | "DRAINING" | "DRAINED" | "UNKNOWN";
@@ -17,4 +18,31 @@ export interface PipelineResult {
   waitUntilFinish(): Promise<PipelineState>;
   /** Stops the run as soon as possible. */
   cancel(): Promise<void>;
+}
+
+/** A summary of a running streaming job, for progress lines and dashboards. */
+export interface StreamingProgress {
+  /** Elements the sources have produced so far. */
+  readonly elementsRead: number;
+  /** Elements that reached the pipeline's last steps (PCollections nothing consumes). */
+  readonly elementsWritten: number;
+  /** The lowest watermark of those last PCollections. */
+  readonly outputWatermark: Instant;
+}
+
+/** A PipelineResult with the controls and live views of a streaming run. */
+export interface StreamingPipelineResult extends PipelineResult {
+  /** Stops reading, fires everything pending and resolves with the final state (DRAINED). */
+  drain(): Promise<PipelineState>;
+  /** Current watermark of every PCollection, by id. */
+  watermarks(): ReadonlyMap<string, Instant>;
+  /** Elements seen so far per PCollection, by id. */
+  elementCounts(): ReadonlyMap<string, number>;
+  /** Elements read and written and the output watermark, so far. */
+  progress(): StreamingProgress;
+}
+
+/** Whether a result is a streaming one (has drain, watermarks and counts). */
+export function isStreamingResult(result: PipelineResult): result is StreamingPipelineResult {
+  return typeof (result as Partial<StreamingPipelineResult>).drain === "function";
 }

@@ -14,7 +14,7 @@ import type { RuntimeContext } from "../../lib/model/dofn";
 import { PipelineError } from "../../lib/model/errors";
 import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
-import type { PipelineState } from "../../lib/model/result";
+import type { PipelineState, StreamingProgress } from "../../lib/model/result";
 import { inGlobalWindow, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue } from "../../lib/model/window";
 import type { SourceOutcome, TestStreamEvent } from "../../lib/testing/test_stream";
 import { cleanupAfterFailure } from "../direct/failure_cleanup";
@@ -105,6 +105,28 @@ export class StreamingExecution implements GraphEnvironment {
 
   countSnapshot(): ReadonlyMap<string, number> {
     return new Map(this.counts);
+  }
+
+  /** Elements read by the sources, elements reaching the last PCollections, and their lowest watermark. */
+  progress(): StreamingProgress {
+    const consumed = new Set<string>();
+    const produced: string[] = [];
+    let elementsRead = 0;
+    for (const u of this.units) {
+      if (u.kind === "flatten") for (const pc of u.inputs) consumed.add(pc.id);
+      else if ("input" in u) consumed.add(u.input.id);
+      for (const pc of u.node.outputs.values()) produced.push(pc.id);
+      if (u.kind === "testStream" || u.kind === "readUnbounded") elementsRead += this.counts.get(u.output.id) ?? 0;
+    }
+    for (const u of this.units) if (u.node.primitive?.kind === "pardo") for (const side of u.node.primitive.sideInputs) consumed.add(side.pcoll.id);
+    const leaves = produced.filter((id) => !consumed.has(id));
+    let elementsWritten = 0;
+    let outputWatermark = MAX_TIMESTAMP;
+    for (const id of leaves) {
+      elementsWritten += this.counts.get(id) ?? 0;
+      outputWatermark = Math.min(outputWatermark, this.watermarkOf(id));
+    }
+    return { elementsRead, elementsWritten, outputWatermark };
   }
 
   requestStop(kind: "drain" | "cancel"): void {

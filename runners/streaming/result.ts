@@ -4,24 +4,12 @@
  * infinity, fire everything pending, flush sinks) and cancel (stop at once).
  */
 import type { MetricResults } from "../../lib/model/metrics";
-import type { PipelineResult, PipelineState } from "../../lib/model/result";
+import type { PipelineState, StreamingPipelineResult, StreamingProgress } from "../../lib/model/result";
 import type { Instant } from "../../lib/model/window";
 import type { StreamingExecution } from "./driver";
 
-/** A PipelineResult with the controls and live views of a streaming run. */
-export interface StreamingPipelineResult extends PipelineResult {
-  /** Stops reading, fires everything pending and resolves with the final state (DRAINED). */
-  drain(): Promise<PipelineState>;
-  /** Current watermark of every PCollection, by id. */
-  watermarks(): ReadonlyMap<string, Instant>;
-  /** Elements seen so far per PCollection, by id. */
-  elementCounts(): ReadonlyMap<string, number>;
-}
-
-/** Whether a result is a streaming one (has drain, watermarks and counts). */
-export function isStreamingResult(result: PipelineResult): result is StreamingPipelineResult {
-  return typeof (result as Partial<StreamingPipelineResult>).drain === "function";
-}
+export { isStreamingResult } from "../../lib/model/result";
+export type { StreamingPipelineResult } from "../../lib/model/result";
 
 export class StreamingResult implements StreamingPipelineResult {
   private readonly finished: Promise<PipelineState>;
@@ -83,5 +71,9 @@ export class StreamingResult implements StreamingPipelineResult {
 
   elementCounts(): ReadonlyMap<string, number> {
     return this.execution.countSnapshot();
+  }
+
+  progress(): StreamingProgress {
+    return this.execution.progress();
   }
 }

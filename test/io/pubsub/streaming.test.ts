@@ -90,6 +90,10 @@ describe("io/pubsub: unbounded ReadFromPubSub on the streaming DirectRunner", fu
     await waitFor(`${N} results on s-out-sub`, () => out.got.length >= N, 20_000);
     const readWatermark = () => [...result.watermarks()].find(([id]) => id.startsWith("Read/"))?.[1] ?? -Infinity;
     await waitFor("the read's watermark passes the publish times once everything is acknowledged", () => readWatermark() >= publishedAt, 10_000);
+    await waitFor("the progress line's output watermark passes the publish times", () => result.progress().outputWatermark >= publishedAt, 10_000);
+    const progress = result.progress();
+    assert.equal(progress.elementsRead, N);
+    assert.equal(progress.elementsWritten, N, "the leaf PCollection (published message ids) saw every element");
     assert.equal(await within("drain", 10_000, result.drain()), "DRAINED");
     await out.stop();
     assert.equal(out.got.length, N, "exactly N results, no duplicates");
