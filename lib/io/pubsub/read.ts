@@ -25,9 +25,9 @@ import { Impulse } from "../../model/primitives";
 import { AsIterable, AsSingleton, SideInput } from "../../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
 import { Count } from "../../transforms/combine";
-import { ReadUnbounded } from "../../testing/test_stream";
 import { acknowledge, deleteSubscription, PubSubReader, type PubSubReaderOptions } from "./reader";
-import { pubSubSource } from "./unbounded";
+import { decodePubsubMessage } from "./message_proto";
+import { PubSubReadNative } from "./unbounded";
 import { resolve, rpc, subscriptionError, topicError, type PubsubMessage } from "./resources";
 
 /** Options of ReadFromPubSub. Exactly one of topic / subscription; at least one bound. */
@@ -166,9 +166,9 @@ export class ReadFromPubSub<W extends boolean = false> extends PTransform<PBegin
   expand(input: PBegin): PCollection<Element<W>> {
     this.stepName = input.pipeline.currentNode().fullName;
     if (this.isUnbounded) {
-      const o = this.options;
-      const source = pubSubSource<Element<W>>({ ...o, project: o.project ?? input.pipeline.options.project });
-      return input.apply("Read", ReadUnbounded.from(source));
+      const raw = input.apply("Read", new PubSubReadNative({ ...this.options, project: this.options.project ?? input.pipeline.options.project }));
+      if (!this.options.withAttributes) return raw as PCollection<Element<W>>;
+      return raw.map("ParseMessage", (bytes: Uint8Array) => decodePubsubMessage(bytes)) as PCollection<Element<W>>;
     }
     const out = input.apply("Impulse", new Impulse()).apply("Pull", ParDo.of(new BoundedRead<Element<W>>(this.options, this.stepName)).withOutputs("acks"));
     this.acks = out.acks;

@@ -8,10 +8,34 @@
  * On drain every emitted message has been committed by the time the source closes; on cancel or
  * failure the uncommitted ones are nacked (redelivered at once). A subscription the source
  * created for a topic is deleted when it closes.
+ *
+ * The step is Beam's pubsub_read composite: runners that read Pub/Sub themselves (Dataflow)
+ * replace it with their native read, configured by the spec on the node. Either way it produces
+ * bytes: the message data, or with attributes the serialized PubsubMessage proto (parsed by the
+ * next SDK step).
  */
+import type { PBegin, PCollection } from "../../model/pcollection";
+import { PTransform } from "../../model/transform";
 import type { Instant } from "../../model/window";
-import type { SourceOutcome, UnboundedSource, UnboundedSourceContext } from "../../testing/test_stream";
+import { ReadUnbounded, type SourceOutcome, type UnboundedSource, type UnboundedSourceContext } from "../../testing/test_stream";
+import { encodePubsubMessage } from "./message_proto";
 import { PubSubReader, type PubSubReaderOptions } from "./reader";
+import { parsePubSubName } from "./resources";
+
+/** URN of Beam's Pub/Sub read composite (runner-native on Dataflow). */
+export const PUBSUB_READ_URN = "beam:transform:pubsub_read:v1";
+
+/** What a runner needs to read Pub/Sub natively (the fields of Beam's PubSubReadPayload). */
+export interface PubSubReadSpec {
+  readonly urn: typeof PUBSUB_READ_URN;
+  /** Full path `projects/P/topics/T`, or "". */
+  readonly topic: string;
+  /** Full path `projects/P/subscriptions/S`, or "". */
+  readonly subscription: string;
+  readonly timestampAttribute: string;
+  readonly idAttribute: string;
+  readonly withAttributes: boolean;
+}
 
 /** Messages requested per pull (also bounds what one pull adds to the runner's queue). */
 const PULL_BATCH = 500;
@@ -31,11 +55,39 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** A real-time source reading a subscription (or a fresh subscription to a topic). */
-export function pubSubSource<T>(options: PubSubReaderOptions): UnboundedSource<T> {
+/** Reads Pub/Sub as bytes (data, or serialized messages with attributes); see the module comment. */
+export class PubSubReadNative extends PTransform<PBegin, PCollection<Uint8Array>> {
+  constructor(private readonly options: PubSubReaderOptions) {
+    super("PubSubRead");
+  }
+
+  expand(input: PBegin): PCollection<Uint8Array> {
+    const o = this.options;
+    const spec: PubSubReadSpec = {
+      urn: PUBSUB_READ_URN,
+      topic: o.topic !== undefined ? resolvePath(o.topic, "topics", o.project) : "",
+      subscription: o.subscription !== undefined ? resolvePath(o.subscription, "subscriptions", o.project) : "",
+      timestampAttribute: o.timestampAttribute ?? "",
+      idAttribute: o.idAttribute ?? "",
+      withAttributes: o.withAttributes === true,
+    };
+    input.pipeline.currentNode().composite = spec;
+    return input.apply("ReadUnbounded", ReadUnbounded.from(pubSubSource(o)));
+  }
+}
+
+/** The full resource path a runner-native read needs (a bare name takes --project; runners need one anyway). */
+function resolvePath(spec: string, kind: "topics" | "subscriptions", project: string | undefined): string {
+  const parsed = parsePubSubName(spec, kind);
+  return `projects/${parsed.project ?? project ?? "-"}/${kind}/${parsed.name}`;
+}
+
+/** A real-time source reading a subscription (or a fresh subscription to a topic), emitting bytes. */
+export function pubSubSource(options: PubSubReaderOptions): UnboundedSource<Uint8Array> {
+  const withAttributes = options.withAttributes === true;
   return {
-    async read(ctx: UnboundedSourceContext<T>): Promise<void> {
-      const reader = await PubSubReader.open<T>(options);
+    async read(ctx: UnboundedSourceContext<Uint8Array>): Promise<void> {
+      const reader = await PubSubReader.open<Uint8Array | { data: Uint8Array; attributes: Record<string, string>; messageId?: string; publishTime?: Date }>(options);
       const report = (): void => {
         const w: Instant = reader.watermark();
         if (Number.isFinite(w)) ctx.advanceWatermark(w);
@@ -51,7 +103,10 @@ export function pubSubSource<T>(options: PubSubReaderOptions): UnboundedSource<T
       });
       while (!ctx.signal.aborted) {
         const batch = await reader.pull(PULL_BATCH, 10_000);
-        for (const m of batch) await ctx.emit(m.value, m.timestamp, m.ackId);
+        for (const m of batch) {
+          const bytes = withAttributes ? encodePubsubMessage(m.value as Parameters<typeof encodePubsubMessage>[0]) : (m.value as Uint8Array);
+          await ctx.emit(bytes, m.timestamp, m.ackId);
+        }
         report();
         if (batch.length === 0) await pause(IDLE_PAUSE_MS, ctx.signal);
       }

@@ -8,6 +8,10 @@
  * 10 ms per request) and awaited at the end of each bundle; transient errors are retried with
  * exponential backoff; any other failure fails the run with a message naming the topic, so
  * nothing is dropped silently. A missing topic fails before the run.
+ *
+ * Steps: `ToProtobuf` checks each element and serializes it as a PubsubMessage proto, then
+ * `Write` (Beam's pubsub_write composite) publishes. Dataflow replaces `Write` with its native
+ * sink, which then produces no message ids.
  */
 import { randomUUID } from "node:crypto";
 import type { Topic } from "@google-cloud/pubsub";
@@ -17,7 +21,8 @@ import { PCollection } from "../../model/pcollection";
 import { ParDo } from "../../model/pardo";
 import { PTransform, ValidationContext } from "../../model/transform";
 import { withRetries } from "../gcp/errors";
-import { resolve, rpc, topicError, type PubsubMessage } from "./resources";
+import { decodePubsubMessage, encodePubsubMessage } from "./message_proto";
+import { parsePubSubName, resolve, rpc, topicError, type PubsubMessage } from "./resources";
 
 /** What can be published. */
 export type PubSubPayload = Uint8Array | string | Pick<PubsubMessage, "data" | "attributes">;
@@ -43,7 +48,40 @@ interface Pending {
   readonly attributes: Record<string, string>;
 }
 
-class PublishMessages extends DoFn<PubSubPayload, string> {
+/** Checks each element and serializes it as a PubsubMessage proto (what a native Pub/Sub sink takes). */
+class ToMessageProto extends DoFn<PubSubPayload, Uint8Array> {
+  constructor(
+    private readonly topicSpec: string,
+    private readonly withAttributes: boolean,
+  ) {
+    super();
+  }
+
+  process(element: PubSubPayload, ctx: ProcessContext<Uint8Array>): void {
+    let data: Uint8Array;
+    let attributes: Readonly<Record<string, string>> = {};
+    if (typeof element === "string") data = utf8.encode(element);
+    else if (element instanceof Uint8Array) data = element;
+    else if (typeof element === "object" && element !== null && element.data instanceof Uint8Array) {
+      data = element.data;
+      attributes = element.attributes ?? {};
+      for (const [k, v] of Object.entries(attributes)) {
+        if (typeof v !== "string") throw new TypeError(`WriteToPubSub(${this.topicSpec}): attribute '${k}' must be a string, got ${typeof v}`);
+      }
+    } else {
+      throw new TypeError(`WriteToPubSub(${this.topicSpec}) got an element that is not bytes, a string or {data: Uint8Array, attributes}`);
+    }
+    if (this.withAttributes && (typeof element === "string" || element instanceof Uint8Array)) {
+      throw new TypeError(`WriteToPubSub(${this.topicSpec}) with withAttributes expects {data, attributes} elements`);
+    }
+    ctx.output(encodePubsubMessage({ data, attributes }));
+  }
+}
+
+const utf8 = new TextEncoder();
+
+/** Publishes serialized messages (Beam's pubsub_write composite; Dataflow replaces it with its native sink). */
+class PublishMessages extends DoFn<Uint8Array, string> {
   private pending: Pending[] = [];
   private topic: Topic | undefined;
   private path = "";
@@ -65,23 +103,12 @@ class PublishMessages extends DoFn<PubSubPayload, string> {
     this.pending = [];
   }
 
-  process(element: PubSubPayload, ctx: ProcessContext<string>): void | Promise<void> {
-    let data: Buffer;
-    let attributes: Record<string, string> = {};
-    if (typeof element === "string") data = Buffer.from(element, "utf8");
-    else if (element instanceof Uint8Array) data = Buffer.from(element);
-    else if (typeof element === "object" && element !== null && element.data instanceof Uint8Array) {
-      data = Buffer.from(element.data);
-      attributes = { ...(element.attributes ?? {}) };
-    } else {
-      throw new TypeError(`WriteToPubSub(${this.path}) got an element that is not bytes, a string or {data: Uint8Array, attributes}`);
-    }
-    if (this.options.withAttributes && (typeof element === "string" || element instanceof Uint8Array)) {
-      throw new TypeError(`WriteToPubSub(${this.path}) with withAttributes expects {data, attributes} elements`);
-    }
+  process(element: Uint8Array, ctx: ProcessContext<string>): void | Promise<void> {
+    const message = decodePubsubMessage(element);
+    const attributes = { ...message.attributes };
     if (this.options.idAttribute !== undefined) attributes[this.options.idAttribute] ??= randomUUID();
     if (this.options.timestampAttribute !== undefined) attributes[this.options.timestampAttribute] = String(Math.trunc(ctx.timestamp));
-    this.pending.push({ data, attributes });
+    this.pending.push({ data: Buffer.from(message.data), attributes });
     if (this.pending.length >= (this.options.maxPending ?? 1000)) return this.flush((id) => ctx.output(id));
     return undefined;
   }
@@ -124,7 +151,8 @@ export class WriteToPubSub extends PTransform<PCollection<PubSubPayload>, PColle
   }
 
   expand(input: PCollection<PubSubPayload>): PCollection<string> {
-    return input.apply("Publish", ParDo.of(new PublishMessages(this.topic, this.options)));
+    const protos = input.apply("ToProtobuf", ParDo.of(new ToMessageProto(this.topic, this.options.withAttributes === true)));
+    return protos.apply("Write", new PubSubWriteNative(this.topic, this.options));
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {
@@ -134,6 +162,43 @@ export class WriteToPubSub extends PTransform<PCollection<PubSubPayload>, PColle
     } catch (err) {
       throw new ValidationError(`${ctx.transformName}: ${topicError("publish to", path, err).message}`, { cause: err });
     }
+  }
+}
+
+/** URN of Beam's Pub/Sub write composite (runner-native on Dataflow). */
+export const PUBSUB_WRITE_URN = "beam:transform:pubsub_write:v1";
+
+/** What a runner needs to write Pub/Sub natively (the fields of Beam's PubSubWritePayload). */
+export interface PubSubWriteSpec {
+  readonly urn: typeof PUBSUB_WRITE_URN;
+  /** Full path `projects/P/topics/T`. */
+  readonly topic: string;
+  readonly timestampAttribute: string;
+  readonly idAttribute: string;
+}
+
+/**
+ * The publishing step. On the DirectRunner and portable runners it is our DoFn; runners with a
+ * native Pub/Sub sink replace it (and then produce no message ids).
+ */
+class PubSubWriteNative extends PTransform<PCollection<Uint8Array>, PCollection<string>> {
+  constructor(
+    private readonly topic: string,
+    private readonly options: WriteToPubSubOptions,
+  ) {
+    super("PubSubWrite");
+  }
+
+  expand(input: PCollection<Uint8Array>): PCollection<string> {
+    const parsed = parsePubSubName(this.topic, "topics");
+    const spec: PubSubWriteSpec = {
+      urn: PUBSUB_WRITE_URN,
+      topic: `projects/${parsed.project ?? this.options.project ?? input.pipeline.options.project ?? "-"}/topics/${parsed.name}`,
+      timestampAttribute: this.options.timestampAttribute ?? "",
+      idAttribute: this.options.idAttribute ?? "",
+    };
+    input.pipeline.currentNode().composite = spec;
+    return input.apply("Publish", ParDo.of(new PublishMessages(this.topic, this.options)));
   }
 }
 
