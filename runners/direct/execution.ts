@@ -75,6 +75,10 @@ export class Execution extends BufferedStageEnvironment {
         if (this.pool !== undefined) await this.runStageOnPool(stage, this.pool);
         else await this.runStageInProcess(stage);
       }
+    } catch (e) {
+      // Transforms keep failure-cleanup state (e.g. leased Pub/Sub messages) in the thread that ran them.
+      await this.pool?.cleanupAfterFailure(e instanceof Error ? e.message : String(e));
+      throw e;
     } finally {
       for (const [name, s] of this.shuffles) {
         // A system counter, so users can see when a GroupByKey outgrew --direct_shuffle_memory_mb.

@@ -6,12 +6,14 @@
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { PipelineError } from "../../lib/model/errors";
-import type { WorkerInit, WorkerMessage, RunStageRequest, RunStageResult } from "./worker_protocol";
+import type { CleanupRequest, WorkerInit, WorkerMessage, RunStageRequest, RunStageResult } from "./worker_protocol";
 
 class PooledWorker {
   private readonly worker: Worker;
   private readonly ready: Promise<void>;
   private pending: { resolve: (r: RunStageResult) => void; reject: (e: Error) => void } | undefined;
+  private cleaning: (() => void) | undefined;
+  private exited = false;
   private startup: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private dead: Error | undefined;
 
@@ -22,7 +24,11 @@ class PooledWorker {
     this.worker.on("message", (m: WorkerMessage) => this.onMessage(m));
     this.worker.on("error", (e: Error) => this.fail(e));
     this.worker.on("exit", (code) => {
+      this.exited = true;
       if (code !== 0) this.fail(new PipelineError(`a DirectRunner worker thread exited with code ${code}`));
+      const c = this.cleaning;
+      this.cleaning = undefined;
+      c?.();
     });
   }
 
@@ -38,6 +44,12 @@ class PooledWorker {
         p?.resolve(m);
         return;
       }
+      case "cleaned": {
+        const c = this.cleaning;
+        this.cleaning = undefined;
+        c?.();
+        return;
+      }
       case "error": {
         const e = new PipelineError(m.message);
         e.name = m.name;
@@ -50,6 +62,9 @@ class PooledWorker {
 
   private fail(e: Error): void {
     this.dead ??= e;
+    const c = this.cleaning;
+    this.cleaning = undefined;
+    c?.();
     this.startup?.reject(e);
     this.startup = undefined;
     const p = this.pending;
@@ -63,6 +78,20 @@ class PooledWorker {
     return new Promise<RunStageResult>((resolve, reject) => {
       this.pending = { resolve, reject };
       this.worker.postMessage(request);
+    });
+  }
+
+  /** Runs the cleanup hooks in the thread; a dead or never-started worker has nothing to clean. */
+  async cleanup(message: string): Promise<void> {
+    try {
+      await this.ready;
+    } catch {
+      return;
+    }
+    if (this.exited) return;
+    await new Promise<void>((resolve) => {
+      this.cleaning = resolve;
+      this.worker.postMessage({ type: "cleanup", message } satisfies CleanupRequest);
     });
   }
 
@@ -86,6 +115,11 @@ export class WorkerPool {
   /** Runs one bundle per request, in parallel, request i on worker i. */
   runAll(requests: readonly RunStageRequest[]): Promise<RunStageResult[]> {
     return Promise.all(requests.map((r, i) => this.workers[i]!.run(r)));
+  }
+
+  /** After a failed run: every thread runs the transforms' cleanupAfterFailure hooks. */
+  async cleanupAfterFailure(message: string): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.cleanup(message)));
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,14 @@ export interface RunStageRequest {
   readonly materialized: Readonly<Record<string, Uint8Array>>;
 }
 
+/** Coordinator → worker: the run failed; run the transforms' cleanupAfterFailure hooks in this thread (their state lives here). */
+export interface CleanupRequest {
+  readonly type: "cleanup";
+  readonly message: string;
+}
+
+export type CoordinatorMessage = RunStageRequest | CleanupRequest;
+
 /** Worker → coordinator: what the bundle produced. */
 export interface RunStageResult {
   readonly type: "stageDone";
@@ -44,4 +52,8 @@ export interface WorkerFailed {
   readonly stack?: string;
 }
 
-export type WorkerMessage = WorkerReady | RunStageResult | WorkerFailed;
+export interface WorkerCleaned {
+  readonly type: "cleaned";
+}
+
+export type WorkerMessage = WorkerReady | RunStageResult | WorkerFailed | WorkerCleaned;

@@ -13,7 +13,8 @@ import { planStages, Plan, Stage } from "./plan";
 import { buildStage, keyCoderOf } from "./stage_builder";
 import { BufferedStageEnvironment, shuffledValueCoder } from "./environment";
 import { decodeAll, encodeAll, ShuffleEntryWriter, snapshotMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
-import type { RunStageRequest, RunStageResult, WorkerInit, WorkerMessage } from "./worker_protocol";
+import type { CoordinatorMessage, RunStageRequest, RunStageResult, WorkerInit, WorkerMessage } from "./worker_protocol";
+import { cleanupAfterFailure } from "./failure_cleanup";
 import { runStageInstances } from "./stage_runner";
 
 const init = workerData as WorkerInit;
@@ -97,7 +98,11 @@ function main(): void {
     post({ type: "error", name: err.name, message: err.message, stack: err.stack });
     return;
   }
-  parentPort!.on("message", (request: RunStageRequest) => {
+  parentPort!.on("message", (request: CoordinatorMessage) => {
+    if (request.type === "cleanup") {
+      void cleanupAfterFailure(pipeline, init.runId, new Error(request.message)).finally(() => post({ type: "cleaned" }));
+      return;
+    }
     runStage(pipeline, plan, request).then(
       (result) => post(result),
       (e: unknown) => {

@@ -5,6 +5,7 @@ import "../../../runners/direct";
 import { Create, DoFn, ParDo, type ProcessContext } from "../../../lib";
 import { PubSubReader, ReadFromPubSub, WriteToPubSub, parseTimestampAttribute, type PubsubMessage } from "../../../lib/io/pubsub";
 import { runDirect } from "../../helpers";
+import { failingBoundedRead } from "./programs";
 import { waitFor } from "../../setup/emulators/helpers";
 import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../gcp/emulator_env";
 
@@ -151,6 +152,21 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
     let again: Awaited<ReturnType<typeof reader.pull>> = [];
     for (let i = 0; i < 30 && again.length < M; i++) again = [...again, ...(await reader.pull(10))];
     assert.deepEqual(again.map((m) => (JSON.parse(Buffer.from(m.value).toString()) as { ID: number }).ID).sort(), [0, 1, 2, 3, 4], "all inputs come back");
+    await reader.commit(again.map((m) => m.ackId));
+    await reader.close();
+  });
+
+  it("a failing sink with --direct_num_workers 2: the worker threads hand their leased messages back at once", async () => {
+    const M = 6;
+    await publish("fail-in", Array.from({ length: M }, (_, i) => ({ data: JSON.stringify({ ID: i }) })));
+    const result = await failingBoundedRead.run({ subscription: "fail-in-sub", messages: M, topic: "fail-out" }, { directNumWorkers: 2 });
+    assert.equal(result.state, "FAILED");
+    assert.match(result.error!.message, /sink is down/);
+    // The read ran in a worker thread with a 600 s lease: only that thread's cleanup can release it now.
+    const reader = await PubSubReader.open({ subscription: "fail-in-sub" });
+    let again: Awaited<ReturnType<typeof reader.pull>> = [];
+    for (let i = 0; i < 30 && again.length < M; i++) again = [...again, ...(await reader.pull(10))];
+    assert.equal(again.length, M, "all inputs are redelivered at once");
     await reader.commit(again.map((m) => m.ackId));
     await reader.close();
   });
