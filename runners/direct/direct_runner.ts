@@ -65,7 +65,7 @@ export class DirectRunner implements PipelineRunner {
     } catch (e) {
       return new DirectResult("FAILED", new MetricResults(containers), [], asError(e));
     }
-    if (needsStreaming(executed)) return runStreaming(executed, { runId }, containers, outputs);
+    if (needsStreaming(executed)) return runStreaming(executed, { runId, checkEveryElement: this.runnerOptions.checkEveryElement === true }, containers, outputs);
     try {
       await new Execution(executed, { checkEveryElement: this.runnerOptions.checkEveryElement === true, runId }, containers, outputs).run();
       return new DirectResult("DONE", new MetricResults(containers), outputs);

@@ -110,9 +110,13 @@ export function checkNotMutated(transformName: string, coder: Coder<unknown>, va
   }
 }
 
-/** Checks that a grouping key encodes to the same bytes after a round trip (so equal keys group together). */
-export function checkKeyDeterministic(transformName: string, key: unknown, keyCoder: Coder<unknown> = deterministicKeyCoder()): void {
+/**
+ * Checks that a grouping key encodes to the same bytes after a round trip (so equal keys group together).
+ * `element`, when given, is the KV the key came from: the error then shows it too.
+ */
+export function checkKeyDeterministic(transformName: string, key: unknown, keyCoder: Coder<unknown> = deterministicKeyCoder(), ...element: [unknown?]): void {
   if (typeof key === "string" || typeof key === "number" || typeof key === "boolean" || key === null) return;
+  const of = element.length > 0 ? ` of element ${previewValue(element[0])}` : "";
   let first: Uint8Array;
   let second: Uint8Array;
   try {
@@ -122,10 +126,10 @@ export function checkKeyDeterministic(transformName: string, key: unknown, keyCo
     throw new ModelCheckError(
       transformName,
       "key-determinism",
-      `Grouping key ${previewValue(key)} (a ${typeName(key)}) cannot be encoded deterministically: ${(e as Error).message}. Use strings, numbers or plain objects as keys`,
+      `Grouping key ${previewValue(key)} (a ${typeName(key)})${of} cannot be encoded deterministically: ${(e as Error).message}. Use strings, numbers or plain objects as keys`,
     );
   }
   if (!bytesEqual(first, second)) {
-    throw new ModelCheckError(transformName, "key-determinism", `Grouping key ${previewValue(key)} does not encode deterministically with ${keyCoder.urn}`);
+    throw new ModelCheckError(transformName, "key-determinism", `Grouping key ${previewValue(key)}${of} does not encode deterministically with ${keyCoder.urn}`);
   }
 }

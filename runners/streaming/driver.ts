@@ -32,6 +32,8 @@ export interface StreamingSettings {
   readonly handleSignals?: boolean;
   /** How often processing time is re-evaluated while real-time sources are idle (ms, default 100). */
   readonly tickMillis?: number;
+  /** Run the strict model checks on every element instead of a sample (the DirectRunner's `checkEveryElement`). */
+  readonly checkEveryElement?: boolean;
 }
 
 export class StreamingExecution implements GraphEnvironment {
@@ -71,6 +73,10 @@ export class StreamingExecution implements GraphEnvironment {
   }
 
   // ---- GraphEnvironment ----
+
+  get checkEveryElement(): boolean {
+    return this.settings.checkEveryElement === true;
+  }
 
   metricsFor(transformName: string): MetricsContainer {
     let c = this.containers.get(transformName);

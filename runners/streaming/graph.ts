@@ -22,6 +22,7 @@ import { WindowIntoOperator } from "../executor/window_operator";
 import { keyCoderOf } from "../direct/stage_builder";
 import { Clocks, GroupNode, TimeAware } from "./grouping";
 import { StatefulParDoOperator } from "./stateful";
+import { StreamingChecks } from "./strict_checks";
 
 /** A step of the streaming graph. */
 export type StreamingUnit =
@@ -79,6 +80,12 @@ export interface GraphEnvironment {
   watermarkOf(pcollId: string): Instant;
   /** Counts an element of a PCollection. */
   countElement(pcollId: string): void;
+  /**
+   * Strict model checks on every element instead of a sample (the DirectRunner's
+   * `checkEveryElement`); absent means sampled. Whether they run at all is the pipeline option
+   * `strictChecks`.
+   */
+  readonly checkEveryElement?: boolean;
 }
 
 /**
@@ -150,11 +157,16 @@ export class StreamingGraph {
   private readonly consumers = new Map<string, StreamingUnit[]>();
   private readonly sideInputPcolls = new Set<string>();
   private readonly materialized = new Map<string, WindowedValue<unknown>[]>();
+  /** The strict model checks (coders, keys, mutation); an operator so bundles restart its samplers. */
+  readonly checks: StreamingChecks;
 
   constructor(
     readonly units: readonly StreamingUnit[],
     private readonly env: GraphEnvironment,
   ) {
+    const anyPcoll = units.flatMap((u) => [...u.node.outputs.values()])[0];
+    this.checks = new StreamingChecks(anyPcoll?.pipeline.options.strictChecks ?? true, env.checkEveryElement === true);
+    this.operators.push(this.checks);
     for (const u of units) {
       const inputs = u.kind === "flatten" ? u.inputs : "input" in u ? [u.input] : [];
       for (const pc of inputs) this.consumers.set(pc.id, [...(this.consumers.get(pc.id) ?? []), u]);
@@ -169,7 +181,7 @@ export class StreamingGraph {
     const targets: Receiver[] = [];
     for (const u of this.consumers.get(pc.id) ?? []) targets.push(this.consumerReceiver(u, pc));
     if (this.sideInputPcolls.has(pc.id)) targets.push(new ListWriter(this.materializedFor(pc.id)));
-    r = new Counting(pc.id, this.env, receiverFor(targets));
+    r = new Counting(pc.id, this.env, this.checks.coderChecked(pc, receiverFor(targets)));
     this.receivers.set(pc.id, r);
     return r;
   }
@@ -196,7 +208,7 @@ export class StreamingGraph {
       case "gbk":
       case "combine": {
         const fn = u.kind === "combine" ? (u.node.composite as { combineFn: CombineFnLike }).combineFn : undefined;
-        const g = new GroupNode(name, input.windowing, keyCoderOf(input), fn, this.receiverOf(u.output), this.env.metricsFor(name));
+        const g = new GroupNode(name, input.windowing, keyCoderOf(input), fn, this.receiverOf(u.output), this.env.metricsFor(name), this.checks.keyChecks());
         this.timeAware.set(name, g);
         this.groupNodes.set(name, g);
         return g;
@@ -212,7 +224,7 @@ export class StreamingGraph {
     const spec = u.node.primitive;
     if (spec?.kind !== "pardo") throw new Error(`internal: ${name} is not a ParDo`);
     if (spec.elementwise !== undefined) {
-      const op = new ElementwiseOperator(name, spec.elementwise, this.receiverOf(u.node.mainOutput()), this.env.metricsFor(name), undefined, undefined);
+      const op = new ElementwiseOperator(name, spec.elementwise, this.receiverOf(u.node.mainOutput()), this.env.metricsFor(name), this.checks.inputChecks(u.input), undefined);
       this.operators.push(op);
       return op;
     }
@@ -220,7 +232,10 @@ export class StreamingGraph {
     for (const [tag, pc] of u.node.outputs) outputs.set(tag, this.receiverOf(pc));
     if (isStatefulDoFn(spec.doFn)) {
       if (spec.sideInputs.length > 0) throw new Error(`Transform '${name}': stateful DoFns with side inputs are not supported by the streaming DirectRunner yet`);
-      const op = new StatefulParDoOperator(name, spec.doFn, outputs, this.env.metricsFor(name), this.env.runtimeFor(name), u.input.windowing, keyCoderOf(u.input));
+      const op = new StatefulParDoOperator(name, spec.doFn, outputs, this.env.metricsFor(name), this.env.runtimeFor(name), u.input.windowing, keyCoderOf(u.input), {
+        input: this.checks.inputChecks(u.input),
+        keys: this.checks.keyChecks(),
+      });
       this.operators.push(op);
       this.timeAware.set(name, op);
       return op;
@@ -231,7 +246,7 @@ export class StreamingGraph {
       for (const s of spec.sideInputs) contents.set(s, this.materializedFor(s.pcoll.id));
       reader = new SideInputReader(name, contents);
     }
-    const op = new ParDoOperator(name, spec.doFn!, outputs, reader, this.env.metricsFor(name), this.env.runtimeFor(name), undefined);
+    const op = new ParDoOperator(name, spec.doFn!, outputs, reader, this.env.metricsFor(name), this.env.runtimeFor(name), this.checks.inputChecks(u.input));
     this.operators.push(op);
     if (spec.sideInputs.length === 0) return op;
     const gate = new SideInputGate(spec.sideInputs, this.env, op);

@@ -10,6 +10,7 @@ import { MetricsContainer, setActiveContainer, systemCounterKey } from "../../li
 import { isMergingWindowFn } from "../../lib/model/sliding_sessions";
 import { BoundedWindow, ElementMeta, Instant, IntervalWindow, KV, kv, MIN_TIMESTAMP, PaneInfo, PaneTiming } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
+import { CheckSampler, checkKeyDeterministic } from "../executor/checks";
 import { notKv } from "../executor/combine_operator";
 import { keyIdentity } from "../executor/grouping_key";
 import { wrapUserError } from "../executor/operator";
@@ -41,11 +42,18 @@ interface WindowState {
   values: unknown[];
   /** Elements added since the last firing. */
   pending: number;
-  minTimestamp: Instant;
-  maxTimestamp: Instant;
+  /**
+   * Earliest and latest timestamps among the pending elements that hold the output watermark
+   * (undefined: none). Elements behind the output watermark, or arriving after the input
+   * watermark passed the end of their window, hold nothing (as in Beam): they cannot make the
+   * output watermark go back, so their pane is stamped with the end of the window instead.
+   */
+  holdMin: Instant | undefined;
+  holdMax: Instant | undefined;
   trigger: TriggerMachine;
   paneIndex: number;
   nonEarlyIndex: number;
+  /** A non-early (on-time or late) pane has been emitted. */
   onTimeEmitted: boolean;
   closed: boolean;
 }
@@ -59,6 +67,10 @@ export class GroupNode implements Receiver, TimeAware {
   private readonly keys = new Map<string, KeyState>();
   private readonly pending = new PendingWork();
   private clocks: Clocks = { inputWatermark: MIN_TIMESTAMP, processingTime: 0 };
+  /** This step's output watermark as of the last advance (the driver computes the same value). */
+  private outputWatermark: Instant = MIN_TIMESTAMP;
+  private lastWindow: BoundedWindow | undefined;
+  private lastWindowId = "";
 
   constructor(
     readonly transformName: string,
@@ -67,11 +79,14 @@ export class GroupNode implements Receiver, TimeAware {
     private readonly combineFn: CombineFnLike | undefined,
     private readonly output: Receiver,
     private readonly metrics: MetricsContainer,
+    /** Strict checks: samples keys for deterministic encoding (undefined: off). */
+    private readonly keyChecks?: CheckSampler,
   ) {}
 
   receive(element: unknown, meta: ElementMeta): MaybePromise {
     if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
     const { key, value } = element as KV<unknown, unknown>;
+    if (typeof key === "object" && key !== null && this.keyChecks?.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder, element);
     const keyId = keyIdentity(key, this.keyCoder);
     let ks = this.keys.get(keyId);
     for (const window of meta.windows) {
@@ -80,19 +95,20 @@ export class GroupNode implements Receiver, TimeAware {
         continue;
       }
       if (ks === undefined) this.keys.set(keyId, (ks = { key, windows: new Map() }));
-      let ws = ks.windows.get(window.id());
+      const windowId = this.windowIdOf(window);
+      let ws = ks.windows.get(windowId);
       if (ws?.closed) {
         this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), 1);
         continue;
       }
       if (ws === undefined) {
-        ws = this.newWindowState(window, meta.timestamp);
-        ks.windows.set(window.id(), ws);
+        ws = this.newWindowState(window);
+        ks.windows.set(windowId, ws);
       }
       this.addValue(ws, value, meta.timestamp);
       ws.trigger.onElement(this.triggerContext(ws.window));
       if (isMergingWindowFn(this.windowing.windowFn)) ws = this.mergeWindows(ks, ws);
-      this.maybeFire(ks, ws, false);
+      this.maybeFire(ks, ws);
     }
     return this.pending.take();
   }
@@ -101,29 +117,60 @@ export class GroupNode implements Receiver, TimeAware {
     this.clocks = clocks;
     for (const [keyId, ks] of this.keys) {
       for (const [id, ws] of ks.windows) {
-        this.maybeFire(ks, ws, true);
+        this.maybeFire(ks, ws);
         if (this.isExpired(ws.window, clocks.inputWatermark)) {
-          if (!ws.closed && ws.pending > 0) this.emitPane(ks, ws, true, true);
+          // Garbage collection: what never fired goes out as the final pane.
+          if (!ws.closed && ws.pending > 0) this.emitPane(ks, ws, true);
           ks.windows.delete(id);
         }
       }
       if (ks.windows.size === 0) this.keys.delete(keyId);
     }
+    const out = Math.min(clocks.inputWatermark, this.hold());
+    if (out > this.outputWatermark) this.outputWatermark = out;
     return this.pending.take();
   }
 
-  /** Unfired data holds the output watermark at the timestamp its pane will carry. */
+  /**
+   * Unfired data holds the output watermark at the timestamp its pane will carry; a window that
+   * may still fire an (empty) on-time pane holds it at the end of the window.
+   */
   hold(): Instant {
     let hold = Infinity;
     for (const ks of this.keys.values()) {
       for (const ws of ks.windows.values()) {
-        if (ws.pending === 0 && ws.onTimeEmitted) continue;
-        if (ws.pending === 0 && ws.closed) continue;
-        const t = this.windowing.timestampCombiner === "END_OF_WINDOW" ? ws.window.maxTimestamp() : ws.minTimestamp;
+        let t: Instant;
+        if (ws.pending > 0) t = this.paneTimestamp(ws);
+        else if (ws.closed || ws.onTimeEmitted || this.clocks.inputWatermark > ws.window.maxTimestamp()) continue;
+        else t = ws.window.maxTimestamp();
         if (t < hold) hold = t;
       }
     }
     return hold;
+  }
+
+  /** The timestamp of the window's next pane, by the strategy's timestamp combiner. */
+  private paneTimestamp(ws: WindowState): Instant {
+    switch (this.windowing.timestampCombiner) {
+      case "EARLIEST":
+        return ws.holdMin ?? ws.window.maxTimestamp();
+      case "LATEST":
+        return ws.holdMax ?? ws.window.maxTimestamp();
+      default:
+        return ws.window.maxTimestamp();
+    }
+  }
+
+  /** The id of a window; consecutive elements mostly share their window, so the last id is reused. */
+  private windowIdOf(window: BoundedWindow): string {
+    const last = this.lastWindow;
+    if (window !== last) {
+      if (!(window instanceof IntervalWindow && last instanceof IntervalWindow && window.start === last.start && window.end === last.end)) {
+        this.lastWindowId = window.id();
+      }
+      this.lastWindow = window;
+    }
+    return this.lastWindowId;
   }
 
   /** Number of live key-window states (for tests and metrics). */
@@ -141,13 +188,13 @@ export class GroupNode implements Receiver, TimeAware {
     return { window, watermark: this.clocks.inputWatermark, processingTime: this.clocks.processingTime };
   }
 
-  private newWindowState(window: BoundedWindow, timestamp: Instant): WindowState {
+  private newWindowState(window: BoundedWindow): WindowState {
     return {
       window,
       values: this.combineFn !== undefined ? [this.call(() => this.combineFn!.createAccumulator())] : [],
       pending: 0,
-      minTimestamp: timestamp,
-      maxTimestamp: timestamp,
+      holdMin: undefined,
+      holdMax: undefined,
       trigger: triggerMachine(this.windowing.trigger),
       paneIndex: 0,
       nonEarlyIndex: 0,
@@ -159,8 +206,11 @@ export class GroupNode implements Receiver, TimeAware {
   private addValue(ws: WindowState, value: unknown, timestamp: Instant): void {
     if (this.combineFn !== undefined) ws.values[0] = this.call(() => this.combineFn!.addInput(ws.values[0], value));
     else ws.values.push(value);
-    if (ws.pending === 0 || timestamp < ws.minTimestamp) ws.minTimestamp = timestamp;
-    if (ws.pending === 0 || timestamp > ws.maxTimestamp) ws.maxTimestamp = timestamp;
+    const holds = timestamp >= this.outputWatermark && this.clocks.inputWatermark <= ws.window.maxTimestamp();
+    if (holds) {
+      if (ws.holdMin === undefined || timestamp < ws.holdMin) ws.holdMin = timestamp;
+      if (ws.holdMax === undefined || timestamp > ws.holdMax) ws.holdMax = timestamp;
+    }
     ws.pending++;
   }
 
@@ -173,15 +223,12 @@ export class GroupNode implements Receiver, TimeAware {
     for (const m of fn.mergeWindows(live.map((s) => s.window as IntervalWindow))) {
       const ids = new Set(m.from.map((w) => w.id()));
       const parts = live.filter((s) => ids.has(s.window.id()));
-      const target = this.newWindowState(m.merged, parts[0]!.minTimestamp);
-      target.pending = 0;
+      const target = this.newWindowState(m.merged);
       for (const p of parts) {
         if (this.combineFn !== undefined) target.values[0] = this.call(() => this.combineFn!.mergeAccumulators([target.values[0], p.values[0]]));
         else target.values.push(...p.values);
-        if (p.pending > 0) {
-          target.minTimestamp = target.pending === 0 ? p.minTimestamp : Math.min(target.minTimestamp, p.minTimestamp);
-          target.maxTimestamp = target.pending === 0 ? p.maxTimestamp : Math.max(target.maxTimestamp, p.maxTimestamp);
-        }
+        if (p.holdMin !== undefined && (target.holdMin === undefined || p.holdMin < target.holdMin)) target.holdMin = p.holdMin;
+        if (p.holdMax !== undefined && (target.holdMax === undefined || p.holdMax > target.holdMax)) target.holdMax = p.holdMax;
         target.pending += p.pending;
         target.paneIndex = Math.max(target.paneIndex, p.paneIndex);
         target.nonEarlyIndex = Math.max(target.nonEarlyIndex, p.nonEarlyIndex);
@@ -195,34 +242,32 @@ export class GroupNode implements Receiver, TimeAware {
     return result;
   }
 
-  private maybeFire(ks: KeyState, ws: WindowState, byWatermark: boolean): void {
+  private maybeFire(ks: KeyState, ws: WindowState): void {
     if (ws.closed) return;
     const ctx = this.triggerContext(ws.window);
     // Fire repeatedly while the trigger says so (bounded: each firing changes its state).
     for (let i = 0; i < 100 && !ws.closed && ws.trigger.shouldFire(ctx); i++) {
-      const onTimeDue = byWatermark && ctx.watermark > ws.window.maxTimestamp() && !ws.onTimeEmitted;
-      // Empty panes only for the on-time firing (Beam's FIRE_ALWAYS on-time behaviour).
-      if (ws.pending === 0 && !onTimeDue) {
-        ws.trigger.onFire(ctx);
-        if (ws.trigger.finished) ws.closed = true;
-        break;
-      }
       ws.trigger.onFire(ctx);
-      const expired = this.isExpired(ws.window, ctx.watermark);
       if (ws.trigger.finished) ws.closed = true;
-      this.emitPane(ks, ws, ws.closed || expired, byWatermark);
+      // Empty panes only for the on-time firing (Beam's FIRE_ALWAYS on-time behaviour).
+      if (ws.pending === 0 && this.timing(ws) !== "ON_TIME") break;
+      this.emitPane(ks, ws, ws.closed || this.isExpired(ws.window, ctx.watermark));
     }
   }
 
-  private emitPane(ks: KeyState, ws: WindowState, isLast: boolean, byWatermark: boolean): void {
+  /**
+   * The timing of a pane fired now (Beam's rule): EARLY while the input watermark has not passed
+   * the end of the window; ON_TIME for the first pane after that, as long as the window held the
+   * output watermark (whatever trigger fired it); LATE otherwise.
+   */
+  private timing(ws: WindowState): PaneTiming {
     const maxTs = ws.window.maxTimestamp();
-    const wm = this.clocks.inputWatermark;
-    let timing: PaneTiming;
-    if (wm <= maxTs) timing = "EARLY";
-    else if (!ws.onTimeEmitted && byWatermark) timing = "ON_TIME";
-    else timing = "LATE";
-    if (timing === "ON_TIME") ws.onTimeEmitted = true;
-    if (timing !== "EARLY") ws.onTimeEmitted = true;
+    if (ws.onTimeEmitted || this.outputWatermark > maxTs) return "LATE";
+    return this.clocks.inputWatermark <= maxTs ? "EARLY" : "ON_TIME";
+  }
+
+  private emitPane(ks: KeyState, ws: WindowState, isLast: boolean): void {
+    const timing = this.timing(ws);
     const pane: PaneInfo = {
       isFirst: ws.paneIndex === 0,
       isLast,
@@ -231,15 +276,18 @@ export class GroupNode implements Receiver, TimeAware {
       onTimeIndex: timing === "EARLY" ? -1 : ws.nonEarlyIndex,
     };
     ws.paneIndex++;
-    if (timing !== "EARLY") ws.nonEarlyIndex++;
-    const combiner = this.windowing.timestampCombiner;
-    const timestamp = combiner === "END_OF_WINDOW" || ws.pending === 0 ? maxTs : combiner === "EARLIEST" ? ws.minTimestamp : ws.maxTimestamp;
+    if (timing !== "EARLY") {
+      ws.onTimeEmitted = true;
+      ws.nonEarlyIndex++;
+    }
+    const timestamp = this.paneTimestamp(ws);
     const fn = this.combineFn;
     const value = fn !== undefined ? this.call(() => fn.extractOutput(ws.values[0])) : [...ws.values];
     if (this.windowing.accumulationMode === "DISCARDING") {
       ws.values = fn !== undefined ? [this.call(() => fn.createAccumulator())] : [];
     }
     ws.pending = 0;
+    ws.holdMin = ws.holdMax = undefined;
     this.pending.add(this.output.receive(kv(ks.key, value), { timestamp, windows: [ws.window], pane }));
   }
 

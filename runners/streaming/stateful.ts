@@ -13,9 +13,10 @@ import type { BagState, CombiningState, MapState, StatefulDoFn, StatefulProcessC
 import { BoundedWindow, ElementMeta, Instant, KV, MIN_TIMESTAMP, NO_FIRING } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
 import type { Coder } from "../../lib/coders/coder";
+import { CheckSampler, checkKeyDeterministic } from "../executor/checks";
 import { notKv } from "../executor/combine_operator";
 import { groupIdentity, keyIdentity } from "../executor/grouping_key";
-import { ParDoOperator } from "../executor/pardo_operator";
+import { InputChecks, ParDoOperator } from "../executor/pardo_operator";
 import type { MaybePromise, Receiver } from "../executor/receiver";
 import { Clocks, DROPPED_LATE, TimeAware } from "./grouping";
 
@@ -55,9 +56,38 @@ class StatefulAdapter extends DoFn<unknown, unknown, OutputTags> {
   }
 }
 
+/** Strict-check settings of a stateful ParDo. */
+export interface StatefulChecks {
+  /** Mutation checks of input elements (timer firings are not elements and are not checked). */
+  readonly input?: InputChecks;
+  /** Samples keys for deterministic encoding. */
+  readonly keys?: CheckSampler;
+}
+
+/** Samples elements only: skips the timer firings that travel the same path. */
+class ElementSampler extends CheckSampler {
+  skip = false;
+  constructor(private readonly inner: CheckSampler) {
+    super(false);
+  }
+  resetForBundle(): void {
+    this.inner.resetForBundle();
+  }
+  shouldCheck(): boolean {
+    return !this.skip && this.inner.shouldCheck();
+  }
+}
+
 interface PendingTimer {
   readonly domain: TimeDomain;
+  /** When it fires, in its domain. */
   readonly timestamp: Instant;
+  /**
+   * The event time of what `onTimer` outputs, which also holds the output watermark until the
+   * timer fires (as in Beam): the firing time for event-time timers; for processing-time timers
+   * the timestamp of the element (or timer) that set it, so outputs stay inside their window.
+   */
+  readonly outputTimestamp: Instant;
 }
 
 /** The state and timers of one key in one window. */
@@ -73,7 +103,11 @@ export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
   private currentKey: unknown;
   private currentKeyId: string | undefined;
   private firingDomain: TimeDomain = "EVENT_TIME";
+  /** The firing time of the processing-time timer being delivered (`ctx.timestamp` in onTimer). */
+  private firingAt: Instant | undefined;
   private clocks: Clocks = { inputWatermark: MIN_TIMESTAMP, processingTime: 0 };
+  private readonly elementSampler: ElementSampler | undefined;
+  private readonly keyChecks: CheckSampler | undefined;
 
   constructor(
     transformName: string,
@@ -83,8 +117,17 @@ export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
     runtime: RuntimeContext,
     private readonly windowing: WindowingStrategy,
     private readonly keyCoder: Coder<unknown>,
+    checks: StatefulChecks = {},
   ) {
-    super(transformName, new StatefulAdapter(doFn), outputs, undefined, stepMetrics, runtime, undefined);
+    const sampler = checks.input !== undefined ? new ElementSampler(checks.input.sampler) : undefined;
+    super(transformName, new StatefulAdapter(doFn), outputs, undefined, stepMetrics, runtime, sampler !== undefined ? { inputCoder: checks.input!.inputCoder, sampler } : undefined);
+    this.elementSampler = sampler;
+    this.keyChecks = checks.keys;
+  }
+
+  startBundle(): MaybePromise {
+    this.keyChecks?.resetForBundle();
+    return super.startBundle();
   }
 
   receive(value: unknown, meta: ElementMeta): MaybePromise {
@@ -93,6 +136,7 @@ export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
     if (live.length < meta.windows.length) this.stepMetrics.incCounter(systemCounterKey(DROPPED_LATE), meta.windows.length - live.length);
     if (live.length === 0) return undefined;
     this.currentKey = (value as KV<unknown, unknown>).key;
+    if (typeof this.currentKey === "object" && this.currentKey !== null && this.keyChecks?.shouldCheck()) checkKeyDeterministic(this.transformName, this.currentKey, this.keyCoder, value);
     this.currentKeyId = keyIdentity(this.currentKey, this.keyCoder);
     return super.receive(value, live.length === meta.windows.length ? meta : { timestamp: meta.timestamp, windows: live, pane: meta.pane });
   }
@@ -113,15 +157,22 @@ export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
       this.currentKey = slot.key;
       this.currentKeyId = keyIdentity(slot.key, this.keyCoder);
       this.firingDomain = timer.domain;
-      await super.receive(new TimerFiring(name, timer.domain), { timestamp: timer.timestamp, windows: [slot.window], pane: NO_FIRING });
-      this.firingDomain = "EVENT_TIME";
+      this.firingAt = timer.domain === "PROCESSING_TIME" ? timer.timestamp : undefined;
+      if (this.elementSampler !== undefined) this.elementSampler.skip = true;
+      try {
+        await super.receive(new TimerFiring(name, timer.domain), { timestamp: timer.outputTimestamp, windows: [slot.window], pane: NO_FIRING });
+      } finally {
+        if (this.elementSampler !== undefined) this.elementSampler.skip = false;
+        this.firingDomain = "EVENT_TIME";
+        this.firingAt = undefined;
+      }
     }
     for (const [id, slot] of this.slots) if (this.isExpired(slot.window, clocks.inputWatermark)) this.slots.delete(id);
   }
 
   hold(): Instant {
     let hold = Infinity;
-    for (const slot of this.slots.values()) for (const t of slot.timers.values()) if (t.domain === "EVENT_TIME" && t.timestamp < hold) hold = t.timestamp;
+    for (const slot of this.slots.values()) for (const t of slot.timers.values()) if (t.outputTimestamp < hold) hold = t.outputTimestamp;
     return hold;
   }
 
@@ -138,6 +189,11 @@ export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
 
   get processingTime(): Instant {
     return this.clocks.processingTime;
+  }
+
+  /** The element's timestamp; in onTimer, the timer's time (its firing time, for processing-time timers). */
+  get timestamp(): Instant {
+    return this.firingAt ?? super.timestamp;
   }
 
   get timeDomain(): TimeDomain {
@@ -200,10 +256,13 @@ export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
 
   timer(spec: TimerSpec): Timer {
     const timers = this.slot().timers;
-    const now = (): Instant => (spec.domain === "EVENT_TIME" ? this.timestamp : this.clocks.processingTime);
+    // The event time of the element (or timer) being processed: what outputs are stamped with.
+    const eventTime = super.timestamp;
+    const at = (timestamp: Instant): PendingTimer => ({ domain: spec.domain, timestamp, outputTimestamp: spec.domain === "EVENT_TIME" ? timestamp : eventTime });
+    const now = (): Instant => (spec.domain === "EVENT_TIME" ? eventTime : this.clocks.processingTime);
     return {
-      set: (timestamp) => void timers.set(spec.name, { domain: spec.domain, timestamp }),
-      offset: (delay) => void timers.set(spec.name, { domain: spec.domain, timestamp: now() + delay }),
+      set: (timestamp) => void timers.set(spec.name, at(timestamp)),
+      offset: (delay) => void timers.set(spec.name, at(now() + delay)),
       clear: () => void timers.delete(spec.name),
     };
   }

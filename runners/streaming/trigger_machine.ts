@@ -113,8 +113,8 @@ class AfterWatermarkMachine extends TriggerMachine {
         this.onTimeFired = true;
         this.early?.reset();
         if (this.late === undefined && !this.repeatLate) this.finished = true;
-      } else this.early?.reset();
-    } else this.late?.reset();
+      } else this.early?.onFire(ctx); // Repeatedly: starts over only once its trigger has finished
+    } else this.late?.onFire(ctx);
   }
   reset(): void {
     this.onTimeFired = false;
@@ -143,9 +143,10 @@ class RepeatedlyMachine extends TriggerMachine {
   shouldFire(ctx: TriggerContext): boolean {
     return this.child.shouldFire(ctx);
   }
+  /** Starts the trigger over once it has finished (an AfterEach in the middle of its sequence has not). */
   onFire(ctx: TriggerContext): void {
     this.child.onFire(ctx);
-    this.child.reset();
+    if (this.child.finished) this.child.reset();
   }
   reset(): void {
     this.child.reset();
@@ -205,9 +206,11 @@ class AfterEachMachine extends CompositeMachine {
   shouldFire(ctx: TriggerContext): boolean {
     return !this.finished && (this.children[this.index]?.shouldFire(ctx) ?? false);
   }
+  /** Moves on to the next trigger once the current one has finished (a Repeatedly never does). */
   onFire(ctx: TriggerContext): void {
-    this.children[this.index]!.onFire(ctx);
-    this.index++;
+    const current = this.children[this.index]!;
+    current.onFire(ctx);
+    if (current.finished) this.index++;
     if (this.index >= this.children.length) this.finished = true;
   }
   reset(): void {

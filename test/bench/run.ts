@@ -8,6 +8,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { benchStreaming } from "./streaming";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const DATA = path.join(ROOT, "bench-data");
@@ -91,3 +92,4 @@ function benchWordcount(): void {
 
 const only = flag("only", "all");
 if (only === "all" || only === "wordcount") benchWordcount();
+if (only === "all" || only === "streaming") benchStreaming(flag);

@@ -1,0 +1,86 @@
+/**
+ * The DirectRunner's strict model checks in streaming runs, as in batch (runners/executor/checks.ts):
+ * every PCollection's elements survive a round trip through its coder, grouping keys of
+ * GroupByKey, Combine.perKey and stateful ParDos encode deterministically, and DoFns do not
+ * mutate their inputs. On unless the pipeline options say `strictChecks: false`
+ * (`--no_strict_checks`); sampled like batch (the first CHECK_ALL_FIRST elements of every bundle,
+ * then one in CHECK_EVERY_NTH), or every element with the DirectRunner's `checkEveryElement`.
+ *
+ * Samplers restart with every bundle: this object is registered as an operator of the graph so
+ * the driver's startBundle reaches it.
+ */
+import type { Coder } from "../../lib/coders/coder";
+import type { PCollection } from "../../lib/model/pcollection";
+import type { ElementMeta } from "../../lib/model/window";
+import { CheckSampler, checkCoderRoundTrip } from "../executor/checks";
+import { coderOf } from "../executor/default_coders";
+import type { Operator } from "../executor/operator";
+import type { InputChecks } from "../executor/pardo_operator";
+import type { MaybePromise, Receiver } from "../executor/receiver";
+
+/** Checks that the elements of a PCollection survive its coder, then passes them on. */
+class CoderCheckReceiver implements Receiver {
+  constructor(
+    private readonly producer: string,
+    private readonly pcollId: string,
+    private readonly coder: Coder<unknown>,
+    private readonly sampler: CheckSampler,
+    private readonly next: Receiver,
+  ) {}
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    if (this.sampler.shouldCheck()) checkCoderRoundTrip(this.producer, this.pcollId, this.coder, value);
+    return this.next.receive(value, meta);
+  }
+}
+
+export class StreamingChecks implements Operator {
+  readonly transformName = "(strict model checks)";
+  private readonly samplers: CheckSampler[] = [];
+
+  constructor(
+    /** Whether the checks run at all. */
+    readonly enabled: boolean,
+    /** Check every element rather than a sample. */
+    private readonly everyElement: boolean,
+  ) {}
+
+  /** A sampler restarted at every bundle. */
+  sampler(): CheckSampler {
+    const s = new CheckSampler(this.everyElement);
+    this.samplers.push(s);
+    return s;
+  }
+
+  /** The mutation checks of a ParDo reading `input` (undefined when off). */
+  inputChecks(input: PCollection<unknown>): InputChecks | undefined {
+    return this.enabled ? { inputCoder: coderOf(input), sampler: this.sampler() } : undefined;
+  }
+
+  /** The key determinism checks of a grouping step (undefined when off). */
+  keyChecks(): CheckSampler | undefined {
+    return this.enabled ? this.sampler() : undefined;
+  }
+
+  /** Wraps the receiver of `pc`'s elements with the coder round-trip check (unchanged when off). */
+  coderChecked(pc: PCollection<unknown>, next: Receiver): Receiver {
+    if (!this.enabled) return next;
+    return new CoderCheckReceiver(pc.producer.fullName, pc.id, coderOf(pc), this.sampler(), next);
+  }
+
+  setup(): MaybePromise {
+    return undefined;
+  }
+  startBundle(): MaybePromise {
+    for (const s of this.samplers) s.resetForBundle();
+    return undefined;
+  }
+  receive(): MaybePromise {
+    return undefined;
+  }
+  finishBundle(): MaybePromise {
+    return undefined;
+  }
+  teardown(): MaybePromise {
+    return undefined;
+  }
+}

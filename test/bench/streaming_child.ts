@@ -1,0 +1,178 @@
+/**
+ * One timed streaming run in a fresh process (so peak RSS is per run). Prints one JSON line
+ * (a StreamingSample).
+ *
+ *   node dist/test/bench/streaming_child.js windowed|windowed-nochecks|map|baseline COUNT KEYS
+ *
+ * Every mode generates the same elements: element i has key `k${i % KEYS}` and the wall-clock
+ * time of its emission (ms) as event timestamp, so 1 s fixed windows follow real time.
+ *
+ * - windowed: ReadUnbounded (emitting as fast as the pipeline accepts: emit() backpressure)
+ *   → Window.into(FixedWindows(1 s)) → WithKeys → Count.perKey → a sink DoFn.
+ *   Latency of a pane = wall time when the pane reaches the sink − wall time when the last
+ *   element of its window (any key) was emitted.
+ * - map: ReadUnbounded → Map → sink; latency of an element = wall time at the sink − its emission.
+ * - baseline: a hand-written loop over the same elements keeping per-window, per-key counts in a
+ *   Map and handing a window's counts to the "sink" when the first element of a later window is
+ *   generated (same latency definition as windowed).
+ */
+import { performance } from "node:perf_hooks";
+import "../../runners/direct";
+import { Count, DoFn, FixedWindows, IntervalWindow, KV, ParDo, Pipeline, ProcessContext, WithKeys, Window } from "../../lib";
+import { ReadUnbounded } from "../../lib/testing/test_stream";
+
+const WINDOW_MS = 1000;
+
+export interface StreamingSample {
+  readonly mode: string;
+  readonly elements: number;
+  readonly ms: number;
+  /** Panes (windowed, baseline) or elements (map) whose latency was measured. */
+  readonly measured: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly maxRssMb: number;
+  /** Sum of all counts (windowed, baseline) or elements seen (map): must equal `elements`. */
+  readonly total: number;
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** Latencies and the time each window's last element was emitted. */
+class Recorder {
+  readonly latencies: number[] = [];
+  /** Window start (ms) → performance.now() of the last emission into that window. */
+  readonly lastEmit = new Map<number, number>();
+  total = 0;
+  emitted(eventTime: number): void {
+    this.lastEmit.set(eventTime - (eventTime % WINDOW_MS), performance.now());
+  }
+  pane(windowStart: number, count: number): void {
+    this.latencies.push(performance.now() - this.lastEmit.get(windowStart)!);
+    this.total += count;
+  }
+}
+
+class PaneSink extends DoFn<KV<string, number>, never> {
+  constructor(private readonly recorder: Recorder) {
+    super();
+  }
+  process(e: KV<string, number>, ctx: ProcessContext<never>): void {
+    this.recorder.pane((ctx.window as IntervalWindow).start, e.value);
+  }
+}
+
+async function windowed(count: number, keys: number, strictChecks: boolean, recorder: Recorder): Promise<void> {
+  const p = Pipeline.create({ strictChecks });
+  p.apply(
+    ReadUnbounded.from<number>({
+      async read(ctx) {
+        for (let i = 0; i < count && !ctx.signal.aborted; i++) {
+          const now = Date.now();
+          recorder.emitted(now);
+          await ctx.emit(i, now);
+        }
+      },
+    }),
+  )
+    .apply(Window.into(new FixedWindows(WINDOW_MS)))
+    .apply(WithKeys((i: number) => `k${i % keys}`))
+    .apply(Count.perKey())
+    .apply("Sink", ParDo.of(new PaneSink(recorder)));
+  await (await p.run()).waitUntilFinish();
+}
+
+async function mapOnly(count: number, recorder: Recorder): Promise<void> {
+  const p = Pipeline.create({});
+  p.apply(
+    ReadUnbounded.from<number>({
+      async read(ctx) {
+        // The element is its own emission time (performance.now()); the event time is the wall clock.
+        for (let i = 0; i < count && !ctx.signal.aborted; i++) await ctx.emit(performance.now(), Date.now());
+      },
+    }),
+  )
+    .map("Scale", (t: number) => ({ emittedAt: t, doubled: t * 2 }))
+    .apply(
+      "Sink",
+      ParDo.of((e: { emittedAt: number }) => {
+        recorder.latencies.push(performance.now() - e.emittedAt);
+        recorder.total++;
+      }),
+    );
+  await (await p.run()).waitUntilFinish();
+}
+
+/** The hand-written equivalent of `windowed`. */
+function baseline(count: number, keys: number, recorder: Recorder): void {
+  const windows = new Map<number, Map<string, number>>();
+  const flushBefore = (start: number): void => {
+    for (const [w, counts] of windows) {
+      if (w >= start) continue;
+      for (const n of counts.values()) recorder.pane(w, n);
+      windows.delete(w);
+    }
+  };
+  let current = -Infinity;
+  for (let i = 0; i < count; i++) {
+    const now = Date.now();
+    recorder.emitted(now);
+    const start = now - (now % WINDOW_MS);
+    if (start !== current) {
+      flushBefore(start);
+      current = start;
+    }
+    let counts = windows.get(start);
+    if (counts === undefined) windows.set(start, (counts = new Map()));
+    const key = `k${i % keys}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  flushBefore(Infinity);
+}
+
+async function main(): Promise<void> {
+  const [mode, countArg, keysArg] = process.argv.slice(2);
+  const count = Number(countArg ?? "1000000");
+  const keys = Number(keysArg ?? "100");
+  const recorder = new Recorder();
+  const start = performance.now();
+  switch (mode) {
+    case "windowed":
+      await windowed(count, keys, true, recorder);
+      break;
+    case "windowed-nochecks":
+      await windowed(count, keys, false, recorder);
+      break;
+    case "map":
+      await mapOnly(count, recorder);
+      break;
+    case "baseline":
+      baseline(count, keys, recorder);
+      break;
+    default:
+      throw new Error("usage: streaming_child windowed|windowed-nochecks|map|baseline COUNT KEYS");
+  }
+  const ms = performance.now() - start;
+  const sorted = Float64Array.from(recorder.latencies).sort();
+  const sample: StreamingSample = {
+    mode: mode!,
+    elements: count,
+    ms,
+    measured: sorted.length,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    total: recorder.total,
+  };
+  process.stdout.write(`${JSON.stringify(sample)}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${String(e instanceof Error ? e.stack : e)}\n`);
+  process.exitCode = 1;
+});
