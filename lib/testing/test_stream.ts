@@ -37,8 +37,8 @@ export type TestStreamEvent<T> =
   | { readonly kind: "watermark"; readonly watermark: Instant }
   | { readonly kind: "processingTime"; readonly advanceMillis: number };
 
-/** URN of the TestStream composite (Beam's standard test_stream transform). */
-export const TEST_STREAM_URN = "beam:transform:test_stream:v1";
+/** Beam's TestStream URN (runner-executed on portable runners). */
+export const TEST_STREAM_URN = "beam:transform:teststream:v1";
 /** URN of a Beamline real-time unbounded read. */
 export const READ_UNBOUNDED_URN = "beamline:transform:read_unbounded:v1";
 

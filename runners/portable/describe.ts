@@ -24,7 +24,28 @@ export function writeDescription(proto: rapi.Pipeline, target: string): void {
   fs.writeFileSync(target, text);
 }
 
-/** Problems in a proto: references to ids that do not exist, primitives without a spec. */
+/** Coder ids a transform's payload refers to (ParDo state and timers, combine, TestStream). */
+function payloadCoderIds(t: rapi.PTransform): string[] {
+  const spec = t.spec;
+  if (spec === undefined) return [];
+  if (spec.urn === "beam:transform:pardo:v1") {
+    const p = runnerApi.ParDoPayload.fromBinary(spec.payload);
+    const ids: string[] = Object.values(p.timerFamilySpecs).map((f) => f.timerFamilyCoderId);
+    for (const s of Object.values(p.stateSpecs)) {
+      const sp = s.spec;
+      if (sp.oneofKind === "readModifyWriteSpec") ids.push(sp.readModifyWriteSpec.coderId);
+      else if (sp.oneofKind === "bagSpec") ids.push(sp.bagSpec.elementCoderId);
+      else if (sp.oneofKind === "combiningSpec") ids.push(sp.combiningSpec.accumulatorCoderId);
+      else if (sp.oneofKind === "mapSpec") ids.push(sp.mapSpec.keyCoderId, sp.mapSpec.valueCoderId);
+    }
+    return ids;
+  }
+  if (spec.urn === "beam:transform:combine_per_key:v1") return [runnerApi.CombinePayload.fromBinary(spec.payload).accumulatorCoderId];
+  if (spec.urn === "beam:transform:teststream:v1") return [runnerApi.TestStreamPayload.fromBinary(spec.payload).coderId];
+  return [];
+}
+
+/** Problems in a proto: references to ids that do not exist (payloads included), primitives without a spec. */
 export function validatePipelineProto(proto: rapi.Pipeline): string[] {
   const c = proto.components;
   if (c === undefined) return ["pipeline has no components"];
@@ -39,6 +60,7 @@ export function validatePipelineProto(proto: rapi.Pipeline): string[] {
     for (const p of [...Object.values(t.inputs), ...Object.values(t.outputs)]) need("pcollection", p, c.pcollections, `transform ${id}`);
     if (t.environmentId !== "") need("environment", t.environmentId, c.environments, `transform ${id}`);
     if (t.subtransforms.length === 0 && (t.spec === undefined || t.spec.urn === "")) errors.push(`primitive transform ${id} has no spec`);
+    for (const coder of payloadCoderIds(t)) need("coder", coder, c.coders, `payload of transform ${id}`);
   }
   for (const [id, p] of Object.entries(c.pcollections)) {
     need("coder", p.coderId, c.coders, `pcollection ${id}`);

@@ -13,13 +13,19 @@
 import { BytesCoder, IterableCoder, KVCoder } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
 import type { PCollection } from "../../lib/model/pcollection";
+import { PipelineConstructionError } from "../../lib/model/errors";
 import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
 import type { SideInput } from "../../lib/model/side_inputs";
+import { isStatefulDoFn } from "../../lib/model/state";
 import { describeWindowing, WindowingStrategy } from "../../lib/model/windowing";
+import type { PubSubReadSpec } from "../../lib/io/pubsub/unbounded";
+import { READ_UNBOUNDED_URN, TEST_STREAM_URN, TestStreamSpec } from "../../lib/testing/test_stream";
 import { coderOf, defaultCoder, deterministicKeyCoder } from "../executor/default_coders";
 import { CoderTable } from "./coder_table";
-import { rapi, runnerApi, windowFnsApi } from "./protos";
+import { rapi, runnerApi } from "./protos";
+import { pubsubReadSpec, readUnboundedError, RUNNER_EXECUTED_COMPOSITES, statefulParts, testStreamSpec } from "./translate_streaming";
 import { SDK_ENV_ID, URNS } from "./urns";
+import { windowFnSpec, windowingProto } from "./windowing_proto";
 
 /** The payload of Beamline's DoFn and CombineFn FunctionSpecs. */
 export interface FunctionReference {
@@ -27,16 +33,19 @@ export interface FunctionReference {
   readonly transform: string;
   /** Fingerprint of the graph the submitter built. */
   readonly fingerprint: string;
+  /** For the CombineFn of a combining state cell: the cell's name in the transform's DoFn. */
+  readonly state?: string;
 }
 
 export function encodeReference(ref: FunctionReference): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ transform: ref.transform, fingerprint: ref.fingerprint }));
+  const v = ref.state === undefined ? { transform: ref.transform, fingerprint: ref.fingerprint } : { transform: ref.transform, fingerprint: ref.fingerprint, state: ref.state };
+  return new TextEncoder().encode(JSON.stringify(v));
 }
 
 export function decodeReference(payload: Uint8Array): FunctionReference {
   const v = JSON.parse(new TextDecoder().decode(payload)) as Partial<FunctionReference>;
   if (typeof v.transform !== "string" || typeof v.fingerprint !== "string") throw new Error("malformed Beamline function reference payload");
-  return { transform: v.transform, fingerprint: v.fingerprint };
+  return typeof v.state === "string" ? { transform: v.transform, fingerprint: v.fingerprint, state: v.state } : { transform: v.transform, fingerprint: v.fingerprint };
 }
 
 /** The translated pipeline with the ids chosen for our graph. */
@@ -79,7 +88,7 @@ function elementCoders(pipeline: Pipeline): Map<string, Coder<unknown>> {
   }
   for (const node of pipeline.transforms()) {
     const p = node.primitive;
-    if (p?.kind === "impulse") coders.set(node.mainOutput().id, BytesCoder.INSTANCE as Coder<unknown>);
+    if (p?.kind === "impulse" || node.composite?.urn === URNS.pubsubRead) coders.set(node.mainOutput().id, BytesCoder.INSTANCE as Coder<unknown>);
     if (p?.kind === "gbk" || node.composite?.urn === URNS.combinePerKey) {
       const input = node.inputs[0]!;
       coders.set(input.id, kvOf(input));
@@ -87,56 +96,16 @@ function elementCoders(pipeline: Pipeline): Map<string, Coder<unknown>> {
       coders.set(node.mainOutput().id, new KVCoder(keyCoder(input), value) as Coder<unknown>);
     }
     if (p?.kind === "pardo") {
+      // A stateful ParDo's input is keyed: runners partition and address state by the key bytes.
+      if (isStatefulDoFn(p.doFn)) coders.set(node.inputs[0]!.id, kvOf(node.inputs[0]!));
       for (const s of p.sideInputs) if (s.kind === "map" || s.kind === "multimap") coders.set(s.pcoll.id, kvOf(s.pcoll));
     }
   }
   return coders;
 }
 
-function durationOf(ms: number): { seconds: bigint; nanos: number } {
-  const seconds = Math.floor(ms / 1000);
-  return { seconds: BigInt(seconds), nanos: (ms - seconds * 1000) * 1_000_000 };
-}
-
-/** The FunctionSpec of a window function (standard payloads for the standard ones). */
-export function windowFnSpec(w: WindowingStrategy["windowFn"]): rapi.FunctionSpec {
-  const c = w.config;
-  let payload: Uint8Array = new Uint8Array(0);
-  if (w.urn === URNS.fixedWindows) {
-    payload = windowFnsApi.FixedWindowsPayload.toBinary({ size: durationOf(c["sizeMillis"] ?? 0), offset: durationOf(c["offsetMillis"] ?? 0) });
-  } else if (w.urn === URNS.slidingWindows) {
-    payload = windowFnsApi.SlidingWindowsPayload.toBinary({
-      size: durationOf(c["sizeMillis"] ?? 0),
-      offset: durationOf(c["offsetMillis"] ?? 0),
-      period: durationOf(c["periodMillis"] ?? 0),
-    });
-  } else if (w.urn === URNS.sessionWindows) {
-    payload = windowFnsApi.SessionWindowsPayload.toBinary({ gapSize: durationOf(c["gapMillis"] ?? 0) });
-  }
-  return { urn: w.urn, payload };
-}
-
-function windowingProto(w: WindowingStrategy, windowCoderId: string): rapi.WindowingStrategy {
-  const E = runnerApi;
-  return runnerApi.WindowingStrategy.create({
-    windowFn: windowFnSpec(w.windowFn),
-    mergeStatus: w.windowFn.isMerging ? E.MergeStatus_Enum.NEEDS_MERGE : E.MergeStatus_Enum.NON_MERGING,
-    windowCoderId,
-    trigger: { trigger: { oneofKind: "default", default: {} } },
-    accumulationMode: w.accumulationMode === "ACCUMULATING" ? E.AccumulationMode_Enum.ACCUMULATING : E.AccumulationMode_Enum.DISCARDING,
-    outputTime:
-      w.timestampCombiner === "EARLIEST"
-        ? E.OutputTime_Enum.EARLIEST_IN_PANE
-        : w.timestampCombiner === "LATEST"
-          ? E.OutputTime_Enum.LATEST_IN_PANE
-          : E.OutputTime_Enum.END_OF_WINDOW,
-    closingBehavior: E.ClosingBehavior_Enum.EMIT_IF_NONEMPTY,
-    allowedLateness: BigInt(w.allowedLatenessMillis),
-    onTimeBehavior: E.OnTimeBehavior_Enum.FIRE_ALWAYS,
-    assignsToOneWindow: w.windowFn.urn === URNS.globalWindows || w.windowFn.urn === URNS.fixedWindows,
-    environmentId: SDK_ENV_ID,
-  });
-}
+/** @deprecated import from ./windowing_proto; kept for existing importers. */
+export { windowFnSpec } from "./windowing_proto";
 
 /** How a side input is read over the State API. */
 export function sideInputProto(s: SideInput<unknown>): rapi.SideInput {
@@ -158,11 +127,23 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
   const pIds = new IdSpace();
   const transformIds = new Map<string, string>();
   const pcollectionIds = new Map<string, string>();
-  for (const node of pipeline.transforms()) transformIds.set(node.fullName, tIds.make(node.fullName));
-  const pcolls: PCollection<unknown>[] = [];
+  // The expansions of runner-executed composites (TestStream, Pub/Sub reads) are not sent.
+  const hidden = new Set<TransformNode>();
   for (const node of pipeline.transforms()) {
+    if (hidden.has(node) || (node.parent !== undefined && hidden.has(node.parent))) {
+      hidden.add(node);
+      continue;
+    }
+    const urn = node.composite?.urn;
+    if (urn === READ_UNBOUNDED_URN) throw readUnboundedError(node);
+    if (urn !== undefined && RUNNER_EXECUTED_COMPOSITES.has(urn)) for (const c of node.children) hidden.add(c);
+  }
+  const sent = pipeline.transforms().filter((n) => !hidden.has(n));
+  for (const node of sent) transformIds.set(node.fullName, tIds.make(node.fullName));
+  const pcolls: PCollection<unknown>[] = [];
+  for (const node of sent) {
     for (const pc of node.outputs.values()) {
-      if (!pcollectionIds.has(pc.id) && pc.producer === node) {
+      if (!pcollectionIds.has(pc.id) && (pc.producer === node || hidden.has(pc.producer))) {
         pcollectionIds.set(pc.id, pIds.make(pc.id.replace(".", "-")));
         pcolls.push(pc);
       }
@@ -173,14 +154,18 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
   const components = runnerApi.Components.create({ environments: { [SDK_ENV_ID]: environment } });
 
   const windowing = new Map<string, string>();
-  const windowingId = (w: WindowingStrategy): string => {
+  const windowingId = (w: WindowingStrategy, where: string): string => {
     const key = describeWindowing(w);
     let id = windowing.get(key);
     if (id === undefined) {
       id = `ws${windowing.size}`;
       windowing.set(key, id);
       const windowCoderId = coderTable.addSpec(w.windowFn.windowCoderUrn, []);
-      components.windowingStrategies[id] = windowingProto(w, windowCoderId);
+      try {
+        components.windowingStrategies[id] = windowingProto(w, windowCoderId);
+      } catch (e) {
+        throw new PipelineConstructionError((e as Error).message, where);
+      }
     }
     return id;
   };
@@ -190,17 +175,36 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
       uniqueName: pc.id,
       coderId: coderTable.add(coders.get(pc.id) ?? coderOf(pc)),
       isBounded: pc.isBounded ? runnerApi.IsBounded_Enum.BOUNDED : runnerApi.IsBounded_Enum.UNBOUNDED,
-      windowingStrategyId: windowingId(pc.windowing),
+      windowingStrategyId: windowingId(pc.windowing, pc.producer.fullName),
       displayData: [],
     };
   }
+  const requirements = new Set<string>();
 
   const pid = (pc: PCollection<unknown>): string => {
     const id = pcollectionIds.get(pc.id);
     if (id === undefined) throw new Error(`internal: PCollection ${pc.id} has no producer in the graph`);
     return id;
   };
-  const ref = (name: string): Uint8Array => encodeReference({ transform: name, fingerprint });
+  const ref = (name: string, state?: string): Uint8Array => encodeReference({ transform: name, fingerprint, ...(state !== undefined ? { state } : {}) });
+
+  /** State and timer specs of a stateful ParDo; its input is KV with a deterministic key coder. */
+  const stateful = (node: TransformNode, doFn: unknown): ReturnType<typeof statefulParts> => {
+    if (!isStatefulDoFn(doFn)) return undefined;
+    const input = node.inputs[0]!;
+    const kvCoder = coders.get(input.id)!;
+    const key = kvCoder.components[0]!;
+    if (!key.deterministic) {
+      throw new PipelineConstructionError(
+        `The input of this stateful DoFn has key coder ${key.urn}, which does not encode deterministically; runners find state and timers by the key bytes. Set a KV coder with a deterministic key coder on ${input.id}`,
+        node.fullName,
+      );
+    }
+    const windowCoderId = coderTable.addSpec(input.windowing.windowFn.windowCoderUrn, []);
+    const parts = statefulParts(node, doFn, coderTable, coderTable.add(key), windowCoderId, (state) => ref(node.fullName, state));
+    if (parts !== undefined) requirements.add(URNS.requirementStateful);
+    return parts;
+  };
 
   const transformProto = (node: TransformNode): rapi.PTransform => {
     const inputs: Record<string, string> = {};
@@ -211,7 +215,7 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
       uniqueName: node.fullName,
       inputs,
       outputs,
-      subtransforms: node.children.map((c) => transformIds.get(c.fullName)!),
+      subtransforms: node.children.filter((c) => !hidden.has(c)).map((c) => transformIds.get(c.fullName)!),
       environmentId: SDK_ENV_ID,
     });
     const p = node.primitive;
@@ -238,7 +242,8 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
             sideInputs[`side${i}`] = sideInputProto(s);
             t.inputs[`side${i}`] = pid(s.pcoll);
           });
-          const payload = runnerApi.ParDoPayload.create({ doFn: { urn: URNS.dofnByName, payload: ref(node.fullName) }, sideInputs });
+          const parts = stateful(node, p.doFn);
+          const payload = runnerApi.ParDoPayload.create({ doFn: { urn: URNS.dofnByName, payload: ref(node.fullName) }, sideInputs, ...(parts ?? {}) });
           t.spec = { urn: URNS.pardo, payload: runnerApi.ParDoPayload.toBinary(payload) };
           break;
         }
@@ -251,17 +256,24 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
       t.spec = { urn: URNS.combinePerKey, payload: runnerApi.CombinePayload.toBinary(payload) };
     } else if (c?.urn === URNS.reshuffle) {
       t.spec = { urn: URNS.reshuffle, payload: new Uint8Array(0) };
+    } else if (c?.urn === TEST_STREAM_URN) {
+      // A runner primitive: the runner replays the events; the output coder decodes the elements.
+      t.spec = testStreamSpec(node, c as TestStreamSpec, coderTable, components.pcollections[pid(node.mainOutput())]!.coderId);
+      t.environmentId = "";
+    } else if (c?.urn === URNS.pubsubRead) {
+      t.spec = pubsubReadSpec(c as PubSubReadSpec);
+      t.environmentId = "";
     }
     // Other composites (combine_globally included) are plain named subgraphs: runners expand them.
     return t;
   };
 
-  for (const node of pipeline.transforms()) components.transforms[transformIds.get(node.fullName)!] = transformProto(node);
+  for (const node of sent) components.transforms[transformIds.get(node.fullName)!] = transformProto(node);
   components.coders = coderTable.coders;
   const proto = runnerApi.Pipeline.create({
     components,
     rootTransformIds: pipeline.root.children.map((c) => transformIds.get(c.fullName)!),
-    requirements: [],
+    requirements: [...requirements].sort(),
   });
   return { proto, transformIds, pcollectionIds };
 }

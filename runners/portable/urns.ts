@@ -8,6 +8,12 @@ export const URNS = {
   combinePerKey: "beam:transform:combine_per_key:v1",
   combineGlobally: "beam:transform:combine_globally:v1",
   reshuffle: "beam:transform:reshuffle:v1",
+  /** Beam's TestStream primitive (runner-executed); Beam spells it without the underscore. */
+  testStream: "beam:transform:teststream:v1",
+  pubsubRead: "beam:transform:pubsub_read:v1",
+  userStateBag: "beam:user_state:bag:v1",
+  userStateMultimap: "beam:user_state:multimap:v1",
+  requirementStateful: "beam:requirement:pardo:stateful:v1",
   precombine: "beam:transform:combine_per_key_precombine:v1",
   mergeAccumulators: "beam:transform:combine_per_key_merge_accumulators:v1",
   extractOutputs: "beam:transform:combine_per_key_extract_outputs:v1",

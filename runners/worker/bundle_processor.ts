@@ -18,8 +18,13 @@ import { SideInputReader } from "../executor/side_input_reader";
 import { WindowIntoOperator } from "../executor/window_operator";
 import { fnApi, fnapi, metricsapi, runnerApi, windowFnsApi } from "../portable/protos";
 import { FixedWindows, GlobalWindows, WindowFn } from "../../lib/model/windowing";
+import { Sessions, SlidingWindows } from "../../lib/model/sliding_sessions";
+import { isStatefulDoFn } from "../../lib/model/state";
 import { decodeReference } from "../portable/translate";
 import { URNS } from "../portable/urns";
+import { millisOf } from "../portable/windowing_proto";
+import { buildStatefulParDo, TimerInput } from "./stateful_build";
+import { readTimerStream } from "./timers";
 import { isKvCombineStep, KvCombineStep, PrecombineStep } from "./combine_ops";
 import { DataChannel, DataOutput } from "./data_channel";
 import { monitoringInfos } from "./monitoring";
@@ -112,6 +117,8 @@ export class BundleProcessor {
   private readonly metrics = new Map<string, MetricsContainer>();
   private readonly counters = new Map<string, Counting>();
   private readonly coders = new Map<string, Coder<unknown>>();
+  /** Timer streams the runner sends to stateful ParDos, drained after the data sources. */
+  private readonly timerInputs: TimerInput[] = [];
   private instructionId = "";
 
   constructor(
@@ -168,7 +175,7 @@ export class BundleProcessor {
    * The element coder of a PCollection. Dataflow may give PCollections a windowed_value (or
    * param_windowed_value) coder instead of the element coder; the wrapper is stripped.
    */
-  private elementCoder(pcollId: string): Coder<unknown> {
+  elementCoder(pcollId: string): Coder<unknown> {
     const id = this.descriptor.pcollections[pcollId]!.coderId;
     const spec = this.descriptor.coders[id];
     const urn = spec?.spec?.urn;
@@ -178,7 +185,7 @@ export class BundleProcessor {
     return this.coder(id);
   }
 
-  private metricsOf(transformId: string): MetricsContainer {
+  metricsOf(transformId: string): MetricsContainer {
     let m = this.metrics.get(transformId);
     if (m === undefined) this.metrics.set(transformId, (m = new MetricsContainer(this.descriptor.transforms[transformId]?.uniqueName ?? transformId)));
     return m;
@@ -198,13 +205,17 @@ export class BundleProcessor {
     if (fn?.urn === URNS.globalWindows) return new GlobalWindows();
     if (fn?.urn === URNS.fixedWindows) {
       const p = windowFnsApi.FixedWindowsPayload.fromBinary(fn.payload);
-      const ms = (d: { seconds: bigint; nanos: number } | undefined): number => (d === undefined ? 0 : Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6));
-      return new FixedWindows(ms(p.size), ms(p.offset));
+      return new FixedWindows(millisOf(p.size), millisOf(p.offset));
     }
+    if (fn?.urn === URNS.slidingWindows) {
+      const p = windowFnsApi.SlidingWindowsPayload.fromBinary(fn.payload);
+      return new SlidingWindows(millisOf(p.size), millisOf(p.period), millisOf(p.offset));
+    }
+    if (fn?.urn === URNS.sessionWindows) return new Sessions(millisOf(windowFnsApi.SessionWindowsPayload.fromBinary(fn.payload).gapSize));
     throw new Error(`WindowInto '${t.uniqueName}' (window fn ${fn?.urn}) is not in the rebuilt pipeline and its window fn is not one the harness can build`);
   }
 
-  private runtime(name: string): RuntimeContext {
+  runtime(name: string): RuntimeContext {
     const p = this.services.pipeline();
     return { options: p.options, runId: this.services.runId, transformName: name, reportOutputs: (paths) => this.services.log("INFO", `${name} wrote ${paths.join(", ")}`) };
   }
@@ -244,6 +255,11 @@ export class BundleProcessor {
       const outs = new Map<string, Receiver>();
       for (const [tag, pc] of outputs) outs.set(tag, receiverOf(pc));
       for (const tag of spec.outputTags) if (!outs.has(tag)) outs.set(tag, receiverFor([]));
+      if (isStatefulDoFn(spec.doFn)) {
+        const built = buildStatefulParDo(this, this.services, id, t, payload, ref.transform, spec.doFn, outs, () => this.instructionId);
+        this.timerInputs.push(...built.timerInputs);
+        return { operator: built.operator };
+      }
       const sources: SideInputSource[] = [];
       for (const [local] of Object.entries(payload.sideInputs)) {
         const view = spec.sideInputs[Number(local.replace(/^side/, ""))];
@@ -286,6 +302,9 @@ export class BundleProcessor {
     for (const s of this.sources) s.readIndex = -1;
     for (const op of this.operators) await op.startBundle();
     for (const s of this.sources) await this.drain(instructionId, s);
+    for (const ti of this.timerInputs) {
+      await readTimerStream(this.services.dataChannel(ti.url), instructionId, ti.transformId, ti.family, (timer) => ti.operator.fire(ti.family.id, ti.family.domain, timer));
+    }
     for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i]!.finishBundle();
   }
 

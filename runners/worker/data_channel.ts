@@ -2,7 +2,8 @@
  * The Fn API data plane (BEAM_PORTABILITY.md §3.5): one bidirectional `BeamFnData.Data`
  * stream per runner endpoint, multiplexing every bundle. Data may arrive before its bundle
  * starts (it is buffered) and after it ended (it is dropped); output goes out in ~1 MB chunks
- * and every output stream ends with `is_last`.
+ * and every output stream ends with `is_last`. Timer streams (`Elements.Timers`, per transform and
+ * timer family) are multiplexed the same way.
  */
 import type * as grpc from "@grpc/grpc-js";
 import { RpcClient } from "../portable/grpc";
@@ -37,6 +38,10 @@ export class DataChannel {
     return `${instructionId}\u0000${transformId}`;
   }
 
+  private timerKey(instructionId: string, transformId: string, timerFamilyId: string): string {
+    return `${instructionId}\u0000${transformId}\u0000timers\u0000${timerFamilyId}`;
+  }
+
   private queue(key: string): AsyncQueue<InboundChunk> {
     let q = this.inbound.get(key);
     if (q === undefined) this.inbound.set(key, (q = new AsyncQueue()));
@@ -49,7 +54,10 @@ export class DataChannel {
       if (this.ended.has(d.instructionId)) continue;
       this.queue(key).push({ data: d.data, isLast: d.isLast });
     }
-    // e.timers: this SDK declares no timer families yet, so runners send none.
+    for (const t of e.timers) {
+      if (this.ended.has(t.instructionId)) continue;
+      this.queue(this.timerKey(t.instructionId, t.transformId, t.timerFamilyId)).push({ data: t.timers, isLast: t.isLast });
+    }
   }
 
   private onBroken(e: Error): void {
@@ -65,8 +73,19 @@ export class DataChannel {
     return q;
   }
 
+  /** The inbound timers of one timer family of `transformId` in bundle `instructionId`. */
+  receiveTimers(instructionId: string, transformId: string, timerFamilyId: string): AsyncQueue<InboundChunk> {
+    const q = this.queue(this.timerKey(instructionId, transformId, timerFamilyId));
+    if (this.broken !== undefined) q.fail(this.broken);
+    return q;
+  }
+
   send(instructionId: string, transformId: string, data: Uint8Array, isLast: boolean): void {
     this.stream.write(fnApi.Elements.create({ data: [{ instructionId, transformId, data, isLast }] }));
+  }
+
+  sendTimers(instructionId: string, transformId: string, timerFamilyId: string, timers: Uint8Array, isLast: boolean): void {
+    this.stream.write(fnApi.Elements.create({ timers: [{ instructionId, transformId, timerFamilyId, timers, isLast }] }));
   }
 
   /** Forgets a finished bundle's buffers; late data for it is dropped. */

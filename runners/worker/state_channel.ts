@@ -1,7 +1,8 @@
 /**
  * The Fn API State API client (BEAM_PORTABILITY.md §3.7): one `BeamFnState.State` stream per
  * endpoint; requests carry unique ids, responses may come in any order; `get` follows
- * continuation tokens and concatenates the pages.
+ * continuation tokens and concatenates the pages; `append` and `clear` (user state) resolve
+ * when the runner has acknowledged them.
  */
 import type * as grpc from "@grpc/grpc-js";
 import { RpcClient } from "../portable/grpc";
@@ -53,6 +54,18 @@ export class StateChannel {
       token = r.response.get.continuationToken.length > 0 ? r.response.get.continuationToken : undefined;
     } while (token !== undefined);
     return pages.length === 1 ? pages[0]! : Buffer.concat(pages);
+  }
+
+  /** Appends encoded values under `stateKey` (user state). */
+  async append(instructionId: string, stateKey: fnapi.StateKey, data: Uint8Array): Promise<void> {
+    const r = await this.request(instructionId, stateKey, { oneofKind: "append", append: { data } });
+    if (r.response.oneofKind !== "append") throw new Error(`state append answered with ${String(r.response.oneofKind)}`);
+  }
+
+  /** Removes everything under `stateKey` (user state). */
+  async clear(instructionId: string, stateKey: fnapi.StateKey): Promise<void> {
+    const r = await this.request(instructionId, stateKey, { oneofKind: "clear", clear: {} });
+    if (r.response.oneofKind !== "clear") throw new Error(`state clear answered with ${String(r.response.oneofKind)}`);
   }
 
   close(): void {

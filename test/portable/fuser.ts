@@ -6,7 +6,7 @@
 import { fnApi, fnapi, rapi, runnerApi } from "../../runners/portable/protos";
 import { URNS } from "../../runners/portable/urns";
 
-export const RUNNER_URNS: ReadonlySet<string> = new Set([URNS.impulse, URNS.gbk, URNS.flatten]);
+export const RUNNER_URNS: ReadonlySet<string> = new Set([URNS.impulse, URNS.gbk, URNS.flatten, URNS.testStream]);
 
 export interface Stage {
   readonly id: string;
@@ -92,6 +92,13 @@ export function plan(proto: rapi.Pipeline, dataUrl: string, options: { readonly 
     const t = c.transforms[id]!;
     return t.spec?.urn === URNS.pardo ? new Set(Object.keys(runnerApi.ParDoPayload.fromBinary(t.spec.payload).sideInputs)) : new Set();
   };
+  /** A stateful ParDo starts its own stage: runners key its input (and address state) first. */
+  const isStateful = (id: string): boolean => {
+    const t = c.transforms[id]!;
+    if (t.spec?.urn !== URNS.pardo) return false;
+    const p = runnerApi.ParDoPayload.fromBinary(t.spec.payload);
+    return Object.keys(p.stateSpecs).length > 0 || Object.keys(p.timerFamilySpecs).length > 0;
+  };
   const mainInput = (id: string): string | undefined => {
     const side = sideLocals(id);
     return Object.entries(c.transforms[id]!.inputs).find(([local]) => !side.has(local))?.[1];
@@ -115,7 +122,7 @@ export function plan(proto: rapi.Pipeline, dataUrl: string, options: { readonly 
   const firstConsumer = new Map<string, string>();
   for (const id of leaves.filter(isSdk)) {
     const input = mainInput(id)!;
-    if (sideLocals(id).size > 0 || options.breakAt?.has(c.transforms[id]!.uniqueName) === true) continue;
+    if (sideLocals(id).size > 0 || isStateful(id) || options.breakAt?.has(c.transforms[id]!.uniqueName) === true) continue;
     const p = producer.get(input);
     if (p !== undefined && isSdk(p)) union(id, p);
     const first = firstConsumer.get(input);
@@ -173,6 +180,10 @@ export function plan(proto: rapi.Pipeline, dataUrl: string, options: { readonly 
       coders: c.coders,
       environments: c.environments,
       stateApiServiceDescriptor: { url: dataUrl, authentication: undefined },
+      // As Java runners do: timers travel on the data endpoint, advertised only when a transform has timers.
+      ...(s.transforms.some((id) => isStateful(id) && Object.keys(runnerApi.ParDoPayload.fromBinary(c.transforms[id]!.spec!.payload).timerFamilySpecs).length > 0)
+        ? { timerApiServiceDescriptor: { url: dataUrl, authentication: undefined } }
+        : {}),
     });
   }
   return { components: c, leaves, stages, stageOf, wireCoder };

@@ -1,6 +1,7 @@
 /**
- * The runner side of the Fn API, for tests: one gRPC server with Control, Data, State and
- * Logging, driving a Beamline harness over real gRPC on 127.0.0.1.
+ * The runner side of the Fn API, for tests: one gRPC server with Control, Data (elements and
+ * timers), State (side inputs; user state with get/append/clear) and Logging, driving a
+ * Beamline harness over real gRPC on 127.0.0.1.
  */
 import * as grpc from "@grpc/grpc-js";
 import { startServer, stopServer } from "../../runners/portable/grpc";
@@ -19,15 +20,36 @@ export function stateKeyId(key: fnapi.StateKey): string {
       return `keys|${t.multimapKeysSideInput.transformId}|${t.multimapKeysSideInput.sideInputId}|${hex(t.multimapKeysSideInput.window)}`;
     case "multimapSideInput":
       return `values|${t.multimapSideInput.transformId}|${t.multimapSideInput.sideInputId}|${hex(t.multimapSideInput.window)}|${hex(t.multimapSideInput.key)}`;
+    case "bagUserState":
+      return `bag|${t.bagUserState.transformId}|${t.bagUserState.userStateId}|${hex(t.bagUserState.window)}|${hex(t.bagUserState.key)}`;
+    case "multimapKeysUserState":
+      return `mmkeys|${t.multimapKeysUserState.transformId}|${t.multimapKeysUserState.userStateId}|${hex(t.multimapKeysUserState.window)}|${hex(t.multimapKeysUserState.key)}`;
+    case "multimapUserState":
+      return `mm|${t.multimapUserState.transformId}|${t.multimapUserState.userStateId}|${hex(t.multimapUserState.window)}|${hex(t.multimapUserState.key)}|${hex(t.multimapUserState.mapKey)}`;
     default:
       return `unsupported|${String(t.oneofKind)}`;
   }
+}
+
+/** The entries (map key id → values) of one map-state cell, from its MultimapKeysUserState id. */
+function multimapPrefix(keysId: string): string {
+  return `mm|${keysId.slice("mmkeys|".length)}|`;
+}
+
+/** Timer streams of a bundle, keyed `transformId|timerFamilyId`. */
+export interface BundleTimers {
+  /** Timers to deliver (chunks; the last is flagged is_last; none = an empty is_last). */
+  readonly inputs?: ReadonlyMap<string, readonly Uint8Array[]>;
+  /** Timer streams the harness must send (and close with is_last). */
+  readonly outputs?: readonly string[];
 }
 
 export interface BundleResult {
   readonly response: fnapi.ProcessBundleResponse;
   /** Bytes received per sink transform id. */
   readonly outputs: Map<string, Buffer>;
+  /** Timer bytes received per `transformId|timerFamilyId`. */
+  readonly timers: Map<string, Buffer>;
   /** Metrics of the response, resolved from short ids through a monitoring_infos request. */
   readonly metrics: metricsapi.MonitoringInfo[];
 }
@@ -39,6 +61,8 @@ export class FnApiServer {
   /** State responses are cut into pages of this many bytes (to exercise continuation tokens). */
   statePageBytes = 5;
   stateRequests = 0;
+  /** Every state request: `<get|get+|append|clear> <stateKeyId> <instruction id>` (get+: a continuation page). */
+  readonly stateLog: string[] = [];
   private control: grpc.ServerDuplexStream<fnapi.InstructionResponse, fnapi.InstructionRequest> | undefined;
   private controlWaiters: (() => void)[] = [];
   private data: grpc.ServerDuplexStream<fnapi.Elements, fnapi.Elements> | undefined;
@@ -87,6 +111,16 @@ export class FnApiServer {
             self!.data = call;
             for (const e of self!.pendingData.splice(0)) call.write(e);
             call.on("data", (e: fnapi.Elements) => {
+              for (const t of e.timers) {
+                const key = `${t.instructionId}|${t.transformId}|${t.timerFamilyId}`;
+                let o = self!.outputs.get(key);
+                if (o === undefined) self!.outputs.set(key, (o = { chunks: [], done: false }));
+                o.chunks.push(Buffer.from(t.timers));
+                if (t.isLast) {
+                  o.done = true;
+                  self!.outputWaiters.get(key)?.();
+                }
+              }
               for (const d of e.data) {
                 const key = `${d.instructionId}|${d.transformId}`;
                 let o = self!.outputs.get(key);
@@ -109,11 +143,33 @@ export class FnApiServer {
             workerId(call.metadata);
             call.on("data", (req: fnapi.StateRequest) => {
               self!.stateRequests++;
-              if (req.request.oneofKind !== "get") {
-                call.write(fnApi.StateResponse.create({ id: req.id, error: "only get is supported" }));
+              const id = stateKeyId(req.stateKey!);
+              const state = self!.state;
+              const more = req.request.oneofKind === "get" && req.request.get.continuationToken.length > 0 ? "+" : "";
+              self!.stateLog.push(`${String(req.request.oneofKind)}${more} ${id} ${req.instructionId}`);
+              if (req.request.oneofKind === "append" || req.request.oneofKind === "clear") {
+                if (!/^(bag|mm|mmkeys)\|/.test(id)) {
+                  call.write(fnApi.StateResponse.create({ id: req.id, error: `${req.request.oneofKind} is not allowed on ${id}` }));
+                  return;
+                }
+                if (req.request.oneofKind === "append") {
+                  state.set(id, Buffer.concat([state.get(id) ?? new Uint8Array(0), req.request.append.data]));
+                  call.write(fnApi.StateResponse.create({ id: req.id, response: { oneofKind: "append", append: {} } }));
+                } else {
+                  if (id.startsWith("mmkeys|")) for (const k of [...state.keys()]) if (k.startsWith(multimapPrefix(id))) state.delete(k);
+                  state.delete(id);
+                  call.write(fnApi.StateResponse.create({ id: req.id, response: { oneofKind: "clear", clear: {} } }));
+                }
                 return;
               }
-              const all = self!.state.get(stateKeyId(req.stateKey!)) ?? new Uint8Array(0);
+              if (req.request.oneofKind !== "get") {
+                call.write(fnApi.StateResponse.create({ id: req.id, error: `unknown state request ${String(req.request.oneofKind)}` }));
+                return;
+              }
+              // Map-state keys: the map keys (nested-encoded) that hold values.
+              const all = id.startsWith("mmkeys|")
+                ? Buffer.concat([...state.entries()].filter(([k, v]) => k.startsWith(multimapPrefix(id)) && v.length > 0).map(([k]) => Buffer.from(k.slice(multimapPrefix(id).length), "hex")))
+                : (state.get(id) ?? new Uint8Array(0));
               const token = req.request.get.continuationToken;
               const start = token.length > 0 ? Number(Buffer.from(token).toString()) : 0;
               const end = Math.min(all.length, start + self!.statePageBytes);
@@ -174,10 +230,11 @@ export class FnApiServer {
    * Runs one bundle: sends `inputs` (chunks per source transform; the last chunk is flagged
    * is_last) and waits for the response and for is_last on every sink in `sinks`.
    */
-  async processBundle(descriptorId: string, inputs: ReadonlyMap<string, readonly Uint8Array[]>, sinks: readonly string[]): Promise<BundleResult> {
+  async processBundle(descriptorId: string, inputs: ReadonlyMap<string, readonly Uint8Array[]>, sinks: readonly string[], timers: BundleTimers = {}): Promise<BundleResult> {
     await this.connected();
     const instructionId = `b${this.nextId++}`;
-    const sinkDone = sinks.map((s) => {
+    const timerOutputs = timers.outputs ?? [];
+    const sinkDone = [...sinks, ...timerOutputs].map((s) => {
       const key = `${instructionId}|${s}`;
       return new Promise<void>((resolve) => {
         if (this.outputs.get(key)?.done === true) resolve();
@@ -189,6 +246,12 @@ export class FnApiServer {
     for (const [transformId, chunks] of inputs) {
       chunks.forEach((data, i) => this.sendData(fnApi.Elements.create({ data: [{ instructionId, transformId, data, isLast: i === chunks.length - 1 }] })));
       if (chunks.length === 0) this.sendData(fnApi.Elements.create({ data: [{ instructionId, transformId, data: new Uint8Array(0), isLast: true }] }));
+    }
+    for (const [stream, chunks] of timers.inputs ?? new Map<string, readonly Uint8Array[]>()) {
+      const [transformId, timerFamilyId] = stream.split("|") as [string, string];
+      const send = (t: Uint8Array, isLast: boolean): void => this.sendData(fnApi.Elements.create({ timers: [{ instructionId, transformId, timerFamilyId, timers: t, isLast }] }));
+      chunks.forEach((t, i) => send(t, i === chunks.length - 1));
+      if (chunks.length === 0) send(new Uint8Array(0), true);
     }
     this.control!.write(fnApi.InstructionRequest.create({ instructionId, request: { oneofKind: "processBundle", processBundle: { processBundleDescriptorId: descriptorId, cacheTokens: [], elements: undefined } } }));
     const r = await response;
@@ -202,12 +265,19 @@ export class FnApiServer {
       this.outputs.delete(key);
       this.outputWaiters.delete(key);
     }
+    const timerBytes = new Map<string, Buffer>();
+    for (const s of timerOutputs) {
+      const key = `${instructionId}|${s}`;
+      timerBytes.set(s, Buffer.concat(this.outputs.get(key)?.chunks ?? []));
+      this.outputs.delete(key);
+      this.outputWaiters.delete(key);
+    }
     if (r.response.oneofKind !== "processBundle") throw new Error("not a process_bundle response");
     const pb = r.response.processBundle;
     const meta = await this.instruct({ oneofKind: "monitoringInfos", monitoringInfos: { monitoringInfoId: Object.keys(pb.monitoringData) } });
     const known = meta.response.oneofKind === "monitoringInfos" ? meta.response.monitoringInfos.monitoringInfo : {};
     const metrics = Object.entries(pb.monitoringData).map(([id, payload]) => ({ ...known[id]!, payload }));
-    return { response: pb, outputs, metrics };
+    return { response: pb, outputs, timers: timerBytes, metrics };
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,108 @@
+/**
+ * Builds the harness operator of a stateful ParDo from its ProcessBundleDescriptor entry: the
+ * PBD is authoritative for the key coder (the KV input's key component), the window coder, the
+ * state coders (StateSpec) and the timer coders (TimerFamilySpec); the DoFn and the kinds of its
+ * cells come from the rebuilt pipeline.
+ */
+import type { Coder } from "../../lib/coders/coder";
+import type { Timer } from "../../lib/coders/index";
+import type { RuntimeContext } from "../../lib/model/dofn";
+import type { MetricsContainer } from "../../lib/model/metrics";
+import type { StatefulDoFn } from "../../lib/model/state";
+import type { OutputTags } from "../../lib/model/dofn";
+import type { Receiver } from "../executor/receiver";
+import { fnapi, rapi, runnerApi } from "../portable/protos";
+import { declaredStateAndTimers } from "../portable/stateful_specs";
+import type { BundleServices } from "./bundle_processor";
+import { FnStatefulParDoOperator } from "./stateful_pardo";
+import { TimerFamily, TimerOutputs } from "./timers";
+import { CellSpec, UserStateStore } from "./user_state";
+
+/** What the builder needs from the BundleProcessor. */
+export interface DescriptorView {
+  readonly descriptor: fnapi.ProcessBundleDescriptor;
+  coder(id: string): Coder<unknown>;
+  elementCoder(pcollId: string): Coder<unknown>;
+  metricsOf(transformId: string): MetricsContainer;
+  runtime(name: string): RuntimeContext;
+}
+
+/** One inbound timer stream of a bundle. */
+export interface TimerInput {
+  readonly transformId: string;
+  readonly family: TimerFamily;
+  readonly url: string;
+  readonly operator: FnStatefulParDoOperator;
+}
+
+export function buildStatefulParDo(
+  view: DescriptorView,
+  services: BundleServices,
+  transformId: string,
+  t: rapi.PTransform,
+  payload: rapi.ParDoPayload,
+  name: string,
+  doFn: StatefulDoFn<unknown, unknown, unknown, OutputTags>,
+  outputs: ReadonlyMap<string, Receiver>,
+  instructionId: () => string,
+): { operator: FnStatefulParDoOperator; timerInputs: TimerInput[] } {
+  const fail = (what: string): Error => new Error(`Stateful ParDo '${name}' (transform ${transformId}): ${what}`);
+  if (Object.keys(payload.sideInputs).length > 0) {
+    throw fail("stateful DoFns with side inputs are not supported by the Beamline SDK harness yet; pass the side data as a keyed main input instead");
+  }
+  const mainInput = Object.values(t.inputs)[0];
+  if (mainInput === undefined) throw fail("the transform has no input in the descriptor");
+  const kvCoder = view.elementCoder(mainInput);
+  if (kvCoder.urn !== "beam:coder:kv:v1" || kvCoder.components.length !== 2) {
+    throw fail(`its input ${mainInput} has coder ${kvCoder.urn}, not beam:coder:kv:v1; stateful DoFns read KV elements`);
+  }
+  const keyCoder = kvCoder.components[0]!;
+  const pc = view.descriptor.pcollections[mainInput]!;
+  const ws = view.descriptor.windowingStrategies[pc.windowingStrategyId];
+  if (ws === undefined) throw fail(`the descriptor has no windowing strategy ${pc.windowingStrategyId}`);
+  const windowCoder = view.coder(ws.windowCoderId);
+
+  const declared = declaredStateAndTimers(doFn, name);
+  const cells: CellSpec[] = declared.states.map((s) => {
+    const ps = payload.stateSpecs[s.name];
+    if (ps === undefined) throw fail(`state '${s.name}' is declared by the DoFn but not in the descriptor's ParDoPayload; the worker runs a different program`);
+    const sp = ps.spec;
+    switch (sp.oneofKind) {
+      case "readModifyWriteSpec":
+        return { spec: s, coder: view.coder(sp.readModifyWriteSpec.coderId) };
+      case "bagSpec":
+        return { spec: s, coder: view.coder(sp.bagSpec.elementCoderId) };
+      case "combiningSpec":
+        return { spec: s, coder: view.coder(sp.combiningSpec.accumulatorCoderId) };
+      case "mapSpec":
+        return { spec: s, coder: view.coder(sp.mapSpec.valueCoderId), mapKeyCoder: view.coder(sp.mapSpec.keyCoderId) };
+      default:
+        throw fail(`state '${s.name}' has spec ${String(sp.oneofKind)}, which the Beamline SDK harness does not implement`);
+    }
+  });
+  const families = new Map<string, TimerFamily>();
+  for (const [id, fs] of Object.entries(payload.timerFamilySpecs)) {
+    const coder = view.coder(fs.timerFamilyCoderId);
+    if (coder.urn !== "beam:coder:timer:v1") throw fail(`timer family '${id}' has coder ${coder.urn}, not beam:coder:timer:v1`);
+    families.set(id, { id, domain: fs.timeDomain === runnerApi.TimeDomain_Enum.PROCESSING_TIME ? "PROCESSING_TIME" : "EVENT_TIME", coder: coder as Coder<Timer<unknown>> });
+  }
+  for (const timer of declared.timers) if (!families.has(timer.name)) throw fail(`timer '${timer.name}' is declared by the DoFn but not in the descriptor's ParDoPayload`);
+
+  const stateUrl = view.descriptor.stateApiServiceDescriptor?.url ?? "";
+  if (cells.length > 0 && stateUrl === "") throw fail("it uses user state but the descriptor has no state_api_service_descriptor");
+  const timerUrl = view.descriptor.timerApiServiceDescriptor?.url ?? "";
+  if (families.size > 0 && timerUrl === "") throw fail("it uses timers but the descriptor has no timer_api_service_descriptor");
+
+  const store = new UserStateStore(transformId, name, cells, () => services.stateChannel(stateUrl), instructionId);
+  const operator = new FnStatefulParDoOperator(name, doFn, outputs, view.metricsOf(transformId), view.runtime(name), {
+    transformId,
+    keyCoder,
+    windowCoder,
+    store,
+    timers: new TimerOutputs(transformId, families),
+    timerChannel: () => services.dataChannel(timerUrl),
+    instructionId,
+  });
+  const timerInputs = [...families.values()].map((family) => ({ transformId, family, url: timerUrl, operator }));
+  return { operator, timerInputs };
+}

@@ -1,0 +1,83 @@
+/**
+ * Timers of a stateful ParDo on the Fn API data plane (BEAM_PORTABILITY.md §3.5, §3.6): the
+ * runner sends due timers on one `Elements.Timers` stream per (transform, timer family), ended
+ * by `is_last`; the SDK sends the timers set or cleared in the bundle on the same kind of stream,
+ * one per family, always closed with `is_last`. Values use the family's
+ * `beam:coder:timer:v1(key, window)` coder from the PBD.
+ */
+import type { Coder } from "../../lib/coders/coder";
+import { ByteReader, ByteWriter, Timer } from "../../lib/coders/index";
+import type { TimeDomain } from "../../lib/model/state";
+import type { DataChannel } from "./data_channel";
+
+/** One timer family of a ParDo, as the PBD describes it. */
+export interface TimerFamily {
+  readonly id: string;
+  readonly domain: TimeDomain;
+  readonly coder: Coder<Timer<unknown>>;
+}
+
+/** Decodes the timers of one inbound stream, handing each to `fire` in order. */
+export async function readTimerStream(
+  channel: DataChannel,
+  instructionId: string,
+  transformId: string,
+  family: TimerFamily,
+  fire: (timer: Timer<unknown>) => Promise<void> | void,
+): Promise<void> {
+  const queue = channel.receiveTimers(instructionId, transformId, family.id);
+  let tail: Uint8Array | undefined;
+  for (;;) {
+    const item = await queue.next();
+    if (item.done === true) throw new Error(`timer stream ${family.id} of ${transformId} ended without is_last`);
+    const chunk = item.value;
+    const buf: Uint8Array = tail === undefined ? chunk.data : Buffer.concat([tail, chunk.data]);
+    tail = undefined;
+    const r = new ByteReader(buf);
+    while (!r.atEnd()) {
+      const start = r.offset;
+      let timer: Timer<unknown>;
+      try {
+        timer = family.coder.decode(r, "nested");
+      } catch (e) {
+        if (chunk.isLast) throw new Error(`timer stream ${family.id} of ${transformId} has a malformed timer: ${(e as Error).message}`, { cause: e });
+        tail = buf.subarray(start); // the rest of this timer comes in the next message
+        break;
+      }
+      const p = fire(timer);
+      if (p !== undefined) await p;
+    }
+    if (chunk.isLast) return;
+  }
+}
+
+/** The timers a bundle sets or clears, per family; the last call per key and window wins. */
+export class TimerOutputs {
+  private readonly pending = new Map<string, Map<string, Timer<unknown>>>();
+
+  constructor(
+    private readonly transformId: string,
+    readonly families: ReadonlyMap<string, TimerFamily>,
+  ) {}
+
+  /** Records a timer; `slot` identifies its key and window. */
+  set(family: string, slot: string, timer: Timer<unknown>): void {
+    let m = this.pending.get(family);
+    if (m === undefined) this.pending.set(family, (m = new Map()));
+    m.set(slot, timer);
+  }
+
+  /** Sends every family's timers and closes each stream with is_last (also when empty). */
+  close(channel: DataChannel, instructionId: string): void {
+    for (const [id, family] of this.families) {
+      const w = new ByteWriter();
+      for (const t of this.pending.get(id)?.values() ?? []) family.coder.encode(t, w, "nested");
+      channel.sendTimers(instructionId, this.transformId, id, w.finish(), true);
+    }
+    this.pending.clear();
+  }
+
+  reset(): void {
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * User state of a stateful ParDo over the Fn API State API (BEAM_PORTABILITY.md §3.7).
+ *
+ * - value, bag and combining cells use `StateKey.BagUserState` (protocol beam:user_state:bag:v1):
+ *   a value cell is a bag with at most one element, a combining cell a bag of accumulators
+ *   (merged when read, written back as one).
+ * - map cells use the multimap protocol: `MultimapKeysUserState` lists the map keys,
+ *   `MultimapUserState` holds the (single) value of each map key.
+ * - The DoFn API reads state synchronously, so when an element or timer first touches a
+ *   (key, window) in a bundle, every declared cell of that key and window is fetched (following
+ *   continuation tokens) before user code runs. Reads and writes then hit the bundle's cache;
+ *   at the end of the bundle the changes go back as clear and/or append requests. Nothing is
+ *   cached across bundles (cache tokens are not used).
+ */
+import type { Coder } from "../../lib/coders/coder";
+import { ByteReader, ByteWriter, encodeToBytes } from "../../lib/coders/index";
+import type { CombineFnLike } from "../../lib/model/combine_fn";
+import type { BagState, CombiningState, MapState, StateSpec, ValueState } from "../../lib/model/state";
+import type { fnapi } from "../portable/protos";
+import type { StateChannel } from "./state_channel";
+
+/** How one declared cell is stored, from the PBD's StateSpec. */
+export interface CellSpec {
+  readonly spec: StateSpec<unknown>;
+  /** Element coder (value/bag), accumulator coder (combining) or value coder (map). */
+  readonly coder: Coder<unknown>;
+  /** Map key coder (map cells only). */
+  readonly mapKeyCoder?: Coder<unknown>;
+}
+
+function decodeAll(coder: Coder<unknown>, bytes: Uint8Array): unknown[] {
+  const r = new ByteReader(bytes);
+  const out: unknown[] = [];
+  while (!r.atEnd()) out.push(coder.decode(r, "nested"));
+  return out;
+}
+
+function encodeAll(coder: Coder<unknown>, values: readonly unknown[]): Uint8Array {
+  const w = new ByteWriter();
+  for (const v of values) coder.encode(v, w, "nested");
+  return w.finish();
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
+/** A bag-protocol cell: what the runner had, whether it was cleared, what was appended since. */
+class BagCell {
+  cleared = false;
+  appended: unknown[] = [];
+  constructor(private loaded: readonly unknown[]) {}
+  read(): unknown[] {
+    return this.cleared ? [...this.appended] : [...this.loaded, ...this.appended];
+  }
+  add(v: unknown): void {
+    this.appended.push(v);
+  }
+  clear(): void {
+    this.cleared = true;
+    this.loaded = [];
+    this.appended = [];
+  }
+  get dirty(): boolean {
+    return this.cleared || this.appended.length > 0;
+  }
+}
+
+/** A multimap-protocol cell with one value per map key. */
+class MapCell {
+  clearedAll = false;
+  /** Map keys written since loading: encoded key → value (undefined = removed). */
+  readonly touched = new Map<string, { readonly keyBytes: Uint8Array; readonly value: unknown; readonly removed: boolean }>();
+  constructor(
+    readonly entries: Map<string, { readonly key: unknown; readonly value: unknown }>,
+    private readonly keyCoder: Coder<unknown>,
+  ) {}
+  private id(key: unknown): [string, Uint8Array] {
+    const bytes = encodeToBytes(this.keyCoder, key, "nested");
+    return [hex(bytes), bytes];
+  }
+  get(key: unknown): unknown {
+    return this.entries.get(this.id(key)[0])?.value;
+  }
+  put(key: unknown, value: unknown): void {
+    const [id, keyBytes] = this.id(key);
+    this.entries.set(id, { key, value });
+    this.touched.set(id, { keyBytes, value, removed: false });
+  }
+  remove(key: unknown): void {
+    const [id, keyBytes] = this.id(key);
+    this.entries.delete(id);
+    this.touched.set(id, { keyBytes, value: undefined, removed: true });
+  }
+  clear(): void {
+    this.clearedAll = true;
+    this.entries.clear();
+    this.touched.clear();
+  }
+}
+
+type Cell = BagCell | MapCell;
+
+/** The cells of one key in one window. */
+interface Slot {
+  readonly keyBytes: Uint8Array;
+  readonly windowBytes: Uint8Array;
+  readonly cells: Map<string, Cell>;
+}
+
+/** The user state of one stateful ParDo within one bundle. */
+export class UserStateStore {
+  private slots = new Map<string, Slot>();
+  private loading = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly transformId: string,
+    private readonly transformName: string,
+    private readonly cells: readonly CellSpec[],
+    private readonly channel: () => StateChannel,
+    private readonly instructionId: () => string,
+  ) {}
+
+  /** Forgets everything (a new bundle starts). */
+  reset(): void {
+    this.slots = new Map();
+    this.loading = new Map();
+  }
+
+  private slotId(keyBytes: Uint8Array, windowBytes: Uint8Array): string {
+    return `${hex(keyBytes)}|${hex(windowBytes)}`;
+  }
+
+  /** Loads every cell of (key, window) unless already cached; undefined when nothing to wait for. */
+  ensureLoaded(keyBytes: Uint8Array, windowBytes: Uint8Array): Promise<void> | undefined {
+    const id = this.slotId(keyBytes, windowBytes);
+    if (this.slots.has(id)) return undefined;
+    let p = this.loading.get(id);
+    if (p === undefined) {
+      p = this.load(keyBytes, windowBytes).then((slot) => {
+        this.slots.set(id, slot);
+        this.loading.delete(id);
+      });
+      this.loading.set(id, p);
+    }
+    return p;
+  }
+
+  private bagKey(state: string, keyBytes: Uint8Array, windowBytes: Uint8Array): fnapi.StateKey {
+    return { type: { oneofKind: "bagUserState", bagUserState: { transformId: this.transformId, userStateId: state, window: windowBytes, key: keyBytes } } };
+  }
+  private keysKey(state: string, keyBytes: Uint8Array, windowBytes: Uint8Array): fnapi.StateKey {
+    return { type: { oneofKind: "multimapKeysUserState", multimapKeysUserState: { transformId: this.transformId, userStateId: state, window: windowBytes, key: keyBytes } } };
+  }
+  private valuesKey(state: string, keyBytes: Uint8Array, windowBytes: Uint8Array, mapKey: Uint8Array): fnapi.StateKey {
+    return { type: { oneofKind: "multimapUserState", multimapUserState: { transformId: this.transformId, userStateId: state, window: windowBytes, key: keyBytes, mapKey } } };
+  }
+
+  private async load(keyBytes: Uint8Array, windowBytes: Uint8Array): Promise<Slot> {
+    const instruction = this.instructionId();
+    const get = (key: fnapi.StateKey): Promise<Uint8Array> => this.channel().get(instruction, key);
+    const cells = new Map<string, Cell>();
+    await Promise.all(
+      this.cells.map(async (c) => {
+        const name = c.spec.name;
+        try {
+          if (c.spec.kind !== "map") {
+            cells.set(name, new BagCell(decodeAll(c.coder, await get(this.bagKey(name, keyBytes, windowBytes)))));
+            return;
+          }
+          const keyCoder = c.mapKeyCoder!;
+          const keys = await get(this.keysKey(name, keyBytes, windowBytes));
+          const entries = new Map<string, { key: unknown; value: unknown }>();
+          const r = new ByteReader(keys);
+          const pending: Promise<void>[] = [];
+          while (!r.atEnd()) {
+            const start = r.offset;
+            const key = keyCoder.decode(r, "nested");
+            const mapKey = keys.subarray(start, r.offset);
+            pending.push(
+              get(this.valuesKey(name, keyBytes, windowBytes, mapKey)).then((bytes) => {
+                const values = decodeAll(c.coder, bytes);
+                if (values.length > 0) entries.set(hex(mapKey), { key, value: values[values.length - 1] });
+              }),
+            );
+          }
+          await Promise.all(pending);
+          cells.set(name, new MapCell(entries, keyCoder));
+        } catch (e) {
+          throw new Error(`Reading state '${name}' of transform '${this.transformName}' from the runner failed: ${(e as Error).message}`, { cause: e });
+        }
+      }),
+    );
+    return { keyBytes, windowBytes, cells };
+  }
+
+  private cell(keyBytes: Uint8Array, windowBytes: Uint8Array, name: string): Cell {
+    const slot = this.slots.get(this.slotId(keyBytes, windowBytes));
+    const cell = slot?.cells.get(name);
+    if (cell === undefined) {
+      throw new Error(
+        `Transform '${this.transformName}' used state '${name}', which is not loaded for this key and window; declare every StateSpec as a field of the DoFn so the runner knows it`,
+      );
+    }
+    return cell;
+  }
+
+  /** The user-facing view of a cell of (key, window); `spec` says its kind. */
+  view<S>(spec: StateSpec<S>, keyBytes: Uint8Array, windowBytes: Uint8Array): S {
+    const cell = this.cell(keyBytes, windowBytes, spec.name);
+    switch (spec.kind) {
+      case "value": {
+        const bag = cell as BagCell;
+        const s: ValueState<unknown> = {
+          read: () => {
+            const all = bag.read();
+            return all.length === 0 ? undefined : all[all.length - 1];
+          },
+          write: (v) => {
+            bag.clear();
+            bag.add(v);
+          },
+          clear: () => bag.clear(),
+        };
+        return s as S;
+      }
+      case "bag": {
+        const bag = cell as BagCell;
+        const s: BagState<unknown> = { add: (v) => bag.add(v), read: () => bag.read(), isEmpty: () => bag.read().length === 0, clear: () => bag.clear() };
+        return s as S;
+      }
+      case "combining": {
+        const bag = cell as BagCell;
+        const fn = spec.combineFn as CombineFnLike;
+        const acc = (): unknown => {
+          const accs = bag.read();
+          return accs.length === 0 ? fn.createAccumulator() : accs.length === 1 ? accs[0] : fn.mergeAccumulators(accs);
+        };
+        const s: CombiningState<unknown, unknown> = {
+          add: (v) => {
+            const next = fn.addInput(acc(), v);
+            bag.clear();
+            bag.add(next);
+          },
+          read: () => fn.extractOutput(acc()),
+          clear: () => bag.clear(),
+        };
+        return s as S;
+      }
+      case "map": {
+        const map = cell as MapCell;
+        const s: MapState<unknown, unknown> = {
+          get: (k) => map.get(k),
+          put: (k, v) => map.put(k, v),
+          remove: (k) => map.remove(k),
+          entries: () => [...map.entries.values()].map((e) => [e.key, e.value] as const),
+          clear: () => map.clear(),
+        };
+        return s as S;
+      }
+    }
+  }
+
+  /** Writes the bundle's changes back: clear, then append, per changed cell. */
+  async flush(): Promise<void> {
+    if (this.loading.size > 0) await Promise.all(this.loading.values());
+    const instruction = this.instructionId();
+    const work: Promise<void>[] = [];
+    for (const slot of this.slots.values()) {
+      for (const c of this.cells) {
+        const cell = slot.cells.get(c.spec.name);
+        if (cell === undefined) continue;
+        work.push(
+          this.flushCell(instruction, c, cell, slot).catch((e: unknown) => {
+            throw new Error(`Writing state '${c.spec.name}' of transform '${this.transformName}' to the runner failed: ${(e as Error).message}`, { cause: e });
+          }),
+        );
+      }
+    }
+    await Promise.all(work);
+    this.reset();
+  }
+
+  private async flushCell(instruction: string, c: CellSpec, cell: Cell, slot: Slot): Promise<void> {
+    const ch = this.channel();
+    const { keyBytes, windowBytes } = slot;
+    if (cell instanceof BagCell) {
+      if (!cell.dirty) return;
+      const key = this.bagKey(c.spec.name, keyBytes, windowBytes);
+      if (cell.cleared) await ch.clear(instruction, key);
+      if (cell.appended.length > 0) await ch.append(instruction, key, encodeAll(c.coder, cell.appended));
+      return;
+    }
+    if (cell.clearedAll) await ch.clear(instruction, this.keysKey(c.spec.name, keyBytes, windowBytes));
+    await Promise.all(
+      [...cell.touched.values()].map(async (t) => {
+        const key = this.valuesKey(c.spec.name, keyBytes, windowBytes, t.keyBytes);
+        if (!cell.clearedAll) await ch.clear(instruction, key);
+        if (!t.removed) await ch.append(instruction, key, encodeAll(c.coder, [t.value]));
+      }),
+    );
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Streaming pipeline programs for the translation goldens and the worker's state/timer tests:
+ * a TestStream into sessions and sliding windows with triggers, and a stateful DoFn with every
+ * kind of state cell and both kinds of timers.
+ */
+import {
+  AfterAll,
+  AfterCount,
+  AfterEach,
+  AfterFirst,
+  AfterProcessingTime,
+  AfterWatermark,
+  Combine,
+  Combiners,
+  Count,
+  Create,
+  definePipeline,
+  FixedWindows,
+  kv,
+  KV,
+  ParDo,
+  Repeatedly,
+  Sessions,
+  SlidingWindows,
+  StatefulDoFn,
+  StateSpec,
+  TestStream,
+  TimerSpec,
+  Window,
+} from "../../lib";
+import type { StatefulProcessContext, TimerContext } from "../../lib/model/state";
+
+/**
+ * Scores per user: sessions (10 s gap) with early firings every second of processing time and
+ * a late firing per late element, accumulating, 60 s allowed lateness, summed; and the same
+ * stream in 30 s windows sliding every 10 s, with a composite trigger, counted.
+ */
+export const streamingProgram = definePipeline({
+  name: "portable-test-streaming",
+  description: "TestStream → sessions/sliding windows with triggers → combine",
+  flags: {},
+  build(root) {
+    const scores = root.apply(
+      "Scores",
+      TestStream.create<KV<string, number>>()
+        .addElements({ value: kv("ann", 3), timestamp: 1_000 }, { value: kv("bob", 5), timestamp: 1_500 })
+        .advanceProcessingTime(2_000)
+        .advanceWatermarkTo(15_000)
+        .addElements({ value: kv("ann", 4), timestamp: 2_000 })
+        .advanceWatermarkToInfinity(),
+    );
+    scores
+      .apply(
+        "Sessions",
+        Window.into<KV<string, number>>(new Sessions(10_000), {
+          trigger: AfterWatermark({ early: AfterProcessingTime(1_000), late: AfterCount(1) }),
+          accumulationMode: "ACCUMULATING",
+          allowedLatenessMillis: 60_000,
+        }),
+      )
+      .apply("SumPerSession", Combine.perKey<string, number, number, number>(Combiners.sum()));
+    scores
+      .apply(
+        "Sliding",
+        Window.into<KV<string, number>>(new SlidingWindows(30_000, 10_000), {
+          trigger: Repeatedly(AfterFirst(AfterCount(2), AfterAll(AfterProcessingTime(500), AfterEach(AfterCount(1), AfterCount(3))))),
+          timestampCombiner: "EARLIEST",
+        }),
+      )
+      .apply("CountPerKey", Count.perKey());
+  },
+});
+
+/**
+ * Buffers each key's values per window and flushes them when the window ends (event-time timer),
+ * keeping a count (value state), a total (combining state) and how often each value was seen
+ * (map state); an idle processing-time timer is armed (reporting when it fires) and cleared on flush.
+ */
+export class BufferPerKey extends StatefulDoFn<string, number, string> {
+  readonly buffer = StateSpec.bag<number>("buffer");
+  readonly count = StateSpec.value<number>("count");
+  readonly total = StateSpec.combining("total", Combiners.sum());
+  readonly seen = StateSpec.map<number, number>("seen");
+  readonly flush = TimerSpec.eventTime("flush");
+  readonly idle = TimerSpec.processingTime("idle");
+
+  process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+    ctx.state(this.buffer).add(e.value);
+    const count = ctx.state(this.count);
+    count.write((count.read() ?? 0) + 1);
+    ctx.state(this.total).add(e.value);
+    const seen = ctx.state(this.seen);
+    seen.put(e.value, (seen.get(e.value) ?? 0) + 1);
+    ctx.timer(this.flush).set(ctx.window.maxTimestamp());
+    ctx.timer(this.idle).offset(60_000);
+  }
+
+  onTimer(timer: string, ctx: TimerContext<string, string>): void {
+    if (timer === "idle") {
+      ctx.output(`${ctx.key} idle@${ctx.timestamp}`);
+      return;
+    }
+    const values = [...ctx.state(this.buffer).read()].sort((a, b) => a - b);
+    const seen = [...ctx.state(this.seen).entries()].sort((a, b) => a[0] - b[0]).map(([v, n]) => `${v}x${n}`);
+    ctx.output(`${ctx.key}@${ctx.timestamp} [${values.join(",")}] count=${ctx.state(this.count).read() ?? 0} total=${ctx.state(this.total).read()} seen=${seen.join(",")}`);
+    ctx.state(this.buffer).clear();
+    ctx.state(this.count).clear();
+    ctx.state(this.total).clear();
+    ctx.state(this.seen).clear();
+    ctx.timer(this.idle).clear();
+  }
+}
+
+/** Keyed numbers in 10 s fixed windows through BufferPerKey. */
+export const statefulProgram = definePipeline({
+  name: "portable-test-stateful",
+  description: "a stateful DoFn with bag, value, combining and map state and two timers",
+  flags: {},
+  build(root) {
+    root
+      .apply("Numbers", Create.timestamped([{ value: kv("a", 1), timestamp: 1_000 }, { value: kv("b", 2), timestamp: 12_000 }]))
+      .apply("Window", Window.into<KV<string, number>>(new FixedWindows(10_000)))
+      .apply("Buffer", ParDo.of(new BufferPerKey()));
+  },
+});
