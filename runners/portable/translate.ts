@@ -113,7 +113,7 @@ export function sideInputProto(s: SideInput<unknown>): rapi.SideInput {
   return {
     accessPattern: { urn: multimap ? URNS.sideInputMultimap : URNS.sideInputIterable, payload: new Uint8Array(0) },
     viewFn: { urn: URNS.viewFn, payload: new TextEncoder().encode(s.kind) },
-    windowMappingFn: { urn: URNS.windowMappingFn, payload: new Uint8Array(0) },
+    windowMappingFn: { urn: URNS.windowMappingFn, payload: runnerApi.FunctionSpec.toBinary(windowFnSpec(s.pcoll.windowing.windowFn)) },
   };
 }
 

@@ -4,6 +4,9 @@ export const URNS = {
   pardo: "beam:transform:pardo:v1",
   gbk: "beam:transform:group_by_key:v1",
   flatten: "beam:transform:flatten:v1",
+  /** Runner-requested window primitives the SDK executes (side-input window mapping, session merging). */
+  mapWindows: "beam:transform:map_windows:v1",
+  mergeWindows: "beam:transform:merge_windows:v1",
   windowInto: "beam:transform:window_into:v1",
   combinePerKey: "beam:transform:combine_per_key:v1",
   combineGlobally: "beam:transform:combine_globally:v1",
@@ -30,6 +33,7 @@ export const URNS = {
   sideInputMultimap: "beam:side_input:multimap:v1",
   /** View fn payload names the view kind (singleton, iterable, map, multimap); the SDK interprets it. */
   viewFn: "beamline:view_fn:v1",
+  /** Payload: the FunctionSpec of the side input's window fn, whose side-input window mapping applies. */
   windowMappingFn: "beamline:window_mapping_fn:v1",
   envDocker: "beam:env:docker:v1",
   envExternal: "beam:env:external:v1",

@@ -16,19 +16,18 @@ import { ParDoOperator } from "../executor/pardo_operator";
 import { MaybePromise, Receiver, receiverFor } from "../executor/receiver";
 import { SideInputReader } from "../executor/side_input_reader";
 import { WindowIntoOperator } from "../executor/window_operator";
-import { fnApi, fnapi, metricsapi, runnerApi, windowFnsApi } from "../portable/protos";
-import { FixedWindows, GlobalWindows, WindowFn } from "../../lib/model/windowing";
-import { Sessions, SlidingWindows } from "../../lib/model/sliding_sessions";
+import { fnApi, fnapi, metricsapi, runnerApi } from "../portable/protos";
+import type { WindowFn } from "../../lib/model/windowing";
 import { isStatefulDoFn } from "../../lib/model/state";
 import { decodeReference } from "../portable/translate";
 import { URNS } from "../portable/urns";
-import { millisOf } from "../portable/windowing_proto";
 import { buildStatefulParDo, TimerInput } from "./stateful_build";
 import { readTimerStream } from "./timers";
 import { isKvCombineStep, KvCombineStep, PrecombineStep } from "./combine_ops";
 import { DataChannel, DataOutput } from "./data_channel";
 import { monitoringInfos } from "./monitoring";
 import { SideInputLoader, SideInputSource } from "./side_inputs";
+import { MapWindowsOperator, MergeWindowsOperator, windowFnFromSpec, windowMappingFnFromSpec } from "./window_ops";
 import type { StateChannel } from "./state_channel";
 
 /** What a processor needs from its harness. */
@@ -201,18 +200,7 @@ export class BundleProcessor {
   private windowFnOf(t: fnapi.ProcessBundleDescriptor["transforms"][string]): WindowFn {
     const spec = this.services.pipeline().findTransform(t.uniqueName)?.primitive;
     if (spec?.kind === "window_into") return spec.windowing.windowFn;
-    const fn = runnerApi.WindowIntoPayload.fromBinary(t.spec!.payload).windowFn;
-    if (fn?.urn === URNS.globalWindows) return new GlobalWindows();
-    if (fn?.urn === URNS.fixedWindows) {
-      const p = windowFnsApi.FixedWindowsPayload.fromBinary(fn.payload);
-      return new FixedWindows(millisOf(p.size), millisOf(p.offset));
-    }
-    if (fn?.urn === URNS.slidingWindows) {
-      const p = windowFnsApi.SlidingWindowsPayload.fromBinary(fn.payload);
-      return new SlidingWindows(millisOf(p.size), millisOf(p.period), millisOf(p.offset));
-    }
-    if (fn?.urn === URNS.sessionWindows) return new Sessions(millisOf(windowFnsApi.SessionWindowsPayload.fromBinary(fn.payload).gapSize));
-    throw new Error(`WindowInto '${t.uniqueName}' (window fn ${fn?.urn}) is not in the rebuilt pipeline and its window fn is not one the harness can build`);
+    return windowFnFromSpec(runnerApi.WindowIntoPayload.fromBinary(t.spec!.payload).windowFn, `WindowInto '${t.uniqueName}' (not in the rebuilt pipeline)`);
   }
 
   runtime(name: string): RuntimeContext {
@@ -232,6 +220,14 @@ export class BundleProcessor {
     }
     if (urn === URNS.flatten) return { operator: new PassThrough(t.uniqueName, mainOut()) };
     if (urn === URNS.windowInto) return { operator: new WindowIntoOperator(t.uniqueName, this.windowFnOf(t), mainOut()) };
+    if (urn === URNS.mapWindows) {
+      const fn = windowMappingFnFromSpec(runnerApi.FunctionSpec.fromBinary(t.spec!.payload), `map_windows '${t.uniqueName || id}'`);
+      return { operator: new MapWindowsOperator(t.uniqueName || id, fn, mainOut()) };
+    }
+    if (urn === URNS.mergeWindows) {
+      const fn = windowFnFromSpec(runnerApi.FunctionSpec.fromBinary(t.spec!.payload), `merge_windows '${t.uniqueName || id}'`);
+      return { operator: new MergeWindowsOperator(t.uniqueName || id, fn, mainOut()) };
+    }
     if (urn === URNS.precombine || isKvCombineStep(urn)) {
       const payload = runnerApi.CombinePayload.fromBinary(t.spec!.payload);
       const ref = decodeReference(payload.combineFn!.payload);
