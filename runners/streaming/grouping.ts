@@ -15,6 +15,8 @@ import { notKv } from "../executor/combine_operator";
 import { keyIdentity } from "../executor/grouping_key";
 import { wrapUserError } from "../executor/operator";
 import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
+import type { Trigger } from "../../lib/model/triggers";
+import { MinHeap } from "./min_heap";
 import { TriggerContext, TriggerMachine, triggerMachine } from "./trigger_machine";
 
 /** Counter (namespace "beamline") of elements dropped because their window had expired. */
@@ -56,11 +58,38 @@ interface WindowState {
   /** A non-early (on-time or late) pane has been emitted. */
   onTimeEmitted: boolean;
   closed: boolean;
+  readonly keyId: string;
+  readonly windowId: string;
+  /** Removed from its key (expired or merged away): heap entries for it are stale. */
+  dead: boolean;
+  /** The watermark instant past which this window next needs a visit (its end, then its expiry). */
+  wakeAt: Instant;
+  /** Its current contribution to the step's watermark hold (Infinity: none). */
+  holdAt: Instant;
 }
 
 interface KeyState {
   key: unknown;
   windows: Map<string, WindowState>;
+}
+
+/** Whether a trigger can fire on processing time alone (then every window is re-evaluated as the clock moves). */
+function usesProcessingTime(t: Trigger | undefined): boolean {
+  if (t === undefined) return false;
+  switch (t.kind) {
+    case "afterProcessingTime":
+      return true;
+    case "afterWatermark":
+      return usesProcessingTime(t.early) || usesProcessingTime(t.late);
+    case "repeatedly":
+      return usesProcessingTime(t.trigger);
+    case "afterFirst":
+    case "afterAll":
+    case "afterEach":
+      return t.triggers.some(usesProcessingTime);
+    default:
+      return false;
+  }
 }
 
 export class GroupNode implements Receiver, TimeAware {
@@ -71,6 +100,18 @@ export class GroupNode implements Receiver, TimeAware {
   private outputWatermark: Instant = MIN_TIMESTAMP;
   private lastWindow: BoundedWindow | undefined;
   private lastWindowId = "";
+  /**
+   * Apart from elements (handled as they arrive), a window's trigger only reacts to the
+   * watermark passing its end, and its state only to the watermark passing its expiry: windows
+   * wait in this heap by that instant, so a watermark advance visits just the windows it
+   * concerns rather than every key and window.
+   */
+  private readonly wakeups = new MinHeap<WindowState>();
+  /** Every window's hold contribution; stale entries (holdAt changed, or dead) are skipped. */
+  private readonly holds = new MinHeap<WindowState>();
+  private readonly processingTimeTriggers: boolean;
+  /** Live key-window states (bounds the hold heap's stale entries). */
+  private liveStates = 0;
 
   constructor(
     readonly transformName: string,
@@ -81,7 +122,9 @@ export class GroupNode implements Receiver, TimeAware {
     private readonly metrics: MetricsContainer,
     /** Strict checks: samples keys for deterministic encoding (undefined: off). */
     private readonly keyChecks?: CheckSampler,
-  ) {}
+  ) {
+    this.processingTimeTriggers = usesProcessingTime(windowing.trigger);
+  }
 
   receive(element: unknown, meta: ElementMeta): MaybePromise {
     if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
@@ -102,51 +145,98 @@ export class GroupNode implements Receiver, TimeAware {
         continue;
       }
       if (ws === undefined) {
-        ws = this.newWindowState(window);
+        ws = this.newWindowState(window, keyId, windowId);
         ks.windows.set(windowId, ws);
+        this.liveStates++;
       }
       this.addValue(ws, value, meta.timestamp);
       ws.trigger.onElement(this.triggerContext(ws.window));
       if (isMergingWindowFn(this.windowing.windowFn)) ws = this.mergeWindows(ks, ws);
       this.maybeFire(ks, ws);
+      this.touch(ws);
     }
     return this.pending.take();
   }
 
   advance(clocks: Clocks): MaybePromise {
+    const clockMoved = clocks.processingTime !== this.clocks.processingTime;
     this.clocks = clocks;
-    for (const [keyId, ks] of this.keys) {
-      for (const [id, ws] of ks.windows) {
-        this.maybeFire(ks, ws);
-        if (this.isExpired(ws.window, clocks.inputWatermark)) {
-          // Garbage collection: what never fired goes out as the final pane.
-          if (!ws.closed && ws.pending > 0) this.emitPane(ks, ws, true);
-          ks.windows.delete(id);
-        }
+    if (this.processingTimeTriggers && clockMoved) {
+      // Every window is visited anyway: the due wake-ups are spent.
+      while (this.wakeups.peekTime() < clocks.inputWatermark) this.wakeups.pop();
+      for (const ks of [...this.keys.values()]) for (const ws of [...ks.windows.values()]) this.visit(ks, ws);
+    } else {
+      while (this.wakeups.peekTime() < clocks.inputWatermark) {
+        const ws = this.wakeups.pop()!;
+        const ks = this.keys.get(ws.keyId);
+        if (!ws.dead && ks !== undefined && ks.windows.get(ws.windowId) === ws) this.visit(ks, ws);
       }
-      if (ks.windows.size === 0) this.keys.delete(keyId);
     }
     const out = Math.min(clocks.inputWatermark, this.hold());
     if (out > this.outputWatermark) this.outputWatermark = out;
     return this.pending.take();
   }
 
+  /** Re-evaluates a window's trigger at the current clocks and collects it once expired. */
+  private visit(ks: KeyState, ws: WindowState): void {
+    this.maybeFire(ks, ws);
+    if (this.isExpired(ws.window, this.clocks.inputWatermark)) {
+      // Garbage collection: what never fired goes out as the final pane.
+      if (!ws.closed && ws.pending > 0) this.emitPane(ks, ws, true);
+      this.remove(ks, ws);
+      return;
+    }
+    this.touch(ws);
+  }
+
+  private remove(ks: KeyState, ws: WindowState): void {
+    ws.dead = true;
+    this.liveStates--;
+    ks.windows.delete(ws.windowId);
+    if (ks.windows.size === 0 && this.keys.get(ws.keyId) === ks) this.keys.delete(ws.keyId);
+  }
+
+  /** Brings a live window's heap entries up to date after its state or the clocks changed. */
+  private touch(ws: WindowState): void {
+    if (ws.dead) return;
+    const end = ws.window.maxTimestamp();
+    const wakeAt = this.clocks.inputWatermark > end ? end + this.windowing.allowedLatenessMillis : end;
+    if (wakeAt !== ws.wakeAt) {
+      ws.wakeAt = wakeAt;
+      this.wakeups.push(wakeAt, ws);
+    }
+    const holdAt = this.holdOf(ws);
+    if (holdAt !== ws.holdAt) {
+      ws.holdAt = holdAt;
+      if (holdAt !== Infinity) this.holds.push(holdAt, ws);
+      if (this.holds.size > 4 * this.liveStates + 1024) this.rebuildHolds();
+    }
+  }
+
   /**
    * Unfired data holds the output watermark at the timestamp its pane will carry; a window that
    * may still fire an (empty) on-time pane holds it at the end of the window.
    */
+  private holdOf(ws: WindowState): Instant {
+    if (ws.pending > 0) return this.paneTimestamp(ws);
+    if (ws.closed || ws.onTimeEmitted || this.clocks.inputWatermark > ws.window.maxTimestamp()) return Infinity;
+    return ws.window.maxTimestamp();
+  }
+
+  /** The step's watermark hold: the smallest current hold of a live window. */
   hold(): Instant {
-    let hold = Infinity;
-    for (const ks of this.keys.values()) {
-      for (const ws of ks.windows.values()) {
-        let t: Instant;
-        if (ws.pending > 0) t = this.paneTimestamp(ws);
-        else if (ws.closed || ws.onTimeEmitted || this.clocks.inputWatermark > ws.window.maxTimestamp()) continue;
-        else t = ws.window.maxTimestamp();
-        if (t < hold) hold = t;
-      }
+    for (;;) {
+      const ws = this.holds.peekItem();
+      if (ws === undefined) return Infinity;
+      if (!ws.dead && ws.holdAt === this.holds.peekTime()) return ws.holdAt;
+      this.holds.pop();
     }
-    return hold;
+  }
+
+  /** Drops stale hold entries (a window whose hold moved often, e.g. LATEST timestamps, leaves many). */
+  private rebuildHolds(): void {
+    this.holds.clear();
+    for (const ks of this.keys.values()) for (const ws of ks.windows.values()) if (ws.holdAt !== Infinity) this.holds.push(ws.holdAt, ws);
   }
 
   /** The timestamp of the window's next pane, by the strategy's timestamp combiner. */
@@ -188,8 +278,13 @@ export class GroupNode implements Receiver, TimeAware {
     return { window, watermark: this.clocks.inputWatermark, processingTime: this.clocks.processingTime };
   }
 
-  private newWindowState(window: BoundedWindow): WindowState {
+  private newWindowState(window: BoundedWindow, keyId: string, windowId: string): WindowState {
     return {
+      keyId,
+      windowId,
+      dead: false,
+      wakeAt: NaN,
+      holdAt: Infinity,
       window,
       values: this.combineFn !== undefined ? [this.call(() => this.combineFn!.createAccumulator())] : [],
       pending: 0,
@@ -223,7 +318,7 @@ export class GroupNode implements Receiver, TimeAware {
     for (const m of fn.mergeWindows(live.map((s) => s.window as IntervalWindow))) {
       const ids = new Set(m.from.map((w) => w.id()));
       const parts = live.filter((s) => ids.has(s.window.id()));
-      const target = this.newWindowState(m.merged);
+      const target = this.newWindowState(m.merged, ws.keyId, m.merged.id());
       for (const p of parts) {
         if (this.combineFn !== undefined) target.values[0] = this.call(() => this.combineFn!.mergeAccumulators([target.values[0], p.values[0]]));
         else target.values.push(...p.values);
@@ -233,11 +328,15 @@ export class GroupNode implements Receiver, TimeAware {
         target.paneIndex = Math.max(target.paneIndex, p.paneIndex);
         target.nonEarlyIndex = Math.max(target.nonEarlyIndex, p.nonEarlyIndex);
         target.onTimeEmitted ||= p.onTimeEmitted;
-        ks.windows.delete(p.window.id());
+        p.dead = true;
+        this.liveStates--;
+        ks.windows.delete(p.windowId);
         if (p === ws) result = target;
       }
       target.trigger.merge(parts.map((p) => p.trigger));
-      ks.windows.set(target.window.id(), target);
+      ks.windows.set(target.windowId, target);
+      this.liveStates++;
+      this.touch(target);
     }
     return result;
   }

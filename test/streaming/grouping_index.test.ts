@@ -1,0 +1,149 @@
+/**
+ * The grouping step visits windows through a wake-up heap and keeps its watermark hold in a
+ * heap. These tests pin what that indexing must preserve: exactly the panes and holds a
+ * step-by-step reading of the model gives, for many keys and windows, with late data, allowed
+ * lateness and sessions; and the heap itself against sorting.
+ */
+import { strict as assert } from "node:assert";
+import { FixedWindows, kv, KV, Sessions } from "../../lib";
+import { MetricsContainer } from "../../lib/model/metrics";
+import { AfterCount, AfterWatermark } from "../../lib/model/triggers";
+import { ElementMeta, IntervalWindow, NO_FIRING, PaneInfo } from "../../lib/model/window";
+import type { WindowingStrategy } from "../../lib/model/windowing";
+import { deterministicKeyCoder } from "../../runners/executor/default_coders";
+import type { Receiver } from "../../runners/executor/receiver";
+import { GroupNode } from "../../runners/streaming/grouping";
+import { MinHeap } from "../../runners/streaming/min_heap";
+
+/** A deterministic pseudo-random sequence (tests must not depend on Math.random). */
+function lcg(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x / 2147483648;
+  };
+}
+
+interface Pane {
+  key: string;
+  window: string;
+  values: number[];
+  timing: PaneInfo["timing"];
+  at: number;
+}
+
+function recorder(): { panes: Pane[]; receiver: Receiver } {
+  const panes: Pane[] = [];
+  return {
+    panes,
+    receiver: {
+      receive(value: unknown, meta: ElementMeta) {
+        const { key, value: values } = value as KV<string, number[]>;
+        const w = meta.windows[0] as IntervalWindow;
+        panes.push({ key, window: `[${w.start},${w.end})`, values: [...values].sort((a, b) => a - b), timing: meta.pane.timing, at: meta.timestamp });
+        return undefined;
+      },
+    },
+  };
+}
+
+describe("Streaming DirectRunner: the grouping step's window index", () => {
+  it("MinHeap pops in time order (against a sort of 5,000 random times, with duplicates)", () => {
+    const rnd = lcg(7);
+    const heap = new MinHeap<number>();
+    const times: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const t = Math.floor(rnd() * 1000);
+      times.push(t);
+      heap.push(t, i);
+    }
+    const popped: number[] = [];
+    while (heap.size > 0) {
+      popped.push(heap.peekTime());
+      heap.pop();
+    }
+    assert.deepEqual(popped, [...times].sort((a, b) => a - b));
+    assert.equal(heap.peekTime(), Infinity);
+  });
+
+  it("fires every window on time exactly when the watermark passes its end, across 2,000 keys, with late panes and expiry", async () => {
+    const windowing: WindowingStrategy = {
+      windowFn: new FixedWindows(100),
+      timestampCombiner: "END_OF_WINDOW",
+      accumulationMode: "DISCARDING",
+      allowedLatenessMillis: 200,
+      trigger: AfterWatermark({ late: AfterCount(1) }),
+    };
+    const { panes, receiver } = recorder();
+    const metrics = new MetricsContainer("G");
+    const group = new GroupNode("G", windowing, deterministicKeyCoder(), undefined, receiver, metrics);
+    const rnd = lcg(42);
+    const expected: Pane[] = [];
+    // Reference model: per key and window, values collected until the watermark passes the end.
+    const open = new Map<string, { key: string; start: number; values: number[] }>();
+    const closedAt = new Map<string, number>(); // window end of states that fired on time (for late panes)
+    let watermark = 0;
+    for (let step = 0; step < 60; step++) {
+      // 200 elements, mostly near the watermark, some late (behind it, within or past lateness).
+      for (let i = 0; i < 200; i++) {
+        const key = `k${Math.floor(rnd() * 2000)}`;
+        const t = Math.max(0, watermark + Math.floor(rnd() * 400) - 100 - (rnd() < 0.1 ? 300 : 0));
+        const start = Math.floor(t / 100) * 100;
+        const id = `${key}|${start}`;
+        const meta = { timestamp: t, windows: [new IntervalWindow(start, start + 100)], pane: NO_FIRING };
+        await group.receive(kv(key, step * 1000 + i), meta);
+        const end = start + 99;
+        if (end + 200 < watermark) continue; // expired: dropped
+        if (end < watermark) {
+          // Late: its own pane at once (AfterCount(1) late firings), stamped with the window's end.
+          expected.push({ key, window: `[${start},${start + 100})`, values: [step * 1000 + i], timing: "LATE", at: end });
+          closedAt.set(id, end);
+          continue;
+        }
+        const o = open.get(id) ?? { key, start, values: [] };
+        o.values.push(step * 1000 + i);
+        open.set(id, o);
+      }
+      watermark += Math.floor(rnd() * 150);
+      for (const [id, o] of [...open]) {
+        if (o.start + 99 < watermark) {
+          expected.push({ key: o.key, window: `[${o.start},${o.start + 100})`, values: o.values.sort((a, b) => a - b), timing: "ON_TIME", at: o.start + 99 });
+          open.delete(id);
+        }
+      }
+      const before = panes.length;
+      await group.advance({ inputWatermark: watermark, processingTime: 0 });
+      // The hold is the earliest end of a window that still has unfired data.
+      const holdExpected = Math.min(Infinity, ...[...open.values()].map((o) => o.start + 99));
+      assert.equal(group.hold(), holdExpected, `hold after step ${step}`);
+      assert.ok(panes.length >= before);
+    }
+    const key = (p: Pane): string => `${p.key}|${p.window}|${p.timing}|${p.values.join(",")}|${p.at}`;
+    assert.deepEqual(panes.map(key).sort(), expected.map(key).sort());
+    assert.ok(expected.filter((p) => p.timing === "LATE").length > 50, "the input had late data");
+    // Everything expires once the watermark passes the last end + lateness.
+    await group.advance({ inputWatermark: watermark + 10_000, processingTime: 0 });
+    assert.equal(group.stateCount, 0);
+  });
+
+  it("merges sessions and fires each merged session once on time, holding the watermark at its end until then", async () => {
+    const windowing: WindowingStrategy = { windowFn: new Sessions(10), timestampCombiner: "END_OF_WINDOW", accumulationMode: "DISCARDING", allowedLatenessMillis: 0 };
+    const { panes, receiver } = recorder();
+    const group = new GroupNode("G", windowing, deterministicKeyCoder(), undefined, receiver, new MetricsContainer("G"));
+    const put = (key: string, t: number, v: number) => group.receive(kv(key, v), { timestamp: t, windows: [new IntervalWindow(t, t + 10)], pane: NO_FIRING });
+    await put("a", 0, 1);
+    await put("a", 5, 2); // merges with [0,10) → [0,15)
+    await put("b", 3, 3);
+    await put("a", 30, 4);
+    await group.advance({ inputWatermark: 1, processingTime: 0 });
+    assert.equal(group.hold(), 12, "b's session [3,13) ends first");
+    await put("a", 12, 5); // bridges nothing: [12,22) overlaps [0,15) → [0,22)
+    await group.advance({ inputWatermark: 14, processingTime: 0 });
+    assert.deepEqual(panes.map((p) => `${p.key}${p.window}=${p.values.join(",")}`), ["b[3,13)=3"]);
+    assert.equal(group.hold(), 21);
+    await group.advance({ inputWatermark: 100, processingTime: 0 });
+    assert.deepEqual(panes.map((p) => `${p.key}${p.window}=${p.values.join(",")}`).sort(), ["a[0,22)=1,2,5", "a[30,40)=4", "b[3,13)=3"]);
+    assert.equal(group.hold(), Infinity);
+    assert.equal(group.stateCount, 0);
+  });
+});
