@@ -19,6 +19,7 @@ import { groupIdentity, keyIdentity } from "../executor/grouping_key";
 import { InputChecks, ParDoOperator } from "../executor/pardo_operator";
 import type { MaybePromise, Receiver } from "../executor/receiver";
 import { Clocks, DROPPED_LATE, TimeAware } from "./grouping";
+import { MinHeap } from "./min_heap";
 
 type AnyStatefulDoFn = StatefulDoFn<unknown, unknown, unknown, OutputTags>;
 
@@ -92,14 +93,33 @@ interface PendingTimer {
 
 /** The state and timers of one key in one window. */
 interface Slot {
+  readonly id: string;
   readonly key: unknown;
   readonly window: BoundedWindow;
   readonly cells: Map<string, unknown>;
   readonly timers: Map<string, PendingTimer>;
 }
 
+/** A timer as set; superseded (re-set or cleared) once `slot.timers.get(name)` is another object. */
+interface TimerEntry {
+  readonly slot: Slot;
+  readonly name: string;
+  readonly timer: PendingTimer;
+}
+
 export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
   private readonly slots = new Map<string, Slot>();
+  /**
+   * Timers by firing time per domain, by output timestamp (the hold), and slots by expiry: a
+   * bundle touches only what is due instead of scanning every key and window. Entries of
+   * superseded timers and collected slots are skipped when they surface.
+   */
+  private readonly eventTimers = new MinHeap<TimerEntry>();
+  private readonly processingTimers = new MinHeap<TimerEntry>();
+  private readonly timerHolds = new MinHeap<TimerEntry>();
+  private readonly expiries = new MinHeap<Slot>();
+  /** Timers currently set (bounds the stale entries the heaps may keep before they are rebuilt). */
+  private liveTimers = 0;
   private currentKey: unknown;
   private currentKeyId: string | undefined;
   private firingDomain: TimeDomain = "EVENT_TIME";
@@ -150,10 +170,10 @@ export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
     this.clocks = clocks;
     // Fire due timers earliest first; a callback may set timers that are due at once.
     for (let guard = 0; guard < 1_000_000; guard++) {
-      const due = this.earliestDueTimer();
+      const due = this.takeDueTimer();
       if (due === undefined) break;
-      const [slot, name, timer] = due;
-      slot.timers.delete(name);
+      const { slot, name, timer } = due;
+      this.deleteTimer(slot, name);
       this.currentKey = slot.key;
       this.currentKeyId = keyIdentity(slot.key, this.keyCoder);
       this.firingDomain = timer.domain;
@@ -167,13 +187,56 @@ export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
         this.firingAt = undefined;
       }
     }
-    for (const [id, slot] of this.slots) if (this.isExpired(slot.window, clocks.inputWatermark)) this.slots.delete(id);
+    while (this.expiries.peekTime() < clocks.inputWatermark) {
+      const slot = this.expiries.pop()!;
+      if (this.slots.get(slot.id) !== slot) continue;
+      this.liveTimers -= slot.timers.size;
+      this.slots.delete(slot.id);
+    }
   }
 
   hold(): Instant {
-    let hold = Infinity;
-    for (const slot of this.slots.values()) for (const t of slot.timers.values()) if (t.outputTimestamp < hold) hold = t.outputTimestamp;
-    return hold;
+    this.dropStale(this.timerHolds);
+    return this.timerHolds.peekTime();
+  }
+
+  /** Whether a heap entry still stands for a pending timer of a live slot. */
+  private isCurrent(e: TimerEntry): boolean {
+    return e.slot.timers.get(e.name) === e.timer && this.slots.get(e.slot.id) === e.slot;
+  }
+
+  private dropStale(heap: MinHeap<TimerEntry>): void {
+    for (let top = heap.peekItem(); top !== undefined && !this.isCurrent(top); top = heap.peekItem()) heap.pop();
+  }
+
+  private setTimer(slot: Slot, name: string, timer: PendingTimer): void {
+    const existing = slot.timers.get(name);
+    // Re-setting a timer to the same time (e.g. the end of the window, per element) changes nothing.
+    if (existing !== undefined && existing.domain === timer.domain && existing.timestamp === timer.timestamp && existing.outputTimestamp === timer.outputTimestamp) return;
+    if (existing === undefined) this.liveTimers++;
+    slot.timers.set(name, timer);
+    const entry: TimerEntry = { slot, name, timer };
+    (timer.domain === "EVENT_TIME" ? this.eventTimers : this.processingTimers).push(timer.timestamp, entry);
+    this.timerHolds.push(timer.outputTimestamp, entry);
+    if (this.timerHolds.size > 4 * this.liveTimers + 1024) this.rebuildTimerHeaps();
+  }
+
+  private deleteTimer(slot: Slot, name: string): void {
+    if (slot.timers.delete(name)) this.liveTimers--;
+  }
+
+  /** Drops superseded entries (timers re-set to ever-changing times leave one each). */
+  private rebuildTimerHeaps(): void {
+    this.eventTimers.clear();
+    this.processingTimers.clear();
+    this.timerHolds.clear();
+    for (const slot of this.slots.values()) {
+      for (const [name, timer] of slot.timers) {
+        const entry: TimerEntry = { slot, name, timer };
+        (timer.domain === "EVENT_TIME" ? this.eventTimers : this.processingTimers).push(timer.timestamp, entry);
+        this.timerHolds.push(timer.outputTimestamp, entry);
+      }
+    }
   }
 
   /** Number of key-window slots with state or timers (for tests). */
@@ -255,15 +318,15 @@ export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
   }
 
   timer(spec: TimerSpec): Timer {
-    const timers = this.slot().timers;
+    const slot = this.slot();
     // The event time of the element (or timer) being processed: what outputs are stamped with.
     const eventTime = super.timestamp;
     const at = (timestamp: Instant): PendingTimer => ({ domain: spec.domain, timestamp, outputTimestamp: spec.domain === "EVENT_TIME" ? timestamp : eventTime });
     const now = (): Instant => (spec.domain === "EVENT_TIME" ? eventTime : this.clocks.processingTime);
     return {
-      set: (timestamp) => void timers.set(spec.name, at(timestamp)),
-      offset: (delay) => void timers.set(spec.name, at(now() + delay)),
-      clear: () => void timers.delete(spec.name),
+      set: (timestamp) => this.setTimer(slot, spec.name, at(timestamp)),
+      offset: (delay) => this.setTimer(slot, spec.name, at(now() + delay)),
+      clear: () => this.deleteTimer(slot, spec.name),
     };
   }
 
@@ -274,20 +337,22 @@ export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
     const window = this.window;
     const id = groupIdentity(this.currentKeyId, window);
     let slot = this.slots.get(id);
-    if (slot === undefined) this.slots.set(id, (slot = { key: this.currentKey, window, cells: new Map(), timers: new Map() }));
+    if (slot === undefined) {
+      this.slots.set(id, (slot = { id, key: this.currentKey, window, cells: new Map(), timers: new Map() }));
+      this.expiries.push(window.maxTimestamp() + this.windowing.allowedLatenessMillis, slot);
+    }
     return slot;
   }
 
-  private earliestDueTimer(): [Slot, string, PendingTimer] | undefined {
-    let best: [Slot, string, PendingTimer] | undefined;
+  /** Removes and returns the earliest due timer (event time: behind the input watermark; processing time: reached). */
+  private takeDueTimer(): TimerEntry | undefined {
+    this.dropStale(this.eventTimers);
+    this.dropStale(this.processingTimers);
     const { inputWatermark, processingTime } = this.clocks;
-    for (const slot of this.slots.values()) {
-      for (const [name, t] of slot.timers) {
-        const due = t.domain === "EVENT_TIME" ? t.timestamp < inputWatermark : t.timestamp <= processingTime;
-        if (due && (best === undefined || t.timestamp < best[2].timestamp)) best = [slot, name, t];
-      }
-    }
-    return best;
+    const ev = this.eventTimers.peekTime() < inputWatermark ? this.eventTimers.peekItem() : undefined;
+    const pt = this.processingTimers.peekTime() <= processingTime ? this.processingTimers.peekItem() : undefined;
+    if (ev !== undefined && (pt === undefined || ev.timer.timestamp <= pt.timer.timestamp)) return this.eventTimers.pop();
+    return pt !== undefined ? this.processingTimers.pop() : undefined;
   }
 
   private isExpired(window: BoundedWindow, watermark: Instant): boolean {

@@ -2,7 +2,8 @@
  * The grouping step visits windows through a wake-up heap and keeps its watermark hold in a
  * heap. These tests pin what that indexing must preserve: exactly the panes and holds a
  * step-by-step reading of the model gives, for many keys and windows, with late data, allowed
- * lateness and sessions; and the heap itself against sorting.
+ * lateness and sessions; the stateful step's timer and expiry heaps likewise; and the heap
+ * itself against sorting.
  */
 import { strict as assert } from "node:assert";
 import { FixedWindows, kv, KV, Sessions } from "../../lib";
@@ -13,6 +14,9 @@ import type { WindowingStrategy } from "../../lib/model/windowing";
 import { deterministicKeyCoder } from "../../runners/executor/default_coders";
 import type { Receiver } from "../../runners/executor/receiver";
 import { GroupNode } from "../../runners/streaming/grouping";
+import { StatefulParDoOperator } from "../../runners/streaming/stateful";
+import { defaultOptions } from "../../lib/model/options";
+import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
 import { MinHeap } from "../../runners/streaming/min_heap";
 
 /** A deterministic pseudo-random sequence (tests must not depend on Math.random). */
@@ -145,5 +149,59 @@ describe("Streaming DirectRunner: the grouping step's window index", () => {
     assert.deepEqual(panes.map((p) => `${p.key}${p.window}=${p.values.join(",")}`).sort(), ["a[0,22)=1,2,5", "a[30,40)=4", "b[3,13)=3"]);
     assert.equal(group.hold(), Infinity);
     assert.equal(group.stateCount, 0);
+  });
+
+  it("fires the timers of 2,000 keys in firing order as the watermark advances, holds at the earliest pending timer, and collects expired slots", async () => {
+    /** Sums each key's values per window; a timer at the end of the window (re-set per element) flushes the sum. */
+    class SumUntilEnd extends StatefulDoFn<string, number, string> {
+      readonly sum = StateSpec.value<number>("sum");
+      readonly flush = TimerSpec.eventTime("flush");
+      process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+        ctx.state(this.sum).write((ctx.state(this.sum).read() ?? 0) + e.value);
+        ctx.timer(this.flush).set(ctx.window.maxTimestamp());
+      }
+      onTimer(_timer: string, ctx: TimerContext<string, string>): void {
+        ctx.output(`${ctx.key}@${ctx.timestamp}=${ctx.state(this.sum).read()}`);
+        ctx.state(this.sum).clear();
+      }
+    }
+    const windowing: WindowingStrategy = { windowFn: new FixedWindows(100), timestampCombiner: "END_OF_WINDOW", accumulationMode: "DISCARDING", allowedLatenessMillis: 50 };
+    const outputs: string[] = [];
+    const sink: Receiver = { receive: (v: unknown) => void outputs.push(v as string) };
+    const runtime = { options: defaultOptions(), runId: "t", transformName: "S", reportOutputs: () => undefined };
+    const op = new StatefulParDoOperator("S", new SumUntilEnd() as unknown as ConstructorParameters<typeof StatefulParDoOperator>[1], new Map([["main", sink]]), new MetricsContainer("S"), runtime, windowing, deterministicKeyCoder());
+    await op.startBundle();
+    const rnd = lcg(3);
+    const sums = new Map<string, { key: string; end: number; sum: number }>();
+    const expected: string[] = [];
+    let watermark = 0;
+    for (let step = 0; step < 40; step++) {
+      for (let i = 0; i < 300; i++) {
+        const key = `k${Math.floor(rnd() * 2000)}`;
+        const t = watermark + Math.floor(rnd() * 300);
+        const start = Math.floor(t / 100) * 100;
+        await op.receive(kv(key, i), { timestamp: t, windows: [new IntervalWindow(start, start + 100)], pane: NO_FIRING });
+        const id = `${key}|${start}`;
+        const s = sums.get(id) ?? { key, end: start + 99, sum: 0 };
+        s.sum += i;
+        sums.set(id, s);
+      }
+      watermark += 1 + Math.floor(rnd() * 120);
+      const due = [...sums.entries()].filter(([, s]) => s.end < watermark).sort((a, b) => a[1].end - b[1].end);
+      for (const [id, s] of due) {
+        expected.push(`${s.key}@${s.end}=${s.sum}`);
+        sums.delete(id);
+      }
+      const before = outputs.length;
+      await op.advance({ inputWatermark: watermark, processingTime: 0 });
+      const fired = outputs.slice(before);
+      const firedEnds = fired.map((o) => Number(o.slice(o.indexOf("@") + 1, o.indexOf("="))));
+      assert.deepEqual(firedEnds, [...firedEnds].sort((a, b) => a - b), "timers fire earliest first");
+      assert.equal(op.hold(), Math.min(Infinity, ...[...sums.values()].map((s) => s.end)), `hold after step ${step}`);
+    }
+    assert.deepEqual([...outputs].sort(), [...expected].sort());
+    await op.advance({ inputWatermark: watermark + 1_000, processingTime: 0 });
+    assert.equal(op.slotCount, 0, "every slot expired");
+    assert.equal(op.hold(), Infinity);
   });
 });
