@@ -107,16 +107,29 @@ export function runInContainer<R>(container: MetricsContainer, fn: () => R): R {
   try {
     result = asyncScope.run(container, fn);
   } catch (e) {
-    asyncScopesOpen--;
+    closeScope();
     throw e;
   }
-  if (result instanceof Promise) {
-    const close = (): void => {
-      asyncScopesOpen--;
-    };
-    result.then(close, close);
-  } else asyncScopesOpen--;
+  if (result instanceof Promise) result.then(closeScope, closeScope);
+  else closeScope();
   return result;
+}
+
+let disableScheduled = false;
+
+/**
+ * An enabled AsyncLocalStorage keeps Node's promise hooks on, which makes every await in the
+ * process several times slower. Once no scope has been open for a turn of the event loop, the
+ * storage is disabled; the next `run` enables it again.
+ */
+function closeScope(): void {
+  asyncScopesOpen--;
+  if (asyncScopesOpen > 0 || disableScheduled) return;
+  disableScheduled = true;
+  setImmediate(() => {
+    disableScheduled = false;
+    if (asyncScopesOpen === 0) asyncScope.disable();
+  }).unref();
 }
 
 function activeContainer(): MetricsContainer | undefined {

@@ -8,6 +8,9 @@ import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MIN_TIMESTAMP, NO_
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
 import { isAsyncFunction, Operator, wrapAsync, wrapUserError } from "./operator";
 import { MaybePromise, PendingWork, Receiver } from "./receiver";
+
+type LifecycleStage = "setup" | "startBundle" | "finishBundle" | "teardown";
+const LIFECYCLE_STAGES: readonly LifecycleStage[] = ["setup", "startBundle", "finishBundle", "teardown"];
 import type { SideInputReader } from "./side_input_reader";
 
 /** Strict-check settings of one operator. */
@@ -19,6 +22,8 @@ export interface InputChecks {
 export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTags>, BundleContext<unknown, OutputTags> {
   private readonly pending = new PendingWork();
   private readonly asyncProcess: boolean;
+  /** Lifecycle methods declared async (of the DoFn, or of the user DoFn an adapter wraps). */
+  private readonly asyncStages: ReadonlySet<LifecycleStage>;
   /** Metadata of the element being processed, with only the window being processed. */
   private current: ElementMeta | undefined;
   private currentWindow: BoundedWindow | undefined;
@@ -35,6 +40,8 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
   ) {
     this.main = outputs.get("main")!;
     this.asyncProcess = isAsyncFunction(doFn.process) || isAsyncFunction((doFn as { fn?: unknown }).fn);
+    const wrapped = (doFn as { wrapped?: Partial<Record<LifecycleStage, unknown>> }).wrapped;
+    this.asyncStages = new Set(LIFECYCLE_STAGES.filter((st) => isAsyncFunction(doFn[st]) || isAsyncFunction(wrapped?.[st])));
   }
 
   // ---- lifecycle ----
@@ -58,11 +65,13 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
     return this.callLifecycle("teardown", () => this.doFn.teardown?.());
   }
 
-  private callLifecycle(stage: "setup" | "startBundle" | "finishBundle" | "teardown", fn: () => void | Promise<void>): MaybePromise {
+  private callLifecycle(stage: LifecycleStage, fn: () => void | Promise<void>): MaybePromise {
     const previous = setActiveContainer(this.metrics);
     let r: void | Promise<void>;
     try {
-      r = runInContainer(this.metrics, fn);
+      // Only async methods get an AsyncLocalStorage scope (as for process): while one is open,
+      // Node's promise hooks make every await in the process several times slower.
+      r = this.asyncStages.has(stage) ? runInContainer(this.metrics, fn) : fn();
     } catch (e) {
       throw wrapUserError(this.transformName, stage, e);
     } finally {

@@ -35,32 +35,33 @@ class StatefulAdapter extends DoFn<unknown, unknown, OutputTags> {
   /** Lets the executor see whether the user's process is async. */
   readonly fn: unknown;
   constructor(
-    private readonly user: AnyStatefulDoFn,
+    /** The user DoFn (the executor looks at its lifecycle methods). */
+    readonly wrapped: AnyStatefulDoFn,
     private readonly transformName: string,
   ) {
     super();
-    this.fn = user.process;
+    this.fn = wrapped.process;
   }
   setup(runtime: RuntimeContext): void | Promise<void> {
-    return this.user.setup?.(runtime);
+    return this.wrapped.setup?.(runtime);
   }
   startBundle(ctx: BundleContext<unknown, OutputTags>): void | Promise<void> {
-    return this.user.startBundle?.(ctx);
+    return this.wrapped.startBundle?.(ctx);
   }
   finishBundle(ctx: BundleContext<unknown, OutputTags>): void | Promise<void> {
-    return this.user.finishBundle?.(ctx);
+    return this.wrapped.finishBundle?.(ctx);
   }
   teardown(): void | Promise<void> {
-    return this.user.teardown?.();
+    return this.wrapped.teardown?.();
   }
   process(value: unknown, ctx: ProcessContext<unknown, OutputTags>): void | Promise<void> {
     if (value instanceof TimerFiring) {
-      if (this.user.onTimer === undefined) {
+      if (this.wrapped.onTimer === undefined) {
         throw new PipelineError(`Timer '${value.family}' fired for transform '${this.transformName}', whose DoFn has no onTimer method; add onTimer(timer, ctx) to the DoFn`);
       }
-      return this.user.onTimer(value.family, ctx as TimerContext<unknown, unknown, OutputTags>);
+      return this.wrapped.onTimer(value.family, ctx as TimerContext<unknown, unknown, OutputTags>);
     }
-    return this.user.process(value as KV<unknown, unknown>, ctx as StatefulProcessContext<unknown, OutputTags>);
+    return this.wrapped.process(value as KV<unknown, unknown>, ctx as StatefulProcessContext<unknown, OutputTags>);
   }
 }
 
