@@ -40,13 +40,12 @@ export class StreamingExecution implements GraphEnvironment {
   readonly graph: StreamingGraph;
   private readonly units: readonly StreamingUnit[];
   private readonly watermarks = new Map<string, Instant>();
-  private readonly counts = new Map<string, number>();
+  private readonly counts = new Map<string, { n: number }>();
   private readonly runtimes = new Map<string, RuntimeContext>();
   private readonly scripts: TestStreamReplay[] = [];
   private readonly live: LiveSource[] = [];
   private virtualTime = 0;
   private impulsesDone = false;
-  private received = 0;
   private stopRequest: "drain" | "cancel" | undefined;
   private wake: (() => void) | undefined;
   state: PipelineState = "RUNNING";
@@ -98,9 +97,17 @@ export class StreamingExecution implements GraphEnvironment {
     return this.watermarks.get(pcollId) ?? MIN_TIMESTAMP;
   }
 
-  countElement(pcollId: string): void {
-    this.received++;
-    this.counts.set(pcollId, (this.counts.get(pcollId) ?? 0) + 1);
+  counterOf(pcollId: string): { n: number } {
+    let c = this.counts.get(pcollId);
+    if (c === undefined) this.counts.set(pcollId, (c = { n: 0 }));
+    return c;
+  }
+
+  /** Elements counted on every PCollection so far (tells whether a pass produced anything). */
+  private get received(): number {
+    let n = 0;
+    for (const c of this.counts.values()) n += c.n;
+    return n;
   }
 
   // ---- observation and control ----
@@ -110,7 +117,7 @@ export class StreamingExecution implements GraphEnvironment {
   }
 
   countSnapshot(): ReadonlyMap<string, number> {
-    return new Map(this.counts);
+    return new Map([...this.counts].filter(([, c]) => c.n > 0).map(([id, c]) => [id, c.n]));
   }
 
   /** Elements read by the sources, elements reaching the last PCollections, and their lowest watermark. */
@@ -122,14 +129,14 @@ export class StreamingExecution implements GraphEnvironment {
       if (u.kind === "flatten") for (const pc of u.inputs) consumed.add(pc.id);
       else if ("input" in u) consumed.add(u.input.id);
       for (const pc of u.node.outputs.values()) produced.push(pc.id);
-      if (u.kind === "testStream" || u.kind === "readUnbounded") elementsRead += this.counts.get(u.output.id) ?? 0;
+      if (u.kind === "testStream" || u.kind === "readUnbounded") elementsRead += this.counts.get(u.output.id)?.n ?? 0;
     }
     for (const u of this.units) if (u.node.primitive?.kind === "pardo") for (const side of u.node.primitive.sideInputs) consumed.add(side.pcoll.id);
     const leaves = produced.filter((id) => !consumed.has(id));
     let elementsWritten = 0;
     let outputWatermark = MAX_TIMESTAMP;
     for (const id of leaves) {
-      elementsWritten += this.counts.get(id) ?? 0;
+      elementsWritten += this.counts.get(id)?.n ?? 0;
       outputWatermark = Math.min(outputWatermark, this.watermarkOf(id));
     }
     return { elementsRead, elementsWritten, outputWatermark };
@@ -277,7 +284,10 @@ export class StreamingExecution implements GraphEnvironment {
 
   private async push(outputId: string, elements: readonly WindowedValue<unknown>[]): Promise<void> {
     const receiver = this.graph.receiverOfId(outputId);
-    for (const wv of elements) await receiver.receive(wv.value, wv);
+    for (const wv of elements) {
+      const r = receiver.receive(wv.value, wv);
+      if (r !== undefined) await r;
+    }
   }
 
   /** One bundle: start, do the work, recompute watermarks (firing what is due), finish. */

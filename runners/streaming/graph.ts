@@ -78,8 +78,8 @@ export interface GraphEnvironment {
   runtimeFor(transformName: string): RuntimeContext;
   /** The current watermark of a PCollection. */
   watermarkOf(pcollId: string): Instant;
-  /** Counts an element of a PCollection. */
-  countElement(pcollId: string): void;
+  /** The element count of a PCollection (a cell the graph increments per element). */
+  counterOf(pcollId: string): { n: number };
   /**
    * Strict model checks on every element instead of a sample (the DirectRunner's
    * `checkEveryElement`); absent means sampled. Whether they run at all is the pipeline option
@@ -135,13 +135,16 @@ class ListWriter implements Receiver {
 }
 
 class Counting implements Receiver {
+  private readonly count: { n: number };
   constructor(
-    private readonly pcollId: string,
-    private readonly env: GraphEnvironment,
+    pcollId: string,
+    env: GraphEnvironment,
     private readonly next: Receiver,
-  ) {}
+  ) {
+    this.count = env.counterOf(pcollId);
+  }
   receive(value: unknown, meta: ElementMeta): MaybePromise {
-    this.env.countElement(this.pcollId);
+    this.count.n++;
     return this.next.receive(value, meta);
   }
 }
