@@ -3,11 +3,12 @@
  * every PCollection's elements survive a round trip through its coder, grouping keys of
  * GroupByKey, Combine.perKey and stateful ParDos encode deterministically, and DoFns do not
  * mutate their inputs. On unless the pipeline options say `strictChecks: false`
- * (`--no_strict_checks`); sampled like batch (the first CHECK_ALL_FIRST elements of every bundle,
- * then one in CHECK_EVERY_NTH), or every element with the DirectRunner's `checkEveryElement`.
+ * (`--no_strict_checks`); sampled (the first CHECK_ALL_FIRST elements of each step, then one in
+ * CHECK_EVERY_NTH), or every element with the DirectRunner's `checkEveryElement`.
  *
- * Samplers restart with every bundle: this object is registered as an operator of the graph so
- * the driver's startBundle reaches it.
+ * Unlike batch, samplers count over the whole run rather than restarting with every bundle:
+ * streaming bundles are small (latency first), so a per-bundle "first N" would check nearly every
+ * element and cost more than the pipeline itself.
  */
 import type { Coder } from "../../lib/coders/coder";
 import type { PCollection } from "../../lib/model/pcollection";
@@ -17,6 +18,13 @@ import { coderOf } from "../executor/default_coders";
 import type { Operator } from "../executor/operator";
 import type { InputChecks } from "../executor/pardo_operator";
 import type { MaybePromise, Receiver } from "../executor/receiver";
+
+/** A sampler that keeps counting across bundles. */
+class RunSampler extends CheckSampler {
+  resetForBundle(): void {
+    // Counts the whole run (see the file comment).
+  }
+}
 
 /** Checks that the elements of a PCollection survive its coder, then passes them on. */
 class CoderCheckReceiver implements Receiver {
@@ -44,9 +52,9 @@ export class StreamingChecks implements Operator {
     private readonly everyElement: boolean,
   ) {}
 
-  /** A sampler restarted at every bundle. */
+  /** A sampler counting over the run. */
   sampler(): CheckSampler {
-    const s = new CheckSampler(this.everyElement);
+    const s = new RunSampler(this.everyElement);
     this.samplers.push(s);
     return s;
   }
