@@ -69,7 +69,13 @@ export function collectStreamingUnits(pipeline: Pipeline): StreamingUnit[] {
  */
 export function needsStreaming(pipeline: Pipeline): boolean {
   if (pipeline.options.streaming) return true;
-  return pipeline.transforms().some((n) => [...n.outputs.values()].some((pc) => !pc.isBounded || pc.windowing.windowFn.isMerging));
+  return pipeline.transforms().some(
+    (n) =>
+      // Stateful DoFns (state per key and window, timers) and merging windows live in this
+      // driver; a bounded pipeline using them runs here too, to the end of its input.
+      (n.primitive?.kind === "pardo" && isStatefulDoFn(n.primitive.doFn)) ||
+      [...n.outputs.values()].some((pc) => !pc.isBounded || pc.windowing.windowFn.isMerging),
+  );
 }
 
 /** What building the graph needs from the driver. */
@@ -233,21 +239,33 @@ export class StreamingGraph {
     }
     const outputs = new Map<string, Receiver>();
     for (const [tag, pc] of u.node.outputs) outputs.set(tag, this.receiverOf(pc));
-    if (isStatefulDoFn(spec.doFn)) {
-      if (spec.sideInputs.length > 0) throw new Error(`Transform '${name}': stateful DoFns with side inputs are not supported by the streaming DirectRunner yet`);
-      const op = new StatefulParDoOperator(name, spec.doFn, outputs, this.env.metricsFor(name), this.env.runtimeFor(name), u.input.windowing, keyCoderOf(u.input), {
-        input: this.checks.inputChecks(u.input),
-        keys: this.checks.keyChecks(),
-      });
-      this.operators.push(op);
-      this.timeAware.set(name, op);
-      return op;
-    }
     let reader: SideInputReader | undefined;
     if (spec.sideInputs.length > 0) {
       const contents = new Map<SideInput<unknown>, WindowedValue<unknown>[]>();
       for (const s of spec.sideInputs) contents.set(s, this.materializedFor(s.pcoll.id));
       reader = new SideInputReader(name, contents);
+    }
+    if (isStatefulDoFn(spec.doFn)) {
+      const checks = { input: this.checks.inputChecks(u.input), keys: this.checks.keyChecks() };
+      const op = new StatefulParDoOperator(name, spec.doFn, outputs, this.env.metricsFor(name), this.env.runtimeFor(name), u.input.windowing, keyCoderOf(u.input), checks, reader);
+      this.operators.push(op);
+      if (spec.sideInputs.length === 0) {
+        this.timeAware.set(name, op);
+        return op;
+      }
+      // Elements wait at the gate until their side-input windows are complete; timers wait
+      // until the side inputs' watermarks have also passed them, so onTimer reads complete
+      // side inputs too.
+      const gate = new SideInputGate(spec.sideInputs, this.env, op);
+      const sideWatermark = (): Instant => Math.min(...spec.sideInputs.map((s) => this.env.watermarkOf(s.pcoll.id)));
+      this.timeAware.set(name, {
+        advance: async (clocks: Clocks): Promise<void> => {
+          await gate.advance();
+          await op.advance({ inputWatermark: Math.min(clocks.inputWatermark, sideWatermark()), processingTime: clocks.processingTime });
+        },
+        hold: (): Instant => Math.min(gate.hold(), op.hold()),
+      });
+      return gate;
     }
     const op = new ParDoOperator(name, spec.doFn!, outputs, reader, this.env.metricsFor(name), this.env.runtimeFor(name), this.checks.inputChecks(u.input));
     this.operators.push(op);

@@ -18,6 +18,7 @@ import { notKv } from "../executor/combine_operator";
 import { groupIdentity, keyIdentity } from "../executor/grouping_key";
 import { InputChecks, ParDoOperator } from "../executor/pardo_operator";
 import type { MaybePromise, Receiver } from "../executor/receiver";
+import type { SideInputReader } from "../executor/side_input_reader";
 import { Clocks, DROPPED_LATE, TimeAware } from "./grouping";
 import { MinHeap } from "./min_heap";
 
@@ -141,9 +142,11 @@ export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
     private readonly windowing: WindowingStrategy,
     private readonly keyCoder: Coder<unknown>,
     checks: StatefulChecks = {},
+    /** Side inputs `process` and `onTimer` read (elements reach this step once they are ready). */
+    sideInputs?: SideInputReader,
   ) {
     const sampler = checks.input !== undefined ? new ElementSampler(checks.input.sampler) : undefined;
-    super(transformName, new StatefulAdapter(doFn), outputs, undefined, stepMetrics, runtime, sampler !== undefined ? { inputCoder: checks.input!.inputCoder, sampler } : undefined);
+    super(transformName, new StatefulAdapter(doFn), outputs, sideInputs, stepMetrics, runtime, sampler !== undefined ? { inputCoder: checks.input!.inputCoder, sampler } : undefined);
     this.elementSampler = sampler;
     this.keyChecks = checks.keys;
   }

@@ -26,7 +26,7 @@ import { readTimerStream } from "./timers";
 import { isKvCombineStep, KvCombineStep, PrecombineStep } from "./combine_ops";
 import { DataChannel, DataOutput } from "./data_channel";
 import { monitoringInfos } from "./monitoring";
-import { SideInputLoader, SideInputSource } from "./side_inputs";
+import { SideInputLoader, sideInputSources } from "./side_inputs";
 import { MapWindowsOperator, MergeWindowsOperator, windowFnFromSpec, windowMappingFnFromSpec } from "./window_ops";
 import type { StateChannel } from "./state_channel";
 
@@ -252,25 +252,11 @@ export class BundleProcessor {
       for (const [tag, pc] of outputs) outs.set(tag, receiverOf(pc));
       for (const tag of spec.outputTags) if (!outs.has(tag)) outs.set(tag, receiverFor([]));
       if (isStatefulDoFn(spec.doFn)) {
-        const built = buildStatefulParDo(this, this.services, id, t, payload, ref.transform, spec.doFn, outs, () => this.instructionId);
+        const built = buildStatefulParDo(this, this.services, id, t, payload, ref.transform, spec.doFn, spec.sideInputs, outs, () => this.instructionId);
         this.timerInputs.push(...built.timerInputs);
-        return { operator: built.operator };
+        return { operator: built.operator, ...(built.entry !== undefined ? { entry: built.entry } : {}) };
       }
-      const sources: SideInputSource[] = [];
-      for (const [local] of Object.entries(payload.sideInputs)) {
-        const view = spec.sideInputs[Number(local.replace(/^side/, ""))];
-        if (view === undefined) throw new Error(`ParDo '${t.uniqueName}' has no side input ${local} in the rebuilt pipeline`);
-        const pc = this.descriptor.pcollections[t.inputs[local]!]!;
-        const ws = this.descriptor.windowingStrategies[pc.windowingStrategyId]!;
-        sources.push({
-          view,
-          localName: local,
-          multimap: payload.sideInputs[local]!.accessPattern?.urn === URNS.sideInputMultimap,
-          elementCoder: this.elementCoder(t.inputs[local]!),
-          windowCoder: this.coder(ws.windowCoderId),
-          contents: [],
-        });
-      }
+      const sources = sideInputSources(this, t, payload, spec.sideInputs);
       const reader = sources.length > 0 ? new SideInputReader(ref.transform, new Map(sources.map((s) => [s.view, s.contents]))) : undefined;
       const op = new ParDoOperator(ref.transform, spec.doFn!, outs, reader, this.metricsOf(id), this.runtime(ref.transform), undefined);
       if (sources.length === 0) return { operator: op };

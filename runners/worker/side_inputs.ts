@@ -9,7 +9,8 @@ import { ByteReader, encodeToBytes } from "../../lib/coders/index";
 import type { SideInput } from "../../lib/model/side_inputs";
 import { BoundedWindow, ElementMeta, kv, MIN_TIMESTAMP, NO_FIRING, WindowedValue } from "../../lib/model/window";
 import type { MaybePromise, Receiver } from "../executor/receiver";
-import type { fnapi } from "../portable/protos";
+import type { fnapi, rapi } from "../portable/protos";
+import { URNS } from "../portable/urns";
 import type { StateChannel } from "./state_channel";
 
 /** One side input of one ParDo, as the PBD describes it. */
@@ -22,6 +23,38 @@ export interface SideInputSource {
   readonly windowCoder: Coder<unknown>;
   /** The array the SideInputReader reads for this view. */
   readonly contents: WindowedValue<unknown>[];
+}
+
+/** What building side-input sources needs from the bundle processor. */
+export interface SideInputDescriptorView {
+  readonly descriptor: fnapi.ProcessBundleDescriptor;
+  coder(id: string): Coder<unknown>;
+  elementCoder(pcollId: string): Coder<unknown>;
+}
+
+/** The side inputs of a ParDo as its descriptor entry wires them (local names side0, side1, ...). */
+export function sideInputSources(
+  view: SideInputDescriptorView,
+  t: rapi.PTransform,
+  payload: rapi.ParDoPayload,
+  views: readonly SideInput<unknown>[],
+): SideInputSource[] {
+  const sources: SideInputSource[] = [];
+  for (const [local, si] of Object.entries(payload.sideInputs)) {
+    const sideView = views[Number(local.replace(/^side/, ""))];
+    if (sideView === undefined) throw new Error(`ParDo '${t.uniqueName}' has no side input ${local} in the rebuilt pipeline`);
+    const pc = view.descriptor.pcollections[t.inputs[local]!]!;
+    const ws = view.descriptor.windowingStrategies[pc.windowingStrategyId]!;
+    sources.push({
+      view: sideView,
+      localName: local,
+      multimap: si.accessPattern?.urn === URNS.sideInputMultimap,
+      elementCoder: view.elementCoder(t.inputs[local]!),
+      windowCoder: view.coder(ws.windowCoderId),
+      contents: [],
+    });
+  }
+  return sources;
 }
 
 function decodeAll(coder: Coder<unknown>, bytes: Uint8Array): unknown[] {
@@ -44,15 +77,22 @@ export class SideInputLoader implements Receiver {
   ) {}
 
   receive(value: unknown, meta: ElementMeta): MaybePromise {
+    const loading = this.ensureLoaded(meta.windows);
+    if (loading === undefined) return this.next.receive(value, meta);
+    return loading.then(() => this.next.receive(value, meta));
+  }
+
+  /** Fetches the side-input windows that main-input `windows` read, if not fetched yet (undefined: all there). */
+  ensureLoaded(windows: readonly BoundedWindow[]): Promise<void> | undefined {
     let missing: { source: SideInputSource; window: BoundedWindow }[] | undefined;
-    for (const w of meta.windows) {
+    for (const w of windows) {
       for (const source of this.sources) {
         const sideWindow = source.view.pcoll.windowing.windowFn.sideInputWindow(w);
         if (!this.loaded.has(`${source.localName}|${sideWindow.id()}`)) (missing ??= []).push({ source, window: sideWindow });
       }
     }
-    if (missing === undefined) return this.next.receive(value, meta);
-    return Promise.all(missing.map((m) => this.load(m.source, m.window))).then(() => this.next.receive(value, meta));
+    if (missing === undefined) return undefined;
+    return Promise.all(missing.map((m) => this.load(m.source, m.window))).then(() => undefined);
   }
 
   private async load(source: SideInputSource, window: BoundedWindow): Promise<void> {

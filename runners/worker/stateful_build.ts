@@ -10,10 +10,13 @@ import type { RuntimeContext } from "../../lib/model/dofn";
 import type { MetricsContainer } from "../../lib/model/metrics";
 import type { StatefulDoFn } from "../../lib/model/state";
 import type { OutputTags } from "../../lib/model/dofn";
+import type { SideInput } from "../../lib/model/side_inputs";
 import type { Receiver } from "../executor/receiver";
+import { SideInputReader } from "../executor/side_input_reader";
 import { fnapi, rapi, runnerApi } from "../portable/protos";
 import { declaredStateAndTimers } from "../portable/stateful_specs";
 import type { BundleServices } from "./bundle_processor";
+import { SideInputLoader, sideInputSources } from "./side_inputs";
 import { FnStatefulParDoOperator } from "./stateful_pardo";
 import { TimerFamily, TimerOutputs } from "./timers";
 import { CellSpec, UserStateStore } from "./user_state";
@@ -43,13 +46,11 @@ export function buildStatefulParDo(
   payload: rapi.ParDoPayload,
   name: string,
   doFn: StatefulDoFn<unknown, unknown, unknown, OutputTags>,
+  sideInputViews: readonly SideInput<unknown>[],
   outputs: ReadonlyMap<string, Receiver>,
   instructionId: () => string,
-): { operator: FnStatefulParDoOperator; timerInputs: TimerInput[] } {
+): { operator: FnStatefulParDoOperator; timerInputs: TimerInput[]; entry?: Receiver } {
   const fail = (what: string): Error => new Error(`Stateful ParDo '${name}' (transform ${transformId}): ${what}`);
-  if (Object.keys(payload.sideInputs).length > 0) {
-    throw fail("stateful DoFns with side inputs are not supported by the Beamline SDK harness yet; pass the side data as a keyed main input instead");
-  }
   const mainInput = Object.values(t.inputs)[0];
   if (mainInput === undefined) throw fail("the transform has no input in the descriptor");
   const kvCoder = view.elementCoder(mainInput);
@@ -93,6 +94,17 @@ export function buildStatefulParDo(
   const timerUrl = view.descriptor.timerApiServiceDescriptor?.url ?? "";
   if (families.size > 0 && timerUrl === "") throw fail("it uses timers but the descriptor has no timer_api_service_descriptor");
 
+  // Side inputs: fetched over the State API before an element (or a fired timer) of a window
+  // that reads them reaches the DoFn, as for stateless ParDos.
+  const sources = sideInputSources(view, t, payload, sideInputViews);
+  if (sources.length > 0 && stateUrl === "") throw fail("it reads side inputs but the descriptor has no state_api_service_descriptor");
+  const reader = sources.length > 0 ? new SideInputReader(name, new Map(sources.map((s) => [s.view, s.contents]))) : undefined;
+  const loaderTarget: { next?: Receiver } = {};
+  const loader =
+    sources.length > 0
+      ? new SideInputLoader(transformId, sources, () => services.stateChannel(stateUrl), instructionId, { receive: (v, m) => loaderTarget.next!.receive(v, m) })
+      : undefined;
+
   const store = new UserStateStore(transformId, name, cells, () => services.stateChannel(stateUrl), instructionId);
   const operator = new FnStatefulParDoOperator(name, doFn, outputs, view.metricsOf(transformId), view.runtime(name), {
     transformId,
@@ -102,7 +114,9 @@ export function buildStatefulParDo(
     timers: new TimerOutputs(transformId, families),
     timerChannel: () => services.dataChannel(timerUrl),
     instructionId,
+    ...(reader !== undefined && loader !== undefined ? { sideInputs: { reader, loader } } : {}),
   });
+  loaderTarget.next = operator;
   const timerInputs = [...families.values()].map((family) => ({ transformId, family, url: timerUrl, operator }));
-  return { operator, timerInputs };
+  return { operator, timerInputs, ...(loader !== undefined ? { entry: loader } : {}) };
 }

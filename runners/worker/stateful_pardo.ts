@@ -19,7 +19,9 @@ import { BoundedWindow, ElementMeta, Instant, KV, NO_FIRING } from "../../lib/mo
 import { notKv } from "../executor/combine_operator";
 import { ParDoOperator } from "../executor/pardo_operator";
 import type { MaybePromise, Receiver } from "../executor/receiver";
+import type { SideInputReader } from "../executor/side_input_reader";
 import type { DataChannel } from "./data_channel";
+import type { SideInputLoader } from "./side_inputs";
 import { TimerOutputs } from "./timers";
 import type { UserStateStore } from "./user_state";
 
@@ -75,6 +77,8 @@ export interface StatefulWiring {
   /** The data channel of the PBD's timer API endpoint (only called when there are timer families). */
   readonly timerChannel: () => DataChannel;
   readonly instructionId: () => string;
+  /** Side inputs: the reader the DoFn reads, and the loader that fetches a fired timer's windows first. */
+  readonly sideInputs?: { readonly reader: SideInputReader; readonly loader: SideInputLoader };
 }
 
 export class FnStatefulParDoOperator extends ParDoOperator {
@@ -93,7 +97,7 @@ export class FnStatefulParDoOperator extends ParDoOperator {
     runtime: RuntimeContext,
     private readonly wiring: StatefulWiring,
   ) {
-    super(transformName, new StatefulAdapter(doFn, transformName), outputs, undefined, metrics, runtime, undefined);
+    super(transformName, new StatefulAdapter(doFn, transformName), outputs, wiring.sideInputs?.reader, metrics, runtime, undefined);
   }
 
   startBundle(): MaybePromise {
@@ -142,6 +146,12 @@ export class FnStatefulParDoOperator extends ParDoOperator {
     if (timer.clearBit) return undefined;
     const keyBytes = encodeToBytes(this.wiring.keyCoder, timer.userKey, "nested");
     const meta: ElementMeta = { timestamp: timer.holdTimestamp ?? timer.fireTimestamp!, windows: timer.windows, pane: NO_FIRING };
+    const loading = this.wiring.sideInputs?.loader.ensureLoaded(timer.windows);
+    if (loading !== undefined) return loading.then(() => this.fireLoaded(family, domain, timer, keyBytes, meta));
+    return this.fireLoaded(family, domain, timer, keyBytes, meta);
+  }
+
+  private fireLoaded(family: string, domain: TimeDomain, timer: WireTimer<unknown>, keyBytes: Uint8Array, meta: ElementMeta): MaybePromise {
     return this.withState(keyBytes, timer.windows, () => {
       this.currentKey = timer.userKey;
       this.currentKeyBytes = keyBytes;

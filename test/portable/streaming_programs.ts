@@ -10,6 +10,8 @@ import {
   AfterFirst,
   AfterProcessingTime,
   AfterWatermark,
+  AsMap,
+  AsSingleton,
   Combine,
   Combiners,
   Count,
@@ -21,6 +23,7 @@ import {
   ParDo,
   Repeatedly,
   Sessions,
+  SideInput,
   SlidingWindows,
   StatefulDoFn,
   StateSpec,
@@ -121,5 +124,47 @@ export const statefulProgram = definePipeline({
       .apply("Numbers", Create.timestamped([{ value: kv("a", 1), timestamp: 1_000 }, { value: kv("b", 2), timestamp: 12_000 }]))
       .apply("Window", Window.into<KV<string, number>>(new FixedWindows(10_000)))
       .apply("Buffer", ParDo.of(new BufferPerKey()));
+  },
+});
+
+/** Sums each key's values per window; emits when the sum reaches the key's limit (map side input) and, for what is left, at the end of the window. */
+export class SumToLimit extends StatefulDoFn<string, number, string> {
+  readonly sum = StateSpec.value<number>("sum");
+  readonly end = TimerSpec.eventTime("end");
+  constructor(
+    private readonly limits: SideInput<ReadonlyMap<string, number>>,
+    private readonly unit: SideInput<string>,
+  ) {
+    super();
+  }
+  process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+    const sum = (ctx.state(this.sum).read() ?? 0) + e.value;
+    ctx.state(this.sum).write(sum);
+    const limit = ctx.sideInput(this.limits).get(e.key) ?? Infinity;
+    if (sum >= limit) {
+      ctx.output(`${e.key} reached ${limit}${ctx.sideInput(this.unit)} with ${sum}`);
+      ctx.state(this.sum).clear();
+    }
+    ctx.timer(this.end).set(ctx.window.maxTimestamp());
+  }
+  onTimer(_timer: string, ctx: TimerContext<string, string>): void {
+    const left = ctx.state(this.sum).read();
+    if (left !== undefined) ctx.output(`${ctx.key} left ${left}${ctx.sideInput(this.unit)} of ${ctx.sideInput(this.limits).get(ctx.key)}`);
+    ctx.state(this.sum).clear();
+  }
+}
+
+/** Keyed numbers in 10 s fixed windows through SumToLimit, with limits (AsMap) and a unit (AsSingleton) as side inputs. */
+export const statefulSideInputProgram = definePipeline({
+  name: "portable-test-stateful-side-inputs",
+  description: "a stateful DoFn reading map and singleton side inputs in process and onTimer",
+  flags: {},
+  build(root) {
+    const limits = AsMap(root.apply("Limits", Create.of(kv("a", 5), kv("b", 100))));
+    const unit = AsSingleton(root.apply("Unit", Create.of("kg")));
+    root
+      .apply("Numbers", Create.timestamped([{ value: kv("a", 2), timestamp: 1_000 }]))
+      .apply("Window", Window.into<KV<string, number>>(new FixedWindows(10_000)))
+      .apply("Sum", ParDo.of(new SumToLimit(limits, unit), { sideInputs: [limits, unit] }));
   },
 });

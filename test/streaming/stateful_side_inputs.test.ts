@@ -1,0 +1,87 @@
+/**
+ * Stateful DoFns in bounded pipelines (run by the streaming driver to the end of their input)
+ * and stateful DoFns reading side inputs: elements wait until their side-input windows are
+ * complete, and timers until the side inputs' watermarks have passed them, so both `process`
+ * and `onTimer` see complete side inputs.
+ */
+import { strict as assert } from "node:assert";
+import { AsMap, AsSingleton, Create, FixedWindows, kv, KV, ParDo, SideInput, Window } from "../../lib";
+import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
+import { TestStream } from "../../lib/testing/test_stream";
+import { runOk } from "../helpers";
+import { collect, Observed } from "./collect";
+
+/** Sums each key's values; emits when the sum reaches the key's limit (a map side input) and at the end of the window. */
+class SumToLimit extends StatefulDoFn<string, number, string> {
+  readonly sum = StateSpec.value<number>("sum");
+  readonly end = TimerSpec.eventTime("end");
+  constructor(
+    private readonly limits: SideInput<ReadonlyMap<string, number>>,
+    private readonly unit: SideInput<string>,
+  ) {
+    super();
+  }
+  process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+    const sum = (ctx.state(this.sum).read() ?? 0) + e.value;
+    ctx.state(this.sum).write(sum);
+    const limit = ctx.sideInput(this.limits).get(e.key) ?? Infinity;
+    if (sum >= limit) {
+      ctx.output(`${e.key} reached ${limit}${ctx.sideInput(this.unit)} with ${sum}`);
+      ctx.state(this.sum).clear();
+    }
+    ctx.timer(this.end).set(ctx.window.maxTimestamp());
+  }
+  onTimer(_timer: string, ctx: TimerContext<string, string>): void {
+    const left = ctx.state(this.sum).read();
+    if (left !== undefined) ctx.output(`${ctx.key} left ${left}${ctx.sideInput(this.unit)} of ${ctx.sideInput(this.limits).get(ctx.key)}`);
+    ctx.state(this.sum).clear();
+  }
+}
+
+describe("Stateful DoFns in bounded pipelines and with side inputs", () => {
+  it("runs a stateful DoFn in a bounded pipeline, with map and singleton side inputs", async () => {
+    const out: Observed<string>[] = [];
+    await runOk((p) => {
+      const limits = AsMap(p.apply("Limits", Create.of(kv("a", 5), kv("b", 100))));
+      const unit = AsSingleton(p.apply("Unit", Create.of("kg")));
+      const values = p.apply("Values", Create.of(kv("a", 2), kv("a", 3), kv("a", 4), kv("b", 7)));
+      collect(values.apply("Sum", ParDo.of(new SumToLimit(limits, unit), { sideInputs: [limits, unit] })), out);
+    });
+    assert.deepEqual(out.map((o) => o.value).sort(), ["a left 4kg of 5", "a reached 5kg with 5", "b left 7kg of 100"]);
+  });
+
+  it("holds streaming elements and timers until the side inputs are complete for their windows", async () => {
+    const out: Observed<string>[] = [];
+    await runOk((p) => {
+      // The side inputs come from a second TestStream whose watermark lags the main input's.
+      const sides = p.apply(
+        "Sides",
+        TestStream.create<KV<string, number>>()
+          .advanceWatermarkTo(5_000)
+          .advanceWatermarkTo(8_000) // (the side data arrives after the main input's timers are due)
+          .addElements({ value: kv("a", 5), timestamp: 1_000 }, { value: kv("b", 3), timestamp: 2_000 })
+          .advanceWatermarkTo(30_000)
+          .advanceWatermarkToInfinity(),
+      );
+      const windowedSides = sides.apply("SideWindows", Window.into<KV<string, number>>(new FixedWindows(10_000)));
+      const limits = AsMap(windowedSides);
+      const unit = AsSingleton(p.apply("Unit", Create.of("kg")));
+      const main = p.apply(
+        "Main",
+        TestStream.create<KV<string, number>>()
+          .addElements({ value: kv("a", 2), timestamp: 1_500 }, { value: kv("a", 3), timestamp: 2_500 }, { value: kv("b", 1), timestamp: 3_000 })
+          .advanceWatermarkTo(20_000) // the main input's timers are due; the side inputs are not complete yet
+          .addElements({ value: kv("a", 9), timestamp: 21_000 }) // window [20s, 30s): no limit there
+          .advanceWatermarkToInfinity(),
+      );
+      const sums = main.apply("Windows", Window.into<KV<string, number>>(new FixedWindows(10_000))).apply("Sum", ParDo.of(new SumToLimit(limits, unit), { sideInputs: [limits, unit] }));
+      collect(sums, out);
+    });
+    const seen = out.map((o) => `${o.window} ${o.value} @${o.timestamp}`).sort();
+    assert.deepEqual(seen, [
+      "0:10000 a reached 5kg with 5 @2500",
+      "0:10000 b left 1kg of 3 @9999",
+      "20000:30000 a left 9kg of undefined @29999",
+    ]);
+  });
+});

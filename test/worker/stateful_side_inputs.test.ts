@@ -1,0 +1,105 @@
+/**
+ * A stateful DoFn with side inputs on the Fn API: the side inputs (multimap and iterable) are
+ * fetched over the State API before a fired timer or an element reaches the DoFn, next to its
+ * user state; outputs of onTimer and process read them.
+ */
+import { strict as assert } from "node:assert";
+import type { Coder } from "../../lib/coders/coder";
+import { ByteReader, ByteWriter, coderFromSpec, CoderSpec, encodeToBytes, Timer } from "../../lib/coders/index";
+import { IntervalWindow, kv, NO_FIRING, WindowedValue } from "../../lib/model/window";
+import { dockerEnvironment } from "../../runners/portable/environments";
+import { rapi, runnerApi } from "../../runners/portable/protos";
+import { translatePipeline } from "../../runners/portable/translate";
+import { FnHarness } from "../../runners/worker/harness";
+import { plan } from "../portable/fuser";
+import { statefulSideInputProgram } from "../portable/streaming_programs";
+import { FnApiServer, stateKeyId } from "./fn_server";
+
+function coder(c: rapi.Components, id: string): Coder<unknown> {
+  const spec = (cid: string): CoderSpec => ({ urn: c.coders[cid]!.spec!.urn, components: c.coders[cid]!.componentCoderIds.map(spec), payload: c.coders[cid]!.spec!.payload });
+  return coderFromSpec(spec(id));
+}
+
+function encodeAll(cdr: Coder<unknown>, values: readonly unknown[]): Uint8Array {
+  const w = new ByteWriter();
+  for (const v of values) cdr.encode(v, w, "nested");
+  return w.finish();
+}
+
+function decodeAll(cdr: Coder<unknown>, bytes: Uint8Array | undefined): unknown[] {
+  const r = new ByteReader(bytes ?? new Uint8Array(0));
+  const out: unknown[] = [];
+  while (!r.atEnd()) out.push(cdr.decode(r, "nested"));
+  return out;
+}
+
+describe("Fn API harness: a stateful DoFn with side inputs", function () {
+  let server: FnApiServer;
+  let harness: FnHarness | undefined;
+
+  beforeEach(async () => {
+    server = await FnApiServer.start();
+  });
+  afterEach(async () => {
+    await harness?.stop();
+    harness = undefined;
+    await server.stop();
+  });
+
+  it("fetches side inputs before a fired timer and before elements, and reads them in onTimer and process", async () => {
+    const planned = plan(translatePipeline(statefulSideInputProgram.create({}), dockerEnvironment()).proto, server.url);
+    harness = new FnHarness({ workerId: "w-stateful-side", controlUrl: server.url, loadPipeline: () => statefulSideInputProgram.create({}), runId: "r" }).start();
+    const c = planned.components;
+    const stage = planned.stages.find((st) => st.transforms.some((t) => c.transforms[t]!.uniqueName === "Sum"))!;
+    const sumId = stage.transforms.find((t) => c.transforms[t]!.uniqueName === "Sum")!;
+    const t = c.transforms[sumId]!;
+    const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);
+    assert.deepEqual(Object.keys(payload.sideInputs).sort(), ["side0", "side1"]);
+    server.addDescriptor(stage.descriptor!);
+
+    // Side inputs in the global window (encoded as no bytes): limits as a multimap, the unit as an iterable.
+    const global = new Uint8Array(0);
+    const sideCoder = (local: string): Coder<unknown> => coder(c, c.pcollections[t.inputs[local]!]!.coderId);
+    const [limitKey, limitValue] = sideCoder("side0").components as [Coder<unknown>, Coder<unknown>];
+    server.state.set(stateKeyId({ type: { oneofKind: "multimapKeysSideInput", multimapKeysSideInput: { transformId: sumId, sideInputId: "side0", window: global } } }), encodeAll(limitKey, ["a", "b"]));
+    for (const [k, v] of [["a", 5], ["b", 100]] as const) {
+      const key = encodeToBytes(limitKey, k, "nested");
+      server.state.set(stateKeyId({ type: { oneofKind: "multimapSideInput", multimapSideInput: { transformId: sumId, sideInputId: "side0", window: global, key } } }), encodeAll(limitValue, [v]));
+    }
+    server.state.set(stateKeyId({ type: { oneofKind: "iterableSideInput", iterableSideInput: { transformId: sumId, sideInputId: "side1", window: global } } }), encodeAll(sideCoder("side1"), ["kg"]));
+
+    // User state the runner holds for b: a sum of 7 in window [0, 10 s).
+    const inputPc = c.pcollections[stage.input]!;
+    const keyCoder = coder(c, inputPc.coderId).components[0]!;
+    const windowCoder = coder(c, c.windowingStrategies[inputPc.windowingStrategyId]!.windowCoderId);
+    const window = new IntervalWindow(0, 10_000);
+    const sumSpec = payload.stateSpecs["sum"]!.spec;
+    assert.ok(sumSpec.oneofKind === "readModifyWriteSpec");
+    const sumCoder = coder(c, sumSpec.readModifyWriteSpec.coderId);
+    const sumKey = (k: string): string =>
+      stateKeyId({ type: { oneofKind: "bagUserState", bagUserState: { transformId: sumId, userStateId: "sum", window: encodeToBytes(windowCoder, window, "nested"), key: encodeToBytes(keyCoder, k, "nested") } } });
+    server.state.set(sumKey("b"), encodeAll(sumCoder, [7]));
+
+    const timerCoder = coder(c, payload.timerFamilySpecs["end"]!.timerFamilyCoderId) as Coder<Timer<unknown>>;
+    const [outPc, sink] = [...stage.outputs][0]!;
+    const outCoder = coder(c, planned.wireCoder(outPc));
+    const stream = `${sumId}|end`;
+
+    // Bundle 1: only b's end-of-window timer. onTimer reads both side inputs, fetched first.
+    const due: Timer<unknown> = { userKey: "b", dynamicTimerTag: "", windows: [window], clearBit: false, fireTimestamp: 9_999, holdTimestamp: 9_999, pane: NO_FIRING };
+    const r1 = await server.processBundle(stage.id, new Map([[stage.sourceId, []]]), [sink], { inputs: new Map([[stream, [encodeAll(timerCoder, [due])]]]), outputs: [stream] });
+    assert.deepEqual((decodeAll(outCoder, r1.outputs.get(sink)) as WindowedValue<string>[]).map((o) => [o.value, o.timestamp]), [["b left 7kg of 100", 9_999]]);
+    assert.deepEqual(decodeAll(sumCoder, server.state.get(sumKey("b"))), [], "onTimer cleared b's sum");
+
+    // Bundle 2: elements of a; the limit (5) is reached on the second.
+    const wire = coder(c, planned.wireCoder(stage.input));
+    const elements: WindowedValue<unknown>[] = [
+      { value: kv("a", 2), timestamp: 1_000, windows: [window], pane: NO_FIRING },
+      { value: kv("a", 3), timestamp: 2_000, windows: [window], pane: NO_FIRING },
+    ];
+    const r2 = await server.processBundle(stage.id, new Map([[stage.sourceId, [encodeAll(wire, elements)]]]), [sink], { inputs: new Map([[stream, []]]), outputs: [stream] });
+    assert.deepEqual((decodeAll(outCoder, r2.outputs.get(sink)) as WindowedValue<string>[]).map((o) => o.value), ["a reached 5kg with 5"]);
+    const timers = decodeAll(timerCoder, r2.timers.get(stream)) as Timer<unknown>[];
+    assert.deepEqual(timers.map((x) => [x.userKey, x.fireTimestamp]), [["a", 9_999]]);
+  });
+});
