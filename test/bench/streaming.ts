@@ -5,7 +5,11 @@
  * same generated elements; plus a stateless Map run for per-element latency. Each run is a fresh
  * process (streaming_child.ts), alternating; medians are reported.
  *
- * Flags: --stream_elements N (default 1000000), --stream_keys N (default 100), --stream_runs N (default 2).
+ * Then the same windowed count with many keys (--stream_many_keys, default 100000; 0 skips it),
+ * where per-key state dominates.
+ *
+ * Flags: --stream_elements N (default 1000000), --stream_keys N (default 100), --stream_runs N (default 2),
+ * --stream_many_keys N (default 100000).
  */
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
@@ -73,5 +77,28 @@ export function benchStreaming(flag: (name: string, fallback: string) => string)
       `  same, --no_strict_checks   p50 ${ms(med("windowed-nochecks", (s) => s.p50Ms))}  p99 ${ms(med("windowed-nochecks", (s) => s.p99Ms))}\n` +
       `latency of an element through a stateless Map (wall time at the sink - wall time of emit()):\n` +
       `  Beamline Map only          p50 ${ms(med("map", (s) => s.p50Ms))}  p99 ${ms(med("map", (s) => s.p99Ms))}\n`,
+  );
+  benchManyKeys(elements, Number(flag("stream_many_keys", "100000")), runs);
+}
+
+/** Windowed count with many keys: one state per key and window, most windows holding few elements. */
+function benchManyKeys(elements: number, keys: number, runs: number): void {
+  if (keys <= 0) return;
+  process.stdout.write(`
+many keys: ${elements.toLocaleString("en-US")} elements, ${keys.toLocaleString("en-US")} keys, 1 s fixed windows, Count.perKey
+`);
+  const modes = ["baseline", "windowed"] as const;
+  const samples = new Map<Mode, StreamingSample[]>(modes.map((m) => [m, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const mode of modes) {
+      const s = runChild(mode, elements, keys);
+      if (s.total !== elements) throw new Error(`${mode} (many keys): counted ${s.total} elements, expected ${elements}`);
+      samples.get(mode)!.push(s);
+      process.stdout.write(`  run ${i + 1} ${mode.padEnd(17)} ${(s.ms / 1000).toFixed(2)} s  ${fmtRate(rate(s)).padStart(16)}  peak RSS ${s.maxRssMb.toFixed(0)} MB\n`);
+    }
+  }
+  const med = (mode: Mode): number => median(samples.get(mode)!.map(rate));
+  process.stdout.write(
+    `  hand-written loop ${fmtRate(med("baseline"))}, Beamline windowed count ${fmtRate(med("windowed"))} = hand-written / ${(med("baseline") / med("windowed")).toFixed(1)}\n`,
   );
 }
