@@ -3,18 +3,42 @@ import { PipelineError } from "../../lib/model/errors";
 import type { SideInput } from "../../lib/model/side_inputs";
 import type { BoundedWindow, KV, WindowedValue } from "../../lib/model/window";
 
+/** The elements of a side-input PCollection, per window. */
+export interface SideInputContents {
+  valuesIn(windowId: string): readonly unknown[];
+  /** Changes whenever what `valuesIn(windowId)` returns may have changed. */
+  versionOf(windowId: string): number;
+}
+
+/** Contents from a list of windowed values that only grows (batch, and the worker's fetched windows). */
+function listContents(list: readonly WindowedValue<unknown>[]): SideInputContents {
+  return {
+    valuesIn(windowId) {
+      const values: unknown[] = [];
+      for (const wv of list) if (wv.windows.some((w) => w.id() === windowId)) values.push(wv.value);
+      return values;
+    },
+    versionOf() {
+      return list.length;
+    },
+  };
+}
+
 /** All elements of the side-input PCollections a DoFn reads. */
 export class SideInputReader {
-  private readonly cache = new Map<SideInput<unknown>, Map<string, unknown>>();
+  private readonly cache = new Map<SideInput<unknown>, Map<string, { version: number; value: unknown }>>();
+  private readonly contents: ReadonlyMap<SideInput<unknown>, SideInputContents>;
 
   constructor(
     private readonly transformName: string,
-    private readonly contents: ReadonlyMap<SideInput<unknown>, readonly WindowedValue<unknown>[]>,
-  ) {}
+    contents: ReadonlyMap<SideInput<unknown>, readonly WindowedValue<unknown>[] | SideInputContents>,
+  ) {
+    this.contents = new Map([...contents].map(([view, c]) => [view, Array.isArray(c) ? listContents(c) : (c as SideInputContents)]));
+  }
 
   get<V>(view: SideInput<V>, mainWindow: BoundedWindow): V {
-    const elements = this.contents.get(view as SideInput<unknown>);
-    if (elements === undefined) {
+    const contents = this.contents.get(view as SideInput<unknown>);
+    if (contents === undefined) {
       throw new PipelineError(
         `Transform '${this.transformName}' read a side input of ${view.pcoll.id} it did not declare; pass it in ParDo.of(fn, { sideInputs: [view] })`,
       );
@@ -23,13 +47,17 @@ export class SideInputReader {
     let perWindow = this.cache.get(view as SideInput<unknown>);
     if (perWindow === undefined) this.cache.set(view as SideInput<unknown>, (perWindow = new Map()));
     const id = window.id();
-    if (!perWindow.has(id)) perWindow.set(id, this.build(view as SideInput<unknown>, elements, id));
-    return perWindow.get(id) as V;
+    const version = contents.versionOf(id);
+    let cached = perWindow.get(id);
+    if (cached === undefined || cached.version !== version) {
+      // Bounded: a long streaming run reads ever new windows.
+      if (cached === undefined && perWindow.size >= 1024) perWindow.clear();
+      perWindow.set(id, (cached = { version, value: this.build(view as SideInput<unknown>, contents.valuesIn(id), id) }));
+    }
+    return cached.value as V;
   }
 
-  private build(view: SideInput<unknown>, elements: readonly WindowedValue<unknown>[], windowId: string): unknown {
-    const values: unknown[] = [];
-    for (const wv of elements) if (wv.windows.some((w) => w.id() === windowId)) values.push(wv.value);
+  private build(view: SideInput<unknown>, values: readonly unknown[], windowId: string): unknown {
     const where = `side input ${view.pcoll.id} of transform '${this.transformName}'`;
     switch (view.kind) {
       case "singleton":
@@ -40,7 +68,7 @@ export class SideInputReader {
         }
         throw new PipelineError(`The singleton ${where} has ${values.length} elements in window ${windowId}; it must have exactly one (use AsIterable for many)`);
       case "iterable":
-        return Object.freeze(values);
+        return Object.freeze([...values]);
       case "map": {
         const map = new Map<unknown, unknown>();
         for (const e of values as KV<unknown, unknown>[]) {

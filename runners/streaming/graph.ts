@@ -6,21 +6,22 @@
  */
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import type { RuntimeContext } from "../../lib/model/dofn";
-import type { MetricsContainer } from "../../lib/model/metrics";
+import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
 import type { SideInput } from "../../lib/model/side_inputs";
 import { isStatefulDoFn } from "../../lib/model/state";
 import { READ_UNBOUNDED_URN, ReadUnboundedSpec, TEST_STREAM_URN, TestStreamSpec } from "../../lib/testing/test_stream";
-import { ElementMeta, Instant, WindowedValue } from "../../lib/model/window";
+import { BoundedWindow, ElementMeta, Instant, WindowedValue } from "../../lib/model/window";
 import { ElementwiseOperator } from "../executor/elementwise_operator";
 import type { Operator } from "../executor/operator";
 import { ParDoOperator } from "../executor/pardo_operator";
 import { MaybePromise, PendingWork, Receiver, receiverFor } from "../executor/receiver";
 import { SideInputReader } from "../executor/side_input_reader";
+import { SideInputStore } from "./side_input_store";
 import { WindowIntoOperator } from "../executor/window_operator";
 import { keyCoderOf } from "../direct/stage_builder";
-import { Clocks, GroupNode, TimeAware } from "./grouping";
+import { Clocks, DROPPED_LATE, GroupNode, TimeAware } from "./grouping";
 import { StatefulParDoOperator } from "./stateful";
 import { StreamingChecks } from "./strict_checks";
 
@@ -96,7 +97,9 @@ export interface GraphEnvironment {
 
 /**
  * Holds the main input of a ParDo with side inputs until the side inputs are complete for the
- * element's windows (their watermark has passed the side-input window), then releases it.
+ * element's windows (their watermark has passed the side-input window), then releases it. An
+ * element of a window whose side-input window was already dropped (data later than the allowed
+ * lateness) is dropped and counted, as a GroupByKey drops it.
  */
 export class SideInputGate implements Receiver, TimeAware {
   private buffered: WindowedValue<unknown>[] = [];
@@ -105,13 +108,29 @@ export class SideInputGate implements Receiver, TimeAware {
     private readonly sideInputs: readonly SideInput<unknown>[],
     private readonly env: GraphEnvironment,
     private readonly next: Receiver,
+    /** The store of each side input (collected after each advance). */
+    private readonly stores: ReadonlyMap<SideInput<unknown>, SideInputStore>,
+    private readonly metrics: MetricsContainer,
+    /** Collect the stores after each advance (false: the owner calls `collect()` later, e.g. after timers). */
+    private readonly collectOnAdvance = true,
   ) {}
   private ready(meta: ElementMeta): boolean {
     return this.sideInputs.every((s) =>
       meta.windows.every((w) => this.env.watermarkOf(s.pcoll.id) > s.pcoll.windowing.windowFn.sideInputWindow(w).maxTimestamp()),
     );
   }
+  /** The element's windows whose side-input windows are all still held (all of them, usually). */
+  private readable(meta: ElementMeta): readonly BoundedWindow[] {
+    const keep = (w: BoundedWindow): boolean => this.sideInputs.every((s) => this.stores.get(s)!.holds(s.pcoll.windowing.windowFn.sideInputWindow(w)));
+    return meta.windows.every(keep) ? meta.windows : meta.windows.filter(keep);
+  }
   receive(value: unknown, meta: ElementMeta): MaybePromise {
+    const windows = this.readable(meta);
+    if (windows.length < meta.windows.length) {
+      this.metrics.incCounter(systemCounterKey(DROPPED_LATE), meta.windows.length - windows.length);
+      if (windows.length === 0) return undefined;
+      meta = { timestamp: meta.timestamp, windows, pane: meta.pane };
+    }
     if (this.buffered.length === 0 && this.ready(meta)) return this.next.receive(value, meta);
     this.buffered.push({ value, timestamp: meta.timestamp, windows: meta.windows, pane: meta.pane });
     return undefined;
@@ -123,20 +142,21 @@ export class SideInputGate implements Receiver, TimeAware {
       if (this.ready(wv)) this.pending.add(this.next.receive(wv.value, wv));
       else this.buffered.push(wv);
     }
-    return this.pending.take();
+    const released = this.pending.take();
+    if (!this.collectOnAdvance) return released;
+    // Collect only once what was released has read its side inputs.
+    if (released === undefined) return this.collect();
+    return released.then(() => this.collect());
+  }
+  /** Drops the side-input windows no element or timer can read any more. */
+  collect(): undefined {
+    for (const store of new Set(this.stores.values())) store.collect();
+    return undefined;
   }
   hold(): Instant {
     let h = Infinity;
     for (const wv of this.buffered) if (wv.timestamp < h) h = wv.timestamp;
     return h;
-  }
-}
-
-class ListWriter implements Receiver {
-  constructor(private readonly list: WindowedValue<unknown>[]) {}
-  receive(value: unknown, meta: ElementMeta): MaybePromise {
-    this.list.push({ value, timestamp: meta.timestamp, windows: meta.windows, pane: meta.pane });
-    return undefined;
   }
 }
 
@@ -165,7 +185,7 @@ export class StreamingGraph {
   private readonly receivers = new Map<string, Receiver>();
   private readonly consumers = new Map<string, StreamingUnit[]>();
   private readonly sideInputPcolls = new Set<string>();
-  private readonly materialized = new Map<string, WindowedValue<unknown>[]>();
+  private readonly materialized = new Map<string, SideInputStore>();
   /** The strict model checks (coders, keys, mutation); an operator so bundles restart its samplers. */
   readonly checks: StreamingChecks;
 
@@ -189,16 +209,16 @@ export class StreamingGraph {
     if (r !== undefined) return r;
     const targets: Receiver[] = [];
     for (const u of this.consumers.get(pc.id) ?? []) targets.push(this.consumerReceiver(u, pc));
-    if (this.sideInputPcolls.has(pc.id)) targets.push(new ListWriter(this.materializedFor(pc.id)));
+    if (this.sideInputPcolls.has(pc.id)) targets.push(this.materializedFor(pc.id));
     r = new Counting(pc.id, this.env, this.checks.coderChecked(pc, receiverFor(targets)));
     this.receivers.set(pc.id, r);
     return r;
   }
 
-  private materializedFor(id: string): WindowedValue<unknown>[] {
-    let list = this.materialized.get(id);
-    if (list === undefined) this.materialized.set(id, (list = []));
-    return list;
+  private materializedFor(id: string): SideInputStore {
+    let store = this.materialized.get(id);
+    if (store === undefined) this.materialized.set(id, (store = new SideInputStore()));
+    return store;
   }
 
   private consumerReceiver(u: StreamingUnit, input: PCollection<unknown>): Receiver {
@@ -241,7 +261,7 @@ export class StreamingGraph {
     for (const [tag, pc] of u.node.outputs) outputs.set(tag, this.receiverOf(pc));
     let reader: SideInputReader | undefined;
     if (spec.sideInputs.length > 0) {
-      const contents = new Map<SideInput<unknown>, WindowedValue<unknown>[]>();
+      const contents = new Map<SideInput<unknown>, SideInputStore>();
       for (const s of spec.sideInputs) contents.set(s, this.materializedFor(s.pcoll.id));
       reader = new SideInputReader(name, contents);
     }
@@ -256,12 +276,15 @@ export class StreamingGraph {
       // Elements wait at the gate until their side-input windows are complete; timers wait
       // until the side inputs' watermarks have also passed them, so onTimer reads complete
       // side inputs too.
-      const gate = new SideInputGate(spec.sideInputs, this.env, op);
+      // Side-input windows are collected after the timers: a timer may fire in the advance that
+      // expires its window, and onTimer still reads the side inputs.
+      const gate = this.sideInputGate(name, spec.sideInputs, u.input, op, false);
       const sideWatermark = (): Instant => Math.min(...spec.sideInputs.map((s) => this.env.watermarkOf(s.pcoll.id)));
       this.timeAware.set(name, {
         advance: async (clocks: Clocks): Promise<void> => {
           await gate.advance();
           await op.advance({ inputWatermark: Math.min(clocks.inputWatermark, sideWatermark()), processingTime: clocks.processingTime });
+          gate.collect();
         },
         hold: (): Instant => Math.min(gate.hold(), op.hold()),
       });
@@ -270,8 +293,33 @@ export class StreamingGraph {
     const op = new ParDoOperator(name, spec.doFn!, outputs, reader, this.env.metricsFor(name), this.env.runtimeFor(name), this.checks.inputChecks(u.input));
     this.operators.push(op);
     if (spec.sideInputs.length === 0) return op;
-    const gate = new SideInputGate(spec.sideInputs, this.env, op);
+    const gate = this.sideInputGate(name, spec.sideInputs, u.input, op);
     this.timeAware.set(name, gate);
+    return gate;
+  }
+
+  /**
+   * The gate in front of a ParDo reading side inputs. It is also a consumer of the side inputs'
+   * stores: a side-input window can be dropped once the main and side inputs' watermarks are past
+   * its end plus the main input's allowed lateness (no element that is not droppable maps to it,
+   * and a stateful consumer's timers for it have fired) and no element held at the gate is older.
+   */
+  private sideInputGate(name: string, sideInputs: readonly SideInput<unknown>[], input: PCollection<unknown>, next: Receiver, collectOnAdvance = true): SideInputGate {
+    if (this.units.some((u) => u.kind === "readUnbounded")) {
+      for (const s of sideInputs.filter((v) => !v.pcoll.isBounded && v.pcoll.windowing.windowFn.urn === "beam:window_fn:global_windows:v1")) {
+        process.stderr.write(
+          `Warning: side input ${s.pcoll.id} of '${name}' is unbounded and in the global window, which completes only when the pipeline ` +
+            `drains: '${name}' holds its input until then. Window the side input (e.g. Window.into(new FixedWindows(...))) so its windows complete.\n`,
+        );
+      }
+    }
+    const stores = new Map(sideInputs.map((s) => [s, this.materializedFor(s.pcoll.id)] as const));
+    const gate = new SideInputGate(sideInputs, this.env, next, stores, this.env.metricsFor(name), collectOnAdvance);
+    for (const store of new Set(stores.values())) {
+      // The side inputs' watermarks count too: a stateful consumer's timers wait for them.
+      const watermark = (): Instant => Math.min(this.env.watermarkOf(input.id), ...sideInputs.map((s) => this.env.watermarkOf(s.pcoll.id)));
+      store.addConsumer({ readable: () => Math.min(watermark() - input.windowing.allowedLatenessMillis, gate.hold()) });
+    }
     return gate;
   }
 
