@@ -17,6 +17,9 @@ import { AsIterable, SideInput } from "../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../model/transform";
 import { Reshuffle } from "../transforms/util";
 import { FileSystems } from "./filesystems/registry";
+import { tempDirectoryFor, windowedTempPattern, WriteWindowedText } from "./text_windowed_write";
+import { GlobalWindows } from "../model/windowing";
+import { Window } from "../model/primitives";
 import { Compression, readLineBatches, shardPath, splitIntoRanges, TextShardWriter, finalizeShards, abortShards } from "./text_files";
 
 /** Options of ReadFromText. */
@@ -102,17 +105,18 @@ export interface WriteToTextOptions {
   readonly header?: string;
   /** Compression of the output (default: by suffix). */
   readonly compression?: Compression;
+  /**
+   * One set of shards per window, written as each window's pane fires (see
+   * text_windowed_write.ts for the names). Default: on for unbounded input, which never ends;
+   * off for bounded input, whose windows are merged into one set of shards (as in Beam Python).
+   */
+  readonly windowedWrites?: boolean;
 }
 
 /** A file written to the temporary directory, waiting to be renamed into place. */
 interface WrittenFile {
   readonly tempPath: string;
   readonly lines: number;
-}
-
-function tempDirectoryFor(prefix: string, runId: string): string {
-  const fs = FileSystems.forPath(prefix);
-  return fs.join(fs.dirname(prefix), `.temp-beamline-${runId}`);
 }
 
 class WriteBundles extends DoFn<string, WrittenFile> {
@@ -220,6 +224,10 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
   }
 
   expand(input: PCollection<string>): PCollection<string> {
+    if (this.options.windowedWrites ?? !input.isBounded) return input.apply("WriteWindowed", new WriteWindowedText(this.prefix, this.options));
+    // One set of shards for the whole input: its windows are merged first, or the files written
+    // in other windows would be invisible to the finalizing step (which runs in the global window).
+    if (!(input.windowing.windowFn instanceof GlobalWindows)) input = input.apply("IntoGlobalWindow", Window.into<string>(new GlobalWindows()));
     const n = this.options.numShards ?? 0;
     let written: PCollection<WrittenFile>;
     if (n > 0) {
@@ -247,7 +255,11 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
   }
 
   override async cleanupAfterFailure(ctx: FailureCleanupContext): Promise<void> {
-    await abortShards(FileSystems.forPath(this.prefix), tempDirectoryFor(this.prefix, ctx.runId));
+    const fs = FileSystems.forPath(this.prefix);
+    await abortShards(fs, tempDirectoryFor(this.prefix, ctx.runId));
+    // Windowed writes: shards of windows that completed stay (they were final); unfinished ones go.
+    const leftovers = await fs.match(windowedTempPattern(this.prefix, ctx.runId));
+    await fs.delete(leftovers.map((f) => f.path));
   }
 }
 

@@ -20,14 +20,15 @@
 import { ValidationError } from "../../model/errors";
 import { PCollection } from "../../model/pcollection";
 import { ParDo } from "../../model/pardo";
-import { Impulse } from "../../model/primitives";
+import { Impulse, Window } from "../../model/primitives";
+import { GlobalWindows } from "../../model/windowing";
 import { AsIterable } from "../../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
 import { FileSystems } from "../filesystems/registry";
 import { bigqueryClient } from "../gcp/clients";
 import { classify, gcpError } from "../gcp/errors";
 import { getTableMetadata, missingTableError, tableHandle } from "./api";
-import { LoadStagedFiles, StageRows, stagingDirectory, type FailedRow, type WriteSettings } from "./file_loads";
+import { LoadStagedFiles, StageRows, stagingDirectory, type FailedRow, type StagedFile, type WriteSettings } from "./file_loads";
 import { parseSchema, type BigQueryRow, type TableSchema } from "./schema";
 import { InsertRows } from "./streaming_inserts";
 import { parseTableSpec } from "./table_ref";
@@ -126,7 +127,9 @@ export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTra
       return { failedRows: out.failed };
     }
     const staged = input.apply("StageRows", ParDo.of(new StageRows<Row>(settings)).withOutputs("failed"));
-    const view = AsIterable(staged.main);
+    // The load step runs in the global window: files staged in other windows must be moved there to be seen.
+    const files = staged.main.windowing.windowFn instanceof GlobalWindows ? staged.main : staged.main.apply("IntoGlobalWindow", Window.into<StagedFile>(new GlobalWindows()));
+    const view = AsIterable(files);
     input.pipeline.apply("LoadImpulse", new Impulse()).apply("Load", ParDo.of(new LoadStagedFiles(settings, view), { sideInputs: [view] }));
     return { failedRows: staged.failed };
   }

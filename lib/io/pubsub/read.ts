@@ -21,7 +21,8 @@ import { DoFn, ProcessContext } from "../../model/dofn";
 import { ValidationError } from "../../model/errors";
 import { PBegin, PCollection } from "../../model/pcollection";
 import { ParDo } from "../../model/pardo";
-import { Impulse } from "../../model/primitives";
+import { Impulse, Window } from "../../model/primitives";
+import { GlobalWindows } from "../../model/windowing";
 import { AsIterable, AsSingleton, SideInput } from "../../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
 import { Count } from "../../transforms/combine";
@@ -187,7 +188,9 @@ export class ReadFromPubSub<W extends boolean = false> extends PTransform<PBegin
         }
         if (read.acks === undefined) throw new ValidationError("commitAfter(): apply the ReadFromPubSub first");
         const acks = AsIterable(read.acks);
-        const count = AsSingleton(done.apply("CountDone", Count.globally<unknown>()));
+        // Acknowledging runs in the global window: count the output there, whatever its windowing.
+        const all = done.windowing.windowFn instanceof GlobalWindows ? done : done.apply("IntoGlobalWindow", Window.into<unknown>(new GlobalWindows()));
+        const count = AsSingleton(all.apply("CountDone", Count.globally<unknown>()));
         return done.pipeline
           .apply("CommitImpulse", new Impulse())
           .apply("Acknowledge", ParDo.of(new CommitReads(acks, count, read.options.project, read.stepName), { sideInputs: [acks, count] }));

@@ -3,7 +3,7 @@ import { BigQuery } from "@google-cloud/bigquery";
 import { PassThroughClient } from "google-auth-library";
 import "../../../runners/direct";
 import { ReadFromBigQuery, WriteToBigQuery, parseSchema, parseTableSpec, checkRow, type BigQueryRow, type FailedRow } from "../../../lib/io/bigquery";
-import { Create, ReadUnbounded } from "../../../lib";
+import { Create, FixedWindows, ReadUnbounded, Window } from "../../../lib";
 import { runDirect } from "../../helpers";
 import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../gcp/emulator_env";
 
@@ -114,6 +114,16 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
     const loads = jobs.filter((j) => (j.metadata as { configuration?: { load?: { destinationTable?: { tableId?: string } } } }).configuration?.load?.destinationTable?.tableId === "Predict");
     assert.equal(loads.length, 2, "one load job per run");
     assert.equal(rows.find((r) => r["ID"] === 4)!["P0"], 2);
+  });
+
+  it("FILE_LOADS of windowed bounded rows loads every row (the load step reads files staged in every window)", async () => {
+    const result = await runDirect((p) => {
+      p.apply(Create.timestamped(Array.from({ length: 6 }, (_, i) => ({ value: { ID: i, P0: i / 10 }, timestamp: i * 60_000 }))))
+        .apply(Window.into<BigQueryRow>(new FixedWindows(120_000)))
+        .apply(new WriteToBigQuery(`${TEST_PROJECT}.MNIST.Windowed`, { schema: "ID:INTEGER, P0:FLOAT", createDisposition: "CREATE_IF_NEEDED" }));
+    });
+    await result.waitUntilFinish();
+    assert.deepEqual((await rowsOf("Windowed")).map((r) => r["ID"]).sort(), [0, 1, 2, 3, 4, 5]);
   });
 
   it("WRITE_TRUNCATE of no rows empties the table; CREATE_IF_NEEDED of no rows creates it", async () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { PubSub, type Message } from "@google-cloud/pubsub";
 import { PassThroughClient } from "google-auth-library";
 import "../../../runners/direct";
-import { Create, DoFn, ParDo, type ProcessContext } from "../../../lib";
+import { Create, DoFn, FixedWindows, ParDo, Window, type ProcessContext } from "../../../lib";
 import { PubSubReader, ReadFromPubSub, WriteToPubSub, parseTimestampAttribute, type PubsubMessage } from "../../../lib/io/pubsub";
 import { runDirect } from "../../helpers";
 import { failingBoundedRead } from "./programs";
@@ -132,6 +132,24 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
     assert.equal(new Set(got.map((m) => m.attributes["rid"])).size, N, "every message has a unique id attribute");
     const check = await PubSubReader.open({ subscription: "in-sub" });
     assert.deepEqual(await check.pull(100), [], "the inputs were acknowledged after the results were published");
+    await check.close();
+  });
+
+  it("commitAfter() on windowed output: the inputs are acknowledged once every window's output is done", async () => {
+    const N = 12;
+    await publish("input", Array.from({ length: N }, (_, i) => ({ data: JSON.stringify({ ID: i }) })));
+    const result = await runDirect((p) => {
+      const read = new ReadFromPubSub({ subscription: subPath("in-sub"), maxMessages: N, maxReadTimeSeconds: 20 });
+      p.apply("Read", read)
+        .apply("Window", Window.into<Uint8Array>(new FixedWindows(1)))
+        .map("Predict", predict)
+        .apply("Write", new WriteToPubSub(topicPath("output")))
+        .apply("Commit", read.commitAfter());
+    });
+    await result.waitUntilFinish();
+    assert.equal((await receive("out-sub", N)).length, N);
+    const check = await PubSubReader.open({ subscription: "in-sub" });
+    assert.deepEqual(await check.pull(100), [], "the inputs were acknowledged");
     await check.close();
   });
 

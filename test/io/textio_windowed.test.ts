@@ -1,0 +1,101 @@
+/**
+ * WriteToText and windows: bounded windowed input is written as one set of shards (nothing is
+ * lost to the finalizing step's global window); unbounded input gets windowed writes, one set of
+ * shards per window and pane, each appearing as its pane fires; a run that fails later keeps
+ * the windows it completed.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { AfterCount, AfterWatermark, Create, DoFn, FixedWindows, ParDo, Window } from "../../lib";
+import { WriteToText } from "../../lib/io/textio";
+import { TestStream } from "../../lib/testing/test_stream";
+import { runDirect, runOk } from "../helpers";
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+describe("WriteToText with windows", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "textio-windowed-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const read = (name: string): string[] => fs.readFileSync(path.join(dir, name), "utf8").split("\n").filter((l) => l !== "");
+
+  it("writes every line of bounded input in fixed windows as one set of shards", async () => {
+    const prefix = path.join(dir, "counts");
+    await runOk((p) => {
+      p.apply(Create.timestamped([{ value: "x", timestamp: 5 }, { value: "y", timestamp: 150 }, { value: "z", timestamp: 999 }]))
+        .apply(Window.into<string>(new FixedWindows(100)))
+        .apply(new WriteToText(prefix, { numShards: 2 }));
+    });
+    const names = fs.readdirSync(dir).sort();
+    assert.deepEqual(names, ["counts-00000-of-00002", "counts-00001-of-00002"]);
+    assert.deepEqual(names.flatMap(read).sort(), ["x", "y", "z"]);
+  });
+
+  it("writes unbounded input per window as each window fires, with later panes in their own files", async () => {
+    const prefix = path.join(dir, "events");
+    const result = await runOk((p) => {
+      p.apply(
+        TestStream.create<string>()
+          .addElements({ value: "a", timestamp: 1_000 }, { value: "b", timestamp: 2_000 }, { value: "c", timestamp: 61_000 })
+          .advanceWatermarkTo(60_000) // [0, 60 s) fires on time
+          .addElements({ value: "late", timestamp: 3_000 }) // a late pane for [0, 60 s)
+          .advanceWatermarkToInfinity(),
+      )
+        .apply(Window.into<string>(new FixedWindows(60_000), { trigger: AfterWatermark({ late: AfterCount(1) }), allowedLatenessMillis: 600_000 }))
+        .apply(new WriteToText(prefix, { suffix: ".txt" }));
+    });
+    const first = `events-${iso(0)}-${iso(60_000)}`;
+    const second = `events-${iso(60_000)}-${iso(120_000)}`;
+    const names = fs.readdirSync(dir).sort();
+    assert.deepEqual(names, [`${first}-00000-of-00001.txt`, `${first}-pane-1-00000-of-00001.txt`, `${second}-00000-of-00001.txt`].sort(), "no hidden files left");
+    assert.deepEqual(read(`${first}-00000-of-00001.txt`).sort(), ["a", "b"]);
+    assert.deepEqual(read(`${first}-pane-1-00000-of-00001.txt`), ["late"]);
+    assert.deepEqual(read(`${second}-00000-of-00001.txt`), ["c"]);
+    assert.deepEqual(result.outputs.map((o) => path.basename(o)).sort(), names);
+  });
+
+  it("spreads a window's lines over numShards files", async () => {
+    const prefix = path.join(dir, "s");
+    await runOk((p) => {
+      p.apply(TestStream.create<string>().addElements(...["a", "b", "c", "d"].map((value, i) => ({ value, timestamp: i }))).advanceWatermarkToInfinity())
+        .apply(Window.into<string>(new FixedWindows(10)))
+        .apply(new WriteToText(prefix, { numShards: 2 }));
+    });
+    const names = fs.readdirSync(dir).sort();
+    assert.deepEqual(names, [`s-${iso(0)}-${iso(10)}-00000-of-00002`, `s-${iso(0)}-${iso(10)}-00001-of-00002`]);
+    assert.deepEqual(names.flatMap(read).sort(), ["a", "b", "c", "d"]);
+  });
+
+  it("keeps the shards of windows that completed when the run fails later", async () => {
+    const prefix = path.join(dir, "w");
+    const result = await runDirect((p) => {
+      p.apply(
+        TestStream.create<string>()
+          .addElements({ value: "ok", timestamp: 1 })
+          .advanceWatermarkTo(20)
+          .addElements({ value: "boom", timestamp: 25 })
+          .advanceWatermarkToInfinity(),
+      )
+        .apply(
+          "Check",
+          ParDo.of(
+            new (class extends DoFn<string, string> {
+              process(x: string, ctx: { output(v: string): void }): void {
+                if (x === "boom") throw new Error("bad line");
+                ctx.output(x);
+              }
+            })(),
+          ),
+        )
+        .apply(Window.into<string>(new FixedWindows(10)))
+        .apply(new WriteToText(prefix));
+    });
+    assert.equal(result.state, "FAILED");
+    assert.deepEqual(fs.readdirSync(dir), [`w-${iso(0)}-${iso(10)}-00000-of-00001`]);
+  });
+});
