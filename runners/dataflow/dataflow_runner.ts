@@ -16,6 +16,7 @@ import { MetricResults } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineResult, PipelineState } from "../../lib/model/result";
 import type { PipelineRunner } from "../../lib/model/runner_registry";
+import { TEST_STREAM_URN } from "../../lib/testing/test_stream";
 import { fileArtifact } from "../portable/artifacts";
 import { dockerEnvironment, sdkCapabilities } from "../portable/environments";
 import { flatOptions } from "../portable/pipeline_options";
@@ -87,21 +88,42 @@ export class DataflowRunner implements PipelineRunner {
     if (program === undefined) {
       throw new PipelineError("DataflowRunner runs pipelines built by a definePipeline() program: Dataflow workers rebuild the graph by re-running it.");
     }
+    const streaming = this.streamingMode(pipeline, o.streaming);
     const fingerprint = pipeline.fingerprint();
     const runId = randomUUID();
     const env = dockerEnvironment(o.sdkContainerImage, [fileArtifact(program.modulePath, "pipeline_module.js")]);
-    const { proto } = translatePipeline(pipeline, env);
+    // Streaming jobs write Pub/Sub with Dataflow's native sink (it alone can checkpoint with its reads).
+    const { proto } = translatePipeline(pipeline, env, { nativePubSubWrite: streaming });
     const storage = this.runnerOptions.storage ?? new Storage({ projectId: o.project });
     const stagingId = `${o.jobName}-${runId.slice(0, 8)}`;
     const staged = await stageToGcs(storage, proto, o, stagingId);
     this.log(`DataflowRunner: staged the pipeline to ${staged.pipelineUrl}`);
-    const body = jobBody(o, staged, flatOptions(pipeline.options, program, fingerprint, runId), sdkCapabilities());
+    const body = jobBody({ ...o, streaming }, staged, { ...flatOptions(pipeline.options, program, fingerprint, runId), streaming }, sdkCapabilities());
     const client = new DataflowClient(o.endpoint, o.project, o.region, this.runnerOptions.authClient);
     const job = await client.createJob(body);
     this.log(`DataflowRunner: created job ${job.id}\n  ${consoleUrl(o.project, o.region, job.id)}`);
     const result = new DataflowResult(job.id, client);
     result.finished = this.follow(client, result);
     return result;
+  }
+
+  /**
+   * Whether to submit a streaming job: `--streaming`, or any unbounded PCollection (Dataflow runs
+   * those only in streaming jobs; Beam users ask for exactly this, apache/beam#25264). TestStream
+   * is refused: Dataflow cannot replay it.
+   */
+  private streamingMode(pipeline: Pipeline, requested: boolean): boolean {
+    const nodes = pipeline.transforms();
+    const testStream = nodes.find((n) => n.composite?.urn === TEST_STREAM_URN);
+    if (testStream !== undefined) {
+      throw new PipelineError(
+        `'${testStream.fullName}' is a TestStream, which Dataflow cannot run (it replays scripted events for tests). Run this pipeline on the DirectRunner, or read a real source such as ReadFromPubSub.`,
+      );
+    }
+    const unbounded = nodes.find((n) => [...n.outputs.values()].some((pc) => !pc.isBounded));
+    if (requested || unbounded === undefined) return requested;
+    this.log(`DataflowRunner: '${unbounded.fullName}' is unbounded, so this is a streaming job (as with --streaming)`);
+    return true;
   }
 
   private async follow(client: DataflowClient, result: DataflowResult): Promise<void> {

@@ -19,11 +19,12 @@ import type { SideInput } from "../../lib/model/side_inputs";
 import { isStatefulDoFn } from "../../lib/model/state";
 import { describeWindowing, WindowingStrategy } from "../../lib/model/windowing";
 import type { PubSubReadSpec } from "../../lib/io/pubsub/unbounded";
+import type { PubSubWriteSpec } from "../../lib/io/pubsub/write";
 import { READ_UNBOUNDED_URN, TEST_STREAM_URN, TestStreamSpec } from "../../lib/testing/test_stream";
 import { coderOf, defaultCoder, deterministicKeyCoder } from "../executor/default_coders";
 import { CoderTable } from "./coder_table";
 import { rapi, runnerApi } from "./protos";
-import { pubsubReadSpec, readUnboundedError, RUNNER_EXECUTED_COMPOSITES, statefulParts, testStreamSpec } from "./translate_streaming";
+import { nativeWriteConsumedError, pubsubReadSpec, pubsubWriteSpec, readUnboundedError, RUNNER_EXECUTED_COMPOSITES, statefulParts, testStreamSpec } from "./translate_streaming";
 import { SDK_ENV_ID, URNS } from "./urns";
 import { windowFnSpec, windowingProto } from "./windowing_proto";
 
@@ -55,6 +56,12 @@ export interface Translation {
   readonly transformIds: ReadonlyMap<string, string>;
   /** Proto PCollection id of each PCollection, by our id. */
   readonly pcollectionIds: ReadonlyMap<string, string>;
+}
+
+/** Whether `a` is `b` or encloses it. */
+function isAncestor(a: TransformNode, b: TransformNode): boolean {
+  for (let n: TransformNode | undefined = b; n !== undefined; n = n.parent) if (n === a) return true;
+  return false;
 }
 
 /** Makes ids that match `[A-Za-z0-9-_]+`, unique within one namespace. */
@@ -89,6 +96,8 @@ function elementCoders(pipeline: Pipeline): Map<string, Coder<unknown>> {
   for (const node of pipeline.transforms()) {
     const p = node.primitive;
     if (p?.kind === "impulse" || node.composite?.urn === URNS.pubsubRead) coders.set(node.mainOutput().id, BytesCoder.INSTANCE as Coder<unknown>);
+    // Pub/Sub writes take serialized PubsubMessage protos: plain bytes, as a native sink reads them.
+    if (node.composite?.urn === URNS.pubsubWrite) coders.set(node.inputs[0]!.id, BytesCoder.INSTANCE as Coder<unknown>);
     if (p?.kind === "gbk" || node.composite?.urn === URNS.combinePerKey) {
       const input = node.inputs[0]!;
       coders.set(input.id, kvOf(input));
@@ -121,7 +130,16 @@ export function sideInputProto(s: SideInput<unknown>): rapi.SideInput {
  * Translates `pipeline` with the given SDK environment. Deterministic: the same graph and
  * environment give byte-identical protos.
  */
-export function translatePipeline(pipeline: Pipeline, environment: rapi.Environment): Translation {
+/** How a target runner differs. */
+export interface TranslateOptions {
+  /**
+   * Translate WriteToPubSub's `Write` as Beam's runner-native `pubsub_write` (Dataflow streaming
+   * jobs); otherwise it stays a composite whose publishing step runs in our SDK.
+   */
+  readonly nativePubSubWrite?: boolean;
+}
+
+export function translatePipeline(pipeline: Pipeline, environment: rapi.Environment, options: TranslateOptions = {}): Translation {
   const fingerprint = pipeline.fingerprint();
   const tIds = new IdSpace();
   const pIds = new IdSpace();
@@ -129,6 +147,7 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
   const pcollectionIds = new Map<string, string>();
   // The expansions of runner-executed composites (TestStream, Pub/Sub reads) are not sent.
   const hidden = new Set<TransformNode>();
+  const nativeWrites = new Set<TransformNode>();
   for (const node of pipeline.transforms()) {
     if (hidden.has(node) || (node.parent !== undefined && hidden.has(node.parent))) {
       hidden.add(node);
@@ -137,12 +156,29 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
     const urn = node.composite?.urn;
     if (urn === READ_UNBOUNDED_URN) throw readUnboundedError(node);
     if (urn !== undefined && RUNNER_EXECUTED_COMPOSITES.has(urn)) for (const c of node.children) hidden.add(c);
+    if (urn === URNS.pubsubWrite && options.nativePubSubWrite === true) {
+      nativeWrites.add(node);
+      for (const c of node.children) hidden.add(c);
+    }
+  }
+  // A native write outputs nothing: its outputs must be unused, and are left out of the proto
+  // (also as outputs of the composites around it).
+  const noOutput = new Set<string>();
+  for (const write of nativeWrites) {
+    const ids = new Set([...write.outputs.values()].map((pc) => pc.id));
+    for (const id of ids) noOutput.add(id);
+    for (const node of pipeline.transforms()) {
+      if (hidden.has(node) || write.children.includes(node) || node === write) continue;
+      const reads = [...node.inputs, ...(node.primitive?.kind === "pardo" ? node.primitive.sideInputs.map((s) => s.pcoll) : [])];
+      if (reads.some((pc) => ids.has(pc.id)) && !isAncestor(node, write)) throw nativeWriteConsumedError(write, node);
+    }
   }
   const sent = pipeline.transforms().filter((n) => !hidden.has(n));
   for (const node of sent) transformIds.set(node.fullName, tIds.make(node.fullName));
   const pcolls: PCollection<unknown>[] = [];
   for (const node of sent) {
     for (const pc of node.outputs.values()) {
+      if (noOutput.has(pc.id)) continue;
       if (!pcollectionIds.has(pc.id) && (pc.producer === node || hidden.has(pc.producer))) {
         pcollectionIds.set(pc.id, pIds.make(pc.id.replace(".", "-")));
         pcolls.push(pc);
@@ -210,7 +246,7 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
     const inputs: Record<string, string> = {};
     const outputs: Record<string, string> = {};
     node.inputs.forEach((pc, i) => (inputs[node.inputs.length === 1 ? "main" : String(i)] = pid(pc)));
-    for (const [tag, pc] of node.outputs) outputs[tag] = pid(pc);
+    for (const [tag, pc] of node.outputs) if (!noOutput.has(pc.id)) outputs[tag] = pid(pc);
     const t = runnerApi.PTransform.create({
       uniqueName: node.fullName,
       inputs,
@@ -262,6 +298,9 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
       t.environmentId = "";
     } else if (c?.urn === URNS.pubsubRead) {
       t.spec = pubsubReadSpec(c as PubSubReadSpec);
+      t.environmentId = "";
+    } else if (nativeWrites.has(node)) {
+      t.spec = pubsubWriteSpec(c as PubSubWriteSpec);
       t.environmentId = "";
     }
     // Other composites (combine_globally included) are plain named subgraphs: runners expand them.

@@ -14,6 +14,7 @@ import type { Coder } from "../../lib/coders/coder";
 import { coderFromSpec, CoderSpec, encodeToBytes, timestampToInt64 } from "../../lib/coders/index";
 import { PipelineConstructionError } from "../../lib/model/errors";
 import type { TransformNode } from "../../lib/model/pipeline";
+import type { PubSubWriteSpec } from "../../lib/io/pubsub/write";
 import type { PubSubReadSpec } from "../../lib/io/pubsub/unbounded";
 import { TEST_STREAM_URN, type TestStreamSpec } from "../../lib/testing/test_stream";
 import { defaultCoder, deterministicKeyCoder } from "../executor/default_coders";
@@ -94,6 +95,31 @@ export function pubsubReadSpec(spec: PubSubReadSpec): rapi.FunctionSpec {
       subscriptionRuntimeOverridden: "",
     }),
   };
+}
+
+/** Beam's PubSubWritePayload for a runner-native Pub/Sub sink (Dataflow streaming). */
+export function pubsubWriteSpec(spec: PubSubWriteSpec): rapi.FunctionSpec {
+  return {
+    urn: URNS.pubsubWrite,
+    payload: runnerApi.PubSubWritePayload.toBinary({
+      topic: spec.topic,
+      timestampAttribute: spec.timestampAttribute,
+      idAttribute: spec.idAttribute,
+      topicRuntimeOverridden: "",
+    }),
+  };
+}
+
+/**
+ * With a native Pub/Sub sink the runner publishes and produces nothing: a transform reading the
+ * message ids our own publishing step outputs cannot run there.
+ */
+export function nativeWriteConsumedError(write: TransformNode, consumer: TransformNode): PipelineConstructionError {
+  return new PipelineConstructionError(
+    `'${consumer.fullName}' reads the message ids of this WriteToPubSub, but on Dataflow streaming jobs the write is Dataflow's native Pub/Sub sink, ` +
+      `which outputs nothing. Remove the steps after WriteToPubSub (or run them only on the DirectRunner).`,
+    write.fullName,
+  );
 }
 
 /** What a stateful ParDo adds to its payload. */

@@ -14,6 +14,8 @@ export const URNS = {
   /** Beam's TestStream primitive (runner-executed); Beam spells it without the underscore. */
   testStream: "beam:transform:teststream:v1",
   pubsubRead: "beam:transform:pubsub_read:v1",
+  /** Runner-native on Dataflow streaming (input: serialized PubsubMessage protos); a plain composite elsewhere. */
+  pubsubWrite: "beam:transform:pubsub_write:v1",
   userStateBag: "beam:user_state:bag:v1",
   userStateMultimap: "beam:user_state:multimap:v1",
   requirementStateful: "beam:requirement:pardo:stateful:v1",
