@@ -118,7 +118,9 @@ export class PortableRunner implements PipelineRunner {
           "Wrap the construction in definePipeline({...}) and run it with program.run(flags, options).",
       );
     }
-    const options = flatOptions(pipeline.options, program, fingerprint, runId);
+    // Runners such as Flink choose streaming execution from this option: set it for unbounded pipelines.
+    const unbounded = pipeline.transforms().some((n) => [...n.outputs.values()].some((pc) => !pc.isBounded));
+    const options = { ...flatOptions(pipeline.options, program, fingerprint, runId), ...(unbounded ? { streaming: true } : {}) };
     let pool: WorkerPoolServer | undefined;
     let env;
     if (envType === "LOOPBACK") {

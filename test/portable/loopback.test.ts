@@ -16,6 +16,7 @@ import { pipelineFromJson, validatePipelineProto } from "../../runners/portable/
 import { MiniJobServer } from "./job_server";
 import { failingProgram } from "./programs";
 import { sideInputsProgram } from "../worker/programs";
+import { pubsubCounts } from "../dataflow/streaming_programs";
 
 function readShards(prefix: string): string[] {
   const dir = path.dirname(prefix);
@@ -63,6 +64,16 @@ describe("PortableRunner over the Job API (LOOPBACK)", function () {
     assert.deepEqual(job.artifacts.get("pipeline_module.js"), fs.readFileSync(p.program!.modulePath));
     assert.equal(job.options["beam:option:beamline_fingerprint:v1"], p.fingerprint());
     assert.equal(job.options["beam:option:job_name:v1"], "wc-portable");
+    assert.equal(job.options["beam:option:streaming:v1"], false, "a bounded pipeline runs in batch mode");
+  });
+
+  it("asks for streaming execution when the pipeline is unbounded (runners such as Flink choose by this option)", async () => {
+    const p = pubsubCounts.create({}, portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+    const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
+    await result.waitUntilFinish().catch(() => undefined); // the test job server has no Pub/Sub source
+    const job = [...jobServer.jobs.values()].at(-1)!;
+    assert.equal(job.options["beam:option:streaming:v1"], true);
+    assert.equal(job.options["beam:option:beamline_fingerprint:v1"], p.fingerprint());
   });
 
   it("runs wordcount2 (a branching graph with two lifted combines) like the DirectRunner", async () => {
