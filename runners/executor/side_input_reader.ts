@@ -36,6 +36,11 @@ export class SideInputReader {
     this.contents = new Map([...contents].map(([view, c]) => [view, Array.isArray(c) ? listContents(c) : (c as SideInputContents)]));
   }
 
+  /** Forgets every built view (the contents were replaced). */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
   get<V>(view: SideInput<V>, mainWindow: BoundedWindow): V {
     const contents = this.contents.get(view as SideInput<unknown>);
     if (contents === undefined) {

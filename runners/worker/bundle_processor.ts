@@ -26,7 +26,7 @@ import { readTimerStream } from "./timers";
 import { isKvCombineStep, KvCombineStep, PrecombineStep } from "./combine_ops";
 import { DataChannel, DataOutput } from "./data_channel";
 import { monitoringInfos } from "./monitoring";
-import { SideInputLoader, sideInputSources } from "./side_inputs";
+import { BundleCacheTokens, cacheTokensOf, NO_CACHE_TOKENS, SideInputLoader, sideInputSources } from "./side_inputs";
 import { MapWindowsOperator, MergeWindowsOperator, windowFnFromSpec, windowMappingFnFromSpec } from "./window_ops";
 import type { StateChannel } from "./state_channel";
 
@@ -119,6 +119,9 @@ export class BundleProcessor {
   /** Timer streams the runner sends to stateful ParDos, drained after the data sources. */
   private readonly timerInputs: TimerInput[] = [];
   private instructionId = "";
+  private tokens: BundleCacheTokens = NO_CACHE_TOKENS;
+  /** Side-input loaders, told when a bundle starts (to drop what may have changed). */
+  private readonly loaders: SideInputLoader[] = [];
 
   constructor(
     readonly descriptor: fnapi.ProcessBundleDescriptor,
@@ -254,6 +257,7 @@ export class BundleProcessor {
       if (isStatefulDoFn(spec.doFn)) {
         const built = buildStatefulParDo(this, this.services, id, t, payload, ref.transform, spec.doFn, spec.sideInputs, outs, () => this.instructionId);
         this.timerInputs.push(...built.timerInputs);
+        if (built.entry !== undefined) this.loaders.push(built.entry);
         return { operator: built.operator, ...(built.entry !== undefined ? { entry: built.entry } : {}) };
       }
       const sources = sideInputSources(this, t, payload, spec.sideInputs);
@@ -262,7 +266,11 @@ export class BundleProcessor {
       if (sources.length === 0) return { operator: op };
       const url = this.descriptor.stateApiServiceDescriptor?.url;
       if (url === undefined) throw new Error(`ParDo '${t.uniqueName}' reads side inputs but the descriptor has no state API endpoint`);
-      const loader = new SideInputLoader(id, sources, () => this.services.stateChannel(url), () => this.instructionId, op);
+      const loader = new SideInputLoader(id, sources, () => this.services.stateChannel(url), () => this.instructionId, op, {
+        cacheTokens: () => this.tokens,
+        onRefetch: () => reader!.invalidate(),
+      });
+      this.loaders.push(loader);
       return { operator: op, entry: loader };
     }
     throw new Error(`Transform '${t.uniqueName || id}' has URN '${urn}', which the Beamline SDK harness does not implement`);
@@ -273,8 +281,15 @@ export class BundleProcessor {
   }
 
   /** Runs one bundle: start (consumers first), drain every source, finish (producers first). */
-  async process(instructionId: string): Promise<void> {
+  /** The cache tokens the runner sent with the running bundle. */
+  cacheTokens(): BundleCacheTokens {
+    return this.tokens;
+  }
+
+  async process(instructionId: string, cacheTokens: readonly fnapi.ProcessBundleRequest_CacheToken[] = []): Promise<void> {
     this.instructionId = instructionId;
+    this.tokens = cacheTokensOf(cacheTokens);
+    for (const loader of this.loaders) loader.beginBundle();
     for (const m of this.metrics.values()) {
       m.counters.clear();
       m.distributions.clear();

@@ -144,7 +144,7 @@ export class FnHarness implements BundleServices {
     }
     this.active.set(instructionId, processor);
     try {
-      await processor.process(instructionId);
+      await processor.process(instructionId, req.cacheTokens);
     } catch (e) {
       await processor.teardown();
       throw e;

@@ -1,15 +1,17 @@
 /**
  * Side inputs over the State API: before an element reaches a ParDo, the windows of the side
  * inputs it may read are fetched (iterable: all values; multimap: keys, then each key's
- * values) and added to the executor's SideInputReader. In batch, side inputs are immutable for
- * the job, so what was fetched stays cached for later bundles of the same descriptor.
+ * values) and added to the executor's SideInputReader. A bounded side input is immutable for
+ * the job, so what was fetched stays cached for later bundles of the same descriptor; an
+ * unbounded one only while the runner sends the same side-input cache token (it may change
+ * otherwise, e.g. a triggered global window), else it is fetched again in every bundle.
  */
 import type { Coder } from "../../lib/coders/coder";
 import { ByteReader, encodeToBytes } from "../../lib/coders/index";
 import type { SideInput } from "../../lib/model/side_inputs";
 import { BoundedWindow, ElementMeta, kv, MIN_TIMESTAMP, NO_FIRING, WindowedValue } from "../../lib/model/window";
 import type { MaybePromise, Receiver } from "../executor/receiver";
-import type { fnapi, rapi } from "../portable/protos";
+import { fnapi, rapi, runnerApi } from "../portable/protos";
 import { URNS } from "../portable/urns";
 import type { StateChannel } from "./state_channel";
 
@@ -23,6 +25,35 @@ export interface SideInputSource {
   readonly windowCoder: Coder<unknown>;
   /** The array the SideInputReader reads for this view. */
   readonly contents: WindowedValue<unknown>[];
+  /** Whether the side PCollection is bounded (then its contents never change). */
+  readonly bounded: boolean;
+}
+
+/** The cache tokens of a bundle (ProcessBundleRequest.cache_tokens), as strings. */
+export interface BundleCacheTokens {
+  readonly userState: string | undefined;
+  sideInput(transformId: string, sideInputId: string): string | undefined;
+}
+
+export const NO_CACHE_TOKENS: BundleCacheTokens = { userState: undefined, sideInput: () => undefined };
+
+/** The tokens of a ProcessBundleRequest. */
+export function cacheTokensOf(tokens: readonly fnapi.ProcessBundleRequest_CacheToken[]): BundleCacheTokens {
+  if (tokens.length === 0) return NO_CACHE_TOKENS;
+  let userState: string | undefined;
+  const sides = new Map<string, string>();
+  for (const t of tokens) {
+    const token = Buffer.from(t.token).toString("hex");
+    if (t.type.oneofKind === "userState") userState = token;
+    else if (t.type.oneofKind === "sideInput") sides.set(`${t.type.sideInput.transformId}|${t.type.sideInput.sideInputId}`, token);
+  }
+  return { userState, sideInput: (transformId, sideInputId) => sides.get(`${transformId}|${sideInputId}`) };
+}
+
+/** How a loader learns that a bundle started, and tells its reader that fetched windows were dropped. */
+export interface SideInputCaching {
+  cacheTokens(): BundleCacheTokens;
+  onRefetch(): void;
 }
 
 /** What building side-input sources needs from the bundle processor. */
@@ -52,6 +83,7 @@ export function sideInputSources(
       elementCoder: view.elementCoder(t.inputs[local]!),
       windowCoder: view.coder(ws.windowCoderId),
       contents: [],
+      bounded: pc.isBounded !== runnerApi.IsBounded_Enum.UNBOUNDED,
     });
   }
   return sources;
@@ -67,6 +99,7 @@ function decodeAll(coder: Coder<unknown>, bytes: Uint8Array): unknown[] {
 /** Fetches side-input windows on demand, then passes the element on. */
 export class SideInputLoader implements Receiver {
   private readonly loaded = new Set<string>();
+  private readonly tokens = new Map<string, string | undefined>();
 
   constructor(
     private readonly transformId: string,
@@ -74,7 +107,27 @@ export class SideInputLoader implements Receiver {
     private readonly state: () => StateChannel,
     private readonly instructionId: () => string,
     private readonly next: Receiver,
+    private readonly caching?: SideInputCaching,
   ) {}
+
+  /** A bundle starts: drops what was fetched of an unbounded side input unless its cache token is unchanged. */
+  beginBundle(): void {
+    if (this.caching === undefined) return;
+    const tokens = this.caching.cacheTokens();
+    let dropped = false;
+    for (const source of this.sources) {
+      const token = tokens.sideInput(this.transformId, source.localName);
+      const keep = source.bounded || (token !== undefined && token === this.tokens.get(source.localName));
+      this.tokens.set(source.localName, token);
+      if (keep) continue;
+      for (const id of [...this.loaded]) if (id.startsWith(`${source.localName}|`)) this.loaded.delete(id);
+      if (source.contents.length > 0) {
+        source.contents.length = 0;
+        dropped = true;
+      }
+    }
+    if (dropped) this.caching.onRefetch();
+  }
 
   receive(value: unknown, meta: ElementMeta): MaybePromise {
     const loading = this.ensureLoaded(meta.windows);

@@ -16,7 +16,7 @@ import { SideInputReader } from "../executor/side_input_reader";
 import { fnapi, rapi, runnerApi } from "../portable/protos";
 import { declaredStateAndTimers } from "../portable/stateful_specs";
 import type { BundleServices } from "./bundle_processor";
-import { SideInputLoader, sideInputSources } from "./side_inputs";
+import { BundleCacheTokens, SideInputLoader, sideInputSources } from "./side_inputs";
 import { FnStatefulParDoOperator } from "./stateful_pardo";
 import { TimerFamily, TimerOutputs } from "./timers";
 import { CellSpec, UserStateStore } from "./user_state";
@@ -28,6 +28,8 @@ export interface DescriptorView {
   elementCoder(pcollId: string): Coder<unknown>;
   metricsOf(transformId: string): MetricsContainer;
   runtime(name: string): RuntimeContext;
+  /** The cache tokens the runner sent with the running bundle. */
+  cacheTokens(): BundleCacheTokens;
 }
 
 /** One inbound timer stream of a bundle. */
@@ -49,7 +51,7 @@ export function buildStatefulParDo(
   sideInputViews: readonly SideInput<unknown>[],
   outputs: ReadonlyMap<string, Receiver>,
   instructionId: () => string,
-): { operator: FnStatefulParDoOperator; timerInputs: TimerInput[]; entry?: Receiver } {
+): { operator: FnStatefulParDoOperator; timerInputs: TimerInput[]; entry?: SideInputLoader } {
   const fail = (what: string): Error => new Error(`Stateful ParDo '${name}' (transform ${transformId}): ${what}`);
   const mainInput = Object.values(t.inputs)[0];
   if (mainInput === undefined) throw fail("the transform has no input in the descriptor");
@@ -102,7 +104,10 @@ export function buildStatefulParDo(
   const loaderTarget: { next?: Receiver } = {};
   const loader =
     sources.length > 0
-      ? new SideInputLoader(transformId, sources, () => services.stateChannel(stateUrl), instructionId, { receive: (v, m) => loaderTarget.next!.receive(v, m) })
+      ? new SideInputLoader(transformId, sources, () => services.stateChannel(stateUrl), instructionId, { receive: (v, m) => loaderTarget.next!.receive(v, m) }, {
+          cacheTokens: () => view.cacheTokens(),
+          onRefetch: () => reader!.invalidate(),
+        })
       : undefined;
 
   const store = new UserStateStore(transformId, name, cells, () => services.stateChannel(stateUrl), instructionId);
@@ -114,6 +119,7 @@ export function buildStatefulParDo(
     timers: new TimerOutputs(transformId, families),
     timerChannel: () => services.dataChannel(timerUrl),
     instructionId,
+    userStateCacheToken: () => view.cacheTokens().userState,
     ...(reader !== undefined && loader !== undefined ? { sideInputs: { reader, loader } } : {}),
   });
   loaderTarget.next = operator;

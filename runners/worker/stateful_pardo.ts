@@ -77,6 +77,8 @@ export interface StatefulWiring {
   /** The data channel of the PBD's timer API endpoint (only called when there are timer families). */
   readonly timerChannel: () => DataChannel;
   readonly instructionId: () => string;
+  /** The runner's user-state cache token for the running bundle (undefined: none). */
+  readonly userStateCacheToken: () => string | undefined;
   /** Side inputs: the reader the DoFn reads, and the loader that fetches a fired timer's windows first. */
   readonly sideInputs?: { readonly reader: SideInputReader; readonly loader: SideInputLoader };
 }
@@ -101,7 +103,7 @@ export class FnStatefulParDoOperator extends ParDoOperator {
   }
 
   startBundle(): MaybePromise {
-    this.wiring.store.reset();
+    this.wiring.store.beginBundle(this.wiring.userStateCacheToken());
     this.wiring.timers.reset();
     this.windowBytes.clear();
     this.currentKeyBytes = undefined;

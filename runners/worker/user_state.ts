@@ -9,8 +9,10 @@
  * - The DoFn API reads state synchronously, so when an element or timer first touches a
  *   (key, window) in a bundle, every declared cell of that key and window is fetched (following
  *   continuation tokens) before user code runs. Reads and writes then hit the bundle's cache;
- *   at the end of the bundle the changes go back as clear and/or append requests. Nothing is
- *   cached across bundles (cache tokens are not used).
+ *   at the end of the bundle the changes go back as clear and/or append requests.
+ * - Across bundles, state stays cached while the runner sends the same user-state cache token
+ *   (ProcessBundleRequest.cache_tokens): the runner promises nobody else changed it meanwhile.
+ *   Without a token, or with a new one, every bundle reads what it touches again.
  */
 import type { Coder } from "../../lib/coders/coder";
 import { ByteReader, ByteWriter, encodeToBytes } from "../../lib/coders/index";
@@ -99,6 +101,14 @@ class MapCell {
 
 type Cell = BagCell | MapCell;
 
+/** At most this many (key, window) slots stay cached between bundles (the oldest go first). */
+export const MAX_CACHED_SLOTS = 10_000;
+
+/** The cell as the runner now holds it (after the bundle's changes were written back). */
+function settled(cell: Cell, c: CellSpec): Cell {
+  return cell instanceof BagCell ? new BagCell(cell.read()) : new MapCell(new Map(cell.entries), c.mapKeyCoder!);
+}
+
 /** The cells of one key in one window. */
 interface Slot {
   readonly keyBytes: Uint8Array;
@@ -110,6 +120,8 @@ interface Slot {
 export class UserStateStore {
   private slots = new Map<string, Slot>();
   private loading = new Map<string, Promise<void>>();
+  /** The user-state cache token of the bundle running (or last run). */
+  private token: string | undefined;
 
   constructor(
     private readonly transformId: string,
@@ -119,10 +131,22 @@ export class UserStateStore {
     private readonly instructionId: () => string,
   ) {}
 
-  /** Forgets everything (a new bundle starts). */
+  /** Forgets everything. */
   reset(): void {
     this.slots = new Map();
     this.loading = new Map();
+  }
+
+  /** A bundle starts: what is cached stays only if the runner sent the same cache token again. */
+  beginBundle(token: string | undefined): void {
+    if (token === undefined || token !== this.token) this.reset();
+    this.loading = new Map();
+    this.token = token;
+  }
+
+  /** Number of (key, window) slots cached (for tests). */
+  get cachedSlots(): number {
+    return this.slots.size;
   }
 
   private slotId(keyBytes: Uint8Array, windowBytes: Uint8Array): string {
@@ -276,7 +300,21 @@ export class UserStateStore {
       }
     }
     await Promise.all(work);
-    this.reset();
+    if (this.token === undefined) return this.reset();
+    // Cached for the next bundle with this token: each cell as the runner now holds it.
+    const kept = new Map<string, Slot>();
+    const ids = [...this.slots.keys()].slice(-MAX_CACHED_SLOTS);
+    for (const id of ids) {
+      const slot = this.slots.get(id)!;
+      const cells = new Map<string, Cell>();
+      for (const c of this.cells) {
+        const cell = slot.cells.get(c.spec.name);
+        if (cell !== undefined) cells.set(c.spec.name, settled(cell, c));
+      }
+      kept.set(id, { keyBytes: slot.keyBytes, windowBytes: slot.windowBytes, cells });
+    }
+    this.slots = kept;
+    this.loading = new Map();
   }
 
   private async flushCell(instruction: string, c: CellSpec, cell: Cell, slot: Slot): Promise<void> {

@@ -230,7 +230,13 @@ export class FnApiServer {
    * Runs one bundle: sends `inputs` (chunks per source transform; the last chunk is flagged
    * is_last) and waits for the response and for is_last on every sink in `sinks`.
    */
-  async processBundle(descriptorId: string, inputs: ReadonlyMap<string, readonly Uint8Array[]>, sinks: readonly string[], timers: BundleTimers = {}): Promise<BundleResult> {
+  async processBundle(
+    descriptorId: string,
+    inputs: ReadonlyMap<string, readonly Uint8Array[]>,
+    sinks: readonly string[],
+    timers: BundleTimers = {},
+    cacheTokens: fnapi.ProcessBundleRequest_CacheToken[] = [],
+  ): Promise<BundleResult> {
     await this.connected();
     const instructionId = `b${this.nextId++}`;
     const timerOutputs = timers.outputs ?? [];
@@ -253,7 +259,7 @@ export class FnApiServer {
       chunks.forEach((t, i) => send(t, i === chunks.length - 1));
       if (chunks.length === 0) send(new Uint8Array(0), true);
     }
-    this.control!.write(fnApi.InstructionRequest.create({ instructionId, request: { oneofKind: "processBundle", processBundle: { processBundleDescriptorId: descriptorId, cacheTokens: [], elements: undefined } } }));
+    this.control!.write(fnApi.InstructionRequest.create({ instructionId, request: { oneofKind: "processBundle", processBundle: { processBundleDescriptorId: descriptorId, cacheTokens, elements: undefined } } }));
     const r = await response;
     this.responses.delete(instructionId);
     if (r.error !== "") throw new Error(`bundle ${instructionId} failed in the SDK: ${r.error}`);
