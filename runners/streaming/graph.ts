@@ -186,7 +186,7 @@ export class StreamingGraph {
   private readonly consumers = new Map<string, StreamingUnit[]>();
   private readonly sideInputPcolls = new Set<string>();
   private readonly materialized = new Map<string, SideInputStore>();
-  /** The strict model checks (coders, keys, mutation); an operator so bundles restart its samplers. */
+  /** The strict model checks (coders, keys, mutation). */
   readonly checks: StreamingChecks;
 
   constructor(
@@ -195,7 +195,6 @@ export class StreamingGraph {
   ) {
     const anyPcoll = units.flatMap((u) => [...u.node.outputs.values()])[0];
     this.checks = new StreamingChecks(anyPcoll?.pipeline.options.strictChecks ?? true, env.checkEveryElement === true);
-    this.operators.push(this.checks);
     for (const u of units) {
       const inputs = u.kind === "flatten" ? u.inputs : "input" in u ? [u.input] : [];
       for (const pc of inputs) this.consumers.set(pc.id, [...(this.consumers.get(pc.id) ?? []), u]);

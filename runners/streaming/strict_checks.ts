@@ -15,11 +15,10 @@ import type { PCollection } from "../../lib/model/pcollection";
 import type { ElementMeta } from "../../lib/model/window";
 import { CheckSampler, checkCoderRoundTrip } from "../executor/checks";
 import { coderOf } from "../executor/default_coders";
-import type { Operator } from "../executor/operator";
 import type { InputChecks } from "../executor/pardo_operator";
 import type { MaybePromise, Receiver } from "../executor/receiver";
 
-/** A sampler that keeps counting across bundles. */
+/** A sampler that keeps counting across bundles (operators reset their samplers per bundle). */
 class RunSampler extends CheckSampler {
   resetForBundle(): void {
     // Counts the whole run (see the file comment).
@@ -41,10 +40,8 @@ class CoderCheckReceiver implements Receiver {
   }
 }
 
-export class StreamingChecks implements Operator {
-  readonly transformName = "(strict model checks)";
-  private readonly samplers: CheckSampler[] = [];
-
+/** Builds the checks of a streaming graph's steps. */
+export class StreamingChecks {
   constructor(
     /** Whether the checks run at all. */
     readonly enabled: boolean,
@@ -54,9 +51,7 @@ export class StreamingChecks implements Operator {
 
   /** A sampler counting over the run. */
   sampler(): CheckSampler {
-    const s = new RunSampler(this.everyElement);
-    this.samplers.push(s);
-    return s;
+    return new RunSampler(this.everyElement);
   }
 
   /** The mutation checks of a ParDo reading `input` (undefined when off). */
@@ -73,22 +68,5 @@ export class StreamingChecks implements Operator {
   coderChecked(pc: PCollection<unknown>, next: Receiver): Receiver {
     if (!this.enabled) return next;
     return new CoderCheckReceiver(pc.producer.fullName, pc.id, coderOf(pc), this.sampler(), next);
-  }
-
-  setup(): MaybePromise {
-    return undefined;
-  }
-  startBundle(): MaybePromise {
-    for (const s of this.samplers) s.resetForBundle();
-    return undefined;
-  }
-  receive(): MaybePromise {
-    return undefined;
-  }
-  finishBundle(): MaybePromise {
-    return undefined;
-  }
-  teardown(): MaybePromise {
-    return undefined;
   }
 }
