@@ -18,7 +18,8 @@ import type { Operator } from "../executor/operator";
 import { ParDoOperator } from "../executor/pardo_operator";
 import { MaybePromise, PendingWork, Receiver, receiverFor } from "../executor/receiver";
 import { SideInputReader } from "../executor/side_input_reader";
-import { SideInputStore } from "./side_input_store";
+import { isTriggered, SideInputStore } from "./side_input_store";
+import { GlobalWindows } from "../../lib/model/windowing";
 import { WindowIntoOperator } from "../executor/window_operator";
 import { keyCoderOf } from "../direct/stage_builder";
 import { Clocks, DROPPED_LATE, GroupNode, TimeAware } from "./grouping";
@@ -114,9 +115,13 @@ export class SideInputGate implements Receiver, TimeAware {
     /** Collect the stores after each advance (false: the owner calls `collect()` later, e.g. after timers). */
     private readonly collectOnAdvance = true,
   ) {}
+  /** Every side-input window the element reads is complete (watermark past its end) or has a fired pane. */
   private ready(meta: ElementMeta): boolean {
     return this.sideInputs.every((s) =>
-      meta.windows.every((w) => this.env.watermarkOf(s.pcoll.id) > s.pcoll.windowing.windowFn.sideInputWindow(w).maxTimestamp()),
+      meta.windows.every((w) => {
+        const sideWindow = s.pcoll.windowing.windowFn.sideInputWindow(w);
+        return this.env.watermarkOf(s.pcoll.id) > sideWindow.maxTimestamp() || this.stores.get(s)!.hasFired(sideWindow);
+      }),
     );
   }
   /** The element's windows whose side-input windows are all still held (all of them, usually). */
@@ -135,18 +140,18 @@ export class SideInputGate implements Receiver, TimeAware {
     this.buffered.push({ value, timestamp: meta.timestamp, windows: meta.windows, pane: meta.pane });
     return undefined;
   }
-  advance(): MaybePromise {
+  async advance(clocks: Clocks): Promise<void> {
+    // Triggered side inputs fire their panes first (at their own watermark), then held elements may go.
+    for (const [side, store] of this.stores) await store.advance({ inputWatermark: this.env.watermarkOf(side.pcoll.id), processingTime: clocks.processingTime });
     const waiting = this.buffered;
     this.buffered = [];
     for (const wv of waiting) {
       if (this.ready(wv)) this.pending.add(this.next.receive(wv.value, wv));
       else this.buffered.push(wv);
     }
-    const released = this.pending.take();
-    if (!this.collectOnAdvance) return released;
     // Collect only once what was released has read its side inputs.
-    if (released === undefined) return this.collect();
-    return released.then(() => this.collect());
+    await this.pending.take();
+    if (this.collectOnAdvance) this.collect();
   }
   /** Drops the side-input windows no element or timer can read any more. */
   collect(): undefined {
@@ -208,15 +213,15 @@ export class StreamingGraph {
     if (r !== undefined) return r;
     const targets: Receiver[] = [];
     for (const u of this.consumers.get(pc.id) ?? []) targets.push(this.consumerReceiver(u, pc));
-    if (this.sideInputPcolls.has(pc.id)) targets.push(this.materializedFor(pc.id));
+    if (this.sideInputPcolls.has(pc.id)) targets.push(this.materializedFor(pc));
     r = new Counting(pc.id, this.env, this.checks.coderChecked(pc, receiverFor(targets)));
     this.receivers.set(pc.id, r);
     return r;
   }
 
-  private materializedFor(id: string): SideInputStore {
-    let store = this.materialized.get(id);
-    if (store === undefined) this.materialized.set(id, (store = new SideInputStore()));
+  private materializedFor(pc: PCollection<unknown>): SideInputStore {
+    let store = this.materialized.get(pc.id);
+    if (store === undefined) this.materialized.set(pc.id, (store = new SideInputStore(pc.windowing, this.env.metricsFor(pc.producer.fullName), pc.id)));
     return store;
   }
 
@@ -261,7 +266,7 @@ export class StreamingGraph {
     let reader: SideInputReader | undefined;
     if (spec.sideInputs.length > 0) {
       const contents = new Map<SideInput<unknown>, SideInputStore>();
-      for (const s of spec.sideInputs) contents.set(s, this.materializedFor(s.pcoll.id));
+      for (const s of spec.sideInputs) contents.set(s, this.materializedFor(s.pcoll));
       reader = new SideInputReader(name, contents);
     }
     if (isStatefulDoFn(spec.doFn)) {
@@ -281,7 +286,7 @@ export class StreamingGraph {
       const sideWatermark = (): Instant => Math.min(...spec.sideInputs.map((s) => this.env.watermarkOf(s.pcoll.id)));
       this.timeAware.set(name, {
         advance: async (clocks: Clocks): Promise<void> => {
-          await gate.advance();
+          await gate.advance(clocks);
           await op.advance({ inputWatermark: Math.min(clocks.inputWatermark, sideWatermark()), processingTime: clocks.processingTime });
           gate.collect();
         },
@@ -305,14 +310,16 @@ export class StreamingGraph {
    */
   private sideInputGate(name: string, sideInputs: readonly SideInput<unknown>[], input: PCollection<unknown>, next: Receiver, collectOnAdvance = true): SideInputGate {
     if (this.units.some((u) => u.kind === "readUnbounded")) {
-      for (const s of sideInputs.filter((v) => !v.pcoll.isBounded && v.pcoll.windowing.windowFn.urn === "beam:window_fn:global_windows:v1")) {
+      const untriggeredGlobal = (v: SideInput<unknown>): boolean => !v.pcoll.isBounded && v.pcoll.windowing.windowFn instanceof GlobalWindows && !isTriggered(v.pcoll.windowing);
+      for (const s of sideInputs.filter(untriggeredGlobal)) {
         process.stderr.write(
-          `Warning: side input ${s.pcoll.id} of '${name}' is unbounded and in the global window, which completes only when the pipeline ` +
-            `drains: '${name}' holds its input until then. Window the side input (e.g. Window.into(new FixedWindows(...))) so its windows complete.\n`,
+          `Warning: side input ${s.pcoll.id} of '${name}' is unbounded, in the global window and without a trigger, so it is ready only when the ` +
+            `pipeline drains: '${name}' holds its input until then. Give it a trigger (e.g. Window.into(new GlobalWindows(), { trigger: ` +
+            `Repeatedly(AfterProcessingTime(60_000)) })) to read its latest pane, or window it (e.g. FixedWindows).\n`,
         );
       }
     }
-    const stores = new Map(sideInputs.map((s) => [s, this.materializedFor(s.pcoll.id)] as const));
+    const stores = new Map(sideInputs.map((s) => [s, this.materializedFor(s.pcoll)] as const));
     const gate = new SideInputGate(sideInputs, this.env, next, stores, this.env.metricsFor(name), collectOnAdvance);
     for (const store of new Set(stores.values())) {
       // The side inputs' watermarks count too: a stateful consumer's timers wait for them.

@@ -1,24 +1,40 @@
 /**
- * The materialized contents of a side-input PCollection in a streaming run, per window. A
- * window's contents are read once the side input's watermark has passed its end (the SideInputGate
- * holds main-input elements until then), and dropped once no consumer can read that window any
- * more: every consumer's input watermark is past the window's end plus the consumer's allowed
- * lateness. Without that, a long-running pipeline with windowed side inputs would keep every
- * window it ever saw.
+ * The materialized contents of a side-input PCollection in a streaming run, per window.
+ *
+ * - Without a trigger of its own (the default trigger), a window is read once the side input's
+ *   watermark has passed its end (the SideInputGate holds main-input elements until then) and
+ *   holds every element of the window.
+ * - With a trigger (e.g. the "slowly updating side input": a global window and
+ *   `Repeatedly(AfterProcessingTime(...))`), the store materializes the view as Beam does, through
+ *   a grouping on a single key with the PCollection's windowing strategy: a window is readable
+ *   once its first pane has fired, and reads see the latest pane (with DISCARDING, the elements
+ *   since the previous firing; with ACCUMULATING, all of them).
+ *
+ * Windows are dropped once no consumer can read them any more (every consumer's watermark past
+ * the window's end plus its allowed lateness), so long runs do not keep every window they saw.
  */
-import type { BoundedWindow, ElementMeta, Instant } from "../../lib/model/window";
-import type { SideInputContents } from "../executor/side_input_reader";
+import type { MetricsContainer } from "../../lib/model/metrics";
+import { BoundedWindow, ElementMeta, Instant, KV, kv } from "../../lib/model/window";
+import type { WindowingStrategy } from "../../lib/model/windowing";
+import { deterministicKeyCoder } from "../executor/default_coders";
 import type { MaybePromise, Receiver } from "../executor/receiver";
+import type { SideInputContents } from "../executor/side_input_reader";
+import { Clocks, GroupNode } from "./grouping";
 
 interface WindowContents {
   readonly window: BoundedWindow;
-  readonly values: unknown[];
+  values: unknown[];
 }
 
 /** Tells the store how far one consumer has got: nothing before `readable()` can be read again. */
 export interface SideInputConsumer {
   /** The earliest side-input window end (inclusive max timestamp) the consumer may still read. */
   readable(): Instant;
+}
+
+/** Whether a windowing strategy fires panes of its own (anything but the default trigger). */
+export function isTriggered(w: WindowingStrategy): boolean {
+  return w.trigger !== undefined && w.trigger.kind !== "default";
 }
 
 export class SideInputStore implements Receiver, SideInputContents {
@@ -28,8 +44,30 @@ export class SideInputStore implements Receiver, SideInputContents {
   private version = 0;
   /** Windows ending before this were dropped (or never held anything by then). */
   private collectedBelow: Instant = -Infinity;
+  /** The single-key grouping that fires the panes of a triggered side input (undefined: not triggered). */
+  private readonly panes: GroupNode | undefined;
+  /** Windows of a triggered side input that have had a pane. */
+  private readonly fired = new Set<string>();
+
+  constructor(windowing?: WindowingStrategy, metrics?: MetricsContainer, name = "(side input)") {
+    if (windowing !== undefined && metrics !== undefined && isTriggered(windowing)) {
+      const latestPane: Receiver = {
+        receive: (group: unknown, meta: ElementMeta): MaybePromise => {
+          for (const w of meta.windows) {
+            const id = w.id();
+            this.windows.set(id, { window: w, values: [...(group as KV<string, unknown[]>).value] });
+            this.fired.add(id);
+          }
+          this.version++;
+          return undefined;
+        },
+      };
+      this.panes = new GroupNode(`${name}/materialize`, windowing, deterministicKeyCoder(), undefined, latestPane, metrics);
+    }
+  }
 
   receive(value: unknown, meta: ElementMeta): MaybePromise {
+    if (this.panes !== undefined) return this.panes.receive(kv("", value), meta);
     for (const w of meta.windows) {
       const id = w.id();
       let c = this.windows.get(id);
@@ -38,6 +76,16 @@ export class SideInputStore implements Receiver, SideInputContents {
     }
     this.version++;
     return undefined;
+  }
+
+  /** Lets a triggered side input fire panes at the side input's watermark and the processing time. */
+  advance(clocks: Clocks): MaybePromise {
+    return this.panes?.advance(clocks);
+  }
+
+  /** Whether a pane of this window has fired (always false for a side input without a trigger). */
+  hasFired(window: BoundedWindow): boolean {
+    return this.fired.has(window.id());
   }
 
   valuesIn(windowId: string): readonly unknown[] {
@@ -62,6 +110,7 @@ export class SideInputStore implements Receiver, SideInputContents {
     for (const [id, c] of this.windows) {
       if (c.window.maxTimestamp() < horizon) {
         this.windows.delete(id);
+        this.fired.delete(id);
         dropped = true;
       }
     }

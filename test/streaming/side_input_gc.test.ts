@@ -5,7 +5,7 @@
  * is dropped and counted; readers see data added to a window after a first read.
  */
 import { strict as assert } from "node:assert";
-import { AsIterable, AsSingleton, Create, FixedWindows, ParDo, Pipeline, ProcessContext, SideInput, Window } from "../../lib";
+import { AfterCount, AfterProcessingTime, AsIterable, AsSingleton, Create, FixedWindows, GlobalWindows, ParDo, Pipeline, ProcessContext, Repeatedly, SideInput, Window } from "../../lib";
 import { GlobalWindow, IntervalWindow, NO_FIRING } from "../../lib/model/window";
 import { SideInputReader } from "../../runners/executor/side_input_reader";
 import { SideInputStore } from "../../runners/streaming/side_input_store";
@@ -63,5 +63,56 @@ describe("Streaming DirectRunner: side-input windows over a long run", () => {
     });
     assert.deepEqual(out.map((o) => o.value).sort(), ["a:0", "b:100", "c:1500"]);
     assert.equal(result.metrics.counterTotal("beamline", "droppedDueToLateness", "Read"), 1, "the late element is counted, not read against a dropped window");
+  });
+});
+
+describe("Streaming DirectRunner: triggered side inputs (slowly updating)", () => {
+  it("reads the latest pane of a global-window side input with a trigger, as its panes fire", async () => {
+    const out: Observed<string>[] = [];
+    await runOk((p) => {
+      // The configuration changes over time; each element fires its own pane (DISCARDING).
+      const config = p
+        .apply("Config", TestStream.create<string>().addElements({ value: "v1", timestamp: 0 }).addElements({ value: "v2", timestamp: 0 }).addElements({ value: "v3", timestamp: 0 }).advanceWatermarkToInfinity())
+        .apply("Latest", Window.into<string>(new GlobalWindows(), { trigger: Repeatedly(AfterCount(1)) }));
+      const current = AsSingleton(config);
+      const events = p.apply(
+        "Events",
+        TestStream.create<string>().addElements({ value: "a", timestamp: 1 }).addElements({ value: "b", timestamp: 2 }).addElements({ value: "c", timestamp: 3 }).advanceWatermarkToInfinity(),
+      );
+      collect(events.apply("Tag", ParDo.of((e: string, ctx: ProcessContext<string>) => ctx.output(`${e}@${ctx.sideInput(current)}`), { sideInputs: [current] })), out);
+    });
+    // Each script event is its own bundle, the side input's first: a sees v1, b sees v2, c sees v3.
+    assert.deepEqual(out.map((o) => o.value), ["a@v1", "b@v2", "c@v3"]);
+  });
+
+  it("holds elements until the first pane of a processing-time-triggered side input fires", async () => {
+    const out: Observed<string>[] = [];
+    await runOk((p) => {
+      const config = p
+        .apply(
+          "Config",
+          TestStream.create<number>()
+            .addElements({ value: 10, timestamp: 0 })
+            .advanceProcessingTime(30_000)
+            .addElements({ value: 20, timestamp: 0 })
+            .advanceProcessingTime(30_000)
+            .advanceWatermarkToInfinity(),
+        )
+        .apply("Every30s", Window.into<number>(new GlobalWindows(), { trigger: Repeatedly(AfterProcessingTime(30_000)) }));
+      const threshold = AsSingleton(config);
+      // Scripts advance one event each per step, the side input's first: 15 arrives before any
+      // pane (and waits for the first, 10); 25 after it; 5 after the second pane (20).
+      const events = p.apply(
+        "Events",
+        TestStream.create<number>()
+          .addElements({ value: 15, timestamp: 1 })
+          .addElements({ value: 25, timestamp: 2 })
+          .advanceWatermarkTo(3)
+          .addElements({ value: 5, timestamp: 4 })
+          .advanceWatermarkToInfinity(),
+      );
+      collect(events.apply("Above", ParDo.of((n: number, ctx: ProcessContext<string>) => ctx.output(`${n}>${ctx.sideInput(threshold)}:${n > ctx.sideInput(threshold)}`), { sideInputs: [threshold] })), out);
+    });
+    assert.deepEqual(out.map((o) => o.value), ["15>10:true", "25>10:true", "5>20:false"]);
   });
 });
