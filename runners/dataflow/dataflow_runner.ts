@@ -55,7 +55,8 @@ function pipelineState(s: string | undefined): PipelineState {
   }
 }
 
-class DataflowResult implements PipelineResult {
+/** A submitted Dataflow job: its id, state while followed, cancel and (streaming) drain. */
+export class DataflowResult implements PipelineResult {
   state: PipelineState = "RUNNING";
   error?: Error;
   readonly metrics = new MetricResults(new Map());
@@ -73,6 +74,10 @@ class DataflowResult implements PipelineResult {
   async cancel(): Promise<void> {
     await this.client.updateState(this.jobId, "JOB_STATE_CANCELLED");
   }
+  /** Streaming jobs: stop reading, finish what was read, then end (JOB_STATE_DRAINED). */
+  async drain(): Promise<void> {
+    await this.client.updateState(this.jobId, "JOB_STATE_DRAINING");
+  }
 }
 
 export class DataflowRunner implements PipelineRunner {
@@ -82,7 +87,7 @@ export class DataflowRunner implements PipelineRunner {
     (this.runnerOptions.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
   }
 
-  async run(pipeline: Pipeline): Promise<PipelineResult> {
+  async run(pipeline: Pipeline): Promise<DataflowResult> {
     const o = dataflowOptions(pipeline.options);
     const program = pipeline.program;
     if (program === undefined) {

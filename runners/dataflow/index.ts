@@ -4,6 +4,6 @@ import { DataflowRunner } from "./dataflow_runner";
 
 registerRunner("DataflowRunner", () => new DataflowRunner());
 
-export { DataflowRunner } from "./dataflow_runner";
+export { DataflowResult, DataflowRunner } from "./dataflow_runner";
 export type { DataflowRunnerOptions } from "./dataflow_runner";
 export { dataflowOptions } from "./options";

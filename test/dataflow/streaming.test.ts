@@ -48,8 +48,11 @@ describe("DataflowRunner: streaming jobs", function () {
 
   it("submits an unbounded pipeline as a streaming job with native Pub/Sub read and write", async () => {
     const log: string[] = [];
+    dataflow.states = ["JOB_STATE_RUNNING", "JOB_STATE_RUNNING", "JOB_STATE_DRAINING", "JOB_STATE_DRAINED"];
     const result = await runner(log).run(pubsubCounts.create({}, options()));
-    assert.equal(await result.waitUntilFinish(), "DONE");
+    await result.drain();
+    assert.equal(await result.waitUntilFinish(), "DRAINED");
+    assert.deepEqual(dataflow.requests.filter((r) => r.method === "PUT").map((r) => r.body), [{ requestedState: "JOB_STATE_DRAINING" }], "drain() asks Dataflow to drain");
     assert.ok(log.some((l) => /'Read.*' is unbounded, so this is a streaming job/.test(l)), log.join("\n"));
     const body = dataflow.requests.find((r) => r.method === "POST")!.body as {
       type: string;
