@@ -349,6 +349,9 @@ export class StreamingExecution implements GraphEnvironment {
 
 /** Runs a pipeline with the streaming driver; returns once finished if every source is finite. */
 export async function runStreaming(pipeline: Pipeline, settings: StreamingSettings, containers = new Map<string, MetricsContainer>(), outputs: string[] = []): Promise<StreamingResult> {
+  if (pipeline.options.directNumWorkers > 1) {
+    process.stderr.write(`Note: the streaming driver runs in one thread; --direct_num_workers ${pipeline.options.directNumWorkers} applies to batch pipelines only.\n`);
+  }
   const execution = new StreamingExecution(pipeline, settings, containers, outputs);
   const result = new StreamingResult(execution, new MetricResults(containers), outputs, settings.handleSignals ?? true);
   if (execution.isFinite) await result.waitUntilFinish().catch(() => undefined);
