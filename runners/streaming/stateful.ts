@@ -5,11 +5,12 @@
  * same process path as elements (as a TimerFiring value), so outputs, metrics and errors are
  * handled exactly as for elements.
  */
+import { AnyStatefulDoFn, StatefulAdapter, TimerFiring } from "../executor/stateful_adapter";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
-import { BundleContext, DoFn, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
+import type { RuntimeContext } from "../../lib/model/dofn";
 import { PipelineError } from "../../lib/model/errors";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
-import type { BagState, CombiningState, MapState, StatefulDoFn, StatefulProcessContext, StateSpec, TimeDomain, Timer, TimerContext, TimerSpec, ValueState } from "../../lib/model/state";
+import type { BagState, CombiningState, MapState, StateSpec, TimeDomain, Timer, TimerSpec, ValueState } from "../../lib/model/state";
 import { BoundedWindow, ElementMeta, Instant, KV, MIN_TIMESTAMP, NO_FIRING } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
 import type { Coder } from "../../lib/coders/coder";
@@ -21,45 +22,6 @@ import type { MaybePromise, Receiver } from "../executor/receiver";
 import type { SideInputReader } from "../executor/side_input_reader";
 import { Clocks, DROPPED_LATE, TimeAware } from "./grouping";
 import { MinHeap } from "./min_heap";
-
-type AnyStatefulDoFn = StatefulDoFn<unknown, unknown, unknown, OutputTags>;
-
-/** A due timer, delivered to the DoFn in place of an element. */
-class TimerFiring {
-  constructor(
-    readonly name: string,
-    readonly domain: TimeDomain,
-  ) {}
-}
-
-/** Routes elements to `process` and timer firings to `onTimer`, delegating the lifecycle. */
-class StatefulAdapter extends DoFn<unknown, unknown, OutputTags> {
-  /** Lets the executor see whether the user's process is async. */
-  readonly fn: unknown;
-  constructor(
-    /** The user DoFn (the executor looks at its lifecycle methods). */
-    readonly wrapped: AnyStatefulDoFn,
-  ) {
-    super();
-    this.fn = wrapped.process;
-  }
-  setup(runtime: RuntimeContext): void | Promise<void> {
-    return this.wrapped.setup?.(runtime);
-  }
-  startBundle(ctx: BundleContext<unknown, OutputTags>): void | Promise<void> {
-    return this.wrapped.startBundle?.(ctx);
-  }
-  finishBundle(ctx: BundleContext<unknown, OutputTags>): void | Promise<void> {
-    return this.wrapped.finishBundle?.(ctx);
-  }
-  teardown(): void | Promise<void> {
-    return this.wrapped.teardown?.();
-  }
-  process(value: unknown, ctx: ProcessContext<unknown, OutputTags>): void | Promise<void> {
-    if (value instanceof TimerFiring) return this.wrapped.onTimer?.(value.name, ctx as TimerContext<unknown, unknown, OutputTags>);
-    return this.wrapped.process(value as KV<unknown, unknown>, ctx as StatefulProcessContext<unknown, OutputTags>);
-  }
-}
 
 /** Strict-check settings of a stateful ParDo. */
 export interface StatefulChecks {
@@ -146,7 +108,7 @@ export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
     sideInputs?: SideInputReader,
   ) {
     const sampler = checks.input !== undefined ? new ElementSampler(checks.input.sampler) : undefined;
-    super(transformName, new StatefulAdapter(doFn), outputs, sideInputs, stepMetrics, runtime, sampler !== undefined ? { inputCoder: checks.input!.inputCoder, sampler } : undefined);
+    super(transformName, new StatefulAdapter(doFn, transformName), outputs, sideInputs, stepMetrics, runtime, sampler !== undefined ? { inputCoder: checks.input!.inputCoder, sampler } : undefined);
     this.elementSampler = sampler;
     this.keyChecks = checks.keys;
   }
@@ -186,7 +148,7 @@ export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
       this.firingAt = timer.domain === "PROCESSING_TIME" ? timer.timestamp : undefined;
       if (this.elementSampler !== undefined) this.elementSampler.skip = true;
       try {
-        await super.receive(new TimerFiring(name, timer.domain), { timestamp: timer.outputTimestamp, windows: [slot.window], pane: NO_FIRING });
+        await super.receive(new TimerFiring(name), { timestamp: timer.outputTimestamp, windows: [slot.window], pane: NO_FIRING });
       } finally {
         if (this.elementSampler !== undefined) this.elementSampler.skip = false;
         this.firingDomain = "EVENT_TIME";

@@ -9,12 +9,13 @@
  * end, after the DoFn's finishBundle, changed state is written back and the timers set in the
  * bundle go out, one stream per timer family, each ended with is_last.
  */
+import { AnyStatefulDoFn, StatefulAdapter, TimerFiring } from "../executor/stateful_adapter";
 import type { Coder } from "../../lib/coders/coder";
 import { encodeToBytes, Timer as WireTimer } from "../../lib/coders/index";
-import { BundleContext, DoFn, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
+import type { RuntimeContext } from "../../lib/model/dofn";
 import { PipelineError } from "../../lib/model/errors";
 import type { MetricsContainer } from "../../lib/model/metrics";
-import type { StatefulDoFn, StatefulProcessContext, StateSpec, TimeDomain, Timer, TimerContext, TimerSpec } from "../../lib/model/state";
+import type { StateSpec, TimeDomain, Timer, TimerSpec } from "../../lib/model/state";
 import { BoundedWindow, ElementMeta, Instant, KV, NO_FIRING } from "../../lib/model/window";
 import { notKv } from "../executor/combine_operator";
 import { ParDoOperator } from "../executor/pardo_operator";
@@ -24,48 +25,6 @@ import type { DataChannel } from "./data_channel";
 import type { SideInputLoader } from "./side_inputs";
 import { TimerOutputs } from "./timers";
 import type { UserStateStore } from "./user_state";
-
-type AnyStatefulDoFn = StatefulDoFn<unknown, unknown, unknown, OutputTags>;
-
-/** A due timer, delivered to the DoFn in place of an element. */
-class TimerFiring {
-  constructor(readonly family: string) {}
-}
-
-/** Routes elements to `process` and timer firings to `onTimer`, delegating the lifecycle. */
-class StatefulAdapter extends DoFn<unknown, unknown, OutputTags> {
-  /** Lets the executor see whether the user's process is async. */
-  readonly fn: unknown;
-  constructor(
-    /** The user DoFn (the executor looks at its lifecycle methods). */
-    readonly wrapped: AnyStatefulDoFn,
-    private readonly transformName: string,
-  ) {
-    super();
-    this.fn = wrapped.process;
-  }
-  setup(runtime: RuntimeContext): void | Promise<void> {
-    return this.wrapped.setup?.(runtime);
-  }
-  startBundle(ctx: BundleContext<unknown, OutputTags>): void | Promise<void> {
-    return this.wrapped.startBundle?.(ctx);
-  }
-  finishBundle(ctx: BundleContext<unknown, OutputTags>): void | Promise<void> {
-    return this.wrapped.finishBundle?.(ctx);
-  }
-  teardown(): void | Promise<void> {
-    return this.wrapped.teardown?.();
-  }
-  process(value: unknown, ctx: ProcessContext<unknown, OutputTags>): void | Promise<void> {
-    if (value instanceof TimerFiring) {
-      if (this.wrapped.onTimer === undefined) {
-        throw new PipelineError(`Timer '${value.family}' fired for transform '${this.transformName}', whose DoFn has no onTimer method; add onTimer(timer, ctx) to the DoFn`);
-      }
-      return this.wrapped.onTimer(value.family, ctx as TimerContext<unknown, unknown, OutputTags>);
-    }
-    return this.wrapped.process(value as KV<unknown, unknown>, ctx as StatefulProcessContext<unknown, OutputTags>);
-  }
-}
 
 /** Where the operator's timers go and how keys and windows are encoded. */
 export interface StatefulWiring {
