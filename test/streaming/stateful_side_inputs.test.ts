@@ -5,38 +5,11 @@
  * and `onTimer` see complete side inputs.
  */
 import { strict as assert } from "node:assert";
-import { AsMap, AsSingleton, Create, FixedWindows, kv, KV, ParDo, SideInput, Window } from "../../lib";
-import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
+import { AsMap, AsSingleton, Create, FixedWindows, kv, KV, ParDo, Window } from "../../lib";
 import { TestStream } from "../../lib/testing/test_stream";
 import { runOk } from "../helpers";
+import { SumToLimit } from "../portable/streaming_programs";
 import { collect, Observed } from "./collect";
-
-/** Sums each key's values; emits when the sum reaches the key's limit (a map side input) and at the end of the window. */
-class SumToLimit extends StatefulDoFn<string, number, string> {
-  readonly sum = StateSpec.value<number>("sum");
-  readonly end = TimerSpec.eventTime("end");
-  constructor(
-    private readonly limits: SideInput<ReadonlyMap<string, number>>,
-    private readonly unit: SideInput<string>,
-  ) {
-    super();
-  }
-  process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
-    const sum = (ctx.state(this.sum).read() ?? 0) + e.value;
-    ctx.state(this.sum).write(sum);
-    const limit = ctx.sideInput(this.limits).get(e.key) ?? Infinity;
-    if (sum >= limit) {
-      ctx.output(`${e.key} reached ${limit}${ctx.sideInput(this.unit)} with ${sum}`);
-      ctx.state(this.sum).clear();
-    }
-    ctx.timer(this.end).set(ctx.window.maxTimestamp());
-  }
-  onTimer(_timer: string, ctx: TimerContext<string, string>): void {
-    const left = ctx.state(this.sum).read();
-    if (left !== undefined) ctx.output(`${ctx.key} left ${left}${ctx.sideInput(this.unit)} of ${ctx.sideInput(this.limits).get(ctx.key)}`);
-    ctx.state(this.sum).clear();
-  }
-}
 
 describe("Stateful DoFns in bounded pipelines and with side inputs", () => {
   it("runs a stateful DoFn in a bounded pipeline, with map and singleton side inputs", async () => {

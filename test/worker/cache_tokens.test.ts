@@ -6,38 +6,16 @@
  */
 import { strict as assert } from "node:assert";
 import type { Coder } from "../../lib/coders/coder";
-import { ByteReader, ByteWriter, coderFromSpec, CoderSpec, encodeToBytes } from "../../lib/coders/index";
+import { encodeToBytes } from "../../lib/coders/index";
 import { IntervalWindow, kv, NO_FIRING, WindowedValue } from "../../lib/model/window";
 import { dockerEnvironment } from "../../runners/portable/environments";
-import { fnApi, fnapi, rapi, runnerApi } from "../../runners/portable/protos";
+import { fnApi, fnapi, runnerApi } from "../../runners/portable/protos";
 import { translatePipeline } from "../../runners/portable/translate";
 import { FnHarness } from "../../runners/worker/harness";
-import { plan, Plan, Stage } from "../portable/fuser";
+import { plan } from "../portable/fuser";
 import { statefulProgram, statefulSideInputProgram } from "../portable/streaming_programs";
+import { coder, decodeAll, encodeAll, stageAndTransform } from "./wire";
 import { FnApiServer, stateKeyId } from "./fn_server";
-
-function coder(c: rapi.Components, id: string): Coder<unknown> {
-  const spec = (cid: string): CoderSpec => ({ urn: c.coders[cid]!.spec!.urn, components: c.coders[cid]!.componentCoderIds.map(spec), payload: c.coders[cid]!.spec!.payload });
-  return coderFromSpec(spec(id));
-}
-
-function encodeAll(cdr: Coder<unknown>, values: readonly unknown[]): Uint8Array {
-  const w = new ByteWriter();
-  for (const v of values) cdr.encode(v, w, "nested");
-  return w.finish();
-}
-
-function decodeAll(cdr: Coder<unknown>, bytes: Uint8Array | undefined): unknown[] {
-  const r = new ByteReader(bytes ?? new Uint8Array(0));
-  const out: unknown[] = [];
-  while (!r.atEnd()) out.push(cdr.decode(r, "nested"));
-  return out;
-}
-
-function stageOf(p: Plan, uniqueName: string): [Stage, string] {
-  const s = p.stages.find((st) => st.transforms.some((t) => p.components.transforms[t]!.uniqueName === uniqueName))!;
-  return [s, s.transforms.find((t) => p.components.transforms[t]!.uniqueName === uniqueName)!];
-}
 
 const userToken = (t: string): fnapi.ProcessBundleRequest_CacheToken => ({ type: { oneofKind: "userState", userState: {} }, token: Buffer.from(t) });
 const sideToken = (transformId: string, sideInputId: string, t: string): fnapi.ProcessBundleRequest_CacheToken => ({
@@ -60,7 +38,7 @@ describe("Fn API harness: cache tokens", function () {
   it("keeps user state cached across bundles with the same user-state token, and reads it again under a new one", async () => {
     const planned = plan(translatePipeline(statefulProgram.create({}), dockerEnvironment()).proto, server.url);
     harness = new FnHarness({ workerId: "w-cache", controlUrl: server.url, loadPipeline: () => statefulProgram.create({}), runId: "r" }).start();
-    const [stage, bufferId] = stageOf(planned, "Buffer");
+    const [stage, bufferId] = stageAndTransform(planned, "Buffer");
     server.addDescriptor(stage.descriptor!);
     const c = planned.components;
     const inputPc = c.pcollections[stage.input]!;
@@ -98,7 +76,7 @@ describe("Fn API harness: cache tokens", function () {
     const proto = translatePipeline(statefulSideInputProgram.create({}), dockerEnvironment()).proto;
     const planned = plan(proto, server.url);
     harness = new FnHarness({ workerId: "w-side-cache", controlUrl: server.url, loadPipeline: () => statefulSideInputProgram.create({}), runId: "r" }).start();
-    const [stage, sumId] = stageOf(planned, "Sum");
+    const [stage, sumId] = stageAndTransform(planned, "Sum");
     const c = planned.components;
     const t = c.transforms[sumId]!;
     // The runner says the unit side input (side1) is unbounded, e.g. a triggered global window.

@@ -7,51 +7,27 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ByteReader, ByteWriter, coderFromSpec, CoderSpec, encodeToBytes } from "../../lib/coders/index";
+import { encodeToBytes } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
 import { inGlobalWindow, kv, WindowedValue } from "../../lib/model/window";
 import { wordcount } from "../../pipelines/wordcount";
 import { dockerEnvironment } from "../../runners/portable/environments";
 import { flatOptions, jobApiOptions, workerProgramFrom } from "../../runners/portable/pipeline_options";
-import type { rapi } from "../../runners/portable/protos";
 import { translatePipeline } from "../../runners/portable/translate";
 import { FnHarness } from "../../runners/worker/harness";
 import { decodeMetric } from "../../runners/worker/monitoring";
 import { loadWorkerPipeline } from "../../runners/worker/program_loader";
-import { plan, Plan, Stage } from "../portable/fuser";
+import { plan } from "../portable/fuser";
+import { coder, decodeAll, encodeAll, stageWith } from "./wire";
 import { FnApiServer, stateKeyId } from "./fn_server";
 import { sideInputsProgram, windowedProgram } from "./programs";
 import { IntervalWindow } from "../../lib/model/window";
-
-function coder(c: rapi.Components, id: string): Coder<unknown> {
-  const spec = (cid: string): CoderSpec => ({ urn: c.coders[cid]!.spec!.urn, components: c.coders[cid]!.componentCoderIds.map(spec), payload: c.coders[cid]!.spec!.payload });
-  return coderFromSpec(spec(id));
-}
-
-function encodeAll(cdr: Coder<unknown>, values: readonly unknown[]): Uint8Array {
-  const w = new ByteWriter();
-  for (const v of values) cdr.encode(v, w, "nested");
-  return w.finish();
-}
-
-function decodeAll(cdr: Coder<unknown>, bytes: Uint8Array): unknown[] {
-  const r = new ByteReader(bytes);
-  const out: unknown[] = [];
-  while (!r.atEnd()) out.push(cdr.decode(r, "nested"));
-  return out;
-}
 
 /** Splits bytes into chunks of `n`, so elements span data messages. */
 function chunks(bytes: Uint8Array, n: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let i = 0; i < bytes.length; i += n) out.push(bytes.subarray(i, i + n));
   return out;
-}
-
-function stageWith(p: Plan, uniqueName: string): Stage {
-  const s = p.stages.find((st) => st.transforms.some((t) => p.components.transforms[t]!.uniqueName === uniqueName));
-  assert.ok(s, `no stage runs ${uniqueName}`);
-  return s;
 }
 
 describe("Fn API harness (runner-side driver over gRPC)", function () {

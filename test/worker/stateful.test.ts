@@ -4,40 +4,17 @@
  * and multimap user state), timers received and emitted on the data plane's timer streams.
  */
 import { strict as assert } from "node:assert";
-import { ByteReader, ByteWriter, coderFromSpec, CoderSpec, encodeToBytes, Timer } from "../../lib/coders/index";
+import { encodeToBytes, Timer } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
 import { IntervalWindow, kv, NO_FIRING, WindowedValue } from "../../lib/model/window";
 import { dockerEnvironment } from "../../runners/portable/environments";
-import { fnApi, rapi, runnerApi } from "../../runners/portable/protos";
+import { fnApi, runnerApi } from "../../runners/portable/protos";
 import { translatePipeline } from "../../runners/portable/translate";
 import { FnHarness } from "../../runners/worker/harness";
-import { plan, Plan, Stage } from "../portable/fuser";
+import { plan } from "../portable/fuser";
 import { statefulProgram } from "../portable/streaming_programs";
+import { coder, decodeAll, encodeAll, stageWith } from "./wire";
 import { FnApiServer, stateKeyId } from "./fn_server";
-
-function coder(c: rapi.Components, id: string): Coder<unknown> {
-  const spec = (cid: string): CoderSpec => ({ urn: c.coders[cid]!.spec!.urn, components: c.coders[cid]!.componentCoderIds.map(spec), payload: c.coders[cid]!.spec!.payload });
-  return coderFromSpec(spec(id));
-}
-
-function encodeAll(cdr: Coder<unknown>, values: readonly unknown[]): Uint8Array {
-  const w = new ByteWriter();
-  for (const v of values) cdr.encode(v, w, "nested");
-  return w.finish();
-}
-
-function decodeAll(cdr: Coder<unknown>, bytes: Uint8Array | undefined): unknown[] {
-  const r = new ByteReader(bytes ?? new Uint8Array(0));
-  const out: unknown[] = [];
-  while (!r.atEnd()) out.push(cdr.decode(r, "nested"));
-  return out;
-}
-
-function stageWith(p: Plan, uniqueName: string): Stage {
-  const s = p.stages.find((st) => st.transforms.some((t) => p.components.transforms[t]!.uniqueName === uniqueName));
-  assert.ok(s, `no stage runs ${uniqueName}`);
-  return s;
-}
 
 describe("Fn API harness: stateful DoFns (user state and timers over gRPC)", function () {
   let server: FnApiServer;

@@ -5,33 +5,16 @@
  */
 import { strict as assert } from "node:assert";
 import type { Coder } from "../../lib/coders/coder";
-import { ByteReader, ByteWriter, coderFromSpec, CoderSpec, encodeToBytes, Timer } from "../../lib/coders/index";
+import { encodeToBytes, Timer } from "../../lib/coders/index";
 import { IntervalWindow, kv, NO_FIRING, WindowedValue } from "../../lib/model/window";
 import { dockerEnvironment } from "../../runners/portable/environments";
-import { rapi, runnerApi } from "../../runners/portable/protos";
+import { runnerApi } from "../../runners/portable/protos";
 import { translatePipeline } from "../../runners/portable/translate";
 import { FnHarness } from "../../runners/worker/harness";
 import { plan } from "../portable/fuser";
 import { statefulSideInputProgram } from "../portable/streaming_programs";
+import { coder, decodeAll, encodeAll } from "./wire";
 import { FnApiServer, stateKeyId } from "./fn_server";
-
-function coder(c: rapi.Components, id: string): Coder<unknown> {
-  const spec = (cid: string): CoderSpec => ({ urn: c.coders[cid]!.spec!.urn, components: c.coders[cid]!.componentCoderIds.map(spec), payload: c.coders[cid]!.spec!.payload });
-  return coderFromSpec(spec(id));
-}
-
-function encodeAll(cdr: Coder<unknown>, values: readonly unknown[]): Uint8Array {
-  const w = new ByteWriter();
-  for (const v of values) cdr.encode(v, w, "nested");
-  return w.finish();
-}
-
-function decodeAll(cdr: Coder<unknown>, bytes: Uint8Array | undefined): unknown[] {
-  const r = new ByteReader(bytes ?? new Uint8Array(0));
-  const out: unknown[] = [];
-  while (!r.atEnd()) out.push(cdr.decode(r, "nested"));
-  return out;
-}
 
 describe("Fn API harness: a stateful DoFn with side inputs", function () {
   let server: FnApiServer;
