@@ -4,7 +4,7 @@
  * the rebuilt pipeline, found by transform unique name.
  */
 import type { Coder } from "../../lib/coders/coder";
-import { ByteReader, coderFromSpec, CoderSpec, encodeToBytes } from "../../lib/coders/index";
+import { coderFromSpec, CoderSpec, encodeToBytes } from "../../lib/coders/index";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import type { RuntimeContext } from "../../lib/model/dofn";
 import { MetricsContainer } from "../../lib/model/metrics";
@@ -24,7 +24,7 @@ import { URNS } from "../portable/urns";
 import { buildStatefulParDo, TimerInput } from "./stateful_build";
 import { readTimerStream } from "./timers";
 import { isKvCombineStep, KvCombineStep, PrecombineStep } from "./combine_ops";
-import { DataChannel, DataOutput } from "./data_channel";
+import { DataChannel, DataOutput, forEachDecoded } from "./data_channel";
 import { monitoringInfos } from "./monitoring";
 import { BundleCacheTokens, cacheTokensOf, NO_CACHE_TOKENS, SideInputLoader, sideInputSources } from "./side_inputs";
 import { MapWindowsOperator, MergeWindowsOperator, windowFnFromSpec, windowMappingFnFromSpec } from "./window_ops";
@@ -305,32 +305,12 @@ export class BundleProcessor {
     for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i]!.finishBundle();
   }
 
-  private async drain(instructionId: string, source: DataSource): Promise<void> {
+  private drain(instructionId: string, source: DataSource): Promise<void> {
     const queue = this.services.dataChannel(source.url).receive(instructionId, source.transformId);
-    let tail: Uint8Array | undefined;
-    for (;;) {
-      const item = await queue.next();
-      if (item.done === true) throw new Error(`input stream of ${source.transformId} ended without is_last`);
-      const chunk = item.value;
-      const buf: Uint8Array = tail === undefined ? chunk.data : Buffer.concat([tail, chunk.data]);
-      tail = undefined;
-      const r = new ByteReader(buf);
-      while (!r.atEnd()) {
-        const start = r.offset;
-        let wv: WindowedValue<unknown>;
-        try {
-          wv = source.coder.decode(r, "nested") as WindowedValue<unknown>;
-        } catch (e) {
-          if (chunk.isLast) throw e;
-          tail = buf.subarray(start); // the rest of this element comes in the next message
-          break;
-        }
-        source.readIndex++;
-        const p = source.next.receive(wv.value, wv);
-        if (p !== undefined) await p;
-      }
-      if (chunk.isLast) return;
-    }
+    return forEachDecoded(queue, (r) => source.coder.decode(r, "nested") as WindowedValue<unknown>, `input stream of ${source.transformId}`, (wv) => {
+      source.readIndex++;
+      return source.next.receive(wv.value, wv);
+    });
   }
 
   /** Metrics of the bundle so far. */

@@ -8,9 +8,46 @@
 import type * as grpc from "@grpc/grpc-js";
 import { RpcClient } from "../portable/grpc";
 import { fnApi, fnapi } from "../portable/protos";
+import { ByteReader } from "../../lib/coders/index";
 import { AsyncQueue } from "./async_queue";
 
 /** One inbound chunk of a (instruction, transform) stream. */
+/**
+ * Decodes the values of one inbound stream (elements or timers), handing each to `each` in order.
+ * A value may span messages: undecodable bytes at the end of a message wait for the next one.
+ * The stream must end with `is_last`; `what` names it in errors.
+ */
+export async function forEachDecoded<T>(
+  queue: AsyncQueue<InboundChunk>,
+  decode: (r: ByteReader) => T,
+  what: string,
+  each: (value: T) => Promise<void> | void,
+): Promise<void> {
+  let tail: Uint8Array | undefined;
+  for (;;) {
+    const item = await queue.next();
+    if (item.done === true) throw new Error(`${what} ended without is_last`);
+    const chunk = item.value;
+    const buf: Uint8Array = tail === undefined ? chunk.data : Buffer.concat([tail, chunk.data]);
+    tail = undefined;
+    const r = new ByteReader(buf);
+    while (!r.atEnd()) {
+      const start = r.offset;
+      let value: T;
+      try {
+        value = decode(r);
+      } catch (e) {
+        if (chunk.isLast) throw new Error(`${what} has bytes that do not decode: ${(e as Error).message}`, { cause: e });
+        tail = buf.subarray(start); // the rest of this value comes in the next message
+        break;
+      }
+      const p = each(value);
+      if (p !== undefined) await p;
+    }
+    if (chunk.isLast) return;
+  }
+}
+
 export interface InboundChunk {
   readonly data: Uint8Array;
   readonly isLast: boolean;

@@ -6,9 +6,9 @@
  * `beam:coder:timer:v1(key, window)` coder from the PBD.
  */
 import type { Coder } from "../../lib/coders/coder";
-import { ByteReader, ByteWriter, Timer } from "../../lib/coders/index";
+import { ByteWriter, Timer } from "../../lib/coders/index";
 import type { TimeDomain } from "../../lib/model/state";
-import type { DataChannel } from "./data_channel";
+import { DataChannel, forEachDecoded } from "./data_channel";
 
 /** One timer family of a ParDo, as the PBD describes it. */
 export interface TimerFamily {
@@ -25,30 +25,7 @@ export async function readTimerStream(
   family: TimerFamily,
   fire: (timer: Timer<unknown>) => Promise<void> | void,
 ): Promise<void> {
-  const queue = channel.receiveTimers(instructionId, transformId, family.id);
-  let tail: Uint8Array | undefined;
-  for (;;) {
-    const item = await queue.next();
-    if (item.done === true) throw new Error(`timer stream ${family.id} of ${transformId} ended without is_last`);
-    const chunk = item.value;
-    const buf: Uint8Array = tail === undefined ? chunk.data : Buffer.concat([tail, chunk.data]);
-    tail = undefined;
-    const r = new ByteReader(buf);
-    while (!r.atEnd()) {
-      const start = r.offset;
-      let timer: Timer<unknown>;
-      try {
-        timer = family.coder.decode(r, "nested");
-      } catch (e) {
-        if (chunk.isLast) throw new Error(`timer stream ${family.id} of ${transformId} has a malformed timer: ${(e as Error).message}`, { cause: e });
-        tail = buf.subarray(start); // the rest of this timer comes in the next message
-        break;
-      }
-      const p = fire(timer);
-      if (p !== undefined) await p;
-    }
-    if (chunk.isLast) return;
-  }
+  await forEachDecoded(channel.receiveTimers(instructionId, transformId, family.id), (r) => family.coder.decode(r, "nested"), `timer stream ${family.id} of ${transformId}`, fire);
 }
 
 /** The timers a bundle sets or clears, per family; the last call per key and window wins. */
