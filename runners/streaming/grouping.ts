@@ -112,6 +112,8 @@ export class GroupNode implements Receiver, TimeAware {
   private readonly processingTimeTriggers: boolean;
   /** Live key-window states (bounds the hold heap's stale entries). */
   private liveStates = 0;
+  /** Windows with elements not yet in a pane (the only ones a processing-time trigger can fire). */
+  private readonly unfired = new Set<WindowState>();
 
   constructor(
     readonly transformName: string,
@@ -161,20 +163,18 @@ export class GroupNode implements Receiver, TimeAware {
   advance(clocks: Clocks): MaybePromise {
     const clockMoved = clocks.processingTime !== this.clocks.processingTime;
     this.clocks = clocks;
-    if (this.processingTimeTriggers && clockMoved) {
-      // Every window is visited anyway: the due wake-ups are spent.
-      while (this.wakeups.peekTime() < clocks.inputWatermark) this.wakeups.pop();
-      for (const ks of [...this.keys.values()]) for (const ws of [...ks.windows.values()]) this.visit(ks, ws);
-    } else {
-      while (this.wakeups.peekTime() < clocks.inputWatermark) {
-        const ws = this.wakeups.pop()!;
-        const ks = this.keys.get(ws.keyId);
-        if (!ws.dead && ks !== undefined && ks.windows.get(ws.windowId) === ws) this.visit(ks, ws);
-      }
-    }
+    while (this.wakeups.peekTime() < clocks.inputWatermark) this.visitIfLive(this.wakeups.pop()!);
+    // A processing-time trigger is armed by an element and fires a pane of pending data: only
+    // windows holding unfired elements can fire because the clock moved.
+    if (this.processingTimeTriggers && clockMoved) for (const ws of [...this.unfired]) this.visitIfLive(ws);
     const out = Math.min(clocks.inputWatermark, this.hold());
     if (out > this.outputWatermark) this.outputWatermark = out;
     return this.pending.take();
+  }
+
+  private visitIfLive(ws: WindowState): void {
+    const ks = this.keys.get(ws.keyId);
+    if (!ws.dead && ks !== undefined && ks.windows.get(ws.windowId) === ws) this.visit(ks, ws);
   }
 
   /** Re-evaluates a window's trigger at the current clocks and collects it once expired. */
@@ -191,6 +191,7 @@ export class GroupNode implements Receiver, TimeAware {
 
   private remove(ks: KeyState, ws: WindowState): void {
     ws.dead = true;
+    this.unfired.delete(ws);
     this.liveStates--;
     ks.windows.delete(ws.windowId);
     if (ks.windows.size === 0 && this.keys.get(ws.keyId) === ks) this.keys.delete(ws.keyId);
@@ -307,6 +308,7 @@ export class GroupNode implements Receiver, TimeAware {
       if (ws.holdMax === undefined || timestamp > ws.holdMax) ws.holdMax = timestamp;
     }
     ws.pending++;
+    this.unfired.add(ws);
   }
 
   /** Merges the key's session windows; returns the state that now holds `ws`'s data. */
@@ -329,12 +331,14 @@ export class GroupNode implements Receiver, TimeAware {
         target.nonEarlyIndex = Math.max(target.nonEarlyIndex, p.nonEarlyIndex);
         target.onTimeEmitted ||= p.onTimeEmitted;
         p.dead = true;
+        this.unfired.delete(p);
         this.liveStates--;
         ks.windows.delete(p.windowId);
         if (p === ws) result = target;
       }
       target.trigger.merge(parts.map((p) => p.trigger));
       ks.windows.set(target.windowId, target);
+      if (target.pending > 0) this.unfired.add(target);
       this.liveStates++;
       this.touch(target);
     }
@@ -386,6 +390,7 @@ export class GroupNode implements Receiver, TimeAware {
       ws.values = fn !== undefined ? [this.call(() => fn.createAccumulator())] : [];
     }
     ws.pending = 0;
+    this.unfired.delete(ws);
     ws.holdMin = ws.holdMax = undefined;
     this.pending.add(this.output.receive(kv(ks.key, value), { timestamp, windows: [ws.window], pane }));
   }

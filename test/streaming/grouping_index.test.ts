@@ -8,7 +8,7 @@
 import { strict as assert } from "node:assert";
 import { FixedWindows, kv, KV, Sessions } from "../../lib";
 import { MetricsContainer } from "../../lib/model/metrics";
-import { AfterCount, AfterWatermark } from "../../lib/model/triggers";
+import { AfterCount, AfterProcessingTime, AfterWatermark, Repeatedly } from "../../lib/model/triggers";
 import { ElementMeta, IntervalWindow, NO_FIRING, PaneInfo } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
 import { deterministicKeyCoder } from "../../runners/executor/default_coders";
@@ -203,5 +203,32 @@ describe("Streaming DirectRunner: the grouping step's window index", () => {
     await op.advance({ inputWatermark: watermark + 1_000, processingTime: 0 });
     assert.equal(op.slotCount, 0, "every slot expired");
     assert.equal(op.hold(), Infinity);
+  });
+
+  it("fires processing-time panes for exactly the windows holding unfired elements as the clock moves", async () => {
+    const windowing: WindowingStrategy = {
+      windowFn: new FixedWindows(1_000_000),
+      timestampCombiner: "END_OF_WINDOW",
+      accumulationMode: "DISCARDING",
+      allowedLatenessMillis: 0,
+      trigger: Repeatedly(AfterProcessingTime(10)),
+    };
+    const { panes, receiver } = recorder();
+    const group = new GroupNode("G", windowing, deterministicKeyCoder(), undefined, receiver, new MetricsContainer("G"));
+    const window = new IntervalWindow(0, 1_000_000);
+    const at = (processingTime: number) => group.advance({ inputWatermark: 0, processingTime });
+    await at(0);
+    for (let k = 0; k < 1000; k++) await group.receive(kv(`k${k}`, k), { timestamp: 5, windows: [window], pane: NO_FIRING });
+    await at(5);
+    assert.equal(panes.length, 0, "not yet 10 ms since the first element");
+    await at(11);
+    assert.equal(panes.length, 1000, "one early pane per key");
+    assert.ok(panes.every((p) => p.timing === "EARLY"));
+    for (let k = 0; k < 10; k++) await group.receive(kv(`k${k}`, 1000 + k), { timestamp: 6, windows: [window], pane: NO_FIRING });
+    await at(15);
+    await at(30);
+    assert.deepEqual(panes.slice(1000).map((p) => `${p.key}:${p.values.join(",")}`).sort(), Array.from({ length: 10 }, (_, k) => `k${k}:${1000 + k}`).sort());
+    await at(100);
+    assert.equal(panes.length, 1010, "nothing pending, nothing fires");
   });
 });
