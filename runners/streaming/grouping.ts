@@ -68,9 +68,45 @@ interface WindowState {
   holdAt: Instant;
 }
 
+/**
+ * The live windows of one key. Most keys have one at a time (fixed windows, a stream moving
+ * forward), so it is held inline and a Map is made only for a second one: with many keys a Map
+ * per key would be the largest part of the state.
+ */
+class KeyWindows {
+  private soloId: string | undefined;
+  private solo: WindowState | undefined;
+  private map: Map<string, WindowState> | undefined;
+
+  get size(): number {
+    return this.map !== undefined ? this.map.size : this.solo !== undefined ? 1 : 0;
+  }
+  get(id: string): WindowState | undefined {
+    return this.map !== undefined ? this.map.get(id) : id === this.soloId ? this.solo : undefined;
+  }
+  set(id: string, ws: WindowState): void {
+    if (this.map !== undefined) this.map.set(id, ws);
+    else if (this.solo === undefined || id === this.soloId) {
+      this.soloId = id;
+      this.solo = ws;
+    } else {
+      this.map = new Map([[this.soloId!, this.solo]]);
+      this.map.set(id, ws);
+      this.soloId = this.solo = undefined;
+    }
+  }
+  delete(id: string): void {
+    if (this.map !== undefined) this.map.delete(id);
+    else if (id === this.soloId) this.soloId = this.solo = undefined;
+  }
+  values(): IterableIterator<WindowState> | readonly WindowState[] {
+    return this.map !== undefined ? this.map.values() : this.solo !== undefined ? [this.solo] : [];
+  }
+}
+
 interface KeyState {
   key: unknown;
-  windows: Map<string, WindowState>;
+  windows: KeyWindows;
 }
 
 /** Whether a trigger can fire on processing time alone (then every window is re-evaluated as the clock moves). */
@@ -139,7 +175,7 @@ export class GroupNode implements Receiver, TimeAware {
         this.metrics.incCounter(systemCounterKey(DROPPED_LATE), 1);
         continue;
       }
-      if (ks === undefined) this.keys.set(keyId, (ks = { key, windows: new Map() }));
+      if (ks === undefined) this.keys.set(keyId, (ks = { key, windows: new KeyWindows() }));
       const windowId = this.windowIdOf(window);
       let ws = ks.windows.get(windowId);
       if (ws?.closed) {
