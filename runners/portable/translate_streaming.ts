@@ -112,13 +112,15 @@ export function pubsubWriteSpec(spec: PubSubWriteSpec): rapi.FunctionSpec {
 
 /**
  * With a native Pub/Sub sink the runner publishes and produces nothing: a transform reading the
- * message ids our own publishing step outputs cannot run there.
+ * message ids our own publishing step outputs cannot run there. The error names the user's
+ * WriteToPubSub step (the native write's parent), not our internal `.../Write` composite.
  */
 export function nativeWriteConsumedError(write: TransformNode, consumer: TransformNode): PipelineConstructionError {
+  const step = write.parent !== undefined && !write.parent.isRoot() ? write.parent.fullName : write.fullName;
   return new PipelineConstructionError(
-    `'${consumer.fullName}' reads the message ids of this WriteToPubSub, but on Dataflow streaming jobs the write is Dataflow's native Pub/Sub sink, ` +
-      `which outputs nothing. Remove the steps after WriteToPubSub (or run them only on the DirectRunner).`,
-    write.fullName,
+    `'${consumer.fullName}' reads the message ids of WriteToPubSub '${step}', but on Dataflow streaming jobs the write is Dataflow's native Pub/Sub sink, ` +
+      `which outputs nothing. Do not use the ids there (remove the steps reading them), or run this pipeline on the DirectRunner or a portable runner, where WriteToPubSub outputs them`,
+    step,
   );
 }
 

@@ -2,26 +2,38 @@
  * Streaming jobs on the DataflowRunner: an unbounded pipeline is submitted as a streaming job
  * without --streaming; Pub/Sub reads and writes become Dataflow's native transforms (bytes in and
  * out, serialized PubsubMessage protos); a pipeline reading the native write's output and a
- * TestStream are refused before anything is sent. The PortableRunner translation keeps the write
- * as a composite our SDK runs.
+ * TestStream are refused before anything is sent. `--streaming` makes a bounded pipeline a
+ * streaming job too; a bounded pipeline without it is a batch job whose write stays the composite
+ * our SDK runs, as it does on the PortableRunner.
  */
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { Storage } from "@google-cloud/storage";
 import type { PipelineOptions } from "../../lib/model/options";
 import { DataflowRunner } from "../../runners/dataflow/dataflow_runner";
-import { validatePipelineProto } from "../../runners/portable/describe";
-import { dockerEnvironment } from "../../runners/portable/environments";
+import { pipelineFromJson, validatePipelineProto } from "../../runners/portable/describe";
+import { PortableRunner } from "../../runners/portable/portable_runner";
 import { rapi, runnerApi } from "../../runners/portable/protos";
-import { translatePipeline } from "../../runners/portable/translate";
+import { wordcount } from "../../pipelines/wordcount";
 import { startStorageEmulator, StorageEmulator } from "../../setup/emulators";
 import { auth, FakeDataflow } from "./fake_dataflow";
-import { consumesIds, pubsubCounts, scripted } from "./streaming_programs";
+import { boundedRelay, consumesIds, idsAsSideInput, pubsubCounts, scripted } from "./streaming_programs";
 
 const byName = (proto: rapi.Pipeline, name: string): rapi.PTransform => {
   const t = Object.values(proto.components!.transforms).find((x) => x.uniqueName === name);
   assert.ok(t, `no transform ${name}`);
   return t;
 };
+
+/** What Beam Python and Java add for a Runner v2 streaming job: Runner v2 plus Streaming Engine. */
+const STREAMING_EXPERIMENTS = ["beam_fn_api", "use_runner_v2", "use_unified_worker", "use_portable_job_submission", "enable_streaming_engine", "enable_windmill_service"];
+
+interface JobRequest {
+  type: string;
+  environment: { experiments: string[]; version: { job_type: string }; sdkPipelineOptions: { options: Record<string, unknown> } };
+}
 
 describe("DataflowRunner: streaming jobs", function () {
   let dataflow: FakeDataflow;
@@ -36,14 +48,28 @@ describe("DataflowRunner: streaming jobs", function () {
   beforeEach(async () => (dataflow = await FakeDataflow.start()));
   afterEach(async () => dataflow.stop());
 
-  const options = (): Partial<PipelineOptions> => ({
+  const options = (base: Partial<PipelineOptions> = {}): Partial<PipelineOptions> => ({
     runner: "DataflowRunner",
     project: "proj",
     region: "europe-west1",
     tempLocation: "gs://bkt/tmp",
     jobName: "counts",
+    ...base,
     extra: { dataflow_endpoint: dataflow.url, sdk_container_image: "europe-docker.pkg.dev/proj/repo/beamline-worker:2" },
   });
+  const jobRequest = (): JobRequest => {
+    const creates = dataflow.requests.filter((r) => r.method === "POST");
+    assert.equal(creates.length, 1, "one job created");
+    return creates[0]!.body as unknown as JobRequest;
+  };
+  const stagedProto = async (job: JobRequest): Promise<rapi.Pipeline> => {
+    const url = String(job.environment.sdkPipelineOptions.options["pipelineUrl"]);
+    const [bytes] = await storage.bucket("bkt").file(url.slice("gs://bkt/".length)).download();
+    const proto = runnerApi.Pipeline.fromBinary(bytes);
+    assert.deepEqual(validatePipelineProto(proto), []);
+    return proto;
+  };
+  const urnsOf = (proto: rapi.Pipeline): string[] => [...new Set(Object.values(proto.components!.transforms).map((t) => t.spec?.urn ?? ""))].sort();
   const runner = (log: string[]): DataflowRunner => new DataflowRunner({ log: (l) => log.push(l), authClient: auth(), storage, pollIntervalMs: 5, cancelOnInterrupt: false });
 
   it("submits an unbounded pipeline as a streaming job with native Pub/Sub read and write", async () => {
@@ -53,20 +79,19 @@ describe("DataflowRunner: streaming jobs", function () {
     await result.drain();
     assert.equal(await result.waitUntilFinish(), "DRAINED");
     assert.deepEqual(dataflow.requests.filter((r) => r.method === "PUT").map((r) => r.body), [{ requestedState: "JOB_STATE_DRAINING" }], "drain() asks Dataflow to drain");
-    assert.ok(log.some((l) => /'Read.*' is unbounded, so this is a streaming job/.test(l)), log.join("\n"));
-    const body = dataflow.requests.find((r) => r.method === "POST")!.body as {
-      type: string;
-      environment: { experiments: string[]; version: { job_type: string }; sdkPipelineOptions: { options: Record<string, unknown> } };
-    };
+    assert.deepEqual(
+      log.filter((l) => l.includes("streaming")),
+      ["DataflowRunner: 'Read' is unbounded, so this is a streaming job (as with --streaming)"],
+      "one line says why the job streams",
+    );
+    const body = jobRequest();
     assert.equal(body.type, "JOB_TYPE_STREAMING");
     assert.equal(body.environment.version.job_type, "FNAPI_STREAMING");
-    for (const e of ["enable_streaming_engine", "enable_windmill_service", "use_runner_v2"]) assert.ok(body.environment.experiments.includes(e), e);
+    assert.deepEqual(body.environment.experiments, STREAMING_EXPERIMENTS);
+    assert.deepEqual(body.environment.sdkPipelineOptions.options["experiments"], STREAMING_EXPERIMENTS, "also where other SDKs' harnesses read them");
     assert.equal(body.environment.sdkPipelineOptions.options["streaming"], true);
 
-    const url = String(body.environment.sdkPipelineOptions.options["pipelineUrl"]);
-    const [bytes] = await storage.bucket("bkt").file(url.slice("gs://bkt/".length)).download();
-    const proto = runnerApi.Pipeline.fromBinary(bytes);
-    assert.deepEqual(validatePipelineProto(proto), []);
+    const proto = await stagedProto(body);
     const c = proto.components!;
     const coderUrn = (pcollId: string): string => c.coders[c.pcollections[pcollId]!.coderId]!.spec!.urn;
 
@@ -96,22 +121,76 @@ describe("DataflowRunner: streaming jobs", function () {
     assert.ok(!Object.values(c.transforms).some((t) => t.uniqueName === "Write/Write/Publish"), "our publishing step is not sent");
   });
 
-  it("refuses a pipeline that reads the native write's message ids, and a TestStream, before sending anything", async () => {
+  it("refuses a pipeline that reads the native write's message ids (as main or side input), and a TestStream, before sending anything", async () => {
     await assert.rejects(runner([]).run(consumesIds.create({}, options())), (e: Error) => {
-      assert.match(e.message, /'LogIds' reads the message ids of this WriteToPubSub, but on Dataflow streaming jobs the write is Dataflow's native Pub\/Sub sink/);
-      assert.match(e.message, /Write\/Write/);
+      assert.equal(
+        e.message,
+        "'LogIds' reads the message ids of WriteToPubSub 'Write', but on Dataflow streaming jobs the write is Dataflow's native Pub/Sub sink, which outputs nothing. " +
+          "Do not use the ids there (remove the steps reading them), or run this pipeline on the DirectRunner or a portable runner, where WriteToPubSub outputs them (at transform 'Write')",
+      );
       return true;
     });
-    await assert.rejects(runner([]).run(scripted.create({}, options())), /'Events' is a TestStream, which Dataflow cannot run.*DirectRunner/);
-    assert.equal(dataflow.requests.length, 0);
+    await assert.rejects(runner([]).run(idsAsSideInput.create({}, options())), (e: Error) => {
+      assert.ok(e.message.startsWith("'CountPublished' reads the message ids of WriteToPubSub 'Write', but"), e.message);
+      assert.ok(e.message.endsWith("(at transform 'Write')"), e.message);
+      return true;
+    });
+    await assert.rejects(
+      runner([]).run(scripted.create({}, options())),
+      (e: Error) => e.message === "'Events' is a TestStream, which Dataflow cannot run (it replays scripted events for tests). Run this pipeline on the DirectRunner, or read a real source such as ReadFromPubSub.",
+    );
+    assert.deepEqual(dataflow.requests, [], "nothing was sent to Dataflow");
   });
 
-  it("keeps WriteToPubSub a composite run by our SDK for portable runners (and the ids usable)", () => {
-    const proto = translatePipeline(consumesIds.create({}), dockerEnvironment()).proto;
+  it("--streaming on a bounded pipeline submits a streaming job without saying it was inferred", async () => {
+    const log: string[] = [];
+    const result = await runner(log).run(wordcount.create({ input: "gs://bkt/in.txt", output: "gs://bkt/out/counts" }, options({ streaming: true })));
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual(log.filter((l) => l.includes("streaming")), []);
+    const body = jobRequest();
+    assert.deepEqual([body.type, body.environment.version.job_type], ["JOB_TYPE_STREAMING", "FNAPI_STREAMING"]);
+    assert.deepEqual(body.environment.experiments, STREAMING_EXPERIMENTS);
+    assert.ok(!urnsOf(await stagedProto(body)).some((u) => u.startsWith("beam:transform:pubsub")));
+  });
+
+  it("a bounded pipeline is a batch job whose WriteToPubSub stays our composite (its ids may be used)", async () => {
+    const result = await runner([]).run(boundedRelay.create({}, options()));
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    const body = jobRequest();
+    assert.deepEqual([body.type, body.environment.version.job_type], ["JOB_TYPE_BATCH", "FNAPI_BATCH"]);
+    assert.deepEqual(body.environment.experiments, STREAMING_EXPERIMENTS.slice(0, 4), "Runner v2 only, no Streaming Engine");
+    const proto = await stagedProto(body);
+    assert.ok(!urnsOf(proto).some((u) => u.startsWith("beam:transform:pubsub")), urnsOf(proto).join(", "));
     const write = byName(proto, "Write/Write");
-    assert.equal(write.spec?.urn ?? "", "", "a plain composite: runners run its subtransforms");
-    assert.equal(write.subtransforms.length, 1);
+    assert.equal(write.spec?.urn ?? "", "", "a plain composite");
+    assert.deepEqual(write.subtransforms.map((id) => proto.components!.transforms[id]!.uniqueName), ["Write/Write/Publish"]);
     assert.equal(byName(proto, "Write/Write/Publish").spec!.urn, "beam:transform:pardo:v1");
-    assert.equal(Object.keys(write.outputs).length, 1);
+    assert.equal(Object.keys(byName(proto, "Write").outputs).length, 1, "the ids reach the commit step");
+  });
+
+  it("the PortableRunner keeps WriteToPubSub a composite run by our SDK, ids usable, even in a streaming pipeline", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-portable-"));
+    try {
+      const file = path.join(dir, "pipeline.json");
+      const log: string[] = [];
+      const result = await new PortableRunner({ log: (l) => log.push(l), cancelOnInterrupt: false }).run(
+        consumesIds.create({}, { runner: "PortableRunner", project: "proj", extra: { describe_to: file } }),
+      );
+      assert.equal(await result.waitUntilFinish(), "DONE");
+      const proto = pipelineFromJson(fs.readFileSync(file, "utf8"));
+      assert.deepEqual(validatePipelineProto(proto), []);
+      const write = byName(proto, "Write/Write");
+      assert.equal(write.spec?.urn ?? "", "", "a plain composite: runners run its subtransforms");
+      assert.deepEqual(write.subtransforms.map((id) => proto.components!.transforms[id]!.uniqueName), ["Write/Write/Publish"]);
+      const publish = byName(proto, "Write/Write/Publish");
+      assert.equal(publish.spec!.urn, "beam:transform:pardo:v1");
+      assert.equal(publish.environmentId, "beamline");
+      const ids = Object.values(write.outputs);
+      assert.deepEqual(ids, Object.values(publish.outputs), "the composite outputs what Publish outputs: the message ids");
+      assert.equal(Object.values(byName(proto, "LogIds").inputs)[0], ids[0], "and LogIds reads them");
+      assert.equal(byName(proto, "Read/Read").spec!.urn, "beam:transform:pubsub_read:v1", "the read is native on every runner");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
-/** Streaming pipeline programs for the DataflowRunner tests: Pub/Sub in, Pub/Sub out. */
-import { Count, definePipeline, FixedWindows, KV, Window } from "../../lib";
+/** Pipeline programs for the DataflowRunner streaming tests: Pub/Sub in and out, readers of the write's ids, a bounded relay, a TestStream. */
+import { AsIterable, Count, definePipeline, DoFn, FixedWindows, KV, ParDo, SideInput, Window, type ProcessContext } from "../../lib";
 import { ReadFromPubSub, WriteToPubSub, type PubsubMessage } from "../../lib/io/pubsub";
 import { TestStream } from "../../lib/testing/test_stream";
 
@@ -30,6 +30,40 @@ export const consumesIds = definePipeline({
       .map("Text", (b: Uint8Array) => Buffer.from(b).toString())
       .apply("Write", new WriteToPubSub("projects/proj/topics/out"))
       .map("LogIds", (id: string) => id.length);
+  },
+});
+
+class CountPublished extends DoFn<Uint8Array, number> {
+  constructor(private readonly published: SideInput<readonly string[]>) {
+    super();
+  }
+  process(_: Uint8Array, ctx: ProcessContext<number>): void {
+    ctx.output(ctx.sideInput(this.published).length);
+  }
+}
+
+/** Reads WriteToPubSub's message ids as a side input (not as a main input). */
+export const idsAsSideInput = definePipeline({
+  name: "ids-as-side-input",
+  description: "WriteToPubSub's message ids as a side input",
+  flags: {},
+  build(root) {
+    const ids = root.apply("Read", new ReadFromPubSub({ topic: "projects/proj/topics/in" })).apply("Write", new WriteToPubSub("projects/proj/topics/out"));
+    const published = AsIterable(ids);
+    root
+      .apply("Ticks", new ReadFromPubSub({ topic: "projects/proj/topics/ticks" }))
+      .apply("CountPublished", ParDo.of(new CountPublished(published), { sideInputs: [published] }));
+  },
+});
+
+/** A bounded read feeding WriteToPubSub, whose ids gate the acknowledgements: a batch job on Dataflow. */
+export const boundedRelay = definePipeline({
+  name: "bounded-relay",
+  description: "bounded Pub/Sub read → Pub/Sub, acked after publishing",
+  flags: {},
+  build(root) {
+    const read = new ReadFromPubSub({ subscription: "projects/proj/subscriptions/backlog", maxMessages: 100 });
+    root.apply("Read", read).apply("Write", new WriteToPubSub("projects/proj/topics/relayed")).apply("Commit", read.commitAfter());
   },
 });
 
