@@ -102,7 +102,7 @@ class MapCell {
 type Cell = BagCell | MapCell;
 
 /** At most this many (key, window) slots stay cached between bundles (the oldest go first). */
-export const MAX_CACHED_SLOTS = 10_000;
+const MAX_CACHED_SLOTS = 10_000;
 
 /** The cell as the runner now holds it (after the bundle's changes were written back). */
 function settled(cell: Cell, c: CellSpec): Cell {
@@ -144,10 +144,6 @@ export class UserStateStore {
     this.token = token;
   }
 
-  /** Number of (key, window) slots cached (for tests). */
-  get cachedSlots(): number {
-    return this.slots.size;
-  }
 
   private slotId(keyBytes: Uint8Array, windowBytes: Uint8Array): string {
     return `${hex(keyBytes)}|${hex(windowBytes)}`;

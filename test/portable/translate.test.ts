@@ -3,8 +3,6 @@
  * Regenerate the goldens with UPDATE_GOLDENS=1 after an intended change.
  */
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { wordcount } from "../../pipelines/wordcount";
 import { wordcount2 } from "../../pipelines/wordcount2";
 import type { Pipeline } from "../../lib/model/pipeline";
@@ -12,19 +10,9 @@ import { pipelineFromJson, pipelineToJson, validatePipelineProto } from "../../r
 import { dockerEnvironment } from "../../runners/portable/environments";
 import { rapi, runnerApi } from "../../runners/portable/protos";
 import { decodeReference, translatePipeline } from "../../runners/portable/translate";
+import { golden } from "./golden";
 import { URNS } from "../../runners/portable/urns";
 
-const FIXTURES = path.resolve(__dirname, "..", "..", "..", "test", "fixtures", "portable");
-
-function golden(name: string, proto: rapi.Pipeline): void {
-  const copy = runnerApi.Pipeline.fromBinary(runnerApi.Pipeline.toBinary(proto));
-  // Capabilities list every coder the SDK registers; they are checked separately, not frozen here.
-  for (const env of Object.values(copy.components!.environments)) env.capabilities = [];
-  const text = pipelineToJson(copy);
-  const file = path.join(FIXTURES, name);
-  if (process.env["UPDATE_GOLDENS"] === "1" || !fs.existsSync(file)) fs.writeFileSync(file, text);
-  assert.equal(text, fs.readFileSync(file, "utf8"), `${name} differs from the golden; run with UPDATE_GOLDENS=1 if the change is intended`);
-}
 
 function byName(proto: rapi.Pipeline, uniqueName: string): rapi.PTransform {
   const t = Object.values(proto.components!.transforms).find((x) => x.uniqueName === uniqueName);

@@ -4,8 +4,6 @@
  * Regenerate the goldens with UPDATE_GOLDENS=1 after an intended change.
  */
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { coderFromSpec, CoderSpec, decodeFromBytes, JsValueCoder, KVCoder } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
 import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, DefaultTrigger, Pipeline, ReadFromPubSub, ReadUnbounded, Repeatedly, TestStream, kv, ParDo } from "../../lib";
@@ -15,18 +13,9 @@ import { rapi, runnerApi, windowFnsApi } from "../../runners/portable/protos";
 import { decodeReference, translatePipeline } from "../../runners/portable/translate";
 import { URNS } from "../../runners/portable/urns";
 import { millisOf, triggerProto } from "../../runners/portable/windowing_proto";
+import { golden } from "./golden";
 import { BufferPerKey, statefulProgram, streamingProgram } from "./streaming_programs";
 
-const FIXTURES = path.resolve(__dirname, "..", "..", "..", "test", "fixtures", "portable");
-
-function golden(name: string, proto: rapi.Pipeline): void {
-  const copy = runnerApi.Pipeline.fromBinary(runnerApi.Pipeline.toBinary(proto));
-  for (const env of Object.values(copy.components!.environments)) env.capabilities = [];
-  const text = pipelineToJson(copy);
-  const file = path.join(FIXTURES, name);
-  if (process.env["UPDATE_GOLDENS"] === "1" || !fs.existsSync(file)) fs.writeFileSync(file, text);
-  assert.equal(text, fs.readFileSync(file, "utf8"), `${name} differs from the golden; run with UPDATE_GOLDENS=1 if the change is intended`);
-}
 
 function byName(proto: rapi.Pipeline, uniqueName: string): [string, rapi.PTransform] {
   const e = Object.entries(proto.components!.transforms).find(([, x]) => x.uniqueName === uniqueName);
