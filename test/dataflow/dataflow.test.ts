@@ -38,7 +38,7 @@ describe("DataflowRunner (Runner v2 over REST)", function () {
     ...base,
     extra: { dataflow_endpoint: dataflow.url, sdk_container_image: "us-docker.pkg.dev/proj/repo/beamline-worker:1", ...extra },
   });
-  const runner = (log: string[]): DataflowRunner => new DataflowRunner({ log: (l) => log.push(l), authClient: auth(), storage, pollIntervalMs: 5, cancelOnInterrupt: false });
+  const runner = (log: string[]): DataflowRunner => new DataflowRunner({ log: (l) => log.push(l), authClient: auth(), storage, pollIntervalMs: 5, onInterrupt: "ignore", retry: { initialDelayMs: 1 } });
 
   it("stages the proto and program to GCS and creates a valid Runner v2 job; follows it to DONE", async () => {
     const log: string[] = [];
@@ -106,7 +106,7 @@ describe("DataflowRunner (Runner v2 over REST)", function () {
 
   it("streaming jobs get JOB_TYPE_STREAMING and the Streaming Engine experiments", () => {
     const o = dataflowOptions({ ...wordcount.create({ input: "i", output: "o" }).options, ...options({}, { streaming: true }) } as PipelineOptions);
-    const body = jobBody(o, { pipelineUrl: "gs://bkt/p.pb", packages: [] }, {}, []) as { type: string; environment: { experiments: string[]; version: { job_type: string } } };
+    const body = jobBody(o, { pipelineUrl: "gs://bkt/p.pb", packages: [] }, {}, [], { clientRequestId: "r-1" }) as { type: string; environment: { experiments: string[]; version: { job_type: string } } };
     assert.equal(body.type, "JOB_TYPE_STREAMING");
     assert.equal(body.environment.version.job_type, "FNAPI_STREAMING");
     assert.ok(body.environment.experiments.includes("enable_streaming_engine") && body.environment.experiments.includes("enable_windmill_service"));

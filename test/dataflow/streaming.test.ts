@@ -70,7 +70,7 @@ describe("DataflowRunner: streaming jobs", function () {
     return proto;
   };
   const urnsOf = (proto: rapi.Pipeline): string[] => [...new Set(Object.values(proto.components!.transforms).map((t) => t.spec?.urn ?? ""))].sort();
-  const runner = (log: string[]): DataflowRunner => new DataflowRunner({ log: (l) => log.push(l), authClient: auth(), storage, pollIntervalMs: 5, cancelOnInterrupt: false });
+  const runner = (log: string[]): DataflowRunner => new DataflowRunner({ log: (l) => log.push(l), authClient: auth(), storage, pollIntervalMs: 5, onInterrupt: "ignore", retry: { initialDelayMs: 1 } });
 
   it("submits an unbounded pipeline as a streaming job with native Pub/Sub read and write", async () => {
     const log: string[] = [];
