@@ -37,6 +37,16 @@ export class OptionReader {
     return n;
   }
 
+  /**
+   * A list flag given under any of several names (`--experiment` / `--experiments`), in command
+   * line order (options keep the order flags first appeared in), each split as `splitList` does.
+   */
+  list(...keys: string[]): string[] {
+    return Object.keys(this.extra)
+      .filter((k) => keys.includes(k))
+      .flatMap((k) => splitList(this.str(k)));
+  }
+
   /** One of a fixed set of values. */
   choice<T extends string>(key: string, values: readonly T[]): T | undefined {
     const v = this.str(key);

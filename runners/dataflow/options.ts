@@ -6,7 +6,7 @@
 import type { PipelineOptions } from "../../lib/model/options";
 import { ValidationError } from "../../lib/model/errors";
 import { followFlags } from "../interrupt";
-import { OptionReader, splitList } from "../option_reader";
+import { OptionReader } from "../option_reader";
 
 export const DEFAULT_DATAFLOW_ENDPOINT = "https://dataflow.googleapis.com";
 
@@ -159,7 +159,7 @@ export function dataflowOptions(o: PipelineOptions): DataflowOptions {
   if (numWorkers !== undefined && maxNumWorkers !== undefined && numWorkers > maxNumWorkers) {
     problems.push(`--num_workers (${numWorkers}) cannot exceed --max_num_workers (${maxNumWorkers})`);
   }
-  const experiments = [...splitList(r.str("experiment")), ...splitList(r.str("experiments"))];
+  const experiments = r.list("experiment", "experiments");
   if (experiments.some((e) => e.startsWith("disable_runner_v2") || e === "disable_prime_runner_v2")) {
     problems.push("Beamline runs only on Dataflow Runner v2; remove the disable_runner_v2 experiment");
   }
@@ -236,7 +236,7 @@ export function dataflowOptions(o: PipelineOptions): DataflowOptions {
     transformNameMapping,
     async: follow.async,
     cancelOnInterrupt: follow.cancelOnInterrupt,
-    serviceOptions: [...splitList(r.str("dataflow_service_option")), ...splitList(r.str("dataflow_service_options"))],
+    serviceOptions: r.list("dataflow_service_option", "dataflow_service_options"),
   };
   if (problems.length > 0) throw new ValidationError(`Invalid DataflowRunner options:\n  - ${problems.join("\n  - ")}`);
   return {

@@ -179,22 +179,23 @@ export class PortableRunner implements PipelineRunner {
     // LOOPBACK workers die with this process: there Ctrl-C cancels rather than leaving a job without workers.
     const chosen = interruptAction(this.runnerOptions, follow.cancelOnInterrupt);
     const action = envType === "LOOPBACK" && chosen === "detach" ? "cancel" : chosen;
-    let detach: () => void = () => undefined;
-    const detached = new Promise<"detached">((resolve) => (detach = () => resolve("detached")));
+    const detach = new AbortController();
     const stopWatching = onFirstInterrupt(action, () => {
       if (action === "cancel") cancelJob().catch((e: Error) => this.log(`PortableRunner: cancelling job ${jobId} failed: ${e.message}`));
-      else detach();
+      else detach.abort();
     });
     let result: PortableResult | undefined;
     const finished = (async () => {
       try {
-        const watching = client.watchStates(jobId, (s) => {
-          this.log(`PortableRunner: job ${jobId} is ${s}`);
-          if (result !== undefined && !TERMINAL_STATES.has(s)) result.state = toPipelineState(s);
-        });
-        const final = await Promise.race([watching, detached]);
-        if (final === "detached") {
-          watching.catch(() => undefined); // closing the client below ends the stream
+        const final = await client.watchStates(
+          jobId,
+          (s) => {
+            this.log(`PortableRunner: job ${jobId} is ${s}`);
+            if (result !== undefined && !TERMINAL_STATES.has(s)) result.state = toPipelineState(s);
+          },
+          detach.signal,
+        );
+        if (detach.signal.aborted) {
           this.log(`PortableRunner: Ctrl-C: detached from job ${jobId}, which keeps running on the runner (--cancel_on_interrupt makes Ctrl-C cancel it). To cancel it:\n  ${cancelCommand}`);
           return;
         }

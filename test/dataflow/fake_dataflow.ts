@@ -23,11 +23,11 @@ export interface FakeJob {
   readonly clientRequestId: string;
   currentState: string;
   /** Whether polls follow `states` (jobs created through the API) or keep currentState (seeded ones). */
-  readonly scripted: boolean;
+  scripted: boolean;
 }
 
-/** 503/429: answered with that status; reset: connection dropped unanswered; reset-after: the call takes effect, then the connection drops. */
-export type Fault = "503" | "429" | "reset" | "reset-after";
+/** 400 (permanent), 503, 429: answered with that status; reset: connection dropped unanswered; reset-after: the call takes effect, then the connection drops. */
+export type Fault = "400" | "503" | "429" | "reset" | "reset-after";
 
 const ACTIVE = new Set(["JOB_STATE_RUNNING", "JOB_STATE_PENDING", "JOB_STATE_QUEUED", "JOB_STATE_DRAINING", "JOB_STATE_CANCELLING"]);
 
@@ -74,9 +74,10 @@ export class FakeDataflow {
     const kind = req.method === "POST" ? "create" : req.method === "PUT" ? "update" : m[4] !== undefined ? "messages" : m[3] !== undefined ? "job" : "list";
     const i = this.faults.findIndex((f) => f.kind === kind);
     const fault = i < 0 ? undefined : this.faults.splice(i, 1)[0]!.fault;
-    if (fault === "503" || fault === "429") {
+    if (fault === "400" || fault === "503" || fault === "429") {
+      const message = { "400": "Invalid job", "503": "The service is currently unavailable.", "429": "Quota exceeded" }[fault];
       res.writeHead(Number(fault), { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: { code: Number(fault), message: fault === "503" ? "The service is currently unavailable." : "Quota exceeded" } }));
+      res.end(JSON.stringify({ error: { code: Number(fault), message } }));
       return;
     }
     if (fault === "reset") {
@@ -96,7 +97,8 @@ export class FakeDataflow {
     switch (kind) {
       case "create": {
         const name = String(body!["name"]);
-        const active = this.jobs.find((j) => j.name === name && ACTIVE.has(j.currentState));
+        // A replacement (--update) takes over the name of the job it replaces.
+        const active = this.jobs.find((j) => j.name === name && ACTIVE.has(j.currentState) && j.id !== body!["replaceJobId"]);
         if (active !== undefined) return this.view(active);
         const job: FakeJob = { id: `2026-11-22_job-${this.jobs.length + 1}`, name, type: String(body!["type"]), clientRequestId: String(body!["clientRequestId"] ?? ""), currentState: "JOB_STATE_PENDING", scripted: true };
         this.jobs.push(job);
@@ -108,8 +110,15 @@ export class FakeDataflow {
       }
       case "messages":
         return { jobMessages: this.messages };
-      case "update":
+      case "update": {
+        // A cancelled job ends: polls stop following the script.
+        const job = this.jobs.find((j) => j.id === jobId);
+        if (job !== undefined && body!["requestedState"] === "JOB_STATE_CANCELLED") {
+          job.currentState = "JOB_STATE_CANCELLED";
+          job.scripted = false;
+        }
         return { id: jobId, requestedState: String(body!["requestedState"]) };
+      }
       case "list": {
         const activeOnly = new URL(url, "http://x").searchParams.get("filter") === "ACTIVE";
         return { jobs: this.jobs.filter((j) => !activeOnly || ACTIVE.has(j.currentState)).map((j) => this.view(j)) };
