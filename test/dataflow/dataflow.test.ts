@@ -7,7 +7,9 @@ import { Storage } from "@google-cloud/storage";
 import type { PipelineOptions } from "../../lib/model/options";
 import { wordcount } from "../../pipelines/wordcount";
 import { dataflowCli } from "../../runners/dataflow/cli";
-import { DataflowRunner } from "../../runners/dataflow/dataflow_runner";
+import { isStreamingResult } from "../../lib/model/result";
+import { DataflowClient } from "../../runners/dataflow/client";
+import { DataflowResult, DataflowRunner } from "../../runners/dataflow/dataflow_runner";
 import { jobBody } from "../../runners/dataflow/job";
 import { dataflowOptions } from "../../runners/dataflow/options";
 import { validatePipelineProto } from "../../runners/portable/describe";
@@ -126,4 +128,11 @@ describe("DataflowRunner (Runner v2 over REST)", function () {
     );
     assert.equal(await dataflowCli(["cancel", "job-9"], (l) => out.push(l)), 2, "usage error without --project/--region");
   });
+
+  it("a Dataflow result can drain but is not taken for a local streaming result (whose progress line the CLI prints)", () => {
+    const result = new DataflowResult("job-1", new DataflowClient(dataflow.url, "proj", "us-central1", auth()));
+    assert.equal(typeof result.drain, "function");
+    assert.equal(isStreamingResult(result), false);
+  });
 });
+
