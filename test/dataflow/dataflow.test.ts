@@ -14,21 +14,12 @@ import { jobBody } from "../../runners/dataflow/job";
 import { dataflowOptions } from "../../runners/dataflow/options";
 import { validatePipelineProto } from "../../runners/portable/describe";
 import { runnerApi } from "../../runners/portable/protos";
-import { startStorageEmulator, StorageEmulator } from "../../setup/emulators";
-import { auth, FakeDataflow } from "./fake_dataflow";
+import { auth, FakeDataflow, withDataflowStandIns } from "./fake_dataflow";
 
 describe("DataflowRunner (Runner v2 over REST)", function () {
   let dataflow: FakeDataflow;
-  let gcs: StorageEmulator;
   let storage: Storage;
-  before(async () => {
-    gcs = await startStorageEmulator();
-    storage = new Storage({ projectId: "proj", apiEndpoint: gcs.endpoint });
-    await storage.createBucket("bkt");
-  });
-  after(async () => gcs.stop());
-  beforeEach(async () => (dataflow = await FakeDataflow.start()));
-  afterEach(async () => dataflow.stop());
+  withDataflowStandIns((s) => ({ dataflow, storage } = s));
 
   const options = (extra: Record<string, string> = {}, base: Partial<PipelineOptions> = {}): Partial<PipelineOptions> => ({
     runner: "DataflowRunner",

@@ -7,7 +7,9 @@
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { Storage } from "@google-cloud/storage";
 import { OAuth2Client } from "google-auth-library";
+import { startStorageEmulator, StorageEmulator } from "../../setup/emulators";
 
 export interface Recorded {
   readonly method: string;
@@ -50,6 +52,16 @@ export class FakeDataflow {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     self = new FakeDataflow(server);
     return self;
+  }
+
+  /** Forgets every job, request, scripted state and fault (another submission in the same test). */
+  reset(): void {
+    this.requests.length = 0;
+    this.jobs.length = 0;
+    this.faults.length = 0;
+    this.messages = [];
+    this.states = ["JOB_STATE_RUNNING", "JOB_STATE_DONE"];
+    this.polls = 0;
   }
 
   /** Makes the next calls of a kind fail, one fault per call, in order. */
@@ -147,4 +159,32 @@ export function auth(): OAuth2Client {
   const c = new OAuth2Client();
   c.setCredentials({ access_token: "test-token", expiry_date: Date.now() + 3_600_000 });
   return c;
+}
+
+export interface StandIns {
+  readonly dataflow: FakeDataflow;
+  /** A client of the GCS emulator, which has the bucket "bkt". */
+  readonly storage: Storage;
+  readonly gcsEndpoint: string;
+}
+
+/**
+ * Registers the suite's hooks: the GCS emulator (with bucket "bkt") for the whole suite, a fresh
+ * Dataflow stand-in for each test, handed to `ready` before the test runs; both are stopped.
+ */
+export function withDataflowStandIns(ready: (s: StandIns) => void): void {
+  let gcs: StorageEmulator;
+  let storage: Storage;
+  let dataflow: FakeDataflow;
+  before(async () => {
+    gcs = await startStorageEmulator();
+    storage = new Storage({ projectId: "proj", apiEndpoint: gcs.endpoint });
+    await storage.createBucket("bkt");
+  });
+  after(async () => gcs.stop());
+  beforeEach(async () => {
+    dataflow = await FakeDataflow.start();
+    ready({ dataflow, storage, gcsEndpoint: gcs.endpoint });
+  });
+  afterEach(async () => dataflow.stop());
 }

@@ -10,13 +10,11 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Storage } from "@google-cloud/storage";
 import { dataflowCli } from "../../runners/dataflow/cli";
 import { portableCli } from "../../runners/portable/cli";
 import { WorkerPoolServer } from "../../runners/worker/worker_pool";
-import { startStorageEmulator, StorageEmulator } from "../../setup/emulators";
 import { MiniJobServer } from "../portable/job_server";
-import { auth, FakeDataflow } from "./fake_dataflow";
+import { auth, FakeDataflow, withDataflowStandIns } from "./fake_dataflow";
 
 const CHILD = path.resolve(__dirname, "cli_child.js");
 const WORDCOUNT = path.resolve(__dirname, "..", "..", "pipelines", "wordcount.js");
@@ -55,21 +53,15 @@ function printedCommand(stderr: string, command: string): string[] {
 
 describe("Ctrl-C and --async on the Dataflow CLI (child process)", function () {
   let dataflow: FakeDataflow;
-  let gcs: StorageEmulator;
-  before(async () => {
-    gcs = await startStorageEmulator();
-    await new Storage({ projectId: "proj", apiEndpoint: gcs.endpoint }).createBucket("bkt");
-  });
-  after(async () => gcs.stop());
-  beforeEach(async () => (dataflow = await FakeDataflow.start()));
-  afterEach(async () => dataflow.stop());
+  let gcsEndpoint: string;
+  withDataflowStandIns((s) => ({ dataflow, gcsEndpoint } = s));
 
   const args = (...more: string[]): string[] => [
     ...["--runner", "DataflowRunner", "--project", "proj", "--region", "us-central1", "--temp_location", "gs://bkt/tmp", "--job_name", "counts"],
     ...["--sdk_container_image", "us-docker.pkg.dev/proj/repo/beamline-worker:1", "--dataflow_endpoint", dataflow.url, "--input", "gs://bkt/in.txt", "--output", "gs://bkt/o"],
     ...more,
   ];
-  const env = (): Record<string, string> => ({ TEST_GCS_ENDPOINT: gcs.endpoint });
+  const env = (): Record<string, string> => ({ TEST_GCS_ENDPOINT: gcsEndpoint });
 
   it("Ctrl-C detaches: the job is not cancelled, the drain and cancel commands are printed and work", async () => {
     dataflow.states = ["JOB_STATE_RUNNING"];

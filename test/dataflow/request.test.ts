@@ -14,8 +14,7 @@ import { DataflowRunner } from "../../runners/dataflow/dataflow_runner";
 import { mutableImageTag } from "../../runners/dataflow/options";
 import { workerProgramFrom } from "../../runners/portable/pipeline_options";
 import { loadWorkerPipeline } from "../../runners/worker/program_loader";
-import { startStorageEmulator, StorageEmulator } from "../../setup/emulators";
-import { auth, FakeDataflow } from "./fake_dataflow";
+import { auth, FakeDataflow, withDataflowStandIns } from "./fake_dataflow";
 
 interface Pool {
   [k: string]: unknown;
@@ -31,16 +30,8 @@ const IMAGE = "us-docker.pkg.dev/proj/repo/beamline-worker:1.0";
 
 describe("DataflowRunner: the job request for each option", function () {
   let dataflow: FakeDataflow;
-  let gcs: StorageEmulator;
   let storage: Storage;
-  before(async () => {
-    gcs = await startStorageEmulator();
-    storage = new Storage({ projectId: "proj", apiEndpoint: gcs.endpoint });
-    await storage.createBucket("bkt");
-  });
-  after(async () => gcs.stop());
-  beforeEach(async () => (dataflow = await FakeDataflow.start()));
-  afterEach(async () => dataflow.stop());
+  withDataflowStandIns((s) => ({ dataflow, storage } = s));
 
   const BASE = ["--runner", "DataflowRunner", "--project", "proj", "--region", "us-central1", "--temp_location", "gs://bkt/tmp", "--output", "gs://bkt/o"];
 
@@ -127,10 +118,9 @@ describe("DataflowRunner: the job request for each option", function () {
     assert.deepEqual((await submitAgain(["--autoscaling_algorithm", "THROUGHPUT_BASED"])).environment.workerPools[0]!.autoscalingSettings, { algorithm: "AUTOSCALING_ALGORITHM_BASIC" });
   });
 
-  /** Another submission in the same test: a fresh stand-in so job names do not collide. */
+  /** Another submission in the same test, to a stand-in that forgot the first. */
   async function submitAgain(args: string[]): Promise<Request> {
-    await dataflow.stop();
-    dataflow = await FakeDataflow.start();
+    dataflow.reset();
     return (await submit(args)).request;
   }
 

@@ -10,21 +10,12 @@ import { Storage } from "@google-cloud/storage";
 import type { PipelineOptions } from "../../lib/model/options";
 import { wordcount } from "../../pipelines/wordcount";
 import { DataflowRunner } from "../../runners/dataflow/dataflow_runner";
-import { startStorageEmulator, StorageEmulator } from "../../setup/emulators";
-import { auth, FakeDataflow } from "./fake_dataflow";
+import { auth, FakeDataflow, withDataflowStandIns } from "./fake_dataflow";
 
 describe("DataflowRunner: retries and job identity", function () {
   let dataflow: FakeDataflow;
-  let gcs: StorageEmulator;
   let storage: Storage;
-  before(async () => {
-    gcs = await startStorageEmulator();
-    storage = new Storage({ projectId: "proj", apiEndpoint: gcs.endpoint });
-    await storage.createBucket("bkt");
-  });
-  after(async () => gcs.stop());
-  beforeEach(async () => (dataflow = await FakeDataflow.start()));
-  afterEach(async () => dataflow.stop());
+  withDataflowStandIns((s) => ({ dataflow, storage } = s));
 
   const options = (extra: Record<string, string | boolean> = {}, base: Partial<PipelineOptions> = {}): Partial<PipelineOptions> => ({
     runner: "DataflowRunner",
