@@ -127,8 +127,9 @@ export class DataflowClient {
     return this.call("POST", "jobs", job, { retries: Math.min(CREATE_RETRIES, this.retry.retries) });
   }
 
-  getJob(jobId: string, signal?: AbortSignal): Promise<DataflowJob> {
-    return this.call("GET", `jobs/${encodeURIComponent(jobId)}`, undefined, { retries: this.retry.retries, retryNotFound: true, signal });
+  /** `justCreated`: also retry "not found", which a job just created can briefly be. */
+  getJob(jobId: string, options: { readonly signal?: AbortSignal; readonly justCreated?: boolean } = {}): Promise<DataflowJob> {
+    return this.call("GET", `jobs/${encodeURIComponent(jobId)}`, undefined, { retries: this.retry.retries, retryNotFound: options.justCreated === true, signal: options.signal });
   }
 
   async messages(jobId: string, startTime?: string, signal?: AbortSignal): Promise<DataflowMessage[]> {

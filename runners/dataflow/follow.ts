@@ -123,7 +123,7 @@ export async function followJob(client: DataflowClient, result: DataflowResult, 
   };
   try {
     for (;;) {
-      const job = await client.getJob(jobId, detach.signal);
+      const job = await client.getJob(jobId, { signal: detach.signal, justCreated: true });
       await readMessages();
       if (job.currentState !== undefined && job.currentState !== lastState) {
         lastState = job.currentState;

@@ -4,9 +4,11 @@
  *
  *     node dist/pipelines/wordcount.js --output out/counts --runner PortableRunner \
  *       --job_endpoint localhost:8099 [--environment_type DOCKER|EXTERNAL|LOOPBACK] \
- *       [--environment_config IMAGE_OR_POOL_ADDRESS] [--describe_to pipeline.json]
+ *       [--environment_config IMAGE_OR_POOL_ADDRESS] [--describe_to pipeline.json] \
+ *       [--async | --cancel_on_interrupt]
  *
  * `--describe_to FILE` (or `-`) writes the translated proto as JSON and submits nothing.
+ * `--async` submits and returns; otherwise the job is followed until it ends or Ctrl-C detaches.
  */
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
