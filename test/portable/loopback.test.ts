@@ -14,7 +14,7 @@ import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { pipelineFromJson, validatePipelineProto } from "../../runners/portable/describe";
 import { MiniJobServer } from "./job_server";
-import { failingProgram } from "./programs";
+import { failingProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, reshuffleProgram } from "./programs";
 import { sideInputsProgram } from "../worker/programs";
 import { pubsubCounts } from "../dataflow/streaming_programs";
 
@@ -83,6 +83,30 @@ describe("PortableRunner over the Job API (LOOPBACK)", function () {
     const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
     assert.equal(await result.waitUntilFinish(), "DONE");
     for (const name of ["counts", "first"]) assert.deepEqual(readShards(path.join(tmp, "portable2", name)), readShards(path.join(tmp, "direct2", name)));
+  });
+
+  for (const consumer of FLATTEN_CONSUMERS) {
+    it(`Flatten → ${consumer}: the runner passes the Flatten's inputs through as bytes to a keyed consumer`, async () => {
+      const flags = (dir: string) => ({ output: path.join(tmp, `flatten-${consumer}`, dir), consumer });
+      const p = flattenProgram.create(flags("portable"), portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+      const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
+      assert.equal(await result.waitUntilFinish(), "DONE");
+      const { file, lines } = FLATTEN_EXPECTED[consumer];
+      assert.deepEqual(readShards(path.join(tmp, `flatten-${consumer}`, "portable", file)), lines);
+      if (consumer === "stateful") return; // on the DirectRunner a stateful DoFn runs on the streaming driver (see the report)
+      assert.equal(await (await flattenProgram.run(flags("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+      assert.deepEqual(readShards(path.join(tmp, `flatten-${consumer}`, "direct", file)), lines);
+    });
+  }
+
+  it("Reshuffle → GroupByKey: the runner reads the Reshuffle's input in its place, with the DirectRunner's output", async () => {
+    const flags = (dir: string) => ({ output: path.join(tmp, "reshuffle", dir) });
+    assert.equal(await (await reshuffleProgram.run(flags("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+    const p = reshuffleProgram.create(flags("portable"), portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+    const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual(readShards(path.join(tmp, "reshuffle", "portable", "groups")), ["x:2", "y:1"]);
+    assert.deepEqual(readShards(path.join(tmp, "reshuffle", "direct", "groups")), ["x:2", "y:1"]);
   });
 
   it("side inputs through the runner's State API, user counters back through GetJobMetrics", async () => {
