@@ -16,6 +16,7 @@ import { pipelineFromJson, validatePipelineProto } from "../../runners/portable/
 import { MiniJobServer } from "./job_server";
 import { failingProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, reshuffleProgram } from "./programs";
 import { sideInputsProgram } from "../worker/programs";
+import { twoSinksProgram } from "../io/text_programs";
 import { pubsubCounts } from "../dataflow/streaming_programs";
 
 function readShards(prefix: string): string[] {
@@ -107,6 +108,18 @@ describe("PortableRunner over the Job API (LOOPBACK)", function () {
     assert.equal(await result.waitUntilFinish(), "DONE");
     assert.deepEqual(readShards(path.join(tmp, "reshuffle", "portable", "groups")), ["x:2", "y:1"]);
     assert.deepEqual(readShards(path.join(tmp, "reshuffle", "direct", "groups")), ["x:2", "y:1"]);
+  });
+
+  it("two sinks into one folder; on a remote runner each sink commits when its own branch completes, so a later failure keeps it (as in Beam)", async () => {
+    const out = path.join(tmp, "two-sinks");
+    const ok = twoSinksProgram.create({ output: out, lines: "a,b", fail: false }, portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+    assert.equal(await (await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(ok)).waitUntilFinish(), "DONE");
+    assert.deepEqual(fs.readdirSync(out).sort(), ["a-00000-of-00001", "b-00000-of-00001"]);
+    const failing = twoSinksProgram.create({ output: out, lines: "c", fail: true }, portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+    const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(failing);
+    await assert.rejects(result.waitUntilFinish(), /failing after the first sink finished/);
+    assert.deepEqual(fs.readdirSync(out).sort(), ["a-00000-of-00001", "b-00000-of-00001"], "no temporary directory left");
+    assert.equal(fs.readFileSync(path.join(out, "a-00000-of-00001"), "utf8"), "c\n", "the first sink's branch had completed and committed");
   });
 
   it("side inputs through the runner's State API, user counters back through GetJobMetrics", async () => {
