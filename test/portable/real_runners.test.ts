@@ -21,6 +21,7 @@ import { DEFAULT_INPUT, wordcount } from "../../pipelines/wordcount";
 import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, reshuffleProgram } from "./programs";
+import { readShards } from "./shards";
 
 interface RealRunner {
   readonly name: string;
@@ -32,18 +33,6 @@ const RUNNERS: readonly RealRunner[] = [
   { name: "Prism", envVar: "BEAMLINE_PRISM", ready: /PRISM_READY (\S+)/ },
   { name: "Beam Python's job service", envVar: "BEAMLINE_BEAM_PYTHON_JOB_SERVER", ready: /BEAMPY_JOB_SERVER_READY (\S+)/ },
 ];
-
-/** Every line of every file `prefix*`, sorted. */
-function readShards(prefix: string): string[] {
-  const dir = path.dirname(prefix);
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.startsWith(path.basename(prefix)))
-    .flatMap((f) => fs.readFileSync(path.join(dir, f), "utf8").split("\n"))
-    .filter((l) => l !== "")
-    .sort();
-}
 
 /** Starts a launcher on a free port; resolves with its endpoint once it prints the ready line. */
 function startRunner(launcher: string, ready: RegExp, log: string[]): Promise<{ child: ChildProcess; endpoint: string }> {
@@ -93,7 +82,6 @@ for (const runner of RUNNERS) {
 
     before(async function () {
       if (launcher === undefined || launcher === "" || !fs.existsSync(launcher)) {
-        // eslint-disable-next-line no-console
         console.log(`      (skipped: set ${runner.envVar} to the runner's launcher to run these)`);
         this.skip();
       }
