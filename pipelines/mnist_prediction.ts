@@ -1,0 +1,158 @@
+/**
+ * The `Prediction` step shared by the MNIST pipelines (mnist_bq, mnist_pubsub): an image record
+ * `{ID, Image}` in, `{ID, P0, ..., P9}` out, where Pk is the model's probability that the image
+ * is the digit k. Inside: `ParseImage` (Image → 784 floats, checked), `RunInference` (the
+ * TensorFlow.js model, loaded once per worker process, run on batches), `Format`.
+ *
+ * Records that cannot be predicted — an Image that is not 784 numbers in 0..1, a missing ID — go
+ * to the `failed` output with the reason; the pipelines send them to their dead-letter sinks.
+ */
+import * as path from "node:path";
+import { kv, Metrics, PCollection, PTransform, type KV } from "../lib";
+import { DoFn, type ProcessContext } from "../lib/model/dofn";
+import { ParDo } from "../lib/model/pardo";
+import { flatten } from "../lib/transforms/util";
+import { RunInference, TFJSModelHandler, type FailedInference, type LoadedTfjsModel, type PredictionResult, type TensorExample, type TfjsBackendChoice } from "../lib/ml";
+
+/** The model bundled with the repository (trained by setup/mnist/train.ts). */
+export const DEFAULT_MODEL = path.resolve(__dirname, "..", "..", "pipelines", "data", "mnist", "model");
+
+export const PIXELS = 784;
+
+/** An input record: a BigQuery row of the Images table, or a parsed Pub/Sub message. */
+export type MnistImage = {
+  readonly ID: number | bigint | string;
+  /** 784 comma-separated values in 0..1 (the CSV / table form), or the values as an array. */
+  readonly Image: string | readonly number[];
+};
+
+/** One prediction: the image's ID and the probability of each digit. */
+export type MnistPrediction = {
+  readonly ID: number | bigint | string;
+  readonly P0: number;
+  readonly P1: number;
+  readonly P2: number;
+  readonly P3: number;
+  readonly P4: number;
+  readonly P5: number;
+  readonly P6: number;
+  readonly P7: number;
+  readonly P8: number;
+  readonly P9: number;
+};
+
+/** A record that could not be predicted, and why. */
+export type RejectedImage = FailedInference<MnistImage>;
+
+/** The prediction table's schema (mnist_bq's output). */
+export const PREDICTION_SCHEMA = ["ID:INTEGER", ...Array.from({ length: 10 }, (_, k) => `P${k}:FLOAT`)].join(", ");
+
+/** The 784 pixel values of an Image field, or the reason it is not a valid image. */
+export function parseImage(image: unknown): Float32Array | string {
+  let values: readonly unknown[];
+  if (typeof image === "string") values = image.split(",");
+  else if (Array.isArray(image)) values = image;
+  else return `Image must be a string of ${PIXELS} comma-separated numbers (or an array of numbers), got ${image === null ? "null" : typeof image}`;
+  if (values.length !== PIXELS) return `Image has ${values.length} values; a 28x28 image has ${PIXELS}`;
+  const out = new Float32Array(PIXELS);
+  for (let i = 0; i < PIXELS; i++) {
+    const raw = values[i];
+    const v = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : Number.NaN;
+    if (!Number.isFinite(v)) return `Image value ${i} is ${JSON.stringify(raw)}, not a number`;
+    if (v < 0 || v > 1) return `Image value ${i} is ${v}, outside 0..1 (pixels are normalised grey levels)`;
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Why a record's ID is unusable, if it is. */
+function badId(id: unknown): string | undefined {
+  if (typeof id === "number") return Number.isInteger(id) ? undefined : `ID ${id} is not an integer`;
+  if (typeof id === "bigint") return undefined;
+  if (typeof id === "string") return /^-?\d+$/.test(id.trim()) ? undefined : `ID ${JSON.stringify(id)} is not an integer`;
+  return id === undefined || id === null ? "the record has no ID" : `ID must be an integer, got ${typeof id}`;
+}
+
+class ParseImage extends DoFn<MnistImage, KV<MnistImage["ID"], Float32Array>, { failed: RejectedImage }> {
+  private step = "ParseImage";
+  setup(runtime: { readonly transformName: string }): void {
+    this.step = runtime.transformName;
+  }
+  process(record: MnistImage, ctx: ProcessContext<KV<MnistImage["ID"], Float32Array>, { failed: RejectedImage }>): void {
+    const idProblem = badId(record.ID);
+    const pixels = idProblem === undefined ? parseImage(record.Image) : idProblem;
+    if (typeof pixels === "string") ctx.outputTo("failed", { element: record, reason: pixels, step: this.step });
+    else ctx.output(kv(typeof record.ID === "string" ? Number(record.ID) : record.ID, pixels));
+  }
+}
+
+/** `{ID, P0..P9}` from a keyed prediction. */
+export function formatPrediction(r: KV<MnistImage["ID"], PredictionResult<unknown, Float32Array>>): MnistPrediction {
+  const p = r.value.inference;
+  return { ID: r.key, P0: p[0]!, P1: p[1]!, P2: p[2]!, P3: p[3]!, P4: p[4]!, P5: p[5]!, P6: p[6]!, P7: p[7]!, P8: p[8]!, P9: p[9]! };
+}
+
+export interface PredictionOptions {
+  /** Folder of the TensorFlow.js model (model.json + weights), local or gs://. */
+  readonly model: string;
+  readonly backend?: TfjsBackendChoice;
+  readonly maxBatchSize?: number;
+}
+
+export type PredictionOutputs = { readonly main: PCollection<MnistPrediction>; readonly failed: PCollection<RejectedImage> };
+
+/** The `Prediction` step. */
+export class Prediction extends PTransform<PCollection<MnistImage>, PredictionOutputs> {
+  constructor(readonly options: PredictionOptions) {
+    super("Prediction");
+  }
+
+  expand(input: PCollection<MnistImage>): PredictionOutputs {
+    const parsed = input.apply("ParseImage", ParDo.of(new ParseImage()).withOutputs("failed"));
+    const handler = new TFJSModelHandler({ modelUri: this.options.model, ...(this.options.backend !== undefined ? { backend: this.options.backend } : {}) });
+    const inferred = parsed.main.apply(
+      "RunInference",
+      RunInference.keyed<MnistImage["ID"], TensorExample, Float32Array, LoadedTfjsModel>(handler, this.options.maxBatchSize !== undefined ? { maxBatchSize: this.options.maxBatchSize } : {}),
+    );
+    const main = inferred.main.map("Format", formatPrediction);
+    // An inference failure carries the parsed pixels; report the record's ID with the reason.
+    const inferenceFailures = inferred.failed.map("InferenceFailures", (f): RejectedImage => ({ element: { ID: f.element.key, Image: Array.from(f.element.value) }, reason: f.reason, step: f.step }));
+    const failed = flatten<RejectedImage>([parsed.failed, inferenceFailures], "Failed");
+    return { main, failed };
+  }
+}
+
+/** How many rejected records each worker describes on stderr (all are counted). */
+const LOGGED_REJECTIONS = 10;
+
+/**
+ * The consumer of rejected records when no dead-letter sink is configured: counts them
+ * (`<namespace>/<counter>` on the step) and describes the first few on stderr, so none is dropped
+ * silently and the job keeps running.
+ */
+export class LogRejected<T> extends DoFn<T, never> {
+  private logged = 0;
+  private step = "LogRejected";
+  constructor(
+    private readonly namespace: string,
+    private readonly counter: string,
+    private readonly describe: (rejected: T) => string,
+  ) {
+    super();
+  }
+  setup(runtime: { readonly transformName: string }): void {
+    this.step = runtime.transformName;
+  }
+  process(rejected: T): void {
+    Metrics.counter(this.namespace, this.counter).inc();
+    if (this.logged++ < LOGGED_REJECTIONS) process.stderr.write(`${this.step}: rejected ${this.describe(rejected)}\n`);
+    else if (this.logged === LOGGED_REJECTIONS + 1) process.stderr.write(`${this.step}: more rejected records (see the counter ${this.namespace}/${this.counter})\n`);
+  }
+}
+
+/** Flags of the model shared by both MNIST pipelines. */
+export const MODEL_FLAGS = {
+  model: { type: "string", describe: "TensorFlow.js model folder (model.json + weights), local or gs://", default: DEFAULT_MODEL },
+  tfjs_backend: { type: "string", describe: "TensorFlow.js backend: auto (tfjs-node if installed, else wasm), tensorflow, wasm or cpu", default: "auto" },
+  max_batch_size: { type: "number", describe: "Largest batch of images per model call", default: 256 },
+} as const;
