@@ -52,6 +52,7 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   private step = "RunInference";
   private sizer: BatchSizer | undefined;
   private pending: Pending<E, In>[] = [];
+  private running: Promise<void> | undefined;
   private results: Placed<R>[] = [];
   private failures: Placed<FailedInference<E>>[] = [];
   private inferences = 0;
@@ -84,6 +85,7 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
 
   startBundle(): void {
     this.pending = [];
+    this.running = undefined;
     this.results = [];
     this.failures = [];
   }
@@ -102,11 +104,21 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
       return;
     }
     this.pending.push({ element, example: example!, timestamp: ctx.timestamp, window: ctx.window });
-    if (this.pending.length >= this.sizer!.size) return this.runPending();
+    // One batch at a time: while one runs, elements keep arriving (an upstream step in the same
+    // stage may emit many at once) and wait for the next batch, which is then fuller.
+    if (this.running !== undefined) return this.running;
+    if (this.pending.length >= this.sizer!.size) {
+      const running = this.runFullBatches().finally(() => {
+        if (this.running === running) this.running = undefined;
+      });
+      this.running = running;
+      return running;
+    }
   }
 
   async finishBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): Promise<void> {
-    await this.runPending();
+    await this.running;
+    while (this.pending.length > 0) await this.runBatch(this.pending.splice(0, this.sizer!.size));
     for (const r of this.results) ctx.output(r.value, { timestamp: r.timestamp, window: r.window });
     for (const f of this.failures) ctx.outputTo("failed", f.value, { timestamp: f.timestamp, window: f.window });
     // Metrics are updated here, inside the step's metrics scope (process may resume after an await outside it).
@@ -125,10 +137,11 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     this.failures = [];
   }
 
-  private async runPending(): Promise<void> {
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
+  private async runFullBatches(): Promise<void> {
+    while (this.pending.length >= this.sizer!.size) await this.runBatch(this.pending.splice(0, this.sizer!.size));
+  }
+
+  private async runBatch(batch: Pending<E, In>[]): Promise<void> {
     const started = process.hrtime.bigint();
     let inferences: readonly Inference[];
     try {
