@@ -63,7 +63,7 @@ async function demo(argv: readonly string[]): Promise<void> {
     t = Date.now();
     const bq = await mnistBq.run(
       { input: imagesTable, output: `${PROJECT}.MNIST.Predict`, model, tfjs_backend: "auto", max_batch_size: 256, dead_letter: undefined },
-      { runner: "DirectRunner", tempLocation: "gs://beamline-demo/tmp" },
+      { runner: "DirectRunner" },
     );
     await bq.waitUntilFinish();
     const seconds = (Date.now() - t) / 1000;
