@@ -12,7 +12,8 @@ import { kv, Metrics, PCollection, PTransform, type KV } from "../lib";
 import { DoFn, type ProcessContext } from "../lib/model/dofn";
 import { ParDo } from "../lib/model/pardo";
 import { flatten } from "../lib/transforms/util";
-import { RunInference, TFJSModelHandler, type FailedInference, type LoadedTfjsModel, type PredictionResult, type TensorExample, type TfjsBackendChoice } from "../lib/ml";
+import { ValidationError } from "../lib/model/errors";
+import { RunInference, TFJS_BACKEND_CHOICES, TFJSModelHandler, type FailedInference, type LoadedTfjsModel, type PredictionResult, type TensorExample, type TfjsBackendChoice } from "../lib/ml";
 
 /** The model bundled with the repository (trained by setup/mnist/train.ts). */
 export const DEFAULT_MODEL = path.resolve(__dirname, "..", "..", "pipelines", "data", "mnist", "model");
@@ -151,6 +152,9 @@ export type PredictionOutputs = { readonly main: PCollection<MnistPrediction>; r
 export class Prediction extends PTransform<PCollection<MnistImage>, PredictionOutputs> {
   constructor(readonly options: PredictionOptions) {
     super("Prediction");
+    if (options.backend !== undefined && !TFJS_BACKEND_CHOICES.includes(options.backend)) {
+      throw new ValidationError(`Unknown TensorFlow.js backend '${options.backend}' (--tfjs_backend); choose one of ${TFJS_BACKEND_CHOICES.join(", ")}`);
+    }
   }
 
   expand(input: PCollection<MnistImage>): PredictionOutputs {

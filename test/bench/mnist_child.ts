@@ -2,8 +2,8 @@
  * One measurement of the MNIST benchmark (./mnist.ts), in a fresh process; prints one JSON line.
  *
  *   inference BACKEND N   raw model.predict on batches of 256 pre-parsed images vs the Prediction
- *                         step (parse + RunInference + format) on the same rows from memory,
- *                         alternating, in this process
+ *                         step (parse + RunInference + format) on the same rows from memory, with
+ *                         the DirectRunner's strict checks (the default) and without, alternating
  *   bq N                  mnist_bq end to end against the BigQuery emulator (env set by the parent)
  *   pubsub                mnist_pubsub until SIGTERM (drains), against the Pub/Sub emulator
  */
@@ -36,14 +36,14 @@ async function rawPredict(m: LoadedTfjsModel, images: readonly Float32Array[]): 
     const batch = images.slice(i, i + BATCH);
     const data = new Float32Array(batch.length * 784);
     batch.forEach((x, j) => data.set(x, j * 784));
-    const out = tf.tidy(() => m.model.predict(tf.tensor(data, [batch.length, 28, 28, 1])) as tfjs.Tensor);
+    const out = tf.tidy(() => m.model.predict(tf.tensor(data, [batch.length, 28, 28, 1]), { batchSize: batch.length }) as tfjs.Tensor);
     await out.data();
     out.dispose();
   }
   return performance.now() - started;
 }
 
-async function pipelinePredict(rows: readonly MnistImage[]): Promise<number> {
+async function pipelinePredict(rows: readonly MnistImage[], strictChecks: boolean): Promise<number> {
   let seen = 0;
   const started = performance.now();
   const result = await runDirect(
@@ -55,7 +55,7 @@ async function pipelinePredict(rows: readonly MnistImage[]): Promise<number> {
         }),
       );
     },
-    {},
+    { strictChecks },
     { checkEveryElement: false },
   );
   await result.waitUntilFinish();
@@ -74,12 +74,14 @@ async function main(): Promise<void> {
     await rawPredict(m, images.slice(0, BATCH)); // warm-up
     const raw: number[] = [];
     const pipeline: number[] = [];
+    const unchecked: number[] = [];
     const rounds = backend === "cpu" ? 1 : 3;
     for (let i = 0; i < rounds; i++) {
       raw.push(await rawPredict(m, images));
-      if (backend !== "cpu") pipeline.push(await pipelinePredict(rows));
+      if (backend !== "cpu") pipeline.push(await pipelinePredict(rows, true));
+      if (backend !== "cpu") unchecked.push(await pipelinePredict(rows, false));
     }
-    process.stdout.write(`${JSON.stringify({ backend: m.backend, images: images.length, rawMs: raw, pipelineMs: pipeline, maxRssMb: rssMb() })}\n`);
+    process.stdout.write(`${JSON.stringify({ backend: m.backend, images: images.length, rawMs: raw, pipelineMs: pipeline, uncheckedMs: unchecked, maxRssMb: rssMb() })}\n`);
   } else if (mode === "bq") {
     const started = performance.now();
     const result = await mnistBq.run({ input: "bench.MNIST.Images", output: "bench.MNIST.Predict", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, dead_letter: undefined }, { project: "bench" });
