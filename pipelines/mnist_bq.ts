@@ -15,8 +15,7 @@ import { definePipeline, PBegin, PCollection, PTransform } from "../lib";
 import { ReadFromBigQuery, WriteToBigQuery, type FailedRow } from "../lib/io/bigquery";
 import { ParDo } from "../lib/model/pardo";
 import { flatten } from "../lib/transforms/util";
-import { LogRejected, MODEL_FLAGS, Prediction, PREDICTION_SCHEMA, type MnistImage, type MnistPrediction, type PredictionOptions, type RejectedImage } from "./mnist_prediction";
-import type { TfjsBackendChoice } from "../lib/ml";
+import { LogRejected, MODEL_FLAGS, pipelineOptions, toJson, Prediction, PREDICTION_SCHEMA, type MnistImage, type MnistPrediction, type PredictionOptions, type RejectedImage } from "./mnist_prediction";
 
 export interface MnistBqOptions extends PredictionOptions {
   /** `project.dataset.table` (or `project:dataset.table`) of the images. */
@@ -30,10 +29,6 @@ export interface MnistBqOptions extends PredictionOptions {
 /** A rejected record as a dead-letter table row. */
 export type DeadLetterRow = { readonly row: string; readonly reason: string; readonly step: string };
 export const DEAD_LETTER_SCHEMA = "row:STRING, reason:STRING, step:STRING";
-
-function json(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
-}
 
 /** The whole job as one reusable transform; produces the rows that were not written. */
 export class MnistBq extends PTransform<PBegin, PCollection<DeadLetterRow>> {
@@ -51,8 +46,8 @@ export class MnistBq extends PTransform<PBegin, PCollection<DeadLetterRow>> {
     );
     const rejected = flatten<DeadLetterRow>(
       [
-        predicted.failed.map("RejectedImages", (f: RejectedImage): DeadLetterRow => ({ row: json(f.element), reason: f.reason, step: f.step })),
-        failedRows.map("RejectedRows", (f: FailedRow<MnistPrediction>): DeadLetterRow => ({ row: json(f.row), reason: f.errors.map((e) => `${e.reason}: ${e.message}`).join("; "), step: "WriteToBQ" })),
+        predicted.failed.map("RejectedImages", (f: RejectedImage): DeadLetterRow => ({ row: toJson(f.element), reason: f.reason, step: f.step })),
+        failedRows.map("RejectedRows", (f: FailedRow<MnistPrediction>): DeadLetterRow => ({ row: toJson(f.row), reason: f.errors.map((e) => `${e.reason}: ${e.message}`).join("; "), step: "WriteToBQ" })),
       ],
       "Rejected",
     );
@@ -75,16 +70,7 @@ export const mnistBq = definePipeline({
     ...MODEL_FLAGS,
   },
   build(root, flags) {
-    root.apply(
-      new MnistBq({
-        input: flags.input,
-        output: flags.output,
-        model: flags.model,
-        backend: flags.tfjs_backend as TfjsBackendChoice,
-        maxBatchSize: flags.max_batch_size,
-        ...(flags.dead_letter !== undefined ? { deadLetter: flags.dead_letter } : {}),
-      }),
-    );
+    root.apply(new MnistBq(pipelineOptions(flags)));
   },
 });
 

@@ -45,6 +45,11 @@ export type MnistPrediction = {
 /** A record that could not be predicted, and why. */
 export type RejectedImage = FailedInference<MnistImage>;
 
+/** JSON text of a record; bigint IDs (BigQuery INTEGERs past 2^53) as their decimal digits. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+}
+
 /** The prediction table's schema (mnist_bq's output). */
 export const PREDICTION_SCHEMA = ["ID:INTEGER", ...Array.from({ length: 10 }, (_, k) => `P${k}:FLOAT`)].join(", ");
 
@@ -198,6 +203,21 @@ export class LogRejected<T> extends DoFn<T, never> {
     if (this.logged++ < LOGGED_REJECTIONS) process.stderr.write(`${this.step}: rejected ${this.describe(rejected)}\n`);
     else if (this.logged === LOGGED_REJECTIONS + 1) process.stderr.write(`${this.step}: more rejected records (see the counter ${this.namespace}/${this.counter})\n`);
   }
+}
+
+/**
+ * The options both MNIST pipelines take from their flags: input, output, optional dead-letter
+ * sink, and the model's.
+ */
+export function pipelineOptions(flags: { input: string; output: string; dead_letter: string | undefined; model: string; tfjs_backend: string; max_batch_size: number }): PredictionOptions & { input: string; output: string; deadLetter?: string } {
+  return {
+    input: flags.input,
+    output: flags.output,
+    model: flags.model,
+    backend: flags.tfjs_backend as TfjsBackendChoice,
+    maxBatchSize: flags.max_batch_size,
+    ...(flags.dead_letter !== undefined ? { deadLetter: flags.dead_letter } : {}),
+  };
 }
 
 /** Flags of the model shared by both MNIST pipelines. */

@@ -19,8 +19,7 @@ import { ReadFromPubSub, WriteToPubSub, type PubsubMessage } from "../lib/io/pub
 import { DoFn, type ProcessContext } from "../lib/model/dofn";
 import { ParDo } from "../lib/model/pardo";
 import { flatten } from "../lib/transforms/util";
-import type { TfjsBackendChoice } from "../lib/ml";
-import { LogRejected, MODEL_FLAGS, Prediction, type MnistImage, type MnistPrediction, type PredictionOptions, type RejectedImage } from "./mnist_prediction";
+import { LogRejected, MODEL_FLAGS, pipelineOptions, toJson, Prediction, type MnistImage, type MnistPrediction, type PredictionOptions, type RejectedImage } from "./mnist_prediction";
 
 export interface MnistPubSubOptions extends PredictionOptions {
   /** Topic (`projects/P/topics/T`, a subscription is created) or subscription (`projects/P/subscriptions/S`) of the images. */
@@ -36,10 +35,6 @@ export interface DeadLetter {
   readonly data: Uint8Array;
   readonly reason: string;
   readonly step: string;
-}
-
-function json(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 }
 
 /** `toDict`: a message's bytes → `{ID, Image}`, or a dead letter saying why not. */
@@ -84,9 +79,9 @@ export class MnistPubSub extends PTransform<PBegin, PCollection<string>> {
     const dicts = messages.apply("toDict", ParDo.of(new ToDict()).withOutputs("failed"));
     const predicted = dicts.main.apply("Prediction", new Prediction(o));
     const ids = predicted.main
-      .map("to byte", (p: MnistPrediction) => Buffer.from(json(p), "utf8") as Uint8Array)
+      .map("to byte", (p: MnistPrediction) => Buffer.from(toJson(p), "utf8") as Uint8Array)
       .apply("To PubSub", new WriteToPubSub(o.output));
-    const rejected = predicted.failed.map("RejectedImages", (f: RejectedImage): DeadLetter => ({ data: Buffer.from(json(f.element), "utf8"), reason: f.reason, step: f.step }));
+    const rejected = predicted.failed.map("RejectedImages", (f: RejectedImage): DeadLetter => ({ data: Buffer.from(toJson(f.element), "utf8"), reason: f.reason, step: f.step }));
     const deadLetters = flatten<DeadLetter>([dicts.failed, rejected], "DeadLetters");
     if (o.deadLetter !== undefined) {
       deadLetters.map("ToDeadLetterMessage", deadLetterMessage).apply("To dead-letter topic", new WriteToPubSub(o.deadLetter, { withAttributes: true }));
@@ -107,16 +102,7 @@ export const mnistPubSub = definePipeline({
     ...MODEL_FLAGS,
   },
   build(root, flags) {
-    root.apply(
-      new MnistPubSub({
-        input: flags.input,
-        output: flags.output,
-        model: flags.model,
-        backend: flags.tfjs_backend as TfjsBackendChoice,
-        maxBatchSize: flags.max_batch_size,
-        ...(flags.dead_letter !== undefined ? { deadLetter: flags.dead_letter } : {}),
-      }),
-    );
+    root.apply(new MnistPubSub(pipelineOptions(flags)));
   },
 });
 

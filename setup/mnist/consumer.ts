@@ -9,6 +9,7 @@
 import type { Message, Subscription } from "@google-cloud/pubsub";
 import { pubsubClient, resetGcpClients } from "../../lib/io/gcp/clients";
 import { PREDICTIONS_SUBSCRIPTION } from "./setup_gcp";
+import { flagValue } from "./cli";
 
 /** A prediction as published by mnist_pubsub. */
 export type Prediction = { readonly ID: number } & { readonly [P: `P${number}`]: number };
@@ -51,10 +52,6 @@ export function consume(o: { subscription: string; project?: string; onPredictio
   return { stop: () => sub.close() };
 }
 
-function flagValue(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 if (require.main === module) {
   const argv = process.argv.slice(2);

@@ -25,13 +25,10 @@ import { accuracyOfTable, percentile } from "./evaluate";
 import { DEFAULT_DATA_DIR, readLabels } from "./mnist_data";
 import { produce } from "./producer";
 import { ensureCsv, PREDICTIONS_SUBSCRIPTION, setupBigQuery, setupPubSub, TOPICS, uploadModel } from "./setup_gcp";
+import { flagValue } from "./cli";
 
 const PROJECT = "beamline-demo";
 
-function flagValue(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { parseTableSpec } from "../../lib/io/bigquery";
 import { bigqueryClient, resetGcpClients } from "../../lib/io/gcp/clients";
 import { DEFAULT_DATA_DIR, readLabels } from "./mnist_data";
+import { flagValue } from "./cli";
 
 export interface Accuracy {
   readonly rows: number;
@@ -32,10 +33,6 @@ export async function accuracyOfTable(table: string, labels: ReadonlyMap<number,
   return { rows: rows.length, right, accuracy: rows.length > 0 ? right / rows.length : 0, invalid };
 }
 
-function flagValue(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 if (require.main === module) {
   const argv = process.argv.slice(2);

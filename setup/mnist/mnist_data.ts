@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { once } from "node:events";
 import { parse } from "csv-parse";
+import { flagValue } from "./cli";
 
 export const IMAGE_SIZE = 28;
 export const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
@@ -113,10 +114,6 @@ export async function readLabels(file: string): Promise<Map<number, number>> {
   return labels;
 }
 
-function flagValue(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 async function main(argv: readonly string[]): Promise<void> {
   const dir = path.resolve(flagValue(argv, "output_dir") ?? DEFAULT_DATA_DIR);

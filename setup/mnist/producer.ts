@@ -14,6 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { pubsubClient, resetGcpClients } from "../../lib/io/gcp/clients";
 import { DEFAULT_DATA_DIR, readCsvRows } from "./mnist_data";
 import { ensureCsv, TOPICS } from "./setup_gcp";
+import { flagValue } from "./cli";
 
 export interface ProducerOptions {
   readonly topic: string;
@@ -64,10 +65,6 @@ export async function produce(o: ProducerOptions): Promise<number> {
   return sent;
 }
 
-function flagValue(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 if (require.main === module) {
   const argv = process.argv.slice(2);

@@ -21,6 +21,7 @@ import { parseGcsPath } from "../../lib/io/filesystems/gcs";
 import { bigqueryClient, pubsubClient, resetGcpClients, storageClient } from "../../lib/io/gcp/clients";
 import { DEFAULT_MODEL } from "../../pipelines/mnist_prediction";
 import { DEFAULT_DATA_DIR, writeMnistCsv } from "./mnist_data";
+import { flagValue } from "./cli";
 
 export const TOPICS = { images: "mnist_image", predictions: "mnist_predict", deadLetter: "mnist_dead_letter" } as const;
 export const PREDICTIONS_SUBSCRIPTION = "mnist_predict-sub";
@@ -103,10 +104,6 @@ export async function setupPubSub(o: { project?: string }): Promise<string[]> {
   return made;
 }
 
-function flagValue(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 async function main(argv: readonly string[]): Promise<void> {
   const what = argv[0];

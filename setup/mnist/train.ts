@@ -16,6 +16,7 @@ import type * as tfjs from "@tensorflow/tfjs";
 import { tfjsRuntime, TFJS_BACKEND_CHOICES, type Tfjs, type TfjsBackendChoice } from "../../lib/ml/tfjs_backend";
 import { PIXELS, readMnist, type MnistSet } from "./mnist_data";
 import { registerWasmConvGradients } from "./wasm_conv_grads";
+import { flagValue } from "./cli";
 
 export const DEFAULT_MODEL_DIR = path.resolve(__dirname, "..", "..", "..", "pipelines", "data", "mnist", "model");
 
@@ -138,10 +139,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   return { backend, testAccuracy, seconds };
 }
 
-function flagValue(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
