@@ -70,3 +70,5 @@ export { ReadFromBigQuery, WriteToBigQuery } from "./io/bigquery";
 export type { ReadFromBigQueryOptions, WriteToBigQueryOptions, WriteToBigQueryResult, FailedRow, CreateDisposition, WriteDisposition, WriteMethod } from "./io/bigquery";
 export { ReadFromPubSub, WriteToPubSub } from "./io/pubsub";
 export type { ReadFromPubSubOptions, WriteToPubSubOptions, PubSubPayload } from "./io/pubsub";
+export { RunInference, TFJSModelHandler, loadTfjsModel, sharedModel } from "./ml";
+export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference, RunInferenceOptions, RunInferenceOutputs, TFJSModelHandlerOptions, LoadedTfjsModel, TensorExample, TfjsBackend, TfjsBackendChoice } from "./ml";
