@@ -3,7 +3,7 @@ import { PipelineConstructionError } from "./errors";
 import { PBegin, PCollection } from "./pcollection";
 import { PTransform } from "./transform";
 import type { KV } from "./window";
-import { WindowFn, WindowingStrategy, AccumulationMode, TimestampCombiner } from "./windowing";
+import { WindowFn, WindowingStrategy, AccumulationMode, TimestampCombiner, timestampCombinerProblem } from "./windowing";
 import type { Trigger } from "./triggers";
 
 /** Emits one empty byte array in the global window: the root of every bounded read. */
@@ -63,6 +63,8 @@ export class WindowInto<T> extends PTransform<PCollection<T>, PCollection<T>> {
   }
   expand(input: PCollection<T>): PCollection<T> {
     const node = input.pipeline.currentNode();
+    const combinerProblem = this.options.timestampCombiner !== undefined ? timestampCombinerProblem(this.options.timestampCombiner) : undefined;
+    if (combinerProblem !== undefined) throw new PipelineConstructionError(`Window.into: ${combinerProblem}`, node.fullName);
     const windowing: WindowingStrategy = {
       windowFn: this.windowFn,
       timestampCombiner: this.options.timestampCombiner ?? "END_OF_WINDOW",
