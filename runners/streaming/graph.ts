@@ -86,6 +86,8 @@ export interface GraphEnvironment {
   runtimeFor(transformName: string): RuntimeContext;
   /** The current watermark of a PCollection. */
   watermarkOf(pcollId: string): Instant;
+  /** The current processing time (wall clock with real-time sources, virtual with TestStreams). */
+  readonly currentProcessingTime?: () => Instant;
   /** The element count of a PCollection (a cell the graph increments per element). */
   counterOf(pcollId: string): { n: number };
   /**
@@ -241,7 +243,9 @@ export class StreamingGraph {
       case "gbk":
       case "combine": {
         const fn = u.kind === "combine" ? (u.node.composite as { combineFn: CombineFnLike }).combineFn : undefined;
-        const g = new GroupNode(name, input.windowing, keyCoderOf(input), fn, this.receiverOf(u.output), this.env.metricsFor(name), this.checks.keyChecks());
+        const clock = this.env.currentProcessingTime;
+        const now = clock !== undefined ? (): Instant => clock() : undefined;
+        const g = new GroupNode(name, input.windowing, keyCoderOf(input), fn, this.receiverOf(u.output), this.env.metricsFor(name), this.checks.keyChecks(), now);
         this.timeAware.set(name, g);
         this.groupNodes.set(name, g);
         return g;
