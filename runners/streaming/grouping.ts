@@ -213,8 +213,8 @@ export class GroupNode implements Receiver, TimeAware {
       }
       this.addValue(ws, value, meta.timestamp);
       ws.trigger.onElement(this.elementContext(ws.window));
+      // Its heap entries are brought up to date when the bundle's windows are evaluated.
       this.touched.add(ws);
-      this.touch(ws);
     }
     return this.pending.take();
   }
