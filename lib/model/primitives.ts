@@ -3,7 +3,7 @@ import { PipelineConstructionError } from "./errors";
 import { PBegin, PCollection } from "./pcollection";
 import { PTransform } from "./transform";
 import type { KV } from "./window";
-import { WindowFn, WindowingStrategy, AccumulationMode, TimestampCombiner, timestampCombinerProblem } from "./windowing";
+import { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner, timestampCombinerProblem } from "./windowing";
 import type { Trigger } from "./triggers";
 
 /** Emits one empty byte array in the global window: the root of every bounded read. */
@@ -51,6 +51,8 @@ export interface WindowIntoOptions {
   readonly timestampCombiner?: TimestampCombiner;
   /** When grouped results are emitted (default: at the watermark, then per late element). */
   readonly trigger?: Trigger;
+  /** Whether an empty on-time pane is emitted (default "FIRE_ALWAYS", as in Beam). */
+  readonly onTimeBehavior?: OnTimeBehavior;
 }
 
 /** Assigns elements to windows by their timestamps. */
@@ -71,6 +73,7 @@ export class WindowInto<T> extends PTransform<PCollection<T>, PCollection<T>> {
       accumulationMode: this.options.accumulationMode ?? "DISCARDING",
       allowedLatenessMillis: this.options.allowedLatenessMillis ?? 0,
       ...(this.options.trigger !== undefined ? { trigger: this.options.trigger } : {}),
+      ...(this.options.onTimeBehavior !== undefined ? { onTimeBehavior: this.options.onTimeBehavior } : {}),
     };
     node.primitive = { kind: "window_into", windowing };
     const out = input.pipeline.createOutput<T>(node, "main", windowing, input.isBounded);

@@ -106,6 +106,14 @@ export function timestampCombinerProblem(value: unknown): string | undefined {
 /** Whether later panes of a window include the elements of earlier panes. */
 export type AccumulationMode = "DISCARDING" | "ACCUMULATING";
 
+/**
+ * Whether a window's on-time pane is emitted when it holds nothing new (Beam's OnTimeBehavior):
+ * FIRE_ALWAYS (the default, as in Beam) emits it, so a window's consumers always see its on-time
+ * pane (an empty Combine pane is the combine of nothing, e.g. 0 for a sum); FIRE_IF_NON_EMPTY
+ * skips it.
+ */
+export type OnTimeBehavior = "FIRE_ALWAYS" | "FIRE_IF_NON_EMPTY";
+
 /** The windowing of a PCollection. */
 export interface WindowingStrategy {
   readonly windowFn: WindowFn;
@@ -114,6 +122,8 @@ export interface WindowingStrategy {
   readonly allowedLatenessMillis: number;
   /** When grouped results are emitted; absent means the default trigger (see triggers.ts). */
   readonly trigger?: Trigger;
+  /** Whether an empty on-time pane is emitted; absent means FIRE_ALWAYS. */
+  readonly onTimeBehavior?: OnTimeBehavior;
 }
 
 /** The strategy of unwindowed data. */
@@ -127,5 +137,6 @@ export const GLOBAL_WINDOWING: WindowingStrategy = Object.freeze({
 /** A stable text form of a strategy for fingerprints and error messages. */
 export function describeWindowing(w: WindowingStrategy): string {
   const trigger = w.trigger === undefined || w.trigger.kind === "default" ? "" : `/${describeTrigger(w.trigger)}`;
-  return `${w.windowFn.urn}${JSON.stringify(w.windowFn.config)}/${w.timestampCombiner}/${w.accumulationMode}/${w.allowedLatenessMillis}${trigger}`;
+  const onTime = w.onTimeBehavior === undefined || w.onTimeBehavior === "FIRE_ALWAYS" ? "" : `/${w.onTimeBehavior}`;
+  return `${w.windowFn.urn}${JSON.stringify(w.windowFn.config)}/${w.timestampCombiner}/${w.accumulationMode}/${w.allowedLatenessMillis}${trigger}${onTime}`;
 }

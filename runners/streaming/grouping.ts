@@ -258,7 +258,7 @@ export class GroupNode implements Receiver, TimeAware {
     if (this.isExpired(ws.window, this.clocks.inputWatermark)) {
       // Garbage collection: an open window emits its final pane (what has not fired, or an
       // empty on-time pane), without asking the trigger; then its state goes.
-      if (!ws.closed && (ws.pending > 0 || this.timing(ws) === "ON_TIME")) this.emitPane(ks, ws, true);
+      if (!ws.closed && this.shouldEmit(ws)) this.emitPane(ks, ws, true);
       this.remove(ks, ws);
       return;
     }
@@ -452,9 +452,17 @@ export class GroupNode implements Receiver, TimeAware {
     if (!ws.trigger.shouldFire(ctx)) return;
     ws.trigger.onFire(ctx);
     if (ws.trigger.finished) ws.closed = true;
-    // An empty pane only for the on-time firing (the strategy's FIRE_ALWAYS on-time behaviour).
-    if (ws.pending > 0 || this.timing(ws) === "ON_TIME") this.emitPane(ks, ws, ws.closed);
+    if (this.shouldEmit(ws)) this.emitPane(ks, ws, ws.closed);
     else if (ws.closed) this.discard(ws);
+  }
+
+  /**
+   * Whether a firing emits a pane: when it holds elements that did not fire yet, and (empty) for
+   * the on-time firing unless the strategy's on-time behaviour is FIRE_IF_NON_EMPTY. Beam's
+   * closing behaviour here is EMIT_IF_NONEMPTY: a last pane is not emitted empty otherwise.
+   */
+  private shouldEmit(ws: WindowState): boolean {
+    return ws.pending > 0 || (this.windowing.onTimeBehavior !== "FIRE_IF_NON_EMPTY" && this.timing(ws) === "ON_TIME");
   }
 
   /** Drops a closed window's buffered data (the window keeps its id until it expires, to drop late data). */
