@@ -3,34 +3,14 @@
  * 4), as Beam's runners-core (ReduceFnRunner, the trigger state machines' onMerge) does it.
  */
 import { strict as assert } from "node:assert";
-import { GlobalWindows, GroupByKey, kv, KV, Window } from "../../lib";
+import { GlobalWindows, KV } from "../../lib";
 import { AfterCount, AfterEach, AfterWatermark, Repeatedly } from "../../lib/model/triggers";
 import { Sessions, SlidingWindows } from "../../lib/model/sliding_sessions";
-import type { WindowFn } from "../../lib/model/windowing";
-import type { WindowIntoOptions } from "../../lib/model/primitives";
-import { TestStream, TimestampedElement } from "../../lib/testing/test_stream";
-import type { MetricResults } from "../../lib/model/metrics";
-import { runDirect } from "../helpers";
-import { collect, Observed, paneOf } from "./collect";
+import { TestStream } from "../../lib/testing/test_stream";
+import { droppedClosed, el, groupedPanes } from "./collect";
 
-const el = (key: string, t: number): TimestampedElement<KV<string, number>> => ({ value: kv(key, t), timestamp: t });
-
-/** Rows "key:values window pane" in firing order. */
-async function panes(script: TestStream<KV<string, number>>, windowFn: WindowFn, options: WindowIntoOptions): Promise<{ rows: string[]; metrics: MetricResults }> {
-  const out: Observed<KV<string, number[]>>[] = [];
-  const result = await runDirect((p) => {
-    const grouped = p
-      .apply(script)
-      .apply(Window.into(windowFn, options))
-      .apply(new GroupByKey<string, number>())
-      .map("Sort", (g: KV<string, number[]>) => kv(g.key, [...g.value].sort((a, b) => a - b)));
-    collect(grouped, out);
-  });
-  assert.equal(await result.waitUntilFinish(), "DONE");
-  return { rows: out.map((o) => `${o.value.key}:${o.value.value.join(",")} ${o.window} ${paneOf(o.pane)}`), metrics: result.metrics };
-}
-
-const closed = (m: MetricResults): number => m.counterTotal("beamline", "droppedDueToClosedWindow", "GroupByKey");
+const panes = groupedPanes;
+const closed = droppedClosed;
 
 describe("Triggers are evaluated once per bundle (as Beam's runners do)", () => {
   it("AfterCount(2) over a bundle of 3 fires one pane of 3", async () => {

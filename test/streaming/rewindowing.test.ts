@@ -4,7 +4,7 @@
  * after a re-windowing into fixed windows, on every path that runs WindowInto.
  */
 import { strict as assert } from "node:assert";
-import { Create, FixedWindows, GroupByKey, kv, KV, Window } from "../../lib";
+import { Create, FixedWindows, GroupByKey, kv, KV, PCollection, Pipeline, Window } from "../../lib";
 import { SlidingWindows } from "../../lib/model/sliding_sessions";
 import { ElementMeta, GLOBAL_WINDOWS, NO_FIRING } from "../../lib/model/window";
 import { TestStream } from "../../lib/testing/test_stream";
@@ -30,31 +30,25 @@ describe("Window.into after a window fn that assigns several windows", () => {
     assert.deepEqual(seen.map((m) => m.windows.map((w) => w.id()).join("+")), ["5:10"]);
   });
 
-  it("keeps every copy on the batch DirectRunner", async () => {
-    const out: Observed<KV<string, number[]>>[] = [];
-    const result = await runDirect((p) => {
-      const grouped = p
-        .apply(Create.timestamped([{ value: kv("k", 3), timestamp: 3 }, { value: kv("k", 8), timestamp: 8 }]))
-        .apply("Sliding", Window.into(new SlidingWindows(6, 2)))
-        .apply("Fixed", Window.into(new FixedWindows(5)))
-        .apply(new GroupByKey<string, number>());
-      collect(grouped, out);
+  const input = [
+    { value: kv("k", 3), timestamp: 3 },
+    { value: kv("k", 8), timestamp: 8 },
+  ];
+  for (const [path, source] of [
+    ["the batch DirectRunner", (p: Pipeline): PCollection<KV<string, number>> => p.apply(Create.timestamped(input))],
+    ["the streaming driver", (p: Pipeline): PCollection<KV<string, number>> => p.apply(TestStream.create<KV<string, number>>().addElements(...input).advanceWatermarkToInfinity())],
+  ] as const) {
+    it(`keeps every copy on ${path}`, async () => {
+      const out: Observed<KV<string, number[]>>[] = [];
+      const result = await runDirect((p) => {
+        const grouped = source(p)
+          .apply("Sliding", Window.into(new SlidingWindows(6, 2)))
+          .apply("Fixed", Window.into(new FixedWindows(5)))
+          .apply(new GroupByKey<string, number>());
+        collect(grouped, out);
+      });
+      assert.equal(await result.waitUntilFinish(), "DONE");
+      assert.deepEqual(rows(out), ["k 0:5 3,3,3", "k 5:10 8,8,8"]);
     });
-    assert.equal(await result.waitUntilFinish(), "DONE");
-    assert.deepEqual(rows(out), ["k 0:5 3,3,3", "k 5:10 8,8,8"]);
-  });
-
-  it("keeps every copy on the streaming driver", async () => {
-    const out: Observed<KV<string, number[]>>[] = [];
-    const result = await runDirect((p) => {
-      const grouped = p
-        .apply(TestStream.create<KV<string, number>>().addElements({ value: kv("k", 3), timestamp: 3 }, { value: kv("k", 8), timestamp: 8 }).advanceWatermarkToInfinity())
-        .apply("Sliding", Window.into(new SlidingWindows(6, 2)))
-        .apply("Fixed", Window.into(new FixedWindows(5)))
-        .apply(new GroupByKey<string, number>());
-      collect(grouped, out);
-    });
-    assert.equal(await result.waitUntilFinish(), "DONE");
-    assert.deepEqual(rows(out), ["k 0:5 3,3,3", "k 5:10 8,8,8"]);
-  });
+  }
 });
