@@ -353,7 +353,8 @@ export class GroupNode implements Receiver, TimeAware {
   }
 
   private elementContext(window: BoundedWindow): TriggerContext {
-    if (this.now === undefined) return this.triggerContext(window);
+    // Only processing-time triggers read the arrival time (the wall clock costs a call per element).
+    if (this.now === undefined || !this.processingTimeTriggers) return this.triggerContext(window);
     return { window, watermark: this.clocks.inputWatermark, processingTime: Math.max(this.now(), this.clocks.processingTime) };
   }
 
