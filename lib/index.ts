@@ -27,7 +27,7 @@ export { StateSpec, TimerSpec, StatefulDoFn } from "./model/state";
 export type { ValueState, BagState, CombiningState, MapState, Timer, TimeDomain, StatefulProcessContext, TimerContext } from "./model/state";
 export { TestStream, ReadUnbounded } from "./testing/test_stream";
 export type { TimestampedElement, TestStreamEvent, UnboundedSource, UnboundedSourceContext, SourceOutcome } from "./testing/test_stream";
-export type { WindowFn, WindowingStrategy, AccumulationMode, TimestampCombiner } from "./model/windowing";
+export type { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner } from "./model/windowing";
 export {
   GlobalWindow,
   IntervalWindow,
