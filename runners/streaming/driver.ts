@@ -19,7 +19,7 @@ import type { PipelineState, StreamingProgress } from "../../lib/model/result";
 import { inGlobalWindow, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue } from "../../lib/model/window";
 import type { SourceOutcome, TestStreamEvent } from "../../lib/testing/test_stream";
 import { cleanupAfterFailure } from "../direct/failure_cleanup";
-import { collectStreamingUnits, GraphEnvironment, StreamingGraph, StreamingUnit } from "./graph";
+import { collectStreamingUnits, GraphEnvironment, SideInputGate, StreamingGraph, StreamingUnit } from "./graph";
 import { LiveSource, TestStreamReplay } from "./sources";
 import { StreamingResult } from "./result";
 
@@ -42,6 +42,13 @@ export class StreamingExecution implements GraphEnvironment {
   private readonly units: readonly StreamingUnit[];
   private readonly watermarks = new Map<string, Instant>();
   private readonly counts = new Map<string, { n: number }>();
+  /**
+   * ParDos whose DoFn may output in finishBundle, by unit name. While such a ParDo has taken in
+   * elements in the running bundle, its output watermark holds (as an in-flight bundle holds it
+   * in Beam): what finishBundle emits must reach downstream groupings before their watermark
+   * passes it, or it would be dropped as late.
+   */
+  private readonly flushing = new Map<string, FlushingParDo>();
   private readonly runtimes = new Map<string, RuntimeContext>();
   /** Output commits of a run that ends by itself, run once it has succeeded (lib/model/commits.ts). */
   private readonly commits: OutputCommit[] = [];
@@ -67,6 +74,17 @@ export class StreamingExecution implements GraphEnvironment {
       if (u.kind === "readUnbounded") this.live.push(new LiveSource(u.node.fullName, u.output.id, u.spec.source));
     }
     this.graph.buildAll();
+    for (const u of this.units) {
+      const spec = u.node.primitive;
+      if (u.kind === "pardo" && spec?.kind === "pardo" && typeof spec.doFn?.finishBundle === "function") {
+        this.flushing.set(u.node.fullName, { input: this.counterOf(u.input.id), gate: this.graph.gates.get(u.node.fullName), atStart: 0 });
+      }
+    }
+  }
+
+  /** Elements a flushing ParDo has taken in so far: through its input, or released by its side-input gate. */
+  private static activity(f: FlushingParDo): number {
+    return f.input.n + (f.gate?.released ?? 0);
   }
 
   /** Whether the run ends by itself (every source is finite). */
@@ -301,6 +319,7 @@ export class StreamingExecution implements GraphEnvironment {
   /** One bundle: start, do the work, recompute watermarks (firing what is due), finish. */
   private async bundle(work: () => Promise<void>): Promise<void> {
     const ops = this.graph.operators;
+    for (const f of this.flushing.values()) f.atStart = StreamingExecution.activity(f);
     for (const op of ops) await op.startBundle();
     await work();
     await this.pass();
@@ -346,6 +365,9 @@ export class StreamingExecution implements GraphEnvironment {
             await step.advance({ inputWatermark: input, processingTime: now });
             out = Math.min(input, step.hold());
           }
+          const flushing = this.flushing.get(name);
+          // Hold while its finishBundle has yet to run on what it took in; the next bundle advances it.
+          if (flushing !== undefined && StreamingExecution.activity(flushing) !== flushing.atStart) break;
           const outputs = u.kind === "pardo" ? [...u.node.outputs.values()] : [u.output];
           for (const pc of outputs) this.setWatermark(pc.id, out);
           break;
@@ -353,6 +375,13 @@ export class StreamingExecution implements GraphEnvironment {
       }
     }
   }
+}
+
+interface FlushingParDo {
+  readonly input: { readonly n: number };
+  readonly gate: SideInputGate | undefined;
+  /** Its activity when the running bundle started. */
+  atStart: number;
 }
 
 /** Runs a pipeline with the streaming driver; returns once finished if every source is finite. */

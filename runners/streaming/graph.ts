@@ -106,6 +106,8 @@ export interface GraphEnvironment {
  */
 export class SideInputGate implements Receiver, TimeAware {
   private buffered: WindowedValue<unknown>[] = [];
+  /** Held elements released so far (they reach the ParDo without passing its input's counter again). */
+  released = 0;
   private readonly pending = new PendingWork();
   constructor(
     private readonly sideInputs: readonly SideInput<unknown>[],
@@ -148,8 +150,10 @@ export class SideInputGate implements Receiver, TimeAware {
     const waiting = this.buffered;
     this.buffered = [];
     for (const wv of waiting) {
-      if (this.ready(wv)) this.pending.add(this.next.receive(wv.value, wv));
-      else this.buffered.push(wv);
+      if (this.ready(wv)) {
+        this.released++;
+        this.pending.add(this.next.receive(wv.value, wv));
+      } else this.buffered.push(wv);
     }
     // Collect only once what was released has read its side inputs.
     await this.pending.take();
@@ -189,6 +193,8 @@ export class StreamingGraph {
   /** The time-aware step of each unit that has one, by unit name. */
   readonly timeAware = new Map<string, TimeAware>();
   readonly groupNodes = new Map<string, GroupNode>();
+  /** The side-input gate in front of each ParDo that reads side inputs, by unit name. */
+  readonly gates = new Map<string, SideInputGate>();
   private readonly receivers = new Map<string, Receiver>();
   private readonly consumers = new Map<string, StreamingUnit[]>();
   private readonly sideInputPcolls = new Set<string>();
@@ -329,6 +335,7 @@ export class StreamingGraph {
     }
     const stores = new Map(sideInputs.map((s) => [s, this.materializedFor(s.pcoll)] as const));
     const gate = new SideInputGate(sideInputs, this.env, next, stores, this.env.metricsFor(name), collectOnAdvance);
+    this.gates.set(name, gate);
     for (const store of new Set(stores.values())) {
       // The side inputs' watermarks count too: a stateful consumer's timers wait for them.
       const watermark = (): Instant => Math.min(this.env.watermarkOf(input.id), ...sideInputs.map((s) => this.env.watermarkOf(s.pcoll.id)));
