@@ -70,3 +70,5 @@ export { ReadFromBigQuery, WriteToBigQuery } from "./io/bigquery";
 export type { ReadFromBigQueryOptions, WriteToBigQueryOptions, WriteToBigQueryResult, FailedRow, CreateDisposition, WriteDisposition, WriteMethod } from "./io/bigquery";
 export { ReadFromPubSub, WriteToPubSub } from "./io/pubsub";
 export type { ReadFromPubSubOptions, WriteToPubSubOptions, PubSubPayload } from "./io/pubsub";
+export { ReadFromCsv, WriteToCsv, formatCsvLine } from "./io/csv";
+export type { ReadFromCsvOptions, CsvReadResult, CsvDeadLetter, CsvRowType, WriteToCsvOptions, CsvValue, CsvSchema, CsvColumnType, CsvFieldType, CsvRowOf, CsvRecord } from "./io/csv";
