@@ -239,6 +239,8 @@ export function composeStarts(summaries: readonly RangeSummary[]): { state: Scan
 export interface RawRecord {
   /** The record's bytes without its terminator. */
   readonly bytes: Buffer;
+  /** Byte offset of the record's first byte in the file. */
+  readonly offset: number;
   /** 1-based line of the file on which the record starts. */
   readonly line: number;
   /** Bytes beyond `maxRecordBytes` that were dropped (the record is then rejected). */
@@ -266,6 +268,7 @@ export class RecordSplitter {
   private partBytes = 0;
   private dropped = 0;
   private recordLine = 0;
+  private recordOffset = 0;
   private inRecord = false;
   private pendingCR = false;
 
@@ -321,6 +324,7 @@ export class RecordSplitter {
         }
         this.inRecord = true;
         this.recordLine = this.line;
+        this.recordOffset = this.offset + i;
         recordFrom = i;
       }
       // Inside a record (or skipping the rest of one): advance to its terminator.
@@ -378,7 +382,7 @@ export class RecordSplitter {
 
   private takeRecord(unclosedQuote: boolean): RawRecord {
     const bytes = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partBytes);
-    const record: RawRecord = { bytes, line: this.recordLine, truncatedBytes: this.dropped, unclosedQuote };
+    const record: RawRecord = { bytes, offset: this.recordOffset, line: this.recordLine, truncatedBytes: this.dropped, unclosedQuote };
     this.parts = [];
     this.partBytes = 0;
     this.dropped = 0;

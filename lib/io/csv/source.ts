@@ -175,15 +175,22 @@ export async function* readRecordBatches(
   }
 }
 
+/** A file's header: its column names and where the header record starts. */
+export interface CsvHeader {
+  readonly columns: string[];
+  /** Byte offset of the header record (after a BOM and any blank lines). */
+  readonly offset: number;
+}
+
 /**
- * The first record of a file parsed as its header (column names), or `undefined` for an empty
- * file. A header that does not parse is an error naming the file.
+ * The first record of a file parsed as its header, or `undefined` for an empty file. A header
+ * that does not parse is an error naming the file.
  */
-export async function readHeader(path: string, settings: { readonly compression: Compression; readonly delimiter: string; readonly delimiterByte: number; readonly maxRecordBytes: number }): Promise<string[] | undefined> {
+export async function readHeader(path: string, settings: { readonly compression: Compression; readonly delimiter: string; readonly delimiterByte: number; readonly maxRecordBytes: number }): Promise<CsvHeader | undefined> {
   for await (const batch of readRecordBatches(path, { start: 0, end: Infinity, state: RECORD_START, line: 1 }, { ...settings, delimiter: settings.delimiterByte, chunkSize: 1 << 16 })) {
     const parsed = parseRecord(batch[0]!, csvParseOptions(settings.delimiter), settings.maxRecordBytes);
     if ("error" in parsed) throw new FileSystemError(`Cannot read the header (first record) of ${path}: ${parsed.error}.`, path, { code: "CORRUPT_DATA" });
-    return parsed.fields;
+    return { columns: parsed.fields, offset: parsed.record.offset };
   }
   return undefined;
 }
