@@ -22,62 +22,14 @@ import { Combine, Combiners } from "../../lib/transforms/combine";
 import { flatten, Reshuffle } from "../../lib/transforms/util";
 import { ReadFromCsv, type CsvDeadLetter } from "../../lib/io/csv/read";
 import { formatCsvLine, WriteToCsv } from "../../lib/io/csv/write";
-import type { CsvRowOf } from "../../lib/io/csv/schema";
 import { attributesOf } from "./attributes";
 import { categoryColumns, categoryLevels } from "./categories";
 import { cleanDescription, loadDescriptionModel } from "./description";
 import type { FetchSettings } from "./fetch";
 import { TransferImages } from "./images";
+import { BASE_COLUMNS, FLIPKART_SCHEMA, type CatalogueProduct, type CleanedProduct, type RawProduct } from "./schema";
 
-/** The Kaggle "flipkart-products" columns (all read as text). */
-export const FLIPKART_SCHEMA = {
-  uniq_id: "string",
-  crawl_timestamp: "string",
-  product_url: "string",
-  product_name: "string",
-  product_category_tree: "string",
-  pid: "string",
-  retail_price: "string",
-  discounted_price: "string",
-  image: "string",
-  is_FK_Advantage_product: "string",
-  description: "string",
-  product_rating: "string",
-  overall_rating: "string",
-  brand: "string",
-  product_specifications: "string",
-} as const;
-
-/** One input row. */
-export type RawProduct = CsvRowOf<typeof FLIPKART_SCHEMA>;
-
-/** A product after the text steps: specifications and tree replaced by attributes and levels. */
-export type CleanedProduct = Omit<RawProduct, "product_specifications" | "product_category_tree"> & {
-  readonly attributes: string;
-  readonly categories: readonly string[];
-};
-
-/** A product with its image: what is written. */
-export type CatalogueProduct = CleanedProduct & { readonly image_uri: string };
-
-/** The output columns before the category levels, in order. */
-export const BASE_COLUMNS = [
-  "uniq_id",
-  "crawl_timestamp",
-  "product_url",
-  "product_name",
-  "pid",
-  "retail_price",
-  "discounted_price",
-  "image",
-  "is_FK_Advantage_product",
-  "description",
-  "product_rating",
-  "overall_rating",
-  "brand",
-  "image_uri",
-  "attributes",
-] as const;
+export { BASE_COLUMNS, FLIPKART_SCHEMA, type CatalogueProduct, type CleanedProduct, type RawProduct } from "./schema";
 
 /** uniq_id names image objects: letters, digits, `_`, `-` and `.` only (never a path). */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
