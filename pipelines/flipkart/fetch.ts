@@ -58,6 +58,12 @@ export function isBlockedAddress(address: string): boolean {
   if (a.startsWith("[") && a.endsWith("]")) a = a.slice(1, -1);
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
   if (mapped !== null) a = mapped[1]!;
+  const mappedHex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(a); // how URLs write IPv4-mapped addresses
+  if (mappedHex !== null) {
+    const hi = parseInt(mappedHex[1]!, 16);
+    const lo = parseInt(mappedHex[2]!, 16);
+    a = `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
   if (net.isIPv4(a)) {
     const [x, y] = a.split(".").map(Number) as [number, number];
     return x === 0 || (x === 169 && y === 254) || a === "100.100.100.200"; // 100.100.100.200: Alibaba's metadata
