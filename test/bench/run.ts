@@ -3,12 +3,13 @@
  * Node.js word count, on the same ~100 MB corpus (King Lear repeated), alternating runs in
  * fresh processes; prints median wall time, peak RSS and the ratio.
  *
- * Flags: --size_mb N (default 100), --runs N (default 5), --only wordcount|streaming.
+ * Flags: --size_mb N (default 100), --runs N (default 5), --only wordcount|streaming|flipkart.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { benchStreaming } from "./streaming";
+import { benchFlipkart } from "./flipkart";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const DATA = path.join(ROOT, "bench-data");
@@ -93,3 +94,4 @@ function benchWordcount(): void {
 const only = flag("only", "all");
 if (only === "all" || only === "wordcount") benchWordcount();
 if (only === "all" || only === "streaming") benchStreaming(flag);
+if (only === "all" || only === "flipkart") benchFlipkart(flag).catch((e: unknown) => ((process.exitCode = 1), console.error(e)));
