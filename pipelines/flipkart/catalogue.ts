@@ -17,7 +17,9 @@ import { Metrics } from "../../lib/model/metrics";
 import { PBegin, PCollection } from "../../lib/model/pcollection";
 import { ParDo } from "../../lib/model/pardo";
 import { AsSingleton } from "../../lib/model/side_inputs";
-import { PTransform } from "../../lib/model/transform";
+import { ValidationError } from "../../lib/model/errors";
+import { PTransform, type ValidationContext } from "../../lib/model/transform";
+import { FileSystems } from "../../lib/io/filesystems/registry";
 import { Combine, Combiners } from "../../lib/transforms/combine";
 import { flatten, Reshuffle } from "../../lib/transforms/util";
 import { ReadFromCsv, type CsvDeadLetter } from "../../lib/io/csv/read";
@@ -115,5 +117,15 @@ export class FlipkartCatalogue extends PTransform<PBegin, PCollection<string>> {
     return withImages
       .map("ToRow", outputRow)
       .apply("Write", new WriteToCsv<Record<string, string>>(o.output, { columns: AsSingleton(columns), numShards: 1, shardNameTemplate: "" }));
+  }
+
+  /** Before the run: images can be written (the reads and writes check their own locations). */
+  override async validate(ctx: ValidationContext): Promise<void> {
+    const dir = this.options.images.endsWith("/") ? this.options.images : `${this.options.images}/`;
+    try {
+      await FileSystems.forPath(dir).checkWritable(dir);
+    } catch (e) {
+      throw new ValidationError(`${ctx.transformName}: cannot write images to '${this.options.images}': ${(e as Error).message}`, { cause: e });
+    }
   }
 }

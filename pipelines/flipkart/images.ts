@@ -5,8 +5,8 @@
  *
  * Concurrency: `process` starts a product's transfer and returns at once, so one DoFn keeps up to
  * `maxConcurrent` products in flight (it waits only when that many are pending); the fetcher limits
- * requests and buffered bytes per process (./fetch.ts). Finished products are emitted from later
- * `process` calls or at `finishBundle`, in their own window and timestamp.
+ * requests and buffered bytes per process (./fetch.ts). Finished products are emitted, in input
+ * order, from later `process` calls or at `finishBundle`, in their own window and timestamp.
  *
  * Metrics (namespace "flipkart"): imagesUploaded, productsWithoutImage, and the failed URLs by
  * kind: imageNotFound, imageTimeout, imageTooLarge, imageOtherFailure. Each failed URL is logged
@@ -95,7 +95,17 @@ export class TransferImages<T extends ProductImages> extends DoFn<T, T & { image
     this.inFlight = new Set();
   }
 
-  async process(product: T, ctx: ProcessContext<T & { image_uri: string }>): Promise<void> {
+  /**
+   * Not `async`: it returns a promise only when it must wait for a free slot, so the runner keeps
+   * no async-context scope open per element (which would slow every await of the transfers), and
+   * metrics are only updated synchronously here or in finishBundle.
+   */
+  process(product: T, ctx: ProcessContext<T & { image_uri: string }>): void | Promise<void> {
+    this.emitFinished((value, p) => {
+      if (p.window.id() !== ctx.window.id() || p.timestamp !== ctx.timestamp) return false;
+      ctx.output(value);
+      return true;
+    });
     const item: Pending<T> = { product, window: ctx.window, timestamp: ctx.timestamp };
     this.pending.push(item);
     const task: Promise<void> = this.transfer(product).then(
@@ -108,12 +118,12 @@ export class TransferImages<T extends ProductImages> extends DoFn<T, T & { image
     );
     const tracked = task.finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
+    if (this.inFlight.size < this.settings.maxConcurrent) return undefined;
+    return this.waitForSlot();
+  }
+
+  private async waitForSlot(): Promise<void> {
     while (this.inFlight.size >= this.settings.maxConcurrent) await Promise.race(this.inFlight);
-    this.emitFinished((value, p) => {
-      if (p.window.id() === ctx.window.id() && p.timestamp === ctx.timestamp) ctx.output(value);
-      else return false;
-      return true;
-    });
   }
 
   async finishBundle(ctx: BundleContext<T & { image_uri: string }>): Promise<void> {

@@ -54,7 +54,7 @@ describe("pipelines/flipkart: the 48 real rows through the pipeline, GCS emulato
     output: `gs://${BUCKET}/${dir}/flipkart.csv`,
     images: `gs://${BUCKET}/${dir}-images`,
     dead_letter: undefined,
-    image_timeout_ms: 1_000,
+    image_timeout_ms: 3_000,
     image_attempts: 2,
     image_max_bytes: 1024 * 1024,
     image_concurrency: 16,
