@@ -26,7 +26,8 @@ export interface GeneratedCatalogue {
   readonly badLines: number[];
 }
 
-function rng(seed: number): () => number {
+/** A small deterministic PRNG (mulberry32): numbers in [0, 1). */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -49,7 +50,7 @@ export const FLIPKART_COLUMNS = Object.keys(FLIPKART_SCHEMA);
 
 /** Writes the catalogue (header first) as lines to `write`; returns what a run must find. */
 export async function generateCatalogue(options: GenerateOptions, write: (lines: string[]) => void | Promise<void>): Promise<GeneratedCatalogue> {
-  const next = rng(options.seed ?? 1);
+  const next = seededRandom(options.seed ?? 1);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
   const hex = (n: number): string => Array.from({ length: n }, () => Math.floor(next() * 16).toString(16)).join("");
   const goodIds: string[] = [];

@@ -6,24 +6,13 @@
 import { strict as assert } from "node:assert";
 import { composeStarts, RangeScanner, RECORD_START, RecordSplitter, type RawRecord } from "../../lib/io/csv/scanner";
 import { csvParseOptions, parseRecords } from "../../lib/io/csv/source";
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../setup/flipkart/generate";
 
 const PIECES = ["a", "bc", " ", "é", "日本", ",", '"', "\n", "\r\n", "\r", "x y", "0"];
 
 /** A random well-formed CSV document: `rows` records of `cols` fields, quoting what needs it. */
 function randomCsv(seed: number, rows: number, cols: number, terminator: string): { text: string; expected: string[][]; starts: number[] } {
-  const next = rng(seed);
+  const next = seededRandom(seed);
   const expected: string[][] = [];
   const lines: string[] = [];
   for (let r = 0; r < rows; r++) {
