@@ -3,8 +3,10 @@
  *
  * Reading matches the pattern(s), splits files into byte ranges (gzip files stay whole),
  * redistributes the ranges and streams each one; a missing file or an empty glob fails before
- * the pipeline runs. Writing goes to a hidden temporary directory beside the output; the files
- * are renamed into place only when the run succeeds, so a failed run leaves no partial output.
+ * the pipeline runs. Writing goes to a hidden temporary directory beside the output (one per sink
+ * and run); the files are renamed into place by the sink's output commit: on the DirectRunner once
+ * the whole run has succeeded, so a failed run leaves no partial output; on remote runners when
+ * the sink's own branch completes (as in Beam).
  */
 import { randomUUID } from "node:crypto";
 import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
@@ -20,7 +22,8 @@ import { FileSystems } from "./filesystems/registry";
 import { tempDirectoryFor, windowedTempPattern, WriteWindowedText } from "./text_windowed_write";
 import { GlobalWindows } from "../model/windowing";
 import { Window } from "../model/primitives";
-import { Compression, readLineBatches, shardPath, splitIntoRanges, TextShardWriter, finalizeShards, abortShards } from "./text_files";
+import { Compression, readLineBatches, shardPath, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit } from "./text_files";
+import { commitOutput } from "../model/commits";
 
 /** Options of ReadFromText. */
 export interface ReadFromTextOptions {
@@ -147,6 +150,7 @@ class WriteBundles extends DoFn<string, WrittenFile> {
   constructor(
     private readonly prefix: string,
     private readonly options: WriteToTextOptions,
+    private readonly sink: string,
   ) {
     super();
   }
@@ -168,7 +172,7 @@ class WriteBundles extends DoFn<string, WrittenFile> {
     if (this.writer !== undefined) return this.writer;
     this.opening ??= (async () => {
       const fs = FileSystems.forPath(this.prefix);
-      this.tempPath = fs.join(tempDirectoryFor(this.prefix, runtime.runId), `${randomUUID()}${this.options.suffix ?? ""}`);
+      this.tempPath = fs.join(tempDirectoryFor(this.prefix, runtime.runId, this.sink), `${randomUUID()}${this.options.suffix ?? ""}`);
       return TextShardWriter.open(fs, this.tempPath, { header: this.header, compression: this.options.compression ?? "auto" });
     })();
     this.writer = await this.opening;
@@ -205,12 +209,13 @@ class FinalizeFiles extends DoFn<Uint8Array, string> {
     private readonly prefix: string,
     private readonly options: WriteToTextOptions,
     private readonly view: SideInput<readonly WrittenFile[]>,
+    private readonly sink: string,
   ) {
     super();
   }
   async process(_: Uint8Array, ctx: ProcessContext<string>): Promise<void> {
     const fs = FileSystems.forPath(this.prefix);
-    const tempDir = tempDirectoryFor(this.prefix, ctx.runtime.runId);
+    const tempDir = tempDirectoryFor(this.prefix, ctx.runtime.runId, this.sink);
     const written = [...ctx.sideInput(this.view)].sort((a, b) => (a.tempPath < b.tempPath ? -1 : 1));
     const temps = written.map((w) => w.tempPath);
     // Like Beam, an empty input still produces one (empty) file, and a fixed shard count is
@@ -225,7 +230,10 @@ class FinalizeFiles extends DoFn<Uint8Array, string> {
     const suffix = this.options.suffix ?? "";
     const template = this.options.shardNameTemplate;
     const finals = temps.map((_, i) => shardPath(this.prefix, i, temps.length, suffix, template));
-    await finalizeShards(fs, temps, finals, { prefix: this.prefix, suffix, tempDir, template });
+    // The rename into place is the sink's commit: on the DirectRunner it waits for the whole run.
+    // (Shards of an earlier run are removed by the default names' pattern only; not with a custom template.)
+    const stale = template === undefined ? { prefix: this.prefix, suffix } : {};
+    await commitOutput(ctx.runtime, textFilesCommit(this.sink, temps, finals, { ...stale, tempDir }));
     ctx.runtime.reportOutputs(finals);
     for (const f of finals) ctx.output(f);
   }
@@ -246,12 +254,14 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
   }
 
   expand(input: PCollection<string>): PCollection<string> {
+    // Temporary files are per sink and run: two sinks writing into one folder never share them.
+    const sink = input.pipeline.currentNode().fullName;
     if (this.options.windowedWrites ?? !input.isBounded) {
       const { header } = this.options;
       if (header instanceof SideInput || this.options.shardNameTemplate !== undefined) {
         throw new PipelineConstructionError("WriteToText: a side-input header and shardNameTemplate need bounded input written as one set of shards (windowedWrites off).");
       }
-      return input.apply("WriteWindowed", new WriteWindowedText(this.prefix, { ...this.options, header }));
+      return input.apply("WriteWindowed", new WriteWindowedText(this.prefix, { ...this.options, header }, sink));
     }
     // One set of shards for the whole input: its windows are merged first, or the files written
     // in other windows would be invisible to the finalizing step (which runs in the global window).
@@ -264,14 +274,14 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
       written = input
         .map("AssignShard", (line: string) => kv((next = (next + 1) % n), line))
         .apply("GroupByShard", new GroupByKey<number, string>())
-        .apply("WriteShards", ParDo.of(new WriteShardGroups(this.prefix, this.options), headerSideInputs(this.options)));
+        .apply("WriteShards", ParDo.of(new WriteShardGroups(this.prefix, this.options, sink), headerSideInputs(this.options)));
     } else {
-      written = input.apply("WriteBundles", ParDo.of(new WriteBundles(this.prefix, this.options), headerSideInputs(this.options)));
+      written = input.apply("WriteBundles", ParDo.of(new WriteBundles(this.prefix, this.options, sink), headerSideInputs(this.options)));
     }
     const view = AsIterable(written);
     return input.pipeline
       .apply("FinalizeImpulse", new Impulse())
-      .apply("Finalize", ParDo.of(new FinalizeFiles(this.prefix, this.options, view), { sideInputs: [view, ...headerSideInputs(this.options).sideInputs] }));
+      .apply("Finalize", ParDo.of(new FinalizeFiles(this.prefix, this.options, view, sink), { sideInputs: [view, ...headerSideInputs(this.options).sideInputs] }));
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {
@@ -284,9 +294,9 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
 
   override async cleanupAfterFailure(ctx: FailureCleanupContext): Promise<void> {
     const fs = FileSystems.forPath(this.prefix);
-    await abortShards(fs, tempDirectoryFor(this.prefix, ctx.runId));
-    // Windowed writes: shards of windows that completed stay (they were final); unfinished ones go.
-    const leftovers = await fs.match(windowedTempPattern(this.prefix, ctx.runId));
+    await abortShards(fs, tempDirectoryFor(this.prefix, ctx.runId, ctx.transformName));
+    // Windowed writes: shards of windows already committed stay (unbounded runs commit each pane); the rest go.
+    const leftovers = await fs.match(windowedTempPattern(this.prefix, ctx.runId, ctx.transformName));
     await fs.delete(leftovers.map((f) => f.path));
   }
 }
@@ -296,12 +306,13 @@ class WriteShardGroups extends DoFn<KV<number, string[]>, WrittenFile> {
   constructor(
     private readonly prefix: string,
     private readonly options: WriteToTextOptions,
+    private readonly sink: string,
   ) {
     super();
   }
   async process(group: KV<number, string[]>, ctx: ProcessContext<WrittenFile>): Promise<void> {
     const fs = FileSystems.forPath(this.prefix);
-    const tempPath = fs.join(tempDirectoryFor(this.prefix, ctx.runtime.runId), `shard-${group.key}-${randomUUID()}${this.options.suffix ?? ""}`);
+    const tempPath = fs.join(tempDirectoryFor(this.prefix, ctx.runtime.runId, this.sink), `shard-${group.key}-${randomUUID()}${this.options.suffix ?? ""}`);
     const writer = await TextShardWriter.open(fs, tempPath, { header: headerOf(this.options, ctx), compression: this.options.compression ?? "auto" });
     for (let i = 0; i < group.value.length; i += 8192) await writer.writeLines(group.value.slice(i, i + 8192));
     const written = await writer.close();

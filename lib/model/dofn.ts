@@ -11,6 +11,7 @@
  * DirectRunner checks this). Elements may be processed more than once after a failure and in
  * any order; do not keep global mutable state across elements except as a cache.
  */
+import type { OutputCommit } from "./commits";
 import type { PipelineOptions } from "./options";
 import type { SideInput } from "./side_inputs";
 import type { BoundedWindow, Instant, PaneInfo } from "./window";
@@ -28,6 +29,12 @@ export interface RuntimeContext {
   readonly transformName: string;
   /** Sinks: records files or resources the run wrote, listed in the pipeline result. */
   reportOutputs(paths: readonly string[]): void;
+  /**
+   * Present when the runner commits outputs at the end of the run (the DirectRunner on bounded
+   * runs): records a sink's commit, run once every step has succeeded. Sinks call
+   * `commitOutput` (commits.ts), which uses this or commits at once.
+   */
+  readonly deferCommit?: (commit: OutputCommit) => void;
 }
 
 /** Context of `process`: the element's metadata, outputs and side inputs. */

@@ -145,7 +145,10 @@ export function parseArgs<F extends Record<string, FlagSpec>>(
   const extra: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(parsed)) {
     if (known.has(k) || k.includes("-")) continue;
-    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") extra[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
+    const key = k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") extra[key] = v;
+    // A repeated flag (Beam's append-style ones: --experiment a --experiment b) arrives as a list: keep it comma-joined.
+    else if (Array.isArray(v) && v.every((x) => typeof x === "string" || typeof x === "number")) extra[key] = v.join(",");
   }
   const str = (k: string): string | undefined => (typeof parsed[k] === "string" ? (parsed[k] as string) : undefined);
   const workers = Number(parsed["direct_num_workers"]);

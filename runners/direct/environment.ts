@@ -3,6 +3,7 @@
  * (which also owns the shuffles) and the worker threads (which send shuffle data back).
  */
 import type { Coder } from "../../lib/coders/coder";
+import type { OutputCommit } from "../../lib/model/commits";
 import type { RuntimeContext } from "../../lib/model/dofn";
 import { MetricsContainer } from "../../lib/model/metrics";
 import type { PipelineOptions } from "../../lib/model/options";
@@ -26,6 +27,8 @@ export abstract class BufferedStageEnvironment implements StageEnvironment {
   protected readonly buffers = new Map<string, WindowedValue<unknown>[]>();
   protected readonly materialized = new Map<string, WindowedValue<unknown>[]>();
   private readonly runtimes = new Map<string, RuntimeContext>();
+  /** The sinks' output commits, run by the DirectRunner once every stage has succeeded. */
+  readonly commits: OutputCommit[] = [];
 
   constructor(
     readonly plan: Plan,
@@ -50,7 +53,8 @@ export abstract class BufferedStageEnvironment implements StageEnvironment {
     let r = this.runtimes.get(transformName);
     if (r === undefined) {
       const outputs = this.outputs;
-      r = { options: this.options, runId: this.runId, transformName, reportOutputs: (paths) => outputs.push(...paths) };
+      const commits = this.commits;
+      r = { options: this.options, runId: this.runId, transformName, reportOutputs: (paths) => outputs.push(...paths), deferCommit: (c) => commits.push(c) };
       this.runtimes.set(transformName, r);
     }
     return r;

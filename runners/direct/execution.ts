@@ -1,5 +1,6 @@
 /** One run of a planned pipeline: buffers between stages, metrics, and stage scheduling. */
 import type { CombineFnLike } from "../../lib/model/combine_fn";
+import { runCommits } from "../../lib/model/commits";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { Pipeline } from "../../lib/model/pipeline";
@@ -75,6 +76,8 @@ export class Execution extends BufferedStageEnvironment {
         if (this.pool !== undefined) await this.runStageOnPool(stage, this.pool);
         else await this.runStageInProcess(stage);
       }
+      // Every stage succeeded: only now do the sinks' outputs become visible (lib/model/commits.ts).
+      await runCommits(this.commits);
     } catch (e) {
       // Transforms keep failure-cleanup state (e.g. leased Pub/Sub messages) in the thread that ran them.
       await this.pool?.cleanupAfterFailure(e instanceof Error ? e.message : String(e));
@@ -154,6 +157,7 @@ export class Execution extends BufferedStageEnvironment {
     for (const [id, bytes] of Object.entries(result.materialized)) this.materializedFor(id).push(...decodeAll(windowedCoderFor(this.pcollection(id)), bytes));
     for (const m of result.metrics) this.metricsFor(m.step).merge(restoreMetrics(m));
     this.outputs.push(...result.outputs);
+    this.commits.push(...result.commits);
   }
 }
 

@@ -1,5 +1,6 @@
 /** Messages between the DirectRunner's coordinator and its worker threads. */
 import type { PipelineOptions } from "../../lib/model/options";
+import type { OutputCommit } from "../../lib/model/commits";
 import type { MetricsSnapshot } from "./transfer";
 
 /** What a worker thread needs to rebuild the pipeline. */
@@ -39,6 +40,8 @@ export interface RunStageResult {
   readonly materialized: Readonly<Record<string, Uint8Array>>;
   readonly metrics: readonly MetricsSnapshot[];
   readonly outputs: readonly string[];
+  /** Output commits the bundle's sinks recorded, for the coordinator to run when the run succeeds. */
+  readonly commits: readonly OutputCommit[];
 }
 
 export interface WorkerReady {

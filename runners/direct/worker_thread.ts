@@ -65,7 +65,7 @@ class WorkerEnvironment extends BufferedStageEnvironment {
     for (const [id, list] of this.materialized) {
       if (!sentMaterialized.has(id)) materialized[id] = encodeAll(windowedCoderFor(this.pcollection(id)), list);
     }
-    return { type: "stageDone", shuffles, buffers, materialized, metrics: [...this.containers.values()].map(snapshotMetrics), outputs: this.outputs };
+    return { type: "stageDone", shuffles, buffers, materialized, metrics: [...this.containers.values()].map(snapshotMetrics), outputs: this.outputs, commits: this.commits };
   }
 
   /** Adds the materialized PCollections the coordinator sent. */

@@ -10,6 +10,7 @@
  * processing time makes due. Processing time is virtual (starting at 0, advanced only by the
  * script) when every source is a TestStream, and the wall clock otherwise.
  */
+import { type OutputCommit, runCommits } from "../../lib/model/commits";
 import type { RuntimeContext } from "../../lib/model/dofn";
 import { PipelineError } from "../../lib/model/errors";
 import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
@@ -42,6 +43,8 @@ export class StreamingExecution implements GraphEnvironment {
   private readonly watermarks = new Map<string, Instant>();
   private readonly counts = new Map<string, { n: number }>();
   private readonly runtimes = new Map<string, RuntimeContext>();
+  /** Output commits of a run that ends by itself, run once it has succeeded (lib/model/commits.ts). */
+  private readonly commits: OutputCommit[] = [];
   private readonly scripts: TestStreamReplay[] = [];
   private readonly live: LiveSource[] = [];
   private virtualTime = 0;
@@ -87,7 +90,8 @@ export class StreamingExecution implements GraphEnvironment {
     let r = this.runtimes.get(transformName);
     if (r === undefined) {
       const outputs = this.outputs;
-      r = { options: this.pipeline.options, runId: this.settings.runId, transformName, reportOutputs: (paths) => outputs.push(...paths) };
+      const commits = this.units.some((u) => u.kind === "readUnbounded") ? undefined : this.commits;
+      r = { options: this.pipeline.options, runId: this.settings.runId, transformName, reportOutputs: (paths) => outputs.push(...paths), ...(commits ? { deferCommit: (c: OutputCommit) => commits.push(c) } : {}) };
       this.runtimes.set(transformName, r);
     }
     return r;
@@ -175,6 +179,7 @@ export class StreamingExecution implements GraphEnvironment {
         this.state = "CANCELLED";
       } else {
         const drained = this.stopRequest === "drain";
+        await runCommits(this.commits);
         await this.closeSources(drained ? "drained" : "done");
         this.state = drained ? "DRAINED" : "DONE";
       }

@@ -7,6 +7,7 @@ import { Create } from "../../lib";
 import { ReadFromText, WriteToText } from "../../lib/io/textio";
 import { assertThat, equalTo } from "../../lib/testing/passert";
 import { runDirect, runOk } from "../helpers";
+import { twoSinksProgram } from "./text_programs";
 
 describe("TextIO transforms", () => {
   let dir: string;
@@ -74,4 +75,27 @@ describe("TextIO transforms", () => {
     const left = fs.existsSync(path.join(dir, "out")) ? fs.readdirSync(path.join(dir, "out")) : [];
     assert.deepEqual(left, []);
   });
+  const listing = (d: string): string[] => (fs.existsSync(d) ? fs.readdirSync(d).sort() : []);
+
+  for (const directNumWorkers of [1, 2]) {
+    it(`two sinks writing into one folder each have their own temporary directory (--direct_num_workers ${directNumWorkers})`, async () => {
+      const out = path.join(dir, "out");
+      const result = await twoSinksProgram.run({ output: out, lines: "a,b,c", fail: false }, { directNumWorkers });
+      assert.equal(await result.waitUntilFinish(), "DONE");
+      assert.deepEqual(listing(out), ["a-00000-of-00001", "b-00000-of-00001"], "both sinks' files and no temporary directory");
+      assert.deepEqual(fs.readFileSync(path.join(out, "a-00000-of-00001"), "utf8").split("\n").filter((l) => l !== "").sort(), ["a", "b", "c"]);
+      assert.deepEqual(fs.readFileSync(path.join(out, "b-00000-of-00001"), "utf8"), "wrote a-00000-of-00001\n");
+    });
+
+    it(`a failed run leaves no output, even of a sink that finished before the failure, and keeps an earlier run's files (--direct_num_workers ${directNumWorkers})`, async () => {
+      const out = path.join(dir, "out");
+      assert.equal(await (await twoSinksProgram.run({ output: out, lines: "old", fail: false }, { directNumWorkers })).waitUntilFinish(), "DONE");
+      const result = await twoSinksProgram.run({ output: out, lines: "new,newer", fail: true }, { directNumWorkers });
+      assert.equal(result.state, "FAILED");
+      assert.match(result.error!.message, /AfterA.*failing after the first sink finished a-00000-of-00001/);
+      assert.deepEqual(result.outputs, []);
+      assert.deepEqual(listing(out), ["a-00000-of-00001", "b-00000-of-00001"], "the earlier run's files, no temporary directory");
+      assert.equal(fs.readFileSync(path.join(out, "a-00000-of-00001"), "utf8"), "old\n", "not replaced by the failed run");
+    });
+  }
 });

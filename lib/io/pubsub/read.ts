@@ -12,11 +12,13 @@
  *     const ids = p.apply("Read", read).map("Work", work).apply("Write", new WriteToPubSub("projects/p/topics/out"));
  *     ids.apply("Commit", read.commitAfter());   // acks only after every result was published
  *
- * Without `commitAfter`, nothing is acked (messages are redelivered after the lease). If the run
- * fails, the read's messages are given back at once (nacked) and a subscription created for a
- * topic is deleted.
+ * Without `commitAfter`, nothing is acked (messages are redelivered after the lease). The acks are
+ * the read's output commit (lib/model/commits.ts): on the DirectRunner they run once the whole run
+ * has succeeded, after the sinks' outputs became visible. If the run fails, the read's messages
+ * are given back at once (nacked) and a subscription created for a topic is deleted.
  */
 import { createHash } from "node:crypto";
+import { COMMIT_ORDER_ACK, commitOutput, type JsonValue, registerCommitter } from "../../model/commits";
 import { DoFn, ProcessContext } from "../../model/dofn";
 import { ValidationError } from "../../model/errors";
 import { PBegin, PCollection } from "../../model/pcollection";
@@ -120,6 +122,31 @@ class BoundedRead<T> extends DoFn<Uint8Array, T, { acks: PubSubAcks }> {
   }
 }
 
+/** The kind of output commit that acknowledges what a bounded read consumed. */
+const PUBSUB_ACK_COMMIT = "beamline:commit:pubsub_ack:v1";
+
+interface AckPayload {
+  readonly runId: string;
+  readonly stepName: string;
+  readonly project?: string;
+  readonly acks: readonly PubSubAcks[];
+}
+
+// Acknowledging is the read's commit, ordered after the outputs' (renames, loads): on the
+// DirectRunner messages are acked only once what they produced is visible.
+registerCommitter(PUBSUB_ACK_COMMIT, {
+  order: COMMIT_ORDER_ACK,
+  async commit(payload: JsonValue): Promise<void> {
+    const p = payload as unknown as AckPayload;
+    for (const a of p.acks) {
+      const { client } = resolve(a.subscription, "subscriptions", p.project);
+      await acknowledge(client, a.subscription, a.ackIds);
+      if (a.ownedSubscription !== undefined) await deleteSubscription(client, a.ownedSubscription);
+    }
+    uncommitted.delete(stepKey(p.runId, p.stepName));
+  },
+});
+
 class CommitReads extends DoFn<Uint8Array, number> {
   constructor(
     private readonly acks: SideInput<readonly PubSubAcks[]>,
@@ -132,15 +159,11 @@ class CommitReads extends DoFn<Uint8Array, number> {
 
   async process(_: Uint8Array, ctx: ProcessContext<number>): Promise<void> {
     ctx.sideInput(this.done); // only to run after the downstream work
-    let acked = 0;
-    for (const a of ctx.sideInput(this.acks)) {
-      const { client } = resolve(a.subscription, "subscriptions", this.project ?? ctx.runtime.options.project);
-      await acknowledge(client, a.subscription, a.ackIds);
-      acked += a.ackIds.length;
-      if (a.ownedSubscription !== undefined) await deleteSubscription(client, a.ownedSubscription);
-    }
-    uncommitted.delete(stepKey(ctx.runtime.runId, this.stepName));
-    ctx.output(acked);
+    const acks = [...ctx.sideInput(this.acks)];
+    const project = this.project ?? ctx.runtime.options.project;
+    const payload: AckPayload = { runId: ctx.runtime.runId, stepName: this.stepName, ...(project !== undefined ? { project } : {}), acks };
+    await commitOutput(ctx.runtime, { kind: PUBSUB_ACK_COMMIT, sink: this.stepName, payload: payload as unknown as JsonValue });
+    ctx.output(acks.reduce((n, a) => n + a.ackIds.length, 0));
   }
 }
 
