@@ -170,5 +170,6 @@ describe("io/csv: ReadFromCsv and WriteToCsv", function () {
     await (await p.run()).waitUntilFinish();
     assert.equal(fs.readFileSync(`${empty}-00000-of-00001.csv`, "utf8"), "a\n");
     assert.throws(() => new WriteToCsv(empty, { columns: ["a", "a"] }), /duplicate column/);
+    assert.throws(() => new WriteToCsv(empty, { columns: ["a"], shardNameTemplate: "" }), /empty shardNameTemplate names one file; set numShards: 1/);
   });
 });

@@ -77,6 +77,9 @@ export class WriteToCsv<Row extends object> extends PTransform<PCollection<Row>,
     super("WriteToCsv");
     this.delimiter = options.delimiter ?? ",";
     delimiterByte(this.delimiter);
+    if (options.shardNameTemplate === "" && options.numShards !== 1) {
+      throw new ValidationError(`WriteToCsv: an empty shardNameTemplate names one file; set numShards: 1 (got ${options.numShards ?? 0}).`);
+    }
     const { columns } = options;
     if (!(columns instanceof SideInput)) {
       if (columns.length === 0) throw new ValidationError("WriteToCsv needs at least one column.");
