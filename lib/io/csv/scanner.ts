@@ -20,7 +20,12 @@
  * boundaries are defined for malformed input too and every reader agrees on them: a quote inside
  * an unquoted field is literal (`5" screen`), text after a closing quote continues the field
  * unquoted (`"a"b`), and an unclosed quote runs to the end of the file (one record, reported with
- * the reason). Fields themselves are parsed and checked by csv-parse afterwards.
+ * the reason; `maxRecordBytes` bounds the memory it takes). Fields themselves are parsed and
+ * checked by csv-parse afterwards.
+ *
+ * Limits: the quote is `"` and is escaped by doubling it (no backslash escapes); the delimiter is
+ * one ASCII byte; the encoding must be ASCII-compatible (UTF-8), so that those bytes never occur
+ * inside a multi-byte character.
  */
 
 /** Scanner states. RECORD_START and AFTER_CR are the positions where a record may begin. */
