@@ -27,7 +27,7 @@ export { StateSpec, TimerSpec, StatefulDoFn } from "./model/state";
 export type { ValueState, BagState, CombiningState, MapState, Timer, TimeDomain, StatefulProcessContext, TimerContext } from "./model/state";
 export { TestStream, ReadUnbounded } from "./testing/test_stream";
 export type { TimestampedElement, TestStreamEvent, UnboundedSource, UnboundedSourceContext, SourceOutcome } from "./testing/test_stream";
-export type { WindowFn, WindowingStrategy, AccumulationMode, TimestampCombiner } from "./model/windowing";
+export type { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner } from "./model/windowing";
 export {
   GlobalWindow,
   IntervalWindow,
@@ -70,5 +70,7 @@ export { ReadFromBigQuery, WriteToBigQuery } from "./io/bigquery";
 export type { ReadFromBigQueryOptions, WriteToBigQueryOptions, WriteToBigQueryResult, FailedRow, CreateDisposition, WriteDisposition, WriteMethod } from "./io/bigquery";
 export { ReadFromPubSub, WriteToPubSub } from "./io/pubsub";
 export type { ReadFromPubSubOptions, WriteToPubSubOptions, PubSubPayload } from "./io/pubsub";
+export { RunInference, TFJSModelHandler, loadTfjsModel, sharedModel } from "./ml";
+export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference, RunInferenceOptions, RunInferenceOutputs, TFJSModelHandlerOptions, LoadedTfjsModel, TensorExample, TfjsBackend, TfjsBackendChoice } from "./ml";
 export { ReadFromCsv, WriteToCsv, formatCsvLine } from "./io/csv";
 export type { ReadFromCsvOptions, CsvReadResult, CsvDeadLetter, CsvRowType, WriteToCsvOptions, CsvValue, CsvSchema, CsvColumnType, CsvFieldType, CsvRowOf, CsvRecord } from "./io/csv";

@@ -3,7 +3,7 @@ import { PipelineConstructionError } from "./errors";
 import { PBegin, PCollection } from "./pcollection";
 import { PTransform } from "./transform";
 import type { KV } from "./window";
-import { WindowFn, WindowingStrategy, AccumulationMode, TimestampCombiner } from "./windowing";
+import { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner, timestampCombinerProblem } from "./windowing";
 import type { Trigger } from "./triggers";
 
 /** Emits one empty byte array in the global window: the root of every bounded read. */
@@ -51,6 +51,8 @@ export interface WindowIntoOptions {
   readonly timestampCombiner?: TimestampCombiner;
   /** When grouped results are emitted (default: at the watermark, then per late element). */
   readonly trigger?: Trigger;
+  /** Whether an empty on-time pane is emitted (default "FIRE_ALWAYS", as in Beam). */
+  readonly onTimeBehavior?: OnTimeBehavior;
 }
 
 /** Assigns elements to windows by their timestamps. */
@@ -63,12 +65,15 @@ export class WindowInto<T> extends PTransform<PCollection<T>, PCollection<T>> {
   }
   expand(input: PCollection<T>): PCollection<T> {
     const node = input.pipeline.currentNode();
+    const combinerProblem = this.options.timestampCombiner !== undefined ? timestampCombinerProblem(this.options.timestampCombiner) : undefined;
+    if (combinerProblem !== undefined) throw new PipelineConstructionError(`Window.into: ${combinerProblem}`, node.fullName);
     const windowing: WindowingStrategy = {
       windowFn: this.windowFn,
       timestampCombiner: this.options.timestampCombiner ?? "END_OF_WINDOW",
       accumulationMode: this.options.accumulationMode ?? "DISCARDING",
       allowedLatenessMillis: this.options.allowedLatenessMillis ?? 0,
       ...(this.options.trigger !== undefined ? { trigger: this.options.trigger } : {}),
+      ...(this.options.onTimeBehavior !== undefined ? { onTimeBehavior: this.options.onTimeBehavior } : {}),
     };
     node.primitive = { kind: "window_into", windowing };
     const out = input.pipeline.createOutput<T>(node, "main", windowing, input.isBounded);

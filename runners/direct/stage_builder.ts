@@ -103,7 +103,7 @@ export function buildStage(stage: Stage, env: StageEnvironment): StageInstance {
         }
         case "combine": {
           const fn = (consumer.node.composite as { combineFn: CombineFnLike }).combineFn;
-          const op = new PrecombineOperator(name, fn, keyCoderOf(pc), env.shuffleFor(name), env.metricsFor(name), env.strictChecks ? sampler() : undefined);
+          const op = new PrecombineOperator(name, fn, keyCoderOf(pc), env.shuffleFor(name), env.metricsFor(name), env.strictChecks ? sampler() : undefined, pc.windowing.timestampCombiner);
           tail.push(op);
           targets.push(op);
           break;

@@ -1,9 +1,13 @@
 /**
  * The lifted half of a CombinePerKey that runs before the shuffle: one accumulator per key and
  * window per bundle, flushed to the shuffle at the end of the bundle (or when the table grows
- * past a bound, so memory stays flat for huge key spaces).
+ * past a bound, so memory stays flat for huge key spaces). Each accumulator carries the
+ * timestamp its window's timestamp combiner needs (the earliest or latest of its inputs, or the
+ * end of the window), as Beam's precombine does, so the grouping after it stamps the result
+ * as a GroupByKey would.
  */
 import type { Coder } from "../../lib/coders/coder";
+import type { TimestampCombiner } from "../../lib/model/windowing";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { activeMetrics, MetricsContainer, setActiveContainer } from "../../lib/model/metrics";
 import { BoundedWindow, ElementMeta, GlobalWindow, Instant, KV } from "../../lib/model/window";
@@ -34,6 +38,10 @@ export class PrecombineOperator extends BasicOperator {
   private byString = new Map<string, Entry>();
   /** Everything else, keyed by group identity. */
   private byGroup = new Map<string, Entry>();
+  /** Keep the latest input timestamp per accumulator (LATEST) rather than the earliest. */
+  private readonly latest: boolean;
+  /** Stamp accumulators with the end of their window (END_OF_WINDOW). */
+  private readonly endOfWindow: boolean;
 
   constructor(
     readonly transformName: string,
@@ -42,8 +50,12 @@ export class PrecombineOperator extends BasicOperator {
     private readonly sink: GroupingSink,
     private readonly metrics: MetricsContainer,
     private readonly keyChecks: CheckSampler | undefined,
+    /** The input's timestamp combiner (default EARLIEST: the earliest input timestamp). */
+    timestampCombiner: TimestampCombiner = "EARLIEST",
   ) {
     super();
+    this.latest = timestampCombiner === "LATEST";
+    this.endOfWindow = timestampCombiner === "END_OF_WINDOW";
   }
 
   startBundle(): MaybePromise {
@@ -65,7 +77,7 @@ export class PrecombineOperator extends BasicOperator {
         if (entry === undefined) {
           entry = { key, window: GlobalWindow.INSTANCE, timestamp: wv.timestamp, acc: this.combineFn.createAccumulator() };
           this.byString.set(key, entry);
-        } else if (wv.timestamp < entry.timestamp) entry.timestamp = wv.timestamp;
+        } else if (this.latest ? wv.timestamp > entry.timestamp : wv.timestamp < entry.timestamp) entry.timestamp = wv.timestamp;
         entry.acc = this.combineFn.addInput(entry.acc, value);
       } else {
         const keyId = keyIdentity(key, this.keyCoder);
@@ -76,7 +88,7 @@ export class PrecombineOperator extends BasicOperator {
           if (entry === undefined) {
             entry = { key, window, timestamp: wv.timestamp, acc: this.combineFn.createAccumulator() };
             this.byGroup.set(id, entry);
-          } else if (wv.timestamp < entry.timestamp) entry.timestamp = wv.timestamp;
+          } else if (this.latest ? wv.timestamp > entry.timestamp : wv.timestamp < entry.timestamp) entry.timestamp = wv.timestamp;
           entry.acc = this.combineFn.addInput(entry.acc, value);
         }
       }
@@ -97,8 +109,9 @@ export class PrecombineOperator extends BasicOperator {
     const previous = setActiveContainer(this.metrics);
     const fn = this.combineFn;
     try {
-      for (const [key, e] of this.byString) this.sink.add(groupIdentity(keyIdentity(key, this.keyCoder), e.window), e.key, e.window, e.timestamp, fn.compact ? fn.compact(e.acc) : e.acc);
-      for (const [id, e] of this.byGroup) this.sink.add(id, e.key, e.window, e.timestamp, fn.compact ? fn.compact(e.acc) : e.acc);
+      const stamp = (e: Entry): Instant => (this.endOfWindow ? e.window.maxTimestamp() : e.timestamp);
+      for (const [key, e] of this.byString) this.sink.add(groupIdentity(keyIdentity(key, this.keyCoder), e.window), e.key, e.window, stamp(e), fn.compact ? fn.compact(e.acc) : e.acc);
+      for (const [id, e] of this.byGroup) this.sink.add(id, e.key, e.window, stamp(e), fn.compact ? fn.compact(e.acc) : e.acc);
     } catch (e) {
       throw wrapUserError(this.transformName, "combine", e);
     } finally {

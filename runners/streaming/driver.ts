@@ -157,6 +157,9 @@ export class StreamingExecution implements GraphEnvironment {
     return this.live.length === 0 ? this.virtualTime : Date.now();
   }
 
+  /** The processing time as the graph's steps see it (GraphEnvironment). */
+  readonly currentProcessingTime = (): Instant => this.processingTime;
+
   // ---- the run ----
 
   async run(): Promise<PipelineState> {

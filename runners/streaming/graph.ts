@@ -86,6 +86,8 @@ export interface GraphEnvironment {
   runtimeFor(transformName: string): RuntimeContext;
   /** The current watermark of a PCollection. */
   watermarkOf(pcollId: string): Instant;
+  /** The current processing time (wall clock with real-time sources, virtual with TestStreams). */
+  readonly currentProcessingTime?: () => Instant;
   /** The element count of a PCollection (a cell the graph increments per element). */
   counterOf(pcollId: string): { n: number };
   /**
@@ -207,6 +209,12 @@ export class StreamingGraph {
     }
   }
 
+  /** The processing-time clock of the run, for steps whose triggers read it. */
+  private now(): (() => Instant) | undefined {
+    const clock = this.env.currentProcessingTime;
+    return clock !== undefined ? (): Instant => clock() : undefined;
+  }
+
   /** The receiver of a PCollection's elements (built on first use). */
   receiverOf(pc: PCollection<unknown>): Receiver {
     let r = this.receivers.get(pc.id);
@@ -221,7 +229,7 @@ export class StreamingGraph {
 
   private materializedFor(pc: PCollection<unknown>): SideInputStore {
     let store = this.materialized.get(pc.id);
-    if (store === undefined) this.materialized.set(pc.id, (store = new SideInputStore(pc.windowing, this.env.metricsFor(pc.producer.fullName), pc.id)));
+    if (store === undefined) this.materialized.set(pc.id, (store = new SideInputStore(pc.windowing, this.env.metricsFor(pc.producer.fullName), pc.id, this.now())));
     return store;
   }
 
@@ -241,7 +249,7 @@ export class StreamingGraph {
       case "gbk":
       case "combine": {
         const fn = u.kind === "combine" ? (u.node.composite as { combineFn: CombineFnLike }).combineFn : undefined;
-        const g = new GroupNode(name, input.windowing, keyCoderOf(input), fn, this.receiverOf(u.output), this.env.metricsFor(name), this.checks.keyChecks());
+        const g = new GroupNode(name, input.windowing, keyCoderOf(input), fn, this.receiverOf(u.output), this.env.metricsFor(name), this.checks.keyChecks(), this.now());
         this.timeAware.set(name, g);
         this.groupNodes.set(name, g);
         return g;

@@ -234,11 +234,13 @@ export class BundleProcessor {
     if (urn === URNS.precombine || isKvCombineStep(urn)) {
       const payload = runnerApi.CombinePayload.fromBinary(t.spec!.payload);
       const ref = decodeReference(payload.combineFn!.payload);
-      const composite = this.node(t, ref.fingerprint, ref.transform).composite as { combineFn?: CombineFnLike } | undefined;
+      const node = this.node(t, ref.fingerprint, ref.transform);
+      const composite = node.composite as { combineFn?: CombineFnLike } | undefined;
       if (composite?.combineFn === undefined) throw new Error(`'${ref.transform}' is not a combine in the rebuilt pipeline`);
       if (urn === URNS.precombine) {
         const kvCoder = this.elementCoder(Object.values(t.inputs)[0]!);
-        return { operator: new PrecombineStep(t.uniqueName, composite.combineFn, kvCoder.components[0] ?? kvCoder, mainOut(), this.metricsOf(id)) };
+        const combiner = node.inputs[0]?.windowing.timestampCombiner;
+        return { operator: new PrecombineStep(t.uniqueName, composite.combineFn, kvCoder.components[0] ?? kvCoder, mainOut(), this.metricsOf(id), combiner) };
       }
       return { operator: new KvCombineStep(t.uniqueName, urn, composite.combineFn, mainOut(), this.metricsOf(id)) };
     }

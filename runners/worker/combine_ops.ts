@@ -6,6 +6,7 @@
 import type { Coder } from "../../lib/coders/coder";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { MetricsContainer, setActiveContainer } from "../../lib/model/metrics";
+import type { TimestampCombiner } from "../../lib/model/windowing";
 import { BoundedWindow, ElementMeta, Instant, KV, kv, NO_FIRING } from "../../lib/model/window";
 import { GroupingSink, notKv, PrecombineOperator } from "../executor/combine_operator";
 import { Operator, wrapUserError } from "../executor/operator";
@@ -25,9 +26,16 @@ class EmitSink implements GroupingSink {
 export class PrecombineStep implements Operator {
   private readonly inner: PrecombineOperator;
   private readonly sink: EmitSink;
-  constructor(readonly transformName: string, fn: CombineFnLike, keyCoder: Coder<unknown>, next: Receiver, metrics: MetricsContainer) {
+  constructor(
+    readonly transformName: string,
+    fn: CombineFnLike,
+    keyCoder: Coder<unknown>,
+    next: Receiver,
+    metrics: MetricsContainer,
+    timestampCombiner?: TimestampCombiner,
+  ) {
     this.sink = new EmitSink(next);
-    this.inner = new PrecombineOperator(transformName, fn, keyCoder, this.sink, metrics, undefined);
+    this.inner = new PrecombineOperator(transformName, fn, keyCoder, this.sink, metrics, undefined, timestampCombiner);
   }
   setup(): MaybePromise {
     return this.inner.setup();

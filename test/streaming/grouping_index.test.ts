@@ -88,7 +88,8 @@ describe("Streaming DirectRunner: the grouping step's window index", () => {
     const closedAt = new Map<string, number>(); // window end of states that fired on time (for late panes)
     let watermark = 0;
     for (let step = 0; step < 60; step++) {
-      // 200 elements, mostly near the watermark, some late (behind it, within or past lateness).
+      // 200 elements (one bundle), mostly near the watermark, some late (behind it, within or past lateness).
+      const latePanes = new Map<string, Pane>();
       for (let i = 0; i < 200; i++) {
         const key = `k${Math.floor(rnd() * 2000)}`;
         const t = Math.max(0, watermark + Math.floor(rnd() * 400) - 100 - (rnd() < 0.1 ? 300 : 0));
@@ -99,8 +100,11 @@ describe("Streaming DirectRunner: the grouping step's window index", () => {
         const end = start + 99;
         if (end + 200 < watermark) continue; // expired: dropped
         if (end < watermark) {
-          // Late: its own pane at once (AfterCount(1) late firings), stamped with the window's end.
-          expected.push({ key, window: `[${start},${start + 100})`, values: [step * 1000 + i], timing: "LATE", at: end });
+          // Late: a pane at the end of the bundle (AfterCount(1) late firings) with the bundle's
+          // late elements of the window, stamped with the window's end.
+          const pane = latePanes.get(id);
+          if (pane !== undefined) pane.values.push(step * 1000 + i);
+          else latePanes.set(id, { key, window: `[${start},${start + 100})`, values: [step * 1000 + i], timing: "LATE", at: end });
           closedAt.set(id, end);
           continue;
         }
@@ -108,6 +112,7 @@ describe("Streaming DirectRunner: the grouping step's window index", () => {
         o.values.push(step * 1000 + i);
         open.set(id, o);
       }
+      expected.push(...latePanes.values());
       watermark += Math.floor(rnd() * 150);
       for (const [id, o] of [...open]) {
         if (o.start + 99 < watermark) {

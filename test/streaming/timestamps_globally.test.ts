@@ -36,8 +36,9 @@ describe("Streaming DirectRunner: timestamp combiners", () => {
 
   it("uses only the elements of each pane (early, then on time)", async () => {
     const script = TestStream.create<KV<string, number>>()
-      .addElements(el("a", 5), el("a", 2)) // early pane (count 2)
-      .addElements(el("a", 7), el("a", 6))
+      .addElements(el("a", 5), el("a", 2))
+      .addElements(el("a", 7)) // early pane (count 3 at the end of this bundle)
+      .addElements(el("a", 6))
       .advanceWatermarkTo(10)
       .advanceWatermarkToInfinity();
     const options = (timestampCombiner: TimestampCombiner) => ({ timestampCombiner, trigger: AfterWatermark({ early: AfterCount(3) }) });
