@@ -72,3 +72,5 @@ export { ReadFromPubSub, WriteToPubSub } from "./io/pubsub";
 export type { ReadFromPubSubOptions, WriteToPubSubOptions, PubSubPayload } from "./io/pubsub";
 export { RunInference, TFJSModelHandler, loadTfjsModel, sharedModel } from "./ml";
 export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference, RunInferenceOptions, RunInferenceOutputs, TFJSModelHandlerOptions, LoadedTfjsModel, TensorExample, TfjsBackend, TfjsBackendChoice } from "./ml";
+export { ReadFromCsv, WriteToCsv, formatCsvLine } from "./io/csv";
+export type { ReadFromCsvOptions, CsvReadResult, CsvDeadLetter, CsvRowType, WriteToCsvOptions, CsvValue, CsvSchema, CsvColumnType, CsvFieldType, CsvRowOf, CsvRecord } from "./io/csv";

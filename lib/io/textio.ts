@@ -10,7 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
-import { ValidationError } from "../model/errors";
+import { PipelineConstructionError, ValidationError } from "../model/errors";
 import { PBegin, PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
 import { GroupByKey, Impulse } from "../model/primitives";
@@ -104,8 +104,16 @@ export interface WriteToTextOptions {
   readonly suffix?: string;
   /** Number of output files; 0 (default) lets the runner decide (one per bundle). */
   readonly numShards?: number;
-  /** A first line written to every file. */
-  readonly header?: string;
+  /**
+   * A first line written to every file; a side input (`AsSingleton` of a one-element collection)
+   * when it depends on the data, e.g. CSV columns found while running (bounded writes only).
+   */
+  readonly header?: string | SideInput<string>;
+  /**
+   * Beam's shard name template, between prefix and suffix: default `-SSSSS-of-NNNNN`; "" names the
+   * one file `<prefix><suffix>` (needs numShards: 1).
+   */
+  readonly shardNameTemplate?: string;
   /** Compression of the output (default: by suffix). */
   readonly compression?: Compression;
   /**
@@ -122,11 +130,22 @@ interface WrittenFile {
   readonly lines: number;
 }
 
+/** The header line, read from its side input when it is one. */
+function headerOf(options: WriteToTextOptions, ctx: { sideInput<V>(view: SideInput<V>): V }): string | undefined {
+  return options.header instanceof SideInput ? ctx.sideInput(options.header) : options.header;
+}
+
+/** The side inputs a writing step declares (the header's, if it is one). */
+function headerSideInputs(options: WriteToTextOptions): { sideInputs: SideInput<unknown>[] } {
+  return { sideInputs: options.header instanceof SideInput ? [options.header as SideInput<unknown>] : [] };
+}
+
 class WriteBundles extends DoFn<string, WrittenFile> {
   private writer: TextShardWriter | undefined;
   private opening: Promise<TextShardWriter> | undefined;
   private buffer: string[] = [];
   private tempPath = "";
+  private header: string | undefined;
 
   constructor(
     private readonly prefix: string,
@@ -143,6 +162,7 @@ class WriteBundles extends DoFn<string, WrittenFile> {
   }
 
   process(line: string, ctx: ProcessContext<WrittenFile>): void | Promise<void> {
+    if (this.buffer.length === 0 && this.writer === undefined) this.header = headerOf(this.options, ctx);
     this.buffer.push(line);
     if (this.buffer.length >= 8192) return this.flush(ctx.runtime);
     return undefined;
@@ -153,7 +173,7 @@ class WriteBundles extends DoFn<string, WrittenFile> {
     this.opening ??= (async () => {
       const fs = FileSystems.forPath(this.prefix);
       this.tempPath = fs.join(tempDirectoryFor(this.prefix, runtime.runId, this.sink), `${randomUUID()}${this.options.suffix ?? ""}`);
-      return TextShardWriter.open(fs, this.tempPath, { header: this.options.header, compression: this.options.compression ?? "auto" });
+      return TextShardWriter.open(fs, this.tempPath, { header: this.header, compression: this.options.compression ?? "auto" });
     })();
     this.writer = await this.opening;
     return this.writer;
@@ -203,14 +223,17 @@ class FinalizeFiles extends DoFn<Uint8Array, string> {
     const wanted = Math.max(this.options.numShards ?? 0, 1);
     for (let i = temps.length; i < wanted; i++) {
       const emptyPath = fs.join(tempDir, `empty-${i}${this.options.suffix ?? ""}`);
-      const writer = await TextShardWriter.open(fs, emptyPath, { header: this.options.header, compression: this.options.compression ?? "auto" });
+      const writer = await TextShardWriter.open(fs, emptyPath, { header: headerOf(this.options, ctx), compression: this.options.compression ?? "auto" });
       await writer.close();
       temps.push(emptyPath);
     }
     const suffix = this.options.suffix ?? "";
-    const finals = temps.map((_, i) => shardPath(this.prefix, i, temps.length, suffix));
+    const template = this.options.shardNameTemplate;
+    const finals = temps.map((_, i) => shardPath(this.prefix, i, temps.length, suffix, template));
     // The rename into place is the sink's commit: on the DirectRunner it waits for the whole run.
-    await commitOutput(ctx.runtime, textFilesCommit(this.sink, temps, finals, { prefix: this.prefix, suffix, tempDir }));
+    // (Shards of an earlier run are removed by the default names' pattern only; not with a custom template.)
+    const stale = template === undefined ? { prefix: this.prefix, suffix } : {};
+    await commitOutput(ctx.runtime, textFilesCommit(this.sink, temps, finals, { ...stale, tempDir }));
     ctx.runtime.reportOutputs(finals);
     for (const f of finals) ctx.output(f);
   }
@@ -227,12 +250,19 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
     super("WriteToText");
     const n = options.numShards ?? 0;
     if (!(Number.isInteger(n) && n >= 0)) throw new ValidationError(`WriteToText numShards must be a non-negative integer, got ${n}`);
+    if (options.shardNameTemplate === "" && n !== 1) throw new ValidationError(`WriteToText: an empty shardNameTemplate names one file; set numShards: 1 (got ${n}).`);
   }
 
   expand(input: PCollection<string>): PCollection<string> {
     // Temporary files are per sink and run: two sinks writing into one folder never share them.
     const sink = input.pipeline.currentNode().fullName;
-    if (this.options.windowedWrites ?? !input.isBounded) return input.apply("WriteWindowed", new WriteWindowedText(this.prefix, this.options, sink));
+    if (this.options.windowedWrites ?? !input.isBounded) {
+      const { header } = this.options;
+      if (header instanceof SideInput || this.options.shardNameTemplate !== undefined) {
+        throw new PipelineConstructionError("WriteToText: a side-input header and shardNameTemplate need bounded input written as one set of shards (windowedWrites off).");
+      }
+      return input.apply("WriteWindowed", new WriteWindowedText(this.prefix, { ...this.options, header }, sink));
+    }
     // One set of shards for the whole input: its windows are merged first, or the files written
     // in other windows would be invisible to the finalizing step (which runs in the global window).
     if (!(input.windowing.windowFn instanceof GlobalWindows)) input = input.apply("IntoGlobalWindow", Window.into<string>(new GlobalWindows()));
@@ -244,14 +274,14 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
       written = input
         .map("AssignShard", (line: string) => kv((next = (next + 1) % n), line))
         .apply("GroupByShard", new GroupByKey<number, string>())
-        .apply("WriteShards", ParDo.of(new WriteShardGroups(this.prefix, this.options, sink)));
+        .apply("WriteShards", ParDo.of(new WriteShardGroups(this.prefix, this.options, sink), headerSideInputs(this.options)));
     } else {
-      written = input.apply("WriteBundles", ParDo.of(new WriteBundles(this.prefix, this.options, sink)));
+      written = input.apply("WriteBundles", ParDo.of(new WriteBundles(this.prefix, this.options, sink), headerSideInputs(this.options)));
     }
     const view = AsIterable(written);
     return input.pipeline
       .apply("FinalizeImpulse", new Impulse())
-      .apply("Finalize", ParDo.of(new FinalizeFiles(this.prefix, this.options, view, sink), { sideInputs: [view] }));
+      .apply("Finalize", ParDo.of(new FinalizeFiles(this.prefix, this.options, view, sink), { sideInputs: [view, ...headerSideInputs(this.options).sideInputs] }));
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {
@@ -283,7 +313,7 @@ class WriteShardGroups extends DoFn<KV<number, string[]>, WrittenFile> {
   async process(group: KV<number, string[]>, ctx: ProcessContext<WrittenFile>): Promise<void> {
     const fs = FileSystems.forPath(this.prefix);
     const tempPath = fs.join(tempDirectoryFor(this.prefix, ctx.runtime.runId, this.sink), `shard-${group.key}-${randomUUID()}${this.options.suffix ?? ""}`);
-    const writer = await TextShardWriter.open(fs, tempPath, { header: this.options.header, compression: this.options.compression ?? "auto" });
+    const writer = await TextShardWriter.open(fs, tempPath, { header: headerOf(this.options, ctx), compression: this.options.compression ?? "auto" });
     for (let i = 0; i < group.value.length; i += 8192) await writer.writeLines(group.value.slice(i, i + 8192));
     const written = await writer.close();
     ctx.output({ tempPath, lines: written.lines });

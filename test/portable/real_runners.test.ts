@@ -21,6 +21,8 @@ import { DEFAULT_INPUT, wordcount } from "../../pipelines/wordcount";
 import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, reshuffleProgram } from "./programs";
+import { flipkart } from "../../pipelines/flipkart";
+import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "./shards";
 
 interface RealRunner {
@@ -135,6 +137,24 @@ for (const runner of RUNNERS) {
         assert.deepEqual(readShards(path.join(out, file)), lines);
       });
     }
+
+    it("flipkart (48 real rows, images from a local server) gives the DirectRunner's output", async () => {
+      const images = await startImageServer({ rates: { notFound: 0.2 } });
+      try {
+        const sample = path.resolve(__dirname, "..", "..", "..", "test", "fixtures", "flipkart", "flipkart_sample.csv");
+        const input = path.join(tmp, "flipkart-input.csv");
+        fs.writeFileSync(input, fs.readFileSync(sample, "utf8").replace(/http:\/\/(img\da\.flixcart\.com)\//g, `${images.url}/$1/`));
+        const flags = (dir: string) => ({ input, output: path.join(tmp, "fk", dir, "flipkart.csv"), images: path.join(tmp, "fk", dir, "images"), dead_letter: undefined, image_timeout_ms: 10_000, image_attempts: 2, image_max_bytes: 1 << 20, image_concurrency: 8, image_memory_mb: 16 });
+        assert.equal(await (await flipkart.run(flags("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+        await runRemote(flipkart.create(flags("remote"), options("flipkart")));
+        const rows = (dir: string) => fs.readFileSync(path.join(tmp, "fk", dir, "flipkart.csv"), "utf8").split(path.join(tmp, "fk", dir)).join("DIR").split("\n").sort();
+        assert.equal(rows("remote").length, rows("direct").length);
+        assert.deepEqual(rows("remote"), rows("direct"));
+        assert.equal(fs.readdirSync(path.join(tmp, "fk", "remote", "images")).length, fs.readdirSync(path.join(tmp, "fk", "direct", "images")).length);
+      } finally {
+        await images.stop();
+      }
+    });
 
     it("Reshuffle → GroupByKey gives the expected (DirectRunner's) output", async () => {
       const out = path.join(tmp, "reshuffle");
