@@ -77,8 +77,11 @@ export abstract class DoFn<In, Out, Tags extends OutputTags = {}> {
   teardown?(): void | Promise<void>;
 }
 
-/** A DoFn written as its process function. */
-export type ProcessFn<In, Out, Tags extends OutputTags = {}> = (element: In, ctx: ProcessContext<Out, Tags>) => void | Promise<void>;
+/**
+ * A DoFn written as its process function. Return nothing, or a promise for async work (the
+ * runner awaits it); any other return value is ignored, so `(x) => seen.push(x)` is fine.
+ */
+export type ProcessFn<In, Out, Tags extends OutputTags = {}> = (element: In, ctx: ProcessContext<Out, Tags>) => unknown;
 
 /** @internal Wraps a process function as a DoFn. */
 export class FunctionDoFn<In, Out, Tags extends OutputTags = {}> extends DoFn<In, Out, Tags> {
@@ -86,6 +89,6 @@ export class FunctionDoFn<In, Out, Tags extends OutputTags = {}> extends DoFn<In
     super();
   }
   process(element: In, ctx: ProcessContext<Out, Tags>): void | Promise<void> {
-    return this.fn(element, ctx);
+    return this.fn(element, ctx) as void | Promise<void>;
   }
 }

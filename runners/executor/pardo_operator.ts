@@ -2,16 +2,16 @@
 import type { Coder } from "../../lib/coders/coder";
 import type { BundleContext, DoFn, OutputPlacement, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
 import { PipelineError } from "../../lib/model/errors";
-import { activeMetrics, MetricsContainer, runInContainer, setActiveContainer } from "../../lib/model/metrics";
+import { isThenable, MetricsContainer, UserMethodCaller } from "../../lib/model/metrics";
 import type { SideInput } from "../../lib/model/side_inputs";
 import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MIN_TIMESTAMP, NO_FIRING, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
-import { isAsyncFunction, Operator, wrapAsync, wrapUserError } from "./operator";
+import { Operator, wrapAsync, wrapUserError } from "./operator";
 import { MaybePromise, PendingWork, Receiver } from "./receiver";
 
-type LifecycleStage = "setup" | "startBundle" | "finishBundle" | "teardown";
-const LIFECYCLE_STAGES: readonly LifecycleStage[] = ["setup", "startBundle", "finishBundle", "teardown"];
 import type { SideInputReader } from "./side_input_reader";
+
+type LifecycleStage = "setup" | "startBundle" | "finishBundle" | "teardown";
 
 /** Strict-check settings of one operator. */
 export interface InputChecks {
@@ -21,9 +21,9 @@ export interface InputChecks {
 
 export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTags>, BundleContext<unknown, OutputTags> {
   private readonly pending = new PendingWork();
-  private readonly asyncProcess: boolean;
-  /** Lifecycle methods declared async (of the DoFn, or of the user DoFn an adapter wraps). */
-  private readonly asyncStages: ReadonlySet<LifecycleStage>;
+  /** Calls `process` (sync or async, learned from what it returns) as this step's code. */
+  private readonly processCaller: UserMethodCaller;
+  private readonly lifecycleCallers: Record<LifecycleStage, UserMethodCaller>;
   /** Metadata of the element being processed, with only the window being processed. */
   private current: ElementMeta | undefined;
   private currentWindow: BoundedWindow | undefined;
@@ -39,46 +39,48 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
     private readonly checks: InputChecks | undefined,
   ) {
     this.main = outputs.get("main")!;
-    this.asyncProcess = isAsyncFunction(doFn.process) || isAsyncFunction((doFn as { fn?: unknown }).fn);
-    const wrapped = (doFn as { wrapped?: Partial<Record<LifecycleStage, unknown>> }).wrapped;
-    this.asyncStages = new Set(LIFECYCLE_STAGES.filter((st) => isAsyncFunction(doFn[st]) || isAsyncFunction(wrapped?.[st])));
+    this.processCaller = new UserMethodCaller(metrics);
+    this.lifecycleCallers = {
+      setup: new UserMethodCaller(metrics),
+      startBundle: new UserMethodCaller(metrics),
+      finishBundle: new UserMethodCaller(metrics),
+      teardown: new UserMethodCaller(metrics),
+    };
   }
 
   // ---- lifecycle ----
 
   setup(): MaybePromise {
-    return this.callLifecycle("setup", () => this.doFn.setup?.(this.runtime));
+    return this.callLifecycle("setup", this.runtime);
   }
 
   startBundle(): MaybePromise {
     this.checks?.sampler.resetForBundle();
     this.clearCurrent();
-    return this.callLifecycle("startBundle", () => this.doFn.startBundle?.(this));
+    return this.callLifecycle("startBundle", this);
   }
 
   finishBundle(): MaybePromise {
     this.clearCurrent();
-    return this.callLifecycle("finishBundle", () => this.doFn.finishBundle?.(this));
+    return this.callLifecycle("finishBundle", this);
   }
 
   teardown(): MaybePromise {
-    return this.callLifecycle("teardown", () => this.doFn.teardown?.());
+    return this.callLifecycle("teardown", undefined);
   }
 
-  private callLifecycle(stage: LifecycleStage, fn: () => void | Promise<void>): MaybePromise {
-    const previous = setActiveContainer(this.metrics);
-    let r: void | Promise<void>;
-    try {
-      // Only async methods get an AsyncLocalStorage scope (as for process): while one is open,
-      // Node's promise hooks make every await in the process several times slower.
-      r = this.asyncStages.has(stage) ? runInContainer(this.metrics, fn) : fn();
-    } catch (e) {
-      throw wrapUserError(this.transformName, stage, e);
-    } finally {
-      setActiveContainer(previous);
+  private callLifecycle(stage: LifecycleStage, arg: unknown): MaybePromise {
+    const method = this.doFn[stage] as ((this: unknown, arg: unknown) => unknown) | undefined;
+    let r: unknown;
+    if (method !== undefined) {
+      try {
+        r = this.lifecycleCallers[stage].invoke(method, this.doFn, arg, undefined);
+      } catch (e) {
+        throw wrapUserError(this.transformName, stage, e);
+      }
     }
     const downstream = this.pending.take();
-    if (r === undefined && downstream === undefined) return undefined;
+    if (!isThenable(r)) return downstream === undefined ? undefined : wrapAsync(downstream, this.transformName, stage);
     return wrapAsync(Promise.resolve(r).then(() => downstream), this.transformName, stage);
   }
 
@@ -107,22 +109,20 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
         : undefined;
     this.current = meta;
     this.currentWindow = window;
-    const previous = setActiveContainer(this.metrics);
-    let r: void | Promise<void>;
+    let r: unknown;
     try {
-      r = this.asyncProcess ? runInContainer(this.metrics, () => this.doFn.process(value, this)) : this.doFn.process(value, this);
+      r = this.processCaller.invoke(this.doFn.process, this.doFn, value, this);
     } catch (e) {
       throw wrapUserError(this.transformName, "process", e, value);
-    } finally {
-      setActiveContainer(previous);
     }
-    if (r === undefined) {
+    // Anything but a promise (nothing, or the value of `(x) => list.push(x)`) means done.
+    if (!isThenable(r)) {
       if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
       return this.pending.take();
     }
     const downstreamSoFar = this.pending.take();
     return wrapAsync(
-      r.then(async () => {
+      Promise.resolve(r).then(async () => {
         await downstreamSoFar;
         await this.pending.take();
         if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
@@ -167,9 +167,7 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
       this.emit(this.main, value, { timestamp });
       return;
     }
-    const r = this.main.receive(value, { timestamp, windows: cur.windows, pane: cur.pane });
-    setActiveContainer(this.metrics);
-    this.pending.add(r);
+    this.pending.add(this.main.receive(value, { timestamp, windows: cur.windows, pane: cur.pane }));
   }
 
   sideInput<V>(view: SideInput<V>): V {
@@ -192,7 +190,6 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
         pane: cur?.pane ?? NO_FIRING,
       });
     }
-    activeMetrics.container = this.metrics;
     this.pending.add(r);
   }
 
