@@ -14,6 +14,8 @@ export { DoFn } from "./model/dofn";
 export type { ProcessContext, BundleContext, RuntimeContext, OutputTags, ProcessFn, OutputPlacement } from "./model/dofn";
 export { ParDo } from "./model/pardo";
 export type { ParDoOptions, TaggedOutputs } from "./model/pardo";
+export { RejectedElementError, REJECTED_COUNTER } from "./model/dead_letter";
+export type { DeadLetterSpec, DeadLetterOptions } from "./model/dead_letter";
 export { GroupByKey, Flatten, Impulse, Window, WindowInto } from "./model/primitives";
 export type { WindowIntoOptions } from "./model/primitives";
 export { AsSingleton, AsIterable, AsList, AsMap, AsMultimap, SideInput } from "./model/side_inputs";

@@ -11,7 +11,9 @@
  *
  * The builder is kept, so runners (and remote workers) can build the same graph again.
  */
+import { REJECTED_COUNTER } from "./dead_letter";
 import { PipelineError } from "./errors";
+import { SYSTEM_NAMESPACE, type MetricResult } from "./metrics";
 import { FlagSpec, FlagValues, parseArgs, PipelineOptions, defaultOptions } from "./options";
 import { Pipeline } from "./pipeline";
 import { isStreamingResult, type PipelineResult, type StreamingPipelineResult } from "./result";
@@ -98,19 +100,27 @@ export function definePipeline<F extends Record<string, FlagSpec>>(spec: Pipelin
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         process.stdout.write(`${spec.name}: ${result.state} in ${seconds} s\n`);
         if (result.outputs.length > 0) process.stdout.write(`Output written to:\n${result.outputs.map((o) => `  ${o}`).join("\n")}\n`);
-        const counters = result.metrics.counters();
-        if (counters.length > 0) {
-          process.stdout.write(`Counters:\n${counters.map((c) => `  ${c.step}: ${c.namespace}/${c.name} = ${c.value}`).join("\n")}\n`);
-        }
+        printMetricsSummary(result);
       } catch (e) {
         const message = e instanceof PipelineError || e instanceof Error ? e.message : String(e);
         process.stderr.write(`${spec.name} FAILED: ${message}\n`);
+        if (result !== undefined) printMetricsSummary(result);
         process.exitCode = 1;
       }
     },
   };
   programs.set(spec.name, program as unknown as PipelineProgram<Record<string, FlagSpec>>);
   return program;
+}
+
+/** Counters, with the elements rejected to dead-letter outputs on lines of their own. */
+function printMetricsSummary(result: PipelineResult): void {
+  const counters = result.metrics.counters();
+  const isRejected = (c: MetricResult<number>): boolean => c.namespace === SYSTEM_NAMESPACE && c.name === REJECTED_COUNTER;
+  const rejected = counters.filter(isRejected);
+  const others = counters.filter((c) => !isRejected(c));
+  if (others.length > 0) process.stdout.write(`Counters:\n${others.map((c) => `  ${c.step}: ${c.namespace}/${c.name} = ${c.value}`).join("\n")}\n`);
+  if (rejected.length > 0) process.stdout.write(`Rejected elements (dead-letter outputs):\n${rejected.map((c) => `  ${c.step}: ${c.value}`).join("\n")}\n`);
 }
 
 /** How often a streaming run started from the command line prints its progress line. */

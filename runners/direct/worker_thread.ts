@@ -12,8 +12,8 @@ import { checkReconstruction } from "./reconstruction";
 import { planStages, Plan, Stage } from "./plan";
 import { buildStage, keyCoderOf } from "./stage_builder";
 import { BufferedStageEnvironment, shuffledValueCoder } from "./environment";
-import { decodeAll, encodeAll, ShuffleEntryWriter, snapshotMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
-import type { CoordinatorMessage, RunStageRequest, RunStageResult, WorkerInit, WorkerMessage } from "./worker_protocol";
+import { decodeAll, encodeAll, MetricsSnapshot, ShuffleEntryWriter, snapshotMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
+import type { CoordinatorMessage, RunStageRequest, RunStageResult, WorkerFailed, WorkerInit, WorkerMessage } from "./worker_protocol";
 import { cleanupAfterFailure } from "./failure_cleanup";
 import { runStageInstances } from "./stage_runner";
 
@@ -65,7 +65,11 @@ class WorkerEnvironment extends BufferedStageEnvironment {
     for (const [id, list] of this.materialized) {
       if (!sentMaterialized.has(id)) materialized[id] = encodeAll(windowedCoderFor(this.pcollection(id)), list);
     }
-    return { type: "stageDone", shuffles, buffers, materialized, metrics: [...this.containers.values()].map(snapshotMetrics), outputs: this.outputs };
+    return { type: "stageDone", shuffles, buffers, materialized, metrics: this.metricsSnapshot(), outputs: this.outputs };
+  }
+
+  metricsSnapshot(): MetricsSnapshot[] {
+    return [...this.containers.values()].map(snapshotMetrics);
   }
 
   /** Adds the materialized PCollections the coordinator sent. */
@@ -81,10 +85,29 @@ class WorkerEnvironment extends BufferedStageEnvironment {
 async function runStage(pipeline: Pipeline, plan: Plan, request: RunStageRequest): Promise<RunStageResult> {
   const stage: Stage = plan.stages[request.stageId]!;
   const env = new WorkerEnvironment(plan, pipeline);
-  env.receiveMaterialized(request.materialized);
-  const elements = decodeAll(windowedCoderFor(env.rootPCollection(stage)), request.elements);
-  await runStageInstances([buildStage(stage, env)], elements, 1);
+  try {
+    env.receiveMaterialized(request.materialized);
+    const elements = decodeAll(windowedCoderFor(env.rootPCollection(stage)), request.elements);
+    await runStageInstances([buildStage(stage, env)], elements, 1);
+  } catch (e) {
+    throw new StageFailure(e, env.metricsSnapshot());
+  }
   return env.result(new Set(Object.keys(request.materialized)));
+}
+
+/** A failed bundle's error with what its steps had counted. */
+class StageFailure {
+  constructor(
+    readonly error: unknown,
+    readonly metrics: readonly MetricsSnapshot[],
+  ) {}
+}
+
+function failureMessage(e: unknown): WorkerFailed {
+  const failure = e instanceof StageFailure ? e : undefined;
+  const cause = failure?.error ?? e;
+  const err = cause instanceof Error ? cause : new Error(String(cause));
+  return { type: "error", name: err.name, message: err.message, stack: err.stack, ...(failure !== undefined ? { metrics: failure.metrics } : {}) };
 }
 
 function main(): void {
@@ -105,10 +128,7 @@ function main(): void {
     }
     runStage(pipeline, plan, request).then(
       (result) => post(result),
-      (e: unknown) => {
-        const err = e instanceof Error ? e : new Error(String(e));
-        post({ type: "error", name: err.name, message: err.message, stack: err.stack });
-      },
+      (e: unknown) => post(failureMessage(e)),
     );
   });
   post({ type: "ready" });

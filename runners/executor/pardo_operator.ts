@@ -1,13 +1,14 @@
 /** Executes a DoFn: lifecycle, contexts, outputs, side inputs, metrics and strict checks. */
 import type { Coder } from "../../lib/coders/coder";
 import type { BundleContext, DoFn, OutputPlacement, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
+import { deadLetterOutputs, DeadLetterOutput, previewRejected, REJECTED_COUNTER_KEY, RejectedElementError, rejectionReason } from "../../lib/model/dead_letter";
 import { PipelineError } from "../../lib/model/errors";
 import { isThenable, MetricsContainer, UserMethodCaller } from "../../lib/model/metrics";
 import type { SideInput } from "../../lib/model/side_inputs";
 import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MIN_TIMESTAMP, NO_FIRING, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
 import { Operator, wrapAsync, wrapUserError } from "./operator";
-import { MaybePromise, PendingWork, Receiver } from "./receiver";
+import { DISCARD, MaybePromise, PendingWork, Receiver } from "./receiver";
 
 import type { SideInputReader } from "./side_input_reader";
 
@@ -29,16 +30,19 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
   private currentWindow: BoundedWindow | undefined;
   private readonly main: Receiver;
 
+  private readonly outputs: ReadonlyMap<string, Receiver>;
+
   constructor(
     readonly transformName: string,
     private readonly doFn: DoFn<unknown, unknown, OutputTags>,
-    private readonly outputs: ReadonlyMap<string, Receiver>,
+    outputs: ReadonlyMap<string, Receiver>,
     private readonly sideInputs: SideInputReader | undefined,
     private readonly metrics: MetricsContainer,
     readonly runtime: RuntimeContext,
     private readonly checks: InputChecks | undefined,
   ) {
-    this.main = outputs.get("main")!;
+    this.outputs = withDeadLetterChecks(transformName, doFn, outputs, metrics);
+    this.main = this.outputs.get("main")!;
     this.processCaller = new UserMethodCaller(metrics);
     this.lifecycleCallers = {
       setup: new UserMethodCaller(metrics),
@@ -197,5 +201,34 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
   clearCurrent(): void {
     this.current = undefined;
     this.currentWindow = undefined;
+  }
+}
+
+/** Counts what goes to the step's dead-letter outputs, and fails the run if nothing reads one. */
+function withDeadLetterChecks(transformName: string, doFn: object, outputs: ReadonlyMap<string, Receiver>, metrics: MetricsContainer): ReadonlyMap<string, Receiver> {
+  const declared = deadLetterOutputs(doFn, transformName);
+  if (declared.length === 0) return outputs;
+  const checked = new Map(outputs);
+  for (const d of declared) checked.set(d.tag, new DeadLetterReceiver(transformName, d, outputs.get(d.tag) ?? DISCARD, metrics));
+  return checked;
+}
+
+class DeadLetterReceiver implements Receiver {
+  /** Unread and not ignored: the first rejected element fails the run. */
+  private readonly failOnRejection: boolean;
+  constructor(
+    private readonly transformName: string,
+    private readonly output: DeadLetterOutput,
+    private readonly next: Receiver,
+    private readonly metrics: MetricsContainer,
+  ) {
+    this.failOnRejection = !output.consumed && output.spec.ignoreUnread !== true;
+  }
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    this.metrics.incCounter(REJECTED_COUNTER_KEY, 1);
+    if (this.failOnRejection) {
+      throw new RejectedElementError(this.transformName, this.output.tag, rejectionReason(this.output.spec, value), previewRejected(value));
+    }
+    return this.next.receive(value, meta);
   }
 }
