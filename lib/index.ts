@@ -46,7 +46,7 @@ export type { PipelineResult, PipelineState, StreamingPipelineResult, StreamingP
 export { isStreamingResult } from "./model/result";
 export { parseArgs, defaultOptions } from "./model/options";
 export type { PipelineOptions, FlagSpec, FlagValues, ParsedArgs } from "./model/options";
-export { definePipeline, definedPrograms } from "./model/program";
+export { definePipeline, definedPrograms, isWorkerMode } from "./model/program";
 export type { PipelineProgram, PipelineProgramSpec } from "./model/program";
 export { registerRunner, loadRunner } from "./model/runner_registry";
 export type { PipelineRunner } from "./model/runner_registry";

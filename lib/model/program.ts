@@ -7,11 +7,14 @@
  *       flags: { output: { type: "string", required: true, describe: "Output prefix" } },
  *       build(root, flags) { root.apply("Read", ReadFromText(...)) ... },
  *     });
- *     if (require.main === module) void wordcount.main();
+ *     void wordcount.main();        // ES modules: await wordcount.main();
  *
- * The builder is kept, so runners (and remote workers) can build the same graph again.
+ * The builder is kept, so runners (and remote workers) can build the same graph again: workers
+ * (DirectRunner worker threads, Fn API harnesses) load the program's module in worker mode,
+ * where `main()` does nothing, so a program needs no `require.main === module` guard.
  */
 import { REJECTED_COUNTER } from "./dead_letter";
+import { fileURLToPath } from "node:url";
 import { PipelineError } from "./errors";
 import { SYSTEM_NAMESPACE, type MetricResult } from "./metrics";
 import { FlagSpec, FlagValues, parseArgs, PipelineOptions, defaultOptions } from "./options";
@@ -38,11 +41,28 @@ export interface PipelineProgram<F extends Record<string, FlagSpec>> {
   create(flags: FlagValues<F>, options?: Partial<PipelineOptions>): Pipeline;
   /** Builds and runs; resolves with the result (check `state`, or `await result.waitUntilFinish()`). */
   run(flags: FlagValues<F>, options?: Partial<PipelineOptions>): Promise<PipelineResult>;
-  /** CLI entry: parses argv, runs, prints a summary; sets a non-zero exit code on failure. */
+  /**
+   * CLI entry: parses argv, runs, prints a summary; sets a non-zero exit code on failure. In a
+   * worker (which loads the module only to rebuild the graph) it returns at once.
+   */
   main(argv?: readonly string[]): Promise<void>;
 }
 
 const programs = new Map<string, PipelineProgram<Record<string, FlagSpec>>>();
+let workerMode = false;
+
+/**
+ * @internal Workers call this before loading a program's module: from then on in this thread,
+ * `main()` returns without running and `run()` fails (a worker must never start a job).
+ */
+export function enterWorkerMode(): void {
+  workerMode = true;
+}
+
+/** Whether this thread is a worker that loads programs only to rebuild their graphs. */
+export function isWorkerMode(): boolean {
+  return workerMode;
+}
 
 /**
  * The compiled file of the module calling definePipeline. Read from V8's structured call sites,
@@ -61,7 +81,7 @@ function callerModule(): string | undefined {
   }
   const file = sites[0]?.getFileName();
   if (file === undefined || file === null) return undefined;
-  return file.startsWith("file://") ? new URL(file).pathname : file;
+  return file.startsWith("file://") ? fileURLToPath(file) : file;
 }
 
 /** The programs defined in this process, by name (workers look them up here). */
@@ -82,9 +102,17 @@ export function definePipeline<F extends Record<string, FlagSpec>>(spec: Pipelin
       return p;
     },
     async run(flags, options = {}) {
+      if (workerMode) {
+        throw new PipelineError(
+          `Pipeline program '${spec.name}' was asked to run while a worker loaded its module to rebuild the graph; a worker must not start a job. ` +
+            `Start runs with main() (which does nothing in workers), or call run() only when the module is the entry point ` +
+            `(CommonJS: if (require.main === module); ES modules: if (import.meta.url === pathToFileURL(process.argv[1]).href)).`,
+        );
+      }
       return program.create(flags, options).run();
     },
     async main(argv = process.argv.slice(2)) {
+      if (workerMode) return;
       let result: PipelineResult | undefined;
       const started = Date.now();
       try {

@@ -1,10 +1,11 @@
 /**
- * A DirectRunner worker thread: rebuilds the pipeline by loading the program's module (as a
- * remote worker would), then runs the bundles of stages it is sent and returns their output
+ * A DirectRunner worker thread: rebuilds the pipeline by loading the program's module in worker
+ * mode (as a remote worker would; CommonJS or ES module), then runs the bundles of stages it is sent and returns their output
  * encoded. It never sees closures from the coordinator, only transform names and data.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { definedPrograms } from "../../lib/model/program";
+import { definedPrograms, enterWorkerMode } from "../../lib/model/program";
+import { importProgramModule } from "../worker/program_loader";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { GroupingSink } from "../executor/combine_operator";
@@ -23,8 +24,10 @@ function post(message: WorkerMessage): void {
   parentPort!.postMessage(message);
 }
 
-function rebuild(): Pipeline {
-  require(init.modulePath);
+async function rebuild(): Promise<Pipeline> {
+  // Loading the program runs its top level; in worker mode its main() does nothing.
+  enterWorkerMode();
+  await importProgramModule(init.modulePath);
   const program = definedPrograms().get(init.programName);
   if (program === undefined) {
     throw new Error(`worker thread: module ${init.modulePath} defines no pipeline program named '${init.programName}'`);
@@ -110,11 +113,11 @@ function failureMessage(e: unknown): WorkerFailed {
   return { type: "error", name: err.name, message: err.message, stack: err.stack, ...(failure !== undefined ? { metrics: failure.metrics } : {}) };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   let pipeline: Pipeline;
   let plan: Plan;
   try {
-    pipeline = rebuild();
+    pipeline = await rebuild();
     plan = planStages(pipeline);
   } catch (e) {
     const err = e as Error;
@@ -134,4 +137,4 @@ function main(): void {
   post({ type: "ready" });
 }
 
-main();
+void main();
