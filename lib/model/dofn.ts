@@ -5,7 +5,8 @@
  *   setup (once per instance) → for each bundle: startBundle → process (per element) →
  *   finishBundle → … → teardown (once, best effort).
  * Keep per-worker resources (clients, models) in `setup`, per-bundle buffers in `startBundle`.
- * Any method may be async; a synchronous `process` pays no promise per element.
+ * Any method may be async (return a promise, declared `async` or not: the runner goes by what
+ * it returns); a synchronous `process` pays no promise and no async-context cost per element.
  *
  * Inputs are read-only: never mutate an element you received or output earlier (the
  * DirectRunner checks this). Elements may be processed more than once after a failure and in

@@ -31,17 +31,12 @@ class SometimesAsync extends DoFn<number, number> {
   private buffer: number[] = [];
   process(n: number, ctx: ProcessContext<number>): void | Promise<void> {
     this.buffer.push(n);
-    if (this.buffer.length < 3) return undefined;
-    const batch = this.buffer;
-    this.buffer = [];
-    return tick().then(() => {
-      for (const x of batch) {
-        this.flushed.inc();
-        ctx.output(x);
-      }
-    });
+    return this.buffer.length < 3 ? undefined : this.flush(ctx);
   }
-  finishBundle(ctx: { output(v: number, placement?: object): void }): Promise<void> {
+  finishBundle(ctx: { output(v: number): void }): Promise<void> {
+    return this.flush(ctx);
+  }
+  private flush(ctx: { output(v: number): void }): Promise<void> {
     const batch = this.buffer;
     this.buffer = [];
     return tick().then(() => {

@@ -15,17 +15,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type * as grpc from "@grpc/grpc-js";
-import { ByteReader, ByteWriter, coderFromSpec, CoderSpec } from "../../lib/coders/index";
 import { definePipeline, type Pipeline } from "../../lib";
-import { inGlobalWindow, type WindowedValue } from "../../lib/model/window";
-import { dockerEnvironment } from "../../runners/portable/environments";
 import { startServer, stopServer } from "../../runners/portable/grpc";
 import { flatOptions } from "../../runners/portable/pipeline_options";
-import { provapi, provisionApi, rapi, structApi } from "../../runners/portable/protos";
-import { translatePipeline } from "../../runners/portable/translate";
+import { provapi, provisionApi, structApi } from "../../runners/portable/protos";
 import { MiniJobServer } from "../portable/job_server";
-import { plan } from "../portable/fuser";
 import { FnApiServer } from "./fn_server";
+import { countWordsThroughHarness } from "./word_count_stage";
 
 const REPO = path.resolve(__dirname, "..", "..", "..");
 
@@ -183,7 +179,7 @@ job.run({ output: ${JSON.stringify(path.join(project, "out-run", "counts"))} }, 
         const reference = { name: p.name, modulePath: path.join(project, p.file), flags: { output } };
         submitted.program = reference;
         await withProvisionedWorker(flatOptions(submitted.options, reference, submitted.fingerprint(), "run-user"), project, async (fn) => {
-          const counts = await countWordsThroughWorker(fn, submitted, "to be or not to be");
+          const counts = await countWordsThroughHarness(fn, submitted, "Split", "to be or not to be");
           assert.deepEqual(counts, { to: 2, be: 2, or: 1, not: 1 });
         }).then((worker) => {
           assert.equal(worker.code, 0, worker.stderr);
@@ -226,26 +222,4 @@ async function withProvisionedWorker(options: Record<string, unknown>, cwd: stri
     await stopServer(services.server);
   }
   return worker.exit;
-}
-
-/** Runs the Split stage of the word count on the worker for one line; returns the counts it emits. */
-async function countWordsThroughWorker(fn: FnApiServer, p: Pipeline, line: string): Promise<Record<string, number>> {
-  const planned = plan(translatePipeline(p, dockerEnvironment()).proto, fn.url, { breakAt: new Set(["Split"]) });
-  const split = planned.stages.find((s) => s.transforms.some((t) => planned.components.transforms[t]!.uniqueName === "Split"))!;
-  fn.addDescriptor(split.descriptor!);
-  const c: rapi.Components = planned.components;
-  const spec = (cid: string): CoderSpec => ({ urn: c.coders[cid]!.spec!.urn, components: c.coders[cid]!.componentCoderIds.map(spec), payload: c.coders[cid]!.spec!.payload });
-  const w = new ByteWriter();
-  coderFromSpec(spec(planned.wireCoder(split.input))).encode(inGlobalWindow(line), w, "nested");
-  const [outPc, sink] = [...split.outputs][0]!;
-  const r = await fn.processBundle(split.id, new Map([[split.sourceId, [w.finish()]]]), [sink]);
-  assert.equal(r.response.residualRoots.length, 0);
-  const reader = new ByteReader(r.outputs.get(sink)!);
-  const outCoder = coderFromSpec(spec(planned.wireCoder(outPc)));
-  const counts: Record<string, number> = {};
-  while (!reader.atEnd()) {
-    const wv = outCoder.decode(reader, "nested") as WindowedValue<{ key: string; value: number }>;
-    counts[wv.value.key] = wv.value.value;
-  }
-  return counts;
 }
