@@ -17,16 +17,8 @@ import { MiniJobServer } from "./job_server";
 import { failingProgram } from "./programs";
 import { sideInputsProgram } from "../worker/programs";
 import { pubsubCounts } from "../dataflow/streaming_programs";
+import { readShards } from "../helpers";
 
-function readShards(prefix: string): string[] {
-  const dir = path.dirname(prefix);
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.startsWith(path.basename(prefix)))
-    .flatMap((f) => fs.readFileSync(path.join(dir, f), "utf8").split("\n"))
-    .filter((l) => l !== "")
-    .sort();
-}
 
 describe("PortableRunner over the Job API (LOOPBACK)", function () {
   let jobServer: MiniJobServer;

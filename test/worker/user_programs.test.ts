@@ -21,6 +21,7 @@ import { flatOptions } from "../../runners/portable/pipeline_options";
 import { provapi, provisionApi, structApi } from "../../runners/portable/protos";
 import { MiniJobServer } from "../portable/job_server";
 import { FnApiServer } from "./fn_server";
+import { readShards } from "../helpers";
 import { countWordsThroughHarness } from "./word_count_stage";
 
 const REPO = path.resolve(__dirname, "..", "..", "..");
@@ -84,16 +85,6 @@ function runNode(args: readonly string[], cwd: string, timeoutMs = 60_000): { ex
   return { exit, kill: () => child.kill("SIGKILL") };
 }
 
-function readShards(prefix: string): string[] {
-  const dir = path.dirname(prefix);
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.startsWith(path.basename(prefix)))
-    .flatMap((f) => fs.readFileSync(path.join(dir, f), "utf8").split("\n"))
-    .filter((l) => l !== "")
-    .sort();
-}
 
 const COUNTS = ["be: 2", "not: 1", "or: 1", "to: 2"];
 
