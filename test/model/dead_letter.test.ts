@@ -30,6 +30,14 @@ describe("dead-letter outputs", function () {
     );
   });
 
+  it("types: a dead-letter spec is typed by its tag's element type, and only declared tags are accepted", () => {
+    ParDo.of(new ParseNumbers(), { deadLetters: { bad: { reason: (b) => b.error } } });
+    // @ts-expect-error: BadNumber has no 'message'
+    ParDo.of(new ParseNumbers(), { deadLetters: { bad: { reason: (b) => b.message } } });
+    // @ts-expect-error: 'failed' is not one of the DoFn's output tags
+    ParDo.of(new ParseNumbers(), { deadLetters: { failed: { reason: () => "" } } });
+  });
+
   const cases: [DeadLetterUse, string][] = [
     ["read", "DONE"],
     ["sideInput", "DONE"],
