@@ -45,7 +45,8 @@ describe("dead-letter outputs", function () {
     ["unread", "FAILED"],
   ];
   for (const workers of [1, 2]) {
-    for (const [use, state] of cases) {
+    // Worker threads: the rule and the counts cross threads (the other uses differ only in the graph).
+    for (const [use, state] of workers === 1 ? cases : cases.filter(([u]) => u === "read" || u === "unread")) {
       it(`DirectRunner, ${workers} worker(s), output ${use}: ${state}, the rejected element counted on the step`, async () => {
         const result = await parseProgram.run({ inputs: "1,2,x,4,5,6", use }, { directNumWorkers: workers });
         assert.equal(result.state, state, result.error?.message);
