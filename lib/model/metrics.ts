@@ -82,7 +82,17 @@ export class MetricsContainer {
   }
 }
 
-const asyncScope = new AsyncLocalStorage<MetricsContainer>();
+/**
+ * The step an async continuation belongs to, carried by Node's AsyncLocalStorage: one frame per
+ * scoped call of user code. A call that turned out synchronous has no continuations of its own,
+ * so a continuation carrying its frame comes from a promise created by code it called.
+ */
+interface ScopeFrame {
+  readonly container: MetricsContainer;
+  returnedSync: boolean;
+}
+
+const asyncScope = new AsyncLocalStorage<ScopeFrame>();
 /**
  * @internal The container synchronous user code updates: set by the runner for the duration of
  * each call into user code and restored after it, so it is only ever set while that code is on
@@ -92,8 +102,8 @@ const asyncScope = new AsyncLocalStorage<MetricsContainer>();
 export const activeMetrics: { container: MetricsContainer | undefined } = { container: undefined };
 let asyncScopesOpen = 0;
 /**
- * Steps whose method returned a promise from a call made without a scope (before the runner
- * knew the method could be async), with how many such promises are pending.
+ * Steps whose method returned a promise from a direct call (before the runner knew the method
+ * could be async), with how many such promises are pending.
  */
 const unscopedPending = new Map<MetricsContainer, number>();
 
@@ -109,25 +119,23 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== undefined && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
-/**
- * @internal Runners: run possibly-async user code with `container` as the target, across awaits.
- * The scope counts as open until a returned promise settles.
- */
-export function runInContainer<R>(container: MetricsContainer, fn: () => R): R {
-  return scoped(container, fn, undefined, undefined, undefined);
-}
-
+/** Calls `fn` in a frame of `container`; the scope counts as open until a returned promise settles. */
 function scoped<A, B, R>(container: MetricsContainer, fn: (this: unknown, a: A, b: B) => R, self: unknown, a: A, b: B): R {
+  const frame: ScopeFrame = { container, returnedSync: false };
   asyncScopesOpen++;
   let result: R;
   try {
-    result = asyncScope.run(container, () => fn.call(self, a, b));
+    result = asyncScope.run(frame, () => fn.call(self, a, b));
   } catch (e) {
+    frame.returnedSync = true;
     closeScope();
     throw e;
   }
   if (isThenable(result)) Promise.resolve(result).then(closeScope, closeScope);
-  else closeScope();
+  else {
+    frame.returnedSync = true;
+    closeScope();
+  }
   return result;
 }
 
@@ -140,14 +148,19 @@ const ASYNC = 2;
  * one step, so that its metric updates land on that step, after awaits too.
  *
  * Whether the method is async is learned from what it returns, never from how it was declared
- * (a plain function may return a promise; an `async` one may be wrapped): the first call runs
- * in an AsyncLocalStorage scope; once a call has returned a promise, every later call does.
- * A method that has only returned plain values is called directly (no scope: while one is open
- * Node's promise hooks make every await in the process several times slower), except while
- * another step's scope is open, whose context its promises would otherwise inherit. If such a
- * direct call returns a promise after all, updates after its awaits go to this step as long as
- * no other step is in the same situation (otherwise they fail as unattributed, never silently
- * counted on the wrong step).
+ * (a plain function may return a promise, an `async` one may be wrapped):
+ * - the first call runs in an AsyncLocalStorage scope; so does every call after one that
+ *   returned a promise;
+ * - a method that has only returned plain values is called directly: a scope costs a closure
+ *   and a context switch per call, and while one is open Node's promise hooks make every await
+ *   in the process several times slower;
+ * - if a direct call returns a promise after all (a method that is async only now and then,
+ *   like one flushing a batch), updates after its awaits go to its step, as long as no other
+ *   step is in the same situation at the same time (otherwise they fail as unattributed). The
+ *   limit: if that direct call ran inside the scope of another step's async call (fused after
+ *   an async DoFn), its promise inherits that step's scope, and the updates of that one promise
+ *   count there; scoping every direct call to rule this out would slow each synchronous DoFn
+ *   fused after an async one (a text read, say) by half.
  */
 export class UserMethodCaller {
   private mode = UNKNOWN;
@@ -158,7 +171,7 @@ export class UserMethodCaller {
     const previous = activeMetrics.container;
     activeMetrics.container = this.container;
     try {
-      if (this.mode === SYNC && asyncScopesOpen === 0) {
+      if (this.mode === SYNC) {
         const r = fn.call(self, a, b);
         if (isThenable(r)) {
           this.mode = ASYNC;
@@ -167,7 +180,7 @@ export class UserMethodCaller {
         return r;
       }
       const r = scoped(this.container, fn, self, a, b);
-      if (this.mode !== ASYNC) this.mode = isThenable(r) ? ASYNC : SYNC;
+      if (this.mode === UNKNOWN) this.mode = isThenable(r) ? ASYNC : SYNC;
       return r;
     } finally {
       activeMetrics.container = previous;
@@ -204,14 +217,15 @@ function closeScope(): void {
 
 /**
  * The step an update belongs to: the one whose code the runner is calling right now (set only
- * while that call is on the stack, so the innermost step wins), else, after an await, the step
- * whose scope the continuation belongs to.
+ * while that call is on the stack, so the innermost step wins); else, after an await, the step
+ * whose async call the continuation belongs to; else the step whose direct call returned an
+ * unexpected promise.
  */
 function activeContainer(): MetricsContainer | undefined {
   const current = activeMetrics.container;
   if (current !== undefined) return current;
-  const scopedContainer = asyncScope.getStore();
-  if (scopedContainer !== undefined) return scopedContainer;
+  const frame = asyncScope.getStore();
+  if (frame !== undefined && !frame.returnedSync) return frame.container;
   if (unscopedPending.size === 1) return unscopedPending.keys().next().value;
   return undefined;
 }
