@@ -13,8 +13,8 @@
  * (DirectRunner worker threads, Fn API harnesses) load the program's module in worker mode,
  * where `main()` does nothing, so a program needs no `require.main === module` guard.
  */
-import { REJECTED_COUNTER } from "./dead_letter";
 import { fileURLToPath } from "node:url";
+import { REJECTED_COUNTER } from "./dead_letter";
 import { PipelineError } from "./errors";
 import { SYSTEM_NAMESPACE, type MetricResult } from "./metrics";
 import { FlagSpec, FlagValues, parseArgs, PipelineOptions, defaultOptions } from "./options";

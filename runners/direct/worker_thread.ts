@@ -1,7 +1,8 @@
 /**
  * A DirectRunner worker thread: rebuilds the pipeline by loading the program's module in worker
- * mode (as a remote worker would; CommonJS or ES module), then runs the bundles of stages it is sent and returns their output
- * encoded. It never sees closures from the coordinator, only transform names and data.
+ * mode (as a remote worker would; CommonJS or ES module), then runs the bundles of stages it is
+ * sent and returns their output encoded. It never sees closures from the coordinator, only
+ * transform names and data.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { definedPrograms, enterWorkerMode } from "../../lib/model/program";
