@@ -14,6 +14,8 @@ export { DoFn } from "./model/dofn";
 export type { ProcessContext, BundleContext, RuntimeContext, OutputTags, ProcessFn, OutputPlacement } from "./model/dofn";
 export { ParDo } from "./model/pardo";
 export type { ParDoOptions, TaggedOutputs } from "./model/pardo";
+export { RejectedElementError, REJECTED_COUNTER } from "./model/dead_letter";
+export type { DeadLetterSpec, DeadLetterOptions } from "./model/dead_letter";
 export { GroupByKey, Flatten, Impulse, Window, WindowInto } from "./model/primitives";
 export type { WindowIntoOptions } from "./model/primitives";
 export { AsSingleton, AsIterable, AsList, AsMap, AsMultimap, SideInput } from "./model/side_inputs";
@@ -44,7 +46,7 @@ export type { PipelineResult, PipelineState, StreamingPipelineResult, StreamingP
 export { isStreamingResult } from "./model/result";
 export { parseArgs, defaultOptions } from "./model/options";
 export type { PipelineOptions, FlagSpec, FlagValues, ParsedArgs } from "./model/options";
-export { definePipeline, definedPrograms } from "./model/program";
+export { definePipeline, definedPrograms, isWorkerMode } from "./model/program";
 export type { PipelineProgram, PipelineProgramSpec } from "./model/program";
 export { registerRunner, loadRunner } from "./model/runner_registry";
 export type { PipelineRunner } from "./model/runner_registry";

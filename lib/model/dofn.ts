@@ -5,7 +5,8 @@
  *   setup (once per instance) → for each bundle: startBundle → process (per element) →
  *   finishBundle → … → teardown (once, best effort).
  * Keep per-worker resources (clients, models) in `setup`, per-bundle buffers in `startBundle`.
- * Any method may be async; a synchronous `process` pays no promise per element.
+ * Any method may be async (return a promise, declared `async` or not: the runner goes by what
+ * it returns); a synchronous `process` pays no promise and no async-context cost per element.
  *
  * Inputs are read-only: never mutate an element you received or output earlier (the
  * DirectRunner checks this). Elements may be processed more than once after a failure and in
@@ -84,8 +85,11 @@ export abstract class DoFn<In, Out, Tags extends OutputTags = {}> {
   teardown?(): void | Promise<void>;
 }
 
-/** A DoFn written as its process function. */
-export type ProcessFn<In, Out, Tags extends OutputTags = {}> = (element: In, ctx: ProcessContext<Out, Tags>) => void | Promise<void>;
+/**
+ * A DoFn written as its process function. Return nothing, or a promise for async work (the
+ * runner awaits it); any other return value is ignored, so `(x) => seen.push(x)` is fine.
+ */
+export type ProcessFn<In, Out, Tags extends OutputTags = {}> = (element: In, ctx: ProcessContext<Out, Tags>) => unknown;
 
 /** @internal Wraps a process function as a DoFn. */
 export class FunctionDoFn<In, Out, Tags extends OutputTags = {}> extends DoFn<In, Out, Tags> {
@@ -93,6 +97,6 @@ export class FunctionDoFn<In, Out, Tags extends OutputTags = {}> extends DoFn<In
     super();
   }
   process(element: In, ctx: ProcessContext<Out, Tags>): void | Promise<void> {
-    return this.fn(element, ctx);
+    return this.fn(element, ctx) as void | Promise<void>;
   }
 }

@@ -14,7 +14,7 @@ import { buildStage, keyCoderOf, StageInstance } from "./stage_builder";
 import { BufferedStageEnvironment, shuffledValueCoder } from "./environment";
 import { runStageInstances } from "./stage_runner";
 import { decodeAll, encodeAll, readShuffleEntries, restoreMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
-import { WorkerPool } from "./worker_pool";
+import { attemptedMetricsOf, WorkerPool } from "./worker_pool";
 import type { RunStageRequest, RunStageResult } from "./worker_protocol";
 
 /** Settings of an execution. */
@@ -139,7 +139,11 @@ export class Execution extends BufferedStageEnvironment {
     for (let i = 0; i < Math.min(pool.size, Math.max(n, 1)); i++) {
       requests.push({ type: "runStage", stageId: stage.id, elements: writers[i]!.finish().slice(), materialized });
     }
-    for (const result of await pool.runAll(requests)) this.merge(result);
+    const results = await pool.runAll(requests).catch((e: unknown) => {
+      for (const m of attemptedMetricsOf(e)) this.metricsFor(m.step).merge(restoreMetrics(m));
+      throw e;
+    });
+    for (const result of results) this.merge(result);
   }
 
 

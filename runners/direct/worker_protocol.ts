@@ -53,6 +53,8 @@ export interface WorkerFailed {
   readonly name: string;
   readonly message: string;
   readonly stack?: string;
+  /** What the failed bundle's steps counted before it failed (Beam's attempted metrics). */
+  readonly metrics?: readonly MetricsSnapshot[];
 }
 
 export interface WorkerCleaned {

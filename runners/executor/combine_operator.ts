@@ -94,8 +94,9 @@ export class PrecombineOperator extends BasicOperator {
       }
     } catch (e) {
       throw wrapUserError(this.transformName, "combine", e, element);
+    } finally {
+      activeMetrics.container = previous;
     }
-    activeMetrics.container = previous;
     if (this.byString.size + this.byGroup.size >= PRECOMBINE_MAX_KEYS) this.flush();
     return undefined;
   }

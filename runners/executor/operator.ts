@@ -43,8 +43,3 @@ export function wrapAsync(p: Promise<void>, transformName: string, stage: UserCo
     throw wrapUserError(transformName, stage, e, ...element);
   });
 }
-
-/** Whether a function was declared `async` (so its metric updates need an async scope). */
-export function isAsyncFunction(fn: unknown): boolean {
-  return typeof fn === "function" && fn.constructor.name === "AsyncFunction";
-}

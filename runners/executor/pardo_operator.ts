@@ -1,17 +1,18 @@
 /** Executes a DoFn: lifecycle, contexts, outputs, side inputs, metrics and strict checks. */
 import type { Coder } from "../../lib/coders/coder";
 import type { BundleContext, DoFn, OutputPlacement, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
+import { deadLetterOutputs, DeadLetterOutput, previewRejected, REJECTED_COUNTER_KEY, RejectedElementError, rejectionReason } from "../../lib/model/dead_letter";
 import { PipelineError } from "../../lib/model/errors";
-import { activeMetrics, MetricsContainer, runInContainer, setActiveContainer } from "../../lib/model/metrics";
+import { isThenable, MetricsContainer, UserMethodCaller } from "../../lib/model/metrics";
 import type { SideInput } from "../../lib/model/side_inputs";
 import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MIN_TIMESTAMP, NO_FIRING, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
-import { isAsyncFunction, Operator, wrapAsync, wrapUserError } from "./operator";
-import { MaybePromise, PendingWork, Receiver } from "./receiver";
+import { Operator, wrapAsync, wrapUserError } from "./operator";
+import { DISCARD, MaybePromise, PendingWork, Receiver } from "./receiver";
+
+import type { SideInputReader } from "./side_input_reader";
 
 type LifecycleStage = "setup" | "startBundle" | "finishBundle" | "teardown";
-const LIFECYCLE_STAGES: readonly LifecycleStage[] = ["setup", "startBundle", "finishBundle", "teardown"];
-import type { SideInputReader } from "./side_input_reader";
 
 /** Strict-check settings of one operator. */
 export interface InputChecks {
@@ -21,64 +22,69 @@ export interface InputChecks {
 
 export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTags>, BundleContext<unknown, OutputTags> {
   private readonly pending = new PendingWork();
-  private readonly asyncProcess: boolean;
-  /** Lifecycle methods declared async (of the DoFn, or of the user DoFn an adapter wraps). */
-  private readonly asyncStages: ReadonlySet<LifecycleStage>;
+  /** Calls `process` (sync or async, learned from what it returns) as this step's code. */
+  private readonly processCaller: UserMethodCaller;
+  private readonly lifecycleCallers: Record<LifecycleStage, UserMethodCaller>;
   /** Metadata of the element being processed, with only the window being processed. */
   private current: ElementMeta | undefined;
   private currentWindow: BoundedWindow | undefined;
   private readonly main: Receiver;
 
+  private readonly outputs: ReadonlyMap<string, Receiver>;
+
   constructor(
     readonly transformName: string,
     private readonly doFn: DoFn<unknown, unknown, OutputTags>,
-    private readonly outputs: ReadonlyMap<string, Receiver>,
+    outputs: ReadonlyMap<string, Receiver>,
     private readonly sideInputs: SideInputReader | undefined,
     private readonly metrics: MetricsContainer,
     readonly runtime: RuntimeContext,
     private readonly checks: InputChecks | undefined,
   ) {
-    this.main = outputs.get("main")!;
-    this.asyncProcess = isAsyncFunction(doFn.process) || isAsyncFunction((doFn as { fn?: unknown }).fn);
-    const wrapped = (doFn as { wrapped?: Partial<Record<LifecycleStage, unknown>> }).wrapped;
-    this.asyncStages = new Set(LIFECYCLE_STAGES.filter((st) => isAsyncFunction(doFn[st]) || isAsyncFunction(wrapped?.[st])));
+    this.outputs = withDeadLetterChecks(transformName, doFn, outputs, metrics);
+    this.main = this.outputs.get("main")!;
+    this.processCaller = new UserMethodCaller(metrics);
+    this.lifecycleCallers = {
+      setup: new UserMethodCaller(metrics),
+      startBundle: new UserMethodCaller(metrics),
+      finishBundle: new UserMethodCaller(metrics),
+      teardown: new UserMethodCaller(metrics),
+    };
   }
 
   // ---- lifecycle ----
 
   setup(): MaybePromise {
-    return this.callLifecycle("setup", () => this.doFn.setup?.(this.runtime));
+    return this.callLifecycle("setup", this.runtime);
   }
 
   startBundle(): MaybePromise {
     this.checks?.sampler.resetForBundle();
     this.clearCurrent();
-    return this.callLifecycle("startBundle", () => this.doFn.startBundle?.(this));
+    return this.callLifecycle("startBundle", this);
   }
 
   finishBundle(): MaybePromise {
     this.clearCurrent();
-    return this.callLifecycle("finishBundle", () => this.doFn.finishBundle?.(this));
+    return this.callLifecycle("finishBundle", this);
   }
 
   teardown(): MaybePromise {
-    return this.callLifecycle("teardown", () => this.doFn.teardown?.());
+    return this.callLifecycle("teardown", undefined);
   }
 
-  private callLifecycle(stage: LifecycleStage, fn: () => void | Promise<void>): MaybePromise {
-    const previous = setActiveContainer(this.metrics);
-    let r: void | Promise<void>;
-    try {
-      // Only async methods get an AsyncLocalStorage scope (as for process): while one is open,
-      // Node's promise hooks make every await in the process several times slower.
-      r = this.asyncStages.has(stage) ? runInContainer(this.metrics, fn) : fn();
-    } catch (e) {
-      throw wrapUserError(this.transformName, stage, e);
-    } finally {
-      setActiveContainer(previous);
+  private callLifecycle(stage: LifecycleStage, arg: unknown): MaybePromise {
+    const method = this.doFn[stage] as ((this: unknown, arg: unknown) => unknown) | undefined;
+    let r: unknown;
+    if (method !== undefined) {
+      try {
+        r = this.lifecycleCallers[stage].invoke(method, this.doFn, arg, undefined);
+      } catch (e) {
+        throw wrapUserError(this.transformName, stage, e);
+      }
     }
     const downstream = this.pending.take();
-    if (r === undefined && downstream === undefined) return undefined;
+    if (!isThenable(r)) return downstream === undefined ? undefined : wrapAsync(downstream, this.transformName, stage);
     return wrapAsync(Promise.resolve(r).then(() => downstream), this.transformName, stage);
   }
 
@@ -107,22 +113,20 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
         : undefined;
     this.current = meta;
     this.currentWindow = window;
-    const previous = setActiveContainer(this.metrics);
-    let r: void | Promise<void>;
+    let r: unknown;
     try {
-      r = this.asyncProcess ? runInContainer(this.metrics, () => this.doFn.process(value, this)) : this.doFn.process(value, this);
+      r = this.processCaller.invoke(this.doFn.process, this.doFn, value, this);
     } catch (e) {
       throw wrapUserError(this.transformName, "process", e, value);
-    } finally {
-      setActiveContainer(previous);
     }
-    if (r === undefined) {
+    // Anything but a promise (nothing, or the value of `(x) => list.push(x)`) means done.
+    if (!isThenable(r)) {
       if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
       return this.pending.take();
     }
     const downstreamSoFar = this.pending.take();
     return wrapAsync(
-      r.then(async () => {
+      Promise.resolve(r).then(async () => {
         await downstreamSoFar;
         await this.pending.take();
         if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
@@ -167,9 +171,7 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
       this.emit(this.main, value, { timestamp });
       return;
     }
-    const r = this.main.receive(value, { timestamp, windows: cur.windows, pane: cur.pane });
-    setActiveContainer(this.metrics);
-    this.pending.add(r);
+    this.pending.add(this.main.receive(value, { timestamp, windows: cur.windows, pane: cur.pane }));
   }
 
   sideInput<V>(view: SideInput<V>): V {
@@ -192,7 +194,6 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
         pane: cur?.pane ?? NO_FIRING,
       });
     }
-    activeMetrics.container = this.metrics;
     this.pending.add(r);
   }
 
@@ -200,5 +201,34 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
   clearCurrent(): void {
     this.current = undefined;
     this.currentWindow = undefined;
+  }
+}
+
+/** Counts what goes to the step's dead-letter outputs, and fails the run if nothing reads one. */
+function withDeadLetterChecks(transformName: string, doFn: object, outputs: ReadonlyMap<string, Receiver>, metrics: MetricsContainer): ReadonlyMap<string, Receiver> {
+  const declared = deadLetterOutputs(doFn, transformName);
+  if (declared.length === 0) return outputs;
+  const checked = new Map(outputs);
+  for (const d of declared) checked.set(d.tag, new DeadLetterReceiver(transformName, d, outputs.get(d.tag) ?? DISCARD, metrics));
+  return checked;
+}
+
+class DeadLetterReceiver implements Receiver {
+  /** Unread and not ignored: the first rejected element fails the run. */
+  private readonly failOnRejection: boolean;
+  constructor(
+    private readonly transformName: string,
+    private readonly output: DeadLetterOutput,
+    private readonly next: Receiver,
+    private readonly metrics: MetricsContainer,
+  ) {
+    this.failOnRejection = !output.consumed && output.spec.ignoreUnread !== true;
+  }
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    this.metrics.incCounter(REJECTED_COUNTER_KEY, 1);
+    if (this.failOnRejection) {
+      throw new RejectedElementError(this.transformName, this.output.tag, rejectionReason(this.output.spec, value), previewRejected(value));
+    }
+    return this.next.receive(value, meta);
   }
 }

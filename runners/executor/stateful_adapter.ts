@@ -17,15 +17,12 @@ export class TimerFiring {
 }
 
 export class StatefulAdapter extends DoFn<unknown, unknown, OutputTags> {
-  /** Lets the executor see whether the user's process is async. */
-  readonly fn: unknown;
   constructor(
-    /** The user DoFn (the executor looks at its lifecycle methods). */
+    /** The user DoFn. */
     readonly wrapped: AnyStatefulDoFn,
     private readonly transformName: string,
   ) {
     super();
-    this.fn = wrapped.process;
   }
   setup(runtime: RuntimeContext): void | Promise<void> {
     return this.wrapped.setup?.(runtime);

@@ -8,7 +8,7 @@
  */
 import type { WindowFn } from "../../lib/model/windowing";
 import type { ElementMeta } from "../../lib/model/window";
-import { BasicOperator } from "./operator";
+import { BasicOperator, wrapUserError } from "./operator";
 import { MaybePromise, PendingWork, Receiver } from "./receiver";
 
 export class WindowIntoOperator extends BasicOperator {
@@ -27,7 +27,13 @@ export class WindowIntoOperator extends BasicOperator {
     return undefined;
   }
   receive(value: unknown, meta: ElementMeta): MaybePromise {
-    const windows = this.windowFn.assignWindows(meta.timestamp);
+    let windows: ElementMeta["windows"];
+    try {
+      windows = this.windowFn.assignWindows(meta.timestamp);
+    } catch (e) {
+      // A WindowFn may be user code: name this step, not the one whose output is being windowed.
+      throw wrapUserError(this.transformName, "process", e, value);
+    }
     if (meta.windows.length <= 1) return this.next.receive(value, { timestamp: meta.timestamp, windows, pane: meta.pane });
     // One copy per window the element was in (the window fns we have assign by timestamp alone).
     for (let i = 0; i < meta.windows.length; i++) this.pending.add(this.next.receive(value, { timestamp: meta.timestamp, windows, pane: meta.pane }));

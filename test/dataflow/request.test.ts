@@ -197,7 +197,7 @@ describe("DataflowRunner: the job request for each option", function () {
     const { request } = await submit([], true, null);
     const options = request.environment.sdkPipelineOptions.options;
     assert.equal((JSON.parse(String(options["beamline_program"])) as { flags: Record<string, unknown> }).flags["input"], undefined, "no local path is sent");
-    const worker = loadWorkerPipeline(workerProgramFrom(request.environment.sdkPipelineOptions));
+    const worker = await loadWorkerPipeline(workerProgramFrom(request.environment.sdkPipelineOptions));
     const read = worker.transforms().find((n) => n.transform instanceof ReadFromText)!.transform as ReadFromText;
     assert.deepEqual(read.patterns, [PUBLIC_INPUT]);
   });

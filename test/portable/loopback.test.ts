@@ -14,11 +14,11 @@ import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { pipelineFromJson, validatePipelineProto } from "../../runners/portable/describe";
 import { MiniJobServer } from "./job_server";
-import { readShards } from "./shards";
 import { failingProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, reshuffleProgram } from "./programs";
 import { sideInputsProgram } from "../worker/programs";
 import { twoSinksProgram } from "../io/text_programs";
 import { pubsubCounts } from "../dataflow/streaming_programs";
+import { readShards } from "../helpers";
 
 describe("PortableRunner over the Job API (LOOPBACK)", function () {
   let jobServer: MiniJobServer;

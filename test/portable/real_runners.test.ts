@@ -23,7 +23,7 @@ import { PortableRunner } from "../../runners/portable/portable_runner";
 import { FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, reshuffleProgram } from "./programs";
 import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
-import { readShards } from "./shards";
+import { readShards } from "../helpers";
 
 interface RealRunner {
   readonly name: string;
