@@ -163,7 +163,7 @@ export class Prediction extends PTransform<PCollection<MnistImage>, PredictionOu
   }
 
   expand(input: PCollection<MnistImage>): PredictionOutputs {
-    const parsed = input.apply("ParseImage", ParDo.of(new ParseImage()).withOutputs("failed"));
+    const parsed = input.apply("ParseImage", ParDo.of(new ParseImage(), { deadLetters: { failed: { reason: (f) => f.reason } } }).withOutputs("failed"));
     const handler = new TFJSModelHandler({ modelUri: this.options.model, ...(this.options.backend !== undefined ? { backend: this.options.backend } : {}) });
     const inferred = parsed.main.apply(
       "RunInference",

@@ -12,6 +12,7 @@
  * reason instead of failing its batch or the run. A model that cannot be loaded fails the run.
  */
 import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
+import type { DeadLetterOptions } from "../model/dead_letter";
 import { Metrics } from "../model/metrics";
 import { ParDo } from "../model/pardo";
 import type { PCollection } from "../model/pcollection";
@@ -28,7 +29,7 @@ export type RunInferenceOutputs<E, R> = {
 };
 
 /** Options of RunInference; batching here overrides the handler's. */
-export interface RunInferenceOptions extends BatchingOptions {}
+export interface RunInferenceOptions extends BatchingOptions, DeadLetterOptions {}
 
 interface Pending<E, In> {
   readonly element: E;
@@ -190,13 +191,16 @@ class HandlerContractError extends Error {}
 
 /** The RunInference transform; build it with `RunInference.of` or `RunInference.keyed`. */
 export class RunInference<E, R> extends PTransform<PCollection<E>, RunInferenceOutputs<E, R>> {
-  private constructor(private readonly doFn: DoFn<E, R, { failed: FailedInference<E> }>) {
+  private constructor(
+    private readonly doFn: DoFn<E, R, { failed: FailedInference<E> }>,
+    private readonly ignoreRejected: boolean,
+  ) {
     super("RunInference");
   }
 
   /** Examples in, `PredictionResult`s out. */
   static of<In, Inference, M>(handler: ModelHandler<In, Inference, M>, options: RunInferenceOptions = {}): RunInference<In, PredictionResult<In, Inference>> {
-    return new RunInference(new RunInferenceDoFn<In, In, Inference, M, PredictionResult<In, Inference>>(handler, options, (e) => e, (_e, r) => r));
+    return new RunInference(new RunInferenceDoFn<In, In, Inference, M, PredictionResult<In, Inference>>(handler, options, (e) => e, (_e, r) => r), options.ignoreRejected === true);
   }
 
   /** Keyed examples in, keyed results out (Beam's KeyedModelHandler): the key rides along untouched. */
@@ -211,10 +215,12 @@ export class RunInference<E, R> extends PTransform<PCollection<E>, RunInferenceO
         (e) => e.value,
         (e, r) => ({ key: e.key, value: r }),
       ),
+      options.ignoreRejected === true,
     );
   }
 
   expand(input: PCollection<E>): RunInferenceOutputs<E, R> {
-    return input.apply("Infer", ParDo.of(this.doFn).withOutputs("failed"));
+    // Failed inputs are counted as beamline/rejected; the run fails if nothing reads them (unless ignoreRejected).
+    return input.apply("Infer", ParDo.of(this.doFn, { deadLetters: { failed: { reason: (f) => f.reason, ignoreUnread: this.ignoreRejected } } }).withOutputs("failed"));
   }
 }

@@ -78,6 +78,21 @@ describe("io/csv: ReadFromCsv and WriteToCsv", function () {
     }
   });
 
+  it("counts dead letters on the step, and fails the run naming the record when nothing reads them (ignoreRejected drops them)", async () => {
+    const input = file("unread.csv", "a,b\n1,2\n3\n4,5\n");
+    const failed = await runDirect((root) => {
+      root.apply("Read", new ReadFromCsv(input)).rows.map("Use", (r: CsvRecord) => r.a);
+    });
+    assert.equal(failed.state, "FAILED");
+    assert.match(failed.error!.message, /Transform 'Read\/ReadRanges' rejected an element .*unread\.csv:3: expected 2 fields \(as in the header\), got 1/);
+    const rows: string[] = [];
+    const ok = await runOk((root) => {
+      collect(root.apply("Read", new ReadFromCsv(input, { ignoreRejected: true })).rows.map("A", (r: CsvRecord) => r.a), rows);
+    });
+    assert.deepEqual(rows.sort(), ["1", "4"]);
+    assert.equal(ok.metrics.counterTotal("beamline", "rejected", "Read"), 1);
+  });
+
   it("drops a UTF-8 BOM, accepts CRLF and lone CR endings, skips blank lines (also before the header), reads gzip", async () => {
     const text = "\ufeffname,qty\r\n\"é, ü\",1\r\n\r\nplain,2\rlast,3";
     const inputs = [file("bom.csv", text), file("bom.csv.gz", zlib.gzipSync(Buffer.from(text))), file("blank-first.csv", "\n\r\n" + text.slice(1))];

@@ -88,6 +88,21 @@ describe("ml/RunInference", () => {
     ]);
     assert.deepEqual(batchSizes.get("keyed"), [4, 1, 1, 1, 1], "the failed batch of 4 was retried one example at a time");
     assert.equal(result.metrics.counters({ step: "RunInference/Infer" }).find((c) => c.name === "failed_inferences")?.value, 1);
+    assert.equal(result.metrics.counterTotal("beamline", "rejected", "RunInference/Infer"), 2, "both failures counted as rejected elements");
+  });
+
+  it("fails the run on a failed input when nothing reads `failed`, unless ignoreRejected", async () => {
+    const input = [kv("a", [1]), kv("c", [-13])];
+    const unread = await runDirect((p) => {
+      p.apply(new Create(input)).apply(RunInference.keyed(new SumHandler("unread"))).main.apply("Collect", ParDo.of(sink<unknown>("unread")));
+    });
+    assert.equal(unread.state, "FAILED");
+    assert.match(unread.error!.message, /Transform 'RunInference\/Infer' rejected an element .*-13 is unlucky/);
+    const ignored = await runDirect((p) => {
+      p.apply(new Create(input)).apply(RunInference.keyed(new SumHandler("ignored"), { ignoreRejected: true })).main.apply("Collect", ParDo.of(sink<unknown>("ignored")));
+    });
+    assert.equal(await ignored.waitUntilFinish(), "DONE");
+    assert.equal(ignored.metrics.counterTotal("beamline", "rejected", "RunInference/Infer"), 1);
   });
 
   it("loads the model once per process, shared by every step, bundle and DoFn instance with the same model key", async () => {

@@ -153,7 +153,7 @@ describe("pipelines/flipkart: the 48 real rows through the pipeline, GCS emulato
         tooLarge: counter("imageTooLarge"),
         other: counter("imageOtherFailure"),
         unparseable: counter("attributesUnparseable"),
-        csvDeadLetters: result.metrics.counterTotal("ReadFromCsv", "deadLetters"),
+        csvDeadLetters: result.metrics.counterTotal("beamline", "rejected", "flipkart/Read"),
       },
       { uploaded: 47, without: 1, notFound: 1 + missing, timeout: 1, tooLarge: 1, other: 3, unparseable: 0, csvDeadLetters: 2 },
     );

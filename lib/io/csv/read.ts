@@ -9,7 +9,7 @@
  * and line, and read the header → read the ranges (in parallel), parsing records with csv-parse.
  * How splitting stays exact with quoted newlines: see ./scanner.ts.
  */
-import { Metrics } from "../../model/metrics";
+import type { DeadLetterOptions } from "../../model/dead_letter";
 import { DoFn, ProcessContext } from "../../model/dofn";
 import { ValidationError } from "../../model/errors";
 import { PBegin, PCollection } from "../../model/pcollection";
@@ -37,7 +37,7 @@ export interface CsvDeadLetter {
 }
 
 /** Options of ReadFromCsv. */
-export interface ReadFromCsvOptions<S extends CsvSchema | undefined = undefined> {
+export interface ReadFromCsvOptions<S extends CsvSchema | undefined = undefined> extends DeadLetterOptions {
   /** Column types; rows then hold these columns only, converted. Without it rows are `Record<string, string>` of every column. */
   readonly schema?: S;
   /** Whether each file starts with a header record naming the columns (default true). */
@@ -217,7 +217,6 @@ class ResolveStarts extends DoFn<KV<string, ScannedRange[]>, RangeToRead> {
 
 /** Pass 2: the rows of a range; malformed records to `deadLetters`. */
 class ReadRanges extends DoFn<RangeToRead, unknown, { deadLetters: CsvDeadLetter }> {
-  private readonly rejected = Metrics.counter("ReadFromCsv", "deadLetters");
   constructor(private readonly settings: CsvSettings) {
     super();
   }
@@ -235,7 +234,6 @@ class ReadRanges extends DoFn<RangeToRead, unknown, { deadLetters: CsvDeadLetter
           ctx.output(built.row);
           continue;
         }
-        this.rejected.inc();
         ctx.outputTo("deadLetters", {
           file: range.path,
           line: parsed.record.line,
@@ -273,10 +271,12 @@ function rawText(record: RawRecord): string {
 export class ReadFromCsv<S extends CsvSchema | undefined = undefined> extends PTransform<PBegin, CsvReadResult<CsvRowType<S>>> {
   readonly patterns: readonly string[];
   private readonly settings: CsvSettings;
+  private readonly ignoreRejected: boolean;
 
   constructor(pattern: string | readonly string[], options: ReadFromCsvOptions<S> = {}) {
     super("ReadFromCsv");
     this.patterns = typeof pattern === "string" ? [pattern] : pattern;
+    this.ignoreRejected = options.ignoreRejected === true;
     if (this.patterns.length === 0) throw new ValidationError("ReadFromCsv needs at least one file pattern");
     const header = options.header ?? true;
     if (options.schema !== undefined) checkSchema(options.schema, "ReadFromCsv");
@@ -311,7 +311,11 @@ export class ReadFromCsv<S extends CsvSchema | undefined = undefined> extends PT
       .apply("GroupByFile", new GroupByKey<string, ScannedRange>())
       .apply("ResolveStarts", ParDo.of(new ResolveStarts(s)))
       .apply("ReshuffleReads", new Reshuffle<RangeToRead>())
-      .apply("ReadRanges", ParDo.of(new ReadRanges(s)).withOutputs("deadLetters"));
+      .apply(
+        "ReadRanges",
+        // Counted as beamline/rejected on this step; the run fails if nothing reads them (unless ignoreRejected).
+        ParDo.of(new ReadRanges(s), { deadLetters: { deadLetters: { reason: (d) => `${d.file}:${d.line}: ${d.reason}`, ignoreUnread: this.ignoreRejected } } }).withOutputs("deadLetters"),
+      );
     return { rows: read.main as PCollection<CsvRowType<S>>, deadLetters: read.deadLetters };
   }
 
