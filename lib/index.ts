@@ -43,7 +43,9 @@ export type { MetricResult, MetricFilter, DistributionResult, GaugeResult } from
 export type { PipelineResult, PipelineState, StreamingPipelineResult, StreamingProgress } from "./model/result";
 export { isStreamingResult } from "./model/result";
 export { parseArgs, defaultOptions } from "./model/options";
-export type { PipelineOptions, FlagSpec, FlagValues, ParsedArgs } from "./model/options";
+export type { PipelineOptions, FlagSpec, FlagValues, ParsedArgs, ParseSettings } from "./model/options";
+export { registerRunnerFlags } from "./model/runner_flags";
+export type { RunnerFlagSpec, RunnerFlags } from "./model/runner_flags";
 export { definePipeline, definedPrograms } from "./model/program";
 export type { PipelineProgram, PipelineProgramSpec } from "./model/program";
 export { registerRunner, loadRunner } from "./model/runner_registry";
