@@ -117,7 +117,7 @@ describe("the packed package in a user's project (offline install from the tarba
 
   it("the starter's own tests pass (assertThat, TestStream) with node --test", async () => {
     // As its `npm test` runs them (after the build the before hook did): the shell expands the glob.
-    const r = ok(await run(project, "sh", ["-c", `"${process.execPath}" --test dist/*.test.js`]), "node --test");
+    const r = ok(await run(project, "sh", ["-c", `"${process.execPath}" --test --test-reporter=tap dist/*.test.js`]), "node --test");
     assert.match(r.stdout, /# pass 3\b/);
     assert.match(r.stdout, /# fail 0\b/);
   });
