@@ -45,7 +45,9 @@ export type { MetricResult, MetricFilter, DistributionResult, GaugeResult } from
 export type { PipelineResult, PipelineState, StreamingPipelineResult, StreamingProgress } from "./model/result";
 export { isStreamingResult } from "./model/result";
 export { parseArgs, defaultOptions } from "./model/options";
-export type { PipelineOptions, FlagSpec, FlagValues, ParsedArgs } from "./model/options";
+export type { PipelineOptions, FlagSpec, FlagValues, ParsedArgs, ParseSettings } from "./model/options";
+export { registerRunnerFlags } from "./model/runner_flags";
+export type { RunnerFlagSpec, RunnerFlags } from "./model/runner_flags";
 export { definePipeline, definedPrograms, isWorkerMode } from "./model/program";
 export type { PipelineProgram, PipelineProgramSpec } from "./model/program";
 export { registerRunner, loadRunner } from "./model/runner_registry";
@@ -72,7 +74,11 @@ export { ReadFromBigQuery, WriteToBigQuery } from "./io/bigquery";
 export type { ReadFromBigQueryOptions, WriteToBigQueryOptions, WriteToBigQueryResult, FailedRow, CreateDisposition, WriteDisposition, WriteMethod } from "./io/bigquery";
 export { ReadFromPubSub, WriteToPubSub } from "./io/pubsub";
 export type { ReadFromPubSubOptions, WriteToPubSubOptions, PubSubPayload } from "./io/pubsub";
-export { RunInference, TFJSModelHandler, loadTfjsModel, sharedModel } from "./ml";
-export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference, RunInferenceOptions, RunInferenceOutputs, TFJSModelHandlerOptions, LoadedTfjsModel, TensorExample, TfjsBackend, TfjsBackendChoice } from "./ml";
+// The TensorFlow.js handler is exported from "beamline/ml" (lib/ml), so the root's types do not
+// pull in @tensorflow/tfjs's declarations for every user.
+export { RunInference } from "./ml/run_inference";
+export type { RunInferenceOptions, RunInferenceOutputs } from "./ml/run_inference";
+export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference } from "./ml/model_handler";
+export { sharedModel } from "./ml/shared_model";
 export { ReadFromCsv, WriteToCsv, formatCsvLine } from "./io/csv";
 export type { ReadFromCsvOptions, CsvReadResult, CsvDeadLetter, CsvRowType, WriteToCsvOptions, CsvValue, CsvSchema, CsvColumnType, CsvFieldType, CsvRowOf, CsvRecord } from "./io/csv";

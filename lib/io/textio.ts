@@ -19,6 +19,7 @@ import { AsIterable, SideInput } from "../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../model/transform";
 import { Reshuffle } from "../transforms/util";
 import { FileSystems } from "./filesystems/registry";
+import { checkOutputPrefix } from "./filesystems/output_check";
 import { tempDirectoryFor, windowedTempPattern, WriteWindowedText } from "./text_windowed_write";
 import { GlobalWindows } from "../model/windowing";
 import { Window } from "../model/primitives";
@@ -286,7 +287,7 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
 
   override async validate(ctx: ValidationContext): Promise<void> {
     try {
-      await FileSystems.forPath(this.prefix).checkWritable(this.prefix);
+      await checkOutputPrefix(this.prefix);
     } catch (e) {
       throw new ValidationError(`${ctx.transformName}: cannot write output '${this.prefix}': ${(e as Error).message}`, { cause: e });
     }

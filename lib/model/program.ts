@@ -27,6 +27,8 @@ export interface PipelineProgramSpec<F extends Record<string, FlagSpec>> {
   readonly name: string;
   readonly description: string;
   readonly flags: F;
+  /** Keep flags nobody declared in `options.extra` instead of refusing them (see ParseSettings). */
+  readonly passThroughFlags?: boolean;
   /** Builds the graph; must be a pure function of the flags and options. */
   build(root: Pipeline, flags: FlagValues<F>, options: PipelineOptions): void;
 }
@@ -116,7 +118,8 @@ export function definePipeline<F extends Record<string, FlagSpec>>(spec: Pipelin
       let result: PipelineResult | undefined;
       const started = Date.now();
       try {
-        const { options, flags } = parseArgs(argv, spec.flags, { scriptName: spec.name, description: spec.description });
+        const { options, flags, warnings } = parseArgs(argv, spec.flags, { scriptName: spec.name, description: spec.description, passThroughFlags: spec.passThroughFlags });
+        for (const w of warnings) process.stderr.write(`${spec.name}: warning: ${w}\n`);
         process.stderr.write(`${spec.name}: running on ${options.runner}...\n`);
         result = await program.run(flags, options);
         const stopProgress = isStreamingResult(result) ? reportProgress(spec.name, result, started) : undefined;

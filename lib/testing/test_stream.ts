@@ -132,8 +132,8 @@ export interface UnboundedSourceContext<T> {
    */
   emit(value: T, timestamp?: Instant, receipt?: unknown): Promise<void>;
   /**
-   * Declares that no element earlier than `watermark` will follow. Without calls to this, the
-   * watermark follows the processing-time clock.
+   * Declares that no element earlier than `watermark` will follow. Until the first call, the
+   * watermark is the source's `initialWatermark`, or else follows the processing-time clock.
    */
   advanceWatermark(watermark: Instant): void;
   /** Aborted when the run drains or is cancelled: stop reading and return. */
@@ -150,6 +150,12 @@ export interface UnboundedSourceContext<T> {
 
 /** A real-time source: `read` emits until it is told to stop (or the data ends) and then resolves. */
 export interface UnboundedSource<T> {
+  /**
+   * The watermark until the source first calls `ctx.advanceWatermark` (e.g. the event time of the
+   * oldest data it will emit, or MIN_TIMESTAMP). Without it the watermark follows the clock, so a
+   * source replaying past event times must set it, or its elements arrive late and are dropped.
+   */
+  readonly initialWatermark?: Instant;
   read(ctx: UnboundedSourceContext<T>): Promise<void>;
 }
 

@@ -6,7 +6,6 @@
  * on Dataflow whatever happens to this process's connection, so the result says UNKNOWN and how
  * to look the job up.
  */
-import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PipelineError } from "../../lib/model/errors";
 import { MetricResults } from "../../lib/model/metrics";
@@ -68,12 +67,12 @@ export class DataflowResult implements PipelineResult {
 
 /** The commands that drain (streaming) or cancel a job, and its console page. */
 export function stopCommands(o: Pick<DataflowOptions, "project" | "region" | "endpoint">, jobId: string, streaming: boolean): string {
-  const cli = path.relative(process.cwd(), path.join(__dirname, "cli.js")) || "cli.js";
+  const cli = "npx beamline dataflow";
   const args = `${jobId} --project ${o.project} --region ${o.region}${o.endpoint !== DEFAULT_DATAFLOW_ENDPOINT ? ` --dataflow_endpoint ${o.endpoint}` : ""}`;
   const lines = [
-    ...(streaming ? [`  drain (finish what was read, then stop): node ${cli} drain ${args}`] : []),
-    `  cancel (stop now):                       node ${cli} cancel ${args}`,
-    `  state:                                   node ${cli} status ${args}`,
+    ...(streaming ? [`  drain (finish what was read, then stop): ${cli} drain ${args}`] : []),
+    `  cancel (stop now):                       ${cli} cancel ${args}`,
+    `  state:                                   ${cli} status ${args}`,
     `  (or gcloud dataflow jobs ${streaming ? "drain|" : ""}cancel ${jobId} --project ${o.project} --region ${o.region})`,
   ];
   return lines.join("\n");

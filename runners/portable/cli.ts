@@ -2,8 +2,8 @@
  * Controls jobs on a Beam portable runner through its Job API (the commands the PortableRunner
  * prints when it stops following a job):
  *
- *     node dist/runners/portable/cli.js cancel JOB_ID --job_endpoint HOST:PORT
- *     node dist/runners/portable/cli.js status JOB_ID --job_endpoint HOST:PORT
+ *     beamline portable cancel JOB_ID --job_endpoint HOST:PORT
+ *     beamline portable status JOB_ID --job_endpoint HOST:PORT
  */
 import { JobServiceClient } from "./job_client";
 
@@ -13,7 +13,7 @@ export async function portableCli(argv: readonly string[], out: (line: string) =
   const at = rest.findIndex((a) => a === "--job_endpoint" || a.startsWith("--job_endpoint="));
   const endpoint = at < 0 ? undefined : rest[at]!.includes("=") ? rest[at]!.slice("--job_endpoint=".length) : rest[at + 1];
   if ((command !== "cancel" && command !== "status") || jobId === undefined || endpoint === undefined || endpoint === "") {
-    out("usage: cli.js cancel|status JOB_ID --job_endpoint HOST:PORT");
+    out("usage: beamline portable cancel|status JOB_ID --job_endpoint HOST:PORT");
     return 2;
   }
   const client = new JobServiceClient(endpoint);

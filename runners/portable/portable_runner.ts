@@ -11,7 +11,6 @@
  * `--async` submits and returns; otherwise the job is followed until it ends or Ctrl-C detaches.
  */
 import { randomUUID } from "node:crypto";
-import * as path from "node:path";
 import { PipelineError } from "../../lib/model/errors";
 import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
@@ -160,7 +159,7 @@ export class PortableRunner implements PipelineRunner {
       await pool?.stop();
       throw new PipelineError(`Submitting to the job service at ${endpoint} failed: ${(e as Error).message}`, { cause: e });
     }
-    const cancelCommand = `node ${path.relative(process.cwd(), path.join(__dirname, "cli.js")) || "cli.js"} cancel ${jobId} --job_endpoint ${endpoint}`;
+    const cancelCommand = `npx beamline portable cancel ${jobId} --job_endpoint ${endpoint}`;
     if (follow.async) {
       client.close();
       this.log(`PortableRunner: --async: not following job ${jobId}; it runs until it ends or is cancelled:\n  ${cancelCommand}`);

@@ -20,6 +20,7 @@ import { inGlobalWindow, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue } 
 import type { SourceOutcome, TestStreamEvent } from "../../lib/testing/test_stream";
 import { cleanupAfterFailure } from "../direct/failure_cleanup";
 import { collectStreamingUnits, GraphEnvironment, SideInputGate, StreamingGraph, StreamingUnit } from "./graph";
+import { DroppedDataWarnings } from "./late_data";
 import { LiveSource, TestStreamReplay } from "./sources";
 import { StreamingResult } from "./result";
 
@@ -58,6 +59,7 @@ export class StreamingExecution implements GraphEnvironment {
   private impulsesDone = false;
   private stopRequest: "drain" | "cancel" | undefined;
   private wake: (() => void) | undefined;
+  private readonly dropped = new DroppedDataWarnings();
   state: PipelineState = "RUNNING";
   error: Error | undefined;
 
@@ -211,6 +213,7 @@ export class StreamingExecution implements GraphEnvironment {
       await this.closeSources("failed").catch(() => undefined);
       await cleanupAfterFailure(this.pipeline, this.settings.runId, this.error);
     }
+    this.dropped.check(this.containers, true);
     for (let i = 0; i < setUp; i++) {
       try {
         await ops[i]!.teardown();
@@ -266,6 +269,7 @@ export class StreamingExecution implements GraphEnvironment {
         if (this.live.length === 0) continue;
         await this.idle(this.settings.tickMillis ?? 100);
         await this.bundle(async () => undefined);
+        this.dropped.check(this.containers, false);
       }
     }
   }

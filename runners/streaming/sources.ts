@@ -122,10 +122,10 @@ export class LiveSource {
     return this.queue.length;
   }
 
-  /** The watermark after the queued elements: the source's report, else processing time; never past queued data. */
+  /** The watermark after the queued elements: the source's report, else its initial watermark, else processing time; never past queued data. */
   computeWatermark(now: Instant): Instant {
     if (this.finished && this.queue.length === 0) return MAX_TIMESTAMP;
-    let w = this.reportedWatermark ?? now;
+    let w = this.reportedWatermark ?? this.source.initialWatermark ?? now;
     for (const e of this.queue) if (e.timestamp < w) w = e.timestamp;
     return w;
   }

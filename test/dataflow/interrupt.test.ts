@@ -44,11 +44,13 @@ function run(script: string, args: string[], env: Record<string, string>, interr
   });
 }
 
-/** The arguments after `node <cli.js>` in a printed command line. */
+/** The arguments after `npx beamline dataflow|portable` in a printed command line. */
 function printedCommand(stderr: string, command: string): string[] {
-  const line = stderr.split("\n").find((l) => l.includes(` ${command} `) && l.includes("cli.js"));
+  const cli = /npx beamline (dataflow|portable) /;
+  const line = stderr.split("\n").find((l) => l.includes(` ${command} `) && cli.test(l));
   assert.ok(line, `no '${command}' command printed in:\n${stderr}`);
-  return line.slice(line.indexOf("cli.js") + "cli.js".length).trim().split(/\s+/);
+  const m = cli.exec(line)!;
+  return line.slice(m.index + m[0].length).trim().split(/\s+/);
 }
 
 describe("Ctrl-C and --async on the Dataflow CLI (child process)", function () {

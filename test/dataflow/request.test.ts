@@ -48,7 +48,7 @@ describe("DataflowRunner: the job request for each option", function () {
 
   /** Parses a command line as `node dist/pipelines/wordcount.js ...` does, runs it against the stand-in, returns the create request and the log. */
   async function submit(args: string[], withImage = true, input: string | null = "gs://bkt/in.txt"): Promise<{ request: Request; log: string[] }> {
-    const { options, flags } = parseArgs(argv(args, withImage, input), wordcount.spec.flags, { scriptName: "wordcount", description: "" });
+    const { options, flags } = parseArgs(argv(args, withImage, input), wordcount.spec.flags, { scriptName: "wordcount", description: "", passThroughFlags: true });
     const log: string[] = [];
     const runner = new DataflowRunner({ log: (l) => log.push(l), authClient: auth(), storage, pollIntervalMs: 5, onInterrupt: "ignore", retry: { initialDelayMs: 1 } });
     const result = await runner.run(wordcount.create(flags, options));

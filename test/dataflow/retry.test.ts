@@ -80,7 +80,7 @@ describe("DataflowRunner: retries and job identity", function () {
     await assert.rejects(result.waitUntilFinish(), (e: Error) => {
       assert.match(e.message, /^Lost contact with Dataflow while following job 2026-11-22_job-1 \(last state unknown\): Dataflow GET jobs\/2026-11-22_job-1 failed \(HTTP 503\)/);
       assert.match(e.message, /The job itself may still be running/);
-      assert.match(e.message, /cli\.js status 2026-11-22_job-1 --project proj --region us-central1 --dataflow_endpoint http:\/\/127\.0\.0\.1:\d+/);
+      assert.match(e.message, /npx beamline dataflow status 2026-11-22_job-1 --project proj --region us-central1 --dataflow_endpoint http:\/\/127\.0\.0\.1:\d+/);
       return true;
     });
     assert.equal(result.state, "UNKNOWN");
@@ -91,7 +91,7 @@ describe("DataflowRunner: retries and job identity", function () {
     await assert.rejects(runner([]).run(pipeline()), (e: Error) => {
       assert.match(e.message, /^A job named 'counts' is already running in us-central1 \(id 2026-11-01_old, JOB_STATE_RUNNING\); Dataflow allows one active job per name, so nothing was submitted\./);
       assert.match(e.message, /add --update; to run both, choose another --job_name; or stop it first/);
-      assert.match(e.message, /cli\.js drain 2026-11-01_old --project proj --region us-central1/);
+      assert.match(e.message, /npx beamline dataflow drain 2026-11-01_old --project proj --region us-central1/);
       return true;
     });
     assert.equal(creates().length, 1);

@@ -1,6 +1,7 @@
 /** Type-level tests of RunInference: fails to compile when its inference breaks. */
 import { strict as assert } from "node:assert";
-import { Create, kv, Pipeline, RunInference, TFJSModelHandler, type FailedInference, type KV, type ModelHandler, type PCollection, type PredictionResult } from "../../lib";
+import { Create, kv, Pipeline, RunInference, type FailedInference, type KV, type ModelHandler, type PCollection, type PredictionResult } from "../../lib";
+import { TFJSModelHandler } from "../../lib/ml";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {

@@ -15,6 +15,7 @@
  *   under which objects exist, like a directory) removes everything under it.
  * - `checkWritable`: the bucket exists and the caller may create objects in it.
  */
+import { EventEmitter } from "node:events";
 import { Readable, Writable } from "node:stream";
 import type { Bucket, File } from "@google-cloud/storage";
 import { storageClient } from "../gcp/clients";
@@ -42,6 +43,9 @@ export function parseGcsPath(path: string): GcsPath {
 function gsPath(bucket: string, object: string): string {
   return `gs://${bucket}/${object}`;
 }
+
+/** Listeners the storage client's download plumbing attaches to one response body (11), with room to spare. */
+const RESPONSE_LISTENERS = 16;
 
 /** Files at least this large are uploaded with a resumable upload. */
 export const RESUMABLE_THRESHOLD_BYTES = 8 * 1024 * 1024;
@@ -239,6 +243,13 @@ export class GcsFileSystem implements FileSystem {
     if (last < start) return Readable.from([]);
     const ranged = start > 0 || last < size - 1;
     const stream = file.createReadStream({ start, end: last, ...(ranged ? { validation: false } : {}), decompress: false });
+    // @google-cloud/storage 8 (teeny-request 11, node-fetch 3) attaches three stream.pipeline()s to each download's
+    // response body: 11 'error' and 'close' listeners on that one stream, which Node reports as a possible leak
+    // (googleapis/google-cloud-node#9185). They belong to this download and go when it ends; the storage client is
+    // shared (clients.ts). The limit is raised on that one stream only, when the client hands it out.
+    stream.once("response", (res: unknown) => {
+      if (res instanceof EventEmitter) res.setMaxListeners(Math.max(res.getMaxListeners(), RESPONSE_LISTENERS));
+    });
     return stream;
   }
 
