@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { HttpError } from "../common/http";
-import { asObject, isObject, optArray, optBoolean, optInt64Text, optNumber, optObject, optString, type JsonObject } from "../common/json_fields";
+import { asObject, isObject, RequestFieldError, optArray, optBoolean, optInt64Text, optNumber, optObject, optString, type JsonObject } from "../common/json_fields";
 import { LoadFailure, readLoadData, type LoadOptions } from "./load_formats";
 import { MAX_RESULT_BYTES, prepareQuery, type QueryInput, type QueryOutput, type QueryParameter } from "./query_engine";
 import type { QueryPool, QueryTask } from "./query_pool";
@@ -58,6 +58,11 @@ export class JobRunner {
       if (load) this.runLoadJob(job, load, data);
       else throw new JobFailure("invalid", "The emulator supports only query and load jobs (configuration.query or configuration.load).");
     } catch (e) {
+      if (e instanceof RequestFieldError) {
+        // A malformed request is refused as a whole; no job is created.
+        this.store.deleteJob(job.projectId, job.jobId);
+        throw e;
+      }
       this.fail(job, e);
     }
     this.finish(job);
@@ -95,7 +100,8 @@ export class JobRunner {
 
   /** Resolves when the job is DONE or after `ms`, whichever comes first. */
   async waitFor(job: JobState, ms: number): Promise<void> {
-    if (job.state === "DONE" || ms <= 0) return;
+    if (job.state === "DONE" || !(ms > 0)) return;
+    ms = Math.min(ms, MAX_WAIT_MS);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([job.finished, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
     clearTimeout(timer);
@@ -171,7 +177,7 @@ export class JobRunner {
     const task = this.pool.run(prepared.prepared, prepared.rows, MAX_RESULT_BYTES);
     this.running.set(job, task);
     const limitMs = Math.min(jobTimeoutMs !== undefined && Number(jobTimeoutMs) > 0 ? Number(jobTimeoutMs) : Infinity, this.maxQueryMs);
-    const timer = setTimeout(() => task.cancel(new JobFailure("stopped", `Job execution was cancelled: Job timed out after ${Math.round(limitMs / 1000)}s`)), limitMs);
+    const timer = setTimeout(() => task.cancel(new JobFailure("stopped", `Job execution was cancelled: Job timed out after ${Math.floor(limitMs / 1000)}s`)), limitMs);
     timer.unref();
     job.finished = task.done.then(
       (output) => {
@@ -288,6 +294,9 @@ function decodeDelimiter(delimiter: string): string {
   if (delimiter === "\\t" || delimiter.toLowerCase() === "tab") return "\t";
   return delimiter;
 }
+
+/** The longest a request waits for a job (the API's `timeoutMs` is a hint, not a promise). */
+const MAX_WAIT_MS = 5 * 60 * 1000;
 
 /** BigQuery's limit on the length of a GoogleSQL query. */
 const MAX_QUERY_CHARS = 1024 * 1024;

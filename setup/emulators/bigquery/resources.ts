@@ -36,7 +36,7 @@ export function tableResource(t: TableState, location: string): object {
 }
 
 export function jobResource(job: JobState): object {
-  const status: Record<string, unknown> = { state: "DONE" };
+  const status: Record<string, unknown> = { state: job.state };
   if (job.errorResult) {
     status.errorResult = job.errorResult;
     status.errors = job.errors ?? [job.errorResult];
@@ -51,7 +51,7 @@ export function jobResource(job: JobState): object {
     statistics: {
       creationTime: String(job.creationTime),
       startTime: String(job.creationTime),
-      endTime: String(job.endTime),
+      ...(job.state === "DONE" ? { endTime: String(job.endTime) } : {}),
       ...job.statistics,
     },
     user_email: "emulator@localhost",

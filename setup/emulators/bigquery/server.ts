@@ -5,7 +5,7 @@
  * (./query_pool); jobs.query and getQueryResults wait for them up to the request's `timeoutMs`.
  */
 import { randomUUID } from "node:crypto";
-import { FaultInjector } from "../common/faults";
+import { FaultInjector, RESTART_PAUSE_MS, sleep } from "../common/faults";
 import { HttpError, httpErrors, intParam, MAX_JSON_REQUEST_BYTES, parseJsonBody, readBody, sendJson, startLoopbackServer, stripPrefix, type LoopbackServer, type ParsedRequest } from "../common/http";
 import { asObject, optArray, optBoolean, optNumber, optObject, optString, type JsonObject } from "../common/json_fields";
 import { parseMultipart } from "../common/multipart";
@@ -86,6 +86,7 @@ export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {
     stop,
     restart: async () => {
       await stop();
+      await sleep(RESTART_PAUSE_MS);
       running = await start(port);
     },
   };

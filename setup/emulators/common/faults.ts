@@ -131,6 +131,13 @@ function matches(pattern: string, method: string): boolean {
   return pattern === method;
 }
 
+/**
+ * A restart waits this long between stop and start, like a real restart takes a moment: clients
+ * (often in the same process, in tests) see their connections close rather than reuse one that
+ * is about to.
+ */
+export const RESTART_PAUSE_MS = 100;
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**

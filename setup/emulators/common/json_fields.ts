@@ -2,14 +2,21 @@
  * Typed reads of fields from a client's JSON request body. A field of the wrong type is the
  * client's mistake, so it becomes a 400 naming the field, never a TypeError (a 500) deeper in.
  */
-import { httpErrors } from "./http";
+import { HttpError } from "./http";
+
+/** A request field of the wrong type: the request itself is malformed (400), whatever it asked for. */
+export class RequestFieldError extends HttpError {
+  constructor(message: string, location: string) {
+    super(400, "invalid", message, location);
+  }
+}
 
 export type JsonObject = Record<string, unknown>;
 
 const describe = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v);
 
 function wrongType(where: string, expected: string, value: unknown): never {
-  throw httpErrors.invalid(`Invalid value at '${where}': expected ${expected}, got ${describe(value)}`, "invalid", where);
+  throw new RequestFieldError(`Invalid value at '${where}': expected ${expected}, got ${describe(value)}`, where);
 }
 
 export function isObject(v: unknown): v is JsonObject {

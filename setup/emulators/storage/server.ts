@@ -3,7 +3,7 @@
  * `apiEndpoint`) and at the root (clients given `STORAGE_EMULATOR_HOST`, which drops the prefix),
  * uploads under `/upload/storage/v1`, and media downloads (`alt=media`, or `/download/storage/v1`).
  */
-import { FaultInjector } from "../common/faults";
+import { FaultInjector, RESTART_PAUSE_MS, sleep } from "../common/faults";
 import { HttpError, httpErrors, intParam, parseJsonBody, readBody, sendJson, startLoopbackServer, stripPrefix, type LoopbackServer, type ParsedRequest } from "../common/http";
 import { asObject, optArray, optInt64Text, optObject, optString, optStringMap, type JsonObject } from "../common/json_fields";
 import { listObjectsPage } from "./listing";
@@ -66,6 +66,7 @@ export async function startStorageEmulator(options: StorageEmulatorOptions = {})
     stop,
     restart: async () => {
       await stop();
+      await sleep(RESTART_PAUSE_MS);
       running = await start(port);
     },
   };

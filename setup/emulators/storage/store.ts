@@ -360,7 +360,7 @@ export class StorageStore {
         const writer = this.blobs.create();
         writer.append(Buffer.from(data, "base64"));
         const blob = writer.finish();
-        this.objects.get(o.bucket)?.set(o.name, { ...o, blob: blob.id, size: blob.size });
+        this.objects.get(o.bucket)?.set(o.name, { ...o, blob: blob.id, size: blob.size, crc32c: blob.crc32c, md5Hash: blob.md5Hash });
         this.lastGeneration = Math.max(this.lastGeneration, Number(o.generation));
       }
       this.persist();
