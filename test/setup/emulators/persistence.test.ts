@@ -42,8 +42,8 @@ describe("emulators: --data_dir persistence", function () {
     running = await startEmulators({ services: ["storage"], dataDir: dir });
     const storage = new Storage({ projectId: PROJECT, apiEndpoint: running.storageEndpoint });
     await storage.createBucket("big");
-    const one = randomBytes(6 * 1024 * 1024);
-    const two = randomBytes(6 * 1024 * 1024 + 7);
+    const one = randomBytes(3 * 1024 * 1024);
+    const two = randomBytes(3 * 1024 * 1024 + 7);
     await storage.bucket("big").file("one.bin").save(one);
     await storage.bucket("big").file("two.bin").save(two);
     await storage.bucket("big").file("small.txt").save("small", { resumable: false });
@@ -99,7 +99,7 @@ describe("emulators: --data_dir persistence", function () {
     await running.restart("bigquery");
     assert.equal(fs.statSync(path.join(rowsDir, file)).ino, inode, "new rows were appended, not the file rewritten");
     assert.equal(fs.readFileSync(path.join(rowsDir, file), "utf8").trim().split("\n").length, 3);
-    const count = async (): Promise<number> => Number((await bigquery.query("SELECT COUNT(*) AS c FROM d.t"))[0][0].c);
+    const count = async (): Promise<number> => (await table.getRows())[0].length;
     assert.equal(await count(), 3);
     // A crash mid-append leaves half a line: it is skipped, and the next save rewrites the file whole.
     await running.stop();
