@@ -5,8 +5,8 @@
  * (./query_pool); jobs.query and getQueryResults wait for them up to the request's `timeoutMs`.
  */
 import { randomUUID } from "node:crypto";
-import { FaultInjector, RESTART_PAUSE_MS, sleep } from "../common/faults";
-import { HttpError, httpErrors, intParam, MAX_JSON_REQUEST_BYTES, parseJsonBody, readBody, sendJson, startLoopbackServer, stripPrefix, type LoopbackServer, type ParsedRequest } from "../common/http";
+import { FaultInjector } from "../common/faults";
+import { HttpError, httpErrors, intParam, MAX_JSON_REQUEST_BYTES, parseJsonBody, readBody, sendJson, startRestartableServer, stripPrefix, type ParsedRequest, type RestEmulatorHandle } from "../common/http";
 import { asObject, optArray, optBoolean, optNumber, optObject, optString, type JsonObject } from "../common/json_fields";
 import { parseMultipart } from "../common/multipart";
 import { DEFAULT_MAX_QUERY_MS, jobHttpError, JobRunner } from "./jobs";
@@ -33,18 +33,8 @@ export interface BigQueryEmulatorOptions {
   faults?: FaultInjector;
 }
 
-export interface BigQueryEmulator {
-  port: number;
-  /** `127.0.0.1:PORT` */
-  host: string;
-  /** `http://127.0.0.1:PORT`: the value for `apiEndpoint` and `BIGQUERY_EMULATOR_HOST`. */
-  endpoint: string;
-  /** Make the next requests of a method fail; see ../common/faults. Kept across restarts. */
-  faults: FaultInjector;
-  /** Stops and starts again on the same port: tables survive with `dataDir`, jobs do not. */
-  restart(): Promise<void>;
-  stop(): Promise<void>;
-}
+/** The BigQuery emulator; `endpoint` is the value for `apiEndpoint` and `BIGQUERY_EMULATOR_HOST`. Jobs do not survive a restart. */
+export type BigQueryEmulator = RestEmulatorHandle;
 
 /** Fields of a table or dataset resource that the emulator computes rather than stores. */
 const COMPUTED_FIELDS = new Set(["kind", "id", "etag", "selfLink", "tableReference", "datasetReference", "schema", "numRows", "numBytes", "type", "location", "creationTime", "lastModifiedTime"]);
@@ -57,39 +47,18 @@ const INSERT_WAIT_MS = 250;
 const MAX_INSERT_IDS = 100_000;
 
 export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {}): Promise<BigQueryEmulator> {
-  const faults = options.faults ?? new FaultInjector();
-  const start = async (port: number): Promise<{ server: LoopbackServer; store: BigQueryStore; jobs: JobRunner }> => {
+  return startRestartableServer(options.port ?? 0, options.faults ?? new FaultInjector(), () => {
     const store = new BigQueryStore(options.dataDir);
     const jobs = new JobRunner(store, new QueryPool(options.queryWorkers ?? 2), options.maxQueryMs ?? DEFAULT_MAX_QUERY_MS);
     const api = new BigQueryApi(store, jobs, options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES);
-    try {
-      return { server: await startLoopbackServer(port, (request) => api.route(request), faults), store, jobs };
-    } catch (e) {
-      await jobs.close();
-      store.close();
-      throw e;
-    }
-  };
-  let running = await start(options.port ?? 0);
-  const port = running.server.port;
-  const stop = async (): Promise<void> => {
-    await running.jobs.close();
-    await running.server.close();
-    running.store.close();
-  };
-  const host = `127.0.0.1:${port}`;
-  return {
-    port,
-    host,
-    endpoint: `http://${host}`,
-    faults,
-    stop,
-    restart: async () => {
-      await stop();
-      await sleep(RESTART_PAUSE_MS);
-      running = await start(port);
-    },
-  };
+    return {
+      handler: (request) => api.route(request),
+      close: async () => {
+        await jobs.close();
+        store.close();
+      },
+    };
+  });
 }
 
 const VERBS: Record<string, string> = { GET: "get", PATCH: "patch", PUT: "update", DELETE: "delete" };

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HttpError, httpErrors } from "../common/http";
-import { appendLines, legacySnapshot, PersistScheduler, readJsonFile, readLines, retireLegacySnapshot, serviceDir, writeFileAtomic } from "../common/persist";
+import { appendLines, legacySnapshot, PersistScheduler, readJsonFile, readLines, removeFilesExcept, retireLegacySnapshot, serviceDir, writeFileAtomic, writeJsonAtomic } from "../common/persist";
 import type { FieldSchema, StoredRow } from "./values";
 
 export interface TableRef {
@@ -225,11 +225,9 @@ export class BigQueryStore {
         this.saved.set(table, { rows: table.rows, count: table.rows.length });
       }
     }
-    writeFileAtomic(path.join(dir, "catalog.json"), (out) => {
-      const catalog: SavedCatalog = { datasets: [...this.datasets.values()].map((d) => ({ ...d, tables: [...d.tables.values()].map(({ rows: _rows, ...t }) => t) })) };
-      out.line(catalog);
-    });
-    for (const name of fs.readdirSync(rowsDir)) if (!live.has(name)) fs.rmSync(path.join(rowsDir, name), { force: true });
+    const catalog: SavedCatalog = { datasets: [...this.datasets.values()].map((d) => ({ ...d, tables: [...d.tables.values()].map(({ rows: _rows, ...t }) => t) })) };
+    writeJsonAtomic(path.join(dir, "catalog.json"), catalog);
+    removeFilesExcept(rowsDir, live);
   }
 
   private load(dataDir: string): void {

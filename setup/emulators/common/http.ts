@@ -6,7 +6,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as zlib from "node:zlib";
-import { INJECTED_MESSAGE, sleep, type FaultInjector } from "./faults";
+import { INJECTED_MESSAGE, RESTART_PAUSE_MS, sleep, type FaultInjector } from "./faults";
 
 /** One entry of `error.errors` in Google's REST error body. */
 export interface RestErrorDetail {
@@ -319,6 +319,58 @@ export async function startLoopbackServer(port: number, handler: (request: Parse
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+/** A running REST emulator that can be restarted on the same port. */
+export interface RestEmulatorHandle {
+  port: number;
+  /** `127.0.0.1:PORT` */
+  host: string;
+  /** `http://127.0.0.1:PORT` */
+  endpoint: string;
+  faults: FaultInjector;
+  /** Stops, then starts again on the same port with fresh state (reloaded from its data dir, if any). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves a REST emulator: `open` builds its state and request handler (again on each restart);
+ * its `close` runs once the server has stopped.
+ */
+export async function startRestartableServer(
+  port: number,
+  faults: FaultInjector,
+  open: () => { handler: (request: ParsedRequest) => Promise<void>; close(): Promise<void> | void },
+): Promise<RestEmulatorHandle> {
+  const start = async (at: number): Promise<{ server: LoopbackServer; close(): Promise<void> | void }> => {
+    const instance = open();
+    try {
+      return { server: await startLoopbackServer(at, instance.handler, faults), close: () => instance.close() };
+    } catch (e) {
+      await instance.close();
+      throw e;
+    }
+  };
+  let running = await start(port);
+  const actualPort = running.server.port;
+  const stop = async (): Promise<void> => {
+    await running.server.close();
+    await running.close();
+  };
+  const host = `127.0.0.1:${actualPort}`;
+  return {
+    port: actualPort,
+    host,
+    endpoint: `http://${host}`,
+    faults,
+    stop,
+    restart: async () => {
+      await stop();
+      await sleep(RESTART_PAUSE_MS);
+      running = await start(actualPort);
+    },
   };
 }
 

@@ -67,6 +67,16 @@ export function writeFileAtomic(file: string, fill: (out: LineWriter) => void): 
   fs.renameSync(tmp, file);
 }
 
+/** Replaces `file` atomically with `value` as JSON. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, (out) => out.line(value));
+}
+
+/** Deletes the files in `dir` whose names are not in `keep` (data of deleted tables, subscriptions...). */
+export function removeFilesExcept(dir: string, keep: ReadonlySet<string>): void {
+  for (const name of fs.readdirSync(dir)) if (!keep.has(name)) fs.rmSync(path.join(dir, name), { force: true });
+}
+
 /** Appends JSON lines to `file` (not atomic: a torn last line is skipped by `readLines`). */
 export function appendLines(file: string, values: Iterable<unknown>): void {
   const fd = fs.openSync(file, "a");

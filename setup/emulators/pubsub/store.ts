@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { legacySnapshot, PersistScheduler, readJsonFile, readLines, retireLegacySnapshot, serviceDir, writeFileAtomic } from "../common/persist";
+import { legacySnapshot, PersistScheduler, readJsonFile, readLines, removeFilesExcept, retireLegacySnapshot, serviceDir, writeFileAtomic, writeJsonAtomic } from "../common/persist";
 import { matchesFilter } from "./filter";
 import { grpcErrors } from "./grpc_util";
 import { SubscriptionQueue, type QueuedMessage } from "./subscription_queue";
@@ -176,11 +176,8 @@ export class PubSubStore {
       }
       this.dirty.delete(name);
     }
-    writeFileAtomic(path.join(dir, "catalog.json"), (out) => {
-      out.line({ nextMessageId: this.nextMessageId, seq: this.seq, topics: [...this.topics.values()], subscriptions: [...this.subscriptions.values()].map((q) => q.config) } satisfies SavedCatalog);
-    });
-    const live = new Set([...this.subscriptions.keys()].map(messagesFileName));
-    for (const file of fs.readdirSync(messagesDir)) if (!live.has(file)) fs.rmSync(path.join(messagesDir, file), { force: true });
+    writeJsonAtomic(path.join(dir, "catalog.json"), { nextMessageId: this.nextMessageId, seq: this.seq, topics: [...this.topics.values()], subscriptions: [...this.subscriptions.values()].map((q) => q.config) } satisfies SavedCatalog);
+    removeFilesExcept(messagesDir, new Set([...this.subscriptions.keys()].map(messagesFileName)));
   }
 
   private load(dataDir: string): void {

@@ -3,8 +3,8 @@
  * `apiEndpoint`) and at the root (clients given `STORAGE_EMULATOR_HOST`, which drops the prefix),
  * uploads under `/upload/storage/v1`, and media downloads (`alt=media`, or `/download/storage/v1`).
  */
-import { FaultInjector, RESTART_PAUSE_MS, sleep } from "../common/faults";
-import { HttpError, httpErrors, intParam, parseJsonBody, readBody, sendJson, startLoopbackServer, stripPrefix, type LoopbackServer, type ParsedRequest } from "../common/http";
+import { FaultInjector } from "../common/faults";
+import { HttpError, httpErrors, intParam, parseJsonBody, readBody, sendJson, startRestartableServer, stripPrefix, type ParsedRequest, type RestEmulatorHandle } from "../common/http";
 import { asObject, optArray, optInt64Text, optObject, optString, optStringMap, type JsonObject } from "../common/json_fields";
 import { listObjectsPage } from "./listing";
 import { bucketResource, objectResource } from "./resources";
@@ -25,51 +25,16 @@ export interface StorageEmulatorOptions {
   faults?: FaultInjector;
 }
 
-export interface StorageEmulator {
-  port: number;
-  /** `127.0.0.1:PORT` */
-  host: string;
-  /** `http://127.0.0.1:PORT`: the value for `apiEndpoint` and `STORAGE_EMULATOR_HOST`. */
-  endpoint: string;
-  /** Make the next requests of a method fail; see ../common/faults. Kept across restarts. */
-  faults: FaultInjector;
-  /** Stops and starts again on the same port: state survives with `dataDir`, in-flight requests fail. */
-  restart(): Promise<void>;
-  stop(): Promise<void>;
-}
+/** The Cloud Storage emulator; `endpoint` is the value for `apiEndpoint` and `STORAGE_EMULATOR_HOST`. */
+export type StorageEmulator = RestEmulatorHandle;
 
 export async function startStorageEmulator(options: StorageEmulatorOptions = {}): Promise<StorageEmulator> {
-  const faults = options.faults ?? new FaultInjector();
   const maxObjectBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
-  const start = async (port: number): Promise<{ server: LoopbackServer; store: StorageStore }> => {
+  return startRestartableServer(options.port ?? 0, options.faults ?? new FaultInjector(), () => {
     const store = new StorageStore(options.dataDir);
     const uploads = new UploadHandler(store, maxObjectBytes);
-    try {
-      return { server: await startLoopbackServer(port, (request) => route(store, uploads, request), faults), store };
-    } catch (e) {
-      store.close();
-      throw e;
-    }
-  };
-  let running = await start(options.port ?? 0);
-  const port = running.server.port;
-  const stop = async (): Promise<void> => {
-    await running.server.close();
-    running.store.close();
-  };
-  const host = `127.0.0.1:${port}`;
-  return {
-    port,
-    host,
-    endpoint: `http://${host}`,
-    faults,
-    stop,
-    restart: async () => {
-      await stop();
-      await sleep(RESTART_PAUSE_MS);
-      running = await start(port);
-    },
-  };
+    return { handler: (request) => route(store, uploads, request), close: () => store.close() };
+  });
 }
 
 async function route(store: StorageStore, uploads: UploadHandler, request: ParsedRequest): Promise<void> {
