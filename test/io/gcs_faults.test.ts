@@ -58,4 +58,19 @@ describe("io/gcp: Cloud Storage IO retries injected faults", function () {
     assert.deepEqual(read.sort(), [...lines].sort(), "every line, once");
     assert.ok(gcpRetryCounts().storage - retriesBefore >= 5, `retries counted in the process (${gcpRetryCounts().storage - retriesBefore})`);
   });
+
+  it("setGcpRetrySettings validates its settings (and types them) and returns the previous ones", () => {
+    const before = setGcpRetrySettings({ maxRetries: 2 });
+    try {
+      assert.equal(setGcpRetrySettings({ maxRetries: 3 }).maxRetries, 2);
+      assert.throws(() => setGcpRetrySettings({ maxRetryDelaySeconds: 0.5 }), /at least 1/);
+      assert.throws(() => setGcpRetrySettings({ maxRetries: -1 }), /non-negative integer/);
+      // @ts-expect-error not a setting
+      setGcpRetrySettings({ retries: 3 });
+      const counts: Readonly<Record<"storage" | "bigquery" | "pubsub", number>> = gcpRetryCounts();
+      assert.ok(counts.storage >= 0);
+    } finally {
+      setGcpRetrySettings(before);
+    }
+  });
 });
