@@ -17,6 +17,7 @@
  */
 import { PipelineError } from "./errors";
 import type { RuntimeContext } from "./dofn";
+import { type MetricsContainer, runInContainer } from "./metrics";
 
 /** JSON data. */
 export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
@@ -70,12 +71,17 @@ export async function commitOutput(runtime: RuntimeContext, commit: OutputCommit
   await committerOf(commit).commit(commit.payload, commit.sink);
 }
 
-/** Runs recorded commits one at a time in commit order (stable within an order); the first failure stops them. */
-export async function runCommits(commits: readonly OutputCommit[]): Promise<void> {
+/**
+ * Runs recorded commits one at a time in commit order (stable within an order); the first failure
+ * stops them. With `metricsFor`, metrics a commit updates (e.g. retried client calls) count on its
+ * sink's step, as they would have had the commit run inside the step.
+ */
+export async function runCommits(commits: readonly OutputCommit[], metricsFor?: (step: string) => MetricsContainer): Promise<void> {
   const ordered = commits.map((c, i) => ({ c, i, order: committerOf(c).order })).sort((a, b) => a.order - b.order || a.i - b.i);
   for (const { c } of ordered) {
     try {
-      await committerOf(c).commit(c.payload, c.sink);
+      const commit = (): Promise<void> => committerOf(c).commit(c.payload, c.sink);
+      await (metricsFor === undefined ? commit() : runInContainer(metricsFor(c.sink), commit));
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       throw new PipelineError(`${c.sink}: committing the output failed after every step had succeeded: ${err.message}`, { cause: err });

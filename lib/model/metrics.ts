@@ -139,6 +139,15 @@ function scoped<A, B, R>(container: MetricsContainer, fn: (this: unknown, a: A, 
   return result;
 }
 
+/**
+ * @internal IO code: runs possibly-async work (e.g. a client call whose retries are counted) with
+ * `container` as the target of its metric updates, across awaits, whatever scope the calling
+ * method runs in.
+ */
+export function runInContainer<R>(container: MetricsContainer, fn: () => R): R {
+  return scoped(container, fn as (this: unknown, a: undefined, b: undefined) => R, undefined, undefined, undefined);
+}
+
 const UNKNOWN = 0;
 const SYNC = 1;
 const ASYNC = 2;

@@ -77,7 +77,7 @@ export class Execution extends BufferedStageEnvironment {
         else await this.runStageInProcess(stage);
       }
       // Every stage succeeded: only now do the sinks' outputs become visible (lib/model/commits.ts).
-      await runCommits(this.commits);
+      await runCommits(this.commits, (step) => this.metricsFor(step));
     } catch (e) {
       // Transforms keep failure-cleanup state (e.g. leased Pub/Sub messages) in the thread that ran them.
       await this.pool?.cleanupAfterFailure(e instanceof Error ? e.message : String(e));

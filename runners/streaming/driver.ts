@@ -202,7 +202,7 @@ export class StreamingExecution implements GraphEnvironment {
         this.state = "CANCELLED";
       } else {
         const drained = this.stopRequest === "drain";
-        await runCommits(this.commits);
+        await runCommits(this.commits, (step) => this.metricsFor(step));
         await this.closeSources(drained ? "drained" : "done");
         this.state = drained ? "DRAINED" : "DONE";
       }

@@ -200,14 +200,24 @@ async function loadStagedFiles({ settings: s, files, stagingDir }: LoadPayload):
       } as never);
       await job.promise();
     } else {
-      const stream = table.createWriteStream(load as never);
-      const done = new Promise<void>((resolve, reject) => {
-        stream.once("complete", () => resolve());
-        stream.once("error", reject);
+      // The client cannot retry a streamed upload, so it is repeated here on transient failures,
+      // from the staged files, always under the same job id: a repeat whose job already exists
+      // (the first attempt got through) waits for that job instead of loading the rows twice.
+      const jobId = `beamline_load_${randomUUID().replace(/-/g, "")}`;
+      const upload = async (): Promise<void> => {
+        const stream = table.createWriteStream({ ...load, jobId } as never);
+        const done = new Promise<void>((resolve, reject) => {
+          stream.once("complete", () => resolve());
+          stream.once("error", reject);
+        });
+        for (const f of files) await pipelineAsync(await FileSystems.openRead(f.path), stream, { end: false });
+        stream.end();
+        await done;
+      };
+      await withRetries(upload, { service: "bigquery", initialDelayMs: 500 }).catch(async (err: unknown) => {
+        if (classify(err) !== "alreadyExists") throw err;
+        await client.job(jobId, { location: table.location }).promise();
       });
-      for (const f of files) await pipelineAsync(await FileSystems.openRead(f.path), stream, { end: false });
-      stream.end();
-      await done;
     }
   } catch (err) {
     throw loadError(name, s, err);
