@@ -15,7 +15,7 @@ import { PBegin, PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
 import { GroupByKey, Impulse } from "../model/primitives";
 import { KV, kv } from "../model/window";
-import { AsIterable, SideInput } from "../model/side_inputs";
+import { AsIterable, SideInput, type SideInputViews } from "../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../model/transform";
 import { Reshuffle } from "../transforms/util";
 import { FileSystems } from "./filesystems/registry";
@@ -130,17 +130,20 @@ interface WrittenFile {
   readonly lines: number;
 }
 
+/** The side input of a writing step: the header, when it is one. */
+type HeaderSide = { header?: string };
+
 /** The header line, read from its side input when it is one. */
-function headerOf(options: WriteToTextOptions, ctx: { sideInput<V>(view: SideInput<V>): V }): string | undefined {
-  return options.header instanceof SideInput ? ctx.sideInput(options.header) : options.header;
+function headerOf(options: WriteToTextOptions, ctx: ProcessContext<unknown, {}, HeaderSide>): string | undefined {
+  return options.header instanceof SideInput ? ctx.sideInputs.header : options.header;
 }
 
 /** The side inputs a writing step declares (the header's, if it is one). */
-function headerSideInputs(options: WriteToTextOptions): { sideInputs: SideInput<unknown>[] } {
-  return { sideInputs: options.header instanceof SideInput ? [options.header as SideInput<unknown>] : [] };
+function headerSideInputs(options: WriteToTextOptions): SideInputViews<HeaderSide> {
+  return options.header instanceof SideInput ? { header: options.header } : {};
 }
 
-class WriteBundles extends DoFn<string, WrittenFile> {
+class WriteBundles extends DoFn<string, WrittenFile, {}, HeaderSide> {
   private writer: TextShardWriter | undefined;
   private opening: Promise<TextShardWriter> | undefined;
   private buffer: string[] = [];
@@ -161,7 +164,7 @@ class WriteBundles extends DoFn<string, WrittenFile> {
     this.buffer = [];
   }
 
-  process(line: string, ctx: ProcessContext<WrittenFile>): void | Promise<void> {
+  process(line: string, ctx: ProcessContext<WrittenFile, {}, HeaderSide>): void | Promise<void> {
     if (this.buffer.length === 0 && this.writer === undefined) this.header = headerOf(this.options, ctx);
     this.buffer.push(line);
     if (this.buffer.length >= 8192) return this.flush(ctx.runtime);
@@ -204,19 +207,18 @@ class WriteBundles extends DoFn<string, WrittenFile> {
   }
 }
 
-class FinalizeFiles extends DoFn<Uint8Array, string> {
+class FinalizeFiles extends DoFn<Uint8Array, string, {}, HeaderSide & { written: readonly WrittenFile[] }> {
   constructor(
     private readonly prefix: string,
     private readonly options: WriteToTextOptions,
-    private readonly view: SideInput<readonly WrittenFile[]>,
     private readonly sink: string,
   ) {
     super();
   }
-  async process(_: Uint8Array, ctx: ProcessContext<string>): Promise<void> {
+  async process(_: Uint8Array, ctx: ProcessContext<string, {}, HeaderSide & { written: readonly WrittenFile[] }>): Promise<void> {
     const fs = FileSystems.forPath(this.prefix);
     const tempDir = tempDirectoryFor(this.prefix, ctx.runtime.runId, this.sink);
-    const written = [...ctx.sideInput(this.view)].sort((a, b) => (a.tempPath < b.tempPath ? -1 : 1));
+    const written = [...ctx.sideInputs.written].sort((a, b) => (a.tempPath < b.tempPath ? -1 : 1));
     const temps = written.map((w) => w.tempPath);
     // Like Beam, an empty input still produces one (empty) file, and a fixed shard count is
     // honoured even when some shards got no lines.
@@ -274,14 +276,13 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
       written = input
         .map("AssignShard", (line: string) => kv((next = (next + 1) % n), line))
         .apply("GroupByShard", new GroupByKey<number, string>())
-        .apply("WriteShards", ParDo.of(new WriteShardGroups(this.prefix, this.options, sink), headerSideInputs(this.options)));
+        .apply("WriteShards", ParDo.of(new WriteShardGroups(this.prefix, this.options, sink), { sideInputs: headerSideInputs(this.options) }));
     } else {
-      written = input.apply("WriteBundles", ParDo.of(new WriteBundles(this.prefix, this.options, sink), headerSideInputs(this.options)));
+      written = input.apply("WriteBundles", ParDo.of(new WriteBundles(this.prefix, this.options, sink), { sideInputs: headerSideInputs(this.options) }));
     }
-    const view = AsIterable(written);
     return input.pipeline
       .apply("FinalizeImpulse", new Impulse())
-      .apply("Finalize", ParDo.of(new FinalizeFiles(this.prefix, this.options, view, sink), { sideInputs: [view, ...headerSideInputs(this.options).sideInputs] }));
+      .apply("Finalize", ParDo.of(new FinalizeFiles(this.prefix, this.options, sink), { sideInputs: { written: AsIterable(written), ...headerSideInputs(this.options) } }));
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {
@@ -302,7 +303,7 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
 }
 
 /** Writes each shard's group of lines (fixed numShards) as one file. */
-class WriteShardGroups extends DoFn<KV<number, string[]>, WrittenFile> {
+class WriteShardGroups extends DoFn<KV<number, string[]>, WrittenFile, {}, HeaderSide> {
   constructor(
     private readonly prefix: string,
     private readonly options: WriteToTextOptions,
@@ -310,7 +311,7 @@ class WriteShardGroups extends DoFn<KV<number, string[]>, WrittenFile> {
   ) {
     super();
   }
-  async process(group: KV<number, string[]>, ctx: ProcessContext<WrittenFile>): Promise<void> {
+  async process(group: KV<number, string[]>, ctx: ProcessContext<WrittenFile, {}, HeaderSide>): Promise<void> {
     const fs = FileSystems.forPath(this.prefix);
     const tempPath = fs.join(tempDirectoryFor(this.prefix, ctx.runtime.runId, this.sink), `shard-${group.key}-${randomUUID()}${this.options.suffix ?? ""}`);
     const writer = await TextShardWriter.open(fs, tempPath, { header: headerOf(this.options, ctx), compression: this.options.compression ?? "auto" });

@@ -11,7 +11,7 @@ import { PipelineConstructionError } from "../model/errors";
 import { PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
 import { GroupByKey, Impulse } from "../model/primitives";
-import { AsIterable, SideInput } from "../model/side_inputs";
+import { AsIterable } from "../model/side_inputs";
 import { PTransform } from "../model/transform";
 import { KV, kv } from "../model/window";
 
@@ -65,19 +65,16 @@ export class CombineGlobally<In, Acc, Out> extends PTransform<PCollection<In>, P
     const fn = this.combineFn;
     return input.pipeline
       .apply("DefaultImpulse", new Impulse())
-      .apply("InjectDefault", ParDo.of(new InjectDefault<Out>(view, () => fn.extractOutput(fn.createAccumulator())), { sideInputs: [view] }));
+      .apply("InjectDefault", ParDo.of(new InjectDefault<Out>(() => fn.extractOutput(fn.createAccumulator())), { sideInputs: { combined: view } }));
   }
 }
 
-class InjectDefault<Out> extends DoFn<Uint8Array, Out> {
-  constructor(
-    private readonly view: SideInput<readonly Out[]>,
-    private readonly makeDefault: () => Out,
-  ) {
+class InjectDefault<Out> extends DoFn<Uint8Array, Out, {}, { combined: readonly Out[] }> {
+  constructor(private readonly makeDefault: () => Out) {
     super();
   }
-  process(_impulse: Uint8Array, ctx: ProcessContext<Out>): void {
-    const values = ctx.sideInput(this.view);
+  process(_impulse: Uint8Array, ctx: ProcessContext<Out, {}, { combined: readonly Out[] }>): void {
+    const values = ctx.sideInputs.combined;
     if (values.length === 0) ctx.output(this.makeDefault());
     else for (const v of values) ctx.output(v);
   }

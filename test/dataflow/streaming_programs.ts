@@ -1,5 +1,5 @@
 /** Pipeline programs for the DataflowRunner streaming tests: Pub/Sub in and out, readers of the write's ids, a bounded relay, a TestStream. */
-import { AsIterable, Count, definePipeline, DoFn, FixedWindows, KV, ParDo, SideInput, Window, type ProcessContext } from "../../lib";
+import { AsIterable, Count, definePipeline, DoFn, FixedWindows, KV, ParDo, Window, type ProcessContext } from "../../lib";
 import { ReadFromPubSub, WriteToPubSub, type PubsubMessage } from "../../lib/io/pubsub";
 import { TestStream } from "../../lib/testing/test_stream";
 
@@ -33,12 +33,9 @@ export const consumesIds = definePipeline({
   },
 });
 
-class CountPublished extends DoFn<Uint8Array, number> {
-  constructor(private readonly published: SideInput<readonly string[]>) {
-    super();
-  }
-  process(_: Uint8Array, ctx: ProcessContext<number>): void {
-    ctx.output(ctx.sideInput(this.published).length);
+class CountPublished extends DoFn<Uint8Array, number, {}, { published: readonly string[] }> {
+  process(_: Uint8Array, ctx: ProcessContext<number, {}, { published: readonly string[] }>): void {
+    ctx.output(ctx.sideInputs.published.length);
   }
 }
 
@@ -49,10 +46,9 @@ export const idsAsSideInput = definePipeline({
   flags: {},
   build(root) {
     const ids = root.apply("Read", new ReadFromPubSub({ topic: "projects/proj/topics/in" })).apply("Write", new WriteToPubSub("projects/proj/topics/out"));
-    const published = AsIterable(ids);
     root
       .apply("Ticks", new ReadFromPubSub({ topic: "projects/proj/topics/ticks" }))
-      .apply("CountPublished", ParDo.of(new CountPublished(published), { sideInputs: [published] }));
+      .apply("CountPublished", ParDo.of(new CountPublished(), { sideInputs: { published: AsIterable(ids) } }));
   },
 });
 

@@ -20,7 +20,7 @@ export const parallelProgram = definePipeline({
     const offset = AsSingleton(root.apply("Offset", Create.of(1)));
     const shifted = nums.apply("Tally", ParDo.of(new Tally())).apply(
       "AddOffset",
-      ParDo.of((n: number, ctx: ProcessContext<number>) => ctx.output(n + ctx.sideInput(offset)), { sideInputs: [offset] }),
+      ParDo.into<number>().of((n, ctx) => ctx.output(n + ctx.sideInputs.offset), { sideInputs: { offset } }),
     );
     const byParity = shifted.map("KeyByParity", (n: number) => kv(n % 2 === 0 ? "even" : "odd", n));
     const n = flags.n;

@@ -126,13 +126,13 @@ describe("DirectRunner: core transforms", () => {
       const iterable = AsIterable(all);
       const out = p.apply("Main", Create.of(1, 2)).apply(
         "Describe",
-        ParDo.of(
-          (n: number, ctx: ProcessContext<string>) => {
-            const tagList = [...(ctx.sideInput(multimap).get(n) ?? [])].sort().join("+");
-            const sum = ctx.sideInput(iterable).reduce((a, b) => a + b, 0);
-            ctx.output(`${ctx.sideInput(map).get(n)}/${n * ctx.sideInput(singleton)}/${tagList}/${sum}`);
+        ParDo.into<string>().of(
+          (n, ctx) => {
+            const tagList = [...(ctx.sideInputs.multimap.get(n) ?? [])].sort().join("+");
+            const sum = ctx.sideInputs.iterable.reduce((a, b) => a + b, 0);
+            ctx.output(`${ctx.sideInputs.map.get(n)}/${n * ctx.sideInputs.singleton}/${tagList}/${sum}`);
           },
-          { sideInputs: [singleton, map, multimap, iterable] },
+          { sideInputs: { singleton, map, multimap, iterable } },
         ),
       );
       assertThat(out, equalTo(["one/10/odd+small/11", "two/20/even/11"]));
@@ -142,7 +142,7 @@ describe("DirectRunner: core transforms", () => {
   it("fails clearly when a singleton side input is empty and has no default", async () => {
     const result = await runDirect((p) => {
       const view = AsSingleton(p.apply("Empty", Create.of<number>()));
-      p.apply("Main", Create.of(1)).apply("UseIt", ParDo.of((n: number, ctx: ProcessContext<number>) => ctx.output(n + ctx.sideInput(view)), { sideInputs: [view] }));
+      p.apply("Main", Create.of(1)).apply("UseIt", ParDo.into<number>().of((n, ctx) => ctx.output(n + ctx.sideInputs.view), { sideInputs: { view } }));
     });
     assert.equal(result.state, "FAILED");
     assert.match(result.error!.message, /singleton side input .*Empty.* is empty/);

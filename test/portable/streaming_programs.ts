@@ -128,28 +128,24 @@ export const statefulProgram = definePipeline({
 });
 
 /** Sums each key's values per window; emits when the sum reaches the key's limit (map side input) and, for what is left, at the end of the window. */
-export class SumToLimit extends StatefulDoFn<string, number, string> {
+type LimitSides = { limits: ReadonlyMap<string, number>; unit: string };
+
+export class SumToLimit extends StatefulDoFn<string, number, string, {}, LimitSides> {
   readonly sum = StateSpec.value<number>("sum");
   readonly end = TimerSpec.eventTime("end");
-  constructor(
-    private readonly limits: SideInput<ReadonlyMap<string, number>>,
-    private readonly unit: SideInput<string>,
-  ) {
-    super();
-  }
-  process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+  process(e: KV<string, number>, ctx: StatefulProcessContext<string, {}, LimitSides>): void {
     const sum = (ctx.state(this.sum).read() ?? 0) + e.value;
     ctx.state(this.sum).write(sum);
-    const limit = ctx.sideInput(this.limits).get(e.key) ?? Infinity;
+    const limit = ctx.sideInputs.limits.get(e.key) ?? Infinity;
     if (sum >= limit) {
-      ctx.output(`${e.key} reached ${limit}${ctx.sideInput(this.unit)} with ${sum}`);
+      ctx.output(`${e.key} reached ${limit}${ctx.sideInputs.unit} with ${sum}`);
       ctx.state(this.sum).clear();
     }
     ctx.timer(this.end).set(ctx.window.maxTimestamp());
   }
-  onTimer(_timer: string, ctx: TimerContext<string, string>): void {
+  onTimer(_timer: string, ctx: TimerContext<string, string, {}, LimitSides>): void {
     const left = ctx.state(this.sum).read();
-    if (left !== undefined) ctx.output(`${ctx.key} left ${left}${ctx.sideInput(this.unit)} of ${ctx.sideInput(this.limits).get(ctx.key)}`);
+    if (left !== undefined) ctx.output(`${ctx.key} left ${left}${ctx.sideInputs.unit} of ${ctx.sideInputs.limits.get(ctx.key)}`);
     ctx.state(this.sum).clear();
   }
 }
@@ -165,6 +161,6 @@ export const statefulSideInputProgram = definePipeline({
     root
       .apply("Numbers", Create.timestamped([{ value: kv("a", 2), timestamp: 1_000 }]))
       .apply("Window", Window.into<KV<string, number>>(new FixedWindows(10_000)))
-      .apply("Sum", ParDo.of(new SumToLimit(limits, unit), { sideInputs: [limits, unit] }));
+      .apply("Sum", ParDo.of(new SumToLimit(), { sideInputs: { limits, unit } }));
   },
 });

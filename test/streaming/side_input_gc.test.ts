@@ -56,7 +56,7 @@ describe("Streaming DirectRunner: side-input windows over a long run", () => {
       collect(
         main.apply("MainWindows", Window.into<string>(new FixedWindows(10))).apply(
           "Read",
-          ParDo.of((x: string, ctx: ProcessContext<string>) => ctx.output(`${x}:${ctx.sideInput(limit)}`), { sideInputs: [limit] }),
+          ParDo.into<string>().of((x, ctx) => ctx.output(`${x}:${ctx.sideInputs.limit}`), { sideInputs: { limit } }),
         ),
         out,
       );
@@ -79,7 +79,7 @@ describe("Streaming DirectRunner: triggered side inputs (slowly updating)", () =
         "Events",
         TestStream.create<string>().addElements({ value: "a", timestamp: 1 }).addElements({ value: "b", timestamp: 2 }).addElements({ value: "c", timestamp: 3 }).advanceWatermarkToInfinity(),
       );
-      collect(events.apply("Tag", ParDo.of((e: string, ctx: ProcessContext<string>) => ctx.output(`${e}@${ctx.sideInput(current)}`), { sideInputs: [current] })), out);
+      collect(events.apply("Tag", ParDo.into<string>().of((e, ctx) => ctx.output(`${e}@${ctx.sideInputs.current}`), { sideInputs: { current } })), out);
     });
     // Each script event is its own bundle, the side input's first: a sees v1, b sees v2, c sees v3.
     assert.deepEqual(out.map((o) => o.value), ["a@v1", "b@v2", "c@v3"]);
@@ -111,7 +111,7 @@ describe("Streaming DirectRunner: triggered side inputs (slowly updating)", () =
           .addElements({ value: 5, timestamp: 4 })
           .advanceWatermarkToInfinity(),
       );
-      collect(events.apply("Above", ParDo.of((n: number, ctx: ProcessContext<string>) => ctx.output(`${n}>${ctx.sideInput(threshold)}:${n > ctx.sideInput(threshold)}`), { sideInputs: [threshold] })), out);
+      collect(events.apply("Above", ParDo.into<string>().of((n, ctx) => ctx.output(`${n}>${ctx.sideInputs.threshold}:${n > ctx.sideInputs.threshold}`), { sideInputs: { threshold } })), out);
     });
     assert.deepEqual(out.map((o) => o.value), ["15>10:true", "25>10:true", "5>20:false"]);
   });

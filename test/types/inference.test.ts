@@ -91,15 +91,15 @@ describe("type inference of the public API", () => {
     const names = AsMap(p.apply("Names", Create.of(kv(1, "one"))));
     nums.apply(
       "UseSide",
-      ParDo.of(
-        (n: number, ctx: ProcessContext<string>) => {
-          const f = ctx.sideInput(factor);
+      ParDo.into<string>().of(
+        (n, ctx) => {
+          const f = ctx.sideInputs.factor;
           expectType(f)<number>(true);
-          const m = ctx.sideInput(names);
+          const m = ctx.sideInputs.names;
           expectType(m)<ReadonlyMap<number, string>>(true);
           ctx.output(`${m.get(n) ?? "?"}${n * f}`);
         },
-        { sideInputs: [factor, names] },
+        { sideInputs: { factor, names } },
       ),
     );
     assert.ok(true);

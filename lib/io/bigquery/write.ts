@@ -135,8 +135,7 @@ export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTra
     const staged = input.apply("StageRows", ParDo.of(new StageRows<Row>(settings), { deadLetters }).withOutputs("failed"));
     // The load step runs in the global window: files staged in other windows must be moved there to be seen.
     const files = staged.main.windowing.windowFn instanceof GlobalWindows ? staged.main : staged.main.apply("IntoGlobalWindow", Window.into<StagedFile>(new GlobalWindows()));
-    const view = AsIterable(files);
-    input.pipeline.apply("LoadImpulse", new Impulse()).apply("Load", ParDo.of(new LoadStagedFiles(settings, view), { sideInputs: [view] }));
+    input.pipeline.apply("LoadImpulse", new Impulse()).apply("Load", ParDo.of(new LoadStagedFiles(settings), { sideInputs: { files: AsIterable(files) } }));
     return { failedRows: staged.failed };
   }
 

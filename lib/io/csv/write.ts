@@ -53,16 +53,13 @@ export function formatCsvLine(values: readonly CsvValue[], delimiter = ","): str
   return stringify([values.map(fieldText)], { delimiter, eof: false });
 }
 
-class FormatWithColumns<Row> extends DoFn<Row, string> {
-  constructor(
-    private readonly columns: SideInput<readonly string[]>,
-    private readonly delimiter: string,
-  ) {
+class FormatWithColumns<Row> extends DoFn<Row, string, {}, { columns: readonly string[] }> {
+  constructor(private readonly delimiter: string) {
     super();
   }
-  process(row: Row, ctx: ProcessContext<string>): void {
+  process(row: Row, ctx: ProcessContext<string, {}, { columns: readonly string[] }>): void {
     const record = row as Record<string, CsvValue>;
-    ctx.output(formatCsvLine(ctx.sideInput(this.columns).map((c) => record[c]), this.delimiter));
+    ctx.output(formatCsvLine(ctx.sideInputs.columns.map((c) => record[c]), this.delimiter));
   }
 }
 
@@ -95,7 +92,7 @@ export class WriteToCsv<Row extends object> extends PTransform<PCollection<Row>,
     let lines: PCollection<string>;
     let header: string | SideInput<string> | undefined;
     if (columns instanceof SideInput) {
-      lines = input.apply("Format", ParDo.of(new FormatWithColumns<Row>(columns, delimiter), { sideInputs: [columns] }));
+      lines = input.apply("Format", ParDo.of(new FormatWithColumns<Row>(delimiter), { sideInputs: { columns } }));
       if (this.options.header ?? true) {
         const names = columns.pcoll as PCollection<readonly string[]>;
         header = AsSingleton(names.map("HeaderLine", (cols: readonly string[]) => formatCsvLine(cols, delimiter)));

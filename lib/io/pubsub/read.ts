@@ -147,19 +147,20 @@ registerCommitter(PUBSUB_ACK_COMMIT, {
   },
 });
 
-class CommitReads extends DoFn<Uint8Array, number> {
+/** What CommitReads reads: the acknowledgements, and the count of the final output (only to run after it). */
+type CommitSides = { acks: readonly PubSubAcks[]; done: number };
+
+class CommitReads extends DoFn<Uint8Array, number, {}, CommitSides> {
   constructor(
-    private readonly acks: SideInput<readonly PubSubAcks[]>,
-    private readonly done: SideInput<number>,
     private readonly project: string | undefined,
     private readonly stepName: string,
   ) {
     super();
   }
 
-  async process(_: Uint8Array, ctx: ProcessContext<number>): Promise<void> {
-    ctx.sideInput(this.done); // only to run after the downstream work
-    const acks = [...ctx.sideInput(this.acks)];
+  async process(_: Uint8Array, ctx: ProcessContext<number, {}, CommitSides>): Promise<void> {
+    void ctx.sideInputs.done; // only to run after the downstream work
+    const acks = [...ctx.sideInputs.acks];
     const project = this.project ?? ctx.runtime.options.project;
     const payload: AckPayload = { runId: ctx.runtime.runId, stepName: this.stepName, ...(project !== undefined ? { project } : {}), acks };
     await commitOutput(ctx.runtime, { kind: PUBSUB_ACK_COMMIT, sink: this.stepName, payload: payload as unknown as JsonValue });
@@ -216,7 +217,7 @@ export class ReadFromPubSub<W extends boolean = false> extends PTransform<PBegin
         const count = AsSingleton(all.apply("CountDone", Count.globally<unknown>()));
         return done.pipeline
           .apply("CommitImpulse", new Impulse())
-          .apply("Acknowledge", ParDo.of(new CommitReads(acks, count, read.options.project, read.stepName), { sideInputs: [acks, count] }));
+          .apply("Acknowledge", ParDo.of(new CommitReads(read.options.project, read.stepName), { sideInputs: { acks, done: count } }));
       }
     })("CommitPubSubReads");
   }
