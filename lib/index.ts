@@ -16,7 +16,7 @@ export { ParDo } from "./model/pardo";
 export type { ParDoOptions, TaggedOutputs } from "./model/pardo";
 export { RejectedElementError, REJECTED_COUNTER } from "./model/dead_letter";
 export type { DeadLetterSpec, DeadLetterOptions } from "./model/dead_letter";
-export { GroupByKey, Flatten, Impulse, Window, WindowInto } from "./model/primitives";
+export { GroupByKey, Flatten, Impulse, Window } from "./model/primitives";
 export type { WindowIntoOptions } from "./model/primitives";
 export { AsSingleton, AsIterable, AsList, AsMap, AsMultimap, SideInput } from "./model/side_inputs";
 export type { SideInputKind } from "./model/side_inputs";
@@ -59,8 +59,9 @@ export {
   ValidationError,
 } from "./model/errors";
 export type { CombineFn } from "./model/combine_fn";
-export { Combine, CombinePerKey, CombineGlobally, Combiners, Count, binaryCombineFn } from "./transforms/combine";
-export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, Partition, flatten } from "./transforms/util";
+export { Combine, Combiners, Count, binaryCombineFn } from "./transforms/combine";
+export type { CombinePerKey, CombineGlobally } from "./transforms/combine";
+export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, Partition } from "./transforms/util";
 export type { TimestampedValue } from "./transforms/util";
 export { assertThat, equalTo, containsInAnyOrder, isEmpty, hasSize, satisfies, PAssertionError } from "./testing/passert";
 export type { Matcher } from "./testing/passert";

@@ -72,7 +72,12 @@ class ReadRanges extends DoFn<TextRange, string> {
 export class ReadFromText extends PTransform<PBegin, PCollection<string>> {
   readonly patterns: readonly string[];
 
-  constructor(
+  /** `p.apply(ReadFromText.from("gs://bucket/logs/*.gz"))`: the lines of the matching files. */
+  static from(pattern: string | readonly string[], options: ReadFromTextOptions = {}): ReadFromText {
+    return new ReadFromText(pattern, options);
+  }
+
+  private constructor(
     pattern: string | readonly string[],
     readonly options: ReadFromTextOptions = {},
   ) {
@@ -83,9 +88,9 @@ export class ReadFromText extends PTransform<PBegin, PCollection<string>> {
 
   expand(input: PBegin): PCollection<string> {
     return input
-      .apply("Impulse", new Impulse())
+      .apply("Impulse", Impulse.create())
       .apply("ExpandPatterns", ParDo.of(new ExpandPatterns(this.patterns, this.options)))
-      .apply("Reshuffle", new Reshuffle<TextRange>())
+      .apply("Reshuffle", Reshuffle.viaRandomKey())
       .apply("ReadRanges", ParDo.of(new ReadRanges(this.options.compression ?? "auto")));
   }
 
@@ -245,7 +250,12 @@ class FinalizeFiles extends DoFn<Uint8Array, string, {}, HeaderSide & { written:
  * Writes lines to `<prefix>-SSSSS-of-NNNNN<suffix>` files; produces the names of the files.
  */
 export class WriteToText extends PTransform<PCollection<string>, PCollection<string>> {
-  constructor(
+  /** `lines.apply(WriteToText.to("out/counts", { suffix: ".txt" }))`: the names of the files written. */
+  static to(prefix: string, options: WriteToTextOptions = {}): WriteToText {
+    return new WriteToText(prefix, options);
+  }
+
+  private constructor(
     readonly prefix: string,
     readonly options: WriteToTextOptions = {},
   ) {
@@ -267,7 +277,7 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
     }
     // One set of shards for the whole input: its windows are merged first, or the files written
     // in other windows would be invisible to the finalizing step (which runs in the global window).
-    if (!(input.windowing.windowFn instanceof GlobalWindows)) input = input.apply("IntoGlobalWindow", Window.into<string>(new GlobalWindows()));
+    if (!(input.windowing.windowFn instanceof GlobalWindows)) input = input.apply("IntoGlobalWindow", Window.into(new GlobalWindows()));
     const n = this.options.numShards ?? 0;
     let written: PCollection<WrittenFile>;
     if (n > 0) {
@@ -275,13 +285,13 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
       let next = 0;
       written = input
         .map("AssignShard", (line: string) => kv((next = (next + 1) % n), line))
-        .apply("GroupByShard", new GroupByKey<number, string>())
+        .apply("GroupByShard", GroupByKey.create())
         .apply("WriteShards", ParDo.of(new WriteShardGroups(this.prefix, this.options, sink), { sideInputs: headerSideInputs(this.options) }));
     } else {
       written = input.apply("WriteBundles", ParDo.of(new WriteBundles(this.prefix, this.options, sink), { sideInputs: headerSideInputs(this.options) }));
     }
     return input.pipeline
-      .apply("FinalizeImpulse", new Impulse())
+      .apply("FinalizeImpulse", Impulse.create())
       .apply("Finalize", ParDo.of(new FinalizeFiles(this.prefix, this.options, sink), { sideInputs: { written: AsIterable(written), ...headerSideInputs(this.options) } }));
   }
 

@@ -6,6 +6,9 @@
 
 /** Base class: sets `name` from the subclass and keeps the cause. */
 export class PipelineError extends Error {
+  /** Full name of the transform the error happened in, when it happened in one. */
+  declare readonly transformPath?: string;
+
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -108,8 +111,8 @@ export class InternalError extends PipelineError {
 }
 
 /** Whether an error already names the transform it happened in (so wrappers leave it alone). */
-export function namesItsTransform(error: unknown): boolean {
-  return error instanceof PipelineError && typeof (error as { transformPath?: unknown }).transformPath === "string";
+export function namesItsTransform(error: unknown): error is PipelineError & { readonly transformPath: string } {
+  return error instanceof PipelineError && typeof error.transformPath === "string";
 }
 
 /** Input or output resources are missing or unusable; raised before anything runs when possible. */

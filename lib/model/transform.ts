@@ -52,6 +52,12 @@ export abstract class PTransform<in In extends PInput, out Out extends POutput> 
 
   /** Optional hook a runner calls after a failed run (remove temporary or partial output). */
   cleanupAfterFailure?(ctx: FailureCleanupContext): Promise<void>;
+
+  /**
+   * @internal Collections an application reads besides the input it is applied to (Beam Java's
+   * additional inputs): a Flatten's other inputs. They become inputs of its node in the graph.
+   */
+  additionalInputs?(): readonly PCollection<unknown>[];
 }
 
 /** A composite transform written as a function. */

@@ -139,8 +139,8 @@ export function assertThat<T>(pcoll: PCollection<T>, matcher: Matcher<T>, label 
     new (class AssertThat extends PTransform<PCollection<T>, void> {
       expand(input: PCollection<T>): void {
         // Elements of every window are checked together.
-        const global = input.windowing.windowFn.urn === "beam:window_fn:global_windows:v1" ? input : input.apply("Unwindow", Window.into<T>(new GlobalWindows()));
-        input.pipeline.apply("Impulse", new Impulse()).apply("Check", ParDo.of(new CheckDoFn<T>(matcher), { sideInputs: { actual: AsIterable(global) } }));
+        const global = input.windowing.windowFn.urn === "beam:window_fn:global_windows:v1" ? input : input.apply("Unwindow", Window.into(new GlobalWindows()));
+        input.pipeline.apply("Impulse", Impulse.create()).apply("Check", ParDo.of(new CheckDoFn<T>(matcher), { sideInputs: { actual: AsIterable(global) } }));
       }
     })(),
   );

@@ -16,7 +16,7 @@ export const parallelProgram = definePipeline({
   description: "multi-worker test",
   flags: { n: { type: "number", describe: "elements", default: 10_000 } },
   build(root, flags) {
-    const nums = root.apply(new Create(Array.from({ length: flags.n }, (_, i) => i))).apply(new Reshuffle<number>());
+    const nums = root.apply(Create.from(Array.from({ length: flags.n }, (_, i) => i))).apply(Reshuffle.viaRandomKey());
     const offset = AsSingleton(root.apply("Offset", Create.of(1)));
     const shifted = nums.apply("Tally", ParDo.of(new Tally())).apply(
       "AddOffset",
@@ -28,7 +28,7 @@ export const parallelProgram = definePipeline({
     let odd = 0;
     for (let i = 1; i <= n; i++) (i % 2 === 0 ? (even += i) : (odd += i));
     assertThat(byParity.apply("Sum", Combine.perKey(Combiners.sum())), equalTo([kv("even", even), kv("odd", odd)]), "AssertSums");
-    assertThat(shifted.apply(Count.globally<number>()), equalTo([n]), "AssertCount");
+    assertThat(shifted.apply(Count.globally()), equalTo([n]), "AssertCount");
   },
 });
 
@@ -39,8 +39,8 @@ export const failingProgram = definePipeline({
   flags: {},
   build(root) {
     root
-      .apply(new Create(Array.from({ length: 100 }, (_, i) => i)))
-      .apply(new Reshuffle<number>())
+      .apply(Create.from(Array.from({ length: 100 }, (_, i) => i)))
+      .apply(Reshuffle.viaRandomKey())
       .map("Explode", (n: number) => {
         if (n === 42) throw new Error("bad element");
         return n;

@@ -50,7 +50,7 @@ describe("ml/RunInference", () => {
     const result = await runDirect((p) => {
       const { main, failed } = p
         .apply(Create.timestamped(examples))
-        .apply(Window.into<readonly number[]>(new FixedWindows(1000)))
+        .apply(Window.into(new FixedWindows(1000)))
         .apply(RunInference.of(new SumHandler("batches"), { minBatchSize: 2, maxBatchSize: 8 }));
       main.apply("Collect", ParDo.of(sink<PredictionResult<readonly number[], number>>("main")));
       failed.apply("CollectFailed", ParDo.of(sink<FailedInference<readonly number[]>>("failed")));
@@ -74,7 +74,7 @@ describe("ml/RunInference", () => {
   it("keyed: keys ride along; rejected examples and examples the model fails on go to `failed` with the reason, the rest of the batch is predicted", async () => {
     const input: KV<string, readonly number[]>[] = [kv("a", [1, 2]), kv("b", ["x" as unknown as number]), kv("c", [-13, 0]), kv("d", [3]), kv("e", [4, 4])];
     const result = await runDirect((p) => {
-      const { main, failed } = p.apply(new Create(input)).apply(RunInference.keyed<string, readonly number[], number, { scale: number }>(new SumHandler("keyed"), { minBatchSize: 8 }));
+      const { main, failed } = p.apply(Create.from(input)).apply(RunInference.keyed<string, readonly number[], number, { scale: number }>(new SumHandler("keyed"), { minBatchSize: 8 }));
       main.apply("Collect", ParDo.of(sink<KV<string, PredictionResult<readonly number[], number>>>("keyed")));
       failed.apply("CollectFailed", ParDo.of(sink<FailedInference<KV<string, readonly number[]>>>("keyedFailed")));
     });
@@ -92,7 +92,7 @@ describe("ml/RunInference", () => {
 
   it("loads the model once per process, shared by every step, bundle and DoFn instance with the same model key", async () => {
     const result = await runDirect((p) => {
-      const xs = p.apply(new Create(Array.from({ length: 30 }, (_, i) => [i] as readonly number[])));
+      const xs = p.apply(Create.from(Array.from({ length: 30 }, (_, i) => [i] as readonly number[])));
       xs.apply("First", RunInference.of(new SumHandler("shared")));
       xs.apply("Second", RunInference.of(new SumHandler("shared")));
     });
@@ -111,7 +111,7 @@ describe("ml/RunInference", () => {
 
   it("a handler that returns the wrong number of inferences fails the run (a bug, not bad data)", async () => {
     const result = await runDirect((p) => {
-      p.apply(new Create([[1], [2]] as (readonly number[])[])).apply(RunInference.of(new SumHandler("miscount", { wrongCount: true }), { minBatchSize: 2 }));
+      p.apply(Create.from([[1], [2]] as (readonly number[])[])).apply(RunInference.of(new SumHandler("miscount", { wrongCount: true }), { minBatchSize: 2 }));
     });
     await assert.rejects(result.waitUntilFinish(), /returned 1 inferences for a batch of 2; runInference must return one per example/);
   });

@@ -31,7 +31,7 @@ export const parseProgram = definePipeline({
     use: { type: "string", describe: "unread | read | sideInput | ignored", default: "unread" },
   },
   build(root, flags) {
-    const texts = root.apply("Texts", new Create(flags.inputs.split(","))).apply(new Reshuffle<string>());
+    const texts = root.apply("Texts", Create.from(flags.inputs.split(","))).apply(Reshuffle.viaRandomKey());
     const out = texts.apply("Parse", ParDo.of(new ParseNumbers(), { deadLetters: { bad: badNumbers(flags.use === "ignored") } }).withOutputs("bad"));
     if (flags.use === "read") out.bad.map("Report", (b) => b.input);
     if (flags.use === "sideInput") {

@@ -55,17 +55,17 @@ export const streamingProgram = definePipeline({
     scores
       .apply(
         "Sessions",
-        Window.into<KV<string, number>>(new Sessions(10_000), {
+        Window.into(new Sessions(10_000), {
           trigger: AfterWatermark({ early: AfterProcessingTime(1_000), late: AfterCount(1) }),
           accumulationMode: "ACCUMULATING",
           allowedLatenessMillis: 60_000,
         }),
       )
-      .apply("SumPerSession", Combine.perKey<string, number, number, number>(Combiners.sum()));
+      .apply("SumPerSession", Combine.perKey(Combiners.sum()));
     scores
       .apply(
         "Sliding",
-        Window.into<KV<string, number>>(new SlidingWindows(30_000, 10_000), {
+        Window.into(new SlidingWindows(30_000, 10_000), {
           trigger: Repeatedly(AfterFirst(AfterCount(2), AfterAll(AfterProcessingTime(500), AfterEach(AfterCount(1), AfterCount(3))))),
           timestampCombiner: "EARLIEST",
         }),
@@ -122,7 +122,7 @@ export const statefulProgram = definePipeline({
   build(root) {
     root
       .apply("Numbers", Create.timestamped([{ value: kv("a", 1), timestamp: 1_000 }, { value: kv("b", 2), timestamp: 12_000 }]))
-      .apply("Window", Window.into<KV<string, number>>(new FixedWindows(10_000)))
+      .apply("Window", Window.into(new FixedWindows(10_000)))
       .apply("Buffer", ParDo.of(new BufferPerKey()));
   },
 });
@@ -160,7 +160,7 @@ export const statefulSideInputProgram = definePipeline({
     const unit = AsSingleton(root.apply("Unit", Create.of("kg")));
     root
       .apply("Numbers", Create.timestamped([{ value: kv("a", 2), timestamp: 1_000 }]))
-      .apply("Window", Window.into<KV<string, number>>(new FixedWindows(10_000)))
+      .apply("Window", Window.into(new FixedWindows(10_000)))
       .apply("Sum", ParDo.of(new SumToLimit(), { sideInputs: { limits, unit } }));
   },
 });

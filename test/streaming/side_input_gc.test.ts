@@ -18,7 +18,7 @@ describe("Streaming DirectRunner: side-input windows over a long run", () => {
     const store = new SideInputStore();
     let readable = 0;
     store.addConsumer({ readable: () => readable });
-    const view = AsIterable(Pipeline.create().apply(Create.of(0)).apply(Window.into<number>(new FixedWindows(10))));
+    const view = AsIterable(Pipeline.create().apply(Create.of(0)).apply(Window.into(new FixedWindows(10))));
     const reader = new SideInputReader("T", new Map([[view as SideInput<unknown>, store]]));
     const put = (v: number, start: number) => store.receive(v, { timestamp: start, windows: [new IntervalWindow(start, start + 10)], pane: NO_FIRING });
     for (let w = 0; w < 100; w++) put(w, w * 10);
@@ -42,7 +42,7 @@ describe("Streaming DirectRunner: side-input windows over a long run", () => {
     const result = await runOk((p) => {
       const side = p
         .apply("Side", TestStream.create<number>().addElements(...Array.from({ length: 20 }, (_, w) => ({ value: w * 100, timestamp: w * 10 + 5 }))).advanceWatermarkToInfinity())
-        .apply("SideWindows", Window.into<number>(new FixedWindows(10)));
+        .apply("SideWindows", Window.into(new FixedWindows(10)));
       const limit = AsSingleton(side);
       const main = p.apply(
         "Main",
@@ -54,7 +54,7 @@ describe("Streaming DirectRunner: side-input windows over a long run", () => {
           .advanceWatermarkToInfinity(),
       );
       collect(
-        main.apply("MainWindows", Window.into<string>(new FixedWindows(10))).apply(
+        main.apply("MainWindows", Window.into(new FixedWindows(10))).apply(
           "Read",
           ParDo.into<string>().of((x, ctx) => ctx.output(`${x}:${ctx.sideInputs.limit}`), { sideInputs: { limit } }),
         ),
@@ -73,7 +73,7 @@ describe("Streaming DirectRunner: triggered side inputs (slowly updating)", () =
       // The configuration changes over time; each element fires its own pane (DISCARDING).
       const config = p
         .apply("Config", TestStream.create<string>().addElements({ value: "v1", timestamp: 0 }).addElements({ value: "v2", timestamp: 0 }).addElements({ value: "v3", timestamp: 0 }).advanceWatermarkToInfinity())
-        .apply("Latest", Window.into<string>(new GlobalWindows(), { trigger: Repeatedly(AfterCount(1)) }));
+        .apply("Latest", Window.into(new GlobalWindows(), { trigger: Repeatedly(AfterCount(1)) }));
       const current = AsSingleton(config);
       const events = p.apply(
         "Events",
@@ -98,7 +98,7 @@ describe("Streaming DirectRunner: triggered side inputs (slowly updating)", () =
             .advanceProcessingTime(30_000)
             .advanceWatermarkToInfinity(),
         )
-        .apply("Every30s", Window.into<number>(new GlobalWindows(), { trigger: Repeatedly(AfterProcessingTime(30_000)) }));
+        .apply("Every30s", Window.into(new GlobalWindows(), { trigger: Repeatedly(AfterProcessingTime(30_000)) }));
       const threshold = AsSingleton(config);
       // Scripts advance one event each per step, the side input's first: 15 arrives before any
       // pane (and waits for the first, 10); 25 after it; 5 after the second pane (20).

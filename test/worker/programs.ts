@@ -19,9 +19,9 @@ export const sideInputsProgram = definePipeline({
   description: "side inputs over the State API",
   flags: {},
   build(root) {
-    const lengths = root.apply("Lengths", new Create([3, 4, 5]));
-    const tags = root.apply("Tags", new Create<KV<string, string>>([kv("a", "x"), kv("a", "y"), kv("b", "z")]));
-    root.apply("Words", new Create(["a", "b", "c"])).apply("Annotate", ParDo.of(new Annotate(), { sideInputs: { lengths: AsIterable(lengths), tags: AsMultimap(tags) } }));
+    const lengths = root.apply("Lengths", Create.from([3, 4, 5]));
+    const tags = root.apply("Tags", Create.from<KV<string, string>>([kv("a", "x"), kv("a", "y"), kv("b", "z")]));
+    root.apply("Words", Create.from(["a", "b", "c"])).apply("Annotate", ParDo.of(new Annotate(), { sideInputs: { lengths: AsIterable(lengths), tags: AsMultimap(tags) } }));
   },
 });
 
@@ -32,9 +32,9 @@ export const windowedProgram = definePipeline({
   flags: {},
   build(root) {
     root
-      .apply("Words", new Create(["x"]))
-      .apply("Window", Window.into<string>(new FixedWindows(10)))
+      .apply("Words", Create.from(["x"]))
+      .apply("Window", Window.into(new FixedWindows(10)))
       .map("PairWithOne", (w: string) => kv(w, 1))
-      .apply("Count", Combine.perKey<string, number, number, number>(Combiners.sum()));
+      .apply("Count", Combine.perKey(Combiners.sum()));
   },
 });

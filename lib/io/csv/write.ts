@@ -2,8 +2,8 @@
  * WriteToCsv: rows as RFC 4180 CSV files with a header, through WriteToText's sharded, atomic
  * writing (files appear under their final names only when the run succeeds).
  *
- *     rows.apply(new WriteToCsv("out/products", { columns: ["id", "name", "price"], suffix: ".csv" }));
- *     rows.apply(new WriteToCsv("gs://b/out/catalogue.csv", { columns, numShards: 1, shardNameTemplate: "" })); // exactly one file
+ *     rows.apply(WriteToCsv.to("out/products", { columns: ["id", "name", "price"], suffix: ".csv" }));
+ *     rows.apply(WriteToCsv.to("gs://b/out/catalogue.csv", { columns, numShards: 1, shardNameTemplate: "" })); // exactly one file
  *
  * Fields are quoted only when they must be (they contain the delimiter, a quote, \r or \n), with
  * quotes doubled, by csv-stringify. Values: strings as they are, numbers and bigints in decimal,
@@ -67,7 +67,12 @@ class FormatWithColumns<Row> extends DoFn<Row, string, {}, { columns: readonly s
 export class WriteToCsv<Row extends object> extends PTransform<PCollection<Row>, PCollection<string>> {
   private readonly delimiter: string;
 
-  constructor(
+  /** `rows.apply(WriteToCsv.to("out/rows", { columns: ["id", "name"] }))`: the names of the files written. */
+  static to<Row extends object>(prefix: string, options: WriteToCsvOptions<Row>): WriteToCsv<Row> {
+    return new WriteToCsv<Row>(prefix, options);
+  }
+
+  private constructor(
     readonly prefix: string,
     readonly options: WriteToCsvOptions<Row>,
   ) {
@@ -104,7 +109,7 @@ export class WriteToCsv<Row extends object> extends PTransform<PCollection<Row>,
     }
     return lines.apply(
       "Write",
-      new WriteToText(this.prefix, {
+      WriteToText.to(this.prefix, {
         header,
         ...(this.options.suffix !== undefined ? { suffix: this.options.suffix } : {}),
         ...(this.options.numShards !== undefined ? { numShards: this.options.numShards } : {}),

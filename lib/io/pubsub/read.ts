@@ -8,8 +8,8 @@
  * message), then the step ends. Acknowledgement is at-least-once: messages are acked only by the
  * commit step the pipeline applies after its downstream work:
  *
- *     const read = new ReadFromPubSub({ subscription: "projects/p/subscriptions/in", maxMessages: 100 });
- *     const ids = p.apply("Read", read).map("Work", work).apply("Write", new WriteToPubSub("projects/p/topics/out"));
+ *     const read = ReadFromPubSub.from({ subscription: "projects/p/subscriptions/in", maxMessages: 100 });
+ *     const ids = p.apply("Read", read).map("Work", work).apply("Write", WriteToPubSub.to("projects/p/topics/out"));
  *     ids.apply("Commit", read.commitAfter());   // acks only after every result was published
  *
  * Without `commitAfter`, nothing is acked (messages are redelivered after the lease). The acks are
@@ -178,7 +178,12 @@ export class ReadFromPubSub<W extends boolean = false> extends PTransform<PBegin
   private acks: PCollection<PubSubAcks> | undefined;
   private stepName = "";
 
-  constructor(readonly options: ReadFromPubSubOptions<W>) {
+  /** `p.apply(ReadFromPubSub.from({ topic: "projects/p/topics/t" }))`: payloads, or whole messages `withAttributes: true`. */
+  static from<W extends boolean = false>(options: ReadFromPubSubOptions<W>): ReadFromPubSub<W> {
+    return new ReadFromPubSub<W>(options);
+  }
+
+  private constructor(readonly options: ReadFromPubSubOptions<W>) {
     super("ReadFromPubSub");
     if ((options.topic === undefined) === (options.subscription === undefined)) throw new ValidationError("ReadFromPubSub needs exactly one of {topic} or {subscription}");
   }
@@ -195,7 +200,7 @@ export class ReadFromPubSub<W extends boolean = false> extends PTransform<PBegin
       if (!this.options.withAttributes) return raw as PCollection<Element<W>>;
       return raw.map("ParseMessage", (bytes: Uint8Array) => decodePubsubMessage(bytes)) as PCollection<Element<W>>;
     }
-    const out = input.apply("Impulse", new Impulse()).apply("Pull", ParDo.of(new BoundedRead<Element<W>>(this.options, this.stepName)).withOutputs("acks"));
+    const out = input.apply("Impulse", Impulse.create()).apply("Pull", ParDo.of(new BoundedRead<Element<W>>(this.options, this.stepName)).withOutputs("acks"));
     this.acks = out.acks;
     return out.main;
   }
@@ -213,10 +218,10 @@ export class ReadFromPubSub<W extends boolean = false> extends PTransform<PBegin
         if (read.acks === undefined) throw new ValidationError("commitAfter(): apply the ReadFromPubSub first");
         const acks = AsIterable(read.acks);
         // Acknowledging runs in the global window: count the output there, whatever its windowing.
-        const all = done.windowing.windowFn instanceof GlobalWindows ? done : done.apply("IntoGlobalWindow", Window.into<unknown>(new GlobalWindows()));
-        const count = AsSingleton(all.apply("CountDone", Count.globally<unknown>()));
+        const all = done.windowing.windowFn instanceof GlobalWindows ? done : done.apply("IntoGlobalWindow", Window.into(new GlobalWindows()));
+        const count = AsSingleton(all.apply("CountDone", Count.globally()));
         return done.pipeline
-          .apply("CommitImpulse", new Impulse())
+          .apply("CommitImpulse", Impulse.create())
           .apply("Acknowledge", ParDo.of(new CommitReads(read.options.project, read.stepName), { sideInputs: { acks, done: count } }));
       }
     })("CommitPubSubReads");
