@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import type { CombineFnLike } from "./combine_fn";
 import type { DoFn, OutputTags } from "./dofn";
-import { PipelineConstructionError } from "./errors";
+import { InternalError, PipelineConstructionError } from "./errors";
 import { PipelineOptions, defaultOptions } from "./options";
 import { PBegin, PCollection } from "./pcollection";
 import type { PipelineResult } from "./result";
@@ -63,7 +63,7 @@ export class TransformNode {
   /** The main output (tag "main"), for single-output transforms. */
   mainOutput(): PCollection<unknown> {
     const out = this.outputs.get("main");
-    if (out === undefined) throw new Error(`transform '${this.fullName}' has no main output`);
+    if (out === undefined) throw new InternalError("a single-output transform has no main output", this.fullName);
     return out;
   }
 
