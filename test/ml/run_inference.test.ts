@@ -105,7 +105,11 @@ describe("ml/RunInference", () => {
     const result = await runDirect((p) => {
       p.apply(Create.of<readonly number[]>([1])).apply("Predict", RunInference.of(new SumHandler("broken", { failLoad: true })));
     });
-    await assert.rejects(result.waitUntilFinish(), /Predict\/Infer.*could not load the model broken: no model at \/models\/broken/s);
+    await assert.rejects(result.waitUntilFinish(), (e: Error) => {
+      assert.match(e.message, /Predict\/Infer.*could not load the model broken: no model at \/models\/broken/s);
+      assert.equal(e.message.split("Predict/Infer").length - 1, 1, `the step is named once: ${e.message}`);
+      return true;
+    });
     assert.equal(result.state, "FAILED");
   });
 
