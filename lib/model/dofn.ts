@@ -85,12 +85,6 @@ export interface BundleContext<Out, Tags extends OutputTags = {}> {
  * side inputs Sides (by name, from `ctx.sideInputs`; the ParDo passes their views).
  */
 export abstract class DoFn<In, Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> {
-  /**
-   * Type-level only (never set): makes the side inputs a DoFn reads part of its type, exactly,
-   * so `ParDo.of` can check that the views passed match them (method parameters alone are
-   * compared loosely by TypeScript).
-   */
-  declare readonly __sideInputs?: (declared: Sides) => Sides;
   /** Once per instance, before any bundle: create clients, load models. */
   setup?(runtime: RuntimeContext): void | Promise<void>;
   /** Before each bundle. */

@@ -28,11 +28,13 @@ export interface ParDoOptions<Tags extends OutputTags = OutputTags, Sides extend
 
 /**
  * The options of a ParDo of a DoFn class that reads side inputs `Sides`: required then, with a
- * view for each side input (optional when it reads none).
+ * view for each side input; optional when it reads none, and then without side inputs.
  */
-type OptionsFor<Tags extends OutputTags, Sides extends SideInputTypes> = {} extends Sides
-  ? [options?: ParDoOptions<Tags, Sides>]
-  : [options: ParDoOptions<Tags, Sides> & { readonly sideInputs: SideInputViews<Sides> }];
+type OptionsFor<Tags extends OutputTags, Sides extends SideInputTypes> = [keyof Sides] extends [never]
+  ? [options?: ParDoOptions<Tags, Sides> & { readonly sideInputs?: { readonly [name: string]: never } }]
+  : {} extends Sides
+    ? [options?: ParDoOptions<Tags, Sides>]
+    : [options: ParDoOptions<Tags, Sides> & { readonly sideInputs: SideInputViews<Sides> }];
 
 /** The outputs of a multi-output ParDo: `main` plus one PCollection per requested tag. */
 export type TaggedOutputs<Out, Tags extends OutputTags> = { readonly main: PCollection<Out> } & {

@@ -53,7 +53,7 @@ describe("type inference of the public API", () => {
     expectType(total)<PCollection<number>>(true);
     const both = words.apply(Flatten.with(words.map("Copy", (w) => w)));
     expectType(both)<PCollection<string>>(true);
-    const parts = lengths.apply(Partition.of<number>(2, (n) => n % 2));
+    const parts = lengths.apply(Partition.of(2, (n) => n % 2));
     expectType(parts)<PCollection<number>[]>(true);
     const windowed = pairs.apply(Window.into(new FixedWindows(1000)));
     expectType(windowed)<PCollection<KV<string, number>>>(true);
