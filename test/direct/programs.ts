@@ -1,5 +1,5 @@
 /** Pipeline programs used by the multi-worker tests (worker threads load this module). */
-import { Combine, Combiners, Count, Create, definePipeline, DoFn, kv, Metrics, ParDo, ProcessContext, Reshuffle, AsSingleton } from "../../lib";
+import { Combine, Combiners, Count, Create, definePipeline, DoFn, kv, Metrics, ParDo, ProcessContext, ptransform, Reshuffle, AsSingleton, type PCollection } from "../../lib";
 import { assertThat, equalTo } from "../../lib/testing/passert";
 
 class Tally extends DoFn<number, number> {
@@ -45,5 +45,24 @@ export const failingProgram = definePipeline({
         if (n === 42) throw new Error("bad element");
         return n;
       });
+  },
+});
+
+/**
+ * Labels with '/' (Beam allows "Read from Pub/Sub"), at the top and nested, on a DoFn with a
+ * counter and on a lifted combine: every lookup by full name (worker threads, the Fn API
+ * harness, metrics) must still find them.
+ */
+export const slashLabelsProgram = definePipeline({
+  name: "test-slash-labels",
+  description: "labels containing '/'",
+  flags: {},
+  build(root) {
+    const counted = root
+      .apply("Read from Pub/Sub", Create.from(Array.from({ length: 10 }, (_, i) => i)))
+      .apply("Spread/Out", Reshuffle.viaRandomKey())
+      .apply("Outer/Stage", ptransform("Stage", (input: PCollection<number>) => input.apply("Count a/b", ParDo.of(new Tally()))));
+    const sums = counted.map("Key by parity", (n: number) => kv(n % 2 === 0 ? "even" : "odd", n)).apply("Sum/All", Combine.perKey(Combiners.sum()));
+    assertThat(sums, equalTo([kv("even", 20), kv("odd", 25)]), "Check/Sums");
   },
 });
