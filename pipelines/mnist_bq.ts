@@ -41,13 +41,13 @@ export class MnistBq extends PTransform<PBegin, PCollection<DeadLetterRow>> {
     const predicted = images.apply("Prediction", new Prediction(o));
     const { failedRows } = predicted.main.apply(
       "WriteToBQ",
-      WriteToBigQuery.to<MnistPrediction>(o.output, { schema: PREDICTION_SCHEMA, createDisposition: "CREATE_IF_NEEDED", writeDisposition: "WRITE_TRUNCATE" }),
+      WriteToBigQuery.to(o.output, { schema: PREDICTION_SCHEMA, createDisposition: "CREATE_IF_NEEDED", writeDisposition: "WRITE_TRUNCATE" }),
     );
     const rejectedImages = predicted.failed.map("RejectedImages", (f: RejectedImage): DeadLetterRow => ({ row: toJson(f.element), reason: f.reason, step: f.step }));
     const rejectedRows = failedRows.map("RejectedRows", (f: FailedRow<MnistPrediction>): DeadLetterRow => ({ row: toJson(f.row), reason: f.errors.map((e) => `${e.reason}: ${e.message}`).join("; "), step: "WriteToBQ" }));
     const rejected = rejectedImages.apply("Rejected", Flatten.with(rejectedRows));
     if (o.deadLetter !== undefined) {
-      rejected.apply("WriteDeadLetters", WriteToBigQuery.to<DeadLetterRow>(o.deadLetter, { schema: DEAD_LETTER_SCHEMA, createDisposition: "CREATE_IF_NEEDED", writeDisposition: "WRITE_TRUNCATE" }));
+      rejected.apply("WriteDeadLetters", WriteToBigQuery.to(o.deadLetter, { schema: DEAD_LETTER_SCHEMA, createDisposition: "CREATE_IF_NEEDED", writeDisposition: "WRITE_TRUNCATE" }));
     } else {
       rejected.apply("LogRejected", ParDo.of(new LogRejected<DeadLetterRow>("mnist_bq", "rejected", (r) => `${r.row.slice(0, 80)}: ${r.reason} (at ${r.step})`)));
     }

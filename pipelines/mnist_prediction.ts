@@ -12,7 +12,7 @@ import { Flatten, kv, Metrics, PCollection, PTransform, type KV } from "../lib";
 import { DoFn, type ProcessContext } from "../lib/model/dofn";
 import { ParDo } from "../lib/model/pardo";
 import { ValidationError } from "../lib/model/errors";
-import { RunInference, TFJS_BACKEND_CHOICES, TFJSModelHandler, type FailedInference, type LoadedTfjsModel, type PredictionResult, type TensorExample, type TfjsBackendChoice } from "../lib/ml";
+import { RunInference, TFJS_BACKEND_CHOICES, TFJSModelHandler, type FailedInference, type PredictionResult, type TfjsBackendChoice } from "../lib/ml";
 
 /** The model bundled with the repository (trained by setup/mnist/train.ts). */
 export const DEFAULT_MODEL = path.resolve(__dirname, "..", "..", "pipelines", "data", "mnist", "model");
@@ -166,7 +166,7 @@ export class Prediction extends PTransform<PCollection<MnistImage>, PredictionOu
     const handler = new TFJSModelHandler({ modelUri: this.options.model, ...(this.options.backend !== undefined ? { backend: this.options.backend } : {}) });
     const inferred = parsed.main.apply(
       "RunInference",
-      RunInference.keyed<MnistImage["ID"], TensorExample, Float32Array, LoadedTfjsModel>(handler, this.options.maxBatchSize !== undefined ? { maxBatchSize: this.options.maxBatchSize } : {}),
+      RunInference.keyed(handler, this.options.maxBatchSize !== undefined ? { maxBatchSize: this.options.maxBatchSize } : {}),
     );
     const main = inferred.main.map("Format", formatPrediction);
     // An inference failure carries the parsed pixels; report the record's ID with the reason.

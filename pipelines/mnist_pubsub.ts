@@ -73,7 +73,7 @@ export class MnistPubSub extends PTransform<PBegin, PCollection<string>> {
   expand(input: PBegin): PCollection<string> {
     const o = this.options;
     const source = /\/subscriptions\//.test(o.input) ? { subscription: o.input } : { topic: o.input };
-    const messages = input.apply("Read from Pub/Sub", ReadFromPubSub.from<false>(source)) as PCollection<Uint8Array>;
+    const messages = input.apply("Read from Pub/Sub", ReadFromPubSub.from(source));
     const dicts = messages.apply("toDict", ParDo.of(new ToDict()).withOutputs("failed"));
     const predicted = dicts.main.apply("Prediction", new Prediction(o));
     const ids = predicted.main

@@ -4,7 +4,7 @@
  */
 import type { Coder } from "../coders/coder";
 import type { Pipeline, TransformNode } from "./pipeline";
-import type { PInput, POutput, PTransform } from "./transform";
+import type { POutput, PTransform } from "./transform";
 import { GLOBAL_WINDOWING, WindowingStrategy } from "./windowing";
 import { FilterTransform, FlatMapTransform, MapTransform } from "./elementwise";
 

@@ -109,11 +109,11 @@ export class FlipkartCatalogue extends PTransform<PBegin, PCollection<string>> {
     const withImages = cleaned.main.apply("TransferImages", ParDo.of(new TransferImages<CleanedProduct>(o.images, o.fetch)));
     const depth = cleaned.main
       .map("Depth", (p: CleanedProduct) => p.categories.length)
-      .apply("MaxDepth", Combine.globally(Combiners.max<number>()));
+      .apply("MaxDepth", Combine.globally(Combiners.max()));
     const columns = depth.map("Columns", (d: number | undefined) => [...BASE_COLUMNS, ...categoryColumns(d ?? 0)]);
     read.deadLetters.apply("DeadLetters", Flatten.with(cleaned.rejected)).apply(
       "WriteDeadLetters",
-      WriteToCsv.to<CsvDeadLetter>(o.deadLetter, { columns: ["file", "line", "reason", "raw"], numShards: 1, shardNameTemplate: "" }),
+      WriteToCsv.to(o.deadLetter, { columns: ["file", "line", "reason", "raw"], numShards: 1, shardNameTemplate: "" }),
     );
     return withImages
       .map("ToRow", outputRow)

@@ -11,7 +11,7 @@ import type { TimestampCombiner } from "../../lib/model/windowing";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { activeMetrics, MetricsContainer, setActiveContainer } from "../../lib/model/metrics";
 import { BoundedWindow, ElementMeta, GlobalWindow, Instant, KV } from "../../lib/model/window";
-import { PipelineError, previewValue, TransformError } from "../../lib/model/errors";
+import { previewValue, TransformError } from "../../lib/model/errors";
 import { CheckSampler, checkKeyDeterministic } from "./checks";
 import { groupIdentity, keyIdentity } from "./grouping_key";
 import { BasicOperator, wrapUserError } from "./operator";

@@ -23,7 +23,6 @@ import {
   ParDo,
   Repeatedly,
   Sessions,
-  SideInput,
   SlidingWindows,
   StatefulDoFn,
   StateSpec,

@@ -5,7 +5,7 @@
  * is dropped and counted; readers see data added to a window after a first read.
  */
 import { strict as assert } from "node:assert";
-import { AfterCount, AfterProcessingTime, AsIterable, AsSingleton, Create, FixedWindows, GlobalWindows, ParDo, Pipeline, ProcessContext, Repeatedly, SideInput, Window } from "../../lib";
+import { AfterCount, AfterProcessingTime, AsIterable, AsSingleton, Create, FixedWindows, GlobalWindows, ParDo, Pipeline, Repeatedly, SideInput, Window } from "../../lib";
 import { GlobalWindow, IntervalWindow, NO_FIRING } from "../../lib/model/window";
 import { SideInputReader } from "../../runners/executor/side_input_reader";
 import { SideInputStore } from "../../runners/streaming/side_input_store";

@@ -29,7 +29,7 @@ import { FileSystems } from "../filesystems/registry";
 import { bigqueryClient } from "../gcp/clients";
 import { classify, gcpError } from "../gcp/errors";
 import { getTableMetadata, missingTableError, tableHandle } from "./api";
-import { LoadStagedFiles, StageRows, stagingDirectory, type FailedRow, type StagedFile, type WriteSettings } from "./file_loads";
+import { LoadStagedFiles, StageRows, stagingDirectory, type FailedRow, type WriteSettings } from "./file_loads";
 import { parseSchema, type BigQueryRow, type TableSchema } from "./schema";
 import { InsertRows } from "./streaming_inserts";
 import { parseTableSpec } from "./table_ref";

@@ -25,7 +25,7 @@ import { PBegin, PCollection } from "../../model/pcollection";
 import { ParDo } from "../../model/pardo";
 import { Impulse, Window } from "../../model/primitives";
 import { GlobalWindows } from "../../model/windowing";
-import { AsIterable, AsSingleton, SideInput } from "../../model/side_inputs";
+import { AsIterable, AsSingleton } from "../../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
 import { Count } from "../../transforms/combine";
 import { acknowledge, deleteSubscription, PubSubReader, type PubSubReaderOptions } from "./reader";
