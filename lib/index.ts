@@ -11,15 +11,15 @@ export type { MapFn } from "./model/pcollection";
 export { PTransform, ptransform } from "./model/transform";
 export type { PInput, POutput, ValidationContext, FailureCleanupContext } from "./model/transform";
 export { DoFn } from "./model/dofn";
-export type { ProcessContext, BundleContext, RuntimeContext, OutputTags, ProcessFn, OutputPlacement } from "./model/dofn";
+export type { ProcessContext, BundleContext, RuntimeContext, OutputTags, SideInputTypes, ProcessFn, OutputPlacement } from "./model/dofn";
 export { ParDo } from "./model/pardo";
-export type { ParDoOptions, TaggedOutputs } from "./model/pardo";
+export type { ParDoOptions, ParDoInto, TaggedOutputs } from "./model/pardo";
 export { RejectedElementError, REJECTED_COUNTER } from "./model/dead_letter";
 export type { DeadLetterSpec, DeadLetterOptions } from "./model/dead_letter";
-export { GroupByKey, Flatten, Impulse, Window, WindowInto } from "./model/primitives";
+export { GroupByKey, Flatten, Impulse, Window } from "./model/primitives";
 export type { WindowIntoOptions } from "./model/primitives";
 export { AsSingleton, AsIterable, AsList, AsMap, AsMultimap, SideInput } from "./model/side_inputs";
-export type { SideInputKind } from "./model/side_inputs";
+export type { SideInputKind, SideInputViews } from "./model/side_inputs";
 export { GlobalWindows, FixedWindows, GLOBAL_WINDOWING } from "./model/windowing";
 export { SlidingWindows, Sessions } from "./model/sliding_sessions";
 export type { MergingWindowFn, WindowMerge } from "./model/sliding_sessions";
@@ -59,10 +59,13 @@ export {
   UserCodeError,
   ModelCheckError,
   ValidationError,
+  TransformError,
+  InternalError,
 } from "./model/errors";
 export type { CombineFn } from "./model/combine_fn";
-export { Combine, CombinePerKey, CombineGlobally, Combiners, Count, binaryCombineFn } from "./transforms/combine";
-export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, Partition, flatten } from "./transforms/util";
+export { Combine, Combiners, Count, binaryCombineFn } from "./transforms/combine";
+export type { CombinePerKey, CombineGlobally } from "./transforms/combine";
+export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, Partition } from "./transforms/util";
 export type { TimestampedValue } from "./transforms/util";
 export { assertThat, equalTo, containsInAnyOrder, isEmpty, hasSize, satisfies, PAssertionError } from "./testing/passert";
 export type { Matcher } from "./testing/passert";

@@ -11,10 +11,9 @@
  * predicted (a malformed Image, no ID) and rows BigQuery rejects go to `--dead_letter` (a table)
  * if given, else they are counted and described on stderr.
  */
-import { definePipeline, PBegin, PCollection, PTransform } from "../lib";
+import { definePipeline, Flatten, PBegin, PCollection, PTransform } from "../lib";
 import { ReadFromBigQuery, WriteToBigQuery, type FailedRow } from "../lib/io/bigquery";
 import { ParDo } from "../lib/model/pardo";
-import { flatten } from "../lib/transforms/util";
 import { LogRejected, MODEL_FLAGS, pipelineOptions, toJson, Prediction, PREDICTION_SCHEMA, type MnistImage, type MnistPrediction, type PredictionOptions, type RejectedImage } from "./mnist_prediction";
 
 export interface MnistBqOptions extends PredictionOptions {
@@ -38,21 +37,17 @@ export class MnistBq extends PTransform<PBegin, PCollection<DeadLetterRow>> {
 
   expand(input: PBegin): PCollection<DeadLetterRow> {
     const o = this.options;
-    const images = input.apply("ReadFromBQ", new ReadFromBigQuery<MnistImage>({ table: o.input }));
+    const images = input.apply("ReadFromBQ", ReadFromBigQuery.from<MnistImage>({ table: o.input }));
     const predicted = images.apply("Prediction", new Prediction(o));
     const { failedRows } = predicted.main.apply(
       "WriteToBQ",
-      new WriteToBigQuery<MnistPrediction>(o.output, { schema: PREDICTION_SCHEMA, createDisposition: "CREATE_IF_NEEDED", writeDisposition: "WRITE_TRUNCATE" }),
+      WriteToBigQuery.to(o.output, { schema: PREDICTION_SCHEMA, createDisposition: "CREATE_IF_NEEDED", writeDisposition: "WRITE_TRUNCATE" }),
     );
-    const rejected = flatten<DeadLetterRow>(
-      [
-        predicted.failed.map("RejectedImages", (f: RejectedImage): DeadLetterRow => ({ row: toJson(f.element), reason: f.reason, step: f.step })),
-        failedRows.map("RejectedRows", (f: FailedRow<MnistPrediction>): DeadLetterRow => ({ row: toJson(f.row), reason: f.errors.map((e) => `${e.reason}: ${e.message}`).join("; "), step: "WriteToBQ" })),
-      ],
-      "Rejected",
-    );
+    const rejectedImages = predicted.failed.map("RejectedImages", (f: RejectedImage): DeadLetterRow => ({ row: toJson(f.element), reason: f.reason, step: f.step }));
+    const rejectedRows = failedRows.map("RejectedRows", (f: FailedRow<MnistPrediction>): DeadLetterRow => ({ row: toJson(f.row), reason: f.errors.map((e) => `${e.reason}: ${e.message}`).join("; "), step: "WriteToBQ" }));
+    const rejected = rejectedImages.apply("Rejected", Flatten.with(rejectedRows));
     if (o.deadLetter !== undefined) {
-      rejected.apply("WriteDeadLetters", new WriteToBigQuery<DeadLetterRow>(o.deadLetter, { schema: DEAD_LETTER_SCHEMA, createDisposition: "CREATE_IF_NEEDED", writeDisposition: "WRITE_TRUNCATE" }));
+      rejected.apply("WriteDeadLetters", WriteToBigQuery.to(o.deadLetter, { schema: DEAD_LETTER_SCHEMA, createDisposition: "CREATE_IF_NEEDED", writeDisposition: "WRITE_TRUNCATE" }));
     } else {
       rejected.apply("LogRejected", ParDo.of(new LogRejected<DeadLetterRow>("mnist_bq", "rejected", (r) => `${r.row.slice(0, 80)}: ${r.reason} (at ${r.step})`)));
     }

@@ -8,12 +8,11 @@
  * to the `failed` output with the reason; the pipelines send them to their dead-letter sinks.
  */
 import * as path from "node:path";
-import { kv, Metrics, PCollection, PTransform, type KV } from "../lib";
+import { Flatten, kv, Metrics, PCollection, PTransform, type KV } from "../lib";
 import { DoFn, type ProcessContext } from "../lib/model/dofn";
 import { ParDo } from "../lib/model/pardo";
-import { flatten } from "../lib/transforms/util";
 import { ValidationError } from "../lib/model/errors";
-import { RunInference, TFJS_BACKEND_CHOICES, TFJSModelHandler, type FailedInference, type LoadedTfjsModel, type PredictionResult, type TensorExample, type TfjsBackendChoice } from "../lib/ml";
+import { RunInference, TFJS_BACKEND_CHOICES, TFJSModelHandler, type FailedInference, type PredictionResult, type TfjsBackendChoice } from "../lib/ml";
 
 /** The model bundled with the repository (trained by setup/mnist/train.ts). */
 export const DEFAULT_MODEL = path.resolve(__dirname, "..", "..", "pipelines", "data", "mnist", "model");
@@ -167,12 +166,12 @@ export class Prediction extends PTransform<PCollection<MnistImage>, PredictionOu
     const handler = new TFJSModelHandler({ modelUri: this.options.model, ...(this.options.backend !== undefined ? { backend: this.options.backend } : {}) });
     const inferred = parsed.main.apply(
       "RunInference",
-      RunInference.keyed<MnistImage["ID"], TensorExample, Float32Array, LoadedTfjsModel>(handler, this.options.maxBatchSize !== undefined ? { maxBatchSize: this.options.maxBatchSize } : {}),
+      RunInference.keyed(handler, this.options.maxBatchSize !== undefined ? { maxBatchSize: this.options.maxBatchSize } : {}),
     );
     const main = inferred.main.map("Format", formatPrediction);
     // An inference failure carries the parsed pixels; report the record's ID with the reason.
     const inferenceFailures = inferred.failed.map("InferenceFailures", (f): RejectedImage => ({ element: { ID: f.element.key, Image: Array.from(f.element.value) }, reason: f.reason, step: f.step }));
-    const failed = flatten<RejectedImage>([parsed.failed, inferenceFailures], "Failed");
+    const failed = parsed.failed.apply("Failed", Flatten.with(inferenceFailures));
     return { main, failed };
   }
 }

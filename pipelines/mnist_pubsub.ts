@@ -5,20 +5,18 @@
  *         --output projects/P/topics/mnist_predict [--dead_letter projects/P/topics/mnist_dead_letter] \
  *         [--model PATH_OR_GS_URI] [--streaming]
  *
- * Steps: Read from PubSub → toDict → Prediction → to byte → To PubSub (the original's names,
- * "Read from Pub/Sub" and "To Pub/sub", less the "/" that separates the levels of step names
- * here). Each message is a JSON object `{"ID": .., "Image": ".."}`; each prediction is published
+ * Steps: Read from Pub/Sub → toDict → Prediction → to byte → To Pub/sub (the original's names).
+ * Each message is a JSON object `{"ID": .., "Image": ".."}`; each prediction is published
  * as JSON `{"ID", "P0".."P9"}`.
  * The job runs until drained or cancelled (Ctrl-C drains). A message that is not JSON, lacks ID
  * or Image, or whose Image is not 784 numbers in 0..1 does not stop it: it is published as it
  * came to `--dead_letter` with the attributes `reason` and `failed_step`, and counted
  * (`mnist_pubsub/dead_letters`); without `--dead_letter` it is counted and described on stderr.
  */
-import { definePipeline, Metrics, PBegin, PCollection, PTransform } from "../lib";
+import { definePipeline, Flatten, Metrics, PBegin, PCollection, PTransform } from "../lib";
 import { ReadFromPubSub, WriteToPubSub, type PubsubMessage } from "../lib/io/pubsub";
 import { DoFn, type ProcessContext } from "../lib/model/dofn";
 import { ParDo } from "../lib/model/pardo";
-import { flatten } from "../lib/transforms/util";
 import { LogRejected, MODEL_FLAGS, pipelineOptions, toJson, Prediction, type MnistImage, type MnistPrediction, type PredictionOptions, type RejectedImage } from "./mnist_prediction";
 
 export interface MnistPubSubOptions extends PredictionOptions {
@@ -75,16 +73,16 @@ export class MnistPubSub extends PTransform<PBegin, PCollection<string>> {
   expand(input: PBegin): PCollection<string> {
     const o = this.options;
     const source = /\/subscriptions\//.test(o.input) ? { subscription: o.input } : { topic: o.input };
-    const messages = input.apply("Read from PubSub", new ReadFromPubSub<false>(source)) as PCollection<Uint8Array>;
+    const messages = input.apply("Read from Pub/Sub", ReadFromPubSub.from(source));
     const dicts = messages.apply("toDict", ParDo.of(new ToDict()).withOutputs("failed"));
     const predicted = dicts.main.apply("Prediction", new Prediction(o));
     const ids = predicted.main
       .map("to byte", (p: MnistPrediction) => Buffer.from(toJson(p), "utf8") as Uint8Array)
-      .apply("To PubSub", new WriteToPubSub(o.output));
+      .apply("To Pub/sub", WriteToPubSub.to(o.output));
     const rejected = predicted.failed.map("RejectedImages", (f: RejectedImage): DeadLetter => ({ data: Buffer.from(toJson(f.element), "utf8"), reason: f.reason, step: f.step }));
-    const deadLetters = flatten<DeadLetter>([dicts.failed, rejected], "DeadLetters");
+    const deadLetters = dicts.failed.apply("DeadLetters", Flatten.with(rejected));
     if (o.deadLetter !== undefined) {
-      deadLetters.map("ToDeadLetterMessage", deadLetterMessage).apply("To dead-letter topic", new WriteToPubSub(o.deadLetter, { withAttributes: true }));
+      deadLetters.map("ToDeadLetterMessage", deadLetterMessage).apply("To dead-letter topic", WriteToPubSub.to(o.deadLetter, { withAttributes: true }));
     } else {
       deadLetters.apply("LogDeadLetters", ParDo.of(new LogRejected<DeadLetter>("mnist_pubsub", "dead_letters", (d) => `${Buffer.from(d.data).toString("utf8").slice(0, 80)}: ${d.reason} (at ${d.step})`)));
     }

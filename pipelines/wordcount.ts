@@ -69,12 +69,12 @@ export class WordCount extends PTransform<PBegin, PCollection<string>> {
 
   expand(input: PBegin): PCollection<string> {
     return input
-      .apply("Read", new ReadFromText(this.options.input))
+      .apply("Read", ReadFromText.from(this.options.input))
       .flatMap("Split", extractWords)
       .map("PairWithOne", (word: string) => kv(word, 1))
-      .apply("GroupAndSum", Combine.perKey<string, number, number, number>(Combiners.sum()))
+      .apply("GroupAndSum", Combine.perKey(Combiners.sum()))
       .map("Format", formatCount)
-      .apply("Write", new WriteToText(this.options.output));
+      .apply("Write", WriteToText.to(this.options.output));
   }
 }
 

@@ -35,23 +35,23 @@ export class WordCount2 extends PTransform<PBegin, { readonly counts: PCollectio
 
   expand(input: PBegin): { readonly counts: PCollection<string>; readonly firstChars: PCollection<string> } {
     const words = input
-      .apply("Read", new ReadFromText(this.options.input))
+      .apply("Read", ReadFromText.from(this.options.input))
       .flatMap("Split", extractWords)
       .map("lowerCase", (w: string) => w.toLowerCase());
 
     const counts = words
       .filter("filter", startsWithAToF)
       .map("PairWithOne", (w: string) => kv(w, 1))
-      .apply("GroupAndSum", Combine.perKey<string, number, number, number>(Combiners.sum()))
+      .apply("GroupAndSum", Combine.perKey(Combiners.sum()))
       .map("Format", formatCount)
-      .apply("Write", new WriteToText(this.options.output));
+      .apply("Write", WriteToText.to(this.options.output));
 
     const firstChars = words
       .map("firstChar", firstChar)
       .map("PairWithOne2", (c: string) => kv(c, 1))
-      .apply("GroupAndSum2", Combine.perKey<string, number, number, number>(Combiners.sum()))
+      .apply("GroupAndSum2", Combine.perKey(Combiners.sum()))
       .map("Format2", formatCount)
-      .apply("Write2", new WriteToText(this.options.output2));
+      .apply("Write2", WriteToText.to(this.options.output2));
 
     return { counts, firstChars };
   }

@@ -110,7 +110,7 @@ export class WriteWindowedText extends PTransform<PCollection<string>, PCollecti
     let next = 0;
     return input
       .map("AssignShard", (line: string) => kv((next = (next + 1) % n), line))
-      .apply("GroupByWindowAndShard", new GroupByKey<number, string>())
+      .apply("GroupByWindowAndShard", GroupByKey.create())
       .apply("WriteShards", ParDo.of(new WriteWindowShard(this.prefix, this.options, n, this.sink)));
   }
 }

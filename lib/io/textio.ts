@@ -15,7 +15,7 @@ import { PBegin, PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
 import { GroupByKey, Impulse } from "../model/primitives";
 import { KV, kv } from "../model/window";
-import { AsIterable, SideInput } from "../model/side_inputs";
+import { AsIterable, SideInput, type SideInputViews } from "../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../model/transform";
 import { Reshuffle } from "../transforms/util";
 import { FileSystems } from "./filesystems/registry";
@@ -73,7 +73,12 @@ class ReadRanges extends DoFn<TextRange, string> {
 export class ReadFromText extends PTransform<PBegin, PCollection<string>> {
   readonly patterns: readonly string[];
 
-  constructor(
+  /** `p.apply(ReadFromText.from("gs://bucket/logs/*.gz"))`: the lines of the matching files. */
+  static from(pattern: string | readonly string[], options: ReadFromTextOptions = {}): ReadFromText {
+    return new ReadFromText(pattern, options);
+  }
+
+  private constructor(
     pattern: string | readonly string[],
     readonly options: ReadFromTextOptions = {},
   ) {
@@ -84,9 +89,9 @@ export class ReadFromText extends PTransform<PBegin, PCollection<string>> {
 
   expand(input: PBegin): PCollection<string> {
     return input
-      .apply("Impulse", new Impulse())
+      .apply("Impulse", Impulse.create())
       .apply("ExpandPatterns", ParDo.of(new ExpandPatterns(this.patterns, this.options)))
-      .apply("Reshuffle", new Reshuffle<TextRange>())
+      .apply("Reshuffle", Reshuffle.viaRandomKey())
       .apply("ReadRanges", ParDo.of(new ReadRanges(this.options.compression ?? "auto")));
   }
 
@@ -131,17 +136,20 @@ interface WrittenFile {
   readonly lines: number;
 }
 
+/** The side input of a writing step: the header, when it is one. */
+type HeaderSide = { header?: string };
+
 /** The header line, read from its side input when it is one. */
-function headerOf(options: WriteToTextOptions, ctx: { sideInput<V>(view: SideInput<V>): V }): string | undefined {
-  return options.header instanceof SideInput ? ctx.sideInput(options.header) : options.header;
+function headerOf(options: WriteToTextOptions, ctx: ProcessContext<unknown, {}, HeaderSide>): string | undefined {
+  return options.header instanceof SideInput ? ctx.sideInputs.header : options.header;
 }
 
 /** The side inputs a writing step declares (the header's, if it is one). */
-function headerSideInputs(options: WriteToTextOptions): { sideInputs: SideInput<unknown>[] } {
-  return { sideInputs: options.header instanceof SideInput ? [options.header as SideInput<unknown>] : [] };
+function headerSideInputs(options: WriteToTextOptions): SideInputViews<HeaderSide> {
+  return options.header instanceof SideInput ? { header: options.header } : {};
 }
 
-class WriteBundles extends DoFn<string, WrittenFile> {
+class WriteBundles extends DoFn<string, WrittenFile, {}, HeaderSide> {
   private writer: TextShardWriter | undefined;
   private opening: Promise<TextShardWriter> | undefined;
   private buffer: string[] = [];
@@ -162,7 +170,7 @@ class WriteBundles extends DoFn<string, WrittenFile> {
     this.buffer = [];
   }
 
-  process(line: string, ctx: ProcessContext<WrittenFile>): void | Promise<void> {
+  process(line: string, ctx: ProcessContext<WrittenFile, {}, HeaderSide>): void | Promise<void> {
     if (this.buffer.length === 0 && this.writer === undefined) this.header = headerOf(this.options, ctx);
     this.buffer.push(line);
     if (this.buffer.length >= 8192) return this.flush(ctx.runtime);
@@ -205,19 +213,18 @@ class WriteBundles extends DoFn<string, WrittenFile> {
   }
 }
 
-class FinalizeFiles extends DoFn<Uint8Array, string> {
+class FinalizeFiles extends DoFn<Uint8Array, string, {}, HeaderSide & { written: readonly WrittenFile[] }> {
   constructor(
     private readonly prefix: string,
     private readonly options: WriteToTextOptions,
-    private readonly view: SideInput<readonly WrittenFile[]>,
     private readonly sink: string,
   ) {
     super();
   }
-  async process(_: Uint8Array, ctx: ProcessContext<string>): Promise<void> {
+  async process(_: Uint8Array, ctx: ProcessContext<string, {}, HeaderSide & { written: readonly WrittenFile[] }>): Promise<void> {
     const fs = FileSystems.forPath(this.prefix);
     const tempDir = tempDirectoryFor(this.prefix, ctx.runtime.runId, this.sink);
-    const written = [...ctx.sideInput(this.view)].sort((a, b) => (a.tempPath < b.tempPath ? -1 : 1));
+    const written = [...ctx.sideInputs.written].sort((a, b) => (a.tempPath < b.tempPath ? -1 : 1));
     const temps = written.map((w) => w.tempPath);
     // Like Beam, an empty input still produces one (empty) file, and a fixed shard count is
     // honoured even when some shards got no lines.
@@ -244,7 +251,12 @@ class FinalizeFiles extends DoFn<Uint8Array, string> {
  * Writes lines to `<prefix>-SSSSS-of-NNNNN<suffix>` files; produces the names of the files.
  */
 export class WriteToText extends PTransform<PCollection<string>, PCollection<string>> {
-  constructor(
+  /** `lines.apply(WriteToText.to("out/counts", { suffix: ".txt" }))`: the names of the files written. */
+  static to(prefix: string, options: WriteToTextOptions = {}): WriteToText {
+    return new WriteToText(prefix, options);
+  }
+
+  private constructor(
     readonly prefix: string,
     readonly options: WriteToTextOptions = {},
   ) {
@@ -266,7 +278,7 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
     }
     // One set of shards for the whole input: its windows are merged first, or the files written
     // in other windows would be invisible to the finalizing step (which runs in the global window).
-    if (!(input.windowing.windowFn instanceof GlobalWindows)) input = input.apply("IntoGlobalWindow", Window.into<string>(new GlobalWindows()));
+    if (!(input.windowing.windowFn instanceof GlobalWindows)) input = input.apply("IntoGlobalWindow", Window.into(new GlobalWindows()));
     const n = this.options.numShards ?? 0;
     let written: PCollection<WrittenFile>;
     if (n > 0) {
@@ -274,15 +286,14 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
       let next = 0;
       written = input
         .map("AssignShard", (line: string) => kv((next = (next + 1) % n), line))
-        .apply("GroupByShard", new GroupByKey<number, string>())
-        .apply("WriteShards", ParDo.of(new WriteShardGroups(this.prefix, this.options, sink), headerSideInputs(this.options)));
+        .apply("GroupByShard", GroupByKey.create())
+        .apply("WriteShards", ParDo.of(new WriteShardGroups(this.prefix, this.options, sink), { sideInputs: headerSideInputs(this.options) }));
     } else {
-      written = input.apply("WriteBundles", ParDo.of(new WriteBundles(this.prefix, this.options, sink), headerSideInputs(this.options)));
+      written = input.apply("WriteBundles", ParDo.of(new WriteBundles(this.prefix, this.options, sink), { sideInputs: headerSideInputs(this.options) }));
     }
-    const view = AsIterable(written);
     return input.pipeline
-      .apply("FinalizeImpulse", new Impulse())
-      .apply("Finalize", ParDo.of(new FinalizeFiles(this.prefix, this.options, view, sink), { sideInputs: [view, ...headerSideInputs(this.options).sideInputs] }));
+      .apply("FinalizeImpulse", Impulse.create())
+      .apply("Finalize", ParDo.of(new FinalizeFiles(this.prefix, this.options, sink), { sideInputs: { written: AsIterable(written), ...headerSideInputs(this.options) } }));
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {
@@ -303,7 +314,7 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
 }
 
 /** Writes each shard's group of lines (fixed numShards) as one file. */
-class WriteShardGroups extends DoFn<KV<number, string[]>, WrittenFile> {
+class WriteShardGroups extends DoFn<KV<number, string[]>, WrittenFile, {}, HeaderSide> {
   constructor(
     private readonly prefix: string,
     private readonly options: WriteToTextOptions,
@@ -311,7 +322,7 @@ class WriteShardGroups extends DoFn<KV<number, string[]>, WrittenFile> {
   ) {
     super();
   }
-  async process(group: KV<number, string[]>, ctx: ProcessContext<WrittenFile>): Promise<void> {
+  async process(group: KV<number, string[]>, ctx: ProcessContext<WrittenFile, {}, HeaderSide>): Promise<void> {
     const fs = FileSystems.forPath(this.prefix);
     const tempPath = fs.join(tempDirectoryFor(this.prefix, ctx.runtime.runId, this.sink), `shard-${group.key}-${randomUUID()}${this.options.suffix ?? ""}`);
     const writer = await TextShardWriter.open(fs, tempPath, { header: headerOf(this.options, ctx), compression: this.options.compression ?? "auto" });

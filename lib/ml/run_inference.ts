@@ -75,7 +75,8 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     try {
       this.model = await sharedModel(this.handler.modelKey, () => this.handler.loadModel());
     } catch (e) {
-      throw new Error(`${this.step}: could not load the model ${this.handler.modelKey}: ${messageOf(e)}`, { cause: e });
+      // The runner adds the step's name: it is not repeated here.
+      throw new Error(`could not load the model ${this.handler.modelKey}: ${messageOf(e)}`, { cause: e });
     }
     Metrics.distribution(this.namespace, "load_model_latency_milli_secs").update(Date.now() - started);
   }
@@ -170,7 +171,7 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   private async infer(examples: readonly In[]): Promise<readonly Inference[]> {
     const out = await this.handler.runInference(examples, this.model as M);
     if (out.length !== examples.length) {
-      throw new HandlerContractError(`${this.step}: the model handler returned ${out.length} inferences for a batch of ${examples.length}; runInference must return one per example, in order`);
+      throw new HandlerContractError(`the model handler returned ${out.length} inferences for a batch of ${examples.length}; runInference must return one per example, in order`);
     }
     return out;
   }

@@ -10,6 +10,7 @@
  */
 import type * as tfjs from "@tensorflow/tfjs";
 import { FileSystems } from "../io/filesystems/registry";
+import { FileSystemError } from "../io/filesystems/filesystem";
 import type { BatchingOptions, ModelHandler } from "./model_handler";
 import { tfjsRuntime, type Tfjs, type TfjsBackend, type TfjsBackendChoice } from "./tfjs_backend";
 
@@ -62,7 +63,10 @@ export async function readTfjsArtifacts(modelUri: string): Promise<{ jsonPath: s
   try {
     text = (await readAll(jsonPath)).toString("utf8");
   } catch (e) {
-    throw new Error(`cannot read the model file ${jsonPath}: ${(e as Error).message}. ${FORMAT_HINT}`, { cause: e });
+    // One hint per message: for a missing file the format hint is the useful one; for other
+    // failures (permissions, a bucket that does not exist) the filesystem's own message is.
+    if (e instanceof FileSystemError && e.code === "ENOENT") throw new Error(`cannot read the model file ${jsonPath}: it does not exist. ${FORMAT_HINT}`, { cause: e });
+    throw e;
   }
   let json: ModelJson;
   try {

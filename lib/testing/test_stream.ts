@@ -105,7 +105,7 @@ export class TestStream<T> extends PTransform<PBegin, PCollection<T>> {
     const node = input.pipeline.currentNode();
     const spec: TestStreamSpec = { urn: TEST_STREAM_URN, events: this.events as readonly TestStreamEvent<unknown>[] };
     node.composite = spec;
-    const out = input.apply("Impulse", new Impulse()).apply("Events", ParDo.of(new EmitAll<T>(this.events)));
+    const out = input.apply("Impulse", Impulse.create()).apply("Events", ParDo.of(new EmitAll<T>(this.events)));
     out.isBounded = false;
     return out;
   }
@@ -191,7 +191,7 @@ export class ReadUnbounded<T> extends PTransform<PBegin, PCollection<T>> {
     const node = input.pipeline.currentNode();
     const spec: ReadUnboundedSpec = { urn: READ_UNBOUNDED_URN, source: this.source as UnboundedSource<unknown> };
     node.composite = spec;
-    const out = input.apply("Impulse", new Impulse()).apply("Read", ParDo.of(new NoElements<T>()));
+    const out = input.apply("Impulse", Impulse.create()).apply("Read", ParDo.of(new NoElements<T>()));
     out.isBounded = false;
     return out;
   }

@@ -21,7 +21,8 @@ import { ValidationError } from "../../lib/model/errors";
 import { PTransform, type ValidationContext } from "../../lib/model/transform";
 import { FileSystems } from "../../lib/io/filesystems/registry";
 import { Combine, Combiners } from "../../lib/transforms/combine";
-import { flatten, Reshuffle } from "../../lib/transforms/util";
+import { Flatten } from "../../lib/model/primitives";
+import { Reshuffle } from "../../lib/transforms/util";
 import { ReadFromCsv, type CsvDeadLetter } from "../../lib/io/csv/read";
 import { formatCsvLine, WriteToCsv } from "../../lib/io/csv/write";
 import { attributesOf } from "./attributes";
@@ -99,24 +100,24 @@ export class FlipkartCatalogue extends PTransform<PBegin, PCollection<string>> {
     const o = this.options;
     const read = root.apply(
       "Read",
-      new ReadFromCsv(o.input, { schema: FLIPKART_SCHEMA, ...(o.desiredBundleSizeBytes !== undefined ? { desiredBundleSizeBytes: o.desiredBundleSizeBytes } : {}) }),
+      ReadFromCsv.from(o.input, { schema: FLIPKART_SCHEMA, ...(o.desiredBundleSizeBytes !== undefined ? { desiredBundleSizeBytes: o.desiredBundleSizeBytes } : {}) }),
     );
     // One file is often one range: spread its rows over the workers before the expensive steps.
     const cleaned = read.rows
-      .apply("Distribute", new Reshuffle<RawProduct>())
+      .apply("Distribute", Reshuffle.viaRandomKey())
       .apply("CleanProducts", ParDo.of(new CleanProducts(o.input)).withOutputs("rejected"));
     const withImages = cleaned.main.apply("TransferImages", ParDo.of(new TransferImages<CleanedProduct>(o.images, o.fetch)));
     const depth = cleaned.main
       .map("Depth", (p: CleanedProduct) => p.categories.length)
-      .apply("MaxDepth", Combine.globally(Combiners.max<number>()));
+      .apply("MaxDepth", Combine.globally(Combiners.max()));
     const columns = depth.map("Columns", (d: number | undefined) => [...BASE_COLUMNS, ...categoryColumns(d ?? 0)]);
-    flatten([read.deadLetters, cleaned.rejected], "DeadLetters").apply(
+    read.deadLetters.apply("DeadLetters", Flatten.with(cleaned.rejected)).apply(
       "WriteDeadLetters",
-      new WriteToCsv<CsvDeadLetter>(o.deadLetter, { columns: ["file", "line", "reason", "raw"], numShards: 1, shardNameTemplate: "" }),
+      WriteToCsv.to(o.deadLetter, { columns: ["file", "line", "reason", "raw"], numShards: 1, shardNameTemplate: "" }),
     );
     return withImages
       .map("ToRow", outputRow)
-      .apply("Write", new WriteToCsv<Record<string, string>>(o.output, { columns: AsSingleton(columns), numShards: 1, shardNameTemplate: "" }));
+      .apply("Write", WriteToCsv.to<Record<string, string>>(o.output, { columns: AsSingleton(columns), numShards: 1, shardNameTemplate: "" }));
   }
 
   /** Before the run: images can be written (the reads and writes check their own locations). */

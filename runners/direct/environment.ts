@@ -2,6 +2,7 @@
  * The buffers, metrics and runtime contexts a stage writes into. Shared by the coordinator
  * (which also owns the shuffles) and the worker threads (which send shuffle data back).
  */
+import { InternalError } from "../../lib/model/errors";
 import type { Coder } from "../../lib/coders/coder";
 import type { OutputCommit } from "../../lib/model/commits";
 import type { RuntimeContext } from "../../lib/model/dofn";
@@ -74,7 +75,7 @@ export abstract class BufferedStageEnvironment implements StageEnvironment {
 
   protected groupingUnit(unitName: string): GroupingUnit {
     const unit = this.plan.units.find((u) => u.node.fullName === unitName);
-    if (unit === undefined || (unit.kind !== "gbk" && unit.kind !== "combine")) throw new Error(`internal: no shuffle for ${unitName}`);
+    if (unit === undefined || (unit.kind !== "gbk" && unit.kind !== "combine")) throw new InternalError(`no shuffle for ${unitName}`);
     return unit;
   }
 
@@ -83,11 +84,11 @@ export abstract class BufferedStageEnvironment implements StageEnvironment {
     const unit = this.plan.units.find((u) => u.node.fullName === unitName);
     if (unit?.kind === "flatten") return unit.output;
     if (unit?.kind === "reshuffle") return unit.input;
-    throw new Error(`internal: unexpected buffer ${unitName}`);
+    throw new InternalError(`unexpected buffer ${unitName}`);
   }
 
   protected pcollection(id: string): PCollection<unknown> {
     for (const u of this.plan.units) for (const pc of u.node.outputs.values()) if (pc.id === id) return pc;
-    throw new Error(`internal: no PCollection ${id}`);
+    throw new InternalError(`no PCollection ${id}`);
   }
 }

@@ -8,6 +8,7 @@
  * element-wise consumer downstream of it. Stages run once all the buffers they read (main
  * input and side inputs) are complete.
  */
+import { InternalError } from "../../lib/model/errors";
 import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
 import type { PCollection } from "../../lib/model/pcollection";
 
@@ -195,7 +196,7 @@ export function stageOrder(plan: Plan): Stage[] {
   const visit = (s: Stage): void => {
     const st = state.get(s.id);
     if (st === "done") return;
-    if (st === "visiting") throw new Error(`cycle in the stage graph at stage ${s.id}`);
+    if (st === "visiting") throw new InternalError(`cycle in the stage graph at stage ${s.id}`);
     state.set(s.id, "visiting");
     for (const d of deps(s)) visit(d);
     state.set(s.id, "done");

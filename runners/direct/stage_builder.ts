@@ -1,4 +1,5 @@
 /** Builds the operators of one fused stage for one worker slot, wired to the runner's buffers. */
+import { InternalError } from "../../lib/model/errors";
 import type { Coder } from "../../lib/coders/coder";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import type { RuntimeContext } from "../../lib/model/dofn";
@@ -131,7 +132,7 @@ export function buildStage(stage: Stage, env: StageEnvironment): StageInstance {
     switch (unit.kind) {
       case "pardo": {
         const spec = unit.node.primitive;
-        if (spec?.kind !== "pardo") throw new Error(`internal: ${name} is not a ParDo`);
+        if (spec?.kind !== "pardo") throw new InternalError(`the unit is not a ParDo`, name);
         const outputs = new Map<string, Receiver>();
         if (spec.elementwise !== undefined) {
           const out = unit.node.mainOutput();
@@ -157,12 +158,12 @@ export function buildStage(stage: Stage, env: StageEnvironment): StageInstance {
       }
       case "window_into": {
         const spec = unit.node.primitive;
-        if (spec?.kind !== "window_into") throw new Error(`internal: ${name} is not a WindowInto`);
+        if (spec?.kind !== "window_into") throw new InternalError(`the unit is not a WindowInto`, name);
         op = new WindowIntoOperator(name, spec.windowing.windowFn, receiverForPcoll(unit.output));
         break;
       }
       default:
-        throw new Error(`internal: unit ${name} (${unit.kind}) cannot be fused`);
+        throw new InternalError(`a ${unit.kind} unit cannot be fused`, name);
     }
     opByUnit.set(name, op);
     return op;

@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { PipelineError } from "../../lib/model/errors";
+import { PipelineError, TransformError } from "../../lib/model/errors";
 import type { MetricsSnapshot } from "./transfer";
 import type { CleanupRequest, WorkerInit, WorkerMessage, RunStageRequest, RunStageResult } from "./worker_protocol";
 
@@ -60,7 +60,7 @@ class PooledWorker {
         return;
       }
       case "error": {
-        const e = new PipelineError(m.message);
+        const e = m.transformPath !== undefined ? new TransformError(m.transformPath, m.message) : new PipelineError(m.message);
         e.name = m.name;
         if (m.stack !== undefined) e.stack = m.stack;
         if (m.metrics !== undefined) attempted.set(e, m.metrics);

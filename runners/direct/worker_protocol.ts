@@ -53,6 +53,8 @@ export interface WorkerFailed {
   readonly name: string;
   readonly message: string;
   readonly stack?: string;
+  /** The transform the error happened in, when it names one. */
+  readonly transformPath?: string;
   /** What the failed bundle's steps counted before it failed (Beam's attempted metrics). */
   readonly metrics?: readonly MetricsSnapshot[];
 }

@@ -5,6 +5,7 @@
  * transform names and data.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { namesItsTransform } from "../../lib/model/errors";
 import { definedPrograms, enterWorkerMode } from "../../lib/model/program";
 import { importProgramModule } from "../worker/program_loader";
 import type { Pipeline } from "../../lib/model/pipeline";
@@ -111,7 +112,8 @@ function failureMessage(e: unknown): WorkerFailed {
   const failure = e instanceof StageFailure ? e : undefined;
   const cause = failure?.error ?? e;
   const err = cause instanceof Error ? cause : new Error(String(cause));
-  return { type: "error", name: err.name, message: err.message, stack: err.stack, ...(failure !== undefined ? { metrics: failure.metrics } : {}) };
+  const where = namesItsTransform(err) ? { transformPath: err.transformPath } : {};
+  return { type: "error", name: err.name, message: err.message, stack: err.stack, ...where, ...(failure !== undefined ? { metrics: failure.metrics } : {}) };
 }
 
 async function main(): Promise<void> {

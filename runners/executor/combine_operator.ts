@@ -11,7 +11,7 @@ import type { TimestampCombiner } from "../../lib/model/windowing";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { activeMetrics, MetricsContainer, setActiveContainer } from "../../lib/model/metrics";
 import { BoundedWindow, ElementMeta, GlobalWindow, Instant, KV } from "../../lib/model/window";
-import { PipelineError, previewValue } from "../../lib/model/errors";
+import { previewValue, TransformError } from "../../lib/model/errors";
 import { CheckSampler, checkKeyDeterministic } from "./checks";
 import { groupIdentity, keyIdentity } from "./grouping_key";
 import { BasicOperator, wrapUserError } from "./operator";
@@ -124,10 +124,11 @@ export class PrecombineOperator extends BasicOperator {
 }
 
 /** The error for a non-KV element reaching a grouping. */
-export function notKv(transformName: string, element: unknown): PipelineError {
-  return new PipelineError(
+export function notKv(transformName: string, element: unknown): TransformError {
+  return new TransformError(
+    transformName,
     `Transform '${transformName}' groups by key, but received ${previewValue(element)}, which is not a KV. ` +
-      `Turn elements into { key, value } first, e.g. pcoll.map(x => kv(keyOf(x), x)) or WithKeys(...)`,
+      `Turn elements into { key, value } first, e.g. pcoll.map(x => kv(keyOf(x), x)) or WithKeys.of(...)`,
   );
 }
 

@@ -2,9 +2,9 @@
 import type { Coder } from "../../lib/coders/coder";
 import type { BundleContext, DoFn, OutputPlacement, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
 import { deadLetterOutputs, DeadLetterOutput, previewRejected, REJECTED_COUNTER_KEY, RejectedElementError, rejectionReason } from "../../lib/model/dead_letter";
-import { PipelineError } from "../../lib/model/errors";
+import { TransformError } from "../../lib/model/errors";
 import { isThenable, MetricsContainer, UserMethodCaller } from "../../lib/model/metrics";
-import type { SideInput } from "../../lib/model/side_inputs";
+import { sideInputsObject } from "../../lib/model/side_inputs";
 import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MIN_TIMESTAMP, NO_FIRING, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
 import { Operator, wrapAsync, wrapUserError } from "./operator";
@@ -31,16 +31,19 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
   private readonly main: Receiver;
 
   private readonly outputs: ReadonlyMap<string, Receiver>;
+  /** `ctx.sideInputs`: one getter per declared side input, reading it for the current window. */
+  readonly sideInputs: object;
 
   constructor(
     readonly transformName: string,
     private readonly doFn: DoFn<unknown, unknown, OutputTags>,
     outputs: ReadonlyMap<string, Receiver>,
-    private readonly sideInputs: SideInputReader | undefined,
+    sideInputReader: SideInputReader | undefined,
     private readonly metrics: MetricsContainer,
     readonly runtime: RuntimeContext,
     private readonly checks: InputChecks | undefined,
   ) {
+    this.sideInputs = sideInputsObject(transformName, sideInputReader?.views ?? [], (view) => sideInputReader!.get(view, this.window));
     this.outputs = withDeadLetterChecks(transformName, doFn, outputs, metrics);
     this.main = this.outputs.get("main")!;
     this.processCaller = new UserMethodCaller(metrics);
@@ -158,8 +161,11 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
   outputTo(tag: string, value: unknown, placement?: OutputPlacement): void {
     const target = this.outputs.get(tag);
     if (target === undefined) {
-      throw new PipelineError(
-        `Transform '${this.transformName}' output to tag '${tag}', which was not declared; declare it with ParDo.of(fn).withOutputs("${tag}", ...)`,
+      const declared = [...this.outputs.keys()].filter((t) => t !== "main");
+      throw new TransformError(
+        this.transformName,
+        `Transform '${this.transformName}' output to tag '${tag}', which it did not declare (declared: ${declared.length > 0 ? declared.map((t) => `'${t}'`).join(", ") : "none"}); ` +
+          `declare it with ParDo.of(fn).withOutputs("${tag}", ...)`,
       );
     }
     this.emit(target, value, placement);
@@ -172,13 +178,6 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
       return;
     }
     this.pending.add(this.main.receive(value, { timestamp, windows: cur.windows, pane: cur.pane }));
-  }
-
-  sideInput<V>(view: SideInput<V>): V {
-    if (this.sideInputs === undefined) {
-      throw new PipelineError(`Transform '${this.transformName}' read a side input it did not declare; pass it in ParDo.of(fn, { sideInputs: [view] })`);
-    }
-    return this.sideInputs.get(view, this.window);
   }
 
   private emit(target: Receiver, value: unknown, placement: OutputPlacement | undefined): void {

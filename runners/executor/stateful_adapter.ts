@@ -5,7 +5,7 @@
  * DirectRunner's streaming driver and the Fn API harness.
  */
 import { BundleContext, DoFn, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
-import { PipelineError } from "../../lib/model/errors";
+import { TransformError } from "../../lib/model/errors";
 import type { StatefulDoFn, StatefulProcessContext, TimerContext } from "../../lib/model/state";
 import type { KV } from "../../lib/model/window";
 
@@ -39,7 +39,7 @@ export class StatefulAdapter extends DoFn<unknown, unknown, OutputTags> {
   process(value: unknown, ctx: ProcessContext<unknown, OutputTags>): void | Promise<void> {
     if (value instanceof TimerFiring) {
       if (this.wrapped.onTimer === undefined) {
-        throw new PipelineError(`Timer '${value.name}' fired for transform '${this.transformName}', whose DoFn has no onTimer method; add onTimer(timer, ctx) to the DoFn`);
+        throw new TransformError(this.transformName, `Timer '${value.name}' fired for transform '${this.transformName}', whose DoFn has no onTimer method; add onTimer(timer, ctx) to the DoFn`);
       }
       return this.wrapped.onTimer(value.name, ctx as TimerContext<unknown, unknown, OutputTags>);
     }

@@ -12,7 +12,7 @@
  *   PCollection gets the one coder its producer and consumers agree on (element_coders.ts).
  */
 import type { PCollection } from "../../lib/model/pcollection";
-import { PipelineConstructionError } from "../../lib/model/errors";
+import { InternalError, PipelineConstructionError } from "../../lib/model/errors";
 import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
 import type { SideInput } from "../../lib/model/side_inputs";
 import { isStatefulDoFn } from "../../lib/model/state";
@@ -182,7 +182,7 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
 
   const pid = (pc: PCollection<unknown>): string => {
     const id = pcollectionIds.get(pc.id);
-    if (id === undefined) throw new Error(`internal: PCollection ${pc.id} has no producer in the graph`);
+    if (id === undefined) throw new InternalError(`PCollection ${pc.id} has no producer in the graph`);
     return id;
   };
   const ref = (name: string, state?: string): Uint8Array => encodeReference({ transform: name, fingerprint, ...(state !== undefined ? { state } : {}) });

@@ -4,6 +4,7 @@
  * stateful ParDo, side-input gates). Unlike the batch plan there are no stage buffers: an
  * element flows through every step it reaches as soon as it arrives.
  */
+import { InternalError } from "../../lib/model/errors";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import type { RuntimeContext } from "../../lib/model/dofn";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
@@ -247,7 +248,7 @@ export class StreamingGraph {
         return this.receiverOf(u.output);
       case "window_into": {
         const spec = u.node.primitive;
-        if (spec?.kind !== "window_into") throw new Error(`internal: ${name} is not a WindowInto`);
+        if (spec?.kind !== "window_into") throw new InternalError(`the unit is not a WindowInto`, name);
         const op = new WindowIntoOperator(name, spec.windowing.windowFn, this.receiverOf(u.output));
         this.operators.push(op);
         return op;
@@ -263,13 +264,13 @@ export class StreamingGraph {
       case "pardo":
         return this.pardoReceiver(u, name);
       default:
-        throw new Error(`internal: ${name} (${u.kind}) does not consume a PCollection`);
+        throw new InternalError(`a ${u.kind} unit does not consume a PCollection`, name);
     }
   }
 
   private pardoReceiver(u: StreamingUnit & { kind: "pardo" }, name: string): Receiver {
     const spec = u.node.primitive;
-    if (spec?.kind !== "pardo") throw new Error(`internal: ${name} is not a ParDo`);
+    if (spec?.kind !== "pardo") throw new InternalError(`the unit is not a ParDo`, name);
     if (spec.elementwise !== undefined) {
       const op = new ElementwiseOperator(name, spec.elementwise, this.receiverOf(u.node.mainOutput()), this.env.metricsFor(name), this.checks.inputChecks(u.input), undefined);
       this.operators.push(op);
@@ -347,7 +348,7 @@ export class StreamingGraph {
   /** The receiver of an already built PCollection (a source output). */
   receiverOfId(pcollId: string): Receiver {
     const r = this.receivers.get(pcollId);
-    if (r === undefined) throw new Error(`internal: no receiver for ${pcollId}`);
+    if (r === undefined) throw new InternalError(`no receiver for ${pcollId}`);
     return r;
   }
 

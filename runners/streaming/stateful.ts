@@ -8,7 +8,7 @@
 import { AnyStatefulDoFn, StatefulAdapter, TimerFiring } from "../executor/stateful_adapter";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import type { RuntimeContext } from "../../lib/model/dofn";
-import { PipelineError } from "../../lib/model/errors";
+import { TransformError } from "../../lib/model/errors";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import type { BagState, CombiningState, MapState, StateSpec, TimeDomain, Timer, TimerSpec, ValueState } from "../../lib/model/state";
 import { BoundedWindow, ElementMeta, Instant, KV, MIN_TIMESTAMP, NO_FIRING } from "../../lib/model/window";
@@ -300,7 +300,7 @@ export class StatefulParDoOperator extends ParDoOperator implements TimeAware {
 
   private slot(): Slot {
     if (this.currentKeyId === undefined) {
-      throw new PipelineError(`Transform '${this.transformName}' used state or timers outside process/onTimer; they belong to the current key and window`);
+      throw new TransformError(this.transformName, `Transform '${this.transformName}' used state or timers outside process/onTimer; they belong to the current key and window`);
     }
     const window = this.window;
     const id = groupIdentity(this.currentKeyId, window);

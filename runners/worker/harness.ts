@@ -3,6 +3,7 @@
  * stream (with `worker_id` metadata on every call), answers every instruction, runs bundles
  * concurrently through BundleProcessors pooled per descriptor, and reports metrics.
  */
+import { InternalError } from "../../lib/model/errors";
 import type * as grpc from "@grpc/grpc-js";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { RpcClient } from "../portable/grpc";
@@ -70,7 +71,7 @@ export class FnHarness implements BundleServices {
 
   /** The rebuilt pipeline; loaded by `loadedPipeline()` before any bundle is planned. */
   pipeline(fingerprint?: string): Pipeline {
-    if (this.built === undefined) throw new Error("internal: the harness planned a bundle before loading the pipeline");
+    if (this.built === undefined) throw new InternalError("the harness planned a bundle before loading the pipeline");
     if (fingerprint !== undefined) checkFingerprint(this.built, fingerprint);
     return this.built;
   }

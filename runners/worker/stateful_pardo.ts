@@ -13,7 +13,7 @@ import { AnyStatefulDoFn, StatefulAdapter, TimerFiring } from "../executor/state
 import type { Coder } from "../../lib/coders/coder";
 import { encodeToBytes, Timer as WireTimer } from "../../lib/coders/index";
 import type { RuntimeContext } from "../../lib/model/dofn";
-import { PipelineError } from "../../lib/model/errors";
+import { TransformError } from "../../lib/model/errors";
 import type { MetricsContainer } from "../../lib/model/metrics";
 import type { StateSpec, TimeDomain, Timer, TimerSpec } from "../../lib/model/state";
 import { BoundedWindow, ElementMeta, Instant, KV, NO_FIRING } from "../../lib/model/window";
@@ -169,7 +169,7 @@ export class FnStatefulParDoOperator extends ParDoOperator {
 
   private keyBytes(what: string): Uint8Array {
     if (this.currentKeyBytes === undefined) {
-      throw new PipelineError(`Transform '${this.transformName}' used ${what} outside process/onTimer; state and timers belong to the current key and window`);
+      throw new TransformError(this.transformName, `Transform '${this.transformName}' used ${what} outside process/onTimer; state and timers belong to the current key and window`);
     }
     return this.currentKeyBytes;
   }
@@ -182,8 +182,9 @@ export class FnStatefulParDoOperator extends ParDoOperator {
   timer(spec: TimerSpec): Timer {
     const keyBytes = this.keyBytes(`timer '${spec.name}'`);
     if (!this.wiring.timers.families.has(spec.name)) {
-      throw new PipelineError(
-        `Transform '${this.transformName}' used timer '${spec.name}', which its ParDoPayload does not declare; declare every TimerSpec as a field of the DoFn`,
+      throw new TransformError(
+        this.transformName,
+        `Transform '${this.transformName}' used timer '${spec.name}', which its ParDoPayload does not declare (declared: ${[...this.wiring.timers.families.keys()].map((t) => `'${t}'`).join(", ") || "none"}); declare every TimerSpec as a field of the DoFn`,
       );
     }
     const window = this.window;

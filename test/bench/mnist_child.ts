@@ -51,7 +51,7 @@ async function pipelinePredict(rows: readonly MnistImage[], strictChecks: boolea
   const started = performance.now();
   const result = await runDirect(
     (p) => {
-      p.apply(new Create(rows)).apply("Prediction", new Prediction({ model: DEFAULT_MODEL, maxBatchSize: BATCH })).main.apply(
+      p.apply(Create.from(rows)).apply("Prediction", new Prediction({ model: DEFAULT_MODEL, maxBatchSize: BATCH })).main.apply(
         "Count",
         ParDo.of(() => {
           seen++;
@@ -100,10 +100,10 @@ async function main(): Promise<void> {
       a === "identity"
         ? await runDirect(
             (p) => {
-              p.apply("Read", new ReadFromPubSub({ subscription: "projects/bench/subscriptions/images-sub" }))
+              p.apply("Read", ReadFromPubSub.from({ subscription: "projects/bench/subscriptions/images-sub" }))
                 .map("toDict", (data: Uint8Array) => JSON.parse(Buffer.from(data).toString("utf8")) as MnistImage)
                 .map("Echo", (r: MnistImage) => Buffer.from(JSON.stringify({ ID: r.ID }), "utf8") as Uint8Array)
-                .apply("Write", new WriteToPubSub("projects/bench/topics/predictions"));
+                .apply("Write", WriteToPubSub.to("projects/bench/topics/predictions"));
             },
             { project: "bench", streaming: true },
             { checkEveryElement: false },

@@ -80,7 +80,7 @@ async function windowed(count: number, keys: number, strictChecks: boolean, reco
     }),
   )
     .apply(Window.into(new FixedWindows(WINDOW_MS)))
-    .apply(WithKeys((i: number) => `k${i % keys}`))
+    .apply(WithKeys.of((i: number) => `k${i % keys}`))
     .apply(Count.perKey())
     .apply("Sink", ParDo.of(new PaneSink(recorder)));
   await (await p.run()).waitUntilFinish();

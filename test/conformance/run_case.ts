@@ -91,7 +91,7 @@ export async function runCase(c: ConformanceCase): Promise<CaseRun> {
         }),
       )
       .apply(
-        Window.into<KV<string, number>>(parseWindowFn(w.windowFn), {
+        Window.into(parseWindowFn(w.windowFn), {
           ...(w.trigger !== undefined ? { trigger: parseTrigger(w.trigger) } : {}),
           ...(w.accumulationMode !== undefined ? { accumulationMode: w.accumulationMode } : {}),
           ...(w.allowedLateness !== undefined ? { allowedLatenessMillis: w.allowedLateness } : {}),
@@ -101,8 +101,8 @@ export async function runCase(c: ConformanceCase): Promise<CaseRun> {
       );
     const grouped: PCollection<KV<string, number[] | number>> =
       c.grouping === "Sum"
-        ? windowed.apply(groupName, Combine.perKey<string, number, number, number>(Combiners.sum()))
-        : windowed.apply(groupName, new GroupByKey<string, number>());
+        ? windowed.apply(groupName, Combine.perKey(Combiners.sum()))
+        : windowed.apply(groupName, GroupByKey.create());
     grouped.apply("Panes", ParDo.of(new LogPane(log)));
   });
   await result.waitUntilFinish();

@@ -187,7 +187,7 @@ describe("DirectRunner: user code is judged by what it returns", () => {
       const message = await failingIn((p) => {
         p.apply(Create.of(1))
           .map("Before", (x) => x)
-          .apply("Windowed", Window.into<number>(new BrokenWindows(10)));
+          .apply("Windowed", Window.into(new BrokenWindows(10)));
       });
       assert.match(message, /transform 'Windowed'.*no window for this time/);
     });

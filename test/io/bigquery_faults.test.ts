@@ -38,7 +38,7 @@ describe("io/bigquery: retries of injected faults", function () {
     const before = gcpRetryCounts().bigquery;
     faults.failNext("bigquery.tabledata.insertAll", 1).resetNext("bigquery.tabledata.insertAll", 1).failNext("bigquery.tables.get", 1, { status: 500 });
     const result = await runDirect((p) => {
-      p.apply(Create.of(...rows)).apply(new WriteToBigQuery(`${TEST_PROJECT}:faults.streamed`, { schema: "ID:INTEGER, Name:STRING", method: "STREAMING_INSERTS", batchSize: 10 }));
+      p.apply(Create.of(...rows)).apply(WriteToBigQuery.to(`${TEST_PROJECT}:faults.streamed`, { schema: "ID:INTEGER, Name:STRING", method: "STREAMING_INSERTS", batchSize: 10 }));
     });
     assert.equal(await result.waitUntilFinish(), "DONE");
     assert.deepEqual(faults.pending(), []);
@@ -54,7 +54,7 @@ describe("io/bigquery: retries of injected faults", function () {
     const faults = env.emulators.bigquery!.faults;
     faults.failNext("bigquery.jobs.insert", 1).failNext("bigquery.jobs.get", 1, { status: 429 });
     const loaded = await runDirect((p) => {
-      p.apply(Create.of(...rows)).apply(new WriteToBigQuery(`${TEST_PROJECT}:faults.loaded`, { schema: "ID:INTEGER, Name:STRING", method: "FILE_LOADS" }));
+      p.apply(Create.of(...rows)).apply(WriteToBigQuery.to(`${TEST_PROJECT}:faults.loaded`, { schema: "ID:INTEGER, Name:STRING", method: "FILE_LOADS" }));
     });
     assert.equal(await loaded.waitUntilFinish(), "DONE");
     const [stored] = await bq.dataset("faults").table("loaded").getRows();
@@ -64,8 +64,8 @@ describe("io/bigquery: retries of injected faults", function () {
     const fromTable: number[] = [];
     const fromQuery: number[] = [];
     const read = await runDirect((p) => {
-      p.apply("Table", new ReadFromBigQuery<{ ID: number }>({ table: `${TEST_PROJECT}.faults.loaded`, rowsPerSplit: 15, pageSize: 10 })).map("CollectTable", (r: { ID: number }) => fromTable.push(r.ID));
-      p.apply("Query", new ReadFromBigQuery<{ ID: number }>({ query: `SELECT ID FROM faults.loaded WHERE ID < 10` })).map("CollectQuery", (r: { ID: number }) => fromQuery.push(r.ID));
+      p.apply("Table", ReadFromBigQuery.from<{ ID: number }>({ table: `${TEST_PROJECT}.faults.loaded`, rowsPerSplit: 15, pageSize: 10 })).map("CollectTable", (r: { ID: number }) => fromTable.push(r.ID));
+      p.apply("Query", ReadFromBigQuery.from<{ ID: number }>({ query: `SELECT ID FROM faults.loaded WHERE ID < 10` })).map("CollectQuery", (r: { ID: number }) => fromQuery.push(r.ID));
     });
     assert.equal(await read.waitUntilFinish(), "DONE");
     assert.deepEqual(faults.pending(), []);

@@ -37,7 +37,7 @@ describe("io/csv: ReadFromCsv and WriteToCsv", function () {
       const rows: CsvRecord[] = [];
       const dead: CsvDeadLetter[] = [];
       await runOk((root) => {
-        const { rows: r, deadLetters } = root.apply(new ReadFromCsv(input, { desiredBundleSizeBytes }));
+        const { rows: r, deadLetters } = root.apply(ReadFromCsv.from(input, { desiredBundleSizeBytes }));
         collect(r, rows);
         collect(deadLetters, dead);
       });
@@ -53,7 +53,7 @@ describe("io/csv: ReadFromCsv and WriteToCsv", function () {
       const rows: CsvRecord[] = [];
       const dead: CsvDeadLetter[] = [];
       await runOk((root) => {
-        const out = root.apply(new ReadFromCsv(input, { desiredBundleSizeBytes }));
+        const out = root.apply(ReadFromCsv.from(input, { desiredBundleSizeBytes }));
         collect(out.rows, rows);
         collect(out.deadLetters, dead);
       });
@@ -81,13 +81,13 @@ describe("io/csv: ReadFromCsv and WriteToCsv", function () {
   it("counts dead letters on the step, and fails the run naming the record when nothing reads them (ignoreRejected drops them)", async () => {
     const input = file("unread.csv", "a,b\n1,2\n3\n4,5\n");
     const failed = await runDirect((root) => {
-      root.apply("Read", new ReadFromCsv(input)).rows.map("Use", (r: CsvRecord) => r.a);
+      root.apply("Read", ReadFromCsv.from(input)).rows.map("Use", (r: CsvRecord) => r.a);
     });
     assert.equal(failed.state, "FAILED");
     assert.match(failed.error!.message, /Transform 'Read\/ReadRanges' rejected an element .*unread\.csv:3: expected 2 fields \(as in the header\), got 1/);
     const rows: string[] = [];
     const ok = await runOk((root) => {
-      collect(root.apply("Read", new ReadFromCsv(input, { ignoreRejected: true })).rows.map("A", (r: CsvRecord) => r.a), rows);
+      collect(root.apply("Read", ReadFromCsv.from(input, { ignoreRejected: true })).rows.map("A", (r: CsvRecord) => r.a), rows);
     });
     assert.deepEqual(rows.sort(), ["1", "4"]);
     assert.equal(ok.metrics.counterTotal("beamline", "rejected", "Read"), 1);
@@ -98,7 +98,7 @@ describe("io/csv: ReadFromCsv and WriteToCsv", function () {
     const inputs = [file("bom.csv", text), file("bom.csv.gz", zlib.gzipSync(Buffer.from(text))), file("blank-first.csv", "\n\r\n" + text.slice(1))];
     for (const input of inputs) {
       const rows: CsvRecord[] = [];
-      await runOk((root) => collect(root.apply(new ReadFromCsv(input, { desiredBundleSizeBytes: 4 })).rows, rows));
+      await runOk((root) => collect(root.apply(ReadFromCsv.from(input, { desiredBundleSizeBytes: 4 })).rows, rows));
       assert.deepEqual(rows.sort((a, b) => (a.qty! < b.qty! ? -1 : 1)), [
         { name: "é, ü", qty: "1" },
         { name: "plain", qty: "2" },
@@ -113,7 +113,7 @@ describe("io/csv: ReadFromCsv and WriteToCsv", function () {
     const rows: { id: number; price: number | null; active: boolean }[] = [];
     const dead: CsvDeadLetter[] = [];
     await runOk((root) => {
-      const out = root.apply(new ReadFromCsv(input, { schema }));
+      const out = root.apply(ReadFromCsv.from(input, { schema }));
       assert.ok(same<typeof out.rows, PCollection<{ id: number; price: number | null; active: boolean }>>(true));
       collect(out.rows, rows);
       collect(out.deadLetters, dead);
@@ -128,16 +128,16 @@ describe("io/csv: ReadFromCsv and WriteToCsv", function () {
   it("reads headerless files by the given columns, and fails before running when a header lacks a schema column", async () => {
     const input = file("noheader.csv", "1,x\n2,y\n");
     const rows: CsvRecord[] = [];
-    await runOk((root) => collect(root.apply(new ReadFromCsv(input, { header: false, columns: ["n", "s"] })).rows, rows));
+    await runOk((root) => collect(root.apply(ReadFromCsv.from(input, { header: false, columns: ["n", "s"] })).rows, rows));
     assert.deepEqual(rows.sort((a, b) => (a.n! < b.n! ? -1 : 1)), [{ n: "1", s: "x" }, { n: "2", s: "y" }]);
 
     const wrong = file("wrong.csv", "id,name\n1,a\n");
     const result = await runDirect((root) => {
-      root.apply(new ReadFromCsv(wrong, { schema: { id: "integer", price: "number" } }));
+      root.apply(ReadFromCsv.from(wrong, { schema: { id: "integer", price: "number" } }));
     });
     await assert.rejects(result.waitUntilFinish(), /ReadFromCsv.*'price' are not in the file's header \["id","name"\]/);
-    assert.throws(() => new ReadFromCsv(input, { header: false }), /need `columns` or a `schema`/);
-    assert.throws(() => new ReadFromCsv(input, { delimiter: "ab" }), /one ASCII character/);
+    assert.throws(() => ReadFromCsv.from(input, { header: false }), /need `columns` or a `schema`/);
+    assert.throws(() => ReadFromCsv.from(input, { delimiter: "ab" }), /one ASCII character/);
   });
 
   it("writes a header and quotes only what needs it; ReadFromCsv reads back exactly what was written", async () => {
@@ -149,7 +149,7 @@ describe("io/csv: ReadFromCsv and WriteToCsv", function () {
     ];
     const prefix = path.join(tmp, "written", "out");
     await runOk((root) => {
-      root.apply(Create.of(...values)).apply(new WriteToCsv(prefix, { columns: ["id", "text", "flag", "none"], numShards: 1, shardNameTemplate: "", suffix: ".csv" }));
+      root.apply(Create.of(...values)).apply(WriteToCsv.to(prefix, { columns: ["id", "text", "flag", "none"], numShards: 1, shardNameTemplate: "", suffix: ".csv" }));
     });
     const written = fs.readFileSync(`${prefix}.csv`, "utf8");
     assert.ok(written.startsWith("id,text,flag,none\n"), written);
@@ -157,7 +157,7 @@ describe("io/csv: ReadFromCsv and WriteToCsv", function () {
     assert.ok(written.includes("4, spaces ,false,\n"), written);
     assert.deepEqual(fs.readdirSync(path.dirname(prefix)), ["out.csv"], "exactly one file, no temporary leftovers");
     const back: CsvRecord[] = [];
-    await runOk((root) => collect(root.apply(new ReadFromCsv(`${prefix}.csv`, { desiredBundleSizeBytes: 9 })).rows, back));
+    await runOk((root) => collect(root.apply(ReadFromCsv.from(`${prefix}.csv`, { desiredBundleSizeBytes: 9 })).rows, back));
     assert.deepEqual(
       back.sort((a, b) => Number(a.id) - Number(b.id)),
       values.map((v) => ({ id: String(v.id), text: v.text, flag: String(v.flag), none: "" })),
@@ -173,7 +173,7 @@ describe("io/csv: ReadFromCsv and WriteToCsv", function () {
         .apply("One", Create.of(0))
         .map("Cols", () => ["c0", "c1", "c2"]);
       void depth;
-      rows.apply(new WriteToCsv<Record<string, string>>(prefix, { columns: AsSingleton(cols), numShards: 1 }));
+      rows.apply(WriteToCsv.to<Record<string, string>>(prefix, { columns: AsSingleton(cols), numShards: 1 }));
     });
     const text = fs.readFileSync(`${prefix}-00000-of-00001`, "utf8");
     assert.deepEqual(text.split("\n").slice(1, -1).sort(), ["a,,", "b,c,d"]);
@@ -181,10 +181,10 @@ describe("io/csv: ReadFromCsv and WriteToCsv", function () {
 
     const empty = path.join(tmp, "empty", "none");
     const p = Pipeline.create();
-    p.apply(Create.of<{ a: string }>()).apply(new WriteToCsv(empty, { columns: ["a"], suffix: ".csv" }));
+    p.apply(Create.of<{ a: string }>()).apply(WriteToCsv.to(empty, { columns: ["a"], suffix: ".csv" }));
     await (await p.run()).waitUntilFinish();
     assert.equal(fs.readFileSync(`${empty}-00000-of-00001.csv`, "utf8"), "a\n");
-    assert.throws(() => new WriteToCsv(empty, { columns: ["a", "a"] }), /duplicate column/);
-    assert.throws(() => new WriteToCsv(empty, { columns: ["a"], shardNameTemplate: "" }), /empty shardNameTemplate names one file; set numShards: 1/);
+    assert.throws(() => WriteToCsv.to(empty, { columns: ["a", "a"] }), /duplicate column/);
+    assert.throws(() => WriteToCsv.to(empty, { columns: ["a"], shardNameTemplate: "" }), /empty shardNameTemplate names one file; set numShards: 1/);
   });
 });

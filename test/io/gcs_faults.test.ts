@@ -38,7 +38,7 @@ describe("io/gcp: Cloud Storage IO retries injected faults", function () {
       .resetNext("storage.objects.insert", 1)
       .failNext("storage.objects.rewrite", 1, { status: 429 });
     const written = await runDirect((p) => {
-      p.apply(Create.of(...lines)).apply(new WriteToText("gs://faults/out/lines", { numShards: 2, suffix: ".txt" }));
+      p.apply(Create.of(...lines)).apply(WriteToText.to("gs://faults/out/lines", { numShards: 2, suffix: ".txt" }));
     });
     assert.equal(await written.waitUntilFinish(), "DONE");
     assert.deepEqual(faults.pending(), [], "every injected fault was hit");
@@ -48,7 +48,7 @@ describe("io/gcp: Cloud Storage IO retries injected faults", function () {
     faults.failNext("storage.objects.get", 1).failNext("storage.objects.list", 1, { status: 500 });
     const read: string[] = [];
     const readBack = await runDirect((p) => {
-      p.apply(new ReadFromText("gs://faults/out/lines*.txt")).map("Collect", (line: string) => {
+      p.apply(ReadFromText.from("gs://faults/out/lines*.txt")).map("Collect", (line: string) => {
         read.push(line);
         return line;
       });

@@ -89,9 +89,9 @@ describe("io/pubsub: leases and retries under faults", function () {
     const before = gcpRetryCounts().pubsub;
     faults.failNext("Pull", 2).failNext("Publish", 1).failNext("Acknowledge", 1).failNext("ModifyAckDeadline", 1).failNext("ModifyAckDeadline", 1, { code: 4 });
     const result = await runDirect((p) => {
-      p.apply("Read", new ReadFromPubSub({ subscription: "retry-in-sub" }))
+      p.apply("Read", ReadFromPubSub.from({ subscription: "retry-in-sub" }))
         .map("Upper", (data: Uint8Array) => Buffer.from(data).toString().toUpperCase())
-        .apply("Write", new WriteToPubSub("retry-out"));
+        .apply("Write", WriteToPubSub.to("retry-out"));
     });
     assert.ok(isStreamingResult(result as never));
     const streaming = result as StreamingPipelineResult;

@@ -16,12 +16,12 @@ export const twoSinksProgram = definePipeline({
   },
   build(root, flags) {
     root
-      .apply("Lines", new Create(flags.lines.split(",")))
-      .apply("WriteA", new WriteToText(`${flags.output}/a`))
+      .apply("Lines", Create.from(flags.lines.split(",")))
+      .apply("WriteA", WriteToText.to(`${flags.output}/a`))
       .map("AfterA", (file: string) => {
         if (flags.fail) throw new Error(`failing after the first sink finished ${file.slice(file.lastIndexOf("/") + 1)}`);
         return `wrote ${file.slice(file.lastIndexOf("/") + 1)}`;
       })
-      .apply("WriteB", new WriteToText(`${flags.output}/b`));
+      .apply("WriteB", WriteToText.to(`${flags.output}/b`));
   },
 });

@@ -28,8 +28,8 @@ describe("WriteToText with windows", () => {
     const prefix = path.join(dir, "counts");
     await runOk((p) => {
       p.apply(Create.timestamped([{ value: "x", timestamp: 5 }, { value: "y", timestamp: 150 }, { value: "z", timestamp: 999 }]))
-        .apply(Window.into<string>(new FixedWindows(100)))
-        .apply(new WriteToText(prefix, { numShards: 2 }));
+        .apply(Window.into(new FixedWindows(100)))
+        .apply(WriteToText.to(prefix, { numShards: 2 }));
     });
     const names = fs.readdirSync(dir).sort();
     assert.deepEqual(names, ["counts-00000-of-00002", "counts-00001-of-00002"]);
@@ -46,8 +46,8 @@ describe("WriteToText with windows", () => {
           .addElements({ value: "late", timestamp: 3_000 }) // a late pane for [0, 60 s)
           .advanceWatermarkToInfinity(),
       )
-        .apply(Window.into<string>(new FixedWindows(60_000), { trigger: AfterWatermark({ late: AfterCount(1) }), allowedLatenessMillis: 600_000 }))
-        .apply(new WriteToText(prefix, { suffix: ".txt" }));
+        .apply(Window.into(new FixedWindows(60_000), { trigger: AfterWatermark({ late: AfterCount(1) }), allowedLatenessMillis: 600_000 }))
+        .apply(WriteToText.to(prefix, { suffix: ".txt" }));
     });
     const first = `events-${iso(0)}-${iso(60_000)}`;
     const second = `events-${iso(60_000)}-${iso(120_000)}`;
@@ -63,8 +63,8 @@ describe("WriteToText with windows", () => {
     const prefix = path.join(dir, "s");
     await runOk((p) => {
       p.apply(TestStream.create<string>().addElements(...["a", "b", "c", "d"].map((value, i) => ({ value, timestamp: i }))).advanceWatermarkToInfinity())
-        .apply(Window.into<string>(new FixedWindows(10)))
-        .apply(new WriteToText(prefix, { numShards: 2 }));
+        .apply(Window.into(new FixedWindows(10)))
+        .apply(WriteToText.to(prefix, { numShards: 2 }));
     });
     const names = fs.readdirSync(dir).sort();
     assert.deepEqual(names, [`s-${iso(0)}-${iso(10)}-00000-of-00002`, `s-${iso(0)}-${iso(10)}-00001-of-00002`]);
@@ -92,8 +92,8 @@ describe("WriteToText with windows", () => {
           .advanceWatermarkToInfinity(),
       )
         .apply("Check", checkLines())
-        .apply(Window.into<string>(new FixedWindows(10)))
-        .apply(new WriteToText(prefix));
+        .apply(Window.into(new FixedWindows(10)))
+        .apply(WriteToText.to(prefix));
     });
     assert.equal(result.state, "FAILED");
     assert.deepEqual(fs.readdirSync(dir), [], "no output and no hidden files");
@@ -119,8 +119,8 @@ describe("WriteToText with windows", () => {
         }),
       )
         .apply("Check", checkLines())
-        .apply(Window.into<string>(new FixedWindows(10)))
-        .apply(new WriteToText(prefix))
+        .apply(Window.into(new FixedWindows(10)))
+        .apply(WriteToText.to(prefix))
         .apply("Written", ParDo.of(() => written()));
     });
     assert.ok(isStreamingResult(result));

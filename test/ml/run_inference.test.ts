@@ -50,7 +50,7 @@ describe("ml/RunInference", () => {
     const result = await runDirect((p) => {
       const { main, failed } = p
         .apply(Create.timestamped(examples))
-        .apply(Window.into<readonly number[]>(new FixedWindows(1000)))
+        .apply(Window.into(new FixedWindows(1000)))
         .apply(RunInference.of(new SumHandler("batches"), { minBatchSize: 2, maxBatchSize: 8 }));
       main.apply("Collect", ParDo.of(sink<PredictionResult<readonly number[], number>>("main")));
       failed.apply("CollectFailed", ParDo.of(sink<FailedInference<readonly number[]>>("failed")));
@@ -74,7 +74,7 @@ describe("ml/RunInference", () => {
   it("keyed: keys ride along; rejected examples and examples the model fails on go to `failed` with the reason, the rest of the batch is predicted", async () => {
     const input: KV<string, readonly number[]>[] = [kv("a", [1, 2]), kv("b", ["x" as unknown as number]), kv("c", [-13, 0]), kv("d", [3]), kv("e", [4, 4])];
     const result = await runDirect((p) => {
-      const { main, failed } = p.apply(new Create(input)).apply(RunInference.keyed<string, readonly number[], number, { scale: number }>(new SumHandler("keyed"), { minBatchSize: 8 }));
+      const { main, failed } = p.apply(Create.from(input)).apply(RunInference.keyed<string, readonly number[], number, { scale: number }>(new SumHandler("keyed"), { minBatchSize: 8 }));
       main.apply("Collect", ParDo.of(sink<KV<string, PredictionResult<readonly number[], number>>>("keyed")));
       failed.apply("CollectFailed", ParDo.of(sink<FailedInference<KV<string, readonly number[]>>>("keyedFailed")));
     });
@@ -94,12 +94,12 @@ describe("ml/RunInference", () => {
   it("fails the run on a failed input when nothing reads `failed`, unless ignoreRejected", async () => {
     const input = [kv("a", [1]), kv("c", [-13])];
     const unread = await runDirect((p) => {
-      p.apply(new Create(input)).apply(RunInference.keyed(new SumHandler("unread"))).main.apply("Collect", ParDo.of(sink<unknown>("unread")));
+      p.apply(Create.from(input)).apply(RunInference.keyed(new SumHandler("unread"))).main.apply("Collect", ParDo.of(sink<unknown>("unread")));
     });
     assert.equal(unread.state, "FAILED");
     assert.match(unread.error!.message, /Transform 'RunInference\/Infer' rejected an element .*-13 is unlucky/);
     const ignored = await runDirect((p) => {
-      p.apply(new Create(input)).apply(RunInference.keyed(new SumHandler("ignored"), { ignoreRejected: true })).main.apply("Collect", ParDo.of(sink<unknown>("ignored")));
+      p.apply(Create.from(input)).apply(RunInference.keyed(new SumHandler("ignored"), { ignoreRejected: true })).main.apply("Collect", ParDo.of(sink<unknown>("ignored")));
     });
     assert.equal(await ignored.waitUntilFinish(), "DONE");
     assert.equal(ignored.metrics.counterTotal("beamline", "rejected", "RunInference/Infer"), 1);
@@ -107,7 +107,7 @@ describe("ml/RunInference", () => {
 
   it("loads the model once per process, shared by every step, bundle and DoFn instance with the same model key", async () => {
     const result = await runDirect((p) => {
-      const xs = p.apply(new Create(Array.from({ length: 30 }, (_, i) => [i] as readonly number[])));
+      const xs = p.apply(Create.from(Array.from({ length: 30 }, (_, i) => [i] as readonly number[])));
       xs.apply("First", RunInference.of(new SumHandler("shared")));
       xs.apply("Second", RunInference.of(new SumHandler("shared")));
     });
@@ -120,13 +120,17 @@ describe("ml/RunInference", () => {
     const result = await runDirect((p) => {
       p.apply(Create.of<readonly number[]>([1])).apply("Predict", RunInference.of(new SumHandler("broken", { failLoad: true })));
     });
-    await assert.rejects(result.waitUntilFinish(), /Predict\/Infer.*could not load the model broken: no model at \/models\/broken/s);
+    await assert.rejects(result.waitUntilFinish(), (e: Error) => {
+      assert.match(e.message, /Predict\/Infer.*could not load the model broken: no model at \/models\/broken/s);
+      assert.equal(e.message.split("Predict/Infer").length - 1, 1, `the step is named once: ${e.message}`);
+      return true;
+    });
     assert.equal(result.state, "FAILED");
   });
 
   it("a handler that returns the wrong number of inferences fails the run (a bug, not bad data)", async () => {
     const result = await runDirect((p) => {
-      p.apply(new Create([[1], [2]] as (readonly number[])[])).apply(RunInference.of(new SumHandler("miscount", { wrongCount: true }), { minBatchSize: 2 }));
+      p.apply(Create.from([[1], [2]] as (readonly number[])[])).apply(RunInference.of(new SumHandler("miscount", { wrongCount: true }), { minBatchSize: 2 }));
     });
     await assert.rejects(result.waitUntilFinish(), /returned 1 inferences for a batch of 2; runInference must return one per example/);
   });

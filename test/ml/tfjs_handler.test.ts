@@ -53,6 +53,14 @@ describe("ml/TFJSModelHandler", function () {
     assert.deepEqual(byFile.inputShape, [28, 28, 1]);
   });
 
+  it("gives one hint for a missing model, not the filesystem's and the model format's stacked", async () => {
+    const missing = path.join(dir, "not-here-either");
+    await assert.rejects(loadTfjsModel(missing), (e: Error) => {
+      assert.equal(e.message, `cannot read the model file ${path.join(missing, "model.json")}: it does not exist. --model must be a folder holding model.json and its weight files in TensorFlow.js format (local or gs://)`);
+      return true;
+    });
+  });
+
   it("says which file is missing or malformed when a model cannot be loaded", async () => {
     const missing = path.join(dir, "nothing-here");
     await assert.rejects(loadTfjsModel(missing), new RegExp(`cannot read the model file ${escape(path.join(missing, "model.json"))}: .*--model must be a folder holding model.json`));

@@ -26,7 +26,7 @@ describe("dead-letter outputs", function () {
     const p = Pipeline.create();
     assert.throws(
       () => p.apply(Create.of("1")).apply("Parse", ParDo.of(new ParseNumbers(), { deadLetters: { bad: badNumbers() } })),
-      (e: Error) => e instanceof PipelineConstructionError && /Dead-letter output 'bad' is not one of the ParDo's tagged outputs; request it with .*withOutputs\("bad"\)/.test(e.message),
+      (e: Error) => e instanceof PipelineConstructionError && /Dead-letter output 'bad' is not one of the ParDo's tagged outputs \(requested: none\); request it with .*withOutputs\("bad"\)/.test(e.message),
     );
   });
 

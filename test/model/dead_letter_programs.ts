@@ -31,12 +31,11 @@ export const parseProgram = definePipeline({
     use: { type: "string", describe: "unread | read | sideInput | ignored", default: "unread" },
   },
   build(root, flags) {
-    const texts = root.apply("Texts", new Create(flags.inputs.split(","))).apply(new Reshuffle<string>());
+    const texts = root.apply("Texts", Create.from(flags.inputs.split(","))).apply(Reshuffle.viaRandomKey());
     const out = texts.apply("Parse", ParDo.of(new ParseNumbers(), { deadLetters: { bad: badNumbers(flags.use === "ignored") } }).withOutputs("bad"));
     if (flags.use === "read") out.bad.map("Report", (b) => b.input);
     if (flags.use === "sideInput") {
-      const bad = AsIterable(out.bad);
-      out.main.apply("Annotate", ParDo.of((n: number, ctx: ProcessContext<string>) => ctx.output(`${n} (${[...ctx.sideInput(bad)].length} bad)`), { sideInputs: [bad] }));
+      out.main.apply("Annotate", ParDo.into<string>().of((n, ctx) => ctx.output(`${n} (${ctx.sideInputs.bad.length} bad)`), { sideInputs: { bad: AsIterable(out.bad) } }));
     }
   },
 });

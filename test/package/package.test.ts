@@ -64,11 +64,11 @@ export const program = definePipeline({
   },
   build(root, flags) {
     root
-      .apply("Read", new ReadFromText(flags.input))
+      .apply("Read", ReadFromText.from(flags.input))
       .flatMap("Split", (line) => line.toLowerCase().match(/[\\p{L}\\p{N}']+/gu) ?? [])
       .apply("CountPerWord", Count.perElement())
       .map("Format", (e) => \`\${e.key}: \${e.value}\`)
-      .apply("Write", new WriteToText(flags.output));
+      .apply("Write", WriteToText.to(flags.output));
   },
 });
 

@@ -1,5 +1,5 @@
 /** Pipeline programs for the PortableRunner end-to-end tests. */
-import { Combine, Combiners, Create, definePipeline, flatten, GroupByKey, KV, kv, ParDo, Reshuffle, StatefulDoFn, StatefulProcessContext, StateSpec } from "../../lib";
+import { Combine, Combiners, Create, definePipeline, Flatten, GroupByKey, KV, kv, ParDo, Reshuffle, StatefulDoFn, StatefulProcessContext, StateSpec } from "../../lib";
 import { WriteToText } from "../../lib/io/textio";
 
 /** A program whose DoFn throws on one element. */
@@ -8,7 +8,7 @@ export const failingProgram = definePipeline({
   description: "fails in a Map",
   flags: {},
   build(root) {
-    root.apply("Numbers", new Create([1, 2, 3])).map("Explode", (n: number) => {
+    root.apply("Numbers", Create.from([1, 2, 3])).map("Explode", (n: number) => {
       if (n === 2) throw new Error("boom on two");
       return n;
     });
@@ -50,23 +50,23 @@ export const flattenProgram = definePipeline({
   build(root, flags) {
     const consumers = flags.consumer === "all" ? FLATTEN_CONSUMERS : FLATTEN_CONSUMERS.filter((c) => c === flags.consumer);
     if (consumers.length === 0) throw new Error(`--consumer must be one of ${FLATTEN_CONSUMERS.join(", ")} or all, got ${flags.consumer}`);
-    const a = root.apply("A", new Create(["x", "y", "x", "w"])).map("PairA", (w: string) => kv(w, 1));
-    const b = root.apply("B", new Create(["y", "z", "x"])).map("PairB", (w: string) => kv(w, 10));
-    const both = flatten([a, b]);
+    const a = root.apply("A", Create.from(["x", "y", "x", "w"])).map("PairA", (w: string) => kv(w, 1));
+    const b = root.apply("B", Create.from(["y", "z", "x"])).map("PairB", (w: string) => kv(w, 10));
+    const both = a.apply(Flatten.with(b));
     const out = (name: string): string => `${flags.output}/${name}`;
     if (consumers.includes("gbk")) {
       both
-        .apply("Group", new GroupByKey<string, number>())
+        .apply("Group", GroupByKey.create())
         .map("FormatGroups", (g: KV<string, number[]>) => `${g.key}:${[...g.value].sort((x, y) => x - y).join(",")}`)
-        .apply("WriteGroups", new WriteToText(out("groups")));
+        .apply("WriteGroups", WriteToText.to(out("groups")));
     }
     if (consumers.includes("combine")) {
       both
-        .apply("Sum", Combine.perKey<string, number, number, number>(Combiners.sum()))
+        .apply("Sum", Combine.perKey(Combiners.sum()))
         .map("FormatSums", (e: KV<string, number>) => `${e.key}:${e.value}`)
-        .apply("WriteSums", new WriteToText(out("sums")));
+        .apply("WriteSums", WriteToText.to(out("sums")));
     }
-    if (consumers.includes("stateful")) both.apply("Running", ParDo.of(new RunningCount())).apply("WriteRunning", new WriteToText(out("running")));
+    if (consumers.includes("stateful")) both.apply("Running", ParDo.of(new RunningCount())).apply("WriteRunning", WriteToText.to(out("running")));
   },
 });
 
@@ -77,11 +77,11 @@ export const reshuffleProgram = definePipeline({
   flags: { output: { type: "string", describe: "Output folder", required: true } },
   build(root, flags) {
     root
-      .apply("Words", new Create(["x", "y", "x"]))
+      .apply("Words", Create.from(["x", "y", "x"]))
       .map("Pair", (w: string) => kv(w, 1))
-      .apply("Reshuffle", new Reshuffle<KV<string, number>>())
-      .apply("Group", new GroupByKey<string, number>())
+      .apply("Reshuffle", Reshuffle.viaRandomKey())
+      .apply("Group", GroupByKey.create())
       .map("Format", (g: KV<string, number[]>) => `${g.key}:${g.value.length}`)
-      .apply("Write", new WriteToText(`${flags.output}/groups`));
+      .apply("Write", WriteToText.to(`${flags.output}/groups`));
   },
 });

@@ -11,7 +11,7 @@ import { rapi, runnerApi } from "../../runners/portable/protos";
 import { decodeReference, translatePipeline } from "../../runners/portable/translate";
 import { golden } from "./golden";
 import { flattenProgram, reshuffleProgram } from "./programs";
-import { Create, flatten, GroupByKey, KV, kv, Pipeline } from "../../lib";
+import { Create, Flatten, GroupByKey, KV, kv, Pipeline } from "../../lib";
 import { JsValueCoder, KVCoder, StringUtf8Coder } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
 import { PipelineConstructionError } from "../../lib/model/errors";
@@ -119,10 +119,10 @@ describe("portable translation", () => {
     const p = Pipeline.create();
     const grouped = (name: string, values: Coder<unknown>) =>
       p
-        .apply(`${name}Create`, new Create([kv("a", "x")]))
+        .apply(`${name}Create`, Create.from([kv("a", "x")]))
         .setCoder(new KVCoder(StringUtf8Coder.INSTANCE, values) as Coder<KV<string, string>>)
-        .apply(`${name}Group`, new GroupByKey<string, string>());
-    flatten([grouped("A", StringUtf8Coder.INSTANCE as Coder<unknown>), grouped("B", new JsValueCoder() as Coder<unknown>)], "Both");
+        .apply(`${name}Group`, GroupByKey.create());
+    grouped("A", StringUtf8Coder.INSTANCE as Coder<unknown>).apply("Both", Flatten.with(grouped("B", new JsValueCoder() as Coder<unknown>)));
     assert.throws(
       () => translatePipeline(p, dockerEnvironment("beamline/worker:test")),
       (e: Error) => e instanceof PipelineConstructionError && /Both/.test(e.message) && /different coders/.test(e.message) && /Apply a Map to one of them/.test(e.message),

@@ -45,7 +45,7 @@ export async function groupedPanes(script: TestStream<KV<string, number>>, windo
     const grouped = p
       .apply(script)
       .apply(Window.into(windowFn, options))
-      .apply(new GroupByKey<string, number>())
+      .apply(GroupByKey.create())
       .map("Sort", (g: KV<string, number[]>) => kv(g.key, [...g.value].sort((a, b) => a - b)));
     collect(grouped, out);
   });

@@ -22,8 +22,8 @@ function build(p: Pipeline, out?: Observed<KV<string, string[]>>[]): void {
     // FIRE_IF_NON_EMPTY: no empty on-time panes (sums of nothing) when the global window ends.
     .apply(Window.into(new GlobalWindows(), { trigger: Repeatedly(AfterCount(2)), onTimeBehavior: "FIRE_IF_NON_EMPTY" }))
     .map("PairWithOne", (w: string) => kv(w, 1))
-    .apply("SumPerWord", Combine.perKey<string, number, number, number>(Combiners.sum()));
-  const all = sums.map("ToOneKey", (s: KV<string, number>) => kv("all", `${s.key}:${s.value}`)).apply("GroupAll", new GroupByKey<string, string>());
+    .apply("SumPerWord", Combine.perKey(Combiners.sum()));
+  const all = sums.map("ToOneKey", (s: KV<string, number>) => kv("all", `${s.key}:${s.value}`)).apply("GroupAll", GroupByKey.create());
   if (out !== undefined) collect(all, out);
 }
 

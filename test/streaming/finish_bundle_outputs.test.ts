@@ -31,10 +31,10 @@ describe("streaming driver: outputs of finishBundle", () => {
         .apply(Window.into(new FixedWindows(10)))
         // The first grouping fires when the watermark passes the window, in the same bundle
         // that then advances the second grouping's watermark.
-        .apply("Group1", new GroupByKey<string, number>())
+        .apply("Group1", GroupByKey.create())
         .flatMap("Ungroup", (g: KV<string, number[]>) => g.value.map((v) => kv(g.key, v)))
         .apply("EmitAtBundleEnd", ParDo.of(new EmitAtBundleEnd()))
-        .apply("Group2", new GroupByKey<string, number>());
+        .apply("Group2", GroupByKey.create());
       collect(grouped, out);
     });
     assert.equal(await result.waitUntilFinish(), "DONE");
@@ -53,7 +53,7 @@ describe("streaming driver: outputs of finishBundle", () => {
           .apply(Window.into(new Sessions(10)))
           .apply(Count.perElement())
           .map("Format", (e) => `${e.key}:${e.value}`)
-          .apply(new WriteToText(path.join(dir, "counts")));
+          .apply(WriteToText.to(path.join(dir, "counts")));
       });
       assert.equal(await result.waitUntilFinish(), "DONE");
       const text = fs.readFileSync(path.join(dir, "counts-00000-of-00001"), "utf8");

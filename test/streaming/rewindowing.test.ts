@@ -44,7 +44,7 @@ describe("Window.into after a window fn that assigns several windows", () => {
         const grouped = source(p)
           .apply("Sliding", Window.into(new SlidingWindows(6, 2)))
           .apply("Fixed", Window.into(new FixedWindows(5)))
-          .apply(new GroupByKey<string, number>());
+          .apply(GroupByKey.create());
         collect(grouped, out);
       });
       assert.equal(await result.waitUntilFinish(), "DONE");

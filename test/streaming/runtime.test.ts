@@ -50,7 +50,7 @@ describe("Streaming DirectRunner: running until stopped", () => {
         }),
       )
         .map("Key", (x: number) => kv("k", x))
-        .apply(new GroupByKey<string, number>())
+        .apply(GroupByKey.create())
         .apply("Record", ParDo.of((g: KV<string, number[]>) => void grouped.push([...g.value])));
     });
     assert.equal(result.state, "RUNNING");
@@ -78,7 +78,7 @@ describe("Streaming DirectRunner: running until stopped", () => {
       )
         .apply(Window.into(new GlobalWindows(), { trigger: Repeatedly(AfterProcessingTime(20)) }))
         .map("Key", (x: number) => kv("k", x))
-        .apply(new GroupByKey<string, number>())
+        .apply(GroupByKey.create())
         .apply(
           "Record",
           ParDo.of((g: KV<string, number[]>, ctx: ProcessContext<never>) => {
@@ -110,7 +110,7 @@ describe("Streaming DirectRunner: running until stopped", () => {
         }),
       )
         .map("Key", (x: number) => kv("k", x))
-        .apply(new GroupByKey<string, number>())
+        .apply(GroupByKey.create())
         .apply("Record", ParDo.of(() => void fired++));
     });
     await progress.until(() => emitted >= 20);

@@ -38,7 +38,7 @@ async function stamps(source: Source, combiner: TimestampCombiner, grouping: "Gr
   const result = await runDirect((p) => {
     const windowed = source(p).apply(Window.into(new FixedWindows(10), { timestampCombiner: combiner }));
     const grouped: PCollection<KV<string, unknown>> =
-      grouping === "GroupByKey" ? windowed.apply(new GroupByKey<string, number>()) : windowed.apply("Sum", Combine.perKey<string, number, number, number>(Combiners.sum()));
+      grouping === "GroupByKey" ? windowed.apply(GroupByKey.create()) : windowed.apply("Sum", Combine.perKey(Combiners.sum()));
     collect(grouped, out);
   });
   assert.equal(await result.waitUntilFinish(), "DONE");

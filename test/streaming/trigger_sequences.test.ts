@@ -119,7 +119,7 @@ describe("Streaming DirectRunner: pane info in DoFns after a GroupByKey", () => 
             allowedLatenessMillis: 20,
           }),
         )
-        .apply(new GroupByKey<string, number>());
+        .apply(GroupByKey.create());
       grouped.apply("Direct", ParDo.of(new RecordPanes(direct)));
       grouped.map("Identity", (g: KV<string, number[]>) => g).apply("AfterMap", ParDo.of(new RecordPanes(afterMap)));
     });

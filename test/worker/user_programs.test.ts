@@ -35,7 +35,7 @@ exports.build = (root, flags) => {
     .map("PairWithOne", (w) => kv(w, 1))
     .apply("Count", Combine.perKey(Combiners.sum()))
     .map("Format", (e) => e.key + ": " + e.value)
-    .apply("Write", new WriteToText(flags.output));
+    .apply("Write", WriteToText.to(flags.output));
 };
 `;
 

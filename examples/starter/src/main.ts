@@ -21,10 +21,10 @@ export const program = definePipeline({
   },
   build(root, flags) {
     root
-      .apply("Read", new ReadFromText(flags.input))
+      .apply("Read", ReadFromText.from(flags.input))
       .apply(new CountWords())
       .map("Format", format)
-      .apply("Write", new WriteToText(flags.output));
+      .apply("Write", WriteToText.to(flags.output));
   },
 });
 

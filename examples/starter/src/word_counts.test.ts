@@ -29,7 +29,7 @@ test("CountWords counts per one-minute event-time window; data later than the wa
       .addElements({ value: "a", timestamp: 30_000 }) // late for [0, 60 s): dropped (no allowed lateness)
       .advanceWatermarkToInfinity(),
   );
-  const counts = lines.apply(Window.into<string>(new FixedWindows(60_000))).apply(new CountWords());
+  const counts = lines.apply(Window.into(new FixedWindows(60_000))).apply(new CountWords());
   assertThat(counts, containsInAnyOrder([kv("a", 2), kv("b", 1), kv("b", 1)]));
   assert.equal(await (await p.run()).waitUntilFinish(), "DONE");
 });

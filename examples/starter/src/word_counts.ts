@@ -16,7 +16,7 @@ export class CountWords extends PTransform<PCollection<string>, PCollection<KV<s
   }
 
   expand(lines: PCollection<string>): PCollection<KV<string, number>> {
-    return lines.flatMap("Split", words).apply("CountPerWord", Count.perElement<string>());
+    return lines.flatMap("Split", words).apply("CountPerWord", Count.perElement());
   }
 }
 

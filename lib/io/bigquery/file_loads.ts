@@ -13,7 +13,6 @@ import { pipeline as pipelineAsync } from "node:stream/promises";
 import type { Writable } from "node:stream";
 import { COMMIT_ORDER_LOAD, commitOutput, type JsonValue, registerCommitter } from "../../model/commits";
 import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../../model/dofn";
-import type { SideInput } from "../../model/side_inputs";
 import { FileSystems } from "../filesystems/registry";
 import { classify, GcpIoError, messageOf, withRetries } from "../gcp/errors";
 import { getTableMetadata, missingTableError, tableError, tableHandle } from "./api";
@@ -160,16 +159,13 @@ interface LoadPayload {
  * load job is what makes the rows visible, atomically): on the DirectRunner it runs once every
  * step of the run has succeeded, elsewhere at once.
  */
-export class LoadStagedFiles extends DoFn<Uint8Array, string> {
-  constructor(
-    private readonly settings: WriteSettings,
-    private readonly view: SideInput<readonly StagedFile[]>,
-  ) {
+export class LoadStagedFiles extends DoFn<Uint8Array, string, {}, { files: readonly StagedFile[] }> {
+  constructor(private readonly settings: WriteSettings) {
     super();
   }
 
-  async process(_: Uint8Array, ctx: ProcessContext<string>): Promise<void> {
-    const files = [...ctx.sideInput(this.view)].sort((a, b) => (a.path < b.path ? -1 : 1));
+  async process(_: Uint8Array, ctx: ProcessContext<string, {}, { files: readonly StagedFile[] }>): Promise<void> {
+    const files = [...ctx.sideInputs.files].sort((a, b) => (a.path < b.path ? -1 : 1));
     const payload: LoadPayload = { settings: this.settings, files, stagingDir: stagingDirectory(this.settings, ctx.runtime) };
     await commitOutput(ctx.runtime, { kind: BIGQUERY_LOAD_COMMIT, sink: this.settings.stepName, payload: payload as unknown as JsonValue });
     const { name } = tableHandle(this.settings.ref);

@@ -2,7 +2,7 @@
  * WriteToBigQuery: writes rows (`{column: value}`) to a table, with Beam's dispositions and
  * methods, and returns the rows BigQuery rejected as `failedRows` (never dropped silently).
  *
- *     const { failedRows } = predictions.apply(new WriteToBigQuery("my-project.MNIST.Predict", {
+ *     const { failedRows } = predictions.apply(WriteToBigQuery.to("my-project.MNIST.Predict", {
  *       schema: "ID:INTEGER, P0:FLOAT, P1:FLOAT",
  *       createDisposition: "CREATE_IF_NEEDED",
  *       writeDisposition: "WRITE_TRUNCATE",
@@ -29,7 +29,7 @@ import { FileSystems } from "../filesystems/registry";
 import { bigqueryClient } from "../gcp/clients";
 import { classify, gcpError } from "../gcp/errors";
 import { getTableMetadata, missingTableError, tableHandle } from "./api";
-import { LoadStagedFiles, StageRows, stagingDirectory, type FailedRow, type StagedFile, type WriteSettings } from "./file_loads";
+import { LoadStagedFiles, StageRows, stagingDirectory, type FailedRow, type WriteSettings } from "./file_loads";
 import { parseSchema, type BigQueryRow, type TableSchema } from "./schema";
 import { InsertRows } from "./streaming_inserts";
 import { parseTableSpec } from "./table_ref";
@@ -74,9 +74,14 @@ export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTra
   /** The method asked for; without one it is chosen by the input's boundedness when applied. */
   readonly method: WriteMethod | undefined;
 
-  constructor(
+  /** `rows.apply(WriteToBigQuery.to("proj.dataset.table", { schema, ... }))`: `{ failedRows }`. */
+  static to<Row extends BigQueryRow = BigQueryRow>(table: string, options: WriteToBigQueryOptions = {}): WriteToBigQuery<Row> {
+    return new WriteToBigQuery<Row>(table, options);
+  }
+
+  private constructor(
     readonly table: string,
-    readonly options: WriteToBigQueryOptions = {},
+    readonly options: WriteToBigQueryOptions,
   ) {
     super("WriteToBigQuery");
     parseTableSpec(table);
@@ -134,9 +139,8 @@ export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTra
     }
     const staged = input.apply("StageRows", ParDo.of(new StageRows<Row>(settings), { deadLetters }).withOutputs("failed"));
     // The load step runs in the global window: files staged in other windows must be moved there to be seen.
-    const files = staged.main.windowing.windowFn instanceof GlobalWindows ? staged.main : staged.main.apply("IntoGlobalWindow", Window.into<StagedFile>(new GlobalWindows()));
-    const view = AsIterable(files);
-    input.pipeline.apply("LoadImpulse", new Impulse()).apply("Load", ParDo.of(new LoadStagedFiles(settings, view), { sideInputs: [view] }));
+    const files = staged.main.windowing.windowFn instanceof GlobalWindows ? staged.main : staged.main.apply("IntoGlobalWindow", Window.into(new GlobalWindows()));
+    input.pipeline.apply("LoadImpulse", Impulse.create()).apply("Load", ParDo.of(new LoadStagedFiles(settings), { sideInputs: { files: AsIterable(files) } }));
     return { failedRows: staged.failed };
   }
 

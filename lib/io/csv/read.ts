@@ -2,7 +2,7 @@
  * ReadFromCsv: RFC 4180 CSV files (local or gs://, gzip too) as typed rows, split across workers,
  * with malformed records sent to a dead-letter output.
  *
- *     const { rows, deadLetters } = p.apply(new ReadFromCsv("gs://b/products-*.csv", { schema: { id: "string", price: "number?" } }));
+ *     const { rows, deadLetters } = p.apply(ReadFromCsv.from("gs://b/products-*.csv", { schema: { id: "string", price: "number?" } }));
  *
  * The graph: match the files and split them into byte ranges → scan every range (in parallel) for
  * its quote-state summary → per file, compose the summaries into each range's exact start state
@@ -273,7 +273,12 @@ export class ReadFromCsv<S extends CsvSchema | undefined = undefined> extends PT
   private readonly settings: CsvSettings;
   private readonly ignoreRejected: boolean;
 
-  constructor(pattern: string | readonly string[], options: ReadFromCsvOptions<S> = {}) {
+  /** `p.apply(ReadFromCsv.from("data/*.csv", { schema }))`: `{ rows, deadLetters }`. */
+  static from<S extends CsvSchema | undefined = undefined>(pattern: string | readonly string[], options: ReadFromCsvOptions<S> = {}): ReadFromCsv<S> {
+    return new ReadFromCsv<S>(pattern, options);
+  }
+
+  private constructor(pattern: string | readonly string[], options: ReadFromCsvOptions<S>) {
     super("ReadFromCsv");
     this.patterns = typeof pattern === "string" ? [pattern] : pattern;
     this.ignoreRejected = options.ignoreRejected === true;
@@ -304,13 +309,13 @@ export class ReadFromCsv<S extends CsvSchema | undefined = undefined> extends PT
   expand(input: PBegin): CsvReadResult<CsvRowType<S>> {
     const s = this.settings;
     const read = input
-      .apply("Impulse", new Impulse())
+      .apply("Impulse", Impulse.create())
       .apply("ExpandFiles", ParDo.of(new ExpandFiles(s)))
-      .apply("ReshuffleRanges", new Reshuffle<CsvRange>())
+      .apply("ReshuffleRanges", Reshuffle.viaRandomKey())
       .apply("ScanRanges", ParDo.of(new ScanRanges(s)))
-      .apply("GroupByFile", new GroupByKey<string, ScannedRange>())
+      .apply("GroupByFile", GroupByKey.create())
       .apply("ResolveStarts", ParDo.of(new ResolveStarts(s)))
-      .apply("ReshuffleReads", new Reshuffle<RangeToRead>())
+      .apply("ReshuffleReads", Reshuffle.viaRandomKey())
       .apply(
         "ReadRanges",
         // Counted as beamline/rejected on this step; the run fails if nothing reads them (unless ignoreRejected).

@@ -2,8 +2,8 @@
  * WriteToCsv: rows as RFC 4180 CSV files with a header, through WriteToText's sharded, atomic
  * writing (files appear under their final names only when the run succeeds).
  *
- *     rows.apply(new WriteToCsv("out/products", { columns: ["id", "name", "price"], suffix: ".csv" }));
- *     rows.apply(new WriteToCsv("gs://b/out/catalogue.csv", { columns, numShards: 1, shardNameTemplate: "" })); // exactly one file
+ *     rows.apply(WriteToCsv.to("out/products", { columns: ["id", "name", "price"], suffix: ".csv" }));
+ *     rows.apply(WriteToCsv.to("gs://b/out/catalogue.csv", { columns, numShards: 1, shardNameTemplate: "" })); // exactly one file
  *
  * Fields are quoted only when they must be (they contain the delimiter, a quote, \r or \n), with
  * quotes doubled, by csv-stringify. Values: strings as they are, numbers and bigints in decimal,
@@ -53,16 +53,13 @@ export function formatCsvLine(values: readonly CsvValue[], delimiter = ","): str
   return stringify([values.map(fieldText)], { delimiter, eof: false });
 }
 
-class FormatWithColumns<Row> extends DoFn<Row, string> {
-  constructor(
-    private readonly columns: SideInput<readonly string[]>,
-    private readonly delimiter: string,
-  ) {
+class FormatWithColumns<Row> extends DoFn<Row, string, {}, { columns: readonly string[] }> {
+  constructor(private readonly delimiter: string) {
     super();
   }
-  process(row: Row, ctx: ProcessContext<string>): void {
+  process(row: Row, ctx: ProcessContext<string, {}, { columns: readonly string[] }>): void {
     const record = row as Record<string, CsvValue>;
-    ctx.output(formatCsvLine(ctx.sideInput(this.columns).map((c) => record[c]), this.delimiter));
+    ctx.output(formatCsvLine(ctx.sideInputs.columns.map((c) => record[c]), this.delimiter));
   }
 }
 
@@ -70,7 +67,12 @@ class FormatWithColumns<Row> extends DoFn<Row, string> {
 export class WriteToCsv<Row extends object> extends PTransform<PCollection<Row>, PCollection<string>> {
   private readonly delimiter: string;
 
-  constructor(
+  /** `rows.apply(WriteToCsv.to("out/rows", { columns: ["id", "name"] }))`: the names of the files written. */
+  static to<Row extends object>(prefix: string, options: WriteToCsvOptions<Row>): WriteToCsv<Row> {
+    return new WriteToCsv<Row>(prefix, options);
+  }
+
+  private constructor(
     readonly prefix: string,
     readonly options: WriteToCsvOptions<Row>,
   ) {
@@ -95,7 +97,7 @@ export class WriteToCsv<Row extends object> extends PTransform<PCollection<Row>,
     let lines: PCollection<string>;
     let header: string | SideInput<string> | undefined;
     if (columns instanceof SideInput) {
-      lines = input.apply("Format", ParDo.of(new FormatWithColumns<Row>(columns, delimiter), { sideInputs: [columns] }));
+      lines = input.apply("Format", ParDo.of(new FormatWithColumns<Row>(delimiter), { sideInputs: { columns } }));
       if (this.options.header ?? true) {
         const names = columns.pcoll as PCollection<readonly string[]>;
         header = AsSingleton(names.map("HeaderLine", (cols: readonly string[]) => formatCsvLine(cols, delimiter)));
@@ -107,7 +109,7 @@ export class WriteToCsv<Row extends object> extends PTransform<PCollection<Row>,
     }
     return lines.apply(
       "Write",
-      new WriteToText(this.prefix, {
+      WriteToText.to(this.prefix, {
         header,
         ...(this.options.suffix !== undefined ? { suffix: this.options.suffix } : {}),
         ...(this.options.numShards !== undefined ? { numShards: this.options.numShards } : {}),

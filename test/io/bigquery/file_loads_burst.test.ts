@@ -22,7 +22,7 @@ describe("io/bigquery: FILE_LOADS when an upstream step emits a burst of rows", 
     // flushes: 12,000 rows of ~250 bytes cross the 1 MB flush threshold twice.
     const rows = Array.from({ length: 12_000 }, (_, i) => ({ ID: i, S: "x".repeat(240) }));
     const result = await runDirect((p) => {
-      p.apply(new Create(rows)).apply(new WriteToBigQuery(`${TEST_PROJECT}.Burst.T`, { schema: "ID:INTEGER, S:STRING", createDisposition: "CREATE_IF_NEEDED", writeDisposition: "WRITE_TRUNCATE" }));
+      p.apply(Create.from(rows)).apply(WriteToBigQuery.to(`${TEST_PROJECT}.Burst.T`, { schema: "ID:INTEGER, S:STRING", createDisposition: "CREATE_IF_NEEDED", writeDisposition: "WRITE_TRUNCATE" }));
     });
     await result.waitUntilFinish();
     const [count] = await bigqueryClient(TEST_PROJECT).query(`SELECT COUNT(*) AS n, COUNT(DISTINCT ID) AS ids FROM \`${TEST_PROJECT}.Burst.T\``);

@@ -42,12 +42,12 @@ describe("io/bigquery: the FILE_LOADS load job is the write's output commit", fu
 
   const run = (fail: boolean) =>
     runDirect((p) => {
-      p.apply("Rows", new Create([{ ID: 2 }, { ID: 3 }])).apply(
+      p.apply("Rows", Create.from([{ ID: 2 }, { ID: 3 }])).apply(
         "Write",
-        new WriteToBigQuery(`${TEST_PROJECT}.Commits.Kept`, { schema: "ID:INTEGER", writeDisposition: "WRITE_TRUNCATE", tempLocation: staging }),
+        WriteToBigQuery.to(`${TEST_PROJECT}.Commits.Kept`, { schema: "ID:INTEGER", writeDisposition: "WRITE_TRUNCATE", tempLocation: staging }),
       );
       // Another branch, scheduled after the write's load step, fails.
-      p.apply("Other", new Create([0])).map("Explode", (x: number) => {
+      p.apply("Other", Create.from([0])).map("Explode", (x: number) => {
         if (fail) throw new Error("another branch failed");
         return x;
       });

@@ -23,9 +23,9 @@ const writeNotRows = definePipeline({
   description: "writes rows and a non-row to BigQuery",
   flags: { table: { type: "string", required: true, describe: "table" } },
   build(root, flags) {
-    root.apply("Rows", new Create<BigQueryRow>(notRows)).apply(
+    root.apply("Rows", Create.from<BigQueryRow>(notRows)).apply(
       "Write",
-      new WriteToBigQuery(flags.table, { schema: "ID:INTEGER, P0:FLOAT", writeDisposition: "WRITE_TRUNCATE", createDisposition: "CREATE_IF_NEEDED" }),
+      WriteToBigQuery.to(flags.table, { schema: "ID:INTEGER, P0:FLOAT", writeDisposition: "WRITE_TRUNCATE", createDisposition: "CREATE_IF_NEEDED" }),
     );
   },
 });
@@ -61,9 +61,9 @@ describe("io/bigquery: rejected rows are a dead-letter output", function () {
   it("STREAMING_INSERTS: a row BigQuery rejects fails the run with BigQuery's reason when nothing reads failedRows", async () => {
     await bq.dataset("Rejects").createTable("Streamed", { schema: "ID:INTEGER, P0:FLOAT" });
     const result = await runDirect((p) => {
-      p.apply("Rows", new Create<BigQueryRow>([{ ID: 1, P0: 0.5 }, { ID: "two", P0: 0.5 }])).apply(
+      p.apply("Rows", Create.from<BigQueryRow>([{ ID: 1, P0: 0.5 }, { ID: "two", P0: 0.5 }])).apply(
         "Write",
-        new WriteToBigQuery(table("Streamed"), { method: "STREAMING_INSERTS", createDisposition: "CREATE_NEVER" }),
+        WriteToBigQuery.to(table("Streamed"), { method: "STREAMING_INSERTS", createDisposition: "CREATE_NEVER" }),
       );
     });
     assert.equal(result.state, "FAILED");
@@ -78,8 +78,8 @@ describe("io/bigquery: rejected rows are a dead-letter output", function () {
       if (method === "STREAMING_INSERTS") await bq.dataset("Rejects").createTable(name, { schema: "ID:INTEGER, P0:FLOAT" });
       const result = await runDirect((p) => {
         const { failedRows } = p
-          .apply("Rows", new Create<BigQueryRow>([{ ID: 1, P0: 0.5 }, { ID: "two", P0: 0.5 }, { ID: 3, P0: 0.5 }]))
-          .apply("Write", new WriteToBigQuery(table(name), { method, schema: "ID:INTEGER, P0:FLOAT" }));
+          .apply("Rows", Create.from<BigQueryRow>([{ ID: 1, P0: 0.5 }, { ID: "two", P0: 0.5 }, { ID: 3, P0: 0.5 }]))
+          .apply("Write", WriteToBigQuery.to(table(name), { method, schema: "ID:INTEGER, P0:FLOAT" }));
         failedRows.map("Collect", (f) => {
           collected.push(f);
           return f;
@@ -94,9 +94,9 @@ describe("io/bigquery: rejected rows are a dead-letter output", function () {
 
   it("ignoreRejected: DONE without reading failedRows, the rejected rows still counted", async () => {
     const result = await runDirect((p) => {
-      p.apply("Rows", new Create<BigQueryRow>(notRows)).apply(
+      p.apply("Rows", Create.from<BigQueryRow>(notRows)).apply(
         "Write",
-        new WriteToBigQuery(table("Ignoring"), { schema: "ID:INTEGER, P0:FLOAT", ignoreRejected: true }),
+        WriteToBigQuery.to(table("Ignoring"), { schema: "ID:INTEGER, P0:FLOAT", ignoreRejected: true }),
       );
     });
     assert.equal(await result.waitUntilFinish(), "DONE");

@@ -38,13 +38,13 @@ describe("io/pubsub: acknowledgements are committed with the run's outputs", fun
 
   const run = (fail: boolean, n: number) =>
     runDirect((p) => {
-      const read = new ReadFromPubSub({ subscription: `projects/${TEST_PROJECT}/subscriptions/ack-in-sub`, maxMessages: n, maxReadTimeSeconds: 20 });
+      const read = ReadFromPubSub.from({ subscription: `projects/${TEST_PROJECT}/subscriptions/ack-in-sub`, maxMessages: n, maxReadTimeSeconds: 20 });
       p.apply("Read", read)
         .map("Decode", (b: Uint8Array) => Buffer.from(b).toString())
-        .apply("Write", new WriteToText(path.join(dir, "out")))
+        .apply("Write", WriteToText.to(path.join(dir, "out")))
         .apply("Commit", read.commitAfter());
       // Another branch, scheduled after the commit step, fails.
-      p.apply("Other", new Create([0])).map("Explode", (x: number) => {
+      p.apply("Other", Create.from([0])).map("Explode", (x: number) => {
         if (fail) throw new Error("another branch failed");
         return x;
       });
