@@ -46,7 +46,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     private readonly doFn: DoFn<unknown, unknown, OutputTags>,
     outputs: ReadonlyMap<string, Receiver>,
     private readonly sideInputs: SideInputReader | undefined,
-    private readonly metrics: MetricsContainer,
+    metrics: MetricsContainer,
     readonly runtime: RuntimeContext,
     private readonly checks: InputChecks | undefined,
   ) {

@@ -29,19 +29,15 @@ import { keyIdentity } from "../executor/grouping_key";
 import { wrapUserError } from "../executor/operator";
 import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
 import type { Trigger } from "../../lib/model/triggers";
-import { MinHeap } from "./min_heap";
+import { MinHeap } from "../executor/min_heap";
+import type { Clocks } from "../executor/in_memory_state";
+import { DROPPED_LATE } from "../executor/stateful_operator";
 import { TriggerContext, TriggerMachine, triggerMachine } from "./trigger_machine";
 
-/** Counter (namespace "beamline") of elements dropped because their window had expired. */
-export const DROPPED_LATE = "droppedDueToLateness";
+export { DROPPED_LATE };
+export type { Clocks };
 /** Counter (namespace "beamline") of elements dropped because their window's trigger had finished. */
 export const DROPPED_CLOSED = "droppedDueToClosedWindow";
-
-/** The clocks a step is evaluated against. */
-export interface Clocks {
-  readonly inputWatermark: Instant;
-  readonly processingTime: Instant;
-}
 
 /** A step that reacts to time: grouping, stateful ParDo, side-input gate. */
 export interface TimeAware {

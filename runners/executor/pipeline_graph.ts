@@ -1,0 +1,95 @@
+/**
+ * A pipeline's units (units.ts) as the graph builder's Steps, with the indexes the in-process
+ * drivers (batch and streaming) build from: consumers per PCollection, PCollections by id, and the
+ * strict checks' view of them.
+ */
+import type { Coder } from "../../lib/coders/coder";
+import type { PCollection } from "../../lib/model/pcollection";
+import type { Pipeline } from "../../lib/model/pipeline";
+import { isStatefulDoFn } from "../../lib/model/state";
+import type { CheckSampler } from "./checks";
+import { coderOf, keyCoderOf } from "./default_coders";
+import type { Step, StepSpec, StrictChecks } from "./graph_builder";
+import { collectUnits, inputsOf, outputsOf, Unit } from "./units";
+
+/** What the executor runs for a unit. Flatten and Reshuffle pass elements on; groupings and sources are the driver's own. */
+function specOf(unit: Unit): StepSpec {
+  switch (unit.kind) {
+    case "pardo": {
+      const p = unit.spec;
+      if (p.elementwise !== undefined) return { kind: "elementwise", fn: p.elementwise };
+      if (isStatefulDoFn(p.doFn)) {
+        return { kind: "stateful_pardo", doFn: p.doFn, sideInputs: p.sideInputs, outputTags: p.outputTags, allowedLatenessMillis: unit.input.windowing.allowedLatenessMillis };
+      }
+      if (p.doFn === undefined) throw new Error(`internal: ParDo ${unit.node.fullName} has neither a DoFn nor an element-wise function`);
+      return { kind: "pardo", doFn: p.doFn, sideInputs: p.sideInputs, outputTags: p.outputTags };
+    }
+    case "window_into":
+      return { kind: "window_into", windowFn: unit.windowing.windowFn };
+    case "flatten":
+    case "reshuffle":
+      return { kind: "identity" };
+    default:
+      return { kind: "driver" };
+  }
+}
+
+export class PipelineGraph {
+  readonly units: readonly Unit[];
+  private readonly steps = new Map<string, Step>();
+  private readonly unitsByName = new Map<string, Unit>();
+  private readonly consumerSteps = new Map<string, Step[]>();
+  private readonly pcollections = new Map<string, PCollection<unknown>>();
+
+  constructor(pipeline: Pipeline) {
+    this.units = collectUnits(pipeline);
+    for (const unit of this.units) {
+      const outputs = new Map<string, string>();
+      if (unit.kind === "pardo") for (const [tag, pc] of unit.node.outputs) outputs.set(tag, pc.id);
+      else outputs.set("main", unit.output.id);
+      for (const pc of outputsOf(unit)) this.pcollections.set(pc.id, pc);
+      const inputs = inputsOf(unit);
+      const step: Step = { id: unit.node.fullName, name: unit.node.fullName, spec: specOf(unit), inputs: inputs.map((pc) => pc.id), outputs };
+      this.steps.set(step.id, step);
+      this.unitsByName.set(step.id, unit);
+      for (const pc of inputs) {
+        let list = this.consumerSteps.get(pc.id);
+        if (list === undefined) this.consumerSteps.set(pc.id, (list = []));
+        list.push(step);
+      }
+    }
+  }
+
+  /** The step of a unit. */
+  stepOf(unit: Unit): Step {
+    return this.steps.get(unit.node.fullName)!;
+  }
+
+  /** The unit of a step. */
+  unitOf(step: Step): Unit {
+    const unit = this.unitsByName.get(step.id);
+    if (unit === undefined) throw new Error(`internal: no unit ${step.id}`);
+    return unit;
+  }
+
+  /** The steps reading a PCollection as their main input, in unit order. */
+  consumers(pcollId: string): readonly Step[] {
+    return this.consumerSteps.get(pcollId) ?? [];
+  }
+
+  pcollection(id: string): PCollection<unknown> {
+    const pc = this.pcollections.get(id);
+    if (pc === undefined) throw new Error(`internal: no PCollection ${id}`);
+    return pc;
+  }
+
+  /** The strict checks of the graph's PCollections, with samplers from `sampler`. */
+  checks(sampler: () => CheckSampler): StrictChecks {
+    return {
+      sampler,
+      coderOf: (id): Coder<unknown> => coderOf(this.pcollection(id)),
+      keyCoderOf: (id): Coder<unknown> => keyCoderOf(this.pcollection(id)),
+      producerOf: (id): string => this.pcollection(id).producer.fullName,
+    };
+  }
+}
