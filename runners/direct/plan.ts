@@ -76,7 +76,7 @@ export function planStages(pipeline: Pipeline): Plan {
           stage.fused.push(consumer);
           for (const out of outputsOf(consumer)) fuseFrom(stage, out);
           break;
-        case "window_into":
+        case "primitive":
           stage.fused.push(consumer);
           fuseFrom(stage, consumer.output);
           break;

@@ -145,7 +145,12 @@ export class GraphBuilder {
    * for side inputs, the strict coder check, the driver's count and the monitor's hooks (built
    * with everything downstream on first use).
    */
-  receiverOf(pcollId: string, producerChecksOutputs = false): Receiver {
+  receiverOf(pcollId: string): Receiver {
+    return this.connect(pcollId, false);
+  }
+
+  /** `receiverOf`; `producerChecksOutputs`: the producer checks its outputs against the coder itself (element-wise steps do). */
+  private connect(pcollId: string, producerChecksOutputs: boolean): Receiver {
     const existing = this.receivers.get(pcollId);
     if (existing !== undefined) return existing;
     const host = this.host;
@@ -196,7 +201,7 @@ export class GraphBuilder {
 
   private mainOutput(step: Step, producerChecksOutputs = false): Receiver {
     const first = step.outputs.values().next();
-    return first.done === true ? DISCARD : this.receiverOf(first.value, producerChecksOutputs);
+    return first.done === true ? DISCARD : this.connect(first.value, producerChecksOutputs);
   }
 
   /** A ParDo's outputs by tag; declared tags the graph does not wire (unused outputs on a worker) are dropped. */

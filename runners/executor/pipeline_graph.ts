@@ -6,33 +6,10 @@
 import type { Coder } from "../../lib/coders/coder";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { Pipeline } from "../../lib/model/pipeline";
-import { isStatefulDoFn } from "../../lib/model/state";
 import type { CheckSampler } from "./checks";
 import { coderOf, keyCoderOf } from "./default_coders";
-import type { Step, StepSpec, StrictChecks } from "./graph_builder";
-import { collectUnits, inputsOf, outputsOf, Unit } from "./units";
-
-/** What the executor runs for a unit. Flatten and Reshuffle pass elements on; groupings and sources are the driver's own. */
-function specOf(unit: Unit): StepSpec {
-  switch (unit.kind) {
-    case "pardo": {
-      const p = unit.spec;
-      if (p.elementwise !== undefined) return { kind: "elementwise", fn: p.elementwise };
-      if (isStatefulDoFn(p.doFn)) {
-        return { kind: "stateful_pardo", doFn: p.doFn, sideInputs: p.sideInputs, outputTags: p.outputTags, allowedLatenessMillis: unit.input.windowing.allowedLatenessMillis };
-      }
-      if (p.doFn === undefined) throw new Error(`internal: ParDo ${unit.node.fullName} has neither a DoFn nor an element-wise function`);
-      return { kind: "pardo", doFn: p.doFn, sideInputs: p.sideInputs, outputTags: p.outputTags };
-    }
-    case "window_into":
-      return { kind: "window_into", windowFn: unit.windowing.windowFn };
-    case "flatten":
-    case "reshuffle":
-      return { kind: "identity" };
-    default:
-      return { kind: "driver" };
-  }
-}
+import type { Step, StrictChecks } from "./graph_builder";
+import { collectUnits, inputsOf, outputsOf, stepSpecOf, Unit } from "./units";
 
 export class PipelineGraph {
   readonly units: readonly Unit[];
@@ -49,7 +26,7 @@ export class PipelineGraph {
       else outputs.set("main", unit.output.id);
       for (const pc of outputsOf(unit)) this.pcollections.set(pc.id, pc);
       const inputs = inputsOf(unit);
-      const step: Step = { id: unit.node.fullName, name: unit.node.fullName, spec: specOf(unit), inputs: inputs.map((pc) => pc.id), outputs };
+      const step: Step = { id: unit.node.fullName, name: unit.node.fullName, spec: stepSpecOf(unit), inputs: inputs.map((pc) => pc.id), outputs };
       this.steps.set(step.id, step);
       this.unitsByName.set(step.id, unit);
       for (const pc of inputs) {

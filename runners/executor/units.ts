@@ -3,13 +3,18 @@
  * application (topological) order. Units are the primitives, except that a composite the runner
  * executes itself is one unit: the sources (TestStream, ReadUnbounded), a CombinePerKey (lifted:
  * partial combine before the grouping, merge after) and a Reshuffle. Each unit carries what its
- * execution needs, typed (the DoFn, the windowing, the CombineFn), so drivers need no casts.
+ * execution needs, typed (the DoFn, the CombineFn, the executor's step), so drivers need no casts.
+ *
+ * Element-wise primitives other than ParDo (WindowInto) are "primitive" units carrying the
+ * executor's StepSpec: drivers fuse them and pass watermarks through them without knowing which
+ * primitive they are, so a new one is added here and in the graph builder only.
  */
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { Pipeline, PrimitiveSpec, TransformNode } from "../../lib/model/pipeline";
 import type { SideInput } from "../../lib/model/side_inputs";
-import type { WindowingStrategy } from "../../lib/model/windowing";
+import { isStatefulDoFn } from "../../lib/model/state";
+import type { StepSpec } from "./graph_builder";
 import type { ReadUnboundedSpec } from "../../lib/io/read_unbounded";
 import { TEST_STREAM_URN, type TestStreamSpec } from "../../lib/testing/test_stream";
 import { READ_UNBOUNDED_URN } from "../../lib/io/read_unbounded";
@@ -23,7 +28,8 @@ export type Unit =
   | { readonly kind: "readUnbounded"; readonly node: TransformNode; readonly spec: ReadUnboundedSpec; readonly output: PCollection<unknown> }
   | { readonly kind: "impulse"; readonly node: TransformNode; readonly output: PCollection<unknown> }
   | { readonly kind: "pardo"; readonly node: TransformNode; readonly spec: ParDoSpec; readonly input: PCollection<unknown> }
-  | { readonly kind: "window_into"; readonly node: TransformNode; readonly windowing: WindowingStrategy; readonly input: PCollection<unknown>; readonly output: PCollection<unknown> }
+  /** An element-wise primitive the executor runs (one input, one output). */
+  | { readonly kind: "primitive"; readonly node: TransformNode; readonly spec: StepSpec; readonly input: PCollection<unknown>; readonly output: PCollection<unknown> }
   | { readonly kind: "gbk"; readonly node: TransformNode; readonly input: PCollection<unknown>; readonly output: PCollection<unknown> }
   | { readonly kind: "reshuffle"; readonly node: TransformNode; readonly input: PCollection<unknown>; readonly output: PCollection<unknown> }
   | { readonly kind: "combine"; readonly node: TransformNode; readonly combineFn: CombineFnLike; readonly input: PCollection<unknown>; readonly output: PCollection<unknown> }
@@ -60,7 +66,7 @@ export function collectUnits(pipeline: Pipeline): Unit[] {
       case "pardo":
         return void units.push({ kind: "pardo", node, spec: p, input: node.inputs[0]! });
       case "window_into":
-        return void units.push({ kind: "window_into", node, windowing: p.windowing, input: node.inputs[0]!, output: node.mainOutput() });
+        return void units.push({ kind: "primitive", node, spec: { kind: "window_into", windowFn: p.windowing.windowFn }, input: node.inputs[0]!, output: node.mainOutput() });
       case "gbk":
         return void units.push({ kind: "gbk", node, input: node.inputs[0]!, output: node.mainOutput() });
       case "flatten":
@@ -106,4 +112,30 @@ export function consumersOf(units: readonly Unit[]): Map<string, Unit[]> {
     }
   }
   return consumers;
+}
+
+/** What the executor runs for a unit. Flatten and Reshuffle pass elements on; groupings and sources are the driver's own. */
+export function stepSpecOf(unit: Unit): StepSpec {
+  switch (unit.kind) {
+    case "pardo":
+      return parDoStepSpec(unit.spec, unit.node.fullName, unit.input.windowing.allowedLatenessMillis);
+    case "primitive":
+      return unit.spec;
+    case "flatten":
+    case "reshuffle":
+      return { kind: "identity" };
+    default:
+      return { kind: "driver" };
+  }
+}
+
+/**
+ * What the executor runs for a ParDo: an element-wise function called directly, a stateful DoFn
+ * (`allowedLatenessMillis`: its input's), or a DoFn.
+ */
+export function parDoStepSpec(p: ParDoSpec, name: string, allowedLatenessMillis: number): StepSpec {
+  if (p.elementwise !== undefined) return { kind: "elementwise", fn: p.elementwise };
+  if (isStatefulDoFn(p.doFn)) return { kind: "stateful_pardo", doFn: p.doFn, sideInputs: p.sideInputs, outputTags: p.outputTags, allowedLatenessMillis };
+  if (p.doFn === undefined) throw new Error(`internal: ParDo '${name}' has neither a DoFn nor an element-wise function`);
+  return { kind: "pardo", doFn: p.doFn, sideInputs: p.sideInputs, outputTags: p.outputTags };
 }

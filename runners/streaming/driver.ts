@@ -350,7 +350,7 @@ export class StreamingExecution implements GraphEnvironment {
         case "flatten":
           this.setWatermark(u.output.id, Math.min(...u.inputs.map((pc) => this.watermarkOf(pc.id))));
           break;
-        case "window_into":
+        case "primitive":
         case "reshuffle":
           this.setWatermark(u.output.id, this.watermarkOf(u.input.id));
           break;

@@ -7,19 +7,15 @@ import type { Coder } from "../../lib/coders/coder";
 import { coderFromSpec, CoderSpec, encodeToBytes } from "../../lib/coders/index";
 import type { RuntimeContext } from "../../lib/model/dofn";
 import { MetricsContainer } from "../../lib/model/metrics";
-import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
+import type { Pipeline } from "../../lib/model/pipeline";
 import type { SideInput } from "../../lib/model/side_inputs";
 import type { ElementMeta, WindowedValue } from "../../lib/model/window";
-import type { WindowFn } from "../../lib/model/windowing";
-import { isStatefulDoFn } from "../../lib/model/state";
-import type { CombinePhase } from "../executor/combine_phases";
-import { EdgeObserver, GraphBuilder, GraphHost, Step, StepSpec } from "../executor/graph_builder";
+import { EdgeObserver, GraphBuilder, GraphHost, Step } from "../executor/graph_builder";
 import { BasicOperator, Operator } from "../executor/operator";
 import type { MaybePromise, Receiver } from "../executor/receiver";
 import { SideInputReader } from "../executor/side_input_reader";
 import type { StatefulParDoOperator } from "../executor/stateful_operator";
 import { fnApi, fnapi, metricsapi, runnerApi } from "../portable/protos";
-import { decodeReference } from "../portable/translate";
 import { URNS } from "../portable/urns";
 import { fireRunnerTimer } from "./fn_state";
 import { FnStatefulBackends, statefulBackends } from "./stateful_build";
@@ -27,7 +23,7 @@ import { readTimerStream, TimerFamily } from "./timers";
 import { DataChannel, DataOutput, forEachDecoded } from "./data_channel";
 import { monitoringInfos } from "./monitoring";
 import { BundleCacheTokens, cacheTokensOf, NO_CACHE_TOKENS, SideInputLoader, sideInputSources } from "./side_inputs";
-import { windowFnFromSpec, windowMappingFnFromSpec } from "./window_ops";
+import { descriptorStep } from "./descriptor_steps";
 import type { StateChannel } from "./state_channel";
 
 /** What a processor needs from its harness. */
@@ -89,14 +85,6 @@ interface TimerInput {
   readonly sideInputs: SideInputLoader | undefined;
 }
 
-/** The runner-requested combine phases, by URN. */
-const COMBINE_PHASES: Readonly<Record<string, CombinePhase>> = {
-  [URNS.mergeAccumulators]: "mergeAccumulators",
-  [URNS.extractOutputs]: "extractOutputs",
-  [URNS.combineGroupedValues]: "combineGroupedValues",
-  [URNS.convertToAccumulators]: "convertToAccumulators",
-};
-
 export class BundleProcessor {
   /** Operators in creation order: consumers before producers. */
   private readonly operators: readonly Operator[];
@@ -121,9 +109,10 @@ export class BundleProcessor {
   ) {
     const steps: Step[] = [];
     const consumers = new Map<string, Step[]>();
+    const view = { pipeline: (fingerprint?: string) => services.pipeline(fingerprint), elementCoder: (pcollId: string) => this.elementCoder(pcollId) };
     for (const [id, t] of Object.entries(descriptor.transforms)) {
       if (t.spec?.urn === URNS.dataSource) continue;
-      const step = this.stepOf(id, t);
+      const step = descriptorStep(view, id, t);
       steps.push(step);
       for (const pc of step.inputs) {
         let list = consumers.get(pc);
@@ -167,53 +156,6 @@ export class BundleProcessor {
       },
       ...(this.services.observer !== undefined ? { observer: this.services.observer } : {}),
     };
-  }
-
-  /** The step a descriptor transform runs: the DoFn or CombineFn found by name in the rebuilt pipeline, or a primitive from its payload. */
-  private stepOf(id: string, t: fnapi.ProcessBundleDescriptor["transforms"][string]): Step {
-    const urn = t.spec?.urn ?? "";
-    const outputs = new Map(Object.entries(t.outputs));
-    const step = (name: string, spec: StepSpec, inputs: readonly string[] = Object.values(t.inputs)): Step => ({ id, name, spec, inputs, outputs });
-    if (urn === URNS.dataSink) return step(t.uniqueName || id, { kind: "driver" });
-    if (urn === URNS.flatten) return step(t.uniqueName, { kind: "identity" });
-    if (urn === URNS.windowInto) return step(t.uniqueName, { kind: "window_into", windowFn: this.windowFnOf(t) });
-    if (urn === URNS.mapWindows) {
-      const fn = windowMappingFnFromSpec(runnerApi.FunctionSpec.fromBinary(t.spec!.payload), `map_windows '${t.uniqueName || id}'`);
-      return step(t.uniqueName || id, { kind: "map_windows", sideWindowFn: fn });
-    }
-    if (urn === URNS.mergeWindows) {
-      const fn = windowFnFromSpec(runnerApi.FunctionSpec.fromBinary(t.spec!.payload), `merge_windows '${t.uniqueName || id}'`);
-      return step(t.uniqueName || id, { kind: "merge_windows", windowFn: fn });
-    }
-    if (urn === URNS.precombine || urn in COMBINE_PHASES) {
-      const payload = runnerApi.CombinePayload.fromBinary(t.spec!.payload);
-      const ref = decodeReference(payload.combineFn!.payload);
-      const node = this.node(t, ref.fingerprint, ref.transform);
-      const composite = node.composite;
-      if (composite?.urn !== URNS.combinePerKey) throw new Error(`'${ref.transform}' is not a combine in the rebuilt pipeline`);
-      if (urn !== URNS.precombine) return step(t.uniqueName, { kind: "combine_phase", phase: COMBINE_PHASES[urn]!, combineFn: composite.combineFn });
-      const kvCoder = this.elementCoder(Object.values(t.inputs)[0]!);
-      const timestampCombiner = node.inputs[0]?.windowing.timestampCombiner;
-      return step(t.uniqueName, { kind: "precombine", combineFn: composite.combineFn, keyCoder: kvCoder.components[0] ?? kvCoder, ...(timestampCombiner !== undefined ? { timestampCombiner } : {}) });
-    }
-    if (urn === URNS.pardo) {
-      const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);
-      if (payload.doFn?.urn !== URNS.dofnByName) throw new Error(`ParDo '${t.uniqueName}' has DoFn URN '${payload.doFn?.urn}', which this SDK does not run`);
-      const ref = decodeReference(payload.doFn.payload);
-      const p = this.node(t, ref.fingerprint, ref.transform).primitive;
-      if (p?.kind !== "pardo") throw new Error(`'${ref.transform}' is not a ParDo in the rebuilt pipeline`);
-      const inputs = Object.entries(t.inputs)
-        .filter(([local]) => !(local in payload.sideInputs))
-        .map(([, pc]) => pc);
-      if (p.elementwise !== undefined) return step(ref.transform, { kind: "elementwise", fn: p.elementwise }, inputs);
-      if (isStatefulDoFn(p.doFn)) {
-        // The runner drops late data and collects expired state: the harness never sees an input watermark.
-        return step(ref.transform, { kind: "stateful_pardo", doFn: p.doFn, sideInputs: p.sideInputs, outputTags: p.outputTags, allowedLatenessMillis: 0 }, inputs);
-      }
-      if (p.doFn === undefined) throw new Error(`'${ref.transform}' has no DoFn in the rebuilt pipeline`);
-      return step(ref.transform, { kind: "pardo", doFn: p.doFn, sideInputs: p.sideInputs, outputTags: p.outputTags }, inputs);
-    }
-    throw new Error(`Transform '${t.uniqueName || id}' has URN '${urn}', which the Beamline SDK harness does not implement`);
   }
 
   /** A data sink: elements leave the stage for the runner. */
@@ -287,19 +229,6 @@ export class BundleProcessor {
     let m = this.metrics.get(transformId);
     if (m === undefined) this.metrics.set(transformId, (m = new MetricsContainer(this.descriptor.transforms[transformId]?.uniqueName ?? transformId)));
     return m;
-  }
-
-  private node(t: fnapi.ProcessBundleDescriptor["transforms"][string], fingerprint?: string, name = t.uniqueName): TransformNode {
-    const node = this.services.pipeline(fingerprint).findTransform(name);
-    if (node === undefined) throw new Error(`The rebuilt pipeline has no transform named '${name}'; the worker runs a different program than the one submitted`);
-    return node;
-  }
-
-  /** The WindowFn of a window_into: from the rebuilt graph, else from the standard payload. */
-  private windowFnOf(t: fnapi.ProcessBundleDescriptor["transforms"][string]): WindowFn {
-    const spec = this.services.pipeline().findTransform(t.uniqueName)?.primitive;
-    if (spec?.kind === "window_into") return spec.windowing.windowFn;
-    return windowFnFromSpec(runnerApi.WindowIntoPayload.fromBinary(t.spec!.payload).windowFn, `WindowInto '${t.uniqueName}' (not in the rebuilt pipeline)`);
   }
 
   runtime(name: string): RuntimeContext {
