@@ -8,9 +8,9 @@ import type { Coder } from "../../lib/coders/coder";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { MetricsContainer, setActiveContainer } from "../../lib/model/metrics";
 import type { TimestampCombiner } from "../../lib/model/windowing";
-import { BoundedWindow, ElementMeta, Instant, KV, kv, NO_FIRING } from "../../lib/model/window";
+import { BoundedWindow, ElementMeta, Instant, kv, NO_FIRING } from "../../lib/model/window";
 import { combineAll } from "../../lib/transforms/combine";
-import { GroupingSink, notKv, PrecombineOperator } from "./combine_operator";
+import { asKv, GroupingSink, PrecombineOperator } from "./combine_operator";
 import { BasicOperator, wrapUserError } from "./operator";
 import { MaybePromise, PendingWork, Receiver } from "./receiver";
 
@@ -76,8 +76,7 @@ export class CombinePhaseOperator extends BasicOperator {
     this.apply = PHASES[phase];
   }
   receive(element: unknown, meta: ElementMeta): MaybePromise {
-    if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
-    const e = element as KV<unknown, unknown>;
+    const e = asKv(this.transformName, element);
     const previous = setActiveContainer(this.metrics);
     let out: unknown;
     try {

@@ -26,7 +26,7 @@ import type { StatefulDoFn, StatefulProcessContext, StateSpec, TimeDomain, Timer
 import { BoundedWindow, ElementMeta, Instant, KV, NO_FIRING } from "../../lib/model/window";
 import type { Coder } from "../../lib/coders/coder";
 import { CheckSampler, checkKeyDeterministic } from "./checks";
-import { notKv } from "./combine_operator";
+import { asKv } from "./combine_operator";
 import { InputChecks, ParDoOperator } from "./pardo_operator";
 import type { MaybePromise, Receiver } from "./receiver";
 import type { SideInputReader } from "./side_input_reader";
@@ -191,7 +191,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
 
   /** An element: its live windows, with the state of its key loaded. */
   protected processElement(value: unknown, meta: ElementMeta): MaybePromise {
-    if (typeof value !== "object" || value === null || !("key" in value)) throw notKv(this.transformName, value);
+    const key = asKv(this.transformName, value).key;
     const watermark = this.timerBackend.currentInputWatermark();
     let windows = meta.windows;
     if (windows.some((w) => this.isExpired(w, watermark))) {
@@ -200,7 +200,6 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
       if (windows.length === 0) return undefined;
       meta = { timestamp: meta.timestamp, windows, pane: meta.pane };
     }
-    const key = (value as KV<unknown, unknown>).key;
     const keys = this.statefulChecks.keys;
     if (typeof key === "object" && key !== null && keys?.sampler.shouldCheck()) checkKeyDeterministic(this.transformName, key, keys.keyCoder, value);
     const keyId = this.stateBackend.keyId(key);
