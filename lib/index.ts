@@ -27,8 +27,10 @@ export { AfterWatermark, AfterProcessingTime, AfterCount, Repeatedly, AfterFirst
 export type { Trigger, AfterWatermarkOptions } from "./model/triggers";
 export { StateSpec, TimerSpec, StatefulDoFn } from "./model/state";
 export type { ValueState, BagState, CombiningState, MapState, Timer, TimeDomain, StatefulProcessContext, TimerContext } from "./model/state";
-export { TestStream, ReadUnbounded } from "./testing/test_stream";
-export type { TimestampedElement, TestStreamEvent, UnboundedSource, UnboundedSourceContext, SourceOutcome } from "./testing/test_stream";
+export { TestStream } from "./testing/test_stream";
+export type { TimestampedElement, TestStreamEvent } from "./testing/test_stream";
+export { ReadUnbounded } from "./io/read_unbounded";
+export type { UnboundedSource, UnboundedSourceContext, SourceOutcome } from "./io/read_unbounded";
 export type { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner } from "./model/windowing";
 export {
   GlobalWindow,

@@ -239,7 +239,8 @@ function activeContainer(): MetricsContainer | undefined {
   return undefined;
 }
 
-function keyOf(namespace: string, name: string): string {
+/** @internal The cell key of a metric in a MetricsContainer. */
+export function metricKey(namespace: string, name: string): string {
   return `${namespace}\u0000${name}`;
 }
 
@@ -248,7 +249,7 @@ export const SYSTEM_NAMESPACE = "beamline";
 
 /** @internal The cell key of a system counter. */
 export function systemCounterKey(name: string): string {
-  return keyOf(SYSTEM_NAMESPACE, name);
+  return metricKey(SYSTEM_NAMESPACE, name);
 }
 
 /** @internal Splits a cell key back into its name. */
@@ -272,7 +273,7 @@ export class Counter implements MetricName {
     readonly namespace: string,
     readonly name: string,
   ) {
-    this.key = keyOf(namespace, name);
+    this.key = metricKey(namespace, name);
   }
   inc(n = 1): void {
     const c = activeContainer();
@@ -291,7 +292,7 @@ export class Distribution implements MetricName {
     readonly namespace: string,
     readonly name: string,
   ) {
-    this.key = keyOf(namespace, name);
+    this.key = metricKey(namespace, name);
   }
   update(value: number): void {
     const c = activeContainer();
@@ -307,7 +308,7 @@ export class Gauge implements MetricName {
     readonly namespace: string,
     readonly name: string,
   ) {
-    this.key = keyOf(namespace, name);
+    this.key = metricKey(namespace, name);
   }
   set(value: number): void {
     const c = activeContainer();

@@ -38,12 +38,25 @@ export type PrimitiveSpec =
   | { readonly kind: "flatten" }
   | { readonly kind: "window_into"; readonly windowing: WindowingStrategy };
 
-/** A composite runners may execute specially (combiner lifting, reshuffle). */
-export type CompositeSpec =
-  | { readonly urn: "beam:transform:combine_per_key:v1"; readonly combineFn: CombineFnLike }
-  | { readonly urn: "beam:transform:combine_globally:v1"; readonly combineFn: CombineFnLike }
-  | { readonly urn: "beam:transform:reshuffle:v1" }
-  | { readonly urn: string };
+/**
+ * The composites runners may execute specially, by URN: combiner lifting and reshuffle here, and
+ * the runner-executed sources and sinks other modules define (TestStream, ReadUnbounded, the
+ * Pub/Sub read and write), which add their spec by declaration merging:
+ *
+ *     declare module "../model/pipeline" {
+ *       interface CompositeSpecs { [MY_URN]: MySpec }   // MySpec has `urn: typeof MY_URN`
+ *     }
+ *
+ * `CompositeSpec` is the closed union of them all, so checking `spec.urn` narrows it to its spec.
+ */
+export interface CompositeSpecs {
+  "beam:transform:combine_per_key:v1": { readonly urn: "beam:transform:combine_per_key:v1"; readonly combineFn: CombineFnLike };
+  "beam:transform:combine_globally:v1": { readonly urn: "beam:transform:combine_globally:v1"; readonly combineFn: CombineFnLike };
+  "beam:transform:reshuffle:v1": { readonly urn: "beam:transform:reshuffle:v1" };
+}
+
+/** A composite runners may execute specially; an entry whose `urn` is not its key drops out (and its assignments fail to compile). */
+export type CompositeSpec = { [U in keyof CompositeSpecs]: CompositeSpecs[U] extends { readonly urn: U } ? CompositeSpecs[U] : never }[keyof CompositeSpecs];
 
 /** One application of a transform in the graph. */
 export class TransformNode {

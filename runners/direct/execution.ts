@@ -1,5 +1,4 @@
 /** One run of a planned pipeline: buffers between stages, metrics, and stage scheduling. */
-import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { runCommits } from "../../lib/model/commits";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import type { PCollection } from "../../lib/model/pcollection";
@@ -10,7 +9,8 @@ import { ByteWriter } from "../../lib/coders/byte_io";
 import { wrapUserError } from "../executor/operator";
 import { planStages, Stage, stageOrder } from "./plan";
 import { Group, Shuffle } from "./shuffle";
-import { buildStage, keyCoderOf, StageInstance } from "./stage_builder";
+import { keyCoderOf } from "../executor/default_coders";
+import { buildStage, StageInstance } from "./stage_builder";
 import { BufferedStageEnvironment, shuffledValueCoder } from "./environment";
 import { runStageInstances } from "./stage_runner";
 import { decodeAll, encodeAll, readShuffleEntries, restoreMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
@@ -38,9 +38,6 @@ export class Execution extends BufferedStageEnvironment {
     this.slots = Math.max(1, pipeline.options.directNumWorkers);
   }
 
-
-
-
   shuffleFor(unitName: string): Shuffle {
     let s = this.shuffles.get(unitName);
     if (s === undefined) {
@@ -48,15 +45,13 @@ export class Execution extends BufferedStageEnvironment {
       s = new Shuffle({
         keyCoder: keyCoderOf(unit.input),
         valueCoder: shuffledValueCoder(unit),
-        combineFn: unit.kind === "combine" ? (unit.node.composite as { combineFn: CombineFnLike }).combineFn : undefined,
+        combineFn: unit.kind === "combine" ? unit.combineFn : undefined,
         memoryBudgetBytes: this.pipeline.options.directShuffleMemoryMb * 1024 * 1024,
       });
       this.shuffles.set(unitName, s);
     }
     return s;
   }
-
-
 
   async run(): Promise<void> {
     const program = this.pipeline.program;
@@ -109,7 +104,7 @@ export class Execution extends BufferedStageEnvironment {
         const shuffle = this.shuffleFor(unit.node.fullName);
         const windowing = unit.output.windowing;
         if (unit.kind === "gbk") return groupsToElements(shuffle.read(), windowing, (g) => g.values);
-        const fn = (unit.node.composite as { combineFn: CombineFnLike }).combineFn;
+        const fn = unit.combineFn;
         const name = unit.node.fullName;
         return groupsToElements(shuffle.read(), windowing, (g) => {
           try {
@@ -145,7 +140,6 @@ export class Execution extends BufferedStageEnvironment {
     });
     for (const result of results) this.merge(result);
   }
-
 
   private merge(result: RunStageResult): void {
     for (const [name, bytes] of Object.entries(result.shuffles)) {

@@ -64,8 +64,7 @@ export class PrecombineOperator extends BasicOperator {
   }
 
   receive(element: unknown, wv: ElementMeta): MaybePromise {
-    if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
-    const { key, value } = element as KV<unknown, unknown>;
+    const { key, value } = asKv(this.transformName, element);
     // Strings, numbers and booleans always encode deterministically: only other keys are sampled.
     if (typeof key === "object" && this.keyChecks !== undefined && this.keyChecks.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder);
     const previous = activeMetrics.container;
@@ -123,6 +122,12 @@ export class PrecombineOperator extends BasicOperator {
   }
 }
 
+/** The element as a KV, or the error for a keyed step (grouping, stateful ParDo) that received something else. */
+export function asKv(transformName: string, element: unknown): KV<unknown, unknown> {
+  if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(transformName, element);
+  return element as KV<unknown, unknown>;
+}
+
 /** The error for a non-KV element reaching a grouping. */
 export function notKv(transformName: string, element: unknown): TransformError {
   return new TransformError(
@@ -147,8 +152,7 @@ export class GroupingWriter extends BasicOperator {
     return undefined;
   }
   receive(element: unknown, wv: ElementMeta): MaybePromise {
-    if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
-    const { key, value } = element as KV<unknown, unknown>;
+    const { key, value } = asKv(this.transformName, element);
     if (typeof key === "object" && this.keyChecks !== undefined && this.keyChecks.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder);
     const keyId = keyIdentity(key, this.keyCoder);
     for (const window of wv.windows) this.sink.add(groupIdentity(keyId, window), key, window, wv.timestamp, value);

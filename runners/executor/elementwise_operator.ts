@@ -39,9 +39,6 @@ export class ElementwiseOperator extends BasicOperator {
     this.outputChecks?.sampler.resetForBundle();
     return undefined;
   }
-  teardown(): MaybePromise {
-    return undefined;
-  }
 
   /** Specialised per kind at construction, so the hot path has no switch. */
   private makeReceive(): (value: unknown, meta: ElementMeta) => MaybePromise {

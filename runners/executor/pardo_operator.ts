@@ -7,7 +7,7 @@ import { isThenable, MetricsContainer, UserMethodCaller } from "../../lib/model/
 import { sideInputsObject } from "../../lib/model/side_inputs";
 import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MIN_TIMESTAMP, NO_FIRING, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
-import { Operator, wrapAsync, wrapUserError } from "./operator";
+import { BasicOperator, wrapAsync, wrapUserError } from "./operator";
 import { DISCARD, MaybePromise, PendingWork, Receiver } from "./receiver";
 
 import type { SideInputReader } from "./side_input_reader";
@@ -20,8 +20,17 @@ export interface InputChecks {
   readonly sampler: CheckSampler;
 }
 
-export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTags>, BundleContext<unknown, OutputTags> {
+/**
+ * Runs a DoFn. The operator is itself the context handed to the DoFn's methods.
+ *
+ * One instance never has two `process` calls running at once (Beam's contract): an element that
+ * arrives while an async call is pending (an upstream step emitting a burst without awaiting each
+ * output) waits in line, and the promise returned for it tells the producer to wait too.
+ */
+export class ParDoOperator extends BasicOperator implements ProcessContext<unknown, OutputTags>, BundleContext<unknown, OutputTags> {
   private readonly pending = new PendingWork();
+  /** The last queued or running call that has not settled (undefined: the DoFn is idle). */
+  private tail: Promise<void> | undefined;
   /** Calls `process` (sync or async, learned from what it returns) as this step's code. */
   private readonly processCaller: UserMethodCaller;
   private readonly lifecycleCallers: Record<LifecycleStage, UserMethodCaller>;
@@ -43,6 +52,7 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
     readonly runtime: RuntimeContext,
     private readonly checks: InputChecks | undefined,
   ) {
+    super();
     this.sideInputs = sideInputsObject(transformName, sideInputReader?.views ?? [], (view) => sideInputReader!.get(view, this.window));
     this.outputs = withDeadLetterChecks(transformName, doFn, outputs, metrics);
     this.main = this.outputs.get("main")!;
@@ -94,6 +104,30 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
   // ---- elements ----
 
   receive(value: unknown, meta: ElementMeta): MaybePromise {
+    if (this.tail !== undefined) return this.track(this.tail.then(() => this.processElement(value, meta)));
+    const r = this.processElement(value, meta);
+    return r === undefined ? undefined : this.track(r);
+  }
+
+  /** Runs `work` after every call already queued or running (one call at a time per instance). */
+  protected serialized(work: () => MaybePromise): MaybePromise {
+    if (this.tail !== undefined) return this.track(this.tail.then(work));
+    const r = work();
+    return r === undefined ? undefined : this.track(r);
+  }
+
+  /** Makes `p` the call later ones wait for, until it settles. */
+  private track(p: Promise<void>): Promise<void> {
+    this.tail = p;
+    const settled = (): void => {
+      if (this.tail === p) this.tail = undefined;
+    };
+    p.then(settled, settled);
+    return p;
+  }
+
+  /** Processes one element in each of its windows (called one element at a time). */
+  protected processElement(value: unknown, meta: ElementMeta): MaybePromise {
     const windows = meta.windows;
     if (windows.length === 1) return this.processInWindow(value, meta, windows[0]!);
     return this.processEachWindow(value, meta, 0);

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { PipelineError } from "../../lib/model/errors";
-import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
+import { metricKey, MetricResults, MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineResult, PipelineState } from "../../lib/model/result";
 import type { PipelineRunner } from "../../lib/model/runner_registry";
@@ -63,7 +63,7 @@ export function metricResultsFrom(infos: readonly metricsapi.MonitoringInfo[], s
     const step = stepNames.get(m.labels["PTRANSFORM"] ?? "") ?? m.labels["PTRANSFORM"] ?? "";
     let c = containers.get(step);
     if (c === undefined) containers.set(step, (c = new MetricsContainer(step)));
-    const key = `${m.labels["NAMESPACE"] ?? ""}\u0000${m.labels["NAME"] ?? ""}`;
+    const key = metricKey(m.labels["NAMESPACE"] ?? "", m.labels["NAME"] ?? "");
     if (typeof m.value === "number") c.incCounter(key, m.value);
     else c.distributions.set(key, { ...m.value });
   }

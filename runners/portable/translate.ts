@@ -17,9 +17,8 @@ import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
 import type { SideInput } from "../../lib/model/side_inputs";
 import { isStatefulDoFn } from "../../lib/model/state";
 import { describeWindowing, WindowingStrategy } from "../../lib/model/windowing";
-import type { PubSubReadSpec } from "../../lib/io/pubsub/unbounded";
-import type { PubSubWriteSpec } from "../../lib/io/pubsub/write";
-import { READ_UNBOUNDED_URN, TEST_STREAM_URN, TestStreamSpec } from "../../lib/testing/test_stream";
+import { READ_UNBOUNDED_URN } from "../../lib/io/read_unbounded";
+import { TEST_STREAM_URN } from "../../lib/testing/test_stream";
 import { coderOf, defaultCoder } from "../executor/default_coders";
 import { elementCoders } from "./element_coders";
 import { CoderTable } from "./coder_table";
@@ -257,13 +256,13 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
       t.spec = { urn: URNS.reshuffle, payload: new Uint8Array(0) };
     } else if (c?.urn === TEST_STREAM_URN) {
       // A runner primitive: the runner replays the events; the output coder decodes the elements.
-      t.spec = testStreamSpec(node, c as TestStreamSpec, coderTable, components.pcollections[pid(node.mainOutput())]!.coderId);
+      t.spec = testStreamSpec(node, c, coderTable, components.pcollections[pid(node.mainOutput())]!.coderId);
       t.environmentId = "";
     } else if (c?.urn === URNS.pubsubRead) {
-      t.spec = pubsubReadSpec(c as PubSubReadSpec);
+      t.spec = pubsubReadSpec(c);
       t.environmentId = "";
-    } else if (nativeWrites.has(node)) {
-      t.spec = pubsubWriteSpec(c as PubSubWriteSpec);
+    } else if (c?.urn === URNS.pubsubWrite && nativeWrites.has(node)) {
+      t.spec = pubsubWriteSpec(c);
       t.environmentId = "";
     }
     // Other composites (combine_globally included) are plain named subgraphs: runners expand them.

@@ -17,9 +17,13 @@ import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineState, StreamingProgress } from "../../lib/model/result";
 import { inGlobalWindow, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue } from "../../lib/model/window";
-import type { SourceOutcome, TestStreamEvent } from "../../lib/testing/test_stream";
+import type { SourceOutcome } from "../../lib/io/read_unbounded";
+import type { TestStreamEvent } from "../../lib/testing/test_stream";
 import { cleanupAfterFailure } from "../direct/failure_cleanup";
-import { collectStreamingUnits, GraphEnvironment, SideInputGate, StreamingGraph, StreamingUnit } from "./graph";
+import { PipelineGraph } from "../executor/pipeline_graph";
+import { StepContexts } from "../executor/step_contexts";
+import type { Unit } from "../executor/units";
+import { GraphEnvironment, SideInputGate, StreamingGraph } from "./graph";
 import { DroppedDataWarnings } from "./late_data";
 import { LiveSource, TestStreamReplay } from "./sources";
 import { StreamingResult } from "./result";
@@ -40,7 +44,7 @@ export interface StreamingSettings {
 
 export class StreamingExecution implements GraphEnvironment {
   readonly graph: StreamingGraph;
-  private readonly units: readonly StreamingUnit[];
+  private readonly units: readonly Unit[];
   private readonly watermarks = new Map<string, Instant>();
   private readonly counts = new Map<string, { n: number }>();
   /**
@@ -50,7 +54,7 @@ export class StreamingExecution implements GraphEnvironment {
    * passes it, or it would be dropped as late.
    */
   private readonly flushing = new Map<string, FlushingParDo>();
-  private readonly runtimes = new Map<string, RuntimeContext>();
+  private readonly contexts: StepContexts;
   /** Output commits of a run that ends by itself, run once it has succeeded (lib/model/commits.ts). */
   private readonly commits: OutputCommit[] = [];
   private readonly scripts: TestStreamReplay[] = [];
@@ -69,8 +73,12 @@ export class StreamingExecution implements GraphEnvironment {
     readonly containers: Map<string, MetricsContainer>,
     readonly outputs: string[],
   ) {
-    this.units = collectStreamingUnits(pipeline);
-    this.graph = new StreamingGraph(this.units, this);
+    const graph = new PipelineGraph(pipeline);
+    this.units = graph.units;
+    // A run that ends by itself commits its sinks' outputs once it has succeeded; one reading
+    // real-time sources never ends that way, so its sinks commit at once.
+    this.contexts = new StepContexts(containers, pipeline.options, settings.runId, outputs, this.units.some((u) => u.kind === "readUnbounded") ? undefined : this.commits);
+    this.graph = new StreamingGraph(graph, this);
     for (const u of this.units) {
       if (u.kind === "testStream") this.scripts.push(new TestStreamReplay(u.node.fullName, u.output.id, u.spec.events));
       if (u.kind === "readUnbounded") this.live.push(new LiveSource(u.node.fullName, u.output.id, u.spec.source));
@@ -101,20 +109,11 @@ export class StreamingExecution implements GraphEnvironment {
   }
 
   metricsFor(transformName: string): MetricsContainer {
-    let c = this.containers.get(transformName);
-    if (c === undefined) this.containers.set(transformName, (c = new MetricsContainer(transformName)));
-    return c;
+    return this.contexts.metricsFor(transformName);
   }
 
   runtimeFor(transformName: string): RuntimeContext {
-    let r = this.runtimes.get(transformName);
-    if (r === undefined) {
-      const outputs = this.outputs;
-      const commits = this.units.some((u) => u.kind === "readUnbounded") ? undefined : this.commits;
-      r = { options: this.pipeline.options, runId: this.settings.runId, transformName, reportOutputs: (paths) => outputs.push(...paths), ...(commits ? { deferCommit: (c: OutputCommit) => commits.push(c) } : {}) };
-      this.runtimes.set(transformName, r);
-    }
-    return r;
+    return this.contexts.runtimeFor(transformName);
   }
 
   watermarkOf(pcollId: string): Instant {
@@ -191,7 +190,7 @@ export class StreamingExecution implements GraphEnvironment {
         setUp++;
       }
       await this.bundle(async () => {
-        for (const u of this.units) if (u.kind === "impulse") await this.graph.receiverOf(u.output).receive(new Uint8Array(0), inGlobalWindow(new Uint8Array(0)));
+        for (const u of this.units) if (u.kind === "impulse") await this.graph.receiverOf(u.output.id).receive(new Uint8Array(0), inGlobalWindow(new Uint8Array(0)));
         this.impulsesDone = true;
       });
       for (const s of this.live) s.start(() => this.wake?.());
@@ -313,7 +312,7 @@ export class StreamingExecution implements GraphEnvironment {
   }
 
   private async push(outputId: string, elements: readonly WindowedValue<unknown>[]): Promise<void> {
-    const receiver = this.graph.receiverOfId(outputId);
+    const receiver = this.graph.receiverOf(outputId);
     for (const wv of elements) {
       const r = receiver.receive(wv.value, wv);
       if (r !== undefined) await r;
@@ -355,7 +354,7 @@ export class StreamingExecution implements GraphEnvironment {
         case "flatten":
           this.setWatermark(u.output.id, Math.min(...u.inputs.map((pc) => this.watermarkOf(pc.id))));
           break;
-        case "window_into":
+        case "primitive":
         case "reshuffle":
           this.setWatermark(u.output.id, this.watermarkOf(u.input.id));
           break;

@@ -21,27 +21,23 @@ import type { Coder } from "../../lib/coders/coder";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { MetricsContainer, setActiveContainer, systemCounterKey } from "../../lib/model/metrics";
 import { isMergingWindowFn } from "../../lib/model/sliding_sessions";
-import { BoundedWindow, ElementMeta, Instant, IntervalWindow, KV, kv, MIN_TIMESTAMP, PaneInfo, PaneTiming } from "../../lib/model/window";
+import { BoundedWindow, ElementMeta, Instant, IntervalWindow, kv, MIN_TIMESTAMP, PaneInfo, PaneTiming } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
 import { CheckSampler, checkKeyDeterministic } from "../executor/checks";
-import { notKv } from "../executor/combine_operator";
+import { asKv } from "../executor/combine_operator";
 import { keyIdentity } from "../executor/grouping_key";
 import { wrapUserError } from "../executor/operator";
 import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
 import type { Trigger } from "../../lib/model/triggers";
-import { MinHeap } from "./min_heap";
+import { MinHeap } from "../executor/min_heap";
+import type { Clocks } from "../executor/in_memory_state";
+import { DROPPED_LATE } from "../executor/stateful_operator";
 import { TriggerContext, TriggerMachine, triggerMachine } from "./trigger_machine";
 
-/** Counter (namespace "beamline") of elements dropped because their window had expired. */
-export const DROPPED_LATE = "droppedDueToLateness";
+export { DROPPED_LATE };
+export type { Clocks };
 /** Counter (namespace "beamline") of elements dropped because their window's trigger had finished. */
 export const DROPPED_CLOSED = "droppedDueToClosedWindow";
-
-/** The clocks a step is evaluated against. */
-export interface Clocks {
-  readonly inputWatermark: Instant;
-  readonly processingTime: Instant;
-}
 
 /** A step that reacts to time: grouping, stateful ParDo, side-input gate. */
 export interface TimeAware {
@@ -188,8 +184,7 @@ export class GroupNode implements Receiver, TimeAware {
   }
 
   receive(element: unknown, meta: ElementMeta): MaybePromise {
-    if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
-    const { key, value } = element as KV<unknown, unknown>;
+    const { key, value } = asKv(this.transformName, element);
     if (typeof key === "object" && key !== null && this.keyChecks?.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder, element);
     const keyId = keyIdentity(key, this.keyCoder);
     let ks = this.keys.get(keyId);

@@ -2,7 +2,8 @@
  * The sources of a streaming run: TestStream scripts replayed in virtual time, and real-time
  * unbounded sources feeding a bounded queue (emit() waits while it is full: backpressure).
  */
-import type { SourceOutcome, TestStreamEvent, UnboundedSource, UnboundedSourceContext } from "../../lib/testing/test_stream";
+import type { SourceOutcome, UnboundedSource, UnboundedSourceContext } from "../../lib/io/read_unbounded";
+import type { TestStreamEvent } from "../../lib/testing/test_stream";
 import { Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue, GLOBAL_WINDOWS, NO_FIRING } from "../../lib/model/window";
 
 /** How many elements a real-time source may have queued before emit() waits. */

@@ -19,7 +19,7 @@
 import { performance } from "node:perf_hooks";
 import "../../runners/direct";
 import { Count, DoFn, FixedWindows, IntervalWindow, KV, ParDo, Pipeline, ProcessContext, WithKeys, Window } from "../../lib";
-import { ReadUnbounded } from "../../lib/testing/test_stream";
+import { ReadUnbounded } from "../../lib/io/read_unbounded";
 
 const WINDOW_MS = 1000;
 

@@ -10,7 +10,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { AfterCount, AfterWatermark, Create, DoFn, FixedWindows, isStreamingResult, ParDo, Window } from "../../lib";
 import { WriteToText } from "../../lib/io/textio";
-import { ReadUnbounded, TestStream } from "../../lib/testing/test_stream";
+import { ReadUnbounded } from "../../lib/io/read_unbounded";
+import { TestStream } from "../../lib/testing/test_stream";
 import { runDirect, runOk } from "../helpers";
 
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { Count, FixedWindows, kv, Window } from "../../lib";
-import { ReadUnbounded, type UnboundedSource } from "../../lib/testing/test_stream";
+import { ReadUnbounded, type UnboundedSource } from "../../lib/io/read_unbounded";
 import { MIN_TIMESTAMP } from "../../lib/model/window";
 import { collect, type Observed } from "./collect";
 import { runDirect } from "../helpers";

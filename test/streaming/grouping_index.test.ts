@@ -14,10 +14,12 @@ import type { WindowingStrategy } from "../../lib/model/windowing";
 import { deterministicKeyCoder } from "../../runners/executor/default_coders";
 import type { Receiver } from "../../runners/executor/receiver";
 import { GroupNode } from "../../runners/streaming/grouping";
-import { StatefulParDoOperator } from "../../runners/streaming/stateful";
+import { InMemoryStateAndTimers } from "../../runners/executor/in_memory_state";
+import { AnyStatefulDoFn, StatefulParDoOperator } from "../../runners/executor/stateful_operator";
+import { statefulTimeAware } from "../../runners/streaming/graph";
 import { defaultOptions } from "../../lib/model/options";
 import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
-import { MinHeap } from "../../runners/streaming/min_heap";
+import { MinHeap } from "../../runners/executor/min_heap";
 
 /** A deterministic pseudo-random sequence (tests must not depend on Math.random). */
 function lcg(seed: number): () => number {
@@ -174,7 +176,9 @@ describe("Streaming DirectRunner: the grouping step's window index", () => {
     const outputs: string[] = [];
     const sink: Receiver = { receive: (v: unknown) => void outputs.push(v as string) };
     const runtime = { options: defaultOptions(), runId: "t", transformName: "S", reportOutputs: () => undefined };
-    const op = new StatefulParDoOperator("S", new SumUntilEnd() as unknown as ConstructorParameters<typeof StatefulParDoOperator>[1], new Map([["main", sink]]), new MetricsContainer("S"), runtime, windowing, deterministicKeyCoder());
+    const state = new InMemoryStateAndTimers(deterministicKeyCoder(), windowing.allowedLatenessMillis);
+    const op = new StatefulParDoOperator("S", new SumUntilEnd() as unknown as AnyStatefulDoFn, new Map([["main", sink]]), undefined, new MetricsContainer("S"), runtime, { state, timers: state }, windowing.allowedLatenessMillis);
+    const timers = statefulTimeAware(state, op);
     await op.startBundle();
     const rnd = lcg(3);
     const sums = new Map<string, { key: string; end: number; sum: number }>();
@@ -198,16 +202,16 @@ describe("Streaming DirectRunner: the grouping step's window index", () => {
         sums.delete(id);
       }
       const before = outputs.length;
-      await op.advance({ inputWatermark: watermark, processingTime: 0 });
+      await timers.advance({ inputWatermark: watermark, processingTime: 0 });
       const fired = outputs.slice(before);
       const firedEnds = fired.map((o) => Number(o.slice(o.indexOf("@") + 1, o.indexOf("="))));
       assert.deepEqual(firedEnds, [...firedEnds].sort((a, b) => a - b), "timers fire earliest first");
-      assert.equal(op.hold(), Math.min(Infinity, ...[...sums.values()].map((s) => s.end)), `hold after step ${step}`);
+      assert.equal(timers.hold(), Math.min(Infinity, ...[...sums.values()].map((s) => s.end)), `hold after step ${step}`);
     }
     assert.deepEqual([...outputs].sort(), [...expected].sort());
-    await op.advance({ inputWatermark: watermark + 1_000, processingTime: 0 });
-    assert.equal(op.slotCount, 0, "every slot expired");
-    assert.equal(op.hold(), Infinity);
+    await timers.advance({ inputWatermark: watermark + 1_000, processingTime: 0 });
+    assert.equal(state.slotCount, 0, "every slot expired");
+    assert.equal(timers.hold(), Infinity);
   });
 
   it("fires processing-time panes for exactly the windows holding unfired elements as the clock moves", async () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { AfterProcessingTime, DoFn, GlobalWindows, GroupByKey, kv, KV, ParDo, ProcessContext, Repeatedly, Window } from "../../lib";
-import { ReadUnbounded } from "../../lib/testing/test_stream";
+import { ReadUnbounded } from "../../lib/io/read_unbounded";
 import { isStreamingResult, StreamingPipelineResult } from "../../runners/streaming";
 import { BUNDLE_SIZE } from "../../runners/streaming/driver";
 import { SOURCE_QUEUE_LIMIT } from "../../runners/streaming/sources";

@@ -12,7 +12,7 @@ import { TestStream } from "../../lib/testing/test_stream";
 import { MetricsContainer } from "../../lib/model/metrics";
 import { ElementMeta, IntervalWindow, NO_FIRING } from "../../lib/model/window";
 import { deterministicKeyCoder } from "../../runners/executor/default_coders";
-import { PrecombineStep } from "../../runners/worker/combine_ops";
+import { PrecombineStep } from "../../runners/executor/combine_phases";
 import { runDirect } from "../helpers";
 import { collect, Observed } from "./collect";
 

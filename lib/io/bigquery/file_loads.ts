@@ -65,7 +65,6 @@ export class StageRows<Row> extends DoFn<Row, StagedFile, { failed: FailedRow<Ro
   private rows = 0;
   private pending: string[] = [];
   private pendingChars = 0;
-  private flushing: Promise<void> | undefined;
 
   constructor(private readonly settings: WriteSettings) {
     super();
@@ -80,7 +79,6 @@ export class StageRows<Row> extends DoFn<Row, StagedFile, { failed: FailedRow<Ro
     this.rows = 0;
     this.pending = [];
     this.pendingChars = 0;
-    this.flushing = undefined;
   }
 
   process(row: Row, ctx: ProcessContext<StagedFile, { failed: FailedRow<Row> }>): void | Promise<void> {
@@ -99,18 +97,8 @@ export class StageRows<Row> extends DoFn<Row, StagedFile, { failed: FailedRow<Ro
     return undefined;
   }
 
-  /**
-   * Flushes run one after another: an upstream step can emit a burst of rows without awaiting
-   * each one, so process may be called again while a flush is still opening the file; a second
-   * concurrent flush would open another file and lose the first.
-   */
-  private flush(runtime: RuntimeContext): Promise<void> {
-    const next = (this.flushing ?? Promise.resolve()).then(() => this.flushNow(runtime));
-    this.flushing = next;
-    return next;
-  }
-
-  private async flushNow(runtime: RuntimeContext): Promise<void> {
+  /** Runners call process one element at a time (awaiting a flush), so flushes never overlap. */
+  private async flush(runtime: RuntimeContext): Promise<void> {
     if (this.pending.length === 0) return;
     if (this.file === undefined) {
       this.path = FileSystems.join(stagingDirectory(this.settings, runtime), `${randomUUID()}.json`);

@@ -182,6 +182,12 @@ export interface PubSubWriteSpec {
   readonly idAttribute: string;
 }
 
+declare module "../../model/pipeline" {
+  interface CompositeSpecs {
+    [PUBSUB_WRITE_URN]: PubSubWriteSpec;
+  }
+}
+
 /**
  * The publishing step. On the DirectRunner and portable runners it is our DoFn; runners with a
  * native Pub/Sub sink replace it (and then produce no message ids).

@@ -1,17 +1,18 @@
 /**
- * The lifted components of combine_per_key a runner may ask the SDK to run
+ * The lifted phases of combine_per_key a runner may ask an SDK harness to run
  * (BEAM_PORTABILITY.md §1.5): precombine, merge accumulators, extract outputs, combine grouped
- * values and convert to accumulators. Precombine reuses the executor's PrecombineOperator.
+ * values and convert to accumulators. Precombine reuses the PrecombineOperator of the in-process
+ * drivers, emitting its accumulators downstream instead of into a shuffle.
  */
 import type { Coder } from "../../lib/coders/coder";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { MetricsContainer, setActiveContainer } from "../../lib/model/metrics";
 import type { TimestampCombiner } from "../../lib/model/windowing";
-import { BoundedWindow, ElementMeta, Instant, KV, kv, NO_FIRING } from "../../lib/model/window";
-import { GroupingSink, notKv, PrecombineOperator } from "../executor/combine_operator";
-import { Operator, wrapUserError } from "../executor/operator";
-import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
-import { URNS } from "../portable/urns";
+import { BoundedWindow, ElementMeta, Instant, kv, NO_FIRING } from "../../lib/model/window";
+import { combineAll } from "../../lib/transforms/combine";
+import { asKv, GroupingSink, PrecombineOperator } from "./combine_operator";
+import { BasicOperator, wrapUserError } from "./operator";
+import { MaybePromise, PendingWork, Receiver } from "./receiver";
 
 /** Emits each precombined accumulator as KV(key, acc) downstream. */
 class EmitSink implements GroupingSink {
@@ -23,7 +24,7 @@ class EmitSink implements GroupingSink {
 }
 
 /** Precombine: KV<K, I> → KV<K, A>, one accumulator per key and window per bundle. */
-export class PrecombineStep implements Operator {
+export class PrecombineStep extends BasicOperator {
   private readonly inner: PrecombineOperator;
   private readonly sink: EmitSink;
   constructor(
@@ -34,11 +35,9 @@ export class PrecombineStep implements Operator {
     metrics: MetricsContainer,
     timestampCombiner?: TimestampCombiner,
   ) {
+    super();
     this.sink = new EmitSink(next);
     this.inner = new PrecombineOperator(transformName, fn, keyCoder, this.sink, metrics, undefined, timestampCombiner);
-  }
-  setup(): MaybePromise {
-    return this.inner.setup();
   }
   startBundle(): MaybePromise {
     return this.inner.startBundle();
@@ -51,60 +50,37 @@ export class PrecombineStep implements Operator {
     this.inner.finishBundle();
     return this.sink.pending.take();
   }
-  teardown(): MaybePromise {
-    return this.inner.teardown();
-  }
 }
 
-type KvFn = (fn: CombineFnLike, value: unknown) => unknown;
+/** The per-element phases after the grouping (one KV in, one KV out, key kept). */
+export type CombinePhase = "mergeAccumulators" | "extractOutputs" | "combineGroupedValues" | "convertToAccumulators";
 
-const STEPS: Readonly<Record<string, KvFn>> = {
-  [URNS.mergeAccumulators]: (fn, accs) => fn.mergeAccumulators(accs as Iterable<unknown>),
-  [URNS.extractOutputs]: (fn, acc) => fn.extractOutput(acc),
-  [URNS.combineGroupedValues]: (fn, values) => {
-    let acc = fn.createAccumulator();
-    for (const v of values as Iterable<unknown>) acc = fn.addInput(acc, v);
-    return fn.extractOutput(acc);
-  },
-  [URNS.convertToAccumulators]: (fn, v) => fn.addInput(fn.createAccumulator(), v),
+const PHASES: Readonly<Record<CombinePhase, (fn: CombineFnLike, value: unknown) => unknown>> = {
+  mergeAccumulators: (fn, accs) => fn.mergeAccumulators(accs as Iterable<unknown>),
+  extractOutputs: (fn, acc) => fn.extractOutput(acc),
+  combineGroupedValues: (fn, values) => combineAll(fn, values as Iterable<unknown>),
+  convertToAccumulators: (fn, v) => fn.addInput(fn.createAccumulator(), v),
 };
 
-/** Whether `urn` is a per-element combine step this module implements. */
-export function isKvCombineStep(urn: string): boolean {
-  return urn in STEPS;
-}
-
-/** Merge / extract / combine-grouped / convert: one KV in, one KV out, key kept. */
-export class KvCombineStep implements Operator {
-  private readonly step: KvFn;
+/** Merge / extract / combine-grouped / convert: applies one phase of the CombineFn to each KV's value. */
+export class CombinePhaseOperator extends BasicOperator {
+  private readonly apply: (fn: CombineFnLike, value: unknown) => unknown;
   constructor(
     readonly transformName: string,
-    urn: string,
+    phase: CombinePhase,
     private readonly fn: CombineFnLike,
     private readonly next: Receiver,
     private readonly metrics: MetricsContainer,
   ) {
-    this.step = STEPS[urn]!;
-  }
-  setup(): MaybePromise {
-    return undefined;
-  }
-  startBundle(): MaybePromise {
-    return undefined;
-  }
-  finishBundle(): MaybePromise {
-    return undefined;
-  }
-  teardown(): MaybePromise {
-    return undefined;
+    super();
+    this.apply = PHASES[phase];
   }
   receive(element: unknown, meta: ElementMeta): MaybePromise {
-    if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
-    const e = element as KV<unknown, unknown>;
+    const e = asKv(this.transformName, element);
     const previous = setActiveContainer(this.metrics);
     let out: unknown;
     try {
-      out = this.step(this.fn, e.value);
+      out = this.apply(this.fn, e.value);
     } catch (err) {
       throw wrapUserError(this.transformName, "combine", err, e.key);
     } finally {
