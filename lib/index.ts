@@ -11,13 +11,15 @@ export type { MapFn } from "./model/pcollection";
 export { PTransform, ptransform } from "./model/transform";
 export type { PInput, POutput, ValidationContext, FailureCleanupContext } from "./model/transform";
 export { DoFn } from "./model/dofn";
-export type { ProcessContext, BundleContext, RuntimeContext, OutputTags, ProcessFn, OutputPlacement } from "./model/dofn";
+export type { ProcessContext, BundleContext, RuntimeContext, OutputTags, SideInputTypes, ProcessFn, OutputPlacement } from "./model/dofn";
 export { ParDo } from "./model/pardo";
-export type { ParDoOptions, TaggedOutputs } from "./model/pardo";
-export { GroupByKey, Flatten, Impulse, Window, WindowInto } from "./model/primitives";
+export type { ParDoOptions, ParDoInto, TaggedOutputs } from "./model/pardo";
+export { RejectedElementError, REJECTED_COUNTER } from "./model/dead_letter";
+export type { DeadLetterSpec, DeadLetterOptions } from "./model/dead_letter";
+export { GroupByKey, Flatten, Impulse, Window } from "./model/primitives";
 export type { WindowIntoOptions } from "./model/primitives";
 export { AsSingleton, AsIterable, AsList, AsMap, AsMultimap, SideInput } from "./model/side_inputs";
-export type { SideInputKind } from "./model/side_inputs";
+export type { SideInputKind, SideInputViews } from "./model/side_inputs";
 export { GlobalWindows, FixedWindows, GLOBAL_WINDOWING } from "./model/windowing";
 export { SlidingWindows, Sessions } from "./model/sliding_sessions";
 export type { MergingWindowFn, WindowMerge } from "./model/sliding_sessions";
@@ -25,9 +27,11 @@ export { AfterWatermark, AfterProcessingTime, AfterCount, Repeatedly, AfterFirst
 export type { Trigger, AfterWatermarkOptions } from "./model/triggers";
 export { StateSpec, TimerSpec, StatefulDoFn } from "./model/state";
 export type { ValueState, BagState, CombiningState, MapState, Timer, TimeDomain, StatefulProcessContext, TimerContext } from "./model/state";
-export { TestStream, ReadUnbounded } from "./testing/test_stream";
-export type { TimestampedElement, TestStreamEvent, UnboundedSource, UnboundedSourceContext, SourceOutcome } from "./testing/test_stream";
-export type { WindowFn, WindowingStrategy, AccumulationMode, TimestampCombiner } from "./model/windowing";
+export { TestStream } from "./testing/test_stream";
+export type { TimestampedElement, TestStreamEvent } from "./testing/test_stream";
+export { ReadUnbounded } from "./io/read_unbounded";
+export type { UnboundedSource, UnboundedSourceContext, SourceOutcome } from "./io/read_unbounded";
+export type { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner } from "./model/windowing";
 export {
   GlobalWindow,
   IntervalWindow,
@@ -43,8 +47,10 @@ export type { MetricResult, MetricFilter, DistributionResult, GaugeResult } from
 export type { PipelineResult, PipelineState, StreamingPipelineResult, StreamingProgress } from "./model/result";
 export { isStreamingResult } from "./model/result";
 export { parseArgs, defaultOptions } from "./model/options";
-export type { PipelineOptions, FlagSpec, FlagValues, ParsedArgs } from "./model/options";
-export { definePipeline, definedPrograms } from "./model/program";
+export type { PipelineOptions, FlagSpec, FlagValues, ParsedArgs, ParseSettings } from "./model/options";
+export { registerRunnerFlags } from "./model/runner_flags";
+export type { RunnerFlagSpec, RunnerFlags } from "./model/runner_flags";
+export { definePipeline, definedPrograms, isWorkerMode } from "./model/program";
 export type { PipelineProgram, PipelineProgramSpec } from "./model/program";
 export { registerRunner, loadRunner } from "./model/runner_registry";
 export type { PipelineRunner } from "./model/runner_registry";
@@ -55,10 +61,13 @@ export {
   UserCodeError,
   ModelCheckError,
   ValidationError,
+  TransformError,
+  InternalError,
 } from "./model/errors";
 export type { CombineFn } from "./model/combine_fn";
-export { Combine, CombinePerKey, CombineGlobally, Combiners, Count, binaryCombineFn } from "./transforms/combine";
-export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, Partition, flatten } from "./transforms/util";
+export { Combine, Combiners, Count, binaryCombineFn } from "./transforms/combine";
+export type { CombinePerKey, CombineGlobally } from "./transforms/combine";
+export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, Partition } from "./transforms/util";
 export type { TimestampedValue } from "./transforms/util";
 export { assertThat, equalTo, containsInAnyOrder, isEmpty, hasSize, satisfies, PAssertionError } from "./testing/passert";
 export type { Matcher } from "./testing/passert";
@@ -70,3 +79,11 @@ export { ReadFromBigQuery, WriteToBigQuery } from "./io/bigquery";
 export type { ReadFromBigQueryOptions, WriteToBigQueryOptions, WriteToBigQueryResult, FailedRow, CreateDisposition, WriteDisposition, WriteMethod } from "./io/bigquery";
 export { ReadFromPubSub, WriteToPubSub } from "./io/pubsub";
 export type { ReadFromPubSubOptions, WriteToPubSubOptions, PubSubPayload } from "./io/pubsub";
+// The TensorFlow.js handler is exported from "beamline/ml" (lib/ml), so the root's types do not
+// pull in @tensorflow/tfjs's declarations for every user.
+export { RunInference } from "./ml/run_inference";
+export type { RunInferenceOptions, RunInferenceOutputs } from "./ml/run_inference";
+export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference } from "./ml/model_handler";
+export { sharedModel } from "./ml/shared_model";
+export { ReadFromCsv, WriteToCsv, formatCsvLine } from "./io/csv";
+export type { ReadFromCsvOptions, CsvReadResult, CsvDeadLetter, CsvRowType, WriteToCsvOptions, CsvValue, CsvSchema, CsvColumnType, CsvFieldType, CsvRowOf, CsvRecord } from "./io/csv";

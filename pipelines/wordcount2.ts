@@ -9,7 +9,7 @@
  */
 import { Combine, Combiners, definePipeline, kv, PBegin, PCollection, PTransform } from "../lib";
 import { ReadFromText, WriteToText } from "../lib/io/textio";
-import { DEFAULT_INPUT, extractWords, formatCount } from "./wordcount";
+import { defaultInput, extractWords, formatCount, INPUT_FLAG_HELP } from "./wordcount";
 
 export interface WordCount2Options {
   readonly input: string;
@@ -35,23 +35,23 @@ export class WordCount2 extends PTransform<PBegin, { readonly counts: PCollectio
 
   expand(input: PBegin): { readonly counts: PCollection<string>; readonly firstChars: PCollection<string> } {
     const words = input
-      .apply("Read", new ReadFromText(this.options.input))
+      .apply("Read", ReadFromText.from(this.options.input))
       .flatMap("Split", extractWords)
       .map("lowerCase", (w: string) => w.toLowerCase());
 
     const counts = words
       .filter("filter", startsWithAToF)
       .map("PairWithOne", (w: string) => kv(w, 1))
-      .apply("GroupAndSum", Combine.perKey<string, number, number, number>(Combiners.sum()))
+      .apply("GroupAndSum", Combine.perKey(Combiners.sum()))
       .map("Format", formatCount)
-      .apply("Write", new WriteToText(this.options.output));
+      .apply("Write", WriteToText.to(this.options.output));
 
     const firstChars = words
       .map("firstChar", firstChar)
       .map("PairWithOne2", (c: string) => kv(c, 1))
-      .apply("GroupAndSum2", Combine.perKey<string, number, number, number>(Combiners.sum()))
+      .apply("GroupAndSum2", Combine.perKey(Combiners.sum()))
       .map("Format2", formatCount)
-      .apply("Write2", new WriteToText(this.options.output2));
+      .apply("Write2", WriteToText.to(this.options.output2));
 
     return { counts, firstChars };
   }
@@ -61,12 +61,12 @@ export const wordcount2 = definePipeline({
   name: "wordcount2",
   description: "Counts words starting with a..f and the first characters of all words, in one job.",
   flags: {
-    input: { type: "string", describe: "Text file or glob to read (local or gs://)", default: DEFAULT_INPUT },
+    input: { type: "string", describe: INPUT_FLAG_HELP },
     output: { type: "string", describe: "Output prefix of the a..f word counts", required: true },
     output2: { type: "string", describe: "Output prefix of the first-character counts", required: true },
   },
-  build(root, flags) {
-    root.apply(new WordCount2({ input: flags.input, output: flags.output, output2: flags.output2 }));
+  build(root, flags, options) {
+    root.apply(new WordCount2({ input: flags.input ?? defaultInput(options, "wordcount2"), output: flags.output, output2: flags.output2 }));
   },
 });
 

@@ -1,4 +1,6 @@
-/** Shared test helpers: run a pipeline built by a function on the DirectRunner. */
+/** Shared test helpers: run a pipeline built by a function on the DirectRunner; read sharded output. */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import "../runners/direct";
 import { Pipeline, PipelineBuilder } from "../lib/model/pipeline";
 import type { PipelineOptions } from "../lib/model/options";
@@ -16,4 +18,16 @@ export async function runOk(build: PipelineBuilder, options: Partial<PipelineOpt
   const result = await runDirect(build, options);
   await result.waitUntilFinish();
   return result;
+}
+
+/** Every line of the shards `<prefix>*` (none if the folder does not exist), sorted. */
+export function readShards(prefix: string): string[] {
+  const dir = path.dirname(prefix);
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith(path.basename(prefix)))
+    .flatMap((f) => fs.readFileSync(path.join(dir, f), "utf8").split("\n"))
+    .filter((l) => l !== "")
+    .sort();
 }

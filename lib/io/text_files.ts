@@ -12,10 +12,11 @@
  *  - gzip files cannot be split: one range covers the whole file.
  *
  * Writing: shards are written to a hidden temporary directory beside the output and renamed to
- * `<prefix>-SSSSS-of-NNNNN<suffix>` only once all of them are complete (`finalizeShards`);
- * `abortShards` removes everything a failed attempt wrote.
+ * `<prefix>-SSSSS-of-NNNNN<suffix>` only once all of them are complete (`finalizeShards`, run as
+ * the sink's output commit, `textFilesCommit`); `abortShards` removes everything a failed attempt
+ * wrote.
  */
 export { resolveCompression, splitIntoRanges, LineSplitter, readLineBatches, readAllLines } from "./text_read";
 export type { Compression, TextRange, ReadLinesOptions } from "./text_read";
-export { TextShardWriter, DEFAULT_SHARD_TEMPLATE, shardPath, shardGlob, planTempDirectory, finalizeShards, abortShards, writeTextShards } from "./text_write";
+export { TextShardWriter, DEFAULT_SHARD_TEMPLATE, shardPath, shardGlob, planTempDirectory, finalizeShards, abortShards, writeTextShards, textFilesCommit, TEXT_FILES_COMMIT } from "./text_write";
 export type { TextShardWriterOptions, ShardWriteResult, FinalizeOptions, WriteTextShardsOptions } from "./text_write";

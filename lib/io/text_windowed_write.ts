@@ -3,15 +3,17 @@
  * a single set of shards could only be written at drain. Lines are grouped per window (and shard)
  * with a GroupByKey in the input's windowing, so each window's files appear once its pane fires
  * (by default when the watermark passes the end of the window). Each shard is written to a hidden
- * file beside its final name and renamed into place, so a file either is complete or does not
- * exist; a failed run deletes the hidden files it left (`windowedTempPattern`).
+ * file beside its final name and renamed into place (an output commit: at once on unbounded runs,
+ * when the run succeeds on the DirectRunner's bounded runs), so a file either is complete or does
+ * not exist; a failed run deletes the hidden files it left (`windowedTempPattern`).
  *
  * File names carry the window (ISO 8601 start and end) and, for panes after the first, the pane:
  *   <prefix>-2026-11-23T10:00:00.000Z-2026-11-23T10:01:00.000Z-00000-of-00001<suffix>
  *   <prefix>-2026-11-23T10:00:00.000Z-2026-11-23T10:01:00.000Z-pane-1-00000-of-00001<suffix>
  * The global window (an unwindowed unbounded input, written at drain) has no window part.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { commitOutput } from "../model/commits";
 import { DoFn, ProcessContext } from "../model/dofn";
 import type { PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
@@ -19,24 +21,32 @@ import { GroupByKey } from "../model/primitives";
 import { PTransform } from "../model/transform";
 import { BoundedWindow, IntervalWindow, KV, kv, PaneInfo } from "../model/window";
 import { FileSystems } from "./filesystems/registry";
-import { Compression, shardPath, TextShardWriter } from "./text_files";
+import { Compression, shardPath, TextShardWriter, textFilesCommit } from "./text_files";
 
-/** The hidden directory beside the output where a run's files are written before their rename. */
-export function tempDirectoryFor(prefix: string, runId: string): string {
+/** Identifies one sink in one run: the run id and a digest of the sink's full name. */
+function sinkRunId(runId: string, sink: string): string {
+  return `${runId}-${createHash("sha256").update(sink).digest("hex").slice(0, 12)}`;
+}
+
+/**
+ * The hidden directory beside the output where one sink (by its full name) writes its files in
+ * one run, before their rename. Per sink: two sinks writing into one folder never share it.
+ */
+export function tempDirectoryFor(prefix: string, runId: string, sink: string): string {
   const fs = FileSystems.forPath(prefix);
-  return fs.join(fs.dirname(prefix), `.temp-beamline-${runId}`);
+  return fs.join(fs.dirname(prefix), `.temp-beamline-${sinkRunId(runId, sink)}`);
 }
 
 /** The hidden name a windowed shard is written under before its rename. */
-function windowedTempPath(finalPath: string, runId: string, suffix: string): string {
+function windowedTempPath(finalPath: string, runId: string, sink: string, suffix: string): string {
   const fs = FileSystems.forPath(finalPath);
-  return fs.join(fs.dirname(finalPath), `.beamline-tmp-${runId}-${randomUUID()}${suffix}`);
+  return fs.join(fs.dirname(finalPath), `.beamline-tmp-${sinkRunId(runId, sink)}-${randomUUID()}${suffix}`);
 }
 
-/** A glob of the hidden files a run's windowed writes under `prefix` may leave if it fails. */
-export function windowedTempPattern(prefix: string, runId: string): string {
+/** A glob of the hidden files a sink's windowed writes under `prefix` may leave if the run fails. */
+export function windowedTempPattern(prefix: string, runId: string, sink: string): string {
   const fs = FileSystems.forPath(prefix);
-  return fs.join(fs.dirname(prefix), `.beamline-tmp-${runId}-*`);
+  return fs.join(fs.dirname(prefix), `.beamline-tmp-${sinkRunId(runId, sink)}-*`);
 }
 
 /** The final name of one shard of one window's pane. */
@@ -60,6 +70,7 @@ class WriteWindowShard extends DoFn<KV<number, string[]>, string> {
     private readonly prefix: string,
     private readonly options: WindowedWriteOptions,
     private readonly numShards: number,
+    private readonly sink: string,
   ) {
     super();
   }
@@ -68,7 +79,7 @@ class WriteWindowShard extends DoFn<KV<number, string[]>, string> {
     const fs = FileSystems.forPath(this.prefix);
     const suffix = this.options.suffix ?? "";
     const finalPath = windowedShardPath(this.prefix, ctx.window, ctx.pane, group.key, this.numShards, suffix);
-    const tempPath = windowedTempPath(finalPath, ctx.runtime.runId, suffix);
+    const tempPath = windowedTempPath(finalPath, ctx.runtime.runId, this.sink, suffix);
     const writer = await TextShardWriter.open(fs, tempPath, { header: this.options.header, compression: this.options.compression ?? "auto" });
     try {
       for (let i = 0; i < group.value.length; i += 8192) await writer.writeLines(group.value.slice(i, i + 8192));
@@ -77,7 +88,7 @@ class WriteWindowShard extends DoFn<KV<number, string[]>, string> {
       await writer.abort();
       throw e;
     }
-    await fs.rename([tempPath], [finalPath]);
+    await commitOutput(ctx.runtime, textFilesCommit(this.sink, [tempPath], [finalPath]));
     ctx.runtime.reportOutputs([finalPath]);
     ctx.output(finalPath);
   }
@@ -85,9 +96,11 @@ class WriteWindowShard extends DoFn<KV<number, string[]>, string> {
 
 /** Writes each window's lines as `numShards` files (default 1) once the window's pane fires; produces the file names. */
 export class WriteWindowedText extends PTransform<PCollection<string>, PCollection<string>> {
+  /** @param sink full name of the WriteToText this writes for (names its temporary files) */
   constructor(
     private readonly prefix: string,
     private readonly options: WindowedWriteOptions,
+    private readonly sink: string,
   ) {
     super("WriteWindowedText");
   }
@@ -97,7 +110,7 @@ export class WriteWindowedText extends PTransform<PCollection<string>, PCollecti
     let next = 0;
     return input
       .map("AssignShard", (line: string) => kv((next = (next + 1) % n), line))
-      .apply("GroupByWindowAndShard", new GroupByKey<number, string>())
-      .apply("WriteShards", ParDo.of(new WriteWindowShard(this.prefix, this.options, n)));
+      .apply("GroupByWindowAndShard", GroupByKey.create())
+      .apply("WriteShards", ParDo.of(new WriteWindowShard(this.prefix, this.options, n, this.sink)));
   }
 }

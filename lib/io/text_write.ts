@@ -7,6 +7,7 @@ import { errnoCode, FileSystemError, type FileOperations } from "./filesystems/f
 import { escapeGlob } from "./filesystems/glob";
 import { comparablePath, FileSystems } from "./filesystems/registry";
 import { type Compression, resolveCompression } from "./text_read";
+import { COMMIT_ORDER_FILES, type JsonValue, type OutputCommit, registerCommitter } from "../model/commits";
 
 // ---------------------------------------------------------------------------------------------
 // Writing
@@ -271,6 +272,39 @@ export async function finalizeShards(
   }
   if (options.tempDir !== undefined) await fs.delete([options.tempDir]);
   return stale;
+}
+
+/** The kind of output commit that moves finished files into place (`finalizeShards`). */
+export const TEXT_FILES_COMMIT = "beamline:commit:files:v1";
+
+registerCommitter(TEXT_FILES_COMMIT, {
+  order: COMMIT_ORDER_FILES,
+  async commit(payload: JsonValue): Promise<void> {
+    const p = payload as { temps: string[]; finals: string[]; prefix?: string; suffix?: string; tempDir?: string };
+    await finalizeShards(FileSystems, p.temps, p.finals, {
+      ...(p.prefix !== undefined ? { prefix: p.prefix, suffix: p.suffix ?? "" } : {}),
+      ...(p.tempDir !== undefined ? { tempDir: p.tempDir } : {}),
+    });
+  },
+});
+
+/**
+ * The output commit of a file sink: rename `temps` to `finals`; with `prefix`, then delete the
+ * shards of an earlier run (`finalizeShards`); with `tempDir`, then remove it.
+ */
+export function textFilesCommit(
+  sink: string,
+  temps: readonly string[],
+  finals: readonly string[],
+  options: { readonly prefix?: string; readonly suffix?: string; readonly tempDir?: string } = {},
+): OutputCommit {
+  const payload: { [key: string]: JsonValue } = { temps: [...temps], finals: [...finals] };
+  if (options.prefix !== undefined) {
+    payload["prefix"] = options.prefix;
+    payload["suffix"] = options.suffix ?? "";
+  }
+  if (options.tempDir !== undefined) payload["tempDir"] = options.tempDir;
+  return { kind: TEXT_FILES_COMMIT, sink, payload };
 }
 
 /** Removes everything written into a temporary directory (after a failed or abandoned write). */

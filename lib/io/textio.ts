@@ -3,24 +3,28 @@
  *
  * Reading matches the pattern(s), splits files into byte ranges (gzip files stay whole),
  * redistributes the ranges and streams each one; a missing file or an empty glob fails before
- * the pipeline runs. Writing goes to a hidden temporary directory beside the output; the files
- * are renamed into place only when the run succeeds, so a failed run leaves no partial output.
+ * the pipeline runs. Writing goes to a hidden temporary directory beside the output (one per sink
+ * and run); the files are renamed into place by the sink's output commit: on the DirectRunner once
+ * the whole run has succeeded, so a failed run leaves no partial output; on remote runners when
+ * the sink's own branch completes (as in Beam).
  */
 import { randomUUID } from "node:crypto";
 import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
-import { ValidationError } from "../model/errors";
+import { PipelineConstructionError, ValidationError } from "../model/errors";
 import { PBegin, PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
 import { GroupByKey, Impulse } from "../model/primitives";
 import { KV, kv } from "../model/window";
-import { AsIterable, SideInput } from "../model/side_inputs";
+import { AsIterable, SideInput, type SideInputViews } from "../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../model/transform";
 import { Reshuffle } from "../transforms/util";
 import { FileSystems } from "./filesystems/registry";
+import { checkOutputPrefix } from "./filesystems/output_check";
 import { tempDirectoryFor, windowedTempPattern, WriteWindowedText } from "./text_windowed_write";
 import { GlobalWindows } from "../model/windowing";
 import { Window } from "../model/primitives";
-import { Compression, readLineBatches, shardPath, splitIntoRanges, TextShardWriter, finalizeShards, abortShards } from "./text_files";
+import { Compression, readLineBatches, shardPath, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit } from "./text_files";
+import { commitOutput } from "../model/commits";
 
 /** Options of ReadFromText. */
 export interface ReadFromTextOptions {
@@ -69,7 +73,12 @@ class ReadRanges extends DoFn<TextRange, string> {
 export class ReadFromText extends PTransform<PBegin, PCollection<string>> {
   readonly patterns: readonly string[];
 
-  constructor(
+  /** `p.apply(ReadFromText.from("gs://bucket/logs/*.gz"))`: the lines of the matching files. */
+  static from(pattern: string | readonly string[], options: ReadFromTextOptions = {}): ReadFromText {
+    return new ReadFromText(pattern, options);
+  }
+
+  private constructor(
     pattern: string | readonly string[],
     readonly options: ReadFromTextOptions = {},
   ) {
@@ -80,9 +89,9 @@ export class ReadFromText extends PTransform<PBegin, PCollection<string>> {
 
   expand(input: PBegin): PCollection<string> {
     return input
-      .apply("Impulse", new Impulse())
+      .apply("Impulse", Impulse.create())
       .apply("ExpandPatterns", ParDo.of(new ExpandPatterns(this.patterns, this.options)))
-      .apply("Reshuffle", new Reshuffle<TextRange>())
+      .apply("Reshuffle", Reshuffle.viaRandomKey())
       .apply("ReadRanges", ParDo.of(new ReadRanges(this.options.compression ?? "auto")));
   }
 
@@ -101,8 +110,16 @@ export interface WriteToTextOptions {
   readonly suffix?: string;
   /** Number of output files; 0 (default) lets the runner decide (one per bundle). */
   readonly numShards?: number;
-  /** A first line written to every file. */
-  readonly header?: string;
+  /**
+   * A first line written to every file; a side input (`AsSingleton` of a one-element collection)
+   * when it depends on the data, e.g. CSV columns found while running (bounded writes only).
+   */
+  readonly header?: string | SideInput<string>;
+  /**
+   * Beam's shard name template, between prefix and suffix: default `-SSSSS-of-NNNNN`; "" names the
+   * one file `<prefix><suffix>` (needs numShards: 1).
+   */
+  readonly shardNameTemplate?: string;
   /** Compression of the output (default: by suffix). */
   readonly compression?: Compression;
   /**
@@ -119,15 +136,30 @@ interface WrittenFile {
   readonly lines: number;
 }
 
-class WriteBundles extends DoFn<string, WrittenFile> {
+/** The side input of a writing step: the header, when it is one. */
+type HeaderSide = { header?: string };
+
+/** The header line, read from its side input when it is one. */
+function headerOf(options: WriteToTextOptions, ctx: ProcessContext<unknown, {}, HeaderSide>): string | undefined {
+  return options.header instanceof SideInput ? ctx.sideInputs.header : options.header;
+}
+
+/** The side inputs a writing step declares (the header's, if it is one). */
+function headerSideInputs(options: WriteToTextOptions): SideInputViews<HeaderSide> {
+  return options.header instanceof SideInput ? { header: options.header } : {};
+}
+
+class WriteBundles extends DoFn<string, WrittenFile, {}, HeaderSide> {
   private writer: TextShardWriter | undefined;
   private opening: Promise<TextShardWriter> | undefined;
   private buffer: string[] = [];
   private tempPath = "";
+  private header: string | undefined;
 
   constructor(
     private readonly prefix: string,
     private readonly options: WriteToTextOptions,
+    private readonly sink: string,
   ) {
     super();
   }
@@ -138,7 +170,8 @@ class WriteBundles extends DoFn<string, WrittenFile> {
     this.buffer = [];
   }
 
-  process(line: string, ctx: ProcessContext<WrittenFile>): void | Promise<void> {
+  process(line: string, ctx: ProcessContext<WrittenFile, {}, HeaderSide>): void | Promise<void> {
+    if (this.buffer.length === 0 && this.writer === undefined) this.header = headerOf(this.options, ctx);
     this.buffer.push(line);
     if (this.buffer.length >= 8192) return this.flush(ctx.runtime);
     return undefined;
@@ -148,8 +181,8 @@ class WriteBundles extends DoFn<string, WrittenFile> {
     if (this.writer !== undefined) return this.writer;
     this.opening ??= (async () => {
       const fs = FileSystems.forPath(this.prefix);
-      this.tempPath = fs.join(tempDirectoryFor(this.prefix, runtime.runId), `${randomUUID()}${this.options.suffix ?? ""}`);
-      return TextShardWriter.open(fs, this.tempPath, { header: this.options.header, compression: this.options.compression ?? "auto" });
+      this.tempPath = fs.join(tempDirectoryFor(this.prefix, runtime.runId, this.sink), `${randomUUID()}${this.options.suffix ?? ""}`);
+      return TextShardWriter.open(fs, this.tempPath, { header: this.header, compression: this.options.compression ?? "auto" });
     })();
     this.writer = await this.opening;
     return this.writer;
@@ -180,31 +213,35 @@ class WriteBundles extends DoFn<string, WrittenFile> {
   }
 }
 
-class FinalizeFiles extends DoFn<Uint8Array, string> {
+class FinalizeFiles extends DoFn<Uint8Array, string, {}, HeaderSide & { written: readonly WrittenFile[] }> {
   constructor(
     private readonly prefix: string,
     private readonly options: WriteToTextOptions,
-    private readonly view: SideInput<readonly WrittenFile[]>,
+    private readonly sink: string,
   ) {
     super();
   }
-  async process(_: Uint8Array, ctx: ProcessContext<string>): Promise<void> {
+  async process(_: Uint8Array, ctx: ProcessContext<string, {}, HeaderSide & { written: readonly WrittenFile[] }>): Promise<void> {
     const fs = FileSystems.forPath(this.prefix);
-    const tempDir = tempDirectoryFor(this.prefix, ctx.runtime.runId);
-    const written = [...ctx.sideInput(this.view)].sort((a, b) => (a.tempPath < b.tempPath ? -1 : 1));
+    const tempDir = tempDirectoryFor(this.prefix, ctx.runtime.runId, this.sink);
+    const written = [...ctx.sideInputs.written].sort((a, b) => (a.tempPath < b.tempPath ? -1 : 1));
     const temps = written.map((w) => w.tempPath);
     // Like Beam, an empty input still produces one (empty) file, and a fixed shard count is
     // honoured even when some shards got no lines.
     const wanted = Math.max(this.options.numShards ?? 0, 1);
     for (let i = temps.length; i < wanted; i++) {
       const emptyPath = fs.join(tempDir, `empty-${i}${this.options.suffix ?? ""}`);
-      const writer = await TextShardWriter.open(fs, emptyPath, { header: this.options.header, compression: this.options.compression ?? "auto" });
+      const writer = await TextShardWriter.open(fs, emptyPath, { header: headerOf(this.options, ctx), compression: this.options.compression ?? "auto" });
       await writer.close();
       temps.push(emptyPath);
     }
     const suffix = this.options.suffix ?? "";
-    const finals = temps.map((_, i) => shardPath(this.prefix, i, temps.length, suffix));
-    await finalizeShards(fs, temps, finals, { prefix: this.prefix, suffix, tempDir });
+    const template = this.options.shardNameTemplate;
+    const finals = temps.map((_, i) => shardPath(this.prefix, i, temps.length, suffix, template));
+    // The rename into place is the sink's commit: on the DirectRunner it waits for the whole run.
+    // (Shards of an earlier run are removed by the default names' pattern only; not with a custom template.)
+    const stale = template === undefined ? { prefix: this.prefix, suffix } : {};
+    await commitOutput(ctx.runtime, textFilesCommit(this.sink, temps, finals, { ...stale, tempDir }));
     ctx.runtime.reportOutputs(finals);
     for (const f of finals) ctx.output(f);
   }
@@ -214,20 +251,34 @@ class FinalizeFiles extends DoFn<Uint8Array, string> {
  * Writes lines to `<prefix>-SSSSS-of-NNNNN<suffix>` files; produces the names of the files.
  */
 export class WriteToText extends PTransform<PCollection<string>, PCollection<string>> {
-  constructor(
+  /** `lines.apply(WriteToText.to("out/counts", { suffix: ".txt" }))`: the names of the files written. */
+  static to(prefix: string, options: WriteToTextOptions = {}): WriteToText {
+    return new WriteToText(prefix, options);
+  }
+
+  private constructor(
     readonly prefix: string,
     readonly options: WriteToTextOptions = {},
   ) {
     super("WriteToText");
     const n = options.numShards ?? 0;
     if (!(Number.isInteger(n) && n >= 0)) throw new ValidationError(`WriteToText numShards must be a non-negative integer, got ${n}`);
+    if (options.shardNameTemplate === "" && n !== 1) throw new ValidationError(`WriteToText: an empty shardNameTemplate names one file; set numShards: 1 (got ${n}).`);
   }
 
   expand(input: PCollection<string>): PCollection<string> {
-    if (this.options.windowedWrites ?? !input.isBounded) return input.apply("WriteWindowed", new WriteWindowedText(this.prefix, this.options));
+    // Temporary files are per sink and run: two sinks writing into one folder never share them.
+    const sink = input.pipeline.currentNode().fullName;
+    if (this.options.windowedWrites ?? !input.isBounded) {
+      const { header } = this.options;
+      if (header instanceof SideInput || this.options.shardNameTemplate !== undefined) {
+        throw new PipelineConstructionError("WriteToText: a side-input header and shardNameTemplate need bounded input written as one set of shards (windowedWrites off).");
+      }
+      return input.apply("WriteWindowed", new WriteWindowedText(this.prefix, { ...this.options, header }, sink));
+    }
     // One set of shards for the whole input: its windows are merged first, or the files written
     // in other windows would be invisible to the finalizing step (which runs in the global window).
-    if (!(input.windowing.windowFn instanceof GlobalWindows)) input = input.apply("IntoGlobalWindow", Window.into<string>(new GlobalWindows()));
+    if (!(input.windowing.windowFn instanceof GlobalWindows)) input = input.apply("IntoGlobalWindow", Window.into(new GlobalWindows()));
     const n = this.options.numShards ?? 0;
     let written: PCollection<WrittenFile>;
     if (n > 0) {
@@ -235,20 +286,19 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
       let next = 0;
       written = input
         .map("AssignShard", (line: string) => kv((next = (next + 1) % n), line))
-        .apply("GroupByShard", new GroupByKey<number, string>())
-        .apply("WriteShards", ParDo.of(new WriteShardGroups(this.prefix, this.options)));
+        .apply("GroupByShard", GroupByKey.create())
+        .apply("WriteShards", ParDo.of(new WriteShardGroups(this.prefix, this.options, sink), { sideInputs: headerSideInputs(this.options) }));
     } else {
-      written = input.apply("WriteBundles", ParDo.of(new WriteBundles(this.prefix, this.options)));
+      written = input.apply("WriteBundles", ParDo.of(new WriteBundles(this.prefix, this.options, sink), { sideInputs: headerSideInputs(this.options) }));
     }
-    const view = AsIterable(written);
     return input.pipeline
-      .apply("FinalizeImpulse", new Impulse())
-      .apply("Finalize", ParDo.of(new FinalizeFiles(this.prefix, this.options, view), { sideInputs: [view] }));
+      .apply("FinalizeImpulse", Impulse.create())
+      .apply("Finalize", ParDo.of(new FinalizeFiles(this.prefix, this.options, sink), { sideInputs: { written: AsIterable(written), ...headerSideInputs(this.options) } }));
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {
     try {
-      await FileSystems.forPath(this.prefix).checkWritable(this.prefix);
+      await checkOutputPrefix(this.prefix);
     } catch (e) {
       throw new ValidationError(`${ctx.transformName}: cannot write output '${this.prefix}': ${(e as Error).message}`, { cause: e });
     }
@@ -256,25 +306,26 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
 
   override async cleanupAfterFailure(ctx: FailureCleanupContext): Promise<void> {
     const fs = FileSystems.forPath(this.prefix);
-    await abortShards(fs, tempDirectoryFor(this.prefix, ctx.runId));
-    // Windowed writes: shards of windows that completed stay (they were final); unfinished ones go.
-    const leftovers = await fs.match(windowedTempPattern(this.prefix, ctx.runId));
+    await abortShards(fs, tempDirectoryFor(this.prefix, ctx.runId, ctx.transformName));
+    // Windowed writes: shards of windows already committed stay (unbounded runs commit each pane); the rest go.
+    const leftovers = await fs.match(windowedTempPattern(this.prefix, ctx.runId, ctx.transformName));
     await fs.delete(leftovers.map((f) => f.path));
   }
 }
 
 /** Writes each shard's group of lines (fixed numShards) as one file. */
-class WriteShardGroups extends DoFn<KV<number, string[]>, WrittenFile> {
+class WriteShardGroups extends DoFn<KV<number, string[]>, WrittenFile, {}, HeaderSide> {
   constructor(
     private readonly prefix: string,
     private readonly options: WriteToTextOptions,
+    private readonly sink: string,
   ) {
     super();
   }
-  async process(group: KV<number, string[]>, ctx: ProcessContext<WrittenFile>): Promise<void> {
+  async process(group: KV<number, string[]>, ctx: ProcessContext<WrittenFile, {}, HeaderSide>): Promise<void> {
     const fs = FileSystems.forPath(this.prefix);
-    const tempPath = fs.join(tempDirectoryFor(this.prefix, ctx.runtime.runId), `shard-${group.key}-${randomUUID()}${this.options.suffix ?? ""}`);
-    const writer = await TextShardWriter.open(fs, tempPath, { header: this.options.header, compression: this.options.compression ?? "auto" });
+    const tempPath = fs.join(tempDirectoryFor(this.prefix, ctx.runtime.runId, this.sink), `shard-${group.key}-${randomUUID()}${this.options.suffix ?? ""}`);
+    const writer = await TextShardWriter.open(fs, tempPath, { header: headerOf(this.options, ctx), compression: this.options.compression ?? "auto" });
     for (let i = 0; i < group.value.length; i += 8192) await writer.writeLines(group.value.slice(i, i + 8192));
     const written = await writer.close();
     ctx.output({ tempPath, lines: written.lines });

@@ -5,18 +5,26 @@
  *   setup (once per instance) → for each bundle: startBundle → process (per element) →
  *   finishBundle → … → teardown (once, best effort).
  * Keep per-worker resources (clients, models) in `setup`, per-bundle buffers in `startBundle`.
- * Any method may be async; a synchronous `process` pays no promise per element.
+ * Any method may be async (return a promise, declared `async` or not: the runner goes by what
+ * it returns); a synchronous `process` pays no promise and no async-context cost per element.
  *
  * Inputs are read-only: never mutate an element you received or output earlier (the
  * DirectRunner checks this). Elements may be processed more than once after a failure and in
  * any order; do not keep global mutable state across elements except as a cache.
  */
+import type { OutputCommit } from "./commits";
 import type { PipelineOptions } from "./options";
-import type { SideInput } from "./side_inputs";
 import type { BoundedWindow, Instant, PaneInfo } from "./window";
 
 /** The element types of a DoFn's additional (tagged) outputs, by tag. */
 export type OutputTags = Record<string, unknown>;
+
+/**
+ * The types of the side inputs a DoFn reads, by name: `{ factor: number; names: ReadonlyMap<number, string> }`.
+ * The ParDo passes a view of each (`ParDo.of(fn, { sideInputs: { factor: AsSingleton(pc), ... } })`).
+ * A record, never a list (so `length` cannot name a side input).
+ */
+export type SideInputTypes = object & { readonly length?: never };
 
 /** What any piece of user code can learn about the run it is part of. */
 export interface RuntimeContext {
@@ -28,10 +36,16 @@ export interface RuntimeContext {
   readonly transformName: string;
   /** Sinks: records files or resources the run wrote, listed in the pipeline result. */
   reportOutputs(paths: readonly string[]): void;
+  /**
+   * Present when the runner commits outputs at the end of the run (the DirectRunner on bounded
+   * runs): records a sink's commit, run once every step has succeeded. Sinks call
+   * `commitOutput` (commits.ts), which uses this or commits at once.
+   */
+  readonly deferCommit?: (commit: OutputCommit) => void;
 }
 
 /** Context of `process`: the element's metadata, outputs and side inputs. */
-export interface ProcessContext<Out, Tags extends OutputTags = {}> {
+export interface ProcessContext<Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> {
   /** Emits to the main output, with the input's timestamp and window. */
   output(value: Out): void;
   /** Emits to a tagged output declared with `withOutputs`. */
@@ -44,8 +58,11 @@ export interface ProcessContext<Out, Tags extends OutputTags = {}> {
   readonly window: BoundedWindow;
   /** Which firing produced the element. */
   readonly pane: PaneInfo;
-  /** The value of a side input declared in `ParDo.of(fn, { sideInputs })`, for this window. */
-  sideInput<V>(view: SideInput<V>): V;
+  /**
+   * The side inputs declared in `ParDo.of(fn, { sideInputs: { name: view } })`, by name, as seen
+   * from this element's window.
+   */
+  readonly sideInputs: Readonly<Sides>;
   readonly runtime: RuntimeContext;
 }
 
@@ -63,29 +80,35 @@ export interface BundleContext<Out, Tags extends OutputTags = {}> {
   readonly runtime: RuntimeContext;
 }
 
-/** Processes elements of type In into outputs of type Out (and tagged outputs Tags). */
-export abstract class DoFn<In, Out, Tags extends OutputTags = {}> {
+/**
+ * Processes elements of type In into outputs of type Out (and tagged outputs Tags), reading the
+ * side inputs Sides (by name, from `ctx.sideInputs`; the ParDo passes their views).
+ */
+export abstract class DoFn<In, Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> {
   /** Once per instance, before any bundle: create clients, load models. */
   setup?(runtime: RuntimeContext): void | Promise<void>;
   /** Before each bundle. */
   startBundle?(ctx: BundleContext<Out, Tags>): void | Promise<void>;
   /** Per element (and window). Return nothing, or a promise for async work. */
-  abstract process(element: In, ctx: ProcessContext<Out, Tags>): void | Promise<void>;
+  abstract process(element: In, ctx: ProcessContext<Out, Tags, Sides>): void | Promise<void>;
   /** After each bundle: flush buffers. */
   finishBundle?(ctx: BundleContext<Out, Tags>): void | Promise<void>;
   /** Once, when the instance is discarded (best effort). */
   teardown?(): void | Promise<void>;
 }
 
-/** A DoFn written as its process function. */
-export type ProcessFn<In, Out, Tags extends OutputTags = {}> = (element: In, ctx: ProcessContext<Out, Tags>) => void | Promise<void>;
+/**
+ * A DoFn written as its process function. Return nothing, or a promise for async work (the
+ * runner awaits it); any other return value is ignored, so `(x) => seen.push(x)` is fine.
+ */
+export type ProcessFn<In, Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> = (element: In, ctx: ProcessContext<Out, Tags, Sides>) => unknown;
 
 /** @internal Wraps a process function as a DoFn. */
-export class FunctionDoFn<In, Out, Tags extends OutputTags = {}> extends DoFn<In, Out, Tags> {
-  constructor(readonly fn: ProcessFn<In, Out, Tags>) {
+export class FunctionDoFn<In, Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> extends DoFn<In, Out, Tags, Sides> {
+  constructor(readonly fn: ProcessFn<In, Out, Tags, Sides>) {
     super();
   }
-  process(element: In, ctx: ProcessContext<Out, Tags>): void | Promise<void> {
-    return this.fn(element, ctx);
+  process(element: In, ctx: ProcessContext<Out, Tags, Sides>): void | Promise<void> {
+    return this.fn(element, ctx) as void | Promise<void>;
   }
 }

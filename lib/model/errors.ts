@@ -6,6 +6,9 @@
 
 /** Base class: sets `name` from the subclass and keeps the cause. */
 export class PipelineError extends Error {
+  /** Full name of the transform the error happened in, when it happened in one. */
+  declare readonly transformPath?: string;
+
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -74,6 +77,42 @@ export class ModelCheckError extends PipelineError {
         `misbehave on a distributed runner. Turn the checks off with --no_strict_checks only to debug.`,
     );
   }
+}
+
+/**
+ * A run failed at a transform because of how the pipeline uses it, found while executing: an
+ * undeclared output tag or side input, a side input of the wrong shape (a singleton with two
+ * elements), state used outside process/onTimer.
+ */
+export class TransformError extends PipelineError {
+  constructor(
+    readonly transformPath: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * A bug in Beamline itself: an invariant of the SDK or a runner did not hold. Never the user's
+ * doing; the message says so, so nobody hunts for the cause in their pipeline.
+ */
+export class InternalError extends PipelineError {
+  constructor(
+    message: string,
+    readonly transformPath?: string,
+  ) {
+    super(
+      `Internal error in Beamline${transformPath !== undefined ? ` (at transform '${transformPath}')` : ""}: ${message}. ` +
+        `This is a bug in Beamline, not in your pipeline; please report it with the pipeline that triggers it.`,
+    );
+  }
+}
+
+/** Whether an error already names the transform it happened in (so wrappers leave it alone). */
+export function namesItsTransform(error: unknown): error is PipelineError & { readonly transformPath: string } {
+  return error instanceof PipelineError && typeof error.transformPath === "string";
 }
 
 /** Input or output resources are missing or unusable; raised before anything runs when possible. */

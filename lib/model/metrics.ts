@@ -10,8 +10,8 @@
  *     }
  *
  * Runners set the active container before calling user code, so the update lands on the step
- * that ran it. Async DoFns run inside an AsyncLocalStorage scope so updates after an `await`
- * still land on the right step; sync code pays only a variable read.
+ * that ran it. Methods that return promises run inside an AsyncLocalStorage scope so updates
+ * after an `await` still land on the right step; synchronous code pays only a variable read.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 
@@ -82,13 +82,30 @@ export class MetricsContainer {
   }
 }
 
-const asyncScope = new AsyncLocalStorage<MetricsContainer>();
 /**
- * @internal The container synchronous user code updates. Runners on hot paths write
- * `activeMetrics.container` directly (a property write, cheaper than a call per element).
+ * The step an async continuation belongs to, carried by Node's AsyncLocalStorage: one frame per
+ * scoped call of user code. A call that turned out synchronous has no continuations of its own,
+ * so a continuation carrying its frame comes from a promise created by code it called.
+ */
+interface ScopeFrame {
+  readonly container: MetricsContainer;
+  returnedSync: boolean;
+}
+
+const asyncScope = new AsyncLocalStorage<ScopeFrame>();
+/**
+ * @internal The container synchronous user code updates: set by the runner for the duration of
+ * each call into user code and restored after it, so it is only ever set while that code is on
+ * the stack. Runners on hot paths write `activeMetrics.container` directly (a property write,
+ * cheaper than a call per element) and must restore it (in a `finally`).
  */
 export const activeMetrics: { container: MetricsContainer | undefined } = { container: undefined };
 let asyncScopesOpen = 0;
+/**
+ * Steps whose method returned a promise from a direct call (before the runner knew the method
+ * could be async), with how many such promises are pending.
+ */
+const unscopedPending = new Map<MetricsContainer, number>();
 
 /** @internal Runners: make `container` the target of metric updates from synchronous user code. */
 export function setActiveContainer(container: MetricsContainer | undefined): MetricsContainer | undefined {
@@ -97,22 +114,97 @@ export function setActiveContainer(container: MetricsContainer | undefined): Met
   return previous;
 }
 
-/**
- * @internal Runners: run possibly-async user code with `container` as the target, across awaits.
- * The scope counts as open until a returned promise settles.
- */
-export function runInContainer<R>(container: MetricsContainer, fn: () => R): R {
+/** @internal Whether a value returned by user code is a promise (or another thenable) to wait for. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== undefined && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+/** Calls `fn` in a frame of `container`; the scope counts as open until a returned promise settles. */
+function scoped<A, B, R>(container: MetricsContainer, fn: (this: unknown, a: A, b: B) => R, self: unknown, a: A, b: B): R {
+  const frame: ScopeFrame = { container, returnedSync: false };
   asyncScopesOpen++;
   let result: R;
   try {
-    result = asyncScope.run(container, fn);
+    result = asyncScope.run(frame, () => fn.call(self, a, b));
   } catch (e) {
+    frame.returnedSync = true;
     closeScope();
     throw e;
   }
-  if (result instanceof Promise) result.then(closeScope, closeScope);
-  else closeScope();
+  if (isThenable(result)) Promise.resolve(result).then(closeScope, closeScope);
+  else {
+    frame.returnedSync = true;
+    closeScope();
+  }
   return result;
+}
+
+/**
+ * @internal IO code: runs possibly-async work (e.g. a client call whose retries are counted) with
+ * `container` as the target of its metric updates, across awaits, whatever scope the calling
+ * method runs in.
+ */
+export function runInContainer<R>(container: MetricsContainer, fn: () => R): R {
+  return scoped(container, fn as (this: unknown, a: undefined, b: undefined) => R, undefined, undefined, undefined);
+}
+
+const UNKNOWN = 0;
+const SYNC = 1;
+const ASYNC = 2;
+
+/**
+ * @internal How a runner calls one user method (a DoFn's `process`, `setup`, ...) as code of
+ * one step, so that its metric updates land on that step, after awaits too.
+ *
+ * Whether the method is async is learned from what it returns, never from how it was declared
+ * (a plain function may return a promise, an `async` one may be wrapped):
+ * - the first call runs in an AsyncLocalStorage scope; so does every call after one that
+ *   returned a promise;
+ * - a method that has only returned plain values is called directly: a scope costs a closure
+ *   and a context switch per call, and while one is open Node's promise hooks make every await
+ *   in the process several times slower;
+ * - if a direct call returns a promise after all (a method that is async only now and then,
+ *   like one flushing a batch), updates after its awaits go to its step, as long as no other
+ *   step is in the same situation at the same time (otherwise they fail as unattributed). The
+ *   limit: if that direct call ran inside the scope of another step's async call (fused after
+ *   an async DoFn), its promise inherits that step's scope, and the updates of that one promise
+ *   count there; scoping every direct call to rule this out would slow each synchronous DoFn
+ *   fused after an async one (a text read, say) by half.
+ */
+export class UserMethodCaller {
+  private mode = UNKNOWN;
+  constructor(private readonly container: MetricsContainer) {}
+
+  /** Calls `fn.call(self, a, b)`; returns what it returned (a thenable means async work). */
+  invoke<A, B, R>(fn: (this: unknown, a: A, b: B) => R, self: unknown, a: A, b: B): R {
+    const previous = activeMetrics.container;
+    activeMetrics.container = this.container;
+    try {
+      if (this.mode === SYNC) {
+        const r = fn.call(self, a, b);
+        if (isThenable(r)) {
+          this.mode = ASYNC;
+          trackUnscoped(this.container, r);
+        }
+        return r;
+      }
+      const r = scoped(this.container, fn, self, a, b);
+      if (this.mode === UNKNOWN) this.mode = isThenable(r) ? ASYNC : SYNC;
+      return r;
+    } finally {
+      activeMetrics.container = previous;
+    }
+  }
+}
+
+function trackUnscoped(container: MetricsContainer, pending: PromiseLike<unknown>): void {
+  unscopedPending.set(container, (unscopedPending.get(container) ?? 0) + 1);
+  const done = (): void => {
+    const n = unscopedPending.get(container)! - 1;
+    if (n === 0) unscopedPending.delete(container);
+    else unscopedPending.set(container, n);
+  };
+  Promise.resolve(pending).then(done, done);
 }
 
 let disableScheduled = false;
@@ -132,15 +224,23 @@ function closeScope(): void {
   }).unref();
 }
 
+/**
+ * The step an update belongs to: the one whose code the runner is calling right now (set only
+ * while that call is on the stack, so the innermost step wins); else, after an await, the step
+ * whose async call the continuation belongs to; else the step whose direct call returned an
+ * unexpected promise.
+ */
 function activeContainer(): MetricsContainer | undefined {
-  if (asyncScopesOpen > 0) {
-    const scoped = asyncScope.getStore();
-    if (scoped !== undefined) return scoped;
-  }
-  return activeMetrics.container;
+  const current = activeMetrics.container;
+  if (current !== undefined) return current;
+  const frame = asyncScope.getStore();
+  if (frame !== undefined && !frame.returnedSync) return frame.container;
+  if (unscopedPending.size === 1) return unscopedPending.keys().next().value;
+  return undefined;
 }
 
-function keyOf(namespace: string, name: string): string {
+/** @internal The cell key of a metric in a MetricsContainer. */
+export function metricKey(namespace: string, name: string): string {
   return `${namespace}\u0000${name}`;
 }
 
@@ -149,7 +249,7 @@ export const SYSTEM_NAMESPACE = "beamline";
 
 /** @internal The cell key of a system counter. */
 export function systemCounterKey(name: string): string {
-  return keyOf(SYSTEM_NAMESPACE, name);
+  return metricKey(SYSTEM_NAMESPACE, name);
 }
 
 /** @internal Splits a cell key back into its name. */
@@ -161,7 +261,8 @@ export function metricNameOf(key: string): MetricName {
 function unattributed(kind: string, namespace: string, name: string): never {
   throw new Error(
     `${kind} '${namespace}/${name}' was updated outside a running transform. ` +
-      `Update metrics only from DoFn methods (setup, startBundle, process, finishBundle) or CombineFn methods.`,
+      `Update metrics only from DoFn methods (setup, startBundle, process, finishBundle) or CombineFn methods; ` +
+      `work a method starts after an await must be part of the promise it returns, or it runs outside the transform.`,
   );
 }
 
@@ -172,7 +273,7 @@ export class Counter implements MetricName {
     readonly namespace: string,
     readonly name: string,
   ) {
-    this.key = keyOf(namespace, name);
+    this.key = metricKey(namespace, name);
   }
   inc(n = 1): void {
     const c = activeContainer();
@@ -191,7 +292,7 @@ export class Distribution implements MetricName {
     readonly namespace: string,
     readonly name: string,
   ) {
-    this.key = keyOf(namespace, name);
+    this.key = metricKey(namespace, name);
   }
   update(value: number): void {
     const c = activeContainer();
@@ -207,7 +308,7 @@ export class Gauge implements MetricName {
     readonly namespace: string,
     readonly name: string,
   ) {
-    this.key = keyOf(namespace, name);
+    this.key = metricKey(namespace, name);
   }
   set(value: number): void {
     const c = activeContainer();

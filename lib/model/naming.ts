@@ -8,7 +8,7 @@ import { PipelineConstructionError } from "./errors";
 export function labelForFunction(kind: string, fn: Function): string {
   if (fn.name && fn.name !== "anonymous" && !fn.name.startsWith("bound ")) return `${kind}(${fn.name})`;
   const source = fn.toString().trim();
-  if (!source.includes("\n") && source.length <= 60) return `${kind}(${source.replace(/\//g, "÷")})`;
+  if (!source.includes("\n") && source.length <= 60) return `${kind}(${source})`;
   throw new PipelineConstructionError(
     `${kind} of an anonymous multi-line function needs a label, e.g. pcoll.${kind.charAt(0).toLowerCase()}${kind.slice(1)}("Describe", fn)`,
   );

@@ -7,6 +7,8 @@
  */
 import * as os from "node:os";
 import yargs from "yargs";
+import { ValidationError } from "./errors";
+import { allRunnerFlags, type RunnerFlagSpec } from "./runner_flags";
 
 /** Options every pipeline understands. */
 export interface PipelineOptions {
@@ -44,7 +46,7 @@ type FlagValue<S> = S extends { default: unknown } | { required: true } | { type
 /** The parsed values of a set of flags, by flag name. */
 export type FlagValues<F extends Record<string, FlagSpec>> = { -readonly [K in keyof F]: FlagValue<F[K]> };
 
-const STANDARD_FLAGS = {
+const GENERAL_FLAGS = {
   runner: { type: "string", describe: "Runner: DirectRunner, PortableRunner or DataflowRunner", default: "DirectRunner" },
   job_name: { type: "string", describe: "Name of the job" },
   project: { type: "string", describe: "Google Cloud project id" },
@@ -52,13 +54,16 @@ const STANDARD_FLAGS = {
   temp_location: { type: "string", describe: "Location for temporary files (gs://bucket/tmp on Dataflow)" },
   staging_location: { type: "string", describe: "Location for staged artifacts (defaults to --temp_location)" },
   streaming: { type: "boolean", describe: "Run as a streaming job", default: false },
-  direct_num_workers: { type: "number", describe: "DirectRunner: bundles processed at once", default: 1 },
+} as const satisfies Record<string, FlagSpec>;
+
+const DIRECT_FLAGS = {
+  direct_num_workers: { type: "number", describe: "Bundles processed at once (worker threads for definePipeline programs)", default: 1 },
   strict_checks: {
     type: "boolean",
-    describe: "DirectRunner: check coder round trips, deterministic keys and that DoFns do not mutate inputs (--no_strict_checks to disable)",
+    describe: "Check coder round trips, deterministic keys and that DoFns do not mutate inputs (--no_strict_checks to disable)",
     default: true,
   },
-  direct_shuffle_memory_mb: { type: "number", describe: "DirectRunner: memory per GroupByKey before spilling to disk (MB)", default: 256 },
+  direct_shuffle_memory_mb: { type: "number", describe: "Memory per GroupByKey before spilling to disk (MB)", default: 256 },
 } as const satisfies Record<string, FlagSpec>;
 
 /** Options with every default applied. */
@@ -80,80 +85,192 @@ function defaultJobName(): string {
   return `beamline-${user}-${stamp}`;
 }
 
-function camel(name: string): string {
-  return name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+/** `tempLocation` → `temp_location`, `job-name` → `job_name`. */
+function snake(name: string): string {
+  return name.replace(/-/g, "_").replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
 /** The result of parsing a command line. */
 export interface ParsedArgs<F extends Record<string, FlagSpec>> {
   readonly options: PipelineOptions;
   readonly flags: FlagValues<F>;
+  /** Things worth telling the user (a flag the chosen runner does not read). */
+  readonly warnings: readonly string[];
+}
+
+/** How a program's command line is parsed and described. */
+export interface ParseSettings {
+  readonly scriptName: string;
+  readonly description: string;
+  /**
+   * Keep flags nobody declared in `options.extra` (for a program that hands them on, e.g. to a
+   * library reading its own) instead of refusing them. Off by default: a misspelled flag is an error.
+   */
+  readonly passThroughFlags?: boolean;
+}
+
+/** A flag the parser knows, with where `--help` lists it. */
+interface Declared {
+  readonly spec: FlagSpec | RunnerFlagSpec;
+  readonly group: string;
+  /** The runners that read it (runner flags only). */
+  readonly runners?: readonly string[];
+}
+
+/** Every flag of this program: its own, the general options, the DirectRunner's, then each runner's. */
+function declaredFlags(flags: Record<string, FlagSpec>): Map<string, Declared> {
+  const declared = new Map<string, Declared>();
+  for (const [name, spec] of Object.entries(flags)) declared.set(name, { spec, group: "Pipeline flags:" });
+  const add = (table: Record<string, FlagSpec>, group: string): void => {
+    for (const [name, spec] of Object.entries(table)) if (!declared.has(name)) declared.set(name, { spec, group });
+  };
+  add(GENERAL_FLAGS, "Pipeline options:");
+  add(DIRECT_FLAGS, "DirectRunner options:");
+  const byRunner = new Map<string, { spec: RunnerFlagSpec; runners: string[] }>();
+  for (const [runner, table] of allRunnerFlags()) {
+    for (const [name, spec] of Object.entries(table)) {
+      if (declared.has(name)) continue;
+      const entry = byRunner.get(name);
+      if (entry === undefined) byRunner.set(name, { spec, runners: [runner] });
+      else entry.runners.push(runner);
+    }
+  }
+  for (const [name, { spec, runners }] of byRunner) declared.set(name, { spec, runners, group: `${runners.join(" and ")} options:` });
+  return declared;
+}
+
+/** Levenshtein distance, for suggesting the flag a typo meant. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** ` (did you mean --input?)`, or "" when no known flag is close. */
+function suggestion(unknown: string, known: Iterable<string>): string {
+  const target = snake(unknown).replace(/^_+/, "");
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const name of known) {
+    const d = editDistance(target, name);
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(target.length / 3)) ? ` (did you mean --${best}?)` : "";
 }
 
 /**
- * Parses `argv` into pipeline options and the pipeline's own flags. `--help` prints every flag
- * and exits. Unknown flags are kept in `options.extra` (runners read their own from there).
+ * Rewrites the command line into the form yargs parses: Beam Python's negation `--no_flag` becomes
+ * `--flag=false`, and a camelCase or dashed spelling of a declared flag becomes its snake_case name.
  */
-export function parseArgs<F extends Record<string, FlagSpec>>(
-  argv: readonly string[],
-  flags: F,
-  usage: { readonly scriptName: string; readonly description: string },
-): ParsedArgs<F> {
-  // Beam Python spells negated booleans --no_<flag>; yargs expects --no-<flag>.
-  const booleans = new Set(
-    [...Object.entries(flags), ...Object.entries(STANDARD_FLAGS)].filter(([, s]) => s.type === "boolean").map(([n]) => n),
-  );
-  const args = argv.map((a) => {
-    const m = /^--no_(\w+)$/.exec(a);
-    return m !== null && booleans.has(m[1]!) ? `--${m[1]}=false` : a;
-  });
-  const parser = yargs(args)
+function normalizeArgv(argv: readonly string[], declared: ReadonlyMap<string, Declared>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const m = /^--([^=]+)(=.*)?$/.exec(arg);
+    if (m === null) {
+      out.push(arg);
+      continue;
+    }
+    let name = m[1]!;
+    if (!declared.has(name) && declared.has(snake(name))) name = snake(name);
+    const negated = /^no_(.+)$/.exec(name);
+    if (!declared.has(name) && negated !== null && declared.get(negated[1]!)?.spec.type === "boolean") out.push(`--${negated[1]}=false`);
+    else out.push(`--${name}${m[2] ?? ""}`);
+  }
+  return out;
+}
+
+/**
+ * Parses `argv` into pipeline options and the pipeline's own flags. `--help` prints every flag,
+ * grouped by runner, and exits. An unknown flag (unless `passThroughFlags`), a stray positional
+ * argument, or a flag given twice (except repeatable runner flags such as `--experiment`) is an
+ * error naming it; runner flags are kept in `options.extra` by their snake_case names.
+ */
+export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly string[], flags: F, usage: ParseSettings): ParsedArgs<F> {
+  const declared = declaredFlags(flags);
+  const parser = yargs(normalizeArgv(argv, declared))
     .scriptName(usage.scriptName)
     .usage(`$0 [flags]\n\n${usage.description}`)
-    .parserConfiguration({ "camel-case-expansion": false, "boolean-negation": true })
+    .epilog("Flag names are Beam Python's (snake_case; camelCase spellings are accepted). A flag nobody declared is an error.")
+    .parserConfiguration({ "camel-case-expansion": false, "boolean-negation": true, "dot-notation": false })
     .version(false)
     .fail((message: string | undefined, error: Error | undefined) => {
-      throw error ?? new Error(`${message ?? "invalid flags"}. Run with --help to list the flags.`);
+      throw error ?? new ValidationError(`${message ?? "invalid flags"}. Run with --help to list the flags.`);
     })
     .help("help")
-    .wrap(Math.min(110, process.stdout.columns || 100));
-  const declare = (name: string, spec: FlagSpec, group: string): void => {
-    const aliases = [camel(name), spec.alias].filter((a): a is string => a !== undefined && a !== name);
+    .wrap(Math.min(120, process.stdout.columns || 100));
+  for (const [name, { spec, group }] of declared) {
+    const own = spec as Partial<Extract<FlagSpec, { type: typeof spec.type }>>;
     parser.option(name, {
       type: spec.type,
-      describe: spec.describe,
-      default: spec.default,
-      demandOption: spec.required === true ? `--${name} is required` : undefined,
-      alias: aliases,
+      describe: spec.describe + ("repeatable" in spec && spec.repeatable === true ? " [repeatable]" : ""),
+      default: own.default,
+      demandOption: own.required === true ? `--${name} is required` : undefined,
+      alias: own.alias,
       group,
     });
-  };
-  for (const [name, spec] of Object.entries(flags)) declare(name, spec, "Pipeline flags:");
-  for (const [name, spec] of Object.entries(STANDARD_FLAGS)) {
-    if (!(name in flags)) declare(name, spec, "Pipeline options:");
   }
   const parsed = parser.parseSync() as Record<string, unknown>;
 
+  const problems: string[] = [];
+  const positional = (parsed["_"] as unknown[]).map(String);
+  if (positional.length > 0) {
+    problems.push(`unexpected argument${positional.length > 1 ? "s" : ""} ${positional.map((p) => `'${p}'`).join(", ")}: flags are given as --name value (or --name=value)`);
+  }
   const known = new Set<string>(["_", "$0", "help"]);
-  const flagValues: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(flags)) {
-    known.add(name).add(camel(name));
-    if (spec.alias) known.add(spec.alias);
-    flagValues[name] = parsed[name];
+  for (const [name, { spec }] of declared) {
+    known.add(name);
+    if ("alias" in spec && spec.alias !== undefined) known.add(spec.alias);
   }
-  for (const name of Object.keys(STANDARD_FLAGS)) known.add(name).add(camel(name));
   const extra: Record<string, string | number | boolean> = {};
-  for (const [k, v] of Object.entries(parsed)) {
-    if (known.has(k) || k.includes("-")) continue;
-    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") extra[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
+  const keep = (key: string, value: unknown): void => {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") extra[key] = value;
+    // A repeated flag (Beam's append-style ones: --experiment a --experiment b) arrives as a list: keep it comma-joined.
+    else if (Array.isArray(value)) extra[key] = value.map(String).join(",");
+  };
+  for (const [key, value] of Object.entries(parsed)) {
+    if (known.has(key)) continue;
+    if (usage.passThroughFlags === true) keep(snake(key), value);
+    else problems.push(`unknown flag --${key}${suggestion(key, declared.keys())}`);
   }
+  for (const [name, { spec }] of declared) {
+    const value = parsed[name];
+    if (Array.isArray(value) && !("repeatable" in spec && spec.repeatable === true)) {
+      problems.push(`--${name} was given ${value.length} times (${value.map((v) => `'${String(v)}'`).join(", ")}): give it once`);
+    } else if (spec.type === "number" && value !== undefined && !Number.isFinite(value)) {
+      problems.push(`--${name} must be a number`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ValidationError(`${usage.scriptName}: ${problems.length === 1 ? problems[0] : `invalid flags:\n  - ${problems.join("\n  - ")}`}. Run with --help to list the flags.`);
+  }
+
+  const flagValues: Record<string, unknown> = {};
+  for (const name of Object.keys(flags)) flagValues[name] = parsed[name];
   const str = (k: string): string | undefined => (typeof parsed[k] === "string" ? (parsed[k] as string) : undefined);
+  const runner = str("runner") ?? "DirectRunner";
+  const warnings: string[] = [];
+  // In command-line order (the order keys first appeared in), which list flags such as --experiment keep.
+  for (const [name, value] of Object.entries(parsed)) {
+    const runners = declared.get(name)?.runners;
+    if (runners === undefined || value === undefined) continue;
+    keep(name, value);
+    if (!runners.includes(runner) && (runner === "DirectRunner" || allRunnerFlags().has(runner))) warnings.push(`--${name} is a ${runners.join(" and ")} flag; ${runner} does not read it`);
+  }
   const workers = Number(parsed["direct_num_workers"]);
   if (!Number.isInteger(workers) || workers < 1) {
-    throw new Error(`--direct_num_workers must be a positive integer, got ${String(parsed["direct_num_workers"])}`);
+    throw new ValidationError(`--direct_num_workers must be a positive integer, got ${String(parsed["direct_num_workers"])}`);
   }
   const options: PipelineOptions = {
-    runner: str("runner") ?? "DirectRunner",
+    runner,
     jobName: str("job_name") ?? defaultJobName(),
     project: str("project"),
     region: str("region"),
@@ -165,5 +282,5 @@ export function parseArgs<F extends Record<string, FlagSpec>>(
     directShuffleMemoryMb: Number(parsed["direct_shuffle_memory_mb"]),
     extra,
   };
-  return { options, flags: flagValues as FlagValues<F> };
+  return { options, flags: flagValues as FlagValues<F>, warnings };
 }

@@ -1,59 +1,136 @@
-/** ParDo: applies a DoFn to every element, with optional side inputs and tagged outputs. */
-import { DoFn, FunctionDoFn, OutputTags, ProcessFn } from "./dofn";
+/**
+ * ParDo: applies a DoFn to every element, with optional side inputs and tagged outputs.
+ *
+ *     words.apply(ParDo.of(new ExtractWords()));                          // types from the DoFn class
+ *     words.apply(ParDo.into<number>().of((w, ctx) => ctx.output(w.length)));   // a function: declare what it outputs
+ *     words.apply(ParDo.into<string>().of((w, ctx) => ctx.output(`${w}:${ctx.sideInputs.factor}`), { sideInputs: { factor } }));
+ */
+import { declareDeadLetters, type DeadLetterSpec } from "./dead_letter";
+import { DoFn, FunctionDoFn, OutputTags, ProcessFn, SideInputTypes } from "./dofn";
 import { PipelineConstructionError } from "./errors";
 import type { PCollection } from "./pcollection";
-import type { SideInput } from "./side_inputs";
+import type { SideInput, SideInputViews } from "./side_inputs";
 import { PTransform } from "./transform";
 
 /** Options of a ParDo. */
-export interface ParDoOptions {
-  /** Side inputs the DoFn reads with `ctx.sideInput(view)`. */
-  readonly sideInputs?: readonly SideInput<unknown>[];
+export interface ParDoOptions<Tags extends OutputTags = OutputTags, Sides extends SideInputTypes = {}> {
+  /**
+   * The side inputs the DoFn reads, by name: `{ factor: AsSingleton(factors) }`. The DoFn reads
+   * them as `ctx.sideInputs.factor`, typed from the view.
+   */
+  readonly sideInputs?: SideInputViews<Sides>;
+  /**
+   * Tagged outputs that receive rejected elements (see dead_letter.ts): each one is counted as
+   * `beamline/rejected` on the step, and fails the run if nothing reads the output.
+   */
+  readonly deadLetters?: { readonly [K in keyof Tags]?: DeadLetterSpec<Tags[K]> };
 }
+
+/**
+ * The options of a ParDo of a DoFn class that reads side inputs `Sides`: required then, with a
+ * view for each side input; optional when it reads none, and then without side inputs.
+ */
+type OptionsFor<Tags extends OutputTags, Sides extends SideInputTypes> = [keyof Sides] extends [never]
+  ? [options?: ParDoOptions<Tags, Sides> & { readonly sideInputs?: { readonly [name: string]: never } }]
+  : {} extends Sides
+    ? [options?: ParDoOptions<Tags, Sides>]
+    : [options: ParDoOptions<Tags, Sides> & { readonly sideInputs: SideInputViews<Sides> }];
 
 /** The outputs of a multi-output ParDo: `main` plus one PCollection per requested tag. */
 export type TaggedOutputs<Out, Tags extends OutputTags> = { readonly main: PCollection<Out> } & {
   readonly [K in keyof Tags]: PCollection<Tags[K]>;
 };
 
-function declareParDo(
-  input: PCollection<unknown>,
-  doFn: DoFn<unknown, unknown, OutputTags>,
-  sideInputs: readonly SideInput<unknown>[],
-  tags: readonly string[],
-): Map<string, PCollection<unknown>> {
+type AnyDoFn = DoFn<unknown, unknown, OutputTags>;
+
+/** The declared side inputs as the runners read them: a list of views, each under its name. */
+function namedSideInputs(views: SideInputViews<object> | undefined, where: () => string | undefined): SideInput<unknown>[] {
+  if (views === undefined) return [];
+  if (typeof views !== "object" || views === null || Array.isArray(views)) {
+    throw new PipelineConstructionError("ParDo sideInputs must be a record of views by name, e.g. { sideInputs: { factor: AsSingleton(pc) } }", where());
+  }
+  return Object.entries(views as Record<string, unknown>).map(([name, view]) => {
+    if (view === undefined || view === null || typeof (view as SideInput<unknown>).named !== "function") {
+      throw new PipelineConstructionError(`Side input '${name}' is not a view; make one with AsSingleton, AsIterable, AsMap or AsMultimap`, where());
+    }
+    return (view as SideInput<unknown>).named(name);
+  });
+}
+
+function declareParDo(input: PCollection<unknown>, doFn: AnyDoFn, options: ParDoOptions<OutputTags, object>, tags: readonly string[]): Map<string, PCollection<unknown>> {
   const node = input.pipeline.currentNode();
+  const sideInputs = namedSideInputs(options.sideInputs, () => node.fullName);
   for (const s of sideInputs) {
     if (s.pcoll.pipeline !== input.pipeline) {
-      throw new PipelineConstructionError("A side input comes from another pipeline", node.fullName);
+      throw new PipelineConstructionError(`Side input '${s.name}' comes from another pipeline`, node.fullName);
+    }
+  }
+  const deadLetters = Object.entries(options.deadLetters ?? {}).filter((e): e is [string, DeadLetterSpec<unknown>] => e[1] !== undefined);
+  for (const [tag] of deadLetters) {
+    if (!tags.includes(tag)) {
+      throw new PipelineConstructionError(
+        `Dead-letter output '${tag}' is not one of the ParDo's tagged outputs (requested: ${tags.length > 0 ? tags.map((t) => `'${t}'`).join(", ") : "none"}); ` +
+          `request it with ParDo.of(fn, ...).withOutputs("${tag}")`,
+        node.fullName,
+      );
     }
   }
   node.primitive = { kind: "pardo", doFn, sideInputs, outputTags: ["main", ...tags] };
   const outputs = new Map<string, PCollection<unknown>>();
   for (const tag of ["main", ...tags]) outputs.set(tag, input.pipeline.createOutput(node, tag, input.windowing, input.isBounded));
+  declareDeadLetters(doFn, node.fullName, deadLetters.map(([tag, spec]) => ({ tag, spec, pcoll: outputs.get(tag)! })));
   return outputs;
+}
+
+function toDoFn(fn: unknown): AnyDoFn {
+  const doFn = typeof fn === "function" ? new FunctionDoFn(fn as ProcessFn<unknown, unknown>) : fn;
+  if (!(doFn instanceof DoFn) && typeof (doFn as { process?: unknown } | null)?.process !== "function") {
+    throw new PipelineConstructionError("ParDo.of needs a DoFn (a class extending DoFn) or a process function");
+  }
+  return doFn as AnyDoFn;
+}
+
+/**
+ * `ParDo.into<Out>()`: a ParDo of a process function whose output type is declared up front, so
+ * neither the element nor `ctx` needs annotating (the element type comes from where it is applied).
+ */
+export interface ParDoInto<Out, Tags extends OutputTags> {
+  of<In, Sides extends SideInputTypes = {}>(fn: ProcessFn<In, Out, Tags, Sides>, options?: ParDoOptions<Tags, Sides>): ParDo<In, Out, Tags>;
 }
 
 /** Applies a DoFn to each element. */
 export class ParDo<In, Out, Tags extends OutputTags = {}> extends PTransform<PCollection<In>, PCollection<Out>> {
   private constructor(
     readonly doFn: DoFn<In, Out, Tags>,
-    readonly options: ParDoOptions,
+    readonly options: ParDoOptions<Tags, object>,
   ) {
     super(doFn instanceof FunctionDoFn ? undefined : doFn.constructor.name === "" ? undefined : `ParDo(${doFn.constructor.name})`);
   }
 
-  /** A ParDo of a DoFn instance, or of a process function `(element, ctx) => void`. */
-  static of<In, Out, Tags extends OutputTags = {}>(fn: DoFn<In, Out, Tags> | ProcessFn<In, Out, Tags>, options: ParDoOptions = {}): ParDo<In, Out, Tags> {
-    const doFn = typeof fn === "function" ? new FunctionDoFn<In, Out, Tags>(fn) : fn;
-    if (!(doFn instanceof DoFn) && typeof (doFn as { process?: unknown }).process !== "function") {
-      throw new PipelineConstructionError("ParDo.of needs a DoFn (a class extending DoFn) or a process function");
-    }
-    return new ParDo(doFn, options);
+  /**
+   * A ParDo of a DoFn instance (its class gives the types; the DoFn's side inputs need a view
+   * each in `options.sideInputs`), or of a process function `(element, ctx) => void` (whose
+   * output type is `never` unless declared: use `ParDo.into<Out>().of(fn)`, or annotate `ctx`).
+   */
+  static of<In, Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}>(fn: DoFn<In, Out, Tags, Sides>, ...options: OptionsFor<Tags, NoInfer<Sides>>): ParDo<In, Out, Tags>;
+  static of<In, Out = never, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}>(fn: ProcessFn<In, Out, Tags, Sides>, options?: ParDoOptions<Tags, Sides>): ParDo<In, Out, Tags>;
+  static of<In, Out, Tags extends OutputTags>(fn: DoFn<In, Out, Tags, object> | ProcessFn<In, Out, Tags, object>, options: ParDoOptions<Tags, object> = {}): ParDo<In, Out, Tags> {
+    return new ParDo(toDoFn(fn) as unknown as DoFn<In, Out, Tags>, options);
+  }
+
+  /**
+   * Declares what a function ParDo outputs (and on which tags): `ParDo.into<number>().of((w, ctx) => ctx.output(w.length))`.
+   * TypeScript cannot infer it from the `ctx.output` calls in the function's body.
+   */
+  static into<Out, Tags extends OutputTags = {}>(): ParDoInto<Out, Tags> {
+    return {
+      of: <In, Sides extends SideInputTypes>(fn: ProcessFn<In, Out, Tags, Sides>, options: ParDoOptions<Tags, Sides> = {}) =>
+        new ParDo<In, Out, Tags>(toDoFn(fn) as unknown as DoFn<In, Out, Tags>, options as ParDoOptions<Tags, object>),
+    };
   }
 
   expand(input: PCollection<In>): PCollection<Out> {
-    const outs = declareParDo(input as PCollection<unknown>, this.doFn as unknown as DoFn<unknown, unknown, OutputTags>, this.options.sideInputs ?? [], []);
+    const outs = declareParDo(input as PCollection<unknown>, this.doFn as unknown as AnyDoFn, this.options as ParDoOptions<OutputTags, object>, []);
     return outs.get("main") as PCollection<Out>;
   }
 
@@ -66,7 +143,7 @@ export class ParDo<In, Out, Tags extends OutputTags = {}> extends PTransform<PCo
     if (tags.includes("main" as K)) throw new PipelineConstructionError("'main' is the main output's tag; choose another tag name");
     return new (class MultiOutputParDo extends PTransform<PCollection<In>, TaggedOutputs<Out, Pick<Tags, K>>> {
       expand(input: PCollection<In>): TaggedOutputs<Out, Pick<Tags, K>> {
-        const outs = declareParDo(input as PCollection<unknown>, doFn as unknown as DoFn<unknown, unknown, OutputTags>, options.sideInputs ?? [], tags);
+        const outs = declareParDo(input as PCollection<unknown>, doFn as unknown as AnyDoFn, options as ParDoOptions<OutputTags, object>, tags);
         return Object.fromEntries(outs) as unknown as TaggedOutputs<Out, Pick<Tags, K>>;
       }
     })(label);

@@ -4,7 +4,7 @@
  */
 import type { Coder } from "../coders/coder";
 import type { Pipeline, TransformNode } from "./pipeline";
-import type { PInput, POutput, PTransform } from "./transform";
+import type { POutput, PTransform } from "./transform";
 import { GLOBAL_WINDOWING, WindowingStrategy } from "./windowing";
 import { FilterTransform, FlatMapTransform, MapTransform } from "./elementwise";
 
@@ -60,7 +60,11 @@ export class PCollection<T> {
     return typeof a === "string" ? this.pipeline.applyTransform(a, b!, this) : this.pipeline.applyTransform(undefined, a, this);
   }
 
-  /** Chains transforms: `pc.pipe(a, b, c)` is `pc.apply(a).apply(b).apply(c)`. */
+  /**
+   * Chains transforms: `pc.pipe(a, b, c)` is `pc.apply(a).apply(b).apply(c)`. Each stage must
+   * accept what the previous one produces (the element types are checked and inferred stage by
+   * stage, so `Window.into(...)` or `GroupByKey.create()` need no type arguments here).
+   */
   pipe<A extends POutput>(t1: PTransform<PCollection<T>, A>): A;
   pipe<A, B extends POutput>(t1: PTransform<PCollection<T>, PCollection<A>>, t2: PTransform<PCollection<A>, B>): B;
   pipe<A, B, C extends POutput>(
@@ -74,9 +78,25 @@ export class PCollection<T> {
     t3: PTransform<PCollection<B>, PCollection<C>>,
     t4: PTransform<PCollection<C>, D>,
   ): D;
-  pipe(...transforms: PTransform<PInput, POutput>[]): POutput {
+  pipe<A, B, C, D, E extends POutput>(
+    t1: PTransform<PCollection<T>, PCollection<A>>,
+    t2: PTransform<PCollection<A>, PCollection<B>>,
+    t3: PTransform<PCollection<B>, PCollection<C>>,
+    t4: PTransform<PCollection<C>, PCollection<D>>,
+    t5: PTransform<PCollection<D>, E>,
+  ): E;
+  pipe<A, B, C, D, E, F extends POutput>(
+    t1: PTransform<PCollection<T>, PCollection<A>>,
+    t2: PTransform<PCollection<A>, PCollection<B>>,
+    t3: PTransform<PCollection<B>, PCollection<C>>,
+    t4: PTransform<PCollection<C>, PCollection<D>>,
+    t5: PTransform<PCollection<D>, PCollection<E>>,
+    t6: PTransform<PCollection<E>, F>,
+  ): F;
+  // Each overload above checks its stages; at run time a stage only ever receives the previous output.
+  pipe(...transforms: PTransform<never, POutput>[]): POutput {
     let current: POutput = this as PCollection<unknown>;
-    for (const t of transforms) current = (current as PCollection<unknown>).apply(t);
+    for (const t of transforms) current = (current as PCollection<unknown>).apply(t as PTransform<PCollection<unknown>, POutput>);
     return current;
   }
 
@@ -104,6 +124,18 @@ export class PCollection<T> {
   filter(a: string | ((element: T) => boolean), b?: (element: T) => boolean): PCollection<T> {
     const [label, fn] = typeof a === "string" ? [a, b!] : [undefined, a];
     return this.pipeline.applyTransform(label, new FilterTransform<T>(fn, label), this);
+  }
+
+  /**
+   * This collection as users know it, for messages: the output of the outermost transform that
+   * returns it (`the output of 'Factor'` for `p.apply("Factor", Create.of(2))`, whose producing
+   * primitive is 'Factor/Values'), with its tag when it is one of several.
+   */
+  describe(): string {
+    let node = this.producer;
+    while (node.parent !== undefined && !node.parent.isRoot() && [...node.parent.outputs.values()].includes(this as PCollection<unknown>)) node = node.parent;
+    const tag = [...node.outputs].find(([, pc]) => pc === (this as PCollection<unknown>))?.[0] ?? this.tag;
+    return node.outputs.size > 1 || tag !== "main" ? `output '${tag}' of '${node.fullName}'` : `the output of '${node.fullName}'`;
   }
 
   toString(): string {

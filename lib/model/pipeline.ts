@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import type { CombineFnLike } from "./combine_fn";
 import type { DoFn, OutputTags } from "./dofn";
-import { PipelineConstructionError } from "./errors";
+import { InternalError, PipelineConstructionError } from "./errors";
 import { PipelineOptions, defaultOptions } from "./options";
 import { PBegin, PCollection } from "./pcollection";
 import type { PipelineResult } from "./result";
@@ -38,12 +38,25 @@ export type PrimitiveSpec =
   | { readonly kind: "flatten" }
   | { readonly kind: "window_into"; readonly windowing: WindowingStrategy };
 
-/** A composite runners may execute specially (combiner lifting, reshuffle). */
-export type CompositeSpec =
-  | { readonly urn: "beam:transform:combine_per_key:v1"; readonly combineFn: CombineFnLike }
-  | { readonly urn: "beam:transform:combine_globally:v1"; readonly combineFn: CombineFnLike }
-  | { readonly urn: "beam:transform:reshuffle:v1" }
-  | { readonly urn: string };
+/**
+ * The composites runners may execute specially, by URN: combiner lifting and reshuffle here, and
+ * the runner-executed sources and sinks other modules define (TestStream, ReadUnbounded, the
+ * Pub/Sub read and write), which add their spec by declaration merging:
+ *
+ *     declare module "../model/pipeline" {
+ *       interface CompositeSpecs { [MY_URN]: MySpec }   // MySpec has `urn: typeof MY_URN`
+ *     }
+ *
+ * `CompositeSpec` is the closed union of them all, so checking `spec.urn` narrows it to its spec.
+ */
+export interface CompositeSpecs {
+  "beam:transform:combine_per_key:v1": { readonly urn: "beam:transform:combine_per_key:v1"; readonly combineFn: CombineFnLike };
+  "beam:transform:combine_globally:v1": { readonly urn: "beam:transform:combine_globally:v1"; readonly combineFn: CombineFnLike };
+  "beam:transform:reshuffle:v1": { readonly urn: "beam:transform:reshuffle:v1" };
+}
+
+/** A composite runners may execute specially; an entry whose `urn` is not its key drops out (and its assignments fail to compile). */
+export type CompositeSpec = { [U in keyof CompositeSpecs]: CompositeSpecs[U] extends { readonly urn: U } ? CompositeSpecs[U] : never }[keyof CompositeSpecs];
 
 /** One application of a transform in the graph. */
 export class TransformNode {
@@ -63,7 +76,7 @@ export class TransformNode {
   /** The main output (tag "main"), for single-output transforms. */
   mainOutput(): PCollection<unknown> {
     const out = this.outputs.get("main");
-    if (out === undefined) throw new Error(`transform '${this.fullName}' has no main output`);
+    if (out === undefined) throw new InternalError("a single-output transform has no main output", this.fullName);
     return out;
   }
 
@@ -146,17 +159,24 @@ export class Pipeline {
   applyTransform<In extends PInput, Out extends POutput>(label: string | undefined, transform: PTransform<In, Out>, input: In): Out {
     const parent = this.stack[this.stack.length - 1]!;
     const name = label ?? transform.label ?? transformClassName(transform);
-    if (name === "" || name.includes("/")) {
-      throw new PipelineConstructionError(`Transform name '${name}' is empty or contains '/'; pass a label without '/'`, parent.fullName || undefined);
-    }
+    if (name === "") throw new PipelineConstructionError("A transform's label is empty; pass a non-empty label", parent.fullName || undefined);
+    // A label may contain '/' ("Read from Pub/Sub", as Beam allows): full names join labels with
+    // '/', and everything that looks an application up does so by its whole full name.
     const fullName = parent.isRoot() ? name : `${parent.fullName}/${name}`;
-    if (this.byName.has(fullName)) {
+    const existing = this.byName.get(fullName);
+    if (existing !== undefined) {
+      // Labels with '/' can give one full name to two different nestings ("A/B" at the top, "B" inside "A").
+      const nesting = existing.label !== name ? ` It is also the name of '${existing.label}' inside '${existing.parent?.fullName ?? ""}'.` : "";
       throw new PipelineConstructionError(
-        `Duplicate transform name '${fullName}'. Every application needs a unique name so it can be found on workers ` +
+        `Duplicate transform name '${fullName}'.${nesting} Every application needs a unique name so it can be found on workers ` +
           `and shown in metrics; give this one its own label, e.g. pcoll.apply("${name}2", ...) or pcoll.map("${name}2", fn).`,
       );
     }
-    const node = new TransformNode(fullName, name, parent, transform as unknown as PTransform<PInput, POutput>, inputsOf(input, fullName));
+    const inputs = [...inputsOf(input, fullName), ...(transform.additionalInputs?.() ?? [])];
+    for (const pc of inputs) {
+      if (pc.pipeline !== this) throw new PipelineConstructionError(`Input ${pc.describe()} comes from another pipeline`, fullName);
+    }
+    const node = new TransformNode(fullName, name, parent, transform as unknown as PTransform<PInput, POutput>, inputs);
     this.byName.set(fullName, node);
     this.nodesInOrder.push(node);
     parent.children.push(node);

@@ -1,13 +1,26 @@
-/** The runner-executed primitives besides ParDo: Impulse, GroupByKey, Flatten, WindowInto. */
+/**
+ * The runner-executed primitives besides ParDo: Impulse, GroupByKey, Flatten, WindowInto. Like
+ * every library transform they are made by static factories (`GroupByKey.create()`,
+ * `Flatten.with(other)`, `Window.into(windowFn)`), never with `new`.
+ */
 import { PipelineConstructionError } from "./errors";
 import { PBegin, PCollection } from "./pcollection";
 import { PTransform } from "./transform";
 import type { KV } from "./window";
-import { WindowFn, WindowingStrategy, AccumulationMode, TimestampCombiner } from "./windowing";
+import { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner, timestampCombinerProblem } from "./windowing";
 import type { Trigger } from "./triggers";
 
 /** Emits one empty byte array in the global window: the root of every bounded read. */
 export class Impulse extends PTransform<PBegin, PCollection<Uint8Array>> {
+  private constructor() {
+    super();
+  }
+
+  /** `p.apply(Impulse.create())`. */
+  static create(): Impulse {
+    return new Impulse();
+  }
+
   expand(input: PBegin): PCollection<Uint8Array> {
     const node = input.pipeline.currentNode();
     node.primitive = { kind: "impulse" };
@@ -17,6 +30,15 @@ export class Impulse extends PTransform<PBegin, PCollection<Uint8Array>> {
 
 /** Groups the values of each key (per window): KV<K, V> → KV<K, V[]>. */
 export class GroupByKey<K, V> extends PTransform<PCollection<KV<K, V>>, PCollection<KV<K, V[]>>> {
+  private constructor() {
+    super();
+  }
+
+  /** `pairs.apply(GroupByKey.create())`: the key and value types come from where it is applied. */
+  static create<K, V>(): GroupByKey<K, V> {
+    return new GroupByKey<K, V>();
+  }
+
   expand(input: PCollection<KV<K, V>>): PCollection<KV<K, V[]>> {
     const node = input.pipeline.currentNode();
     node.primitive = { kind: "gbk" };
@@ -24,17 +46,34 @@ export class GroupByKey<K, V> extends PTransform<PCollection<KV<K, V>>, PCollect
   }
 }
 
-/** Merges several PCollections of the same type into one. */
-export class Flatten<T> extends PTransform<readonly PCollection<T>[], PCollection<T>> {
-  expand(inputs: readonly PCollection<T>[]): PCollection<T> {
-    if (inputs.length === 0) throw new PipelineConstructionError("Flatten needs at least one input PCollection");
-    const pipeline = inputs[0]!.pipeline;
+/**
+ * Merges PCollections of the same type into one: `a.apply(Flatten.with(b, c))` merges `a`, `b`
+ * and `c` (Beam Python's FlattenWith; one runner-executed Flatten over all of them).
+ */
+export class Flatten<T> extends PTransform<PCollection<T>, PCollection<T>> {
+  private constructor(private readonly others: readonly PCollection<T>[]) {
+    super();
+  }
+
+  /** The collection it is applied to, merged with `others` (all of one element type). */
+  static with<T>(...others: readonly PCollection<T>[]): Flatten<T> {
+    return new Flatten<T>(others);
+  }
+
+  /** @internal The other merged collections are inputs of the application too. */
+  override additionalInputs(): readonly PCollection<unknown>[] {
+    return this.others as readonly PCollection<unknown>[];
+  }
+
+  expand(first: PCollection<T>): PCollection<T> {
+    const inputs = [first, ...this.others];
+    const pipeline = first.pipeline;
     const node = pipeline.currentNode();
-    const windowing = inputs[0]!.windowing;
+    const windowing = first.windowing;
     for (const pc of inputs) {
       if (pc.windowing.windowFn.urn !== windowing.windowFn.urn || JSON.stringify(pc.windowing.windowFn.config) !== JSON.stringify(windowing.windowFn.config)) {
         throw new PipelineConstructionError(
-          `Flatten inputs must have the same windowing; ${pc.id} differs from ${inputs[0]!.id}. Apply the same Window.into to each input first.`,
+          `Flatten inputs must have the same windowing; ${pc.describe()} differs from ${first.describe()}. Apply the same Window.into to each input first.`,
           node.fullName,
         );
       }
@@ -51,24 +90,35 @@ export interface WindowIntoOptions {
   readonly timestampCombiner?: TimestampCombiner;
   /** When grouped results are emitted (default: at the watermark, then per late element). */
   readonly trigger?: Trigger;
+  /** Whether an empty on-time pane is emitted (default "FIRE_ALWAYS", as in Beam). */
+  readonly onTimeBehavior?: OnTimeBehavior;
 }
 
-/** Assigns elements to windows by their timestamps. */
-export class WindowInto<T> extends PTransform<PCollection<T>, PCollection<T>> {
-  constructor(
+/** Assigns elements to windows by their timestamps (Beam's WindowInto): `Window.into(new FixedWindows(60_000))`. */
+export class Window<T> extends PTransform<PCollection<T>, PCollection<T>> {
+  private constructor(
     readonly windowFn: WindowFn,
-    readonly options: WindowIntoOptions = {},
+    readonly options: WindowIntoOptions,
   ) {
     super(`WindowInto(${windowFn.constructor.name})`);
   }
+
+  /** Windows by `windowFn`, with a trigger, lateness and so on; the element type comes from where it is applied. */
+  static into<T>(windowFn: WindowFn, options: WindowIntoOptions = {}): Window<T> {
+    return new Window<T>(windowFn, options);
+  }
+
   expand(input: PCollection<T>): PCollection<T> {
     const node = input.pipeline.currentNode();
+    const combinerProblem = this.options.timestampCombiner !== undefined ? timestampCombinerProblem(this.options.timestampCombiner) : undefined;
+    if (combinerProblem !== undefined) throw new PipelineConstructionError(`Window.into: ${combinerProblem}`, node.fullName);
     const windowing: WindowingStrategy = {
       windowFn: this.windowFn,
       timestampCombiner: this.options.timestampCombiner ?? "END_OF_WINDOW",
       accumulationMode: this.options.accumulationMode ?? "DISCARDING",
       allowedLatenessMillis: this.options.allowedLatenessMillis ?? 0,
       ...(this.options.trigger !== undefined ? { trigger: this.options.trigger } : {}),
+      ...(this.options.onTimeBehavior !== undefined ? { onTimeBehavior: this.options.onTimeBehavior } : {}),
     };
     node.primitive = { kind: "window_into", windowing };
     const out = input.pipeline.createOutput<T>(node, "main", windowing, input.isBounded);
@@ -76,10 +126,3 @@ export class WindowInto<T> extends PTransform<PCollection<T>, PCollection<T>> {
     return out;
   }
 }
-
-/** `Window.into(new FixedWindows(60_000))`. */
-export const Window = {
-  into<T>(windowFn: WindowFn, options?: WindowIntoOptions): WindowInto<T> {
-    return new WindowInto<T>(windowFn, options);
-  },
-};

@@ -7,11 +7,16 @@
  *       flags: { output: { type: "string", required: true, describe: "Output prefix" } },
  *       build(root, flags) { root.apply("Read", ReadFromText(...)) ... },
  *     });
- *     if (require.main === module) void wordcount.main();
+ *     void wordcount.main();        // ES modules: await wordcount.main();
  *
- * The builder is kept, so runners (and remote workers) can build the same graph again.
+ * The builder is kept, so runners (and remote workers) can build the same graph again: workers
+ * (DirectRunner worker threads, Fn API harnesses) load the program's module in worker mode,
+ * where `main()` does nothing, so a program needs no `require.main === module` guard.
  */
+import { fileURLToPath } from "node:url";
+import { REJECTED_COUNTER } from "./dead_letter";
 import { PipelineError } from "./errors";
+import { SYSTEM_NAMESPACE, type MetricResult } from "./metrics";
 import { FlagSpec, FlagValues, parseArgs, PipelineOptions, defaultOptions } from "./options";
 import { Pipeline } from "./pipeline";
 import { isStreamingResult, type PipelineResult, type StreamingPipelineResult } from "./result";
@@ -22,6 +27,8 @@ export interface PipelineProgramSpec<F extends Record<string, FlagSpec>> {
   readonly name: string;
   readonly description: string;
   readonly flags: F;
+  /** Keep flags nobody declared in `options.extra` instead of refusing them (see ParseSettings). */
+  readonly passThroughFlags?: boolean;
   /** Builds the graph; must be a pure function of the flags and options. */
   build(root: Pipeline, flags: FlagValues<F>, options: PipelineOptions): void;
 }
@@ -36,11 +43,28 @@ export interface PipelineProgram<F extends Record<string, FlagSpec>> {
   create(flags: FlagValues<F>, options?: Partial<PipelineOptions>): Pipeline;
   /** Builds and runs; resolves with the result (check `state`, or `await result.waitUntilFinish()`). */
   run(flags: FlagValues<F>, options?: Partial<PipelineOptions>): Promise<PipelineResult>;
-  /** CLI entry: parses argv, runs, prints a summary; sets a non-zero exit code on failure. */
+  /**
+   * CLI entry: parses argv, runs, prints a summary; sets a non-zero exit code on failure. In a
+   * worker (which loads the module only to rebuild the graph) it returns at once.
+   */
   main(argv?: readonly string[]): Promise<void>;
 }
 
 const programs = new Map<string, PipelineProgram<Record<string, FlagSpec>>>();
+let workerMode = false;
+
+/**
+ * @internal Workers call this before loading a program's module: from then on in this thread,
+ * `main()` returns without running and `run()` fails (a worker must never start a job).
+ */
+export function enterWorkerMode(): void {
+  workerMode = true;
+}
+
+/** Whether this thread is a worker that loads programs only to rebuild their graphs. */
+export function isWorkerMode(): boolean {
+  return workerMode;
+}
 
 /**
  * The compiled file of the module calling definePipeline. Read from V8's structured call sites,
@@ -59,7 +83,7 @@ function callerModule(): string | undefined {
   }
   const file = sites[0]?.getFileName();
   if (file === undefined || file === null) return undefined;
-  return file.startsWith("file://") ? new URL(file).pathname : file;
+  return file.startsWith("file://") ? fileURLToPath(file) : file;
 }
 
 /** The programs defined in this process, by name (workers look them up here). */
@@ -80,13 +104,22 @@ export function definePipeline<F extends Record<string, FlagSpec>>(spec: Pipelin
       return p;
     },
     async run(flags, options = {}) {
+      if (workerMode) {
+        throw new PipelineError(
+          `Pipeline program '${spec.name}' was asked to run while a worker loaded its module to rebuild the graph; a worker must not start a job. ` +
+            `Start runs with main() (which does nothing in workers), or call run() only when the module is the entry point ` +
+            `(CommonJS: if (require.main === module); ES modules: if (import.meta.url === pathToFileURL(process.argv[1]).href)).`,
+        );
+      }
       return program.create(flags, options).run();
     },
     async main(argv = process.argv.slice(2)) {
+      if (workerMode) return;
       let result: PipelineResult | undefined;
       const started = Date.now();
       try {
-        const { options, flags } = parseArgs(argv, spec.flags, { scriptName: spec.name, description: spec.description });
+        const { options, flags, warnings } = parseArgs(argv, spec.flags, { scriptName: spec.name, description: spec.description, passThroughFlags: spec.passThroughFlags });
+        for (const w of warnings) process.stderr.write(`${spec.name}: warning: ${w}\n`);
         process.stderr.write(`${spec.name}: running on ${options.runner}...\n`);
         result = await program.run(flags, options);
         const stopProgress = isStreamingResult(result) ? reportProgress(spec.name, result, started) : undefined;
@@ -98,19 +131,27 @@ export function definePipeline<F extends Record<string, FlagSpec>>(spec: Pipelin
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         process.stdout.write(`${spec.name}: ${result.state} in ${seconds} s\n`);
         if (result.outputs.length > 0) process.stdout.write(`Output written to:\n${result.outputs.map((o) => `  ${o}`).join("\n")}\n`);
-        const counters = result.metrics.counters();
-        if (counters.length > 0) {
-          process.stdout.write(`Counters:\n${counters.map((c) => `  ${c.step}: ${c.namespace}/${c.name} = ${c.value}`).join("\n")}\n`);
-        }
+        printMetricsSummary(result);
       } catch (e) {
         const message = e instanceof PipelineError || e instanceof Error ? e.message : String(e);
         process.stderr.write(`${spec.name} FAILED: ${message}\n`);
+        if (result !== undefined) printMetricsSummary(result);
         process.exitCode = 1;
       }
     },
   };
   programs.set(spec.name, program as unknown as PipelineProgram<Record<string, FlagSpec>>);
   return program;
+}
+
+/** Counters, with the elements rejected to dead-letter outputs on lines of their own. */
+function printMetricsSummary(result: PipelineResult): void {
+  const counters = result.metrics.counters();
+  const isRejected = (c: MetricResult<number>): boolean => c.namespace === SYSTEM_NAMESPACE && c.name === REJECTED_COUNTER;
+  const rejected = counters.filter(isRejected);
+  const others = counters.filter((c) => !isRejected(c));
+  if (others.length > 0) process.stdout.write(`Counters:\n${others.map((c) => `  ${c.step}: ${c.namespace}/${c.name} = ${c.value}`).join("\n")}\n`);
+  if (rejected.length > 0) process.stdout.write(`Rejected elements (dead-letter outputs):\n${rejected.map((c) => `  ${c.step}: ${c.value}`).join("\n")}\n`);
 }
 
 /** How often a streaming run started from the command line prints its progress line. */

@@ -44,5 +44,7 @@ export interface StreamingPipelineResult extends PipelineResult {
 
 /** Whether a result is a streaming one (has drain, watermarks and counts). */
 export function isStreamingResult(result: PipelineResult): result is StreamingPipelineResult {
-  return typeof (result as Partial<StreamingPipelineResult>).drain === "function";
+  // All of them: a remote job's result (Dataflow) can drain but has no local progress views.
+  const r = result as Partial<StreamingPipelineResult>;
+  return typeof r.drain === "function" && typeof r.progress === "function" && typeof r.watermarks === "function" && typeof r.elementCounts === "function";
 }

@@ -9,7 +9,7 @@
  *   `[t, t + gap)`; a runner merges overlapping windows of the same key when grouping, so a
  *   session ends after `gap` ms without data.
  *
- *     events.apply(Window.into(new Sessions(30 * 60_000))).apply(new GroupByKey());
+ *     events.apply(Window.into(new Sessions(30 * 60_000))).apply(GroupByKey.create());
  *
  * @category Windowing
  */

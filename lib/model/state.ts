@@ -24,7 +24,7 @@
  * @category State and timers
  */
 import type { CombineFn } from "./combine_fn";
-import { DoFn, OutputTags, ProcessContext } from "./dofn";
+import { DoFn, OutputTags, ProcessContext, SideInputTypes } from "./dofn";
 import type { Instant, KV } from "./window";
 
 /** A single value. */
@@ -116,7 +116,7 @@ export interface Timer {
 }
 
 /** The context of a stateful DoFn's `process`. */
-export interface StatefulProcessContext<Out, Tags extends OutputTags = {}> extends ProcessContext<Out, Tags> {
+export interface StatefulProcessContext<Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> extends ProcessContext<Out, Tags, Sides> {
   /** The state cell of the current key and window. */
   state<S>(spec: StateSpec<S>): S;
   /** The timer of the current key and window. */
@@ -126,7 +126,7 @@ export interface StatefulProcessContext<Out, Tags extends OutputTags = {}> exten
 }
 
 /** The context of `onTimer`: the timer's key, window and time (`ctx.timestamp`). */
-export interface TimerContext<K, Out, Tags extends OutputTags = {}> extends StatefulProcessContext<Out, Tags> {
+export interface TimerContext<K, Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> extends StatefulProcessContext<Out, Tags, Sides> {
   readonly key: K;
   readonly timeDomain: TimeDomain;
 }
@@ -135,12 +135,12 @@ export interface TimerContext<K, Out, Tags extends OutputTags = {}> extends Stat
  * A DoFn over keyed input with state and timers. Runners process each key's elements one at a
  * time and call `onTimer` when one of its timers fires.
  */
-export abstract class StatefulDoFn<K, V, Out, Tags extends OutputTags = {}> extends DoFn<KV<K, V>, Out, Tags> {
+export abstract class StatefulDoFn<K, V, Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> extends DoFn<KV<K, V>, Out, Tags, Sides> {
   /** Marks the DoFn as stateful for runners. */
   readonly isStateful = true as const;
-  abstract process(element: KV<K, V>, ctx: StatefulProcessContext<Out, Tags>): void | Promise<void>;
+  abstract process(element: KV<K, V>, ctx: StatefulProcessContext<Out, Tags, Sides>): void | Promise<void>;
   /** Called when a timer fires, with the timer's name. */
-  onTimer?(timer: string, ctx: TimerContext<K, Out, Tags>): void | Promise<void>;
+  onTimer?(timer: string, ctx: TimerContext<K, Out, Tags, Sides>): void | Promise<void>;
 }
 
 /** Whether a DoFn uses state and timers. */

@@ -29,8 +29,15 @@ export interface FailureCleanupContext {
   readonly transformName: string;
 }
 
-/** A step of a pipeline. `In` is what it applies to, `Out` what it produces. */
-export abstract class PTransform<In extends PInput, Out extends POutput> {
+/**
+ * A step of a pipeline. `In` is what it applies to, `Out` what it produces.
+ *
+ * The variance is declared: `expand` is a method, which TypeScript would otherwise compare
+ * bivariantly, letting a transform of `PCollection<{ a; b }>` be applied to a
+ * `PCollection<{ a }>`. A transform accepts any input its `In` accepts (contravariant) and its
+ * output may be used as any supertype of `Out` (covariant).
+ */
+export abstract class PTransform<in In extends PInput, out Out extends POutput> {
   /** @param label default name of this transform's applications */
   constructor(readonly label?: string) {}
 
@@ -45,6 +52,12 @@ export abstract class PTransform<In extends PInput, Out extends POutput> {
 
   /** Optional hook a runner calls after a failed run (remove temporary or partial output). */
   cleanupAfterFailure?(ctx: FailureCleanupContext): Promise<void>;
+
+  /**
+   * @internal Collections an application reads besides the input it is applied to (Beam Java's
+   * additional inputs): a Flatten's other inputs. They become inputs of its node in the graph.
+   */
+  additionalInputs?(): readonly PCollection<unknown>[];
 }
 
 /** A composite transform written as a function. */

@@ -12,9 +12,12 @@
  *
  * Triggers are plain data (a tree), so the same description reaches any runner. Each pane's
  * PaneInfo (first/last, EARLY/ON_TIME/LATE, index) is visible to DoFns as `ctx.pane`.
+ * A runner evaluates a window's trigger once per bundle of elements (and when the window's
+ * timers are due), so a pane holds every element of the bundles since the last one.
  * "Once" triggers (AfterCount, AfterProcessingTime, AfterWatermark without late firings,
  * AfterFirst, AfterAll, AfterEach) finish after firing; the window is then closed and later
- * data for it is dropped. Wrap them in Repeatedly to keep firing.
+ * data for it is dropped. Wrap them in Repeatedly to keep firing. A grouping's output keeps the
+ * trigger (as in Beam Python), so a later grouping fires with the same one.
  *
  * @category Windowing
  */

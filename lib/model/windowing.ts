@@ -73,11 +73,46 @@ export class FixedWindows implements WindowFn {
   }
 }
 
-/** How the timestamp of a grouped result is chosen. */
+/**
+ * How the timestamp of a grouped result (a pane) is chosen: the end of its window, or the
+ * earliest or latest timestamp of the elements in the pane. These are Beam's `TimestampCombiner`
+ * values and the runner API's `OutputTime` (END_OF_WINDOW, EARLIEST_IN_PANE, LATEST_IN_PANE).
+ * Beam Python's legacy `OUTPUT_AT_EARLIEST_TRANSFORMED` has no runner API form (no portable
+ * runner can run it) and equals EARLIEST for every window fn here, so it is refused by name.
+ */
 export type TimestampCombiner = "END_OF_WINDOW" | "EARLIEST" | "LATEST";
+
+const TIMESTAMP_COMBINERS: ReadonlySet<string> = new Set<TimestampCombiner>(["END_OF_WINDOW", "EARLIEST", "LATEST"]);
+
+/** Beam Python's names for the combiners, and what to write instead. */
+const PYTHON_NAMES: Readonly<Record<string, string>> = {
+  OUTPUT_AT_EOW: "END_OF_WINDOW",
+  OUTPUT_AT_EARLIEST: "EARLIEST",
+  OUTPUT_AT_LATEST: "LATEST",
+  OUTPUT_AT_EARLIEST_TRANSFORMED:
+    "EARLIEST (Beam Python's OUTPUT_AT_EARLIEST_TRANSFORMED shifts each timestamp by the window fn, which no window fn here does; the runner API has no such output time, so no portable runner could run it)",
+};
+
+/** Why `value` is not a timestamp combiner (undefined when it is one). */
+export function timestampCombinerProblem(value: unknown): string | undefined {
+  if (typeof value === "string" && TIMESTAMP_COMBINERS.has(value)) return undefined;
+  const instead = typeof value === "string" ? PYTHON_NAMES[value] : undefined;
+  return (
+    `timestampCombiner '${String(value)}' is not a Beam timestamp combiner here: use "END_OF_WINDOW", "EARLIEST" or "LATEST" ` +
+    `(the runner API's END_OF_WINDOW, EARLIEST_IN_PANE and LATEST_IN_PANE)${instead !== undefined ? `; for ${String(value)} use ${instead}` : ""}`
+  );
+}
 
 /** Whether later panes of a window include the elements of earlier panes. */
 export type AccumulationMode = "DISCARDING" | "ACCUMULATING";
+
+/**
+ * Whether a window's on-time pane is emitted when it holds nothing new (Beam's OnTimeBehavior):
+ * FIRE_ALWAYS (the default, as in Beam) emits it, so a window's consumers always see its on-time
+ * pane (an empty Combine pane is the combine of nothing, e.g. 0 for a sum); FIRE_IF_NON_EMPTY
+ * skips it.
+ */
+export type OnTimeBehavior = "FIRE_ALWAYS" | "FIRE_IF_NON_EMPTY";
 
 /** The windowing of a PCollection. */
 export interface WindowingStrategy {
@@ -87,6 +122,8 @@ export interface WindowingStrategy {
   readonly allowedLatenessMillis: number;
   /** When grouped results are emitted; absent means the default trigger (see triggers.ts). */
   readonly trigger?: Trigger;
+  /** Whether an empty on-time pane is emitted; absent means FIRE_ALWAYS. */
+  readonly onTimeBehavior?: OnTimeBehavior;
 }
 
 /** The strategy of unwindowed data. */
@@ -100,5 +137,6 @@ export const GLOBAL_WINDOWING: WindowingStrategy = Object.freeze({
 /** A stable text form of a strategy for fingerprints and error messages. */
 export function describeWindowing(w: WindowingStrategy): string {
   const trigger = w.trigger === undefined || w.trigger.kind === "default" ? "" : `/${describeTrigger(w.trigger)}`;
-  return `${w.windowFn.urn}${JSON.stringify(w.windowFn.config)}/${w.timestampCombiner}/${w.accumulationMode}/${w.allowedLatenessMillis}${trigger}`;
+  const onTime = w.onTimeBehavior === undefined || w.onTimeBehavior === "FIRE_ALWAYS" ? "" : `/${w.onTimeBehavior}`;
+  return `${w.windowFn.urn}${JSON.stringify(w.windowFn.config)}/${w.timestampCombiner}/${w.accumulationMode}/${w.allowedLatenessMillis}${trigger}${onTime}`;
 }

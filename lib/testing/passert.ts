@@ -122,15 +122,12 @@ export function satisfies<T>(check: (actual: readonly T[]) => void, description 
   };
 }
 
-class CheckDoFn<T> extends DoFn<Uint8Array, never> {
-  constructor(
-    private readonly view: ReturnType<typeof AsIterable<T>>,
-    private readonly matcher: Matcher<T>,
-  ) {
+class CheckDoFn<T> extends DoFn<Uint8Array, never, {}, { actual: readonly T[] }> {
+  constructor(private readonly matcher: Matcher<T>) {
     super();
   }
-  process(_: Uint8Array, ctx: ProcessContext<never>): void {
-    const failure = this.matcher.check(ctx.sideInput(this.view));
+  process(_: Uint8Array, ctx: ProcessContext<never, {}, { actual: readonly T[] }>): void {
+    const failure = this.matcher.check(ctx.sideInputs.actual);
     if (failure !== undefined) throw new PAssertionError(`${this.matcher.description} failed: ${failure}`);
   }
 }
@@ -142,9 +139,8 @@ export function assertThat<T>(pcoll: PCollection<T>, matcher: Matcher<T>, label 
     new (class AssertThat extends PTransform<PCollection<T>, void> {
       expand(input: PCollection<T>): void {
         // Elements of every window are checked together.
-        const global = input.windowing.windowFn.urn === "beam:window_fn:global_windows:v1" ? input : input.apply("Unwindow", Window.into<T>(new GlobalWindows()));
-        const view = AsIterable(global);
-        input.pipeline.apply("Impulse", new Impulse()).apply("Check", ParDo.of(new CheckDoFn<T>(view, matcher), { sideInputs: [view] }));
+        const global = input.windowing.windowFn.urn === "beam:window_fn:global_windows:v1" ? input : input.apply("Unwindow", Window.into(new GlobalWindows()));
+        input.pipeline.apply("Impulse", Impulse.create()).apply("Check", ParDo.of(new CheckDoFn<T>(matcher), { sideInputs: { actual: AsIterable(global) } }));
       }
     })(),
   );

@@ -1,6 +1,6 @@
 /**
- * Unbounded sources: TestStream (a scripted stream for tests in virtual time) and ReadUnbounded
- * (a real-time source that runs until the pipeline is drained or cancelled).
+ * TestStream: a scripted unbounded source for tests in virtual time (the real-time source is
+ * ReadUnbounded, lib/io/read_unbounded.ts).
  *
  * A TestStream is a script of events: elements with event timestamps, watermark advances and
  * processing-time advances. A streaming runner replays it in virtual time, so tests of windows,
@@ -13,7 +13,7 @@
  *       .addElements({ value: "late", timestamp: 3_000 })
  *       .advanceWatermarkToInfinity()); // everything fires; the run ends
  *
- * Both produce UNBOUNDED PCollections: the DirectRunner runs such pipelines with its streaming
+ * It produces an UNBOUNDED PCollection: the DirectRunner runs such pipelines with its streaming
  * driver. Virtual processing time starts at 0.
  *
  * @category Testing
@@ -39,8 +39,6 @@ export type TestStreamEvent<T> =
 
 /** Beam's TestStream URN (runner-executed on portable runners). */
 export const TEST_STREAM_URN = "beam:transform:teststream:v1";
-/** URN of a Beamline real-time unbounded read. */
-export const READ_UNBOUNDED_URN = "beamline:transform:read_unbounded:v1";
 
 /** Emits every element with its timestamp (what runners without TestStream support execute). */
 class EmitAll<T> extends DoFn<Uint8Array, T> {
@@ -63,7 +61,11 @@ export class TestStream<T> extends PTransform<PBegin, PCollection<T>> {
     return new TestStream<T>([]);
   }
 
-  /** Adds elements at their event timestamps (they arrive together, as one bundle). */
+  /**
+   * Adds elements at their event timestamps. They arrive together, as one bundle: a trigger
+   * sees them all before it is evaluated (`AfterCount(2)` over three elements fires one pane of
+   * three), as on Beam's runners.
+   */
   addElements(...elements: TimestampedElement<T>[]): TestStream<T> {
     for (const e of elements) {
       if (!Number.isInteger(e.timestamp)) throw new RangeError(`TestStream element timestamps must be integers of milliseconds, got ${e.timestamp}`);
@@ -101,7 +103,7 @@ export class TestStream<T> extends PTransform<PBegin, PCollection<T>> {
     const node = input.pipeline.currentNode();
     const spec: TestStreamSpec = { urn: TEST_STREAM_URN, events: this.events as readonly TestStreamEvent<unknown>[] };
     node.composite = spec;
-    const out = input.apply("Impulse", new Impulse()).apply("Events", ParDo.of(new EmitAll<T>(this.events)));
+    const out = input.apply("Impulse", Impulse.create()).apply("Events", ParDo.of(new EmitAll<T>(this.events)));
     out.isBounded = false;
     return out;
   }
@@ -113,76 +115,8 @@ export interface TestStreamSpec {
   readonly events: readonly TestStreamEvent<unknown>[];
 }
 
-/** How a real-time run ended, as told to a source's close handler. */
-export type SourceOutcome = "drained" | "done" | "cancelled" | "failed";
-
-/** What a real-time source can do while it reads. */
-export interface UnboundedSourceContext<T> {
-  /**
-   * Emits an element (timestamp: now, by default). The promise resolves once the runner has
-   * room for more: await it to get backpressure from slow steps.
-   *
-   * A `receipt` (e.g. a message's ack id) is handed back to the `onCommit` handler once the
-   * bundle that processed the element has completed: every step it reached has finished the
-   * bundle, sinks included. Acknowledge upstream only then (at-least-once).
-   */
-  emit(value: T, timestamp?: Instant, receipt?: unknown): Promise<void>;
-  /**
-   * Declares that no element earlier than `watermark` will follow. Without calls to this, the
-   * watermark follows the processing-time clock.
-   */
-  advanceWatermark(watermark: Instant): void;
-  /** Aborted when the run drains or is cancelled: stop reading and return. */
-  readonly signal: AbortSignal;
-  /** Registers the handler of committed receipts (called in order, one bundle at a time; an error fails the run). */
-  onCommit(handler: (receipts: readonly unknown[]) => Promise<void>): void;
-  /**
-   * Registers a handler called once when the run has ended, after the last commit: release what
-   * the source holds. After "drained" or "done" every emitted element was committed; after
-   * "cancelled" or "failed" the uncommitted ones should be given back for redelivery.
-   */
-  onClose(handler: (outcome: SourceOutcome) => Promise<void>): void;
-}
-
-/** A real-time source: `read` emits until it is told to stop (or the data ends) and then resolves. */
-export interface UnboundedSource<T> {
-  read(ctx: UnboundedSourceContext<T>): Promise<void>;
-}
-
-/** @internal How a ReadUnbounded describes itself to runners. */
-export interface ReadUnboundedSpec {
-  readonly urn: typeof READ_UNBOUNDED_URN;
-  readonly source: UnboundedSource<unknown>;
-}
-
-class NoElements<T> extends DoFn<Uint8Array, T> {
-  process(): void {}
-}
-
-/**
- * Reads an unbounded source in real time: the pipeline runs until the source ends, `drain()`
- * or `cancel()` is called on the result, or the process gets SIGINT/SIGTERM (drain; a second
- * signal cancels).
- *
- *     p.apply(ReadUnbounded.from<string>({
- *       async read(ctx) {
- *         while (!ctx.signal.aborted) await ctx.emit(await nextMessage());
- *       },
- *     }));
- */
-export class ReadUnbounded<T> extends PTransform<PBegin, PCollection<T>> {
-  private constructor(private readonly source: UnboundedSource<T>) {
-    super("ReadUnbounded");
-  }
-  static from<T>(source: UnboundedSource<T>): ReadUnbounded<T> {
-    return new ReadUnbounded<T>(source);
-  }
-  expand(input: PBegin): PCollection<T> {
-    const node = input.pipeline.currentNode();
-    const spec: ReadUnboundedSpec = { urn: READ_UNBOUNDED_URN, source: this.source as UnboundedSource<unknown> };
-    node.composite = spec;
-    const out = input.apply("Impulse", new Impulse()).apply("Read", ParDo.of(new NoElements<T>()));
-    out.isBounded = false;
-    return out;
+declare module "../model/pipeline" {
+  interface CompositeSpecs {
+    [TEST_STREAM_URN]: TestStreamSpec;
   }
 }

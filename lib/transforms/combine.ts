@@ -11,7 +11,7 @@ import { PipelineConstructionError } from "../model/errors";
 import { PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
 import { GroupByKey, Impulse } from "../model/primitives";
-import { AsIterable, SideInput } from "../model/side_inputs";
+import { AsIterable } from "../model/side_inputs";
 import { PTransform } from "../model/transform";
 import { KV, kv } from "../model/window";
 
@@ -24,8 +24,9 @@ export function combineAll<In, Acc, Out>(fn: CombineFn<In, Acc, Out>, values: It
   return fn.extractOutput(acc);
 }
 
-/** Combines the values of each key: KV<K, In> → KV<K, Out>. */
+/** Combines the values of each key: KV<K, In> → KV<K, Out>. Made by `Combine.perKey(fn)`. */
 export class CombinePerKey<K, In, Acc, Out> extends PTransform<PCollection<KV<K, In>>, PCollection<KV<K, Out>>> {
+  /** @internal Use Combine.perKey. */
   constructor(readonly combineFn: CombineFn<In, Acc, Out>) {
     super("CombinePerKey");
   }
@@ -34,13 +35,17 @@ export class CombinePerKey<K, In, Acc, Out> extends PTransform<PCollection<KV<K,
     node.composite = { urn: "beam:transform:combine_per_key:v1", combineFn: this.combineFn as unknown as CombineFnLike };
     const fn = this.combineFn;
     return input
-      .apply("GroupByKey", new GroupByKey<K, In>())
+      .apply("GroupByKey", GroupByKey.create())
       .map("Combine", (group: KV<K, In[]>) => kv(group.key, combineAll(fn, group.value)));
   }
 }
 
-/** Combines all elements (per window) into one; an empty global-window input gives the combine of nothing. */
+/**
+ * Combines all elements (per window) into one; an empty global-window input gives the combine of
+ * nothing. Made by `Combine.globally(fn)`.
+ */
 export class CombineGlobally<In, Acc, Out> extends PTransform<PCollection<In>, PCollection<Out>> {
+  /** @internal Use Combine.globally. */
   constructor(
     readonly combineFn: CombineFn<In, Acc, Out>,
     readonly insertDefault = true,
@@ -64,20 +69,17 @@ export class CombineGlobally<In, Acc, Out> extends PTransform<PCollection<In>, P
     const view = AsIterable(combined);
     const fn = this.combineFn;
     return input.pipeline
-      .apply("DefaultImpulse", new Impulse())
-      .apply("InjectDefault", ParDo.of(new InjectDefault<Out>(view, () => fn.extractOutput(fn.createAccumulator())), { sideInputs: [view] }));
+      .apply("DefaultImpulse", Impulse.create())
+      .apply("InjectDefault", ParDo.of(new InjectDefault<Out>(() => fn.extractOutput(fn.createAccumulator())), { sideInputs: { combined: view } }));
   }
 }
 
-class InjectDefault<Out> extends DoFn<Uint8Array, Out> {
-  constructor(
-    private readonly view: SideInput<readonly Out[]>,
-    private readonly makeDefault: () => Out,
-  ) {
+class InjectDefault<Out> extends DoFn<Uint8Array, Out, {}, { combined: readonly Out[] }> {
+  constructor(private readonly makeDefault: () => Out) {
     super();
   }
-  process(_impulse: Uint8Array, ctx: ProcessContext<Out>): void {
-    const values = ctx.sideInput(this.view);
+  process(_impulse: Uint8Array, ctx: ProcessContext<Out, {}, { combined: readonly Out[] }>): void {
+    const values = ctx.sideInputs.combined;
     if (values.length === 0) ctx.output(this.makeDefault());
     else for (const v of values) ctx.output(v);
   }
@@ -216,7 +218,7 @@ export const Count = {
   perElement<T>(): PTransform<PCollection<T>, PCollection<KV<T, number>>> {
     return new (class CountPerElement extends PTransform<PCollection<T>, PCollection<KV<T, number>>> {
       expand(input: PCollection<T>): PCollection<KV<T, number>> {
-        return input.map("PairWithOne", (x: T) => kv(x, 1)).apply("CombinePerKey", Combine.perKey<T, number, number, number>(Combiners.sum()));
+        return input.map("PairWithOne", (x: T) => kv(x, 1)).apply("CombinePerKey", Combine.perKey(Combiners.sum()));
       }
     })("CountPerElement");
   },
@@ -224,7 +226,7 @@ export const Count = {
   perKey<K, V>(): PTransform<PCollection<KV<K, V>>, PCollection<KV<K, number>>> {
     return new (class CountPerKey extends PTransform<PCollection<KV<K, V>>, PCollection<KV<K, number>>> {
       expand(input: PCollection<KV<K, V>>): PCollection<KV<K, number>> {
-        return input.apply("CombinePerKey", Combine.perKey<K, V, number, number>(Combiners.count<V>()));
+        return input.apply("CombinePerKey", Combine.perKey(Combiners.count()));
       }
     })("CountPerKey");
   },
@@ -232,7 +234,7 @@ export const Count = {
   globally<T>(): PTransform<PCollection<T>, PCollection<number>> {
     return new (class CountGlobally extends PTransform<PCollection<T>, PCollection<number>> {
       expand(input: PCollection<T>): PCollection<number> {
-        return input.apply("CombineGlobally", Combine.globally<T, number, number>(Combiners.count<T>()));
+        return input.apply("CombineGlobally", Combine.globally(Combiners.count()));
       }
     })("CountGlobally");
   },

@@ -1,9 +1,12 @@
-/** Everyday transforms: Create, Reshuffle, Distinct, WithKeys, Keys, Values, Partition. */
+/**
+ * Everyday transforms: Create, Reshuffle, Distinct, WithKeys, Keys, Values, Partition. Each is
+ * made by a static factory (`Create.of(1, 2)`, `Partition.of(2, fn)`), as in Beam Java.
+ */
 import { DoFn, ProcessContext } from "../model/dofn";
 import { PipelineConstructionError } from "../model/errors";
 import { PBegin, PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
-import { Flatten, GroupByKey, Impulse } from "../model/primitives";
+import { GroupByKey, Impulse } from "../model/primitives";
 import { PTransform } from "../model/transform";
 import { Instant, KV, kv } from "../model/window";
 
@@ -15,26 +18,31 @@ export interface TimestampedValue<T> {
 
 /** A bounded PCollection of the given values (in the global window). */
 export class Create<T> extends PTransform<PBegin, PCollection<T>> {
-  constructor(readonly values: readonly T[]) {
+  private constructor(readonly values: readonly T[]) {
     super("Create");
   }
   expand(input: PBegin): PCollection<T> {
     const values = this.values;
-    return input.apply("Impulse", new Impulse()).flatMap("Values", () => values);
+    return input.apply("Impulse", Impulse.create()).flatMap("Values", () => values);
   }
 
-  /** `Create.of(1, 2, 3)`. */
+  /** `Create.of(1, 2, 3)` (like Array.of). */
   static of<T>(...values: T[]): Create<T> {
     return new Create(values);
+  }
+
+  /** `Create.from(array)`: the values of an array or other iterable (like Array.from). */
+  static from<T>(values: Iterable<T>): Create<T> {
+    return new Create([...values]);
   }
 
   /** Values with event timestamps (for windowing tests). */
   static timestamped<T>(values: readonly TimestampedValue<T>[]): PTransform<PBegin, PCollection<T>> {
     return new (class CreateTimestamped extends PTransform<PBegin, PCollection<T>> {
       expand(input: PBegin): PCollection<T> {
-        return input.apply("Impulse", new Impulse()).apply(
+        return input.apply("Impulse", Impulse.create()).apply(
           "Values",
-          ParDo.of((_: Uint8Array, ctx: ProcessContext<T>) => {
+          ParDo.into<T>().of((_, ctx) => {
             for (const v of values) ctx.outputWithTimestamp(v.value, v.timestamp);
           }),
         );
@@ -48,16 +56,22 @@ export class Create<T> extends PTransform<PBegin, PCollection<T>> {
  * in parallel). Elements keep their timestamps and windows.
  */
 export class Reshuffle<T> extends PTransform<PCollection<T>, PCollection<T>> {
-  constructor() {
+  private constructor() {
     super("Reshuffle");
   }
+
+  /** Beam Java's name: each element gets a random key for the shuffle, dropped after it. */
+  static viaRandomKey<T>(): Reshuffle<T> {
+    return new Reshuffle<T>();
+  }
+
   expand(input: PCollection<T>): PCollection<T> {
     const node = input.pipeline.currentNode();
     node.composite = { urn: "beam:transform:reshuffle:v1" };
     let counter = 0;
     const out = input
       .map("AddRandomKey", (x: T) => kv((counter = (counter * 1103515245 + 12345) & 0x7fffffff) % 1024, x))
-      .apply("GroupByKey", new GroupByKey<number, T>())
+      .apply("GroupByKey", GroupByKey.create())
       .flatMap("DropKey", (group: KV<number, T[]>) => group.value);
     if (input.coder !== undefined) out.setCoder(input.coder);
     return out;
@@ -66,42 +80,70 @@ export class Reshuffle<T> extends PTransform<PCollection<T>, PCollection<T>> {
 
 /** The distinct elements (compared by their deterministic encoding). */
 export class Distinct<T> extends PTransform<PCollection<T>, PCollection<T>> {
-  constructor() {
+  private constructor() {
     super("Distinct");
   }
+
+  /** `pcoll.apply(Distinct.create())`. */
+  static create<T>(): Distinct<T> {
+    return new Distinct<T>();
+  }
+
   expand(input: PCollection<T>): PCollection<T> {
     return input
       .map("PairWithNull", (x: T) => kv(x, null))
-      .apply("GroupByKey", new GroupByKey<T, null>())
+      .apply("GroupByKey", GroupByKey.create())
       .map("Key", (g: KV<T, null[]>) => g.key);
   }
 }
 
-/** Keys each element: by a function of the element, or by a constant. */
-export function WithKeys<T, K>(keyFn: (element: T) => K): PTransform<PCollection<T>, PCollection<KV<K, T>>> {
-  return new (class WithKeysTransform extends PTransform<PCollection<T>, PCollection<KV<K, T>>> {
-    expand(input: PCollection<T>): PCollection<KV<K, T>> {
-      return input.map("AddKeys", (x: T) => kv(keyFn(x), x));
-    }
-  })("WithKeys");
+/** Keys each element by a function of it: T → KV<K, T>. */
+export class WithKeys<T, K> extends PTransform<PCollection<T>, PCollection<KV<K, T>>> {
+  private constructor(private readonly keyFn: (element: T) => K) {
+    super("WithKeys");
+  }
+
+  /** `words.apply(WithKeys.of((w) => w[0]))`. */
+  static of<T, K>(keyFn: (element: T) => K): WithKeys<T, K> {
+    return new WithKeys(keyFn);
+  }
+
+  expand(input: PCollection<T>): PCollection<KV<K, T>> {
+    const keyFn = this.keyFn;
+    return input.map("AddKeys", (x: T) => kv(keyFn(x), x));
+  }
 }
 
 /** The keys of a KV collection. */
-export function Keys<K, V>(): PTransform<PCollection<KV<K, V>>, PCollection<K>> {
-  return new (class KeysTransform extends PTransform<PCollection<KV<K, V>>, PCollection<K>> {
-    expand(input: PCollection<KV<K, V>>): PCollection<K> {
-      return input.map("Keys", (e: KV<K, V>) => e.key);
-    }
-  })("Keys");
+export class Keys<K> extends PTransform<PCollection<KV<K, unknown>>, PCollection<K>> {
+  private constructor() {
+    super("Keys");
+  }
+
+  /** `pairs.apply(Keys.create())`. */
+  static create<K>(): Keys<K> {
+    return new Keys<K>();
+  }
+
+  expand(input: PCollection<KV<K, unknown>>): PCollection<K> {
+    return input.map("Keys", (e: KV<K, unknown>) => e.key);
+  }
 }
 
 /** The values of a KV collection. */
-export function Values<K, V>(): PTransform<PCollection<KV<K, V>>, PCollection<V>> {
-  return new (class ValuesTransform extends PTransform<PCollection<KV<K, V>>, PCollection<V>> {
-    expand(input: PCollection<KV<K, V>>): PCollection<V> {
-      return input.map("Values", (e: KV<K, V>) => e.value);
-    }
-  })("Values");
+export class Values<V> extends PTransform<PCollection<KV<unknown, V>>, PCollection<V>> {
+  private constructor() {
+    super("Values");
+  }
+
+  /** `pairs.apply(Values.create())`. */
+  static create<V>(): Values<V> {
+    return new Values<V>();
+  }
+
+  expand(input: PCollection<KV<unknown, V>>): PCollection<V> {
+    return input.map("Values", (e: KV<unknown, V>) => e.value);
+  }
 }
 
 class PartitionDoFn<T> extends DoFn<T, T, Record<string, T>> {
@@ -121,19 +163,23 @@ class PartitionDoFn<T> extends DoFn<T, T, Record<string, T>> {
 }
 
 /** Splits a collection into `n` by a function returning the partition index of each element. */
-export function Partition<T>(n: number, fn: (element: T, numPartitions: number) => number): PTransform<PCollection<T>, PCollection<T>[]> {
-  if (!(Number.isInteger(n) && n > 0)) throw new PipelineConstructionError(`Partition needs a positive number of partitions, got ${n}`);
-  return new (class PartitionTransform extends PTransform<PCollection<T>, PCollection<T>[]> {
-    expand(input: PCollection<T>): PCollection<T>[] {
-      const tags = Array.from({ length: n }, (_, i) => `p${i}`);
-      const outs = input.apply("ParDo", ParDo.of(new PartitionDoFn<T>(n, fn)).withOutputs(...tags)) as unknown as Record<string, PCollection<T>>;
-      return tags.map((t) => outs[t]!);
-    }
-  })("Partition");
-}
+export class Partition<T> extends PTransform<PCollection<T>, PCollection<T>[]> {
+  private constructor(
+    private readonly n: number,
+    private readonly fn: (element: T, numPartitions: number) => number,
+  ) {
+    super("Partition");
+  }
 
-/** `flatten([a, b, c])`: applies Flatten under the name "Flatten" (or a label). */
-export function flatten<T>(inputs: readonly PCollection<T>[], label = "Flatten"): PCollection<T> {
-  if (inputs.length === 0) throw new PipelineConstructionError("flatten needs at least one PCollection");
-  return inputs[0]!.pipeline.applyTransform(label, new Flatten<T>(), inputs);
+  /** `nums.apply(Partition.of(2, (n) => n % 2))`: an array of `n` collections. */
+  static of<T>(n: number, fn: (element: T, numPartitions: number) => number): Partition<T> {
+    if (!(Number.isInteger(n) && n > 0)) throw new PipelineConstructionError(`Partition needs a positive number of partitions, got ${n}`);
+    return new Partition(n, fn);
+  }
+
+  expand(input: PCollection<T>): PCollection<T>[] {
+    const tags = Array.from({ length: this.n }, (_, i) => `p${i}`);
+    const outs = input.apply("ParDo", ParDo.of(new PartitionDoFn<T>(this.n, this.fn)).withOutputs(...tags)) as unknown as Record<string, PCollection<T>>;
+    return tags.map((t) => outs[t]!);
+  }
 }

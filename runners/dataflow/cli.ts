@@ -1,9 +1,9 @@
 /**
  * Controls running Dataflow jobs:
  *
- *     node dist/runners/dataflow/cli.js cancel JOB_ID --project P --region R [--dataflow_endpoint URL]
- *     node dist/runners/dataflow/cli.js drain  JOB_ID --project P --region R
- *     node dist/runners/dataflow/cli.js status JOB_ID --project P --region R
+ *     beamline dataflow cancel JOB_ID --project P --region R [--dataflow_endpoint URL]
+ *     beamline dataflow drain  JOB_ID --project P --region R
+ *     beamline dataflow status JOB_ID --project P --region R
  */
 import type { AuthClient } from "google-auth-library";
 import { DataflowClient } from "./client";
@@ -18,7 +18,7 @@ export async function dataflowCli(argv: readonly string[], out: (line: string) =
     if (m === null) continue;
     flags[m[1]!] = m[2] ?? rest[++i] ?? "";
   }
-  const usage = "usage: cli.js cancel|drain|status JOB_ID --project P --region R [--dataflow_endpoint URL]";
+  const usage = "usage: beamline dataflow cancel|drain|status JOB_ID --project P --region R [--dataflow_endpoint URL]";
   if (command === undefined || jobId === undefined || !["cancel", "drain", "status"].includes(command) || !flags["project"] || !flags["region"]) {
     out(usage);
     return 2;

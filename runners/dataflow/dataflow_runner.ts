@@ -6,78 +6,38 @@
  *       --input gs://dataflow-samples/shakespeare/kinglear.txt --output gs://BUCKET/out/counts
  *
  * Validates options, stages the proto and the program to GCS, creates the job, prints the
- * console URL, then follows its state and messages until it ends.
+ * console URL, then follows its state and messages until it ends (or Ctrl-C detaches; see
+ * runners/interrupt.ts). `--async` returns right after creating the job.
  */
 import { randomUUID } from "node:crypto";
 import { Storage } from "@google-cloud/storage";
 import type { AuthClient } from "google-auth-library";
 import { PipelineError } from "../../lib/model/errors";
-import { MetricResults } from "../../lib/model/metrics";
+import type { PipelineOptions } from "../../lib/model/options";
 import type { Pipeline } from "../../lib/model/pipeline";
-import type { PipelineResult, PipelineState } from "../../lib/model/result";
 import type { PipelineRunner } from "../../lib/model/runner_registry";
 import { TEST_STREAM_URN } from "../../lib/testing/test_stream";
+import { interruptAction, InterruptOptions } from "../interrupt";
 import { fileArtifact } from "../portable/artifacts";
 import { dockerEnvironment, sdkCapabilities } from "../portable/environments";
 import { flatOptions } from "../portable/pipeline_options";
 import { translatePipeline } from "../portable/translate";
-import { consoleUrl, DataflowClient, DataflowMessage, TERMINAL_JOB_STATES } from "./client";
+import { consoleUrl, DataflowClient, DataflowJob, newClientRequestId, RetryPolicy } from "./client";
+import { DataflowResult, followJob, stopCommands } from "./follow";
 import { jobBody, stageToGcs } from "./job";
-import { dataflowOptions } from "./options";
+import { DataflowOptions, dataflowOptions, JOB_NAME, suggestJobName, validateForJobType } from "./options";
 
-export interface DataflowRunnerOptions {
+export { DataflowResult } from "./follow";
+
+export interface DataflowRunnerOptions extends InterruptOptions {
   readonly log?: (line: string) => void;
   /** Credentials (default: Application Default Credentials). */
   readonly authClient?: AuthClient;
   /** The GCS client (default: one for the project; honours STORAGE_EMULATOR_HOST). */
   readonly storage?: Storage;
   readonly pollIntervalMs?: number;
-  readonly cancelOnInterrupt?: boolean;
-}
-
-function pipelineState(s: string | undefined): PipelineState {
-  switch (s) {
-    case "JOB_STATE_DONE":
-    case "JOB_STATE_UPDATED":
-      return "DONE";
-    case "JOB_STATE_FAILED":
-      return "FAILED";
-    case "JOB_STATE_CANCELLED":
-      return "CANCELLED";
-    case "JOB_STATE_DRAINING":
-      return "DRAINING";
-    case "JOB_STATE_DRAINED":
-      return "DRAINED";
-    case "JOB_STATE_RUNNING":
-      return "RUNNING";
-    default:
-      return "UNKNOWN";
-  }
-}
-
-/** A submitted Dataflow job: its id, state while followed, cancel and (streaming) drain. */
-export class DataflowResult implements PipelineResult {
-  state: PipelineState = "RUNNING";
-  error?: Error;
-  readonly metrics = new MetricResults(new Map());
-  readonly outputs: readonly string[] = [];
-  finished: Promise<void> = Promise.resolve();
-  constructor(
-    readonly jobId: string,
-    private readonly client: DataflowClient,
-  ) {}
-  async waitUntilFinish(): Promise<PipelineState> {
-    await this.finished;
-    if (this.error !== undefined) throw this.error;
-    return this.state;
-  }
-  async cancel(): Promise<void> {
-    await this.client.updateState(this.jobId, "JOB_STATE_CANCELLED");
-  }
-  /** Streaming jobs: stop reading, finish what was read, then end (JOB_STATE_DRAINED). */
-  async drain(): Promise<void> {
-    await this.client.updateState(this.jobId, "JOB_STATE_DRAINING");
-  }
+  /** Backoff of retried API calls (default client.DEFAULT_RETRY). */
+  readonly retry?: Partial<RetryPolicy>;
 }
 
 export class DataflowRunner implements PipelineRunner {
@@ -88,28 +48,83 @@ export class DataflowRunner implements PipelineRunner {
   }
 
   async run(pipeline: Pipeline): Promise<DataflowResult> {
-    const o = dataflowOptions(pipeline.options);
     const program = pipeline.program;
+    const pipelineOptions = this.withDefaultJobName(pipeline.options, program?.name);
+    const o = dataflowOptions(pipelineOptions);
+    for (const w of o.warnings) this.log(`DataflowRunner: warning: ${w}`);
     if (program === undefined) {
       throw new PipelineError("DataflowRunner runs pipelines built by a definePipeline() program: Dataflow workers rebuild the graph by re-running it.");
     }
     const streaming = this.streamingMode(pipeline, o.streaming);
+    validateForJobType(o, streaming);
+    const client = new DataflowClient(o.endpoint, o.project, o.region, this.runnerOptions.authClient, { retry: this.runnerOptions.retry, log: (l) => this.log(l) });
+    const replaceJobId = o.update ? await this.jobToReplace(client, o) : undefined;
+
     const fingerprint = pipeline.fingerprint();
     const runId = randomUUID();
     const env = dockerEnvironment(o.sdkContainerImage, [fileArtifact(program.modulePath, "pipeline_module.js")]);
     // Streaming jobs write Pub/Sub with Dataflow's native sink (it alone can checkpoint with its reads).
     const { proto } = translatePipeline(pipeline, env, { nativePubSubWrite: streaming });
     const storage = this.runnerOptions.storage ?? new Storage({ projectId: o.project });
-    const stagingId = `${o.jobName}-${runId.slice(0, 8)}`;
-    const staged = await stageToGcs(storage, proto, o, stagingId);
+    const staged = await stageToGcs(storage, proto, o, `${o.jobName}-${runId.slice(0, 8)}`);
     this.log(`DataflowRunner: staged the pipeline to ${staged.pipelineUrl}`);
-    const body = jobBody({ ...o, streaming }, staged, { ...flatOptions(pipeline.options, program, fingerprint, runId), streaming }, sdkCapabilities());
-    const client = new DataflowClient(o.endpoint, o.project, o.region, this.runnerOptions.authClient);
+    const clientRequestId = newClientRequestId();
+    const body = jobBody({ ...o, streaming }, staged, { ...flatOptions(pipelineOptions, program, fingerprint, runId), streaming }, sdkCapabilities(), { clientRequestId, replaceJobId });
     const job = await client.createJob(body);
-    this.log(`DataflowRunner: created job ${job.id}\n  ${consoleUrl(o.project, o.region, job.id)}`);
+    this.checkCreated(job, clientRequestId, o, replaceJobId);
+    this.log(`DataflowRunner: created job ${job.id}${replaceJobId !== undefined ? ` (replacing ${replaceJobId})` : ""}\n  ${consoleUrl(o.project, o.region, job.id)}`);
     const result = new DataflowResult(job.id, client);
-    result.finished = this.follow(client, result);
+    if (o.async) {
+      result.setState(job.currentState);
+      this.log(`DataflowRunner: --async: not following job ${job.id}; it runs on Dataflow until it ends or is stopped:\n${stopCommands(o, job.id, streaming)}`);
+      return result;
+    }
+    const action = interruptAction(this.runnerOptions, o.cancelOnInterrupt);
+    result.finished = followJob(client, result, { options: o, streaming, action, pollIntervalMs: this.runnerOptions.pollIntervalMs ?? 10_000, log: (l) => this.log(l) });
     return result;
+  }
+
+  /**
+   * A program's runs are named after the program unless --job_name is given. A program name
+   * Dataflow does not accept as a job name (e.g. with '_') gets a valid, timestamped one instead;
+   * a --job_name the user chose is never rewritten (dataflowOptions refuses an invalid one).
+   */
+  private withDefaultJobName(options: PipelineOptions, programName: string | undefined): PipelineOptions {
+    if (programName === undefined || options.jobName !== programName || JOB_NAME.test(programName)) return options;
+    const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
+    const jobName = `${suggestJobName(programName)}-${stamp}`;
+    this.log(`DataflowRunner: the program's name '${programName}' is not a valid Dataflow job name; this job is named '${jobName}' (set one with --job_name)`);
+    return { ...options, jobName };
+  }
+
+  /** --update: the running job of this name, as Beam's clients look it up (replaceJobId). */
+  private async jobToReplace(client: DataflowClient, o: DataflowOptions): Promise<string> {
+    const running = await client.activeJobNamed(o.jobName);
+    if (running === undefined) {
+      throw new PipelineError(
+        `--update: no active job named '${o.jobName}' in ${o.region} to replace. --update replaces a running streaming job with this pipeline: ` +
+          `pass that job's name with --job_name (list them with: gcloud dataflow jobs list --region ${o.region} --status active), or drop --update to start a new job.`,
+      );
+    }
+    this.log(`DataflowRunner: --update replaces job ${running.id} ('${o.jobName}', ${running.currentState ?? "state unknown"})`);
+    return running.id;
+  }
+
+  /**
+   * Dataflow answers a create for a name that an active job already has with that job, so a
+   * different clientRequestId in the response means this submission created nothing
+   * (Beam Python's DataflowJobAlreadyExistsError). A retried create that had succeeded returns
+   * our own id and is fine.
+   */
+  private checkCreated(job: DataflowJob, clientRequestId: string, o: DataflowOptions, replaceJobId: string | undefined): void {
+    if (job.clientRequestId === undefined || job.clientRequestId === "" || job.clientRequestId === clientRequestId) return;
+    if (replaceJobId !== undefined) {
+      throw new PipelineError(`Job '${o.jobName}' (${replaceJobId}) has already been updated into job ${job.id} by another submission and cannot be updated again; nothing was submitted.`);
+    }
+    throw new PipelineError(
+      `A job named '${o.jobName}' is already running in ${o.region} (id ${job.id}, ${job.currentState ?? "state unknown"}); Dataflow allows one active job per name, so nothing was submitted. ` +
+        `To replace that streaming job with this pipeline, add --update; to run both, choose another --job_name; or stop it first:\n${stopCommands(o, job.id, job.type === "JOB_TYPE_STREAMING")}`,
+    );
   }
 
   /**
@@ -129,52 +144,5 @@ export class DataflowRunner implements PipelineRunner {
     if (requested || unbounded === undefined) return requested;
     this.log(`DataflowRunner: '${unbounded.fullName}' is unbounded, so this is a streaming job (as with --streaming)`);
     return true;
-  }
-
-  private async follow(client: DataflowClient, result: DataflowResult): Promise<void> {
-    const seen = new Set<string>();
-    const errors: string[] = [];
-    let lastState: string | undefined;
-    let startTime: string | undefined;
-    const interval = this.runnerOptions.pollIntervalMs ?? 10_000;
-    const onSigint = (): void => {
-      this.log(`DataflowRunner: cancelling job ${result.jobId}`);
-      void result.cancel().finally(() => (process.exitCode = 130));
-    };
-    if (this.runnerOptions.cancelOnInterrupt !== false) process.once("SIGINT", onSigint);
-    const readMessages = async (): Promise<void> => {
-      const messages: DataflowMessage[] = await client.messages(result.jobId, startTime);
-      for (const m of messages.sort((a, b) => a.time.localeCompare(b.time))) {
-        if (seen.has(m.id)) continue;
-        seen.add(m.id);
-        startTime = m.time;
-        if (m.messageImportance === "JOB_MESSAGE_ERROR") errors.push(m.messageText);
-        this.log(`DataflowRunner: [${(m.messageImportance ?? "").replace("JOB_MESSAGE_", "")}] ${m.messageText}`);
-      }
-    };
-    try {
-      for (;;) {
-        const job = await client.getJob(result.jobId);
-        await readMessages();
-        if (job.currentState !== undefined && job.currentState !== lastState) {
-          lastState = job.currentState;
-          this.log(`DataflowRunner: job ${result.jobId} is ${job.currentState.replace("JOB_STATE_", "")}`);
-        }
-        result.state = pipelineState(job.currentState);
-        if (job.currentState !== undefined && TERMINAL_JOB_STATES.has(job.currentState)) {
-          if (job.currentState === "JOB_STATE_FAILED" || job.currentState === "JOB_STATE_CANCELLED") {
-            await readMessages();
-            result.error = new PipelineError(`Dataflow job ${result.jobId} ended ${job.currentState}${errors.length > 0 ? `: ${errors.join("\n")}` : ""}`);
-          }
-          return;
-        }
-        await new Promise((r) => setTimeout(r, interval));
-      }
-    } catch (e) {
-      result.state = "FAILED";
-      result.error = e instanceof Error ? e : new PipelineError(String(e));
-    } finally {
-      process.removeListener("SIGINT", onSigint);
-    }
   }
 }

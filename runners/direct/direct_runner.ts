@@ -7,7 +7,9 @@
  * 3. Plans fused stages and runs them in dependency order. With `--direct_num_workers N > 1`
  *    and a program built by `definePipeline`, N worker threads each rebuild the pipeline and
  *    run bundles in parallel; otherwise N slots in this thread overlap async work.
- * 4. On failure, runs `cleanupAfterFailure` hooks (sinks remove temporary output).
+ * 4. Once every stage has succeeded, runs the sinks' output commits (renames into place, load
+ *    jobs, acknowledgements; lib/model/commits.ts). On failure, runs the `cleanupAfterFailure`
+ *    hooks instead (sinks remove temporary output), so a failed run leaves no output.
  */
 import { randomUUID } from "node:crypto";
 import { PipelineError } from "../../lib/model/errors";

@@ -2,19 +2,22 @@
  * The buffers, metrics and runtime contexts a stage writes into. Shared by the coordinator
  * (which also owns the shuffles) and the worker threads (which send shuffle data back).
  */
+import { InternalError } from "../../lib/model/errors";
 import type { Coder } from "../../lib/coders/coder";
+import type { OutputCommit } from "../../lib/model/commits";
 import type { RuntimeContext } from "../../lib/model/dofn";
-import { MetricsContainer } from "../../lib/model/metrics";
+import type { MetricsContainer } from "../../lib/model/metrics";
 import type { PipelineOptions } from "../../lib/model/options";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { WindowedValue } from "../../lib/model/window";
 import type { GroupingSink } from "../executor/combine_operator";
-import { defaultCoder } from "../executor/default_coders";
-import type { Plan, Unit } from "./plan";
-import { StageEnvironment, valueCoderOf } from "./stage_builder";
+import { defaultCoder, valueCoderOf } from "../executor/default_coders";
+import { StepContexts } from "../executor/step_contexts";
+import type { GroupingUnit } from "../executor/units";
+import type { Plan } from "./plan";
+import type { StageEnvironment } from "./stage_builder";
 
-/** A GroupByKey or lifted combine. */
-export type GroupingUnit = Unit & { kind: "gbk" | "combine" };
+export type { GroupingUnit } from "../executor/units";
 
 /** The coder of what a grouping unit's shuffle holds per value: input values, or accumulators. */
 export function shuffledValueCoder(unit: GroupingUnit): Coder<unknown> {
@@ -25,7 +28,9 @@ export abstract class BufferedStageEnvironment implements StageEnvironment {
   readonly strictChecks: boolean;
   protected readonly buffers = new Map<string, WindowedValue<unknown>[]>();
   protected readonly materialized = new Map<string, WindowedValue<unknown>[]>();
-  private readonly runtimes = new Map<string, RuntimeContext>();
+  /** The sinks' output commits, run by the DirectRunner once every stage has succeeded. */
+  readonly commits: OutputCommit[] = [];
+  private readonly contexts: StepContexts;
 
   constructor(
     readonly plan: Plan,
@@ -36,24 +41,17 @@ export abstract class BufferedStageEnvironment implements StageEnvironment {
     protected readonly outputs: string[],
   ) {
     this.strictChecks = options.strictChecks;
+    this.contexts = new StepContexts(containers, options, runId, outputs, this.commits);
   }
 
   abstract shuffleFor(unitName: string): GroupingSink;
 
   metricsFor(transformName: string): MetricsContainer {
-    let c = this.containers.get(transformName);
-    if (c === undefined) this.containers.set(transformName, (c = new MetricsContainer(transformName)));
-    return c;
+    return this.contexts.metricsFor(transformName);
   }
 
   runtimeFor(transformName: string): RuntimeContext {
-    let r = this.runtimes.get(transformName);
-    if (r === undefined) {
-      const outputs = this.outputs;
-      r = { options: this.options, runId: this.runId, transformName, reportOutputs: (paths) => outputs.push(...paths) };
-      this.runtimes.set(transformName, r);
-    }
-    return r;
+    return this.contexts.runtimeFor(transformName);
   }
 
   bufferFor(unitName: string): WindowedValue<unknown>[] {
@@ -70,7 +68,7 @@ export abstract class BufferedStageEnvironment implements StageEnvironment {
 
   protected groupingUnit(unitName: string): GroupingUnit {
     const unit = this.plan.units.find((u) => u.node.fullName === unitName);
-    if (unit === undefined || (unit.kind !== "gbk" && unit.kind !== "combine")) throw new Error(`internal: no shuffle for ${unitName}`);
+    if (unit === undefined || (unit.kind !== "gbk" && unit.kind !== "combine")) throw new InternalError(`no shuffle for ${unitName}`);
     return unit;
   }
 
@@ -79,11 +77,10 @@ export abstract class BufferedStageEnvironment implements StageEnvironment {
     const unit = this.plan.units.find((u) => u.node.fullName === unitName);
     if (unit?.kind === "flatten") return unit.output;
     if (unit?.kind === "reshuffle") return unit.input;
-    throw new Error(`internal: unexpected buffer ${unitName}`);
+    throw new InternalError(`unexpected buffer ${unitName}`);
   }
 
   protected pcollection(id: string): PCollection<unknown> {
-    for (const u of this.plan.units) for (const pc of u.node.outputs.values()) if (pc.id === id) return pc;
-    throw new Error(`internal: no PCollection ${id}`);
+    return this.plan.graph.pcollection(id);
   }
 }

@@ -1,5 +1,5 @@
 /** One run of a planned pipeline: buffers between stages, metrics, and stage scheduling. */
-import type { CombineFnLike } from "../../lib/model/combine_fn";
+import { runCommits } from "../../lib/model/commits";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { Pipeline } from "../../lib/model/pipeline";
@@ -9,11 +9,12 @@ import { ByteWriter } from "../../lib/coders/byte_io";
 import { wrapUserError } from "../executor/operator";
 import { planStages, Stage, stageOrder } from "./plan";
 import { Group, Shuffle } from "./shuffle";
-import { buildStage, keyCoderOf, StageInstance } from "./stage_builder";
+import { keyCoderOf } from "../executor/default_coders";
+import { buildStage, StageInstance } from "./stage_builder";
 import { BufferedStageEnvironment, shuffledValueCoder } from "./environment";
 import { runStageInstances } from "./stage_runner";
 import { decodeAll, encodeAll, readShuffleEntries, restoreMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
-import { WorkerPool } from "./worker_pool";
+import { attemptedMetricsOf, WorkerPool } from "./worker_pool";
 import type { RunStageRequest, RunStageResult } from "./worker_protocol";
 
 /** Settings of an execution. */
@@ -37,9 +38,6 @@ export class Execution extends BufferedStageEnvironment {
     this.slots = Math.max(1, pipeline.options.directNumWorkers);
   }
 
-
-
-
   shuffleFor(unitName: string): Shuffle {
     let s = this.shuffles.get(unitName);
     if (s === undefined) {
@@ -47,15 +45,13 @@ export class Execution extends BufferedStageEnvironment {
       s = new Shuffle({
         keyCoder: keyCoderOf(unit.input),
         valueCoder: shuffledValueCoder(unit),
-        combineFn: unit.kind === "combine" ? (unit.node.composite as { combineFn: CombineFnLike }).combineFn : undefined,
+        combineFn: unit.kind === "combine" ? unit.combineFn : undefined,
         memoryBudgetBytes: this.pipeline.options.directShuffleMemoryMb * 1024 * 1024,
       });
       this.shuffles.set(unitName, s);
     }
     return s;
   }
-
-
 
   async run(): Promise<void> {
     const program = this.pipeline.program;
@@ -75,6 +71,8 @@ export class Execution extends BufferedStageEnvironment {
         if (this.pool !== undefined) await this.runStageOnPool(stage, this.pool);
         else await this.runStageInProcess(stage);
       }
+      // Every stage succeeded: only now do the sinks' outputs become visible (lib/model/commits.ts).
+      await runCommits(this.commits, (step) => this.metricsFor(step));
     } catch (e) {
       // Transforms keep failure-cleanup state (e.g. leased Pub/Sub messages) in the thread that ran them.
       await this.pool?.cleanupAfterFailure(e instanceof Error ? e.message : String(e));
@@ -106,7 +104,7 @@ export class Execution extends BufferedStageEnvironment {
         const shuffle = this.shuffleFor(unit.node.fullName);
         const windowing = unit.output.windowing;
         if (unit.kind === "gbk") return groupsToElements(shuffle.read(), windowing, (g) => g.values);
-        const fn = (unit.node.composite as { combineFn: CombineFnLike }).combineFn;
+        const fn = unit.combineFn;
         const name = unit.node.fullName;
         return groupsToElements(shuffle.read(), windowing, (g) => {
           try {
@@ -136,9 +134,12 @@ export class Execution extends BufferedStageEnvironment {
     for (let i = 0; i < Math.min(pool.size, Math.max(n, 1)); i++) {
       requests.push({ type: "runStage", stageId: stage.id, elements: writers[i]!.finish().slice(), materialized });
     }
-    for (const result of await pool.runAll(requests)) this.merge(result);
+    const results = await pool.runAll(requests).catch((e: unknown) => {
+      for (const m of attemptedMetricsOf(e)) this.metricsFor(m.step).merge(restoreMetrics(m));
+      throw e;
+    });
+    for (const result of results) this.merge(result);
   }
-
 
   private merge(result: RunStageResult): void {
     for (const [name, bytes] of Object.entries(result.shuffles)) {
@@ -154,6 +155,7 @@ export class Execution extends BufferedStageEnvironment {
     for (const [id, bytes] of Object.entries(result.materialized)) this.materializedFor(id).push(...decodeAll(windowedCoderFor(this.pcollection(id)), bytes));
     for (const m of result.metrics) this.metricsFor(m.step).merge(restoreMetrics(m));
     this.outputs.push(...result.outputs);
+    this.commits.push(...result.commits);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * After a failed run, every transform that declared `cleanupAfterFailure` gets to undo what the
  * run left behind (temporary files, leased messages, created subscriptions). Shared by the batch
- * and streaming drivers.
+ * and streaming drivers. Its counterpart on success is `runCommits` (lib/model/commits.ts): sinks
+ * make their output visible only then, so the cleanup finds nothing committed by a failed run.
  */
 import type { Pipeline } from "../../lib/model/pipeline";
 

@@ -8,26 +8,21 @@
  * element-wise consumer downstream of it. Stages run once all the buffers they read (main
  * input and side inputs) are complete.
  */
-import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
+import { InternalError } from "../../lib/model/errors";
+import type { Pipeline } from "../../lib/model/pipeline";
 import type { PCollection } from "../../lib/model/pcollection";
+import { PipelineGraph } from "../executor/pipeline_graph";
+import { consumersOf, outputsOf, sideInputsOf, Unit } from "../executor/units";
 
-/** A step the DirectRunner executes as a whole. */
-export type Unit =
-  | { readonly kind: "impulse"; readonly node: TransformNode; readonly output: PCollection<unknown> }
-  | { readonly kind: "pardo"; readonly node: TransformNode; readonly input: PCollection<unknown> }
-  | { readonly kind: "window_into"; readonly node: TransformNode; readonly input: PCollection<unknown>; readonly output: PCollection<unknown> }
-  | { readonly kind: "gbk"; readonly node: TransformNode; readonly input: PCollection<unknown>; readonly output: PCollection<unknown> }
-  | { readonly kind: "combine"; readonly node: TransformNode; readonly input: PCollection<unknown>; readonly output: PCollection<unknown> }
-  | { readonly kind: "reshuffle"; readonly node: TransformNode; readonly input: PCollection<unknown>; readonly output: PCollection<unknown> }
-  | { readonly kind: "flatten"; readonly node: TransformNode; readonly inputs: readonly PCollection<unknown>[]; readonly output: PCollection<unknown> };
+export type { Unit } from "../executor/units";
 
 /** Where a stage's elements come from. */
 export type StageRoot =
-  | { readonly kind: "impulse"; readonly unit: Unit & { kind: "impulse" } }
+  | { readonly kind: "impulse"; readonly unit: Extract<Unit, { kind: "impulse" }> }
   /** The grouped output of a gbk/combine unit, or the buffer of a flatten/reshuffle unit. */
-  | { readonly kind: "buffer"; readonly unit: Unit & { kind: "gbk" | "combine" | "flatten" | "reshuffle" } }
+  | { readonly kind: "buffer"; readonly unit: Extract<Unit, { kind: "gbk" | "combine" | "flatten" | "reshuffle" }> }
   /** A ParDo with side inputs, reading its materialized main input. */
-  | { readonly kind: "materialized"; readonly unit: Unit & { kind: "pardo" } };
+  | { readonly kind: "materialized"; readonly unit: Extract<Unit, { kind: "pardo" }> };
 
 export interface Stage {
   readonly id: number;
@@ -42,7 +37,9 @@ export interface Stage {
 }
 
 export interface Plan {
-  readonly units: Unit[];
+  /** The pipeline's units as the graph builder's steps. */
+  readonly graph: PipelineGraph;
+  readonly units: readonly Unit[];
   readonly stages: Stage[];
   /** PCollection ids that must be materialized (side inputs, main inputs of side-input ParDos). */
   readonly materialized: Set<string>;
@@ -50,77 +47,19 @@ export interface Plan {
   readonly consumers: Map<string, Unit[]>;
 }
 
-/** Collects the units of a pipeline, lifting combines and reshuffles. */
-export function collectUnits(pipeline: Pipeline): Unit[] {
-  const units: Unit[] = [];
-  const visit = (node: TransformNode): void => {
-    const c = node.composite;
-    if (c?.urn === "beam:transform:combine_per_key:v1" || c?.urn === "beam:transform:reshuffle:v1") {
-      const kind = c.urn === "beam:transform:combine_per_key:v1" ? "combine" : "reshuffle";
-      units.push({ kind, node, input: node.inputs[0]!, output: node.mainOutput() });
-      return;
-    }
-    const p = node.primitive;
-    if (p !== undefined) {
-      switch (p.kind) {
-        case "impulse":
-          units.push({ kind: "impulse", node, output: node.mainOutput() });
-          break;
-        case "pardo":
-          units.push({ kind: "pardo", node, input: node.inputs[0]! });
-          break;
-        case "window_into":
-          units.push({ kind: "window_into", node, input: node.inputs[0]!, output: node.mainOutput() });
-          break;
-        case "gbk":
-          units.push({ kind: "gbk", node, input: node.inputs[0]!, output: node.mainOutput() });
-          break;
-        case "flatten":
-          units.push({ kind: "flatten", node, inputs: node.inputs, output: node.mainOutput() });
-          break;
-      }
-      return;
-    }
-    for (const child of node.children) visit(child);
-  };
-  for (const child of pipeline.root.children) visit(child);
-  return units;
-}
-
-function inputsOf(unit: Unit): readonly PCollection<unknown>[] {
-  switch (unit.kind) {
-    case "impulse":
-      return [];
-    case "flatten":
-      return unit.inputs;
-    default:
-      return [unit.input];
-  }
-}
-
-/** The output PCollections of a unit. */
-export function outputsOf(unit: Unit): PCollection<unknown>[] {
-  return unit.kind === "pardo" ? [...unit.node.outputs.values()] : [unit.output];
-}
-
 function hasSideInputs(unit: Unit): boolean {
-  return unit.kind === "pardo" && unit.node.primitive?.kind === "pardo" && unit.node.primitive.sideInputs.length > 0;
+  return sideInputsOf(unit).length > 0;
 }
 
 export function planStages(pipeline: Pipeline): Plan {
-  const units = collectUnits(pipeline);
-  const consumers = new Map<string, Unit[]>();
+  const graph = new PipelineGraph(pipeline);
+  const units = graph.units;
+  const consumers = consumersOf(units);
   const materialized = new Set<string>();
   for (const u of units) {
-    for (const pc of inputsOf(u)) {
-      const list = consumers.get(pc.id) ?? [];
-      list.push(u);
-      consumers.set(pc.id, list);
-    }
-    if (u.kind === "pardo" && u.node.primitive?.kind === "pardo") {
-      for (const s of u.node.primitive.sideInputs) materialized.add(s.pcoll.id);
-      if (u.node.primitive.sideInputs.length > 0) materialized.add(u.input.id);
-    }
+    if (u.kind === "testStream" || u.kind === "readUnbounded") throw new InternalError(`the batch plan cannot run the unbounded source ${u.node.fullName}`);
+    for (const s of sideInputsOf(u)) materialized.add(s.pcoll.id);
+    if (u.kind === "pardo" && hasSideInputs(u)) materialized.add(u.input.id);
   }
 
   const stages: Stage[] = [];
@@ -138,7 +77,7 @@ export function planStages(pipeline: Pipeline): Plan {
           stage.fused.push(consumer);
           for (const out of outputsOf(consumer)) fuseFrom(stage, out);
           break;
-        case "window_into":
+        case "primitive":
           stage.fused.push(consumer);
           fuseFrom(stage, consumer.output);
           break;
@@ -148,7 +87,7 @@ export function planStages(pipeline: Pipeline): Plan {
         case "reshuffle":
           stage.writesUnits.add(consumer.node.fullName);
           break;
-        case "impulse":
+        default:
           break;
       }
     }
@@ -167,13 +106,9 @@ export function planStages(pipeline: Pipeline): Plan {
       stage.fused.push(u);
       for (const out of outputsOf(u)) fuseFrom(stage, out);
     }
-    if (stage !== undefined) {
-      for (const f of stage.fused) {
-        if (f.kind === "pardo" && f.node.primitive?.kind === "pardo") for (const s of f.node.primitive.sideInputs) stage.readsMaterialized.add(s.pcoll.id);
-      }
-    }
+    if (stage !== undefined) for (const f of stage.fused) for (const s of sideInputsOf(f)) stage.readsMaterialized.add(s.pcoll.id);
   }
-  return { units, stages, materialized, consumers };
+  return { graph, units, stages, materialized, consumers };
 }
 
 /** Orders stages so that every stage runs after the stages writing what it reads. */
@@ -195,7 +130,7 @@ export function stageOrder(plan: Plan): Stage[] {
   const visit = (s: Stage): void => {
     const st = state.get(s.id);
     if (st === "done") return;
-    if (st === "visiting") throw new Error(`cycle in the stage graph at stage ${s.id}`);
+    if (st === "visiting") throw new InternalError(`cycle in the stage graph at stage ${s.id}`);
     state.set(s.id, "visiting");
     for (const d of deps(s)) visit(d);
     state.set(s.id, "done");

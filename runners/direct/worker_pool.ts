@@ -5,8 +5,17 @@
  */
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { PipelineError } from "../../lib/model/errors";
+import { PipelineError, TransformError } from "../../lib/model/errors";
+import type { MetricsSnapshot } from "./transfer";
 import type { CleanupRequest, WorkerInit, WorkerMessage, RunStageRequest, RunStageResult } from "./worker_protocol";
+
+/** Metrics a failed bundle counted in its thread, by the error it failed with. */
+const attempted = new WeakMap<Error, readonly MetricsSnapshot[]>();
+
+/** What the bundle that failed with `error` in a worker thread had counted (Beam's attempted metrics). */
+export function attemptedMetricsOf(error: unknown): readonly MetricsSnapshot[] {
+  return error instanceof Error ? (attempted.get(error) ?? []) : [];
+}
 
 class PooledWorker {
   private readonly worker: Worker;
@@ -51,9 +60,10 @@ class PooledWorker {
         return;
       }
       case "error": {
-        const e = new PipelineError(m.message);
+        const e = m.transformPath !== undefined ? new TransformError(m.transformPath, m.message) : new PipelineError(m.message);
         e.name = m.name;
         if (m.stack !== undefined) e.stack = m.stack;
+        if (m.metrics !== undefined) attempted.set(e, m.metrics);
         this.fail(e);
         return;
       }

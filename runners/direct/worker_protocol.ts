@@ -1,5 +1,6 @@
 /** Messages between the DirectRunner's coordinator and its worker threads. */
 import type { PipelineOptions } from "../../lib/model/options";
+import type { OutputCommit } from "../../lib/model/commits";
 import type { MetricsSnapshot } from "./transfer";
 
 /** What a worker thread needs to rebuild the pipeline. */
@@ -39,6 +40,8 @@ export interface RunStageResult {
   readonly materialized: Readonly<Record<string, Uint8Array>>;
   readonly metrics: readonly MetricsSnapshot[];
   readonly outputs: readonly string[];
+  /** Output commits the bundle's sinks recorded, for the coordinator to run when the run succeeds. */
+  readonly commits: readonly OutputCommit[];
 }
 
 export interface WorkerReady {
@@ -50,6 +53,10 @@ export interface WorkerFailed {
   readonly name: string;
   readonly message: string;
   readonly stack?: string;
+  /** The transform the error happened in, when it names one. */
+  readonly transformPath?: string;
+  /** What the failed bundle's steps counted before it failed (Beam's attempted metrics). */
+  readonly metrics?: readonly MetricsSnapshot[];
 }
 
 export interface WorkerCleaned {

@@ -1,19 +1,23 @@
 /**
- * A DirectRunner worker thread: rebuilds the pipeline by loading the program's module (as a
- * remote worker would), then runs the bundles of stages it is sent and returns their output
- * encoded. It never sees closures from the coordinator, only transform names and data.
+ * A DirectRunner worker thread: rebuilds the pipeline by loading the program's module in worker
+ * mode (as a remote worker would; CommonJS or ES module), then runs the bundles of stages it is
+ * sent and returns their output encoded. It never sees closures from the coordinator, only
+ * transform names and data.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { definedPrograms } from "../../lib/model/program";
+import { namesItsTransform } from "../../lib/model/errors";
+import { definedPrograms, enterWorkerMode } from "../../lib/model/program";
+import { importProgramModule } from "../worker/program_loader";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { GroupingSink } from "../executor/combine_operator";
 import { checkReconstruction } from "./reconstruction";
 import { planStages, Plan, Stage } from "./plan";
-import { buildStage, keyCoderOf } from "./stage_builder";
+import { keyCoderOf } from "../executor/default_coders";
+import { buildStage } from "./stage_builder";
 import { BufferedStageEnvironment, shuffledValueCoder } from "./environment";
-import { decodeAll, encodeAll, ShuffleEntryWriter, snapshotMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
-import type { CoordinatorMessage, RunStageRequest, RunStageResult, WorkerInit, WorkerMessage } from "./worker_protocol";
+import { decodeAll, encodeAll, MetricsSnapshot, ShuffleEntryWriter, snapshotMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
+import type { CoordinatorMessage, RunStageRequest, RunStageResult, WorkerFailed, WorkerInit, WorkerMessage } from "./worker_protocol";
 import { cleanupAfterFailure } from "./failure_cleanup";
 import { runStageInstances } from "./stage_runner";
 
@@ -23,8 +27,10 @@ function post(message: WorkerMessage): void {
   parentPort!.postMessage(message);
 }
 
-function rebuild(): Pipeline {
-  require(init.modulePath);
+async function rebuild(): Promise<Pipeline> {
+  // Loading the program runs its top level; in worker mode its main() does nothing.
+  enterWorkerMode();
+  await importProgramModule(init.modulePath);
   const program = definedPrograms().get(init.programName);
   if (program === undefined) {
     throw new Error(`worker thread: module ${init.modulePath} defines no pipeline program named '${init.programName}'`);
@@ -65,7 +71,11 @@ class WorkerEnvironment extends BufferedStageEnvironment {
     for (const [id, list] of this.materialized) {
       if (!sentMaterialized.has(id)) materialized[id] = encodeAll(windowedCoderFor(this.pcollection(id)), list);
     }
-    return { type: "stageDone", shuffles, buffers, materialized, metrics: [...this.containers.values()].map(snapshotMetrics), outputs: this.outputs };
+    return { type: "stageDone", shuffles, buffers, materialized, metrics: this.metricsSnapshot(), outputs: this.outputs, commits: this.commits };
+  }
+
+  metricsSnapshot(): MetricsSnapshot[] {
+    return [...this.containers.values()].map(snapshotMetrics);
   }
 
   /** Adds the materialized PCollections the coordinator sent. */
@@ -81,17 +91,37 @@ class WorkerEnvironment extends BufferedStageEnvironment {
 async function runStage(pipeline: Pipeline, plan: Plan, request: RunStageRequest): Promise<RunStageResult> {
   const stage: Stage = plan.stages[request.stageId]!;
   const env = new WorkerEnvironment(plan, pipeline);
-  env.receiveMaterialized(request.materialized);
-  const elements = decodeAll(windowedCoderFor(env.rootPCollection(stage)), request.elements);
-  await runStageInstances([buildStage(stage, env)], elements, 1);
+  try {
+    env.receiveMaterialized(request.materialized);
+    const elements = decodeAll(windowedCoderFor(env.rootPCollection(stage)), request.elements);
+    await runStageInstances([buildStage(stage, env)], elements, 1);
+  } catch (e) {
+    throw new StageFailure(e, env.metricsSnapshot());
+  }
   return env.result(new Set(Object.keys(request.materialized)));
 }
 
-function main(): void {
+/** A failed bundle's error with what its steps had counted. */
+class StageFailure {
+  constructor(
+    readonly error: unknown,
+    readonly metrics: readonly MetricsSnapshot[],
+  ) {}
+}
+
+function failureMessage(e: unknown): WorkerFailed {
+  const failure = e instanceof StageFailure ? e : undefined;
+  const cause = failure?.error ?? e;
+  const err = cause instanceof Error ? cause : new Error(String(cause));
+  const where = namesItsTransform(err) ? { transformPath: err.transformPath } : {};
+  return { type: "error", name: err.name, message: err.message, stack: err.stack, ...where, ...(failure !== undefined ? { metrics: failure.metrics } : {}) };
+}
+
+async function main(): Promise<void> {
   let pipeline: Pipeline;
   let plan: Plan;
   try {
-    pipeline = rebuild();
+    pipeline = await rebuild();
     plan = planStages(pipeline);
   } catch (e) {
     const err = e as Error;
@@ -105,13 +135,10 @@ function main(): void {
     }
     runStage(pipeline, plan, request).then(
       (result) => post(result),
-      (e: unknown) => {
-        const err = e instanceof Error ? e : new Error(String(e));
-        post({ type: "error", name: err.name, message: err.message, stack: err.stack });
-      },
+      (e: unknown) => post(failureMessage(e)),
     );
   });
   post({ type: "ready" });
 }
 
-main();
+void main();

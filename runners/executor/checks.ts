@@ -14,6 +14,8 @@ import type { Coder } from "../../lib/coders/coder";
 import { decodeFromBytes, encodeToBytes } from "../../lib/coders/coder";
 import { ModelCheckError, previewValue } from "../../lib/model/errors";
 import { deterministicKeyCoder } from "./default_coders";
+import type { MaybePromise, Receiver } from "./receiver";
+import type { ElementMeta } from "../../lib/model/window";
 
 export const CHECK_ALL_FIRST = 1000;
 export const CHECK_EVERY_NTH = 97;
@@ -131,5 +133,21 @@ export function checkKeyDeterministic(transformName: string, key: unknown, keyCo
   }
   if (!bytesEqual(first, second)) {
     throw new ModelCheckError(transformName, "key-determinism", `Grouping key ${previewValue(key)}${of} does not encode deterministically with ${keyCoder.urn}`);
+  }
+}
+
+/** Checks (sampled) that the elements of a PCollection survive its coder, then passes them on. */
+export class CoderCheckReceiver implements Receiver {
+  constructor(
+    /** Full name of the transform producing the PCollection (the error names it). */
+    private readonly producer: string,
+    private readonly pcollId: string,
+    private readonly coder: Coder<unknown>,
+    private readonly sampler: CheckSampler,
+    private readonly next: Receiver,
+  ) {}
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    if (this.sampler.shouldCheck()) checkCoderRoundTrip(this.producer, this.pcollId, this.coder, value);
+    return this.next.receive(value, meta);
   }
 }

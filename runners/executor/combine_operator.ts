@@ -1,13 +1,17 @@
 /**
  * The lifted half of a CombinePerKey that runs before the shuffle: one accumulator per key and
  * window per bundle, flushed to the shuffle at the end of the bundle (or when the table grows
- * past a bound, so memory stays flat for huge key spaces).
+ * past a bound, so memory stays flat for huge key spaces). Each accumulator carries the
+ * timestamp its window's timestamp combiner needs (the earliest or latest of its inputs, or the
+ * end of the window), as Beam's precombine does, so the grouping after it stamps the result
+ * as a GroupByKey would.
  */
 import type { Coder } from "../../lib/coders/coder";
+import type { TimestampCombiner } from "../../lib/model/windowing";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { activeMetrics, MetricsContainer, setActiveContainer } from "../../lib/model/metrics";
 import { BoundedWindow, ElementMeta, GlobalWindow, Instant, KV } from "../../lib/model/window";
-import { PipelineError, previewValue } from "../../lib/model/errors";
+import { previewValue, TransformError } from "../../lib/model/errors";
 import { CheckSampler, checkKeyDeterministic } from "./checks";
 import { groupIdentity, keyIdentity } from "./grouping_key";
 import { BasicOperator, wrapUserError } from "./operator";
@@ -34,6 +38,10 @@ export class PrecombineOperator extends BasicOperator {
   private byString = new Map<string, Entry>();
   /** Everything else, keyed by group identity. */
   private byGroup = new Map<string, Entry>();
+  /** Keep the latest input timestamp per accumulator (LATEST) rather than the earliest. */
+  private readonly latest: boolean;
+  /** Stamp accumulators with the end of their window (END_OF_WINDOW). */
+  private readonly endOfWindow: boolean;
 
   constructor(
     readonly transformName: string,
@@ -42,8 +50,12 @@ export class PrecombineOperator extends BasicOperator {
     private readonly sink: GroupingSink,
     private readonly metrics: MetricsContainer,
     private readonly keyChecks: CheckSampler | undefined,
+    /** The input's timestamp combiner (default EARLIEST: the earliest input timestamp). */
+    timestampCombiner: TimestampCombiner = "EARLIEST",
   ) {
     super();
+    this.latest = timestampCombiner === "LATEST";
+    this.endOfWindow = timestampCombiner === "END_OF_WINDOW";
   }
 
   startBundle(): MaybePromise {
@@ -52,8 +64,7 @@ export class PrecombineOperator extends BasicOperator {
   }
 
   receive(element: unknown, wv: ElementMeta): MaybePromise {
-    if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
-    const { key, value } = element as KV<unknown, unknown>;
+    const { key, value } = asKv(this.transformName, element);
     // Strings, numbers and booleans always encode deterministically: only other keys are sampled.
     if (typeof key === "object" && this.keyChecks !== undefined && this.keyChecks.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder);
     const previous = activeMetrics.container;
@@ -65,7 +76,7 @@ export class PrecombineOperator extends BasicOperator {
         if (entry === undefined) {
           entry = { key, window: GlobalWindow.INSTANCE, timestamp: wv.timestamp, acc: this.combineFn.createAccumulator() };
           this.byString.set(key, entry);
-        } else if (wv.timestamp < entry.timestamp) entry.timestamp = wv.timestamp;
+        } else if (this.latest ? wv.timestamp > entry.timestamp : wv.timestamp < entry.timestamp) entry.timestamp = wv.timestamp;
         entry.acc = this.combineFn.addInput(entry.acc, value);
       } else {
         const keyId = keyIdentity(key, this.keyCoder);
@@ -76,14 +87,15 @@ export class PrecombineOperator extends BasicOperator {
           if (entry === undefined) {
             entry = { key, window, timestamp: wv.timestamp, acc: this.combineFn.createAccumulator() };
             this.byGroup.set(id, entry);
-          } else if (wv.timestamp < entry.timestamp) entry.timestamp = wv.timestamp;
+          } else if (this.latest ? wv.timestamp > entry.timestamp : wv.timestamp < entry.timestamp) entry.timestamp = wv.timestamp;
           entry.acc = this.combineFn.addInput(entry.acc, value);
         }
       }
     } catch (e) {
       throw wrapUserError(this.transformName, "combine", e, element);
+    } finally {
+      activeMetrics.container = previous;
     }
-    activeMetrics.container = previous;
     if (this.byString.size + this.byGroup.size >= PRECOMBINE_MAX_KEYS) this.flush();
     return undefined;
   }
@@ -97,8 +109,9 @@ export class PrecombineOperator extends BasicOperator {
     const previous = setActiveContainer(this.metrics);
     const fn = this.combineFn;
     try {
-      for (const [key, e] of this.byString) this.sink.add(groupIdentity(keyIdentity(key, this.keyCoder), e.window), e.key, e.window, e.timestamp, fn.compact ? fn.compact(e.acc) : e.acc);
-      for (const [id, e] of this.byGroup) this.sink.add(id, e.key, e.window, e.timestamp, fn.compact ? fn.compact(e.acc) : e.acc);
+      const stamp = (e: Entry): Instant => (this.endOfWindow ? e.window.maxTimestamp() : e.timestamp);
+      for (const [key, e] of this.byString) this.sink.add(groupIdentity(keyIdentity(key, this.keyCoder), e.window), e.key, e.window, stamp(e), fn.compact ? fn.compact(e.acc) : e.acc);
+      for (const [id, e] of this.byGroup) this.sink.add(id, e.key, e.window, stamp(e), fn.compact ? fn.compact(e.acc) : e.acc);
     } catch (e) {
       throw wrapUserError(this.transformName, "combine", e);
     } finally {
@@ -109,11 +122,18 @@ export class PrecombineOperator extends BasicOperator {
   }
 }
 
+/** The element as a KV, or the error for a keyed step (grouping, stateful ParDo) that received something else. */
+export function asKv(transformName: string, element: unknown): KV<unknown, unknown> {
+  if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(transformName, element);
+  return element as KV<unknown, unknown>;
+}
+
 /** The error for a non-KV element reaching a grouping. */
-export function notKv(transformName: string, element: unknown): PipelineError {
-  return new PipelineError(
+export function notKv(transformName: string, element: unknown): TransformError {
+  return new TransformError(
+    transformName,
     `Transform '${transformName}' groups by key, but received ${previewValue(element)}, which is not a KV. ` +
-      `Turn elements into { key, value } first, e.g. pcoll.map(x => kv(keyOf(x), x)) or WithKeys(...)`,
+      `Turn elements into { key, value } first, e.g. pcoll.map(x => kv(keyOf(x), x)) or WithKeys.of(...)`,
   );
 }
 
@@ -132,8 +152,7 @@ export class GroupingWriter extends BasicOperator {
     return undefined;
   }
   receive(element: unknown, wv: ElementMeta): MaybePromise {
-    if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
-    const { key, value } = element as KV<unknown, unknown>;
+    const { key, value } = asKv(this.transformName, element);
     if (typeof key === "object" && this.keyChecks !== undefined && this.keyChecks.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder);
     const keyId = keyIdentity(key, this.keyCoder);
     for (const window of wv.windows) this.sink.add(groupIdentity(keyId, window), key, window, wv.timestamp, value);

@@ -20,3 +20,17 @@ export function deterministicKeyCoder(): Coder<unknown> {
 export function coderOf(pcoll: PCollection<unknown>): Coder<unknown> {
   return pcoll.coder ?? defaultCoder();
 }
+
+/** The key coder of a KV PCollection: its KV coder's key component if set, else the default. */
+export function keyCoderOf(pc: PCollection<unknown>): Coder<unknown> {
+  const c = pc.coder;
+  if (c !== undefined && c.urn === "beam:coder:kv:v1" && c.components.length === 2) return c.components[0]!;
+  return deterministicKeyCoder();
+}
+
+/** The value coder of a KV PCollection: its KV coder's value component if set, else the default. */
+export function valueCoderOf(pc: PCollection<unknown>): Coder<unknown> {
+  const c = pc.coder;
+  if (c !== undefined && c.urn === "beam:coder:kv:v1" && c.components.length === 2) return c.components[1]!;
+  return coderOf(pc);
+}

@@ -39,9 +39,6 @@ export class ElementwiseOperator extends BasicOperator {
     this.outputChecks?.sampler.resetForBundle();
     return undefined;
   }
-  teardown(): MaybePromise {
-    return undefined;
-  }
 
   /** Specialised per kind at construction, so the hot path has no switch. */
   private makeReceive(): (value: unknown, meta: ElementMeta) => MaybePromise {
@@ -90,14 +87,14 @@ export class ElementwiseOperator extends BasicOperator {
       return (value, meta) => {
         const previous = activeMetrics.container;
         activeMetrics.container = metrics;
-        let result: MaybePromise;
         try {
-          result = apply(value, meta);
+          return apply(value, meta);
         } catch (e) {
           throw wrapUserError(name, "process", e, value);
+        } finally {
+          // Restored even on failure: a stale container would take updates of later async code.
+          activeMetrics.container = previous;
         }
-        activeMetrics.container = previous;
-        return result;
       };
     }
     return (value, meta) => {
@@ -110,8 +107,9 @@ export class ElementwiseOperator extends BasicOperator {
         result = apply(value, meta);
       } catch (e) {
         throw wrapUserError(name, "process", e, value);
+      } finally {
+        activeMetrics.container = previous;
       }
-      activeMetrics.container = previous;
       if (snapshot !== undefined) checkNotMutated(name, checks.inputCoder, value, snapshot);
       return result;
     };

@@ -1,5 +1,5 @@
 /** The lifecycle every operator of a fused stage follows, and how user errors are wrapped. */
-import { ModelCheckError, PipelineError, previewValue, UserCodeError, UserCodeStage } from "../../lib/model/errors";
+import { namesItsTransform, previewValue, UserCodeError, UserCodeStage } from "../../lib/model/errors";
 import type { ElementMeta } from "../../lib/model/window";
 import type { MaybePromise, Receiver } from "./receiver";
 
@@ -31,9 +31,13 @@ export abstract class BasicOperator implements Operator {
   }
 }
 
-/** Wraps an error thrown by user code, unless it already names its transform. */
+/**
+ * Wraps an error thrown while running a transform's code, unless it already names its transform
+ * (a downstream step's error passing back through this one keeps its own name). Every other
+ * error, the SDK's own included, gets this transform's name.
+ */
 export function wrapUserError(transformName: string, stage: UserCodeStage, error: unknown, element?: unknown): Error {
-  if (error instanceof UserCodeError || error instanceof ModelCheckError || error instanceof PipelineError) return error;
+  if (namesItsTransform(error)) return error;
   return new UserCodeError(transformName, stage, error, arguments.length > 3 ? previewValue(element) : undefined);
 }
 
@@ -42,9 +46,4 @@ export function wrapAsync(p: Promise<void>, transformName: string, stage: UserCo
   return p.catch((e: unknown) => {
     throw wrapUserError(transformName, stage, e, ...element);
   });
-}
-
-/** Whether a function was declared `async` (so its metric updates need an async scope). */
-export function isAsyncFunction(fn: unknown): boolean {
-  return typeof fn === "function" && fn.constructor.name === "AsyncFunction";
 }

@@ -1,17 +1,18 @@
 /** Executes a DoFn: lifecycle, contexts, outputs, side inputs, metrics and strict checks. */
 import type { Coder } from "../../lib/coders/coder";
 import type { BundleContext, DoFn, OutputPlacement, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
-import { PipelineError } from "../../lib/model/errors";
-import { activeMetrics, MetricsContainer, runInContainer, setActiveContainer } from "../../lib/model/metrics";
-import type { SideInput } from "../../lib/model/side_inputs";
+import { deadLetterOutputs, DeadLetterOutput, previewRejected, REJECTED_COUNTER_KEY, RejectedElementError, rejectionReason } from "../../lib/model/dead_letter";
+import { TransformError } from "../../lib/model/errors";
+import { isThenable, MetricsContainer, UserMethodCaller } from "../../lib/model/metrics";
+import { sideInputsObject } from "../../lib/model/side_inputs";
 import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MIN_TIMESTAMP, NO_FIRING, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
-import { isAsyncFunction, Operator, wrapAsync, wrapUserError } from "./operator";
-import { MaybePromise, PendingWork, Receiver } from "./receiver";
+import { BasicOperator, wrapAsync, wrapUserError } from "./operator";
+import { DISCARD, MaybePromise, PendingWork, Receiver } from "./receiver";
+
+import type { SideInputReader } from "./side_input_reader";
 
 type LifecycleStage = "setup" | "startBundle" | "finishBundle" | "teardown";
-const LIFECYCLE_STAGES: readonly LifecycleStage[] = ["setup", "startBundle", "finishBundle", "teardown"];
-import type { SideInputReader } from "./side_input_reader";
 
 /** Strict-check settings of one operator. */
 export interface InputChecks {
@@ -19,72 +20,114 @@ export interface InputChecks {
   readonly sampler: CheckSampler;
 }
 
-export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTags>, BundleContext<unknown, OutputTags> {
+/**
+ * Runs a DoFn. The operator is itself the context handed to the DoFn's methods.
+ *
+ * One instance never has two `process` calls running at once (Beam's contract): an element that
+ * arrives while an async call is pending (an upstream step emitting a burst without awaiting each
+ * output) waits in line, and the promise returned for it tells the producer to wait too.
+ */
+export class ParDoOperator extends BasicOperator implements ProcessContext<unknown, OutputTags>, BundleContext<unknown, OutputTags> {
   private readonly pending = new PendingWork();
-  private readonly asyncProcess: boolean;
-  /** Lifecycle methods declared async (of the DoFn, or of the user DoFn an adapter wraps). */
-  private readonly asyncStages: ReadonlySet<LifecycleStage>;
+  /** The last queued or running call that has not settled (undefined: the DoFn is idle). */
+  private tail: Promise<void> | undefined;
+  /** Calls `process` (sync or async, learned from what it returns) as this step's code. */
+  private readonly processCaller: UserMethodCaller;
+  private readonly lifecycleCallers: Record<LifecycleStage, UserMethodCaller>;
   /** Metadata of the element being processed, with only the window being processed. */
   private current: ElementMeta | undefined;
   private currentWindow: BoundedWindow | undefined;
   private readonly main: Receiver;
 
+  private readonly outputs: ReadonlyMap<string, Receiver>;
+  /** `ctx.sideInputs`: one getter per declared side input, reading it for the current window. */
+  readonly sideInputs: object;
+
   constructor(
     readonly transformName: string,
     private readonly doFn: DoFn<unknown, unknown, OutputTags>,
-    private readonly outputs: ReadonlyMap<string, Receiver>,
-    private readonly sideInputs: SideInputReader | undefined,
+    outputs: ReadonlyMap<string, Receiver>,
+    sideInputReader: SideInputReader | undefined,
     private readonly metrics: MetricsContainer,
     readonly runtime: RuntimeContext,
     private readonly checks: InputChecks | undefined,
   ) {
-    this.main = outputs.get("main")!;
-    this.asyncProcess = isAsyncFunction(doFn.process) || isAsyncFunction((doFn as { fn?: unknown }).fn);
-    const wrapped = (doFn as { wrapped?: Partial<Record<LifecycleStage, unknown>> }).wrapped;
-    this.asyncStages = new Set(LIFECYCLE_STAGES.filter((st) => isAsyncFunction(doFn[st]) || isAsyncFunction(wrapped?.[st])));
+    super();
+    this.sideInputs = sideInputsObject(transformName, sideInputReader?.views ?? [], (view) => sideInputReader!.get(view, this.window));
+    this.outputs = withDeadLetterChecks(transformName, doFn, outputs, metrics);
+    this.main = this.outputs.get("main")!;
+    this.processCaller = new UserMethodCaller(metrics);
+    this.lifecycleCallers = {
+      setup: new UserMethodCaller(metrics),
+      startBundle: new UserMethodCaller(metrics),
+      finishBundle: new UserMethodCaller(metrics),
+      teardown: new UserMethodCaller(metrics),
+    };
   }
 
   // ---- lifecycle ----
 
   setup(): MaybePromise {
-    return this.callLifecycle("setup", () => this.doFn.setup?.(this.runtime));
+    return this.callLifecycle("setup", this.runtime);
   }
 
   startBundle(): MaybePromise {
     this.checks?.sampler.resetForBundle();
     this.clearCurrent();
-    return this.callLifecycle("startBundle", () => this.doFn.startBundle?.(this));
+    return this.callLifecycle("startBundle", this);
   }
 
   finishBundle(): MaybePromise {
     this.clearCurrent();
-    return this.callLifecycle("finishBundle", () => this.doFn.finishBundle?.(this));
+    return this.callLifecycle("finishBundle", this);
   }
 
   teardown(): MaybePromise {
-    return this.callLifecycle("teardown", () => this.doFn.teardown?.());
+    return this.callLifecycle("teardown", undefined);
   }
 
-  private callLifecycle(stage: LifecycleStage, fn: () => void | Promise<void>): MaybePromise {
-    const previous = setActiveContainer(this.metrics);
-    let r: void | Promise<void>;
-    try {
-      // Only async methods get an AsyncLocalStorage scope (as for process): while one is open,
-      // Node's promise hooks make every await in the process several times slower.
-      r = this.asyncStages.has(stage) ? runInContainer(this.metrics, fn) : fn();
-    } catch (e) {
-      throw wrapUserError(this.transformName, stage, e);
-    } finally {
-      setActiveContainer(previous);
+  private callLifecycle(stage: LifecycleStage, arg: unknown): MaybePromise {
+    const method = this.doFn[stage] as ((this: unknown, arg: unknown) => unknown) | undefined;
+    let r: unknown;
+    if (method !== undefined) {
+      try {
+        r = this.lifecycleCallers[stage].invoke(method, this.doFn, arg, undefined);
+      } catch (e) {
+        throw wrapUserError(this.transformName, stage, e);
+      }
     }
     const downstream = this.pending.take();
-    if (r === undefined && downstream === undefined) return undefined;
+    if (!isThenable(r)) return downstream === undefined ? undefined : wrapAsync(downstream, this.transformName, stage);
     return wrapAsync(Promise.resolve(r).then(() => downstream), this.transformName, stage);
   }
 
   // ---- elements ----
 
   receive(value: unknown, meta: ElementMeta): MaybePromise {
+    if (this.tail !== undefined) return this.track(this.tail.then(() => this.processElement(value, meta)));
+    const r = this.processElement(value, meta);
+    return r === undefined ? undefined : this.track(r);
+  }
+
+  /** Runs `work` after every call already queued or running (one call at a time per instance). */
+  protected serialized(work: () => MaybePromise): MaybePromise {
+    if (this.tail !== undefined) return this.track(this.tail.then(work));
+    const r = work();
+    return r === undefined ? undefined : this.track(r);
+  }
+
+  /** Makes `p` the call later ones wait for, until it settles. */
+  private track(p: Promise<void>): Promise<void> {
+    this.tail = p;
+    const settled = (): void => {
+      if (this.tail === p) this.tail = undefined;
+    };
+    p.then(settled, settled);
+    return p;
+  }
+
+  /** Processes one element in each of its windows (called one element at a time). */
+  protected processElement(value: unknown, meta: ElementMeta): MaybePromise {
     const windows = meta.windows;
     if (windows.length === 1) return this.processInWindow(value, meta, windows[0]!);
     return this.processEachWindow(value, meta, 0);
@@ -107,22 +150,20 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
         : undefined;
     this.current = meta;
     this.currentWindow = window;
-    const previous = setActiveContainer(this.metrics);
-    let r: void | Promise<void>;
+    let r: unknown;
     try {
-      r = this.asyncProcess ? runInContainer(this.metrics, () => this.doFn.process(value, this)) : this.doFn.process(value, this);
+      r = this.processCaller.invoke(this.doFn.process, this.doFn, value, this);
     } catch (e) {
       throw wrapUserError(this.transformName, "process", e, value);
-    } finally {
-      setActiveContainer(previous);
     }
-    if (r === undefined) {
+    // Anything but a promise (nothing, or the value of `(x) => list.push(x)`) means done.
+    if (!isThenable(r)) {
       if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
       return this.pending.take();
     }
     const downstreamSoFar = this.pending.take();
     return wrapAsync(
-      r.then(async () => {
+      Promise.resolve(r).then(async () => {
         await downstreamSoFar;
         await this.pending.take();
         if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
@@ -154,8 +195,11 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
   outputTo(tag: string, value: unknown, placement?: OutputPlacement): void {
     const target = this.outputs.get(tag);
     if (target === undefined) {
-      throw new PipelineError(
-        `Transform '${this.transformName}' output to tag '${tag}', which was not declared; declare it with ParDo.of(fn).withOutputs("${tag}", ...)`,
+      const declared = [...this.outputs.keys()].filter((t) => t !== "main");
+      throw new TransformError(
+        this.transformName,
+        `Transform '${this.transformName}' output to tag '${tag}', which it did not declare (declared: ${declared.length > 0 ? declared.map((t) => `'${t}'`).join(", ") : "none"}); ` +
+          `declare it with ParDo.of(fn).withOutputs("${tag}", ...)`,
       );
     }
     this.emit(target, value, placement);
@@ -167,16 +211,7 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
       this.emit(this.main, value, { timestamp });
       return;
     }
-    const r = this.main.receive(value, { timestamp, windows: cur.windows, pane: cur.pane });
-    setActiveContainer(this.metrics);
-    this.pending.add(r);
-  }
-
-  sideInput<V>(view: SideInput<V>): V {
-    if (this.sideInputs === undefined) {
-      throw new PipelineError(`Transform '${this.transformName}' read a side input it did not declare; pass it in ParDo.of(fn, { sideInputs: [view] })`);
-    }
-    return this.sideInputs.get(view, this.window);
+    this.pending.add(this.main.receive(value, { timestamp, windows: cur.windows, pane: cur.pane }));
   }
 
   private emit(target: Receiver, value: unknown, placement: OutputPlacement | undefined): void {
@@ -192,7 +227,6 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
         pane: cur?.pane ?? NO_FIRING,
       });
     }
-    activeMetrics.container = this.metrics;
     this.pending.add(r);
   }
 
@@ -200,5 +234,34 @@ export class ParDoOperator implements Operator, ProcessContext<unknown, OutputTa
   clearCurrent(): void {
     this.current = undefined;
     this.currentWindow = undefined;
+  }
+}
+
+/** Counts what goes to the step's dead-letter outputs, and fails the run if nothing reads one. */
+function withDeadLetterChecks(transformName: string, doFn: object, outputs: ReadonlyMap<string, Receiver>, metrics: MetricsContainer): ReadonlyMap<string, Receiver> {
+  const declared = deadLetterOutputs(doFn, transformName);
+  if (declared.length === 0) return outputs;
+  const checked = new Map(outputs);
+  for (const d of declared) checked.set(d.tag, new DeadLetterReceiver(transformName, d, outputs.get(d.tag) ?? DISCARD, metrics));
+  return checked;
+}
+
+class DeadLetterReceiver implements Receiver {
+  /** Unread and not ignored: the first rejected element fails the run. */
+  private readonly failOnRejection: boolean;
+  constructor(
+    private readonly transformName: string,
+    private readonly output: DeadLetterOutput,
+    private readonly next: Receiver,
+    private readonly metrics: MetricsContainer,
+  ) {
+    this.failOnRejection = !output.consumed && output.spec.ignoreUnread !== true;
+  }
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    this.metrics.incCounter(REJECTED_COUNTER_KEY, 1);
+    if (this.failOnRejection) {
+      throw new RejectedElementError(this.transformName, this.output.tag, rejectionReason(this.output.spec, value), previewRejected(value));
+    }
+    return this.next.receive(value, meta);
   }
 }

@@ -32,6 +32,18 @@ export class FanOut implements Receiver {
   }
 }
 
+/** Counts the elements of a PCollection in a cell the driver reads (progress, monitoring infos). */
+export class CountingReceiver implements Receiver {
+  constructor(
+    private readonly count: { n: number },
+    private readonly next: Receiver,
+  ) {}
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    this.count.n++;
+    return this.next.receive(value, meta);
+  }
+}
+
 /** Drops elements of a PCollection nothing consumes. */
 export const DISCARD: Receiver = { receive: () => undefined };
 

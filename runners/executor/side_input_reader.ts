@@ -1,5 +1,5 @@
 /** Presents materialized side-input PCollections to DoFns, per window and view kind. */
-import { PipelineError } from "../../lib/model/errors";
+import { InternalError, TransformError } from "../../lib/model/errors";
 import type { SideInput } from "../../lib/model/side_inputs";
 import type { BoundedWindow, KV, WindowedValue } from "../../lib/model/window";
 
@@ -36,6 +36,11 @@ export class SideInputReader {
     this.contents = new Map([...contents].map(([view, c]) => [view, Array.isArray(c) ? listContents(c) : (c as SideInputContents)]));
   }
 
+  /** The views this reader presents (the ParDo's declared side inputs, each under its name). */
+  get views(): readonly SideInput<unknown>[] {
+    return [...this.contents.keys()];
+  }
+
   /** Forgets every built view (the contents were replaced). */
   invalidate(): void {
     this.cache.clear();
@@ -43,11 +48,7 @@ export class SideInputReader {
 
   get<V>(view: SideInput<V>, mainWindow: BoundedWindow): V {
     const contents = this.contents.get(view as SideInput<unknown>);
-    if (contents === undefined) {
-      throw new PipelineError(
-        `Transform '${this.transformName}' read a side input of ${view.pcoll.id} it did not declare; pass it in ParDo.of(fn, { sideInputs: [view] })`,
-      );
-    }
+    if (contents === undefined) throw new InternalError(`no contents for side input '${view.name ?? view.pcoll.id}'`, this.transformName);
     const window = view.pcoll.windowing.windowFn.sideInputWindow(mainWindow);
     let perWindow = this.cache.get(view as SideInput<unknown>);
     if (perWindow === undefined) this.cache.set(view as SideInput<unknown>, (perWindow = new Map()));
@@ -63,21 +64,22 @@ export class SideInputReader {
   }
 
   private build(view: SideInput<unknown>, values: readonly unknown[], windowId: string): unknown {
-    const where = `side input ${view.pcoll.id} of transform '${this.transformName}'`;
+    const where = `side input '${view.name}' of transform '${this.transformName}' (${view.pcoll.describe()})`;
+    const fail = (message: string): TransformError => new TransformError(this.transformName, message);
     switch (view.kind) {
       case "singleton":
         if (values.length === 1) return values[0];
         if (values.length === 0) {
           if (view.defaultValue !== undefined) return view.defaultValue.value;
-          throw new PipelineError(`The singleton ${where} is empty in window ${windowId}; give AsSingleton a default: AsSingleton(pc, { default: ... })`);
+          throw fail(`The singleton ${where} is empty in window ${windowId}; give AsSingleton a default: AsSingleton(pc, { default: ... })`);
         }
-        throw new PipelineError(`The singleton ${where} has ${values.length} elements in window ${windowId}; it must have exactly one (use AsIterable for many)`);
+        throw fail(`The singleton ${where} has ${values.length} elements in window ${windowId}; it must have exactly one (use AsIterable for many)`);
       case "iterable":
         return Object.freeze([...values]);
       case "map": {
         const map = new Map<unknown, unknown>();
         for (const e of values as KV<unknown, unknown>[]) {
-          if (map.has(e.key)) throw new PipelineError(`The map ${where} has the key ${String(e.key)} twice; use AsMultimap for repeated keys`);
+          if (map.has(e.key)) throw fail(`The map ${where} has the key ${String(e.key)} twice; use AsMultimap for repeated keys`);
           map.set(e.key, e.value);
         }
         return map;

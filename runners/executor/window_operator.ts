@@ -1,10 +1,27 @@
-/** Window.into: reassigns each element's windows from its timestamp. */
+/**
+ * The window primitives the executor runs.
+ *
+ * Window.into reassigns each element's windows from its timestamp.
+ *
+ * An element in several windows (after sliding windows) is several windowed values in Beam's
+ * model, and each is re-assigned on its own: after `SlidingWindows(6, 2)` then
+ * `Window.into(new FixedWindows(5))`, an element that was in three sliding windows is three
+ * elements of its fixed window. Every runner path (batch, streaming, Fn API worker) runs this.
+ *
+ * The Fn API worker also runs the window primitives a runner asks an SDK to execute
+ * (BEAM_PORTABILITY.md §1, "Primitive ... SDK"): `map_windows` maps a main-input window to the
+ * side-input window it reads, and `merge_windows` merges the windows of a merging window fn
+ * (sessions) for a runner's GroupByKey. Both arrive as their own small stages whose elements are
+ * keyed by a runner nonce.
+ */
 import type { WindowFn } from "../../lib/model/windowing";
-import type { ElementMeta } from "../../lib/model/window";
-import { BasicOperator } from "./operator";
-import type { MaybePromise, Receiver } from "./receiver";
+import { BoundedWindow, ElementMeta, IntervalWindow, kv, type KV } from "../../lib/model/window";
+import { isMergingWindowFn } from "../../lib/model/sliding_sessions";
+import { BasicOperator, wrapUserError } from "./operator";
+import { MaybePromise, PendingWork, Receiver } from "./receiver";
 
 export class WindowIntoOperator extends BasicOperator {
+  private readonly pending = new PendingWork();
   constructor(
     readonly transformName: string,
     private readonly windowFn: WindowFn,
@@ -12,13 +29,70 @@ export class WindowIntoOperator extends BasicOperator {
   ) {
     super();
   }
-  startBundle(): MaybePromise {
-    return undefined;
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    let windows: ElementMeta["windows"];
+    try {
+      windows = this.windowFn.assignWindows(meta.timestamp);
+    } catch (e) {
+      // A WindowFn may be user code: name this step, not the one whose output is being windowed.
+      throw wrapUserError(this.transformName, "process", e, value);
+    }
+    if (meta.windows.length <= 1) return this.next.receive(value, { timestamp: meta.timestamp, windows, pane: meta.pane });
+    // One copy per window the element was in (the window fns we have assign by timestamp alone).
+    for (let i = 0; i < meta.windows.length; i++) this.pending.add(this.next.receive(value, { timestamp: meta.timestamp, windows, pane: meta.pane }));
+    return this.pending.take();
   }
-  teardown(): MaybePromise {
-    return undefined;
+}
+
+/** `beam:transform:map_windows:v1`: KV<nonce, main window> → KV<nonce, side-input window>. */
+export class MapWindowsOperator extends BasicOperator {
+  constructor(
+    readonly transformName: string,
+    private readonly sideWindowFn: WindowFn,
+    private readonly next: Receiver,
+  ) {
+    super();
   }
   receive(value: unknown, meta: ElementMeta): MaybePromise {
-    return this.next.receive(value, { timestamp: meta.timestamp, windows: this.windowFn.assignWindows(meta.timestamp), pane: meta.pane });
+    const { key, value: window } = value as KV<unknown, BoundedWindow>;
+    return this.next.receive(kv(key, this.sideWindowFn.sideInputWindow(window)), meta);
+  }
+}
+
+/** What merge_windows emits per nonce: windows left as they are, and each merge with its originals. */
+export type MergeResult = KV<readonly BoundedWindow[], readonly KV<BoundedWindow, readonly BoundedWindow[]>[]>;
+
+/**
+ * `beam:transform:merge_windows:v1`: KV<nonce, iterable<window>> → KV<nonce, KV<unmerged
+ * windows, iterable<KV<merged window, the original windows it replaces>>>>, the shape Beam's
+ * SDKs produce. Input windows are a set: a window listed twice counts once.
+ */
+export class MergeWindowsOperator extends BasicOperator {
+  private readonly windowFn: WindowFn & { mergeWindows(windows: readonly IntervalWindow[]): { merged: IntervalWindow; from: readonly IntervalWindow[] }[] };
+
+  constructor(
+    readonly transformName: string,
+    windowFn: WindowFn,
+    private readonly next: Receiver,
+  ) {
+    super();
+    if (!isMergingWindowFn(windowFn)) throw new Error(`${transformName}: merge_windows asks to merge windows of '${windowFn.urn}', which does not merge windows`);
+    this.windowFn = windowFn;
+  }
+
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    const { key, value: windows } = value as KV<unknown, Iterable<BoundedWindow>>;
+    const distinct = new Map<string, IntervalWindow>();
+    for (const w of windows) {
+      if (!(w instanceof IntervalWindow)) throw new Error(`${this.transformName}: merge_windows got a ${w.constructor.name}; merging window fns use interval windows`);
+      distinct.set(`${w.start}:${w.end}`, w);
+    }
+    const merges = this.windowFn.mergeWindows([...distinct.values()]);
+    for (const m of merges) for (const w of m.from) distinct.delete(`${w.start}:${w.end}`);
+    const result: MergeResult = kv(
+      [...distinct.values()],
+      merges.map((m) => kv<BoundedWindow, readonly BoundedWindow[]>(m.merged, m.from)),
+    );
+    return this.next.receive(kv(key, result), meta);
   }
 }

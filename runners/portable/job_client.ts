@@ -42,11 +42,19 @@ export class JobServiceClient {
     return stateName((await this.rpc.unary("GetState", jobApi.GetJobStateRequest, jobApi.JobStateEvent, { jobId }, 30_000)).state);
   }
 
-  /** Follows the state stream until a terminal state (resolved with it). */
-  watchStates(jobId: string, onState: (s: JobStateName) => void): Promise<JobStateName> {
+  /** Follows the state stream until a terminal state (resolved with it), or until `signal` aborts (resolved with the last state seen). */
+  watchStates(jobId: string, onState: (s: JobStateName) => void, signal?: AbortSignal): Promise<JobStateName> {
     const stream = this.rpc.serverStream("GetStateStream", jobApi.GetJobStateRequest, jobApi.JobStateEvent, { jobId });
     let last: JobStateName = "UNSPECIFIED";
     return new Promise((resolve, reject) => {
+      signal?.addEventListener(
+        "abort",
+        () => {
+          resolve(last);
+          stream.cancel();
+        },
+        { once: true },
+      );
       stream.on("data", (e: jobapi.JobStateEvent) => {
         const s = stateName(e.state);
         if (s !== last) onState(s);

@@ -44,8 +44,10 @@ export function flatOptions(options: PipelineOptions, program: ProgramReference 
   if (options.stagingLocation !== undefined) out["staging_location"] = options.stagingLocation;
   for (const [k, v] of Object.entries(options.extra)) out[k] = typeof v === "number" ? String(v) : v;
   if (program !== undefined) {
+    // Relative to beamline's dist/ even when outside it (a user's project: ../../../dist/main.js from
+    // node_modules/beamline/dist), so a worker image with the same layout under another root finds it.
     const rel = path.relative(distRoot(), program.modulePath);
-    out["beamline_program"] = JSON.stringify({ name: program.name, modulePath: rel.startsWith("..") ? program.modulePath : rel, flags: program.flags });
+    out["beamline_program"] = JSON.stringify({ name: program.name, modulePath: path.isAbsolute(rel) ? program.modulePath : rel.split(path.sep).join("/"), flags: program.flags });
   }
   return out;
 }

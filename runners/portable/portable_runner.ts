@@ -4,16 +4,19 @@
  *
  *     node dist/pipelines/wordcount.js --output out/counts --runner PortableRunner \
  *       --job_endpoint localhost:8099 [--environment_type DOCKER|EXTERNAL|LOOPBACK] \
- *       [--environment_config IMAGE_OR_POOL_ADDRESS] [--describe_to pipeline.json]
+ *       [--environment_config IMAGE_OR_POOL_ADDRESS] [--describe_to pipeline.json] \
+ *       [--async | --cancel_on_interrupt]
  *
  * `--describe_to FILE` (or `-`) writes the translated proto as JSON and submits nothing.
+ * `--async` submits and returns; otherwise the job is followed until it ends or Ctrl-C detaches.
  */
 import { randomUUID } from "node:crypto";
 import { PipelineError } from "../../lib/model/errors";
-import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
+import { metricKey, MetricResults, MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineResult, PipelineState } from "../../lib/model/result";
 import type { PipelineRunner } from "../../lib/model/runner_registry";
+import { followFlags, interruptAction, InterruptOptions, onFirstInterrupt } from "../interrupt";
 import { loadWorkerPipeline } from "../worker/program_loader";
 import { WorkerPoolServer } from "../worker/worker_pool";
 import { fileArtifact } from "./artifacts";
@@ -25,11 +28,14 @@ import type { metricsapi } from "./protos";
 import { translatePipeline } from "./translate";
 import { decodeMetric } from "../worker/monitoring";
 
-export interface PortableRunnerOptions {
+/**
+ * Ctrl-C while following a job (runners/interrupt.ts): the job runs on the cluster, so Ctrl-C
+ * detaches and prints how to cancel it, or cancels it with --cancel_on_interrupt. LOOPBACK is
+ * the exception: its workers live in this process and stop with it, so Ctrl-C cancels the job.
+ */
+export interface PortableRunnerOptions extends InterruptOptions {
   /** Where progress lines go (stderr by default). */
   readonly log?: (line: string) => void;
-  /** Cancel the job on SIGINT (default true). */
-  readonly cancelOnInterrupt?: boolean;
 }
 
 function toPipelineState(s: JobStateName): PipelineState {
@@ -57,7 +63,7 @@ export function metricResultsFrom(infos: readonly metricsapi.MonitoringInfo[], s
     const step = stepNames.get(m.labels["PTRANSFORM"] ?? "") ?? m.labels["PTRANSFORM"] ?? "";
     let c = containers.get(step);
     if (c === undefined) containers.set(step, (c = new MetricsContainer(step)));
-    const key = `${m.labels["NAMESPACE"] ?? ""}\u0000${m.labels["NAME"] ?? ""}`;
+    const key = metricKey(m.labels["NAMESPACE"] ?? "", m.labels["NAME"] ?? "");
     if (typeof m.value === "number") c.incCounter(key, m.value);
     else c.distributions.set(key, { ...m.value });
   }
@@ -112,6 +118,11 @@ export class PortableRunner implements PipelineRunner {
       return new PortableResult(Promise.resolve(), async () => undefined).withState("DONE");
     }
     if (endpoint === undefined) throw new PipelineError("PortableRunner needs --job_endpoint host:port (the runner's Job API), or --describe_to FILE for a dry run");
+    const follow = followFlags(extra);
+    if (follow.problems.length > 0) throw new PipelineError(`Invalid PortableRunner options: ${follow.problems.join("; ")}`);
+    if (follow.async && envType === "LOOPBACK") {
+      throw new PipelineError("--async submits and exits, but LOOPBACK workers run inside this process and would stop with it: use --environment_type DOCKER or EXTERNAL, or drop --async");
+    }
     if (program === undefined) {
       throw new PipelineError(
         "PortableRunner runs pipelines built by a definePipeline() program: workers rebuild the graph by re-running the program. " +
@@ -148,6 +159,15 @@ export class PortableRunner implements PipelineRunner {
       await pool?.stop();
       throw new PipelineError(`Submitting to the job service at ${endpoint} failed: ${(e as Error).message}`, { cause: e });
     }
+    const cancelCommand = `npx beamline portable cancel ${jobId} --job_endpoint ${endpoint}`;
+    if (follow.async) {
+      client.close();
+      this.log(`PortableRunner: --async: not following job ${jobId}; it runs until it ends or is cancelled:\n  ${cancelCommand}`);
+      return new PortableResult(Promise.resolve(), async () => {
+        const c = new JobServiceClient(endpoint);
+        await c.cancel(jobId).finally(() => c.close());
+      });
+    }
     const errors: string[] = [];
     const stopMessages = client.watchMessages(jobId, (m) => {
       if (m.importance === "JOB_MESSAGE_ERROR") errors.push(m.text);
@@ -157,17 +177,29 @@ export class PortableRunner implements PipelineRunner {
       this.log(`PortableRunner: cancelling job ${jobId}`);
       await client.cancel(jobId);
     };
-    const onSigint = (): void => {
-      void cancelJob().finally(() => (process.exitCode = 130));
-    };
-    if (this.runnerOptions.cancelOnInterrupt !== false) process.once("SIGINT", onSigint);
+    // LOOPBACK workers die with this process: there Ctrl-C cancels rather than leaving a job without workers.
+    const chosen = interruptAction(this.runnerOptions, follow.cancelOnInterrupt);
+    const action = envType === "LOOPBACK" && chosen === "detach" ? "cancel" : chosen;
+    const detach = new AbortController();
+    const stopWatching = onFirstInterrupt(action, () => {
+      if (action === "cancel") cancelJob().catch((e: Error) => this.log(`PortableRunner: cancelling job ${jobId} failed: ${e.message}`));
+      else detach.abort();
+    });
     let result: PortableResult | undefined;
     const finished = (async () => {
       try {
-        const final = await client.watchStates(jobId, (s) => {
-          this.log(`PortableRunner: job ${jobId} is ${s}`);
-          if (result !== undefined && !TERMINAL_STATES.has(s)) result.state = toPipelineState(s);
-        });
+        const final = await client.watchStates(
+          jobId,
+          (s) => {
+            this.log(`PortableRunner: job ${jobId} is ${s}`);
+            if (result !== undefined && !TERMINAL_STATES.has(s)) result.state = toPipelineState(s);
+          },
+          detach.signal,
+        );
+        if (detach.signal.aborted) {
+          this.log(`PortableRunner: Ctrl-C: detached from job ${jobId}, which keeps running on the runner (--cancel_on_interrupt makes Ctrl-C cancel it). To cancel it:\n  ${cancelCommand}`);
+          return;
+        }
         await new Promise((r) => setTimeout(r, 50)); // let the last messages arrive
         result!.state = toPipelineState(final);
         try {
@@ -182,7 +214,7 @@ export class PortableRunner implements PipelineRunner {
         result!.state = "FAILED";
         result!.error = new PipelineError(`Lost the job service while following job ${jobId}: ${(e as Error).message}`, { cause: e });
       } finally {
-        process.removeListener("SIGINT", onSigint);
+        stopWatching();
         stopMessages();
         client.close();
         await pool?.stop();

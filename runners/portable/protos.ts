@@ -1,28 +1,25 @@
 /**
- * The Beam model protos, as generated classes shipped in the `apache-beam` npm package
- * (ARCHITECTURE.md §1: we use its protos and service definitions, never hand-written .proto).
- *
- * The package maps `apache-beam/<path>` to `dist/src/apache_beam/<path>.js` through its
- * `exports` field, which TypeScript's `node` resolution does not read; so values are loaded by
- * their public path and typed from the files the path points at.
+ * The Beam model protos: protobuf-ts message classes and service descriptions, generated from
+ * Beam's .proto files (ARCHITECTURE.md §1: never hand-written protos). The build takes them from
+ * the `apache-beam` devDependency into generated/beam_model (scripts/beam_protos.js), so a
+ * user's install needs only @protobuf-ts/runtime and @protobuf-ts/runtime-rpc.
  */
-/* eslint-disable @typescript-eslint/no-require-imports */
-export type * as rapi from "apache-beam/dist/src/apache_beam/proto/beam_runner_api";
-export type * as fnapi from "apache-beam/dist/src/apache_beam/proto/beam_fn_api";
-export type * as jobapi from "apache-beam/dist/src/apache_beam/proto/beam_job_api";
-export type * as artapi from "apache-beam/dist/src/apache_beam/proto/beam_artifact_api";
-export type * as provapi from "apache-beam/dist/src/apache_beam/proto/beam_provision_api";
-export type * as metricsapi from "apache-beam/dist/src/apache_beam/proto/metrics";
-export type * as endpointsapi from "apache-beam/dist/src/apache_beam/proto/endpoints";
-export type * as windowfnsapi from "apache-beam/dist/src/apache_beam/proto/standard_window_fns";
-export type * as structapi from "apache-beam/dist/src/apache_beam/proto/google/protobuf/struct";
+export type * as rapi from "../../generated/beam_model/org/apache/beam/model/pipeline/v1/beam_runner_api";
+export type * as fnapi from "../../generated/beam_model/org/apache/beam/model/fn_execution/v1/beam_fn_api";
+export type * as jobapi from "../../generated/beam_model/org/apache/beam/model/job_management/v1/beam_job_api";
+export type * as artapi from "../../generated/beam_model/org/apache/beam/model/job_management/v1/beam_artifact_api";
+export type * as provapi from "../../generated/beam_model/org/apache/beam/model/fn_execution/v1/beam_provision_api";
+export type * as metricsapi from "../../generated/beam_model/org/apache/beam/model/pipeline/v1/metrics";
+export type * as endpointsapi from "../../generated/beam_model/org/apache/beam/model/pipeline/v1/endpoints";
+export type * as windowfnsapi from "../../generated/beam_model/org/apache/beam/model/pipeline/v1/standard_window_fns";
+export type * as structapi from "../../generated/beam_model/google/protobuf/struct";
 
-export const runnerApi: typeof import("apache-beam/dist/src/apache_beam/proto/beam_runner_api") = require("apache-beam/proto/beam_runner_api");
-export const fnApi: typeof import("apache-beam/dist/src/apache_beam/proto/beam_fn_api") = require("apache-beam/proto/beam_fn_api");
-export const jobApi: typeof import("apache-beam/dist/src/apache_beam/proto/beam_job_api") = require("apache-beam/proto/beam_job_api");
-export const artifactApi: typeof import("apache-beam/dist/src/apache_beam/proto/beam_artifact_api") = require("apache-beam/proto/beam_artifact_api");
-export const provisionApi: typeof import("apache-beam/dist/src/apache_beam/proto/beam_provision_api") = require("apache-beam/proto/beam_provision_api");
-export const metricsApi: typeof import("apache-beam/dist/src/apache_beam/proto/metrics") = require("apache-beam/proto/metrics");
-export const endpointsApi: typeof import("apache-beam/dist/src/apache_beam/proto/endpoints") = require("apache-beam/proto/endpoints");
-export const windowFnsApi: typeof import("apache-beam/dist/src/apache_beam/proto/standard_window_fns") = require("apache-beam/proto/standard_window_fns");
-export const structApi: typeof import("apache-beam/dist/src/apache_beam/proto/google/protobuf/struct") = require("apache-beam/proto/google/protobuf/struct");
+export * as runnerApi from "../../generated/beam_model/org/apache/beam/model/pipeline/v1/beam_runner_api";
+export * as fnApi from "../../generated/beam_model/org/apache/beam/model/fn_execution/v1/beam_fn_api";
+export * as jobApi from "../../generated/beam_model/org/apache/beam/model/job_management/v1/beam_job_api";
+export * as artifactApi from "../../generated/beam_model/org/apache/beam/model/job_management/v1/beam_artifact_api";
+export * as provisionApi from "../../generated/beam_model/org/apache/beam/model/fn_execution/v1/beam_provision_api";
+export * as metricsApi from "../../generated/beam_model/org/apache/beam/model/pipeline/v1/metrics";
+export * as endpointsApi from "../../generated/beam_model/org/apache/beam/model/pipeline/v1/endpoints";
+export * as windowFnsApi from "../../generated/beam_model/org/apache/beam/model/pipeline/v1/standard_window_fns";
+export * as structApi from "../../generated/beam_model/google/protobuf/struct";

@@ -3,25 +3,24 @@
  *
  * - Every application becomes a PTransform with its unique name; composites list their
  *   subtransforms, primitives carry their standard URN and payload.
- * - Runner-executed primitives (impulse, group_by_key, flatten) have no environment; every
- *   other transform, composites included, runs in the Beamline SDK environment.
+ * - Runner-executed primitives (impulse, group_by_key) have no environment; every other
+ *   transform, composites and Flatten included (as in Beam's SDKs), names the SDK environment.
  * - DoFns and CombineFns are never serialised: their FunctionSpec names the transform and the
  *   graph fingerprint, and the worker finds the function by rebuilding the program.
  * - Coders are Beam standard coders where runners need them (KV at grouping inputs, bytes at
- *   impulses, windowed values on the wire); our JS value coders go length-prefixed.
+ *   impulses, windowed values on the wire); our JS value coders go length-prefixed. Each
+ *   PCollection gets the one coder its producer and consumers agree on (element_coders.ts).
  */
-import { BytesCoder, IterableCoder, KVCoder } from "../../lib/coders/index";
-import type { Coder } from "../../lib/coders/coder";
 import type { PCollection } from "../../lib/model/pcollection";
-import { PipelineConstructionError } from "../../lib/model/errors";
+import { InternalError, PipelineConstructionError } from "../../lib/model/errors";
 import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
 import type { SideInput } from "../../lib/model/side_inputs";
 import { isStatefulDoFn } from "../../lib/model/state";
 import { describeWindowing, WindowingStrategy } from "../../lib/model/windowing";
-import type { PubSubReadSpec } from "../../lib/io/pubsub/unbounded";
-import type { PubSubWriteSpec } from "../../lib/io/pubsub/write";
-import { READ_UNBOUNDED_URN, TEST_STREAM_URN, TestStreamSpec } from "../../lib/testing/test_stream";
-import { coderOf, defaultCoder, deterministicKeyCoder } from "../executor/default_coders";
+import { READ_UNBOUNDED_URN } from "../../lib/io/read_unbounded";
+import { TEST_STREAM_URN } from "../../lib/testing/test_stream";
+import { coderOf, defaultCoder } from "../executor/default_coders";
+import { elementCoders } from "./element_coders";
 import { CoderTable } from "./coder_table";
 import { rapi, runnerApi } from "./protos";
 import { nativeWriteConsumedError, pubsubReadSpec, pubsubWriteSpec, readUnboundedError, RUNNER_EXECUTED_COMPOSITES, statefulParts, testStreamSpec } from "./translate_streaming";
@@ -74,43 +73,6 @@ class IdSpace {
     this.used.add(id);
     return id;
   }
-}
-
-function keyCoder(pc: PCollection<unknown>): Coder<unknown> {
-  const c = pc.coder;
-  return c !== undefined && c.urn === "beam:coder:kv:v1" && c.components.length === 2 ? c.components[0]! : deterministicKeyCoder();
-}
-
-function valueCoder(pc: PCollection<unknown>): Coder<unknown> {
-  const c = pc.coder;
-  return c !== undefined && c.urn === "beam:coder:kv:v1" && c.components.length === 2 ? c.components[1]! : coderOf(pc);
-}
-
-/** The element coder of each PCollection as runners see it. */
-function elementCoders(pipeline: Pipeline): Map<string, Coder<unknown>> {
-  const coders = new Map<string, Coder<unknown>>();
-  const kvOf = (pc: PCollection<unknown>): Coder<unknown> => new KVCoder(keyCoder(pc), valueCoder(pc)) as Coder<unknown>;
-  for (const node of pipeline.transforms()) {
-    for (const pc of node.outputs.values()) if (!coders.has(pc.id)) coders.set(pc.id, coderOf(pc));
-  }
-  for (const node of pipeline.transforms()) {
-    const p = node.primitive;
-    if (p?.kind === "impulse" || node.composite?.urn === URNS.pubsubRead) coders.set(node.mainOutput().id, BytesCoder.INSTANCE as Coder<unknown>);
-    // Pub/Sub writes take serialized PubsubMessage protos: plain bytes, as a native sink reads them.
-    if (node.composite?.urn === URNS.pubsubWrite) coders.set(node.inputs[0]!.id, BytesCoder.INSTANCE as Coder<unknown>);
-    if (p?.kind === "gbk" || node.composite?.urn === URNS.combinePerKey) {
-      const input = node.inputs[0]!;
-      coders.set(input.id, kvOf(input));
-      const value = p?.kind === "gbk" ? (new IterableCoder(valueCoder(input)) as Coder<unknown>) : defaultCoder();
-      coders.set(node.mainOutput().id, new KVCoder(keyCoder(input), value) as Coder<unknown>);
-    }
-    if (p?.kind === "pardo") {
-      // A stateful ParDo's input is keyed: runners partition and address state by the key bytes.
-      if (isStatefulDoFn(p.doFn)) coders.set(node.inputs[0]!.id, kvOf(node.inputs[0]!));
-      for (const s of p.sideInputs) if (s.kind === "map" || s.kind === "multimap") coders.set(s.pcoll.id, kvOf(s.pcoll));
-    }
-  }
-  return coders;
 }
 
 /** @deprecated import from ./windowing_proto; kept for existing importers. */
@@ -186,7 +148,7 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
     }
   }
   const coderTable = new CoderTable();
-  const coders = elementCoders(pipeline);
+  const coders = elementCoders(sent);
   const components = runnerApi.Components.create({ environments: { [SDK_ENV_ID]: environment } });
 
   const windowing = new Map<string, string>();
@@ -219,7 +181,7 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
 
   const pid = (pc: PCollection<unknown>): string => {
     const id = pcollectionIds.get(pc.id);
-    if (id === undefined) throw new Error(`internal: PCollection ${pc.id} has no producer in the graph`);
+    if (id === undefined) throw new InternalError(`PCollection ${pc.id} has no producer in the graph`);
     return id;
   };
   const ref = (name: string, state?: string): Uint8Array => encodeReference({ transform: name, fingerprint, ...(state !== undefined ? { state } : {}) });
@@ -266,8 +228,8 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
           t.environmentId = "";
           break;
         case "flatten":
+          // Like Beam's SDKs, a Flatten names the SDK environment: runners may run it there.
           t.spec = { urn: URNS.flatten, payload: new Uint8Array(0) };
-          t.environmentId = "";
           break;
         case "window_into":
           t.spec = { urn: URNS.windowInto, payload: runnerApi.WindowIntoPayload.toBinary({ windowFn: windowFnSpec(p.windowing.windowFn) }) };
@@ -294,13 +256,13 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
       t.spec = { urn: URNS.reshuffle, payload: new Uint8Array(0) };
     } else if (c?.urn === TEST_STREAM_URN) {
       // A runner primitive: the runner replays the events; the output coder decodes the elements.
-      t.spec = testStreamSpec(node, c as TestStreamSpec, coderTable, components.pcollections[pid(node.mainOutput())]!.coderId);
+      t.spec = testStreamSpec(node, c, coderTable, components.pcollections[pid(node.mainOutput())]!.coderId);
       t.environmentId = "";
     } else if (c?.urn === URNS.pubsubRead) {
-      t.spec = pubsubReadSpec(c as PubSubReadSpec);
+      t.spec = pubsubReadSpec(c);
       t.environmentId = "";
-    } else if (nativeWrites.has(node)) {
-      t.spec = pubsubWriteSpec(c as PubSubWriteSpec);
+    } else if (c?.urn === URNS.pubsubWrite && nativeWrites.has(node)) {
+      t.spec = pubsubWriteSpec(c);
       t.environmentId = "";
     }
     // Other composites (combine_globally included) are plain named subgraphs: runners expand them.

@@ -12,7 +12,7 @@
  */
 import type { Coder } from "../../lib/coders/coder";
 import { coderFromSpec, CoderSpec, encodeToBytes, timestampToInt64 } from "../../lib/coders/index";
-import { PipelineConstructionError } from "../../lib/model/errors";
+import { InternalError, PipelineConstructionError } from "../../lib/model/errors";
 import type { TransformNode } from "../../lib/model/pipeline";
 import type { PubSubWriteSpec } from "../../lib/io/pubsub/write";
 import type { PubSubReadSpec } from "../../lib/io/pubsub/unbounded";
@@ -40,7 +40,7 @@ export function readUnboundedError(node: TransformNode): PipelineConstructionErr
 export function coderOfId(table: CoderTable, id: string): Coder<unknown> {
   const spec = (cid: string): CoderSpec => {
     const c = table.coders[cid];
-    if (c === undefined) throw new Error(`internal: coder ${cid} is not in the coder table`);
+    if (c === undefined) throw new InternalError(`coder ${cid} is not in the coder table`);
     return { urn: c.spec!.urn, components: c.componentCoderIds.map(spec), payload: c.spec!.payload };
   };
   return coderFromSpec(spec(id));

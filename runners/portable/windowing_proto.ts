@@ -3,9 +3,11 @@
  * standard payload (standard_window_fns.proto), merge status, the Trigger tree, accumulation
  * mode, allowed lateness, output time (timestamp combiner), closing and on-time behaviour.
  *
- * The streaming DirectRunner's semantics decide the fixed fields: an on-time pane is emitted
- * even when empty (FIRE_ALWAYS) and a window that expires with unfired data emits it once more
- * (EMIT_IF_NONEMPTY).
+ * The streaming DirectRunner's semantics decide the fixed fields: a window that expires with
+ * unfired data emits it once more (EMIT_IF_NONEMPTY); an on-time pane is emitted even when empty
+ * (FIRE_ALWAYS) unless the strategy says FIRE_IF_NON_EMPTY. A grouping's output keeps its
+ * input's strategy, trigger included (as Beam Python; no continuation triggers), so a runner
+ * fires a second grouping with the same trigger the DirectRunner does.
  */
 import type { Trigger } from "../../lib/model/triggers";
 import type { WindowingStrategy } from "../../lib/model/windowing";
@@ -103,7 +105,7 @@ export function windowingProto(w: WindowingStrategy, windowCoderId: string): rap
           : E.OutputTime_Enum.END_OF_WINDOW,
     closingBehavior: E.ClosingBehavior_Enum.EMIT_IF_NONEMPTY,
     allowedLateness: BigInt(w.allowedLatenessMillis),
-    onTimeBehavior: E.OnTimeBehavior_Enum.FIRE_ALWAYS,
+    onTimeBehavior: w.onTimeBehavior === "FIRE_IF_NON_EMPTY" ? E.OnTimeBehavior_Enum.FIRE_IF_NONEMPTY : E.OnTimeBehavior_Enum.FIRE_ALWAYS,
     assignsToOneWindow: assignsToOneWindow(w.windowFn),
     environmentId: SDK_ENV_ID,
   });

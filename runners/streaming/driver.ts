@@ -10,15 +10,21 @@
  * processing time makes due. Processing time is virtual (starting at 0, advanced only by the
  * script) when every source is a TestStream, and the wall clock otherwise.
  */
+import { type OutputCommit, runCommits } from "../../lib/model/commits";
 import type { RuntimeContext } from "../../lib/model/dofn";
 import { PipelineError } from "../../lib/model/errors";
 import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineState, StreamingProgress } from "../../lib/model/result";
 import { inGlobalWindow, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue } from "../../lib/model/window";
-import type { SourceOutcome, TestStreamEvent } from "../../lib/testing/test_stream";
+import type { SourceOutcome } from "../../lib/io/read_unbounded";
+import type { TestStreamEvent } from "../../lib/testing/test_stream";
 import { cleanupAfterFailure } from "../direct/failure_cleanup";
-import { collectStreamingUnits, GraphEnvironment, StreamingGraph, StreamingUnit } from "./graph";
+import { PipelineGraph } from "../executor/pipeline_graph";
+import { StepContexts } from "../executor/step_contexts";
+import type { Unit } from "../executor/units";
+import { GraphEnvironment, SideInputGate, StreamingGraph } from "./graph";
+import { DroppedDataWarnings } from "./late_data";
 import { LiveSource, TestStreamReplay } from "./sources";
 import { StreamingResult } from "./result";
 
@@ -38,16 +44,26 @@ export interface StreamingSettings {
 
 export class StreamingExecution implements GraphEnvironment {
   readonly graph: StreamingGraph;
-  private readonly units: readonly StreamingUnit[];
+  private readonly units: readonly Unit[];
   private readonly watermarks = new Map<string, Instant>();
   private readonly counts = new Map<string, { n: number }>();
-  private readonly runtimes = new Map<string, RuntimeContext>();
+  /**
+   * ParDos whose DoFn may output in finishBundle, by unit name. While such a ParDo has taken in
+   * elements in the running bundle, its output watermark holds (as an in-flight bundle holds it
+   * in Beam): what finishBundle emits must reach downstream groupings before their watermark
+   * passes it, or it would be dropped as late.
+   */
+  private readonly flushing = new Map<string, FlushingParDo>();
+  private readonly contexts: StepContexts;
+  /** Output commits of a run that ends by itself, run once it has succeeded (lib/model/commits.ts). */
+  private readonly commits: OutputCommit[] = [];
   private readonly scripts: TestStreamReplay[] = [];
   private readonly live: LiveSource[] = [];
   private virtualTime = 0;
   private impulsesDone = false;
   private stopRequest: "drain" | "cancel" | undefined;
   private wake: (() => void) | undefined;
+  private readonly dropped = new DroppedDataWarnings();
   state: PipelineState = "RUNNING";
   error: Error | undefined;
 
@@ -57,13 +73,28 @@ export class StreamingExecution implements GraphEnvironment {
     readonly containers: Map<string, MetricsContainer>,
     readonly outputs: string[],
   ) {
-    this.units = collectStreamingUnits(pipeline);
-    this.graph = new StreamingGraph(this.units, this);
+    const graph = new PipelineGraph(pipeline);
+    this.units = graph.units;
+    // A run that ends by itself commits its sinks' outputs once it has succeeded; one reading
+    // real-time sources never ends that way, so its sinks commit at once.
+    this.contexts = new StepContexts(containers, pipeline.options, settings.runId, outputs, this.units.some((u) => u.kind === "readUnbounded") ? undefined : this.commits);
+    this.graph = new StreamingGraph(graph, this);
     for (const u of this.units) {
       if (u.kind === "testStream") this.scripts.push(new TestStreamReplay(u.node.fullName, u.output.id, u.spec.events));
       if (u.kind === "readUnbounded") this.live.push(new LiveSource(u.node.fullName, u.output.id, u.spec.source));
     }
     this.graph.buildAll();
+    for (const u of this.units) {
+      const spec = u.node.primitive;
+      if (u.kind === "pardo" && spec?.kind === "pardo" && typeof spec.doFn?.finishBundle === "function") {
+        this.flushing.set(u.node.fullName, { input: this.counterOf(u.input.id), gate: this.graph.gates.get(u.node.fullName), atStart: 0 });
+      }
+    }
+  }
+
+  /** Elements a flushing ParDo has taken in so far: through its input, or released by its side-input gate. */
+  private static activity(f: FlushingParDo): number {
+    return f.input.n + (f.gate?.released ?? 0);
   }
 
   /** Whether the run ends by itself (every source is finite). */
@@ -78,19 +109,11 @@ export class StreamingExecution implements GraphEnvironment {
   }
 
   metricsFor(transformName: string): MetricsContainer {
-    let c = this.containers.get(transformName);
-    if (c === undefined) this.containers.set(transformName, (c = new MetricsContainer(transformName)));
-    return c;
+    return this.contexts.metricsFor(transformName);
   }
 
   runtimeFor(transformName: string): RuntimeContext {
-    let r = this.runtimes.get(transformName);
-    if (r === undefined) {
-      const outputs = this.outputs;
-      r = { options: this.pipeline.options, runId: this.settings.runId, transformName, reportOutputs: (paths) => outputs.push(...paths) };
-      this.runtimes.set(transformName, r);
-    }
-    return r;
+    return this.contexts.runtimeFor(transformName);
   }
 
   watermarkOf(pcollId: string): Instant {
@@ -153,6 +176,9 @@ export class StreamingExecution implements GraphEnvironment {
     return this.live.length === 0 ? this.virtualTime : Date.now();
   }
 
+  /** The processing time as the graph's steps see it (GraphEnvironment). */
+  readonly currentProcessingTime = (): Instant => this.processingTime;
+
   // ---- the run ----
 
   async run(): Promise<PipelineState> {
@@ -164,7 +190,7 @@ export class StreamingExecution implements GraphEnvironment {
         setUp++;
       }
       await this.bundle(async () => {
-        for (const u of this.units) if (u.kind === "impulse") await this.graph.receiverOf(u.output).receive(new Uint8Array(0), inGlobalWindow(new Uint8Array(0)));
+        for (const u of this.units) if (u.kind === "impulse") await this.graph.receiverOf(u.output.id).receive(new Uint8Array(0), inGlobalWindow(new Uint8Array(0)));
         this.impulsesDone = true;
       });
       for (const s of this.live) s.start(() => this.wake?.());
@@ -175,6 +201,7 @@ export class StreamingExecution implements GraphEnvironment {
         this.state = "CANCELLED";
       } else {
         const drained = this.stopRequest === "drain";
+        await runCommits(this.commits, (step) => this.metricsFor(step));
         await this.closeSources(drained ? "drained" : "done");
         this.state = drained ? "DRAINED" : "DONE";
       }
@@ -185,6 +212,7 @@ export class StreamingExecution implements GraphEnvironment {
       await this.closeSources("failed").catch(() => undefined);
       await cleanupAfterFailure(this.pipeline, this.settings.runId, this.error);
     }
+    this.dropped.check(this.containers, true);
     for (let i = 0; i < setUp; i++) {
       try {
         await ops[i]!.teardown();
@@ -240,6 +268,7 @@ export class StreamingExecution implements GraphEnvironment {
         if (this.live.length === 0) continue;
         await this.idle(this.settings.tickMillis ?? 100);
         await this.bundle(async () => undefined);
+        this.dropped.check(this.containers, false);
       }
     }
   }
@@ -283,7 +312,7 @@ export class StreamingExecution implements GraphEnvironment {
   }
 
   private async push(outputId: string, elements: readonly WindowedValue<unknown>[]): Promise<void> {
-    const receiver = this.graph.receiverOfId(outputId);
+    const receiver = this.graph.receiverOf(outputId);
     for (const wv of elements) {
       const r = receiver.receive(wv.value, wv);
       if (r !== undefined) await r;
@@ -293,6 +322,7 @@ export class StreamingExecution implements GraphEnvironment {
   /** One bundle: start, do the work, recompute watermarks (firing what is due), finish. */
   private async bundle(work: () => Promise<void>): Promise<void> {
     const ops = this.graph.operators;
+    for (const f of this.flushing.values()) f.atStart = StreamingExecution.activity(f);
     for (const op of ops) await op.startBundle();
     await work();
     await this.pass();
@@ -324,7 +354,7 @@ export class StreamingExecution implements GraphEnvironment {
         case "flatten":
           this.setWatermark(u.output.id, Math.min(...u.inputs.map((pc) => this.watermarkOf(pc.id))));
           break;
-        case "window_into":
+        case "primitive":
         case "reshuffle":
           this.setWatermark(u.output.id, this.watermarkOf(u.input.id));
           break;
@@ -338,6 +368,9 @@ export class StreamingExecution implements GraphEnvironment {
             await step.advance({ inputWatermark: input, processingTime: now });
             out = Math.min(input, step.hold());
           }
+          const flushing = this.flushing.get(name);
+          // Hold while its finishBundle has yet to run on what it took in; the next bundle advances it.
+          if (flushing !== undefined && StreamingExecution.activity(flushing) !== flushing.atStart) break;
           const outputs = u.kind === "pardo" ? [...u.node.outputs.values()] : [u.output];
           for (const pc of outputs) this.setWatermark(pc.id, out);
           break;
@@ -345,6 +378,13 @@ export class StreamingExecution implements GraphEnvironment {
       }
     }
   }
+}
+
+interface FlushingParDo {
+  readonly input: { readonly n: number };
+  readonly gate: SideInputGate | undefined;
+  /** Its activity when the running bundle started. */
+  atStart: number;
 }
 
 /** Runs a pipeline with the streaming driver; returns once finished if every source is finite. */

@@ -1,34 +1,43 @@
 /**
  * GroupByKey and lifted Combine.perKey in streaming: per key and window, a buffer (or an
- * accumulator) and a trigger state machine. Panes fire on elements and when the watermark or
- * processing time advances; late data past the allowed lateness is dropped and counted; session
- * windows merge; state is garbage-collected when a window expires.
+ * accumulator) and a trigger state machine, run as Beam's runners run them (runners-core's
+ * ReduceFnRunner):
+ *
+ * - Triggers are evaluated once per bundle for the windows the bundle's elements went to, and
+ *   once per window when one of its timers is due (the end of the window, a processing-time
+ *   delay); a window fires at most one pane per evaluation, holding every element that arrived
+ *   in between (so AfterCount(2) over a bundle of 3 fires one pane of 3).
+ * - Late data past the allowed lateness is dropped and counted; so is data for a window whose
+ *   trigger has finished.
+ * - Session windows merge when an element's window overlaps a key's open windows: the merged
+ *   window takes over their data, watermark holds and trigger states (Beam's onMerge), and is a
+ *   new window for pane numbering. A window whose trigger has finished no longer merges: a
+ *   later element overlapping it starts a new session (Beam's MergingActiveWindowSet drops
+ *   closed windows from the active set), unless its merged window is exactly the closed one.
+ * - When a window expires (end + allowed lateness) it emits what has not fired as its final
+ *   pane, and its state is garbage-collected.
  */
 import type { Coder } from "../../lib/coders/coder";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { MetricsContainer, setActiveContainer, systemCounterKey } from "../../lib/model/metrics";
 import { isMergingWindowFn } from "../../lib/model/sliding_sessions";
-import { BoundedWindow, ElementMeta, Instant, IntervalWindow, KV, kv, MIN_TIMESTAMP, PaneInfo, PaneTiming } from "../../lib/model/window";
+import { BoundedWindow, ElementMeta, Instant, IntervalWindow, kv, MIN_TIMESTAMP, PaneInfo, PaneTiming } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
 import { CheckSampler, checkKeyDeterministic } from "../executor/checks";
-import { notKv } from "../executor/combine_operator";
+import { asKv } from "../executor/combine_operator";
 import { keyIdentity } from "../executor/grouping_key";
 import { wrapUserError } from "../executor/operator";
 import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
 import type { Trigger } from "../../lib/model/triggers";
-import { MinHeap } from "./min_heap";
+import { MinHeap } from "../executor/min_heap";
+import type { Clocks } from "../executor/in_memory_state";
+import { DROPPED_LATE } from "../executor/stateful_operator";
 import { TriggerContext, TriggerMachine, triggerMachine } from "./trigger_machine";
 
-/** Counter (namespace "beamline") of elements dropped because their window had expired. */
-export const DROPPED_LATE = "droppedDueToLateness";
+export { DROPPED_LATE };
+export type { Clocks };
 /** Counter (namespace "beamline") of elements dropped because their window's trigger had finished. */
 export const DROPPED_CLOSED = "droppedDueToClosedWindow";
-
-/** The clocks a step is evaluated against. */
-export interface Clocks {
-  readonly inputWatermark: Instant;
-  readonly processingTime: Instant;
-}
 
 /** A step that reacts to time: grouping, stateful ParDo, side-input gate. */
 export interface TimeAware {
@@ -150,6 +159,10 @@ export class GroupNode implements Receiver, TimeAware {
   private liveStates = 0;
   /** Windows with elements not yet in a pane (the only ones a processing-time trigger can fire). */
   private readonly unfired = new Set<WindowState>();
+  /** Windows that received elements since the last evaluation (the bundle's windows). */
+  private readonly touched = new Set<WindowState>();
+  /** Whether the window fn merges windows (sessions). */
+  private readonly merging: boolean;
 
   constructor(
     readonly transformName: string,
@@ -160,13 +173,18 @@ export class GroupNode implements Receiver, TimeAware {
     private readonly metrics: MetricsContainer,
     /** Strict checks: samples keys for deterministic encoding (undefined: off). */
     private readonly keyChecks?: CheckSampler,
+    /**
+     * The processing time an element arrives at (a processing-time trigger's delay starts
+     * then); by default the time of the last advance, which is exact in virtual time.
+     */
+    private readonly now?: () => Instant,
   ) {
     this.processingTimeTriggers = usesProcessingTime(windowing.trigger);
+    this.merging = isMergingWindowFn(windowing.windowFn);
   }
 
   receive(element: unknown, meta: ElementMeta): MaybePromise {
-    if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
-    const { key, value } = element as KV<unknown, unknown>;
+    const { key, value } = asKv(this.transformName, element);
     if (typeof key === "object" && key !== null && this.keyChecks?.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder, element);
     const keyId = keyIdentity(key, this.keyCoder);
     let ks = this.keys.get(keyId);
@@ -178,25 +196,30 @@ export class GroupNode implements Receiver, TimeAware {
       if (ks === undefined) this.keys.set(keyId, (ks = { key, windows: new KeyWindows() }));
       const windowId = this.windowIdOf(window);
       let ws = ks.windows.get(windowId);
-      if (ws?.closed) {
-        this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), 1);
-        continue;
-      }
+      if (ws === undefined && this.merging) ws = this.mergeNewWindow(ks, window, keyId);
       if (ws === undefined) {
         ws = this.newWindowState(window, keyId, windowId);
         ks.windows.set(windowId, ws);
         this.liveStates++;
       }
+      if (ws.closed) {
+        this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), 1);
+        continue;
+      }
       this.addValue(ws, value, meta.timestamp);
-      ws.trigger.onElement(this.triggerContext(ws.window));
-      if (isMergingWindowFn(this.windowing.windowFn)) ws = this.mergeWindows(ks, ws);
-      this.maybeFire(ks, ws);
-      this.touch(ws);
+      ws.trigger.onElement(this.elementContext(ws.window));
+      // Its heap entries are brought up to date when the bundle's windows are evaluated.
+      this.touched.add(ws);
     }
     return this.pending.take();
   }
 
+  /**
+   * The end of a bundle, then new clocks: the windows the bundle's elements went to are
+   * evaluated (at the clocks the bundle ran at), then the timers the new clocks make due.
+   */
   advance(clocks: Clocks): MaybePromise {
+    this.evaluateTouched();
     const clockMoved = clocks.processingTime !== this.clocks.processingTime;
     this.clocks = clocks;
     while (this.wakeups.peekTime() < clocks.inputWatermark) this.visitIfLive(this.wakeups.pop()!);
@@ -208,20 +231,33 @@ export class GroupNode implements Receiver, TimeAware {
     return this.pending.take();
   }
 
+  /** Fires (at most once each) the windows that received elements since the last evaluation. */
+  private evaluateTouched(): void {
+    if (this.touched.size === 0) return;
+    for (const ws of this.touched) {
+      const ks = this.keys.get(ws.keyId);
+      if (ws.dead || ks === undefined) continue;
+      this.fireIfReady(ks, ws);
+      this.touch(ws);
+    }
+    this.touched.clear();
+  }
+
   private visitIfLive(ws: WindowState): void {
     const ks = this.keys.get(ws.keyId);
     if (!ws.dead && ks !== undefined && ks.windows.get(ws.windowId) === ws) this.visit(ks, ws);
   }
 
-  /** Re-evaluates a window's trigger at the current clocks and collects it once expired. */
+  /** A timer of the window is due: garbage collection once expired, otherwise a trigger evaluation. */
   private visit(ks: KeyState, ws: WindowState): void {
-    this.maybeFire(ks, ws);
     if (this.isExpired(ws.window, this.clocks.inputWatermark)) {
-      // Garbage collection: what never fired goes out as the final pane.
-      if (!ws.closed && ws.pending > 0) this.emitPane(ks, ws, true);
+      // Garbage collection: an open window emits its final pane (what has not fired, or an
+      // empty on-time pane), without asking the trigger; then its state goes.
+      if (!ws.closed && this.shouldEmit(ws)) this.emitPane(ks, ws, true);
       this.remove(ks, ws);
       return;
     }
+    this.fireIfReady(ks, ws);
     this.touch(ws);
   }
 
@@ -311,6 +347,12 @@ export class GroupNode implements Receiver, TimeAware {
     return window.maxTimestamp() + this.windowing.allowedLatenessMillis < watermark;
   }
 
+  private elementContext(window: BoundedWindow): TriggerContext {
+    // Only processing-time triggers read the arrival time (the wall clock costs a call per element).
+    if (this.now === undefined || !this.processingTimeTriggers) return this.triggerContext(window);
+    return { window, watermark: this.clocks.inputWatermark, processingTime: Math.max(this.now(), this.clocks.processingTime) };
+  }
+
   private triggerContext(window: BoundedWindow): TriggerContext {
     return { window, watermark: this.clocks.inputWatermark, processingTime: this.clocks.processingTime };
   }
@@ -327,7 +369,7 @@ export class GroupNode implements Receiver, TimeAware {
       pending: 0,
       holdMin: undefined,
       holdMax: undefined,
-      trigger: triggerMachine(this.windowing.trigger),
+      trigger: triggerMachine(this.windowing.trigger, this.merging),
       paneIndex: 0,
       nonEarlyIndex: 0,
       onTimeEmitted: false,
@@ -347,57 +389,90 @@ export class GroupNode implements Receiver, TimeAware {
     this.unfired.add(ws);
   }
 
-  /** Merges the key's session windows; returns the state that now holds `ws`'s data. */
-  private mergeWindows(ks: KeyState, ws: WindowState): WindowState {
+  /**
+   * A new window of a key with merging windows: merges it with the key's open windows it
+   * overlaps. Returns the state the element goes to (a closed state if the merged window is a
+   * window whose trigger has finished), or undefined when the window merges with nothing.
+   */
+  private mergeNewWindow(ks: KeyState, window: BoundedWindow, keyId: string): WindowState | undefined {
     const fn = this.windowing.windowFn;
-    if (!isMergingWindowFn(fn)) return ws;
+    if (!isMergingWindowFn(fn) || !(window instanceof IntervalWindow)) return undefined;
+    // Windows whose trigger finished are no longer active: they do not merge.
     const live = [...ks.windows.values()].filter((s) => !s.closed && s.window instanceof IntervalWindow);
-    let result = ws;
-    for (const m of fn.mergeWindows(live.map((s) => s.window as IntervalWindow))) {
-      const ids = new Set(m.from.map((w) => w.id()));
-      const parts = live.filter((s) => ids.has(s.window.id()));
-      const target = this.newWindowState(m.merged, ws.keyId, m.merged.id());
-      for (const p of parts) {
-        if (this.combineFn !== undefined) target.values[0] = this.call(() => this.combineFn!.mergeAccumulators([target.values[0], p.values[0]]));
-        else target.values.push(...p.values);
-        if (p.holdMin !== undefined && (target.holdMin === undefined || p.holdMin < target.holdMin)) target.holdMin = p.holdMin;
-        if (p.holdMax !== undefined && (target.holdMax === undefined || p.holdMax > target.holdMax)) target.holdMax = p.holdMax;
-        target.pending += p.pending;
-        target.paneIndex = Math.max(target.paneIndex, p.paneIndex);
-        target.nonEarlyIndex = Math.max(target.nonEarlyIndex, p.nonEarlyIndex);
-        target.onTimeEmitted ||= p.onTimeEmitted;
-        p.dead = true;
-        this.unfired.delete(p);
-        this.liveStates--;
-        ks.windows.delete(p.windowId);
-        if (p === ws) result = target;
-      }
-      target.trigger.merge(parts.map((p) => p.trigger));
-      ks.windows.set(target.windowId, target);
-      if (target.pending > 0) this.unfired.add(target);
-      this.liveStates++;
-      this.touch(target);
+    if (live.length === 0) return undefined;
+    const newId = window.id();
+    const merge = fn.mergeWindows([...live.map((s) => s.window as IntervalWindow), window]).find((m) => m.from.some((w) => w.id() === newId));
+    if (merge === undefined) return undefined;
+    const mergedId = merge.merged.id();
+    const existing = ks.windows.get(mergedId);
+    if (existing?.closed) return existing;
+    const ids = new Set(merge.from.map((w) => w.id()));
+    const parts = live.filter((s) => ids.has(s.windowId));
+    // The new window falls inside an open window: nothing changes.
+    if (parts.length === 1 && parts[0]!.windowId === mergedId) return parts[0];
+    const target = this.newWindowState(merge.merged, keyId, mergedId);
+    // The merged window keeps its own trigger flags and pane numbering if it was one of the
+    // merging windows; otherwise it is a new window (pane index 0 when it first fires).
+    if (existing !== undefined) {
+      target.trigger.copyFinished(existing.trigger);
+      target.paneIndex = existing.paneIndex;
+      target.nonEarlyIndex = existing.nonEarlyIndex;
+      target.onTimeEmitted = existing.onTimeEmitted;
     }
-    return result;
+    for (const p of parts) {
+      if (this.combineFn !== undefined) target.values[0] = this.call(() => this.combineFn!.mergeAccumulators([target.values[0], p.values[0]]));
+      else target.values.push(...p.values);
+      if (p.holdMin !== undefined && (target.holdMin === undefined || p.holdMin < target.holdMin)) target.holdMin = p.holdMin;
+      if (p.holdMax !== undefined && (target.holdMax === undefined || p.holdMax > target.holdMax)) target.holdMax = p.holdMax;
+      target.pending += p.pending;
+      p.dead = true;
+      this.unfired.delete(p);
+      this.liveStates--;
+      ks.windows.delete(p.windowId);
+    }
+    target.trigger.onMerge(
+      parts.map((p) => p.trigger),
+      this.triggerContext(target.window),
+    );
+    ks.windows.set(mergedId, target);
+    if (target.pending > 0) this.unfired.add(target);
+    this.liveStates++;
+    this.touch(target);
+    return target;
   }
 
-  private maybeFire(ks: KeyState, ws: WindowState): void {
+  /** Evaluates the window's trigger and fires one pane if it says so. */
+  private fireIfReady(ks: KeyState, ws: WindowState): void {
     if (ws.closed) return;
     const ctx = this.triggerContext(ws.window);
-    // Fire repeatedly while the trigger says so (bounded: each firing changes its state).
-    for (let i = 0; i < 100 && !ws.closed && ws.trigger.shouldFire(ctx); i++) {
-      ws.trigger.onFire(ctx);
-      if (ws.trigger.finished) ws.closed = true;
-      // Empty panes only for the on-time firing (Beam's FIRE_ALWAYS on-time behaviour).
-      if (ws.pending === 0 && this.timing(ws) !== "ON_TIME") break;
-      this.emitPane(ks, ws, ws.closed || this.isExpired(ws.window, ctx.watermark));
-    }
+    if (!ws.trigger.shouldFire(ctx)) return;
+    ws.trigger.onFire(ctx);
+    if (ws.trigger.finished) ws.closed = true;
+    if (this.shouldEmit(ws)) this.emitPane(ks, ws, ws.closed);
+    else if (ws.closed) this.discard(ws);
   }
 
   /**
-   * The timing of a pane fired now (Beam's rule): EARLY while the input watermark has not passed
-   * the end of the window; ON_TIME for the first pane after that, as long as the window held the
-   * output watermark (whatever trigger fired it); LATE otherwise.
+   * Whether a firing emits a pane: when it holds elements that did not fire yet, and (empty) for
+   * the on-time firing unless the strategy's on-time behaviour is FIRE_IF_NON_EMPTY. Beam's
+   * closing behaviour here is EMIT_IF_NONEMPTY: a last pane is not emitted empty otherwise.
+   */
+  private shouldEmit(ws: WindowState): boolean {
+    return ws.pending > 0 || (this.windowing.onTimeBehavior !== "FIRE_IF_NON_EMPTY" && this.timing(ws) === "ON_TIME");
+  }
+
+  /** Drops a closed window's buffered data (the window keeps its id until it expires, to drop late data). */
+  private discard(ws: WindowState): void {
+    ws.values = [];
+    ws.pending = 0;
+    ws.holdMin = ws.holdMax = undefined;
+    this.unfired.delete(ws);
+  }
+
+  /**
+   * The timing of a pane fired now (Beam's rule): LATE once the window has had a non-early pane
+   * or the step's output watermark is past its end; otherwise EARLY while the input watermark
+   * has not passed the end of the window, and ON_TIME after that.
    */
   private timing(ws: WindowState): PaneTiming {
     const maxTs = ws.window.maxTimestamp();
@@ -422,7 +497,8 @@ export class GroupNode implements Receiver, TimeAware {
     const timestamp = this.paneTimestamp(ws);
     const fn = this.combineFn;
     const value = fn !== undefined ? this.call(() => fn.extractOutput(ws.values[0])) : [...ws.values];
-    if (this.windowing.accumulationMode === "DISCARDING") {
+    if (isLast) ws.values = [];
+    else if (this.windowing.accumulationMode === "DISCARDING") {
       ws.values = fn !== undefined ? [this.call(() => fn.createAccumulator())] : [];
     }
     ws.pending = 0;

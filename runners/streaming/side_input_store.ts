@@ -49,7 +49,7 @@ export class SideInputStore implements Receiver, SideInputContents {
   /** Windows of a triggered side input that have had a pane. */
   private readonly fired = new Set<string>();
 
-  constructor(windowing?: WindowingStrategy, metrics?: MetricsContainer, name = "(side input)") {
+  constructor(windowing?: WindowingStrategy, metrics?: MetricsContainer, name = "(side input)", now?: () => Instant) {
     if (windowing !== undefined && metrics !== undefined && isTriggered(windowing)) {
       const latestPane: Receiver = {
         receive: (group: unknown, meta: ElementMeta): MaybePromise => {
@@ -62,7 +62,7 @@ export class SideInputStore implements Receiver, SideInputContents {
           return undefined;
         },
       };
-      this.panes = new GroupNode(`${name}/materialize`, windowing, deterministicKeyCoder(), undefined, latestPane, metrics);
+      this.panes = new GroupNode(`${name}/materialize`, windowing, deterministicKeyCoder(), undefined, latestPane, metrics, undefined, now);
     }
   }
 

@@ -2,7 +2,8 @@
  * The sources of a streaming run: TestStream scripts replayed in virtual time, and real-time
  * unbounded sources feeding a bounded queue (emit() waits while it is full: backpressure).
  */
-import type { SourceOutcome, TestStreamEvent, UnboundedSource, UnboundedSourceContext } from "../../lib/testing/test_stream";
+import type { SourceOutcome, UnboundedSource, UnboundedSourceContext } from "../../lib/io/read_unbounded";
+import type { TestStreamEvent } from "../../lib/testing/test_stream";
 import { Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue, GLOBAL_WINDOWS, NO_FIRING } from "../../lib/model/window";
 
 /** How many elements a real-time source may have queued before emit() waits. */
@@ -122,10 +123,10 @@ export class LiveSource {
     return this.queue.length;
   }
 
-  /** The watermark after the queued elements: the source's report, else processing time; never past queued data. */
+  /** The watermark after the queued elements: the source's report, else its initial watermark, else processing time; never past queued data. */
   computeWatermark(now: Instant): Instant {
     if (this.finished && this.queue.length === 0) return MAX_TIMESTAMP;
-    let w = this.reportedWatermark ?? now;
+    let w = this.reportedWatermark ?? this.source.initialWatermark ?? now;
     for (const e of this.queue) if (e.timestamp < w) w = e.timestamp;
     return w;
   }

@@ -1,9 +1,15 @@
 /**
- * Trigger state machines: the runtime state of a Trigger for one key and window.
+ * Trigger state machines: the runtime state of a Trigger for one key and window, with the
+ * semantics of Beam's trigger state machines (runners-core).
  *
  * The grouping step calls `onElement` for each element added to the window, asks `shouldFire`
- * after elements and whenever the watermark or processing time advances, and calls `onFire`
- * after emitting a pane. A finished machine closes the window.
+ * once per bundle for the windows the bundle touched and whenever a timer of the window is due
+ * (its end, a processing-time delay), and calls `onFire` before emitting the pane. A finished
+ * machine closes the window. When windows merge (sessions), a fresh machine for the merged
+ * window takes over the states of the merging windows' machines through `onMerge`.
+ *
+ * Each node has a `finished` flag (Beam's "finished bits") and state (counts, delays). `clear`
+ * drops the state but keeps the flags; `resetTree` drops both, for the node and its subtree.
  */
 import type { Trigger } from "../../lib/model/triggers";
 import type { BoundedWindow, Instant } from "../../lib/model/window";
@@ -16,236 +22,342 @@ export interface TriggerContext {
   readonly processingTime: Instant;
 }
 
-function pastEndOfWindow(ctx: TriggerContext): boolean {
+function endOfWindowReached(ctx: TriggerContext): boolean {
   return ctx.watermark > ctx.window.maxTimestamp();
 }
 
 /** The state of one trigger node. */
 export abstract class TriggerMachine {
   finished = false;
+  constructor(readonly children: readonly TriggerMachine[] = []) {}
   abstract onElement(ctx: TriggerContext): void;
+  /**
+   * Takes over the states of `parts`, the machines (same tree) of the windows merging into this
+   * one; this machine starts with the finished flags of the merged window if it was one of them.
+   */
+  abstract onMerge(parts: readonly TriggerMachine[], ctx: TriggerContext): void;
   abstract shouldFire(ctx: TriggerContext): boolean;
-  /** Called after the pane fired because `shouldFire` was true. */
+  /** Called when the window fires because `shouldFire` was true. */
   abstract onFire(ctx: TriggerContext): void;
-  /** Back to the initial state (Repeatedly, early/late firings). */
-  abstract reset(): void;
-  /** Absorbs the states of machines of windows merged into this one (sessions). */
-  abstract merge(others: readonly TriggerMachine[]): void;
+  /** Drops this subtree's state, keeping the finished flags. */
+  clear(): void {
+    for (const c of this.children) c.clear();
+  }
+  /** Back to the initial state: state and finished flags of the whole subtree. */
+  resetTree(): void {
+    this.finished = false;
+    this.clear();
+    for (const c of this.children) c.resetTree();
+  }
+  /** Copies the finished flags of `other` (a machine of the same tree). */
+  copyFinished(other: TriggerMachine): void {
+    this.finished = other.finished;
+    this.children.forEach((c, i) => c.copyFinished(other.children[i]!));
+  }
+  /** The first child not finished (sequences: AfterEach, AfterWatermark's early/late phases). */
+  protected firstUnfinished(): TriggerMachine | undefined {
+    for (const c of this.children) if (!c.finished) return c;
+    return undefined;
+  }
+}
+
+/** The child `i` of every part. */
+const childOf = (parts: readonly TriggerMachine[], i: number): TriggerMachine[] => parts.map((p) => p.children[i]!);
+
+class NeverMachine extends TriggerMachine {
+  onElement(): void {}
+  onMerge(): void {}
+  shouldFire(): boolean {
+    return false;
+  }
+  onFire(): void {}
+}
+
+/** The default trigger: every time the watermark is past the end of the window; never finishes. */
+class DefaultMachine extends TriggerMachine {
+  onElement(): void {}
+  onMerge(): void {}
+  shouldFire(ctx: TriggerContext): boolean {
+    return endOfWindowReached(ctx);
+  }
+  onFire(): void {}
 }
 
 class AfterCountMachine extends TriggerMachine {
-  private count = 0;
+  count = 0;
   constructor(private readonly target: number) {
     super();
   }
   onElement(): void {
     this.count++;
   }
+  /** Finished in any merging window: finished; otherwise the counts add up. */
+  onMerge(parts: readonly TriggerMachine[]): void {
+    if (parts.some((p) => p.finished)) {
+      this.finished = true;
+      this.count = 0;
+      return;
+    }
+    let n = 0;
+    for (const p of parts) n += (p as AfterCountMachine).count;
+    this.count = n;
+  }
   shouldFire(): boolean {
-    return !this.finished && this.count >= this.target;
+    return this.count >= this.target;
   }
   onFire(): void {
+    this.count = 0;
     this.finished = true;
   }
-  reset(): void {
+  clear(): void {
     this.count = 0;
-    this.finished = false;
-  }
-  merge(others: readonly TriggerMachine[]): void {
-    for (const o of others) {
-      this.count += (o as AfterCountMachine).count;
-      this.finished ||= o.finished;
-    }
   }
 }
 
 class AfterProcessingTimeMachine extends TriggerMachine {
-  private firstElementAt: Instant | undefined;
+  /** Processing time at which it fires: the first element's arrival plus the delay. */
+  delayedUntil: Instant | undefined;
   constructor(private readonly delay: number) {
     super();
   }
   onElement(ctx: TriggerContext): void {
-    this.firstElementAt ??= ctx.processingTime;
+    this.delayedUntil ??= ctx.processingTime + this.delay;
+  }
+  /** The earliest deadline of the merging windows (unless the merged window's is finished). */
+  onMerge(parts: readonly TriggerMachine[]): void {
+    if (this.finished) {
+      this.delayedUntil = undefined;
+      return;
+    }
+    for (const p of parts) {
+      const t = (p as AfterProcessingTimeMachine).delayedUntil;
+      if (t !== undefined && (this.delayedUntil === undefined || t < this.delayedUntil)) this.delayedUntil = t;
+    }
   }
   shouldFire(ctx: TriggerContext): boolean {
-    return !this.finished && this.firstElementAt !== undefined && ctx.processingTime >= this.firstElementAt + this.delay;
+    return this.delayedUntil !== undefined && ctx.processingTime >= this.delayedUntil;
+  }
+  onFire(): void {
+    this.delayedUntil = undefined;
+    this.finished = true;
+  }
+  clear(): void {
+    this.delayedUntil = undefined;
+  }
+}
+
+/** AfterWatermark() alone: fires once, when the watermark passes the end of the window. */
+class AfterEndOfWindowMachine extends TriggerMachine {
+  onElement(): void {}
+  /** Finished only if finished in every merging window and the merged window's end has passed too. */
+  onMerge(parts: readonly TriggerMachine[], ctx: TriggerContext): void {
+    this.finished = parts.every((p) => p.finished) && endOfWindowReached(ctx);
+  }
+  shouldFire(ctx: TriggerContext): boolean {
+    return endOfWindowReached(ctx);
   }
   onFire(): void {
     this.finished = true;
   }
-  reset(): void {
-    this.firstElementAt = undefined;
-    this.finished = false;
-  }
-  merge(others: readonly TriggerMachine[]): void {
-    for (const o of others) {
-      const t = (o as AfterProcessingTimeMachine).firstElementAt;
-      if (t !== undefined && (this.firstElementAt === undefined || t < this.firstElementAt)) this.firstElementAt = t;
-      this.finished ||= o.finished;
-    }
-  }
 }
 
-/** AfterWatermark with optional (repeated) early and late firings; also the default trigger. */
-class AfterWatermarkMachine extends TriggerMachine {
-  private onTimeFired = false;
+/**
+ * AfterWatermark with early and/or late firings. Children: [early, late?]; the early child
+ * (Never when absent) being finished means the on-time pane has fired.
+ */
+class AfterWatermarkEarlyLateMachine extends TriggerMachine {
   constructor(
-    private readonly early: TriggerMachine | undefined,
-    private readonly late: TriggerMachine | undefined,
-    /** Keep firing for late data after the on-time pane (the default trigger). */
-    private readonly repeatLate: boolean,
+    early: TriggerMachine,
+    late: TriggerMachine | undefined,
+    private readonly merging: boolean,
   ) {
-    super();
+    super(late !== undefined ? [early, late] : [early]);
+  }
+  private get early(): TriggerMachine {
+    return this.children[0]!;
+  }
+  private get late(): TriggerMachine | undefined {
+    return this.children[1];
   }
   onElement(ctx: TriggerContext): void {
-    if (!this.onTimeFired) this.early?.onElement(ctx);
-    else this.late?.onElement(ctx);
+    if (this.merging) for (const c of this.children) c.onElement(ctx);
+    else this.firstUnfinished()?.onElement(ctx);
+  }
+  /**
+   * A merged window whose end the watermark has not passed, or that was still early in some
+   * merging window, is early again (the on-time pane is still to come); otherwise it is late.
+   */
+  onMerge(parts: readonly TriggerMachine[], ctx: TriggerContext): void {
+    const early = this.early;
+    const late = this.late;
+    if (!parts.every((p) => p.children[0]!.finished) || !endOfWindowReached(ctx)) {
+      early.onMerge(childOf(parts, 0), ctx);
+      early.finished = false;
+      if (late !== undefined) {
+        late.onMerge(childOf(parts, 1), ctx);
+        late.finished = false;
+        late.clear();
+      }
+    } else {
+      early.finished = true;
+      late?.onMerge(childOf(parts, 1), ctx);
+    }
   }
   shouldFire(ctx: TriggerContext): boolean {
-    if (this.finished) return false;
-    if (!this.onTimeFired) return pastEndOfWindow(ctx) || (this.early?.shouldFire(ctx) ?? false);
-    if (this.late !== undefined) return this.late.shouldFire(ctx);
-    return this.repeatLate && pastEndOfWindow(ctx);
+    if (!this.early.finished) return this.early.shouldFire(ctx) || endOfWindowReached(ctx);
+    return this.late?.shouldFire(ctx) ?? false;
   }
   onFire(ctx: TriggerContext): void {
-    if (!this.onTimeFired) {
-      if (pastEndOfWindow(ctx)) {
-        this.onTimeFired = true;
-        this.early?.reset();
-        if (this.late === undefined && !this.repeatLate) this.finished = true;
-      } else this.early?.onFire(ctx); // Repeatedly: starts over only once its trigger has finished
-    } else this.late?.onFire(ctx);
-  }
-  reset(): void {
-    this.onTimeFired = false;
-    this.finished = false;
-    this.early?.reset();
-    this.late?.reset();
-  }
-  merge(others: readonly TriggerMachine[]): void {
-    for (const o of others) {
-      const m = o as AfterWatermarkMachine;
-      this.onTimeFired ||= m.onTimeFired;
-      this.finished ||= m.finished;
-      if (m.early !== undefined) this.early?.merge([m.early]);
-      if (m.late !== undefined) this.late?.merge([m.late]);
-    }
+    const early = this.early;
+    const late = this.late;
+    if (!early.finished) {
+      if (!endOfWindowReached(ctx)) {
+        // An early pane: the early trigger starts over.
+        early.onFire(ctx);
+        early.clear();
+        early.finished = false;
+        return;
+      }
+      // The on-time pane.
+      if (early.shouldFire(ctx)) early.onFire(ctx);
+      early.finished = true;
+      early.clear();
+      if (late === undefined) this.finished = true;
+      else late.clear();
+    } else if (late !== undefined) {
+      late.onFire(ctx);
+      late.clear();
+      late.finished = false;
+    } else this.finished = true;
   }
 }
 
 class RepeatedlyMachine extends TriggerMachine {
-  constructor(private readonly child: TriggerMachine) {
-    super();
+  constructor(child: TriggerMachine) {
+    super([child]);
   }
   onElement(ctx: TriggerContext): void {
-    this.child.onElement(ctx);
+    this.children[0]!.onElement(ctx);
+  }
+  onMerge(parts: readonly TriggerMachine[], ctx: TriggerContext): void {
+    this.children[0]!.onMerge(childOf(parts, 0), ctx);
   }
   shouldFire(ctx: TriggerContext): boolean {
-    return this.child.shouldFire(ctx);
+    return this.children[0]!.shouldFire(ctx);
   }
   /** Starts the trigger over once it has finished (an AfterEach in the middle of its sequence has not). */
   onFire(ctx: TriggerContext): void {
-    this.child.onFire(ctx);
-    if (this.child.finished) this.child.reset();
-  }
-  reset(): void {
-    this.child.reset();
-  }
-  merge(others: readonly TriggerMachine[]): void {
-    this.child.merge(others.map((o) => (o as RepeatedlyMachine).child));
+    const child = this.children[0]!;
+    child.onFire(ctx);
+    if (child.finished) child.resetTree();
   }
 }
 
-abstract class CompositeMachine extends TriggerMachine {
-  constructor(protected readonly children: readonly TriggerMachine[]) {
-    super();
-  }
-  reset(): void {
-    this.finished = false;
-    for (const c of this.children) c.reset();
-  }
-  merge(others: readonly TriggerMachine[]): void {
-    this.children.forEach((c, i) => c.merge(others.map((o) => (o as CompositeMachine).children[i]!)));
-    for (const o of others) this.finished ||= o.finished;
-  }
-}
-
-class AfterFirstMachine extends CompositeMachine {
+class AfterFirstMachine extends TriggerMachine {
   onElement(ctx: TriggerContext): void {
     for (const c of this.children) c.onElement(ctx);
   }
+  onMerge(parts: readonly TriggerMachine[], ctx: TriggerContext): void {
+    this.children.forEach((c, i) => c.onMerge(childOf(parts, i), ctx));
+    this.finished = this.children.some((c) => c.finished);
+  }
   shouldFire(ctx: TriggerContext): boolean {
-    return !this.finished && this.children.some((c) => c.shouldFire(ctx));
+    return this.children.some((c) => c.finished || c.shouldFire(ctx));
   }
   onFire(ctx: TriggerContext): void {
-    for (const c of this.children) if (c.shouldFire(ctx)) c.onFire(ctx);
+    for (const c of this.children) {
+      if (c.shouldFire(ctx)) c.onFire(ctx);
+      else c.clear();
+    }
     this.finished = true;
   }
 }
 
-class AfterAllMachine extends CompositeMachine {
+class AfterAllMachine extends TriggerMachine {
   onElement(ctx: TriggerContext): void {
     for (const c of this.children) if (!c.finished) c.onElement(ctx);
   }
-  shouldFire(ctx: TriggerContext): boolean {
-    if (this.finished) return false;
-    // A child that is ready is remembered as fired (finished) until all of them are.
-    for (const c of this.children) if (!c.finished && c.shouldFire(ctx)) c.onFire(ctx);
-    return this.children.every((c) => c.finished);
+  onMerge(parts: readonly TriggerMachine[], ctx: TriggerContext): void {
+    this.children.forEach((c, i) => c.onMerge(childOf(parts, i), ctx));
+    this.finished = this.children.every((c) => c.finished);
   }
-  onFire(): void {
+  /** Every child is ready at once (or has finished). */
+  shouldFire(ctx: TriggerContext): boolean {
+    return this.children.every((c) => c.finished || c.shouldFire(ctx));
+  }
+  onFire(ctx: TriggerContext): void {
+    for (const c of this.children) c.onFire(ctx);
     this.finished = true;
   }
 }
 
-class AfterEachMachine extends CompositeMachine {
-  private index = 0;
+class AfterEachMachine extends TriggerMachine {
+  constructor(
+    children: readonly TriggerMachine[],
+    private readonly merging: boolean,
+  ) {
+    super(children);
+  }
+  /**
+   * Without merging only the current trigger sees elements. With merging windows every trigger
+   * does (a later one may be current in a window this one merges with) and all start over after
+   * each firing.
+   */
   onElement(ctx: TriggerContext): void {
-    this.children[this.index]?.onElement(ctx);
+    if (this.merging) for (const c of this.children) c.onElement(ctx);
+    else this.firstUnfinished()?.onElement(ctx);
+  }
+  /** Merges the triggers in order while those before are finished; the rest start over. */
+  onMerge(parts: readonly TriggerMachine[], ctx: TriggerContext): void {
+    let priorFinished = true;
+    this.children.forEach((c, i) => {
+      if (priorFinished) {
+        c.onMerge(childOf(parts, i), ctx);
+        priorFinished = c.finished;
+      } else c.clear();
+    });
+    this.finished = this.firstUnfinished() === undefined;
   }
   shouldFire(ctx: TriggerContext): boolean {
-    return !this.finished && (this.children[this.index]?.shouldFire(ctx) ?? false);
+    return this.firstUnfinished()?.shouldFire(ctx) ?? false;
   }
-  /** Moves on to the next trigger once the current one has finished (a Repeatedly never does). */
   onFire(ctx: TriggerContext): void {
-    const current = this.children[this.index]!;
-    current.onFire(ctx);
-    if (current.finished) this.index++;
-    if (this.index >= this.children.length) this.finished = true;
-  }
-  reset(): void {
-    super.reset();
-    this.index = 0;
-  }
-  merge(others: readonly TriggerMachine[]): void {
-    super.merge(others);
-    for (const o of others) this.index = Math.max(this.index, (o as AfterEachMachine).index);
+    this.firstUnfinished()?.onFire(ctx);
+    if (this.merging) for (const c of this.children) c.clear();
+    this.finished = this.firstUnfinished() === undefined;
   }
 }
 
-/** A fresh state machine for a trigger (undefined: the default trigger). */
-export function triggerMachine(trigger: Trigger | undefined): TriggerMachine {
+/**
+ * A fresh state machine for a trigger (undefined: the default trigger). `merging`: the window fn
+ * merges windows (sessions), which changes how sequences see elements.
+ */
+export function triggerMachine(trigger: Trigger | undefined, merging = false): TriggerMachine {
   const t = trigger ?? { kind: "default" };
+  const sub = (x: Trigger): TriggerMachine => triggerMachine(x, merging);
   switch (t.kind) {
     case "default":
-      return new AfterWatermarkMachine(undefined, undefined, true);
+      return new DefaultMachine();
     case "afterWatermark":
-      return new AfterWatermarkMachine(
-        t.early !== undefined ? new RepeatedlyMachine(triggerMachine(t.early)) : undefined,
-        t.late !== undefined ? new RepeatedlyMachine(triggerMachine(t.late)) : undefined,
-        false,
+      if (t.early === undefined && t.late === undefined) return new AfterEndOfWindowMachine();
+      // Early and late firings repeat (as Beam Python wraps them in Repeatedly; Beam Java takes
+      // "once" triggers there and starts them over after each firing, which is the same).
+      return new AfterWatermarkEarlyLateMachine(
+        t.early !== undefined ? new RepeatedlyMachine(sub(t.early)) : new NeverMachine(),
+        t.late !== undefined ? new RepeatedlyMachine(sub(t.late)) : undefined,
+        merging,
       );
     case "afterProcessingTime":
       return new AfterProcessingTimeMachine(t.delayMillis);
     case "afterCount":
       return new AfterCountMachine(t.count);
     case "repeatedly":
-      return new RepeatedlyMachine(triggerMachine(t.trigger));
+      return new RepeatedlyMachine(sub(t.trigger));
     case "afterFirst":
-      return new AfterFirstMachine(t.triggers.map(triggerMachine));
+      return new AfterFirstMachine(t.triggers.map(sub));
     case "afterAll":
-      return new AfterAllMachine(t.triggers.map(triggerMachine));
+      return new AfterAllMachine(t.triggers.map(sub));
     case "afterEach":
-      return new AfterEachMachine(t.triggers.map(triggerMachine));
+      return new AfterEachMachine(t.triggers.map(sub), merging);
   }
 }

@@ -5,30 +5,27 @@
  */
 import type { Coder } from "../../lib/coders/coder";
 import { coderFromSpec, CoderSpec, encodeToBytes } from "../../lib/coders/index";
-import type { CombineFnLike } from "../../lib/model/combine_fn";
 import type { RuntimeContext } from "../../lib/model/dofn";
 import { MetricsContainer } from "../../lib/model/metrics";
-import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
+import type { Pipeline } from "../../lib/model/pipeline";
+import type { SideInput } from "../../lib/model/side_inputs";
 import type { ElementMeta, WindowedValue } from "../../lib/model/window";
-import { ElementwiseOperator } from "../executor/elementwise_operator";
-import type { Operator } from "../executor/operator";
-import { ParDoOperator } from "../executor/pardo_operator";
-import { MaybePromise, Receiver, receiverFor } from "../executor/receiver";
+import { EdgeObserver, GraphBuilder, GraphHost, Step } from "../executor/graph_builder";
+import { BasicOperator, Operator } from "../executor/operator";
+import type { MaybePromise, Receiver } from "../executor/receiver";
 import { SideInputReader } from "../executor/side_input_reader";
-import { WindowIntoOperator } from "../executor/window_operator";
+import type { StatefulParDoOperator } from "../executor/stateful_operator";
 import { fnApi, fnapi, metricsapi, runnerApi } from "../portable/protos";
-import type { WindowFn } from "../../lib/model/windowing";
-import { isStatefulDoFn } from "../../lib/model/state";
-import { decodeReference } from "../portable/translate";
 import { URNS } from "../portable/urns";
-import { buildStatefulParDo, TimerInput } from "./stateful_build";
-import { readTimerStream } from "./timers";
-import { isKvCombineStep, KvCombineStep, PrecombineStep } from "./combine_ops";
+import { fireRunnerTimer } from "./fn_state";
+import { FnStatefulBackends, statefulBackends } from "./stateful_build";
+import { readTimerStream, TimerFamily } from "./timers";
 import { DataChannel, DataOutput, forEachDecoded } from "./data_channel";
 import { monitoringInfos } from "./monitoring";
 import { BundleCacheTokens, cacheTokensOf, NO_CACHE_TOKENS, SideInputLoader, sideInputSources } from "./side_inputs";
-import { MapWindowsOperator, MergeWindowsOperator, windowFnFromSpec, windowMappingFnFromSpec } from "./window_ops";
+import { descriptorStep } from "./descriptor_steps";
 import type { StateChannel } from "./state_channel";
+import { InternalError } from "../../lib/model/errors";
 
 /** What a processor needs from its harness. */
 export interface BundleServices {
@@ -37,39 +34,13 @@ export interface BundleServices {
   /** The rebuilt pipeline; fails if its fingerprint is not `fingerprint` (when given). */
   pipeline(fingerprint?: string): Pipeline;
   readonly runId: string;
+  /** Monitoring hooks, if a monitor is attached. */
+  readonly observer?: EdgeObserver;
   log(severity: "INFO" | "WARN" | "ERROR", message: string, transformId?: string): void;
 }
 
-class PassThrough implements Operator {
-  constructor(readonly transformName: string, private readonly next: Receiver) {}
-  setup(): MaybePromise {
-    return undefined;
-  }
-  startBundle(): MaybePromise {
-    return undefined;
-  }
-  finishBundle(): MaybePromise {
-    return undefined;
-  }
-  teardown(): MaybePromise {
-    return undefined;
-  }
-  receive(value: unknown, meta: ElementMeta): MaybePromise {
-    return this.next.receive(value, meta);
-  }
-}
-
-class Counting implements Receiver {
-  count = 0;
-  constructor(private readonly next: Receiver) {}
-  receive(value: unknown, meta: ElementMeta): MaybePromise {
-    this.count++;
-    return this.next.receive(value, meta);
-  }
-}
-
 /** Encodes elements with the wire coder and sends them to the runner. */
-class DataSinkOp implements Operator {
+class DataSinkOp extends BasicOperator {
   private out: DataOutput | undefined;
   constructor(
     readonly transformName: string,
@@ -77,9 +48,8 @@ class DataSinkOp implements Operator {
     private readonly coder: Coder<unknown>,
     private readonly channel: () => DataChannel,
     private readonly instruction: () => string,
-  ) {}
-  setup(): MaybePromise {
-    return undefined;
+  ) {
+    super();
   }
   startBundle(): MaybePromise {
     this.out = new DataOutput(this.channel(), this.instruction(), this.transformId);
@@ -95,9 +65,6 @@ class DataSinkOp implements Operator {
     this.out = undefined;
     return undefined;
   }
-  teardown(): MaybePromise {
-    return undefined;
-  }
 }
 
 /** Reads a source stream; an element may span several Data messages. */
@@ -109,12 +76,23 @@ interface DataSource {
   readIndex: number;
 }
 
+/** One inbound timer stream of a bundle. */
+interface TimerInput {
+  readonly transformId: string;
+  readonly family: TimerFamily;
+  readonly url: string;
+  readonly operator: StatefulParDoOperator;
+  /** Fetches the side inputs of a fired timer's windows first. */
+  readonly sideInputs: SideInputLoader | undefined;
+}
+
 export class BundleProcessor {
   /** Operators in creation order: consumers before producers. */
-  private readonly operators: Operator[] = [];
+  private readonly operators: readonly Operator[];
   private readonly sources: DataSource[] = [];
   private readonly metrics = new Map<string, MetricsContainer>();
-  private readonly counters = new Map<string, Counting>();
+  /** Elements per PCollection in the running bundle. */
+  private readonly counts = new Map<string, { n: number }>();
   private readonly coders = new Map<string, Coder<unknown>>();
   /** Timer streams the runner sends to stateful ParDos, drained after the data sources. */
   private readonly timerInputs: TimerInput[] = [];
@@ -122,40 +100,101 @@ export class BundleProcessor {
   private tokens: BundleCacheTokens = NO_CACHE_TOKENS;
   /** Side-input loaders, told when a bundle starts (to drop what may have changed). */
   private readonly loaders: SideInputLoader[] = [];
+  /** What the ParDos reading side inputs fetch into, by transform id (their loaders are made once the operator exists). */
+  private readonly sideInputsOf = new Map<string, { readonly sources: ReturnType<typeof sideInputSources>; readonly reader: SideInputReader }>();
+  private readonly statefulOf = new Map<string, FnStatefulBackends>();
 
   constructor(
     readonly descriptor: fnapi.ProcessBundleDescriptor,
     private readonly services: BundleServices,
   ) {
-    const consumers = new Map<string, string[]>();
+    const steps: Step[] = [];
+    const consumers = new Map<string, Step[]>();
+    const view = { pipeline: (fingerprint?: string) => services.pipeline(fingerprint), elementCoder: (pcollId: string) => this.elementCoder(pcollId) };
     for (const [id, t] of Object.entries(descriptor.transforms)) {
-      for (const [local, pc] of Object.entries(t.inputs)) {
-        if (t.spec?.urn === URNS.pardo && local in runnerApi.ParDoPayload.fromBinary(t.spec.payload).sideInputs) continue;
-        consumers.set(pc, [...(consumers.get(pc) ?? []), id]);
+      if (t.spec?.urn === URNS.dataSource) continue;
+      const step = descriptorStep(view, id, t);
+      steps.push(step);
+      for (const pc of step.inputs) {
+        let list = consumers.get(pc);
+        if (list === undefined) consumers.set(pc, (list = []));
+        list.push(step);
       }
     }
-    const ops = new Map<string, Operator>();
-    const receiverOf = (pcollId: string): Receiver => {
-      const targets = (consumers.get(pcollId) ?? []).map((id) => operatorFor(id));
-      let counting = this.counters.get(pcollId);
-      if (counting === undefined) this.counters.set(pcollId, (counting = new Counting(receiverFor(targets))));
-      return counting;
-    };
-    const operatorFor = (id: string): Receiver => {
-      const existing = ops.get(id);
-      if (existing !== undefined) return existing;
-      const op = this.buildOperator(id, receiverOf);
-      ops.set(id, op.operator);
-      this.operators.push(op.operator);
-      return op.entry ?? op.operator;
-    };
+    const builder = new GraphBuilder(this.host(consumers));
     for (const [id, t] of Object.entries(descriptor.transforms)) {
       if (t.spec?.urn !== URNS.dataSource) continue;
       const port = fnApi.RemoteGrpcPort.fromBinary(t.spec.payload);
       const out = Object.values(t.outputs)[0]!;
-      this.sources.push({ transformId: id, coder: this.coder(port.coderId), url: port.apiServiceDescriptor?.url ?? "", next: receiverOf(out), readIndex: -1 });
+      this.sources.push({ transformId: id, coder: this.coder(port.coderId), url: port.apiServiceDescriptor?.url ?? "", next: builder.receiverOf(out), readIndex: -1 });
     }
-    for (const id of Object.keys(descriptor.transforms)) if (descriptor.transforms[id]!.spec?.urn !== URNS.dataSource) operatorFor(id);
+    // Every transform gets its operator, also one no source reaches (its lifecycle still runs); sinks are built as they are reached.
+    for (const step of steps) if (step.spec.kind !== "driver") builder.inputOf(step);
+    this.operators = builder.operators;
+  }
+
+  /** What the graph builder needs: the descriptor's wiring, sinks on the data plane, side inputs and state over the State API. */
+  private host(consumers: ReadonlyMap<string, readonly Step[]>): GraphHost {
+    return {
+      consumers: (pcollId) => consumers.get(pcollId) ?? [],
+      route: (step) => (step.spec.kind === "driver" ? this.dataSink(step) : "build"),
+      metricsFor: (step) => this.metricsOf(step.id),
+      runtimeFor: (step) => this.runtime(step.name),
+      sideInputs: (step, views) => this.sideInputReader(step, views),
+      stateful: (step) => {
+        const t = this.descriptor.transforms[step.id]!;
+        const spec = step.spec;
+        if (spec.kind !== "stateful_pardo") throw new InternalError(`${step.name} is not a stateful ParDo`);
+        const backends = statefulBackends(this, this.services, step.id, t, runnerApi.ParDoPayload.fromBinary(t.spec!.payload), step.name, spec.doFn, () => this.instructionId);
+        this.statefulOf.set(step.id, backends);
+        return backends;
+      },
+      placed: (step, op) => this.placed(step, op),
+      counter: (pcollId) => {
+        let c = this.counts.get(pcollId);
+        if (c === undefined) this.counts.set(pcollId, (c = { n: 0 }));
+        return c;
+      },
+      ...(this.services.observer !== undefined ? { observer: this.services.observer } : {}),
+    };
+  }
+
+  /** A data sink: elements leave the stage for the runner. */
+  private dataSink(step: Step): { receiver: Receiver; operator: Operator } {
+    const t = this.descriptor.transforms[step.id]!;
+    const port = fnApi.RemoteGrpcPort.fromBinary(t.spec!.payload);
+    const url = port.apiServiceDescriptor?.url ?? "";
+    const op = new DataSinkOp(step.name, step.id, this.coder(port.coderId), () => this.services.dataChannel(url), () => this.instructionId);
+    return { receiver: op, operator: op };
+  }
+
+  /** The side inputs of a ParDo, as the descriptor wires them; fetched over the State API by a loader in front of the operator. */
+  private sideInputReader(step: Step, views: readonly SideInput<unknown>[]): SideInputReader {
+    const t = this.descriptor.transforms[step.id]!;
+    const sources = sideInputSources(this, t, runnerApi.ParDoPayload.fromBinary(t.spec!.payload), views);
+    const reader = new SideInputReader(step.name, new Map(sources.map((s) => [s.view, s.contents])));
+    this.sideInputsOf.set(step.id, { sources, reader });
+    return reader;
+  }
+
+  /** Puts the side-input loader in front of a ParDo, and registers a stateful ParDo's timer streams. */
+  private placed(step: Step, op: Operator): Receiver | undefined {
+    let loader: SideInputLoader | undefined;
+    const side = this.sideInputsOf.get(step.id);
+    if (side !== undefined && side.sources.length > 0) {
+      const url = this.descriptor.stateApiServiceDescriptor?.url;
+      if (url === undefined) throw new Error(`ParDo '${step.name}' (transform ${step.id}) reads side inputs but the descriptor has no state_api_service_descriptor`);
+      loader = new SideInputLoader(step.id, side.sources, () => this.services.stateChannel(url), () => this.instructionId, op, {
+        cacheTokens: () => this.tokens,
+        onRefetch: () => side.reader.invalidate(),
+      });
+      this.loaders.push(loader);
+    }
+    const stateful = this.statefulOf.get(step.id);
+    if (stateful !== undefined) {
+      for (const family of stateful.families) this.timerInputs.push({ transformId: step.id, family, url: stateful.timerUrl, operator: op as StatefulParDoOperator, sideInputs: loader });
+    }
+    return loader;
   }
 
   /** The coder with id `id` in the descriptor. */
@@ -193,87 +232,9 @@ export class BundleProcessor {
     return m;
   }
 
-  private node(t: fnapi.ProcessBundleDescriptor["transforms"][string], fingerprint?: string, name = t.uniqueName): TransformNode {
-    const node = this.services.pipeline(fingerprint).findTransform(name);
-    if (node === undefined) throw new Error(`The rebuilt pipeline has no transform named '${name}'; the worker runs a different program than the one submitted`);
-    return node;
-  }
-
-  /** The WindowFn of a window_into: from the rebuilt graph, else from the standard payload. */
-  private windowFnOf(t: fnapi.ProcessBundleDescriptor["transforms"][string]): WindowFn {
-    const spec = this.services.pipeline().findTransform(t.uniqueName)?.primitive;
-    if (spec?.kind === "window_into") return spec.windowing.windowFn;
-    return windowFnFromSpec(runnerApi.WindowIntoPayload.fromBinary(t.spec!.payload).windowFn, `WindowInto '${t.uniqueName}' (not in the rebuilt pipeline)`);
-  }
-
   runtime(name: string): RuntimeContext {
     const p = this.services.pipeline();
     return { options: p.options, runId: this.services.runId, transformName: name, reportOutputs: (paths) => this.services.log("INFO", `${name} wrote ${paths.join(", ")}`) };
-  }
-
-  private buildOperator(id: string, receiverOf: (pcollId: string) => Receiver): { operator: Operator; entry?: Receiver } {
-    const t = this.descriptor.transforms[id]!;
-    const urn = t.spec?.urn ?? "";
-    const outputs = Object.entries(t.outputs);
-    const mainOut = (): Receiver => (outputs.length > 0 ? receiverOf(outputs[0]![1]) : receiverFor([]));
-    if (urn === URNS.dataSink) {
-      const port = fnApi.RemoteGrpcPort.fromBinary(t.spec!.payload);
-      const url = port.apiServiceDescriptor?.url ?? "";
-      return { operator: new DataSinkOp(t.uniqueName || id, id, this.coder(port.coderId), () => this.services.dataChannel(url), () => this.instructionId) };
-    }
-    if (urn === URNS.flatten) return { operator: new PassThrough(t.uniqueName, mainOut()) };
-    if (urn === URNS.windowInto) return { operator: new WindowIntoOperator(t.uniqueName, this.windowFnOf(t), mainOut()) };
-    if (urn === URNS.mapWindows) {
-      const fn = windowMappingFnFromSpec(runnerApi.FunctionSpec.fromBinary(t.spec!.payload), `map_windows '${t.uniqueName || id}'`);
-      return { operator: new MapWindowsOperator(t.uniqueName || id, fn, mainOut()) };
-    }
-    if (urn === URNS.mergeWindows) {
-      const fn = windowFnFromSpec(runnerApi.FunctionSpec.fromBinary(t.spec!.payload), `merge_windows '${t.uniqueName || id}'`);
-      return { operator: new MergeWindowsOperator(t.uniqueName || id, fn, mainOut()) };
-    }
-    if (urn === URNS.precombine || isKvCombineStep(urn)) {
-      const payload = runnerApi.CombinePayload.fromBinary(t.spec!.payload);
-      const ref = decodeReference(payload.combineFn!.payload);
-      const composite = this.node(t, ref.fingerprint, ref.transform).composite as { combineFn?: CombineFnLike } | undefined;
-      if (composite?.combineFn === undefined) throw new Error(`'${ref.transform}' is not a combine in the rebuilt pipeline`);
-      if (urn === URNS.precombine) {
-        const kvCoder = this.elementCoder(Object.values(t.inputs)[0]!);
-        return { operator: new PrecombineStep(t.uniqueName, composite.combineFn, kvCoder.components[0] ?? kvCoder, mainOut(), this.metricsOf(id)) };
-      }
-      return { operator: new KvCombineStep(t.uniqueName, urn, composite.combineFn, mainOut(), this.metricsOf(id)) };
-    }
-    if (urn === URNS.pardo) {
-      const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);
-      if (payload.doFn?.urn !== URNS.dofnByName) throw new Error(`ParDo '${t.uniqueName}' has DoFn URN '${payload.doFn?.urn}', which this SDK does not run`);
-      const ref = decodeReference(payload.doFn.payload);
-      const spec = this.node(t, ref.fingerprint, ref.transform).primitive;
-      if (spec?.kind !== "pardo") throw new Error(`'${ref.transform}' is not a ParDo in the rebuilt pipeline`);
-      if (spec.elementwise !== undefined) {
-        return { operator: new ElementwiseOperator(ref.transform, spec.elementwise, mainOut(), this.metricsOf(id), undefined, undefined) };
-      }
-      const outs = new Map<string, Receiver>();
-      for (const [tag, pc] of outputs) outs.set(tag, receiverOf(pc));
-      for (const tag of spec.outputTags) if (!outs.has(tag)) outs.set(tag, receiverFor([]));
-      if (isStatefulDoFn(spec.doFn)) {
-        const built = buildStatefulParDo(this, this.services, id, t, payload, ref.transform, spec.doFn, spec.sideInputs, outs, () => this.instructionId);
-        this.timerInputs.push(...built.timerInputs);
-        if (built.entry !== undefined) this.loaders.push(built.entry);
-        return { operator: built.operator, ...(built.entry !== undefined ? { entry: built.entry } : {}) };
-      }
-      const sources = sideInputSources(this, t, payload, spec.sideInputs);
-      const reader = sources.length > 0 ? new SideInputReader(ref.transform, new Map(sources.map((s) => [s.view, s.contents]))) : undefined;
-      const op = new ParDoOperator(ref.transform, spec.doFn!, outs, reader, this.metricsOf(id), this.runtime(ref.transform), undefined);
-      if (sources.length === 0) return { operator: op };
-      const url = this.descriptor.stateApiServiceDescriptor?.url;
-      if (url === undefined) throw new Error(`ParDo '${t.uniqueName}' reads side inputs but the descriptor has no state API endpoint`);
-      const loader = new SideInputLoader(id, sources, () => this.services.stateChannel(url), () => this.instructionId, op, {
-        cacheTokens: () => this.tokens,
-        onRefetch: () => reader!.invalidate(),
-      });
-      this.loaders.push(loader);
-      return { operator: op, entry: loader };
-    }
-    throw new Error(`Transform '${t.uniqueName || id}' has URN '${urn}', which the Beamline SDK harness does not implement`);
   }
 
   async setup(): Promise<void> {
@@ -295,12 +256,12 @@ export class BundleProcessor {
       m.distributions.clear();
       m.gauges.clear();
     }
-    for (const c of this.counters.values()) c.count = 0;
+    for (const c of this.counts.values()) c.n = 0;
     for (const s of this.sources) s.readIndex = -1;
     for (const op of this.operators) await op.startBundle();
     for (const s of this.sources) await this.drain(instructionId, s);
     for (const ti of this.timerInputs) {
-      await readTimerStream(this.services.dataChannel(ti.url), instructionId, ti.transformId, ti.family, (timer) => ti.operator.fire(ti.family.id, ti.family.domain, timer));
+      await readTimerStream(this.services.dataChannel(ti.url), instructionId, ti.transformId, ti.family, (timer) => fireRunnerTimer(ti.operator, ti.family, timer, ti.sideInputs));
     }
     for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i]!.finishBundle();
   }
@@ -316,7 +277,7 @@ export class BundleProcessor {
   /** Metrics of the bundle so far. */
   monitoring(): metricsapi.MonitoringInfo[] {
     const counts = new Map<string, number>();
-    for (const [pc, c] of this.counters) if (c.count > 0) counts.set(pc, c.count);
+    for (const [pc, c] of this.counts) if (c.n > 0) counts.set(pc, c.n);
     const s = this.sources[0];
     return monitoringInfos(this.metrics, counts, s !== undefined ? { transformId: s.transformId, index: s.readIndex } : undefined);
   }

@@ -4,6 +4,10 @@
  * starts (it is buffered) and after it ended (it is dropped); output goes out in ~1 MB chunks
  * and every output stream ends with `is_last`. Timer streams (`Elements.Timers`, per transform and
  * timer family) are multiplexed the same way.
+ *
+ * An outbound stream ends with an element of its own that carries `is_last` and no bytes, as
+ * Beam's SDKs send it: Beam Python's runner ignores the bytes of an `is_last` element, so data
+ * sent there would be lost. Inbound, bytes in an `is_last` element are read (Prism sends them).
  */
 import type * as grpc from "@grpc/grpc-js";
 import { RpcClient } from "../portable/grpc";
@@ -117,12 +121,20 @@ export class DataChannel {
     return q;
   }
 
+  /** Sends the last bytes of an output stream (if any) and ends it with an empty `is_last` element, in one message. */
   send(instructionId: string, transformId: string, data: Uint8Array, isLast: boolean): void {
-    this.stream.write(fnApi.Elements.create({ data: [{ instructionId, transformId, data, isLast }] }));
+    const elements = [];
+    if (data.length > 0 || !isLast) elements.push({ instructionId, transformId, data, isLast: false });
+    if (isLast) elements.push({ instructionId, transformId, data: new Uint8Array(0), isLast: true });
+    this.stream.write(fnApi.Elements.create({ data: elements }));
   }
 
+  /** Like `send`, for a timer family's stream. */
   sendTimers(instructionId: string, transformId: string, timerFamilyId: string, timers: Uint8Array, isLast: boolean): void {
-    this.stream.write(fnApi.Elements.create({ timers: [{ instructionId, transformId, timerFamilyId, timers, isLast }] }));
+    const elements = [];
+    if (timers.length > 0 || !isLast) elements.push({ instructionId, transformId, timerFamilyId, timers, isLast: false });
+    if (isLast) elements.push({ instructionId, transformId, timerFamilyId, timers: new Uint8Array(0), isLast: true });
+    this.stream.write(fnApi.Elements.create({ timers: elements }));
   }
 
   /** Forgets a finished bundle's buffers; late data for it is dropped. */
@@ -138,7 +150,7 @@ export class DataChannel {
   }
 }
 
-/** Buffers one output stream and sends it in chunks; `close` sends the rest with `is_last`. */
+/** Buffers one output stream and sends it in chunks; `close` sends the rest, then `is_last`. */
 export class DataOutput {
   private parts: Uint8Array[] = [];
   private size = 0;

@@ -3,6 +3,7 @@
  * stream (with `worker_id` metadata on every call), answers every instruction, runs bundles
  * concurrently through BundleProcessors pooled per descriptor, and reports metrics.
  */
+import { InternalError } from "../../lib/model/errors";
 import type * as grpc from "@grpc/grpc-js";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { RpcClient } from "../portable/grpc";
@@ -18,8 +19,8 @@ export interface HarnessOptions {
   readonly workerId: string;
   readonly controlUrl: string;
   readonly loggingUrl?: string;
-  /** Builds the pipeline (once, lazily): by re-running the program in worker mode. */
-  readonly loadPipeline: () => Pipeline;
+  /** Builds the pipeline (once, before the first bundle): by re-running the program in worker mode. */
+  readonly loadPipeline: () => Pipeline | Promise<Pipeline>;
   /** Id shared by all workers of the run (sinks name temp files with it). */
   readonly runId: string;
 }
@@ -37,6 +38,7 @@ export class FnHarness implements BundleServices {
   private readonly shortIds = new ShortIds();
   private readonly logger: LogForwarder | undefined;
   private built: Pipeline | undefined;
+  private loading: Promise<Pipeline> | undefined;
   private finished!: Promise<void>;
   readonly runId: string;
 
@@ -67,10 +69,19 @@ export class FnHarness implements BundleServices {
     this.logger?.log(severity, message, "", transformId);
   }
 
+  /** The rebuilt pipeline; loaded by `loadedPipeline()` before any bundle is planned. */
   pipeline(fingerprint?: string): Pipeline {
-    this.built ??= this.options.loadPipeline();
+    if (this.built === undefined) throw new InternalError("the harness planned a bundle before loading the pipeline");
     if (fingerprint !== undefined) checkFingerprint(this.built, fingerprint);
     return this.built;
+  }
+
+  /** Loads the program once (modules load asynchronously: ES modules may await at top level). */
+  private async loadedPipeline(): Promise<Pipeline> {
+    this.loading ??= Promise.resolve()
+      .then(() => this.options.loadPipeline())
+      .then((p) => (this.built = p));
+    return this.loading;
   }
 
   dataChannel(url: string): DataChannel {
@@ -139,6 +150,7 @@ export class FnHarness implements BundleServices {
     const descriptor = await this.descriptor(req.processBundleDescriptorId);
     let processor = this.idle.get(descriptor.id)?.pop();
     if (processor === undefined) {
+      await this.loadedPipeline();
       processor = new BundleProcessor(descriptor, this);
       await processor.setup();
     }

@@ -7,12 +7,15 @@
  * The first form follows the Beam container contract (DOCKER environments, Dataflow); the
  * second serves BeamFnExternalWorkerPool for EXTERNAL environments (e.g. a Flink sidecar).
  */
+import { enterWorkerMode } from "../../lib/model/program";
 import { boot, parseBootFlags, provision, provisionedOptions } from "./boot";
 import { loadWorkerPipeline } from "./program_loader";
 import { WorkerPoolServer } from "./worker_pool";
 import { workerProgramFrom } from "../portable/pipeline_options";
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // This process only rebuilds graphs: a program's main() must not start a job here.
+  enterWorkerMode();
   const flags = parseBootFlags(argv);
   if (flags.workerPool) {
     const pool = await WorkerPoolServer.start(async (req) => {

@@ -1,46 +1,40 @@
 /**
- * Builds the harness operator of a stateful ParDo from its ProcessBundleDescriptor entry: the
- * PBD is authoritative for the key coder (the KV input's key component), the window coder, the
- * state coders (StateSpec) and the timer coders (TimerFamilySpec); the DoFn and the kinds of its
- * cells come from the rebuilt pipeline.
+ * Builds the state and timer backends of a stateful ParDo from its ProcessBundleDescriptor
+ * entry: the PBD is authoritative for the key coder (the KV input's key component), the window
+ * coder, the state coders (StateSpec) and the timer coders (TimerFamilySpec); the DoFn and the
+ * kinds of its cells come from the rebuilt pipeline.
  */
 import type { Coder } from "../../lib/coders/coder";
 import type { Timer } from "../../lib/coders/index";
-import type { RuntimeContext } from "../../lib/model/dofn";
-import type { MetricsContainer } from "../../lib/model/metrics";
 import type { StatefulDoFn } from "../../lib/model/state";
 import type { OutputTags } from "../../lib/model/dofn";
-import type { SideInput } from "../../lib/model/side_inputs";
-import type { Receiver } from "../executor/receiver";
-import { SideInputReader } from "../executor/side_input_reader";
 import { fnapi, rapi, runnerApi } from "../portable/protos";
 import { declaredStateAndTimers } from "../portable/stateful_specs";
 import type { BundleServices } from "./bundle_processor";
-import { BundleCacheTokens, SideInputLoader, sideInputSources } from "./side_inputs";
-import { FnStatefulParDoOperator } from "./stateful_pardo";
+import { FnStateBackend, FnTimerBackend } from "./fn_state";
+import type { BundleCacheTokens } from "./side_inputs";
 import { TimerFamily, TimerOutputs } from "./timers";
 import { CellSpec, UserStateStore } from "./user_state";
 
-/** What the builder needs from the BundleProcessor. */
+/** What building the backends needs from the BundleProcessor. */
 export interface DescriptorView {
   readonly descriptor: fnapi.ProcessBundleDescriptor;
   coder(id: string): Coder<unknown>;
   elementCoder(pcollId: string): Coder<unknown>;
-  metricsOf(transformId: string): MetricsContainer;
-  runtime(name: string): RuntimeContext;
   /** The cache tokens the runner sent with the running bundle. */
   cacheTokens(): BundleCacheTokens;
 }
 
-/** One inbound timer stream of a bundle. */
-export interface TimerInput {
-  readonly transformId: string;
-  readonly family: TimerFamily;
-  readonly url: string;
-  readonly operator: FnStatefulParDoOperator;
+/** The backends of a stateful ParDo, and where the runner sends its timers. */
+export interface FnStatefulBackends {
+  readonly state: FnStateBackend;
+  readonly timers: FnTimerBackend;
+  readonly families: readonly TimerFamily[];
+  /** The data-plane endpoint of the timer streams. */
+  readonly timerUrl: string;
 }
 
-export function buildStatefulParDo(
+export function statefulBackends(
   view: DescriptorView,
   services: BundleServices,
   transformId: string,
@@ -48,10 +42,8 @@ export function buildStatefulParDo(
   payload: rapi.ParDoPayload,
   name: string,
   doFn: StatefulDoFn<unknown, unknown, unknown, OutputTags>,
-  sideInputViews: readonly SideInput<unknown>[],
-  outputs: ReadonlyMap<string, Receiver>,
   instructionId: () => string,
-): { operator: FnStatefulParDoOperator; timerInputs: TimerInput[]; entry?: SideInputLoader } {
+): FnStatefulBackends {
   const fail = (what: string): Error => new Error(`Stateful ParDo '${name}' (transform ${transformId}): ${what}`);
   const mainInput = Object.values(t.inputs)[0];
   if (mainInput === undefined) throw fail("the transform has no input in the descriptor");
@@ -96,33 +88,8 @@ export function buildStatefulParDo(
   const timerUrl = view.descriptor.timerApiServiceDescriptor?.url ?? "";
   if (families.size > 0 && timerUrl === "") throw fail("it uses timers but the descriptor has no timer_api_service_descriptor");
 
-  // Side inputs: fetched over the State API before an element (or a fired timer) of a window
-  // that reads them reaches the DoFn, as for stateless ParDos.
-  const sources = sideInputSources(view, t, payload, sideInputViews);
-  if (sources.length > 0 && stateUrl === "") throw fail("it reads side inputs but the descriptor has no state_api_service_descriptor");
-  const reader = sources.length > 0 ? new SideInputReader(name, new Map(sources.map((s) => [s.view, s.contents]))) : undefined;
-  const loaderTarget: { next?: Receiver } = {};
-  const loader =
-    sources.length > 0
-      ? new SideInputLoader(transformId, sources, () => services.stateChannel(stateUrl), instructionId, { receive: (v, m) => loaderTarget.next!.receive(v, m) }, {
-          cacheTokens: () => view.cacheTokens(),
-          onRefetch: () => reader!.invalidate(),
-        })
-      : undefined;
-
   const store = new UserStateStore(transformId, name, cells, () => services.stateChannel(stateUrl), instructionId);
-  const operator = new FnStatefulParDoOperator(name, doFn, outputs, view.metricsOf(transformId), view.runtime(name), {
-    transformId,
-    keyCoder,
-    windowCoder,
-    store,
-    timers: new TimerOutputs(transformId, families),
-    timerChannel: () => services.dataChannel(timerUrl),
-    instructionId,
-    userStateCacheToken: () => view.cacheTokens().userState,
-    ...(reader !== undefined && loader !== undefined ? { sideInputs: { reader, loader } } : {}),
-  });
-  loaderTarget.next = operator;
-  const timerInputs = [...families.values()].map((family) => ({ transformId, family, url: timerUrl, operator }));
-  return { operator, timerInputs, ...(loader !== undefined ? { entry: loader } : {}) };
+  const state = new FnStateBackend(keyCoder, windowCoder, store, () => view.cacheTokens().userState);
+  const timers = new FnTimerBackend(name, state.windows, new TimerOutputs(transformId, families), () => services.dataChannel(timerUrl), instructionId);
+  return { state, timers, families: [...families.values()], timerUrl };
 }

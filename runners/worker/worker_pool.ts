@@ -10,7 +10,7 @@ import { fnApi, fnapi } from "../portable/protos";
 import { FnHarness } from "./harness";
 
 /** How the pool's harnesses get the pipeline and run id for a worker. */
-export type PipelineSource = (request: fnapi.StartWorkerRequest) => Promise<{ readonly loadPipeline: () => Pipeline; readonly runId: string }>;
+export type PipelineSource = (request: fnapi.StartWorkerRequest) => Promise<{ readonly loadPipeline: () => Pipeline | Promise<Pipeline>; readonly runId: string }>;
 
 export class WorkerPoolServer {
   private readonly workers = new Map<string, FnHarness>();

@@ -4,11 +4,15 @@
  *
  *     const emulators = await startEmulators({ pubsubPort: 0, bigqueryPort: 0, storagePort: 0 });
  *     new Storage({ projectId: "p", apiEndpoint: emulators.storageEndpoint });
+ *     emulators.storage!.faults.failNext("storage.objects.insert", 2);   // fault injection
+ *     await emulators.restart("pubsub");                                  // same port, same data_dir
  *     ...
  *     await emulators.stop();
  *
  * `main.ts` is the command-line front end.
  */
+import { startAdminServer, type AdminTarget } from "./common/admin";
+import type { LoopbackServer } from "./common/http";
 import { startBigQueryEmulator, type BigQueryEmulator } from "./bigquery/server";
 import { startPubSubEmulator, type PubSubEmulator } from "./pubsub/server";
 import { startStorageEmulator, type StorageEmulator } from "./storage/server";
@@ -16,6 +20,7 @@ import { startStorageEmulator, type StorageEmulator } from "./storage/server";
 export { startStorageEmulator, type StorageEmulator, type StorageEmulatorOptions } from "./storage/server";
 export { startBigQueryEmulator, type BigQueryEmulator, type BigQueryEmulatorOptions } from "./bigquery/server";
 export { startPubSubEmulator, type PubSubEmulator, type PubSubEmulatorOptions } from "./pubsub/server";
+export { FaultInjector, type Fault, type FaultRule, type MethodStats } from "./common/faults";
 
 export type EmulatedService = "pubsub" | "bigquery" | "storage";
 export const ALL_SERVICES: readonly EmulatedService[] = ["pubsub", "bigquery", "storage"];
@@ -25,10 +30,18 @@ export interface EmulatorsOptions {
   pubsubPort?: number;
   bigqueryPort?: number;
   storagePort?: number;
-  /** Persist each service's state as `<dataDir>/<service>.json`; in memory only when absent. */
+  /** Persist each service's state under `<dataDir>/<service>/`; in memory only when absent. */
   dataDir?: string;
   /** Which services to start (default: all three). */
   services?: readonly EmulatedService[];
+  /** Cloud Storage: the largest object an upload may create (default 1 GiB). */
+  maxObjectBytes?: number;
+  /** BigQuery: the largest load-job upload (default 1 GiB). */
+  maxUploadBytes?: number;
+  /** BigQuery: queries running longer are cancelled (default 5 minutes). */
+  maxQueryMs?: number;
+  /** Start the admin endpoint (fault injection, restarts) on this port; 0 = a free one. Off when absent. */
+  adminPort?: number;
 }
 
 export interface RunningEmulators {
@@ -39,12 +52,20 @@ export interface RunningEmulators {
   /** `http://127.0.0.1:PORT`, for the REST clients' `apiEndpoint`. */
   bigqueryEndpoint?: string;
   storageEndpoint?: string;
+  /** `http://127.0.0.1:PORT` of the admin endpoint, when started. */
+  adminEndpoint?: string;
+  /** The services themselves: their `faults`, `restart()`, ports. */
+  pubsub?: PubSubEmulator;
+  bigquery?: BigQueryEmulator;
+  storage?: StorageEmulator;
   /**
    * The variables that point the official clients here, in the form each expects:
    * PUBSUB_EMULATOR_HOST is `host:port` (no scheme); BIGQUERY_EMULATOR_HOST and
    * STORAGE_EMULATOR_HOST need `http://` (the clients use the value as their base URL).
    */
   env: Record<string, string>;
+  /** Restarts one service, or all: stop, then start on the same port (state kept with `dataDir`). */
+  restart(service?: EmulatedService): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,27 +78,46 @@ export async function startEmulators(options: EmulatorsOptions = {}): Promise<Ru
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
   };
-  const running: RunningEmulators = { env: {}, stop: stopAll };
+  const targets = new Map<EmulatedService, AdminTarget>();
+  const running: RunningEmulators = {
+    env: {},
+    stop: stopAll,
+    restart: async (service) => {
+      for (const [name, target] of targets) if (service === undefined || service === name) await target.restart();
+      if (service !== undefined && !targets.has(service)) throw new Error(`The ${service} emulator is not running (running: ${[...targets.keys()].join(", ")})`);
+    },
+  };
   try {
     if (services.has("pubsub")) {
-      const pubsub: PubSubEmulator = await startPubSubEmulator({ port: options.pubsubPort ?? 0, dataDir: options.dataDir });
+      const pubsub = await startPubSubEmulator({ port: options.pubsubPort ?? 0, dataDir: options.dataDir });
       started.push(pubsub);
+      targets.set("pubsub", pubsub);
+      running.pubsub = pubsub;
       running.pubsubHost = pubsub.host;
       running.env.PUBSUB_EMULATOR_HOST = pubsub.host;
     }
     if (services.has("bigquery")) {
-      const bigquery: BigQueryEmulator = await startBigQueryEmulator({ port: options.bigqueryPort ?? 0, dataDir: options.dataDir });
+      const bigquery = await startBigQueryEmulator({ port: options.bigqueryPort ?? 0, dataDir: options.dataDir, maxUploadBytes: options.maxUploadBytes, maxQueryMs: options.maxQueryMs });
       started.push(bigquery);
+      targets.set("bigquery", bigquery);
+      running.bigquery = bigquery;
       running.bigqueryHost = bigquery.host;
       running.bigqueryEndpoint = bigquery.endpoint;
       running.env.BIGQUERY_EMULATOR_HOST = bigquery.endpoint;
     }
     if (services.has("storage")) {
-      const storage: StorageEmulator = await startStorageEmulator({ port: options.storagePort ?? 0, dataDir: options.dataDir });
+      const storage = await startStorageEmulator({ port: options.storagePort ?? 0, dataDir: options.dataDir, maxObjectBytes: options.maxObjectBytes });
       started.push(storage);
+      targets.set("storage", storage);
+      running.storage = storage;
       running.storageHost = storage.host;
       running.storageEndpoint = storage.endpoint;
       running.env.STORAGE_EMULATOR_HOST = storage.endpoint;
+    }
+    if (options.adminPort !== undefined) {
+      const admin: LoopbackServer = await startAdminServer(options.adminPort, () => targets);
+      started.push({ stop: () => admin.close() });
+      running.adminEndpoint = `http://127.0.0.1:${admin.port}`;
     }
   } catch (e) {
     await stopAll().catch(() => undefined);

@@ -19,7 +19,7 @@
 import { performance } from "node:perf_hooks";
 import "../../runners/direct";
 import { Count, DoFn, FixedWindows, IntervalWindow, KV, ParDo, Pipeline, ProcessContext, WithKeys, Window } from "../../lib";
-import { ReadUnbounded } from "../../lib/testing/test_stream";
+import { ReadUnbounded } from "../../lib/io/read_unbounded";
 
 const WINDOW_MS = 1000;
 
@@ -80,7 +80,7 @@ async function windowed(count: number, keys: number, strictChecks: boolean, reco
     }),
   )
     .apply(Window.into(new FixedWindows(WINDOW_MS)))
-    .apply(WithKeys((i: number) => `k${i % keys}`))
+    .apply(WithKeys.of((i: number) => `k${i % keys}`))
     .apply(Count.perKey())
     .apply("Sink", ParDo.of(new PaneSink(recorder)));
   await (await p.run()).waitUntilFinish();

@@ -7,26 +7,19 @@ import { Storage } from "@google-cloud/storage";
 import type { PipelineOptions } from "../../lib/model/options";
 import { wordcount } from "../../pipelines/wordcount";
 import { dataflowCli } from "../../runners/dataflow/cli";
-import { DataflowRunner } from "../../runners/dataflow/dataflow_runner";
+import { isStreamingResult } from "../../lib/model/result";
+import { DataflowClient } from "../../runners/dataflow/client";
+import { DataflowResult, DataflowRunner } from "../../runners/dataflow/dataflow_runner";
 import { jobBody } from "../../runners/dataflow/job";
 import { dataflowOptions } from "../../runners/dataflow/options";
 import { validatePipelineProto } from "../../runners/portable/describe";
 import { runnerApi } from "../../runners/portable/protos";
-import { startStorageEmulator, StorageEmulator } from "../../setup/emulators";
-import { auth, FakeDataflow } from "./fake_dataflow";
+import { auth, FakeDataflow, withDataflowStandIns } from "./fake_dataflow";
 
 describe("DataflowRunner (Runner v2 over REST)", function () {
   let dataflow: FakeDataflow;
-  let gcs: StorageEmulator;
   let storage: Storage;
-  before(async () => {
-    gcs = await startStorageEmulator();
-    storage = new Storage({ projectId: "proj", apiEndpoint: gcs.endpoint });
-    await storage.createBucket("bkt");
-  });
-  after(async () => gcs.stop());
-  beforeEach(async () => (dataflow = await FakeDataflow.start()));
-  afterEach(async () => dataflow.stop());
+  withDataflowStandIns((s) => ({ dataflow, storage } = s));
 
   const options = (extra: Record<string, string> = {}, base: Partial<PipelineOptions> = {}): Partial<PipelineOptions> => ({
     runner: "DataflowRunner",
@@ -38,7 +31,7 @@ describe("DataflowRunner (Runner v2 over REST)", function () {
     ...base,
     extra: { dataflow_endpoint: dataflow.url, sdk_container_image: "us-docker.pkg.dev/proj/repo/beamline-worker:1", ...extra },
   });
-  const runner = (log: string[]): DataflowRunner => new DataflowRunner({ log: (l) => log.push(l), authClient: auth(), storage, pollIntervalMs: 5, cancelOnInterrupt: false });
+  const runner = (log: string[]): DataflowRunner => new DataflowRunner({ log: (l) => log.push(l), authClient: auth(), storage, pollIntervalMs: 5, onInterrupt: "ignore", retry: { initialDelayMs: 1 } });
 
   it("stages the proto and program to GCS and creates a valid Runner v2 job; follows it to DONE", async () => {
     const log: string[] = [];
@@ -106,7 +99,7 @@ describe("DataflowRunner (Runner v2 over REST)", function () {
 
   it("streaming jobs get JOB_TYPE_STREAMING and the Streaming Engine experiments", () => {
     const o = dataflowOptions({ ...wordcount.create({ input: "i", output: "o" }).options, ...options({}, { streaming: true }) } as PipelineOptions);
-    const body = jobBody(o, { pipelineUrl: "gs://bkt/p.pb", packages: [] }, {}, []) as { type: string; environment: { experiments: string[]; version: { job_type: string } } };
+    const body = jobBody(o, { pipelineUrl: "gs://bkt/p.pb", packages: [] }, {}, [], { clientRequestId: "r-1" }) as { type: string; environment: { experiments: string[]; version: { job_type: string } } };
     assert.equal(body.type, "JOB_TYPE_STREAMING");
     assert.equal(body.environment.version.job_type, "FNAPI_STREAMING");
     assert.ok(body.environment.experiments.includes("enable_streaming_engine") && body.environment.experiments.includes("enable_windmill_service"));
@@ -126,4 +119,11 @@ describe("DataflowRunner (Runner v2 over REST)", function () {
     );
     assert.equal(await dataflowCli(["cancel", "job-9"], (l) => out.push(l)), 2, "usage error without --project/--region");
   });
+
+  it("a Dataflow result can drain but is not taken for a local streaming result (whose progress line the CLI prints)", () => {
+    const result = new DataflowResult("job-1", new DataflowClient(dataflow.url, "proj", "us-central1", auth()));
+    assert.equal(typeof result.drain, "function");
+    assert.equal(isStreamingResult(result), false);
+  });
 });
+

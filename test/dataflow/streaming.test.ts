@@ -17,8 +17,7 @@ import { pipelineFromJson, validatePipelineProto } from "../../runners/portable/
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { rapi, runnerApi } from "../../runners/portable/protos";
 import { wordcount } from "../../pipelines/wordcount";
-import { startStorageEmulator, StorageEmulator } from "../../setup/emulators";
-import { auth, FakeDataflow } from "./fake_dataflow";
+import { auth, FakeDataflow, withDataflowStandIns } from "./fake_dataflow";
 import { boundedRelay, consumesIds, idsAsSideInput, pubsubCounts, scripted } from "./streaming_programs";
 
 const byName = (proto: rapi.Pipeline, name: string): rapi.PTransform => {
@@ -37,16 +36,8 @@ interface JobRequest {
 
 describe("DataflowRunner: streaming jobs", function () {
   let dataflow: FakeDataflow;
-  let gcs: StorageEmulator;
   let storage: Storage;
-  before(async () => {
-    gcs = await startStorageEmulator();
-    storage = new Storage({ projectId: "proj", apiEndpoint: gcs.endpoint });
-    await storage.createBucket("bkt");
-  });
-  after(async () => gcs.stop());
-  beforeEach(async () => (dataflow = await FakeDataflow.start()));
-  afterEach(async () => dataflow.stop());
+  withDataflowStandIns((s) => ({ dataflow, storage } = s));
 
   const options = (base: Partial<PipelineOptions> = {}): Partial<PipelineOptions> => ({
     runner: "DataflowRunner",
@@ -70,7 +61,7 @@ describe("DataflowRunner: streaming jobs", function () {
     return proto;
   };
   const urnsOf = (proto: rapi.Pipeline): string[] => [...new Set(Object.values(proto.components!.transforms).map((t) => t.spec?.urn ?? ""))].sort();
-  const runner = (log: string[]): DataflowRunner => new DataflowRunner({ log: (l) => log.push(l), authClient: auth(), storage, pollIntervalMs: 5, cancelOnInterrupt: false });
+  const runner = (log: string[]): DataflowRunner => new DataflowRunner({ log: (l) => log.push(l), authClient: auth(), storage, pollIntervalMs: 5, onInterrupt: "ignore", retry: { initialDelayMs: 1 } });
 
   it("submits an unbounded pipeline as a streaming job with native Pub/Sub read and write", async () => {
     const log: string[] = [];

@@ -1,5 +1,5 @@
 /** Pipeline programs for the DataflowRunner streaming tests: Pub/Sub in and out, readers of the write's ids, a bounded relay, a TestStream. */
-import { AsIterable, Count, definePipeline, DoFn, FixedWindows, KV, ParDo, SideInput, Window, type ProcessContext } from "../../lib";
+import { AsIterable, Count, definePipeline, DoFn, FixedWindows, KV, ParDo, Window, type ProcessContext } from "../../lib";
 import { ReadFromPubSub, WriteToPubSub, type PubsubMessage } from "../../lib/io/pubsub";
 import { TestStream } from "../../lib/testing/test_stream";
 
@@ -10,12 +10,12 @@ export const pubsubCounts = definePipeline({
   flags: {},
   build(root) {
     root
-      .apply("Read", new ReadFromPubSub({ subscription: "projects/proj/subscriptions/words", withAttributes: true, timestampAttribute: "ts", idAttribute: "uid" }))
+      .apply("Read", ReadFromPubSub.from({ subscription: "projects/proj/subscriptions/words", withAttributes: true, timestampAttribute: "ts", idAttribute: "uid" }))
       .map("Word", (m: PubsubMessage) => Buffer.from(m.data).toString())
-      .apply("Minutes", Window.into<string>(new FixedWindows(60_000)))
-      .apply("Count", Count.perElement<string>())
+      .apply("Minutes", Window.into(new FixedWindows(60_000)))
+      .apply("Count", Count.perElement())
       .map("Format", (kv: KV<string, number>) => `${kv.key}=${kv.value}`)
-      .apply("Write", new WriteToPubSub("projects/proj/topics/counts", { idAttribute: "rid", timestampAttribute: "ts" }));
+      .apply("Write", WriteToPubSub.to("projects/proj/topics/counts", { idAttribute: "rid", timestampAttribute: "ts" }));
   },
 });
 
@@ -26,19 +26,16 @@ export const consumesIds = definePipeline({
   flags: {},
   build(root) {
     root
-      .apply("Read", new ReadFromPubSub({ topic: "projects/proj/topics/in" }))
+      .apply("Read", ReadFromPubSub.from({ topic: "projects/proj/topics/in" }))
       .map("Text", (b: Uint8Array) => Buffer.from(b).toString())
-      .apply("Write", new WriteToPubSub("projects/proj/topics/out"))
+      .apply("Write", WriteToPubSub.to("projects/proj/topics/out"))
       .map("LogIds", (id: string) => id.length);
   },
 });
 
-class CountPublished extends DoFn<Uint8Array, number> {
-  constructor(private readonly published: SideInput<readonly string[]>) {
-    super();
-  }
-  process(_: Uint8Array, ctx: ProcessContext<number>): void {
-    ctx.output(ctx.sideInput(this.published).length);
+class CountPublished extends DoFn<Uint8Array, number, {}, { published: readonly string[] }> {
+  process(_: Uint8Array, ctx: ProcessContext<number, {}, { published: readonly string[] }>): void {
+    ctx.output(ctx.sideInputs.published.length);
   }
 }
 
@@ -48,11 +45,10 @@ export const idsAsSideInput = definePipeline({
   description: "WriteToPubSub's message ids as a side input",
   flags: {},
   build(root) {
-    const ids = root.apply("Read", new ReadFromPubSub({ topic: "projects/proj/topics/in" })).apply("Write", new WriteToPubSub("projects/proj/topics/out"));
-    const published = AsIterable(ids);
+    const ids = root.apply("Read", ReadFromPubSub.from({ topic: "projects/proj/topics/in" })).apply("Write", WriteToPubSub.to("projects/proj/topics/out"));
     root
-      .apply("Ticks", new ReadFromPubSub({ topic: "projects/proj/topics/ticks" }))
-      .apply("CountPublished", ParDo.of(new CountPublished(published), { sideInputs: [published] }));
+      .apply("Ticks", ReadFromPubSub.from({ topic: "projects/proj/topics/ticks" }))
+      .apply("CountPublished", ParDo.of(new CountPublished(), { sideInputs: { published: AsIterable(ids) } }));
   },
 });
 
@@ -62,8 +58,8 @@ export const boundedRelay = definePipeline({
   description: "bounded Pub/Sub read → Pub/Sub, acked after publishing",
   flags: {},
   build(root) {
-    const read = new ReadFromPubSub({ subscription: "projects/proj/subscriptions/backlog", maxMessages: 100 });
-    root.apply("Read", read).apply("Write", new WriteToPubSub("projects/proj/topics/relayed")).apply("Commit", read.commitAfter());
+    const read = ReadFromPubSub.from({ subscription: "projects/proj/subscriptions/backlog", maxMessages: 100 });
+    root.apply("Read", read).apply("Write", WriteToPubSub.to("projects/proj/topics/relayed")).apply("Commit", read.commitAfter());
   },
 });
 

@@ -122,8 +122,8 @@ describe("DirectRunner: DoFns", () => {
             { value: kv("k", 3), timestamp: 60_000 },
           ]),
         )
-        .apply(Window.into<KV<string, number>>(new FixedWindows(60_000)))
-        .apply(new GroupByKey<string, number>())
+        .apply(Window.into(new FixedWindows(60_000)))
+        .apply(GroupByKey.create())
         .apply(
           "WithWindow",
           ParDo.of((g: KV<string, number[]>, ctx: ProcessContext<string>) => {

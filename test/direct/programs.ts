@@ -1,5 +1,5 @@
 /** Pipeline programs used by the multi-worker tests (worker threads load this module). */
-import { Combine, Combiners, Count, Create, definePipeline, DoFn, kv, Metrics, ParDo, ProcessContext, Reshuffle, AsSingleton } from "../../lib";
+import { Combine, Combiners, Count, Create, definePipeline, DoFn, kv, Metrics, ParDo, ProcessContext, ptransform, Reshuffle, AsSingleton, type PCollection } from "../../lib";
 import { assertThat, equalTo } from "../../lib/testing/passert";
 
 class Tally extends DoFn<number, number> {
@@ -16,11 +16,11 @@ export const parallelProgram = definePipeline({
   description: "multi-worker test",
   flags: { n: { type: "number", describe: "elements", default: 10_000 } },
   build(root, flags) {
-    const nums = root.apply(new Create(Array.from({ length: flags.n }, (_, i) => i))).apply(new Reshuffle<number>());
+    const nums = root.apply(Create.from(Array.from({ length: flags.n }, (_, i) => i))).apply(Reshuffle.viaRandomKey());
     const offset = AsSingleton(root.apply("Offset", Create.of(1)));
     const shifted = nums.apply("Tally", ParDo.of(new Tally())).apply(
       "AddOffset",
-      ParDo.of((n: number, ctx: ProcessContext<number>) => ctx.output(n + ctx.sideInput(offset)), { sideInputs: [offset] }),
+      ParDo.into<number>().of((n, ctx) => ctx.output(n + ctx.sideInputs.offset), { sideInputs: { offset } }),
     );
     const byParity = shifted.map("KeyByParity", (n: number) => kv(n % 2 === 0 ? "even" : "odd", n));
     const n = flags.n;
@@ -28,7 +28,7 @@ export const parallelProgram = definePipeline({
     let odd = 0;
     for (let i = 1; i <= n; i++) (i % 2 === 0 ? (even += i) : (odd += i));
     assertThat(byParity.apply("Sum", Combine.perKey(Combiners.sum())), equalTo([kv("even", even), kv("odd", odd)]), "AssertSums");
-    assertThat(shifted.apply(Count.globally<number>()), equalTo([n]), "AssertCount");
+    assertThat(shifted.apply(Count.globally()), equalTo([n]), "AssertCount");
   },
 });
 
@@ -39,11 +39,30 @@ export const failingProgram = definePipeline({
   flags: {},
   build(root) {
     root
-      .apply(new Create(Array.from({ length: 100 }, (_, i) => i)))
-      .apply(new Reshuffle<number>())
+      .apply(Create.from(Array.from({ length: 100 }, (_, i) => i)))
+      .apply(Reshuffle.viaRandomKey())
       .map("Explode", (n: number) => {
         if (n === 42) throw new Error("bad element");
         return n;
       });
+  },
+});
+
+/**
+ * Labels with '/' (Beam allows "Read from Pub/Sub"), at the top and nested, on a DoFn with a
+ * counter and on a lifted combine: every lookup by full name (worker threads, the Fn API
+ * harness, metrics) must still find them.
+ */
+export const slashLabelsProgram = definePipeline({
+  name: "test-slash-labels",
+  description: "labels containing '/'",
+  flags: {},
+  build(root) {
+    const counted = root
+      .apply("Read from Pub/Sub", Create.from(Array.from({ length: 10 }, (_, i) => i)))
+      .apply("Spread/Out", Reshuffle.viaRandomKey())
+      .apply("Outer/Stage", ptransform("Stage", (input: PCollection<number>) => input.apply("Count a/b", ParDo.of(new Tally()))));
+    const sums = counted.map("Key by parity", (n: number) => kv(n % 2 === 0 ? "even" : "odd", n)).apply("Sum/All", Combine.perKey(Combiners.sum()));
+    assertThat(sums, equalTo([kv("even", 20), kv("odd", 25)]), "Check/Sums");
   },
 });

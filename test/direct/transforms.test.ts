@@ -10,7 +10,7 @@ import {
   Create,
   Distinct,
   DoFn,
-  flatten,
+  Flatten,
   GroupByKey,
   Keys,
   kv,
@@ -51,7 +51,7 @@ describe("DirectRunner: core transforms", () => {
     await runOk((p) => {
       const grouped = p
         .apply(Create.of(kv("a", 1), kv("b", 2), kv("a", 3)))
-        .apply(new GroupByKey<string, number>())
+        .apply(GroupByKey.create())
         .map("Sort", (g: KV<string, number[]>) => kv(g.key, [...g.value].sort()));
       assertThat(grouped, equalTo([kv("a", [1, 3]), kv("b", [2])]));
     });
@@ -61,7 +61,7 @@ describe("DirectRunner: core transforms", () => {
     await runOk((p) => {
       const grouped = p
         .apply(Create.of(kv({ x: 1, y: 2 }, "a"), kv({ y: 2, x: 1 }, "b"), kv({ x: 2, y: 2 }, "c")))
-        .apply(Count.perKey<{ x: number; y: number }, string>());
+        .apply(Count.perKey());
       assertThat(grouped, equalTo([kv({ x: 1, y: 2 }, 2), kv({ x: 2, y: 2 }, 1)]));
     });
   });
@@ -74,7 +74,7 @@ describe("DirectRunner: core transforms", () => {
       assertThat(data.apply("Min", Combine.perKey(Combiners.min<number>())), equalTo([kv("a", 1), kv("b", 2)]), "AssertMin");
       assertThat(data.apply("Max", Combine.perKey(Combiners.max<number>())), equalTo([kv("a", 5), kv("b", 2)]), "AssertMax");
       assertThat(data.apply("Top2", Combine.perKey(Combiners.top<number>(2))), equalTo([kv("a", [5, 3]), kv("b", [2])]), "AssertTop");
-      assertThat(data.apply("Count", Count.perKey<string, number>()), equalTo([kv("a", 3), kv("b", 1)]), "AssertCount");
+      assertThat(data.apply("Count", Count.perKey()), equalTo([kv("a", 3), kv("b", 1)]), "AssertCount");
     });
   });
 
@@ -82,35 +82,35 @@ describe("DirectRunner: core transforms", () => {
     await runOk((p) => {
       assertThat(p.apply("Nums", Create.of(1, 2, 3, 4)).apply("Sum", Combine.globally(Combiners.sum())), equalTo([10]), "AssertSum");
       assertThat(p.apply("None", Create.of<number>()).apply("SumNone", Combine.globally(Combiners.sum())), equalTo([0]), "AssertEmpty");
-      assertThat(p.apply("Words", Create.of("a", "b", "a")).apply(Count.globally<string>()), equalTo([3]), "AssertCount");
+      assertThat(p.apply("Words", Create.of("a", "b", "a")).apply(Count.globally()), equalTo([3]), "AssertCount");
     });
   });
 
   it("counts elements, removes duplicates, keys and unkeys", async () => {
     await runOk((p) => {
       const words = p.apply(Create.of("x", "y", "x", "z", "x"));
-      assertThat(words.apply(Count.perElement<string>()), equalTo([kv("x", 3), kv("y", 1), kv("z", 1)]), "AssertCount");
-      assertThat(words.apply(new Distinct<string>()), equalTo(["x", "y", "z"]), "AssertDistinct");
-      const keyed = words.apply(WithKeys((w: string) => w.charCodeAt(0)));
-      assertThat(keyed.apply(Keys<number, string>()), equalTo([120, 121, 120, 122, 120]), "AssertKeys");
-      assertThat(keyed.apply(Values<number, string>()), equalTo(["x", "y", "x", "z", "x"]), "AssertValues");
+      assertThat(words.apply(Count.perElement()), equalTo([kv("x", 3), kv("y", 1), kv("z", 1)]), "AssertCount");
+      assertThat(words.apply(Distinct.create()), equalTo(["x", "y", "z"]), "AssertDistinct");
+      const keyed = words.apply(WithKeys.of((w: string) => w.charCodeAt(0)));
+      assertThat(keyed.apply(Keys.create()), equalTo([120, 121, 120, 122, 120]), "AssertKeys");
+      assertThat(keyed.apply(Values.create()), equalTo(["x", "y", "x", "z", "x"]), "AssertValues");
     });
   });
 
   it("partitions and flattens", async () => {
     await runOk((p) => {
       const nums = p.apply(Create.of(1, 2, 3, 4, 5, 6, 7));
-      const [even, odd] = nums.apply(Partition<number>(2, (n) => n % 2));
+      const [even, odd] = nums.apply(Partition.of<number>(2, (n) => n % 2));
       assertThat(even!, equalTo([2, 4, 6]), "AssertEven");
       assertThat(odd!, equalTo([1, 3, 5, 7]), "AssertOdd");
-      assertThat(flatten([even!, odd!]), equalTo([1, 2, 3, 4, 5, 6, 7]), "AssertAll");
+      assertThat(even!.apply(Flatten.with(odd!)), equalTo([1, 2, 3, 4, 5, 6, 7]), "AssertAll");
     });
   });
 
   it("reshuffles without changing the elements", async () => {
     await runOk((p) => {
       const values = Array.from({ length: 200 }, (_, i) => i);
-      assertThat(p.apply(new Create(values)).apply(new Reshuffle<number>()), equalTo(values));
+      assertThat(p.apply(Create.from(values)).apply(Reshuffle.viaRandomKey()), equalTo(values));
     });
   });
 
@@ -126,13 +126,13 @@ describe("DirectRunner: core transforms", () => {
       const iterable = AsIterable(all);
       const out = p.apply("Main", Create.of(1, 2)).apply(
         "Describe",
-        ParDo.of(
-          (n: number, ctx: ProcessContext<string>) => {
-            const tagList = [...(ctx.sideInput(multimap).get(n) ?? [])].sort().join("+");
-            const sum = ctx.sideInput(iterable).reduce((a, b) => a + b, 0);
-            ctx.output(`${ctx.sideInput(map).get(n)}/${n * ctx.sideInput(singleton)}/${tagList}/${sum}`);
+        ParDo.into<string>().of(
+          (n, ctx) => {
+            const tagList = [...(ctx.sideInputs.multimap.get(n) ?? [])].sort().join("+");
+            const sum = ctx.sideInputs.iterable.reduce((a, b) => a + b, 0);
+            ctx.output(`${ctx.sideInputs.map.get(n)}/${n * ctx.sideInputs.singleton}/${tagList}/${sum}`);
           },
-          { sideInputs: [singleton, map, multimap, iterable] },
+          { sideInputs: { singleton, map, multimap, iterable } },
         ),
       );
       assertThat(out, equalTo(["one/10/odd+small/11", "two/20/even/11"]));
@@ -142,7 +142,7 @@ describe("DirectRunner: core transforms", () => {
   it("fails clearly when a singleton side input is empty and has no default", async () => {
     const result = await runDirect((p) => {
       const view = AsSingleton(p.apply("Empty", Create.of<number>()));
-      p.apply("Main", Create.of(1)).apply("UseIt", ParDo.of((n: number, ctx: ProcessContext<number>) => ctx.output(n + ctx.sideInput(view)), { sideInputs: [view] }));
+      p.apply("Main", Create.of(1)).apply("UseIt", ParDo.into<number>().of((n, ctx) => ctx.output(n + ctx.sideInputs.view), { sideInputs: { view } }));
     });
     assert.equal(result.state, "FAILED");
     assert.match(result.error!.message, /singleton side input .*Empty.* is empty/);
@@ -170,7 +170,7 @@ describe("DirectRunner: core transforms", () => {
     const expected = Array.from({ length: 37 }, (_, i) => kv(`w${i}`, values.filter((v) => v === `w${i}`).length));
     await runOk(
       (p) => {
-        assertThat(p.apply(new Create(values)).apply(new Reshuffle<string>()).apply(Count.perElement<string>()), equalTo(expected));
+        assertThat(p.apply(Create.from(values)).apply(Reshuffle.viaRandomKey()).apply(Count.perElement()), equalTo(expected));
       },
       { directNumWorkers: 3 },
     );
@@ -184,8 +184,8 @@ describe("DirectRunner: GroupByKey past its memory budget", () => {
     const result = await runOk(
       (p) => {
         const sizes = p
-          .apply(new Create(values))
-          .apply(new GroupByKey<string, number>())
+          .apply(Create.from(values))
+          .apply(GroupByKey.create())
           .map("Summarise", (g: KV<string, number[]>) => kv(g.key, g.value.reduce((a, b) => a + b, 0)));
         const expected = new Map<string, number>();
         for (const v of values) expected.set(v.key, (expected.get(v.key) ?? 0) + v.value);

@@ -7,6 +7,7 @@ import { Create } from "../../lib";
 import { ReadFromText, WriteToText } from "../../lib/io/textio";
 import { assertThat, equalTo } from "../../lib/testing/passert";
 import { runDirect, runOk } from "../helpers";
+import { twoSinksProgram } from "./text_programs";
 
 describe("TextIO transforms", () => {
   let dir: string;
@@ -20,7 +21,7 @@ describe("TextIO transforms", () => {
     for (let i = 0; i < 20_000; i++) lines.push(i % 7 === 0 ? "" : `line ${i} ${"é".repeat(i % 5)}`);
     fs.writeFileSync(path.join(dir, "big.txt"), lines.map((l, i) => l + (i % 2 === 0 ? "\n" : "\r\n")).join(""));
     await runOk((p) => {
-      const read = p.apply(new ReadFromText(path.join(dir, "big.txt"), { desiredBundleSizeBytes: 10_000 }));
+      const read = p.apply(ReadFromText.from(path.join(dir, "big.txt"), { desiredBundleSizeBytes: 10_000 }));
       assertThat(read, equalTo(lines));
     });
   });
@@ -28,7 +29,7 @@ describe("TextIO transforms", () => {
   it("writes a fixed number of shards with a header and suffix, and reads them back", async () => {
     const prefix = path.join(dir, "out", "part");
     const result = await runOk((p) => {
-      p.apply(Create.of("a", "b", "c", "d", "e")).apply(new WriteToText(prefix, { numShards: 3, suffix: ".csv", header: "letter" }));
+      p.apply(Create.of("a", "b", "c", "d", "e")).apply(WriteToText.to(prefix, { numShards: 3, suffix: ".csv", header: "letter" }));
     });
     const names = fs.readdirSync(path.join(dir, "out")).sort();
     assert.deepEqual(names, ["part-00000-of-00003.csv", "part-00001-of-00003.csv", "part-00002-of-00003.csv"]);
@@ -41,7 +42,7 @@ describe("TextIO transforms", () => {
   it("writes one empty shard for an empty input, and gzip by suffix", async () => {
     const prefix = path.join(dir, "empty");
     await runOk((p) => {
-      p.apply(Create.of<string>()).apply(new WriteToText(prefix, { suffix: ".gz" }));
+      p.apply(Create.of<string>()).apply(WriteToText.to(prefix, { suffix: ".gz" }));
     });
     const file = `${prefix}-00000-of-00001.gz`;
     assert.equal(zlib.gunzipSync(fs.readFileSync(file)).toString(), "");
@@ -50,10 +51,10 @@ describe("TextIO transforms", () => {
   it("replaces the shards of an earlier run with a different shard count", async () => {
     const prefix = path.join(dir, "counts");
     await runOk((p) => {
-      p.apply(Create.of("1", "2", "3")).apply(new WriteToText(prefix, { numShards: 3 }));
+      p.apply(Create.of("1", "2", "3")).apply(WriteToText.to(prefix, { numShards: 3 }));
     });
     await runOk((p) => {
-      p.apply(Create.of("x")).apply(new WriteToText(prefix));
+      p.apply(Create.of("x")).apply(WriteToText.to(prefix));
     });
     assert.deepEqual(fs.readdirSync(dir).sort(), ["counts-00000-of-00001"]);
   });
@@ -62,16 +63,39 @@ describe("TextIO transforms", () => {
     const prefix = path.join(dir, "out", "counts");
     const lines = Array.from({ length: 50_000 }, (_, i) => `line ${i}`);
     const result = await runDirect((p) => {
-      p.apply(new Create(lines))
+      p.apply(Create.from(lines))
         .map("FailLate", (l: string) => {
           if (l === "line 49999") throw new Error("late failure");
           return l;
         })
-        .apply(new WriteToText(prefix));
+        .apply(WriteToText.to(prefix));
     });
     assert.equal(result.state, "FAILED");
     assert.match(result.error!.message, /FailLate.*late failure/);
     const left = fs.existsSync(path.join(dir, "out")) ? fs.readdirSync(path.join(dir, "out")) : [];
     assert.deepEqual(left, []);
   });
+  const listing = (d: string): string[] => (fs.existsSync(d) ? fs.readdirSync(d).sort() : []);
+
+  for (const directNumWorkers of [1, 2]) {
+    it(`two sinks writing into one folder each have their own temporary directory (--direct_num_workers ${directNumWorkers})`, async () => {
+      const out = path.join(dir, "out");
+      const result = await twoSinksProgram.run({ output: out, lines: "a,b,c", fail: false }, { directNumWorkers });
+      assert.equal(await result.waitUntilFinish(), "DONE");
+      assert.deepEqual(listing(out), ["a-00000-of-00001", "b-00000-of-00001"], "both sinks' files and no temporary directory");
+      assert.deepEqual(fs.readFileSync(path.join(out, "a-00000-of-00001"), "utf8").split("\n").filter((l) => l !== "").sort(), ["a", "b", "c"]);
+      assert.deepEqual(fs.readFileSync(path.join(out, "b-00000-of-00001"), "utf8"), "wrote a-00000-of-00001\n");
+    });
+
+    it(`a failed run leaves no output, even of a sink that finished before the failure, and keeps an earlier run's files (--direct_num_workers ${directNumWorkers})`, async () => {
+      const out = path.join(dir, "out");
+      assert.equal(await (await twoSinksProgram.run({ output: out, lines: "old", fail: false }, { directNumWorkers })).waitUntilFinish(), "DONE");
+      const result = await twoSinksProgram.run({ output: out, lines: "new,newer", fail: true }, { directNumWorkers });
+      assert.equal(result.state, "FAILED");
+      assert.match(result.error!.message, /AfterA.*failing after the first sink finished a-00000-of-00001/);
+      assert.deepEqual(result.outputs, []);
+      assert.deepEqual(listing(out), ["a-00000-of-00001", "b-00000-of-00001"], "the earlier run's files, no temporary directory");
+      assert.equal(fs.readFileSync(path.join(out, "a-00000-of-00001"), "utf8"), "old\n", "not replaced by the failed run");
+    });
+  }
 });

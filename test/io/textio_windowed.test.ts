@@ -1,15 +1,16 @@
 /**
  * WriteToText and windows: bounded windowed input is written as one set of shards (nothing is
  * lost to the finalizing step's global window); unbounded input gets windowed writes, one set of
- * shards per window and pane, each appearing as its pane fires; a run that fails later keeps
- * the windows it completed.
+ * shards per window and pane, each appearing as its pane fires; an unbounded run that fails later
+ * keeps the windows it completed, a bounded one (TestStream) leaves nothing.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { AfterCount, AfterWatermark, Create, DoFn, FixedWindows, ParDo, Window } from "../../lib";
+import { AfterCount, AfterWatermark, Create, DoFn, FixedWindows, isStreamingResult, ParDo, Window } from "../../lib";
 import { WriteToText } from "../../lib/io/textio";
+import { ReadUnbounded } from "../../lib/io/read_unbounded";
 import { TestStream } from "../../lib/testing/test_stream";
 import { runDirect, runOk } from "../helpers";
 
@@ -28,8 +29,8 @@ describe("WriteToText with windows", () => {
     const prefix = path.join(dir, "counts");
     await runOk((p) => {
       p.apply(Create.timestamped([{ value: "x", timestamp: 5 }, { value: "y", timestamp: 150 }, { value: "z", timestamp: 999 }]))
-        .apply(Window.into<string>(new FixedWindows(100)))
-        .apply(new WriteToText(prefix, { numShards: 2 }));
+        .apply(Window.into(new FixedWindows(100)))
+        .apply(WriteToText.to(prefix, { numShards: 2 }));
     });
     const names = fs.readdirSync(dir).sort();
     assert.deepEqual(names, ["counts-00000-of-00002", "counts-00001-of-00002"]);
@@ -46,8 +47,8 @@ describe("WriteToText with windows", () => {
           .addElements({ value: "late", timestamp: 3_000 }) // a late pane for [0, 60 s)
           .advanceWatermarkToInfinity(),
       )
-        .apply(Window.into<string>(new FixedWindows(60_000), { trigger: AfterWatermark({ late: AfterCount(1) }), allowedLatenessMillis: 600_000 }))
-        .apply(new WriteToText(prefix, { suffix: ".txt" }));
+        .apply(Window.into(new FixedWindows(60_000), { trigger: AfterWatermark({ late: AfterCount(1) }), allowedLatenessMillis: 600_000 }))
+        .apply(WriteToText.to(prefix, { suffix: ".txt" }));
     });
     const first = `events-${iso(0)}-${iso(60_000)}`;
     const second = `events-${iso(60_000)}-${iso(120_000)}`;
@@ -63,15 +64,25 @@ describe("WriteToText with windows", () => {
     const prefix = path.join(dir, "s");
     await runOk((p) => {
       p.apply(TestStream.create<string>().addElements(...["a", "b", "c", "d"].map((value, i) => ({ value, timestamp: i }))).advanceWatermarkToInfinity())
-        .apply(Window.into<string>(new FixedWindows(10)))
-        .apply(new WriteToText(prefix, { numShards: 2 }));
+        .apply(Window.into(new FixedWindows(10)))
+        .apply(WriteToText.to(prefix, { numShards: 2 }));
     });
     const names = fs.readdirSync(dir).sort();
     assert.deepEqual(names, [`s-${iso(0)}-${iso(10)}-00000-of-00002`, `s-${iso(0)}-${iso(10)}-00001-of-00002`]);
     assert.deepEqual(names.flatMap(read).sort(), ["a", "b", "c", "d"]);
   });
 
-  it("keeps the shards of windows that completed when the run fails later", async () => {
+  const checkLines = () =>
+    ParDo.of(
+      new (class extends DoFn<string, string> {
+        process(x: string, ctx: { output(v: string): void }): void {
+          if (x === "boom") throw new Error("bad line");
+          ctx.output(x);
+        }
+      })(),
+    );
+
+  it("a bounded run (TestStream) that fails later leaves no file, not even of windows that fired", async () => {
     const prefix = path.join(dir, "w");
     const result = await runDirect((p) => {
       p.apply(
@@ -81,21 +92,40 @@ describe("WriteToText with windows", () => {
           .addElements({ value: "boom", timestamp: 25 })
           .advanceWatermarkToInfinity(),
       )
-        .apply(
-          "Check",
-          ParDo.of(
-            new (class extends DoFn<string, string> {
-              process(x: string, ctx: { output(v: string): void }): void {
-                if (x === "boom") throw new Error("bad line");
-                ctx.output(x);
-              }
-            })(),
-          ),
-        )
-        .apply(Window.into<string>(new FixedWindows(10)))
-        .apply(new WriteToText(prefix));
+        .apply("Check", checkLines())
+        .apply(Window.into(new FixedWindows(10)))
+        .apply(WriteToText.to(prefix));
     });
     assert.equal(result.state, "FAILED");
-    assert.deepEqual(fs.readdirSync(dir), [`w-${iso(0)}-${iso(10)}-00000-of-00001`]);
+    assert.deepEqual(fs.readdirSync(dir), [], "no output and no hidden files");
+  });
+
+  it("an unbounded run keeps the shards of windows that completed when it fails later", async () => {
+    const prefix = path.join(dir, "w");
+    let written: () => void = () => undefined;
+    const firstWindowWritten = new Promise<void>((resolve) => (written = resolve));
+    // A live source's watermark starts at the wall clock: event times an hour ahead, 10 ms windows.
+    let base = 0;
+    const result = await runDirect((p) => {
+      p.apply(
+        ReadUnbounded.from<string>({
+          async read(ctx) {
+            base = Math.floor(Date.now() / 10) * 10 + 3_600_000;
+            await ctx.emit("ok", base + 1);
+            ctx.advanceWatermark(base + 20);
+            await firstWindowWritten; // the window [base, base + 10) has fired and its file is in place
+            await ctx.emit("boom", base + 25);
+            await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
+          },
+        }),
+      )
+        .apply("Check", checkLines())
+        .apply(Window.into(new FixedWindows(10)))
+        .apply(WriteToText.to(prefix))
+        .apply("Written", ParDo.of(() => written()));
+    });
+    assert.ok(isStreamingResult(result));
+    await assert.rejects(result.waitUntilFinish(), /bad line/);
+    assert.deepEqual(fs.readdirSync(dir), [`w-${iso(base)}-${iso(base + 10)}-00000-of-00001`]);
   });
 });

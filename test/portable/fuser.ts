@@ -6,7 +6,8 @@
 import { fnApi, fnapi, rapi, runnerApi } from "../../runners/portable/protos";
 import { URNS } from "../../runners/portable/urns";
 
-export const RUNNER_URNS: ReadonlySet<string> = new Set([URNS.impulse, URNS.gbk, URNS.flatten, URNS.testStream]);
+/** Runner-executed: a Reshuffle too, whose input is read in its place (as Prism does). */
+export const RUNNER_URNS: ReadonlySet<string> = new Set([URNS.impulse, URNS.gbk, URNS.flatten, URNS.testStream, URNS.reshuffle]);
 
 export interface Stage {
   readonly id: string;
@@ -83,7 +84,7 @@ export function plan(proto: rapi.Pipeline, dataUrl: string, options: { readonly 
   const visit = (id: string): void => {
     const t = c.transforms[id]!;
     if (t.spec?.urn === URNS.combinePerKey && options.liftCombines !== false) return lift(c, id, leaves);
-    if (t.subtransforms.length === 0) leaves.push(id);
+    if (t.subtransforms.length === 0 || t.spec?.urn === URNS.reshuffle) leaves.push(id);
     else t.subtransforms.forEach(visit);
   };
   proto.rootTransformIds.forEach(visit);

@@ -14,19 +14,11 @@ import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { pipelineFromJson, validatePipelineProto } from "../../runners/portable/describe";
 import { MiniJobServer } from "./job_server";
-import { failingProgram } from "./programs";
+import { failingProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, reshuffleProgram } from "./programs";
 import { sideInputsProgram } from "../worker/programs";
+import { twoSinksProgram } from "../io/text_programs";
 import { pubsubCounts } from "../dataflow/streaming_programs";
-
-function readShards(prefix: string): string[] {
-  const dir = path.dirname(prefix);
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.startsWith(path.basename(prefix)))
-    .flatMap((f) => fs.readFileSync(path.join(dir, f), "utf8").split("\n"))
-    .filter((l) => l !== "")
-    .sort();
-}
+import { readShards } from "../helpers";
 
 describe("PortableRunner over the Job API (LOOPBACK)", function () {
   let jobServer: MiniJobServer;
@@ -83,6 +75,42 @@ describe("PortableRunner over the Job API (LOOPBACK)", function () {
     const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
     assert.equal(await result.waitUntilFinish(), "DONE");
     for (const name of ["counts", "first"]) assert.deepEqual(readShards(path.join(tmp, "portable2", name)), readShards(path.join(tmp, "direct2", name)));
+  });
+
+  for (const consumer of FLATTEN_CONSUMERS) {
+    it(`Flatten → ${consumer}: the runner passes the Flatten's inputs through as bytes to a keyed consumer`, async () => {
+      const flags = (dir: string) => ({ output: path.join(tmp, `flatten-${consumer}`, dir), consumer });
+      const p = flattenProgram.create(flags("portable"), portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+      const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
+      assert.equal(await result.waitUntilFinish(), "DONE");
+      const { file, lines } = FLATTEN_EXPECTED[consumer];
+      assert.deepEqual(readShards(path.join(tmp, `flatten-${consumer}`, "portable", file)), lines);
+      if (consumer === "stateful") return; // on the DirectRunner a stateful DoFn runs on the streaming driver (see the report)
+      assert.equal(await (await flattenProgram.run(flags("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+      assert.deepEqual(readShards(path.join(tmp, `flatten-${consumer}`, "direct", file)), lines);
+    });
+  }
+
+  it("Reshuffle → GroupByKey: the runner reads the Reshuffle's input in its place, with the DirectRunner's output", async () => {
+    const flags = (dir: string) => ({ output: path.join(tmp, "reshuffle", dir) });
+    assert.equal(await (await reshuffleProgram.run(flags("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+    const p = reshuffleProgram.create(flags("portable"), portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+    const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual(readShards(path.join(tmp, "reshuffle", "portable", "groups")), ["x:2", "y:1"]);
+    assert.deepEqual(readShards(path.join(tmp, "reshuffle", "direct", "groups")), ["x:2", "y:1"]);
+  });
+
+  it("two sinks into one folder; on a remote runner each sink commits when its own branch completes, so a later failure keeps it (as in Beam)", async () => {
+    const out = path.join(tmp, "two-sinks");
+    const ok = twoSinksProgram.create({ output: out, lines: "a,b", fail: false }, portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+    assert.equal(await (await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(ok)).waitUntilFinish(), "DONE");
+    assert.deepEqual(fs.readdirSync(out).sort(), ["a-00000-of-00001", "b-00000-of-00001"]);
+    const failing = twoSinksProgram.create({ output: out, lines: "c", fail: true }, portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+    const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(failing);
+    await assert.rejects(result.waitUntilFinish(), /failing after the first sink finished/);
+    assert.deepEqual(fs.readdirSync(out).sort(), ["a-00000-of-00001", "b-00000-of-00001"], "no temporary directory left");
+    assert.equal(fs.readFileSync(path.join(out, "a-00000-of-00001"), "utf8"), "c\n", "the first sink's branch had completed and committed");
   });
 
   it("side inputs through the runner's State API, user counters back through GetJobMetrics", async () => {

@@ -1,7 +1,12 @@
 /**
  * Executes a translated pipeline the way a portable runner does: impulse, GroupByKey and
  * Flatten runner-side; fused SDK stages through the Fn API on a Beamline harness; side inputs
- * served through the State API. For tests only (no Flink or Prism is available here).
+ * served through the State API. For tests only.
+ *
+ * Like a real runner, it holds each PCollection as the bytes its producer encoded (with the
+ * PCollection's wire coder) and decodes them only where it must (GroupByKey, side inputs): a
+ * Flatten concatenates its inputs' bytes and a Reshuffle hands its input's bytes on, as Prism
+ * does, so a PCollection encoded with a coder its consumer does not decode fails here too.
  */
 import { ByteWriter, coderFromSpec, CoderSpec, encodeToBytes } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
@@ -31,13 +36,34 @@ export async function executePipeline(proto: rapi.Pipeline, fn: FnApiServer, onM
   const c = p.components;
   const reg = await fn.instruct({ oneofKind: "register", register: { processBundleDescriptor: p.stages.map((s) => s.descriptor!) } });
   if (reg.error !== "") throw new Error(`register failed: ${reg.error}`);
-  const contents = new Map<string, WindowedValue<unknown>[]>();
+  /** Each PCollection's elements, as encoded by their producer with the PCollection's wire coder. */
+  const contents = new Map<string, Uint8Array[]>();
   const complete = new Set<string>();
   const metrics: metricsapi.MonitoringInfo[] = [];
   const wire = (pc: string): Coder<unknown> => coderOf(c, p.wireCoder(pc));
   const windowCoder = (pc: string): Coder<unknown> => coderOf(c, c.windowingStrategies[c.pcollections[pc]!.windowingStrategyId]!.windowCoderId);
+  const finishBytes = (pc: string, bytes: readonly Uint8Array[]): void => {
+    contents.set(pc, [...(contents.get(pc) ?? []), ...bytes]);
+  };
   const finish = (pc: string, values: WindowedValue<unknown>[]): void => {
-    contents.set(pc, [...(contents.get(pc) ?? []), ...values]);
+    const w = new ByteWriter();
+    const coder = wire(pc);
+    for (const v of values) coder.encode(v, w, "nested");
+    finishBytes(pc, [w.finish()]);
+  };
+  /** Decodes a PCollection's bytes with its wire coder, as a runner does where it must look inside. */
+  const decoded = (pc: string): WindowedValue<unknown>[] => {
+    const coder = wire(pc);
+    const values: WindowedValue<unknown>[] = [];
+    for (const bytes of contents.get(pc) ?? []) {
+      const reader = new ByteReader(bytes);
+      try {
+        while (!reader.atEnd()) values.push(coder.decode(reader, "nested") as WindowedValue<unknown>);
+      } catch (e) {
+        throw new Error(`PCollection ${pc} has bytes that do not decode with its coder: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    return values;
   };
 
   const runRunnerTransform = (id: string): void => {
@@ -49,13 +75,14 @@ export async function executePipeline(proto: rapi.Pipeline, fn: FnApiServer, onM
         finish(out, [{ value: new Uint8Array(0), timestamp: MIN_TIMESTAMP, windows: GLOBAL_WINDOWS, pane: NO_FIRING }]);
         break;
       case URNS.flatten:
-        finish(out, inputs.flatMap((pc) => contents.get(pc) ?? []));
+      case URNS.reshuffle:
+        finishBytes(out, inputs.flatMap((pc) => contents.get(pc) ?? []));
         break;
       case URNS.gbk: {
         const keyCoder = coderOf(c, c.pcollections[inputs[0]!]!.coderId).components[0]!;
         const wc = windowCoder(inputs[0]!);
         const groups = new Map<string, { key: unknown; window: BoundedWindow; values: unknown[] }>();
-        for (const wv of contents.get(inputs[0]!) ?? []) {
+        for (const wv of decoded(inputs[0]!)) {
           const e = wv.value as KV<unknown, unknown>;
           for (const w of wv.windows) {
             const g = `${hex(encodeToBytes(keyCoder, e.key, "nested"))}|${hex(encodeToBytes(wc, w, "nested"))}`;
@@ -78,7 +105,7 @@ export async function executePipeline(proto: rapi.Pipeline, fn: FnApiServer, onM
       const elementCoder = coderOf(c, c.pcollections[pc]!.coderId);
       const wc = windowCoder(pc);
       const byWindow = new Map<string, unknown[]>();
-      for (const wv of contents.get(pc) ?? []) for (const w of wv.windows) byWindow.set(hex(encodeToBytes(wc, w, "nested")), [...(byWindow.get(hex(encodeToBytes(wc, w, "nested"))) ?? []), wv.value]);
+      for (const wv of decoded(pc)) for (const w of wv.windows) byWindow.set(hex(encodeToBytes(wc, w, "nested")), [...(byWindow.get(hex(encodeToBytes(wc, w, "nested"))) ?? []), wv.value]);
       for (const [wHex, values] of byWindow) {
         const window = Buffer.from(wHex, "hex");
         const base = { transformId: tid, sideInputId: local, window };
@@ -106,19 +133,9 @@ export async function executePipeline(proto: rapi.Pipeline, fn: FnApiServer, onM
 
   const runStage = async (s: Stage): Promise<void> => {
     serveSideInputs(s);
-    const w = new ByteWriter();
-    const inCoder = wire(s.input);
-    for (const wv of contents.get(s.input) ?? []) inCoder.encode(wv, w, "nested");
-    const r = await fn.processBundle(s.id, new Map([[s.sourceId, [w.finish()]]]), [...s.outputs.values()]);
+    const r = await fn.processBundle(s.id, new Map([[s.sourceId, [Buffer.concat(contents.get(s.input) ?? [])]]]), [...s.outputs.values()]);
     metrics.push(...r.metrics);
-    for (const [pc, sink] of s.outputs) {
-      const bytes = r.outputs.get(sink)!;
-      const reader = new ByteReader(bytes);
-      const coder = wire(pc);
-      const values: WindowedValue<unknown>[] = [];
-      while (!reader.atEnd()) values.push(coder.decode(reader, "nested") as WindowedValue<unknown>);
-      finish(pc, values);
-    }
+    for (const [pc, sink] of s.outputs) finishBytes(pc, [r.outputs.get(sink)!]);
     for (const id of s.transforms) for (const pc of Object.values(c.transforms[id]!.outputs)) complete.add(pc);
   };
 

@@ -1,5 +1,6 @@
 /** Pipeline programs for the PortableRunner end-to-end tests. */
-import { Create, definePipeline } from "../../lib";
+import { Combine, Combiners, Create, definePipeline, Flatten, GroupByKey, KV, kv, ParDo, Reshuffle, StatefulDoFn, StatefulProcessContext, StateSpec } from "../../lib";
+import { WriteToText } from "../../lib/io/textio";
 
 /** A program whose DoFn throws on one element. */
 export const failingProgram = definePipeline({
@@ -7,9 +8,80 @@ export const failingProgram = definePipeline({
   description: "fails in a Map",
   flags: {},
   build(root) {
-    root.apply("Numbers", new Create([1, 2, 3])).map("Explode", (n: number) => {
+    root.apply("Numbers", Create.from([1, 2, 3])).map("Explode", (n: number) => {
       if (n === 2) throw new Error("boom on two");
       return n;
     });
+  },
+});
+
+/** Counts, per key, the elements seen so far: emits `key:1`, `key:2`, ... (the same set in any order). */
+class RunningCount extends StatefulDoFn<string, number, string> {
+  readonly count = StateSpec.value<number>("count");
+  process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+    const n = (ctx.state(this.count).read() ?? 0) + 1;
+    ctx.state(this.count).write(n);
+    ctx.output(`${e.key}:${n}`);
+  }
+}
+
+/** What reads the flattened, keyed PCollection in `flattenProgram`. */
+export const FLATTEN_CONSUMERS = ["gbk", "combine", "stateful"] as const;
+
+/** What `flattenProgram` writes for each consumer: the file under --output and its sorted lines. */
+export const FLATTEN_EXPECTED: Record<(typeof FLATTEN_CONSUMERS)[number], { readonly file: string; readonly lines: readonly string[] }> = {
+  gbk: { file: "groups", lines: ["w:1", "x:1,1,10", "y:1,10", "z:10"] },
+  combine: { file: "sums", lines: ["w:1", "x:12", "y:11", "z:10"] },
+  stateful: { file: "running", lines: ["w:1", "x:1", "x:2", "x:3", "y:1", "y:2", "z:1"] },
+};
+
+/**
+ * Two keyed PCollections flattened, then read by a GroupByKey, a Combine.perKey or a stateful
+ * ParDo (`--consumer`, default all three), each written under `--output`. Runners pass a
+ * Flatten's inputs through as bytes to the keyed consumer.
+ */
+export const flattenProgram = definePipeline({
+  name: "portable-test-flatten",
+  description: "Flatten, then a grouping or keyed consumer",
+  flags: {
+    output: { type: "string", describe: "Output folder", required: true },
+    consumer: { type: "string", describe: "gbk, combine, stateful or all", default: "all" },
+  },
+  build(root, flags) {
+    const consumers = flags.consumer === "all" ? FLATTEN_CONSUMERS : FLATTEN_CONSUMERS.filter((c) => c === flags.consumer);
+    if (consumers.length === 0) throw new Error(`--consumer must be one of ${FLATTEN_CONSUMERS.join(", ")} or all, got ${flags.consumer}`);
+    const a = root.apply("A", Create.from(["x", "y", "x", "w"])).map("PairA", (w: string) => kv(w, 1));
+    const b = root.apply("B", Create.from(["y", "z", "x"])).map("PairB", (w: string) => kv(w, 10));
+    const both = a.apply(Flatten.with(b));
+    const out = (name: string): string => `${flags.output}/${name}`;
+    if (consumers.includes("gbk")) {
+      both
+        .apply("Group", GroupByKey.create())
+        .map("FormatGroups", (g: KV<string, number[]>) => `${g.key}:${[...g.value].sort((x, y) => x - y).join(",")}`)
+        .apply("WriteGroups", WriteToText.to(out("groups")));
+    }
+    if (consumers.includes("combine")) {
+      both
+        .apply("Sum", Combine.perKey(Combiners.sum()))
+        .map("FormatSums", (e: KV<string, number>) => `${e.key}:${e.value}`)
+        .apply("WriteSums", WriteToText.to(out("sums")));
+    }
+    if (consumers.includes("stateful")) both.apply("Running", ParDo.of(new RunningCount())).apply("WriteRunning", WriteToText.to(out("running")));
+  },
+});
+
+/** Words through a Reshuffle into a GroupByKey (runners such as Prism read a Reshuffle's input in its place). */
+export const reshuffleProgram = definePipeline({
+  name: "portable-test-reshuffle",
+  description: "Reshuffle, then GroupByKey",
+  flags: { output: { type: "string", describe: "Output folder", required: true } },
+  build(root, flags) {
+    root
+      .apply("Words", Create.from(["x", "y", "x"]))
+      .map("Pair", (w: string) => kv(w, 1))
+      .apply("Reshuffle", Reshuffle.viaRandomKey())
+      .apply("Group", GroupByKey.create())
+      .map("Format", (g: KV<string, number[]>) => `${g.key}:${g.value.length}`)
+      .apply("Write", WriteToText.to(`${flags.output}/groups`));
   },
 });

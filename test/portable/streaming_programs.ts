@@ -23,7 +23,6 @@ import {
   ParDo,
   Repeatedly,
   Sessions,
-  SideInput,
   SlidingWindows,
   StatefulDoFn,
   StateSpec,
@@ -55,17 +54,17 @@ export const streamingProgram = definePipeline({
     scores
       .apply(
         "Sessions",
-        Window.into<KV<string, number>>(new Sessions(10_000), {
+        Window.into(new Sessions(10_000), {
           trigger: AfterWatermark({ early: AfterProcessingTime(1_000), late: AfterCount(1) }),
           accumulationMode: "ACCUMULATING",
           allowedLatenessMillis: 60_000,
         }),
       )
-      .apply("SumPerSession", Combine.perKey<string, number, number, number>(Combiners.sum()));
+      .apply("SumPerSession", Combine.perKey(Combiners.sum()));
     scores
       .apply(
         "Sliding",
-        Window.into<KV<string, number>>(new SlidingWindows(30_000, 10_000), {
+        Window.into(new SlidingWindows(30_000, 10_000), {
           trigger: Repeatedly(AfterFirst(AfterCount(2), AfterAll(AfterProcessingTime(500), AfterEach(AfterCount(1), AfterCount(3))))),
           timestampCombiner: "EARLIEST",
         }),
@@ -122,34 +121,30 @@ export const statefulProgram = definePipeline({
   build(root) {
     root
       .apply("Numbers", Create.timestamped([{ value: kv("a", 1), timestamp: 1_000 }, { value: kv("b", 2), timestamp: 12_000 }]))
-      .apply("Window", Window.into<KV<string, number>>(new FixedWindows(10_000)))
+      .apply("Window", Window.into(new FixedWindows(10_000)))
       .apply("Buffer", ParDo.of(new BufferPerKey()));
   },
 });
 
 /** Sums each key's values per window; emits when the sum reaches the key's limit (map side input) and, for what is left, at the end of the window. */
-export class SumToLimit extends StatefulDoFn<string, number, string> {
+type LimitSides = { limits: ReadonlyMap<string, number>; unit: string };
+
+export class SumToLimit extends StatefulDoFn<string, number, string, {}, LimitSides> {
   readonly sum = StateSpec.value<number>("sum");
   readonly end = TimerSpec.eventTime("end");
-  constructor(
-    private readonly limits: SideInput<ReadonlyMap<string, number>>,
-    private readonly unit: SideInput<string>,
-  ) {
-    super();
-  }
-  process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+  process(e: KV<string, number>, ctx: StatefulProcessContext<string, {}, LimitSides>): void {
     const sum = (ctx.state(this.sum).read() ?? 0) + e.value;
     ctx.state(this.sum).write(sum);
-    const limit = ctx.sideInput(this.limits).get(e.key) ?? Infinity;
+    const limit = ctx.sideInputs.limits.get(e.key) ?? Infinity;
     if (sum >= limit) {
-      ctx.output(`${e.key} reached ${limit}${ctx.sideInput(this.unit)} with ${sum}`);
+      ctx.output(`${e.key} reached ${limit}${ctx.sideInputs.unit} with ${sum}`);
       ctx.state(this.sum).clear();
     }
     ctx.timer(this.end).set(ctx.window.maxTimestamp());
   }
-  onTimer(_timer: string, ctx: TimerContext<string, string>): void {
+  onTimer(_timer: string, ctx: TimerContext<string, string, {}, LimitSides>): void {
     const left = ctx.state(this.sum).read();
-    if (left !== undefined) ctx.output(`${ctx.key} left ${left}${ctx.sideInput(this.unit)} of ${ctx.sideInput(this.limits).get(ctx.key)}`);
+    if (left !== undefined) ctx.output(`${ctx.key} left ${left}${ctx.sideInputs.unit} of ${ctx.sideInputs.limits.get(ctx.key)}`);
     ctx.state(this.sum).clear();
   }
 }
@@ -164,7 +159,7 @@ export const statefulSideInputProgram = definePipeline({
     const unit = AsSingleton(root.apply("Unit", Create.of("kg")));
     root
       .apply("Numbers", Create.timestamped([{ value: kv("a", 2), timestamp: 1_000 }]))
-      .apply("Window", Window.into<KV<string, number>>(new FixedWindows(10_000)))
-      .apply("Sum", ParDo.of(new SumToLimit(limits, unit), { sideInputs: [limits, unit] }));
+      .apply("Window", Window.into(new FixedWindows(10_000)))
+      .apply("Sum", ParDo.of(new SumToLimit(), { sideInputs: { limits, unit } }));
   },
 });

@@ -5,12 +5,16 @@
 import { strict as assert } from "node:assert";
 import { wordcount } from "../../pipelines/wordcount";
 import { wordcount2 } from "../../pipelines/wordcount2";
-import type { Pipeline } from "../../lib/model/pipeline";
 import { pipelineFromJson, pipelineToJson, validatePipelineProto } from "../../runners/portable/describe";
 import { dockerEnvironment } from "../../runners/portable/environments";
 import { rapi, runnerApi } from "../../runners/portable/protos";
 import { decodeReference, translatePipeline } from "../../runners/portable/translate";
 import { golden } from "./golden";
+import { flattenProgram, reshuffleProgram } from "./programs";
+import { Create, Flatten, GroupByKey, KV, kv, Pipeline } from "../../lib";
+import { JsValueCoder, KVCoder, StringUtf8Coder } from "../../lib/coders/index";
+import type { Coder } from "../../lib/coders/coder";
+import { PipelineConstructionError } from "../../lib/model/errors";
 import { URNS } from "../../runners/portable/urns";
 
 
@@ -35,7 +39,7 @@ function checkCommon(p: Pipeline, proto: rapi.Pipeline): void {
   assert.equal(Object.keys(c.transforms).length, p.transforms().length);
   for (const t of Object.values(c.transforms)) {
     const urn = t.spec?.urn ?? "";
-    if (urn === URNS.impulse || urn === URNS.gbk || urn === URNS.flatten) assert.equal(t.environmentId, "", `${t.uniqueName} runs on the runner`);
+    if (urn === URNS.impulse || urn === URNS.gbk) assert.equal(t.environmentId, "", `${t.uniqueName} runs on the runner`);
     else assert.equal(t.environmentId, "beamline", `${t.uniqueName} runs in the SDK`);
     if (urn === URNS.pardo) {
       const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);
@@ -44,6 +48,11 @@ function checkCommon(p: Pipeline, proto: rapi.Pipeline): void {
     }
     if (urn === URNS.gbk) assert.match(coderUrns(proto, c.pcollections[t.inputs["main"]!]!.coderId), /^kv\(/, `${t.uniqueName} input must be KV`);
     if (urn === URNS.impulse) assert.equal(coderUrns(proto, c.pcollections[t.outputs["main"]!]!.coderId), "bytes");
+    // Runners pass a Flatten's and a Reshuffle's elements through as bytes: one coder for inputs and output.
+    if (urn === URNS.flatten || urn === URNS.reshuffle) {
+      const ids = new Set([...Object.values(t.inputs), ...Object.values(t.outputs)].map((pc) => c.pcollections[pc]!.coderId));
+      assert.equal(ids.size, 1, `${t.uniqueName}: inputs and output must share one coder`);
+    }
   }
   const caps = c.environments["beamline"]!.capabilities;
   for (const urn of ["beam:coder:varint:v1", "beam:coder:length_prefix:v1", "beam:coder:windowed_value:v1", URNS.precombine]) assert.ok(caps.includes(urn), urn);
@@ -87,6 +96,37 @@ describe("portable translation", () => {
     assert.deepEqual(consumers.map((t) => t.uniqueName).sort(), ["wordcount2/filter", "wordcount2/firstChar"]);
     assert.equal(byName(proto, "wordcount2/GroupAndSum2").spec!.urn, URNS.combinePerKey);
     golden("wordcount2.pipeline.json", proto);
+  });
+
+  it("Flatten and Reshuffle: inputs and output share the coder their keyed consumers need; Flatten names the SDK environment", () => {
+    const p = flattenProgram.create({ output: "/out", consumer: "all" });
+    const { proto } = translatePipeline(p, dockerEnvironment("beamline/worker:test"));
+    checkCommon(p, proto);
+    const flat = byName(proto, "Flatten");
+    assert.equal(flat.environmentId, "beamline", "as in Beam's SDKs, runners may run a Flatten in the SDK");
+    const c = proto.components!;
+    for (const pc of [...Object.values(flat.inputs), flat.outputs["main"]!]) {
+      assert.equal(coderUrns(proto, c.pcollections[pc]!.coderId), "kv(length_prefix(jsvalue_deterministic),length_prefix(jsvalue))", pc);
+    }
+    const r = reshuffleProgram.create({ output: "/out" });
+    const reshuffled = translatePipeline(r, dockerEnvironment("beamline/worker:test")).proto;
+    checkCommon(r, reshuffled);
+    const input = byName(reshuffled, "Reshuffle").inputs["main"]!;
+    assert.equal(coderUrns(reshuffled, reshuffled.components!.pcollections[input]!.coderId), "kv(length_prefix(jsvalue_deterministic),length_prefix(jsvalue))");
+  });
+
+  it("Flatten of PCollections the runner encodes with different coders: a construction error naming the Flatten and the fix", () => {
+    const p = Pipeline.create();
+    const grouped = (name: string, values: Coder<unknown>) =>
+      p
+        .apply(`${name}Create`, Create.from([kv("a", "x")]))
+        .setCoder(new KVCoder(StringUtf8Coder.INSTANCE, values) as Coder<KV<string, string>>)
+        .apply(`${name}Group`, GroupByKey.create());
+    grouped("A", StringUtf8Coder.INSTANCE as Coder<unknown>).apply("Both", Flatten.with(grouped("B", new JsValueCoder() as Coder<unknown>)));
+    assert.throws(
+      () => translatePipeline(p, dockerEnvironment("beamline/worker:test")),
+      (e: Error) => e instanceof PipelineConstructionError && /Both/.test(e.message) && /different coders/.test(e.message) && /Apply a Map to one of them/.test(e.message),
+    );
   });
 
   it("translation is deterministic (same graph, same bytes)", () => {

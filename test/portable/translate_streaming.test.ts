@@ -209,7 +209,7 @@ describe("portable translation: streaming", () => {
 
   it("translates an unbounded ReadFromPubSub to Beam's pubsub_read primitive (runner-native), not its in-process source", () => {
     const p = Pipeline.create();
-    p.apply("Events", new ReadFromPubSub({ subscription: "projects/proj/subscriptions/sub", timestampAttribute: "ts" })).map("Len", (b: Uint8Array) => b.length);
+    p.apply("Events", ReadFromPubSub.from({ subscription: "projects/proj/subscriptions/sub", timestampAttribute: "ts" })).map("Len", (b: Uint8Array) => b.length);
     const { proto } = translatePipeline(p, dockerEnvironment());
     checkResolves(proto);
     const [, read] = byName(proto, "Events/Read");

@@ -108,7 +108,7 @@ describe("Streaming DirectRunner: strict model checks", () => {
             .addElements({ value: kv("k", 3), timestamp: 1 }, { value: kv("k", 1), timestamp: 2 }, { value: kv("k", 2), timestamp: 3 })
             .advanceWatermarkToInfinity(),
         )
-          .apply(new GroupByKey<string, number>())
+          .apply(GroupByKey.create())
           .apply(
             "SortInPlace",
             ParDo.of((g: KV<string, number[]>, ctx: ProcessContext<number>) => {
@@ -149,7 +149,7 @@ describe("Streaming DirectRunner: strict model checks", () => {
       const result = await runDirect((p) => {
         p.apply(TestStream.create<number>().addElements({ value: 1, timestamp: 1 }).advanceWatermarkToInfinity())
           .map("Key", (n: number) => kv("k", n))
-          .apply("Group", new GroupByKey<string, number>())
+          .apply("Group", GroupByKey.create())
           .setCoder(new KVCoder(StringUtf8Coder.INSTANCE, StringUtf8Coder.INSTANCE) as unknown as Coder<KV<string, number[]>>);
       });
       assertModelCheck(result, /cannot be encoded/, "Group");
@@ -163,8 +163,8 @@ describe("Streaming DirectRunner: strict model checks", () => {
 
   describe("deterministic grouping keys", () => {
     const cases: [string, (keyed: PCollection<Keyed>) => void][] = [
-      ["GroupByKey", (keyed) => void keyed.apply("Group", new GroupByKey<{ a: number; b: number }, number>())],
-      ["Combine.perKey", (keyed) => void keyed.apply("Group", Combine.perKey<{ a: number; b: number }, number, number, number>(Combiners.sum()))],
+      ["GroupByKey", (keyed) => void keyed.apply("Group", GroupByKey.create())],
+      ["Combine.perKey", (keyed) => void keyed.apply("Group", Combine.perKey(Combiners.sum()))],
       ["a stateful ParDo", (keyed) => void keyed.apply("Group", ParDo.of(new CountPerKey()))],
     ];
     for (const [what, apply] of cases) {

@@ -1,8 +1,15 @@
 /** Test sinks for streaming tests: record every element with its timestamp, window and pane. */
+import { strict as assert } from "node:assert";
+import { GroupByKey, Window } from "../../lib";
 import { ParDo } from "../../lib/model/pardo";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { ProcessContext } from "../../lib/model/dofn";
-import { IntervalWindow, PaneInfo, PaneTiming } from "../../lib/model/window";
+import type { MetricResults } from "../../lib/model/metrics";
+import type { WindowIntoOptions } from "../../lib/model/primitives";
+import type { WindowFn } from "../../lib/model/windowing";
+import { IntervalWindow, kv, KV, PaneInfo, PaneTiming } from "../../lib/model/window";
+import type { TestStream, TimestampedElement } from "../../lib/testing/test_stream";
+import { runDirect } from "../helpers";
 
 /** One observed output element. */
 export interface Observed<T> {
@@ -27,3 +34,24 @@ export function collect<T>(pc: PCollection<T>, sink: Observed<T>[], label = "Col
 export function paneOf(p: PaneInfo): string {
   return `${p.timing as PaneTiming}#${p.index}/${p.onTimeIndex}${p.isFirst ? " first" : ""}${p.isLast ? " last" : ""}`;
 }
+
+/** A keyed element whose value is its timestamp. */
+export const el = (key: string, t: number): TimestampedElement<KV<string, number>> => ({ value: kv(key, t), timestamp: t });
+
+/** Groups `script` with `windowFn` and `options`; rows "key:values window pane", in firing order. */
+export async function groupedPanes(script: TestStream<KV<string, number>>, windowFn: WindowFn, options: WindowIntoOptions): Promise<{ rows: string[]; metrics: MetricResults }> {
+  const out: Observed<KV<string, number[]>>[] = [];
+  const result = await runDirect((p) => {
+    const grouped = p
+      .apply(script)
+      .apply(Window.into(windowFn, options))
+      .apply(GroupByKey.create())
+      .map("Sort", (g: KV<string, number[]>) => kv(g.key, [...g.value].sort((a, b) => a - b)));
+    collect(grouped, out);
+  });
+  assert.equal(await result.waitUntilFinish(), "DONE");
+  return { rows: out.map((o) => `${o.value.key}:${o.value.value.join(",")} ${o.window} ${paneOf(o.pane)}`), metrics: result.metrics };
+}
+
+/** Elements the GroupByKey dropped because their window's trigger had finished. */
+export const droppedClosed = (m: MetricResults): number => m.counterTotal("beamline", "droppedDueToClosedWindow", "GroupByKey");

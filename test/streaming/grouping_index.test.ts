@@ -14,10 +14,12 @@ import type { WindowingStrategy } from "../../lib/model/windowing";
 import { deterministicKeyCoder } from "../../runners/executor/default_coders";
 import type { Receiver } from "../../runners/executor/receiver";
 import { GroupNode } from "../../runners/streaming/grouping";
-import { StatefulParDoOperator } from "../../runners/streaming/stateful";
+import { InMemoryStateAndTimers } from "../../runners/executor/in_memory_state";
+import { AnyStatefulDoFn, StatefulParDoOperator } from "../../runners/executor/stateful_operator";
+import { statefulTimeAware } from "../../runners/streaming/graph";
 import { defaultOptions } from "../../lib/model/options";
 import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
-import { MinHeap } from "../../runners/streaming/min_heap";
+import { MinHeap } from "../../runners/executor/min_heap";
 
 /** A deterministic pseudo-random sequence (tests must not depend on Math.random). */
 function lcg(seed: number): () => number {
@@ -88,7 +90,8 @@ describe("Streaming DirectRunner: the grouping step's window index", () => {
     const closedAt = new Map<string, number>(); // window end of states that fired on time (for late panes)
     let watermark = 0;
     for (let step = 0; step < 60; step++) {
-      // 200 elements, mostly near the watermark, some late (behind it, within or past lateness).
+      // 200 elements (one bundle), mostly near the watermark, some late (behind it, within or past lateness).
+      const latePanes = new Map<string, Pane>();
       for (let i = 0; i < 200; i++) {
         const key = `k${Math.floor(rnd() * 2000)}`;
         const t = Math.max(0, watermark + Math.floor(rnd() * 400) - 100 - (rnd() < 0.1 ? 300 : 0));
@@ -99,8 +102,11 @@ describe("Streaming DirectRunner: the grouping step's window index", () => {
         const end = start + 99;
         if (end + 200 < watermark) continue; // expired: dropped
         if (end < watermark) {
-          // Late: its own pane at once (AfterCount(1) late firings), stamped with the window's end.
-          expected.push({ key, window: `[${start},${start + 100})`, values: [step * 1000 + i], timing: "LATE", at: end });
+          // Late: a pane at the end of the bundle (AfterCount(1) late firings) with the bundle's
+          // late elements of the window, stamped with the window's end.
+          const pane = latePanes.get(id);
+          if (pane !== undefined) pane.values.push(step * 1000 + i);
+          else latePanes.set(id, { key, window: `[${start},${start + 100})`, values: [step * 1000 + i], timing: "LATE", at: end });
           closedAt.set(id, end);
           continue;
         }
@@ -108,6 +114,7 @@ describe("Streaming DirectRunner: the grouping step's window index", () => {
         o.values.push(step * 1000 + i);
         open.set(id, o);
       }
+      expected.push(...latePanes.values());
       watermark += Math.floor(rnd() * 150);
       for (const [id, o] of [...open]) {
         if (o.start + 99 < watermark) {
@@ -169,7 +176,9 @@ describe("Streaming DirectRunner: the grouping step's window index", () => {
     const outputs: string[] = [];
     const sink: Receiver = { receive: (v: unknown) => void outputs.push(v as string) };
     const runtime = { options: defaultOptions(), runId: "t", transformName: "S", reportOutputs: () => undefined };
-    const op = new StatefulParDoOperator("S", new SumUntilEnd() as unknown as ConstructorParameters<typeof StatefulParDoOperator>[1], new Map([["main", sink]]), new MetricsContainer("S"), runtime, windowing, deterministicKeyCoder());
+    const state = new InMemoryStateAndTimers(deterministicKeyCoder(), windowing.allowedLatenessMillis);
+    const op = new StatefulParDoOperator("S", new SumUntilEnd() as unknown as AnyStatefulDoFn, new Map([["main", sink]]), undefined, new MetricsContainer("S"), runtime, { state, timers: state }, windowing.allowedLatenessMillis);
+    const timers = statefulTimeAware(state, op);
     await op.startBundle();
     const rnd = lcg(3);
     const sums = new Map<string, { key: string; end: number; sum: number }>();
@@ -193,16 +202,16 @@ describe("Streaming DirectRunner: the grouping step's window index", () => {
         sums.delete(id);
       }
       const before = outputs.length;
-      await op.advance({ inputWatermark: watermark, processingTime: 0 });
+      await timers.advance({ inputWatermark: watermark, processingTime: 0 });
       const fired = outputs.slice(before);
       const firedEnds = fired.map((o) => Number(o.slice(o.indexOf("@") + 1, o.indexOf("="))));
       assert.deepEqual(firedEnds, [...firedEnds].sort((a, b) => a - b), "timers fire earliest first");
-      assert.equal(op.hold(), Math.min(Infinity, ...[...sums.values()].map((s) => s.end)), `hold after step ${step}`);
+      assert.equal(timers.hold(), Math.min(Infinity, ...[...sums.values()].map((s) => s.end)), `hold after step ${step}`);
     }
     assert.deepEqual([...outputs].sort(), [...expected].sort());
-    await op.advance({ inputWatermark: watermark + 1_000, processingTime: 0 });
-    assert.equal(op.slotCount, 0, "every slot expired");
-    assert.equal(op.hold(), Infinity);
+    await timers.advance({ inputWatermark: watermark + 1_000, processingTime: 0 });
+    assert.equal(state.slotCount, 0, "every slot expired");
+    assert.equal(timers.hold(), Infinity);
   });
 
   it("fires processing-time panes for exactly the windows holding unfired elements as the clock moves", async () => {

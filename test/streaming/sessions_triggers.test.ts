@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { Create, FixedWindows, flatten, GlobalWindows, GroupByKey, kv, KV, PCollection, Window } from "../../lib";
+import { Create, FixedWindows, Flatten, GlobalWindows, GroupByKey, kv, KV, PCollection, Window } from "../../lib";
 import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, Repeatedly } from "../../lib/model/triggers";
 import { Sessions } from "../../lib/model/sliding_sessions";
 import { TestStream } from "../../lib/testing/test_stream";
@@ -24,7 +24,7 @@ describe("Streaming DirectRunner: session windows", () => {
             .advanceWatermarkToInfinity(),
         )
         .apply(Window.into(new Sessions(10)))
-        .apply(new GroupByKey<string, number>())
+        .apply(GroupByKey.create())
         .map("Sort", sorted);
       collect(grouped, out);
     });
@@ -48,7 +48,7 @@ describe("Streaming DirectRunner: session windows", () => {
               .advanceWatermarkToInfinity(),
           )
           .apply(Window.into(new Sessions(10)))
-          .apply(new GroupByKey<string, number>())
+          .apply(GroupByKey.create())
           .map("Sort", sorted);
         collect(grouped, out);
       })
@@ -66,7 +66,7 @@ describe("DirectRunner: sessions in a bounded pipeline", () => {
       const grouped = p
         .apply(Create.timestamped([el("a", 1), el("a", 8), el("a", 30), el("b", 2)]))
         .apply(Window.into(new Sessions(10)))
-        .apply(new GroupByKey<string, number>())
+        .apply(GroupByKey.create())
         .map("Sort", sorted);
       assertThat(grouped, equalTo([kv("a", [1, 8]), kv("a", [30]), kv("b", [2])]));
     });
@@ -91,14 +91,16 @@ describe("Streaming DirectRunner: triggers", () => {
               .advanceWatermarkToInfinity(),
           )
           .apply(Window.into(new GlobalWindows(), { trigger: Repeatedly(AfterProcessingTime(1000)) }))
-          .apply(new GroupByKey<string, number>())
+          .apply(GroupByKey.create())
           .map("Sort", sorted);
         collect(grouped, out);
       })
     ).waitUntilFinish();
     assert.deepEqual(
       out.map((o) => `${o.value.value.join(",")} ${paneOf(o.pane)}`),
-      ["1,2,3 EARLY#0/-1 first", "4 EARLY#1/-1"],
+      // The end of the global window (end of time) closes it with an empty on-time pane
+      // (on-time behaviour FIRE_ALWAYS, as Beam's runners-core does).
+      ["1,2,3 EARLY#0/-1 first", "4 EARLY#1/-1", " ON_TIME#2/0 last"],
     );
   });
 
@@ -118,7 +120,7 @@ describe("Streaming DirectRunner: triggers", () => {
               .advanceWatermarkToInfinity(),
           )
           .apply(Window.into(new GlobalWindows(), trigger))
-          .apply(new GroupByKey<string, number>())
+          .apply(GroupByKey.create())
           .map("Sort", sorted);
         collect(grouped, out);
       });
@@ -129,7 +131,8 @@ describe("Streaming DirectRunner: triggers", () => {
     // AfterEach: first after 2 elements, then after 1 more; then finished (4 and 5 are dropped).
     assert.deepEqual(await run({ trigger: AfterEach(AfterCount(2), AfterCount(1)) }), ["1,2", "3 last", "dropped=2"]);
     // AfterFirst, repeated: whichever comes first of 2 elements or 100 ms of processing time.
-    assert.deepEqual(await run({ trigger: Repeatedly(AfterFirst(AfterCount(2), AfterProcessingTime(100))) }), ["1,2", "3", "4,5", "dropped=0"]);
+    // (The global window's end closes it with an empty on-time pane.)
+    assert.deepEqual(await run({ trigger: Repeatedly(AfterFirst(AfterCount(2), AfterProcessingTime(100))) }), ["1,2", "3", "4,5", " last", "dropped=0"]);
     // AfterAll: needs 3 elements and 100 ms; fires once.
     assert.deepEqual(await run({ trigger: AfterAll(AfterCount(3), AfterProcessingTime(100)) }), ["1,2,3 last", "dropped=2"]);
   });
@@ -142,9 +145,9 @@ describe("Streaming DirectRunner: bounded and unbounded together", () => {
       const bounded: PCollection<KV<string, number>> = p.apply("Bounded", Create.timestamped([el("a", 3), el("b", 14)]));
       const unbounded = p.apply(TestStream.create<KV<string, number>>().addElements(el("a", 5)).advanceWatermarkTo(12).addElements(el("b", 11)).advanceWatermarkToInfinity());
       assert.equal(unbounded.isBounded, false);
-      const all = flatten([bounded, unbounded]);
+      const all = bounded.apply(Flatten.with(unbounded));
       assert.equal(all.isBounded, false);
-      const grouped = all.apply(Window.into(new FixedWindows(10))).apply(new GroupByKey<string, number>()).map("Sort", sorted);
+      const grouped = all.apply(Window.into(new FixedWindows(10))).apply(GroupByKey.create()).map("Sort", sorted);
       collect(grouped, out);
       assertThat(grouped, equalTo([kv("a", [3, 5]), kv("b", [11, 14])]));
     });
@@ -155,7 +158,7 @@ describe("Streaming DirectRunner: bounded and unbounded together", () => {
   it("runs a bounded pipeline with --streaming through the streaming driver", async () => {
     const result = await runDirect(
       (p) => {
-        const grouped = p.apply(Create.timestamped([el("a", 1), el("a", 2), el("b", 15)])).apply(Window.into(new FixedWindows(10))).apply(new GroupByKey<string, number>()).map("Sort", sorted);
+        const grouped = p.apply(Create.timestamped([el("a", 1), el("a", 2), el("b", 15)])).apply(Window.into(new FixedWindows(10))).apply(GroupByKey.create()).map("Sort", sorted);
         assertThat(grouped, equalTo([kv("a", [1, 2]), kv("b", [15])]));
       },
       { streaming: true },

@@ -5,7 +5,7 @@
  * is dropped and counted; readers see data added to a window after a first read.
  */
 import { strict as assert } from "node:assert";
-import { AfterCount, AfterProcessingTime, AsIterable, AsSingleton, Create, FixedWindows, GlobalWindows, ParDo, Pipeline, ProcessContext, Repeatedly, SideInput, Window } from "../../lib";
+import { AfterCount, AfterProcessingTime, AsIterable, AsSingleton, Create, FixedWindows, GlobalWindows, ParDo, Pipeline, Repeatedly, SideInput, Window } from "../../lib";
 import { GlobalWindow, IntervalWindow, NO_FIRING } from "../../lib/model/window";
 import { SideInputReader } from "../../runners/executor/side_input_reader";
 import { SideInputStore } from "../../runners/streaming/side_input_store";
@@ -18,7 +18,7 @@ describe("Streaming DirectRunner: side-input windows over a long run", () => {
     const store = new SideInputStore();
     let readable = 0;
     store.addConsumer({ readable: () => readable });
-    const view = AsIterable(Pipeline.create().apply(Create.of(0)).apply(Window.into<number>(new FixedWindows(10))));
+    const view = AsIterable(Pipeline.create().apply(Create.of(0)).apply(Window.into(new FixedWindows(10))));
     const reader = new SideInputReader("T", new Map([[view as SideInput<unknown>, store]]));
     const put = (v: number, start: number) => store.receive(v, { timestamp: start, windows: [new IntervalWindow(start, start + 10)], pane: NO_FIRING });
     for (let w = 0; w < 100; w++) put(w, w * 10);
@@ -42,7 +42,7 @@ describe("Streaming DirectRunner: side-input windows over a long run", () => {
     const result = await runOk((p) => {
       const side = p
         .apply("Side", TestStream.create<number>().addElements(...Array.from({ length: 20 }, (_, w) => ({ value: w * 100, timestamp: w * 10 + 5 }))).advanceWatermarkToInfinity())
-        .apply("SideWindows", Window.into<number>(new FixedWindows(10)));
+        .apply("SideWindows", Window.into(new FixedWindows(10)));
       const limit = AsSingleton(side);
       const main = p.apply(
         "Main",
@@ -54,9 +54,9 @@ describe("Streaming DirectRunner: side-input windows over a long run", () => {
           .advanceWatermarkToInfinity(),
       );
       collect(
-        main.apply("MainWindows", Window.into<string>(new FixedWindows(10))).apply(
+        main.apply("MainWindows", Window.into(new FixedWindows(10))).apply(
           "Read",
-          ParDo.of((x: string, ctx: ProcessContext<string>) => ctx.output(`${x}:${ctx.sideInput(limit)}`), { sideInputs: [limit] }),
+          ParDo.into<string>().of((x, ctx) => ctx.output(`${x}:${ctx.sideInputs.limit}`), { sideInputs: { limit } }),
         ),
         out,
       );
@@ -73,13 +73,13 @@ describe("Streaming DirectRunner: triggered side inputs (slowly updating)", () =
       // The configuration changes over time; each element fires its own pane (DISCARDING).
       const config = p
         .apply("Config", TestStream.create<string>().addElements({ value: "v1", timestamp: 0 }).addElements({ value: "v2", timestamp: 0 }).addElements({ value: "v3", timestamp: 0 }).advanceWatermarkToInfinity())
-        .apply("Latest", Window.into<string>(new GlobalWindows(), { trigger: Repeatedly(AfterCount(1)) }));
+        .apply("Latest", Window.into(new GlobalWindows(), { trigger: Repeatedly(AfterCount(1)) }));
       const current = AsSingleton(config);
       const events = p.apply(
         "Events",
         TestStream.create<string>().addElements({ value: "a", timestamp: 1 }).addElements({ value: "b", timestamp: 2 }).addElements({ value: "c", timestamp: 3 }).advanceWatermarkToInfinity(),
       );
-      collect(events.apply("Tag", ParDo.of((e: string, ctx: ProcessContext<string>) => ctx.output(`${e}@${ctx.sideInput(current)}`), { sideInputs: [current] })), out);
+      collect(events.apply("Tag", ParDo.into<string>().of((e, ctx) => ctx.output(`${e}@${ctx.sideInputs.current}`), { sideInputs: { current } })), out);
     });
     // Each script event is its own bundle, the side input's first: a sees v1, b sees v2, c sees v3.
     assert.deepEqual(out.map((o) => o.value), ["a@v1", "b@v2", "c@v3"]);
@@ -98,7 +98,7 @@ describe("Streaming DirectRunner: triggered side inputs (slowly updating)", () =
             .advanceProcessingTime(30_000)
             .advanceWatermarkToInfinity(),
         )
-        .apply("Every30s", Window.into<number>(new GlobalWindows(), { trigger: Repeatedly(AfterProcessingTime(30_000)) }));
+        .apply("Every30s", Window.into(new GlobalWindows(), { trigger: Repeatedly(AfterProcessingTime(30_000)) }));
       const threshold = AsSingleton(config);
       // Scripts advance one event each per step, the side input's first: 15 arrives before any
       // pane (and waits for the first, 10); 25 after it; 5 after the second pane (20).
@@ -111,7 +111,7 @@ describe("Streaming DirectRunner: triggered side inputs (slowly updating)", () =
           .addElements({ value: 5, timestamp: 4 })
           .advanceWatermarkToInfinity(),
       );
-      collect(events.apply("Above", ParDo.of((n: number, ctx: ProcessContext<string>) => ctx.output(`${n}>${ctx.sideInput(threshold)}:${n > ctx.sideInput(threshold)}`), { sideInputs: [threshold] })), out);
+      collect(events.apply("Above", ParDo.into<string>().of((n, ctx) => ctx.output(`${n}>${ctx.sideInputs.threshold}:${n > ctx.sideInputs.threshold}`), { sideInputs: { threshold } })), out);
     });
     assert.deepEqual(out.map((o) => o.value), ["15>10:true", "25>10:true", "5>20:false"]);
   });

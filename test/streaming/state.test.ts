@@ -8,7 +8,9 @@ import { IntervalWindow, NO_FIRING } from "../../lib/model/window";
 import { deterministicKeyCoder } from "../../runners/executor/default_coders";
 import { DISCARD } from "../../runners/executor/receiver";
 import { GroupNode } from "../../runners/streaming/grouping";
-import { StatefulParDoOperator } from "../../runners/streaming/stateful";
+import { InMemoryStateAndTimers } from "../../runners/executor/in_memory_state";
+import { AnyStatefulDoFn, StatefulParDoOperator } from "../../runners/executor/stateful_operator";
+import { statefulTimeAware } from "../../runners/streaming/graph";
 import { runDirect } from "../helpers";
 import { collect, Observed } from "./collect";
 
@@ -101,22 +103,24 @@ describe("Streaming DirectRunner: state garbage collection", () => {
   it("drops a key's state and timers once its window expires (end of window + allowed lateness)", async () => {
     const windowing = { windowFn: new FixedWindows(10), timestampCombiner: "END_OF_WINDOW", accumulationMode: "DISCARDING", allowedLatenessMillis: 5 } as const;
     const runtime = { options: defaultOptions(), runId: "t", transformName: "S", reportOutputs: () => undefined };
-    const op = new StatefulParDoOperator("S", new BufferUntilEndOfWindow() as unknown as ConstructorParameters<typeof StatefulParDoOperator>[1], new Map([["main", DISCARD]]), new MetricsContainer("S"), runtime, windowing, deterministicKeyCoder());
+    const state = new InMemoryStateAndTimers(deterministicKeyCoder(), windowing.allowedLatenessMillis);
+    const op = new StatefulParDoOperator("S", new BufferUntilEndOfWindow() as unknown as AnyStatefulDoFn, new Map([["main", DISCARD]]), undefined, new MetricsContainer("S"), runtime, { state, timers: state }, windowing.allowedLatenessMillis);
+    const timers = statefulTimeAware(state, op);
     const group = new GroupNode("G", windowing, deterministicKeyCoder(), undefined, DISCARD, new MetricsContainer("G"));
     const meta = { timestamp: 3, windows: [new IntervalWindow(0, 10)], pane: NO_FIRING };
     await op.startBundle();
     await op.receive(kv("a", 3), meta);
     await group.receive(kv("a", 3), meta);
-    assert.equal(op.slotCount, 1);
+    assert.equal(state.slotCount, 1);
     assert.equal(group.stateCount, 1);
-    assert.equal(op.hold(), 9, "the pending event-time timer holds the output watermark");
-    await op.advance({ inputWatermark: 14, processingTime: 0 }); // timer fired; window not yet expired (9 + 5)
+    assert.equal(timers.hold(), 9, "the pending event-time timer holds the output watermark");
+    await timers.advance({ inputWatermark: 14, processingTime: 0 }); // timer fired; window not yet expired (9 + 5)
     await group.advance({ inputWatermark: 14, processingTime: 0 });
-    assert.equal(op.slotCount, 1);
+    assert.equal(state.slotCount, 1);
     assert.equal(group.stateCount, 1);
-    await op.advance({ inputWatermark: 15, processingTime: 0 });
+    await timers.advance({ inputWatermark: 15, processingTime: 0 });
     await group.advance({ inputWatermark: 15, processingTime: 0 });
-    assert.equal(op.slotCount, 0);
+    assert.equal(state.slotCount, 0);
     assert.equal(group.stateCount, 0);
   });
 });

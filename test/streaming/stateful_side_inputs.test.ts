@@ -18,7 +18,7 @@ describe("Stateful DoFns in bounded pipelines and with side inputs", () => {
       const limits = AsMap(p.apply("Limits", Create.of(kv("a", 5), kv("b", 100))));
       const unit = AsSingleton(p.apply("Unit", Create.of("kg")));
       const values = p.apply("Values", Create.of(kv("a", 2), kv("a", 3), kv("a", 4), kv("b", 7)));
-      collect(values.apply("Sum", ParDo.of(new SumToLimit(limits, unit), { sideInputs: [limits, unit] })), out);
+      collect(values.apply("Sum", ParDo.of(new SumToLimit(), { sideInputs: { limits, unit } })), out);
     });
     assert.deepEqual(out.map((o) => o.value).sort(), ["a left 4kg of 5", "a reached 5kg with 5", "b left 7kg of 100"]);
   });
@@ -36,7 +36,7 @@ describe("Stateful DoFns in bounded pipelines and with side inputs", () => {
           .advanceWatermarkTo(30_000)
           .advanceWatermarkToInfinity(),
       );
-      const windowedSides = sides.apply("SideWindows", Window.into<KV<string, number>>(new FixedWindows(10_000)));
+      const windowedSides = sides.apply("SideWindows", Window.into(new FixedWindows(10_000)));
       const limits = AsMap(windowedSides);
       const unit = AsSingleton(p.apply("Unit", Create.of("kg")));
       const main = p.apply(
@@ -47,7 +47,7 @@ describe("Stateful DoFns in bounded pipelines and with side inputs", () => {
           .addElements({ value: kv("a", 9), timestamp: 21_000 }) // window [20s, 30s): no limit there
           .advanceWatermarkToInfinity(),
       );
-      const sums = main.apply("Windows", Window.into<KV<string, number>>(new FixedWindows(10_000))).apply("Sum", ParDo.of(new SumToLimit(limits, unit), { sideInputs: [limits, unit] }));
+      const sums = main.apply("Windows", Window.into(new FixedWindows(10_000))).apply("Sum", ParDo.of(new SumToLimit(), { sideInputs: { limits, unit } }));
       collect(sums, out);
     });
     const seen = out.map((o) => `${o.window} ${o.value} @${o.timestamp}`).sort();

@@ -48,7 +48,7 @@ describe("Streaming DirectRunner: outputs of processing-time timers", () => {
         .apply(Window.into(new GlobalWindows()))
         .apply("Flush", ParDo.of(new FlushAfterDelay()))
         .apply(Window.into(new FixedWindows(10)))
-        .apply(new GroupByKey<string, number>());
+        .apply(GroupByKey.create());
       collect(grouped, out);
     });
     assert.equal(await result.waitUntilFinish(), "DONE");

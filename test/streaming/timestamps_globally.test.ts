@@ -13,7 +13,7 @@ const sorted = (g: KV<string, number[]>): KV<string, number[]> => kv(g.key, [...
 async function grouped(script: TestStream<KV<string, number>>, options: Parameters<typeof Window.into>[1]): Promise<string[]> {
   const out: Observed<KV<string, number[]>>[] = [];
   const result = await runDirect((p) => {
-    const g = p.apply(script).apply(Window.into(new FixedWindows(10), options)).apply(new GroupByKey<string, number>()).map("Sort", sorted);
+    const g = p.apply(script).apply(Window.into(new FixedWindows(10), options)).apply(GroupByKey.create()).map("Sort", sorted);
     collect(g, out);
   });
   assert.equal(await result.waitUntilFinish(), "DONE");
@@ -36,8 +36,9 @@ describe("Streaming DirectRunner: timestamp combiners", () => {
 
   it("uses only the elements of each pane (early, then on time)", async () => {
     const script = TestStream.create<KV<string, number>>()
-      .addElements(el("a", 5), el("a", 2)) // early pane (count 2)
-      .addElements(el("a", 7), el("a", 6))
+      .addElements(el("a", 5), el("a", 2))
+      .addElements(el("a", 7)) // early pane (count 3 at the end of this bundle)
+      .addElements(el("a", 6))
       .advanceWatermarkTo(10)
       .advanceWatermarkToInfinity();
     const options = (timestampCombiner: TimestampCombiner) => ({ timestampCombiner, trigger: AfterWatermark({ early: AfterCount(3) }) });
@@ -78,9 +79,9 @@ describe("Streaming DirectRunner: timestamp combiners", () => {
               .advanceWatermarkToInfinity(),
           )
           .apply("Window10", Window.into(new FixedWindows(10), { timestampCombiner: combiner }))
-          .apply("First", new GroupByKey<string, number>())
+          .apply("First", GroupByKey.create())
           .map("Flat", (g: KV<string, number[]>) => kv(g.key, [...g.value].sort((x, y) => x - y).join(",")));
-        const second = first.apply("Window5", Window.into(new FixedWindows(5))).apply("Second", new GroupByKey<string, string>());
+        const second = first.apply("Window5", Window.into(new FixedWindows(5))).apply("Second", GroupByKey.create());
         collect(second, out as unknown as Observed<KV<string, string[]>>[]);
       });
       assert.equal(await result.waitUntilFinish(), "DONE");

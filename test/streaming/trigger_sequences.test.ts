@@ -1,31 +1,12 @@
 import { strict as assert } from "node:assert";
-import { DoFn, FixedWindows, GlobalWindows, GroupByKey, kv, KV, ParDo, PaneInfo, ProcessContext, Window } from "../../lib";
-import type { WindowFn } from "../../lib/model/windowing";
-import type { WindowIntoOptions } from "../../lib/model/primitives";
+import { DoFn, FixedWindows, GlobalWindows, GroupByKey, KV, ParDo, PaneInfo, ProcessContext, Window } from "../../lib";
 import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, Repeatedly } from "../../lib/model/triggers";
-import { TestStream, TimestampedElement } from "../../lib/testing/test_stream";
-import type { MetricResults } from "../../lib/model/metrics";
+import { TestStream } from "../../lib/testing/test_stream";
 import { runDirect } from "../helpers";
-import { collect, Observed, paneOf } from "./collect";
+import { droppedClosed, el, groupedPanes } from "./collect";
 
-const el = (key: string, t: number): TimestampedElement<KV<string, number>> => ({ value: kv(key, t), timestamp: t });
-
-/** Groups `script` with `windowFn` and `options`; rows "key:values window pane", in firing order. */
-async function panes(script: TestStream<KV<string, number>>, windowFn: WindowFn, options: WindowIntoOptions): Promise<{ rows: string[]; metrics: MetricResults }> {
-  const out: Observed<KV<string, number[]>>[] = [];
-  const result = await runDirect((p) => {
-    const grouped = p
-      .apply(script)
-      .apply(Window.into(windowFn, options))
-      .apply(new GroupByKey<string, number>())
-      .map("Sort", (g: KV<string, number[]>) => kv(g.key, [...g.value].sort((a, b) => a - b)));
-    collect(grouped, out);
-  });
-  assert.equal(await result.waitUntilFinish(), "DONE");
-  return { rows: out.map((o) => `${o.value.key}:${o.value.value.join(",")} ${o.window} ${paneOf(o.pane)}`), metrics: result.metrics };
-}
-
-const closed = (m: MetricResults): number => m.counterTotal("beamline", "droppedDueToClosedWindow", "GroupByKey");
+const panes = groupedPanes;
+const closed = droppedClosed;
 
 describe("Streaming DirectRunner: AfterEach, AfterFirst and AfterAll sequences", () => {
   it("AfterEach runs its triggers in turn (count, processing time, count) and then closes the window", async () => {
@@ -138,7 +119,7 @@ describe("Streaming DirectRunner: pane info in DoFns after a GroupByKey", () => 
             allowedLatenessMillis: 20,
           }),
         )
-        .apply(new GroupByKey<string, number>());
+        .apply(GroupByKey.create());
       grouped.apply("Direct", ParDo.of(new RecordPanes(direct)));
       grouped.map("Identity", (g: KV<string, number[]>) => g).apply("AfterMap", ParDo.of(new RecordPanes(afterMap)));
     });

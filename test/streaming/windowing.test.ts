@@ -21,7 +21,7 @@ describe("Streaming DirectRunner: windows and the default trigger", () => {
             .advanceWatermarkToInfinity(),
         )
         .apply(Window.into(new FixedWindows(10)))
-        .apply(new GroupByKey<string, number>())
+        .apply(GroupByKey.create())
         .map("Sort", sorted);
       collect(grouped, out);
     });
@@ -37,7 +37,7 @@ describe("Streaming DirectRunner: windows and the default trigger", () => {
         const grouped = p
           .apply(TestStream.create<KV<string, number>>().addElements({ value: kv("k", 7), timestamp: 7 }, { value: kv("k", 12), timestamp: 12 }).advanceWatermarkToInfinity())
           .apply(Window.into(new SlidingWindows(10, 5)))
-          .apply(new GroupByKey<string, number>())
+          .apply(GroupByKey.create())
           .map("Sort", sorted);
         collect(grouped, out);
       })
@@ -71,7 +71,7 @@ describe("Streaming DirectRunner: early, on-time and late panes", () => {
               allowedLatenessMillis: 20,
             }),
           )
-          .apply("Sum", Combine.perKey<string, number, number, number>(Combiners.sum()));
+          .apply("Sum", Combine.perKey(Combiners.sum()));
         collect(sums, out);
       });
       assert.equal(await result.waitUntilFinish(), "DONE");

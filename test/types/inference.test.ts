@@ -11,7 +11,7 @@ import {
   Count,
   Create,
   DoFn,
-  flatten,
+  Flatten,
   GroupByKey,
   KV,
   kv,
@@ -41,21 +41,21 @@ describe("type inference of the public API", () => {
     expectType(lengths)<PCollection<number>>(true);
     const pairs = words.map("Pair", (w) => kv(w, 1));
     expectType(pairs)<PCollection<KV<string, number>>>(true);
-    const grouped = pairs.apply(new GroupByKey<string, number>());
+    const grouped = pairs.apply(GroupByKey.create());
     expectType(grouped)<PCollection<KV<string, number[]>>>(true);
     const sums = pairs.apply("Sum", Combine.perKey(Combiners.sum()));
     expectType(sums)<PCollection<KV<string, number>>>(true);
-    const counts = words.apply(Count.perElement<string>());
+    const counts = words.apply(Count.perElement());
     expectType(counts)<PCollection<KV<string, number>>>(true);
     const means = pairs.apply("Mean", Combine.perKey(Combiners.mean()));
     expectType(means)<PCollection<KV<string, number>>>(true);
     const total = lengths.apply("Total", Combine.globally(Combiners.sum()));
     expectType(total)<PCollection<number>>(true);
-    const both = flatten([words, words.map("Copy", (w) => w)]);
+    const both = words.apply(Flatten.with(words.map("Copy", (w) => w)));
     expectType(both)<PCollection<string>>(true);
-    const parts = lengths.apply(Partition<number>(2, (n) => n % 2));
+    const parts = lengths.apply(Partition.of(2, (n) => n % 2));
     expectType(parts)<PCollection<number>[]>(true);
-    const windowed = pairs.apply(Window.into<KV<string, number>>(new FixedWindows(1000)));
+    const windowed = pairs.apply(Window.into(new FixedWindows(1000)));
     expectType(windowed)<PCollection<KV<string, number>>>(true);
     // a type guard narrows the element type
     const strings = p.apply("Mixed", Create.of<string | number>("a", 1)).filter("OnlyStrings", (x): x is string => typeof x === "string");
@@ -91,15 +91,15 @@ describe("type inference of the public API", () => {
     const names = AsMap(p.apply("Names", Create.of(kv(1, "one"))));
     nums.apply(
       "UseSide",
-      ParDo.of(
-        (n: number, ctx: ProcessContext<string>) => {
-          const f = ctx.sideInput(factor);
+      ParDo.into<string>().of(
+        (n, ctx) => {
+          const f = ctx.sideInputs.factor;
           expectType(f)<number>(true);
-          const m = ctx.sideInput(names);
+          const m = ctx.sideInputs.names;
           expectType(m)<ReadonlyMap<number, string>>(true);
           ctx.output(`${m.get(n) ?? "?"}${n * f}`);
         },
-        { sideInputs: [factor, names] },
+        { sideInputs: { factor, names } },
       ),
     );
     assert.ok(true);

@@ -7,18 +7,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type * as grpc from "@grpc/grpc-js";
-import { ByteReader, ByteWriter, coderFromSpec, CoderSpec } from "../../lib/coders/index";
-import { inGlobalWindow, WindowedValue } from "../../lib/model/window";
 import { wordcount } from "../../pipelines/wordcount";
 import { fileArtifact } from "../../runners/portable/artifacts";
-import { dockerEnvironment } from "../../runners/portable/environments";
 import { startServer, stopServer } from "../../runners/portable/grpc";
 import { flatOptions } from "../../runners/portable/pipeline_options";
-import { artapi, artifactApi, provapi, provisionApi, rapi, runnerApi, structApi } from "../../runners/portable/protos";
-import { translatePipeline } from "../../runners/portable/translate";
+import { artapi, artifactApi, provapi, provisionApi, runnerApi, structApi } from "../../runners/portable/protos";
 import { boot, parseBootFlags } from "../../runners/worker/boot";
-import { plan } from "../portable/fuser";
 import { FnApiServer } from "./fn_server";
+import { countWordsThroughHarness } from "./word_count_stage";
 
 describe("worker container boot", function () {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-boot-"));
@@ -81,22 +77,7 @@ describe("worker container boot", function () {
       assert.deepEqual(fs.readFileSync(worker.artifacts[0]!), fs.readFileSync(p.program!.modulePath));
 
       // A bundle through the booted harness.
-      const planned = plan(translatePipeline(p, dockerEnvironment()).proto, fn.url, { breakAt: new Set(["wordcount/Split"]) });
-      const split = planned.stages.find((s) => s.transforms.some((t) => planned.components.transforms[t]!.uniqueName === "wordcount/Split"))!;
-      fn.addDescriptor(split.descriptor!);
-      const c: rapi.Components = planned.components;
-      const spec = (cid: string): CoderSpec => ({ urn: c.coders[cid]!.spec!.urn, components: c.coders[cid]!.componentCoderIds.map(spec), payload: c.coders[cid]!.spec!.payload });
-      const w = new ByteWriter();
-      coderFromSpec(spec(planned.wireCoder(split.input))).encode(inGlobalWindow("to be or not to be"), w, "nested");
-      const [outPc, sink] = [...split.outputs][0]!;
-      const r = await fn.processBundle(split.id, new Map([[split.sourceId, [w.finish()]]]), [sink]);
-      const reader = new ByteReader(r.outputs.get(sink)!);
-      const outCoder = coderFromSpec(spec(planned.wireCoder(outPc)));
-      const counts: Record<string, number> = {};
-      while (!reader.atEnd()) {
-        const wv = outCoder.decode(reader, "nested") as WindowedValue<{ key: string; value: number }>;
-        counts[wv.value.key] = wv.value.value;
-      }
+      const counts = await countWordsThroughHarness(fn, p, "wordcount/Split", "to be or not to be");
       assert.deepEqual(counts, { to: 2, be: 2, or: 1, not: 1 });
       await new Promise((res) => setTimeout(res, 50));
       assert.deepEqual([...fn.workerIds].sort(), ["sdk-0", "sdk-1"], "the sibling harness connected too");

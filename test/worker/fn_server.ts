@@ -61,6 +61,8 @@ export class FnApiServer {
   /** State responses are cut into pages of this many bytes (to exercise continuation tokens). */
   statePageBytes = 5;
   stateRequests = 0;
+  /** Bytes the harness sent in `is_last` elements, which this runner (like Beam Python's) drops. */
+  bytesIgnoredWithIsLast = 0;
   /** Every state request: `<get|get+|append|clear> <stateKeyId> <instruction id>` (get+: a continuation page). */
   readonly stateLog: string[] = [];
   private control: grpc.ServerDuplexStream<fnapi.InstructionResponse, fnapi.InstructionRequest> | undefined;
@@ -115,7 +117,9 @@ export class FnApiServer {
                 const key = `${t.instructionId}|${t.transformId}|${t.timerFamilyId}`;
                 let o = self!.outputs.get(key);
                 if (o === undefined) self!.outputs.set(key, (o = { chunks: [], done: false }));
-                o.chunks.push(Buffer.from(t.timers));
+                // Like Beam Python's runner (data_plane.py): an is_last element ends the stream; its bytes are ignored.
+                if (t.isLast) self!.bytesIgnoredWithIsLast += t.timers.length;
+                else o.chunks.push(Buffer.from(t.timers));
                 if (t.isLast) {
                   o.done = true;
                   self!.outputWaiters.get(key)?.();
@@ -125,7 +129,8 @@ export class FnApiServer {
                 const key = `${d.instructionId}|${d.transformId}`;
                 let o = self!.outputs.get(key);
                 if (o === undefined) self!.outputs.set(key, (o = { chunks: [], done: false }));
-                o.chunks.push(Buffer.from(d.data));
+                if (d.isLast) self!.bytesIgnoredWithIsLast += d.data.length;
+                else o.chunks.push(Buffer.from(d.data));
                 if (d.isLast) {
                   o.done = true;
                   self!.outputWaiters.get(key)?.();

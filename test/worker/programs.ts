@@ -1,18 +1,14 @@
 /** Small pipeline programs the worker tests rebuild in worker mode. */
-import { AsIterable, AsMultimap, Combine, Combiners, Create, definePipeline, DoFn, FixedWindows, kv, KV, Metrics, ParDo, ProcessContext, SideInput, Window } from "../../lib";
+import { AsIterable, AsMultimap, Combine, Combiners, Create, definePipeline, DoFn, FixedWindows, kv, KV, Metrics, ParDo, ProcessContext, Window } from "../../lib";
 
-class Annotate extends DoFn<string, string> {
+type AnnotateSides = { lengths: readonly number[]; tags: ReadonlyMap<string, readonly string[]> };
+
+class Annotate extends DoFn<string, string, {}, AnnotateSides> {
   private readonly seen = Metrics.counter("annotate", "words");
-  constructor(
-    private readonly lengths: SideInput<readonly number[]>,
-    private readonly tags: SideInput<ReadonlyMap<string, readonly string[]>>,
-  ) {
-    super();
-  }
-  process(word: string, ctx: ProcessContext<string>): void {
+  process(word: string, ctx: ProcessContext<string, {}, AnnotateSides>): void {
     this.seen.inc();
-    const total = ctx.sideInput(this.lengths).reduce((a, b) => a + b, 0);
-    const tags = [...(ctx.sideInput(this.tags).get(word) ?? [])].sort().join("+");
+    const total = ctx.sideInputs.lengths.reduce((a, b) => a + b, 0);
+    const tags = [...(ctx.sideInputs.tags.get(word) ?? [])].sort().join("+");
     ctx.output(`${word}:${total}:${tags}`);
   }
 }
@@ -23,11 +19,9 @@ export const sideInputsProgram = definePipeline({
   description: "side inputs over the State API",
   flags: {},
   build(root) {
-    const lengths = root.apply("Lengths", new Create([3, 4, 5]));
-    const tags = root.apply("Tags", new Create<KV<string, string>>([kv("a", "x"), kv("a", "y"), kv("b", "z")]));
-    const lengthsView = AsIterable(lengths);
-    const tagsView = AsMultimap(tags);
-    root.apply("Words", new Create(["a", "b", "c"])).apply("Annotate", ParDo.of(new Annotate(lengthsView, tagsView), { sideInputs: [lengthsView, tagsView] }));
+    const lengths = root.apply("Lengths", Create.from([3, 4, 5]));
+    const tags = root.apply("Tags", Create.from<KV<string, string>>([kv("a", "x"), kv("a", "y"), kv("b", "z")]));
+    root.apply("Words", Create.from(["a", "b", "c"])).apply("Annotate", ParDo.of(new Annotate(), { sideInputs: { lengths: AsIterable(lengths), tags: AsMultimap(tags) } }));
   },
 });
 
@@ -38,9 +32,9 @@ export const windowedProgram = definePipeline({
   flags: {},
   build(root) {
     root
-      .apply("Words", new Create(["x"]))
-      .apply("Window", Window.into<string>(new FixedWindows(10)))
+      .apply("Words", Create.from(["x"]))
+      .apply("Window", Window.into(new FixedWindows(10)))
       .map("PairWithOne", (w: string) => kv(w, 1))
-      .apply("Count", Combine.perKey<string, number, number, number>(Combiners.sum()));
+      .apply("Count", Combine.perKey(Combiners.sum()));
   },
 });

@@ -2,14 +2,17 @@
  * WriteToBigQuery with method FILE_LOADS (the batch default): rows are checked against the
  * schema (rows that do not fit go to the failed-rows output), staged as newline-delimited JSON
  * files under the temp location, and loaded by ONE load job once every bundle is staged, so
- * WRITE_TRUNCATE replaces the table atomically and a failed run changes nothing.
+ * WRITE_TRUNCATE replaces the table atomically. The load job is the write's output commit: the
+ * DirectRunner runs it only when every step of the run has succeeded (before renaming files into
+ * place), so a failed run changes no table; remote runners run it when the write's own branch
+ * completes, as Beam does.
  */
 import { createHash, randomUUID } from "node:crypto";
 import * as os from "node:os";
 import { pipeline as pipelineAsync } from "node:stream/promises";
 import type { Writable } from "node:stream";
+import { COMMIT_ORDER_LOAD, commitOutput, type JsonValue, registerCommitter } from "../../model/commits";
 import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../../model/dofn";
-import type { SideInput } from "../../model/side_inputs";
 import { FileSystems } from "../filesystems/registry";
 import { classify, GcpIoError, messageOf, withRetries } from "../gcp/errors";
 import { getTableMetadata, missingTableError, tableError, tableHandle } from "./api";
@@ -94,6 +97,7 @@ export class StageRows<Row> extends DoFn<Row, StagedFile, { failed: FailedRow<Ro
     return undefined;
   }
 
+  /** Runners call process one element at a time (awaiting a flush), so flushes never overlap. */
   private async flush(runtime: RuntimeContext): Promise<void> {
     if (this.pending.length === 0) return;
     if (this.file === undefined) {
@@ -128,34 +132,64 @@ export class StageRows<Row> extends DoFn<Row, StagedFile, { failed: FailedRow<Ro
   }
 }
 
-/** Runs the one load job over every staged file, then removes the staging directory. */
-export class LoadStagedFiles extends DoFn<Uint8Array, string> {
-  constructor(
-    private readonly settings: WriteSettings,
-    private readonly view: SideInput<readonly StagedFile[]>,
-  ) {
+/** The kind of output commit that runs a FILE_LOADS write's load job. */
+export const BIGQUERY_LOAD_COMMIT = "beamline:commit:bigquery_load:v1";
+
+/** What the load job needs; plain data, so it can be handed to the runner as a commit. */
+interface LoadPayload {
+  readonly settings: WriteSettings;
+  readonly files: readonly StagedFile[];
+  readonly stagingDir: string;
+}
+
+/**
+ * Hands the one load job over every staged file to the runner as the write's output commit (the
+ * load job is what makes the rows visible, atomically): on the DirectRunner it runs once every
+ * step of the run has succeeded, elsewhere at once.
+ */
+export class LoadStagedFiles extends DoFn<Uint8Array, string, {}, { files: readonly StagedFile[] }> {
+  constructor(private readonly settings: WriteSettings) {
     super();
   }
 
-  async process(_: Uint8Array, ctx: ProcessContext<string>): Promise<void> {
-    const files = [...ctx.sideInput(this.view)].sort((a, b) => (a.path < b.path ? -1 : 1));
-    const { table, name, client } = tableHandle(this.settings.ref);
-    const s = this.settings;
-    const load = {
-      sourceFormat: "NEWLINE_DELIMITED_JSON",
-      createDisposition: s.createDisposition,
-      writeDisposition: s.writeDisposition,
-      ...(s.schema !== undefined ? { schema: { fields: s.schema.fields } } : {}),
-    };
-    try {
-      if (files.length === 0) await this.writeNoRows(name);
-      else if (files.every((f) => f.path.startsWith("gs://"))) {
-        const [job] = await client.createJob({
-          configuration: { load: { ...load, sourceUris: files.map((f) => f.path), destinationTable: { projectId: table.dataset.projectId, datasetId: s.ref.datasetId, tableId: s.ref.tableId } } },
-        } as never);
-        await job.promise();
-      } else {
-        const stream = table.createWriteStream(load as never);
+  async process(_: Uint8Array, ctx: ProcessContext<string, {}, { files: readonly StagedFile[] }>): Promise<void> {
+    const files = [...ctx.sideInputs.files].sort((a, b) => (a.path < b.path ? -1 : 1));
+    const payload: LoadPayload = { settings: this.settings, files, stagingDir: stagingDirectory(this.settings, ctx.runtime) };
+    await commitOutput(ctx.runtime, { kind: BIGQUERY_LOAD_COMMIT, sink: this.settings.stepName, payload: payload as unknown as JsonValue });
+    const { name } = tableHandle(this.settings.ref);
+    ctx.runtime.reportOutputs([`bigquery:${name}`]);
+    ctx.output(`${name}: ${files.reduce((n, f) => n + f.rows, 0)} rows`);
+  }
+}
+
+registerCommitter(BIGQUERY_LOAD_COMMIT, {
+  order: COMMIT_ORDER_LOAD,
+  commit: (payload) => loadStagedFiles(payload as unknown as LoadPayload),
+});
+
+/** Runs the one load job over every staged file, then removes the staging directory. */
+async function loadStagedFiles({ settings: s, files, stagingDir }: LoadPayload): Promise<void> {
+  const { table, name, client } = tableHandle(s.ref);
+  const load = {
+    sourceFormat: "NEWLINE_DELIMITED_JSON",
+    createDisposition: s.createDisposition,
+    writeDisposition: s.writeDisposition,
+    ...(s.schema !== undefined ? { schema: { fields: s.schema.fields } } : {}),
+  };
+  try {
+    if (files.length === 0) await writeNoRows(s, name);
+    else if (files.every((f) => f.path.startsWith("gs://"))) {
+      const [job] = await client.createJob({
+        configuration: { load: { ...load, sourceUris: files.map((f) => f.path), destinationTable: { projectId: table.dataset.projectId, datasetId: s.ref.datasetId, tableId: s.ref.tableId } } },
+      } as never);
+      await job.promise();
+    } else {
+      // The client cannot retry a streamed upload, so it is repeated here on transient failures,
+      // from the staged files, always under the same job id: a repeat whose job already exists
+      // (the first attempt got through) waits for that job instead of loading the rows twice.
+      const jobId = `beamline_load_${randomUUID().replace(/-/g, "")}`;
+      const upload = async (): Promise<void> => {
+        const stream = table.createWriteStream({ ...load, jobId } as never);
         const done = new Promise<void>((resolve, reject) => {
           stream.once("complete", () => resolve());
           stream.once("error", reject);
@@ -163,27 +197,27 @@ export class LoadStagedFiles extends DoFn<Uint8Array, string> {
         for (const f of files) await pipelineAsync(await FileSystems.openRead(f.path), stream, { end: false });
         stream.end();
         await done;
-      }
-    } catch (err) {
-      throw loadError(name, s, err);
+      };
+      await withRetries(upload, { service: "bigquery", initialDelayMs: 500 }).catch(async (err: unknown) => {
+        if (classify(err) !== "alreadyExists") throw err;
+        await client.job(jobId, { location: table.location }).promise();
+      });
     }
-    await FileSystems.delete([stagingDirectory(s, ctx.runtime)]).catch(() => undefined);
-    const rows = files.reduce((n, f) => n + f.rows, 0);
-    ctx.runtime.reportOutputs([`bigquery:${name}`]);
-    ctx.output(`${name}: ${rows} rows loaded`);
+  } catch (err) {
+    throw loadError(name, s, err);
   }
+  await FileSystems.delete([stagingDir]).catch(() => undefined);
+}
 
-  /** No rows: the table still gets created (CREATE_IF_NEEDED) or emptied (WRITE_TRUNCATE). */
-  private async writeNoRows(name: string): Promise<void> {
-    const s = this.settings;
-    const metadata = await getTableMetadata(s.ref);
-    const { table } = tableHandle(s.ref);
-    if (metadata !== undefined && s.writeDisposition !== "WRITE_TRUNCATE") return;
-    if (metadata === undefined && s.createDisposition === "CREATE_NEVER") throw missingTableError(name, "createDisposition is CREATE_NEVER");
-    const schema = s.schema ?? metadata?.schema;
-    if (metadata !== undefined) await withRetries(() => table.delete());
-    await withRetries(() => table.create({ schema: { fields: schema?.fields ?? [] } } as never));
-  }
+/** No rows: the table still gets created (CREATE_IF_NEEDED) or emptied (WRITE_TRUNCATE). */
+async function writeNoRows(s: WriteSettings, name: string): Promise<void> {
+  const metadata = await getTableMetadata(s.ref);
+  const { table } = tableHandle(s.ref);
+  if (metadata !== undefined && s.writeDisposition !== "WRITE_TRUNCATE") return;
+  if (metadata === undefined && s.createDisposition === "CREATE_NEVER") throw missingTableError(name, "createDisposition is CREATE_NEVER");
+  const schema = s.schema ?? metadata?.schema;
+  if (metadata !== undefined) await withRetries(() => table.delete());
+  await withRetries(() => table.create({ schema: { fields: schema?.fields ?? [] } } as never));
 }
 
 function loadError(name: string, s: WriteSettings, err: unknown): Error {

@@ -149,11 +149,16 @@ class ReadSplits<Row> extends DoFn<BigQueryReadSplit, Row> {
  * Reads a BigQuery table or query result as rows (`{column: value}`), typed by the schema.
  * `Row` lets you name the row type you expect (it is not checked).
  *
- *     p.apply(new ReadFromBigQuery({ table: "my-project.MNIST.Images" }))
- *     p.apply(new ReadFromBigQuery<{ ID: number }>({ query: "SELECT ID FROM `my-project.MNIST.Images`" }))
+ *     p.apply(ReadFromBigQuery.from({ table: "my-project.MNIST.Images" }))
+ *     p.apply(ReadFromBigQuery.from<{ ID: number }>({ query: "SELECT ID FROM `my-project.MNIST.Images`" }))
  */
 export class ReadFromBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTransform<PBegin, PCollection<Row>> {
-  constructor(readonly options: ReadFromBigQueryOptions) {
+  /** `p.apply(ReadFromBigQuery.from<Row>({ table: "proj.dataset.table" }))` (or `{ query }`): the rows, typed `Row`. */
+  static from<Row extends BigQueryRow = BigQueryRow>(options: ReadFromBigQueryOptions): ReadFromBigQuery<Row> {
+    return new ReadFromBigQuery<Row>(options);
+  }
+
+  private constructor(readonly options: ReadFromBigQueryOptions) {
     super("ReadFromBigQuery");
     const { table, query } = options as { table?: string; query?: string };
     if ((table === undefined) === (query === undefined)) throw new ValidationError("ReadFromBigQuery needs exactly one of {table} or {query}");
@@ -162,9 +167,9 @@ export class ReadFromBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTr
 
   expand(input: PBegin): PCollection<Row> {
     return input
-      .apply("Impulse", new Impulse())
+      .apply("Impulse", Impulse.create())
       .apply("PlanReads", ParDo.of(new PlanReads(this.options)))
-      .apply("Reshuffle", new Reshuffle<BigQueryReadSplit>())
+      .apply("Reshuffle", Reshuffle.viaRandomKey())
       .apply("ReadRows", ParDo.of(new ReadSplits<Row>(this.options.pageSize ?? DEFAULT_PAGE_SIZE)));
   }
 

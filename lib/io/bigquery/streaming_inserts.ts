@@ -6,7 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { BundleContext, DoFn, ProcessContext } from "../../model/dofn";
-import { classify, withRetries } from "../gcp/errors";
+import { classify } from "../gcp/errors";
+import { attributedToStep } from "../gcp/retry";
 import { getTableMetadata, missingTableError, rawRequest, tableError, tableHandle } from "./api";
 import type { FailedRow, WriteSettings } from "./file_loads";
 import { toJsonValue, type RowError } from "./schema";
@@ -48,7 +49,7 @@ export class InsertRows<Row> extends DoFn<Row, never, { failed: FailedRow<Row> }
         throw missingTableError(name, this.settings.createDisposition === "CREATE_NEVER" ? "createDisposition is CREATE_NEVER" : "no schema was given to create it");
       }
       try {
-        await withRetries(() => table.create({ schema: { fields: this.settings.schema!.fields } } as never));
+        await table.create({ schema: { fields: this.settings.schema!.fields } } as never);
       } catch (err) {
         if (classify(err) !== "alreadyExists") throw tableError("create", name, err);
       }
@@ -62,7 +63,7 @@ export class InsertRows<Row> extends DoFn<Row, never, { failed: FailedRow<Row> }
 
   process(row: Row, ctx: ProcessContext<never, { failed: FailedRow<Row> }>): void | Promise<void> {
     this.pending.push({ row, insertId: randomUUID() });
-    if (this.pending.length >= this.batchSize) return this.flush((f) => ctx.outputTo("failed", f));
+    if (this.pending.length >= this.batchSize) return attributedToStep(() => this.flush((f) => ctx.outputTo("failed", f)));
     return undefined;
   }
 
@@ -79,13 +80,12 @@ export class InsertRows<Row> extends DoFn<Row, never, { failed: FailedRow<Row> }
     for (let attempt = 0; batch.length > 0; attempt++) {
       let response: InsertAllResponse;
       try {
-        response = await withRetries(() =>
-          rawRequest<InsertAllResponse>(table, {
-            method: "POST",
-            uri: "/insertAll",
-            json: { skipInvalidRows: true, rows: batch.map((p) => ({ insertId: p.insertId, json: toJsonValue(p.row) })) },
-          }),
-        );
+        // Transient failures are retried by the client (../gcp/retry); insertIds make a repeat harmless.
+        response = await rawRequest<InsertAllResponse>(table, {
+          method: "POST",
+          uri: "/insertAll",
+          json: { skipInvalidRows: true, rows: batch.map((p) => ({ insertId: p.insertId, json: toJsonValue(p.row) })) },
+        });
       } catch (err) {
         throw tableError("insert rows into", name, err);
       }

@@ -2,7 +2,7 @@
  * WriteToBigQuery: writes rows (`{column: value}`) to a table, with Beam's dispositions and
  * methods, and returns the rows BigQuery rejected as `failedRows` (never dropped silently).
  *
- *     const { failedRows } = predictions.apply(new WriteToBigQuery("my-project.MNIST.Predict", {
+ *     const { failedRows } = predictions.apply(WriteToBigQuery.to("my-project.MNIST.Predict", {
  *       schema: "ID:INTEGER, P0:FLOAT, P1:FLOAT",
  *       createDisposition: "CREATE_IF_NEEDED",
  *       writeDisposition: "WRITE_TRUNCATE",
@@ -17,6 +17,7 @@
  * missing dataset, CREATE_IF_NEEDED without a schema for a missing table, WRITE_EMPTY on a
  * non-empty table.
  */
+import type { DeadLetterOptions, DeadLetterSpec } from "../../model/dead_letter";
 import { ValidationError } from "../../model/errors";
 import { PCollection } from "../../model/pcollection";
 import { ParDo } from "../../model/pardo";
@@ -28,7 +29,7 @@ import { FileSystems } from "../filesystems/registry";
 import { bigqueryClient } from "../gcp/clients";
 import { classify, gcpError } from "../gcp/errors";
 import { getTableMetadata, missingTableError, tableHandle } from "./api";
-import { LoadStagedFiles, StageRows, stagingDirectory, type FailedRow, type StagedFile, type WriteSettings } from "./file_loads";
+import { LoadStagedFiles, StageRows, stagingDirectory, type FailedRow, type WriteSettings } from "./file_loads";
 import { parseSchema, type BigQueryRow, type TableSchema } from "./schema";
 import { InsertRows } from "./streaming_inserts";
 import { parseTableSpec } from "./table_ref";
@@ -39,8 +40,12 @@ export type CreateDisposition = "CREATE_IF_NEEDED" | "CREATE_NEVER";
 export type WriteDisposition = "WRITE_APPEND" | "WRITE_TRUNCATE" | "WRITE_EMPTY";
 export type WriteMethod = "FILE_LOADS" | "STREAMING_INSERTS";
 
-/** Options of WriteToBigQuery. */
-export interface WriteToBigQueryOptions {
+/**
+ * Options of WriteToBigQuery. Rows BigQuery or the schema check rejects go to `failedRows`; if
+ * nothing reads it, the first one fails the run (`ignoreRejected: true` drops them instead);
+ * either way they are counted as `beamline/rejected` on the step.
+ */
+export interface WriteToBigQueryOptions extends DeadLetterOptions {
   /** `"ID:INTEGER, P0:FLOAT"` or `{fields: [{name, type, mode}]}`; needed to create the table. */
   readonly schema?: string | TableSchema;
   /** Default CREATE_IF_NEEDED. */
@@ -69,9 +74,14 @@ export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTra
   /** The method asked for; without one it is chosen by the input's boundedness when applied. */
   readonly method: WriteMethod | undefined;
 
-  constructor(
+  /** `rows.apply(WriteToBigQuery.to("proj.dataset.table", { schema, ... }))`: `{ failedRows }`. */
+  static to<Row extends BigQueryRow = BigQueryRow>(table: string, options: WriteToBigQueryOptions = {}): WriteToBigQuery<Row> {
+    return new WriteToBigQuery<Row>(table, options);
+  }
+
+  private constructor(
     readonly table: string,
-    readonly options: WriteToBigQueryOptions = {},
+    readonly options: WriteToBigQueryOptions,
   ) {
     super("WriteToBigQuery");
     parseTableSpec(table);
@@ -122,16 +132,24 @@ export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTra
   expand(input: PCollection<Row>): WriteToBigQueryResult<Row> {
     const settings = this.settings(input.pipeline.currentNode().fullName);
     this.resolvedMethod = this.methodFor(input);
+    const deadLetters = { failed: this.failedRowsSpec() };
     if (this.resolvedMethod === "STREAMING_INSERTS") {
-      const out = input.apply("InsertRows", ParDo.of(new InsertRows<Row>(settings, this.options.batchSize ?? 500)).withOutputs("failed"));
+      const out = input.apply("InsertRows", ParDo.of(new InsertRows<Row>(settings, this.options.batchSize ?? 500), { deadLetters }).withOutputs("failed"));
       return { failedRows: out.failed };
     }
-    const staged = input.apply("StageRows", ParDo.of(new StageRows<Row>(settings)).withOutputs("failed"));
+    const staged = input.apply("StageRows", ParDo.of(new StageRows<Row>(settings), { deadLetters }).withOutputs("failed"));
     // The load step runs in the global window: files staged in other windows must be moved there to be seen.
-    const files = staged.main.windowing.windowFn instanceof GlobalWindows ? staged.main : staged.main.apply("IntoGlobalWindow", Window.into<StagedFile>(new GlobalWindows()));
-    const view = AsIterable(files);
-    input.pipeline.apply("LoadImpulse", new Impulse()).apply("Load", ParDo.of(new LoadStagedFiles(settings, view), { sideInputs: [view] }));
+    const files = staged.main.windowing.windowFn instanceof GlobalWindows ? staged.main : staged.main.apply("IntoGlobalWindow", Window.into(new GlobalWindows()));
+    input.pipeline.apply("LoadImpulse", Impulse.create()).apply("Load", ParDo.of(new LoadStagedFiles(settings), { sideInputs: { files: AsIterable(files) } }));
     return { failedRows: staged.failed };
+  }
+
+  /** `failedRows` is a dead-letter output: counted, and never dropped unless asked to. */
+  private failedRowsSpec(): DeadLetterSpec<FailedRow<Row>> {
+    return {
+      reason: (f) => `${f.errors.map((e) => (e.message || e.reason).replace(/\.$/, "")).join("; ") || "no reason given"} (table ${this.table})`,
+      ignoreUnread: this.options.ignoreRejected === true,
+    };
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {

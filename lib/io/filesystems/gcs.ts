@@ -14,11 +14,14 @@
  * - `rename` is copy + delete (objects cannot be renamed); `delete` of a prefix (or of a name
  *   under which objects exist, like a directory) removes everything under it.
  * - `checkWritable`: the bucket exists and the caller may create objects in it.
+ * - Transient failures (5xx, 429, dropped connections) are retried by the client with
+ *   exponential backoff, every call (see ../gcp/retry); each retry is counted.
  */
+import { EventEmitter } from "node:events";
 import { Readable, Writable } from "node:stream";
 import type { Bucket, File } from "@google-cloud/storage";
 import { storageClient } from "../gcp/clients";
-import { classify, describeGcpError, withRetries } from "../gcp/errors";
+import { classify, describeGcpError } from "../gcp/errors";
 import { FileSystemError, type CreateOptions, type FileMetadata, type FileSystem, type OpenReadOptions } from "./filesystem";
 import { globToRegExp, hasGlobChars, unescapeGlob } from "./glob";
 
@@ -42,6 +45,9 @@ export function parseGcsPath(path: string): GcsPath {
 function gsPath(bucket: string, object: string): string {
   return `gs://${bucket}/${object}`;
 }
+
+/** Listeners the storage client's download plumbing attaches to one response body (11), with room to spare. */
+const RESPONSE_LISTENERS = 16;
 
 /** Files at least this large are uploaded with a resumable upload. */
 export const RESUMABLE_THRESHOLD_BYTES = 8 * 1024 * 1024;
@@ -133,9 +139,8 @@ class GcsObjectWriter extends Writable {
     if (upload === undefined) {
       const data = Buffer.concat(this.chunks);
       this.chunks = [];
-      withRetries(() =>
-        this.file.save(data, { resumable: false, ...(this.contentType ? { contentType: this.contentType } : {}) }),
-      ).then(() => callback(), (err: unknown) => callback(gcsError(`write ${this.path}`, this.path, err)));
+      // The client retries the upload (see ../gcp/retry: every Storage call is retried).
+      this.file.save(data, { resumable: false, ...(this.contentType ? { contentType: this.contentType } : {}) }).then(() => callback(), (err: unknown) => callback(gcsError(`write ${this.path}`, this.path, err)));
       return;
     }
     upload.once("finish", () => callback());
@@ -177,7 +182,7 @@ export class GcsFileSystem implements FileSystem {
       if (name === "" || name.endsWith("/")) return [];
       const file = this.bucket(bucket).file(name);
       try {
-        await withRetries(() => file.getMetadata());
+        await file.getMetadata();
         return [metadataOf(bucket, file)];
       } catch (err) {
         if (classify(err) === "notFound") {
@@ -192,7 +197,7 @@ export class GcsFileSystem implements FileSystem {
     const regex = globToRegExp(object);
     let files: File[];
     try {
-      [files] = await withRetries(() => this.bucket(bucket).getFiles({ prefix, autoPaginate: true }));
+      [files] = await this.bucket(bucket).getFiles({ prefix, autoPaginate: true });
     } catch (err) {
       throw gcsError(`list ${pattern}`, pattern, err);
     }
@@ -205,7 +210,7 @@ export class GcsFileSystem implements FileSystem {
   private async requireBucket(bucket: string, path: string, action: string): Promise<void> {
     let exists: boolean;
     try {
-      [exists] = await withRetries(() => this.bucket(bucket).exists());
+      [exists] = await this.bucket(bucket).exists();
     } catch (err) {
       throw gcsError(`${action} ${path}`, path, err);
     }
@@ -229,7 +234,7 @@ export class GcsFileSystem implements FileSystem {
     }
     let size: number;
     try {
-      const [md] = await withRetries(() => file.getMetadata());
+      const [md] = await file.getMetadata();
       size = Number(md.size ?? 0);
     } catch (err) {
       if (classify(err) === "notFound") await this.requireBucket(parseGcsPath(path).bucket, path, "read");
@@ -239,6 +244,13 @@ export class GcsFileSystem implements FileSystem {
     if (last < start) return Readable.from([]);
     const ranged = start > 0 || last < size - 1;
     const stream = file.createReadStream({ start, end: last, ...(ranged ? { validation: false } : {}), decompress: false });
+    // @google-cloud/storage 8 (teeny-request 11, node-fetch 3) attaches three stream.pipeline()s to each download's
+    // response body: 11 'error' and 'close' listeners on that one stream, which Node reports as a possible leak
+    // (googleapis/google-cloud-node#9185). They belong to this download and go when it ends; the storage client is
+    // shared (clients.ts). The limit is raised on that one stream only, when the client hands it out.
+    stream.once("response", (res: unknown) => {
+      if (res instanceof EventEmitter) res.setMaxListeners(Math.max(res.getMaxListeners(), RESPONSE_LISTENERS));
+    });
     return stream;
   }
 
@@ -250,7 +262,7 @@ export class GcsFileSystem implements FileSystem {
     await this.copy(sources, destinations);
     await mapLimit(sources, CONCURRENCY, async (source) => {
       try {
-        await withRetries(() => this.file(source).delete({ ignoreNotFound: true }));
+        await this.file(source).delete({ ignoreNotFound: true });
       } catch (err) {
         throw gcsError(`delete ${source} after copying it`, source, err);
       }
@@ -268,7 +280,7 @@ export class GcsFileSystem implements FileSystem {
     await mapLimit(sources, CONCURRENCY, async (source, i) => {
       const destination = destinations[i]!;
       try {
-        await withRetries(() => this.file(source).copy(this.file(destination)));
+        await this.file(source).copy(this.file(destination));
       } catch (err) {
         throw gcsError(`copy ${source} to ${destination}`, classify(err) === "notFound" ? source : destination, err);
       }
@@ -279,11 +291,11 @@ export class GcsFileSystem implements FileSystem {
     await mapLimit(paths, CONCURRENCY, async (path) => {
       const { bucket, object } = parseGcsPath(path);
       try {
-        if (object !== "" && !object.endsWith("/")) await withRetries(() => this.bucket(bucket).file(object).delete({ ignoreNotFound: true }));
+        if (object !== "" && !object.endsWith("/")) await this.bucket(bucket).file(object).delete({ ignoreNotFound: true });
         // A prefix, or a name used as a folder: remove everything under it.
         const prefix = object === "" || object.endsWith("/") ? object : object + "/";
-        const [files] = await withRetries(() => this.bucket(bucket).getFiles({ prefix, autoPaginate: true }));
-        await mapLimit(files, CONCURRENCY, (f) => withRetries(() => f.delete({ ignoreNotFound: true })).then(() => undefined));
+        const [files] = await this.bucket(bucket).getFiles({ prefix, autoPaginate: true });
+        await mapLimit(files, CONCURRENCY, (f) => f.delete({ ignoreNotFound: true }).then(() => undefined));
       } catch (err) {
         if (classify(err) === "notFound" && isBucketMissing(err)) return;
         throw gcsError(`delete ${path}`, path, err);
@@ -295,12 +307,12 @@ export class GcsFileSystem implements FileSystem {
     const { bucket, object } = parseGcsPath(path);
     try {
       if (object !== "" && !object.endsWith("/")) {
-        const [exists] = await withRetries(() => this.bucket(bucket).file(object).exists());
+        const [exists] = await this.bucket(bucket).file(object).exists();
         if (exists) return true;
       }
-      if (object === "") return (await withRetries(() => this.bucket(bucket).exists()))[0];
+      if (object === "") return (await this.bucket(bucket).exists())[0];
       const prefix = object.endsWith("/") ? object : object + "/";
-      const [files] = await withRetries(() => this.bucket(bucket).getFiles({ prefix, maxResults: 1, autoPaginate: false }));
+      const [files] = await this.bucket(bucket).getFiles({ prefix, maxResults: 1, autoPaginate: false });
       return files.length > 0;
     } catch (err) {
       if (classify(err) === "notFound") return false;

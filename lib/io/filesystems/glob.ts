@@ -1,8 +1,15 @@
 /**
- * Glob patterns without dependencies: compiled to anchored regular expressions, plus helpers to
- * split a pattern into its literal directory prefix (where a walk starts) and per-segment matchers
- * (so a walk only descends into directories that can match). Syntax: see ./filesystem.
- * Segments are separated by `/`; a character class cannot contain `/`.
+ * Glob patterns compiled to anchored regular expressions, plus helpers to split a pattern into its
+ * literal directory prefix (where a walk starts) and per-segment matchers (so a walk only descends
+ * into directories that can match). Syntax: see ./filesystem (Beam's: `*`, `?`, `**`, `[abc]`,
+ * `[!abc]`, plus `\` escapes). Segments are separated by `/`; a character class cannot contain `/`.
+ *
+ * Why not picomatch / minimatch (checked with picomatch 4.0.7 and minimatch 9.0.9, options
+ * dot, nobrace, noextglob/noext, nonegate): Beam's `**` inside a segment (`a**z`) crosses
+ * directories, which neither can express; picomatch does not match a literal name with
+ * parentheses (`report (1).csv`) nor negate `[!a]`; both turn an invalid range `[z-a]` into a
+ * pattern that silently matches nothing, where we report it. Translating our syntax for them would
+ * take as much code as this file.
  */
 import { FileSystemError } from "./filesystem";
 

@@ -4,7 +4,7 @@
  * per-segment matchers, so only directories that can match are listed. Symbolic links are
  * followed (directory cycles under `**` are visited once). Reads and writes are streams.
  */
-import { promises as fsp, constants as fsConstants, type Stats } from "node:fs";
+import { promises as fsp, type Stats } from "node:fs";
 import * as nodePath from "node:path";
 import { Readable, type Writable } from "node:stream";
 import {
@@ -26,18 +26,26 @@ export function toLocalPath(path: string): string {
 const WRITE_BUFFER_BYTES = 1 << 20;
 const DEFAULT_READ_BUFFER_BYTES = 1 << 16;
 
-/** The nearest existing ancestor of `path` if it is not a directory (the reason for ENOTDIR). */
-async function fileAncestor(path: string): Promise<string | undefined> {
+/**
+ * Why directories cannot be created under `path` (the reason for ENOTDIR / EEXIST): its nearest
+ * existing ancestor is a file, or a symbolic link to something that does not exist. Undefined if
+ * neither.
+ */
+async function blockingAncestor(path: string): Promise<string | undefined> {
   let cur = nodePath.dirname(nodePath.resolve(path));
   for (;;) {
-    try {
-      const st = await fsp.stat(cur);
-      return st.isDirectory() ? undefined : cur;
-    } catch {
-      const parent = nodePath.dirname(cur);
-      if (parent === cur) return undefined;
-      cur = parent;
+    const link = await fsp.lstat(cur).catch(() => undefined);
+    if (link !== undefined) {
+      const st = await fsp.stat(cur).catch(() => undefined);
+      if (st === undefined && link.isSymbolicLink()) {
+        const target = await fsp.readlink(cur).catch(() => "?");
+        return `${cur} is a symbolic link to ${target}, which does not exist`;
+      }
+      return st === undefined || st.isDirectory() ? undefined : `${cur} is a file, not a directory`;
     }
+    const parent = nodePath.dirname(cur);
+    if (parent === cur) return undefined;
+    cur = parent;
   }
 }
 
@@ -71,9 +79,9 @@ export async function localError(
       break;
     case "ENOTDIR":
     case "EEXIST": {
-      const file = await fileAncestor(subject);
+      const blocker = await blockingAncestor(subject);
       reason =
-        `${file ?? "a parent of " + subject} is a file, not a directory. ` +
+        `${blocker ?? "a parent of " + subject + " is a file, not a directory"}. ` +
         `Choose a path whose parent directories are directories or do not exist yet`;
       break;
     }
@@ -326,6 +334,11 @@ export class LocalFileSystem implements FileSystem {
     return nodePath.dirname(p);
   }
 
+  /**
+   * Finds the nearest existing directory of the output, then creates and removes a probe directory
+   * in it: permission bits alone do not tell (root passes every access check, yet cannot create
+   * entries in /proc or /sys), and a dangling symbolic link on the way is named as such.
+   */
   async checkWritable(dirOrPrefix: string): Promise<void> {
     const p = toLocalPath(dirOrPrefix);
     let target = p;
@@ -340,8 +353,14 @@ export class LocalFileSystem implements FileSystem {
         st = await fsp.stat(cur);
       } catch (err) {
         const parent = nodePath.dirname(cur);
-        if (!isMissing(err) || parent === cur) {
-          throw await localError(`write to ${dirOrPrefix}`, cur, err, "write");
+        if (!isMissing(err) || parent === cur) throw await localError(`write to ${dirOrPrefix}`, cur, err, "write");
+        if ((await fsp.lstat(cur).catch(() => undefined))?.isSymbolicLink() === true) {
+          const link = await fsp.readlink(cur).catch(() => "?");
+          throw new FileSystemError(
+            `Cannot write to ${dirOrPrefix}: ${cur} is a symbolic link to ${link}, which does not exist. Create the link's target or choose another output location.`,
+            dirOrPrefix,
+            { code: "ENOTDIR" },
+          );
         }
         cur = parent; // will be created
         continue;
@@ -354,11 +373,21 @@ export class LocalFileSystem implements FileSystem {
           { code: "ENOTDIR" },
         );
       }
+      let probe: string;
       try {
-        await fsp.access(cur, fsConstants.W_OK | fsConstants.X_OK);
+        probe = await fsp.mkdtemp(nodePath.join(cur, ".beamline-probe-"));
       } catch (err) {
+        if (isMissing(err)) {
+          // ENOENT although the directory exists: a virtual file system (procfs) that takes no new entries.
+          throw new FileSystemError(
+            `Cannot write to ${dirOrPrefix}: no files can be created in ${cur} (a virtual file system such as /proc or /sys?). Choose another output location.`,
+            dirOrPrefix,
+            { cause: err, code: "EACCES" },
+          );
+        }
         throw await localError(`write to ${dirOrPrefix}`, cur, err, "write");
       }
+      await fsp.rmdir(probe);
       return;
     }
   }

@@ -9,10 +9,13 @@
  * without credentials.
  *
  * Clients are cached per (endpoint, project): one per worker process, reused by every bundle.
+ * Their retries of transient failures are configured here (see ./retry): exponential backoff by
+ * the clients themselves, each retry counted.
  */
 import type { BigQuery } from "@google-cloud/bigquery";
 import type { PubSub } from "@google-cloud/pubsub";
 import type { Storage } from "@google-cloud/storage";
+import { countGrpcRetries, countingRetryable, gcpRetrySettings, isTransientHttpError } from "./retry";
 
 /** The project id used when none is given: GOOGLE_CLOUD_PROJECT, GCLOUD_PROJECT, or undefined (the client discovers it). */
 export function defaultProject(explicit?: string): string | undefined {
@@ -40,8 +43,17 @@ export function storageClient(project?: string): Storage {
   let client = storages.get(key);
   if (client === undefined) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { Storage: StorageClass } = require("@google-cloud/storage") as typeof import("@google-cloud/storage");
-    client = new StorageClass({ ...(projectId ? { projectId } : {}), ...(emulator ? { apiEndpoint: withScheme(emulator) } : {}) });
+    const { Storage: StorageClass, IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT } = require("@google-cloud/storage") as typeof import("@google-cloud/storage");
+    client = new StorageClass({
+      ...(projectId ? { projectId } : {}),
+      ...(emulator ? { apiEndpoint: withScheme(emulator) } : {}),
+      // The IO's calls are all safe to repeat (see ./retry), so every one is retried, not only conditional ones.
+      retryOptions: {
+        ...restRetryOptions(),
+        idempotencyStrategy: IdempotencyStrategy.RetryAlways,
+        retryableErrorFn: countingRetryable("storage", RETRYABLE_ERR_FN_DEFAULT),
+      },
+    });
     storages.set(key, client);
   }
   return client;
@@ -59,6 +71,7 @@ export function bigqueryClient(project?: string): BigQuery {
     client = new BigQueryClass({
       ...(projectId ? { projectId } : {}),
       ...(emulator ? { apiEndpoint: withScheme(emulator), authClient: passThroughAuth() as never } : {}),
+      retryOptions: { ...restRetryOptions(), retryableErrorFn: countingRetryable("bigquery", isTransientHttpError) },
     });
     bigqueries.set(key, client);
   }
@@ -77,7 +90,9 @@ export function pubsubClient(project?: string): PubSub {
     client = new PubSubClass({
       ...(projectId ? { projectId } : {}),
       ...(emulator ? { apiEndpoint: emulator.replace(/^https?:\/\//, ""), emulatorMode: true, authClient: passThroughAuth() as never } : {}),
-    });
+      // gax retries each RPC per the client's configuration; this counts the retried attempts.
+      "grpc.callInvocationTransformer": countGrpcRetries("pubsub"),
+    } as ConstructorParameters<typeof PubSubClass>[0]);
     pubsubs.set(key, client);
   }
   return client;
@@ -90,6 +105,11 @@ export async function resetGcpClients(): Promise<void> {
   bigqueries.clear();
   pubsubs.clear();
   await Promise.all(closing);
+}
+
+function restRetryOptions(): { autoRetry: true; maxRetries: number; maxRetryDelay: number; retryDelayMultiplier: number } {
+  const settings = gcpRetrySettings();
+  return { autoRetry: true, maxRetries: settings.maxRetries, maxRetryDelay: settings.maxRetryDelaySeconds, retryDelayMultiplier: settings.retryDelayMultiplier };
 }
 
 function withScheme(host: string): string {

@@ -117,17 +117,5 @@ export function gcpError(
   return new GcpIoError(describeGcpError(action, resource, err, hints), resource, err);
 }
 
-/** Runs `fn` with retries and exponential backoff (with jitter) while it fails transiently. */
-export async function withRetries<T>(fn: () => Promise<T>, options: { readonly attempts?: number; readonly initialDelayMs?: number } = {}): Promise<T> {
-  const attempts = options.attempts ?? 5;
-  let delay = options.initialDelayMs ?? 100;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= attempts || classify(err) !== "transient") throw err;
-      await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
-      delay = Math.min(delay * 2, 10_000);
-    }
-  }
-}
+/** Hand-written retries, for calls the clients cannot retry themselves (see ./retry). */
+export { withRetries } from "./retry";

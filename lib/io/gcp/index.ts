@@ -6,3 +6,4 @@ export type { GcsPath } from "../filesystems/gcs";
 export { GcpIoError } from "./errors";
 export type { GcpErrorKind } from "./errors";
 export { resetGcpClients } from "./clients";
+export { gcpRetryCounts, setGcpRetrySettings, type GcpRetrySettings, type GcpService } from "./retry";

@@ -8,22 +8,24 @@
  * message), then the step ends. Acknowledgement is at-least-once: messages are acked only by the
  * commit step the pipeline applies after its downstream work:
  *
- *     const read = new ReadFromPubSub({ subscription: "projects/p/subscriptions/in", maxMessages: 100 });
- *     const ids = p.apply("Read", read).map("Work", work).apply("Write", new WriteToPubSub("projects/p/topics/out"));
+ *     const read = ReadFromPubSub.from({ subscription: "projects/p/subscriptions/in", maxMessages: 100 });
+ *     const ids = p.apply("Read", read).map("Work", work).apply("Write", WriteToPubSub.to("projects/p/topics/out"));
  *     ids.apply("Commit", read.commitAfter());   // acks only after every result was published
  *
- * Without `commitAfter`, nothing is acked (messages are redelivered after the lease). If the run
- * fails, the read's messages are given back at once (nacked) and a subscription created for a
- * topic is deleted.
+ * Without `commitAfter`, nothing is acked (messages are redelivered after the lease). The acks are
+ * the read's output commit (lib/model/commits.ts): on the DirectRunner they run once the whole run
+ * has succeeded, after the sinks' outputs became visible. If the run fails, the read's messages
+ * are given back at once (nacked) and a subscription created for a topic is deleted.
  */
 import { createHash } from "node:crypto";
+import { COMMIT_ORDER_ACK, commitOutput, type JsonValue, registerCommitter } from "../../model/commits";
 import { DoFn, ProcessContext } from "../../model/dofn";
 import { ValidationError } from "../../model/errors";
 import { PBegin, PCollection } from "../../model/pcollection";
 import { ParDo } from "../../model/pardo";
 import { Impulse, Window } from "../../model/primitives";
 import { GlobalWindows } from "../../model/windowing";
-import { AsIterable, AsSingleton, SideInput } from "../../model/side_inputs";
+import { AsIterable, AsSingleton } from "../../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
 import { Count } from "../../transforms/combine";
 import { acknowledge, deleteSubscription, PubSubReader, type PubSubReaderOptions } from "./reader";
@@ -120,27 +122,49 @@ class BoundedRead<T> extends DoFn<Uint8Array, T, { acks: PubSubAcks }> {
   }
 }
 
-class CommitReads extends DoFn<Uint8Array, number> {
+/** The kind of output commit that acknowledges what a bounded read consumed. */
+const PUBSUB_ACK_COMMIT = "beamline:commit:pubsub_ack:v1";
+
+interface AckPayload {
+  readonly runId: string;
+  readonly stepName: string;
+  readonly project?: string;
+  readonly acks: readonly PubSubAcks[];
+}
+
+// Acknowledging is the read's commit, ordered after the outputs' (renames, loads): on the
+// DirectRunner messages are acked only once what they produced is visible.
+registerCommitter(PUBSUB_ACK_COMMIT, {
+  order: COMMIT_ORDER_ACK,
+  async commit(payload: JsonValue): Promise<void> {
+    const p = payload as unknown as AckPayload;
+    for (const a of p.acks) {
+      const { client } = resolve(a.subscription, "subscriptions", p.project);
+      await acknowledge(client, a.subscription, a.ackIds);
+      if (a.ownedSubscription !== undefined) await deleteSubscription(client, a.ownedSubscription);
+    }
+    uncommitted.delete(stepKey(p.runId, p.stepName));
+  },
+});
+
+/** What CommitReads reads: the acknowledgements, and the count of the final output (only to run after it). */
+type CommitSides = { acks: readonly PubSubAcks[]; done: number };
+
+class CommitReads extends DoFn<Uint8Array, number, {}, CommitSides> {
   constructor(
-    private readonly acks: SideInput<readonly PubSubAcks[]>,
-    private readonly done: SideInput<number>,
     private readonly project: string | undefined,
     private readonly stepName: string,
   ) {
     super();
   }
 
-  async process(_: Uint8Array, ctx: ProcessContext<number>): Promise<void> {
-    ctx.sideInput(this.done); // only to run after the downstream work
-    let acked = 0;
-    for (const a of ctx.sideInput(this.acks)) {
-      const { client } = resolve(a.subscription, "subscriptions", this.project ?? ctx.runtime.options.project);
-      await acknowledge(client, a.subscription, a.ackIds);
-      acked += a.ackIds.length;
-      if (a.ownedSubscription !== undefined) await deleteSubscription(client, a.ownedSubscription);
-    }
-    uncommitted.delete(stepKey(ctx.runtime.runId, this.stepName));
-    ctx.output(acked);
+  async process(_: Uint8Array, ctx: ProcessContext<number, {}, CommitSides>): Promise<void> {
+    void ctx.sideInputs.done; // only to run after the downstream work
+    const acks = [...ctx.sideInputs.acks];
+    const project = this.project ?? ctx.runtime.options.project;
+    const payload: AckPayload = { runId: ctx.runtime.runId, stepName: this.stepName, ...(project !== undefined ? { project } : {}), acks };
+    await commitOutput(ctx.runtime, { kind: PUBSUB_ACK_COMMIT, sink: this.stepName, payload: payload as unknown as JsonValue });
+    ctx.output(acks.reduce((n, a) => n + a.ackIds.length, 0));
   }
 }
 
@@ -154,7 +178,12 @@ export class ReadFromPubSub<W extends boolean = false> extends PTransform<PBegin
   private acks: PCollection<PubSubAcks> | undefined;
   private stepName = "";
 
-  constructor(readonly options: ReadFromPubSubOptions<W>) {
+  /** `p.apply(ReadFromPubSub.from({ topic: "projects/p/topics/t" }))`: payloads, or whole messages `withAttributes: true`. */
+  static from<W extends boolean = false>(options: ReadFromPubSubOptions<W>): ReadFromPubSub<W> {
+    return new ReadFromPubSub<W>(options);
+  }
+
+  private constructor(readonly options: ReadFromPubSubOptions<W>) {
     super("ReadFromPubSub");
     if ((options.topic === undefined) === (options.subscription === undefined)) throw new ValidationError("ReadFromPubSub needs exactly one of {topic} or {subscription}");
   }
@@ -171,7 +200,7 @@ export class ReadFromPubSub<W extends boolean = false> extends PTransform<PBegin
       if (!this.options.withAttributes) return raw as PCollection<Element<W>>;
       return raw.map("ParseMessage", (bytes: Uint8Array) => decodePubsubMessage(bytes)) as PCollection<Element<W>>;
     }
-    const out = input.apply("Impulse", new Impulse()).apply("Pull", ParDo.of(new BoundedRead<Element<W>>(this.options, this.stepName)).withOutputs("acks"));
+    const out = input.apply("Impulse", Impulse.create()).apply("Pull", ParDo.of(new BoundedRead<Element<W>>(this.options, this.stepName)).withOutputs("acks"));
     this.acks = out.acks;
     return out.main;
   }
@@ -189,11 +218,11 @@ export class ReadFromPubSub<W extends boolean = false> extends PTransform<PBegin
         if (read.acks === undefined) throw new ValidationError("commitAfter(): apply the ReadFromPubSub first");
         const acks = AsIterable(read.acks);
         // Acknowledging runs in the global window: count the output there, whatever its windowing.
-        const all = done.windowing.windowFn instanceof GlobalWindows ? done : done.apply("IntoGlobalWindow", Window.into<unknown>(new GlobalWindows()));
-        const count = AsSingleton(all.apply("CountDone", Count.globally<unknown>()));
+        const all = done.windowing.windowFn instanceof GlobalWindows ? done : done.apply("IntoGlobalWindow", Window.into(new GlobalWindows()));
+        const count = AsSingleton(all.apply("CountDone", Count.globally()));
         return done.pipeline
-          .apply("CommitImpulse", new Impulse())
-          .apply("Acknowledge", ParDo.of(new CommitReads(acks, count, read.options.project, read.stepName), { sideInputs: [acks, count] }));
+          .apply("CommitImpulse", Impulse.create())
+          .apply("Acknowledge", ParDo.of(new CommitReads(read.options.project, read.stepName), { sideInputs: { acks, done: count } }));
       }
     })("CommitPubSubReads");
   }

@@ -15,7 +15,9 @@
  *   valid, else the publish time.
  * - Dedup on `idAttribute` (else the message id): a redelivered or republished copy is not
  *   emitted again; its ack id is acknowledged with the original (or at once if already committed).
- * - Leases of pulled, uncommitted messages are extended every half ack deadline.
+ * - Leases are short (10 s by default, the service's minimum) and extended every third of that
+ *   while the messages are uncommitted: a live reader keeps its messages as long as it needs,
+ *   while those of a reader that died (kill -9, a lost machine) are redelivered within seconds.
  */
 import { randomUUID } from "node:crypto";
 import type { PubSub } from "@google-cloud/pubsub";
@@ -30,7 +32,7 @@ export interface PubSubReaderOptions {
   readonly withAttributes?: boolean;
   readonly timestampAttribute?: string;
   readonly idAttribute?: string;
-  /** Lease requested for pulled messages, in seconds (default 60, at most 600). */
+  /** Lease requested for pulled messages, in seconds (default 10, at most 600); extended while they are held. */
   readonly ackDeadlineSeconds?: number;
   /** Topic mode: the name of the subscription to create (default `beamline-<random>`). */
   readonly subscriptionName?: string;
@@ -64,6 +66,8 @@ interface Outstanding {
 }
 
 const MAX_REMEMBERED_IDS = 100_000;
+/** The lease on pulled messages: the shortest the service allows, so a dead reader's messages come back soon. */
+const DEFAULT_LEASE_SECONDS = 10;
 
 function millisOf(ts: WireMessage["publishTime"]): number {
   if (ts === undefined) return Date.now();
@@ -94,13 +98,13 @@ export class PubSubReader<T = Uint8Array> {
     readonly ownsSubscription: boolean,
     private readonly options: PubSubReaderOptions,
   ) {
-    const deadline = this.ackDeadlineSeconds;
-    this.leaseTimer = setInterval(() => void this.extendLeases().catch(() => undefined), (deadline * 1000) / 2);
+    // Extended three times per lease, so one late or failed extension does not lose it.
+    this.leaseTimer = setInterval(() => void this.extendLeases().catch(() => undefined), (this.ackDeadlineSeconds * 1000) / 3);
     this.leaseTimer.unref();
   }
 
   private get ackDeadlineSeconds(): number {
-    return Math.min(Math.max(this.options.ackDeadlineSeconds ?? 60, 1), 600);
+    return Math.min(Math.max(this.options.ackDeadlineSeconds ?? DEFAULT_LEASE_SECONDS, 1), 600);
   }
 
   /** Opens a reader: checks the subscription, or creates one on the topic. */
@@ -121,7 +125,7 @@ export class PubSubReader<T = Uint8Array> {
     const projectId = topic.split("/")[1];
     const name = `projects/${projectId}/subscriptions/${options.subscriptionName ?? `beamline-${randomUUID()}`}`;
     try {
-      await rpc(client, "SubscriberClient", "createSubscription", { name, topic, ackDeadlineSeconds: Math.min(Math.max(options.ackDeadlineSeconds ?? 60, 10), 600) });
+      await rpc(client, "SubscriberClient", "createSubscription", { name, topic, ackDeadlineSeconds: Math.min(Math.max(options.ackDeadlineSeconds ?? DEFAULT_LEASE_SECONDS, 10), 600) });
     } catch (err) {
       if (classify(err) === "alreadyExists") return new PubSubReader<T>(client, name, true, options);
       if (classify(err) === "notFound") throw topicError("read from", topic, err);
@@ -143,7 +147,15 @@ export class PubSubReader<T = Uint8Array> {
     const received = response.receivedMessages ?? [];
     // A full response may leave older messages behind on the server: only a partial one shows the backlog was drained when the pull started.
     if (received.length < maxMessages) this.lastPullStart = Math.max(this.lastPullStart, started);
-    if (received.length > 0) await this.modifyDeadline(received.map((r) => r.ackId!), this.ackDeadlineSeconds);
+    if (received.length > 0) {
+      try {
+        await this.modifyDeadline(received.map((r) => r.ackId!), this.ackDeadlineSeconds);
+      } catch (err) {
+        // The messages are ours for the subscription's deadline anyway, and the lease timer extends
+        // them again shortly: a transient failure here loses nothing.
+        if (classify((err as { cause?: unknown }).cause ?? err) !== "transient") throw err;
+      }
+    }
     const out: ReceivedElement<T>[] = [];
     const ackNow: string[] = [];
     for (const r of received) {

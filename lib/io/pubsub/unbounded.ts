@@ -17,7 +17,7 @@
 import type { PBegin, PCollection } from "../../model/pcollection";
 import { PTransform } from "../../model/transform";
 import type { Instant } from "../../model/window";
-import { ReadUnbounded, type SourceOutcome, type UnboundedSource, type UnboundedSourceContext } from "../../testing/test_stream";
+import { ReadUnbounded, type SourceOutcome, type UnboundedSource, type UnboundedSourceContext } from "../read_unbounded";
 import { encodePubsubMessage } from "./message_proto";
 import { PubSubReader, type PubSubReaderOptions } from "./reader";
 import { parsePubSubName } from "./resources";
@@ -35,6 +35,12 @@ export interface PubSubReadSpec {
   readonly timestampAttribute: string;
   readonly idAttribute: string;
   readonly withAttributes: boolean;
+}
+
+declare module "../../model/pipeline" {
+  interface CompositeSpecs {
+    [PUBSUB_READ_URN]: PubSubReadSpec;
+  }
 }
 
 /** Messages requested per pull (also bounds what one pull adds to the runner's queue). */

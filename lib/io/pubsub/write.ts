@@ -1,7 +1,7 @@
 /**
  * WriteToPubSub: publishes each element as a message and produces the message ids.
  *
- *     results.apply(new WriteToPubSub("projects/my-project/topics/mnist_predict"))
+ *     results.apply(WriteToPubSub.to("projects/my-project/topics/mnist_predict"))
  *
  * Elements are bytes (`Uint8Array`), text (published as UTF-8) or, with attributes,
  * `{data, attributes}`. Publishes are batched (the client's batching, up to 100 messages or
@@ -142,9 +142,14 @@ class PublishMessages extends DoFn<Uint8Array, string> {
 
 /** Publishes elements to a topic (`projects/P/topics/T` or `T`); produces the message ids. */
 export class WriteToPubSub extends PTransform<PCollection<PubSubPayload>, PCollection<string>> {
-  constructor(
+  /** `payloads.apply(WriteToPubSub.to("projects/p/topics/t"))`: the published message ids. */
+  static to(topic: string, options: WriteToPubSubOptions = {}): WriteToPubSub {
+    return new WriteToPubSub(topic, options);
+  }
+
+  private constructor(
     readonly topic: string,
-    readonly options: WriteToPubSubOptions = {},
+    readonly options: WriteToPubSubOptions,
   ) {
     super("WriteToPubSub");
     resolveName(topic);
@@ -175,6 +180,12 @@ export interface PubSubWriteSpec {
   readonly topic: string;
   readonly timestampAttribute: string;
   readonly idAttribute: string;
+}
+
+declare module "../../model/pipeline" {
+  interface CompositeSpecs {
+    [PUBSUB_WRITE_URN]: PubSubWriteSpec;
+  }
 }
 
 /**

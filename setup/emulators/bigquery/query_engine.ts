@@ -3,9 +3,13 @@
  * downloaded). Each query gets a fresh in-memory database holding copies of the tables it names;
  * result columns get BigQuery types back from the source column of the same name, or from their
  * values (integer → INTEGER, other number → FLOAT, text → STRING).
+ *
+ * Split in two so a query never runs on the emulator's main thread: `prepareQuery` (main thread,
+ * linear time) rewrites the SQL, finds the tables and binds the parameters; a `QueryExecution`
+ * (in a worker thread, ./query_worker) receives the tables' rows in chunks and runs the query.
  */
-import initSqlJs from "sql.js";
-import type { SqlJsStatic, SqlValue, BindParams } from "sql.js";
+import type { SqlJsStatic, SqlValue, BindParams, Database } from "sql.js";
+import { HttpError } from "../common/http";
 import { invalidQuery, rewriteQuery } from "./sql_rewrite";
 import { parseTimestampMicros, type FieldSchema, type StoredRow, type StoredValue } from "./values";
 import type { TableRef, TableState } from "./store";
@@ -30,67 +34,119 @@ export interface QueryOutput {
   referencedTables: TableRef[];
 }
 
-let sqlJs: Promise<SqlJsStatic> | undefined;
+/** A table as a query sees it (its rows travel separately, in chunks). */
+export interface QueryTable {
+  placeholder: string;
+  ref: TableRef;
+  schema: FieldSchema[];
+}
 
-export class QueryEngine {
-  private constructor(private readonly sql: SqlJsStatic) {}
+/** Everything a worker needs to run a query, except the rows; structured-cloneable. */
+export interface PreparedQuery {
+  sql: string;
+  params: BindParams;
+  /** `alias → source column` pairs, so aliased columns keep their source's type. */
+  aliases: [string, string][];
+  tables: QueryTable[];
+}
 
-  /** Loads the WebAssembly module once per process. */
-  static async create(): Promise<QueryEngine> {
-    sqlJs ??= initSqlJs();
-    return new QueryEngine(await sqlJs);
+/** The rows a query reads from one table: a prefix of its (append-only) row array, fixed when the query starts. */
+export interface TableRows {
+  placeholder: string;
+  rows: StoredRow[];
+  count: number;
+}
+
+/** The largest result the emulator returns (BigQuery refuses large ones with the same reason). */
+export const MAX_RESULT_BYTES = 256 * 1024 * 1024;
+
+/** Rewrites the SQL and binds parameters (main thread); throws 400s for invalid queries and 404s for missing tables. */
+export function prepareQuery(input: QueryInput, getTable: (ref: TableRef) => TableState): { prepared: PreparedQuery; rows: TableRows[] } {
+  const rewritten = rewriteQuery(input.query, input.projectId, input.defaultDataset);
+  const tables: QueryTable[] = [];
+  const rows: TableRows[] = [];
+  for (const [placeholder, ref] of rewritten.tables) {
+    const table = getTable(ref);
+    tables.push({ placeholder, ref: table.ref, schema: table.schema });
+    rows.push({ placeholder, rows: table.rows, count: table.rows.length });
+  }
+  const params = bindParameters(input.queryParameters ?? [], rewritten.namedParams, rewritten.positionalParams);
+  return { prepared: { sql: rewritten.sql, params, aliases: [...aliasSources(input.query)], tables }, rows };
+}
+
+/** One query inside a worker: tables created at once, rows added as they arrive, then run. */
+export class QueryExecution {
+  private readonly db: Database;
+  private readonly tables = new Map<string, QueryTable>();
+
+  constructor(
+    sql: SqlJsStatic,
+    private readonly prepared: PreparedQuery,
+  ) {
+    this.db = new sql.Database();
+    for (const table of prepared.tables) {
+      this.tables.set(table.placeholder, table);
+      const names = table.schema.map((f) => `"${f.name.replace(/"/g, '""')}"`);
+      // No declared column types: SQLite then keeps each value exactly as bound (no affinity casts).
+      this.db.run(`CREATE TABLE "${table.placeholder}" (${names.join(", ")})`);
+    }
   }
 
-  run(input: QueryInput, getTable: (ref: TableRef) => TableState): QueryOutput {
-    const rewritten = rewriteQuery(input.query, input.projectId, input.defaultDataset);
-    const tables = new Map<string, TableState>();
-    for (const [placeholder, ref] of rewritten.tables) tables.set(placeholder, getTable(ref));
-    const params = bindParameters(input.queryParameters ?? [], rewritten.namedParams, rewritten.positionalParams);
-
-    const db = new this.sql.Database();
+  addRows(placeholder: string, rows: StoredRow[]): void {
+    const table = this.tables.get(placeholder);
+    if (table === undefined || table.schema.length === 0 || rows.length === 0) return;
+    const insert = this.db.prepare(`INSERT INTO "${placeholder}" VALUES (${table.schema.map(() => "?").join(", ")})`);
+    this.db.run("BEGIN");
     try {
-      for (const [placeholder, table] of tables) loadTable(db, placeholder, table);
+      for (const row of rows) insert.run(table.schema.map((f) => toSqlite(row[f.name] ?? null, f)));
+    } finally {
+      insert.free();
+      this.db.run("COMMIT");
+    }
+  }
+
+  run(maxResultBytes = MAX_RESULT_BYTES): QueryOutput {
+    try {
       let statement;
       try {
-        statement = db.prepare(rewritten.sql);
+        statement = this.db.prepare(this.prepared.sql);
       } catch (e) {
-        throw invalidQuery(describeSqliteError(e, tables));
+        throw invalidQuery(this.describeSqliteError(e));
       }
       const columns = statement.getColumnNames();
       const values: SqlValue[][] = [];
+      let bytes = 0;
       try {
-        statement.bind(params);
-        while (statement.step()) values.push(statement.get());
+        statement.bind(this.prepared.params);
+        while (statement.step()) {
+          const row = statement.get();
+          for (const v of row) bytes += typeof v === "string" ? v.length : v instanceof Uint8Array ? v.length : 8;
+          if (bytes > maxResultBytes) {
+            throw new HttpError(400, "responseTooLarge", "Response too large to return. Consider specifying a destination table in your job configuration.");
+          }
+          values.push(row);
+        }
       } catch (e) {
-        throw invalidQuery(describeSqliteError(e, tables));
+        if (e instanceof HttpError) throw e;
+        throw invalidQuery(this.describeSqliteError(e));
       } finally {
         statement.free();
       }
-      return { ...typeResults(columns, values, [...tables.values()], aliasSources(input.query)), referencedTables: [...tables.values()].map((t) => t.ref) };
+      const sources = [...this.tables.values()];
+      return { ...typeResults(columns, values, sources, new Map(this.prepared.aliases)), referencedTables: sources.map((t) => t.ref) };
     } finally {
-      db.close();
+      this.close();
     }
   }
-}
 
-function describeSqliteError(e: unknown, tables: Map<string, TableState>): string {
-  let message = e instanceof Error ? e.message : String(e);
-  for (const [placeholder, table] of tables) message = message.split(placeholder).join(`${table.ref.datasetId}.${table.ref.tableId}`);
-  return `Query error: ${message}`;
-}
+  close(): void {
+    this.db.close();
+  }
 
-function loadTable(db: InstanceType<SqlJsStatic["Database"]>, placeholder: string, table: TableState): void {
-  const names = table.schema.map((f) => `"${f.name.replace(/"/g, '""')}"`);
-  // No declared column types: SQLite then keeps each value exactly as bound (no affinity casts).
-  db.run(`CREATE TABLE "${placeholder}" (${names.join(", ")})`);
-  if (names.length === 0 || table.rows.length === 0) return;
-  const insert = db.prepare(`INSERT INTO "${placeholder}" VALUES (${names.map(() => "?").join(", ")})`);
-  db.run("BEGIN");
-  try {
-    for (const row of table.rows) insert.run(table.schema.map((f) => toSqlite(row[f.name] ?? null, f)));
-  } finally {
-    insert.free();
-    db.run("COMMIT");
+  private describeSqliteError(e: unknown): string {
+    let message = e instanceof Error ? e.message : String(e);
+    for (const [placeholder, table] of this.tables) message = message.split(placeholder).join(`${table.ref.datasetId}.${table.ref.tableId}`);
+    return `Query error: ${message}`;
   }
 }
 
@@ -168,7 +224,7 @@ function aliasSources(sql: string): Map<string, string> {
 }
 
 /** Gives each result column a BigQuery type and converts the SQLite values to stored form. */
-function typeResults(columns: string[], values: SqlValue[][], sources: TableState[], aliases: Map<string, string>): { schema: FieldSchema[]; rows: StoredRow[] } {
+function typeResults(columns: string[], values: SqlValue[][], sources: QueryTable[], aliases: Map<string, string>): { schema: FieldSchema[]; rows: StoredRow[] } {
   const sourceFields = new Map<string, FieldSchema>();
   for (const table of sources) for (const f of table.schema) if (!sourceFields.has(f.name.toLowerCase())) sourceFields.set(f.name.toLowerCase(), f);
   const used = new Set<string>();

@@ -27,7 +27,7 @@ export function tableResource(t: TableState, location: string): object {
     tableReference: { ...t.ref },
     schema: { fields: t.schema },
     numRows: String(t.rows.length),
-    numBytes: String(JSON.stringify(t.rows).length),
+    numBytes: String(estimatedBytes(t.rows)),
     type: "TABLE",
     location,
     creationTime: String(t.creationTime),
@@ -36,7 +36,7 @@ export function tableResource(t: TableState, location: string): object {
 }
 
 export function jobResource(job: JobState): object {
-  const status: Record<string, unknown> = { state: "DONE" };
+  const status: Record<string, unknown> = { state: job.state };
   if (job.errorResult) {
     status.errorResult = job.errorResult;
     status.errors = job.errors ?? [job.errorResult];
@@ -51,7 +51,7 @@ export function jobResource(job: JobState): object {
     statistics: {
       creationTime: String(job.creationTime),
       startTime: String(job.creationTime),
-      endTime: String(job.endTime),
+      ...(job.state === "DONE" ? { endTime: String(job.endTime) } : {}),
       ...job.statistics,
     },
     user_email: "emulator@localhost",
@@ -64,4 +64,14 @@ export function rowPage(rows: StoredRow[], fields: FieldSchema[], start: number,
   const page: { rows: object[]; pageToken?: string } = { rows: rows.slice(start, end).map((r) => rowToCells(r, fields, cells)) };
   if (end < rows.length) page.pageToken = String(end);
   return page;
+}
+
+/** Size estimates of row arrays, extended as rows are appended (never re-serialising the whole table). */
+const sizes = new WeakMap<StoredRow[], { count: number; bytes: number }>();
+
+function estimatedBytes(rows: StoredRow[]): number {
+  let known = sizes.get(rows);
+  if (known === undefined) sizes.set(rows, (known = { count: 0, bytes: 0 }));
+  for (; known.count < rows.length; known.count++) known.bytes += JSON.stringify(rows[known.count]).length;
+  return known.bytes;
 }

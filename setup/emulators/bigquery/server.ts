@@ -1,97 +1,134 @@
 /**
  * BigQuery REST emulator. JSON calls are served both under `/bigquery/v2` (clients given
  * `apiEndpoint`) and at the root (clients given `BIGQUERY_EMULATOR_HOST`, which drops the prefix);
- * load-job uploads under `/upload/bigquery/v2/projects/{p}/jobs`.
+ * load-job uploads under `/upload/bigquery/v2/projects/{p}/jobs`. Queries run in worker threads
+ * (./query_pool); jobs.query and getQueryResults wait for them up to the request's `timeoutMs`.
  */
 import { randomUUID } from "node:crypto";
-import { HttpError, httpErrors, intParam, parseJsonBody, readBody, sendJson, startLoopbackServer, stripPrefix, type ParsedRequest } from "../common/http";
+import { FaultInjector } from "../common/faults";
+import { HttpError, httpErrors, intParam, MAX_JSON_REQUEST_BYTES, parseJsonBody, readBody, sendJson, startRestartableServer, stripPrefix, type ParsedRequest, type RestEmulatorHandle } from "../common/http";
+import { asObject, optArray, optBoolean, optNumber, optObject, optString, type JsonObject } from "../common/json_fields";
 import { parseMultipart } from "../common/multipart";
-import { JobRunner } from "./jobs";
-import { QueryEngine } from "./query_engine";
+import { DEFAULT_MAX_QUERY_MS, jobHttpError, JobRunner } from "./jobs";
+import { QueryPool } from "./query_pool";
 import { datasetResource, jobResource, rowPage, tableResource } from "./resources";
 import { BigQueryStore, tableName, type JobState, type TableRef, type TableState } from "./store";
 import { convertRow, normaliseSchema, ValueError, type CellOptions, type FieldSchema, type StoredRow } from "./values";
+
+/** Default cap on a load job's uploaded data (the emulator holds it in memory). */
+export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
 
 export interface BigQueryEmulatorOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   /** Persist datasets and tables here; in memory only when absent. */
   dataDir?: string;
+  /** The largest load-job upload (default 1 GiB); JSON requests are capped at 10 MiB like the real API. */
+  maxUploadBytes?: number;
+  /** Queries running longer are cancelled (default 5 minutes; a job's own `jobTimeoutMs` can be shorter). */
+  maxQueryMs?: number;
+  /** Query worker threads (default 2). */
+  queryWorkers?: number;
+  /** Fault injection rules and request counts (a new injector when absent). */
+  faults?: FaultInjector;
 }
 
-export interface BigQueryEmulator {
-  port: number;
-  /** `127.0.0.1:PORT` */
-  host: string;
-  /** `http://127.0.0.1:PORT`: the value for `apiEndpoint` and `BIGQUERY_EMULATOR_HOST`. */
-  endpoint: string;
-  stop(): Promise<void>;
-}
+/** The BigQuery emulator; `endpoint` is the value for `apiEndpoint` and `BIGQUERY_EMULATOR_HOST`. Jobs do not survive a restart. */
+export type BigQueryEmulator = RestEmulatorHandle;
 
 /** Fields of a table or dataset resource that the emulator computes rather than stores. */
 const COMPUTED_FIELDS = new Set(["kind", "id", "etag", "selfLink", "tableReference", "datasetReference", "schema", "numRows", "numBytes", "type", "location", "creationTime", "lastModifiedTime"]);
 
+/** The API's default wait for query results (jobs.query and getQueryResults `timeoutMs`). */
+const DEFAULT_RESULTS_WAIT_MS = 10_000;
+/** jobs.insert answers at once, but gives a quick query this long to be DONE in its answer. */
+const INSERT_WAIT_MS = 250;
+/** insertIds remembered per table for de-duplication (the service keeps them about a minute). */
+const MAX_INSERT_IDS = 100_000;
+
 export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {}): Promise<BigQueryEmulator> {
-  const store = new BigQueryStore(options.dataDir);
-  const api = new BigQueryApi(store, new JobRunner(store, await QueryEngine.create()));
-  const server = await startLoopbackServer(options.port ?? 0, (request) => api.route(request));
-  const host = `127.0.0.1:${server.port}`;
-  return {
-    port: server.port,
-    host,
-    endpoint: `http://${host}`,
-    stop: async () => {
-      await server.close();
-      store.close();
-    },
-  };
+  return startRestartableServer(options.port ?? 0, options.faults ?? new FaultInjector(), () => {
+    const store = new BigQueryStore(options.dataDir);
+    const jobs = new JobRunner(store, new QueryPool(options.queryWorkers ?? 2), options.maxQueryMs ?? DEFAULT_MAX_QUERY_MS);
+    const api = new BigQueryApi(store, jobs, options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES);
+    return {
+      handler: (request) => api.route(request),
+      close: async () => {
+        await jobs.close();
+        store.close();
+      },
+    };
+  });
 }
+
+const VERBS: Record<string, string> = { GET: "get", PATCH: "patch", PUT: "update", DELETE: "delete" };
 
 class BigQueryApi {
   /** insertIds seen per table, so the client's retries of a request do not duplicate rows. */
   private readonly insertIds = new WeakMap<TableState, Set<string>>();
   /** Resumable load uploads waiting for their data. */
-  private readonly pendingUploads = new Map<string, { projectId: string; request: Record<string, unknown>; chunks: Buffer[] }>();
+  private readonly pendingUploads = new Map<string, { projectId: string; request: JsonObject; chunks: Buffer[]; size: number }>();
 
   constructor(
     private readonly store: BigQueryStore,
     private readonly jobs: JobRunner,
+    private readonly maxUploadBytes: number,
   ) {}
 
   async route(request: ParsedRequest): Promise<void> {
+    const [operation, handle] = this.resolve(request);
+    await request.operation(operation);
+    return handle();
+  }
+
+  /** The API method a request calls (for fault injection) and its handler. */
+  private resolve(request: ParsedRequest): [string, () => Promise<void> | void] {
     const { method } = request;
-    if (request.segments[0] === "upload") return this.upload(request, stripPrefix(request.segments, ["upload", "bigquery", "v2"]));
+    if (request.segments[0] === "upload") return ["bigquery.jobs.insert", () => this.upload(request, stripPrefix(request.segments, ["upload", "bigquery", "v2"]))];
     const s = stripPrefix(request.segments, ["bigquery", "v2"]);
     if (s[0] !== "projects") throw httpErrors.notFound(`Unknown BigQuery path: ${request.req.url ?? ""}`);
-    if (s.length === 1 && method === "GET") return this.listProjects(request);
+    if (s.length === 1 && method === "GET") return ["bigquery.projects.list", () => this.listProjects(request)];
     const projectId = s[1];
     const collection = s[2];
+    const verb = VERBS[method];
     if (collection === "datasets") {
       const datasetId = s[3];
-      if (s.length === 3) return method === "POST" ? this.createDataset(request, projectId) : this.listDatasets(request, projectId);
-      if (s.length === 4) return this.dataset(request, projectId, datasetId);
+      if (s.length === 3) return method === "POST" ? ["bigquery.datasets.insert", () => this.createDataset(request, projectId)] : ["bigquery.datasets.list", () => this.listDatasets(request, projectId)];
+      if (s.length === 4 && verb) return [`bigquery.datasets.${verb}`, () => this.dataset(request, projectId, datasetId)];
       if (s[4] === "tables") {
-        if (s.length === 5) return method === "POST" ? this.createTable(request, projectId, datasetId) : this.listTables(request, projectId, datasetId);
+        if (s.length === 5) return method === "POST" ? ["bigquery.tables.insert", () => this.createTable(request, projectId, datasetId)] : ["bigquery.tables.list", () => this.listTables(request, projectId, datasetId)];
         const ref: TableRef = { projectId, datasetId, tableId: s[5] };
-        if (s.length === 6) return this.table(request, ref);
-        if (s[6] === "insertAll" && method === "POST") return this.insertAll(request, ref);
-        if (s[6] === "data" && method === "GET") return this.listRows(request, ref);
+        if (s.length === 6 && verb) return [`bigquery.tables.${verb}`, () => this.table(request, ref)];
+        if (s[6] === "insertAll" && method === "POST") return ["bigquery.tabledata.insertAll", () => this.insertAll(request, ref)];
+        if (s[6] === "data" && method === "GET") return ["bigquery.tabledata.list", () => this.listRows(request, ref)];
       }
     } else if (collection === "jobs") {
-      if (s.length === 3) return method === "POST" ? this.insertJob(request, projectId, undefined) : this.listJobs(request, projectId);
-      const job = this.store.getJob(projectId, s[3]);
-      if (s.length === 4 && method === "GET") return sendJson(request.res, 200, jobResource(job));
-      if (s[4] === "cancel" && method === "POST") return sendJson(request.res, 200, { kind: "bigquery#jobCancelResponse", job: jobResource(job) });
+      if (s.length === 3) return method === "POST" ? ["bigquery.jobs.insert", () => this.insertJob(request, projectId, undefined)] : ["bigquery.jobs.list", () => this.listJobs(request, projectId)];
+      const jobId = s[3];
+      if (s.length === 4 && method === "GET") return ["bigquery.jobs.get", () => sendJson(request.res, 200, jobResource(this.store.getJob(projectId, jobId)))];
+      if (s[4] === "cancel" && method === "POST") return ["bigquery.jobs.cancel", () => this.cancelJob(request, projectId, jobId)];
       if (s[4] === "delete" && method === "DELETE") {
-        this.store.deleteJob(projectId, job.jobId);
-        request.res.writeHead(204).end();
-        return;
+        return [
+          "bigquery.jobs.delete",
+          () => {
+            this.jobs.cancel(this.store.getJob(projectId, jobId));
+            this.store.deleteJob(projectId, jobId);
+            request.res.writeHead(204).end();
+          },
+        ];
       }
     } else if (collection === "queries") {
-      if (s.length === 3 && method === "POST") return this.query(request, projectId);
-      if (s.length === 4 && method === "GET") return this.getQueryResults(request, projectId, s[3]);
+      if (s.length === 3 && method === "POST") return ["bigquery.jobs.query", () => this.query(request, projectId)];
+      if (s.length === 4 && method === "GET") return ["bigquery.jobs.getQueryResults", () => this.getQueryResults(request, projectId, s[3])];
     }
     throw new HttpError(400, "invalid", `Unsupported BigQuery call: ${method} ${request.req.url ?? ""}`);
+  }
+
+  private async cancelJob(request: ParsedRequest, projectId: string, jobId: string): Promise<void> {
+    const job = this.store.getJob(projectId, jobId);
+    this.jobs.cancel(job);
+    await this.jobs.waitFor(job, 1000);
+    sendJson(request.res, 200, { kind: "bigquery#jobCancelResponse", job: jobResource(job) });
   }
 
   private listProjects(request: ParsedRequest): void {
@@ -102,9 +139,9 @@ class BigQueryApi {
 
   private async createDataset(request: ParsedRequest, projectId: string): Promise<void> {
     const body = parseJsonBody(await readBody(request.req));
-    const ref = body.datasetReference as { datasetId?: string } | undefined;
-    if (!ref?.datasetId) throw httpErrors.invalid("datasetReference.datasetId is required", "required");
-    const dataset = this.store.createDataset(projectId, ref.datasetId, body.location as string | undefined, extraFields(body));
+    const datasetId = optString(optObject(body, "datasetReference") ?? {}, "datasetId", "datasetReference.datasetId");
+    if (!datasetId) throw httpErrors.invalid("datasetReference.datasetId is required", "required");
+    const dataset = this.store.createDataset(projectId, datasetId, optString(body, "location"), extraFields(body));
     sendJson(request.res, 200, datasetResource(dataset));
   }
 
@@ -139,12 +176,12 @@ class BigQueryApi {
 
   private async createTable(request: ParsedRequest, projectId: string, datasetId: string): Promise<void> {
     const body = parseJsonBody(await readBody(request.req));
-    const ref = body.tableReference as Partial<TableRef> | undefined;
-    if (!ref?.tableId) throw httpErrors.invalid("tableReference.tableId is required", "required");
-    if (body.view) throw httpErrors.invalid(`Views are not supported by the emulator (table ${ref.tableId})`);
+    const tableId = optString(optObject(body, "tableReference") ?? {}, "tableId", "tableReference.tableId");
+    if (!tableId) throw httpErrors.invalid("tableReference.tableId is required", "required");
+    if (body.view) throw httpErrors.invalid(`Views are not supported by the emulator (table ${tableId})`);
     const schema = schemaFromBody(body);
     const dataset = this.store.getDataset(projectId, datasetId);
-    const table = this.store.createTable({ projectId, datasetId, tableId: ref.tableId }, schema ?? [], extraFields(body));
+    const table = this.store.createTable({ projectId, datasetId, tableId }, schema ?? [], extraFields(body));
     sendJson(request.res, 200, tableResource(table, dataset.location));
   }
 
@@ -191,27 +228,31 @@ class BigQueryApi {
   /**
    * tabledata.insertAll. As on the real service: without `skipInvalidRows`, one bad row rejects the
    * whole request (bad rows get reason `invalid`, the others `stopped`); with it, good rows land.
+   * A malformed request (a row that is not an object) is a 400 for the whole request.
    */
   private async insertAll(request: ParsedRequest, ref: TableRef): Promise<void> {
     const body = parseJsonBody(await readBody(request.req));
     const table = this.store.getTable(ref);
     if (body.templateSuffix) throw httpErrors.invalid("templateSuffix is not supported by the emulator");
-    const rows = Array.isArray(body.rows) ? (body.rows as { insertId?: string; json?: Record<string, unknown> }[]) : [];
+    const rows = (optArray(body, "rows") ?? []).map((raw, i) => {
+      const row = asObject(raw, `rows[${i}]`);
+      return { insertId: optString(row, "insertId", `rows[${i}].insertId`), json: row.json };
+    });
     if (rows.length === 0) throw httpErrors.invalid("No rows present in the request.");
-    const ignoreUnknown = body.ignoreUnknownValues === true;
+    const ignoreUnknown = optBoolean(body, "ignoreUnknownValues") === true;
     const converted: (StoredRow | undefined)[] = [];
     const insertErrors: { index: number; errors: { reason: string; message: string; location?: string; debugInfo: string }[] }[] = [];
     rows.forEach((row, index) => {
       try {
-        if (!row.json || typeof row.json !== "object") throw new ValueError("Row has no 'json' object.", "");
-        converted.push(convertRow(row.json, table.schema, ignoreUnknown));
+        if (!row.json || typeof row.json !== "object" || Array.isArray(row.json)) throw new ValueError("Row has no 'json' object.", "");
+        converted.push(convertRow(row.json as Record<string, unknown>, table.schema, ignoreUnknown));
       } catch (e) {
         if (!(e instanceof ValueError)) throw e;
         converted.push(undefined);
         insertErrors.push({ index, errors: [{ reason: "invalid", location: e.location, message: e.message, debugInfo: "" }] });
       }
     });
-    if (insertErrors.length > 0 && body.skipInvalidRows !== true) {
+    if (insertErrors.length > 0 && optBoolean(body, "skipInvalidRows") !== true) {
       converted.forEach((row, index) => {
         if (row !== undefined) insertErrors.push({ index, errors: [{ reason: "stopped", location: "", message: "", debugInfo: "" }] });
       });
@@ -222,7 +263,11 @@ class BigQueryApi {
       converted.forEach((row, index) => {
         const insertId = rows[index].insertId;
         if (row === undefined || (insertId && seen.has(insertId))) return;
-        if (insertId) seen.add(insertId);
+        if (insertId) {
+          seen.add(insertId);
+          // Forget the oldest ids (Sets iterate in insertion order).
+          if (seen.size > MAX_INSERT_IDS) seen.delete(seen.values().next().value as string);
+        }
         table.rows.push(row);
       });
       table.lastModifiedTime = Date.now();
@@ -247,9 +292,10 @@ class BigQueryApi {
 
   // ---- jobs and queries ----
 
-  private async insertJob(request: ParsedRequest, projectId: string, data: Buffer | undefined, body?: Record<string, unknown>): Promise<void> {
+  private async insertJob(request: ParsedRequest, projectId: string, data: Buffer | undefined, body?: JsonObject): Promise<void> {
     const jobRequest = body ?? parseJsonBody(await readBody(request.req));
     const job = this.jobs.insert(projectId, jobRequest, data);
+    await this.jobs.waitFor(job, INSERT_WAIT_MS);
     sendJson(request.res, 200, jobResource(job));
   }
 
@@ -257,23 +303,27 @@ class BigQueryApi {
     const page = paginate(this.store.listJobs(projectId), request.query);
     sendJson(request.res, 200, {
       kind: "bigquery#jobList",
-      jobs: page.items.map((j) => ({ ...jobResource(j), state: "DONE" })),
+      jobs: page.items.map((j) => ({ ...jobResource(j), state: j.state })),
       ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
     });
   }
 
+  /** jobs.query: starts the query and waits up to `timeoutMs` (default 10 s) for it, else answers `jobComplete: false`. */
   private async query(request: ParsedRequest, projectId: string): Promise<void> {
     const body = parseJsonBody(await readBody(request.req));
     const job = this.jobs.query(projectId, body);
-    const formatOptions = body.formatOptions as { useInt64Timestamp?: boolean } | undefined;
-    const maxResults = typeof body.maxResults === "number" ? body.maxResults : undefined;
-    sendJson(request.res, 200, queryResults(job, "bigquery#queryResponse", 0, maxResults, { useInt64Timestamp: formatOptions?.useInt64Timestamp === true }));
+    await this.jobs.waitFor(job, optNumber(body, "timeoutMs") ?? DEFAULT_RESULTS_WAIT_MS);
+    if (job.errorResult) throw jobHttpError(job.errorResult);
+    const useInt64Timestamp = optBoolean(optObject(body, "formatOptions") ?? {}, "useInt64Timestamp", "formatOptions.useInt64Timestamp") === true;
+    sendJson(request.res, 200, queryResults(job, "bigquery#queryResponse", 0, optNumber(body, "maxResults"), { useInt64Timestamp }));
   }
 
-  private getQueryResults(request: ParsedRequest, projectId: string, jobId: string): void {
+  /** getQueryResults: waits up to `timeoutMs` (default 10 s) for a running job, else answers `jobComplete: false`. */
+  private async getQueryResults(request: ParsedRequest, projectId: string, jobId: string): Promise<void> {
     const job = this.store.getJob(projectId, jobId);
-    if (job.errorResult) throw new HttpError(job.errorResult.reason === "notFound" ? 404 : 400, job.errorResult.reason, job.errorResult.message);
-    if (!job.result) throw httpErrors.invalid(`Job ${projectId}:${jobId} is not a query job`);
+    await this.jobs.waitFor(job, intParam(request.query, "timeoutMs") ?? DEFAULT_RESULTS_WAIT_MS);
+    if (job.errorResult) throw jobHttpError(job.errorResult);
+    if (job.state === "DONE" && !job.result) throw httpErrors.invalid(`Job ${projectId}:${jobId} is not a query job`);
     sendJson(request.res, 200, queryResults(job, "bigquery#getQueryResultsResponse", pageStart(request.query), intParam(request.query, "maxResults"), cellOptions(request.query)));
   }
 
@@ -281,16 +331,16 @@ class BigQueryApi {
   private async upload(request: ParsedRequest, path: string[]): Promise<void> {
     if (path[0] !== "projects" || path[2] !== "jobs" || path.length !== 3) throw httpErrors.notFound(`Unknown upload path: ${request.req.url ?? ""}`);
     const projectId = path[1];
-    const body = await readBody(request.req);
     const uploadId = request.query.get("upload_id");
     if (uploadId && (request.method === "PUT" || request.method === "POST")) {
       const pending = this.pendingUploads.get(uploadId);
       if (!pending) throw httpErrors.notFound(`No such upload session: ${uploadId}`);
+      const body = await readBody(request.req, this.maxUploadBytes - pending.size);
       pending.chunks.push(body);
+      pending.size += body.length;
       const range = /^bytes \d+-\d+\/\*$/.exec(request.req.headers["content-range"] ?? "");
       if (range) {
-        const received = pending.chunks.reduce((n, c) => n + c.length, 0);
-        request.res.writeHead(308, { Range: `bytes=0-${received - 1}`, "Content-Length": "0" }).end();
+        request.res.writeHead(308, { Range: `bytes=0-${pending.size - 1}`, "Content-Length": "0" }).end();
         return;
       }
       this.pendingUploads.delete(uploadId);
@@ -300,23 +350,27 @@ class BigQueryApi {
     const uploadType = request.query.get("uploadType");
     if (uploadType === "resumable") {
       const id = randomUUID();
-      this.pendingUploads.set(id, { projectId, request: parseJsonBody(body), chunks: [] });
+      this.pendingUploads.set(id, { projectId, request: parseJsonBody(await readBody(request.req, MAX_JSON_REQUEST_BYTES)), chunks: [], size: 0 });
       const location = `${request.baseUrl}/upload/bigquery/v2/projects/${encodeURIComponent(projectId)}/jobs?uploadType=resumable&upload_id=${id}`;
       request.res.writeHead(200, { Location: location, "Content-Length": "0" }).end();
       return;
     }
     if (uploadType !== "multipart") throw httpErrors.invalid(`Unsupported uploadType: ${uploadType ?? "(none)"}`);
+    const body = await readBody(request.req, this.maxUploadBytes + MAX_JSON_REQUEST_BYTES);
     const parts = parseMultipart(body, request.req.headers["content-type"]);
     if (parts.length < 2) throw httpErrors.invalid(`A load upload needs a job part and a data part, got ${parts.length} part(s)`);
+    if (parts[1].body.length > this.maxUploadBytes) throw httpErrors.payloadTooLarge(this.maxUploadBytes);
     return this.insertJob(request, projectId, parts[1].body, parseJsonBody(parts[0].body));
   }
 }
 
 function queryResults(job: JobState, kind: string, start: number, maxResults: number | undefined, cells: CellOptions): object {
+  const jobReference = { projectId: job.projectId, jobId: job.jobId, location: job.location };
+  if (job.state !== "DONE") return { kind, jobReference, jobComplete: false };
   const result = job.result ?? { schema: [], rows: [] };
   return {
     kind,
-    jobReference: { projectId: job.projectId, jobId: job.jobId, location: job.location },
+    jobReference,
     jobComplete: true,
     schema: { fields: result.schema },
     totalRows: String(result.rows.length),
@@ -348,8 +402,8 @@ function paginate<T>(items: T[], query: URLSearchParams): { items: T[]; nextPage
   return { items: items.slice(start, end), ...(end < items.length ? { nextPageToken: String(end) } : {}) };
 }
 
-function schemaFromBody(body: Record<string, unknown>): FieldSchema[] | undefined {
-  const fields = (body.schema as { fields?: unknown } | undefined)?.fields;
+function schemaFromBody(body: JsonObject): FieldSchema[] | undefined {
+  const fields = optObject(body, "schema")?.fields;
   if (fields === undefined) return undefined;
   try {
     return normaliseSchema(fields);
@@ -359,6 +413,6 @@ function schemaFromBody(body: Record<string, unknown>): FieldSchema[] | undefine
   }
 }
 
-function extraFields(body: Record<string, unknown>): Record<string, unknown> {
+function extraFields(body: JsonObject): JsonObject {
   return Object.fromEntries(Object.entries(body).filter(([k]) => !COMPUTED_FIELDS.has(k)));
 }

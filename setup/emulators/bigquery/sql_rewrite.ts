@@ -41,16 +41,31 @@ const NOT_ALIAS = new Set(
   "WHERE JOIN INNER LEFT RIGHT FULL CROSS OUTER ON USING GROUP ORDER LIMIT HAVING UNION EXCEPT INTERSECT WINDOW QUALIFY FOR TABLESAMPLE OFFSET NATURAL".split(" "),
 );
 
+/** Token patterns, sticky (`y`): matched in place at the current offset, so tokenizing is linear. */
+const TOKEN_RES = {
+  ws: /\s+/y,
+  lineComment: /(--|#)[^\n]*/y,
+  blockComment: /\/\*[\s\S]*?\*\//y,
+  quote: /([rRbB]{0,2})('''|"""|'|")/y,
+  ident: /[A-Za-z_][A-Za-z0-9_]*/y,
+  param: /(@@?[A-Za-z_][A-Za-z0-9_.]*|\?)/y,
+  number: /(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/iy,
+  operator: /(<=|>=|<>|!=|\|\||<<|>>)/y,
+};
+
 export function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
-  const rest = (): string => sql.slice(i);
+  const at = (re: RegExp): RegExpExecArray | null => {
+    re.lastIndex = i;
+    return re.exec(sql);
+  };
   while (i < sql.length) {
     const c = sql[i];
     let m: RegExpExecArray | null;
-    if ((m = /^\s+/.exec(rest()))) tokens.push({ kind: "ws", text: m[0] });
-    else if ((m = /^(--|#)[^\n]*/.exec(rest())) || (m = /^\/\*[\s\S]*?\*\//.exec(rest()))) tokens.push({ kind: "comment", text: m[0] });
-    else if ((m = /^([rRbB]{0,2})('''|"""|'|")/.exec(rest()))) {
+    if ((m = at(TOKEN_RES.ws))) tokens.push({ kind: "ws", text: m[0] });
+    else if ((m = at(TOKEN_RES.lineComment)) || (m = at(TOKEN_RES.blockComment))) tokens.push({ kind: "comment", text: m[0] });
+    else if ((m = at(TOKEN_RES.quote))) {
       const raw = /r/i.test(m[1]);
       const quote = m[2];
       let j = i + m[0].length;
@@ -71,10 +86,10 @@ export function tokenize(sql: string): Token[] {
       const end = sql.indexOf("`", i + 1);
       if (end < 0) throw invalidQuery(`Syntax error: Unclosed identifier literal at [${position(sql, i)}]`);
       tokens.push({ kind: "quoted", text: sql.slice(i, end + 1), value: sql.slice(i + 1, end) });
-    } else if ((m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest()))) tokens.push({ kind: "ident", text: m[0] });
-    else if ((m = /^(@@?[A-Za-z_][A-Za-z0-9_.]*|\?)/.exec(rest()))) tokens.push({ kind: "param", text: m[0] });
-    else if ((m = /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/i.exec(rest()))) tokens.push({ kind: "number", text: m[0] });
-    else if ((m = /^(<=|>=|<>|!=|\|\||<<|>>)/.exec(rest()))) tokens.push({ kind: "punct", text: m[0] });
+    } else if ((m = at(TOKEN_RES.ident))) tokens.push({ kind: "ident", text: m[0] });
+    else if ((m = at(TOKEN_RES.param))) tokens.push({ kind: "param", text: m[0] });
+    else if ((m = at(TOKEN_RES.number))) tokens.push({ kind: "number", text: m[0] });
+    else if ((m = at(TOKEN_RES.operator))) tokens.push({ kind: "punct", text: m[0] });
     else tokens.push({ kind: "punct", text: c });
     i += tokens[tokens.length - 1].text.length;
   }

@@ -42,21 +42,32 @@ export function canonicalType(type: string): string {
 
 const KNOWN_TYPES = new Set(["STRING", "BYTES", "INTEGER", "FLOAT", "NUMERIC", "BIGNUMERIC", "BOOLEAN", "TIMESTAMP", "DATE", "TIME", "DATETIME", "GEOGRAPHY", "JSON", "RECORD", "INTERVAL", "RANGE"]);
 
+/** BigQuery allows RECORD columns nested this deep. */
+const MAX_NESTING = 15;
+const MODES = new Set(["NULLABLE", "REQUIRED", "REPEATED"]);
+
 /** Checks a schema from a request and returns it with canonical types and modes. */
-export function normaliseSchema(fields: unknown, path = ""): FieldSchema[] {
+export function normaliseSchema(fields: unknown, path = "", depth = 1): FieldSchema[] {
   if (!Array.isArray(fields)) throw new ValueError("Schema fields must be an array", path || "schema");
+  if (depth > MAX_NESTING) throw new ValueError(`Field ${path.slice(0, -1)} is nested more than ${MAX_NESTING} levels deep`, path.slice(0, -1));
   const seen = new Set<string>();
   return fields.map((raw: unknown) => {
-    const f = raw as Partial<FieldSchema>;
-    if (typeof f?.name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(f.name)) throw new ValueError(`Invalid field name "${String(f?.name)}"`, path || "schema");
-    const lower = f.name.toLowerCase();
-    if (seen.has(lower)) throw new ValueError(`Duplicate column name: ${f.name}`, path + f.name);
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new ValueError(`Invalid schema field: expected an object, got ${raw === null ? "null" : typeof raw}`, path || "schema");
+    const f = raw as Record<string, unknown>;
+    if (typeof f.name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(f.name)) throw new ValueError(`Invalid field name "${String(f.name)}"`, path || "schema");
+    const name = f.name;
+    const lower = name.toLowerCase();
+    if (seen.has(lower)) throw new ValueError(`Duplicate column name: ${name}`, path + name);
     seen.add(lower);
-    const type = canonicalType(f.type ?? "STRING");
-    if (!KNOWN_TYPES.has(type)) throw new ValueError(`Invalid field type ${String(f.type)} for field ${f.name}`, path + f.name);
-    const out: FieldSchema = { name: f.name, type, mode: (f.mode ?? "NULLABLE").toUpperCase() };
-    if (f.description) out.description = f.description;
-    if (type === "RECORD") out.fields = normaliseSchema(f.fields ?? [], `${path}${f.name}.`);
+    if (f.type !== undefined && f.type !== null && typeof f.type !== "string") throw new ValueError(`Invalid field type for field ${name}: expected a string`, path + name);
+    if (f.mode !== undefined && f.mode !== null && typeof f.mode !== "string") throw new ValueError(`Invalid mode for field ${name}: expected a string`, path + name);
+    const type = canonicalType((f.type as string | undefined) ?? "STRING");
+    if (!KNOWN_TYPES.has(type)) throw new ValueError(`Invalid field type ${String(f.type)} for field ${name}`, path + name);
+    const mode = ((f.mode as string | undefined) ?? "NULLABLE").toUpperCase();
+    if (!MODES.has(mode)) throw new ValueError(`Invalid mode ${mode} for field ${name} (NULLABLE, REQUIRED or REPEATED)`, path + name);
+    const out: FieldSchema = { name, type, mode };
+    if (typeof f.description === "string" && f.description) out.description = f.description;
+    if (type === "RECORD") out.fields = normaliseSchema(f.fields ?? [], `${path}${name}.`, depth + 1);
     return out;
   });
 }

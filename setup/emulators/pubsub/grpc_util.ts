@@ -5,6 +5,7 @@
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { INJECTED_MESSAGE, type FaultInjector } from "../common/faults";
 
 /**
  * Options matching how google-gax decodes: camelCase fields, int64 as strings, enums as names,
@@ -77,4 +78,68 @@ export function paginate<T>(items: T[], pageSize: number, pageToken: string): { 
   const size = pageSize > 0 ? pageSize : 1000;
   const end = Math.min(items.length, start + size);
   return { page: items.slice(start, end), nextPageToken: end < items.length ? String(end) : "" };
+}
+
+/** The serialized size of each decoded request, for the per-method size limits. */
+const requestSizes = new WeakMap<object, number>();
+
+/** Bytes the client sent for `request` (0 if unknown). */
+export function requestBytes(request: object): number {
+  return requestSizes.get(request) ?? 0;
+}
+
+/** Service definitions whose request decoders remember each request's serialized size. */
+export function withRequestSizes(defs: PubSubServiceDefinitions): PubSubServiceDefinitions {
+  const wrap = (def: grpc.ServiceDefinition): grpc.ServiceDefinition => {
+    const out: Record<string, grpc.MethodDefinition<object, object>> = {};
+    for (const [name, method] of Object.entries(def) as [string, grpc.MethodDefinition<object, object>][]) {
+      out[name] = {
+        ...method,
+        requestDeserialize: (bytes: Buffer) => {
+          const request = method.requestDeserialize(bytes);
+          if (request !== null && typeof request === "object") requestSizes.set(request, bytes.length);
+          return request;
+        },
+      };
+    }
+    return out as grpc.ServiceDefinition;
+  };
+  return { publisher: wrap(defs.publisher), subscriber: wrap(defs.subscriber) };
+}
+
+/** The real service's answer to a request over its size limit (INVALID_ARGUMENT, not retried by clients). */
+export function checkRequestSize(request: object, limit: number): void {
+  if (requestBytes(request) > limit) throw new GrpcError(grpc.status.INVALID_ARGUMENT, `Request payload size exceeds the limit: ${limit} bytes.`);
+}
+
+/**
+ * Applies injected faults (../common/faults) to every method of a service implementation: an
+ * error status (default UNAVAILABLE), a delay before the call is served, or a dropped call.
+ */
+export function withFaults(def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation, faults: FaultInjector): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const [name, handler] of Object.entries(impl)) {
+    const streaming = def[name]?.requestStream === true;
+    const failure = (code: number | undefined, message: string | undefined): Partial<grpc.ServiceError> => ({
+      code: code ?? grpc.status.UNAVAILABLE,
+      details: message ?? INJECTED_MESSAGE,
+      metadata: new grpc.Metadata(),
+    });
+    out[name] = streaming
+      ? (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+          const fault = faults.next(name);
+          const serve = (): void => (handler as grpc.handleBidiStreamingCall<unknown, unknown>)(call);
+          if (fault === undefined) return serve();
+          if (fault.kind === "delay") setTimeout(serve, fault.ms);
+          else call.emit("error", failure(fault.kind === "error" ? fault.code : undefined, fault.kind === "error" ? fault.message : "Connection dropped (fault injected by the emulator)."));
+        }
+      : (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+          const fault = faults.next(name);
+          const serve = (): void => (handler as grpc.handleUnaryCall<unknown, unknown>)(call, callback);
+          if (fault === undefined) return serve();
+          if (fault.kind === "delay") setTimeout(serve, fault.ms);
+          else callback(failure(fault.kind === "error" ? fault.code : undefined, fault.kind === "error" ? fault.message : "Connection dropped (fault injected by the emulator)."));
+        };
+  }
+  return out;
 }

@@ -1,12 +1,13 @@
 /** `google.pubsub.v1.Publisher`: topic admin and Publish. */
 import type * as grpc from "@grpc/grpc-js";
-import { grpcErrors, paginate, unary } from "./grpc_util";
+import { checkRequestSize, grpcErrors, paginate, unary } from "./grpc_util";
 import { checkName, checkProject, type PubSubStore } from "./store";
 import type { Empty, FieldMask, PubsubMessage, Topic } from "./types";
 
 /** Attribute and size limits of the real service, so mistakes surface locally too. */
 const MAX_ATTRIBUTES = 100;
-const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+/** A Publish request (all its messages, serialized) may be up to 10 MiB. */
+export const MAX_PUBLISH_REQUEST_BYTES = 10 * 1024 * 1024;
 
 interface ListRequest {
   pageSize: number;
@@ -73,6 +74,7 @@ export function publisherService(store: PubSubStore): grpc.UntypedServiceImpleme
     }),
 
     Publish: unary((req: { topic: string; messages: PubsubMessage[] }) => {
+      checkRequestSize(req, MAX_PUBLISH_REQUEST_BYTES);
       checkName(req.topic, "topics");
       if (!req.messages || req.messages.length === 0) throw grpcErrors.invalid("The request contains no messages");
       req.messages.forEach((m, i) => {
@@ -81,7 +83,6 @@ export function publisherService(store: PubSubStore): grpc.UntypedServiceImpleme
           throw grpcErrors.invalid(`Message ${i} has neither data nor attributes; at least one is required`);
         }
         if (attributes.length > MAX_ATTRIBUTES) throw grpcErrors.invalid(`Message ${i} has ${attributes.length} attributes; at most ${MAX_ATTRIBUTES} are allowed`);
-        if ((m.data?.length ?? 0) > MAX_MESSAGE_BYTES) throw grpcErrors.invalid(`Message ${i} is larger than ${MAX_MESSAGE_BYTES} bytes`);
       });
       return { messageIds: store.publish(req.topic, req.messages) };
     }),

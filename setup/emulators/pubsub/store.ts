@@ -1,8 +1,14 @@
 /**
  * The Pub/Sub emulator's state: topics, subscriptions (each with its SubscriptionQueue), message
- * ids, and persistence of all of it (including unacked messages) with `--data_dir`.
+ * ids, and persistence of all of it (including unacked messages) with `--data_dir`: the catalog
+ * (topics, subscription settings, counters) is `<dir>/pubsub/catalog.json`, and each
+ * subscription's retained messages are `messages/<hash of its name>.ndjson`, rewritten only when
+ * that subscription changed.
  */
-import { SnapshotFile } from "../common/snapshot";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { legacySnapshot, PersistScheduler, readJsonFile, readLines, removeFilesExcept, retireLegacySnapshot, serviceDir, writeFileAtomic, writeJsonAtomic } from "../common/persist";
 import { matchesFilter } from "./filter";
 import { grpcErrors } from "./grpc_util";
 import { SubscriptionQueue, type QueuedMessage } from "./subscription_queue";
@@ -38,33 +44,46 @@ interface SavedMessage {
   orderingKey: string;
 }
 
-interface PubSubSnapshot {
+interface SavedCatalog {
+  nextMessageId: number;
+  seq: number;
+  topics: Topic[];
+  subscriptions: Subscription[];
+}
+
+/** The single-file snapshot of emulator versions before the catalog (read once, then migrated). */
+interface LegacySnapshot {
   nextMessageId: number;
   topics: Topic[];
   subscriptions: { config: Subscription; messages: SavedMessage[] }[];
 }
+
+const messagesFileName = (subscription: string): string => `${createHash("sha256").update(subscription).digest("hex").slice(0, 32)}.ndjson`;
 
 export class PubSubStore {
   readonly topics = new Map<string, Topic>();
   readonly subscriptions = new Map<string, SubscriptionQueue>();
   private nextMessageId = 1;
   private seq = 0;
-  private readonly snapshot: SnapshotFile<PubSubSnapshot>;
+  private readonly dir: string | undefined;
+  private readonly persistence: PersistScheduler;
+  /** Subscriptions whose retained messages changed since the last save. */
+  private readonly dirty = new Set<string>();
 
   constructor(dataDir?: string) {
-    this.snapshot = SnapshotFile.inDir(dataDir, "pubsub", () => this.toSnapshot());
-    const saved = this.snapshot.load();
-    if (saved) this.restore(saved);
+    this.dir = serviceDir(dataDir, "pubsub", "messages");
+    this.persistence = new PersistScheduler(this.dir !== undefined ? () => this.persist() : undefined, "Pub/Sub");
+    if (dataDir !== undefined) this.load(dataDir);
   }
 
   close(): void {
-    this.snapshot.close();
+    this.persistence.close();
   }
 
+  /** Topics or subscription settings changed. */
   changed(): void {
-    this.snapshot.changed();
+    this.persistence.changed();
   }
-
   getTopic(name: string): Topic {
     checkName(name, "topics");
     const topic = this.topics.get(name);
@@ -107,6 +126,7 @@ export class PubSubStore {
   deleteSubscription(name: string): void {
     this.getSubscription(name).clear();
     this.subscriptions.delete(name);
+    this.dirty.delete(name);
     this.changed();
   }
 
@@ -132,7 +152,10 @@ export class PubSubStore {
 
   private newQueue(config: Subscription): SubscriptionQueue {
     return new SubscriptionQueue(config, {
-      changed: () => this.changed(),
+      changed: () => {
+        this.dirty.add(config.name);
+        this.changed();
+      },
       deadLetter: (topic, message) => {
         // A missing dead-letter topic drops the message, like a misconfigured real one would.
         if (this.topics.has(topic)) this.publish(topic, [message]);
@@ -140,28 +163,55 @@ export class PubSubStore {
     });
   }
 
-  private toSnapshot(): PubSubSnapshot {
-    return {
-      nextMessageId: this.nextMessageId,
-      topics: [...this.topics.values()],
-      subscriptions: [...this.subscriptions.values()].map((q) => ({
-        config: q.config,
-        messages: q.retained().map((r) => ({ seq: r.seq, attempts: r.attempts, ...r.message, data: r.message.data.toString("base64") })),
-      })),
-    };
+  /** Saves the catalog and the messages of the subscriptions that changed; drops files of deleted ones. */
+  private persist(): void {
+    const dir = this.dir as string;
+    const messagesDir = path.join(dir, "messages");
+    for (const name of [...this.dirty]) {
+      const queue = this.subscriptions.get(name);
+      if (queue !== undefined) {
+        writeFileAtomic(path.join(messagesDir, messagesFileName(name)), (out) => {
+          for (const r of queue.retained()) out.line({ seq: r.seq, attempts: r.attempts, ...r.message, data: r.message.data.toString("base64") } satisfies SavedMessage);
+        });
+      }
+      this.dirty.delete(name);
+    }
+    writeJsonAtomic(path.join(dir, "catalog.json"), { nextMessageId: this.nextMessageId, seq: this.seq, topics: [...this.topics.values()], subscriptions: [...this.subscriptions.values()].map((q) => q.config) } satisfies SavedCatalog);
+    removeFilesExcept(messagesDir, new Set([...this.subscriptions.keys()].map(messagesFileName)));
   }
 
-  private restore(saved: PubSubSnapshot): void {
-    this.nextMessageId = saved.nextMessageId;
-    for (const topic of saved.topics) this.topics.set(topic.name, topic);
-    for (const { config, messages } of saved.subscriptions) {
-      const queue = this.newQueue(config);
-      this.subscriptions.set(config.name, queue);
-      for (const m of messages) {
-        const queued: QueuedMessage = { seq: m.seq, attempts: m.attempts, message: { data: Buffer.from(m.data, "base64"), attributes: m.attributes, messageId: m.messageId, publishTime: m.publishTime, orderingKey: m.orderingKey } };
-        queue.enqueue(queued, false);
-        this.seq = Math.max(this.seq, m.seq);
-      }
+  private load(dataDir: string): void {
+    const dir = this.dir as string;
+    const catalogFile = path.join(dir, "catalog.json");
+    const legacy = legacySnapshot<LegacySnapshot>(dataDir, "pubsub");
+    if (legacy !== undefined && !fs.existsSync(catalogFile)) {
+      this.nextMessageId = legacy.nextMessageId;
+      for (const topic of legacy.topics) this.topics.set(topic.name, topic);
+      for (const { config, messages } of legacy.subscriptions) this.restoreSubscription(config, messages);
+      for (const name of this.subscriptions.keys()) this.dirty.add(name);
+      this.persist();
+      retireLegacySnapshot(dataDir, "pubsub");
+      return;
+    }
+    const catalog = readJsonFile<SavedCatalog>(catalogFile);
+    if (catalog === undefined) return;
+    this.nextMessageId = catalog.nextMessageId;
+    this.seq = catalog.seq;
+    for (const topic of catalog.topics) this.topics.set(topic.name, topic);
+    for (const config of catalog.subscriptions) {
+      const file = path.join(dir, "messages", messagesFileName(config.name));
+      this.restoreSubscription(config, fs.existsSync(file) ? readLines<SavedMessage>(file) : []);
+    }
+    this.dirty.clear();
+  }
+
+  private restoreSubscription(config: Subscription, messages: Iterable<SavedMessage>): void {
+    const queue = this.newQueue(config);
+    this.subscriptions.set(config.name, queue);
+    for (const m of messages) {
+      const queued: QueuedMessage = { seq: m.seq, attempts: m.attempts, message: { data: Buffer.from(m.data, "base64"), attributes: m.attributes, messageId: m.messageId, publishTime: m.publishTime, orderingKey: m.orderingKey } };
+      queue.enqueue(queued, false);
+      this.seq = Math.max(this.seq, m.seq);
     }
   }
 }

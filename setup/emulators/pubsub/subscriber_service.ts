@@ -3,13 +3,15 @@
  * ModifyAckDeadline. Snapshots and Seek are not emulated (UNIMPLEMENTED).
  */
 import * as grpc from "@grpc/grpc-js";
-import { GrpcError, grpcErrors, paginate, unary } from "./grpc_util";
+import { checkRequestSize, GrpcError, grpcErrors, paginate, unary } from "./grpc_util";
 import { applyUpdateMask } from "./publisher_service";
 import { parseFilter } from "./filter";
 import { checkName, checkProject, type PubSubStore } from "./store";
 import type { DeliveryTarget } from "./subscription_queue";
-import type { Empty, FieldMask, StreamingPullRequest, StreamingPullResponse, Subscription } from "./types";
+import type { Empty, FieldMask, ReceivedMessage, StreamingPullRequest, StreamingPullResponse, Subscription } from "./types";
 
+/** Acknowledge and ModifyAckDeadline requests may be up to 512 KiB (the client batches under that). */
+const MAX_ACK_REQUEST_BYTES = 512 * 1024;
 const DEFAULT_ACK_DEADLINE = 10;
 const MAX_ACK_DEADLINE = 600;
 const DEFAULT_RETENTION = { seconds: String(7 * 24 * 3600), nanos: 0 };
@@ -26,6 +28,28 @@ function normaliseAckDeadline(seconds: number): number {
 
 function checkModackSeconds(seconds: number): void {
   if (seconds < 0 || seconds > MAX_ACK_DEADLINE) throw grpcErrors.invalid(`Invalid ack deadline ${seconds}: must be between 0 and ${MAX_ACK_DEADLINE} seconds`);
+}
+
+/** A StreamingPull response carries at most this much message data (clients accept ~20 MB per response). */
+const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+
+/** Splits a delivery into responses of at most MAX_RESPONSE_BYTES (one message always fits alone). */
+export function responseChunks(messages: ReceivedMessage[]): ReceivedMessage[][] {
+  const chunks: ReceivedMessage[][] = [];
+  let current: ReceivedMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = m.message.data.length + m.ackId.length + 64 + Object.entries(m.message.attributes).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    if (current.length > 0 && bytes + size > MAX_RESPONSE_BYTES) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 /** The live StreamingPull calls, so the server can end them on shutdown. */
@@ -103,7 +127,8 @@ export function subscriberService(store: PubSubStore, registry: StreamRegistry):
             properties,
             send: (receivedMessages) => {
               // A stream that is going away keeps its leases; they expire and are redelivered.
-              if (!call.cancelled && !call.writableEnded) call.write({ receivedMessages, subscriptionProperties: properties });
+              if (call.cancelled || call.writableEnded) return;
+              for (const chunk of responseChunks(receivedMessages)) call.write({ receivedMessages: chunk, subscriptionProperties: properties });
             },
           };
           handleAcks(req);
@@ -165,12 +190,14 @@ export function subscriberService(store: PubSubStore, registry: StreamRegistry):
     }),
 
     ModifyAckDeadline: unary((req: { subscription: string; ackIds: string[]; ackDeadlineSeconds: number }): Empty => {
+      checkRequestSize(req, MAX_ACK_REQUEST_BYTES);
       checkModackSeconds(req.ackDeadlineSeconds);
       store.getSubscription(req.subscription).modifyAckDeadline(req.ackIds, req.ackDeadlineSeconds);
       return {};
     }),
 
     Acknowledge: unary((req: { subscription: string; ackIds: string[] }): Empty => {
+      checkRequestSize(req, MAX_ACK_REQUEST_BYTES);
       store.getSubscription(req.subscription).acknowledge(req.ackIds);
       return {};
     }),

@@ -124,7 +124,8 @@ export class SubscriptionQueue {
     const received: ReceivedMessage[] = [];
     const target: DeliveryTarget = {
       maxMessages: max > 0 ? max : 1000,
-      maxBytes: 0,
+      // One response: keep it well under what clients accept (~20 MB).
+      maxBytes: 10 * 1024 * 1024,
       ackDeadlineSeconds: this.config.ackDeadlineSeconds,
       outstandingMessages: 0,
       outstandingBytes: 0,

@@ -37,7 +37,7 @@ export function objectResource(object: StoredObject, baseUrl: string): object {
     metageneration: String(object.metageneration),
     contentType: object.contentType,
     storageClass: object.storageClass,
-    size: String(object.data.length),
+    size: String(object.size),
     md5Hash: object.md5Hash,
     crc32c: object.crc32c,
     etag: Buffer.from(`${object.generation}/${object.metageneration}`).toString("base64"),

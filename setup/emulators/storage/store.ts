@@ -1,11 +1,16 @@
 /**
  * The Cloud Storage emulator's state: buckets and their live objects (no versioning: a write
  * replaces the object with a new generation), with preconditions checked the way the JSON API does.
+ *
+ * Object bytes live in a BlobStore (./blobs); with `--data_dir` the catalog (buckets, object
+ * metadata, open resumable uploads) is `<dir>/storage/catalog.ndjson`, one JSON line per record,
+ * and the bytes are files in `<dir>/storage/blobs/`.
  */
-import { createHash } from "node:crypto";
-import { crc32cBase64 } from "../common/crc32c";
+import { existsSync } from "node:fs";
+import * as path from "node:path";
 import { httpErrors } from "../common/http";
-import { SnapshotFile } from "../common/snapshot";
+import { legacySnapshot, PersistScheduler, readLines, retireLegacySnapshot, serviceDir, writeFileAtomic } from "../common/persist";
+import { FileBlobs, MemoryBlobs, type BlobInfo, type BlobStore, type BlobWriter } from "./blobs";
 
 export interface StoredBucket {
   name: string;
@@ -19,18 +24,21 @@ export interface StoredBucket {
 
 /** Object metadata a client may set (upload metadata part, PATCH, compose/rewrite destination). */
 export interface ObjectMetadataInput {
-  contentType?: string;
-  contentEncoding?: string;
-  contentDisposition?: string;
-  contentLanguage?: string;
-  cacheControl?: string;
+  /** `null` (in a PATCH) removes the field. */
+  contentType?: string | null;
+  contentEncoding?: string | null;
+  contentDisposition?: string | null;
+  contentLanguage?: string | null;
+  cacheControl?: string | null;
   metadata?: Record<string, string | null> | null;
 }
 
 export interface StoredObject {
   bucket: string;
   name: string;
-  data: Buffer;
+  /** The BlobStore id of the bytes. */
+  blob: string;
+  size: number;
   generation: string;
   metageneration: number;
   contentType: string;
@@ -68,10 +76,33 @@ export function preconditionsFrom(query: URLSearchParams, prefix = ""): Precondi
   };
 }
 
-interface StorageSnapshot {
-  buckets: StoredBucket[];
-  objects: (Omit<StoredObject, "data"> & { data: string })[];
+/** A resumable upload in progress; its bytes so far are in the blob writer. */
+export interface UploadSession {
+  id: string;
+  bucket: string;
+  name: string;
+  meta: ObjectMetadataInput;
+  pre: Preconditions;
+  writer: BlobWriter;
+  /** Set once the last chunk arrived, so a later status query can return the object again. */
+  result?: StoredObject;
 }
+
+/** One line of the catalog file. */
+type CatalogLine =
+  | { kind: "generation"; last: number }
+  | { kind: "bucket"; bucket: StoredBucket }
+  | { kind: "object"; object: StoredObject }
+  | { kind: "upload"; upload: Omit<UploadSession, "writer" | "result"> };
+
+/** The single-file snapshot of emulator versions before the catalog (read once, then migrated). */
+interface LegacySnapshot {
+  buckets: StoredBucket[];
+  objects: (Omit<StoredObject, "blob" | "size"> & { data: string })[];
+}
+
+/** Finished resumable sessions remembered for status queries. */
+const MAX_FINISHED_UPLOADS = 1000;
 
 const METADATA_FIELDS = ["contentType", "contentEncoding", "contentDisposition", "contentLanguage", "cacheControl"] as const;
 
@@ -79,17 +110,26 @@ export class StorageStore {
   private readonly buckets = new Map<string, StoredBucket>();
   /** Objects per bucket, by name. */
   private readonly objects = new Map<string, Map<string, StoredObject>>();
+  private readonly uploads = new Map<string, UploadSession>();
+  private readonly finishedUploads: string[] = [];
   private lastGeneration = 0;
-  private readonly snapshot: SnapshotFile<StorageSnapshot>;
+  readonly blobs: BlobStore;
+  private readonly dir: string | undefined;
+  private readonly persistence: PersistScheduler;
 
   constructor(dataDir?: string) {
-    this.snapshot = SnapshotFile.inDir(dataDir, "storage", () => this.toSnapshot());
-    const saved = this.snapshot.load();
-    if (saved) this.restore(saved);
+    this.dir = serviceDir(dataDir, "storage", "blobs");
+    this.blobs = this.dir !== undefined ? new FileBlobs(path.join(this.dir, "blobs")) : new MemoryBlobs();
+    this.persistence = new PersistScheduler(this.dir !== undefined ? () => this.persist() : undefined, "Cloud Storage");
+    if (this.dir !== undefined) this.load(dataDir as string);
   }
 
   close(): void {
-    this.snapshot.close();
+    this.persistence.close();
+  }
+
+  private changed(): void {
+    this.persistence.changed();
   }
 
   // ---- buckets ----
@@ -111,7 +151,7 @@ export class StorageStore {
     };
     this.buckets.set(name, bucket);
     this.objects.set(name, new Map());
-    this.snapshot.changed();
+    this.changed();
     return bucket;
   }
 
@@ -136,7 +176,7 @@ export class StorageStore {
     if (patch.storageClass) bucket.storageClass = patch.storageClass;
     bucket.metageneration++;
     bucket.updated = new Date().toISOString();
-    this.snapshot.changed();
+    this.changed();
     return bucket;
   }
 
@@ -145,7 +185,7 @@ export class StorageStore {
     if ((this.objects.get(name)?.size ?? 0) > 0) throw httpErrors.conflict(`The bucket you tried to delete is not empty: ${name}`);
     this.buckets.delete(name);
     this.objects.delete(name);
-    this.snapshot.changed();
+    this.changed();
   }
 
   // ---- objects ----
@@ -163,22 +203,37 @@ export class StorageStore {
     return [...this.bucketObjects(bucket).values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Creates or replaces an object with a new generation. */
-  writeObject(bucket: string, name: string, data: Buffer, meta: ObjectMetadataInput, pre: Preconditions = {}, componentCount?: number): StoredObject {
+  /** Checks that a write of `name` could succeed now (bucket, name, preconditions), before its bytes are read. */
+  checkWritable(bucket: string, name: string, pre: Preconditions = {}): void {
     if (name === "") throw httpErrors.invalid("Object name must not be empty", "required");
-    const objects = this.bucketObjects(bucket);
-    this.checkPreconditions(bucket, name, objects.get(name), pre);
+    this.checkPreconditions(bucket, name, this.bucketObjects(bucket).get(name), pre);
+  }
+
+  /**
+   * Creates or replaces an object with a new generation, taking ownership of the finished blob
+   * (discarded if the write is refused).
+   */
+  writeObject(bucket: string, name: string, blob: BlobInfo, meta: ObjectMetadataInput, pre: Preconditions = {}, componentCount?: number): StoredObject {
+    let objects: Map<string, StoredObject>;
+    try {
+      this.checkWritable(bucket, name, pre);
+      objects = this.bucketObjects(bucket);
+    } catch (e) {
+      this.blobs.delete(blob.id);
+      throw e;
+    }
     const now = new Date().toISOString();
     const object: StoredObject = {
       bucket,
       name,
-      data,
+      blob: blob.id,
+      size: blob.size,
       generation: this.nextGeneration(),
       metageneration: 1,
       contentType: meta.contentType || "application/octet-stream",
       storageClass: this.getBucket(bucket).storageClass,
-      crc32c: crc32cBase64(data),
-      md5Hash: createHash("md5").update(data).digest("base64"),
+      crc32c: blob.crc32c,
+      md5Hash: blob.md5Hash,
       timeCreated: now,
       updated: now,
     };
@@ -186,9 +241,50 @@ export class StorageStore {
     const custom = cleanMetadata(meta.metadata);
     if (custom) object.metadata = custom;
     if (componentCount !== undefined) object.componentCount = componentCount;
+    const replaced = objects.get(name);
     objects.set(name, object);
-    this.snapshot.changed();
+    if (replaced) this.blobs.delete(replaced.blob);
+    this.changed();
     return object;
+  }
+
+  /** Writes `data` (already in memory) as an object. */
+  writeObjectBytes(bucket: string, name: string, data: Buffer, meta: ObjectMetadataInput, pre: Preconditions = {}): StoredObject {
+    this.checkWritable(bucket, name, pre);
+    const writer = this.blobs.create();
+    writer.append(data);
+    return this.writeObject(bucket, name, writer.finish(), meta, pre);
+  }
+
+  // ---- resumable uploads ----
+
+  addUpload(session: UploadSession): void {
+    this.uploads.set(session.id, session);
+    this.changed();
+  }
+
+  getUpload(id: string): UploadSession | undefined {
+    return this.uploads.get(id);
+  }
+
+  /** Marks a session finished with its object (kept for late status queries; the oldest are forgotten). */
+  finishUpload(id: string, object: StoredObject): void {
+    const session = this.uploads.get(id);
+    if (session === undefined) return;
+    session.result = object;
+    this.finishedUploads.push(id);
+    if (this.finishedUploads.length > MAX_FINISHED_UPLOADS) this.uploads.delete(this.finishedUploads.shift() as string);
+    this.changed();
+  }
+
+  /** Ends a session; its unfinished bytes are dropped. */
+  removeUpload(id: string): boolean {
+    const session = this.uploads.get(id);
+    if (session === undefined) return false;
+    if (session.result === undefined) session.writer.discard();
+    this.uploads.delete(id);
+    this.changed();
+    return true;
   }
 
   /** PATCH semantics: given fields replace, `metadata` keys merge (a null value removes the key). */
@@ -207,7 +303,7 @@ export class StorageStore {
     else if (patch.metadata) object.metadata = cleanMetadata({ ...object.metadata, ...patch.metadata });
     object.metageneration++;
     object.updated = new Date().toISOString();
-    this.snapshot.changed();
+    this.changed();
     return object;
   }
 
@@ -215,7 +311,8 @@ export class StorageStore {
     const object = this.getObject(bucket, name);
     this.checkPreconditions(bucket, name, object, pre);
     this.bucketObjects(bucket).delete(name);
-    this.snapshot.changed();
+    this.blobs.delete(object.blob);
+    this.changed();
   }
 
   private bucketObjects(bucket: string): Map<string, StoredObject> {
@@ -241,23 +338,60 @@ export class StorageStore {
     return String(this.lastGeneration);
   }
 
-  private toSnapshot(): StorageSnapshot {
-    const objects: StorageSnapshot["objects"] = [];
-    for (const perBucket of this.objects.values()) {
-      for (const o of perBucket.values()) objects.push({ ...o, data: o.data.toString("base64") });
-    }
-    return { buckets: [...this.buckets.values()], objects };
+  /** Saves the catalog, then removes the bytes of objects it no longer names. */
+  private persist(): void {
+    const dir = this.dir as string;
+    writeFileAtomic(path.join(dir, "catalog.ndjson"), (out) => {
+      out.line({ kind: "generation", last: this.lastGeneration } satisfies CatalogLine);
+      for (const bucket of this.buckets.values()) out.line({ kind: "bucket", bucket } satisfies CatalogLine);
+      for (const perBucket of this.objects.values()) for (const object of perBucket.values()) out.line({ kind: "object", object } satisfies CatalogLine);
+      for (const { writer: _writer, result, ...upload } of this.uploads.values()) if (result === undefined) out.line({ kind: "upload", upload } satisfies CatalogLine);
+    });
+    this.blobs.collect();
   }
 
-  private restore(saved: StorageSnapshot): void {
-    for (const b of saved.buckets) {
-      this.buckets.set(b.name, b);
-      this.objects.set(b.name, new Map());
+  private load(dataDir: string): void {
+    const dir = this.dir as string;
+    const catalog = path.join(dir, "catalog.ndjson");
+    const legacy = legacySnapshot<LegacySnapshot>(dataDir, "storage");
+    if (legacy !== undefined && !existsSync(catalog)) {
+      for (const b of legacy.buckets) this.restoreBucket(b);
+      for (const { data, ...o } of legacy.objects) {
+        const writer = this.blobs.create();
+        writer.append(Buffer.from(data, "base64"));
+        const blob = writer.finish();
+        this.objects.get(o.bucket)?.set(o.name, { ...o, blob: blob.id, size: blob.size, crc32c: blob.crc32c, md5Hash: blob.md5Hash });
+        this.lastGeneration = Math.max(this.lastGeneration, Number(o.generation));
+      }
+      this.persist();
+      retireLegacySnapshot(dataDir, "storage");
+      return;
     }
-    for (const o of saved.objects) {
-      this.objects.get(o.bucket)?.set(o.name, { ...o, data: Buffer.from(o.data, "base64") });
-      this.lastGeneration = Math.max(this.lastGeneration, Number(o.generation));
+    if (!existsSync(catalog)) return;
+    const live = new Set<string>();
+    for (const line of readLines<CatalogLine>(catalog)) {
+      if (line.kind === "generation") this.lastGeneration = Math.max(this.lastGeneration, line.last);
+      else if (line.kind === "bucket") this.restoreBucket(line.bucket);
+      else if (line.kind === "object") {
+        // An object whose bytes are gone (deleted by hand) is dropped rather than served broken.
+        if (!this.blobs.exists(line.object.blob)) continue;
+        this.objects.get(line.object.bucket)?.set(line.object.name, line.object);
+        live.add(line.object.blob);
+        this.lastGeneration = Math.max(this.lastGeneration, Number(line.object.generation));
+      } else if (line.kind === "upload") {
+        const writer = this.blobs.reopen(line.upload.id);
+        if (writer === undefined) continue;
+        this.uploads.set(line.upload.id, { ...line.upload, writer });
+        live.add(line.upload.id);
+      }
     }
+    // Bytes written just before a crash whose object never reached the catalog.
+    this.blobs.collect(live);
+  }
+
+  private restoreBucket(bucket: StoredBucket): void {
+    this.buckets.set(bucket.name, bucket);
+    this.objects.set(bucket.name, new Map());
   }
 }
 

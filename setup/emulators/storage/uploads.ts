@@ -2,83 +2,99 @@
  * The three upload protocols of `POST /upload/storage/v1/b/{bucket}/o`: `media` (raw body),
  * `multipart` (JSON metadata part + data part) and `resumable` (a session started by POST, fed by
  * PUTs to the returned Location, answered with 308 until the last byte arrives).
+ *
+ * Media and resumable bodies stream straight into the object's blob (a file with `--data_dir`),
+ * checksummed on the way; only a multipart body is held in memory to be split. Every upload is
+ * capped at `maxObjectBytes`.
  */
 import { randomUUID } from "node:crypto";
-import { HttpError, httpErrors, type ParsedRequest } from "../common/http";
+import { httpErrors, readBody, readBodyChunks, type ParsedRequest } from "../common/http";
+import { asObject, optString, optStringMap, type JsonObject } from "../common/json_fields";
 import { parseMultipart } from "../common/multipart";
-import { preconditionsFrom, type ObjectMetadataInput, type Preconditions, type StorageStore, type StoredObject } from "./store";
+import { preconditionsFrom, type ObjectMetadataInput, type StorageStore, type StoredObject, type UploadSession } from "./store";
 
 interface UploadMetadata extends ObjectMetadataInput {
   name?: string;
 }
 
-interface ResumableSession {
-  bucket: string;
-  name: string;
-  meta: ObjectMetadataInput;
-  pre: Preconditions;
-  chunks: Buffer[];
-  received: number;
-  /** Set once the last chunk arrived, so a later status query can return the object again. */
-  result?: StoredObject;
-}
-
 /** What a resumable PUT produced: more bytes wanted (308), or the finished object. */
 export type ResumableOutcome = { done: false; received: number } | { done: true; object: StoredObject };
 
-function metadataFromJson(json: Record<string, unknown>): UploadMetadata {
+function metadataFromJson(json: JsonObject): UploadMetadata {
   const meta: UploadMetadata = {};
   for (const field of ["name", "contentType", "contentEncoding", "contentDisposition", "contentLanguage", "cacheControl"] as const) {
-    const value = json[field];
-    if (typeof value === "string") meta[field] = value;
+    const value = optString(json, field);
+    if (value !== undefined) meta[field] = value;
   }
-  if (json.metadata && typeof json.metadata === "object") meta.metadata = json.metadata as Record<string, string>;
+  const metadata = optStringMap(json, "metadata", true);
+  if (metadata !== undefined) meta.metadata = metadata;
   return meta;
 }
 
-function parseJsonPart(body: Buffer): Record<string, unknown> {
+function parseJsonPart(body: Buffer): JsonObject {
   if (body.length === 0) return {};
+  let parsed: unknown;
   try {
-    return JSON.parse(body.toString("utf8")) as Record<string, unknown>;
+    parsed = JSON.parse(body.toString("utf8"));
   } catch (e) {
     throw httpErrors.invalid(`Invalid JSON in upload metadata: ${(e as Error).message}`, "parseError");
   }
+  return asObject(parsed, "upload metadata");
 }
 
 export class UploadHandler {
-  private readonly sessions = new Map<string, ResumableSession>();
-
-  constructor(private readonly store: StorageStore) {}
+  constructor(
+    private readonly store: StorageStore,
+    /** The largest object an upload may create. */
+    private readonly maxObjectBytes: number,
+  ) {}
 
   /** `uploadType=media`: the body is the object's bytes; the name comes from the query. */
-  media(bucket: string, request: ParsedRequest, body: Buffer): StoredObject {
+  async media(bucket: string, request: ParsedRequest): Promise<StoredObject> {
     const name = request.query.get("name");
     if (!name) throw httpErrors.invalid("Upload requires the 'name' query parameter", "required");
-    const contentType = request.req.headers["content-type"];
-    return this.store.writeObject(bucket, name, body, { contentType }, preconditionsFrom(request.query));
+    const pre = preconditionsFrom(request.query);
+    this.store.checkWritable(bucket, name, pre);
+    const writer = this.store.blobs.create();
+    try {
+      await readBodyChunks(request.req, this.maxObjectBytes, (chunk) => writer.append(chunk));
+    } catch (e) {
+      writer.discard();
+      throw e;
+    }
+    return this.store.writeObject(bucket, name, writer.finish(), { contentType: request.req.headers["content-type"] }, pre);
   }
 
   /** `uploadType=multipart`: first part object metadata JSON, second part the bytes (binary). */
-  multipart(bucket: string, request: ParsedRequest, body: Buffer): StoredObject {
+  async multipart(bucket: string, request: ParsedRequest): Promise<StoredObject> {
+    this.store.getBucket(bucket);
+    // The data part plus a little room for the metadata part and the boundaries.
+    const body = await readBody(request.req, this.maxObjectBytes + 64 * 1024);
     const parts = parseMultipart(body, request.req.headers["content-type"]);
     if (parts.length < 2) throw httpErrors.invalid(`Multipart upload needs a metadata part and a data part, got ${parts.length} part(s)`);
     const meta = metadataFromJson(parseJsonPart(parts[0].body));
     const name = request.query.get("name") || meta.name;
     if (!name) throw httpErrors.invalid("Upload requires an object name (query 'name' or metadata 'name')", "required");
     if (!meta.contentType) meta.contentType = parts[1].headers["content-type"];
-    return this.store.writeObject(bucket, name, parts[1].body, meta, preconditionsFrom(request.query));
+    if (parts[1].body.length > this.maxObjectBytes) throw httpErrors.payloadTooLarge(this.maxObjectBytes);
+    return this.store.writeObjectBytes(bucket, name, parts[1].body, meta, preconditionsFrom(request.query));
   }
 
   /** Starts a resumable session; returns the upload URL for the `Location` header. */
-  startResumable(bucket: string, request: ParsedRequest, body: Buffer): string {
+  async startResumable(bucket: string, request: ParsedRequest): Promise<string> {
     this.store.getBucket(bucket);
-    const meta = metadataFromJson(parseJsonPart(body));
+    const meta = metadataFromJson(parseJsonPart(await readBody(request.req)));
     const name = request.query.get("name") || meta.name;
     if (!name) throw httpErrors.invalid("Upload requires an object name (query 'name' or metadata 'name')", "required");
     const headerType = request.req.headers["x-upload-content-type"];
     if (!meta.contentType && typeof headerType === "string") meta.contentType = headerType;
-    const id = randomUUID();
-    this.sessions.set(id, { bucket, name, meta, pre: preconditionsFrom(request.query), chunks: [], received: 0 });
+    delete meta.name;
+    const declared = Number(request.req.headers["x-upload-content-length"] ?? 0);
+    if (declared > this.maxObjectBytes) throw httpErrors.payloadTooLarge(this.maxObjectBytes);
+    const pre = preconditionsFrom(request.query);
+    this.store.checkWritable(bucket, name, pre);
+    const id = randomUUID().replace(/-/g, "");
+    this.store.addUpload({ id, bucket, name, meta, pre, writer: this.store.blobs.create(id) });
     const params = new URLSearchParams({ uploadType: "resumable", name, upload_id: id });
     return `${request.baseUrl}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?${params.toString()}`;
   }
@@ -88,48 +104,50 @@ export class UploadHandler {
    * `bytes a-b/*` (more to come), `bytes 0-* / *` (the Node client's single streamed chunk: the end of
    * the body is the end of the object), `bytes * /N` or `bytes * / *` with no body (status query).
    */
-  putResumable(uploadId: string, contentRange: string | undefined, body: Buffer): ResumableOutcome {
-    const session = this.sessions.get(uploadId);
+  async putResumable(uploadId: string, request: ParsedRequest): Promise<ResumableOutcome> {
+    const session = this.store.getUpload(uploadId);
     if (!session) throw httpErrors.notFound(`No such resumable upload session: ${uploadId}`);
     if (session.result) return { done: true, object: session.result };
-
-    const range = parseContentRange(contentRange);
+    const range = parseContentRange(request.req.headers["content-range"]);
     if (range.kind === "query") {
-      if (range.total !== undefined && range.total === session.received) return this.finish(uploadId, session);
-      return { done: false, received: session.received };
+      if (range.total !== undefined && range.total === session.writer.size) return this.finish(session);
+      return { done: false, received: session.writer.size };
     }
-    if (range.kind === "chunk") {
-      if (range.start > session.received) {
-        throw httpErrors.invalid(`Resumable upload ${uploadId}: chunk starts at ${range.start} but only ${session.received} bytes were received`);
+    const start = range.kind === "chunk" ? range.start : session.writer.size;
+    if (start > session.writer.size) {
+      throw httpErrors.invalid(`Resumable upload ${uploadId}: chunk starts at ${start} but only ${session.writer.size} bytes were received`);
+    }
+    // A retried chunk may overlap what we already have: keep only the new tail.
+    let skip = session.writer.size - start;
+    await readBodyChunks(request.req, this.maxObjectBytes - start, (chunk) => {
+      if (skip >= chunk.length) {
+        skip -= chunk.length;
+        return;
       }
-      // A retried chunk may overlap what we already have: keep only the new tail.
-      const fresh = body.subarray(session.received - range.start);
-      session.chunks.push(fresh);
-      session.received += fresh.length;
-      if (range.total === undefined) return { done: false, received: session.received };
-      if (session.received >= range.total) return this.finish(uploadId, session);
-      return { done: false, received: session.received };
-    }
-    // Open-ended ("0-*") or no Content-Range: this body completes the upload.
-    session.chunks.push(body);
-    session.received += body.length;
-    return this.finish(uploadId, session);
+      session.writer.append(skip > 0 ? chunk.subarray(skip) : chunk);
+      skip = 0;
+    });
+    if (range.kind === "chunk" && (range.total === undefined || session.writer.size < range.total)) return { done: false, received: session.writer.size };
+    // A final chunk, or an open-ended ("0-*") / range-less body: the upload is complete.
+    return this.finish(session);
   }
 
   cancel(uploadId: string): void {
-    if (!this.sessions.delete(uploadId)) throw httpErrors.notFound(`No such resumable upload session: ${uploadId}`);
+    if (!this.store.removeUpload(uploadId)) throw httpErrors.notFound(`No such resumable upload session: ${uploadId}`);
   }
 
-  private finish(uploadId: string, session: ResumableSession): ResumableOutcome {
+  private finish(session: UploadSession): ResumableOutcome {
+    let object: StoredObject;
     try {
-      session.result = this.store.writeObject(session.bucket, session.name, Buffer.concat(session.chunks), session.meta, session.pre);
+      object = this.store.writeObject(session.bucket, session.name, session.writer.finish(), session.meta, session.pre);
     } catch (e) {
       // A failed precondition ends the session, as on the real service.
-      if (e instanceof HttpError) this.sessions.delete(uploadId);
+      this.store.removeUpload(session.id);
       throw e;
     }
-    session.chunks = [];
-    return { done: true, object: session.result };
+    // The session stays, finished, so a repeated final PUT or a status query gets the object.
+    this.store.finishUpload(session.id, object);
+    return { done: true, object };
   }
 }
 

@@ -72,8 +72,8 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
 
   it("reads a table in parallel ranges, typed by the schema (INTEGER, FLOAT, BOOLEAN, TIMESTAMP, NUMERIC)", async () => {
     const result = await runDirect((p) => {
-      p.apply("ReadImages", new ReadFromBigQuery<{ ID: number; Image: string }>({ table: `${TEST_PROJECT}:MNIST.Images`, rowsPerSplit: 4, pageSize: 3 })).map("Collect", sink("images"));
-      p.apply("ReadTyped", new ReadFromBigQuery({ table: `${TEST_PROJECT}.MNIST.Typed` })).map("CollectTyped", sink("typed"));
+      p.apply("ReadImages", ReadFromBigQuery.from<{ ID: number; Image: string }>({ table: `${TEST_PROJECT}:MNIST.Images`, rowsPerSplit: 4, pageSize: 3 })).map("Collect", sink("images"));
+      p.apply("ReadTyped", ReadFromBigQuery.from({ table: `${TEST_PROJECT}.MNIST.Typed` })).map("CollectTyped", sink("typed"));
     });
     await result.waitUntilFinish();
     const images = collected.get("images") as { ID: number; Image: string }[];
@@ -86,7 +86,7 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
 
   it("reads a query's result in pages", async () => {
     const result = await runDirect((p) => {
-      p.apply(new ReadFromBigQuery({ query: `SELECT ID FROM \`${TEST_PROJECT}.MNIST.Images\` WHERE ID >= 10`, rowsPerSplit: 5, pageSize: 2 })).map("Collect", sink("query"));
+      p.apply(ReadFromBigQuery.from({ query: `SELECT ID FROM \`${TEST_PROJECT}.MNIST.Images\` WHERE ID >= 10`, rowsPerSplit: 5, pageSize: 2 })).map("Collect", sink("query"));
     });
     await result.waitUntilFinish();
     assert.deepEqual((collected.get("query") as { ID: number }[]).map((r) => r.ID).sort((a, b) => a - b), Array.from({ length: 15 }, (_, i) => i + 10));
@@ -95,10 +95,10 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
   it("BigQuery → transform → BigQuery with WRITE_TRUNCATE (FILE_LOADS, one load job): a second run replaces the table", async () => {
     const run = (factor: number, below: number) =>
       runDirect((p) => {
-        p.apply(new ReadFromBigQuery<{ ID: number; Image: string }>({ table: `${TEST_PROJECT}.MNIST.Images`, rowsPerSplit: 10 }))
+        p.apply(ReadFromBigQuery.from<{ ID: number; Image: string }>({ table: `${TEST_PROJECT}.MNIST.Images`, rowsPerSplit: 10 }))
           .filter("Some", (r) => r.ID < below)
           .map("Predict", (r) => ({ ID: r.ID, P0: r.ID * factor, P1: 1 - r.ID * factor }))
-          .apply(new WriteToBigQuery(`${TEST_PROJECT}.MNIST.Predict`, { schema: "ID:INTEGER, P0:FLOAT, P1:FLOAT", createDisposition: "CREATE_IF_NEEDED", writeDisposition: "WRITE_TRUNCATE" }));
+          .apply(WriteToBigQuery.to(`${TEST_PROJECT}.MNIST.Predict`, { schema: "ID:INTEGER, P0:FLOAT, P1:FLOAT", createDisposition: "CREATE_IF_NEEDED", writeDisposition: "WRITE_TRUNCATE" }));
       });
     const first = await run(0.01, 25);
     await first.waitUntilFinish();
@@ -119,8 +119,8 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
   it("FILE_LOADS of windowed bounded rows loads every row (the load step reads files staged in every window)", async () => {
     const result = await runDirect((p) => {
       p.apply(Create.timestamped(Array.from({ length: 6 }, (_, i) => ({ value: { ID: i, P0: i / 10 }, timestamp: i * 60_000 }))))
-        .apply(Window.into<BigQueryRow>(new FixedWindows(120_000)))
-        .apply(new WriteToBigQuery(`${TEST_PROJECT}.MNIST.Windowed`, { schema: "ID:INTEGER, P0:FLOAT", createDisposition: "CREATE_IF_NEEDED" }));
+        .apply(Window.into(new FixedWindows(120_000)))
+        .apply(WriteToBigQuery.to(`${TEST_PROJECT}.MNIST.Windowed`, { schema: "ID:INTEGER, P0:FLOAT", createDisposition: "CREATE_IF_NEEDED" }));
     });
     await result.waitUntilFinish();
     assert.deepEqual((await rowsOf("Windowed")).map((r) => r["ID"]).sort(), [0, 1, 2, 3, 4, 5]);
@@ -130,9 +130,9 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
     const [t] = await bq.dataset("MNIST").createTable("ToEmpty", { schema: "ID:INTEGER" });
     await t.insert([{ ID: 1 }, { ID: 2 }]);
     const result = await runDirect((p) => {
-      const none = p.apply("None", new Create<BigQueryRow>([]));
-      none.apply("Truncate", new WriteToBigQuery(`${TEST_PROJECT}.MNIST.ToEmpty`, { writeDisposition: "WRITE_TRUNCATE" }));
-      none.apply("Create", new WriteToBigQuery(`${TEST_PROJECT}.MNIST.Fresh`, { schema: "ID:INTEGER, Name:STRING" }));
+      const none = p.apply("None", Create.from<BigQueryRow>([]));
+      none.apply("Truncate", WriteToBigQuery.to(`${TEST_PROJECT}.MNIST.ToEmpty`, { writeDisposition: "WRITE_TRUNCATE" }));
+      none.apply("Create", WriteToBigQuery.to(`${TEST_PROJECT}.MNIST.Fresh`, { schema: "ID:INTEGER, Name:STRING" }));
     });
     await result.waitUntilFinish();
     assert.deepEqual(await rowsOf("ToEmpty"), []);
@@ -144,10 +144,10 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
     await bq.dataset("MNIST").createTable("Stream", { schema: "ID:INTEGER, P0:FLOAT" });
     const rows: BigQueryRow[] = [{ ID: 1, P0: 0.5 }, { ID: "not a number", P0: 0.1 }, { ID: 3, P0: 0.25 }, { ID: 4, P0: "oops" }];
     const result = await runDirect((p) => {
-      const input = p.apply("Rows", new Create<BigQueryRow>(rows));
-      const streamed = input.apply("Stream", new WriteToBigQuery(`${TEST_PROJECT}.MNIST.Stream`, { method: "STREAMING_INSERTS", createDisposition: "CREATE_NEVER" }));
+      const input = p.apply("Rows", Create.from<BigQueryRow>(rows));
+      const streamed = input.apply("Stream", WriteToBigQuery.to(`${TEST_PROJECT}.MNIST.Stream`, { method: "STREAMING_INSERTS", createDisposition: "CREATE_NEVER" }));
       streamed.failedRows.map("CollectStream", sink<FailedRow<BigQueryRow>>("streamFailed"));
-      const loaded = input.apply("Load", new WriteToBigQuery(`${TEST_PROJECT}.MNIST.Loaded`, { schema: "ID:INTEGER, P0:FLOAT" }));
+      const loaded = input.apply("Load", WriteToBigQuery.to(`${TEST_PROJECT}.MNIST.Loaded`, { schema: "ID:INTEGER, P0:FLOAT" }));
       loaded.failedRows.map("CollectLoad", sink<FailedRow<BigQueryRow>>("loadFailed"));
     });
     await result.waitUntilFinish();
@@ -172,7 +172,7 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
         },
       });
     const result = await runDirect((p) => {
-      const written = p.apply("Live", live()).apply("Write", new WriteToBigQuery(`${TEST_PROJECT}.MNIST.Live`, { createDisposition: "CREATE_NEVER" }));
+      const written = p.apply("Live", live()).apply("Write", WriteToBigQuery.to(`${TEST_PROJECT}.MNIST.Live`, { createDisposition: "CREATE_NEVER" }));
       written.failedRows.map("CollectLive", sink<FailedRow<BigQueryRow>>("liveFailed"));
     });
     assert.equal(await result.waitUntilFinish(), "DONE");
@@ -180,7 +180,7 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
     assert.deepEqual((collected.get("liveFailed") as FailedRow<BigQueryRow>[]).map((f) => f.row["ID"]), ["five"]);
 
     const loads = await runDirect((p) => {
-      p.apply("Live", live()).apply("Write", new WriteToBigQuery(`${TEST_PROJECT}.MNIST.Live`, { method: "FILE_LOADS" }));
+      p.apply("Live", live()).apply("Write", WriteToBigQuery.to(`${TEST_PROJECT}.MNIST.Live`, { method: "FILE_LOADS" }));
     }).catch((e: Error) => e);
     const message = loads instanceof Error ? loads.message : loads.error?.message ?? "";
     assert.match(message, /FILE_LOADS runs one load job when its input ends, and this input is unbounded; use method STREAMING_INSERTS/);
@@ -188,19 +188,19 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
 
   it("errors before running: CREATE_NEVER with a missing table, a missing dataset, a missing input table", async () => {
     const never = await runDirect((p) => {
-      p.apply(new ReadFromBigQuery({ table: `${TEST_PROJECT}.MNIST.Images` })).apply(new WriteToBigQuery(`${TEST_PROJECT}.MNIST.Nope`, { createDisposition: "CREATE_NEVER" }));
+      p.apply(ReadFromBigQuery.from({ table: `${TEST_PROJECT}.MNIST.Images` })).apply(WriteToBigQuery.to(`${TEST_PROJECT}.MNIST.Nope`, { createDisposition: "CREATE_NEVER" }));
     });
     assert.equal(never.state, "FAILED");
     assert.equal(never.error!.name, "ValidationError");
     assert.match(never.error!.message, new RegExp(`BigQuery table ${TEST_PROJECT}\\.MNIST\\.Nope does not exist \\(createDisposition is CREATE_NEVER\\)`));
     const noDataset = await runDirect((p) => {
-      p.apply(new ReadFromBigQuery({ table: `${TEST_PROJECT}.MNIST.Images` })).apply(new WriteToBigQuery(`${TEST_PROJECT}.NoSuchDataset.T`, { schema: "ID:INTEGER" }));
+      p.apply(ReadFromBigQuery.from({ table: `${TEST_PROJECT}.MNIST.Images` })).apply(WriteToBigQuery.to(`${TEST_PROJECT}.NoSuchDataset.T`, { schema: "ID:INTEGER" }));
     });
     assert.match(noDataset.error!.message, new RegExp(`dataset ${TEST_PROJECT}\\.NoSuchDataset does not exist.*bq mk`));
     const missingInput = await runDirect((p) => {
-      p.apply(new ReadFromBigQuery({ table: `${TEST_PROJECT}.MNIST.Missing` }));
+      p.apply(ReadFromBigQuery.from({ table: `${TEST_PROJECT}.MNIST.Missing` }));
     });
     assert.match(missingInput.error!.message, new RegExp(`BigQuery table ${TEST_PROJECT}\\.MNIST\\.Missing does not exist`));
-    assert.throws(() => new WriteToBigQuery("p.d.t", { method: "STREAMING_INSERTS", writeDisposition: "WRITE_TRUNCATE" }), /WRITE_TRUNCATE cannot be used with STREAMING_INSERTS/);
+    assert.throws(() => WriteToBigQuery.to("p.d.t", { method: "STREAMING_INSERTS", writeDisposition: "WRITE_TRUNCATE" }), /WRITE_TRUNCATE cannot be used with STREAMING_INSERTS/);
   });
 });

@@ -41,6 +41,10 @@ describe("glob", () => {
 
   it("regex characters are literal; escapes quote glob characters", () => {
     assert.ok(matches("a.(b)+$", "a.(b)+$"));
+    // File and object names people have: other glob dialects' syntax (extglobs, braces, negation) is literal here.
+    for (const name of ["report (1).csv", "data-{a,b}.txt", "!important.txt", "+(x)|@(y).log", "#1.txt"]) assert.ok(matches(name, name), name);
+    assert.ok(matches("out/*(1).csv", "out/report (1).csv"));
+    assert.ok(!matches("data-{a,b}.txt", "data-a.txt"));
     assert.ok(!matches("a.b", "axb"));
     assert.ok(matches("a\\*b", "a*b"));
     assert.ok(!matches("a\\*b", "axb"));

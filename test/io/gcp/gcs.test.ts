@@ -124,7 +124,7 @@ describe("io/gcp: Cloud Storage filesystem (gs://) against the emulator", functi
 
   it("TextIO reads gs:// globs and writes fixed shards; a failed run leaves no output", async () => {
     const result = await runDirect((p) => {
-      p.apply(new ReadFromText("gs://bkt/g/**.txt")).apply(new WriteToText("gs://bkt/shards/all", { numShards: 2, suffix: ".txt" }));
+      p.apply(ReadFromText.from("gs://bkt/g/**.txt")).apply(WriteToText.to("gs://bkt/shards/all", { numShards: 2, suffix: ".txt" }));
     });
     await result.waitUntilFinish();
     assert.deepEqual(result.outputs, ["gs://bkt/shards/all-00000-of-00002.txt", "gs://bkt/shards/all-00001-of-00002.txt"]);
@@ -133,12 +133,12 @@ describe("io/gcp: Cloud Storage filesystem (gs://) against the emulator", functi
     assert.deepEqual(lines.sort(), ["content of g/a.txt", "content of g/b.txt", "content of g/sub/c.txt", "content of g/sub/deep/d.txt"]);
 
     const failed = await runDirect((p) => {
-      p.apply(new ReadFromText("gs://bkt/g/*.txt"))
+      p.apply(ReadFromText.from("gs://bkt/g/*.txt"))
         .map("Boom", (l: string) => {
           if (l.includes("b.txt")) throw new Error("boom");
           return l;
         })
-        .apply(new WriteToText("gs://bkt/failed/out"));
+        .apply(WriteToText.to("gs://bkt/failed/out"));
     });
     assert.equal(failed.state, "FAILED");
     assert.deepEqual((await storage.bucket("bkt").getFiles({ prefix: "failed/" }))[0], [], "nothing partial is left");
@@ -146,19 +146,19 @@ describe("io/gcp: Cloud Storage filesystem (gs://) against the emulator", functi
 
   it("errors name the missing bucket or file and say what to do", async () => {
     const read = await runDirect((p) => {
-      p.apply(new ReadFromText("gs://no-such-bucket/in/*.txt"));
+      p.apply(ReadFromText.from("gs://no-such-bucket/in/*.txt"));
     });
     assert.equal(read.state, "FAILED");
     assert.match(read.error!.message, /bucket gs:\/\/no-such-bucket does not exist\. Create it/);
 
     const write = await runDirect((p) => {
-      p.apply(new ReadFromText("gs://bkt/g/a.txt")).apply(new WriteToText("gs://no-such-bucket/out/x"));
+      p.apply(ReadFromText.from("gs://bkt/g/a.txt")).apply(WriteToText.to("gs://no-such-bucket/out/x"));
     });
     assert.equal(write.state, "FAILED");
     assert.match(write.error!.message, /cannot write output 'gs:\/\/no-such-bucket\/out\/x'.*bucket gs:\/\/no-such-bucket does not exist/);
 
     const missing = await runDirect((p) => {
-      p.apply(new ReadFromText("gs://empty-bkt/nothing.txt"));
+      p.apply(ReadFromText.from("gs://empty-bkt/nothing.txt"));
     });
     assert.match(missing.error!.message, /No files match 'gs:\/\/empty-bkt\/nothing.txt'/);
     await assert.rejects(gcs.openRead("gs://bkt/g/none.txt"), /gs:\/\/bkt\/g\/none.txt does not exist/);

@@ -18,11 +18,11 @@ export const failingBoundedRead = definePipeline({
     topic: { type: "string", describe: "topic to write", required: true },
   },
   build(root, flags) {
-    const read = new ReadFromPubSub({ subscription: flags.subscription, maxMessages: flags.messages, maxReadTimeSeconds: 20 });
+    const read = ReadFromPubSub.from({ subscription: flags.subscription, maxMessages: flags.messages, maxReadTimeSeconds: 20 });
     root
       .apply("Read", read)
       .apply("BrokenSink", ParDo.of(new BrokenSink()))
-      .apply("Write", new WriteToPubSub(flags.topic))
+      .apply("Write", WriteToPubSub.to(flags.topic))
       .apply("Commit", read.commitAfter());
   },
 });

@@ -118,10 +118,10 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
     const N = 30;
     await publish("input", Array.from({ length: N }, (_, i) => ({ data: JSON.stringify({ ID: i }) })));
     const result = await runDirect((p) => {
-      const read = new ReadFromPubSub({ subscription: subPath("in-sub"), maxMessages: N, maxReadTimeSeconds: 20 });
+      const read = ReadFromPubSub.from({ subscription: subPath("in-sub"), maxMessages: N, maxReadTimeSeconds: 20 });
       p.apply("Read", read)
         .map("Predict", predict)
-        .apply("Write", new WriteToPubSub(topicPath("output"), { idAttribute: "rid" }))
+        .apply("Write", WriteToPubSub.to(topicPath("output"), { idAttribute: "rid" }))
         .apply("Commit", read.commitAfter());
     });
     await result.waitUntilFinish();
@@ -139,11 +139,11 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
     const N = 12;
     await publish("input", Array.from({ length: N }, (_, i) => ({ data: JSON.stringify({ ID: i }) })));
     const result = await runDirect((p) => {
-      const read = new ReadFromPubSub({ subscription: subPath("in-sub"), maxMessages: N, maxReadTimeSeconds: 20 });
+      const read = ReadFromPubSub.from({ subscription: subPath("in-sub"), maxMessages: N, maxReadTimeSeconds: 20 });
       p.apply("Read", read)
-        .apply("Window", Window.into<Uint8Array>(new FixedWindows(1)))
+        .apply("Window", Window.into(new FixedWindows(1)))
         .map("Predict", predict)
-        .apply("Write", new WriteToPubSub(topicPath("output")))
+        .apply("Write", WriteToPubSub.to(topicPath("output")))
         .apply("Commit", read.commitAfter());
     });
     await result.waitUntilFinish();
@@ -157,11 +157,11 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
     const M = 5;
     await publish("fail-in", Array.from({ length: M }, (_, i) => ({ data: JSON.stringify({ ID: i }) })));
     const result = await runDirect((p) => {
-      const read = new ReadFromPubSub({ subscription: "fail-in-sub", maxMessages: M, maxReadTimeSeconds: 20 });
+      const read = ReadFromPubSub.from({ subscription: "fail-in-sub", maxMessages: M, maxReadTimeSeconds: 20 });
       p.apply("Read", read)
         .map("Predict", predict)
         .apply("BrokenSink", ParDo.of(new FailingSink()))
-        .apply("Write", new WriteToPubSub("fail-out"))
+        .apply("Write", WriteToPubSub.to("fail-out"))
         .apply("Commit", read.commitAfter());
     });
     assert.equal(result.state, "FAILED");
@@ -191,20 +191,20 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
 
   it("errors name the topic or subscription: missing topic (before the run and while publishing), missing subscription", async () => {
     const missingTopic = await runDirect((p) => {
-      p.apply(new ReadFromPubSub({ subscription: "in-sub", maxMessages: 1, maxReadTimeSeconds: 1 })).apply(new WriteToPubSub("nope"));
+      p.apply(ReadFromPubSub.from({ subscription: "in-sub", maxMessages: 1, maxReadTimeSeconds: 1 })).apply(WriteToPubSub.to("nope"));
     });
     assert.equal(missingTopic.state, "FAILED");
     assert.equal(missingTopic.error!.name, "ValidationError");
     assert.match(missingTopic.error!.message, new RegExp(`Pub/Sub topic ${topicPath("nope")}: .*does not exist\\. Create it \\(gcloud pubsub topics create nope\\)`));
 
     const missingSub = await runDirect((p) => {
-      p.apply(new ReadFromPubSub({ subscription: "no-sub", maxMessages: 1 }));
+      p.apply(ReadFromPubSub.from({ subscription: "no-sub", maxMessages: 1 }));
     });
     assert.match(missingSub.error!.message, new RegExp(`subscription ${subPath("no-sub")}.*does not exist`));
 
     // The topic disappears after validation: the publish fails and the run fails naming it.
     const deleted = await runDirect((p) => {
-      p.apply(new Create<string>(["x"]))
+      p.apply(Create.from<string>(["x"]))
         .apply(
           "DeleteTopicFirst",
           ParDo.of(async (x: string, ctx: ProcessContext<string>) => {
@@ -212,7 +212,7 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
             ctx.output(x);
           }),
         )
-        .apply(new WriteToPubSub("gone", { maxAttempts: 2 }));
+        .apply(WriteToPubSub.to("gone", { maxAttempts: 2 }));
     });
     assert.equal(deleted.state, "FAILED");
     assert.match(deleted.error!.message, new RegExp(`publish 1 messages to Pub/Sub topic ${topicPath("gone")}: .*does not exist`));

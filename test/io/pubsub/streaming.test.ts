@@ -90,9 +90,9 @@ describe("io/pubsub: unbounded ReadFromPubSub on the streaming DirectRunner", fu
     const out = collect("s-out-sub");
     const result = streaming(
       await runDirect((p) => {
-        p.apply("Read", new ReadFromPubSub({ subscription: subPath("s-in-sub") }))
+        p.apply("Read", ReadFromPubSub.from({ subscription: subPath("s-in-sub") }))
           .map("Double", double)
-          .apply("Write", new WriteToPubSub("s-out"));
+          .apply("Write", WriteToPubSub.to("s-out"));
       }),
     );
     assert.equal(result.state, "RUNNING");
@@ -122,12 +122,12 @@ describe("io/pubsub: unbounded ReadFromPubSub on the streaming DirectRunner", fu
     const out = collect("w-out-sub");
     const result = streaming(
       await runDirect((p) => {
-        p.apply("Read", new ReadFromPubSub({ topic: "w-in", withAttributes: true, timestampAttribute: "ts" }))
+        p.apply("Read", ReadFromPubSub.from({ topic: "w-in", withAttributes: true, timestampAttribute: "ts" }))
           .map("Key", (m: PubsubMessage) => Buffer.from(m.data).toString())
-          .apply("Window", Window.into<string>(new FixedWindows(10_000)))
-          .apply("Count", Count.perElement<string>())
+          .apply("Window", Window.into(new FixedWindows(10_000)))
+          .apply("Count", Count.perElement())
           .map("Format", (kv: KV<string, number>) => `${kv.key}=${kv.value}`)
-          .apply("Write", new WriteToPubSub("w-out"));
+          .apply("Write", WriteToPubSub.to("w-out"));
       }),
     );
     // The subscription exists once the source has opened; only messages published after that are read.
@@ -158,7 +158,7 @@ describe("io/pubsub: unbounded ReadFromPubSub on the streaming DirectRunner", fu
     failingSinkSaw = 0;
     const broken = streaming(
       await runDirect((p) => {
-        p.apply("Read", new ReadFromPubSub({ subscription: "f-in-sub" }))
+        p.apply("Read", ReadFromPubSub.from({ subscription: "f-in-sub" }))
           .map("Double", double)
           .apply("BrokenSink", ParDo.of(new FailingSink()));
       }),
@@ -170,9 +170,9 @@ describe("io/pubsub: unbounded ReadFromPubSub on the streaming DirectRunner", fu
     const out = collect("f-out-sub");
     const fixed = streaming(
       await runDirect((p) => {
-        p.apply("Read", new ReadFromPubSub({ subscription: "f-in-sub" }))
+        p.apply("Read", ReadFromPubSub.from({ subscription: "f-in-sub" }))
           .map("Double", double)
-          .apply("Write", new WriteToPubSub("f-out"));
+          .apply("Write", WriteToPubSub.to("f-out"));
       }),
     );
     await waitFor(`${M} results on f-out-sub`, () => out.got.length >= M, 20_000);
@@ -185,7 +185,7 @@ describe("io/pubsub: unbounded ReadFromPubSub on the streaming DirectRunner", fu
 
   it("commitAfter() on an unbounded read is a clear error", async () => {
     const result = await runDirect((p) => {
-      const read = new ReadFromPubSub({ subscription: "s-in-sub" });
+      const read = ReadFromPubSub.from({ subscription: "s-in-sub" });
       p.apply("Read", read).apply("Commit", read.commitAfter());
     }).catch((e: Error) => e);
     const message = result instanceof Error ? result.message : result.error?.message ?? "";

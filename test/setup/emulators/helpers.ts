@@ -1,5 +1,6 @@
 /** Shared helpers for the emulator tests: env hygiene and bounded waits on events. */
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 
@@ -65,4 +66,33 @@ export async function rejectionOf(fn: () => Promise<unknown>): Promise<Error & {
     return e as Error & { code?: number | string };
   }
   throw new Error("expected the call to fail, but it succeeded");
+}
+
+/** A raw HTTP exchange: what a client sent does not go through any client library's checks. */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** Keep-alive connections for raw requests (idle ones do not hold the process; servers close them on stop). */
+const agent = new http.Agent({ keepAlive: true });
+
+/** Sends one HTTP request to a local server; rejects on a connection error. */
+export function rawRequest(url: string, options: { method?: string; body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+  return new Promise<RawResponse>((resolve, reject) => {
+    const req = http.request(url, { method: options.method ?? "GET", headers: options.headers ?? {}, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+/** `rawRequest` with a JSON body. */
+export function postJson(url: string, body: unknown, method = "POST"): Promise<RawResponse> {
+  return rawRequest(url, { method, body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json" } });
 }

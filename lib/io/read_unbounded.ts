@@ -1,0 +1,101 @@
+/**
+ * ReadUnbounded: a real-time unbounded source that runs until the source ends or the pipeline is
+ * drained or cancelled. Its output is an UNBOUNDED PCollection, which the DirectRunner runs with
+ * its streaming driver. Production sources (Pub/Sub) are built on it; tests script streams in
+ * virtual time with TestStream instead.
+ */
+import { DoFn } from "../model/dofn";
+import { PBegin, PCollection } from "../model/pcollection";
+import { ParDo } from "../model/pardo";
+import { Impulse } from "../model/primitives";
+import { PTransform } from "../model/transform";
+import type { Instant } from "../model/window";
+
+/** URN of a Beamline real-time unbounded read. */
+export const READ_UNBOUNDED_URN = "beamline:transform:read_unbounded:v1";
+
+/** How a real-time run ended, as told to a source's close handler. */
+export type SourceOutcome = "drained" | "done" | "cancelled" | "failed";
+
+/** What a real-time source can do while it reads. */
+export interface UnboundedSourceContext<T> {
+  /**
+   * Emits an element (timestamp: now, by default). The promise resolves once the runner has
+   * room for more: await it to get backpressure from slow steps.
+   *
+   * A `receipt` (e.g. a message's ack id) is handed back to the `onCommit` handler once the
+   * bundle that processed the element has completed: every step it reached has finished the
+   * bundle, sinks included. Acknowledge upstream only then (at-least-once).
+   */
+  emit(value: T, timestamp?: Instant, receipt?: unknown): Promise<void>;
+  /**
+   * Declares that no element earlier than `watermark` will follow. Until the first call, the
+   * watermark is the source's `initialWatermark`, or else follows the processing-time clock.
+   */
+  advanceWatermark(watermark: Instant): void;
+  /** Aborted when the run drains or is cancelled: stop reading and return. */
+  readonly signal: AbortSignal;
+  /** Registers the handler of committed receipts (called in order, one bundle at a time; an error fails the run). */
+  onCommit(handler: (receipts: readonly unknown[]) => Promise<void>): void;
+  /**
+   * Registers a handler called once when the run has ended, after the last commit: release what
+   * the source holds. After "drained" or "done" every emitted element was committed; after
+   * "cancelled" or "failed" the uncommitted ones should be given back for redelivery.
+   */
+  onClose(handler: (outcome: SourceOutcome) => Promise<void>): void;
+}
+
+/** A real-time source: `read` emits until it is told to stop (or the data ends) and then resolves. */
+export interface UnboundedSource<T> {
+  /**
+   * The watermark until the source first calls `ctx.advanceWatermark` (e.g. the event time of the
+   * oldest data it will emit, or MIN_TIMESTAMP). Without it the watermark follows the clock, so a
+   * source replaying past event times must set it, or its elements arrive late and are dropped.
+   */
+  readonly initialWatermark?: Instant;
+  read(ctx: UnboundedSourceContext<T>): Promise<void>;
+}
+
+/** @internal How a ReadUnbounded describes itself to runners. */
+export interface ReadUnboundedSpec {
+  readonly urn: typeof READ_UNBOUNDED_URN;
+  readonly source: UnboundedSource<unknown>;
+}
+
+declare module "../model/pipeline" {
+  interface CompositeSpecs {
+    [READ_UNBOUNDED_URN]: ReadUnboundedSpec;
+  }
+}
+
+class NoElements<T> extends DoFn<Uint8Array, T> {
+  process(): void {}
+}
+
+/**
+ * Reads an unbounded source in real time: the pipeline runs until the source ends, `drain()`
+ * or `cancel()` is called on the result, or the process gets SIGINT/SIGTERM (drain; a second
+ * signal cancels).
+ *
+ *     p.apply(ReadUnbounded.from<string>({
+ *       async read(ctx) {
+ *         while (!ctx.signal.aborted) await ctx.emit(await nextMessage());
+ *       },
+ *     }));
+ */
+export class ReadUnbounded<T> extends PTransform<PBegin, PCollection<T>> {
+  private constructor(private readonly source: UnboundedSource<T>) {
+    super("ReadUnbounded");
+  }
+  static from<T>(source: UnboundedSource<T>): ReadUnbounded<T> {
+    return new ReadUnbounded<T>(source);
+  }
+  expand(input: PBegin): PCollection<T> {
+    const node = input.pipeline.currentNode();
+    const spec: ReadUnboundedSpec = { urn: READ_UNBOUNDED_URN, source: this.source as UnboundedSource<unknown> };
+    node.composite = spec;
+    const out = input.apply("Impulse", Impulse.create()).apply("Read", ParDo.of(new NoElements<T>()));
+    out.isBounded = false;
+    return out;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The batch size RunInference uses, adapted between a minimum and a maximum like Beam's
+ * BatchElements: larger batches amortise the per-call cost of a model, but a batch should not take
+ * so long that it holds up the bundle. Starts at the minimum, doubles after a full batch that
+ * finished well inside the target time, halves after one that took longer than the target.
+ */
+import { ValidationError } from "../model/errors";
+import type { BatchingOptions } from "./model_handler";
+
+export const DEFAULT_BATCHING: Required<BatchingOptions> = { minBatchSize: 1, maxBatchSize: 256, targetBatchMillis: 250 };
+
+/** Merges batching options (later ones win) and checks them; `where` names the step for errors. */
+export function resolveBatching(where: string, ...layers: (BatchingOptions | undefined)[]): Required<BatchingOptions> {
+  const merged: Record<string, number> = { ...DEFAULT_BATCHING };
+  for (const layer of layers) for (const [k, v] of Object.entries(layer ?? {})) if (v !== undefined) merged[k] = v as number;
+  const b = merged as unknown as Required<BatchingOptions>;
+  const positiveInt = (name: keyof BatchingOptions) => {
+    if (!Number.isInteger(b[name]) || b[name] < 1) throw new ValidationError(`${where}: ${name} must be a positive integer, got ${b[name]}`);
+  };
+  positiveInt("minBatchSize");
+  positiveInt("maxBatchSize");
+  if (b.minBatchSize > b.maxBatchSize) {
+    throw new ValidationError(`${where}: minBatchSize (${b.minBatchSize}) is larger than maxBatchSize (${b.maxBatchSize}); lower the minimum or raise the maximum`);
+  }
+  if (!(b.targetBatchMillis > 0)) throw new ValidationError(`${where}: targetBatchMillis must be a positive number of milliseconds, got ${b.targetBatchMillis}`);
+  return b;
+}
+
+export class BatchSizer {
+  private current: number;
+
+  constructor(private readonly options: Required<BatchingOptions>) {
+    this.current = options.minBatchSize;
+  }
+
+  /** How many examples the next batch should hold. */
+  get size(): number {
+    return this.current;
+  }
+
+  /** Records how long a batch of `n` examples took. */
+  record(n: number, millis: number): void {
+    const { minBatchSize, maxBatchSize, targetBatchMillis } = this.options;
+    if (millis > targetBatchMillis && n > minBatchSize) this.current = Math.max(minBatchSize, Math.floor(n / 2));
+    else if (n >= this.current && millis * 2 <= targetBatchMillis) this.current = Math.min(maxBatchSize, this.current * 2);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * ModelHandler: what RunInference needs from a model framework — load a model, run it on a
+ * batch — in the shape of Beam Python's `apache_beam.ml.inference.base.ModelHandler`.
+ */
+
+/**
+ * How RunInference groups elements into batches for one model call. Batches never span bundles:
+ * an element waits at most until its bundle ends, never for later bundles to fill a batch. In
+ * streaming the DirectRunner ends a bundle as soon as the source has nothing more queued (and
+ * after at most 100 elements), so batching adds no latency beyond the bundle itself.
+ */
+export interface BatchingOptions {
+  /**
+   * The smallest batch run while a bundle still has elements coming (default 1). Batch sizes
+   * adapt between this and `maxBatchSize` (like Beam's BatchElements): they grow while a batch
+   * takes less than `targetBatchMillis` and shrink when it takes more.
+   */
+  readonly minBatchSize?: number;
+  /** The largest batch passed to `runInference` (default 256). */
+  readonly maxBatchSize?: number;
+  /** The time one model call should take at most; steers the adaptive batch size (default 250 ms). */
+  readonly targetBatchMillis?: number;
+}
+
+/** Loads a model of type M and runs it on batches of In, giving one Inference per example. */
+export interface ModelHandler<In, Inference, M> {
+  /**
+   * Identifies the loaded model: every RunInference step (and every DoFn instance, bundle and
+   * thread) in one process whose handler has the same key shares one loaded model.
+   */
+  readonly modelKey: string;
+  /** Loads the model; a failure should say which model (path) and why. Called once per key per process. */
+  loadModel(): Promise<M>;
+  /**
+   * Why this example cannot go into a batch (e.g. wrong shape), or undefined if it can. Examples
+   * rejected here go to RunInference's `failed` output instead of failing their batch.
+   */
+  validate?(example: In, model: M): string | undefined;
+  /** Runs the model on a batch; returns exactly one inference per example, in order. */
+  runInference(batch: readonly In[], model: M): Promise<readonly Inference[]>;
+  /** Batch sizes suited to this model (RunInference's own options override them). */
+  batching?(): BatchingOptions;
+  /** Metric namespace for the step's counters (default "RunInference"). */
+  metricsNamespace?(): string;
+}
+
+/** One example with the model's inference on it (Beam's PredictionResult). */
+export interface PredictionResult<In, Inference> {
+  readonly example: In;
+  readonly inference: Inference;
+  /** The handler's modelKey (which model produced the inference). */
+  readonly modelId: string;
+}
+
+/** An input element RunInference could not infer on, with the reason (its `failed` output). */
+export interface FailedInference<E> {
+  readonly element: E;
+  readonly reason: string;
+  /** Full name of the RunInference step that rejected the element. */
+  readonly step: string;
+}

@@ -1,0 +1,227 @@
+/**
+ * RunInference: runs a model over a PCollection in batches (Beam's
+ * `apache_beam.ml.inference.RunInference`).
+ *
+ *     const { main, failed } = images.apply("Prediction", RunInference.of(new TFJSModelHandler({ modelUri })));
+ *     // keyed: KV<K, In> in, KV<K, PredictionResult<In, Inference>> out
+ *     const keyed = pairs.apply(RunInference.keyed(handler));
+ *
+ * The model is loaded once per process (see ./shared_model) in the DoFn's setup. Elements are
+ * batched per bundle (./batching); each keeps its own timestamp and window. An element the
+ * handler rejects, or on which the model throws when it runs alone, goes to `failed` with the
+ * reason instead of failing its batch or the run. A model that cannot be loaded fails the run.
+ */
+import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
+import type { DeadLetterOptions } from "../model/dead_letter";
+import { Metrics } from "../model/metrics";
+import { ParDo } from "../model/pardo";
+import type { PCollection } from "../model/pcollection";
+import { PTransform } from "../model/transform";
+import type { BoundedWindow, Instant, KV } from "../model/window";
+import { BatchSizer, resolveBatching } from "./batching";
+import type { BatchingOptions, FailedInference, ModelHandler, PredictionResult } from "./model_handler";
+import { sharedModel } from "./shared_model";
+
+/** The outputs of RunInference: predictions, and the inputs that could not be inferred on. */
+export type RunInferenceOutputs<E, R> = {
+  readonly main: PCollection<R>;
+  readonly failed: PCollection<FailedInference<E>>;
+};
+
+/** Options of RunInference; batching here overrides the handler's. */
+export interface RunInferenceOptions extends BatchingOptions, DeadLetterOptions {}
+
+interface Pending<E, In> {
+  readonly element: E;
+  readonly example: In;
+  readonly timestamp: Instant;
+  readonly window: BoundedWindow;
+}
+
+interface Placed<T> {
+  readonly value: T;
+  readonly timestamp: Instant;
+  readonly window: BoundedWindow;
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: FailedInference<E> }> {
+  private model: M | undefined;
+  private step = "RunInference";
+  private sizer: BatchSizer | undefined;
+  private pending: Pending<E, In>[] = [];
+  private running: Promise<void> | undefined;
+  private results: Placed<R>[] = [];
+  private failures: Placed<FailedInference<E>>[] = [];
+  private inferences = 0;
+  private batchStats: { size: number; micros: number }[] = [];
+
+  constructor(
+    private readonly handler: ModelHandler<In, Inference, M>,
+    private readonly options: RunInferenceOptions,
+    private readonly exampleOf: (element: E) => In,
+    private readonly resultOf: (element: E, result: PredictionResult<In, Inference>) => R,
+  ) {
+    super();
+  }
+
+  async setup(runtime: RuntimeContext): Promise<void> {
+    this.step = runtime.transformName;
+    this.sizer = new BatchSizer(resolveBatching(this.step, this.handler.batching?.(), this.options));
+    const started = Date.now();
+    try {
+      this.model = await sharedModel(this.handler.modelKey, () => this.handler.loadModel());
+    } catch (e) {
+      // The runner adds the step's name: it is not repeated here.
+      throw new Error(`could not load the model ${this.handler.modelKey}: ${messageOf(e)}`, { cause: e });
+    }
+    Metrics.distribution(this.namespace, "load_model_latency_milli_secs").update(Date.now() - started);
+  }
+
+  private get namespace(): string {
+    return this.handler.metricsNamespace?.() ?? "RunInference";
+  }
+
+  startBundle(): void {
+    this.pending = [];
+    this.running = undefined;
+    this.results = [];
+    this.failures = [];
+  }
+
+  process(element: E, ctx: ProcessContext<R, { failed: FailedInference<E> }>): void | Promise<void> {
+    let example: In;
+    let reason: string | undefined;
+    try {
+      example = this.exampleOf(element);
+      reason = this.handler.validate?.(example, this.model as M);
+    } catch (e) {
+      reason = messageOf(e);
+    }
+    if (reason !== undefined) {
+      ctx.outputTo("failed", { element, reason, step: this.step });
+      return;
+    }
+    this.pending.push({ element, example: example!, timestamp: ctx.timestamp, window: ctx.window });
+    // One batch at a time: while one runs, elements keep arriving (an upstream step in the same
+    // stage may emit many at once) and wait for the next batch, which is then fuller.
+    if (this.running !== undefined) return this.running;
+    if (this.pending.length >= this.sizer!.size) {
+      const running = this.runFullBatches().finally(() => {
+        if (this.running === running) this.running = undefined;
+      });
+      this.running = running;
+      return running;
+    }
+  }
+
+  async finishBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): Promise<void> {
+    await this.running;
+    while (this.pending.length > 0) await this.runBatch(this.pending.splice(0, this.sizer!.size));
+    for (const r of this.results) ctx.output(r.value, { timestamp: r.timestamp, window: r.window });
+    for (const f of this.failures) ctx.outputTo("failed", f.value, { timestamp: f.timestamp, window: f.window });
+    // Metrics are updated here, inside the step's metrics scope (process may resume after an await outside it).
+    const ns = this.namespace;
+    Metrics.counter(ns, "num_inferences").inc(this.inferences);
+    if (this.failures.length > 0) Metrics.counter(ns, "failed_inferences").inc(this.failures.length);
+    const latency = Metrics.distribution(ns, "inference_batch_latency_micro_secs");
+    const sizes = Metrics.distribution(ns, "inference_batch_size");
+    for (const b of this.batchStats) {
+      latency.update(b.micros);
+      sizes.update(b.size);
+    }
+    this.inferences = 0;
+    this.batchStats = [];
+    this.results = [];
+    this.failures = [];
+  }
+
+  private async runFullBatches(): Promise<void> {
+    while (this.pending.length >= this.sizer!.size) await this.runBatch(this.pending.splice(0, this.sizer!.size));
+  }
+
+  private async runBatch(batch: Pending<E, In>[]): Promise<void> {
+    const started = process.hrtime.bigint();
+    let inferences: readonly Inference[];
+    try {
+      inferences = await this.infer(batch.map((p) => p.example));
+    } catch (e) {
+      if (e instanceof HandlerContractError) throw e;
+      // Some example broke the batch: run each alone, so only the bad ones are set aside.
+      if (batch.length === 1) return this.fail(batch[0]!, messageOf(e));
+      for (const p of batch) {
+        try {
+          this.emit(p, (await this.infer([p.example]))[0]!);
+        } catch (single) {
+          if (single instanceof HandlerContractError) throw single;
+          this.fail(p, messageOf(single));
+        }
+      }
+      return;
+    }
+    const micros = Number((process.hrtime.bigint() - started) / 1000n);
+    this.sizer!.record(batch.length, micros / 1000);
+    this.batchStats.push({ size: batch.length, micros });
+    for (let i = 0; i < batch.length; i++) this.emit(batch[i]!, inferences[i]!);
+  }
+
+  private async infer(examples: readonly In[]): Promise<readonly Inference[]> {
+    const out = await this.handler.runInference(examples, this.model as M);
+    if (out.length !== examples.length) {
+      throw new HandlerContractError(`the model handler returned ${out.length} inferences for a batch of ${examples.length}; runInference must return one per example, in order`);
+    }
+    return out;
+  }
+
+  private emit(p: Pending<E, In>, inference: Inference): void {
+    this.inferences++;
+    const value = this.resultOf(p.element, { example: p.example, inference, modelId: this.handler.modelKey });
+    this.results.push({ value, timestamp: p.timestamp, window: p.window });
+  }
+
+  private fail(p: Pending<E, In>, reason: string): void {
+    this.failures.push({ value: { element: p.element, reason, step: this.step }, timestamp: p.timestamp, window: p.window });
+  }
+}
+
+/** A handler that broke its contract: a bug to fix, not a bad element. */
+class HandlerContractError extends Error {}
+
+/** The RunInference transform; build it with `RunInference.of` or `RunInference.keyed`. */
+export class RunInference<E, R> extends PTransform<PCollection<E>, RunInferenceOutputs<E, R>> {
+  private constructor(
+    private readonly doFn: DoFn<E, R, { failed: FailedInference<E> }>,
+    private readonly ignoreRejected: boolean,
+  ) {
+    super("RunInference");
+  }
+
+  /** Examples in, `PredictionResult`s out. */
+  static of<In, Inference, M>(handler: ModelHandler<In, Inference, M>, options: RunInferenceOptions = {}): RunInference<In, PredictionResult<In, Inference>> {
+    return new RunInference(new RunInferenceDoFn<In, In, Inference, M, PredictionResult<In, Inference>>(handler, options, (e) => e, (_e, r) => r), options.ignoreRejected === true);
+  }
+
+  /** Keyed examples in, keyed results out (Beam's KeyedModelHandler): the key rides along untouched. */
+  static keyed<K, In, Inference, M>(
+    handler: ModelHandler<In, Inference, M>,
+    options: RunInferenceOptions = {},
+  ): RunInference<KV<K, In>, KV<K, PredictionResult<In, Inference>>> {
+    return new RunInference(
+      new RunInferenceDoFn<KV<K, In>, In, Inference, M, KV<K, PredictionResult<In, Inference>>>(
+        handler,
+        options,
+        (e) => e.value,
+        (e, r) => ({ key: e.key, value: r }),
+      ),
+      options.ignoreRejected === true,
+    );
+  }
+
+  expand(input: PCollection<E>): RunInferenceOutputs<E, R> {
+    // Failed inputs are counted as beamline/rejected; the run fails if nothing reads them (unless ignoreRejected).
+    return input.apply("Infer", ParDo.of(this.doFn, { deadLetters: { failed: { reason: (f) => f.reason, ignoreUnread: this.ignoreRejected } } }).withOutputs("failed"));
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * A ModelHandler for TensorFlow.js models (`model.json` + binary weight files, as written by
+ * `model.save("file://...")` or the tensorflowjs converter), Layers or Graph format.
+ *
+ *     RunInference.keyed(new TFJSModelHandler({ modelUri: "gs://bucket/model" }))
+ *
+ * The model is read through FileSystems, so `modelUri` may be a local folder or `gs://` (and the
+ * Cloud Storage emulator works); it may also name the `model.json` file itself. Each example is a
+ * flat array of the model's input values (row-major); each inference is the model's output for it.
+ */
+import type * as tfjs from "@tensorflow/tfjs";
+import { FileSystems } from "../io/filesystems/registry";
+import { FileSystemError } from "../io/filesystems/filesystem";
+import type { BatchingOptions, ModelHandler } from "./model_handler";
+import { tfjsRuntime, type Tfjs, type TfjsBackend, type TfjsBackendChoice } from "./tfjs_backend";
+
+/** One example: the model's input values, flattened row-major. */
+export type TensorExample = Float32Array | readonly number[];
+
+export interface TFJSModelHandlerOptions {
+  /** Folder holding model.json and its weights, or the model.json path; local or gs://. */
+  readonly modelUri: string;
+  /** TensorFlow.js backend (default "auto": tfjs-node if installed, else wasm, else cpu). */
+  readonly backend?: TfjsBackendChoice;
+  readonly batching?: BatchingOptions;
+}
+
+/** A loaded TensorFlow.js model and what RunInference needs to know about it. */
+export interface LoadedTfjsModel {
+  readonly tf: Tfjs;
+  readonly backend: TfjsBackend;
+  readonly model: tfjs.LayersModel | tfjs.GraphModel;
+  /** Input shape without the batch dimension. */
+  readonly inputShape: readonly number[];
+  /** Values per example (the product of inputShape). */
+  readonly inputSize: number;
+  readonly uri: string;
+}
+
+interface ModelJson {
+  readonly format?: string;
+  readonly generatedBy?: string;
+  readonly convertedBy?: string | null;
+  readonly modelTopology?: unknown;
+  readonly weightsManifest?: readonly { readonly paths: readonly string[]; readonly weights: readonly tfjs.io.WeightsManifestEntry[] }[];
+  readonly signature?: unknown;
+  readonly userDefinedMetadata?: { [key: string]: {} };
+  readonly modelInitializer?: unknown;
+}
+
+const FORMAT_HINT = "--model must be a folder holding model.json and its weight files in TensorFlow.js format (local or gs://)";
+
+async function readAll(path: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await FileSystems.openRead(path)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Reads model.json and its weight files through FileSystems into TensorFlow.js model artifacts. */
+export async function readTfjsArtifacts(modelUri: string): Promise<{ jsonPath: string; artifacts: tfjs.io.ModelArtifacts }> {
+  const jsonPath = modelUri.endsWith(".json") ? modelUri : FileSystems.join(modelUri, "model.json");
+  let text: string;
+  try {
+    text = (await readAll(jsonPath)).toString("utf8");
+  } catch (e) {
+    // One hint per message: for a missing file the format hint is the useful one; for other
+    // failures (permissions, a bucket that does not exist) the filesystem's own message is.
+    if (e instanceof FileSystemError && e.code === "ENOENT") throw new Error(`cannot read the model file ${jsonPath}: it does not exist. ${FORMAT_HINT}`, { cause: e });
+    throw e;
+  }
+  let json: ModelJson;
+  try {
+    json = JSON.parse(text) as ModelJson;
+  } catch (e) {
+    throw new Error(`${jsonPath} is not valid JSON (${(e as Error).message}). ${FORMAT_HINT}`, { cause: e });
+  }
+  if (typeof json !== "object" || json === null || json.modelTopology === undefined || !Array.isArray(json.weightsManifest)) {
+    throw new Error(`${jsonPath} is not a TensorFlow.js model (it needs "modelTopology" and "weightsManifest"). ${FORMAT_HINT}`);
+  }
+  const dir = FileSystems.dirname(jsonPath);
+  const weightSpecs: tfjs.io.WeightsManifestEntry[] = [];
+  const buffers: Buffer[] = [];
+  for (const group of json.weightsManifest) {
+    weightSpecs.push(...group.weights);
+    for (const p of group.paths) {
+      const weightPath = FileSystems.join(dir, p);
+      try {
+        buffers.push(await readAll(weightPath));
+      } catch (e) {
+        throw new Error(`cannot read the weight file ${weightPath} listed in ${jsonPath}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+  }
+  const all = Buffer.concat(buffers);
+  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  const artifacts: tfjs.io.ModelArtifacts = {
+    modelTopology: json.modelTopology as tfjs.io.ModelArtifacts["modelTopology"],
+    weightSpecs,
+    weightData,
+    ...(json.format !== undefined ? { format: json.format } : {}),
+    ...(json.generatedBy !== undefined ? { generatedBy: json.generatedBy } : {}),
+    ...(json.convertedBy !== undefined ? { convertedBy: json.convertedBy } : {}),
+    ...(json.signature !== undefined ? { signature: json.signature as tfjs.io.ModelArtifacts["signature"] } : {}),
+    ...(json.userDefinedMetadata !== undefined ? { userDefinedMetadata: json.userDefinedMetadata } : {}),
+  };
+  return { jsonPath, artifacts };
+}
+
+/** Loads a TensorFlow.js model from a local folder or gs:// (errors name the path). */
+export async function loadTfjsModel(modelUri: string, backend: TfjsBackendChoice = "auto"): Promise<LoadedTfjsModel> {
+  const { tf, backend: active } = await tfjsRuntime(backend);
+  const { jsonPath, artifacts } = await readTfjsArtifacts(modelUri);
+  let model: tfjs.LayersModel | tfjs.GraphModel;
+  try {
+    model = artifacts.format === "graph-model" ? await tf.loadGraphModel(tf.io.fromMemory(artifacts)) : await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  } catch (e) {
+    throw new Error(`cannot build the TensorFlow.js model from ${jsonPath}: ${(e as Error).message}`, { cause: e });
+  }
+  const shape = model.inputs[0]?.shape;
+  if (model.inputs.length !== 1 || shape === undefined || shape.slice(1).some((d) => d === null || d < 0)) {
+    throw new Error(`${jsonPath}: TFJSModelHandler needs a model with one input of fixed shape (besides the batch dimension); this one has inputs ${JSON.stringify(model.inputs.map((i) => i.shape))}`);
+  }
+  const inputShape = shape.slice(1) as number[];
+  return { tf, backend: active, model, inputShape, inputSize: inputShape.reduce((a, b) => a * b, 1), uri: modelUri };
+}
+
+/** Runs a TensorFlow.js model on batches of flat Float32Array/number[] examples. */
+export class TFJSModelHandler implements ModelHandler<TensorExample, Float32Array, LoadedTfjsModel> {
+  readonly modelKey: string;
+
+  constructor(readonly options: TFJSModelHandlerOptions) {
+    this.modelKey = `tfjs:${options.modelUri}`;
+  }
+
+  loadModel(): Promise<LoadedTfjsModel> {
+    return loadTfjsModel(this.options.modelUri, this.options.backend ?? "auto");
+  }
+
+  validate(example: TensorExample, model: LoadedTfjsModel): string | undefined {
+    if (!(example instanceof Float32Array) && !Array.isArray(example)) return `an example must be a Float32Array or an array of numbers, got ${typeof example}`;
+    if (example.length !== model.inputSize) {
+      return `expected ${model.inputSize} values (the model's input shape [${model.inputShape.join(", ")}]), got ${example.length}`;
+    }
+    for (let i = 0; i < example.length; i++) {
+      const v = example[i];
+      if (typeof v !== "number" || !Number.isFinite(v)) return `value ${i} is ${JSON.stringify(v) ?? String(v)}, not a finite number`;
+    }
+    return undefined;
+  }
+
+  async runInference(batch: readonly TensorExample[], m: LoadedTfjsModel): Promise<readonly Float32Array[]> {
+    const { tf } = m;
+    const data = new Float32Array(batch.length * m.inputSize);
+    batch.forEach((example, i) => data.set(example, i * m.inputSize));
+    const output = tf.tidy(() => {
+      // The whole batch in one call: LayersModel.predict would otherwise split it into batches of 32
+      // (its default), which halves the throughput of a small convnet on the wasm backend.
+      const out = m.model.predict(tf.tensor(data, [batch.length, ...m.inputShape]), { batchSize: batch.length });
+      if (!(out instanceof tf.Tensor)) throw new Error(`TFJSModelHandler expects a model with one output; ${m.uri} has ${Array.isArray(out) ? out.length : Object.keys(out).length}`);
+      return out;
+    });
+    try {
+      const values = (await output.data()) as Float32Array;
+      const per = values.length / batch.length;
+      return Array.from({ length: batch.length }, (_, i) => values.slice(i * per, (i + 1) * per));
+    } finally {
+      output.dispose();
+    }
+  }
+
+  batching(): BatchingOptions {
+    return { minBatchSize: 8, maxBatchSize: 256, ...this.options.batching };
+  }
+
+  metricsNamespace(): string {
+    return "RunInference";
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * State and timers of a stateful ParDo kept in memory, for the DirectRunner's streaming driver:
+ * the StateBackend and TimerBackend of stateful_operator.ts over one table of (key, window)
+ * slots. The driver advances the clocks; `advance` then fires the due timers earliest first
+ * through the operator, and drops the slots of windows that have expired (end + allowed
+ * lateness behind the input watermark), state and timers together.
+ *
+ * Timers wait in heaps by firing time per domain, and by output timestamp (the watermark hold),
+ * and slots in a heap by expiry, so a bundle touches only what is due instead of scanning every
+ * key and window. Entries of superseded timers and collected slots are skipped when they surface.
+ */
+import type { Coder } from "../../lib/coders/coder";
+import type { CombineFnLike } from "../../lib/model/combine_fn";
+import type { BagState, CombiningState, MapState, StateSpec, TimeDomain, TimerSpec, ValueState } from "../../lib/model/state";
+import { BoundedWindow, Instant, MIN_TIMESTAMP } from "../../lib/model/window";
+import { groupIdentity, keyIdentity } from "./grouping_key";
+import { MinHeap } from "./min_heap";
+import type { MaybePromise } from "./receiver";
+import type { StateBackend, TimerBackend, TimerSetting } from "./stateful_operator";
+
+/** The clocks a time-aware step is evaluated against. */
+export interface Clocks {
+  readonly inputWatermark: Instant;
+  readonly processingTime: Instant;
+}
+
+/** The state and timers of one key in one window. */
+interface Slot {
+  readonly id: string;
+  readonly key: unknown;
+  readonly window: BoundedWindow;
+  readonly cells: Map<string, unknown>;
+  readonly timers: Map<string, TimerSetting>;
+}
+
+/** A timer as set; superseded (re-set or cleared) once `slot.timers.get(name)` is another object. */
+interface TimerEntry {
+  readonly slot: Slot;
+  readonly name: string;
+  readonly timer: TimerSetting;
+}
+
+/** A due timer, as `advance` hands it to the operator. */
+export interface DueTimer {
+  readonly key: unknown;
+  readonly window: BoundedWindow;
+  readonly name: string;
+  readonly domain: TimeDomain;
+  readonly fireAt: Instant;
+  readonly outputTimestamp: Instant;
+}
+
+export class InMemoryStateAndTimers implements StateBackend<string>, TimerBackend<string> {
+  private readonly slots = new Map<string, Slot>();
+  private readonly eventTimers = new MinHeap<TimerEntry>();
+  private readonly processingTimers = new MinHeap<TimerEntry>();
+  private readonly timerHolds = new MinHeap<TimerEntry>();
+  private readonly expiries = new MinHeap<Slot>();
+  /** Timers currently set (bounds the stale entries the heaps may keep before they are rebuilt). */
+  private liveTimers = 0;
+  private clocks: Clocks = { inputWatermark: MIN_TIMESTAMP, processingTime: 0 };
+
+  constructor(
+    private readonly keyCoder: Coder<unknown>,
+    /** The input's allowed lateness: a slot lives until its window's end plus this. */
+    private readonly allowedLatenessMillis: number,
+  ) {}
+
+  // ---- StateBackend ----
+
+  keyId(key: unknown): string {
+    return keyIdentity(key, this.keyCoder);
+  }
+
+  prepare(): undefined {
+    return undefined;
+  }
+
+  startBundle(): void {}
+
+  finishBundle(): MaybePromise {
+    return undefined;
+  }
+
+  cell<S>(spec: StateSpec<S>, keyId: string, key: unknown, window: BoundedWindow): S {
+    const cells = this.slot(keyId, key, window).cells;
+    const name = spec.name;
+    switch (spec.kind) {
+      case "value": {
+        const s: ValueState<unknown> = {
+          read: () => cells.get(name),
+          write: (v) => void cells.set(name, v),
+          clear: () => void cells.delete(name),
+        };
+        return s as S;
+      }
+      case "bag": {
+        const list = (): unknown[] => {
+          let l = cells.get(name) as unknown[] | undefined;
+          if (l === undefined) cells.set(name, (l = []));
+          return l;
+        };
+        const s: BagState<unknown> = {
+          add: (v) => void list().push(v),
+          read: () => [...((cells.get(name) as unknown[] | undefined) ?? [])],
+          isEmpty: () => ((cells.get(name) as unknown[] | undefined) ?? []).length === 0,
+          clear: () => void cells.delete(name),
+        };
+        return s as S;
+      }
+      case "combining": {
+        const fn = spec.combineFn as CombineFnLike;
+        const acc = (): unknown => (cells.has(name) ? cells.get(name) : fn.createAccumulator());
+        const s: CombiningState<unknown, unknown> = {
+          add: (v) => void cells.set(name, fn.addInput(acc(), v)),
+          read: () => fn.extractOutput(acc()),
+          clear: () => void cells.delete(name),
+        };
+        return s as S;
+      }
+      case "map": {
+        const map = (): Map<unknown, unknown> => {
+          let m = cells.get(name) as Map<unknown, unknown> | undefined;
+          if (m === undefined) cells.set(name, (m = new Map()));
+          return m;
+        };
+        const s: MapState<unknown, unknown> = {
+          get: (k) => (cells.get(name) as Map<unknown, unknown> | undefined)?.get(k),
+          put: (k, v) => void map().set(k, v),
+          remove: (k) => void map().delete(k),
+          entries: () => [...((cells.get(name) as Map<unknown, unknown> | undefined) ?? new Map<unknown, unknown>()).entries()],
+          clear: () => void cells.delete(name),
+        };
+        return s as S;
+      }
+    }
+  }
+
+  // ---- TimerBackend ----
+
+  currentProcessingTime(): Instant {
+    return this.clocks.processingTime;
+  }
+
+  currentInputWatermark(): Instant {
+    return this.clocks.inputWatermark;
+  }
+
+  setTimer(keyId: string, key: unknown, window: BoundedWindow, spec: TimerSpec, timer: TimerSetting): void {
+    const slot = this.slot(keyId, key, window);
+    const existing = slot.timers.get(spec.name);
+    // Re-setting a timer to the same time (e.g. the end of the window, per element) changes nothing.
+    if (existing !== undefined && existing.domain === timer.domain && existing.fireAt === timer.fireAt && existing.outputTimestamp === timer.outputTimestamp) return;
+    if (existing === undefined) this.liveTimers++;
+    slot.timers.set(spec.name, timer);
+    this.index({ slot, name: spec.name, timer });
+    if (this.timerHolds.size > 4 * this.liveTimers + 1024) this.rebuildTimerHeaps();
+  }
+
+  deleteTimer(keyId: string, _key: unknown, window: BoundedWindow, spec: TimerSpec): void {
+    if (this.slots.get(groupIdentity(keyId, window))?.timers.delete(spec.name)) this.liveTimers--;
+  }
+
+  // ---- time ----
+
+  /**
+   * Moves to `clocks`: fires the due timers earliest first through `fire` (a timer set by a
+   * callback may be due at once), then drops the slots of expired windows.
+   */
+  async advance(clocks: Clocks, fire: (timer: DueTimer) => MaybePromise): Promise<void> {
+    this.clocks = clocks;
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const due = this.takeDueTimer();
+      if (due === undefined) break;
+      const { slot, name, timer } = due;
+      if (slot.timers.delete(name)) this.liveTimers--;
+      await fire({ key: slot.key, window: slot.window, name, domain: timer.domain, fireAt: timer.fireAt, outputTimestamp: timer.outputTimestamp });
+    }
+    while (this.expiries.peekTime() < clocks.inputWatermark) {
+      const slot = this.expiries.pop()!;
+      if (this.slots.get(slot.id) !== slot) continue;
+      this.liveTimers -= slot.timers.size;
+      this.slots.delete(slot.id);
+    }
+  }
+
+  /** The earliest output timestamp of a pending timer: the step's output watermark may not pass it. */
+  hold(): Instant {
+    this.dropStale(this.timerHolds);
+    return this.timerHolds.peekTime();
+  }
+
+  /** Number of key-window slots with state or timers (for tests). */
+  get slotCount(): number {
+    return this.slots.size;
+  }
+
+  private slot(keyId: string, key: unknown, window: BoundedWindow): Slot {
+    const id = groupIdentity(keyId, window);
+    let slot = this.slots.get(id);
+    if (slot === undefined) {
+      this.slots.set(id, (slot = { id, key, window, cells: new Map(), timers: new Map() }));
+      this.expiries.push(window.maxTimestamp() + this.allowedLatenessMillis, slot);
+    }
+    return slot;
+  }
+
+  private index(entry: TimerEntry): void {
+    (entry.timer.domain === "EVENT_TIME" ? this.eventTimers : this.processingTimers).push(entry.timer.fireAt, entry);
+    this.timerHolds.push(entry.timer.outputTimestamp, entry);
+  }
+
+  /** Whether a heap entry still stands for a pending timer of a live slot. */
+  private isCurrent(e: TimerEntry): boolean {
+    return e.slot.timers.get(e.name) === e.timer && this.slots.get(e.slot.id) === e.slot;
+  }
+
+  private dropStale(heap: MinHeap<TimerEntry>): void {
+    for (let top = heap.peekItem(); top !== undefined && !this.isCurrent(top); top = heap.peekItem()) heap.pop();
+  }
+
+  /** Drops superseded entries (timers re-set to ever-changing times leave one each). */
+  private rebuildTimerHeaps(): void {
+    this.eventTimers.clear();
+    this.processingTimers.clear();
+    this.timerHolds.clear();
+    for (const slot of this.slots.values()) for (const [name, timer] of slot.timers) this.index({ slot, name, timer });
+  }
+
+  /** Removes and returns the earliest due timer (event time: behind the input watermark; processing time: reached). */
+  private takeDueTimer(): TimerEntry | undefined {
+    this.dropStale(this.eventTimers);
+    this.dropStale(this.processingTimers);
+    const { inputWatermark, processingTime } = this.clocks;
+    const ev = this.eventTimers.peekTime() < inputWatermark ? this.eventTimers.peekItem() : undefined;
+    const pt = this.processingTimers.peekTime() <= processingTime ? this.processingTimers.peekItem() : undefined;
+    if (ev !== undefined && (pt === undefined || ev.timer.fireAt <= pt.timer.fireAt)) return this.eventTimers.pop();
+    return pt !== undefined ? this.processingTimers.pop() : undefined;
+  }
+}

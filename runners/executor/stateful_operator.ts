@@ -1,0 +1,310 @@
+/**
+ * A stateful DoFn (state per key and window, timers) run over a state backend and a timer
+ * backend: the shape of Beam Java's StatefulDoFnRunner over StateInternals / TimerInternals.
+ * The DirectRunner's streaming driver keeps both in memory (in_memory_state.ts); the Fn API
+ * worker reads and writes state over the State API and sends timers on the data plane. The rules
+ * live here, once, for every driver:
+ *
+ * - elements are KVs whose key and window address the state; an element of a window that has
+ *   expired (its end plus the allowed lateness behind the input watermark) is dropped and counted;
+ * - a timer's output timestamp, which holds the output watermark until it fires and stamps what
+ *   onTimer outputs, is its firing time for event-time timers, and for processing-time timers
+ *   the event time of the element (or timer) that set it, so outputs stay inside their window;
+ * - `offset(d)` counts from the element's event time (event-time timers) or from the current
+ *   processing time; in onTimer `ctx.timestamp` is the timer's time (its firing time, for
+ *   processing-time timers), `ctx.key` its key and `ctx.timeDomain` its domain;
+ * - state and timers belong to the element or timer being processed: used anywhere else
+ *   (startBundle, finishBundle) they fail with one message.
+ *
+ * Fired timers travel the element path as TimerFiring values, so outputs, metrics, errors and the
+ * one-call-at-a-time rule apply to onTimer exactly as to process.
+ */
+import { BundleContext, DoFn, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
+import { TransformError } from "../../lib/model/errors";
+import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
+import type { StatefulDoFn, StatefulProcessContext, StateSpec, TimeDomain, Timer, TimerContext, TimerSpec } from "../../lib/model/state";
+import { BoundedWindow, ElementMeta, Instant, KV, NO_FIRING } from "../../lib/model/window";
+import type { Coder } from "../../lib/coders/coder";
+import { CheckSampler, checkKeyDeterministic } from "./checks";
+import { asKv } from "./combine_operator";
+import { InputChecks, ParDoOperator } from "./pardo_operator";
+import type { MaybePromise, Receiver } from "./receiver";
+import type { SideInputReader } from "./side_input_reader";
+
+export type AnyStatefulDoFn = StatefulDoFn<unknown, unknown, unknown, OutputTags>;
+
+/** Counter (namespace "beamline") of elements dropped because their window had expired. */
+export const DROPPED_LATE = "droppedDueToLateness";
+
+/**
+ * Where a stateful DoFn's state lives (Beam's StateInternals): cells per key and window.
+ * `KeyId` is how the backend addresses a key (an identity string, the key's encoded bytes).
+ */
+export interface StateBackend<KeyId> {
+  /** The backend's identity of a key. */
+  keyId(key: unknown): KeyId;
+  /** Makes the cells of a key in these windows readable synchronously; a promise when they must be fetched first. */
+  prepare(keyId: KeyId, key: unknown, windows: readonly BoundedWindow[]): Promise<void> | undefined;
+  /** What `ctx.state(spec)` returns for the key in the window. */
+  cell<S>(spec: StateSpec<S>, keyId: KeyId, key: unknown, window: BoundedWindow): S;
+  startBundle(): void;
+  /** After the DoFn's finishBundle: makes the bundle's changes durable (e.g. writes them back to the runner). */
+  finishBundle(): MaybePromise;
+}
+
+/** A timer as set: when it fires, and the output timestamp that holds the watermark until then. */
+export interface TimerSetting {
+  readonly domain: TimeDomain;
+  readonly fireAt: Instant;
+  readonly outputTimestamp: Instant;
+}
+
+/** Where a stateful DoFn's timers live and what time it is (Beam's TimerInternals). */
+export interface TimerBackend<KeyId> {
+  /** Sets (or resets) the timer `spec` of the key in the window; fails if the backend cannot hold it. */
+  setTimer(keyId: KeyId, key: unknown, window: BoundedWindow, spec: TimerSpec, timer: TimerSetting): void;
+  deleteTimer(keyId: KeyId, key: unknown, window: BoundedWindow, spec: TimerSpec): void;
+  /** Fails at once if the DoFn may not use `spec` (e.g. the runner was not told of it). */
+  checkTimer?(spec: TimerSpec): void;
+  currentProcessingTime(): Instant;
+  /** Elements of windows expired before this are late; MIN_TIMESTAMP where the runner drops late data itself. */
+  currentInputWatermark(): Instant;
+  startBundle(): void;
+  /** After the DoFn's finishBundle: hands the bundle's timers over (e.g. to the runner). */
+  finishBundle(): MaybePromise;
+}
+
+/** The two backends of one stateful ParDo (one object may be both). */
+export interface StatefulBackends<KeyId> {
+  readonly state: StateBackend<KeyId>;
+  readonly timers: TimerBackend<KeyId>;
+}
+
+/** Strict-check settings of a stateful ParDo. */
+export interface StatefulChecks {
+  /** Mutation checks of input elements (timer firings are not elements and are not checked). */
+  readonly input?: InputChecks;
+  /** Samples keys for deterministic encoding with `keyCoder`. */
+  readonly keys?: { readonly sampler: CheckSampler; readonly keyCoder: Coder<unknown> };
+}
+
+/** A due timer, delivered to the DoFn in place of an element. */
+export class TimerFiring {
+  constructor(readonly name: string) {}
+}
+
+/** The user's DoFn as the ParDoOperator sees it: TimerFiring values go to onTimer. */
+class StatefulAdapter extends DoFn<unknown, unknown, OutputTags> {
+  constructor(
+    readonly wrapped: AnyStatefulDoFn,
+    private readonly transformName: string,
+  ) {
+    super();
+  }
+  setup(runtime: RuntimeContext): void | Promise<void> {
+    return this.wrapped.setup?.(runtime);
+  }
+  startBundle(ctx: BundleContext<unknown, OutputTags>): void | Promise<void> {
+    return this.wrapped.startBundle?.(ctx);
+  }
+  finishBundle(ctx: BundleContext<unknown, OutputTags>): void | Promise<void> {
+    return this.wrapped.finishBundle?.(ctx);
+  }
+  teardown(): void | Promise<void> {
+    return this.wrapped.teardown?.();
+  }
+  process(value: unknown, ctx: ProcessContext<unknown, OutputTags>): void | Promise<void> {
+    if (value instanceof TimerFiring) {
+      if (this.wrapped.onTimer === undefined) {
+        throw new TransformError(this.transformName, `Timer '${value.name}' fired for transform '${this.transformName}', whose DoFn has no onTimer method; add onTimer(timer, ctx) to the DoFn`);
+      }
+      return this.wrapped.onTimer(value.name, ctx as TimerContext<unknown, unknown, OutputTags>);
+    }
+    return this.wrapped.process(value as KV<unknown, unknown>, ctx as StatefulProcessContext<unknown, OutputTags>);
+  }
+}
+
+/** Samples elements only: skips the timer firings that travel the same path. */
+class ElementSampler extends CheckSampler {
+  skip = false;
+  constructor(private readonly inner: CheckSampler) {
+    super(false);
+  }
+  resetForBundle(): void {
+    this.inner.resetForBundle();
+  }
+  shouldCheck(): boolean {
+    return !this.skip && this.inner.shouldCheck();
+  }
+}
+
+export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
+  private currentKey: unknown;
+  private currentKeyId: KeyId | undefined;
+  private firingDomain: TimeDomain = "EVENT_TIME";
+  /** The firing time of the processing-time timer being delivered (`ctx.timestamp` in onTimer). */
+  private firingAt: Instant | undefined;
+  private readonly elementSampler: ElementSampler | undefined;
+  private readonly stateBackend: StateBackend<KeyId>;
+  private readonly timerBackend: TimerBackend<KeyId>;
+
+  constructor(
+    transformName: string,
+    doFn: AnyStatefulDoFn,
+    outputs: ReadonlyMap<string, Receiver>,
+    /** Side inputs `process` and `onTimer` read (the driver makes them ready first). */
+    sideInputs: SideInputReader | undefined,
+    private readonly stepMetrics: MetricsContainer,
+    runtime: RuntimeContext,
+    backends: StatefulBackends<KeyId>,
+    /** The input's allowed lateness: how long after its end a window still takes elements. */
+    private readonly allowedLatenessMillis: number,
+    private readonly statefulChecks: StatefulChecks = {},
+  ) {
+    const sampler = statefulChecks.input !== undefined ? new ElementSampler(statefulChecks.input.sampler) : undefined;
+    super(transformName, new StatefulAdapter(doFn, transformName), outputs, sideInputs, stepMetrics, runtime, sampler !== undefined ? { inputCoder: statefulChecks.input!.inputCoder, sampler } : undefined);
+    this.elementSampler = sampler;
+    this.stateBackend = backends.state;
+    this.timerBackend = backends.timers;
+  }
+
+  startBundle(): MaybePromise {
+    this.statefulChecks.keys?.sampler.resetForBundle();
+    this.stateBackend.startBundle();
+    this.timerBackend.startBundle();
+    this.currentKeyId = undefined;
+    return super.startBundle();
+  }
+
+  finishBundle(): MaybePromise {
+    this.currentKeyId = undefined;
+    const r = super.finishBundle();
+    if (r === undefined) return this.persist();
+    return r.then(() => this.persist());
+  }
+
+  private persist(): MaybePromise {
+    const s = this.stateBackend.finishBundle();
+    if (s === undefined) return this.timerBackend.finishBundle();
+    return s.then(() => this.timerBackend.finishBundle());
+  }
+
+  /** An element: its live windows, with the state of its key loaded. */
+  protected processElement(value: unknown, meta: ElementMeta): MaybePromise {
+    const key = asKv(this.transformName, value).key;
+    const watermark = this.timerBackend.currentInputWatermark();
+    let windows = meta.windows;
+    if (windows.some((w) => this.isExpired(w, watermark))) {
+      windows = windows.filter((w) => !this.isExpired(w, watermark));
+      this.stepMetrics.incCounter(systemCounterKey(DROPPED_LATE), meta.windows.length - windows.length);
+      if (windows.length === 0) return undefined;
+      meta = { timestamp: meta.timestamp, windows, pane: meta.pane };
+    }
+    const keys = this.statefulChecks.keys;
+    if (typeof key === "object" && key !== null && keys?.sampler.shouldCheck()) checkKeyDeterministic(this.transformName, key, keys.keyCoder, value);
+    const keyId = this.stateBackend.keyId(key);
+    const loading = this.stateBackend.prepare(keyId, key, windows);
+    const run = (): MaybePromise => {
+      this.currentKey = key;
+      this.currentKeyId = keyId;
+      this.firingDomain = "EVENT_TIME";
+      this.firingAt = undefined;
+      return super.processElement(value, meta);
+    };
+    return loading === undefined ? run() : loading.then(run);
+  }
+
+  /**
+   * Delivers a due timer of `key` in `windows` to onTimer, after the calls already queued.
+   * `before` (e.g. fetching the side inputs onTimer may read) runs first.
+   */
+  fireTimer(key: unknown, windows: readonly BoundedWindow[], name: string, domain: TimeDomain, fireAt: Instant, outputTimestamp: Instant, before?: () => Promise<void> | undefined): MaybePromise {
+    return this.serialized(() => {
+      const ready = before?.();
+      return ready === undefined ? this.fireNow(key, windows, name, domain, fireAt, outputTimestamp) : ready.then(() => this.fireNow(key, windows, name, domain, fireAt, outputTimestamp));
+    });
+  }
+
+  private fireNow(key: unknown, windows: readonly BoundedWindow[], name: string, domain: TimeDomain, fireAt: Instant, outputTimestamp: Instant): MaybePromise {
+    const keyId = this.stateBackend.keyId(key);
+    const loading = this.stateBackend.prepare(keyId, key, windows);
+    const run = (): MaybePromise => {
+      this.currentKey = key;
+      this.currentKeyId = keyId;
+      this.firingDomain = domain;
+      this.firingAt = domain === "PROCESSING_TIME" ? fireAt : undefined;
+      if (this.elementSampler !== undefined) this.elementSampler.skip = true;
+      let r: MaybePromise;
+      try {
+        r = super.processElement(new TimerFiring(name), { timestamp: outputTimestamp, windows, pane: NO_FIRING });
+      } catch (e) {
+        this.afterFiring();
+        throw e;
+      }
+      if (r === undefined) {
+        this.afterFiring();
+        return undefined;
+      }
+      return r.finally(() => this.afterFiring());
+    };
+    return loading === undefined ? run() : loading.then(run);
+  }
+
+  private afterFiring(): void {
+    if (this.elementSampler !== undefined) this.elementSampler.skip = false;
+    this.firingDomain = "EVENT_TIME";
+    this.firingAt = undefined;
+  }
+
+  private isExpired(window: BoundedWindow, watermark: Instant): boolean {
+    return window.maxTimestamp() + this.allowedLatenessMillis < watermark;
+  }
+
+  // ---- the stateful context ----
+
+  get key(): unknown {
+    return this.currentKey;
+  }
+
+  get processingTime(): Instant {
+    return this.timerBackend.currentProcessingTime();
+  }
+
+  /** The element's timestamp; in onTimer, the timer's time (its firing time, for processing-time timers). */
+  get timestamp(): Instant {
+    return this.firingAt ?? super.timestamp;
+  }
+
+  get timeDomain(): TimeDomain {
+    return this.firingDomain;
+  }
+
+  private requireKey(what: string): KeyId {
+    if (this.currentKeyId === undefined) {
+      throw new TransformError(this.transformName, `Transform '${this.transformName}' used ${what} outside process/onTimer; state and timers belong to the current key and window`);
+    }
+    return this.currentKeyId;
+  }
+
+  state<S>(spec: StateSpec<S>): S {
+    const keyId = this.requireKey(`state '${spec.name}'`);
+    return this.stateBackend.cell(spec, keyId, this.currentKey, this.window);
+  }
+
+  timer(spec: TimerSpec): Timer {
+    const keyId = this.requireKey(`timer '${spec.name}'`);
+    this.timerBackend.checkTimer?.(spec);
+    const key = this.currentKey;
+    const window = this.window;
+    const timers = this.timerBackend;
+    // The event time of the element (or timer) being processed: what outputs are stamped with.
+    const eventTime = super.timestamp;
+    const set = (fireAt: Instant): void =>
+      timers.setTimer(keyId, key, window, spec, { domain: spec.domain, fireAt, outputTimestamp: spec.domain === "EVENT_TIME" ? fireAt : eventTime });
+    return {
+      set,
+      offset: (delay) => set((spec.domain === "EVENT_TIME" ? eventTime : timers.currentProcessingTime()) + delay),
+      clear: () => timers.deleteTimer(keyId, key, window, spec),
+    };
+  }
+}

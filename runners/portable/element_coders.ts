@@ -1,0 +1,192 @@
+/**
+ * The element coder of every PCollection in a translated pipeline.
+ *
+ * A runner moves a PCollection's elements between stages as bytes, encoded by the producing side
+ * and decoded by the consuming side with the PCollection's coder. So every PCollection gets ONE
+ * coder that its producer and all its consumers, SDK and runner alike, can work with:
+ *
+ * - Runners group and key by bytes: the input of a GroupByKey, a CombinePerKey or a stateful
+ *   ParDo, and a map/multimap side input, get a KV coder (deterministic key).
+ * - Runners produce some PCollections themselves: Impulse and Pub/Sub reads give bytes,
+ *   GroupByKey gives KV(key, iterable(value)) with its input's key and value coders.
+ * - Runners pass elements through Flatten and Reshuffle without decoding them (Prism drops a
+ *   Reshuffle and reads its input where its output was; a runner-side Flatten concatenates its
+ *   inputs' bytes). So the inputs and output of each are one "pass-through group" sharing one
+ *   coder: what the group's runner-produced member has, else the coder of the group's last output
+ *   (made KV when any member is grouped or keyed). Beam SDKs leave this to the runner (Beam
+ *   Python's runner inserts transcoding steps); choosing one coder up front works on every runner.
+ */
+import { BytesCoder, IterableCoder, KVCoder } from "../../lib/coders/index";
+import type { Coder } from "../../lib/coders/coder";
+import { PipelineConstructionError } from "../../lib/model/errors";
+import type { PCollection } from "../../lib/model/pcollection";
+import type { TransformNode } from "../../lib/model/pipeline";
+import { isStatefulDoFn } from "../../lib/model/state";
+import { coderOf, defaultCoder, deterministicKeyCoder } from "../executor/default_coders";
+import { URNS } from "./urns";
+
+const KV_URN = "beam:coder:kv:v1";
+
+function isKv(c: Coder<unknown>): boolean {
+  return c.urn === KV_URN && c.components.length === 2;
+}
+
+/** The key coder of a KV coder; the deterministic JS coder for anything else. */
+function keyOf(c: Coder<unknown>): Coder<unknown> {
+  return isKv(c) ? c.components[0]! : deterministicKeyCoder();
+}
+
+/** The value coder of a KV coder; for anything else, the coder itself (it encodes what it is given). */
+function valueOf(c: Coder<unknown>): Coder<unknown> {
+  return isKv(c) ? c.components[1]! : c;
+}
+
+/** A KV coder with the key and value coders `c` implies (`c` itself when it is KV). */
+function asKv(c: Coder<unknown>): Coder<unknown> {
+  return isKv(c) ? c : (new KVCoder(keyOf(c), valueOf(c)) as Coder<unknown>);
+}
+
+/** Identifies a coder by structure (URN, payload, components), for comparing coders. */
+function structure(c: Coder<unknown>): string {
+  const payload = c.payload !== undefined && c.payload.length > 0 ? Buffer.from(c.payload).toString("hex") : "";
+  return `${c.urn}${payload}(${c.components.map(structure).join(",")})`;
+}
+
+/** Union-find over PCollection ids. */
+class Groups {
+  private readonly parent = new Map<string, string>();
+  find(id: string): string {
+    const p = this.parent.get(id);
+    if (p === undefined || p === id) return id;
+    const root = this.find(p);
+    this.parent.set(id, root);
+    return root;
+  }
+  union(a: string, b: string): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent.set(ra, rb);
+  }
+}
+
+/**
+ * The element coder of each PCollection of `nodes` (the transforms sent to the runner, in
+ * topological order) as runners see it, by PCollection id.
+ */
+export function elementCoders(nodes: readonly TransformNode[]): Map<string, Coder<unknown>> {
+  const pcolls = new Map<string, PCollection<unknown>>();
+  const order = new Map<string, number>();
+  const note = (pc: PCollection<unknown>): void => {
+    if (!pcolls.has(pc.id)) {
+      pcolls.set(pc.id, pc);
+      order.set(pc.id, order.size);
+    }
+  };
+  for (const node of nodes) {
+    node.inputs.forEach(note);
+    for (const pc of node.outputs.values()) note(pc);
+  }
+
+  // What runners require of single PCollections.
+  const keyed = new Set<string>();
+  const bytes = new Set<string>();
+  const groupedBy = new Map<string, PCollection<unknown>>(); // GroupByKey output → its input
+  const combinedBy = new Map<string, PCollection<unknown>>(); // CombinePerKey output → its input
+  const groups = new Groups();
+  const passThrough = new Map<string, TransformNode>(); // member id → a Flatten/Reshuffle it belongs to
+  for (const node of nodes) {
+    const p = node.primitive;
+    const urn = node.composite?.urn;
+    if (p?.kind === "impulse" || urn === URNS.pubsubRead) bytes.add(node.mainOutput().id);
+    // Pub/Sub writes take serialized PubsubMessage protos: plain bytes, as a native sink reads them.
+    if (urn === URNS.pubsubWrite) bytes.add(node.inputs[0]!.id);
+    if (p?.kind === "gbk") groupedBy.set(node.mainOutput().id, node.inputs[0]!);
+    if (urn === URNS.combinePerKey) combinedBy.set(node.mainOutput().id, node.inputs[0]!);
+    if (p?.kind === "gbk" || urn === URNS.combinePerKey) keyed.add(node.inputs[0]!.id);
+    if (p?.kind === "pardo") {
+      // A stateful ParDo's input is keyed: runners partition and address state by the key bytes.
+      if (isStatefulDoFn(p.doFn)) keyed.add(node.inputs[0]!.id);
+      for (const s of p.sideInputs) if (s.kind === "map" || s.kind === "multimap") keyed.add(s.pcoll.id);
+    }
+    if (p?.kind === "flatten" || urn === URNS.reshuffle) {
+      const out = node.mainOutput();
+      for (const pc of [...node.inputs, out]) {
+        groups.union(pc.id, out.id);
+        passThrough.set(pc.id, node);
+      }
+    }
+  }
+  const members = new Map<string, string[]>();
+  for (const id of passThrough.keys()) {
+    const root = groups.find(id);
+    members.set(root, [...(members.get(root) ?? []), id]);
+  }
+  for (const ids of members.values()) ids.sort((a, b) => order.get(a)! - order.get(b)!);
+  const passOutputs = new Set<string>();
+  const passInputs = new Set<string>();
+  for (const node of nodes) {
+    if (node.primitive?.kind !== "flatten" && node.composite?.urn !== URNS.reshuffle) continue;
+    passOutputs.add(node.mainOutput().id);
+    for (const pc of node.inputs) passInputs.add(pc.id);
+  }
+
+  const coders = new Map<string, Coder<unknown>>();
+  const inProgress = new Set<string>();
+
+  /** The coder a runner gives a PCollection it produces, if it produces it. */
+  const runnerProduced = (id: string): Coder<unknown> | undefined => {
+    if (bytes.has(id)) return BytesCoder.INSTANCE as Coder<unknown>;
+    const gbkInput = groupedBy.get(id);
+    if (gbkInput === undefined) return undefined;
+    const input = coderFor(gbkInput.id);
+    return new KVCoder(keyOf(input), new IterableCoder(valueOf(input))) as Coder<unknown>;
+  };
+
+  /** The coder of a PCollection outside any pass-through group. */
+  const single = (id: string): Coder<unknown> => {
+    const fixed = runnerProduced(id);
+    if (fixed !== undefined) return fixed;
+    const combineInput = combinedBy.get(id);
+    if (combineInput !== undefined) return new KVCoder(keyOf(coderFor(combineInput.id)), defaultCoder()) as Coder<unknown>;
+    const own = coderOf(pcolls.get(id)!);
+    return keyed.has(id) ? asKv(own) : own;
+  };
+
+  /** The one coder of a pass-through group. */
+  const shared = (ids: readonly string[]): Coder<unknown> => {
+    const fixed = ids.flatMap((id) => {
+      const c = runnerProduced(id);
+      return c !== undefined ? [{ id, coder: c }] : [];
+    });
+    for (const f of fixed.slice(1)) {
+      if (structure(f.coder) !== structure(fixed[0]!.coder)) {
+        const node = passThrough.get(f.id)!;
+        throw new PipelineConstructionError(
+          `${fixed[0]!.id} and ${f.id} are encoded by the runner with different coders (${structure(fixed[0]!.coder)} and ${structure(f.coder)}), and runners pass ${node.primitive?.kind === "flatten" ? "a Flatten's inputs" : "a Reshuffle's input"} through without re-encoding. Apply a Map to one of them first, so the SDK re-encodes its elements`,
+          node.fullName,
+        );
+      }
+    }
+    if (fixed.length > 0) return fixed[0]!.coder;
+    // The last output of the group (not passed on within it) decides, as its consumers read it.
+    const last = [...ids].reverse().find((id) => passOutputs.has(id) && !passInputs.has(id)) ?? ids[ids.length - 1]!;
+    const own = coderOf(pcolls.get(last)!);
+    return ids.some((id) => keyed.has(id)) ? asKv(own) : own;
+  };
+
+  const coderFor = (id: string): Coder<unknown> => {
+    const done = coders.get(id);
+    if (done !== undefined) return done;
+    const groupIds = passThrough.has(id) ? members.get(groups.find(id))! : [id];
+    const key = groupIds[0]!;
+    if (inProgress.has(key)) throw new PipelineConstructionError(`the coder of ${id} depends on itself through a GroupByKey and a Flatten or Reshuffle`, pcolls.get(id)!.producer.fullName);
+    inProgress.add(key);
+    const coder = passThrough.has(id) ? shared(groupIds) : single(id);
+    inProgress.delete(key);
+    for (const m of groupIds) coders.set(m, coder);
+    return coder;
+  };
+
+  for (const id of pcolls.keys()) coderFor(id);
+  return coders;
+}

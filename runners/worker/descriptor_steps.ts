@@ -1,0 +1,86 @@
+/**
+ * What the executor runs for each transform of a ProcessBundleDescriptor: the worker's URN table.
+ * ParDos and combines are found by name in the rebuilt pipeline (their payload names them); the
+ * window primitives a runner asks the SDK to execute are built from their payloads.
+ */
+import type { Coder } from "../../lib/coders/coder";
+import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
+import type { WindowFn } from "../../lib/model/windowing";
+import type { CombinePhase } from "../executor/combine_phases";
+import type { Step, StepSpec } from "../executor/graph_builder";
+import { parDoStepSpec } from "../executor/units";
+import { rapi, runnerApi } from "../portable/protos";
+import { decodeReference } from "../portable/translate";
+import { URNS } from "../portable/urns";
+import { windowFnFromSpec, windowMappingFnFromSpec } from "./window_ops";
+
+/** What reading the descriptor's transforms needs. */
+export interface DescriptorStepView {
+  /** The rebuilt pipeline; fails if its fingerprint is not `fingerprint` (when given). */
+  pipeline(fingerprint?: string): Pipeline;
+  /** The element coder of a PCollection of the descriptor. */
+  elementCoder(pcollId: string): Coder<unknown>;
+}
+
+/** The runner-requested combine phases, by URN. */
+const COMBINE_PHASES: Readonly<Record<string, CombinePhase>> = {
+  [URNS.mergeAccumulators]: "mergeAccumulators",
+  [URNS.extractOutputs]: "extractOutputs",
+  [URNS.combineGroupedValues]: "combineGroupedValues",
+  [URNS.convertToAccumulators]: "convertToAccumulators",
+};
+
+function transformNamed(pipeline: Pipeline, name: string): TransformNode {
+  const node = pipeline.findTransform(name);
+  if (node === undefined) throw new Error(`The rebuilt pipeline has no transform named '${name}'; the worker runs a different program than the one submitted`);
+  return node;
+}
+
+/** The WindowFn of a window_into: from the rebuilt graph, else from the standard payload. */
+function windowFnOf(pipeline: Pipeline, t: rapi.PTransform): WindowFn {
+  const spec = pipeline.findTransform(t.uniqueName)?.primitive;
+  if (spec?.kind === "window_into") return spec.windowing.windowFn;
+  return windowFnFromSpec(runnerApi.WindowIntoPayload.fromBinary(t.spec!.payload).windowFn, `WindowInto '${t.uniqueName}' (not in the rebuilt pipeline)`);
+}
+
+/** The step a descriptor transform runs: the DoFn or CombineFn found by name in the rebuilt pipeline, or a primitive from its payload. */
+export function descriptorStep(view: DescriptorStepView, id: string, t: rapi.PTransform): Step {
+  const urn = t.spec?.urn ?? "";
+  const outputs = new Map(Object.entries(t.outputs));
+  const step = (name: string, spec: StepSpec, inputs: readonly string[] = Object.values(t.inputs)): Step => ({ id, name, spec, inputs, outputs });
+  if (urn === URNS.dataSink) return step(t.uniqueName || id, { kind: "driver" });
+  if (urn === URNS.flatten) return step(t.uniqueName, { kind: "identity" });
+  if (urn === URNS.windowInto) return step(t.uniqueName, { kind: "window_into", windowFn: windowFnOf(view.pipeline(), t) });
+  if (urn === URNS.mapWindows) {
+    const fn = windowMappingFnFromSpec(runnerApi.FunctionSpec.fromBinary(t.spec!.payload), `map_windows '${t.uniqueName || id}'`);
+    return step(t.uniqueName || id, { kind: "map_windows", sideWindowFn: fn });
+  }
+  if (urn === URNS.mergeWindows) {
+    const fn = windowFnFromSpec(runnerApi.FunctionSpec.fromBinary(t.spec!.payload), `merge_windows '${t.uniqueName || id}'`);
+    return step(t.uniqueName || id, { kind: "merge_windows", windowFn: fn });
+  }
+  if (urn === URNS.precombine || urn in COMBINE_PHASES) {
+    const payload = runnerApi.CombinePayload.fromBinary(t.spec!.payload);
+    const ref = decodeReference(payload.combineFn!.payload);
+    const node = transformNamed(view.pipeline(ref.fingerprint), ref.transform);
+    const composite = node.composite;
+    if (composite?.urn !== URNS.combinePerKey) throw new Error(`'${ref.transform}' is not a combine in the rebuilt pipeline`);
+    if (urn !== URNS.precombine) return step(t.uniqueName, { kind: "combine_phase", phase: COMBINE_PHASES[urn]!, combineFn: composite.combineFn });
+    const kvCoder = view.elementCoder(Object.values(t.inputs)[0]!);
+    const timestampCombiner = node.inputs[0]?.windowing.timestampCombiner;
+    return step(t.uniqueName, { kind: "precombine", combineFn: composite.combineFn, keyCoder: kvCoder.components[0] ?? kvCoder, ...(timestampCombiner !== undefined ? { timestampCombiner } : {}) });
+  }
+  if (urn === URNS.pardo) {
+    const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);
+    if (payload.doFn?.urn !== URNS.dofnByName) throw new Error(`ParDo '${t.uniqueName}' has DoFn URN '${payload.doFn?.urn}', which this SDK does not run`);
+    const ref = decodeReference(payload.doFn.payload);
+    const p = transformNamed(view.pipeline(ref.fingerprint), ref.transform).primitive;
+    if (p?.kind !== "pardo") throw new Error(`'${ref.transform}' is not a ParDo in the rebuilt pipeline`);
+    const inputs = Object.entries(t.inputs)
+      .filter(([local]) => !(local in payload.sideInputs))
+      .map(([, pc]) => pc);
+    // Allowed lateness 0: the runner drops late data and collects expired state; the harness never sees an input watermark.
+    return step(ref.transform, parDoStepSpec(p, ref.transform, 0), inputs);
+  }
+  throw new Error(`Transform '${t.uniqueName || id}' has URN '${urn}', which the Beamline SDK harness does not implement`);
+}

@@ -1,0 +1,146 @@
+/**
+ * The state and timer backends of a stateful ParDo in the SDK harness (the executor's
+ * StatefulParDoOperator runs the DoFn over them): user state over the State API (user_state.ts)
+ * and timers over the data plane (timers.ts).
+ *
+ * Per bundle: an element or fired timer first loads the state of its key and window; after the
+ * DoFn's finishBundle, changed state is written back and the timers set in the bundle go out,
+ * one stream per timer family, each ended with is_last. Keys and windows are addressed by their
+ * encoded bytes, with the coders of the ProcessBundleDescriptor.
+ */
+import type { Coder } from "../../lib/coders/coder";
+import { encodeToBytes, Timer as WireTimer } from "../../lib/coders/index";
+import { TransformError } from "../../lib/model/errors";
+import type { StateSpec, TimerSpec } from "../../lib/model/state";
+import { BoundedWindow, Instant, MIN_TIMESTAMP, NO_FIRING } from "../../lib/model/window";
+import type { MaybePromise } from "../executor/receiver";
+import type { StatefulParDoOperator, StateBackend, TimerBackend, TimerSetting } from "../executor/stateful_operator";
+import type { DataChannel } from "./data_channel";
+import type { SideInputLoader } from "./side_inputs";
+import type { TimerFamily, TimerOutputs } from "./timers";
+import type { UserStateStore } from "./user_state";
+
+/** Encoded windows, cached per bundle. */
+export class WindowBytes {
+  private readonly cache = new Map<string, Uint8Array>();
+  constructor(private readonly coder: Coder<unknown>) {}
+  of(w: BoundedWindow): Uint8Array {
+    let b = this.cache.get(w.id());
+    if (b === undefined) this.cache.set(w.id(), (b = encodeToBytes(this.coder, w, "nested")));
+    return b;
+  }
+  clear(): void {
+    this.cache.clear();
+  }
+}
+
+/** User state over the State API, cached per bundle (and across bundles while the runner's cache token holds). */
+export class FnStateBackend implements StateBackend<Uint8Array> {
+  readonly windows: WindowBytes;
+
+  constructor(
+    private readonly keyCoder: Coder<unknown>,
+    windowCoder: Coder<unknown>,
+    private readonly store: UserStateStore,
+    /** The runner's user-state cache token for the running bundle (undefined: none). */
+    private readonly userStateCacheToken: () => string | undefined,
+  ) {
+    this.windows = new WindowBytes(windowCoder);
+  }
+
+  keyId(key: unknown): Uint8Array {
+    return encodeToBytes(this.keyCoder, key, "nested");
+  }
+
+  prepare(keyBytes: Uint8Array, _key: unknown, windows: readonly BoundedWindow[]): Promise<void> | undefined {
+    let loads: Promise<void>[] | undefined;
+    for (const w of windows) {
+      const p = this.store.ensureLoaded(keyBytes, this.windows.of(w));
+      if (p !== undefined) (loads ??= []).push(p);
+    }
+    return loads === undefined ? undefined : Promise.all(loads).then(() => undefined);
+  }
+
+  cell<S>(spec: StateSpec<S>, keyBytes: Uint8Array, _key: unknown, window: BoundedWindow): S {
+    return this.store.view(spec, keyBytes, this.windows.of(window));
+  }
+
+  startBundle(): void {
+    this.store.beginBundle(this.userStateCacheToken());
+    this.windows.clear();
+  }
+
+  finishBundle(): MaybePromise {
+    return this.store.flush();
+  }
+}
+
+/** Timers set in a bundle, sent to the runner on the data plane when it ends. */
+export class FnTimerBackend implements TimerBackend<Uint8Array> {
+  constructor(
+    private readonly transformName: string,
+    private readonly windows: WindowBytes,
+    private readonly timers: TimerOutputs,
+    /** The data channel of the PBD's timer API endpoint (only called when there are timer families). */
+    private readonly timerChannel: () => DataChannel,
+    private readonly instructionId: () => string,
+  ) {}
+
+  private slot(keyBytes: Uint8Array, window: BoundedWindow): string {
+    return `${Buffer.from(keyBytes).toString("hex")}|${Buffer.from(this.windows.of(window)).toString("hex")}`;
+  }
+
+  checkTimer(spec: TimerSpec): void {
+    if (!this.timers.families.has(spec.name)) {
+      throw new TransformError(
+        this.transformName,
+        `Transform '${this.transformName}' used timer '${spec.name}', which its ParDoPayload does not declare (declared: ${[...this.timers.families.keys()].map((t) => `'${t}'`).join(", ") || "none"}); declare every TimerSpec as a field of the DoFn`,
+      );
+    }
+  }
+
+  setTimer(keyBytes: Uint8Array, key: unknown, window: BoundedWindow, spec: TimerSpec, timer: TimerSetting): void {
+    this.timers.set(spec.name, this.slot(keyBytes, window), {
+      userKey: key,
+      dynamicTimerTag: "",
+      windows: [window],
+      clearBit: false,
+      fireTimestamp: timer.fireAt,
+      holdTimestamp: timer.outputTimestamp,
+      pane: NO_FIRING,
+    });
+  }
+
+  deleteTimer(keyBytes: Uint8Array, key: unknown, window: BoundedWindow, spec: TimerSpec): void {
+    this.timers.set(spec.name, this.slot(keyBytes, window), { userKey: key, dynamicTimerTag: "", windows: [window], clearBit: true });
+  }
+
+  currentProcessingTime(): Instant {
+    return Date.now();
+  }
+
+  /** The runner drops late data and collects expired state itself. */
+  currentInputWatermark(): Instant {
+    return MIN_TIMESTAMP;
+  }
+
+  startBundle(): void {
+    this.timers.reset();
+  }
+
+  finishBundle(): MaybePromise {
+    if (this.timers.families.size > 0) this.timers.close(this.timerChannel(), this.instructionId());
+    return undefined;
+  }
+}
+
+/**
+ * Delivers a timer the runner sent (cleared ones are ignored). onTimer's outputs carry the
+ * timer's hold (output) timestamp, which for event-time timers is the firing time; the side
+ * inputs of the timer's windows are fetched first.
+ */
+export function fireRunnerTimer(operator: StatefulParDoOperator, family: TimerFamily, timer: WireTimer<unknown>, sideInputs: SideInputLoader | undefined): MaybePromise {
+  if (timer.clearBit) return undefined;
+  const fireAt = timer.fireTimestamp!;
+  return operator.fireTimer(timer.userKey, timer.windows, family.id, family.domain, fireAt, timer.holdTimestamp ?? fireAt, sideInputs !== undefined ? () => sideInputs.ensureLoaded(timer.windows) : undefined);
+}

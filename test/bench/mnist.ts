@@ -1,0 +1,195 @@
+/**
+ * The MNIST part of `npm run bench` (`--only mnist`): the TF.js backends, mnist_bq and
+ * mnist_pubsub, each measurement in a fresh process (./mnist_child.ts) with the emulators in
+ * another (as the real services would be), so peak RSS is the pipeline's own.
+ *
+ * 1. Backends: raw model.predict images/s on the npm-only backends (cpu, wasm).
+ * 2. RunInference overhead: the Prediction step (parse + RunInference + format, DirectRunner) vs
+ *    raw model.predict on the same 10,000 images in batches of 256, alternating in one process.
+ * 3. mnist_bq end to end against the BigQuery emulator, and its accuracy read back from the output.
+ * 4. mnist_pubsub through the Pub/Sub emulator: sustained messages/s draining a backlog of
+ *    --mnist_backlog images, then publish → prediction latency at --mnist_rate msg/s.
+ *
+ * Flags: --mnist_backlog N (default 10000), --mnist_rate N (default 1000), --mnist_seconds N (default 10), --mnist_runs N (default 2).
+ */
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import * as os from "node:os";
+import * as path from "node:path";
+import { once } from "node:events";
+import type { Message } from "@google-cloud/pubsub";
+import { pubsubClient, resetGcpClients } from "../../lib/io/gcp/clients";
+import { accuracyOfTable, percentile } from "../../setup/mnist/evaluate";
+import { readCsvRows, readLabels } from "../../setup/mnist/mnist_data";
+import { DEFAULT_MODEL } from "../../pipelines/mnist_prediction";
+import { ensureCsv, setupBigQuery } from "../../setup/mnist/setup_gcp";
+
+const CHILD = path.join(__dirname, "mnist_child.js");
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const median = (xs: readonly number[]) => percentile(xs, 50);
+const perSec = (n: number, ms: number) => Math.round(n / (ms / 1000)).toLocaleString("en-US");
+
+function child(args: string[], env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const stdout = execFileSync(process.execPath, [CHILD, ...args], { encoding: "utf8", env, stdio: ["ignore", "pipe", "ignore"] });
+  return JSON.parse(stdout.trim().split("\n").pop()!) as Record<string, unknown>;
+}
+
+/** The emulators in a child process; resolves with the variables pointing at them. */
+async function startEmulatorProcess(): Promise<{ proc: ChildProcess; env: Record<string, string> }> {
+  const main = path.resolve(__dirname, "..", "..", "setup", "emulators", "main.js");
+  const proc = spawn(process.execPath, [main, "--pubsub_port", "0", "--bigquery_port", "0", "--storage_port", "0"], { stdio: ["ignore", "pipe", "ignore"] });
+  const env: Record<string, string> = {};
+  let buffered = "";
+  proc.stdout!.setEncoding("utf8");
+  await new Promise<void>((resolve, reject) => {
+    proc.once("exit", (code) => reject(new Error(`the emulators exited (${code})`)));
+    proc.stdout!.on("data", (chunk: string) => {
+      buffered += chunk;
+      for (const m of buffered.matchAll(/^export (\w+)=(\S+)$/gm)) env[m[1]!] = m[2]!;
+      if (Object.keys(env).length >= 3) resolve();
+    });
+  });
+  return { proc, env };
+}
+
+async function benchPubSub(env: NodeJS.ProcessEnv, csv: string, flag: (n: string, f: string) => string): Promise<void> {
+  const backlog = Number(flag("mnist_backlog", "10000"));
+  const rate = Number(flag("mnist_rate", "1000"));
+  const seconds = Number(flag("mnist_seconds", "10"));
+  const pubsub = pubsubClient("bench");
+  for (const t of ["images", "predictions"]) await pubsub.createTopic(t).catch(() => undefined);
+  const images = pubsub.topic("images", { batching: { maxMessages: 500, maxMilliseconds: 5 } });
+  const rows: Buffer[] = [];
+  for await (const r of readCsvRows(csv)) rows.push(Buffer.from(JSON.stringify({ ID: Number(r["ID"]), Image: r["Image"] })));
+
+  const runPipeline = async (measure: (received: Map<number, number>) => Promise<void>, variant: "mnist" | "identity" = "mnist"): Promise<number> => {
+    await pubsub.topic("images").createSubscription("images-sub");
+    await pubsub.topic("predictions").createSubscription("predictions-sub");
+    const received = new Map<number, number>();
+    const sub = pubsub.subscription("predictions-sub", { flowControl: { maxMessages: 10_000 } });
+    sub.on("message", (m: Message) => {
+      received.set((JSON.parse(m.data.toString()) as { ID: number }).ID, Date.now());
+      m.ack();
+    });
+    const proc = spawn(process.execPath, [CHILD, "pubsub", variant], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    proc.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+    await new Promise<void>((resolve) => proc.stderr!.on("data", (c: Buffer) => c.toString().includes("READY") && resolve()));
+    try {
+      await measure(received);
+    } finally {
+      proc.kill("SIGTERM");
+      await once(proc, "exit");
+      await sub.close();
+      await pubsub.subscription("predictions-sub").delete();
+      await pubsub.subscription("images-sub").delete();
+    }
+    return (JSON.parse(stdout.trim().split("\n").pop()!) as { maxRssMb: number }).maxRssMb;
+  };
+  const waitFor = async (cond: () => boolean, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (!cond()) {
+      if (Date.now() > deadline) throw new Error("timed out waiting for predictions");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  // Throughput: a backlog published before the job starts, drained as fast as it can; the same
+  // read and write around a JSON pass-through is the baseline (what the runner and IO allow).
+  const throughput = async (variant: "mnist" | "identity"): Promise<{ rate: number; rss: number }> => {
+    let rate = 0;
+    const rss = await runPipeline(async (received) => {
+      await Promise.all(Array.from({ length: backlog }, (_, i) => images.publishMessage({ data: i < rows.length ? rows[i]! : Buffer.from(JSON.stringify({ ...(JSON.parse(rows[i % rows.length]!.toString()) as object), ID: i })) })));
+      // The clock starts at the first result, so the model load and subscription start-up are not counted.
+      await waitFor(() => received.size > 0, 60_000);
+      await waitFor(() => received.size >= backlog, 300_000);
+      const times = [...received.values()];
+      rate = backlog / ((Math.max(...times) - Math.min(...times)) / 1000);
+    }, variant);
+    return { rate, rss };
+  };
+  const base = await throughput("identity");
+  const mnist = await throughput("mnist");
+  out(
+    `mnist_pubsub throughput: ${backlog.toLocaleString("en-US")} queued images predicted at ${Math.round(mnist.rate).toLocaleString("en-US")} msg/s sustained (target >= 2,000/s), peak RSS ${mnist.rss.toFixed(0)} MB; ` +
+      `baseline without the model (read, parse, write): ${Math.round(base.rate).toLocaleString("en-US")} msg/s, peak RSS ${base.rss.toFixed(0)} MB = ${(mnist.rate / base.rate).toFixed(2)}x of it`,
+  );
+
+  // Latency: publish at a steady rate; latency = result received - publish call. The same
+  // pass-through pipeline without the model is the baseline.
+  const latency = async (variant: "mnist" | "identity"): Promise<{ latencies: number[]; rss: number }> => {
+    const latencies: number[] = [];
+    const rss = await runPipeline(async (received) => {
+      const sentAt = new Map<number, number>();
+      const send = async (count: number, offset: number) => {
+        const started = performance.now();
+        const pending: Promise<unknown>[] = [];
+        for (let i = 0; i < count; i++) {
+          const due = started + (i * 1000) / rate;
+          const wait = due - performance.now();
+          if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+          const id = offset + i;
+          sentAt.set(id, Date.now());
+          pending.push(images.publishMessage({ data: Buffer.from(JSON.stringify({ ID: id, Image: (JSON.parse(rows[i % rows.length]!.toString()) as { Image: string }).Image })) }));
+        }
+        await Promise.all(pending);
+      };
+      await send(rate, 1_000_000); // one second of warm-up
+      await waitFor(() => received.size >= rate, 60_000);
+      await send(rate * seconds, 0);
+      await waitFor(() => [...sentAt.keys()].filter((id) => id < 1_000_000).every((id) => received.has(id)), 120_000);
+      for (const [id, t] of sentAt) if (id < 1_000_000) latencies.push(received.get(id)! - t);
+    }, variant);
+    return { latencies, rss };
+  };
+  const baseLatency = await latency("identity");
+  const mnistLatency = await latency("mnist");
+  const fmt = (l: number[]) => `p50 ${percentile(l, 50)} ms, p99 ${percentile(l, 99)} ms, max ${percentile(l, 100)} ms`;
+  out(
+    `mnist_pubsub latency at ${rate.toLocaleString("en-US")} msg/s for ${seconds} s: publish -> prediction ${fmt(mnistLatency.latencies)} (target p99 < 250 ms), peak RSS ${mnistLatency.rss.toFixed(0)} MB; ` +
+      `baseline without the model: ${fmt(baseLatency.latencies)}, peak RSS ${baseLatency.rss.toFixed(0)} MB`,
+  );
+}
+
+export async function benchMnist(flag: (name: string, fallback: string) => string): Promise<void> {
+  const runs = Number(flag("mnist_runs", "2"));
+  const csv = await ensureCsv();
+  const baseEnv = { ...process.env, MNIST_CSV: csv, METADATA_SERVER_DETECTION: "none", GOOGLE_CLOUD_PROJECT: "bench" };
+  out(`\nMNIST benchmark (model ${path.relative(process.cwd(), DEFAULT_MODEL)}; load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.cpus().length} cores)`);
+
+  const cpu = child(["inference", "cpu", "1000"], baseEnv) as { rawMs: number[]; images: number };
+  const wasm = [...Array(runs)].map(() => child(["inference", "wasm", "10000"], baseEnv) as { rawMs: number[]; rawWithParseMs: number[]; pipelineMs: number[]; uncheckedMs: number[]; images: number; maxRssMb: number });
+  const rawMs = median(wasm.flatMap((w) => w.rawMs));
+  const pipeMs = median(wasm.flatMap((w) => w.pipelineMs));
+  const uncheckedMs = median(wasm.flatMap((w) => w.uncheckedMs));
+  const rawParseMs = median(wasm.flatMap((w) => w.rawWithParseMs));
+  out(`backends, raw model.predict (batches of 256): cpu ${perSec(cpu.images, median(cpu.rawMs))} images/s, wasm ${perSec(10_000, rawMs)} images/s`);
+  out(
+    `Prediction step on the DirectRunner (parse + RunInference + format, 10,000 images from memory): ${perSec(10_000, pipeMs)} images/s vs raw model.predict ${perSec(10_000, rawMs)} images/s ` +
+      `on the same batches = ${(rawMs / pipeMs).toFixed(2)}x (target >= 0.8x); with --no_strict_checks ${perSec(10_000, uncheckedMs)} images/s = ${(rawMs / uncheckedMs).toFixed(2)}x; ` +
+      `peak RSS ${Math.max(...wasm.map((w) => w.maxRssMb)).toFixed(0)} MB`,
+  );
+  out(`hand-written parse + model.predict (no pipeline): ${perSec(10_000, rawParseMs)} images/s; the Prediction step reaches ${(rawParseMs / pipeMs).toFixed(2)}x of it`);
+
+  const emulators = await startEmulatorProcess();
+  const env = { ...baseEnv, ...emulators.env };
+  const restore = { ...process.env };
+  Object.assign(process.env, emulators.env, { GOOGLE_CLOUD_PROJECT: "bench", METADATA_SERVER_DETECTION: "none" });
+  await resetGcpClients();
+  try {
+    await setupBigQuery({ project: "bench", csv });
+    const bq = [...Array(runs)].map(() => child(["bq", "10000"], env) as { ms: number; images: number; maxRssMb: number });
+    const bqMs = median(bq.map((b) => b.ms));
+    const acc = await accuracyOfTable("bench.MNIST.Predict", await readLabels(path.join(path.dirname(csv), "mnist_labels.csv")));
+    out(
+      `mnist_bq end to end (BigQuery emulator, 10,000 images): ${(bqMs / 1000).toFixed(1)} s = ${perSec(10_000, bqMs)} images/s = ${(rawMs / bqMs).toFixed(2)}x raw model.predict; ` +
+        `peak RSS ${Math.max(...bq.map((b) => b.maxRssMb)).toFixed(0)} MB; accuracy from the output table ${(acc.accuracy * 100).toFixed(2)} % (${acc.right}/${acc.rows}, target >= 98.5 %)`,
+    );
+    await benchPubSub(env, csv, flag);
+  } finally {
+    await resetGcpClients();
+    emulators.proc.kill("SIGTERM");
+    await once(emulators.proc, "exit");
+    for (const k of Object.keys(process.env)) if (!(k in restore)) delete process.env[k];
+    Object.assign(process.env, restore);
+  }
+}

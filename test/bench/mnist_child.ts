@@ -1,0 +1,127 @@
+/**
+ * One measurement of the MNIST benchmark (./mnist.ts), in a fresh process; prints one JSON line.
+ *
+ *   inference BACKEND N   raw model.predict on batches of 256 pre-parsed images (and parsing the
+ *                         Image strings + model.predict, a hand-written equivalent) vs the Prediction
+ *                         step (parse + RunInference + format) on the same rows from memory, with
+ *                         the DirectRunner's strict checks (the default) and without, alternating
+ *   bq N                  mnist_bq end to end against the BigQuery emulator (env set by the parent)
+ *   pubsub [identity]     mnist_pubsub until SIGTERM (drains), against the Pub/Sub emulator; with
+ *                         "identity", the same read and write around a JSON pass-through instead
+ */
+import "../../runners/direct";
+import { Create, isStreamingResult, ParDo } from "../../lib";
+import { loadTfjsModel, type LoadedTfjsModel } from "../../lib/ml";
+import type * as tfjs from "@tensorflow/tfjs";
+import { mnistBq } from "../../pipelines/mnist_bq";
+import { mnistPubSub } from "../../pipelines/mnist_pubsub";
+import { ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
+import { DEFAULT_MODEL, parseImage, Prediction, type MnistImage } from "../../pipelines/mnist_prediction";
+import { readCsvRows } from "../../setup/mnist/mnist_data";
+import { runDirect } from "../helpers";
+
+const BATCH = 256;
+const rssMb = () => process.resourceUsage().maxRSS / 1024;
+
+async function rowsOf(csv: string, n: number): Promise<MnistImage[]> {
+  const rows: MnistImage[] = [];
+  for await (const r of readCsvRows(csv)) {
+    if (rows.length >= n) break;
+    rows.push({ ID: Number(r["ID"]), Image: r["Image"]! });
+  }
+  return rows;
+}
+
+async function rawPredict(m: LoadedTfjsModel, images: readonly Float32Array[]): Promise<number> {
+  const { tf } = m;
+  const started = performance.now();
+  for (let i = 0; i < images.length; i += BATCH) {
+    const batch = images.slice(i, i + BATCH);
+    const data = new Float32Array(batch.length * 784);
+    batch.forEach((x, j) => data.set(x, j * 784));
+    const out = tf.tidy(() => m.model.predict(tf.tensor(data, [batch.length, 28, 28, 1]), { batchSize: batch.length }) as tfjs.Tensor);
+    await out.data();
+    out.dispose();
+  }
+  return performance.now() - started;
+}
+
+async function pipelinePredict(rows: readonly MnistImage[], strictChecks: boolean): Promise<number> {
+  let seen = 0;
+  const started = performance.now();
+  const result = await runDirect(
+    (p) => {
+      p.apply(Create.from(rows)).apply("Prediction", new Prediction({ model: DEFAULT_MODEL, maxBatchSize: BATCH })).main.apply(
+        "Count",
+        ParDo.of(() => {
+          seen++;
+        }),
+      );
+    },
+    { strictChecks },
+    { checkEveryElement: false },
+  );
+  await result.waitUntilFinish();
+  if (seen !== rows.length) throw new Error(`the pipeline predicted ${seen} of ${rows.length} images`);
+  return performance.now() - started;
+}
+
+async function main(): Promise<void> {
+  const [mode, a, b] = process.argv.slice(2);
+  const csv = process.env["MNIST_CSV"]!;
+  if (mode === "inference") {
+    const backend = a as "wasm" | "cpu";
+    const rows = await rowsOf(csv, Number(b));
+    const images = rows.map((r) => parseImage(r.Image) as Float32Array);
+    const m = await loadTfjsModel(DEFAULT_MODEL, backend);
+    await rawPredict(m, images.slice(0, BATCH)); // warm-up
+    const raw: number[] = [];
+    const rawWithParse: number[] = [];
+    const pipeline: number[] = [];
+    const unchecked: number[] = [];
+    const rounds = backend === "cpu" ? 1 : 3;
+    for (let i = 0; i < rounds; i++) {
+      raw.push(await rawPredict(m, images));
+      const started = performance.now();
+      await rawPredict(m, rows.map((r) => parseImage(r.Image) as Float32Array));
+      rawWithParse.push(performance.now() - started);
+      if (backend !== "cpu") pipeline.push(await pipelinePredict(rows, true));
+      if (backend !== "cpu") unchecked.push(await pipelinePredict(rows, false));
+    }
+    process.stdout.write(`${JSON.stringify({ backend: m.backend, images: images.length, rawMs: raw, rawWithParseMs: rawWithParse, pipelineMs: pipeline, uncheckedMs: unchecked, maxRssMb: rssMb() })}\n`);
+  } else if (mode === "bq") {
+    const started = performance.now();
+    const result = await mnistBq.run({ input: "bench.MNIST.Images", output: "bench.MNIST.Predict", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, dead_letter: undefined }, { project: "bench" });
+    await result.waitUntilFinish();
+    process.stdout.write(`${JSON.stringify({ ms: performance.now() - started, images: Number(a), maxRssMb: rssMb() })}\n`);
+  } else if (mode === "pubsub") {
+    // "identity": the same read and write with a JSON pass-through instead of the model (the baseline).
+    const result =
+      a === "identity"
+        ? await runDirect(
+            (p) => {
+              p.apply("Read", ReadFromPubSub.from({ subscription: "projects/bench/subscriptions/images-sub" }))
+                .map("toDict", (data: Uint8Array) => JSON.parse(Buffer.from(data).toString("utf8")) as MnistImage)
+                .map("Echo", (r: MnistImage) => Buffer.from(JSON.stringify({ ID: r.ID }), "utf8") as Uint8Array)
+                .apply("Write", WriteToPubSub.to("projects/bench/topics/predictions"));
+            },
+            { project: "bench", streaming: true },
+            { checkEveryElement: false },
+          )
+        : await mnistPubSub.run(
+            { input: "projects/bench/subscriptions/images-sub", output: "projects/bench/topics/predictions", dead_letter: undefined, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH },
+            { project: "bench", streaming: true },
+          );
+    if (!isStreamingResult(result)) throw new Error("not streaming");
+    process.stderr.write("READY\n");
+    await result.waitUntilFinish();
+    process.stdout.write(`${JSON.stringify({ state: result.state, maxRssMb: rssMb() })}\n`);
+  } else {
+    throw new Error(`unknown mode ${mode}`);
+  }
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`${e.stack ?? e.message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,110 @@
+/**
+ * Beam never calls `process` of one DoFn instance concurrently: an upstream step that emits a
+ * burst (ctx.output in a loop, without awaiting) must not start an async `process` again while
+ * its previous call is still pending. The executor queues such elements (one call at a time per
+ * instance, in arrival order) and hands the wait back upstream as backpressure.
+ *
+ * Each test checks the number of overlapping calls and that what an async `process` reads from
+ * its context after an await (timestamp, window) is still its own element's.
+ */
+import { strict as assert } from "node:assert";
+import { Create, DoFn, FixedWindows, ParDo, Window, type ProcessContext } from "../../lib";
+import { MetricsContainer } from "../../lib/model/metrics";
+import { defaultOptions } from "../../lib/model/options";
+import { GLOBAL_WINDOWS, NO_FIRING } from "../../lib/model/window";
+import { TestStream } from "../../lib/testing/test_stream";
+import { ParDoOperator } from "../../runners/executor/pardo_operator";
+import { DISCARD } from "../../runners/executor/receiver";
+import { runOk } from "../helpers";
+
+const tick = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Records how many of its process calls overlap, and what each reads after its awaits. */
+class SlowAsync extends DoFn<number, string> {
+  static active = 0;
+  static maxActive = 0;
+  static seen: string[] = [];
+  static reset(): void {
+    SlowAsync.active = 0;
+    SlowAsync.maxActive = 0;
+    SlowAsync.seen = [];
+  }
+  async process(n: number, ctx: ProcessContext<string>): Promise<void> {
+    SlowAsync.active++;
+    SlowAsync.maxActive = Math.max(SlowAsync.maxActive, SlowAsync.active);
+    await tick();
+    await tick();
+    SlowAsync.seen.push(`${n}@${ctx.timestamp}`);
+    ctx.output(`${n}@${ctx.timestamp}`);
+    SlowAsync.active--;
+  }
+}
+
+/** Emits `n` elements per input in one synchronous loop, each with its own timestamp. */
+class Burst extends DoFn<number, number> {
+  constructor(private readonly n: number) {
+    super();
+  }
+  process(_: number, ctx: ProcessContext<number>): void {
+    for (let i = 0; i < this.n; i++) ctx.outputWithTimestamp(i, 1_000 + i);
+  }
+}
+
+const expected = (n: number): string[] => Array.from({ length: n }, (_, i) => `${i}@${1_000 + i}`);
+
+describe("The executor never calls one DoFn instance's process concurrently", () => {
+  beforeEach(() => SlowAsync.reset());
+
+  it("batch: a burst from the step before is processed one element at a time, in order", async () => {
+    await runOk((p) => {
+      p.apply(Create.of(0))
+        .apply("Burst", ParDo.of(new Burst(50)))
+        .apply("Slow", ParDo.of(new SlowAsync()));
+    });
+    assert.equal(SlowAsync.maxActive, 1, "overlapping process calls");
+    assert.deepEqual(SlowAsync.seen, expected(50));
+  });
+
+  it("streaming: the same, and windows read after an await are the element's own", async () => {
+    await runOk((p) => {
+      p.apply(TestStream.create<number>().addElements({ value: 0, timestamp: 0 }).advanceWatermarkToInfinity())
+        .apply("Burst", ParDo.of(new Burst(30)))
+        .apply("Window", Window.into(new FixedWindows(10)))
+        .apply(
+          "Slow",
+          ParDo.of(
+            new (class extends SlowAsync {
+              async process(n: number, ctx: ProcessContext<string>): Promise<void> {
+                await super.process(n, ctx);
+                SlowAsync.seen.push(`window ${ctx.window.id()}`);
+              }
+            })(),
+          ),
+        );
+    });
+    assert.equal(SlowAsync.maxActive, 1, "overlapping process calls");
+    const expectedSeen = expected(30).flatMap((s, i) => {
+      const start = Math.floor((1_000 + i) / 10) * 10;
+      return [s, `window ${start}:${start + 10}`];
+    });
+    assert.deepEqual(SlowAsync.seen, expectedSeen);
+  });
+
+  it("operator level: receive() while a call is pending queues, and the returned promises settle in order", async () => {
+    const runtime = { options: defaultOptions(), runId: "t", transformName: "Slow", reportOutputs: () => undefined };
+    const op = new ParDoOperator("Slow", new SlowAsync() as unknown as DoFn<unknown, unknown>, new Map([["main", DISCARD]]), undefined, new MetricsContainer("Slow"), runtime, undefined);
+    await op.setup();
+    await op.startBundle();
+    const settled: number[] = [];
+    const pending = [0, 1, 2, 3].map((n) => {
+      const r = op.receive(n, { timestamp: 1_000 + n, windows: GLOBAL_WINDOWS, pane: NO_FIRING });
+      assert.ok(r instanceof Promise, "an async process makes receive return a promise");
+      return r.then(() => void settled.push(n));
+    });
+    await Promise.all(pending);
+    await op.finishBundle();
+    assert.equal(SlowAsync.maxActive, 1);
+    assert.deepEqual(settled, [0, 1, 2, 3]);
+    assert.deepEqual(SlowAsync.seen, expected(4));
+  });
+});

@@ -1,0 +1,144 @@
+import { strict as assert } from "node:assert";
+import { Create, FixedWindows, kv, Window, type KV } from "../../lib";
+import type { ProcessContext } from "../../lib/model/dofn";
+import { ParDo } from "../../lib/model/pardo";
+import { IntervalWindow } from "../../lib/model/window";
+import { clearSharedModels, RunInference, sharedModelLoadCount, type FailedInference, type ModelHandler, type PredictionResult } from "../../lib/ml";
+import { runDirect } from "../helpers";
+
+/** What the test handler saw, by model key (DoFn instances are rebuilt by the runner). */
+const batchSizes = new Map<string, number[]>();
+
+/** A model that multiplies the sum of each example by `scale`; an example starting with -13 makes the model throw. */
+class SumHandler implements ModelHandler<readonly number[], number, { scale: number }> {
+  constructor(
+    readonly modelKey: string,
+    private readonly behaviour: { failLoad?: boolean; wrongCount?: boolean } = {},
+  ) {}
+  async loadModel(): Promise<{ scale: number }> {
+    if (this.behaviour.failLoad) throw new Error(`no model at /models/${this.modelKey}`);
+    return { scale: 10 };
+  }
+  validate(example: readonly number[]): string | undefined {
+    return Array.isArray(example) && example.every((x) => typeof x === "number") ? undefined : `not a list of numbers: ${JSON.stringify(example)}`;
+  }
+  async runInference(batch: readonly (readonly number[])[], model: { scale: number }): Promise<readonly number[]> {
+    batchSizes.set(this.modelKey, [...(batchSizes.get(this.modelKey) ?? []), batch.length]);
+    if (batch.some((x) => x[0] === -13)) throw new Error("-13 is unlucky");
+    const out = batch.map((x) => x.reduce((a, b) => a + b, 0) * model.scale);
+    return this.behaviour.wrongCount ? out.slice(1) : out;
+  }
+}
+
+const collected = new Map<string, unknown[]>();
+function sink<T>(key: string): (x: T, ctx: ProcessContext<never>) => void {
+  collected.set(key, []);
+  return (x: T, ctx: ProcessContext<never>) => {
+    const w = ctx.window;
+    collected.get(key)!.push({ x, timestamp: ctx.timestamp, window: w instanceof IntervalWindow ? [w.start, w.end] : "global" });
+  };
+}
+
+describe("ml/RunInference", () => {
+  beforeEach(() => {
+    clearSharedModels();
+    batchSizes.clear();
+  });
+
+  it("infers every example in batches growing from min to max, keeping each element's timestamp and window", async () => {
+    const examples = Array.from({ length: 50 }, (_, i) => ({ value: [i, 1] as readonly number[], timestamp: i * 100 }));
+    const result = await runDirect((p) => {
+      const { main, failed } = p
+        .apply(Create.timestamped(examples))
+        .apply(Window.into(new FixedWindows(1000)))
+        .apply(RunInference.of(new SumHandler("batches"), { minBatchSize: 2, maxBatchSize: 8 }));
+      main.apply("Collect", ParDo.of(sink<PredictionResult<readonly number[], number>>("main")));
+      failed.apply("CollectFailed", ParDo.of(sink<FailedInference<readonly number[]>>("failed")));
+    });
+    await result.waitUntilFinish();
+    const got = (collected.get("main") as { x: PredictionResult<number[], number>; timestamp: number; window: number[] }[]).sort((a, b) => a.timestamp - b.timestamp);
+    assert.deepEqual(
+      got,
+      examples.map((e, i) => ({ x: { example: e.value, inference: (i + 1) * 10, modelId: "batches" }, timestamp: e.timestamp, window: [Math.floor(i / 10) * 1000, Math.floor(i / 10) * 1000 + 1000] })),
+    );
+    assert.deepEqual(collected.get("failed"), []);
+    const sizes = batchSizes.get("batches")!;
+    assert.equal(sizes.reduce((a, b) => a + b, 0), 50);
+    assert.deepEqual(sizes.slice(0, 3), [2, 4, 8], `batch sizes grow (${sizes.join(",")}) from the minimum while batches are fast`);
+    assert.ok(sizes.every((n) => n <= 8), `never above the maximum: ${sizes.join(",")}`);
+    const step = "RunInference/Infer";
+    assert.equal(result.metrics.counters({ step }).find((c) => c.name === "num_inferences")?.value, 50);
+    assert.equal(result.metrics.distributions({ step }).find((d) => d.name === "inference_batch_size")?.value.sum, 50);
+  });
+
+  it("keyed: keys ride along; rejected examples and examples the model fails on go to `failed` with the reason, the rest of the batch is predicted", async () => {
+    const input: KV<string, readonly number[]>[] = [kv("a", [1, 2]), kv("b", ["x" as unknown as number]), kv("c", [-13, 0]), kv("d", [3]), kv("e", [4, 4])];
+    const result = await runDirect((p) => {
+      const { main, failed } = p.apply(Create.from(input)).apply(RunInference.keyed<string, readonly number[], number, { scale: number }>(new SumHandler("keyed"), { minBatchSize: 8 }));
+      main.apply("Collect", ParDo.of(sink<KV<string, PredictionResult<readonly number[], number>>>("keyed")));
+      failed.apply("CollectFailed", ParDo.of(sink<FailedInference<KV<string, readonly number[]>>>("keyedFailed")));
+    });
+    await result.waitUntilFinish();
+    const main = (collected.get("keyed") as { x: KV<string, PredictionResult<number[], number>> }[]).map((r) => [r.x.key, r.x.value.inference, r.x.value.example]).sort();
+    assert.deepEqual(main, [["a", 30, [1, 2]], ["d", 30, [3]], ["e", 80, [4, 4]]]);
+    const failed = (collected.get("keyedFailed") as { x: FailedInference<KV<string, number[]>> }[]).map((r) => r.x).sort((a, b) => a.element.key.localeCompare(b.element.key));
+    assert.deepEqual(failed, [
+      { element: kv("b", ["x"]), reason: 'not a list of numbers: ["x"]', step: "RunInference/Infer" },
+      { element: kv("c", [-13, 0]), reason: "-13 is unlucky", step: "RunInference/Infer" },
+    ]);
+    assert.deepEqual(batchSizes.get("keyed"), [4, 1, 1, 1, 1], "the failed batch of 4 was retried one example at a time");
+    assert.equal(result.metrics.counters({ step: "RunInference/Infer" }).find((c) => c.name === "failed_inferences")?.value, 1);
+    assert.equal(result.metrics.counterTotal("beamline", "rejected", "RunInference/Infer"), 2, "both failures counted as rejected elements");
+  });
+
+  it("fails the run on a failed input when nothing reads `failed`, unless ignoreRejected", async () => {
+    const input = [kv("a", [1]), kv("c", [-13])];
+    const unread = await runDirect((p) => {
+      p.apply(Create.from(input)).apply(RunInference.keyed(new SumHandler("unread"))).main.apply("Collect", ParDo.of(sink<unknown>("unread")));
+    });
+    assert.equal(unread.state, "FAILED");
+    assert.match(unread.error!.message, /Transform 'RunInference\/Infer' rejected an element .*-13 is unlucky/);
+    const ignored = await runDirect((p) => {
+      p.apply(Create.from(input)).apply(RunInference.keyed(new SumHandler("ignored"), { ignoreRejected: true })).main.apply("Collect", ParDo.of(sink<unknown>("ignored")));
+    });
+    assert.equal(await ignored.waitUntilFinish(), "DONE");
+    assert.equal(ignored.metrics.counterTotal("beamline", "rejected", "RunInference/Infer"), 1);
+  });
+
+  it("loads the model once per process, shared by every step, bundle and DoFn instance with the same model key", async () => {
+    const result = await runDirect((p) => {
+      const xs = p.apply(Create.from(Array.from({ length: 30 }, (_, i) => [i] as readonly number[])));
+      xs.apply("First", RunInference.of(new SumHandler("shared")));
+      xs.apply("Second", RunInference.of(new SumHandler("shared")));
+    });
+    await result.waitUntilFinish();
+    assert.equal(sharedModelLoadCount("shared"), 1);
+    assert.equal(batchSizes.get("shared")!.reduce((a, b) => a + b, 0), 60);
+  });
+
+  it("a model that cannot be loaded fails the run, naming the step, the model and the cause", async () => {
+    const result = await runDirect((p) => {
+      p.apply(Create.of<readonly number[]>([1])).apply("Predict", RunInference.of(new SumHandler("broken", { failLoad: true })));
+    });
+    await assert.rejects(result.waitUntilFinish(), (e: Error) => {
+      assert.match(e.message, /Predict\/Infer.*could not load the model broken: no model at \/models\/broken/s);
+      assert.equal(e.message.split("Predict/Infer").length - 1, 1, `the step is named once: ${e.message}`);
+      return true;
+    });
+    assert.equal(result.state, "FAILED");
+  });
+
+  it("a handler that returns the wrong number of inferences fails the run (a bug, not bad data)", async () => {
+    const result = await runDirect((p) => {
+      p.apply(Create.from([[1], [2]] as (readonly number[])[])).apply(RunInference.of(new SumHandler("miscount", { wrongCount: true }), { minBatchSize: 2 }));
+    });
+    await assert.rejects(result.waitUntilFinish(), /returned 1 inferences for a batch of 2; runInference must return one per example/);
+  });
+
+  it("checks the batching options when the step starts", async () => {
+    const result = await runDirect((p) => {
+      p.apply(Create.of<readonly number[]>([1])).apply(RunInference.of(new SumHandler("options"), { minBatchSize: 10, maxBatchSize: 5 }));
+    });
+    await assert.rejects(result.waitUntilFinish(), /minBatchSize \(10\) is larger than maxBatchSize \(5\)/);
+  });
+});

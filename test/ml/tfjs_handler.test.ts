@@ -1,0 +1,101 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { loadTfjsModel, tfjsRuntime, TFJSModelHandler, type LoadedTfjsModel } from "../../lib/ml";
+import { DEFAULT_MODEL } from "../../pipelines/mnist_prediction";
+import { imageFloats, readMnist } from "../../setup/mnist/mnist_data";
+import { uploadModel } from "../../setup/mnist/setup_gcp";
+import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
+
+describe("ml/TFJSModelHandler", function () {
+  this.timeout(30_000);
+  let env: EmulatorEnv;
+  let dir: string;
+  let local: LoadedTfjsModel;
+  const handler = new TFJSModelHandler({ modelUri: DEFAULT_MODEL });
+  const test = readMnist("test");
+  const images = [0, 1, 2, 3].map((i) => imageFloats(test, i));
+
+  before(async () => {
+    env = await startEmulatorEnv(["storage"]);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "tfjs-handler-"));
+    local = await handler.loadModel();
+  });
+  after(async () => {
+    await env?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("loads the bundled model and predicts the digits of real MNIST images (probabilities summing to 1)", async () => {
+    assert.deepEqual(local.inputShape, [28, 28, 1]);
+    assert.equal(local.inputSize, 784);
+    const out = await handler.runInference(images, local);
+    assert.equal(out.length, 4);
+    for (const p of out) {
+      assert.equal(p.length, 10);
+      assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+    }
+    assert.deepEqual(out.map((p) => p.indexOf(Math.max(...p))), Array.from(test.labels.subarray(0, 4)));
+    // A batch gives the same answers as the examples one by one.
+    const single = await handler.runInference([images[2]!], local);
+    for (let k = 0; k < 10; k++) assert.ok(Math.abs(single[0]![k]! - out[2]![k]!) < 1e-6);
+  });
+
+  it("reads the same model from gs:// (the Cloud Storage emulator) through FileSystems", async () => {
+    await uploadModel({ project: TEST_PROJECT, model: DEFAULT_MODEL, destination: "gs://tfjs-test/models/mnist" });
+    const remote = new TFJSModelHandler({ modelUri: "gs://tfjs-test/models/mnist" });
+    const viaGcs = await remote.runInference(images, await remote.loadModel());
+    const viaDisk = await handler.runInference(images, local);
+    assert.deepEqual(viaGcs, viaDisk);
+    // The model.json path itself works too.
+    const byFile = await loadTfjsModel("gs://tfjs-test/models/mnist/model.json");
+    assert.deepEqual(byFile.inputShape, [28, 28, 1]);
+  });
+
+  it("gives one hint for a missing model, not the filesystem's and the model format's stacked", async () => {
+    const missing = path.join(dir, "not-here-either");
+    await assert.rejects(loadTfjsModel(missing), (e: Error) => {
+      assert.equal(e.message, `cannot read the model file ${path.join(missing, "model.json")}: it does not exist. --model must be a folder holding model.json and its weight files in TensorFlow.js format (local or gs://)`);
+      return true;
+    });
+  });
+
+  it("says which file is missing or malformed when a model cannot be loaded", async () => {
+    const missing = path.join(dir, "nothing-here");
+    await assert.rejects(loadTfjsModel(missing), new RegExp(`cannot read the model file ${escape(path.join(missing, "model.json"))}: .*--model must be a folder holding model.json`));
+    const noWeights = path.join(dir, "no-weights");
+    fs.mkdirSync(noWeights);
+    fs.copyFileSync(path.join(DEFAULT_MODEL, "model.json"), path.join(noWeights, "model.json"));
+    await assert.rejects(loadTfjsModel(noWeights), new RegExp(`cannot read the weight file ${escape(path.join(noWeights, "weights.bin"))} listed in ${escape(path.join(noWeights, "model.json"))}`));
+    const notJson = path.join(dir, "not-json");
+    fs.mkdirSync(notJson);
+    fs.writeFileSync(path.join(notJson, "model.json"), "{ this is not json");
+    await assert.rejects(loadTfjsModel(notJson), /not-json\/model.json is not valid JSON/);
+    fs.writeFileSync(path.join(notJson, "model.json"), JSON.stringify({ hello: "world" }));
+    await assert.rejects(loadTfjsModel(notJson), /is not a TensorFlow.js model \(it needs "modelTopology" and "weightsManifest"\)/);
+    await assert.rejects(loadTfjsModel("gs://tfjs-test/no/such/model"), /cannot read the model file gs:\/\/tfjs-test\/no\/such\/model\/model.json/);
+  });
+
+  it("rejects examples that do not fit the model's input, saying why", () => {
+    assert.equal(handler.validate(images[0]!, local), undefined);
+    assert.equal(handler.validate(Array.from(images[0]!), local), undefined);
+    assert.equal(handler.validate(new Float32Array(10), local), "expected 784 values (the model's input shape [28, 28, 1]), got 10");
+    const nan = Float32Array.from(images[0]!);
+    nan[3] = Number.NaN;
+    assert.equal(handler.validate(nan, local), "value 3 is null, not a finite number");
+    assert.equal(handler.validate(["a", ...Array.from({ length: 783 }, () => 0)] as unknown as number[], local), 'value 0 is "a", not a finite number');
+    assert.equal(handler.validate("pixels" as unknown as number[], local), "an example must be a Float32Array or an array of numbers, got string");
+  });
+
+  it("runs on one backend per process and says so when another is asked for", async () => {
+    const { backend } = await tfjsRuntime();
+    assert.ok(["tensorflow", "wasm"].includes(backend), `an accelerated backend by default, got ${backend}`);
+    const other = backend === "cpu" ? "wasm" : "cpu";
+    await assert.rejects(tfjsRuntime(other), new RegExp(`already runs on the '${backend}' backend in this process; it cannot switch to '${other}'`));
+  });
+});
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}

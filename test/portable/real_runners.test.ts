@@ -1,0 +1,165 @@
+/**
+ * End to end on real Beam runners, when one is installed: Prism (Beam's Go runner) and Beam
+ * Python's portable job service, over `--environment_type LOOPBACK`. Each is started through the
+ * launcher its environment variable names (it prints `<READY WORD> host:port` once it accepts
+ * jobs and stops on SIGTERM):
+ *
+ *   BEAMLINE_PRISM=/path/to/prism/run.sh                                (prints PRISM_READY)
+ *   BEAMLINE_BEAM_PYTHON_JOB_SERVER=/path/to/beampy/run_job_server.sh   (prints BEAMPY_JOB_SERVER_READY)
+ *
+ * Without the variable, the runner's tests are skipped (CI has neither runner).
+ */
+import { strict as assert } from "node:assert";
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import "../../runners/direct";
+import type { PipelineOptions } from "../../lib/model/options";
+import type { Pipeline } from "../../lib/model/pipeline";
+import { DEFAULT_INPUT, wordcount } from "../../pipelines/wordcount";
+import { wordcount2 } from "../../pipelines/wordcount2";
+import { PortableRunner } from "../../runners/portable/portable_runner";
+import { FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, reshuffleProgram } from "./programs";
+import { flipkart } from "../../pipelines/flipkart";
+import { startImageServer } from "../../setup/flipkart/image_server";
+import { readShards } from "../helpers";
+
+interface RealRunner {
+  readonly name: string;
+  readonly envVar: string;
+  readonly ready: RegExp;
+}
+
+const RUNNERS: readonly RealRunner[] = [
+  { name: "Prism", envVar: "BEAMLINE_PRISM", ready: /PRISM_READY (\S+)/ },
+  { name: "Beam Python's job service", envVar: "BEAMLINE_BEAM_PYTHON_JOB_SERVER", ready: /BEAMPY_JOB_SERVER_READY (\S+)/ },
+];
+
+/** Starts a launcher on a free port; resolves with its endpoint once it prints the ready line. */
+function startRunner(launcher: string, ready: RegExp, log: string[]): Promise<{ child: ChildProcess; endpoint: string }> {
+  const child = spawn(launcher, ["0"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, METADATA_SERVER_DETECTION: "none" } });
+  child.stderr!.on("data", (b: Buffer) => {
+    log.push(b.toString());
+    if (log.length > 200) log.splice(0, log.length - 200);
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => fail(new Error(`${launcher} printed no ready line within 60 s`)), 60_000);
+    const fail = (e: Error): void => {
+      clearTimeout(timer);
+      child.kill("SIGTERM");
+      reject(new Error(`${e.message}\n${log.join("").slice(-2000)}`));
+    };
+    child.stdout!.on("data", (b: Buffer) => {
+      out += b.toString();
+      const m = ready.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve({ child, endpoint: m[1]! });
+      }
+    });
+    child.once("error", fail);
+    child.once("exit", (code) => fail(new Error(`${launcher} exited with ${code} before it was ready`)));
+  });
+}
+
+function stopRunner(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.removeAllListeners("exit");
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
+
+for (const runner of RUNNERS) {
+  describe(`On a real Beam runner: ${runner.name} (LOOPBACK)`, function () {
+    this.timeout(120_000);
+    const launcher = process.env[runner.envVar];
+    let child: ChildProcess | undefined;
+    let endpoint = "";
+    const runnerLog: string[] = [];
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-real-runner-"));
+
+    before(async function () {
+      if (launcher === undefined || launcher === "" || !fs.existsSync(launcher)) {
+        console.log(`      (skipped: set ${runner.envVar} to the runner's launcher to run these)`);
+        this.skip();
+      }
+      ({ child, endpoint } = await startRunner(launcher!, runner.ready, runnerLog));
+    });
+
+    after(async () => {
+      if (child !== undefined) await stopRunner(child);
+      fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    const options = (jobName: string): Partial<PipelineOptions> => ({ runner: "PortableRunner", jobName, extra: { job_endpoint: endpoint, environment_type: "LOOPBACK" } });
+
+    /** Runs on the runner; a failure shows the job's messages and the runner's log. */
+    const runRemote = async (p: Pipeline): Promise<void> => {
+      const lines: string[] = [];
+      const result = await new PortableRunner({ log: (l) => lines.push(l), cancelOnInterrupt: false }).run(p);
+      try {
+        assert.equal(await result.waitUntilFinish(), "DONE");
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\n--- job messages ---\n${lines.join("\n")}\n--- runner log (tail) ---\n${runnerLog.join("").slice(-3000)}`, { cause: e });
+      }
+    };
+
+    it("wordcount gives the DirectRunner's output", async () => {
+      const out = (dir: string) => ({ input: DEFAULT_INPUT, output: path.join(tmp, "wc", dir, "counts") });
+      assert.equal(await (await wordcount.run(out("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+      await runRemote(wordcount.create(out("remote"), options("wordcount")));
+      const expected = readShards(path.join(tmp, "wc", "direct", "counts"));
+      assert.ok(expected.length > 4000);
+      assert.deepEqual(readShards(path.join(tmp, "wc", "remote", "counts")), expected);
+    });
+
+    it("wordcount2 with both outputs in one folder gives the DirectRunner's output", async () => {
+      const out = (dir: string) => ({ input: DEFAULT_INPUT, output: path.join(tmp, "wc2", dir, "words"), output2: path.join(tmp, "wc2", dir, "first") });
+      assert.equal(await (await wordcount2.run(out("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+      await runRemote(wordcount2.create(out("remote"), options("wordcount2")));
+      for (const name of ["words", "first"]) {
+        const expected = readShards(path.join(tmp, "wc2", "direct", name));
+        assert.ok(expected.length > 20, name);
+        assert.deepEqual(readShards(path.join(tmp, "wc2", "remote", name)), expected, name);
+      }
+      assert.deepEqual(fs.readdirSync(path.join(tmp, "wc2", "remote")).sort(), ["first-00000-of-00001", "words-00000-of-00001"], "no temporary directory left");
+    });
+
+    for (const consumer of FLATTEN_CONSUMERS) {
+      it(`Flatten → ${consumer} gives the expected (DirectRunner's) output`, async () => {
+        const out = path.join(tmp, `flatten-${consumer}`);
+        await runRemote(flattenProgram.create({ output: out, consumer }, options(`flatten-${consumer}`)));
+        const { file, lines } = FLATTEN_EXPECTED[consumer];
+        assert.deepEqual(readShards(path.join(out, file)), lines);
+      });
+    }
+
+    it("flipkart (48 real rows, images from a local server) gives the DirectRunner's output", async () => {
+      const images = await startImageServer({ rates: { notFound: 0.2 } });
+      try {
+        const sample = path.resolve(__dirname, "..", "..", "..", "test", "fixtures", "flipkart", "flipkart_sample.csv");
+        const input = path.join(tmp, "flipkart-input.csv");
+        fs.writeFileSync(input, fs.readFileSync(sample, "utf8").replace(/http:\/\/(img\da\.flixcart\.com)\//g, `${images.url}/$1/`));
+        const flags = (dir: string) => ({ input, output: path.join(tmp, "fk", dir, "flipkart.csv"), images: path.join(tmp, "fk", dir, "images"), dead_letter: undefined, image_timeout_ms: 10_000, image_attempts: 2, image_max_bytes: 1 << 20, image_concurrency: 8, image_memory_mb: 16 });
+        assert.equal(await (await flipkart.run(flags("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+        await runRemote(flipkart.create(flags("remote"), options("flipkart")));
+        const rows = (dir: string) => fs.readFileSync(path.join(tmp, "fk", dir, "flipkart.csv"), "utf8").split(path.join(tmp, "fk", dir)).join("DIR").split("\n").sort();
+        assert.equal(rows("remote").length, rows("direct").length);
+        assert.deepEqual(rows("remote"), rows("direct"));
+        assert.equal(fs.readdirSync(path.join(tmp, "fk", "remote", "images")).length, fs.readdirSync(path.join(tmp, "fk", "direct", "images")).length);
+      } finally {
+        await images.stop();
+      }
+    });
+
+    it("Reshuffle → GroupByKey gives the expected (DirectRunner's) output", async () => {
+      const out = path.join(tmp, "reshuffle");
+      await runRemote(reshuffleProgram.create({ output: out }, options("reshuffle")));
+      assert.deepEqual(readShards(path.join(out, "groups")), ["x:2", "y:1"]);
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Count, Create, DoFn, FixedWindows, GroupByKey, ParDo, Sessions, TestStream, Window, WriteToText, kv } from "../../lib";
+import type { BundleContext } from "../../lib/model/dofn";
+import { IntervalWindow, KV } from "../../lib/model/window";
+import { runDirect } from "../helpers";
+import { collect, Observed } from "./collect";
+
+/** Buffers a bundle's elements and emits them, in their windows, from finishBundle (as sinks and batching DoFns do). */
+class EmitAtBundleEnd extends DoFn<KV<string, number>, KV<string, number>> {
+  private buffered: KV<string, number>[] = [];
+  startBundle(): void {
+    this.buffered = [];
+  }
+  process(e: KV<string, number>): void {
+    this.buffered.push(e);
+  }
+  finishBundle(ctx: BundleContext<KV<string, number>>): void {
+    for (const e of this.buffered) ctx.output(e, { timestamp: e.value, window: new IntervalWindow(Math.floor(e.value / 10) * 10, Math.floor(e.value / 10) * 10 + 10) });
+  }
+}
+
+describe("streaming driver: outputs of finishBundle", () => {
+  it("reach a downstream grouping before its watermark passes them (nothing dropped as late)", async () => {
+    const out: Observed<KV<string, number[]>>[] = [];
+    const result = await runDirect((p) => {
+      const grouped = p
+        .apply(TestStream.create<KV<string, number>>().addElements({ value: kv("a", 1), timestamp: 1 }, { value: kv("a", 2), timestamp: 2 }).advanceWatermarkToInfinity())
+        .apply(Window.into(new FixedWindows(10)))
+        // The first grouping fires when the watermark passes the window, in the same bundle
+        // that then advances the second grouping's watermark.
+        .apply("Group1", GroupByKey.create())
+        .flatMap("Ungroup", (g: KV<string, number[]>) => g.value.map((v) => kv(g.key, v)))
+        .apply("EmitAtBundleEnd", ParDo.of(new EmitAtBundleEnd()))
+        .apply("Group2", GroupByKey.create());
+      collect(grouped, out);
+    });
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual(
+      out.map((o) => `${o.value.key}:${[...o.value.value].sort().join(",")} ${o.window}`),
+      ["a:1,2 0:10"],
+    );
+    assert.equal(result.metrics.counterTotal("beamline", "droppedDueToLateness"), 0);
+  });
+
+  it("a bounded pipeline run by the streaming driver (sessions) writes every window's result to its text sink", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-flush-"));
+    try {
+      const result = await runDirect((p) => {
+        p.apply(Create.timestamped([{ value: "a", timestamp: 1 }, { value: "a", timestamp: 5 }, { value: "b", timestamp: 100 }]))
+          .apply(Window.into(new Sessions(10)))
+          .apply(Count.perElement())
+          .map("Format", (e) => `${e.key}:${e.value}`)
+          .apply(WriteToText.to(path.join(dir, "counts")));
+      });
+      assert.equal(await result.waitUntilFinish(), "DONE");
+      const text = fs.readFileSync(path.join(dir, "counts-00000-of-00001"), "utf8");
+      assert.deepEqual(text.split("\n").filter((l) => l !== "").sort(), ["a:2", "b:1"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
