@@ -31,6 +31,8 @@ type Write = typeof process.stdout.write;
 export class CliMonitor {
   private readonly unwatch: () => void;
   private readonly pending: Promise<void>[] = [];
+  private followed = false;
+  private summaries = 0;
   private terminal: TerminalProgress | undefined;
   private job: MonitoredJob | undefined;
   private consoleLevel: LogEntry["level"] | undefined;
@@ -45,6 +47,7 @@ export class CliMonitor {
 
   private async follow(job: MonitoredJob): Promise<void> {
     this.job = job;
+    this.followed = true;
     const stream = this.options.stream ?? process.stderr;
     let dashboard: Dashboard | undefined;
     if (this.options.dashboard) {
@@ -58,7 +61,10 @@ export class CliMonitor {
     }
     await job.finished;
     const final = job.snapshot();
-    this.terminal?.finish(final);
+    if (this.terminal !== undefined) {
+      this.terminal.finish(final);
+      this.summaries++;
+    }
     this.terminal = undefined;
     if (this.options.dashboardOut !== undefined) {
       const out = path.resolve(this.options.dashboardOut);
@@ -112,11 +118,26 @@ export class CliMonitor {
     }
   }
 
+  /** Whether a job announced itself to this monitor. */
+  followedJob(): boolean {
+    return this.followed;
+  }
+
+  /** Whether a job's summary table (with its metrics) was printed. */
+  printedSummary(): boolean {
+    return this.summaries > 0;
+  }
+
   /** Waits for the jobs being followed, then stops watching and closes the dashboards. */
   async close(): Promise<void> {
     await Promise.all(this.pending);
     this.unwatch();
     for (const r of this.restore.reverse()) r();
+    // Interactively, the finished job's dashboard stays up until Ctrl-C, so it can still be read.
+    if (this.dashboards.length > 0 && process.stdin.isTTY === true && process.stderr.isTTY === true) {
+      (this.options.stream ?? process.stderr).write(`The job has ended; its dashboard stays readable at the URL above. Press Ctrl-C to exit.\n`);
+      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+    }
     await Promise.all(this.dashboards.map((d) => d.close()));
   }
 }

@@ -114,6 +114,8 @@ export class ExecutionTally {
     const s = this.sampler;
     if (s === undefined) return;
     this.sampler = undefined;
+    // Keep the process alive until the thread has gone (it is unref'd while it samples).
+    s.ref();
     Atomics.store(this.stopFlag, 0, 1);
     Atomics.notify(this.stopFlag, 0);
     await new Promise<void>((resolve) => s.once("exit", () => resolve()));

@@ -88,7 +88,16 @@ function sum(ids: readonly string[], counts: ReadonlyMap<string, number>): numbe
   return n;
 }
 
-/** The steps a progress view lists: the top-level steps (the user's own), in application order. */
+/**
+ * The steps a progress view lists: the user's own steps, in application order. That is the
+ * top level, or, when the whole pipeline is one composite (a program's PTransform, such as
+ * `wordcount`), the steps inside it (and so on down).
+ */
 export function topLevelSteps(graph: JobGraph): StepNode[] {
-  return graph.steps.filter((s) => s.parent === undefined);
+  let parent: string | undefined;
+  for (;;) {
+    const level = graph.steps.filter((s) => s.parent === parent);
+    if (level.length !== 1 || !level[0]!.composite) return level;
+    parent = level[0]!.name;
+  }
 }

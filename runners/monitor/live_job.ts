@@ -23,6 +23,8 @@ export interface LiveJobSource {
   metrics(): MetricResults;
   /** Elements per PCollection, when not counted by the tally (e.g. remote runners). */
   elements?(): ReadonlyMap<string, number>;
+  /** Time per step, when not sampled by the tally (remote runners report it). */
+  msSpent?(): ReadonlyMap<string, number>;
   watermarks?(): ReadonlyMap<string, Instant>;
   cancel(): Promise<void>;
   drain?(): Promise<void>;
@@ -69,7 +71,7 @@ export class LiveJob implements MonitoredJob {
     const metrics = this.source.metrics();
     const rejected = new Map<string, number>();
     for (const c of metrics.counters({ namespace: SYSTEM_NAMESPACE })) if (REJECTION_COUNTERS.has(c.name)) rejected.set(c.step, (rejected.get(c.step) ?? 0) + c.value);
-    const elements = this.tally?.elements() ?? this.source.elements?.() ?? new Map<string, number>();
+    const elements = this.source.elements?.() ?? this.tally?.elements() ?? new Map<string, number>();
     const error = this.source.error();
     return {
       jobName: this.jobName,
@@ -78,7 +80,7 @@ export class LiveJob implements MonitoredJob {
       streaming: this.source.streaming,
       startedAt: this.startedAt,
       at: Date.now(),
-      steps: stepProgress(this.graph, { elements, msSpent: this.tally?.msSpent(), watermarks: this.source.watermarks?.(), rejected }),
+      steps: stepProgress(this.graph, { elements, msSpent: this.source.msSpent?.() ?? this.tally?.msSpent(), watermarks: this.source.watermarks?.(), rejected }),
       metrics: { counters: metrics.counters(), distributions: metrics.distributions(), gauges: metrics.gauges() },
       ...(error === undefined ? {} : { error: error.message }),
     };
