@@ -24,7 +24,8 @@ import { URNS } from "../portable/urns";
 import { buildStatefulParDo, TimerInput } from "./stateful_build";
 import { readTimerStream } from "./timers";
 import { isKvCombineStep, KvCombineStep, PrecombineStep } from "./combine_ops";
-import { DataChannel, DataOutput, forEachDecoded } from "./data_channel";
+import { DataChannel, DataOutput } from "./data_channel";
+import { DataSource } from "./data_source";
 import { monitoringInfos } from "./monitoring";
 import { BundleCacheTokens, cacheTokensOf, NO_CACHE_TOKENS, SideInputLoader, sideInputSources } from "./side_inputs";
 import { MapWindowsOperator, MergeWindowsOperator, windowFnFromSpec, windowMappingFnFromSpec } from "./window_ops";
@@ -100,15 +101,6 @@ class DataSinkOp implements Operator {
   }
 }
 
-/** Reads a source stream; an element may span several Data messages. */
-interface DataSource {
-  readonly transformId: string;
-  readonly coder: Coder<unknown>;
-  readonly url: string;
-  readonly next: Receiver;
-  readIndex: number;
-}
-
 export class BundleProcessor {
   /** Operators in creation order: consumers before producers. */
   private readonly operators: Operator[] = [];
@@ -151,9 +143,7 @@ export class BundleProcessor {
     };
     for (const [id, t] of Object.entries(descriptor.transforms)) {
       if (t.spec?.urn !== URNS.dataSource) continue;
-      const port = fnApi.RemoteGrpcPort.fromBinary(t.spec.payload);
-      const out = Object.values(t.outputs)[0]!;
-      this.sources.push({ transformId: id, coder: this.coder(port.coderId), url: port.apiServiceDescriptor?.url ?? "", next: receiverOf(out), readIndex: -1 });
+      this.sources.push(DataSource.fromTransform(id, t, (cid) => this.coder(cid), receiverOf(Object.values(t.outputs)[0]!)));
     }
     for (const id of Object.keys(descriptor.transforms)) if (descriptor.transforms[id]!.spec?.urn !== URNS.dataSource) operatorFor(id);
   }
@@ -298,21 +288,13 @@ export class BundleProcessor {
       m.gauges.clear();
     }
     for (const c of this.counters.values()) c.count = 0;
-    for (const s of this.sources) s.readIndex = -1;
+    for (const s of this.sources) s.reset();
     for (const op of this.operators) await op.startBundle();
-    for (const s of this.sources) await this.drain(instructionId, s);
+    for (const s of this.sources) await s.read(this.services.dataChannel(s.url), instructionId);
     for (const ti of this.timerInputs) {
       await readTimerStream(this.services.dataChannel(ti.url), instructionId, ti.transformId, ti.family, (timer) => ti.operator.fire(ti.family.id, ti.family.domain, timer));
     }
     for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i]!.finishBundle();
-  }
-
-  private drain(instructionId: string, source: DataSource): Promise<void> {
-    const queue = this.services.dataChannel(source.url).receive(instructionId, source.transformId);
-    return forEachDecoded(queue, (r) => source.coder.decode(r, "nested") as WindowedValue<unknown>, `input stream of ${source.transformId}`, (wv) => {
-      source.readIndex++;
-      return source.next.receive(wv.value, wv);
-    });
   }
 
   /** Metrics of the bundle so far. */
