@@ -9,7 +9,7 @@ import type { CombineFnLike } from "../../lib/model/combine_fn";
 import type { RuntimeContext } from "../../lib/model/dofn";
 import { MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
-import type { ElementMeta, WindowedValue } from "../../lib/model/window";
+import type { ElementMeta } from "../../lib/model/window";
 import { ElementwiseOperator } from "../executor/elementwise_operator";
 import type { Operator } from "../executor/operator";
 import { ParDoOperator } from "../executor/pardo_operator";
@@ -24,9 +24,10 @@ import { URNS } from "../portable/urns";
 import { buildStatefulParDo, TimerInput } from "./stateful_build";
 import { readTimerStream } from "./timers";
 import { isKvCombineStep, KvCombineStep, PrecombineStep } from "./combine_ops";
-import { DataChannel, DataOutput } from "./data_channel";
-import { DataSource } from "./data_source";
-import { monitoringInfos } from "./monitoring";
+import { DataChannel, DataSinkOperator } from "./data_channel";
+import { ChannelSplit, DataSource, DesiredSplit, readSources } from "./data_source";
+import { CountingReceiver, monitoringInfos, PCollectionStats } from "./monitoring";
+import { phaseSlot, StateSampler, timed, TimedReceiver } from "./state_sampler";
 import { BundleCacheTokens, cacheTokensOf, NO_CACHE_TOKENS, SideInputLoader, sideInputSources } from "./side_inputs";
 import { MapWindowsOperator, MergeWindowsOperator, windowFnFromSpec, windowMappingFnFromSpec } from "./window_ops";
 import type { StateChannel } from "./state_channel";
@@ -60,53 +61,15 @@ class PassThrough implements Operator {
   }
 }
 
-class Counting implements Receiver {
-  count = 0;
-  constructor(private readonly next: Receiver) {}
-  receive(value: unknown, meta: ElementMeta): MaybePromise {
-    this.count++;
-    return this.next.receive(value, meta);
-  }
-}
-
-/** Encodes elements with the wire coder and sends them to the runner. */
-class DataSinkOp implements Operator {
-  private out: DataOutput | undefined;
-  constructor(
-    readonly transformName: string,
-    private readonly transformId: string,
-    private readonly coder: Coder<unknown>,
-    private readonly channel: () => DataChannel,
-    private readonly instruction: () => string,
-  ) {}
-  setup(): MaybePromise {
-    return undefined;
-  }
-  startBundle(): MaybePromise {
-    this.out = new DataOutput(this.channel(), this.instruction(), this.transformId);
-    return undefined;
-  }
-  receive(value: unknown, meta: ElementMeta): MaybePromise {
-    const wv: WindowedValue<unknown> = { value, timestamp: meta.timestamp, windows: meta.windows, pane: meta.pane };
-    this.out!.write(encodeToBytes(this.coder, wv, "nested"));
-    return undefined;
-  }
-  finishBundle(): MaybePromise {
-    this.out?.close();
-    this.out = undefined;
-    return undefined;
-  }
-  teardown(): MaybePromise {
-    return undefined;
-  }
-}
-
 export class BundleProcessor {
   /** Operators in creation order: consumers before producers. */
   private readonly operators: Operator[] = [];
   private readonly sources: DataSource[] = [];
   private readonly metrics = new Map<string, MetricsContainer>();
-  private readonly counters = new Map<string, Counting>();
+  private readonly stats = new Map<string, PCollectionStats>();
+  /** Execution-time slots (state_sampler.ts) of each transform, and of each operator by position. */
+  private readonly slots = new Map<string, number>();
+  private readonly operatorSlots: number[] = [];
   private readonly coders = new Map<string, Coder<unknown>>();
   /** Timer streams the runner sends to stateful ParDos, drained after the data sources. */
   private readonly timerInputs: TimerInput[] = [];
@@ -126,26 +89,45 @@ export class BundleProcessor {
         consumers.set(pc, [...(consumers.get(pc) ?? []), id]);
       }
     }
-    const ops = new Map<string, Operator>();
+    const entries = new Map<string, Receiver>();
+    const statsOf = (pcollId: string): PCollectionStats => {
+      let st = this.stats.get(pcollId);
+      if (st === undefined) this.stats.set(pcollId, (st = new PCollectionStats()));
+      return st;
+    };
+    const targetsOf = (pcollId: string): Receiver => receiverFor((consumers.get(pcollId) ?? []).map((id) => operatorFor(id)));
     const receiverOf = (pcollId: string): Receiver => {
-      const targets = (consumers.get(pcollId) ?? []).map((id) => operatorFor(id));
-      let counting = this.counters.get(pcollId);
-      if (counting === undefined) this.counters.set(pcollId, (counting = new Counting(receiverFor(targets))));
-      return counting;
+      const coder = this.elementCoder(pcollId);
+      return new CountingReceiver(targetsOf(pcollId), statsOf(pcollId), (v) => encodeToBytes(coder, v, "nested").length);
     };
     const operatorFor = (id: string): Receiver => {
-      const existing = ops.get(id);
+      const existing = entries.get(id);
       if (existing !== undefined) return existing;
       const op = this.buildOperator(id, receiverOf);
-      ops.set(id, op.operator);
+      const entry = new TimedReceiver(op.entry ?? op.operator, phaseSlot(this.slotOf(id), "process"));
+      entries.set(id, entry);
       this.operators.push(op.operator);
-      return op.entry ?? op.operator;
+      this.operatorSlots.push(this.slotOf(id));
+      return entry;
     };
     for (const [id, t] of Object.entries(descriptor.transforms)) {
       if (t.spec?.urn !== URNS.dataSource) continue;
-      this.sources.push(DataSource.fromTransform(id, t, (cid) => this.coder(cid), receiverOf(Object.values(t.outputs)[0]!)));
+      const out = Object.values(t.outputs)[0]!;
+      const source = DataSource.fromTransform(id, t, (cid) => this.coder(cid), targetsOf(out), statsOf(out));
+      source.slot = phaseSlot(this.slotOf(id), "process");
+      this.sources.push(source);
     }
     for (const id of Object.keys(descriptor.transforms)) if (descriptor.transforms[id]!.spec?.urn !== URNS.dataSource) operatorFor(id);
+  }
+
+  /** The execution-time slots of a transform (allocated on first use, released at teardown). */
+  private slotOf(transformId: string): number {
+    let slot = this.slots.get(transformId);
+    if (slot === undefined) {
+      slot = StateSampler.get().allocate({ transformId, instructionId: () => this.instructionId, harness: this.services });
+      this.slots.set(transformId, slot);
+    }
+    return slot;
   }
 
   /** The coder with id `id` in the descriptor. */
@@ -209,7 +191,7 @@ export class BundleProcessor {
     if (urn === URNS.dataSink) {
       const port = fnApi.RemoteGrpcPort.fromBinary(t.spec!.payload);
       const url = port.apiServiceDescriptor?.url ?? "";
-      return { operator: new DataSinkOp(t.uniqueName || id, id, this.coder(port.coderId), () => this.services.dataChannel(url), () => this.instructionId) };
+      return { operator: new DataSinkOperator(t.uniqueName || id, id, this.coder(port.coderId), () => this.services.dataChannel(url), () => this.instructionId) };
     }
     if (urn === URNS.flatten) return { operator: new PassThrough(t.uniqueName, mainOut()) };
     if (urn === URNS.windowInto) return { operator: new WindowIntoOperator(t.uniqueName, this.windowFnOf(t), mainOut()) };
@@ -269,7 +251,7 @@ export class BundleProcessor {
   }
 
   async setup(): Promise<void> {
-    for (const op of this.operators) await op.setup();
+    for (let i = 0; i < this.operators.length; i++) await timed(phaseSlot(this.operatorSlots[i]!, "setup"), () => this.operators[i]!.setup());
   }
 
   /** Runs one bundle: start (consumers first), drain every source, finish (producers first). */
@@ -287,31 +269,51 @@ export class BundleProcessor {
       m.distributions.clear();
       m.gauges.clear();
     }
-    for (const c of this.counters.values()) c.count = 0;
+    const sampler = StateSampler.get();
+    for (const st of this.stats.values()) st.reset();
+    for (const slot of this.slots.values()) for (const phase of ["start", "process", "finish"] as const) sampler.reset(phaseSlot(slot, phase));
     for (const s of this.sources) s.reset();
-    for (const op of this.operators) await op.startBundle();
-    for (const s of this.sources) await s.read(this.services.dataChannel(s.url), instructionId);
+    for (let i = 0; i < this.operators.length; i++) await timed(phaseSlot(this.operatorSlots[i]!, "start"), () => this.operators[i]!.startBundle());
+    await readSources((url) => this.services.dataChannel(url), instructionId, this.sources);
     for (const ti of this.timerInputs) {
-      await readTimerStream(this.services.dataChannel(ti.url), instructionId, ti.transformId, ti.family, (timer) => ti.operator.fire(ti.family.id, ti.family.domain, timer));
+      const slot = phaseSlot(this.slotOf(ti.transformId), "process");
+      await readTimerStream(this.services.dataChannel(ti.url), instructionId, ti.transformId, ti.family, (timer) => timed(slot, () => ti.operator.fire(ti.family.id, ti.family.domain, timer)));
     }
-    for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i]!.finishBundle();
+    for (let i = this.operators.length - 1; i >= 0; i--) await timed(phaseSlot(this.operatorSlots[i]!, "finish"), () => this.operators[i]!.finishBundle());
+  }
+
+  /** Answers a split request for the running bundle: a channel split per source the runner asked to split. */
+  split(desired: Readonly<Record<string, DesiredSplit>>): ChannelSplit[] {
+    const splits: ChannelSplit[] = [];
+    for (const s of this.sources) {
+      const d = desired[s.transformId];
+      const split = d === undefined ? undefined : s.split(d);
+      if (split !== undefined) splits.push(split);
+    }
+    return splits;
   }
 
   /** Metrics of the bundle so far. */
   monitoring(): metricsapi.MonitoringInfo[] {
-    const counts = new Map<string, number>();
-    for (const [pc, c] of this.counters) if (c.count > 0) counts.set(pc, c.count);
-    const s = this.sources[0];
-    return monitoringInfos(this.metrics, counts, s !== undefined ? { transformId: s.transformId, index: s.readIndex } : undefined);
+    const sampler = StateSampler.get();
+    const ms = (slot: number, phase: "start" | "process" | "finish"): number => sampler.millis(phaseSlot(slot, phase));
+    return monitoringInfos(this.metrics, {
+      pcollections: this.stats,
+      readIndex: new Map(this.sources.map((s) => [s.transformId, s.readIndex])),
+      executionTime: new Map([...this.slots].map(([id, slot]) => [id, { start: ms(slot, "start"), process: ms(slot, "process"), finish: ms(slot, "finish") }])),
+    });
   }
 
   async teardown(): Promise<void> {
-    for (const op of this.operators) {
+    for (let i = 0; i < this.operators.length; i++) {
+      const op = this.operators[i]!;
       try {
-        await op.teardown();
+        await timed(phaseSlot(this.operatorSlots[i]!, "setup"), () => op.teardown());
       } catch (e) {
         this.services.log("WARN", `teardown of ${op.transformName} failed: ${(e as Error).message}`);
       }
     }
+    for (const slot of this.slots.values()) StateSampler.get().release(slot);
+    this.slots.clear();
   }
 }

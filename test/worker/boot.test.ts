@@ -23,7 +23,8 @@ describe("worker container boot", function () {
   it("parses the container contract flags", () => {
     const f = parseBootFlags(["--id=w1", "--provision_endpoint", "localhost:1234", "--semi_persist_dir=/tmp/x", "--logging_endpoint=l:1"]);
     assert.deepEqual([f.id, f.provisionEndpoint, f.semiPersistDir, f.loggingEndpoint, f.workerPool], ["w1", "localhost:1234", "/tmp/x", "l:1", false]);
-    assert.equal(parseBootFlags(["--worker_pool"]).workerPool, true);
+    assert.equal(parseBootFlags(["--worker_pool", "--program", "dist/pipelines"], {}).workerPool, true);
+    assert.equal(parseBootFlags(["--worker_pool"], { BEAMLINE_PROGRAM: "dist/pipelines" }).program, "dist/pipelines");
     assert.throws(() => parseBootFlags(["--id=w1"]), /--provision_endpoint/);
   });
 

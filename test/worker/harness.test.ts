@@ -73,7 +73,8 @@ describe("Fn API harness (runner-side driver over gRPC)", function () {
     assert.equal(count(split.input), 4);
     const splitOut = planned.components.transforms[split.transforms[0]!]!.outputs["main"]!;
     assert.equal(count(splitOut), 7);
-    assert.ok(metrics.some((m) => m.urn === "beam:metric:data_channel:read_index:v1" && m.value === 3));
+    // Once the stream has ended, the read index is the number of elements read (Beam Python: index + 1 at finish).
+    assert.ok(metrics.some((m) => m.urn === "beam:metric:data_channel:read_index:v1" && m.value === 4));
 
     // Merge → Extract → Format, served through GetProcessBundleDescriptor instead of register.
     const merge = stageWith(planned, "wordcount/GroupAndSum/Merge");
