@@ -84,6 +84,9 @@ export const OUTPUT_CHUNK_BYTES = 1 << 20;
 /** Inbound bytes queued per instruction before the stream is paused (Beam Python: 5 messages). */
 export const DEFAULT_MAX_BUFFERED_BYTES = 16 << 20;
 
+/** Output bytes a channel holds unsent before senders wait (besides gRPC's own 16-message buffer limit). */
+const MAX_UNSENT_BYTES = 4 << 20;
+
 /** The inbound data of one instruction, in arrival order, with its size. */
 class InstructionInbox {
   private items: InboundData[] = [];
@@ -147,6 +150,8 @@ export class DataChannel {
   private readonly full = new Set<string>();
   private broken: Error | undefined;
   private drain: Promise<void> | undefined;
+  /** Output bytes written to the gRPC stream and not yet handed to HTTP/2. */
+  private unsent = 0;
   private readonly drainWaiters: (() => void)[] = [];
   private readonly maxBufferedBytes: number;
   private buffered = 0;
@@ -267,10 +272,14 @@ export class DataChannel {
     return this.timerQueue(this.timerKey(instructionId, transformId, timerFamilyId));
   }
 
-  /** Resolves when the stream can take more output (at once unless a write reported a full buffer). */
+  private outputFull(): boolean {
+    return this.stream.writableNeedDrain || this.unsent > MAX_UNSENT_BYTES;
+  }
+
+  /** Resolves when the stream can take more output (at once unless it holds too much unsent). */
   private writable(): MaybePromise {
     if (this.broken !== undefined) return Promise.reject(this.broken);
-    if (!this.stream.writableNeedDrain) return undefined;
+    if (!this.outputFull()) return undefined;
     if (this.drain === undefined) {
       this.writeWaits++;
       for (const l of this.writeWaitListeners.splice(0)) l();
@@ -281,6 +290,15 @@ export class DataChannel {
     return this.drain;
   }
 
+  /** Writes a message, counting its bytes as unsent until gRPC has handed them to HTTP/2 (which sends within the runner's flow-control window). */
+  private write(message: fnapi.Elements, bytes: number): void {
+    this.unsent += bytes;
+    this.stream.write(message, () => {
+      this.unsent -= bytes;
+      if (this.drain !== undefined && !this.outputFull()) this.onDrain();
+    });
+  }
+
   /**
    * Sends the next bytes of an output stream, or its last bytes (if any) and then an empty
    * `is_last` element, in one message. Returns a promise when the sender must wait for 'drain'.
@@ -289,7 +307,7 @@ export class DataChannel {
     const elements = [];
     if (data.length > 0 || !isLast) elements.push({ instructionId, transformId, data, isLast: false });
     if (isLast) elements.push({ instructionId, transformId, data: new Uint8Array(0), isLast: true });
-    this.stream.write(fnApi.Elements.create({ data: elements }));
+    this.write(fnApi.Elements.create({ data: elements }), data.length);
     return this.writable();
   }
 
@@ -298,7 +316,7 @@ export class DataChannel {
     const elements = [];
     if (timers.length > 0 || !isLast) elements.push({ instructionId, transformId, timerFamilyId, timers, isLast: false });
     if (isLast) elements.push({ instructionId, transformId, timerFamilyId, timers: new Uint8Array(0), isLast: true });
-    this.stream.write(fnApi.Elements.create({ timers: elements }));
+    this.write(fnApi.Elements.create({ timers: elements }), timers.length);
   }
 
   /** Forgets a finished (or failed) bundle's buffers; late data for it is dropped. */

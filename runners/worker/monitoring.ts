@@ -55,7 +55,7 @@ function info(urn: string, type: string, labels: Record<string, string>, payload
 
 /**
  * Element count and sampled encoded sizes of one PCollection in a bundle. Like Beam's SDKs, the
- * size of every element is not measured: the first 10 are, then fewer and fewer (element n when
+ * size of every element is not measured: the first 20 are, then fewer and fewer (element n when
  * n reaches the next sample point, which moves on by a tenth of n), about 10·ln(n) in all.
  */
 export class PCollectionStats {

@@ -81,6 +81,7 @@ export class FnApiServer {
   /** Every control stream opened (sibling harnesses each open one; instructions go to the latest). */
   private readonly controls: grpc.ServerDuplexStream<fnapi.InstructionResponse, fnapi.InstructionRequest>[] = [];
   private controlWaiters: (() => void)[] = [];
+  private readonly dataWaiters: (() => void)[] = [];
   private data: grpc.ServerDuplexStream<fnapi.Elements, fnapi.Elements> | undefined;
   private pendingData: fnapi.Elements[] = [];
   private readonly responses = new Map<string, (r: fnapi.InstructionResponse) => void>();
@@ -131,6 +132,7 @@ export class FnApiServer {
             workerId(call.metadata);
             self!.data = call;
             for (const e of self!.pendingData.splice(0)) call.write(e);
+            for (const w of self!.dataWaiters.splice(0)) w();
             call.on("data", (e: fnapi.Elements) => {
               for (const t of e.timers) {
                 const key = `${t.instructionId}|${t.transformId}|${t.timerFamilyId}`;
@@ -377,8 +379,9 @@ export class FnApiServer {
     };
   }
 
-  private async connectedData(): Promise<void> {
-    while (this.data === undefined) await new Promise((r) => setImmediate(r));
+  private connectedData(): Promise<void> {
+    if (this.data !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.dataWaiters.push(resolve));
   }
 
   /** Stops (and restarts) reading what harnesses send on the data stream: the runner falls behind. */

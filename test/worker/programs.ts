@@ -45,13 +45,33 @@ export const windowedProgram = definePipeline({
   },
 });
 
-/** Strings through one step, unchanged: the stage the data-plane flow-control tests stream through. */
+/**
+ * Strings through one step, unchanged: the stage the data-plane flow-control tests stream
+ * through. With `--async`, the step awaits the event loop for each element, as a DoFn calling a
+ * service does: the process keeps receiving data while elements wait, which only flow control
+ * bounds.
+ */
 export const passThroughProgram = definePipeline({
   name: "worker-test-pass",
   description: "strings through one Map",
-  flags: {},
-  build(root) {
-    root.apply("Lines", new Create<string>([])).map("Pass", (s: string) => s);
+  flags: { async: { type: "boolean", describe: "await the event loop per element", default: false } },
+  build(root, flags) {
+    const lines = root.apply("Lines", new Create<string>([]));
+    if (!flags.async) {
+      lines.map("Pass", (s: string) => s);
+      return;
+    }
+    lines.apply(
+      "Pass",
+      ParDo.of(
+        new (class AwaitEach extends DoFn<string, string> {
+          async process(s: string, ctx: ProcessContext<string>): Promise<void> {
+            await new Promise((resolve) => setImmediate(resolve));
+            ctx.output(s);
+          }
+        })(),
+      ),
+    );
   },
 });
 

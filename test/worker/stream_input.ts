@@ -25,9 +25,13 @@ export class OutputTally {
   bytes = 0;
   private tail: Buffer = Buffer.alloc(0);
   private readonly hash = createHash("sha256");
-  constructor(private readonly outCoder: Coder<unknown>) {}
+  private readonly raw = createHash("sha256");
+  /** Without a coder, only the bytes are counted and hashed (fast: for streams of gigabytes). */
+  constructor(private readonly outCoder?: Coder<unknown>) {}
   add(data: Uint8Array): void {
     this.bytes += data.length;
+    this.raw.update(data);
+    if (this.outCoder === undefined) return;
     const buf = this.tail.length > 0 ? Buffer.concat([this.tail, data]) : Buffer.from(data);
     const r = new ByteReader(buf);
     for (;;) {
@@ -47,6 +51,35 @@ export class OutputTally {
   digest(): string {
     return this.hash.digest("hex");
   }
+  /** Hash of the bytes received. */
+  rawDigest(): string {
+    return this.raw.digest("hex");
+  }
+}
+
+/**
+ * Sends `totalBytes` (rounded up to whole chunks) to `source`: `distinct` different chunks of
+ * about `chunkBytes` of lines, encoded once and sent in turn (so the runner side sends far faster
+ * than a stage processes). Returns the bytes sent and their hash.
+ */
+export async function sendRepeated(bundle: RunningBundle, source: string, inCoder: Coder<unknown>, totalBytes: number, distinct = 8, chunkBytes = 1 << 20): Promise<{ bytes: number; digest: string }> {
+  const chunks: Uint8Array[] = [];
+  const pad = "z".repeat(1024);
+  for (let c = 0; c < distinct; c++) {
+    const w = new ByteWriter(chunkBytes + 2048);
+    for (let i = 0; w.length < chunkBytes; i++) inCoder.encode(inGlobalWindow(`${c}:${i}:${pad}`), w, "nested");
+    chunks.push(w.finish());
+  }
+  const hash = createHash("sha256");
+  let sent = 0;
+  for (let i = 0; sent < totalBytes; i++) {
+    const chunk = chunks[i % distinct]!;
+    hash.update(chunk);
+    sent += chunk.length;
+    await bundle.send(source, chunk, false);
+  }
+  await bundle.send(source, new Uint8Array(0), true);
+  return { bytes: sent, digest: hash.digest("hex") };
 }
 
 /**
