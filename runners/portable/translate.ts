@@ -79,11 +79,15 @@ class IdSpace {
 /** @deprecated import from ./windowing_proto; kept for existing importers. */
 export { windowFnSpec } from "./windowing_proto";
 
-/** How a side input is read over the State API. */
+/**
+ * How a side input is read over the State API. Every view, maps and multimaps included, is read
+ * with the iterable access pattern: the worker builds the whole view anyway, and the iterable
+ * gives all of it in one (paged) state fetch, where the multimap pattern costs a round trip per
+ * key. Beam Python reads its AsDict views the same way.
+ */
 export function sideInputProto(s: SideInput<unknown>): rapi.SideInput {
-  const multimap = s.kind === "map" || s.kind === "multimap";
   return {
-    accessPattern: { urn: multimap ? URNS.sideInputMultimap : URNS.sideInputIterable, payload: new Uint8Array(0) },
+    accessPattern: { urn: URNS.sideInputIterable, payload: new Uint8Array(0) },
     viewFn: { urn: URNS.viewFn, payload: new TextEncoder().encode(s.kind) },
     windowMappingFn: { urn: URNS.windowMappingFn, payload: runnerApi.FunctionSpec.toBinary(windowFnSpec(s.pcoll.windowing.windowFn)) },
   };
