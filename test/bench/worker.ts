@@ -14,11 +14,17 @@ import { FnApiServer } from "../worker/fn_server";
 import { passThroughProgram } from "../worker/programs";
 import { OutputTally, sendRepeated, serveStage } from "../worker/stream_input";
 import { provisionFor, startWorkerProcess, TEST_PROGRAMS } from "../worker/worker_process";
+import { encodeAll } from "../worker/wire";
+import { inGlobalWindow } from "../../lib/model/window";
 
 const MB = 1 << 20;
 
 interface WorkerSample {
   readonly label: string;
+  /** From spawning the process to its control stream being open. */
+  readonly connectMs: number;
+  /** The first bundle (one element), which loads the program and builds the stage. */
+  readonly firstBundleMs: number;
   readonly smallRssMb: number;
   readonly largeRssMb: number;
   readonly seconds: number;
@@ -29,9 +35,17 @@ async function measure(async: boolean, bytes: number): Promise<WorkerSample> {
   const server = await FnApiServer.start();
   const p = passThroughProgram.create({ async });
   provisionFor(server, p);
+  const spawned = performance.now();
   const worker = startWorkerProcess(["--id=bench", `--provision_endpoint=${server.url}`, `--program=${TEST_PROGRAMS}`]);
   try {
+    await server.connected();
+    const connectMs = performance.now() - spawned;
     const { stage, inCoder, sink } = serveStage(server, p, "Pass");
+    const firstStart = performance.now();
+    const first = await server.startBundle(stage.id, [sink], () => undefined);
+    await first.send(stage.sourceId, encodeAll(inCoder, [inGlobalWindow("first")]), true);
+    await first.result;
+    const firstBundleMs = performance.now() - firstStart;
     const run = async (n: number): Promise<{ rss: number; ms: number }> => {
       const tally = new OutputTally();
       const start = performance.now();
@@ -46,6 +60,8 @@ async function measure(async: boolean, bytes: number): Promise<WorkerSample> {
     const large = await run(bytes);
     return {
       label: async ? "async DoFn (awaits per element)" : "synchronous Map",
+      connectMs,
+      firstBundleMs,
       smallRssMb: small.rss / MB,
       largeRssMb: large.rss / MB,
       seconds: large.ms / 1000,
@@ -66,7 +82,8 @@ export async function benchWorker(flag: (name: string, fallback: string) => stri
     const s = await measure(async, bytes);
     process.stdout.write(
       `  ${s.label.padEnd(32)} ${s.seconds.toFixed(1)} s (${s.mbPerSecond.toFixed(0)} MiB/s in and out), ` +
-        `peak RSS ${s.largeRssMb.toFixed(0)} MiB vs ${s.smallRssMb.toFixed(0)} MiB after 64 MiB (${(s.largeRssMb / s.smallRssMb).toFixed(2)}x for ${(bytes / (64 * MB)).toFixed(0)}x the data)\n`,
+        `peak RSS ${s.largeRssMb.toFixed(0)} MiB vs ${s.smallRssMb.toFixed(0)} MiB after 64 MiB (${(s.largeRssMb / s.smallRssMb).toFixed(2)}x for ${(bytes / (64 * MB)).toFixed(0)}x the data); ` +
+        `start-up: control stream open ${s.connectMs.toFixed(0)} ms after spawn, first bundle (program load) ${s.firstBundleMs.toFixed(0)} ms\n`,
     );
   }
 }

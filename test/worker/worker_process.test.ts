@@ -4,6 +4,8 @@
  * non-zero with the reason (on stderr and in the runner's logs), SIGTERM.
  */
 import { strict as assert } from "node:assert";
+import { spawn } from "node:child_process";
+import * as path from "node:path";
 import { fnApi } from "../../runners/portable/protos";
 import { FnApiServer } from "./fn_server";
 import { passThroughProgram } from "./programs";
@@ -75,6 +77,23 @@ describe("worker process", function () {
     assert.equal(await worker.exited, 1);
     assert.match(worker.stderr(), new RegExp(`boot failed: Error: could not get the provision info from ${dead} within 1 s`));
     assert.ok(server.logs.some((l) => l.message.includes("boot failed") && l.severity === fnApi.LogEntry_Severity_Enum.ERROR && l.logLocation === "beamline/boot"));
+  });
+
+  it("starts through the container's boot script (setup/worker/boot), which hands SIGTERM to the worker", async () => {
+    provisionFor(server, passThroughProgram.create({ async: false }));
+    const root = path.resolve(__dirname, "..", "..", "..");
+    const child = spawn(path.join(root, "setup", "worker", "boot"), ["--id=w-boot", `--provision_endpoint=${server.url}`], {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, METADATA_SERVER_DETECTION: "none", BEAMLINE_HOME: root, BEAMLINE_PROGRAM: TEST_PROGRAMS },
+    });
+    let stderr = "";
+    child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    await server.connected();
+    assert.deepEqual([...server.workerIds], ["w-boot"]);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, stderr);
+    assert.match(stderr, /w-boot: SIGTERM: stopping/);
   });
 
   it("exits 0 when the runner ends the control stream", async () => {
