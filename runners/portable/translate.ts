@@ -26,7 +26,8 @@ import { CoderTable } from "./coder_table";
 import { rapi, runnerApi } from "./protos";
 import { nativeWriteConsumedError, pubsubReadSpec, pubsubWriteSpec, readUnboundedError, RUNNER_EXECUTED_COMPOSITES, statefulParts, testStreamSpec } from "./translate_streaming";
 import { SDK_ENV_ID, URNS } from "./urns";
-import { windowFnSpec, windowingProto } from "./windowing_proto";
+import { triggerProto, windowFnSpec, windowingProto } from "./windowing_proto";
+import { LiftContext, liftableTrigger, liftCombine } from "./lift_combiners";
 
 /** The payload of Beamline's DoFn and CombineFn FunctionSpecs. */
 export interface FunctionReference {
@@ -104,6 +105,12 @@ export interface TranslateOptions {
    * jobs); otherwise it stays a composite whose publishing step runs in our SDK.
    */
   readonly nativePubSubWrite?: boolean;
+  /**
+   * Send CombinePerKey lifted (precombine → GroupByKey → merge → extract) when the pipeline is
+   * batch and the trigger allows it, as Beam Python's PortableRunner does for runners that do
+   * not lift (Flink, Spark). Off for Dataflow, which lifts combiners itself.
+   */
+  readonly liftCombiners?: boolean;
 }
 
 export function translatePipeline(pipeline: Pipeline, environment: rapi.Environment, options: TranslateOptions = {}): Translation {
@@ -115,6 +122,8 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
   // The expansions of runner-executed composites (TestStream, Pub/Sub reads) are not sent.
   const hidden = new Set<TransformNode>();
   const nativeWrites = new Set<TransformNode>();
+  const batch = !pipeline.options.streaming && pipeline.transforms().every((n) => [...n.outputs.values()].every((pc) => pc.isBounded));
+  const lifted = new Set<TransformNode>();
   for (const node of pipeline.transforms()) {
     if (hidden.has(node) || (node.parent !== undefined && hidden.has(node.parent))) {
       hidden.add(node);
@@ -123,6 +132,11 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
     const urn = node.composite?.urn;
     if (urn === READ_UNBOUNDED_URN) throw readUnboundedError(node);
     if (urn !== undefined && RUNNER_EXECUTED_COMPOSITES.has(urn)) for (const c of node.children) hidden.add(c);
+    // A lifted combine is sent with the lifted steps in place of its own expansion.
+    if (urn === URNS.combinePerKey && options.liftCombiners === true && batch && liftableTrigger(triggerProto(node.inputs[0]!.windowing.trigger))) {
+      lifted.add(node);
+      for (const c of node.children) hidden.add(c);
+    }
     if (urn === URNS.pubsubWrite && options.nativePubSubWrite === true) {
       nativeWrites.add(node);
       for (const c of node.children) hidden.add(c);
@@ -275,6 +289,11 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
   };
 
   for (const node of sent) components.transforms[transformIds.get(node.fullName)!] = transformProto(node);
+  const liftContext: LiftContext = { components, coders: coderTable, transformId: (n) => tIds.make(n), pcollectionId: (n) => pIds.make(n) };
+  for (const node of lifted) {
+    const t = components.transforms[transformIds.get(node.fullName)!]!;
+    t.subtransforms = liftCombine(liftContext, t);
+  }
   components.coders = coderTable.coders;
   const proto = runnerApi.Pipeline.create({
     components,

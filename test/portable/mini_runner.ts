@@ -29,10 +29,20 @@ function hex(b: Uint8Array): string {
 export interface ExecutionReport {
   readonly metrics: metricsapi.MonitoringInfo[];
   readonly bundles: number;
+  /** Elements that went into GroupByKeys (what a runner shuffles). */
+  readonly shuffled: number;
 }
 
-export async function executePipeline(proto: rapi.Pipeline, fn: FnApiServer, onMessage: (text: string) => void, isCancelled: () => boolean): Promise<ExecutionReport> {
-  const p: Plan = plan(proto, fn.url);
+/** `liftCombines: false` runs like Flink or Spark: combine_per_key composites run as their subtransforms. */
+export async function executePipeline(
+  proto: rapi.Pipeline,
+  fn: FnApiServer,
+  onMessage: (text: string) => void,
+  isCancelled: () => boolean,
+  options: { readonly liftCombines?: boolean } = {},
+): Promise<ExecutionReport> {
+  const p: Plan = plan(proto, fn.url, options);
+  let shuffled = 0;
   const c = p.components;
   const reg = await fn.instruct({ oneofKind: "register", register: { processBundleDescriptor: p.stages.map((s) => s.descriptor!) } });
   if (reg.error !== "") throw new Error(`register failed: ${reg.error}`);
@@ -83,6 +93,7 @@ export async function executePipeline(proto: rapi.Pipeline, fn: FnApiServer, onM
         const wc = windowCoder(inputs[0]!);
         const groups = new Map<string, { key: unknown; window: BoundedWindow; values: unknown[] }>();
         for (const wv of decoded(inputs[0]!)) {
+          shuffled++;
           const e = wv.value as KV<unknown, unknown>;
           for (const w of wv.windows) {
             const g = `${hex(encodeToBytes(keyCoder, e.key, "nested"))}|${hex(encodeToBytes(wc, w, "nested"))}`;
@@ -156,5 +167,5 @@ export async function executePipeline(proto: rapi.Pipeline, fn: FnApiServer, onM
     await runStage(stage);
     bundles++;
   }
-  return { metrics, bundles };
+  return { metrics, bundles, shuffled };
 }
