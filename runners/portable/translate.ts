@@ -27,7 +27,8 @@ import { rapi, runnerApi } from "./protos";
 import { nativeWriteConsumedError, pubsubReadSpec, pubsubWriteSpec, readUnboundedError, RUNNER_EXECUTED_COMPOSITES, statefulParts, testStreamSpec } from "./translate_streaming";
 import { SDK_ENV_ID, URNS } from "./urns";
 import { triggerProto, windowFnSpec, windowingProto } from "./windowing_proto";
-import { LiftContext, liftableTrigger, liftCombine } from "./lift_combiners";
+import { liftableTrigger, liftCombine } from "./lift_combiners";
+import { expandReshuffle, ReshuffleContext } from "./reshuffle_expansion";
 
 /** The payload of Beamline's DoFn and CombineFn FunctionSpecs. */
 export interface FunctionReference {
@@ -289,10 +290,23 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
   };
 
   for (const node of sent) components.transforms[transformIds.get(node.fullName)!] = transformProto(node);
-  const liftContext: LiftContext = { components, coders: coderTable, transformId: (n) => tIds.make(n), pcollectionId: (n) => pIds.make(n) };
+  const expansion: ReshuffleContext = {
+    components,
+    coders: coderTable,
+    transformId: (n) => tIds.make(n),
+    pcollectionId: (n) => pIds.make(n),
+    windowingId: (w) => windowingId(w, "Reshuffle"),
+  };
   for (const node of lifted) {
     const t = components.transforms[transformIds.get(node.fullName)!]!;
-    t.subtransforms = liftCombine(liftContext, t);
+    t.subtransforms = liftCombine(expansion, t);
+  }
+  for (const node of sent) {
+    if (node.composite?.urn !== URNS.reshuffle) continue;
+    const gbk = node.children.find((child) => child.primitive?.kind === "gbk");
+    if (gbk === undefined) continue;
+    const t = components.transforms[transformIds.get(node.fullName)!]!;
+    t.subtransforms = expandReshuffle(expansion, t, transformIds.get(gbk.fullName)!);
   }
   components.coders = coderTable.coders;
   const proto = runnerApi.Pipeline.create({

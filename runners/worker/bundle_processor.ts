@@ -28,6 +28,7 @@ import { DataChannel, DataSinkOperator } from "./data_channel";
 import { ChannelSplit, DataSource, DesiredSplit, readSources } from "./data_source";
 import { CountingReceiver, monitoringInfos, PCollectionStats } from "./monitoring";
 import { phaseSlot, StateSampler, timed, TimedReceiver } from "./state_sampler";
+import { ReifyMetadataOperator, RestoreMetadataOperator } from "./reshuffle_ops";
 import { BundleCacheTokens, cacheTokensOf, NO_CACHE_TOKENS, SideInputLoader, sideInputSources } from "./side_inputs";
 import { MapWindowsOperator, MergeWindowsOperator, windowFnFromSpec, windowMappingFnFromSpec } from "./window_ops";
 import type { StateChannel } from "./state_channel";
@@ -194,6 +195,8 @@ export class BundleProcessor {
       return { operator: new DataSinkOperator(t.uniqueName || id, id, this.coder(port.coderId), () => this.services.dataChannel(url), () => this.instructionId) };
     }
     if (urn === URNS.flatten) return { operator: new PassThrough(t.uniqueName, mainOut()) };
+    if (urn === URNS.reifyMetadata) return { operator: new ReifyMetadataOperator(t.uniqueName || id, mainOut()) };
+    if (urn === URNS.restoreMetadata) return { operator: new RestoreMetadataOperator(t.uniqueName || id, mainOut()) };
     if (urn === URNS.windowInto) return { operator: new WindowIntoOperator(t.uniqueName, this.windowFnOf(t), mainOut()) };
     if (urn === URNS.mapWindows) {
       const fn = windowMappingFnFromSpec(runnerApi.FunctionSpec.fromBinary(t.spec!.payload), `map_windows '${t.uniqueName || id}'`);

@@ -15,7 +15,7 @@ import { metricsapi, rapi, runnerApi } from "../../runners/portable/protos";
 import { URNS } from "../../runners/portable/urns";
 import { FnApiServer, stateKeyId } from "../worker/fn_server";
 import { ByteReader } from "../../lib/coders/byte_io";
-import { plan, Plan, RUNNER_URNS, Stage } from "./fuser";
+import { plan, Plan, PlanOptions, RUNNER_URNS, Stage } from "./fuser";
 
 function coderOf(c: rapi.Components, id: string): Coder<unknown> {
   const spec = (cid: string): CoderSpec => ({ urn: c.coders[cid]!.spec!.urn, components: c.coders[cid]!.componentCoderIds.map(spec), payload: c.coders[cid]!.spec!.payload });
@@ -33,13 +33,16 @@ export interface ExecutionReport {
   readonly shuffled: number;
 }
 
-/** `liftCombines: false` runs like Flink or Spark: combine_per_key composites run as their subtransforms. */
+/**
+ * `liftCombines: false` runs like Flink or Spark (combine_per_key composites run as their
+ * subtransforms), `expandReshuffle: true` like Beam Python's portable runner (a Reshuffle too).
+ */
 export async function executePipeline(
   proto: rapi.Pipeline,
   fn: FnApiServer,
   onMessage: (text: string) => void,
   isCancelled: () => boolean,
-  options: { readonly liftCombines?: boolean } = {},
+  options: PlanOptions = {},
 ): Promise<ExecutionReport> {
   const p: Plan = plan(proto, fn.url, options);
   let shuffled = 0;
