@@ -6,6 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { startServer, stopServer } from "../../runners/portable/grpc";
 import { fnApi, fnapi, metricsapi, provapi, provisionApi } from "../../runners/portable/protos";
+import type { FnHarness } from "../../runners/worker/harness";
 
 /** Side-input contents served over the State API, keyed by stateKeyId(). */
 export type StateContents = Map<string, Uint8Array>;
@@ -398,4 +399,32 @@ export class FnApiServer {
     this.data?.end();
     await stopServer(this.server);
   }
+}
+
+/** What `fnServerPerTest` gives a suite: the test's server, and its harness (stopped after the test). */
+export interface FnTestContext {
+  readonly server: FnApiServer;
+  harness: FnHarness | undefined;
+}
+
+/** Mocha hooks of a suite driving harnesses: a fresh runner-side server for each test; the test's harness and server stopped after it. */
+export function fnServerPerTest(): FnTestContext {
+  let server: FnApiServer | undefined;
+  const ctx: FnTestContext = {
+    get server(): FnApiServer {
+      if (server === undefined) throw new Error("no FnApiServer outside a test");
+      return server;
+    },
+    harness: undefined,
+  };
+  beforeEach(async () => {
+    server = await FnApiServer.start();
+  });
+  afterEach(async () => {
+    await ctx.harness?.stop();
+    ctx.harness = undefined;
+    await server?.stop();
+    server = undefined;
+  });
+  return ctx;
 }

@@ -7,7 +7,6 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { encodeToBytes } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
 import { inGlobalWindow, kv, WindowedValue } from "../../lib/model/window";
 import { wordcount } from "../../pipelines/wordcount";

@@ -9,7 +9,7 @@ import { fnApi } from "../../runners/portable/protos";
 import { channelSplitPoint } from "../../runners/worker/data_source";
 import { FnHarness } from "../../runners/worker/harness";
 import { decodeMetric, MetricValue } from "../../runners/worker/monitoring";
-import { FnApiServer } from "./fn_server";
+import { fnServerPerTest } from "./fn_server";
 import { gated, gatedProgram, loggingProgram, resetGate } from "./programs";
 import { OutputTally, serveStage } from "./stream_input";
 import { encodeAll } from "./wire";
@@ -41,17 +41,7 @@ function metric(ms: readonly MetricValue[], urn: string, label: string, value: s
 
 describe("Fn API harness: progress, splits, execution time, sampled sizes and logs", function () {
   this.timeout(60_000);
-  let server: FnApiServer;
-  let harness: FnHarness | undefined;
-
-  beforeEach(async () => {
-    server = await FnApiServer.start();
-  });
-  afterEach(async () => {
-    await harness?.stop();
-    harness = undefined;
-    await server.stop();
-  });
+  const fn = fnServerPerTest();
 
   it("computes split points as Beam Python does", () => {
     for (const [index, progress, fraction, buffer, allowed, expected] of PYTHON_CASES) {
@@ -62,15 +52,15 @@ describe("Fn API harness: progress, splits, execution time, sampled sizes and lo
 
   it("splits a running bundle at an element boundary of its remaining input; the residual is not processed", async () => {
     resetGate(2);
-    harness = new FnHarness({ workerId: "w-split", controlUrl: server.url, loadPipeline: () => gatedProgram.create({}), runId: "r" }).start();
-    const { stage, inCoder, outCoder, sink } = serveStage(server, gatedProgram.create({}), "Hold");
+    fn.harness = new FnHarness({ workerId: "w-split", controlUrl: fn.server.url, loadPipeline: () => gatedProgram.create({}), runId: "r" }).start();
+    const { stage, inCoder, outCoder, sink } = serveStage(fn.server, gatedProgram.create({}), "Hold");
     // A second source feeding the same PCollection (as a runner fuses a Flatten): progress covers both.
     const descriptor = stage.descriptor!;
     const second = `${stage.sourceId}_2`;
     descriptor.transforms[second] = { ...descriptor.transforms[stage.sourceId]!, uniqueName: second };
     const tally = new OutputTally(outCoder);
     const lines = Array.from({ length: 10 }, (_, i) => `line${i}`);
-    const bundle = await server.startBundle(stage.id, [sink], (_, data) => tally.add(data));
+    const bundle = await fn.server.startBundle(stage.id, [sink], (_, data) => tally.add(data));
     await bundle.send(second, encodeAll(inCoder, ["other0", "other1"].map((l) => inGlobalWindow(l))), true);
     await bundle.send(stage.sourceId, encodeAll(inCoder, lines.map((l) => inGlobalWindow(l))), true);
     await gated.reached.promise;
@@ -97,18 +87,18 @@ describe("Fn API harness: progress, splits, execution time, sampled sizes and lo
     assert.equal(metric(final, "beam:metric:data_channel:read_index:v1", "PTRANSFORM", stage.sourceId)?.value, 1, "the read index stops at the first residual element");
 
     // A bundle that is not running has nothing to split.
-    const idle = await server.instruct({ oneofKind: "processBundleSplit", processBundleSplit: { instructionId: bundle.instructionId, desiredSplits: desired(0.5) } });
+    const idle = await fn.server.instruct({ oneofKind: "processBundleSplit", processBundleSplit: { instructionId: bundle.instructionId, desiredSplits: desired(0.5) } });
     assert.deepEqual(idle.response.oneofKind === "processBundleSplit" ? idle.response.processBundleSplit.channelSplits : undefined, []);
   });
 
   it("reports execution time per step and phase and sampled byte sizes, and forwards user logs with their step and bundle", async () => {
     const flags = { burn_ms: 60 };
-    harness = new FnHarness({ workerId: "w-logs", controlUrl: server.url, loggingUrl: server.url, loadPipeline: () => loggingProgram.create(flags), runId: "r" }).start();
-    const { stage, inCoder, outCoder, sink } = serveStage(server, loggingProgram.create(flags), "Burn");
+    fn.harness = new FnHarness({ workerId: "w-logs", controlUrl: fn.server.url, loggingUrl: fn.server.url, loadPipeline: () => loggingProgram.create(flags), runId: "r" }).start();
+    const { stage, inCoder, outCoder, sink } = serveStage(fn.server, loggingProgram.create(flags), "Burn");
     const ids = new Map(stage.transforms.map((t) => [stage.descriptor!.transforms[t]!.uniqueName, t]));
     const tally = new OutputTally(outCoder);
     const words = Array.from({ length: 4 }, (_, i) => `word${i}`);
-    const bundle = await server.startBundle(stage.id, [sink], (_, data) => tally.add(data));
+    const bundle = await fn.server.startBundle(stage.id, [sink], (_, data) => tally.add(data));
     await bundle.send(stage.sourceId, encodeAll(inCoder, words.map((w) => inGlobalWindow(w))), true);
     const result = await bundle.result;
     assert.equal(tally.elements, words.length);
@@ -126,9 +116,9 @@ describe("Fn API harness: progress, splits, execution time, sampled sizes and lo
     assert.ok(sizes.min > 6 && sizes.max < 40 && sizes.sum >= sizes.min * 4, `windowed encoded sizes of 'wordN': ${JSON.stringify(sizes)}`);
 
     const chatty = ids.get("Chatty")!;
-    await harness.stop();
-    harness = undefined;
-    const userLogs = server.logs.filter((l) => l.logLocation === "console");
+    await fn.harness!.stop();
+    fn.harness = undefined;
+    const userLogs = fn.server.logs.filter((l) => l.logLocation === "console");
     assert.equal(userLogs.length, 2 * words.length);
     const sync = userLogs.find((l) => l.message === "processing word3");
     assert.ok(sync, userLogs.map((l) => l.message).join("\n"));
