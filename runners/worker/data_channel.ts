@@ -367,8 +367,6 @@ export class DataOutput {
 /** A `beam:runner:sink:v1` transform: encodes elements with the wire coder and sends them to the runner. */
 export class DataSinkOperator implements Operator {
   private out: DataOutput | undefined;
-  /** Encoded size of each element sent, for the output's byte-size metric. */
-  onEncoded: ((bytes: number) => void) | undefined;
   constructor(
     readonly transformName: string,
     private readonly transformId: string,
@@ -385,9 +383,7 @@ export class DataSinkOperator implements Operator {
   }
   receive(value: unknown, meta: ElementMeta): MaybePromise {
     const wv: WindowedValue<unknown> = { value, timestamp: meta.timestamp, windows: meta.windows, pane: meta.pane };
-    const bytes = encodeToBytes(this.coder, wv, "nested");
-    this.onEncoded?.(bytes.length);
-    return this.out!.write(bytes);
+    return this.out!.write(encodeToBytes(this.coder, wv, "nested"));
   }
   finishBundle(): MaybePromise {
     const done = this.out?.close();
