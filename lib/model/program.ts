@@ -136,12 +136,12 @@ export function definePipeline<F extends Record<string, FlagSpec>>(spec: Pipelin
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         process.stdout.write(`${spec.name}: ${result.state} in ${seconds} s\n`);
         if (result.outputs.length > 0) process.stdout.write(`Output written to:\n${result.outputs.map((o) => `  ${o}`).join("\n")}\n`);
-        if (!(monitor?.printedSummary() ?? false)) printMetricsSummary(result);
+        printMetricsSummary(result, !(monitor?.printedSummary() ?? false));
       } catch (e) {
         await monitor?.close().catch(() => undefined);
         const message = e instanceof PipelineError || e instanceof Error ? e.message : String(e);
         process.stderr.write(`${spec.name} FAILED: ${message}\n`);
-        if (result !== undefined && !(monitor?.printedSummary() ?? false)) printMetricsSummary(result);
+        if (result !== undefined) printMetricsSummary(result, !(monitor?.printedSummary() ?? false));
         process.exitCode = 1;
       }
     },
@@ -150,13 +150,16 @@ export function definePipeline<F extends Record<string, FlagSpec>>(spec: Pipelin
   return program;
 }
 
-/** Counters, with the elements rejected to dead-letter outputs on lines of their own. */
-function printMetricsSummary(result: PipelineResult): void {
+/**
+ * Counters (unless the progress summary already listed them), with the elements rejected to
+ * dead-letter outputs on lines of their own (always: they are part of the run's result).
+ */
+function printMetricsSummary(result: PipelineResult, withCounters: boolean): void {
   const counters = result.metrics.counters();
   const isRejected = (c: MetricResult<number>): boolean => c.namespace === SYSTEM_NAMESPACE && c.name === REJECTED_COUNTER;
   const rejected = counters.filter(isRejected);
   const others = counters.filter((c) => !isRejected(c));
-  if (others.length > 0) process.stdout.write(`Counters:\n${others.map((c) => `  ${c.step}: ${c.namespace}/${c.name} = ${c.value}`).join("\n")}\n`);
+  if (withCounters && others.length > 0) process.stdout.write(`Counters:\n${others.map((c) => `  ${c.step}: ${c.namespace}/${c.name} = ${c.value}`).join("\n")}\n`);
   if (rejected.length > 0) process.stdout.write(`Rejected elements (dead-letter outputs):\n${rejected.map((c) => `  ${c.step}: ${c.value}`).join("\n")}\n`);
 }
 

@@ -174,8 +174,9 @@ function sharesTerminal(a: NodeJS.WritableStream, b: NodeJS.WritableStream): boo
   return a === b || ((a as { isTTY?: boolean }).isTTY === true && (b as { isTTY?: boolean }).isTTY === true);
 }
 
+/** The block's first line (without the job's name: the program printed it when the run started). */
 function header(s: JobSnapshot): string {
-  return `${s.jobName} on ${s.runner}: ${s.state}, ${formatDuration(s.at - s.startedAt)}`;
+  return `${s.runner}: ${s.state}, ${formatDuration(s.at - s.startedAt)}`;
 }
 
 /** The table printed when a job ends: every top-level step, then the metrics. */

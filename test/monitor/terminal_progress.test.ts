@@ -23,7 +23,7 @@ describe("terminal progress", () => {
     fake.elements.set(outputOf(fake, "Read"), 2);
     fake.elements.set(outputOf(fake, "Split"), 4);
     t.refresh();
-    assert.match(out.text, /^wordcount on DirectRunner: RUNNING, /m);
+    assert.match(out.text, /^DirectRunner: RUNNING, /m);
     assert.match(out.text, /^ {2}Read: in 0, out 2, /m);
     assert.match(out.text, /^ {2}Split: in 2, out 4, /m);
     assert.match(out.text, /^ {2}Format: in 0, out 0, /m);
@@ -36,7 +36,7 @@ describe("terminal progress", () => {
     })());
     fake.state = "DONE";
     t.finish();
-    const summary = out.text.slice(out.text.lastIndexOf("wordcount on DirectRunner: DONE"));
+    const summary = out.text.slice(out.text.lastIndexOf("DirectRunner: DONE"));
     assert.match(summary, /Split\s+2\s+4/);
     assert.match(summary, /Metrics:\n.*\n\s*Split\s+wordcount\/emptyLines\s+3/);
   });
