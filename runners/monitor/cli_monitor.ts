@@ -110,7 +110,7 @@ export class CliMonitor {
 
   private record(text: string, level: LogEntry["level"]): void {
     const job = this.job;
-    if (!(job instanceof LiveJob)) return;
+    if (!(job instanceof LiveJob) || !job.capturesConsole) return;
     const step = job.currentStep();
     for (const line of text.split("\n")) {
       if (line.trim() === "") continue;

@@ -50,6 +50,11 @@ export class LiveJob implements MonitoredJob {
   readonly runner: string;
   readonly drain?: () => Promise<void>;
   readonly logBuffer = new LogBuffer();
+  /**
+   * Whether this process's console output counts as the job's log (jobs running here); remote
+   * jobs log their runner's messages instead.
+   */
+  capturesConsole = true;
   private readonly startedAt = Date.now();
   private finalSnapshot: JobSnapshot | undefined;
   private settle!: (s: PipelineState) => void;

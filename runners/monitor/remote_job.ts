@@ -28,6 +28,14 @@ export interface RemoteJobSettings {
   readonly pollIntervalMs?: number;
 }
 
+/** A job message's importance (Beam's Job API and Dataflow name them alike: JOB_MESSAGE_*) as a log level. */
+export function jobMessageLevel(importance: string): LogEntry["level"] {
+  if (importance === "JOB_MESSAGE_ERROR") return "ERROR";
+  if (importance === "JOB_MESSAGE_WARNING") return "WARN";
+  if (importance === "JOB_MESSAGE_DEBUG") return "DEBUG";
+  return "INFO";
+}
+
 export class RemoteJobMonitor {
   readonly job: LiveJob;
   private last: RemoteProgress = { elements: new Map(), msSpent: new Map(), metrics: new MetricResults(new Map()) };
@@ -51,6 +59,7 @@ export class RemoteJobMonitor {
       },
       undefined,
     );
+    this.job.capturesConsole = false;
   }
 
   /** A monitor for this job if anything watches jobs, else undefined. */
