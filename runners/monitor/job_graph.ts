@@ -41,11 +41,11 @@ export interface RawProgress {
  */
 export function stepProgress(graph: JobGraph, raw: RawProgress): Record<string, StepProgress> {
   const out: Record<string, StepProgress> = {};
-  const primitivesUnder = descendantsOf(graph);
+  const stepsUnder = descendantsOf(graph);
   for (const step of graph.steps) {
     let ms: number | undefined;
     let rejected: number | undefined;
-    for (const p of primitivesUnder.get(step.name) ?? [step.name]) {
+    for (const p of stepsUnder.get(step.name) ?? [step.name]) {
       const t = raw.msSpent?.get(p);
       if (t !== undefined) ms = (ms ?? 0) + t;
       const r = raw.rejected?.get(p);
@@ -67,12 +67,14 @@ export function stepProgress(graph: JobGraph, raw: RawProgress): Record<string, 
   return out;
 }
 
-/** Primitive steps under each composite (a primitive maps to itself). */
+/**
+ * Each step with every step under it (itself included). Composites are included because a runner
+ * may execute one as a unit (a lifted combine) and credit its time to the composite's name.
+ */
 function descendantsOf(graph: JobGraph): Map<string, string[]> {
   const result = new Map<string, string[]>();
   const byName = new Map(graph.steps.map((s) => [s.name, s] as const));
   for (const s of graph.steps) {
-    if (s.composite) continue;
     for (let cur: string | undefined = s.name; cur !== undefined; cur = byName.get(cur)?.parent) {
       let list = result.get(cur);
       if (list === undefined) result.set(cur, (list = []));
