@@ -69,6 +69,12 @@ function setGraph(g){
   graph = g; byName = {}; producerOf = {};
   g.steps.forEach(function(s){ byName[s.name] = s; });
   g.pcollections.forEach(function(p){ producerOf[p.id] = p.producer; });
+  // A pipeline that is one composite (a program's PTransform, such as wordcount) opens into its steps.
+  for (var top = null;;) {
+    var level = g.steps.filter(function(s){ return (s.parent || null) === top; });
+    if (level.length !== 1 || !level[0].composite) break;
+    top = level[0].name; expanded[top] = true;
+  }
   var sel = $("log-step");
   g.steps.forEach(function(s){ sel.appendChild(el("option", {value: s.name}, s.name)); });
 }

@@ -5,6 +5,9 @@ import * as path from "node:path";
 import { Dashboard, staticReport } from "../../runners/monitor/dashboard_server";
 import { fakeJob, outputOf } from "./fake_job";
 import { openBrowser, BrowserSession } from "./browser";
+import { MetricResults } from "../../lib/model/metrics";
+import { wordcount } from "../../pipelines/wordcount";
+import { LiveJob } from "../../runners/monitor/live_job";
 
 function request(url: string, init: { method?: string; host?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
   const u = new URL(url);
@@ -61,6 +64,20 @@ describe("job dashboard", () => {
       }
     });
     after(async () => browser?.close());
+
+    it("opens a pipeline that is one composite (a program's transform, such as wordcount) into its steps", async () => {
+      const pipeline = wordcount.create({ input: "in.txt", output: "out/counts" });
+      const job = new LiveJob(
+        pipeline,
+        { jobName: "wordcount", runner: "DirectRunner", streaming: false, state: () => "DONE", error: () => undefined, metrics: () => new MetricResults(new Map()), elements: () => new Map(), cancel: async () => undefined },
+        undefined,
+      );
+      await job.finish();
+      const page = await browser!.newPage();
+      await page.setContent(staticReport(job));
+      for (const step of ["Read", "Split", "PairWithOne", "GroupAndSum", "Format", "Write"]) await page.locator(`#graph g.node[data-step="wordcount/${step}"]`).waitFor();
+      assert.equal(await page.locator('#graph g.node[data-step="wordcount"]').count(), 0, "the wrapper is drawn as an open box, not a node");
+    });
 
     it("shows every step, updates counts live, and drains the job from its button", async () => {
       const fake = fakeJob({ streaming: true });
