@@ -46,6 +46,7 @@ main{padding:14px 18px;display:grid;gap:14px;grid-template-columns:minmax(0,1fr)
 .edge{fill:none;stroke:#7d8799;stroke-width:1.4}.edge.side{stroke-dasharray:5 3}.node,.cluster text{cursor:pointer}
 table{border-collapse:collapse;width:100%}th,td{text-align:right;padding:3px 8px;border-bottom:1px solid #eef0f3;white-space:nowrap}th:first-child,td:first-child{text-align:left}
 td.name{font-family:ui-monospace,monospace}#logs{font-family:ui-monospace,monospace;font-size:12px;max-height:320px;overflow:auto;white-space:pre-wrap}
+#steps.batch :is(th,td):is(:nth-child(6),:nth-child(7)){display:none}
 .log.WARN{color:#b06000}.log.ERROR{color:#c5221f}.log .step{color:#0b57d0}
 `;
 
@@ -54,7 +55,7 @@ const SCRIPT = String.raw`
 (function(){
 "use strict";
 var cfg = window.BEAMLINE, graph = null, snap = null, prev = null, rates = {}, logs = [], expanded = {}, selected = "", canDrain = false, ended = false;
-var byName = {}, producerOf = {};
+var byName = {}, producerOf = {}, nodeEls = null;
 function $(id){ return document.getElementById(id); }
 function el(tag, attrs, text){ var e = document.createElement(tag); for (var k in attrs) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = text; return e; }
 function svg(tag, attrs, text){ var e = document.createElementNS("http://www.w3.org/2000/svg", tag); for (var k in attrs) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = text; return e; }
@@ -114,22 +115,33 @@ function drawGraph(){
     root.appendChild(svg("polyline", {"class": "edge" + (d.side ? " side" : ""), points: pts, "marker-end": "url(#arrow)"})); });
   var defs = svg("defs", {}), m = svg("marker", {id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto"});
   m.appendChild(svg("path", {d: "M0,0 L10,5 L0,10 z", fill: "#7d8799"})); defs.appendChild(m); root.appendChild(defs);
-  var total = 0; if (snap) graph.steps.forEach(function(s){ if (!s.parent) total += (snap.steps[s.name] || {}).msSpent || 0; });
+  nodeEls = {};
   Object.keys(shown).forEach(function(n){
-    var d = g.node(n), s = byName[n], p = (snap && snap.steps[n]) || {elementsIn: 0, elementsOut: 0};
-    var share = total > 0 && p.msSpent ? p.msSpent / total : 0;
+    var d = g.node(n), s = byName[n];
     var grp = svg("g", {"class": "node" + (s.composite ? " composite" : "") + (selected === n ? " selected" : ""), "data-step": n, transform: "translate(" + (d.x - 100) + "," + (d.y - 31) + ")"});
-    grp.appendChild(svg("rect", {width: 200, height: 62, fill: "rgb(255," + Math.round(255 - 120*share) + "," + Math.round(255 - 200*share) + ")"}));
-    grp.appendChild(svg("text", {"class": "title", x: 8, y: 17}, s.label + (s.composite ? "  \u25b8" : "")));
-    grp.appendChild(svg("text", {x: 8, y: 35}, "in " + fmt(p.elementsIn) + " \u00b7 out " + fmt(p.elementsOut)));
-    grp.appendChild(svg("text", {x: 8, y: 52}, rate(n) + " \u00b7 " + dur(p.msSpent) + (p.watermark !== undefined ? " \u00b7 lag " + lag(p.watermark, snap.at) : "")));
+    var rect = svg("rect", {width: 200, height: 62}), counts = svg("text", {x: 8, y: 35}), info = svg("text", {x: 8, y: 52});
+    grp.appendChild(rect); grp.appendChild(svg("text", {"class": "title", x: 8, y: 17}, s.label + (s.composite ? "  \u25b8" : ""))); grp.appendChild(counts); grp.appendChild(info);
     grp.addEventListener("click", function(){ if (s.composite) expanded[n] = true; selected = selected === n && !s.composite ? "" : n; $("log-step").value = selected; drawGraph(); drawLogs(); });
     root.appendChild(grp);
+    nodeEls[n] = {rect: rect, counts: counts, info: info};
   });
+  paintNodes();
   var host = $("graph"); host.textContent = ""; host.appendChild(root);
+}
+/* Updates the drawn nodes' numbers in place (redrawing the graph on every update would swallow clicks). */
+function paintNodes(){
+  var total = 0; if (snap) graph.steps.forEach(function(s){ if (!s.parent) total += (snap.steps[s.name] || {}).msSpent || 0; });
+  Object.keys(nodeEls).forEach(function(n){
+    var e = nodeEls[n], p = (snap && snap.steps[n]) || {elementsIn: 0, elementsOut: 0};
+    var share = total > 0 && p.msSpent ? p.msSpent / total : 0;
+    e.rect.setAttribute("fill", "rgb(255," + Math.round(255 - 120*share) + "," + Math.round(255 - 200*share) + ")");
+    e.counts.textContent = "in " + fmt(p.elementsIn) + " \u00b7 out " + fmt(p.elementsOut);
+    e.info.textContent = rate(n) + " \u00b7 " + dur(p.msSpent) + (p.watermark !== undefined ? " \u00b7 lag " + lag(p.watermark, snap.at) : "");
+  });
 }
 function depth(s){ var d = 0; while (s.parent) { d++; s = byName[s.parent]; } return d; }
 function drawTables(){
+  $("steps").className = snap.streaming ? "" : "batch";
   var tb = $("steps").tBodies[0]; tb.textContent = "";
   graph.steps.forEach(function(s){ var p = snap.steps[s.name] || {elementsIn: 0, elementsOut: 0}; var tr = el("tr");
     var name = el("td", {"class": "name"}, "\u00a0\u00a0".repeat(depth(s)) + s.label); name.title = s.name; tr.appendChild(name);
@@ -159,7 +171,7 @@ function update(s, newLogs){
   if (snap && s.at > snap.at) Object.keys(s.steps).forEach(function(n){ var a = s.steps[n], b = snap.steps[n] || {elementsIn: 0, elementsOut: 0};
     rates[n] = (Math.max(a.elementsIn, a.elementsOut) - Math.max(b.elementsIn, b.elementsOut)) * 1000 / (s.at - snap.at); });
   snap = s; logs = logs.concat(newLogs || []); if (logs.length > 1000) logs = logs.slice(logs.length - 1000);
-  drawHeader(); drawGraph(); drawTables(); drawLogs();
+  drawHeader(); if (nodeEls === null) drawGraph(); else paintNodes(); drawTables(); drawLogs();
   document.body.setAttribute("data-state", s.state);
 }
 function control(action){
