@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Writable } from "node:stream";
+import { Capture } from "./capture";
 import { promisify } from "node:util";
 import "../../runners/direct";
 import { watchJobs, type MonitoredJob } from "../../lib/model/monitoring";
@@ -16,17 +16,6 @@ import { DEFAULT_INPUT } from "../../pipelines/wordcount";
 import { TerminalProgress } from "../../runners/monitor/terminal_progress";
 import { waitFor } from "../setup/emulators/helpers";
 import { gate, gatedWordcount } from "./programs";
-
-class Capture extends Writable {
-  text = "";
-  constructor(readonly isTTY: boolean) {
-    super();
-  }
-  _write(chunk: Buffer, _enc: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 const ESC = "\u001b[";
 const WORDCOUNT = path.resolve(__dirname, "..", "..", "pipelines", "wordcount.js");

@@ -1,18 +1,7 @@
 import { strict as assert } from "node:assert";
-import { Writable } from "node:stream";
+import { Capture } from "./capture";
 import { TerminalProgress } from "../../runners/monitor/terminal_progress";
 import { fakeJob, outputOf } from "./fake_job";
-
-class Capture extends Writable {
-  text = "";
-  constructor(readonly isTTY: boolean) {
-    super();
-  }
-  _write(chunk: Buffer, _enc: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 describe("terminal progress", () => {
   it("prints plain blocks, one line per top-level step, when not on a TTY, then a summary with metrics", async () => {
