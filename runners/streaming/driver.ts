@@ -28,8 +28,7 @@ import { DroppedDataWarnings } from "./late_data";
 import { LiveSource, TestStreamReplay } from "./sources";
 import { StreamingResult } from "./result";
 import type { EdgeObserver } from "../executor/graph_builder";
-import { READ_UNBOUNDED_URN } from "../../lib/io/read_unbounded";
-import { RunMonitor } from "../monitor/run_monitor";
+import { StreamingRunMonitor } from "../monitor/streaming_monitor";
 
 /** Elements per bundle taken from a real-time source. */
 export const BUNDLE_SIZE = 100;
@@ -404,27 +403,10 @@ export async function runStreaming(pipeline: Pipeline, settings: StreamingSettin
   if (pipeline.options.directNumWorkers > 1) {
     process.stderr.write(`Note: the streaming driver runs in one thread; --direct_num_workers ${pipeline.options.directNumWorkers} applies to batch pipelines only.\n`);
   }
-  let execution: StreamingExecution | undefined;
-  let result: StreamingResult | undefined;
-  const monitor = RunMonitor.start(pipeline, {
-    runner: "DirectRunner",
-    streaming: true,
-    threads: 1,
-    countElements: false,
-    metrics: () => new MetricResults(containers),
-    elements: () => execution?.countSnapshot() ?? new Map(),
-    watermarks: () => execution?.watermarkSnapshot() ?? new Map(),
-    state: () => execution?.state ?? "RUNNING",
-    error: () => execution?.error,
-    ...(pipeline.transforms().some((n) => n.composite?.urn === READ_UNBOUNDED_URN) ? { drain: async () => void (await result?.drain().catch(() => undefined)) } : {}),
-    cancel: async () => result?.cancel(),
-  });
-  execution = new StreamingExecution(pipeline, monitor === undefined ? settings : { ...settings, observer: monitor.observer(), pauser: monitor }, containers, outputs);
-  result = new StreamingResult(execution, new MetricResults(containers), outputs, settings.handleSignals ?? true);
-  if (monitor !== undefined) void result.waitUntilFinish().then(
-    () => monitor.finish(execution!.state, execution!.error),
-    () => monitor.finish(execution!.state, execution!.error),
-  );
+  const monitor = StreamingRunMonitor.start(pipeline, containers);
+  const execution = new StreamingExecution(pipeline, monitor?.hooks(settings) ?? settings, containers, outputs);
+  const result = new StreamingResult(execution, new MetricResults(containers), outputs, settings.handleSignals ?? true);
+  monitor?.attach(execution, result);
   if (execution.isFinite) await result.waitUntilFinish().catch(() => undefined);
   return result;
 }
