@@ -10,7 +10,6 @@ import {
   TestStream,
   Window,
   assertThat,
-  containsInAnyOrder,
   equalTo,
   kv,
   satisfies,
@@ -22,7 +21,7 @@ export async function testComposite(): Promise<PipelineState> {
   // [START assert_that]
   const p = Pipeline.create();
   const counts = p.apply("Lines", Create.of("a bb a", "bb ccc")).apply(new CountWords());
-  assertThat(counts, containsInAnyOrder([kv("a", 2), kv("bb", 2), kv("ccc", 1)]), "Counts");
+  assertThat(counts, equalTo([kv("a", 2), kv("bb", 2), kv("ccc", 1)]), "Counts");
   assertThat(counts.map("Total", (c) => c.value).apply(Combine.globally(Combiners.sum())), equalTo([5]), "Sum");
   assertThat(counts, satisfies((all) => {
     if (all.some((c) => c.value <= 0)) throw new Error("every count is positive");
@@ -51,7 +50,7 @@ export async function testLateData(): Promise<PipelineState> {
       accumulationMode: "ACCUMULATING",
     }))
     .apply("Totals", Combine.perKey(Combiners.sum()));
-  assertThat(totals, containsInAnyOrder([kv("red", 3), kv("blue", 1), kv("red", 7)]));   // on time, then late
+  assertThat(totals, equalTo([kv("red", 3), kv("blue", 1), kv("red", 7)]));   // on time, then late
   const state = await (await p.run()).waitUntilFinish();   // virtual time: runs in milliseconds
   // [END test_stream]
   return state;
