@@ -16,7 +16,7 @@ import { runDirect, runOk, readShards } from "../helpers";
 import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
 import { MiniJobServer } from "../portable/job_server";
 import { PubSubReader } from "../../lib/io/pubsub";
-import { markdownFiles, regionsOf, SNIPPETS_DIR, syncAll } from "./snippet_sync";
+import { markdownFiles, regionsOf, REPO_ROOT, SNIPPETS_DIR, syncAll } from "./snippet_sync";
 import * as pipelines from "../../docs/snippets/pipelines";
 import * as pcollections from "../../docs/snippets/pcollections";
 import * as transforms from "../../docs/snippets/transforms";
@@ -41,7 +41,7 @@ describe("docs: the guide's code blocks are the snippets' regions", () => {
   it("every marked block equals its region (npm run docs:snippets updates them)", () => {
     const uses = syncAll(false);
     assert.ok(uses.length >= 30, `only ${uses.length} snippet uses found in ${markdownFiles().length} markdown files`);
-    const stale = uses.filter((u) => u.actual !== u.expected).map((u) => `${path.relative(SNIPPETS_DIR, u.markdown)}:${u.line} (${u.file}#${u.region})`);
+    const stale = uses.filter((u) => u.actual !== u.expected).map((u) => `${path.relative(REPO_ROOT, u.markdown)}:${u.line} (${u.file}#${u.region})`);
     assert.deepEqual(stale, [], "run `npm run docs:snippets`");
   });
 
