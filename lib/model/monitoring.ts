@@ -22,23 +22,29 @@ export interface StepNode {
   readonly composite: boolean;
   /** What the step is: a primitive's kind (`pardo`, `gbk`, ...), a composite's URN, or `composite`. */
   readonly kind: string;
-  /** Ids of the PCollections it reads as main inputs, reads as side inputs, and writes. */
+  /** Ids of the PCollections it reads as main inputs. */
   readonly inputs: readonly string[];
+  /** Ids of the PCollections it reads as side inputs. */
   readonly sideInputs: readonly string[];
+  /** Ids of the PCollections it writes. */
   readonly outputs: readonly string[];
 }
 
 /** A PCollection between steps. */
 export interface PCollectionNode {
+  /** The PCollection's id (what `StepNode.inputs` and `outputs` list). */
   readonly id: string;
   /** Full name of the primitive or composite that produces it. */
   readonly producer: string;
+  /** False for unbounded PCollections (streaming sources). */
   readonly bounded: boolean;
 }
 
 /** The shape of a job: its steps (parents before children) and PCollections. */
 export interface JobGraph {
+  /** Every application, parents before children. */
   readonly steps: readonly StepNode[];
+  /** Every PCollection a primitive step produces. */
   readonly pcollections: readonly PCollectionNode[];
 }
 
@@ -60,30 +66,49 @@ export interface StepProgress {
 export interface LogEntry {
   /** Milliseconds since the epoch. */
   readonly time: number;
+  /** Severity (lines a program writes to stderr that announce a problem count as WARN). */
   readonly level: "DEBUG" | "INFO" | "WARN" | "ERROR";
+  /** Full name of the step that wrote it, when known. */
   readonly step?: string;
+  /** The line's text. */
   readonly message: string;
+}
+
+/** Log lines of a job from some point on. */
+export interface LogPage {
+  /** The lines, oldest first. */
+  readonly entries: readonly LogEntry[];
+  /** The sequence number of the last line kept (pass it as `after` to get only newer lines). */
+  readonly last: number;
 }
 
 /** The metrics of a job so far. */
 export interface MetricsSnapshot {
+  /** Counters, per step. */
   readonly counters: readonly MetricResult<number>[];
+  /** Distributions, per step. */
   readonly distributions: readonly MetricResult<DistributionResult>[];
+  /** Gauges, per step. */
   readonly gauges: readonly MetricResult<GaugeResult>[];
 }
 
 /** Everything a progress view shows about a job at one instant. */
 export interface JobSnapshot {
+  /** The program's name (or the job name for pipelines built by hand). */
   readonly jobName: string;
   /** Name of the runner (`DirectRunner`, `PortableRunner`, `DataflowRunner`). */
   readonly runner: string;
+  /** The job's state at `at`. */
   readonly state: PipelineState;
+  /** Whether the job runs in streaming mode (watermarks and lag apply). */
   readonly streaming: boolean;
-  /** When the job started and when this snapshot was taken (ms since the epoch). */
+  /** When the job started (ms since the epoch). */
   readonly startedAt: number;
+  /** When this snapshot was taken (ms since the epoch). */
   readonly at: number;
   /** Progress per step full name (primitives and composites). */
   readonly steps: Readonly<Record<string, StepProgress>>;
+  /** The job's metrics so far. */
   readonly metrics: MetricsSnapshot;
   /** The error message of a failed job. */
   readonly error?: string;
@@ -91,13 +116,16 @@ export interface JobSnapshot {
 
 /** A job whose progress can be watched while it runs. */
 export interface MonitoredJob {
+  /** The program's name (or the job name for pipelines built by hand). */
   readonly jobName: string;
+  /** Name of the runner (`DirectRunner`, `PortableRunner`, `DataflowRunner`). */
   readonly runner: string;
+  /** The pipeline's steps and PCollections. */
   readonly graph: JobGraph;
   /** Progress so far (cheap enough to call every few hundred milliseconds). */
   snapshot(): JobSnapshot;
   /** Log lines with a sequence number greater than `after` (all kept lines when absent). */
-  logs(after?: number): { readonly entries: readonly LogEntry[]; readonly last: number };
+  logs(after?: number): LogPage;
   /** Stops the job at once. */
   cancel(): Promise<void>;
   /** Streaming jobs: stops reading and finishes what was read. Absent for batch jobs. */
@@ -106,7 +134,8 @@ export interface MonitoredJob {
   readonly finished: Promise<PipelineState>;
 }
 
-type JobListener = (job: MonitoredJob) => void;
+/** Called with each job a runner in this process starts. */
+export type JobListener = (job: MonitoredJob) => void;
 const listeners = new Set<JobListener>();
 
 /** Calls `listener` with every job a runner in this process starts from now on; returns an unsubscribe function. */
