@@ -89,6 +89,8 @@ export class RemoteJobMonitor {
   /** The job ended: one last poll, then the final snapshot. */
   async finish(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
+    // A poll still in flight may predate the end: wait for it, then take the final figures.
+    await this.polling;
     await this.pollOnce();
     await this.job.finish();
   }
