@@ -92,3 +92,5 @@ export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference }
 export { sharedModel } from "./ml/shared_model";
 export { ReadFromCsv, WriteToCsv, formatCsvLine } from "./io/csv";
 export type { ReadFromCsvOptions, CsvReadResult, CsvDeadLetter, CsvRowType, WriteToCsvOptions, CsvValue, CsvSchema, CsvColumnType, CsvFieldType, CsvRowOf, CsvRecord } from "./io/csv";
+export { watchJobs } from "./model/monitoring";
+export type { JobListener, MonitoredJob, JobGraph, StepNode, PCollectionNode, JobSnapshot, StepProgress, MetricsSnapshot, LogEntry, LogPage } from "./model/monitoring";

@@ -105,6 +105,22 @@ const DIRECT_FLAGS = {
   direct_shuffle_memory_mb: { type: "number", describe: "Memory per GroupByKey before spilling to disk (MB)", default: 256 },
 } as const satisfies Record<string, FlagSpec>;
 
+/** How the command line shows a run's progress (not pipeline options: workers never see them). */
+const MONITORING_FLAGS = {
+  quiet: { type: "boolean", describe: "No live progress lines and no summary table (only the final state and outputs)", default: false },
+  dashboard: { type: "boolean", describe: "Serve a live job dashboard on 127.0.0.1 while the job runs (the URL, with its access token, is printed)", default: false },
+  dashboard_port: { type: "number", describe: "Port of the dashboard on 127.0.0.1 (implies --dashboard; default: a free port)" },
+  dashboard_out: { type: "string", describe: "Write a static HTML report of the finished job to this file" },
+} as const satisfies Record<string, FlagSpec>;
+
+/** What the command line does to show a run (`--quiet`, `--dashboard`, `--dashboard_port`, `--dashboard_out`). */
+export interface MonitoringFlags {
+  readonly quiet: boolean;
+  readonly dashboard: boolean;
+  readonly dashboardPort?: number;
+  readonly dashboardOut?: string;
+}
+
 /** Options with every default applied. */
 export function defaultOptions(): PipelineOptions {
   return {
@@ -137,6 +153,8 @@ export interface ParsedArgs<F extends Record<string, FlagSpec>> {
   readonly flags: FlagValues<F>;
   /** Things worth telling the user (a flag the chosen runner does not read). */
   readonly warnings: readonly string[];
+  /** How the command line shows the run's progress. */
+  readonly monitoring: MonitoringFlags;
 }
 
 /** How a program's command line is parsed and described. */
@@ -169,6 +187,7 @@ function declaredFlags(flags: Record<string, FlagSpec>): Map<string, Declared> {
   };
   add(GENERAL_FLAGS, "Pipeline options:");
   add(DIRECT_FLAGS, "DirectRunner options:");
+  add(MONITORING_FLAGS, "Progress and dashboard:");
   const byRunner = new Map<string, { spec: RunnerFlagSpec; runners: string[] }>();
   for (const [runner, table] of allRunnerFlags()) {
     for (const [name, spec] of Object.entries(table)) {
@@ -325,5 +344,13 @@ export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly str
     directShuffleMemoryMb: Number(parsed["direct_shuffle_memory_mb"]),
     extra,
   };
-  return { options, flags: flagValues as FlagValues<F>, warnings };
+  const port = typeof parsed["dashboard_port"] === "number" ? parsed["dashboard_port"] : undefined;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new ValidationError(`--dashboard_port must be a port number (0-65535), got ${port}`);
+  const monitoring: MonitoringFlags = {
+    quiet: parsed["quiet"] === true,
+    dashboard: parsed["dashboard"] === true || port !== undefined,
+    ...(port !== undefined ? { dashboardPort: port } : {}),
+    ...(str("dashboard_out") !== undefined ? { dashboardOut: str("dashboard_out")! } : {}),
+  };
+  return { options, flags: flagValues as FlagValues<F>, warnings, monitoring };
 }

@@ -13,11 +13,12 @@
  * (DirectRunner worker threads, Fn API harnesses) load the program's module in worker mode,
  * where `main()` does nothing, so a program needs no `require.main === module` guard.
  */
+import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { REJECTED_COUNTER } from "./dead_letter";
 import { PipelineError } from "./errors";
 import { SYSTEM_NAMESPACE, type MetricResult } from "./metrics";
-import { FlagSpec, FlagValues, parseArgs, PipelineOptions, defaultOptions } from "./options";
+import { FlagSpec, FlagValues, MonitoringFlags, parseArgs, PipelineOptions, defaultOptions } from "./options";
 import { Pipeline } from "./pipeline";
 import { isStreamingResult, type PipelineResult, type StreamingPipelineResult } from "./result";
 import { MAX_TIMESTAMP, MIN_TIMESTAMP } from "./window";
@@ -143,26 +144,31 @@ export function definePipeline<F extends Record<string, FlagSpec>>(spec: Pipelin
     async main(argv = process.argv.slice(2)) {
       if (workerMode) return;
       let result: PipelineResult | undefined;
+      let monitor: CliMonitorHandle | undefined;
       const started = Date.now();
       try {
-        const { options, flags, warnings } = parseArgs(argv, spec.flags, { scriptName: spec.name, description: spec.description, passThroughFlags: spec.passThroughFlags });
+        const { options, flags, warnings, monitoring } = parseArgs(argv, spec.flags, { scriptName: spec.name, description: spec.description, passThroughFlags: spec.passThroughFlags });
         for (const w of warnings) process.stderr.write(`${spec.name}: warning: ${w}\n`);
+        monitor = openCliMonitor(monitoring);
         process.stderr.write(`${spec.name}: running on ${options.runner}...\n`);
         result = await program.run(flags, options);
-        const stopProgress = isStreamingResult(result) ? reportProgress(spec.name, result, started) : undefined;
+        // Runners that do not report live progress (remote ones) still get a line every 10 s.
+        const stopProgress = isStreamingResult(result) && !monitoring.quiet && !(monitor?.followedJob() ?? false) ? reportProgress(spec.name, result, started) : undefined;
         try {
           await result.waitUntilFinish();
         } finally {
           stopProgress?.();
+          await monitor?.close();
         }
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         process.stdout.write(`${spec.name}: ${result.state} in ${seconds} s\n`);
         if (result.outputs.length > 0) process.stdout.write(`Output written to:\n${result.outputs.map((o) => `  ${o}`).join("\n")}\n`);
-        printMetricsSummary(result);
+        printMetricsSummary(result, !(monitor?.printedSummary() ?? false));
       } catch (e) {
+        await monitor?.close().catch(() => undefined);
         const message = e instanceof PipelineError || e instanceof Error ? e.message : String(e);
         process.stderr.write(`${spec.name} FAILED: ${message}\n`);
-        if (result !== undefined) printMetricsSummary(result);
+        if (result !== undefined) printMetricsSummary(result, !(monitor?.printedSummary() ?? false));
         process.exitCode = 1;
       }
     },
@@ -171,14 +177,37 @@ export function definePipeline<F extends Record<string, FlagSpec>>(spec: Pipelin
   return program;
 }
 
-/** Counters, with the elements rejected to dead-letter outputs on lines of their own. */
-function printMetricsSummary(result: PipelineResult): void {
+/**
+ * Counters (unless the progress summary already listed them), with the elements rejected to
+ * dead-letter outputs on lines of their own (always: they are part of the run's result).
+ */
+function printMetricsSummary(result: PipelineResult, withCounters: boolean): void {
   const counters = result.metrics.counters();
   const isRejected = (c: MetricResult<number>): boolean => c.namespace === SYSTEM_NAMESPACE && c.name === REJECTED_COUNTER;
   const rejected = counters.filter(isRejected);
   const others = counters.filter((c) => !isRejected(c));
-  if (others.length > 0) process.stdout.write(`Counters:\n${others.map((c) => `  ${c.step}: ${c.namespace}/${c.name} = ${c.value}`).join("\n")}\n`);
+  if (withCounters && others.length > 0) process.stdout.write(`Counters:\n${others.map((c) => `  ${c.step}: ${c.namespace}/${c.name} = ${c.value}`).join("\n")}\n`);
   if (rejected.length > 0) process.stdout.write(`Rejected elements (dead-letter outputs):\n${rejected.map((c) => `  ${c.step}: ${c.value}`).join("\n")}\n`);
+}
+
+/** What main() uses of the command line's monitor (runners/monitor/cli_monitor.ts). */
+interface CliMonitorHandle {
+  /** Whether a job announced itself (so its progress is being shown). */
+  followedJob(): boolean;
+  /** Whether the monitor printed a job's summary table (metrics included). */
+  printedSummary(): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * The terminal progress and dashboard for this process's jobs, unless --quiet without a dashboard.
+ * Loaded by path: lib never imports runners (as runner_registry loads the runners).
+ */
+function openCliMonitor(flags: MonitoringFlags): CliMonitorHandle | undefined {
+  if (flags.quiet && !flags.dashboard && flags.dashboardOut === undefined) return undefined;
+  const modulePath = path.resolve(__dirname, "..", "..", "runners", "monitor", "cli_monitor.js");
+  const { CliMonitor } = require(modulePath) as { CliMonitor: new (options: MonitoringFlags) => CliMonitorHandle };
+  return new CliMonitor(flags);
 }
 
 /** How often a streaming run started from the command line prints its progress line. */

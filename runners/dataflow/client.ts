@@ -33,6 +33,20 @@ export interface DataflowMessage {
   readonly messageText: string;
 }
 
+/** One v1b3 MetricUpdate: a counter (`scalar`) or a distribution, named by origin, name and context. */
+export interface DataflowMetricUpdate {
+  readonly name: { readonly origin?: string; readonly name: string; readonly context?: Readonly<Record<string, string>> };
+  readonly scalar?: unknown;
+  readonly distribution?: unknown;
+  readonly updateTime?: string;
+}
+
+/** The v1b3 JobMetrics resource. */
+export interface DataflowJobMetrics {
+  readonly metricTime?: string;
+  readonly metrics?: readonly DataflowMetricUpdate[];
+}
+
 export const TERMINAL_JOB_STATES: ReadonlySet<string> = new Set(["JOB_STATE_DONE", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_DRAINED", "JOB_STATE_UPDATED"]);
 
 /** Exponential backoff: delay n (from 1) is min(maxDelayMs, initialDelayMs · 2^(n-1)), jittered down by up to half. */
@@ -162,6 +176,11 @@ export class DataflowClient {
       pageToken = r.nextPageToken;
     } while (pageToken !== undefined && pageToken !== "");
     return undefined;
+  }
+
+  /** The job's metrics so far (jobs/{id}/metrics): system counters such as ElementCount, and user metrics. */
+  metrics(jobId: string, signal?: AbortSignal): Promise<DataflowJobMetrics> {
+    return this.call("GET", `jobs/${encodeURIComponent(jobId)}/metrics`, undefined, { retries: 1, signal });
   }
 
   /** Requests a state change: JOB_STATE_CANCELLED (cancel) or JOB_STATE_DRAINING (drain). */

@@ -24,6 +24,8 @@ import { translatePipeline } from "../portable/translate";
 import { consoleUrl, DataflowClient, DataflowJob, newClientRequestId, RetryPolicy } from "./client";
 import { DataflowResult, followJob, stopCommands } from "./follow";
 import { jobBody, stageToGcs } from "./job";
+import { dataflowNames, progressFromDataflowMetrics } from "./job_progress";
+import { jobMessageLevel, RemoteJobMonitor } from "../monitor/remote_job";
 import { DataflowOptions, dataflowOptions, JOB_NAME, suggestJobName, validateForJobType } from "./options";
 
 export { DataflowResult } from "./follow";
@@ -67,7 +69,8 @@ export class DataflowRunner implements PipelineRunner {
     // No packages: workers run the program built into the image (--sdk_container_image), never a staged copy.
     const env = dockerEnvironment(o.sdkContainerImage);
     // Streaming jobs write Pub/Sub with Dataflow's native sink (it alone can checkpoint with its reads).
-    const { proto } = translatePipeline(pipeline, env, { nativePubSubWrite: streaming });
+    const translation = translatePipeline(pipeline, env, { nativePubSubWrite: streaming });
+    const { proto } = translation;
     const storage = this.runnerOptions.storage ?? new Storage({ projectId: o.project });
     const staged = await stageToGcs(storage, proto, o, `${o.jobName}-${runId.slice(0, 8)}`);
     this.log(`DataflowRunner: staged the pipeline to ${staged.pipelineUrl}`);
@@ -83,7 +86,21 @@ export class DataflowRunner implements PipelineRunner {
       return result;
     }
     const action = interruptAction(this.runnerOptions, o.cancelOnInterrupt);
-    result.finished = followJob(client, result, { options: o, streaming, action, pollIntervalMs: this.runnerOptions.pollIntervalMs ?? 10_000, log: (l) => this.log(l) });
+    const pollIntervalMs = this.runnerOptions.pollIntervalMs ?? 10_000;
+    // Live progress for --dashboard and the terminal, as far as jobs/{id}/metrics reports it.
+    const names = dataflowNames(pipeline, translation);
+    const monitor = RemoteJobMonitor.start(pipeline, {
+      runner: "DataflowRunner",
+      streaming,
+      state: () => result.state,
+      error: () => result.error,
+      poll: async () => progressFromDataflowMetrics(await client.metrics(job.id), names),
+      cancel: () => result.cancel(),
+      ...(streaming ? { drain: () => result.drain() } : {}),
+      pollIntervalMs: Math.min(pollIntervalMs, 5_000),
+    });
+    const message = (importance: string, text: string): void => monitor?.log(jobMessageLevel(importance), text);
+    result.finished = followJob(client, result, { options: o, streaming, action, pollIntervalMs, log: (l) => this.log(l), message }).finally(() => monitor?.finish());
     return result;
   }
 

@@ -87,6 +87,8 @@ export interface FollowSettings {
   readonly action: InterruptAction;
   readonly pollIntervalMs: number;
   readonly log: (line: string) => void;
+  /** Each new job message (the live job's log lines). */
+  readonly message?: (importance: string, text: string) => void;
 }
 
 /** Follows the job until it ends, Ctrl-C detaches, or Dataflow cannot be reached even after retries. */
@@ -120,6 +122,7 @@ export async function followJob(client: DataflowClient, result: DataflowResult, 
       seen.add(m.id);
       startTime = m.time;
       if (m.messageImportance === "JOB_MESSAGE_ERROR") errors.push(m.messageText);
+      s.message?.(m.messageImportance ?? "", m.messageText);
       s.log(`DataflowRunner: [${(m.messageImportance ?? "").replace("JOB_MESSAGE_", "")}] ${m.messageText}`);
     }
   };

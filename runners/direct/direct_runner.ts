@@ -21,6 +21,7 @@ import { Execution } from "./execution";
 import { checkReconstruction } from "./reconstruction";
 import { needsStreaming, runStreaming } from "../streaming";
 import { cleanupAfterFailure } from "./failure_cleanup";
+import { RunCancelledError, RunMonitor } from "../monitor/run_monitor";
 
 /** Options of the DirectRunner beyond the pipeline options. */
 export interface DirectRunnerOptions {
@@ -38,7 +39,8 @@ class DirectResult implements PipelineResult {
     readonly error?: Error,
   ) {}
   async waitUntilFinish(): Promise<PipelineState> {
-    if (this.error !== undefined) throw this.error;
+    // A cancelled run ends in CANCELLED, as in Beam; only a failure rejects.
+    if (this.state === "FAILED" && this.error !== undefined) throw this.error;
     return this.state;
   }
   async cancel(): Promise<void> {
@@ -68,13 +70,24 @@ export class DirectRunner implements PipelineRunner {
       return new DirectResult("FAILED", new MetricResults(containers), [], asError(e));
     }
     if (needsStreaming(executed)) return runStreaming(executed, { runId, checkEveryElement: this.runnerOptions.checkEveryElement === true }, containers, outputs);
+    const monitor = RunMonitor.start(executed, {
+      runner: "DirectRunner",
+      streaming: false,
+      threads: 1 + Math.max(1, executed.options.directNumWorkers),
+      countElements: true,
+      metrics: () => new MetricResults(containers),
+    });
     try {
-      await new Execution(executed, { checkEveryElement: this.runnerOptions.checkEveryElement === true, runId }, containers, outputs).run();
+      await new Execution(executed, { checkEveryElement: this.runnerOptions.checkEveryElement === true, runId, ...(monitor !== undefined ? { monitor } : {}) }, containers, outputs).run();
+      await monitor?.finish("DONE");
       return new DirectResult("DONE", new MetricResults(containers), outputs);
     } catch (e) {
       const error = asError(e);
+      // A cancelled run cleans up like a failed one: nothing it wrote stays.
       await cleanupAfterFailure(executed, runId, error);
-      return new DirectResult("FAILED", new MetricResults(containers), [], error);
+      const state = e instanceof RunCancelledError ? "CANCELLED" : "FAILED";
+      await monitor?.finish(state, state === "FAILED" ? error : undefined);
+      return new DirectResult(state, new MetricResults(containers), [], error);
     }
   }
 }

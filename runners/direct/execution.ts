@@ -16,17 +16,23 @@ import { runStageInstances } from "./stage_runner";
 import { decodeAll, encodeAll, readShuffleEntries, restoreMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
 import { attemptedMetricsOf, WorkerPool } from "./worker_pool";
 import type { RunStageRequest, RunStageResult } from "./worker_protocol";
+import type { EdgeObserver } from "../executor/graph_builder";
+import type { RunMonitor } from "../monitor/run_monitor";
 
 /** Settings of an execution. */
 export interface ExecutionSettings {
   readonly checkEveryElement: boolean;
   readonly runId: string;
+  /** Live progress of the run, when something watches it (runners/monitor). */
+  readonly monitor?: RunMonitor;
 }
 
 export class Execution extends BufferedStageEnvironment {
   private readonly shuffles = new Map<string, Shuffle>();
   private readonly slots: number;
   private pool: WorkerPool | undefined;
+  private readonly monitor: RunMonitor | undefined;
+  readonly observer?: EdgeObserver;
 
   constructor(
     private readonly pipeline: Pipeline,
@@ -36,6 +42,8 @@ export class Execution extends BufferedStageEnvironment {
   ) {
     super(planStages(pipeline), pipeline.options, settings.runId, settings.checkEveryElement, containers, outputs);
     this.slots = Math.max(1, pipeline.options.directNumWorkers);
+    this.monitor = settings.monitor;
+    if (settings.monitor !== undefined) this.observer = settings.monitor.observer();
   }
 
   shuffleFor(unitName: string): Shuffle {
@@ -64,6 +72,7 @@ export class Execution extends BufferedStageEnvironment {
         runId: this.runId,
         fingerprint: this.pipeline.fingerprint(),
         checkEveryElement: this.checkEveryElement,
+        ...(this.monitor !== undefined ? { tally: { layout: this.monitor.layout, thread: 1 } } : {}),
       });
     }
     try {
@@ -120,7 +129,7 @@ export class Execution extends BufferedStageEnvironment {
   private async runStageInProcess(stage: Stage): Promise<void> {
     const instances: StageInstance[] = [];
     for (let i = 0; i < this.slots; i++) instances.push(buildStage(stage, this));
-    await runStageInstances(instances, this.rootElements(stage));
+    await runStageInstances(instances, this.rootElements(stage), instances.length, this.monitor);
   }
 
   private async runStageOnPool(stage: Stage, pool: WorkerPool): Promise<void> {

@@ -2,12 +2,17 @@
 import type { WindowedValue } from "../../lib/model/window";
 import type { StageInstance } from "./stage_builder";
 
+/** Something that may interrupt a long synchronous loop (live progress: a turn of the event loop, cancellation). */
+export interface Pauser {
+  pause(): Promise<void>;
+}
+
 /**
  * Lifecycle per instance: setup, startBundle (downstream first), elements (round robin over the
  * instances, each awaiting its own async work before its next element), finishBundle (upstream
  * first), teardown (always, best effort). The first error wins.
  */
-export async function runStageInstances(instances: readonly StageInstance[], elements: Iterable<WindowedValue<unknown>>, slots = instances.length): Promise<void> {
+export async function runStageInstances(instances: readonly StageInstance[], elements: Iterable<WindowedValue<unknown>>, slots = instances.length, pauser?: Pauser): Promise<void> {
   let failure: unknown;
   const started: StageInstance[] = [];
   try {
@@ -18,7 +23,13 @@ export async function runStageInstances(instances: readonly StageInstance[], ele
     }
     const inflight: (Promise<void> | undefined)[] = new Array(slots).fill(undefined);
     let n = 0;
+    let sincePause = 0;
     for (const wv of elements) {
+      // Only when monitored: every 1,024 elements, let the monitor give the event loop a turn.
+      if (pauser !== undefined && ++sincePause === 1024) {
+        sincePause = 0;
+        await pauser.pause();
+      }
       const slot = slots === 1 ? 0 : n++ % slots;
       const busy = inflight[slot];
       if (busy !== undefined) {

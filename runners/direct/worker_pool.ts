@@ -115,7 +115,8 @@ export class WorkerPool {
   private readonly workers: PooledWorker[];
 
   constructor(size: number, init: WorkerInit) {
-    this.workers = Array.from({ length: size }, () => new PooledWorker(init));
+    // Each thread writes its own row of the live-progress tally (row 0 is the coordinator's).
+    this.workers = Array.from({ length: size }, (_, i) => new PooledWorker(init.tally === undefined ? init : { ...init, tally: { ...init.tally, thread: i + 1 } }));
   }
 
   get size(): number {

@@ -2,6 +2,7 @@
 import type { PipelineOptions } from "../../lib/model/options";
 import type { OutputCommit } from "../../lib/model/commits";
 import type { MetricsSnapshot } from "./transfer";
+import type { TallyLayout } from "../monitor/execution_tally";
 
 /** What a worker thread needs to rebuild the pipeline. */
 export interface WorkerInit {
@@ -12,6 +13,8 @@ export interface WorkerInit {
   readonly runId: string;
   readonly fingerprint: string;
   readonly checkEveryElement: boolean;
+  /** Live progress: the tally this thread counts into, and its row (absent when nothing watches the run). */
+  readonly tally?: { readonly layout: TallyLayout; readonly thread: number };
 }
 
 /** Coordinator → worker: run one bundle of a stage. */

@@ -20,6 +20,7 @@ import { decodeAll, encodeAll, MetricsSnapshot, ShuffleEntryWriter, snapshotMetr
 import type { CoordinatorMessage, RunStageRequest, RunStageResult, WorkerFailed, WorkerInit, WorkerMessage } from "./worker_protocol";
 import { cleanupAfterFailure } from "./failure_cleanup";
 import { runStageInstances } from "./stage_runner";
+import { workerObserver } from "../monitor/run_monitor";
 
 const init = workerData as WorkerInit;
 
@@ -46,6 +47,7 @@ async function rebuild(): Promise<Pipeline> {
 
 class WorkerEnvironment extends BufferedStageEnvironment {
   readonly shuffleWriters = new Map<string, ShuffleEntryWriter>();
+  readonly observer = init.tally === undefined ? undefined : workerObserver(init.tally.layout, init.tally.thread, true);
 
   constructor(plan: Plan, pipeline: Pipeline) {
     super(plan, pipeline.options, init.runId, init.checkEveryElement, new Map(), []);

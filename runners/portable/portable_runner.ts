@@ -26,6 +26,8 @@ import { flatOptions, jobApiOptions, WorkerProgram } from "./pipeline_options";
 import type { metricsapi } from "./protos";
 import { translatePipeline } from "./translate";
 import { decodeMetric } from "../worker/monitoring";
+import { jobMessageLevel, RemoteJobMonitor } from "../monitor/remote_job";
+import { progressFromMonitoringInfos, protoNames } from "./job_progress";
 
 /**
  * Ctrl-C while following a job (runners/interrupt.ts): the job runs on the cluster, so Ctrl-C
@@ -168,14 +170,26 @@ export class PortableRunner implements PipelineRunner {
       });
     }
     const errors: string[] = [];
-    const stopMessages = client.watchMessages(jobId, (m) => {
-      if (m.importance === "JOB_MESSAGE_ERROR") errors.push(m.text);
-      this.log(`PortableRunner: [${m.importance.replace("JOB_MESSAGE_", "")}] ${m.text}`);
-    });
     const cancelJob = async (): Promise<void> => {
       this.log(`PortableRunner: cancelling job ${jobId}`);
       await client.cancel(jobId);
     };
+    let result: PortableResult | undefined;
+    // Live progress for --dashboard and the terminal, polled from GetJobMetrics (the Job API has no drain).
+    const names = protoNames(translation);
+    const monitor = RemoteJobMonitor.start(pipeline, {
+      runner: "PortableRunner",
+      streaming: unbounded,
+      state: () => result?.state ?? "RUNNING",
+      error: () => result?.error,
+      poll: async () => progressFromMonitoringInfos(await client.metrics(jobId), names),
+      cancel: cancelJob,
+    });
+    const stopMessages = client.watchMessages(jobId, (m) => {
+      if (m.importance === "JOB_MESSAGE_ERROR") errors.push(m.text);
+      monitor?.log(jobMessageLevel(m.importance), m.text);
+      this.log(`PortableRunner: [${m.importance.replace("JOB_MESSAGE_", "")}] ${m.text}`);
+    });
     // LOOPBACK workers die with this process: there Ctrl-C cancels rather than leaving a job without workers.
     const chosen = interruptAction(this.runnerOptions, follow.cancelOnInterrupt);
     const action = envType === "LOOPBACK" && chosen === "detach" ? "cancel" : chosen;
@@ -184,7 +198,6 @@ export class PortableRunner implements PipelineRunner {
       if (action === "cancel") cancelJob().catch((e: Error) => this.log(`PortableRunner: cancelling job ${jobId} failed: ${e.message}`));
       else detach.abort();
     });
-    let result: PortableResult | undefined;
     const finished = (async () => {
       try {
         const final = await client.watchStates(
@@ -213,6 +226,7 @@ export class PortableRunner implements PipelineRunner {
         result!.state = "FAILED";
         result!.error = new PipelineError(`Lost the job service while following job ${jobId}: ${(e as Error).message}`, { cause: e });
       } finally {
+        await monitor?.finish();
         stopWatching();
         stopMessages();
         client.close();

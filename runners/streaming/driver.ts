@@ -27,6 +27,8 @@ import { GraphEnvironment, SideInputGate, StreamingGraph } from "./graph";
 import { DroppedDataWarnings } from "./late_data";
 import { LiveSource, TestStreamReplay } from "./sources";
 import { StreamingResult } from "./result";
+import type { EdgeObserver } from "../executor/graph_builder";
+import { StreamingRunMonitor } from "../monitor/streaming_monitor";
 
 /** Elements per bundle taken from a real-time source. */
 export const BUNDLE_SIZE = 100;
@@ -40,6 +42,10 @@ export interface StreamingSettings {
   readonly tickMillis?: number;
   /** Run the strict model checks on every element instead of a sample (the DirectRunner's `checkEveryElement`). */
   readonly checkEveryElement?: boolean;
+  /** Live progress hooks, when something watches the run (runners/monitor). */
+  readonly observer?: EdgeObserver;
+  /** Called between bundles: gives a watching monitor a turn of the event loop. */
+  readonly pauser?: { pause(): Promise<void> };
 }
 
 export class StreamingExecution implements GraphEnvironment {
@@ -103,6 +109,10 @@ export class StreamingExecution implements GraphEnvironment {
   }
 
   // ---- GraphEnvironment ----
+
+  get observer(): EdgeObserver | undefined {
+    return this.settings.observer;
+  }
 
   get checkEveryElement(): boolean {
     return this.settings.checkEveryElement === true;
@@ -229,6 +239,7 @@ export class StreamingExecution implements GraphEnvironment {
   private async loop(): Promise<void> {
     let stoppingSources: Promise<void> | undefined;
     for (;;) {
+      await this.settings.pauser?.pause();
       if (this.stopRequest === "cancel") return;
       if (this.stopRequest === "drain") {
         for (const s of this.scripts) s.watermark = MAX_TIMESTAMP;
@@ -392,8 +403,10 @@ export async function runStreaming(pipeline: Pipeline, settings: StreamingSettin
   if (pipeline.options.directNumWorkers > 1) {
     process.stderr.write(`Note: the streaming driver runs in one thread; --direct_num_workers ${pipeline.options.directNumWorkers} applies to batch pipelines only.\n`);
   }
-  const execution = new StreamingExecution(pipeline, settings, containers, outputs);
+  const monitor = StreamingRunMonitor.start(pipeline, containers);
+  const execution = new StreamingExecution(pipeline, monitor?.hooks(settings) ?? settings, containers, outputs);
   const result = new StreamingResult(execution, new MetricResults(containers), outputs, settings.handleSignals ?? true);
+  monitor?.attach(execution, result);
   if (execution.isFinite) await result.waitUntilFinish().catch(() => undefined);
   return result;
 }

@@ -38,6 +38,10 @@ export class FakeDataflow {
   readonly jobs: FakeJob[] = [];
   states: string[] = ["JOB_STATE_RUNNING", "JOB_STATE_DONE"];
   messages: { id: string; time: string; messageImportance: string; messageText: string }[] = [];
+  /** What jobs/{id}/metrics answers (v1b3 MetricUpdates). */
+  metrics: object[] = [];
+  /** A drain request ends the job (JOB_STATE_DRAINED) instead of leaving it to the scripted states. */
+  drainEnds = false;
   private readonly faults: { kind: "create" | "job" | "messages" | "list" | "update"; fault: Fault }[] = [];
   private polls = 0;
   constructor(private readonly server: http.Server) {}
@@ -60,6 +64,8 @@ export class FakeDataflow {
     this.jobs.length = 0;
     this.faults.length = 0;
     this.messages = [];
+    this.metrics = [];
+    this.drainEnds = false;
     this.states = ["JOB_STATE_RUNNING", "JOB_STATE_DONE"];
     this.polls = 0;
   }
@@ -77,13 +83,13 @@ export class FakeDataflow {
   private handle(req: http.IncomingMessage, res: http.ServerResponse, text: string): void {
     const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
     this.requests.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, body });
-    const m = /^\/v1b3\/projects\/([^/]+)\/locations\/([^/]+)\/jobs(?:\/([^/?]+))?(\/messages)?/.exec(req.url!);
+    const m = /^\/v1b3\/projects\/([^/]+)\/locations\/([^/]+)\/jobs(?:\/([^/?]+))?(\/messages|\/metrics)?/.exec(req.url!);
     if (m === null) {
       res.writeHead(404);
       res.end();
       return;
     }
-    const kind = req.method === "POST" ? "create" : req.method === "PUT" ? "update" : m[4] !== undefined ? "messages" : m[3] !== undefined ? "job" : "list";
+    const kind = req.method === "POST" ? "create" : req.method === "PUT" ? "update" : m[4] === "/metrics" ? "metrics" : m[4] !== undefined ? "messages" : m[3] !== undefined ? "job" : "list";
     const i = this.faults.findIndex((f) => f.kind === kind);
     const fault = i < 0 ? undefined : this.faults.splice(i, 1)[0]!.fault;
     if (fault === "400" || fault === "503" || fault === "429") {
@@ -122,11 +128,17 @@ export class FakeDataflow {
       }
       case "messages":
         return { jobMessages: this.messages };
+      case "metrics":
+        return { metricTime: new Date().toISOString(), metrics: this.metrics };
       case "update": {
         // A cancelled job ends: polls stop following the script.
         const job = this.jobs.find((j) => j.id === jobId);
         if (job !== undefined && body!["requestedState"] === "JOB_STATE_CANCELLED") {
           job.currentState = "JOB_STATE_CANCELLED";
+          job.scripted = false;
+        }
+        if (job !== undefined && this.drainEnds && body!["requestedState"] === "JOB_STATE_DRAINING") {
+          job.currentState = "JOB_STATE_DRAINED";
           job.scripted = false;
         }
         return { id: jobId, requestedState: String(body!["requestedState"]) };

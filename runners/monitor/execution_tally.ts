@@ -1,0 +1,172 @@
+/**
+ * Live per-PCollection element counts and per-step execution time, shared by every thread that
+ * runs bundles of a job.
+ *
+ * Counts are cells of a SharedArrayBuffer, one row per thread, so worker threads add to them
+ * without messages or locks and the coordinator sums the rows when it takes a snapshot.
+ * Time is sampled the way Beam's SDKs do it (Java's ExecutionStateSampler, Python's
+ * statesampler): each thread writes the index of the step it is executing into its register,
+ * and a sampler thread reads the registers every few milliseconds and credits the period to the
+ * step it finds. That costs two stores per element and step instead of a clock read.
+ */
+import { Worker } from "node:worker_threads";
+
+/** No step is executing on a thread. */
+const IDLE = -1;
+
+/** The shared memory of a tally: what a worker thread needs to write into it. */
+export interface TallyLayout {
+  readonly buffer: SharedArrayBuffer;
+  readonly steps: readonly string[];
+  readonly pcollections: readonly string[];
+  readonly threads: number;
+}
+
+/** Where one thread writes: its count row and its step register. */
+export class ThreadTally {
+  private readonly counts: Float64Array;
+  private readonly registers: Int32Array;
+  private readonly pcollIndex: ReadonlyMap<string, number>;
+  private readonly stepIndex: ReadonlyMap<string, number>;
+
+  constructor(
+    layout: TallyLayout,
+    private readonly thread: number,
+  ) {
+    const P = layout.pcollections.length;
+    this.counts = new Float64Array(layout.buffer, 0, layout.threads * P).subarray(thread * P, (thread + 1) * P);
+    this.registers = new Int32Array(layout.buffer, layout.threads * P * 8, layout.threads);
+    this.pcollIndex = new Map(layout.pcollections.map((id, i) => [id, i] as const));
+    this.stepIndex = new Map(layout.steps.map((s, i) => [s, i] as const));
+    this.registers[thread] = IDLE;
+  }
+
+  /** The cell index of a PCollection's count (undefined if the tally does not track it). */
+  pcollCell(pcollId: string): number | undefined {
+    return this.pcollIndex.get(pcollId);
+  }
+
+  /** Adds `n` elements to a cell. */
+  add(cell: number, n = 1): void {
+    this.counts[cell]! += n;
+  }
+
+  /** The register value of a step (for `enter`). */
+  stepId(step: string): number {
+    return this.stepIndex.get(step) ?? IDLE;
+  }
+
+  /** Marks `step` as executing on this thread; returns what to restore with `exit`. */
+  enter(step: number): number {
+    const previous = this.registers[this.thread]!;
+    this.registers[this.thread] = step;
+    return previous;
+  }
+
+  exit(previous: number): void {
+    this.registers[this.thread] = previous;
+  }
+}
+
+/** A job's tally, owned by the coordinator thread: creates the memory, samples, and sums. */
+export class ExecutionTally {
+  readonly layout: TallyLayout;
+  private readonly samples: Float64Array;
+  private sampler: Worker | undefined;
+  private readonly stopFlag: Int32Array;
+
+  constructor(
+    steps: readonly string[],
+    pcollections: readonly string[],
+    threads: number,
+    /** Sampling period; each sample credits this many milliseconds to the step it finds. */
+    private readonly periodMs = 5,
+  ) {
+    const P = pcollections.length;
+    const countsBytes = threads * P * 8;
+    const registerBytes = Math.ceil((threads * 4) / 8) * 8;
+    const buffer = new SharedArrayBuffer(countsBytes + registerBytes + steps.length * 8 + 8);
+    this.layout = { buffer, steps, pcollections, threads };
+    this.samples = new Float64Array(buffer, countsBytes + registerBytes, steps.length);
+    this.stopFlag = new Int32Array(buffer, countsBytes + registerBytes + steps.length * 8, 1);
+    new Int32Array(buffer, countsBytes, threads).fill(IDLE);
+  }
+
+  /** The writer for thread `thread` (0 = the coordinator's own). */
+  thread(thread: number): ThreadTally {
+    return new ThreadTally(this.layout, thread);
+  }
+
+  /** Starts the sampler thread (time per step stays empty without it). */
+  startSampling(): void {
+    if (this.sampler !== undefined) return;
+    const { buffer, steps, pcollections, threads } = this.layout;
+    const P = pcollections.length;
+    this.sampler = new Worker(SAMPLER_SOURCE, {
+      eval: true,
+      workerData: { buffer, threads, registersAt: threads * P * 8, samplesAt: this.samples.byteOffset, steps: steps.length, stopAt: this.stopFlag.byteOffset, periodMs: this.periodMs },
+    });
+    this.sampler.unref();
+  }
+
+  /** Stops the sampler thread. */
+  async stop(): Promise<void> {
+    const s = this.sampler;
+    if (s === undefined) return;
+    this.sampler = undefined;
+    // Keep the process alive until the thread has gone (it is unref'd while it samples).
+    s.ref();
+    Atomics.store(this.stopFlag, 0, 1);
+    Atomics.notify(this.stopFlag, 0);
+    await new Promise<void>((resolve) => s.once("exit", () => resolve()));
+  }
+
+  /** Elements per PCollection id, summed over threads. */
+  elements(): Map<string, number> {
+    const { buffer, pcollections, threads } = this.layout;
+    const P = pcollections.length;
+    const counts = new Float64Array(buffer, 0, threads * P);
+    const out = new Map<string, number>();
+    pcollections.forEach((id, i) => {
+      let n = 0;
+      for (let t = 0; t < threads; t++) n += counts[t * P + i]!;
+      out.set(id, n);
+    });
+    return out;
+  }
+
+  /** The step executing on `thread` right now, if any. */
+  currentStep(thread: number): string | undefined {
+    const { buffer, pcollections, threads, steps } = this.layout;
+    const s = new Int32Array(buffer, threads * pcollections.length * 8, threads)[thread]!;
+    return s >= 0 ? steps[s] : undefined;
+  }
+
+  /** Sampled milliseconds per step. */
+  msSpent(): Map<string, number> {
+    const out = new Map<string, number>();
+    this.layout.steps.forEach((s, i) => {
+      const n = this.samples[i]!;
+      if (n > 0) out.set(s, n * this.periodMs);
+    });
+    return out;
+  }
+}
+
+/**
+ * The sampler: wakes every period (Atomics.wait on the stop flag doubles as the sleep), and
+ * credits one sample to the step in each thread's register.
+ */
+const SAMPLER_SOURCE = `
+const { workerData } = require("node:worker_threads");
+const { buffer, threads, registersAt, samplesAt, steps, stopAt, periodMs } = workerData;
+const registers = new Int32Array(buffer, registersAt, threads);
+const samples = new Float64Array(buffer, samplesAt, steps);
+const stop = new Int32Array(buffer, stopAt, 1);
+while (Atomics.wait(stop, 0, 0, periodMs) === "timed-out") {
+  for (let t = 0; t < threads; t++) {
+    const s = registers[t];
+    if (s >= 0 && s < steps) samples[s] += 1;
+  }
+}
+`;
