@@ -6,7 +6,8 @@
  * never the environment or the clock.
  */
 import * as os from "node:os";
-import yargs from "yargs";
+import type { Argv } from "yargs";
+import yargsParser from "yargs-parser";
 import { ValidationError } from "./errors";
 import { allRunnerFlags, type RunnerFlagSpec } from "./runner_flags";
 
@@ -188,19 +189,50 @@ function normalizeArgv(argv: readonly string[], declared: ReadonlyMap<string, De
   return out;
 }
 
+/** Parser settings for yargs and yargs-parser alike. */
+const PARSER_CONFIGURATION = { "camel-case-expansion": false, "boolean-negation": true, "dot-notation": false } as const;
+
 /**
- * Parses `argv` into pipeline options and the pipeline's own flags. `--help` prints every flag,
- * grouped by runner, and exits. An unknown flag (unless `passThroughFlags`), a stray positional
- * argument, or a flag given twice (except repeatable runner flags such as `--experiment`) is an
- * error naming it; runner flags are kept in `options.extra` by their snake_case names.
+ * The common case without loading yargs (its help and error machinery is most of a pipeline's
+ * start-up): yargs-parser, the parser inside yargs, with the options yargs would give it. Undefined
+ * when yargs must take over: `--help`, a parse error, or a required flag missing or empty (yargs
+ * prints the help, or fails with its message).
  */
-export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly string[], flags: F, usage: ParseSettings): ParsedArgs<F> {
-  const declared = declaredFlags(flags);
-  const parser = yargs(normalizeArgv(argv, declared))
+function quickParse(normalized: readonly string[], declared: ReadonlyMap<string, Declared>): Record<string, unknown> | undefined {
+  if (normalized.some((a) => a === "--help" || a.startsWith("--help="))) return undefined;
+  const types: Record<FlagSpec["type"], string[]> = { string: [], number: [], boolean: [] };
+  const defaults: Record<string, unknown> = {};
+  const aliases: Record<string, string> = {};
+  for (const [name, { spec }] of declared) {
+    types[spec.type].push(name);
+    const own = spec as Partial<Extract<FlagSpec, { type: typeof spec.type }>>;
+    if (own.default !== undefined) defaults[name] = own.default;
+    if (own.alias !== undefined) aliases[name] = own.alias;
+  }
+  const result = yargsParser.detailed([...normalized], {
+    ...types,
+    default: defaults,
+    alias: aliases,
+    configuration: PARSER_CONFIGURATION,
+  });
+  if (result.error !== null) return undefined;
+  const parsed = result.argv as Record<string, unknown>;
+  for (const [name, { spec }] of declared) {
+    // yargs decides about an empty value too (`--output` with nothing after it is missing to yargs).
+    if ((spec as { required?: boolean }).required === true && (parsed[name] === undefined || parsed[name] === "")) return undefined;
+  }
+  return parsed;
+}
+
+/** The full yargs parse: prints `--help` and exits, and fails with yargs's messages. */
+function parseWithYargs(normalized: readonly string[], declared: ReadonlyMap<string, Declared>, usage: ParseSettings): Record<string, unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const yargs = require("yargs") as (args: string[]) => Argv;
+  const parser = yargs([...normalized])
     .scriptName(usage.scriptName)
     .usage(`$0 [flags]\n\n${usage.description}`)
     .epilog("Flag names are Beam Python's (snake_case; camelCase spellings are accepted). A flag nobody declared is an error.")
-    .parserConfiguration({ "camel-case-expansion": false, "boolean-negation": true, "dot-notation": false })
+    .parserConfiguration(PARSER_CONFIGURATION)
     .version(false)
     .fail((message: string | undefined, error: Error | undefined) => {
       throw error ?? new ValidationError(`${message ?? "invalid flags"}. Run with --help to list the flags.`);
@@ -218,8 +250,26 @@ export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly str
       group,
     });
   }
-  const parsed = parser.parseSync() as Record<string, unknown>;
+  return parser.parseSync() as Record<string, unknown>;
+}
 
+/** @internal For tests: the raw values `parseArgs` works from, parsed by yargs-parser alone (undefined when yargs must take over) or by yargs. */
+export function rawFlagValues(argv: readonly string[], flags: Record<string, FlagSpec>, usage: ParseSettings, engine: "quick" | "yargs"): Record<string, unknown> | undefined {
+  const declared = declaredFlags(flags);
+  const normalized = normalizeArgv(argv, declared);
+  return engine === "quick" ? quickParse(normalized, declared) : parseWithYargs(normalized, declared, usage);
+}
+
+/**
+ * Parses `argv` into pipeline options and the pipeline's own flags. `--help` prints every flag,
+ * grouped by runner, and exits. An unknown flag (unless `passThroughFlags`), a stray positional
+ * argument, or a flag given twice (except repeatable runner flags such as `--experiment`) is an
+ * error naming it; runner flags are kept in `options.extra` by their snake_case names.
+ */
+export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly string[], flags: F, usage: ParseSettings): ParsedArgs<F> {
+  const declared = declaredFlags(flags);
+  const normalized = normalizeArgv(argv, declared);
+  const parsed = quickParse(normalized, declared) ?? parseWithYargs(normalized, declared, usage);
   const problems: string[] = [];
   const positional = (parsed["_"] as unknown[]).map(String);
   if (positional.length > 0) {

@@ -19,7 +19,7 @@ import type { PipelineResult, PipelineState } from "../../lib/model/result";
 import type { PipelineRunner } from "../../lib/model/runner_registry";
 import { Execution } from "./execution";
 import { checkReconstruction } from "./reconstruction";
-import { needsStreaming, runStreaming } from "../streaming";
+import { needsStreaming } from "../executor/units";
 import { cleanupAfterFailure } from "./failure_cleanup";
 
 /** Options of the DirectRunner beyond the pipeline options. */
@@ -67,7 +67,11 @@ export class DirectRunner implements PipelineRunner {
     } catch (e) {
       return new DirectResult("FAILED", new MetricResults(containers), [], asError(e));
     }
-    if (needsStreaming(executed)) return runStreaming(executed, { runId, checkEveryElement: this.runnerOptions.checkEveryElement === true }, containers, outputs);
+    if (needsStreaming(executed)) {
+      // Loaded only for the pipelines that need it: batch runs start without the streaming driver.
+      const { runStreaming } = await import("../streaming");
+      return runStreaming(executed, { runId, checkEveryElement: this.runnerOptions.checkEveryElement === true }, containers, outputs);
+    }
     try {
       await new Execution(executed, { checkEveryElement: this.runnerOptions.checkEveryElement === true, runId }, containers, outputs).run();
       return new DirectResult("DONE", new MetricResults(containers), outputs);
