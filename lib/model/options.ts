@@ -31,6 +31,13 @@ export interface PipelineOptions {
   readonly strictChecks: boolean;
   /** DirectRunner: memory budget of each GroupByKey before it spills to disk, in MB. */
   readonly directShuffleMemoryMb: number;
+  /**
+   * DirectRunner with directNumWorkers N > 1: "when_worthwhile" (default) runs bundles in the main
+   * thread too and starts N - 1 worker threads once a stage has more work left than they take to
+   * start; "always" runs every bundle in N worker threads, so every element crosses threads
+   * encoded with its coder (as on a cluster).
+   */
+  readonly directWorkerThreads: "when_worthwhile" | "always";
   /** Any other flags given (runner-specific ones such as --job_endpoint), by their snake_case name. */
   readonly extra: Readonly<Record<string, string | number | boolean>>;
 }
@@ -65,6 +72,13 @@ const DIRECT_FLAGS = {
     default: true,
   },
   direct_shuffle_memory_mb: { type: "number", describe: "Memory per GroupByKey before spilling to disk (MB)", default: 256 },
+  direct_worker_threads: {
+    type: "string",
+    describe:
+      "With --direct_num_workers N > 1: when_worthwhile (this thread runs bundles too; N-1 worker threads start once a stage has enough work) " +
+      "or always (N worker threads run every bundle; every element crosses threads encoded)",
+    default: "when_worthwhile",
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 /** Options with every default applied. */
@@ -76,6 +90,7 @@ export function defaultOptions(): PipelineOptions {
     directNumWorkers: 1,
     strictChecks: true,
     directShuffleMemoryMb: 256,
+    directWorkerThreads: "when_worthwhile",
     extra: {},
   };
 }
@@ -319,6 +334,10 @@ export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly str
   if (!Number.isInteger(workers) || workers < 1) {
     throw new ValidationError(`--direct_num_workers must be a positive integer, got ${String(parsed["direct_num_workers"])}`);
   }
+  const workerThreads = parsed["direct_worker_threads"];
+  if (workerThreads !== "when_worthwhile" && workerThreads !== "always") {
+    throw new ValidationError(`--direct_worker_threads must be when_worthwhile or always, got ${String(workerThreads)}`);
+  }
   const options: PipelineOptions = {
     runner,
     jobName: str("job_name") ?? defaultJobName(),
@@ -330,6 +349,7 @@ export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly str
     directNumWorkers: workers,
     strictChecks: parsed["strict_checks"] !== false,
     directShuffleMemoryMb: Number(parsed["direct_shuffle_memory_mb"]),
+    directWorkerThreads: workerThreads,
     extra,
   };
   return { options, flags: flagValues as FlagValues<F>, warnings };
