@@ -30,21 +30,30 @@ export interface StageRoot {
 
 /**
  * About what a worker thread takes to rebuild the pipeline and be ready (a fresh Node.js
- * environment loading the program's modules): threads start when a stage has more work left.
+ * environment loading the program's modules; measured 300–600 ms on a busy 2-core machine).
  */
-const WORKER_START_MS = 300;
+const WORKER_START_MS = 400;
+/**
+ * Threads start when the work left is at least this many times their start-up: the second thread
+ * only halves what is left after it is ready, so below 2× it saves nothing, and the threads'
+ * start-up takes CPU the main thread may need.
+ */
+const START_MARGIN = 2;
 /** How often a long chunk in this thread is interrupted to check whether workers should start. */
 const START_CHECK_MS = 20;
 
 /**
  * Whether worker threads are worth starting during a stage: when the work left, extrapolated
- * from this thread's pace (a chunk in progress has taken at least the time elapsed), is longer
- * than they take to start. With an unknown count, once the stage has run that long.
+ * from this thread's pace, is well over what they take to start. The first chunk (cold code)
+ * says little until it has run for a while; then it has taken at least the time elapsed. With an
+ * unknown count, once the stage has run that long.
  */
 export function workersWorthStarting(elapsedMs: number, chunksDone: number, chunksLeft: number | undefined): boolean {
   if (chunksLeft === 0) return false;
-  if (chunksLeft === undefined) return elapsedMs > WORKER_START_MS;
-  return (elapsedMs / Math.max(1, chunksDone)) * chunksLeft > WORKER_START_MS;
+  const worthIt = START_MARGIN * WORKER_START_MS;
+  if (chunksLeft === undefined) return elapsedMs > worthIt;
+  if (chunksDone === 0 && elapsedMs < WORKER_START_MS) return false;
+  return (elapsedMs / Math.max(1, chunksDone)) * chunksLeft > worthIt;
 }
 
 /** One stage being run: its queue, its bundles, its first failure. */
@@ -158,9 +167,13 @@ export class SharedStages {
     return pool;
   }
 
-  /** Gives a ready, idle worker a bundle of the stage if elements are left (or `evenIfEmpty`). */
+  /**
+   * Gives a ready, idle worker a bundle of the stage if elements are left (or `evenIfEmpty`).
+   * A worker still starting gets none (its chunk would wait while this thread could run it); it
+   * is offered one when it is ready.
+   */
   private offer(worker: PooledWorker, run: StageRun, evenIfEmpty: boolean): void {
-    if (worker.busy || worker.failed || run.queue.failed) return;
+    if (!worker.isReady || worker.busy || worker.failed || run.queue.failed) return;
     const first = run.queue.exhausted ? (evenIfEmpty ? [] : undefined) : run.queue.take();
     if (first === undefined) return;
     const coder = this.execution.rootCoder(run.stage);

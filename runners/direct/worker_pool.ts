@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { PipelineError, TransformError } from "../../lib/model/errors";
+import { InternalError, PipelineError, TransformError } from "../../lib/model/errors";
 import type { MetricsSnapshot } from "./transfer";
 import type { CleanupRequest, CoordinatorMessage, RunStageRequest, RunStageResult, ShuffleData, WorkerInit, WorkerMessage } from "./worker_protocol";
 
@@ -34,6 +34,8 @@ export class PooledWorker {
   private exited = false;
   private startup: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private dead: Error | undefined;
+  private started = false;
+  private claimed = false;
 
   constructor(init: WorkerInit) {
     this.worker = new Worker(path.join(__dirname, "worker_thread.js"), { workerData: init });
@@ -50,9 +52,14 @@ export class PooledWorker {
     });
   }
 
-  /** Whether the thread is running a bundle. */
+  /** Whether the thread has rebuilt the pipeline. */
+  get isReady(): boolean {
+    return this.started;
+  }
+
+  /** Whether the thread has a bundle (set as soon as `runBundle` is called, so it is never given two). */
   get busy(): boolean {
-    return this.pending !== undefined;
+    return this.claimed;
   }
 
   /** Whether the thread failed (it takes no more bundles). */
@@ -63,6 +70,7 @@ export class PooledWorker {
   private onMessage(m: WorkerMessage): void {
     switch (m.type) {
       case "ready":
+        this.started = true;
         this.startup?.resolve();
         this.startup = undefined;
         return;
@@ -118,12 +126,18 @@ export class PooledWorker {
 
   /** Runs one bundle of a stage, starting with `request.elements` and asking `feed` for more. */
   async runBundle(request: RunStageRequest, feed: BundleFeed): Promise<RunStageResult> {
-    await this.ready;
-    if (this.dead !== undefined) throw this.dead;
-    return new Promise<RunStageResult>((resolve, reject) => {
-      this.pending = { feed, resolve, reject };
-      this.post(request, request.elements);
-    });
+    if (this.claimed) throw new InternalError("a DirectRunner worker thread was given a second bundle while running one");
+    this.claimed = true;
+    try {
+      await this.ready;
+      if (this.dead !== undefined) throw this.dead;
+      return await new Promise<RunStageResult>((resolve, reject) => {
+        this.pending = { feed, resolve, reject };
+        this.post(request, request.elements);
+      });
+    } finally {
+      this.claimed = false;
+    }
   }
 
   /** Runs the cleanup hooks in the thread; a dead or never-started worker has nothing to clean. */
