@@ -10,7 +10,9 @@
  *   (shuffle_child.ts) with --direct_shuffle_memory_mb 64, against `sort | uniq -c`.
  *
  * Flags: --sizes 5,100,2048 --runs 3 (--runs_large 1 for sizes of 1 GB and more)
- * --startup_runs 7 --shuffle_mb 500 --shuffle_keys 10000000 (--shuffle_mb 0 skips it).
+ * --startup_runs 7 --shuffle_mb 500 --shuffle_keys 10000000 (--shuffle_mb 0 skips it);
+ * --compare DIST also runs another build's wordcount (e.g. main's dist/) in the same rotation,
+ * for before/after figures.
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -88,30 +90,32 @@ function shards(prefix: string): string[] {
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const ratio = (x: number): string => `${x.toFixed(2)}×`;
 
-type WordcountMode = "hand-written" | "1 worker" | "2 workers";
+type WordcountMode = "hand-written" | "1 worker" | "2 workers" | "compared, 1 worker" | "compared, 2 workers";
 
-function runWordcount(mode: WordcountMode, input: string, out: string): Usage {
+function runWordcount(mode: WordcountMode, input: string, out: string, compare: string | undefined): Usage {
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
   if (mode === "hand-written") return timeNode([path.join(__dirname, "wordcount_baseline.js"), input, path.join(out, "counts-00000-of-00001")]);
-  const workers = mode === "2 workers" ? ["--direct_num_workers", "2"] : [];
-  return timeNode([path.join(DIST, "pipelines", "wordcount.js"), "--input", input, "--output", path.join(out, "counts"), ...workers]);
+  const workers = mode.endsWith("2 workers") ? ["--direct_num_workers", "2"] : [];
+  const dist = mode.startsWith("compared") ? compare! : DIST;
+  return timeNode([path.join(dist, "pipelines", "wordcount.js"), "--input", input, "--output", path.join(out, "counts"), ...workers]);
 }
 
-function benchWordcountSize(sizeMb: number, runs: number, rows: Row[]): void {
+function benchWordcountSize(sizeMb: number, runs: number, rows: Row[], compare: string | undefined): void {
   const input = corpus(sizeMb);
   const bytes = fs.statSync(input).size;
   const modes: WordcountMode[] = ["hand-written", "1 worker", "2 workers"];
+  if (compare !== undefined) modes.push("compared, 1 worker", "compared, 2 workers");
   const samples = new Map<WordcountMode, Usage[]>(modes.map((m) => [m, []]));
   process.stdout.write(`\nwordcount, ${(bytes / 1e6).toFixed(1)} MB, whole processes, ${runs} run(s) each, alternating\n`);
   for (let i = 0; i < runs; i++) {
     const outputs = new Map<WordcountMode, string>();
     for (const mode of modes) {
-      const out = path.join(DATA, "out", mode.replace(" ", "-"));
-      const u = runWordcount(mode, input, out);
+      const out = path.join(DATA, "out", mode.replace(/[ ,]+/g, "-"));
+      const u = runWordcount(mode, input, out, compare);
       samples.get(mode)!.push(u);
       if (i === 0) outputs.set(mode, sortedLines(shards(path.join(out, "counts"))));
-      process.stdout.write(`  run ${i + 1} ${mode.padEnd(12)} ${sec(u.ms)}  CPU ${sec(u.cpuMs)}  peak RSS ${u.maxRssMb.toFixed(0)} MB\n`);
+      process.stdout.write(`  run ${i + 1} ${mode.padEnd(19)} ${sec(u.ms)}  CPU ${sec(u.cpuMs)}  peak RSS ${u.maxRssMb.toFixed(0)} MB\n`);
     }
     for (const mode of modes) {
       if (i === 0 && outputs.get(mode) !== outputs.get("hand-written")) throw new Error(`wordcount ${sizeMb} MB: ${mode}'s output differs from the hand-written loop's`);
@@ -138,6 +142,17 @@ function benchWordcountSize(sizeMb: number, runs: number, rows: Row[]): void {
     baseline: base,
     met: (sizeMb >= 100 && sizeMb <= 200 ? two <= 0.65 : true) && wall("2 workers") <= wall("1 worker"),
   });
+  if (compare === undefined) return;
+  for (const n of ["1 worker", "2 workers"] as const) {
+    const c: WordcountMode = `compared, ${n}`;
+    rows.push({
+      figure: `  compared build, wordcount ${sizeMb} MB, ${n}: ${sec(wall(c))}, CPU ${sec(cpu(c))}, ${rss(c).toFixed(0)} MB`,
+      value: ratio(wall(c) / b),
+      target: "",
+      baseline: base,
+      met: undefined,
+    });
+  }
 }
 
 function benchStartup(runs: number, rows: Row[]): void {
@@ -292,7 +307,8 @@ export async function benchBatch(flag: (name: string, fallback: string) => strin
   const rows: Row[] = [];
   const runs = Number(flag("runs", "3"));
   const runsLarge = Number(flag("runs_large", "1"));
-  for (const size of flag("sizes", "5,100,2048").split(",").map(Number)) benchWordcountSize(size, size >= 1024 ? runsLarge : runs, rows);
+  const compare = flag("compare", "") === "" ? undefined : path.resolve(flag("compare", ""));
+  for (const size of flag("sizes", "5,100,2048").split(",").map(Number)) benchWordcountSize(size, size >= 1024 ? runsLarge : runs, rows, compare);
   benchStartup(Number(flag("startup_runs", "7")), rows);
   const shuffleMb = Number(flag("shuffle_mb", "500"));
   if (shuffleMb > 0) await benchShuffle(shuffleMb, Number(flag("shuffle_keys", "10000000")), rows);
