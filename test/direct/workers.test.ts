@@ -19,11 +19,11 @@ describe("DirectRunner: worker threads (--direct_num_workers > 1)", function () 
   });
 
   it("starts worker threads part-way through a long stage; they take the elements left, each element once", async () => {
-    const result = await lateWorkersProgram.run({ n: 2000, ms: 5 }, { directNumWorkers: 2 });
+    const result = await lateWorkersProgram.run({ n: 1000, ms: 2 }, { directNumWorkers: 2 });
     assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
     const inMain = result.metrics.counterTotal("test", "inMainThread");
     const inWorker = result.metrics.counterTotal("test", "inWorkerThread");
-    assert.equal(inMain + inWorker, 2000);
+    assert.equal(inMain + inWorker, 1000);
     assert.ok(inMain > 0 && inWorker > 0, `main thread ${inMain}, worker thread ${inWorker}`);
   });
 
