@@ -80,17 +80,75 @@ export { ReadFromText, WriteToText } from "./io/textio";
 export type { ReadFromTextOptions, WriteToTextOptions, TextRange } from "./io/textio";
 export { FileSystems } from "./io/filesystems/registry";
 export type { FileSystem, FileMetadata } from "./io/filesystems/filesystem";
-export { ReadFromBigQuery, WriteToBigQuery } from "./io/bigquery";
 export type { ReadFromBigQueryOptions, WriteToBigQueryOptions, WriteToBigQueryResult, FailedRow, CreateDisposition, WriteDisposition, WriteMethod } from "./io/bigquery";
-export { ReadFromPubSub, WriteToPubSub } from "./io/pubsub";
 export type { ReadFromPubSubOptions, WriteToPubSubOptions, PubSubPayload } from "./io/pubsub";
 // The TensorFlow.js handler is exported from "beamline/ml" (lib/ml), so the root's types do not
 // pull in @tensorflow/tfjs's declarations for every user.
-export { RunInference } from "./ml/run_inference";
 export type { RunInferenceOptions, RunInferenceOutputs } from "./ml/run_inference";
 export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference } from "./ml/model_handler";
 export { sharedModel } from "./ml/shared_model";
-export { ReadFromCsv, WriteToCsv, formatCsvLine } from "./io/csv";
 export type { ReadFromCsvOptions, CsvReadResult, CsvDeadLetter, CsvRowType, WriteToCsvOptions, CsvValue, CsvSchema, CsvColumnType, CsvFieldType, CsvRowOf, CsvRecord } from "./io/csv";
 export { watchJobs } from "./model/monitoring";
 export type { JobListener, MonitoredJob, JobGraph, StepNode, PCollectionNode, JobSnapshot, StepProgress, MetricsSnapshot, LogEntry, LogPage } from "./model/monitoring";
+
+// The connectors' module graphs (and csv-parse, csv-stringify) are most of what loading this file
+// would cost, so each loads on first use: a program that does not use one starts without it. The
+// getters keep the `return namespace.name` form Node's CommonJS export detection recognises, so
+// ES modules can still `import { ReadFromCsv } from "beamline"`.
+import type * as BigQueryIO from "./io/bigquery";
+import type * as PubSubIO from "./io/pubsub";
+import type * as CsvIO from "./io/csv";
+import type * as Inference from "./ml/run_inference";
+import type { BigQueryRow } from "./io/bigquery";
+import type { CsvSchema } from "./io/csv";
+
+/** A module's exports, the module being required when the first of them is read. */
+function onFirstUse<M extends object>(load: () => M): M {
+  let loaded: M | undefined;
+  return new Proxy({} as M, { get: (_target, name) => (loaded ??= load())[name as keyof M] });
+}
+/* eslint-disable @typescript-eslint/no-require-imports */
+const bigquery = onFirstUse(() => require("./io/bigquery") as typeof BigQueryIO);
+const pubsub = onFirstUse(() => require("./io/pubsub") as typeof PubSubIO);
+const csv = onFirstUse(() => require("./io/csv") as typeof CsvIO);
+const inference = onFirstUse(() => require("./ml/run_inference") as typeof Inference);
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
+export declare const ReadFromBigQuery: typeof BigQueryIO.ReadFromBigQuery;
+/** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
+export type ReadFromBigQuery<Row extends BigQueryRow = BigQueryRow> = BigQueryIO.ReadFromBigQuery<Row>;
+Object.defineProperty(exports, "ReadFromBigQuery", { enumerable: true, get: function () { return bigquery.ReadFromBigQuery; } });
+/** Writes rows to a BigQuery table (see lib/io/bigquery); loaded on first use. */
+export declare const WriteToBigQuery: typeof BigQueryIO.WriteToBigQuery;
+/** Writes rows to a BigQuery table (see lib/io/bigquery); loaded on first use. */
+export type WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> = BigQueryIO.WriteToBigQuery<Row>;
+Object.defineProperty(exports, "WriteToBigQuery", { enumerable: true, get: function () { return bigquery.WriteToBigQuery; } });
+/** Reads a Pub/Sub subscription or topic, unbounded (see lib/io/pubsub); loaded on first use. */
+export declare const ReadFromPubSub: typeof PubSubIO.ReadFromPubSub;
+/** Reads a Pub/Sub subscription or topic, unbounded (see lib/io/pubsub); loaded on first use. */
+export type ReadFromPubSub<WithAttributes extends boolean = false> = PubSubIO.ReadFromPubSub<WithAttributes>;
+Object.defineProperty(exports, "ReadFromPubSub", { enumerable: true, get: function () { return pubsub.ReadFromPubSub; } });
+/** Publishes elements to a Pub/Sub topic (see lib/io/pubsub); loaded on first use. */
+export declare const WriteToPubSub: typeof PubSubIO.WriteToPubSub;
+/** Publishes elements to a Pub/Sub topic (see lib/io/pubsub); loaded on first use. */
+export type WriteToPubSub = PubSubIO.WriteToPubSub;
+Object.defineProperty(exports, "WriteToPubSub", { enumerable: true, get: function () { return pubsub.WriteToPubSub; } });
+/** Runs a model over elements in batches (see lib/ml/run_inference); loaded on first use. */
+export declare const RunInference: typeof Inference.RunInference;
+/** Runs a model over elements in batches (see lib/ml/run_inference); loaded on first use. */
+export type RunInference<E, R> = Inference.RunInference<E, R>;
+Object.defineProperty(exports, "RunInference", { enumerable: true, get: function () { return inference.RunInference; } });
+/** Reads CSV files into typed records, bad rows to dead letters (see lib/io/csv); loaded on first use. */
+export declare const ReadFromCsv: typeof CsvIO.ReadFromCsv;
+/** Reads CSV files into typed records, bad rows to dead letters (see lib/io/csv); loaded on first use. */
+export type ReadFromCsv<S extends CsvSchema | undefined = undefined> = CsvIO.ReadFromCsv<S>;
+Object.defineProperty(exports, "ReadFromCsv", { enumerable: true, get: function () { return csv.ReadFromCsv; } });
+/** Writes records as CSV files (see lib/io/csv); loaded on first use. */
+export declare const WriteToCsv: typeof CsvIO.WriteToCsv;
+/** Writes records as CSV files (see lib/io/csv); loaded on first use. */
+export type WriteToCsv<Row extends object> = CsvIO.WriteToCsv<Row>;
+Object.defineProperty(exports, "WriteToCsv", { enumerable: true, get: function () { return csv.WriteToCsv; } });
+/** Formats one CSV line from field values (see lib/io/csv); loaded on first use. */
+export declare const formatCsvLine: typeof CsvIO.formatCsvLine;
+Object.defineProperty(exports, "formatCsvLine", { enumerable: true, get: function () { return csv.formatCsvLine; } });

@@ -61,6 +61,24 @@ export function splitIntoRanges(
   return ranges;
 }
 
+/** Smallest and largest byte range `desiredRangeBytes` chooses. */
+export const MIN_RANGE_BYTES = 1 << 20;
+export const MAX_RANGE_BYTES = 64 << 20;
+/** Ranges per reader: enough that readers finishing early take more, and all end together. */
+const RANGES_PER_READER = 8;
+
+/**
+ * The size of byte ranges to cut files into for `parallelism` readers: about 8 ranges per reader,
+ * between 1 MiB (smaller ranges cost more than they balance) and 64 MiB (Beam's default).
+ * Gzip files, read whole, do not count.
+ */
+export function desiredRangeBytes(files: readonly FileMetadata[], parallelism: number, compression: Compression = "auto"): number {
+  let total = 0;
+  for (const f of files) if (f.sizeBytes > 0 && resolveCompression(f.path, compression) !== "gzip") total += f.sizeBytes;
+  const readers = Math.max(1, Math.floor(parallelism));
+  return Math.min(MAX_RANGE_BYTES, Math.max(MIN_RANGE_BYTES, Math.ceil(total / (readers * RANGES_PER_READER))));
+}
+
 const LF = 0x0a;
 const CR = 0x0d;
 const ANY_TERMINATOR = /\r\n|\r|\n/;

@@ -23,14 +23,14 @@ import { checkOutputPrefix } from "./filesystems/output_check";
 import { tempDirectoryFor, windowedTempPattern, WriteWindowedText } from "./text_windowed_write";
 import { GlobalWindows } from "../model/windowing";
 import { Window } from "../model/primitives";
-import { Compression, readLineBatches, shardPath, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit } from "./text_files";
+import { Compression, desiredRangeBytes, readLineBatches, shardPath, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit } from "./text_files";
 import { commitOutput } from "../model/commits";
 
 /** Options of ReadFromText. */
 export interface ReadFromTextOptions {
   /** "auto" (by suffix: .gz is gzip), "gzip" or "uncompressed". */
   readonly compression?: Compression;
-  /** Target size of the byte ranges read in parallel (default 64 MiB). */
+  /** Target size of the byte ranges read in parallel (default: about 8 per worker, 1 to 64 MiB). */
   readonly desiredBundleSizeBytes?: number;
 }
 
@@ -44,8 +44,6 @@ export interface TextRange {
   readonly end: number;
 }
 
-const DEFAULT_BUNDLE_BYTES = 64 * 1024 * 1024;
-
 class ExpandPatterns extends DoFn<Uint8Array, TextRange> {
   constructor(
     private readonly patterns: readonly string[],
@@ -55,7 +53,9 @@ class ExpandPatterns extends DoFn<Uint8Array, TextRange> {
   }
   async process(_: Uint8Array, ctx: ProcessContext<TextRange>): Promise<void> {
     const files = await FileSystems.matchAll(this.patterns);
-    for (const range of splitIntoRanges(files, this.options.desiredBundleSizeBytes ?? DEFAULT_BUNDLE_BYTES, this.options.compression ?? "auto")) {
+    const compression = this.options.compression ?? "auto";
+    const desired = this.options.desiredBundleSizeBytes ?? desiredRangeBytes(files, ctx.runtime.options.directNumWorkers, compression);
+    for (const range of splitIntoRanges(files, desired, compression)) {
       ctx.output({ path: range.path, start: range.start, end: range.end });
     }
   }

@@ -6,7 +6,8 @@
  * never the environment or the clock.
  */
 import * as os from "node:os";
-import yargs from "yargs";
+import type { Argv } from "yargs";
+import yargsParser from "yargs-parser";
 import { ValidationError } from "./errors";
 import { allRunnerFlags, type RunnerFlagSpec } from "./runner_flags";
 
@@ -32,6 +33,13 @@ export interface PipelineOptions {
   readonly strictChecks: boolean;
   /** DirectRunner: memory budget of each GroupByKey before it spills to disk, in MB. */
   readonly directShuffleMemoryMb: number;
+  /**
+   * DirectRunner with directNumWorkers N > 1: "when_worthwhile" (default) runs bundles in the main
+   * thread too and starts N - 1 worker threads once a stage has more work left than they take to
+   * start; "always" runs every bundle in N worker threads, so every element crosses threads
+   * encoded with its coder (as on a cluster).
+   */
+  readonly directWorkerThreads: "when_worthwhile" | "always";
   /** Any other flags given (runner-specific ones such as --job_endpoint), by their snake_case name. */
   readonly extra: Readonly<Record<string, string | number | boolean>>;
 }
@@ -103,6 +111,13 @@ const DIRECT_FLAGS = {
     default: true,
   },
   direct_shuffle_memory_mb: { type: "number", describe: "Memory per GroupByKey before spilling to disk (MB)", default: 256 },
+  direct_worker_threads: {
+    type: "string",
+    describe:
+      "With --direct_num_workers N > 1: when_worthwhile (this thread runs bundles too; N-1 worker threads start once a stage has enough work) " +
+      "or always (N worker threads run every bundle; every element crosses threads encoded)",
+    default: "when_worthwhile",
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 /** How the command line shows a run's progress (not pipeline options: workers never see them). */
@@ -130,6 +145,7 @@ export function defaultOptions(): PipelineOptions {
     directNumWorkers: 1,
     strictChecks: true,
     directShuffleMemoryMb: 256,
+    directWorkerThreads: "when_worthwhile",
     extra: {},
   };
 }
@@ -250,19 +266,50 @@ function normalizeArgv(argv: readonly string[], declared: ReadonlyMap<string, De
   return out;
 }
 
+/** Parser settings for yargs and yargs-parser alike. */
+const PARSER_CONFIGURATION = { "camel-case-expansion": false, "boolean-negation": true, "dot-notation": false } as const;
+
 /**
- * Parses `argv` into pipeline options and the pipeline's own flags. `--help` prints every flag,
- * grouped by runner, and exits. An unknown flag (unless `passThroughFlags`), a stray positional
- * argument, or a flag given twice (except repeatable runner flags such as `--experiment`) is an
- * error naming it; runner flags are kept in `options.extra` by their snake_case names.
+ * The common case without loading yargs (its help and error machinery is most of a pipeline's
+ * start-up): yargs-parser, the parser inside yargs, with the options yargs would give it. Undefined
+ * when yargs must take over: `--help`, a parse error, or a required flag missing or empty (yargs
+ * prints the help, or fails with its message).
  */
-export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly string[], flags: F, usage: ParseSettings): ParsedArgs<F> {
-  const declared = declaredFlags(flags);
-  const parser = yargs(normalizeArgv(argv, declared))
+function quickParse(normalized: readonly string[], declared: ReadonlyMap<string, Declared>): Record<string, unknown> | undefined {
+  if (normalized.some((a) => a === "--help" || a.startsWith("--help="))) return undefined;
+  const types: Record<FlagSpec["type"], string[]> = { string: [], number: [], boolean: [] };
+  const defaults: Record<string, unknown> = {};
+  const aliases: Record<string, string> = {};
+  for (const [name, { spec }] of declared) {
+    types[spec.type].push(name);
+    const own = spec as Partial<Extract<FlagSpec, { type: typeof spec.type }>>;
+    if (own.default !== undefined) defaults[name] = own.default;
+    if (own.alias !== undefined) aliases[name] = own.alias;
+  }
+  const result = yargsParser.detailed([...normalized], {
+    ...types,
+    default: defaults,
+    alias: aliases,
+    configuration: PARSER_CONFIGURATION,
+  });
+  if (result.error !== null) return undefined;
+  const parsed = result.argv as Record<string, unknown>;
+  for (const [name, { spec }] of declared) {
+    // yargs decides about an empty value too (`--output` with nothing after it is missing to yargs).
+    if ((spec as { required?: boolean }).required === true && (parsed[name] === undefined || parsed[name] === "")) return undefined;
+  }
+  return parsed;
+}
+
+/** The full yargs parse: prints `--help` and exits, and fails with yargs's messages. */
+function parseWithYargs(normalized: readonly string[], declared: ReadonlyMap<string, Declared>, usage: ParseSettings): Record<string, unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const yargs = require("yargs") as (args: string[]) => Argv;
+  const parser = yargs([...normalized])
     .scriptName(usage.scriptName)
     .usage(`$0 [flags]\n\n${usage.description}`)
     .epilog("Flag names are Beam Python's (snake_case; camelCase spellings are accepted). A flag nobody declared is an error.")
-    .parserConfiguration({ "camel-case-expansion": false, "boolean-negation": true, "dot-notation": false })
+    .parserConfiguration(PARSER_CONFIGURATION)
     .version(false)
     .fail((message: string | undefined, error: Error | undefined) => {
       throw error ?? new ValidationError(`${message ?? "invalid flags"}. Run with --help to list the flags.`);
@@ -280,8 +327,26 @@ export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly str
       group,
     });
   }
-  const parsed = parser.parseSync() as Record<string, unknown>;
+  return parser.parseSync() as Record<string, unknown>;
+}
 
+/** @internal For tests: the raw values `parseArgs` works from, parsed by yargs-parser alone (undefined when yargs must take over) or by yargs. */
+export function rawFlagValues(argv: readonly string[], flags: Record<string, FlagSpec>, usage: ParseSettings, engine: "quick" | "yargs"): Record<string, unknown> | undefined {
+  const declared = declaredFlags(flags);
+  const normalized = normalizeArgv(argv, declared);
+  return engine === "quick" ? quickParse(normalized, declared) : parseWithYargs(normalized, declared, usage);
+}
+
+/**
+ * Parses `argv` into pipeline options and the pipeline's own flags. `--help` prints every flag,
+ * grouped by runner, and exits. An unknown flag (unless `passThroughFlags`), a stray positional
+ * argument, or a flag given twice (except repeatable runner flags such as `--experiment`) is an
+ * error naming it; runner flags are kept in `options.extra` by their snake_case names.
+ */
+export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly string[], flags: F, usage: ParseSettings): ParsedArgs<F> {
+  const declared = declaredFlags(flags);
+  const normalized = normalizeArgv(argv, declared);
+  const parsed = quickParse(normalized, declared) ?? parseWithYargs(normalized, declared, usage);
   const problems: string[] = [];
   const positional = (parsed["_"] as unknown[]).map(String);
   if (positional.length > 0) {
@@ -331,6 +396,10 @@ export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly str
   if (!Number.isInteger(workers) || workers < 1) {
     throw new ValidationError(`--direct_num_workers must be a positive integer, got ${String(parsed["direct_num_workers"])}`);
   }
+  const workerThreads = parsed["direct_worker_threads"];
+  if (workerThreads !== "when_worthwhile" && workerThreads !== "always") {
+    throw new ValidationError(`--direct_worker_threads must be when_worthwhile or always, got ${String(workerThreads)}`);
+  }
   const options: PipelineOptions = {
     runner,
     jobName: str("job_name") ?? defaultJobName(),
@@ -342,6 +411,7 @@ export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly str
     directNumWorkers: workers,
     strictChecks: parsed["strict_checks"] !== false,
     directShuffleMemoryMb: Number(parsed["direct_shuffle_memory_mb"]),
+    directWorkerThreads: workerThreads,
     extra,
   };
   const port = typeof parsed["dashboard_port"] === "number" ? parsed["dashboard_port"] : undefined;

@@ -5,8 +5,9 @@
  *    differs; the rebuilt graph's DoFns are the ones executed.
  * 2. Runs every transform's `validate` hook, so missing inputs fail before any work.
  * 3. Plans fused stages and runs them in dependency order. With `--direct_num_workers N > 1`
- *    and a program built by `definePipeline`, N worker threads each rebuild the pipeline and
- *    run bundles in parallel; otherwise N slots in this thread overlap async work.
+ *    and a program built by `definePipeline`, this thread and up to N - 1 worker threads (each
+ *    rebuilding the pipeline, started once a stage has enough work for them) run bundles in
+ *    parallel; otherwise N slots in this thread overlap async work.
  * 4. Once every stage has succeeded, runs the sinks' output commits (renames into place, load
  *    jobs, acknowledgements; lib/model/commits.ts). On failure, runs the `cleanupAfterFailure`
  *    hooks instead (sinks remove temporary output), so a failed run leaves no output.
@@ -19,7 +20,7 @@ import type { PipelineResult, PipelineState } from "../../lib/model/result";
 import type { PipelineRunner } from "../../lib/model/runner_registry";
 import { Execution } from "./execution";
 import { checkReconstruction } from "./reconstruction";
-import { needsStreaming, runStreaming } from "../streaming";
+import { needsStreaming } from "../executor/units";
 import { cleanupAfterFailure } from "./failure_cleanup";
 import { RunCancelledError, RunMonitor } from "../monitor/run_monitor";
 
@@ -69,7 +70,11 @@ export class DirectRunner implements PipelineRunner {
     } catch (e) {
       return new DirectResult("FAILED", new MetricResults(containers), [], asError(e));
     }
-    if (needsStreaming(executed)) return runStreaming(executed, { runId, checkEveryElement: this.runnerOptions.checkEveryElement === true }, containers, outputs);
+    if (needsStreaming(executed)) {
+      // Loaded only for the pipelines that need it: batch runs start without the streaming driver.
+      const { runStreaming } = await import("../streaming");
+      return runStreaming(executed, { runId, checkEveryElement: this.runnerOptions.checkEveryElement === true }, containers, outputs);
+    }
     const monitor = RunMonitor.start(executed, {
       runner: "DirectRunner",
       streaming: false,

@@ -1,11 +1,9 @@
 /** One run of a planned pipeline: buffers between stages, metrics, and stage scheduling. */
 import { runCommits } from "../../lib/model/commits";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
-import type { PCollection } from "../../lib/model/pcollection";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { inGlobalWindow, kv, ON_TIME_AND_ONLY_FIRING, WindowedValue } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
-import { ByteWriter } from "../../lib/coders/byte_io";
 import { wrapUserError } from "../executor/operator";
 import { planStages, Stage, stageOrder } from "./plan";
 import { Group, Shuffle } from "./shuffle";
@@ -13,9 +11,10 @@ import { keyCoderOf } from "../executor/default_coders";
 import { buildStage, StageInstance } from "./stage_builder";
 import { BufferedStageEnvironment, shuffledValueCoder } from "./environment";
 import { runStageInstances } from "./stage_runner";
-import { decodeAll, encodeAll, readShuffleEntries, restoreMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
-import { attemptedMetricsOf, WorkerPool } from "./worker_pool";
-import type { RunStageRequest, RunStageResult } from "./worker_protocol";
+import type { SharedStages, StageRoot } from "./shared_stages";
+import { decodeAll, encodeAll, MetricsSnapshot, readShuffleEntries, restoreMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
+import type { Coder } from "../../lib/coders/coder";
+import type { RunStageResult, ShuffleData } from "./worker_protocol";
 import type { EdgeObserver } from "../executor/graph_builder";
 import type { RunMonitor } from "../monitor/run_monitor";
 
@@ -30,8 +29,9 @@ export interface ExecutionSettings {
 export class Execution extends BufferedStageEnvironment {
   private readonly shuffles = new Map<string, Shuffle>();
   private readonly slots: number;
-  private pool: WorkerPool | undefined;
-  private readonly monitor: RunMonitor | undefined;
+  private sharing: SharedStages | undefined;
+  /** Live progress, when watched: counts edges (observer) and gives the event loop turns (pauser). */
+  readonly monitor: RunMonitor | undefined;
   readonly observer?: EdgeObserver;
 
   constructor(
@@ -64,27 +64,35 @@ export class Execution extends BufferedStageEnvironment {
   async run(): Promise<void> {
     const program = this.pipeline.program;
     if (this.slots > 1 && program !== undefined) {
-      this.pool = new WorkerPool(this.slots, {
-        modulePath: program.modulePath,
-        programName: program.name,
-        flags: program.flags,
-        options: this.pipeline.options,
-        runId: this.runId,
-        fingerprint: this.pipeline.fingerprint(),
-        checkEveryElement: this.checkEveryElement,
-        ...(this.monitor !== undefined ? { tally: { layout: this.monitor.layout, thread: 1 } } : {}),
-      });
+      // Loaded only for runs that may share work with worker threads.
+      const { SharedStages } = await import("./shared_stages");
+      this.sharing = new SharedStages(
+        this,
+        {
+          modulePath: program.modulePath,
+          programName: program.name,
+          flags: program.flags,
+          options: this.pipeline.options,
+          runId: this.runId,
+          fingerprint: this.pipeline.fingerprint(),
+          checkEveryElement: this.checkEveryElement,
+          // Each worker thread counts into its own row of the tally (SharedStages numbers them).
+          ...(this.monitor !== undefined ? { tally: { layout: this.monitor.layout, thread: 1 } } : {}),
+        },
+        this.slots,
+        this.pipeline.options.directWorkerThreads,
+      );
     }
     try {
       for (const stage of stageOrder(this.plan)) {
-        if (this.pool !== undefined) await this.runStageOnPool(stage, this.pool);
+        if (this.sharing !== undefined) await this.sharing.run(stage, this.rootOf(stage));
         else await this.runStageInProcess(stage);
       }
       // Every stage succeeded: only now do the sinks' outputs become visible (lib/model/commits.ts).
       await runCommits(this.commits, (step) => this.metricsFor(step));
     } catch (e) {
       // Transforms keep failure-cleanup state (e.g. leased Pub/Sub messages) in the thread that ran them.
-      await this.pool?.cleanupAfterFailure(e instanceof Error ? e.message : String(e));
+      await this.sharing?.cleanupAfterFailure(e instanceof Error ? e.message : String(e));
       throw e;
     } finally {
       for (const [name, s] of this.shuffles) {
@@ -92,36 +100,40 @@ export class Execution extends BufferedStageEnvironment {
         if (s.spills > 0) this.metricsFor(name).incCounter(systemCounterKey("shuffleSpills"), s.spills);
         s.dispose();
       }
-      await this.pool?.close();
+      await this.sharing?.close();
     }
   }
 
-  private rootPCollection(stage: Stage): PCollection<unknown> {
-    return stage.root.kind === "materialized" ? stage.root.unit.input : stage.root.unit.output;
-  }
-
-  private rootElements(stage: Stage): Iterable<WindowedValue<unknown>> {
+  /** A stage's root elements, and how many there are when that is known without reading them. */
+  private rootOf(stage: Stage): StageRoot {
     const root = stage.root;
     switch (root.kind) {
       case "impulse":
-        return [inGlobalWindow(new Uint8Array(0))];
-      case "materialized":
-        return this.materializedFor(root.unit.input.id);
+        return { elements: [inGlobalWindow(new Uint8Array(0))], count: 1 };
+      case "materialized": {
+        const list = this.materializedFor(root.unit.input.id);
+        return { elements: list, count: list.length };
+      }
       case "buffer": {
         const unit = root.unit;
-        if (unit.kind === "flatten" || unit.kind === "reshuffle") return this.bufferFor(unit.node.fullName);
+        if (unit.kind === "flatten" || unit.kind === "reshuffle") {
+          const list = this.bufferFor(unit.node.fullName);
+          return { elements: list, count: list.length };
+        }
         const shuffle = this.shuffleFor(unit.node.fullName);
+        const count = shuffle.groupCount;
         const windowing = unit.output.windowing;
-        if (unit.kind === "gbk") return groupsToElements(shuffle.read(), windowing, (g) => g.values);
+        if (unit.kind === "gbk") return { elements: groupsToElements(shuffle.read(), windowing, (g) => g.values), count };
         const fn = unit.combineFn;
         const name = unit.node.fullName;
-        return groupsToElements(shuffle.read(), windowing, (g) => {
+        const elements = groupsToElements(shuffle.read(), windowing, (g) => {
           try {
             return fn.extractOutput(g.values.length === 1 ? g.values[0] : fn.mergeAccumulators(g.values));
           } catch (e) {
             throw wrapUserError(name, "combine", e, g.key);
           }
         });
+        return { elements, count };
       }
     }
   }
@@ -129,42 +141,47 @@ export class Execution extends BufferedStageEnvironment {
   private async runStageInProcess(stage: Stage): Promise<void> {
     const instances: StageInstance[] = [];
     for (let i = 0; i < this.slots; i++) instances.push(buildStage(stage, this));
-    await runStageInstances(instances, this.rootElements(stage), instances.length, this.monitor);
+    await runStageInstances(instances, this.rootOf(stage).elements, instances.length, this.monitor);
   }
 
-  private async runStageOnPool(stage: Stage, pool: WorkerPool): Promise<void> {
-    const coder = windowedCoderFor(this.rootPCollection(stage));
-    const writers = Array.from({ length: pool.size }, () => new ByteWriter(1 << 16));
-    let n = 0;
-    for (const wv of this.rootElements(stage)) coder.encode(wv, writers[n++ % pool.size]!, "nested");
-    const materialized: Record<string, Uint8Array> = {};
-    for (const id of stage.readsMaterialized) materialized[id] = encodeAll(windowedCoderFor(this.pcollection(id)), this.materializedFor(id));
-    const requests: RunStageRequest[] = [];
-    for (let i = 0; i < Math.min(pool.size, Math.max(n, 1)); i++) {
-      requests.push({ type: "runStage", stageId: stage.id, elements: writers[i]!.finish().slice(), materialized });
-    }
-    const results = await pool.runAll(requests).catch((e: unknown) => {
-      for (const m of attemptedMetricsOf(e)) this.metricsFor(m.step).merge(restoreMetrics(m));
-      throw e;
-    });
-    for (const result of results) this.merge(result);
-  }
-
-  private merge(result: RunStageResult): void {
-    for (const [name, bytes] of Object.entries(result.shuffles)) {
+  /** Shuffle additions a worker thread's bundle sent. */
+  mergeShuffles(data: ShuffleData["shuffles"]): void {
+    for (const [name, bytes] of Object.entries(data)) {
       const unit = this.groupingUnit(name);
       const shuffle = this.shuffleFor(name);
       for (const e of readShuffleEntries(bytes, keyCoderOf(unit.input), windowCoderFor(unit.input.windowing), shuffledValueCoder(unit))) {
         shuffle.add(e.groupId, e.key, e.window, e.timestamp, e.value);
       }
     }
+  }
+
+  /** What a worker thread's bundle produced. */
+  merge(result: RunStageResult): void {
+    this.mergeShuffles(result.shuffles);
     for (const [name, bytes] of Object.entries(result.buffers)) {
       this.bufferFor(name).push(...decodeAll(windowedCoderFor(this.bufferedPCollection(name)), bytes));
     }
     for (const [id, bytes] of Object.entries(result.materialized)) this.materializedFor(id).push(...decodeAll(windowedCoderFor(this.pcollection(id)), bytes));
-    for (const m of result.metrics) this.metricsFor(m.step).merge(restoreMetrics(m));
+    this.mergeMetrics(result.metrics);
     this.outputs.push(...result.outputs);
     this.commits.push(...result.commits);
+  }
+
+  /** Adds what a worker thread's steps counted (also a failed bundle's: Beam's attempted metrics). */
+  mergeMetrics(metrics: readonly MetricsSnapshot[]): void {
+    for (const m of metrics) this.metricsFor(m.step).merge(restoreMetrics(m));
+  }
+
+  /** The encoded materialized PCollections a stage reads, for a worker thread. */
+  encodedMaterialized(stage: Stage): Record<string, Uint8Array> {
+    const materialized: Record<string, Uint8Array> = {};
+    for (const id of stage.readsMaterialized) materialized[id] = encodeAll(windowedCoderFor(this.pcollection(id)), this.materializedFor(id));
+    return materialized;
+  }
+
+  /** The coder of a stage's root elements as they cross to a worker thread. */
+  rootCoder(stage: Stage): Coder<WindowedValue<unknown>> {
+    return windowedCoderFor(stage.root.kind === "materialized" ? stage.root.unit.input : stage.root.unit.output);
   }
 }
 

@@ -87,6 +87,11 @@ export class Shuffle implements GroupingSink {
 
   constructor(private readonly options: ShuffleOptions) {}
 
+  /** How many groups `read` yields, when known without merging spilled runs. */
+  get groupCount(): number | undefined {
+    return this.runs.length === 0 ? this.groups.size : undefined;
+  }
+
   add(groupId: string, key: unknown, window: BoundedWindow, timestamp: Instant, value: unknown): void {
     let g = this.groups.get(groupId);
     if (g === undefined) {

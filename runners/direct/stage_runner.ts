@@ -7,12 +7,15 @@ export interface Pauser {
   pause(): Promise<void>;
 }
 
+/** Root elements as they arrive: all at once, or chunk by chunk (a bundle fed while it runs). */
+export type StageInput = Iterable<WindowedValue<unknown>> | AsyncIterable<Iterable<WindowedValue<unknown>>>;
+
 /**
  * Lifecycle per instance: setup, startBundle (downstream first), elements (round robin over the
  * instances, each awaiting its own async work before its next element), finishBundle (upstream
  * first), teardown (always, best effort). The first error wins.
  */
-export async function runStageInstances(instances: readonly StageInstance[], elements: Iterable<WindowedValue<unknown>>, slots = instances.length, pauser?: Pauser): Promise<void> {
+export async function runStageInstances(instances: readonly StageInstance[], elements: StageInput, slots = instances.length, pauser?: Pauser): Promise<void> {
   let failure: unknown;
   const started: StageInstance[] = [];
   try {
@@ -21,33 +24,13 @@ export async function runStageInstances(instances: readonly StageInstance[], ele
       started.push(inst);
       for (let i = inst.operators.length - 1; i >= 0; i--) await inst.operators[i]!.startBundle();
     }
-    const inflight: (Promise<void> | undefined)[] = new Array(slots).fill(undefined);
-    let n = 0;
-    let sincePause = 0;
-    for (const wv of elements) {
-      // Only when monitored: every 1,024 elements, let the monitor give the event loop a turn.
-      if (pauser !== undefined && ++sincePause === 1024) {
-        sincePause = 0;
-        await pauser.pause();
-      }
-      const slot = slots === 1 ? 0 : n++ % slots;
-      const busy = inflight[slot];
-      if (busy !== undefined) {
-        inflight[slot] = undefined;
-        await busy;
-      }
-      const r = instances[slot]!.input.receive(wv.value, wv);
-      if (r !== undefined) {
-        // Handled here so a rejection is not "unhandled" while another slot is awaited.
-        r.catch(() => undefined);
-        inflight[slot] = r;
-      }
+    const feed = new Feed(instances, slots, pauser);
+    if (Symbol.asyncIterator in elements) {
+      for await (const chunk of elements) await feed.all(chunk);
+    } else {
+      await feed.all(elements);
     }
-    for (let i = 0; i < inflight.length; i++) {
-      const p = inflight[i];
-      inflight[i] = undefined;
-      if (p !== undefined) await p;
-    }
+    await feed.drain();
     for (const inst of instances) for (const op of inst.operators) await op.finishBundle();
   } catch (e) {
     failure = e;
@@ -62,4 +45,52 @@ export async function runStageInstances(instances: readonly StageInstance[], ele
     }
   }
   if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+}
+
+/** Hands elements to the instances round robin; an instance with async work pending gets its next element once that work is done. */
+class Feed {
+  private readonly inflight: (Promise<void> | undefined)[];
+  private n = 0;
+  private sincePause = 0;
+
+  constructor(
+    private readonly instances: readonly StageInstance[],
+    private readonly slots: number,
+    private readonly pauser: Pauser | undefined,
+  ) {
+    this.inflight = new Array<Promise<void> | undefined>(slots).fill(undefined);
+  }
+
+  async all(elements: Iterable<WindowedValue<unknown>>): Promise<void> {
+    const slots = this.slots;
+    const inflight = this.inflight;
+    const pauser = this.pauser;
+    for (const wv of elements) {
+      // Only when monitored: every 1,024 elements, let the monitor give the event loop a turn.
+      if (pauser !== undefined && ++this.sincePause === 1024) {
+        this.sincePause = 0;
+        await pauser.pause();
+      }
+      const slot = slots === 1 ? 0 : this.n++ % slots;
+      const busy = inflight[slot];
+      if (busy !== undefined) {
+        inflight[slot] = undefined;
+        await busy;
+      }
+      const r = this.instances[slot]!.input.receive(wv.value, wv);
+      if (r !== undefined) {
+        // Handled here so a rejection is not "unhandled" while another slot is awaited.
+        r.catch(() => undefined);
+        inflight[slot] = r;
+      }
+    }
+  }
+
+  async drain(): Promise<void> {
+    for (let i = 0; i < this.inflight.length; i++) {
+      const p = this.inflight[i];
+      this.inflight[i] = undefined;
+      if (p !== undefined) await p;
+    }
+  }
 }

@@ -61,8 +61,15 @@ export class ShuffleEntryWriter {
     this.w.writeDoubleBE(timestamp);
     this.valueCoder.encode(value, this.w, "nested");
   }
-  finish(): Uint8Array {
-    return this.w.finish().slice();
+  /** Bytes written since the last `take`. */
+  get length(): number {
+    return this.w.length;
+  }
+  /** The additions so far (a buffer of its own), and a fresh start. */
+  take(): Uint8Array {
+    const bytes = this.w.finish().slice();
+    this.w.reset();
+    return bytes;
   }
 }
 

@@ -5,9 +5,9 @@
  */
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { PipelineError, TransformError } from "../../lib/model/errors";
+import { InternalError, PipelineError, TransformError } from "../../lib/model/errors";
 import type { MetricsSnapshot } from "./transfer";
-import type { CleanupRequest, WorkerInit, WorkerMessage, RunStageRequest, RunStageResult } from "./worker_protocol";
+import type { CleanupRequest, CoordinatorMessage, RunStageRequest, RunStageResult, ShuffleData, WorkerInit, WorkerMessage } from "./worker_protocol";
 
 /** Metrics a failed bundle counted in its thread, by the error it failed with. */
 const attempted = new WeakMap<Error, readonly MetricsSnapshot[]>();
@@ -17,14 +17,25 @@ export function attemptedMetricsOf(error: unknown): readonly MetricsSnapshot[] {
   return error instanceof Error ? (attempted.get(error) ?? []) : [];
 }
 
-class PooledWorker {
+/** How a running bundle gets its elements and hands over its shuffle output. */
+export interface BundleFeed {
+  /** The next chunk of root elements, encoded; undefined when there are no more. */
+  next(): Uint8Array | undefined;
+  /** Shuffle additions the bundle sent before finishing. */
+  shuffleData(message: ShuffleData): void;
+}
+
+export class PooledWorker {
   private readonly worker: Worker;
-  private readonly ready: Promise<void>;
-  private pending: { resolve: (r: RunStageResult) => void; reject: (e: Error) => void } | undefined;
+  /** Settles once the thread has rebuilt the pipeline (rejects if it could not). */
+  readonly ready: Promise<void>;
+  private pending: { feed: BundleFeed; resolve: (r: RunStageResult) => void; reject: (e: Error) => void } | undefined;
   private cleaning: (() => void) | undefined;
   private exited = false;
   private startup: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private dead: Error | undefined;
+  private started = false;
+  private claimed = false;
 
   constructor(init: WorkerInit) {
     this.worker = new Worker(path.join(__dirname, "worker_thread.js"), { workerData: init });
@@ -41,11 +52,37 @@ class PooledWorker {
     });
   }
 
+  /** Whether the thread has rebuilt the pipeline. */
+  get isReady(): boolean {
+    return this.started;
+  }
+
+  /** Whether the thread has a bundle (set as soon as `runBundle` is called, so it is never given two). */
+  get busy(): boolean {
+    return this.claimed;
+  }
+
+  /** Whether the thread failed (it takes no more bundles). */
+  get failed(): boolean {
+    return this.dead !== undefined;
+  }
+
   private onMessage(m: WorkerMessage): void {
     switch (m.type) {
       case "ready":
+        this.started = true;
         this.startup?.resolve();
         this.startup = undefined;
+        return;
+      case "needElements": {
+        const feed = this.pending?.feed;
+        if (feed === undefined) return;
+        const elements = feed.next();
+        this.post(elements === undefined ? { type: "endOfInput" } : { type: "elements", elements }, elements);
+        return;
+      }
+      case "shuffleData":
+        this.pending?.feed.shuffleData(m);
         return;
       case "stageDone": {
         const p = this.pending;
@@ -70,6 +107,11 @@ class PooledWorker {
     }
   }
 
+  private post(message: CoordinatorMessage, transfer?: Uint8Array): void {
+    // Chunks are moved, not copied (each is a fresh buffer of its own).
+    this.worker.postMessage(message, transfer !== undefined ? [transfer.buffer as ArrayBuffer] : []);
+  }
+
   private fail(e: Error): void {
     this.dead ??= e;
     const c = this.cleaning;
@@ -82,13 +124,20 @@ class PooledWorker {
     p?.reject(e);
   }
 
-  async run(request: RunStageRequest): Promise<RunStageResult> {
-    await this.ready;
-    if (this.dead !== undefined) throw this.dead;
-    return new Promise<RunStageResult>((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.worker.postMessage(request);
-    });
+  /** Runs one bundle of a stage, starting with `request.elements` and asking `feed` for more. */
+  async runBundle(request: RunStageRequest, feed: BundleFeed): Promise<RunStageResult> {
+    if (this.claimed) throw new InternalError("a DirectRunner worker thread was given a second bundle while running one");
+    this.claimed = true;
+    try {
+      await this.ready;
+      if (this.dead !== undefined) throw this.dead;
+      return await new Promise<RunStageResult>((resolve, reject) => {
+        this.pending = { feed, resolve, reject };
+        this.post(request, request.elements);
+      });
+    } finally {
+      this.claimed = false;
+    }
   }
 
   /** Runs the cleanup hooks in the thread; a dead or never-started worker has nothing to clean. */
@@ -101,7 +150,7 @@ class PooledWorker {
     if (this.exited) return;
     await new Promise<void>((resolve) => {
       this.cleaning = resolve;
-      this.worker.postMessage({ type: "cleanup", message } satisfies CleanupRequest);
+      this.post({ type: "cleanup", message } satisfies CleanupRequest);
     });
   }
 
@@ -110,22 +159,13 @@ class PooledWorker {
   }
 }
 
-/** N worker threads that each rebuilt the pipeline. */
+/** Worker threads that each rebuild the pipeline, started together. */
 export class WorkerPool {
-  private readonly workers: PooledWorker[];
+  readonly workers: readonly PooledWorker[];
 
   constructor(size: number, init: WorkerInit) {
     // Each thread writes its own row of the live-progress tally (row 0 is the coordinator's).
     this.workers = Array.from({ length: size }, (_, i) => new PooledWorker(init.tally === undefined ? init : { ...init, tally: { ...init.tally, thread: i + 1 } }));
-  }
-
-  get size(): number {
-    return this.workers.length;
-  }
-
-  /** Runs one bundle per request, in parallel, request i on worker i. */
-  runAll(requests: readonly RunStageRequest[]): Promise<RunStageResult[]> {
-    return Promise.all(requests.map((r, i) => this.workers[i]!.run(r)));
   }
 
   /** After a failed run: every thread runs the transforms' cleanupAfterFailure hooks. */

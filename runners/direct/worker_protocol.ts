@@ -1,4 +1,12 @@
-/** Messages between the DirectRunner's coordinator and its worker threads. */
+/**
+ * Messages between the DirectRunner's coordinator and its worker threads.
+ *
+ * A worker runs one bundle of a stage at a time: `runStage` starts it with a first chunk of the
+ * stage's root elements; the worker asks for the next chunk (`needElements`) as it starts on each
+ * one, so one chunk waits while it works; `endOfInput` ends the bundle, and the worker answers
+ * with what the bundle produced (`stageDone`). Large shuffle output is sent as it accumulates
+ * (`shuffleData`), so a worker's memory stays bounded.
+ */
 import type { PipelineOptions } from "../../lib/model/options";
 import type { OutputCommit } from "../../lib/model/commits";
 import type { MetricsSnapshot } from "./transfer";
@@ -17,14 +25,25 @@ export interface WorkerInit {
   readonly tally?: { readonly layout: TallyLayout; readonly thread: number };
 }
 
-/** Coordinator → worker: run one bundle of a stage. */
+/** Coordinator → worker: start a bundle of a stage. */
 export interface RunStageRequest {
   readonly type: "runStage";
   readonly stageId: number;
-  /** The bundle's root elements, encoded with the root PCollection's windowed coder. */
+  /** The first chunk of the bundle's root elements, encoded with the root PCollection's windowed coder. */
   readonly elements: Uint8Array;
   /** Materialized PCollections the stage reads (side inputs, main input), encoded. */
   readonly materialized: Readonly<Record<string, Uint8Array>>;
+}
+
+/** Coordinator → worker: the next chunk of the running bundle's root elements. */
+export interface ElementsMessage {
+  readonly type: "elements";
+  readonly elements: Uint8Array;
+}
+
+/** Coordinator → worker: the running bundle has no more elements; finish it. */
+export interface EndOfInput {
+  readonly type: "endOfInput";
 }
 
 /** Coordinator → worker: the run failed; run the transforms' cleanupAfterFailure hooks in this thread (their state lives here). */
@@ -33,7 +52,18 @@ export interface CleanupRequest {
   readonly message: string;
 }
 
-export type CoordinatorMessage = RunStageRequest | CleanupRequest;
+export type CoordinatorMessage = RunStageRequest | ElementsMessage | EndOfInput | CleanupRequest;
+
+/** Worker → coordinator: it started on its last chunk; send another (or endOfInput). */
+export interface NeedElements {
+  readonly type: "needElements";
+}
+
+/** Worker → coordinator: shuffle additions of the running bundle so far (sent when they grow large). */
+export interface ShuffleData {
+  readonly type: "shuffleData";
+  readonly shuffles: Readonly<Record<string, Uint8Array>>;
+}
 
 /** Worker → coordinator: what the bundle produced. */
 export interface RunStageResult {
@@ -66,4 +96,4 @@ export interface WorkerCleaned {
   readonly type: "cleaned";
 }
 
-export type WorkerMessage = WorkerReady | RunStageResult | WorkerFailed | WorkerCleaned;
+export type WorkerMessage = WorkerReady | NeedElements | ShuffleData | RunStageResult | WorkerFailed | WorkerCleaned;

@@ -8,7 +8,9 @@ import { parentPort, workerData } from "node:worker_threads";
 import { namesItsTransform } from "../../lib/model/errors";
 import { definedPrograms, enterWorkerMode } from "../../lib/model/program";
 import { importProgramModule } from "../worker/program_loader";
+import type { Coder } from "../../lib/coders/coder";
 import type { Pipeline } from "../../lib/model/pipeline";
+import type { WindowedValue } from "../../lib/model/window";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { GroupingSink } from "../executor/combine_operator";
 import { checkReconstruction } from "./reconstruction";
@@ -24,8 +26,8 @@ import { workerObserver } from "../monitor/run_monitor";
 
 const init = workerData as WorkerInit;
 
-function post(message: WorkerMessage): void {
-  parentPort!.postMessage(message);
+function post(message: WorkerMessage, transfer: readonly Uint8Array[] = []): void {
+  parentPort!.postMessage(message, transfer.map((b) => b.buffer as ArrayBuffer));
 }
 
 async function rebuild(): Promise<Pipeline> {
@@ -45,6 +47,9 @@ async function rebuild(): Promise<Pipeline> {
   return pipeline;
 }
 
+/** Shuffle additions a bundle keeps before sending them on (bounds a worker's memory). */
+const SHUFFLE_SEND_BYTES = 8 << 20;
+
 class WorkerEnvironment extends BufferedStageEnvironment {
   readonly shuffleWriters = new Map<string, ShuffleEntryWriter>();
   readonly observer = init.tally === undefined ? undefined : workerObserver(init.tally.layout, init.tally.thread, true);
@@ -63,10 +68,19 @@ class WorkerEnvironment extends BufferedStageEnvironment {
     return w;
   }
 
+  /** The shuffle additions so far, encoded, when there are many of them (`all`: whatever there is). */
+  takeShuffles(all: boolean): Record<string, Uint8Array> | undefined {
+    let bytes = 0;
+    for (const w of this.shuffleWriters.values()) bytes += w.length;
+    if (bytes === 0 || (!all && bytes < SHUFFLE_SEND_BYTES)) return undefined;
+    const shuffles: Record<string, Uint8Array> = {};
+    for (const [name, w] of this.shuffleWriters) if (w.length > 0) shuffles[name] = w.take();
+    return shuffles;
+  }
+
   /** Encodes what the bundle wrote for the coordinator (materialized inputs it was sent are skipped). */
   result(sentMaterialized: ReadonlySet<string>): RunStageResult {
-    const shuffles: Record<string, Uint8Array> = {};
-    for (const [name, w] of this.shuffleWriters) shuffles[name] = w.finish();
+    const shuffles = this.takeShuffles(true) ?? {};
     const buffers: Record<string, Uint8Array> = {};
     for (const [name, list] of this.buffers) buffers[name] = encodeAll(windowedCoderFor(this.bufferedPCollection(name)), list);
     const materialized: Record<string, Uint8Array> = {};
@@ -90,13 +104,54 @@ class WorkerEnvironment extends BufferedStageEnvironment {
   }
 }
 
-async function runStage(pipeline: Pipeline, plan: Plan, request: RunStageRequest): Promise<RunStageResult> {
+/**
+ * The chunks of the running bundle's root elements, as the coordinator sends them. Taking a
+ * chunk asks for the next, so one is on its way while this one is processed.
+ */
+class ChunkInbox implements AsyncIterable<WindowedValue<unknown>[]> {
+  private readonly arrived: (Uint8Array | undefined)[] = [];
+  private waiting: (() => void) | undefined;
+
+  constructor(
+    private readonly coder: Coder<WindowedValue<unknown>>,
+    first: Uint8Array,
+    /** Called after each chunk: may send shuffle data on. */
+    private readonly afterChunk: () => void,
+  ) {
+    this.arrived.push(first);
+  }
+
+  /** A chunk, or the end of input (undefined). */
+  deliver(chunk: Uint8Array | undefined): void {
+    this.arrived.push(chunk);
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<WindowedValue<unknown>[]> {
+    for (;;) {
+      while (this.arrived.length === 0) await new Promise<void>((resolve) => (this.waiting = resolve));
+      const chunk = this.arrived.shift();
+      if (chunk === undefined) return;
+      post({ type: "needElements" });
+      yield decodeAll(this.coder, chunk);
+      this.afterChunk();
+    }
+  }
+}
+
+async function runStage(pipeline: Pipeline, plan: Plan, request: RunStageRequest, started: (inbox: ChunkInbox) => void): Promise<RunStageResult> {
   const stage: Stage = plan.stages[request.stageId]!;
   const env = new WorkerEnvironment(plan, pipeline);
   try {
     env.receiveMaterialized(request.materialized);
-    const elements = decodeAll(windowedCoderFor(env.rootPCollection(stage)), request.elements);
-    await runStageInstances([buildStage(stage, env)], elements, 1);
+    const inbox = new ChunkInbox(windowedCoderFor(env.rootPCollection(stage)), request.elements, () => {
+      const shuffles = env.takeShuffles(false);
+      if (shuffles !== undefined) post({ type: "shuffleData", shuffles }, Object.values(shuffles));
+    });
+    started(inbox);
+    await runStageInstances([buildStage(stage, env)], inbox, 1);
   } catch (e) {
     throw new StageFailure(e, env.metricsSnapshot());
   }
@@ -130,15 +185,25 @@ async function main(): Promise<void> {
     post({ type: "error", name: err.name, message: err.message, stack: err.stack });
     return;
   }
+  let inbox: ChunkInbox | undefined;
   parentPort!.on("message", (request: CoordinatorMessage) => {
-    if (request.type === "cleanup") {
-      void cleanupAfterFailure(pipeline, init.runId, new Error(request.message)).finally(() => post({ type: "cleaned" }));
-      return;
+    switch (request.type) {
+      case "cleanup":
+        void cleanupAfterFailure(pipeline, init.runId, new Error(request.message)).finally(() => post({ type: "cleaned" }));
+        return;
+      case "elements":
+        inbox?.deliver(request.elements);
+        return;
+      case "endOfInput":
+        inbox?.deliver(undefined);
+        return;
+      case "runStage":
+        runStage(pipeline, plan, request, (started) => (inbox = started)).then(
+          (result) => post(result, [...Object.values(result.shuffles), ...Object.values(result.buffers), ...Object.values(result.materialized)]),
+          (e: unknown) => post(failureMessage(e)),
+        ).finally(() => (inbox = undefined));
+        return;
     }
-    runStage(pipeline, plan, request).then(
-      (result) => post(result),
-      (e: unknown) => post(failureMessage(e)),
-    );
   });
   post({ type: "ready" });
 }

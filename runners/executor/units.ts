@@ -78,6 +78,21 @@ export function collectUnits(pipeline: Pipeline): Unit[] {
   return units;
 }
 
+/**
+ * Whether a pipeline needs the streaming driver: --streaming, any unbounded PCollection, or
+ * merging windows (sessions), which only this driver merges.
+ */
+export function needsStreaming(pipeline: Pipeline): boolean {
+  if (pipeline.options.streaming) return true;
+  return pipeline.transforms().some(
+    (n) =>
+      // Stateful DoFns (state per key and window, timers) and merging windows live in this
+      // driver; a bounded pipeline using them runs here too, to the end of its input.
+      (n.primitive?.kind === "pardo" && isStatefulDoFn(n.primitive.doFn)) ||
+      [...n.outputs.values()].some((pc) => !pc.isBounded || pc.windowing.windowFn.isMerging),
+  );
+}
+
 /** The main inputs of a unit (side inputs excluded). */
 export function inputsOf(unit: Unit): readonly PCollection<unknown>[] {
   switch (unit.kind) {

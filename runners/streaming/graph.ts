@@ -10,7 +10,6 @@ import type { MetricsContainer } from "../../lib/model/metrics";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { SideInput } from "../../lib/model/side_inputs";
-import { isStatefulDoFn } from "../../lib/model/state";
 import type { RuntimeContext } from "../../lib/model/dofn";
 import type { Instant } from "../../lib/model/window";
 import { GlobalWindows } from "../../lib/model/windowing";
@@ -29,21 +28,8 @@ import { isTriggered, SideInputStore } from "./side_input_store";
 import { StreamingChecks } from "./strict_checks";
 
 export { SideInputGate } from "./side_input_gate";
-
-/**
- * Whether a pipeline needs the streaming driver: --streaming, any unbounded PCollection, or
- * merging windows (sessions), which only this driver merges.
- */
-export function needsStreaming(pipeline: Pipeline): boolean {
-  if (pipeline.options.streaming) return true;
-  return pipeline.transforms().some(
-    (n) =>
-      // Stateful DoFns (state per key and window, timers) and merging windows live in this
-      // driver; a bounded pipeline using them runs here too, to the end of its input.
-      (n.primitive?.kind === "pardo" && isStatefulDoFn(n.primitive.doFn)) ||
-      [...n.outputs.values()].some((pc) => !pc.isBounded || pc.windowing.windowFn.isMerging),
-  );
-}
+// Decided in the executor, so the DirectRunner loads this driver only for pipelines that need it.
+export { needsStreaming } from "../executor/units";
 
 /** The time-aware part of a stateful ParDo with in-memory state: fires its due timers through the operator. */
 export function statefulTimeAware(state: InMemoryStateAndTimers, op: StatefulParDoOperator): TimeAware & { advance(clocks: Clocks): Promise<void> } {

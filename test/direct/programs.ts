@@ -1,5 +1,7 @@
 /** Pipeline programs used by the multi-worker tests (worker threads load this module). */
 import { Combine, Combiners, Count, Create, definePipeline, DoFn, kv, Metrics, ParDo, ProcessContext, ptransform, Reshuffle, AsSingleton, type PCollection } from "../../lib";
+import { isMainThread } from "node:worker_threads";
+import { performance } from "node:perf_hooks";
 import { assertThat, equalTo } from "../../lib/testing/passert";
 
 class Tally extends DoFn<number, number> {
@@ -64,5 +66,43 @@ export const slashLabelsProgram = definePipeline({
       .apply("Outer/Stage", ptransform("Stage", (input: PCollection<number>) => input.apply("Count a/b", ParDo.of(new Tally()))));
     const sums = counted.map("Key by parity", (n: number) => kv(n % 2 === 0 ? "even" : "odd", n)).apply("Sum/All", Combine.perKey(Combiners.sum()));
     assertThat(sums, equalTo([kv("even", 20), kv("odd", 25)]), "Check/Sums");
+  },
+});
+
+/**
+ * Costs `mainThreadMs` of CPU per element in the main thread only, so a stage is long enough for
+ * worker threads to start part-way through it (--direct_worker_threads when_worthwhile); counts
+ * where each element was processed.
+ */
+class SlowInMainThread extends DoFn<number, number> {
+  private readonly inMain = Metrics.counter("test", "inMainThread");
+  private readonly inWorker = Metrics.counter("test", "inWorkerThread");
+  constructor(private readonly mainThreadMs: number) {
+    super();
+  }
+  process(n: number, ctx: ProcessContext<number>): void {
+    if (isMainThread) {
+      this.inMain.inc();
+      // A workload, not a wait: the element costs this much CPU here.
+      const end = performance.now() + this.mainThreadMs;
+      while (performance.now() < end);
+    } else this.inWorker.inc();
+    ctx.output(n);
+  }
+}
+
+/** A long stage: worker threads join it once they are ready; the sums check every element arrived once. */
+export const lateWorkersProgram = definePipeline({
+  name: "test-late-workers",
+  description: "worker threads starting during a stage",
+  flags: { n: { type: "number", describe: "elements", default: 2000 }, ms: { type: "number", describe: "main-thread CPU per element (ms)", default: 5 } },
+  build(root, flags) {
+    const n = flags.n;
+    const out = root
+      .apply(Create.from(Array.from({ length: n }, (_, i) => i + 1)))
+      .apply(Reshuffle.viaRandomKey())
+      .apply("Slow", ParDo.of(new SlowInMainThread(flags.ms)));
+    assertThat(out.apply(Combine.globally(Combiners.sum())), equalTo([(n * (n + 1)) / 2]), "AssertSum");
+    assertThat(out.apply(Count.globally()), equalTo([n]), "AssertCount");
   },
 });

@@ -71,7 +71,7 @@ describe("DirectRunner: errors of a run", function () {
   });
 
   it("an error from a worker thread keeps the transform's path", async () => {
-    const result = await failingProgram.run({}, { directNumWorkers: 2 });
+    const result = await failingProgram.run({}, { directNumWorkers: 2, directWorkerThreads: "always" });
     assert.equal(result.state, "FAILED");
     assert.ok(result.error instanceof PipelineError);
     assert.equal(result.error.name, "UserCodeError");

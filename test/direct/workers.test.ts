@@ -1,14 +1,30 @@
 import { strict as assert } from "node:assert";
 import "../../runners/direct";
-import { failingProgram, parallelProgram } from "./programs";
+import { failingProgram, lateWorkersProgram, parallelProgram } from "./programs";
 
 describe("DirectRunner: worker threads (--direct_num_workers > 1)", function () {
   this.timeout(60_000);
 
   it("runs bundles in worker threads that rebuild the pipeline, with the same results and metrics", async () => {
-    const result = await parallelProgram.run({ n: 10_000 }, { directNumWorkers: 2 });
+    const result = await parallelProgram.run({ n: 10_000 }, { directNumWorkers: 2, directWorkerThreads: "always" });
     await result.waitUntilFinish();
     assert.equal(result.metrics.counterTotal("test", "seen"), 10_000);
+  });
+
+  it("by default runs a short job in this thread alone", async () => {
+    const result = await lateWorkersProgram.run({ n: 200, ms: 0 }, { directNumWorkers: 2 });
+    assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
+    assert.equal(result.metrics.counterTotal("test", "inMainThread"), 200);
+    assert.equal(result.metrics.counterTotal("test", "inWorkerThread"), 0);
+  });
+
+  it("starts worker threads part-way through a long stage; they take the elements left, each element once", async () => {
+    const result = await lateWorkersProgram.run({ n: 1000, ms: 2 }, { directNumWorkers: 2 });
+    assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
+    const inMain = result.metrics.counterTotal("test", "inMainThread");
+    const inWorker = result.metrics.counterTotal("test", "inWorkerThread");
+    assert.equal(inMain + inWorker, 1000);
+    assert.ok(inMain > 0 && inWorker > 0, `main thread ${inMain}, worker thread ${inWorker}`);
   });
 
   it("reports a worker thread's user-code failure with the transform name", async () => {

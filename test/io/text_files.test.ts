@@ -18,6 +18,7 @@ import {
   shardGlob,
   shardPath,
   splitIntoRanges,
+  desiredRangeBytes,
   TextShardWriter,
   writeTextShards,
 } from "../../lib/io/text_files";
@@ -252,6 +253,18 @@ describe("text files", () => {
       const { lines, batches } = await collect(readLineBatches(p, { start: 0, end: Infinity }));
       assert.equal(lines.length, 100000);
       assert.ok(batches <= 10, `${batches} batches`);
+    });
+  });
+
+  describe("desiredRangeBytes", () => {
+    const MiB = 1 << 20;
+    it("about 8 ranges per reader, between 1 MiB and 64 MiB; gzip files (read whole) do not count", () => {
+      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 100 * MiB }], 2), Math.ceil((100 * MiB) / 16));
+      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 100 * MiB }], 1), Math.ceil((100 * MiB) / 8));
+      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 5 * MiB }], 2), MiB);
+      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 2048 * MiB }], 2), 64 * MiB);
+      assert.equal(desiredRangeBytes([{ path: "a.txt.gz", sizeBytes: 2048 * MiB }, { path: "b.txt", sizeBytes: 32 * MiB }], 2), 2 * MiB);
+      assert.equal(desiredRangeBytes([], 2), MiB);
     });
   });
 

@@ -80,7 +80,7 @@ describe("TextIO transforms", () => {
   for (const directNumWorkers of [1, 2]) {
     it(`two sinks writing into one folder each have their own temporary directory (--direct_num_workers ${directNumWorkers})`, async () => {
       const out = path.join(dir, "out");
-      const result = await twoSinksProgram.run({ output: out, lines: "a,b,c", fail: false }, { directNumWorkers });
+      const result = await twoSinksProgram.run({ output: out, lines: "a,b,c", fail: false }, { directNumWorkers, directWorkerThreads: "always" });
       assert.equal(await result.waitUntilFinish(), "DONE");
       assert.deepEqual(listing(out), ["a-00000-of-00001", "b-00000-of-00001"], "both sinks' files and no temporary directory");
       assert.deepEqual(fs.readFileSync(path.join(out, "a-00000-of-00001"), "utf8").split("\n").filter((l) => l !== "").sort(), ["a", "b", "c"]);
@@ -89,8 +89,8 @@ describe("TextIO transforms", () => {
 
     it(`a failed run leaves no output, even of a sink that finished before the failure, and keeps an earlier run's files (--direct_num_workers ${directNumWorkers})`, async () => {
       const out = path.join(dir, "out");
-      assert.equal(await (await twoSinksProgram.run({ output: out, lines: "old", fail: false }, { directNumWorkers })).waitUntilFinish(), "DONE");
-      const result = await twoSinksProgram.run({ output: out, lines: "new,newer", fail: true }, { directNumWorkers });
+      assert.equal(await (await twoSinksProgram.run({ output: out, lines: "old", fail: false }, { directNumWorkers, directWorkerThreads: "always" })).waitUntilFinish(), "DONE");
+      const result = await twoSinksProgram.run({ output: out, lines: "new,newer", fail: true }, { directNumWorkers, directWorkerThreads: "always" });
       assert.equal(result.state, "FAILED");
       assert.match(result.error!.message, /AfterA.*failing after the first sink finished a-00000-of-00001/);
       assert.deepEqual(result.outputs, []);

@@ -48,7 +48,7 @@ describe("dead-letter outputs", function () {
     // Worker threads: the rule and the counts cross threads (the other uses differ only in the graph).
     for (const [use, state] of workers === 1 ? cases : cases.filter(([u]) => u === "read" || u === "unread")) {
       it(`DirectRunner, ${workers} worker(s), output ${use}: ${state}, the rejected element counted on the step`, async () => {
-        const result = await parseProgram.run({ inputs: "1,2,x,4,5,6", use }, { directNumWorkers: workers });
+        const result = await parseProgram.run({ inputs: "1,2,x,4,5,6", use }, { directNumWorkers: workers, directWorkerThreads: "always" });
         assert.equal(result.state, state, result.error?.message);
         assert.equal(result.metrics.counterTotal("beamline", "rejected", "Parse"), 1);
         if (state === "FAILED") {

@@ -124,7 +124,7 @@ describe("the packed package in a user's project (offline install from the tarba
 
   it("runs the starter's CommonJS program on the DirectRunner with --direct_num_workers 2", async () => {
     const out = path.join(project, "out", "cjs", "counts");
-    ok(await node(project, "dist/main.js", "--input", "data/sample.txt", "--output", out, "--direct_num_workers", "2"), "dist/main.js");
+    ok(await node(project, "dist/main.js", "--input", "data/sample.txt", "--output", out, "--direct_num_workers", "2", "--direct_worker_threads", "always"), "dist/main.js");
     assert.deepEqual(shardLines(out), SAMPLE_COUNTS);
   });
 
@@ -138,7 +138,7 @@ describe("the packed package in a user's project (offline install from the tarba
   it("runs the ES-module program with --direct_num_workers 2 (worker threads load the ES module)", async () => {
     fs.writeFileSync(path.join(project, "esm_job.mjs"), ESM_PROGRAM);
     const two = path.join(project, "out", "esm2", "counts");
-    ok(await node(project, "esm_job.mjs", "--input", "data/sample.txt", "--output", two, "--direct_num_workers", "2"), "esm_job.mjs --direct_num_workers 2");
+    ok(await node(project, "esm_job.mjs", "--input", "data/sample.txt", "--output", two, "--direct_num_workers", "2", "--direct_worker_threads", "always"), "esm_job.mjs --direct_num_workers 2");
     assert.deepEqual(shardLines(two), SAMPLE_COUNTS);
   });
 

@@ -113,7 +113,7 @@ describe("users' own programs (CommonJS and ES modules, outside the repository)"
   for (const [kind, p] of Object.entries(PROGRAMS)) {
     it(`${kind}: --direct_num_workers 2 runs the job once, its worker threads load the module`, async () => {
       const output = path.join(project, "out-direct", p.name, "counts");
-      const exit = await runNode([p.file, "--output", output, "--direct_num_workers", "2"], project).exit;
+      const exit = await runNode([p.file, "--output", output, "--direct_num_workers", "2", "--direct_worker_threads", "always"], project).exit;
       assertRanOnce(p.name, exit, output);
     });
   }
@@ -124,7 +124,7 @@ describe("users' own programs (CommonJS and ES modules, outside the repository)"
       `const { definePipeline } = require("beamline");
 const { build } = require("./pipeline.cjs");
 const job = definePipeline({ name: "user-run", description: "calls run()", flags: ${FLAGS}, build });
-job.run({ output: ${JSON.stringify(path.join(project, "out-run", "counts"))} }, { directNumWorkers: 2 })
+job.run({ output: ${JSON.stringify(path.join(project, "out-run", "counts"))} }, { directNumWorkers: 2, directWorkerThreads: "always" })
   .then((r) => r.waitUntilFinish())
   .then((state) => console.log("state " + state), (e) => { console.log("failed: " + e.message); process.exitCode = 1; });
 `,

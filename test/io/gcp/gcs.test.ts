@@ -115,7 +115,7 @@ describe("io/gcp: Cloud Storage filesystem (gs://) against the emulator", functi
     assert.deepEqual(lines.sort(), expected.sort());
 
     // The same with two worker threads (each builds its own client from the environment).
-    const parallel = await wordcount.run({ input: "gs://bkt/kinglear.txt", output: "gs://bkt/out2/counts" }, { directNumWorkers: 2 });
+    const parallel = await wordcount.run({ input: "gs://bkt/kinglear.txt", output: "gs://bkt/out2/counts" }, { directNumWorkers: 2, directWorkerThreads: "always" });
     await parallel.waitUntilFinish();
     const lines2: string[] = [];
     for (const f of parallel.outputs) lines2.push(...(await readAll(await gcs.openRead(f))).toString("utf8").split("\n").filter((l) => l !== ""));

@@ -177,7 +177,7 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
   it("a failing sink with --direct_num_workers 2: the worker threads hand their leased messages back at once", async () => {
     const M = 6;
     await publish("fail-in", Array.from({ length: M }, (_, i) => ({ data: JSON.stringify({ ID: i }) })));
-    const result = await failingBoundedRead.run({ subscription: "fail-in-sub", messages: M, topic: "fail-out" }, { directNumWorkers: 2 });
+    const result = await failingBoundedRead.run({ subscription: "fail-in-sub", messages: M, topic: "fail-out" }, { directNumWorkers: 2, directWorkerThreads: "always" });
     assert.equal(result.state, "FAILED");
     assert.match(result.error!.message, /sink is down/);
     // The read ran in a worker thread with a 600 s lease: only that thread's cleanup can release it now.

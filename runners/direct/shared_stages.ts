@@ -1,0 +1,211 @@
+/**
+ * Stages shared between this thread and worker threads (`--direct_num_workers N` > 1 with a
+ * program the threads can rebuild). Each participant runs one bundle per stage, taking chunks of
+ * the stage's root elements from one queue until it is empty, so participants that finish early
+ * take more and all end together.
+ *
+ * Worker threads cost a pipeline rebuild each (module loading and graph construction), so by
+ * default they start only when a stage's remaining work, extrapolated from this thread's
+ * progress, is longer than that: small inputs run in this thread alone and are never slower
+ * than with one worker. Once started, they take part in every later stage.
+ */
+import { performance } from "node:perf_hooks";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import type { WindowedValue } from "../../lib/model/window";
+import type { PipelineOptions } from "../../lib/model/options";
+import type { Execution } from "./execution";
+import type { Stage } from "./plan";
+import { buildStage } from "./stage_builder";
+import { runStageInstances } from "./stage_runner";
+import { encodeAll } from "./transfer";
+import { WorkQueue } from "./work_queue";
+import { attemptedMetricsOf, PooledWorker, WorkerPool } from "./worker_pool";
+import type { WorkerInit } from "./worker_protocol";
+
+/** A stage's root elements, and how many there are when known without reading them. */
+export interface StageRoot {
+  readonly elements: Iterable<WindowedValue<unknown>>;
+  readonly count: number | undefined;
+}
+
+/**
+ * About what a worker thread takes to rebuild the pipeline and be ready (a fresh Node.js
+ * environment loading the program's modules; measured 300–600 ms on a busy 2-core machine).
+ */
+const WORKER_START_MS = 400;
+/**
+ * Threads start when the work left is at least this many times their start-up: the second thread
+ * only halves what is left after it is ready, so below 2× it saves nothing, and the threads'
+ * start-up takes CPU the main thread may need.
+ */
+const START_MARGIN = 2;
+/** How often a long chunk in this thread is interrupted to check whether workers should start. */
+const START_CHECK_MS = 20;
+
+/**
+ * Whether worker threads are worth starting during a stage: when the work left, extrapolated
+ * from this thread's pace, is well over what they take to start. The first chunk (cold code)
+ * says little until it has run for a while; then it has taken at least the time elapsed. With an
+ * unknown count, once the stage has run that long.
+ */
+export function workersWorthStarting(elapsedMs: number, chunksDone: number, chunksLeft: number | undefined): boolean {
+  if (chunksLeft === 0) return false;
+  const worthIt = START_MARGIN * WORKER_START_MS;
+  if (chunksLeft === undefined) return elapsedMs > worthIt;
+  if (chunksDone === 0 && elapsedMs < WORKER_START_MS) return false;
+  return (elapsedMs / Math.max(1, chunksDone)) * chunksLeft > worthIt;
+}
+
+/** One stage being run: its queue, its bundles, its first failure. */
+class StageRun {
+  readonly started = performance.now();
+  /** Chunks this thread has finished. */
+  chunksDone = 0;
+  private readonly active = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
+  private materialized: Record<string, Uint8Array> | undefined;
+
+  constructor(
+    readonly stage: Stage,
+    readonly queue: WorkQueue,
+    private readonly execution: Execution,
+  ) {}
+
+  /** Runs a bundle as part of the stage; its failure fails the stage (the other bundles get no more elements). */
+  track(bundle: Promise<void>): void {
+    const tracked = bundle.catch((e: unknown) => {
+      this.failure ??= { error: e };
+      this.queue.abort(e);
+    });
+    this.active.add(tracked);
+    void tracked.finally(() => this.active.delete(tracked));
+  }
+
+  /** Waits for every bundle (including those joining meanwhile); throws the first failure. */
+  async finished(): Promise<void> {
+    while (this.active.size > 0) await Promise.all([...this.active]);
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+
+  /** The materialized inputs the stage reads, encoded once for all threads. */
+  encodedMaterialized(): Record<string, Uint8Array> {
+    return (this.materialized ??= this.execution.encodedMaterialized(this.stage));
+  }
+}
+
+export class SharedStages {
+  private pool: WorkerPool | undefined;
+  private current: StageRun | undefined;
+  private startFailure: { error: unknown } | undefined;
+
+  constructor(
+    private readonly execution: Execution,
+    private readonly init: WorkerInit,
+    private readonly slots: number,
+    private readonly mode: PipelineOptions["directWorkerThreads"],
+  ) {}
+
+  async run(stage: Stage, root: StageRoot): Promise<void> {
+    if (this.startFailure !== undefined) throw this.startFailure.error;
+    const run = new StageRun(stage, new WorkQueue(root.elements, root.count, this.slots), this.execution);
+    this.current = run;
+    try {
+      if (this.mode === "always") {
+        this.pool ??= this.startPool(this.slots);
+        await Promise.all(this.pool.workers.map((w) => w.ready));
+        // Like a bundle in this thread, the first worker runs one even when there are no elements.
+        this.pool.workers.forEach((w, i) => this.offer(w, run, i === 0));
+      } else {
+        const first = run.queue.take();
+        run.track(this.runHere(run, first ?? []));
+        for (const w of this.pool?.workers ?? []) this.offer(w, run, false);
+      }
+      await run.finished();
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  /** This thread's bundle of the stage: the chunks it takes until the queue is empty. */
+  private async runHere(run: StageRun, first: WindowedValue<unknown>[]): Promise<void> {
+    const chunks = async function* (this: SharedStages): AsyncGenerator<WindowedValue<unknown>[]> {
+      let chunk: WindowedValue<unknown>[] | undefined = first;
+      while (chunk !== undefined) {
+        yield chunk;
+        run.chunksDone++;
+        this.startWorkersIfWorthwhile(run);
+        // Lets worker threads' requests for elements through between chunks.
+        if (this.pool !== undefined) await yieldToEventLoop();
+        chunk = run.queue.take();
+      }
+    }.call(this);
+    const timer = this.pool === undefined && this.mode === "when_worthwhile" ? setInterval(() => this.startWorkersIfWorthwhile(run), START_CHECK_MS) : undefined;
+    try {
+      await runStageInstances([buildStage(run.stage, this.execution)], chunks, 1, this.execution.monitor);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  private startWorkersIfWorthwhile(run: StageRun): void {
+    if (this.pool !== undefined || run.queue.exhausted) return;
+    if (workersWorthStarting(performance.now() - run.started, run.chunksDone, run.queue.chunksLeft)) this.pool = this.startPool(this.slots - 1);
+  }
+
+  private startPool(size: number): WorkerPool {
+    const pool = new WorkerPool(size, this.init);
+    for (const w of pool.workers) {
+      w.ready.then(
+        () => this.current !== undefined && this.offer(w, this.current, false),
+        // A thread that could not rebuild the pipeline (e.g. it built a different graph) fails the run.
+        (e: unknown) => {
+          this.startFailure ??= { error: e };
+          this.current?.track(Promise.reject(e));
+        },
+      );
+    }
+    return pool;
+  }
+
+  /**
+   * Gives a ready, idle worker a bundle of the stage if elements are left (or `evenIfEmpty`).
+   * A worker still starting gets none (its chunk would wait while this thread could run it); it
+   * is offered one when it is ready.
+   */
+  private offer(worker: PooledWorker, run: StageRun, evenIfEmpty: boolean): void {
+    if (!worker.isReady || worker.busy || worker.failed || run.queue.failed) return;
+    const first = run.queue.exhausted ? (evenIfEmpty ? [] : undefined) : run.queue.take();
+    if (first === undefined) return;
+    const coder = this.execution.rootCoder(run.stage);
+    const execution = this.execution;
+    const bundle = worker.runBundle(
+      { type: "runStage", stageId: run.stage.id, elements: encodeAll(coder, first), materialized: run.encodedMaterialized() },
+      {
+        next: () => {
+          if (run.queue.exhausted) return undefined;
+          const chunk = run.queue.take();
+          return chunk === undefined ? undefined : encodeAll(coder, chunk);
+        },
+        shuffleData: (m) => execution.mergeShuffles(m.shuffles),
+      },
+    );
+    run.track(
+      bundle.then(
+        (result) => execution.merge(result),
+        (e: unknown) => {
+          execution.mergeMetrics(attemptedMetricsOf(e));
+          throw e;
+        },
+      ),
+    );
+  }
+
+  /** After a failed run: the worker threads run the transforms' cleanupAfterFailure hooks. */
+  async cleanupAfterFailure(message: string): Promise<void> {
+    await this.pool?.cleanupAfterFailure(message);
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+}

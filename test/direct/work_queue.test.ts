@@ -1,0 +1,69 @@
+import { strict as assert } from "node:assert";
+import { inGlobalWindow, WindowedValue } from "../../lib/model/window";
+import { WorkQueue } from "../../runners/direct/work_queue";
+import { workersWorthStarting } from "../../runners/direct/shared_stages";
+
+const elements = (n: number): WindowedValue<unknown>[] => Array.from({ length: n }, (_, i) => inGlobalWindow(i));
+
+function drain(q: WorkQueue): number[][] {
+  const chunks: number[][] = [];
+  for (let c = q.take(); c !== undefined; c = q.take()) chunks.push(c.map((wv) => wv.value as number));
+  return chunks;
+}
+
+describe("DirectRunner: the work queue shared by a stage's bundles", () => {
+  it("hands out every element once, in order, about 8 chunks per participant", () => {
+    const q = new WorkQueue(elements(1000), 1000, 2);
+    assert.equal(q.chunksLeft, 17);
+    const chunks = drain(q);
+    assert.deepEqual(chunks.flat(), Array.from({ length: 1000 }, (_, i) => i));
+    assert.equal(chunks[0]!.length, 62);
+    assert.equal(chunks.length, 17);
+    assert.equal(q.exhausted, true);
+    assert.equal(q.chunksLeft, 0);
+  });
+
+  it("caps chunks at 4096 elements, and cuts an input of unknown size into chunks of 1024", () => {
+    assert.equal(new WorkQueue(elements(100_000), 100_000, 2).take()!.length, 4096);
+    const q = new WorkQueue(elements(2500), undefined, 2);
+    assert.equal(q.chunksLeft, undefined);
+    assert.deepEqual(drain(q).map((c) => c.length), [1024, 1024, 452]);
+  });
+
+  it("one element per chunk for small inputs; none for an empty one", () => {
+    assert.deepEqual(drain(new WorkQueue(elements(3), 3, 2)), [[0], [1], [2]]);
+    const empty = new WorkQueue([], 0, 2);
+    assert.equal(empty.exhausted, true);
+    assert.equal(empty.take(), undefined);
+  });
+
+  it("after a failure hands out nothing more and rethrows the first failure", () => {
+    const q = new WorkQueue(elements(100), 100, 2);
+    q.take();
+    q.abort(new Error("first"));
+    q.abort(new Error("second"));
+    assert.equal(q.exhausted, true);
+    assert.throws(() => q.take(), /first/);
+  });
+});
+
+describe("DirectRunner: when worker threads are worth starting", () => {
+  it("only when the work left, at this thread's pace, is over twice their start-up (400 ms)", () => {
+    // 100 ms per chunk: 9 chunks left is 900 ms, 7 is 700 ms.
+    assert.equal(workersWorthStarting(100, 1, 9), true);
+    assert.equal(workersWorthStarting(100, 1, 7), false);
+    assert.equal(workersWorthStarting(1000, 10, 7), false);
+    assert.equal(workersWorthStarting(5000, 1, 0), false);
+  });
+
+  it("judges a first chunk still running (cold code) only once it has run 400 ms", () => {
+    assert.equal(workersWorthStarting(300, 0, 100), false);
+    assert.equal(workersWorthStarting(450, 0, 2), true);
+    assert.equal(workersWorthStarting(450, 0, 1), false);
+  });
+
+  it("with an unknown amount of work, once the stage has run 800 ms", () => {
+    assert.equal(workersWorthStarting(700, 5, undefined), false);
+    assert.equal(workersWorthStarting(900, 5, undefined), true);
+  });
+});
