@@ -10,7 +10,9 @@
  * 4. mnist_pubsub through the Pub/Sub emulator: sustained messages/s draining a backlog of
  *    --mnist_backlog images, then publish → prediction latency at --mnist_rate msg/s.
  *
- * Flags: --mnist_backlog N (default 10000), --mnist_rate N (default 1000), --mnist_seconds N (default 10), --mnist_runs N (default 2).
+ * Flags: --mnist_backlog N (default 10000), --mnist_rate N (default 1000), --mnist_seconds N (default 10), --mnist_runs N (default 2),
+ * --mnist_parts inference,bq,pubsub (default all three).
+ * To profile the pipelines, set MNIST_BENCH_CPU_PROF=DIR: each child runs under `node --cpu-prof`.
  */
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as os from "node:os";
@@ -18,18 +20,21 @@ import * as path from "node:path";
 import { once } from "node:events";
 import type { Message } from "@google-cloud/pubsub";
 import { pubsubClient, resetGcpClients } from "../../lib/io/gcp/clients";
+import { rpc } from "../../lib/io/pubsub/resources";
 import { accuracyOfTable, percentile } from "../../setup/mnist/evaluate";
 import { readCsvRows, readLabels } from "../../setup/mnist/mnist_data";
 import { DEFAULT_MODEL } from "../../pipelines/mnist_prediction";
 import { ensureCsv, setupBigQuery } from "../../setup/mnist/setup_gcp";
 
 const CHILD = path.join(__dirname, "mnist_child.js");
+/** Node flags of the measuring children (`--cpu-prof` when MNIST_BENCH_CPU_PROF names a folder). */
+const CHILD_FLAGS = process.env["MNIST_BENCH_CPU_PROF"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["MNIST_BENCH_CPU_PROF"]}`] : [];
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const median = (xs: readonly number[]) => percentile(xs, 50);
 const perSec = (n: number, ms: number) => Math.round(n / (ms / 1000)).toLocaleString("en-US");
 
 function child(args: string[], env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const stdout = execFileSync(process.execPath, [CHILD, ...args], { encoding: "utf8", env, stdio: ["ignore", "pipe", "ignore"] });
+  const stdout = execFileSync(process.execPath, [...CHILD_FLAGS, CHILD, ...args], { encoding: "utf8", env, stdio: ["ignore", "pipe", "ignore"] });
   return JSON.parse(stdout.trim().split("\n").pop()!) as Record<string, unknown>;
 }
 
@@ -51,6 +56,43 @@ async function startEmulatorProcess(): Promise<{ proc: ChildProcess; env: Record
   return { proc, env };
 }
 
+/**
+ * The Pub/Sub emulator alone, with the same client and message sizes: publish (RPCs of 500, four
+ * in flight) and pull (500 per request) + acknowledge in one loop, as the pipeline's reader does.
+ * It shows the emulator is not what limits mnist_pubsub. The first round warms up.
+ */
+async function benchPubSubEmulator(flag: (n: string, f: string) => string): Promise<void> {
+  const n = Number(flag("mnist_backlog", "10000"));
+  const pubsub = pubsubClient("bench");
+  const topic = "projects/bench/topics/emulator-alone";
+  const subscription = "projects/bench/subscriptions/emulator-alone";
+  await rpc(pubsub, "PublisherClient", "createTopic", { name: topic });
+  await rpc(pubsub, "SubscriberClient", "createSubscription", { name: subscription, topic, ackDeadlineSeconds: 60 });
+  const image = Buffer.from(JSON.stringify({ ID: 1, Image: Array.from({ length: 784 }, (_, i) => (i % 5 === 0 ? "0.3294118" : "0")).join(",") }));
+  const messages = Array.from({ length: 500 }, () => ({ data: image }));
+  let publish = 0;
+  let pull = 0;
+  for (let round = 0; round < 2; round++) {
+    let started = performance.now();
+    let next = 0;
+    await Promise.all([0, 1, 2, 3].map(async () => {
+      for (; next < n; next += 500) await rpc(pubsub, "PublisherClient", "publish", { topic, messages });
+    }));
+    publish = n / ((performance.now() - started) / 1000);
+    started = performance.now();
+    for (let got = 0; got < n; ) {
+      const r = await rpc<{ receivedMessages?: { ackId?: string }[] }>(pubsub, "SubscriberClient", "pull", { subscription, maxMessages: 500 });
+      const ackIds = (r.receivedMessages ?? []).map((m) => m.ackId!);
+      got += ackIds.length;
+      if (ackIds.length > 0) await rpc(pubsub, "SubscriberClient", "acknowledge", { subscription, ackIds });
+    }
+    pull = n / ((performance.now() - started) / 1000);
+  }
+  await rpc(pubsub, "SubscriberClient", "deleteSubscription", { subscription });
+  await rpc(pubsub, "PublisherClient", "deleteTopic", { topic });
+  out(`Pub/Sub emulator alone (${n.toLocaleString("en-US")} messages of ${(image.length / 1024).toFixed(1)} KB): publish ${Math.round(publish).toLocaleString("en-US")} msg/s, pull + acknowledge ${Math.round(pull).toLocaleString("en-US")} msg/s`);
+}
+
 async function benchPubSub(env: NodeJS.ProcessEnv, csv: string, flag: (n: string, f: string) => string): Promise<void> {
   const backlog = Number(flag("mnist_backlog", "10000"));
   const rate = Number(flag("mnist_rate", "1000"));
@@ -70,7 +112,7 @@ async function benchPubSub(env: NodeJS.ProcessEnv, csv: string, flag: (n: string
       received.set((JSON.parse(m.data.toString()) as { ID: number }).ID, Date.now());
       m.ack();
     });
-    const proc = spawn(process.execPath, [CHILD, "pubsub", variant], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [...CHILD_FLAGS, CHILD, "pubsub", variant], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     proc.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
     await new Promise<void>((resolve) => proc.stderr!.on("data", (c: Buffer) => c.toString().includes("READY") && resolve()));
@@ -152,23 +194,27 @@ async function benchPubSub(env: NodeJS.ProcessEnv, csv: string, flag: (n: string
 
 export async function benchMnist(flag: (name: string, fallback: string) => string): Promise<void> {
   const runs = Number(flag("mnist_runs", "2"));
+  const parts = new Set(flag("mnist_parts", "inference,bq,pubsub").split(","));
   const csv = await ensureCsv();
   const baseEnv = { ...process.env, MNIST_CSV: csv, METADATA_SERVER_DETECTION: "none", GOOGLE_CLOUD_PROJECT: "bench" };
   out(`\nMNIST benchmark (model ${path.relative(process.cwd(), DEFAULT_MODEL)}; load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.cpus().length} cores)`);
 
-  const cpu = child(["inference", "cpu", "1000"], baseEnv) as { rawMs: number[]; images: number };
-  const wasm = [...Array(runs)].map(() => child(["inference", "wasm", "10000"], baseEnv) as { rawMs: number[]; rawWithParseMs: number[]; pipelineMs: number[]; uncheckedMs: number[]; images: number; maxRssMb: number });
-  const rawMs = median(wasm.flatMap((w) => w.rawMs));
-  const pipeMs = median(wasm.flatMap((w) => w.pipelineMs));
-  const uncheckedMs = median(wasm.flatMap((w) => w.uncheckedMs));
-  const rawParseMs = median(wasm.flatMap((w) => w.rawWithParseMs));
-  out(`backends, raw model.predict (batches of 256): cpu ${perSec(cpu.images, median(cpu.rawMs))} images/s, wasm ${perSec(10_000, rawMs)} images/s`);
-  out(
-    `Prediction step on the DirectRunner (parse + RunInference + format, 10,000 images from memory): ${perSec(10_000, pipeMs)} images/s vs raw model.predict ${perSec(10_000, rawMs)} images/s ` +
-      `on the same batches = ${(rawMs / pipeMs).toFixed(2)}x (target >= 0.8x); with --no_strict_checks ${perSec(10_000, uncheckedMs)} images/s = ${(rawMs / uncheckedMs).toFixed(2)}x; ` +
-      `peak RSS ${Math.max(...wasm.map((w) => w.maxRssMb)).toFixed(0)} MB`,
-  );
-  out(`hand-written parse + model.predict (no pipeline): ${perSec(10_000, rawParseMs)} images/s; the Prediction step reaches ${(rawParseMs / pipeMs).toFixed(2)}x of it`);
+  if (parts.has("inference")) {
+    const cpu = child(["inference", "cpu", "1000"], baseEnv) as { rawMs: number[]; images: number };
+    const wasm = [...Array(runs)].map(() => child(["inference", "wasm", "10000"], baseEnv) as { backend: string; rawMs: number[]; rawWithParseMs: number[]; pipelineMs: number[]; uncheckedMs: number[]; images: number; maxRssMb: number });
+    const rawMs = median(wasm.flatMap((w) => w.rawMs));
+    const pipeMs = median(wasm.flatMap((w) => w.pipelineMs));
+    const uncheckedMs = median(wasm.flatMap((w) => w.uncheckedMs));
+    const rawParseMs = median(wasm.flatMap((w) => w.rawWithParseMs));
+    out(`backends, raw model.predict (batches of 256): cpu ${perSec(cpu.images, median(cpu.rawMs))} images/s, wasm ${perSec(10_000, rawMs)} images/s`);
+    out(
+      `Prediction step on the DirectRunner (${wasm[0]!.backend} backend; parse + RunInference + format, 10,000 images from memory): ${perSec(10_000, pipeMs)} images/s vs raw model.predict ${perSec(10_000, rawMs)} images/s ` +
+        `on the same batches = ${(rawMs / pipeMs).toFixed(2)}x (target >= 0.8x); with --no_strict_checks ${perSec(10_000, uncheckedMs)} images/s = ${(rawMs / uncheckedMs).toFixed(2)}x; ` +
+        `peak RSS ${Math.max(...wasm.map((w) => w.maxRssMb)).toFixed(0)} MB`,
+    );
+    out(`hand-written parse + model.predict (no pipeline): ${perSec(10_000, rawParseMs)} images/s; the Prediction step reaches ${(rawParseMs / pipeMs).toFixed(2)}x of it`);
+  }
+  if (!parts.has("bq") && !parts.has("pubsub")) return;
 
   const emulators = await startEmulatorProcess();
   const env = { ...baseEnv, ...emulators.env };
@@ -176,15 +222,23 @@ export async function benchMnist(flag: (name: string, fallback: string) => strin
   Object.assign(process.env, emulators.env, { GOOGLE_CLOUD_PROJECT: "bench", METADATA_SERVER_DETECTION: "none" });
   await resetGcpClients();
   try {
-    await setupBigQuery({ project: "bench", csv });
-    const bq = [...Array(runs)].map(() => child(["bq", "10000"], env) as { ms: number; images: number; maxRssMb: number });
-    const bqMs = median(bq.map((b) => b.ms));
-    const acc = await accuracyOfTable("bench.MNIST.Predict", await readLabels(path.join(path.dirname(csv), "mnist_labels.csv")));
-    out(
-      `mnist_bq end to end (BigQuery emulator, 10,000 images): ${(bqMs / 1000).toFixed(1)} s = ${perSec(10_000, bqMs)} images/s = ${(rawMs / bqMs).toFixed(2)}x raw model.predict; ` +
-        `peak RSS ${Math.max(...bq.map((b) => b.maxRssMb)).toFixed(0)} MB; accuracy from the output table ${(acc.accuracy * 100).toFixed(2)} % (${acc.right}/${acc.rows}, target >= 98.5 %)`,
-    );
-    await benchPubSub(env, csv, flag);
+    if (parts.has("bq")) {
+      await setupBigQuery({ project: "bench", csv });
+      // Each child alternates raw model.predict on the table's images and the whole mnist_bq job.
+      const bq = [...Array(runs)].map(() => child(["bq", "10000"], env) as { backend: string; ms: number[]; rawMs: number[]; images: number; maxRssMb: number });
+      const bqMs = median(bq.flatMap((b) => b.ms));
+      const rawMs = median(bq.flatMap((b) => b.rawMs));
+      const acc = await accuracyOfTable("bench.MNIST.Predict", await readLabels(path.join(path.dirname(csv), "mnist_labels.csv")));
+      out(
+        `mnist_bq end to end (${bq[0]!.backend} backend, BigQuery emulator, 10,000 images): ${(bqMs / 1000).toFixed(1)} s = ${perSec(10_000, bqMs)} images/s vs raw model.predict ${perSec(10_000, rawMs)} images/s ` +
+          `in the same process = ${(rawMs / bqMs).toFixed(2)}x (target >= 0.8x); peak RSS ${Math.max(...bq.map((b) => b.maxRssMb)).toFixed(0)} MB; ` +
+          `accuracy from the output table ${(acc.accuracy * 100).toFixed(2)} % (${acc.right}/${acc.rows}, target >= 98.5 %)`,
+      );
+    }
+    if (parts.has("pubsub")) {
+      await benchPubSubEmulator(flag);
+      await benchPubSub(env, csv, flag);
+    }
   } finally {
     await resetGcpClients();
     emulators.proc.kill("SIGTERM");

@@ -5,7 +5,8 @@
  *                         Image strings + model.predict, a hand-written equivalent) vs the Prediction
  *                         step (parse + RunInference + format) on the same rows from memory, with
  *                         the DirectRunner's strict checks (the default) and without, alternating
- *   bq N                  mnist_bq end to end against the BigQuery emulator (env set by the parent)
+ *   bq N                  mnist_bq end to end against the BigQuery emulator (env set by the parent),
+ *                         alternating with raw model.predict on the same N images
  *   pubsub [identity]     mnist_pubsub until SIGTERM (drains), against the Pub/Sub emulator; with
  *                         "identity", the same read and write around a JSON pass-through instead
  */
@@ -90,10 +91,20 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`${JSON.stringify({ backend: m.backend, images: images.length, rawMs: raw, rawWithParseMs: rawWithParse, pipelineMs: pipeline, uncheckedMs: unchecked, maxRssMb: rssMb() })}\n`);
   } else if (mode === "bq") {
-    const started = performance.now();
-    const result = await mnistBq.run({ input: "bench.MNIST.Images", output: "bench.MNIST.Predict", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, dead_letter: undefined }, { project: "bench" });
-    await result.waitUntilFinish();
-    process.stdout.write(`${JSON.stringify({ ms: performance.now() - started, images: Number(a), maxRssMb: rssMb() })}\n`);
+    // mnist_bq end to end, alternating with raw model.predict on the same images (parsed beforehand).
+    const images = (await rowsOf(csv, Number(a))).map((r) => parseImage(r.Image) as Float32Array);
+    const m = await loadTfjsModel(DEFAULT_MODEL, "auto");
+    await rawPredict(m, images.slice(0, BATCH)); // warm-up
+    const raw: number[] = [];
+    const ms: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      raw.push(await rawPredict(m, images));
+      const started = performance.now();
+      const result = await mnistBq.run({ input: "bench.MNIST.Images", output: "bench.MNIST.Predict", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, dead_letter: undefined }, { project: "bench" });
+      await result.waitUntilFinish();
+      ms.push(performance.now() - started);
+    }
+    process.stdout.write(`${JSON.stringify({ backend: m.backend, ms, rawMs: raw, images: images.length, maxRssMb: rssMb() })}\n`);
   } else if (mode === "pubsub") {
     // "identity": the same read and write with a JSON pass-through instead of the model (the baseline).
     const result =
