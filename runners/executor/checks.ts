@@ -35,13 +35,25 @@ export class CheckSampler {
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
+  // Long arrays (encoded elements, tensors) through the native comparison; short ones in a loop.
+  if (a.length > 64) return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** The bytes a typed array views. */
+function bytesOf(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 /** Structural equality that treats Buffer and Uint8Array of equal bytes as equal. */
 function sameValue(a: unknown, b: unknown): boolean {
   if (a instanceof Uint8Array && b instanceof Uint8Array) return bytesEqual(a, b);
+  // Other typed arrays (Float32Array, ...) by their bytes, not one index key at a time (which costs
+  // ~0.5 ms for a 784-value image); equal bytes are equal elements, NaN and -0 included.
+  if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b) && !(a instanceof DataView) && !(b instanceof DataView)) {
+    return Object.getPrototypeOf(a) === Object.getPrototypeOf(b) && bytesEqual(bytesOf(a), bytesOf(b));
+  }
   if (typeof a !== "object" || a === null || typeof b !== "object" || b === null) return Object.is(a, b) || isDeepStrictEqual(a, b);
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (a instanceof Map || a instanceof Set || a instanceof Date) return isDeepStrictEqual(a, b);

@@ -98,7 +98,16 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     }
     const downstream = this.pending.take();
     if (!isThenable(r)) return downstream === undefined ? undefined : wrapAsync(downstream, this.transformName, stage);
-    return wrapAsync(Promise.resolve(r).then(() => downstream), this.transformName, stage);
+    // An async method (e.g. finishBundle running a last batch) may output after its first await:
+    // that downstream work is collected when it resolves, so the runner waits for it too.
+    return wrapAsync(
+      Promise.resolve(r).then(async () => {
+        await downstream;
+        await this.pending.take();
+      }),
+      this.transformName,
+      stage,
+    );
   }
 
   // ---- elements ----

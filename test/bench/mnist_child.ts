@@ -5,7 +5,8 @@
  *                         Image strings + model.predict, a hand-written equivalent) vs the Prediction
  *                         step (parse + RunInference + format) on the same rows from memory, with
  *                         the DirectRunner's strict checks (the default) and without, alternating
- *   bq N                  mnist_bq end to end against the BigQuery emulator (env set by the parent)
+ *   bq N                  mnist_bq end to end against the BigQuery emulator (env set by the parent),
+ *                         alternating with raw model.predict on the same N images
  *   pubsub [identity]     mnist_pubsub until SIGTERM (drains), against the Pub/Sub emulator; with
  *                         "identity", the same read and write around a JSON pass-through instead
  */
@@ -22,6 +23,19 @@ import { runDirect } from "../helpers";
 
 const BATCH = 256;
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
+/** CPU time this process has used (all threads), in ms: unlike wall time, barely moved by other load on the machine. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Runs `fn`, appending its CPU time to `cpu`. */
+async function onCpu<T>(cpu: number[], fn: () => Promise<T>): Promise<T> {
+  const before = cpuMs();
+  const r = await fn();
+  cpu.push(cpuMs() - before);
+  return r;
+}
 
 async function rowsOf(csv: string, n: number): Promise<MnistImage[]> {
   const rows: MnistImage[] = [];
@@ -79,21 +93,37 @@ async function main(): Promise<void> {
     const rawWithParse: number[] = [];
     const pipeline: number[] = [];
     const unchecked: number[] = [];
-    const rounds = backend === "cpu" ? 1 : 3;
+    // On a shared machine the speed changes from one second to the next: many short alternations,
+    // compared pairwise by the parent, say more than a few long ones.
+    const rounds = backend === "cpu" ? 1 : 5;
+    const cpu = { raw: [] as number[], rawWithParse: [] as number[], pipeline: [] as number[], unchecked: [] as number[] };
     for (let i = 0; i < rounds; i++) {
-      raw.push(await rawPredict(m, images));
+      raw.push(await onCpu(cpu.raw, () => rawPredict(m, images)));
       const started = performance.now();
-      await rawPredict(m, rows.map((r) => parseImage(r.Image) as Float32Array));
+      await onCpu(cpu.rawWithParse, () => rawPredict(m, rows.map((r) => parseImage(r.Image) as Float32Array)));
       rawWithParse.push(performance.now() - started);
-      if (backend !== "cpu") pipeline.push(await pipelinePredict(rows, true));
-      if (backend !== "cpu") unchecked.push(await pipelinePredict(rows, false));
+      if (backend !== "cpu") pipeline.push(await onCpu(cpu.pipeline, () => pipelinePredict(rows, true)));
+      if (backend !== "cpu") unchecked.push(await onCpu(cpu.unchecked, () => pipelinePredict(rows, false)));
     }
-    process.stdout.write(`${JSON.stringify({ backend: m.backend, images: images.length, rawMs: raw, rawWithParseMs: rawWithParse, pipelineMs: pipeline, uncheckedMs: unchecked, maxRssMb: rssMb() })}\n`);
+    process.stdout.write(`${JSON.stringify({ backend: m.backend, images: images.length, rawMs: raw, rawWithParseMs: rawWithParse, pipelineMs: pipeline, uncheckedMs: unchecked, cpu, maxRssMb: rssMb() })}\n`);
   } else if (mode === "bq") {
-    const started = performance.now();
-    const result = await mnistBq.run({ input: "bench.MNIST.Images", output: "bench.MNIST.Predict", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, dead_letter: undefined }, { project: "bench" });
-    await result.waitUntilFinish();
-    process.stdout.write(`${JSON.stringify({ ms: performance.now() - started, images: Number(a), maxRssMb: rssMb() })}\n`);
+    // mnist_bq end to end, alternating with raw model.predict on the same images (parsed beforehand).
+    const images = (await rowsOf(csv, Number(a))).map((r) => parseImage(r.Image) as Float32Array);
+    const m = await loadTfjsModel(DEFAULT_MODEL, "auto");
+    await rawPredict(m, images.slice(0, BATCH)); // warm-up
+    const raw: number[] = [];
+    const ms: number[] = [];
+    const cpu = { raw: [] as number[], bq: [] as number[] };
+    for (let i = 0; i < 3; i++) {
+      raw.push(await onCpu(cpu.raw, () => rawPredict(m, images)));
+      const started = performance.now();
+      await onCpu(cpu.bq, async () => {
+        const result = await mnistBq.run({ input: "bench.MNIST.Images", output: "bench.MNIST.Predict", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, dead_letter: undefined }, { project: "bench" });
+        await result.waitUntilFinish();
+      });
+      ms.push(performance.now() - started);
+    }
+    process.stdout.write(`${JSON.stringify({ backend: m.backend, ms, rawMs: raw, cpu, images: images.length, maxRssMb: rssMb() })}\n`);
   } else if (mode === "pubsub") {
     // "identity": the same read and write with a JSON pass-through instead of the model (the baseline).
     const result =
@@ -113,9 +143,13 @@ async function main(): Promise<void> {
             { project: "bench", streaming: true },
           );
     if (!isStreamingResult(result)) throw new Error("not streaming");
+    // CPU used over time (epoch ms, CPU ms), so the parent can take what the measured interval cost.
+    const cpuSamples: [number, number][] = [];
+    const sampler = setInterval(() => cpuSamples.push([Date.now(), cpuMs()]), 50);
     process.stderr.write("READY\n");
     await result.waitUntilFinish();
-    process.stdout.write(`${JSON.stringify({ state: result.state, maxRssMb: rssMb() })}\n`);
+    clearInterval(sampler);
+    process.stdout.write(`${JSON.stringify({ state: result.state, maxRssMb: rssMb(), cpuSamples })}\n`);
   } else {
     throw new Error(`unknown mode ${mode}`);
   }

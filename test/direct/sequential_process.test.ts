@@ -8,7 +8,7 @@
  * its context after an await (timestamp, window) is still its own element's.
  */
 import { strict as assert } from "node:assert";
-import { Create, DoFn, FixedWindows, ParDo, Window, type ProcessContext } from "../../lib";
+import { Create, DoFn, FixedWindows, ParDo, Window, type BundleContext, type ProcessContext } from "../../lib";
 import { MetricsContainer } from "../../lib/model/metrics";
 import { defaultOptions } from "../../lib/model/options";
 import { GLOBAL_WINDOWS, NO_FIRING } from "../../lib/model/window";
@@ -106,5 +106,39 @@ describe("The executor never calls one DoFn instance's process concurrently", ()
     assert.equal(SlowAsync.maxActive, 1);
     assert.deepEqual(settled, [0, 1, 2, 3]);
     assert.deepEqual(SlowAsync.seen, expected(4));
+  });
+
+  it("batch: what an async finishBundle outputs after an await is processed before the next step finishes its bundle", async () => {
+    // Like RunInference: buffer the bundle, await the model, output everything in finishBundle.
+    class BufferThenFlush extends DoFn<number, number> {
+      private buffered: number[] = [];
+      process(n: number): void {
+        this.buffered.push(n);
+      }
+      async finishBundle(ctx: BundleContext<number>): Promise<void> {
+        await tick();
+        for (const n of this.buffered) ctx.output(n);
+        this.buffered = [];
+      }
+    }
+    // Like a file sink: async process, and finishBundle writes out what process took in.
+    const written: number[] = [];
+    class AsyncSink extends DoFn<number, never> {
+      private taken: number[] = [];
+      async process(n: number): Promise<void> {
+        await tick();
+        this.taken.push(n);
+      }
+      finishBundle(): void {
+        written.push(...this.taken);
+        this.taken = [];
+      }
+    }
+    await runOk((p) => {
+      p.apply(Create.from(Array.from({ length: 20 }, (_, i) => i)))
+        .apply("Buffer", ParDo.of(new BufferThenFlush()))
+        .apply("Sink", ParDo.of(new AsyncSink()));
+    });
+    assert.deepEqual(written.sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
   });
 });

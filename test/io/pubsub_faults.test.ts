@@ -127,4 +127,29 @@ describe("io/pubsub: leases and retries under faults", function () {
       await reader.close();
     }
   });
+
+  it("an acknowledge that fails for good (not transiently) fails the streaming run, naming the subscription (acks run in the background)", async () => {
+    const [input] = await pubsub.createTopic("ackfail-in");
+    await input.createSubscription("ackfail-sub");
+    const [output] = await pubsub.createTopic("ackfail-out");
+    await output.createSubscription("ackfail-out-sub");
+    const faults = env.emulators.pubsub!.faults;
+    faults.failNext("Acknowledge", 1, { code: 7, message: "permission denied on acknowledge" });
+    const result = await runDirect((p) => {
+      p.apply("Read", ReadFromPubSub.from({ subscription: "ackfail-sub" }))
+        .map("Upper", (data: Uint8Array) => Buffer.from(data).toString().toUpperCase())
+        .apply("Write", WriteToPubSub.to("ackfail-out"));
+    });
+    const streaming = result as StreamingPipelineResult;
+    try {
+      await input.publishMessage({ data: Buffer.from("first") });
+      await waitFor("the first result published", () => streaming.progress().elementsWritten >= 1, 30_000);
+      await waitFor("the acknowledge fault to be hit", () => faults.pending().length === 0, 10_000);
+      // The next commit (or the drain) reports the failed acknowledge.
+      await input.publishMessage({ data: Buffer.from("second") });
+      await assert.rejects(within("the run to fail", 20_000, streaming.waitUntilFinish()), (e: Error) => /acknowledge messages of Pub\/Sub subscription projects\/[^/]+\/subscriptions\/ackfail-sub/.test(e.message) && /permission denied on acknowledge/.test(e.message));
+    } finally {
+      if (streaming.state === "RUNNING" || streaming.state === "DRAINING") await streaming.cancel().catch(() => undefined);
+    }
+  });
 });

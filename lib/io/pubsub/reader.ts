@@ -89,6 +89,10 @@ export class PubSubReader<T = Uint8Array> {
   private leaseTimer: NodeJS.Timeout | undefined;
   private lastPullStart = Number.NEGATIVE_INFINITY;
   private closed = false;
+  /** The lease request of the last pull, while it runs. */
+  private leasing: Promise<void> | undefined;
+  /** Its failure, if not transient (reported by the next pull). */
+  private leaseError: unknown;
 
   private constructor(
     private readonly client: PubSub,
@@ -147,14 +151,18 @@ export class PubSubReader<T = Uint8Array> {
     const received = response.receivedMessages ?? [];
     // A full response may leave older messages behind on the server: only a partial one shows the backlog was drained when the pull started.
     if (received.length < maxMessages) this.lastPullStart = Math.max(this.lastPullStart, started);
+    await this.leaseSettled();
     if (received.length > 0) {
-      try {
-        await this.modifyDeadline(received.map((r) => r.ackId!), this.ackDeadlineSeconds);
-      } catch (err) {
-        // The messages are ours for the subscription's deadline anyway, and the lease timer extends
-        // them again shortly: a transient failure here loses nothing.
-        if (classify((err as { cause?: unknown }).cause ?? err) !== "transient") throw err;
-      }
+      // The messages are ours for the subscription's deadline (10 s at least) already: setting our
+      // own lease need not hold them back a round trip. A failure is reported by the next pull,
+      // commit or close; a transient one loses nothing (the lease timer extends them shortly).
+      const leasing = this.modifyDeadline(received.map((r) => r.ackId!), this.ackDeadlineSeconds).catch((err: unknown) => {
+        if (classify((err as { cause?: unknown }).cause ?? err) !== "transient") this.leaseError ??= err;
+      });
+      this.leasing = leasing;
+      void leasing.finally(() => {
+        if (this.leasing === leasing) this.leasing = undefined;
+      });
     }
     const out: ReceivedElement<T>[] = [];
     const ackNow: string[] = [];
@@ -186,7 +194,18 @@ export class PubSubReader<T = Uint8Array> {
     return out;
   }
 
-  /** Acknowledges committed messages (and any duplicate deliveries of them). */
+  /** Waits for the lease request of the last pull; throws its failure (once). */
+  private async leaseSettled(): Promise<void> {
+    await this.leasing;
+    const err = this.leaseError;
+    this.leaseError = undefined;
+    if (err !== undefined) throw err;
+  }
+
+  /**
+   * Acknowledges committed messages (and any duplicate deliveries of them). They stop holding the
+   * watermark at once, before the request completes.
+   */
   async commit(ackIds: readonly string[]): Promise<void> {
     const all: string[] = [];
     for (const ackId of ackIds) {
@@ -239,6 +258,7 @@ export class PubSubReader<T = Uint8Array> {
     this.closed = true;
     clearInterval(this.leaseTimer);
     this.leaseTimer = undefined;
+    await this.leasing;
     if (!this.options.keepLeasesOnClose) await this.modifyDeadline(this.outstandingAckIds(), 0).catch(() => undefined);
     if (this.ownsSubscription && options.deleteSubscription !== false) await deleteSubscription(this.client, this.subscription);
   }

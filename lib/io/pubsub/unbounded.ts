@@ -45,8 +45,15 @@ declare module "../../model/pipeline" {
 
 /** Messages requested per pull (also bounds what one pull adds to the runner's queue). */
 const PULL_BATCH = 500;
-/** Pause after an empty pull (abortable), so an idle subscription is not polled in a tight loop. */
-const IDLE_PAUSE_MS = 100;
+/**
+ * Pause after an empty pull (abortable), so an idle subscription is not polled in a tight loop:
+ * the first is short (a steady stream that momentarily ran dry resumes at once), each further
+ * empty pull doubles it up to the longest.
+ */
+const FIRST_IDLE_PAUSE_MS = 5;
+const LONGEST_IDLE_PAUSE_MS = 100;
+/** Acknowledge requests in flight at once; a commit beyond them waits for the oldest. */
+const MAX_ACKS_IN_FLIGHT = 4;
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -98,15 +105,30 @@ export function pubSubSource(options: PubSubReaderOptions): UnboundedSource<Uint
         const w: Instant = reader.watermark();
         if (Number.isFinite(w)) ctx.advanceWatermark(w);
       };
+      // The bundle that processed these messages has completed (its outputs are published): they
+      // are done, and the watermark moves past them now. The acknowledge request itself runs in the
+      // background (as the Pub/Sub client library's acks do), so the runner does not wait a round
+      // trip per bundle; a failed ack fails the run at the next commit, or at close.
+      const acks = new Set<Promise<void>>();
+      let ackError: unknown;
       ctx.onCommit(async (receipts) => {
-        await reader.commit(receipts as string[]);
+        if (ackError !== undefined) throw ackError;
+        const ack = reader.commit(receipts as string[]).catch((e: unknown) => {
+          ackError ??= e;
+        });
+        acks.add(ack);
+        void ack.finally(() => acks.delete(ack));
         report();
+        if (acks.size >= MAX_ACKS_IN_FLIGHT) await Promise.race(acks);
       });
       ctx.onClose(async (outcome: SourceOutcome) => {
         // After a drain nothing is outstanding; after a cancel or failure close() nacks what is.
         void outcome;
+        await Promise.all(acks);
         await reader.close();
+        if (ackError !== undefined) throw ackError;
       });
+      let idlePause = FIRST_IDLE_PAUSE_MS;
       while (!ctx.signal.aborted) {
         const batch = await reader.pull(PULL_BATCH, 10_000);
         for (const m of batch) {
@@ -114,7 +136,11 @@ export function pubSubSource(options: PubSubReaderOptions): UnboundedSource<Uint
           await ctx.emit(bytes, m.timestamp, m.ackId);
         }
         report();
-        if (batch.length === 0) await pause(IDLE_PAUSE_MS, ctx.signal);
+        if (batch.length > 0) idlePause = FIRST_IDLE_PAUSE_MS;
+        else {
+          await pause(idlePause, ctx.signal);
+          idlePause = Math.min(LONGEST_IDLE_PAUSE_MS, idlePause * 2);
+        }
       }
     },
   };

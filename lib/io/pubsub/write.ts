@@ -4,8 +4,9 @@
  *     results.apply(WriteToPubSub.to("projects/my-project/topics/mnist_predict"))
  *
  * Elements are bytes (`Uint8Array`), text (published as UTF-8) or, with attributes,
- * `{data, attributes}`. Publishes are batched (the client's batching, up to 100 messages or
- * 10 ms per request) and awaited at the end of each bundle; transient errors are retried with
+ * `{data, attributes}`. Each bundle's messages are published when it ends (or every `maxPending`
+ * messages), in Publish requests of up to 1,000 messages and 8 MB sent at once, and awaited
+ * before the bundle completes; transient errors are retried with
  * exponential backoff; any other failure fails the run with a message naming the topic, so
  * nothing is dropped silently. A missing topic fails before the run.
  *
@@ -14,7 +15,7 @@
  * sink, which then produces no message ids.
  */
 import { randomUUID } from "node:crypto";
-import type { Topic } from "@google-cloud/pubsub";
+import type { PubSub } from "@google-cloud/pubsub";
 import { BundleContext, DoFn, ProcessContext } from "../../model/dofn";
 import { ValidationError } from "../../model/errors";
 import { PCollection } from "../../model/pcollection";
@@ -80,10 +81,14 @@ class ToMessageProto extends DoFn<PubSubPayload, Uint8Array> {
 
 const utf8 = new TextEncoder();
 
+/** Limits of one Publish request (the service's: 1,000 messages, 10 MB; bytes kept under with room for framing). */
+const PUBLISH_MAX_MESSAGES = 1000;
+const PUBLISH_MAX_BYTES = 8 * 1024 * 1024;
+
 /** Publishes serialized messages (Beam's pubsub_write composite; Dataflow replaces it with its native sink). */
 class PublishMessages extends DoFn<Uint8Array, string> {
   private pending: Pending[] = [];
-  private topic: Topic | undefined;
+  private client: PubSub | undefined;
   private path = "";
 
   constructor(
@@ -96,7 +101,7 @@ class PublishMessages extends DoFn<Uint8Array, string> {
   setup(runtime: { readonly options: { readonly project?: string } }): void {
     const { client, path } = resolve(this.topicSpec, "topics", this.options.project ?? runtime.options.project);
     this.path = path;
-    this.topic = client.topic(path, { batching: { maxMessages: 100, maxMilliseconds: 10 } });
+    this.client = client;
   }
 
   startBundle(): void {
@@ -121,22 +126,40 @@ class PublishMessages extends DoFn<Uint8Array, string> {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    const topic = this.topic!;
-    let ids: string[];
+    // The bundle's messages in as few requests as the service takes, all sent at once: the
+    // client library's per-message batching would hold a short bundle's last batch for its timer.
+    const client = this.client!;
+    const requests: Pending[][] = [];
+    let bytes = 0;
+    for (const m of batch) {
+      const size = m.data.length + 64 + Object.entries(m.attributes).reduce((n, [k, v]) => n + k.length + v.length, 0);
+      const last = requests[requests.length - 1];
+      if (last === undefined || last.length >= PUBLISH_MAX_MESSAGES || bytes + size > PUBLISH_MAX_BYTES) {
+        requests.push([m]);
+        bytes = size;
+      } else {
+        last.push(m);
+        bytes += size;
+      }
+    }
+    let ids: string[][];
     try {
       ids = await Promise.all(
-        batch.map((m) =>
-          withRetries(() => topic.publishMessage({ data: m.data, attributes: m.attributes }), { attempts: this.options.maxAttempts ?? 5, initialDelayMs: 200 }),
+        requests.map((messages) =>
+          withRetries(
+            async () => {
+              const response = await rpc<{ messageIds?: string[] }>(client, "PublisherClient", "publish", { topic: this.path, messages });
+              if (response.messageIds?.length !== messages.length) throw new Error(`the service returned ${response.messageIds?.length ?? 0} message ids for ${messages.length} messages`);
+              return response.messageIds;
+            },
+            { attempts: this.options.maxAttempts ?? 5, initialDelayMs: 200 },
+          ),
         ),
       );
     } catch (err) {
       throw topicError(`publish ${batch.length} messages to`, this.path, err);
     }
-    for (const id of ids) emit(id);
-  }
-
-  async teardown(): Promise<void> {
-    await this.topic?.flush().catch(() => undefined);
+    for (const chunk of ids) for (const id of chunk) emit(id);
   }
 }
 

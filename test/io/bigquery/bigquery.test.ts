@@ -84,6 +84,17 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
     assert.deepEqual(typed[1], { i: null, big: null, f: null, b: false, ts: null, n: null, s: null });
   });
 
+  it("reads a split in growing pages (500, 1,000, ... up to pageSize): every row exactly once", async () => {
+    const [many] = await bq.dataset("MNIST").createTable("Many", { schema: "ID:INTEGER" });
+    await many.insert(Array.from({ length: 2_300 }, (_, i) => ({ ID: i })));
+    const result = await runDirect((p) => {
+      p.apply("ReadMany", ReadFromBigQuery.from<{ ID: number }>({ table: `${TEST_PROJECT}.MNIST.Many`, pageSize: 1_200 })).map("Collect", sink("many"));
+    });
+    await result.waitUntilFinish();
+    // Pages of 500, 1,000, 800: the growth, the pageSize cap and the partial last page.
+    assert.deepEqual((collected.get("many") as { ID: number }[]).map((r) => r.ID).sort((a, b) => a - b), Array.from({ length: 2_300 }, (_, i) => i));
+  });
+
   it("reads a query's result in pages", async () => {
     const result = await runDirect((p) => {
       p.apply(ReadFromBigQuery.from({ query: `SELECT ID FROM \`${TEST_PROJECT}.MNIST.Images\` WHERE ID >= 10`, rowsPerSplit: 5, pageSize: 2 })).map("Collect", sink("query"));
