@@ -30,6 +30,19 @@ export interface PipelineOptions {
   readonly strictChecks: boolean;
   /** DirectRunner: memory budget of each GroupByKey before it spills to disk, in MB. */
   readonly directShuffleMemoryMb: number;
+  /**
+   * DirectRunner: how many times a failed bundle is retried before the run fails (0, the default,
+   * as Beam Java's DirectRunner: the first failure fails the run).
+   */
+  readonly directBundleRetries: number;
+  /**
+   * DirectRunner, streaming: where the driver keeps its checkpoints (state, timers, watermarks,
+   * source positions); a run restarted with the same directory resumes from the last one.
+   * Undefined: no checkpoints (state lives in memory only).
+   */
+  readonly checkpointDir?: string;
+  /** DirectRunner, streaming: how often a checkpoint is taken, in milliseconds (0: after every bundle). */
+  readonly checkpointIntervalMs: number;
   /** Any other flags given (runner-specific ones such as --job_endpoint), by their snake_case name. */
   readonly extra: Readonly<Record<string, string | number | boolean>>;
 }
@@ -64,6 +77,9 @@ const DIRECT_FLAGS = {
     default: true,
   },
   direct_shuffle_memory_mb: { type: "number", describe: "Memory per GroupByKey before spilling to disk (MB)", default: 256 },
+  direct_bundle_retries: { type: "number", describe: "Times a failed bundle is retried before the run fails (0: fail at once, as Beam's DirectRunner)", default: 0 },
+  checkpoint_dir: { type: "string", describe: "Streaming: checkpoint state here and resume from it when restarted with the same directory" },
+  checkpoint_interval_ms: { type: "number", describe: "Streaming: milliseconds between checkpoints (0: after every bundle)", default: 5000 },
 } as const satisfies Record<string, FlagSpec>;
 
 /** Options with every default applied. */
@@ -75,6 +91,8 @@ export function defaultOptions(): PipelineOptions {
     directNumWorkers: 1,
     strictChecks: true,
     directShuffleMemoryMb: 256,
+    directBundleRetries: 0,
+    checkpointIntervalMs: 5000,
     extra: {},
   };
 }
@@ -269,6 +287,14 @@ export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly str
   if (!Number.isInteger(workers) || workers < 1) {
     throw new ValidationError(`--direct_num_workers must be a positive integer, got ${String(parsed["direct_num_workers"])}`);
   }
+  const retries = Number(parsed["direct_bundle_retries"]);
+  if (!Number.isInteger(retries) || retries < 0) {
+    throw new ValidationError(`--direct_bundle_retries must be a whole number (0 or more), got ${String(parsed["direct_bundle_retries"])}`);
+  }
+  const interval = Number(parsed["checkpoint_interval_ms"]);
+  if (!(interval >= 0)) throw new ValidationError(`--checkpoint_interval_ms must be 0 or more, got ${String(parsed["checkpoint_interval_ms"])}`);
+  const checkpointDir = str("checkpoint_dir");
+  if (checkpointDir === "") throw new ValidationError("--checkpoint_dir is empty: give a directory (it is created if needed)");
   const options: PipelineOptions = {
     runner,
     jobName: str("job_name") ?? defaultJobName(),
@@ -280,6 +306,9 @@ export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly str
     directNumWorkers: workers,
     strictChecks: parsed["strict_checks"] !== false,
     directShuffleMemoryMb: Number(parsed["direct_shuffle_memory_mb"]),
+    directBundleRetries: retries,
+    ...(checkpointDir !== undefined ? { checkpointDir } : {}),
+    checkpointIntervalMs: interval,
     extra,
   };
   return { options, flags: flagValues as FlagValues<F>, warnings };
