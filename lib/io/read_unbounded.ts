@@ -60,7 +60,12 @@ export interface UnboundedSourceContext<T> {
 export interface SourceCheckpoints {
   /** A name of this source that stays the same across restarts of the job (e.g. to name a subscription it creates). */
   readonly stableId: string;
-  /** The mark the source gave for the checkpoint the run resumed from; undefined on a fresh start. */
+  /**
+   * Whether the run resumes from a checkpoint: an earlier run of this job may have died holding
+   * elements (e.g. leased messages) that will come back once its hold on them lapses.
+   */
+  readonly resumed: boolean;
+  /** The mark the source gave for the checkpoint the run resumed from; undefined on a fresh start or if it gave none. */
   readonly restoredMark: Uint8Array | undefined;
   /**
    * Registers the function called when a checkpoint is taken, with the receipts of the elements

@@ -11,8 +11,9 @@
  *   holding their effects is durable; the source's mark in that checkpoint lets it drop
  *   redeliveries of elements the checkpoint holds but that were not acknowledged before a crash.
  *   So state and windows see every element exactly once, across crashes.
- * - A run started with a directory holding a checkpoint resumes from it, if it was written by the
- *   same pipeline (same graph fingerprint; otherwise a clear error naming the first difference).
+ * - A fresh run writes a first checkpoint before its sources start, so a restart after any crash
+ *   knows it resumes (and sources wait for what the dead run held). A run started with a
+ *   directory holding a checkpoint resumes from it, if it was written by the same pipeline (same graph fingerprint; otherwise a clear error naming the first difference).
  * - A drain ends with everything flushed and acknowledged: the checkpoints are removed. A cancel
  *   or a failure keeps the last one, to resume from.
  *
@@ -74,10 +75,15 @@ export class Checkpointing {
   }
 
   /** What a real-time source needs to be resumable: a stable id (per directory and step) and its restored mark. */
-  sourceCheckpoints(unitName: string): { stableId: string; restoredMark: Uint8Array | undefined } {
+  sourceCheckpoints(unitName: string): { stableId: string; resumed: boolean; restoredMark: Uint8Array | undefined } {
     const stableId = createHash("sha256").update(`${this.store.dir}\u0000${unitName}`).digest("hex").slice(0, 24);
     const mark = this.restored?.sections.get(sourceSection(unitName));
-    return { stableId, restoredMark: mark !== undefined && mark.length > 0 ? mark : undefined };
+    return { stableId, resumed: this.restored !== undefined, restoredMark: mark !== undefined && mark.length > 0 ? mark : undefined };
+  }
+
+  /** Whether the run has written no checkpoint yet (a fresh start's first one is taken at once). */
+  get isFresh(): boolean {
+    return this.restored === undefined && this.written === 0;
   }
 
   /** Restores every part from the checkpoint; the parts must be exactly the ones it holds. */

@@ -288,6 +288,8 @@ export class StreamingExecution implements GraphEnvironment {
           this.impulsesDone = true;
         });
       }
+      // A fresh run checkpoints before reading: a restart after any crash then knows it resumes.
+      if (this.checkpoints?.isFresh) await this.checkpoints.take(this.checkpointParts(), this.live, this.runId, this.changes);
       for (const s of this.live) s.start(() => this.wake?.(), this.checkpoints?.sourceCheckpoints(s.unitName));
       await this.loop();
       if (this.stopRequest === "cancel") {

@@ -58,7 +58,7 @@ export class LiveSource {
   ) {}
 
   /** Starts reading; `checkpoints` (runs that take checkpoints): the stable id and the mark restored, if any. */
-  start(onActivity: () => void, checkpoints?: { readonly stableId: string; readonly restoredMark: Uint8Array | undefined }): void {
+  start(onActivity: () => void, checkpoints?: { readonly stableId: string; readonly resumed: boolean; readonly restoredMark: Uint8Array | undefined }): void {
     this.wake = onActivity;
     const resumable: SourceCheckpoints | undefined =
       checkpoints === undefined

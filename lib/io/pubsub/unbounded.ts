@@ -133,7 +133,7 @@ export function pubSubSource(options: PubSubReaderOptions): UnboundedSource<Uint
               ...options,
               // From a topic: one subscription per checkpoint directory and step, read on after a restart.
               ...(options.topic !== undefined ? { subscriptionName: `beamline-${cp.stableId}` } : {}),
-              resume: { committedIds: mark?.ids ?? [], holdWatermark: true },
+              resume: { committedIds: mark?.ids ?? [], holdWatermark: cp.resumed },
             };
       const reader = await PubSubReader.open<Uint8Array | { data: Uint8Array; attributes: Record<string, string>; messageId?: string; publishTime?: Date }>(readerOptions);
       const report = (): void => {
