@@ -18,7 +18,6 @@ import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineRunner } from "../../lib/model/runner_registry";
 import { TEST_STREAM_URN } from "../../lib/testing/test_stream";
 import { interruptAction, InterruptOptions } from "../interrupt";
-import { fileArtifact } from "../portable/artifacts";
 import { dockerEnvironment, sdkCapabilities } from "../portable/environments";
 import { flatOptions } from "../portable/pipeline_options";
 import { translatePipeline } from "../portable/translate";
@@ -62,7 +61,8 @@ export class DataflowRunner implements PipelineRunner {
 
     const fingerprint = pipeline.fingerprint();
     const runId = randomUUID();
-    const env = dockerEnvironment(o.sdkContainerImage, [fileArtifact(program.modulePath, "pipeline_module.js")]);
+    // No packages: workers run the program built into the image (--sdk_container_image), never a staged copy.
+    const env = dockerEnvironment(o.sdkContainerImage);
     // Streaming jobs write Pub/Sub with Dataflow's native sink (it alone can checkpoint with its reads).
     const { proto } = translatePipeline(pipeline, env, { nativePubSubWrite: streaming });
     const storage = this.runnerOptions.storage ?? new Storage({ projectId: o.project });

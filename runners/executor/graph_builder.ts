@@ -30,6 +30,7 @@ import { CountingReceiver, DISCARD, Receiver, receiverFor } from "./receiver";
 import type { SideInputReader } from "./side_input_reader";
 import { AnyStatefulDoFn, StatefulBackends, StatefulParDoOperator } from "./stateful_operator";
 import { MapWindowsOperator, MergeWindowsOperator, WindowIntoOperator } from "./window_operator";
+import { ReifyMetadataOperator, RestoreMetadataOperator } from "./reshuffle_ops";
 import { InternalError } from "../../lib/model/errors";
 
 /** What the executor runs for a step. */
@@ -52,6 +53,9 @@ export type StepSpec =
   | { readonly kind: "merge_windows"; readonly windowFn: WindowFn }
   | { readonly kind: "precombine"; readonly combineFn: CombineFnLike; readonly keyCoder: Coder<unknown>; readonly timestampCombiner?: TimestampCombiner }
   | { readonly kind: "combine_phase"; readonly phase: CombinePhase; readonly combineFn: CombineFnLike }
+  /** Reshuffle's expansion on portable runners: each element's timestamp, window and pane into its value, and back. */
+  | { readonly kind: "reify_metadata" }
+  | { readonly kind: "restore_metadata" }
   /** Run by the driver itself (a grouping, a sink): see GraphHost.route. */
   | { readonly kind: "driver" };
 
@@ -259,6 +263,10 @@ export class GraphBuilder {
         return new PrecombineStep(name, spec.combineFn, spec.keyCoder, this.mainOutput(step), host.metricsFor(step), spec.timestampCombiner);
       case "combine_phase":
         return new CombinePhaseOperator(name, spec.phase, spec.combineFn, this.mainOutput(step), host.metricsFor(step));
+      case "reify_metadata":
+        return new ReifyMetadataOperator(name, this.mainOutput(step));
+      case "restore_metadata":
+        return new RestoreMetadataOperator(name, this.mainOutput(step));
       case "identity":
       case "driver":
         throw new InternalError(`step ${name} (${spec.kind}) has no executor operator`);

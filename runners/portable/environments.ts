@@ -14,7 +14,17 @@ export type EnvironmentType = "DOCKER" | "EXTERNAL" | "LOOPBACK";
 
 /** Everything the SDK environment advertises: the coders and protocols the harness implements. */
 export function sdkCapabilities(): string[] {
-  return [...registeredCoderUrns(), ...SDK_PROTOCOLS, URNS.precombine, URNS.mergeAccumulators, URNS.extractOutputs, URNS.combineGroupedValues, URNS.convertToAccumulators];
+  return [
+    ...registeredCoderUrns(),
+    ...SDK_PROTOCOLS,
+    URNS.precombine,
+    URNS.mergeAccumulators,
+    URNS.extractOutputs,
+    URNS.combineGroupedValues,
+    URNS.convertToAccumulators,
+    URNS.reifyMetadata,
+    URNS.restoreMetadata,
+  ];
 }
 
 export function dockerEnvironment(image: string = DEFAULT_CONTAINER_IMAGE, dependencies: rapi.ArtifactInformation[] = []): rapi.Environment {

@@ -19,7 +19,6 @@ import type { PipelineRunner } from "../../lib/model/runner_registry";
 import { followFlags, interruptAction, InterruptOptions, onFirstInterrupt } from "../interrupt";
 import { loadWorkerPipeline } from "../worker/program_loader";
 import { WorkerPoolServer } from "../worker/worker_pool";
-import { fileArtifact } from "./artifacts";
 import { writeDescription } from "./describe";
 import { dockerEnvironment, externalEnvironment, parseEnvironmentType } from "./environments";
 import { JobServiceClient, JobStateName, TERMINAL_STATES } from "./job_client";
@@ -109,11 +108,11 @@ export class PortableRunner implements PipelineRunner {
     const program = pipeline.program;
     const fingerprint = pipeline.fingerprint();
     const runId = randomUUID();
-    const dependencies = program !== undefined ? [fileArtifact(program.modulePath, "pipeline_module.js")] : [];
+    // No artifacts: workers run the program built into their image (or this process, LOOPBACK), never a staged copy.
 
     if (describeTo !== undefined) {
       const env = envType === "DOCKER" ? dockerEnvironment(str("environment_config") ?? str("sdk_container_image")) : externalEnvironment(str("environment_config") ?? "localhost:50000");
-      writeDescription(translatePipeline(pipeline, env).proto, describeTo);
+      writeDescription(translatePipeline(pipeline, env, { liftCombiners: true }).proto, describeTo);
       this.log(`PortableRunner: wrote the pipeline proto to ${describeTo} (dry run, nothing submitted)`);
       return new PortableResult(Promise.resolve(), async () => undefined).withState("DONE");
     }
@@ -137,16 +136,16 @@ export class PortableRunner implements PipelineRunner {
     if (envType === "LOOPBACK") {
       const wp: WorkerProgram = { program, options: pipeline.options, fingerprint, runId };
       pool = await WorkerPoolServer.start(async () => ({ loadPipeline: () => loadWorkerPipeline(wp), runId }));
-      env = externalEnvironment(pool.url, dependencies);
+      env = externalEnvironment(pool.url);
       this.log(`PortableRunner: LOOPBACK worker pool at ${pool.url}`);
     } else if (envType === "EXTERNAL") {
       const url = str("environment_config");
       if (url === undefined) throw new PipelineError("--environment_type EXTERNAL needs --environment_config host:port of a Beamline worker pool");
-      env = externalEnvironment(url, dependencies);
+      env = externalEnvironment(url);
     } else {
-      env = dockerEnvironment(str("environment_config") ?? str("sdk_container_image"), dependencies);
+      env = dockerEnvironment(str("environment_config") ?? str("sdk_container_image"));
     }
-    const translation = translatePipeline(pipeline, env);
+    const translation = translatePipeline(pipeline, env, { liftCombiners: true });
     const stepNames = new Map([...translation.transformIds].map(([name, id]) => [id, name]));
     const client = new JobServiceClient(endpoint);
     let jobId: string;

@@ -25,7 +25,9 @@ import { CoderTable } from "./coder_table";
 import { rapi, runnerApi } from "./protos";
 import { nativeWriteConsumedError, pubsubReadSpec, pubsubWriteSpec, readUnboundedError, RUNNER_EXECUTED_COMPOSITES, statefulParts, testStreamSpec } from "./translate_streaming";
 import { SDK_ENV_ID, URNS } from "./urns";
-import { windowFnSpec, windowingProto } from "./windowing_proto";
+import { triggerProto, windowFnSpec, windowingProto } from "./windowing_proto";
+import { liftableTrigger, liftCombine } from "./lift_combiners";
+import { expandReshuffle, ReshuffleContext } from "./reshuffle_expansion";
 
 /** The payload of Beamline's DoFn and CombineFn FunctionSpecs. */
 export interface FunctionReference {
@@ -78,11 +80,15 @@ class IdSpace {
 /** @deprecated import from ./windowing_proto; kept for existing importers. */
 export { windowFnSpec } from "./windowing_proto";
 
-/** How a side input is read over the State API. */
+/**
+ * How a side input is read over the State API. Every view, maps and multimaps included, is read
+ * with the iterable access pattern: the worker builds the whole view anyway, and the iterable
+ * gives all of it in one (paged) state fetch, where the multimap pattern costs a round trip per
+ * key. Beam Python reads its AsDict views the same way.
+ */
 export function sideInputProto(s: SideInput<unknown>): rapi.SideInput {
-  const multimap = s.kind === "map" || s.kind === "multimap";
   return {
-    accessPattern: { urn: multimap ? URNS.sideInputMultimap : URNS.sideInputIterable, payload: new Uint8Array(0) },
+    accessPattern: { urn: URNS.sideInputIterable, payload: new Uint8Array(0) },
     viewFn: { urn: URNS.viewFn, payload: new TextEncoder().encode(s.kind) },
     windowMappingFn: { urn: URNS.windowMappingFn, payload: runnerApi.FunctionSpec.toBinary(windowFnSpec(s.pcoll.windowing.windowFn)) },
   };
@@ -99,6 +105,12 @@ export interface TranslateOptions {
    * jobs); otherwise it stays a composite whose publishing step runs in our SDK.
    */
   readonly nativePubSubWrite?: boolean;
+  /**
+   * Send CombinePerKey lifted (precombine → GroupByKey → merge → extract) when the pipeline is
+   * batch and the trigger allows it, as Beam Python's PortableRunner does for runners that do
+   * not lift (Flink, Spark). Off for Dataflow, which lifts combiners itself.
+   */
+  readonly liftCombiners?: boolean;
 }
 
 export function translatePipeline(pipeline: Pipeline, environment: rapi.Environment, options: TranslateOptions = {}): Translation {
@@ -110,6 +122,8 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
   // The expansions of runner-executed composites (TestStream, Pub/Sub reads) are not sent.
   const hidden = new Set<TransformNode>();
   const nativeWrites = new Set<TransformNode>();
+  const batch = !pipeline.options.streaming && pipeline.transforms().every((n) => [...n.outputs.values()].every((pc) => pc.isBounded));
+  const lifted = new Set<TransformNode>();
   for (const node of pipeline.transforms()) {
     if (hidden.has(node) || (node.parent !== undefined && hidden.has(node.parent))) {
       hidden.add(node);
@@ -118,6 +132,11 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
     const urn = node.composite?.urn;
     if (urn === READ_UNBOUNDED_URN) throw readUnboundedError(node);
     if (urn !== undefined && RUNNER_EXECUTED_COMPOSITES.has(urn)) for (const c of node.children) hidden.add(c);
+    // A lifted combine is sent with the lifted steps in place of its own expansion.
+    if (urn === URNS.combinePerKey && options.liftCombiners === true && batch && liftableTrigger(triggerProto(node.inputs[0]!.windowing.trigger))) {
+      lifted.add(node);
+      for (const c of node.children) hidden.add(c);
+    }
     if (urn === URNS.pubsubWrite && options.nativePubSubWrite === true) {
       nativeWrites.add(node);
       for (const c of node.children) hidden.add(c);
@@ -270,6 +289,24 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
   };
 
   for (const node of sent) components.transforms[transformIds.get(node.fullName)!] = transformProto(node);
+  const expansion: ReshuffleContext = {
+    components,
+    coders: coderTable,
+    transformId: (n) => tIds.make(n),
+    pcollectionId: (n) => pIds.make(n),
+    windowingId: (w) => windowingId(w, "Reshuffle"),
+  };
+  for (const node of lifted) {
+    const t = components.transforms[transformIds.get(node.fullName)!]!;
+    t.subtransforms = liftCombine(expansion, t);
+  }
+  for (const node of sent) {
+    if (node.composite?.urn !== URNS.reshuffle) continue;
+    const gbk = node.children.find((child) => child.primitive?.kind === "gbk");
+    if (gbk === undefined) continue;
+    const t = components.transforms[transformIds.get(node.fullName)!]!;
+    t.subtransforms = expandReshuffle(expansion, t, transformIds.get(gbk.fullName)!);
+  }
   components.coders = coderTable.coders;
   const proto = runnerApi.Pipeline.create({
     components,

@@ -24,6 +24,9 @@ export const URNS = {
   extractOutputs: "beam:transform:combine_per_key_extract_outputs:v1",
   combineGroupedValues: "beam:transform:combine_grouped_values:v1",
   convertToAccumulators: "beam:transform:combine_per_key_convert_to_accumulators:v1",
+  /** Reshuffle's expansion (reshuffle_expansion.ts): value → windowed value and back, SDK-executed. */
+  reifyMetadata: "beamline:transform:reify_metadata:v1",
+  restoreMetadata: "beamline:transform:restore_metadata:v1",
   dataSource: "beam:runner:source:v1",
   dataSink: "beam:runner:sink:v1",
   flattenIdentity: "beam:dofn:identity:0.1",

@@ -9,10 +9,9 @@ import type { RuntimeContext } from "../../lib/model/dofn";
 import { MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { SideInput } from "../../lib/model/side_inputs";
-import type { ElementMeta, WindowedValue } from "../../lib/model/window";
 import { EdgeObserver, GraphBuilder, GraphHost, Step } from "../executor/graph_builder";
-import { BasicOperator, Operator } from "../executor/operator";
-import type { MaybePromise, Receiver } from "../executor/receiver";
+import type { Operator } from "../executor/operator";
+import type { Receiver } from "../executor/receiver";
 import { SideInputReader } from "../executor/side_input_reader";
 import type { StatefulParDoOperator } from "../executor/stateful_operator";
 import { fnApi, fnapi, metricsapi, runnerApi } from "../portable/protos";
@@ -20,8 +19,10 @@ import { URNS } from "../portable/urns";
 import { fireRunnerTimer } from "./fn_state";
 import { FnStatefulBackends, statefulBackends } from "./stateful_build";
 import { readTimerStream, TimerFamily } from "./timers";
-import { DataChannel, DataOutput, forEachDecoded } from "./data_channel";
-import { monitoringInfos } from "./monitoring";
+import { DataChannel, DataSinkOperator } from "./data_channel";
+import { ChannelSplit, DataSource, DesiredSplit, readSources } from "./data_source";
+import { CountingReceiver, monitoringInfos, PCollectionStats } from "./monitoring";
+import { phaseSlot, StateSampler, timed, TimedReceiver } from "./state_sampler";
 import { BundleCacheTokens, cacheTokensOf, NO_CACHE_TOKENS, SideInputLoader, sideInputSources } from "./side_inputs";
 import { descriptorStep } from "./descriptor_steps";
 import type { StateChannel } from "./state_channel";
@@ -39,43 +40,6 @@ export interface BundleServices {
   log(severity: "INFO" | "WARN" | "ERROR", message: string, transformId?: string): void;
 }
 
-/** Encodes elements with the wire coder and sends them to the runner. */
-class DataSinkOp extends BasicOperator {
-  private out: DataOutput | undefined;
-  constructor(
-    readonly transformName: string,
-    private readonly transformId: string,
-    private readonly coder: Coder<unknown>,
-    private readonly channel: () => DataChannel,
-    private readonly instruction: () => string,
-  ) {
-    super();
-  }
-  startBundle(): MaybePromise {
-    this.out = new DataOutput(this.channel(), this.instruction(), this.transformId);
-    return undefined;
-  }
-  receive(value: unknown, meta: ElementMeta): MaybePromise {
-    const wv: WindowedValue<unknown> = { value, timestamp: meta.timestamp, windows: meta.windows, pane: meta.pane };
-    this.out!.write(encodeToBytes(this.coder, wv, "nested"));
-    return undefined;
-  }
-  finishBundle(): MaybePromise {
-    this.out?.close();
-    this.out = undefined;
-    return undefined;
-  }
-}
-
-/** Reads a source stream; an element may span several Data messages. */
-interface DataSource {
-  readonly transformId: string;
-  readonly coder: Coder<unknown>;
-  readonly url: string;
-  readonly next: Receiver;
-  readIndex: number;
-}
-
 /** One inbound timer stream of a bundle. */
 interface TimerInput {
   readonly transformId: string;
@@ -91,8 +55,11 @@ export class BundleProcessor {
   private readonly operators: readonly Operator[];
   private readonly sources: DataSource[] = [];
   private readonly metrics = new Map<string, MetricsContainer>();
-  /** Elements per PCollection in the running bundle. */
-  private readonly counts = new Map<string, { n: number }>();
+  /** Elements (and sampled sizes) per PCollection in the running bundle. */
+  private readonly stats = new Map<string, PCollectionStats>();
+  /** Execution-time slots (state_sampler.ts) of each transform, and of each operator by position. */
+  private readonly slots = new Map<string, number>();
+  private readonly operatorSlots: number[];
   private readonly coders = new Map<string, Coder<unknown>>();
   /** Timer streams the runner sends to stateful ParDos, drained after the data sources. */
   private readonly timerInputs: TimerInput[] = [];
@@ -103,6 +70,10 @@ export class BundleProcessor {
   /** What the ParDos reading side inputs fetch into, by transform id (their loaders are made once the operator exists). */
   private readonly sideInputsOf = new Map<string, { readonly sources: ReturnType<typeof sideInputSources>; readonly reader: SideInputReader }>();
   private readonly statefulOf = new Map<string, FnStatefulBackends>();
+  /** The data sinks built, by transform id. */
+  private readonly sinks = new Map<string, Operator>();
+  /** PCollections the runner sends in (outputs of data sources). */
+  private readonly sourceOutputs = new Set<string>();
 
   constructor(
     readonly descriptor: fnapi.ProcessBundleDescriptor,
@@ -124,13 +95,62 @@ export class BundleProcessor {
     const builder = new GraphBuilder(this.host(consumers));
     for (const [id, t] of Object.entries(descriptor.transforms)) {
       if (t.spec?.urn !== URNS.dataSource) continue;
-      const port = fnApi.RemoteGrpcPort.fromBinary(t.spec.payload);
       const out = Object.values(t.outputs)[0]!;
-      this.sources.push({ transformId: id, coder: this.coder(port.coderId), url: port.apiServiceDescriptor?.url ?? "", next: builder.receiverOf(out), readIndex: -1 });
+      // The source counts its output and measures sizes from the bytes it reads (no counting receiver in front).
+      this.sourceOutputs.add(out);
+      const source = DataSource.fromTransform(id, t, (cid) => this.coder(cid), builder.receiverOf(out), this.statsOf(out));
+      source.slot = phaseSlot(this.slotOf(id), "process");
+      this.sources.push(source);
     }
     // Every transform gets its operator, also one no source reaches (its lifecycle still runs); sinks are built as they are reached.
     for (const step of steps) if (step.spec.kind !== "driver") builder.inputOf(step);
     this.operators = builder.operators;
+    const stepOfOperator = new Map<Operator, string>();
+    for (const step of steps) {
+      const op = builder.operatorOf(step.id) ?? this.sinks.get(step.id);
+      if (op !== undefined) stepOfOperator.set(op, step.id);
+    }
+    this.operatorSlots = this.operators.map((op) => {
+      const id = stepOfOperator.get(op);
+      return id === undefined ? 0 : this.slotOf(id);
+    });
+  }
+
+  private statsOf(pcollId: string): PCollectionStats {
+    let st = this.stats.get(pcollId);
+    if (st === undefined) this.stats.set(pcollId, (st = new PCollectionStats()));
+    return st;
+  }
+
+  /** The execution-time slots of a transform (allocated on first use, released at teardown). */
+  private slotOf(transformId: string): number {
+    let slot = this.slots.get(transformId);
+    if (slot === undefined) {
+      slot = StateSampler.get().allocate({ transformId, instructionId: () => this.instructionId, harness: this.services });
+      this.slots.set(transformId, slot);
+    }
+    return slot;
+  }
+
+  /**
+   * The worker's own hooks on every edge of the graph: each PCollection's count and sampled
+   * sizes (monitoring infos), and each consumer's process time (state sampler); then a
+   * monitor's hooks, if one is attached.
+   */
+  private observer(): EdgeObserver {
+    const outer = this.services.observer;
+    return {
+      edge: (pcollId, consumer, target) => {
+        const timedTarget = new TimedReceiver(target, phaseSlot(this.slotOf(consumer.id), "process"));
+        return outer !== undefined ? outer.edge(pcollId, consumer, timedTarget) : timedTarget;
+      },
+      pcollection: (pcollId, receiver) => {
+        const coder = this.elementCoder(pcollId);
+        // A data source counts its output and measures sizes from the bytes it reads.
+        const counted = this.sourceOutputs.has(pcollId) ? receiver : new CountingReceiver(receiver, this.statsOf(pcollId), (v) => encodeToBytes(coder, v, "nested").length);
+        return outer?.pcollection !== undefined ? outer.pcollection(pcollId, counted) : counted;
+      },
+    };
   }
 
   /** What the graph builder needs: the descriptor's wiring, sinks on the data plane, side inputs and state over the State API. */
@@ -150,21 +170,17 @@ export class BundleProcessor {
         return backends;
       },
       placed: (step, op) => this.placed(step, op),
-      counter: (pcollId) => {
-        let c = this.counts.get(pcollId);
-        if (c === undefined) this.counts.set(pcollId, (c = { n: 0 }));
-        return c;
-      },
-      ...(this.services.observer !== undefined ? { observer: this.services.observer } : {}),
+      observer: this.observer(),
     };
   }
 
-  /** A data sink: elements leave the stage for the runner. */
+  /** A data sink: elements leave the stage for the runner (honouring the data channel's back-pressure). */
   private dataSink(step: Step): { receiver: Receiver; operator: Operator } {
     const t = this.descriptor.transforms[step.id]!;
     const port = fnApi.RemoteGrpcPort.fromBinary(t.spec!.payload);
     const url = port.apiServiceDescriptor?.url ?? "";
-    const op = new DataSinkOp(step.name, step.id, this.coder(port.coderId), () => this.services.dataChannel(url), () => this.instructionId);
+    const op = new DataSinkOperator(step.name, step.id, this.coder(port.coderId), () => this.services.dataChannel(url), () => this.instructionId);
+    this.sinks.set(step.id, op);
     return { receiver: op, operator: op };
   }
 
@@ -238,7 +254,7 @@ export class BundleProcessor {
   }
 
   async setup(): Promise<void> {
-    for (const op of this.operators) await op.setup();
+    for (let i = 0; i < this.operators.length; i++) await timed(phaseSlot(this.operatorSlots[i]!, "setup"), () => this.operators[i]!.setup());
   }
 
   /** Runs one bundle: start (consumers first), drain every source, finish (producers first). */
@@ -256,39 +272,51 @@ export class BundleProcessor {
       m.distributions.clear();
       m.gauges.clear();
     }
-    for (const c of this.counts.values()) c.n = 0;
-    for (const s of this.sources) s.readIndex = -1;
-    for (const op of this.operators) await op.startBundle();
-    for (const s of this.sources) await this.drain(instructionId, s);
+    const sampler = StateSampler.get();
+    for (const st of this.stats.values()) st.reset();
+    for (const slot of this.slots.values()) for (const phase of ["start", "process", "finish"] as const) sampler.reset(phaseSlot(slot, phase));
+    for (const s of this.sources) s.reset();
+    for (let i = 0; i < this.operators.length; i++) await timed(phaseSlot(this.operatorSlots[i]!, "start"), () => this.operators[i]!.startBundle());
+    await readSources((url) => this.services.dataChannel(url), instructionId, this.sources);
     for (const ti of this.timerInputs) {
-      await readTimerStream(this.services.dataChannel(ti.url), instructionId, ti.transformId, ti.family, (timer) => fireRunnerTimer(ti.operator, ti.family, timer, ti.sideInputs));
+      const slot = phaseSlot(this.slotOf(ti.transformId), "process");
+      await readTimerStream(this.services.dataChannel(ti.url), instructionId, ti.transformId, ti.family, (timer) => timed(slot, () => fireRunnerTimer(ti.operator, ti.family, timer, ti.sideInputs)));
     }
-    for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i]!.finishBundle();
+    for (let i = this.operators.length - 1; i >= 0; i--) await timed(phaseSlot(this.operatorSlots[i]!, "finish"), () => this.operators[i]!.finishBundle());
   }
 
-  private drain(instructionId: string, source: DataSource): Promise<void> {
-    const queue = this.services.dataChannel(source.url).receive(instructionId, source.transformId);
-    return forEachDecoded(queue, (r) => source.coder.decode(r, "nested") as WindowedValue<unknown>, `input stream of ${source.transformId}`, (wv) => {
-      source.readIndex++;
-      return source.next.receive(wv.value, wv);
-    });
+  /** Answers a split request for the running bundle: a channel split per source the runner asked to split. */
+  split(desired: Readonly<Record<string, DesiredSplit>>): ChannelSplit[] {
+    const splits: ChannelSplit[] = [];
+    for (const s of this.sources) {
+      const d = desired[s.transformId];
+      const split = d === undefined ? undefined : s.split(d);
+      if (split !== undefined) splits.push(split);
+    }
+    return splits;
   }
 
   /** Metrics of the bundle so far. */
   monitoring(): metricsapi.MonitoringInfo[] {
-    const counts = new Map<string, number>();
-    for (const [pc, c] of this.counts) if (c.n > 0) counts.set(pc, c.n);
-    const s = this.sources[0];
-    return monitoringInfos(this.metrics, counts, s !== undefined ? { transformId: s.transformId, index: s.readIndex } : undefined);
+    const sampler = StateSampler.get();
+    const ms = (slot: number, phase: "start" | "process" | "finish"): number => sampler.millis(phaseSlot(slot, phase));
+    return monitoringInfos(this.metrics, {
+      pcollections: this.stats,
+      readIndex: new Map(this.sources.map((s) => [s.transformId, s.readIndex])),
+      executionTime: new Map([...this.slots].map(([id, slot]) => [id, { start: ms(slot, "start"), process: ms(slot, "process"), finish: ms(slot, "finish") }])),
+    });
   }
 
   async teardown(): Promise<void> {
-    for (const op of this.operators) {
+    for (let i = 0; i < this.operators.length; i++) {
+      const op = this.operators[i]!;
       try {
-        await op.teardown();
+        await timed(phaseSlot(this.operatorSlots[i]!, "setup"), () => op.teardown());
       } catch (e) {
         this.services.log("WARN", `teardown of ${op.transformName} failed: ${(e as Error).message}`);
       }
     }
+    for (const slot of this.slots.values()) StateSampler.get().release(slot);
+    this.slots.clear();
   }
 }

@@ -50,6 +50,8 @@ export function descriptorStep(view: DescriptorStepView, id: string, t: rapi.PTr
   const step = (name: string, spec: StepSpec, inputs: readonly string[] = Object.values(t.inputs)): Step => ({ id, name, spec, inputs, outputs });
   if (urn === URNS.dataSink) return step(t.uniqueName || id, { kind: "driver" });
   if (urn === URNS.flatten) return step(t.uniqueName, { kind: "identity" });
+  if (urn === URNS.reifyMetadata) return step(t.uniqueName || id, { kind: "reify_metadata" });
+  if (urn === URNS.restoreMetadata) return step(t.uniqueName || id, { kind: "restore_metadata" });
   if (urn === URNS.windowInto) return step(t.uniqueName, { kind: "window_into", windowFn: windowFnOf(view.pipeline(), t) });
   if (urn === URNS.mapWindows) {
     const fn = windowMappingFnFromSpec(runnerApi.FunctionSpec.fromBinary(t.spec!.payload), `map_windows '${t.uniqueName || id}'`);

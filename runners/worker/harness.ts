@@ -2,6 +2,11 @@
  * The Fn API SDK harness (BEAM_PORTABILITY.md §3): the worker a runner starts. Opens the control
  * stream (with `worker_id` metadata on every call), answers every instruction, runs bundles
  * concurrently through BundleProcessors pooled per descriptor, and reports metrics.
+ *
+ * It waits for the control service to accept connections (up to `connectTimeoutMs`, 60 s by
+ * default, as Beam Go's harness dials it), then `done()` resolves when the runner ends the
+ * control stream and rejects, with the reason, when the stream fails (runner gone, endpoint
+ * never reachable): the worker process then exits non-zero instead of silently.
  */
 import { InternalError } from "../../lib/model/errors";
 import type * as grpc from "@grpc/grpc-js";
@@ -10,7 +15,7 @@ import { RpcClient } from "../portable/grpc";
 import { fnApi, fnapi } from "../portable/protos";
 import { BundleProcessor, BundleServices } from "./bundle_processor";
 import { DataChannel } from "./data_channel";
-import { LogForwarder, Severity } from "./logging";
+import { forwardConsole, LogForwarder, Severity } from "./logging";
 import { ShortIds } from "./monitoring";
 import { checkFingerprint } from "./program_loader";
 import { StateChannel } from "./state_channel";
@@ -23,7 +28,12 @@ export interface HarnessOptions {
   readonly loadPipeline: () => Pipeline | Promise<Pipeline>;
   /** Id shared by all workers of the run (sinks name temp files with it). */
   readonly runId: string;
+  /** How long to wait for the control service to accept a connection (default 60 s). */
+  readonly connectTimeoutMs?: number;
 }
+
+/** How the control stream ended: normally, or with the reason it failed. */
+type Ending = { readonly error?: Error };
 
 type Response = fnapi.InstructionResponse["response"];
 
@@ -39,7 +49,9 @@ export class FnHarness implements BundleServices {
   private readonly logger: LogForwarder | undefined;
   private built: Pipeline | undefined;
   private loading: Promise<Pipeline> | undefined;
-  private finished!: Promise<void>;
+  private finished: Promise<Ending> | undefined;
+  private stopping = false;
+  private unforwardConsole: (() => void) | undefined;
   readonly runId: string;
 
   constructor(private readonly options: HarnessOptions) {
@@ -48,21 +60,35 @@ export class FnHarness implements BundleServices {
     this.runId = options.runId;
   }
 
-  /** Connects; `done()` resolves when the runner closes the control stream. */
+  /** Connects (once the control service accepts connections); `done()` tells how the control stream ended. */
   start(): this {
-    const stream = this.control.bidi("Control", fnApi.InstructionResponse, fnApi.InstructionRequest);
-    this.stream = stream;
-    this.finished = new Promise((resolve) => {
-      stream.on("end", () => resolve());
-      stream.on("error", () => resolve());
+    if (this.logger !== undefined) this.unforwardConsole = forwardConsole(this, this.logger);
+    const url = this.options.controlUrl;
+    const timeoutMs = this.options.connectTimeoutMs ?? 60_000;
+    this.finished = new Promise<Ending>((resolve) => {
+      const failed = (reason: string): void => resolve({ error: new Error(`SDK harness ${this.options.workerId}: ${reason}`) });
+      this.control.client.waitForReady(Date.now() + timeoutMs, (err) => {
+        if (this.stopping) return resolve({});
+        if (err !== undefined && err !== null) return failed(`could not connect to the control service at ${url} within ${timeoutMs / 1000} s: ${err.message}`);
+        const stream = this.control.bidi("Control", fnApi.InstructionResponse, fnApi.InstructionRequest);
+        this.stream = stream;
+        stream.on("data", (req: fnapi.InstructionRequest) => void this.handle(req));
+        stream.on("error", () => undefined); // reported with the status below
+        stream.on("status", (status: grpc.StatusObject) => {
+          if (status.code === 0 || this.stopping) resolve({});
+          else failed(`the control stream to ${url} failed: ${status.code} ${status.details}`);
+        });
+        this.log("INFO", `Beamline SDK harness ${this.options.workerId} connected to ${url}`);
+      });
     });
-    stream.on("data", (req: fnapi.InstructionRequest) => void this.handle(req));
-    this.log("INFO", `Beamline SDK harness ${this.options.workerId} connected to ${this.options.controlUrl}`);
     return this;
   }
 
-  done(): Promise<void> {
-    return this.finished;
+  /** Resolves when the runner ends the control stream; rejects with the reason when it fails. */
+  async done(): Promise<void> {
+    if (this.finished === undefined) throw new Error("internal: done() before start()");
+    const ending = await this.finished;
+    if (ending.error !== undefined) throw ending.error;
   }
 
   log(severity: Severity, message: string, transformId = ""): void {
@@ -118,9 +144,15 @@ export class FnHarness implements BundleServices {
             processBundleProgress: { monitoringInfos: infos, monitoringData: this.shortIds.encode(infos) },
           });
         }
-        case "processBundleSplit":
-          // Splitting is optional; an empty answer tells the runner this bundle will not split.
-          return this.respond(id, { oneofKind: "processBundleSplit", processBundleSplit: { primaryRoots: [], residualRoots: [], channelSplits: [] } });
+        case "processBundleSplit": {
+          // A bundle that is not running (finished, or not started) has nothing to split: an empty answer.
+          const split = r.processBundleSplit;
+          const channelSplits = this.active.get(split.instructionId)?.split(split.desiredSplits) ?? [];
+          return this.respond(id, {
+            oneofKind: "processBundleSplit",
+            processBundleSplit: { primaryRoots: [], residualRoots: [], channelSplits: channelSplits.map((c) => ({ ...c, lastPrimaryElement: BigInt(c.lastPrimaryElement), firstResidualElement: BigInt(c.firstResidualElement) })) },
+          });
+        }
         case "finalizeBundle":
           return this.respond(id, { oneofKind: "finalizeBundle", finalizeBundle: {} });
         case "monitoringInfos":
@@ -147,36 +179,41 @@ export class FnHarness implements BundleServices {
   }
 
   private async processBundle(instructionId: string, req: fnapi.ProcessBundleRequest): Promise<fnapi.ProcessBundleResponse> {
-    const descriptor = await this.descriptor(req.processBundleDescriptorId);
-    let processor = this.idle.get(descriptor.id)?.pop();
-    if (processor === undefined) {
-      await this.loadedPipeline();
-      processor = new BundleProcessor(descriptor, this);
-      await processor.setup();
-    }
-    this.active.set(instructionId, processor);
+    let processor: BundleProcessor | undefined;
     try {
+      const descriptor = await this.descriptor(req.processBundleDescriptorId);
+      processor = this.idle.get(descriptor.id)?.pop();
+      if (processor === undefined) {
+        await this.loadedPipeline();
+        processor = new BundleProcessor(descriptor, this);
+        await processor.setup();
+      }
+      this.active.set(instructionId, processor);
       await processor.process(instructionId, req.cacheTokens);
     } catch (e) {
-      await processor.teardown();
+      await processor?.teardown();
       throw e;
     } finally {
       this.active.delete(instructionId);
+      // Also on failure: the bundle's queued input is dropped (and reading resumes if it was full).
       for (const c of this.data.values()) c.endInstruction(instructionId);
     }
     const infos = processor.monitoring();
+    const descriptor = processor.descriptor;
     this.idle.set(descriptor.id, [...(this.idle.get(descriptor.id) ?? []), processor]);
     return { residualRoots: [], monitoringInfos: infos, monitoringData: this.shortIds.encode(infos), requiresFinalization: false };
   }
 
   /** Tears down pooled processors and closes every channel. */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const list of this.idle.values()) for (const p of list) await p.teardown();
     this.idle.clear();
     this.stream?.end();
     for (const c of this.data.values()) c.close();
     for (const c of this.state.values()) c.close();
-    this.logger?.close();
+    this.unforwardConsole?.();
+    await this.logger?.close();
     this.control.close();
   }
 }

@@ -1,11 +1,14 @@
 /**
  * Metrics as Beam MonitoringInfos (BEAM_PORTABILITY.md §3.9): user counters and distributions
- * per transform, element counts per PCollection, and the data channel read index. Responses
+ * per transform, element counts and sampled encoded sizes per PCollection, execution time per
+ * transform and phase, and the data channel read index of every source. Responses
  * carry `monitoring_data` keyed by short ids (what Prism reads) and the full infos (deprecated
  * field, what older runners read); the runner resolves short ids with a monitoring_infos request.
  */
 import { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import { MetricsContainer, metricNameOf } from "../../lib/model/metrics";
+import type { ElementMeta } from "../../lib/model/window";
+import type { MaybePromise, Receiver } from "../executor/receiver";
 import type { metricsapi } from "../portable/protos";
 
 export const MI = {
@@ -15,6 +18,11 @@ export const MI = {
   userDistDouble: "beam:metric:user:distribution_double:v1",
   elementCount: "beam:metric:element_count:v1",
   readIndex: "beam:metric:data_channel:read_index:v1",
+  sampledByteSize: "beam:metric:sampled_byte_size:v1",
+  startBundleMsecs: "beam:metric:pardo_execution_time:start_bundle_msecs:v1",
+  processBundleMsecs: "beam:metric:pardo_execution_time:process_bundle_msecs:v1",
+  finishBundleMsecs: "beam:metric:pardo_execution_time:finish_bundle_msecs:v1",
+  totalMsecs: "beam:metric:ptransform_execution_time:total_msecs:v1",
   typeSumInt64: "beam:metrics:sum_int64:v1",
   typeSumDouble: "beam:metrics:sum_double:v1",
   typeDistInt64: "beam:metrics:distribution_int64:v1",
@@ -45,12 +53,81 @@ function info(urn: string, type: string, labels: Record<string, string>, payload
   return { urn, type, labels, payload };
 }
 
+/**
+ * Element count and sampled encoded sizes of one PCollection in a bundle. Like Beam's SDKs, the
+ * size of every element is not measured: the first 20 are, then fewer and fewer (element n when
+ * n reaches the next sample point, which moves on by a tenth of n), about 10·ln(n) in all.
+ */
+export class PCollectionStats {
+  count = 0;
+  sizes = { count: 0, sum: 0, min: 0, max: 0 };
+  private nextSample = 1;
+
+  reset(): void {
+    this.count = 0;
+    this.sizes = { count: 0, sum: 0, min: 0, max: 0 };
+    this.nextSample = 1;
+  }
+
+  /** Counts an element; true if its size should be sampled. */
+  countOne(): boolean {
+    if (++this.count < this.nextSample) return false;
+    this.nextSample = this.count + Math.max(1, Math.floor(this.count / 10));
+    return true;
+  }
+
+  addSize(bytes: number): void {
+    const d = this.sizes;
+    if (d.count === 0 || bytes < d.min) d.min = bytes;
+    if (d.count === 0 || bytes > d.max) d.max = bytes;
+    d.count++;
+    d.sum += bytes;
+  }
+}
+
+/** Counts (and samples the size of) the elements of one PCollection on their way to its consumers. */
+export class CountingReceiver implements Receiver {
+  constructor(
+    private readonly next: Receiver,
+    readonly stats: PCollectionStats,
+    /** Encoded size of an element; undefined when the producer measures sizes itself (a data source). */
+    private readonly sizeOf: ((value: unknown) => number) | undefined,
+  ) {}
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    if (this.stats.countOne() && this.sizeOf !== undefined) {
+      try {
+        this.stats.addSize(this.sizeOf(value));
+      } catch {
+        // An element its coder cannot encode fails where it is sent; a metric never fails a bundle.
+      }
+    }
+    return this.next.receive(value, meta);
+  }
+}
+
+/** Execution time of one transform in a bundle, in milliseconds per phase. */
+export interface ExecutionTime {
+  readonly start: number;
+  readonly process: number;
+  readonly finish: number;
+}
+
+/** What a bundle reports besides user metrics. */
+export interface BundleMeasurements {
+  readonly pcollections: ReadonlyMap<string, PCollectionStats>;
+  /** Read index of each data source (-1 before the first element). */
+  readonly readIndex: ReadonlyMap<string, number>;
+  readonly executionTime: ReadonlyMap<string, ExecutionTime>;
+}
+
+function distInt64(urn: string, labels: Record<string, string>, d: { count: number; sum: number; min: number; max: number }): metricsapi.MonitoringInfo {
+  const w = new ByteWriter(40);
+  for (const n of [d.count, d.sum, d.min, d.max]) w.writeVarInt(n);
+  return info(urn, MI.typeDistInt64, labels, w.finish());
+}
+
 /** The MonitoringInfos of one bundle. */
-export function monitoringInfos(
-  containers: ReadonlyMap<string, MetricsContainer>,
-  elementCounts: ReadonlyMap<string, number>,
-  readIndex?: { readonly transformId: string; readonly index: number },
-): metricsapi.MonitoringInfo[] {
+export function monitoringInfos(containers: ReadonlyMap<string, MetricsContainer>, measured: BundleMeasurements): metricsapi.MonitoringInfo[] {
   const out: metricsapi.MonitoringInfo[] = [];
   for (const [transformId, c] of containers) {
     for (const [key, v] of c.counters) {
@@ -62,9 +139,7 @@ export function monitoringInfos(
       const { namespace, name } = metricNameOf(key);
       const labels = { PTRANSFORM: transformId, NAMESPACE: namespace, NAME: name };
       if ([d.sum, d.min, d.max].every(Number.isInteger)) {
-        const w = new ByteWriter(40);
-        for (const n of [d.count, d.sum, d.min, d.max]) w.writeVarInt(n);
-        out.push(info(MI.userDistInt64, MI.typeDistInt64, labels, w.finish()));
+        out.push(distInt64(MI.userDistInt64, labels, d));
       } else {
         const w = new ByteWriter(40);
         w.writeVarInt(d.count);
@@ -73,8 +148,19 @@ export function monitoringInfos(
       }
     }
   }
-  for (const [pcollId, n] of elementCounts) out.push(info(MI.elementCount, MI.typeSumInt64, { PCOLLECTION: pcollId }, int64(n)));
-  if (readIndex !== undefined) out.push(info(MI.readIndex, MI.typeSumInt64, { PTRANSFORM: readIndex.transformId }, int64(readIndex.index)));
+  for (const [pcollId, stats] of measured.pcollections) {
+    if (stats.count === 0) continue;
+    out.push(info(MI.elementCount, MI.typeSumInt64, { PCOLLECTION: pcollId }, int64(stats.count)));
+    if (stats.sizes.count > 0) out.push(distInt64(MI.sampledByteSize, { PCOLLECTION: pcollId }, stats.sizes));
+  }
+  for (const [transformId, index] of measured.readIndex) out.push(info(MI.readIndex, MI.typeSumInt64, { PTRANSFORM: transformId }, int64(index)));
+  for (const [transformId, t] of measured.executionTime) {
+    const labels = { PTRANSFORM: transformId };
+    out.push(info(MI.startBundleMsecs, MI.typeSumInt64, labels, int64(t.start)));
+    out.push(info(MI.processBundleMsecs, MI.typeSumInt64, labels, int64(t.process)));
+    out.push(info(MI.finishBundleMsecs, MI.typeSumInt64, labels, int64(t.finish)));
+    out.push(info(MI.totalMsecs, MI.typeSumInt64, labels, int64(t.start + t.process + t.finish)));
+  }
   return out;
 }
 

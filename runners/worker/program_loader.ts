@@ -7,10 +7,13 @@
  * top-level `await job.main()`) both load; whoever loads them in a worker enters worker mode
  * first, so their `main()` does nothing there.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { PipelineError, PipelineReconstructionError } from "../../lib/model/errors";
 import type { Pipeline } from "../../lib/model/pipeline";
-import { definedPrograms } from "../../lib/model/program";
+import type { FlagSpec } from "../../lib/model/options";
+import { definedPrograms, type PipelineProgram } from "../../lib/model/program";
 import type { WorkerProgram } from "../portable/pipeline_options";
 
 /**
@@ -24,19 +27,79 @@ export async function importProgramModule(modulePath: string): Promise<void> {
   await dynamicImport(pathToFileURL(modulePath).href);
 }
 
-/** Builds the pipeline a WorkerProgram describes; fails fast if the graph differs. */
-export async function loadWorkerPipeline(wp: WorkerProgram): Promise<Pipeline> {
+/**
+ * The pipeline modules baked into a worker image, fixed when the container or worker pool starts
+ * (`BEAMLINE_PROGRAM` / `--program`): module files, or folders whose `.js`/`.mjs`/`.cjs` files
+ * are the modules. A worker loads only these, whatever module path the job's options name (that
+ * path only says which of them to try first): the options come from whoever starts the worker
+ * (for a worker pool, anyone who can reach it), and must not choose code to run.
+ */
+export class BakedPrograms {
+  private constructor(
+    readonly spec: string,
+    readonly modules: readonly string[],
+  ) {}
+
+  /** Parses a comma-separated list of module files and folders; fails if one does not exist. */
+  static from(spec: string, cwd = process.cwd()): BakedPrograms {
+    const modules: string[] = [];
+    for (const part of spec.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+      const abs = path.resolve(cwd, part);
+      let stat: fs.Stats;
+      try {
+        stat = fs.statSync(abs);
+      } catch {
+        throw new PipelineError(`The worker's program ${abs} (BEAMLINE_PROGRAM / --program) does not exist: build the image with your pipeline program at that path`);
+      }
+      if (!stat.isDirectory()) modules.push(abs);
+      else for (const f of fs.readdirSync(abs).sort()) if (/\.(c|m)?js$/.test(f)) modules.push(path.join(abs, f));
+    }
+    if (modules.length === 0) throw new PipelineError(`The worker's program setting '${spec}' (BEAMLINE_PROGRAM / --program) names no module`);
+    return new BakedPrograms(spec, modules);
+  }
+
+  /** The program `name`, importing the modules (the hinted one first) until one defines it. */
+  async find(name: string, hint: string): Promise<PipelineProgram<Record<string, FlagSpec>> | undefined> {
+    const order = [...this.modules].sort((a, b) => Number(b === hint) - Number(a === hint));
+    for (const m of order) {
+      const found = definedPrograms().get(name);
+      if (found !== undefined) return found;
+      await importModule(m);
+    }
+    return definedPrograms().get(name);
+  }
+}
+
+async function importModule(modulePath: string): Promise<void> {
+  try {
+    await importProgramModule(modulePath);
+  } catch (e) {
+    throw new PipelineError(
+      `The worker could not load the pipeline module ${modulePath}: ${(e as Error).message}. ` +
+        `The worker needs the same program as the submitter (install it in the worker image, see setup/Dockerfile).`,
+      { cause: e },
+    );
+  }
+}
+
+/**
+ * Builds the pipeline a WorkerProgram describes; fails fast if the graph differs. With `baked`,
+ * the program comes from the image's modules only; without, from the module path in the options
+ * (the submitting process's own workers, and containers started by a runner that set no program).
+ */
+export async function loadWorkerPipeline(wp: WorkerProgram, baked?: BakedPrograms): Promise<Pipeline> {
   let program = definedPrograms().get(wp.program.name);
-  if (program === undefined) {
-    try {
-      await importProgramModule(wp.program.modulePath);
-    } catch (e) {
+  if (program === undefined && baked !== undefined) {
+    program = await baked.find(wp.program.name, wp.program.modulePath);
+    if (program === undefined) {
       throw new PipelineError(
-        `The worker could not load the pipeline module ${wp.program.modulePath}: ${(e as Error).message}. ` +
-          `The worker needs the same program as the submitter (install it in the worker image, see setup/Dockerfile).`,
-        { cause: e },
+        `The worker's programs (${baked.spec}) define no pipeline program named '${wp.program.name}' (defined: ${[...definedPrograms().keys()].join(", ") || "none"}). ` +
+          `Build the worker image with the program you submit (see "The worker image" in the README).`,
       );
     }
+  }
+  if (program === undefined) {
+    await importModule(wp.program.modulePath);
     program = definedPrograms().get(wp.program.name);
   }
   if (program === undefined) {

@@ -1,7 +1,9 @@
 /**
  * Side inputs over the State API: before an element reaches a ParDo, the windows of the side
- * inputs it may read are fetched (iterable: all values; multimap: keys, then each key's
- * values) and added to the executor's SideInputReader. A bounded side input is immutable for
+ * inputs it may read are fetched and added to the executor's SideInputReader. Beamline's
+ * translation asks for every view, maps included, with the iterable access pattern (all values
+ * in one paged fetch); a descriptor asking for the multimap pattern is still served (keys, then
+ * each key's values). A bounded side input is immutable for
  * the job, so what was fetched stays cached for later bundles of the same descriptor; an
  * unbounded one only while the runner sends the same side-input cache token (it may change
  * otherwise, e.g. a triggered global window), else it is fetched again in every bundle.

@@ -2,6 +2,11 @@
  * BeamFnExternalWorkerPool (BEAM_PORTABILITY.md §2.8-2.9): a runner with an EXTERNAL
  * environment calls StartWorker here, and the pool starts an SDK harness in this process
  * against the endpoints it was given. LOOPBACK is this pool served by the submitting process.
+ *
+ * The protocol has no authentication: whoever reaches the pool can make it connect to endpoints
+ * of their choosing. So it listens on 127.0.0.1 unless told otherwise (a container, reached from
+ * its pod or host, binds all interfaces explicitly), and the code a worker runs is fixed when the
+ * pool starts (the PipelineSource), never taken from a request.
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Pipeline } from "../../lib/model/pipeline";
@@ -53,11 +58,15 @@ export class WorkerPoolServer {
     const { loadPipeline, runId } = await source(req);
     const harness = new FnHarness({ workerId: req.workerId, controlUrl, loggingUrl: req.loggingEndpoint?.url, loadPipeline, runId }).start();
     this.workers.set(req.workerId, harness);
-    void harness.done().then(() => {
+    const finished = (): void => {
       if (this.workers.get(req.workerId) === harness) {
         this.workers.delete(req.workerId);
         void harness.stop();
       }
+    };
+    harness.done().then(finished, (e: unknown) => {
+      process.stderr.write(`beamline worker pool: worker ${req.workerId} stopped: ${e instanceof Error ? e.message : String(e)}\n`);
+      finished();
     });
   }
 

@@ -3,7 +3,7 @@
  * Node.js word count, on the same ~100 MB corpus (King Lear repeated), alternating runs in
  * fresh processes; prints median wall time, peak RSS and the ratio.
  *
- * Flags: --size_mb N (default 100), --runs N (default 5), --only wordcount|streaming|mnist|flipkart.
+ * Flags: --size_mb N (default 100), --runs N (default 5), --only wordcount|streaming|mnist|flipkart|worker.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { benchStreaming } from "./streaming";
 import { benchMnist } from "./mnist";
 import { benchFlipkart } from "./flipkart";
+import { benchWorker } from "./worker";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const DATA = path.join(ROOT, "bench-data");
@@ -100,4 +101,6 @@ const mnist = only === "all" || only === "mnist" ? benchMnist(flag).catch((e: Er
   process.exitCode = 1;
 }) : Promise.resolve();
 // After the MNIST benchmark: the two must not compete for the cores.
-if (only === "all" || only === "flipkart") void mnist.then(() => benchFlipkart(flag)).catch((e: unknown) => ((process.exitCode = 1), console.error(e)));
+const flipkartDone = only === "all" || only === "flipkart" ? mnist.then(() => benchFlipkart(flag)).catch((e: unknown) => ((process.exitCode = 1), console.error(e))) : mnist;
+// Last: a worker process streaming a 2 GB bundle (runners/worker flow control).
+if (only === "all" || only === "worker") void flipkartDone.then(() => benchWorker(flag)).catch((e: unknown) => ((process.exitCode = 1), console.error(e)));

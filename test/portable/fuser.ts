@@ -78,13 +78,20 @@ function lift(c: rapi.Components, id: string, leaves: string[]): void {
   step("Extract", URNS.extractOutputs, merged, output, t.environmentId);
 }
 
-export function plan(proto: rapi.Pipeline, dataUrl: string, options: { readonly liftCombines?: boolean; readonly breakAt?: ReadonlySet<string> } = {}): Plan {
+/** Planning choices: `liftCombines: false` and `expandReshuffle: true` run those composites' subtransforms (as runners without them do). */
+export interface PlanOptions {
+  readonly liftCombines?: boolean;
+  readonly expandReshuffle?: boolean;
+  readonly breakAt?: ReadonlySet<string>;
+}
+
+export function plan(proto: rapi.Pipeline, dataUrl: string, options: PlanOptions = {}): Plan {
   const c = clone(proto);
   const leaves: string[] = [];
   const visit = (id: string): void => {
     const t = c.transforms[id]!;
     if (t.spec?.urn === URNS.combinePerKey && options.liftCombines !== false) return lift(c, id, leaves);
-    if (t.subtransforms.length === 0 || t.spec?.urn === URNS.reshuffle) leaves.push(id);
+    if (t.subtransforms.length === 0 || (t.spec?.urn === URNS.reshuffle && options.expandReshuffle !== true)) leaves.push(id);
     else t.subtransforms.forEach(visit);
   };
   proto.rootTransformIds.forEach(visit);

@@ -15,7 +15,7 @@ import { metricsapi, rapi, runnerApi } from "../../runners/portable/protos";
 import { URNS } from "../../runners/portable/urns";
 import { FnApiServer, stateKeyId } from "../worker/fn_server";
 import { ByteReader } from "../../lib/coders/byte_io";
-import { plan, Plan, RUNNER_URNS, Stage } from "./fuser";
+import { plan, Plan, PlanOptions, RUNNER_URNS, Stage } from "./fuser";
 
 function coderOf(c: rapi.Components, id: string): Coder<unknown> {
   const spec = (cid: string): CoderSpec => ({ urn: c.coders[cid]!.spec!.urn, components: c.coders[cid]!.componentCoderIds.map(spec), payload: c.coders[cid]!.spec!.payload });
@@ -29,10 +29,23 @@ function hex(b: Uint8Array): string {
 export interface ExecutionReport {
   readonly metrics: metricsapi.MonitoringInfo[];
   readonly bundles: number;
+  /** Elements that went into GroupByKeys (what a runner shuffles). */
+  readonly shuffled: number;
 }
 
-export async function executePipeline(proto: rapi.Pipeline, fn: FnApiServer, onMessage: (text: string) => void, isCancelled: () => boolean): Promise<ExecutionReport> {
-  const p: Plan = plan(proto, fn.url);
+/**
+ * `liftCombines: false` runs like Flink or Spark (combine_per_key composites run as their
+ * subtransforms), `expandReshuffle: true` like Beam Python's portable runner (a Reshuffle too).
+ */
+export async function executePipeline(
+  proto: rapi.Pipeline,
+  fn: FnApiServer,
+  onMessage: (text: string) => void,
+  isCancelled: () => boolean,
+  options: PlanOptions = {},
+): Promise<ExecutionReport> {
+  const p: Plan = plan(proto, fn.url, options);
+  let shuffled = 0;
   const c = p.components;
   const reg = await fn.instruct({ oneofKind: "register", register: { processBundleDescriptor: p.stages.map((s) => s.descriptor!) } });
   if (reg.error !== "") throw new Error(`register failed: ${reg.error}`);
@@ -83,6 +96,7 @@ export async function executePipeline(proto: rapi.Pipeline, fn: FnApiServer, onM
         const wc = windowCoder(inputs[0]!);
         const groups = new Map<string, { key: unknown; window: BoundedWindow; values: unknown[] }>();
         for (const wv of decoded(inputs[0]!)) {
+          shuffled++;
           const e = wv.value as KV<unknown, unknown>;
           for (const w of wv.windows) {
             const g = `${hex(encodeToBytes(keyCoder, e.key, "nested"))}|${hex(encodeToBytes(wc, w, "nested"))}`;
@@ -156,5 +170,5 @@ export async function executePipeline(proto: rapi.Pipeline, fn: FnApiServer, onM
     await runStage(stage);
     bundles++;
   }
-  return { metrics, bundles };
+  return { metrics, bundles, shuffled };
 }

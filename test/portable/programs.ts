@@ -1,5 +1,6 @@
 /** Pipeline programs for the PortableRunner end-to-end tests. */
-import { Combine, Combiners, Create, definePipeline, Flatten, GroupByKey, KV, kv, ParDo, Reshuffle, StatefulDoFn, StatefulProcessContext, StateSpec } from "../../lib";
+import { Combine, Combiners, Create, definePipeline, DoFn, FixedWindows, Flatten, GroupByKey, KV, kv, ParDo, ProcessContext, Reshuffle, StatefulDoFn, StatefulProcessContext, StateSpec, Window } from "../../lib";
+import type { IntervalWindow } from "../../lib/model/window";
 import { WriteToText } from "../../lib/io/textio";
 
 /** A program whose DoFn throws on one element. */
@@ -83,5 +84,36 @@ export const reshuffleProgram = definePipeline({
       .apply("Group", GroupByKey.create())
       .map("Format", (g: KV<string, number[]>) => `${g.key}:${g.value.length}`)
       .apply("Write", WriteToText.to(`${flags.output}/groups`));
+  },
+});
+
+/** What `reshuffleMetadataProgram` writes: each value with the timestamp and window it has after the Reshuffle. */
+export const RESHUFFLE_METADATA_EXPECTED = ["a@1000[0,10000)", "b@12000[10000,20000)", "c@19999[10000,20000)", "d@25000[20000,30000)"];
+
+/**
+ * Timestamped values in 10 s fixed windows through a Reshuffle; a DoFn after it writes each
+ * value's timestamp and window (`--output/meta`), which a Reshuffle must leave as they were.
+ */
+export const reshuffleMetadataProgram = definePipeline({
+  name: "portable-test-reshuffle-metadata",
+  description: "Reshuffle keeps timestamps and windows",
+  flags: { output: { type: "string", describe: "Output folder", required: true } },
+  build(root, flags) {
+    root
+      .apply("Values", Create.timestamped([{ value: "a", timestamp: 1000 }, { value: "b", timestamp: 12_000 }, { value: "c", timestamp: 19_999 }, { value: "d", timestamp: 25_000 }]))
+      .apply("Window", Window.into(new FixedWindows(10_000)))
+      .apply("Reshuffle", Reshuffle.viaRandomKey())
+      .apply(
+        "Describe",
+        ParDo.of(
+          new (class Describe extends DoFn<string, string> {
+            process(v: string, ctx: ProcessContext<string>): void {
+              const w = ctx.window as IntervalWindow;
+              ctx.output(`${v}@${ctx.timestamp}[${w.start},${w.end})`);
+            }
+          })(),
+        ),
+      )
+      .apply("Write", WriteToText.to(`${flags.output}/meta`));
   },
 });

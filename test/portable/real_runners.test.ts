@@ -20,7 +20,7 @@ import type { Pipeline } from "../../lib/model/pipeline";
 import { DEFAULT_INPUT, wordcount } from "../../pipelines/wordcount";
 import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
-import { FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, reshuffleProgram } from "./programs";
+import { FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, RESHUFFLE_METADATA_EXPECTED, reshuffleMetadataProgram, reshuffleProgram } from "./programs";
 import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
@@ -160,6 +160,12 @@ for (const runner of RUNNERS) {
       const out = path.join(tmp, "reshuffle");
       await runRemote(reshuffleProgram.create({ output: out }, options("reshuffle")));
       assert.deepEqual(readShards(path.join(out, "groups")), ["x:2", "y:1"]);
+    });
+
+    it("Reshuffle keeps each element's timestamp and window", async () => {
+      const out = path.join(tmp, "reshuffle-metadata");
+      await runRemote(reshuffleMetadataProgram.create({ output: out }, options("reshuffle-metadata")));
+      assert.deepEqual(readShards(path.join(out, "meta")), RESHUFFLE_METADATA_EXPECTED);
     });
   });
 }

@@ -33,7 +33,7 @@ async function countPerWindow(source: UnboundedSource<string>): Promise<{ out: O
     const result = await runDirect((p) => {
       const counted = p
         .apply("Events", ReadUnbounded.from(source))
-        .apply("Window", Window.into<string>(new FixedWindows(5_000)))
+        .apply("Window", Window.into(new FixedWindows(5_000)))
         .apply("CountWords", Count.perElement<string>())
         .map("Pair", (e) => [e.key, e.value] as [string, number]);
       collect(counted, out);

@@ -12,7 +12,9 @@ import { fileArtifact } from "../../runners/portable/artifacts";
 import { startServer, stopServer } from "../../runners/portable/grpc";
 import { flatOptions } from "../../runners/portable/pipeline_options";
 import { artapi, artifactApi, provapi, provisionApi, runnerApi, structApi } from "../../runners/portable/protos";
+import { spawnSync } from "node:child_process";
 import { boot, parseBootFlags } from "../../runners/worker/boot";
+import { workerMainFor } from "../../runners/worker/entry";
 import { FnApiServer } from "./fn_server";
 import { countWordsThroughHarness } from "./word_count_stage";
 
@@ -23,7 +25,8 @@ describe("worker container boot", function () {
   it("parses the container contract flags", () => {
     const f = parseBootFlags(["--id=w1", "--provision_endpoint", "localhost:1234", "--semi_persist_dir=/tmp/x", "--logging_endpoint=l:1"]);
     assert.deepEqual([f.id, f.provisionEndpoint, f.semiPersistDir, f.loggingEndpoint, f.workerPool], ["w1", "localhost:1234", "/tmp/x", "l:1", false]);
-    assert.equal(parseBootFlags(["--worker_pool"]).workerPool, true);
+    assert.equal(parseBootFlags(["--worker_pool", "--program", "dist/pipelines"], {}).workerPool, true);
+    assert.equal(parseBootFlags(["--worker_pool"], { BEAMLINE_PROGRAM: "dist/pipelines" }).program, "dist/pipelines");
     assert.throws(() => parseBootFlags(["--id=w1"]), /--provision_endpoint/);
   });
 
@@ -87,5 +90,45 @@ describe("worker container boot", function () {
       await worker.stop();
       await stopServer(services.server);
     }
+  });
+});
+
+describe("worker entry (the container runs the worker of the program's own beamline)", () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-entry-"));
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  /** A user project: dist/pipeline.js and node_modules/beamline with a worker main that reports its arguments. */
+  function project(name: string): { program: string; main: string } {
+    const root = path.join(tmp, name);
+    const pkg = path.join(root, "node_modules", "beamline");
+    fs.mkdirSync(path.join(pkg, "dist", "lib"), { recursive: true });
+    fs.mkdirSync(path.join(pkg, "dist", "runners", "worker"), { recursive: true });
+    fs.mkdirSync(path.join(root, "dist"), { recursive: true });
+    fs.writeFileSync(path.join(pkg, "package.json"), JSON.stringify({ name: "beamline", main: "dist/lib/index.js" }));
+    fs.writeFileSync(path.join(pkg, "dist", "lib", "index.js"), "");
+    const main = path.join(pkg, "dist", "runners", "worker", "main.js");
+    fs.writeFileSync(main, `exports.main = async (argv) => { process.stdout.write("their worker: " + argv.join(" ")); return 3; };`);
+    const program = path.join(root, "dist", "pipeline.js");
+    fs.writeFileSync(program, `require("beamline");`);
+    return { program, main: fs.realpathSync(main) };
+  }
+
+  it("runs this package's worker for its own programs, and a project's beamline for the project's programs", () => {
+    const own = path.join(path.dirname(require.resolve("../../runners/worker/entry")), "main.js");
+    assert.equal(workerMainFor(["--worker_pool"], {}), own);
+    assert.equal(workerMainFor([], { BEAMLINE_PROGRAM: path.resolve(__dirname, "programs.js") }), own);
+    const a = project("a");
+    assert.equal(workerMainFor(["--program", a.program], {}), a.main);
+    assert.equal(workerMainFor([], { BEAMLINE_PROGRAM: path.dirname(a.program) }), a.main);
+    const b = project("b");
+    assert.throws(() => workerMainFor([`--program=${a.program},${b.program}`], {}), /use different copies of beamline/);
+  });
+
+  it("starts that worker with the container's arguments and exits with its status", () => {
+    const a = project("c");
+    const entry = path.resolve(__dirname, "..", "..", "runners", "worker", "entry.js");
+    const r = spawnSync(process.execPath, [entry, "--worker_pool", "--service_port", "0"], { env: { ...process.env, BEAMLINE_PROGRAM: a.program }, encoding: "utf8", timeout: 30_000 });
+    assert.equal(r.stdout, "their worker: --worker_pool --service_port 0");
+    assert.equal(r.status, 3);
   });
 });

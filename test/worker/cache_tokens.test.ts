@@ -85,13 +85,8 @@ describe("Fn API harness: cache tokens", function () {
     server.addDescriptor(descriptor);
     const global = new Uint8Array(0);
     const sideCoder = (local: string): Coder<unknown> => coder(c, c.pcollections[t.inputs[local]!]!.coderId);
-    const [limitKey, limitValue] = sideCoder("side0").components as [Coder<unknown>, Coder<unknown>];
-    const limitsKeys = stateKeyId({ type: { oneofKind: "multimapKeysSideInput", multimapKeysSideInput: { transformId: sumId, sideInputId: "side0", window: global } } });
-    server.state.set(limitsKeys, encodeAll(limitKey, ["a"]));
-    server.state.set(
-      stateKeyId({ type: { oneofKind: "multimapSideInput", multimapSideInput: { transformId: sumId, sideInputId: "side0", window: global, key: encodeToBytes(limitKey, "a", "nested") } } }),
-      encodeAll(limitValue, [1]),
-    );
+    const limitsKeys = stateKeyId({ type: { oneofKind: "iterableSideInput", iterableSideInput: { transformId: sumId, sideInputId: "side0", window: global } } });
+    server.state.set(limitsKeys, encodeAll(sideCoder("side0"), [kv("a", 1)]));
     const unitKey = stateKeyId({ type: { oneofKind: "iterableSideInput", iterableSideInput: { transformId: sumId, sideInputId: "side1", window: global } } });
     const wire = coder(c, planned.wireCoder(stage.input));
     const [outPc, sink] = [...stage.outputs][0]!;

@@ -5,7 +5,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { startServer, stopServer } from "../../runners/portable/grpc";
-import { fnApi, fnapi, metricsapi } from "../../runners/portable/protos";
+import { fnApi, fnapi, metricsapi, provapi, provisionApi } from "../../runners/portable/protos";
+import type { FnHarness } from "../../runners/worker/harness";
 
 /** Side-input contents served over the State API, keyed by stateKeyId(). */
 export type StateContents = Map<string, Uint8Array>;
@@ -54,6 +55,18 @@ export interface BundleResult {
   readonly metrics: metricsapi.MonitoringInfo[];
 }
 
+/** A bundle the test streams input into (FnApiServer.startBundle). */
+export interface RunningBundle {
+  readonly instructionId: string;
+  /** The bundle's response, once every sink has ended. */
+  readonly result: Promise<fnapi.ProcessBundleResponse>;
+  /** Sends a data chunk of source `transformId`; waits while the data stream is full. */
+  send(transformId: string, data: Uint8Array, isLast: boolean): Promise<void>;
+  split(desiredSplits: Record<string, fnapi.ProcessBundleSplitRequest_DesiredSplit>): Promise<fnapi.ProcessBundleSplitResponse>;
+  /** The bundle's monitoring infos so far (short ids resolved). */
+  progress(): Promise<metricsapi.MonitoringInfo[]>;
+}
+
 export class FnApiServer {
   readonly workerIds = new Set<string>();
   readonly logs: fnapi.LogEntry[] = [];
@@ -66,13 +79,20 @@ export class FnApiServer {
   /** Every state request: `<get|get+|append|clear> <stateKeyId> <instruction id>` (get+: a continuation page). */
   readonly stateLog: string[] = [];
   private control: grpc.ServerDuplexStream<fnapi.InstructionResponse, fnapi.InstructionRequest> | undefined;
+  /** Every control stream opened (sibling harnesses each open one; instructions go to the latest). */
+  private readonly controls: grpc.ServerDuplexStream<fnapi.InstructionResponse, fnapi.InstructionRequest>[] = [];
   private controlWaiters: (() => void)[] = [];
+  private readonly dataWaiters: (() => void)[] = [];
   private data: grpc.ServerDuplexStream<fnapi.Elements, fnapi.Elements> | undefined;
   private pendingData: fnapi.Elements[] = [];
   private readonly responses = new Map<string, (r: fnapi.InstructionResponse) => void>();
   private readonly outputs = new Map<string, { chunks: Buffer[]; done: boolean }>();
   private readonly outputWaiters = new Map<string, () => void>();
   private readonly descriptors = new Map<string, fnapi.ProcessBundleDescriptor>();
+  /** Sinks whose bytes go to a callback instead of being kept (streaming bundles). */
+  private readonly outputConsumers = new Map<string, (data: Uint8Array) => void>();
+  /** What GetProvisionInfo returns (NOT_FOUND while unset). */
+  provisionInfo: provapi.ProvisionInfo | undefined;
   private nextId = 0;
 
   private constructor(
@@ -93,6 +113,7 @@ export class FnApiServer {
           Control: (call: grpc.ServerDuplexStream<fnapi.InstructionResponse, fnapi.InstructionRequest>) => {
             workerId(call.metadata);
             self!.control = call;
+            self!.controls.push(call);
             for (const w of self!.controlWaiters.splice(0)) w();
             call.on("data", (r: fnapi.InstructionResponse) => self!.responses.get(r.instructionId)?.(r));
             call.on("error", () => undefined);
@@ -112,6 +133,7 @@ export class FnApiServer {
             workerId(call.metadata);
             self!.data = call;
             for (const e of self!.pendingData.splice(0)) call.write(e);
+            for (const w of self!.dataWaiters.splice(0)) w();
             call.on("data", (e: fnapi.Elements) => {
               for (const t of e.timers) {
                 const key = `${t.instructionId}|${t.transformId}|${t.timerFamilyId}`;
@@ -127,6 +149,12 @@ export class FnApiServer {
               }
               for (const d of e.data) {
                 const key = `${d.instructionId}|${d.transformId}`;
+                const consumer = self!.outputConsumers.get(key);
+                if (consumer !== undefined) {
+                  if (!d.isLast) consumer(d.data);
+                  else self!.outputWaiters.get(key)?.();
+                  continue;
+                }
                 let o = self!.outputs.get(key);
                 if (o === undefined) self!.outputs.set(key, (o = { chunks: [], done: false }));
                 if (d.isLast) self!.bytesIgnoredWithIsLast += d.data.length;
@@ -186,6 +214,16 @@ export class FnApiServer {
               );
             });
             call.on("error", () => undefined);
+          },
+        },
+      },
+      {
+        service: provisionApi.ProvisionService,
+        impl: {
+          GetProvisionInfo: (call: grpc.ServerUnaryCall<provapi.GetProvisionInfoRequest, provapi.GetProvisionInfoResponse>, cb: grpc.sendUnaryData<provapi.GetProvisionInfoResponse>) => {
+            workerId(call.metadata);
+            if (self!.provisionInfo === undefined) cb({ code: grpc.status.NOT_FOUND, details: "no provision info set" });
+            else cb(null, { info: self!.provisionInfo });
           },
         },
       },
@@ -291,9 +329,102 @@ export class FnApiServer {
     return { response: pb, outputs, timers: timerBytes, metrics };
   }
 
+  /**
+   * Starts a bundle whose input the caller streams (`send`, honouring the data stream's
+   * back-pressure) and whose sinks' bytes go to `onOutput` as they arrive, none kept.
+   */
+  async startBundle(descriptorId: string, sinks: readonly string[], onOutput: (sink: string, data: Uint8Array) => void): Promise<RunningBundle> {
+    await this.connected();
+    const instructionId = `s${this.nextId++}`;
+    const sinkDone = sinks.map((sink) => {
+      const key = `${instructionId}|${sink}`;
+      this.outputConsumers.set(key, (data) => onOutput(sink, data));
+      return new Promise<void>((resolve) => this.outputWaiters.set(key, resolve));
+    });
+    const response = new Promise<fnapi.InstructionResponse>((resolve) => this.responses.set(instructionId, resolve));
+    this.control!.write(fnApi.InstructionRequest.create({ instructionId, request: { oneofKind: "processBundle", processBundle: { processBundleDescriptorId: descriptorId, cacheTokens: [], elements: undefined } } }));
+    const result = (async (): Promise<fnapi.ProcessBundleResponse> => {
+      const r = await response;
+      this.responses.delete(instructionId);
+      if (r.error !== "") throw new Error(`bundle ${instructionId} failed in the SDK: ${r.error}`);
+      await Promise.all(sinkDone);
+      for (const sink of sinks) {
+        this.outputConsumers.delete(`${instructionId}|${sink}`);
+        this.outputWaiters.delete(`${instructionId}|${sink}`);
+      }
+      if (r.response.oneofKind !== "processBundle") throw new Error("not a process_bundle response");
+      return r.response.processBundle;
+    })();
+    return {
+      instructionId,
+      result,
+      send: async (transformId, data, isLast) => {
+        await this.connectedData();
+        if (!this.data!.write(fnApi.Elements.create({ data: [{ instructionId, transformId, data, isLast }] }))) {
+          await new Promise<void>((resolve) => this.data!.once("drain", () => resolve()));
+        }
+      },
+      split: async (desiredSplits) => {
+        const r = await this.instruct({ oneofKind: "processBundleSplit", processBundleSplit: { instructionId, desiredSplits } });
+        if (r.response.oneofKind !== "processBundleSplit") throw new Error(`not a split response: ${r.error}`);
+        return r.response.processBundleSplit;
+      },
+      progress: async () => {
+        const r = await this.instruct({ oneofKind: "processBundleProgress", processBundleProgress: { instructionId } });
+        if (r.response.oneofKind !== "processBundleProgress") throw new Error(`not a progress response: ${r.error}`);
+        const pb = r.response.processBundleProgress;
+        const meta = await this.instruct({ oneofKind: "monitoringInfos", monitoringInfos: { monitoringInfoId: Object.keys(pb.monitoringData) } });
+        const known = meta.response.oneofKind === "monitoringInfos" ? meta.response.monitoringInfos.monitoringInfo : {};
+        return Object.entries(pb.monitoringData).map(([id, payload]) => ({ ...known[id]!, payload }));
+      },
+    };
+  }
+
+  private connectedData(): Promise<void> {
+    if (this.data !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.dataWaiters.push(resolve));
+  }
+
+  /** Stops (and restarts) reading what harnesses send on the data stream: the runner falls behind. */
+  pauseOutputs(): void {
+    this.data?.pause();
+  }
+  resumeOutputs(): void {
+    this.data?.resume();
+  }
+
   async stop(): Promise<void> {
-    this.control?.end();
+    // Ends every control stream with an OK status: the harnesses see a normal end of work.
+    for (const c of this.controls) c.end();
     this.data?.end();
     await stopServer(this.server);
   }
+}
+
+/** What `fnServerPerTest` gives a suite: the test's server, and its harness (stopped after the test). */
+export interface FnTestContext {
+  readonly server: FnApiServer;
+  harness: FnHarness | undefined;
+}
+
+/** Mocha hooks of a suite driving harnesses: a fresh runner-side server for each test; the test's harness and server stopped after it. */
+export function fnServerPerTest(): FnTestContext {
+  let server: FnApiServer | undefined;
+  const ctx: FnTestContext = {
+    get server(): FnApiServer {
+      if (server === undefined) throw new Error("no FnApiServer outside a test");
+      return server;
+    },
+    harness: undefined,
+  };
+  beforeEach(async () => {
+    server = await FnApiServer.start();
+  });
+  afterEach(async () => {
+    await ctx.harness?.stop();
+    ctx.harness = undefined;
+    await server?.stop();
+    server = undefined;
+  });
+  return ctx;
 }

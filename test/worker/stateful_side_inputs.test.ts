@@ -1,5 +1,5 @@
 /**
- * A stateful DoFn with side inputs on the Fn API: the side inputs (multimap and iterable) are
+ * A stateful DoFn with side inputs on the Fn API: the side inputs (a map view and an iterable) are
  * fetched over the State API before a fired timer or an element reaches the DoFn, next to its
  * user state; outputs of onTimer and process read them.
  */
@@ -40,15 +40,10 @@ describe("Fn API harness: a stateful DoFn with side inputs", function () {
     assert.deepEqual(Object.keys(payload.sideInputs).sort(), ["side0", "side1"]);
     server.addDescriptor(stage.descriptor!);
 
-    // Side inputs in the global window (encoded as no bytes): limits as a multimap, the unit as an iterable.
+    // Side inputs in the global window (encoded as no bytes), both read as iterables: limits (a map view) as its KVs.
     const global = new Uint8Array(0);
     const sideCoder = (local: string): Coder<unknown> => coder(c, c.pcollections[t.inputs[local]!]!.coderId);
-    const [limitKey, limitValue] = sideCoder("side0").components as [Coder<unknown>, Coder<unknown>];
-    server.state.set(stateKeyId({ type: { oneofKind: "multimapKeysSideInput", multimapKeysSideInput: { transformId: sumId, sideInputId: "side0", window: global } } }), encodeAll(limitKey, ["a", "b"]));
-    for (const [k, v] of [["a", 5], ["b", 100]] as const) {
-      const key = encodeToBytes(limitKey, k, "nested");
-      server.state.set(stateKeyId({ type: { oneofKind: "multimapSideInput", multimapSideInput: { transformId: sumId, sideInputId: "side0", window: global, key } } }), encodeAll(limitValue, [v]));
-    }
+    server.state.set(stateKeyId({ type: { oneofKind: "iterableSideInput", iterableSideInput: { transformId: sumId, sideInputId: "side0", window: global } } }), encodeAll(sideCoder("side0"), [kv("a", 5), kv("b", 100)]));
     server.state.set(stateKeyId({ type: { oneofKind: "iterableSideInput", iterableSideInput: { transformId: sumId, sideInputId: "side1", window: global } } }), encodeAll(sideCoder("side1"), ["kg"]));
 
     // User state the runner holds for b: a sum of 7 in window [0, 10 s).
