@@ -64,7 +64,13 @@ class PooledWorker {
         e.name = m.name;
         if (m.stack !== undefined) e.stack = m.stack;
         if (m.metrics !== undefined) attempted.set(e, m.metrics);
-        this.fail(e);
+        // A bundle that failed leaves its thread usable (a retried bundle runs there again); an error
+        // outside a bundle (the thread could not rebuild the pipeline) ends the worker.
+        const p = this.pending;
+        if (p !== undefined) {
+          this.pending = undefined;
+          p.reject(e);
+        } else this.fail(e);
         return;
       }
     }
@@ -123,8 +129,12 @@ export class WorkerPool {
   }
 
   /** Runs one bundle per request, in parallel, request i on worker i. */
-  runAll(requests: readonly RunStageRequest[]): Promise<RunStageResult[]> {
-    return Promise.all(requests.map((r, i) => this.workers[i]!.run(r)));
+  async runAll(requests: readonly RunStageRequest[]): Promise<RunStageResult[]> {
+    // Every bundle settles before the stage does, so a retry never finds a thread still busy.
+    const settled = await Promise.allSettled(requests.map((r, i) => this.workers[i]!.run(r)));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<RunStageResult>).value);
   }
 
   /** After a failed run: every thread runs the transforms' cleanupAfterFailure hooks. */

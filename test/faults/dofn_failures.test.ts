@@ -15,6 +15,7 @@ import { Create, DoFn, FailedElement, ParDo, ProcessContext, WriteToText } from 
 import { TestStream } from "../../lib/testing/test_stream";
 import { makeTempDir } from "../setup/emulators/helpers";
 import { readShards, runDirect } from "../helpers";
+import { FLAKY_BAD, FLAKY_N, flakyProgram } from "./flaky_program";
 
 const N = 10_000;
 const BAD = 7_777;
@@ -84,6 +85,26 @@ describe("faults: a DoFn that throws on 1 element in 10,000", function () {
     assert.equal(lines.length, 2 * N, "each element's two outputs once: the failed attempts' outputs were rolled back");
     assert.equal(new Set(lines).size, 2 * N);
     assert.equal(result.metrics.counterTotal("beamline", "bundleRetries", "Picky"), 2);
+  });
+
+  it("retries a failed bundle on worker threads (--direct_num_workers 2): a passing retry completes exactly once, a deterministic failure names the element", async () => {
+    const markers = path.join(dir, "markers");
+    fs.mkdirSync(markers);
+    const result = await flakyProgram.run({ markers, failures: 1, output: path.join(dir, "out", "n") }, { directNumWorkers: 2, directBundleRetries: 2 });
+    assert.equal(result.state, "DONE", result.error?.message);
+    assert.equal(fs.readdirSync(markers).length, 2, "one failed attempt, one retry");
+    const lines = readShards(path.join(dir, "out", "n"));
+    assert.equal(lines.length, FLAKY_N);
+    assert.equal(new Set(lines).size, FLAKY_N, "the failed attempt's outputs were rolled back");
+    assert.equal(result.metrics.counterTotal("beamline", "bundleRetries", "Flaky"), 1);
+
+    const always = path.join(dir, "always");
+    fs.mkdirSync(always);
+    const failed = await flakyProgram.run({ markers: always, failures: 99, output: path.join(dir, "out2", "n") }, { directNumWorkers: 2, directBundleRetries: 2 });
+    assert.equal(failed.state, "FAILED");
+    assert.match(failed.error!.message, new RegExp(`transform 'Flaky' while processing element ${FLAKY_BAD}: Error: flaky dependency failed on ${FLAKY_BAD} \\(the bundle failed on each of its 3 attempts`));
+    assert.equal(fs.readdirSync(always).length, 3);
+    assert.ok(!fs.existsSync(path.join(dir, "out2")) || fs.readdirSync(path.join(dir, "out2")).length === 0, "a failed run leaves no output");
   });
 
   it("with a dead-letter policy (withExceptionHandling) the other 9,999 complete and the failure is on `failed` with its error", async () => {
