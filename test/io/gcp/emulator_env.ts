@@ -1,5 +1,5 @@
 /** Test helper: starts the local emulators on free ports and points the SDK's clients at them. */
-import { startEmulators, type EmulatedService, type RunningEmulators } from "../../../setup/emulators";
+import { startEmulators, type EmulatedService, type EmulatorsOptions, type RunningEmulators } from "../../../setup/emulators";
 import { resetGcpClients } from "../../../lib/io/gcp/clients";
 import { isolateFromGoogleCredentials, setEnv } from "../../setup/emulators/helpers";
 
@@ -11,9 +11,9 @@ export interface EmulatorEnv {
   stop(): Promise<void>;
 }
 
-export async function startEmulatorEnv(services: readonly EmulatedService[]): Promise<EmulatorEnv> {
+export async function startEmulatorEnv(services: readonly EmulatedService[], options: Omit<EmulatorsOptions, "services"> = {}): Promise<EmulatorEnv> {
   const restoreCredentials = isolateFromGoogleCredentials();
-  const emulators = await startEmulators({ services, pubsubPort: 0, bigqueryPort: 0, storagePort: 0 });
+  const emulators = await startEmulators({ pubsubPort: 0, bigqueryPort: 0, storagePort: 0, ...options, services });
   const restoreEnv = setEnv({ ...emulators.env, GOOGLE_CLOUD_PROJECT: TEST_PROJECT });
   await resetGcpClients();
   return {
