@@ -3,7 +3,7 @@
  * Node.js word count, on the same ~100 MB corpus (King Lear repeated), alternating runs in
  * fresh processes; prints median wall time, peak RSS and the ratio.
  *
- * Flags: --size_mb N (default 100), --runs N (default 5), --only wordcount|streaming|mnist|flipkart|worker.
+ * Flags: --size_mb N (default 100), --runs N (default 5), --only wordcount|streaming|checkpoint|mnist|flipkart|worker|soak.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -12,6 +12,8 @@ import { benchStreaming } from "./streaming";
 import { benchMnist } from "./mnist";
 import { benchFlipkart } from "./flipkart";
 import { benchWorker } from "./worker";
+import { benchCheckpointCost } from "./checkpoint_cost";
+import { benchSoak } from "./soak";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const DATA = path.join(ROOT, "bench-data");
@@ -96,6 +98,7 @@ function benchWordcount(): void {
 const only = flag("only", "all");
 if (only === "all" || only === "wordcount") benchWordcount();
 if (only === "all" || only === "streaming") benchStreaming(flag);
+if (only === "all" || only === "checkpoint") benchCheckpointCost(flag);
 const mnist = only === "all" || only === "mnist" ? benchMnist(flag).catch((e: Error) => {
   process.stderr.write(`MNIST benchmark FAILED: ${e.stack ?? e.message}\n`);
   process.exitCode = 1;
@@ -103,4 +106,6 @@ const mnist = only === "all" || only === "mnist" ? benchMnist(flag).catch((e: Er
 // After the MNIST benchmark: the two must not compete for the cores.
 const flipkartDone = only === "all" || only === "flipkart" ? mnist.then(() => benchFlipkart(flag)).catch((e: unknown) => ((process.exitCode = 1), console.error(e))) : mnist;
 // Last: a worker process streaming a 2 GB bundle (runners/worker flow control).
-if (only === "all" || only === "worker") void flipkartDone.then(() => benchWorker(flag)).catch((e: unknown) => ((process.exitCode = 1), console.error(e)));
+const workerDone = only === "all" || only === "worker" ? flipkartDone.then(() => benchWorker(flag)).catch((e: unknown) => ((process.exitCode = 1), console.error(e))) : flipkartDone;
+// Last, alone on the machine: the 10-minute soak (--soak_seconds for a shorter one).
+if (only === "all" || only === "soak") void workerDone.then(() => benchSoak(flag)).catch((e: unknown) => ((process.exitCode = 1), console.error(e)));

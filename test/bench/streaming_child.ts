@@ -3,6 +3,7 @@
  * (a StreamingSample).
  *
  *   node dist/test/bench/streaming_child.js windowed|windowed-nochecks|map|baseline COUNT KEYS
+ *   node dist/test/bench/streaming_child.js windowed-checkpoint COUNT KEYS CHECKPOINT_DIR INTERVAL_MS
  *
  * Every mode generates the same elements: element i has key `k${i % KEYS}` and the wall-clock
  * time of its emission (ms) as event timestamp, so 1 s fixed windows follow real time.
@@ -66,8 +67,8 @@ class PaneSink extends DoFn<KV<string, number>, never> {
   }
 }
 
-async function windowed(count: number, keys: number, strictChecks: boolean, recorder: Recorder): Promise<void> {
-  const p = Pipeline.create({ strictChecks });
+async function windowed(count: number, keys: number, strictChecks: boolean, recorder: Recorder, checkpoint?: { dir: string; intervalMs: number }): Promise<void> {
+  const p = Pipeline.create({ strictChecks, ...(checkpoint !== undefined ? { checkpointDir: checkpoint.dir, checkpointIntervalMs: checkpoint.intervalMs } : {}) });
   p.apply(
     ReadUnbounded.from<number>({
       async read(ctx) {
@@ -143,6 +144,9 @@ async function main(): Promise<void> {
   switch (mode) {
     case "windowed":
       await windowed(count, keys, true, recorder);
+      break;
+    case "windowed-checkpoint": // checkpoint_cost.ts: COUNT KEYS DIR INTERVAL_MS
+      await windowed(count, keys, true, recorder, { dir: process.argv[5]!, intervalMs: Number(process.argv[6]) });
       break;
     case "windowed-nochecks":
       await windowed(count, keys, false, recorder);
