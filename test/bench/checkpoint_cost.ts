@@ -3,7 +3,7 @@
  * windowed count (streaming_child.ts) without checkpoints and with `--checkpoint_dir` at the
  * default interval (5 s) and at 500 ms, alternating in fresh processes; medians and ratios.
  *
- * Flags: --ckpt_elements N (default 1000000), --ckpt_keys N (default 100), --ckpt_runs N (default 3).
+ * Flags: --ckpt_elements N (default 5000000: runs of several seconds, so several checkpoints), --ckpt_keys N (default 100), --ckpt_runs N (default 3).
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -35,7 +35,7 @@ function runOnce(elements: number, keys: number, interval: number | undefined): 
 }
 
 export function benchCheckpointCost(flag: (name: string, fallback: string) => string): void {
-  const elements = Number(flag("ckpt_elements", "1000000"));
+  const elements = Number(flag("ckpt_elements", "5000000"));
   const keys = Number(flag("ckpt_keys", "100"));
   const runs = Number(flag("ckpt_runs", "3"));
   process.stdout.write(`\ncheckpoint cost: the streaming windowed count, ${elements.toLocaleString("en-US")} elements, ${keys} keys; ${runs} runs each, alternating, fresh processes\n`);

@@ -188,11 +188,20 @@ describe("faults: a streaming Pub/Sub job through an emulator restart, UNAVAILAB
     const inRun = result.metrics.counterTotal("beamline", "pubsubRetries");
     console.log(`      retries: pubsub ${inRun} in the run's metrics (process ${retried}); restarts ${restart.restarts}`);
     assert.ok(retried >= 4, `the failed attempts counted as retries (${retried})`);
+    // Acknowledgements in flight when the emulator restarted are lost (their ack ids die with it), so
+    // those messages come back, as Pub/Sub redelivers after any lost ack: at-least-once delivery. They
+    // were all processed: their results are in the output above.
     const reader = await PubSubReader.open({ subscription: "restart-in-sub" });
+    let redelivered = 0;
     try {
-      assert.equal((await reader.pull(100, 1000)).length, 0, "every input acknowledged in the end");
+      for (let batch = await reader.pull(500, 1000); batch.length > 0; batch = await reader.pull(500, 1000)) {
+        for (const m of batch) assert.ok(got.includes(Buffer.from(m.value).toString().toUpperCase()), "a message left behind was processed");
+        redelivered += batch.length;
+        await reader.commit(batch.map((m) => m.ackId));
+      }
     } finally {
       await reader.close();
     }
+    console.log(`      ${redelivered} messages whose acknowledgement the restart lost were redelivered (all already processed)`);
   });
 });

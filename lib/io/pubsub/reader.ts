@@ -79,6 +79,8 @@ const MAX_REMEMBERED_IDS = 100_000;
 const MARK_RECENT_IDS = 10_000;
 /** The lease on pulled messages: the shortest the service allows, so a dead reader's messages come back soon. */
 const DEFAULT_LEASE_SECONDS = 10;
+/** How long after a dead reader's leases lapse a resumed reader still holds its watermark. */
+const RESUME_MARGIN_SECONDS = 5;
 
 function millisOf(ts: WireMessage["publishTime"]): number {
   if (ts === undefined) return Date.now();
@@ -115,8 +117,11 @@ export class PubSubReader<T = Uint8Array> {
   ) {
     for (const id of options.resume?.committedIds ?? []) this.remember(id);
     if (options.resume?.holdWatermark === true) {
-      // A reader that died leased its messages for at most this long; they come back after.
-      this.holdUntil = Date.now() + (Math.max(this.ackDeadlineSeconds, subscriptionDeadlineSeconds) + 1) * 1000;
+      // A reader that died leased its messages for at most the deadline; they come back after it,
+      // once the service has noticed (redelivery after a deadline is best effort, and a busy
+      // service or a lease extension still in flight at the crash makes it later). With a margin
+      // of 1 s a loaded 2-core machine lost messages as late data in the kill -9 test; 5 s did not.
+      this.holdUntil = Date.now() + (Math.max(this.ackDeadlineSeconds, subscriptionDeadlineSeconds) + RESUME_MARGIN_SECONDS) * 1000;
     }
     // Extended three times per lease, so one late or failed extension does not lose it.
     this.leaseTimer = setInterval(() => void this.extendLeases().catch(() => undefined), (this.ackDeadlineSeconds * 1000) / 3);
