@@ -184,7 +184,7 @@ export class StreamingExecution implements GraphEnvironment {
       elementsWritten += this.counts.get(id)?.n ?? 0;
       outputWatermark = Math.min(outputWatermark, this.watermarkOf(id));
     }
-    return { elementsRead, elementsWritten, outputWatermark };
+    return { elementsRead, elementsWritten, outputWatermark, ...(this.checkpoints !== undefined ? { checkpoints: this.checkpointStats() } : {}) };
   }
 
   // ---- checkpoints ----

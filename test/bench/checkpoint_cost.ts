@@ -41,18 +41,31 @@ export function benchCheckpointCost(flag: (name: string, fallback: string) => st
   process.stdout.write(`\ncheckpoint cost: the streaming windowed count, ${elements.toLocaleString("en-US")} elements, ${keys} keys; ${runs} runs each, alternating, fresh processes\n`);
   const ms = new Map<string, number[]>(VARIANTS.map((v) => [v.label, []]));
   const rss = new Map<string, number[]>(VARIANTS.map((v) => [v.label, []]));
+  /** Share of each run's wall time spent taking checkpoints (measured inside the run: robust to a busy machine). */
+  const spent = new Map<string, number[]>(VARIANTS.map((v) => [v.label, []]));
   for (let i = 0; i < runs; i++) {
     for (const v of VARIANTS) {
       const s = runOnce(elements, keys, v.interval);
       if (s.total !== elements) throw new Error(`${v.label}: counted ${s.total} elements, expected ${elements}`);
       ms.get(v.label)!.push(s.ms);
       rss.get(v.label)!.push(s.maxRssMb);
-      process.stdout.write(`  run ${i + 1} ${v.label.padEnd(32)} ${(s.ms / 1000).toFixed(2)} s  ${Math.round(elements / (s.ms / 1000)).toLocaleString("en-US")} el/s  peak RSS ${s.maxRssMb.toFixed(0)} MB\n`);
+      const ck = s.checkpoints;
+      if (ck !== undefined) spent.get(v.label)!.push(ck.millis / s.ms);
+      process.stdout.write(
+        `  run ${i + 1} ${v.label.padEnd(32)} ${(s.ms / 1000).toFixed(2)} s  ${Math.round(elements / (s.ms / 1000)).toLocaleString("en-US")} el/s  peak RSS ${s.maxRssMb.toFixed(0)} MB` +
+          (ck !== undefined ? `  ${ck.written} checkpoints taking ${ck.millis} ms (${((ck.millis / s.ms) * 100).toFixed(1)} % of the run)` : "") +
+          "\n",
+      );
     }
   }
   const base = median(ms.get(VARIANTS[0].label)!);
   for (const v of VARIANTS) {
     const m = median(ms.get(v.label)!);
-    process.stdout.write(`  ${v.label.padEnd(32)} median ${(m / 1000).toFixed(2)} s = ${(m / base).toFixed(2)}x no checkpoints, peak RSS ${Math.max(...rss.get(v.label)!).toFixed(0)} MB\n`);
+    const share = spent.get(v.label)!;
+    process.stdout.write(
+      `  ${v.label.padEnd(32)} median ${(m / 1000).toFixed(2)} s = ${(m / base).toFixed(2)}x no checkpoints, peak RSS ${Math.max(...rss.get(v.label)!).toFixed(0)} MB` +
+        (share.length > 0 ? `, ${(median(share) * 100).toFixed(1)} % of the wall time taking checkpoints` : "") +
+        "\n",
+    );
   }
 }

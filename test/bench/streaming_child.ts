@@ -20,6 +20,7 @@
 import { performance } from "node:perf_hooks";
 import "../../runners/direct";
 import { Count, DoFn, FixedWindows, IntervalWindow, KV, ParDo, Pipeline, ProcessContext, WithKeys, Window } from "../../lib";
+import type { StreamingPipelineResult, StreamingProgress } from "../../lib/model/result";
 import { ReadUnbounded } from "../../lib/io/read_unbounded";
 
 const WINDOW_MS = 1000;
@@ -36,6 +37,8 @@ export interface StreamingSample {
   readonly maxRssMb: number;
   /** Sum of all counts (windowed, baseline) or elements seen (map): must equal `elements`. */
   readonly total: number;
+  /** windowed-checkpoint: checkpoints written and the milliseconds spent taking them. */
+  readonly checkpoints?: { readonly written: number; readonly millis: number };
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -49,6 +52,8 @@ class Recorder {
   /** Window start (ms) → performance.now() of the last emission into that window. */
   readonly lastEmit = new Map<number, number>();
   total = 0;
+  /** Checkpoints written and the time spent taking them (windowed-checkpoint). */
+  checkpoints: StreamingProgress["checkpoints"];
   emitted(eventTime: number): void {
     this.lastEmit.set(eventTime - (eventTime % WINDOW_MS), performance.now());
   }
@@ -84,7 +89,9 @@ async function windowed(count: number, keys: number, strictChecks: boolean, reco
     .apply(WithKeys.of((i: number) => `k${i % keys}`))
     .apply(Count.perKey())
     .apply("Sink", ParDo.of(new PaneSink(recorder)));
-  await (await p.run()).waitUntilFinish();
+  const result = await p.run();
+  await result.waitUntilFinish();
+  if (checkpoint !== undefined) recorder.checkpoints = (result as StreamingPipelineResult).progress().checkpoints;
 }
 
 async function mapOnly(count: number, recorder: Recorder): Promise<void> {
@@ -172,6 +179,7 @@ async function main(): Promise<void> {
     maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     total: recorder.total,
+    ...(recorder.checkpoints !== undefined ? { checkpoints: recorder.checkpoints } : {}),
   };
   process.stdout.write(`${JSON.stringify(sample)}\n`);
 }
