@@ -17,12 +17,12 @@ import "../../runners/direct";
 import { DoFn, ParDo, type ProcessContext } from "../../lib";
 import { WriteToBigQuery } from "../../lib/io/bigquery";
 import { gcpRetryCounts, setGcpRetrySettings, type GcpRetrySettings } from "../../lib/io/gcp";
-import { PubSubReader, ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
+import { ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
 import type { StreamingPipelineResult } from "../../runners/streaming";
 import { ReadFromText } from "../../lib/io/textio";
 import type { EmulatedService } from "../../setup/emulators";
 import { makeTempDir, waitFor, within } from "../setup/emulators/helpers";
-import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
+import { pullAllText, startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
 import { runDirect } from "../helpers";
 
 const FILES = 4;
@@ -171,18 +171,7 @@ describe("faults: a streaming Pub/Sub job through an emulator restart, UNAVAILAB
       if (streaming.state === "RUNNING" || streaming.state === "DRAINING") await streaming.cancel().catch(() => undefined);
     }
     assert.equal(restart.restarts >= 1, true);
-    const got: string[] = [];
-    const results = await PubSubReader.open({ subscription: "restart-out-sub", idAttribute: "id" });
-    try {
-      for (let empty = 0; empty < 2; ) {
-        const batch = await results.pull(500, 1000);
-        if (batch.length === 0) empty++;
-        got.push(...batch.map((m) => Buffer.from(m.value).toString()));
-        await results.commit(batch.map((m) => m.ackId));
-      }
-    } finally {
-      await results.close();
-    }
+    const got = await pullAllText("restart-out-sub", "id");
     assert.deepEqual(got.sort(), Array.from({ length: N }, (_, i) => `M${i}`).sort(), "every message once (read by its id, as Beam's Pub/Sub source de-duplicates)");
     const retried = gcpRetryCounts().pubsub - before;
     const inRun = result.metrics.counterTotal("beamline", "pubsubRetries");
@@ -191,17 +180,8 @@ describe("faults: a streaming Pub/Sub job through an emulator restart, UNAVAILAB
     // Acknowledgements in flight when the emulator restarted are lost (their ack ids die with it), so
     // those messages come back, as Pub/Sub redelivers after any lost ack: at-least-once delivery. They
     // were all processed: their results are in the output above.
-    const reader = await PubSubReader.open({ subscription: "restart-in-sub" });
-    let redelivered = 0;
-    try {
-      for (let batch = await reader.pull(500, 1000); batch.length > 0; batch = await reader.pull(500, 1000)) {
-        for (const m of batch) assert.ok(got.includes(Buffer.from(m.value).toString().toUpperCase()), "a message left behind was processed");
-        redelivered += batch.length;
-        await reader.commit(batch.map((m) => m.ackId));
-      }
-    } finally {
-      await reader.close();
-    }
-    console.log(`      ${redelivered} messages whose acknowledgement the restart lost were redelivered (all already processed)`);
+    const redelivered = await pullAllText("restart-in-sub");
+    for (const text of redelivered) assert.ok(got.includes(text.toUpperCase()), `${text}, left behind, was processed`);
+    console.log(`      ${redelivered.length} messages whose acknowledgement the restart lost were redelivered (all already processed)`);
   });
 });

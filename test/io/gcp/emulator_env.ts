@@ -1,6 +1,7 @@
 /** Test helper: starts the local emulators on free ports and points the SDK's clients at them. */
 import { startEmulators, type EmulatedService, type EmulatorsOptions, type RunningEmulators } from "../../../setup/emulators";
 import { resetGcpClients } from "../../../lib/io/gcp/clients";
+import { PubSubReader } from "../../../lib/io/pubsub";
 import { isolateFromGoogleCredentials, setEnv } from "../../setup/emulators/helpers";
 
 export const TEST_PROJECT = "beamline-test";
@@ -25,4 +26,24 @@ export async function startEmulatorEnv(services: readonly EmulatedService[], opt
       restoreCredentials();
     },
   };
+}
+
+/**
+ * Reads a subscription until two pulls in a row come back empty, acknowledging what it read: the
+ * messages' data as text (with `idAttribute`, each id once).
+ */
+export async function pullAllText(subscription: string, idAttribute?: string): Promise<string[]> {
+  const got: string[] = [];
+  const reader = await PubSubReader.open(idAttribute !== undefined ? { subscription, idAttribute } : { subscription });
+  try {
+    for (let empty = 0; empty < 2; ) {
+      const batch = await reader.pull(500, 1000);
+      if (batch.length === 0) empty++;
+      got.push(...batch.map((m) => Buffer.from(m.value).toString()));
+      await reader.commit(batch.map((m) => m.ackId));
+    }
+  } finally {
+    await reader.close();
+  }
+  return got;
 }
