@@ -3,6 +3,11 @@
  *
  * The public surface, as named exports. Build a pipeline from transforms, run it on the
  * DirectRunner to debug, and on a Beam portable runner or Dataflow in production.
+ *
+ * The programming guide (docs/guide/) shows how to use these; docs/migration.md maps Beam
+ * Python and Beam TypeScript calls to them.
+ *
+ * @module beamline
  */
 export { Pipeline } from "./model/pipeline";
 export type { PipelineBuilder } from "./model/pipeline";

@@ -85,6 +85,7 @@ export interface UnboundedSource<T> {
    * source replaying past event times must set it, or its elements arrive late and are dropped.
    */
   readonly initialWatermark?: Instant;
+  /** Reads and emits until the data ends or `ctx.signal` is aborted, then resolves. */
   read(ctx: UnboundedSourceContext<T>): Promise<void>;
 }
 
@@ -119,6 +120,7 @@ export class ReadUnbounded<T> extends PTransform<PBegin, PCollection<T>> {
   private constructor(private readonly source: UnboundedSource<T>) {
     super("ReadUnbounded");
   }
+  /** `p.apply(ReadUnbounded.from<string>({ async read(ctx) { ... } }))`: an unbounded PCollection of what `read` emits. */
   static from<T>(source: UnboundedSource<T>): ReadUnbounded<T> {
     return new ReadUnbounded<T>(source);
   }

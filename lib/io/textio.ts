@@ -37,8 +37,11 @@ export interface ReadFromTextOptions {
 
 /** A byte range of a file to read. */
 export interface TextRange {
+  /** The file. */
   readonly path: string;
+  /** First byte offset (the range reads the lines that start in it). */
   readonly start: number;
+  /** End byte offset (exclusive). */
   readonly end: number;
 }
 
@@ -82,6 +85,7 @@ class ReadRanges extends DoFn<TextRange, string> {
 
 /** Reads the lines of text files matching one or more patterns (local paths or gs://). */
 export class ReadFromText extends PTransform<PBegin, PCollection<string>> {
+  /** The file patterns read. */
   readonly patterns: readonly string[];
 
   /** `p.apply(ReadFromText.from("gs://bucket/logs/*.gz"))`: the lines of the matching files. */
@@ -91,6 +95,7 @@ export class ReadFromText extends PTransform<PBegin, PCollection<string>> {
 
   private constructor(
     pattern: string | readonly string[],
+    /** Compression and bundle size. */
     readonly options: ReadFromTextOptions = {},
   ) {
     super("ReadFromText");
@@ -268,7 +273,9 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
   }
 
   private constructor(
+    /** The output prefix: files are `<prefix>-SSSSS-of-NNNNN<suffix>`. */
     readonly prefix: string,
+    /** Sharding, suffix, header, compression, windowed writes. */
     readonly options: WriteToTextOptions = {},
   ) {
     super("WriteToText");

@@ -1,4 +1,10 @@
-/** Machine-learning inference: RunInference over a ModelHandler, and the TensorFlow.js handler. */
+/**
+ * Machine-learning inference: RunInference over a ModelHandler, and the TensorFlow.js handler.
+ * Kept apart from the root module so that its types (which include TensorFlow.js's) load only
+ * for users who import it; `RunInference` and the handler interfaces are in `beamline` too.
+ *
+ * @module beamline/ml
+ */
 export { RunInference } from "./run_inference";
 export type { RunInferenceOptions, RunInferenceOutputs } from "./run_inference";
 export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference } from "./model_handler";

@@ -46,7 +46,9 @@ export interface ModelHandler<In, Inference, M> {
 
 /** One example with the model's inference on it (Beam's PredictionResult). */
 export interface PredictionResult<In, Inference> {
+  /** The input example. */
   readonly example: In;
+  /** The model's output for it. */
   readonly inference: Inference;
   /** The handler's modelKey (which model produced the inference). */
   readonly modelId: string;
@@ -54,7 +56,9 @@ export interface PredictionResult<In, Inference> {
 
 /** An input element RunInference could not infer on, with the reason (its `failed` output). */
 export interface FailedInference<E> {
+  /** The input element (with its key, for `RunInference.keyed`). */
   readonly element: E;
+  /** Why it could not be inferred on. */
   readonly reason: string;
   /** Full name of the RunInference step that rejected the element. */
   readonly step: string;

@@ -24,7 +24,9 @@ import { sharedModel } from "./shared_model";
 
 /** The outputs of RunInference: predictions, and the inputs that could not be inferred on. */
 export type RunInferenceOutputs<E, R> = {
+  /** One result per inferred input, with the input's timestamp and window. */
   readonly main: PCollection<R>;
+  /** Inputs rejected by the handler's `validate`, or on which the model threw (a dead-letter output). */
   readonly failed: PCollection<FailedInference<E>>;
 };
 

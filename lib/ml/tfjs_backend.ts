@@ -14,15 +14,20 @@
  */
 import type * as tfjs from "@tensorflow/tfjs";
 
+/** A TensorFlow.js backend: native (`@tensorflow/tfjs-node`, if installed), WebAssembly, or plain JavaScript. */
 export type TfjsBackend = "tensorflow" | "wasm" | "cpu";
+/** A backend, or "auto": the first of tensorflow, wasm, cpu that loads. */
 export type TfjsBackendChoice = "auto" | TfjsBackend;
+/** Every choice, for flag validation (`--tfjs_backend`). */
 export const TFJS_BACKEND_CHOICES: readonly TfjsBackendChoice[] = ["auto", "tensorflow", "wasm", "cpu"];
 
 export type Tfjs = typeof tfjs;
 
 /** TensorFlow.js with its active backend. */
 export interface TfjsRuntime {
+  /** The TensorFlow.js module. */
   readonly tf: Tfjs;
+  /** The backend it runs on. */
   readonly backend: TfjsBackend;
 }
 

@@ -17,23 +17,29 @@ import { tfjsRuntime, type Tfjs, type TfjsBackend, type TfjsBackendChoice } from
 /** One example: the model's input values, flattened row-major. */
 export type TensorExample = Float32Array | readonly number[];
 
+/** Options of TFJSModelHandler. */
 export interface TFJSModelHandlerOptions {
   /** Folder holding model.json and its weights, or the model.json path; local or gs://. */
   readonly modelUri: string;
   /** TensorFlow.js backend (default "auto": tfjs-node if installed, else wasm, else cpu). */
   readonly backend?: TfjsBackendChoice;
+  /** Batch sizes for this model (RunInference's own options override them). */
   readonly batching?: BatchingOptions;
 }
 
 /** A loaded TensorFlow.js model and what RunInference needs to know about it. */
 export interface LoadedTfjsModel {
+  /** The TensorFlow.js module the model was loaded with. */
   readonly tf: Tfjs;
+  /** The backend that runs it. */
   readonly backend: TfjsBackend;
+  /** The model (a Keras-style layers model or a graph model). */
   readonly model: tfjs.LayersModel | tfjs.GraphModel;
   /** Input shape without the batch dimension. */
   readonly inputShape: readonly number[];
   /** Values per example (the product of inputShape). */
   readonly inputSize: number;
+  /** Where it was loaded from. */
   readonly uri: string;
 }
 
@@ -57,7 +63,12 @@ async function readAll(path: string): Promise<Buffer> {
 }
 
 /** Reads model.json and its weight files through FileSystems into TensorFlow.js model artifacts. */
-export async function readTfjsArtifacts(modelUri: string): Promise<{ jsonPath: string; artifacts: tfjs.io.ModelArtifacts }> {
+export async function readTfjsArtifacts(modelUri: string): Promise<{
+  /** The model.json read. */
+  jsonPath: string;
+  /** Topology and weights, for `tf.loadLayersModel(tf.io.fromMemory(...))`. */
+  artifacts: tfjs.io.ModelArtifacts;
+}> {
   const jsonPath = modelUri.endsWith(".json") ? modelUri : FileSystems.join(modelUri, "model.json");
   let text: string;
   try {
@@ -128,7 +139,10 @@ export async function loadTfjsModel(modelUri: string, backend: TfjsBackendChoice
 export class TFJSModelHandler implements ModelHandler<TensorExample, Float32Array, LoadedTfjsModel> {
   readonly modelKey: string;
 
-  constructor(readonly options: TFJSModelHandlerOptions) {
+  constructor(
+    /** The model and how to run it. */
+    readonly options: TFJSModelHandlerOptions,
+  ) {
     this.modelKey = `tfjs:${options.modelUri}`;
   }
 

@@ -47,8 +47,11 @@ export const REJECTED_COUNTER_KEY = systemCounterKey(REJECTED_COUNTER);
 /** A transform rejected an element to a dead-letter output that nothing reads. */
 export class RejectedElementError extends PipelineError {
   constructor(
+    /** Full name of the rejecting transform. */
     readonly transformPath: string,
+    /** The dead-letter output the element went to. */
     readonly tag: string,
+    /** Why the element was rejected. */
     readonly reason: string,
     elementPreview: string,
   ) {

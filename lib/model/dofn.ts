@@ -24,7 +24,10 @@ export type OutputTags = Record<string, unknown>;
  * The ParDo passes a view of each (`ParDo.of(fn, { sideInputs: { factor: AsSingleton(pc), ... } })`).
  * A record, never a list (so `length` cannot name a side input).
  */
-export type SideInputTypes = object & { readonly length?: never };
+export type SideInputTypes = object & {
+  /** Excluded, so that an array is not a record of side inputs. */
+  readonly length?: never;
+};
 
 /** What any piece of user code can learn about the run it is part of. */
 export interface RuntimeContext {
@@ -63,12 +66,15 @@ export interface ProcessContext<Out, Tags extends OutputTags = {}, Sides extends
    * from this element's window.
    */
   readonly sideInputs: Readonly<Sides>;
+  /** The run's options, id and this step's name. */
   readonly runtime: RuntimeContext;
 }
 
 /** Where an output from startBundle/finishBundle goes, since there is no input element. */
 export interface OutputPlacement {
+  /** The output's event time (default: the minimum timestamp). */
   readonly timestamp?: Instant;
+  /** The output's window (default: the global window). */
   readonly window?: BoundedWindow;
 }
 
@@ -76,7 +82,9 @@ export interface OutputPlacement {
 export interface BundleContext<Out, Tags extends OutputTags = {}> {
   /** Emits to the main output; by default in the global window at the minimum timestamp. */
   output(value: Out, placement?: OutputPlacement): void;
+  /** Emits to a tagged output declared with `withOutputs`; placed like `output`. */
   outputTo<K extends keyof Tags & string>(tag: K, value: Tags[K], placement?: OutputPlacement): void;
+  /** The run's options, id and this step's name. */
   readonly runtime: RuntimeContext;
 }
 

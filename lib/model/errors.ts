@@ -32,6 +32,7 @@ export class PipelineConstructionError extends PipelineError {
 export class PipelineReconstructionError extends PipelineError {
   constructor(
     readonly transformPath: string,
+    /** How the graphs differ at that transform. */
     readonly detail: string,
   ) {
     super(
@@ -50,8 +51,10 @@ export type UserCodeStage = "setup" | "startBundle" | "process" | "finishBundle"
 export class UserCodeError extends PipelineError {
   constructor(
     readonly transformPath: string,
+    /** The DoFn method (or combine, timer) that threw. */
     readonly stage: UserCodeStage,
     cause: unknown,
+    /** A short preview of the element being processed, when there was one. */
     readonly elementPreview?: string,
   ) {
     const causeText = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
@@ -68,6 +71,7 @@ export class UserCodeError extends PipelineError {
 export class ModelCheckError extends PipelineError {
   constructor(
     readonly transformPath: string,
+    /** Which check failed. */
     readonly check: "coder" | "key-determinism" | "mutation",
     message: string,
   ) {

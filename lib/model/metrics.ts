@@ -17,21 +17,29 @@ import { AsyncLocalStorage } from "node:async_hooks";
 
 /** The name of a metric. */
 export interface MetricName {
+  /** Groups related metrics, e.g. the DoFn's class name; Beamline's own use "beamline". */
   readonly namespace: string;
+  /** The metric's name within its namespace. */
   readonly name: string;
 }
 
 /** Summary of a distribution's observed values. */
 export interface DistributionResult {
+  /** How many values were reported. */
   readonly count: number;
+  /** Their sum. */
   readonly sum: number;
+  /** The smallest. */
   readonly min: number;
+  /** The largest. */
   readonly max: number;
 }
 
 /** The latest value set on a gauge. */
 export interface GaugeResult {
+  /** The latest value. */
   readonly value: number;
+  /** When it was set (epoch milliseconds). */
   readonly timestamp: number;
 }
 
@@ -266,34 +274,41 @@ function unattributed(kind: string, namespace: string, name: string): never {
   );
 }
 
-/** A sum of increments. */
+/** A sum of increments. Made by `Metrics.counter(namespace, name)`; update it from DoFn code. */
 export class Counter implements MetricName {
   private readonly key: string;
   constructor(
+    /** The metric's namespace. */
     readonly namespace: string,
+    /** The metric's name. */
     readonly name: string,
   ) {
     this.key = metricKey(namespace, name);
   }
+  /** Adds `n` (default 1) on the step whose code is running. */
   inc(n = 1): void {
     const c = activeContainer();
     if (c === undefined) unattributed("Counter", this.namespace, this.name);
     c.incCounter(this.key, n);
   }
+  /** Subtracts `n` (default 1). */
   dec(n = 1): void {
     this.inc(-n);
   }
 }
 
-/** Count, sum, min and max of observed values. */
+/** Count, sum, min and max of observed values. Made by `Metrics.distribution(namespace, name)`; update it from DoFn code. */
 export class Distribution implements MetricName {
   private readonly key: string;
   constructor(
+    /** The metric's namespace. */
     readonly namespace: string,
+    /** The metric's name. */
     readonly name: string,
   ) {
     this.key = metricKey(namespace, name);
   }
+  /** Reports one value. */
   update(value: number): void {
     const c = activeContainer();
     if (c === undefined) unattributed("Distribution", this.namespace, this.name);
@@ -301,15 +316,18 @@ export class Distribution implements MetricName {
   }
 }
 
-/** The latest of the values set. */
+/** The latest of the values set. Made by `Metrics.gauge(namespace, name)`; update it from DoFn code. */
 export class Gauge implements MetricName {
   private readonly key: string;
   constructor(
+    /** The metric's namespace. */
     readonly namespace: string,
+    /** The metric's name. */
     readonly name: string,
   ) {
     this.key = metricKey(namespace, name);
   }
+  /** Sets the current value. */
   set(value: number): void {
     const c = activeContainer();
     if (c === undefined) unattributed("Gauge", this.namespace, this.name);
@@ -317,18 +335,39 @@ export class Gauge implements MetricName {
   }
 }
 
-/** Factory for user metrics (like Beam's `Metrics`). */
+/**
+ * Factory for user metrics (like Beam's `Metrics`). Declare them as DoFn fields and update them
+ * in any DoFn method; updates are attributed to the step running the code:
+ *
+ * ```ts
+ * class Parse extends DoFn<string, number> {
+ *   private readonly malformed = Metrics.counter("Parse", "malformed");
+ *   process(s: string, ctx: ProcessContext<number>) {
+ *     const n = Number(s);
+ *     if (Number.isNaN(n)) this.malformed.inc(); else ctx.output(n);
+ *   }
+ * }
+ * // after the run: result.metrics.counterTotal("Parse", "malformed")
+ * ```
+ */
 export const Metrics = {
+  /** A counter (a sum of increments). */
   counter: (namespace: string, name: string): Counter => new Counter(namespace, name),
+  /** A distribution (count, sum, min and max of reported values). */
   distribution: (namespace: string, name: string): Distribution => new Distribution(namespace, name),
+  /** A gauge (the latest value set). */
   gauge: (namespace: string, name: string): Gauge => new Gauge(namespace, name),
 };
 
 /** One metric's value at one step. */
 export interface MetricResult<T> {
+  /** Full name of the step whose code updated it. */
   readonly step: string;
+  /** The metric's namespace. */
   readonly namespace: string;
+  /** The metric's name. */
   readonly name: string;
+  /** Its value at that step. */
   readonly value: T;
 }
 
@@ -336,15 +375,17 @@ export interface MetricResult<T> {
 export class MetricResults {
   constructor(private readonly containers: ReadonlyMap<string, MetricsContainer>) {}
 
-  /** Counters, optionally filtered by step (full name, or a prefix ending in '/'), namespace or name. */
+  /** Counters, optionally filtered by step (a full name, matching that step and the steps inside it), namespace or name. */
   counters(filter: MetricFilter = {}): MetricResult<number>[] {
     return this.collect(filter, (c) => c.counters, (v) => v);
   }
 
+  /** Distributions, filtered like `counters`. */
   distributions(filter: MetricFilter = {}): MetricResult<DistributionResult>[] {
     return this.collect(filter, (c) => c.distributions, (d) => ({ ...d }));
   }
 
+  /** Gauges, filtered like `counters`. */
   gauges(filter: MetricFilter = {}): MetricResult<GaugeResult>[] {
     return this.collect(filter, (c) => c.gauges, (g) => g);
   }
@@ -375,7 +416,10 @@ export class MetricResults {
 
 /** Selects metrics by step, namespace and name. */
 export interface MetricFilter {
+  /** A step's full name: matches that step and every step inside it (`S` and `S/...`). */
   readonly step?: string;
+  /** Only metrics of this namespace. */
   readonly namespace?: string;
+  /** Only metrics of this name. */
   readonly name?: string;
 }

@@ -16,7 +16,9 @@ export interface PipelineOptions {
   readonly runner: string;
   /** Name of the job on the runner. */
   readonly jobName: string;
+  /** Google Cloud project (Dataflow, and the default of the Google Cloud IOs). */
   readonly project?: string;
+  /** Google Cloud region of a Dataflow job (e.g. us-central1). */
   readonly region?: string;
   /** Location for temporary files (gs://... on Dataflow). */
   readonly tempLocation?: string;
@@ -47,11 +49,48 @@ export interface PipelineOptions {
   readonly extra: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** A pipeline-specific flag. */
+/**
+ * A pipeline-specific flag: `{ type: "string", required: true, describe: "Output prefix" }`. Its
+ * value in `build` is typed: a string, number or boolean, `| undefined` unless it has a default
+ * or is required (booleans are false when absent).
+ */
 export type FlagSpec =
-  | { readonly type: "string"; readonly describe: string; readonly default?: string; readonly required?: boolean; readonly alias?: string }
-  | { readonly type: "number"; readonly describe: string; readonly default?: number; readonly required?: boolean; readonly alias?: string }
-  | { readonly type: "boolean"; readonly describe: string; readonly default?: boolean; readonly required?: boolean; readonly alias?: string };
+  | {
+      /** A string flag. */
+      readonly type: "string";
+      /** One line for `--help`. */
+      readonly describe: string;
+      /** The value when the flag is not given. */
+      readonly default?: string;
+      /** Refuse to run without it. */
+      readonly required?: boolean;
+      /** Another name for the flag. */
+      readonly alias?: string;
+    }
+  | {
+      /** A number flag. */
+      readonly type: "number";
+      /** One line for `--help`. */
+      readonly describe: string;
+      /** The value when the flag is not given. */
+      readonly default?: number;
+      /** Refuse to run without it. */
+      readonly required?: boolean;
+      /** Another name for the flag. */
+      readonly alias?: string;
+    }
+  | {
+      /** A boolean flag (`--flag`, `--no_flag`). */
+      readonly type: "boolean";
+      /** One line for `--help`. */
+      readonly describe: string;
+      /** The value when the flag is not given. */
+      readonly default?: boolean;
+      /** Refuse to run without it. */
+      readonly required?: boolean;
+      /** Another name for the flag. */
+      readonly alias?: string;
+    };
 
 type FlagBase<S> = S extends { type: "string" } ? string : S extends { type: "number" } ? number : boolean;
 type FlagValue<S> = S extends { default: unknown } | { required: true } | { type: "boolean" } ? FlagBase<S> : FlagBase<S> | undefined;
@@ -110,7 +149,9 @@ function snake(name: string): string {
 
 /** The result of parsing a command line. */
 export interface ParsedArgs<F extends Record<string, FlagSpec>> {
+  /** The general and runner options. */
   readonly options: PipelineOptions;
+  /** The program's own flags, typed. */
   readonly flags: FlagValues<F>;
   /** Things worth telling the user (a flag the chosen runner does not read). */
   readonly warnings: readonly string[];
@@ -118,7 +159,9 @@ export interface ParsedArgs<F extends Record<string, FlagSpec>> {
 
 /** How a program's command line is parsed and described. */
 export interface ParseSettings {
+  /** The program's name in `--help` and errors. */
   readonly scriptName: string;
+  /** One line for `--help`. */
   readonly description: string;
   /**
    * Keep flags nobody declared in `options.extra` (for a program that hands them on, e.g. to a

@@ -37,7 +37,10 @@ type OptionsFor<Tags extends OutputTags, Sides extends SideInputTypes> = [keyof 
     : [options: ParDoOptions<Tags, Sides> & { readonly sideInputs: SideInputViews<Sides> }];
 
 /** The outputs of a multi-output ParDo: `main` plus one PCollection per requested tag. */
-export type TaggedOutputs<Out, Tags extends OutputTags> = { readonly main: PCollection<Out> } & {
+export type TaggedOutputs<Out, Tags extends OutputTags> = {
+  /** The main output (what `ctx.output` emits). */
+  readonly main: PCollection<Out>;
+} & {
   readonly [K in keyof Tags]: PCollection<Tags[K]>;
 };
 
@@ -113,13 +116,26 @@ function toDoFn(fn: unknown): AnyDoFn {
  * neither the element nor `ctx` needs annotating (the element type comes from where it is applied).
  */
 export interface ParDoInto<Out, Tags extends OutputTags> {
+  /** A ParDo of `fn`, which emits `Out` with `ctx.output` (and `Tags` with `ctx.outputTo`). */
   of<In, Sides extends SideInputTypes = {}>(fn: ProcessFn<In, Out, Tags, Sides>, options?: ParDoOptions<Tags, Sides>): ParDo<In, Out, Tags>;
 }
 
-/** Applies a DoFn to each element. */
+/**
+ * Applies a DoFn to each element (Beam's ParDo): the general element-wise transform, with side
+ * inputs and tagged outputs.
+ *
+ * ```ts
+ * words.apply(ParDo.of(new ExtractWords()));                                   // a DoFn class
+ * words.apply(ParDo.into<number>().of((w, ctx) => ctx.output(w.length)));      // a function
+ * nums.apply(ParDo.into<number>().of((n, ctx) => ctx.output(n * ctx.sideInputs.factor), { sideInputs: { factor } }));
+ * texts.apply(ParDo.of(new Parse()).withOutputs("invalid"));                   // { main, invalid }
+ * ```
+ */
 export class ParDo<In, Out, Tags extends OutputTags = {}> extends PTransform<PCollection<In>, PCollection<Out>> {
   private constructor(
+    /** The DoFn applied to each element. */
     readonly doFn: DoFn<In, Out, Tags>,
+    /** Side inputs and dead-letter outputs. */
     readonly options: ParDoOptions<Tags, object>,
   ) {
     super(doFn instanceof FunctionDoFn ? undefined : doFn.constructor.name === "" ? undefined : `ParDo(${doFn.constructor.name})`);

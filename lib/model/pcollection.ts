@@ -8,12 +8,17 @@ import type { POutput, PTransform } from "./transform";
 import { GLOBAL_WINDOWING, WindowingStrategy } from "./windowing";
 import { FilterTransform, FlatMapTransform, MapTransform } from "./elementwise";
 
-/** The input of a pipeline's first transforms. */
+/** The input of a pipeline's first transforms (sources): what `pipeline.apply` applies them to. */
 export class PBegin {
   /** @internal */
-  constructor(readonly pipeline: Pipeline) {}
+  constructor(
+    /** The pipeline the transforms are applied to. */
+    readonly pipeline: Pipeline,
+  ) {}
 
+  /** Applies a source (a transform of `PBegin`); its name is the transform's label or class name. */
   apply<Out extends POutput>(transform: PTransform<PBegin, Out>): Out;
+  /** Applies a source under an explicit name. */
   apply<Out extends POutput>(label: string, transform: PTransform<PBegin, Out>): Out;
   apply<Out extends POutput>(a: string | PTransform<PBegin, Out>, b?: PTransform<PBegin, Out>): Out {
     return typeof a === "string" ? this.pipeline.applyTransform(a, b!, this) : this.pipeline.applyTransform(undefined, a, this);
@@ -23,11 +28,22 @@ export class PBegin {
 /** A function from an element to a value, used by `map`. */
 export type MapFn<T, U> = (element: T) => U;
 
+/**
+ * An immutable, possibly unbounded collection of timestamped, windowed elements of type `T`,
+ * produced by one transform and read by any number of others. Continue it with `map`, `flatMap`,
+ * `filter`, `apply` or `pipe`:
+ *
+ * ```ts
+ * const lengths: PCollection<number> = words.map("Length", (w) => w.length);
+ * const counts = words.apply("Count", Count.perElement());   // PCollection<KV<string, number>>
+ * ```
+ */
 export class PCollection<T> {
   private coderValue: Coder<T> | undefined;
 
   /** @internal Created by the pipeline when a transform declares an output. */
   constructor(
+    /** The pipeline this collection belongs to. */
     readonly pipeline: Pipeline,
     /** Unique, deterministic id: `<producer full name>.<output tag>`. */
     readonly id: string,
@@ -138,6 +154,7 @@ export class PCollection<T> {
     return node.outputs.size > 1 || tag !== "main" ? `output '${tag}' of '${node.fullName}'` : `the output of '${node.fullName}'`;
   }
 
+  /** `PCollection(<id>)`. */
   toString(): string {
     return `PCollection(${this.id})`;
   }

@@ -100,7 +100,21 @@ export interface ProgramReference {
   readonly flags: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * The graph of transforms and PCollections, built by applying transforms, and run by
+ * `run()` on the runner its options name:
+ *
+ * ```ts
+ * const p = Pipeline.create();
+ * p.apply("Read", ReadFromText.from("in.txt")).apply("Write", WriteToText.to("out/lines"));
+ * await (await p.run()).waitUntilFinish();
+ * ```
+ *
+ * Construction must be deterministic (a pure function of the options): workers rebuild the graph
+ * by running the same code and find each DoFn by its transform's unique name.
+ */
 export class Pipeline {
+  /** The graph's root node, whose children are the top-level applications (for runners). */
   readonly root = new TransformNode("", "", undefined, undefined, []);
   private readonly stack: TransformNode[] = [this.root];
   private readonly byName = new Map<string, TransformNode>();
@@ -110,7 +124,10 @@ export class Pipeline {
   /** Set when the pipeline comes from a `definePipeline` program another process can load. */
   program?: ProgramReference;
 
-  constructor(readonly options: PipelineOptions = defaultOptions()) {}
+  constructor(
+    /** The options the pipeline runs with (the same on every worker). */
+    readonly options: PipelineOptions = defaultOptions(),
+  ) {}
 
   /** A pipeline with the given options (defaults for the rest). */
   static create(options: Partial<PipelineOptions> = {}): Pipeline {
@@ -143,7 +160,9 @@ export class Pipeline {
     return new PBegin(this);
   }
 
+  /** Applies a source (a transform of the pipeline's start, such as `Create.of(...)` or `ReadFromText.from(...)`). */
   apply<Out extends POutput>(transform: PTransform<PBegin, Out>): Out;
+  /** Applies a source under an explicit name: `p.apply("Read", ReadFromText.from(path))`. */
   apply<Out extends POutput>(label: string, transform: PTransform<PBegin, Out>): Out;
   apply<Out extends POutput>(a: string | PTransform<PBegin, Out>, b?: PTransform<PBegin, Out>): Out {
     return this.begin().apply(a as string, b as PTransform<PBegin, Out>);

@@ -85,8 +85,11 @@ export class Flatten<T> extends PTransform<PCollection<T>, PCollection<T>> {
 
 /** Options of Window.into beyond the window function. */
 export interface WindowIntoOptions {
+  /** How long after a window's end late data is still accepted (default 0); later data is dropped and counted. */
   readonly allowedLatenessMillis?: number;
+  /** Whether a pane repeats earlier panes' elements ("ACCUMULATING") or holds only new ones ("DISCARDING", the default). */
   readonly accumulationMode?: AccumulationMode;
+  /** The timestamp of a grouped result: "END_OF_WINDOW" (default), "EARLIEST" or "LATEST" of its inputs. */
   readonly timestampCombiner?: TimestampCombiner;
   /** When grouped results are emitted (default: at the watermark, then per late element). */
   readonly trigger?: Trigger;
@@ -97,7 +100,9 @@ export interface WindowIntoOptions {
 /** Assigns elements to windows by their timestamps (Beam's WindowInto): `Window.into(new FixedWindows(60_000))`. */
 export class Window<T> extends PTransform<PCollection<T>, PCollection<T>> {
   private constructor(
+    /** Assigns each element its windows. */
     readonly windowFn: WindowFn,
+    /** Trigger, lateness, accumulation and timestamp combiner. */
     readonly options: WindowIntoOptions,
   ) {
     super(`WindowInto(${windowFn.constructor.name})`);

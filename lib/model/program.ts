@@ -5,7 +5,7 @@
  *       name: "wordcount",
  *       description: "Counts words",
  *       flags: { output: { type: "string", required: true, describe: "Output prefix" } },
- *       build(root, flags) { root.apply("Read", ReadFromText(...)) ... },
+ *       build(root, flags) { root.apply("Read", ReadFromText.from(...)) ... },
  *     });
  *     void wordcount.main();        // ES modules: await wordcount.main();
  *
@@ -24,8 +24,11 @@ import { MAX_TIMESTAMP, MIN_TIMESTAMP } from "./window";
 
 /** What defines a pipeline program. */
 export interface PipelineProgramSpec<F extends Record<string, FlagSpec>> {
+  /** The program's name: the default job name, and how workers find the program in its module. Unique per process. */
   readonly name: string;
+  /** One line for `--help`. */
   readonly description: string;
+  /** The program's own flags, by snake_case name: `{ input: { type: "string", required: true, describe: "..." } }`. */
   readonly flags: F;
   /** Keep flags nobody declared in `options.extra` instead of refusing them (see ParseSettings). */
   readonly passThroughFlags?: boolean;
@@ -35,9 +38,11 @@ export interface PipelineProgramSpec<F extends Record<string, FlagSpec>> {
 
 /** A runnable pipeline program. */
 export interface PipelineProgram<F extends Record<string, FlagSpec>> {
+  /** The spec's name. */
   readonly name: string;
   /** The module that defined the program (workers load it to rebuild the graph). */
   readonly modulePath: string | undefined;
+  /** What the program was defined with. */
   readonly spec: PipelineProgramSpec<F>;
   /** Builds the pipeline for these flags and options (without running it). */
   create(flags: FlagValues<F>, options?: Partial<PipelineOptions>): Pipeline;
@@ -91,6 +96,28 @@ export function definedPrograms(): ReadonlyMap<string, PipelineProgram<Record<st
   return programs;
 }
 
+/**
+ * Defines a pipeline program: typed flags, `--help`, a `main()` for the command line and
+ * `run(flags)` for code and tests. Workers load the program's module and rebuild its graph, so
+ * `build` must be a pure function of its flags and options.
+ *
+ * ```ts
+ * export const wordCount = definePipeline({
+ *   name: "word-count",
+ *   description: "Counts the words of a text",
+ *   flags: { input: { type: "string", required: true, describe: "Text file or glob" },
+ *            output: { type: "string", required: true, describe: "Output prefix" } },
+ *   build(root, flags) {
+ *     root.apply("Read", ReadFromText.from(flags.input))
+ *       .flatMap("Split", (line) => line.split(/\s+/))
+ *       .apply("Count", Count.perElement())
+ *       .map("Format", (c) => `${c.key}: ${c.value}`)
+ *       .apply("Write", WriteToText.to(flags.output));
+ *   },
+ * });
+ * void wordCount.main();   // node dist/word_count.js --input in.txt --output out/counts
+ * ```
+ */
 export function definePipeline<F extends Record<string, FlagSpec>>(spec: PipelineProgramSpec<F>): PipelineProgram<F> {
   const modulePath = callerModule();
   const program: PipelineProgram<F> = {

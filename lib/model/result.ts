@@ -7,6 +7,7 @@ export type PipelineState = "RUNNING" | "DONE" | "FAILED" | "CANCELLED" | "DRAIN
 
 /** A pipeline run: its state, metrics and outputs. */
 export interface PipelineResult {
+  /** The run's state now (final once `waitUntilFinish()` has resolved). */
   readonly state: PipelineState;
   /** The error a failed run failed with. */
   readonly error?: Error;

@@ -14,7 +14,9 @@ import { PipelineError } from "./errors";
  * false for booleans); the runner validates them and reports every problem at once.
  */
 export interface RunnerFlagSpec {
+  /** The flag's value type. */
   readonly type: "string" | "boolean";
+  /** One line for `--help`. */
   readonly describe: string;
   /** May be given several times (`--experiment a --experiment b`); the values arrive comma-joined. */
   readonly repeatable?: boolean;

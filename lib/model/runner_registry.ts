@@ -9,6 +9,7 @@ import { PipelineError } from "./errors";
 
 /** Executes pipelines. */
 export interface PipelineRunner {
+  /** Starts running the pipeline; resolves with the result once the run has started (or ended, for in-process runners). */
   run(pipeline: Pipeline): Promise<PipelineResult>;
 }
 

@@ -19,9 +19,15 @@ export class SideInput<out V> {
 
   /** @internal */
   constructor(
+    /** The collection viewed. */
     readonly pcoll: PCollection<unknown>,
+    /** How its elements are presented. */
     readonly kind: SideInputKind,
-    readonly defaultValue?: { readonly value: unknown },
+    /** A singleton's value when the collection is empty (`AsSingleton(pc, { default })`). */
+    readonly defaultValue?: {
+      /** The default value. */
+      readonly value: unknown;
+    },
     /** The name a ParDo declared this view under (set on the copy the ParDo keeps). */
     readonly name?: string,
   ) {}

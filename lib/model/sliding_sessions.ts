@@ -60,7 +60,9 @@ export class SlidingWindows implements WindowFn {
 
 /** A merge of windows: `merged` replaces every window in `from`. */
 export interface WindowMerge {
+  /** The window they become. */
   readonly merged: IntervalWindow;
+  /** The windows merged. */
   readonly from: readonly IntervalWindow[];
 }
 
@@ -89,6 +91,7 @@ export class Sessions implements MergingWindowFn {
     this.config = { gapMillis };
   }
 
+  /** `[timestamp, timestamp + gap)`, merged later with the key's overlapping windows. */
   assignWindows(timestamp: Instant): readonly BoundedWindow[] {
     return [new IntervalWindow(timestamp, timestamp + this.gapMillis)];
   }

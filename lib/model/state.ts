@@ -19,7 +19,8 @@
  *       }
  *     }
  *
- * Stateful DoFns run on streaming runners (the DirectRunner's streaming driver runs them).
+ * Stateful DoFns run on every runner, in batch and streaming pipelines (the DirectRunner runs
+ * pipelines that have them with its streaming driver).
  *
  * @category State and timers
  */
@@ -29,37 +30,53 @@ import type { Instant, KV } from "./window";
 
 /** A single value. */
 export interface ValueState<T> {
+  /** The value, or undefined if never written (or cleared). */
   read(): T | undefined;
+  /** Replaces the value. */
   write(value: T): void;
+  /** Forgets the value. */
   clear(): void;
 }
 
 /** An unordered collection of values, appended to. */
 export interface BagState<T> {
+  /** Appends a value. */
   add(value: T): void;
+  /** Every value added (in no guaranteed order). */
   read(): readonly T[];
+  /** Whether nothing has been added since the last clear. */
   isEmpty(): boolean;
+  /** Empties the bag. */
   clear(): void;
 }
 
 /** A value aggregated with a CombineFn as inputs are added. */
 export interface CombiningState<In, Out> {
+  /** Adds an input to the accumulator. */
   add(value: In): void;
+  /** The CombineFn's output for everything added (its empty output if nothing was). */
   read(): Out;
+  /** Resets the accumulator. */
   clear(): void;
 }
 
 /** A map from keys to values (keys compared like Map keys: use strings or numbers). */
 export interface MapState<K, V> {
+  /** The value of `key`, or undefined. */
   get(key: K): V | undefined;
+  /** Sets the value of `key`. */
   put(key: K, value: V): void;
+  /** Removes `key`. */
   remove(key: K): void;
+  /** Every entry. */
   entries(): readonly (readonly [K, V])[];
+  /** Removes every entry. */
   clear(): void;
 }
 
 /** Describes a state cell of a DoFn; `S` is what `ctx.state(spec)` returns. */
 export interface StateSpec<S> {
+  /** Which kind of cell. */
   readonly kind: "value" | "bag" | "combining" | "map";
   /** Unique among the DoFn's state cells. */
   readonly name: string;
@@ -71,15 +88,19 @@ export interface StateSpec<S> {
 
 /** Declares state cells: `readonly count = StateSpec.value<number>("count")`. */
 export const StateSpec = {
+  /** A single value: `ctx.state(spec)` is a `ValueState<T>`. */
   value<T>(name: string): StateSpec<ValueState<T>> {
     return { kind: "value", name };
   },
+  /** An unordered collection that is appended to: a `BagState<T>`. */
   bag<T>(name: string): StateSpec<BagState<T>> {
     return { kind: "bag", name };
   },
+  /** A value aggregated by `combineFn` as inputs are added: a `CombiningState<In, Out>`. */
   combining<In, Acc, Out>(name: string, combineFn: CombineFn<In, Acc, Out>): StateSpec<CombiningState<In, Out>> {
     return { kind: "combining", name, combineFn: combineFn as unknown as CombineFn<unknown, unknown, unknown> };
   },
+  /** A map: a `MapState<K, V>`. */
   map<K, V>(name: string): StateSpec<MapState<K, V>> {
     return { kind: "map", name };
   },
@@ -90,7 +111,9 @@ export type TimeDomain = "EVENT_TIME" | "PROCESSING_TIME";
 
 /** Describes a timer of a DoFn. */
 export interface TimerSpec {
+  /** Unique among the DoFn's timers; `onTimer` receives it. */
   readonly name: string;
+  /** The clock it follows. */
   readonly domain: TimeDomain;
 }
 
@@ -112,6 +135,7 @@ export interface Timer {
   set(timestamp: Instant): void;
   /** Fires `delayMillis` after the current time of the timer's domain. */
   offset(delayMillis: number): void;
+  /** Cancels the timer. */
   clear(): void;
 }
 
@@ -127,7 +151,9 @@ export interface StatefulProcessContext<Out, Tags extends OutputTags = {}, Sides
 
 /** The context of `onTimer`: the timer's key, window and time (`ctx.timestamp`). */
 export interface TimerContext<K, Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> extends StatefulProcessContext<Out, Tags, Sides> {
+  /** The key whose timer fired. */
   readonly key: K;
+  /** The fired timer's clock. */
   readonly timeDomain: TimeDomain;
 }
 

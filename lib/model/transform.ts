@@ -17,6 +17,7 @@ export type POutput = PCollection<unknown> | readonly PCollection<unknown>[] | {
 
 /** Context of the pre-run validation hook. */
 export interface ValidationContext {
+  /** The options of the run. */
   readonly options: PipelineOptions;
   /** The full name of the application being validated. */
   readonly transformName: string;
@@ -24,8 +25,11 @@ export interface ValidationContext {
 
 /** Context of the hook a runner calls when a run fails, so transforms can remove partial output. */
 export interface FailureCleanupContext {
+  /** The options of the run. */
   readonly options: PipelineOptions;
+  /** The failed run's id (the same on every worker): names its temporary output. */
   readonly runId: string;
+  /** The full name of the application to clean up after. */
   readonly transformName: string;
 }
 

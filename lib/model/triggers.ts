@@ -22,16 +22,59 @@
  * @category Windowing
  */
 
-/** A trigger: a tree of these nodes. */
+/**
+ * A trigger: a tree of these nodes, made by the functions of the same names (`AfterWatermark`,
+ * `AfterCount`, ...) and passed to `Window.into(fn, { trigger })`.
+ */
 export type Trigger =
-  | { readonly kind: "default" }
-  | { readonly kind: "afterWatermark"; readonly early?: Trigger; readonly late?: Trigger }
-  | { readonly kind: "afterProcessingTime"; readonly delayMillis: number }
-  | { readonly kind: "afterCount"; readonly count: number }
-  | { readonly kind: "repeatedly"; readonly trigger: Trigger }
-  | { readonly kind: "afterFirst"; readonly triggers: readonly Trigger[] }
-  | { readonly kind: "afterAll"; readonly triggers: readonly Trigger[] }
-  | { readonly kind: "afterEach"; readonly triggers: readonly Trigger[] };
+  | {
+      /** The default trigger. */
+      readonly kind: "default";
+    }
+  | {
+      /** AfterWatermark. */
+      readonly kind: "afterWatermark";
+      /** Fires before the on-time pane. */
+      readonly early?: Trigger;
+      /** Fires after it, for late data. */
+      readonly late?: Trigger;
+    }
+  | {
+      /** AfterProcessingTime. */
+      readonly kind: "afterProcessingTime";
+      /** Processing time after the pane's first element. */
+      readonly delayMillis: number;
+    }
+  | {
+      /** AfterCount. */
+      readonly kind: "afterCount";
+      /** Elements in the pane. */
+      readonly count: number;
+    }
+  | {
+      /** Repeatedly. */
+      readonly kind: "repeatedly";
+      /** The trigger repeated. */
+      readonly trigger: Trigger;
+    }
+  | {
+      /** AfterFirst. */
+      readonly kind: "afterFirst";
+      /** Fires when any of these fires. */
+      readonly triggers: readonly Trigger[];
+    }
+  | {
+      /** AfterAll. */
+      readonly kind: "afterAll";
+      /** Fires when all of these have fired. */
+      readonly triggers: readonly Trigger[];
+    }
+  | {
+      /** AfterEach. */
+      readonly kind: "afterEach";
+      /** Fire one after the other. */
+      readonly triggers: readonly Trigger[];
+    };
 
 /** Fires when the watermark passes the end of the window, then for every late element: Repeatedly(AfterWatermark()). */
 export function DefaultTrigger(): Trigger {

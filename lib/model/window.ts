@@ -26,6 +26,7 @@ export interface BoundedWindow {
 
 /** The single window of unwindowed data. */
 export class GlobalWindow implements BoundedWindow {
+  /** The global window (there is only one). */
   static readonly INSTANCE = new GlobalWindow();
   private constructor() {}
   maxTimestamp(): Instant {
@@ -39,7 +40,9 @@ export class GlobalWindow implements BoundedWindow {
 /** A half-open interval of event time, [start, end). */
 export class IntervalWindow implements BoundedWindow {
   constructor(
+    /** The first instant in the window. */
     readonly start: Instant,
+    /** The first instant after it (exclusive). */
     readonly end: Instant,
   ) {}
   maxTimestamp(): Instant {
@@ -48,9 +51,11 @@ export class IntervalWindow implements BoundedWindow {
   id(): string {
     return `${this.start}:${this.end}`;
   }
+  /** Whether the two intervals overlap. */
   intersects(other: IntervalWindow): boolean {
     return this.start < other.end && other.start < this.end;
   }
+  /** The smallest window covering both. */
   span(other: IntervalWindow): IntervalWindow {
     return new IntervalWindow(Math.min(this.start, other.start), Math.max(this.end, other.end));
   }
@@ -64,8 +69,11 @@ export type PaneTiming = "EARLY" | "ON_TIME" | "LATE" | "UNKNOWN";
 
 /** Which firing of a window produced an element. */
 export interface PaneInfo {
+  /** Whether this is the window's first pane. */
   readonly isFirst: boolean;
+  /** Whether the window will fire no more. */
   readonly isLast: boolean;
+  /** Before, at or after the watermark passed the end of the window. */
   readonly timing: PaneTiming;
   /** Index of this pane among all firings of the window (0-based). */
   readonly index: number;
@@ -93,13 +101,17 @@ export const ON_TIME_AND_ONLY_FIRING: PaneInfo = Object.freeze({
 
 /** The event time, windows and pane of an element. */
 export interface ElementMeta {
+  /** The element's event time. */
   readonly timestamp: Instant;
+  /** The windows it belongs to. */
   readonly windows: readonly BoundedWindow[];
+  /** The firing that produced it. */
   readonly pane: PaneInfo;
 }
 
 /** An element with its event time, windows and pane. */
 export interface WindowedValue<T> extends ElementMeta {
+  /** The element itself. */
   readonly value: T;
 }
 
@@ -113,7 +125,9 @@ export function inGlobalWindow<T>(value: T, timestamp: Instant = MIN_TIMESTAMP):
 
 /** A key and a value; the element type of keyed PCollections. */
 export interface KV<K, V> {
+  /** The key (grouped and combined by; must encode deterministically). */
   key: K;
+  /** The value. */
   value: V;
 }
 

@@ -17,9 +17,11 @@ export interface WindowFn {
   readonly urn: string;
   /** JSON-able description of its parameters, part of the graph fingerprint and the proto payload. */
   readonly config: Readonly<Record<string, number>>;
+  /** The coder of its windows. */
   readonly windowCoderUrn: WindowCoderUrn;
   /** Whether windows merge (sessions). */
   readonly isMerging: boolean;
+  /** The windows an element with this timestamp belongs to. */
   assignWindows(timestamp: Instant): readonly BoundedWindow[];
   /** The window of this function that a main-input window reads side input from. */
   sideInputWindow(mainWindow: BoundedWindow): BoundedWindow;
@@ -116,9 +118,13 @@ export type OnTimeBehavior = "FIRE_ALWAYS" | "FIRE_IF_NON_EMPTY";
 
 /** The windowing of a PCollection. */
 export interface WindowingStrategy {
+  /** Assigns the windows. */
   readonly windowFn: WindowFn;
+  /** The timestamp of grouped results. */
   readonly timestampCombiner: TimestampCombiner;
+  /** Whether panes accumulate. */
   readonly accumulationMode: AccumulationMode;
+  /** How long after a window's end late data is accepted. */
   readonly allowedLatenessMillis: number;
   /** When grouped results are emitted; absent means the default trigger (see triggers.ts). */
   readonly trigger?: Trigger;

@@ -16,7 +16,9 @@ import { previewValue } from "../model/errors";
 
 /** Checks the full contents of a PCollection; returns a failure message or undefined. */
 export interface Matcher<T> {
+  /** What it checks, for failure messages. */
   readonly description: string;
+  /** Why `actual` (every element of the collection) fails the check, or undefined if it passes. */
   check(actual: readonly T[]): string | undefined;
 }
 
@@ -64,7 +66,10 @@ function listPreview(xs: readonly unknown[], max = 10): string {
   return `[${shown.join(", ")}${xs.length > max ? `, ... ${xs.length - max} more` : ""}]`;
 }
 
-/** The PCollection holds exactly these elements, in any order (duplicates count). */
+/**
+ * The PCollection holds exactly these elements, in any order (duplicates count): Beam's
+ * `PAssert.that(pc).containsInAnyOrder(...)` and Beam Python's `equal_to`.
+ */
 export function equalTo<T>(expected: readonly T[]): Matcher<T> {
   return {
     description: `equalTo(${expected.length} elements)`,
@@ -80,7 +85,10 @@ export function equalTo<T>(expected: readonly T[]): Matcher<T> {
   };
 }
 
-/** The PCollection contains at least these elements. */
+/**
+ * The PCollection contains at least these elements (and maybe others). Unlike Beam's
+ * `containsInAnyOrder`, which requires exactly them: for that, use `equalTo`.
+ */
 export function containsInAnyOrder<T>(expected: readonly T[]): Matcher<T> {
   return {
     description: `contains(${expected.length} elements)`,
@@ -132,7 +140,16 @@ class CheckDoFn<T> extends DoFn<Uint8Array, never, {}, { actual: readonly T[] }>
   }
 }
 
-/** Asserts on the whole contents of `pcoll` (global window) when the pipeline runs. */
+/**
+ * Asserts on the whole contents of `pcoll` (all windows together) when the pipeline runs; a
+ * failure fails the run with the step's name and a diff. Works on every runner. The assertion
+ * is a transform named `label`: give each one in a pipeline its own.
+ *
+ * ```ts
+ * assertThat(counts, equalTo([kv("a", 2), kv("b", 1)]));
+ * assertThat(words, hasSize(3), "ThreeWords");
+ * ```
+ */
 export function assertThat<T>(pcoll: PCollection<T>, matcher: Matcher<T>, label = "AssertThat"): void {
   pcoll.apply(
     label,

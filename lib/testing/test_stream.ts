@@ -27,15 +27,32 @@ import { Instant, MAX_TIMESTAMP } from "../model/window";
 
 /** An element with its event time. */
 export interface TimestampedElement<T> {
+  /** The element. */
   readonly value: T;
+  /** Its event time (integer epoch milliseconds). */
   readonly timestamp: Instant;
 }
 
 /** One step of a TestStream's script. */
 export type TestStreamEvent<T> =
-  | { readonly kind: "elements"; readonly elements: readonly TimestampedElement<T>[] }
-  | { readonly kind: "watermark"; readonly watermark: Instant }
-  | { readonly kind: "processingTime"; readonly advanceMillis: number };
+  | {
+      /** Elements arriving together (`addElements`). */
+      readonly kind: "elements";
+      /** The elements, with their event times. */
+      readonly elements: readonly TimestampedElement<T>[];
+    }
+  | {
+      /** A watermark advance (`advanceWatermarkTo`). */
+      readonly kind: "watermark";
+      /** The new watermark. */
+      readonly watermark: Instant;
+    }
+  | {
+      /** A processing-time advance (`advanceProcessingTime`). */
+      readonly kind: "processingTime";
+      /** How far virtual processing time moves. */
+      readonly advanceMillis: number;
+    };
 
 /** Beam's TestStream URN (runner-executed on portable runners). */
 export const TEST_STREAM_URN = "beam:transform:teststream:v1";
@@ -52,7 +69,10 @@ class EmitAll<T> extends DoFn<Uint8Array, T> {
 
 /** A scripted unbounded source for tests. Each method returns a new, longer script. */
 export class TestStream<T> extends PTransform<PBegin, PCollection<T>> {
-  private constructor(readonly events: readonly TestStreamEvent<T>[]) {
+  private constructor(
+    /** The script. */
+    readonly events: readonly TestStreamEvent<T>[],
+  ) {
     super("TestStream");
   }
 

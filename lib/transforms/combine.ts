@@ -27,7 +27,10 @@ export function combineAll<In, Acc, Out>(fn: CombineFn<In, Acc, Out>, values: It
 /** Combines the values of each key: KV<K, In> → KV<K, Out>. Made by `Combine.perKey(fn)`. */
 export class CombinePerKey<K, In, Acc, Out> extends PTransform<PCollection<KV<K, In>>, PCollection<KV<K, Out>>> {
   /** @internal Use Combine.perKey. */
-  constructor(readonly combineFn: CombineFn<In, Acc, Out>) {
+  constructor(
+    /** The aggregation. */
+    readonly combineFn: CombineFn<In, Acc, Out>,
+  ) {
     super("CombinePerKey");
   }
   expand(input: PCollection<KV<K, In>>): PCollection<KV<K, Out>> {
@@ -47,7 +50,9 @@ export class CombinePerKey<K, In, Acc, Out> extends PTransform<PCollection<KV<K,
 export class CombineGlobally<In, Acc, Out> extends PTransform<PCollection<In>, PCollection<Out>> {
   /** @internal Use Combine.globally. */
   constructor(
+    /** The aggregation. */
     readonly combineFn: CombineFn<In, Acc, Out>,
+    /** Whether an empty input gives the combine of nothing (false with `withoutDefaults`). */
     readonly insertDefault = true,
   ) {
     super("CombineGlobally");
@@ -85,11 +90,25 @@ class InjectDefault<Out> extends DoFn<Uint8Array, Out, {}, { combined: readonly 
   }
 }
 
-/** `Combine.perKey(fn)` and `Combine.globally(fn)`. */
+/**
+ * Combining transforms (Beam's CombinePerKey and CombineGlobally), lifted by runners: inputs are
+ * combined partially before the shuffle and the accumulators merged after it.
+ *
+ * ```ts
+ * pairs.apply("SumPerKey", Combine.perKey(Combiners.sum()));   // KV<K, number> → KV<K, number>
+ * nums.apply("Max", Combine.globally(Combiners.max()));        // one value per window
+ * ```
+ */
 export const Combine = {
+  /** Combines the values of each key (per window): `KV<K, In>` → `KV<K, Out>`. */
   perKey<K, In, Acc, Out>(fn: CombineFn<In, Acc, Out>): CombinePerKey<K, In, Acc, Out> {
     return new CombinePerKey<K, In, Acc, Out>(fn);
   },
+  /**
+   * Combines all elements (per window) into one. An empty input in the global window gives the
+   * combine of nothing (e.g. a sum of 0); over other windows pass `{ withoutDefaults: true }`,
+   * and empty windows then give nothing.
+   */
   globally<In, Acc, Out>(fn: CombineFn<In, Acc, Out>, options: { readonly withoutDefaults?: boolean } = {}): CombineGlobally<In, Acc, Out> {
     return new CombineGlobally<In, Acc, Out>(fn, options.withoutDefaults !== true);
   },
@@ -110,7 +129,18 @@ export function binaryCombineFn<T>(combine: (a: T, b: T) => T, identity: () => T
 }
 
 /** Sentinel-free min/max accumulator: undefined until the first input. */
-function extremum<T>(better: (a: T, b: T) => boolean): CombineFn<T, { v?: T; has: boolean }, T | undefined> {
+function extremum<T>(
+  better: (a: T, b: T) => boolean,
+): CombineFn<
+  T,
+  {
+    /** The best value so far. */
+    v?: T;
+    /** Whether there was any input. */
+    has: boolean;
+  },
+  T | undefined
+> {
   return {
     createAccumulator: () => ({ has: false }),
     addInput: (acc, x) => {
@@ -149,7 +179,16 @@ export const Combiners = {
     extractOutput: (acc) => acc,
   }),
   /** Arithmetic mean (NaN for no elements). */
-  mean: (): CombineFn<number, { sum: number; count: number }, number> => ({
+  mean: (): CombineFn<
+    number,
+    {
+      /** Sum of the inputs. */
+      sum: number;
+      /** Number of inputs. */
+      count: number;
+    },
+    number
+  > => ({
     createAccumulator: () => ({ sum: 0, count: 0 }),
     addInput: (acc, x) => {
       acc.sum += x;

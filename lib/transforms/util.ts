@@ -12,13 +12,21 @@ import { Instant, KV, kv } from "../model/window";
 
 /** A value with an event timestamp, for `Create.timestamped`. */
 export interface TimestampedValue<T> {
+  /** The element. */
   readonly value: T;
+  /** Its event time (epoch milliseconds). */
   readonly timestamp: Instant;
 }
 
-/** A bounded PCollection of the given values (in the global window). */
+/**
+ * A bounded PCollection of the given values (in the global window, at the minimum timestamp):
+ * `p.apply(Create.of(1, 2, 3))`, `Create.from(array)`, `Create.timestamped([{ value, timestamp }])`.
+ */
 export class Create<T> extends PTransform<PBegin, PCollection<T>> {
-  private constructor(readonly values: readonly T[]) {
+  private constructor(
+    /** The values. */
+    readonly values: readonly T[],
+  ) {
     super("Create");
   }
   expand(input: PBegin): PCollection<T> {

@@ -28,12 +28,15 @@ import { DataflowOptions, dataflowOptions, JOB_NAME, suggestJobName, validateFor
 
 export { DataflowResult } from "./follow";
 
+/** Settings of a DataflowRunner made in code (`new DataflowRunner({ ... })`); job settings come from the pipeline options. */
 export interface DataflowRunnerOptions extends InterruptOptions {
+  /** Where progress lines go (stderr by default). */
   readonly log?: (line: string) => void;
   /** Credentials (default: Application Default Credentials). */
   readonly authClient?: AuthClient;
   /** The GCS client (default: one for the project; honours STORAGE_EMULATOR_HOST). */
   readonly storage?: Storage;
+  /** How often the job's state and messages are polled (default 10 s). */
   readonly pollIntervalMs?: number;
   /** Backoff of retried API calls (default client.DEFAULT_RETRY). */
   readonly retry?: Partial<RetryPolicy>;

@@ -43,11 +43,14 @@ export class DataflowResult implements PipelineResult {
   error?: Error;
   readonly metrics = new MetricResults(new Map());
   readonly outputs: readonly string[] = [];
+  /** Settles when the runner stops following the job (it ended, or the CLI detached). */
   finished: Promise<void> = Promise.resolve();
   constructor(
+    /** The Dataflow job id. */
     readonly jobId: string,
     private readonly client: DataflowClient,
   ) {}
+  /** @internal Records a Dataflow job state (`JOB_STATE_...`) as a PipelineState. */
   setState(dataflowState: string | undefined): void {
     this.state = pipelineState(dataflowState);
   }

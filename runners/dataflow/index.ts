@@ -1,4 +1,9 @@
-/** Registers the DataflowRunner under --runner DataflowRunner. */
+/**
+ * The DataflowRunner (Google Cloud Dataflow, Runner v2). Importing this module registers it under
+ * `--runner DataflowRunner`.
+ *
+ * @module beamline/runners/dataflow
+ */
 import { registerRunner } from "../../lib/model/runner_registry";
 import { DataflowRunner } from "./dataflow_runner";
 

@@ -113,6 +113,7 @@ export interface TranslateOptions {
   readonly liftCombiners?: boolean;
 }
 
+/** The pipeline as Beam's runner API `Pipeline` proto, its SDK transforms in `environment` (what `--describe_to` writes). */
 export function translatePipeline(pipeline: Pipeline, environment: rapi.Environment, options: TranslateOptions = {}): Translation {
   const fingerprint = pipeline.fingerprint();
   const tIds = new IdSpace();

@@ -9,7 +9,9 @@
  *     ...
  *     await emulators.stop();
  *
- * `main.ts` is the command-line front end.
+ * `main.ts` is the command-line front end (`npx beamline emulators`).
+ *
+ * @module beamline/emulators
  */
 import { startAdminServer, type AdminTarget } from "./common/admin";
 import type { LoopbackServer } from "./common/http";
@@ -22,13 +24,18 @@ export { startBigQueryEmulator, type BigQueryEmulator, type BigQueryEmulatorOpti
 export { startPubSubEmulator, type PubSubEmulator, type PubSubEmulatorOptions } from "./pubsub/server";
 export { FaultInjector, type Fault, type FaultRule, type MethodStats } from "./common/faults";
 
+/** A service the emulators provide. */
 export type EmulatedService = "pubsub" | "bigquery" | "storage";
+/** Every emulated service. */
 export const ALL_SERVICES: readonly EmulatedService[] = ["pubsub", "bigquery", "storage"];
 
+/** What `startEmulators` starts, and how. */
 export interface EmulatorsOptions {
   /** Ports; 0 (the default here) picks a free one. The CLI defaults are 8085 / 9050 / 4443. */
   pubsubPort?: number;
+  /** The BigQuery emulator's port (0: a free one). */
   bigqueryPort?: number;
+  /** The Cloud Storage emulator's port (0: a free one). */
   storagePort?: number;
   /** Persist each service's state under `<dataDir>/<service>/`; in memory only when absent. */
   dataDir?: string;
@@ -44,19 +51,25 @@ export interface EmulatorsOptions {
   adminPort?: number;
 }
 
+/** Started emulators: their addresses, the environment that points clients at them, and controls. */
 export interface RunningEmulators {
   /** `127.0.0.1:PORT` of each started service. */
   pubsubHost?: string;
+  /** `127.0.0.1:PORT` of the BigQuery emulator. */
   bigqueryHost?: string;
+  /** `127.0.0.1:PORT` of the Cloud Storage emulator. */
   storageHost?: string;
   /** `http://127.0.0.1:PORT`, for the REST clients' `apiEndpoint`. */
   bigqueryEndpoint?: string;
+  /** `http://127.0.0.1:PORT` of the Cloud Storage emulator, for `apiEndpoint`. */
   storageEndpoint?: string;
   /** `http://127.0.0.1:PORT` of the admin endpoint, when started. */
   adminEndpoint?: string;
   /** The services themselves: their `faults`, `restart()`, ports. */
   pubsub?: PubSubEmulator;
+  /** The BigQuery emulator, if started. */
   bigquery?: BigQueryEmulator;
+  /** The Cloud Storage emulator, if started. */
   storage?: StorageEmulator;
   /**
    * The variables that point the official clients here, in the form each expects:
@@ -66,9 +79,21 @@ export interface RunningEmulators {
   env: Record<string, string>;
   /** Restarts one service, or all: stop, then start on the same port (state kept with `dataDir`). */
   restart(service?: EmulatedService): Promise<void>;
+  /** Stops every service started (a test must call it, or the process keeps running). */
   stop(): Promise<void>;
 }
 
+/**
+ * Starts local Pub/Sub, BigQuery and Cloud Storage emulators on 127.0.0.1, for tests and offline
+ * runs. Export `env` (or set it in `process.env`) and the official clients, and so Beamline's IOs,
+ * talk to them:
+ *
+ * ```ts
+ * const emulators = await startEmulators({ services: ["pubsub"] });
+ * Object.assign(process.env, emulators.env);
+ * try { ... } finally { await emulators.stop(); }
+ * ```
+ */
 export async function startEmulators(options: EmulatorsOptions = {}): Promise<RunningEmulators> {
   const services = new Set(options.services ?? ALL_SERVICES);
   const started: { stop(): Promise<void> }[] = [];

@@ -21,7 +21,9 @@ import type { TableReference } from "./table_ref";
 
 /** A row BigQuery (or the pre-check against the schema) rejected, with the reasons. */
 export interface FailedRow<Row> {
+  /** The row as it was given to the write. */
   readonly row: Row;
+  /** Why it was rejected: `{ reason, message, location }` from BigQuery or the schema check. */
   readonly errors: readonly RowError[];
 }
 

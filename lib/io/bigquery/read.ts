@@ -158,7 +158,10 @@ export class ReadFromBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTr
     return new ReadFromBigQuery<Row>(options);
   }
 
-  private constructor(readonly options: ReadFromBigQueryOptions) {
+  private constructor(
+    /** The table or query read, and read settings. */
+    readonly options: ReadFromBigQueryOptions,
+  ) {
     super("ReadFromBigQuery");
     const { table, query } = options as { table?: string; query?: string };
     if ((table === undefined) === (query === undefined)) throw new ValidationError("ReadFromBigQuery needs exactly one of {table} or {query}");

@@ -36,8 +36,11 @@ import { parseTableSpec } from "./table_ref";
 
 export type { FailedRow } from "./file_loads";
 
+/** Whether a write may create the table (from its `schema`) or requires it to exist. */
 export type CreateDisposition = "CREATE_IF_NEEDED" | "CREATE_NEVER";
+/** Whether a write appends, replaces the table's rows, or requires the table to be empty. */
 export type WriteDisposition = "WRITE_APPEND" | "WRITE_TRUNCATE" | "WRITE_EMPTY";
+/** How rows reach BigQuery: one load job of staged files, or the streaming insert API. */
 export type WriteMethod = "FILE_LOADS" | "STREAMING_INSERTS";
 
 /**
@@ -66,9 +69,24 @@ export type WriteToBigQueryResult<Row> = {
   readonly failedRows: PCollection<FailedRow<Row>>;
 };
 
+/**
+ * Writes rows to a BigQuery table (`project.dataset.table` or `project:dataset.table`): with one
+ * load job per run for bounded input (so WRITE_TRUNCATE replaces the table atomically, and only
+ * once the run has succeeded), or streaming inserts for unbounded input. Produces
+ * `{ failedRows }`, a dead-letter output.
+ *
+ * ```ts
+ * const { failedRows } = rows.apply(WriteToBigQuery.to("proj:dataset.table", {
+ *   schema: "ID:INTEGER, P0:FLOAT", writeDisposition: "WRITE_TRUNCATE",
+ * }));
+ * ```
+ */
 export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTransform<PCollection<Row>, WriteToBigQueryResult<Row>> {
+  /** The table's schema, parsed (undefined: the table must exist). */
   readonly schema: TableSchema | undefined;
+  /** The create disposition in effect. */
   readonly createDisposition: CreateDisposition;
+  /** The write disposition in effect. */
   readonly writeDisposition: WriteDisposition;
   private resolvedMethod: WriteMethod = "FILE_LOADS";
   /** The method asked for; without one it is chosen by the input's boundedness when applied. */
@@ -80,7 +98,9 @@ export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTra
   }
 
   private constructor(
+    /** The table written. */
     readonly table: string,
+    /** The options given. */
     readonly options: WriteToBigQueryOptions,
   ) {
     super("WriteToBigQuery");

@@ -56,6 +56,7 @@ export interface ReadFromCsvOptions<S extends CsvSchema | undefined = undefined>
 
 /** The outputs of ReadFromCsv. */
 export type CsvReadResult<Row> = {
+  /** The records that were read, as rows (typed by the schema, if any). */
   readonly rows: PCollection<Row>;
   /** Records that did not parse or convert, with the reason; every record is in exactly one output. */
   readonly deadLetters: PCollection<CsvDeadLetter>;
@@ -269,6 +270,7 @@ function rawText(record: RawRecord): string {
  * Produces `{ rows, deadLetters }`.
  */
 export class ReadFromCsv<S extends CsvSchema | undefined = undefined> extends PTransform<PBegin, CsvReadResult<CsvRowType<S>>> {
+  /** The file patterns read. */
   readonly patterns: readonly string[];
   private readonly settings: CsvSettings;
   private readonly ignoreRejected: boolean;

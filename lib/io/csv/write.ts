@@ -73,7 +73,9 @@ export class WriteToCsv<Row extends object> extends PTransform<PCollection<Row>,
   }
 
   private constructor(
+    /** The output prefix (files as WriteToText names them). */
     readonly prefix: string,
+    /** Columns, header, sharding and suffix. */
     readonly options: WriteToCsvOptions<Row>,
   ) {
     super("WriteToCsv");

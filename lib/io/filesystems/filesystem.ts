@@ -23,7 +23,9 @@ import type { Readable, Writable } from "node:stream";
 export interface FileMetadata {
   /** The path, in the same form (relative/absolute, scheme) as the pattern that found it. */
   readonly path: string;
+  /** The file's size. */
   readonly sizeBytes: number;
+  /** When it was last modified (epoch milliseconds), if the file system says. */
   readonly lastModifiedMillis?: number;
 }
 
@@ -62,7 +64,9 @@ export interface FileSystem {
    * stores) is removed with everything under it. Missing paths are not an error.
    */
   delete(paths: readonly string[]): Promise<void>;
+  /** Whether a file exists at `path`. */
   exists(path: string): Promise<boolean>;
+  /** Joins path parts the way this file system does (`/` for both local paths and gs://). */
   join(base: string, ...parts: string[]): string;
   /** The directory containing `path`; a path ending in `/` is itself the directory. */
   dirname(path: string): string;

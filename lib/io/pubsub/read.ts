@@ -35,8 +35,11 @@ import { resolve, rpc, subscriptionError, topicError, type PubsubMessage } from 
 
 /** Options of ReadFromPubSub. Exactly one of topic / subscription; at least one bound. */
 export interface ReadFromPubSubOptions<W extends boolean = boolean> {
+  /** A topic (`projects/P/topics/T` or `T`) to read through a subscription of the run's own, deleted at its end. */
   readonly topic?: string;
+  /** A subscription (`projects/P/subscriptions/S` or `S`) to read from. */
   readonly subscription?: string;
+  /** Project of a bare topic or subscription name (default: --project, then the environment's). */
   readonly project?: string;
   /** Elements are `PubsubMessage`s (`{data, attributes, messageId, publishTime}`) instead of bytes. */
   readonly withAttributes?: W;
@@ -183,7 +186,10 @@ export class ReadFromPubSub<W extends boolean = false> extends PTransform<PBegin
     return new ReadFromPubSub<W>(options);
   }
 
-  private constructor(readonly options: ReadFromPubSubOptions<W>) {
+  private constructor(
+    /** What is read, and how. */
+    readonly options: ReadFromPubSubOptions<W>,
+  ) {
     super("ReadFromPubSub");
     if ((options.topic === undefined) === (options.subscription === undefined)) throw new ValidationError("ReadFromPubSub needs exactly one of {topic} or {subscription}");
   }

@@ -148,7 +148,9 @@ export class WriteToPubSub extends PTransform<PCollection<PubSubPayload>, PColle
   }
 
   private constructor(
+    /** The topic published to. */
     readonly topic: string,
+    /** Attributes, batching and retries. */
     readonly options: WriteToPubSubOptions,
   ) {
     super("WriteToPubSub");

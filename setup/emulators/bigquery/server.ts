@@ -18,6 +18,7 @@ import { convertRow, normaliseSchema, ValueError, type CellOptions, type FieldSc
 /** Default cap on a load job's uploaded data (the emulator holds it in memory). */
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
 
+/** Options of the BigQuery emulator. */
 export interface BigQueryEmulatorOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
@@ -46,6 +47,7 @@ const INSERT_WAIT_MS = 250;
 /** insertIds remembered per table for de-duplication (the service keeps them about a minute). */
 const MAX_INSERT_IDS = 100_000;
 
+/** Starts a BigQuery emulator (the REST API; queries run by SQLite) on 127.0.0.1. */
 export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {}): Promise<BigQueryEmulator> {
   return startRestartableServer(options.port ?? 0, options.faults ?? new FaultInjector(), () => {
     const store = new BigQueryStore(options.dataDir);

@@ -16,22 +16,42 @@
 /** What an injected fault does to a request. */
 export type Fault =
   /** Answer with an error: an HTTP `status` (REST; default 503) or a gRPC `code` (default 14, UNAVAILABLE). */
-  | { readonly kind: "error"; readonly status?: number; readonly code?: number; readonly message?: string }
+  | {
+      /** An error answer. */
+      readonly kind: "error";
+      /** The HTTP status of a REST answer (default 503). */
+      readonly status?: number;
+      /** The gRPC status code of a gRPC answer (default 14, UNAVAILABLE). */
+      readonly code?: number;
+      /** The error's message (default: says the fault was injected). */
+      readonly message?: string;
+    }
   /** Hold the request for `ms`, then serve it normally (a slow server; clients with a shorter timeout give up and retry). */
-  | { readonly kind: "delay"; readonly ms: number }
+  | {
+      /** A delay. */
+      readonly kind: "delay";
+      /** How long the request is held. */
+      readonly ms: number;
+    }
   /** Drop the connection without an answer (REST: the socket is destroyed; gRPC: the call ends with UNAVAILABLE). */
-  | { readonly kind: "reset" };
+  | {
+      /** A dropped connection. */
+      readonly kind: "reset";
+    };
 
+/** Which requests get which fault. */
 export interface FaultRule {
   /** API method, a prefix ending in `*`, or `*` for any request. */
   readonly method: string;
   /** How many matching requests to affect (default 1). */
   readonly count?: number;
+  /** What happens to them. */
   readonly fault: Fault;
 }
 
 /** Per-method counts since the emulator started (or since `resetStats()`). */
 export interface MethodStats {
+  /** The API method. */
   readonly method: string;
   /** Requests received. */
   readonly calls: number;
@@ -48,6 +68,10 @@ interface ActiveRule {
 /** The default message of an injected error, so logs show where a failure came from. */
 export const INJECTED_MESSAGE = "The service is currently unavailable (fault injected by the emulator).";
 
+/**
+ * The fault rules and request counts of one emulator (`emulators.storage.faults`, ...): inject
+ * faults into the next requests of a method, and count the requests each method received.
+ */
 export class FaultInjector {
   private readonly rules: ActiveRule[] = [];
   private readonly counts = new Map<string, { calls: number; injected: number }>();
@@ -82,15 +106,24 @@ export class FaultInjector {
     this.rules.length = 0;
   }
 
+  /** Zeroes the request counts. */
   resetStats(): void {
     this.counts.clear();
   }
 
   /** Faults still to be injected, per rule. */
-  pending(): { method: string; remaining: number; fault: Fault }[] {
+  pending(): {
+    /** The rule's method pattern. */
+    method: string;
+    /** Requests it will still affect. */
+    remaining: number;
+    /** Its fault. */
+    fault: Fault;
+  }[] {
     return this.rules.map((r) => ({ method: r.method, remaining: r.remaining, fault: r.fault }));
   }
 
+  /** Request counts per method, sorted by method. */
   stats(): MethodStats[] {
     return [...this.counts].map(([method, c]) => ({ method, ...c })).sort((a, b) => (a.method < b.method ? -1 : 1));
   }

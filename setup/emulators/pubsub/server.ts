@@ -15,6 +15,7 @@ import { publisherService } from "./publisher_service";
 import { PubSubStore } from "./store";
 import { StreamRegistry, subscriberService } from "./subscriber_service";
 
+/** Options of the Pub/Sub emulator. */
 export interface PubSubEmulatorOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
@@ -24,7 +25,9 @@ export interface PubSubEmulatorOptions {
   faults?: FaultInjector;
 }
 
+/** A running Pub/Sub emulator (gRPC on 127.0.0.1). */
 export interface PubSubEmulator {
+  /** The port it listens on. */
   port: number;
   /** `127.0.0.1:PORT`: the value for PUBSUB_EMULATOR_HOST and `apiEndpoint` (no scheme). */
   host: string;
@@ -36,6 +39,7 @@ export interface PubSubEmulator {
    * delivered again).
    */
   restart(): Promise<void>;
+  /** Stops the server (closing open streams). */
   stop(): Promise<void>;
 }
 
@@ -51,6 +55,7 @@ interface Running {
   sweep: NodeJS.Timeout;
 }
 
+/** Starts a Pub/Sub emulator on 127.0.0.1 (topics, subscriptions, publish, pull, streaming pull, acks, leases). */
 export async function startPubSubEmulator(options: PubSubEmulatorOptions = {}): Promise<PubSubEmulator> {
   const faults = options.faults ?? new FaultInjector();
   const services = withRequestSizes(loadPubSubServices());

@@ -14,6 +14,7 @@ import { UploadHandler } from "./uploads";
 /** Default cap on an uploaded object (the real service allows 5 TiB; the emulator is for tests). */
 export const DEFAULT_MAX_OBJECT_BYTES = 1024 * 1024 * 1024;
 
+/** Options of the Cloud Storage emulator. */
 export interface StorageEmulatorOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
@@ -28,6 +29,7 @@ export interface StorageEmulatorOptions {
 /** The Cloud Storage emulator; `endpoint` is the value for `apiEndpoint` and `STORAGE_EMULATOR_HOST`. */
 export type StorageEmulator = RestEmulatorHandle;
 
+/** Starts a Cloud Storage emulator (the JSON API, with resumable uploads) on 127.0.0.1. */
 export async function startStorageEmulator(options: StorageEmulatorOptions = {}): Promise<StorageEmulator> {
   const maxObjectBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
   return startRestartableServer(options.port ?? 0, options.faults ?? new FaultInjector(), () => {

@@ -1,0 +1,114 @@
+/** Snippets of docs/guide/08-io.md. */
+import {
+  Count,
+  FileSystems,
+  ReadFromBigQuery,
+  ReadFromCsv,
+  ReadFromPubSub,
+  ReadFromText,
+  RunInference,
+  WriteToBigQuery,
+  WriteToCsv,
+  WriteToPubSub,
+  WriteToText,
+  kv,
+} from "beamline";
+import type { ModelHandler, PCollection, Pipeline, PredictionResult } from "beamline";
+
+export function text(p: Pipeline, inputGlob: string, outputPrefix: string): PCollection<string> {
+  // [START text]
+  const lines = p.apply("ReadLogs", ReadFromText.from(inputGlob));   // a path, a glob (*, ?, **, [abc]) or a list; gs:// too; .gz is decompressed
+  const written = lines
+    .filter("Errors", (line) => line.includes("ERROR"))
+    .apply("WriteErrors", WriteToText.to(outputPrefix, { suffix: ".txt", numShards: 1, header: "errors" }));
+  // written: the names of the files, once they are in place
+  // [END text]
+  return written;
+}
+
+export function csv(p: Pipeline, input: string, outputPrefix: string): { written: PCollection<string>; rejected: PCollection<string> } {
+  // [START csv]
+  const { rows, deadLetters } = p.apply("ReadOrders", ReadFromCsv.from(input, {
+    schema: { id: "integer", product: "string", price: "number", coupon: "string?" },   // "?": an empty field is null
+  }));
+  // rows: PCollection<{ id: number; product: string; price: number; coupon: string | null }>
+  const written = rows
+    .map("WithTotal", (r) => ({ id: r.id, total: r.coupon === null ? r.price : r.price * 0.9 }))
+    .apply("WriteTotals", WriteToCsv.to(outputPrefix, { columns: ["id", "total"], numShards: 1, shardNameTemplate: "", suffix: ".csv" }));
+  const rejected = deadLetters.map("Describe", (d) => `${d.file}:${d.line}: ${d.reason}`);   // read it, or pass ignoreRejected: true
+  // [END csv]
+  return { written, rejected };
+}
+
+export function bigQuery(p: Pipeline, project: string): PCollection<string> {
+  // [START bigquery]
+  const scores = p.apply("ReadScores", ReadFromBigQuery.from<{ player: string; points: number }>({ table: `${project}.game.scores` }));
+  // or ReadFromBigQuery.from({ query: "SELECT player, points FROM game.scores WHERE points > 0" })
+  const { failedRows } = scores
+    .map("KeyByPlayer", (s) => kv(s.player, s.points))
+    .apply("CountPerPlayer", Count.perKey())
+    .map("ToRow", (c) => ({ player: c.key, games: c.value }))
+    .apply("WriteTotals", WriteToBigQuery.to(`${project}:game.totals`, {
+      schema: "player:STRING, games:INTEGER",
+      createDisposition: "CREATE_IF_NEEDED",
+      writeDisposition: "WRITE_TRUNCATE",   // replaced atomically by one load job
+    }));
+  const failures = failedRows.map("Describe", (f) => `${JSON.stringify(f.row)}: ${f.errors.map((e) => e.message).join("; ")}`);
+  // [END bigquery]
+  return failures;
+}
+
+export function pubSub(p: Pipeline, project: string): PCollection<number> {
+  // [START pubsub]
+  const read = ReadFromPubSub.from({
+    subscription: `projects/${project}/subscriptions/orders-sub`,
+    maxMessages: 3,               // bounded: stop after 3 messages (without bounds: a streaming read)
+    timestampAttribute: "ts",     // event times from this attribute, else the publish time
+  });
+  const published = p
+    .apply("ReadOrders", read)
+    .map("Decode", (bytes) => new TextDecoder().decode(bytes).toUpperCase())
+    .apply("Publish", WriteToPubSub.to(`projects/${project}/topics/shouted`));   // outputs the message ids
+  const acknowledged = published.apply("Ack", read.commitAfter());   // acknowledge once the output is published
+  // [END pubsub]
+  return acknowledged;
+}
+
+export async function fileSystems(path: string): Promise<string[]> {
+  // [START filesystems]
+  const matches = await FileSystems.match(path);   // local paths and gs://, globs included
+  const names = matches.map((m) => `${m.path} (${m.sizeBytes} bytes)`);
+  // [END filesystems]
+  return names;
+}
+
+// [START model_handler]
+/** A "model" that scores a sentence by the share of its words that are positive. */
+class SentimentHandler implements ModelHandler<string, number, ReadonlySet<string>> {
+  readonly modelKey = "sentiment-v1";
+
+  async loadModel(): Promise<ReadonlySet<string>> {
+    return new Set(["good", "great", "love"]);   // loaded once per worker process and shared
+  }
+
+  validate(sentence: string): string | undefined {
+    return sentence.trim() === "" ? "empty sentence" : undefined;   // rejected examples go to `failed`
+  }
+
+  async runInference(batch: readonly string[], positive: ReadonlySet<string>): Promise<readonly number[]> {
+    return batch.map((s) => {
+      const words = s.toLowerCase().split(/\W+/).filter((w) => w !== "");
+      return words.filter((w) => positive.has(w)).length / words.length;
+    });
+  }
+}
+// [END model_handler]
+
+export function runInference(sentences: PCollection<string>): { scored: PCollection<string>; failed: PCollection<string> } {
+  // [START run_inference]
+  const { main, failed } = sentences.apply("Score", RunInference.of(new SentimentHandler(), { maxBatchSize: 64 }));
+  const scored = main.map("Format", (r: PredictionResult<string, number>) => `${r.example} -> ${r.inference.toFixed(2)}`);
+  const rejected = failed.map("Why", (f) => `${JSON.stringify(f.element)}: ${f.reason}`);
+  // [END run_inference]
+  return { scored, failed: rejected };
+}

@@ -1,0 +1,34 @@
+/** Snippets of docs/guide/02-pcollections.md. */
+import { Create, kv, Pipeline, ReadFromText } from "beamline";
+import type { KV, PCollection } from "beamline";
+
+/** In-memory data. */
+export function createData(p: Pipeline): { numbers: PCollection<number>; lines: PCollection<string>; events: PCollection<string> } {
+  // [START create]
+  const numbers = p.apply("Numbers", Create.of(1, 2, 3, 4));
+  const lines = p.apply("Lines", Create.from(["to be", "or not", "to be"]));
+  const events = p.apply("Events", Create.timestamped([
+    { value: "login", timestamp: Date.parse("2024-05-01T10:00:00Z") },
+    { value: "logout", timestamp: Date.parse("2024-05-01T10:30:00Z") },
+  ]));
+  // [END create]
+  return { numbers, lines, events };
+}
+
+/** A file. */
+export function readLines(p: Pipeline, path: string): PCollection<string> {
+  // [START read]
+  const lines = p.apply("ReadLines", ReadFromText.from(path));   // PCollection<string>, one element per line
+  // [END read]
+  return lines;
+}
+
+/** Element types flow through transforms. */
+export function typedFlow(p: Pipeline): PCollection<KV<string, number>> {
+  // [START types]
+  const words: PCollection<string> = p.apply("Words", Create.of("apple", "kiwi", "banana"));
+  const lengths = words.map("Length", (w) => kv(w, w.length));   // PCollection<KV<string, number>>
+  // lengths.map((e) => e.toUpperCase());   // does not compile: e is a KV<string, number>
+  // [END types]
+  return lengths;
+}

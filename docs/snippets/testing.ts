@@ -1,0 +1,57 @@
+/** Snippets of docs/guide/09-testing.md. */
+import {
+  AfterWatermark,
+  AfterCount,
+  Combine,
+  Combiners,
+  Create,
+  FixedWindows,
+  Pipeline,
+  TestStream,
+  Window,
+  assertThat,
+  equalTo,
+  kv,
+  satisfies,
+} from "beamline";
+import type { KV, PipelineState } from "beamline";
+import { CountWords } from "./transforms";
+
+export async function testComposite(): Promise<PipelineState> {
+  // [START assert_that]
+  const p = Pipeline.create();
+  const counts = p.apply("Lines", Create.of("a bb a", "bb ccc")).apply(new CountWords());
+  assertThat(counts, equalTo([kv("a", 2), kv("bb", 2), kv("ccc", 1)]), "Counts");
+  assertThat(counts.map("Total", (c) => c.value).apply(Combine.globally(Combiners.sum())), equalTo([5]), "Sum");
+  assertThat(counts, satisfies((all) => {
+    if (all.some((c) => c.value <= 0)) throw new Error("every count is positive");
+  }), "Positive");   // several assertions in one pipeline: each needs its own label
+  const state = await (await p.run()).waitUntilFinish();   // rejects with a diff if an assertion fails
+  // [END assert_that]
+  return state;
+}
+
+export async function testLateData(): Promise<PipelineState> {
+  // [START test_stream]
+  const MINUTE = 60_000;
+  const p = Pipeline.create();
+  const scores = p.apply("Scores", TestStream.create<KV<string, number>>()
+    .addElements({ value: kv("red", 3), timestamp: 10_000 }, { value: kv("blue", 1), timestamp: 20_000 })
+    .advanceWatermarkTo(MINUTE)                                // the first minute is complete
+    .addElements({ value: kv("red", 4), timestamp: 30_000 })   // late, but within the allowed lateness
+    .advanceWatermarkTo(3 * MINUTE)                            // past the allowed lateness: expired
+    .addElements({ value: kv("red", 100), timestamp: 40_000 }) // too late: dropped, and counted
+    .advanceWatermarkToInfinity());
+
+  const totals = scores
+    .apply("PerMinute", Window.into(new FixedWindows(MINUTE), {
+      trigger: AfterWatermark({ late: AfterCount(1) }),
+      allowedLatenessMillis: MINUTE,
+      accumulationMode: "ACCUMULATING",
+    }))
+    .apply("Totals", Combine.perKey(Combiners.sum()));
+  assertThat(totals, equalTo([kv("red", 3), kv("blue", 1), kv("red", 7)]));   // on time, then late
+  const state = await (await p.run()).waitUntilFinish();   // virtual time: runs in milliseconds
+  // [END test_stream]
+  return state;
+}

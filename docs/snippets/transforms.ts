@@ -1,0 +1,277 @@
+/** Snippets of docs/guide/03-transforms.md. */
+import {
+  AsIterable,
+  AsMap,
+  AsMultimap,
+  AsSingleton,
+  Combine,
+  Combiners,
+  Count,
+  Create,
+  Distinct,
+  DoFn,
+  Flatten,
+  GroupByKey,
+  kv,
+  Metrics,
+  ParDo,
+  Partition,
+  PTransform,
+  ptransform,
+  Keys,
+  Reshuffle,
+  Values,
+  WithKeys,
+} from "beamline";
+import type { BundleContext, CombineFn, KV, PCollection, Pipeline, ProcessContext, RuntimeContext } from "beamline";
+
+/** map / flatMap / filter. */
+export function elementwise(p: Pipeline): PCollection<string> {
+  // [START elementwise]
+  const lines = p.apply("Lines", Create.of("the quick brown fox", "", "jumps over the lazy dog"));
+  const shout = lines
+    .filter("NonEmpty", (line) => line.length > 0)
+    .flatMap("Words", (line) => line.split(" "))
+    .map("Upper", (word) => word.toUpperCase());
+  // [END elementwise]
+  return shout;
+}
+
+// [START dofn_class]
+/** Splits lines into words, counting empty lines; buffers nothing, so it needs no finishBundle. */
+class ExtractWords extends DoFn<string, string> {
+  private readonly emptyLines = Metrics.counter("ExtractWords", "emptyLines");
+  private minLength = 1;
+
+  setup(runtime: RuntimeContext): void {
+    // Once per instance: create clients, load models, read options.
+    this.minLength = Number(runtime.options.extra["min_word_length"] ?? 1);
+  }
+
+  process(line: string, ctx: ProcessContext<string>): void {
+    if (line.trim() === "") this.emptyLines.inc();
+    for (const word of line.split(/[^\p{L}']+/u)) {
+      if (word.length >= this.minLength) ctx.output(word);
+    }
+  }
+}
+// [END dofn_class]
+
+export function pardoClass(p: Pipeline): PCollection<string> {
+  // [START pardo_class]
+  const words = p.apply("Lines", Create.of("Hello, world", "", "hello again"))
+    .apply("ExtractWords", ParDo.of(new ExtractWords()));
+  // [END pardo_class]
+  return words;
+}
+
+// [START dofn_bundle]
+/** Sends elements in batches of up to 100: a buffer per bundle, flushed at its end. */
+class BatchWords extends DoFn<string, string[]> {
+  private batch: string[] = [];
+
+  startBundle(): void {
+    this.batch = [];
+  }
+
+  process(word: string, ctx: ProcessContext<string[]>): void {
+    this.batch.push(word);
+    if (this.batch.length === 100) {
+      ctx.output(this.batch);
+      this.batch = [];
+    }
+  }
+
+  finishBundle(ctx: BundleContext<string[]>): void {
+    // No input element here: say where the output goes (default: global window, minimum timestamp).
+    if (this.batch.length > 0) ctx.output(this.batch);
+  }
+}
+// [END dofn_bundle]
+
+export function pardoBundle(p: Pipeline): PCollection<number> {
+  return p.apply("Words", Create.from(Array.from({ length: 250 }, (_, i) => `w${i}`)))
+    .apply("Batch", ParDo.of(new BatchWords()))
+    .map("Sizes", (batch) => batch.length);
+}
+
+export function pardoFunction(p: Pipeline): PCollection<number> {
+  const words = p.apply("Words", Create.of("a", "bb", "ccc"));
+  // [START pardo_function]
+  const lengths = words.apply("Lengths", ParDo.into<number>().of((word, ctx) => {
+    ctx.output(word.length);
+  }));
+  // [END pardo_function]
+  return lengths;
+}
+
+export function groupByKey(p: Pipeline): PCollection<string> {
+  // [START gbk]
+  const pairs = p.apply("Pairs", Create.of(kv("cat", 1), kv("dog", 5), kv("cat", 9), kv("dog", 2)));
+  const grouped = pairs.apply("GroupByKey", GroupByKey.create());   // PCollection<KV<string, number[]>>
+  const lines = grouped.map("Format", (g) => `${g.key}: ${[...g.value].sort((a, b) => a - b).join(",")}`);
+  // [END gbk]
+  return lines;
+}
+
+export function combinePerKey(p: Pipeline): { sums: PCollection<KV<string, number>>; means: PCollection<KV<string, number>>; total: PCollection<number> } {
+  const pairs = p.apply("Pairs", Create.of(kv("cat", 1), kv("dog", 5), kv("cat", 9), kv("dog", 2)));
+  // [START combine]
+  const sums = pairs.apply("SumPerKey", Combine.perKey(Combiners.sum()));     // KV<string, number>
+  const means = pairs.apply("MeanPerKey", Combine.perKey(Combiners.mean()));
+  const total = pairs
+    .map("Values", (e) => e.value)
+    .apply("Total", Combine.globally(Combiners.sum()));                   // one number
+  // [END combine]
+  return { sums, means, total };
+}
+
+// [START combine_fn]
+/** The average, as a CombineFn: accumulators are merged across bundles and workers. */
+const average: CombineFn<number, { sum: number; count: number }, number> = {
+  createAccumulator: () => ({ sum: 0, count: 0 }),
+  addInput: (acc, x) => ({ sum: acc.sum + x, count: acc.count + 1 }),
+  mergeAccumulators: (accs) => {
+    let sum = 0;
+    let count = 0;
+    for (const a of accs) {
+      sum += a.sum;
+      count += a.count;
+    }
+    return { sum, count };
+  },
+  extractOutput: (acc) => (acc.count === 0 ? NaN : acc.sum / acc.count),
+};
+// [END combine_fn]
+
+export function customCombine(p: Pipeline): PCollection<KV<string, number>> {
+  const pairs = p.apply("Pairs", Create.of(kv("cat", 1), kv("dog", 5), kv("cat", 9), kv("dog", 2)));
+  // [START combine_fn_use]
+  const averages = pairs.apply("AveragePerKey", Combine.perKey(average));
+  // [END combine_fn_use]
+  return averages;
+}
+
+export function counting(p: Pipeline): { perWord: PCollection<KV<string, number>>; howMany: PCollection<number>; distinct: PCollection<string> } {
+  // [START count]
+  const words = p.apply("Words", Create.of("to", "be", "or", "not", "to", "be"));
+  const perWord = words.apply("CountPerWord", Count.perElement());   // KV<string, number>
+  const howMany = words.apply("CountAll", Count.globally());         // 6
+  const distinct = words.apply("Distinct", Distinct.create());       // to, be, or, not
+  // [END count]
+  return { perWord, howMany, distinct };
+}
+
+export function flatten(p: Pipeline): PCollection<string> {
+  // [START flatten]
+  const fromWeb = p.apply("Web", Create.of("w1", "w2"));
+  const fromApp = p.apply("App", Create.of("a1"));
+  const fromKiosk = p.apply("Kiosk", Create.of("k1"));
+  const all = fromWeb.apply("AllClicks", Flatten.with(fromApp, fromKiosk));   // w1, w2, a1, k1
+  // [END flatten]
+  return all;
+}
+
+export function partition(p: Pipeline): PCollection<number>[] {
+  // [START partition]
+  const scores = p.apply("Scores", Create.of(12, 55, 97, 40, 81));
+  const [low, mid, high] = scores.apply("ByRange", Partition.of(3, (s) => (s < 40 ? 0 : s < 80 ? 1 : 2)));
+  // [END partition]
+  return [low!, mid!, high!];
+}
+
+export function sideInputs(p: Pipeline): PCollection<string> {
+  // [START side_inputs]
+  const words = p.apply("Words", Create.of("apple", "kiwi", "fig"));
+  const maxLength = AsSingleton(words.map("Length", (w) => w.length).apply("Max", Combine.globally(Combiners.max())));
+  const stopWords = AsIterable(p.apply("StopWords", Create.of("fig")));
+  const colours = AsMap(p.apply("Colours", Create.of(kv("apple", "red"), kv("kiwi", "green"))));
+
+  const described = words.apply("Describe", ParDo.into<string>().of((word, ctx) => {
+    const { maxLength, stopWords, colours } = ctx.sideInputs;   // typed: number | undefined, readonly string[], ReadonlyMap<string, string>
+    if (stopWords.includes(word)) return;
+    ctx.output(`${word.padEnd(maxLength ?? 0)}|${colours.get(word) ?? "?"}`);
+  }, { sideInputs: { maxLength, stopWords, colours } }));
+  // [END side_inputs]
+  return described;
+}
+
+// [START side_inputs_dofn]
+/** A DoFn declares the side inputs it reads (by name and type) in its fourth type parameter. */
+class Tag extends DoFn<string, string, {}, { tagsByWord: ReadonlyMap<string, readonly string[]> }> {
+  process(word: string, ctx: ProcessContext<string, {}, { tagsByWord: ReadonlyMap<string, readonly string[]> }>): void {
+    const tags = ctx.sideInputs.tagsByWord.get(word) ?? [];
+    ctx.output(`${word}:${[...tags].sort().join("+")}`);
+  }
+}
+// [END side_inputs_dofn]
+
+export function sideInputsDoFn(p: Pipeline): PCollection<string> {
+  const words = p.apply("Words", Create.of("apple", "kiwi"));
+  // [START side_inputs_dofn_use]
+  const tags = p.apply("Tags", Create.of(kv("apple", "fruit"), kv("apple", "red"), kv("kiwi", "fruit")));
+  const tagged = words.apply("Tag", ParDo.of(new Tag(), { sideInputs: { tagsByWord: AsMultimap(tags) } }));
+  // [END side_inputs_dofn_use]
+  return tagged;
+}
+
+// [START tagged_outputs]
+/** One main output (valid numbers) and two tagged ones. */
+class ParseNumbers extends DoFn<string, number, { negative: number; invalid: string }> {
+  process(text: string, ctx: ProcessContext<number, { negative: number; invalid: string }>): void {
+    const n = Number(text);
+    if (Number.isNaN(n)) ctx.outputTo("invalid", text);
+    else if (n < 0) ctx.outputTo("negative", n);
+    else ctx.output(n);
+  }
+}
+// [END tagged_outputs]
+
+export function taggedOutputs(p: Pipeline): { main: PCollection<number>; negative: PCollection<number>; invalid: PCollection<string> } {
+  // [START tagged_outputs_use]
+  const texts = p.apply("Texts", Create.of("1", "-2", "x", "3"));
+  const { main, negative, invalid } = texts.apply("Parse", ParDo.of(new ParseNumbers()).withOutputs("negative", "invalid"));
+  // [END tagged_outputs_use]
+  return { main, negative, invalid };
+}
+
+// [START composite_class]
+/** Counts the words of lines: a reusable, testable step with its own name in the graph. */
+export class CountWords extends PTransform<PCollection<string>, PCollection<KV<string, number>>> {
+  constructor(private readonly minLength = 1) {
+    super("CountWords");
+  }
+
+  expand(lines: PCollection<string>): PCollection<KV<string, number>> {
+    const minLength = this.minLength;
+    return lines
+      .flatMap("Split", (line) => line.split(/\s+/))
+      .filter("LongEnough", (w) => w.length >= minLength)
+      .apply("Count", Count.perElement());
+  }
+}
+// [END composite_class]
+
+export function composites(p: Pipeline): { counts: PCollection<KV<string, number>>; firstLetters: PCollection<string> } {
+  const lines = p.apply("Lines", Create.of("a bb a", "bb ccc"));
+  // [START composite_use]
+  const counts = lines.apply(new CountWords(2));   // steps CountWords/Split, CountWords/LongEnough, ...
+  // [END composite_use]
+  // [START composite_function]
+  const initials = ptransform("Initials", (words: PCollection<string>) =>
+    words.map("First", (w) => w.slice(0, 1)).apply("Distinct", Distinct.create()),
+  );
+  const firstLetters = counts.map("Words", (e) => e.key).apply(initials);   // steps Initials/First, Initials/Distinct
+  // [END composite_function]
+  return { counts, firstLetters };
+}
+
+export function keysAndValues(p: Pipeline): { byInitial: PCollection<KV<string, string>>; keys: PCollection<string>; values: PCollection<string> } {
+  // [START keys_values]
+  const words = p.apply("Words", Create.of("apple", "avocado", "kiwi"));
+  const byInitial = words.apply("ByInitial", WithKeys.of((w) => w.slice(0, 1)));   // KV<string, string>
+  const keys = byInitial.apply("Keys", Keys.create());
+  const values = byInitial.apply("Values", Values.create()).apply("Spread", Reshuffle.viaRandomKey());
+  // [END keys_values]
+  return { byInitial, keys, values };
+}

@@ -1,0 +1,347 @@
+/**
+ * The programming guide's snippets (docs/snippets/*.ts, compiled by the normal build against the
+ * package's public entry points) run here on the DirectRunner with their outputs asserted, and
+ * the guide's code blocks are checked to be exactly their regions (see snippet_sync.ts).
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PubSub } from "@google-cloud/pubsub";
+import { BigQuery } from "@google-cloud/bigquery";
+import { PassThroughClient } from "google-auth-library";
+import "../../runners/direct";
+import { assertThat, equalTo, kv, Create, TestStream, satisfies, type KV } from "../../lib";
+import { runDirect, runOk, readShards } from "../helpers";
+import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
+import { MiniJobServer } from "../portable/job_server";
+import { PubSubReader } from "../../lib/io/pubsub";
+import { markdownFiles, regionsOf, REPO_ROOT, SNIPPETS_DIR, syncAll } from "./snippet_sync";
+import * as pipelines from "../../docs/snippets/pipelines";
+import * as pcollections from "../../docs/snippets/pcollections";
+import * as transforms from "../../docs/snippets/transforms";
+import * as windowing from "../../docs/snippets/windowing";
+import * as triggers from "../../docs/snippets/triggers";
+import * as metrics from "../../docs/snippets/metrics";
+import * as state from "../../docs/snippets/state";
+import * as io from "../../docs/snippets/io";
+import * as testing from "../../docs/snippets/testing";
+import * as runners from "../../docs/snippets/runners";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-docs-"));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function writeInput(name: string, text: string): string {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe("docs: the guide's code blocks are the snippets' regions", () => {
+  it("every marked block equals its region (npm run docs:snippets updates them)", () => {
+    const uses = syncAll(false);
+    assert.ok(uses.length >= 30, `only ${uses.length} snippet uses found in ${markdownFiles().length} markdown files`);
+    const stale = uses.filter((u) => u.actual !== u.expected).map((u) => `${path.relative(REPO_ROOT, u.markdown)}:${u.line} (${u.file}#${u.region})`);
+    assert.deepEqual(stale, [], "run `npm run docs:snippets`");
+  });
+
+  it("every region of every snippet file is shown somewhere", () => {
+    const used = new Set(syncAll(false).map((u) => `${u.file}#${u.region}`));
+    const unused = fs
+      .readdirSync(SNIPPETS_DIR)
+      .filter((f) => f.endsWith(".ts"))
+      .flatMap((f) => [...regionsOf(path.join(SNIPPETS_DIR, f)).keys()].map((r) => `${f}#${r}`))
+      .filter((r) => !used.has(r));
+    assert.deepEqual(unused, []);
+  });
+});
+
+describe("docs: programming guide snippets run", function () {
+  this.timeout(60_000);
+
+  describe("pipelines", () => {
+    it("create_and_run counts words into sharded files", async () => {
+      const input = writeInput("wc.txt", "to be or not\nto be\n");
+      const out = path.join(tmp, "wc", "counts");
+      const result = await pipelines.wordCount(input, out);
+      assert.equal(result.state, "DONE");
+      assert.deepEqual(readShards(out), ["be: 2", "not: 1", "or: 1", "to: 2"]);
+    });
+
+    it("options_in_code sets options", () => {
+      const p = pipelines.withOptions();
+      assert.equal(p.options.jobName, "word-count");
+      assert.equal(p.options.directNumWorkers, 2);
+    });
+
+    it("program runs with typed flags", async () => {
+      const input = writeInput("lengths.txt", "a bb ccc\n");
+      const out = path.join(tmp, "lengths", "out");
+      const result = await pipelines.wordLengths.run({ input, output: out, min_length: 2 });
+      assert.equal(await result.waitUntilFinish(), "DONE");
+      assert.deepEqual(readShards(out), ["bb: 2", "ccc: 3"]);
+    });
+  });
+
+  describe("pcollections", () => {
+    it("create, read and types", async () => {
+      const file = writeInput("lines.txt", "x\ny\n");
+      await runOk((p) => {
+        const { numbers, lines, events } = pcollections.createData(p);
+        assertThat(numbers, equalTo([1, 2, 3, 4]), "NumbersCheck");
+        assertThat(lines, equalTo(["to be", "or not", "to be"]), "LinesCheck");
+        assertThat(events, equalTo(["login", "logout"]), "EventsCheck");
+      });
+      await runOk((p) => assertThat(pcollections.readLines(p, file), equalTo(["x", "y"])));
+      await runOk((p) => assertThat(pcollections.typedFlow(p), equalTo([kv("apple", 5), kv("kiwi", 4), kv("banana", 6)])));
+    });
+  });
+
+  describe("transforms", () => {
+    it("element-wise, ParDo (class, bundle, function)", async () => {
+      await runOk((p) => assertThat(transforms.elementwise(p), equalTo(["THE", "QUICK", "BROWN", "FOX", "JUMPS", "OVER", "THE", "LAZY", "DOG"])));
+      const result = await runOk((p) => assertThat(transforms.pardoClass(p), equalTo(["Hello", "world", "hello", "again"])));
+      assert.equal(result.metrics.counterTotal("ExtractWords", "emptyLines"), 1);
+      await runOk((p) => assertThat(transforms.pardoBundle(p), equalTo([100, 100, 50])));
+      await runOk((p) => assertThat(transforms.pardoFunction(p), equalTo([1, 2, 3])));
+    });
+
+    it("GroupByKey, Combine, CombineFn, Count, Distinct", async () => {
+      await runOk((p) => assertThat(transforms.groupByKey(p), equalTo(["cat: 1,9", "dog: 2,5"])));
+      await runOk((p) => {
+        const { sums, means, total } = transforms.combinePerKey(p);
+        assertThat(sums, equalTo([kv("cat", 10), kv("dog", 7)]), "SumsCheck");
+        assertThat(means, equalTo([kv("cat", 5), kv("dog", 3.5)]), "MeansCheck");
+        assertThat(total, equalTo([17]), "TotalCheck");
+      });
+      await runOk((p) => assertThat(transforms.customCombine(p), equalTo([kv("cat", 5), kv("dog", 3.5)])));
+      await runOk((p) => {
+        const { perWord, howMany, distinct } = transforms.counting(p);
+        assertThat(perWord, equalTo([kv("to", 2), kv("be", 2), kv("or", 1), kv("not", 1)]), "PerWordCheck");
+        assertThat(howMany, equalTo([6]), "HowManyCheck");
+        assertThat(distinct, equalTo(["to", "be", "or", "not"]), "DistinctCheck");
+      });
+    });
+
+    it("Flatten, Partition, keys and values", async () => {
+      await runOk((p) => assertThat(transforms.flatten(p), equalTo(["w1", "w2", "a1", "k1"])));
+      await runOk((p) => {
+        const [low, mid, high] = transforms.partition(p);
+        assertThat(low!, equalTo([12]), "LowCheck");
+        assertThat(mid!, equalTo([55, 40]), "MidCheck");
+        assertThat(high!, equalTo([97, 81]), "HighCheck");
+      });
+      await runOk((p) => {
+        const { byInitial, keys, values } = transforms.keysAndValues(p);
+        assertThat(byInitial, equalTo([kv("a", "apple"), kv("a", "avocado"), kv("k", "kiwi")]), "ByInitialCheck");
+        assertThat(keys, equalTo(["a", "a", "k"]), "KeysCheck");
+        assertThat(values, equalTo(["apple", "avocado", "kiwi"]), "ValuesCheck");
+      });
+    });
+
+    it("side inputs and tagged outputs", async () => {
+      await runOk((p) => assertThat(transforms.sideInputs(p), equalTo(["apple|red", "kiwi |green"])));
+      await runOk((p) => assertThat(transforms.sideInputsDoFn(p), equalTo(["apple:fruit+red", "kiwi:fruit"])));
+      await runOk((p) => {
+        const { main, negative, invalid } = transforms.taggedOutputs(p);
+        assertThat(main, equalTo([1, 3]), "MainCheck");
+        assertThat(negative, equalTo([-2]), "NegativeCheck");
+        assertThat(invalid, equalTo(["x"]), "InvalidCheck");
+      });
+    });
+
+    it("composite transforms", async () => {
+      await runOk((p) => {
+        const { counts, firstLetters } = transforms.composites(p);
+        assertThat(counts, equalTo([kv("bb", 2), kv("ccc", 1)]), "CountsCheck");
+        assertThat(firstLetters, equalTo(["b", "c"]), "InitialsCheck");
+      });
+    });
+  });
+
+  describe("windowing", () => {
+    it("fixed, sliding, sessions, global windows and event times", async () => {
+      await runOk((p) => assertThat(windowing.describeWindows(p), equalTo(["10:00-10:01 ann=1", "10:01-10:02 bob=1", "10:02-10:03 ann=1", "10:09-10:10 ann=1"])));
+      await runOk((p) => assertThat(windowing.global(p), equalTo([kv("ann", 3), kv("bob", 1)])));
+      await runOk((p) => assertThat(windowing.timestamps(p), equalTo([kv("a", 1), kv("a", 1)])));
+      await runOk((p) => assertThat(windowing.sliding(p).map("Format", (c) => `${c.key}=${c.value}`), equalTo(slidingExpected())));
+      await runOk((p) => assertThat(windowing.sessions(p), equalTo([kv("ann", 2), kv("bob", 1), kv("ann", 1)])));
+    });
+  });
+
+  describe("triggers", () => {
+    it("early, on-time and late panes, accumulating", async () => {
+      await runOk((p) => {
+        assertThat(triggers.earlyAndLate(triggers.teamScores(p)), equalTo(["red=5 EARLY", "red=8 ON_TIME", "red=9 LATE"]));
+      });
+    });
+
+    it("Repeatedly(AfterCount(2)) in the global window, discarding", async () => {
+      await runOk((p) => {
+        assertThat(triggers.everyTwo(p), equalTo([30, 6]));
+      });
+    });
+  });
+
+  describe("metrics", () => {
+    it("counters, distributions and gauges are read from the result", async () => {
+      const result = await runOk((p) => {
+        assertThat(metrics.parse(p), equalTo([12, 30]));
+      });
+      assert.deepEqual(metrics.query(result), { malformed: 2, amounts: { sum: 42, count: 2, min: 12, max: 30 } });
+    });
+  });
+
+  describe("state and timers", () => {
+    it("a bag and an event-time timer emit each key's events at the end of the window", async () => {
+      await runOk((p) => {
+        const events = p.apply("Events", TestStream.create<KV<string, string>>()
+          .addElements({ value: kv("ann", "login"), timestamp: 1_000 }, { value: kv("bob", "login"), timestamp: 2_000 })
+          .addElements({ value: kv("ann", "buy"), timestamp: 3_000 })
+          .advanceWatermarkToInfinity());
+        assertThat(state.collect(events), equalTo([kv("ann", ["buy", "login"]), kv("bob", ["login"])]));
+      });
+    });
+
+    it("value and combining state with a processing-time timer", async () => {
+      await runOk((p) => {
+        const amounts = p.apply("Amounts", TestStream.create<KV<string, number>>()
+          .addElements({ value: kv("ann", 5), timestamp: 1_000 }, { value: kv("ann", 7), timestamp: 2_000 })
+          .advanceProcessingTime(10_000)
+          .addElements({ value: kv("ann", 1), timestamp: 3_000 })
+          .advanceProcessingTime(10_000)
+          .advanceWatermarkToInfinity());
+        assertThat(state.runningTotal(amounts), equalTo(["ann: 2 elements, total 12", "ann: 3 elements, total 13"]));
+      });
+    });
+  });
+
+  describe("io", () => {
+    it("text and CSV", async () => {
+      const logs = path.join(tmp, "logs");
+      fs.mkdirSync(logs);
+      fs.writeFileSync(path.join(logs, "a.log"), "INFO start\nERROR disk full\n");
+      fs.writeFileSync(path.join(logs, "b.log"), "ERROR timeout\n");
+      const orders = writeInput("orders.csv", "id,product,price,coupon\n1,tea,4,\n2,cake,10,SPRING\nthree,pie,3,\n");
+      await runOk((p) => {
+        const written = io.text(p, path.join(logs, "*.log"), path.join(tmp, "errors", "out"));
+        assertThat(written, equalTo([path.join(tmp, "errors", "out-00000-of-00001.txt")]));
+        const { written: csvFiles, rejected } = io.csv(p, orders, path.join(tmp, "totals"));
+        assertThat(csvFiles, equalTo([path.join(tmp, "totals.csv")]), "CsvWritten");
+        assertThat(rejected, satisfiesOne((r) => r.startsWith(`${orders}:4: `) && r.includes("id")), "CsvRejected");
+      });
+      assert.deepEqual(fs.readFileSync(path.join(tmp, "errors", "out-00000-of-00001.txt"), "utf8").split("\n").sort(), ["", "ERROR disk full", "ERROR timeout", "errors"]);
+      assert.deepEqual(fs.readFileSync(path.join(tmp, "totals.csv"), "utf8").trim().split("\n").sort(), ["1,4", "2,9", "id,total"]);
+      const names = await io.fileSystems(path.join(logs, "*.log"));
+      assert.deepEqual(names.sort(), [`${path.join(logs, "a.log")} (27 bytes)`, `${path.join(logs, "b.log")} (14 bytes)`]);
+    });
+
+    it("RunInference with a custom model handler", async () => {
+      await runOk((p) => {
+        const sentences = p.apply("Sentences", Create.of("good tea", "bad great cake love", " "));
+        const { scored, failed } = io.runInference(sentences);
+        assertThat(scored, equalTo(["good tea -> 0.50", "bad great cake love -> 0.50"]));
+        assertThat(failed, equalTo(['" ": empty sentence']), "Failed");
+      });
+    });
+
+    describe("against the emulators", () => {
+      let env: EmulatorEnv;
+      before(async () => {
+        env = await startEmulatorEnv(["bigquery", "pubsub"]);
+      });
+      after(async () => {
+        await env?.stop();
+      });
+
+      it("BigQuery: read a table, write another", async () => {
+        const bq = new BigQuery({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.bigqueryEndpoint, authClient: new PassThroughClient() });
+        await bq.createDataset("game");
+        const [scores] = await bq.dataset("game").createTable("scores", { schema: "player:STRING, points:INTEGER" });
+        await scores.insert([{ player: "ann", points: 3 }, { player: "bob", points: 1 }, { player: "ann", points: 2 }]);
+        await runOk((p) => {
+          assertThat(io.bigQuery(p, TEST_PROJECT), equalTo([]));
+        }, { tempLocation: path.join(tmp, "bq-temp") });
+        const [rows] = await bq.dataset("game").table("totals").getRows();
+        assert.deepEqual((rows as { player: string; games: number }[]).map((r) => `${r.player}=${r.games}`).sort(), ["ann=2", "bob=1"]);
+      });
+
+      it("Pub/Sub: a bounded read, published and acknowledged", async () => {
+        const pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
+        const [orders] = await pubsub.createTopic("orders");
+        await orders.createSubscription("orders-sub", { ackDeadlineSeconds: 30 });
+        const [shouted] = await pubsub.createTopic("shouted");
+        await shouted.createSubscription("shouted-sub");
+        for (const m of ["tea", "cake", "pie"]) await orders.publishMessage({ data: Buffer.from(m), attributes: { ts: "1714557600000" } });
+        await runOk((p) => {
+          assertThat(io.pubSub(p, TEST_PROJECT), equalTo([3]));
+        });
+        const out = await PubSubReader.open({ subscription: "shouted-sub" });
+        const published = await out.pull(10, 5_000);
+        await out.close();
+        assert.deepEqual(published.map((m) => Buffer.from(m.value).toString()).sort(), ["CAKE", "PIE", "TEA"]);
+        const input = await PubSubReader.open({ subscription: "orders-sub" });
+        assert.deepEqual(await input.pull(10, 1_000), [], "the orders were acknowledged after the results were published");
+        await input.close();
+        await pubsub.close();
+      });
+    });
+  });
+
+  describe("testing", () => {
+    it("assertThat on a composite, and TestStream with late data", async () => {
+      assert.equal(await testing.testComposite(), "DONE");
+      assert.equal(await testing.testLateData(), "DONE");
+    });
+
+    it("a failing assertion fails the run with a diff", async () => {
+      const result = await runDirect((p) => {
+        assertThat(p.apply(Create.of(1, 2)), equalTo([1, 3]));
+      });
+      await assert.rejects(result.waitUntilFinish(), /3/);
+    });
+  });
+
+  describe("runners", () => {
+    it("the DirectRunner from code", async () => {
+      const result = await runners.directFromCode((p) => {
+        assertThat(p.apply(Create.of("x")), equalTo(["x"]));
+      });
+      assert.equal(result.state, "DONE");
+    });
+
+    it("a program on a portable runner (LOOPBACK) through a Job API server", async () => {
+      const server = await MiniJobServer.start();
+      try {
+        const input = writeInput("portable.txt", "aa b\n");
+        const out = path.join(tmp, "portable", "out");
+        const result = await runners.portableFromCode(server.url, input, out);
+        assert.equal(result.state, "DONE");
+        assert.deepEqual(readShards(out), ["aa: 2", "b: 1"]);
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+});
+
+/** One element, satisfying `check`. */
+function satisfiesOne<T>(check: (x: T) => boolean) {
+  return satisfies<T>((all) => {
+    assert.equal(all.length, 1, `expected one element, got ${JSON.stringify(all)}`);
+    assert.ok(check(all[0]!), `unexpected ${JSON.stringify(all[0])}`);
+  });
+}
+
+/** Sliding 5-minute windows every minute over ann@0.5, bob@1.5, ann@2.5, ann@9 (minutes). */
+function slidingExpected(): string[] {
+  const elements: [string, number][] = [["ann", 0.5], ["bob", 1.5], ["ann", 2.5], ["ann", 9]];
+  const counts = new Map<string, number>();
+  for (const [user, t] of elements) {
+    for (let start = Math.floor(t) - 4; start <= Math.floor(t); start++) {
+      const k = `${user}@${start}`;
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+  }
+  return [...counts].map(([k, n]) => `${k.split("@")[0]}=${n}`);
+}
