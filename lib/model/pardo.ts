@@ -60,8 +60,17 @@ function namedSideInputs(views: SideInputViews<object> | undefined, where: () =>
   });
 }
 
+/** The main output of a ParDo, as a tagged output. */
+export type MainOutput<Out> = {
+  /** What `ctx.output` emitted. */
+  readonly main: PCollection<Out>;
+};
+
 /** The outputs of a ParDo with exception handling: its own, plus `failed`. */
-export type WithFailures<Outputs, In> = Outputs & { readonly failed: PCollection<FailedElement<In>> };
+export type WithFailures<Outputs, In> = Outputs & {
+  /** The elements whose `process` threw, each with the error. */
+  readonly failed: PCollection<FailedElement<In>>;
+};
 
 function declareParDo(
   input: PCollection<unknown>,
@@ -187,8 +196,8 @@ export class ParDo<In, Out, Tags extends OutputTags = {}> extends PTransform<PCo
    * `beamline/rejected`, and if nothing reads it the first failure fails the run, unless
    * `ignoreRejected: true`.
    */
-  withExceptionHandling(options: DeadLetterOptions = {}): PTransform<PCollection<In>, WithFailures<{ readonly main: PCollection<Out> }, In>> {
-    return new MultiOutputParDo<In, { readonly main: PCollection<Out> }>(this.doFn as unknown as AnyDoFn, this.options as ParDoOptions<OutputTags, object>, [], this.label).withExceptionHandling(options);
+  withExceptionHandling(options: DeadLetterOptions = {}): PTransform<PCollection<In>, WithFailures<MainOutput<Out>, In>> {
+    return new MultiOutputParDo<In, MainOutput<Out>>(this.doFn as unknown as AnyDoFn, this.options as ParDoOptions<OutputTags, object>, [], this.label).withExceptionHandling(options);
   }
 }
 
