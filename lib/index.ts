@@ -18,9 +18,9 @@ export type { PInput, POutput, ValidationContext, FailureCleanupContext } from "
 export { DoFn } from "./model/dofn";
 export type { ProcessContext, BundleContext, RuntimeContext, OutputTags, SideInputTypes, ProcessFn, OutputPlacement } from "./model/dofn";
 export { ParDo } from "./model/pardo";
-export type { ParDoOptions, ParDoInto, TaggedOutputs } from "./model/pardo";
+export type { ParDoOptions, ParDoInto, TaggedOutputs, MultiOutputParDo, WithFailures, MainOutput } from "./model/pardo";
 export { RejectedElementError, REJECTED_COUNTER } from "./model/dead_letter";
-export type { DeadLetterSpec, DeadLetterOptions } from "./model/dead_letter";
+export type { DeadLetterSpec, DeadLetterOptions, FailedElement } from "./model/dead_letter";
 export { GroupByKey, Flatten, Impulse, Window } from "./model/primitives";
 export type { WindowIntoOptions } from "./model/primitives";
 export { AsSingleton, AsIterable, AsList, AsMap, AsMultimap, SideInput } from "./model/side_inputs";

@@ -24,8 +24,10 @@ export interface UnboundedSourceContext<T> {
    * room for more: await it to get backpressure from slow steps.
    *
    * A `receipt` (e.g. a message's ack id) is handed back to the `onCommit` handler once the
-   * bundle that processed the element has completed: every step it reached has finished the
-   * bundle, sinks included. Acknowledge upstream only then (at-least-once).
+   * element's effects are safe: without checkpoints, when the bundle that processed it has
+   * completed (every step it reached has finished the bundle, sinks included); in a run that
+   * takes checkpoints (`checkpoints` below), once a checkpoint holding its effects is durable.
+   * Acknowledge upstream only then.
    */
   emit(value: T, timestamp?: Instant, receipt?: unknown): Promise<void>;
   /**
@@ -43,6 +45,36 @@ export interface UnboundedSourceContext<T> {
    * "cancelled" or "failed" the uncommitted ones should be given back for redelivery.
    */
   onClose(handler: (outcome: SourceOutcome) => Promise<void>): void;
+  /** Set when the run takes checkpoints (the DirectRunner's `--checkpoint_dir`); see SourceCheckpoints. */
+  readonly checkpoints?: SourceCheckpoints;
+}
+
+/**
+ * What a source does to be resumable from a checkpoint (Beam's UnboundedSource CheckpointMark).
+ * The runner checkpoints its state between bundles; the elements whose effects a checkpoint
+ * holds are committed (`onCommit`) only once it is durable. After a crash, the run restarts from
+ * the last checkpoint: elements not committed must come again (a queue redelivers what was not
+ * acknowledged), and elements the checkpoint holds but that were not yet committed when the
+ * process died must not be emitted twice, which is what the mark is for.
+ */
+export interface SourceCheckpoints {
+  /** A name of this source that stays the same across restarts of the job (e.g. to name a subscription it creates). */
+  readonly stableId: string;
+  /**
+   * Whether the run resumes from a checkpoint: an earlier run of this job may have died holding
+   * elements (e.g. leased messages) that will come back once its hold on them lapses.
+   */
+  readonly resumed: boolean;
+  /** The mark the source gave for the checkpoint the run resumed from; undefined on a fresh start or if it gave none. */
+  readonly restoredMark: Uint8Array | undefined;
+  /**
+   * Registers the function called when a checkpoint is taken, with the receipts of the elements
+   * it covers (emitted and processed since the previous one). It returns the source's mark:
+   * what it needs after a restart from this checkpoint, e.g. the ids of the covered elements, to
+   * drop their redeliveries. It must not commit anything itself: the receipts reach `onCommit`
+   * once the checkpoint is durable.
+   */
+  onCheckpoint(handler: (covered: readonly unknown[]) => Uint8Array): void;
 }
 
 /** A real-time source: `read` emits until it is told to stop (or the data ends) and then resolves. */

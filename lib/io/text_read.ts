@@ -1,4 +1,5 @@
 /** Reading text files as lines: compression, splittable byte ranges, line splitting. */
+import { isUtf8 } from "node:buffer";
 import { pipeline, type Readable } from "node:stream";
 import * as zlib from "node:zlib";
 import { errnoCode, FileSystemError, type FileMetadata, type FileOperations } from "./filesystems/filesystem";
@@ -111,8 +112,16 @@ function splitWithCR(text: string): string[] {
   return parts;
 }
 
-function decodeParts(parts: Buffer[], bytes: number): string {
-  return parts.length === 1 ? parts[0].toString("utf8") : Buffer.concat(parts, bytes).toString("utf8");
+/** Lines in buf[a, b) (split on \n; a lone \r never makes bytes valid or invalid UTF-8) that are not valid UTF-8. */
+function invalidUtf8Lines(buf: Buffer, a: number, b: number): number {
+  let n = 0;
+  for (let s = a; s < b; ) {
+    let e = buf.indexOf(LF, s);
+    if (e < 0 || e >= b) e = b;
+    if (!isUtf8(buf.subarray(s, e))) n++;
+    s = e + 1;
+  }
+  return n;
 }
 
 /**
@@ -132,6 +141,11 @@ export class LineSplitter {
   private partialBytes = 0;
   private bomPending: boolean;
   private head: Buffer | undefined;
+  /**
+   * Lines returned so far whose bytes are not valid UTF-8 (decoded with U+FFFD for the invalid
+   * bytes, as TextDecoder does): readers warn and count them rather than replace silently.
+   */
+  invalidUtf8Lines = 0;
 
   constructor(
     private readonly start: number,
@@ -180,7 +194,7 @@ export class LineSplitter {
       out = this.process(head, 0, 0);
     }
     if (!this.done && !this.skipping && this.partialBytes > 0) {
-      out.push(decodeParts(this.partial, this.partialBytes));
+      out.push(this.decodeParts(this.partial, this.partialBytes));
     }
     this.partial = [];
     this.partialBytes = 0;
@@ -229,6 +243,12 @@ export class LineSplitter {
     return this.region(buf, i, len);
   }
 
+  private decodeParts(parts: Buffer[], bytes: number): string {
+    const whole = parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes);
+    if (!isUtf8(whole)) this.invalidUtf8Lines++;
+    return whole.toString("utf8");
+  }
+
   /** Emits the complete lines in buf[i, r) (prefixed by the partial line); keeps the rest. */
   private region(buf: Buffer, i: number, r: number): string[] {
     if (i >= r) return [];
@@ -251,7 +271,7 @@ export class LineSplitter {
     if (this.partialBytes > 0) {
       const f = hasCR ? firstTerminator(buf, i) : buf.indexOf(LF, i);
       this.partial.push(buf.subarray(i, f));
-      first = decodeParts(this.partial, this.partialBytes + (f - i));
+      first = this.decodeParts(this.partial, this.partialBytes + (f - i));
       this.partial = [];
       this.partialBytes = 0;
       a = buf[f] === CR && f + 1 < buf.length && buf[f + 1] === LF ? f + 2 : f + 1;
@@ -259,6 +279,8 @@ export class LineSplitter {
     let lines: string[];
     if (a < b) {
       const text = buf.toString("utf8", a, b);
+      // One validation of the whole slice (fast, native); lines are checked one by one only when it fails.
+      if (!isUtf8(buf.subarray(a, b))) this.invalidUtf8Lines += invalidUtf8Lines(buf, a, b);
       lines = hasCR ? splitWithCR(text) : text.split("\n");
       lines.pop(); // the empty string after the last terminator
       if (first !== undefined) lines.unshift(first);
@@ -284,6 +306,8 @@ export interface ReadLinesOptions {
   readonly batchBytes?: number;
   /** Where to open the file; default the `FileSystems` registry. */
   readonly fileSystem?: Pick<FileOperations, "openRead">;
+  /** Called once at the end with how many lines were not valid UTF-8 (if any). */
+  readonly onInvalidUtf8?: (lines: number) => void;
 }
 
 const DEFAULT_CHUNK_BYTES = 1 << 20;
@@ -350,16 +374,17 @@ export async function* readLineBatches(
     source = await fs.openRead(path, { start: splitter.readStart, bufferSize });
   }
   try {
-    for await (const chunk of source) {
+    chunks: for await (const chunk of source) {
       const buf = chunk as Buffer;
       for (let at = 0; at < buf.length; at += batchBytes) {
         const lines = splitter.push(at === 0 && buf.length <= batchBytes ? buf : buf.subarray(at, at + batchBytes));
         if (lines.length > 0) yield lines;
-        if (splitter.done) return;
+        if (splitter.done) break chunks;
       }
     }
     const last = splitter.finish();
     if (last.length > 0) yield last;
+    if (splitter.invalidUtf8Lines > 0) options.onInvalidUtf8?.(splitter.invalidUtf8Lines);
   } catch (err) {
     throw readError(path, gzip, err);
   } finally {

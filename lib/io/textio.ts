@@ -25,6 +25,7 @@ import { GlobalWindows } from "../model/windowing";
 import { Window } from "../model/primitives";
 import { Compression, desiredRangeBytes, readLineBatches, shardPath, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit } from "./text_files";
 import { commitOutput } from "../model/commits";
+import { Metrics, SYSTEM_NAMESPACE } from "../model/metrics";
 
 /** Options of ReadFromText. */
 export interface ReadFromTextOptions {
@@ -43,6 +44,9 @@ export interface TextRange {
   /** End byte offset (exclusive). */
   readonly end: number;
 }
+
+/** Lines read whose bytes were not valid UTF-8 (a system counter on the read step). */
+const INVALID_UTF8_LINES = Metrics.counter(SYSTEM_NAMESPACE, "invalidUtf8Lines");
 
 class ExpandPatterns extends DoFn<Uint8Array, TextRange> {
   constructor(
@@ -66,7 +70,14 @@ class ReadRanges extends DoFn<TextRange, string> {
     super();
   }
   async process(range: TextRange, ctx: ProcessContext<string>): Promise<void> {
-    for await (const lines of readLineBatches(range.path, { start: range.start, end: range.end }, this.compression)) {
+    const onInvalidUtf8 = (lines: number): void => {
+      INVALID_UTF8_LINES.inc(lines);
+      process.stderr.write(
+        `Warning: ReadFromText: ${lines} line(s) of ${range.path} (bytes ${range.start}-${range.end}) are not valid UTF-8; ` +
+          `their invalid bytes were read as U+FFFD (counted as beamline/invalidUtf8Lines). Convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8), or read it with a binary reader.\n`,
+      );
+    };
+    for await (const lines of readLineBatches(range.path, { start: range.start, end: range.end }, this.compression, { onInvalidUtf8 })) {
       for (let i = 0; i < lines.length; i++) ctx.output(lines[i]!);
     }
   }

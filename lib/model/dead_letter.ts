@@ -108,6 +108,49 @@ export function deadLetterOutputs(doFn: object, transformName: string): readonly
   return typeof wrapped === "object" && wrapped !== null ? (declarations.get(wrapped)?.get(transformName) ?? []) : [];
 }
 
+/**
+ * An element whose processing threw, on the dead-letter output of a ParDo with exception
+ * handling (`ParDo.of(fn).withExceptionHandling()`, Beam Python's `with_exception_handling()`).
+ */
+export interface FailedElement<T> {
+  /** The input element, as it came. */
+  readonly element: T;
+  /** What was thrown: `Error: message` (the error's class and message). */
+  readonly reason: string;
+  /** The full name of the ParDo that failed on it. */
+  readonly step: string;
+  /** The stack trace of the error, when there is one. */
+  readonly stack?: string;
+}
+
+/** The tag of the dead-letter output of a ParDo with exception handling. */
+export const FAILED_TAG = "failed";
+
+/** ParDo applications whose `process` errors go to a dead-letter output, by DoFn instance and full name. */
+const exceptionHandling = new WeakMap<object, Map<string, string>>();
+
+/** @internal ParDo: routes the errors of `process` in this application to the output `tag`. */
+export function declareExceptionHandling(doFn: object, transformName: string, tag: string): void {
+  let byName = exceptionHandling.get(doFn);
+  if (byName === undefined) exceptionHandling.set(doFn, (byName = new Map()));
+  byName.set(transformName, tag);
+}
+
+/** @internal Runners: the output that takes the elements whose `process` threw, if the application asked for one. */
+export function exceptionOutputOf(doFn: object, transformName: string): string | undefined {
+  const own = exceptionHandling.get(doFn)?.get(transformName);
+  if (own !== undefined) return own;
+  const wrapped = (doFn as { wrapped?: unknown }).wrapped;
+  return typeof wrapped === "object" && wrapped !== null ? exceptionHandling.get(wrapped)?.get(transformName) : undefined;
+}
+
+/** @internal A FailedElement for what `process` threw on `element`. */
+export function failedElement(element: unknown, error: unknown, step: string): FailedElement<unknown> {
+  const e = error instanceof Error ? error : undefined;
+  const reason = e !== undefined ? `${e.name}: ${e.message}` : `thrown: ${previewValue(error, 200)}`;
+  return e?.stack !== undefined ? { element, reason, step, stack: e.stack } : { element, reason, step };
+}
+
 /** @internal The reason of a rejected element, never throwing (a broken reason function must not hide the rejection). */
 export function rejectionReason(spec: DeadLetterSpec<unknown>, element: unknown): string {
   try {

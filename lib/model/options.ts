@@ -40,6 +40,19 @@ export interface PipelineOptions {
    * encoded with its coder (as on a cluster).
    */
   readonly directWorkerThreads: "when_worthwhile" | "always";
+  /**
+   * DirectRunner: how many times a failed bundle is retried before the run fails (0, the default,
+   * as Beam Java's DirectRunner: the first failure fails the run).
+   */
+  readonly directBundleRetries: number;
+  /**
+   * DirectRunner, streaming: where the driver keeps its checkpoints (state, timers, watermarks,
+   * source positions); a run restarted with the same directory resumes from the last one.
+   * Undefined: no checkpoints (state lives in memory only).
+   */
+  readonly checkpointDir?: string;
+  /** DirectRunner, streaming: how often a checkpoint is taken, in milliseconds (0: after every bundle). */
+  readonly checkpointIntervalMs: number;
   /** Any other flags given (runner-specific ones such as --job_endpoint), by their snake_case name. */
   readonly extra: Readonly<Record<string, string | number | boolean>>;
 }
@@ -118,6 +131,9 @@ const DIRECT_FLAGS = {
       "or always (N worker threads run every bundle; every element crosses threads encoded)",
     default: "when_worthwhile",
   },
+  direct_bundle_retries: { type: "number", describe: "Times a failed bundle is retried before the run fails (0: fail at once, as Beam's DirectRunner)", default: 0 },
+  checkpoint_dir: { type: "string", describe: "Streaming: checkpoint state here and resume from it when restarted with the same directory" },
+  checkpoint_interval_ms: { type: "number", describe: "Streaming: milliseconds between checkpoints (0: after every bundle)", default: 5000 },
 } as const satisfies Record<string, FlagSpec>;
 
 /** How the command line shows a run's progress (not pipeline options: workers never see them). */
@@ -146,6 +162,8 @@ export function defaultOptions(): PipelineOptions {
     strictChecks: true,
     directShuffleMemoryMb: 256,
     directWorkerThreads: "when_worthwhile",
+    directBundleRetries: 0,
+    checkpointIntervalMs: 5000,
     extra: {},
   };
 }
@@ -400,6 +418,14 @@ export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly str
   if (workerThreads !== "when_worthwhile" && workerThreads !== "always") {
     throw new ValidationError(`--direct_worker_threads must be when_worthwhile or always, got ${String(workerThreads)}`);
   }
+  const retries = Number(parsed["direct_bundle_retries"]);
+  if (!Number.isInteger(retries) || retries < 0) {
+    throw new ValidationError(`--direct_bundle_retries must be a whole number (0 or more), got ${String(parsed["direct_bundle_retries"])}`);
+  }
+  const interval = Number(parsed["checkpoint_interval_ms"]);
+  if (!(interval >= 0)) throw new ValidationError(`--checkpoint_interval_ms must be 0 or more, got ${String(parsed["checkpoint_interval_ms"])}`);
+  const checkpointDir = str("checkpoint_dir");
+  if (checkpointDir === "") throw new ValidationError("--checkpoint_dir is empty: give a directory (it is created if needed)");
   const options: PipelineOptions = {
     runner,
     jobName: str("job_name") ?? defaultJobName(),
@@ -412,6 +438,9 @@ export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly str
     strictChecks: parsed["strict_checks"] !== false,
     directShuffleMemoryMb: Number(parsed["direct_shuffle_memory_mb"]),
     directWorkerThreads: workerThreads,
+    directBundleRetries: retries,
+    ...(checkpointDir !== undefined ? { checkpointDir } : {}),
+    checkpointIntervalMs: interval,
     extra,
   };
   const port = typeof parsed["dashboard_port"] === "number" ? parsed["dashboard_port"] : undefined;

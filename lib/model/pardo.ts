@@ -5,12 +5,12 @@
  *     words.apply(ParDo.into<number>().of((w, ctx) => ctx.output(w.length)));   // a function: declare what it outputs
  *     words.apply(ParDo.into<string>().of((w, ctx) => ctx.output(`${w}:${ctx.sideInputs.factor}`), { sideInputs: { factor } }));
  */
-import { declareDeadLetters, type DeadLetterSpec } from "./dead_letter";
+import { declareDeadLetters, declareExceptionHandling, FAILED_TAG, type DeadLetterOptions, type DeadLetterSpec, type FailedElement } from "./dead_letter";
 import { DoFn, FunctionDoFn, OutputTags, ProcessFn, SideInputTypes } from "./dofn";
 import { PipelineConstructionError } from "./errors";
 import type { PCollection } from "./pcollection";
 import type { SideInput, SideInputViews } from "./side_inputs";
-import { PTransform } from "./transform";
+import { PTransform, type POutput } from "./transform";
 
 /** Options of a ParDo. */
 export interface ParDoOptions<Tags extends OutputTags = OutputTags, Sides extends SideInputTypes = {}> {
@@ -60,8 +60,35 @@ function namedSideInputs(views: SideInputViews<object> | undefined, where: () =>
   });
 }
 
-function declareParDo(input: PCollection<unknown>, doFn: AnyDoFn, options: ParDoOptions<OutputTags, object>, tags: readonly string[]): Map<string, PCollection<unknown>> {
+/** The main output of a ParDo, as a tagged output. */
+export type MainOutput<Out> = {
+  /** What `ctx.output` emitted. */
+  readonly main: PCollection<Out>;
+};
+
+/** The outputs of a ParDo with exception handling: its own, plus `failed`. */
+export type WithFailures<Outputs, In> = Outputs & {
+  /** The elements whose `process` threw, each with the error. */
+  readonly failed: PCollection<FailedElement<In>>;
+};
+
+function declareParDo(
+  input: PCollection<unknown>,
+  doFn: AnyDoFn,
+  options: ParDoOptions<OutputTags, object>,
+  tags: readonly string[],
+  exceptions?: DeadLetterOptions,
+): Map<string, PCollection<unknown>> {
   const node = input.pipeline.currentNode();
+  if (exceptions !== undefined) {
+    if (tags.includes(FAILED_TAG)) {
+      throw new PipelineConstructionError(`withExceptionHandling() adds the output '${FAILED_TAG}', which the ParDo already requests; rename that tag`, node.fullName);
+    }
+    tags = [...tags, FAILED_TAG];
+    const failed: DeadLetterSpec<FailedElement<unknown>> = { reason: (f) => f.reason, ...(exceptions.ignoreRejected !== undefined ? { ignoreUnread: exceptions.ignoreRejected } : {}) };
+    options = { ...options, deadLetters: { ...(options.deadLetters ?? {}), [FAILED_TAG]: failed } };
+    declareExceptionHandling(doFn, node.fullName, FAILED_TAG);
+  }
   const sideInputs = namedSideInputs(options.sideInputs, () => node.fullName);
   for (const s of sideInputs) {
     if (s.pcoll.pipeline !== input.pipeline) {
@@ -154,14 +181,46 @@ export class ParDo<In, Out, Tags extends OutputTags = {}> extends PTransform<PCo
    * The same ParDo with tagged outputs: the result is `{ main, ...tags }`, each typed from the
    * DoFn's `Tags`. Elements emitted with `ctx.outputTo(tag, x)` go to the tag's PCollection.
    */
-  withOutputs<K extends keyof Tags & string>(...tags: K[]): PTransform<PCollection<In>, TaggedOutputs<Out, Pick<Tags, K>>> {
-    const { doFn, options, label } = this;
+  withOutputs<K extends keyof Tags & string>(...tags: K[]): MultiOutputParDo<In, TaggedOutputs<Out, Pick<Tags, K>>> {
     if (tags.includes("main" as K)) throw new PipelineConstructionError("'main' is the main output's tag; choose another tag name");
-    return new (class MultiOutputParDo extends PTransform<PCollection<In>, TaggedOutputs<Out, Pick<Tags, K>>> {
-      expand(input: PCollection<In>): TaggedOutputs<Out, Pick<Tags, K>> {
-        const outs = declareParDo(input as PCollection<unknown>, doFn as unknown as AnyDoFn, options as ParDoOptions<OutputTags, object>, tags);
-        return Object.fromEntries(outs) as unknown as TaggedOutputs<Out, Pick<Tags, K>>;
-      }
-    })(label);
+    return new MultiOutputParDo(this.doFn as unknown as AnyDoFn, this.options as ParDoOptions<OutputTags, object>, tags, this.label);
+  }
+
+  /**
+   * The same ParDo with a dead-letter output for elements whose `process` throws (Beam Python's
+   * `with_exception_handling()`, Beam Java's `exceptionsVia`): the result is `{ main, failed }`,
+   * `failed` holding each such element with the error as a `FailedElement` (`element`, `reason`,
+   * `step`, `stack`). An element that fails emits nothing on the other outputs (what it output
+   * before throwing is dropped). Errors of startBundle, finishBundle, onTimer and of the steps
+   * downstream still fail the run. `failed` is a dead-letter output: counted as
+   * `beamline/rejected`, and if nothing reads it the first failure fails the run, unless
+   * `ignoreRejected: true`.
+   */
+  withExceptionHandling(options: DeadLetterOptions = {}): PTransform<PCollection<In>, WithFailures<MainOutput<Out>, In>> {
+    return new MultiOutputParDo<In, MainOutput<Out>>(this.doFn as unknown as AnyDoFn, this.options as ParDoOptions<OutputTags, object>, [], this.label).withExceptionHandling(options);
+  }
+}
+
+/** A ParDo with tagged outputs: `{ main, ...tags }`. */
+export class MultiOutputParDo<In, Outputs extends POutput> extends PTransform<PCollection<In>, Outputs> {
+  /** @internal */
+  constructor(
+    private readonly doFn: AnyDoFn,
+    private readonly options: ParDoOptions<OutputTags, object>,
+    private readonly tags: readonly string[],
+    label: string | undefined,
+    private readonly exceptions?: DeadLetterOptions,
+  ) {
+    super(label);
+  }
+
+  expand(input: PCollection<In>): Outputs {
+    const outs = declareParDo(input as PCollection<unknown>, this.doFn, this.options, this.tags, this.exceptions);
+    return Object.fromEntries(outs) as unknown as Outputs;
+  }
+
+  /** Adds a dead-letter output `failed` for elements whose `process` throws (see `ParDo.withExceptionHandling`). */
+  withExceptionHandling(options: DeadLetterOptions = {}): PTransform<PCollection<In>, WithFailures<Outputs, In>> {
+    return new MultiOutputParDo<In, WithFailures<Outputs, In>>(this.doFn, this.options, this.tags, this.label, options);
   }
 }

@@ -29,6 +29,13 @@ export interface StreamingProgress {
   readonly elementsWritten: number;
   /** The lowest watermark of those last PCollections. */
   readonly outputWatermark: Instant;
+  /** With `--checkpoint_dir`: checkpoints written by this run, and the milliseconds spent taking them. */
+  readonly checkpoints?: {
+    /** Checkpoints written. */
+    readonly written: number;
+    /** Milliseconds spent taking them (snapshot, durable write, acknowledgements). */
+    readonly millis: number;
+  };
 }
 
 /** A PipelineResult with the controls and live views of a streaming run. */

@@ -12,7 +12,7 @@ import { buildStage, StageInstance } from "./stage_builder";
 import { BufferedStageEnvironment, shuffledValueCoder } from "./environment";
 import { runStageInstances } from "./stage_runner";
 import type { SharedStages, StageRoot } from "./shared_stages";
-import { decodeAll, encodeAll, MetricsSnapshot, readShuffleEntries, restoreMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
+import { decodeAll, encodeAll, MetricsSnapshot, readShuffleEntries, restoreMetrics, snapshotMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
 import type { Coder } from "../../lib/coders/coder";
 import type { RunStageResult, ShuffleData } from "./worker_protocol";
 import type { EdgeObserver } from "../executor/graph_builder";
@@ -84,10 +84,7 @@ export class Execution extends BufferedStageEnvironment {
       );
     }
     try {
-      for (const stage of stageOrder(this.plan)) {
-        if (this.sharing !== undefined) await this.sharing.run(stage, this.rootOf(stage));
-        else await this.runStageInProcess(stage);
-      }
+      for (const stage of stageOrder(this.plan)) await this.runStageWithRetries(stage);
       // Every stage succeeded: only now do the sinks' outputs become visible (lib/model/commits.ts).
       await runCommits(this.commits, (step) => this.metricsFor(step));
     } catch (e) {
@@ -102,6 +99,66 @@ export class Execution extends BufferedStageEnvironment {
       }
       await this.sharing?.close();
     }
+  }
+
+  /**
+   * Runs a stage (one bundle per worker slot). With `--direct_bundle_retries N`, a stage whose
+   * user code threw is run again up to N times, as Beam runners retry a failed bundle: what the
+   * failed attempt wrote (shuffles it created, buffers, side inputs, outputs, commits, metrics)
+   * is rolled back first. Other errors (model checks, rejected elements, misuse) are not retried.
+   */
+  private async runStageWithRetries(stage: Stage): Promise<void> {
+    const retries = this.pipeline.options.directBundleRetries;
+    for (let attempt = 0; ; attempt++) {
+      const rollback = retries > 0 ? this.rollbackPoint() : undefined;
+      try {
+        if (this.sharing !== undefined) await this.sharing.run(stage, this.rootOf(stage));
+        else await this.runStageInProcess(stage);
+        return;
+      } catch (e) {
+        if (!(e instanceof Error) || e.name !== "UserCodeError") throw e;
+        if (attempt >= retries) {
+          if (retries > 0) e.message += ` (the bundle failed on each of its ${retries + 1} attempts; --direct_bundle_retries ${retries})`;
+          throw e;
+        }
+        rollback!();
+        const step = (e as { transformPath?: string }).transformPath;
+        if (step !== undefined) this.metricsFor(step).incCounter(systemCounterKey("bundleRetries"), 1);
+        process.stderr.write(`A bundle failed (attempt ${attempt + 1} of ${retries + 1}), retrying it: ${e.message}\n`);
+      }
+    }
+  }
+
+  /** What a stage attempt may change, as it is now; the function returned puts it back. */
+  private rollbackPoint(): () => void {
+    const shuffles = new Set(this.shuffles.keys());
+    const lengths = (m: Map<string, unknown[]>): Map<string, number> => new Map([...m].map(([k, v]) => [k, v.length]));
+    const buffers = lengths(this.buffers);
+    const materialized = lengths(this.materialized);
+    const outputs = this.outputs.length;
+    const commits = this.commits.length;
+    const metrics = [...this.containers.values()].map(snapshotMetrics);
+    return () => {
+      for (const [name, s] of this.shuffles) {
+        if (shuffles.has(name)) continue;
+        s.dispose();
+        this.shuffles.delete(name);
+      }
+      for (const m of [this.buffers, this.materialized]) {
+        const before = m === this.buffers ? buffers : materialized;
+        for (const [k, v] of m) v.length = before.get(k) ?? 0;
+      }
+      this.outputs.length = outputs;
+      this.commits.length = commits;
+      const saved = new Map(metrics.map((m) => [m.step, restoreMetrics(m)]));
+      for (const [step, c] of this.containers) {
+        c.counters.clear();
+        c.distributions.clear();
+        c.gauges.clear();
+        const before = saved.get(step);
+        if (before !== undefined) c.merge(before);
+      }
+    };
   }
 
   /** A stage's root elements, and how many there are when that is known without reading them. */

@@ -101,7 +101,13 @@ export class PooledWorker {
         e.name = m.name;
         if (m.stack !== undefined) e.stack = m.stack;
         if (m.metrics !== undefined) attempted.set(e, m.metrics);
-        this.fail(e);
+        // A bundle that failed leaves its thread usable (a retried bundle runs there again); an error
+        // outside a bundle (the thread could not rebuild the pipeline) ends the worker.
+        const p = this.pending;
+        if (p !== undefined) {
+          this.pending = undefined;
+          p.reject(e);
+        } else this.fail(e);
         return;
       }
     }

@@ -1,8 +1,8 @@
 /** Executes a DoFn: lifecycle, contexts, outputs, side inputs, metrics and strict checks. */
 import type { Coder } from "../../lib/coders/coder";
 import type { BundleContext, DoFn, OutputPlacement, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
-import { deadLetterOutputs, DeadLetterOutput, previewRejected, REJECTED_COUNTER_KEY, RejectedElementError, rejectionReason } from "../../lib/model/dead_letter";
-import { TransformError } from "../../lib/model/errors";
+import { deadLetterOutputs, DeadLetterOutput, exceptionOutputOf, failedElement, previewRejected, REJECTED_COUNTER_KEY, RejectedElementError, rejectionReason } from "../../lib/model/dead_letter";
+import { namesItsTransform, TransformError } from "../../lib/model/errors";
 import { isThenable, MetricsContainer, UserMethodCaller } from "../../lib/model/metrics";
 import { sideInputsObject } from "../../lib/model/side_inputs";
 import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MIN_TIMESTAMP, NO_FIRING, PaneInfo } from "../../lib/model/window";
@@ -40,6 +40,13 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   private readonly main: Receiver;
 
   private readonly outputs: ReadonlyMap<string, Receiver>;
+  /** The dead-letter output of elements whose `process` throws (ParDo `withExceptionHandling`), if any. */
+  private readonly failedOutput: Receiver | undefined;
+  /**
+   * With exception handling, what the element being processed has output so far: released when
+   * its call succeeds, dropped when it throws (an element's outputs are all or nothing).
+   */
+  private captured: { readonly target: Receiver; readonly value: unknown; readonly meta: ElementMeta }[] | undefined;
   /** `ctx.sideInputs`: one getter per declared side input, reading it for the current window. */
   readonly sideInputs: object;
 
@@ -56,6 +63,8 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     this.sideInputs = sideInputsObject(transformName, sideInputReader?.views ?? [], (view) => sideInputReader!.get(view, this.window));
     this.outputs = withDeadLetterChecks(transformName, doFn, outputs, metrics);
     this.main = this.outputs.get("main")!;
+    const failedTag = exceptionOutputOf(doFn, transformName);
+    this.failedOutput = failedTag !== undefined ? this.outputs.get(failedTag) : undefined;
     this.processCaller = new UserMethodCaller(metrics);
     this.lifecycleCallers = {
       setup: new UserMethodCaller(metrics),
@@ -151,6 +160,11 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     return undefined;
   }
 
+  /** Whether an error of `process` on this value goes to the dead-letter output (timer firings' errors do not). */
+  protected handlesExceptionsOf(_value: unknown): boolean {
+    return true;
+  }
+
   /** `meta` has exactly the one window being processed; outputs reuse it. */
   private processInWindow(value: unknown, meta: ElementMeta, window: BoundedWindow): MaybePromise {
     const snapshot =
@@ -159,6 +173,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
         : undefined;
     this.current = meta;
     this.currentWindow = window;
+    if (this.failedOutput !== undefined && this.handlesExceptionsOf(value)) return this.processCatching(value, meta, snapshot);
     let r: unknown;
     try {
       r = this.processCaller.invoke(this.doFn.process, this.doFn, value, this);
@@ -181,6 +196,45 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
       "process",
       value,
     );
+  }
+
+  /**
+   * Processes an element with exception handling: its outputs wait until the call has succeeded;
+   * if it throws, they are dropped and the element goes to the dead-letter output with the error.
+   */
+  private processCatching(value: unknown, meta: ElementMeta, snapshot: ReturnType<typeof snapshotForMutation> | undefined): MaybePromise {
+    this.captured = [];
+    let r: unknown;
+    try {
+      r = this.processCaller.invoke(this.doFn.process, this.doFn, value, this);
+    } catch (e) {
+      return this.failElement(value, meta, e);
+    }
+    const succeeded = (): MaybePromise => {
+      const captured = this.captured ?? [];
+      this.captured = undefined;
+      for (const c of captured) this.pending.add(c.target.receive(c.value, c.meta));
+      if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
+      return this.pending.take();
+    };
+    if (!isThenable(r)) return succeeded();
+    return wrapAsync(
+      Promise.resolve(r).then(
+        () => succeeded(),
+        (e: unknown) => this.failElement(value, meta, e),
+      ),
+      this.transformName,
+      "process",
+      value,
+    );
+  }
+
+  private failElement(value: unknown, meta: ElementMeta, error: unknown): MaybePromise {
+    this.captured = undefined;
+    // The SDK's own errors about how the transform is used (an undeclared tag, a strict check) are bugs to fix, not bad elements.
+    if (namesItsTransform(error)) throw error;
+    this.pending.add(this.failedOutput!.receive(failedElement(value, error, this.transformName), meta));
+    return this.pending.take();
   }
 
   // ---- ProcessContext ----
@@ -220,23 +274,27 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
       this.emit(this.main, value, { timestamp });
       return;
     }
-    this.pending.add(this.main.receive(value, { timestamp, windows: cur.windows, pane: cur.pane }));
+    this.send(this.main, value, { timestamp, windows: cur.windows, pane: cur.pane });
   }
 
   private emit(target: Receiver, value: unknown, placement: OutputPlacement | undefined): void {
     const cur = this.current;
-    let r: MaybePromise;
     if (placement === undefined && cur !== undefined) {
-      r = target.receive(value, cur);
+      this.send(target, value, cur);
     } else {
       const window = placement?.window;
-      r = target.receive(value, {
+      this.send(target, value, {
         timestamp: placement?.timestamp ?? (window !== undefined ? window.maxTimestamp() : cur?.timestamp ?? MIN_TIMESTAMP),
         windows: window !== undefined ? [window] : cur !== undefined ? cur.windows : GLOBAL_WINDOWS,
         pane: cur?.pane ?? NO_FIRING,
       });
     }
-    this.pending.add(r);
+  }
+
+  /** Sends an output on (or keeps it until the element's call has succeeded, with exception handling). */
+  private send(target: Receiver, value: unknown, meta: ElementMeta): void {
+    if (this.captured !== undefined) this.captured.push({ target, value, meta });
+    else this.pending.add(target.receive(value, meta));
   }
 
   /** Leaves the element context after a bundle (finishBundle outputs have no current element). */

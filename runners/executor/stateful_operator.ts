@@ -168,6 +168,11 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     this.timerBackend = backends.timers;
   }
 
+  /** onTimer's errors fail the run; only elements go to a dead-letter output. */
+  protected handlesExceptionsOf(value: unknown): boolean {
+    return !(value instanceof TimerFiring);
+  }
+
   startBundle(): MaybePromise {
     this.statefulChecks.keys?.sampler.resetForBundle();
     this.stateBackend.startBundle();

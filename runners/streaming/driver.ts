@@ -10,6 +10,7 @@
  * processing time makes due. Processing time is virtual (starting at 0, advanced only by the
  * script) when every source is a TestStream, and the wall clock otherwise.
  */
+import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import { type OutputCommit, runCommits } from "../../lib/model/commits";
 import type { RuntimeContext } from "../../lib/model/dofn";
 import { PipelineError } from "../../lib/model/errors";
@@ -29,6 +30,8 @@ import { LiveSource, TestStreamReplay } from "./sources";
 import { StreamingResult } from "./result";
 import type { EdgeObserver } from "../executor/graph_builder";
 import { StreamingRunMonitor } from "../monitor/streaming_monitor";
+import { type Checkpointable, IncompatibleCheckpointError, readOptionalDouble, writeOptionalDouble } from "./checkpoint";
+import { Checkpointing, MetricsPart } from "./checkpointing";
 
 /** Elements per bundle taken from a real-time source. */
 export const BUNDLE_SIZE = 100;
@@ -70,6 +73,14 @@ export class StreamingExecution implements GraphEnvironment {
   private stopRequest: "drain" | "cancel" | undefined;
   private wake: (() => void) | undefined;
   private readonly dropped = new DroppedDataWarnings();
+  /** Checkpoints of the run (--checkpoint_dir), if it takes them. */
+  private readonly checkpoints: Checkpointing | undefined;
+  /** Why the run cannot start (an unreadable or foreign checkpoint), reported when it runs. */
+  private startupError: Error | undefined;
+  /** Changes of state so far (elements, watermark moves, virtual time): whether a checkpoint has anything new. */
+  private changes = 0;
+  /** The run's id: a resumed run keeps the id of the run it resumes (sinks' hidden files are named by it). */
+  readonly runId: string;
   state: PipelineState = "RUNNING";
   error: Error | undefined;
 
@@ -81,9 +92,20 @@ export class StreamingExecution implements GraphEnvironment {
   ) {
     const graph = new PipelineGraph(pipeline);
     this.units = graph.units;
+    const dir = pipeline.options.checkpointDir;
+    if (dir !== undefined) {
+      try {
+        this.checkpoints = Checkpointing.open(dir, pipeline, pipeline.options.checkpointIntervalMs, (m) => process.stderr.write(`${m}\n`));
+      } catch (e) {
+        this.startupError = e instanceof Error ? e : new PipelineError(String(e));
+      }
+    }
+    this.runId = this.checkpoints?.restored?.runId ?? settings.runId;
     // A run that ends by itself commits its sinks' outputs once it has succeeded; one reading
-    // real-time sources never ends that way, so its sinks commit at once.
-    this.contexts = new StepContexts(containers, pipeline.options, settings.runId, outputs, this.units.some((u) => u.kind === "readUnbounded") ? undefined : this.commits);
+    // real-time sources never ends that way, nor does one that checkpoints (a restart resumes
+    // it after what its sinks did), so their sinks commit at once.
+    const commitAtOnce = this.units.some((u) => u.kind === "readUnbounded") || dir !== undefined;
+    this.contexts = new StepContexts(containers, pipeline.options, this.runId, outputs, commitAtOnce ? undefined : this.commits);
     this.graph = new StreamingGraph(graph, this);
     for (const u of this.units) {
       if (u.kind === "testStream") this.scripts.push(new TestStreamReplay(u.node.fullName, u.output.id, u.spec.events));
@@ -172,7 +194,72 @@ export class StreamingExecution implements GraphEnvironment {
       elementsWritten += this.counts.get(id)?.n ?? 0;
       outputWatermark = Math.min(outputWatermark, this.watermarkOf(id));
     }
-    return { elementsRead, elementsWritten, outputWatermark };
+    return { elementsRead, elementsWritten, outputWatermark, ...(this.checkpoints !== undefined ? { checkpoints: this.checkpointStats() } : {}) };
+  }
+
+  // ---- checkpoints ----
+
+  /** Every part of the run that a checkpoint holds: the driver's clocks and counters, the metrics, the graph's state. */
+  private checkpointParts(): Map<string, Checkpointable> {
+    const parts = new Map<string, Checkpointable>([
+      [DRIVER_PART, { snapshot: (w) => this.snapshotDriver(w), restore: (r) => this.restoreDriver(r) }],
+      [METRICS_PART, new MetricsPart(this.containers, (step) => this.metricsFor(step))],
+    ]);
+    for (const [id, part] of this.graph.checkpointables()) parts.set(id, part);
+    return parts;
+  }
+
+  /** Watermarks, element counts, virtual time, TestStream positions and sources' watermarks. */
+  private snapshotDriver(w: ByteWriter): void {
+    w.writeByte(this.impulsesDone ? 1 : 0);
+    w.writeDoubleBE(this.virtualTime);
+    w.writeVarInt(this.watermarks.size);
+    for (const [id, t] of this.watermarks) {
+      w.writeUtf8Nested(id);
+      w.writeDoubleBE(t);
+    }
+    w.writeVarInt(this.counts.size);
+    for (const [id, c] of this.counts) {
+      w.writeUtf8Nested(id);
+      w.writeDoubleBE(c.n);
+    }
+    w.writeVarInt(this.scripts.length);
+    for (const s of this.scripts) {
+      w.writeUtf8Nested(s.unitName);
+      w.writeVarInt(s.next);
+      w.writeDoubleBE(s.watermark);
+    }
+    w.writeVarInt(this.live.length);
+    for (const s of this.live) {
+      w.writeUtf8Nested(s.unitName);
+      writeOptionalDouble(w, s.reportedWatermark);
+    }
+  }
+
+  private restoreDriver(r: ByteReader): void {
+    this.impulsesDone = r.readByte() === 1;
+    this.virtualTime = r.readDoubleBE();
+    for (let n = r.readVarInt(); n > 0; n--) this.watermarks.set(r.readUtf8Nested(), r.readDoubleBE());
+    for (let n = r.readVarInt(); n > 0; n--) this.counterOf(r.readUtf8Nested()).n = r.readDoubleBE();
+    const unknown = (kind: string, name: string): Error => new IncompatibleCheckpointError(`the checkpoint has a ${kind} '${name}' this pipeline does not have; give the run another --checkpoint_dir to start afresh`);
+    for (let n = r.readVarInt(); n > 0; n--) {
+      const name = r.readUtf8Nested();
+      const script = this.scripts.find((s) => s.unitName === name);
+      if (script === undefined) throw unknown("TestStream", name);
+      script.next = r.readVarInt();
+      script.watermark = r.readDoubleBE();
+    }
+    for (let n = r.readVarInt(); n > 0; n--) {
+      const name = r.readUtf8Nested();
+      const src = this.live.find((s) => s.unitName === name);
+      if (src === undefined) throw unknown("source", name);
+      src.reportedWatermark = readOptionalDouble(r);
+    }
+  }
+
+  /** Checkpoints written by this run and the milliseconds spent taking them (zero without --checkpoint_dir). */
+  checkpointStats(): { readonly written: number; readonly millis: number } {
+    return { written: this.checkpoints?.written ?? 0, millis: this.checkpoints?.writeMillis ?? 0 };
   }
 
   requestStop(kind: "drain" | "cancel"): void {
@@ -195,15 +282,25 @@ export class StreamingExecution implements GraphEnvironment {
     const ops = this.graph.operators;
     let setUp = 0;
     try {
+      if (this.startupError !== undefined) throw this.startupError;
+      if (this.checkpoints?.restored !== undefined) {
+        this.checkpoints.restore(this.checkpointParts());
+        const c = this.checkpoints.restored;
+        process.stderr.write(`Resuming from checkpoint ${c.seq} of ${new Date(c.takenAt).toISOString()} in ${this.checkpoints.dir}.\n`);
+      }
       for (const op of ops) {
         await op.setup();
         setUp++;
       }
-      await this.bundle(async () => {
-        for (const u of this.units) if (u.kind === "impulse") await this.graph.receiverOf(u.output.id).receive(new Uint8Array(0), inGlobalWindow(new Uint8Array(0)));
-        this.impulsesDone = true;
-      });
-      for (const s of this.live) s.start(() => this.wake?.());
+      if (!this.impulsesDone) {
+        await this.bundle(async () => {
+          for (const u of this.units) if (u.kind === "impulse") await this.graph.receiverOf(u.output.id).receive(new Uint8Array(0), inGlobalWindow(new Uint8Array(0)));
+          this.impulsesDone = true;
+        });
+      }
+      // A fresh run checkpoints before reading: a restart after any crash then knows it resumes.
+      if (this.checkpoints?.isFresh) await this.checkpoints.take(this.checkpointParts(), this.live, this.runId, this.changes);
+      for (const s of this.live) s.start(() => this.wake?.(), this.checkpoints?.sourceCheckpoints(s.unitName));
       await this.loop();
       if (this.stopRequest === "cancel") {
         await Promise.all(this.live.map((s) => s.stop()));
@@ -212,6 +309,11 @@ export class StreamingExecution implements GraphEnvironment {
       } else {
         const drained = this.stopRequest === "drain";
         await runCommits(this.commits, (step) => this.metricsFor(step));
+        if (this.checkpoints !== undefined) {
+          // Everything is flushed: what waited for a checkpoint is committed, and nothing is left to resume.
+          for (const s of this.live) await s.commitHeld();
+          await this.checkpoints.clear();
+        }
         await this.closeSources(drained ? "drained" : "done");
         this.state = drained ? "DRAINED" : "DONE";
       }
@@ -220,7 +322,7 @@ export class StreamingExecution implements GraphEnvironment {
       this.state = "FAILED";
       await Promise.all(this.live.map((s) => s.stop().catch(() => undefined)));
       await this.closeSources("failed").catch(() => undefined);
-      await cleanupAfterFailure(this.pipeline, this.settings.runId, this.error);
+      await cleanupAfterFailure(this.pipeline, this.runId, this.error);
     }
     this.dropped.check(this.containers, true);
     for (let i = 0; i < setUp; i++) {
@@ -260,9 +362,12 @@ export class StreamingExecution implements GraphEnvironment {
         progressed = true;
         const { elements, receipts } = src.takeBundle(BUNDLE_SIZE);
         await this.bundle(() => this.push(src.outputId, elements));
-        // The bundle completed (sinks flushed in finishBundle): only now may the source acknowledge its input.
-        await src.commit(receipts);
+        // The bundle completed (sinks flushed in finishBundle): only now may the source acknowledge
+        // its input; in a run that checkpoints, only once a checkpoint holds the bundle's effects.
+        if (this.checkpoints !== undefined) src.hold(receipts);
+        else await src.commit(receipts);
       }
+      if (this.checkpoints?.due(this.changes, this.live)) await this.checkpoints.take(this.checkpointParts(), this.live, this.runId, this.changes);
       const sourcesDone = this.scripts.every((s) => s.watermark >= MAX_TIMESTAMP) && this.live.every((s) => s.finished && s.queued === 0);
       if (sourcesDone) {
         await stoppingSources;
@@ -318,11 +423,13 @@ export class StreamingExecution implements GraphEnvironment {
         break;
       case "processingTime":
         if (this.live.length === 0) this.virtualTime += event.advanceMillis;
+        this.changes++;
         break;
     }
   }
 
   private async push(outputId: string, elements: readonly WindowedValue<unknown>[]): Promise<void> {
+    this.changes += elements.length;
     const receiver = this.graph.receiverOf(outputId);
     for (const wv of elements) {
       const r = receiver.receive(wv.value, wv);
@@ -342,7 +449,10 @@ export class StreamingExecution implements GraphEnvironment {
 
   private setWatermark(pcollId: string, w: Instant): void {
     const prev = this.watermarks.get(pcollId);
-    if (prev === undefined || w > prev) this.watermarks.set(pcollId, w);
+    if (prev === undefined || w > prev) {
+      this.watermarks.set(pcollId, w);
+      this.changes++;
+    }
   }
 
   /** Recomputes watermarks in topological order, letting each time-aware step fire. */
@@ -390,6 +500,10 @@ export class StreamingExecution implements GraphEnvironment {
     }
   }
 }
+
+/** Section of the driver's own state in a checkpoint. */
+const DRIVER_PART = "driver";
+const METRICS_PART = "metrics";
 
 interface FlushingParDo {
   readonly input: { readonly n: number };

@@ -13,7 +13,8 @@ import type { SideInput } from "../../lib/model/side_inputs";
 import type { RuntimeContext } from "../../lib/model/dofn";
 import type { Instant } from "../../lib/model/window";
 import { GlobalWindows } from "../../lib/model/windowing";
-import { keyCoderOf } from "../executor/default_coders";
+import { coderOf, keyCoderOf, valueCoderOf } from "../executor/default_coders";
+import { windowCoderFor, windowedCoderFor } from "../direct/transfer";
 import { EdgeObserver, GraphBuilder, GraphHost, Route, Step } from "../executor/graph_builder";
 import { InMemoryStateAndTimers } from "../executor/in_memory_state";
 import type { Operator } from "../executor/operator";
@@ -26,6 +27,7 @@ import { Clocks, GroupNode, TimeAware } from "./grouping";
 import { GateEnvironment, SideInputGate } from "./side_input_gate";
 import { isTriggered, SideInputStore } from "./side_input_store";
 import { StreamingChecks } from "./strict_checks";
+import type { Checkpointable } from "./checkpoint";
 
 export { SideInputGate } from "./side_input_gate";
 // Decided in the executor, so the DirectRunner loads this driver only for pipelines that need it.
@@ -103,6 +105,19 @@ export class StreamingGraph {
     }
   }
 
+  /**
+   * Every part of the graph that holds state between bundles, by a stable id: grouping steps,
+   * stateful ParDos' state and timers, side-input gates and side-input stores.
+   */
+  checkpointables(): Map<string, Checkpointable> {
+    const parts = new Map<string, Checkpointable>();
+    for (const [name, g] of this.groupNodes) parts.set(`group:${name}`, g);
+    for (const [name, s] of this.statefulState) parts.set(`stateful:${name}`, s);
+    for (const [name, g] of this.gates) parts.set(`gate:${name}`, g);
+    for (const [id, s] of this.materialized) parts.set(`side:${id}`, s);
+    return parts;
+  }
+
   /** Advances the time-aware step of a unit, if any. */
   advance(unitName: string, clocks: Clocks): void | Promise<void> {
     return this.timeAware.get(unitName)?.advance(clocks);
@@ -120,7 +135,7 @@ export class StreamingGraph {
       sideInputs: (step, views) => new SideInputReader(step.name, new Map(views.map((v) => [v, this.materializedFor(v.pcoll)] as const))),
       stateful: (step) => {
         const input = graph.pcollection(step.inputs[0]!);
-        const backend = new InMemoryStateAndTimers(keyCoderOf(input), input.windowing.allowedLatenessMillis);
+        const backend = new InMemoryStateAndTimers(keyCoderOf(input), input.windowing.allowedLatenessMillis, windowCoderFor(input.windowing));
         this.statefulState.set(step.name, backend);
         return { state: backend, timers: backend };
       },
@@ -136,7 +151,17 @@ export class StreamingGraph {
     const unit = this.graph.unitOf(step);
     if (unit.kind !== "gbk" && unit.kind !== "combine") return "build";
     const name = step.name;
-    const g = new GroupNode(name, unit.input.windowing, keyCoderOf(unit.input), unit.kind === "combine" ? unit.combineFn : undefined, this.receiverOf(unit.output.id), this.env.metricsFor(name), this.checks.keyChecks(), this.now());
+    const g = new GroupNode(
+      name,
+      unit.input.windowing,
+      keyCoderOf(unit.input),
+      unit.kind === "combine" ? unit.combineFn : undefined,
+      this.receiverOf(unit.output.id),
+      this.env.metricsFor(name),
+      this.checks.keyChecks(),
+      this.now(),
+      valueCoderOf(unit.input),
+    );
     this.timeAware.set(name, g);
     this.groupNodes.set(name, g);
     return { receiver: g };
@@ -150,7 +175,7 @@ export class StreamingGraph {
 
   private materializedFor(pc: PCollection<unknown>): SideInputStore {
     let store = this.materialized.get(pc.id);
-    if (store === undefined) this.materialized.set(pc.id, (store = new SideInputStore(pc.windowing, this.env.metricsFor(pc.producer.fullName), pc.id, this.now())));
+    if (store === undefined) this.materialized.set(pc.id, (store = new SideInputStore(pc.windowing, this.env.metricsFor(pc.producer.fullName), pc.id, this.now(), coderOf(pc))));
     return store;
   }
 
@@ -207,7 +232,7 @@ export class StreamingGraph {
       }
     }
     const stores = new Map(sideInputs.map((s) => [s, this.materializedFor(s.pcoll)] as const));
-    const gate = new SideInputGate(sideInputs, this.env, next, stores, this.env.metricsFor(name), collectOnAdvance);
+    const gate = new SideInputGate(sideInputs, this.env, next, stores, this.env.metricsFor(name), collectOnAdvance, windowedCoderFor(input));
     this.gates.set(name, gate);
     for (const store of new Set(stores.values())) {
       // The side inputs' watermarks count too: a stateful consumer's timers wait for them.

@@ -17,6 +17,7 @@
  * - When a window expires (end + allowed lateness) it emits what has not fired as its final
  *   pane, and its state is garbage-collected.
  */
+import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { Coder } from "../../lib/coders/coder";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { MetricsContainer, setActiveContainer, systemCounterKey } from "../../lib/model/metrics";
@@ -32,7 +33,11 @@ import type { Trigger } from "../../lib/model/triggers";
 import { MinHeap } from "../executor/min_heap";
 import type { Clocks } from "../executor/in_memory_state";
 import { DROPPED_LATE } from "../executor/stateful_operator";
-import { TriggerContext, TriggerMachine, triggerMachine } from "./trigger_machine";
+import { defaultCoder } from "../executor/default_coders";
+import { windowCoderFor } from "../direct/transfer";
+import type { Checkpointable } from "./checkpoint";
+import { GroupingState, InMemoryGroupingState, readWindowStates, WindowState, WindowStateCodec, writeWindowStates } from "./grouping_state";
+import { TriggerContext, triggerMachine } from "./trigger_machine";
 
 export { DROPPED_LATE };
 export type { Clocks };
@@ -45,77 +50,6 @@ export interface TimeAware {
   advance(clocks: Clocks): MaybePromise;
   /** The earliest timestamp this step may still emit (for the output watermark). */
   hold(): Instant;
-}
-
-interface WindowState {
-  window: BoundedWindow;
-  /** Values (GroupByKey) or a one-element list holding the accumulator (combine). */
-  values: unknown[];
-  /** Elements added since the last firing. */
-  pending: number;
-  /**
-   * Earliest and latest timestamps among the pending elements that hold the output watermark
-   * (undefined: none). Elements behind the output watermark, or arriving after the input
-   * watermark passed the end of their window, hold nothing (as in Beam): they cannot make the
-   * output watermark go back, so their pane is stamped with the end of the window instead.
-   */
-  holdMin: Instant | undefined;
-  holdMax: Instant | undefined;
-  trigger: TriggerMachine;
-  paneIndex: number;
-  nonEarlyIndex: number;
-  /** A non-early (on-time or late) pane has been emitted. */
-  onTimeEmitted: boolean;
-  closed: boolean;
-  readonly keyId: string;
-  readonly windowId: string;
-  /** Removed from its key (expired or merged away): heap entries for it are stale. */
-  dead: boolean;
-  /** The watermark instant past which this window next needs a visit (its end, then its expiry). */
-  wakeAt: Instant;
-  /** Its current contribution to the step's watermark hold (Infinity: none). */
-  holdAt: Instant;
-}
-
-/**
- * The live windows of one key. Most keys have one at a time (fixed windows, a stream moving
- * forward), so it is held inline and a Map is made only for a second one: with many keys a Map
- * per key would be the largest part of the state.
- */
-class KeyWindows {
-  private soloId: string | undefined;
-  private solo: WindowState | undefined;
-  private map: Map<string, WindowState> | undefined;
-
-  get size(): number {
-    return this.map !== undefined ? this.map.size : this.solo !== undefined ? 1 : 0;
-  }
-  get(id: string): WindowState | undefined {
-    return this.map !== undefined ? this.map.get(id) : id === this.soloId ? this.solo : undefined;
-  }
-  set(id: string, ws: WindowState): void {
-    if (this.map !== undefined) this.map.set(id, ws);
-    else if (this.solo === undefined || id === this.soloId) {
-      this.soloId = id;
-      this.solo = ws;
-    } else {
-      this.map = new Map([[this.soloId!, this.solo]]);
-      this.map.set(id, ws);
-      this.soloId = this.solo = undefined;
-    }
-  }
-  delete(id: string): void {
-    if (this.map !== undefined) this.map.delete(id);
-    else if (id === this.soloId) this.soloId = this.solo = undefined;
-  }
-  values(): IterableIterator<WindowState> | readonly WindowState[] {
-    return this.map !== undefined ? this.map.values() : this.solo !== undefined ? [this.solo] : [];
-  }
-}
-
-interface KeyState {
-  key: unknown;
-  windows: KeyWindows;
 }
 
 /** Whether a trigger can fire on processing time alone (then every window is re-evaluated as the clock moves). */
@@ -137,8 +71,7 @@ function usesProcessingTime(t: Trigger | undefined): boolean {
   }
 }
 
-export class GroupNode implements Receiver, TimeAware {
-  private readonly keys = new Map<string, KeyState>();
+export class GroupNode implements Receiver, TimeAware, Checkpointable {
   private readonly pending = new PendingWork();
   private clocks: Clocks = { inputWatermark: MIN_TIMESTAMP, processingTime: 0 };
   /** This step's output watermark as of the last advance (the driver computes the same value). */
@@ -155,8 +88,6 @@ export class GroupNode implements Receiver, TimeAware {
   /** Every window's hold contribution; stale entries (holdAt changed, or dead) are skipped. */
   private readonly holds = new MinHeap<WindowState>();
   private readonly processingTimeTriggers: boolean;
-  /** Live key-window states (bounds the hold heap's stale entries). */
-  private liveStates = 0;
   /** Windows with elements not yet in a pane (the only ones a processing-time trigger can fire). */
   private readonly unfired = new Set<WindowState>();
   /** Windows that received elements since the last evaluation (the bundle's windows). */
@@ -178,29 +109,39 @@ export class GroupNode implements Receiver, TimeAware {
      * then); by default the time of the last advance, which is exact in virtual time.
      */
     private readonly now?: () => Instant,
+    /** Of the buffered values (GroupByKey) or the accumulator (combine), for checkpoints. */
+    valueCoder: Coder<unknown> = defaultCoder(),
+    /** The per key and window state (in memory by default). */
+    private readonly state: GroupingState = new InMemoryGroupingState(),
   ) {
     this.processingTimeTriggers = usesProcessingTime(windowing.trigger);
     this.merging = isMergingWindowFn(windowing.windowFn);
+    this.codec = {
+      keyCoder,
+      windowCoder: windowCoderFor(windowing),
+      valueCoder: combineFn !== undefined ? defaultCoder() : valueCoder,
+      keyId: (key) => keyIdentity(key, keyCoder),
+      newTrigger: () => triggerMachine(windowing.trigger, this.merging),
+    };
   }
+
+  private readonly codec: WindowStateCodec;
 
   receive(element: unknown, meta: ElementMeta): MaybePromise {
     const { key, value } = asKv(this.transformName, element);
     if (typeof key === "object" && key !== null && this.keyChecks?.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder, element);
     const keyId = keyIdentity(key, this.keyCoder);
-    let ks = this.keys.get(keyId);
     for (const window of meta.windows) {
       if (this.isExpired(window, this.clocks.inputWatermark)) {
         this.metrics.incCounter(systemCounterKey(DROPPED_LATE), 1);
         continue;
       }
-      if (ks === undefined) this.keys.set(keyId, (ks = { key, windows: new KeyWindows() }));
       const windowId = this.windowIdOf(window);
-      let ws = ks.windows.get(windowId);
-      if (ws === undefined && this.merging) ws = this.mergeNewWindow(ks, window, keyId);
+      let ws = this.state.get(keyId, windowId);
+      if (ws === undefined && this.merging) ws = this.mergeNewWindow(key, window, keyId);
       if (ws === undefined) {
-        ws = this.newWindowState(window, keyId, windowId);
-        ks.windows.set(windowId, ws);
-        this.liveStates++;
+        ws = this.newWindowState(key, window, keyId, windowId);
+        this.state.put(ws);
       }
       if (ws.closed) {
         this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), 1);
@@ -231,42 +172,60 @@ export class GroupNode implements Receiver, TimeAware {
     return this.pending.take();
   }
 
+  // ---- checkpoints ----
+
+  /** Clocks, output watermark and every live window's state (between bundles). */
+  snapshot(w: ByteWriter): void {
+    w.writeDoubleBE(this.clocks.inputWatermark);
+    w.writeDoubleBE(this.clocks.processingTime);
+    w.writeDoubleBE(this.outputWatermark);
+    writeWindowStates(w, this.state.all(), this.state.size, this.codec, this.touched);
+  }
+
+  /** Restores a snapshot into this freshly built (empty) step and rebuilds its indexes. */
+  restore(r: ByteReader): void {
+    this.clocks = { inputWatermark: r.readDoubleBE(), processingTime: r.readDoubleBE() };
+    this.outputWatermark = r.readDoubleBE();
+    readWindowStates(r, this.codec, (ws, touched) => {
+      this.state.put(ws);
+      if (ws.pending > 0) this.unfired.add(ws);
+      if (touched) this.touched.add(ws);
+      this.touch(ws);
+    });
+  }
+
   /** Fires (at most once each) the windows that received elements since the last evaluation. */
   private evaluateTouched(): void {
     if (this.touched.size === 0) return;
     for (const ws of this.touched) {
-      const ks = this.keys.get(ws.keyId);
-      if (ws.dead || ks === undefined) continue;
-      this.fireIfReady(ks, ws);
+      if (ws.dead) continue;
+      this.fireIfReady(ws);
       this.touch(ws);
     }
     this.touched.clear();
   }
 
   private visitIfLive(ws: WindowState): void {
-    const ks = this.keys.get(ws.keyId);
-    if (!ws.dead && ks !== undefined && ks.windows.get(ws.windowId) === ws) this.visit(ks, ws);
+    if (!ws.dead && this.state.get(ws.keyId, ws.windowId) === ws) this.visit(ws);
   }
 
   /** A timer of the window is due: garbage collection once expired, otherwise a trigger evaluation. */
-  private visit(ks: KeyState, ws: WindowState): void {
+  private visit(ws: WindowState): void {
     if (this.isExpired(ws.window, this.clocks.inputWatermark)) {
       // Garbage collection: an open window emits its final pane (what has not fired, or an
       // empty on-time pane), without asking the trigger; then its state goes.
-      if (!ws.closed && this.shouldEmit(ws)) this.emitPane(ks, ws, true);
-      this.remove(ks, ws);
+      if (!ws.closed && this.shouldEmit(ws)) this.emitPane(ws, true);
+      this.remove(ws);
       return;
     }
-    this.fireIfReady(ks, ws);
+    this.fireIfReady(ws);
     this.touch(ws);
   }
 
-  private remove(ks: KeyState, ws: WindowState): void {
+  private remove(ws: WindowState): void {
     ws.dead = true;
     this.unfired.delete(ws);
-    this.liveStates--;
-    ks.windows.delete(ws.windowId);
-    if (ks.windows.size === 0 && this.keys.get(ws.keyId) === ks) this.keys.delete(ws.keyId);
+    this.state.remove(ws);
   }
 
   /** Brings a live window's heap entries up to date after its state or the clocks changed. */
@@ -282,7 +241,7 @@ export class GroupNode implements Receiver, TimeAware {
     if (holdAt !== ws.holdAt) {
       ws.holdAt = holdAt;
       if (holdAt !== Infinity) this.holds.push(holdAt, ws);
-      if (this.holds.size > 4 * this.liveStates + 1024) this.rebuildHolds();
+      if (this.holds.size > 4 * this.state.size + 1024) this.rebuildHolds();
     }
   }
 
@@ -309,7 +268,7 @@ export class GroupNode implements Receiver, TimeAware {
   /** Drops stale hold entries (a window whose hold moved often, e.g. LATEST timestamps, leaves many). */
   private rebuildHolds(): void {
     this.holds.clear();
-    for (const ks of this.keys.values()) for (const ws of ks.windows.values()) if (ws.holdAt !== Infinity) this.holds.push(ws.holdAt, ws);
+    for (const ws of this.state.all()) if (ws.holdAt !== Infinity) this.holds.push(ws.holdAt, ws);
   }
 
   /** The timestamp of the window's next pane, by the strategy's timestamp combiner. */
@@ -338,9 +297,7 @@ export class GroupNode implements Receiver, TimeAware {
 
   /** Number of live key-window states (for tests and metrics). */
   get stateCount(): number {
-    let n = 0;
-    for (const ks of this.keys.values()) n += ks.windows.size;
-    return n;
+    return this.state.size;
   }
 
   private isExpired(window: BoundedWindow, watermark: Instant): boolean {
@@ -357,8 +314,9 @@ export class GroupNode implements Receiver, TimeAware {
     return { window, watermark: this.clocks.inputWatermark, processingTime: this.clocks.processingTime };
   }
 
-  private newWindowState(window: BoundedWindow, keyId: string, windowId: string): WindowState {
+  private newWindowState(key: unknown, window: BoundedWindow, keyId: string, windowId: string): WindowState {
     return {
+      key,
       keyId,
       windowId,
       dead: false,
@@ -394,23 +352,23 @@ export class GroupNode implements Receiver, TimeAware {
    * overlaps. Returns the state the element goes to (a closed state if the merged window is a
    * window whose trigger has finished), or undefined when the window merges with nothing.
    */
-  private mergeNewWindow(ks: KeyState, window: BoundedWindow, keyId: string): WindowState | undefined {
+  private mergeNewWindow(key: unknown, window: BoundedWindow, keyId: string): WindowState | undefined {
     const fn = this.windowing.windowFn;
     if (!isMergingWindowFn(fn) || !(window instanceof IntervalWindow)) return undefined;
     // Windows whose trigger finished are no longer active: they do not merge.
-    const live = [...ks.windows.values()].filter((s) => !s.closed && s.window instanceof IntervalWindow);
+    const live = [...this.state.windowsOf(keyId)].filter((s) => !s.closed && s.window instanceof IntervalWindow);
     if (live.length === 0) return undefined;
     const newId = window.id();
     const merge = fn.mergeWindows([...live.map((s) => s.window as IntervalWindow), window]).find((m) => m.from.some((w) => w.id() === newId));
     if (merge === undefined) return undefined;
     const mergedId = merge.merged.id();
-    const existing = ks.windows.get(mergedId);
+    const existing = this.state.get(keyId, mergedId);
     if (existing?.closed) return existing;
     const ids = new Set(merge.from.map((w) => w.id()));
     const parts = live.filter((s) => ids.has(s.windowId));
     // The new window falls inside an open window: nothing changes.
     if (parts.length === 1 && parts[0]!.windowId === mergedId) return parts[0];
-    const target = this.newWindowState(merge.merged, keyId, mergedId);
+    const target = this.newWindowState(key, merge.merged, keyId, mergedId);
     // The merged window keeps its own trigger flags and pane numbering if it was one of the
     // merging windows; otherwise it is a new window (pane index 0 when it first fires).
     if (existing !== undefined) {
@@ -425,30 +383,26 @@ export class GroupNode implements Receiver, TimeAware {
       if (p.holdMin !== undefined && (target.holdMin === undefined || p.holdMin < target.holdMin)) target.holdMin = p.holdMin;
       if (p.holdMax !== undefined && (target.holdMax === undefined || p.holdMax > target.holdMax)) target.holdMax = p.holdMax;
       target.pending += p.pending;
-      p.dead = true;
-      this.unfired.delete(p);
-      this.liveStates--;
-      ks.windows.delete(p.windowId);
+      this.remove(p);
     }
     target.trigger.onMerge(
       parts.map((p) => p.trigger),
       this.triggerContext(target.window),
     );
-    ks.windows.set(mergedId, target);
+    this.state.put(target);
     if (target.pending > 0) this.unfired.add(target);
-    this.liveStates++;
     this.touch(target);
     return target;
   }
 
   /** Evaluates the window's trigger and fires one pane if it says so. */
-  private fireIfReady(ks: KeyState, ws: WindowState): void {
+  private fireIfReady(ws: WindowState): void {
     if (ws.closed) return;
     const ctx = this.triggerContext(ws.window);
     if (!ws.trigger.shouldFire(ctx)) return;
     ws.trigger.onFire(ctx);
     if (ws.trigger.finished) ws.closed = true;
-    if (this.shouldEmit(ws)) this.emitPane(ks, ws, ws.closed);
+    if (this.shouldEmit(ws)) this.emitPane(ws, ws.closed);
     else if (ws.closed) this.discard(ws);
   }
 
@@ -480,7 +434,7 @@ export class GroupNode implements Receiver, TimeAware {
     return this.clocks.inputWatermark <= maxTs ? "EARLY" : "ON_TIME";
   }
 
-  private emitPane(ks: KeyState, ws: WindowState, isLast: boolean): void {
+  private emitPane(ws: WindowState, isLast: boolean): void {
     const timing = this.timing(ws);
     const pane: PaneInfo = {
       isFirst: ws.paneIndex === 0,
@@ -504,7 +458,7 @@ export class GroupNode implements Receiver, TimeAware {
     ws.pending = 0;
     this.unfired.delete(ws);
     ws.holdMin = ws.holdMax = undefined;
-    this.pending.add(this.output.receive(kv(ks.key, value), { timestamp, windows: [ws.window], pane }));
+    this.pending.add(this.output.receive(kv(ws.key, value), { timestamp, windows: [ws.window], pane }));
   }
 
   private call<R>(f: () => R): R {

@@ -2,12 +2,15 @@
  * The side-input gate of the streaming driver: holds the main input of a ParDo with side inputs
  * until the side inputs are complete for the element's windows.
  */
+import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
+import type { Coder } from "../../lib/coders/coder";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import type { SideInput } from "../../lib/model/side_inputs";
 import type { BoundedWindow, ElementMeta, Instant, WindowedValue } from "../../lib/model/window";
 import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
 import { Clocks, DROPPED_LATE, TimeAware } from "./grouping";
 import type { SideInputStore } from "./side_input_store";
+import type { Checkpointable } from "./checkpoint";
 
 /** What the gate needs from the driver. */
 export interface GateEnvironment {
@@ -21,7 +24,7 @@ export interface GateEnvironment {
  * element of a window whose side-input window was already dropped (data later than the allowed
  * lateness) is dropped and counted, as a GroupByKey drops it.
  */
-export class SideInputGate implements Receiver, TimeAware {
+export class SideInputGate implements Receiver, TimeAware, Checkpointable {
   private buffered: WindowedValue<unknown>[] = [];
   /** Held elements released so far (they reach the ParDo without passing its input's counter again). */
   released = 0;
@@ -35,6 +38,8 @@ export class SideInputGate implements Receiver, TimeAware {
     private readonly metrics: MetricsContainer,
     /** Collect the stores after each advance (false: the owner calls `collect()` later, e.g. after timers). */
     private readonly collectOnAdvance = true,
+    /** Of the held elements with their windows (for checkpoints). */
+    private readonly heldCoder?: Coder<WindowedValue<unknown>>,
   ) {}
   /** Every side-input window the element reads is complete (watermark past its end) or has a fired pane. */
   private ready(meta: ElementMeta): boolean {
@@ -81,6 +86,18 @@ export class SideInputGate implements Receiver, TimeAware {
     for (const store of new Set(this.stores.values())) store.collect();
     return undefined;
   }
+  /** The elements held, and how many were released so far. */
+  snapshot(w: ByteWriter): void {
+    w.writeVarInt(this.released);
+    w.writeVarInt(this.buffered.length);
+    for (const wv of this.buffered) this.heldCoder!.encode(wv, w, "nested");
+  }
+
+  restore(r: ByteReader): void {
+    this.released = r.readVarInt();
+    for (let n = r.readVarInt(); n > 0; n--) this.buffered.push(this.heldCoder!.decode(r, "nested"));
+  }
+
   hold(): Instant {
     let h = Infinity;
     for (const wv of this.buffered) if (wv.timestamp < h) h = wv.timestamp;

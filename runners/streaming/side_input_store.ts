@@ -13,10 +13,14 @@
  * Windows are dropped once no consumer can read them any more (every consumer's watermark past
  * the window's end plus its allowed lateness), so long runs do not keep every window they saw.
  */
+import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
+import type { Coder } from "../../lib/coders/coder";
 import type { MetricsContainer } from "../../lib/model/metrics";
 import { BoundedWindow, ElementMeta, Instant, KV, kv } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
-import { deterministicKeyCoder } from "../executor/default_coders";
+import { defaultCoder, deterministicKeyCoder } from "../executor/default_coders";
+import { windowCoderFor } from "../direct/transfer";
+import type { Checkpointable } from "./checkpoint";
 import type { MaybePromise, Receiver } from "../executor/receiver";
 import type { SideInputContents } from "../executor/side_input_reader";
 import { Clocks, GroupNode } from "./grouping";
@@ -37,7 +41,7 @@ export function isTriggered(w: WindowingStrategy): boolean {
   return w.trigger !== undefined && w.trigger.kind !== "default";
 }
 
-export class SideInputStore implements Receiver, SideInputContents {
+export class SideInputStore implements Receiver, SideInputContents, Checkpointable {
   private readonly windows = new Map<string, WindowContents>();
   private readonly consumers: SideInputConsumer[] = [];
   /** Bumped on every change; readers rebuild a cached view when it moved. */
@@ -49,7 +53,13 @@ export class SideInputStore implements Receiver, SideInputContents {
   /** Windows of a triggered side input that have had a pane. */
   private readonly fired = new Set<string>();
 
-  constructor(windowing?: WindowingStrategy, metrics?: MetricsContainer, name = "(side input)", now?: () => Instant) {
+  /** Of the side input's elements and windows (for checkpoints). */
+  private readonly elementCoder: Coder<unknown>;
+  private readonly windowCoder: Coder<BoundedWindow> | undefined;
+
+  constructor(windowing?: WindowingStrategy, metrics?: MetricsContainer, name = "(side input)", now?: () => Instant, elementCoder: Coder<unknown> = defaultCoder()) {
+    this.elementCoder = elementCoder;
+    this.windowCoder = windowing !== undefined ? windowCoderFor(windowing) : undefined;
     if (windowing !== undefined && metrics !== undefined && isTriggered(windowing)) {
       const latestPane: Receiver = {
         receive: (group: unknown, meta: ElementMeta): MaybePromise => {
@@ -62,7 +72,7 @@ export class SideInputStore implements Receiver, SideInputContents {
           return undefined;
         },
       };
-      this.panes = new GroupNode(`${name}/materialize`, windowing, deterministicKeyCoder(), undefined, latestPane, metrics, undefined, now);
+      this.panes = new GroupNode(`${name}/materialize`, windowing, deterministicKeyCoder(), undefined, latestPane, metrics, undefined, now, elementCoder);
     }
   }
 
@@ -120,6 +130,36 @@ export class SideInputStore implements Receiver, SideInputContents {
   /** Whether the window may still be read: it was not dropped (it may be empty). */
   holds(window: BoundedWindow): boolean {
     return window.maxTimestamp() >= this.collectedBelow;
+  }
+
+  /** The windows held (with their values), which have fired, how far collection got, and a triggered input's pending panes. */
+  snapshot(w: ByteWriter): void {
+    const windowCoder = this.windowCoder!;
+    w.writeDoubleBE(this.collectedBelow);
+    w.writeVarInt(this.windows.size);
+    for (const [id, c] of this.windows) {
+      windowCoder.encode(c.window, w, "nested");
+      w.writeByte(this.fired.has(id) ? 1 : 0);
+      w.writeVarInt(c.values.length);
+      for (const v of c.values) this.elementCoder.encode(v, w, "nested");
+    }
+    w.writeByte(this.panes !== undefined ? 1 : 0);
+    this.panes?.snapshot(w);
+  }
+
+  restore(r: ByteReader): void {
+    const windowCoder = this.windowCoder!;
+    this.collectedBelow = r.readDoubleBE();
+    for (let n = r.readVarInt(); n > 0; n--) {
+      const window = windowCoder.decode(r, "nested");
+      const id = window.id();
+      if (r.readByte() === 1) this.fired.add(id);
+      const values: unknown[] = [];
+      for (let m = r.readVarInt(); m > 0; m--) values.push(this.elementCoder.decode(r, "nested"));
+      this.windows.set(id, { window, values });
+    }
+    if (r.readByte() === 1) this.panes?.restore(r);
+    this.version++;
   }
 
   /** Number of windows held (for tests). */

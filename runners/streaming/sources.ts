@@ -2,7 +2,7 @@
  * The sources of a streaming run: TestStream scripts replayed in virtual time, and real-time
  * unbounded sources feeding a bounded queue (emit() waits while it is full: backpressure).
  */
-import type { SourceOutcome, UnboundedSource, UnboundedSourceContext } from "../../lib/io/read_unbounded";
+import type { SourceCheckpoints, SourceOutcome, UnboundedSource, UnboundedSourceContext } from "../../lib/io/read_unbounded";
 import type { TestStreamEvent } from "../../lib/testing/test_stream";
 import { Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue, GLOBAL_WINDOWS, NO_FIRING } from "../../lib/model/window";
 
@@ -11,7 +11,8 @@ export const SOURCE_QUEUE_LIMIT = 1_000;
 
 /** Replays a TestStream's events one at a time. */
 export class TestStreamReplay {
-  private next = 0;
+  /** The index of the next event (saved in checkpoints). */
+  next = 0;
   watermark: Instant = MIN_TIMESTAMP;
   constructor(
     readonly unitName: string,
@@ -35,11 +36,15 @@ export class LiveSource {
   /** Receipts of the queued elements, in step with the queue (undefined: none given). */
   private receipts: unknown[] = [];
   private commitHandler: ((receipts: readonly unknown[]) => Promise<void>) | undefined;
+  private checkpointHandler: ((covered: readonly unknown[]) => Uint8Array) | undefined;
+  /** Receipts of processed elements waiting for a checkpoint to cover them (runs with checkpoints). */
+  private held: unknown[] = [];
   private closeHandler: ((outcome: SourceOutcome) => Promise<void>) | undefined;
   private closed = false;
   private waiters: (() => void)[] = [];
   private wake: (() => void) | undefined;
-  private reportedWatermark: Instant | undefined;
+  /** The source's latest watermark report (restored from a checkpoint on a resumed run). */
+  reportedWatermark: Instant | undefined;
   private readonly controller = new AbortController();
   finished = false;
   error: unknown;
@@ -52,8 +57,18 @@ export class LiveSource {
     private readonly source: UnboundedSource<unknown>,
   ) {}
 
-  start(onActivity: () => void): void {
+  /** Starts reading; `checkpoints` (runs that take checkpoints): the stable id and the mark restored, if any. */
+  start(onActivity: () => void, checkpoints?: { readonly stableId: string; readonly resumed: boolean; readonly restoredMark: Uint8Array | undefined }): void {
     this.wake = onActivity;
+    const resumable: SourceCheckpoints | undefined =
+      checkpoints === undefined
+        ? undefined
+        : {
+            ...checkpoints,
+            onCheckpoint: (handler) => {
+              this.checkpointHandler = handler;
+            },
+          };
     const ctx: UnboundedSourceContext<unknown> = {
       emit: (value, timestamp, receipt) => {
         if (this.controller.signal.aborted && this.finished) return Promise.resolve();
@@ -74,6 +89,7 @@ export class LiveSource {
       onClose: (handler) => {
         this.closeHandler = handler;
       },
+      ...(resumable !== undefined ? { checkpoints: resumable } : {}),
     };
     this.reading = (async () => {
       try {
@@ -110,12 +126,35 @@ export class LiveSource {
     if (receipts.length > 0 && this.commitHandler !== undefined) await this.commitHandler(receipts);
   }
 
+  /** Keeps the receipts of a completed bundle until a checkpoint covers them. */
+  hold(receipts: readonly unknown[]): void {
+    for (const r of receipts) this.held.push(r);
+  }
+
+  /** Whether processed elements wait for a checkpoint. */
+  get holding(): boolean {
+    return this.held.length > 0;
+  }
+
+  /** The source's mark for a checkpoint covering the held receipts (empty if the source gives none). */
+  checkpointMark(): Uint8Array {
+    return this.checkpointHandler?.(this.held) ?? new Uint8Array(0);
+  }
+
+  /** The checkpoint covering the held receipts is durable: commits them. */
+  async commitHeld(): Promise<void> {
+    const receipts = this.held;
+    this.held = [];
+    await this.commit(receipts);
+  }
+
   /** Tells the source the run ended (once); elements still queued are dropped from this run and given back by the source. */
   async close(outcome: SourceOutcome): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.queue = [];
     this.receipts = [];
+    this.held = [];
     if (this.closeHandler !== undefined) await this.closeHandler(outcome);
   }
 

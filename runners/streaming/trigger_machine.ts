@@ -11,8 +11,10 @@
  * Each node has a `finished` flag (Beam's "finished bits") and state (counts, delays). `clear`
  * drops the state but keeps the flags; `resetTree` drops both, for the node and its subtree.
  */
+import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { Trigger } from "../../lib/model/triggers";
 import type { BoundedWindow, Instant } from "../../lib/model/window";
+import { readOptionalDouble, writeOptionalDouble } from "./checkpoint";
 
 /** What a trigger sees when it is evaluated. */
 export interface TriggerContext {
@@ -54,6 +56,21 @@ export abstract class TriggerMachine {
     this.finished = other.finished;
     this.children.forEach((c, i) => c.copyFinished(other.children[i]!));
   }
+  /** Writes the state of the subtree (finished flags, counts, deadlines), node by node, pre-order. */
+  save(w: ByteWriter): void {
+    w.writeByte(this.finished ? 1 : 0);
+    this.saveOwn(w);
+    for (const c of this.children) c.save(w);
+  }
+  /** Reads what `save` wrote into a fresh machine of the same trigger. */
+  load(r: ByteReader): void {
+    this.finished = r.readByte() === 1;
+    this.loadOwn(r);
+    for (const c of this.children) c.load(r);
+  }
+  /** The node's own state beyond its finished flag (none for most triggers). */
+  protected saveOwn(_w: ByteWriter): void {}
+  protected loadOwn(_r: ByteReader): void {}
   /** The first child not finished (sequences: AfterEach, AfterWatermark's early/late phases). */
   protected firstUnfinished(): TriggerMachine | undefined {
     for (const c of this.children) if (!c.finished) return c;
@@ -112,6 +129,12 @@ class AfterCountMachine extends TriggerMachine {
   clear(): void {
     this.count = 0;
   }
+  protected saveOwn(w: ByteWriter): void {
+    w.writeVarInt(this.count);
+  }
+  protected loadOwn(r: ByteReader): void {
+    this.count = r.readVarInt();
+  }
 }
 
 class AfterProcessingTimeMachine extends TriggerMachine {
@@ -143,6 +166,12 @@ class AfterProcessingTimeMachine extends TriggerMachine {
   }
   clear(): void {
     this.delayedUntil = undefined;
+  }
+  protected saveOwn(w: ByteWriter): void {
+    writeOptionalDouble(w, this.delayedUntil);
+  }
+  protected loadOwn(r: ByteReader): void {
+    this.delayedUntil = readOptionalDouble(r);
   }
 }
 

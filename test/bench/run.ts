@@ -4,14 +4,17 @@
  * MNIST, Flipkart and the worker process. Every figure is a ratio to a baseline measured in the
  * same run, alternating fresh processes.
  *
- * Flags: --only batch|streaming|mnist|flipkart|worker (wordcount = batch), and each part's own
- * (batch.ts: --sizes 5,100,2048 --runs 3 --runs_large 1 --startup_runs 7 --shuffle_mb 500 --shuffle_keys 10000000).
+ * Flags: --only batch|streaming|checkpoint|mnist|flipkart|worker|soak (wordcount = batch), and each
+ * part's own (batch.ts: --sizes 5,100,2048 --runs 3 --runs_large 1 --startup_runs 7 --shuffle_mb 500
+ * --shuffle_keys 10000000; soak.ts: --soak_seconds N).
  */
 import { benchBatch } from "./batch";
 import { benchStreaming } from "./streaming";
 import { benchMnist } from "./mnist";
 import { benchFlipkart } from "./flipkart";
 import { benchWorker } from "./worker";
+import { benchCheckpointCost } from "./checkpoint_cost";
+import { benchSoak } from "./soak";
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,6 +25,7 @@ const only = flag("only", "all");
 const batch = only === "all" || only === "batch" || only === "wordcount" ? benchBatch(flag).catch((e: unknown) => ((process.exitCode = 1), console.error(e))) : Promise.resolve();
 const streamingDone = batch.then(() => {
   if (only === "all" || only === "streaming") benchStreaming(flag);
+  if (only === "all" || only === "checkpoint") benchCheckpointCost(flag);
 });
 const mnist = only === "all" || only === "mnist" ? streamingDone.then(() => benchMnist(flag)).catch((e: Error) => {
   process.stderr.write(`MNIST benchmark FAILED: ${e.stack ?? e.message}\n`);
@@ -30,4 +34,6 @@ const mnist = only === "all" || only === "mnist" ? streamingDone.then(() => benc
 // After the MNIST benchmark: the two must not compete for the cores.
 const flipkartDone = only === "all" || only === "flipkart" ? mnist.then(() => benchFlipkart(flag)).catch((e: unknown) => ((process.exitCode = 1), console.error(e))) : mnist;
 // Last: a worker process streaming a 2 GB bundle (runners/worker flow control).
-if (only === "all" || only === "worker") void flipkartDone.then(() => benchWorker(flag)).catch((e: unknown) => ((process.exitCode = 1), console.error(e)));
+const workerDone = only === "all" || only === "worker" ? flipkartDone.then(() => benchWorker(flag)).catch((e: unknown) => ((process.exitCode = 1), console.error(e))) : flipkartDone;
+// Last, alone on the machine: the 10-minute soak (--soak_seconds for a shorter one).
+if (only === "all" || only === "soak") void workerDone.then(() => benchSoak(flag)).catch((e: unknown) => ((process.exitCode = 1), console.error(e)));

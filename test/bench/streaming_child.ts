@@ -3,6 +3,7 @@
  * (a StreamingSample).
  *
  *   node dist/test/bench/streaming_child.js windowed|windowed-nochecks|map|baseline COUNT KEYS
+ *   node dist/test/bench/streaming_child.js windowed-checkpoint COUNT KEYS CHECKPOINT_DIR INTERVAL_MS
  *
  * Every mode generates the same elements: element i has key `k${i % KEYS}` and the wall-clock
  * time of its emission (ms) as event timestamp, so 1 s fixed windows follow real time.
@@ -19,6 +20,7 @@
 import { performance } from "node:perf_hooks";
 import "../../runners/direct";
 import { Count, DoFn, FixedWindows, IntervalWindow, KV, ParDo, Pipeline, ProcessContext, WithKeys, Window } from "../../lib";
+import type { StreamingPipelineResult, StreamingProgress } from "../../lib/model/result";
 import { ReadUnbounded } from "../../lib/io/read_unbounded";
 
 const WINDOW_MS = 1000;
@@ -35,6 +37,8 @@ export interface StreamingSample {
   readonly maxRssMb: number;
   /** Sum of all counts (windowed, baseline) or elements seen (map): must equal `elements`. */
   readonly total: number;
+  /** windowed-checkpoint: checkpoints written and the milliseconds spent taking them. */
+  readonly checkpoints?: { readonly written: number; readonly millis: number };
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -48,6 +52,8 @@ class Recorder {
   /** Window start (ms) → performance.now() of the last emission into that window. */
   readonly lastEmit = new Map<number, number>();
   total = 0;
+  /** Checkpoints written and the time spent taking them (windowed-checkpoint). */
+  checkpoints: StreamingProgress["checkpoints"];
   emitted(eventTime: number): void {
     this.lastEmit.set(eventTime - (eventTime % WINDOW_MS), performance.now());
   }
@@ -66,8 +72,8 @@ class PaneSink extends DoFn<KV<string, number>, never> {
   }
 }
 
-async function windowed(count: number, keys: number, strictChecks: boolean, recorder: Recorder): Promise<void> {
-  const p = Pipeline.create({ strictChecks });
+async function windowed(count: number, keys: number, strictChecks: boolean, recorder: Recorder, checkpoint?: { dir: string; intervalMs: number }): Promise<void> {
+  const p = Pipeline.create({ strictChecks, ...(checkpoint !== undefined ? { checkpointDir: checkpoint.dir, checkpointIntervalMs: checkpoint.intervalMs } : {}) });
   p.apply(
     ReadUnbounded.from<number>({
       async read(ctx) {
@@ -83,7 +89,9 @@ async function windowed(count: number, keys: number, strictChecks: boolean, reco
     .apply(WithKeys.of((i: number) => `k${i % keys}`))
     .apply(Count.perKey())
     .apply("Sink", ParDo.of(new PaneSink(recorder)));
-  await (await p.run()).waitUntilFinish();
+  const result = await p.run();
+  await result.waitUntilFinish();
+  if (checkpoint !== undefined) recorder.checkpoints = (result as StreamingPipelineResult).progress().checkpoints;
 }
 
 async function mapOnly(count: number, recorder: Recorder): Promise<void> {
@@ -144,6 +152,9 @@ async function main(): Promise<void> {
     case "windowed":
       await windowed(count, keys, true, recorder);
       break;
+    case "windowed-checkpoint": // checkpoint_cost.ts: COUNT KEYS DIR INTERVAL_MS
+      await windowed(count, keys, true, recorder, { dir: process.argv[5]!, intervalMs: Number(process.argv[6]) });
+      break;
     case "windowed-nochecks":
       await windowed(count, keys, false, recorder);
       break;
@@ -168,6 +179,7 @@ async function main(): Promise<void> {
     maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     total: recorder.total,
+    ...(recorder.checkpoints !== undefined ? { checkpoints: recorder.checkpoints } : {}),
   };
   process.stdout.write(`${JSON.stringify(sample)}\n`);
 }

@@ -15,7 +15,7 @@ import { PubSubReader, ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub
 import { isStreamingResult, type StreamingPipelineResult } from "../../runners/streaming";
 import { runDirect } from "../helpers";
 import { waitFor, within } from "../setup/emulators/helpers";
-import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "./gcp/emulator_env";
+import { pullAllText, startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "./gcp/emulator_env";
 
 describe("io/pubsub: leases and retries under faults", function () {
   this.timeout(60_000);
@@ -103,18 +103,7 @@ describe("io/pubsub: leases and retries under faults", function () {
       if (streaming.state === "RUNNING" || streaming.state === "DRAINING") await streaming.cancel().catch(() => undefined);
     }
     // The output, read after the run (the faults apply to every client of the emulator, so nothing else reads during it).
-    const got: string[] = [];
-    const results = await PubSubReader.open({ subscription: "retry-out-sub" });
-    try {
-      for (let empty = 0; empty < 2; ) {
-        const batch = await results.pull(100, 1000);
-        if (batch.length === 0) empty++;
-        got.push(...batch.map((m) => Buffer.from(m.value).toString()));
-        await results.commit(batch.map((m) => m.ackId));
-      }
-    } finally {
-      await results.close();
-    }
+    const got = await pullAllText("retry-out-sub");
     assert.deepEqual([...new Set(got)].sort(), Array.from({ length: N }, (_, i) => `M${i}`).sort(), "every message transformed and published");
     assert.equal(got.length, N, "none twice");
     const retried = gcpRetryCounts().pubsub - before;

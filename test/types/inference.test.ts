@@ -23,6 +23,7 @@ import {
   definePipeline,
   FixedWindows,
   Window,
+  type FailedElement,
 } from "../../lib";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -86,6 +87,16 @@ describe("type inference of the public API", () => {
     expectType(outs.main)<PCollection<number>>(true);
     expectType(outs.negative)<PCollection<string>>(true);
     expectType(outs.zero)<PCollection<null>>(true);
+
+    // Exception handling adds `failed`, typed by the input, to either form.
+    const handled = nums.apply("Handled", ParDo.of(new Classify()).withExceptionHandling());
+    expectType(handled.main)<PCollection<number>>(true);
+    expectType(handled.failed)<PCollection<FailedElement<number>>>(true);
+    const taggedHandled = nums.apply("TaggedHandled", ParDo.of(new Classify()).withOutputs("negative").withExceptionHandling({ ignoreRejected: true }));
+    expectType(taggedHandled.negative)<PCollection<string>>(true);
+    expectType(taggedHandled.failed)<PCollection<FailedElement<number>>>(true);
+    // @ts-expect-error: only the declared tags and `failed`
+    void taggedHandled.zero;
 
     const factor = AsSingleton(p.apply("Factor", Create.of(2)));
     const names = AsMap(p.apply("Names", Create.of(kv(1, "one"))));

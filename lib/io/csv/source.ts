@@ -6,6 +6,7 @@
  * few hundred records); a batch that fails is parsed again record by record, so one bad record
  * costs only itself.
  */
+import { isUtf8 } from "node:buffer";
 import { pipeline, Readable } from "node:stream";
 import * as zlib from "node:zlib";
 import { parse as parseCsv, type Options as CsvParseOptions } from "csv-parse/sync";
@@ -125,6 +126,7 @@ function tooLong(record: RawRecord, maxRecordBytes: number): string {
 export function parseRecord(record: RawRecord, options: CsvParseOptions, maxRecordBytes: number): ParsedRecord {
   if (record.truncatedBytes > 0) return { record, error: tooLong(record, maxRecordBytes) };
   if (record.unclosedQuote) return { record, error: `a quoted field opened on or after line ${record.line} is never closed (the file ends inside it)` };
+  if (!isUtf8(record.bytes)) return { record, error: invalidUtf8(record) };
   try {
     const rows = parseCsv(record.bytes, options) as string[][];
     if (rows.length !== 1) return { record, error: `the text parses as ${rows.length} records, not one` };
@@ -136,14 +138,27 @@ export function parseRecord(record: RawRecord, options: CsvParseOptions, maxReco
 
 const NEWLINE = Buffer.from("\n");
 
+function invalidUtf8(record: RawRecord): string {
+  // The first U+FFFD of the decoded text that is not an encoded U+FFFD (EF BF BD) in the bytes.
+  const text = record.bytes.toString("utf8");
+  let valid = 0;
+  for (let i = text.indexOf("\uFFFD"); i >= 0; i = text.indexOf("\uFFFD", i + 1)) {
+    valid = Buffer.byteLength(text.slice(0, i));
+    if (!(record.bytes[valid] === 0xef && record.bytes[valid + 1] === 0xbf && record.bytes[valid + 2] === 0xbd)) break;
+  }
+  return `the record is not valid UTF-8 (first invalid byte 0x${record.bytes[valid]?.toString(16).padStart(2, "0") ?? "??"} at byte ${valid} of the record on line ${record.line}); convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)`;
+}
+
 /** Parses records in one csv-parse call; falls back to one call per record if any is malformed. */
 export function parseRecords(records: readonly RawRecord[], options: CsvParseOptions, maxRecordBytes: number): ParsedRecord[] {
   const clean = records.every((r) => r.truncatedBytes === 0 && !r.unclosedQuote);
   if (clean && records.length > 1) {
     const parts: Buffer[] = [];
     for (const r of records) parts.push(r.bytes, NEWLINE);
+    const text = Buffer.concat(parts);
     try {
-      const rows = parseCsv(Buffer.concat(parts), options) as string[][];
+      // Invalid UTF-8 (found record by record below) must not be read as U+FFFD silently.
+      const rows = isUtf8(text) ? (parseCsv(text, options) as string[][]) : [];
       if (rows.length === records.length) return rows.map((fields, i) => ({ record: records[i]!, fields }));
     } catch {
       // some record is malformed: find it below

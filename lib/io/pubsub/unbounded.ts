@@ -9,14 +9,24 @@
  * failure the uncommitted ones are nacked (redelivered at once). A subscription the source
  * created for a topic is deleted when it closes.
  *
+ * In a run that takes checkpoints (the DirectRunner's --checkpoint_dir), messages are acknowledged
+ * once a checkpoint holding their effects is durable. The source's mark in each checkpoint lists
+ * the ids of the messages it covers (and of recently committed ones), so after a restart their
+ * redeliveries are acknowledged without being emitted again: exactly-once for state and windows.
+ * From a topic, the subscription is named after the checkpoint directory and step, so a restarted
+ * job reads on from the same one, and it is kept until the job drains. While resuming, the
+ * watermark waits until the leases a crashed run held can have expired and their messages come
+ * back (the subscription's ack deadline, 10 s by default), so they are not late.
+ *
  * The step is Beam's pubsub_read composite: runners that read Pub/Sub themselves (Dataflow)
  * replace it with their native read, configured by the spec on the node. Either way it produces
  * bytes: the message data, or with attributes the serialized PubsubMessage proto (parsed by the
  * next SDK step).
  */
+import { ByteReader, ByteWriter } from "../../coders/byte_io";
 import type { PBegin, PCollection } from "../../model/pcollection";
 import { PTransform } from "../../model/transform";
-import type { Instant } from "../../model/window";
+import { type Instant, MIN_TIMESTAMP } from "../../model/window";
 import { ReadUnbounded, type SourceOutcome, type UnboundedSource, type UnboundedSourceContext } from "../read_unbounded";
 import { encodePubsubMessage } from "./message_proto";
 import { PubSubReader, type PubSubReaderOptions } from "./reader";
@@ -95,12 +105,44 @@ function resolvePath(spec: string, kind: "topics" | "subscriptions", project: st
   return `projects/${parsed.project ?? project ?? "-"}/${kind}/${parsed.name}`;
 }
 
+/** A checkpoint mark: the subscription, and the ids of messages whose effects the checkpoint holds. */
+function encodeMark(subscription: string, ids: readonly string[]): Uint8Array {
+  const w = new ByteWriter(16 + ids.length * 24);
+  w.writeByte(1);
+  w.writeUtf8Nested(subscription);
+  w.writeVarInt(ids.length);
+  for (const id of ids) w.writeUtf8Nested(id);
+  return w.finish();
+}
+
+function decodeMark(bytes: Uint8Array): { subscription: string; ids: string[] } {
+  const r = new ByteReader(bytes);
+  if (r.readByte() !== 1) throw new Error("unknown Pub/Sub checkpoint mark version");
+  const subscription = r.readUtf8Nested();
+  const ids: string[] = [];
+  for (let n = r.readVarInt(); n > 0; n--) ids.push(r.readUtf8Nested());
+  return { subscription, ids };
+}
+
 /** A real-time source reading a subscription (or a fresh subscription to a topic), emitting bytes. */
 export function pubSubSource(options: PubSubReaderOptions): UnboundedSource<Uint8Array> {
   const withAttributes = options.withAttributes === true;
   return {
+    // No estimate before the first pull: a backlog of older messages must not arrive late.
+    initialWatermark: MIN_TIMESTAMP,
     async read(ctx: UnboundedSourceContext<Uint8Array>): Promise<void> {
-      const reader = await PubSubReader.open<Uint8Array | { data: Uint8Array; attributes: Record<string, string>; messageId?: string; publishTime?: Date }>(options);
+      const cp = ctx.checkpoints;
+      const mark = cp?.restoredMark !== undefined ? decodeMark(cp.restoredMark) : undefined;
+      const readerOptions: PubSubReaderOptions =
+        cp === undefined
+          ? options
+          : {
+              ...options,
+              // From a topic: one subscription per checkpoint directory and step, read on after a restart.
+              ...(options.topic !== undefined ? { subscriptionName: `beamline-${cp.stableId}` } : {}),
+              resume: { committedIds: mark?.ids ?? [], holdWatermark: cp.resumed },
+            };
+      const reader = await PubSubReader.open<Uint8Array | { data: Uint8Array; attributes: Record<string, string>; messageId?: string; publishTime?: Date }>(readerOptions);
       const report = (): void => {
         const w: Instant = reader.watermark();
         if (Number.isFinite(w)) ctx.advanceWatermark(w);
@@ -121,11 +163,13 @@ export function pubSubSource(options: PubSubReaderOptions): UnboundedSource<Uint
         report();
         if (acks.size >= MAX_ACKS_IN_FLIGHT) await Promise.race(acks);
       });
+      cp?.onCheckpoint((covered) => encodeMark(reader.subscription, reader.checkpointIds(covered as string[])));
       ctx.onClose(async (outcome: SourceOutcome) => {
         // After a drain nothing is outstanding; after a cancel or failure close() nacks what is.
-        void outcome;
+        // A job that checkpoints keeps the subscription it created unless it drained: it may resume.
+        const finished = outcome === "drained" || outcome === "done";
         await Promise.all(acks);
-        await reader.close();
+        await reader.close({ deleteSubscription: cp === undefined || finished });
         if (ackError !== undefined) throw ackError;
       });
       let idlePause = FIRST_IDLE_PAUSE_MS;
@@ -133,6 +177,7 @@ export function pubSubSource(options: PubSubReaderOptions): UnboundedSource<Uint
         const batch = await reader.pull(PULL_BATCH, 10_000);
         for (const m of batch) {
           const bytes = withAttributes ? encodePubsubMessage(m.value as Parameters<typeof encodePubsubMessage>[0]) : (m.value as Uint8Array);
+          reader.markDelivered(m.id);
           await ctx.emit(bytes, m.timestamp, m.ackId);
         }
         report();

@@ -1,6 +1,7 @@
 /** Test helper: starts the local emulators on free ports and points the SDK's clients at them. */
-import { startEmulators, type EmulatedService, type RunningEmulators } from "../../../setup/emulators";
+import { startEmulators, type EmulatedService, type EmulatorsOptions, type RunningEmulators } from "../../../setup/emulators";
 import { resetGcpClients } from "../../../lib/io/gcp/clients";
+import { PubSubReader } from "../../../lib/io/pubsub";
 import { isolateFromGoogleCredentials, setEnv } from "../../setup/emulators/helpers";
 
 export const TEST_PROJECT = "beamline-test";
@@ -11,9 +12,9 @@ export interface EmulatorEnv {
   stop(): Promise<void>;
 }
 
-export async function startEmulatorEnv(services: readonly EmulatedService[]): Promise<EmulatorEnv> {
+export async function startEmulatorEnv(services: readonly EmulatedService[], options: Omit<EmulatorsOptions, "services"> = {}): Promise<EmulatorEnv> {
   const restoreCredentials = isolateFromGoogleCredentials();
-  const emulators = await startEmulators({ services, pubsubPort: 0, bigqueryPort: 0, storagePort: 0 });
+  const emulators = await startEmulators({ pubsubPort: 0, bigqueryPort: 0, storagePort: 0, ...options, services });
   const restoreEnv = setEnv({ ...emulators.env, GOOGLE_CLOUD_PROJECT: TEST_PROJECT });
   await resetGcpClients();
   return {
@@ -25,4 +26,24 @@ export async function startEmulatorEnv(services: readonly EmulatedService[]): Pr
       restoreCredentials();
     },
   };
+}
+
+/**
+ * Reads a subscription until two pulls in a row come back empty, acknowledging what it read: the
+ * messages' data as text (with `idAttribute`, each id once).
+ */
+export async function pullAllText(subscription: string, idAttribute?: string): Promise<string[]> {
+  const got: string[] = [];
+  const reader = await PubSubReader.open(idAttribute !== undefined ? { subscription, idAttribute } : { subscription });
+  try {
+    for (let empty = 0; empty < 2; ) {
+      const batch = await reader.pull(500, 1000);
+      if (batch.length === 0) empty++;
+      got.push(...batch.map((m) => Buffer.from(m.value).toString()));
+      await reader.commit(batch.map((m) => m.ackId));
+    }
+  } finally {
+    await reader.close();
+  }
+  return got;
 }
