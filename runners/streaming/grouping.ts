@@ -29,7 +29,7 @@ import { asKv } from "../executor/combine_operator";
 import { wrapUserError } from "../executor/operator";
 import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
 import type { Trigger } from "../../lib/model/triggers";
-import { MinHeap } from "../executor/min_heap";
+import { TimeBuckets } from "./hold_counts";
 import type { Clocks } from "../executor/in_memory_state";
 import { DROPPED_LATE } from "../executor/stateful_operator";
 import { defaultCoder } from "../executor/default_coders";
@@ -37,6 +37,10 @@ import { windowCoderFor } from "../direct/transfer";
 import type { Checkpointable } from "./checkpoint";
 import { GroupingState, InMemoryGroupingState, readWindowStates, stateKeyOf, WindowMajorGroupingState, WindowState, WindowStateCodec, writeWindowStates } from "./grouping_state";
 import { HoldCounts } from "./hold_counts";
+
+/** WindowState.wakePhase: the window's next visit is at its end, or at its expiry (end + allowed lateness). */
+const WAKE_AT_END = 1;
+const WAKE_AT_EXPIRY = 2;
 import { TriggerContext, triggerMachine } from "./trigger_machine";
 
 export { DROPPED_LATE };
@@ -84,7 +88,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
    * wait in this heap by that instant, so a watermark advance visits just the windows it
    * concerns rather than every key and window.
    */
-  private readonly wakeups = new MinHeap<WindowState>();
+  private readonly wakeups = new TimeBuckets<WindowState>();
   /** Every live window's hold contribution (its holdAt), counted per instant. */
   private readonly holds = new HoldCounts();
   private readonly processingTimeTriggers: boolean;
@@ -132,7 +136,6 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
       keyCoder,
       windowCoder: windowCoderFor(windowing),
       valueCoder: combineFn !== undefined ? defaultCoder() : valueCoder,
-      keyId: (key) => stateKeyOf(key, keyCoder),
       combines: combineFn !== undefined,
       newTrigger: () => triggerMachine(windowing.trigger, this.merging),
     };
@@ -156,8 +159,8 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
       let ws = this.state.get(keyId, windowId);
       if (ws === undefined && this.merging) ws = this.mergeNewWindow(key, window, keyId);
       if (ws === undefined) {
-        ws = this.newWindowState(key, window, keyId, windowId);
-        this.state.put(ws);
+        ws = this.newWindowState(key, window);
+        this.state.put(keyId, windowId, ws);
       }
       if (ws.closed) {
         this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), 1);
@@ -182,7 +185,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     this.evaluateTouched();
     const clockMoved = clocks.processingTime !== this.clocks.processingTime;
     this.clocks = clocks;
-    while (this.wakeups.peekTime() < clocks.inputWatermark) this.visitIfLive(this.wakeups.pop()!);
+    while (this.wakeups.peekTime() < clocks.inputWatermark) for (const ws of this.wakeups.popBucket()) this.visitIfLive(ws);
     // A processing-time trigger is armed by an element and fires a pane of pending data: only
     // windows holding unfired elements can fire because the clock moved.
     if (this.processingTimeTriggers && clockMoved) for (const ws of [...this.unfired]) this.visitIfLive(ws);
@@ -206,7 +209,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     this.clocks = { inputWatermark: r.readDoubleBE(), processingTime: r.readDoubleBE() };
     this.outputWatermark = r.readDoubleBE();
     readWindowStates(r, this.codec, (ws, touched) => {
-      this.state.put(ws);
+      this.state.put(stateKeyOf(ws.key, this.keyCoder), ws.window.id(), ws);
       if (ws.pending > 0 && this.processingTimeTriggers) this.unfired.add(ws);
       if (touched) {
         ws.touched = true;
@@ -230,7 +233,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   }
 
   private visitIfLive(ws: WindowState): void {
-    if (!ws.dead && this.state.get(ws.keyId, ws.windowId) === ws) this.visit(ws);
+    if (!ws.dead) this.visit(ws);
   }
 
   /** A timer of the window is due: garbage collection once expired, otherwise a trigger evaluation. */
@@ -247,25 +250,33 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   }
 
   private remove(ws: WindowState): void {
+    this.retire(ws);
+    this.state.remove(stateKeyOf(ws.key, this.keyCoder), ws.window.id(), ws);
+  }
+
+  /** Marks a state no longer in the step (removed, or replaced) and releases its hold. */
+  private retire(ws: WindowState): void {
     ws.dead = true;
     if (this.processingTimeTriggers) this.unfired.delete(ws);
-    if (ws.holdAt !== Infinity) this.holds.remove(ws.holdAt);
+    const holdAt = ws.holdAt;
+    if (holdAt !== Infinity) this.holds.remove(holdAt);
     ws.holdAt = Infinity;
-    this.state.remove(ws);
   }
 
   /** Brings a live window's heap entries up to date after its state or the clocks changed. */
   private touch(ws: WindowState): void {
     if (ws.dead) return;
     const end = ws.window.maxTimestamp();
-    const wakeAt = this.clocks.inputWatermark > end ? end + this.windowing.allowedLatenessMillis : end;
-    if (wakeAt !== ws.wakeAt) {
-      ws.wakeAt = wakeAt;
-      this.wakeups.push(wakeAt, ws);
-    }
+    const lateness = this.windowing.allowedLatenessMillis;
+    const phase = this.clocks.inputWatermark > end ? WAKE_AT_EXPIRY : WAKE_AT_END;
+    const wakeAt = phase === WAKE_AT_EXPIRY ? end + lateness : end;
+    const previous = ws.wakePhase === WAKE_AT_EXPIRY ? end + lateness : ws.wakePhase === WAKE_AT_END ? end : NaN;
+    if (wakeAt !== previous) this.wakeups.push(wakeAt, ws);
+    ws.wakePhase = phase;
     const holdAt = this.holdOf(ws);
-    if (holdAt !== ws.holdAt) {
-      if (ws.holdAt !== Infinity) this.holds.remove(ws.holdAt);
+    const held = ws.holdAt;
+    if (holdAt !== held) {
+      if (held !== Infinity) this.holds.remove(held);
       if (holdAt !== Infinity) this.holds.add(holdAt);
       ws.holdAt = holdAt;
     }
@@ -330,9 +341,9 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     return { window, watermark: this.clocks.inputWatermark, processingTime: this.clocks.processingTime };
   }
 
-  private newWindowState(key: unknown, window: BoundedWindow, keyId: string, windowId: string): WindowState {
+  private newWindowState(key: unknown, window: BoundedWindow): WindowState {
     const buffer = this.combineFn !== undefined ? this.call(() => this.combineFn!.createAccumulator()) : [];
-    return new WindowState(key, keyId, windowId, window, buffer, triggerMachine(this.windowing.trigger, this.merging));
+    return new WindowState(key, window, buffer, triggerMachine(this.windowing.trigger, this.merging));
   }
 
   private addValue(ws: WindowState, value: unknown, timestamp: Instant): void {
@@ -376,10 +387,10 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     const existing = this.state.get(keyId, mergedId);
     if (existing?.closed) return existing;
     const ids = new Set(merge.from.map((w) => w.id()));
-    const parts = live.filter((s) => ids.has(s.windowId));
+    const parts = live.filter((s) => ids.has(s.window.id()));
     // The new window falls inside an open window: nothing changes.
-    if (parts.length === 1 && parts[0]!.windowId === mergedId) return parts[0];
-    const target = this.newWindowState(key, merge.merged, keyId, mergedId);
+    if (parts.length === 1 && parts[0]!.window.id() === mergedId) return parts[0];
+    const target = this.newWindowState(key, merge.merged);
     // The merged window keeps its own trigger flags and pane numbering if it was one of the
     // merging windows; otherwise it is a new window (pane index 0 when it first fires).
     if (existing !== undefined) {
@@ -400,7 +411,9 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
       parts.map((p) => p.trigger),
       this.triggerContext(target.window),
     );
-    this.state.put(target);
+    // The merged window replaces a closed window of the same id, if any.
+    if (existing !== undefined && !existing.dead) this.retire(existing);
+    this.state.put(keyId, mergedId, target);
     if (target.pending > 0 && this.processingTimeTriggers) this.unfired.add(target);
     this.touch(target);
     return target;

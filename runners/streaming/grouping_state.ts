@@ -17,17 +17,50 @@ const DEAD = 2;
 const ON_TIME_EMITTED = 4;
 const TOUCHED = 8;
 
+/** What only the EARLIEST and LATEST timestamp combiners keep per window (see WindowState.holdMin). */
+interface ElementHolds {
+  min: Instant | undefined;
+  max: Instant | undefined;
+  /** The window's hold when it is neither none nor the end of the window. */
+  at: Instant;
+}
+
+/** Where a window state's watermark hold is: none, at the end of its window, or in ElementHolds.at. */
+const HOLD_NONE = 0;
+const HOLD_END = 1;
+const HOLD_OTHER = 2;
+
 /**
  * One key's state in one window. A streaming grouping step keeps one per live key and window
- * (100,000 keys in a window: 100,000 of these), so it is kept small: flags share one field, the
- * accumulator of a combine is held directly, and the key, window and window id are shared with
- * the step's other states (one key string per key; one window object and id per window).
+ * (100,000 keys in a window: 100,000 of these), so it is kept small: flags share one field; the
+ * accumulator of a combine is held directly; the key and window objects are shared with the
+ * step's other states (their ids are derived when needed); instants are kept as small codes
+ * (a number field would hold a boxed double per state) and element timestamps only for the
+ * timestamp combiners that read them.
  */
 export class WindowState {
-  /** Values (GroupByKey: an array) or the accumulator (combine). */
+  /** Values (GroupByKey: an array) or the accumulator (combine; undefined once a closed window dropped it). */
   buffer: unknown;
   /** Elements added since the last firing. */
   pending = 0;
+  paneIndex = 0;
+  nonEarlyIndex = 0;
+  private flags = 0;
+  /** Which timer of the window is set (0: none yet; the step turns it into an instant: its end, then its expiry). */
+  wakePhase = 0;
+  private holdKind = HOLD_NONE;
+  private element: ElementHolds | undefined = undefined;
+
+  constructor(
+    readonly key: unknown,
+    /** Fixed for the state's life (its hold at the end of the window is kept as a code). */
+    readonly window: BoundedWindow,
+    buffer: unknown,
+    public trigger: TriggerMachine,
+  ) {
+    this.buffer = buffer;
+  }
+
   /**
    * Earliest and latest timestamps among the pending elements that hold the output watermark
    * (undefined: none; only tracked for the EARLIEST and LATEST timestamp combiners). Elements
@@ -35,26 +68,33 @@ export class WindowState {
    * window, hold nothing (as in Beam): they cannot make the output watermark go back, so their
    * pane is stamped with the end of the window instead.
    */
-  holdMin: Instant | undefined = undefined;
-  holdMax: Instant | undefined = undefined;
-  paneIndex = 0;
-  nonEarlyIndex = 0;
-  private flags = 0;
-  /** The watermark instant past which this window next needs a visit (its end, then its expiry). */
-  wakeAt: Instant = NaN;
-  /** Its current contribution to the step's watermark hold (Infinity: none). */
-  holdAt: Instant = Infinity;
+  get holdMin(): Instant | undefined {
+    return this.element?.min;
+  }
+  set holdMin(t: Instant | undefined) {
+    if (t !== undefined || this.element !== undefined) this.elementHolds().min = t;
+  }
+  get holdMax(): Instant | undefined {
+    return this.element?.max;
+  }
+  set holdMax(t: Instant | undefined) {
+    if (t !== undefined || this.element !== undefined) this.elementHolds().max = t;
+  }
+  private elementHolds(): ElementHolds {
+    return (this.element ??= { min: undefined, max: undefined, at: Infinity });
+  }
 
-  constructor(
-    readonly key: unknown,
-    /** The key's identity in the step (stateKeyOf). */
-    readonly keyId: string,
-    readonly windowId: string,
-    public window: BoundedWindow,
-    buffer: unknown,
-    public trigger: TriggerMachine,
-  ) {
-    this.buffer = buffer;
+  /** Its current contribution to the step's watermark hold (Infinity: none). */
+  get holdAt(): Instant {
+    return this.holdKind === HOLD_NONE ? Infinity : this.holdKind === HOLD_END ? this.window.maxTimestamp() : this.element!.at;
+  }
+  set holdAt(t: Instant) {
+    if (t === Infinity) this.holdKind = HOLD_NONE;
+    else if (t === this.window.maxTimestamp()) this.holdKind = HOLD_END;
+    else {
+      this.holdKind = HOLD_OTHER;
+      this.elementHolds().at = t;
+    }
   }
 
   /** A non-early (on-time or late) pane has been emitted. */
@@ -71,7 +111,7 @@ export class WindowState {
   set closed(v: boolean) {
     this.flags = v ? this.flags | CLOSED : this.flags & ~CLOSED;
   }
-  /** Removed from its key (expired or merged away): index entries for it are stale. */
+  /** No longer in the step's state (expired, merged away or replaced): index entries for it are stale. */
   get dead(): boolean {
     return (this.flags & DEAD) !== 0;
   }
@@ -102,10 +142,10 @@ export interface GroupingState {
   get(keyId: string, windowId: string): WindowState | undefined;
   /** The live windows of a key. */
   windowsOf(keyId: string): Iterable<WindowState>;
-  /** Adds (or replaces) the state of `ws.keyId` in `ws.windowId`. */
-  put(ws: WindowState): void;
+  /** Adds (or replaces) the state of key `keyId` (stateKeyOf) in window `windowId`. */
+  put(keyId: string, windowId: string, ws: WindowState): void;
   /** Removes a window state (expired, or merged into another). */
-  remove(ws: WindowState): void;
+  remove(keyId: string, windowId: string, ws: WindowState): void;
   /** Every live window state. */
   all(): Iterable<WindowState>;
   /** Number of live window states. */
@@ -166,18 +206,18 @@ export class InMemoryGroupingState implements GroupingState {
   windowsOf(keyId: string): Iterable<WindowState> {
     return this.keys.get(keyId)?.values() ?? NONE;
   }
-  put(ws: WindowState): void {
-    let kw = this.keys.get(ws.keyId);
-    if (kw === undefined) this.keys.set(ws.keyId, (kw = new KeyWindows()));
-    if (kw.get(ws.windowId) === undefined) this.count++;
-    kw.set(ws.windowId, ws);
+  put(keyId: string, windowId: string, ws: WindowState): void {
+    let kw = this.keys.get(keyId);
+    if (kw === undefined) this.keys.set(keyId, (kw = new KeyWindows()));
+    if (kw.get(windowId) === undefined) this.count++;
+    kw.set(windowId, ws);
   }
-  remove(ws: WindowState): void {
-    const kw = this.keys.get(ws.keyId);
-    if (kw === undefined || kw.get(ws.windowId) !== ws) return;
-    kw.delete(ws.windowId);
+  remove(keyId: string, windowId: string, ws: WindowState): void {
+    const kw = this.keys.get(keyId);
+    if (kw === undefined || kw.get(windowId) !== ws) return;
+    kw.delete(windowId);
     this.count--;
-    if (kw.size === 0) this.keys.delete(ws.keyId);
+    if (kw.size === 0) this.keys.delete(keyId);
   }
   *all(): Iterable<WindowState> {
     for (const kw of this.keys.values()) yield* kw.values();
@@ -217,25 +257,25 @@ export class WindowMajorGroupingState implements GroupingState {
       if (ws !== undefined) yield ws;
     }
   }
-  put(ws: WindowState): void {
-    let keys = this.keysIn(ws.windowId);
+  put(keyId: string, windowId: string, ws: WindowState): void {
+    let keys = this.keysIn(windowId);
     if (keys === undefined) {
-      this.windows.set(ws.windowId, (keys = new Map()));
-      this.lastId = ws.windowId;
+      this.windows.set(windowId, (keys = new Map()));
+      this.lastId = windowId;
       this.last = keys;
     }
     const size = keys.size;
-    keys.set(ws.keyId, ws);
+    keys.set(keyId, ws);
     this.count += keys.size - size;
   }
-  remove(ws: WindowState): void {
-    const keys = this.keysIn(ws.windowId);
-    if (keys === undefined || keys.get(ws.keyId) !== ws) return;
-    keys.delete(ws.keyId);
+  remove(keyId: string, windowId: string, ws: WindowState): void {
+    const keys = this.keysIn(windowId);
+    if (keys === undefined || keys.get(keyId) !== ws) return;
+    keys.delete(keyId);
     this.count--;
     if (keys.size === 0) {
-      this.windows.delete(ws.windowId);
-      if (this.lastId === ws.windowId) this.lastId = this.last = undefined;
+      this.windows.delete(windowId);
+      if (this.lastId === windowId) this.lastId = this.last = undefined;
     }
   }
   *all(): Iterable<WindowState> {
@@ -249,8 +289,6 @@ export interface WindowStateCodec {
   readonly windowCoder: Coder<BoundedWindow>;
   /** Of buffered values (GroupByKey) or of the accumulator (combine). */
   readonly valueCoder: Coder<unknown>;
-  /** The identity of a key (as the step computes it). */
-  keyId(key: unknown): string;
   /** Whether a state holds an accumulator (combine) rather than a list of values. */
   readonly combines: boolean;
   /** A fresh trigger machine of the step's trigger, to load a saved state into. */
@@ -295,7 +333,7 @@ export function readWindowStates(r: ByteReader, codec: WindowStateCodec, add: (w
     const paneIndex = r.readVarInt();
     const nonEarlyIndex = r.readVarInt();
     const flags = r.readByte();
-    const ws = new WindowState(key, codec.keyId(key), window.id(), window, codec.combines ? values[0] : values, trigger);
+    const ws = new WindowState(key, window, codec.combines ? values[0] : values, trigger);
     ws.pending = pending;
     ws.holdMin = holdMin;
     ws.holdMax = holdMax;
