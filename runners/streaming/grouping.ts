@@ -142,6 +142,9 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   }
 
   private readonly codec: WindowStateCodec;
+  /** The windows list of the last pane's window: the panes of a window (one per key) share it (read-only). */
+  private paneWindow: BoundedWindow | undefined;
+  private paneWindows: readonly BoundedWindow[] = [];
 
   receive(element: unknown, meta: ElementMeta): MaybePromise {
     const { key, value } = asKv(this.transformName, element);
@@ -482,7 +485,11 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     ws.pending = 0;
     if (this.processingTimeTriggers) this.unfired.delete(ws);
     ws.holdMin = ws.holdMax = undefined;
-    this.pending.add(this.output.receive(kv(ws.key, value), { timestamp, windows: [ws.window], pane }));
+    if (ws.window !== this.paneWindow) {
+      this.paneWindow = ws.window;
+      this.paneWindows = [ws.window];
+    }
+    this.pending.add(this.output.receive(kv(ws.key, value), { timestamp, windows: this.paneWindows, pane }));
   }
 
   private call<R>(f: () => R): R {

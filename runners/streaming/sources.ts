@@ -22,6 +22,13 @@ class QueueMinimum {
   private times: number[] = [];
   private head = 0;
   push(seq: number, t: Instant): void {
+    const last = this.times.length - 1;
+    // The same timestamp as the newest entry (elements mostly come in order): it now stands for
+    // this element, which leaves the queue last.
+    if (last >= this.head && this.times[last] === t) {
+      this.seqs[last] = seq;
+      return;
+    }
     while (this.times.length > this.head && this.times[this.times.length - 1]! >= t) {
       this.times.pop();
       this.seqs.pop();
@@ -119,7 +126,7 @@ export class LiveSource {
           };
     const ctx: UnboundedSourceContext<unknown> = {
       emit: (value, timestamp, receipt) => {
-        if (this.controller.signal.aborted && this.finished) return Promise.resolve();
+        if (this.finished && this.controller.signal.aborted) return ROOM;
         const t = timestamp ?? Date.now();
         this.queue.push({ value, timestamp: t, windows: GLOBAL_WINDOWS, pane: NO_FIRING });
         if (receipt !== undefined && !this.withReceipts) {
