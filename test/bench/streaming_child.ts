@@ -35,6 +35,8 @@ export interface StreamingSample {
   readonly mode: string;
   readonly elements: number;
   readonly ms: number;
+  /** CPU time (user + system, all threads) of the run: steadier than wall time on a loaded machine. */
+  readonly cpuMs: number;
   /** Panes (windowed, baseline) or elements (map) whose latency was measured. */
   readonly measured: number;
   readonly p50Ms: number;
@@ -181,6 +183,7 @@ async function main(): Promise<void> {
   const keys = Number(keysArg ?? "100");
   const recorder = new Recorder();
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   switch (mode) {
     case "windowed":
       await windowed(count, keys, true, recorder);
@@ -202,11 +205,13 @@ async function main(): Promise<void> {
       throw new Error("usage: streaming_child windowed|windowed-nochecks|map|baseline COUNT KEYS");
   }
   const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
   const sorted = recorder.sorted();
   const sample: StreamingSample = {
     mode: mode!,
     elements: count,
     ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     measured: sorted.length,
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
