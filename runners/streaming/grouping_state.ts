@@ -97,33 +97,37 @@ export class WindowState {
     }
   }
 
+  private setFlag(bit: number, v: boolean): void {
+    this.flags = v ? this.flags | bit : this.flags & ~bit;
+  }
+
   /** A non-early (on-time or late) pane has been emitted. */
   get onTimeEmitted(): boolean {
     return (this.flags & ON_TIME_EMITTED) !== 0;
   }
   set onTimeEmitted(v: boolean) {
-    this.flags = v ? this.flags | ON_TIME_EMITTED : this.flags & ~ON_TIME_EMITTED;
+    this.setFlag(ON_TIME_EMITTED, v);
   }
   /** Its trigger has finished: late data for it is dropped until it expires. */
   get closed(): boolean {
     return (this.flags & CLOSED) !== 0;
   }
   set closed(v: boolean) {
-    this.flags = v ? this.flags | CLOSED : this.flags & ~CLOSED;
+    this.setFlag(CLOSED, v);
   }
   /** No longer in the step's state (expired, merged away or replaced): index entries for it are stale. */
   get dead(): boolean {
     return (this.flags & DEAD) !== 0;
   }
   set dead(v: boolean) {
-    this.flags = v ? this.flags | DEAD : this.flags & ~DEAD;
+    this.setFlag(DEAD, v);
   }
   /** It received elements since its trigger was last evaluated (the step lists it once). */
   get touched(): boolean {
     return (this.flags & TOUCHED) !== 0;
   }
   set touched(v: boolean) {
-    this.flags = v ? this.flags | TOUCHED : this.flags & ~TOUCHED;
+    this.setFlag(TOUCHED, v);
   }
 }
 
