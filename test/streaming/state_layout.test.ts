@@ -78,7 +78,7 @@ describe("Streaming DirectRunner: compact grouping state", () => {
   });
 
   it("a real-time source's watermark is the earliest queued timestamp (repeated and out of order) until it is taken", async () => {
-    const timestamps = [50, 30, 30, 70, 30, 60];
+    const timestamps = [50, 30, 30, 70, 30, 30, 60];
     const src = new LiveSource("Read", "out", {
       initialWatermark: 100,
       read(ctx) {
@@ -95,7 +95,7 @@ describe("Streaming DirectRunner: compact grouping state", () => {
       src.takeBundle(1);
     }
     seen.push(src.computeWatermark(0));
-    assert.deepEqual(seen, [30, 30, 30, 30, 30, 60, 100]);
+    assert.deepEqual(seen, [30, 30, 30, 30, 30, 30, 60, 100]);
     await src.stop();
   });
 });
