@@ -65,9 +65,17 @@ export class FixedWindows implements WindowFn {
     this.config = { sizeMillis, offsetMillis };
   }
 
+  /** The last window assigned: consecutive elements mostly fall in the same window, and share its (read-only) list. */
+  #last: readonly BoundedWindow[] = [];
+  #lastStart = NaN;
+
   assignWindows(timestamp: Instant): readonly BoundedWindow[] {
     const start = timestamp - (((timestamp - this.offsetMillis) % this.sizeMillis) + this.sizeMillis) % this.sizeMillis;
-    return [new IntervalWindow(start, start + this.sizeMillis)];
+    if (start !== this.#lastStart) {
+      this.#last = [new IntervalWindow(start, start + this.sizeMillis)];
+      this.#lastStart = start;
+    }
+    return this.#last;
   }
 
   sideInputWindow(mainWindow: BoundedWindow): BoundedWindow {

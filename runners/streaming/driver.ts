@@ -33,8 +33,20 @@ import { StreamingRunMonitor } from "../monitor/streaming_monitor";
 import { type Checkpointable, IncompatibleCheckpointError, readOptionalDouble, writeOptionalDouble } from "./checkpoint";
 import { Checkpointing, MetricsPart } from "./checkpointing";
 
-/** Elements per bundle taken from a real-time source. */
-export const BUNDLE_SIZE = 100;
+/**
+ * Elements per bundle taken from a real-time source at most: a bundle takes what the source has
+ * queued, up to this. Each bundle costs a pass over the graph (watermarks, firings) and the
+ * start and finish of every step, so a fast source gets large bundles; a slow one gets small
+ * ones (its elements do not wait for others).
+ */
+export const BUNDLE_SIZE = 1000;
+
+/**
+ * How long the driver runs bundles back to back before letting the event loop turn (timers,
+ * I/O, signals; and Node's promise hooks, which a metrics scope leaves on until a turn without
+ * one, make every await slower while they are on).
+ */
+const YIELD_EVERY_MS = 20;
 
 /** Settings of a streaming run. */
 export interface StreamingSettings {
@@ -340,8 +352,16 @@ export class StreamingExecution implements GraphEnvironment {
 
   private async loop(): Promise<void> {
     let stoppingSources: Promise<void> | undefined;
+    let turned = performance.now();
     for (;;) {
       await this.settings.pauser?.pause();
+      // A source with less than a bundle queued may be emitting more right now (microtasks): let
+      // it run until it waits (for I/O, or for room in its queue) so that a bundle holds what it
+      // has, instead of a bundle (a pass over the graph) every few elements.
+      if (performance.now() - turned > YIELD_EVERY_MS || this.live.some((s) => s.queued > 0 && s.queued < BUNDLE_SIZE && !s.finished)) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        turned = performance.now();
+      }
       if (this.stopRequest === "cancel") return;
       if (this.stopRequest === "drain") {
         for (const s of this.scripts) s.watermark = MAX_TIMESTAMP;
@@ -383,6 +403,7 @@ export class StreamingExecution implements GraphEnvironment {
       if (!progressed) {
         if (this.live.length === 0) continue;
         await this.idle(this.settings.tickMillis ?? 100);
+        turned = performance.now();
         await this.bundle(async () => undefined);
         this.dropped.check(this.containers, false);
       }
@@ -441,10 +462,16 @@ export class StreamingExecution implements GraphEnvironment {
   private async bundle(work: () => Promise<void>): Promise<void> {
     const ops = this.graph.operators;
     for (const f of this.flushing.values()) f.atStart = StreamingExecution.activity(f);
-    for (const op of ops) await op.startBundle();
+    for (const op of ops) {
+      const r = op.startBundle();
+      if (r !== undefined) await r;
+    }
     await work();
     await this.pass();
-    for (let i = ops.length - 1; i >= 0; i--) await ops[i]!.finishBundle();
+    for (let i = ops.length - 1; i >= 0; i--) {
+      const r = ops[i]!.finishBundle();
+      if (r !== undefined) await r;
+    }
   }
 
   private setWatermark(pcollId: string, w: Instant): void {
@@ -486,7 +513,8 @@ export class StreamingExecution implements GraphEnvironment {
           const step = this.graph.timeAware.get(name);
           let out = input;
           if (step !== undefined) {
-            await step.advance({ inputWatermark: input, processingTime: now });
+            const r = step.advance({ inputWatermark: input, processingTime: now });
+            if (r !== undefined) await r;
             out = Math.min(input, step.hold());
           }
           const flushing = this.flushing.get(name);

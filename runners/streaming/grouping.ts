@@ -20,23 +20,27 @@
 import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { Coder } from "../../lib/coders/coder";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
-import { MetricsContainer, setActiveContainer, systemCounterKey } from "../../lib/model/metrics";
+import { activeMetrics, MetricsContainer, setActiveContainer, systemCounterKey } from "../../lib/model/metrics";
 import { isMergingWindowFn } from "../../lib/model/sliding_sessions";
 import { BoundedWindow, ElementMeta, Instant, IntervalWindow, kv, MIN_TIMESTAMP, PaneInfo, PaneTiming } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
 import { CheckSampler, checkKeyDeterministic } from "../executor/checks";
 import { asKv } from "../executor/combine_operator";
-import { keyIdentity } from "../executor/grouping_key";
 import { wrapUserError } from "../executor/operator";
 import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
 import type { Trigger } from "../../lib/model/triggers";
-import { MinHeap } from "../executor/min_heap";
+import { TimeBuckets } from "./hold_counts";
 import type { Clocks } from "../executor/in_memory_state";
 import { DROPPED_LATE } from "../executor/stateful_operator";
 import { defaultCoder } from "../executor/default_coders";
 import { windowCoderFor } from "../direct/transfer";
 import type { Checkpointable } from "./checkpoint";
-import { GroupingState, InMemoryGroupingState, readWindowStates, WindowState, WindowStateCodec, writeWindowStates } from "./grouping_state";
+import { GroupingState, InMemoryGroupingState, readWindowStates, stateKeyOf, WindowMajorGroupingState, WindowState, WindowStateCodec, writeWindowStates } from "./grouping_state";
+import { HoldCounts } from "./hold_counts";
+
+/** WindowState.wakePhase: the window's next visit is at its end, or at its expiry (end + allowed lateness). */
+const WAKE_AT_END = 1;
+const WAKE_AT_EXPIRY = 2;
 import { TriggerContext, triggerMachine } from "./trigger_machine";
 
 export { DROPPED_LATE };
@@ -84,16 +88,25 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
    * wait in this heap by that instant, so a watermark advance visits just the windows it
    * concerns rather than every key and window.
    */
-  private readonly wakeups = new MinHeap<WindowState>();
-  /** Every window's hold contribution; stale entries (holdAt changed, or dead) are skipped. */
-  private readonly holds = new MinHeap<WindowState>();
+  private readonly wakeups = new TimeBuckets<WindowState>();
+  /** Every live window's hold contribution (its holdAt), counted per instant. */
+  private readonly holds = new HoldCounts();
   private readonly processingTimeTriggers: boolean;
-  /** Windows with elements not yet in a pane (the only ones a processing-time trigger can fire). */
+  /**
+   * Windows with elements not yet in a pane (the only ones a processing-time trigger can fire),
+   * kept only when the trigger reads processing time.
+   */
   private readonly unfired = new Set<WindowState>();
-  /** Windows that received elements since the last evaluation (the bundle's windows). */
-  private readonly touched = new Set<WindowState>();
+  /** Windows that received elements since the last evaluation (the bundle's windows; each is flagged `touched`). */
+  private touched: WindowState[] = [];
   /** Whether the window fn merges windows (sessions). */
   private readonly merging: boolean;
+  /** Whether the trigger counts or times elements (the default trigger does not look at them). */
+  private readonly triggerSeesElements: boolean;
+  /** Whether panes take their timestamp from the elements' (EARLIEST, LATEST), which then hold per window. */
+  private readonly elementHolds: boolean;
+  /** The grouping state (the constructor's, or the default for the window fn). */
+  private readonly state: GroupingState;
 
   constructor(
     readonly transformName: string,
@@ -111,48 +124,60 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     private readonly now?: () => Instant,
     /** Of the buffered values (GroupByKey) or the accumulator (combine), for checkpoints. */
     valueCoder: Coder<unknown> = defaultCoder(),
-    /** The per key and window state (in memory by default). */
-    private readonly state: GroupingState = new InMemoryGroupingState(),
+    /** The per key and window state (in memory by default: by key for merging windows, by window otherwise). */
+    state?: GroupingState,
   ) {
     this.processingTimeTriggers = usesProcessingTime(windowing.trigger);
     this.merging = isMergingWindowFn(windowing.windowFn);
+    this.state = state ?? (this.merging ? new InMemoryGroupingState() : new WindowMajorGroupingState());
+    this.triggerSeesElements = triggerMachine(windowing.trigger, this.merging).seesElements;
+    this.elementHolds = windowing.timestampCombiner === "EARLIEST" || windowing.timestampCombiner === "LATEST";
     this.codec = {
       keyCoder,
       windowCoder: windowCoderFor(windowing),
       valueCoder: combineFn !== undefined ? defaultCoder() : valueCoder,
-      keyId: (key) => keyIdentity(key, keyCoder),
+      combines: combineFn !== undefined,
       newTrigger: () => triggerMachine(windowing.trigger, this.merging),
     };
   }
 
   private readonly codec: WindowStateCodec;
+  /** The windows list of the last pane's window: the panes of a window (one per key) share it (read-only). */
+  private paneWindow: BoundedWindow | undefined;
+  private paneWindows: readonly BoundedWindow[] = [];
 
   receive(element: unknown, meta: ElementMeta): MaybePromise {
     const { key, value } = asKv(this.transformName, element);
     if (typeof key === "object" && key !== null && this.keyChecks?.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder, element);
-    const keyId = keyIdentity(key, this.keyCoder);
-    for (const window of meta.windows) {
-      if (this.isExpired(window, this.clocks.inputWatermark)) {
+    const keyId = stateKeyOf(key, this.keyCoder);
+    const windows = meta.windows;
+    for (let i = 0; i < windows.length; i++) {
+      if (this.isExpired(windows[i]!, this.clocks.inputWatermark)) {
         this.metrics.incCounter(systemCounterKey(DROPPED_LATE), 1);
         continue;
       }
-      const windowId = this.windowIdOf(window);
+      // The step's one object (and id) for this window: states share it.
+      const window = this.canonicalWindow(windows[i]!);
+      const windowId = this.lastWindowId;
       let ws = this.state.get(keyId, windowId);
       if (ws === undefined && this.merging) ws = this.mergeNewWindow(key, window, keyId);
       if (ws === undefined) {
-        ws = this.newWindowState(key, window, keyId, windowId);
-        this.state.put(ws);
+        ws = this.newWindowState(key, window);
+        this.state.put(keyId, windowId, ws);
       }
       if (ws.closed) {
         this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), 1);
         continue;
       }
       this.addValue(ws, value, meta.timestamp);
-      ws.trigger.onElement(this.elementContext(ws.window));
+      if (this.triggerSeesElements) ws.trigger.onElement(this.elementContext(ws.window));
       // Its heap entries are brought up to date when the bundle's windows are evaluated.
-      this.touched.add(ws);
+      if (!ws.touched) {
+        ws.touched = true;
+        this.touched.push(ws);
+      }
     }
-    return this.pending.take();
+    return this.pending.isEmpty ? undefined : this.pending.take();
   }
 
   /**
@@ -163,7 +188,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     this.evaluateTouched();
     const clockMoved = clocks.processingTime !== this.clocks.processingTime;
     this.clocks = clocks;
-    while (this.wakeups.peekTime() < clocks.inputWatermark) this.visitIfLive(this.wakeups.pop()!);
+    while (this.wakeups.peekTime() < clocks.inputWatermark) for (const ws of this.wakeups.popBucket()) this.visitIfLive(ws);
     // A processing-time trigger is armed by an element and fires a pane of pending data: only
     // windows holding unfired elements can fire because the clock moved.
     if (this.processingTimeTriggers && clockMoved) for (const ws of [...this.unfired]) this.visitIfLive(ws);
@@ -179,7 +204,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     w.writeDoubleBE(this.clocks.inputWatermark);
     w.writeDoubleBE(this.clocks.processingTime);
     w.writeDoubleBE(this.outputWatermark);
-    writeWindowStates(w, this.state.all(), this.state.size, this.codec, this.touched);
+    writeWindowStates(w, this.state.all(), this.state.size, this.codec);
   }
 
   /** Restores a snapshot into this freshly built (empty) step and rebuilds its indexes. */
@@ -187,26 +212,31 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     this.clocks = { inputWatermark: r.readDoubleBE(), processingTime: r.readDoubleBE() };
     this.outputWatermark = r.readDoubleBE();
     readWindowStates(r, this.codec, (ws, touched) => {
-      this.state.put(ws);
-      if (ws.pending > 0) this.unfired.add(ws);
-      if (touched) this.touched.add(ws);
+      this.state.put(stateKeyOf(ws.key, this.keyCoder), ws.window.id(), ws);
+      if (ws.pending > 0 && this.processingTimeTriggers) this.unfired.add(ws);
+      if (touched) {
+        ws.touched = true;
+        this.touched.push(ws);
+      }
       this.touch(ws);
     });
   }
 
   /** Fires (at most once each) the windows that received elements since the last evaluation. */
   private evaluateTouched(): void {
-    if (this.touched.size === 0) return;
-    for (const ws of this.touched) {
+    if (this.touched.length === 0) return;
+    const touched = this.touched;
+    this.touched = [];
+    for (const ws of touched) {
+      ws.touched = false;
       if (ws.dead) continue;
       this.fireIfReady(ws);
       this.touch(ws);
     }
-    this.touched.clear();
   }
 
   private visitIfLive(ws: WindowState): void {
-    if (!ws.dead && this.state.get(ws.keyId, ws.windowId) === ws) this.visit(ws);
+    if (!ws.dead) this.visit(ws);
   }
 
   /** A timer of the window is due: garbage collection once expired, otherwise a trigger evaluation. */
@@ -223,25 +253,35 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   }
 
   private remove(ws: WindowState): void {
+    this.retire(ws);
+    this.state.remove(stateKeyOf(ws.key, this.keyCoder), ws.window.id(), ws);
+  }
+
+  /** Marks a state no longer in the step (removed, or replaced) and releases its hold. */
+  private retire(ws: WindowState): void {
     ws.dead = true;
-    this.unfired.delete(ws);
-    this.state.remove(ws);
+    if (this.processingTimeTriggers) this.unfired.delete(ws);
+    const holdAt = ws.holdAt;
+    if (holdAt !== Infinity) this.holds.remove(holdAt);
+    ws.holdAt = Infinity;
   }
 
   /** Brings a live window's heap entries up to date after its state or the clocks changed. */
   private touch(ws: WindowState): void {
     if (ws.dead) return;
     const end = ws.window.maxTimestamp();
-    const wakeAt = this.clocks.inputWatermark > end ? end + this.windowing.allowedLatenessMillis : end;
-    if (wakeAt !== ws.wakeAt) {
-      ws.wakeAt = wakeAt;
-      this.wakeups.push(wakeAt, ws);
-    }
+    const lateness = this.windowing.allowedLatenessMillis;
+    const phase = this.clocks.inputWatermark > end ? WAKE_AT_EXPIRY : WAKE_AT_END;
+    const wakeAt = phase === WAKE_AT_EXPIRY ? end + lateness : end;
+    const previous = ws.wakePhase === WAKE_AT_EXPIRY ? end + lateness : ws.wakePhase === WAKE_AT_END ? end : NaN;
+    if (wakeAt !== previous) this.wakeups.push(wakeAt, ws);
+    ws.wakePhase = phase;
     const holdAt = this.holdOf(ws);
-    if (holdAt !== ws.holdAt) {
+    const held = ws.holdAt;
+    if (holdAt !== held) {
+      if (held !== Infinity) this.holds.remove(held);
+      if (holdAt !== Infinity) this.holds.add(holdAt);
       ws.holdAt = holdAt;
-      if (holdAt !== Infinity) this.holds.push(holdAt, ws);
-      if (this.holds.size > 4 * this.state.size + 1024) this.rebuildHolds();
     }
   }
 
@@ -257,18 +297,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
 
   /** The step's watermark hold: the smallest current hold of a live window. */
   hold(): Instant {
-    for (;;) {
-      const ws = this.holds.peekItem();
-      if (ws === undefined) return Infinity;
-      if (!ws.dead && ws.holdAt === this.holds.peekTime()) return ws.holdAt;
-      this.holds.pop();
-    }
-  }
-
-  /** Drops stale hold entries (a window whose hold moved often, e.g. LATEST timestamps, leaves many). */
-  private rebuildHolds(): void {
-    this.holds.clear();
-    for (const ws of this.state.all()) if (ws.holdAt !== Infinity) this.holds.push(ws.holdAt, ws);
+    return this.holds.min();
   }
 
   /** The timestamp of the window's next pane, by the strategy's timestamp combiner. */
@@ -283,16 +312,17 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     }
   }
 
-  /** The id of a window; consecutive elements mostly share their window, so the last id is reused. */
-  private windowIdOf(window: BoundedWindow): string {
+  /**
+   * The step's object for a window, its id in `lastWindowId`: consecutive elements mostly share
+   * their window, so the last window and its id are reused (and new states share them).
+   */
+  private canonicalWindow(window: BoundedWindow): BoundedWindow {
     const last = this.lastWindow;
-    if (window !== last) {
-      if (!(window instanceof IntervalWindow && last instanceof IntervalWindow && window.start === last.start && window.end === last.end)) {
-        this.lastWindowId = window.id();
-      }
-      this.lastWindow = window;
-    }
-    return this.lastWindowId;
+    if (window === last) return last;
+    if (window instanceof IntervalWindow && last instanceof IntervalWindow && window.start === last.start && window.end === last.end) return last;
+    this.lastWindowId = window.id();
+    this.lastWindow = window;
+    return window;
   }
 
   /** Number of live key-window states (for tests and metrics). */
@@ -314,37 +344,32 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     return { window, watermark: this.clocks.inputWatermark, processingTime: this.clocks.processingTime };
   }
 
-  private newWindowState(key: unknown, window: BoundedWindow, keyId: string, windowId: string): WindowState {
-    return {
-      key,
-      keyId,
-      windowId,
-      dead: false,
-      wakeAt: NaN,
-      holdAt: Infinity,
-      window,
-      values: this.combineFn !== undefined ? [this.call(() => this.combineFn!.createAccumulator())] : [],
-      pending: 0,
-      holdMin: undefined,
-      holdMax: undefined,
-      trigger: triggerMachine(this.windowing.trigger, this.merging),
-      paneIndex: 0,
-      nonEarlyIndex: 0,
-      onTimeEmitted: false,
-      closed: false,
-    };
+  private newWindowState(key: unknown, window: BoundedWindow): WindowState {
+    const buffer = this.combineFn !== undefined ? this.call(() => this.combineFn!.createAccumulator()) : [];
+    return new WindowState(key, window, buffer, triggerMachine(this.windowing.trigger, this.merging));
   }
 
   private addValue(ws: WindowState, value: unknown, timestamp: Instant): void {
-    if (this.combineFn !== undefined) ws.values[0] = this.call(() => this.combineFn!.addInput(ws.values[0], value));
-    else ws.values.push(value);
-    const holds = timestamp >= this.outputWatermark && this.clocks.inputWatermark <= ws.window.maxTimestamp();
-    if (holds) {
+    const fn = this.combineFn;
+    if (fn !== undefined) {
+      // A direct call (no closure per element), with this step's metrics container active.
+      const previous = activeMetrics.container;
+      activeMetrics.container = this.metrics;
+      try {
+        ws.buffer = fn.addInput(ws.buffer, value);
+      } catch (e) {
+        throw wrapUserError(this.transformName, "combine", e);
+      } finally {
+        activeMetrics.container = previous;
+      }
+    } else (ws.buffer as unknown[]).push(value);
+    // Only the EARLIEST and LATEST timestamp combiners read these (paneTimestamp).
+    if (this.elementHolds && timestamp >= this.outputWatermark && this.clocks.inputWatermark <= ws.window.maxTimestamp()) {
       if (ws.holdMin === undefined || timestamp < ws.holdMin) ws.holdMin = timestamp;
       if (ws.holdMax === undefined || timestamp > ws.holdMax) ws.holdMax = timestamp;
     }
     ws.pending++;
-    this.unfired.add(ws);
+    if (this.processingTimeTriggers) this.unfired.add(ws);
   }
 
   /**
@@ -365,10 +390,10 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     const existing = this.state.get(keyId, mergedId);
     if (existing?.closed) return existing;
     const ids = new Set(merge.from.map((w) => w.id()));
-    const parts = live.filter((s) => ids.has(s.windowId));
+    const parts = live.filter((s) => ids.has(s.window.id()));
     // The new window falls inside an open window: nothing changes.
-    if (parts.length === 1 && parts[0]!.windowId === mergedId) return parts[0];
-    const target = this.newWindowState(key, merge.merged, keyId, mergedId);
+    if (parts.length === 1 && parts[0]!.window.id() === mergedId) return parts[0];
+    const target = this.newWindowState(key, merge.merged);
     // The merged window keeps its own trigger flags and pane numbering if it was one of the
     // merging windows; otherwise it is a new window (pane index 0 when it first fires).
     if (existing !== undefined) {
@@ -378,8 +403,8 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
       target.onTimeEmitted = existing.onTimeEmitted;
     }
     for (const p of parts) {
-      if (this.combineFn !== undefined) target.values[0] = this.call(() => this.combineFn!.mergeAccumulators([target.values[0], p.values[0]]));
-      else target.values.push(...p.values);
+      if (this.combineFn !== undefined) target.buffer = this.call(() => this.combineFn!.mergeAccumulators([target.buffer, p.buffer]));
+      else (target.buffer as unknown[]).push(...(p.buffer as unknown[]));
       if (p.holdMin !== undefined && (target.holdMin === undefined || p.holdMin < target.holdMin)) target.holdMin = p.holdMin;
       if (p.holdMax !== undefined && (target.holdMax === undefined || p.holdMax > target.holdMax)) target.holdMax = p.holdMax;
       target.pending += p.pending;
@@ -389,8 +414,10 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
       parts.map((p) => p.trigger),
       this.triggerContext(target.window),
     );
-    this.state.put(target);
-    if (target.pending > 0) this.unfired.add(target);
+    // The merged window replaces a closed window of the same id, if any.
+    if (existing !== undefined && !existing.dead) this.retire(existing);
+    this.state.put(keyId, mergedId, target);
+    if (target.pending > 0 && this.processingTimeTriggers) this.unfired.add(target);
     this.touch(target);
     return target;
   }
@@ -417,10 +444,10 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
 
   /** Drops a closed window's buffered data (the window keeps its id until it expires, to drop late data). */
   private discard(ws: WindowState): void {
-    ws.values = [];
+    ws.buffer = this.combineFn !== undefined ? undefined : [];
     ws.pending = 0;
     ws.holdMin = ws.holdMax = undefined;
-    this.unfired.delete(ws);
+    if (this.processingTimeTriggers) this.unfired.delete(ws);
   }
 
   /**
@@ -450,15 +477,19 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     }
     const timestamp = this.paneTimestamp(ws);
     const fn = this.combineFn;
-    const value = fn !== undefined ? this.call(() => fn.extractOutput(ws.values[0])) : [...ws.values];
-    if (isLast) ws.values = [];
+    const value = fn !== undefined ? this.call(() => fn.extractOutput(ws.buffer)) : [...(ws.buffer as unknown[])];
+    if (isLast) ws.buffer = fn !== undefined ? undefined : [];
     else if (this.windowing.accumulationMode === "DISCARDING") {
-      ws.values = fn !== undefined ? [this.call(() => fn.createAccumulator())] : [];
+      ws.buffer = fn !== undefined ? this.call(() => fn.createAccumulator()) : [];
     }
     ws.pending = 0;
-    this.unfired.delete(ws);
+    if (this.processingTimeTriggers) this.unfired.delete(ws);
     ws.holdMin = ws.holdMax = undefined;
-    this.pending.add(this.output.receive(kv(ws.key, value), { timestamp, windows: [ws.window], pane }));
+    if (ws.window !== this.paneWindow) {
+      this.paneWindow = ws.window;
+      this.paneWindows = [ws.window];
+    }
+    this.pending.add(this.output.receive(kv(ws.key, value), { timestamp, windows: this.paneWindows, pane }));
   }
 
   private call<R>(f: () => R): R {

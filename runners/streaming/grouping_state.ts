@@ -8,39 +8,137 @@
 import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { Coder } from "../../lib/coders/coder";
 import type { BoundedWindow, Instant } from "../../lib/model/window";
+import { keyIdentity } from "../executor/grouping_key";
 import { readOptionalDouble, writeOptionalDouble } from "./checkpoint";
 import type { TriggerMachine } from "./trigger_machine";
 
-/** One key's state in one window. */
-export interface WindowState {
-  readonly key: unknown;
-  readonly keyId: string;
-  readonly windowId: string;
-  window: BoundedWindow;
-  /** Values (GroupByKey) or a one-element list holding the accumulator (combine). */
-  values: unknown[];
+const CLOSED = 1;
+const DEAD = 2;
+const ON_TIME_EMITTED = 4;
+const TOUCHED = 8;
+
+/** What only the EARLIEST and LATEST timestamp combiners keep per window (see WindowState.holdMin). */
+interface ElementHolds {
+  min: Instant | undefined;
+  max: Instant | undefined;
+  /** The window's hold when it is neither none nor the end of the window. */
+  at: Instant;
+}
+
+/** Where a window state's watermark hold is: none, at the end of its window, or in ElementHolds.at. */
+const HOLD_NONE = 0;
+const HOLD_END = 1;
+const HOLD_OTHER = 2;
+
+/**
+ * One key's state in one window. A streaming grouping step keeps one per live key and window
+ * (100,000 keys in a window: 100,000 of these), so it is kept small: flags share one field; the
+ * accumulator of a combine is held directly; the key and window objects are shared with the
+ * step's other states (their ids are derived when needed); instants are kept as small codes
+ * (a number field would hold a boxed double per state) and element timestamps only for the
+ * timestamp combiners that read them.
+ */
+export class WindowState {
+  /** Values (GroupByKey: an array) or the accumulator (combine; undefined once a closed window dropped it). */
+  buffer: unknown;
   /** Elements added since the last firing. */
-  pending: number;
+  pending = 0;
+  paneIndex = 0;
+  nonEarlyIndex = 0;
+  private flags = 0;
+  /** Which timer of the window is set (0: none yet; the step turns it into an instant: its end, then its expiry). */
+  wakePhase = 0;
+  private holdKind = HOLD_NONE;
+  private element: ElementHolds | undefined = undefined;
+
+  constructor(
+    readonly key: unknown,
+    /** Fixed for the state's life (its hold at the end of the window is kept as a code). */
+    readonly window: BoundedWindow,
+    buffer: unknown,
+    public trigger: TriggerMachine,
+  ) {
+    this.buffer = buffer;
+  }
+
   /**
    * Earliest and latest timestamps among the pending elements that hold the output watermark
-   * (undefined: none). Elements behind the output watermark, or arriving after the input
-   * watermark passed the end of their window, hold nothing (as in Beam): they cannot make the
-   * output watermark go back, so their pane is stamped with the end of the window instead.
+   * (undefined: none; only tracked for the EARLIEST and LATEST timestamp combiners). Elements
+   * behind the output watermark, or arriving after the input watermark passed the end of their
+   * window, hold nothing (as in Beam): they cannot make the output watermark go back, so their
+   * pane is stamped with the end of the window instead.
    */
-  holdMin: Instant | undefined;
-  holdMax: Instant | undefined;
-  trigger: TriggerMachine;
-  paneIndex: number;
-  nonEarlyIndex: number;
-  /** A non-early (on-time or late) pane has been emitted. */
-  onTimeEmitted: boolean;
-  closed: boolean;
-  /** Removed from its key (expired or merged away): index entries for it are stale. */
-  dead: boolean;
-  /** The watermark instant past which this window next needs a visit (its end, then its expiry). */
-  wakeAt: Instant;
+  get holdMin(): Instant | undefined {
+    return this.element?.min;
+  }
+  set holdMin(t: Instant | undefined) {
+    if (t !== undefined || this.element !== undefined) this.elementHolds().min = t;
+  }
+  get holdMax(): Instant | undefined {
+    return this.element?.max;
+  }
+  set holdMax(t: Instant | undefined) {
+    if (t !== undefined || this.element !== undefined) this.elementHolds().max = t;
+  }
+  private elementHolds(): ElementHolds {
+    return (this.element ??= { min: undefined, max: undefined, at: Infinity });
+  }
+
   /** Its current contribution to the step's watermark hold (Infinity: none). */
-  holdAt: Instant;
+  get holdAt(): Instant {
+    return this.holdKind === HOLD_NONE ? Infinity : this.holdKind === HOLD_END ? this.window.maxTimestamp() : this.element!.at;
+  }
+  set holdAt(t: Instant) {
+    if (t === Infinity) this.holdKind = HOLD_NONE;
+    else if (t === this.window.maxTimestamp()) this.holdKind = HOLD_END;
+    else {
+      this.holdKind = HOLD_OTHER;
+      this.elementHolds().at = t;
+    }
+  }
+
+  private setFlag(bit: number, v: boolean): void {
+    this.flags = v ? this.flags | bit : this.flags & ~bit;
+  }
+
+  /** A non-early (on-time or late) pane has been emitted. */
+  get onTimeEmitted(): boolean {
+    return (this.flags & ON_TIME_EMITTED) !== 0;
+  }
+  set onTimeEmitted(v: boolean) {
+    this.setFlag(ON_TIME_EMITTED, v);
+  }
+  /** Its trigger has finished: late data for it is dropped until it expires. */
+  get closed(): boolean {
+    return (this.flags & CLOSED) !== 0;
+  }
+  set closed(v: boolean) {
+    this.setFlag(CLOSED, v);
+  }
+  /** No longer in the step's state (expired, merged away or replaced): index entries for it are stale. */
+  get dead(): boolean {
+    return (this.flags & DEAD) !== 0;
+  }
+  set dead(v: boolean) {
+    this.setFlag(DEAD, v);
+  }
+  /** It received elements since its trigger was last evaluated (the step lists it once). */
+  get touched(): boolean {
+    return (this.flags & TOUCHED) !== 0;
+  }
+  set touched(v: boolean) {
+    this.setFlag(TOUCHED, v);
+  }
+}
+
+/**
+ * The identity of a key in a grouping state: a string key is its own identity (no second string
+ * per key), unless it starts with U+0000; every other key is U+0000 followed by its grouping
+ * identity (grouping_key.ts), which starts with a type letter, so identities never collide.
+ */
+export function stateKeyOf(key: unknown, keyCoder: Coder<unknown>): string {
+  if (typeof key === "string" && key.charCodeAt(0) !== 0) return key;
+  return "\u0000" + keyIdentity(key, keyCoder);
 }
 
 /** Where a grouping step keeps its window states (Beam's StateInternals for the ReduceFnRunner). */
@@ -48,10 +146,10 @@ export interface GroupingState {
   get(keyId: string, windowId: string): WindowState | undefined;
   /** The live windows of a key. */
   windowsOf(keyId: string): Iterable<WindowState>;
-  /** Adds (or replaces) the state of `ws.keyId` in `ws.windowId`. */
-  put(ws: WindowState): void;
+  /** Adds (or replaces) the state of key `keyId` (stateKeyOf) in window `windowId`. */
+  put(keyId: string, windowId: string, ws: WindowState): void;
   /** Removes a window state (expired, or merged into another). */
-  remove(ws: WindowState): void;
+  remove(keyId: string, windowId: string, ws: WindowState): void;
   /** Every live window state. */
   all(): Iterable<WindowState>;
   /** Number of live window states. */
@@ -59,9 +157,8 @@ export interface GroupingState {
 }
 
 /**
- * The live windows of one key. Most keys have one at a time (fixed windows, a stream moving
- * forward), so it is held inline and a Map is made only for a second one: with many keys a Map
- * per key would be the largest part of the state.
+ * The live windows of one key. Most keys have one at a time (sessions of a key moving forward),
+ * so it is held inline and a Map is made only for a second one.
  */
 class KeyWindows {
   private soloId: string | undefined;
@@ -96,7 +193,10 @@ class KeyWindows {
 
 const NONE: readonly WindowState[] = [];
 
-/** The DirectRunner's grouping state: a table of keys, each with its live windows. */
+/**
+ * The DirectRunner's grouping state for merging windows (sessions): a table of keys, each with
+ * its live windows, since merging looks up a key's windows.
+ */
 export class InMemoryGroupingState implements GroupingState {
   private readonly keys = new Map<string, KeyWindows>();
   private count = 0;
@@ -110,21 +210,80 @@ export class InMemoryGroupingState implements GroupingState {
   windowsOf(keyId: string): Iterable<WindowState> {
     return this.keys.get(keyId)?.values() ?? NONE;
   }
-  put(ws: WindowState): void {
-    let kw = this.keys.get(ws.keyId);
-    if (kw === undefined) this.keys.set(ws.keyId, (kw = new KeyWindows()));
-    if (kw.get(ws.windowId) === undefined) this.count++;
-    kw.set(ws.windowId, ws);
+  put(keyId: string, windowId: string, ws: WindowState): void {
+    let kw = this.keys.get(keyId);
+    if (kw === undefined) this.keys.set(keyId, (kw = new KeyWindows()));
+    if (kw.get(windowId) === undefined) this.count++;
+    kw.set(windowId, ws);
   }
-  remove(ws: WindowState): void {
-    const kw = this.keys.get(ws.keyId);
-    if (kw === undefined || kw.get(ws.windowId) !== ws) return;
-    kw.delete(ws.windowId);
+  remove(keyId: string, windowId: string, ws: WindowState): void {
+    const kw = this.keys.get(keyId);
+    if (kw === undefined || kw.get(windowId) !== ws) return;
+    kw.delete(windowId);
     this.count--;
-    if (kw.size === 0) this.keys.delete(ws.keyId);
+    if (kw.size === 0) this.keys.delete(keyId);
   }
   *all(): Iterable<WindowState> {
     for (const kw of this.keys.values()) yield* kw.values();
+  }
+}
+
+/**
+ * The DirectRunner's grouping state for windows that do not merge: a table of windows, each with
+ * its keys. There are few live windows at a time and many keys in each, so a key costs one Map
+ * entry in its window (rather than a per-key record as well), and the last window looked up is
+ * remembered (consecutive elements mostly share it).
+ */
+export class WindowMajorGroupingState implements GroupingState {
+  private readonly windows = new Map<string, Map<string, WindowState>>();
+  private lastId: string | undefined;
+  private last: Map<string, WindowState> | undefined;
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+  private keysIn(windowId: string): Map<string, WindowState> | undefined {
+    if (windowId === this.lastId) return this.last;
+    const keys = this.windows.get(windowId);
+    if (keys !== undefined) {
+      this.lastId = windowId;
+      this.last = keys;
+    }
+    return keys;
+  }
+  get(keyId: string, windowId: string): WindowState | undefined {
+    return this.keysIn(windowId)?.get(keyId);
+  }
+  *windowsOf(keyId: string): Iterable<WindowState> {
+    for (const keys of this.windows.values()) {
+      const ws = keys.get(keyId);
+      if (ws !== undefined) yield ws;
+    }
+  }
+  put(keyId: string, windowId: string, ws: WindowState): void {
+    let keys = this.keysIn(windowId);
+    if (keys === undefined) {
+      this.windows.set(windowId, (keys = new Map()));
+      this.lastId = windowId;
+      this.last = keys;
+    }
+    const size = keys.size;
+    keys.set(keyId, ws);
+    this.count += keys.size - size;
+  }
+  remove(keyId: string, windowId: string, ws: WindowState): void {
+    const keys = this.keysIn(windowId);
+    if (keys === undefined || keys.get(keyId) !== ws) return;
+    keys.delete(keyId);
+    this.count--;
+    if (keys.size === 0) {
+      this.windows.delete(windowId);
+      if (this.lastId === windowId) this.lastId = this.last = undefined;
+    }
+  }
+  *all(): Iterable<WindowState> {
+    for (const keys of this.windows.values()) yield* keys.values();
   }
 }
 
@@ -134,27 +293,32 @@ export interface WindowStateCodec {
   readonly windowCoder: Coder<BoundedWindow>;
   /** Of buffered values (GroupByKey) or of the accumulator (combine). */
   readonly valueCoder: Coder<unknown>;
-  /** The identity of a key (as the step computes it). */
-  keyId(key: unknown): string;
+  /** Whether a state holds an accumulator (combine) rather than a list of values. */
+  readonly combines: boolean;
   /** A fresh trigger machine of the step's trigger, to load a saved state into. */
   newTrigger(): TriggerMachine;
 }
 
-/** Writes the live window states (`touched`: the ones whose trigger is due for an evaluation). */
-export function writeWindowStates(w: ByteWriter, states: Iterable<WindowState>, count: number, codec: WindowStateCodec, touched: ReadonlySet<WindowState>): void {
+/**
+ * Writes the live window states (a touched one's trigger is due for an evaluation). A combine's
+ * accumulator is written as a list of one value (the format of a list of buffered values).
+ */
+export function writeWindowStates(w: ByteWriter, states: Iterable<WindowState>, count: number, codec: WindowStateCodec): void {
   w.writeVarInt(count);
   for (const ws of states) {
     codec.keyCoder.encode(ws.key, w, "nested");
     codec.windowCoder.encode(ws.window, w, "nested");
-    w.writeVarInt(ws.values.length);
-    for (const v of ws.values) codec.valueCoder.encode(v, w, "nested");
+    // A combine's closed window has dropped its accumulator: no values.
+    const values = codec.combines ? (ws.buffer === undefined ? [] : [ws.buffer]) : (ws.buffer as unknown[]);
+    w.writeVarInt(values.length);
+    for (const v of values) codec.valueCoder.encode(v, w, "nested");
     w.writeVarInt(ws.pending);
     writeOptionalDouble(w, ws.holdMin);
     writeOptionalDouble(w, ws.holdMax);
     ws.trigger.save(w);
     w.writeVarInt(ws.paneIndex);
     w.writeVarInt(ws.nonEarlyIndex);
-    w.writeByte((ws.onTimeEmitted ? 1 : 0) | (ws.closed ? 2 : 0) | (touched.has(ws) ? 4 : 0));
+    w.writeByte((ws.onTimeEmitted ? 1 : 0) | (ws.closed ? 2 : 0) | (ws.touched ? 4 : 0));
   }
 }
 
@@ -173,24 +337,14 @@ export function readWindowStates(r: ByteReader, codec: WindowStateCodec, add: (w
     const paneIndex = r.readVarInt();
     const nonEarlyIndex = r.readVarInt();
     const flags = r.readByte();
-    const ws: WindowState = {
-      key,
-      keyId: codec.keyId(key),
-      windowId: window.id(),
-      window,
-      values,
-      pending,
-      holdMin,
-      holdMax,
-      trigger,
-      paneIndex,
-      nonEarlyIndex,
-      onTimeEmitted: (flags & 1) !== 0,
-      closed: (flags & 2) !== 0,
-      dead: false,
-      wakeAt: NaN,
-      holdAt: Infinity,
-    };
+    const ws = new WindowState(key, window, codec.combines ? values[0] : values, trigger);
+    ws.pending = pending;
+    ws.holdMin = holdMin;
+    ws.holdMax = holdMax;
+    ws.paneIndex = paneIndex;
+    ws.nonEarlyIndex = nonEarlyIndex;
+    ws.onTimeEmitted = (flags & 1) !== 0;
+    ws.closed = (flags & 2) !== 0;
     add(ws, (flags & 4) !== 0);
   }
 }

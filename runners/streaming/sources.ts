@@ -9,6 +9,53 @@ import { Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue, GLOBAL_WINDOWS, N
 /** How many elements a real-time source may have queued before emit() waits. */
 export const SOURCE_QUEUE_LIMIT = 1_000;
 
+/** What emit() returns while there is room: one settled promise, not one per element. */
+const ROOM = Promise.resolve();
+
+/**
+ * The smallest timestamp among the queued elements, kept as elements are queued and taken (a
+ * monotonic queue: O(1) amortised per element), so that the watermark, computed once per
+ * bundle, does not scan the queue. Entries are (sequence number, timestamp), ascending in both.
+ */
+class QueueMinimum {
+  private seqs: number[] = [];
+  private times: number[] = [];
+  private head = 0;
+  push(seq: number, t: Instant): void {
+    const last = this.times.length - 1;
+    // The same timestamp as the newest entry (elements mostly come in order): it now stands for
+    // this element, which leaves the queue last.
+    if (last >= this.head && this.times[last] === t) {
+      this.seqs[last] = seq;
+      return;
+    }
+    while (this.times.length > this.head && this.times[this.times.length - 1]! >= t) {
+      this.times.pop();
+      this.seqs.pop();
+    }
+    this.seqs.push(seq);
+    this.times.push(t);
+  }
+  /** Elements before sequence number `seq` left the queue. */
+  dropBefore(seq: number): void {
+    while (this.head < this.seqs.length && this.seqs[this.head]! < seq) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.seqs.length) {
+      this.seqs = this.seqs.slice(this.head);
+      this.times = this.times.slice(this.head);
+      this.head = 0;
+    }
+  }
+  /** Infinity when the queue is empty. */
+  get min(): Instant {
+    return this.head < this.times.length ? this.times[this.head]! : Infinity;
+  }
+  clear(): void {
+    this.seqs = [];
+    this.times = [];
+    this.head = 0;
+  }
+}
+
 /** Replays a TestStream's events one at a time. */
 export class TestStreamReplay {
   /** The index of the next event (saved in checkpoints). */
@@ -33,8 +80,16 @@ export class TestStreamReplay {
 /** A running real-time source. */
 export class LiveSource {
   private queue: WindowedValue<unknown>[] = [];
-  /** Receipts of the queued elements, in step with the queue (undefined: none given). */
+  /**
+   * Receipts of the queued elements, in step with the queue (undefined: none given), kept only
+   * once the source has given one (most sources give none, and then this stays empty).
+   */
   private receipts: unknown[] = [];
+  private withReceipts = false;
+  /** Sequence number of the next element queued (of queue[0]: taken). */
+  private seq = 0;
+  private taken = 0;
+  private readonly queueMin = new QueueMinimum();
   private commitHandler: ((receipts: readonly unknown[]) => Promise<void>) | undefined;
   private checkpointHandler: ((covered: readonly unknown[]) => Uint8Array) | undefined;
   /** Receipts of processed elements waiting for a checkpoint to cover them (runs with checkpoints). */
@@ -71,11 +126,17 @@ export class LiveSource {
           };
     const ctx: UnboundedSourceContext<unknown> = {
       emit: (value, timestamp, receipt) => {
-        if (this.controller.signal.aborted && this.finished) return Promise.resolve();
-        this.queue.push({ value, timestamp: timestamp ?? Date.now(), windows: GLOBAL_WINDOWS, pane: NO_FIRING });
-        this.receipts.push(receipt);
+        if (this.finished && this.controller.signal.aborted) return ROOM;
+        const t = timestamp ?? Date.now();
+        this.queue.push({ value, timestamp: t, windows: GLOBAL_WINDOWS, pane: NO_FIRING });
+        if (receipt !== undefined && !this.withReceipts) {
+          this.withReceipts = true;
+          this.receipts = new Array<unknown>(this.queue.length - 1).fill(undefined);
+        }
+        if (this.withReceipts) this.receipts.push(receipt);
+        this.queueMin.push(this.seq++, t);
         this.wake?.();
-        if (this.queue.length < SOURCE_QUEUE_LIMIT) return Promise.resolve();
+        if (this.queue.length < SOURCE_QUEUE_LIMIT) return ROOM;
         return new Promise<void>((resolve) => this.waiters.push(resolve));
       },
       advanceWatermark: (w) => {
@@ -117,8 +178,10 @@ export class LiveSource {
     const receipts = all ? this.receipts : this.receipts.slice(0, max);
     this.queue = all ? [] : this.queue.slice(max);
     this.receipts = all ? [] : this.receipts.slice(max);
+    this.taken += elements.length;
+    this.queueMin.dropBefore(this.taken);
     if (this.queue.length < SOURCE_QUEUE_LIMIT) this.releaseWaiters();
-    return { elements, receipts: receipts.filter((r) => r !== undefined) };
+    return { elements, receipts: this.withReceipts ? receipts.filter((r) => r !== undefined) : receipts };
   }
 
   /** Tells the source that a bundle holding these receipts completed. */
@@ -154,6 +217,8 @@ export class LiveSource {
     this.closed = true;
     this.queue = [];
     this.receipts = [];
+    this.taken = this.seq;
+    this.queueMin.clear();
     this.held = [];
     if (this.closeHandler !== undefined) await this.closeHandler(outcome);
   }
@@ -165,9 +230,8 @@ export class LiveSource {
   /** The watermark after the queued elements: the source's report, else its initial watermark, else processing time; never past queued data. */
   computeWatermark(now: Instant): Instant {
     if (this.finished && this.queue.length === 0) return MAX_TIMESTAMP;
-    let w = this.reportedWatermark ?? this.source.initialWatermark ?? now;
-    for (const e of this.queue) if (e.timestamp < w) w = e.timestamp;
-    return w;
+    const w = this.reportedWatermark ?? this.source.initialWatermark ?? now;
+    return Math.min(w, this.queueMin.min);
   }
 
   private releaseWaiters(): void {

@@ -31,7 +31,11 @@ function endOfWindowReached(ctx: TriggerContext): boolean {
 /** The state of one trigger node. */
 export abstract class TriggerMachine {
   finished = false;
-  constructor(readonly children: readonly TriggerMachine[] = []) {}
+  constructor(readonly children: readonly TriggerMachine[] = NO_CHILDREN) {}
+  /** Whether onElement does anything in this subtree (the grouping step skips the call per element otherwise). */
+  get seesElements(): boolean {
+    return true;
+  }
   abstract onElement(ctx: TriggerContext): void;
   /**
    * Takes over the states of `parts`, the machines (same tree) of the windows merging into this
@@ -78,10 +82,16 @@ export abstract class TriggerMachine {
   }
 }
 
+/** The children of a leaf (one array for all of them: a machine per key and window must be small). */
+const NO_CHILDREN: readonly TriggerMachine[] = [];
+
 /** The child `i` of every part. */
 const childOf = (parts: readonly TriggerMachine[], i: number): TriggerMachine[] => parts.map((p) => p.children[i]!);
 
 class NeverMachine extends TriggerMachine {
+  override get seesElements(): boolean {
+    return false;
+  }
   onElement(): void {}
   onMerge(): void {}
   shouldFire(): boolean {
@@ -92,6 +102,9 @@ class NeverMachine extends TriggerMachine {
 
 /** The default trigger: every time the watermark is past the end of the window; never finishes. */
 class DefaultMachine extends TriggerMachine {
+  override get seesElements(): boolean {
+    return false;
+  }
   onElement(): void {}
   onMerge(): void {}
   shouldFire(ctx: TriggerContext): boolean {
@@ -99,6 +112,8 @@ class DefaultMachine extends TriggerMachine {
   }
   onFire(): void {}
 }
+
+const DEFAULT_MACHINE = new DefaultMachine();
 
 class AfterCountMachine extends TriggerMachine {
   count = 0;
@@ -177,6 +192,9 @@ class AfterProcessingTimeMachine extends TriggerMachine {
 
 /** AfterWatermark() alone: fires once, when the watermark passes the end of the window. */
 class AfterEndOfWindowMachine extends TriggerMachine {
+  override get seesElements(): boolean {
+    return false;
+  }
   onElement(): void {}
   /** Finished only if finished in every merging window and the merged window's end has passed too. */
   onMerge(parts: readonly TriggerMachine[], ctx: TriggerContext): void {
@@ -366,7 +384,8 @@ export function triggerMachine(trigger: Trigger | undefined, merging = false): T
   const sub = (x: Trigger): TriggerMachine => triggerMachine(x, merging);
   switch (t.kind) {
     case "default":
-      return new DefaultMachine();
+      // It has no state and never finishes: every key and window shares one.
+      return DEFAULT_MACHINE;
     case "afterWatermark":
       if (t.early === undefined && t.late === undefined) return new AfterEndOfWindowMachine();
       // Early and late firings repeat (as Beam Python wraps them in Repeatedly; Beam Java takes

@@ -6,7 +6,9 @@
  * process (streaming_child.ts), alternating; medians are reported.
  *
  * Then the same windowed count with many keys (--stream_many_keys, default 100000; 0 skips it),
- * where per-key state dominates.
+ * where per-key state dominates, and the heap kept per key-window state.
+ *
+ * Ends with a table: each figure, its target (issue 16) and the baseline of the same run.
  *
  * Flags: --stream_elements N (default 1000000), --stream_keys N (default 100), --stream_runs N (default 2),
  * --stream_many_keys N (default 100000).
@@ -31,14 +33,16 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function runChild(mode: Mode, elements: number, keys: number): StreamingSample {
-  const stdout = execFileSync(process.execPath, [path.join(__dirname, "streaming_child.js"), mode, String(elements), String(keys)], { encoding: "utf8" });
+function runChild(mode: Mode | "state-bytes", elements: number, keys: number): StreamingSample {
+  const stdout = execFileSync(process.execPath, ["--expose-gc", path.join(__dirname, "streaming_child.js"), mode, String(elements), String(keys)], { encoding: "utf8" });
   return JSON.parse(stdout.trim().split("\n").pop()!) as StreamingSample;
 }
 
 const rate = (s: StreamingSample): number => s.elements / (s.ms / 1000);
 const fmtRate = (r: number): string => `${Math.round(r).toLocaleString("en-US")} el/s`;
 const ms = (x: number): string => `${x.toFixed(2)} ms`;
+/** CPU time of a run: on a loaded machine a steadier measure of the work than wall time. */
+const cpu = (s: StreamingSample): number => s.cpuMs;
 
 export function benchStreaming(flag: (name: string, fallback: string) => string): void {
   const elements = Number(flag("stream_elements", "1000000"));
@@ -55,7 +59,7 @@ export function benchStreaming(flag: (name: string, fallback: string) => string)
       if (s.total !== elements) throw new Error(`${mode}: counted ${s.total} elements, expected ${elements}`);
       samples.get(mode)!.push(s);
       process.stdout.write(
-        `  run ${i + 1} ${mode.padEnd(17)} ${(s.ms / 1000).toFixed(2)} s  ${fmtRate(rate(s)).padStart(16)}  ` +
+        `  run ${i + 1} ${mode.padEnd(17)} ${(s.ms / 1000).toFixed(2)} s (CPU ${(s.cpuMs / 1000).toFixed(2)} s)  ${fmtRate(rate(s)).padStart(16)}  ` +
           `latency p50 ${ms(s.p50Ms)} p99 ${ms(s.p99Ms)} (${s.measured} ${mode === "map" ? "elements" : "panes"})  peak RSS ${s.maxRssMb.toFixed(0)} MB\n`,
       );
     }
@@ -78,12 +82,36 @@ export function benchStreaming(flag: (name: string, fallback: string) => string)
       `latency of an element through a stateless Map (wall time at the sink - wall time of emit()):\n` +
       `  Beamline Map only          p50 ${ms(med("map", (s) => s.p50Ms))}  p99 ${ms(med("map", (s) => s.p99Ms))}\n`,
   );
-  benchManyKeys(elements, Number(flag("stream_many_keys", "100000")), runs);
+  const rows: TableRow[] = [
+    {
+      figure: `windowed count, ${keys} keys: time / hand-written`,
+      value: `${(base / med("windowed", rate)).toFixed(2)}x (CPU ${(med("windowed", cpu) / med("baseline", cpu)).toFixed(2)}x)`,
+      target: "<= 2.5x",
+      baseline: `${fmtRate(base)} (CPU ${med("baseline", cpu).toFixed(0)} ms)`,
+    },
+  ];
+  rows.push(...benchManyKeys(elements, Number(flag("stream_many_keys", "100000")), runs));
+  rows.push({ figure: "Pub/Sub -> map -> Pub/Sub, --direct_num_workers 2", value: "not measured", target: ">= 1.5x one thread", baseline: "(multi-core driver not built)" });
+  printTable("streaming figures (medians of this run)", rows);
+}
+
+interface TableRow {
+  readonly figure: string;
+  readonly value: string;
+  readonly target: string;
+  readonly baseline: string;
+}
+
+function printTable(title: string, rows: readonly TableRow[]): void {
+  const head: TableRow = { figure: "figure", value: "value", target: "target", baseline: "baseline (same run)" };
+  const cols = (["figure", "value", "target", "baseline"] as const).map((c) => Math.max(...[head, ...rows].map((r) => r[c].length)));
+  const line = (r: TableRow): string => `  ${r.figure.padEnd(cols[0]!)}  ${r.value.padStart(cols[1]!)}  ${r.target.padEnd(cols[2]!)}  ${r.baseline}\n`;
+  process.stdout.write(`\n${title}:\n${line(head)}${rows.map(line).join("")}`);
 }
 
 /** Windowed count with many keys: one state per key and window, most windows holding few elements. */
-function benchManyKeys(elements: number, keys: number, runs: number): void {
-  if (keys <= 0) return;
+function benchManyKeys(elements: number, keys: number, runs: number): TableRow[] {
+  if (keys <= 0) return [];
   process.stdout.write(`
 many keys: ${elements.toLocaleString("en-US")} elements, ${keys.toLocaleString("en-US")} keys, 1 s fixed windows, Count.perKey
 `);
@@ -94,11 +122,26 @@ many keys: ${elements.toLocaleString("en-US")} elements, ${keys.toLocaleString("
       const s = runChild(mode, elements, keys);
       if (s.total !== elements) throw new Error(`${mode} (many keys): counted ${s.total} elements, expected ${elements}`);
       samples.get(mode)!.push(s);
-      process.stdout.write(`  run ${i + 1} ${mode.padEnd(17)} ${(s.ms / 1000).toFixed(2)} s  ${fmtRate(rate(s)).padStart(16)}  peak RSS ${s.maxRssMb.toFixed(0)} MB\n`);
+      process.stdout.write(`  run ${i + 1} ${mode.padEnd(17)} ${(s.ms / 1000).toFixed(2)} s (CPU ${(s.cpuMs / 1000).toFixed(2)} s)  ${fmtRate(rate(s)).padStart(16)}  peak RSS ${s.maxRssMb.toFixed(0)} MB\n`);
     }
   }
   const med = (mode: Mode): number => median(samples.get(mode)!.map(rate));
+  const medCpu = (mode: Mode): number => median(samples.get(mode)!.map(cpu));
+  const peak = (mode: Mode): number => Math.max(...samples.get(mode)!.map((s) => s.maxRssMb));
   process.stdout.write(
     `  hand-written loop ${fmtRate(med("baseline"))}, Beamline windowed count ${fmtRate(med("windowed"))} = hand-written / ${(med("baseline") / med("windowed")).toFixed(1)}\n`,
   );
+  const bytes = runChild("state-bytes", 0, keys).stateBytes!;
+  process.stdout.write(`  heap per key-window state (${keys.toLocaleString("en-US")} keys in one window): Beamline ${bytes.beamline.toFixed(0)} bytes, hand-written Map ${bytes.handWritten.toFixed(0)} bytes\n`);
+  const n = keys.toLocaleString("en-US");
+  return [
+    {
+      figure: `windowed count, ${n} keys: time / hand-written`,
+      value: `${(med("baseline") / med("windowed")).toFixed(2)}x (CPU ${(medCpu("windowed") / medCpu("baseline")).toFixed(2)}x)`,
+      target: "<= 3.5x",
+      baseline: `${fmtRate(med("baseline"))} (CPU ${medCpu("baseline").toFixed(0)} ms)`,
+    },
+    { figure: `windowed count, ${n} keys: peak RSS`, value: `${peak("windowed").toFixed(0)} MB`, target: "<= 120 MB", baseline: `${peak("baseline").toFixed(0)} MB` },
+    { figure: `heap per key-window state`, value: `${bytes.beamline.toFixed(0)} B`, target: "<= 200 B", baseline: `${bytes.handWritten.toFixed(0)} B (a Map of counts)` },
+  ];
 }

@@ -2,13 +2,16 @@
  * One timed streaming run in a fresh process (so peak RSS is per run). Prints one JSON line
  * (a StreamingSample).
  *
- *   node dist/test/bench/streaming_child.js windowed|windowed-nochecks|map|baseline COUNT KEYS
+ *   node dist/test/bench/streaming_child.js windowed|windowed-nochecks|map|baseline|state-bytes COUNT KEYS
  *   node dist/test/bench/streaming_child.js windowed-checkpoint COUNT KEYS CHECKPOINT_DIR INTERVAL_MS
  *
- * Every mode generates the same elements: element i has key `k${i % KEYS}` and the wall-clock
- * time of its emission (ms) as event timestamp, so 1 s fixed windows follow real time.
+ * Every mode generates the same elements: element i has key `k${i % KEYS}` and, as event
+ * timestamp, the wall-clock time (ms) read once every STAMP_EVERY elements, the way a stream
+ * of already-timestamped events arrives: the generators (and the hand-written loop) call
+ * Date.now() per batch, not per element, so that the clock is not what is measured.
  *
- * - windowed: ReadUnbounded (emitting as fast as the pipeline accepts: emit() backpressure)
+ * - windowed: ReadUnbounded (emitting as fast as the pipeline accepts: emit() backpressure; its
+ *   watermark is the timestamp of the batch it is emitting, as a real source reports it)
  *   → Window.into(FixedWindows(1 s)) → WithKeys → Count.perKey → a sink DoFn.
  *   Latency of a pane = wall time when the pane reaches the sink − wall time when the last
  *   element of its window (any key) was emitted.
@@ -16,19 +19,26 @@
  * - baseline: a hand-written loop over the same elements keeping per-window, per-key counts in a
  *   Map and handing a window's counts to the "sink" when the first element of a later window is
  *   generated (same latency definition as windowed).
+ * - state-bytes: the heap a streaming Count.perKey keeps per key and window (streaming_state.ts).
  */
 import { performance } from "node:perf_hooks";
 import "../../runners/direct";
 import { Count, DoFn, FixedWindows, IntervalWindow, KV, ParDo, Pipeline, ProcessContext, WithKeys, Window } from "../../lib";
 import type { StreamingPipelineResult, StreamingProgress } from "../../lib/model/result";
 import { ReadUnbounded } from "../../lib/io/read_unbounded";
+import { MIN_TIMESTAMP } from "../../lib/model/window";
+import { stateBytesPerKeyWindow } from "./streaming_state";
 
 const WINDOW_MS = 1000;
+/** Elements per read of the wall clock (their common event timestamp). */
+const STAMP_EVERY = 1024;
 
 export interface StreamingSample {
   readonly mode: string;
   readonly elements: number;
   readonly ms: number;
+  /** CPU time (user + system, all threads) of the run: steadier than wall time on a loaded machine. */
+  readonly cpuMs: number;
   /** Panes (windowed, baseline) or elements (map) whose latency was measured. */
   readonly measured: number;
   readonly p50Ms: number;
@@ -39,6 +49,8 @@ export interface StreamingSample {
   readonly total: number;
   /** windowed-checkpoint: checkpoints written and the milliseconds spent taking them. */
   readonly checkpoints?: { readonly written: number; readonly millis: number };
+  /** state-bytes: heap bytes per live key-window state of a streaming Count.perKey. */
+  readonly stateBytes?: { readonly beamline: number; readonly handWritten: number };
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -48,18 +60,31 @@ function percentile(sorted: Float64Array, q: number): number {
 
 /** Latencies and the time each window's last element was emitted. */
 class Recorder {
-  readonly latencies: number[] = [];
+  private lat = new Float64Array(1024);
+  private nLat = 0;
   /** Window start (ms) → performance.now() of the last emission into that window. */
   readonly lastEmit = new Map<number, number>();
   total = 0;
   /** Checkpoints written and the time spent taking them (windowed-checkpoint). */
   checkpoints: StreamingProgress["checkpoints"];
+  stateBytes: { beamline: number; handWritten: number } | undefined;
   emitted(eventTime: number): void {
     this.lastEmit.set(eventTime - (eventTime % WINDOW_MS), performance.now());
   }
   pane(windowStart: number, count: number): void {
-    this.latencies.push(performance.now() - this.lastEmit.get(windowStart)!);
+    this.latency(performance.now() - this.lastEmit.get(windowStart)!);
     this.total += count;
+  }
+  latency(ms: number): void {
+    if (this.nLat === this.lat.length) {
+      const grown = new Float64Array(2 * this.nLat);
+      grown.set(this.lat);
+      this.lat = grown;
+    }
+    this.lat[this.nLat++] = ms;
+  }
+  sorted(): Float64Array {
+    return this.lat.slice(0, this.nLat).sort();
   }
 }
 
@@ -76,12 +101,19 @@ async function windowed(count: number, keys: number, strictChecks: boolean, reco
   const p = Pipeline.create({ strictChecks, ...(checkpoint !== undefined ? { checkpointDir: checkpoint.dir, checkpointIntervalMs: checkpoint.intervalMs } : {}) });
   p.apply(
     ReadUnbounded.from<number>({
+      // Its watermark is the timestamp of the batch being emitted (none earlier will follow).
+      initialWatermark: MIN_TIMESTAMP,
       async read(ctx) {
+        let now = MIN_TIMESTAMP;
         for (let i = 0; i < count && !ctx.signal.aborted; i++) {
-          const now = Date.now();
-          recorder.emitted(now);
+          if (i % STAMP_EVERY === 0) {
+            if (i > 0) recorder.emitted(now);
+            now = Date.now();
+            ctx.advanceWatermark(now);
+          }
           await ctx.emit(i, now);
         }
+        recorder.emitted(now);
       },
     }),
   )
@@ -98,9 +130,14 @@ async function mapOnly(count: number, recorder: Recorder): Promise<void> {
   const p = Pipeline.create({});
   p.apply(
     ReadUnbounded.from<number>({
+      initialWatermark: MIN_TIMESTAMP,
       async read(ctx) {
-        // The element is its own emission time (performance.now()); the event time is the wall clock.
-        for (let i = 0; i < count && !ctx.signal.aborted; i++) await ctx.emit(performance.now(), Date.now());
+        // The element is its own emission time (performance.now(), per element: it is the latency measured).
+        let now = MIN_TIMESTAMP;
+        for (let i = 0; i < count && !ctx.signal.aborted; i++) {
+          if (i % STAMP_EVERY === 0) ctx.advanceWatermark((now = Date.now()));
+          await ctx.emit(performance.now(), now);
+        }
       },
     }),
   )
@@ -108,7 +145,7 @@ async function mapOnly(count: number, recorder: Recorder): Promise<void> {
     .apply(
       "Sink",
       ParDo.of((e: { emittedAt: number }) => {
-        recorder.latencies.push(performance.now() - e.emittedAt);
+        recorder.latency(performance.now() - e.emittedAt);
         recorder.total++;
       }),
     );
@@ -126,19 +163,25 @@ function baseline(count: number, keys: number, recorder: Recorder): void {
     }
   };
   let current = -Infinity;
+  let now = 0;
+  let start = 0;
+  let counts: Map<string, number> | undefined;
   for (let i = 0; i < count; i++) {
-    const now = Date.now();
-    recorder.emitted(now);
-    const start = now - (now % WINDOW_MS);
-    if (start !== current) {
-      flushBefore(start);
-      current = start;
+    if (i % STAMP_EVERY === 0) {
+      if (i > 0) recorder.emitted(now);
+      now = Date.now();
+      start = now - (now % WINDOW_MS);
+      if (start !== current) {
+        flushBefore(start);
+        current = start;
+      }
+      counts = windows.get(start);
+      if (counts === undefined) windows.set(start, (counts = new Map()));
     }
-    let counts = windows.get(start);
-    if (counts === undefined) windows.set(start, (counts = new Map()));
     const key = `k${i % keys}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+    counts!.set(key, (counts!.get(key) ?? 0) + 1);
   }
+  recorder.emitted(now);
   flushBefore(Infinity);
 }
 
@@ -148,6 +191,7 @@ async function main(): Promise<void> {
   const keys = Number(keysArg ?? "100");
   const recorder = new Recorder();
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   switch (mode) {
     case "windowed":
       await windowed(count, keys, true, recorder);
@@ -164,15 +208,21 @@ async function main(): Promise<void> {
     case "baseline":
       baseline(count, keys, recorder);
       break;
+    case "state-bytes":
+      recorder.total = count;
+      recorder.stateBytes = await stateBytesPerKeyWindow(keys);
+      break;
     default:
       throw new Error("usage: streaming_child windowed|windowed-nochecks|map|baseline COUNT KEYS");
   }
   const ms = performance.now() - start;
-  const sorted = Float64Array.from(recorder.latencies).sort();
+  const cpu = process.cpuUsage(cpuStart);
+  const sorted = recorder.sorted();
   const sample: StreamingSample = {
     mode: mode!,
     elements: count,
     ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     measured: sorted.length,
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
@@ -180,6 +230,7 @@ async function main(): Promise<void> {
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     total: recorder.total,
     ...(recorder.checkpoints !== undefined ? { checkpoints: recorder.checkpoints } : {}),
+    ...(recorder.stateBytes !== undefined ? { stateBytes: recorder.stateBytes } : {}),
   };
   process.stdout.write(`${JSON.stringify(sample)}\n`);
 }

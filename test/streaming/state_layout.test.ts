@@ -1,0 +1,101 @@
+/**
+ * The compact streaming state (issue 16): keys keep distinct identities when strings are their
+ * own identity; holds counted per instant and wake-ups bucketed per instant give what a per-state
+ * index gave; a real-time source's watermark follows its queued elements without scanning them.
+ */
+import { strict as assert } from "node:assert";
+import { Combiners, FixedWindows, kv, KV } from "../../lib";
+import { MetricsContainer } from "../../lib/model/metrics";
+import { ElementMeta, IntervalWindow, NO_FIRING } from "../../lib/model/window";
+import type { WindowingStrategy } from "../../lib/model/windowing";
+import { deterministicKeyCoder } from "../../runners/executor/default_coders";
+import { GroupNode } from "../../runners/streaming/grouping";
+import { HoldCounts, TimeBuckets } from "../../runners/streaming/hold_counts";
+import { LiveSource } from "../../runners/streaming/sources";
+
+const fixed: WindowingStrategy = { windowFn: new FixedWindows(10), timestampCombiner: "END_OF_WINDOW", accumulationMode: "DISCARDING", allowedLatenessMillis: 0 };
+
+describe("Streaming DirectRunner: compact grouping state", () => {
+  it("counts keys that print alike apart: strings (one starting with U+0000), numbers, -0, booleans, null", async () => {
+    const panes: [unknown, number][] = [];
+    const group = new GroupNode("Count", fixed, deterministicKeyCoder(), Combiners.count(), { receive: (v: unknown) => void panes.push([(v as KV<unknown, number>).key, (v as KV<unknown, number>).value]) }, new MetricsContainer("Count"));
+    const keys: unknown[] = ["5", 5, "\u0000n5", "n5", "\u0000s5", "s5", 0, -0, "", "\u0000", true, "T", null, "N"];
+    const meta: ElementMeta = { timestamp: 1, windows: [new IntervalWindow(0, 10)], pane: NO_FIRING };
+    for (const k of keys) await group.receive(kv(k, 1), meta);
+    await group.receive(kv(5, 1), meta);
+    await group.receive(kv("\u0000n5", 1), meta);
+    await group.advance({ inputWatermark: 0, processingTime: 0 });
+    assert.equal(group.stateCount, keys.length);
+    await group.advance({ inputWatermark: 10, processingTime: 0 });
+    assert.equal(group.stateCount, 0, "expired at the end of the window");
+    const counts = new Map<unknown, number>();
+    for (const [k, n] of panes) counts.set(Object.is(k, -0) ? "-0" : k, n);
+    assert.equal(panes.length, keys.length);
+    assert.equal(counts.get(5), 2);
+    assert.equal(counts.get("\u0000n5"), 2);
+    assert.equal(counts.get("5"), 1);
+    assert.equal(counts.get("-0"), 1);
+    assert.equal(counts.get(0), 1);
+  });
+
+  it("holds the output watermark at the earliest window end over many keys and windows, releasing each as it fires", async () => {
+    const group = new GroupNode("Count", fixed, deterministicKeyCoder(), Combiners.count(), { receive: () => undefined }, new MetricsContainer("Count"));
+    for (let w = 0; w < 5; w++) {
+      for (let k = 0; k < 100; k++) await group.receive(kv(`k${k}`, 1), { timestamp: w * 10 + 1, windows: [new IntervalWindow(w * 10, w * 10 + 10)], pane: NO_FIRING });
+    }
+    await group.advance({ inputWatermark: 0, processingTime: 0 });
+    assert.equal(group.hold(), 9);
+    await group.advance({ inputWatermark: 25, processingTime: 0 });
+    assert.equal(group.hold(), 29, "windows [0,10) and [10,20) fired and were collected");
+    assert.equal(group.stateCount, 300);
+    await group.advance({ inputWatermark: 100, processingTime: 0 });
+    assert.equal(group.hold(), Infinity);
+    assert.equal(group.stateCount, 0);
+  });
+
+  it("HoldCounts and TimeBuckets: the smallest held instant, and items by instant in arrival order", () => {
+    const holds = new HoldCounts();
+    holds.add(20);
+    holds.add(10);
+    holds.add(10);
+    holds.remove(10);
+    assert.equal(holds.min(), 10);
+    holds.remove(10);
+    assert.equal(holds.min(), 20);
+    holds.add(10);
+    assert.equal(holds.min(), 10, "an instant released and held again");
+    holds.remove(10);
+    holds.remove(20);
+    assert.equal(holds.min(), Infinity);
+    assert.throws(() => holds.remove(5), /no watermark hold at 5/);
+
+    const buckets = new TimeBuckets<string>();
+    for (const [t, x] of [[30, "c"], [10, "a"], [30, "d"], [10, "b"]] as const) buckets.push(t, x);
+    assert.equal(buckets.peekTime(), 10);
+    assert.deepEqual(buckets.popBucket(), ["a", "b"]);
+    assert.deepEqual(buckets.popBucket(), ["c", "d"]);
+    assert.equal(buckets.peekTime(), Infinity);
+  });
+
+  it("a real-time source's watermark is the earliest queued timestamp (repeated and out of order) until it is taken", async () => {
+    const timestamps = [50, 30, 30, 70, 30, 30, 60];
+    const src = new LiveSource("Read", "out", {
+      initialWatermark: 100,
+      read(ctx) {
+        for (const t of timestamps) void ctx.emit(t, t);
+        // Still reading (nothing more to emit) until the run stops it.
+        return new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
+      },
+    });
+    src.start(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    const seen: number[] = [];
+    while (src.queued > 0) {
+      seen.push(src.computeWatermark(0));
+      src.takeBundle(1);
+    }
+    seen.push(src.computeWatermark(0));
+    assert.deepEqual(seen, [30, 30, 30, 30, 30, 30, 60, 100]);
+    await src.stop();
+  });
+});
