@@ -51,7 +51,9 @@ describe("worker process", function () {
     const large = await run(256 * MB);
     const growth = (large - small) / MB;
     process.stdout.write(`      peak RSS after 32 MiB: ${(small / MB).toFixed(0)} MiB, after 256 MiB more: ${(large / MB).toFixed(0)} MiB\n`);
-    assert.ok(growth < 64, `peak RSS grew by ${growth.toFixed(0)} MiB for 8× the input`);
+    // Buffering the input would grow the peak by about the 224 MiB extra; 41–64 MiB of growth is
+    // measured (more under c8's instrumentation and garbage-collector timing), so half of it bounds it.
+    assert.ok(growth < 112, `peak RSS grew by ${growth.toFixed(0)} MiB for 8× the input`);
 
     worker.child.kill("SIGTERM");
     assert.equal(await worker.exited, 0);
