@@ -10,11 +10,13 @@
  *
  * Clients are cached per (endpoint, project): one per worker process, reused by every bundle.
  * Their retries of transient failures are configured here (see ./retry): exponential backoff by
- * the clients themselves, each retry counted.
+ * the clients themselves, each retry counted. Storage and BigQuery requests also get a timeout of
+ * our own (./request_timeout): the clients' `timeout` option is ignored by their HTTP layer.
  */
 import type { BigQuery } from "@google-cloud/bigquery";
 import type { PubSub } from "@google-cloud/pubsub";
 import type { Storage } from "@google-cloud/storage";
+import { installRequestTimeouts, registerEndpoint, timeoutAgentFor } from "./request_timeout";
 import { countGrpcRetries, countingRetryable, gcpRetrySettings, isTransientHttpError } from "./retry";
 
 /** The project id used when none is given: GOOGLE_CLOUD_PROJECT, GCLOUD_PROJECT, or undefined (the client discovers it). */
@@ -42,6 +44,7 @@ export function storageClient(project?: string): Storage {
   const key = `${emulator ?? ""}|${projectId ?? ""}`;
   let client = storages.get(key);
   if (client === undefined) {
+    installRequestTimeouts();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Storage: StorageClass, IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT } = require("@google-cloud/storage") as typeof import("@google-cloud/storage");
     client = new StorageClass({
@@ -54,6 +57,10 @@ export function storageClient(project?: string): Storage {
         retryableErrorFn: countingRetryable("storage", RETRYABLE_ERR_FN_DEFAULT),
       },
     });
+    // Resumable uploads go through gaxios, which takes the agent (and so the timeout) from the request options.
+    // (The interceptor's declared types disagree with each other, hence the cast.)
+    client.interceptors.push({ request: ((reqOpts: object) => Object.assign(reqOpts, { agent: timeoutAgentFor })) as never });
+    if (emulator) registerEndpoint(emulator, "storage");
     storages.set(key, client);
   }
   return client;
@@ -66,6 +73,7 @@ export function bigqueryClient(project?: string): BigQuery {
   const key = `${emulator ?? ""}|${projectId ?? ""}`;
   let client = bigqueries.get(key);
   if (client === undefined) {
+    installRequestTimeouts();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { BigQuery: BigQueryClass } = require("@google-cloud/bigquery") as typeof import("@google-cloud/bigquery");
     client = new BigQueryClass({
@@ -73,6 +81,7 @@ export function bigqueryClient(project?: string): BigQuery {
       ...(emulator ? { apiEndpoint: withScheme(emulator), authClient: passThroughAuth() as never } : {}),
       retryOptions: { ...restRetryOptions(), retryableErrorFn: countingRetryable("bigquery", isTransientHttpError) },
     });
+    if (emulator) registerEndpoint(emulator, "bigquery");
     bigqueries.set(key, client);
   }
   return client;
