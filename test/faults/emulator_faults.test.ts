@@ -207,8 +207,12 @@ describe("faults: a streaming Pub/Sub job through an emulator restart, UNAVAILAB
   let env: EmulatorEnv;
   let dataDir: string;
   let pubsub: PubSub;
+  let previous: GcpRetrySettings;
 
   before(async () => {
+    // Waits of at most 1 s between attempts: Publish's own backoff (0.1 s × 4ⁿ) after the restart's
+    // failed attempts and the injected ones waited up to ~30 s, which proves nothing more.
+    previous = setGcpRetrySettings({ pubsubBackoff: { maxRetryDelayMillis: 1000, retryDelayMultiplier: 2 } });
     dataDir = makeTempDir("beamline-pubsub-faults-");
     env = await startEmulatorEnv(["pubsub"], { dataDir });
     pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
@@ -217,6 +221,7 @@ describe("faults: a streaming Pub/Sub job through an emulator restart, UNAVAILAB
   after(async () => {
     await pubsub?.close();
     await env?.stop();
+    setGcpRetrySettings(previous);
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -246,7 +251,7 @@ describe("faults: a streaming Pub/Sub job through an emulator restart, UNAVAILAB
     });
     const streaming = result as StreamingPipelineResult;
     try {
-      // ~20-30 s alone (a pull held 10.5 s, the restart, the clients' backoff); slower under c8 in CI.
+      // ~13 s alone (a pull held 10.5 s, the restart, the clients' backoff).
       await waitFor(`${N} results published`, () => streaming.progress().elementsWritten >= N, 100_000).catch((e: Error) => {
         const p = streaming.progress();
         throw new Error(`${e.message}: run ${streaming.state}, ${p.elementsRead} read, ${p.elementsWritten} written, faults not yet hit: ${JSON.stringify(faults.pending())}`);

@@ -101,6 +101,7 @@ export function pubsubClient(project?: string): PubSub {
       ...(emulator ? { apiEndpoint: emulator.replace(/^https?:\/\//, ""), emulatorMode: true, authClient: passThroughAuth() as never } : {}),
       // gax retries each RPC per the client's configuration; this counts the retried attempts.
       "grpc.callInvocationTransformer": countGrpcRetries("pubsub"),
+      ...pubsubClientConfig(),
     } as ConstructorParameters<typeof PubSubClass>[0]);
     pubsubs.set(key, client);
   }
@@ -119,6 +120,35 @@ export async function resetGcpClients(): Promise<void> {
 function restRetryOptions(): { autoRetry: true; maxRetries: number; maxRetryDelay: number; retryDelayMultiplier: number } {
   const settings = gcpRetrySettings();
   return { autoRetry: true, maxRetries: settings.maxRetries, maxRetryDelay: settings.maxRetryDelaySeconds, retryDelayMultiplier: settings.retryDelayMultiplier };
+}
+
+/** The RPCs of the Pub/Sub services the IO calls (each gets `pubsubBackoff`, when set). */
+const PUBSUB_METHODS = {
+  "google.pubsub.v1.Publisher": ["CreateTopic", "UpdateTopic", "Publish", "GetTopic", "ListTopics", "ListTopicSubscriptions", "ListTopicSnapshots", "DeleteTopic", "DetachSubscription"],
+  "google.pubsub.v1.Subscriber": ["CreateSubscription", "GetSubscription", "UpdateSubscription", "ListSubscriptions", "DeleteSubscription", "ModifyAckDeadline", "Acknowledge", "Pull", "StreamingPull", "ModifyPushConfig", "Seek"],
+} as const;
+
+/**
+ * gax's `clientConfig` override giving every Pub/Sub RPC the backoff of `pubsubBackoff`: a
+ * method naming retry params (and no retry codes) changes only how long the client waits.
+ */
+function pubsubClientConfig(): { clientConfig?: object } {
+  const backoff = gcpRetrySettings().pubsubBackoff;
+  if (backoff === undefined) return {};
+  const params = {
+    initial_retry_delay_millis: Math.min(100, backoff.maxRetryDelayMillis),
+    retry_delay_multiplier: backoff.retryDelayMultiplier,
+    max_retry_delay_millis: backoff.maxRetryDelayMillis,
+    // The rest as the client's own configuration has them.
+    initial_rpc_timeout_millis: 60_000,
+    rpc_timeout_multiplier: 1,
+    max_rpc_timeout_millis: 60_000,
+    total_timeout_millis: 600_000,
+  };
+  const interfaces = Object.fromEntries(
+    Object.entries(PUBSUB_METHODS).map(([service, methods]) => [service, { retry_params: { beamline: params }, methods: Object.fromEntries(methods.map((m) => [m, { retry_params_name: "beamline" }])) }]),
+  );
+  return { clientConfig: { interfaces } };
 }
 
 function withScheme(host: string): string {

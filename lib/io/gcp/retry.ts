@@ -38,6 +38,17 @@ export interface GcpRetrySettings {
    * 0: no timeout). Applies to requests started afterwards, by every client.
    */
   readonly requestTimeoutMs: number;
+  /**
+   * Pub/Sub: the backoff of every RPC's retries, replacing the client's per-method configuration
+   * (Publish waits 0.1 s × 4ⁿ, up to 60 s; the others 0.1 s × 1.3ⁿ). Absent (the default): the
+   * client's own. Which failures are retried stays the client's choice.
+   */
+  readonly pubsubBackoff?: {
+    /** Longest wait between attempts, in milliseconds. */
+    readonly maxRetryDelayMillis: number;
+    /** Each wait is at most this many times the previous one (at least 1). */
+    readonly retryDelayMultiplier: number;
+  };
 }
 
 /** The default request timeout: BEAMLINE_GCP_REQUEST_TIMEOUT_MS (read by worker threads and processes too), else 60 s. */
@@ -63,6 +74,10 @@ export function setGcpRetrySettings(settings: Partial<GcpRetrySettings>): GcpRet
   if (!Number.isInteger(next.maxRetries) || next.maxRetries < 0) throw new RangeError(`setGcpRetrySettings: maxRetries must be a non-negative integer, got ${next.maxRetries}`);
   if (!(next.maxRetryDelaySeconds >= 1)) throw new RangeError(`setGcpRetrySettings: maxRetryDelaySeconds must be at least 1 (Cloud Storage waits at least 1 s between attempts), got ${next.maxRetryDelaySeconds}`);
   if (!(next.retryDelayMultiplier >= 1)) throw new RangeError(`setGcpRetrySettings: retryDelayMultiplier must be at least 1, got ${next.retryDelayMultiplier}`);
+  const backoff = next.pubsubBackoff;
+  if (backoff !== undefined && !(backoff.maxRetryDelayMillis >= 1 && backoff.retryDelayMultiplier >= 1)) {
+    throw new RangeError(`setGcpRetrySettings: pubsubBackoff needs maxRetryDelayMillis and retryDelayMultiplier of at least 1, got ${JSON.stringify(backoff)}`);
+  }
   if (!Number.isInteger(next.requestTimeoutMs) || next.requestTimeoutMs < 0) throw new RangeError(`setGcpRetrySettings: requestTimeoutMs must be a whole number of milliseconds (0: no timeout), got ${next.requestTimeoutMs}`);
   retrySettings = next;
   return previous;
