@@ -182,10 +182,11 @@ describe("faults: Cloud Storage and BigQuery requests accepted and never answere
     const bigquery = result.metrics.counterTotal("beamline", "bigqueryRetries");
     const after = gcpRetryCounts();
     console.log(`      ${seconds.toFixed(1)} s; retries: gcs ${gcs} (process ${after.storage - before.storage}), bigquery ${bigquery} (process ${after.bigquery - before.bigquery})`);
-    assert.equal(after.storage - before.storage, 4, "each held storage request counted once as a retry (in the process)");
-    assert.equal(after.bigquery - before.bigquery, 3, "each held BigQuery request counted once as a retry (in the process)");
+    // At least: on a loaded machine a request that was not held may also go 500 ms without a byte.
+    assert.ok(after.storage - before.storage >= 4, "each held storage request counted as a retry (in the process)");
+    assert.ok(after.bigquery - before.bigquery >= 3, "each held BigQuery request counted as a retry (in the process)");
     assert.ok(gcs >= 3, `the held reads and upload count in the run's metrics (${gcs}; the listing is made while the read expands its pattern)`);
-    assert.equal(bigquery, 3, `the held BigQuery requests count in the run's metrics (${bigquery})`);
+    assert.ok(bigquery >= 3, `the held BigQuery requests count in the run's metrics (${bigquery})`);
   });
   it("gives up on a resumable upload's held requests (its start and its data) and retries them", async () => {
     const faults = env.emulators.storage!.faults;
@@ -198,7 +199,7 @@ describe("faults: Cloud Storage and BigQuery requests accepted and never answere
     const [metadata] = await file.getMetadata();
     assert.equal(Number(metadata.size), data.length);
     assert.equal(metadata.md5Hash, createHash("md5").update(data).digest("base64"), "the object is whole");
-    assert.equal(gcpRetryCounts().storage - before, 2, "both held requests counted as retries");
+    assert.ok(gcpRetryCounts().storage - before >= 2, "both held requests counted as retries");
   });
 });
 
