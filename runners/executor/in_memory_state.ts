@@ -61,6 +61,8 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
   /** Timers currently set (bounds the stale entries the heaps may keep before they are rebuilt). */
   private liveTimers = 0;
   private clocks: Clocks = { inputWatermark: MIN_TIMESTAMP, processingTime: 0 };
+  /** While an element that may fail is processed (exception handling): how to undo each change, in order. */
+  private journal: (() => void)[] | undefined;
 
   constructor(
     private readonly keyCoder: Coder<unknown>,
@@ -86,6 +88,23 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
     return undefined;
   }
 
+  beginElement(): void {
+    this.journal = [];
+  }
+
+  endElement(succeeded: boolean): void {
+    const journal = this.journal;
+    this.journal = undefined;
+    if (!succeeded && journal !== undefined) for (let i = journal.length - 1; i >= 0; i--) journal[i]!();
+  }
+
+  /** Records how to put back what cell `name` holds now (the value itself: callers replace, never mutate, what they record). */
+  private remember(cells: Map<string, unknown>, name: string, value: unknown = cells.get(name)): void {
+    if (this.journal === undefined) return;
+    const had = cells.has(name);
+    this.journal.push(() => void (had ? cells.set(name, value) : cells.delete(name)));
+  }
+
   cell<S>(spec: StateSpec<S>, keyId: string, key: unknown, window: BoundedWindow): S {
     const cells = this.slot(keyId, key, window).cells;
     const name = spec.name;
@@ -93,22 +112,41 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
       case "value": {
         const s: ValueState<unknown> = {
           read: () => cells.get(name),
-          write: (v) => void cells.set(name, v),
-          clear: () => void cells.delete(name),
+          write: (v) => {
+            this.remember(cells, name);
+            cells.set(name, v);
+          },
+          clear: () => {
+            this.remember(cells, name);
+            cells.delete(name);
+          },
         };
         return s as S;
       }
       case "bag": {
         const list = (): unknown[] => {
           let l = cells.get(name) as unknown[] | undefined;
-          if (l === undefined) cells.set(name, (l = []));
+          if (l === undefined) {
+            this.remember(cells, name);
+            cells.set(name, (l = []));
+          }
           return l;
         };
         const s: BagState<unknown> = {
-          add: (v) => void list().push(v),
+          add: (v) => {
+            const l = list();
+            if (this.journal !== undefined) {
+              const length = l.length;
+              this.journal.push(() => void (l.length = length));
+            }
+            l.push(v);
+          },
           read: () => [...((cells.get(name) as unknown[] | undefined) ?? [])],
           isEmpty: () => ((cells.get(name) as unknown[] | undefined) ?? []).length === 0,
-          clear: () => void cells.delete(name),
+          clear: () => {
+            this.remember(cells, name);
+            cells.delete(name);
+          },
         };
         return s as S;
       }
@@ -116,24 +154,52 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
         const fn = spec.combineFn as CombineFnLike;
         const acc = (): unknown => (cells.has(name) ? cells.get(name) : fn.createAccumulator());
         const s: CombiningState<unknown, unknown> = {
-          add: (v) => void cells.set(name, fn.addInput(acc(), v)),
+          add: (v) => {
+            // addInput may change the accumulator in place: remember a copy (a merge into a fresh one leaves it as it is).
+            if (this.journal !== undefined && cells.has(name)) this.remember(cells, name, fn.mergeAccumulators([fn.createAccumulator(), cells.get(name)]));
+            else this.remember(cells, name);
+            cells.set(name, fn.addInput(acc(), v));
+          },
           read: () => fn.extractOutput(acc()),
-          clear: () => void cells.delete(name),
+          clear: () => {
+            this.remember(cells, name);
+            cells.delete(name);
+          },
         };
         return s as S;
       }
       case "map": {
         const map = (): Map<unknown, unknown> => {
           let m = cells.get(name) as Map<unknown, unknown> | undefined;
-          if (m === undefined) cells.set(name, (m = new Map()));
+          if (m === undefined) {
+            this.remember(cells, name);
+            cells.set(name, (m = new Map()));
+          }
           return m;
+        };
+        const rememberEntry = (m: Map<unknown, unknown>, k: unknown): void => {
+          if (this.journal === undefined) return;
+          const had = m.has(k);
+          const value = m.get(k);
+          this.journal.push(() => void (had ? m.set(k, value) : m.delete(k)));
         };
         const s: MapState<unknown, unknown> = {
           get: (k) => (cells.get(name) as Map<unknown, unknown> | undefined)?.get(k),
-          put: (k, v) => void map().set(k, v),
-          remove: (k) => void map().delete(k),
+          put: (k, v) => {
+            const m = map();
+            rememberEntry(m, k);
+            m.set(k, v);
+          },
+          remove: (k) => {
+            const m = map();
+            rememberEntry(m, k);
+            m.delete(k);
+          },
           entries: () => [...((cells.get(name) as Map<unknown, unknown> | undefined) ?? new Map<unknown, unknown>()).entries()],
-          clear: () => void cells.delete(name),
+          clear: () => {
+            this.remember(cells, name);
+            cells.delete(name);
+          },
         };
         return s as S;
       }
@@ -155,6 +221,7 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
     const existing = slot.timers.get(spec.name);
     // Re-setting a timer to the same time (e.g. the end of the window, per element) changes nothing.
     if (existing !== undefined && existing.domain === timer.domain && existing.fireAt === timer.fireAt && existing.outputTimestamp === timer.outputTimestamp) return;
+    this.rememberTimer(slot, spec.name);
     if (existing === undefined) this.liveTimers++;
     slot.timers.set(spec.name, timer);
     this.index({ slot, name: spec.name, timer });
@@ -162,7 +229,26 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
   }
 
   deleteTimer(keyId: string, _key: unknown, window: BoundedWindow, spec: TimerSpec): void {
-    if (this.slots.get(groupIdentity(keyId, window))?.timers.delete(spec.name)) this.liveTimers--;
+    const slot = this.slots.get(groupIdentity(keyId, window));
+    if (slot === undefined) return;
+    this.rememberTimer(slot, spec.name);
+    if (slot.timers.delete(spec.name)) this.liveTimers--;
+  }
+
+  /** Records how to put back timer `name` of `slot` as it is now (re-indexed: its heap entries may have been dropped). */
+  private rememberTimer(slot: Slot, name: string): void {
+    if (this.journal === undefined) return;
+    const previous = slot.timers.get(name);
+    this.journal.push(() => {
+      const current = slot.timers.get(name);
+      if (previous === undefined) {
+        if (current !== undefined && slot.timers.delete(name)) this.liveTimers--;
+        return;
+      }
+      if (current === undefined) this.liveTimers++;
+      slot.timers.set(name, previous);
+      this.index({ slot, name, timer: previous });
+    });
   }
 
   // ---- time ----
@@ -261,8 +347,11 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
     const id = groupIdentity(keyId, window);
     let slot = this.slots.get(id);
     if (slot === undefined) {
-      this.slots.set(id, (slot = { id, key, window, cells: new Map(), timers: new Map() }));
+      const created: Slot = { id, key, window, cells: new Map(), timers: new Map() };
+      this.slots.set(id, (slot = created));
       this.expiries.push(window.maxTimestamp() + this.allowedLatenessMillis, slot);
+      // Undone last (the journal runs backwards), once its timers are gone: a slot only the failed element made.
+      this.journal?.push(() => void (this.slots.get(id) === created && created.cells.size === 0 && created.timers.size === 0 && this.slots.delete(id)));
     }
     return slot;
   }

@@ -204,6 +204,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
    */
   private processCatching(value: unknown, meta: ElementMeta, snapshot: ReturnType<typeof snapshotForMutation> | undefined): MaybePromise {
     this.captured = [];
+    this.beginCatching();
     let r: unknown;
     try {
       r = this.processCaller.invoke(this.doFn.process, this.doFn, value, this);
@@ -211,6 +212,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
       return this.failElement(value, meta, e);
     }
     const succeeded = (): MaybePromise => {
+      this.endCatching(true);
       const captured = this.captured ?? [];
       this.captured = undefined;
       for (const c of captured) this.pending.add(c.target.receive(c.value, c.meta));
@@ -229,8 +231,14 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     );
   }
 
+  /** Hooks of stateful subclasses: a failed element's state changes are undone too. */
+  protected beginCatching(): void {}
+
+  protected endCatching(_succeeded: boolean): void {}
+
   private failElement(value: unknown, meta: ElementMeta, error: unknown): MaybePromise {
     this.captured = undefined;
+    this.endCatching(false);
     // The SDK's own errors about how the transform is used (an undeclared tag, a strict check) are bugs to fix, not bad elements.
     if (namesItsTransform(error)) throw error;
     this.pending.add(this.failedOutput!.receive(failedElement(value, error, this.transformName), meta));

@@ -50,6 +50,14 @@ export interface StateBackend<KeyId> {
   startBundle(): void;
   /** After the DoFn's finishBundle: makes the bundle's changes durable (e.g. writes them back to the runner). */
   finishBundle(): MaybePromise;
+  /**
+   * Exception handling (`withExceptionHandling`): the element about to be processed may fail, and
+   * a failed element must have no effect (as in Beam). From here until `endElement`, changes are
+   * recorded so that `endElement(false)` can undo them (state and timers).
+   */
+  beginElement?(): void;
+  /** Keeps (`succeeded`) or undoes the changes made since `beginElement`. */
+  endElement?(succeeded: boolean): void;
 }
 
 /** A timer as set: when it fires, and the output timestamp that holds the watermark until then. */
@@ -171,6 +179,17 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
   /** onTimer's errors fail the run; only elements go to a dead-letter output. */
   protected handlesExceptionsOf(value: unknown): boolean {
     return !(value instanceof TimerFiring);
+  }
+
+  /** A failed element's state writes and timers are undone, like its outputs (see StateBackend.beginElement). */
+  protected beginCatching(): void {
+    this.stateBackend.beginElement?.();
+    if ((this.timerBackend as unknown) !== this.stateBackend) (this.timerBackend as Partial<StateBackend<KeyId>>).beginElement?.();
+  }
+
+  protected endCatching(succeeded: boolean): void {
+    this.stateBackend.endElement?.(succeeded);
+    if ((this.timerBackend as unknown) !== this.stateBackend) (this.timerBackend as Partial<StateBackend<KeyId>>).endElement?.(succeeded);
   }
 
   startBundle(): MaybePromise {

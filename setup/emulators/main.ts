@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     .option("services", { type: "string", default: ALL_SERVICES.join(","), describe: "Comma-separated subset of pubsub,bigquery,storage" })
     .option("project", { type: "string", describe: "Also print PUBSUB_PROJECT_ID / GOOGLE_CLOUD_PROJECT for this project" })
     .option("admin_port", { type: "number", describe: "Serve the admin endpoint (fault injection, restarts) on this port (0 = any free port)" })
-    .option("fault", { type: "string", array: true, default: [] as string[], describe: "Fail the first requests of a method: SERVICE:METHOD:COUNT[:STATUS|CODE|delay=MS|reset], e.g. storage:storage.objects.insert:2:503 (repeatable)" })
+    .option("fault", { type: "string", array: true, default: [] as string[], describe: "Fail the first requests of a method: SERVICE:METHOD:COUNT[:STATUS|CODE|delay=MS|hold|reset], e.g. storage:storage.objects.insert:2:503 (repeatable)" })
     .option("max_object_mb", { type: "number", default: 1024, describe: "Cloud Storage: largest object an upload may create, in MiB" })
     .option("max_upload_mb", { type: "number", default: 1024, describe: "BigQuery: largest load-job upload, in MiB" })
     .option("query_timeout_s", { type: "number", default: 300, describe: "BigQuery: cancel queries running longer than this" })

@@ -10,11 +10,13 @@
  *
  * Clients are cached per (endpoint, project): one per worker process, reused by every bundle.
  * Their retries of transient failures are configured here (see ./retry): exponential backoff by
- * the clients themselves, each retry counted.
+ * the clients themselves, each retry counted. Storage and BigQuery requests also get a timeout of
+ * our own (./request_timeout): the clients' `timeout` option is ignored by their HTTP layer.
  */
 import type { BigQuery } from "@google-cloud/bigquery";
 import type { PubSub } from "@google-cloud/pubsub";
 import type { Storage } from "@google-cloud/storage";
+import { installRequestTimeouts, registerEndpoint, timeoutAgentFor } from "./request_timeout";
 import { countGrpcRetries, countingRetryable, gcpRetrySettings, isTransientHttpError } from "./retry";
 
 /** The project id used when none is given: GOOGLE_CLOUD_PROJECT, GCLOUD_PROJECT, or undefined (the client discovers it). */
@@ -42,6 +44,7 @@ export function storageClient(project?: string): Storage {
   const key = `${emulator ?? ""}|${projectId ?? ""}`;
   let client = storages.get(key);
   if (client === undefined) {
+    installRequestTimeouts();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Storage: StorageClass, IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT } = require("@google-cloud/storage") as typeof import("@google-cloud/storage");
     client = new StorageClass({
@@ -54,6 +57,10 @@ export function storageClient(project?: string): Storage {
         retryableErrorFn: countingRetryable("storage", RETRYABLE_ERR_FN_DEFAULT),
       },
     });
+    // Resumable uploads go through gaxios, which takes the agent (and so the timeout) from the request options.
+    // (The interceptor's declared types disagree with each other, hence the cast.)
+    client.interceptors.push({ request: ((reqOpts: object) => Object.assign(reqOpts, { agent: timeoutAgentFor })) as never });
+    if (emulator) registerEndpoint(emulator, "storage");
     storages.set(key, client);
   }
   return client;
@@ -66,6 +73,7 @@ export function bigqueryClient(project?: string): BigQuery {
   const key = `${emulator ?? ""}|${projectId ?? ""}`;
   let client = bigqueries.get(key);
   if (client === undefined) {
+    installRequestTimeouts();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { BigQuery: BigQueryClass } = require("@google-cloud/bigquery") as typeof import("@google-cloud/bigquery");
     client = new BigQueryClass({
@@ -73,6 +81,7 @@ export function bigqueryClient(project?: string): BigQuery {
       ...(emulator ? { apiEndpoint: withScheme(emulator), authClient: passThroughAuth() as never } : {}),
       retryOptions: { ...restRetryOptions(), retryableErrorFn: countingRetryable("bigquery", isTransientHttpError) },
     });
+    if (emulator) registerEndpoint(emulator, "bigquery");
     bigqueries.set(key, client);
   }
   return client;
@@ -92,6 +101,7 @@ export function pubsubClient(project?: string): PubSub {
       ...(emulator ? { apiEndpoint: emulator.replace(/^https?:\/\//, ""), emulatorMode: true, authClient: passThroughAuth() as never } : {}),
       // gax retries each RPC per the client's configuration; this counts the retried attempts.
       "grpc.callInvocationTransformer": countGrpcRetries("pubsub"),
+      ...pubsubClientConfig(),
     } as ConstructorParameters<typeof PubSubClass>[0]);
     pubsubs.set(key, client);
   }
@@ -110,6 +120,35 @@ export async function resetGcpClients(): Promise<void> {
 function restRetryOptions(): { autoRetry: true; maxRetries: number; maxRetryDelay: number; retryDelayMultiplier: number } {
   const settings = gcpRetrySettings();
   return { autoRetry: true, maxRetries: settings.maxRetries, maxRetryDelay: settings.maxRetryDelaySeconds, retryDelayMultiplier: settings.retryDelayMultiplier };
+}
+
+/** The RPCs of the Pub/Sub services the IO calls (each gets `pubsubBackoff`, when set). */
+const PUBSUB_METHODS = {
+  "google.pubsub.v1.Publisher": ["CreateTopic", "UpdateTopic", "Publish", "GetTopic", "ListTopics", "ListTopicSubscriptions", "ListTopicSnapshots", "DeleteTopic", "DetachSubscription"],
+  "google.pubsub.v1.Subscriber": ["CreateSubscription", "GetSubscription", "UpdateSubscription", "ListSubscriptions", "DeleteSubscription", "ModifyAckDeadline", "Acknowledge", "Pull", "StreamingPull", "ModifyPushConfig", "Seek"],
+} as const;
+
+/**
+ * gax's `clientConfig` override giving every Pub/Sub RPC the backoff of `pubsubBackoff`: a
+ * method naming retry params (and no retry codes) changes only how long the client waits.
+ */
+function pubsubClientConfig(): { clientConfig?: object } {
+  const backoff = gcpRetrySettings().pubsubBackoff;
+  if (backoff === undefined) return {};
+  const params = {
+    initial_retry_delay_millis: Math.min(100, backoff.maxRetryDelayMillis),
+    retry_delay_multiplier: backoff.retryDelayMultiplier,
+    max_retry_delay_millis: backoff.maxRetryDelayMillis,
+    // The rest as the client's own configuration has them.
+    initial_rpc_timeout_millis: 60_000,
+    rpc_timeout_multiplier: 1,
+    max_rpc_timeout_millis: 60_000,
+    total_timeout_millis: 600_000,
+  };
+  const interfaces = Object.fromEntries(
+    Object.entries(PUBSUB_METHODS).map(([service, methods]) => [service, { retry_params: { beamline: params }, methods: Object.fromEntries(methods.map((m) => [m, { retry_params_name: "beamline" }])) }]),
+  );
+  return { clientConfig: { interfaces } };
 }
 
 function withScheme(host: string): string {

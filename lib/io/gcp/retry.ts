@@ -14,8 +14,9 @@
  * Every retried failure is counted: in the process (`gcpRetryCounts()`) and, when it happens
  * inside a transform, as the counters `beamline/gcsRetries`, `beamline/bigqueryRetries` and
  * `beamline/pubsubRetries` of that step (in the run's metrics and the end-of-run counter list).
- * Not counted: BigQuery requests repeated after a dropped connection (the client retries those
- * below the hook it offers).
+ * Requests that get no answer within `requestTimeoutMs` are ended and retried (./request_timeout),
+ * each counted when it times out. Not counted: BigQuery requests repeated after a dropped
+ * connection (the client retries those below the hook it offers).
  */
 import type { Interceptor, InterceptorOptions, NextCall, StatusObject } from "@grpc/grpc-js";
 import { activeMetrics, Metrics, runInContainer, SYSTEM_NAMESPACE } from "../../model/metrics";
@@ -31,9 +32,35 @@ export interface GcpRetrySettings {
   readonly maxRetryDelaySeconds: number;
   /** Each wait is this many times the previous one (default 2). */
   readonly retryDelayMultiplier: number;
+  /**
+   * A request (a resumable upload: each of its requests) with no byte sent or received for this
+   * many milliseconds is ended and retried (default 60,000, or BEAMLINE_GCP_REQUEST_TIMEOUT_MS;
+   * 0: no timeout). Applies to requests started afterwards, by every client.
+   */
+  readonly requestTimeoutMs: number;
+  /**
+   * Pub/Sub: the backoff of every RPC's retries, replacing the client's per-method configuration
+   * (Publish waits 0.1 s × 4ⁿ, up to 60 s; the others 0.1 s × 1.3ⁿ). Absent (the default): the
+   * client's own. Which failures are retried stays the client's choice.
+   */
+  readonly pubsubBackoff?: {
+    /** Longest wait between attempts, in milliseconds. */
+    readonly maxRetryDelayMillis: number;
+    /** Each wait is at most this many times the previous one (at least 1). */
+    readonly retryDelayMultiplier: number;
+  };
 }
 
-const DEFAULT_RETRY_SETTINGS: GcpRetrySettings = { maxRetries: 5, maxRetryDelaySeconds: 64, retryDelayMultiplier: 2 };
+/** The default request timeout: BEAMLINE_GCP_REQUEST_TIMEOUT_MS (read by worker threads and processes too), else 60 s. */
+function defaultRequestTimeoutMs(): number {
+  const text = process.env["BEAMLINE_GCP_REQUEST_TIMEOUT_MS"];
+  if (text === undefined || text === "") return 60_000;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 0) throw new RangeError(`BEAMLINE_GCP_REQUEST_TIMEOUT_MS must be a whole number of milliseconds (0: no timeout), got '${text}'`);
+  return ms;
+}
+
+const DEFAULT_RETRY_SETTINGS: GcpRetrySettings = { maxRetries: 5, maxRetryDelaySeconds: 64, retryDelayMultiplier: 2, requestTimeoutMs: defaultRequestTimeoutMs() };
 let retrySettings = DEFAULT_RETRY_SETTINGS;
 
 /**
@@ -47,6 +74,11 @@ export function setGcpRetrySettings(settings: Partial<GcpRetrySettings>): GcpRet
   if (!Number.isInteger(next.maxRetries) || next.maxRetries < 0) throw new RangeError(`setGcpRetrySettings: maxRetries must be a non-negative integer, got ${next.maxRetries}`);
   if (!(next.maxRetryDelaySeconds >= 1)) throw new RangeError(`setGcpRetrySettings: maxRetryDelaySeconds must be at least 1 (Cloud Storage waits at least 1 s between attempts), got ${next.maxRetryDelaySeconds}`);
   if (!(next.retryDelayMultiplier >= 1)) throw new RangeError(`setGcpRetrySettings: retryDelayMultiplier must be at least 1, got ${next.retryDelayMultiplier}`);
+  const backoff = next.pubsubBackoff;
+  if (backoff !== undefined && !(backoff.maxRetryDelayMillis >= 1 && backoff.retryDelayMultiplier >= 1)) {
+    throw new RangeError(`setGcpRetrySettings: pubsubBackoff needs maxRetryDelayMillis and retryDelayMultiplier of at least 1, got ${JSON.stringify(backoff)}`);
+  }
+  if (!Number.isInteger(next.requestTimeoutMs) || next.requestTimeoutMs < 0) throw new RangeError(`setGcpRetrySettings: requestTimeoutMs must be a whole number of milliseconds (0: no timeout), got ${next.requestTimeoutMs}`);
   retrySettings = next;
   return previous;
 }
@@ -86,9 +118,29 @@ export function gcpRetryCounts(): Readonly<Record<GcpService, number>> {
   return { ...counts };
 }
 
-/** A REST client's `retryableErrorFn` that decides with `isRetryable` and counts the retries. */
+/** Marks our request timeouts' errors (kept in the message by node-fetch and gaxios, which wrap them). */
+export const REQUEST_TIMEOUT_MARK = "beamline request timeout";
+
+/**
+ * Whether `err` is (or wraps) a request ended by a timeout: ours (./request_timeout), whose message
+ * node-fetch and gaxios keep, or an ETIMEDOUT code (what Storage's resumable upload passes on of it:
+ * `{ errors: [{ reason: "ETIMEDOUT" }] }`).
+ */
+export function isRequestTimeout(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { message?: unknown; code?: unknown; errors?: unknown };
+  if (typeof e.message === "string" && e.message.includes(REQUEST_TIMEOUT_MARK)) return true;
+  if (e.code === "ETIMEDOUT") return true;
+  return Array.isArray(e.errors) && e.errors.some((x: unknown) => typeof x === "object" && x !== null && (x as { reason?: unknown }).reason === "ETIMEDOUT");
+}
+
+/**
+ * A REST client's `retryableErrorFn` that decides with `isRetryable` and counts the retries.
+ * Timed-out requests are always retried, and not counted again here: they were when they timed out.
+ */
 export function countingRetryable<E>(service: GcpService, isRetryable: (err: E) => boolean): (err: E) => boolean {
   return (err) => {
+    if (isRequestTimeout(err)) return true;
     const retry = isRetryable(err);
     if (retry) recordRetry(service);
     return retry;
@@ -140,7 +192,8 @@ export async function withRetries<T>(fn: () => Promise<T>, options: { readonly a
       return await fn();
     } catch (err) {
       if (attempt >= attempts || classify(err) !== "transient") throw err;
-      if (options.service !== undefined) recordRetry(options.service);
+      // A request timeout was counted when it timed out (./request_timeout).
+      if (options.service !== undefined && !isRequestTimeout(err)) recordRetry(options.service);
       await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
       delay = Math.min(delay * 2, 10_000);
     }

@@ -3,7 +3,7 @@
  * the emulators as a separate process.
  *
  *     GET    /faults                     rules still pending and per-method request counts, per service
- *     POST   /faults   {service, method, count?, status? | code? | delayMs? | reset?, message?}
+ *     POST   /faults   {service, method, count?, status? | code? | delayMs? | hold? | reset?, message?}
  *     DELETE /faults[?service=S]         drop pending rules (all services, or one)
  *     POST   /restart  {service?}        stop and start again on the same port (all, or one)
  */
@@ -67,6 +67,7 @@ function faultOf(body: JsonObject): Fault {
   const delayMs = optNumber(body, "delayMs");
   if (delayMs !== undefined) return { kind: "delay", ms: delayMs };
   if (optBoolean(body, "reset") === true) return { kind: "reset" };
+  if (optBoolean(body, "hold") === true) return { kind: "hold" };
   const status = optNumber(body, "status");
   const codeName = typeof body.code === "string" && !/^\d+$/.test(body.code) ? body.code.toUpperCase() : undefined;
   const code = codeName !== undefined ? (grpcStatus as unknown as Record<string, number>)[codeName] : optNumber(body, "code");

@@ -1,10 +1,11 @@
 /**
- * Fault injection for the emulators: make the next N requests of an API method fail, stall, or lose
- * their connection, so tests can check that clients retry with backoff and jobs still complete.
+ * Fault injection for the emulators: make the next N requests of an API method fail, stall, go
+ * unanswered, or lose their connection, so tests can check that clients retry with backoff and jobs still complete.
  *
  *     emulators.storage.faults.failNext("storage.objects.insert", 2);          // two 503s
  *     emulators.pubsub.faults.failNext("Publish", 3);                          // three UNAVAILABLEs
  *     emulators.bigquery.faults.delayNext("bigquery.jobs.query", 1, 30_000);   // beyond a client timeout
+ *     emulators.storage.faults.holdNext("storage.objects.get");                // never answered
  *
  * Methods are named as the APIs name them: `storage.objects.get`, `bigquery.tabledata.insertAll`
  * (REST method ids), or the gRPC method (`Publish`, `Pull`, `StreamingPull`, `Acknowledge`, ...).
@@ -32,6 +33,15 @@ export type Fault =
       readonly kind: "delay";
       /** How long the request is held. */
       readonly ms: number;
+    }
+  /**
+   * Accept the request and never answer it: it is held until the client gives up (closes the
+   * connection, or cancels the call) or the emulator stops. Clients without a request timeout
+   * of their own wait for ever.
+   */
+  | {
+      /** An unanswered request. */
+      readonly kind: "hold";
     }
   /** Drop the connection without an answer (REST: the socket is destroyed; gRPC: the call ends with UNAVAILABLE). */
   | {
@@ -94,6 +104,11 @@ export class FaultInjector {
   /** The next `count` requests of `method` are held for `ms` before being served. */
   delayNext(method: string, count: number, ms: number): this {
     return this.inject({ method, count, fault: { kind: "delay", ms } });
+  }
+
+  /** The next `count` requests of `method` are accepted and never answered (until the client gives up). */
+  holdNext(method: string, count = 1): this {
+    return this.inject({ method, count, fault: { kind: "hold" } });
   }
 
   /** The next `count` requests of `method` lose their connection. */
@@ -175,12 +190,12 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 
 /**
  * Parses a command-line fault, `SERVICE:METHOD:COUNT[:WHAT]`, where WHAT is an HTTP status
- * (`503`), a gRPC code name or number (`UNAVAILABLE`, `14`), `delay=MS` or `reset`; the default is
+ * (`503`), a gRPC code name or number (`UNAVAILABLE`, `14`), `delay=MS`, `hold` or `reset`; the default is
  * the service's "unavailable" error. Example: `storage:storage.objects.insert:2:503`.
  */
 export function parseFaultSpec(spec: string, grpcCodes: Readonly<Record<string, number>>): { service: string; rule: FaultRule } {
   const parts = spec.split(":");
-  if (parts.length < 3 || parts.length > 4) throw new Error(`--fault ${spec}: expected SERVICE:METHOD:COUNT[:STATUS|CODE|delay=MS|reset]`);
+  if (parts.length < 3 || parts.length > 4) throw new Error(`--fault ${spec}: expected SERVICE:METHOD:COUNT[:STATUS|CODE|delay=MS|hold|reset]`);
   const [service, method, countText, what] = parts;
   const count = Number(countText);
   if (!Number.isInteger(count) || count < 1) throw new Error(`--fault ${spec}: COUNT must be a positive integer`);
@@ -189,10 +204,11 @@ export function parseFaultSpec(spec: string, grpcCodes: Readonly<Record<string, 
     const delay = /^delay=(\d+)$/.exec(what);
     if (delay) fault = { kind: "delay", ms: Number(delay[1]) };
     else if (what === "reset") fault = { kind: "reset" };
+    else if (what === "hold") fault = { kind: "hold" };
     else if (/^\d{3}$/.test(what)) fault = { kind: "error", status: Number(what) };
     else if (/^\d{1,2}$/.test(what)) fault = { kind: "error", code: Number(what) };
     else if (grpcCodes[what.toUpperCase()] !== undefined) fault = { kind: "error", code: grpcCodes[what.toUpperCase()] };
-    else throw new Error(`--fault ${spec}: unknown fault '${what}' (an HTTP status, a gRPC code, delay=MS or reset)`);
+    else throw new Error(`--fault ${spec}: unknown fault '${what}' (an HTTP status, a gRPC code, delay=MS, hold or reset)`);
   }
   return { service, rule: { method, count, fault } };
 }

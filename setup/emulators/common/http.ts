@@ -265,6 +265,10 @@ async function applyFault(faults: FaultInjector | undefined, method: string, req
     case "reset":
       req.socket.destroy();
       throw new ConnectionDropped(`connection dropped by an injected fault (${method})`);
+    case "hold":
+      // No answer, ever: the client's own timeout (or the emulator stopping) ends the request.
+      await new Promise<void>((resolve) => (req.socket.destroyed ? resolve() : req.socket.once("close", () => resolve())));
+      throw new ConnectionDropped(`request held unanswered by an injected fault until the client closed it (${method})`);
     case "error": {
       const status = fault.status ?? 503;
       throw new HttpError(status, FAULT_REASONS[status] ?? "failed", fault.message ?? INJECTED_MESSAGE);

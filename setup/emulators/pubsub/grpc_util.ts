@@ -114,7 +114,8 @@ export function checkRequestSize(request: object, limit: number): void {
 
 /**
  * Applies injected faults (../common/faults) to every method of a service implementation: an
- * error status (default UNAVAILABLE), a delay before the call is served, or a dropped call.
+ * error status (default UNAVAILABLE), a delay before the call is served, a call never answered
+ * (until the client cancels it or its deadline passes), or a dropped call.
  */
 export function withFaults(def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation, faults: FaultInjector): grpc.UntypedServiceImplementation {
   const out: grpc.UntypedServiceImplementation = {};
@@ -131,6 +132,7 @@ export function withFaults(def: grpc.ServiceDefinition, impl: grpc.UntypedServic
           const serve = (): void => (handler as grpc.handleBidiStreamingCall<unknown, unknown>)(call);
           if (fault === undefined) return serve();
           if (fault.kind === "delay") setTimeout(serve, fault.ms);
+          else if (fault.kind === "hold") return;
           else call.emit("error", failure(fault.kind === "error" ? fault.code : undefined, fault.kind === "error" ? fault.message : "Connection dropped (fault injected by the emulator)."));
         }
       : (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
@@ -138,6 +140,7 @@ export function withFaults(def: grpc.ServiceDefinition, impl: grpc.UntypedServic
           const serve = (): void => (handler as grpc.handleUnaryCall<unknown, unknown>)(call, callback);
           if (fault === undefined) return serve();
           if (fault.kind === "delay") setTimeout(serve, fault.ms);
+          else if (fault.kind === "hold") return;
           else callback(failure(fault.kind === "error" ? fault.code : undefined, fault.kind === "error" ? fault.message : "Connection dropped (fault injected by the emulator)."));
         };
   }

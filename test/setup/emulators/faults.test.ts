@@ -1,10 +1,11 @@
 /**
  * Fault injection in the emulators: the next N requests of a method fail (503 / a gRPC status),
- * stall, or lose their connection; every request is counted; the admin endpoint and the CLI's
+ * stall, go unanswered, or lose their connection; every request is counted; the admin endpoint and the CLI's
  * --fault flag drive the same rules from outside the process; restarts keep the port.
  */
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
+import * as http from "node:http";
 import * as path from "node:path";
 import { BigQuery } from "@google-cloud/bigquery";
 import { PubSub } from "@google-cloud/pubsub";
@@ -72,6 +73,34 @@ describe("emulators: fault injection", function () {
     assert.ok(Date.now() - started >= 350, "the first request was held");
     await assert.rejects(rawRequest(`${gcs}/storage/v1/b/slow`), /socket hang up|ECONNRESET/);
     assert.equal((await rawRequest(`${gcs}/storage/v1/b/slow`)).status, 200);
+  });
+
+  it("holds a request unanswered until the client gives up (REST: closes the connection; gRPC: its deadline passes)", async () => {
+    const gcs = emulators.storageEndpoint!;
+    await postJson(`${gcs}/storage/v1/b?project=${PROJECT}`, { name: "held" });
+    emulators.storage!.faults.holdNext("storage.buckets.get");
+    const started = Date.now();
+    const outcome = await new Promise<string>((resolve) => {
+      const req = http.request(`${gcs}/storage/v1/b/held`, (res) => resolve(`answered ${res.statusCode}`));
+      req.setTimeout(300, () => req.destroy(new Error("gave up")));
+      req.on("error", (e) => resolve(e.message));
+      req.end();
+    });
+    assert.equal(outcome, "gave up", "no answer came");
+    assert.ok(Date.now() - started >= 280);
+    assert.equal((await rawRequest(`${gcs}/storage/v1/b/held`)).status, 200, "the next request is served");
+    assert.equal(emulators.storage!.faults.injected("storage.buckets.get"), 1);
+
+    const pubsub = new PubSub({ projectId: PROJECT, apiEndpoint: emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
+    try {
+      const [topic] = await pubsub.createTopic("held");
+      emulators.pubsub!.faults.holdNext("GetTopic");
+      await assert.rejects(topic.getMetadata({ timeout: 300 }), (e: Error & { code?: number }) => e.code === 4, "DEADLINE_EXCEEDED, as nothing answered");
+      const [metadata] = await topic.getMetadata();
+      assert.equal(metadata.name, `projects/${PROJECT}/topics/held`);
+    } finally {
+      await pubsub.close();
+    }
   });
 
   it("fails gRPC calls with UNAVAILABLE (retried by the Pub/Sub client) or a chosen code (not retried)", async () => {
