@@ -94,6 +94,31 @@ describe("streaming: parallel instances (--direct_num_workers 2)", function () {
       assert.deepEqual(await pullAllText(sub("pm-in-sub")), []);
     });
 
+    it("cancel stops every instance; a keyed pipeline runs in one thread and says why", async () => {
+      const { got, publish } = await setUp("pc");
+      const result = await start({ input: sub("pc-in-sub"), output: topic("pc-out"), fail_on: -1 });
+      await publish(Array.from({ length: 20 }, (_, i) => i));
+      await waitFor("20 results", () => got.length >= 20, 30_000);
+      await result.cancel();
+      assert.equal(result.state, "CANCELLED");
+
+      await pubsub.topic("pc-in").createSubscription("pc-keyed-sub");
+      const notes: string[] = [];
+      const write = process.stderr.write.bind(process.stderr);
+      process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => (notes.push(String(chunk)), write(chunk, ...rest))) as typeof process.stderr.write;
+      let keyed: StreamingPipelineResult;
+      try {
+        const r = await keyedCount.run({ input: sub("pc-keyed-sub") }, { directNumWorkers: 2 });
+        assert.ok(isStreamingResult(r));
+        keyed = r;
+        running.push(keyed);
+      } finally {
+        process.stderr.write = write;
+      }
+      assert.ok(notes.some((n) => /runs this pipeline in one thread \(--direct_num_workers 2 not used\): 'Count.*groups by key/.test(n)), notes.join(""));
+      await keyed.cancel();
+    });
+
     it("an element failing in one instance fails the run with the step's name and cancels the other", async () => {
       const { publish } = await setUp("pf");
       const result = await start({ input: sub("pf-in-sub"), output: topic("pf-out"), fail_on: 7 });

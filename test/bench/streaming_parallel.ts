@@ -1,0 +1,193 @@
+/**
+ * Streaming on more than one core (`npm run bench --only streaming_parallel`, also part of
+ * `--only streaming`): Pub/Sub → map → Pub/Sub through the Pub/Sub emulator with 4 KB JSON
+ * messages, the pipeline in a fresh process (./streaming_parallel_child.ts) with
+ * --direct_num_workers 1 (the one-thread driver) and 2 (parallel instances), alternating in the
+ * same run; the emulator in a process of its own, as the service would be.
+ *
+ * 1. Throughput: a backlog of --par_backlog messages published before the job starts, drained as
+ *    fast as it goes; the rate is taken between 10 % and 90 % of the backlog written (start-up and
+ *    the tail excluded), with the pipeline process's CPU per 1,000 messages.
+ * 2. Latency at --par_rate msg/s for --par_seconds s after 1 s of warm-up: publish call → result
+ *    received by a subscriber of the output topic; p50, p99, max.
+ *
+ * Flags: --par_backlog N (default 20000), --par_runs N (default 2), --par_rate N (default 1000),
+ * --par_seconds N (default 10).
+ */
+import { ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Message } from "@google-cloud/pubsub";
+import { pubsubClient, resetGcpClients } from "../../lib/io/gcp/clients";
+import { percentile } from "../../setup/mnist/evaluate";
+
+const CHILD = path.join(__dirname, "streaming_parallel_child.js");
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const median = (xs: readonly number[]) => percentile(xs, 50);
+/** About 4 KB of JSON per message. */
+const PAYLOAD = "x".repeat(4000);
+
+async function startPubSubEmulator(): Promise<{ proc: ChildProcess; host: string }> {
+  const main = path.resolve(__dirname, "..", "..", "setup", "emulators", "main.js");
+  const proc = spawn(process.execPath, [main, "--services", "pubsub", "--pubsub_port", "0"], { stdio: ["ignore", "pipe", "ignore"] });
+  let buffered = "";
+  proc.stdout!.setEncoding("utf8");
+  const host = await new Promise<string>((resolve, reject) => {
+    proc.once("exit", (code) => reject(new Error(`the Pub/Sub emulator exited (${code})`)));
+    proc.stdout!.on("data", (chunk: string) => {
+      buffered += chunk;
+      const m = /^export PUBSUB_EMULATOR_HOST=(\S+)$/m.exec(buffered);
+      if (m !== null) resolve(m[1]!);
+    });
+  });
+  return { proc, host };
+}
+
+interface Sample {
+  readonly t: number;
+  readonly written: number;
+  readonly cpuMs: number;
+}
+
+async function waitFor(what: string, cond: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function benchStreamingParallel(flag: (name: string, fallback: string) => string): Promise<void> {
+  const backlog = Number(flag("par_backlog", "20000"));
+  const runs = Number(flag("par_runs", "2"));
+  const rate = Number(flag("par_rate", "1000"));
+  const seconds = Number(flag("par_seconds", "10"));
+  const emulator = await startPubSubEmulator();
+  const restore = { ...process.env };
+  Object.assign(process.env, { PUBSUB_EMULATOR_HOST: emulator.host, GOOGLE_CLOUD_PROJECT: "bench", METADATA_SERVER_DETECTION: "none" });
+  await resetGcpClients();
+  const pubsub = pubsubClient("bench");
+  let round = 0;
+  try {
+    out(
+      `\nstreaming on worker threads: Pub/Sub → map → Pub/Sub through the emulator, ${PAYLOAD.length / 1000} KB JSON messages, --direct_num_workers 1 vs 2 alternating, ` +
+        `${runs} runs each; load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.cpus().length} cores`,
+    );
+    const launch = async (workers: number, name: string, samples: Sample[]): Promise<ChildProcess> => {
+      const proc = spawn(process.execPath, [CHILD, "--input", `projects/bench/subscriptions/${name}-in-sub`, "--output", `projects/bench/topics/${name}-out`, "--workers", String(workers)], {
+        env: process.env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let buffered = "";
+      proc.stdout!.setEncoding("utf8");
+      proc.stdout!.on("data", (chunk: string) => {
+        buffered += chunk;
+        const lines = buffered.split("\n");
+        buffered = lines.pop()!;
+        for (const l of lines) if (l.startsWith('{"t"')) samples.push(JSON.parse(l) as Sample);
+      });
+      let stderr = "";
+      await new Promise<void>((resolve, reject) => {
+        proc.once("exit", (code) => reject(new Error(`the pipeline exited (${code}): ${stderr}`)));
+        proc.stderr!.on("data", (c: Buffer) => {
+          stderr += c.toString();
+          if (stderr.includes("READY")) resolve();
+        });
+      });
+      return proc;
+    };
+    const stop = async (proc: ChildProcess): Promise<void> => {
+      proc.kill("SIGTERM");
+      if (proc.exitCode === null) await once(proc, "exit");
+    };
+    const topics = async (name: string) => {
+      const [input] = await pubsub.createTopic(`${name}-in`);
+      await pubsub.createTopic(`${name}-out`);
+      await input.createSubscription(`${name}-in-sub`, { ackDeadlineSeconds: 60 });
+      return pubsub.topic(`${name}-in`, { batching: { maxMessages: 500, maxMilliseconds: 5 } });
+    };
+    const message = (ID: number) => Buffer.from(JSON.stringify({ ID, sentAt: Date.now(), payload: PAYLOAD }));
+
+    const throughput = async (workers: number): Promise<{ rate: number; cpuPerK: number }> => {
+      const name = `tp-${workers}-${round++}`;
+      const input = await topics(name);
+      for (let i = 0; i < backlog; i += 1000) await Promise.all(Array.from({ length: Math.min(1000, backlog - i) }, (_, j) => input.publishMessage({ data: message(i + j) })));
+      const samples: Sample[] = [];
+      const proc = await launch(workers, name, samples);
+      try {
+        await waitFor(`${backlog} messages written`, () => (samples.at(-1)?.written ?? 0) >= backlog, 600_000);
+      } finally {
+        await stop(proc);
+      }
+      const at = (fraction: number) => samples.find((s) => s.written >= fraction * backlog)!;
+      const from = at(0.1);
+      const to = at(0.9);
+      const n = to.written - from.written;
+      return { rate: n / ((to.t - from.t) / 1000), cpuPerK: ((to.cpuMs - from.cpuMs) / n) * 1000 };
+    };
+
+    const latency = async (workers: number): Promise<number[]> => {
+      const name = `lat-${workers}-${round++}`;
+      const input = await topics(name);
+      await pubsub.topic(`${name}-out`).createSubscription(`${name}-out-sub`);
+      const received = new Map<number, number>();
+      const sub = pubsub.subscription(`${name}-out-sub`, { flowControl: { maxMessages: 10_000 } });
+      sub.on("message", (m: Message) => {
+        received.set((JSON.parse(m.data.toString()) as { ID: number }).ID, Date.now());
+        m.ack();
+      });
+      const samples: Sample[] = [];
+      const proc = await launch(workers, name, samples);
+      const sentAt = new Map<number, number>();
+      const send = async (count: number, offset: number) => {
+        const started = performance.now();
+        const pending: Promise<unknown>[] = [];
+        for (let i = 0; i < count; i++) {
+          const wait = started + (i * 1000) / rate - performance.now();
+          if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+          sentAt.set(offset + i, Date.now());
+          pending.push(input.publishMessage({ data: message(offset + i) }));
+        }
+        await Promise.all(pending);
+      };
+      try {
+        await send(rate, 1_000_000); // one second of warm-up
+        await waitFor("the warm-up results", () => received.size >= rate, 60_000);
+        await send(rate * seconds, 0);
+        await waitFor("every result", () => [...sentAt.keys()].every((id) => received.has(id)), 120_000);
+      } finally {
+        await stop(proc);
+        await sub.close();
+      }
+      return [...sentAt].filter(([id]) => id < 1_000_000).map(([id, t]) => received.get(id)! - t);
+    };
+
+    const rates: Record<1 | 2, number[]> = { 1: [], 2: [] };
+    const cpus: Record<1 | 2, number[]> = { 1: [], 2: [] };
+    for (let i = 0; i < runs; i++) {
+      for (const w of [1, 2] as const) {
+        const r = await throughput(w);
+        rates[w].push(r.rate);
+        cpus[w].push(r.cpuPerK);
+        out(`  run ${i + 1} --direct_num_workers ${w}: ${Math.round(r.rate).toLocaleString("en-US")} msg/s, CPU ${r.cpuPerK.toFixed(0)} ms per 1,000 messages`);
+      }
+    }
+    // Each run's 2-worker rate over the 1-worker rate measured just before it.
+    const ratios = rates[2].map((r, i) => r / rates[1][i]!);
+    const lat: Record<1 | 2, number[]> = { 1: [], 2: [] };
+    for (const w of [1, 2] as const) lat[w] = await latency(w);
+    const fmt = (l: number[]) => `p50 ${percentile(l, 50)} ms, p99 ${percentile(l, 99)} ms, max ${percentile(l, 100)} ms`;
+    out(`  latency at ${rate.toLocaleString("en-US")} msg/s for ${seconds} s, publish → result received: 1 worker ${fmt(lat[1])}; 2 workers ${fmt(lat[2])}`);
+    out(`\n  ${"figure".padEnd(52)} ${"measured".padEnd(24)} ${"target".padEnd(14)} baseline (same run)`);
+    out(`  ${"throughput, 2 workers / 1 worker".padEnd(52)} ${`${median(ratios).toFixed(2)}x (runs: ${ratios.map((r) => r.toFixed(2)).join(", ")})`.padEnd(24)} ${">= 1.5x".padEnd(14)} 1 worker ${Math.round(median(rates[1])).toLocaleString("en-US")} msg/s`);
+    out(`  ${"throughput, 2 workers".padEnd(52)} ${`${Math.round(median(rates[2])).toLocaleString("en-US")} msg/s`.padEnd(24)} ${"".padEnd(14)} CPU per 1,000: ${median(cpus[2]).toFixed(0)} ms (1 worker ${median(cpus[1]).toFixed(0)} ms)`);
+    out(`  ${"latency p99 at 1,000 msg/s, 2 workers".padEnd(52)} ${`${percentile(lat[2], 99)} ms`.padEnd(24)} ${"<= 153 ms".padEnd(14)} 1 worker ${percentile(lat[1], 99)} ms`);
+  } finally {
+    await resetGcpClients();
+    for (const k of Object.keys(process.env)) if (!(k in restore)) delete process.env[k];
+    Object.assign(process.env, restore);
+    emulator.proc.kill("SIGTERM");
+    await once(emulator.proc, "exit");
+  }
+}
