@@ -79,6 +79,11 @@ describe("streaming: parallel instances (--direct_num_workers 2)", function () {
         sent += 50;
         await waitFor(`${sent} results`, () => got.length >= sent, 30_000);
       }
+      // The run's watermark is the lowest of the instances': it follows the readers' pulls once every instance reads on.
+      const caughtUp = Date.now();
+      await waitFor("the output watermark to pass the last results", () => result.progress().outputWatermark >= caughtUp, 30_000);
+      const readWatermark = [...result.watermarks().values()];
+      assert.ok(readWatermark.length > 0 && readWatermark.every((w) => w >= caughtUp), "every PCollection's watermark moved on");
       assert.equal(await result.drain(), "DRAINED");
       const ids = got.map((g) => g.ID).sort((a, b) => a - b);
       assert.deepEqual(ids, Array.from({ length: sent }, (_, i) => i), "each input once");
