@@ -16,10 +16,11 @@ describe("streaming: parallel instances (--direct_num_workers 2)", function () {
 
   describe("which pipelines run in parallel", () => {
     it("element-wise pipelines reading subscriptions do; the others say why not", () => {
-      assert.equal(parallelBlocker(parallelMap.create({ input: sub("in"), output: topic("out"), fail_on: -1 }, { directNumWorkers: 2 })), undefined);
-      assert.match(parallelBlocker(parallelMap.create({ input: topic("in"), output: topic("out"), fail_on: -1 }, { directNumWorkers: 2 }))!, /reads a Pub\/Sub topic/);
+      assert.equal(parallelBlocker(parallelMap.create({ input: sub("in"), output: topic("out"), fail_on: -1, id_attribute: "" }, { directNumWorkers: 2 })), undefined);
+      assert.match(parallelBlocker(parallelMap.create({ input: topic("in"), output: topic("out"), fail_on: -1, id_attribute: "" }, { directNumWorkers: 2 }))!, /reads a Pub\/Sub topic/);
+      assert.match(parallelBlocker(parallelMap.create({ input: sub("in"), output: topic("out"), fail_on: -1, id_attribute: "id" }, { directNumWorkers: 2 }))!, /deduplicates on an id attribute/);
       assert.match(parallelBlocker(keyedCount.create({ input: sub("in") }, { directNumWorkers: 2 }))!, /'Count.*groups by key/);
-      assert.match(parallelBlocker(parallelMap.create({ input: sub("in"), output: topic("out"), fail_on: -1 }, { directNumWorkers: 2, checkpointDir: "/tmp/x" }))!, /--checkpoint_dir/);
+      assert.match(parallelBlocker(parallelMap.create({ input: sub("in"), output: topic("out"), fail_on: -1, id_attribute: "" }, { directNumWorkers: 2, checkpointDir: "/tmp/x" }))!, /--checkpoint_dir/);
       const scripted = Pipeline.create({ directNumWorkers: 2 });
       scripted.apply(TestStream.create<number>().addElements({ value: 1, timestamp: 0 }).advanceWatermarkToInfinity()).apply(Window.into(new FixedWindows(10)));
       assert.match(parallelBlocker(scripted)!, /definePipeline/);
@@ -62,7 +63,7 @@ describe("streaming: parallel instances (--direct_num_workers 2)", function () {
       return { got, publish };
     };
 
-    const start = async (flags: { input: string; output: string; fail_on: number }): Promise<StreamingPipelineResult> => {
+    const start = async (flags: { input: string; output: string; fail_on: number; id_attribute: string }): Promise<StreamingPipelineResult> => {
       const r = await parallelMap.run(flags, { directNumWorkers: 2 });
       assert.ok(isStreamingResult(r));
       running.push(r);
@@ -71,7 +72,7 @@ describe("streaming: parallel instances (--direct_num_workers 2)", function () {
 
     it("Pub/Sub → map → Pub/Sub: every message exactly once, on both worker threads; metrics and counts add up; drain acknowledges everything", async () => {
       const { got, publish } = await setUp("pm");
-      const result = await start({ input: sub("pm-in-sub"), output: topic("pm-out"), fail_on: -1 });
+      const result = await start({ input: sub("pm-in-sub"), output: topic("pm-out"), fail_on: -1, id_attribute: "" });
       // Waves until both instances have taken some (each wave goes to whichever instance pulls first).
       let sent = 0;
       for (let wave = 0; wave < 60 && (new Set(got.map((g) => g.thread)).size < 2 || sent < 1000); wave++) {
@@ -101,7 +102,7 @@ describe("streaming: parallel instances (--direct_num_workers 2)", function () {
 
     it("cancel stops every instance; a keyed pipeline runs in one thread and says why", async () => {
       const { got, publish } = await setUp("pc");
-      const result = await start({ input: sub("pc-in-sub"), output: topic("pc-out"), fail_on: -1 });
+      const result = await start({ input: sub("pc-in-sub"), output: topic("pc-out"), fail_on: -1, id_attribute: "" });
       await publish(Array.from({ length: 20 }, (_, i) => i));
       await waitFor("20 results", () => got.length >= 20, 30_000);
       await result.cancel();
@@ -126,7 +127,7 @@ describe("streaming: parallel instances (--direct_num_workers 2)", function () {
 
     it("an element failing in one instance fails the run with the step's name and cancels the other", async () => {
       const { publish } = await setUp("pf");
-      const result = await start({ input: sub("pf-in-sub"), output: topic("pf-out"), fail_on: 7 });
+      const result = await start({ input: sub("pf-in-sub"), output: topic("pf-out"), fail_on: 7, id_attribute: "" });
       await publish(Array.from({ length: 20 }, (_, i) => i));
       await assert.rejects(result.waitUntilFinish(), (e: Error & { transformPath?: string }) => {
         assert.match(e.message, /cannot double 7/);

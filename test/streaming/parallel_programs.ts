@@ -25,9 +25,11 @@ export const parallelMap = definePipeline({
     input: { type: "string", describe: "subscription or topic to read", required: true },
     output: { type: "string", describe: "topic to write", required: true },
     fail_on: { type: "number", describe: "an ID the map fails on", default: -1 },
+    id_attribute: { type: "string", describe: "deduplicate on this attribute (none if empty)", default: "" },
   },
   build(root, flags) {
-    const read = flags.input.includes("/topics/") ? ReadFromPubSub.from({ topic: flags.input }) : ReadFromPubSub.from({ subscription: flags.input });
+    const dedup = flags.id_attribute !== "" ? { idAttribute: flags.id_attribute } : {};
+    const read = flags.input.includes("/topics/") ? ReadFromPubSub.from({ topic: flags.input, ...dedup }) : ReadFromPubSub.from({ subscription: flags.input, ...dedup });
     root.apply("Read", read).apply("Double", ParDo.of(new Double(flags.fail_on))).apply("Write", WriteToPubSub.to(flags.output));
   },
 });

@@ -61,6 +61,7 @@ function unsplittable(read: TransformNode): string | undefined {
     const spec = n.composite;
     if (spec?.urn !== PUBSUB_READ_URN) continue;
     if (spec.subscription === "") return "reads a Pub/Sub topic (every instance would subscribe and see every message); read a subscription instead";
+    if (spec.idAttribute !== "") return "deduplicates on an id attribute, which only one reader seeing every message can do";
     return undefined;
   }
   return "cannot be split among worker threads (only ReadFromPubSub of a subscription can)";
