@@ -159,7 +159,8 @@ export async function benchStreamingParallel(flag: (name: string, fallback: stri
       const received = new Map<number, number>();
       const sub = pubsub.subscription(`${name}-out-sub`, { flowControl: { maxMessages: 10_000 } });
       sub.on("message", (m: Message) => {
-        received.set((JSON.parse(m.data.toString()) as { ID: number }).ID, Date.now());
+        // The ID leads the JSON ({"ID":n,...}): read it without parsing 4 KB, so this process stays light.
+        received.set(Number(/^\{"ID":(\d+)/.exec(m.data.toString("latin1", 0, 24))![1]), Date.now());
         m.ack();
       });
       const samples: Sample[] = [];
