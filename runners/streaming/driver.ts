@@ -189,24 +189,8 @@ export class StreamingExecution implements GraphEnvironment {
 
   /** Elements read by the sources, elements reaching the last PCollections, and their lowest watermark. */
   progress(): StreamingProgress {
-    const consumed = new Set<string>();
-    const produced: string[] = [];
-    let elementsRead = 0;
-    for (const u of this.units) {
-      if (u.kind === "flatten") for (const pc of u.inputs) consumed.add(pc.id);
-      else if ("input" in u) consumed.add(u.input.id);
-      for (const pc of u.node.outputs.values()) produced.push(pc.id);
-      if (u.kind === "testStream" || u.kind === "readUnbounded") elementsRead += this.counts.get(u.output.id)?.n ?? 0;
-    }
-    for (const u of this.units) if (u.node.primitive?.kind === "pardo") for (const side of u.node.primitive.sideInputs) consumed.add(side.pcoll.id);
-    const leaves = produced.filter((id) => !consumed.has(id));
-    let elementsWritten = 0;
-    let outputWatermark = MAX_TIMESTAMP;
-    for (const id of leaves) {
-      elementsWritten += this.counts.get(id)?.n ?? 0;
-      outputWatermark = Math.min(outputWatermark, this.watermarkOf(id));
-    }
-    return { elementsRead, elementsWritten, outputWatermark, ...(this.checkpoints !== undefined ? { checkpoints: this.checkpointStats() } : {}) };
+    const progress = progressOf(this.units, (id) => this.counts.get(id)?.n ?? 0, (id) => this.watermarkOf(id));
+    return { ...progress, ...(this.checkpoints !== undefined ? { checkpoints: this.checkpointStats() } : {}) };
   }
 
   // ---- checkpoints ----
@@ -540,10 +524,37 @@ interface FlushingParDo {
   atStart: number;
 }
 
+/** Elements read by the sources, elements reaching the last PCollections (read by no step), and their lowest watermark. */
+export function progressOf(units: readonly Unit[], count: (pcollId: string) => number, watermark: (pcollId: string) => Instant): StreamingProgress {
+  const consumed = new Set<string>();
+  const produced: string[] = [];
+  let elementsRead = 0;
+  for (const u of units) {
+    if (u.kind === "flatten") for (const pc of u.inputs) consumed.add(pc.id);
+    else if ("input" in u) consumed.add(u.input.id);
+    for (const pc of u.node.outputs.values()) produced.push(pc.id);
+    if (u.kind === "testStream" || u.kind === "readUnbounded") elementsRead += count(u.output.id);
+  }
+  for (const u of units) if (u.node.primitive?.kind === "pardo") for (const side of u.node.primitive.sideInputs) consumed.add(side.pcoll.id);
+  const leaves = produced.filter((id) => !consumed.has(id));
+  let elementsWritten = 0;
+  let outputWatermark = MAX_TIMESTAMP;
+  for (const id of leaves) {
+    elementsWritten += count(id);
+    outputWatermark = Math.min(outputWatermark, watermark(id));
+  }
+  return { elementsRead, elementsWritten, outputWatermark };
+}
+
 /** Runs a pipeline with the streaming driver; returns once finished if every source is finite. */
 export async function runStreaming(pipeline: Pipeline, settings: StreamingSettings, containers = new Map<string, MetricsContainer>(), outputs: string[] = []): Promise<StreamingResult> {
-  if (pipeline.options.directNumWorkers > 1) {
-    process.stderr.write(`Note: the streaming driver runs in one thread; --direct_num_workers ${pipeline.options.directNumWorkers} applies to batch pipelines only.\n`);
+  const workers = pipeline.options.directNumWorkers;
+  if (workers > 1) {
+    // Loaded only for runs that ask for worker threads (runners/streaming/parallel).
+    const { parallelBlocker, runParallel } = await import("./parallel");
+    const blocker = parallelBlocker(pipeline);
+    if (blocker === undefined) return runParallel(pipeline, settings, containers, outputs);
+    process.stderr.write(`Note: the streaming driver runs this pipeline in one thread (--direct_num_workers ${workers} not used): ${blocker}.\n`);
   }
   const monitor = StreamingRunMonitor.start(pipeline, containers);
   const execution = new StreamingExecution(pipeline, monitor?.hooks(settings) ?? settings, containers, outputs);

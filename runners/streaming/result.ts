@@ -6,10 +6,22 @@
 import type { MetricResults } from "../../lib/model/metrics";
 import type { PipelineState, StreamingPipelineResult, StreamingProgress } from "../../lib/model/result";
 import type { Instant } from "../../lib/model/window";
-import type { StreamingExecution } from "./driver";
 
 export { isStreamingResult } from "../../lib/model/result";
 export type { StreamingPipelineResult } from "../../lib/model/result";
+
+/** What a result drives and reads: the one-thread driver's execution, or a parallel run's coordinator. */
+export interface RunningStreamingExecution {
+  readonly state: PipelineState;
+  readonly error: Error | undefined;
+  /** Whether the run ends by itself (every source is finite). */
+  readonly isFinite: boolean;
+  run(): Promise<PipelineState>;
+  requestStop(kind: "drain" | "cancel"): void;
+  watermarkSnapshot(): ReadonlyMap<string, Instant>;
+  countSnapshot(): ReadonlyMap<string, number>;
+  progress(): StreamingProgress;
+}
 
 export class StreamingResult implements StreamingPipelineResult {
   private readonly finished: Promise<PipelineState>;
@@ -23,7 +35,7 @@ export class StreamingResult implements StreamingPipelineResult {
   };
 
   constructor(
-    private readonly execution: StreamingExecution,
+    private readonly execution: RunningStreamingExecution,
     readonly metrics: MetricResults,
     readonly outputs: readonly string[],
     handleSignals: boolean,

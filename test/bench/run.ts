@@ -4,12 +4,13 @@
  * MNIST, Flipkart and the worker process. Every figure is a ratio to a baseline measured in the
  * same run, alternating fresh processes.
  *
- * Flags: --only batch|streaming|checkpoint|mnist|flipkart|worker|soak (wordcount = batch), and each
+ * Flags: --only batch|streaming|streaming_parallel|checkpoint|mnist|flipkart|worker|soak (wordcount = batch), and each
  * part's own (batch.ts: --sizes 5,100,2048 --runs 3 --runs_large 1 --startup_runs 7 --shuffle_mb 500
- * --shuffle_keys 10000000; soak.ts: --soak_seconds N).
+ * --shuffle_keys 10000000; soak.ts: --soak_seconds N; streaming_parallel.ts: --par_backlog N --par_rate N).
  */
 import { benchBatch } from "./batch";
 import { benchStreaming } from "./streaming";
+import { benchStreamingParallel } from "./streaming_parallel";
 import { benchMnist } from "./mnist";
 import { benchFlipkart } from "./flipkart";
 import { benchWorker } from "./worker";
@@ -23,8 +24,9 @@ function flag(name: string, fallback: string): string {
 
 const only = flag("only", "all");
 const batch = only === "all" || only === "batch" || only === "wordcount" ? benchBatch(flag).catch((e: unknown) => ((process.exitCode = 1), console.error(e))) : Promise.resolve();
-const streamingDone = batch.then(() => {
+const streamingDone = batch.then(async () => {
   if (only === "all" || only === "streaming") benchStreaming(flag);
+  if (only === "all" || only === "streaming" || only === "streaming_parallel") await benchStreamingParallel(flag).catch((e: unknown) => ((process.exitCode = 1), console.error(e)));
   if (only === "all" || only === "checkpoint") benchCheckpointCost(flag);
 });
 const mnist = only === "all" || only === "mnist" ? streamingDone.then(() => benchMnist(flag)).catch((e: Error) => {
