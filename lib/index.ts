@@ -9,8 +9,6 @@
  *
  * @module beamline
  */
-// First, so that the modules below load through the compile cache where Node.js has one.
-import "./model/compile_cache";
 export { Pipeline } from "./model/pipeline";
 export type { PipelineBuilder } from "./model/pipeline";
 export { PCollection, PBegin } from "./model/pcollection";
