@@ -42,7 +42,10 @@ export interface RunMonitorSettings {
   cancel?(): Promise<void>;
 }
 
-/** Runs shorter than this get no time per step (the sampler thread starts after it). */
+/**
+ * Runs shorter than this get no time per step: the sampler thread starts after it, as its
+ * start-up (~0.1 s of CPU) would cost a short run more than its figures are worth.
+ */
 const SAMPLING_DELAY_MS = 250;
 
 /** How long synchronous work may hold the event loop before the run pauses for a turn. */
