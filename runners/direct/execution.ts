@@ -12,7 +12,7 @@ import { buildStage, StageInstance } from "./stage_builder";
 import { BufferedStageEnvironment, shuffledValueCoder } from "./environment";
 import { runStageInstances } from "./stage_runner";
 import type { SharedStages, StageRoot } from "./shared_stages";
-import { decodeAll, encodeAll, MetricsSnapshot, readShuffleEntries, restoreMetrics, snapshotMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
+import type { MetricsSnapshot } from "./transfer";
 import type { Coder } from "../../lib/coders/coder";
 import type { RunStageResult, ShuffleData } from "./worker_protocol";
 import type { EdgeObserver } from "../executor/graph_builder";
@@ -24,6 +24,15 @@ export interface ExecutionSettings {
   readonly runId: string;
   /** Live progress of the run, when something watches it (runners/monitor). */
   readonly monitor?: RunMonitor;
+}
+
+/**
+ * The encodings of what crosses to worker threads (and the metrics snapshots of retries), with
+ * the standard coders: loaded by the runs that use them, not by every run's start-up.
+ */
+function transfer(): typeof import("./transfer") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("./transfer") as typeof import("./transfer");
 }
 
 export class Execution extends BufferedStageEnvironment {
@@ -137,6 +146,7 @@ export class Execution extends BufferedStageEnvironment {
     const materialized = lengths(this.materialized);
     const outputs = this.outputs.length;
     const commits = this.commits.length;
+    const { snapshotMetrics, restoreMetrics } = transfer();
     const metrics = [...this.containers.values()].map(snapshotMetrics);
     return () => {
       for (const [name, s] of this.shuffles) {
@@ -203,6 +213,7 @@ export class Execution extends BufferedStageEnvironment {
 
   /** Shuffle additions a worker thread's bundle sent. */
   mergeShuffles(data: ShuffleData["shuffles"]): void {
+    const { readShuffleEntries, windowCoderFor } = transfer();
     for (const [name, bytes] of Object.entries(data)) {
       const unit = this.groupingUnit(name);
       const shuffle = this.shuffleFor(name);
@@ -214,6 +225,7 @@ export class Execution extends BufferedStageEnvironment {
 
   /** What a worker thread's bundle produced. */
   merge(result: RunStageResult): void {
+    const { decodeAll, windowedCoderFor } = transfer();
     this.mergeShuffles(result.shuffles);
     for (const [name, bytes] of Object.entries(result.buffers)) {
       this.bufferFor(name).push(...decodeAll(windowedCoderFor(this.bufferedPCollection(name)), bytes));
@@ -226,11 +238,13 @@ export class Execution extends BufferedStageEnvironment {
 
   /** Adds what a worker thread's steps counted (also a failed bundle's: Beam's attempted metrics). */
   mergeMetrics(metrics: readonly MetricsSnapshot[]): void {
+    const { restoreMetrics } = transfer();
     for (const m of metrics) this.metricsFor(m.step).merge(restoreMetrics(m));
   }
 
   /** The encoded materialized PCollections a stage reads, for a worker thread. */
   encodedMaterialized(stage: Stage): Record<string, Uint8Array> {
+    const { encodeAll, windowedCoderFor } = transfer();
     const materialized: Record<string, Uint8Array> = {};
     for (const id of stage.readsMaterialized) materialized[id] = encodeAll(windowedCoderFor(this.pcollection(id)), this.materializedFor(id));
     return materialized;
@@ -238,7 +252,7 @@ export class Execution extends BufferedStageEnvironment {
 
   /** The coder of a stage's root elements as they cross to a worker thread. */
   rootCoder(stage: Stage): Coder<WindowedValue<unknown>> {
-    return windowedCoderFor(stage.root.kind === "materialized" ? stage.root.unit.input : stage.root.unit.output);
+    return transfer().windowedCoderFor(stage.root.kind === "materialized" ? stage.root.unit.input : stage.root.unit.output);
   }
 }
 

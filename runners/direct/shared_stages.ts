@@ -6,7 +6,7 @@
  *
  * Worker threads cost a pipeline rebuild each (module loading and graph construction), so by
  * default they start only when a stage's remaining work, extrapolated from this thread's
- * progress, is longer than that: small inputs run in this thread alone and are never slower
+ * progress (in time worked, see `workingMs`), is longer than that: small inputs run in this thread alone and are never slower
  * than with one worker. Once started, they take part in every later stage.
  */
 import { performance } from "node:perf_hooks";
@@ -56,9 +56,32 @@ export function workersWorthStarting(elapsedMs: number, chunksDone: number, chun
   return (elapsedMs / Math.max(1, chunksDone)) * chunksLeft > worthIt;
 }
 
+/**
+ * How long a stage has been working, for judging its pace: its wall time, less the time this
+ * thread was runnable but not running (other processes had the cores). That is the CPU time
+ * used plus the time the event loop sat idle waiting for I/O; on a loaded machine the wall time
+ * alone would make a small input look long, and start threads that cannot run either.
+ */
+export function workingMs(wallMs: number, cpuMs: number, idleMs: number): number {
+  return Math.min(wallMs, cpuMs + idleMs);
+}
+
+/** The clocks `workingMs` reads, from a start. */
+class WorkClock {
+  private readonly wall = performance.now();
+  private readonly cpu = process.cpuUsage();
+  private readonly loop = performance.eventLoopUtilization();
+
+  /** Milliseconds worked since the start (process CPU time: read before worker threads start). */
+  elapsed(): number {
+    const cpu = process.cpuUsage(this.cpu);
+    return workingMs(performance.now() - this.wall, (cpu.user + cpu.system) / 1000, performance.eventLoopUtilization(this.loop).idle);
+  }
+}
+
 /** One stage being run: its queue, its bundles, its first failure. */
 class StageRun {
-  readonly started = performance.now();
+  readonly clock = new WorkClock();
   /** Chunks this thread has finished. */
   chunksDone = 0;
   private readonly active = new Set<Promise<void>>();
@@ -149,7 +172,7 @@ export class SharedStages {
 
   private startWorkersIfWorthwhile(run: StageRun): void {
     if (this.pool !== undefined || run.queue.exhausted) return;
-    if (workersWorthStarting(performance.now() - run.started, run.chunksDone, run.queue.chunksLeft)) this.pool = this.startPool(this.slots - 1);
+    if (workersWorthStarting(run.clock.elapsed(), run.chunksDone, run.queue.chunksLeft)) this.pool = this.startPool(this.slots - 1);
   }
 
   private startPool(size: number): WorkerPool {

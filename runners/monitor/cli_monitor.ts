@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { watchJobs } from "../../lib/model/monitoring";
 import type { LogEntry, MonitoredJob } from "../../lib/model/monitoring";
-import { Dashboard, staticReport } from "./dashboard_server";
+import type { Dashboard } from "./dashboard_server";
 import { LiveJob } from "./live_job";
 import { TerminalProgress } from "./terminal_progress";
 
@@ -26,6 +26,12 @@ export interface CliMonitorOptions {
 }
 
 type Write = typeof process.stdout.write;
+
+/** The dashboard's server and page (node:http and more), loaded only by runs that ask for them. */
+function dashboardServer(): typeof import("./dashboard_server") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("./dashboard_server") as typeof import("./dashboard_server");
+}
 
 /** Watches the jobs this process starts until `close()`. */
 export class CliMonitor {
@@ -51,7 +57,7 @@ export class CliMonitor {
     const stream = this.options.stream ?? process.stderr;
     let dashboard: Dashboard | undefined;
     if (this.options.dashboard) {
-      dashboard = await Dashboard.start(job, { port: this.options.dashboardPort });
+      dashboard = await dashboardServer().Dashboard.start(job, { port: this.options.dashboardPort });
       this.dashboards.push(dashboard);
       stream.write(`Dashboard: ${dashboard.url}\n`);
     }
@@ -69,7 +75,7 @@ export class CliMonitor {
     if (this.options.dashboardOut !== undefined) {
       const out = path.resolve(this.options.dashboardOut);
       fs.mkdirSync(path.dirname(out), { recursive: true });
-      fs.writeFileSync(out, staticReport(job));
+      fs.writeFileSync(out, dashboardServer().staticReport(job));
       stream.write(`Dashboard report written to ${out}\n`);
     }
   }

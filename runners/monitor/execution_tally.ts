@@ -73,6 +73,8 @@ export class ExecutionTally {
   readonly layout: TallyLayout;
   private readonly samples: Float64Array;
   private sampler: Worker | undefined;
+  private delay: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly stopFlag: Int32Array;
 
   constructor(
@@ -97,9 +99,20 @@ export class ExecutionTally {
     return new ThreadTally(this.layout, thread);
   }
 
-  /** Starts the sampler thread (time per step stays empty without it). */
-  startSampling(): void {
-    if (this.sampler !== undefined) return;
+  /**
+   * Starts the sampler thread (time per step stays empty without it), after `delayMs`: a thread
+   * costs a Node.js environment's start-up (~100 ms of CPU), which runs shorter than that would
+   * pay for time figures too small to show.
+   */
+  startSampling(delayMs = 0): void {
+    if (this.sampler !== undefined || this.stopped) return;
+    if (delayMs > 0) {
+      this.delay ??= setTimeout(() => {
+        this.delay = undefined;
+        this.startSampling();
+      }, delayMs).unref();
+      return;
+    }
     const { buffer, steps, pcollections, threads } = this.layout;
     const P = pcollections.length;
     this.sampler = new Worker(SAMPLER_SOURCE, {
@@ -111,6 +124,9 @@ export class ExecutionTally {
 
   /** Stops the sampler thread. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.delay);
+    this.delay = undefined;
     const s = this.sampler;
     if (s === undefined) return;
     this.sampler = undefined;

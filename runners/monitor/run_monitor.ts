@@ -42,6 +42,12 @@ export interface RunMonitorSettings {
   cancel?(): Promise<void>;
 }
 
+/**
+ * Runs shorter than this get no time per step: the sampler thread starts after it, as its
+ * start-up (~0.1 s of CPU) would cost a short run more than its figures are worth.
+ */
+const SAMPLING_DELAY_MS = 250;
+
 /** How long synchronous work may hold the event loop before the run pauses for a turn. */
 const MAX_BUSY_MS = 50;
 
@@ -85,7 +91,7 @@ export class RunMonitor {
   static start(pipeline: Pipeline, settings: RunMonitorSettings): RunMonitor | undefined {
     if (!jobsWatched()) return undefined;
     const m = new RunMonitor(pipeline, settings);
-    m.tally.startSampling();
+    m.tally.startSampling(SAMPLING_DELAY_MS);
     announceJob(m.job);
     return m;
   }

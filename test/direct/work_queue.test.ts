@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { inGlobalWindow, WindowedValue } from "../../lib/model/window";
 import { WorkQueue } from "../../runners/direct/work_queue";
-import { workersWorthStarting } from "../../runners/direct/shared_stages";
+import { workersWorthStarting, workingMs } from "../../runners/direct/shared_stages";
 
 const elements = (n: number): WindowedValue<unknown>[] => Array.from({ length: n }, (_, i) => inGlobalWindow(i));
 
@@ -65,5 +65,15 @@ describe("DirectRunner: when worker threads are worth starting", () => {
   it("with an unknown amount of work, once the stage has run 800 ms", () => {
     assert.equal(workersWorthStarting(700, 5, undefined), false);
     assert.equal(workersWorthStarting(900, 5, undefined), true);
+  });
+
+  it("judges the pace by time worked: wall time less the time other processes held the cores", () => {
+    // A loaded machine: 900 ms of wall time, 250 ms of it running; the stage is short after all.
+    assert.equal(workingMs(900, 250, 0), 250);
+    assert.equal(workersWorthStarting(workingMs(900, 250, 0), 1, 2), false);
+    // Waiting for I/O counts as work (the event loop was idle, not preempted).
+    assert.equal(workingMs(900, 100, 700), 800);
+    // Never more than the wall time (CPU time of helper threads running alongside).
+    assert.equal(workingMs(500, 600, 0), 500);
   });
 });

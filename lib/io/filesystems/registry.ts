@@ -19,7 +19,7 @@ import {
   type OpenReadOptions,
 } from "./filesystem";
 import { hasGlobChars } from "./glob";
-import { GcsFileSystem } from "./gcs";
+import type { GcsFileSystem } from "./gcs";
 import { LocalFileSystem, toLocalPath } from "./local";
 
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//;
@@ -41,20 +41,30 @@ export function comparablePath(path: string): string {
 /** Filesystems by scheme; implements the filesystem operations by delegating per path. */
 export class FileSystemRegistry implements FileOperations {
   private readonly bySchemes = new Map<string, FileSystem>();
+  /** Filesystems created on first use (Cloud Storage's client is costly to load). */
+  private readonly deferred = new Map<string, () => FileSystem>();
 
   /** Adds (or replaces) the filesystem for `fs.scheme`. */
   register(fs: FileSystem): void {
+    this.deferred.delete(fs.scheme.toLowerCase());
     this.bySchemes.set(fs.scheme.toLowerCase(), fs);
+  }
+
+  /** @internal Registers the filesystem for `scheme`, created by `create` when a path first needs it. */
+  registerDeferred(scheme: string, create: () => FileSystem): void {
+    this.bySchemes.delete(scheme.toLowerCase());
+    this.deferred.set(scheme.toLowerCase(), create);
   }
 
   /** Removes the filesystem for a scheme (for tests). */
   unregister(scheme: string): void {
+    this.deferred.delete(scheme.toLowerCase());
     this.bySchemes.delete(scheme.toLowerCase());
   }
 
   /** The registered schemes, sorted. */
   schemes(): string[] {
-    return [...this.bySchemes.keys()].sort();
+    return [...this.bySchemes.keys(), ...this.deferred.keys()].sort();
   }
 
   /** The filesystem for a path's scheme; throws a `FileSystemError` naming the registered ones. */
@@ -62,6 +72,12 @@ export class FileSystemRegistry implements FileOperations {
     const scheme = schemeOf(path);
     const fs = this.bySchemes.get(scheme);
     if (fs) return fs;
+    const create = this.deferred.get(scheme);
+    if (create !== undefined) {
+      const created = create();
+      this.register(created);
+      return created;
+    }
     const known = this.schemes();
     throw new FileSystemError(
       `No filesystem is registered for scheme '${scheme}' (in path '${path}'). ` +
@@ -194,4 +210,8 @@ export class FileSystemRegistry implements FileOperations {
 /** The process-wide registry, with the local filesystem and Cloud Storage (gs://) registered. */
 export const FileSystems = new FileSystemRegistry();
 FileSystems.register(new LocalFileSystem());
-FileSystems.register(new GcsFileSystem());
+FileSystems.registerDeferred("gs", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { GcsFileSystem: Gcs } = require("./gcs") as { GcsFileSystem: typeof GcsFileSystem };
+  return new Gcs();
+});
