@@ -49,6 +49,11 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 }
 
+/** A prediction as JSON (what mnist_pubsub publishes): the same text as toJson, without its per-key replacer when the ID is a number. */
+export function predictionJson(p: MnistPrediction): string {
+  return typeof p.ID === "bigint" ? toJson(p) : JSON.stringify(p);
+}
+
 /** The prediction table's schema (mnist_bq's output). */
 export const PREDICTION_SCHEMA = ["ID:INTEGER", ...Array.from({ length: 10 }, (_, k) => `P${k}:FLOAT`)].join(", ");
 

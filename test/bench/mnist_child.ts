@@ -7,8 +7,9 @@
  *                         the DirectRunner's strict checks (the default) and without, alternating
  *   bq N                  mnist_bq end to end against the BigQuery emulator (env set by the parent),
  *                         alternating with raw model.predict on the same N images
- *   pubsub [identity]     mnist_pubsub until SIGTERM (drains), against the Pub/Sub emulator; with
- *                         "identity", the same read and write around a JSON pass-through instead
+ *   pubsub VARIANT        mnist_pubsub until SIGTERM (drains), against the Pub/Sub emulator;
+ *                         "unchecked": without the DirectRunner's strict checks; "identity": the
+ *                         same read and write around a JSON pass-through instead of the model
  */
 import "../../runners/direct";
 import { Create, isStreamingResult, ParDo } from "../../lib";
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
           )
         : await mnistPubSub.run(
             { input: "projects/bench/subscriptions/images-sub", output: "projects/bench/topics/predictions", dead_letter: undefined, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH },
-            { project: "bench", streaming: true },
+            { project: "bench", streaming: true, ...(a === "unchecked" ? { strictChecks: false } : {}) },
           );
     if (!isStreamingResult(result)) throw new Error("not streaming");
     // CPU used over time (epoch ms, CPU ms), so the parent can take what the measured interval cost.
