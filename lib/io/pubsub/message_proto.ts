@@ -75,6 +75,19 @@ class Reader {
   get done(): boolean {
     return this.pos >= this.buf.length;
   }
+  /** A varint that fits in 32 bits (tags, lengths): read without BigInt, as nearly all are. */
+  small(): number {
+    const buf = this.buf;
+    let result = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (this.pos >= buf.length) throw new RangeError("truncated varint in a PubsubMessage");
+      const b = buf[this.pos++]!;
+      result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return result;
+    }
+    this.pos -= 4;
+    return Number(this.varint());
+  }
   varint(): bigint {
     let result = 0n;
     for (let shift = 0n; ; shift += 7n) {
@@ -86,7 +99,7 @@ class Reader {
     }
   }
   bytes(): Uint8Array {
-    const n = Number(this.varint());
+    const n = this.small();
     if (this.pos + n > this.buf.length) throw new RangeError("truncated field in a PubsubMessage");
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
@@ -136,7 +149,7 @@ export function decodePubsubMessage(bytes: Uint8Array): PubsubMessage {
   let messageId: string | undefined;
   let publishTime: Date | undefined;
   while (!r.done) {
-    const key = Number(r.varint());
+    const key = r.small();
     const field = key >>> 3;
     const wireType = key & 7;
     if (wireType !== WIRE_LENGTH_DELIMITED || field < 1 || field > 4) {
@@ -152,7 +165,7 @@ export function decodePubsubMessage(bytes: Uint8Array): PubsubMessage {
       let k = "";
       let v = "";
       while (!e.done) {
-        const t = Number(e.varint());
+        const t = e.small();
         if ((t & 7) !== WIRE_LENGTH_DELIMITED) e.skip(t & 7);
         else if (t >>> 3 === 1) k = fromUtf8.decode(e.bytes());
         else if (t >>> 3 === 2) v = fromUtf8.decode(e.bytes());
@@ -164,7 +177,7 @@ export function decodePubsubMessage(bytes: Uint8Array): PubsubMessage {
       let seconds = 0n;
       let nanos = 0n;
       while (!t.done) {
-        const tk = Number(t.varint());
+        const tk = t.small();
         if ((tk & 7) !== WIRE_VARINT) t.skip(tk & 7);
         else if (tk >>> 3 === 1) seconds = BigInt.asIntN(64, t.varint());
         else if (tk >>> 3 === 2) nanos = BigInt.asIntN(32, t.varint());
