@@ -16,7 +16,7 @@
  * To profile the pipelines, set MNIST_BENCH_CPU_PROF=DIR: each child runs under `node --cpu-prof`.
  */
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { once } from "node:events";
@@ -331,8 +331,15 @@ export async function benchMnist(flag: (name: string, fallback: string) => strin
   try {
     if (parts.has("bq")) {
       await setupBigQuery({ project: "bench", csv });
+      // A table of one image: what a run costs besides its images (start-up, planning the read, the load job).
+      const oneCsv = path.join(os.tmpdir(), `mnist-one-${process.pid}.csv`);
+      writeFileSync(oneCsv, readFileSync(csv, "utf8").split("\n").slice(0, 2).join("\n") + "\n");
+      await setupBigQuery({ project: "bench", csv: oneCsv, table: "One" });
+      rmSync(oneCsv);
       // Each child alternates raw model.predict on the table's images and the whole mnist_bq job.
-      const bq = [...Array(runs)].map(() => child(["bq", "10000"], env) as { backend: string; ms: number[]; rawMs: number[]; cpu: { raw: number[]; bq: number[] }; images: number; maxRssMb: number });
+      const bq = [...Array(runs)].map(
+        () => child(["bq", "10000", "bench.MNIST.One"], env) as { backend: string; ms: number[]; rawMs: number[]; cpu: { raw: number[]; bq: number[] }; fixedMs: number[]; fixedCpu: number[]; images: number; maxRssMb: number },
+      );
       const bqMs = median(bq.flatMap((b) => b.ms));
       const rawMs = median(bq.flatMap((b) => b.rawMs));
       const acc = await accuracyOfTable("bench.MNIST.Predict", await readLabels(path.join(path.dirname(csv), "mnist_labels.csv")));
@@ -343,7 +350,14 @@ export async function benchMnist(flag: (name: string, fallback: string) => strin
       );
       out(
         `mnist_bq CPU time of the job's process (the emulator's not counted): ${(median(bq.flatMap((b) => b.cpu.bq)) / 10).toFixed(0)} ms per 1,000 images vs raw model.predict ${(median(bq.flatMap((b) => b.cpu.raw)) / 10).toFixed(0)} ms = ` +
-          `${pairedRatio(bq.flatMap((b) => b.cpu.raw), bq.flatMap((b) => b.cpu.bq)).toFixed(2)}x`,
+          `${pairedRatio(bq.flatMap((b) => b.cpu.raw), bq.flatMap((b) => b.cpu.bq)).toFixed(2)}x (load average now ${os.loadavg()[0]!.toFixed(1)})`,
+      );
+      const fixedMs = median(bq.flatMap((b) => b.fixedMs));
+      const fixedCpu = median(bq.flatMap((b) => b.fixedCpu));
+      out(
+        `mnist_bq on a table of 1 image (the job's fixed cost: start-up, planning the read, the load job): ${fixedMs.toFixed(0)} ms, ${fixedCpu.toFixed(0)} ms of CPU = ${((fixedMs / bqMs) * 100).toFixed(0)} % of the 10,000-image run; ` +
+          `the other 9,999 images at ${perSec(9_999, bqMs - fixedMs)} images/s = ${(rawMs / (bqMs - fixedMs)).toFixed(2)}x raw model.predict (CPU ${(((median(bq.flatMap((b) => b.cpu.bq)) - fixedCpu) / 9_999) * 1000).toFixed(0)} ms per 1,000 = ` +
+          `${(median(bq.flatMap((b) => b.cpu.raw)) / (median(bq.flatMap((b) => b.cpu.bq)) - fixedCpu)).toFixed(2)}x)`,
       );
     }
     if (parts.has("pubsub")) {
