@@ -22,6 +22,7 @@ import { ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
 import { DEFAULT_MODEL, parseImage, Prediction, type MnistImage } from "../../pipelines/mnist_prediction";
 import { readCsvRows } from "../../setup/mnist/mnist_data";
 import { runDirect } from "../helpers";
+import { processCpuMs } from "./mnist_cpu";
 
 const BATCH = 256;
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
@@ -115,15 +116,19 @@ async function main(): Promise<void> {
     await rawPredict(m, images.slice(0, BATCH)); // warm-up
     const raw: number[] = [];
     const ms: number[] = [];
-    const cpu = { raw: [] as number[], bq: [] as number[] };
+    const cpu = { raw: [] as number[], bq: [] as number[], emulator: [] as number[] };
+    const emulatorPid = Number(process.env["MNIST_EMULATOR_PID"]);
     for (let i = 0; i < 3; i++) {
       raw.push(await onCpu(cpu.raw, () => rawPredict(m, images)));
       const started = performance.now();
+      const emulatorBefore = processCpuMs(emulatorPid);
       await onCpu(cpu.bq, async () => {
         const result = await mnistBq.run({ input: "bench.MNIST.Images", output: "bench.MNIST.Predict", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, dead_letter: undefined }, { project: "bench" });
         await result.waitUntilFinish();
       });
       ms.push(performance.now() - started);
+      const emulatorAfter = processCpuMs(emulatorPid);
+      if (emulatorBefore !== undefined && emulatorAfter !== undefined) cpu.emulator.push(emulatorAfter - emulatorBefore);
     }
     // The job's fixed cost (start-up, planning the read, the load job) on a table of one image.
     const fixedMs: number[] = [];
