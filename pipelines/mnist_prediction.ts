@@ -111,8 +111,8 @@ function parseImageString(text: string): Float32Array | string {
     if (count < PIXELS) {
       const field = simple && end > start && !(scale === 1 && end - start === 1) ? undefined : text.slice(start, end);
       const v = field === undefined ? (scale > 1 ? value / scale : value) : field.trim() === "" ? Number.NaN : Number(field);
-      const problem = badPixel(count, field ?? text.slice(start, end), v);
-      if (problem !== undefined) return problem;
+      // The field's text only for the message: cutting it out of every valid pixel cost a third of the parse.
+      if (!(v >= 0 && v <= 1)) return badPixel(count, field ?? text.slice(start, end), v) ?? `Image value ${count} is not valid`;
       out[count] = v;
     }
     count++;
