@@ -49,6 +49,11 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 }
 
+/** A prediction as JSON (what mnist_pubsub publishes): the same text as toJson, without its per-key replacer when the ID is a number. */
+export function predictionJson(p: MnistPrediction): string {
+  return typeof p.ID === "bigint" ? toJson(p) : JSON.stringify(p);
+}
+
 /** The prediction table's schema (mnist_bq's output). */
 export const PREDICTION_SCHEMA = ["ID:INTEGER", ...Array.from({ length: 10 }, (_, k) => `P${k}:FLOAT`)].join(", ");
 
@@ -106,8 +111,8 @@ function parseImageString(text: string): Float32Array | string {
     if (count < PIXELS) {
       const field = simple && end > start && !(scale === 1 && end - start === 1) ? undefined : text.slice(start, end);
       const v = field === undefined ? (scale > 1 ? value / scale : value) : field.trim() === "" ? Number.NaN : Number(field);
-      const problem = badPixel(count, field ?? text.slice(start, end), v);
-      if (problem !== undefined) return problem;
+      // The field's text only for the message: cutting it out of every valid pixel cost a third of the parse.
+      if (!(v >= 0 && v <= 1)) return badPixel(count, field ?? text.slice(start, end), v) ?? `Image value ${count} is not valid`;
       out[count] = v;
     }
     count++;

@@ -17,7 +17,7 @@ import { definePipeline, Flatten, Metrics, PBegin, PCollection, PTransform } fro
 import { ReadFromPubSub, WriteToPubSub, type PubsubMessage } from "../lib/io/pubsub";
 import { DoFn, type ProcessContext } from "../lib/model/dofn";
 import { ParDo } from "../lib/model/pardo";
-import { LogRejected, MODEL_FLAGS, pipelineOptions, toJson, Prediction, type MnistImage, type MnistPrediction, type PredictionOptions, type RejectedImage } from "./mnist_prediction";
+import { LogRejected, MODEL_FLAGS, pipelineOptions, predictionJson, toJson, Prediction, type MnistImage, type MnistPrediction, type PredictionOptions, type RejectedImage } from "./mnist_prediction";
 
 export interface MnistPubSubOptions extends PredictionOptions {
   /** Topic (`projects/P/topics/T`, a subscription is created) or subscription (`projects/P/subscriptions/S`) of the images. */
@@ -77,7 +77,7 @@ export class MnistPubSub extends PTransform<PBegin, PCollection<string>> {
     const dicts = messages.apply("toDict", ParDo.of(new ToDict()).withOutputs("failed"));
     const predicted = dicts.main.apply("Prediction", new Prediction(o));
     const ids = predicted.main
-      .map("to byte", (p: MnistPrediction) => Buffer.from(toJson(p), "utf8") as Uint8Array)
+      .map("to byte", (p: MnistPrediction) => Buffer.from(predictionJson(p), "utf8") as Uint8Array)
       .apply("To Pub/sub", WriteToPubSub.to(o.output));
     const rejected = predicted.failed.map("RejectedImages", (f: RejectedImage): DeadLetter => ({ data: Buffer.from(toJson(f.element), "utf8"), reason: f.reason, step: f.step }));
     const deadLetters = dicts.failed.apply("DeadLetters", Flatten.with(rejected));

@@ -7,7 +7,8 @@
  *     const keyed = pairs.apply(RunInference.keyed(handler));
  *
  * The model is loaded once per process (see ./shared_model) in the DoFn's setup. Elements are
- * batched per bundle (./batching); each keeps its own timestamp and window. An element the
+ * batched per bundle (./batching); each batch's results go downstream as soon as it is predicted
+ * (not at the end of the bundle), each with its own element's timestamp and window. An element the
  * handler rejects, or on which the model throws when it runs alone, goes to `failed` with the
  * reason instead of failing its batch or the run. A model that cannot be loaded fails the run.
  */
@@ -40,12 +41,6 @@ interface Pending<E, In> {
   readonly window: BoundedWindow;
 }
 
-interface Placed<T> {
-  readonly value: T;
-  readonly timestamp: Instant;
-  readonly window: BoundedWindow;
-}
-
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -56,9 +51,13 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   private sizer: BatchSizer | undefined;
   private pending: Pending<E, In>[] = [];
   private running: Promise<void> | undefined;
-  private results: Placed<R>[] = [];
-  private failures: Placed<FailedInference<E>>[] = [];
+  /**
+   * The bundle's context: results are emitted through it as each batch completes, placed at their
+   * own element's timestamp and window (a batch holds elements of several process calls).
+   */
+  private bundle: BundleContext<R, { failed: FailedInference<E> }> | undefined;
   private inferences = 0;
+  private failures = 0;
   private batchStats: { size: number; micros: number }[] = [];
 
   constructor(
@@ -87,11 +86,10 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     return this.handler.metricsNamespace?.() ?? "RunInference";
   }
 
-  startBundle(): void {
+  startBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): void {
     this.pending = [];
     this.running = undefined;
-    this.results = [];
-    this.failures = [];
+    this.bundle = ctx;
   }
 
   process(element: E, ctx: ProcessContext<R, { failed: FailedInference<E> }>): void | Promise<void> {
@@ -121,14 +119,13 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   }
 
   async finishBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): Promise<void> {
+    this.bundle = ctx;
     await this.running;
     while (this.pending.length > 0) await this.runBatch(this.pending.splice(0, this.sizer!.size));
-    for (const r of this.results) ctx.output(r.value, { timestamp: r.timestamp, window: r.window });
-    for (const f of this.failures) ctx.outputTo("failed", f.value, { timestamp: f.timestamp, window: f.window });
     // Metrics are updated here, inside the step's metrics scope (process may resume after an await outside it).
     const ns = this.namespace;
     Metrics.counter(ns, "num_inferences").inc(this.inferences);
-    if (this.failures.length > 0) Metrics.counter(ns, "failed_inferences").inc(this.failures.length);
+    if (this.failures > 0) Metrics.counter(ns, "failed_inferences").inc(this.failures);
     const latency = Metrics.distribution(ns, "inference_batch_latency_micro_secs");
     const sizes = Metrics.distribution(ns, "inference_batch_size");
     for (const b of this.batchStats) {
@@ -136,9 +133,9 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
       sizes.update(b.size);
     }
     this.inferences = 0;
+    this.failures = 0;
     this.batchStats = [];
-    this.results = [];
-    this.failures = [];
+    this.bundle = undefined;
   }
 
   private async runFullBatches(): Promise<void> {
@@ -181,11 +178,12 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   private emit(p: Pending<E, In>, inference: Inference): void {
     this.inferences++;
     const value = this.resultOf(p.element, { example: p.example, inference, modelId: this.handler.modelKey });
-    this.results.push({ value, timestamp: p.timestamp, window: p.window });
+    this.bundle!.output(value, { timestamp: p.timestamp, window: p.window });
   }
 
   private fail(p: Pending<E, In>, reason: string): void {
-    this.failures.push({ value: { element: p.element, reason, step: this.step }, timestamp: p.timestamp, window: p.window });
+    this.failures++;
+    this.bundle!.outputTo("failed", { element: p.element, reason, step: this.step }, { timestamp: p.timestamp, window: p.window });
   }
 }
 

@@ -174,9 +174,11 @@ export class TFJSModelHandler implements ModelHandler<TensorExample, Float32Arra
       return out;
     });
     try {
+      // data() hands over a copy of the output (backends read it out of their own memory), so each
+      // example's inference can be a view of it rather than another copy.
       const values = (await output.data()) as Float32Array;
       const per = values.length / batch.length;
-      return Array.from({ length: batch.length }, (_, i) => values.slice(i * per, (i + 1) * per));
+      return Array.from({ length: batch.length }, (_, i) => values.subarray(i * per, (i + 1) * per));
     } finally {
       output.dispose();
     }

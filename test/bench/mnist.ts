@@ -11,10 +11,13 @@
  *    --mnist_backlog images, then publish → prediction latency at --mnist_rate msg/s.
  *
  * Flags: --mnist_backlog N (default 10000), --mnist_rate N (default 1000), --mnist_seconds N (default 10), --mnist_runs N (default 2),
+ * --mnist_pubsub_rounds N (alternating rounds of each Pub/Sub measurement, default 2),
  * --mnist_parts inference,bq,pubsub (default all three).
  * To profile the pipelines, set MNIST_BENCH_CPU_PROF=DIR: each child runs under `node --cpu-prof`.
  */
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { processCpuMs } from "./mnist_cpu";
 import * as os from "node:os";
 import * as path from "node:path";
 import { once } from "node:events";
@@ -97,7 +100,45 @@ async function benchPubSubEmulator(flag: (n: string, f: string) => string): Prom
   out(`Pub/Sub emulator alone (${n.toLocaleString("en-US")} messages of ${(image.length / 1024).toFixed(1)} KB): publish ${Math.round(publish).toLocaleString("en-US")} msg/s, pull + acknowledge ${Math.round(pull).toLocaleString("en-US")} msg/s`);
 }
 
-async function benchPubSub(env: NodeJS.ProcessEnv, csv: string, flag: (n: string, f: string) => string): Promise<void> {
+/** A counter sampled every 50 ms (epoch ms, value), read back at any time by interpolation. */
+class Sampled {
+  private readonly samples: [number, number][] = [];
+  private readonly timer: NodeJS.Timeout;
+  constructor(read: () => number | undefined) {
+    const sample = () => {
+      const v = read();
+      if (v !== undefined) this.samples.push([Date.now(), v]);
+    };
+    sample();
+    this.timer = setInterval(sample, 50);
+  }
+  stop(): this {
+    clearInterval(this.timer);
+    return this;
+  }
+  /** The counter's increase from `from` to `to` (epoch ms); NaN without samples. */
+  between(from: number, to: number): number {
+    return valueAt(this.samples, to) - valueAt(this.samples, from);
+  }
+}
+
+/** A sampled counter at a time, interpolated between samples. */
+function valueAt(xs: readonly [number, number][], t: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const i = xs.findIndex(([at]) => at >= t);
+  if (i <= 0) return i === 0 ? xs[0]![1] : xs[xs.length - 1]![1];
+  const [t0, c0] = xs[i - 1]!;
+  const [t1, c1] = xs[i]!;
+  return c0 + ((c1 - c0) * (t - t0)) / Math.max(1, t1 - t0);
+}
+
+/** Which pipeline a Pub/Sub child runs: the JSON pass-through baseline, mnist_pubsub, or mnist_pubsub without the strict checks. */
+type PubSubVariant = "identity" | "mnist" | "unchecked";
+
+/** CPU per 1,000 messages over a measured window: the pipeline's process, the emulator's, the bench's own (publisher and subscriber). */
+type CpuPerK = { pipeline: number; emulator: number; bench: number };
+
+async function benchPubSub(env: NodeJS.ProcessEnv, csv: string, flag: (n: string, f: string) => string, emulatorPid: number): Promise<void> {
   const backlog = Number(flag("mnist_backlog", "10000"));
   const rate = Number(flag("mnist_rate", "1000"));
   const seconds = Number(flag("mnist_seconds", "10"));
@@ -108,7 +149,7 @@ async function benchPubSub(env: NodeJS.ProcessEnv, csv: string, flag: (n: string
   for await (const r of readCsvRows(csv)) rows.push(Buffer.from(JSON.stringify({ ID: Number(r["ID"]), Image: r["Image"] })));
 
   /** Runs the pipeline child around `measure`; its peak RSS, and the CPU it used from `window.from` to `window.to` (epoch ms, set by `measure`). */
-  const runPipeline = async (measure: (received: Map<number, number>, window: { from: number; to: number }) => Promise<void>, variant: "mnist" | "identity" = "mnist"): Promise<{ rss: number; cpuMs: number }> => {
+  const runPipeline = async (measure: (received: Map<number, number>, window: { from: number; to: number }) => Promise<void>, variant: PubSubVariant): Promise<{ rss: number; cpuMs: number; emulatorCpuMs: number; benchCpuMs: number }> => {
     const window = { from: 0, to: 0 };
     await pubsub.topic("images").createSubscription("images-sub");
     await pubsub.topic("predictions").createSubscription("predictions-sub");
@@ -119,12 +160,16 @@ async function benchPubSub(env: NodeJS.ProcessEnv, csv: string, flag: (n: string
       m.ack();
     });
     const proc = spawn(process.execPath, [...CHILD_FLAGS, CHILD, "pubsub", variant], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const emulatorCpu = new Sampled(() => processCpuMs(emulatorPid));
+    const benchCpu = new Sampled(() => cpuMs());
     let stdout = "";
     proc.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
     await new Promise<void>((resolve) => proc.stderr!.on("data", (c: Buffer) => c.toString().includes("READY") && resolve()));
     try {
       await measure(received, window);
     } finally {
+      emulatorCpu.stop();
+      benchCpu.stop();
       proc.kill("SIGTERM");
       await once(proc, "exit");
       await sub.close();
@@ -132,16 +177,12 @@ async function benchPubSub(env: NodeJS.ProcessEnv, csv: string, flag: (n: string
       await pubsub.subscription("images-sub").delete();
     }
     const r = JSON.parse(stdout.trim().split("\n").pop()!) as { maxRssMb: number; cpuSamples: [number, number][] };
-    // The CPU counter at a time, interpolated between the child's samples (50 ms apart).
-    const cpuAt = (t: number): number => {
-      const xs = r.cpuSamples;
-      const i = xs.findIndex(([at]) => at >= t);
-      if (i <= 0) return i === 0 ? xs[0]![1] : xs[xs.length - 1]![1];
-      const [t0, c0] = xs[i - 1]!;
-      const [t1, c1] = xs[i]!;
-      return c0 + ((c1 - c0) * (t - t0)) / Math.max(1, t1 - t0);
+    return {
+      rss: r.maxRssMb,
+      cpuMs: valueAt(r.cpuSamples, window.to) - valueAt(r.cpuSamples, window.from),
+      emulatorCpuMs: emulatorCpu.between(window.from, window.to),
+      benchCpuMs: benchCpu.between(window.from, window.to),
     };
-    return { rss: r.maxRssMb, cpuMs: cpuAt(window.to) - cpuAt(window.from) };
   };
   const waitFor = async (cond: () => boolean, ms: number) => {
     const deadline = Date.now() + ms;
@@ -151,11 +192,20 @@ async function benchPubSub(env: NodeJS.ProcessEnv, csv: string, flag: (n: string
     }
   };
 
+  const perK = (r: { cpuMs: number; emulatorCpuMs: number; benchCpuMs: number }, messages: number): CpuPerK => ({
+    pipeline: (r.cpuMs / messages) * 1000,
+    emulator: (r.emulatorCpuMs / messages) * 1000,
+    bench: (r.benchCpuMs / messages) * 1000,
+  });
+  const fmtCpu = (c: CpuPerK) => `pipeline ${c.pipeline.toFixed(0)} ms, emulator ${c.emulator.toFixed(0)} ms, bench publisher + subscriber ${c.bench.toFixed(0)} ms`;
+  const rounds = Number(flag("mnist_pubsub_rounds", "2"));
+  const load = () => os.loadavg()[0]!.toFixed(1);
+
   // Throughput: a backlog published before the job starts, drained as fast as it can; the same
   // read and write around a JSON pass-through is the baseline (what the runner and IO allow).
-  const throughput = async (variant: "mnist" | "identity"): Promise<{ rate: number; rss: number; cpuPerK: number }> => {
+  const throughput = async (variant: PubSubVariant): Promise<{ rate: number; rss: number; cpu: CpuPerK; load: string }> => {
     let rate = 0;
-    const { rss, cpuMs } = await runPipeline(async (received, window) => {
+    const r = await runPipeline(async (received, window) => {
       await Promise.all(Array.from({ length: backlog }, (_, i) => images.publishMessage({ data: i < rows.length ? rows[i]! : Buffer.from(JSON.stringify({ ...(JSON.parse(rows[i % rows.length]!.toString()) as object), ID: i })) })));
       // The clock starts at the first result, so the model load and subscription start-up are not counted.
       await waitFor(() => received.size > 0, 60_000);
@@ -165,21 +215,30 @@ async function benchPubSub(env: NodeJS.ProcessEnv, csv: string, flag: (n: string
       window.to = Math.max(...times);
       rate = backlog / ((window.to - window.from) / 1000);
     }, variant);
-    return { rate, rss, cpuPerK: (cpuMs / backlog) * 1000 };
+    return { rate, rss: r.rss, cpu: perK(r, backlog), load: load() };
   };
-  const base = await throughput("identity");
-  const mnist = await throughput("mnist");
+  // Alternating rounds (the machine's load changes from one minute to the next).
+  const tput: Record<PubSubVariant, Awaited<ReturnType<typeof throughput>>[]> = { identity: [], mnist: [], unchecked: [] };
+  for (let round = 0; round < rounds; round++) for (const v of ["identity", "mnist", "unchecked"] as const) tput[v].push(await throughput(v));
+  const rates = (v: PubSubVariant) => tput[v].map((t) => Math.round(t.rate));
+  const medianCpu = (xs: { cpu: CpuPerK }[]): CpuPerK => ({ pipeline: median(xs.map((x) => x.cpu.pipeline)), emulator: median(xs.map((x) => x.cpu.emulator)), bench: median(xs.map((x) => x.cpu.bench)) });
+  const mnistCpu = medianCpu(tput.mnist);
+  const total = mnistCpu.pipeline + mnistCpu.emulator + mnistCpu.bench;
   out(
-    `mnist_pubsub throughput: ${backlog.toLocaleString("en-US")} queued images predicted at ${Math.round(mnist.rate).toLocaleString("en-US")} msg/s sustained (target >= 2,000/s), peak RSS ${mnist.rss.toFixed(0)} MB; ` +
-      `baseline without the model (read, parse, write): ${Math.round(base.rate).toLocaleString("en-US")} msg/s, peak RSS ${base.rss.toFixed(0)} MB = ${(mnist.rate / base.rate).toFixed(2)}x of it; ` +
-      `CPU of the pipeline process per 1,000 messages: ${mnist.cpuPerK.toFixed(0)} ms (baseline ${base.cpuPerK.toFixed(0)} ms), i.e. ${Math.round(1_000_000 / mnist.cpuPerK).toLocaleString("en-US")} msg/s per core`,
+    `mnist_pubsub throughput: ${backlog.toLocaleString("en-US")} queued images predicted at ${Math.round(median(rates("mnist"))).toLocaleString("en-US")} msg/s sustained (median of ${rounds}: ${rates("mnist").join(", ")}; target >= 2,000/s; load average ${tput.mnist.map((t) => t.load).join(", ")}), ` +
+      `peak RSS ${Math.max(...tput.mnist.map((t) => t.rss)).toFixed(0)} MB; without the strict checks ${Math.round(median(rates("unchecked"))).toLocaleString("en-US")} msg/s (${rates("unchecked").join(", ")}); ` +
+      `baseline without the model (read, parse, write): ${Math.round(median(rates("identity"))).toLocaleString("en-US")} msg/s (${rates("identity").join(", ")}), peak RSS ${Math.max(...tput.identity.map((t) => t.rss)).toFixed(0)} MB`,
+  );
+  out(
+    `mnist_pubsub CPU per 1,000 messages (medians): ${fmtCpu(mnistCpu)} = ${total.toFixed(0)} ms in all, i.e. at most ${Math.round((1_000_000 * os.cpus().length) / total).toLocaleString("en-US")} msg/s on ${os.cpus().length} free cores ` +
+      `(the pipeline alone: ${Math.round(1_000_000 / mnistCpu.pipeline).toLocaleString("en-US")} msg/s per core); without the strict checks ${fmtCpu(medianCpu(tput.unchecked))}; baseline ${fmtCpu(medianCpu(tput.identity))}`,
   );
 
   // Latency: publish at a steady rate; latency = result received - publish call. The same
   // pass-through pipeline without the model is the baseline.
-  const latency = async (variant: "mnist" | "identity"): Promise<{ latencies: number[]; rss: number; cpuPerK: number }> => {
+  const latency = async (variant: PubSubVariant): Promise<{ latencies: number[]; rss: number; cpu: CpuPerK; load: string }> => {
     const latencies: number[] = [];
-    const { rss, cpuMs } = await runPipeline(async (received, window) => {
+    const r = await runPipeline(async (received, window) => {
       const sentAt = new Map<number, number>();
       const send = async (count: number, offset: number) => {
         const started = performance.now();
@@ -202,15 +261,23 @@ async function benchPubSub(env: NodeJS.ProcessEnv, csv: string, flag: (n: string
       window.to = Date.now();
       for (const [id, t] of sentAt) if (id < 1_000_000) latencies.push(received.get(id)! - t);
     }, variant);
-    return { latencies, rss, cpuPerK: (cpuMs / (rate * seconds)) * 1000 };
+    return { latencies, rss: r.rss, cpu: perK(r, rate * seconds), load: load() };
   };
-  const baseLatency = await latency("identity");
-  const mnistLatency = await latency("mnist");
   const fmt = (l: number[]) => `p50 ${percentile(l, 50)} ms, p99 ${percentile(l, 99)} ms, max ${percentile(l, 100)} ms`;
-  out(
-    `mnist_pubsub latency at ${rate.toLocaleString("en-US")} msg/s for ${seconds} s: publish -> prediction ${fmt(mnistLatency.latencies)} (target p99 < 250 ms), peak RSS ${mnistLatency.rss.toFixed(0)} MB; ` +
-      `baseline without the model: ${fmt(baseLatency.latencies)}, peak RSS ${baseLatency.rss.toFixed(0)} MB; CPU per 1,000 messages ${mnistLatency.cpuPerK.toFixed(0)} ms (baseline ${baseLatency.cpuPerK.toFixed(0)} ms)`,
-  );
+  for (let round = 0; round < rounds; round++) {
+    const base = await latency("identity");
+    const mnist = await latency("mnist");
+    out(
+      `mnist_pubsub latency at ${rate.toLocaleString("en-US")} msg/s for ${seconds} s (round ${round + 1}, load average ${mnist.load}): publish -> prediction ${fmt(mnist.latencies)} (target p99 < 250 ms), peak RSS ${mnist.rss.toFixed(0)} MB; ` +
+        `baseline without the model: ${fmt(base.latencies)}, peak RSS ${base.rss.toFixed(0)} MB; CPU per 1,000 messages: ${fmtCpu(mnist.cpu)} (baseline ${fmtCpu(base.cpu)})`,
+    );
+  }
+}
+
+/** CPU time this process has used (all threads), in ms. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 export async function benchMnist(flag: (name: string, fallback: string) => string): Promise<void> {
@@ -253,8 +320,25 @@ export async function benchMnist(flag: (name: string, fallback: string) => strin
   try {
     if (parts.has("bq")) {
       await setupBigQuery({ project: "bench", csv });
+      // A table of one image: what a run costs besides its images (start-up, planning the read, the load job).
+      const oneCsv = path.join(os.tmpdir(), `mnist-one-${process.pid}.csv`);
+      writeFileSync(oneCsv, readFileSync(csv, "utf8").split("\n").slice(0, 2).join("\n") + "\n");
+      await setupBigQuery({ project: "bench", csv: oneCsv, table: "One" });
+      rmSync(oneCsv);
       // Each child alternates raw model.predict on the table's images and the whole mnist_bq job.
-      const bq = [...Array(runs)].map(() => child(["bq", "10000"], env) as { backend: string; ms: number[]; rawMs: number[]; cpu: { raw: number[]; bq: number[] }; images: number; maxRssMb: number });
+      const bq = [...Array(runs)].map(
+        () =>
+          child(["bq", "10000", "bench.MNIST.One"], { ...env, MNIST_EMULATOR_PID: String(emulators.proc.pid) }) as {
+            backend: string;
+            ms: number[];
+            rawMs: number[];
+            cpu: { raw: number[]; bq: number[]; emulator: number[] };
+            fixedMs: number[];
+            fixedCpu: number[];
+            images: number;
+            maxRssMb: number;
+          },
+      );
       const bqMs = median(bq.flatMap((b) => b.ms));
       const rawMs = median(bq.flatMap((b) => b.rawMs));
       const acc = await accuracyOfTable("bench.MNIST.Predict", await readLabels(path.join(path.dirname(csv), "mnist_labels.csv")));
@@ -265,12 +349,20 @@ export async function benchMnist(flag: (name: string, fallback: string) => strin
       );
       out(
         `mnist_bq CPU time of the job's process (the emulator's not counted): ${(median(bq.flatMap((b) => b.cpu.bq)) / 10).toFixed(0)} ms per 1,000 images vs raw model.predict ${(median(bq.flatMap((b) => b.cpu.raw)) / 10).toFixed(0)} ms = ` +
-          `${pairedRatio(bq.flatMap((b) => b.cpu.raw), bq.flatMap((b) => b.cpu.bq)).toFixed(2)}x`,
+          `${pairedRatio(bq.flatMap((b) => b.cpu.raw), bq.flatMap((b) => b.cpu.bq)).toFixed(2)}x (load average now ${os.loadavg()[0]!.toFixed(1)}); ` +
+          `the BigQuery emulator's process used ${(median(bq.flatMap((b) => b.cpu.emulator)) / 10).toFixed(0)} ms per 1,000 images meanwhile (serving the pages of rows, the load job)`,
+      );
+      const fixedMs = median(bq.flatMap((b) => b.fixedMs));
+      const fixedCpu = median(bq.flatMap((b) => b.fixedCpu));
+      out(
+        `mnist_bq on a table of 1 image (the job's fixed cost: start-up, planning the read, the load job): ${fixedMs.toFixed(0)} ms, ${fixedCpu.toFixed(0)} ms of CPU = ${((fixedMs / bqMs) * 100).toFixed(0)} % of the 10,000-image run; ` +
+          `the other 9,999 images at ${perSec(9_999, bqMs - fixedMs)} images/s = ${(rawMs / (bqMs - fixedMs)).toFixed(2)}x raw model.predict (CPU ${(((median(bq.flatMap((b) => b.cpu.bq)) - fixedCpu) / 9_999) * 1000).toFixed(0)} ms per 1,000 = ` +
+          `${(median(bq.flatMap((b) => b.cpu.raw)) / (median(bq.flatMap((b) => b.cpu.bq)) - fixedCpu)).toFixed(2)}x)`,
       );
     }
     if (parts.has("pubsub")) {
       await benchPubSubEmulator(flag);
-      await benchPubSub(env, csv, flag);
+      await benchPubSub(env, csv, flag, emulators.proc.pid!);
     }
   } finally {
     await resetGcpClients();

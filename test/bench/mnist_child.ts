@@ -5,10 +5,12 @@
  *                         Image strings + model.predict, a hand-written equivalent) vs the Prediction
  *                         step (parse + RunInference + format) on the same rows from memory, with
  *                         the DirectRunner's strict checks (the default) and without, alternating
- *   bq N                  mnist_bq end to end against the BigQuery emulator (env set by the parent),
- *                         alternating with raw model.predict on the same N images
- *   pubsub [identity]     mnist_pubsub until SIGTERM (drains), against the Pub/Sub emulator; with
- *                         "identity", the same read and write around a JSON pass-through instead
+ *   bq N [ONE]            mnist_bq end to end against the BigQuery emulator (env set by the parent),
+ *                         alternating with raw model.predict on the same N images; then on the
+ *                         table ONE of a single image (the job's fixed cost)
+ *   pubsub VARIANT        mnist_pubsub until SIGTERM (drains), against the Pub/Sub emulator;
+ *                         "unchecked": without the DirectRunner's strict checks; "identity": the
+ *                         same read and write around a JSON pass-through instead of the model
  */
 import "../../runners/direct";
 import { Create, isStreamingResult, ParDo } from "../../lib";
@@ -20,6 +22,7 @@ import { ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
 import { DEFAULT_MODEL, parseImage, Prediction, type MnistImage } from "../../pipelines/mnist_prediction";
 import { readCsvRows } from "../../setup/mnist/mnist_data";
 import { runDirect } from "../helpers";
+import { processCpuMs } from "./mnist_cpu";
 
 const BATCH = 256;
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
@@ -113,17 +116,34 @@ async function main(): Promise<void> {
     await rawPredict(m, images.slice(0, BATCH)); // warm-up
     const raw: number[] = [];
     const ms: number[] = [];
-    const cpu = { raw: [] as number[], bq: [] as number[] };
+    const cpu = { raw: [] as number[], bq: [] as number[], emulator: [] as number[] };
+    const emulatorPid = Number(process.env["MNIST_EMULATOR_PID"]);
     for (let i = 0; i < 3; i++) {
       raw.push(await onCpu(cpu.raw, () => rawPredict(m, images)));
       const started = performance.now();
+      const emulatorBefore = processCpuMs(emulatorPid);
       await onCpu(cpu.bq, async () => {
         const result = await mnistBq.run({ input: "bench.MNIST.Images", output: "bench.MNIST.Predict", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, dead_letter: undefined }, { project: "bench" });
         await result.waitUntilFinish();
       });
       ms.push(performance.now() - started);
+      const emulatorAfter = processCpuMs(emulatorPid);
+      if (emulatorBefore !== undefined && emulatorAfter !== undefined) cpu.emulator.push(emulatorAfter - emulatorBefore);
     }
-    process.stdout.write(`${JSON.stringify({ backend: m.backend, ms, rawMs: raw, cpu, images: images.length, maxRssMb: rssMb() })}\n`);
+    // The job's fixed cost (start-up, planning the read, the load job) on a table of one image.
+    const fixedMs: number[] = [];
+    const fixedCpu: number[] = [];
+    if (b !== undefined) {
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        await onCpu(fixedCpu, async () => {
+          const result = await mnistBq.run({ input: b, output: "bench.MNIST.PredictOne", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, dead_letter: undefined }, { project: "bench" });
+          await result.waitUntilFinish();
+        });
+        fixedMs.push(performance.now() - started);
+      }
+    }
+    process.stdout.write(`${JSON.stringify({ backend: m.backend, ms, rawMs: raw, cpu, fixedMs, fixedCpu, images: images.length, maxRssMb: rssMb() })}\n`);
   } else if (mode === "pubsub") {
     // "identity": the same read and write with a JSON pass-through instead of the model (the baseline).
     const result =
@@ -140,7 +160,7 @@ async function main(): Promise<void> {
           )
         : await mnistPubSub.run(
             { input: "projects/bench/subscriptions/images-sub", output: "projects/bench/topics/predictions", dead_letter: undefined, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH },
-            { project: "bench", streaming: true },
+            { project: "bench", streaming: true, ...(a === "unchecked" ? { strictChecks: false } : {}) },
           );
     if (!isStreamingResult(result)) throw new Error("not streaming");
     // CPU used over time (epoch ms, CPU ms), so the parent can take what the measured interval cost.

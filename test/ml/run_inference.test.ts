@@ -105,6 +105,29 @@ describe("ml/RunInference", () => {
     assert.equal(ignored.metrics.counterTotal("beamline", "rejected", "RunInference/Infer"), 1);
   });
 
+  it("sends each batch's results downstream as soon as the batch is predicted, not at the end of the bundle", async () => {
+    const events: string[] = [];
+    class LoggingHandler extends SumHandler {
+      override async runInference(batch: readonly (readonly number[])[], model: { scale: number }): Promise<readonly number[]> {
+        events.push(`batch of ${batch.length}`);
+        return super.runInference(batch, model);
+      }
+    }
+    const result = await runDirect((p) => {
+      p.apply(Create.from(Array.from({ length: 12 }, (_, i) => [i] as readonly number[])))
+        .apply(RunInference.of(new LoggingHandler("streamed"), { minBatchSize: 4, maxBatchSize: 4 }))
+        .main.apply("Downstream", ParDo.of((r: PredictionResult<readonly number[], number>) => void events.push(`result ${r.inference}`)));
+    });
+    await result.waitUntilFinish();
+    assert.equal(events.length, 15);
+    // Each batch's four results arrive downstream before the next batch runs (one bundle holds all twelve).
+    for (let b = 0; b < 3; b++) {
+      assert.equal(events[b * 5], "batch of 4", events.join(", "));
+      assert.deepEqual(events.slice(b * 5 + 1, b * 5 + 5).map((e) => e.startsWith("result ")), [true, true, true, true], events.join(", "));
+    }
+    assert.deepEqual(events.filter((e) => e.startsWith("result ")).map((e) => Number(e.slice(7))).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i * 10));
+  });
+
   it("loads the model once per process, shared by every step, bundle and DoFn instance with the same model key", async () => {
     const result = await runDirect((p) => {
       const xs = p.apply(Create.from(Array.from({ length: 30 }, (_, i) => [i] as readonly number[])));

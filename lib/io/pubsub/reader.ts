@@ -212,7 +212,8 @@ export class PubSubReader<T = Uint8Array> {
         existing.ackIds.push(ackId);
         continue;
       }
-      const data = typeof msg.data === "string" ? Buffer.from(msg.data, "base64") : Buffer.from(msg.data ?? new Uint8Array());
+      // The client's bytes as they are (a view into the response), not a copy: elements are immutable.
+      const data = typeof msg.data === "string" ? Buffer.from(msg.data, "base64") : msg.data === undefined ? Buffer.alloc(0) : Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
       const timestamp = parseTimestampAttribute(this.options.timestampAttribute !== undefined ? attributes[this.options.timestampAttribute] : undefined) ?? publishTime;
       this.outstanding.set(id, { ackIds: [ackId], holdsWatermarkAt: Math.min(publishTime, timestamp), delivered: false });
       const value = this.options.withAttributes

@@ -65,8 +65,23 @@ export function subscriptionError(action: string, path: string, err: unknown): G
   });
 }
 
-/** Calls a unary RPC through the client's own gax clients (emulator and credentials handled by it). */
-export function rpc<T>(client: PubSub, service: "PublisherClient" | "SubscriberClient", method: string, reqOpts: object, timeoutMs?: number): Promise<T> {
+/**
+ * Calls a unary RPC on the client's own gax (GAPIC) client: emulator endpoint, credentials, retries
+ * and timeouts are the client's. Not through `PubSub.request`, which deep-copies every request and
+ * walks it for `{{projectId}}` tokens (our requests name full paths): for a Publish of hundreds of
+ * messages or a Pull's acknowledgement that was ~14 µs per message, an eighth of a pass-through
+ * pipeline's CPU. A closed client still goes through `request`, for its error.
+ */
+export async function rpc<T>(client: PubSub, service: "PublisherClient" | "SubscriberClient", method: string, reqOpts: object, timeoutMs?: number): Promise<T> {
+  if (!client.isOpen) return viaRequest(client, service, method, reqOpts, timeoutMs);
+  const gapic = (await client.getClientAsync_({ client: service })) as unknown as Record<string, (request: object, options: object) => Promise<[T, ...unknown[]]>>;
+  const call = gapic[method];
+  if (typeof call !== "function") throw new Error(`the Pub/Sub ${service} has no method ${method}`);
+  const [response] = await call.call(gapic, reqOpts, timeoutMs !== undefined ? { timeout: timeoutMs } : {});
+  return response;
+}
+
+function viaRequest<T>(client: PubSub, service: "PublisherClient" | "SubscriberClient", method: string, reqOpts: object, timeoutMs?: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     client.request<T>(
       { client: service, method, reqOpts, ...(timeoutMs !== undefined ? { gaxOpts: { timeout: timeoutMs } } : {}) },

@@ -4,9 +4,10 @@
  *     results.apply(WriteToPubSub.to("projects/my-project/topics/mnist_predict"))
  *
  * Elements are bytes (`Uint8Array`), text (published as UTF-8) or, with attributes,
- * `{data, attributes}`. Each bundle's messages are published when it ends (or every `maxPending`
- * messages), in Publish requests of up to 1,000 messages and 8 MB sent at once, and awaited
- * before the bundle completes; transient errors are retried with
+ * `{data, attributes}`. A Publish request goes out as soon as SEND_AT messages are waiting (and
+ * with what is left when the bundle ends), without waiting for the previous one, so the service
+ * works while the bundle goes on; all of a bundle's requests are awaited before it completes (up
+ * to `maxPending` messages in flight). Transient errors are retried with
  * exponential backoff; any other failure fails the run with a message naming the topic, so
  * nothing is dropped silently. A missing topic fails before the run.
  *
@@ -17,6 +18,7 @@
 import { randomUUID } from "node:crypto";
 import type { PubSub } from "@google-cloud/pubsub";
 import { BundleContext, DoFn, ProcessContext } from "../../model/dofn";
+import type { BoundedWindow, Instant } from "../../model/window";
 import { ValidationError } from "../../model/errors";
 import { PCollection } from "../../model/pcollection";
 import { ParDo } from "../../model/pardo";
@@ -38,7 +40,7 @@ export interface WriteToPubSubOptions {
   readonly timestampAttribute?: string;
   /** Project of a bare topic name (default: --project, then the environment's). */
   readonly project?: string;
-  /** Messages buffered before a bundle waits for its publishes (default 1000). */
+  /** Messages waiting or in flight before the bundle waits for its publishes to complete (default 1000). */
   readonly maxPending?: number;
   /** Attempts per publish on transient errors (default 5). */
   readonly maxAttempts?: number;
@@ -47,6 +49,19 @@ export interface WriteToPubSubOptions {
 interface Pending {
   readonly data: Buffer;
   readonly attributes: Record<string, string>;
+}
+
+/** Where a message's id goes: its element's timestamp and window. */
+interface Placement {
+  readonly timestamp: Instant;
+  readonly window: BoundedWindow;
+}
+
+/** A Publish request on its way, with the placement of each of its messages' ids. */
+interface InFlight {
+  readonly placements: readonly Placement[];
+  readonly ids: Promise<string[]>;
+  settled: boolean;
 }
 
 /** Checks each element and serializes it as a PubsubMessage proto (what a native Pub/Sub sink takes). */
@@ -81,13 +96,23 @@ class ToMessageProto extends DoFn<PubSubPayload, Uint8Array> {
 
 const utf8 = new TextEncoder();
 
-/** Limits of one Publish request (the service's: 1,000 messages, 10 MB; bytes kept under with room for framing). */
-const PUBLISH_MAX_MESSAGES = 1000;
+/** Byte limit of one Publish request (the service's is 10 MB; kept under with room for framing). */
 const PUBLISH_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Messages waiting that start a Publish request (the service takes up to 1,000 per request): about
+ * one model batch of results, so the service publishes a batch while the next one is computed,
+ * and a request's fixed cost is shared by many messages.
+ */
+const SEND_AT = 200;
 
 /** Publishes serialized messages (Beam's pubsub_write composite; Dataflow replaces it with its native sink). */
 class PublishMessages extends DoFn<Uint8Array, string> {
   private pending: Pending[] = [];
+  private placements: Placement[] = [];
+  private pendingBytes = 0;
+  private inFlight: InFlight[] = [];
+  private inFlightMessages = 0;
   private client: PubSub | undefined;
   private path = "";
 
@@ -106,6 +131,9 @@ class PublishMessages extends DoFn<Uint8Array, string> {
 
   startBundle(): void {
     this.pending = [];
+    this.placements = [];
+    this.pendingBytes = 0;
+    this.inFlight = [];
   }
 
   process(element: Uint8Array, ctx: ProcessContext<string>): void | Promise<void> {
@@ -113,53 +141,68 @@ class PublishMessages extends DoFn<Uint8Array, string> {
     const attributes = { ...message.attributes };
     if (this.options.idAttribute !== undefined) attributes[this.options.idAttribute] ??= randomUUID();
     if (this.options.timestampAttribute !== undefined) attributes[this.options.timestampAttribute] = String(Math.trunc(ctx.timestamp));
-    this.pending.push({ data: Buffer.from(message.data), attributes });
-    if (this.pending.length >= (this.options.maxPending ?? 1000)) return this.flush((id) => ctx.output(id));
+    const data = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
+    const size = data.length + 64 + Object.entries(attributes).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    // A request stays within the service's size limit (a message larger than it goes alone, and the service says no).
+    if (this.pendingBytes + size > PUBLISH_MAX_BYTES) this.send();
+    this.pending.push({ data, attributes });
+    this.placements.push({ timestamp: ctx.timestamp, window: ctx.window });
+    this.pendingBytes += size;
+    if (this.pending.length >= SEND_AT) this.send();
+    // Too much in flight: this element waits for the oldest request (the bundle's memory stays bounded).
+    if (this.inFlightMessages >= (this.options.maxPending ?? 1000)) return this.settleOldest();
     return undefined;
   }
 
   async finishBundle(ctx: BundleContext<string>): Promise<void> {
-    await this.flush((id) => ctx.output(id));
+    this.send();
+    const requests = this.inFlight;
+    this.inFlight = [];
+    // Every request is awaited (none left running unobserved), then the first failure fails the bundle.
+    const results = await Promise.allSettled(requests.map((r) => r.ids));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
+    requests.forEach((r, i) => {
+      const ids = (results[i] as PromiseFulfilledResult<string[]>).value;
+      ids.forEach((id, j) => ctx.output(id, r.placements[j]));
+    });
   }
 
-  private async flush(emit: (id: string) => void): Promise<void> {
-    const batch = this.pending;
+  /** Waits for the oldest request still running; its ids are emitted with the rest at the end of the bundle. */
+  private async settleOldest(): Promise<void> {
+    await this.inFlight.find((r) => !r.settled)?.ids;
+  }
+
+  /** Starts a Publish request with the waiting messages. */
+  private send(): void {
+    const messages = this.pending;
+    if (messages.length === 0) return;
+    const placements = this.placements;
     this.pending = [];
-    if (batch.length === 0) return;
-    // The bundle's messages in as few requests as the service takes, all sent at once: the
-    // client library's per-message batching would hold a short bundle's last batch for its timer.
+    this.placements = [];
+    this.pendingBytes = 0;
     const client = this.client!;
-    const requests: Pending[][] = [];
-    let bytes = 0;
-    for (const m of batch) {
-      const size = m.data.length + 64 + Object.entries(m.attributes).reduce((n, [k, v]) => n + k.length + v.length, 0);
-      const last = requests[requests.length - 1];
-      if (last === undefined || last.length >= PUBLISH_MAX_MESSAGES || bytes + size > PUBLISH_MAX_BYTES) {
-        requests.push([m]);
-        bytes = size;
-      } else {
-        last.push(m);
-        bytes += size;
-      }
-    }
-    let ids: string[][];
-    try {
-      ids = await Promise.all(
-        requests.map((messages) =>
-          withRetries(
-            async () => {
-              const response = await rpc<{ messageIds?: string[] }>(client, "PublisherClient", "publish", { topic: this.path, messages });
-              if (response.messageIds?.length !== messages.length) throw new Error(`the service returned ${response.messageIds?.length ?? 0} message ids for ${messages.length} messages`);
-              return response.messageIds;
-            },
-            { attempts: this.options.maxAttempts ?? 5, initialDelayMs: 200 },
-          ),
-        ),
-      );
-    } catch (err) {
-      throw topicError(`publish ${batch.length} messages to`, this.path, err);
-    }
-    for (const chunk of ids) for (const id of chunk) emit(id);
+    const ids = withRetries(
+      async () => {
+        const response = await rpc<{ messageIds?: string[] }>(client, "PublisherClient", "publish", { topic: this.path, messages });
+        if (response.messageIds?.length !== messages.length) throw new Error(`the service returned ${response.messageIds?.length ?? 0} message ids for ${messages.length} messages`);
+        return response.messageIds;
+      },
+      { attempts: this.options.maxAttempts ?? 5, initialDelayMs: 200 },
+    ).catch((err: unknown) => {
+      throw topicError(`publish ${messages.length} messages to`, this.path, err);
+    });
+    const request: InFlight = { placements, ids, settled: false };
+    this.inFlight.push(request);
+    this.inFlightMessages += messages.length;
+    // Observed at once (the bundle reports a failure when it ends), so a failure is never unhandled.
+    ids.then(
+      () => undefined,
+      () => undefined,
+    ).finally(() => {
+      request.settled = true;
+      this.inFlightMessages -= messages.length;
+    });
   }
 }
 

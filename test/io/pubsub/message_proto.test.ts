@@ -43,6 +43,15 @@ describe("io/pubsub: PubsubMessage wire format", () => {
     assert.equal(Number(got.publishTime!.seconds) * 1000 + got.publishTime!.nanos / 1e6, message.publishTime.getTime());
   });
 
+  it("encodes large payloads and times before 1970 (negative seconds) as the official descriptor decodes them", () => {
+    for (const [data, at] of [[Buffer.alloc(70_000, 7), Date.UTC(1969, 6, 20, 20, 17, 40, 5)], [Buffer.alloc(200, 1), 0], [Buffer.alloc(0), 1_000]] as const) {
+      const got = officialDecode(encodePubsubMessage({ data, attributes: { k: "v" }, publishTime: new Date(at) }));
+      assert.ok(Buffer.from(got.data).equals(data));
+      assert.deepEqual({ ...got.attributes }, { k: "v" });
+      assert.equal(Number(got.publishTime?.seconds ?? 0) * 1000 + (got.publishTime?.nanos ?? 0) / 1e6, at);
+    }
+  });
+
   it("decodes what the official descriptor encodes (large payloads, ordering keys skipped)", () => {
     const big = Buffer.alloc(70_000, 7);
     const bytes = officialEncode({

@@ -54,7 +54,8 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
   before(async () => {
     env = await startEmulatorEnv(["pubsub"]);
     pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
-    for (const t of ["input", "output", "unit", "from-topic", "fail-in", "fail-out", "gone"]) await pubsub.createTopic(t);
+    for (const t of ["input", "output", "unit", "from-topic", "fail-in", "fail-out", "gone", "many"]) await pubsub.createTopic(t);
+    await pubsub.topic("many").createSubscription("many-sub");
     await pubsub.topic("input").createSubscription("in-sub", { ackDeadlineSeconds: 10 });
     await pubsub.topic("output").createSubscription("out-sub");
     await pubsub.topic("unit").createSubscription("unit-sub", { ackDeadlineSeconds: 10 });
@@ -133,6 +134,29 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
     const check = await PubSubReader.open({ subscription: "in-sub" });
     assert.deepEqual(await check.pull(100), [], "the inputs were acknowledged after the results were published");
     await check.close();
+  });
+
+  it("WriteToPubSub publishes a bundle in several requests while it goes on; each message id is placed at its element's timestamp and window", async () => {
+    const N = 450;
+    const seen: { id: string; window: string; timestamp: number }[] = [];
+    const result = await runDirect((p) => {
+      p.apply(Create.timestamped(Array.from({ length: N }, (_, i) => ({ value: JSON.stringify({ ID: i }), timestamp: (i % 3) * 1000 + 7 }))))
+        .apply(Window.into(new FixedWindows(1000)))
+        .apply("Write", WriteToPubSub.to(topicPath("many")))
+        .apply(
+          "Ids",
+          ParDo.of((id: string, ctx: ProcessContext<never>) => void seen.push({ id, window: ctx.window.toString(), timestamp: ctx.timestamp })),
+        );
+    });
+    await result.waitUntilFinish();
+    const got = await receive("many-sub", N);
+    assert.deepEqual(got.map((m) => (JSON.parse(m.data.toString()) as { ID: number }).ID).sort((x, y) => x - y), Array.from({ length: N }, (_, i) => i));
+    assert.equal(new Set(seen.map((s) => s.id)).size, N, "one message id per element");
+    assert.deepEqual(new Set(seen.map((s) => s.id)), new Set(got.map((m) => m.id)));
+    const perWindow = new Map<string, number>();
+    for (const s of seen) perWindow.set(s.window, (perWindow.get(s.window) ?? 0) + 1);
+    assert.deepEqual([...perWindow.values()], [150, 150, 150], `ids per window: ${JSON.stringify([...perWindow])}`);
+    assert.ok(seen.every((s) => s.timestamp % 1000 === 7), "each id at its element's timestamp");
   });
 
   it("commitAfter() on windowed output: the inputs are acknowledged once every window's output is done", async () => {
