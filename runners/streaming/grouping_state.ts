@@ -156,7 +156,7 @@ export interface GroupingState {
   windowsOf(keyId: string): Iterable<WindowState>;
   /** Adds (or replaces) the state of key `keyId` (stateKeyOf) in window `windowId`. */
   put(keyId: string, windowId: string, ws: WindowState): void;
-  /** Removes a window state (expired, or merged into another). */
+  /** Removes a window state (expired, or merged into another): `ws`, the state put under (keyId, windowId). */
   remove(keyId: string, windowId: string, ws: WindowState): void;
   /** Every live window state. */
   all(): Iterable<WindowState>;
@@ -298,7 +298,9 @@ export class WindowMajorGroupingState implements GroupingState {
   }
   remove(keyId: string, windowId: string, ws: WindowState): void {
     const w = this.keysIn(windowId);
-    if (w === undefined || w.keys.get(keyId) !== ws || ws.removed) return;
+    // No lookup of the key (with many keys, a cache miss per state): `ws` is the state put under
+    // (keyId, windowId), as GroupNode guarantees; one already removed is ignored.
+    if (w === undefined || ws.removed) return;
     ws.removed = true;
     this.count--;
     if (--w.live === 0) {
