@@ -23,14 +23,23 @@ export const CHECK_EVERY_NTH = 97;
 
 /** Decides which elements of a bundle get checked. */
 export class CheckSampler {
+  /** Elements seen since the last reset. */
   private seen = 0;
+  /** The next element (by `seen`) to check past the first CHECK_ALL_FIRST: a comparison per element, no division. */
+  private nextSampled = 0;
   constructor(private readonly everyElement: boolean) {}
   resetForBundle(): void {
     this.seen = 0;
+    this.nextSampled = 0;
   }
   shouldCheck(): boolean {
     const n = this.seen++;
-    return this.everyElement || n < CHECK_ALL_FIRST || n % CHECK_EVERY_NTH === 0;
+    if (n < CHECK_ALL_FIRST || this.everyElement) return true;
+    if (n < this.nextSampled) return false;
+    // The multiples of CHECK_EVERY_NTH, as before: n itself when it is one, else none until the next.
+    const sampled = n % CHECK_EVERY_NTH === 0;
+    this.nextSampled = n - (n % CHECK_EVERY_NTH) + CHECK_EVERY_NTH;
+    return sampled;
   }
 }
 

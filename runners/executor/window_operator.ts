@@ -14,7 +14,7 @@
  * (sessions) for a runner's GroupByKey. Both arrive as their own small stages whose elements are
  * keyed by a runner nonce.
  */
-import type { WindowFn } from "../../lib/model/windowing";
+import { FixedWindows, type WindowFn } from "../../lib/model/windowing";
 import { BoundedWindow, ElementMeta, IntervalWindow, kv, type KV } from "../../lib/model/window";
 import { isMergingWindowFn } from "../../lib/model/sliding_sessions";
 import { BasicOperator, wrapUserError } from "./operator";
@@ -22,25 +22,60 @@ import { MaybePromise, PendingWork, Receiver } from "./receiver";
 
 export class WindowIntoOperator extends BasicOperator {
   private readonly pending = new PendingWork();
+  /**
+   * FixedWindows assign one window per timestamp, the same for every timestamp in it: the last
+   * window's bounds answer most elements with two comparisons (no modulo of a double, which
+   * costs a call to fmod).
+   */
+  private readonly fixed: boolean;
+  private fixedStart = Infinity;
+  private fixedEnd = -Infinity;
+  private fixedWindows: ElementMeta["windows"] = [];
+  /**
+   * The last metadata made: consecutive elements of a stream mostly share their timestamp (a
+   * batch, or a millisecond at high rates), and then share this (read-only) object too.
+   */
+  private lastMeta: ElementMeta | undefined;
+
   constructor(
     readonly transformName: string,
     private readonly windowFn: WindowFn,
     private readonly next: Receiver,
   ) {
     super();
+    // Exactly FixedWindows: a subclass may assign otherwise.
+    this.fixed = windowFn.constructor === FixedWindows;
   }
   receive(value: unknown, meta: ElementMeta): MaybePromise {
+    const timestamp = meta.timestamp;
+    let windows: ElementMeta["windows"];
+    if (timestamp >= this.fixedStart && timestamp < this.fixedEnd) windows = this.fixedWindows;
+    else windows = this.assign(value, timestamp);
+    if (meta.windows.length <= 1) {
+      let out = this.lastMeta;
+      if (out === undefined || out.timestamp !== timestamp || out.windows !== windows || out.pane !== meta.pane) out = this.lastMeta = { timestamp, windows, pane: meta.pane };
+      return this.next.receive(value, out);
+    }
+    // One copy per window the element was in (the window fns we have assign by timestamp alone).
+    for (let i = 0; i < meta.windows.length; i++) this.pending.add(this.next.receive(value, { timestamp, windows, pane: meta.pane }));
+    return this.pending.take();
+  }
+
+  private assign(value: unknown, timestamp: number): ElementMeta["windows"] {
     let windows: ElementMeta["windows"];
     try {
-      windows = this.windowFn.assignWindows(meta.timestamp);
+      windows = this.windowFn.assignWindows(timestamp);
     } catch (e) {
       // A WindowFn may be user code: name this step, not the one whose output is being windowed.
       throw wrapUserError(this.transformName, "process", e, value);
     }
-    if (meta.windows.length <= 1) return this.next.receive(value, { timestamp: meta.timestamp, windows, pane: meta.pane });
-    // One copy per window the element was in (the window fns we have assign by timestamp alone).
-    for (let i = 0; i < meta.windows.length; i++) this.pending.add(this.next.receive(value, { timestamp: meta.timestamp, windows, pane: meta.pane }));
-    return this.pending.take();
+    const only = windows[0];
+    if (this.fixed && windows.length === 1 && only instanceof IntervalWindow) {
+      this.fixedStart = only.start;
+      this.fixedEnd = only.end;
+      this.fixedWindows = windows;
+    }
+    return windows;
   }
 }
 

@@ -436,7 +436,9 @@ export class StreamingExecution implements GraphEnvironment {
   private async push(outputId: string, elements: readonly WindowedValue<unknown>[]): Promise<void> {
     this.changes += elements.length;
     const receiver = this.graph.receiverOf(outputId);
-    for (const wv of elements) {
+    // An index loop: an iterator in an async function allocates a result object per element.
+    for (let i = 0; i < elements.length; i++) {
+      const wv = elements[i]!;
       const r = receiver.receive(wv.value, wv);
       if (r !== undefined) await r;
     }

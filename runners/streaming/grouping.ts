@@ -142,6 +142,10 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   }
 
   private readonly codec: WindowStateCodec;
+  /** The last trigger context made (see triggerContext). */
+  private lastContext: TriggerContext | undefined;
+  /** The metadata of the last pane emitted: the panes of a window's keys mostly share it (read-only). */
+  private lastPaneMeta: ElementMeta | undefined;
   /** The windows list of the last pane's window: the panes of a window (one per key) share it (read-only). */
   private paneWindow: BoundedWindow | undefined;
   private paneWindows: readonly BoundedWindow[] = [];
@@ -254,7 +258,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
 
   private remove(ws: WindowState): void {
     this.retire(ws);
-    this.state.remove(stateKeyOf(ws.key, this.keyCoder), ws.window.id(), ws);
+    this.state.remove(stateKeyOf(ws.key, this.keyCoder), this.idOf(ws.window), ws);
   }
 
   /** Marks a state no longer in the step (removed, or replaced) and releases its hold. */
@@ -325,6 +329,22 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     return window;
   }
 
+  /**
+   * A window's id. States of a window share its object (canonicalWindow) and are mostly visited
+   * together (they expire together): the last id is reused rather than formatting two instants
+   * into a new string per state.
+   */
+  private idOf(window: BoundedWindow): string {
+    if (window === this.lastWindow) return this.lastWindowId;
+    if (window !== this.idWindow) {
+      this.idWindow = window;
+      this.idOfWindow = window.id();
+    }
+    return this.idOfWindow;
+  }
+  private idWindow: BoundedWindow | undefined;
+  private idOfWindow = "";
+
   /** Number of live key-window states (for tests and metrics). */
   get stateCount(): number {
     return this.state.size;
@@ -341,11 +361,15 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   }
 
   private triggerContext(window: BoundedWindow): TriggerContext {
-    return { window, watermark: this.clocks.inputWatermark, processingTime: this.clocks.processingTime };
+    // An evaluation visits the states of a window one key after another, at the same clocks: they
+    // share one (read-only) context instead of one object per key.
+    const last = this.lastContext;
+    if (last !== undefined && last.window === window && last.watermark === this.clocks.inputWatermark && last.processingTime === this.clocks.processingTime) return last;
+    return (this.lastContext = { window, watermark: this.clocks.inputWatermark, processingTime: this.clocks.processingTime });
   }
 
   private newWindowState(key: unknown, window: BoundedWindow): WindowState {
-    const buffer = this.combineFn !== undefined ? this.call(() => this.combineFn!.createAccumulator()) : [];
+    const buffer = this.combineFn !== undefined ? this.createAccumulator(this.combineFn) : [];
     return new WindowState(key, window, buffer, triggerMachine(this.windowing.trigger, this.merging));
   }
 
@@ -463,13 +487,8 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
 
   private emitPane(ws: WindowState, isLast: boolean): void {
     const timing = this.timing(ws);
-    const pane: PaneInfo = {
-      isFirst: ws.paneIndex === 0,
-      isLast,
-      timing,
-      index: ws.paneIndex,
-      onTimeIndex: timing === "EARLY" ? -1 : ws.nonEarlyIndex,
-    };
+    const index = ws.paneIndex;
+    const onTimeIndex = timing === "EARLY" ? -1 : ws.nonEarlyIndex;
     ws.paneIndex++;
     if (timing !== "EARLY") {
       ws.onTimeEmitted = true;
@@ -477,10 +496,10 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     }
     const timestamp = this.paneTimestamp(ws);
     const fn = this.combineFn;
-    const value = fn !== undefined ? this.call(() => fn.extractOutput(ws.buffer)) : [...(ws.buffer as unknown[])];
+    const value = fn !== undefined ? this.extractOutput(fn, ws.buffer) : [...(ws.buffer as unknown[])];
     if (isLast) ws.buffer = fn !== undefined ? undefined : [];
     else if (this.windowing.accumulationMode === "DISCARDING") {
-      ws.buffer = fn !== undefined ? this.call(() => fn.createAccumulator()) : [];
+      ws.buffer = fn !== undefined ? this.createAccumulator(fn) : [];
     }
     ws.pending = 0;
     if (this.processingTimeTriggers) this.unfired.delete(ws);
@@ -489,7 +508,46 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
       this.paneWindow = ws.window;
       this.paneWindows = [ws.window];
     }
-    this.pending.add(this.output.receive(kv(ws.key, value), { timestamp, windows: this.paneWindows, pane }));
+    this.pending.add(this.output.receive(kv(ws.key, value), this.paneMeta(timestamp, isLast, timing, index, onTimeIndex)));
+  }
+
+  /**
+   * The metadata of a pane. The panes a window fires for its keys in one evaluation mostly have
+   * the same timestamp, window and pane info: they share the last one made (read-only).
+   */
+  private paneMeta(timestamp: Instant, isLast: boolean, timing: PaneTiming, index: number, onTimeIndex: number): ElementMeta {
+    const last = this.lastPaneMeta;
+    if (last !== undefined && last.timestamp === timestamp && last.windows === this.paneWindows) {
+      const p = last.pane;
+      if (p.isLast === isLast && p.timing === timing && p.index === index && p.onTimeIndex === onTimeIndex) return last;
+    }
+    const pane: PaneInfo = { isFirst: index === 0, isLast, timing, index, onTimeIndex };
+    return (this.lastPaneMeta = { timestamp, windows: this.paneWindows, pane });
+  }
+
+  /** A new accumulator: a direct call (no closure), with this step's metrics container active. */
+  private createAccumulator(fn: CombineFnLike): unknown {
+    const previous = activeMetrics.container;
+    activeMetrics.container = this.metrics;
+    try {
+      return fn.createAccumulator();
+    } catch (e) {
+      throw wrapUserError(this.transformName, "combine", e);
+    } finally {
+      activeMetrics.container = previous;
+    }
+  }
+
+  private extractOutput(fn: CombineFnLike, accumulator: unknown): unknown {
+    const previous = activeMetrics.container;
+    activeMetrics.container = this.metrics;
+    try {
+      return fn.extractOutput(accumulator);
+    } catch (e) {
+      throw wrapUserError(this.transformName, "combine", e);
+    } finally {
+      activeMetrics.container = previous;
+    }
   }
 
   private call<R>(f: () => R): R {

@@ -16,6 +16,7 @@ const CLOSED = 1;
 const DEAD = 2;
 const ON_TIME_EMITTED = 4;
 const TOUCHED = 8;
+const REMOVED = 16;
 
 /** What only the EARLIEST and LATEST timestamp combiners keep per window (see WindowState.holdMin). */
 interface ElementHolds {
@@ -122,6 +123,13 @@ export class WindowState {
   set dead(v: boolean) {
     this.setFlag(DEAD, v);
   }
+  /** Removed from a table that keeps removed states until their window is gone (WindowMajorGroupingState). */
+  get removed(): boolean {
+    return (this.flags & REMOVED) !== 0;
+  }
+  set removed(v: boolean) {
+    this.setFlag(REMOVED, v);
+  }
   /** It received elements since its trigger was last evaluated (the step lists it once). */
   get touched(): boolean {
     return (this.flags & TOUCHED) !== 0;
@@ -148,7 +156,7 @@ export interface GroupingState {
   windowsOf(keyId: string): Iterable<WindowState>;
   /** Adds (or replaces) the state of key `keyId` (stateKeyOf) in window `windowId`. */
   put(keyId: string, windowId: string, ws: WindowState): void;
-  /** Removes a window state (expired, or merged into another). */
+  /** Removes a window state (expired, or merged into another): `ws`, the state put under (keyId, windowId). */
   remove(keyId: string, windowId: string, ws: WindowState): void;
   /** Every live window state. */
   all(): Iterable<WindowState>;
@@ -228,22 +236,34 @@ export class InMemoryGroupingState implements GroupingState {
   }
 }
 
+/** The keys of one window (WindowMajorGroupingState). */
+class WindowKeys {
+  readonly keys = new Map<string, WindowState>();
+  /** States in `keys` not yet removed (removed ones stay until the window has none left). */
+  live = 0;
+}
+
 /**
  * The DirectRunner's grouping state for windows that do not merge: a table of windows, each with
  * its keys. There are few live windows at a time and many keys in each, so a key costs one Map
  * entry in its window (rather than a per-key record as well), and the last window looked up is
  * remembered (consecutive elements mostly share it).
+ *
+ * The states of a window expire together (at its end plus the allowed lateness): a removed state
+ * stays in its window's Map, marked removed, until the window has no live state left, and then the
+ * whole Map goes at once. Deleting 100,000 keys one by one would shrink and rehash the Map again
+ * and again, and leave that garbage to the collector.
  */
 export class WindowMajorGroupingState implements GroupingState {
-  private readonly windows = new Map<string, Map<string, WindowState>>();
+  private readonly windows = new Map<string, WindowKeys>();
   private lastId: string | undefined;
-  private last: Map<string, WindowState> | undefined;
+  private last: WindowKeys | undefined;
   private count = 0;
 
   get size(): number {
     return this.count;
   }
-  private keysIn(windowId: string): Map<string, WindowState> | undefined {
+  private keysIn(windowId: string): WindowKeys | undefined {
     if (windowId === this.lastId) return this.last;
     const keys = this.windows.get(windowId);
     if (keys !== undefined) {
@@ -253,37 +273,43 @@ export class WindowMajorGroupingState implements GroupingState {
     return keys;
   }
   get(keyId: string, windowId: string): WindowState | undefined {
-    return this.keysIn(windowId)?.get(keyId);
+    const ws = this.keysIn(windowId)?.keys.get(keyId);
+    return ws === undefined || ws.removed ? undefined : ws;
   }
   *windowsOf(keyId: string): Iterable<WindowState> {
-    for (const keys of this.windows.values()) {
-      const ws = keys.get(keyId);
-      if (ws !== undefined) yield ws;
+    for (const w of this.windows.values()) {
+      const ws = w.keys.get(keyId);
+      if (ws !== undefined && !ws.removed) yield ws;
     }
   }
   put(keyId: string, windowId: string, ws: WindowState): void {
-    let keys = this.keysIn(windowId);
-    if (keys === undefined) {
-      this.windows.set(windowId, (keys = new Map()));
+    let w = this.keysIn(windowId);
+    if (w === undefined) {
+      this.windows.set(windowId, (w = new WindowKeys()));
       this.lastId = windowId;
-      this.last = keys;
+      this.last = w;
     }
-    const size = keys.size;
-    keys.set(keyId, ws);
-    this.count += keys.size - size;
+    const previous = w.keys.get(keyId);
+    w.keys.set(keyId, ws);
+    if (previous === undefined || previous.removed) {
+      w.live++;
+      this.count++;
+    }
   }
   remove(keyId: string, windowId: string, ws: WindowState): void {
-    const keys = this.keysIn(windowId);
-    if (keys === undefined || keys.get(keyId) !== ws) return;
-    keys.delete(keyId);
+    const w = this.keysIn(windowId);
+    // No lookup of the key (with many keys, a cache miss per state): `ws` is the state put under
+    // (keyId, windowId), as GroupNode guarantees; one already removed is ignored.
+    if (w === undefined || ws.removed) return;
+    ws.removed = true;
     this.count--;
-    if (keys.size === 0) {
+    if (--w.live === 0) {
       this.windows.delete(windowId);
       if (this.lastId === windowId) this.lastId = this.last = undefined;
     }
   }
   *all(): Iterable<WindowState> {
-    for (const keys of this.windows.values()) yield* keys.values();
+    for (const w of this.windows.values()) for (const ws of w.keys.values()) if (!ws.removed) yield ws;
   }
 }
 

@@ -380,12 +380,12 @@ class AfterEachMachine extends TriggerMachine {
  * merges windows (sessions), which changes how sequences see elements.
  */
 export function triggerMachine(trigger: Trigger | undefined, merging = false): TriggerMachine {
-  const t = trigger ?? { kind: "default" };
+  // The default trigger has no state and never finishes: every key and window shares one (and a
+  // new window state costs no allocation here).
+  if (trigger === undefined || trigger.kind === "default") return DEFAULT_MACHINE;
+  const t = trigger;
   const sub = (x: Trigger): TriggerMachine => triggerMachine(x, merging);
   switch (t.kind) {
-    case "default":
-      // It has no state and never finishes: every key and window shares one.
-      return DEFAULT_MACHINE;
     case "afterWatermark":
       if (t.early === undefined && t.late === undefined) return new AfterEndOfWindowMachine();
       // Early and late firings repeat (as Beam Python wraps them in Repeatedly; Beam Java takes

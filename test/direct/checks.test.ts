@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { Create, Count, DoFn, kv, ParDo, ProcessContext } from "../../lib";
 import { runDirect } from "../helpers";
+import { CHECK_ALL_FIRST, CHECK_EVERY_NTH, CheckSampler } from "../../runners/executor/checks";
 
 class Point {
   constructor(
@@ -64,5 +65,19 @@ describe("DirectRunner: strict model checks", () => {
       { strictChecks: false },
     );
     assert.equal(result.state, "DONE");
+  });
+
+  it("samples the first CHECK_ALL_FIRST elements of a bundle, then every CHECK_EVERY_NTH-th, starting over with each bundle", () => {
+    const sampler = new CheckSampler(false);
+    for (const length of [5000, 1200, 3000]) {
+      sampler.resetForBundle();
+      const checked: number[] = [];
+      for (let n = 0; n < length; n++) if (sampler.shouldCheck()) checked.push(n);
+      const expected: number[] = [];
+      for (let n = 0; n < length; n++) if (n < CHECK_ALL_FIRST || n % CHECK_EVERY_NTH === 0) expected.push(n);
+      assert.deepEqual(checked, expected);
+    }
+    const every = new CheckSampler(true);
+    for (let n = 0; n < 3000; n++) assert.ok(every.shouldCheck());
   });
 });

@@ -6,10 +6,13 @@
 import { strict as assert } from "node:assert";
 import { Combiners, FixedWindows, kv, KV } from "../../lib";
 import { MetricsContainer } from "../../lib/model/metrics";
-import { ElementMeta, IntervalWindow, NO_FIRING } from "../../lib/model/window";
+import { BoundedWindow, ElementMeta, Instant, IntervalWindow, NO_FIRING } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
 import { deterministicKeyCoder } from "../../runners/executor/default_coders";
 import { GroupNode } from "../../runners/streaming/grouping";
+import { WindowMajorGroupingState, WindowState } from "../../runners/streaming/grouping_state";
+import { triggerMachine } from "../../runners/streaming/trigger_machine";
+import { WindowIntoOperator } from "../../runners/executor/window_operator";
 import { HoldCounts, TimeBuckets } from "../../runners/streaming/hold_counts";
 import { LiveSource } from "../../runners/streaming/sources";
 
@@ -97,5 +100,87 @@ describe("Streaming DirectRunner: compact grouping state", () => {
     seen.push(src.computeWatermark(0));
     assert.deepEqual(seen, [30, 30, 30, 30, 30, 30, 60, 100]);
     await src.stop();
+  });
+
+  it("the window-major table: a removed state is gone at once, its window's keys go when the last one is removed", () => {
+    const table = new WindowMajorGroupingState();
+    const w1 = new IntervalWindow(0, 10);
+    const w2 = new IntervalWindow(10, 20);
+    const state = (key: string, w: BoundedWindow): WindowState => new WindowState(key, w, 0, triggerMachine(undefined));
+    const a1 = state("a", w1);
+    const b1 = state("b", w1);
+    const a2 = state("a", w2);
+    table.put("a", w1.id(), a1);
+    table.put("b", w1.id(), b1);
+    table.put("a", w2.id(), a2);
+    assert.equal(table.size, 3);
+    table.remove("a", w1.id(), a1);
+    assert.equal(table.get("a", w1.id()), undefined);
+    assert.equal(table.get("b", w1.id()), b1);
+    assert.deepEqual([...table.windowsOf("a")], [a2]);
+    assert.deepEqual(new Set(table.all()), new Set([b1, a2]));
+    assert.equal(table.size, 2);
+    table.remove("a", w1.id(), a1);
+    assert.equal(table.size, 2, "removing twice counts once");
+    // A new state for a removed key of a window that still has live keys.
+    const a1again = state("a", w1);
+    table.put("a", w1.id(), a1again);
+    assert.equal(table.get("a", w1.id()), a1again);
+    assert.equal(table.size, 3);
+    table.remove("b", w1.id(), b1);
+    table.remove("a", w1.id(), a1again);
+    assert.equal(table.size, 1);
+    assert.deepEqual([...table.all()], [a2]);
+    // The window is gone: a key put again starts it afresh.
+    const b1again = state("b", w1);
+    table.put("b", w1.id(), b1again);
+    assert.equal(table.get("b", w1.id()), b1again);
+    assert.equal(table.get("a", w1.id()), undefined);
+    assert.equal(table.size, 2);
+  });
+
+  it("counts a key again in a window whose other keys are still live after its state expired (allowed lateness)", async () => {
+    const late: WindowingStrategy = { ...fixed, allowedLatenessMillis: 5 };
+    const panes: string[] = [];
+    const group = new GroupNode("Count", late, deterministicKeyCoder(), Combiners.count(), { receive: (v: unknown, m: ElementMeta) => void panes.push(`${(v as KV<string, number>).key}=${(v as KV<string, number>).value} ${m.pane.timing}`) }, new MetricsContainer("Count"));
+    const at = (t: Instant): ElementMeta => ({ timestamp: t, windows: [new IntervalWindow(0, 10)], pane: NO_FIRING });
+    await group.receive(kv("a", 1), at(1));
+    await group.receive(kv("b", 1), at(2));
+    await group.advance({ inputWatermark: 10, processingTime: 0 });
+    assert.deepEqual(panes, ["a=1 ON_TIME", "b=1 ON_TIME"]);
+    await group.receive(kv("a", 1), at(3));
+    await group.advance({ inputWatermark: 12, processingTime: 0 });
+    assert.deepEqual(panes.slice(2), ["a=1 LATE"]);
+    assert.equal(group.stateCount, 2);
+    await group.advance({ inputWatermark: 15, processingTime: 0 });
+    assert.equal(group.stateCount, 0, "both expired at the end of the window plus the allowed lateness");
+    await group.receive(kv("a", 1), { timestamp: 11, windows: [new IntervalWindow(10, 20)], pane: NO_FIRING });
+    await group.advance({ inputWatermark: 20, processingTime: 0 });
+    assert.deepEqual(panes.slice(3), ["a=1 ON_TIME"]);
+  });
+
+  it("Window.into with FixedWindows assigns what the window fn assigns, timestamps moving back and forth, negative ones and offsets included", () => {
+    for (const fn of [new FixedWindows(10), new FixedWindows(7, 3)]) {
+      const seen: [number, string][] = [];
+      const op = new WindowIntoOperator("Window", fn, { receive: (_v: unknown, m: ElementMeta) => void seen.push([m.timestamp, m.windows.map((w) => w.id()).join()]) });
+      const timestamps = [5, 5, 9, 10, 10, 3, -1, -10, -11, 0, 12, 12.5, 19.999, 20, 9, 2, 2];
+      for (const t of timestamps) op.receive(t, { timestamp: t, windows: [new IntervalWindow(-100, 100)], pane: NO_FIRING });
+      assert.deepEqual(
+        seen,
+        timestamps.map((t) => [t, fn.assignWindows(t).map((w) => w.id()).join()]),
+      );
+    }
+  });
+
+  it("Window.into asks a subclass of FixedWindows for every element's windows", () => {
+    class Halves extends FixedWindows {
+      override assignWindows(t: Instant): readonly BoundedWindow[] {
+        return t % 2 === 0 ? super.assignWindows(t) : [new IntervalWindow(t, t + 1)];
+      }
+    }
+    const ids: string[] = [];
+    const op = new WindowIntoOperator("Window", new Halves(10), { receive: (_v: unknown, m: ElementMeta) => void ids.push(m.windows[0]!.id()) });
+    for (const t of [2, 3, 4, 5]) op.receive(t, { timestamp: t, windows: [new IntervalWindow(0, 100)], pane: NO_FIRING });
+    assert.deepEqual(ids, ["0:10", "3:4", "0:10", "5:6"]);
   });
 });
