@@ -17,6 +17,7 @@ import { BoundedWindow, GlobalWindow, Instant, IntervalWindow } from "../../lib/
 import type { GroupingSink } from "../executor/combine_operator";
 import { mergeDown, RunMerger } from "./spill/merge";
 import { RunRecord, RunWriter } from "./spill/run_file";
+import { sortIds } from "./spill/sort_ids";
 import { makeSpillDirectory, removeSpillDirectory, spillBase } from "./spill/spill_directory";
 
 /** One group read back from the shuffle. */
@@ -50,6 +51,11 @@ const GROUP_OVERHEAD_BYTES = 80;
 const ID_OVERHEAD_BYTES = 48;
 /** Each further value: its array slot, with the array's growth. */
 const VALUE_SLOT_BYTES = 12;
+
+/** A run record's head: its first byte says what follows. */
+const HEAD_GLOBAL = 0; // global window, then the key (nested)
+const HEAD_INTERVAL = 1; // the window's start and end (float64), then the key
+const HEAD_KEY_IN_ID = 2; // global window, and a string key that is its group id without the leading "s"
 
 /** Runs read at once when merging; more runs are first merged down in passes. */
 export const DEFAULT_MERGE_FAN_IN = 64;
@@ -185,7 +191,7 @@ export class Shuffle implements GroupingSink {
 
   private spill(): void {
     const o = this.options;
-    const ids = [...this.groups.keys()].sort();
+    const ids = sortIds([...this.groups.keys()]);
     let writer: RunWriter | undefined;
     try {
       writer = new RunWriter(this.nextFile());
@@ -193,12 +199,18 @@ export class Shuffle implements GroupingSink {
       for (const id of ids) {
         const g = this.groups.get(id)!;
         payload.reset();
-        o.keyCoder.encode(g.key, payload, "nested");
-        if (g.window instanceof IntervalWindow) {
-          payload.writeByte(1);
-          payload.writeDoubleBE(g.window.start);
-          payload.writeDoubleBE(g.window.end);
-        } else payload.writeByte(0);
+        const key = g.key;
+        if (g.window === GlobalWindow.INSTANCE && typeof key === "string" && id.length === key.length + 1 && id.endsWith(key)) {
+          // The id is "s" + the key (grouping_key.ts): the key is read back from it, not stored twice.
+          payload.writeByte(HEAD_KEY_IN_ID);
+        } else {
+          if (g.window instanceof IntervalWindow) {
+            payload.writeByte(HEAD_INTERVAL);
+            payload.writeDoubleBE(g.window.start);
+            payload.writeDoubleBE(g.window.end);
+          } else payload.writeByte(HEAD_GLOBAL);
+          o.keyCoder.encode(key, payload, "nested");
+        }
         const headLength = payload.length;
         for (const v of g.values) o.valueCoder.encode(v, payload, "nested");
         writer.writeGroup(id, g.minTimestamp, g.maxTimestamp, g.values.length, payload.view(), headLength);
@@ -222,9 +234,15 @@ export class Shuffle implements GroupingSink {
   private decode(parts: readonly RunRecord[]): Group {
     const o = this.options;
     const first = parts[0]!;
-    const head = new ByteReader(first.head);
-    const key = o.keyCoder.decode(head, "nested");
-    const window: BoundedWindow = head.readByte() === 1 ? new IntervalWindow(head.readDoubleBE(), head.readDoubleBE()) : GlobalWindow.INSTANCE;
+    let key: unknown;
+    let window: BoundedWindow = GlobalWindow.INSTANCE;
+    const kind = first.head[0];
+    if (kind === HEAD_KEY_IN_ID) key = first.id.slice(1);
+    else {
+      const head = new ByteReader(first.head, 1);
+      if (kind === HEAD_INTERVAL) window = new IntervalWindow(head.readDoubleBE(), head.readDoubleBE());
+      key = o.keyCoder.decode(head, "nested");
+    }
     let minTimestamp = first.minTimestamp;
     let maxTimestamp = first.maxTimestamp;
     let n = 0;
@@ -253,4 +271,3 @@ export class Shuffle implements GroupingSink {
     return err;
   }
 }
-

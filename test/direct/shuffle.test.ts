@@ -10,6 +10,7 @@ import type { CombineFnLike } from "../../lib/model/combine_fn";
 import type { BoundedWindow } from "../../lib/model/window";
 import { Group, Shuffle } from "../../runners/direct/shuffle";
 import { RunReader, RunWriter } from "../../runners/direct/spill/run_file";
+import { sortIds } from "../../runners/direct/spill/sort_ids";
 import { groupIdentity, keyIdentity } from "../../runners/executor/grouping_key";
 import { runDirect } from "../helpers";
 
@@ -203,5 +204,24 @@ describe("DirectRunner shuffle", () => {
     }
     assert.equal(spillDirsSeen.length, 2);
     for (const seen of spillDirsSeen) assert.match(seen.join(","), /^beamline-shuffle-/);
+  });
+
+  it("sorts group ids exactly as Array.prototype.sort does (radix on characters, any character)", () => {
+    // Characters around the key's cut-offs (253-256), surrogates, U+FFFF, NUL; shared prefixes; ids that are prefixes of others.
+    const alphabet = ["a", "b", "\u00fd", "\u00fe", "\u00ff", "\u0100", "\ud800", "\udc00", "\uffff", "\u0000", "é", "日"];
+    let seed = 7;
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let round = 0; round < 60; round++) {
+      const prefix = "s".repeat(random(3)) + (round % 2 === 0 ? "session-000" : "");
+      const ids = new Set<string>();
+      const n = 50 + random(3000);
+      while (ids.size < n) {
+        let id = prefix;
+        for (let i = random(10); i > 0; i--) id += alphabet[random(alphabet.length)];
+        ids.add(id);
+      }
+      const list = [...ids];
+      assert.deepEqual(sortIds(list), [...list].sort(), `round ${round}`);
+    }
   });
 });

@@ -6,7 +6,7 @@
  *
  *   id kind (0: ASCII, 1: UTF-16LE) | varint id length | id bytes
  *   | float64 min timestamp | float64 max timestamp | varint value count
- *   | varint head length | head (key, nested, then the window) | the values, nested, one after another
+ *   | varint head length | head (the window and the key: see shuffle.ts) | the values, nested, one after another
  *
  * Records are sorted by group id (JS string order, as `Array.prototype.sort` orders them) and
  * each id appears once per run. Ids are stored exactly (UTF-16 when not ASCII), so a key with a
@@ -22,7 +22,7 @@ export interface RunRecord {
   maxTimestamp: number;
   /** How many values (or accumulators) `values` holds. */
   count: number;
-  /** The key (nested) then the window. */
+  /** The window and the key (see shuffle.ts). */
   head: Uint8Array;
   /** `count` values, each nested-encoded. */
   values: Uint8Array;
