@@ -210,7 +210,7 @@ describe("DirectRunner shuffle", () => {
     // Characters around the key's cut-offs (253-256), surrogates, U+FFFF, NUL; shared prefixes; ids that are prefixes of others.
     const alphabet = ["a", "b", "\u00fd", "\u00fe", "\u00ff", "\u0100", "\ud800", "\udc00", "\uffff", "\u0000", "é", "日"];
     let seed = 7;
-    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const random = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0), (seed >>> 8) % n);
     for (let round = 0; round < 60; round++) {
       const prefix = "s".repeat(random(3)) + (round % 2 === 0 ? "session-000" : "");
       const ids = new Set<string>();
