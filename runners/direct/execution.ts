@@ -7,6 +7,7 @@ import type { WindowingStrategy } from "../../lib/model/windowing";
 import { wrapUserError } from "../executor/operator";
 import { planStages, Stage, stageOrder } from "./plan";
 import { Group, Shuffle } from "./shuffle";
+import { spillBase } from "./spill/spill_directory";
 import { keyCoderOf } from "../executor/default_coders";
 import { buildStage, StageInstance } from "./stage_builder";
 import { BufferedStageEnvironment, shuffledValueCoder } from "./environment";
@@ -64,6 +65,8 @@ export class Execution extends BufferedStageEnvironment {
         valueCoder: shuffledValueCoder(unit),
         combineFn: unit.kind === "combine" ? unit.combineFn : undefined,
         memoryBudgetBytes: this.pipeline.options.directShuffleMemoryMb * 1024 * 1024,
+        spillDirectory: spillBase(this.pipeline.options.tempLocation),
+        stepName: unitName,
       });
       this.shuffles.set(unitName, s);
     }

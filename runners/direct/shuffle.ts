@@ -1,19 +1,24 @@
 /**
- * The DirectRunner's shuffle for GroupByKey and lifted combines: groups in memory up to a
- * budget, then spills sorted runs to disk and merges them when read, so data larger than RAM
- * can be grouped.
+ * The DirectRunner's shuffle for GroupByKey and lifted combines. Groups live in a Map (fast when
+ * everything fits) whose size is estimated in bytes (ids, keys, values and a per-group overhead);
+ * past the budget the groups are written to disk as a run sorted by group id and the Map starts
+ * again, so memory holds about one budget of groups whatever the number of keys. Reading merges
+ * the runs (spill/merge.ts: k-way, streaming, bounded fan-in), one group at a time.
  *
- * Run file record: uint32 length, then groupId (bytes), key (key coder), window, timestamp,
- * count, values (value coder), all nested-encoded.
+ * Groups come out in the order they were first added when nothing spilled, and sorted by group id
+ * when something did; a group's values keep the order they were added in either way.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import type { Coder } from "../../lib/coders/coder";
 import { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { BoundedWindow, GlobalWindow, Instant, IntervalWindow } from "../../lib/model/window";
 import type { GroupingSink } from "../executor/combine_operator";
+import { mergeDown, RunMerger } from "./spill/merge";
+import { RunRecord, RunWriter } from "./spill/run_file";
+import { sortIds } from "./spill/sort_ids";
+import { makeSpillDirectory, removeSpillDirectory, spillBase } from "./spill/spill_directory";
 
 /** One group read back from the shuffle. */
 export interface Group {
@@ -34,6 +39,26 @@ interface MutableGroup {
   maxTimestamp: Instant;
   values: unknown[];
 }
+
+/**
+ * Bytes a group costs in V8 besides its id, key and value: the Map entry and its share of the
+ * table, the group object with its two timestamps, the values array. With the id and key sizes
+ * below, the estimate matches the heap measured after a full GC (Node 20, ~290 bytes for a group
+ * of a 36-character string key and one value).
+ */
+const GROUP_OVERHEAD_BYTES = 80;
+/** A group id: a cons string and its flattened copy. */
+const ID_OVERHEAD_BYTES = 48;
+/** Each further value: its array slot, with the array's growth. */
+const VALUE_SLOT_BYTES = 12;
+
+/** A run record's head: its first byte says what follows. */
+const HEAD_GLOBAL = 0; // global window, then the key (nested)
+const HEAD_INTERVAL = 1; // the window's start and end (float64), then the key
+const HEAD_KEY_IN_ID = 2; // global window, and a string key that is its group id without the leading "s"
+
+/** Runs read at once when merging; more runs are first merged down in passes. */
+export const DEFAULT_MERGE_FAN_IN = 64;
 
 /** Rough in-memory size of a value, for the memory budget (cheap, not exact). */
 export function roughSize(value: unknown, depth = 0): number {
@@ -73,17 +98,28 @@ export interface ShuffleOptions {
   /** Merge values as accumulators of this CombineFn (a lifted combine) instead of listing them. */
   readonly combineFn?: CombineFnLike;
   readonly memoryBudgetBytes: number;
-  /** Directory for spill files (a fresh temp directory by default). */
+  /** Directory to make the spill directory in (default: a local --temp_location, else the OS temp directory). */
   readonly spillDirectory?: string;
+  /** Runs merged at once (default 64). */
+  readonly mergeFanIn?: number;
+  /** The grouping transform, for error messages. */
+  readonly stepName?: string;
 }
 
 export class Shuffle implements GroupingSink {
   private groups = new Map<string, MutableGroup>();
   private estimatedBytes = 0;
-  private readonly runs: string[] = [];
+  private runs: string[] = [];
   private spillDir: string | undefined;
+  private fileCount = 0;
+  private merger: RunMerger | undefined;
+  private readonly payload = new ByteWriter(1024);
   /** Number of times the shuffle spilled to disk (for tests and metrics). */
   spills = 0;
+  /** Runs written by merge passes before the final merge (for tests). */
+  mergedRuns = 0;
+  /** Bytes written to spill files (runs and merge passes). */
+  spilledBytes = 0;
 
   constructor(private readonly options: ShuffleOptions) {}
 
@@ -97,7 +133,7 @@ export class Shuffle implements GroupingSink {
     if (g === undefined) {
       g = { key, window, minTimestamp: timestamp, maxTimestamp: timestamp, values: [value] };
       this.groups.set(groupId, g);
-      this.estimatedBytes += 96 + 2 * groupId.length + roughSize(value);
+      this.estimatedBytes += GROUP_OVERHEAD_BYTES + ID_OVERHEAD_BYTES + 2 * groupId.length + roughSize(key) + roughSize(value);
     } else {
       if (timestamp < g.minTimestamp) g.minTimestamp = timestamp;
       if (timestamp > g.maxTimestamp) g.maxTimestamp = timestamp;
@@ -106,7 +142,7 @@ export class Shuffle implements GroupingSink {
         g.values[0] = fn.mergeAccumulators([g.values[0], value]);
       } else {
         g.values.push(value);
-        this.estimatedBytes += 8 + roughSize(value);
+        this.estimatedBytes += VALUE_SLOT_BYTES + roughSize(value);
       }
     }
     if (this.estimatedBytes > this.options.memoryBudgetBytes) this.spill();
@@ -119,136 +155,119 @@ export class Shuffle implements GroupingSink {
       this.groups = new Map();
       return;
     }
-    if (this.groups.size > 0) this.spill();
-    const readers = this.runs.map((file) => new RunReader(file, this.options));
     try {
-      const heads = readers.map((r) => r.next());
-      for (;;) {
-        let minId: string | undefined;
-        for (const h of heads) if (h !== undefined && (minId === undefined || h.id < minId)) minId = h.id;
-        if (minId === undefined) break;
-        let merged: MutableGroup | undefined;
-        for (let i = 0; i < heads.length; i++) {
-          const h = heads[i];
-          if (h === undefined || h.id !== minId) continue;
-          if (merged === undefined) merged = h.group;
-          else {
-            merged.minTimestamp = Math.min(merged.minTimestamp, h.group.minTimestamp);
-            merged.maxTimestamp = Math.max(merged.maxTimestamp, h.group.maxTimestamp);
-            if (this.options.combineFn !== undefined) merged.values = [this.options.combineFn.mergeAccumulators([merged.values[0], h.group.values[0]])];
-            else for (const v of h.group.values) merged.values.push(v);
-          }
-          heads[i] = readers[i]!.next();
-        }
-        yield merged!;
-      }
+      if (this.groups.size > 0) this.spill();
+      const fanIn = Math.max(2, this.options.mergeFanIn ?? DEFAULT_MERGE_FAN_IN);
+      // Merging reads one block per run: together about half the budget (which is free by now).
+      const blockBytes = Math.min(1 << 20, Math.max(64 << 10, Math.floor(this.options.memoryBudgetBytes / (2 * fanIn))));
+      this.runs = mergeDown(this.runs, fanIn, blockBytes, () => this.nextFile(), (bytes) => {
+        this.spilledBytes += bytes;
+        this.mergedRuns++;
+      });
+      this.merger = new RunMerger(this.runs, blockBytes);
+      for (let parts = this.merger.next(); parts !== undefined; parts = this.merger.next()) yield this.decode(parts);
+    } catch (e) {
+      throw this.spillError(e, "read back");
     } finally {
-      for (const r of readers) r.close();
       this.dispose();
     }
   }
 
-  /** Removes spill files. */
+  /** Removes spill files (also after a failure, or when reading stopped early). */
   dispose(): void {
+    this.merger?.close();
+    this.merger = undefined;
     if (this.spillDir !== undefined) {
-      fs.rmSync(this.spillDir, { recursive: true, force: true });
+      removeSpillDirectory(this.spillDir);
       this.spillDir = undefined;
     }
-    this.runs.length = 0;
+    this.runs = [];
+  }
+
+  private nextFile(): string {
+    this.spillDir ??= makeSpillDirectory(this.options.spillDirectory ?? spillBase(undefined));
+    return path.join(this.spillDir, `run-${this.fileCount++}.bin`);
   }
 
   private spill(): void {
-    this.spillDir ??= fs.mkdtempSync(path.join(this.options.spillDirectory ?? os.tmpdir(), "beamline-shuffle-"));
-    const file = path.join(this.spillDir, `run-${this.runs.length}.bin`);
-    const ids = [...this.groups.keys()].sort();
-    const fd = fs.openSync(file, "w");
+    const o = this.options;
+    const ids = sortIds([...this.groups.keys()]);
+    let writer: RunWriter | undefined;
     try {
-      const w = new ByteWriter();
-      const record = new ByteWriter();
+      writer = new RunWriter(this.nextFile());
+      const payload = this.payload;
       for (const id of ids) {
         const g = this.groups.get(id)!;
-        record.reset();
-        writeGroup(record, id, g, this.options);
-        const bytes = record.finish();
-        w.writeInt32BE(bytes.length);
-        w.writeBytes(bytes);
-        if (w.length > 4 << 20) {
-          fs.writeSync(fd, w.finish());
-          w.reset();
+        payload.reset();
+        const key = g.key;
+        if (g.window === GlobalWindow.INSTANCE && typeof key === "string" && id.length === key.length + 1 && id.endsWith(key)) {
+          // The id is "s" + the key (grouping_key.ts): the key is read back from it, not stored twice.
+          payload.writeByte(HEAD_KEY_IN_ID);
+        } else {
+          if (g.window instanceof IntervalWindow) {
+            payload.writeByte(HEAD_INTERVAL);
+            payload.writeDoubleBE(g.window.start);
+            payload.writeDoubleBE(g.window.end);
+          } else payload.writeByte(HEAD_GLOBAL);
+          o.keyCoder.encode(key, payload, "nested");
         }
+        const headLength = payload.length;
+        for (const v of g.values) o.valueCoder.encode(v, payload, "nested");
+        writer.writeGroup(id, g.minTimestamp, g.maxTimestamp, g.values.length, payload.view(), headLength);
       }
-      fs.writeSync(fd, w.finish());
-    } finally {
-      fs.closeSync(fd);
+      writer.close();
+    } catch (e) {
+      if (writer !== undefined) {
+        writer.abort();
+        fs.rmSync(writer.file, { force: true });
+      }
+      throw this.spillError(e, "write");
     }
-    this.runs.push(file);
+    this.runs.push(writer.file);
+    this.spilledBytes += writer.bytes;
     this.groups = new Map();
     this.estimatedBytes = 0;
     this.spills++;
   }
-}
 
-function writeGroup(w: ByteWriter, id: string, g: MutableGroup, o: ShuffleOptions): void {
-  w.writeUtf8Nested(id);
-  o.keyCoder.encode(g.key, w, "nested");
-  if (g.window instanceof IntervalWindow) {
-    w.writeByte(1);
-    w.writeDoubleBE(g.window.start);
-    w.writeDoubleBE(g.window.end);
-  } else w.writeByte(0);
-  w.writeDoubleBE(g.minTimestamp);
-  w.writeDoubleBE(g.maxTimestamp);
-  w.writeVarInt(g.values.length);
-  for (const v of g.values) o.valueCoder.encode(v, w, "nested");
-}
-
-/** Reads the records of one run file in order, a block at a time. */
-class RunReader {
-  private readonly fd: number;
-  private buffer = Buffer.alloc(0);
-  private offset = 0;
-  private eof = false;
-
-  constructor(
-    file: string,
-    private readonly options: ShuffleOptions,
-  ) {
-    this.fd = fs.openSync(file, "r");
-  }
-
-  next(): { id: string; group: MutableGroup } | undefined {
-    if (!this.ensure(4)) return undefined;
-    const length = this.buffer.readUInt32BE(this.offset);
-    if (!this.ensure(4 + length)) throw new Error("shuffle spill file is truncated");
-    const r = new ByteReader(this.buffer.subarray(this.offset + 4, this.offset + 4 + length));
-    this.offset += 4 + length;
-    const id = r.readUtf8Nested();
-    const key = this.options.keyCoder.decode(r, "nested");
-    const window: BoundedWindow = r.readByte() === 1 ? new IntervalWindow(r.readDoubleBE(), r.readDoubleBE()) : GlobalWindow.INSTANCE;
-    const minTimestamp = r.readDoubleBE();
-    const maxTimestamp = r.readDoubleBE();
-    const n = r.readVarInt();
-    const values: unknown[] = new Array(n);
-    for (let i = 0; i < n; i++) values[i] = this.options.valueCoder.decode(r, "nested");
-    return { id, group: { key, window, minTimestamp, maxTimestamp, values } };
-  }
-
-  private ensure(n: number): boolean {
-    while (this.buffer.length - this.offset < n) {
-      if (this.eof) {
-        if (this.buffer.length - this.offset === 0) return false;
-        return false;
-      }
-      const chunk = Buffer.alloc(Math.max(4 << 20, n));
-      const read = fs.readSync(this.fd, chunk, 0, chunk.length, null);
-      if (read === 0) this.eof = true;
-      this.buffer = Buffer.concat([this.buffer.subarray(this.offset), chunk.subarray(0, read)]);
-      this.offset = 0;
+  /** A group from its parts in the runs (run order: values in the order they were added). */
+  private decode(parts: readonly RunRecord[]): Group {
+    const o = this.options;
+    const first = parts[0]!;
+    let key: unknown;
+    let window: BoundedWindow = GlobalWindow.INSTANCE;
+    const kind = first.head[0];
+    if (kind === HEAD_KEY_IN_ID) key = first.id.slice(1);
+    else {
+      const head = new ByteReader(first.head, 1);
+      if (kind === HEAD_INTERVAL) window = new IntervalWindow(head.readDoubleBE(), head.readDoubleBE());
+      key = o.keyCoder.decode(head, "nested");
     }
-    return true;
+    let minTimestamp = first.minTimestamp;
+    let maxTimestamp = first.maxTimestamp;
+    let n = 0;
+    for (const p of parts) n += p.count;
+    let values: unknown[] = new Array(n);
+    let i = 0;
+    for (const p of parts) {
+      if (p.minTimestamp < minTimestamp) minTimestamp = p.minTimestamp;
+      if (p.maxTimestamp > maxTimestamp) maxTimestamp = p.maxTimestamp;
+      const r = new ByteReader(p.values);
+      for (let k = 0; k < p.count; k++) values[i++] = o.valueCoder.decode(r, "nested");
+    }
+    if (o.combineFn !== undefined && values.length > 1) values = [o.combineFn.mergeAccumulators(values)];
+    return { key, window, minTimestamp, maxTimestamp, values };
   }
 
-  close(): void {
-    fs.closeSync(this.fd);
+  private spillError(e: unknown, what: string): Error {
+    if (!(e instanceof Error) || (e as NodeJS.ErrnoException).code === undefined) return e as Error;
+    const where = this.options.stepName !== undefined ? ` of ${this.options.stepName}` : "";
+    const dir = this.spillDir ?? this.options.spillDirectory ?? spillBase(undefined);
+    const err = new Error(
+      `The shuffle${where} could not ${what} its spill files in ${dir}: ${e.message}. ` +
+        `Free disk space there, point --temp_location (or $TMPDIR) at a disk with room, or raise --direct_shuffle_memory_mb.`,
+    );
+    (err as Error & { cause?: unknown }).cause = e;
+    return err;
   }
 }

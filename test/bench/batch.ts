@@ -13,7 +13,8 @@
  * Flags: --sizes 5,100,2048 --runs 3 (--runs_large 1 for sizes of 1 GB and more)
  * --startup_runs 7 --shuffle_mb 500 --shuffle_keys 10000000 (--shuffle_mb 0 skips it);
  * --compare DIST also runs another build's wordcount (e.g. main's dist/) in the same rotation,
- * for before/after figures.
+ * and its shuffle (with a `sort | uniq -c` of its own) just before this build's, for before/after
+ * figures.
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -246,7 +247,7 @@ function runWatched(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv
   });
 }
 
-async function benchShuffle(sizeMb: number, keys: number, rows: Row[]): Promise<void> {
+async function benchShuffle(sizeMb: number, keys: number, rows: Row[], compare: string | undefined): Promise<void> {
   const input = shuffleData(sizeMb, keys);
   const bytes = fs.statSync(input).size;
   const dir = path.join(DATA, "shuffle");
@@ -260,10 +261,32 @@ async function benchShuffle(sizeMb: number, keys: number, rows: Row[]): Promise<
   process.stdout.write(`  sort -S 64M | uniq -c   ${sec(sort.ms)}  temporary files ${(sort.peakBytes / 1e6).toFixed(0)} MB\n`);
   const usageFile = path.join(dir, "usage.json");
   const out = path.join(dir, "beamline", "counts");
-  const args = ["--require", path.join(__dirname, "report_usage.js"), path.join(__dirname, "shuffle_child.js"), "--input", input, "--output", out, "--direct_shuffle_memory_mb", "64"];
-  const beam = await runWatched(process.execPath, args, { ...env, BEAMLINE_BENCH_USAGE: usageFile }, tmp);
-  const usage = JSON.parse(fs.readFileSync(usageFile, "utf8")) as { maxRssMb: number; cpuMs: number };
-  process.stdout.write(`  Beamline, 64 MB budget  ${sec(beam.ms)}  CPU ${sec(usage.cpuMs)}  peak RSS ${usage.maxRssMb.toFixed(0)} MB  spill files ${(beam.peakBytes / 1e6).toFixed(0)} MB\n`);
+  const runBeamline = async (dist: string, label: string): Promise<{ ms: number; peakBytes: number; maxRssMb: number; cpuMs: number }> => {
+    fs.rmSync(path.join(dir, "beamline"), { recursive: true, force: true });
+    const child = path.join(dist, "test", "bench", "shuffle_child.js");
+    const args = ["--require", path.join(__dirname, "report_usage.js"), child, "--input", input, "--output", out, "--direct_shuffle_memory_mb", "64"];
+    const run = await runWatched(process.execPath, args, { ...env, BEAMLINE_BENCH_USAGE: usageFile }, tmp);
+    const usage = JSON.parse(fs.readFileSync(usageFile, "utf8")) as { maxRssMb: number; cpuMs: number };
+    const left = fs.readdirSync(tmp);
+    if (left.length > 0) throw new Error(`shuffle: ${label} left ${left.join(", ")} in its spill directory ${tmp}`);
+    process.stdout.write(`  ${label.padEnd(22)}  ${sec(run.ms)}  CPU ${sec(usage.cpuMs)}  peak RSS ${usage.maxRssMb.toFixed(0)} MB  spill files ${(run.peakBytes / 1e6).toFixed(0)} MB\n`);
+    return { ...run, ...usage };
+  };
+  // With --compare DIST, that build's shuffle runs right after this one's (same data, same load).
+  if (compare !== undefined) {
+    const before = await runBeamline(compare, "compared build");
+    const beforeSort = await runWatched("sh", ["-c", `sort -S 64M -T "${tmp}" "${input}" | uniq -c > "${sortOut}"`], env, tmp);
+    process.stdout.write(`  sort -S 64M | uniq -c   ${sec(beforeSort.ms)}\n`);
+    rows.push({
+      figure: `  compared build, shuffle ${(bytes / 1e6).toFixed(0)} MB: ${sec(before.ms)}`,
+      value: `${ratio(before.ms / beforeSort.ms)}, peak RSS ${before.maxRssMb.toFixed(0)} MB, disk ${(before.peakBytes / 1e6).toFixed(0)} MB`,
+      target: "",
+      baseline: `sort -S 64M | uniq -c ${sec(beforeSort.ms)}`,
+      met: undefined,
+    });
+  }
+  const beam = await runBeamline(DIST, "Beamline, 64 MB budget");
+  const usage = beam;
   // Same groups and counts: as many output lines, and counts summing to the input's lines.
   const count = (text: string): { groups: number; total: number } => {
     let groups = 0;
@@ -313,6 +336,6 @@ export async function benchBatch(flag: (name: string, fallback: string) => strin
   for (const size of flag("sizes", "5,100,2048").split(",").map(Number)) benchWordcountSize(size, size >= 1024 ? runsLarge : runs, rows, compare);
   benchStartup(Number(flag("startup_runs", "7")), rows);
   const shuffleMb = Number(flag("shuffle_mb", "500"));
-  if (shuffleMb > 0) await benchShuffle(shuffleMb, Number(flag("shuffle_keys", "10000000")), rows);
+  if (shuffleMb > 0) await benchShuffle(shuffleMb, Number(flag("shuffle_keys", "10000000")), rows, compare);
   printTable(rows);
 }
