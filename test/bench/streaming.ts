@@ -91,7 +91,6 @@ export function benchStreaming(flag: (name: string, fallback: string) => string)
     },
   ];
   rows.push(...benchManyKeys(elements, Number(flag("stream_many_keys", "100000")), runs));
-  rows.push({ figure: "Pub/Sub -> map -> Pub/Sub, --direct_num_workers 2", value: "not measured", target: ">= 1.5x one thread", baseline: "(multi-core driver not built)" });
   printTable("streaming figures (medians of this run)", rows);
 }
 
