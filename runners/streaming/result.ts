@@ -6,7 +6,7 @@
 import type { MetricResults } from "../../lib/model/metrics";
 import type { PipelineState, StreamingPipelineResult, StreamingProgress } from "../../lib/model/result";
 import type { Instant } from "../../lib/model/window";
-import type { StreamingExecution } from "./driver";
+import type { Attempt } from "./restart";
 
 export { isStreamingResult } from "../../lib/model/result";
 export type { StreamingPipelineResult } from "../../lib/model/result";
@@ -23,7 +23,7 @@ export class StreamingResult implements StreamingPipelineResult {
   };
 
   constructor(
-    private readonly execution: StreamingExecution,
+    private readonly execution: Attempt,
     readonly metrics: MetricResults,
     readonly outputs: readonly string[],
     handleSignals: boolean,
