@@ -7,6 +7,7 @@
  */
 import { strict as assert } from "node:assert";
 import { DoFn, FixedWindows, GroupByKey, kv, KV, ParDo, ProcessContext, Window } from "../../lib";
+import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
 import { TestStream } from "../../lib/testing/test_stream";
 import { runDirect } from "../helpers";
 import { collect, Observed } from "../streaming/collect";
@@ -30,6 +31,20 @@ class Flaky extends DoFn<KV<string, number>, KV<string, number>> {
   }
 }
 
+/** Counts per key and window in value state; outputs the count from an event-time timer at the window's end. */
+class StatefulCount extends StatefulDoFn<string, number, KV<string, number>> {
+  readonly count = StateSpec.value<number>("count");
+  readonly end = TimerSpec.eventTime("end");
+  process(_e: KV<string, number>, ctx: StatefulProcessContext<KV<string, number>>): void {
+    const c = ctx.state(this.count);
+    c.write((c.read() ?? 0) + 1);
+    ctx.timer(this.end).set(ctx.window.maxTimestamp());
+  }
+  onTimer(_t: string, ctx: TimerContext<string, KV<string, number>>): void {
+    ctx.output(kv(ctx.key, ctx.state(this.count).read() ?? 0));
+  }
+}
+
 /** N elements in 20 events of 100, the watermark following each, so windows fire all along the run. */
 function script(): TestStream<KV<string, number>> {
   let s = TestStream.create<KV<string, number>>();
@@ -42,16 +57,17 @@ function script(): TestStream<KV<string, number>> {
 
 async function windowedCount(state: { failures: number; sawBad: number }, options: { directBundleRetries: number; checkpointIntervalMs?: number }) {
   const out: Observed<KV<string, number>>[] = [];
+  const stateful: Observed<KV<string, number>>[] = [];
   const result = await runDirect((p) => {
-    const counts = p
+    const windowed = p
       .apply(script())
       .apply("Flaky", ParDo.of(new Flaky(state)))
-      .apply(Window.into(new FixedWindows(WINDOW_MS)))
-      .apply(GroupByKey.create())
-      .map("Count", (g: KV<string, number[]>) => kv(g.key, g.value.length));
+      .apply(Window.into(new FixedWindows(WINDOW_MS)));
+    const counts = windowed.apply(GroupByKey.create()).map("Count", (g: KV<string, number[]>) => kv(g.key, g.value.length));
     collect(counts, out);
+    collect(windowed.apply("StatefulCount", ParDo.of(new StatefulCount())), stateful, "CollectStateful");
   }, options);
-  return { result, out };
+  return { result, out, stateful };
 }
 
 describe("faults: bundle retries in a streaming run (restart from the last snapshot)", function () {
@@ -63,21 +79,23 @@ describe("faults: bundle retries in a streaming run (restart from the last snaps
   ] as const) {
     it(`a DoFn that throws once: with --direct_bundle_retries 2 the windowed count completes, every input counted exactly once (${label})`, async () => {
       const state = { failures: 1, sawBad: 0 };
-      const { result, out } = await windowedCount(state, { directBundleRetries: 2, checkpointIntervalMs: interval });
+      const { result, out, stateful } = await windowedCount(state, { directBundleRetries: 2, checkpointIntervalMs: interval });
       assert.equal(await result.waitUntilFinish(), "DONE");
       assert.equal(state.sawBad, 2, "the failed attempt and the retry");
-      // The collecting ParDo is an external sink: a pane fired after the snapshot and before the
+      // The collecting ParDos are external sinks: a pane fired after the snapshot and before the
       // failure is fired again by the retry (at-least-once), with the same count.
-      const counts = new Map<string, number>();
-      for (const o of out) {
-        const id = `${o.window} ${o.value.key}`;
-        const before = counts.get(id);
-        assert.ok(before === undefined || before === o.value.value, `window ${id} fired ${before} and then ${o.value.value}`);
-        counts.set(id, o.value.value);
+      for (const [what, observed] of [["GroupByKey", out], ["stateful", stateful]] as const) {
+        const counts = new Map<string, number>();
+        for (const o of observed) {
+          const id = `${o.window} ${o.value.key}`;
+          const before = counts.get(id);
+          assert.ok(before === undefined || before === o.value.value, `${what}: window ${id} fired ${before} and then ${o.value.value}`);
+          counts.set(id, o.value.value);
+        }
+        assert.equal(counts.size, (N / WINDOW_MS) * KEYS, `${what}: every window of every key`);
+        for (const [id, n] of counts) assert.equal(n, WINDOW_MS / KEYS, `${what}: count of ${id}`);
+        assert.equal([...counts.values()].reduce((a, b) => a + b, 0), N, `${what}: every input exactly once`);
       }
-      assert.equal(counts.size, (N / WINDOW_MS) * KEYS, "every window of every key");
-      for (const [id, n] of counts) assert.equal(n, WINDOW_MS / KEYS, `count of ${id}`);
-      assert.equal([...counts.values()].reduce((a, b) => a + b, 0), N, "every input exactly once");
       assert.equal(result.metrics.counterTotal("beamline", "bundleRetries", "Flaky"), 1);
     });
   }
