@@ -145,12 +145,13 @@ export class RestartingExecution implements Attempt {
     this.current = newAttempt(this.hooks);
   }
 
+  /** The attempt's state; a failed attempt that is being restarted is still running. */
   get state(): PipelineState {
-    return this.current.state;
+    return this.restarting ? "RUNNING" : this.current.state;
   }
 
   get error(): Error | undefined {
-    return this.current.error;
+    return this.restarting ? undefined : this.current.error;
   }
 
   get isFinite(): boolean {

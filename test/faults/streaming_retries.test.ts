@@ -6,10 +6,16 @@
  * after the retries, naming the transform and the element, with the retries counted.
  */
 import { strict as assert } from "node:assert";
+import { PubSub } from "@google-cloud/pubsub";
+import { PassThroughClient } from "google-auth-library";
 import { DoFn, FixedWindows, GroupByKey, kv, KV, ParDo, ProcessContext, Window } from "../../lib";
 import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
+import { ReadFromPubSub } from "../../lib/io/pubsub";
+import type { StreamingPipelineResult } from "../../lib/model/result";
 import { TestStream } from "../../lib/testing/test_stream";
 import { runDirect } from "../helpers";
+import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
+import { waitFor, within } from "../setup/emulators/helpers";
 import { collect, Observed } from "../streaming/collect";
 
 const N = 2_000;
@@ -29,6 +35,18 @@ class Flaky extends DoFn<KV<string, number>, KV<string, number>> {
     }
     ctx.output(e);
   }
+}
+
+/** Checks that each window of each key fired one count (repeated firings, if any, the same) and returns them. */
+function countsOf(what: string, observed: readonly Observed<KV<string, number>>[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const o of observed) {
+    const id = `${o.window} ${o.value.key}`;
+    const before = counts.get(id);
+    assert.ok(before === undefined || before === o.value.value, `${what}: window ${id} fired ${before} and then ${o.value.value}`);
+    counts.set(id, o.value.value);
+  }
+  return counts;
 }
 
 /** Counts per key and window in value state; outputs the count from an event-time timer at the window's end. */
@@ -85,13 +103,7 @@ describe("faults: bundle retries in a streaming run (restart from the last snaps
       // The collecting ParDos are external sinks: a pane fired after the snapshot and before the
       // failure is fired again by the retry (at-least-once), with the same count.
       for (const [what, observed] of [["GroupByKey", out], ["stateful", stateful]] as const) {
-        const counts = new Map<string, number>();
-        for (const o of observed) {
-          const id = `${o.window} ${o.value.key}`;
-          const before = counts.get(id);
-          assert.ok(before === undefined || before === o.value.value, `${what}: window ${id} fired ${before} and then ${o.value.value}`);
-          counts.set(id, o.value.value);
-        }
+        const counts = countsOf(what, observed);
         assert.equal(counts.size, (N / WINDOW_MS) * KEYS, `${what}: every window of every key`);
         for (const [id, n] of counts) assert.equal(n, WINDOW_MS / KEYS, `${what}: count of ${id}`);
         assert.equal([...counts.values()].reduce((a, b) => a + b, 0), N, `${what}: every input exactly once`);
@@ -120,4 +132,71 @@ describe("faults: bundle retries in a streaming run (restart from the last snaps
     await assert.rejects(result.waitUntilFinish(), /transform 'Flaky' while processing element .*1234.*: Error: flaky dependency failed on 1234$/);
     assert.equal(state.sawBad, 1);
   });
+
+  describe("from Pub/Sub (emulator)", () => {
+    let env: EmulatorEnv;
+    let pubsub: PubSub;
+    before(async () => {
+      env = await startEmulatorEnv(["pubsub"]);
+      pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
+    });
+    after(async () => {
+      await pubsub?.close();
+      await env?.stop();
+    });
+
+    it("a DoFn that throws once: the run restarts, the unacknowledged messages come back, every message counted exactly once", async () => {
+      const M = 600;
+      const BAD_MESSAGE = 300;
+      const [topic] = await pubsub.createTopic("retries-in");
+      const state = { failures: 1, sawBad: 0 };
+      const out: Observed<KV<string, number>>[] = [];
+      const stateful: Observed<KV<string, number>>[] = [];
+      const started = Date.now();
+      const result = (await runDirect(
+        (p) => {
+          const windowed = p
+            .apply("Read", ReadFromPubSub.from({ topic: "retries-in", idAttribute: "id" }))
+            .map("Parse", (data: Uint8Array) => Number(Buffer.from(data).toString()))
+            .map("ByKey", (n: number) => kv(`k${n % KEYS}`, n === BAD_MESSAGE ? BAD : n))
+            .apply("Flaky", ParDo.of(new Flaky(state)))
+            .apply(Window.into(new FixedWindows(1000)));
+          collect(windowed.apply(GroupByKey.create()).map("Count", (g: KV<string, number[]>) => kv(g.key, g.value.length)), out);
+          collect(windowed.apply("StatefulCount", ParDo.of(new StatefulCount())), stateful, "CollectStateful");
+        },
+        { directBundleRetries: 2, checkpointIntervalMs: 100 },
+      )) as StreamingPipelineResult;
+      try {
+        // The run reads the topic through a subscription of its own: publish once it exists.
+        for (let waited = 0; (await topic.getSubscriptions())[0].length === 0; waited++) {
+          if (waited > 400 || streaming(result)) throw new Error(`the run created no subscription (run ${result.state})`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        // Six batches: the windows (1 s, of publish time) fire as the run goes.
+        for (let i = 0; i < M; i += 100) {
+          await Promise.all(Array.from({ length: 100 }, (_, j) => topic.publishMessage({ data: Buffer.from(String(i + j)), attributes: { id: `m${i + j}` } })));
+        }
+        const total = (): number => [...countsOf("GroupByKey", out).values()].reduce((a, b) => a + b, 0);
+        await waitFor(`${M} messages counted`, () => total() >= M || streaming(result), 60_000);
+        assert.equal(await within("drain", 20_000, result.drain()), "DRAINED");
+      } finally {
+        if (result.state === "RUNNING" || result.state === "DRAINING") await result.cancel().catch(() => undefined);
+      }
+      console.log(`      ${M} messages through a restart in ${Date.now() - started} ms`);
+      assert.equal(state.sawBad, 2, "the failed attempt and the retry");
+      const grouped = countsOf("GroupByKey", out);
+      assert.deepEqual([...countsOf("stateful", stateful)].sort(), [...grouped].sort(), "the stateful counts equal the GroupByKey's, window by window");
+      const perKey = new Map<string, number>();
+      for (const [id, n] of grouped) perKey.set(id.split(" ")[1]!, (perKey.get(id.split(" ")[1]!) ?? 0) + n);
+      assert.deepEqual([...perKey.values()], Array<number>(KEYS).fill(M / KEYS), "every message counted exactly once");
+      assert.equal(result.metrics.counterTotal("beamline", "droppedDueToLateness"), 0, "no message came back late");
+      assert.equal(result.metrics.counterTotal("beamline", "bundleRetries", "Flaky"), 1);
+      assert.deepEqual((await topic.getSubscriptions())[0], [], "the drained run deleted its subscription");
+    });
+  });
 });
+
+/** Whether a streaming run has ended (a failed run stops the wait at once). */
+function streaming(result: StreamingPipelineResult): boolean {
+  return result.state !== "RUNNING" && result.state !== "DRAINING";
+}
