@@ -6,16 +6,17 @@
  * after the retries, naming the transform and the element, with the retries counted.
  */
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
 import { PubSub } from "@google-cloud/pubsub";
 import { PassThroughClient } from "google-auth-library";
-import { DoFn, FixedWindows, GroupByKey, kv, KV, ParDo, ProcessContext, Window } from "../../lib";
+import { DoFn, FixedWindows, GroupByKey, kv, KV, ParDo, ProcessContext, ReadUnbounded, Window } from "../../lib";
 import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
 import { ReadFromPubSub } from "../../lib/io/pubsub";
 import type { StreamingPipelineResult } from "../../lib/model/result";
 import { TestStream } from "../../lib/testing/test_stream";
 import { runDirect } from "../helpers";
 import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
-import { waitFor, within } from "../setup/emulators/helpers";
+import { makeTempDir, waitFor, within } from "../setup/emulators/helpers";
 import { collect, Observed } from "../streaming/collect";
 
 const N = 2_000;
@@ -73,7 +74,7 @@ function script(): TestStream<KV<string, number>> {
   return s.advanceWatermarkToInfinity();
 }
 
-async function windowedCount(state: { failures: number; sawBad: number }, options: { directBundleRetries: number; checkpointIntervalMs?: number }) {
+async function windowedCount(state: { failures: number; sawBad: number }, options: { directBundleRetries: number; checkpointIntervalMs?: number; checkpointDir?: string }) {
   const out: Observed<KV<string, number>>[] = [];
   const stateful: Observed<KV<string, number>>[] = [];
   const result = await runDirect((p) => {
@@ -90,14 +91,21 @@ async function windowedCount(state: { failures: number; sawBad: number }, option
 
 describe("faults: bundle retries in a streaming run (restart from the last snapshot)", function () {
   this.timeout(60_000);
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
 
-  for (const [label, interval] of [
-    ["a snapshot after every bundle", 0],
-    ["only the snapshot taken at the start", 60_000],
+  for (const [label, interval, durable] of [
+    ["a snapshot after every bundle", 0, false],
+    ["only the snapshot taken at the start", 60_000, false],
+    ["restored from --checkpoint_dir", 0, true],
   ] as const) {
     it(`a DoFn that throws once: with --direct_bundle_retries 2 the windowed count completes, every input counted exactly once (${label})`, async () => {
       const state = { failures: 1, sawBad: 0 };
-      const { result, out, stateful } = await windowedCount(state, { directBundleRetries: 2, checkpointIntervalMs: interval });
+      const dir = durable ? makeTempDir("beamline-retries-") : undefined;
+      if (dir !== undefined) dirs.push(dir);
+      const { result, out, stateful } = await windowedCount(state, { directBundleRetries: 2, checkpointIntervalMs: interval, ...(dir !== undefined ? { checkpointDir: dir } : {}) });
       assert.equal(await result.waitUntilFinish(), "DONE");
       assert.equal(state.sawBad, 2, "the failed attempt and the retry");
       // The collecting ParDos are external sinks: a pane fired after the snapshot and before the
@@ -124,6 +132,26 @@ describe("faults: bundle retries in a streaming run (restart from the last snaps
     assert.equal(state.sawBad, 3, "one attempt and two retries");
     assert.equal(result.metrics.counterTotal("beamline", "bundleRetries", "Flaky"), 2);
     assert.ok(out.every((o) => Number(o.window.split(":")[1]) <= BAD), "no window after the failing element fired");
+  });
+
+  it("a real-time source that cannot rewind (no checkpoint handler): not retried, the error says why", async () => {
+    const state = { failures: 1, sawBad: 0 };
+    const result = await runDirect(
+      (p) => {
+        p.apply(
+          "Numbers",
+          ReadUnbounded.from<KV<string, number>>({
+            initialWatermark: 0,
+            async read(ctx) {
+              for (let n = 0; n < N && !ctx.signal.aborted; n++) await ctx.emit(kv(`k${n % KEYS}`, n), n);
+            },
+          }),
+        ).apply("Flaky", ParDo.of(new Flaky(state)));
+      },
+      { directBundleRetries: 2 },
+    );
+    await assert.rejects(result.waitUntilFinish(), /flaky dependency failed on 1234 \(not retried: a real-time source of this run cannot rewind to a snapshot\)$/);
+    assert.equal(state.sawBad, 1);
   });
 
   it("without --direct_bundle_retries a streaming run fails at once (no snapshots taken)", async () => {
