@@ -7,15 +7,13 @@
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import { PubSub } from "@google-cloud/pubsub";
-import { PassThroughClient } from "google-auth-library";
 import { DoFn, FixedWindows, GroupByKey, kv, KV, ParDo, ProcessContext, ReadUnbounded, Window } from "../../lib";
 import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
 import { ReadFromPubSub } from "../../lib/io/pubsub";
 import type { StreamingPipelineResult } from "../../lib/model/result";
 import { TestStream } from "../../lib/testing/test_stream";
 import { runDirect } from "../helpers";
-import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
+import { usePubSubEmulator } from "../io/gcp/emulator_env";
 import { makeTempDir, waitFor, within } from "../setup/emulators/helpers";
 import { collect, Observed } from "../streaming/collect";
 
@@ -162,21 +160,12 @@ describe("faults: bundle retries in a streaming run (restart from the last snaps
   });
 
   describe("from Pub/Sub (emulator)", () => {
-    let env: EmulatorEnv;
-    let pubsub: PubSub;
-    before(async () => {
-      env = await startEmulatorEnv(["pubsub"]);
-      pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
-    });
-    after(async () => {
-      await pubsub?.close();
-      await env?.stop();
-    });
+    const emulator = usePubSubEmulator();
 
     it("a DoFn that throws once: the run restarts, the unacknowledged messages come back, every message counted exactly once", async () => {
       const M = 600;
       const BAD_MESSAGE = 300;
-      const [topic] = await pubsub.createTopic("retries-in");
+      const [topic] = await emulator.pubsub.createTopic("retries-in");
       const state = { failures: 1, sawBad: 0 };
       const out: Observed<KV<string, number>>[] = [];
       const stateful: Observed<KV<string, number>>[] = [];
