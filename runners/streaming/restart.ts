@@ -25,7 +25,7 @@
  * rewind (one that registers no checkpoint handler, so its elements since the snapshot would be
  * lost) is not restarted.
  */
-import type { OutputCommit } from "../../lib/model/commits";
+import { discardCommits, type OutputCommit } from "../../lib/model/commits";
 import type { MetricsContainer } from "../../lib/model/metrics";
 import { systemCounterKey } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
@@ -166,7 +166,8 @@ export class RestartingExecution implements Attempt {
       if (this.inMemory) {
         // The next attempt starts from the snapshot: what was made after it is made again.
         const covered = this.memory.covered;
-        this.commits.length = covered.commits;
+        // Their temporary files would be left behind (the next attempt writes its own).
+        await discardCommits(this.commits.splice(covered.commits)).catch((e: unknown) => process.stderr.write(`Warning: temporary output of the failed attempt could not be removed: ${String(e)}\n`));
         this.outputs.length = covered.outputs;
       }
       for (const c of this.containers.values()) {

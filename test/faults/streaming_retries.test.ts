@@ -7,12 +7,13 @@
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import { DoFn, FixedWindows, GroupByKey, kv, KV, ParDo, ProcessContext, ReadUnbounded, Window } from "../../lib";
+import * as path from "node:path";
+import { DoFn, FixedWindows, GroupByKey, kv, KV, ParDo, ProcessContext, ReadUnbounded, Window, WriteToText } from "../../lib";
 import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
 import { ReadFromPubSub } from "../../lib/io/pubsub";
 import type { StreamingPipelineResult } from "../../lib/model/result";
 import { TestStream } from "../../lib/testing/test_stream";
-import { runDirect } from "../helpers";
+import { readShards, runDirect } from "../helpers";
 import { usePubSubEmulator } from "../io/gcp/emulator_env";
 import { makeTempDir, waitFor, within } from "../setup/emulators/helpers";
 import { collect, Observed } from "../streaming/collect";
@@ -72,7 +73,7 @@ function script(): TestStream<KV<string, number>> {
   return s.advanceWatermarkToInfinity();
 }
 
-async function windowedCount(state: { failures: number; sawBad: number }, options: { directBundleRetries: number; checkpointIntervalMs?: number; checkpointDir?: string }) {
+async function windowedCount(state: { failures: number; sawBad: number }, options: { directBundleRetries: number; checkpointIntervalMs?: number; checkpointDir?: string }, output?: string) {
   const out: Observed<KV<string, number>>[] = [];
   const stateful: Observed<KV<string, number>>[] = [];
   const result = await runDirect((p) => {
@@ -83,6 +84,7 @@ async function windowedCount(state: { failures: number; sawBad: number }, option
     const counts = windowed.apply(GroupByKey.create()).map("Count", (g: KV<string, number[]>) => kv(g.key, g.value.length));
     collect(counts, out);
     collect(windowed.apply("StatefulCount", ParDo.of(new StatefulCount())), stateful, "CollectStateful");
+    if (output !== undefined) windowed.map("Format", (e: KV<string, number>) => `${e.key} ${e.value}`).apply("Write", WriteToText.to(output));
   }, options);
   return { result, out, stateful };
 }
@@ -103,8 +105,16 @@ describe("faults: bundle retries in a streaming run (restart from the last snaps
       const state = { failures: 1, sawBad: 0 };
       const dir = durable ? makeTempDir("beamline-retries-") : undefined;
       if (dir !== undefined) dirs.push(dir);
-      const { result, out, stateful } = await windowedCount(state, { directBundleRetries: 2, checkpointIntervalMs: interval, ...(dir !== undefined ? { checkpointDir: dir } : {}) });
+      const files = makeTempDir("beamline-retries-out-");
+      dirs.push(files);
+      const options = { directBundleRetries: 2, checkpointIntervalMs: interval, ...(dir !== undefined ? { checkpointDir: dir } : {}) };
+      const { result, out, stateful } = await windowedCount(state, options, path.join(files, "out"));
       assert.equal(await result.waitUntilFinish(), "DONE");
+      // Windowed text files: each element once, and no temporary file of the failed attempt left.
+      const lines = readShards(path.join(files, "out"));
+      assert.equal(lines.length, N);
+      assert.equal(new Set(lines).size, N);
+      assert.deepEqual(fs.readdirSync(files).filter((f) => f.startsWith(".")), [], "no temporary files left");
       assert.equal(state.sawBad, 2, "the failed attempt and the retry");
       // The collecting ParDos are external sinks: a pane fired after the snapshot and before the
       // failure is fired again by the retry (at-least-once), with the same count.
