@@ -14,8 +14,13 @@ import type { Instant } from "../model/window";
 /** URN of a Beamline real-time unbounded read. */
 export const READ_UNBOUNDED_URN = "beamline:transform:read_unbounded:v1";
 
-/** How a real-time run ended, as told to a source's close handler. */
-export type SourceOutcome = "drained" | "done" | "cancelled" | "failed";
+/**
+ * How a real-time run ended, as told to a source's close handler. "restarting": a bundle failed
+ * and the runner restarts the run in the process from its last checkpoint (`--direct_bundle_retries`):
+ * give back what was not committed, as after "failed", but keep what the restarted read needs
+ * (e.g. a subscription the source created).
+ */
+export type SourceOutcome = "drained" | "done" | "cancelled" | "failed" | "restarting";
 
 /** What a real-time source can do while it reads. */
 export interface UnboundedSourceContext<T> {
@@ -65,6 +70,12 @@ export interface SourceCheckpoints {
    * elements (e.g. leased messages) that will come back once its hold on them lapses.
    */
   readonly resumed: boolean;
+  /**
+   * Whether checkpoints outlive the process (`--checkpoint_dir`). If not (checkpoints kept in
+   * memory so that the runner can restart a failed run in the process), a later run never resumes
+   * this one: release everything on a final close.
+   */
+  readonly durable?: boolean;
   /** The mark the source gave for the checkpoint the run resumed from; undefined on a fresh start or if it gave none. */
   readonly restoredMark: Uint8Array | undefined;
   /**

@@ -286,6 +286,11 @@ registerCommitter(TEXT_FILES_COMMIT, {
       ...(p.tempDir !== undefined ? { tempDir: p.tempDir } : {}),
     });
   },
+  async discard(payload: JsonValue): Promise<void> {
+    const p = payload as { temps: string[]; tempDir?: string };
+    if (p.temps.length > 0) await FileSystems.forPath(p.temps[0]!).delete(p.temps);
+    if (p.tempDir !== undefined) await FileSystems.forPath(p.tempDir).delete([p.tempDir]);
+  },
 });
 
 /**

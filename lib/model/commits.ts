@@ -39,6 +39,12 @@ export interface Committer {
    */
   readonly order: number;
   commit(payload: JsonValue, sink: string): Promise<void>;
+  /**
+   * Drops a commit that will not run because the run went back to a point before it (a streaming
+   * run restarted from a snapshot by --direct_bundle_retries, which writes it again): remove what
+   * it would have made visible (e.g. its temporary files). Optional: without it nothing is removed.
+   */
+  discard?(payload: JsonValue, sink: string): Promise<void>;
 }
 
 /** Order of BigQuery load jobs. */
@@ -69,6 +75,11 @@ export async function commitOutput(runtime: RuntimeContext, commit: OutputCommit
     return;
   }
   await committerOf(commit).commit(commit.payload, commit.sink);
+}
+
+/** Discards recorded commits that will not run (Committer.discard); the first failure is thrown. */
+export async function discardCommits(commits: readonly OutputCommit[]): Promise<void> {
+  for (const c of commits) await committerOf(c).discard?.(c.payload, c.sink);
 }
 
 /**

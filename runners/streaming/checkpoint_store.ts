@@ -33,6 +33,7 @@ export interface StoredCheckpoint {
 }
 
 export class CheckpointStore {
+  readonly durable = true;
   constructor(readonly dir: string) {}
 
   /** Creates the directory if needed; fails with a clear message if it cannot be written. */

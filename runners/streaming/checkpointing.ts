@@ -27,13 +27,24 @@ import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { Checkpointable, CheckpointContents, checkSamePipeline, decodeCheckpoint, encodeCheckpoint, IncompatibleCheckpointError, readSection, section } from "./checkpoint";
-import { CheckpointStore } from "./checkpoint_store";
+import { CheckpointStore, type StoredCheckpoint } from "./checkpoint_store";
 import type { LiveSource } from "./sources";
 
 export { IncompatibleCheckpointError };
 
 /** The section of a real-time source's mark. */
 const sourceSection = (unitName: string): string => `source:${unitName}`;
+
+/** Where checkpoints are kept: files in --checkpoint_dir (CheckpointStore), or memory (restart.ts). */
+export interface CheckpointStorage {
+  /** Names the storage in messages, and (hashed) the run's resumable sources. */
+  readonly dir: string;
+  /** Whether a checkpoint outlives the process (a file), or only this run (memory). */
+  readonly durable: boolean;
+  latest(warn: (message: string) => void): StoredCheckpoint | undefined;
+  write(seq: number, body: Uint8Array): Promise<unknown>;
+  clear(): Promise<void>;
+}
 
 export class Checkpointing {
   private seq: number;
@@ -44,7 +55,7 @@ export class Checkpointing {
   writeMillis = 0;
 
   private constructor(
-    private readonly store: CheckpointStore,
+    private readonly store: CheckpointStorage,
     private readonly intervalMs: number,
     private readonly pipeline: Pipeline,
     /** The checkpoint this run resumes from, if any. */
@@ -58,6 +69,11 @@ export class Checkpointing {
   static open(dir: string, pipeline: Pipeline, intervalMs: number, warn: (message: string) => void): Checkpointing {
     const store = new CheckpointStore(path.resolve(dir));
     store.prepare();
+    return Checkpointing.from(store, pipeline, intervalMs, warn);
+  }
+
+  /** Reads the newest checkpoint of a storage (files or memory), refusing one written by another pipeline. */
+  static from(store: CheckpointStorage, pipeline: Pipeline, intervalMs: number, warn: (message: string) => void): Checkpointing {
     const latest = store.latest(warn);
     if (latest === undefined) return new Checkpointing(store, intervalMs, pipeline, undefined, undefined);
     let contents: CheckpointContents;
@@ -75,10 +91,12 @@ export class Checkpointing {
   }
 
   /** What a real-time source needs to be resumable: a stable id (per directory and step) and its restored mark. */
-  sourceCheckpoints(unitName: string): { stableId: string; resumed: boolean; restoredMark: Uint8Array | undefined } {
+  sourceCheckpoints(unitName: string): { stableId: string; resumed: boolean; durable: boolean; restoredMark: Uint8Array | undefined } {
     const stableId = createHash("sha256").update(`${this.store.dir}\u0000${unitName}`).digest("hex").slice(0, 24);
     const mark = this.restored?.sections.get(sourceSection(unitName));
-    return { stableId, resumed: this.restored !== undefined, restoredMark: mark !== undefined && mark.length > 0 ? mark : undefined };
+    // A restart in the process (restart.ts) gave back what the failed attempt held: nothing comes back late.
+    const resumed = this.restored !== undefined && this.store.durable;
+    return { stableId, resumed, durable: this.store.durable, restoredMark: mark !== undefined && mark.length > 0 ? mark : undefined };
   }
 
   /** Whether the run has written no checkpoint yet (a fresh start's first one is taken at once). */

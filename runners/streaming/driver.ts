@@ -32,6 +32,7 @@ import type { EdgeObserver } from "../executor/graph_builder";
 import { StreamingRunMonitor } from "../monitor/streaming_monitor";
 import { type Checkpointable, IncompatibleCheckpointError, readOptionalDouble, writeOptionalDouble } from "./checkpoint";
 import { Checkpointing, MetricsPart } from "./checkpointing";
+import { RestartingExecution, type RestartHooks } from "./restart";
 
 /**
  * Elements per bundle taken from a real-time source at most: a bundle takes what the source has
@@ -61,6 +62,8 @@ export interface StreamingSettings {
   readonly observer?: EdgeObserver;
   /** Called between bundles: gives a watching monitor a turn of the event loop. */
   readonly pauser?: { pause(): Promise<void> };
+  /** Bundle retries (--direct_bundle_retries): in-memory snapshots and the restart decision (restart.ts). */
+  readonly restarts?: RestartHooks;
 }
 
 export class StreamingExecution implements GraphEnvironment {
@@ -77,7 +80,7 @@ export class StreamingExecution implements GraphEnvironment {
   private readonly flushing = new Map<string, FlushingParDo>();
   private readonly contexts: StepContexts;
   /** Output commits of a run that ends by itself, run once it has succeeded (lib/model/commits.ts). */
-  private readonly commits: OutputCommit[] = [];
+  private readonly commits: OutputCommit[];
   private readonly scripts: TestStreamReplay[] = [];
   private readonly live: LiveSource[] = [];
   private virtualTime = 0;
@@ -105,9 +108,12 @@ export class StreamingExecution implements GraphEnvironment {
     const graph = new PipelineGraph(pipeline);
     this.units = graph.units;
     const dir = pipeline.options.checkpointDir;
-    if (dir !== undefined) {
+    this.commits = settings.restarts?.commits ?? [];
+    const warn = (m: string): boolean => process.stderr.write(`${m}\n`);
+    if (dir !== undefined || settings.restarts !== undefined) {
       try {
-        this.checkpoints = Checkpointing.open(dir, pipeline, pipeline.options.checkpointIntervalMs, (m) => process.stderr.write(`${m}\n`));
+        const interval = pipeline.options.checkpointIntervalMs;
+        this.checkpoints = dir !== undefined ? Checkpointing.open(dir, pipeline, interval, warn) : Checkpointing.from(settings.restarts!.memory, pipeline, interval, warn);
       } catch (e) {
         this.startupError = e instanceof Error ? e : new PipelineError(String(e));
       }
@@ -284,6 +290,7 @@ export class StreamingExecution implements GraphEnvironment {
         const c = this.checkpoints.restored;
         process.stderr.write(`Resuming from checkpoint ${c.seq} of ${new Date(c.takenAt).toISOString()} in ${this.checkpoints.dir}.\n`);
       }
+      this.settings.restarts?.restored((step) => this.metricsFor(step));
       for (const op of ops) {
         await op.setup();
         setUp++;
@@ -316,9 +323,10 @@ export class StreamingExecution implements GraphEnvironment {
     } catch (e) {
       this.error = e instanceof Error ? e : new PipelineError(String(e));
       this.state = "FAILED";
+      const restart = this.settings.restarts?.shouldRestart(this.error, this.live.every((s) => s.rewindable)) === true;
       await Promise.all(this.live.map((s) => s.stop().catch(() => undefined)));
-      await this.closeSources("failed").catch(() => undefined);
-      await cleanupAfterFailure(this.pipeline, this.runId, this.error);
+      await this.closeSources(restart ? "restarting" : "failed").catch(() => undefined);
+      if (!restart) await cleanupAfterFailure(this.pipeline, this.runId, this.error);
     }
     this.dropped.check(this.containers, true);
     for (let i = 0; i < setUp; i++) {
@@ -559,7 +567,11 @@ export async function runStreaming(pipeline: Pipeline, settings: StreamingSettin
     process.stderr.write(`Note: the streaming driver runs this pipeline in one thread (--direct_num_workers ${workers} not used): ${blocker}.\n`);
   }
   const monitor = StreamingRunMonitor.start(pipeline, containers);
-  const execution = new StreamingExecution(pipeline, monitor?.hooks(settings) ?? settings, containers, outputs);
+  const withHooks = monitor?.hooks(settings) ?? settings;
+  const execution =
+    pipeline.options.directBundleRetries > 0
+      ? new RestartingExecution(pipeline, settings.runId, containers, outputs, (restarts) => new StreamingExecution(pipeline, { ...withHooks, restarts }, containers, outputs))
+      : new StreamingExecution(pipeline, withHooks, containers, outputs);
   const result = new StreamingResult(execution, new MetricResults(containers), outputs, settings.handleSignals ?? true);
   monitor?.attach(execution, result);
   if (execution.isFinite) await result.waitUntilFinish().catch(() => undefined);

@@ -194,6 +194,15 @@ export class LiveSource {
     for (const r of receipts) this.held.push(r);
   }
 
+  /**
+   * Whether a restart from a checkpoint gets this source's elements since it again: the source
+   * gave a checkpoint handler (its elements are acknowledged only once a checkpoint covers them,
+   * the rest is given back on close), or it emitted nothing.
+   */
+  get rewindable(): boolean {
+    return this.checkpointHandler !== undefined || this.seq === 0;
+  }
+
   /** Whether processed elements wait for a checkpoint. */
   get holding(): boolean {
     return this.held.length > 0;

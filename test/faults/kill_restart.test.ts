@@ -12,10 +12,8 @@ import { strict as assert } from "node:assert";
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PubSub } from "@google-cloud/pubsub";
-import { PassThroughClient } from "google-auth-library";
 import { makeTempDir, waitFor, within } from "../setup/emulators/helpers";
-import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
+import { TEST_PROJECT, usePubSubEmulator } from "../io/gcp/emulator_env";
 
 const N = 3000;
 const PER_TICK = 25;
@@ -51,21 +49,10 @@ function checkpointSeqs(dir: string): number[] {
 
 describe("faults: kill -9 of a streaming job with windows and state, restarted from its checkpoint", function () {
   this.timeout(150_000);
-  let env: EmulatorEnv;
-  let pubsub: PubSub;
-
-  before(async () => {
-    env = await startEmulatorEnv(["pubsub"]);
-    pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
-  });
-
-  after(async () => {
-    await pubsub?.close();
-    await env?.stop();
-  });
+  const emulator = usePubSubEmulator();
 
   it("counts every published message exactly once in the final windows, none lost, none twice", async () => {
-    const [topic] = await pubsub.createTopic("kill-in");
+    const [topic] = await emulator.pubsub.createTopic("kill-in");
     await topic.createSubscription("kill-in-sub", { ackDeadlineSeconds: 10 });
     const dir = makeTempDir("beamline-kill-");
     const checkpointDir = path.join(dir, "checkpoints");
@@ -82,7 +69,7 @@ describe("faults: kill -9 of a streaming job with windows and state, restarted f
       "500",
     ];
     const start = (): Child => {
-      const child = spawn(process.execPath, args, { env: { ...process.env, ...env.emulators.env, GOOGLE_CLOUD_PROJECT: TEST_PROJECT }, stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn(process.execPath, args, { env: { ...process.env, ...emulator.env.emulators.env, GOOGLE_CLOUD_PROJECT: TEST_PROJECT }, stdio: ["ignore", "ignore", "pipe"] });
       const c: Child = { process: child, stderr: "", exited: new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal }))) };
       child.stderr!.on("data", (b: Buffer) => (c.stderr += b.toString()));
       return c;

@@ -7,38 +7,25 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { PubSub } from "@google-cloud/pubsub";
-import { PassThroughClient } from "google-auth-library";
 import "../../runners/direct";
 import { gcpRetryCounts } from "../../lib/io/gcp";
 import { PubSubReader, ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
 import { isStreamingResult, type StreamingPipelineResult } from "../../runners/streaming";
 import { runDirect } from "../helpers";
 import { waitFor, within } from "../setup/emulators/helpers";
-import { pullAllText, startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "./gcp/emulator_env";
+import { pullAllText, TEST_PROJECT, usePubSubEmulator } from "./gcp/emulator_env";
 
 describe("io/pubsub: leases and retries under faults", function () {
   this.timeout(60_000);
-  let env: EmulatorEnv;
-  let pubsub: PubSub;
-
-  before(async () => {
-    env = await startEmulatorEnv(["pubsub"]);
-    pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
-  });
-
-  after(async () => {
-    await pubsub?.close();
-    await env?.stop();
-  });
+  const emulator = usePubSubEmulator();
 
   it("redelivers the messages of a reader killed with SIGKILL within seconds (short leases, extended while held)", async () => {
-    const [topic] = await pubsub.createTopic("lease-in");
+    const [topic] = await emulator.pubsub.createTopic("lease-in");
     await topic.createSubscription("lease-sub");
     const N = 20;
     await Promise.all(Array.from({ length: N }, (_, i) => topic.publishMessage({ data: Buffer.from(`m${i}`) })));
     const child = spawn(process.execPath, [path.join(__dirname, "pubsub_fault_child.js"), "lease-sub", String(N)], {
-      env: { ...process.env, ...env.emulators.env, GOOGLE_CLOUD_PROJECT: TEST_PROJECT },
+      env: { ...process.env, ...emulator.env.emulators.env, GOOGLE_CLOUD_PROJECT: TEST_PROJECT },
       stdio: ["ignore", "pipe", "inherit"],
     });
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -78,14 +65,14 @@ describe("io/pubsub: leases and retries under faults", function () {
   });
 
   it("a streaming pipeline reads, transforms and publishes every message once while Pull, Publish, Acknowledge and ModifyAckDeadline fail", async () => {
-    const [input] = await pubsub.createTopic("retry-in");
+    const [input] = await emulator.pubsub.createTopic("retry-in");
     await input.createSubscription("retry-in-sub");
-    const [output] = await pubsub.createTopic("retry-out");
+    const [output] = await emulator.pubsub.createTopic("retry-out");
     await output.createSubscription("retry-out-sub");
     const N = 50;
     // Published before the faults are set: they apply to every client of the emulator, this test's too.
     await Promise.all(Array.from({ length: N }, (_, i) => input.publishMessage({ data: Buffer.from(`m${i}`) })));
-    const faults = env.emulators.pubsub!.faults;
+    const faults = emulator.env.emulators.pubsub!.faults;
     const before = gcpRetryCounts().pubsub;
     faults.failNext("Pull", 2).failNext("Publish", 1).failNext("Acknowledge", 1).failNext("ModifyAckDeadline", 1).failNext("ModifyAckDeadline", 1, { code: 4 });
     const result = await runDirect((p) => {
@@ -118,11 +105,11 @@ describe("io/pubsub: leases and retries under faults", function () {
   });
 
   it("an acknowledge that fails for good (not transiently) fails the streaming run, naming the subscription (acks run in the background)", async () => {
-    const [input] = await pubsub.createTopic("ackfail-in");
+    const [input] = await emulator.pubsub.createTopic("ackfail-in");
     await input.createSubscription("ackfail-sub");
-    const [output] = await pubsub.createTopic("ackfail-out");
+    const [output] = await emulator.pubsub.createTopic("ackfail-out");
     await output.createSubscription("ackfail-out-sub");
-    const faults = env.emulators.pubsub!.faults;
+    const faults = emulator.env.emulators.pubsub!.faults;
     faults.failNext("Acknowledge", 1, { code: 7, message: "permission denied on acknowledge" });
     const result = await runDirect((p) => {
       p.apply("Read", ReadFromPubSub.from({ subscription: "ackfail-sub" }))

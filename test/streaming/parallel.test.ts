@@ -21,6 +21,7 @@ describe("streaming: parallel instances (--direct_num_workers 2)", function () {
       assert.match(parallelBlocker(parallelMap.create({ input: sub("in"), output: topic("out"), fail_on: -1, id_attribute: "id" }, { directNumWorkers: 2 }))!, /deduplicates on an id attribute/);
       assert.match(parallelBlocker(keyedCount.create({ input: sub("in") }, { directNumWorkers: 2 }))!, /'Count.*groups by key/);
       assert.match(parallelBlocker(parallelMap.create({ input: sub("in"), output: topic("out"), fail_on: -1, id_attribute: "" }, { directNumWorkers: 2, checkpointDir: "/tmp/x" }))!, /--checkpoint_dir/);
+      assert.match(parallelBlocker(parallelMap.create({ input: sub("in"), output: topic("out"), fail_on: -1, id_attribute: "" }, { directNumWorkers: 2, directBundleRetries: 2 }))!, /--direct_bundle_retries/);
       const scripted = Pipeline.create({ directNumWorkers: 2 });
       scripted.apply(TestStream.create<number>().addElements({ value: 1, timestamp: 0 }).advanceWatermarkToInfinity()).apply(Window.into(new FixedWindows(10)));
       assert.match(parallelBlocker(scripted)!, /definePipeline/);

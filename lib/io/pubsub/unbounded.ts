@@ -167,9 +167,11 @@ export function pubSubSource(options: PubSubReaderOptions): UnboundedSource<Uint
       ctx.onClose(async (outcome: SourceOutcome) => {
         // After a drain nothing is outstanding; after a cancel or failure close() nacks what is.
         // A job that checkpoints keeps the subscription it created unless it drained: it may resume.
+        // A restart in the process (--direct_bundle_retries) reads on from the same subscription.
         const finished = outcome === "drained" || outcome === "done";
+        const mayResume = outcome === "restarting" || (cp !== undefined && cp.durable !== false && !finished);
         await Promise.all(acks);
-        await reader.close({ deleteSubscription: cp === undefined || finished });
+        await reader.close({ deleteSubscription: !mayResume });
         if (ackError !== undefined) throw ackError;
       });
       let idlePause = FIRST_IDLE_PAUSE_MS;

@@ -19,6 +19,9 @@ export function parallelBlocker(pipeline: Pipeline): string | undefined {
   if (pipeline.options.checkpointDir !== undefined) {
     return "--checkpoint_dir: checkpoints coordinated across worker threads are not implemented yet";
   }
+  if (pipeline.options.directBundleRetries > 0) {
+    return "--direct_bundle_retries: restarting every instance from one snapshot is not implemented yet";
+  }
   let sources = 0;
   for (const u of new PipelineGraph(pipeline).units) {
     const name = u.node.fullName;

@@ -1,4 +1,6 @@
 /** Test helper: starts the local emulators on free ports and points the SDK's clients at them. */
+import { PubSub } from "@google-cloud/pubsub";
+import { PassThroughClient } from "google-auth-library";
 import { startEmulators, type EmulatedService, type EmulatorsOptions, type RunningEmulators } from "../../../setup/emulators";
 import { resetGcpClients } from "../../../lib/io/gcp/clients";
 import { PubSubReader } from "../../../lib/io/pubsub";
@@ -46,4 +48,24 @@ export async function pullAllText(subscription: string, idAttribute?: string): P
     await reader.close();
   }
   return got;
+}
+
+/** The Pub/Sub emulator of a suite, and an admin client of it (set once the suite's `before` hook ran). */
+export interface PubSubEmulator {
+  env: EmulatorEnv;
+  pubsub: PubSub;
+}
+
+/** Starts the Pub/Sub emulator before the enclosing suite's tests and stops it after them. */
+export function usePubSubEmulator(): PubSubEmulator {
+  const emulator = {} as PubSubEmulator;
+  before(async () => {
+    emulator.env = await startEmulatorEnv(["pubsub"]);
+    emulator.pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: emulator.env.emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
+  });
+  after(async () => {
+    await emulator.pubsub?.close();
+    await emulator.env?.stop();
+  });
+  return emulator;
 }
