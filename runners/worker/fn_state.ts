@@ -65,6 +65,14 @@ export class FnStateBackend implements StateBackend<Uint8Array> {
     return this.store.view(spec, keyBytes, this.windows.of(window));
   }
 
+  beginElement(): void {
+    this.store.beginElement();
+  }
+
+  endElement(succeeded: boolean): void {
+    this.store.endElement(succeeded);
+  }
+
   startBundle(): void {
     this.store.beginBundle(this.userStateCacheToken());
     this.windows.clear();
@@ -99,7 +107,27 @@ export class FnTimerBackend implements TimerBackend<Uint8Array> {
     }
   }
 
+  /** While an element runs under exception handling: how to put back each timer it set or deleted. */
+  private journal: (() => void)[] | undefined;
+
+  beginElement(): void {
+    this.journal = [];
+  }
+
+  endElement(succeeded: boolean): void {
+    const journal = this.journal;
+    this.journal = undefined;
+    if (!succeeded && journal !== undefined) for (let i = journal.length - 1; i >= 0; i--) journal[i]!();
+  }
+
+  private changing(family: string, slot: string): void {
+    if (this.journal === undefined) return;
+    const before = this.timers.get(family, slot);
+    this.journal.push(() => this.timers.restore(family, slot, before));
+  }
+
   setTimer(keyBytes: Uint8Array, key: unknown, window: BoundedWindow, spec: TimerSpec, timer: TimerSetting): void {
+    this.changing(spec.name, this.slot(keyBytes, window));
     this.timers.set(spec.name, this.slot(keyBytes, window), {
       userKey: key,
       dynamicTimerTag: "",
@@ -112,6 +140,7 @@ export class FnTimerBackend implements TimerBackend<Uint8Array> {
   }
 
   deleteTimer(keyBytes: Uint8Array, key: unknown, window: BoundedWindow, spec: TimerSpec): void {
+    this.changing(spec.name, this.slot(keyBytes, window));
     this.timers.set(spec.name, this.slot(keyBytes, window), { userKey: key, dynamicTimerTag: "", windows: [window], clearBit: true });
   }
 

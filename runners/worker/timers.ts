@@ -44,6 +44,17 @@ export class TimerOutputs {
     m.set(slot, timer);
   }
 
+  /** The timer recorded for (family, slot) in this bundle, if any. */
+  get(family: string, slot: string): Timer<unknown> | undefined {
+    return this.pending.get(family)?.get(slot);
+  }
+
+  /** Puts back what `get` returned before a change (undefined: nothing recorded). */
+  restore(family: string, slot: string, timer: Timer<unknown> | undefined): void {
+    if (timer !== undefined) this.set(family, slot, timer);
+    else this.pending.get(family)?.delete(slot);
+  }
+
   /** Sends every family's timers and closes each stream with is_last (also when empty). */
   close(channel: DataChannel, instructionId: string): void {
     for (const [id, family] of this.families) {

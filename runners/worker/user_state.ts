@@ -64,6 +64,16 @@ class BagCell {
   get dirty(): boolean {
     return this.cleared || this.appended.length > 0;
   }
+  /** Its state now, to be put back by `undo` if the element changing it fails. */
+  snapshot(): () => void {
+    const { cleared, loaded } = this;
+    const appended = [...this.appended];
+    return () => {
+      this.cleared = cleared;
+      this.loaded = loaded;
+      this.appended = appended;
+    };
+  }
 }
 
 /** A multimap-protocol cell with one value per map key. */
@@ -97,6 +107,19 @@ class MapCell {
     this.entries.clear();
     this.touched.clear();
   }
+  /** Its state now, to be put back if the element changing it fails. */
+  snapshot(): () => void {
+    const clearedAll = this.clearedAll;
+    const entries = new Map(this.entries);
+    const touched = new Map(this.touched);
+    return () => {
+      this.clearedAll = clearedAll;
+      this.entries.clear();
+      for (const [k, v] of entries) this.entries.set(k, v);
+      this.touched.clear();
+      for (const [k, v] of touched) this.touched.set(k, v);
+    };
+  }
 }
 
 type Cell = BagCell | MapCell;
@@ -119,6 +142,11 @@ interface Slot {
 /** The user state of one stateful ParDo within one bundle. */
 export class UserStateStore {
   private slots = new Map<string, Slot>();
+  /**
+   * While an element runs under exception handling: how to put back each cell it changed (first
+   * change only), so that a failed element leaves no state behind, as in Beam.
+   */
+  private journal: Map<Cell, () => void> | undefined;
   private loading = new Map<string, Promise<void>>();
   /** The user-state cache token of the bundle running (or last run). */
   private token: string | undefined;
@@ -147,6 +175,23 @@ export class UserStateStore {
 
   private slotId(keyBytes: Uint8Array, windowBytes: Uint8Array): string {
     return `${hex(keyBytes)}|${hex(windowBytes)}`;
+  }
+
+  /** From here until `endElement`, changes to cells are recorded so that they can be undone. */
+  beginElement(): void {
+    this.journal = new Map();
+  }
+
+  /** Keeps (`succeeded`) or undoes the cell changes made since `beginElement`. */
+  endElement(succeeded: boolean): void {
+    const journal = this.journal;
+    this.journal = undefined;
+    if (!succeeded && journal !== undefined) for (const undo of journal.values()) undo();
+  }
+
+  /** Called before a cell changes: remembers its state if an element's changes may be undone. */
+  private changing(cell: Cell): void {
+    if (this.journal !== undefined && !this.journal.has(cell)) this.journal.set(cell, cell.snapshot());
   }
 
   /** Loads every cell of (key, window) unless already cached; undefined when nothing to wait for. */
@@ -235,16 +280,22 @@ export class UserStateStore {
             return all.length === 0 ? undefined : all[all.length - 1];
           },
           write: (v) => {
+            this.changing(bag);
             bag.clear();
             bag.add(v);
           },
-          clear: () => bag.clear(),
+          clear: () => (this.changing(bag), bag.clear()),
         };
         return s as S;
       }
       case "bag": {
         const bag = cell as BagCell;
-        const s: BagState<unknown> = { add: (v) => bag.add(v), read: () => bag.read(), isEmpty: () => bag.read().length === 0, clear: () => bag.clear() };
+        const s: BagState<unknown> = {
+          add: (v) => (this.changing(bag), bag.add(v)),
+          read: () => bag.read(),
+          isEmpty: () => bag.read().length === 0,
+          clear: () => (this.changing(bag), bag.clear()),
+        };
         return s as S;
       }
       case "combining": {
@@ -256,12 +307,15 @@ export class UserStateStore {
         };
         const s: CombiningState<unknown, unknown> = {
           add: (v) => {
-            const next = fn.addInput(acc(), v);
+            this.changing(bag);
+            // addInput may change the accumulator in place: under a journal, work on a copy.
+            const current = acc();
+            const next = fn.addInput(this.journal === undefined ? current : fn.mergeAccumulators([fn.createAccumulator(), current]), v);
             bag.clear();
             bag.add(next);
           },
           read: () => fn.extractOutput(acc()),
-          clear: () => bag.clear(),
+          clear: () => (this.changing(bag), bag.clear()),
         };
         return s as S;
       }
@@ -269,10 +323,10 @@ export class UserStateStore {
         const map = cell as MapCell;
         const s: MapState<unknown, unknown> = {
           get: (k) => map.get(k),
-          put: (k, v) => map.put(k, v),
-          remove: (k) => map.remove(k),
+          put: (k, v) => (this.changing(map), map.put(k, v)),
+          remove: (k) => (this.changing(map), map.remove(k)),
           entries: () => [...map.entries.values()].map((e) => [e.key, e.value] as const),
-          clear: () => map.clear(),
+          clear: () => (this.changing(map), map.clear()),
         };
         return s as S;
       }
