@@ -9,6 +9,7 @@
  * and slots in a heap by expiry, so a bundle touches only what is due instead of scanning every
  * key and window. Entries of superseded timers and collected slots are skipped when they surface.
  */
+import { UndoJournal } from "./undo_journal";
 import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { Coder } from "../../lib/coders/coder";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
@@ -62,7 +63,7 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
   private liveTimers = 0;
   private clocks: Clocks = { inputWatermark: MIN_TIMESTAMP, processingTime: 0 };
   /** While an element that may fail is processed (exception handling): how to undo each change, in order. */
-  private journal: (() => void)[] | undefined;
+  private readonly journal = new UndoJournal();
 
   constructor(
     private readonly keyCoder: Coder<unknown>,
@@ -89,20 +90,18 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
   }
 
   beginElement(): void {
-    this.journal = [];
+    this.journal.begin();
   }
 
   endElement(succeeded: boolean): void {
-    const journal = this.journal;
-    this.journal = undefined;
-    if (!succeeded && journal !== undefined) for (let i = journal.length - 1; i >= 0; i--) journal[i]!();
+    this.journal.end(succeeded);
   }
 
   /** Records how to put back what cell `name` holds now (the value itself: callers replace, never mutate, what they record). */
   private remember(cells: Map<string, unknown>, name: string, value: unknown = cells.get(name)): void {
-    if (this.journal === undefined) return;
+    if (!this.journal.recording) return;
     const had = cells.has(name);
-    this.journal.push(() => void (had ? cells.set(name, value) : cells.delete(name)));
+    this.journal.record(() => void (had ? cells.set(name, value) : cells.delete(name)));
   }
 
   cell<S>(spec: StateSpec<S>, keyId: string, key: unknown, window: BoundedWindow): S {
@@ -135,9 +134,9 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
         const s: BagState<unknown> = {
           add: (v) => {
             const l = list();
-            if (this.journal !== undefined) {
+            if (this.journal.recording) {
               const length = l.length;
-              this.journal.push(() => void (l.length = length));
+              this.journal.record(() => void (l.length = length));
             }
             l.push(v);
           },
@@ -156,7 +155,7 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
         const s: CombiningState<unknown, unknown> = {
           add: (v) => {
             // addInput may change the accumulator in place: remember a copy (a merge into a fresh one leaves it as it is).
-            if (this.journal !== undefined && cells.has(name)) this.remember(cells, name, fn.mergeAccumulators([fn.createAccumulator(), cells.get(name)]));
+            if (this.journal.recording && cells.has(name)) this.remember(cells, name, fn.mergeAccumulators([fn.createAccumulator(), cells.get(name)]));
             else this.remember(cells, name);
             cells.set(name, fn.addInput(acc(), v));
           },
@@ -178,10 +177,10 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
           return m;
         };
         const rememberEntry = (m: Map<unknown, unknown>, k: unknown): void => {
-          if (this.journal === undefined) return;
+          if (!this.journal.recording) return;
           const had = m.has(k);
           const value = m.get(k);
-          this.journal.push(() => void (had ? m.set(k, value) : m.delete(k)));
+          this.journal.record(() => void (had ? m.set(k, value) : m.delete(k)));
         };
         const s: MapState<unknown, unknown> = {
           get: (k) => (cells.get(name) as Map<unknown, unknown> | undefined)?.get(k),
@@ -237,9 +236,9 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
 
   /** Records how to put back timer `name` of `slot` as it is now (re-indexed: its heap entries may have been dropped). */
   private rememberTimer(slot: Slot, name: string): void {
-    if (this.journal === undefined) return;
+    if (!this.journal.recording) return;
     const previous = slot.timers.get(name);
-    this.journal.push(() => {
+    this.journal.record(() => {
       const current = slot.timers.get(name);
       if (previous === undefined) {
         if (current !== undefined && slot.timers.delete(name)) this.liveTimers--;
@@ -351,7 +350,7 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
       this.slots.set(id, (slot = created));
       this.expiries.push(window.maxTimestamp() + this.allowedLatenessMillis, slot);
       // Undone last (the journal runs backwards), once its timers are gone: a slot only the failed element made.
-      this.journal?.push(() => void (this.slots.get(id) === created && created.cells.size === 0 && created.timers.size === 0 && this.slots.delete(id)));
+      this.journal.record(() => void (this.slots.get(id) === created && created.cells.size === 0 && created.timers.size === 0 && this.slots.delete(id)));
     }
     return slot;
   }

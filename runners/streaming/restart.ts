@@ -25,6 +25,7 @@
  * rewind (one that registers no checkpoint handler, so its elements since the snapshot would be
  * lost) is not restarted.
  */
+import type { RunningStreamingExecution } from "./result";
 import { discardCommits, type OutputCommit } from "../../lib/model/commits";
 import type { MetricsContainer } from "../../lib/model/metrics";
 import { systemCounterKey } from "../../lib/model/metrics";
@@ -78,17 +79,8 @@ export class MemoryCheckpoints implements CheckpointStorage {
   }
 }
 
-/** What the restart controller uses of one attempt (a StreamingExecution). */
-export interface Attempt {
-  state: PipelineState;
-  error: Error | undefined;
-  readonly isFinite: boolean;
-  run(): Promise<PipelineState>;
-  requestStop(kind: "drain" | "cancel"): void;
-  watermarkSnapshot(): ReadonlyMap<string, Instant>;
-  countSnapshot(): ReadonlyMap<string, number>;
-  progress(): StreamingProgress;
-}
+/** What the restart controller uses of one attempt (a StreamingExecution): what a result drives. */
+export type Attempt = RunningStreamingExecution;
 
 /**
  * A streaming run with bundle retries: runs attempts (each a freshly built execution) until one

@@ -14,6 +14,7 @@ import { TransformError } from "../../lib/model/errors";
 import type { StateSpec, TimerSpec } from "../../lib/model/state";
 import { BoundedWindow, Instant, MIN_TIMESTAMP, NO_FIRING } from "../../lib/model/window";
 import type { MaybePromise } from "../executor/receiver";
+import { UndoJournal } from "../executor/undo_journal";
 import type { StatefulParDoOperator, StateBackend, TimerBackend, TimerSetting } from "../executor/stateful_operator";
 import type { DataChannel } from "./data_channel";
 import type { SideInputLoader } from "./side_inputs";
@@ -108,22 +109,20 @@ export class FnTimerBackend implements TimerBackend<Uint8Array> {
   }
 
   /** While an element runs under exception handling: how to put back each timer it set or deleted. */
-  private journal: (() => void)[] | undefined;
+  private readonly journal = new UndoJournal();
 
   beginElement(): void {
-    this.journal = [];
+    this.journal.begin();
   }
 
   endElement(succeeded: boolean): void {
-    const journal = this.journal;
-    this.journal = undefined;
-    if (!succeeded && journal !== undefined) for (let i = journal.length - 1; i >= 0; i--) journal[i]!();
+    this.journal.end(succeeded);
   }
 
   private changing(family: string, slot: string): void {
-    if (this.journal === undefined) return;
+    if (!this.journal.recording) return;
     const before = this.timers.get(family, slot);
-    this.journal.push(() => this.timers.restore(family, slot, before));
+    this.journal.record(() => this.timers.restore(family, slot, before));
   }
 
   setTimer(keyBytes: Uint8Array, key: unknown, window: BoundedWindow, spec: TimerSpec, timer: TimerSetting): void {
