@@ -5,7 +5,7 @@
  * Driven at the harness's state and timer backends, with a recording State API channel.
  */
 import { strict as assert } from "node:assert";
-import { encodeToBytes, JsValueCoder, StringUtf8Coder, TimerCoder, GlobalWindowCoder, decodeFromBytes } from "../../lib/coders/index";
+import { JsValueCoder, StringUtf8Coder, TimerCoder, GlobalWindowCoder, decodeFromBytes } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
 import type { Timer } from "../../lib/coders/index";
 import type { CombineFn } from "../../lib/model/combine_fn";
@@ -49,11 +49,10 @@ function recordingChannel(): { channel: StateChannel; writes: string[] } {
     if (t.oneofKind === "multimapKeysUserState") return `${t.multimapKeysUserState.userStateId}.keys`;
     return String(t.oneofKind);
   };
-  const coderOf = (n: string): Coder<unknown> => js;
   const channel = {
     get: async () => new Uint8Array(0),
     append: async (_i: string, k: fnapi.StateKey, data: Uint8Array) => {
-      writes.push(`append ${name(k)} ${JSON.stringify(decodeFromBytes(coderOf(name(k)), data, "nested"))}`);
+      writes.push(`append ${name(k)} ${JSON.stringify(decodeFromBytes(js, data, "nested"))}`);
     },
     clear: async (_i: string, k: fnapi.StateKey) => {
       writes.push(`clear ${name(k)}`);
@@ -111,6 +110,5 @@ describe("Fn API harness: a failed element's state and timers are rolled back (w
       [1000],
       "only the successful element's timer goes to the runner",
     );
-    assert.ok(encodeToBytes(new StringUtf8Coder(), "k", "nested").length > 0);
   });
 });
