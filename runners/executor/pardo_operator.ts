@@ -83,12 +83,12 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   startBundle(): MaybePromise {
     this.checks?.sampler.resetForBundle();
     this.clearCurrent();
-    return this.callLifecycle("startBundle", this);
+    return this.callLifecycle("startBundle", this.bundleContext());
   }
 
   finishBundle(): MaybePromise {
     this.clearCurrent();
-    return this.callLifecycle("finishBundle", this);
+    return this.callLifecycle("finishBundle", this.bundleContext());
   }
 
   teardown(): MaybePromise {
@@ -264,6 +264,39 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   }
 
   outputTo(tag: string, value: unknown, placement?: OutputPlacement): void {
+    this.emit(this.target(tag), value, placement);
+  }
+
+  /**
+   * What startBundle and finishBundle receive. Its outputs are placed only as their placement says
+   * (by default the global window at the minimum timestamp) and carry no pane, as in Beam's
+   * FinishBundleContext — also when a DoFn keeps it and outputs through it while processing an
+   * element (a batching DoFn such as RunInference emits earlier elements' results then): those
+   * outputs are not the current element's, so they take neither its pane nor its fate under
+   * exception handling.
+   */
+  private bundleContext(): BundleContext<unknown, OutputTags> {
+    return (this.bundleCtx ??= {
+      output: (value, placement) => this.emitForBundle(this.main, value, placement),
+      outputTo: (tag, value, placement) => this.emitForBundle(this.target(tag), value, placement),
+      runtime: this.runtime,
+    });
+  }
+
+  private bundleCtx: BundleContext<unknown, OutputTags> | undefined;
+
+  private emitForBundle(target: Receiver, value: unknown, placement: OutputPlacement | undefined): void {
+    const window = placement?.window;
+    const meta: ElementMeta = {
+      timestamp: placement?.timestamp ?? (window !== undefined ? window.maxTimestamp() : MIN_TIMESTAMP),
+      windows: window !== undefined ? [window] : GLOBAL_WINDOWS,
+      pane: NO_FIRING,
+    };
+    this.pending.add(target.receive(value, meta));
+  }
+
+  /** The receiver of output `tag`; a clear error if the ParDo did not declare it. */
+  private target(tag: string): Receiver {
     const target = this.outputs.get(tag);
     if (target === undefined) {
       const declared = [...this.outputs.keys()].filter((t) => t !== "main");
@@ -273,7 +306,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
           `declare it with ParDo.of(fn).withOutputs("${tag}", ...)`,
       );
     }
-    this.emit(target, value, placement);
+    return target;
   }
 
   outputWithTimestamp(value: unknown, timestamp: Instant): void {

@@ -46,6 +46,33 @@ describe("DirectRunner: DoFns", () => {
     assert.deepEqual(log, ["setup:Life", "startBundle", "process:1", "process:2", "finishBundle", "teardown"]);
   });
 
+  it("outputs through the bundle context while processing carry no pane and survive a failing element (as Beam's FinishBundleContext)", async () => {
+    // A batching DoFn: keeps the bundle context and emits earlier elements' results through it.
+    class Batching extends DoFn<KV<string, Iterable<number>>, string> {
+      private bundle: BundleContext<string> | undefined;
+      startBundle(ctx: BundleContext<string>): void {
+        this.bundle = ctx;
+      }
+      process(e: KV<string, Iterable<number>>, ctx: ProcessContext<string>): void {
+        ctx.output(`direct:${e.key}`);
+        this.bundle!.output(`batched:${e.key}`, { timestamp: ctx.timestamp, window: ctx.window });
+        if (e.key === "b") throw new Error("bad element b");
+      }
+    }
+    class Panes extends DoFn<string, string> {
+      process(s: string, ctx: ProcessContext<string>): void {
+        ctx.output(`${s}:${ctx.pane.timing}`);
+      }
+    }
+    await runOk((p) => {
+      const grouped = p.apply(Create.of(kv("a", 1), kv("b", 2))).apply(GroupByKey.create<string, number>());
+      const out = grouped.apply("Batching", ParDo.of(new Batching()).withExceptionHandling());
+      // The element that threw loses its own outputs, not what went out through the bundle context.
+      assertThat(out.main.apply("Panes", ParDo.of(new Panes())), equalTo(["direct:a:ON_TIME", "batched:a:UNKNOWN", "batched:b:UNKNOWN"]));
+      assertThat(out.failed.map("Reason", (f: { readonly reason: string }) => f.reason), equalTo(["Error: bad element b"]), "AssertFailed");
+    });
+  });
+
   it("supports async process, startBundle and finishBundle", async () => {
     class Delayed extends DoFn<number, string> {
       private prefix = "";
