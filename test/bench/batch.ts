@@ -20,6 +20,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as readline from "node:readline";
 import { performance } from "node:perf_hooks";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -287,25 +288,20 @@ async function benchShuffle(sizeMb: number, keys: number, rows: Row[], compare: 
   }
   const beam = await runBeamline(DIST, "Beamline, 64 MB budget");
   const usage = beam;
-  // Same groups and counts: as many output lines, and counts summing to the input's lines.
-  const count = (text: string): { groups: number; total: number } => {
-    let groups = 0;
-    let total = 0;
-    for (const l of text.split("\n")) {
+  // Same groups and counts: as many output lines, and counts summing to the input's lines. Read
+  // line by line: at 50 M keys an output is larger than the longest string V8 allows.
+  const count = async (file: string, into: { groups: number; total: number }): Promise<void> => {
+    for await (const l of readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity })) {
       const m = /^\s*(\d+) /.exec(l);
       if (m === null) continue;
-      groups++;
-      total += Number(m[1]);
+      into.groups++;
+      into.total += Number(m[1]);
     }
-    return { groups, total };
   };
-  const expected = count(fs.readFileSync(sortOut, "utf8"));
+  const expected = { groups: 0, total: 0 };
+  await count(sortOut, expected);
   const got = { groups: 0, total: 0 };
-  for (const f of shards(out)) {
-    const c = count(fs.readFileSync(f, "utf8"));
-    got.groups += c.groups;
-    got.total += c.total;
-  }
+  for (const f of shards(out)) await count(f, got);
   if (got.groups !== expected.groups || got.total !== expected.total) {
     throw new Error(`shuffle: Beamline counted ${got.groups} groups / ${got.total} lines, sort | uniq -c ${expected.groups} / ${expected.total}`);
   }
