@@ -36,6 +36,14 @@ export interface UnboundedSourceContext<T> {
    */
   emit(value: T, timestamp?: Instant, receipt?: unknown): Promise<void>;
   /**
+   * Emits a batch of elements (e.g. the messages of one pull), as `emit` would one by one, with
+   * one promise for the batch: the runner takes the whole batch at once, so a source that reads
+   * batches should hand them over this way rather than awaiting `emit` per element.
+   * `timestamps`: one instant for all (default: now), or one per element; `receipts`, if given,
+   * one per element (undefined entries: none).
+   */
+  emitAll(values: readonly T[], timestamps?: Instant | readonly Instant[], receipts?: readonly unknown[]): Promise<void>;
+  /**
    * Declares that no element earlier than `watermark` will follow. Until the first call, the
    * watermark is the source's `initialWatermark`, or else follows the processing-time clock.
    */
@@ -126,6 +134,9 @@ class NoElements<T> extends DoFn<Uint8Array, T> {
  *         while (!ctx.signal.aborted) await ctx.emit(await nextMessage());
  *       },
  *     }));
+ *
+ * A source that receives batches (a pull of many messages) hands each one over with
+ * `await ctx.emitAll(batch)`: one promise per batch rather than per element.
  */
 export class ReadUnbounded<T> extends PTransform<PBegin, PCollection<T>> {
   private constructor(private readonly source: UnboundedSource<T>) {

@@ -17,7 +17,7 @@ import { PipelineError } from "../../lib/model/errors";
 import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineState, StreamingProgress } from "../../lib/model/result";
-import { inGlobalWindow, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue } from "../../lib/model/window";
+import { ElementMeta, GLOBAL_WINDOWS, inGlobalWindow, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, WindowedValue } from "../../lib/model/window";
 import type { SourceOutcome } from "../../lib/io/read_unbounded";
 import type { TestStreamEvent } from "../../lib/testing/test_stream";
 import { cleanupAfterFailure } from "../direct/failure_cleanup";
@@ -27,6 +27,7 @@ import type { Unit } from "../executor/units";
 import { GraphEnvironment, SideInputGate, StreamingGraph } from "./graph";
 import { DroppedDataWarnings } from "./late_data";
 import { LiveSource, TestStreamReplay } from "./sources";
+import type { SourceBundle } from "./source_queue";
 import { StreamingResult } from "./result";
 import type { EdgeObserver } from "../executor/graph_builder";
 import { StreamingRunMonitor } from "../monitor/streaming_monitor";
@@ -372,12 +373,12 @@ export class StreamingExecution implements GraphEnvironment {
         if (src.error !== undefined) throw src.error;
         if (src.queued === 0) continue;
         progressed = true;
-        const { elements, receipts } = src.takeBundle(BUNDLE_SIZE);
-        await this.bundle(() => this.push(src.outputId, elements));
+        const taken = src.takeBundle(BUNDLE_SIZE);
+        await this.bundle(() => this.pushTaken(src.outputId, taken));
         // The bundle completed (sinks flushed in finishBundle): only now may the source acknowledge
         // its input; in a run that checkpoints, only once a checkpoint holds the bundle's effects.
-        if (this.checkpoints !== undefined) src.hold(receipts);
-        else await src.commit(receipts);
+        if (this.checkpoints !== undefined) src.hold(taken.receipts);
+        else await src.commit(taken.receipts);
       }
       if (this.checkpoints?.due(this.changes, this.live)) await this.checkpoints.take(this.checkpointParts(), this.live, this.runId, this.changes);
       const sourcesDone = this.scripts.every((s) => s.watermark >= MAX_TIMESTAMP) && this.live.every((s) => s.finished && s.queued === 0);
@@ -449,6 +450,25 @@ export class StreamingExecution implements GraphEnvironment {
       const wv = elements[i]!;
       const r = receiver.receive(wv.value, wv);
       if (r !== undefined) await r;
+    }
+  }
+
+  /**
+   * Elements taken from a real-time source, in the global window. Elements of a stream mostly
+   * share their timestamp with the one before (a batch, or a millisecond at high rates): each
+   * run of them shares one (read-only) metadata object rather than one per element.
+   */
+  private async pushTaken(outputId: string, taken: SourceBundle): Promise<void> {
+    const { values, runTimes, runLengths } = taken;
+    this.changes += taken.to - taken.from;
+    const receiver = this.graph.receiverOf(outputId);
+    let i = taken.from;
+    for (let run = 0; run < runTimes.length; run++) {
+      const meta: ElementMeta = { timestamp: runTimes[run]!, windows: GLOBAL_WINDOWS, pane: NO_FIRING };
+      for (const end = i + runLengths[run]!; i < end; i++) {
+        const r = receiver.receive(values[i], meta);
+        if (r !== undefined) await r;
+      }
     }
   }
 

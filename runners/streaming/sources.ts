@@ -4,57 +4,14 @@
  */
 import type { SourceCheckpoints, SourceOutcome, UnboundedSource, UnboundedSourceContext } from "../../lib/io/read_unbounded";
 import type { TestStreamEvent } from "../../lib/testing/test_stream";
-import { Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, WindowedValue, GLOBAL_WINDOWS, NO_FIRING } from "../../lib/model/window";
+import { Instant, MAX_TIMESTAMP, MIN_TIMESTAMP } from "../../lib/model/window";
+import { SourceBundle, SourceQueue } from "./source_queue";
 
 /** How many elements a real-time source may have queued before emit() waits. */
 export const SOURCE_QUEUE_LIMIT = 1_000;
 
 /** What emit() returns while there is room: one settled promise, not one per element. */
 const ROOM = Promise.resolve();
-
-/**
- * The smallest timestamp among the queued elements, kept as elements are queued and taken (a
- * monotonic queue: O(1) amortised per element), so that the watermark, computed once per
- * bundle, does not scan the queue. Entries are (sequence number, timestamp), ascending in both.
- */
-class QueueMinimum {
-  private seqs: number[] = [];
-  private times: number[] = [];
-  private head = 0;
-  push(seq: number, t: Instant): void {
-    const last = this.times.length - 1;
-    // The same timestamp as the newest entry (elements mostly come in order): it now stands for
-    // this element, which leaves the queue last.
-    if (last >= this.head && this.times[last] === t) {
-      this.seqs[last] = seq;
-      return;
-    }
-    while (this.times.length > this.head && this.times[this.times.length - 1]! >= t) {
-      this.times.pop();
-      this.seqs.pop();
-    }
-    this.seqs.push(seq);
-    this.times.push(t);
-  }
-  /** Elements before sequence number `seq` left the queue. */
-  dropBefore(seq: number): void {
-    while (this.head < this.seqs.length && this.seqs[this.head]! < seq) this.head++;
-    if (this.head > 1024 && this.head * 2 > this.seqs.length) {
-      this.seqs = this.seqs.slice(this.head);
-      this.times = this.times.slice(this.head);
-      this.head = 0;
-    }
-  }
-  /** Infinity when the queue is empty. */
-  get min(): Instant {
-    return this.head < this.times.length ? this.times[this.head]! : Infinity;
-  }
-  clear(): void {
-    this.seqs = [];
-    this.times = [];
-    this.head = 0;
-  }
-}
 
 /** Replays a TestStream's events one at a time. */
 export class TestStreamReplay {
@@ -79,17 +36,7 @@ export class TestStreamReplay {
 
 /** A running real-time source. */
 export class LiveSource {
-  private queue: WindowedValue<unknown>[] = [];
-  /**
-   * Receipts of the queued elements, in step with the queue (undefined: none given), kept only
-   * once the source has given one (most sources give none, and then this stays empty).
-   */
-  private receipts: unknown[] = [];
-  private withReceipts = false;
-  /** Sequence number of the next element queued (of queue[0]: taken). */
-  private seq = 0;
-  private taken = 0;
-  private readonly queueMin = new QueueMinimum();
+  private readonly queue = new SourceQueue();
   private commitHandler: ((receipts: readonly unknown[]) => Promise<void>) | undefined;
   private checkpointHandler: ((covered: readonly unknown[]) => Uint8Array) | undefined;
   /** Receipts of processed elements waiting for a checkpoint to cover them (runs with checkpoints). */
@@ -127,17 +74,20 @@ export class LiveSource {
     const ctx: UnboundedSourceContext<unknown> = {
       emit: (value, timestamp, receipt) => {
         if (this.finished && this.controller.signal.aborted) return ROOM;
-        const t = timestamp ?? Date.now();
-        this.queue.push({ value, timestamp: t, windows: GLOBAL_WINDOWS, pane: NO_FIRING });
-        if (receipt !== undefined && !this.withReceipts) {
-          this.withReceipts = true;
-          this.receipts = new Array<unknown>(this.queue.length - 1).fill(undefined);
+        this.queue.add(value, timestamp ?? Date.now(), receipt);
+        return this.afterEmit();
+      },
+      emitAll: (values, timestamps, receipts) => {
+        if (this.finished && this.controller.signal.aborted) return ROOM;
+        const n = values.length;
+        if (typeof timestamps === "object" && timestamps.length !== n) {
+          return Promise.reject(new Error(`emitAll got ${n} values but ${timestamps.length} timestamps: give one timestamp per value, or one for all`));
         }
-        if (this.withReceipts) this.receipts.push(receipt);
-        this.queueMin.push(this.seq++, t);
-        this.wake?.();
-        if (this.queue.length < SOURCE_QUEUE_LIMIT) return ROOM;
-        return new Promise<void>((resolve) => this.waiters.push(resolve));
+        if (receipts !== undefined && receipts.length !== n) {
+          return Promise.reject(new Error(`emitAll got ${n} values but ${receipts.length} receipts: give one receipt per value (undefined for none)`));
+        }
+        this.queue.addAll(values, timestamps ?? Date.now(), receipts);
+        return this.afterEmit();
       },
       advanceWatermark: (w) => {
         if (this.reportedWatermark === undefined || w > this.reportedWatermark) this.reportedWatermark = w;
@@ -164,6 +114,13 @@ export class LiveSource {
     })();
   }
 
+  /** After queueing: wakes the driver; the promise emit() returns (waits while the queue is full). */
+  private afterEmit(): Promise<void> {
+    this.wake?.();
+    if (this.queue.length < SOURCE_QUEUE_LIMIT) return ROOM;
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
   /** Tells the source to stop reading (drain or cancel) and waits until it has. */
   async stop(): Promise<void> {
     this.controller.abort();
@@ -172,16 +129,10 @@ export class LiveSource {
   }
 
   /** Takes up to `max` queued elements (one bundle) and their receipts; lets blocked emitters continue. */
-  takeBundle(max: number): { elements: WindowedValue<unknown>[]; receipts: unknown[] } {
-    const all = this.queue.length <= max;
-    const elements = all ? this.queue : this.queue.slice(0, max);
-    const receipts = all ? this.receipts : this.receipts.slice(0, max);
-    this.queue = all ? [] : this.queue.slice(max);
-    this.receipts = all ? [] : this.receipts.slice(max);
-    this.taken += elements.length;
-    this.queueMin.dropBefore(this.taken);
+  takeBundle(max: number): SourceBundle {
+    const bundle = this.queue.take(max);
     if (this.queue.length < SOURCE_QUEUE_LIMIT) this.releaseWaiters();
-    return { elements, receipts: this.withReceipts ? receipts.filter((r) => r !== undefined) : receipts };
+    return bundle;
   }
 
   /** Tells the source that a bundle holding these receipts completed. */
@@ -200,7 +151,7 @@ export class LiveSource {
    * the rest is given back on close), or it emitted nothing.
    */
   get rewindable(): boolean {
-    return this.checkpointHandler !== undefined || this.seq === 0;
+    return this.checkpointHandler !== undefined || !this.queue.everQueued;
   }
 
   /** Whether processed elements wait for a checkpoint. */
@@ -224,10 +175,7 @@ export class LiveSource {
   async close(outcome: SourceOutcome): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.queue = [];
-    this.receipts = [];
-    this.taken = this.seq;
-    this.queueMin.clear();
+    this.queue.clear();
     this.held = [];
     if (this.closeHandler !== undefined) await this.closeHandler(outcome);
   }
@@ -240,7 +188,7 @@ export class LiveSource {
   computeWatermark(now: Instant): Instant {
     if (this.finished && this.queue.length === 0) return MAX_TIMESTAMP;
     const w = this.reportedWatermark ?? this.source.initialWatermark ?? now;
-    return Math.min(w, this.queueMin.min);
+    return Math.min(w, this.queue.minTimestamp);
   }
 
   private releaseWaiters(): void {

@@ -2,7 +2,7 @@
  * One timed streaming run in a fresh process (so peak RSS is per run). Prints one JSON line
  * (a StreamingSample).
  *
- *   node dist/test/bench/streaming_child.js windowed|windowed-nochecks|map|baseline|state-bytes COUNT KEYS
+ *   node dist/test/bench/streaming_child.js windowed|windowed-nochecks|windowed-emit|map|baseline|state-bytes COUNT KEYS
  *   node dist/test/bench/streaming_child.js windowed-checkpoint COUNT KEYS CHECKPOINT_DIR INTERVAL_MS
  *
  * Every mode generates the same elements: element i has key `k${i % KEYS}` and, as event
@@ -10,9 +10,12 @@
  * of already-timestamped events arrives: the generators (and the hand-written loop) call
  * Date.now() per batch, not per element, so that the clock is not what is measured.
  *
- * - windowed: ReadUnbounded (emitting as fast as the pipeline accepts: emit() backpressure; its
- *   watermark is the timestamp of the batch it is emitting, as a real source reports it)
+ * - windowed: ReadUnbounded (emitting as fast as the pipeline accepts: emitAll() backpressure, one
+ *   batch per timestamp, as a source pulling batches of events hands them over; its watermark is
+ *   the timestamp of the batch it is emitting, as a real source reports it)
  *   → Window.into(FixedWindows(1 s)) → WithKeys → Count.perKey → a sink DoFn.
+ *   windowed-nochecks: the same with --no_strict_checks; windowed-emit: the same with a source
+ *   awaiting emit() per element.
  *   Latency of a pane = wall time when the pane reaches the sink − wall time when the last
  *   element of its window (any key) was emitted.
  * - map: ReadUnbounded → Map → sink; latency of an element = wall time at the sink − its emission.
@@ -25,7 +28,7 @@ import { performance } from "node:perf_hooks";
 import "../../runners/direct";
 import { Count, DoFn, FixedWindows, IntervalWindow, KV, ParDo, Pipeline, ProcessContext, WithKeys, Window } from "../../lib";
 import type { StreamingPipelineResult, StreamingProgress } from "../../lib/model/result";
-import { ReadUnbounded } from "../../lib/io/read_unbounded";
+import { ReadUnbounded, type UnboundedSourceContext } from "../../lib/io/read_unbounded";
 import { MIN_TIMESTAMP } from "../../lib/model/window";
 import { stateBytesPerKeyWindow } from "./streaming_state";
 
@@ -97,13 +100,29 @@ class PaneSink extends DoFn<KV<string, number>, never> {
   }
 }
 
-async function windowed(count: number, keys: number, strictChecks: boolean, recorder: Recorder, checkpoint?: { dir: string; intervalMs: number }): Promise<void> {
+/** The elements of `windowed`, handed over a batch (one timestamp) at a time. */
+async function emitBatches(ctx: UnboundedSourceContext<number>, count: number, recorder: Recorder): Promise<void> {
+  let now = MIN_TIMESTAMP;
+  for (let i = 0; i < count && !ctx.signal.aborted; i += STAMP_EVERY) {
+    if (i > 0) recorder.emitted(now);
+    now = Date.now();
+    ctx.advanceWatermark(now);
+    const batch = new Array<number>(Math.min(STAMP_EVERY, count - i));
+    for (let j = 0; j < batch.length; j++) batch[j] = i + j;
+    await ctx.emitAll(batch, now);
+  }
+  recorder.emitted(now);
+}
+
+async function windowed(count: number, keys: number, strictChecks: boolean, recorder: Recorder, options: { checkpoint?: { dir: string; intervalMs: number }; perElement?: boolean } = {}): Promise<void> {
+  const checkpoint = options.checkpoint;
   const p = Pipeline.create({ strictChecks, ...(checkpoint !== undefined ? { checkpointDir: checkpoint.dir, checkpointIntervalMs: checkpoint.intervalMs } : {}) });
   p.apply(
     ReadUnbounded.from<number>({
       // Its watermark is the timestamp of the batch being emitted (none earlier will follow).
       initialWatermark: MIN_TIMESTAMP,
       async read(ctx) {
+        if (options.perElement !== true) return emitBatches(ctx, count, recorder);
         let now = MIN_TIMESTAMP;
         for (let i = 0; i < count && !ctx.signal.aborted; i++) {
           if (i % STAMP_EVERY === 0) {
@@ -197,10 +216,13 @@ async function main(): Promise<void> {
       await windowed(count, keys, true, recorder);
       break;
     case "windowed-checkpoint": // checkpoint_cost.ts: COUNT KEYS DIR INTERVAL_MS
-      await windowed(count, keys, true, recorder, { dir: process.argv[5]!, intervalMs: Number(process.argv[6]) });
+      await windowed(count, keys, true, recorder, { checkpoint: { dir: process.argv[5]!, intervalMs: Number(process.argv[6]) } });
       break;
     case "windowed-nochecks":
       await windowed(count, keys, false, recorder);
+      break;
+    case "windowed-emit":
+      await windowed(count, keys, true, recorder, { perElement: true });
       break;
     case "map":
       await mapOnly(count, recorder);
@@ -213,7 +235,7 @@ async function main(): Promise<void> {
       recorder.stateBytes = await stateBytesPerKeyWindow(keys);
       break;
     default:
-      throw new Error("usage: streaming_child windowed|windowed-nochecks|map|baseline COUNT KEYS");
+      throw new Error("usage: streaming_child windowed|windowed-nochecks|windowed-emit|map|baseline COUNT KEYS");
   }
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);

@@ -1,0 +1,213 @@
+/**
+ * The queue between a real-time source and the streaming driver. A fast source queues hundreds
+ * of thousands of elements a second, so the queue costs next to nothing per element: values sit
+ * in one flat array (a bundle is a range of it, not a copy), timestamps are kept as runs of equal
+ * instants (elements of a stream mostly share theirs with the one before: a batch, or a
+ * millisecond at high rates), receipts only once a source gives one, and the smallest queued
+ * timestamp (the watermark's bound) is kept as elements come and go.
+ */
+import type { Instant } from "../../lib/model/window";
+
+/**
+ * Elements taken for one bundle: `values[from .. to)`, whose timestamps are `runTimes[0]` for
+ * the first `runLengths[0]` of them, then `runTimes[1]` for the next `runLengths[1]`, and so on.
+ * `values` may be longer (and grow while the bundle runs): only the range is the bundle's.
+ */
+export interface SourceBundle {
+  readonly values: readonly unknown[];
+  readonly from: number;
+  readonly to: number;
+  readonly runTimes: readonly Instant[];
+  readonly runLengths: readonly number[];
+  /** The receipts the source gave with these elements (elements without one have none here). */
+  readonly receipts: readonly unknown[];
+}
+
+/**
+ * The smallest timestamp among the queued elements, kept as elements are queued and taken (a
+ * monotonic queue: O(1) amortised per element), so that the watermark, computed once per
+ * bundle, does not scan the queue. Entries are (sequence number, timestamp), ascending in both.
+ */
+class QueueMinimum {
+  private seqs: number[] = [];
+  private times: number[] = [];
+  private head = 0;
+  /** Elements up to sequence number `seq` have timestamp `t` (the newest queued). */
+  push(seq: number, t: Instant): void {
+    const last = this.times.length - 1;
+    // The same timestamp as the newest entry (elements mostly come in order): it now stands for
+    // this element, which leaves the queue last.
+    if (last >= this.head && this.times[last] === t) {
+      this.seqs[last] = seq;
+      return;
+    }
+    while (this.times.length > this.head && this.times[this.times.length - 1]! >= t) {
+      this.times.pop();
+      this.seqs.pop();
+    }
+    this.seqs.push(seq);
+    this.times.push(t);
+  }
+  /** Elements before sequence number `seq` left the queue. */
+  dropBefore(seq: number): void {
+    while (this.head < this.seqs.length && this.seqs[this.head]! < seq) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.seqs.length) {
+      this.seqs = this.seqs.slice(this.head);
+      this.times = this.times.slice(this.head);
+      this.head = 0;
+    }
+  }
+  /** Infinity when the queue is empty. */
+  get min(): Instant {
+    return this.head < this.times.length ? this.times[this.head]! : Infinity;
+  }
+}
+
+/** Once this many entries at the front of an array have been taken (and at least half of it), the rest moves to a new array. */
+const COMPACT_AFTER = 1024;
+
+/** The elements a real-time source has queued and the driver has not taken yet. */
+export class SourceQueue {
+  /**
+   * values[head ..] are queued. The array is only ever appended to or replaced (never changed
+   * in place), so a bundle handed out as a range of it stays valid.
+   */
+  private values: unknown[] = [];
+  private head = 0;
+  /** In step with `values` (same indices; undefined: none given), once a source has given a receipt. */
+  private receipts: unknown[] = [];
+  private withReceipts = false;
+  /** Timestamps of the queued elements as runs of equal instants, from runHead. */
+  private runTimes: Instant[] = [];
+  private runLengths: number[] = [];
+  private runHead = 0;
+  /** Elements queued and taken so far (sequence numbers for the minimum). */
+  private queuedSoFar = 0;
+  private takenSoFar = 0;
+  private minimum = new QueueMinimum();
+
+  /** Elements queued now. */
+  get length(): number {
+    return this.values.length - this.head;
+  }
+
+  /** Whether an element was ever queued. */
+  get everQueued(): boolean {
+    return this.queuedSoFar > 0;
+  }
+
+  /** The smallest queued timestamp (Infinity when empty). */
+  get minTimestamp(): Instant {
+    return this.minimum.min;
+  }
+
+  add(value: unknown, t: Instant, receipt: unknown): void {
+    this.values.push(value);
+    if (receipt !== undefined && !this.withReceipts) this.keepReceipts(1);
+    if (this.withReceipts) this.receipts.push(receipt);
+    this.addTime(t, 1);
+    this.minimum.push(this.queuedSoFar++, t);
+  }
+
+  /** Queues a batch; `timestamps`: one for all, or one per value; `receipts`: undefined, or one per value. */
+  addAll(values: readonly unknown[], timestamps: Instant | readonly Instant[], receipts: readonly unknown[] | undefined): void {
+    const n = values.length;
+    if (n === 0) return;
+    const queued = this.length;
+    if (n >= queued) {
+      // One array of the right size for what is left and the batch (cheaper than growing one
+      // by pushes); O(n) since what is left is no longer than the batch.
+      const next = new Array<unknown>(queued + n);
+      for (let i = 0; i < queued; i++) next[i] = this.values[this.head + i];
+      for (let i = 0; i < n; i++) next[queued + i] = values[i];
+      if (this.withReceipts) this.receipts = this.receipts.slice(this.head);
+      this.values = next;
+      this.head = 0;
+    } else for (let i = 0; i < n; i++) this.values.push(values[i]);
+    if (receipts !== undefined && !this.withReceipts && receipts.some((r) => r !== undefined)) this.keepReceipts(n);
+    if (this.withReceipts) for (let i = 0; i < n; i++) this.receipts.push(receipts?.[i]);
+    if (typeof timestamps === "number") {
+      this.addTime(timestamps, n);
+      this.queuedSoFar += n;
+      this.minimum.push(this.queuedSoFar - 1, timestamps);
+    } else {
+      for (let i = 0; i < n; i++) {
+        const t = timestamps[i]!;
+        this.addTime(t, 1);
+        this.minimum.push(this.queuedSoFar++, t);
+      }
+    }
+  }
+
+  /** Takes up to `max` elements (one bundle). */
+  take(max: number): SourceBundle {
+    const values = this.values;
+    const from = this.head;
+    const n = Math.min(max, values.length - from);
+    const to = from + n;
+    const receipts = this.withReceipts ? this.receipts.slice(from, to).filter((r) => r !== undefined) : [];
+    if (to === values.length) {
+      this.values = [];
+      if (this.withReceipts) this.receipts = [];
+      this.head = 0;
+    } else {
+      this.head = to;
+      if (to > COMPACT_AFTER && to * 2 > values.length) {
+        this.values = values.slice(to);
+        if (this.withReceipts) this.receipts = this.receipts.slice(to);
+        this.head = 0;
+      }
+    }
+    const runTimes: Instant[] = [];
+    const runLengths: number[] = [];
+    let left = n;
+    while (left > 0) {
+      const length = this.runLengths[this.runHead]!;
+      runTimes.push(this.runTimes[this.runHead]!);
+      if (length <= left) {
+        runLengths.push(length);
+        left -= length;
+        this.runHead++;
+      } else {
+        runLengths.push(left);
+        this.runLengths[this.runHead] = length - left;
+        left = 0;
+      }
+    }
+    if (this.runHead > COMPACT_AFTER && this.runHead * 2 > this.runTimes.length) {
+      this.runTimes = this.runTimes.slice(this.runHead);
+      this.runLengths = this.runLengths.slice(this.runHead);
+      this.runHead = 0;
+    }
+    this.takenSoFar += n;
+    this.minimum.dropBefore(this.takenSoFar);
+    return { values, from, to, runTimes, runLengths, receipts };
+  }
+
+  /** Drops everything queued. */
+  clear(): void {
+    this.values = [];
+    this.receipts = [];
+    this.head = 0;
+    this.runTimes = [];
+    this.runLengths = [];
+    this.runHead = 0;
+    this.takenSoFar = this.queuedSoFar;
+    this.minimum = new QueueMinimum();
+  }
+
+  private addTime(t: Instant, n: number): void {
+    const last = this.runTimes.length - 1;
+    if (last >= this.runHead && this.runTimes[last] === t) this.runLengths[last]! += n;
+    else {
+      this.runTimes.push(t);
+      this.runLengths.push(n);
+    }
+  }
+
+  /** The first receipt given: from now on receipts are kept in step with the values (`added`: values just queued without theirs). */
+  private keepReceipts(added: number): void {
+    this.withReceipts = true;
+    this.receipts = new Array<unknown>(this.values.length - added).fill(undefined);
+  }
+}
