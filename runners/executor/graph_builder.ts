@@ -175,8 +175,9 @@ export class GraphBuilder {
     if (kept !== undefined) targets.push(kept);
     let r = receiverFor(targets);
     const checks = host.checks;
-    if (checks !== undefined && !producerChecksOutputs) r = new CoderCheckReceiver(checks.producerOf(pcollId), pcollId, checks.coderOf(pcollId), checks.sampler(), r);
-    if (host.counter !== undefined) r = new CountingReceiver(host.counter(pcollId), r);
+    const count = host.counter?.(pcollId);
+    if (checks !== undefined && !producerChecksOutputs) r = new CoderCheckReceiver(checks.producerOf(pcollId), pcollId, checks.coderOf(pcollId), checks.sampler(), r, count);
+    else if (count !== undefined) r = new CountingReceiver(count, r);
     if (host.observer?.pcollection !== undefined) r = host.observer.pcollection(pcollId, r);
     this.receivers.set(pcollId, r);
     return r;

@@ -41,7 +41,7 @@ import { RestartingExecution, type RestartHooks } from "./restart";
  * start and finish of every step, so a fast source gets large bundles; a slow one gets small
  * ones (its elements do not wait for others).
  */
-export const BUNDLE_SIZE = 1000;
+export const BUNDLE_SIZE = 4096;
 
 /**
  * How long the driver runs bundles back to back before letting the event loop turn (timers,

@@ -259,6 +259,14 @@ export class WindowMajorGroupingState implements GroupingState {
   private lastId: string | undefined;
   private last: WindowKeys | undefined;
   private count = 0;
+  /**
+   * The last `get`: its key, the keys of its window, and the entry found (removed or not). A
+   * missing state is looked up, then put: the put takes the entry from here instead of a second
+   * lookup of the key (with many keys, a hash lookup and cache misses per new state).
+   */
+  private probeKey: string | undefined;
+  private probeIn: WindowKeys | undefined;
+  private probeFound: WindowState | undefined;
 
   get size(): number {
     return this.count;
@@ -273,7 +281,11 @@ export class WindowMajorGroupingState implements GroupingState {
     return keys;
   }
   get(keyId: string, windowId: string): WindowState | undefined {
-    const ws = this.keysIn(windowId)?.keys.get(keyId);
+    const w = this.keysIn(windowId);
+    const ws = w?.keys.get(keyId);
+    this.probeKey = keyId;
+    this.probeIn = w;
+    this.probeFound = ws;
     return ws === undefined || ws.removed ? undefined : ws;
   }
   *windowsOf(keyId: string): Iterable<WindowState> {
@@ -289,8 +301,9 @@ export class WindowMajorGroupingState implements GroupingState {
       this.lastId = windowId;
       this.last = w;
     }
-    const previous = w.keys.get(keyId);
+    const previous = keyId === this.probeKey && w === this.probeIn ? this.probeFound : w.keys.get(keyId);
     w.keys.set(keyId, ws);
+    this.probeKey = this.probeIn = this.probeFound = undefined;
     if (previous === undefined || previous.removed) {
       w.live++;
       this.count++;
@@ -302,6 +315,7 @@ export class WindowMajorGroupingState implements GroupingState {
     // (keyId, windowId), as GroupNode guarantees; one already removed is ignored.
     if (w === undefined || ws.removed) return;
     ws.removed = true;
+    this.probeKey = this.probeIn = this.probeFound = undefined;
     this.count--;
     if (--w.live === 0) {
       this.windows.delete(windowId);

@@ -8,7 +8,7 @@ import { Instant, MAX_TIMESTAMP, MIN_TIMESTAMP } from "../../lib/model/window";
 import { SourceBundle, SourceQueue } from "./source_queue";
 
 /** How many elements a real-time source may have queued before emit() waits. */
-export const SOURCE_QUEUE_LIMIT = 1_000;
+export const SOURCE_QUEUE_LIMIT = 4096;
 
 /** What emit() returns while there is room: one settled promise, not one per element. */
 const ROOM = Promise.resolve();
