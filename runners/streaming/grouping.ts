@@ -83,6 +83,13 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   private lastWindow: BoundedWindow | undefined;
   private lastWindowId = "";
   /**
+   * A window object elements came with that is not expired at the current clocks, and whose
+   * step object is `lastWindow`: the next elements with it skip the expiry check (whose
+   * `maxTimestamp()` call returns a new heap number each time it is not inlined) and the lookup
+   * of the step's object. Cleared whenever the clocks change.
+   */
+  private liveWindow: BoundedWindow | undefined;
+  /**
    * Apart from elements (handled as they arrive), a window's trigger only reacts to the
    * watermark passing its end, and its state only to the watermark passing its expiry: windows
    * wait in this heap by that instant, so a watermark advance visits just the windows it
@@ -156,12 +163,18 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     const keyId = stateKeyOf(key, this.keyCoder);
     const windows = meta.windows;
     for (let i = 0; i < windows.length; i++) {
-      if (this.isExpired(windows[i]!, this.clocks.inputWatermark)) {
-        this.metrics.incCounter(systemCounterKey(DROPPED_LATE), 1);
-        continue;
+      const w = windows[i]!;
+      let window: BoundedWindow;
+      if (w === this.liveWindow) window = this.lastWindow!;
+      else {
+        if (this.isExpired(w, this.clocks.inputWatermark)) {
+          this.metrics.incCounter(systemCounterKey(DROPPED_LATE), 1);
+          continue;
+        }
+        // The step's one object (and id) for this window: states share it.
+        window = this.canonicalWindow(w);
+        this.liveWindow = w;
       }
-      // The step's one object (and id) for this window: states share it.
-      const window = this.canonicalWindow(windows[i]!);
       const windowId = this.lastWindowId;
       let ws = this.state.get(keyId, windowId);
       if (ws === undefined && this.merging) ws = this.mergeNewWindow(key, window, keyId);
@@ -192,6 +205,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     this.evaluateTouched();
     const clockMoved = clocks.processingTime !== this.clocks.processingTime;
     this.clocks = clocks;
+    this.liveWindow = undefined;
     while (this.wakeups.peekTime() < clocks.inputWatermark) for (const ws of this.wakeups.popBucket()) this.visitIfLive(ws);
     // A processing-time trigger is armed by an element and fires a pane of pending data: only
     // windows holding unfired elements can fire because the clock moved.
@@ -214,6 +228,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   /** Restores a snapshot into this freshly built (empty) step and rebuilds its indexes. */
   restore(r: ByteReader): void {
     this.clocks = { inputWatermark: r.readDoubleBE(), processingTime: r.readDoubleBE() };
+    this.liveWindow = undefined;
     this.outputWatermark = r.readDoubleBE();
     readWindowStates(r, this.codec, (ws, touched) => {
       this.state.put(stateKeyOf(ws.key, this.keyCoder), ws.window.id(), ws);

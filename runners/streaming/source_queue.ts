@@ -114,14 +114,12 @@ export class SourceQueue {
     const n = values.length;
     if (n === 0) return;
     const queued = this.length;
-    if (n >= queued) {
-      // One array of the right size for what is left and the batch (cheaper than growing one
-      // by pushes); O(n) since what is left is no longer than the batch.
-      const next = new Array<unknown>(queued + n);
-      for (let i = 0; i < queued; i++) next[i] = this.values[this.head + i];
-      for (let i = 0; i < n; i++) next[queued + i] = values[i];
+    if (n >= queued && Array.isArray(values)) {
+      // A new array of what is left and the batch, by native copies (cheaper than pushes one by
+      // one); O(n) since what is left is no longer than the batch. The batch is copied: the
+      // source may reuse its array.
       if (this.withReceipts) this.receipts = this.receipts.slice(this.head);
-      this.values = next;
+      this.values = queued === 0 ? values.slice() : this.values.slice(this.head).concat(values);
       this.head = 0;
     } else for (let i = 0; i < n; i++) this.values.push(values[i]);
     if (receipts !== undefined && !this.withReceipts && receipts.some((r) => r !== undefined)) this.keepReceipts(n);
