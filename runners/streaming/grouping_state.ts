@@ -17,6 +17,10 @@ const DEAD = 2;
 const ON_TIME_EMITTED = 4;
 const TOUCHED = 8;
 const REMOVED = 16;
+/** Bits 5-6 of the flags: wakePhase; bits 7-8: where the hold is (HOLD_*). */
+const WAKE_SHIFT = 5;
+const HOLD_SHIFT = 7;
+const TWO_BITS = 3;
 
 /** What only the EARLIEST and LATEST timestamp combiners keep per window (see WindowState.holdMin). */
 interface ElementHolds {
@@ -46,10 +50,8 @@ export class WindowState {
   pending = 0;
   paneIndex = 0;
   nonEarlyIndex = 0;
+  /** The flags above, the wake phase and the hold's kind, in one small integer (a field less per state). */
   private flags = 0;
-  /** Which timer of the window is set (0: none yet; the step turns it into an instant: its end, then its expiry). */
-  wakePhase = 0;
-  private holdKind = HOLD_NONE;
   private element: ElementHolds | undefined = undefined;
 
   constructor(
@@ -83,6 +85,20 @@ export class WindowState {
   }
   private elementHolds(): ElementHolds {
     return (this.element ??= { min: undefined, max: undefined, at: Infinity });
+  }
+
+  /** Which timer of the window is set (0: none yet; the step turns it into an instant: its end, then its expiry). */
+  get wakePhase(): number {
+    return (this.flags >> WAKE_SHIFT) & TWO_BITS;
+  }
+  set wakePhase(phase: number) {
+    this.flags = (this.flags & ~(TWO_BITS << WAKE_SHIFT)) | ((phase & TWO_BITS) << WAKE_SHIFT);
+  }
+  private get holdKind(): number {
+    return (this.flags >> HOLD_SHIFT) & TWO_BITS;
+  }
+  private set holdKind(kind: number) {
+    this.flags = (this.flags & ~(TWO_BITS << HOLD_SHIFT)) | (kind << HOLD_SHIFT);
   }
 
   /** Its current contribution to the step's watermark hold (Infinity: none). */
@@ -260,9 +276,10 @@ export class WindowMajorGroupingState implements GroupingState {
   private last: WindowKeys | undefined;
   private count = 0;
   /**
-   * The last `get`: its key, the keys of its window, and the entry found (removed or not). A
-   * missing state is looked up, then put: the put takes the entry from here instead of a second
-   * lookup of the key (with many keys, a hash lookup and cache misses per new state).
+   * The last `get` that found no live state: its key, the keys of its window, and the entry
+   * found (removed, or none). A missing state is looked up, then put: the put takes the entry
+   * from here instead of a second lookup of the key (with many keys, a hash lookup and cache
+   * misses per new state).
    */
   private probeKey: string | undefined;
   private probeIn: WindowKeys | undefined;
@@ -283,10 +300,12 @@ export class WindowMajorGroupingState implements GroupingState {
   get(keyId: string, windowId: string): WindowState | undefined {
     const w = this.keysIn(windowId);
     const ws = w?.keys.get(keyId);
+    if (ws !== undefined && !ws.removed) return ws;
+    // A miss: the put that follows takes the entry from here.
     this.probeKey = keyId;
     this.probeIn = w;
     this.probeFound = ws;
-    return ws === undefined || ws.removed ? undefined : ws;
+    return undefined;
   }
   *windowsOf(keyId: string): Iterable<WindowState> {
     for (const w of this.windows.values()) {
