@@ -39,4 +39,16 @@ describe("type-level: flags, runner flag tables, unbounded sources", () => {
     const wrong: UnboundedSource<string> = { initialWatermark: "2024-01-01", async read() {} };
     assert.ok(wrong);
   });
+
+  it("a source emits a batch of its element type, with one timestamp or one per element", () => {
+    const source: UnboundedSource<string> = {
+      async read(ctx) {
+        expectType(ctx.emitAll)<(values: readonly string[], timestamps?: number | readonly number[], receipts?: readonly unknown[]) => Promise<void>>(true);
+        await ctx.emitAll(["a", "b"], [1, 2], ["ack-a", "ack-b"]);
+        // @ts-expect-error the values are the source's element type
+        await ctx.emitAll([1, 2]);
+      },
+    };
+    assert.ok(source);
+  });
 });
