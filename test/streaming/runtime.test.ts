@@ -119,7 +119,11 @@ describe("Streaming DirectRunner: running until stopped", () => {
     assert.equal(fired, 0);
   });
 
-  it("applies backpressure: a fast source waits for a slow async sink", async () => {
+  /**
+   * Runs a source of `total` elements, handed over `batch` at a time (1: emit() per element),
+   * into a slow async sink until it ends; returns the largest backlog (emitted, not processed).
+   */
+  async function backlogBeforeSlowSink(total: number, batch: number): Promise<number> {
     let emitted = 0;
     let processed = 0;
     let maxBacklog = 0;
@@ -133,19 +137,33 @@ describe("Streaming DirectRunner: running until stopped", () => {
       p.apply(
         ReadUnbounded.from<number>({
           async read(ctx) {
-            for (let i = 0; i < 5 * SOURCE_QUEUE_LIMIT && !ctx.signal.aborted; i++) {
-              emitted++;
+            for (let i = 0; i < total && !ctx.signal.aborted; i += batch) {
+              const values = Array.from({ length: Math.min(batch, total - i) }, (_, j) => i + j);
+              emitted += values.length;
               maxBacklog = Math.max(maxBacklog, emitted - processed);
-              await ctx.emit(i, 0);
+              if (batch === 1) await ctx.emit(i, 0);
+              else await ctx.emitAll(values, 0);
             }
           },
         }),
       ).apply("Slow", ParDo.of(new SlowSink()));
     });
     assert.equal(await result.waitUntilFinish(), "DONE", "a source that ends finishes the run");
-    assert.equal(processed, 5 * SOURCE_QUEUE_LIMIT);
+    assert.equal(processed, total);
+    return maxBacklog;
+  }
+
+  it("applies backpressure: a fast source waits for a slow async sink", async () => {
+    const maxBacklog = await backlogBeforeSlowSink(3 * SOURCE_QUEUE_LIMIT, 1);
     // At most a full queue plus the bundle being processed.
     assert.ok(maxBacklog <= SOURCE_QUEUE_LIMIT + BUNDLE_SIZE, `backlog ${maxBacklog} stays within the queue limit and one bundle`);
+  });
+
+  it("applies backpressure per batch: a source handing over large batches (emitAll) waits for a slow sink", async () => {
+    const batch = 1_500;
+    const maxBacklog = await backlogBeforeSlowSink(8 * batch, batch);
+    // At most a full queue, the batch that filled it, and the bundle being processed.
+    assert.ok(maxBacklog <= SOURCE_QUEUE_LIMIT + batch + BUNDLE_SIZE, `backlog ${maxBacklog} stays within the queue limit, a batch and one bundle`);
   });
 
   it("a real process drains on SIGINT and exits 0 with every element accounted for", async function () {

@@ -3,8 +3,6 @@ import { Count, DoFn, FixedWindows, IntervalWindow, KV, ParDo, ProcessContext, W
 import { ReadUnbounded } from "../../lib/io/read_unbounded";
 import { MIN_TIMESTAMP } from "../../lib/model/window";
 import { isStreamingResult, StreamingPipelineResult } from "../../runners/streaming";
-import { BUNDLE_SIZE } from "../../runners/streaming/driver";
-import { SOURCE_QUEUE_LIMIT } from "../../runners/streaming/sources";
 import { SourceBundle, SourceQueue } from "../../runners/streaming/source_queue";
 import { runDirect } from "../helpers";
 
@@ -143,38 +141,5 @@ describe("Streaming DirectRunner: sources emitting batches (emitAll)", () => {
       ).apply("Record", ParDo.of((_: number) => undefined));
     });
     await assert.rejects(result.waitUntilFinish(), /emitAll got 3 values but 2 timestamps: give one timestamp per value, or one for all/);
-  });
-
-  it("applies backpressure per batch: a source of large batches waits for a slow sink", async () => {
-    let emitted = 0;
-    let processed = 0;
-    let maxBacklog = 0;
-    const batch = 700;
-    class SlowSink extends DoFn<number, never> {
-      async process(): Promise<void> {
-        processed++;
-        await new Promise((r) => setImmediate(r));
-      }
-    }
-    const result = await start((p) => {
-      p.apply(
-        ReadUnbounded.from<number>({
-          async read(ctx) {
-            for (let i = 0; i < 10 && !ctx.signal.aborted; i++) {
-              emitted += batch;
-              maxBacklog = Math.max(maxBacklog, emitted - processed);
-              await ctx.emitAll(
-                Array.from({ length: batch }, (_, j) => i * batch + j),
-                0,
-              );
-            }
-          },
-        }),
-      ).apply("Slow", ParDo.of(new SlowSink()));
-    });
-    assert.equal(await result.waitUntilFinish(), "DONE");
-    assert.equal(processed, 10 * batch);
-    // At most a full queue, the batch that filled it, and the bundle being processed.
-    assert.ok(maxBacklog <= SOURCE_QUEUE_LIMIT + batch + BUNDLE_SIZE, `backlog ${maxBacklog} stays bounded`);
   });
 });
