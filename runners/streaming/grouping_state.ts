@@ -22,15 +22,22 @@ const WAKE_SHIFT = 5;
 const HOLD_SHIFT = 7;
 const TWO_BITS = 3;
 
-/** What only the EARLIEST and LATEST timestamp combiners keep per window (see WindowState.holdMin). */
-interface ElementHolds {
+/**
+ * What a window state keeps only once it is needed: element timestamps (only the EARLIEST and
+ * LATEST timestamp combiners keep them, see WindowState.holdMin), a hold elsewhere than the end
+ * of the window, and pane numbers once a pane has fired (most states fire one pane, as they
+ * expire, and are gone).
+ */
+interface StateExtras {
   min: Instant | undefined;
   max: Instant | undefined;
   /** The window's hold when it is neither none nor the end of the window. */
   at: Instant;
+  paneIndex: number;
+  nonEarlyIndex: number;
 }
 
-/** Where a window state's watermark hold is: none, at the end of its window, or in ElementHolds.at. */
+/** Where a window state's watermark hold is: none, at the end of its window, or in StateExtras.at. */
 const HOLD_NONE = 0;
 const HOLD_END = 1;
 const HOLD_OTHER = 2;
@@ -48,11 +55,9 @@ export class WindowState {
   buffer: unknown;
   /** Elements added since the last firing. */
   pending = 0;
-  paneIndex = 0;
-  nonEarlyIndex = 0;
   /** The flags above, the wake phase and the hold's kind, in one small integer (a field less per state). */
   private flags = 0;
-  private element: ElementHolds | undefined = undefined;
+  private extra: StateExtras | undefined = undefined;
 
   constructor(
     readonly key: unknown,
@@ -72,19 +77,33 @@ export class WindowState {
    * pane is stamped with the end of the window instead.
    */
   get holdMin(): Instant | undefined {
-    return this.element?.min;
+    return this.extra?.min;
   }
   set holdMin(t: Instant | undefined) {
-    if (t !== undefined || this.element !== undefined) this.elementHolds().min = t;
+    if (t !== undefined || this.extra !== undefined) this.extras().min = t;
   }
   get holdMax(): Instant | undefined {
-    return this.element?.max;
+    return this.extra?.max;
   }
   set holdMax(t: Instant | undefined) {
-    if (t !== undefined || this.element !== undefined) this.elementHolds().max = t;
+    if (t !== undefined || this.extra !== undefined) this.extras().max = t;
   }
-  private elementHolds(): ElementHolds {
-    return (this.element ??= { min: undefined, max: undefined, at: Infinity });
+  /** Index of the window's next pane (0-based). */
+  get paneIndex(): number {
+    return this.extra !== undefined ? this.extra.paneIndex : 0;
+  }
+  set paneIndex(n: number) {
+    if (n !== 0 || this.extra !== undefined) this.extras().paneIndex = n;
+  }
+  /** Index of the window's next non-early pane. */
+  get nonEarlyIndex(): number {
+    return this.extra !== undefined ? this.extra.nonEarlyIndex : 0;
+  }
+  set nonEarlyIndex(n: number) {
+    if (n !== 0 || this.extra !== undefined) this.extras().nonEarlyIndex = n;
+  }
+  private extras(): StateExtras {
+    return (this.extra ??= { min: undefined, max: undefined, at: Infinity, paneIndex: 0, nonEarlyIndex: 0 });
   }
 
   /** Which timer of the window is set (0: none yet; the step turns it into an instant: its end, then its expiry). */
@@ -103,14 +122,14 @@ export class WindowState {
 
   /** Its current contribution to the step's watermark hold (Infinity: none). */
   get holdAt(): Instant {
-    return this.holdKind === HOLD_NONE ? Infinity : this.holdKind === HOLD_END ? this.window.maxTimestamp() : this.element!.at;
+    return this.holdKind === HOLD_NONE ? Infinity : this.holdKind === HOLD_END ? this.window.maxTimestamp() : this.extra!.at;
   }
   set holdAt(t: Instant) {
     if (t === Infinity) this.holdKind = HOLD_NONE;
     else if (t === this.window.maxTimestamp()) this.holdKind = HOLD_END;
     else {
       this.holdKind = HOLD_OTHER;
-      this.elementHolds().at = t;
+      this.extras().at = t;
     }
   }
 
