@@ -504,10 +504,12 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     const timing = this.timing(ws);
     const index = ws.paneIndex;
     const onTimeIndex = timing === "EARLY" ? -1 : ws.nonEarlyIndex;
-    ws.paneIndex++;
-    if (timing !== "EARLY") {
-      ws.onTimeEmitted = true;
-      ws.nonEarlyIndex++;
+    if (timing !== "EARLY") ws.onTimeEmitted = true;
+    // A last pane is the window's last: nothing reads its pane numbers again, and a state that
+    // fires once (as it expires, the common case) keeps none.
+    if (!isLast) {
+      ws.paneIndex = index + 1;
+      if (timing !== "EARLY") ws.nonEarlyIndex = onTimeIndex + 1;
     }
     const timestamp = this.paneTimestamp(ws);
     const fn = this.combineFn;
