@@ -41,92 +41,83 @@ export class ElementwiseOperator extends BasicOperator {
   }
 
   /**
-   * Specialised per kind at construction, so the hot path has no switch; one closure per element
-   * and step (the sampled checks inline), as every call level costs on the hottest path.
+   * Specialised per kind at construction, so the hot path has no switch; the sampled output check
+   * inline (not a receiver of its own), as every call level costs on the hottest path.
    */
   private makeReceive(): (value: unknown, meta: ElementMeta) => MaybePromise {
     const spec = this.spec;
     const oc = this.outputChecks;
     const name = this.transformName;
     const next = this.next;
-    const metrics = this.metrics;
-    const checks = this.checks;
-    /** A copy of the input to compare with after the call, when the mutation check samples it (only objects can be mutated). */
-    const snapshotOf = (value: unknown): Uint8Array | undefined =>
-      checks !== undefined && typeof value === "object" && value !== null && checks.sampler.shouldCheck() ? snapshotForMutation(checks.inputCoder, value) : undefined;
+    /** Whether an output is checked against its coder (sampled). */
+    const checkOutput = (v: unknown): void => {
+      if (oc!.sampler.shouldCheck()) checkCoderRoundTrip(name, oc!.pcollId, oc!.coder, v);
+    };
+    let apply: (value: unknown, meta: ElementMeta) => MaybePromise;
     switch (spec.type) {
       case "map": {
         const fn = spec.fn;
-        return (value, meta) => {
-          const snapshot = checks === undefined ? undefined : snapshotOf(value);
-          const previous = activeMetrics.container;
-          activeMetrics.container = metrics;
-          let result: MaybePromise;
-          try {
-            const out = fn(value);
-            if (oc !== undefined && oc.sampler.shouldCheck()) checkCoderRoundTrip(name, oc.pcollId, oc.coder, out);
-            result = next.receive(out, meta);
-          } catch (e) {
-            throw wrapUserError(name, "process", e, value);
-          } finally {
-            // Restored even on failure: a stale container would take updates of later async code.
-            activeMetrics.container = previous;
-          }
-          if (snapshot !== undefined) checkNotMutated(name, checks!.inputCoder, value, snapshot);
-          return result;
-        };
+        apply =
+          oc === undefined
+            ? (value, meta) => next.receive(fn(value), meta)
+            : (value, meta) => {
+                const out = fn(value);
+                checkOutput(out);
+                return next.receive(out, meta);
+              };
+        break;
       }
       case "filter": {
         const fn = spec.fn;
-        return (value, meta) => {
-          const snapshot = checks === undefined ? undefined : snapshotOf(value);
-          const previous = activeMetrics.container;
-          activeMetrics.container = metrics;
-          let result: MaybePromise = undefined;
-          try {
-            if (fn(value)) {
-              if (oc !== undefined && oc.sampler.shouldCheck()) checkCoderRoundTrip(name, oc.pcollId, oc.coder, value);
-              result = next.receive(value, meta);
-            }
-          } catch (e) {
-            throw wrapUserError(name, "process", e, value);
-          } finally {
-            activeMetrics.container = previous;
-          }
-          if (snapshot !== undefined) checkNotMutated(name, checks!.inputCoder, value, snapshot);
-          return result;
+        apply = (value, meta) => {
+          if (!fn(value)) return undefined;
+          if (oc !== undefined) checkOutput(value);
+          return next.receive(value, meta);
         };
+        break;
       }
       case "flatMap": {
         const fn = spec.fn;
         const pending = this.pending;
-        const send = (v: unknown, meta: ElementMeta): void => {
-          if (oc !== undefined && oc.sampler.shouldCheck()) checkCoderRoundTrip(name, oc.pcollId, oc.coder, v);
-          pending.add(next.receive(v, meta));
-        };
-        return (value, meta) => {
-          const snapshot = checks === undefined ? undefined : snapshotOf(value);
-          const previous = activeMetrics.container;
-          activeMetrics.container = metrics;
-          let result: MaybePromise;
-          try {
-            const out = fn(value);
-            if (Array.isArray(out)) {
-              if (oc === undefined) for (let i = 0; i < out.length; i++) pending.add(next.receive(out[i], meta));
-              else for (let i = 0; i < out.length; i++) send(out[i], meta);
-            } else {
-              for (const v of out) send(v, meta);
+        apply = (value, meta) => {
+          const out = fn(value);
+          if (Array.isArray(out)) {
+            if (oc === undefined) for (let i = 0; i < out.length; i++) pending.add(next.receive(out[i], meta));
+            else
+              for (let i = 0; i < out.length; i++) {
+                checkOutput(out[i]);
+                pending.add(next.receive(out[i], meta));
+              }
+          } else {
+            for (const v of out) {
+              if (oc !== undefined) checkOutput(v);
+              pending.add(next.receive(v, meta));
             }
-            result = pending.take();
-          } catch (e) {
-            throw wrapUserError(name, "process", e, value);
-          } finally {
-            activeMetrics.container = previous;
           }
-          if (snapshot !== undefined) checkNotMutated(name, checks!.inputCoder, value, snapshot);
-          return result;
+          return pending.take();
         };
+        break;
       }
     }
+    const metrics = this.metrics;
+    const checks = this.checks;
+    return (value, meta) => {
+      // Only objects can be mutated; primitives skip the sampler entirely.
+      const snapshot =
+        checks !== undefined && typeof value === "object" && value !== null && checks.sampler.shouldCheck() ? snapshotForMutation(checks.inputCoder, value) : undefined;
+      const previous = activeMetrics.container;
+      activeMetrics.container = metrics;
+      let result: MaybePromise;
+      try {
+        result = apply(value, meta);
+      } catch (e) {
+        throw wrapUserError(name, "process", e, value);
+      } finally {
+        // Restored even on failure: a stale container would take updates of later async code.
+        activeMetrics.container = previous;
+      }
+      if (snapshot !== undefined) checkNotMutated(name, checks!.inputCoder, value, snapshot);
+      return result;
+    };
   }
 }
