@@ -37,15 +37,13 @@ export type { TimestampedElement, TestStreamEvent } from "./testing/test_stream"
 export { ReadUnbounded } from "./io/read_unbounded";
 export type { UnboundedSource, UnboundedSourceContext, SourceOutcome } from "./io/read_unbounded";
 export type { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner } from "./model/windowing";
-export {
-  GlobalWindow,
-  IntervalWindow,
-  MIN_TIMESTAMP,
-  MAX_TIMESTAMP,
-  GLOBAL_WINDOW_MAX_TIMESTAMP,
-  NO_FIRING,
-  kv,
-} from "./model/window";
+export { GlobalWindow, IntervalWindow, MIN_TIMESTAMP, MAX_TIMESTAMP, GLOBAL_WINDOW_MAX_TIMESTAMP, NO_FIRING } from "./model/window";
+import { kv as makeKv } from "./model/window";
+/**
+ * `{ key, value }`. A plain property of this module, not a re-export: CommonJS re-exports are
+ * getters, and `kv` is called once per element in most pipelines (a getter call each time).
+ */
+export const kv: typeof makeKv = makeKv;
 export type { KV, Instant, BoundedWindow, PaneInfo, PaneTiming, WindowedValue } from "./model/window";
 export { Metrics, Counter, Distribution, Gauge, MetricResults } from "./model/metrics";
 export type { MetricResult, MetricFilter, DistributionResult, GaugeResult } from "./model/metrics";

@@ -1,9 +1,14 @@
 /** Reading text files as lines: compression, splittable byte ranges, line splitting. */
 import { isUtf8 } from "node:buffer";
 import { pipeline, type Readable } from "node:stream";
-import * as zlib from "node:zlib";
 import { errnoCode, FileSystemError, type FileMetadata, type FileOperations } from "./filesystems/filesystem";
 import { FileSystems } from "./filesystems/registry";
+
+/** node:zlib, loaded by the runs that read gzip files (its load is a few ms of every start-up otherwise). */
+export function zlib(): typeof import("node:zlib") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("node:zlib") as typeof import("node:zlib");
+}
 
 /** How a file is compressed; `auto` means gzip if the path ends in `.gz`, else uncompressed. */
 export type Compression = "auto" | "uncompressed" | "gzip";
@@ -65,11 +70,15 @@ export function splitIntoRanges(
 /** Smallest and largest byte range `desiredRangeBytes` chooses. */
 export const MIN_RANGE_BYTES = 1 << 20;
 export const MAX_RANGE_BYTES = 64 << 20;
-/** Ranges per reader: enough that readers finishing early take more, and all end together. */
-const RANGES_PER_READER = 8;
+/**
+ * Ranges per reader: enough that readers finishing early take more and all end together (a
+ * thread's last range is what the others may wait for), and that the first range read soon shows
+ * the pace of the read (the DirectRunner starts worker threads by it).
+ */
+const RANGES_PER_READER = 32;
 
 /**
- * The size of byte ranges to cut files into for `parallelism` readers: about 8 ranges per reader,
+ * The size of byte ranges to cut files into for `parallelism` readers: about 32 ranges per reader,
  * between 1 MiB (smaller ranges cost more than they balance) and 64 MiB (Beam's default).
  * Gzip files, read whole, do not count.
  */
@@ -364,7 +373,7 @@ export async function* readLineBatches(
   let source: Readable;
   if (gzip) {
     const raw = await fs.openRead(path, { bufferSize: Math.max(chunkSize, 1 << 16) });
-    const gunzip = zlib.createGunzip({ chunkSize: Math.max(64, chunkSize) });
+    const gunzip = zlib().createGunzip({ chunkSize: Math.max(64, chunkSize) });
     source = pipeline(raw, gunzip, () => {
       /* errors surface through the gunzip stream */
     });

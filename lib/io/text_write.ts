@@ -2,11 +2,10 @@
 import { randomBytes } from "node:crypto";
 import { pipeline, Transform, type Writable } from "node:stream";
 import { finished } from "node:stream/promises";
-import * as zlib from "node:zlib";
 import { errnoCode, FileSystemError, type FileOperations } from "./filesystems/filesystem";
 import { escapeGlob } from "./filesystems/glob";
 import { comparablePath, FileSystems } from "./filesystems/registry";
-import { type Compression, resolveCompression } from "./text_read";
+import { type Compression, resolveCompression, zlib } from "./text_read";
 import { COMMIT_ORDER_FILES, type JsonValue, type OutputCommit, registerCommitter } from "../model/commits";
 
 // ---------------------------------------------------------------------------------------------
@@ -87,7 +86,7 @@ export class TextShardWriter {
     const bufferSize = Math.max(1, options.bufferSize ?? 1 << 20);
     let writer: TextShardWriter;
     if (gzip) {
-      const deflate = zlib.createGzip({
+      const deflate = zlib().createGzip({
         chunkSize: 1 << 16,
         ...(options.compressionLevel !== undefined ? { level: options.compressionLevel } : {}),
       });

@@ -17,10 +17,22 @@ import type { Execution } from "./execution";
 import type { Stage } from "./plan";
 import { buildStage } from "./stage_builder";
 import { runStageInstances } from "./stage_runner";
-import { encodeAll } from "./transfer";
 import { WorkQueue } from "./work_queue";
-import { attemptedMetricsOf, PooledWorker, WorkerPool } from "./worker_pool";
+import type { PooledWorker, WorkerPool } from "./worker_pool";
 import type { WorkerInit } from "./worker_protocol";
+
+/**
+ * The worker threads and the encodings of what crosses to them (node:worker_threads, the standard
+ * coders): loaded once workers start, so a small input run with `--direct_num_workers 2` (all in
+ * this thread) starts as fast as with one.
+ */
+function workers(): WorkerModules {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return (workerModules ??= { ...(require("./worker_pool") as typeof import("./worker_pool")), ...(require("./transfer") as typeof import("./transfer")) });
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+type WorkerModules = typeof import("./worker_pool") & typeof import("./transfer");
+let workerModules: WorkerModules | undefined;
 
 /** A stage's root elements, and how many there are when known without reading them. */
 export interface StageRoot {
@@ -176,7 +188,7 @@ export class SharedStages {
   }
 
   private startPool(size: number): WorkerPool {
-    const pool = new WorkerPool(size, this.init);
+    const pool = new (workers().WorkerPool)(size, this.init);
     for (const w of pool.workers) {
       w.ready.then(
         () => this.current !== undefined && this.offer(w, this.current, false),
@@ -199,6 +211,7 @@ export class SharedStages {
     if (!worker.isReady || worker.busy || worker.failed || run.queue.failed) return;
     const first = run.queue.exhausted ? (evenIfEmpty ? [] : undefined) : run.queue.take();
     if (first === undefined) return;
+    const { encodeAll, attemptedMetricsOf } = workers();
     const coder = this.execution.rootCoder(run.stage);
     const execution = this.execution;
     const bundle = worker.runBundle(

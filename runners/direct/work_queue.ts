@@ -4,8 +4,12 @@
  */
 import type { WindowedValue } from "../../lib/model/window";
 
-/** Chunks per participant when the element count is known: enough to even out uneven elements. */
-const CHUNKS_PER_PARTICIPANT = 8;
+/**
+ * Chunks per participant when the element count is known: enough to even out uneven elements, and
+ * one element per chunk for a few heavy ones (a read's 32 byte ranges per reader), so that the
+ * participants end within one element of each other.
+ */
+const CHUNKS_PER_PARTICIPANT = 32;
 /** Elements per chunk at most (and when the count is unknown, e.g. a shuffle read back from disk). */
 const MAX_CHUNK = 4096;
 const UNKNOWN_COUNT_CHUNK = 1024;

@@ -40,30 +40,40 @@ export class ElementwiseOperator extends BasicOperator {
     return undefined;
   }
 
-  /** Specialised per kind at construction, so the hot path has no switch. */
+  /**
+   * Specialised per kind at construction, so the hot path has no switch; the sampled output check
+   * inline (not a receiver of its own), as every call level costs on the hottest path.
+   */
   private makeReceive(): (value: unknown, meta: ElementMeta) => MaybePromise {
     const spec = this.spec;
     const oc = this.outputChecks;
     const name = this.transformName;
-    const next: Receiver =
-      oc === undefined
-        ? this.next
-        : {
-            receive: (v, m) => {
-              if (oc.sampler.shouldCheck()) checkCoderRoundTrip(name, oc.pcollId, oc.coder, v);
-              return this.next.receive(v, m);
-            },
-          };
+    const next = this.next;
+    /** Whether an output is checked against its coder (sampled). */
+    const checkOutput = (v: unknown): void => {
+      if (oc!.sampler.shouldCheck()) checkCoderRoundTrip(name, oc!.pcollId, oc!.coder, v);
+    };
     let apply: (value: unknown, meta: ElementMeta) => MaybePromise;
     switch (spec.type) {
       case "map": {
         const fn = spec.fn;
-        apply = (value, meta) => next.receive(fn(value), meta);
+        apply =
+          oc === undefined
+            ? (value, meta) => next.receive(fn(value), meta)
+            : (value, meta) => {
+                const out = fn(value);
+                checkOutput(out);
+                return next.receive(out, meta);
+              };
         break;
       }
       case "filter": {
         const fn = spec.fn;
-        apply = (value, meta) => (fn(value) ? next.receive(value, meta) : undefined);
+        apply = (value, meta) => {
+          if (!fn(value)) return undefined;
+          if (oc !== undefined) checkOutput(value);
+          return next.receive(value, meta);
+        };
         break;
       }
       case "flatMap": {
@@ -72,9 +82,17 @@ export class ElementwiseOperator extends BasicOperator {
         apply = (value, meta) => {
           const out = fn(value);
           if (Array.isArray(out)) {
-            for (let i = 0; i < out.length; i++) pending.add(next.receive(out[i], meta));
+            if (oc === undefined) for (let i = 0; i < out.length; i++) pending.add(next.receive(out[i], meta));
+            else
+              for (let i = 0; i < out.length; i++) {
+                checkOutput(out[i]);
+                pending.add(next.receive(out[i], meta));
+              }
           } else {
-            for (const v of out) pending.add(next.receive(v, meta));
+            for (const v of out) {
+              if (oc !== undefined) checkOutput(v);
+              pending.add(next.receive(v, meta));
+            }
           }
           return pending.take();
         };
@@ -83,23 +101,10 @@ export class ElementwiseOperator extends BasicOperator {
     }
     const metrics = this.metrics;
     const checks = this.checks;
-    if (checks === undefined) {
-      return (value, meta) => {
-        const previous = activeMetrics.container;
-        activeMetrics.container = metrics;
-        try {
-          return apply(value, meta);
-        } catch (e) {
-          throw wrapUserError(name, "process", e, value);
-        } finally {
-          // Restored even on failure: a stale container would take updates of later async code.
-          activeMetrics.container = previous;
-        }
-      };
-    }
     return (value, meta) => {
       // Only objects can be mutated; primitives skip the sampler entirely.
-      const snapshot = typeof value === "object" && value !== null && checks.sampler.shouldCheck() ? snapshotForMutation(checks.inputCoder, value) : undefined;
+      const snapshot =
+        checks !== undefined && typeof value === "object" && value !== null && checks.sampler.shouldCheck() ? snapshotForMutation(checks.inputCoder, value) : undefined;
       const previous = activeMetrics.container;
       activeMetrics.container = metrics;
       let result: MaybePromise;
@@ -108,9 +113,10 @@ export class ElementwiseOperator extends BasicOperator {
       } catch (e) {
         throw wrapUserError(name, "process", e, value);
       } finally {
+        // Restored even on failure: a stale container would take updates of later async code.
         activeMetrics.container = previous;
       }
-      if (snapshot !== undefined) checkNotMutated(name, checks.inputCoder, value, snapshot);
+      if (snapshot !== undefined) checkNotMutated(name, checks!.inputCoder, value, snapshot);
       return result;
     };
   }

@@ -9,7 +9,7 @@
  * and a sampler thread reads the registers every few milliseconds and credits the period to the
  * step it finds. That costs two stores per element and step instead of a clock read.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 
 /** No step is executing on a thread. */
 const IDLE = -1;
@@ -115,6 +115,9 @@ export class ExecutionTally {
     }
     const { buffer, steps, pcollections, threads } = this.layout;
     const P = pcollections.length;
+    // Loaded here: runs shorter than the sampling delay never start the thread.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Worker } = require("node:worker_threads") as typeof import("node:worker_threads");
     this.sampler = new Worker(SAMPLER_SOURCE, {
       eval: true,
       workerData: { buffer, threads, registersAt: threads * P * 8, samplesAt: this.samples.byteOffset, steps: steps.length, stopAt: this.stopFlag.byteOffset, periodMs: this.periodMs },

@@ -44,9 +44,10 @@ export interface RunMonitorSettings {
 
 /**
  * Runs shorter than this get no time per step: the sampler thread starts after it, as its
- * start-up (~0.1 s of CPU) would cost a short run more than its figures are worth.
+ * start-up (0.05-0.1 s of CPU, a tenth of a 5 MB wordcount's) would cost a short run more than
+ * its figures are worth.
  */
-const SAMPLING_DELAY_MS = 250;
+const SAMPLING_DELAY_MS = 1000;
 
 /** How long synchronous work may hold the event loop before the run pauses for a turn. */
 const MAX_BUSY_MS = 50;

@@ -24,10 +24,29 @@ class CountInto implements Receiver {
 class EnterStep implements Receiver {
   constructor(
     private readonly tally: ThreadTally,
+    readonly step: number,
+    readonly next: Receiver,
+  ) {}
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    const previous = this.tally.enter(this.step);
+    try {
+      return this.next.receive(value, meta);
+    } finally {
+      this.tally.exit(previous);
+    }
+  }
+}
+
+/** CountInto and EnterStep in one receiver, for a PCollection with one consumer (a call per element and edge fewer). */
+class CountAndEnter implements Receiver {
+  constructor(
+    private readonly tally: ThreadTally,
+    private readonly cell: number,
     private readonly step: number,
     private readonly next: Receiver,
   ) {}
   receive(value: unknown, meta: ElementMeta): MaybePromise {
+    this.tally.add(this.cell);
     const previous = this.tally.enter(this.step);
     try {
       return this.next.receive(value, meta);
@@ -48,7 +67,9 @@ export class TallyObserver implements EdgeObserver {
     if (countElements) {
       this.pcollection = (pcollId, receiver) => {
         const cell = tally.pcollCell(pcollId);
-        return cell === undefined ? receiver : new CountInto(tally, cell, receiver);
+        if (cell === undefined) return receiver;
+        if (receiver instanceof EnterStep) return new CountAndEnter(tally, cell, receiver.step, receiver.next);
+        return new CountInto(tally, cell, receiver);
       };
     }
   }

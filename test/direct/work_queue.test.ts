@@ -12,19 +12,19 @@ function drain(q: WorkQueue): number[][] {
 }
 
 describe("DirectRunner: the work queue shared by a stage's bundles", () => {
-  it("hands out every element once, in order, about 8 chunks per participant", () => {
+  it("hands out every element once, in order, about 32 chunks per participant", () => {
     const q = new WorkQueue(elements(1000), 1000, 2);
-    assert.equal(q.chunksLeft, 17);
+    assert.equal(q.chunksLeft, 67);
     const chunks = drain(q);
     assert.deepEqual(chunks.flat(), Array.from({ length: 1000 }, (_, i) => i));
-    assert.equal(chunks[0]!.length, 62);
-    assert.equal(chunks.length, 17);
+    assert.equal(chunks[0]!.length, 15);
+    assert.equal(chunks.length, 67);
     assert.equal(q.exhausted, true);
     assert.equal(q.chunksLeft, 0);
   });
 
   it("caps chunks at 4096 elements, and cuts an input of unknown size into chunks of 1024", () => {
-    assert.equal(new WorkQueue(elements(100_000), 100_000, 2).take()!.length, 4096);
+    assert.equal(new WorkQueue(elements(1_000_000), 1_000_000, 2).take()!.length, 4096);
     const q = new WorkQueue(elements(2500), undefined, 2);
     assert.equal(q.chunksLeft, undefined);
     assert.deepEqual(drain(q).map((c) => c.length), [1024, 1024, 452]);

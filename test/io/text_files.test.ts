@@ -258,12 +258,13 @@ describe("text files", () => {
 
   describe("desiredRangeBytes", () => {
     const MiB = 1 << 20;
-    it("about 8 ranges per reader, between 1 MiB and 64 MiB; gzip files (read whole) do not count", () => {
-      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 100 * MiB }], 2), Math.ceil((100 * MiB) / 16));
-      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 100 * MiB }], 1), Math.ceil((100 * MiB) / 8));
+    it("about 32 ranges per reader, between 1 MiB and 64 MiB; gzip files (read whole) do not count", () => {
+      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 100 * MiB }], 2), Math.ceil((100 * MiB) / 64));
+      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 100 * MiB }], 1), Math.ceil((100 * MiB) / 32));
       assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 5 * MiB }], 2), MiB);
-      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 2048 * MiB }], 2), 64 * MiB);
-      assert.equal(desiredRangeBytes([{ path: "a.txt.gz", sizeBytes: 2048 * MiB }, { path: "b.txt", sizeBytes: 32 * MiB }], 2), 2 * MiB);
+      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 2048 * MiB }], 2), 32 * MiB);
+      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 4096 * MiB }], 1), 64 * MiB);
+      assert.equal(desiredRangeBytes([{ path: "a.txt.gz", sizeBytes: 2048 * MiB }, { path: "b.txt", sizeBytes: 128 * MiB }], 2), 2 * MiB);
       assert.equal(desiredRangeBytes([], 2), MiB);
     });
   });
