@@ -106,21 +106,16 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
       return;
     }
     this.pending.push({ element, example: example!, timestamp: ctx.timestamp, window: ctx.window });
-    // One batch at a time: while one runs, elements keep arriving (an upstream step in the same
-    // stage may emit many at once) and wait for the next batch, which is then fuller.
-    if (this.running !== undefined) return this.running;
-    if (this.pending.length >= this.sizer!.size) {
-      const running = this.runFullBatches().finally(() => {
-        if (this.running === running) this.running = undefined;
-      });
-      this.running = running;
-      return running;
-    }
+    this.startBatch();
+    // One batch runs at a time, and the elements of the next one are taken meanwhile (a model on
+    // its own thread predicts while this thread reads and prepares them). Once the next batch is
+    // full, the producer waits for the running one.
+    if (this.running !== undefined && this.pending.length >= this.sizer!.size) return this.running;
   }
 
   async finishBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): Promise<void> {
     this.bundle = ctx;
-    await this.running;
+    while (this.running !== undefined) await this.running;
     while (this.pending.length > 0) await this.runBatch(this.pending.splice(0, this.sizer!.size));
     // Metrics are updated here, inside the step's metrics scope (process may resume after an await outside it).
     const ns = this.namespace;
@@ -138,8 +133,20 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     this.bundle = undefined;
   }
 
-  private async runFullBatches(): Promise<void> {
-    while (this.pending.length >= this.sizer!.size) await this.runBatch(this.pending.splice(0, this.sizer!.size));
+  /**
+   * Runs the next batch if it is full and none is running; when it ends (its results sent on),
+   * the one after it starts at once if it is full by then. A failure (a broken handler) rejects
+   * the promise the producer or finishBundle waits on.
+   */
+  private startBatch(): void {
+    if (this.running !== undefined || this.pending.length < this.sizer!.size) return;
+    const running: Promise<void> = this.runBatch(this.pending.splice(0, this.sizer!.size)).then(() => {
+      this.running = undefined;
+      this.startBatch();
+    });
+    this.running = running;
+    // Nobody may be waiting on it yet: its failure is seen by the next wait, not reported as unhandled.
+    running.catch(() => undefined);
   }
 
   private async runBatch(batch: Pending<E, In>[]): Promise<void> {

@@ -12,6 +12,7 @@
  * `auto` takes the first that loads, in that order. TensorFlow.js keeps one global engine, so the
  * first choice made in a process holds for every model in it.
  */
+import { isMainThread } from "node:worker_threads";
 import type * as tfjs from "@tensorflow/tfjs";
 
 /** A TensorFlow.js backend: native (`@tensorflow/tfjs-node`, if installed), WebAssembly, or plain JavaScript. */
@@ -36,6 +37,16 @@ let chosen: TfjsBackendChoice | undefined;
 
 function isMissingModule(e: unknown, name: string): boolean {
   return typeof e === "object" && e !== null && (e as { code?: unknown }).code === "MODULE_NOT_FOUND" && String((e as Error).message).includes(name);
+}
+
+/** Whether `@tensorflow/tfjs-node` is installed (it is then what "auto" runs on). */
+export function nativeBackendInstalled(): boolean {
+  try {
+    require.resolve("@tensorflow/tfjs-node");
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Loads `@tensorflow/tfjs-node` if installed (undefined if not); a broken install is reported, not hidden. */
@@ -83,7 +94,7 @@ export function tfjsRuntime(choice: TfjsBackendChoice = "auto"): Promise<TfjsRun
     chosen = choice;
     runtime = start(choice);
     runtime.then(
-      (r) => process.stderr.write(`TensorFlow.js: running on the '${r.backend}' backend${r.backend === "wasm" ? " (WebAssembly, SIMD)" : ""}\n`),
+      (r) => process.stderr.write(`TensorFlow.js: running on the '${r.backend}' backend${r.backend === "wasm" ? " (WebAssembly, SIMD)" : ""}${isMainThread ? "" : " on its own thread"}\n`),
       () => {
         runtime = undefined;
         chosen = undefined;

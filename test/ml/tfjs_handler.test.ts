@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadTfjsModel, tfjsRuntime, TFJSModelHandler, type LoadedTfjsModel } from "../../lib/ml";
+import { loadTfjsModel, tfjsRuntime, TFJSModelHandler, type TfjsHandlerModel } from "../../lib/ml";
 import { DEFAULT_MODEL } from "../../pipelines/mnist_prediction";
 import { imageFloats, readMnist } from "../../setup/mnist/mnist_data";
 import { uploadModel } from "../../setup/mnist/setup_gcp";
@@ -12,7 +12,7 @@ describe("ml/TFJSModelHandler", function () {
   this.timeout(30_000);
   let env: EmulatorEnv;
   let dir: string;
-  let local: LoadedTfjsModel;
+  let local: TfjsHandlerModel;
   const handler = new TFJSModelHandler({ modelUri: DEFAULT_MODEL });
   const test = readMnist("test");
   const images = [0, 1, 2, 3].map((i) => imageFloats(test, i));
@@ -40,6 +40,19 @@ describe("ml/TFJSModelHandler", function () {
     // A batch gives the same answers as the examples one by one.
     const single = await handler.runInference([images[2]!], local);
     for (let k = 0; k < 10; k++) assert.ok(Math.abs(single[0]![k]! - out[2]![k]!) < 1e-6);
+  });
+
+  it("runs the npm-only backends on an inference thread by default, with the same outputs as in the pipeline's thread", async () => {
+    assert.equal(local.thread, "inference thread");
+    const onPipelineThread = new TFJSModelHandler({ modelUri: DEFAULT_MODEL, inferenceThread: false });
+    assert.notEqual(onPipelineThread.modelKey, handler.modelKey, "one shared model per thread choice");
+    const m = await onPipelineThread.loadModel();
+    assert.equal(m.thread, "pipeline thread");
+    assert.equal(m.backend, local.backend);
+    // Several batches in flight at once come back to their own callers.
+    const [a, b, c] = await Promise.all([handler.runInference(images, local), handler.runInference(images.slice(1, 3), local), onPipelineThread.runInference(images, m)]);
+    assert.deepEqual(a, c);
+    assert.deepEqual(b, c.slice(1, 3));
   });
 
   it("reads the same model from gs:// (the Cloud Storage emulator) through FileSystems", async () => {
