@@ -128,6 +128,34 @@ describe("ml/RunInference", () => {
     assert.deepEqual(events.filter((e) => e.startsWith("result ")).map((e) => Number(e.slice(7))).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i * 10));
   });
 
+  it("takes the next batch's elements while a batch runs (a model on another thread), and holds the producer once that batch is full", async () => {
+    const events: string[] = [];
+    class SlowHandler extends SumHandler {
+      override validate(example: readonly number[]): string | undefined {
+        events.push(`take ${example[0]}`);
+        return super.validate(example);
+      }
+      override async runInference(batch: readonly (readonly number[])[], model: { scale: number }): Promise<readonly number[]> {
+        events.push(`start ${batch.map((x) => x[0]).join(",")}`);
+        // The answer comes back later, as from a model on another thread.
+        await new Promise((resolve) => setImmediate(resolve));
+        events.push(`done ${batch[0]![0]}`);
+        return super.runInference(batch, model);
+      }
+    }
+    const result = await runDirect((p) => {
+      p.apply(Create.from(Array.from({ length: 12 }, (_, i) => [i] as readonly number[]))).apply(RunInference.of(new SlowHandler("overlap"), { minBatchSize: 4, maxBatchSize: 4 }));
+    });
+    await result.waitUntilFinish();
+    const at = (e: string) => events.indexOf(e);
+    // While the first batch runs, the second one's elements are taken (and it starts the moment the first ends)...
+    for (const i of [4, 5, 6, 7]) assert.ok(at(`take ${i}`) > at("start 0,1,2,3") && at(`take ${i}`) < at("done 0"), events.join(", "));
+    assert.equal(events[at("done 0") + 1], "start 4,5,6,7", events.join(", "));
+    // ...but no more: the third batch's elements wait for the first batch.
+    assert.ok(at("take 8") > at("done 0"), events.join(", "));
+    assert.deepEqual(batchSizes.get("overlap"), [4, 4, 4]);
+  });
+
   it("loads the model once per process, shared by every step, bundle and DoFn instance with the same model key", async () => {
     const result = await runDirect((p) => {
       const xs = p.apply(Create.from(Array.from({ length: 30 }, (_, i) => [i] as readonly number[])));
