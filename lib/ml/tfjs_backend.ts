@@ -39,16 +39,6 @@ function isMissingModule(e: unknown, name: string): boolean {
   return typeof e === "object" && e !== null && (e as { code?: unknown }).code === "MODULE_NOT_FOUND" && String((e as Error).message).includes(name);
 }
 
-/** Whether `@tensorflow/tfjs-node` is installed (it is then what "auto" runs on). */
-export function nativeBackendInstalled(): boolean {
-  try {
-    require.resolve("@tensorflow/tfjs-node");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Loads `@tensorflow/tfjs-node` if installed (undefined if not); a broken install is reported, not hidden. */
 function loadNodeBinding(required: boolean): Tfjs | undefined {
   try {

@@ -12,7 +12,7 @@ import type * as tfjs from "@tensorflow/tfjs";
 import { FileSystems } from "../io/filesystems/registry";
 import { FileSystemError } from "../io/filesystems/filesystem";
 import type { BatchingOptions, ModelHandler } from "./model_handler";
-import { nativeBackendInstalled, tfjsRuntime, type TfjsBackend, type TfjsBackendChoice } from "./tfjs_backend";
+import { tfjsRuntime, type TfjsBackend, type TfjsBackendChoice } from "./tfjs_backend";
 import { buildTfjsModel, predictFlat, type LoadedTfjsModel } from "./tfjs_model";
 import { TfjsThread } from "./tfjs_thread";
 
@@ -28,9 +28,10 @@ export interface TFJSModelHandlerOptions {
   /** Batch sizes for this model (RunInference's own options override them). */
   readonly batching?: BatchingOptions;
   /**
-   * Run the model on its own thread, so the pipeline's thread reads, parses and writes other
-   * elements while a batch is predicted. Default: yes for the wasm and cpu backends (they compute
-   * on one thread), no for tfjs-node's native backend (threaded itself).
+   * Run the model on its own thread (default false), so the pipeline's thread reads, parses and
+   * writes other elements while a batch is predicted: a gain for the wasm and cpu backends (which
+   * compute on one thread) when the machine has a core to spare, at ~10 % more CPU and a second
+   * copy of TensorFlow.js in memory. Ignored for the native 'tensorflow' backend (threaded itself).
    */
   readonly inferenceThread?: boolean;
 }
@@ -134,14 +135,9 @@ export async function loadTfjsModel(modelUri: string, backend: TfjsBackendChoice
   return buildTfjsModel(runtime, artifacts, jsonPath, modelUri);
 }
 
-/**
- * Whether the model gets its own thread: asked for, or by default when the backend computes on
- * one thread only (wasm and cpu in Node.js; tfjs-node's native backend has threads of its own).
- */
+/** Whether the model gets its own thread: when asked for, except on tfjs-node's native backend (threaded itself). */
 function wantsOwnThread(options: TFJSModelHandlerOptions): boolean {
-  if (options.inferenceThread !== undefined) return options.inferenceThread;
-  const backend = options.backend ?? "auto";
-  return backend === "wasm" || backend === "cpu" || (backend === "auto" && !nativeBackendInstalled());
+  return options.inferenceThread === true && options.backend !== "tensorflow";
 }
 
 /** Runs a TensorFlow.js model on batches of flat Float32Array/number[] examples. */
@@ -153,7 +149,7 @@ export class TFJSModelHandler implements ModelHandler<TensorExample, Float32Arra
     readonly options: TFJSModelHandlerOptions,
   ) {
     // The thread is part of the key: a model shared by two steps runs where both asked.
-    this.modelKey = `tfjs:${options.modelUri}${wantsOwnThread(options) ? "" : " (pipeline thread)"}`;
+    this.modelKey = `tfjs:${options.modelUri}${wantsOwnThread(options) ? " (inference thread)" : ""}`;
   }
 
   async loadModel(): Promise<TfjsHandlerModel> {

@@ -42,15 +42,15 @@ describe("ml/TFJSModelHandler", function () {
     for (let k = 0; k < 10; k++) assert.ok(Math.abs(single[0]![k]! - out[2]![k]!) < 1e-6);
   });
 
-  it("runs the npm-only backends on an inference thread by default, with the same outputs as in the pipeline's thread", async () => {
-    assert.equal(local.thread, "inference thread");
-    const onPipelineThread = new TFJSModelHandler({ modelUri: DEFAULT_MODEL, inferenceThread: false });
-    assert.notEqual(onPipelineThread.modelKey, handler.modelKey, "one shared model per thread choice");
-    const m = await onPipelineThread.loadModel();
-    assert.equal(m.thread, "pipeline thread");
+  it("runs the model on its own thread when asked, with the same outputs as in the pipeline's thread", async () => {
+    assert.equal(local.thread, "pipeline thread", "the pipeline's thread by default");
+    const threaded = new TFJSModelHandler({ modelUri: DEFAULT_MODEL, inferenceThread: true });
+    assert.notEqual(threaded.modelKey, handler.modelKey, "one shared model per thread choice");
+    const m = await threaded.loadModel();
+    assert.equal(m.thread, "inference thread");
     assert.equal(m.backend, local.backend);
     // Several batches in flight at once come back to their own callers.
-    const [a, b, c] = await Promise.all([handler.runInference(images, local), handler.runInference(images.slice(1, 3), local), onPipelineThread.runInference(images, m)]);
+    const [a, b, c] = await Promise.all([threaded.runInference(images, m), threaded.runInference(images.slice(1, 3), m), handler.runInference(images, local)]);
     assert.deepEqual(a, c);
     assert.deepEqual(b, c.slice(1, 3));
   });
@@ -88,6 +88,14 @@ describe("ml/TFJSModelHandler", function () {
     fs.writeFileSync(path.join(notJson, "model.json"), JSON.stringify({ hello: "world" }));
     await assert.rejects(loadTfjsModel(notJson), /is not a TensorFlow.js model \(it needs "modelTopology" and "weightsManifest"\)/);
     await assert.rejects(loadTfjsModel("gs://tfjs-test/no/such/model"), /cannot read the model file gs:\/\/tfjs-test\/no\/such\/model\/model.json/);
+  });
+
+  it("reports a model its inference thread cannot build, naming the file, and one it cannot read, as in the pipeline's thread", async () => {
+    const broken = path.join(dir, "broken-topology");
+    fs.mkdirSync(broken);
+    fs.writeFileSync(path.join(broken, "model.json"), JSON.stringify({ format: "layers-model", modelTopology: { class_name: "NoSuchModel", config: {} }, weightsManifest: [] }));
+    await assert.rejects(new TFJSModelHandler({ modelUri: broken, inferenceThread: true }).loadModel(), new RegExp(`cannot build the TensorFlow.js model from ${escape(path.join(broken, "model.json"))}: `));
+    await assert.rejects(new TFJSModelHandler({ modelUri: path.join(dir, "absent"), inferenceThread: true }).loadModel(), /cannot read the model file .*absent\/model.json: it does not exist/);
   });
 
   it("rejects examples that do not fit the model's input, saying why", () => {
