@@ -30,9 +30,9 @@ export interface TFJSModelHandlerOptions {
   /**
    * Run the model on its own thread (default false), so the pipeline's thread reads, parses and
    * writes other elements while a batch is predicted. The wasm and cpu backends compute on one
-   * thread, so this can only pay when the machine has a core to spare; it costs more CPU (+5 to +30 % for
-   * mnist_bq in two MNIST bench runs) and a second copy of TensorFlow.js in memory. Ignored for the
-   * native 'tensorflow' backend (threaded itself).
+   * thread, so this can only pay when the machine has a core to spare; it costs more CPU (+5 to
+   * +30 % for mnist_bq in two MNIST bench runs) and a second copy of TensorFlow.js in memory.
+   * Ignored for the native 'tensorflow' backend (threaded itself).
    */
   readonly inferenceThread?: boolean;
 }
