@@ -153,6 +153,8 @@ export interface PredictionOptions {
   readonly model: string;
   readonly backend?: TfjsBackendChoice;
   readonly maxBatchSize?: number;
+  /** Run the model on its own thread (see TFJSModelHandlerOptions.inferenceThread). */
+  readonly inferenceThread?: boolean;
 }
 
 export type PredictionOutputs = { readonly main: PCollection<MnistPrediction>; readonly failed: PCollection<RejectedImage> };
@@ -168,7 +170,11 @@ export class Prediction extends PTransform<PCollection<MnistImage>, PredictionOu
 
   expand(input: PCollection<MnistImage>): PredictionOutputs {
     const parsed = input.apply("ParseImage", ParDo.of(new ParseImage(), { deadLetters: { failed: { reason: (f) => f.reason } } }).withOutputs("failed"));
-    const handler = new TFJSModelHandler({ modelUri: this.options.model, ...(this.options.backend !== undefined ? { backend: this.options.backend } : {}) });
+    const handler = new TFJSModelHandler({
+      modelUri: this.options.model,
+      ...(this.options.backend !== undefined ? { backend: this.options.backend } : {}),
+      ...(this.options.inferenceThread !== undefined ? { inferenceThread: this.options.inferenceThread } : {}),
+    });
     const inferred = parsed.main.apply(
       "RunInference",
       RunInference.keyed(handler, this.options.maxBatchSize !== undefined ? { maxBatchSize: this.options.maxBatchSize } : {}),
@@ -213,13 +219,22 @@ export class LogRejected<T> extends DoFn<T, never> {
  * The options both MNIST pipelines take from their flags: input, output, optional dead-letter
  * sink, and the model's.
  */
-export function pipelineOptions(flags: { input: string; output: string; dead_letter: string | undefined; model: string; tfjs_backend: string; max_batch_size: number }): PredictionOptions & { input: string; output: string; deadLetter?: string } {
+export function pipelineOptions(flags: {
+  input: string;
+  output: string;
+  dead_letter: string | undefined;
+  model: string;
+  tfjs_backend: string;
+  max_batch_size: number;
+  inference_thread: boolean;
+}): PredictionOptions & { input: string; output: string; deadLetter?: string } {
   return {
     input: flags.input,
     output: flags.output,
     model: flags.model,
     backend: flags.tfjs_backend as TfjsBackendChoice,
     maxBatchSize: flags.max_batch_size,
+    inferenceThread: flags.inference_thread,
     ...(flags.dead_letter !== undefined ? { deadLetter: flags.dead_letter } : {}),
   };
 }
@@ -229,4 +244,5 @@ export const MODEL_FLAGS = {
   model: { type: "string", describe: "TensorFlow.js model folder (model.json + weights), local or gs://", default: DEFAULT_MODEL },
   tfjs_backend: { type: "string", describe: "TensorFlow.js backend: auto (tfjs-node if installed, else wasm), tensorflow, wasm or cpu", default: "auto" },
   max_batch_size: { type: "number", describe: "Largest batch of images per model call", default: 256 },
+  inference_thread: { type: "boolean", describe: "Run the model on its own thread (wasm and cpu backends): faster when the machine has a core to spare", default: false },
 } as const;

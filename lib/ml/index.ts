@@ -10,6 +10,6 @@ export type { RunInferenceOptions, RunInferenceOutputs } from "./run_inference";
 export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference } from "./model_handler";
 export { sharedModel, sharedModelLoadCount, clearSharedModels } from "./shared_model";
 export { TFJSModelHandler, loadTfjsModel, readTfjsArtifacts } from "./tfjs_handler";
-export type { TFJSModelHandlerOptions, LoadedTfjsModel, TensorExample } from "./tfjs_handler";
+export type { TFJSModelHandlerOptions, LoadedTfjsModel, TfjsHandlerModel, TensorExample } from "./tfjs_handler";
 export { tfjsRuntime, TFJS_BACKEND_CHOICES } from "./tfjs_backend";
 export type { TfjsBackend, TfjsBackendChoice, TfjsRuntime } from "./tfjs_backend";

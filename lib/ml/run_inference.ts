@@ -50,7 +50,10 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   private step = "RunInference";
   private sizer: BatchSizer | undefined;
   private pending: Pending<E, In>[] = [];
-  private running: Promise<void> | undefined;
+  /** The batches sent to the model and not yet emitted, oldest first (each settles once its results are sent on). */
+  private inFlight: Promise<void>[] = [];
+  /** When the model last finished a batch (ns), so a batch's latency leaves out its wait behind the one before. */
+  private lastInferenceEnd = 0n;
   /**
    * The bundle's context: results are emitted through it as each batch completes, placed at their
    * own element's timestamp and window (a batch holds elements of several process calls).
@@ -88,7 +91,7 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
 
   startBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): void {
     this.pending = [];
-    this.running = undefined;
+    this.inFlight = [];
     this.bundle = ctx;
   }
 
@@ -106,22 +109,15 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
       return;
     }
     this.pending.push({ element, example: example!, timestamp: ctx.timestamp, window: ctx.window });
-    // One batch at a time: while one runs, elements keep arriving (an upstream step in the same
-    // stage may emit many at once) and wait for the next batch, which is then fuller.
-    if (this.running !== undefined) return this.running;
-    if (this.pending.length >= this.sizer!.size) {
-      const running = this.runFullBatches().finally(() => {
-        if (this.running === running) this.running = undefined;
-      });
-      this.running = running;
-      return running;
-    }
+    this.startBatches();
+    // The producer waits only when the model has its fill of batches and the next one is full.
+    if (this.inFlight.length >= MAX_BATCHES_IN_FLIGHT && this.pending.length >= this.sizer!.size) return this.inFlight[0];
   }
 
   async finishBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): Promise<void> {
     this.bundle = ctx;
-    await this.running;
-    while (this.pending.length > 0) await this.runBatch(this.pending.splice(0, this.sizer!.size));
+    while (this.pending.length > 0) this.launch(this.pending.splice(0, this.sizer!.size));
+    while (this.inFlight.length > 0) await this.inFlight[0];
     // Metrics are updated here, inside the step's metrics scope (process may resume after an await outside it).
     const ns = this.namespace;
     Metrics.counter(ns, "num_inferences").inc(this.inferences);
@@ -138,33 +134,60 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     this.bundle = undefined;
   }
 
-  private async runFullBatches(): Promise<void> {
-    while (this.pending.length >= this.sizer!.size) await this.runBatch(this.pending.splice(0, this.sizer!.size));
+  /**
+   * Sends full batches to the model while fewer than MAX_BATCHES_IN_FLIGHT are there. With two in
+   * flight, a model on its own thread starts the next batch the moment it ends one, instead of
+   * idling while this thread receives the results and sends more (on a busy machine each such
+   * wake-up can cost a scheduling slice); meanwhile this thread takes the elements of the batch
+   * after. Each batch's results go on when it is done, in order.
+   */
+  private startBatches(): void {
+    while (this.inFlight.length < MAX_BATCHES_IN_FLIGHT && this.pending.length >= this.sizer!.size) this.launch(this.pending.splice(0, this.sizer!.size));
   }
 
-  private async runBatch(batch: Pending<E, In>[]): Promise<void> {
+  private launch(batch: Pending<E, In>[]): void {
+    const previous = this.inFlight[this.inFlight.length - 1];
+    const done: Promise<void> = this.runBatch(batch, previous).then(() => {
+      this.inFlight.shift();
+      this.startBatches();
+    });
+    this.inFlight.push(done);
+    // Nobody may be waiting on it yet: a failure (a broken handler) is seen by the next wait, not reported as unhandled.
+    done.catch(() => undefined);
+  }
+
+  /** Runs a batch (now), then, once the batch before it has gone on, sends its results. */
+  private async runBatch(batch: Pending<E, In>[], previous: Promise<void> | undefined): Promise<void> {
     const started = process.hrtime.bigint();
-    let inferences: readonly Inference[];
+    let inferences: readonly Inference[] | undefined;
+    let failure: unknown;
     try {
       inferences = await this.infer(batch.map((p) => p.example));
     } catch (e) {
       if (e instanceof HandlerContractError) throw e;
-      // Some example broke the batch: run each alone, so only the bad ones are set aside.
-      if (batch.length === 1) return this.fail(batch[0]!, messageOf(e));
-      for (const p of batch) {
-        try {
-          this.emit(p, (await this.infer([p.example]))[0]!);
-        } catch (single) {
-          if (single instanceof HandlerContractError) throw single;
-          this.fail(p, messageOf(single));
-        }
-      }
-      return;
+      failure = e;
     }
-    const micros = Number((process.hrtime.bigint() - started) / 1000n);
+    await previous;
+    if (inferences === undefined) return this.runOneByOne(batch, failure);
+    const ended = process.hrtime.bigint();
+    const micros = Number((ended - (this.lastInferenceEnd > started ? this.lastInferenceEnd : started)) / 1000n);
+    this.lastInferenceEnd = ended;
     this.sizer!.record(batch.length, micros / 1000);
     this.batchStats.push({ size: batch.length, micros });
     for (let i = 0; i < batch.length; i++) this.emit(batch[i]!, inferences[i]!);
+  }
+
+  /** Some example broke the batch: runs each alone, so only the bad ones are set aside. */
+  private async runOneByOne(batch: Pending<E, In>[], failure: unknown): Promise<void> {
+    if (batch.length === 1) return this.fail(batch[0]!, messageOf(failure));
+    for (const p of batch) {
+      try {
+        this.emit(p, (await this.infer([p.example]))[0]!);
+      } catch (single) {
+        if (single instanceof HandlerContractError) throw single;
+        this.fail(p, messageOf(single));
+      }
+    }
   }
 
   private async infer(examples: readonly In[]): Promise<readonly Inference[]> {
@@ -186,6 +209,9 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     this.bundle!.outputTo("failed", { element: p.element, reason, step: this.step }, { timestamp: p.timestamp, window: p.window });
   }
 }
+
+/** Batches sent to the model at once (see RunInferenceDoFn.startBatches). */
+const MAX_BATCHES_IN_FLIGHT = 2;
 
 /** A handler that broke its contract: a bug to fix, not a bad element. */
 class HandlerContractError extends Error {}

@@ -12,6 +12,7 @@
  * `auto` takes the first that loads, in that order. TensorFlow.js keeps one global engine, so the
  * first choice made in a process holds for every model in it.
  */
+import { isMainThread } from "node:worker_threads";
 import type * as tfjs from "@tensorflow/tfjs";
 
 /** A TensorFlow.js backend: native (`@tensorflow/tfjs-node`, if installed), WebAssembly, or plain JavaScript. */
@@ -83,7 +84,7 @@ export function tfjsRuntime(choice: TfjsBackendChoice = "auto"): Promise<TfjsRun
     chosen = choice;
     runtime = start(choice);
     runtime.then(
-      (r) => process.stderr.write(`TensorFlow.js: running on the '${r.backend}' backend${r.backend === "wasm" ? " (WebAssembly, SIMD)" : ""}\n`),
+      (r) => process.stderr.write(`TensorFlow.js: running on the '${r.backend}' backend${r.backend === "wasm" ? " (WebAssembly, SIMD)" : ""}${isMainThread ? "" : " on its own thread"}\n`),
       () => {
         runtime = undefined;
         chosen = undefined;

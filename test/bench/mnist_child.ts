@@ -6,8 +6,9 @@
  *                         step (parse + RunInference + format) on the same rows from memory, with
  *                         the DirectRunner's strict checks (the default) and without, alternating
  *   bq N [ONE]            mnist_bq end to end against the BigQuery emulator (env set by the parent),
- *                         alternating with raw model.predict on the same N images; then on the
- *                         table ONE of a single image (the job's fixed cost)
+ *                         alternating with raw model.predict on the same N images and with the
+ *                         job on --inference_thread; then on the table ONE of a single image (the
+ *                         job's fixed cost)
  *   pubsub VARIANT        mnist_pubsub until SIGTERM (drains), against the Pub/Sub emulator;
  *                         "unchecked": without the DirectRunner's strict checks; "identity": the
  *                         same read and write around a JSON pass-through instead of the model
@@ -116,19 +117,27 @@ async function main(): Promise<void> {
     await rawPredict(m, images.slice(0, BATCH)); // warm-up
     const raw: number[] = [];
     const ms: number[] = [];
-    const cpu = { raw: [] as number[], bq: [] as number[], emulator: [] as number[] };
+    const threadedMs: number[] = [];
+    const cpu = { raw: [] as number[], bq: [] as number[], emulator: [] as number[], threaded: [] as number[] };
     const emulatorPid = Number(process.env["MNIST_EMULATOR_PID"]);
     for (let i = 0; i < 3; i++) {
       raw.push(await onCpu(cpu.raw, () => rawPredict(m, images)));
       const started = performance.now();
       const emulatorBefore = processCpuMs(emulatorPid);
       await onCpu(cpu.bq, async () => {
-        const result = await mnistBq.run({ input: "bench.MNIST.Images", output: "bench.MNIST.Predict", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, dead_letter: undefined }, { project: "bench" });
+        const result = await mnistBq.run({ input: "bench.MNIST.Images", output: "bench.MNIST.Predict", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, inference_thread: false, dead_letter: undefined }, { project: "bench" });
         await result.waitUntilFinish();
       });
       ms.push(performance.now() - started);
       const emulatorAfter = processCpuMs(emulatorPid);
       if (emulatorBefore !== undefined && emulatorAfter !== undefined) cpu.emulator.push(emulatorAfter - emulatorBefore);
+      // The same job with the model on its own thread (--inference_thread).
+      const threadedStarted = performance.now();
+      await onCpu(cpu.threaded, async () => {
+        const result = await mnistBq.run({ input: "bench.MNIST.Images", output: "bench.MNIST.PredictThreaded", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, inference_thread: true, dead_letter: undefined }, { project: "bench" });
+        await result.waitUntilFinish();
+      });
+      threadedMs.push(performance.now() - threadedStarted);
     }
     // The job's fixed cost (start-up, planning the read, the load job) on a table of one image.
     const fixedMs: number[] = [];
@@ -137,13 +146,13 @@ async function main(): Promise<void> {
       for (let i = 0; i < 3; i++) {
         const started = performance.now();
         await onCpu(fixedCpu, async () => {
-          const result = await mnistBq.run({ input: b, output: "bench.MNIST.PredictOne", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, dead_letter: undefined }, { project: "bench" });
+          const result = await mnistBq.run({ input: b, output: "bench.MNIST.PredictOne", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, inference_thread: false, dead_letter: undefined }, { project: "bench" });
           await result.waitUntilFinish();
         });
         fixedMs.push(performance.now() - started);
       }
     }
-    process.stdout.write(`${JSON.stringify({ backend: m.backend, ms, rawMs: raw, cpu, fixedMs, fixedCpu, images: images.length, maxRssMb: rssMb() })}\n`);
+    process.stdout.write(`${JSON.stringify({ backend: m.backend, ms, rawMs: raw, threadedMs, cpu, fixedMs, fixedCpu, images: images.length, maxRssMb: rssMb() })}\n`);
   } else if (mode === "pubsub") {
     // "identity": the same read and write with a JSON pass-through instead of the model (the baseline).
     const result =
@@ -159,7 +168,7 @@ async function main(): Promise<void> {
             { checkEveryElement: false },
           )
         : await mnistPubSub.run(
-            { input: "projects/bench/subscriptions/images-sub", output: "projects/bench/topics/predictions", dead_letter: undefined, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH },
+            { input: "projects/bench/subscriptions/images-sub", output: "projects/bench/topics/predictions", dead_letter: undefined, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, inference_thread: false },
             { project: "bench", streaming: true, ...(a === "unchecked" ? { strictChecks: false } : {}) },
           );
     if (!isStreamingResult(result)) throw new Error("not streaming");

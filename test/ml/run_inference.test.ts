@@ -64,7 +64,9 @@ describe("ml/RunInference", () => {
     assert.deepEqual(collected.get("failed"), []);
     const sizes = batchSizes.get("batches")!;
     assert.equal(sizes.reduce((a, b) => a + b, 0), 50);
-    assert.deepEqual(sizes.slice(0, 3), [2, 4, 8], `batch sizes grow (${sizes.join(",")}) from the minimum while batches are fast`);
+    // The first two batches go to the model together, before either is timed; from there sizes double.
+    const growing = sizes.slice(0, sizes.indexOf(8) + 1);
+    assert.deepEqual(growing, [2, 2, 4, 8], `batch sizes grow (${sizes.join(",")}) from the minimum while batches are fast`);
     assert.ok(sizes.every((n) => n <= 8), `never above the maximum: ${sizes.join(",")}`);
     const step = "RunInference/Infer";
     assert.equal(result.metrics.counters({ step }).find((c) => c.name === "num_inferences")?.value, 50);
@@ -120,12 +122,39 @@ describe("ml/RunInference", () => {
     });
     await result.waitUntilFinish();
     assert.equal(events.length, 15);
-    // Each batch's four results arrive downstream before the next batch runs (one bundle holds all twelve).
-    for (let b = 0; b < 3; b++) {
-      assert.equal(events[b * 5], "batch of 4", events.join(", "));
-      assert.deepEqual(events.slice(b * 5 + 1, b * 5 + 5).map((e) => e.startsWith("result ")), [true, true, true, true], events.join(", "));
-    }
+    // Two batches go to the model at once; the first one's four results arrive downstream before the
+    // third batch runs (one bundle holds all twelve), not at the end of the bundle.
+    assert.deepEqual(events.slice(0, 7), ["batch of 4", "batch of 4", "result 0", "result 10", "result 20", "result 30", "batch of 4"], events.join(", "));
     assert.deepEqual(events.filter((e) => e.startsWith("result ")).map((e) => Number(e.slice(7))).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i * 10));
+  });
+
+  it("keeps two batches at the model (on another thread) and takes the next one's elements meanwhile; the producer waits once that batch is full", async () => {
+    const events: string[] = [];
+    class SlowHandler extends SumHandler {
+      override validate(example: readonly number[]): string | undefined {
+        events.push(`take ${example[0]}`);
+        return super.validate(example);
+      }
+      override async runInference(batch: readonly (readonly number[])[], model: { scale: number }): Promise<readonly number[]> {
+        events.push(`start ${batch.map((x) => x[0]).join(",")}`);
+        // The answer comes back later, as from a model on another thread.
+        await new Promise((resolve) => setImmediate(resolve));
+        events.push(`done ${batch[0]![0]}`);
+        return super.runInference(batch, model);
+      }
+    }
+    const result = await runDirect((p) => {
+      p.apply(Create.from(Array.from({ length: 16 }, (_, i) => [i] as readonly number[]))).apply(RunInference.of(new SlowHandler("overlap"), { minBatchSize: 4, maxBatchSize: 4 }));
+    });
+    await result.waitUntilFinish();
+    const at = (e: string) => events.indexOf(e);
+    // While the first batch runs, the second is sent to the model too, and the third one's elements are taken...
+    assert.ok(at("start 4,5,6,7") < at("done 0"), events.join(", "));
+    for (const i of [8, 9, 10, 11]) assert.ok(at(`take ${i}`) < at("done 0"), events.join(", "));
+    // ...and sent the moment the first is done; the fourth batch's elements wait for that.
+    assert.equal(events[at("done 0") + 1], "start 8,9,10,11", events.join(", "));
+    assert.ok(at("take 12") > at("done 0"), events.join(", "));
+    assert.deepEqual(batchSizes.get("overlap"), [4, 4, 4, 4]);
   });
 
   it("loads the model once per process, shared by every step, bundle and DoFn instance with the same model key", async () => {

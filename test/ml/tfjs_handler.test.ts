@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadTfjsModel, tfjsRuntime, TFJSModelHandler, type LoadedTfjsModel } from "../../lib/ml";
+import { loadTfjsModel, tfjsRuntime, TFJSModelHandler, type TfjsHandlerModel } from "../../lib/ml";
 import { DEFAULT_MODEL } from "../../pipelines/mnist_prediction";
 import { imageFloats, readMnist } from "../../setup/mnist/mnist_data";
 import { uploadModel } from "../../setup/mnist/setup_gcp";
@@ -12,7 +12,7 @@ describe("ml/TFJSModelHandler", function () {
   this.timeout(30_000);
   let env: EmulatorEnv;
   let dir: string;
-  let local: LoadedTfjsModel;
+  let local: TfjsHandlerModel;
   const handler = new TFJSModelHandler({ modelUri: DEFAULT_MODEL });
   const test = readMnist("test");
   const images = [0, 1, 2, 3].map((i) => imageFloats(test, i));
@@ -40,6 +40,19 @@ describe("ml/TFJSModelHandler", function () {
     // A batch gives the same answers as the examples one by one.
     const single = await handler.runInference([images[2]!], local);
     for (let k = 0; k < 10; k++) assert.ok(Math.abs(single[0]![k]! - out[2]![k]!) < 1e-6);
+  });
+
+  it("runs the model on its own thread when asked, with the same outputs as in the pipeline's thread", async () => {
+    assert.equal(local.thread, "pipeline thread", "the pipeline's thread by default");
+    const threaded = new TFJSModelHandler({ modelUri: DEFAULT_MODEL, inferenceThread: true });
+    assert.notEqual(threaded.modelKey, handler.modelKey, "one shared model per thread choice");
+    const m = await threaded.loadModel();
+    assert.equal(m.thread, "inference thread");
+    assert.equal(m.backend, local.backend);
+    // Several batches in flight at once come back to their own callers.
+    const [a, b, c] = await Promise.all([threaded.runInference(images, m), threaded.runInference(images.slice(1, 3), m), handler.runInference(images, local)]);
+    assert.deepEqual(a, c);
+    assert.deepEqual(b, c.slice(1, 3));
   });
 
   it("reads the same model from gs:// (the Cloud Storage emulator) through FileSystems", async () => {
@@ -75,6 +88,14 @@ describe("ml/TFJSModelHandler", function () {
     fs.writeFileSync(path.join(notJson, "model.json"), JSON.stringify({ hello: "world" }));
     await assert.rejects(loadTfjsModel(notJson), /is not a TensorFlow.js model \(it needs "modelTopology" and "weightsManifest"\)/);
     await assert.rejects(loadTfjsModel("gs://tfjs-test/no/such/model"), /cannot read the model file gs:\/\/tfjs-test\/no\/such\/model\/model.json/);
+  });
+
+  it("reports a model its inference thread cannot build, naming the file, and one it cannot read, as in the pipeline's thread", async () => {
+    const broken = path.join(dir, "broken-topology");
+    fs.mkdirSync(broken);
+    fs.writeFileSync(path.join(broken, "model.json"), JSON.stringify({ format: "layers-model", modelTopology: { class_name: "NoSuchModel", config: {} }, weightsManifest: [] }));
+    await assert.rejects(new TFJSModelHandler({ modelUri: broken, inferenceThread: true }).loadModel(), new RegExp(`cannot build the TensorFlow.js model from ${escape(path.join(broken, "model.json"))}: `));
+    await assert.rejects(new TFJSModelHandler({ modelUri: path.join(dir, "absent"), inferenceThread: true }).loadModel(), /cannot read the model file .*absent\/model.json: it does not exist/);
   });
 
   it("rejects examples that do not fit the model's input, saying why", () => {

@@ -16,6 +16,7 @@ const flags = (o: { input: string; output: string; model?: string; dead_letter?:
   model: DEFAULT_MODEL,
   tfjs_backend: "auto",
   max_batch_size: 16,
+  inference_thread: false,
   dead_letter: undefined as string | undefined,
   ...o,
 });

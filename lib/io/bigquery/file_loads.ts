@@ -16,7 +16,7 @@ import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../../model
 import { FileSystems } from "../filesystems/registry";
 import { classify, GcpIoError, messageOf, withRetries } from "../gcp/errors";
 import { getTableMetadata, missingTableError, tableError, tableHandle } from "./api";
-import { checkRow, toJsonValue, type RowError, type TableSchema } from "./schema";
+import { checkRow, rowJsonLine, type RowError, type TableSchema } from "./schema";
 import type { TableReference } from "./table_ref";
 
 /** A row BigQuery (or the pre-check against the schema) rejected, with the reasons. */
@@ -91,7 +91,7 @@ export class StageRows<Row> extends DoFn<Row, StagedFile, { failed: FailedRow<Ro
         return;
       }
     }
-    const line = JSON.stringify(toJsonValue(row)) + "\n";
+    const line = rowJsonLine(row as object);
     this.pending.push(line);
     this.pendingChars += line.length;
     this.rows++;

@@ -49,6 +49,8 @@ export interface BigQueryReadSplit {
 const DEFAULT_ROWS_PER_SPLIT = 50_000;
 const DEFAULT_PAGE_SIZE = 10_000;
 const FIRST_PAGE_SIZE = 500;
+/** Rows handed on between turns of the event loop (see ReadSplits.process). */
+const ROWS_PER_TURN = 256;
 
 function splitRows(total: number, rowsPerSplit: number, make: (start: number, count: number | undefined) => BigQueryReadSplit): BigQueryReadSplit[] {
   const splits: BigQueryReadSplit[] = [];
@@ -116,17 +118,31 @@ class ReadSplits<Row> extends DoFn<BigQueryReadSplit, Row> {
   async process(split: BigQueryReadSplit, ctx: ProcessContext<Row>): Promise<void> {
     let read = 0;
     // One page of 10,000 MNIST rows is ~25 MB of JSON: fetched whole before any row moved on, the
-    // model sat idle for over a second. Small first, then growing, pages keep both busy.
+    // model sat idle for over a second. Small first, then growing, pages keep both busy; each page
+    // is requested before the one before it is handed on, so the service prepares it meanwhile.
     let pageSize = Math.min(this.pageSize, FIRST_PAGE_SIZE);
-    for (;; pageSize = Math.min(this.pageSize, pageSize * 2)) {
-      const remaining = split.count === undefined ? pageSize : Math.min(pageSize, split.count - read);
-      if (remaining <= 0) return;
-      const qs = { startIndex: String(split.start + read), maxResults: remaining, "formatOptions.useInt64Timestamp": true };
-      const page = await this.fetch(split, qs);
+    const request = (size: number): { size: number; page: Promise<RowsPage> } | undefined => {
+      const wanted = split.count === undefined ? size : Math.min(size, split.count - read);
+      if (wanted <= 0) return undefined;
+      const page = this.fetch(split, { startIndex: String(split.start + read), maxResults: wanted, "formatOptions.useInt64Timestamp": true });
+      // Awaited below unless an earlier step fails first.
+      page.catch(() => undefined);
+      return { size: wanted, page };
+    };
+    let next = request(pageSize);
+    while (next !== undefined) {
+      const page = await next.page;
       const rows = page.rows ?? [];
-      for (const r of rows) ctx.output(rowFromCells(split.schema.fields, r.f) as Row);
       read += rows.length;
-      if (rows.length === 0 || (page.pageToken === undefined && rows.length < remaining)) return;
+      const more = rows.length > 0 && (page.pageToken !== undefined || rows.length >= next.size);
+      pageSize = Math.min(this.pageSize, pageSize * 2);
+      next = more ? request(pageSize) : undefined;
+      for (let i = 0; i < rows.length; i++) {
+        ctx.output(rowFromCells(split.schema.fields, rows[i]!.f) as Row);
+        // Rows go on in slices, with a turn of the event loop between them: a step downstream that
+        // waits for another thread (RunInference's model) hears back in time to keep it busy.
+        if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
   }
 

@@ -157,6 +157,18 @@ export function rowFromCells(fields: readonly TableFieldSchema[], cells: readonl
 // ---------------------------------------------------------------------------------------------
 // Writing: typed values → JSON, and the pre-check
 
+/** A row as a line of newline-delimited JSON (the load-job format), values in their JSON form (see toJsonValue). */
+export function rowJsonLine(row: object): string {
+  // Most rows hold only strings, finite numbers and booleans, whose JSON form is themselves: one
+  // JSON.stringify then, without building a converted copy of the row first.
+  if (typeof (row as { toJSON?: unknown }).toJSON === "function") return JSON.stringify(toJsonValue(row)) + "\n";
+  for (const k in row) {
+    const v: unknown = (row as Record<string, unknown>)[k];
+    if (!(typeof v === "string" || (typeof v === "number" && Number.isFinite(v)) || typeof v === "boolean" || v === null)) return JSON.stringify(toJsonValue(row)) + "\n";
+  }
+  return JSON.stringify(row) + "\n";
+}
+
 /** The JSON form BigQuery accepts for a value (bigint → decimal string, Date → ISO, bytes → base64). */
 export function toJsonValue(v: unknown): unknown {
   if (v === null || v === undefined) return null;
@@ -173,8 +185,9 @@ export function toJsonValue(v: unknown): unknown {
   return v;
 }
 
+/** What is wrong with a value for a column of (canonical) type `type`, if anything. */
 function scalarProblem(type: string, v: unknown): string | undefined {
-  switch (canonicalType(type)) {
+  switch (type) {
     case "INTEGER":
       if (typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v)) || (typeof v === "string" && /^[+-]?\d+$/.test(v.trim()))) return undefined;
       return "is not an integer";
@@ -212,35 +225,44 @@ function describe(v: unknown): string {
   return String(v);
 }
 
+/** A field list's column names and canonical types, worked out once per schema rather than per row. */
+const fieldLists = new WeakMap<readonly TableFieldSchema[], { readonly names: ReadonlySet<string>; readonly types: readonly string[] }>();
+
+function fieldListOf(fields: readonly TableFieldSchema[]): { readonly names: ReadonlySet<string>; readonly types: readonly string[] } {
+  let info = fieldLists.get(fields);
+  if (info === undefined) fieldLists.set(fields, (info = { names: new Set(fields.map((f) => f.name)), types: fields.map((f) => canonicalType(f.type)) }));
+  return info;
+}
+
 function checkFields(fields: readonly TableFieldSchema[], row: unknown, path: string, errors: RowError[]): void {
   if (typeof row !== "object" || row === null || Array.isArray(row)) {
     errors.push({ reason: "invalid", message: `${path || "the row"} is not an object`, ...(path ? { location: path } : {}) });
     return;
   }
-  const known = new Set(fields.map((f) => f.name));
+  const { names, types } = fieldListOf(fields);
   for (const key of Object.keys(row)) {
-    if (!known.has(key)) errors.push({ reason: "invalid", message: `no such field: ${path}${key}`, location: path + key });
+    if (!names.has(key)) errors.push({ reason: "invalid", message: `no such field: ${path}${key}`, location: path + key });
   }
-  for (const f of fields) {
-    const location = path + f.name;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
     const v = (row as Record<string, unknown>)[f.name];
     if (v === null || v === undefined) {
-      if (f.mode === "REQUIRED") errors.push({ reason: "invalid", message: `missing required field ${location}`, location });
-      continue;
-    }
-    const values = f.mode === "REPEATED" ? (Array.isArray(v) ? v : undefined) : [v];
-    if (values === undefined) {
-      errors.push({ reason: "invalid", message: `${location} is REPEATED but the value is not an array`, location });
-      continue;
-    }
-    for (const x of values) {
-      if (canonicalType(f.type) === "RECORD") checkFields(f.fields ?? [], x, location + ".", errors);
-      else {
-        const problem = scalarProblem(f.type, x);
-        if (problem !== undefined) errors.push({ reason: "invalid", message: `${location}: ${describe(x)} ${problem} (column type ${f.type})`, location });
-      }
+      if (f.mode === "REQUIRED") errors.push({ reason: "invalid", message: `missing required field ${path + f.name}`, location: path + f.name });
+    } else if (f.mode !== "REPEATED") {
+      checkValue(f, types[i]!, v, path, errors);
+    } else if (!Array.isArray(v)) {
+      errors.push({ reason: "invalid", message: `${path + f.name} is REPEATED but the value is not an array`, location: path + f.name });
+    } else {
+      for (const x of v) checkValue(f, types[i]!, x, path, errors);
     }
   }
+}
+
+function checkValue(f: TableFieldSchema, type: string, x: unknown, path: string, errors: RowError[]): void {
+  const location = path + f.name;
+  if (type === "RECORD") return checkFields(f.fields ?? [], x, location + ".", errors);
+  const problem = scalarProblem(type, x);
+  if (problem !== undefined) errors.push({ reason: "invalid", message: `${location}: ${describe(x)} ${problem} (column type ${f.type})`, location });
 }
 
 /** The reasons a row does not fit the schema (empty when it fits). */

@@ -3,6 +3,7 @@ import { BigQuery } from "@google-cloud/bigquery";
 import { PassThroughClient } from "google-auth-library";
 import "../../../runners/direct";
 import { ReadFromBigQuery, WriteToBigQuery, parseSchema, parseTableSpec, checkRow, type BigQueryRow, type FailedRow } from "../../../lib/io/bigquery";
+import { rowJsonLine } from "../../../lib/io/bigquery/schema";
 import { Create, FixedWindows, ReadUnbounded, Window } from "../../../lib";
 import { runDirect } from "../../helpers";
 import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../gcp/emulator_env";
@@ -68,6 +69,22 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
     const schema = parseSchema("ID:INTEGER, P0:FLOAT");
     assert.deepEqual(checkRow(schema, { ID: 1, P0: 0.5 }), []);
     assert.deepEqual(checkRow(schema, { ID: "one", P0: 0.5, extra: 1 }).map((e) => e.location), ["extra", "ID"]);
+    const nested = parseSchema({ fields: [{ name: "r", type: "STRUCT", mode: "REPEATED", fields: [{ name: "n", type: "INT64", mode: "REQUIRED" }] }] });
+    assert.deepEqual(checkRow(nested, { r: [{ n: 1 }, {}, { n: 1.5 }] }).map((e) => e.message), ["missing required field r.n", "r.n: 1.5 is not an integer (column type INT64)"]);
+    assert.deepEqual(checkRow(nested, { r: { n: 1 } }).map((e) => e.message), ["r is REPEATED but the value is not an array"]);
+  });
+
+  it("stages each row as the JSON line of its values' JSON forms (the fast path for plain rows gives the same text)", () => {
+    const rows: object[] = [
+      { ID: 1, P0: 0.25, name: "a\"b", ok: true, none: null },
+      { ID: 2n ** 60n, when: new Date(0), bytes: new Uint8Array([1, 2]), inf: Number.POSITIVE_INFINITY, nan: Number.NaN, gone: undefined },
+      { nested: { x: 1n, list: [1, 2n] } },
+    ];
+    assert.deepEqual(rows.map(rowJsonLine), [
+      '{"ID":1,"P0":0.25,"name":"a\\"b","ok":true,"none":null}\n',
+      '{"ID":"1152921504606846976","when":"1970-01-01T00:00:00.000Z","bytes":"AQI=","inf":"Infinity","nan":"NaN","gone":null}\n',
+      '{"nested":{"x":"1","list":[1,"2"]}}\n',
+    ]);
   });
 
   it("reads a table in parallel ranges, typed by the schema (INTEGER, FLOAT, BOOLEAN, TIMESTAMP, NUMERIC)", async () => {
