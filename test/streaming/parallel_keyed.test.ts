@@ -6,7 +6,7 @@ import { isStreamingResult, type StreamingPipelineResult } from "../../runners/s
 import { parallelBlocker } from "../../runners/streaming/parallel";
 import type { ParallelStreamingExecution } from "../../runners/streaming/parallel/coordinator";
 import { waitFor } from "../setup/emulators/helpers";
-import { TEST_PROJECT, usePubSubEmulator } from "../io/gcp/emulator_env";
+import { pullAllText, TEST_PROJECT, usePubSubEmulator } from "../io/gcp/emulator_env";
 import { HOLD_CHANNEL, type KeyedInput, keyedTimers, keyedWindowCount } from "./parallel_keyed_programs";
 
 const sub = (s: string) => `projects/${TEST_PROJECT}/subscriptions/${s}`;
@@ -98,6 +98,7 @@ describe("streaming: keyed steps on parallel instances (--direct_num_workers 2, 
     assert.equal(await two.drain(), "DRAINED");
     assert.deepEqual([...outputs.get("one")!].sort(), expected, "one thread");
     assert.deepEqual([...outputs.get("two")!].sort(), expected, "two instances: the same counts, windows and panes");
+    assert.deepEqual(await pullAllText(sub("kc-two")), [], "every message acknowledged: nothing comes back to be counted again");
     assert.equal(two.progress().elementsRead, input.length, "each message read once");
     assert.equal(two.metrics.counterTotal("beamline", "droppedDueToLateness"), 0);
     assert.equal(two.progress().elementsWritten, expected.length, "each count written once");
