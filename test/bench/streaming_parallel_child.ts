@@ -20,13 +20,15 @@ interface BenchMessage {
   readonly payload: string;
 }
 
+const flags = {
+  input: { type: "string", describe: "subscription to read", required: true },
+  output: { type: "string", describe: "topic to write", required: true },
+} as const;
+
 export const parallelMapBench = definePipeline({
   name: "bench-streaming-parallel",
   description: "Pub/Sub → map → Pub/Sub",
-  flags: {
-    input: { type: "string", describe: "subscription to read", required: true },
-    output: { type: "string", describe: "topic to write", required: true },
-  },
+  flags,
   build(root, flags) {
     root
       .apply("Read", ReadFromPubSub.from({ subscription: flags.input }))
@@ -39,10 +41,7 @@ export const parallelMapBench = definePipeline({
 export const keyedCountBench = definePipeline({
   name: "bench-streaming-parallel-keyed",
   description: "Pub/Sub → key → windowed count → Pub/Sub",
-  flags: {
-    input: { type: "string", describe: "subscription to read", required: true },
-    output: { type: "string", describe: "topic to write", required: true },
-  },
+  flags,
   build(root, flags) {
     root
       .apply("Read", ReadFromPubSub.from({ subscription: flags.input }))

@@ -79,6 +79,16 @@ describe("streaming: keyed steps on parallel instances (--direct_num_workers 2, 
     return r;
   };
 
+  /** Runs `program` in one thread and on 2 instances over the same input until each wrote `results`; drains both. */
+  const runOneAndTwo = async (program: typeof keyedWindowCount | typeof keyedTimers, name: string, outputs: Map<string, string[]>, results: number): Promise<StreamingPipelineResult> => {
+    const one = await start(program, name, "one", 1);
+    const two = await start(program, name, "two", 2);
+    await waitFor(`${results} results from each run`, () => outputs.get("one")!.length >= results && outputs.get("two")!.length >= results, 45_000);
+    assert.equal(await one.drain(), "DRAINED");
+    assert.equal(await two.drain(), "DRAINED");
+    return two;
+  };
+
   it("keyed windowed counts and stateful timers run in parallel; side inputs and checkpoints still say why not", () => {
     const flags = { input: sub("in"), output: topic("out"), window_ms: 10_000 };
     assert.equal(parallelBlocker(keyedWindowCount.create(flags, { directNumWorkers: 2 })), undefined);
@@ -91,11 +101,7 @@ describe("streaming: keyed steps on parallel instances (--direct_num_workers 2, 
     const input = backlog();
     await publish(input);
     const expected = [...countsOf(input, 10_000)].map(([kw, n]) => `${kw} ${n} ON_TIME#0`).sort();
-    const one = await start(keyedWindowCount, "kc", "one", 1);
-    const two = await start(keyedWindowCount, "kc", "two", 2);
-    await waitFor(`${expected.length} counts from each run`, () => outputs.get("one")!.length >= expected.length && outputs.get("two")!.length >= expected.length, 45_000);
-    assert.equal(await one.drain(), "DRAINED");
-    assert.equal(await two.drain(), "DRAINED");
+    const two = await runOneAndTwo(keyedWindowCount, "kc", outputs, expected.length);
     assert.deepEqual([...outputs.get("one")!].sort(), expected, "one thread");
     assert.deepEqual([...outputs.get("two")!].sort(), expected, "two instances: the same counts, windows and panes");
     assert.deepEqual(await pullAllText(sub("kc-two")), [], "every message acknowledged: nothing comes back to be counted again");
@@ -122,11 +128,7 @@ describe("streaming: keyed steps on parallel instances (--direct_num_workers 2, 
       }
     }
     const expected = [...sums].map(([kw, s]) => `${kw} sum=${s.sum} n=${s.n} @${s.end}`).sort();
-    const one = await start(keyedTimers, "kt", "one", 1);
-    const two = await start(keyedTimers, "kt", "two", 2);
-    await waitFor(`${expected.length} sums from each run`, () => outputs.get("one")!.length >= expected.length && outputs.get("two")!.length >= expected.length, 45_000);
-    assert.equal(await one.drain(), "DRAINED");
-    assert.equal(await two.drain(), "DRAINED");
+    await runOneAndTwo(keyedTimers, "kt", outputs, expected.length);
     assert.deepEqual([...outputs.get("one")!].sort(), expected, "one thread");
     assert.deepEqual([...outputs.get("two")!].sort(), expected, "two instances: each key's timers fire once, on its owner, with all its state");
   });

@@ -3,6 +3,8 @@ import { BroadcastChannel } from "node:worker_threads";
 import { Count, definePipeline, DoFn, FixedWindows, kv, KV, ParDo, ProcessContext, Window } from "../../lib";
 import { ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
 import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
+import type { PCollection } from "../../lib/model/pcollection";
+import type { Pipeline } from "../../lib/model/pipeline";
 import { IntervalWindow } from "../../lib/model/window";
 
 /** The channel a held message waits on: the instance posts "held", the test posts "release". */
@@ -50,16 +52,21 @@ const flags = {
   window_ms: { type: "number", describe: "fixed window size", default: 10_000 },
 } as const;
 
+/** The programs' common start: Pub/Sub (event times from 'ts') → (key, v) per key → fixed windows. */
+function windowedInput(root: Pipeline, f: { readonly input: string; readonly window_ms: number }): PCollection<KV<string, number>> {
+  return root
+    .apply("Read", ReadFromPubSub.from({ subscription: f.input, timestampAttribute: "ts" }))
+    .apply("Explode", ParDo.of(new Explode()))
+    .apply("Window", Window.into(new FixedWindows(f.window_ms)));
+}
+
 /** Pub/Sub → (key, 1) per key → fixed windows → Count.perKey → "key window count timing#index" → Pub/Sub. */
 export const keyedWindowCount = definePipeline({
   name: "test-parallel-streaming-keyed-count",
   description: "a keyed windowed count on parallel streaming instances",
   flags,
   build(root, f) {
-    root
-      .apply("Read", ReadFromPubSub.from({ subscription: f.input, timestampAttribute: "ts" }))
-      .apply("Explode", ParDo.of(new Explode()))
-      .apply("Window", Window.into(new FixedWindows(f.window_ms)))
+    windowedInput(root, f)
       .apply("Count", Count.perKey())
       .apply(
         "Format",
@@ -92,10 +99,7 @@ export const keyedTimers = definePipeline({
   description: "a stateful DoFn with event-time timers on parallel streaming instances",
   flags,
   build(root, f) {
-    root
-      .apply("Read", ReadFromPubSub.from({ subscription: f.input, timestampAttribute: "ts" }))
-      .apply("Explode", ParDo.of(new Explode()))
-      .apply("Window", Window.into(new FixedWindows(f.window_ms)))
+    windowedInput(root, f)
       .apply("Sum", ParDo.of(new SumAtWindowEnd()))
       .apply("Write", WriteToPubSub.to(f.output));
   },
