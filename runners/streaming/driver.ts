@@ -34,6 +34,7 @@ import { StreamingRunMonitor } from "../monitor/streaming_monitor";
 import { type Checkpointable, IncompatibleCheckpointError, readOptionalDouble, writeOptionalDouble } from "./checkpoint";
 import { Checkpointing, MetricsPart } from "./checkpointing";
 import { RestartingExecution, type RestartHooks } from "./restart";
+import type { KeyedRouting } from "./parallel/exchange";
 
 /**
  * Elements per bundle taken from a real-time source at most: a bundle takes what the source has
@@ -65,6 +66,8 @@ export interface StreamingSettings {
   readonly pauser?: { pause(): Promise<void> };
   /** Bundle retries (--direct_bundle_retries): in-memory snapshots and the restart decision (restart.ts). */
   readonly restarts?: RestartHooks;
+  /** The keyed exchange of an instance of a parallel run (runners/streaming/parallel). */
+  readonly exchange?: KeyedRouting;
 }
 
 export class StreamingExecution implements GraphEnvironment {
@@ -153,6 +156,10 @@ export class StreamingExecution implements GraphEnvironment {
 
   get observer(): EdgeObserver | undefined {
     return this.settings.observer;
+  }
+
+  get exchange(): KeyedRouting | undefined {
+    return this.settings.exchange;
   }
 
   get checkEveryElement(): boolean {
@@ -305,6 +312,7 @@ export class StreamingExecution implements GraphEnvironment {
       // A fresh run checkpoints before reading: a restart after any crash then knows it resumes.
       if (this.checkpoints?.isFresh) await this.checkpoints.take(this.checkpointParts(), this.live, this.runId, this.changes);
       for (const s of this.live) s.start(() => this.wake?.(), this.checkpoints?.sourceCheckpoints(s.unitName));
+      this.settings.exchange?.onActivity(() => this.wake?.());
       await this.loop();
       if (this.stopRequest === "cancel") {
         await Promise.all(this.live.map((s) => s.stop()));
@@ -369,9 +377,14 @@ export class StreamingExecution implements GraphEnvironment {
           await this.bundle(() => this.applyEvent(script, event));
         }
       }
+      const exchange = this.settings.exchange;
+      if (exchange?.hasInbound === true) {
+        progressed = true;
+        await this.bundle(() => exchange.deliver());
+      }
       for (const src of this.live) {
         if (src.error !== undefined) throw src.error;
-        if (src.queued === 0) continue;
+        if (src.queued === 0 || exchange?.congested === true) continue;
         progressed = true;
         const taken = src.takeBundle(BUNDLE_SIZE);
         await this.bundle(() => this.pushTaken(src.outputId, taken));
@@ -381,7 +394,7 @@ export class StreamingExecution implements GraphEnvironment {
         else await src.commit(taken.receipts);
       }
       if (this.checkpoints?.due(this.changes, this.live)) await this.checkpoints.take(this.checkpointParts(), this.live, this.runId, this.changes);
-      const sourcesDone = this.scripts.every((s) => s.watermark >= MAX_TIMESTAMP) && this.live.every((s) => s.finished && s.queued === 0);
+      const sourcesDone = this.scripts.every((s) => s.watermark >= MAX_TIMESTAMP) && this.live.every((s) => s.finished && s.queued === 0) && exchange?.settled !== false;
       if (sourcesDone) {
         await stoppingSources;
         // Everything is at infinity: one last pass fires what is left; repeat while finishBundle produced more.
@@ -486,6 +499,7 @@ export class StreamingExecution implements GraphEnvironment {
       const r = ops[i]!.finishBundle();
       if (r !== undefined) await r;
     }
+    this.settings.exchange?.flush();
   }
 
   private setWatermark(pcollId: string, w: Instant): void {
@@ -523,7 +537,9 @@ export class StreamingExecution implements GraphEnvironment {
         case "pardo":
         case "gbk":
         case "combine": {
-          const input = this.watermarkOf(u.input.id);
+          const local = this.watermarkOf(u.input.id);
+          // On an instance of a parallel run, a keyed step's input watermark is the lowest of every instance's.
+          const input = this.settings.exchange !== undefined ? this.settings.exchange.inputWatermark(name, local) : local;
           const step = this.graph.timeAware.get(name);
           let out = input;
           if (step !== undefined) {

@@ -28,6 +28,7 @@ import { GateEnvironment, SideInputGate } from "./side_input_gate";
 import { isTriggered, SideInputStore } from "./side_input_store";
 import { StreamingChecks } from "./strict_checks";
 import type { Checkpointable } from "./checkpoint";
+import type { KeyedRouting } from "./parallel/exchange";
 
 export { SideInputGate } from "./side_input_gate";
 // Decided in the executor, so the DirectRunner loads this driver only for pipelines that need it.
@@ -57,6 +58,8 @@ export interface GraphEnvironment extends GateEnvironment {
   readonly checkEveryElement?: boolean;
   /** Monitoring hooks, if a monitor is attached. */
   readonly observer?: EdgeObserver;
+  /** On an instance of a parallel run: what stands in front of each keyed step (runners/streaming/parallel). */
+  readonly exchange?: Pick<KeyedRouting, "wrap">;
 }
 
 /** The push graph of a pipeline. */
@@ -164,7 +167,7 @@ export class StreamingGraph {
     );
     this.timeAware.set(name, g);
     this.groupNodes.set(name, g);
-    return { receiver: g };
+    return { receiver: this.env.exchange?.wrap(name, unit.input, g) ?? g };
   }
 
   /** The processing-time clock of the run, for steps whose triggers read it. */
@@ -195,7 +198,7 @@ export class StreamingGraph {
     const timers = statefulTimeAware(state, op as StatefulParDoOperator);
     if (sideInputs.length === 0) {
       this.timeAware.set(name, timers);
-      return undefined;
+      return this.env.exchange?.wrap(name, unit.input, op);
     }
     // Elements wait at the gate until their side-input windows are complete; timers wait until
     // the side inputs' watermarks have also passed them, so onTimer reads complete side inputs

@@ -11,11 +11,14 @@
  *    excluded: each worker thread is a V8 isolate that compiles the hot code again, and on a
  *    backlog of 20,000 that warm-up alone made two instances cost 1.6x the CPU per message of one
  *    (at 60,000: 1.09x).
+ *    The same for a keyed pipeline (--par_keyed, default on): Pub/Sub → key (1,000 keys) → 1 s
+ *    windows → Count.perKey → Pub/Sub, whose count runs behind the keyed exchange with 2 workers;
+ *    its rate is of messages read (acknowledged after their bundle), as it writes only the counts.
  * 2. Latency at --par_rate msg/s for --par_seconds s after 3 s of warm-up: publish call → result
  *    received by a subscriber of the output topic; p50, p99, max.
  *
  * Flags: --par_backlog N (default 50000), --par_runs N (default 2), --par_rate N (default 1000),
- * --par_seconds N (default 10).
+ * --par_seconds N (default 10), --par_keyed 0|1 (default 1).
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -53,8 +56,11 @@ async function startPubSubEmulator(): Promise<{ proc: ChildProcess; host: string
   return { proc, host };
 }
 
+type Pipeline = "map" | "keyed";
+
 interface Sample {
   readonly t: number;
+  readonly read: number;
   readonly written: number;
   readonly cpuMs: number;
 }
@@ -83,6 +89,7 @@ export async function benchStreamingParallel(flag: (name: string, fallback: stri
   const runs = Number(flag("par_runs", "2"));
   const rate = Number(flag("par_rate", "1000"));
   const seconds = Number(flag("par_seconds", "10"));
+  const keyed = flag("par_keyed", "1") !== "0";
   const emulator = await startPubSubEmulator();
   const restore = { ...process.env };
   Object.assign(process.env, { PUBSUB_EMULATOR_HOST: emulator.host, GOOGLE_CLOUD_PROJECT: "bench", METADATA_SERVER_DETECTION: "none" });
@@ -94,8 +101,8 @@ export async function benchStreamingParallel(flag: (name: string, fallback: stri
       `\nstreaming on worker threads: Pub/Sub → map → Pub/Sub through the emulator, ${PAYLOAD.length / 1000} KB JSON messages, --direct_num_workers 1 vs 2 alternating, ` +
         `${runs} runs each; load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.cpus().length} cores`,
     );
-    const launch = async (workers: number, name: string, samples: Sample[]): Promise<ChildProcess> => {
-      const proc = spawn(process.execPath, [CHILD, "--input", `projects/bench/subscriptions/${name}-in-sub`, "--output", `projects/bench/topics/${name}-out`, "--workers", String(workers)], {
+    const launch = async (workers: number, name: string, samples: Sample[], pipeline: Pipeline = "map"): Promise<ChildProcess> => {
+      const proc = spawn(process.execPath, [CHILD, "--input", `projects/bench/subscriptions/${name}-in-sub`, "--output", `projects/bench/topics/${name}-out`, "--workers", String(workers), "--pipeline", pipeline], {
         env: process.env,
         stdio: ["ignore", "pipe", "pipe"],
       });
@@ -129,26 +136,28 @@ export async function benchStreamingParallel(flag: (name: string, fallback: stri
     };
     const message = (ID: number) => Buffer.from(JSON.stringify({ ID, sentAt: Date.now(), payload: PAYLOAD }));
 
-    const throughput = async (workers: number): Promise<{ rate: number; cpuPerK: number; emulatorCpuPerK: number }> => {
-      const name = `tp-${workers}-${round++}`;
+    const throughput = async (workers: number, pipeline: Pipeline = "map"): Promise<{ rate: number; cpuPerK: number; emulatorCpuPerK: number }> => {
+      const name = `tp-${pipeline}-${workers}-${round++}`;
+      // The map writes a message per message; the keyed count only counts, so it is measured by what it read.
+      const progress = (s: Sample): number => (pipeline === "map" ? s.written : s.read);
       const input = await topics(name);
       for (let i = 0; i < backlog; i += 1000) await Promise.all(Array.from({ length: Math.min(1000, backlog - i) }, (_, j) => input.publishMessage({ data: message(i + j) })));
       const samples: Sample[] = [];
-      const proc = await launch(workers, name, samples);
+      const proc = await launch(workers, name, samples, pipeline);
       // The emulator's CPU over time, to take what the measured interval cost it.
       const emulatorCpu: [number, number][] = [];
       const sampler = setInterval(() => emulatorCpu.push([Date.now(), processCpuMs(emulator.proc.pid!)]), 100);
       try {
-        await waitFor(`${backlog} messages written`, () => (samples.at(-1)?.written ?? 0) >= backlog, 600_000);
+        await waitFor(`${backlog} messages ${pipeline === "map" ? "written" : "read"}`, () => progress(samples.at(-1) ?? { t: 0, read: 0, written: 0, cpuMs: 0 }) >= backlog, 600_000);
       } finally {
         clearInterval(sampler);
         await stop(proc);
       }
       const emulatorAt = (t: number) => (emulatorCpu.find(([at]) => at >= t) ?? emulatorCpu.at(-1)!)[1];
-      const at = (fraction: number) => samples.find((s) => s.written >= fraction * backlog)!;
+      const at = (fraction: number) => samples.find((s) => progress(s) >= fraction * backlog)!;
       const from = at(0.25);
       const to = at(0.95);
-      const n = to.written - from.written;
+      const n = progress(to) - progress(from);
       return { rate: n / ((to.t - from.t) / 1000), cpuPerK: ((to.cpuMs - from.cpuMs) / n) * 1000, emulatorCpuPerK: ((emulatorAt(to.t) - emulatorAt(from.t)) / n) * 1000 };
     };
 
@@ -203,6 +212,17 @@ export async function benchStreamingParallel(flag: (name: string, fallback: stri
     }
     // Each run's 2-worker rate over the 1-worker rate measured just before it.
     const ratios = rates[2].map((r, i) => r / rates[1][i]!);
+    const keyedRates: Record<1 | 2, number[]> = { 1: [], 2: [] };
+    const keyedCpus: Record<1 | 2, number[]> = { 1: [], 2: [] };
+    for (let i = 0; keyed && i < runs; i++) {
+      for (const w of [1, 2] as const) {
+        const r = await throughput(w, "keyed");
+        keyedRates[w].push(r.rate);
+        keyedCpus[w].push(r.cpuPerK);
+        out(`  keyed run ${i + 1} --direct_num_workers ${w}: ${Math.round(r.rate).toLocaleString("en-US")} msg/s read, CPU per 1,000 messages: pipeline ${r.cpuPerK.toFixed(0)} ms, emulator ${r.emulatorCpuPerK.toFixed(0)} ms; load average ${os.loadavg()[0]!.toFixed(1)}`);
+      }
+    }
+    const keyedRatios = keyedRates[2].map((r, i) => r / keyedRates[1][i]!);
     const lat: Record<1 | 2, number[]> = { 1: [], 2: [] };
     for (const w of [1, 2] as const) lat[w] = await latency(w);
     const fmt = (l: number[]) => `p50 ${percentile(l, 50)} ms, p99 ${percentile(l, 99)} ms, max ${percentile(l, 100)} ms`;
@@ -213,6 +233,11 @@ export async function benchStreamingParallel(flag: (name: string, fallback: stri
     // What two cores could carry at most: the pipeline's and the emulator's CPU per message, if nothing else ran.
     const ceiling = 2_000_000 / (median(cpus[2]) + median(emulatorCpus));
     out(`  ${"2-core ceiling (pipeline + emulator CPU per msg)".padEnd(52)} ${`${Math.round(ceiling).toLocaleString("en-US")} msg/s`.padEnd(24)} ${"".padEnd(14)} = ${(ceiling / median(rates[1])).toFixed(2)}x the 1-worker rate`);
+    if (keyed) {
+      out(
+        `  ${"keyed windowed count, 2 workers / 1 worker".padEnd(52)} ${`${median(keyedRatios).toFixed(2)}x (runs: ${keyedRatios.map((r) => r.toFixed(2)).join(", ")})`.padEnd(24)} ${">= 1.5x".padEnd(14)} 1 worker ${Math.round(median(keyedRates[1])).toLocaleString("en-US")} msg/s; CPU per 1,000: ${median(keyedCpus[2]).toFixed(0)} ms (1 worker ${median(keyedCpus[1]).toFixed(0)} ms)`,
+      );
+    }
     out(`  ${"latency p99 at 1,000 msg/s, 2 workers".padEnd(52)} ${`${percentile(lat[2], 99)} ms`.padEnd(24)} ${"<= 153 ms".padEnd(14)} 1 worker ${percentile(lat[1], 99)} ms`);
   } finally {
     await resetGcpClients();

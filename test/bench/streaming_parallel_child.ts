@@ -1,15 +1,17 @@
 /**
  * The pipeline of the parallel streaming benchmark (./streaming_parallel.ts), in its own process:
  * Pub/Sub subscription → parse the JSON message, add a field, serialize → Pub/Sub topic, on the
- * DirectRunner with --direct_num_workers W. Worker threads rebuild the program from this module.
+ * DirectRunner with --direct_num_workers W; or (--pipeline keyed) Pub/Sub → parse → key (1,000
+ * keys) → 1 s fixed windows → Count.perKey → Pub/Sub, whose count runs behind the keyed exchange
+ * with 2 workers. Worker threads rebuild the program from this module.
  *
- *     node dist/test/bench/streaming_parallel_child.js --input SUB --output TOPIC --workers W
+ *     node dist/test/bench/streaming_parallel_child.js --input SUB --output TOPIC --workers W [--pipeline map|keyed]
  *
- * stderr: READY once running. stdout: a JSON line per 100 ms, `{"t":epochMs,"written":N,"cpuMs":C}`
- * (messages published so far, CPU of the whole process), and `{"state":...}` once drained (SIGTERM).
+ * stderr: READY once running. stdout: a JSON line per 100 ms, `{"t":epochMs,"read":R,"written":N,"cpuMs":C}`
+ * (messages read and published so far, CPU of the whole process), and `{"state":...}` once drained (SIGTERM).
  */
 import "../../runners/direct";
-import { definePipeline, isStreamingResult } from "../../lib";
+import { Count, definePipeline, FixedWindows, isStreamingResult, kv, KV, Window } from "../../lib";
 import { ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
 
 interface BenchMessage {
@@ -18,13 +20,15 @@ interface BenchMessage {
   readonly payload: string;
 }
 
+const flags = {
+  input: { type: "string", describe: "subscription to read", required: true },
+  output: { type: "string", describe: "topic to write", required: true },
+} as const;
+
 export const parallelMapBench = definePipeline({
   name: "bench-streaming-parallel",
   description: "Pub/Sub → map → Pub/Sub",
-  flags: {
-    input: { type: "string", describe: "subscription to read", required: true },
-    output: { type: "string", describe: "topic to write", required: true },
-  },
+  flags,
   build(root, flags) {
     root
       .apply("Read", ReadFromPubSub.from({ subscription: flags.input }))
@@ -34,15 +38,34 @@ export const parallelMapBench = definePipeline({
   },
 });
 
+export const keyedCountBench = definePipeline({
+  name: "bench-streaming-parallel-keyed",
+  description: "Pub/Sub → key → windowed count → Pub/Sub",
+  flags,
+  build(root, flags) {
+    root
+      .apply("Read", ReadFromPubSub.from({ subscription: flags.input }))
+      .map("Key", (data: Uint8Array) => {
+        const m = JSON.parse(Buffer.from(data).toString("utf8")) as BenchMessage;
+        return kv(`k${m.ID % 1000}`, m.payload.length);
+      })
+      .apply("Window", Window.into(new FixedWindows(1000)))
+      .apply("Count", Count.perKey())
+      .map("Format", (c: KV<string, number>) => Buffer.from(JSON.stringify(c), "utf8") as Uint8Array)
+      .apply("Write", WriteToPubSub.to(flags.output));
+  },
+});
+
 async function main(): Promise<void> {
   const arg = (name: string): string => process.argv[process.argv.indexOf(`--${name}`) + 1]!;
-  const result = await parallelMapBench.run({ input: arg("input"), output: arg("output") }, { project: "bench", directNumWorkers: Number(arg("workers")) });
+  const program = process.argv.includes("--pipeline") && arg("pipeline") === "keyed" ? keyedCountBench : parallelMapBench;
+  const result = await program.run({ input: arg("input"), output: arg("output") }, { project: "bench", directNumWorkers: Number(arg("workers")) });
   if (!isStreamingResult(result)) throw new Error("not a streaming run");
   const cpuMs = (): number => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
   };
-  const sampler = setInterval(() => process.stdout.write(`${JSON.stringify({ t: Date.now(), written: result.progress().elementsWritten, cpuMs: cpuMs() })}\n`), 100);
+  const sampler = setInterval(() => process.stdout.write(`${JSON.stringify({ t: Date.now(), read: result.progress().elementsRead, written: result.progress().elementsWritten, cpuMs: cpuMs() })}\n`), 100);
   process.stderr.write("READY\n");
   const state = await result.waitUntilFinish();
   clearInterval(sampler);

@@ -34,10 +34,10 @@ export const parallelMap = definePipeline({
   },
 });
 
-/** Pub/Sub → Count.perElement: keyed, so it runs in one thread. */
+/** Pub/Sub → Count.perElement: keyed (its count runs behind the keyed exchange). */
 export const keyedCount = definePipeline({
   name: "test-parallel-streaming-keyed",
-  description: "a keyed streaming pipeline (not parallel yet)",
+  description: "a keyed streaming pipeline",
   flags: { input: { type: "string", describe: "subscription to read", required: true } },
   build(root, flags) {
     root.apply("Read", ReadFromPubSub.from({ subscription: flags.input })).apply("Count", Count.perElement());

@@ -9,7 +9,7 @@
  * driver does.
  */
 import * as path from "node:path";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import { PipelineError, TransformError } from "../../../lib/model/errors";
 import { MetricsContainer } from "../../../lib/model/metrics";
 import type { Pipeline } from "../../../lib/model/pipeline";
@@ -56,6 +56,7 @@ export class ParallelStreamingExecution implements RunningStreamingExecution {
 
   async run(): Promise<PipelineState> {
     const program = this.pipeline.program!;
+    const peers = exchangePorts(this.instances);
     const finished = await Promise.all(
       this.statuses.map((_, instance) => {
         const init: InstanceInit = {
@@ -69,6 +70,7 @@ export class ParallelStreamingExecution implements RunningStreamingExecution {
           instance,
           instances: this.instances,
           reportMillis: REPORT_MILLIS,
+          peers: peers[instance]!,
         };
         return this.runInstance(init);
       }),
@@ -85,7 +87,7 @@ export class ParallelStreamingExecution implements RunningStreamingExecution {
 
   /** Runs one instance to its end; its failure cancels the others. */
   private async runInstance(init: InstanceInit): Promise<InstanceFinished> {
-    const worker = new Worker(path.join(__dirname, "instance_thread.js"), { workerData: init });
+    const worker = new Worker(path.join(__dirname, "instance_thread.js"), { workerData: init, transferList: init.peers.filter((p): p is MessagePort => p !== undefined) });
     this.workers.push(worker);
     const result = await new Promise<InstanceFinished>((resolve) => {
       const crashed = (e: Error): void => resolve({ type: "finished", state: "FAILED", outputs: [], counts: [], watermarks: [], metrics: [], error: { name: e.name, message: e.message, ...(e.stack !== undefined ? { stack: e.stack } : {}) } });
@@ -126,6 +128,11 @@ export class ParallelStreamingExecution implements RunningStreamingExecution {
     for (const w of this.workers) w.postMessage({ type: "stop", kind } satisfies StopRequest);
   }
 
+  /** Each instance's PCollection watermarks as it reported them last (empty until it has). */
+  instanceWatermarks(): ReadonlyMap<string, Instant>[] {
+    return this.statuses.map((s) => new Map(s?.watermarks ?? []));
+  }
+
   /** Each PCollection's watermark: the lowest among the instances (an instance yet to report holds every one at the minimum). */
   watermarkSnapshot(): ReadonlyMap<string, Instant> {
     const out = new Map<string, Instant>();
@@ -146,6 +153,19 @@ export class ParallelStreamingExecution implements RunningStreamingExecution {
     const watermarks = this.watermarkSnapshot();
     return progressOf(this.units, (id) => counts.get(id) ?? 0, (id) => watermarks.get(id) ?? MIN_TIMESTAMP);
   }
+}
+
+/** One channel per pair of instances: `ports[i][j]` is instance i's end of its channel with j (the keyed exchange). */
+function exchangePorts(instances: number): (MessagePort | undefined)[][] {
+  const ports = Array.from({ length: instances }, () => new Array<MessagePort | undefined>(instances).fill(undefined));
+  for (let i = 0; i < instances; i++) {
+    for (let j = i + 1; j < instances; j++) {
+      const { port1, port2 } = new MessageChannel();
+      ports[i]![j] = port1;
+      ports[j]![i] = port2;
+    }
+  }
+  return ports;
 }
 
 function asError(e: InstanceFinished["error"]): Error {

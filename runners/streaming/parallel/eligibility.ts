@@ -1,14 +1,15 @@
 /**
  * Whether a streaming pipeline can run as parallel instances (`--direct_num_workers N > 1`), and
  * if not, why. The parallel mode runs N copies of the whole graph, one per worker thread, each
- * with its own split of the input; that is the same computation as one thread only when every
- * step is element-wise (its output for an element depends on nothing but the element) and the
- * sources split without overlap. Anything else runs on the one-thread driver, with the reason
- * logged, never a silently different result.
+ * with its own split of the input; keyed steps (GroupByKey, Combine.perKey, stateful ParDos) sit
+ * behind the keyed exchange (exchange.ts), which gives each key to one instance and each keyed
+ * step the lowest of the instances' watermarks. That is the same computation as one thread when
+ * the sources split without overlap and no step reads what another instance holds (side inputs).
+ * Anything else runs on the one-thread driver, with the reason logged, never a silently different
+ * result.
  */
 import { PUBSUB_READ_URN } from "../../../lib/io/pubsub/unbounded";
 import type { Pipeline, TransformNode } from "../../../lib/model/pipeline";
-import { isStatefulDoFn } from "../../../lib/model/state";
 import { PipelineGraph } from "../../executor/pipeline_graph";
 
 /** Why `pipeline` cannot run on parallel streaming instances, or undefined if it can. */
@@ -38,9 +39,8 @@ export function parallelBlocker(pipeline: Pipeline): string | undefined {
       }
       case "gbk":
       case "combine":
-        return `'${name}' groups by key, and the exchange of keys between worker threads is not implemented yet`;
+        break;
       case "pardo":
-        if (isStatefulDoFn(u.spec.doFn)) return `'${name}' keeps state per key, and the exchange of keys between worker threads is not implemented yet`;
         if (u.spec.sideInputs.length > 0) return `'${name}' reads side inputs, which the parallel mode does not share between worker threads yet`;
         break;
       case "primitive":

@@ -1,6 +1,7 @@
 /**
  * The parallel streaming mode of the DirectRunner (`--direct_num_workers N > 1`): N instances of
- * an element-wise pipeline on worker threads, each reading its own share of the input. Loaded by
+ * a pipeline on worker threads, each reading its own share of the input, keyed steps behind the
+ * keyed exchange (each key on one instance). Loaded by
  * the driver only for runs that ask for more than one worker.
  */
 import { MetricResults, type MetricsContainer } from "../../../lib/model/metrics";

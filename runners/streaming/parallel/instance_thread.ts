@@ -5,7 +5,7 @@
  * reports its counts, watermarks and metrics to the coordinator until it ends.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { namesItsTransform } from "../../../lib/model/errors";
+import { InternalError, namesItsTransform } from "../../../lib/model/errors";
 import type { MetricsContainer } from "../../../lib/model/metrics";
 import type { Pipeline } from "../../../lib/model/pipeline";
 import { definedPrograms, enterWorkerMode } from "../../../lib/model/program";
@@ -13,6 +13,7 @@ import { snapshotMetrics } from "../../direct/transfer";
 import { checkReconstruction } from "../../direct/reconstruction";
 import { importProgramModule } from "../../worker/program_loader";
 import { StreamingExecution } from "../driver";
+import { KeyedExchange, keyedStepNames } from "./exchange";
 import type { InstanceInit, InstanceMessage, InstanceStatus, StopRequest } from "./protocol";
 
 const init = workerData as InstanceInit;
@@ -48,16 +49,23 @@ function describe(e: unknown): NonNullable<Extract<InstanceMessage, { type: "fin
 }
 
 async function main(): Promise<void> {
-  let pipeline: Pipeline;
+  let exchange: KeyedExchange | undefined;
+  let execution: StreamingExecution;
+  const containers = new Map<string, MetricsContainer>();
+  const outputs: string[] = [];
   try {
-    pipeline = await rebuild();
+    const pipeline = await rebuild();
+    // Keyed steps get the keyed exchange (each key on one instance); an element-wise pipeline needs no ports.
+    if (keyedStepNames(pipeline).length > 0) exchange = new KeyedExchange(pipeline, init.instance, init.instances, init.peers);
+    else for (const p of init.peers) p?.close();
+    execution = new StreamingExecution(pipeline, { runId: init.runId, handleSignals: false, checkEveryElement: init.checkEveryElement, ...(exchange !== undefined ? { exchange } : {}) }, containers, outputs);
+    const unrouted = exchange?.unrouted() ?? [];
+    if (unrouted.length > 0) throw new InternalError(`streaming instance ${init.instance}: keyed steps ${unrouted.join(", ")} are not behind the keyed exchange`);
   } catch (e) {
+    exchange?.close();
     post({ type: "finished", state: "FAILED", outputs: [], counts: [], watermarks: [], metrics: [], error: describe(e) });
     return;
   }
-  const containers = new Map<string, MetricsContainer>();
-  const outputs: string[] = [];
-  const execution = new StreamingExecution(pipeline, { runId: init.runId, handleSignals: false, checkEveryElement: init.checkEveryElement }, containers, outputs);
   parentPort!.on("message", (m: StopRequest) => execution.requestStop(m.kind));
   const reporter = setInterval(() => post({ type: "report", ...status(execution, containers) }), init.reportMillis);
   post({ type: "started" });
@@ -65,6 +73,7 @@ async function main(): Promise<void> {
     const state = await execution.run();
     post({ type: "finished", state, outputs, ...status(execution, containers), ...(execution.error !== undefined ? { error: describe(execution.error) } : {}) });
   } finally {
+    exchange?.close();
     clearInterval(reporter);
     parentPort!.removeAllListeners("message");
   }

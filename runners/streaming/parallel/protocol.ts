@@ -2,6 +2,7 @@
  * Messages between the coordinator of a parallel streaming run (the main thread) and its
  * instances (worker threads, each running the whole graph on its share of the input).
  */
+import type { MessagePort } from "node:worker_threads";
 import type { PipelineState } from "../../../lib/model/result";
 import type { MetricsSnapshot } from "../../direct/transfer";
 import type { WorkerInit } from "../../direct/worker_protocol";
@@ -12,6 +13,8 @@ export interface InstanceInit extends WorkerInit {
   readonly instances: number;
   /** How often the instance reports its counts, watermarks and metrics (ms). */
   readonly reportMillis: number;
+  /** The keyed exchange's port to each other instance (undefined at this instance's index). */
+  readonly peers: readonly (MessagePort | undefined)[];
 }
 
 /** Coordinator → instance: drain or cancel. */

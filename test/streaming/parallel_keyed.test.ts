@@ -1,0 +1,176 @@
+import { strict as assert } from "node:assert";
+import { BroadcastChannel } from "node:worker_threads";
+import type { Message } from "@google-cloud/pubsub";
+import { MAX_TIMESTAMP } from "../../lib/model/window";
+import { isStreamingResult, type StreamingPipelineResult } from "../../runners/streaming";
+import { parallelBlocker } from "../../runners/streaming/parallel";
+import type { ParallelStreamingExecution } from "../../runners/streaming/parallel/coordinator";
+import { waitFor } from "../setup/emulators/helpers";
+import { pullAllText, TEST_PROJECT, usePubSubEmulator } from "../io/gcp/emulator_env";
+import { HOLD_CHANNEL, type KeyedInput, keyedTimers, keyedWindowCount } from "./parallel_keyed_programs";
+
+const sub = (s: string) => `projects/${TEST_PROJECT}/subscriptions/${s}`;
+const topic = (t: string) => `projects/${TEST_PROJECT}/topics/${t}`;
+
+/** A published input message with its event time. */
+interface Timed extends KeyedInput {
+  readonly ts: number;
+}
+
+/** An old, window-aligned event time: every window of the input is complete once the readers have caught up. */
+const PAST = Date.UTC(2024, 0, 1);
+
+/** Messages over 9 windows of 10 s and 7 keys (one or two keys each, values 1–5). */
+function backlog(): Timed[] {
+  return Array.from({ length: 300 }, (_, i) => ({ keys: i % 4 === 0 ? [`k${i % 7}`, `k${(i * 3 + 1) % 7}`] : [`k${i % 7}`], v: (i % 5) + 1, ts: PAST + i * 300 }));
+}
+
+/** The one-thread truth, computed here: "key start:end count" per key and window. */
+function countsOf(input: readonly Timed[], windowMs: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of input) {
+    const start = m.ts - (m.ts % windowMs);
+    for (const k of m.keys) {
+      const id = `${k} ${start}:${start + windowMs}`;
+      out.set(id, (out.get(id) ?? 0) + 1);
+    }
+  }
+  return out;
+}
+
+describe("streaming: keyed steps on parallel instances (--direct_num_workers 2, the keyed exchange)", function () {
+  this.timeout(60_000);
+  const emulator = usePubSubEmulator();
+  const running: StreamingPipelineResult[] = [];
+  const subscribers: { close(): Promise<void> }[] = [];
+
+  afterEach(async () => {
+    for (const r of running.splice(0)) if (r.state === "RUNNING" || r.state === "DRAINING") await r.cancel().catch(() => undefined);
+    for (const s of subscribers.splice(0)) await s.close().catch(() => undefined);
+  });
+
+  /** An input topic with a subscription per run, and an output topic per run whose messages are collected. */
+  const setUp = async (name: string, runs: readonly string[]) => {
+    const { pubsub } = emulator;
+    await pubsub.createTopic(`${name}-in`);
+    const outputs = new Map<string, string[]>();
+    for (const run of runs) {
+      await pubsub.topic(`${name}-in`).createSubscription(`${name}-${run}`, { ackDeadlineSeconds: 10 });
+      await pubsub.createTopic(`${name}-out-${run}`);
+      await pubsub.topic(`${name}-out-${run}`).createSubscription(`${name}-out-${run}`);
+      const got: string[] = [];
+      outputs.set(run, got);
+      const s = pubsub.subscription(`${name}-out-${run}`);
+      s.on("message", (m: Message) => {
+        got.push(m.data.toString());
+        m.ack();
+      });
+      subscribers.push(s);
+    }
+    const input = pubsub.topic(`${name}-in`);
+    const publish = (messages: readonly Timed[]) => Promise.all(messages.map(({ ts, ...m }) => input.publishMessage({ data: Buffer.from(JSON.stringify(m)), attributes: { ts: String(ts) } })));
+    return { outputs, publish };
+  };
+
+  const start = async (program: typeof keyedWindowCount | typeof keyedTimers, name: string, run: string, workers: number): Promise<StreamingPipelineResult> => {
+    const r = await program.run({ input: sub(`${name}-${run}`), output: topic(`${name}-out-${run}`), window_ms: 10_000 }, { directNumWorkers: workers });
+    assert.ok(isStreamingResult(r));
+    running.push(r);
+    return r;
+  };
+
+  /** Runs `program` in one thread and on 2 instances over the same input until each wrote `results`; drains both. */
+  const runOneAndTwo = async (program: typeof keyedWindowCount | typeof keyedTimers, name: string, outputs: Map<string, string[]>, results: number): Promise<StreamingPipelineResult> => {
+    const one = await start(program, name, "one", 1);
+    const two = await start(program, name, "two", 2);
+    await waitFor(`${results} results from each run`, () => outputs.get("one")!.length >= results && outputs.get("two")!.length >= results, 45_000);
+    assert.equal(await one.drain(), "DRAINED");
+    assert.equal(await two.drain(), "DRAINED");
+    return two;
+  };
+
+  it("keyed windowed counts and stateful timers run in parallel; side inputs and checkpoints still say why not", () => {
+    const flags = { input: sub("in"), output: topic("out"), window_ms: 10_000 };
+    assert.equal(parallelBlocker(keyedWindowCount.create(flags, { directNumWorkers: 2 })), undefined);
+    assert.equal(parallelBlocker(keyedTimers.create(flags, { directNumWorkers: 2 })), undefined);
+    assert.match(parallelBlocker(keyedWindowCount.create(flags, { directNumWorkers: 2, checkpointDir: "/tmp/x" }))!, /--checkpoint_dir/);
+  });
+
+  it("a keyed windowed count on 2 instances gives the one-thread result: every key and window once, one on-time pane, each message counted once", async () => {
+    const { outputs, publish } = await setUp("kc", ["one", "two"]);
+    const input = backlog();
+    await publish(input);
+    const expected = [...countsOf(input, 10_000)].map(([kw, n]) => `${kw} ${n} ON_TIME#0`).sort();
+    const two = await runOneAndTwo(keyedWindowCount, "kc", outputs, expected.length);
+    assert.deepEqual([...outputs.get("one")!].sort(), expected, "one thread");
+    assert.deepEqual([...outputs.get("two")!].sort(), expected, "two instances: the same counts, windows and panes");
+    assert.deepEqual(await pullAllText(sub("kc-two")), [], "every message acknowledged: nothing comes back to be counted again");
+    assert.equal(two.progress().elementsRead, input.length, "each message read once");
+    assert.equal(two.metrics.counterTotal("beamline", "droppedDueToLateness"), 0);
+    assert.equal(two.progress().elementsWritten, expected.length, "each count written once");
+    assert.equal(two.metrics.counterTotal("beamline", "droppedDueToClosedWindow"), 0);
+    assert.equal(input.reduce((n, m) => n + m.keys.length, 0), [...expected].reduce((n, row) => n + Number(row.split(" ")[2]), 0), "the counts add up to the elements");
+  });
+
+  it("a stateful DoFn with event-time timers on 2 instances gives the one-thread result", async () => {
+    const { outputs, publish } = await setUp("kt", ["one", "two"]);
+    const input = backlog();
+    await publish(input);
+    const sums = new Map<string, { sum: number; n: number; end: number }>();
+    for (const m of input) {
+      const start = m.ts - (m.ts % 10_000);
+      for (const k of m.keys) {
+        const id = `${k} ${start}:${start + 10_000}`;
+        const s = sums.get(id) ?? { sum: 0, n: 0, end: start + 10_000 - 1 };
+        s.sum += m.v!;
+        s.n++;
+        sums.set(id, s);
+      }
+    }
+    const expected = [...sums].map(([kw, s]) => `${kw} sum=${s.sum} n=${s.n} @${s.end}`).sort();
+    await runOneAndTwo(keyedTimers, "kt", outputs, expected.length);
+    assert.deepEqual([...outputs.get("one")!].sort(), expected, "one thread");
+    assert.deepEqual([...outputs.get("two")!].sort(), expected, "two instances: each key's timers fire once, on its owner, with all its state");
+  });
+
+  it("a window fires only once every instance's input has passed it: an instance holding an element back holds the window on the other", async function () {
+    this.timeout(120_000);
+    const { outputs, publish } = await setUp("kh", ["two"]);
+    const keys = Array.from({ length: 10 }, (_, i) => `k${i}`);
+    // Event times ahead of the wall clock: no window is complete until the run drains.
+    const windowStart = Math.floor((Date.now() + 3_600_000) / 60_000) * 60_000;
+    const held = new BroadcastChannel(HOLD_CHANNEL);
+    let holding = false;
+    held.onmessage = (e) => {
+      if ((e as { data: unknown }).data === "held") holding = true;
+    };
+    try {
+      const r = await keyedWindowCount.run({ input: sub("kh-two"), output: topic("kh-out-two"), window_ms: 60_000 }, { directNumWorkers: 2 });
+      assert.ok(isStreamingResult(r));
+      running.push(r);
+      await publish(Array.from({ length: 40 }, (_, i) => ({ keys, ts: windowStart + i })));
+      await waitFor("the first 40 messages read", () => r.progress().elementsRead >= 40, 30_000);
+      // One more element for every key, held in the element-wise step of whichever instance reads it.
+      await publish([{ keys, hold: true, ts: windowStart + 100 }]);
+      await waitFor("an instance to hold the last message", () => holding, 30_000);
+      const drained = r.drain();
+      // The other instance's reader stops on drain: its own input is complete, but the window waits for the held element.
+      const execution = (r as unknown as { execution: ParallelStreamingExecution }).execution;
+      const sources = [...r.watermarks().keys()].filter((id) => id.includes("ReadUnbounded"));
+      assert.equal(sources.length, 1, [...r.watermarks().keys()].join(", "));
+      let other: ReadonlyMap<string, number> | undefined;
+      await waitFor("the other instance's input to end", () =>  (other = execution.instanceWatermarks().find((w) => w.get(sources[0]!) === MAX_TIMESTAMP)) !== undefined, 30_000);
+      const counted = [...other!].filter(([id]) => id.startsWith("Count"));
+      assert.ok(counted.length > 0 && counted.every(([, w]) => w < windowStart + 60_000), `the count's output watermark is held: ${JSON.stringify(counted)}`);
+      assert.deepEqual(outputs.get("two"), [], "no window fired early");
+      held.postMessage("release");
+      const dbg = setInterval(() => console.log(JSON.stringify(execution.instanceWatermarks().map((m) => [...m].map(([k, v]) => `${k.slice(0, 8)}=${v}`)))), 2000);
+      try { assert.equal(await drained, "DRAINED"); } finally { clearInterval(dbg); }
+      assert.deepEqual([...outputs.get("two")!].sort(), keys.map((k) => `${k} ${windowStart}:${windowStart + 60_000} 41 ON_TIME#0`).sort(), "each key's window fired once, with the held element");
+      assert.equal(r.metrics.counterTotal("beamline", "droppedDueToLateness"), 0);
+    } finally {
+      held.postMessage("release");
+      held.close();
+    }
+  });
+});
