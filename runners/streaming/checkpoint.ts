@@ -108,3 +108,17 @@ export function writeOptionalDouble(w: ByteWriter, x: number | undefined): void 
 export function readOptionalDouble(r: ByteReader): number | undefined {
   return r.readByte() === 0 ? undefined : r.readDoubleBE();
 }
+
+/** Named numbers (watermarks, counts, counters): their count, then each name and value. */
+export function writeNumberEntries(w: ByteWriter, entries: Iterable<readonly [string, number]>, size: number): void {
+  w.writeVarInt(size);
+  for (const [name, x] of entries) {
+    w.writeUtf8Nested(name);
+    w.writeDoubleBE(x);
+  }
+}
+
+/** Reads what writeNumberEntries wrote, handing each name and value to `set`. */
+export function readNumberEntries(r: ByteReader, set: (name: string, x: number) => void): void {
+  for (let n = r.readVarInt(); n > 0; n--) set(r.readUtf8Nested(), r.readDoubleBE());
+}

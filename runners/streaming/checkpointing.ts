@@ -26,7 +26,7 @@ import * as path from "node:path";
 import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
-import { Checkpointable, CheckpointContents, checkSamePipeline, decodeCheckpoint, encodeCheckpoint, IncompatibleCheckpointError, readSection, section } from "./checkpoint";
+import { Checkpointable, CheckpointContents, checkSamePipeline, decodeCheckpoint, encodeCheckpoint, IncompatibleCheckpointError, readNumberEntries, readSection, section, writeNumberEntries } from "./checkpoint";
 import { CheckpointStore, type StoredCheckpoint } from "./checkpoint_store";
 import type { LiveSource } from "./sources";
 
@@ -162,11 +162,7 @@ export class MetricsPart implements Checkpointable {
     w.writeVarInt(this.containers.size);
     for (const [step, c] of this.containers) {
       w.writeUtf8Nested(step);
-      w.writeVarInt(c.counters.size);
-      for (const [k, v] of c.counters) {
-        w.writeUtf8Nested(k);
-        w.writeDoubleBE(v);
-      }
+      writeNumberEntries(w, c.counters, c.counters.size);
       w.writeVarInt(c.distributions.size);
       for (const [k, d] of c.distributions) {
         w.writeUtf8Nested(k);
@@ -187,7 +183,7 @@ export class MetricsPart implements Checkpointable {
       c.counters.clear();
       c.distributions.clear();
       c.gauges.clear();
-      for (let m = r.readVarInt(); m > 0; m--) c.counters.set(r.readUtf8Nested(), r.readDoubleBE());
+      readNumberEntries(r, (k, v) => c.counters.set(k, v));
       for (let m = r.readVarInt(); m > 0; m--) {
         const k = r.readUtf8Nested();
         c.distributions.set(k, { count: r.readDoubleBE(), sum: r.readDoubleBE(), min: r.readDoubleBE(), max: r.readDoubleBE() });

@@ -24,6 +24,7 @@ import { cleanupAfterFailure } from "../direct/failure_cleanup";
 import { PipelineGraph } from "../executor/pipeline_graph";
 import { StepContexts } from "../executor/step_contexts";
 import type { Unit } from "../executor/units";
+import { progressOf } from "./progress";
 import { GraphEnvironment, SideInputGate, StreamingGraph } from "./graph";
 import { DroppedDataWarnings } from "./late_data";
 import { LiveSource, TestStreamReplay } from "./sources";
@@ -31,7 +32,7 @@ import type { SourceBundle } from "./source_queue";
 import { StreamingResult } from "./result";
 import type { EdgeObserver } from "../executor/graph_builder";
 import { StreamingRunMonitor } from "../monitor/streaming_monitor";
-import { type Checkpointable, IncompatibleCheckpointError, readOptionalDouble, writeOptionalDouble } from "./checkpoint";
+import { type Checkpointable, IncompatibleCheckpointError, readNumberEntries, readOptionalDouble, writeNumberEntries, writeOptionalDouble } from "./checkpoint";
 import { Checkpointing, MetricsPart } from "./checkpointing";
 import { RestartingExecution, type RestartHooks } from "./restart";
 import type { KeyedRouting } from "./parallel/exchange";
@@ -223,16 +224,8 @@ export class StreamingExecution implements GraphEnvironment {
   private snapshotDriver(w: ByteWriter): void {
     w.writeByte(this.impulsesDone ? 1 : 0);
     w.writeDoubleBE(this.virtualTime);
-    w.writeVarInt(this.watermarks.size);
-    for (const [id, t] of this.watermarks) {
-      w.writeUtf8Nested(id);
-      w.writeDoubleBE(t);
-    }
-    w.writeVarInt(this.counts.size);
-    for (const [id, c] of this.counts) {
-      w.writeUtf8Nested(id);
-      w.writeDoubleBE(c.n);
-    }
+    writeNumberEntries(w, this.watermarks, this.watermarks.size);
+    writeNumberEntries(w, [...this.counts].map(([id, c]) => [id, c.n] as const), this.counts.size);
     w.writeVarInt(this.scripts.length);
     for (const s of this.scripts) {
       w.writeUtf8Nested(s.unitName);
@@ -249,8 +242,8 @@ export class StreamingExecution implements GraphEnvironment {
   private restoreDriver(r: ByteReader): void {
     this.impulsesDone = r.readByte() === 1;
     this.virtualTime = r.readDoubleBE();
-    for (let n = r.readVarInt(); n > 0; n--) this.watermarks.set(r.readUtf8Nested(), r.readDoubleBE());
-    for (let n = r.readVarInt(); n > 0; n--) this.counterOf(r.readUtf8Nested()).n = r.readDoubleBE();
+    readNumberEntries(r, (id, t) => this.watermarks.set(id, t));
+    readNumberEntries(r, (id, n) => (this.counterOf(id).n = n));
     const unknown = (kind: string, name: string): Error => new IncompatibleCheckpointError(`the checkpoint has a ${kind} '${name}' this pipeline does not have; give the run another --checkpoint_dir to start afresh`);
     for (let n = r.readVarInt(); n > 0; n--) {
       const name = r.readUtf8Nested();
@@ -568,28 +561,6 @@ interface FlushingParDo {
   readonly gate: SideInputGate | undefined;
   /** Its activity when the running bundle started. */
   atStart: number;
-}
-
-/** Elements read by the sources, elements reaching the last PCollections (read by no step), and their lowest watermark. */
-export function progressOf(units: readonly Unit[], count: (pcollId: string) => number, watermark: (pcollId: string) => Instant): StreamingProgress {
-  const consumed = new Set<string>();
-  const produced: string[] = [];
-  let elementsRead = 0;
-  for (const u of units) {
-    if (u.kind === "flatten") for (const pc of u.inputs) consumed.add(pc.id);
-    else if ("input" in u) consumed.add(u.input.id);
-    for (const pc of u.node.outputs.values()) produced.push(pc.id);
-    if (u.kind === "testStream" || u.kind === "readUnbounded") elementsRead += count(u.output.id);
-  }
-  for (const u of units) if (u.node.primitive?.kind === "pardo") for (const side of u.node.primitive.sideInputs) consumed.add(side.pcoll.id);
-  const leaves = produced.filter((id) => !consumed.has(id));
-  let elementsWritten = 0;
-  let outputWatermark = MAX_TIMESTAMP;
-  for (const id of leaves) {
-    elementsWritten += count(id);
-    outputWatermark = Math.min(outputWatermark, watermark(id));
-  }
-  return { elementsRead, elementsWritten, outputWatermark };
 }
 
 /** Runs a pipeline with the streaming driver; returns once finished if every source is finite. */

@@ -18,7 +18,7 @@ import { type Instant, MIN_TIMESTAMP } from "../../../lib/model/window";
 import { restoreMetrics } from "../../direct/transfer";
 import { PipelineGraph } from "../../executor/pipeline_graph";
 import type { Unit } from "../../executor/units";
-import { progressOf } from "../driver";
+import { progressOf } from "../progress";
 import type { RunningStreamingExecution } from "../result";
 import type { InstanceFinished, InstanceInit, InstanceMessage, InstanceStatus, StopRequest } from "./protocol";
 
