@@ -81,8 +81,12 @@ export class ExecutionTally {
     steps: readonly string[],
     pcollections: readonly string[],
     threads: number,
-    /** Sampling period; each sample credits this many milliseconds to the step it finds. */
-    private readonly periodMs = 5,
+    /**
+     * Sampling period; each sample credits this many milliseconds to the step it finds. Beam's
+     * samplers use 200 ms; 20 ms still gives a 1-second run 50 samples, and waking every 5 ms
+     * cost ~1.5 % of a batch run's CPU (60–70 ms of a 4 s wordcount).
+     */
+    private readonly periodMs = 20,
   ) {
     const P = pcollections.length;
     const countsBytes = threads * P * 8;

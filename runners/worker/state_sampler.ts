@@ -24,7 +24,8 @@ const PHASE_COUNT = 4;
 export const IDLE_SLOT = 0;
 
 const CAPACITY = 1 << 16;
-const SAMPLING_PERIOD_MS = 5;
+/** As the DirectRunner's tally (runners/monitor/execution_tally.ts): 50 samples a second. */
+const SAMPLING_PERIOD_MS = 20;
 
 /** Who a slot belongs to: the transform, and the bundle running it. */
 export interface SlotOwner {
