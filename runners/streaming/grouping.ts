@@ -179,7 +179,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
       let ws = this.state.get(keyId, windowId);
       if (ws === undefined && this.merging) ws = this.mergeNewWindow(key, window, keyId);
       if (ws === undefined) {
-        ws = this.newWindowState(key, window);
+        ws = this.newWindowState(key, window, keyId);
         this.state.put(keyId, windowId, ws);
       }
       if (ws.closed) {
@@ -383,9 +383,14 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     return (this.lastContext = { window, watermark: this.clocks.inputWatermark, processingTime: this.clocks.processingTime });
   }
 
-  private newWindowState(key: unknown, window: BoundedWindow): WindowState {
+  /** A key's state in a new window: its removed state of an earlier window, reset, if the table kept one. */
+  private newWindowState(key: unknown, window: BoundedWindow, keyId?: string): WindowState {
     const buffer = this.combineFn !== undefined ? this.createAccumulator(this.combineFn) : [];
-    return new WindowState(key, window, buffer, triggerMachine(this.windowing.trigger, this.merging));
+    const trigger = triggerMachine(this.windowing.trigger, this.merging);
+    const free = keyId !== undefined ? this.state.recycled(keyId) : undefined;
+    if (free === undefined) return new WindowState(key, window, buffer, trigger);
+    free.reuse(key, window, buffer, trigger);
+    return free;
   }
 
   private addValue(ws: WindowState, value: unknown, timestamp: Instant): void {
