@@ -358,7 +358,8 @@ export class WindowMajorGroupingState implements GroupingState {
   }
   get(keyId: string, windowId: string): WindowState | undefined {
     const w = this.keysIn(windowId);
-    const ws = w?.keys.get(keyId);
+    // A window not yet in the table starts with the spare Map, if any (see put).
+    const ws = w !== undefined ? w.keys.get(keyId) : this.spare?.get(keyId);
     if (ws !== undefined && !ws.removed) return ws;
     // A miss: the put that follows takes the entry from here.
     this.probeKey = keyId;
@@ -387,6 +388,8 @@ export class WindowMajorGroupingState implements GroupingState {
       if (this.spare !== undefined) {
         w.keys = this.spare;
         this.spare = undefined;
+        // The get that missed looked in the spare Map.
+        if (this.probeIn === undefined) this.probeIn = w;
       }
       this.lastId = windowId;
       this.last = w;
