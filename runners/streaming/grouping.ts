@@ -206,7 +206,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     const clockMoved = clocks.processingTime !== this.clocks.processingTime;
     this.clocks = clocks;
     this.liveWindow = undefined;
-    while (this.wakeups.peekTime() < clocks.inputWatermark) for (const ws of this.wakeups.popBucket()) this.visitIfLive(ws);
+    while (this.wakeups.peekTime() < clocks.inputWatermark) this.wakeups.popBucket(this.visitIfLive);
     // A processing-time trigger is armed by an element and fires a pane of pending data: only
     // windows holding unfired elements can fire because the clock moved.
     if (this.processingTimeTriggers && clockMoved) for (const ws of [...this.unfired]) this.visitIfLive(ws);
@@ -254,9 +254,10 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     }
   }
 
-  private visitIfLive(ws: WindowState): void {
+  /** (A bound function: the wake-up buckets call it per state.) */
+  private readonly visitIfLive = (ws: WindowState): void => {
     if (!ws.dead) this.visit(ws);
-  }
+  };
 
   /** A timer of the window is due: garbage collection once expired, otherwise a trigger evaluation. */
   private visit(ws: WindowState): void {
