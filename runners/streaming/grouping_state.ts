@@ -302,9 +302,15 @@ class WindowKeys {
   keys = new Map<string, WindowState>();
   /** States in `keys` that are live in this window. */
   live = 0;
-  /** The most it had live: the Map is handed on only if it is not much bigger than that. */
+  /** The most it had live (keys that did not come back are dropped from a Map much bigger than that). */
   peak = 0;
+  /** Removed states in `keys` when it was handed the Map, and how many of them it reused. */
+  available = 0;
+  reused = 0;
 }
+
+/** At most this many windows in a row start with a new Map after handed-on Maps went unused (keys that do not come back). */
+const MAX_HAND_ON_BACKOFF = 64;
 
 /**
  * The DirectRunner's grouping state for windows that do not merge: a table of windows, each with
@@ -322,8 +328,8 @@ class WindowKeys {
  * there is its removed state, reset (see recycled), under the same key string in the same Map.
  * With 100,000 keys, every window's states, key strings and Map would otherwise be allocated
  * afresh (the Map in large-object space) while the last window's, garbage in the old generation,
- * wait for the next full collection: two windows in the heap instead of one. A Map holding many
- * more keys than its window had live (keys that did not come back) is dropped instead.
+ * wait for the next full collection: two windows in the heap instead of one. Keys that do not come
+ * back are dropped from the Map as it is handed on (see handOn).
  */
 export class WindowMajorGroupingState implements GroupingState {
   private readonly windows = new Map<string, WindowKeys>();
@@ -333,6 +339,14 @@ export class WindowMajorGroupingState implements GroupingState {
   private newest: WindowKeys | undefined;
   /** A Map handed on while no window was live (all its states removed), for the next window. */
   private spare: Map<string, WindowState> | undefined;
+  /**
+   * When a window reused less than half of the states handed on to it, the next Maps are not
+   * handed on (their states are garbage at once, rather than kept through the next window for
+   * keys that do not come back): `skip` windows, then one is tried again; `backoff` doubles
+   * with each try that fails.
+   */
+  private skip = 0;
+  private backoff = 1;
   private count = 0;
   /**
    * The last `get` that found no live state: its key, the keys of its window, and the entry
@@ -387,6 +401,7 @@ export class WindowMajorGroupingState implements GroupingState {
       this.windows.set(windowId, (w = new WindowKeys()));
       if (this.spare !== undefined) {
         w.keys = this.spare;
+        w.available = w.keys.size;
         this.spare = undefined;
         // The get that missed looked in the spare Map.
         if (this.probeIn === undefined) this.probeIn = w;
@@ -401,6 +416,7 @@ export class WindowMajorGroupingState implements GroupingState {
     this.probeKey = this.probeIn = this.probeFound = undefined;
     if (previous === undefined || previous.removed || previous === ws) {
       if (++w.live > w.peak) w.peak = w.live;
+      if (previous === ws) w.reused++;
       this.count++;
     }
   }
@@ -416,13 +432,29 @@ export class WindowMajorGroupingState implements GroupingState {
       this.windows.delete(windowId);
       if (this.lastId === windowId) this.lastId = this.last = undefined;
       if (this.newest === w) this.newest = undefined;
-      this.handOn(w);
+      this.handOn(w, windowId, ws.window);
     }
   }
-  /** A window's Map, all its states removed, goes to the newest live window or is kept for the next one. */
-  private handOn(gone: WindowKeys): void {
+  /**
+   * A window's Map, all its states removed, goes to the newest live window or is kept for the next
+   * one. Keys that did not come back in the window (their states removed in an earlier one) are
+   * dropped from it first once there are many of them, so that the Map holds at most about as
+   * many keys as the windows had live. Where keys do not come back at all, Maps are not handed
+   * on (see `skip`).
+   */
+  private handOn(gone: WindowKeys, goneId: string, goneWindow: BoundedWindow): void {
+    if (gone.available > 0) {
+      if (2 * gone.reused >= gone.available) this.backoff = 1;
+      else this.skip = this.backoff = Math.min(2 * this.backoff, MAX_HAND_ON_BACKOFF);
+    }
+    if (this.skip > 0) {
+      this.skip--;
+      return;
+    }
     const keys = gone.keys;
-    if (keys.size > 2 * gone.peak + 1024) return;
+    if (keys.size > gone.peak + (gone.peak >> 2) + 1024) {
+      for (const [k, ws] of keys) if (ws.window !== goneWindow && ws.window.id() !== goneId) keys.delete(k);
+    }
     const to = this.newest;
     if (to === undefined) {
       this.spare = keys;
@@ -432,6 +464,7 @@ export class WindowMajorGroupingState implements GroupingState {
     if (to.keys.size > keys.size) return;
     for (const [k, ws] of to.keys) if (!ws.removed) keys.set(k, ws);
     to.keys = keys;
+    to.available = keys.size - to.live;
   }
   *all(): Iterable<WindowState> {
     for (const w of this.windows.values()) for (const ws of w.keys.values()) if (!ws.removed) yield ws;

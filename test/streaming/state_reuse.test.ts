@@ -106,7 +106,7 @@ describe("Streaming DirectRunner: a window's grouping states reused by the next 
     assert.deepEqual(s.panes.map((p) => p.slice(0, p.indexOf(" "))), ['{"id":1}=[1]', '{"id":1}=[2]']);
   });
 
-  it("the table hands an expired window's Map on: to the newest live window, else to the next window; drops it when it holds many more keys than were live", () => {
+  it("the table hands an expired window's Map on: to the newest live window, else to the next window; keys that did not come back go once they are many", () => {
     const w = (i: number): BoundedWindow => new IntervalWindow(10 * i, 10 * i + 10);
     const state = (key: string, win: BoundedWindow): WindowState => new WindowState(key, win, 0, triggerMachine(undefined));
     const table = new WindowMajorGroupingState();
@@ -138,9 +138,8 @@ describe("Streaming DirectRunner: a window's grouping states reused by the next 
     assert.equal(w2[1], w1more[1], "the next window reuses the gone window's state of c");
     assert.equal(table.size, 2);
 
-    // Keys that do not come back: a Map much bigger than its window had live is not handed on.
+    // Keys that do not come back are dropped from the Map as it is handed on, once they are many.
     const big = new WindowMajorGroupingState();
-    const many = Array.from({ length: 3000 }, (_, i) => `k${i}`);
     const bigFill = (win: BoundedWindow, keys: readonly string[]): WindowState[] => keys.map((k) => {
       big.get(k, win.id());
       const ws = big.recycled(k) ?? state(k, win);
@@ -148,12 +147,28 @@ describe("Streaming DirectRunner: a window's grouping states reused by the next 
       big.put(k, win.id(), ws);
       return ws;
     });
-    const first = bigFill(w(0), many);
-    for (const ws of first) big.remove(ws.key as string, w(0).id(), ws);
-    const second = bigFill(w(1), ["k1"]);
-    assert.equal(second[0], first[1], "handed on (3,000 keys, 3,000 were live)");
-    for (const ws of second) big.remove("k1", w(1).id(), ws);
-    const third = bigFill(w(2), ["k2"]);
-    assert.notEqual(third[0], first[2], "dropped: 3,000 keys in the Map, 1 was live");
+    const expire = (win: BoundedWindow, states: readonly WindowState[]): void => {
+      for (const ws of states) big.remove(ws.key as string, win.id(), ws);
+    };
+    const keys = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `k${from + i}`);
+    const first = bigFill(w(0), keys(0, 3000));
+    expire(w(0), first);
+    // Window 1 reuses half the states handed on: worth it, but the 1,500 keys that did not come back go.
+    const second = bigFill(w(1), keys(0, 1500));
+    assert.equal(second[1], first[1], "handed on");
+    expire(w(1), second);
+    const third = bigFill(w(2), ["k2000", "k0"]);
+    assert.notEqual(third[0], first[2000], "k2000 did not come back in window 1: dropped");
+    assert.equal(third[1], first[0], "k0 came back: kept");
+    // Window 2 reused 1 of the 1,500 states handed on: the next two Maps are not handed on, then one is.
+    expire(w(2), third);
+    const fourth = bigFill(w(3), ["k0"]);
+    assert.notEqual(fourth[0], first[0]);
+    expire(w(3), fourth);
+    const fifth = bigFill(w(4), ["k0"]);
+    assert.notEqual(fifth[0], fourth[0]);
+    expire(w(4), fifth);
+    const sixth = bigFill(w(5), ["k0"]);
+    assert.equal(sixth[0], fifth[0], "tried again");
   });
 });
