@@ -179,7 +179,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
       let ws = this.state.get(keyId, windowId);
       if (ws === undefined && this.merging) ws = this.mergeNewWindow(key, window, keyId);
       if (ws === undefined) {
-        ws = this.newWindowState(key, window);
+        ws = this.newWindowState(key, window, keyId);
         this.state.put(keyId, windowId, ws);
       }
       if (ws.closed) {
@@ -206,7 +206,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     const clockMoved = clocks.processingTime !== this.clocks.processingTime;
     this.clocks = clocks;
     this.liveWindow = undefined;
-    while (this.wakeups.peekTime() < clocks.inputWatermark) for (const ws of this.wakeups.popBucket()) this.visitIfLive(ws);
+    while (this.wakeups.peekTime() < clocks.inputWatermark) this.wakeups.popBucket(this.visitIfLive);
     // A processing-time trigger is armed by an element and fires a pane of pending data: only
     // windows holding unfired elements can fire because the clock moved.
     if (this.processingTimeTriggers && clockMoved) for (const ws of [...this.unfired]) this.visitIfLive(ws);
@@ -254,9 +254,10 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     }
   }
 
-  private visitIfLive(ws: WindowState): void {
+  /** (A bound function: the wake-up buckets call it per state.) */
+  private readonly visitIfLive = (ws: WindowState): void => {
     if (!ws.dead) this.visit(ws);
-  }
+  };
 
   /** A timer of the window is due: garbage collection once expired, otherwise a trigger evaluation. */
   private visit(ws: WindowState): void {
@@ -383,9 +384,14 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     return (this.lastContext = { window, watermark: this.clocks.inputWatermark, processingTime: this.clocks.processingTime });
   }
 
-  private newWindowState(key: unknown, window: BoundedWindow): WindowState {
+  /** A key's state in a new window: its removed state of an earlier window, reset, if the table kept one. */
+  private newWindowState(key: unknown, window: BoundedWindow, keyId?: string): WindowState {
     const buffer = this.combineFn !== undefined ? this.createAccumulator(this.combineFn) : [];
-    return new WindowState(key, window, buffer, triggerMachine(this.windowing.trigger, this.merging));
+    const trigger = triggerMachine(this.windowing.trigger, this.merging);
+    const free = keyId !== undefined ? this.state.recycled(keyId) : undefined;
+    if (free === undefined) return new WindowState(key, window, buffer, trigger);
+    free.reuse(key, window, buffer, trigger);
+    return free;
   }
 
   private addValue(ws: WindowState, value: unknown, timestamp: Instant): void {

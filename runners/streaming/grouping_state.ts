@@ -60,13 +60,29 @@ export class WindowState {
   private extra: StateExtras | undefined = undefined;
 
   constructor(
-    readonly key: unknown,
-    /** Fixed for the state's life (its hold at the end of the window is kept as a code). */
-    readonly window: BoundedWindow,
+    /** Fixed while the state is live (reuse() changes it for the key's next window). */
+    public key: unknown,
+    /** Fixed while the state is live (its hold at the end of the window is kept as a code). */
+    public window: BoundedWindow,
     buffer: unknown,
     public trigger: TriggerMachine,
   ) {
     this.buffer = buffer;
+  }
+
+  /**
+   * Makes a removed state (see GroupingState.recycled) the fresh state of its key in another
+   * window, as a new WindowState would be. The key keeps its object when it is a string (the
+   * same characters: the element's copy of it then dies young instead of being kept).
+   */
+  reuse(key: unknown, window: BoundedWindow, buffer: unknown, trigger: TriggerMachine): void {
+    if (typeof key !== "string" || key !== this.key) this.key = key;
+    this.window = window;
+    this.buffer = buffer;
+    this.trigger = trigger;
+    this.pending = 0;
+    this.flags = 0;
+    this.extra = undefined;
   }
 
   /**
@@ -197,6 +213,11 @@ export interface GroupingState {
   all(): Iterable<WindowState>;
   /** Number of live window states. */
   readonly size: number;
+  /**
+   * A removed state of key `keyId` that nothing refers to any more, for the step to reuse (see
+   * WindowState.reuse) as the key's state in a new window; undefined if there is none.
+   */
+  recycled(keyId: string): WindowState | undefined;
 }
 
 /**
@@ -269,14 +290,27 @@ export class InMemoryGroupingState implements GroupingState {
   *all(): Iterable<WindowState> {
     for (const kw of this.keys.values()) yield* kw.values();
   }
+  /** Merging windows come and go per key: no state is kept for reuse. */
+  recycled(): WindowState | undefined {
+    return undefined;
+  }
 }
 
 /** The keys of one window (WindowMajorGroupingState). */
 class WindowKeys {
-  readonly keys = new Map<string, WindowState>();
-  /** States in `keys` not yet removed (removed ones stay until the window has none left). */
+  /** Its keys' states; also removed states of earlier windows, free for reuse, when the Map was handed on. */
+  keys = new Map<string, WindowState>();
+  /** States in `keys` that are live in this window. */
   live = 0;
+  /** The most it had live (keys that did not come back are dropped from a Map much bigger than that). */
+  peak = 0;
+  /** Removed states in `keys` when it was handed the Map, and how many of them it reused. */
+  available = 0;
+  reused = 0;
 }
+
+/** At most this many windows in a row start with a new Map after handed-on Maps went unused (keys that do not come back). */
+const MAX_HAND_ON_BACKOFF = 64;
 
 /**
  * The DirectRunner's grouping state for windows that do not merge: a table of windows, each with
@@ -285,20 +319,40 @@ class WindowKeys {
  * remembered (consecutive elements mostly share it).
  *
  * The states of a window expire together (at its end plus the allowed lateness): a removed state
- * stays in its window's Map, marked removed, until the window has no live state left, and then the
- * whole Map goes at once. Deleting 100,000 keys one by one would shrink and rehash the Map again
- * and again, and leave that garbage to the collector.
+ * stays in its window's Map, marked removed, until the window has no live state left. Deleting
+ * 100,000 keys one by one would shrink and rehash the Map again and again, and leave that garbage
+ * to the collector.
+ *
+ * A window's Map is then handed on, with its removed states, to the newest live window (or the
+ * next window to come): the same keys mostly come back in the next window, and a key's new state
+ * there is its removed state, reset (see recycled), under the same key string in the same Map.
+ * With 100,000 keys, every window's states, key strings and Map would otherwise be allocated
+ * afresh (the Map in large-object space) while the last window's, garbage in the old generation,
+ * wait for the next full collection: two windows in the heap instead of one. Keys that do not come
+ * back are dropped from the Map as it is handed on (see handOn).
  */
 export class WindowMajorGroupingState implements GroupingState {
   private readonly windows = new Map<string, WindowKeys>();
   private lastId: string | undefined;
   private last: WindowKeys | undefined;
+  /** The window put last that is still live: a Map handed on goes to it. */
+  private newest: WindowKeys | undefined;
+  /** A Map handed on while no window was live (all its states removed), for the next window. */
+  private spare: Map<string, WindowState> | undefined;
+  /**
+   * When a window reused less than half of the states handed on to it, the next Maps are not
+   * handed on (their states are garbage at once, rather than kept through the next window for
+   * keys that do not come back): `skip` windows, then one is tried again; `backoff` doubles
+   * with each try that fails.
+   */
+  private skip = 0;
+  private backoff = 1;
   private count = 0;
   /**
    * The last `get` that found no live state: its key, the keys of its window, and the entry
    * found (removed, or none). A missing state is looked up, then put: the put takes the entry
    * from here instead of a second lookup of the key (with many keys, a hash lookup and cache
-   * misses per new state).
+   * misses per new state); a removed one found is the one to reuse.
    */
   private probeKey: string | undefined;
   private probeIn: WindowKeys | undefined;
@@ -318,13 +372,22 @@ export class WindowMajorGroupingState implements GroupingState {
   }
   get(keyId: string, windowId: string): WindowState | undefined {
     const w = this.keysIn(windowId);
-    const ws = w?.keys.get(keyId);
+    // A window not yet in the table starts with the spare Map, if any (see put).
+    const ws = w !== undefined ? w.keys.get(keyId) : this.spare?.get(keyId);
     if (ws !== undefined && !ws.removed) return ws;
     // A miss: the put that follows takes the entry from here.
     this.probeKey = keyId;
     this.probeIn = w;
     this.probeFound = ws;
     return undefined;
+  }
+  /**
+   * The removed state the last get found in the window's Map (see the class comment): removed as
+   * its window expired, so no index of the step refers to it; the put that follows keeps it there.
+   */
+  recycled(keyId: string): WindowState | undefined {
+    const ws = keyId === this.probeKey ? this.probeFound : undefined;
+    return ws !== undefined && ws.removed && !ws.touched ? ws : undefined;
   }
   *windowsOf(keyId: string): Iterable<WindowState> {
     for (const w of this.windows.values()) {
@@ -336,14 +399,24 @@ export class WindowMajorGroupingState implements GroupingState {
     let w = this.keysIn(windowId);
     if (w === undefined) {
       this.windows.set(windowId, (w = new WindowKeys()));
+      if (this.spare !== undefined) {
+        w.keys = this.spare;
+        w.available = w.keys.size;
+        this.spare = undefined;
+        // The get that missed looked in the spare Map.
+        if (this.probeIn === undefined) this.probeIn = w;
+      }
       this.lastId = windowId;
       this.last = w;
+      this.newest = w;
     }
     const previous = keyId === this.probeKey && w === this.probeIn ? this.probeFound : w.keys.get(keyId);
-    w.keys.set(keyId, ws);
+    // A reused state stays under its key string (the same characters): the element's dies young.
+    if (previous !== ws) w.keys.set(keyId, ws);
     this.probeKey = this.probeIn = this.probeFound = undefined;
-    if (previous === undefined || previous.removed) {
-      w.live++;
+    if (previous === undefined || previous.removed || previous === ws) {
+      if (++w.live > w.peak) w.peak = w.live;
+      if (previous === ws) w.reused++;
       this.count++;
     }
   }
@@ -358,7 +431,40 @@ export class WindowMajorGroupingState implements GroupingState {
     if (--w.live === 0) {
       this.windows.delete(windowId);
       if (this.lastId === windowId) this.lastId = this.last = undefined;
+      if (this.newest === w) this.newest = undefined;
+      this.handOn(w, windowId, ws.window);
     }
+  }
+  /**
+   * A window's Map, all its states removed, goes to the newest live window or is kept for the next
+   * one. Keys that did not come back in the window (their states removed in an earlier one) are
+   * dropped from it first once there are many of them, so that the Map holds at most about as
+   * many keys as the windows had live. Where keys do not come back at all, Maps are not handed
+   * on (see `skip`).
+   */
+  private handOn(gone: WindowKeys, goneId: string, goneWindow: BoundedWindow): void {
+    if (gone.available > 0) {
+      if (2 * gone.reused >= gone.available) this.backoff = 1;
+      else this.skip = this.backoff = Math.min(2 * this.backoff, MAX_HAND_ON_BACKOFF);
+    }
+    if (this.skip > 0) {
+      this.skip--;
+      return;
+    }
+    const keys = gone.keys;
+    if (keys.size > gone.peak + (gone.peak >> 2) + 1024) {
+      for (const [k, ws] of keys) if (ws.window !== goneWindow && ws.window.id() !== goneId) keys.delete(k);
+    }
+    const to = this.newest;
+    if (to === undefined) {
+      this.spare = keys;
+      return;
+    }
+    // The newest window mostly has just started: its few keys move into the big Map.
+    if (to.keys.size > keys.size) return;
+    for (const [k, ws] of to.keys) if (!ws.removed) keys.set(k, ws);
+    to.keys = keys;
+    to.available = keys.size - to.live;
   }
   *all(): Iterable<WindowState> {
     for (const w of this.windows.values()) for (const ws of w.keys.values()) if (!ws.removed) yield ws;

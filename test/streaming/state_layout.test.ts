@@ -75,8 +75,19 @@ describe("Streaming DirectRunner: compact grouping state", () => {
     const buckets = new TimeBuckets<string>();
     for (const [t, x] of [[30, "c"], [10, "a"], [30, "d"], [10, "b"]] as const) buckets.push(t, x);
     assert.equal(buckets.peekTime(), 10);
-    assert.deepEqual(buckets.popBucket(), ["a", "b"]);
-    assert.deepEqual(buckets.popBucket(), ["c", "d"]);
+    const pop = (): string[] => {
+      const items: string[] = [];
+      buckets.popBucket((x) => void items.push(x));
+      return items;
+    };
+    assert.deepEqual(pop(), ["a", "b"]);
+    // A bucket's array is reused for a later instant: it holds only the new instant's items.
+    buckets.push(40, "e");
+    assert.deepEqual(pop(), ["c", "d"]);
+    buckets.push(50, "f");
+    buckets.push(50, "g");
+    assert.deepEqual(pop(), ["e"]);
+    assert.deepEqual(pop(), ["f", "g"]);
     assert.equal(buckets.peekTime(), Infinity);
   });
 
