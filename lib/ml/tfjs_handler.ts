@@ -8,6 +8,7 @@
  * Cloud Storage emulator works); it may also name the `model.json` file itself. Each example is a
  * flat array of the model's input values (row-major); each inference is the model's output for it.
  */
+import * as os from "node:os";
 import type * as tfjs from "@tensorflow/tfjs";
 import { FileSystems } from "../io/filesystems/registry";
 import { FileSystemError } from "../io/filesystems/filesystem";
@@ -38,12 +39,14 @@ export interface TFJSModelHandlerOptions {
   readonly inferenceThread?: boolean;
   /**
    * How many inference threads run the model (default 0: the pipeline's thread, or 1 with
-   * `inferenceThread`). Each thread loads its own copy of the model (memory: one TensorFlow.js
-   * per thread) and batches go to the least busy one, so with n threads up to n batches are
-   * predicted at once, on as many cores as the machine gives. Results keep their elements' order,
-   * timestamps and windows. Ignored for the native 'tensorflow' backend (threaded itself).
+   * `inferenceThread`); "auto": 2 on a machine with 2 or more cores (decided where the model is
+   * loaded, i.e. on each worker), else 0. Each thread loads its own copy of the model (memory: one
+   * TensorFlow.js per thread) and batches go to the least busy one, so with n threads up to n
+   * batches are predicted at once, on as many cores as the machine gives. Results keep their
+   * elements' order, timestamps and windows. Ignored for the native 'tensorflow' backend (and for
+   * 'auto' when tfjs-node is installed): it is threaded itself.
    */
-  readonly inferenceThreads?: number;
+  readonly inferenceThreads?: number | "auto";
 }
 
 export type { LoadedTfjsModel } from "./tfjs_model";
@@ -147,11 +150,31 @@ export async function loadTfjsModel(modelUri: string, backend: TfjsBackendChoice
   return buildTfjsModel(runtime, artifacts, jsonPath, modelUri);
 }
 
-/** How many inference threads run the model: as asked, except on tfjs-node's native backend (threaded itself). */
-function threadsOf(options: TFJSModelHandlerOptions): number {
-  const n = options.inferenceThreads ?? (options.inferenceThread === true ? 1 : 0);
-  if (!Number.isInteger(n) || n < 0) throw new ValidationError(`TFJSModelHandler: inferenceThreads must be a whole number >= 0 (0: the pipeline's thread), got ${n}`);
-  return options.backend === "tensorflow" ? 0 : n;
+/** Inference threads of `inferenceThreads: "auto"` on a machine with 2 or more cores. */
+export const AUTO_INFERENCE_THREADS = 2;
+
+/** Whether `@tensorflow/tfjs-node` is installed (the 'auto' backend then runs natively, threaded itself). */
+function nativeInstalled(): boolean {
+  try {
+    require.resolve("@tensorflow/tfjs-node");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * How many inference threads run the model: as asked ("auto": AUTO_INFERENCE_THREADS on a machine
+ * with 2 or more cores, else none), except on tfjs-node's native backend (threaded itself).
+ */
+export function inferenceThreadsOf(options: TFJSModelHandlerOptions): number {
+  const asked = options.inferenceThreads ?? (options.inferenceThread === true ? 1 : 0);
+  if (asked !== "auto" && (!Number.isInteger(asked) || asked < 0)) {
+    throw new ValidationError(`TFJSModelHandler: inferenceThreads must be "auto" or a whole number >= 0 (0: the pipeline's thread), got ${String(asked)}`);
+  }
+  const backend = options.backend ?? "auto";
+  if (backend === "tensorflow" || (backend === "auto" && asked !== 0 && nativeInstalled())) return 0;
+  return asked === "auto" ? (os.availableParallelism() >= 2 ? AUTO_INFERENCE_THREADS : 0) : asked;
 }
 
 /** Runs a TensorFlow.js model on batches of flat Float32Array/number[] examples. */
@@ -163,7 +186,7 @@ export class TFJSModelHandler implements ModelHandler<TensorExample, Float32Arra
     /** The model and how to run it. */
     readonly options: TFJSModelHandlerOptions,
   ) {
-    this.threads = threadsOf(options);
+    this.threads = inferenceThreadsOf(options);
     // The threads are part of the key: a model shared by two steps runs where both asked.
     this.modelKey = `tfjs:${options.modelUri}${this.threads === 0 ? "" : this.threads === 1 ? " (inference thread)" : ` (${this.threads} inference threads)`}`;
   }

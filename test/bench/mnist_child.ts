@@ -27,7 +27,7 @@ import { processCpuMs } from "./mnist_cpu";
 
 const BATCH = 256;
 /** mnist_bq's flags in the bench (the output table and the threads are set per run). */
-const bqFlags = { input: "bench.MNIST.Images", output: "bench.MNIST.Predict", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, inference_threads: 0, dead_letter: undefined };
+const bqFlags = { input: "bench.MNIST.Images", output: "bench.MNIST.Predict", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, inference_threads: "0", dead_letter: undefined };
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
 /** CPU time this process has used (all threads), in ms: unlike wall time, barely moved by other load on the machine. */
 const cpuMs = () => {
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
         const started = performance.now();
         const emulatorBefore = processCpuMs(emulatorPid);
         await onCpu(r.cpu, async () => {
-          const result = await mnistBq.run({ ...bqFlags, inference_threads: threads, output: threads === modes[0] ? "bench.MNIST.Predict" : `bench.MNIST.Predict${threads}` }, { project: "bench" });
+          const result = await mnistBq.run({ ...bqFlags, inference_threads: String(threads), output: threads === modes[0] ? "bench.MNIST.Predict" : `bench.MNIST.Predict${threads}` }, { project: "bench" });
           await result.waitUntilFinish();
         });
         r.ms.push(performance.now() - started);
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < 3; i++) {
         const started = performance.now();
         await onCpu(fixedCpu, async () => {
-          const result = await mnistBq.run({ ...bqFlags, input: b, output: "bench.MNIST.PredictOne", inference_threads: modes[0]! }, { project: "bench" });
+          const result = await mnistBq.run({ ...bqFlags, input: b, output: "bench.MNIST.PredictOne", inference_threads: String(modes[0]!) }, { project: "bench" });
           await result.waitUntilFinish();
         });
         fixedMs.push(performance.now() - started);
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
             { checkEveryElement: false },
           )
         : await mnistPubSub.run(
-            { input: "projects/bench/subscriptions/images-sub", output: "projects/bench/topics/predictions", dead_letter: undefined, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, inference_threads: 0 },
+            { input: "projects/bench/subscriptions/images-sub", output: "projects/bench/topics/predictions", dead_letter: undefined, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, inference_threads: "0" },
             { project: "bench", streaming: true, ...(a === "unchecked" ? { strictChecks: false } : {}) },
           );
     if (!isStreamingResult(result)) throw new Error("not streaming");

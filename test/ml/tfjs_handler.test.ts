@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadTfjsModel, tfjsRuntime, TFJSModelHandler, type TfjsHandlerModel } from "../../lib/ml";
+import { AUTO_INFERENCE_THREADS, inferenceThreadsOf, loadTfjsModel, tfjsRuntime, TFJSModelHandler, type TfjsHandlerModel } from "../../lib/ml";
 import { DEFAULT_MODEL } from "../../pipelines/mnist_prediction";
 import { imageFloats, readMnist } from "../../setup/mnist/mnist_data";
 import { uploadModel } from "../../setup/mnist/setup_gcp";
@@ -65,7 +65,10 @@ describe("ml/TFJSModelHandler", function () {
     const [expected, got] = await Promise.all([Promise.all(batches.map((b) => handler.runInference(b, local))), Promise.all(batches.map((b) => pooled.runInference(b, m)))]);
     assert.deepEqual(got, expected);
     assert.equal(new TFJSModelHandler({ modelUri: DEFAULT_MODEL, inferenceThreads: 2, backend: "tensorflow" }).modelKey, `tfjs:${DEFAULT_MODEL}`, "tfjs-node threads itself");
-    assert.throws(() => new TFJSModelHandler({ modelUri: DEFAULT_MODEL, inferenceThreads: 1.5 }), /inferenceThreads must be a whole number >= 0 \(0: the pipeline's thread\), got 1.5/);
+    assert.throws(() => new TFJSModelHandler({ modelUri: DEFAULT_MODEL, inferenceThreads: 1.5 }), /inferenceThreads must be "auto" or a whole number >= 0 \(0: the pipeline's thread\), got 1.5/);
+    // "auto": two threads where there are two cores or more, else the pipeline's thread.
+    assert.equal(inferenceThreadsOf({ modelUri: DEFAULT_MODEL, inferenceThreads: "auto" }), os.availableParallelism() >= 2 ? AUTO_INFERENCE_THREADS : 0);
+    assert.equal(AUTO_INFERENCE_THREADS, 2);
   });
 
   it("reads the same model from gs:// (the Cloud Storage emulator) through FileSystems", async () => {
