@@ -28,7 +28,7 @@ export interface BigQueryEmulatorOptions {
   maxUploadBytes?: number;
   /** Queries running longer are cancelled (default 5 minutes; a job's own `jobTimeoutMs` can be shorter). */
   maxQueryMs?: number;
-  /** The most bytes of rows in one page of tabledata.list or getQueryResults (default 10 MiB, the service's limit): a page ends early past it. */
+  /** The most bytes of rows in one page of tabledata.list (default 10 MiB, the service's limit; getQueryResults twice as many): a page ends early past it. */
   maxPageBytes?: number;
   /** Query worker threads (default 2). */
   queryWorkers?: number;
@@ -44,7 +44,7 @@ const COMPUTED_FIELDS = new Set(["kind", "id", "etag", "selfLink", "tableReferen
 
 /** The API's default wait for query results (jobs.query and getQueryResults `timeoutMs`). */
 const DEFAULT_RESULTS_WAIT_MS = 10_000;
-/** The service's limit on a page of rows. */
+/** The service's limit on a page of tabledata.list (getQueryResults: 20 MB). */
 const DEFAULT_MAX_PAGE_BYTES = 10 * 1024 * 1024;
 /** jobs.insert answers at once, but gives a quick query this long to be DONE in its answer. */
 const INSERT_WAIT_MS = 250;
@@ -322,7 +322,7 @@ class BigQueryApi {
     await this.jobs.waitFor(job, optNumber(body, "timeoutMs") ?? DEFAULT_RESULTS_WAIT_MS);
     if (job.errorResult) throw jobHttpError(job.errorResult);
     const useInt64Timestamp = optBoolean(optObject(body, "formatOptions") ?? {}, "useInt64Timestamp", "formatOptions.useInt64Timestamp") === true;
-    sendJson(request.res, 200, queryResults(job, "bigquery#queryResponse", 0, optNumber(body, "maxResults"), { useInt64Timestamp }, this.maxPageBytes));
+    sendJson(request.res, 200, queryResults(job, "bigquery#queryResponse", 0, optNumber(body, "maxResults"), { useInt64Timestamp }, 2 * this.maxPageBytes));
   }
 
   /** getQueryResults: waits up to `timeoutMs` (default 10 s) for a running job, else answers `jobComplete: false`. */
@@ -331,7 +331,7 @@ class BigQueryApi {
     await this.jobs.waitFor(job, intParam(request.query, "timeoutMs") ?? DEFAULT_RESULTS_WAIT_MS);
     if (job.errorResult) throw jobHttpError(job.errorResult);
     if (job.state === "DONE" && !job.result) throw httpErrors.invalid(`Job ${projectId}:${jobId} is not a query job`);
-    sendJson(request.res, 200, queryResults(job, "bigquery#getQueryResultsResponse", pageStart(request.query), intParam(request.query, "maxResults"), cellOptions(request.query), this.maxPageBytes));
+    sendJson(request.res, 200, queryResults(job, "bigquery#getQueryResultsResponse", pageStart(request.query), intParam(request.query, "maxResults"), cellOptions(request.query), 2 * this.maxPageBytes));
   }
 
   /** `uploadType=multipart` (job JSON + data, what the Node client sends) or `resumable` (POST, then PUT). */
