@@ -163,15 +163,21 @@ function nativeInstalled(): boolean {
   }
 }
 
-/**
- * How many inference threads run the model: as asked ("auto": AUTO_INFERENCE_THREADS on a machine
- * with 2 or more cores, else none), except on tfjs-node's native backend (threaded itself).
- */
-export function inferenceThreadsOf(options: TFJSModelHandlerOptions): number {
+/** The inference threads asked for (checked): a whole number >= 0, or "auto". */
+function askedThreads(options: TFJSModelHandlerOptions): number | "auto" {
   const asked = options.inferenceThreads ?? (options.inferenceThread === true ? 1 : 0);
   if (asked !== "auto" && (!Number.isInteger(asked) || asked < 0)) {
     throw new ValidationError(`TFJSModelHandler: inferenceThreads must be "auto" or a whole number >= 0 (0: the pipeline's thread), got ${String(asked)}`);
   }
+  return asked;
+}
+
+/**
+ * How many inference threads run the model on this machine: as asked ("auto": AUTO_INFERENCE_THREADS
+ * with 2 or more cores, else none), except on tfjs-node's native backend (threaded itself).
+ */
+export function inferenceThreadsOf(options: TFJSModelHandlerOptions): number {
+  const asked = askedThreads(options);
   const backend = options.backend ?? "auto";
   if (backend === "tensorflow" || (backend === "auto" && asked !== 0 && nativeInstalled())) return 0;
   return asked === "auto" ? (os.availableParallelism() >= 2 ? AUTO_INFERENCE_THREADS : 0) : asked;
@@ -180,26 +186,28 @@ export function inferenceThreadsOf(options: TFJSModelHandlerOptions): number {
 /** Runs a TensorFlow.js model on batches of flat Float32Array/number[] examples. */
 export class TFJSModelHandler implements ModelHandler<TensorExample, Float32Array, TfjsHandlerModel> {
   readonly modelKey: string;
-  private readonly threads: number;
 
   constructor(
     /** The model and how to run it. */
     readonly options: TFJSModelHandlerOptions,
   ) {
-    this.threads = inferenceThreadsOf(options);
-    // The threads are part of the key: a model shared by two steps runs where both asked.
-    this.modelKey = `tfjs:${options.modelUri}${this.threads === 0 ? "" : this.threads === 1 ? " (inference thread)" : ` (${this.threads} inference threads)`}`;
+    // The threads asked for are part of the key: a model shared by two steps runs where both asked.
+    // "auto" is decided where the model loads (each worker's cores).
+    const checked = askedThreads(options);
+    const asked = options.backend === "tensorflow" ? 0 : checked;
+    this.modelKey = `tfjs:${options.modelUri}${asked === 0 ? "" : asked === 1 ? " (inference thread)" : ` (${asked} inference threads)`}`;
   }
 
   async loadModel(): Promise<TfjsHandlerModel> {
     const { modelUri } = this.options;
     const backend = this.options.backend ?? "auto";
-    if (this.threads === 0) {
+    const threads = inferenceThreadsOf(this.options);
+    if (threads === 0) {
       const m = await loadTfjsModel(modelUri, backend);
       return { backend: m.backend, thread: "pipeline thread", threads: 0, inputShape: m.inputShape, inputSize: m.inputSize, uri: modelUri, predict: (data, count) => predictFlat(m, data, count) };
     }
     const { jsonPath, artifacts } = await readTfjsArtifacts(modelUri);
-    const pool = await TfjsThreadPool.start(this.threads, backend, artifacts, jsonPath, modelUri);
+    const pool = await TfjsThreadPool.start(threads, backend, artifacts, jsonPath, modelUri);
     const inputSize = pool.inputShape.reduce((a, b) => a * b, 1);
     return { backend: pool.backend, thread: "inference thread", threads: pool.size, inputShape: pool.inputShape, inputSize, uri: modelUri, predict: (data, count) => pool.predict(data, count) };
   }
