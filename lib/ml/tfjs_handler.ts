@@ -32,8 +32,8 @@ export interface TFJSModelHandlerOptions {
   /**
    * Run the model on its own thread (default false), so the pipeline's thread reads, parses and
    * writes other elements while a batch is predicted. The wasm and cpu backends compute on one
-   * thread, so this can only pay when the machine has a core to spare; it costs more CPU (+5 to
-   * +30 % for mnist_bq in two MNIST bench runs) and a second copy of TensorFlow.js in memory.
+   * thread, so this can only pay when the machine has a core to spare; it costs more CPU (+10 to
+   * +40 % for mnist_bq in the MNIST bench) and a second copy of TensorFlow.js in memory.
    * Ignored for the native 'tensorflow' backend (threaded itself). The same as `inferenceThreads: 1`.
    */
   readonly inferenceThread?: boolean;
