@@ -153,8 +153,8 @@ export interface PredictionOptions {
   readonly model: string;
   readonly backend?: TfjsBackendChoice;
   readonly maxBatchSize?: number;
-  /** Run the model on its own thread (see TFJSModelHandlerOptions.inferenceThread). */
-  readonly inferenceThread?: boolean;
+  /** Inference threads running the model, 0: the pipeline's thread; "auto": 2 on 2 or more cores (see TFJSModelHandlerOptions.inferenceThreads). */
+  readonly inferenceThreads?: number | "auto";
 }
 
 export type PredictionOutputs = { readonly main: PCollection<MnistPrediction>; readonly failed: PCollection<RejectedImage> };
@@ -173,7 +173,7 @@ export class Prediction extends PTransform<PCollection<MnistImage>, PredictionOu
     const handler = new TFJSModelHandler({
       modelUri: this.options.model,
       ...(this.options.backend !== undefined ? { backend: this.options.backend } : {}),
-      ...(this.options.inferenceThread !== undefined ? { inferenceThread: this.options.inferenceThread } : {}),
+      ...(this.options.inferenceThreads !== undefined ? { inferenceThreads: this.options.inferenceThreads } : {}),
     });
     const inferred = parsed.main.apply(
       "RunInference",
@@ -226,7 +226,7 @@ export function pipelineOptions(flags: {
   model: string;
   tfjs_backend: string;
   max_batch_size: number;
-  inference_thread: boolean;
+  inference_threads: string;
 }): PredictionOptions & { input: string; output: string; deadLetter?: string } {
   return {
     input: flags.input,
@@ -234,9 +234,17 @@ export function pipelineOptions(flags: {
     model: flags.model,
     backend: flags.tfjs_backend as TfjsBackendChoice,
     maxBatchSize: flags.max_batch_size,
-    inferenceThread: flags.inference_thread,
+    inferenceThreads: inferenceThreadsFlag(flags.inference_threads),
     ...(flags.dead_letter !== undefined ? { deadLetter: flags.dead_letter } : {}),
   };
+}
+
+/** `--inference_threads`: "auto" or a whole number >= 0. */
+function inferenceThreadsFlag(value: string): number | "auto" {
+  const v = value.trim();
+  if (v === "auto") return "auto";
+  if (!/^\d+$/.test(v)) throw new ValidationError(`--inference_threads must be auto or a whole number >= 0 (0: the model on the pipeline's thread), got '${value}'`);
+  return Number(v);
 }
 
 /** Flags of the model shared by both MNIST pipelines. */
@@ -244,5 +252,5 @@ export const MODEL_FLAGS = {
   model: { type: "string", describe: "TensorFlow.js model folder (model.json + weights), local or gs://", default: DEFAULT_MODEL },
   tfjs_backend: { type: "string", describe: "TensorFlow.js backend: auto (tfjs-node if installed, else wasm), tensorflow, wasm or cpu", default: "auto" },
   max_batch_size: { type: "number", describe: "Largest batch of images per model call", default: 256 },
-  inference_thread: { type: "boolean", describe: "Run the model on its own thread (wasm and cpu backends): faster when the machine has a core to spare", default: false },
+  inference_threads: { type: "string", describe: "Threads running the model, each with its own copy (wasm and cpu backends): a number, 0 = the pipeline's thread, or auto = 2 on 2 or more cores", default: "0" },
 } as const;

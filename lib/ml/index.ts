@@ -9,7 +9,7 @@ export { RunInference } from "./run_inference";
 export type { RunInferenceOptions, RunInferenceOutputs } from "./run_inference";
 export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference } from "./model_handler";
 export { sharedModel, sharedModelLoadCount, clearSharedModels } from "./shared_model";
-export { TFJSModelHandler, loadTfjsModel, readTfjsArtifacts } from "./tfjs_handler";
+export { TFJSModelHandler, loadTfjsModel, readTfjsArtifacts, inferenceThreadsOf, AUTO_INFERENCE_THREADS } from "./tfjs_handler";
 export type { TFJSModelHandlerOptions, LoadedTfjsModel, TfjsHandlerModel, TensorExample } from "./tfjs_handler";
 export { tfjsRuntime, TFJS_BACKEND_CHOICES } from "./tfjs_backend";
 export type { TfjsBackend, TfjsBackendChoice, TfjsRuntime } from "./tfjs_backend";

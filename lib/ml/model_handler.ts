@@ -38,6 +38,11 @@ export interface ModelHandler<In, Inference, M> {
   validate?(example: In, model: M): string | undefined;
   /** Runs the model on a batch; returns exactly one inference per example, in order. */
   runInference(batch: readonly In[], model: M): Promise<readonly Inference[]>;
+  /**
+   * How many batches RunInference may have at the model at once (default 2: one running, the
+   * next ready). A model that runs batches side by side (several threads) wants more.
+   */
+  batchesInFlight?(model: M): number;
   /** Batch sizes suited to this model (RunInference's own options override them). */
   batching?(): BatchingOptions;
   /** Metric namespace for the step's counters (default "RunInference"). */

@@ -49,6 +49,7 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   private model: M | undefined;
   private step = "RunInference";
   private sizer: BatchSizer | undefined;
+  private maxInFlight = DEFAULT_BATCHES_IN_FLIGHT;
   private pending: Pending<E, In>[] = [];
   /** The batches sent to the model and not yet emitted, oldest first (each settles once its results are sent on). */
   private inFlight: Promise<void>[] = [];
@@ -83,6 +84,8 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
       throw new Error(`could not load the model ${this.handler.modelKey}: ${messageOf(e)}`, { cause: e });
     }
     Metrics.distribution(this.namespace, "load_model_latency_milli_secs").update(Date.now() - started);
+    const inFlight = this.handler.batchesInFlight?.(this.model as M) ?? DEFAULT_BATCHES_IN_FLIGHT;
+    this.maxInFlight = Number.isInteger(inFlight) && inFlight >= 1 ? inFlight : DEFAULT_BATCHES_IN_FLIGHT;
   }
 
   private get namespace(): string {
@@ -111,7 +114,7 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     this.pending.push({ element, example: example!, timestamp: ctx.timestamp, window: ctx.window });
     this.startBatches();
     // The producer waits only when the model has its fill of batches and the next one is full.
-    if (this.inFlight.length >= MAX_BATCHES_IN_FLIGHT && this.pending.length >= this.sizer!.size) return this.inFlight[0];
+    if (this.inFlight.length >= this.maxInFlight && this.pending.length >= this.sizer!.size) return this.inFlight[0];
   }
 
   async finishBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): Promise<void> {
@@ -135,14 +138,14 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   }
 
   /**
-   * Sends full batches to the model while fewer than MAX_BATCHES_IN_FLIGHT are there. With two in
+   * Sends full batches to the model while fewer than the handler's batchesInFlight are there. With two in
    * flight, a model on its own thread starts the next batch the moment it ends one, instead of
    * idling while this thread receives the results and sends more (on a busy machine each such
    * wake-up can cost a scheduling slice); meanwhile this thread takes the elements of the batch
    * after. Each batch's results go on when it is done, in order.
    */
   private startBatches(): void {
-    while (this.inFlight.length < MAX_BATCHES_IN_FLIGHT && this.pending.length >= this.sizer!.size) this.launch(this.pending.splice(0, this.sizer!.size));
+    while (this.inFlight.length < this.maxInFlight && this.pending.length >= this.sizer!.size) this.launch(this.pending.splice(0, this.sizer!.size));
   }
 
   private launch(batch: Pending<E, In>[]): void {
@@ -210,8 +213,8 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   }
 }
 
-/** Batches sent to the model at once (see RunInferenceDoFn.startBatches). */
-const MAX_BATCHES_IN_FLIGHT = 2;
+/** Batches sent to the model at once unless the handler says otherwise (see RunInferenceDoFn.startBatches). */
+const DEFAULT_BATCHES_IN_FLIGHT = 2;
 
 /** A handler that broke its contract: a bug to fix, not a bad element. */
 class HandlerContractError extends Error {}

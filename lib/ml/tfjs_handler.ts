@@ -8,13 +8,15 @@
  * Cloud Storage emulator works); it may also name the `model.json` file itself. Each example is a
  * flat array of the model's input values (row-major); each inference is the model's output for it.
  */
+import * as os from "node:os";
 import type * as tfjs from "@tensorflow/tfjs";
 import { FileSystems } from "../io/filesystems/registry";
 import { FileSystemError } from "../io/filesystems/filesystem";
+import { ValidationError } from "../model/errors";
 import type { BatchingOptions, ModelHandler } from "./model_handler";
 import { tfjsRuntime, type TfjsBackend, type TfjsBackendChoice } from "./tfjs_backend";
 import { buildTfjsModel, predictFlat, type LoadedTfjsModel } from "./tfjs_model";
-import { TfjsThread } from "./tfjs_thread";
+import { TfjsThreadPool } from "./tfjs_thread";
 
 /** One example: the model's input values, flattened row-major. */
 export type TensorExample = Float32Array | readonly number[];
@@ -30,11 +32,21 @@ export interface TFJSModelHandlerOptions {
   /**
    * Run the model on its own thread (default false), so the pipeline's thread reads, parses and
    * writes other elements while a batch is predicted. The wasm and cpu backends compute on one
-   * thread, so this can only pay when the machine has a core to spare; it costs more CPU (+5 to
-   * +30 % for mnist_bq in two MNIST bench runs) and a second copy of TensorFlow.js in memory.
-   * Ignored for the native 'tensorflow' backend (threaded itself).
+   * thread, so this can only pay when the machine has a core to spare; it costs more CPU (+10 to
+   * +40 % for mnist_bq in the MNIST bench) and a second copy of TensorFlow.js in memory.
+   * Ignored for the native 'tensorflow' backend (threaded itself). The same as `inferenceThreads: 1`.
    */
   readonly inferenceThread?: boolean;
+  /**
+   * How many inference threads run the model (default 0: the pipeline's thread, or 1 with
+   * `inferenceThread`); "auto": 2 on a machine with 2 or more cores (decided where the model is
+   * loaded, i.e. on each worker), else 0. Each thread loads its own copy of the model (memory: one
+   * TensorFlow.js per thread) and batches go to the least busy one, so with n threads up to n
+   * batches are predicted at once, on as many cores as the machine gives. Results keep their
+   * elements' order, timestamps and windows. Ignored for the native 'tensorflow' backend (and for
+   * 'auto' when tfjs-node is installed): it is threaded itself.
+   */
+  readonly inferenceThreads?: number | "auto";
 }
 
 export type { LoadedTfjsModel } from "./tfjs_model";
@@ -43,8 +55,10 @@ export type { LoadedTfjsModel } from "./tfjs_model";
 export interface TfjsHandlerModel {
   /** The backend that runs it. */
   readonly backend: TfjsBackend;
-  /** Where it runs: "inference thread" (its own thread) or "pipeline thread" (the caller's). */
+  /** Where it runs: "inference thread" (its own threads) or "pipeline thread" (the caller's). */
   readonly thread: "inference thread" | "pipeline thread";
+  /** How many inference threads run it (0: the pipeline's thread). */
+  readonly threads: number;
   /** Input shape without the batch dimension. */
   readonly inputShape: readonly number[];
   /** Values per example (the product of inputShape). */
@@ -136,9 +150,37 @@ export async function loadTfjsModel(modelUri: string, backend: TfjsBackendChoice
   return buildTfjsModel(runtime, artifacts, jsonPath, modelUri);
 }
 
-/** Whether the model gets its own thread: when asked for, except on tfjs-node's native backend (threaded itself). */
-function wantsOwnThread(options: TFJSModelHandlerOptions): boolean {
-  return options.inferenceThread === true && options.backend !== "tensorflow";
+/** Inference threads of `inferenceThreads: "auto"` on a machine with 2 or more cores. */
+export const AUTO_INFERENCE_THREADS = 2;
+
+/** Whether `@tensorflow/tfjs-node` is installed (the 'auto' backend then runs natively, threaded itself). */
+function nativeInstalled(): boolean {
+  try {
+    require.resolve("@tensorflow/tfjs-node");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The inference threads asked for (checked): a whole number >= 0, or "auto". */
+function askedThreads(options: TFJSModelHandlerOptions): number | "auto" {
+  const asked = options.inferenceThreads ?? (options.inferenceThread === true ? 1 : 0);
+  if (asked !== "auto" && (!Number.isInteger(asked) || asked < 0)) {
+    throw new ValidationError(`TFJSModelHandler: inferenceThreads must be "auto" or a whole number >= 0 (0: the pipeline's thread), got ${String(asked)}`);
+  }
+  return asked;
+}
+
+/**
+ * How many inference threads run the model on this machine: as asked ("auto": AUTO_INFERENCE_THREADS
+ * with 2 or more cores, else none), except on tfjs-node's native backend (threaded itself).
+ */
+export function inferenceThreadsOf(options: TFJSModelHandlerOptions): number {
+  const asked = askedThreads(options);
+  const backend = options.backend ?? "auto";
+  if (backend === "tensorflow" || (backend === "auto" && asked !== 0 && nativeInstalled())) return 0;
+  return asked === "auto" ? (os.availableParallelism() >= 2 ? AUTO_INFERENCE_THREADS : 0) : asked;
 }
 
 /** Runs a TensorFlow.js model on batches of flat Float32Array/number[] examples. */
@@ -149,21 +191,25 @@ export class TFJSModelHandler implements ModelHandler<TensorExample, Float32Arra
     /** The model and how to run it. */
     readonly options: TFJSModelHandlerOptions,
   ) {
-    // The thread is part of the key: a model shared by two steps runs where both asked.
-    this.modelKey = `tfjs:${options.modelUri}${wantsOwnThread(options) ? " (inference thread)" : ""}`;
+    // The threads asked for are part of the key: a model shared by two steps runs where both asked.
+    // "auto" is decided where the model loads (each worker's cores).
+    const checked = askedThreads(options);
+    const asked = options.backend === "tensorflow" ? 0 : checked;
+    this.modelKey = `tfjs:${options.modelUri}${asked === 0 ? "" : asked === 1 ? " (inference thread)" : ` (${asked} inference threads)`}`;
   }
 
   async loadModel(): Promise<TfjsHandlerModel> {
     const { modelUri } = this.options;
     const backend = this.options.backend ?? "auto";
-    if (!wantsOwnThread(this.options)) {
+    const threads = inferenceThreadsOf(this.options);
+    if (threads === 0) {
       const m = await loadTfjsModel(modelUri, backend);
-      return { backend: m.backend, thread: "pipeline thread", inputShape: m.inputShape, inputSize: m.inputSize, uri: modelUri, predict: (data, count) => predictFlat(m, data, count) };
+      return { backend: m.backend, thread: "pipeline thread", threads: 0, inputShape: m.inputShape, inputSize: m.inputSize, uri: modelUri, predict: (data, count) => predictFlat(m, data, count) };
     }
     const { jsonPath, artifacts } = await readTfjsArtifacts(modelUri);
-    const thread = await TfjsThread.start(backend, artifacts, jsonPath, modelUri);
-    const inputSize = thread.inputShape.reduce((a, b) => a * b, 1);
-    return { backend: thread.backend, thread: "inference thread", inputShape: thread.inputShape, inputSize, uri: modelUri, predict: (data, count) => thread.predict(data, count) };
+    const pool = await TfjsThreadPool.start(threads, backend, artifacts, jsonPath, modelUri);
+    const inputSize = pool.inputShape.reduce((a, b) => a * b, 1);
+    return { backend: pool.backend, thread: "inference thread", threads: pool.size, inputShape: pool.inputShape, inputSize, uri: modelUri, predict: (data, count) => pool.predict(data, count) };
   }
 
   validate(example: TensorExample, model: TfjsHandlerModel): string | undefined {
@@ -185,6 +231,11 @@ export class TFJSModelHandler implements ModelHandler<TensorExample, Float32Arra
     // A fresh output per batch: each example's inference can be a view of it rather than a copy.
     const per = values.length / batch.length;
     return Array.from({ length: batch.length }, (_, i) => values.subarray(i * per, (i + 1) * per));
+  }
+
+  /** Two batches per inference thread: each thread starts its next batch the moment it ends one. */
+  batchesInFlight(m: TfjsHandlerModel): number {
+    return Math.max(2, 2 * m.threads);
   }
 
   batching(): BatchingOptions {

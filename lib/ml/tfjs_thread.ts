@@ -79,6 +79,11 @@ export class TfjsThread {
     });
   }
 
+  /** Batches sent to the thread and not answered yet. */
+  get queued(): number {
+    return this.waiting.size;
+  }
+
   /** Stops the thread (later predictions fail). */
   async stop(): Promise<void> {
     this.fail(new Error(`the inference thread of ${this.uri} was stopped`));
@@ -99,5 +104,62 @@ export class TfjsThread {
     this.exited ??= e;
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
+  }
+}
+
+/**
+ * Several inference threads, each with its own copy of the model (the npm-only backends use one
+ * core per thread): each batch goes to the thread with the fewest batches waiting, so on a machine
+ * with cores to spare batches are predicted side by side. Callers get each batch's own output.
+ */
+export class TfjsThreadPool {
+  private next = 0;
+
+  private constructor(private readonly threads: readonly TfjsThread[]) {}
+
+  /** Starts `count` threads that each load the model (all or none: a failure stops the others). */
+  static async start(count: number, backend: TfjsBackendChoice, artifacts: tfjs.io.ModelArtifacts, jsonPath: string, uri: string): Promise<TfjsThreadPool> {
+    const started = await Promise.allSettled(Array.from({ length: count }, () => TfjsThread.start(backend, artifacts, jsonPath, uri)));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    const threads = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    if (failed !== undefined) {
+      await Promise.all(threads.map((t) => t.stop()));
+      throw failed.reason;
+    }
+    return new TfjsThreadPool(threads);
+  }
+
+  get size(): number {
+    return this.threads.length;
+  }
+
+  get backend(): TfjsBackend {
+    return this.threads[0]!.backend;
+  }
+
+  get inputShape(): readonly number[] {
+    return this.threads[0]!.inputShape;
+  }
+
+  /** The model's output for `count` examples in `data` (moved to the thread that runs them). */
+  predict(data: Float32Array, count: number): Promise<Float32Array> {
+    // The least busy thread; among equals, the one after the last chosen.
+    let best: TfjsThread | undefined;
+    let bestIndex = 0;
+    for (let k = 0; k < this.threads.length; k++) {
+      const i = (this.next + k) % this.threads.length;
+      const t = this.threads[i]!;
+      if (best === undefined || t.queued < best.queued) {
+        best = t;
+        bestIndex = i;
+      }
+    }
+    this.next = (bestIndex + 1) % this.threads.length;
+    return best!.predict(data, count);
+  }
+
+  /** Stops every thread. */
+  async stop(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.stop()));
   }
 }

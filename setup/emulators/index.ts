@@ -45,6 +45,8 @@ export interface EmulatorsOptions {
   maxObjectBytes?: number;
   /** BigQuery: the largest load-job upload (default 1 GiB). */
   maxUploadBytes?: number;
+  /** BigQuery: the most bytes of rows in one page (default 10 MiB, the service's limit). */
+  maxPageBytes?: number;
   /** BigQuery: queries running longer are cancelled (default 5 minutes). */
   maxQueryMs?: number;
   /** Start the admin endpoint (fault injection, restarts) on this port; 0 = a free one. Off when absent. */
@@ -122,7 +124,7 @@ export async function startEmulators(options: EmulatorsOptions = {}): Promise<Ru
       running.env.PUBSUB_EMULATOR_HOST = pubsub.host;
     }
     if (services.has("bigquery")) {
-      const bigquery = await startBigQueryEmulator({ port: options.bigqueryPort ?? 0, dataDir: options.dataDir, maxUploadBytes: options.maxUploadBytes, maxQueryMs: options.maxQueryMs });
+      const bigquery = await startBigQueryEmulator({ port: options.bigqueryPort ?? 0, dataDir: options.dataDir, maxUploadBytes: options.maxUploadBytes, maxPageBytes: options.maxPageBytes, maxQueryMs: options.maxQueryMs });
       started.push(bigquery);
       targets.set("bigquery", bigquery);
       running.bigquery = bigquery;

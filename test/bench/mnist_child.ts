@@ -6,9 +6,9 @@
  *                         step (parse + RunInference + format) on the same rows from memory, with
  *                         the DirectRunner's strict checks (the default) and without, alternating
  *   bq N [ONE]            mnist_bq end to end against the BigQuery emulator (env set by the parent),
- *                         alternating with raw model.predict on the same N images and with the
- *                         job on --inference_thread; then on the table ONE of a single image (the
- *                         job's fixed cost)
+ *                         alternating raw model.predict on the same N images and the job with
+ *                         each --inference_threads of MNIST_BQ_THREADS (default 0,1,2); then on
+ *                         the table ONE of a single image (the job's fixed cost, first mode)
  *   pubsub VARIANT        mnist_pubsub until SIGTERM (drains), against the Pub/Sub emulator;
  *                         "unchecked": without the DirectRunner's strict checks; "identity": the
  *                         same read and write around a JSON pass-through instead of the model
@@ -26,6 +26,8 @@ import { runDirect } from "../helpers";
 import { processCpuMs } from "./mnist_cpu";
 
 const BATCH = 256;
+/** mnist_bq's flags in the bench (the output table and the threads are set per run). */
+const bqFlags = { input: "bench.MNIST.Images", output: "bench.MNIST.Predict", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, inference_threads: "0", dead_letter: undefined };
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
 /** CPU time this process has used (all threads), in ms: unlike wall time, barely moved by other load on the machine. */
 const cpuMs = () => {
@@ -115,29 +117,26 @@ async function main(): Promise<void> {
     const images = (await rowsOf(csv, Number(a))).map((r) => parseImage(r.Image) as Float32Array);
     const m = await loadTfjsModel(DEFAULT_MODEL, "auto");
     await rawPredict(m, images.slice(0, BATCH)); // warm-up
+    // Each mode: --inference_threads N (0: the model on the pipeline's thread).
+    const modes = (process.env["MNIST_BQ_THREADS"] ?? "0,1,2").split(",").map(Number);
     const raw: number[] = [];
-    const ms: number[] = [];
-    const threadedMs: number[] = [];
-    const cpu = { raw: [] as number[], bq: [] as number[], emulator: [] as number[], threaded: [] as number[] };
+    const rawCpu: number[] = [];
+    const runs: Record<string, { ms: number[]; cpu: number[]; emulator: number[] }> = Object.fromEntries(modes.map((t) => [t, { ms: [], cpu: [], emulator: [] }]));
     const emulatorPid = Number(process.env["MNIST_EMULATOR_PID"]);
     for (let i = 0; i < 3; i++) {
-      raw.push(await onCpu(cpu.raw, () => rawPredict(m, images)));
-      const started = performance.now();
-      const emulatorBefore = processCpuMs(emulatorPid);
-      await onCpu(cpu.bq, async () => {
-        const result = await mnistBq.run({ input: "bench.MNIST.Images", output: "bench.MNIST.Predict", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, inference_thread: false, dead_letter: undefined }, { project: "bench" });
-        await result.waitUntilFinish();
-      });
-      ms.push(performance.now() - started);
-      const emulatorAfter = processCpuMs(emulatorPid);
-      if (emulatorBefore !== undefined && emulatorAfter !== undefined) cpu.emulator.push(emulatorAfter - emulatorBefore);
-      // The same job with the model on its own thread (--inference_thread).
-      const threadedStarted = performance.now();
-      await onCpu(cpu.threaded, async () => {
-        const result = await mnistBq.run({ input: "bench.MNIST.Images", output: "bench.MNIST.PredictThreaded", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, inference_thread: true, dead_letter: undefined }, { project: "bench" });
-        await result.waitUntilFinish();
-      });
-      threadedMs.push(performance.now() - threadedStarted);
+      raw.push(await onCpu(rawCpu, () => rawPredict(m, images)));
+      for (const threads of modes) {
+        const r = runs[threads]!;
+        const started = performance.now();
+        const emulatorBefore = processCpuMs(emulatorPid);
+        await onCpu(r.cpu, async () => {
+          const result = await mnistBq.run({ ...bqFlags, inference_threads: String(threads), output: threads === modes[0] ? "bench.MNIST.Predict" : `bench.MNIST.Predict${threads}` }, { project: "bench" });
+          await result.waitUntilFinish();
+        });
+        r.ms.push(performance.now() - started);
+        const emulatorAfter = processCpuMs(emulatorPid);
+        if (emulatorBefore !== undefined && emulatorAfter !== undefined) r.emulator.push(emulatorAfter - emulatorBefore);
+      }
     }
     // The job's fixed cost (start-up, planning the read, the load job) on a table of one image.
     const fixedMs: number[] = [];
@@ -146,13 +145,13 @@ async function main(): Promise<void> {
       for (let i = 0; i < 3; i++) {
         const started = performance.now();
         await onCpu(fixedCpu, async () => {
-          const result = await mnistBq.run({ input: b, output: "bench.MNIST.PredictOne", model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, inference_thread: false, dead_letter: undefined }, { project: "bench" });
+          const result = await mnistBq.run({ ...bqFlags, input: b, output: "bench.MNIST.PredictOne", inference_threads: String(modes[0]!) }, { project: "bench" });
           await result.waitUntilFinish();
         });
         fixedMs.push(performance.now() - started);
       }
     }
-    process.stdout.write(`${JSON.stringify({ backend: m.backend, ms, rawMs: raw, threadedMs, cpu, fixedMs, fixedCpu, images: images.length, maxRssMb: rssMb() })}\n`);
+    process.stdout.write(`${JSON.stringify({ backend: m.backend, modes, runs, rawMs: raw, rawCpu, fixedMs, fixedCpu, images: images.length, maxRssMb: rssMb() })}\n`);
   } else if (mode === "pubsub") {
     // "identity": the same read and write with a JSON pass-through instead of the model (the baseline).
     const result =
@@ -168,7 +167,7 @@ async function main(): Promise<void> {
             { checkEveryElement: false },
           )
         : await mnistPubSub.run(
-            { input: "projects/bench/subscriptions/images-sub", output: "projects/bench/topics/predictions", dead_letter: undefined, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, inference_thread: false },
+            { input: "projects/bench/subscriptions/images-sub", output: "projects/bench/topics/predictions", dead_letter: undefined, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: BATCH, inference_threads: "0" },
             { project: "bench", streaming: true, ...(a === "unchecked" ? { strictChecks: false } : {}) },
           );
     if (!isStreamingResult(result)) throw new Error("not streaming");

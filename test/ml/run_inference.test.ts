@@ -157,6 +157,41 @@ describe("ml/RunInference", () => {
     assert.deepEqual(batchSizes.get("overlap"), [4, 4, 4, 4]);
   });
 
+  it("a model running batches side by side (batchesInFlight 4): results in element order with their windows, though batches end out of order; a failed batch costs only its bad element", async () => {
+    const started: number[][] = [];
+    let maxAtOnce = 0;
+    let running = 0;
+    class PoolHandler extends SumHandler {
+      batchesInFlight(): number {
+        return 4;
+      }
+      override async runInference(batch: readonly (readonly number[])[], model: { scale: number }): Promise<readonly number[]> {
+        started.push(batch.map((x) => x[0]!));
+        maxAtOnce = Math.max(maxAtOnce, ++running);
+        // Later batches of each group of four answer first, as threads of a pool may.
+        const turns = 4 - ((started.length - 1) % 4);
+        for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+        running--;
+        return super.runInference(batch, model);
+      }
+    }
+    const examples = Array.from({ length: 40 }, (_, i) => ({ value: [i === 13 ? -13 : i] as readonly number[], timestamp: i * 100 }));
+    const result = await runDirect((p) => {
+      const { main, failed } = p
+        .apply(Create.timestamped(examples))
+        .apply(Window.into(new FixedWindows(1000)))
+        .apply(RunInference.of(new PoolHandler("pool"), { minBatchSize: 4, maxBatchSize: 4 }));
+      main.apply("Collect", ParDo.of(sink<PredictionResult<readonly number[], number>>("pool")));
+      failed.apply("CollectFailed", ParDo.of(sink<FailedInference<readonly number[]>>("poolFailed")));
+    });
+    await result.waitUntilFinish();
+    assert.equal(maxAtOnce, 4, "four batches at the model at once");
+    const window = (i: number) => [Math.floor(i / 10) * 1000, Math.floor(i / 10) * 1000 + 1000];
+    const expected = examples.flatMap((e, i) => (i === 13 ? [] : [{ x: { example: e.value, inference: i * 10, modelId: "pool" }, timestamp: e.timestamp, window: window(i) }]));
+    assert.deepEqual(collected.get("pool"), expected, "every other element, in order, each in its own window");
+    assert.deepEqual(collected.get("poolFailed"), [{ x: { element: [-13], reason: "-13 is unlucky", step: "RunInference/Infer" }, timestamp: 1300, window: window(13) }]);
+  });
+
   it("loads the model once per process, shared by every step, bundle and DoFn instance with the same model key", async () => {
     const result = await runDirect((p) => {
       const xs = p.apply(Create.from(Array.from({ length: 30 }, (_, i) => [i] as readonly number[])));

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadTfjsModel, tfjsRuntime, TFJSModelHandler, type TfjsHandlerModel } from "../../lib/ml";
+import { AUTO_INFERENCE_THREADS, inferenceThreadsOf, loadTfjsModel, tfjsRuntime, TFJSModelHandler, type TfjsHandlerModel } from "../../lib/ml";
 import { DEFAULT_MODEL } from "../../pipelines/mnist_prediction";
 import { imageFloats, readMnist } from "../../setup/mnist/mnist_data";
 import { uploadModel } from "../../setup/mnist/setup_gcp";
@@ -55,6 +55,22 @@ describe("ml/TFJSModelHandler", function () {
     assert.deepEqual(b, c.slice(1, 3));
   });
 
+  it("runs the model on a pool of inference threads (each its own copy) with the same outputs, several batches at once", async () => {
+    const pooled = new TFJSModelHandler({ modelUri: DEFAULT_MODEL, inferenceThreads: 2 });
+    assert.equal(pooled.modelKey, `tfjs:${DEFAULT_MODEL} (2 inference threads)`);
+    const m = await pooled.loadModel();
+    assert.equal(m.threads, 2);
+    assert.equal(pooled.batchesInFlight(m), 4, "two batches per thread");
+    const batches = [images, images.slice(1, 3), images.slice(2), [images[3]!], images.slice(0, 2)];
+    const [expected, got] = await Promise.all([Promise.all(batches.map((b) => handler.runInference(b, local))), Promise.all(batches.map((b) => pooled.runInference(b, m)))]);
+    assert.deepEqual(got, expected);
+    assert.equal(new TFJSModelHandler({ modelUri: DEFAULT_MODEL, inferenceThreads: 2, backend: "tensorflow" }).modelKey, `tfjs:${DEFAULT_MODEL}`, "tfjs-node threads itself");
+    assert.throws(() => new TFJSModelHandler({ modelUri: DEFAULT_MODEL, inferenceThreads: 1.5 }), /inferenceThreads must be "auto" or a whole number >= 0 \(0: the pipeline's thread\), got 1.5/);
+    // "auto": two threads where there are two cores or more, else the pipeline's thread.
+    assert.equal(inferenceThreadsOf({ modelUri: DEFAULT_MODEL, inferenceThreads: "auto" }), os.availableParallelism() >= 2 ? AUTO_INFERENCE_THREADS : 0);
+    assert.equal(AUTO_INFERENCE_THREADS, 2);
+  });
+
   it("reads the same model from gs:// (the Cloud Storage emulator) through FileSystems", async () => {
     await uploadModel({ project: TEST_PROJECT, model: DEFAULT_MODEL, destination: "gs://tfjs-test/models/mnist" });
     const remote = new TFJSModelHandler({ modelUri: "gs://tfjs-test/models/mnist" });
@@ -96,6 +112,8 @@ describe("ml/TFJSModelHandler", function () {
     fs.writeFileSync(path.join(broken, "model.json"), JSON.stringify({ format: "layers-model", modelTopology: { class_name: "NoSuchModel", config: {} }, weightsManifest: [] }));
     await assert.rejects(new TFJSModelHandler({ modelUri: broken, inferenceThread: true }).loadModel(), new RegExp(`cannot build the TensorFlow.js model from ${escape(path.join(broken, "model.json"))}: `));
     await assert.rejects(new TFJSModelHandler({ modelUri: path.join(dir, "absent"), inferenceThread: true }).loadModel(), /cannot read the model file .*absent\/model.json: it does not exist/);
+    // A pool: all its threads fail to build the model; the error is the same, and no thread is left running.
+    await assert.rejects(new TFJSModelHandler({ modelUri: broken, inferenceThreads: 3 }).loadModel(), new RegExp(`cannot build the TensorFlow.js model from ${escape(path.join(broken, "model.json"))}: `));
   });
 
   it("rejects examples that do not fit the model's input, saying why", () => {

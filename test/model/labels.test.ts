@@ -77,7 +77,7 @@ describe("labels containing '/'", function () {
   });
 
   it("mnist_pubsub's steps have the names PIPELINES.md gives them", () => {
-    const p = mnistPubSub.create({ input: "projects/p/topics/mnist_image", output: "projects/p/topics/mnist_predict", dead_letter: undefined, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: 256, inference_thread: false });
+    const p = mnistPubSub.create({ input: "projects/p/topics/mnist_image", output: "projects/p/topics/mnist_predict", dead_letter: undefined, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: 256, inference_threads: "0" });
     const top = p.root.children.flatMap((c) => c.children.map((n) => n.label));
     assert.deepEqual(
       top.filter((l) => ["Read from Pub/Sub", "toDict", "Prediction", "to byte", "To Pub/sub"].includes(l)),

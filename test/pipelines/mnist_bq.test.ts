@@ -12,11 +12,11 @@ import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emul
 
 type Row = Record<string, number>;
 const table = (t: string) => `${TEST_PROJECT}.MNIST.${t}`;
-const flags = (o: { input: string; output: string; model?: string; dead_letter?: string }) => ({
+const flags = (o: { input: string; output: string; model?: string; dead_letter?: string; inference_threads?: string }) => ({
   model: DEFAULT_MODEL,
   tfjs_backend: "auto",
   max_batch_size: 16,
-  inference_thread: false,
+  inference_threads: "0",
   dead_letter: undefined as string | undefined,
   ...o,
 });
@@ -93,6 +93,21 @@ describe("pipelines/mnist_bq against the BigQuery and Cloud Storage emulators", 
       const old = before.find((b) => b["ID"] === r["ID"])!;
       for (let k = 0; k < 10; k++) assert.ok(Math.abs(r[`P${k}`]! - old[`P${k}`]!) < 1e-6, "the same model from gs:// predicts the same");
     }
+  });
+
+  it("with --inference_threads 2 (a pool of model threads) writes the same table as on the pipeline's thread", async () => {
+    const one = await mnistBq.run(flags({ input: table("Images"), output: table("PredictOnMain") }));
+    assert.equal(await one.waitUntilFinish(), "DONE");
+    const pooled = await mnistBq.run(flags({ input: table("Images"), output: table("PredictPooled"), inference_threads: "2" }));
+    assert.equal(await pooled.waitUntilFinish(), "DONE");
+    const byId = (rows: Row[]) => rows.sort((a, b) => a["ID"]! - b["ID"]!);
+    const onMain = byId(await rowsOf("PredictOnMain"));
+    assert.equal(onMain.length, N);
+    const pooledRows = byId(await rowsOf("PredictPooled"));
+    assert.deepEqual(pooledRows.map((r) => r["ID"]), onMain.map((r) => r["ID"]));
+    // Batches may be cut differently with more of them in flight: equal up to float rounding.
+    for (const [i, r] of pooledRows.entries()) for (let k = 0; k < 10; k++) assert.ok(Math.abs(r[`P${k}`]! - onMain[i]![`P${k}`]!) < 1e-6, `P${k} of ${r["ID"]}`);
+    assert.throws(() => mnistBq.create(flags({ input: table("Images"), output: table("Never"), inference_threads: "two" })), /--inference_threads must be auto or a whole number >= 0 \(0: the model on the pipeline's thread\), got 'two'/);
   });
 
   it("a model that cannot be loaded fails the run with an error naming the path and step", async () => {

@@ -42,7 +42,7 @@ describe("pipelines/mnist_bq on the PortableRunner (LOOPBACK) against the BigQue
   };
 
   it("writes the same predictions table as the DirectRunner", async () => {
-    const flags = (output: string) => ({ input: `${TEST_PROJECT}.MNIST.Images`, output: `${TEST_PROJECT}.MNIST.${output}`, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: 8, inference_thread: false, dead_letter: undefined });
+    const flags = (output: string) => ({ input: `${TEST_PROJECT}.MNIST.Images`, output: `${TEST_PROJECT}.MNIST.${output}`, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: 8, inference_threads: "0", dead_letter: undefined });
     assert.equal(await (await mnistBq.run(flags("Direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
     const p = mnistBq.create(flags("Portable"), { runner: "PortableRunner", jobName: "mnist-portable", extra: { job_endpoint: jobServer.url, environment_type: "LOOPBACK" } });
     const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
@@ -67,7 +67,7 @@ describe("pipelines/mnist_bq on the PortableRunner (LOOPBACK) against the BigQue
           if (m !== null) resolve(m[1]!);
         });
       });
-      const flags = { input: `${TEST_PROJECT}.MNIST.Images`, output: `${TEST_PROJECT}.MNIST.Prism`, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: 8, inference_thread: false, dead_letter: undefined };
+      const flags = { input: `${TEST_PROJECT}.MNIST.Images`, output: `${TEST_PROJECT}.MNIST.Prism`, model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: 8, inference_threads: "0", dead_letter: undefined };
       const p = mnistBq.create(flags, { runner: "PortableRunner", jobName: "mnist-prism", extra: { job_endpoint: endpoint, environment_type: "LOOPBACK" } });
       const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
       assert.equal(await result.waitUntilFinish(), "DONE");

@@ -55,7 +55,7 @@ describe("pipelines/mnist_pubsub against the Pub/Sub emulator", function () {
     consumers.push({ stop: () => deadSub.close() });
 
     const result = await mnistPubSub.run(
-      { input: `projects/${TEST_PROJECT}/subscriptions/images-sub`, output: topic("predictions"), dead_letter: topic("dead"), model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: 256, inference_thread: false },
+      { input: `projects/${TEST_PROJECT}/subscriptions/images-sub`, output: topic("predictions"), dead_letter: topic("dead"), model: DEFAULT_MODEL, tfjs_backend: "auto", max_batch_size: 256, inference_threads: "0" },
       { streaming: true },
     );
     assert.ok(isStreamingResult(result));

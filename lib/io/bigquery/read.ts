@@ -49,6 +49,8 @@ export interface BigQueryReadSplit {
 const DEFAULT_ROWS_PER_SPLIT = 50_000;
 const DEFAULT_PAGE_SIZE = 10_000;
 const FIRST_PAGE_SIZE = 500;
+/** Pages of a split requested at a time (see ReadSplits.process). */
+const PAGES_AHEAD = 2;
 /** Rows handed on between turns of the event loop (see ReadSplits.process). */
 const ROWS_PER_TURN = 256;
 
@@ -110,33 +112,61 @@ class PlanReads extends DoFn<Uint8Array, BigQueryReadSplit> {
   }
 }
 
+/** A page asked for: `size` rows from `start` (an offset in the split). */
+interface PageRequest {
+  readonly start: number;
+  readonly size: number;
+  readonly page: Promise<RowsPage>;
+}
+
 class ReadSplits<Row> extends DoFn<BigQueryReadSplit, Row> {
   constructor(private readonly pageSize: number) {
     super();
   }
 
   async process(split: BigQueryReadSplit, ctx: ProcessContext<Row>): Promise<void> {
-    let read = 0;
     // One page of 10,000 MNIST rows is ~25 MB of JSON: fetched whole before any row moved on, the
-    // model sat idle for over a second. Small first, then growing, pages keep both busy; each page
-    // is requested before the one before it is handed on, so the service prepares it meanwhile.
+    // model sat idle for over a second. Small first, then growing, pages keep both busy; and
+    // PAGES_AHEAD pages are requested before the rows of the oldest are handed on, so the service
+    // prepares the next while this thread takes in one (with one ahead, the two waited on each other).
     let pageSize = Math.min(this.pageSize, FIRST_PAGE_SIZE);
-    const request = (size: number): { size: number; page: Promise<RowsPage> } | undefined => {
-      const wanted = split.count === undefined ? size : Math.min(size, split.count - read);
+    /** The next row (offset in the split) not yet requested. */
+    let requested = 0;
+    let ended = false;
+    const request = (start: number, size: number): PageRequest | undefined => {
+      const wanted = split.count === undefined ? size : Math.min(size, split.count - start);
       if (wanted <= 0) return undefined;
-      const page = this.fetch(split, { startIndex: String(split.start + read), maxResults: wanted, "formatOptions.useInt64Timestamp": true });
+      const page = this.fetch(split, { startIndex: String(split.start + start), maxResults: wanted, "formatOptions.useInt64Timestamp": true });
       // Awaited below unless an earlier step fails first.
       page.catch(() => undefined);
-      return { size: wanted, page };
+      return { start, size: wanted, page };
     };
-    let next = request(pageSize);
-    while (next !== undefined) {
-      const page = await next.page;
+    const ahead: PageRequest[] = [];
+    const fill = () => {
+      while (!ended && ahead.length < PAGES_AHEAD) {
+        const next = request(requested, pageSize);
+        if (next === undefined) return;
+        ahead.push(next);
+        requested += next.size;
+        pageSize = Math.min(this.pageSize, pageSize * 2);
+      }
+    };
+    fill();
+    while (ahead.length > 0) {
+      const current = ahead.shift()!;
+      const page = await current.page;
       const rows = page.rows ?? [];
-      read += rows.length;
-      const more = rows.length > 0 && (page.pageToken !== undefined || rows.length >= next.size);
-      pageSize = Math.min(this.pageSize, pageSize * 2);
-      next = more ? request(pageSize) : undefined;
+      if (rows.length === 0 || (rows.length < current.size && page.pageToken === undefined)) {
+        // The table ends here (a split "to the end" of a table that had fewer rows than planned):
+        // the pages requested past it are empty.
+        ended = true;
+        ahead.length = 0;
+      } else if (rows.length < current.size) {
+        // The service sent fewer rows than asked (it caps a page's bytes): the rest of the range first.
+        const rest = request(current.start + rows.length, current.size - rows.length);
+        if (rest !== undefined) ahead.unshift(rest);
+      }
+      fill();
       for (let i = 0; i < rows.length; i++) {
         ctx.output(rowFromCells(split.schema.fields, rows[i]!.f) as Row);
         // Rows go on in slices, with a turn of the event loop between them: a step downstream that

@@ -58,12 +58,31 @@ export function jobResource(job: JobState): object {
   };
 }
 
-/** One page of rows plus the token for the next page (the next row index) when more remain. */
-export function rowPage(rows: StoredRow[], fields: FieldSchema[], start: number, maxResults: number | undefined, cells: CellOptions): { rows: object[]; pageToken?: string } {
-  const end = maxResults === undefined ? rows.length : Math.min(rows.length, start + maxResults);
+/**
+ * One page of rows plus the token for the next page (the next row index) when more remain. Like
+ * the service, a page stops short of `maxResults` once it holds about `maxBytes` of values (at
+ * least one row): readers must follow the token, or ask again from where the page ended.
+ */
+export function rowPage(rows: StoredRow[], fields: FieldSchema[], start: number, maxResults: number | undefined, cells: CellOptions, maxBytes: number): { rows: object[]; pageToken?: string } {
+  let end = maxResults === undefined ? rows.length : Math.min(rows.length, start + maxResults);
+  let bytes = 0;
+  for (let i = start; i < end; i++) {
+    bytes += roughBytes(rows[i]);
+    if (bytes > maxBytes && i > start) end = i;
+  }
   const page: { rows: object[]; pageToken?: string } = { rows: rows.slice(start, end).map((r) => rowToCells(r, fields, cells)) };
   if (end < rows.length) page.pageToken = String(end);
   return page;
+}
+
+/** About how many bytes a row's values take in a response (cheap: no serialisation). */
+function roughBytes(row: StoredRow | undefined): number {
+  let n = 2;
+  for (const key in row) {
+    const v = row[key];
+    n += key.length + 8 + (typeof v === "string" ? v.length : typeof v === "object" && v !== null ? JSON.stringify(v).length : 8);
+  }
+  return n;
 }
 
 /** Size estimates of row arrays, extended as rows are appended (never re-serialising the whole table). */

@@ -28,6 +28,8 @@ export interface BigQueryEmulatorOptions {
   maxUploadBytes?: number;
   /** Queries running longer are cancelled (default 5 minutes; a job's own `jobTimeoutMs` can be shorter). */
   maxQueryMs?: number;
+  /** The most bytes of rows in one page of tabledata.list (default 10 MiB, the service's limit; getQueryResults twice as many): a page ends early past it. */
+  maxPageBytes?: number;
   /** Query worker threads (default 2). */
   queryWorkers?: number;
   /** Fault injection rules and request counts (a new injector when absent). */
@@ -42,6 +44,8 @@ const COMPUTED_FIELDS = new Set(["kind", "id", "etag", "selfLink", "tableReferen
 
 /** The API's default wait for query results (jobs.query and getQueryResults `timeoutMs`). */
 const DEFAULT_RESULTS_WAIT_MS = 10_000;
+/** The service's limit on a page of tabledata.list (getQueryResults: 20 MB). */
+const DEFAULT_MAX_PAGE_BYTES = 10 * 1024 * 1024;
 /** jobs.insert answers at once, but gives a quick query this long to be DONE in its answer. */
 const INSERT_WAIT_MS = 250;
 /** insertIds remembered per table for de-duplication (the service keeps them about a minute). */
@@ -52,7 +56,7 @@ export async function startBigQueryEmulator(options: BigQueryEmulatorOptions = {
   return startRestartableServer(options.port ?? 0, options.faults ?? new FaultInjector(), () => {
     const store = new BigQueryStore(options.dataDir);
     const jobs = new JobRunner(store, new QueryPool(options.queryWorkers ?? 2), options.maxQueryMs ?? DEFAULT_MAX_QUERY_MS);
-    const api = new BigQueryApi(store, jobs, options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES);
+    const api = new BigQueryApi(store, jobs, options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, options.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES);
     return {
       handler: (request) => api.route(request),
       close: async () => {
@@ -75,6 +79,7 @@ class BigQueryApi {
     private readonly store: BigQueryStore,
     private readonly jobs: JobRunner,
     private readonly maxUploadBytes: number,
+    private readonly maxPageBytes: number,
   ) {}
 
   async route(request: ParsedRequest): Promise<void> {
@@ -288,7 +293,7 @@ class BigQueryApi {
       fields = table.schema.filter((f) => names.has(f.name.toLowerCase()));
     }
     const start = pageStart(request.query);
-    const page = rowPage(table.rows, fields, start, intParam(request.query, "maxResults"), cellOptions(request.query));
+    const page = rowPage(table.rows, fields, start, intParam(request.query, "maxResults"), cellOptions(request.query), this.maxPageBytes);
     sendJson(request.res, 200, { kind: "bigquery#tableDataList", etag: String(table.lastModifiedTime), totalRows: String(table.rows.length), ...page });
   }
 
@@ -317,7 +322,7 @@ class BigQueryApi {
     await this.jobs.waitFor(job, optNumber(body, "timeoutMs") ?? DEFAULT_RESULTS_WAIT_MS);
     if (job.errorResult) throw jobHttpError(job.errorResult);
     const useInt64Timestamp = optBoolean(optObject(body, "formatOptions") ?? {}, "useInt64Timestamp", "formatOptions.useInt64Timestamp") === true;
-    sendJson(request.res, 200, queryResults(job, "bigquery#queryResponse", 0, optNumber(body, "maxResults"), { useInt64Timestamp }));
+    sendJson(request.res, 200, queryResults(job, "bigquery#queryResponse", 0, optNumber(body, "maxResults"), { useInt64Timestamp }, 2 * this.maxPageBytes));
   }
 
   /** getQueryResults: waits up to `timeoutMs` (default 10 s) for a running job, else answers `jobComplete: false`. */
@@ -326,7 +331,7 @@ class BigQueryApi {
     await this.jobs.waitFor(job, intParam(request.query, "timeoutMs") ?? DEFAULT_RESULTS_WAIT_MS);
     if (job.errorResult) throw jobHttpError(job.errorResult);
     if (job.state === "DONE" && !job.result) throw httpErrors.invalid(`Job ${projectId}:${jobId} is not a query job`);
-    sendJson(request.res, 200, queryResults(job, "bigquery#getQueryResultsResponse", pageStart(request.query), intParam(request.query, "maxResults"), cellOptions(request.query)));
+    sendJson(request.res, 200, queryResults(job, "bigquery#getQueryResultsResponse", pageStart(request.query), intParam(request.query, "maxResults"), cellOptions(request.query), 2 * this.maxPageBytes));
   }
 
   /** `uploadType=multipart` (job JSON + data, what the Node client sends) or `resumable` (POST, then PUT). */
@@ -366,7 +371,7 @@ class BigQueryApi {
   }
 }
 
-function queryResults(job: JobState, kind: string, start: number, maxResults: number | undefined, cells: CellOptions): object {
+function queryResults(job: JobState, kind: string, start: number, maxResults: number | undefined, cells: CellOptions, maxPageBytes: number): object {
   const jobReference = { projectId: job.projectId, jobId: job.jobId, location: job.location };
   if (job.state !== "DONE") return { kind, jobReference, jobComplete: false };
   const result = job.result ?? { schema: [], rows: [] };
@@ -378,7 +383,7 @@ function queryResults(job: JobState, kind: string, start: number, maxResults: nu
     totalRows: String(result.rows.length),
     totalBytesProcessed: "0",
     cacheHit: false,
-    ...rowPage(result.rows, result.schema, start, maxResults, cells),
+    ...rowPage(result.rows, result.schema, start, maxResults, cells, maxPageBytes),
   };
 }
 

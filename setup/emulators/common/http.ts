@@ -183,12 +183,15 @@ export function checkDepth(value: unknown, limit: number): void {
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
   const text = JSON.stringify(body);
+  const length = Buffer.byteLength(text);
   res.writeHead(status, {
     "Content-Type": "application/json; charset=UTF-8",
-    "Content-Length": Buffer.byteLength(text),
+    "Content-Length": length,
     ...headers,
   });
-  res.end(text);
+  // All ASCII (as many bytes as characters): copied byte for byte, which costs a third of the
+  // UTF-8 encoding the socket would do (pages of BigQuery rows run to megabytes).
+  res.end(length === text.length ? Buffer.from(text, "latin1") : text);
 }
 
 export function sendError(res: http.ServerResponse, err: unknown): void {

@@ -232,3 +232,35 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
     assert.throws(() => WriteToBigQuery.to("p.d.t", { method: "STREAMING_INSERTS", writeDisposition: "WRITE_TRUNCATE" }), /WRITE_TRUNCATE cannot be used with STREAMING_INSERTS/);
   });
 });
+
+describe("io/bigquery: pages cut short by the service's size limit", function () {
+  this.timeout(30_000);
+  let env: EmulatorEnv;
+  let bq: BigQuery;
+
+  before(async () => {
+    // Pages of about 2 KB: rows of ~100 bytes come back ~20 at a time, whatever maxResults asks.
+    env = await startEmulatorEnv(["bigquery"], { maxPageBytes: 2_000 });
+    bq = new BigQuery({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.bigqueryEndpoint, authClient: new PassThroughClient() });
+    await bq.createDataset("Paged");
+    const [table] = await bq.dataset("Paged").createTable("Rows", { schema: "ID:INTEGER, Text:STRING" });
+    await table.insert(Array.from({ length: 700 }, (_, i) => ({ ID: i, Text: `${i}`.padStart(80, "x") })));
+  });
+  after(async () => env?.stop());
+
+  it("the emulator ends a page early past maxPageBytes, with the token of the next row", async () => {
+    const [rows, , response] = await bq.dataset("Paged").table("Rows").getRows({ autoPaginate: false, maxResults: 500 });
+    assert.ok(rows.length > 1 && rows.length < 40, `a page of ${rows.length} rows`);
+    assert.equal((response as { pageToken?: string }).pageToken, String(rows.length));
+  });
+
+  it("ReadFromBigQuery reads every row exactly once when pages come back shorter than asked (several pages requested ahead)", async () => {
+    const before = env.emulators.bigquery!.faults.calls("bigquery.tabledata.list");
+    const result = await runDirect((p) => {
+      p.apply("ReadPaged", ReadFromBigQuery.from<{ ID: number }>({ table: `${TEST_PROJECT}.Paged.Rows`, rowsPerSplit: 300 })).map("Collect", sink("paged"));
+    });
+    await result.waitUntilFinish();
+    assert.deepEqual((collected.get("paged") as { ID: number }[]).map((r) => Number(r.ID)).sort((a, b) => a - b), Array.from({ length: 700 }, (_, i) => i));
+    assert.ok(env.emulators.bigquery!.faults.calls("bigquery.tabledata.list") - before >= 700 / 40, "the short pages were followed by requests for the rest");
+  });
+});
