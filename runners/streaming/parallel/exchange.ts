@@ -6,8 +6,9 @@
  * step's key coder, modulo the number of instances: independent of the window and the same on
  * every instance and in every run.
  *
- * Elements for other instances are encoded with the input PCollection's windowed coder and sent
- * in batches over one MessagePort per pair of instances, together with each instance's input
+ * Elements for other instances are encoded with the input PCollection's windowed coder (in front
+ * of a Combine.perKey Beam would lift: combined into accumulators per key and window first,
+ * precombine.ts) and sent in batches over one MessagePort per pair of instances, together with each instance's input
  * watermark of the step, always after the data it covers (a port delivers in order). A keyed
  * step's input watermark on an instance is then the lowest of every instance's: a window fires
  * only once every instance's input has passed it, and data sent before a watermark is never late
