@@ -20,6 +20,7 @@
 import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { Coder } from "../../lib/coders/coder";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
+import { InternalError } from "../../lib/model/errors";
 import { activeMetrics, MetricsContainer, setActiveContainer, systemCounterKey } from "../../lib/model/metrics";
 import { isMergingWindowFn } from "../../lib/model/sliding_sessions";
 import { BoundedWindow, ElementMeta, Instant, IntervalWindow, kv, MIN_TIMESTAMP, PaneInfo, PaneTiming } from "../../lib/model/window";
@@ -121,7 +122,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     private readonly keyCoder: Coder<unknown>,
     private readonly combineFn: CombineFnLike | undefined,
     private readonly output: Receiver,
-    private readonly metrics: MetricsContainer,
+    readonly metrics: MetricsContainer,
     /** Strict checks: samples keys for deterministic encoding (undefined: off). */
     private readonly keyChecks?: CheckSampler,
     /**
@@ -193,6 +194,43 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
         ws.touched = true;
         this.touched.push(ws);
       }
+    }
+    return this.pending.isEmpty ? undefined : this.pending.take();
+  }
+
+  /**
+   * An accumulator of `count` elements of a key in a (non-merging) window, precombined by
+   * another instance of a parallel run (runners/streaming/parallel/precombine.ts): merged into
+   * the key's accumulator as its elements would have been added, at the timestamp the window's
+   * timestamp combiner takes from them; dropped and counted per element as they would be.
+   */
+  mergeAccumulator(key: unknown, w: BoundedWindow, timestamp: Instant, acc: unknown, count: number): MaybePromise {
+    const fn = this.combineFn;
+    if (fn === undefined || this.merging) throw new InternalError(`'${this.transformName}' received a precombined accumulator, but it ${fn === undefined ? "is not a combine" : "merges windows"}`);
+    if (this.isExpired(w, this.clocks.inputWatermark)) {
+      this.metrics.incCounter(systemCounterKey(DROPPED_LATE), count);
+      return this.pending.isEmpty ? undefined : this.pending.take();
+    }
+    const window = this.canonicalWindow(w);
+    this.liveWindow = w;
+    const keyId = stateKeyOf(key, this.keyCoder);
+    let ws = this.state.get(keyId, this.lastWindowId);
+    if (ws === undefined) {
+      ws = this.newWindowState(key, window, keyId);
+      this.state.put(keyId, this.lastWindowId, ws);
+    }
+    if (ws.closed) {
+      this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), count);
+      return this.pending.isEmpty ? undefined : this.pending.take();
+    }
+    const buffer = ws.buffer;
+    ws.buffer = this.call(() => fn.mergeAccumulators([buffer, acc]));
+    this.noteAdded(ws, timestamp, count);
+    // A liftable trigger counts at most one element: the accumulator is that one.
+    if (this.triggerSeesElements) ws.trigger.onElement(this.elementContext(ws.window));
+    if (!ws.touched) {
+      ws.touched = true;
+      this.touched.push(ws);
     }
     return this.pending.isEmpty ? undefined : this.pending.take();
   }
@@ -408,12 +446,17 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
         activeMetrics.container = previous;
       }
     } else (ws.buffer as unknown[]).push(value);
+    this.noteAdded(ws, timestamp, 1);
+  }
+
+  /** Elements went into a window's pending pane: its hold (EARLIEST, LATEST) and count. */
+  private noteAdded(ws: WindowState, timestamp: Instant, count: number): void {
     // Only the EARLIEST and LATEST timestamp combiners read these (paneTimestamp).
     if (this.elementHolds && timestamp >= this.outputWatermark && this.clocks.inputWatermark <= ws.window.maxTimestamp()) {
       if (ws.holdMin === undefined || timestamp < ws.holdMin) ws.holdMin = timestamp;
       if (ws.holdMax === undefined || timestamp > ws.holdMax) ws.holdMax = timestamp;
     }
-    ws.pending++;
+    ws.pending += count;
     if (this.processingTimeTriggers) this.unfired.add(ws);
   }
 

@@ -18,7 +18,8 @@
  *    received by a subscriber of the output topic; p50, p99, max.
  *
  * Flags: --par_backlog N (default 50000), --par_runs N (default 2), --par_rate N (default 1000),
- * --par_seconds N (default 10), --par_keyed 0|1 (default 1).
+ * --par_seconds N (default 10), --par_keyed 0|1 (default 1), --par_keys N (default 1000; message i has key i mod N,
+ * so with N above a bundle's size no key repeats within a bundle and a lifted combine has nothing to combine).
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -90,6 +91,7 @@ export async function benchStreamingParallel(flag: (name: string, fallback: stri
   const rate = Number(flag("par_rate", "1000"));
   const seconds = Number(flag("par_seconds", "10"));
   const keyed = flag("par_keyed", "1") !== "0";
+  const keys = flag("par_keys", "1000");
   const emulator = await startPubSubEmulator();
   const restore = { ...process.env };
   Object.assign(process.env, { PUBSUB_EMULATOR_HOST: emulator.host, GOOGLE_CLOUD_PROJECT: "bench", METADATA_SERVER_DETECTION: "none" });
@@ -102,7 +104,7 @@ export async function benchStreamingParallel(flag: (name: string, fallback: stri
         `${runs} runs each; load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.cpus().length} cores`,
     );
     const launch = async (workers: number, name: string, samples: Sample[], pipeline: Pipeline = "map"): Promise<ChildProcess> => {
-      const proc = spawn(process.execPath, [CHILD, "--input", `projects/bench/subscriptions/${name}-in-sub`, "--output", `projects/bench/topics/${name}-out`, "--workers", String(workers), "--pipeline", pipeline], {
+      const proc = spawn(process.execPath, [CHILD, "--input", `projects/bench/subscriptions/${name}-in-sub`, "--output", `projects/bench/topics/${name}-out`, "--workers", String(workers), "--pipeline", pipeline, "--keys", keys], {
         env: process.env,
         stdio: ["ignore", "pipe", "pipe"],
       });

@@ -2,10 +2,10 @@
  * The pipeline of the parallel streaming benchmark (./streaming_parallel.ts), in its own process:
  * Pub/Sub subscription → parse the JSON message, add a field, serialize → Pub/Sub topic, on the
  * DirectRunner with --direct_num_workers W; or (--pipeline keyed) Pub/Sub → parse → key (1,000
- * keys) → 1 s fixed windows → Count.perKey → Pub/Sub, whose count runs behind the keyed exchange
+ * keys, or --keys N) → 1 s fixed windows → Count.perKey → Pub/Sub, whose count runs behind the keyed exchange
  * with 2 workers. Worker threads rebuild the program from this module.
  *
- *     node dist/test/bench/streaming_parallel_child.js --input SUB --output TOPIC --workers W [--pipeline map|keyed]
+ *     node dist/test/bench/streaming_parallel_child.js --input SUB --output TOPIC --workers W [--pipeline map|keyed] [--keys N]
  *
  * stderr: READY once running. stdout: a JSON line per 100 ms, `{"t":epochMs,"read":R,"written":N,"cpuMs":C}`
  * (messages read and published so far, CPU of the whole process), and `{"state":...}` once drained (SIGTERM).
@@ -41,13 +41,13 @@ export const parallelMapBench = definePipeline({
 export const keyedCountBench = definePipeline({
   name: "bench-streaming-parallel-keyed",
   description: "Pub/Sub → key → windowed count → Pub/Sub",
-  flags,
+  flags: { ...flags, keys: { type: "number", describe: "distinct keys (message ID mod keys)", default: 1000 } },
   build(root, flags) {
     root
       .apply("Read", ReadFromPubSub.from({ subscription: flags.input }))
       .map("Key", (data: Uint8Array) => {
         const m = JSON.parse(Buffer.from(data).toString("utf8")) as BenchMessage;
-        return kv(`k${m.ID % 1000}`, m.payload.length);
+        return kv(`k${m.ID % flags.keys}`, m.payload.length);
       })
       .apply("Window", Window.into(new FixedWindows(1000)))
       .apply("Count", Count.perKey())
@@ -59,7 +59,9 @@ export const keyedCountBench = definePipeline({
 async function main(): Promise<void> {
   const arg = (name: string): string => process.argv[process.argv.indexOf(`--${name}`) + 1]!;
   const program = process.argv.includes("--pipeline") && arg("pipeline") === "keyed" ? keyedCountBench : parallelMapBench;
-  const result = await program.run({ input: arg("input"), output: arg("output") }, { project: "bench", directNumWorkers: Number(arg("workers")) });
+  const options = { project: "bench", directNumWorkers: Number(arg("workers")) };
+  const io = { input: arg("input"), output: arg("output") };
+  const result = program === keyedCountBench ? await keyedCountBench.run({ ...io, keys: process.argv.includes("--keys") ? Number(arg("keys")) : 1000 }, options) : await parallelMapBench.run(io, options);
   if (!isStreamingResult(result)) throw new Error("not a streaming run");
   const cpuMs = (): number => {
     const u = process.cpuUsage();

@@ -7,7 +7,11 @@ import { parallelBlocker } from "../../runners/streaming/parallel";
 import type { ParallelStreamingExecution } from "../../runners/streaming/parallel/coordinator";
 import { waitFor } from "../setup/emulators/helpers";
 import { pullAllText, TEST_PROJECT, usePubSubEmulator } from "../io/gcp/emulator_env";
-import { HOLD_CHANNEL, type KeyedInput, keyedTimers, keyedWindowCount } from "./parallel_keyed_programs";
+import { Sessions } from "../../lib/model/sliding_sessions";
+import { AfterCount, AfterProcessingTime, AfterWatermark, FixedWindows, Repeatedly } from "../../lib";
+import { GLOBAL_WINDOWING, type WindowingStrategy } from "../../lib/model/windowing";
+import { liftable } from "../../runners/streaming/parallel/precombine";
+import { HOLD_CHANNEL, type KeyedInput, keyedCountEvery2, keyedMean, keyedTimers, keyedWindowCount } from "./parallel_keyed_programs";
 
 const sub = (s: string) => `projects/${TEST_PROJECT}/subscriptions/${s}`;
 const topic = (t: string) => `projects/${TEST_PROJECT}/topics/${t}`;
@@ -72,17 +76,19 @@ describe("streaming: keyed steps on parallel instances (--direct_num_workers 2, 
     return { outputs, publish };
   };
 
-  const start = async (program: typeof keyedWindowCount | typeof keyedTimers, name: string, run: string, workers: number): Promise<StreamingPipelineResult> => {
-    const r = await program.run({ input: sub(`${name}-${run}`), output: topic(`${name}-out-${run}`), window_ms: 10_000 }, { directNumWorkers: workers });
+  type Program = typeof keyedWindowCount | typeof keyedTimers | typeof keyedMean | typeof keyedCountEvery2;
+
+  const start = async (program: Program, name: string, run: string, workers: number, extra: Record<string, string> = {}): Promise<StreamingPipelineResult> => {
+    const r = await (program as typeof keyedMean).run({ input: sub(`${name}-${run}`), output: topic(`${name}-out-${run}`), window_ms: 10_000, timestamp_combiner: "END_OF_WINDOW", ...extra }, { directNumWorkers: workers });
     assert.ok(isStreamingResult(r));
     running.push(r);
     return r;
   };
 
   /** Runs `program` in one thread and on 2 instances over the same input until each wrote `results`; drains both. */
-  const runOneAndTwo = async (program: typeof keyedWindowCount | typeof keyedTimers, name: string, outputs: Map<string, string[]>, results: number): Promise<StreamingPipelineResult> => {
-    const one = await start(program, name, "one", 1);
-    const two = await start(program, name, "two", 2);
+  const runOneAndTwo = async (program: Program, name: string, outputs: Map<string, string[]>, results: number, extra: Record<string, string> = {}): Promise<StreamingPipelineResult> => {
+    const one = await start(program, name, "one", 1, extra);
+    const two = await start(program, name, "two", 2, extra);
     await waitFor(`${results} results from each run`, () => outputs.get("one")!.length >= results && outputs.get("two")!.length >= results, 45_000);
     assert.equal(await one.drain(), "DRAINED");
     assert.equal(await two.drain(), "DRAINED");
@@ -110,6 +116,58 @@ describe("streaming: keyed steps on parallel instances (--direct_num_workers 2, 
     assert.equal(two.progress().elementsWritten, expected.length, "each count written once");
     assert.equal(two.metrics.counterTotal("beamline", "droppedDueToClosedWindow"), 0);
     assert.equal(input.reduce((n, m) => n + m.keys.length, 0), [...expected].reduce((n, row) => n + Number(row.split(" ")[2]), 0), "the counts add up to the elements");
+  });
+
+  it("Combine.perKey is lifted before the exchange only where Beam lifts: non-merging windows, triggers that count at most one element", () => {
+    const fixed = (trigger?: WindowingStrategy["trigger"]): WindowingStrategy => ({ ...GLOBAL_WINDOWING, windowFn: new FixedWindows(1000), ...(trigger !== undefined ? { trigger } : {}) });
+    assert.equal(liftable(fixed()), true, "default trigger");
+    assert.equal(liftable(fixed(AfterWatermark({ early: AfterProcessingTime(1000), late: AfterCount(1) }))), true, "early firings in processing time, late per element");
+    assert.equal(liftable(fixed(Repeatedly(AfterCount(1)))), true);
+    assert.equal(liftable(fixed(Repeatedly(AfterCount(2)))), false, "a count of 2 would see an accumulator as one element");
+    assert.equal(liftable(fixed(AfterWatermark({ early: AfterCount(100) }))), false, "early firings by count");
+    assert.equal(liftable({ ...GLOBAL_WINDOWING, windowFn: new Sessions(1000) }), false, "merging windows");
+  });
+
+  for (const timestampCombiner of ["END_OF_WINDOW", "EARLIEST", "LATEST"] as const) {
+    it(`a Combine.perKey with its own CombineFn (mean, { sum, n } accumulators) on 2 instances gives the one-thread panes, timestamp combiner ${timestampCombiner}: other instances' elements arrive as merged accumulators`, async () => {
+      const name = `km${timestampCombiner.slice(0, 3).toLowerCase()}`;
+      const { outputs, publish } = await setUp(name, ["one", "two"]);
+      const input = backlog();
+      await publish(input);
+      const windows = new Map<string, { sum: number; n: number; min: number; max: number; end: number }>();
+      for (const m of input) {
+        const start = m.ts - (m.ts % 10_000);
+        for (const k of m.keys) {
+          const id = `${k} ${start}:${start + 10_000}`;
+          const w = windows.get(id) ?? { sum: 0, n: 0, min: Infinity, max: -Infinity, end: start + 10_000 };
+          w.sum += m.v!;
+          w.n++;
+          w.min = Math.min(w.min, m.ts);
+          w.max = Math.max(w.max, m.ts);
+          windows.set(id, w);
+        }
+      }
+      const stamp = (w: { min: number; max: number; end: number }): number => (timestampCombiner === "EARLIEST" ? w.min : timestampCombiner === "LATEST" ? w.max : w.end - 1);
+      const expected = [...windows].map(([kw, w]) => `${kw} ${w.sum / w.n} @${stamp(w)} ON_TIME#0`).sort();
+      const two = await runOneAndTwo(keyedMean, name, outputs, expected.length, { timestamp_combiner: timestampCombiner });
+      assert.deepEqual([...outputs.get("one")!].sort(), expected, "one thread");
+      assert.deepEqual([...outputs.get("two")!].sort(), expected, "two instances: the same means, timestamps and panes");
+      const elements = input.reduce((n, m) => n + m.keys.length, 0);
+      assert.equal(two.metrics.counterTotal("mean", "addInput"), elements, "each element added once, on one instance; never an accumulator as an input");
+      assert.ok(two.metrics.counterTotal("mean", "mergeAccumulators") > 0, "the owners merged accumulators precombined by the other instance");
+      assert.equal(two.metrics.counterTotal("beamline", "droppedDueToLateness"), 0);
+    });
+  }
+
+  it("a trigger that counts elements (Repeatedly(AfterCount(2))) is not lifted: each key fires once its second element arrives, wherever it was read", async () => {
+    const { outputs, publish } = await setUp("ke", ["one", "two"]);
+    // Two messages for each of 60 keys: a lifted combine would see the two of a key read in one bundle as one element.
+    const input = Array.from({ length: 120 }, (_, i) => ({ keys: [`k${i % 60}`], ts: PAST + i }));
+    await publish(input);
+    const expected = Array.from({ length: 60 }, (_, i) => `k${i} 2 EARLY#0`).sort();
+    await runOneAndTwo(keyedCountEvery2, "ke", outputs, expected.length);
+    assert.deepEqual([...outputs.get("one")!].sort(), expected, "one thread");
+    assert.deepEqual([...outputs.get("two")!].sort(), expected, "two instances: a pane per key at its second element");
   });
 
   it("a stateful DoFn with event-time timers on 2 instances gives the one-thread result", async () => {

@@ -1,6 +1,7 @@
 /** Keyed pipeline programs of the parallel streaming tests (worker threads rebuild them from this module). */
 import { BroadcastChannel } from "node:worker_threads";
-import { Count, definePipeline, DoFn, FixedWindows, kv, KV, ParDo, ProcessContext, Window } from "../../lib";
+import { AfterCount, Combine, type CombineFn, Count, definePipeline, DoFn, FixedWindows, GlobalWindows, kv, KV, Metrics, ParDo, ProcessContext, Repeatedly, Window } from "../../lib";
+import type { TimestampCombiner } from "../../lib/model/windowing";
 import { ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
 import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
 import type { PCollection } from "../../lib/model/pcollection";
@@ -53,11 +54,11 @@ const flags = {
 } as const;
 
 /** The programs' common start: Pub/Sub (event times from 'ts') → (key, v) per key → fixed windows. */
-function windowedInput(root: Pipeline, f: { readonly input: string; readonly window_ms: number }): PCollection<KV<string, number>> {
+function windowedInput(root: Pipeline, f: { readonly input: string; readonly window_ms: number }, timestampCombiner?: TimestampCombiner): PCollection<KV<string, number>> {
   return root
     .apply("Read", ReadFromPubSub.from({ subscription: f.input, timestampAttribute: "ts" }))
     .apply("Explode", ParDo.of(new Explode()))
-    .apply("Window", Window.into(new FixedWindows(f.window_ms)));
+    .apply("Window", Window.into(new FixedWindows(f.window_ms), timestampCombiner !== undefined ? { timestampCombiner } : {}));
 }
 
 /** Pub/Sub → (key, 1) per key → fixed windows → Count.perKey → "key window count timing#index" → Pub/Sub. */
@@ -101,6 +102,75 @@ export const keyedTimers = definePipeline({
   build(root, f) {
     windowedInput(root, f)
       .apply("Sum", ParDo.of(new SumAtWindowEnd()))
+      .apply("Write", WriteToPubSub.to(f.output));
+  },
+});
+
+interface MeanAcc {
+  sum: number;
+  n: number;
+}
+
+/**
+ * The mean, through a { sum, n } accumulator. It counts its calls ("mean" counters) and refuses
+ * an input that is not a number: an owner that added a precombined accumulator as an input fails the run.
+ */
+const mean: CombineFn<number, MeanAcc, number> = {
+  createAccumulator: () => ({ sum: 0, n: 0 }),
+  addInput(a, x) {
+    if (typeof x !== "number") throw new TypeError(`mean: addInput received ${JSON.stringify(x)}, not a number`);
+    Metrics.counter("mean", "addInput").inc();
+    a.sum += x;
+    a.n++;
+    return a;
+  },
+  mergeAccumulators(accs) {
+    Metrics.counter("mean", "mergeAccumulators").inc();
+    const out = { sum: 0, n: 0 };
+    for (const a of accs) {
+      out.sum += a.sum;
+      out.n += a.n;
+    }
+    return out;
+  },
+  extractOutput: (a) => a.sum / a.n,
+};
+
+/** Pub/Sub → (key, v) per key → fixed windows with a timestamp combiner → Combine.perKey(mean) → "key window mean @timestamp timing#index" → Pub/Sub. */
+export const keyedMean = definePipeline({
+  name: "test-parallel-streaming-keyed-mean",
+  description: "a Combine.perKey with a custom CombineFn on parallel streaming instances",
+  flags: { ...flags, timestamp_combiner: { type: "string", describe: "END_OF_WINDOW, EARLIEST or LATEST", default: "END_OF_WINDOW" } },
+  build(root, f) {
+    windowedInput(root, f, f.timestamp_combiner as TimestampCombiner)
+      .apply("Mean", Combine.perKey(mean))
+      .apply(
+        "Format",
+        ParDo.of((c: KV<string, number>, ctx: ProcessContext<Uint8Array>) => {
+          ctx.output(Buffer.from(`${c.key} ${windowId(ctx.window)} ${c.value} @${ctx.timestamp} ${ctx.pane.timing}#${ctx.pane.index}`));
+        }),
+      )
+      .apply("Write", WriteToPubSub.to(f.output));
+  },
+});
+
+/** Pub/Sub → (key, 1) per key → global window, a pane every 2 elements (a trigger Beam does not lift for) → Count.perKey → Pub/Sub. */
+export const keyedCountEvery2 = definePipeline({
+  name: "test-parallel-streaming-keyed-count-every-2",
+  description: "a Count.perKey under Repeatedly(AfterCount(2)) on parallel streaming instances",
+  flags,
+  build(root, f) {
+    root
+      .apply("Read", ReadFromPubSub.from({ subscription: f.input, timestampAttribute: "ts" }))
+      .apply("Explode", ParDo.of(new Explode()))
+      .apply("Window", Window.into(new GlobalWindows(), { trigger: Repeatedly(AfterCount(2)), onTimeBehavior: "FIRE_IF_NON_EMPTY" }))
+      .apply("Count", Count.perKey())
+      .apply(
+        "Format",
+        ParDo.of((c: KV<string, number>, ctx: ProcessContext<Uint8Array>) => {
+          ctx.output(Buffer.from(`${c.key} ${c.value} ${ctx.pane.timing}#${ctx.pane.index}`));
+        }),
+      )
       .apply("Write", WriteToPubSub.to(f.output));
   },
 });

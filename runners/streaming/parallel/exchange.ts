@@ -6,8 +6,9 @@
  * step's key coder, modulo the number of instances: independent of the window and the same on
  * every instance and in every run.
  *
- * Elements for other instances are encoded with the input PCollection's windowed coder and sent
- * in batches over one MessagePort per pair of instances, together with each instance's input
+ * Elements for other instances are encoded with the input PCollection's windowed coder (in front
+ * of a Combine.perKey Beam would lift: combined into accumulators per key and window first,
+ * precombine.ts) and sent in batches over one MessagePort per pair of instances, together with each instance's input
  * watermark of the step, always after the data it covers (a port delivers in order). A keyed
  * step's input watermark on an instance is then the lowest of every instance's: a window fires
  * only once every instance's input has passed it, and data sent before a watermark is never late
@@ -24,6 +25,7 @@ import type { Coder } from "../../../lib/coders/coder";
 import { InternalError } from "../../../lib/model/errors";
 import type { PCollection } from "../../../lib/model/pcollection";
 import type { Pipeline } from "../../../lib/model/pipeline";
+import type { CombineFnLike } from "../../../lib/model/combine_fn";
 import { isStatefulDoFn } from "../../../lib/model/state";
 import { type ElementMeta, type Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, type WindowedValue } from "../../../lib/model/window";
 import { windowedCoderFor } from "../../direct/transfer";
@@ -31,6 +33,7 @@ import { asKv } from "../../executor/combine_operator";
 import { keyCoderOf } from "../../executor/default_coders";
 import { PipelineGraph } from "../../executor/pipeline_graph";
 import type { MaybePromise, Receiver } from "../../executor/receiver";
+import { isAccumulatorSink, LiftedCombine, liftable, PRECOMBINE_MAX_ENTRIES, type AccumulatorSink, type PrecombineTable } from "./precombine";
 
 /** Elements sent to one peer and not yet delivered there, beyond which this instance stops taking input. */
 export const UNACKED_LIMIT = 20_000;
@@ -94,9 +97,13 @@ class KeyedStep {
   readonly remote: Instant[];
   /** This instance's watermark as sent last. */
   sent: Instant = MIN_TIMESTAMP;
-  /** Per peer: encoded elements waiting to be sent, and how many. */
+  /** Per peer: encoded elements (or accumulators) waiting to be sent, and how many. */
   readonly outbox: (ByteWriter | undefined)[];
   readonly pending: number[];
+  /** A Combine.perKey that lifts (precombine.ts): its combine, and per peer the bundle's accumulators. */
+  lifted: LiftedCombine | undefined;
+  liftedSink: AccumulatorSink | undefined;
+  tables: (PrecombineTable | undefined)[] = [];
   constructor(
     readonly index: number,
     readonly name: string,
@@ -105,6 +112,18 @@ class KeyedStep {
     this.remote = new Array<Instant>(instances).fill(MIN_TIMESTAMP);
     this.outbox = new Array<ByteWriter | undefined>(instances).fill(undefined);
     this.pending = new Array<number>(instances).fill(0);
+  }
+
+  outboxOf(peer: number): ByteWriter {
+    let w = this.outbox[peer];
+    if (w === undefined) this.outbox[peer] = w = new ByteWriter(1 << 14);
+    return w;
+  }
+
+  /** Encodes the peer's precombined accumulators into its outbox. */
+  drainTable(peer: number): void {
+    const t = this.tables[peer];
+    if (t !== undefined && t.size > 0) this.pending[peer]! += t.drainInto(this.outboxOf(peer));
   }
 }
 
@@ -126,13 +145,19 @@ class RoutingReceiver implements Receiver {
     const key = asKv(this.step.name, value).key;
     const owner = this.ownerOf(key);
     if (owner === this.exchange.instance) return this.target.receive(value, meta);
-    if (this.step.sent === MAX_TIMESTAMP) {
-      throw new InternalError(`'${this.step.name}': an element reached the keyed exchange after this instance's input of the step had ended`);
+    const step = this.step;
+    if (step.sent === MAX_TIMESTAMP) {
+      throw new InternalError(`'${step.name}': an element reached the keyed exchange after this instance's input of the step had ended`);
     }
-    let w = this.step.outbox[owner];
-    if (w === undefined) this.step.outbox[owner] = w = new ByteWriter(1 << 14);
-    this.coder.encode({ value, timestamp: meta.timestamp, windows: meta.windows, pane: meta.pane }, w, "nested");
-    this.step.pending[owner]!++;
+    const lifted = step.lifted;
+    if (lifted !== undefined) {
+      const table = (step.tables[owner] ??= lifted.newTable());
+      table.add(value, meta, this.keyCoder);
+      if (table.size >= PRECOMBINE_MAX_ENTRIES) step.drainTable(owner);
+      return undefined;
+    }
+    this.coder.encode({ value, timestamp: meta.timestamp, windows: meta.windows, pane: meta.pane }, step.outboxOf(owner), "nested");
+    step.pending[owner]!++;
     return undefined;
   }
 
@@ -162,6 +187,8 @@ export class KeyedExchange implements KeyedRouting {
   private readonly unacked: number[];
   private wake: (() => void) | undefined;
   private closed = false;
+  /** The Combine.perKey steps whose windowing allows lifting, with their CombineFns. */
+  private readonly liftable = new Map<string, CombineFnLike>();
 
   /**
    * @param ports one per instance: the port to that peer (undefined at this instance's own index).
@@ -174,6 +201,7 @@ export class KeyedExchange implements KeyedRouting {
   ) {
     this.ordered = keyedStepNames(pipeline).map((name, i) => new KeyedStep(i, name, instances));
     for (const s of this.ordered) this.steps.set(s.name, s);
+    for (const u of new PipelineGraph(pipeline).units) if (u.kind === "combine" && liftable(u.input.windowing)) this.liftable.set(u.node.fullName, u.combineFn);
     this.unacked = new Array<number>(instances).fill(0);
     ports.forEach((port, from) => {
       if (port === undefined) return;
@@ -194,6 +222,11 @@ export class KeyedExchange implements KeyedRouting {
     if (step === undefined) throw new InternalError(`'${unitName}' is not a keyed step of the exchange`);
     step.target = target;
     step.coder = windowedCoderFor(input);
+    const fn = this.liftable.get(unitName);
+    if (fn !== undefined && isAccumulatorSink(target)) {
+      step.lifted = new LiftedCombine(unitName, fn, input.windowing, keyCoderOf(input), target.metrics);
+      step.liftedSink = target;
+    }
     return new RoutingReceiver(this, step, keyCoderOf(input), step.coder, target);
   }
 
@@ -218,6 +251,8 @@ export class KeyedExchange implements KeyedRouting {
       const transfer: ArrayBuffer[] = [];
       let n = 0;
       for (const s of this.ordered) {
+        // A lifted step's accumulators go out with its elements: before any watermark this flush sends.
+        if (s.lifted !== undefined) s.drainTable(peer);
         const count = s.pending[peer]!;
         if (count === 0) continue;
         // A copy with its own buffer (a Buffer's slice() would share the writer's, which the transfer detaches).
@@ -246,6 +281,10 @@ export class KeyedExchange implements KeyedRouting {
     for (const { from, message } of batch) {
       for (const [index, bytes] of message.d) {
         const step = this.ordered[index]!;
+        if (step.lifted !== undefined) {
+          await step.lifted.deliver(bytes, step.liftedSink!);
+          continue;
+        }
         const r = new ByteReader(bytes);
         while (!r.atEnd()) {
           const wv = step.coder!.decode(r, "nested");
