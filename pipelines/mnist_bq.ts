@@ -63,6 +63,8 @@ export const mnistBq = definePipeline({
     output: { type: "string", describe: "Predictions table: project.dataset.table (created if needed, replaced)", required: true },
     dead_letter: { type: "string", describe: "Table for rows that could not be predicted or written (default: counted and logged)" },
     ...MODEL_FLAGS,
+    // Batch: the model on two threads when the machine has the cores (see the README's MNIST section for figures).
+    inference_threads: { ...MODEL_FLAGS.inference_threads, default: "auto" },
   },
   build(root, flags) {
     root.apply(new MnistBq(pipelineOptions(flags)));

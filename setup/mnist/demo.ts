@@ -59,7 +59,7 @@ async function demo(argv: readonly string[]): Promise<void> {
     say(`\n== mnist_bq: ${imagesTable} → ${PROJECT}.MNIST.Predict ==`);
     t = Date.now();
     const bq = await mnistBq.run(
-      { input: imagesTable, output: `${PROJECT}.MNIST.Predict`, model, tfjs_backend: "auto", max_batch_size: 256, inference_threads: "0", dead_letter: undefined },
+      { input: imagesTable, output: `${PROJECT}.MNIST.Predict`, model, tfjs_backend: "auto", max_batch_size: 256, inference_threads: "auto", dead_letter: undefined },
       { runner: "DirectRunner" },
     );
     await bq.waitUntilFinish();

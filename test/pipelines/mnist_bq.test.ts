@@ -107,6 +107,7 @@ describe("pipelines/mnist_bq against the BigQuery and Cloud Storage emulators", 
     assert.deepEqual(pooledRows.map((r) => r["ID"]), onMain.map((r) => r["ID"]));
     // Batches may be cut differently with more of them in flight: equal up to float rounding.
     for (const [i, r] of pooledRows.entries()) for (let k = 0; k < 10; k++) assert.ok(Math.abs(r[`P${k}`]! - onMain[i]![`P${k}`]!) < 1e-6, `P${k} of ${r["ID"]}`);
+    assert.equal(mnistBq.spec.flags.inference_threads.default, "auto", "mnist_bq's default: auto");
     assert.throws(() => mnistBq.create(flags({ input: table("Images"), output: table("Never"), inference_threads: "two" })), /--inference_threads must be auto or a whole number >= 0 \(0: the model on the pipeline's thread\), got 'two'/);
   });
 
