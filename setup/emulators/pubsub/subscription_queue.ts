@@ -49,7 +49,13 @@ export interface QueueHooks {
 const byteSize = (q: QueuedMessage): number => q.message.data.length + Object.entries(q.message.attributes).reduce((n, [k, v]) => n + k.length + v.length, 0);
 
 export class SubscriptionQueue {
+  /**
+   * The backlog in publish order from `head` on; pending[0..head) were delivered. A pass that
+   * delivers a prefix of a long backlog moves `head` instead of copying the rest (with 150,000
+   * messages waiting, copying the backlog on every dispatch — each ack — made draining quadratic).
+   */
   private pending: QueuedMessage[] = [];
+  private head = 0;
   private readonly leases = new Map<string, Lease>();
   private readonly streams: DeliveryTarget[] = [];
   private readonly keysOutstanding = new Map<string, number>();
@@ -138,6 +144,7 @@ export class SubscriptionQueue {
   /** Drops the backlog and all leases (subscription deleted, detached or seeked). */
   clear(): void {
     this.pending = [];
+    this.head = 0;
     this.leases.clear();
     this.keysOutstanding.clear();
     this.hooks.changed();
@@ -145,7 +152,7 @@ export class SubscriptionQueue {
 
   /** Every retained (unacked) message, in publish order, for persistence. */
   retained(): QueuedMessage[] {
-    return [...this.pending, ...[...this.leases.values()].map((l) => l.queued)].sort((a, b) => a.seq - b.seq);
+    return [...this.pending.slice(this.head), ...[...this.leases.values()].map((l) => l.queued)].sort((a, b) => a.seq - b.seq);
   }
 
   dispatch(): void {
@@ -153,14 +160,14 @@ export class SubscriptionQueue {
   }
 
   private dispatchTo(targets: DeliveryTarget[]): void {
-    if (targets.length === 0 || this.pending.length === 0) return;
+    if (targets.length === 0 || this.pending.length === this.head) return;
     const ordering = this.config.enableMessageOrdering;
     const batches = new Map<DeliveryTarget, ReceivedMessage[]>();
     const keyTarget = new Map<string, DeliveryTarget>();
     const blockedKeys = new Set<string>();
     const remaining: QueuedMessage[] = [];
-    for (let i = 0; i < this.pending.length; i++) {
-      const queued = this.pending[i];
+    for (let i = this.head; i < this.pending.length; i++) {
+      const queued = this.pending[i]!;
       const key = ordering ? queued.message.orderingKey : "";
       if (key && (blockedKeys.has(key) || ((this.keysOutstanding.get(key) ?? 0) > 0 && !keyTarget.has(key)))) {
         blockedKeys.add(key);
@@ -172,13 +179,21 @@ export class SubscriptionQueue {
       if (target && !hasRoom(target, queued)) target = undefined;
       else if (!target && !(key && keyTarget.has(key))) target = this.pickTarget(targets, queued);
       if (!target) {
-        if (key) blockedKeys.add(key);
-        remaining.push(queued);
-        if (targets.every((t) => t.maxMessages > 0 && t.outstandingMessages >= t.maxMessages)) {
-          remaining.push(...this.pending.slice(i + 1));
-          break;
+        if (key) {
+          blockedKeys.add(key);
+          remaining.push(queued);
+          if (!targets.every((t) => t.maxMessages > 0 && t.outstandingMessages >= t.maxMessages)) continue;
         }
-        continue;
+        // No stream has room for this message (nor, without an ordering key to skip past, for the
+        // ones after it, as flow control goes): the rest waits for acks. The messages kept back
+        // before it go back right in front of it, so the backlog keeps its order.
+        const from = key ? i + 1 : i;
+        const start = from - remaining.length;
+        for (let k = 0; k < remaining.length; k++) this.pending[start + k] = remaining[k]!;
+        this.head = start;
+        this.compact();
+        for (const [t, messages] of batches) t.send(messages);
+        return;
       }
       const lease = this.lease(queued, target);
       if (key) keyTarget.set(key, target);
@@ -187,6 +202,7 @@ export class SubscriptionQueue {
       batch.push({ ackId: lease.ackId, message: queued.message, deliveryAttempt: this.config.deadLetterPolicy ? queued.attempts : 0 });
     }
     this.pending = remaining;
+    this.head = 0;
     for (const [target, messages] of batches) target.send(messages);
   }
 
@@ -240,9 +256,17 @@ export class SubscriptionQueue {
     this.hooks.changed();
   }
 
+  /** Drops the delivered front of the backlog once it is most of the array. */
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.head);
+      this.head = 0;
+    }
+  }
+
   private insertPending(queued: QueuedMessage): void {
     // Binary search: redelivered messages go back in publish order.
-    let lo = 0;
+    let lo = this.head;
     let hi = this.pending.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
