@@ -6,7 +6,7 @@
  *     // keyed: KV<K, In> in, KV<K, PredictionResult<In, Inference>> out
  *     const keyed = pairs.apply(RunInference.keyed(handler));
  *
- * The model is loaded once per process (see ./shared_model) in the DoFn's setup. Elements are
+ * The model is loaded once per process (see ./shared_model), starting in the DoFn's setup. Elements are
  * batched per bundle (./batching); each batch's results go downstream as soon as it is predicted
  * (not at the end of the bundle), each with its own element's timestamp and window. An element the
  * handler rejects, or on which the model throws when it runs alone, goes to `failed` with the
@@ -47,6 +47,10 @@ function messageOf(e: unknown): string {
 
 class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: FailedInference<E> }> {
   private model: M | undefined;
+  /** The model's load, started in setup (see there). */
+  private modelLoad: Promise<void> | undefined;
+  /** How long the load took, reported (inside the step's metrics scope) at the end of the first bundle. */
+  private loadMillis: number | undefined;
   private step = "RunInference";
   private sizer: BatchSizer | undefined;
   private maxInFlight = DEFAULT_BATCHES_IN_FLIGHT;
@@ -73,19 +77,27 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     super();
   }
 
-  async setup(runtime: RuntimeContext): Promise<void> {
+  setup(runtime: RuntimeContext): void {
     this.step = runtime.transformName;
     this.sizer = new BatchSizer(resolveBatching(this.step, this.handler.batching?.(), this.options));
+    // The model loads while the bundle starts: the first element (or the bundle's end) waits for
+    // it, and meanwhile the steps upstream go on (a read fetches its first pages). Loading a pool of
+    // two model threads takes ~350 ms, as long as reading a few thousand rows.
     const started = Date.now();
-    try {
-      this.model = await sharedModel(this.handler.modelKey, () => this.handler.loadModel());
-    } catch (e) {
-      // The runner adds the step's name: it is not repeated here.
-      throw new Error(`could not load the model ${this.handler.modelKey}: ${messageOf(e)}`, { cause: e });
-    }
-    Metrics.distribution(this.namespace, "load_model_latency_milli_secs").update(Date.now() - started);
-    const inFlight = this.handler.batchesInFlight?.(this.model as M) ?? DEFAULT_BATCHES_IN_FLIGHT;
-    this.maxInFlight = Number.isInteger(inFlight) && inFlight >= 1 ? inFlight : DEFAULT_BATCHES_IN_FLIGHT;
+    this.modelLoad = sharedModel(this.handler.modelKey, () => this.handler.loadModel()).then(
+      (model) => {
+        this.model = model;
+        this.loadMillis = Date.now() - started;
+        const inFlight = this.handler.batchesInFlight?.(model) ?? DEFAULT_BATCHES_IN_FLIGHT;
+        this.maxInFlight = Number.isInteger(inFlight) && inFlight >= 1 ? inFlight : DEFAULT_BATCHES_IN_FLIGHT;
+      },
+      (e: unknown) => {
+        // The runner adds the step's name: it is not repeated here.
+        throw new Error(`could not load the model ${this.handler.modelKey}: ${messageOf(e)}`, { cause: e });
+      },
+    );
+    // Awaited by the first element or the bundle's end; not an unhandled rejection meanwhile.
+    this.modelLoad.catch(() => undefined);
   }
 
   private get namespace(): string {
@@ -99,6 +111,15 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   }
 
   process(element: E, ctx: ProcessContext<R, { failed: FailedInference<E> }>): void | Promise<void> {
+    if (this.model === undefined) {
+      const { timestamp, window } = ctx;
+      return this.modelLoad!.then(() => this.accept(element, timestamp, window));
+    }
+    return this.accept(element, ctx.timestamp, ctx.window);
+  }
+
+  /** Checks an element and adds it to the next batch; a promise when the model has its fill (see startBatches). */
+  private accept(element: E, timestamp: Instant, window: BoundedWindow): void | Promise<void> {
     let example: In;
     let reason: string | undefined;
     try {
@@ -108,10 +129,10 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
       reason = messageOf(e);
     }
     if (reason !== undefined) {
-      ctx.outputTo("failed", { element, reason, step: this.step });
+      this.bundle!.outputTo("failed", { element, reason, step: this.step }, { timestamp, window });
       return;
     }
-    this.pending.push({ element, example: example!, timestamp: ctx.timestamp, window: ctx.window });
+    this.pending.push({ element, example: example!, timestamp, window });
     this.startBatches();
     // The producer waits only when the model has its fill of batches and the next one is full.
     if (this.inFlight.length >= this.maxInFlight && this.pending.length >= this.sizer!.size) return this.inFlight[0];
@@ -119,10 +140,14 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
 
   async finishBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): Promise<void> {
     this.bundle = ctx;
+    // A model that cannot be loaded fails the bundle even when no element came.
+    if (this.model === undefined) await this.modelLoad;
     while (this.pending.length > 0) this.launch(this.pending.splice(0, this.sizer!.size));
     while (this.inFlight.length > 0) await this.inFlight[0];
     // Metrics are updated here, inside the step's metrics scope (process may resume after an await outside it).
     const ns = this.namespace;
+    if (this.loadMillis !== undefined) Metrics.distribution(ns, "load_model_latency_milli_secs").update(this.loadMillis);
+    this.loadMillis = undefined;
     Metrics.counter(ns, "num_inferences").inc(this.inferences);
     if (this.failures > 0) Metrics.counter(ns, "failed_inferences").inc(this.failures);
     const latency = Metrics.distribution(ns, "inference_batch_latency_micro_secs");

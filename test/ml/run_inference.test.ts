@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { Create, FixedWindows, kv, Window, type KV } from "../../lib";
-import type { ProcessContext } from "../../lib/model/dofn";
+import { DoFn, type ProcessContext } from "../../lib/model/dofn";
 import { ParDo } from "../../lib/model/pardo";
 import { IntervalWindow } from "../../lib/model/window";
 import { clearSharedModels, RunInference, sharedModelLoadCount, type FailedInference, type ModelHandler, type PredictionResult } from "../../lib/ml";
@@ -201,6 +201,59 @@ describe("ml/RunInference", () => {
     await result.waitUntilFinish();
     assert.equal(sharedModelLoadCount("shared"), 1);
     assert.equal(batchSizes.get("shared")!.reduce((a, b) => a + b, 0), 60);
+  });
+
+  it("loads the model while the steps before it go on: elements that come meanwhile wait, in order, each with its own timestamp and window", async () => {
+    // The model loads only once the step before has emitted everything: a model loaded before the
+    // bundle's elements flow would leave it waiting (the fallback timer ends that wait, and the test fails).
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const fallback = setTimeout(() => open(), 5_000);
+    let emitted = 0;
+    let emittedBeforeLoad = -1;
+    class GatedHandler extends SumHandler {
+      override async loadModel(): Promise<{ scale: number }> {
+        await gate;
+        emittedBeforeLoad = emitted;
+        return super.loadModel();
+      }
+    }
+    class Emit extends DoFn<string, readonly unknown[]> {
+      process(_: string, ctx: ProcessContext<readonly unknown[]>): void {
+        for (let i = 0; i < 20; i++) {
+          ctx.outputWithTimestamp(i === 7 ? ["seven"] : [i], i * 100);
+          emitted++;
+        }
+        open();
+      }
+    }
+    const result = await runDirect((p) => {
+      const { main, failed } = p
+        .apply(Create.of("go"))
+        .apply("Emit", ParDo.of(new Emit()))
+        .apply(Window.into(new FixedWindows(1000)))
+        .apply("Predict", RunInference.of(new GatedHandler("gated") as ModelHandler<readonly unknown[], number, { scale: number }>, { minBatchSize: 4, maxBatchSize: 4 }));
+      main.apply("Collect", ParDo.of(sink<PredictionResult<readonly unknown[], number>>("main")));
+      failed.apply("CollectFailed", ParDo.of(sink<FailedInference<readonly unknown[]>>("failed")));
+    });
+    await result.waitUntilFinish();
+    clearTimeout(fallback);
+    assert.equal(emittedBeforeLoad, 20, "the step before emitted all its elements while the model loaded");
+    const main = collected.get("main") as { x: PredictionResult<number[], number>; timestamp: number; window: number[] }[];
+    const expected = Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 7);
+    assert.deepEqual(main.map((m) => m.x.inference), expected.map((i) => i * 10), "in element order");
+    assert.deepEqual(main.map((m) => [m.timestamp, m.window]), expected.map((i) => [i * 100, [Math.floor(i / 10) * 1000, Math.floor(i / 10) * 1000 + 1000]]));
+    assert.deepEqual(collected.get("failed"), [{ x: { element: ["seven"], reason: 'not a list of numbers: ["seven"]', step: "Predict/Infer" }, timestamp: 700, window: [0, 1000] }]);
+    assert.equal(result.metrics.distributions({ step: "Predict/Infer" }).find((d) => d.name === "load_model_latency_milli_secs")?.value.count, 1);
+  });
+
+  it("a model that cannot be loaded fails the run even when no element comes", async () => {
+    const result = await runDirect((p) => {
+      p.apply(Create.of<readonly number[]>([1]))
+        .filter((x) => x.length > 5)
+        .apply("Predict", RunInference.of(new SumHandler("broken-empty", { failLoad: true })));
+    });
+    await assert.rejects(result.waitUntilFinish(), /Predict\/Infer.*could not load the model broken-empty: no model at \/models\/broken-empty/s);
   });
 
   it("a model that cannot be loaded fails the run, naming the step, the model and the cause", async () => {

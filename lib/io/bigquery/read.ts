@@ -17,6 +17,7 @@ import { Reshuffle } from "../../transforms/util";
 import { bigqueryClient } from "../gcp/clients";
 import { gcpError } from "../gcp/errors";
 import { getTableMetadata, missingTableError, rawRequest, tableError, tableHandle, type RowsPage } from "./api";
+import { rawGetLarge } from "./large_get";
 import { rowFromCells, type BigQueryRow, type TableSchema } from "./schema";
 import { parseTableSpec, type TableReference } from "./table_ref";
 
@@ -181,7 +182,7 @@ class ReadSplits<Row> extends DoFn<BigQueryReadSplit, Row> {
     if (source.kind === "table") {
       const { table, name } = tableHandle(source.ref);
       try {
-        return await rawRequest<RowsPage>(table, { uri: "/data", qs });
+        return await rawGetLarge<RowsPage>(table, { uri: "/data", qs });
       } catch (err) {
         throw tableError("read rows of", name, err);
       }
@@ -190,7 +191,7 @@ class ReadSplits<Row> extends DoFn<BigQueryReadSplit, Row> {
     for (;;) {
       let page: RowsPage;
       try {
-        page = await rawRequest<RowsPage>(client, { uri: `/queries/${source.jobId}`, qs: { ...qs, ...(source.location ? { location: source.location } : {}) } });
+        page = await rawGetLarge<RowsPage>(client, { uri: `/queries/${source.jobId}`, qs: { ...qs, ...(source.location ? { location: source.location } : {}) } });
       } catch (err) {
         throw gcpError(`read the results of BigQuery query job ${source.jobId}`, `job ${source.jobId}`, err);
       }

@@ -62,17 +62,36 @@ export function jobResource(job: JobState): object {
  * One page of rows plus the token for the next page (the next row index) when more remain. Like
  * the service, a page stops short of `maxResults` once it holds about `maxBytes` of values (at
  * least one row): readers must follow the token, or ask again from where the page ended.
+ * Each row comes as its JSON bytes (`{"f":[...]}`), made once per row and kept (see rowJson).
  */
-export function rowPage(rows: StoredRow[], fields: FieldSchema[], start: number, maxResults: number | undefined, cells: CellOptions, maxBytes: number): { rows: object[]; pageToken?: string } {
+export function rowPage(rows: StoredRow[], fields: FieldSchema[], start: number, maxResults: number | undefined, cells: CellOptions, maxBytes: number): { rows: Buffer[]; pageToken?: string } {
   let end = maxResults === undefined ? rows.length : Math.min(rows.length, start + maxResults);
   let bytes = 0;
   for (let i = start; i < end; i++) {
     bytes += roughBytes(rows[i]);
     if (bytes > maxBytes && i > start) end = i;
   }
-  const page: { rows: object[]; pageToken?: string } = { rows: rows.slice(start, end).map((r) => rowToCells(r, fields, cells)) };
+  const form = `${cells.useInt64Timestamp ? 1 : 0}${JSON.stringify(fields)}`;
+  const page: { rows: Buffer[]; pageToken?: string } = { rows: [] };
+  for (let i = start; i < end; i++) page.rows.push(rowJson(rows[i]!, fields, cells, form));
   if (end < rows.length) page.pageToken = String(end);
   return page;
+}
+
+/**
+ * Each stored row's last wire form, with the field list and cell options it was made for. Stored
+ * rows are never changed in place (inserts and loads append new objects, truncation and query
+ * results make new arrays), so a row's JSON holds for as long as the row: a table read again (a
+ * pipeline run again, a range re-read) costs no serialisation.
+ */
+const wireForms = new WeakMap<StoredRow, { form: string; bytes: Buffer }>();
+
+function rowJson(row: StoredRow, fields: FieldSchema[], cells: CellOptions, form: string): Buffer {
+  const known = wireForms.get(row);
+  if (known !== undefined && known.form === form) return known.bytes;
+  const bytes = Buffer.from(JSON.stringify(rowToCells(row, fields, cells)), "utf8");
+  wireForms.set(row, { form, bytes });
+  return bytes;
 }
 
 /** About how many bytes a row's values take in a response (cheap: no serialisation). */

@@ -4,9 +4,10 @@
  * load-job uploads under `/upload/bigquery/v2/projects/{p}/jobs`. Queries run in worker threads
  * (./query_pool); jobs.query and getQueryResults wait for them up to the request's `timeoutMs`.
  */
+import type * as http from "node:http";
 import { randomUUID } from "node:crypto";
 import { FaultInjector } from "../common/faults";
-import { HttpError, httpErrors, intParam, MAX_JSON_REQUEST_BYTES, parseJsonBody, readBody, sendJson, startRestartableServer, stripPrefix, type ParsedRequest, type RestEmulatorHandle } from "../common/http";
+import { HttpError, httpErrors, intParam, MAX_JSON_REQUEST_BYTES, parseJsonBody, readBody, sendJson, sendJsonWithArray, startRestartableServer, stripPrefix, type ParsedRequest, type RestEmulatorHandle } from "../common/http";
 import { asObject, optArray, optBoolean, optNumber, optObject, optString, type JsonObject } from "../common/json_fields";
 import { parseMultipart } from "../common/multipart";
 import { DEFAULT_MAX_QUERY_MS, jobHttpError, JobRunner } from "./jobs";
@@ -293,8 +294,8 @@ class BigQueryApi {
       fields = table.schema.filter((f) => names.has(f.name.toLowerCase()));
     }
     const start = pageStart(request.query);
-    const page = rowPage(table.rows, fields, start, intParam(request.query, "maxResults"), cellOptions(request.query), this.maxPageBytes);
-    sendJson(request.res, 200, { kind: "bigquery#tableDataList", etag: String(table.lastModifiedTime), totalRows: String(table.rows.length), ...page });
+    const { rows, ...page } = rowPage(table.rows, fields, start, intParam(request.query, "maxResults"), cellOptions(request.query), this.maxPageBytes);
+    sendJsonWithArray(request.res, 200, { kind: "bigquery#tableDataList", etag: String(table.lastModifiedTime), totalRows: String(table.rows.length), ...page }, "rows", rows);
   }
 
   // ---- jobs and queries ----
@@ -322,7 +323,7 @@ class BigQueryApi {
     await this.jobs.waitFor(job, optNumber(body, "timeoutMs") ?? DEFAULT_RESULTS_WAIT_MS);
     if (job.errorResult) throw jobHttpError(job.errorResult);
     const useInt64Timestamp = optBoolean(optObject(body, "formatOptions") ?? {}, "useInt64Timestamp", "formatOptions.useInt64Timestamp") === true;
-    sendJson(request.res, 200, queryResults(job, "bigquery#queryResponse", 0, optNumber(body, "maxResults"), { useInt64Timestamp }, 2 * this.maxPageBytes));
+    sendQueryResults(request.res, queryResults(job, "bigquery#queryResponse", 0, optNumber(body, "maxResults"), { useInt64Timestamp }, 2 * this.maxPageBytes));
   }
 
   /** getQueryResults: waits up to `timeoutMs` (default 10 s) for a running job, else answers `jobComplete: false`. */
@@ -331,7 +332,7 @@ class BigQueryApi {
     await this.jobs.waitFor(job, intParam(request.query, "timeoutMs") ?? DEFAULT_RESULTS_WAIT_MS);
     if (job.errorResult) throw jobHttpError(job.errorResult);
     if (job.state === "DONE" && !job.result) throw httpErrors.invalid(`Job ${projectId}:${jobId} is not a query job`);
-    sendJson(request.res, 200, queryResults(job, "bigquery#getQueryResultsResponse", pageStart(request.query), intParam(request.query, "maxResults"), cellOptions(request.query), 2 * this.maxPageBytes));
+    sendQueryResults(request.res, queryResults(job, "bigquery#getQueryResultsResponse", pageStart(request.query), intParam(request.query, "maxResults"), cellOptions(request.query), 2 * this.maxPageBytes));
   }
 
   /** `uploadType=multipart` (job JSON + data, what the Node client sends) or `resumable` (POST, then PUT). */
@@ -371,20 +372,30 @@ class BigQueryApi {
   }
 }
 
-function queryResults(job: JobState, kind: string, start: number, maxResults: number | undefined, cells: CellOptions, maxPageBytes: number): object {
+/** A query's response: the job's state and, once done, a page of its rows (as JSON bytes). */
+function queryResults(job: JobState, kind: string, start: number, maxResults: number | undefined, cells: CellOptions, maxPageBytes: number): { body: Record<string, unknown>; rows?: Buffer[] } {
   const jobReference = { projectId: job.projectId, jobId: job.jobId, location: job.location };
-  if (job.state !== "DONE") return { kind, jobReference, jobComplete: false };
+  if (job.state !== "DONE") return { body: { kind, jobReference, jobComplete: false } };
   const result = job.result ?? { schema: [], rows: [] };
+  const { rows, ...page } = rowPage(result.rows, result.schema, start, maxResults, cells, maxPageBytes);
   return {
-    kind,
-    jobReference,
-    jobComplete: true,
-    schema: { fields: result.schema },
-    totalRows: String(result.rows.length),
-    totalBytesProcessed: "0",
-    cacheHit: false,
-    ...rowPage(result.rows, result.schema, start, maxResults, cells, maxPageBytes),
+    body: {
+      kind,
+      jobReference,
+      jobComplete: true,
+      schema: { fields: result.schema },
+      totalRows: String(result.rows.length),
+      totalBytesProcessed: "0",
+      cacheHit: false,
+      ...page,
+    },
+    rows,
   };
+}
+
+function sendQueryResults(res: http.ServerResponse, results: { body: Record<string, unknown>; rows?: Buffer[] }): void {
+  if (results.rows === undefined) sendJson(res, 200, results.body);
+  else sendJsonWithArray(res, 200, results.body, "rows", results.rows);
 }
 
 /** The clients always send `formatOptions.useInt64Timestamp=true`; the API's own default is false. */
