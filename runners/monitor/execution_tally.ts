@@ -9,6 +9,7 @@
  * and a sampler thread reads the registers every few milliseconds and credits the period to the
  * step it finds. That costs two stores per element and step instead of a clock read.
  */
+import { performance } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
 
 /** No step is executing on a thread. */
@@ -121,17 +122,28 @@ export class ExecutionTally {
   }
 
   /**
-   * Starts the sampler thread (time per step stays empty without it), after `delayMs`: a thread
+   * Starts the sampler thread (time per step stays empty without it), after `delayMs` of work: a thread
    * costs a Node.js environment's start-up (~100 ms of CPU), which runs shorter than that would
    * pay for time figures too small to show.
    */
   startSampling(delayMs = 0): void {
     if (this.sampler !== undefined || this.stopped) return;
     if (delayMs > 0) {
-      this.delay ??= setTimeout(() => {
-        this.delay = undefined;
-        this.startSampling();
-      }, delayMs).unref();
+      if (this.delay !== undefined) return;
+      // The delay is counted in time worked (CPU time of the process and event-loop waits), not wall time: on a busy
+      // machine a short run spans more than its work, and would pay for the thread all the same.
+      const cpu = process.cpuUsage();
+      const loop = performance.eventLoopUtilization();
+      const wait = (ms: number): void => {
+        this.delay = setTimeout(() => {
+          const used = process.cpuUsage(cpu);
+          const worked = (used.user + used.system) / 1000 + performance.eventLoopUtilization(loop).idle;
+          if (worked < delayMs) return wait(delayMs - worked);
+          this.delay = undefined;
+          this.startSampling();
+        }, ms).unref();
+      };
+      wait(delayMs);
       return;
     }
     const { buffer, steps, pcollections, threads } = this.layout;
