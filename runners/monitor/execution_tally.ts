@@ -9,10 +9,27 @@
  * and a sampler thread reads the registers every few milliseconds and credits the period to the
  * step it finds. That costs two stores per element and step instead of a clock read.
  */
+import { performance } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
 
 /** No step is executing on a thread. */
 const IDLE = -1;
+
+/**
+ * Bytes between two threads' count rows, and between their step registers. Each thread writes its
+ * own on every element; rows that shared a cache line (64 bytes, which processors also fetch in
+ * pairs) would bounce that line between the cores running the threads on every write.
+ */
+const LINE_BYTES = 128;
+
+/** Where a tally's parts lie in its buffer: a count row per thread, a register per thread, then the samples and the stop flag. */
+function offsets(pcollections: number, threads: number, steps: number): { rowFloats: number; registersAt: number; registerStride: number; samplesAt: number; stopAt: number; bytes: number } {
+  const rowBytes = Math.max(1, Math.ceil((pcollections * 8) / LINE_BYTES)) * LINE_BYTES;
+  const registersAt = threads * rowBytes;
+  const samplesAt = registersAt + threads * LINE_BYTES;
+  const stopAt = samplesAt + steps * 8;
+  return { rowFloats: rowBytes / 8, registersAt, registerStride: LINE_BYTES / 4, samplesAt, stopAt, bytes: stopAt + 8 };
+}
 
 /** The shared memory of a tally: what a worker thread needs to write into it. */
 export interface TallyLayout {
@@ -25,20 +42,22 @@ export interface TallyLayout {
 /** Where one thread writes: its count row and its step register. */
 export class ThreadTally {
   private readonly counts: Float64Array;
-  private readonly registers: Int32Array;
+  /** This thread's step register (a view of its one cell). */
+  private readonly register: Int32Array;
   private readonly pcollIndex: ReadonlyMap<string, number>;
   private readonly stepIndex: ReadonlyMap<string, number>;
 
   constructor(
     layout: TallyLayout,
-    private readonly thread: number,
+    thread: number,
   ) {
     const P = layout.pcollections.length;
-    this.counts = new Float64Array(layout.buffer, 0, layout.threads * P).subarray(thread * P, (thread + 1) * P);
-    this.registers = new Int32Array(layout.buffer, layout.threads * P * 8, layout.threads);
+    const at = offsets(P, layout.threads, layout.steps.length);
+    this.counts = new Float64Array(layout.buffer, thread * at.rowFloats * 8, P);
+    this.register = new Int32Array(layout.buffer, at.registersAt + thread * at.registerStride * 4, 1);
     this.pcollIndex = new Map(layout.pcollections.map((id, i) => [id, i] as const));
     this.stepIndex = new Map(layout.steps.map((s, i) => [s, i] as const));
-    this.registers[thread] = IDLE;
+    this.register[0] = IDLE;
   }
 
   /** The cell index of a PCollection's count (undefined if the tally does not track it). */
@@ -58,13 +77,13 @@ export class ThreadTally {
 
   /** Marks `step` as executing on this thread; returns what to restore with `exit`. */
   enter(step: number): number {
-    const previous = this.registers[this.thread]!;
-    this.registers[this.thread] = step;
+    const previous = this.register[0]!;
+    this.register[0] = step;
     return previous;
   }
 
   exit(previous: number): void {
-    this.registers[this.thread] = previous;
+    this.register[0] = previous;
   }
 }
 
@@ -88,14 +107,13 @@ export class ExecutionTally {
      */
     private readonly periodMs = 20,
   ) {
-    const P = pcollections.length;
-    const countsBytes = threads * P * 8;
-    const registerBytes = Math.ceil((threads * 4) / 8) * 8;
-    const buffer = new SharedArrayBuffer(countsBytes + registerBytes + steps.length * 8 + 8);
+    const at = offsets(pcollections.length, threads, steps.length);
+    const buffer = new SharedArrayBuffer(at.bytes);
     this.layout = { buffer, steps, pcollections, threads };
-    this.samples = new Float64Array(buffer, countsBytes + registerBytes, steps.length);
-    this.stopFlag = new Int32Array(buffer, countsBytes + registerBytes + steps.length * 8, 1);
-    new Int32Array(buffer, countsBytes, threads).fill(IDLE);
+    this.samples = new Float64Array(buffer, at.samplesAt, steps.length);
+    this.stopFlag = new Int32Array(buffer, at.stopAt, 1);
+    const registers = new Int32Array(buffer, at.registersAt, threads * at.registerStride);
+    for (let t = 0; t < threads; t++) registers[t * at.registerStride] = IDLE;
   }
 
   /** The writer for thread `thread` (0 = the coordinator's own). */
@@ -104,27 +122,38 @@ export class ExecutionTally {
   }
 
   /**
-   * Starts the sampler thread (time per step stays empty without it), after `delayMs`: a thread
+   * Starts the sampler thread (time per step stays empty without it), after `delayMs` of work: a thread
    * costs a Node.js environment's start-up (~100 ms of CPU), which runs shorter than that would
    * pay for time figures too small to show.
    */
   startSampling(delayMs = 0): void {
     if (this.sampler !== undefined || this.stopped) return;
     if (delayMs > 0) {
-      this.delay ??= setTimeout(() => {
-        this.delay = undefined;
-        this.startSampling();
-      }, delayMs).unref();
+      if (this.delay !== undefined) return;
+      // The delay is counted in time worked (CPU time of the process and event-loop waits), not wall time: on a busy
+      // machine a short run spans more than its work, and would pay for the thread all the same.
+      const cpu = process.cpuUsage();
+      const loop = performance.eventLoopUtilization();
+      const wait = (ms: number): void => {
+        this.delay = setTimeout(() => {
+          const used = process.cpuUsage(cpu);
+          const worked = (used.user + used.system) / 1000 + performance.eventLoopUtilization(loop).idle;
+          if (worked < delayMs) return wait(delayMs - worked);
+          this.delay = undefined;
+          this.startSampling();
+        }, ms).unref();
+      };
+      wait(delayMs);
       return;
     }
     const { buffer, steps, pcollections, threads } = this.layout;
-    const P = pcollections.length;
+    const { registersAt, registerStride } = offsets(pcollections.length, threads, steps.length);
     // Loaded here: runs shorter than the sampling delay never start the thread.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Worker } = require("node:worker_threads") as typeof import("node:worker_threads");
     this.sampler = new Worker(SAMPLER_SOURCE, {
       eval: true,
-      workerData: { buffer, threads, registersAt: threads * P * 8, samplesAt: this.samples.byteOffset, steps: steps.length, stopAt: this.stopFlag.byteOffset, periodMs: this.periodMs },
+      workerData: { buffer, threads, registersAt, registerStride, samplesAt: this.samples.byteOffset, steps: steps.length, stopAt: this.stopFlag.byteOffset, periodMs: this.periodMs },
     });
     this.sampler.unref();
   }
@@ -137,22 +166,21 @@ export class ExecutionTally {
     const s = this.sampler;
     if (s === undefined) return;
     this.sampler = undefined;
-    // Keep the process alive until the thread has gone (it is unref'd while it samples).
-    s.ref();
+    // Terminated rather than asked to stop: a run that ends soon after the sampling delay would otherwise wait for
+    // the thread to finish starting (50-300 ms, 60 ms of CPU) only to see it exit; it holds nothing to clean up.
     Atomics.store(this.stopFlag, 0, 1);
-    Atomics.notify(this.stopFlag, 0);
-    await new Promise<void>((resolve) => s.once("exit", () => resolve()));
+    await s.terminate();
   }
 
   /** Elements per PCollection id, summed over threads. */
   elements(): Map<string, number> {
-    const { buffer, pcollections, threads } = this.layout;
-    const P = pcollections.length;
-    const counts = new Float64Array(buffer, 0, threads * P);
+    const { buffer, pcollections, threads, steps } = this.layout;
+    const { rowFloats } = offsets(pcollections.length, threads, steps.length);
+    const counts = new Float64Array(buffer, 0, threads * rowFloats);
     const out = new Map<string, number>();
     pcollections.forEach((id, i) => {
       let n = 0;
-      for (let t = 0; t < threads; t++) n += counts[t * P + i]!;
+      for (let t = 0; t < threads; t++) n += counts[t * rowFloats + i]!;
       out.set(id, n);
     });
     return out;
@@ -161,7 +189,8 @@ export class ExecutionTally {
   /** The step executing on `thread` right now, if any. */
   currentStep(thread: number): string | undefined {
     const { buffer, pcollections, threads, steps } = this.layout;
-    const s = new Int32Array(buffer, threads * pcollections.length * 8, threads)[thread]!;
+    const { registersAt, registerStride } = offsets(pcollections.length, threads, steps.length);
+    const s = new Int32Array(buffer, registersAt, threads * registerStride)[thread * registerStride]!;
     return s >= 0 ? steps[s] : undefined;
   }
 
@@ -182,13 +211,13 @@ export class ExecutionTally {
  */
 const SAMPLER_SOURCE = `
 const { workerData } = require("node:worker_threads");
-const { buffer, threads, registersAt, samplesAt, steps, stopAt, periodMs } = workerData;
-const registers = new Int32Array(buffer, registersAt, threads);
+const { buffer, threads, registersAt, registerStride, samplesAt, steps, stopAt, periodMs } = workerData;
+const registers = new Int32Array(buffer, registersAt, threads * registerStride);
 const samples = new Float64Array(buffer, samplesAt, steps);
 const stop = new Int32Array(buffer, stopAt, 1);
 while (Atomics.wait(stop, 0, 0, periodMs) === "timed-out") {
   for (let t = 0; t < threads; t++) {
-    const s = registers[t];
+    const s = registers[t * registerStride];
     if (s >= 0 && s < steps) samples[s] += 1;
   }
 }

@@ -43,7 +43,7 @@ export interface RunMonitorSettings {
 }
 
 /**
- * Runs shorter than this get no time per step: the sampler thread starts after it, as its
+ * Runs with less work than this (CPU time and I/O waits) get no time per step: the sampler thread starts after it, as its
  * start-up (0.05-0.1 s of CPU, a tenth of a 5 MB wordcount's) would cost a short run more than
  * its figures are worth.
  */

@@ -247,6 +247,20 @@ describe("text files", () => {
       assert.ok(mem.served.bytes < 1000, `served ${mem.served.bytes} bytes`);
     });
 
+    it("a range with the default chunk size reads its bytes and at most 64 KiB more", async () => {
+      const line = "y".repeat(99) + "\n";
+      const bytes = Buffer.from(line.repeat(60000)); // 6 MB
+      const mem = memoryFs({ f: bytes });
+      const range = { start: 1_000_050, end: 2_600_050 };
+      const { lines } = await collect(readLineBatches("f", range, "uncompressed", { fileSystem: mem }));
+      assert.equal(lines.length, 16000); // lines starting at 1,000,100 ... 2,600,000
+      assert.ok(mem.served.bytes <= range.end - range.start + 1 + (1 << 16), `served ${mem.served.bytes} bytes`);
+      // A last line longer than that is read on in further windows.
+      const long = Buffer.concat([Buffer.from("a\n"), Buffer.from("z".repeat(300_000) + "\n"), Buffer.from("b\n")]);
+      const lines2 = (await collect(readLineBatches("g", { start: 0, end: 3 }, "uncompressed", { fileSystem: memoryFs({ g: long }) }))).lines;
+      assert.deepEqual(lines2.map((l) => l.length), [1, 300_000]);
+    });
+
     it("yields one batch per chunk, not one per line", async () => {
       const p = path.join(root, "many.txt");
       fs.writeFileSync(p, "line\n".repeat(100000));
