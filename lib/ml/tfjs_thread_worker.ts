@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type * as tfjs from "@tensorflow/tfjs";
-import { tfjsRuntime, type TfjsBackendChoice } from "./tfjs_backend";
+import { modelThreadRuntime, type TfjsBackendChoice } from "./tfjs_backend";
 import { buildTfjsModel, predictFlat, type LoadedTfjsModel } from "./tfjs_model";
 import type { TfjsThreadReply, TfjsThreadRequest } from "./tfjs_thread";
 
@@ -16,7 +16,7 @@ const reply = (message: TfjsThreadReply, transfer: ArrayBuffer[] = []) => port.p
 async function main(): Promise<void> {
   let model: LoadedTfjsModel;
   try {
-    model = await buildTfjsModel(await tfjsRuntime(init.backend), init.artifacts, init.jsonPath, init.uri);
+    model = await buildTfjsModel(await modelThreadRuntime(init.backend, init.artifacts.format === "graph-model"), init.artifacts, init.jsonPath, init.uri);
   } catch (e) {
     reply({ kind: "failed", message: (e as Error).message });
     return;

@@ -116,6 +116,49 @@ describe("ml/TFJSModelHandler", function () {
     await assert.rejects(new TFJSModelHandler({ modelUri: broken, inferenceThreads: 3 }).loadModel(), new RegExp(`cannot build the TensorFlow.js model from ${escape(path.join(broken, "model.json"))}: `));
   });
 
+  it("an inference thread loads only what runs the model, yet runs a graph model and the cpu backend as the pipeline's thread does", async () => {
+    // A graph model (tfjs-converter's format): softmax(x · w) for x of 3 values, w 3×2.
+    const graph = path.join(dir, "graph-model");
+    fs.mkdirSync(graph);
+    const w = new Float32Array([1, -1, 0.5, 2, -0.25, 0]);
+    fs.writeFileSync(path.join(graph, "weights.bin"), Buffer.from(w.buffer));
+    const float = { type: "DT_FLOAT" };
+    fs.writeFileSync(
+      path.join(graph, "model.json"),
+      JSON.stringify({
+        format: "graph-model",
+        modelTopology: {
+          node: [
+            { name: "x", op: "Placeholder", attr: { dtype: float, shape: { shape: { dim: [{ size: "-1" }, { size: "3" }] } } } },
+            { name: "w", op: "Const", attr: { dtype: float, value: { tensor: { dtype: "DT_FLOAT", tensorShape: { dim: [{ size: "3" }, { size: "2" }] } } } } },
+            { name: "y", op: "MatMul", input: ["x", "w"], attr: { T: float, transpose_a: { b: false }, transpose_b: { b: false } } },
+            { name: "out", op: "Softmax", input: ["y"], attr: { T: float } },
+          ],
+          versions: { producer: 1 },
+        },
+        weightsManifest: [{ paths: ["weights.bin"], weights: [{ name: "w", shape: [3, 2], dtype: "float32" }] }],
+      }),
+    );
+    const examples = [new Float32Array([1, 0, 0]), new Float32Array([0.5, 1, -2])];
+    const expected = examples.map((x) => {
+      const y = [0, 1].map((j) => x[0]! * w[j]! + x[1]! * w[2 + j]! + x[2]! * w[4 + j]!);
+      const e = y.map((v) => Math.exp(v - Math.max(...y)));
+      return e.map((v) => v / (e[0]! + e[1]!));
+    });
+    const close = (got: readonly Float32Array[], want: readonly (readonly number[])[], what: string) =>
+      got.forEach((p, i) => p.forEach((v, j) => assert.ok(Math.abs(v - want[i]![j]!) < 1e-5, `${what}: example ${i} value ${j} is ${v}, expected ${want[i]![j]}`)));
+    const here = new TFJSModelHandler({ modelUri: graph });
+    close(await here.runInference(examples, await here.loadModel()), expected, "graph model on the pipeline's thread");
+    const threaded = new TFJSModelHandler({ modelUri: graph, inferenceThreads: 1 });
+    close(await threaded.runInference(examples, await threaded.loadModel()), expected, "graph model on an inference thread");
+    // The cpu backend (plain JavaScript) on a thread of its own: the MNIST model's digits as on wasm here.
+    const cpu = new TFJSModelHandler({ modelUri: DEFAULT_MODEL, backend: "cpu", inferenceThreads: 1 });
+    const onCpu = await cpu.loadModel();
+    assert.equal(onCpu.backend, "cpu");
+    const [cpuOut, wasmOut] = await Promise.all([cpu.runInference(images, onCpu), handler.runInference(images, local)]);
+    close(cpuOut, wasmOut.map((p) => Array.from(p)), "MNIST on the cpu backend on a thread");
+  });
+
   it("rejects examples that do not fit the model's input, saying why", () => {
     assert.equal(handler.validate(images[0]!, local), undefined);
     assert.equal(handler.validate(Array.from(images[0]!), local), undefined);
