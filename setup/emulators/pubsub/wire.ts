@@ -3,8 +3,10 @@
  * which carry every delivered message. Through @grpc/proto-loader each one was converted to a
  * protobufjs object tree (fromObject: every Timestamp's seconds parsed through Long) and written
  * with a writer that allocates an operation per field; draining a backlog of 4 KB messages, that
- * was about a fifth of the emulator's CPU, and much of its garbage. Here the response's size is
- * computed first and the fields are written into one buffer.
+ * was a fifth (Pub/Sub → map → Pub/Sub) to two fifths (a keyed count) of the emulator's profile.
+ * Here the response's size is computed first and the fields are written into one buffer: for 500
+ * messages of 4 KB, 1–8 ms of CPU per 1,000 messages instead of 8–15 (the rest is the data copy,
+ * and the page faults of a fresh 2 MB buffer).
  *
  * The bytes are the ones protobufjs writes for the same object (field order by number, proto3
  * fields written whenever present, map entries key then value), so the client cannot tell;
