@@ -7,7 +7,9 @@
  *
  * 1. Throughput: a backlog of --par_backlog messages published before the job starts, drained as
  *    fast as it goes; the rate is taken between 25 % and 95 % of the backlog written, with the CPU
- *    per 1,000 messages of the pipeline process and of the emulator. Start-up and warm-up are
+ *    per 1,000 messages of the pipeline process (split by thread: main, the instances' worker
+ *    threads, V8's and libuv's helpers, mostly garbage collection) and of the emulator, and how
+ *    busy the main thread was (with one worker, well under 100 % means the run waited for a core). Start-up and warm-up are
  *    excluded: each worker thread is a V8 isolate that compiles the hot code again, and on a
  *    backlog of 20,000 that warm-up alone made two instances cost 1.6x the CPU per message of one
  *    (at 60,000: 1.09x).
@@ -66,6 +68,8 @@ interface Sample {
   readonly read: number;
   readonly written: number;
   readonly cpuMs: number;
+  /** The pipeline's CPU (ms) on [its main thread, the instances' worker threads, V8's and libuv's helper threads] (Linux). */
+  readonly threads?: readonly [number, number, number];
 }
 
 /** CPU time a process has used so far (ms; Linux /proc, NaN elsewhere). */
@@ -77,6 +81,19 @@ function processCpuMs(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * The pipeline's CPU per 1,000 messages by thread between two samples, and how busy its main
+ * thread was: with one worker that thread runs the whole pipeline, and a main thread well short of
+ * 100 % means the run waited (on the emulator, or for a core) rather than computed.
+ */
+function threadSplit(from: Sample, to: Sample, n: number): string {
+  if (from.threads === undefined || to.threads === undefined) return "";
+  const [main, instances, helpers] = to.threads.map((ms, i) => ms - from.threads![i]!) as [number, number, number];
+  const perK = (ms: number) => ((ms / n) * 1000).toFixed(0);
+  const busy = Math.round((100 * main) / (to.t - from.t));
+  return ` (main thread ${perK(main)}, ${busy} % busy; worker threads ${perK(instances)}; V8/libuv helper threads ${perK(helpers)})`;
 }
 
 async function waitFor(what: string, cond: () => boolean, ms: number): Promise<void> {
@@ -141,7 +158,7 @@ export async function benchStreamingParallel(flag: (name: string, fallback: stri
     };
     const message = (ID: number) => Buffer.from(JSON.stringify({ ID, sentAt: Date.now(), payload: PAYLOAD }));
 
-    const throughput = async (workers: number, pipeline: Pipeline = "map"): Promise<{ rate: number; cpuPerK: number; emulatorCpuPerK: number }> => {
+    const throughput = async (workers: number, pipeline: Pipeline = "map"): Promise<{ rate: number; cpuPerK: number; emulatorCpuPerK: number; threads: string }> => {
       const name = `tp-${pipeline}-${workers}-${round++}`;
       // The map writes a message per message; the keyed count only counts, so it is measured by what it read.
       const progress = (s: Sample): number => (pipeline === "map" ? s.written : s.read);
@@ -164,7 +181,7 @@ export async function benchStreamingParallel(flag: (name: string, fallback: stri
       const from = at(0.25);
       const to = at(0.95);
       const n = progress(to) - progress(from);
-      return { rate: n / ((to.t - from.t) / 1000), cpuPerK: ((to.cpuMs - from.cpuMs) / n) * 1000, emulatorCpuPerK: ((emulatorAt(to.t) - emulatorAt(from.t)) / n) * 1000 };
+      return { rate: n / ((to.t - from.t) / 1000), cpuPerK: ((to.cpuMs - from.cpuMs) / n) * 1000, emulatorCpuPerK: ((emulatorAt(to.t) - emulatorAt(from.t)) / n) * 1000, threads: threadSplit(from, to, n) };
     };
 
     const latency = async (workers: number): Promise<number[]> => {
@@ -213,7 +230,7 @@ export async function benchStreamingParallel(flag: (name: string, fallback: stri
         rates[w].push(r.rate);
         cpus[w].push(r.cpuPerK);
         emulatorCpus.push(r.emulatorCpuPerK);
-        out(`  run ${i + 1} --direct_num_workers ${w}: ${Math.round(r.rate).toLocaleString("en-US")} msg/s, CPU per 1,000 messages: pipeline ${r.cpuPerK.toFixed(0)} ms, emulator ${r.emulatorCpuPerK.toFixed(0)} ms; load average ${os.loadavg()[0]!.toFixed(1)}`);
+        out(`  run ${i + 1} --direct_num_workers ${w}: ${Math.round(r.rate).toLocaleString("en-US")} msg/s, CPU per 1,000 messages: pipeline ${r.cpuPerK.toFixed(0)} ms${r.threads}, emulator ${r.emulatorCpuPerK.toFixed(0)} ms; load average ${os.loadavg()[0]!.toFixed(1)}`);
       }
     }
     // Each run's 2-worker rate over the 1-worker rate measured just before it.
@@ -225,7 +242,7 @@ export async function benchStreamingParallel(flag: (name: string, fallback: stri
         const r = await throughput(w, "keyed");
         keyedRates[w].push(r.rate);
         keyedCpus[w].push(r.cpuPerK);
-        out(`  keyed run ${i + 1} --direct_num_workers ${w}: ${Math.round(r.rate).toLocaleString("en-US")} msg/s read, CPU per 1,000 messages: pipeline ${r.cpuPerK.toFixed(0)} ms, emulator ${r.emulatorCpuPerK.toFixed(0)} ms; load average ${os.loadavg()[0]!.toFixed(1)}`);
+        out(`  keyed run ${i + 1} --direct_num_workers ${w}: ${Math.round(r.rate).toLocaleString("en-US")} msg/s read, CPU per 1,000 messages: pipeline ${r.cpuPerK.toFixed(0)} ms${r.threads}, emulator ${r.emulatorCpuPerK.toFixed(0)} ms; load average ${os.loadavg()[0]!.toFixed(1)}`);
       }
     }
     const keyedRatios = keyedRates[2].map((r, i) => r / keyedRates[1][i]!);

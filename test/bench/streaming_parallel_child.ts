@@ -7,9 +7,13 @@
  *
  *     node dist/test/bench/streaming_parallel_child.js --input SUB --output TOPIC --workers W [--pipeline map|keyed] [--keys N]
  *
- * stderr: READY once running. stdout: a JSON line per 100 ms, `{"t":epochMs,"read":R,"written":N,"cpuMs":C}`
- * (messages read and published so far, CPU of the whole process), and `{"state":...}` once drained (SIGTERM).
+ * stderr: READY once running. stdout: a JSON line per 100 ms, `{"t":epochMs,"read":R,"written":N,"cpuMs":C,"threads":[M,W,H]}`
+ * (messages read and published so far, CPU of the whole process, and on Linux that CPU split into the
+ * main thread, the threads the run started (the instances' worker threads) and the threads the
+ * process had before it (V8's garbage collection and compiler helpers, libuv)), and
+ * `{"state":...}` once drained (SIGTERM).
  */
+import { readdirSync, readFileSync } from "node:fs";
 import "../../runners/direct";
 import { Count, definePipeline, FixedWindows, isStreamingResult, kv, KV, Window } from "../../lib";
 import { ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
@@ -56,7 +60,33 @@ export const keyedCountBench = definePipeline({
   },
 });
 
+/** A thread's CPU time so far (ms), from /proc (0 if it ended or this is not Linux). */
+function threadCpuMs(tid: string): number {
+  try {
+    const fields = readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function listThreads(): string[] {
+  try {
+    return readdirSync("/proc/self/task");
+  } catch {
+    return [];
+  }
+}
+
+/** CPU ms of [the main thread, threads started since `before`, the other threads of `before`]. */
+function threadSplit(before: ReadonlySet<string>): [number, number, number] {
+  const split: [number, number, number] = [0, 0, 0];
+  for (const tid of listThreads()) split[tid === String(process.pid) ? 0 : before.has(tid) ? 2 : 1] += threadCpuMs(tid);
+  return split;
+}
+
 async function main(): Promise<void> {
+  const threadsBefore = new Set(listThreads());
   const arg = (name: string): string => process.argv[process.argv.indexOf(`--${name}`) + 1]!;
   const program = process.argv.includes("--pipeline") && arg("pipeline") === "keyed" ? keyedCountBench : parallelMapBench;
   const options = { project: "bench", directNumWorkers: Number(arg("workers")) };
@@ -67,7 +97,7 @@ async function main(): Promise<void> {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
   };
-  const sampler = setInterval(() => process.stdout.write(`${JSON.stringify({ t: Date.now(), read: result.progress().elementsRead, written: result.progress().elementsWritten, cpuMs: cpuMs() })}\n`), 100);
+  const sampler = setInterval(() => process.stdout.write(`${JSON.stringify({ t: Date.now(), read: result.progress().elementsRead, written: result.progress().elementsWritten, cpuMs: cpuMs(), threads: threadSplit(threadsBefore) })}\n`), 100);
   process.stderr.write("READY\n");
   const state = await result.waitUntilFinish();
   clearInterval(sampler);

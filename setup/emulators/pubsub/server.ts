@@ -14,6 +14,7 @@ import { loadPubSubServices, withFaults, withRequestSizes } from "./grpc_util";
 import { publisherService } from "./publisher_service";
 import { PubSubStore } from "./store";
 import { StreamRegistry, subscriberService } from "./subscriber_service";
+import { withFastResponses } from "./wire";
 
 /** Options of the Pub/Sub emulator. */
 export interface PubSubEmulatorOptions {
@@ -58,7 +59,7 @@ interface Running {
 /** Starts a Pub/Sub emulator on 127.0.0.1 (topics, subscriptions, publish, pull, streaming pull, acks, leases). */
 export async function startPubSubEmulator(options: PubSubEmulatorOptions = {}): Promise<PubSubEmulator> {
   const faults = options.faults ?? new FaultInjector();
-  const services = withRequestSizes(loadPubSubServices());
+  const services = withFastResponses(withRequestSizes(loadPubSubServices()));
   const start = async (port: number): Promise<{ running: Running; port: number }> => {
     const store = new PubSubStore(options.dataDir);
     const registry = new StreamRegistry();
