@@ -17,7 +17,6 @@ import { Reshuffle } from "../../transforms/util";
 import { bigqueryClient } from "../gcp/clients";
 import { gcpError } from "../gcp/errors";
 import { getTableMetadata, missingTableError, rawRequest, tableError, tableHandle, type RowsPage } from "./api";
-import { rawGetLarge } from "./large_get";
 import { rowFromCells, type BigQueryRow, type Cell, type TableSchema } from "./schema";
 import { parseTableSpec, type TableReference } from "./table_ref";
 
@@ -187,7 +186,7 @@ class ReadSplits<Row> extends DoFn<BigQueryReadSplit, Row> {
     if (source.kind === "table") {
       const { table, name } = tableHandle(source.ref);
       try {
-        return await rawGetLarge<RowsPage>(table, { uri: "/data", qs });
+        return await rawRequest<RowsPage>(table, { uri: "/data", qs });
       } catch (err) {
         throw tableError("read rows of", name, err);
       }
@@ -196,7 +195,7 @@ class ReadSplits<Row> extends DoFn<BigQueryReadSplit, Row> {
     for (;;) {
       let page: RowsPage;
       try {
-        page = await rawGetLarge<RowsPage>(client, { uri: `/queries/${source.jobId}`, qs: { ...qs, ...(source.location ? { location: source.location } : {}) } });
+        page = await rawRequest<RowsPage>(client, { uri: `/queries/${source.jobId}`, qs: { ...qs, ...(source.location ? { location: source.location } : {}) } });
       } catch (err) {
         throw gcpError(`read the results of BigQuery query job ${source.jobId}`, `job ${source.jobId}`, err);
       }
