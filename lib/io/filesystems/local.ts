@@ -170,10 +170,12 @@ export class LocalFileSystem implements FileSystem {
     }
     const { base, segments, globstarAt } = glob;
     const prefix = base === "" ? "" : base.endsWith("/") ? base : base + "/";
+    // Names the pattern rules out are dropped before any async work: an output prefix in a directory of
+    // thousands of files would otherwise cost a promise (and, with async hooks on, their bookkeeping) each.
+    const candidates = depth < globstarAt ? entries.filter((entry) => segments[depth].regex!.test(entry.name)) : entries;
     await Promise.all(
-      entries.map(async (entry) => {
+      candidates.map(async (entry) => {
         const name = entry.name;
-        if (depth < globstarAt && !segments[depth].regex!.test(name)) return;
         const full = nodePath.join(dir, name);
         const relPath = rel === "" ? name : rel + "/" + name;
         let isDir = entry.isDirectory();
