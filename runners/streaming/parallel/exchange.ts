@@ -152,7 +152,7 @@ class RoutingReceiver implements Receiver {
     const lifted = step.lifted;
     if (lifted !== undefined) {
       const table = (step.tables[owner] ??= lifted.newTable());
-      table.add(value, meta, this.keyCoder);
+      table.add(value, meta, this.keyCoder, step.sent);
       if (table.size >= PRECOMBINE_MAX_ENTRIES) step.drainTable(owner);
       return undefined;
     }

@@ -11,7 +11,11 @@
  * the earliest of its inputs (EARLIEST), the latest (LATEST) or the end of the window
  * (END_OF_WINDOW), so the owner's panes carry the timestamps they would without lifting; and
  * the number of elements in it, so what the owner drops (late data, closed windows) is counted
- * in elements. A table holds at most PRECOMBINE_MAX_ENTRIES accumulators per peer; it is
+ * in elements. With EARLIEST, an element behind this instance's watermark of the step (which may
+ * be behind the owner's output watermark, where it holds nothing) is sent as an accumulator of
+ * its own: merged, its timestamp would stand for on-time elements of the same pane, whose pane
+ * Beam stamps with the earliest element that is not late. (LATEST needs no such care: the latest
+ * of a merge is on time whenever any of its elements is.) A table holds at most PRECOMBINE_MAX_ENTRIES accumulators per peer; it is
  * encoded into the peer's outbox when it fills, at the end of every bundle, and before this
  * instance's watermark of the step is sent: no window fires early, and nothing becomes late,
  * because of lifting.
@@ -97,6 +101,8 @@ export class LiftedCombine {
   private readonly accCoder = defaultCoder();
   private readonly latest: boolean;
   private readonly endOfWindow: boolean;
+  /** Whether an element behind the watermark must stay out of merged accumulators (see above). */
+  readonly keepsLateApart: boolean;
 
   constructor(
     readonly stepName: string,
@@ -108,6 +114,7 @@ export class LiftedCombine {
     this.windowCoder = windowCoderFor(windowing);
     this.latest = windowing.timestampCombiner === "LATEST";
     this.endOfWindow = windowing.timestampCombiner === "END_OF_WINDOW";
+    this.keepsLateApart = windowing.timestampCombiner === "EARLIEST";
   }
 
   newTable(): PrecombineTable {
@@ -173,6 +180,8 @@ export class PrecombineTable {
   private readonly windows = new Map<string, WindowTable>();
   private last: WindowTable | undefined;
   private entries = 0;
+  /** Elements behind the watermark, each an accumulator of its own (EARLIEST only, see the file's comment). */
+  private apart: Entry[] = [];
 
   constructor(private readonly lifted: LiftedCombine) {}
 
@@ -180,10 +189,18 @@ export class PrecombineTable {
     return this.entries;
   }
 
-  /** Adds an element (a KV) in each of its windows. */
-  add(element: unknown, meta: ElementMeta, keyCoder: Coder<unknown>): void {
+  /**
+   * Adds an element (a KV) in each of its windows; `watermark` is this instance's watermark of the
+   * step as last sent to the peers (no owner's output watermark is past it).
+   */
+  add(element: unknown, meta: ElementMeta, keyCoder: Coder<unknown>, watermark: Instant): void {
     const { key, value } = asKv(this.lifted.stepName, element);
     const windows = meta.windows;
+    if (meta.timestamp < watermark && this.lifted.keepsLateApart) {
+      for (let i = 0; i < windows.length; i++) this.apart.push(this.lifted.add(undefined, key, windows[i]!, meta.timestamp, value, element));
+      this.entries += windows.length;
+      return;
+    }
     for (let i = 0; i < windows.length; i++) {
       const t = this.tableOf(windows[i]!);
       if (typeof key === "string") {
@@ -222,6 +239,8 @@ export class PrecombineTable {
       for (const e of t.byString.values()) this.lifted.encode(e, w);
       for (const e of t.byOther.values()) this.lifted.encode(e, w);
     }
+    for (const e of this.apart) this.lifted.encode(e, w);
+    this.apart = [];
     this.windows.clear();
     this.last = undefined;
     this.entries = 0;
