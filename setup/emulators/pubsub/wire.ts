@@ -130,6 +130,23 @@ function writeReceived(buf: Buffer, pos: number, r: ReceivedMessage, p: MessageP
  * = 4 with its two flags), or undefined when `response` holds anything else.
  */
 export function encodeReceivedMessages(response: StreamingPullResponse): Buffer | undefined {
+  return encode(response, (size) => Buffer.allocUnsafe(size));
+}
+
+/**
+ * What the server's serializer writes into: grpc-js copies a serialized message into a framed
+ * buffer of its own before `serialize` returns to it (`serializeMessage` in its
+ * server-interceptors), so one buffer, grown when a response needs more, serves every response.
+ * A fresh buffer per response (megabytes while a backlog drains) was external memory that made V8
+ * run a full garbage collection every few hundred milliseconds.
+ */
+let scratch = Buffer.allocUnsafeSlow(1 << 16);
+function inScratch(size: number): Buffer {
+  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * scratch.length));
+  return scratch.subarray(0, size);
+}
+
+function encode(response: StreamingPullResponse, alloc: (size: number) => Buffer): Buffer | undefined {
   for (const k of Object.keys(response)) if (k !== "receivedMessages" && k !== "subscriptionProperties") return undefined;
   const received = response.receivedMessages ?? [];
   if (!Array.isArray(received)) return undefined;
@@ -146,7 +163,7 @@ export function encodeReceivedMessages(response: StreamingPullResponse): Buffer 
     if (typeof props.exactlyOnceDeliveryEnabled !== "boolean" || typeof props.messageOrderingEnabled !== "boolean" || Object.keys(props).length !== 2) return undefined;
     size += delimited(4);
   }
-  const buf = Buffer.allocUnsafe(size);
+  const buf = alloc(size);
   let pos = 0;
   for (let i = 0; i < received.length; i++) {
     buf[pos++] = 0x0a;
@@ -172,7 +189,7 @@ export function withFastResponses(defs: PubSubServiceDefinitions): PubSubService
     const method = subscriber[name];
     if (method === undefined) throw new Error(`Pub/Sub emulator: the Subscriber service has no ${name}`);
     const generic = method.responseSerialize;
-    subscriber[name] = { ...method, responseSerialize: (value: object) => encodeReceivedMessages(value as StreamingPullResponse) ?? generic(value) };
+    subscriber[name] = { ...method, responseSerialize: (value: object) => encode(value as StreamingPullResponse, inScratch) ?? generic(value) };
   }
   return { publisher: defs.publisher, subscriber: subscriber as grpc.ServiceDefinition };
 }
