@@ -105,7 +105,11 @@ describe("job dashboard of running jobs, in headless Chromium", function () {
         page.on("dialog", (d) => void d.accept());
         await page.goto(dashboard.url);
         await node(page, "Gate", "out 300").waitFor();
+        // The gate opens only once the server has taken the cancel (it answers after calling it): on a
+        // loaded machine the page's request could otherwise arrive after the job had finished.
+        const cancelTaken = page.waitForResponse((r) => r.url().endsWith("/api/cancel"));
         await page.locator("#cancel").click();
+        assert.equal((await cancelTaken).status(), 202);
         gate.open(Infinity);
         await page.locator('body[data-state="CANCELLED"]').waitFor({ state: "attached", timeout: 30_000 });
         const result: PipelineResult = await done;
