@@ -72,7 +72,7 @@ describe("io/pubsub: unbounded ReadFromPubSub on the streaming DirectRunner", fu
   before(async () => {
     env = await startEmulatorEnv(["pubsub"]);
     pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
-    for (const t of ["s-in", "s-out", "w-in", "w-out", "f-in", "f-out"]) await pubsub.createTopic(t);
+    for (const t of ["s-in", "s-out", "w-in", "w-out", "f-in", "f-out", "g-in"]) await pubsub.createTopic(t);
     await pubsub.topic("s-in").createSubscription("s-in-sub", { ackDeadlineSeconds: 10 });
     await pubsub.topic("s-out").createSubscription("s-out-sub");
     await pubsub.topic("w-out").createSubscription("w-out-sub");
@@ -181,6 +181,34 @@ describe("io/pubsub: unbounded ReadFromPubSub on the streaming DirectRunner", fu
     const ids = out.got.map((m) => (JSON.parse(m.data.toString()) as { ID: number }).ID).sort((a, b) => a - b);
     assert.deepEqual(ids, Array.from({ length: M }, (_, i) => i), "every input of the failed run was redelivered and processed once");
     assert.equal(await pullAll("f-in-sub"), 0);
+  });
+
+  it("a run failing while a backlog is being read gives back every message it pulled, at once (none left leased until its lease runs out)", async () => {
+    const M = 1_600; // more than three full pulls of 500
+    await pubsub.topic("g-in").createSubscription("g-in-sub", { ackDeadlineSeconds: 600 });
+    await publish("g-in", Array.from({ length: M }, (_, i) => ({ data: JSON.stringify({ ID: i }) })));
+    failingSinkSaw = 0;
+    const broken = streaming(
+      await runDirect((p) => {
+        p.apply("Read", ReadFromPubSub.from({ subscription: "g-in-sub" }))
+          .map("Double", double)
+          .apply("BrokenSink", ParDo.of(new FailingSink()));
+      }),
+    );
+    await assert.rejects(within("the failing run ends", 15_000, broken.waitUntilFinish()), /sink is down/);
+    assert.ok(failingSinkSaw > 0, "the broken run did read messages");
+    // Right after the failure every message can be pulled again: a message left leased would stay away for its lease.
+    const reader = await PubSubReader.open({ subscription: "g-in-sub" });
+    const ids = new Set<number>();
+    try {
+      for (let batch = await reader.pull(1000); batch.length > 0; batch = await reader.pull(1000)) {
+        for (const m of batch) ids.add((JSON.parse(Buffer.from(m.value).toString("utf8")) as { ID: number }).ID);
+        await reader.commit(batch.map((m) => m.ackId));
+      }
+    } finally {
+      await reader.close();
+    }
+    assert.equal(ids.size, M, "every message is back at once");
   });
 
   it("commitAfter() on an unbounded read is a clear error", async () => {
