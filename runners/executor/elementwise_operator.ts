@@ -6,7 +6,7 @@ import type { ElementwiseFn } from "../../lib/model/pipeline";
 import { activeMetrics, MetricsContainer } from "../../lib/model/metrics";
 import type { Coder } from "../../lib/coders/coder";
 import type { ElementMeta } from "../../lib/model/window";
-import { CheckSampler, checkCoderRoundTrip, checkNotMutated, snapshotForMutation } from "./checks";
+import { CheckSampler, checkCoderRoundTrip, checkNotMutated, coderCheckMayFail, snapshotForMutation } from "./checks";
 import { BasicOperator, wrapUserError } from "./operator";
 import type { InputChecks } from "./pardo_operator";
 import { MaybePromise, PendingWork, Receiver } from "./receiver";
@@ -51,7 +51,7 @@ export class ElementwiseOperator extends BasicOperator {
     const next = this.next;
     /** Whether an output is checked against its coder (sampled). */
     const checkOutput = (v: unknown): void => {
-      if (oc!.sampler.shouldCheck()) checkCoderRoundTrip(name, oc!.pcollId, oc!.coder, v);
+      if (coderCheckMayFail(v) && oc!.sampler.shouldCheck()) checkCoderRoundTrip(name, oc!.pcollId, oc!.coder, v);
     };
     let apply: (value: unknown, meta: ElementMeta) => MaybePromise;
     switch (spec.type) {
