@@ -29,6 +29,8 @@ export class ElementwiseOperator extends BasicOperator {
     private readonly metrics: MetricsContainer,
     private readonly checks: InputChecks | undefined,
     private readonly outputChecks: OutputChecks | undefined,
+    /** The output PCollection's element count (the driver's cell), kept here rather than by a receiver of its own. */
+    private readonly outputCount: { n: number } = { n: 0 },
   ) {
     super();
     this.receive = this.makeReceive();
@@ -49,8 +51,10 @@ export class ElementwiseOperator extends BasicOperator {
     const oc = this.outputChecks;
     const name = this.transformName;
     const next = this.next;
-    /** Whether an output is checked against its coder (sampled). */
+    const count = this.outputCount;
+    /** Counts an output, and checks it against its coder (sampled). */
     const checkOutput = (v: unknown): void => {
+      count.n++;
       if (coderCheckMayFail(v) && oc!.sampler.shouldCheck()) checkCoderRoundTrip(name, oc!.pcollId, oc!.coder, v);
     };
     let apply: (value: unknown, meta: ElementMeta) => MaybePromise;
@@ -59,7 +63,11 @@ export class ElementwiseOperator extends BasicOperator {
         const fn = spec.fn;
         apply =
           oc === undefined
-            ? (value, meta) => next.receive(fn(value), meta)
+            ? (value, meta) => {
+                const out = fn(value);
+                count.n++;
+                return next.receive(out, meta);
+              }
             : (value, meta) => {
                 const out = fn(value);
                 checkOutput(out);
@@ -72,6 +80,7 @@ export class ElementwiseOperator extends BasicOperator {
         apply = (value, meta) => {
           if (!fn(value)) return undefined;
           if (oc !== undefined) checkOutput(value);
+          else count.n++;
           return next.receive(value, meta);
         };
         break;
@@ -82,7 +91,11 @@ export class ElementwiseOperator extends BasicOperator {
         apply = (value, meta) => {
           const out = fn(value);
           if (Array.isArray(out)) {
-            if (oc === undefined) for (let i = 0; i < out.length; i++) pending.add(next.receive(out[i], meta));
+            if (oc === undefined)
+              for (let i = 0; i < out.length; i++) {
+                count.n++;
+                pending.add(next.receive(out[i], meta));
+              }
             else
               for (let i = 0; i < out.length; i++) {
                 checkOutput(out[i]);
@@ -91,6 +104,7 @@ export class ElementwiseOperator extends BasicOperator {
           } else {
             for (const v of out) {
               if (oc !== undefined) checkOutput(v);
+              else count.n++;
               pending.add(next.receive(v, meta));
             }
           }

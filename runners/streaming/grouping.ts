@@ -23,10 +23,10 @@ import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { InternalError } from "../../lib/model/errors";
 import { activeMetrics, MetricsContainer, setActiveContainer, systemCounterKey } from "../../lib/model/metrics";
 import { isMergingWindowFn } from "../../lib/model/sliding_sessions";
-import { BoundedWindow, ElementMeta, Instant, IntervalWindow, kv, MIN_TIMESTAMP, PaneInfo, PaneTiming } from "../../lib/model/window";
+import { BoundedWindow, ElementMeta, Instant, IntervalWindow, type KV, kv, MIN_TIMESTAMP, PaneInfo, PaneTiming } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
 import { CheckSampler, checkKeyDeterministic } from "../executor/checks";
-import { asKv } from "../executor/combine_operator";
+import { notKv } from "../executor/combine_operator";
 import { wrapUserError } from "../executor/operator";
 import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
 import type { Trigger } from "../../lib/model/triggers";
@@ -159,9 +159,12 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   private paneWindows: readonly BoundedWindow[] = [];
 
   receive(element: unknown, meta: ElementMeta): MaybePromise {
-    const { key, value } = asKv(this.transformName, element);
+    // The checks of asKv and stateKeyOf written out: this runs per element, and until the
+    // optimizing compiler has inlined them every call costs (most of a short run's time).
+    if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
+    const { key, value } = element as KV<unknown, unknown>;
     if (typeof key === "object" && key !== null && this.keyChecks?.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder, element);
-    const keyId = stateKeyOf(key, this.keyCoder);
+    const keyId = typeof key === "string" && key.charCodeAt(0) !== 0 ? key : stateKeyOf(key, this.keyCoder);
     const windows = meta.windows;
     for (let i = 0; i < windows.length; i++) {
       const w = windows[i]!;
@@ -190,10 +193,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
       this.addValue(ws, value, meta.timestamp);
       if (this.triggerSeesElements) ws.trigger.onElement(this.elementContext(ws.window));
       // Its heap entries are brought up to date when the bundle's windows are evaluated.
-      if (!ws.touched) {
-        ws.touched = true;
-        this.touched.push(ws);
-      }
+      if (ws.touch()) this.touched.push(ws);
     }
     return this.pending.isEmpty ? undefined : this.pending.take();
   }
@@ -228,10 +228,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     this.noteAdded(ws, timestamp, count);
     // A liftable trigger counts at most one element: the accumulator is that one.
     if (this.triggerSeesElements) ws.trigger.onElement(this.elementContext(ws.window));
-    if (!ws.touched) {
-      ws.touched = true;
-      this.touched.push(ws);
-    }
+    if (ws.touch()) this.touched.push(ws);
     return this.pending.isEmpty ? undefined : this.pending.take();
   }
 
@@ -446,7 +443,9 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
         activeMetrics.container = previous;
       }
     } else (ws.buffer as unknown[]).push(value);
-    this.noteAdded(ws, timestamp, 1);
+    // noteAdded, without the call where it only counts (no element holds, no processing-time trigger).
+    if (this.elementHolds || this.processingTimeTriggers) this.noteAdded(ws, timestamp, 1);
+    else ws.pending++;
   }
 
   /** Elements went into a window's pending pane: its hold (EARLIEST, LATEST) and count. */

@@ -181,6 +181,16 @@ export class WindowState {
   set removed(v: boolean) {
     this.setFlag(REMOVED, v);
   }
+  /**
+   * Flags it touched (see `touched`); whether it was not before (the step then lists it). One
+   * call per element rather than a getter and a setter.
+   */
+  touch(): boolean {
+    const flags = this.flags;
+    if ((flags & TOUCHED) !== 0) return false;
+    this.flags = flags | TOUCHED;
+    return true;
+  }
   /** It received elements since its trigger was last evaluated (the step lists it once). */
   get touched(): boolean {
     return (this.flags & TOUCHED) !== 0;
@@ -371,7 +381,8 @@ export class WindowMajorGroupingState implements GroupingState {
     return keys;
   }
   get(keyId: string, windowId: string): WindowState | undefined {
-    const w = this.keysIn(windowId);
+    // Elements mostly go to the window of the one before: that check without a call.
+    const w = windowId === this.lastId ? this.last : this.keysIn(windowId);
     // A window not yet in the table starts with the spare Map, if any (see put).
     const ws = w !== undefined ? w.keys.get(keyId) : this.spare?.get(keyId);
     if (ws !== undefined && !ws.removed) return ws;
