@@ -57,24 +57,34 @@ export class ElementwiseOperator extends BasicOperator {
       count.n++;
       if (coderCheckMayFail(v) && oc!.sampler.shouldCheck()) checkCoderRoundTrip(name, oc!.pcollId, oc!.coder, v);
     };
+    const metrics = this.metrics;
+    const checks = this.checks;
+    if (spec.type === "map") {
+      // The commonest step in one closure: a call less per element than the others' apply.
+      const fn = spec.fn;
+      return (value, meta) => {
+        const snapshot =
+          checks !== undefined && typeof value === "object" && value !== null && checks.sampler.shouldCheck() ? snapshotForMutation(checks.inputCoder, value) : undefined;
+        const previous = activeMetrics.container;
+        activeMetrics.container = metrics;
+        let result: MaybePromise;
+        try {
+          const out = fn(value);
+          count.n++;
+          // checkOutput's test written out (objects first: a call less per element).
+          if (oc !== undefined && (typeof out === "object" ? out !== null : coderCheckMayFail(out)) && oc.sampler.shouldCheck()) checkCoderRoundTrip(name, oc.pcollId, oc.coder, out);
+          result = next.receive(out, meta);
+        } catch (e) {
+          throw wrapUserError(name, "process", e, value);
+        } finally {
+          activeMetrics.container = previous;
+        }
+        if (snapshot !== undefined) checkNotMutated(name, checks!.inputCoder, value, snapshot);
+        return result;
+      };
+    }
     let apply: (value: unknown, meta: ElementMeta) => MaybePromise;
     switch (spec.type) {
-      case "map": {
-        const fn = spec.fn;
-        apply =
-          oc === undefined
-            ? (value, meta) => {
-                const out = fn(value);
-                count.n++;
-                return next.receive(out, meta);
-              }
-            : (value, meta) => {
-                const out = fn(value);
-                checkOutput(out);
-                return next.receive(out, meta);
-              };
-        break;
-      }
       case "filter": {
         const fn = spec.fn;
         apply = (value, meta) => {
@@ -113,8 +123,6 @@ export class ElementwiseOperator extends BasicOperator {
         break;
       }
     }
-    const metrics = this.metrics;
-    const checks = this.checks;
     return (value, meta) => {
       // Only objects can be mutated; primitives skip the sampler entirely.
       const snapshot =

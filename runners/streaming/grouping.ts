@@ -190,7 +190,23 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
         this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), 1);
         continue;
       }
-      this.addValue(ws, value, meta.timestamp);
+      // The element into the window's buffer or accumulator (written out here: per element).
+      const fn = this.combineFn;
+      if (fn !== undefined) {
+        // A direct call (no closure per element), with this step's metrics container active.
+        const previous = activeMetrics.container;
+        activeMetrics.container = this.metrics;
+        try {
+          ws.buffer = fn.addInput(ws.buffer, value);
+        } catch (e) {
+          throw wrapUserError(this.transformName, "combine", e);
+        } finally {
+          activeMetrics.container = previous;
+        }
+      } else (ws.buffer as unknown[]).push(value);
+      // noteAdded, without the call where it only counts (no element holds, no processing-time trigger).
+      if (this.elementHolds || this.processingTimeTriggers) this.noteAdded(ws, meta.timestamp, 1);
+      else ws.pending++;
       if (this.triggerSeesElements) ws.trigger.onElement(this.elementContext(ws.window));
       // Its heap entries are brought up to date when the bundle's windows are evaluated.
       if (ws.touch()) this.touched.push(ws);
@@ -427,25 +443,6 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     if (free === undefined) return new WindowState(key, window, buffer, trigger);
     free.reuse(key, window, buffer, trigger);
     return free;
-  }
-
-  private addValue(ws: WindowState, value: unknown, timestamp: Instant): void {
-    const fn = this.combineFn;
-    if (fn !== undefined) {
-      // A direct call (no closure per element), with this step's metrics container active.
-      const previous = activeMetrics.container;
-      activeMetrics.container = this.metrics;
-      try {
-        ws.buffer = fn.addInput(ws.buffer, value);
-      } catch (e) {
-        throw wrapUserError(this.transformName, "combine", e);
-      } finally {
-        activeMetrics.container = previous;
-      }
-    } else (ws.buffer as unknown[]).push(value);
-    // noteAdded, without the call where it only counts (no element holds, no processing-time trigger).
-    if (this.elementHolds || this.processingTimeTriggers) this.noteAdded(ws, timestamp, 1);
-    else ws.pending++;
   }
 
   /** Elements went into a window's pending pane: its hold (EARLIEST, LATEST) and count. */
