@@ -258,8 +258,17 @@ export class GraphBuilder {
           ...(keys !== undefined ? { keys } : {}),
         });
       }
-      case "window_into":
-        return new WindowIntoOperator(name, spec.windowFn, this.mainOutput(step));
+      case "window_into": {
+        // Window.into passes its input values on unchanged: with its input's coder, the input's
+        // (sampled) coder check covers its outputs, and the operator only counts them (a receiver
+        // less per element). A different coder set on its output is checked as usual.
+        const out = step.outputs.values().next().value;
+        const input = step.inputs[0];
+        const checks = host.checks;
+        const covered = checks === undefined || (out !== undefined && input !== undefined && checks.coderOf(out) === checks.coderOf(input));
+        const count = covered && out !== undefined ? host.counter?.(out) : undefined;
+        return new WindowIntoOperator(name, spec.windowFn, this.mainOutput(step, covered), count);
+      }
       case "map_windows":
         return new MapWindowsOperator(name, spec.sideWindowFn, this.mainOutput(step));
       case "merge_windows":
