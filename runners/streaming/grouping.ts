@@ -297,9 +297,20 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     if (this.touched.length === 0) return;
     const touched = this.touched;
     this.touched = [];
+    // A trigger that reads only the watermark (the default, AfterWatermark() alone, Never) cannot
+    // fire a window the watermark has not passed; and with panes stamped at the end of the window
+    // (no EARLIEST, LATEST), a window that already waits for its end and holds there keeps its
+    // entries as they are. Most of a bundle's windows are such (they received more elements):
+    // they skip the evaluation, which would change nothing.
+    const watermarkOnly = !this.triggerSeesElements && !this.elementHolds;
+    const watermark = this.clocks.inputWatermark;
     for (const ws of touched) {
       ws.touched = false;
       if (ws.dead) continue;
+      if (watermarkOnly && ws.pending > 0 && ws.wakePhase === WAKE_AT_END) {
+        const end = ws.window.maxTimestamp();
+        if (watermark <= end && ws.holdAt === end) continue;
+      }
       this.fireIfReady(ws);
       this.touch(ws);
     }
