@@ -150,7 +150,9 @@ export class WindowState {
   }
 
   private setFlag(bit: number, v: boolean): void {
-    this.flags = v ? this.flags | bit : this.flags & ~bit;
+    // Without a branch: flags are set long before any is cleared, and optimized code that only
+    // ever saw one branch would be thrown away when the other first runs.
+    this.flags = (this.flags & ~bit) | (v ? bit : 0);
   }
 
   /** A non-early (on-time or late) pane has been emitted. */
