@@ -29,7 +29,6 @@ import { CheckSampler, checkKeyDeterministic } from "../executor/checks";
 import { notKv } from "../executor/combine_operator";
 import { wrapUserError } from "../executor/operator";
 import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
-import type { Trigger } from "../../lib/model/triggers";
 import { TimeBuckets } from "./hold_counts";
 import type { Clocks } from "../executor/in_memory_state";
 import { DROPPED_LATE } from "../executor/stateful_operator";
@@ -42,7 +41,7 @@ import { HoldCounts } from "./hold_counts";
 /** WindowState.wakePhase: the window's next visit is at its end, or at its expiry (end + allowed lateness). */
 const WAKE_AT_END = 1;
 const WAKE_AT_EXPIRY = 2;
-import { TriggerContext, triggerMachine } from "./trigger_machine";
+import { TriggerContext, triggerMachine, usesProcessingTime } from "./trigger_machine";
 
 export { DROPPED_LATE };
 export type { Clocks };
@@ -55,25 +54,6 @@ export interface TimeAware {
   advance(clocks: Clocks): MaybePromise;
   /** The earliest timestamp this step may still emit (for the output watermark). */
   hold(): Instant;
-}
-
-/** Whether a trigger can fire on processing time alone (then every window is re-evaluated as the clock moves). */
-function usesProcessingTime(t: Trigger | undefined): boolean {
-  if (t === undefined) return false;
-  switch (t.kind) {
-    case "afterProcessingTime":
-      return true;
-    case "afterWatermark":
-      return usesProcessingTime(t.early) || usesProcessingTime(t.late);
-    case "repeatedly":
-      return usesProcessingTime(t.trigger);
-    case "afterFirst":
-    case "afterAll":
-    case "afterEach":
-      return t.triggers.some(usesProcessingTime);
-    default:
-      return false;
-  }
 }
 
 export class GroupNode implements Receiver, TimeAware, Checkpointable {
