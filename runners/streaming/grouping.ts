@@ -35,7 +35,7 @@ import { DROPPED_LATE } from "../executor/stateful_operator";
 import { defaultCoder } from "../executor/default_coders";
 import { windowCoderFor } from "../direct/transfer";
 import type { Checkpointable } from "./checkpoint";
-import { GroupingState, InMemoryGroupingState, readWindowStates, stateKeyOf, WindowMajorGroupingState, WindowState, WindowStateCodec, writeWindowStates } from "./grouping_state";
+import { CLOSED, GroupingState, InMemoryGroupingState, readWindowStates, stateKeyOf, WindowMajorGroupingState, WindowState, WindowStateCodec, writeWindowStates } from "./grouping_state";
 import { HoldCounts } from "./hold_counts";
 
 /** WindowState.wakePhase: the window's next visit is at its end, or at its expiry (end + allowed lateness). */
@@ -166,7 +166,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
         ws = this.newWindowState(key, window, keyId);
         this.state.put(keyId, windowId, ws);
       }
-      if (ws.closed) {
+      if ((ws.flags & CLOSED) !== 0) {
         this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), 1);
         continue;
       }
