@@ -154,7 +154,10 @@ export class GraphBuilder {
     return this.connect(pcollId, false);
   }
 
-  /** `receiverOf`; `producerChecksOutputs`: the producer checks its outputs against the coder itself (element-wise steps do). */
+  /**
+   * `receiverOf`; `producerChecksOutputs`: the producer checks its outputs against the coder and
+   * counts them itself (element-wise steps do: a receiver less per element).
+   */
   private connect(pcollId: string, producerChecksOutputs: boolean): Receiver {
     const existing = this.receivers.get(pcollId);
     if (existing !== undefined) return existing;
@@ -175,7 +178,7 @@ export class GraphBuilder {
     if (kept !== undefined) targets.push(kept);
     let r = receiverFor(targets);
     const checks = host.checks;
-    const count = host.counter?.(pcollId);
+    const count = producerChecksOutputs ? undefined : host.counter?.(pcollId);
     if (checks !== undefined && !producerChecksOutputs) r = new CoderCheckReceiver(checks.producerOf(pcollId), pcollId, checks.coderOf(pcollId), checks.sampler(), r, count);
     else if (count !== undefined) r = new CountingReceiver(count, r);
     if (host.observer?.pcollection !== undefined) r = host.observer.pcollection(pcollId, r);
@@ -234,8 +237,9 @@ export class GraphBuilder {
         const checks = host.checks;
         const out = step.outputs.values().next().value;
         const outputChecks = checks !== undefined && out !== undefined ? { pcollId: out, coder: checks.coderOf(out), sampler: checks.sampler() } : undefined;
-        const next = this.mainOutput(step, outputChecks !== undefined);
-        return new ElementwiseOperator(name, spec.fn, next, host.metricsFor(step), this.inputChecks(step), outputChecks);
+        const count = out !== undefined ? host.counter?.(out) : undefined;
+        const next = this.mainOutput(step, outputChecks !== undefined || count !== undefined);
+        return new ElementwiseOperator(name, spec.fn, next, host.metricsFor(step), this.inputChecks(step), outputChecks, count);
       }
       case "pardo": {
         const outputs = this.taggedOutputs(step, spec.outputTags);
@@ -254,8 +258,17 @@ export class GraphBuilder {
           ...(keys !== undefined ? { keys } : {}),
         });
       }
-      case "window_into":
-        return new WindowIntoOperator(name, spec.windowFn, this.mainOutput(step));
+      case "window_into": {
+        // Window.into passes its input values on unchanged: with its input's coder, the input's
+        // (sampled) coder check covers its outputs, and the operator only counts them (a receiver
+        // less per element). A different coder set on its output is checked as usual.
+        const out = step.outputs.values().next().value;
+        const input = step.inputs[0];
+        const checks = host.checks;
+        const covered = checks === undefined || (out !== undefined && input !== undefined && checks.coderOf(out) === checks.coderOf(input));
+        const count = covered && out !== undefined ? host.counter?.(out) : undefined;
+        return new WindowIntoOperator(name, spec.windowFn, this.mainOutput(step, covered), count);
+      }
       case "map_windows":
         return new MapWindowsOperator(name, spec.sideWindowFn, this.mainOutput(step));
       case "merge_windows":

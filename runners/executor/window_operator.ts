@@ -41,6 +41,8 @@ export class WindowIntoOperator extends BasicOperator {
     readonly transformName: string,
     private readonly windowFn: WindowFn,
     private readonly next: Receiver,
+    /** The output PCollection's element count (the driver's cell), kept here rather than by a receiver of its own. */
+    private readonly count: { n: number } = { n: 0 },
   ) {
     super();
     // Exactly FixedWindows: a subclass may assign otherwise.
@@ -52,12 +54,16 @@ export class WindowIntoOperator extends BasicOperator {
     if (timestamp >= this.fixedStart && timestamp < this.fixedEnd) windows = this.fixedWindows;
     else windows = this.assign(value, timestamp);
     if (meta.windows.length <= 1) {
+      this.count.n++;
       let out = this.lastMeta;
       if (out === undefined || out.timestamp !== timestamp || out.windows !== windows || out.pane !== meta.pane) out = this.lastMeta = { timestamp, windows, pane: meta.pane };
       return this.next.receive(value, out);
     }
     // One copy per window the element was in (the window fns we have assign by timestamp alone).
-    for (let i = 0; i < meta.windows.length; i++) this.pending.add(this.next.receive(value, { timestamp, windows, pane: meta.pane }));
+    for (let i = 0; i < meta.windows.length; i++) {
+      this.count.n++;
+      this.pending.add(this.next.receive(value, { timestamp, windows, pane: meta.pane }));
+    }
     return this.pending.take();
   }
 

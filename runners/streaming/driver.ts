@@ -381,6 +381,7 @@ export class StreamingExecution implements GraphEnvironment {
         progressed = true;
         const taken = src.takeBundle(BUNDLE_SIZE);
         await this.bundle(() => this.pushTaken(src.outputId, taken));
+        src.recycle(taken);
         // The bundle completed (sinks flushed in finishBundle): only now may the source acknowledge
         // its input; in a run that checkpoints, only once a checkpoint holds the bundle's effects.
         if (this.checkpoints !== undefined) src.hold(taken.receipts);

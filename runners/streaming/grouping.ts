@@ -23,26 +23,25 @@ import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { InternalError } from "../../lib/model/errors";
 import { activeMetrics, MetricsContainer, setActiveContainer, systemCounterKey } from "../../lib/model/metrics";
 import { isMergingWindowFn } from "../../lib/model/sliding_sessions";
-import { BoundedWindow, ElementMeta, Instant, IntervalWindow, kv, MIN_TIMESTAMP, PaneInfo, PaneTiming } from "../../lib/model/window";
+import { BoundedWindow, ElementMeta, Instant, IntervalWindow, type KV, kv, MIN_TIMESTAMP, PaneInfo, PaneTiming } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
 import { CheckSampler, checkKeyDeterministic } from "../executor/checks";
-import { asKv } from "../executor/combine_operator";
+import { notKv } from "../executor/combine_operator";
 import { wrapUserError } from "../executor/operator";
 import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
-import type { Trigger } from "../../lib/model/triggers";
 import { TimeBuckets } from "./hold_counts";
 import type { Clocks } from "../executor/in_memory_state";
 import { DROPPED_LATE } from "../executor/stateful_operator";
 import { defaultCoder } from "../executor/default_coders";
 import { windowCoderFor } from "../direct/transfer";
 import type { Checkpointable } from "./checkpoint";
-import { GroupingState, InMemoryGroupingState, readWindowStates, stateKeyOf, WindowMajorGroupingState, WindowState, WindowStateCodec, writeWindowStates } from "./grouping_state";
+import { CLOSED, GroupingState, InMemoryGroupingState, readWindowStates, stateKeyOf, WindowMajorGroupingState, WindowState, WindowStateCodec, writeWindowStates } from "./grouping_state";
 import { HoldCounts } from "./hold_counts";
 
 /** WindowState.wakePhase: the window's next visit is at its end, or at its expiry (end + allowed lateness). */
 const WAKE_AT_END = 1;
 const WAKE_AT_EXPIRY = 2;
-import { TriggerContext, triggerMachine } from "./trigger_machine";
+import { TriggerContext, triggerMachine, usesProcessingTime } from "./trigger_machine";
 
 export { DROPPED_LATE };
 export type { Clocks };
@@ -55,25 +54,6 @@ export interface TimeAware {
   advance(clocks: Clocks): MaybePromise;
   /** The earliest timestamp this step may still emit (for the output watermark). */
   hold(): Instant;
-}
-
-/** Whether a trigger can fire on processing time alone (then every window is re-evaluated as the clock moves). */
-function usesProcessingTime(t: Trigger | undefined): boolean {
-  if (t === undefined) return false;
-  switch (t.kind) {
-    case "afterProcessingTime":
-      return true;
-    case "afterWatermark":
-      return usesProcessingTime(t.early) || usesProcessingTime(t.late);
-    case "repeatedly":
-      return usesProcessingTime(t.trigger);
-    case "afterFirst":
-    case "afterAll":
-    case "afterEach":
-      return t.triggers.some(usesProcessingTime);
-    default:
-      return false;
-  }
 }
 
 export class GroupNode implements Receiver, TimeAware, Checkpointable {
@@ -159,9 +139,12 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   private paneWindows: readonly BoundedWindow[] = [];
 
   receive(element: unknown, meta: ElementMeta): MaybePromise {
-    const { key, value } = asKv(this.transformName, element);
+    // The checks of asKv and stateKeyOf written out: this runs per element, and until the
+    // optimizing compiler has inlined them every call costs (most of a short run's time).
+    if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
+    const { key, value } = element as KV<unknown, unknown>;
     if (typeof key === "object" && key !== null && this.keyChecks?.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder, element);
-    const keyId = stateKeyOf(key, this.keyCoder);
+    const keyId = typeof key === "string" && key.charCodeAt(0) !== 0 ? key : stateKeyOf(key, this.keyCoder);
     const windows = meta.windows;
     for (let i = 0; i < windows.length; i++) {
       const w = windows[i]!;
@@ -183,17 +166,30 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
         ws = this.newWindowState(key, window, keyId);
         this.state.put(keyId, windowId, ws);
       }
-      if (ws.closed) {
+      if ((ws.flags & CLOSED) !== 0) {
         this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), 1);
         continue;
       }
-      this.addValue(ws, value, meta.timestamp);
+      // The element into the window's buffer or accumulator (written out here: per element).
+      const fn = this.combineFn;
+      if (fn !== undefined) {
+        // A direct call (no closure per element), with this step's metrics container active.
+        const previous = activeMetrics.container;
+        activeMetrics.container = this.metrics;
+        try {
+          ws.buffer = fn.addInput(ws.buffer, value);
+        } catch (e) {
+          throw wrapUserError(this.transformName, "combine", e);
+        } finally {
+          activeMetrics.container = previous;
+        }
+      } else (ws.buffer as unknown[]).push(value);
+      // noteAdded, without the call where it only counts (no element holds, no processing-time trigger).
+      if (this.elementHolds || this.processingTimeTriggers) this.noteAdded(ws, meta.timestamp, 1);
+      else ws.pending++;
       if (this.triggerSeesElements) ws.trigger.onElement(this.elementContext(ws.window));
       // Its heap entries are brought up to date when the bundle's windows are evaluated.
-      if (!ws.touched) {
-        ws.touched = true;
-        this.touched.push(ws);
-      }
+      if (ws.touch()) this.touched.push(ws);
     }
     return this.pending.isEmpty ? undefined : this.pending.take();
   }
@@ -228,10 +224,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     this.noteAdded(ws, timestamp, count);
     // A liftable trigger counts at most one element: the accumulator is that one.
     if (this.triggerSeesElements) ws.trigger.onElement(this.elementContext(ws.window));
-    if (!ws.touched) {
-      ws.touched = true;
-      this.touched.push(ws);
-    }
+    if (ws.touch()) this.touched.push(ws);
     return this.pending.isEmpty ? undefined : this.pending.take();
   }
 
@@ -284,9 +277,20 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     if (this.touched.length === 0) return;
     const touched = this.touched;
     this.touched = [];
+    // A trigger that reads only the watermark (the default, AfterWatermark() alone, Never) cannot
+    // fire a window the watermark has not passed; and with panes stamped at the end of the window
+    // (no EARLIEST, LATEST), a window that already waits for its end and holds there keeps its
+    // entries as they are. Most of a bundle's windows are such (they received more elements):
+    // they skip the evaluation, which would change nothing.
+    const watermarkOnly = !this.triggerSeesElements && !this.elementHolds;
+    const watermark = this.clocks.inputWatermark;
     for (const ws of touched) {
       ws.touched = false;
       if (ws.dead) continue;
+      if (watermarkOnly && ws.pending > 0 && ws.wakePhase === WAKE_AT_END) {
+        const end = ws.window.maxTimestamp();
+        if (watermark <= end && ws.holdAt === end) continue;
+      }
       this.fireIfReady(ws);
       this.touch(ws);
     }
@@ -430,23 +434,6 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     if (free === undefined) return new WindowState(key, window, buffer, trigger);
     free.reuse(key, window, buffer, trigger);
     return free;
-  }
-
-  private addValue(ws: WindowState, value: unknown, timestamp: Instant): void {
-    const fn = this.combineFn;
-    if (fn !== undefined) {
-      // A direct call (no closure per element), with this step's metrics container active.
-      const previous = activeMetrics.container;
-      activeMetrics.container = this.metrics;
-      try {
-        ws.buffer = fn.addInput(ws.buffer, value);
-      } catch (e) {
-        throw wrapUserError(this.transformName, "combine", e);
-      } finally {
-        activeMetrics.container = previous;
-      }
-    } else (ws.buffer as unknown[]).push(value);
-    this.noteAdded(ws, timestamp, 1);
   }
 
   /** Elements went into a window's pending pane: its hold (EARLIEST, LATEST) and count. */

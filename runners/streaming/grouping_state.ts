@@ -12,11 +12,12 @@ import { keyIdentity } from "../executor/grouping_key";
 import { readOptionalDouble, writeOptionalDouble } from "./checkpoint";
 import type { TriggerMachine } from "./trigger_machine";
 
-const CLOSED = 1;
+/** WindowState.flags bits (read directly on per-element paths: a getter is a call until it is inlined). */
+export const CLOSED = 1;
 const DEAD = 2;
 const ON_TIME_EMITTED = 4;
 const TOUCHED = 8;
-const REMOVED = 16;
+export const REMOVED = 16;
 /** Bits 5-6 of the flags: wakePhase; bits 7-8: where the hold is (HOLD_*). */
 const WAKE_SHIFT = 5;
 const HOLD_SHIFT = 7;
@@ -55,8 +56,12 @@ export class WindowState {
   buffer: unknown;
   /** Elements added since the last firing. */
   pending = 0;
-  /** The flags above, the wake phase and the hold's kind, in one small integer (a field less per state). */
-  private flags = 0;
+  /**
+   * The flags above, the wake phase and the hold's kind, in one small integer (a field less per
+   * state). Written only through the accessors below; read directly where a per-element path tests
+   * a flag (CLOSED, REMOVED).
+   */
+  flags = 0;
   private extra: StateExtras | undefined = undefined;
 
   constructor(
@@ -150,7 +155,9 @@ export class WindowState {
   }
 
   private setFlag(bit: number, v: boolean): void {
-    this.flags = v ? this.flags | bit : this.flags & ~bit;
+    // Without a branch: flags are set long before any is cleared, and optimized code that only
+    // ever saw one branch would be thrown away when the other first runs.
+    this.flags = (this.flags & ~bit) | (v ? bit : 0);
   }
 
   /** A non-early (on-time or late) pane has been emitted. */
@@ -180,6 +187,16 @@ export class WindowState {
   }
   set removed(v: boolean) {
     this.setFlag(REMOVED, v);
+  }
+  /**
+   * Flags it touched (see `touched`); whether it was not before (the step then lists it). One
+   * call per element rather than a getter and a setter.
+   */
+  touch(): boolean {
+    const flags = this.flags;
+    if ((flags & TOUCHED) !== 0) return false;
+    this.flags = flags | TOUCHED;
+    return true;
   }
   /** It received elements since its trigger was last evaluated (the step lists it once). */
   get touched(): boolean {
@@ -371,10 +388,11 @@ export class WindowMajorGroupingState implements GroupingState {
     return keys;
   }
   get(keyId: string, windowId: string): WindowState | undefined {
-    const w = this.keysIn(windowId);
+    // Elements mostly go to the window of the one before: that check without a call.
+    const w = windowId === this.lastId ? this.last : this.keysIn(windowId);
     // A window not yet in the table starts with the spare Map, if any (see put).
     const ws = w !== undefined ? w.keys.get(keyId) : this.spare?.get(keyId);
-    if (ws !== undefined && !ws.removed) return ws;
+    if (ws !== undefined && (ws.flags & REMOVED) === 0) return ws;
     // A miss: the put that follows takes the entry from here.
     this.probeKey = keyId;
     this.probeIn = w;

@@ -69,11 +69,20 @@ const COMPACT_AFTER = 1024;
 /** The elements a real-time source has queued and the driver has not taken yet. */
 export class SourceQueue {
   /**
-   * values[head ..] are queued. The array is only ever appended to or replaced (never changed
-   * in place), so a bundle handed out as a range of it stays valid.
+   * values[head .. end) are queued. The array is only ever appended to or replaced (never changed
+   * in place below `end`), so a bundle handed out as a range of it stays valid. Past `end` it may
+   * hold stale slots: an array given back by `recycle` is written over from the start.
    */
   private values: unknown[] = [];
   private head = 0;
+  private end = 0;
+  /**
+   * The array of the last bundle that emptied the queue, while that bundle runs; then (recycled)
+   * the array the queue fills next: a fast source's elements are copied once into one of two
+   * arrays, rather than into a new array per bundle grown by copies.
+   */
+  private lent: unknown[] | undefined;
+  private spare: unknown[] | undefined;
   /** In step with `values` (same indices; undefined: none given), once a source has given a receipt. */
   private receipts: unknown[] = [];
   private withReceipts = false;
@@ -88,7 +97,7 @@ export class SourceQueue {
 
   /** Elements queued now. */
   get length(): number {
-    return this.values.length - this.head;
+    return this.end - this.head;
   }
 
   /** Whether an element was ever queued. */
@@ -102,9 +111,10 @@ export class SourceQueue {
   }
 
   add(value: unknown, t: Instant, receipt: unknown): void {
-    this.values.push(value);
+    const i = this.end++;
+    this.values[i] = value;
     if (receipt !== undefined && !this.withReceipts) this.keepReceipts(1);
-    if (this.withReceipts) this.receipts.push(receipt);
+    if (this.withReceipts) this.receipts[i] = receipt;
     this.addTime(t, 1);
     this.minimum.push(this.queuedSoFar++, t);
   }
@@ -113,17 +123,13 @@ export class SourceQueue {
   addAll(values: readonly unknown[], timestamps: Instant | readonly Instant[], receipts: readonly unknown[] | undefined): void {
     const n = values.length;
     if (n === 0) return;
-    const queued = this.length;
-    if (n >= queued && Array.isArray(values)) {
-      // A new array of what is left and the batch, by native copies (cheaper than pushes one by
-      // one); O(n) since what is left is no longer than the batch. The batch is copied: the
-      // source may reuse its array.
-      if (this.withReceipts) this.receipts = this.receipts.slice(this.head);
-      this.values = queued === 0 ? values.slice() : this.values.slice(this.head).concat(values);
-      this.head = 0;
-    } else for (let i = 0; i < n; i++) this.values.push(values[i]);
+    // Copied (the source may reuse its array), into the queue's array after what is queued.
+    const into = this.values;
+    const start = this.end;
+    for (let i = 0; i < n; i++) into[start + i] = values[i];
+    this.end = start + n;
     if (receipts !== undefined && !this.withReceipts && receipts.some((r) => r !== undefined)) this.keepReceipts(n);
-    if (this.withReceipts) for (let i = 0; i < n; i++) this.receipts.push(receipts?.[i]);
+    if (this.withReceipts) for (let i = 0; i < n; i++) this.receipts[start + i] = receipts?.[i];
     if (typeof timestamps === "number") {
       this.addTime(timestamps, n);
       this.queuedSoFar += n;
@@ -141,18 +147,22 @@ export class SourceQueue {
   take(max: number): SourceBundle {
     const values = this.values;
     const from = this.head;
-    const n = Math.min(max, values.length - from);
+    const n = Math.min(max, this.end - from);
     const to = from + n;
     const receipts = this.withReceipts ? this.receipts.slice(from, to).filter((r) => r !== undefined) : [];
-    if (to === values.length) {
-      this.values = [];
+    if (to === this.end) {
+      // Emptied: the bundle keeps this array; the queue fills the spare one (or a new one).
+      this.lent = values;
+      this.values = this.spare ?? [];
+      this.spare = undefined;
       if (this.withReceipts) this.receipts = [];
-      this.head = 0;
+      this.head = this.end = 0;
     } else {
       this.head = to;
-      if (to > COMPACT_AFTER && to * 2 > values.length) {
-        this.values = values.slice(to);
-        if (this.withReceipts) this.receipts = this.receipts.slice(to);
+      if (to > COMPACT_AFTER && to * 2 > this.end) {
+        this.values = values.slice(to, this.end);
+        if (this.withReceipts) this.receipts = this.receipts.slice(to, this.end);
+        this.end -= to;
         this.head = 0;
       }
     }
@@ -182,11 +192,25 @@ export class SourceQueue {
     return { values, from, to, runTimes, runLengths, receipts };
   }
 
+  /**
+   * The bundle is done (its elements have gone through the graph): the array it was taken from,
+   * if the queue no longer uses it, is cleared and kept for the queue to fill again.
+   */
+  recycle(bundle: SourceBundle): void {
+    const values = bundle.values as unknown[];
+    if (values !== this.lent) return;
+    this.lent = undefined;
+    // Its slots no longer keep the bundle's elements alive.
+    values.fill(undefined, 0, bundle.to);
+    this.spare = values;
+  }
+
   /** Drops everything queued. */
   clear(): void {
     this.values = [];
+    this.lent = this.spare = undefined;
     this.receipts = [];
-    this.head = 0;
+    this.head = this.end = 0;
     this.runTimes = [];
     this.runLengths = [];
     this.runHead = 0;
@@ -206,6 +230,6 @@ export class SourceQueue {
   /** The first receipt given: from now on receipts are kept in step with the values (`added`: values just queued without theirs). */
   private keepReceipts(added: number): void {
     this.withReceipts = true;
-    this.receipts = new Array<unknown>(this.values.length - added).fill(undefined);
+    this.receipts = new Array<unknown>(this.end - added).fill(undefined);
   }
 }

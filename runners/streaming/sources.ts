@@ -135,6 +135,11 @@ export class LiveSource {
     return bundle;
   }
 
+  /** A bundle taken from this source has gone through the graph: the queue may fill its array again. */
+  recycle(bundle: SourceBundle): void {
+    this.queue.recycle(bundle);
+  }
+
   /** Tells the source that a bundle holding these receipts completed. */
   async commit(receipts: readonly unknown[]): Promise<void> {
     if (receipts.length > 0 && this.commitHandler !== undefined) await this.commitHandler(receipts);

@@ -409,3 +409,22 @@ export function triggerMachine(trigger: Trigger | undefined, merging = false): T
       return new AfterEachMachine(t.triggers.map(sub), merging);
   }
 }
+
+/** Whether a trigger can fire on processing time alone (then every window is re-evaluated as the clock moves). */
+export function usesProcessingTime(t: Trigger | undefined): boolean {
+  if (t === undefined) return false;
+  switch (t.kind) {
+    case "afterProcessingTime":
+      return true;
+    case "afterWatermark":
+      return usesProcessingTime(t.early) || usesProcessingTime(t.late);
+    case "repeatedly":
+      return usesProcessingTime(t.trigger);
+    case "afterFirst":
+    case "afterAll":
+    case "afterEach":
+      return t.triggers.some(usesProcessingTime);
+    default:
+      return false;
+  }
+}

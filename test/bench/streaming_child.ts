@@ -24,6 +24,7 @@
  *   generated (same latency definition as windowed).
  * - state-bytes: the heap a streaming Count.perKey keeps per key and window (streaming_state.ts).
  */
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import "../../runners/direct";
 import { Count, DoFn, FixedWindows, IntervalWindow, KV, ParDo, Pipeline, ProcessContext, WithKeys, Window } from "../../lib";
@@ -42,6 +43,11 @@ export interface StreamingSample {
   readonly ms: number;
   /** CPU time (user + system, all threads) of the run: steadier than wall time on a loaded machine. */
   readonly cpuMs: number;
+  /**
+   * CPU time of the main thread alone (Linux: /proc/thread-self/schedstat; NaN elsewhere): the
+   * run without the JIT compiler's and the GC's helper threads, and without waits for a core.
+   */
+  readonly mainCpuMs: number;
   /** Panes (windowed, baseline) or elements (map) whose latency was measured. */
   readonly measured: number;
   readonly p50Ms: number;
@@ -54,6 +60,15 @@ export interface StreamingSample {
   readonly checkpoints?: { readonly written: number; readonly millis: number };
   /** state-bytes: heap bytes per live key-window state of a streaming Count.perKey. */
   readonly stateBytes?: { readonly beamline: number; readonly handWritten: number };
+}
+
+/** On-CPU time of the calling thread in ms (NaN where the kernel does not tell). */
+function threadCpuMs(): number {
+  try {
+    return Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0]) / 1e6;
+  } catch {
+    return NaN;
+  }
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -211,6 +226,7 @@ async function main(): Promise<void> {
   const recorder = new Recorder();
   const start = performance.now();
   const cpuStart = process.cpuUsage();
+  const mainCpuStart = threadCpuMs();
   switch (mode) {
     case "windowed":
       await windowed(count, keys, true, recorder);
@@ -239,12 +255,14 @@ async function main(): Promise<void> {
   }
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
+  const mainCpuMs = threadCpuMs() - mainCpuStart;
   const sorted = recorder.sorted();
   const sample: StreamingSample = {
     mode: mode!,
     elements: count,
     ms,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    mainCpuMs,
     measured: sorted.length,
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),

@@ -1,7 +1,12 @@
 import { strict as assert } from "node:assert";
 import { Create, Count, DoFn, kv, ParDo, ProcessContext } from "../../lib";
 import { runDirect } from "../helpers";
-import { CHECK_ALL_FIRST, CHECK_EVERY_NTH, CheckSampler } from "../../runners/executor/checks";
+import { CHECK_ALL_FIRST, CHECK_EVERY_NTH, CheckSampler, CoderCheckReceiver } from "../../runners/executor/checks";
+import { ElementwiseOperator } from "../../runners/executor/elementwise_operator";
+import { DISCARD } from "../../runners/executor/receiver";
+import { JsValueCoder } from "../../lib/coders/js_value";
+import { MetricsContainer } from "../../lib/model/metrics";
+import { inGlobalWindow } from "../../lib/model/window";
 
 class Point {
   constructor(
@@ -65,6 +70,29 @@ describe("DirectRunner: strict model checks", () => {
       { strictChecks: false },
     );
     assert.equal(result.state, "DONE");
+  });
+
+  it("counts only elements a coder check could fail on: a bad object after thousands of numbers is still among the first checked", () => {
+    // Element 2001 is past CHECK_ALL_FIRST and not a multiple of CHECK_EVERY_NTH: a sampler counting the numbers before it would skip it.
+    const last = 2 * CHECK_ALL_FIRST + 1;
+    assert.notEqual(last % CHECK_EVERY_NTH, 0);
+    const coder = new JsValueCoder();
+    const meta = inGlobalWindow(0);
+    // A PCollection's receiver (outputs of a ParDo, a source, Window.into).
+    const receiver = new CoderCheckReceiver("EmitPoint", "pc1", coder, new CheckSampler(false), DISCARD);
+    for (let n = 0; n < last; n++) receiver.receive(n % 2 === 0 ? n : n % 3 === 0, meta);
+    assert.throws(() => receiver.receive(new Point(last, last), meta), (e: Error) => e.name === "ModelCheckError" && /EmitPoint/.test(e.message));
+    // An element-wise step checking its own outputs.
+    const map = new ElementwiseOperator(
+      "MakePoint",
+      { type: "map", fn: (n) => (n === last ? new Point(last, last) : n === 1 ? null : n) },
+      DISCARD,
+      new MetricsContainer("MakePoint"),
+      undefined,
+      { pcollId: "pc2", coder, sampler: new CheckSampler(false) },
+    );
+    for (let n = 0; n < last; n++) map.receive(n, meta);
+    assert.throws(() => map.receive(last, meta), (e: Error) => e.name === "ModelCheckError" && /MakePoint/.test(e.message));
   });
 
   it("samples the first CHECK_ALL_FIRST elements of a bundle, then every CHECK_EVERY_NTH-th, starting over with each bundle", () => {

@@ -52,6 +52,49 @@ describe("Streaming DirectRunner: the source queue", () => {
     assert.equal(q.minTimestamp, Infinity);
   });
 
+  it("fills the array of a finished bundle again (recycle), and a bundle in progress never changes", () => {
+    const q = new SourceQueue();
+    q.addAll([1, 2, 3], 10, undefined);
+    const a = q.take(10);
+    q.recycle(a);
+    q.addAll([4, 5], 20, undefined);
+    const b = q.take(10);
+    assert.notEqual(b.values, a.values);
+    // The queue now fills a's array from its start; b (still running) keeps its own.
+    q.addAll([6, 7, 8], 30, undefined);
+    q.add(9, 30, "r9");
+    assert.deepEqual(pairs(b), [
+      [4, 20],
+      [5, 20],
+    ]);
+    q.recycle(a); // no longer lent: ignored
+    const c = q.take(2);
+    assert.equal(c.values, a.values);
+    q.recycle(c); // a partial take: the queue still fills this array
+    q.addAll([10], 40, ["r10"]);
+    assert.deepEqual(pairs(c), [
+      [6, 30],
+      [7, 30],
+    ]);
+    q.recycle(b);
+    const d = q.take(10);
+    assert.deepEqual(pairs(d), [
+      [8, 30],
+      [9, 30],
+      [10, 40],
+    ]);
+    assert.deepEqual(d.receipts, ["r9", "r10"]);
+    // Without recycling (the slow path), the same elements come out.
+    const plain = new SourceQueue();
+    for (const [vs, t] of [
+      [[1, 2, 3], 10],
+      [[4, 5], 20],
+      [[6, 7, 8, 9, 10], 30],
+    ] as const)
+      plain.addAll(vs, t, undefined);
+    assert.deepEqual(pairs(plain.take(100)).map(([v]) => v), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
   it("keeps receipts in step with their elements, from the first one given (by emit or in a batch)", () => {
     const q = new SourceQueue();
     q.add(1, 0, undefined);
