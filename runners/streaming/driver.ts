@@ -33,8 +33,8 @@ import { StreamingResult } from "./result";
 import type { EdgeObserver } from "../executor/graph_builder";
 import { StreamingRunMonitor } from "../monitor/streaming_monitor";
 import { type Checkpointable, IncompatibleCheckpointError, readNumberEntries, readOptionalDouble, writeNumberEntries, writeOptionalDouble } from "./checkpoint";
-import { Checkpointing, MetricsPart } from "./checkpointing";
-import { RestartingExecution, type RestartHooks } from "./restart";
+import type { Checkpointing } from "./checkpointing";
+import type { RestartHooks } from "./restart";
 import type { KeyedRouting } from "./parallel/exchange";
 
 /**
@@ -118,6 +118,7 @@ export class StreamingExecution implements GraphEnvironment {
     if (dir !== undefined || settings.restarts !== undefined) {
       try {
         const interval = pipeline.options.checkpointIntervalMs;
+        const { Checkpointing } = checkpointing();
         this.checkpoints = dir !== undefined ? Checkpointing.open(dir, pipeline, interval, warn) : Checkpointing.from(settings.restarts!.memory, pipeline, interval, warn);
       } catch (e) {
         this.startupError = e instanceof Error ? e : new PipelineError(String(e));
@@ -214,7 +215,7 @@ export class StreamingExecution implements GraphEnvironment {
   private checkpointParts(): Map<string, Checkpointable> {
     const parts = new Map<string, Checkpointable>([
       [DRIVER_PART, { snapshot: (w) => this.snapshotDriver(w), restore: (r) => this.restoreDriver(r) }],
-      [METRICS_PART, new MetricsPart(this.containers, (step) => this.metricsFor(step))],
+      [METRICS_PART, new (checkpointing().MetricsPart)(this.containers, (step) => this.metricsFor(step))],
     ]);
     for (const [id, part] of this.graph.checkpointables()) parts.set(id, part);
     return parts;
@@ -578,10 +579,17 @@ export async function runStreaming(pipeline: Pipeline, settings: StreamingSettin
   const withHooks = monitor?.hooks(settings) ?? settings;
   const execution =
     pipeline.options.directBundleRetries > 0
-      ? new RestartingExecution(pipeline, settings.runId, containers, outputs, (restarts) => new StreamingExecution(pipeline, { ...withHooks, restarts }, containers, outputs))
+      ? new (restart().RestartingExecution)(pipeline, settings.runId, containers, outputs, (restarts) => new StreamingExecution(pipeline, { ...withHooks, restarts }, containers, outputs))
       : new StreamingExecution(pipeline, withHooks, containers, outputs);
   const result = new StreamingResult(execution, new MetricResults(containers), outputs, settings.handleSignals ?? true);
   monitor?.attach(execution, result);
   if (execution.isFinite) await result.waitUntilFinish().catch(() => undefined);
   return result;
 }
+
+// Checkpoints and in-process restarts (their modules, and the coders they load) are loaded only by
+// runs that use them: --checkpoint_dir, --direct_bundle_retries.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const checkpointing = (): typeof import("./checkpointing") => require("./checkpointing") as typeof import("./checkpointing");
+const restart = (): typeof import("./restart") => require("./restart") as typeof import("./restart");
+/* eslint-enable @typescript-eslint/no-require-imports */
