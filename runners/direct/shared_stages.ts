@@ -2,14 +2,16 @@
  * Stages shared between this thread and worker threads (`--direct_num_workers N` > 1 with a
  * program the threads can rebuild). Each participant runs one bundle per stage, taking chunks of
  * the stage's root elements from one queue until it is empty, so participants that finish early
- * take more and all end together.
+ * take more and all end together. Worker threads keep a chunk or two waiting (this thread answers
+ * their requests only between chunks of its own); once the queue is empty, this thread takes back
+ * the waiting chunks they have not started (chunk_handover.ts), so no chunk waits in one thread
+ * while another sits idle.
  *
  * Worker threads cost a pipeline rebuild each (module loading and graph construction), so by
  * default they start only when a stage's remaining work, extrapolated from this thread's
  * progress (in time worked, see `workingMs`), is longer than that: small inputs run in this thread alone and are never slower
  * than with one worker. Once started, they take part in every later stage.
  */
-import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { WindowedValue } from "../../lib/model/window";
 import type { PipelineOptions } from "../../lib/model/options";
@@ -18,6 +20,7 @@ import type { Stage } from "./plan";
 import { buildStage } from "./stage_builder";
 import { runStageInstances } from "./stage_runner";
 import { WorkQueue } from "./work_queue";
+import { StageRun, type Chunk } from "./stage_run";
 import type { PooledWorker, WorkerPool } from "./worker_pool";
 import type { WorkerInit } from "./worker_protocol";
 
@@ -68,66 +71,6 @@ export function workersWorthStarting(elapsedMs: number, chunksDone: number, chun
   return (elapsedMs / Math.max(1, chunksDone)) * chunksLeft > worthIt;
 }
 
-/**
- * How long a stage has been working, for judging its pace: its wall time, less the time this
- * thread was runnable but not running (other processes had the cores). That is the CPU time
- * used plus the time the event loop sat idle waiting for I/O; on a loaded machine the wall time
- * alone would make a small input look long, and start threads that cannot run either.
- */
-export function workingMs(wallMs: number, cpuMs: number, idleMs: number): number {
-  return Math.min(wallMs, cpuMs + idleMs);
-}
-
-/** The clocks `workingMs` reads, from a start. */
-class WorkClock {
-  private readonly wall = performance.now();
-  private readonly cpu = process.cpuUsage();
-  private readonly loop = performance.eventLoopUtilization();
-
-  /** Milliseconds worked since the start (process CPU time: read before worker threads start). */
-  elapsed(): number {
-    const cpu = process.cpuUsage(this.cpu);
-    return workingMs(performance.now() - this.wall, (cpu.user + cpu.system) / 1000, performance.eventLoopUtilization(this.loop).idle);
-  }
-}
-
-/** One stage being run: its queue, its bundles, its first failure. */
-class StageRun {
-  readonly clock = new WorkClock();
-  /** Chunks this thread has finished. */
-  chunksDone = 0;
-  private readonly active = new Set<Promise<void>>();
-  private failure: { error: unknown } | undefined;
-  private materialized: Record<string, Uint8Array> | undefined;
-
-  constructor(
-    readonly stage: Stage,
-    readonly queue: WorkQueue,
-    private readonly execution: Execution,
-  ) {}
-
-  /** Runs a bundle as part of the stage; its failure fails the stage (the other bundles get no more elements). */
-  track(bundle: Promise<void>): void {
-    const tracked = bundle.catch((e: unknown) => {
-      this.failure ??= { error: e };
-      this.queue.abort(e);
-    });
-    this.active.add(tracked);
-    void tracked.finally(() => this.active.delete(tracked));
-  }
-
-  /** Waits for every bundle (including those joining meanwhile); throws the first failure. */
-  async finished(): Promise<void> {
-    while (this.active.size > 0) await Promise.all([...this.active]);
-    if (this.failure !== undefined) throw this.failure.error;
-  }
-
-  /** The materialized inputs the stage reads, encoded once for all threads. */
-  encodedMaterialized(): Record<string, Uint8Array> {
-    return (this.materialized ??= this.execution.encodedMaterialized(this.stage));
-  }
-}
-
 export class SharedStages {
   private pool: WorkerPool | undefined;
   private current: StageRun | undefined;
@@ -142,7 +85,7 @@ export class SharedStages {
 
   async run(stage: Stage, root: StageRoot): Promise<void> {
     if (this.startFailure !== undefined) throw this.startFailure.error;
-    const run = new StageRun(stage, new WorkQueue(root.elements, root.count, this.slots), this.execution);
+    const run = new StageRun(stage, new WorkQueue(root.elements, root.count, this.slots), () => this.execution.encodedMaterialized(stage));
     this.current = run;
     try {
       if (this.mode === "always") {
@@ -151,8 +94,7 @@ export class SharedStages {
         // Like a bundle in this thread, the first worker runs one even when there are no elements.
         this.pool.workers.forEach((w, i) => this.offer(w, run, i === 0));
       } else {
-        const first = run.queue.take();
-        run.track(this.runHere(run, first ?? []));
+        run.track(this.runHere(run, run.takeHere() ?? []));
         for (const w of this.pool?.workers ?? []) this.offer(w, run, false);
       }
       await run.finished();
@@ -162,16 +104,16 @@ export class SharedStages {
   }
 
   /** This thread's bundle of the stage: the chunks it takes until the queue is empty. */
-  private async runHere(run: StageRun, first: WindowedValue<unknown>[]): Promise<void> {
-    const chunks = async function* (this: SharedStages): AsyncGenerator<WindowedValue<unknown>[]> {
-      let chunk: WindowedValue<unknown>[] | undefined = first;
+  private async runHere(run: StageRun, first: Chunk): Promise<void> {
+    const chunks = async function* (this: SharedStages): AsyncGenerator<Chunk> {
+      let chunk: Chunk | undefined = first;
       while (chunk !== undefined) {
         yield chunk;
         run.chunksDone++;
         this.startWorkersIfWorthwhile(run);
         // Lets worker threads' requests for elements through between chunks.
         if (this.pool !== undefined) await yieldToEventLoop();
-        chunk = run.queue.take();
+        chunk = run.takeHere();
       }
     }.call(this);
     const timer = this.pool === undefined && this.mode === "when_worthwhile" ? setInterval(() => this.startWorkersIfWorthwhile(run), START_CHECK_MS) : undefined;
@@ -209,18 +151,18 @@ export class SharedStages {
    */
   private offer(worker: PooledWorker, run: StageRun, evenIfEmpty: boolean): void {
     if (!worker.isReady || worker.busy || worker.failed || run.queue.failed) return;
-    const first = run.queue.exhausted ? (evenIfEmpty ? [] : undefined) : run.queue.take();
+    const first = run.firstFor(evenIfEmpty);
     if (first === undefined) return;
     const { encodeAll, attemptedMetricsOf } = workers();
     const coder = this.execution.rootCoder(run.stage);
     const execution = this.execution;
+    const sent = first.bundle;
     const bundle = worker.runBundle(
-      { type: "runStage", stageId: run.stage.id, elements: encodeAll(coder, first), materialized: run.encodedMaterialized() },
+      { type: "runStage", stageId: run.stage.id, elements: encodeAll(coder, first.chunk), handover: sent.handover.buffer, materialized: run.encodedMaterialized() },
       {
         next: () => {
-          if (run.queue.exhausted) return undefined;
-          const chunk = run.queue.take();
-          return chunk === undefined ? undefined : encodeAll(coder, chunk);
+          const next = run.nextFor(sent);
+          return next === undefined ? undefined : { seq: next.seq, elements: encodeAll(coder, next.chunk) };
         },
         shuffleData: (m) => execution.mergeShuffles(m.shuffles),
       },

@@ -19,8 +19,8 @@ export function attemptedMetricsOf(error: unknown): readonly MetricsSnapshot[] {
 
 /** How a running bundle gets its elements and hands over its shuffle output. */
 export interface BundleFeed {
-  /** The next chunk of root elements, encoded; undefined when there are no more. */
-  next(): Uint8Array | undefined;
+  /** The next chunk of root elements, encoded, with its number in the bundle; undefined when there are no more. */
+  next(): { seq: number; elements: Uint8Array } | undefined;
   /** Shuffle additions the bundle sent before finishing. */
   shuffleData(message: ShuffleData): void;
 }
@@ -78,7 +78,7 @@ export class PooledWorker {
         const feed = this.pending?.feed;
         if (feed === undefined) return;
         const elements = feed.next();
-        this.post(elements === undefined ? { type: "endOfInput" } : { type: "elements", elements }, elements);
+        this.post(elements === undefined ? { type: "endOfInput" } : { type: "elements", ...elements }, elements?.elements);
         return;
       }
       case "shuffleData":

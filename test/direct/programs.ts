@@ -110,3 +110,56 @@ export const lateWorkersProgram = definePipeline({
     assertThat(out.apply(Count.globally()), equalTo([n]), "AssertCount");
   },
 });
+
+/** Spins for `ms` of wall time: an element's work (not a wait for something else). */
+function work(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+/** Costs little in the main thread and much in a worker thread; counts where each element ran. */
+class HeavyInWorkers extends DoFn<number, number> {
+  private readonly inMain = Metrics.counter("test", "heavyInMainThread");
+  private readonly inWorker = Metrics.counter("test", "heavyInWorkerThread");
+  constructor(
+    private readonly mainThreadMs: number,
+    private readonly workerThreadMs: number,
+  ) {
+    super();
+  }
+  process(n: number, ctx: ProcessContext<number>): void {
+    (isMainThread ? this.inMain : this.inWorker).inc();
+    work(isMainThread ? this.mainThreadMs : this.workerThreadMs);
+    ctx.output(n);
+  }
+}
+
+/**
+ * A long first stage (worker threads start during it), then a stage of `few` elements, one per
+ * chunk, that cost `workerMs` each in a worker thread and `mainMs` in the main thread: at its end
+ * the main thread is idle while a worker thread is still busy with its first.
+ */
+export const busyWorkerProgram = definePipeline({
+  name: "test-busy-worker",
+  description: "a stage's last chunks while a worker thread is busy",
+  flags: {
+    n: { type: "number", describe: "elements of the first stage", default: 1000 },
+    ms: { type: "number", describe: "main-thread CPU per element of the first stage (ms)", default: 2 },
+    few: { type: "number", describe: "elements of the second stage", default: 3 },
+    mainMs: { type: "number", describe: "main-thread time per element of the second stage (ms)", default: 20 },
+    workerMs: { type: "number", describe: "worker-thread time per element of the second stage (ms)", default: 500 },
+  },
+  build(root, flags) {
+    const first = root
+      .apply(Create.from(Array.from({ length: flags.n }, (_, i) => i)))
+      .apply(Reshuffle.viaRandomKey())
+      .apply("Slow", ParDo.of(new SlowInMainThread(flags.ms)));
+    const few = flags.few;
+    const second = first
+      .apply("CountFirst", Count.globally())
+      .flatMap("Few", () => Array.from({ length: few }, (_, i) => i + 1))
+      .apply("Spread", Reshuffle.viaRandomKey())
+      .apply("Heavy", ParDo.of(new HeavyInWorkers(flags.mainMs, flags.workerMs)));
+    assertThat(second.apply("SumSecond", Combine.globally(Combiners.sum())), equalTo([(few * (few + 1)) / 2]), "AssertSecond");
+  },
+});

@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { inGlobalWindow, WindowedValue } from "../../lib/model/window";
 import { WorkQueue } from "../../runners/direct/work_queue";
-import { workersWorthStarting, workingMs } from "../../runners/direct/shared_stages";
+import { workersWorthStarting } from "../../runners/direct/shared_stages";
+import { workingMs } from "../../runners/direct/stage_run";
 
 const elements = (n: number): WindowedValue<unknown>[] => Array.from({ length: n }, (_, i) => inGlobalWindow(i));
 
