@@ -109,7 +109,7 @@ export class Execution extends BufferedStageEnvironment {
         if (s.spills > 0) this.metricsFor(name).incCounter(systemCounterKey("shuffleSpills"), s.spills);
         s.dispose();
       }
-      await this.sharing?.close();
+      this.sharing?.close();
     }
   }
 

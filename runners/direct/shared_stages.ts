@@ -183,7 +183,7 @@ export class SharedStages {
     await this.pool?.cleanupAfterFailure(message);
   }
 
-  async close(): Promise<void> {
-    await this.pool?.close();
+  close(): void {
+    this.pool?.close();
   }
 }

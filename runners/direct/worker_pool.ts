@@ -160,8 +160,13 @@ export class PooledWorker {
     });
   }
 
-  async terminate(): Promise<void> {
-    await this.worker.terminate();
+  /**
+   * Stops the thread, without waiting for it to wind down (35-50 ms, mostly freeing its heap): it
+   * has no work left, and neither the run nor the process waits for it (the thread is unref'd).
+   */
+  terminate(): void {
+    this.worker.unref();
+    void this.worker.terminate();
   }
 }
 
@@ -179,7 +184,8 @@ export class WorkerPool {
     await Promise.all(this.workers.map((w) => w.cleanup(message)));
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+  /** Stops every thread (see PooledWorker.terminate). */
+  close(): void {
+    for (const w of this.workers) w.terminate();
   }
 }

@@ -22,7 +22,9 @@ import { decodeAll, encodeAll, MetricsSnapshot, ShuffleEntryWriter, snapshotMetr
 import type { CoordinatorMessage, RunStageRequest, RunStageResult, WorkerFailed, WorkerInit, WorkerMessage } from "./worker_protocol";
 import { cleanupAfterFailure } from "./failure_cleanup";
 import { runStageInstances } from "./stage_runner";
-import { workerObserver } from "../monitor/run_monitor";
+// The tally's own modules, not run_monitor's (which also loads the coordinator's live job view).
+import { ThreadTally } from "../monitor/execution_tally";
+import { TallyObserver } from "../monitor/tally_observer";
 import { AHEAD, ChunkHandover } from "./chunk_handover";
 
 const init = workerData as WorkerInit;
@@ -53,7 +55,7 @@ const SHUFFLE_SEND_BYTES = 8 << 20;
 
 class WorkerEnvironment extends BufferedStageEnvironment {
   readonly shuffleWriters = new Map<string, ShuffleEntryWriter>();
-  readonly observer = init.tally === undefined ? undefined : workerObserver(init.tally.layout, init.tally.thread, true);
+  readonly observer = init.tally === undefined ? undefined : new TallyObserver(new ThreadTally(init.tally.layout, init.tally.thread), true);
 
   constructor(plan: Plan, pipeline: Pipeline) {
     super(plan, pipeline.options, init.runId, init.checkEveryElement, new Map(), []);
