@@ -10,7 +10,9 @@
  * Worker threads cost a pipeline rebuild each (module loading and graph construction), so by
  * default they start only when a stage's remaining work, extrapolated from this thread's
  * progress (in time worked, see `workingMs`), is longer than that: small inputs run in this thread alone and are never slower
- * than with one worker. Once started, they take part in every later stage.
+ * than with one worker. Once started, they take part in the later stages that are worth it
+ * (`worthSharing`): a short stage, such as formatting and writing a word count's results, runs in
+ * this thread alone.
  */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { WindowedValue } from "../../lib/model/window";
@@ -71,6 +73,28 @@ export function workersWorthStarting(elapsedMs: number, chunksDone: number, chun
   return (elapsedMs / Math.max(1, chunksDone)) * chunksLeft > worthIt;
 }
 
+/**
+ * Work left (at this thread's pace) above which a stage of many small elements is shared with
+ * worker threads already running: a worker's bundle costs it the stage's code run cold, its own
+ * outputs (a shard file per sink) and the hand-over of its results (40-70 ms for a word count's
+ * 5,000 results on a busy 2-core machine, where the whole stage takes 30 ms in one thread).
+ */
+const SHARE_MS = 100;
+/** Time a stage of many small elements works before its pace is judged (its first elements run cold code). */
+const JUDGE_AFTER_MS = 10;
+
+/**
+ * Whether worker threads already running should take part in a stage. A stage of few elements
+ * (one per chunk: each may be much work, such as a file's byte range) or of an unknown number
+ * (a shuffle read back from disk) is shared from its start; a stage of many small elements once
+ * it has worked a little and the work left, at this thread's pace, is worth a worker's bundle.
+ */
+export function worthSharing(elementsPerChunk: number, elapsedMs: number, elementsDone: number, elementsLeft: number | undefined): boolean {
+  if (elementsLeft === undefined || elementsPerChunk === 1) return true;
+  if (elementsLeft === 0 || elapsedMs < JUDGE_AFTER_MS || elementsDone === 0) return false;
+  return (elapsedMs / elementsDone) * elementsLeft > SHARE_MS;
+}
+
 export class SharedStages {
   private pool: WorkerPool | undefined;
   private current: StageRun | undefined;
@@ -86,6 +110,7 @@ export class SharedStages {
   async run(stage: Stage, root: StageRoot): Promise<void> {
     if (this.startFailure !== undefined) throw this.startFailure.error;
     const run = new StageRun(stage, new WorkQueue(root.elements, root.count, this.slots), () => this.execution.encodedMaterialized(stage));
+    run.shared = this.mode === "always" || worthSharing(run.queue.elementsPerChunk, 0, 0, run.queue.elementsLeft);
     this.current = run;
     try {
       if (this.mode === "always") {
@@ -107,26 +132,50 @@ export class SharedStages {
   private async runHere(run: StageRun, first: Chunk): Promise<void> {
     const chunks = async function* (this: SharedStages): AsyncGenerator<Chunk> {
       let chunk: Chunk | undefined = first;
+      let done = 0;
       while (chunk !== undefined) {
         yield chunk;
         run.chunksDone++;
-        this.startWorkersIfWorthwhile(run);
+        run.elementsDone = done += chunk.length;
+        this.judge(run);
         // Lets worker threads' requests for elements through between chunks.
         if (this.pool !== undefined) await yieldToEventLoop();
         chunk = run.takeHere();
       }
     }.call(this);
     const timer = this.pool === undefined && this.mode === "when_worthwhile" ? setInterval(() => this.startWorkersIfWorthwhile(run), START_CHECK_MS) : undefined;
+    const monitor = this.execution.monitor;
+    // Called every 1,024 elements within a chunk: long chunks of small elements are judged as they run.
+    const pauser = {
+      pause: async (): Promise<void> => {
+        run.elementsDone += 1024;
+        this.judge(run);
+        await monitor?.pause();
+      },
+    };
     try {
-      await runStageInstances([buildStage(run.stage, this.execution)], chunks, 1, this.execution.monitor);
+      await runStageInstances([buildStage(run.stage, this.execution)], chunks, 1, pauser);
     } finally {
       clearInterval(timer);
     }
   }
 
+  /** Starts worker threads, or shares the stage with running ones, when the work left is worth it. */
+  private judge(run: StageRun): void {
+    this.startWorkersIfWorthwhile(run);
+    if (run.shared || this.pool === undefined) return;
+    if (!worthSharing(run.queue.elementsPerChunk, run.clock.elapsed(), run.elementsDone, run.queue.elementsLeft)) return;
+    run.shared = true;
+    for (const w of this.pool.workers) this.offer(w, run, false);
+  }
+
   private startWorkersIfWorthwhile(run: StageRun): void {
     if (this.pool !== undefined || run.queue.exhausted) return;
-    if (workersWorthStarting(run.clock.elapsed(), run.chunksDone, run.queue.chunksLeft)) this.pool = this.startPool(this.slots - 1);
+    if (workersWorthStarting(run.clock.elapsed(), run.chunksDone, run.queue.chunksLeft)) {
+      this.pool = this.startPool(this.slots - 1);
+      // Started for this stage's work left: they take part in it once ready.
+      run.shared = true;
+    }
   }
 
   private startPool(size: number): WorkerPool {
@@ -145,12 +194,12 @@ export class SharedStages {
   }
 
   /**
-   * Gives a ready, idle worker a bundle of the stage if elements are left (or `evenIfEmpty`).
-   * A worker still starting gets none (its chunk would wait while this thread could run it); it
-   * is offered one when it is ready.
+   * Gives a ready, idle worker a bundle of the stage if it is shared and elements are left (or
+   * `evenIfEmpty`). A worker still starting gets none (its chunk would wait while this thread
+   * could run it); it is offered one when it is ready.
    */
   private offer(worker: PooledWorker, run: StageRun, evenIfEmpty: boolean): void {
-    if (!worker.isReady || worker.busy || worker.failed || run.queue.failed) return;
+    if (!run.shared || !worker.isReady || worker.busy || worker.failed || run.queue.failed) return;
     const first = run.firstFor(evenIfEmpty);
     if (first === undefined) return;
     const { encodeAll, attemptedMetricsOf } = workers();

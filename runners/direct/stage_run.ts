@@ -63,6 +63,10 @@ export class StageRun {
   readonly clock = new WorkClock();
   /** Chunks this thread has finished. */
   chunksDone = 0;
+  /** Elements this thread has run (counted at the end of each chunk, and every 1,024 elements). */
+  elementsDone = 0;
+  /** Whether worker threads take part (else this thread runs the stage alone). */
+  shared = false;
   private readonly active = new Set<Promise<void>>();
   private failure: { error: unknown } | undefined;
   private materialized: Record<string, Uint8Array> | undefined;

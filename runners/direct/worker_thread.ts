@@ -144,6 +144,7 @@ class ChunkInbox implements AsyncIterable<WindowedValue<unknown>[]> {
     this.asking = false;
     if (chunk !== undefined) this.received++;
     this.arrived.push(chunk);
+    this.askIfShort();
     const w = this.waiting;
     this.waiting = undefined;
     w?.();
@@ -197,7 +198,8 @@ async function runStage(pipeline: Pipeline, plan: Plan, request: RunStageRequest
   } catch (e) {
     throw new StageFailure(e, env.metricsSnapshot());
   }
-  return env.result(new Set(Object.keys(request.materialized)));
+  const result = env.result(new Set(Object.keys(request.materialized)));
+  return result;
 }
 
 /** A failed bundle's error with what its steps had counted. */

@@ -134,10 +134,21 @@ class HeavyInWorkers extends DoFn<number, number> {
   }
 }
 
+/** Counts where each element ran. */
+class CountThreads extends DoFn<number, number> {
+  private readonly inMain = Metrics.counter("test", "cheapInMainThread");
+  private readonly inWorker = Metrics.counter("test", "cheapInWorkerThread");
+  process(n: number, ctx: ProcessContext<number>): void {
+    (isMainThread ? this.inMain : this.inWorker).inc();
+    ctx.output(n);
+  }
+}
+
 /**
  * A long first stage (worker threads start during it), then a stage of `few` elements, one per
  * chunk, that cost `workerMs` each in a worker thread and `mainMs` in the main thread: at its end
- * the main thread is idle while a worker thread is still busy with its first.
+ * the main thread is idle while a worker thread is still busy with its first. And a short stage
+ * of `cheap` elements that cost next to nothing.
  */
 export const busyWorkerProgram = definePipeline({
   name: "test-busy-worker",
@@ -148,6 +159,7 @@ export const busyWorkerProgram = definePipeline({
     few: { type: "number", describe: "elements of the second stage", default: 3 },
     mainMs: { type: "number", describe: "main-thread time per element of the second stage (ms)", default: 20 },
     workerMs: { type: "number", describe: "worker-thread time per element of the second stage (ms)", default: 500 },
+    cheap: { type: "number", describe: "elements of the short stage", default: 1000 },
   },
   build(root, flags) {
     const first = root
@@ -161,5 +173,12 @@ export const busyWorkerProgram = definePipeline({
       .apply("Spread", Reshuffle.viaRandomKey())
       .apply("Heavy", ParDo.of(new HeavyInWorkers(flags.mainMs, flags.workerMs)));
     assertThat(second.apply("SumSecond", Combine.globally(Combiners.sum())), equalTo([(few * (few + 1)) / 2]), "AssertSecond");
+    const cheap = flags.cheap;
+    const short = first
+      .apply("CountAgain", Count.globally())
+      .flatMap("Many", () => Array.from({ length: cheap }, (_, i) => i + 1))
+      .apply("SpreadMany", Reshuffle.viaRandomKey())
+      .apply("Cheap", ParDo.of(new CountThreads()));
+    assertThat(short.apply("CountShort", Count.globally()), equalTo([cheap]), "AssertShort");
   },
 });

@@ -31,11 +31,20 @@ describe("DirectRunner: worker threads (--direct_num_workers > 1)", function () 
     // The second stage's 3 elements, one per chunk: the main thread takes one, the worker thread one
     // (500 ms there), and the worker asks for a third to keep waiting. The main thread, done with its
     // own in 20 ms, takes that one back and runs it instead of sitting idle for 500 ms.
-    const result = await busyWorkerProgram.run({ n: 1000, ms: 2, few: 3, mainMs: 20, workerMs: 500 }, { directNumWorkers: 2 });
+    const result = await busyWorkerProgram.run({ n: 1000, ms: 2, few: 3, mainMs: 20, workerMs: 500, cheap: 0 }, { directNumWorkers: 2 });
     assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
     assert.ok(result.metrics.counterTotal("test", "inWorkerThread") > 0, "the worker thread started during the first stage");
     assert.equal(result.metrics.counterTotal("test", "heavyInWorkerThread"), 1);
     assert.equal(result.metrics.counterTotal("test", "heavyInMainThread"), 2);
+  });
+
+  it("runs a short stage of many small elements in the main thread alone, though worker threads are running", async () => {
+    // 1,000 elements costing next to nothing: a worker's bundle would cost more than it saves.
+    const result = await busyWorkerProgram.run({ n: 1000, ms: 2, few: 0, mainMs: 0, workerMs: 0, cheap: 1000 }, { directNumWorkers: 2 });
+    assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
+    assert.ok(result.metrics.counterTotal("test", "inWorkerThread") > 0, "the worker thread started during the first stage");
+    assert.equal(result.metrics.counterTotal("test", "cheapInMainThread"), 1000);
+    assert.equal(result.metrics.counterTotal("test", "cheapInWorkerThread"), 0);
   });
 
   it("reports a worker thread's user-code failure with the transform name", async () => {
