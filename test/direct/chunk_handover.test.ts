@@ -4,6 +4,7 @@ import { ChunkHandover } from "../../runners/direct/chunk_handover";
 import { StageRun } from "../../runners/direct/stage_run";
 import { WorkQueue } from "../../runners/direct/work_queue";
 import type { Stage } from "../../runners/direct/plan";
+import { runStageInstances } from "../../runners/direct/stage_runner";
 
 const elements = (n: number): WindowedValue<unknown>[] => Array.from({ length: n }, (_, i) => inGlobalWindow(i));
 const values = (chunk: readonly WindowedValue<unknown>[] | undefined): unknown[] | undefined => chunk?.map((wv) => wv.value);
@@ -87,5 +88,34 @@ describe("DirectRunner: a stage's chunks between this thread and worker threads"
     await assert.rejects(run.finished(), /boom/);
     assert.equal(run.nextFor(first.bundle), undefined);
     await new ChunkHandover(first.bundle.handover.buffer).untilNoMore();
+  });
+});
+
+describe("DirectRunner: a bundle fed chunk by chunk", () => {
+  it("takes its next chunk only once the last one's async work has ended (it holds no chunk it cannot start)", async () => {
+    const log: string[] = [];
+    const pending: (() => void)[] = [];
+    const input = {
+      receive: (value: unknown): Promise<void> => {
+        log.push(`start ${String(value)}`);
+        return new Promise<void>((resolve) => pending.push(() => (log.push(`end ${String(value)}`), resolve())));
+      },
+    };
+    async function* chunks(): AsyncGenerator<WindowedValue<unknown>[]> {
+      for (const n of [1, 2]) {
+        log.push(`take ${n}`);
+        yield [inGlobalWindow(n)];
+      }
+    }
+    const done = runStageInstances([{ operators: [], input }], chunks(), 1);
+    const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    await settle();
+    assert.deepEqual(log, ["take 1", "start 1"]);
+    pending.shift()!();
+    await settle();
+    assert.deepEqual(log, ["take 1", "start 1", "end 1", "take 2", "start 2"]);
+    pending.shift()!();
+    await done;
+    assert.deepEqual(log.slice(5), ["end 2"]);
   });
 });
