@@ -22,6 +22,8 @@ export interface WorkerInit {
   readonly options: PipelineOptions;
   readonly runId: string;
   readonly fingerprint: string;
+  /** The coordinator's graph (`Pipeline.structure()`), to name the first difference when a rebuilt graph's fingerprint differs. */
+  readonly structure?: readonly string[];
   readonly checkEveryElement: boolean;
   /** Live progress: the tally this thread counts into, and its row (absent when nothing watches the run). */
   readonly tally?: { readonly layout: TallyLayout; readonly thread: number };

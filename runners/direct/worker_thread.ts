@@ -13,7 +13,7 @@ import type { Pipeline } from "../../lib/model/pipeline";
 import type { WindowedValue } from "../../lib/model/window";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { GroupingSink } from "../executor/combine_operator";
-import { checkReconstruction } from "./reconstruction";
+import { checkSameStructure } from "./reconstruction";
 import { planStages, Plan, Stage } from "./plan";
 import { keyCoderOf } from "../executor/default_coders";
 import { buildStage } from "./stage_builder";
@@ -43,8 +43,8 @@ async function rebuild(): Promise<Pipeline> {
   }
   const pipeline = program.create(init.flags as never, init.options);
   if (pipeline.fingerprint() !== init.fingerprint) {
-    const reference = program.create(init.flags as never, init.options);
-    checkReconstruction(reference, pipeline);
+    // Names the first transform that differs from the coordinator's graph (e.g. one built only in the main thread).
+    if (init.structure !== undefined) checkSameStructure(init.structure, pipeline.structure());
     throw new Error(`worker thread rebuilt a different pipeline (fingerprint ${pipeline.fingerprint()} != ${init.fingerprint})`);
   }
   return pipeline;

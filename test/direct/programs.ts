@@ -1,5 +1,6 @@
 /** Pipeline programs used by the multi-worker tests (worker threads load this module). */
 import { Combine, Combiners, Count, Create, definePipeline, DoFn, kv, Metrics, ParDo, ProcessContext, ptransform, Reshuffle, AsSingleton, type PCollection } from "../../lib";
+import { WriteToText } from "../../lib/io/textio";
 import { isMainThread } from "node:worker_threads";
 import { assertThat, equalTo } from "../../lib/testing/passert";
 
@@ -180,5 +181,23 @@ export const busyWorkerProgram = definePipeline({
       .apply("SpreadMany", Reshuffle.viaRandomKey())
       .apply("Cheap", ParDo.of(new CountThreads()));
     assertThat(short.apply("CountShort", Count.globally()), equalTo([cheap]), "AssertShort");
+  },
+});
+
+/**
+ * Builds a different graph in worker threads (an extra step): a worker thread started part-way
+ * through the long first stage cannot rebuild the pipeline. Writes its numbers to `output`.
+ */
+export const divergentWorkersProgram = definePipeline({
+  name: "test-divergent-workers",
+  description: "worker threads that fail to start",
+  flags: { output: { type: "string", describe: "output prefix", required: true } },
+  build(root, flags) {
+    let numbers = root
+      .apply(Create.from(Array.from({ length: 1000 }, (_, i) => i)))
+      .apply(Reshuffle.viaRandomKey())
+      .apply("Slow", ParDo.of(new SlowInMainThread(2)));
+    if (!isMainThread) numbers = numbers.map("OnlyInWorkers", (n: number) => n);
+    numbers.map("Format", (n: number) => String(n)).apply("Write", WriteToText.to(flags.output));
   },
 });

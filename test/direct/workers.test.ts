@@ -1,6 +1,9 @@
 import { strict as assert } from "node:assert";
 import "../../runners/direct";
-import { busyWorkerProgram, failingProgram, lateWorkersProgram, parallelProgram } from "./programs";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { busyWorkerProgram, divergentWorkersProgram, failingProgram, lateWorkersProgram, parallelProgram } from "./programs";
 
 describe("DirectRunner: worker threads (--direct_num_workers > 1)", function () {
   this.timeout(60_000);
@@ -45,6 +48,18 @@ describe("DirectRunner: worker threads (--direct_num_workers > 1)", function () 
     assert.ok(result.metrics.counterTotal("test", "inWorkerThread") > 0, "the worker thread started during the first stage");
     assert.equal(result.metrics.counterTotal("test", "cheapInMainThread"), 1000);
     assert.equal(result.metrics.counterTotal("test", "cheapInWorkerThread"), 0);
+  });
+
+  it("fails the run, leaving no output, when a worker thread started part-way through a stage cannot rebuild the pipeline", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-divergent-"));
+    try {
+      const result = await divergentWorkersProgram.run({ output: path.join(dir, "out", "numbers") }, { directNumWorkers: 2 });
+      assert.equal(result.state, "FAILED");
+      assert.match(result.error!.message, /Building the pipeline twice gave different graphs/);
+      assert.deepEqual(fs.existsSync(path.join(dir, "out")) ? fs.readdirSync(path.join(dir, "out")) : [], []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reports a worker thread's user-code failure with the transform name", async () => {
