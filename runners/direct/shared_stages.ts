@@ -80,19 +80,20 @@ export function workersWorthStarting(elapsedMs: number, chunksDone: number, chun
  * 5,000 results on a busy 2-core machine, where the whole stage takes 30 ms in one thread).
  */
 const SHARE_MS = 100;
-/** Time a stage of many small elements works before its pace is judged (its first elements run cold code). */
+/** Time a stage of many small elements works, after its first chunk (cold code), before its pace is judged. */
 const JUDGE_AFTER_MS = 10;
 
 /**
  * Whether worker threads already running should take part in a stage. A stage of few elements
  * (one per chunk: each may be much work, such as a file's byte range) or of an unknown number
  * (a shuffle read back from disk) is shared from its start; a stage of many small elements once
- * it has worked a little and the work left, at this thread's pace, is worth a worker's bundle.
+ * the work left, at this thread's pace since its first chunk (or 1,024 elements: cold code, the
+ * operators' setup), is worth a worker's bundle: `workedMs` and `elementsDone` count from there.
  */
-export function worthSharing(elementsPerChunk: number, elapsedMs: number, elementsDone: number, elementsLeft: number | undefined): boolean {
+export function worthSharing(elementsPerChunk: number, workedMs: number, elementsDone: number, elementsLeft: number | undefined): boolean {
   if (elementsLeft === undefined || elementsPerChunk === 1) return true;
-  if (elementsLeft === 0 || elapsedMs < JUDGE_AFTER_MS || elementsDone === 0) return false;
-  return (elapsedMs / elementsDone) * elementsLeft > SHARE_MS;
+  if (elementsLeft === 0 || workedMs < JUDGE_AFTER_MS || elementsDone === 0) return false;
+  return (workedMs / elementsDone) * elementsLeft > SHARE_MS;
 }
 
 export class SharedStages {
@@ -164,7 +165,12 @@ export class SharedStages {
   private judge(run: StageRun): void {
     this.startWorkersIfWorthwhile(run);
     if (run.shared || this.pool === undefined) return;
-    if (!worthSharing(run.queue.elementsPerChunk, run.clock.elapsed(), run.elementsDone, run.queue.elementsLeft)) return;
+    const worked = run.clock.elapsed();
+    if (run.warm === undefined) {
+      run.warm = { ms: worked, elements: run.elementsDone };
+      return;
+    }
+    if (!worthSharing(run.queue.elementsPerChunk, worked - run.warm.ms, run.elementsDone - run.warm.elements, run.queue.elementsLeft)) return;
     run.shared = true;
     for (const w of this.pool.workers) this.offer(w, run, false);
   }

@@ -67,6 +67,8 @@ export class StageRun {
   elementsDone = 0;
   /** Whether worker threads take part (else this thread runs the stage alone). */
   shared = false;
+  /** Time worked and elements run at the first judgement (the stage's cold start): its pace is judged after it. */
+  warm: { readonly ms: number; readonly elements: number } | undefined;
   private readonly active = new Set<Promise<void>>();
   private failure: { error: unknown } | undefined;
   private materialized: Record<string, Uint8Array> | undefined;

@@ -85,7 +85,7 @@ describe("DirectRunner: which stages worker threads already running take part in
     assert.equal(worthSharing(1024, 0, 0, undefined), true);
   });
 
-  it("a stage of many small elements once it has worked 10 ms and the work left at this thread's pace is over 100 ms", () => {
+  it("a stage of many small elements once it has worked 10 ms after its first chunk and the work left at that pace is over 100 ms", () => {
     assert.equal(worthSharing(76, 5, 1000, 1_000_000), false, "too early to judge (cold code)");
     // 10 µs per element: 4,000 elements left is 40 ms, 20,000 is 200 ms.
     assert.equal(worthSharing(76, 10, 1000, 4000), false);
