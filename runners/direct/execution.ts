@@ -87,6 +87,7 @@ export class Execution extends BufferedStageEnvironment {
           options: this.pipeline.options,
           runId: this.runId,
           fingerprint: this.pipeline.fingerprint(),
+          structure: this.pipeline.structure(),
           checkEveryElement: this.checkEveryElement,
           // Each worker thread counts into its own row of the tally (SharedStages numbers them).
           ...(this.monitor !== undefined ? { tally: { layout: this.monitor.layout, thread: 1 } } : {}),
@@ -109,7 +110,7 @@ export class Execution extends BufferedStageEnvironment {
         if (s.spills > 0) this.metricsFor(name).incCounter(systemCounterKey("shuffleSpills"), s.spills);
         s.dispose();
       }
-      await this.sharing?.close();
+      this.sharing?.close();
     }
   }
 

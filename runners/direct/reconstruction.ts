@@ -4,8 +4,11 @@ import type { Pipeline } from "../../lib/model/pipeline";
 
 /** Compares two graphs line by line and names the first transform that differs. */
 export function checkReconstruction(first: Pipeline, second: Pipeline): void {
-  const a = first.structure();
-  const b = second.structure();
+  checkSameStructure(first.structure(), second.structure());
+}
+
+/** Compares two graphs' structure lines (`Pipeline.structure()`) and names the first transform that differs. */
+export function checkSameStructure(a: readonly string[], b: readonly string[]): void {
   const n = Math.max(a.length, b.length);
   for (let i = 0; i < n; i++) {
     if (a[i] === b[i]) continue;

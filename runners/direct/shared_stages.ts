@@ -2,14 +2,18 @@
  * Stages shared between this thread and worker threads (`--direct_num_workers N` > 1 with a
  * program the threads can rebuild). Each participant runs one bundle per stage, taking chunks of
  * the stage's root elements from one queue until it is empty, so participants that finish early
- * take more and all end together.
+ * take more and all end together. Worker threads keep a chunk or two waiting (this thread answers
+ * their requests only between chunks of its own); once the queue is empty, this thread takes back
+ * the waiting chunks they have not started (chunk_handover.ts), so no chunk waits in one thread
+ * while another sits idle.
  *
  * Worker threads cost a pipeline rebuild each (module loading and graph construction), so by
  * default they start only when a stage's remaining work, extrapolated from this thread's
  * progress (in time worked, see `workingMs`), is longer than that: small inputs run in this thread alone and are never slower
- * than with one worker. Once started, they take part in every later stage.
+ * than with one worker. Once started, they take part in the later stages that are worth it
+ * (`worthSharing`): a short stage, such as formatting and writing a word count's results, runs in
+ * this thread alone.
  */
-import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { WindowedValue } from "../../lib/model/window";
 import type { PipelineOptions } from "../../lib/model/options";
@@ -18,6 +22,7 @@ import type { Stage } from "./plan";
 import { buildStage } from "./stage_builder";
 import { runStageInstances } from "./stage_runner";
 import { WorkQueue } from "./work_queue";
+import { StageRun, type Chunk } from "./stage_run";
 import type { PooledWorker, WorkerPool } from "./worker_pool";
 import type { WorkerInit } from "./worker_protocol";
 
@@ -69,63 +74,26 @@ export function workersWorthStarting(elapsedMs: number, chunksDone: number, chun
 }
 
 /**
- * How long a stage has been working, for judging its pace: its wall time, less the time this
- * thread was runnable but not running (other processes had the cores). That is the CPU time
- * used plus the time the event loop sat idle waiting for I/O; on a loaded machine the wall time
- * alone would make a small input look long, and start threads that cannot run either.
+ * Work left (at this thread's pace) above which a stage of many small elements is shared with
+ * worker threads already running: a worker's bundle costs it the stage's code run cold, its own
+ * outputs (a shard file per sink) and the hand-over of its results (40-70 ms for a word count's
+ * 5,000 results on a busy 2-core machine, where the whole stage takes 30 ms in one thread).
  */
-export function workingMs(wallMs: number, cpuMs: number, idleMs: number): number {
-  return Math.min(wallMs, cpuMs + idleMs);
-}
+const SHARE_MS = 100;
+/** Time a stage of many small elements works, after its first chunk (cold code), before its pace is judged. */
+const JUDGE_AFTER_MS = 10;
 
-/** The clocks `workingMs` reads, from a start. */
-class WorkClock {
-  private readonly wall = performance.now();
-  private readonly cpu = process.cpuUsage();
-  private readonly loop = performance.eventLoopUtilization();
-
-  /** Milliseconds worked since the start (process CPU time: read before worker threads start). */
-  elapsed(): number {
-    const cpu = process.cpuUsage(this.cpu);
-    return workingMs(performance.now() - this.wall, (cpu.user + cpu.system) / 1000, performance.eventLoopUtilization(this.loop).idle);
-  }
-}
-
-/** One stage being run: its queue, its bundles, its first failure. */
-class StageRun {
-  readonly clock = new WorkClock();
-  /** Chunks this thread has finished. */
-  chunksDone = 0;
-  private readonly active = new Set<Promise<void>>();
-  private failure: { error: unknown } | undefined;
-  private materialized: Record<string, Uint8Array> | undefined;
-
-  constructor(
-    readonly stage: Stage,
-    readonly queue: WorkQueue,
-    private readonly execution: Execution,
-  ) {}
-
-  /** Runs a bundle as part of the stage; its failure fails the stage (the other bundles get no more elements). */
-  track(bundle: Promise<void>): void {
-    const tracked = bundle.catch((e: unknown) => {
-      this.failure ??= { error: e };
-      this.queue.abort(e);
-    });
-    this.active.add(tracked);
-    void tracked.finally(() => this.active.delete(tracked));
-  }
-
-  /** Waits for every bundle (including those joining meanwhile); throws the first failure. */
-  async finished(): Promise<void> {
-    while (this.active.size > 0) await Promise.all([...this.active]);
-    if (this.failure !== undefined) throw this.failure.error;
-  }
-
-  /** The materialized inputs the stage reads, encoded once for all threads. */
-  encodedMaterialized(): Record<string, Uint8Array> {
-    return (this.materialized ??= this.execution.encodedMaterialized(this.stage));
-  }
+/**
+ * Whether worker threads already running should take part in a stage. A stage of few elements
+ * (one per chunk: each may be much work, such as a file's byte range) or of an unknown number
+ * (a shuffle read back from disk) is shared from its start; a stage of many small elements once
+ * the work left, at this thread's pace since its first chunk (or 1,024 elements: cold code, the
+ * operators' setup), is worth a worker's bundle: `workedMs` and `elementsDone` count from there.
+ */
+export function worthSharing(elementsPerChunk: number, workedMs: number, elementsDone: number, elementsLeft: number | undefined): boolean {
+  if (elementsLeft === undefined || elementsPerChunk === 1) return true;
+  if (elementsLeft === 0 || workedMs < JUDGE_AFTER_MS || elementsDone === 0) return false;
+  return (workedMs / elementsDone) * elementsLeft > SHARE_MS;
 }
 
 export class SharedStages {
@@ -142,7 +110,8 @@ export class SharedStages {
 
   async run(stage: Stage, root: StageRoot): Promise<void> {
     if (this.startFailure !== undefined) throw this.startFailure.error;
-    const run = new StageRun(stage, new WorkQueue(root.elements, root.count, this.slots), this.execution);
+    const run = new StageRun(stage, new WorkQueue(root.elements, root.count, this.slots), () => this.execution.encodedMaterialized(stage));
+    run.shared = this.mode === "always" || worthSharing(run.queue.elementsPerChunk, 0, 0, run.queue.elementsLeft);
     this.current = run;
     try {
       if (this.mode === "always") {
@@ -151,8 +120,7 @@ export class SharedStages {
         // Like a bundle in this thread, the first worker runs one even when there are no elements.
         this.pool.workers.forEach((w, i) => this.offer(w, run, i === 0));
       } else {
-        const first = run.queue.take();
-        run.track(this.runHere(run, first ?? []));
+        run.track(this.runHere(run, run.takeHere() ?? []));
         for (const w of this.pool?.workers ?? []) this.offer(w, run, false);
       }
       await run.finished();
@@ -162,29 +130,58 @@ export class SharedStages {
   }
 
   /** This thread's bundle of the stage: the chunks it takes until the queue is empty. */
-  private async runHere(run: StageRun, first: WindowedValue<unknown>[]): Promise<void> {
-    const chunks = async function* (this: SharedStages): AsyncGenerator<WindowedValue<unknown>[]> {
-      let chunk: WindowedValue<unknown>[] | undefined = first;
+  private async runHere(run: StageRun, first: Chunk): Promise<void> {
+    const chunks = async function* (this: SharedStages): AsyncGenerator<Chunk> {
+      let chunk: Chunk | undefined = first;
+      let done = 0;
       while (chunk !== undefined) {
         yield chunk;
         run.chunksDone++;
-        this.startWorkersIfWorthwhile(run);
+        run.elementsDone = done += chunk.length;
+        this.judge(run);
         // Lets worker threads' requests for elements through between chunks.
         if (this.pool !== undefined) await yieldToEventLoop();
-        chunk = run.queue.take();
+        chunk = run.takeHere();
       }
     }.call(this);
     const timer = this.pool === undefined && this.mode === "when_worthwhile" ? setInterval(() => this.startWorkersIfWorthwhile(run), START_CHECK_MS) : undefined;
+    const monitor = this.execution.monitor;
+    // Called every 1,024 elements within a chunk: long chunks of small elements are judged as they run.
+    const pauser = {
+      pause: async (): Promise<void> => {
+        run.elementsDone += 1024;
+        this.judge(run);
+        await monitor?.pause();
+      },
+    };
     try {
-      await runStageInstances([buildStage(run.stage, this.execution)], chunks, 1, this.execution.monitor);
+      await runStageInstances([buildStage(run.stage, this.execution)], chunks, 1, pauser);
     } finally {
       clearInterval(timer);
     }
   }
 
+  /** Starts worker threads, or shares the stage with running ones, when the work left is worth it. */
+  private judge(run: StageRun): void {
+    this.startWorkersIfWorthwhile(run);
+    if (run.shared || this.pool === undefined) return;
+    const worked = run.clock.elapsed();
+    if (run.warm === undefined) {
+      run.warm = { ms: worked, elements: run.elementsDone };
+      return;
+    }
+    if (!worthSharing(run.queue.elementsPerChunk, worked - run.warm.ms, run.elementsDone - run.warm.elements, run.queue.elementsLeft)) return;
+    run.shared = true;
+    for (const w of this.pool.workers) this.offer(w, run, false);
+  }
+
   private startWorkersIfWorthwhile(run: StageRun): void {
     if (this.pool !== undefined || run.queue.exhausted) return;
-    if (workersWorthStarting(run.clock.elapsed(), run.chunksDone, run.queue.chunksLeft)) this.pool = this.startPool(this.slots - 1);
+    if (workersWorthStarting(run.clock.elapsed(), run.chunksDone, run.queue.chunksLeft)) {
+      this.pool = this.startPool(this.slots - 1);
+      // Started for this stage's work left: they take part in it once ready.
+      run.shared = true;
+    }
   }
 
   private startPool(size: number): WorkerPool {
@@ -203,24 +200,24 @@ export class SharedStages {
   }
 
   /**
-   * Gives a ready, idle worker a bundle of the stage if elements are left (or `evenIfEmpty`).
-   * A worker still starting gets none (its chunk would wait while this thread could run it); it
-   * is offered one when it is ready.
+   * Gives a ready, idle worker a bundle of the stage if it is shared and elements are left (or
+   * `evenIfEmpty`). A worker still starting gets none (its chunk would wait while this thread
+   * could run it); it is offered one when it is ready.
    */
   private offer(worker: PooledWorker, run: StageRun, evenIfEmpty: boolean): void {
-    if (!worker.isReady || worker.busy || worker.failed || run.queue.failed) return;
-    const first = run.queue.exhausted ? (evenIfEmpty ? [] : undefined) : run.queue.take();
+    if (!run.shared || !worker.isReady || worker.busy || worker.failed || run.queue.failed) return;
+    const first = run.firstFor(evenIfEmpty);
     if (first === undefined) return;
     const { encodeAll, attemptedMetricsOf } = workers();
     const coder = this.execution.rootCoder(run.stage);
     const execution = this.execution;
+    const sent = first.bundle;
     const bundle = worker.runBundle(
-      { type: "runStage", stageId: run.stage.id, elements: encodeAll(coder, first), materialized: run.encodedMaterialized() },
+      { type: "runStage", stageId: run.stage.id, elements: encodeAll(coder, first.chunk), handover: sent.handover.buffer, materialized: run.encodedMaterialized() },
       {
         next: () => {
-          if (run.queue.exhausted) return undefined;
-          const chunk = run.queue.take();
-          return chunk === undefined ? undefined : encodeAll(coder, chunk);
+          const next = run.nextFor(sent);
+          return next === undefined ? undefined : { seq: next.seq, elements: encodeAll(coder, next.chunk) };
         },
         shuffleData: (m) => execution.mergeShuffles(m.shuffles),
       },
@@ -241,7 +238,7 @@ export class SharedStages {
     await this.pool?.cleanupAfterFailure(message);
   }
 
-  async close(): Promise<void> {
-    await this.pool?.close();
+  close(): void {
+    this.pool?.close();
   }
 }

@@ -26,7 +26,12 @@ export async function runStageInstances(instances: readonly StageInstance[], ele
     }
     const feed = new Feed(instances, slots, pauser);
     if (Symbol.asyncIterator in elements) {
-      for await (const chunk of elements) await feed.all(chunk);
+      // Each chunk's work (async work included) ends before the next chunk is taken: a thread
+      // sharing a stage's chunks with others takes one only when it can start on it at once.
+      for await (const chunk of elements) {
+        await feed.all(chunk);
+        await feed.drain();
+      }
     } else {
       await feed.all(elements);
     }

@@ -38,6 +38,17 @@ export class WorkQueue {
     return this.failure !== undefined || this.lookahead.done === true;
   }
 
+  /** Elements per chunk (the last may have fewer). */
+  get elementsPerChunk(): number {
+    return this.chunkSize;
+  }
+
+  /** Elements not yet handed out, when the count is known. */
+  get elementsLeft(): number | undefined {
+    if (this.exhausted) return 0;
+    return this.count === undefined ? undefined : Math.max(0, this.count - this.taken * this.chunkSize);
+  }
+
   /** Chunks not yet handed out, when the count is known. */
   get chunksLeft(): number | undefined {
     if (this.exhausted) return 0;

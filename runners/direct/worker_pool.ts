@@ -19,8 +19,8 @@ export function attemptedMetricsOf(error: unknown): readonly MetricsSnapshot[] {
 
 /** How a running bundle gets its elements and hands over its shuffle output. */
 export interface BundleFeed {
-  /** The next chunk of root elements, encoded; undefined when there are no more. */
-  next(): Uint8Array | undefined;
+  /** The next chunk of root elements, encoded, with its number in the bundle; undefined when there are no more. */
+  next(): { seq: number; elements: Uint8Array } | undefined;
   /** Shuffle additions the bundle sent before finishing. */
   shuffleData(message: ShuffleData): void;
 }
@@ -78,7 +78,7 @@ export class PooledWorker {
         const feed = this.pending?.feed;
         if (feed === undefined) return;
         const elements = feed.next();
-        this.post(elements === undefined ? { type: "endOfInput" } : { type: "elements", elements }, elements);
+        this.post(elements === undefined ? { type: "endOfInput" } : { type: "elements", ...elements }, elements?.elements);
         return;
       }
       case "shuffleData":
@@ -160,8 +160,13 @@ export class PooledWorker {
     });
   }
 
-  async terminate(): Promise<void> {
-    await this.worker.terminate();
+  /**
+   * Stops the thread, without waiting for it to wind down (35-50 ms, mostly freeing its heap): it
+   * has no work left, and neither the run nor the process waits for it (the thread is unref'd).
+   */
+  terminate(): void {
+    this.worker.unref();
+    void this.worker.terminate();
   }
 }
 
@@ -179,7 +184,8 @@ export class WorkerPool {
     await Promise.all(this.workers.map((w) => w.cleanup(message)));
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+  /** Stops every thread (see PooledWorker.terminate). */
+  close(): void {
+    for (const w of this.workers) w.terminate();
   }
 }

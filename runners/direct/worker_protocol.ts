@@ -2,9 +2,11 @@
  * Messages between the DirectRunner's coordinator and its worker threads.
  *
  * A worker runs one bundle of a stage at a time: `runStage` starts it with a first chunk of the
- * stage's root elements; the worker asks for the next chunk (`needElements`) as it starts on each
- * one, so one chunk waits while it works; `endOfInput` ends the bundle, and the worker answers
- * with what the bundle produced (`stageDone`). Large shuffle output is sent as it accumulates
+ * stage's root elements; the worker asks for more (`needElements`) so that a chunk or two wait
+ * while it works. A shared handover (chunk_handover.ts) says which waiting chunks it has started
+ * and lets the coordinator take back the others at the end of the stage. `endOfInput`, or the
+ * handover's word that nothing more will be sent, ends the bundle, and the worker answers with
+ * what the bundle produced (`stageDone`). Large shuffle output is sent as it accumulates
  * (`shuffleData`), so a worker's memory stays bounded.
  */
 import type { PipelineOptions } from "../../lib/model/options";
@@ -20,6 +22,8 @@ export interface WorkerInit {
   readonly options: PipelineOptions;
   readonly runId: string;
   readonly fingerprint: string;
+  /** The coordinator's graph (`Pipeline.structure()`), to name the first difference when a rebuilt graph's fingerprint differs. */
+  readonly structure?: readonly string[];
   readonly checkEveryElement: boolean;
   /** Live progress: the tally this thread counts into, and its row (absent when nothing watches the run). */
   readonly tally?: { readonly layout: TallyLayout; readonly thread: number };
@@ -29,8 +33,10 @@ export interface WorkerInit {
 export interface RunStageRequest {
   readonly type: "runStage";
   readonly stageId: number;
-  /** The first chunk of the bundle's root elements, encoded with the root PCollection's windowed coder. */
+  /** The first chunk of the bundle's root elements (chunk 0), encoded with the root PCollection's windowed coder. */
   readonly elements: Uint8Array;
+  /** The bundle's ChunkHandover cells, shared with the coordinator. */
+  readonly handover: SharedArrayBuffer;
   /** Materialized PCollections the stage reads (side inputs, main input), encoded. */
   readonly materialized: Readonly<Record<string, Uint8Array>>;
 }
@@ -38,6 +44,8 @@ export interface RunStageRequest {
 /** Coordinator → worker: the next chunk of the running bundle's root elements. */
 export interface ElementsMessage {
   readonly type: "elements";
+  /** The chunk's number in the bundle (1, 2, ...). */
+  readonly seq: number;
   readonly elements: Uint8Array;
 }
 
@@ -54,7 +62,7 @@ export interface CleanupRequest {
 
 export type CoordinatorMessage = RunStageRequest | ElementsMessage | EndOfInput | CleanupRequest;
 
-/** Worker → coordinator: it started on its last chunk; send another (or endOfInput). */
+/** Worker → coordinator: send another chunk (or endOfInput). */
 export interface NeedElements {
   readonly type: "needElements";
 }

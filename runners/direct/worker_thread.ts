@@ -13,7 +13,7 @@ import type { Pipeline } from "../../lib/model/pipeline";
 import type { WindowedValue } from "../../lib/model/window";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { GroupingSink } from "../executor/combine_operator";
-import { checkReconstruction } from "./reconstruction";
+import { checkSameStructure } from "./reconstruction";
 import { planStages, Plan, Stage } from "./plan";
 import { keyCoderOf } from "../executor/default_coders";
 import { buildStage } from "./stage_builder";
@@ -22,7 +22,10 @@ import { decodeAll, encodeAll, MetricsSnapshot, ShuffleEntryWriter, snapshotMetr
 import type { CoordinatorMessage, RunStageRequest, RunStageResult, WorkerFailed, WorkerInit, WorkerMessage } from "./worker_protocol";
 import { cleanupAfterFailure } from "./failure_cleanup";
 import { runStageInstances } from "./stage_runner";
-import { workerObserver } from "../monitor/run_monitor";
+// The tally's own modules, not run_monitor's (which also loads the coordinator's live job view).
+import { ThreadTally } from "../monitor/execution_tally";
+import { TallyObserver } from "../monitor/tally_observer";
+import { AHEAD, ChunkHandover } from "./chunk_handover";
 
 const init = workerData as WorkerInit;
 
@@ -40,8 +43,8 @@ async function rebuild(): Promise<Pipeline> {
   }
   const pipeline = program.create(init.flags as never, init.options);
   if (pipeline.fingerprint() !== init.fingerprint) {
-    const reference = program.create(init.flags as never, init.options);
-    checkReconstruction(reference, pipeline);
+    // Names the first transform that differs from the coordinator's graph (e.g. one built only in the main thread).
+    if (init.structure !== undefined) checkSameStructure(init.structure, pipeline.structure());
     throw new Error(`worker thread rebuilt a different pipeline (fingerprint ${pipeline.fingerprint()} != ${init.fingerprint})`);
   }
   return pipeline;
@@ -52,7 +55,7 @@ const SHUFFLE_SEND_BYTES = 8 << 20;
 
 class WorkerEnvironment extends BufferedStageEnvironment {
   readonly shuffleWriters = new Map<string, ShuffleEntryWriter>();
-  readonly observer = init.tally === undefined ? undefined : workerObserver(init.tally.layout, init.tally.thread, true);
+  readonly observer = init.tally === undefined ? undefined : new TallyObserver(new ThreadTally(init.tally.layout, init.tally.thread), true);
 
   constructor(plan: Plan, pipeline: Pipeline) {
     super(plan, pipeline.options, init.runId, init.checkEveryElement, new Map(), []);
@@ -104,38 +107,77 @@ class WorkerEnvironment extends BufferedStageEnvironment {
   }
 }
 
+/** A chunk of root elements as sent: its number in the bundle (for the handover) and its bytes. */
+interface SentChunk {
+  readonly seq: number;
+  readonly elements: Uint8Array;
+}
+
 /**
- * The chunks of the running bundle's root elements, as the coordinator sends them. Taking a
- * chunk asks for the next, so one is on its way while this one is processed.
+ * The chunks of the running bundle's root elements, as the coordinator sends them. The worker
+ * keeps AHEAD chunks waiting while it works (asking for more as it starts on one), and skips a
+ * waiting chunk the coordinator took back to run itself (chunk_handover.ts). The bundle ends at
+ * the coordinator's endOfInput, or as soon as the handover says no more chunks will come.
  */
 class ChunkInbox implements AsyncIterable<WindowedValue<unknown>[]> {
-  private readonly arrived: (Uint8Array | undefined)[] = [];
+  private readonly arrived: (SentChunk | undefined)[] = [];
   private waiting: (() => void) | undefined;
+  /** Chunks received so far (the first came with the request). */
+  private received = 1;
+  /** Whether a request for a chunk is unanswered (one at a time). */
+  private asking = false;
+  private noMore: Promise<void> | undefined;
+  private noMoreSeen = false;
 
   constructor(
     private readonly coder: Coder<WindowedValue<unknown>>,
-    first: Uint8Array,
+    private readonly handover: ChunkHandover,
+    first: SentChunk,
     /** Called after each chunk: may send shuffle data on. */
     private readonly afterChunk: () => void,
   ) {
     this.arrived.push(first);
   }
 
-  /** A chunk, or the end of input (undefined). */
-  deliver(chunk: Uint8Array | undefined): void {
+  /** A chunk, or the end of input (undefined): the answer to the request for a chunk. */
+  deliver(chunk: SentChunk | undefined): void {
+    this.asking = false;
+    if (chunk !== undefined) this.received++;
     this.arrived.push(chunk);
+    this.askIfShort();
     const w = this.waiting;
     this.waiting = undefined;
     w?.();
   }
 
+  /** Asks for a chunk unless one is asked for, the end is known, or AHEAD chunks are waiting. */
+  private askIfShort(): void {
+    if (this.asking || this.arrived.includes(undefined) || this.arrived.length >= AHEAD) return;
+    this.asking = true;
+    post({ type: "needElements" });
+  }
+
+  /** Waits for a message, or (until it has come) for the handover's word that nothing more will be sent. */
+  private async arrival(): Promise<void> {
+    const message = new Promise<void>((resolve) => (this.waiting = resolve));
+    if (this.noMoreSeen) return message;
+    this.noMore ??= this.handover.untilNoMore().then(() => void (this.noMoreSeen = true));
+    await Promise.race([message, this.noMore]);
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<WindowedValue<unknown>[]> {
     for (;;) {
-      while (this.arrived.length === 0) await new Promise<void>((resolve) => (this.waiting = resolve));
+      while (this.arrived.length === 0) {
+        if (this.handover.finished(this.received)) return;
+        this.askIfShort();
+        await this.arrival();
+      }
       const chunk = this.arrived.shift();
       if (chunk === undefined) return;
-      post({ type: "needElements" });
-      yield decodeAll(this.coder, chunk);
+      // Taken back by the coordinator, which runs it itself.
+      if (!this.handover.claim(chunk.seq)) continue;
+      this.askIfShort();
+      yield decodeAll(this.coder, chunk.elements);
       this.afterChunk();
     }
   }
@@ -146,7 +188,8 @@ async function runStage(pipeline: Pipeline, plan: Plan, request: RunStageRequest
   const env = new WorkerEnvironment(plan, pipeline);
   try {
     env.receiveMaterialized(request.materialized);
-    const inbox = new ChunkInbox(windowedCoderFor(env.rootPCollection(stage)), request.elements, () => {
+    const first = { seq: 0, elements: request.elements };
+    const inbox = new ChunkInbox(windowedCoderFor(env.rootPCollection(stage)), new ChunkHandover(request.handover), first, () => {
       const shuffles = env.takeShuffles(false);
       if (shuffles !== undefined) post({ type: "shuffleData", shuffles }, Object.values(shuffles));
     });
@@ -155,7 +198,8 @@ async function runStage(pipeline: Pipeline, plan: Plan, request: RunStageRequest
   } catch (e) {
     throw new StageFailure(e, env.metricsSnapshot());
   }
-  return env.result(new Set(Object.keys(request.materialized)));
+  const result = env.result(new Set(Object.keys(request.materialized)));
+  return result;
 }
 
 /** A failed bundle's error with what its steps had counted. */
@@ -192,7 +236,7 @@ async function main(): Promise<void> {
         void cleanupAfterFailure(pipeline, init.runId, new Error(request.message)).finally(() => post({ type: "cleaned" }));
         return;
       case "elements":
-        inbox?.deliver(request.elements);
+        inbox?.deliver({ seq: request.seq, elements: request.elements });
         return;
       case "endOfInput":
         inbox?.deliver(undefined);

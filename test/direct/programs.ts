@@ -1,5 +1,6 @@
 /** Pipeline programs used by the multi-worker tests (worker threads load this module). */
 import { Combine, Combiners, Count, Create, definePipeline, DoFn, kv, Metrics, ParDo, ProcessContext, ptransform, Reshuffle, AsSingleton, type PCollection } from "../../lib";
+import { WriteToText } from "../../lib/io/textio";
 import { isMainThread } from "node:worker_threads";
 import { assertThat, equalTo } from "../../lib/testing/passert";
 
@@ -108,5 +109,95 @@ export const lateWorkersProgram = definePipeline({
       .apply("Slow", ParDo.of(new SlowInMainThread(flags.ms)));
     assertThat(out.apply(Combine.globally(Combiners.sum())), equalTo([(n * (n + 1)) / 2]), "AssertSum");
     assertThat(out.apply(Count.globally()), equalTo([n]), "AssertCount");
+  },
+});
+
+/** Spins for `ms` of wall time: an element's work (not a wait for something else). */
+function work(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+/** Costs little in the main thread and much in a worker thread; counts where each element ran. */
+class HeavyInWorkers extends DoFn<number, number> {
+  private readonly inMain = Metrics.counter("test", "heavyInMainThread");
+  private readonly inWorker = Metrics.counter("test", "heavyInWorkerThread");
+  constructor(
+    private readonly mainThreadMs: number,
+    private readonly workerThreadMs: number,
+  ) {
+    super();
+  }
+  process(n: number, ctx: ProcessContext<number>): void {
+    (isMainThread ? this.inMain : this.inWorker).inc();
+    work(isMainThread ? this.mainThreadMs : this.workerThreadMs);
+    ctx.output(n);
+  }
+}
+
+/** Counts where each element ran. */
+class CountThreads extends DoFn<number, number> {
+  private readonly inMain = Metrics.counter("test", "cheapInMainThread");
+  private readonly inWorker = Metrics.counter("test", "cheapInWorkerThread");
+  process(n: number, ctx: ProcessContext<number>): void {
+    (isMainThread ? this.inMain : this.inWorker).inc();
+    ctx.output(n);
+  }
+}
+
+/**
+ * A long first stage (worker threads start during it), then a stage of `few` elements, one per
+ * chunk, that cost `workerMs` each in a worker thread and `mainMs` in the main thread: at its end
+ * the main thread is idle while a worker thread is still busy with its first. And a short stage
+ * of `cheap` elements that cost next to nothing.
+ */
+export const busyWorkerProgram = definePipeline({
+  name: "test-busy-worker",
+  description: "a stage's last chunks while a worker thread is busy",
+  flags: {
+    n: { type: "number", describe: "elements of the first stage", default: 1000 },
+    ms: { type: "number", describe: "main-thread CPU per element of the first stage (ms)", default: 2 },
+    few: { type: "number", describe: "elements of the second stage", default: 3 },
+    mainMs: { type: "number", describe: "main-thread time per element of the second stage (ms)", default: 20 },
+    workerMs: { type: "number", describe: "worker-thread time per element of the second stage (ms)", default: 500 },
+    cheap: { type: "number", describe: "elements of the short stage", default: 1000 },
+  },
+  build(root, flags) {
+    const first = root
+      .apply(Create.from(Array.from({ length: flags.n }, (_, i) => i)))
+      .apply(Reshuffle.viaRandomKey())
+      .apply("Slow", ParDo.of(new SlowInMainThread(flags.ms)));
+    const few = flags.few;
+    const second = first
+      .apply("CountFirst", Count.globally())
+      .flatMap("Few", () => Array.from({ length: few }, (_, i) => i + 1))
+      .apply("Spread", Reshuffle.viaRandomKey())
+      .apply("Heavy", ParDo.of(new HeavyInWorkers(flags.mainMs, flags.workerMs)));
+    assertThat(second.apply("SumSecond", Combine.globally(Combiners.sum())), equalTo([(few * (few + 1)) / 2]), "AssertSecond");
+    const cheap = flags.cheap;
+    const short = first
+      .apply("CountAgain", Count.globally())
+      .flatMap("Many", () => Array.from({ length: cheap }, (_, i) => i + 1))
+      .apply("SpreadMany", Reshuffle.viaRandomKey())
+      .apply("Cheap", ParDo.of(new CountThreads()));
+    assertThat(short.apply("CountShort", Count.globally()), equalTo([cheap]), "AssertShort");
+  },
+});
+
+/**
+ * Builds a different graph in worker threads (an extra step): a worker thread started part-way
+ * through the long first stage cannot rebuild the pipeline. Writes its numbers to `output`.
+ */
+export const divergentWorkersProgram = definePipeline({
+  name: "test-divergent-workers",
+  description: "worker threads that fail to start",
+  flags: { output: { type: "string", describe: "output prefix", required: true } },
+  build(root, flags) {
+    let numbers = root
+      .apply(Create.from(Array.from({ length: 1000 }, (_, i) => i)))
+      .apply(Reshuffle.viaRandomKey())
+      .apply("Slow", ParDo.of(new SlowInMainThread(2)));
+    if (!isMainThread) numbers = numbers.map("OnlyInWorkers", (n: number) => n);
+    numbers.map("Format", (n: number) => String(n)).apply("Write", WriteToText.to(flags.output));
   },
 });
