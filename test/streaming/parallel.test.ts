@@ -6,7 +6,7 @@ import { isStreamingResult, type StreamingPipelineResult } from "../../runners/s
 import { parallelBlocker } from "../../runners/streaming/parallel";
 import { waitFor } from "../setup/emulators/helpers";
 import { pullAllText, startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
-import { keyedCount, parallelMap } from "./parallel_programs";
+import { divergentMap, keyedCount, parallelMap } from "./parallel_programs";
 
 const sub = (s: string) => `projects/${TEST_PROJECT}/subscriptions/${s}`;
 const topic = (t: string) => `projects/${TEST_PROJECT}/topics/${t}`;
@@ -124,6 +124,19 @@ describe("streaming: parallel instances (--direct_num_workers 2)", function () {
       }
       assert.ok(notes.some((n) => /runs this pipeline in one thread \(--direct_num_workers 2 not used\): --direct_bundle_retries/.test(n)), notes.join(""));
       await keyed.cancel();
+    });
+
+    it("an instance whose rebuilt graph differs fails the run, naming the first transform that differs", async () => {
+      await setUp("pd");
+      const result = await divergentMap.run({ input: sub("pd-in-sub"), output: topic("pd-out") }, { directNumWorkers: 2 });
+      assert.ok(isStreamingResult(result));
+      running.push(result);
+      await assert.rejects(result.waitUntilFinish(), (e: Error) => {
+        assert.match(e.message, /Building the pipeline twice gave different graphs/);
+        assert.match(e.message, /OnlyInWorkers/);
+        return true;
+      });
+      assert.equal(result.state, "FAILED");
     });
 
     it("an element failing in one instance fails the run with the step's name and cancels the other", async () => {

@@ -1,5 +1,5 @@
 /** Pipeline programs of the parallel streaming tests (worker threads rebuild them from this module). */
-import { threadId } from "node:worker_threads";
+import { isMainThread, threadId } from "node:worker_threads";
 import { Count, definePipeline, DoFn, Metrics, ParDo, ProcessContext } from "../../lib";
 import { ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
 
@@ -31,6 +31,21 @@ export const parallelMap = definePipeline({
     const dedup = flags.id_attribute !== "" ? { idAttribute: flags.id_attribute } : {};
     const read = flags.input.includes("/topics/") ? ReadFromPubSub.from({ topic: flags.input, ...dedup }) : ReadFromPubSub.from({ subscription: flags.input, ...dedup });
     root.apply("Read", read).apply("Double", ParDo.of(new Double(flags.fail_on))).apply("Write", WriteToPubSub.to(flags.output));
+  },
+});
+
+/** Pub/Sub → Pub/Sub, with a step only worker threads build: its instances cannot rebuild the main thread's graph. */
+export const divergentMap = definePipeline({
+  name: "test-parallel-streaming-divergent",
+  description: "a program whose graph differs in worker threads",
+  flags: {
+    input: { type: "string", describe: "subscription to read", required: true },
+    output: { type: "string", describe: "topic to write", required: true },
+  },
+  build(root, flags) {
+    let messages = root.apply("Read", ReadFromPubSub.from({ subscription: flags.input }));
+    if (!isMainThread) messages = messages.map("OnlyInWorkers", (m: Uint8Array) => m);
+    messages.apply("Write", WriteToPubSub.to(flags.output));
   },
 });
 

@@ -66,6 +66,7 @@ export class ParallelStreamingExecution implements RunningStreamingExecution {
           options: this.pipeline.options,
           runId: this.settings.runId,
           fingerprint: this.pipeline.fingerprint(),
+          structure: this.pipeline.structure(),
           checkEveryElement: this.settings.checkEveryElement === true,
           instance,
           instances: this.instances,

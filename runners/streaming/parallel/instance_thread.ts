@@ -10,7 +10,7 @@ import type { MetricsContainer } from "../../../lib/model/metrics";
 import type { Pipeline } from "../../../lib/model/pipeline";
 import { definedPrograms, enterWorkerMode } from "../../../lib/model/program";
 import { snapshotMetrics } from "../../direct/transfer";
-import { checkReconstruction } from "../../direct/reconstruction";
+import { checkSameStructure } from "../../direct/reconstruction";
 import { importProgramModule } from "../../worker/program_loader";
 import { StreamingExecution } from "../driver";
 import { KeyedExchange, keyedStepNames } from "./exchange";
@@ -29,7 +29,8 @@ async function rebuild(): Promise<Pipeline> {
   if (program === undefined) throw new Error(`streaming instance ${init.instance}: module ${init.modulePath} defines no pipeline program named '${init.programName}'`);
   const pipeline = program.create(init.flags as never, init.options);
   if (pipeline.fingerprint() !== init.fingerprint) {
-    checkReconstruction(program.create(init.flags as never, init.options), pipeline);
+    // Names the first transform that differs from the main thread's graph (e.g. one built only in worker threads).
+    if (init.structure !== undefined) checkSameStructure(init.structure, pipeline.structure());
     throw new Error(`streaming instance ${init.instance} rebuilt a different pipeline (fingerprint ${pipeline.fingerprint()} != ${init.fingerprint})`);
   }
   return pipeline;
