@@ -12,7 +12,7 @@
  *   <prefix>-2026-11-23T10:00:00.000Z-2026-11-23T10:01:00.000Z-pane-1-00000-of-00001<suffix>
  * The global window (an unwindowed unbounded input, written at drain) has no window part.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomId, stableDigest } from "../model/ids";
 import { commitOutput } from "../model/commits";
 import { DoFn, ProcessContext } from "../model/dofn";
 import type { PCollection } from "../model/pcollection";
@@ -25,7 +25,7 @@ import { Compression, shardPath, TextShardWriter, textFilesCommit } from "./text
 
 /** Identifies one sink in one run: the run id and a digest of the sink's full name. */
 function sinkRunId(runId: string, sink: string): string {
-  return `${runId}-${createHash("sha256").update(sink).digest("hex").slice(0, 12)}`;
+  return `${runId}-${stableDigest(sink).slice(0, 12)}`;
 }
 
 /**
@@ -40,7 +40,7 @@ export function tempDirectoryFor(prefix: string, runId: string, sink: string): s
 /** The hidden name a windowed shard is written under before its rename. */
 function windowedTempPath(finalPath: string, runId: string, sink: string, suffix: string): string {
   const fs = FileSystems.forPath(finalPath);
-  return fs.join(fs.dirname(finalPath), `.beamline-tmp-${sinkRunId(runId, sink)}-${randomUUID()}${suffix}`);
+  return fs.join(fs.dirname(finalPath), `.beamline-tmp-${sinkRunId(runId, sink)}-${randomId()}${suffix}`);
 }
 
 /** A glob of the hidden files a sink's windowed writes under `prefix` may leave if the run fails. */

@@ -1,5 +1,5 @@
 /** Writing text files: buffered shard writers, Beam shard naming, atomic finalisation. */
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../model/ids";
 import { pipeline, Transform, type Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { errnoCode, FileSystemError, type FileOperations } from "./filesystems/filesystem";
@@ -228,7 +228,7 @@ export function shardGlob(prefix: string, suffix = "", template: string = DEFAUL
  */
 export function planTempDirectory(prefix: string, fs: Pick<FileOperations, "join" | "dirname"> = FileSystems): string {
   const dir = fs.dirname(prefix);
-  const path = fs.join(dir, `.temp-beamline-${randomBytes(8).toString("hex")}`);
+  const path = fs.join(dir, `.temp-beamline-${randomHex(8)}`);
   return path.endsWith("/") ? path : path + "/";
 }
 

@@ -8,7 +8,7 @@
  * the whole run has succeeded, so a failed run leaves no partial output; on remote runners when
  * the sink's own branch completes (as in Beam).
  */
-import { randomUUID } from "node:crypto";
+import { randomId } from "../model/ids";
 import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
 import { PipelineConstructionError, ValidationError } from "../model/errors";
 import { PBegin, PCollection } from "../model/pcollection";
@@ -197,7 +197,7 @@ class WriteBundles extends DoFn<string, WrittenFile, {}, HeaderSide> {
     if (this.writer !== undefined) return this.writer;
     this.opening ??= (async () => {
       const fs = FileSystems.forPath(this.prefix);
-      this.tempPath = fs.join(tempDirectoryFor(this.prefix, runtime.runId, this.sink), `${randomUUID()}${this.options.suffix ?? ""}`);
+      this.tempPath = fs.join(tempDirectoryFor(this.prefix, runtime.runId, this.sink), `${randomId()}${this.options.suffix ?? ""}`);
       return TextShardWriter.open(fs, this.tempPath, { header: this.header, compression: this.options.compression ?? "auto" });
     })();
     this.writer = await this.opening;
@@ -342,7 +342,7 @@ class WriteShardGroups extends DoFn<KV<number, string[]>, WrittenFile, {}, Heade
   }
   async process(group: KV<number, string[]>, ctx: ProcessContext<WrittenFile, {}, HeaderSide>): Promise<void> {
     const fs = FileSystems.forPath(this.prefix);
-    const tempPath = fs.join(tempDirectoryFor(this.prefix, ctx.runtime.runId, this.sink), `shard-${group.key}-${randomUUID()}${this.options.suffix ?? ""}`);
+    const tempPath = fs.join(tempDirectoryFor(this.prefix, ctx.runtime.runId, this.sink), `shard-${group.key}-${randomId()}${this.options.suffix ?? ""}`);
     const writer = await TextShardWriter.open(fs, tempPath, { header: headerOf(this.options, ctx), compression: this.options.compression ?? "auto" });
     for (let i = 0; i < group.value.length; i += 8192) await writer.writeLines(group.value.slice(i, i + 8192));
     const written = await writer.close();

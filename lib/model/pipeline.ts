@@ -5,7 +5,6 @@
  * the graph by re-running the program and find each DoFn by its transform's unique name; the
  * DirectRunner does the same and compares fingerprints (ARCHITECTURE.md §4).
  */
-import { createHash } from "node:crypto";
 import type { CombineFnLike } from "./combine_fn";
 import type { DoFn, OutputTags } from "./dofn";
 import { InternalError, PipelineConstructionError } from "./errors";
@@ -251,6 +250,9 @@ export class Pipeline {
 
   /** A digest of `structure()`: equal for graphs built the same way. */
   fingerprint(): string {
+    // Loaded here: only runs with worker threads or checkpoints compare fingerprints.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createHash } = require("node:crypto") as typeof import("node:crypto");
     return createHash("sha256").update(this.structure().join("\n")).digest("hex").slice(0, 32);
   }
 }

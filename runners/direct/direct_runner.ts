@@ -12,7 +12,7 @@
  *    jobs, acknowledgements; lib/model/commits.ts). On failure, runs the `cleanupAfterFailure`
  *    hooks instead (sinks remove temporary output), so a failed run leaves no output.
  */
-import { randomUUID } from "node:crypto";
+import { randomId } from "../../lib/model/ids";
 import { PipelineError } from "../../lib/model/errors";
 import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
@@ -56,7 +56,7 @@ export class DirectRunner implements PipelineRunner {
   async run(pipeline: Pipeline): Promise<PipelineResult> {
     const containers = new Map<string, MetricsContainer>();
     const outputs: string[] = [];
-    const runId = randomUUID();
+    const runId = randomId();
     let executed = pipeline;
     try {
       if (!this.runnerOptions.skipReconstructionCheck) {
