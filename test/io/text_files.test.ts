@@ -22,6 +22,7 @@ import {
   TextShardWriter,
   writeTextShards,
 } from "../../lib/io/text_files";
+import { WHOLE_FILE_MAX_CHARS } from "../../lib/io/text_write";
 
 /** What Beam's TextIO yields for a whole file: the reference for the range property. */
 function referenceLines(bytes: Buffer): string[] {
@@ -403,6 +404,60 @@ describe("text files", () => {
       assert.ok(waits > 0, "the writer asked the caller to wait at least once");
       const text = fs.readFileSync(p, "utf8");
       assert.equal(text, (batch.join("\n") + "\n").repeat(300));
+    });
+
+    it("writeWhole writes a small file in one writeSmallFile call, a large one (or without writeSmallFile) through a stream", async () => {
+      const local = FileSystems.forPath(root);
+      const calls: string[] = [];
+      const recording: Pick<FileOperations, "create" | "writeSmallFile"> = {
+        create: (p, o) => {
+          calls.push("create");
+          return local.create(p, o);
+        },
+        writeSmallFile: (p, data) => {
+          calls.push(`whole ${data.length}`);
+          return local.writeSmallFile!(p, data);
+        },
+      };
+      const small = path.join(root, "whole/sub/a.csv");
+      const content = "h\r\nx\r\né\r\nf\r\n";
+      const result = await TextShardWriter.writeWhole(recording, small, ["x", "é"], { header: "h", footer: "f", lineSeparator: "\r\n" });
+      assert.deepEqual(calls, [`whole ${Buffer.byteLength(content)}`]);
+      assert.deepEqual(result, { path: small, bytes: Buffer.byteLength(content), lines: 2 });
+      assert.equal(fs.readFileSync(small, "utf8"), content);
+
+      calls.length = 0;
+      const gz = path.join(root, "whole/b.txt.gz");
+      const gzResult = await TextShardWriter.writeWhole(recording, gz, ["a", "b"], { header: "h" });
+      assert.equal(zlib.gunzipSync(fs.readFileSync(gz)).toString(), "h\na\nb\n");
+      assert.deepEqual(gzResult, { path: gz, bytes: fs.statSync(gz).size, lines: 2 });
+      assert.equal(calls.length, 1);
+
+      const empty = path.join(root, "whole/empty.txt");
+      assert.deepEqual(await TextShardWriter.writeWhole(recording, empty, []), { path: empty, bytes: 0, lines: 0 });
+      assert.equal(fs.readFileSync(empty, "utf8"), "");
+
+      calls.length = 0;
+      const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${"x".repeat(50)}`);
+      assert.ok(lines.join("\n").length > WHOLE_FILE_MAX_CHARS);
+      const big = path.join(root, "whole/big.txt");
+      assert.deepEqual(await TextShardWriter.writeWhole(recording, big, lines), { path: big, bytes: fs.statSync(big).size, lines: lines.length });
+      assert.deepEqual(calls, ["create"]);
+      assert.equal(fs.readFileSync(big, "utf8"), lines.join("\n") + "\n");
+
+      calls.length = 0;
+      const plain = path.join(root, "whole/plain.txt");
+      await TextShardWriter.writeWhole({ create: recording.create }, plain, ["only"]);
+      assert.deepEqual(calls, ["create"]);
+      assert.equal(fs.readFileSync(plain, "utf8"), "only\n");
+
+      const blocker = path.join(root, "whole-blocker");
+      fs.writeFileSync(blocker, "x");
+      await assert.rejects(TextShardWriter.writeWhole(recording, path.join(blocker, "part-0.txt"), ["a"]), (e: unknown) => {
+        assert.ok(e instanceof FileSystemError);
+        assert.ok(e.message.includes(`${blocker} is a file, not a directory`), e.message);
+        return true;
+      });
     });
 
     it("an empty shard holds just the header", async () => {
