@@ -31,7 +31,7 @@ import { Metrics, SYSTEM_NAMESPACE } from "../model/metrics";
 export interface ReadFromTextOptions {
   /** "auto" (by suffix: .gz is gzip), "gzip" or "uncompressed". */
   readonly compression?: Compression;
-  /** Target size of the byte ranges read in parallel (default: about 32 per worker, 1 to 64 MiB). */
+  /** Target size of the byte ranges read in parallel (default: about 32 per worker, 1 to 64 MiB; one worker: up to 64 MiB). */
   readonly desiredBundleSizeBytes?: number;
 }
 
