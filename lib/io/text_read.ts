@@ -80,13 +80,16 @@ const RANGES_PER_READER = 32;
 /**
  * The size of byte ranges to cut files into for `parallelism` readers: about 32 ranges per reader,
  * between 1 MiB (smaller ranges cost more than they balance) and 64 MiB (Beam's default).
+ * A single reader has nothing to balance: its ranges are as large as that allows, since each one
+ * starts with waits for the file system (open, stat, first read) that no other work overlaps.
  * Gzip files, read whole, do not count.
  */
 export function desiredRangeBytes(files: readonly FileMetadata[], parallelism: number, compression: Compression = "auto"): number {
   let total = 0;
   for (const f of files) if (f.sizeBytes > 0 && resolveCompression(f.path, compression) !== "gzip") total += f.sizeBytes;
   const readers = Math.max(1, Math.floor(parallelism));
-  return Math.min(MAX_RANGE_BYTES, Math.max(MIN_RANGE_BYTES, Math.ceil(total / (readers * RANGES_PER_READER))));
+  const ranges = readers === 1 ? 1 : readers * RANGES_PER_READER;
+  return Math.min(MAX_RANGE_BYTES, Math.max(MIN_RANGE_BYTES, Math.ceil(total / ranges)));
 }
 
 const LF = 0x0a;

@@ -80,14 +80,7 @@ class WriteWindowShard extends DoFn<KV<number, string[]>, string> {
     const suffix = this.options.suffix ?? "";
     const finalPath = windowedShardPath(this.prefix, ctx.window, ctx.pane, group.key, this.numShards, suffix);
     const tempPath = windowedTempPath(finalPath, ctx.runtime.runId, this.sink, suffix);
-    const writer = await TextShardWriter.open(fs, tempPath, { header: this.options.header, compression: this.options.compression ?? "auto" });
-    try {
-      for (let i = 0; i < group.value.length; i += 8192) await writer.writeLines(group.value.slice(i, i + 8192));
-      await writer.close();
-    } catch (e) {
-      await writer.abort();
-      throw e;
-    }
+    await TextShardWriter.writeWhole(fs, tempPath, group.value, { header: this.options.header, compression: this.options.compression ?? "auto" });
     await commitOutput(ctx.runtime, textFilesCommit(this.sink, [tempPath], [finalPath]));
     ctx.runtime.reportOutputs([finalPath]);
     ctx.output(finalPath);

@@ -44,6 +44,9 @@ function writeError(path: string, err: unknown): FileSystemError {
   return new FileSystemError(`Cannot write ${path}: ${message}.${hint}`, path, { cause: err });
 }
 
+/** The largest text (in UTF-16 units) `TextShardWriter.writeWhole` writes in one call of `writeSmallFile`. */
+export const WHOLE_FILE_MAX_CHARS = 1 << 20;
+
 /**
  * Writes lines to one file, buffering them into large writes and respecting backpressure:
  * `writeLines` returns a promise only when the caller should wait before writing more.
@@ -105,6 +108,48 @@ export class TextShardWriter {
     }
     if (options.header !== undefined) writer.append(options.header + separator);
     return writer;
+  }
+
+  /**
+   * Writes a whole file of `lines` (with the header and footer) at once: through the file
+   * system's `writeSmallFile` when it has one and the text is at most `WHOLE_FILE_MAX_CHARS`
+   * (locally a synchronous write, no round trips to the I/O thread pool), else as `open`,
+   * `writeLines` and `close` do.
+   */
+  static async writeWhole(
+    fs: Pick<FileOperations, "create" | "writeSmallFile">,
+    path: string,
+    lines: readonly string[],
+    options: TextShardWriterOptions = {},
+  ): Promise<ShardWriteResult> {
+    const separator = options.lineSeparator ?? "\n";
+    let chars = 0;
+    for (let i = 0; i < lines.length; i++) chars += lines[i]!.length;
+    if (fs.writeSmallFile === undefined || chars + lines.length * separator.length > WHOLE_FILE_MAX_CHARS) {
+      const writer = await TextShardWriter.open(fs, path, options);
+      try {
+        // In slices: one string of a large shard's every line would be as large as the shard.
+        for (let i = 0; i < lines.length; i += 8192) await writer.writeLines(lines.length <= 8192 ? lines : lines.slice(i, i + 8192));
+        return await writer.close();
+      } catch (e) {
+        await writer.abort();
+        throw e;
+      }
+    }
+    let text = options.header !== undefined ? options.header + separator : "";
+    if (lines.length > 0) text += lines.join(separator) + separator;
+    if (options.footer !== undefined) text += options.footer + separator;
+    const raw = Buffer.from(text, "utf8");
+    let data: Uint8Array = raw;
+    if (resolveCompression(path, options.compression ?? "auto") === "gzip") {
+      try {
+        data = zlib().gzipSync(raw, options.compressionLevel !== undefined ? { level: options.compressionLevel } : {});
+      } catch (err) {
+        throw writeError(path, err);
+      }
+    }
+    await fs.writeSmallFile(path, data);
+    return { path, bytes: data.length, lines: lines.length };
   }
 
   /** Buffers lines; returns a promise when the buffered data was written and the file is busy. */
@@ -262,14 +307,18 @@ export async function finalizeShards(
     );
   }
   await fs.rename(tempPaths, finalPaths);
-  let stale: string[] = [];
-  if (options.prefix !== undefined) {
+  const removeStale = async (prefix: string): Promise<string[]> => {
     const keep = new Set(finalPaths.map(comparablePath));
-    const existing = await fs.match(shardGlob(options.prefix, options.suffix ?? "", options.template));
-    stale = existing.map((f) => f.path).filter((p) => !keep.has(comparablePath(p)));
+    const existing = await fs.match(shardGlob(prefix, options.suffix ?? "", options.template));
+    const stale = existing.map((f) => f.path).filter((p) => !keep.has(comparablePath(p)));
     if (stale.length > 0) await fs.delete(stale);
-  }
-  if (options.tempDir !== undefined) await fs.delete([options.tempDir]);
+    return stale;
+  };
+  // Independent of each other, so their round trips to the file system overlap.
+  const [stale] = await Promise.all([
+    options.prefix !== undefined ? removeStale(options.prefix) : [],
+    options.tempDir !== undefined ? fs.delete([options.tempDir]) : undefined,
+  ]);
   return stale;
 }
 

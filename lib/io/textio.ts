@@ -31,7 +31,7 @@ import { Metrics, SYSTEM_NAMESPACE } from "../model/metrics";
 export interface ReadFromTextOptions {
   /** "auto" (by suffix: .gz is gzip), "gzip" or "uncompressed". */
   readonly compression?: Compression;
-  /** Target size of the byte ranges read in parallel (default: about 32 per worker, 1 to 64 MiB). */
+  /** Target size of the byte ranges read in parallel (default: about 32 per worker, 1 to 64 MiB; one worker: up to 64 MiB). */
   readonly desiredBundleSizeBytes?: number;
 }
 
@@ -196,12 +196,16 @@ class WriteBundles extends DoFn<string, WrittenFile, {}, HeaderSide> {
   private async open(runtime: RuntimeContext): Promise<TextShardWriter> {
     if (this.writer !== undefined) return this.writer;
     this.opening ??= (async () => {
-      const fs = FileSystems.forPath(this.prefix);
-      this.tempPath = fs.join(tempDirectoryFor(this.prefix, runtime.runId, this.sink), `${randomId()}${this.options.suffix ?? ""}`);
-      return TextShardWriter.open(fs, this.tempPath, { header: this.header, compression: this.options.compression ?? "auto" });
+      this.tempPath = this.newTempPath(runtime);
+      return TextShardWriter.open(FileSystems.forPath(this.prefix), this.tempPath, { header: this.header, compression: this.options.compression ?? "auto" });
     })();
     this.writer = await this.opening;
     return this.writer;
+  }
+
+  /** A new file in the sink's temporary directory for this run. */
+  private newTempPath(runtime: RuntimeContext): string {
+    return FileSystems.forPath(this.prefix).join(tempDirectoryFor(this.prefix, runtime.runId, this.sink), `${randomId()}${this.options.suffix ?? ""}`);
   }
 
   private async flush(runtime: RuntimeContext): Promise<void> {
@@ -220,6 +224,17 @@ class WriteBundles extends DoFn<string, WrittenFile, {}, HeaderSide> {
   }
 
   async finishBundle(ctx: BundleContext<WrittenFile>): Promise<void> {
+    if (this.writer === undefined && this.opening === undefined) {
+      // The bundle's lines were never flushed: its file is written whole (for a small one, without a stream).
+      if (this.buffer.length === 0) return;
+      const lines = this.buffer;
+      this.buffer = [];
+      const fs = FileSystems.forPath(this.prefix);
+      const tempPath = this.newTempPath(ctx.runtime);
+      const written = await TextShardWriter.writeWhole(fs, tempPath, lines, { header: this.header, compression: this.options.compression ?? "auto" });
+      ctx.output({ tempPath, lines: written.lines });
+      return;
+    }
     if (this.buffer.length > 0) await this.flush(ctx.runtime);
     if (this.writer === undefined) return;
     const written = await this.writer.close();
@@ -247,8 +262,7 @@ class FinalizeFiles extends DoFn<Uint8Array, string, {}, HeaderSide & { written:
     const wanted = Math.max(this.options.numShards ?? 0, 1);
     for (let i = temps.length; i < wanted; i++) {
       const emptyPath = fs.join(tempDir, `empty-${i}${this.options.suffix ?? ""}`);
-      const writer = await TextShardWriter.open(fs, emptyPath, { header: headerOf(this.options, ctx), compression: this.options.compression ?? "auto" });
-      await writer.close();
+      await TextShardWriter.writeWhole(fs, emptyPath, [], { header: headerOf(this.options, ctx), compression: this.options.compression ?? "auto" });
       temps.push(emptyPath);
     }
     const suffix = this.options.suffix ?? "";
@@ -343,9 +357,7 @@ class WriteShardGroups extends DoFn<KV<number, string[]>, WrittenFile, {}, Heade
   async process(group: KV<number, string[]>, ctx: ProcessContext<WrittenFile, {}, HeaderSide>): Promise<void> {
     const fs = FileSystems.forPath(this.prefix);
     const tempPath = fs.join(tempDirectoryFor(this.prefix, ctx.runtime.runId, this.sink), `shard-${group.key}-${randomId()}${this.options.suffix ?? ""}`);
-    const writer = await TextShardWriter.open(fs, tempPath, { header: headerOf(this.options, ctx), compression: this.options.compression ?? "auto" });
-    for (let i = 0; i < group.value.length; i += 8192) await writer.writeLines(group.value.slice(i, i + 8192));
-    const written = await writer.close();
+    const written = await TextShardWriter.writeWhole(fs, tempPath, group.value, { header: headerOf(this.options, ctx), compression: this.options.compression ?? "auto" });
     ctx.output({ tempPath, lines: written.lines });
   }
 }

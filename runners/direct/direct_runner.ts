@@ -101,11 +101,18 @@ function asError(e: unknown): Error {
   return e instanceof Error ? e : new PipelineError(String(e));
 }
 
+/**
+ * Runs the transforms' validate hooks together (each mostly waits on a file system or a service,
+ * and none depends on another); a failure reported is the first in graph order.
+ */
 async function validate(pipeline: Pipeline): Promise<void> {
+  const checks: Promise<void>[] = [];
   for (const node of pipeline.transforms()) {
     const t = node.transform;
-    if (t?.validate !== undefined) await t.validate({ options: pipeline.options, transformName: node.fullName });
+    const hook = t?.validate?.bind(t);
+    if (hook !== undefined) checks.push((async () => hook({ options: pipeline.options, transformName: node.fullName }))());
   }
+  for (const outcome of await Promise.allSettled(checks)) if (outcome.status === "rejected") throw outcome.reason;
 }
 
 

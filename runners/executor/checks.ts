@@ -144,20 +144,60 @@ export function checkCoderRoundTrip(transformName: string, pcollId: string, code
   }
 }
 
-/** Encodes an input before user code runs, to detect mutation afterwards (undefined for immutable values). */
-export function snapshotForMutation(coder: Coder<unknown>, value: unknown): Uint8Array | undefined {
+/**
+ * What an input was before user code ran: its encoding, or for a flat plain object under the
+ * default coder its keys and values in order (`[k0, v0, k1, v1, ...]`). The coder encodes such an
+ * object as exactly those keys and values, so comparing them detects what comparing the bytes
+ * does (and changes the bytes cannot show, such as 0 becoming -0), without the two encodings.
+ */
+export type MutationSnapshot = Uint8Array | unknown[];
+
+/** A flat plain object's keys and values in the coder's order, if `value` is one (data properties with primitive values). */
+function flatEntries(coder: Coder<unknown>, value: object): unknown[] | undefined {
+  if (coder.constructor !== JsValueCoder || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  const o = value as Record<string, unknown>;
+  const keys = Object.keys(o);
+  const entries = new Array<unknown>(2 * keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = o[k];
+    const t = typeof v;
+    if ((t === "object" && v !== null) || t === "function" || t === "symbol") return undefined;
+    entries[2 * i] = k;
+    entries[2 * i + 1] = v;
+  }
+  // A getter may answer differently each time: such objects are compared by their encodings.
+  for (let i = 0; i < keys.length; i++) if (Object.getOwnPropertyDescriptor(o, keys[i]!)!.get !== undefined) return undefined;
+  return entries;
+}
+
+/** Whether `value` still has the keys and values of `entries` (see `flatEntries`). */
+function sameEntries(value: object, entries: unknown[]): boolean {
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const o = value as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (2 * keys.length !== entries.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k !== entries[2 * i] || !Object.is(o[k], entries[2 * i + 1])) return false;
+  }
+  return true;
+}
+
+/** Records an input before user code runs, to detect mutation afterwards (undefined for immutable values). */
+export function snapshotForMutation(coder: Coder<unknown>, value: unknown): MutationSnapshot | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   try {
-    return encodeToBytes(coder, value);
+    return flatEntries(coder, value) ?? encodeToBytes(coder, value);
   } catch {
     return undefined; // the coder check reports unencodable values
   }
 }
 
-/** Fails if `value` no longer encodes as it did before user code ran. */
-export function checkNotMutated(transformName: string, coder: Coder<unknown>, value: unknown, before: Uint8Array): void {
-  const after = encodeToBytes(coder, value);
-  if (!bytesEqual(before, after)) {
+/** Fails if `value` is no longer what it was before user code ran (see `snapshotForMutation`). */
+export function checkNotMutated(transformName: string, coder: Coder<unknown>, value: unknown, before: MutationSnapshot): void {
+  const same = Array.isArray(before) ? sameEntries(value as object, before) : bytesEqual(before, encodeToBytes(coder, value));
+  if (!same) {
     throw new ModelCheckError(
       transformName,
       "mutation",

@@ -1,10 +1,10 @@
 import { strict as assert } from "node:assert";
 import { Create, Count, DoFn, kv, ParDo, ProcessContext } from "../../lib";
 import { runDirect } from "../helpers";
-import { CHECK_ALL_FIRST, CHECK_EVERY_NTH, CheckSampler, CoderCheckReceiver } from "../../runners/executor/checks";
+import { CHECK_ALL_FIRST, CHECK_EVERY_NTH, CheckSampler, checkNotMutated, CoderCheckReceiver, snapshotForMutation } from "../../runners/executor/checks";
 import { ElementwiseOperator } from "../../runners/executor/elementwise_operator";
 import { DISCARD } from "../../runners/executor/receiver";
-import { JsValueCoder } from "../../lib/coders/js_value";
+import { DeterministicJsValueCoder, JsValueCoder } from "../../lib/coders/js_value";
 import { MetricsContainer } from "../../lib/model/metrics";
 import { inGlobalWindow } from "../../lib/model/window";
 
@@ -30,6 +30,37 @@ describe("DirectRunner: strict model checks", () => {
     assert.equal(result.error!.name, "ModelCheckError");
     assert.match(result.error!.message, /mutated its input element/);
     assert.match(result.error!.message, /transform 'Mutate'/);
+  });
+
+  it("detects every mutation of a flat object (compared by keys and values, not encoded twice), and of nested ones", () => {
+    const coder = JsValueCoder.INSTANCE as JsValueCoder<unknown>;
+    const mutations: [string, () => object, (o: Record<string, unknown>) => void][] = [
+      ["a changed value", () => ({ key: "w", value: 1 }), (o) => (o["value"] = 2)],
+      ["0 made -0", () => ({ key: "w", value: 0 }), (o) => (o["value"] = -0)],
+      ["an added key", () => ({ key: "w" }), (o) => (o["extra"] = undefined)],
+      ["a deleted key", () => ({ key: "w", value: undefined }), (o) => delete o["value"]],
+      ["keys reordered", () => ({ a: 1, b: 2 }), (o) => {
+        delete o["a"];
+        o["a"] = 1;
+      }],
+      ["a value made an object", () => ({ key: "w", value: null }), (o) => (o["value"] = {})],
+      ["the prototype changed", () => ({ key: "w" }), (o) => Object.setPrototypeOf(o, null)],
+      ["a nested value changed", () => ({ key: "w", value: { n: [1] } }), (o) => ((o["value"] as { n: number[] }).n[0] = 2)],
+    ];
+    for (const [what, make, mutate] of mutations) {
+      const value = make();
+      const before = snapshotForMutation(coder, value)!;
+      checkNotMutated("Step", coder, value, before);
+      mutate(value as Record<string, unknown>);
+      assert.throws(() => checkNotMutated("Step", coder, value, before), /mutated its input element.*in transform 'Step'/s, what);
+    }
+    // The deterministic coder sorts keys, so only the bytes can tell what it sees as the same input.
+    const sorted = { b: 1, a: 2 };
+    const bytes = snapshotForMutation(DeterministicJsValueCoder.INSTANCE as DeterministicJsValueCoder<unknown>, sorted)!;
+    assert.ok(bytes instanceof Uint8Array);
+    delete (sorted as Record<string, unknown>)["b"];
+    (sorted as Record<string, unknown>)["b"] = 1;
+    checkNotMutated("Step", DeterministicJsValueCoder.INSTANCE as DeterministicJsValueCoder<unknown>, sorted, bytes);
   });
 
   it("rejects outputs that do not survive their coder", async () => {

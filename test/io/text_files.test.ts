@@ -22,6 +22,7 @@ import {
   TextShardWriter,
   writeTextShards,
 } from "../../lib/io/text_files";
+import { WHOLE_FILE_MAX_CHARS } from "../../lib/io/text_write";
 
 /** What Beam's TextIO yields for a whole file: the reference for the range property. */
 function referenceLines(bytes: Buffer): string[] {
@@ -274,12 +275,18 @@ describe("text files", () => {
     const MiB = 1 << 20;
     it("about 32 ranges per reader, between 1 MiB and 64 MiB; gzip files (read whole) do not count", () => {
       assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 100 * MiB }], 2), Math.ceil((100 * MiB) / 64));
-      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 100 * MiB }], 1), Math.ceil((100 * MiB) / 32));
       assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 5 * MiB }], 2), MiB);
       assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 2048 * MiB }], 2), 32 * MiB);
       assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 4096 * MiB }], 1), 64 * MiB);
       assert.equal(desiredRangeBytes([{ path: "a.txt.gz", sizeBytes: 2048 * MiB }, { path: "b.txt", sizeBytes: 128 * MiB }], 2), 2 * MiB);
       assert.equal(desiredRangeBytes([], 2), MiB);
+    });
+
+    it("one reader gets ranges as large as allowed: each range starts with file-system waits nothing overlaps", () => {
+      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 5 * MiB }], 1), 5 * MiB);
+      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 3 * MiB }, { path: "b.txt", sizeBytes: 2 * MiB }], 1), 5 * MiB);
+      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 100 * MiB }], 1), 64 * MiB);
+      assert.equal(desiredRangeBytes([{ path: "a.txt", sizeBytes: 1000 }], 1), MiB);
     });
   });
 
@@ -399,6 +406,60 @@ describe("text files", () => {
       assert.equal(text, (batch.join("\n") + "\n").repeat(300));
     });
 
+    it("writeWhole writes a small file in one writeSmallFile call, a large one (or without writeSmallFile) through a stream", async () => {
+      const local = FileSystems.forPath(root);
+      const calls: string[] = [];
+      const recording: Pick<FileOperations, "create" | "writeSmallFile"> = {
+        create: (p, o) => {
+          calls.push("create");
+          return local.create(p, o);
+        },
+        writeSmallFile: (p, data) => {
+          calls.push(`whole ${data.length}`);
+          return local.writeSmallFile!(p, data);
+        },
+      };
+      const small = path.join(root, "whole/sub/a.csv");
+      const content = "h\r\nx\r\né\r\nf\r\n";
+      const result = await TextShardWriter.writeWhole(recording, small, ["x", "é"], { header: "h", footer: "f", lineSeparator: "\r\n" });
+      assert.deepEqual(calls, [`whole ${Buffer.byteLength(content)}`]);
+      assert.deepEqual(result, { path: small, bytes: Buffer.byteLength(content), lines: 2 });
+      assert.equal(fs.readFileSync(small, "utf8"), content);
+
+      calls.length = 0;
+      const gz = path.join(root, "whole/b.txt.gz");
+      const gzResult = await TextShardWriter.writeWhole(recording, gz, ["a", "b"], { header: "h" });
+      assert.equal(zlib.gunzipSync(fs.readFileSync(gz)).toString(), "h\na\nb\n");
+      assert.deepEqual(gzResult, { path: gz, bytes: fs.statSync(gz).size, lines: 2 });
+      assert.equal(calls.length, 1);
+
+      const empty = path.join(root, "whole/empty.txt");
+      assert.deepEqual(await TextShardWriter.writeWhole(recording, empty, []), { path: empty, bytes: 0, lines: 0 });
+      assert.equal(fs.readFileSync(empty, "utf8"), "");
+
+      calls.length = 0;
+      const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${"x".repeat(50)}`);
+      assert.ok(lines.join("\n").length > WHOLE_FILE_MAX_CHARS);
+      const big = path.join(root, "whole/big.txt");
+      assert.deepEqual(await TextShardWriter.writeWhole(recording, big, lines), { path: big, bytes: fs.statSync(big).size, lines: lines.length });
+      assert.deepEqual(calls, ["create"]);
+      assert.equal(fs.readFileSync(big, "utf8"), lines.join("\n") + "\n");
+
+      calls.length = 0;
+      const plain = path.join(root, "whole/plain.txt");
+      await TextShardWriter.writeWhole({ create: recording.create }, plain, ["only"]);
+      assert.deepEqual(calls, ["create"]);
+      assert.equal(fs.readFileSync(plain, "utf8"), "only\n");
+
+      const blocker = path.join(root, "whole-blocker");
+      fs.writeFileSync(blocker, "x");
+      await assert.rejects(TextShardWriter.writeWhole(recording, path.join(blocker, "part-0.txt"), ["a"]), (e: unknown) => {
+        assert.ok(e instanceof FileSystemError);
+        assert.ok(e.message.includes(`${blocker} is a file, not a directory`), e.message);
+        return true;
+      });
+    });
+
     it("an empty shard holds just the header", async () => {
       const p = path.join(root, "empty.txt");
       const w = await TextShardWriter.open(FileSystems, p, { header: "only header" });
@@ -473,7 +534,8 @@ describe("text files", () => {
       };
       const stale = await finalizeShards(recording, temps, finals, { prefix, suffix: ".txt", tempDir });
       assert.deepEqual(stale, old);
-      assert.deepEqual(log, ["rename", "delete 3", "delete 1"]);
+      // The stale shards and the temporary directory are deleted concurrently, both after the rename.
+      assert.deepEqual([log[0], ...log.slice(1).sort()], ["rename", "delete 1", "delete 3"]);
       assert.deepEqual(fs.readdirSync(path.join(root, "out")).sort(), [
         "counts-00000-of-00002.txt",
         "counts-00000-of-00003.csv",

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { Create } from "../../lib";
 import { ReadFromText, WriteToText } from "../../lib/io/textio";
+import { LocalFileSystem } from "../../lib/io/filesystems/local";
 import { assertThat, equalTo } from "../../lib/testing/passert";
 import { runDirect, runOk } from "../helpers";
 import { twoSinksProgram } from "./text_programs";
@@ -57,6 +58,36 @@ describe("TextIO transforms", () => {
       p.apply(Create.of("x")).apply(WriteToText.to(prefix));
     });
     assert.deepEqual(fs.readdirSync(dir).sort(), ["counts-00000-of-00001"]);
+  });
+
+  it("writes a small bundle's file whole, without a stream (whose opening and closing wait for the I/O thread pool)", async () => {
+    const created: string[] = [];
+    const original = LocalFileSystem.prototype.create;
+    LocalFileSystem.prototype.create = function (this: LocalFileSystem, ...args: Parameters<LocalFileSystem["create"]>) {
+      created.push(args[0]);
+      return original.apply(this, args);
+    };
+    const small = path.join(dir, "small");
+    const large = path.join(dir, "large");
+    const many = Array.from({ length: 10_000 }, (_, i) => `line ${i}`);
+    try {
+      await runOk((p) => {
+        p.apply(Create.of("a", "b", "é")).apply(WriteToText.to(small, { header: "h" }));
+      });
+      assert.deepEqual(created, []);
+      // Past 8,192 lines a bundle's lines are flushed as they come: through a stream.
+      await runOk((p) => {
+        p.apply(Create.from(many)).apply(WriteToText.to(large));
+      });
+      assert.equal(created.length, 1);
+    } finally {
+      LocalFileSystem.prototype.create = original;
+    }
+    const [head, ...rest] = fs.readFileSync(`${small}-00000-of-00001`, "utf8").split("\n");
+    assert.equal(head, "h");
+    assert.deepEqual(rest.sort(), ["", "a", "b", "é"]);
+    assert.deepEqual(fs.readFileSync(`${large}-00000-of-00001`, "utf8").split("\n").sort(), ["", ...many].sort());
+    assert.deepEqual(fs.readdirSync(dir).sort(), ["large-00000-of-00001", "small-00000-of-00001"]);
   });
 
   it("leaves no partial output when the run fails after writing started", async () => {

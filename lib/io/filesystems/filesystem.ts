@@ -55,6 +55,12 @@ export interface FileSystem {
   openRead(path: string, options?: OpenReadOptions): Promise<Readable>;
   /** A stream writing a new file (replacing any existing one); parent directories are created. */
   create(path: string, options?: CreateOptions): Promise<Writable>;
+  /**
+   * Optional: writes a small file whole (replacing any existing one; parent directories are
+   * created), where that costs less than a stream. Writers use it for outputs of about 1 MiB or
+   * less and `create` otherwise, or when a file system does not offer it.
+   */
+  writeSmallFile?(path: string, data: Uint8Array): Promise<void>;
   /** Renames `sources[i]` to `destinations[i]`, replacing existing destinations. */
   rename(sources: readonly string[], destinations: readonly string[]): Promise<void>;
   /** Copies `sources[i]` to `destinations[i]`, replacing existing destinations. */

@@ -144,6 +144,27 @@ describe("LocalFileSystem", () => {
     await assert.rejects(local.rename([p], []), isFsError(/one destination per source/, "INVALID_ARGUMENT"));
   });
 
+  it("writes a small file whole, with its parent directories, replacing an existing one", async () => {
+    const p = path.join(root, "whole/deep/out.txt");
+    await local.writeSmallFile(p, Buffer.from("first"));
+    await local.writeSmallFile(p, Buffer.from("second"));
+    assert.equal(fs.readFileSync(p, "utf8"), "second");
+    await assert.rejects(local.writeSmallFile(path.join(root, "a.txt", "out"), Buffer.from("x")), isFsError(/a\.txt is a file, not a directory/));
+  });
+
+  it("renames into an existing directory, replacing the destination, and names a blocking file", async () => {
+    const from = path.join(root, "ren-from.txt");
+    const to = path.join(root, "sub", "ren-to.txt");
+    fs.writeFileSync(from, "new");
+    fs.writeFileSync(to, "old");
+    await local.rename([from], [to]);
+    assert.equal(fs.readFileSync(to, "utf8"), "new");
+    assert.ok(!fs.existsSync(from));
+    fs.writeFileSync(from, "again");
+    await assert.rejects(local.rename([from], [path.join(root, "a.txt", "x")]), isFsError(/a\.txt is a file, not a directory/));
+    assert.ok(fs.existsSync(from));
+  });
+
   it("refuses to create a file under a regular file, naming the file", async () => {
     const blocker = path.join(root, "a.txt");
     await assert.rejects(
