@@ -91,8 +91,10 @@ export function desiredRangeBytes(files: readonly FileMetadata[], parallelism: n
 
 /** The first range of a large parallel read (see `splitForReaders`). */
 export const FIRST_RANGE_BYTES = 256 << 10;
-/** Pieces each of the last `parallelism` ranges of a large parallel read is cut into (see `splitForReaders`). */
+/** Pieces each of the last ranges (2 per reader) of a large parallel read is cut into (see `splitForReaders`). */
 export const TAIL_PIECES = 4;
+/** Ranges per reader at the end of a large parallel read that are cut into TAIL_PIECES. */
+export const TAIL_RANGES_PER_READER = 2;
 /** Ranges per reader from which a parallel read is large (see `splitForReaders`). */
 const LARGE_READ_RANGES_PER_READER = 16;
 
@@ -101,8 +103,9 @@ const LARGE_READ_RANGES_PER_READER = 16;
  * large (at least 16 ranges per reader: 32 MiB for two), two ranges change:
  * - the first FIRST_RANGE_BYTES of the first range become a range of their own, so that the first
  *   range read soon shows the read's pace (the DirectRunner starts worker threads by it);
- * - the last `parallelism` ranges (of the last file) are cut into quarters, so that readers end
- *   within a quarter range of each other instead of a whole one.
+ * - the last 2 ranges per reader (of the last file) are cut into quarters, so that readers end
+ *   within a quarter range of each other instead of a whole one, even when one reads at half the
+ *   pace of another (a thread that just started a whole range while the others take quarters).
  * Smaller reads are split as by `splitIntoRanges`: their ranges stay of one size, which the
  * DirectRunner's pace-per-range estimate assumes.
  */
@@ -113,7 +116,7 @@ export function splitForReaders(files: readonly FileMetadata[], desiredBytes: nu
   const splittable = (r: TextRange): boolean => resolveCompression(r.path, compression) !== "gzip";
   const lastPath = ranges[ranges.length - 1]!.path;
   let tail = ranges.length;
-  while (tail > 0 && ranges.length - tail < readers && ranges[tail - 1]!.path === lastPath && splittable(ranges[tail - 1]!)) tail--;
+  while (tail > 0 && ranges.length - tail < readers * TAIL_RANGES_PER_READER && ranges[tail - 1]!.path === lastPath && splittable(ranges[tail - 1]!)) tail--;
   const first = ranges.findIndex(splittable);
   const out: TextRange[] = [];
   ranges.forEach((r, i) => {

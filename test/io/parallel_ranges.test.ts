@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { desiredRangeBytes, FIRST_RANGE_BYTES, splitForReaders, splitIntoRanges, TAIL_PIECES } from "../../lib/io/text_read";
+import { desiredRangeBytes, FIRST_RANGE_BYTES, splitForReaders, splitIntoRanges, TAIL_PIECES, TAIL_RANGES_PER_READER } from "../../lib/io/text_read";
 
 const MiB = 1 << 20;
 
@@ -19,30 +19,31 @@ function assertCovers(ranges: readonly Range[], files: readonly { path: string; 
 describe("ReadFromText: byte ranges for parallel readers (splitForReaders)", () => {
   const big = [{ path: "big.txt", sizeBytes: 100 * MiB + 12345 }];
 
-  it("in a large read, makes the first range small and cuts the last one per reader into quarters", () => {
+  it("in a large read, makes the first range small and cuts the last two per reader into quarters", () => {
     const desired = desiredRangeBytes(big, 2);
     const plain = splitIntoRanges(big, desired);
     const ranges = splitForReaders(big, desired, 2);
     assertCovers(ranges, big);
     assert.deepEqual(ranges[0], { path: "big.txt", start: 0, end: FIRST_RANGE_BYTES });
     assert.deepEqual(ranges[1], { path: "big.txt", start: FIRST_RANGE_BYTES, end: plain[0]!.end });
-    // The middle is unchanged; the last two ranges became 2 × 4 pieces.
-    assert.deepEqual(ranges.slice(2, 2 + plain.length - 3), plain.slice(1, plain.length - 2));
-    assert.equal(ranges.length, plain.length + 1 + 2 * (TAIL_PIECES - 1));
-    const tail = ranges.slice(-2 * TAIL_PIECES);
-    assert.equal(tail[0]!.start, plain[plain.length - 2]!.start);
+    // The middle is unchanged; the last four ranges became 4 × 4 pieces.
+    const cut = 2 * TAIL_RANGES_PER_READER;
+    assert.deepEqual(ranges.slice(2, 2 + plain.length - 1 - cut), plain.slice(1, plain.length - cut));
+    assert.equal(ranges.length, plain.length + 1 + cut * (TAIL_PIECES - 1));
+    const tail = ranges.slice(-cut * TAIL_PIECES);
+    assert.equal(tail[0]!.start, plain[plain.length - cut]!.start);
     for (const r of tail) assert.ok(r.end - r.start <= Math.ceil(desired / TAIL_PIECES) + 1, JSON.stringify(r));
     // Never a range larger than splitIntoRanges makes.
     const largest = Math.max(...plain.map((r) => r.end - r.start));
     for (const r of ranges) assert.ok(r.end - r.start <= largest);
   });
 
-  it("with more readers, cuts one last range per reader", () => {
+  it("with more readers, cuts two last ranges per reader", () => {
     const desired = desiredRangeBytes(big, 3);
     const plain = splitIntoRanges(big, desired);
     const ranges = splitForReaders(big, desired, 3);
     assertCovers(ranges, big);
-    assert.equal(ranges.length, plain.length + 1 + 3 * (TAIL_PIECES - 1));
+    assert.equal(ranges.length, plain.length + 1 + 3 * TAIL_RANGES_PER_READER * (TAIL_PIECES - 1));
   });
 
   it("leaves a read for one reader, and a small read, as splitIntoRanges splits it", () => {
@@ -69,7 +70,7 @@ describe("ReadFromText: byte ranges for parallel readers (splitForReaders)", () 
     assert.deepEqual(ranges[1], { path: "b.txt", start: 0, end: FIRST_RANGE_BYTES });
     const middle = (list: readonly Range[]): Range[] => list.filter((r) => r.path === "c.txt");
     assert.deepEqual(middle(ranges), middle(plain));
-    assert.equal(ranges.filter((r) => r.path === "d.txt").length, plain.filter((r) => r.path === "d.txt").length + 2 * (TAIL_PIECES - 1));
+    assert.equal(ranges.filter((r) => r.path === "d.txt").length, plain.filter((r) => r.path === "d.txt").length + 2 * TAIL_RANGES_PER_READER * (TAIL_PIECES - 1));
   });
 
   it("cuts nothing when the last file is gzip (it cannot be split)", () => {
