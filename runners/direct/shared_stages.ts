@@ -71,13 +71,19 @@ export interface StagePace {
 }
 
 /**
+ * How many times longer than later ones a stage's first chunk may take: it runs cold code
+ * (operators' setup, code not yet optimised). A word count's first 1 MiB byte range took 80-140 ms
+ * on a busy 2-core machine, later ones 35-50 ms.
+ */
+const COLD_FIRST_CHUNK = 3;
+
+/**
  * Whether worker threads are worth starting during a stage: when the work left, extrapolated
- * from this thread's pace, is well over what they take to start. The first chunk runs cold code
- * (operators' setup, code not yet optimised: 30-100 ms of a word count's first byte range, which
- * takes 35 ms warm), so the pace is that of the chunks after it, and at least the time the running
- * one has taken so far; the first chunk counts only when it alone took as long as a worker's start
- * (cold code is little of it), or, still running, once it has. With an unknown count, once the
- * stage has run that long.
+ * from this thread's pace, is well over what they take to start. The pace is that of the chunks
+ * after the first, and at least the time the running one has taken so far; until a second chunk
+ * is done, a third of the first chunk's time (cold code), or all of it when it alone took as long
+ * as a worker's start (cold code is little of it). A first chunk still running is judged once it
+ * has run that long. With an unknown count, once the stage has run twice that long.
  */
 export function workersWorthStarting(pace: StagePace, chunksLeft: number | undefined): boolean {
   const { elapsedMs, chunksDone, firstChunkMs, lastChunkMs } = pace;
@@ -86,7 +92,7 @@ export function workersWorthStarting(pace: StagePace, chunksLeft: number | undef
   if (chunksLeft === undefined) return elapsedMs > worthIt;
   if (chunksDone === 0) return elapsedMs >= WORKER_START_MS && elapsedMs * chunksLeft > worthIt;
   const running = elapsedMs - lastChunkMs;
-  const warm = chunksDone > 1 ? (lastChunkMs - firstChunkMs) / (chunksDone - 1) : firstChunkMs >= WORKER_START_MS ? firstChunkMs : 0;
+  const warm = chunksDone > 1 ? (lastChunkMs - firstChunkMs) / (chunksDone - 1) : firstChunkMs >= WORKER_START_MS ? firstChunkMs : firstChunkMs / COLD_FIRST_CHUNK;
   return Math.max(warm, running) * chunksLeft > worthIt;
 }
 

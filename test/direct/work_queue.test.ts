@@ -68,9 +68,11 @@ describe("DirectRunner: when worker threads are worth starting", () => {
     assert.equal(workersWorthStarting(pace(1, 100, 35), 18), false);
     assert.equal(workersWorthStarting(pace(2, 100, 35), 18), false);
     assert.equal(workersWorthStarting(pace(3, 100, 35, 20), 17), false);
-    // A 100 MB read: 75 ranges left; the second range has run 12 ms so far (at least 900 ms left).
-    assert.equal(workersWorthStarting(pace(1, 35, 50, 12), 75), true);
-    assert.equal(workersWorthStarting(pace(1, 35, 50, 10), 75), false);
+    // A 100 MB read's 64 KiB first range, 45 ms cold: 76 ranges left are at least 76 × 15 ms.
+    assert.equal(workersWorthStarting(pace(1, 45, 50), 76), true);
+    // A smaller read: its second range has run 12 ms so far (at least 720 ms left, then 840 ms).
+    assert.equal(workersWorthStarting(pace(1, 24, 40, 12), 60), false);
+    assert.equal(workersWorthStarting(pace(1, 24, 40, 14), 60), true);
   });
 
   it("counts a first chunk that alone took as long as a worker's start (cold code is little of it)", () => {
