@@ -16,14 +16,19 @@ function assertCovers(ranges: readonly Range[], files: readonly { path: string; 
   for (const f of files) assert.equal(byFile.get(f.path) ?? 0, f.sizeBytes, f.path);
 }
 
+/** The ranges `files` get for `readers`, plain and for parallel readers (checked to cover the files). */
+function split(files: readonly { path: string; sizeBytes: number }[], readers: number): { desired: number; plain: Range[]; ranges: Range[] } {
+  const desired = desiredRangeBytes(files, readers);
+  const ranges = splitForReaders(files, desired, readers);
+  assertCovers(ranges, files);
+  return { desired, plain: splitIntoRanges(files, desired), ranges };
+}
+
 describe("ReadFromText: byte ranges for parallel readers (splitForReaders)", () => {
   const big = [{ path: "big.txt", sizeBytes: 100 * MiB + 12345 }];
 
   it("in a large read, makes the first range small and cuts the last two per reader into quarters", () => {
-    const desired = desiredRangeBytes(big, 2);
-    const plain = splitIntoRanges(big, desired);
-    const ranges = splitForReaders(big, desired, 2);
-    assertCovers(ranges, big);
+    const { desired, plain, ranges } = split(big, 2);
     assert.deepEqual(ranges[0], { path: "big.txt", start: 0, end: FIRST_RANGE_BYTES });
     assert.deepEqual(ranges[1], { path: "big.txt", start: FIRST_RANGE_BYTES, end: plain[0]!.end });
     // The middle is unchanged; the last four ranges became 4 × 4 pieces.
@@ -39,10 +44,7 @@ describe("ReadFromText: byte ranges for parallel readers (splitForReaders)", () 
   });
 
   it("with more readers, cuts two last ranges per reader", () => {
-    const desired = desiredRangeBytes(big, 3);
-    const plain = splitIntoRanges(big, desired);
-    const ranges = splitForReaders(big, desired, 3);
-    assertCovers(ranges, big);
+    const { plain, ranges } = split(big, 3);
     assert.equal(ranges.length, plain.length + 1 + 3 * TAIL_RANGES_PER_READER * (TAIL_PIECES - 1));
   });
 
@@ -62,10 +64,7 @@ describe("ReadFromText: byte ranges for parallel readers (splitForReaders)", () 
       { path: "c.txt", sizeBytes: 30 * MiB },
       { path: "d.txt", sizeBytes: 40 * MiB },
     ];
-    const desired = desiredRangeBytes(files, 2);
-    const plain = splitIntoRanges(files, desired);
-    const ranges = splitForReaders(files, desired, 2);
-    assertCovers(ranges, files);
+    const { plain, ranges } = split(files, 2);
     assert.deepEqual(ranges[0], plain[0], "the gzip file stays whole");
     assert.deepEqual(ranges[1], { path: "b.txt", start: 0, end: FIRST_RANGE_BYTES });
     const middle = (list: readonly Range[]): Range[] => list.filter((r) => r.path === "c.txt");
@@ -78,10 +77,7 @@ describe("ReadFromText: byte ranges for parallel readers (splitForReaders)", () 
       { path: "b.txt", sizeBytes: 80 * MiB },
       { path: "z.txt.gz", sizeBytes: 3 * MiB },
     ];
-    const desired = desiredRangeBytes(files, 2);
-    const plain = splitIntoRanges(files, desired);
-    const ranges = splitForReaders(files, desired, 2);
-    assertCovers(ranges, files);
+    const { plain, ranges } = split(files, 2);
     assert.equal(ranges.length, plain.length + 1);
     assert.deepEqual(ranges.slice(-1), plain.slice(-1));
   });
