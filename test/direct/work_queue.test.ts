@@ -101,3 +101,18 @@ describe("DirectRunner: when worker threads are worth starting", () => {
     assert.equal(workingMs(500, 600, 0), 500);
   });
 });
+
+describe("DirectRunner: which stages worker threads already running take part in", () => {
+  it("a stage of few elements (one per chunk) or of an unknown number, from its start", () => {
+    assert.equal(worthSharing(1, 0, 0, 64), true);
+    assert.equal(worthSharing(1024, 0, 0, undefined), true);
+  });
+
+  it("a stage of many small elements once it has worked 10 ms after its first chunk and the work left at that pace is over 100 ms", () => {
+    assert.equal(worthSharing(76, 5, 1000, 1_000_000), false, "too early to judge (cold code)");
+    // 10 µs per element: 4,000 elements left is 40 ms, 20,000 is 200 ms.
+    assert.equal(worthSharing(76, 10, 1000, 4000), false);
+    assert.equal(worthSharing(76, 10, 1000, 20_000), true);
+    assert.equal(worthSharing(76, 50, 5000, 0), false);
+  });
+});
