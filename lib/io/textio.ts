@@ -23,7 +23,7 @@ import { checkOutputPrefix } from "./filesystems/output_check";
 import { tempDirectoryFor, windowedTempPattern, WriteWindowedText } from "./text_windowed_write";
 import { GlobalWindows } from "../model/windowing";
 import { Window } from "../model/primitives";
-import { Compression, desiredRangeBytes, readLineBatches, shardPath, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit } from "./text_files";
+import { Compression, desiredRangeBytes, readLineBatches, shardPath, splitForReaders, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit } from "./text_files";
 import { commitOutput } from "../model/commits";
 import { Metrics, SYSTEM_NAMESPACE } from "../model/metrics";
 
@@ -31,7 +31,11 @@ import { Metrics, SYSTEM_NAMESPACE } from "../model/metrics";
 export interface ReadFromTextOptions {
   /** "auto" (by suffix: .gz is gzip), "gzip" or "uncompressed". */
   readonly compression?: Compression;
-  /** Target size of the byte ranges read in parallel (default: about 32 per worker, 1 to 64 MiB; one worker: up to 64 MiB). */
+  /**
+   * Target size of the byte ranges read in parallel (default: about 32 per worker, 1 to 64 MiB; one
+   * worker: up to 64 MiB; in a large read with several DirectRunner workers, a small first range
+   * and quartered last ones).
+   */
   readonly desiredBundleSizeBytes?: number;
 }
 
@@ -58,8 +62,10 @@ class ExpandPatterns extends DoFn<Uint8Array, TextRange> {
   async process(_: Uint8Array, ctx: ProcessContext<TextRange>): Promise<void> {
     const files = await FileSystems.matchAll(this.patterns);
     const compression = this.options.compression ?? "auto";
-    const desired = this.options.desiredBundleSizeBytes ?? desiredRangeBytes(files, ctx.runtime.options.directNumWorkers, compression);
-    for (const range of splitIntoRanges(files, desired, compression)) {
+    const readers = ctx.runtime.options.directNumWorkers;
+    const desired = this.options.desiredBundleSizeBytes;
+    const ranges = desired !== undefined ? splitIntoRanges(files, desired, compression) : splitForReaders(files, desiredRangeBytes(files, readers, compression), readers, compression);
+    for (const range of ranges) {
       ctx.output({ path: range.path, start: range.start, end: range.end });
     }
   }

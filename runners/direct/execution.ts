@@ -217,13 +217,10 @@ export class Execution extends BufferedStageEnvironment {
 
   /** Shuffle additions a worker thread's bundle sent. */
   mergeShuffles(data: ShuffleData["shuffles"]): void {
-    const { readShuffleEntries, windowCoderFor } = transfer();
+    const { addShuffleEntries, windowCoderFor } = transfer();
     for (const [name, bytes] of Object.entries(data)) {
       const unit = this.groupingUnit(name);
-      const shuffle = this.shuffleFor(name);
-      for (const e of readShuffleEntries(bytes, keyCoderOf(unit.input), windowCoderFor(unit.input.windowing), shuffledValueCoder(unit))) {
-        shuffle.add(e.groupId, e.key, e.window, e.timestamp, e.value);
-      }
+      addShuffleEntries(bytes, keyCoderOf(unit.input), windowCoderFor(unit.input.windowing), shuffledValueCoder(unit), this.shuffleFor(name));
     }
   }
 

@@ -63,6 +63,9 @@ export class StageRun {
   readonly clock = new WorkClock();
   /** Chunks this thread has finished. */
   chunksDone = 0;
+  /** Time worked (`clock`) when this thread finished its first chunk, and its last one. */
+  firstChunkMs = 0;
+  lastChunkMs = 0;
   /** Elements this thread has run (counted at the end of each chunk, and every 1,024 elements). */
   elementsDone = 0;
   /** Whether worker threads take part (else this thread runs the stage alone). */

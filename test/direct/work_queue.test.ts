@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { inGlobalWindow, WindowedValue } from "../../lib/model/window";
 import { WorkQueue } from "../../runners/direct/work_queue";
-import { workersWorthStarting, worthSharing } from "../../runners/direct/shared_stages";
+import { type StagePace, workersWorthStarting, worthSharing } from "../../runners/direct/shared_stages";
 import { workingMs } from "../../runners/direct/stage_run";
 
 const elements = (n: number): WindowedValue<unknown>[] => Array.from({ length: n }, (_, i) => inGlobalWindow(i));
@@ -49,29 +49,52 @@ describe("DirectRunner: the work queue shared by a stage's bundles", () => {
 });
 
 describe("DirectRunner: when worker threads are worth starting", () => {
-  it("only when the work left, at this thread's pace, is over twice their start-up (400 ms)", () => {
+  /** `done` chunks done: the first took `first` ms (cold code), each later one `each` ms; `running` ms into the next. */
+  const pace = (done: number, first: number, each: number, running = 0): StagePace => {
+    const lastChunkMs = done === 0 ? 0 : first + (done - 1) * each;
+    return { elapsedMs: lastChunkMs + running, chunksDone: done, firstChunkMs: done === 0 ? 0 : first, lastChunkMs };
+  };
+
+  it("only when the work left, at this thread's pace after its first chunk, is over twice their start-up (400 ms)", () => {
     // 100 ms per chunk: 9 chunks left is 900 ms, 7 is 700 ms.
-    assert.equal(workersWorthStarting(100, 1, 9), true);
-    assert.equal(workersWorthStarting(100, 1, 7), false);
-    assert.equal(workersWorthStarting(1000, 10, 7), false);
-    assert.equal(workersWorthStarting(5000, 1, 0), false);
+    assert.equal(workersWorthStarting(pace(3, 150, 100), 9), true);
+    assert.equal(workersWorthStarting(pace(3, 150, 100), 7), false);
+    assert.equal(workersWorthStarting(pace(10, 100, 100), 7), false);
+    assert.equal(workersWorthStarting(pace(2, 5000, 5000), 0), false);
   });
 
-  it("judges a first chunk still running (cold code) only once it has run 400 ms", () => {
-    assert.equal(workersWorthStarting(300, 0, 100), false);
-    assert.equal(workersWorthStarting(450, 0, 2), true);
-    assert.equal(workersWorthStarting(450, 0, 1), false);
+  it("does not take a first chunk's cold code for the stage's pace", () => {
+    // A first byte range of a 20 MB read: 100 ms cold, 35 ms warm; 18 ranges left are 630 ms of work.
+    assert.equal(workersWorthStarting(pace(1, 100, 35), 18), false);
+    assert.equal(workersWorthStarting(pace(2, 100, 35), 18), false);
+    assert.equal(workersWorthStarting(pace(3, 100, 35, 20), 17), false);
+    // A 100 MB read's 64 KiB first range, 45 ms cold: 76 ranges left are at least 76 × 15 ms.
+    assert.equal(workersWorthStarting(pace(1, 45, 50), 76), true);
+    // A smaller read: its second range has run 12 ms so far (at least 720 ms left, then 840 ms).
+    assert.equal(workersWorthStarting(pace(1, 24, 40, 12), 60), false);
+    assert.equal(workersWorthStarting(pace(1, 24, 40, 14), 60), true);
+  });
+
+  it("counts a first chunk that alone took as long as a worker's start (cold code is little of it)", () => {
+    assert.equal(workersWorthStarting(pace(1, 450, 450), 2), true);
+    assert.equal(workersWorthStarting(pace(1, 350, 350), 5), false);
+  });
+
+  it("judges a first chunk still running only once it has run 400 ms", () => {
+    assert.equal(workersWorthStarting(pace(0, 0, 0, 300), 100), false);
+    assert.equal(workersWorthStarting(pace(0, 0, 0, 450), 2), true);
+    assert.equal(workersWorthStarting(pace(0, 0, 0, 450), 1), false);
   });
 
   it("with an unknown amount of work, once the stage has run 800 ms", () => {
-    assert.equal(workersWorthStarting(700, 5, undefined), false);
-    assert.equal(workersWorthStarting(900, 5, undefined), true);
+    assert.equal(workersWorthStarting(pace(5, 140, 140), undefined), false);
+    assert.equal(workersWorthStarting(pace(5, 180, 180), undefined), true);
   });
 
   it("judges the pace by time worked: wall time less the time other processes held the cores", () => {
     // A loaded machine: 900 ms of wall time, 250 ms of it running; the stage is short after all.
     assert.equal(workingMs(900, 250, 0), 250);
-    assert.equal(workersWorthStarting(workingMs(900, 250, 0), 1, 2), false);
+    assert.equal(workersWorthStarting(pace(0, 0, 0, workingMs(900, 250, 0)), 2), false);
     // Waiting for I/O counts as work (the event loop was idle, not preempted).
     assert.equal(workingMs(900, 100, 700), 800);
     // Never more than the wall time (CPU time of helper threads running alongside).
