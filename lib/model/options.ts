@@ -7,7 +7,7 @@
  */
 import * as os from "node:os";
 import type { Argv } from "yargs";
-import yargsParser from "yargs-parser";
+import type yargsParserType from "yargs-parser";
 import { ValidationError } from "./errors";
 import { allRunnerFlags, type RunnerFlagSpec } from "./runner_flags";
 
@@ -304,6 +304,9 @@ function quickParse(normalized: readonly string[], declared: ReadonlyMap<string,
     if (own.default !== undefined) defaults[name] = own.default;
     if (own.alias !== undefined) aliases[name] = own.alias;
   }
+  // Loaded here: worker threads rebuild the pipeline from options they are given and never parse argv.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const yargsParser = require("yargs-parser") as typeof yargsParserType;
   const result = yargsParser.detailed([...normalized], {
     ...types,
     default: defaults,
