@@ -10,6 +10,7 @@ import { MetricsContainer } from "../../lib/model/metrics";
 import type { BoundedWindow, Instant, WindowedValue } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
 import { coderOf } from "../executor/default_coders";
+import type { GroupingSink } from "../executor/combine_operator";
 
 /** The coder of a windowing strategy's windows. */
 export function windowCoderFor(windowing: WindowingStrategy): Coder<BoundedWindow> {
@@ -74,7 +75,7 @@ export function addShuffleEntries(
   keyCoder: Coder<unknown>,
   windowCoder: Coder<BoundedWindow>,
   valueCoder: Coder<unknown>,
-  sink: { add(groupId: string, key: unknown, window: BoundedWindow, timestamp: Instant, value: unknown): void },
+  sink: GroupingSink,
 ): void {
   const r = new ByteReader(bytes);
   while (!r.atEnd()) {
