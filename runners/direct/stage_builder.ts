@@ -62,14 +62,16 @@ export function buildStage(stage: Stage, env: StageEnvironment): StageInstance {
       const name = step.name;
       switch (unit.kind) {
         case "gbk": {
-          const w = new GroupingWriter(name, keyCoderOf(unit.input), env.shuffleFor(name), keyChecks());
+          const mark = env.observer?.stepMark?.(step);
+          const w = new GroupingWriter(name, keyCoderOf(unit.input), env.shuffleFor(name), keyChecks(), mark);
           tail.push(w);
-          return { receiver: w };
+          return { receiver: w, marksStep: mark !== undefined };
         }
         case "combine": {
-          const op = new PrecombineOperator(name, unit.combineFn, keyCoderOf(unit.input), env.shuffleFor(name), env.metricsFor(name), keyChecks(), unit.input.windowing.timestampCombiner);
+          const mark = env.observer?.stepMark?.(step);
+          const op = new PrecombineOperator(name, unit.combineFn, keyCoderOf(unit.input), env.shuffleFor(name), env.metricsFor(name), keyChecks(), unit.input.windowing.timestampCombiner, mark);
           tail.push(op);
-          return { receiver: op };
+          return { receiver: op, marksStep: mark !== undefined };
         }
         case "flatten":
         case "reshuffle":

@@ -14,7 +14,7 @@ import { BoundedWindow, ElementMeta, GlobalWindow, Instant, KV } from "../../lib
 import { previewValue, TransformError } from "../../lib/model/errors";
 import { CheckSampler, checkKeyDeterministic } from "./checks";
 import { groupIdentity, keyIdentity } from "./grouping_key";
-import { BasicOperator, wrapUserError } from "./operator";
+import { BasicOperator, StepMark, wrapUserError } from "./operator";
 import type { MaybePromise } from "./receiver";
 
 /** Where grouped data goes: the shuffle of a GroupByKey or lifted combine. */
@@ -52,6 +52,8 @@ export class PrecombineOperator extends BasicOperator {
     private readonly keyChecks: CheckSampler | undefined,
     /** The input's timestamp combiner (default EARLIEST: the earliest input timestamp). */
     timestampCombiner: TimestampCombiner = "EARLIEST",
+    /** The monitor's step register, written here rather than by a receiver in front of this operator. */
+    private readonly mark: StepMark | undefined = undefined,
   ) {
     super();
     this.latest = timestampCombiner === "LATEST";
@@ -69,6 +71,12 @@ export class PrecombineOperator extends BasicOperator {
     if (typeof key === "object" && this.keyChecks !== undefined && this.keyChecks.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder);
     const previous = activeMetrics.container;
     activeMetrics.container = this.metrics;
+    // The monitor's step (written out: no helper call on the hot path).
+    let previousStep = -1;
+    if (this.mark !== undefined) {
+      previousStep = this.mark.register[0]!;
+      this.mark.register[0] = this.mark.step;
+    }
     try {
       const windows = wv.windows;
       if (typeof key === "string" && windows.length === 1 && windows[0] === GlobalWindow.INSTANCE) {
@@ -95,6 +103,7 @@ export class PrecombineOperator extends BasicOperator {
       throw wrapUserError(this.transformName, "combine", e, element);
     } finally {
       activeMetrics.container = previous;
+      if (this.mark !== undefined) this.mark.register[0] = previousStep;
     }
     if (this.byString.size + this.byGroup.size >= PRECOMBINE_MAX_KEYS) this.flush();
     return undefined;
@@ -144,6 +153,8 @@ export class GroupingWriter extends BasicOperator {
     private readonly keyCoder: Coder<unknown>,
     private readonly sink: GroupingSink,
     private readonly keyChecks: CheckSampler | undefined,
+    /** The monitor's step register, written here rather than by a receiver in front of this operator. */
+    private readonly mark: StepMark | undefined = undefined,
   ) {
     super();
   }
@@ -152,10 +163,20 @@ export class GroupingWriter extends BasicOperator {
     return undefined;
   }
   receive(element: unknown, wv: ElementMeta): MaybePromise {
-    const { key, value } = asKv(this.transformName, element);
-    if (typeof key === "object" && this.keyChecks !== undefined && this.keyChecks.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder);
-    const keyId = keyIdentity(key, this.keyCoder);
-    for (const window of wv.windows) this.sink.add(groupIdentity(keyId, window), key, window, wv.timestamp, value);
+    // The monitor's step, as in PrecombineOperator.receive.
+    let previousStep = -1;
+    if (this.mark !== undefined) {
+      previousStep = this.mark.register[0]!;
+      this.mark.register[0] = this.mark.step;
+    }
+    try {
+      const { key, value } = asKv(this.transformName, element);
+      if (typeof key === "object" && this.keyChecks !== undefined && this.keyChecks.shouldCheck()) checkKeyDeterministic(this.transformName, key, this.keyCoder);
+      const keyId = keyIdentity(key, this.keyCoder);
+      for (const window of wv.windows) this.sink.add(groupIdentity(keyId, window), key, window, wv.timestamp, value);
+    } finally {
+      if (this.mark !== undefined) this.mark.register[0] = previousStep;
+    }
     return undefined;
   }
 }

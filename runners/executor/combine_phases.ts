@@ -11,7 +11,7 @@ import type { TimestampCombiner } from "../../lib/model/windowing";
 import { BoundedWindow, ElementMeta, Instant, kv, NO_FIRING } from "../../lib/model/window";
 import { combineAll } from "../../lib/transforms/combine";
 import { asKv, GroupingSink, PrecombineOperator } from "./combine_operator";
-import { BasicOperator, wrapUserError } from "./operator";
+import { BasicOperator, StepMark, wrapUserError } from "./operator";
 import { MaybePromise, PendingWork, Receiver } from "./receiver";
 
 /** Emits each precombined accumulator as KV(key, acc) downstream. */
@@ -34,10 +34,11 @@ export class PrecombineStep extends BasicOperator {
     next: Receiver,
     metrics: MetricsContainer,
     timestampCombiner?: TimestampCombiner,
+    mark?: StepMark,
   ) {
     super();
     this.sink = new EmitSink(next);
-    this.inner = new PrecombineOperator(transformName, fn, keyCoder, this.sink, metrics, undefined, timestampCombiner);
+    this.inner = new PrecombineOperator(transformName, fn, keyCoder, this.sink, metrics, undefined, timestampCombiner, mark);
   }
   startBundle(): MaybePromise {
     return this.inner.startBundle();

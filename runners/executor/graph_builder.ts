@@ -24,7 +24,7 @@ import type { TimestampCombiner, WindowFn } from "../../lib/model/windowing";
 import { CheckSampler, CoderCheckReceiver } from "./checks";
 import { CombinePhase, CombinePhaseOperator, PrecombineStep } from "./combine_phases";
 import { ElementwiseOperator } from "./elementwise_operator";
-import type { Operator } from "./operator";
+import type { Operator, StepMark } from "./operator";
 import { InputChecks, ParDoOperator } from "./pardo_operator";
 import { CountingReceiver, DISCARD, Receiver, receiverFor } from "./receiver";
 import type { SideInputReader } from "./side_input_reader";
@@ -77,6 +77,8 @@ export interface DriverExit {
   readonly receiver: Receiver;
   /** Its bundle lifecycle, if it has one (a precombine flushing at finishBundle, a data sink). */
   readonly operator?: Operator;
+  /** The receiver marks its step in the monitor's register itself (built with the observer's `stepMark`): no `edge` wrapper. */
+  readonly marksStep?: boolean;
 }
 
 /**
@@ -101,12 +103,21 @@ export interface StrictChecks {
  * The hooks a monitor inserts into the graph (absent: nothing inserted, nothing paid). Every edge
  * PCollection → consumer passes through `edge`, and every PCollection's receiver through
  * `pcollection`, in GraphBuilder.receiverOf and nowhere else.
+ *
+ * `counter` and `stepMark` do the same work without a receiver of their own, which is a call per
+ * element and edge less on the hot path: a count cell the producer (or the builder's counting
+ * receiver) increments, and a register the operators that take one write while they run. Where an
+ * operator takes a mark, its edges are not wrapped.
  */
 export interface EdgeObserver {
   /** Wraps what one consumer of `pcollId` receives (e.g. to mark `consumer` as the step executing). */
   edge(pcollId: string, consumer: Step, target: Receiver): Receiver;
   /** Wraps what all consumers of `pcollId` receive (e.g. to count its elements). */
   pcollection?(pcollId: string, receiver: Receiver): Receiver;
+  /** A cell to count `pcollId`'s elements in, used where the host counts nothing itself (GraphHost.counter). */
+  counter?(pcollId: string): { n: number } | undefined;
+  /** The register `step`'s operator marks itself in, if the observer tracks the step. */
+  stepMark?(step: Step): StepMark | undefined;
 }
 
 /** What a driver supplies to the builder. */
@@ -142,6 +153,8 @@ export class GraphBuilder {
   private readonly receivers = new Map<string, Receiver>();
   private readonly entries = new Map<string, Receiver>();
   private readonly built = new Map<string, Operator>();
+  /** Steps whose operator marks its step in the monitor's register itself (their edges are not wrapped). */
+  private readonly selfMarked = new Set<string>();
 
   constructor(private readonly host: GraphHost) {}
 
@@ -167,18 +180,22 @@ export class GraphBuilder {
       const route = host.route(step, pcollId);
       if (route === "skip") continue;
       let target: Receiver;
-      if (route === "build") target = this.inputOf(step);
-      else {
+      let marked: boolean;
+      if (route === "build") {
+        target = this.inputOf(step);
+        marked = this.selfMarked.has(step.id);
+      } else {
         target = route.receiver;
+        marked = route.marksStep === true;
         if (route.operator !== undefined) this.operators.push(route.operator);
       }
-      targets.push(host.observer !== undefined ? host.observer.edge(pcollId, step, target) : target);
+      targets.push(host.observer !== undefined && !marked ? host.observer.edge(pcollId, step, target) : target);
     }
     const kept = host.materialize?.(pcollId);
     if (kept !== undefined) targets.push(kept);
     let r = receiverFor(targets);
     const checks = host.checks;
-    const count = producerChecksOutputs ? undefined : host.counter?.(pcollId);
+    const count = producerChecksOutputs ? undefined : this.counterOf(pcollId);
     if (checks !== undefined && !producerChecksOutputs) r = new CoderCheckReceiver(checks.producerOf(pcollId), pcollId, checks.coderOf(pcollId), checks.sampler(), r, count);
     else if (count !== undefined) r = new CountingReceiver(count, r);
     if (host.observer?.pcollection !== undefined) r = host.observer.pcollection(pcollId, r);
@@ -201,6 +218,18 @@ export class GraphBuilder {
     }
     this.entries.set(step.id, entry);
     return entry;
+  }
+
+  /** The cell a PCollection's elements are counted in: the host's, else the monitor's (if either counts it). */
+  private counterOf(pcollId: string): { n: number } | undefined {
+    return this.host.counter?.(pcollId) ?? this.host.observer?.counter?.(pcollId);
+  }
+
+  /** The monitor's register for an operator that marks its step itself, if the monitor tracks the step. */
+  private stepMarkOf(step: Step): StepMark | undefined {
+    const mark = this.host.observer?.stepMark?.(step);
+    if (mark !== undefined) this.selfMarked.add(step.id);
+    return mark;
   }
 
   /** The operator built for a step (undefined for identity steps and steps not built). */
@@ -237,9 +266,9 @@ export class GraphBuilder {
         const checks = host.checks;
         const out = step.outputs.values().next().value;
         const outputChecks = checks !== undefined && out !== undefined ? { pcollId: out, coder: checks.coderOf(out), sampler: checks.sampler() } : undefined;
-        const count = out !== undefined ? host.counter?.(out) : undefined;
+        const count = out !== undefined ? this.counterOf(out) : undefined;
         const next = this.mainOutput(step, outputChecks !== undefined || count !== undefined);
-        return new ElementwiseOperator(name, spec.fn, next, host.metricsFor(step), this.inputChecks(step), outputChecks, count);
+        return new ElementwiseOperator(name, spec.fn, next, host.metricsFor(step), this.inputChecks(step), outputChecks, count, this.stepMarkOf(step));
       }
       case "pardo": {
         const outputs = this.taggedOutputs(step, spec.outputTags);
@@ -266,7 +295,7 @@ export class GraphBuilder {
         const input = step.inputs[0];
         const checks = host.checks;
         const covered = checks === undefined || (out !== undefined && input !== undefined && checks.coderOf(out) === checks.coderOf(input));
-        const count = covered && out !== undefined ? host.counter?.(out) : undefined;
+        const count = covered && out !== undefined ? this.counterOf(out) : undefined;
         return new WindowIntoOperator(name, spec.windowFn, this.mainOutput(step, covered), count);
       }
       case "map_windows":
@@ -274,7 +303,7 @@ export class GraphBuilder {
       case "merge_windows":
         return new MergeWindowsOperator(name, spec.windowFn, this.mainOutput(step));
       case "precombine":
-        return new PrecombineStep(name, spec.combineFn, spec.keyCoder, this.mainOutput(step), host.metricsFor(step), spec.timestampCombiner);
+        return new PrecombineStep(name, spec.combineFn, spec.keyCoder, this.mainOutput(step), host.metricsFor(step), spec.timestampCombiner, this.stepMarkOf(step));
       case "combine_phase":
         return new CombinePhaseOperator(name, spec.phase, spec.combineFn, this.mainOutput(step), host.metricsFor(step));
       case "reify_metadata":

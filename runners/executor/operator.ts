@@ -13,6 +13,18 @@ export interface Operator extends Receiver {
   teardown(): MaybePromise;
 }
 
+/**
+ * Where an operator marks its step as executing while it handles an element, for a monitor's
+ * time sampler: the thread's step register and this step's value in it. Operators that take one
+ * write the register themselves, which saves the monitor a receiver (a call) per element in front
+ * of them; they restore the previous value when they return, as nested steps of a fused chain
+ * run inside their producer's call.
+ */
+export interface StepMark {
+  readonly register: Int32Array;
+  readonly step: number;
+}
+
 /** An operator with nothing to do at bundle and lifecycle boundaries unless it overrides them. */
 export abstract class BasicOperator implements Operator {
   abstract readonly transformName: string;

@@ -11,6 +11,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
+import type { StepMark } from "../executor/operator";
 
 /** No step is executing on a thread. */
 const IDLE = -1;
@@ -70,9 +71,21 @@ export class ThreadTally {
     this.counts[cell]! += n;
   }
 
+  /** A PCollection's count cell as an object operators increment (`n++`) themselves; undefined if not tracked. */
+  counter(pcollId: string): { n: number } | undefined {
+    const cell = this.pcollIndex.get(pcollId);
+    return cell === undefined ? undefined : new CountCell(this.counts, cell);
+  }
+
   /** The register value of a step (for `enter`). */
   stepId(step: string): number {
     return this.stepIndex.get(step) ?? IDLE;
+  }
+
+  /** What an operator writes into this thread's register while it runs `step`; undefined if the step is not tracked. */
+  stepMark(step: string): StepMark | undefined {
+    const s = this.stepIndex.get(step);
+    return s === undefined ? undefined : { register: this.register, step: s };
   }
 
   /** Marks `step` as executing on this thread; returns what to restore with `exit`. */
@@ -84,6 +97,20 @@ export class ThreadTally {
 
   exit(previous: number): void {
     this.register[0] = previous;
+  }
+}
+
+/** One cell of a thread's count row, behind the `{ n }` shape the executor's operators count in. */
+class CountCell {
+  constructor(
+    private readonly counts: Float64Array,
+    private readonly cell: number,
+  ) {}
+  get n(): number {
+    return this.counts[this.cell]!;
+  }
+  set n(value: number) {
+    this.counts[this.cell] = value;
   }
 }
 
