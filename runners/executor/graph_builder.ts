@@ -273,7 +273,7 @@ export class GraphBuilder {
       case "pardo": {
         const outputs = this.taggedOutputs(step, spec.outputTags);
         const reader = spec.sideInputs.length > 0 ? host.sideInputs(step, spec.sideInputs) : undefined;
-        return new ParDoOperator(name, spec.doFn, outputs, reader, host.metricsFor(step), host.runtimeFor(step), this.inputChecks(step));
+        return new ParDoOperator(name, spec.doFn, outputs, reader, host.metricsFor(step), host.runtimeFor(step), this.inputChecks(step), this.stepMarkOf(step));
       }
       case "stateful_pardo": {
         const outputs = this.taggedOutputs(step, spec.outputTags);

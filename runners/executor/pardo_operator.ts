@@ -7,7 +7,7 @@ import { isThenable, MetricsContainer, UserMethodCaller } from "../../lib/model/
 import { sideInputsObject } from "../../lib/model/side_inputs";
 import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MIN_TIMESTAMP, NO_FIRING, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
-import { BasicOperator, wrapAsync, wrapUserError } from "./operator";
+import { BasicOperator, StepMark, wrapAsync, wrapUserError } from "./operator";
 import { DISCARD, MaybePromise, PendingWork, Receiver } from "./receiver";
 
 import type { SideInputReader } from "./side_input_reader";
@@ -58,6 +58,8 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     private readonly metrics: MetricsContainer,
     readonly runtime: RuntimeContext,
     private readonly checks: InputChecks | undefined,
+    /** The monitor's step register, written here rather than by a receiver in front of this operator. */
+    private readonly mark: StepMark | undefined = undefined,
   ) {
     super();
     this.sideInputs = sideInputsObject(transformName, sideInputReader?.views ?? [], (view) => sideInputReader!.get(view, this.window));
@@ -144,8 +146,20 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     return p;
   }
 
-  /** Processes one element in each of its windows (called one element at a time). */
+  /** Processes one element in each of its windows (called one element at a time), marked as this step's work. */
   protected processElement(value: unknown, meta: ElementMeta): MaybePromise {
+    const mark = this.mark;
+    if (mark === undefined) return this.processWindows(value, meta);
+    const previousStep = mark.register[0]!;
+    mark.register[0] = mark.step;
+    try {
+      return this.processWindows(value, meta);
+    } finally {
+      mark.register[0] = previousStep;
+    }
+  }
+
+  private processWindows(value: unknown, meta: ElementMeta): MaybePromise {
     const windows = meta.windows;
     if (windows.length === 1) return this.processInWindow(value, meta, windows[0]!);
     return this.processEachWindow(value, meta, 0);
