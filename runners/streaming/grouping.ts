@@ -28,6 +28,7 @@ import type { WindowingStrategy } from "../../lib/model/windowing";
 import { CheckSampler, checkKeyDeterministic } from "../executor/checks";
 import { notKv } from "../executor/combine_operator";
 import { wrapUserError } from "../executor/operator";
+import { countAddInput } from "../../lib/transforms/combine";
 import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
 import { TimeBuckets } from "./hold_counts";
 import type { Clocks } from "../executor/in_memory_state";
@@ -94,6 +95,8 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   private readonly elementHolds: boolean;
   /** The grouping state (the constructor's, or the default for the window fn). */
   private readonly state: GroupingState;
+  /** Whether the combine is Count's (an accumulator is a number of elements). */
+  private readonly counting: boolean;
 
   constructor(
     readonly transformName: string,
@@ -115,6 +118,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     state?: GroupingState,
   ) {
     this.processingTimeTriggers = usesProcessingTime(windowing.trigger);
+    this.counting = combineFn !== undefined && combineFn.addInput === countAddInput;
     this.merging = isMergingWindowFn(windowing.windowFn);
     this.state = state ?? (this.merging ? new InMemoryGroupingState() : new WindowMajorGroupingState());
     this.triggerSeesElements = triggerMachine(windowing.trigger, this.merging).seesElements;
@@ -176,7 +180,9 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
       }
       // The element into the window's buffer or accumulator (written out here: per element).
       const fn = this.combineFn;
-      if (fn !== undefined) {
+      // Count's accumulator: what its addInput returns, without the call.
+      if (this.counting) ws.buffer = (ws.buffer as number) + 1;
+      else if (fn !== undefined) {
         // A direct call (no closure per element), with this step's metrics container active.
         const previous = activeMetrics.container;
         activeMetrics.container = this.metrics;
