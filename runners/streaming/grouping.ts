@@ -67,7 +67,10 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
    * A window object elements came with that is not expired at the current clocks, and whose
    * step object is `lastWindow`: the next elements with it skip the expiry check (whose
    * `maxTimestamp()` call returns a new heap number each time it is not inlined) and the lookup
-   * of the step's object. Cleared whenever the clocks change.
+   * of the step's object. Checked again whenever the clocks change (in advance, not by the next
+   * element: the branch of receive that checks a window runs only when the window changes, so
+   * the optimizing compiler has seen it run, rather than once per bundle, where the first
+   * bundle's run is often before V8 records type feedback and each later one deoptimizes).
    */
   private liveWindow: BoundedWindow | undefined;
   /**
@@ -85,8 +88,12 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
    * kept only when the trigger reads processing time.
    */
   private readonly unfired = new Set<WindowState>();
-  /** Windows that received elements since the last evaluation (the bundle's windows; each is flagged `touched`). */
-  private touched: WindowState[] = [];
+  /**
+   * Windows that received elements since the last evaluation (the bundle's windows; each is
+   * flagged `touched`). One array for the whole run: the optimized receive checks the array's
+   * map when it pushes, and a new empty array per bundle has another one (and deoptimizes it).
+   */
+  private readonly touched: WindowState[] = [];
   /** Whether the window fn merges windows (sessions). */
   private readonly merging: boolean;
   /** Whether the trigger counts or times elements (the default trigger does not look at them). */
@@ -246,7 +253,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     this.evaluateTouched();
     const clockMoved = clocks.processingTime !== this.clocks.processingTime;
     this.clocks = clocks;
-    this.liveWindow = undefined;
+    if (this.liveWindow !== undefined && this.isExpired(this.liveWindow, clocks.inputWatermark)) this.liveWindow = undefined;
     while (this.wakeups.peekTime() < clocks.inputWatermark) this.wakeups.popBucket(this.visitIfLive);
     // A processing-time trigger is armed by an element and fires a pane of pending data: only
     // windows holding unfired elements can fire because the clock moved.
@@ -284,9 +291,9 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
 
   /** Fires (at most once each) the windows that received elements since the last evaluation. */
   private evaluateTouched(): void {
-    if (this.touched.length === 0) return;
     const touched = this.touched;
-    this.touched = [];
+    const n = touched.length;
+    if (n === 0) return;
     // A trigger that reads only the watermark (the default, AfterWatermark() alone, Never) cannot
     // fire a window the watermark has not passed; and with panes stamped at the end of the window
     // (no EARLIEST, LATEST), a window that already waits for its end and holds there keeps its
@@ -294,15 +301,22 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     // they skip the evaluation, which would change nothing.
     const watermarkOnly = !this.triggerSeesElements && !this.elementHolds;
     const watermark = this.clocks.inputWatermark;
-    for (const ws of touched) {
-      ws.touched = false;
-      if (ws.dead) continue;
-      if (watermarkOnly && ws.pending > 0 && ws.wakePhase === WAKE_AT_END) {
-        const end = ws.window.maxTimestamp();
-        if (watermark <= end && ws.holdAt === end) continue;
+    try {
+      for (let i = 0; i < n; i++) {
+        const ws = touched[i]!;
+        ws.touched = false;
+        if (ws.dead) continue;
+        if (watermarkOnly && ws.pending > 0 && ws.wakePhase === WAKE_AT_END) {
+          const end = ws.window.maxTimestamp();
+          if (watermark <= end && ws.holdAt === end) continue;
+        }
+        this.fireIfReady(ws);
+        this.touch(ws);
       }
-      this.fireIfReady(ws);
-      this.touch(ws);
+    } finally {
+      // These n are evaluated (or the run failed); a window listed meanwhile waits for the next evaluation.
+      if (touched.length === n) touched.length = 0;
+      else touched.splice(0, n);
     }
   }
 
