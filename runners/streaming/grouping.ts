@@ -299,17 +299,28 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     // (no EARLIEST, LATEST), a window that already waits for its end and holds there keeps its
     // entries as they are. Most of a bundle's windows are such (they received more elements):
     // they skip the evaluation, which would change nothing.
+    // More elements cannot change that either, until the watermark passes the window's end (and
+    // its wake-up visits it): such a window stays flagged `touched` without being listed
+    // ("parked"), so that its later elements do not list it again each bundle (visit clears the
+    // flag). Not with merging windows, whose merges move a window's end.
     const watermarkOnly = !this.triggerSeesElements && !this.elementHolds;
+    const park = watermarkOnly && !this.merging;
     const watermark = this.clocks.inputWatermark;
     try {
       for (let i = 0; i < n; i++) {
         const ws = touched[i]!;
-        ws.touched = false;
-        if (ws.dead) continue;
+        if (ws.dead) {
+          ws.touched = false;
+          continue;
+        }
         if (watermarkOnly && ws.pending > 0 && ws.wakePhase === WAKE_AT_END) {
           const end = ws.window.maxTimestamp();
-          if (watermark <= end && ws.holdAt === end) continue;
+          if (watermark <= end && ws.holdAt === end) {
+            if (!park) ws.touched = false;
+            continue;
+          }
         }
+        ws.touched = false;
         this.fireIfReady(ws);
         this.touch(ws);
       }
@@ -327,6 +338,8 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
 
   /** A timer of the window is due: garbage collection once expired, otherwise a trigger evaluation. */
   private visit(ws: WindowState): void {
+    // Parked (evaluateTouched) until now; nothing is listed while timers are visited.
+    ws.touched = false;
     if (this.isExpired(ws.window, this.clocks.inputWatermark)) {
       // Garbage collection: an open window emits its final pane (what has not fired, or an
       // empty on-time pane), without asking the trigger; then its state goes.
