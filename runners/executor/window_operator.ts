@@ -65,8 +65,13 @@ export class WindowIntoOperator extends BasicOperator {
     else windows = this.assign(value, timestamp);
     if (meta.windows.length <= 1) {
       this.count.n++;
-      let out = this.lastMeta;
-      if (out === undefined || out.timestamp !== timestamp || out.windows !== windows || out.pane !== meta.pane) out = this.lastMeta = { timestamp, windows, pane: meta.pane };
+      const pane = meta.pane;
+      const last = this.lastMeta;
+      // Every load and compare runs (no short circuit): with FixedWindows this path runs once per
+      // run of elements, and a part of it the optimizing compiler has not seen run deoptimizes
+      // the whole chain it was inlined into when it first does.
+      const differs = last === undefined ? 1 : Number(last.timestamp !== timestamp) | Number(last.windows !== windows) | Number(last.pane !== pane);
+      const out = differs !== 0 || last === undefined ? (this.lastMeta = { timestamp, windows, pane }) : last;
       // Other window fns are asked per element, as they always were (they may count calls, say).
       if (this.fixed) this.lastIn = meta;
       return this.next.receive(value, out);
