@@ -163,6 +163,12 @@ function naturalLess<T>(a: T, b: T): boolean {
   return (a as unknown as number) < (b as unknown as number);
 }
 
+/**
+ * @internal The `addInput` of `Combiners.count()`: a runner that finds it on a CombineFn may add 1
+ * per element itself (no call, no metrics scope: it runs no user code and cannot throw).
+ */
+export const countAddInput = (acc: number): number => acc + 1;
+
 /** The usual CombineFns. */
 export const Combiners = {
   /** Sum of numbers (0 for none). */
@@ -170,7 +176,7 @@ export const Combiners = {
   /** Number of elements. */
   count: <T = unknown>(): CombineFn<T, number, number> => ({
     createAccumulator: () => 0,
-    addInput: (acc) => acc + 1,
+    addInput: countAddInput,
     mergeAccumulators: (accs) => {
       let n = 0;
       for (const a of accs) n += a;

@@ -36,6 +36,12 @@ export class WindowIntoOperator extends BasicOperator {
    * batch, or a millisecond at high rates), and then share this (read-only) object too.
    */
   private lastMeta: ElementMeta | undefined;
+  /**
+   * The input metadata `lastMeta` was made for (FixedWindows): a driver hands a run of elements
+   * that share their timestamp one metadata object, and their window is then that of the element
+   * before; a compare instead of the window bounds and the checks of `lastMeta`.
+   */
+  private lastIn: ElementMeta | undefined;
 
   constructor(
     readonly transformName: string,
@@ -49,14 +55,25 @@ export class WindowIntoOperator extends BasicOperator {
     this.fixed = windowFn.constructor === FixedWindows;
   }
   receive(value: unknown, meta: ElementMeta): MaybePromise {
+    if (meta === this.lastIn) {
+      this.count.n++;
+      return this.next.receive(value, this.lastMeta!);
+    }
     const timestamp = meta.timestamp;
     let windows: ElementMeta["windows"];
     if (timestamp >= this.fixedStart && timestamp < this.fixedEnd) windows = this.fixedWindows;
     else windows = this.assign(value, timestamp);
     if (meta.windows.length <= 1) {
       this.count.n++;
-      let out = this.lastMeta;
-      if (out === undefined || out.timestamp !== timestamp || out.windows !== windows || out.pane !== meta.pane) out = this.lastMeta = { timestamp, windows, pane: meta.pane };
+      const pane = meta.pane;
+      const last = this.lastMeta;
+      // Every load and compare runs (no short circuit): with FixedWindows this path runs once per
+      // run of elements, and a part of it the optimizing compiler has not seen run deoptimizes
+      // the whole chain it was inlined into when it first does.
+      const differs = last === undefined ? 1 : Number(last.timestamp !== timestamp) | Number(last.windows !== windows) | Number(last.pane !== pane);
+      const out = differs !== 0 || last === undefined ? (this.lastMeta = { timestamp, windows, pane }) : last;
+      // Other window fns are asked per element, as they always were (they may count calls, say).
+      if (this.fixed) this.lastIn = meta;
       return this.next.receive(value, out);
     }
     // One copy per window the element was in (the window fns we have assign by timestamp alone).

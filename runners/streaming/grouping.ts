@@ -28,6 +28,7 @@ import type { WindowingStrategy } from "../../lib/model/windowing";
 import { CheckSampler, checkKeyDeterministic } from "../executor/checks";
 import { notKv } from "../executor/combine_operator";
 import { wrapUserError } from "../executor/operator";
+import { countAddInput } from "../../lib/transforms/combine";
 import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
 import { TimeBuckets } from "./hold_counts";
 import type { Clocks } from "../executor/in_memory_state";
@@ -66,7 +67,10 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
    * A window object elements came with that is not expired at the current clocks, and whose
    * step object is `lastWindow`: the next elements with it skip the expiry check (whose
    * `maxTimestamp()` call returns a new heap number each time it is not inlined) and the lookup
-   * of the step's object. Cleared whenever the clocks change.
+   * of the step's object. Checked again whenever the clocks change (in advance, not by the next
+   * element: the branch of receive that checks a window runs only when the window changes, so
+   * the optimizing compiler has seen it run, rather than once per bundle, where the first
+   * bundle's run is often before V8 records type feedback and each later one deoptimizes).
    */
   private liveWindow: BoundedWindow | undefined;
   /**
@@ -84,8 +88,12 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
    * kept only when the trigger reads processing time.
    */
   private readonly unfired = new Set<WindowState>();
-  /** Windows that received elements since the last evaluation (the bundle's windows; each is flagged `touched`). */
-  private touched: WindowState[] = [];
+  /**
+   * Windows that received elements since the last evaluation (the bundle's windows; each is
+   * flagged `touched`). One array for the whole run: the optimized receive checks the array's
+   * map when it pushes, and a new empty array per bundle has another one (and deoptimizes it).
+   */
+  private readonly touched: WindowState[] = [];
   /** Whether the window fn merges windows (sessions). */
   private readonly merging: boolean;
   /** Whether the trigger counts or times elements (the default trigger does not look at them). */
@@ -94,6 +102,8 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   private readonly elementHolds: boolean;
   /** The grouping state (the constructor's, or the default for the window fn). */
   private readonly state: GroupingState;
+  /** Whether the combine is Count's (an accumulator is a number of elements). */
+  private readonly counting: boolean;
 
   constructor(
     readonly transformName: string,
@@ -115,6 +125,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     state?: GroupingState,
   ) {
     this.processingTimeTriggers = usesProcessingTime(windowing.trigger);
+    this.counting = combineFn !== undefined && combineFn.addInput === countAddInput;
     this.merging = isMergingWindowFn(windowing.windowFn);
     this.state = state ?? (this.merging ? new InMemoryGroupingState() : new WindowMajorGroupingState());
     this.triggerSeesElements = triggerMachine(windowing.trigger, this.merging).seesElements;
@@ -176,7 +187,9 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
       }
       // The element into the window's buffer or accumulator (written out here: per element).
       const fn = this.combineFn;
-      if (fn !== undefined) {
+      // Count's accumulator: what its addInput returns, without the call.
+      if (this.counting) ws.buffer = (ws.buffer as number) + 1;
+      else if (fn !== undefined) {
         // A direct call (no closure per element), with this step's metrics container active.
         const previous = activeMetrics.container;
         activeMetrics.container = this.metrics;
@@ -240,7 +253,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     this.evaluateTouched();
     const clockMoved = clocks.processingTime !== this.clocks.processingTime;
     this.clocks = clocks;
-    this.liveWindow = undefined;
+    if (this.liveWindow !== undefined && this.isExpired(this.liveWindow, clocks.inputWatermark)) this.liveWindow = undefined;
     while (this.wakeups.peekTime() < clocks.inputWatermark) this.wakeups.popBucket(this.visitIfLive);
     // A processing-time trigger is armed by an element and fires a pane of pending data: only
     // windows holding unfired elements can fire because the clock moved.
@@ -278,25 +291,43 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
 
   /** Fires (at most once each) the windows that received elements since the last evaluation. */
   private evaluateTouched(): void {
-    if (this.touched.length === 0) return;
     const touched = this.touched;
-    this.touched = [];
+    const n = touched.length;
+    if (n === 0) return;
     // A trigger that reads only the watermark (the default, AfterWatermark() alone, Never) cannot
     // fire a window the watermark has not passed; and with panes stamped at the end of the window
     // (no EARLIEST, LATEST), a window that already waits for its end and holds there keeps its
     // entries as they are. Most of a bundle's windows are such (they received more elements):
     // they skip the evaluation, which would change nothing.
+    // More elements cannot change that either, until the watermark passes the window's end (and
+    // its wake-up visits it): such a window stays flagged `touched` without being listed
+    // ("parked"), so that its later elements do not list it again each bundle (visit clears the
+    // flag). Not with merging windows, whose merges move a window's end.
     const watermarkOnly = !this.triggerSeesElements && !this.elementHolds;
+    const park = watermarkOnly && !this.merging;
     const watermark = this.clocks.inputWatermark;
-    for (const ws of touched) {
-      ws.touched = false;
-      if (ws.dead) continue;
-      if (watermarkOnly && ws.pending > 0 && ws.wakePhase === WAKE_AT_END) {
-        const end = ws.window.maxTimestamp();
-        if (watermark <= end && ws.holdAt === end) continue;
+    try {
+      for (let i = 0; i < n; i++) {
+        const ws = touched[i]!;
+        if (ws.dead) {
+          ws.touched = false;
+          continue;
+        }
+        if (watermarkOnly && ws.pending > 0 && ws.wakePhase === WAKE_AT_END) {
+          const end = ws.window.maxTimestamp();
+          if (watermark <= end && ws.holdAt === end) {
+            if (!park) ws.touched = false;
+            continue;
+          }
+        }
+        ws.touched = false;
+        this.fireIfReady(ws);
+        this.touch(ws);
       }
-      this.fireIfReady(ws);
-      this.touch(ws);
+    } finally {
+      // These n are evaluated (or the run failed); a window listed meanwhile waits for the next evaluation.
+      if (touched.length === n) touched.length = 0;
+      else touched.splice(0, n);
     }
   }
 
@@ -307,6 +338,8 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
 
   /** A timer of the window is due: garbage collection once expired, otherwise a trigger evaluation. */
   private visit(ws: WindowState): void {
+    // Parked (evaluateTouched) until now; nothing is listed while timers are visited.
+    ws.touched = false;
     if (this.isExpired(ws.window, this.clocks.inputWatermark)) {
       // Garbage collection: an open window emits its final pane (what has not fired, or an
       // empty on-time pane), without asking the trigger; then its state goes.

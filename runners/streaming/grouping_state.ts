@@ -349,9 +349,16 @@ const MAX_HAND_ON_BACKOFF = 64;
  * wait for the next full collection: two windows in the heap instead of one. Keys that do not come
  * back are dropped from the Map as it is handed on (see handOn).
  */
+/** `lastId` when no window is cached: no window has this id (ids are "global" or formatted instants). */
+const NO_WINDOW = "\u0000";
+
 export class WindowMajorGroupingState implements GroupingState {
   private readonly windows = new Map<string, WindowKeys>();
-  private lastId: string | undefined;
+  /**
+   * Always a string (NO_WINDOW when none): compared per element with a window id, a comparison
+   * the optimizing compiler specialises to strings (undefined here would deoptimize it).
+   */
+  private lastId = NO_WINDOW;
   private last: WindowKeys | undefined;
   /** The window put last that is still live: a Map handed on goes to it. */
   private newest: WindowKeys | undefined;
@@ -449,7 +456,10 @@ export class WindowMajorGroupingState implements GroupingState {
     this.count--;
     if (--w.live === 0) {
       this.windows.delete(windowId);
-      if (this.lastId === windowId) this.lastId = this.last = undefined;
+      if (this.lastId === windowId) {
+        this.lastId = NO_WINDOW;
+        this.last = undefined;
+      }
       if (this.newest === w) this.newest = undefined;
       this.handOn(w, windowId, ws.window);
     }
