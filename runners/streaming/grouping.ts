@@ -21,7 +21,7 @@ import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { Coder } from "../../lib/coders/coder";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import { InternalError } from "../../lib/model/errors";
-import { activeMetrics, MetricsContainer, setActiveContainer, systemCounterKey } from "../../lib/model/metrics";
+import { activeMetrics, MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import { isMergingWindowFn } from "../../lib/model/sliding_sessions";
 import { BoundedWindow, ElementMeta, Instant, IntervalWindow, type KV, kv, MIN_TIMESTAMP, PaneInfo, PaneTiming } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
@@ -37,6 +37,7 @@ import { defaultCoder } from "../executor/default_coders";
 import type { Checkpointable } from "./checkpoint";
 import { CLOSED, GroupingState, windowCoderOf, InMemoryGroupingState, readWindowStates, stateKeyOf, WindowMajorGroupingState, WindowState, WindowStateCodec, writeWindowStates } from "./grouping_state";
 import { HoldCounts } from "./hold_counts";
+import { CombineCalls } from "./combine_calls";
 
 /** WindowState.wakePhase: the window's next visit is at its end, or at its expiry (end + allowed lateness). */
 const WAKE_AT_END = 1;
@@ -104,6 +105,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   private readonly state: GroupingState;
   /** Whether the combine is Count's (an accumulator is a number of elements). */
   private readonly counting: boolean;
+  private readonly combineCalls: CombineCalls;
 
   constructor(
     readonly transformName: string,
@@ -126,6 +128,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   ) {
     this.processingTimeTriggers = usesProcessingTime(windowing.trigger);
     this.counting = combineFn !== undefined && combineFn.addInput === countAddInput;
+    this.combineCalls = new CombineCalls(transformName, metrics);
     this.merging = isMergingWindowFn(windowing.windowFn);
     this.state = state ?? (this.merging ? new InMemoryGroupingState() : new WindowMajorGroupingState());
     this.triggerSeesElements = triggerMachine(windowing.trigger, this.merging).seesElements;
@@ -237,7 +240,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
       return this.pending.isEmpty ? undefined : this.pending.take();
     }
     const buffer = ws.buffer;
-    ws.buffer = this.call(() => fn.mergeAccumulators([buffer, acc]));
+    ws.buffer = this.combineCalls.call(() => fn.mergeAccumulators([buffer, acc]));
     this.noteAdded(ws, timestamp, count);
     // A liftable trigger counts at most one element: the accumulator is that one.
     if (this.triggerSeesElements) ws.trigger.onElement(this.elementContext(ws.window));
@@ -465,7 +468,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
 
   /** A key's state in a new window: its removed state of an earlier window, reset, if the table kept one. */
   private newWindowState(key: unknown, window: BoundedWindow, keyId?: string): WindowState {
-    const buffer = this.combineFn !== undefined ? this.createAccumulator(this.combineFn) : [];
+    const buffer = this.combineFn !== undefined ? this.combineCalls.createAccumulator(this.combineFn) : [];
     const trigger = triggerMachine(this.windowing.trigger, this.merging);
     const free = keyId !== undefined ? this.state.recycled(keyId) : undefined;
     if (free === undefined) return new WindowState(key, window, buffer, trigger);
@@ -515,7 +518,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
       target.onTimeEmitted = existing.onTimeEmitted;
     }
     for (const p of parts) {
-      if (this.combineFn !== undefined) target.buffer = this.call(() => this.combineFn!.mergeAccumulators([target.buffer, p.buffer]));
+      if (this.combineFn !== undefined) target.buffer = this.combineCalls.call(() => this.combineFn!.mergeAccumulators([target.buffer, p.buffer]));
       else (target.buffer as unknown[]).push(...(p.buffer as unknown[]));
       if (p.holdMin !== undefined && (target.holdMin === undefined || p.holdMin < target.holdMin)) target.holdMin = p.holdMin;
       if (p.holdMax !== undefined && (target.holdMax === undefined || p.holdMax > target.holdMax)) target.holdMax = p.holdMax;
@@ -586,10 +589,10 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     }
     const timestamp = this.paneTimestamp(ws);
     const fn = this.combineFn;
-    const value = fn !== undefined ? this.extractOutput(fn, ws.buffer) : [...(ws.buffer as unknown[])];
+    const value = fn !== undefined ? this.combineCalls.extractOutput(fn, ws.buffer) : [...(ws.buffer as unknown[])];
     if (isLast) ws.buffer = fn !== undefined ? undefined : [];
     else if (this.windowing.accumulationMode === "DISCARDING") {
-      ws.buffer = fn !== undefined ? this.createAccumulator(fn) : [];
+      ws.buffer = fn !== undefined ? this.combineCalls.createAccumulator(fn) : [];
     }
     ws.pending = 0;
     if (this.processingTimeTriggers) this.unfired.delete(ws);
@@ -613,41 +616,5 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     }
     const pane: PaneInfo = { isFirst: index === 0, isLast, timing, index, onTimeIndex };
     return (this.lastPaneMeta = { timestamp, windows: this.paneWindows, pane });
-  }
-
-  /** A new accumulator: a direct call (no closure), with this step's metrics container active. */
-  private createAccumulator(fn: CombineFnLike): unknown {
-    const previous = activeMetrics.container;
-    activeMetrics.container = this.metrics;
-    try {
-      return fn.createAccumulator();
-    } catch (e) {
-      throw wrapUserError(this.transformName, "combine", e);
-    } finally {
-      activeMetrics.container = previous;
-    }
-  }
-
-  private extractOutput(fn: CombineFnLike, accumulator: unknown): unknown {
-    const previous = activeMetrics.container;
-    activeMetrics.container = this.metrics;
-    try {
-      return fn.extractOutput(accumulator);
-    } catch (e) {
-      throw wrapUserError(this.transformName, "combine", e);
-    } finally {
-      activeMetrics.container = previous;
-    }
-  }
-
-  private call<R>(f: () => R): R {
-    const previous = setActiveContainer(this.metrics);
-    try {
-      return f();
-    } catch (e) {
-      throw wrapUserError(this.transformName, "combine", e);
-    } finally {
-      setActiveContainer(previous);
-    }
   }
 }
