@@ -6,14 +6,12 @@
  */
 import { strict as assert } from "node:assert";
 import { Create, DoFn, ParDo, Pipeline, type ProcessContext } from "../../lib";
-import { defaultOptions } from "../../lib/model/options";
-import { MetricsContainer } from "../../lib/model/metrics";
 import { inGlobalWindow } from "../../lib/model/window";
 import type { EdgeObserver, Step } from "../../runners/executor/graph_builder";
 import type { Receiver } from "../../runners/executor/receiver";
-import { StepContexts } from "../../runners/executor/step_contexts";
 import { planStages } from "../../runners/direct/plan";
-import { buildStage, StageEnvironment } from "../../runners/direct/stage_builder";
+import { buildStage } from "../../runners/direct/stage_builder";
+import { testStageEnvironment } from "./stage_env";
 import { runStageInstances } from "../../runners/direct/stage_runner";
 
 /** What the monitor saw: the step executing whenever a DoFn ran, and elements per PCollection. */
@@ -63,18 +61,7 @@ describe("Graph builder: the monitoring hook on every edge", () => {
 
     const plan = planStages(p);
     assert.equal(plan.stages.length, 1, "Create's impulse stage fuses everything");
-    const contexts = new StepContexts(new Map<string, MetricsContainer>(), defaultOptions(), "t", [], []);
-    const env: StageEnvironment = {
-      plan,
-      strictChecks: true,
-      checkEveryElement: true,
-      metricsFor: (n) => contexts.metricsFor(n),
-      runtimeFor: (n) => contexts.runtimeFor(n),
-      shuffleFor: () => assert.fail("no shuffle in this stage"),
-      bufferFor: () => assert.fail("no buffer in this stage"),
-      materializedFor: () => assert.fail("nothing materialized in this stage"),
-      observer: tally,
-    };
+    const env = testStageEnvironment(plan, { observer: tally });
     const stage = plan.stages[0]!;
     await runStageInstances([buildStage(stage, env)], [inGlobalWindow(new Uint8Array(0))]);
 

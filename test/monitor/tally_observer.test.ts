@@ -6,14 +6,12 @@
  */
 import { strict as assert } from "node:assert";
 import { Combine, Combiners, Create, DoFn, GroupByKey, kv, KV, ParDo, Pipeline, type ProcessContext } from "../../lib";
-import { defaultOptions } from "../../lib/model/options";
-import { MetricsContainer } from "../../lib/model/metrics";
 import { inGlobalWindow } from "../../lib/model/window";
 import type { Step } from "../../runners/executor/graph_builder";
 import type { Receiver } from "../../runners/executor/receiver";
-import { StepContexts } from "../../runners/executor/step_contexts";
 import { planStages } from "../../runners/direct/plan";
-import { buildStage, StageEnvironment } from "../../runners/direct/stage_builder";
+import { buildStage } from "../../runners/direct/stage_builder";
+import { testStageEnvironment } from "../executor/stage_env";
 import { runStageInstances } from "../../runners/direct/stage_runner";
 import { ExecutionTally } from "../../runners/monitor/execution_tally";
 import { TallyObserver } from "../../runners/monitor/tally_observer";
@@ -67,18 +65,7 @@ describe("Run monitor: counts and step marks on a batch stage", () => {
       },
     });
     const plan = planStages(p);
-    const contexts = new StepContexts(new Map<string, MetricsContainer>(), defaultOptions(), "t", [], []);
-    const env: StageEnvironment = {
-      plan,
-      strictChecks: true,
-      checkEveryElement: true,
-      metricsFor: (n) => contexts.metricsFor(n),
-      runtimeFor: (n) => contexts.runtimeFor(n),
-      shuffleFor: (name) => sinkOf(name),
-      bufferFor: () => assert.fail("no buffer in this stage"),
-      materializedFor: () => assert.fail("nothing materialized in this stage"),
-      observer,
-    };
+    const env = testStageEnvironment(plan, { shuffleFor: (name) => sinkOf(name), observer });
     const stage = plan.stages.find((s) => s.fused.some((u) => u.node.fullName === "Split"))!;
     await runStageInstances([buildStage(stage, env)], [inGlobalWindow(new Uint8Array(0))]);
 
@@ -125,18 +112,7 @@ describe("Run monitor: counts and step marks on a batch stage", () => {
     const steps = p.transforms().map((n) => n.fullName);
     const tally = new ExecutionTally(steps, [], 1);
     const plan = planStages(p);
-    const contexts = new StepContexts(new Map<string, MetricsContainer>(), defaultOptions(), "t", [], []);
-    const env: StageEnvironment = {
-      plan,
-      strictChecks: false,
-      checkEveryElement: false,
-      metricsFor: (n) => contexts.metricsFor(n),
-      runtimeFor: (n) => contexts.runtimeFor(n),
-      shuffleFor: () => assert.fail("no shuffle in this stage"),
-      bufferFor: () => assert.fail("no buffer in this stage"),
-      materializedFor: () => assert.fail("nothing materialized in this stage"),
-      observer: new TallyObserver(tally.thread(0), true),
-    };
+    const env = testStageEnvironment(plan, { strictChecks: false, checkEveryElement: false, observer: new TallyObserver(tally.thread(0), true) });
     await assert.rejects(runStageInstances([buildStage(plan.stages[0]!, env)], [inGlobalWindow(new Uint8Array(0))]), /Fails.*bad element|bad element/s);
     assert.equal(tally.currentStep(0), undefined);
     await tally.stop();
