@@ -61,16 +61,6 @@ export class ThreadTally {
     this.register[0] = IDLE;
   }
 
-  /** The cell index of a PCollection's count (undefined if the tally does not track it). */
-  pcollCell(pcollId: string): number | undefined {
-    return this.pcollIndex.get(pcollId);
-  }
-
-  /** Adds `n` elements to a cell. */
-  add(cell: number, n = 1): void {
-    this.counts[cell]! += n;
-  }
-
   /** A PCollection's count cell as an object operators increment (`n++`) themselves; undefined if not tracked. */
   counter(pcollId: string): { n: number } | undefined {
     const cell = this.pcollIndex.get(pcollId);
