@@ -358,7 +358,11 @@ export class LineSplitter {
 
 /** Options of `readLineBatches`. */
 export interface ReadLinesOptions {
-  /** Bytes per read from the file; default 1 MiB. Small values are for tests. */
+  /**
+   * Bytes per read from a gzip file, and the most a window past a range's end grows to (for a last
+   * line that runs on); default 1 MiB. Uncompressed files are read at most 128 KiB at a time.
+   * Small values are for tests.
+   */
   readonly chunkSize?: number;
   /**
    * At most this many bytes are decoded into one batch; default 64 KiB. Larger batches make V8
@@ -372,6 +376,14 @@ export interface ReadLinesOptions {
 }
 
 const DEFAULT_CHUNK_BYTES = 1 << 20;
+/**
+ * Bytes per read of an uncompressed file at most. A range's first lines wait for its whole first
+ * read, which nothing overlaps: on a 2-core VM a 1 MiB read took 4-12 ms and a 64 KiB one ~1 ms.
+ * Alternating whole-process word counts, 1 MiB → 128 KiB reads: 100 MB 0.97× the time with one
+ * worker and 0.93× with two, peak RSS 139 → 98 MB and 174 → 144 MB; 5 MB with two workers (six
+ * ranges) 0.96×. 64 KiB reads were 4 % slower than 128 KiB at 100 MB (twice the calls).
+ */
+const MAX_READ_BYTES = 1 << 17;
 const DEFAULT_BATCH_BYTES = 1 << 16;
 
 function readError(path: string, gzip: boolean, err: unknown): FileSystemError {
@@ -436,8 +448,9 @@ export async function* readLineBatches(
       // past the range's end (a stream reads ahead), which cost 60 % more bytes read than the file's size.
       let from = splitter.readStart;
       let length = end === Infinity ? Infinity : end - from + Math.min(LAST_LINE_BYTES, chunkSize);
+      const readBytes = Math.min(chunkSize, MAX_READ_BYTES);
       while (!splitter.done) {
-        const bufferSize = length === Infinity ? chunkSize : Math.ceil(length / Math.ceil(length / chunkSize));
+        const bufferSize = length === Infinity ? readBytes : Math.ceil(length / Math.ceil(length / readBytes));
         const source = await fs.openRead(path, { start: from, ...(length === Infinity ? {} : { end: from + length }), bufferSize });
         const read = { bytes: 0 };
         yield* splitStream(source, splitter, batchBytes, read);

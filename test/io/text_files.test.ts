@@ -254,6 +254,22 @@ describe("text files", () => {
       assert.deepEqual(lines2.map((l) => l.length), [1, 300_000]);
     });
 
+    it("reads an uncompressed range at most 128 KiB at a time (a range's first lines wait for its first read)", async () => {
+      const line = "w".repeat(99) + "\n";
+      const bytes = Buffer.from(line.repeat(30000)); // 3 MB
+      const mem = memoryFs({ f: bytes });
+      const sizes: number[] = [];
+      const recording = {
+        openRead: (p: string, options: OpenReadOptions = {}): Promise<Readable> => {
+          sizes.push(options.bufferSize ?? 0);
+          return mem.openRead(p, options);
+        },
+      };
+      const { lines } = await collect(readLineBatches("f", { start: 0, end: 2_000_000 }, "uncompressed", { fileSystem: recording }));
+      assert.equal(lines.length, 20000);
+      assert.ok(sizes.length > 0 && sizes.every((n) => n > 0 && n <= 1 << 17), `buffer sizes ${sizes.join(", ")}`);
+    });
+
     it("yields one batch per chunk, not one per line", async () => {
       const p = path.join(root, "many.txt");
       fs.writeFileSync(p, "line\n".repeat(100000));
