@@ -7,10 +7,10 @@
  * files) a plain block is printed every `plainIntervalMs`, so logs stay readable.
  */
 import * as readline from "node:readline";
-import Table from "cli-table3";
 import type { JobSnapshot, MonitoredJob, StepNode } from "../../lib/model/monitoring";
 import { formatCount, formatDuration, formatRate, formatWatermark, watermarkLag } from "./format";
 import { topLevelSteps } from "./job_graph";
+import { textTable } from "./text_table";
 
 /** Where and how often progress is drawn. */
 export interface TerminalProgressOptions {
@@ -135,9 +135,8 @@ export class TerminalProgress {
   private liveTable(s: JobSnapshot): string {
     const head = ["step", "in", "out", "rate", "time"];
     if (s.streaming) head.push("watermark", "lag", "rejected");
-    const table = new Table({ head, chars: PLAIN_CHARS, style: { head: [], border: [], compact: true, "padding-left": 1, "padding-right": 1 } });
-    for (const step of this.steps) table.push(this.cells(s, step));
-    return `${header(s)}\n${table.toString()}\n`;
+    const rows = this.steps.map((step) => this.cells(s, step));
+    return `${header(s)}\n${textTable(head, rows)}\n`;
   }
 
   private plainBlock(s: JobSnapshot): string {
@@ -182,40 +181,20 @@ function header(s: JobSnapshot): string {
 /** The table printed when a job ends: every top-level step, then the metrics. */
 export function summary(s: JobSnapshot, steps: readonly StepNode[]): string {
   const total = steps.reduce((t, st) => t + (s.steps[st.name]?.msSpent ?? 0), 0);
-  const table = new Table({ head: ["step", "in", "out", "time", "share"], chars: PLAIN_CHARS, style: { head: [], border: [], compact: true } });
-  for (const st of steps) {
+  const rows = steps.map((st) => {
     const p = s.steps[st.name];
     const ms = p?.msSpent;
-    table.push([st.label, formatCount(p?.elementsIn ?? 0), formatCount(p?.elementsOut ?? 0), ms === undefined ? "-" : formatDuration(ms), ms === undefined || total === 0 ? "-" : `${Math.round((100 * ms) / total)} %`]);
-  }
-  let text = `${header(s)}\n${table.toString()}\n`;
-  const metrics = new Table({ head: ["step", "metric", "value"], chars: PLAIN_CHARS, style: { head: [], border: [], compact: true } });
+    return [st.label, formatCount(p?.elementsIn ?? 0), formatCount(p?.elementsOut ?? 0), ms === undefined ? "-" : formatDuration(ms), ms === undefined || total === 0 ? "-" : `${Math.round((100 * ms) / total)} %`];
+  });
+  let text = `${header(s)}\n${textTable(["step", "in", "out", "time", "share"], rows)}\n`;
+  const metrics: string[][] = [];
   for (const c of s.metrics.counters) metrics.push([c.step, `${c.namespace}/${c.name}`, formatCount(c.value)]);
   for (const d of s.metrics.distributions) {
     const v = d.value;
     metrics.push([d.step, `${d.namespace}/${d.name}`, `count ${formatCount(v.count)}, mean ${v.count === 0 ? 0 : +(v.sum / v.count).toFixed(3)}, min ${v.min}, max ${v.max}`]);
   }
   for (const g of s.metrics.gauges) metrics.push([g.step, `${g.namespace}/${g.name}`, String(g.value.value)]);
-  if (metrics.length > 0) text += `Metrics:\n${metrics.toString()}\n`;
+  if (metrics.length > 0) text += `Metrics:\n${textTable(["step", "metric", "value"], metrics)}\n`;
   if (s.error !== undefined) text += `Error: ${s.error}\n`;
   return text;
 }
-
-/** Column separators only: a table that reads like aligned text in any log. */
-const PLAIN_CHARS = {
-  top: "",
-  "top-mid": "",
-  "top-left": "",
-  "top-right": "",
-  bottom: "",
-  "bottom-mid": "",
-  "bottom-left": "",
-  "bottom-right": "",
-  left: "",
-  "left-mid": "",
-  mid: "",
-  "mid-mid": "",
-  right: "",
-  "right-mid": "",
-  middle: " ",
-};
