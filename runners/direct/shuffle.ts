@@ -17,7 +17,7 @@ import { BoundedWindow, GlobalWindow, Instant, IntervalWindow } from "../../lib/
 import type { GroupingSink } from "../executor/combine_operator";
 import { mergeDown, RunMerger } from "./spill/merge";
 import { RunRecord, RunWriter } from "./spill/run_file";
-import { sortIds } from "./spill/sort_ids";
+import { sortIdsWith } from "./spill/sort_ids";
 import { makeSpillDirectory, removeSpillDirectory, spillBase } from "./spill/spill_directory";
 
 /** One group read back from the shuffle. */
@@ -191,13 +191,20 @@ export class Shuffle implements GroupingSink {
 
   private spill(): void {
     const o = this.options;
-    const ids = sortIds([...this.groups.keys()]);
+    const ids: string[] = [];
+    const groups: MutableGroup[] = [];
+    for (const [id, g] of this.groups) {
+      ids.push(id);
+      groups.push(g);
+    }
+    sortIdsWith(ids, groups);
     let writer: RunWriter | undefined;
     try {
       writer = new RunWriter(this.nextFile());
       const payload = this.payload;
-      for (const id of ids) {
-        const g = this.groups.get(id)!;
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        const g = groups[i]!;
         payload.reset();
         const key = g.key;
         if (g.window === GlobalWindow.INSTANCE && typeof key === "string" && id.length === key.length + 1 && id.endsWith(key)) {
@@ -236,10 +243,10 @@ export class Shuffle implements GroupingSink {
     const first = parts[0]!;
     let key: unknown;
     let window: BoundedWindow = GlobalWindow.INSTANCE;
-    const kind = first.head[0];
+    const kind = first.block[first.headAt];
     if (kind === HEAD_KEY_IN_ID) key = first.id.slice(1);
     else {
-      const head = new ByteReader(first.head, 1);
+      const head = new ByteReader(first.block, first.headAt + 1, first.valuesAt);
       if (kind === HEAD_INTERVAL) window = new IntervalWindow(head.readDoubleBE(), head.readDoubleBE());
       key = o.keyCoder.decode(head, "nested");
     }
@@ -252,7 +259,7 @@ export class Shuffle implements GroupingSink {
     for (const p of parts) {
       if (p.minTimestamp < minTimestamp) minTimestamp = p.minTimestamp;
       if (p.maxTimestamp > maxTimestamp) maxTimestamp = p.maxTimestamp;
-      const r = new ByteReader(p.values);
+      const r = new ByteReader(p.block, p.valuesAt, p.end);
       for (let k = 0; k < p.count; k++) values[i++] = o.valueCoder.decode(r, "nested");
     }
     if (o.combineFn !== undefined && values.length > 1) values = [o.combineFn.mergeAccumulators(values)];

@@ -9,7 +9,7 @@ import type { Coder } from "../../lib/coders/coder";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import type { BoundedWindow } from "../../lib/model/window";
 import { Group, Shuffle } from "../../runners/direct/shuffle";
-import { RunReader, RunWriter } from "../../runners/direct/spill/run_file";
+import { recordHead, recordValues, RunReader, RunWriter } from "../../runners/direct/spill/run_file";
 import { sortIds } from "../../runners/direct/spill/sort_ids";
 import { groupIdentity, keyIdentity } from "../../runners/executor/grouping_key";
 import { runDirect } from "../helpers";
@@ -167,7 +167,7 @@ describe("DirectRunner shuffle", () => {
       assert.ok(reader.advance());
       const got = reader.record;
       assert.deepEqual(
-        { id: got.id, min: got.minTimestamp, max: got.maxTimestamp, count: got.count, head: Buffer.from(got.head), values: Buffer.from(got.values) },
+        { id: got.id, min: got.minTimestamp, max: got.maxTimestamp, count: got.count, head: Buffer.from(recordHead(got)), values: Buffer.from(recordValues(got)) },
         { id: r.id, min: i, max: 10 + i, count: r.count, head: r.head, values: r.values },
       );
     }

@@ -7,7 +7,7 @@
  * order they were added in, as they do when nothing spilled.
  */
 import * as fs from "node:fs";
-import { RunReader, RunRecord, RunWriter } from "./run_file";
+import { recordHead, recordValues, RunReader, RunRecord, RunWriter } from "./run_file";
 
 /** Reads several runs as one sorted sequence of groups. */
 export class RunMerger {
@@ -107,9 +107,9 @@ export function mergeToFile(files: readonly string[], target: string, blockBytes
         if (p.minTimestamp < min) min = p.minTimestamp;
         if (p.maxTimestamp > max) max = p.maxTimestamp;
         count += p.count;
-        values.push(p.values);
+        values.push(recordValues(p));
       }
-      writer.writeRecord(first.id, min, max, count, first.head, values);
+      writer.writeRecord(first.id, min, max, count, recordHead(first), values);
     }
     writer.close();
     return writer.bytes;

@@ -15,17 +15,32 @@
 import * as fs from "node:fs";
 import { varIntSize } from "../../../lib/coders/byte_io";
 
-/** One record of a run, as views into the reader's current block (valid until its next `advance`). */
+/**
+ * One record of a run, as offsets into the reader's current block (valid until its next
+ * `advance`): offsets rather than views, so reading a record allocates nothing but its id.
+ */
 export interface RunRecord {
   id: string;
   minTimestamp: number;
   maxTimestamp: number;
-  /** How many values (or accumulators) `values` holds. */
+  /** How many values (or accumulators) the record holds. */
   count: number;
-  /** The window and the key (see shuffle.ts). */
-  head: Uint8Array;
-  /** `count` values, each nested-encoded. */
-  values: Uint8Array;
+  block: Buffer;
+  /** Where the head (the window and the key, see shuffle.ts) starts in `block`. */
+  headAt: number;
+  /** Where the `count` values, each nested-encoded, start in `block`; they end at `end`. */
+  valuesAt: number;
+  end: number;
+}
+
+/** A record's head, as a view into its block. */
+export function recordHead(r: RunRecord): Uint8Array {
+  return r.block.subarray(r.headAt, r.valuesAt);
+}
+
+/** A record's encoded values, as a view into its block. */
+export function recordValues(r: RunRecord): Uint8Array {
+  return r.block.subarray(r.valuesAt, r.end);
 }
 
 /** Largest buffered output before a run writer writes it to its file. */
@@ -46,16 +61,29 @@ export class RunWriter {
 
   /** Appends a group: `payload` is its head (`headLength` bytes) then its `count` encoded values. */
   writeGroup(id: string, minTimestamp: number, maxTimestamp: number, count: number, payload: Uint8Array, headLength: number): void {
-    this.writeRecord(id, minTimestamp, maxTimestamp, count, payload.subarray(0, headLength), [payload.subarray(headLength)]);
+    let p = this.header(id, minTimestamp, maxTimestamp, count, headLength, payload.length);
+    p = copyBytes(payload, this.buf, p);
+    this.finishRecord(p);
   }
 
   /** Appends a record: `values` are encoded values, concatenated in order (parts of one group from several runs). */
   writeRecord(id: string, minTimestamp: number, maxTimestamp: number, count: number, head: Uint8Array, values: readonly Uint8Array[]): void {
     let valueBytes = 0;
     for (const v of values) valueBytes += v.length;
+    let p = this.header(id, minTimestamp, maxTimestamp, count, head.length, head.length + valueBytes);
+    p = copyBytes(head, this.buf, p);
+    for (const v of values) p = copyBytes(v, this.buf, p);
+    this.finishRecord(p);
+  }
+
+  /**
+   * Makes room for a record whose head and values take `tailBytes`, and writes everything before
+   * them; returns where they go.
+   */
+  private header(id: string, minTimestamp: number, maxTimestamp: number, count: number, headLength: number, tailBytes: number): number {
     const ascii = isAscii(id);
     const idBytes = ascii ? id.length : 2 * id.length;
-    const body = 1 + varIntSize(id.length) + idBytes + 16 + varIntSize(count) + varIntSize(head.length) + head.length + valueBytes;
+    const body = 1 + varIntSize(id.length) + idBytes + 16 + varIntSize(count) + varIntSize(headLength) + tailBytes;
     const total = varIntSize(body) + body;
     if (this.pos + total > this.buf.length) {
       this.flush();
@@ -65,19 +93,18 @@ export class RunWriter {
     let p = writeVarInt(buf, this.pos, body);
     buf[p] = ascii ? 0 : 1;
     p = writeVarInt(buf, p + 1, id.length);
-    p += buf.write(id, p, ascii ? "latin1" : "utf16le");
+    if (!ascii) p += buf.write(id, p, "utf16le");
+    else if (id.length > SHORT_COPY) p += buf.write(id, p, "latin1");
+    else for (let i = 0; i < id.length; i++) buf[p++] = id.charCodeAt(i);
     p = buf.writeDoubleBE(minTimestamp, p);
     p = buf.writeDoubleBE(maxTimestamp, p);
     p = writeVarInt(buf, p, count);
-    p = writeVarInt(buf, p, head.length);
-    buf.set(head, p);
-    p += head.length;
-    for (const v of values) {
-      buf.set(v, p);
-      p += v.length;
-    }
-    this.pos = p;
-    if (p >= WRITE_BLOCK) this.flush();
+    return writeVarInt(buf, p, headLength);
+  }
+
+  private finishRecord(end: number): void {
+    this.pos = end;
+    if (end >= WRITE_BLOCK) this.flush();
   }
 
   /** Writes what is buffered and closes the file. */
@@ -113,7 +140,7 @@ export class RunReader {
   private pos = 0;
   private eof = false;
   /** The current record (reused: valid until the next `advance`). */
-  readonly record: RunRecord = { id: "", minTimestamp: 0, maxTimestamp: 0, count: 0, head: new Uint8Array(0), values: new Uint8Array(0) };
+  readonly record: RunRecord = { id: "", minTimestamp: 0, maxTimestamp: 0, count: 0, block: Buffer.alloc(0), headAt: 0, valuesAt: 0, end: 0 };
 
   constructor(
     readonly file: string,
@@ -154,8 +181,10 @@ export class RunReader {
     r.count = readVarIntAt(b, p + 16);
     const headLength = readVarIntAt(b, varIntEnd);
     const headAt = varIntEnd;
-    r.head = b.subarray(headAt, headAt + headLength);
-    r.values = b.subarray(headAt + headLength, end);
+    r.block = b;
+    r.headAt = headAt;
+    r.valuesAt = headAt + headLength;
+    r.end = end;
     this.pos = end;
     return true;
   }
@@ -185,8 +214,24 @@ export class RunReader {
   }
 }
 
+/**
+ * Up to this many bytes (or characters) are copied by a loop: for the short keys, values and ids
+ * of most groups, a loop costs less than a call into Buffer's native code.
+ */
+const SHORT_COPY = 64;
+
 function isAscii(s: string): boolean {
-  return Buffer.byteLength(s, "utf8") === s.length;
+  if (s.length > SHORT_COPY) return Buffer.byteLength(s, "utf8") === s.length;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** Copies `src` into `dst` at `at`; returns the position after it. */
+function copyBytes(src: Uint8Array, dst: Buffer, at: number): number {
+  const n = src.length;
+  if (n > SHORT_COPY) dst.set(src, at);
+  else for (let i = 0; i < n; i++) dst[at + i] = src[i]!;
+  return at + n;
 }
 
 function writeVarInt(buf: Buffer, p: number, n: number): number {

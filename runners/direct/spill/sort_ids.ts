@@ -13,18 +13,26 @@
 /** `ids` sorted in JS string order (a new array). */
 export function sortIds(ids: readonly string[]): string[] {
   const out = [...ids];
-  sortRange(out, 0, out.length, 0);
+  sortRange(out, undefined, 0, out.length, 0);
   return out;
+}
+
+/**
+ * Sorts distinct `ids` in JS string order in place, moving `items[i]` along with `ids[i]`: a
+ * spill walks its groups in id order without looking each one up again.
+ */
+export function sortIdsWith<T>(ids: string[], items: T[]): void {
+  sortRange(ids, items, 0, ids.length, 0);
 }
 
 /** Below this many ids, a plain string sort. */
 const SMALL = 64;
 
-/** Sorts a[from, to), whose ids share their first `depth` characters. */
-function sortRange(a: string[], from: number, to: number, depth: number): void {
+/** Sorts a[from, to) (and `items` along), whose ids share their first `depth` characters. */
+function sortRange(a: string[], items: unknown[] | undefined, from: number, to: number, depth: number): void {
   const n = to - from;
   if (n < 2) return;
-  if (n < SMALL) return stringSort(a, from, to);
+  if (n < SMALL) return stringSort(a, items, from, to);
   const at = depth + commonPrefixLength(a, from, to, depth);
   // The index takes the low bits; the key gets the rest of float64's 53 integer bits (at most 32).
   const indexBits = Math.max(1, Math.ceil(Math.log2(n)));
@@ -32,6 +40,7 @@ function sortRange(a: string[], from: number, to: number, depth: number): void {
   const keyScale = 2 ** (32 - keyBits);
   const indexScale = 2 ** indexBits;
   const ids = a.slice(from, to);
+  const moved = items?.slice(from, to);
   const packed = new Float64Array(n);
   for (let i = 0; i < n; i++) packed[i] = Math.floor(prefixKey(ids[i]!, at) / keyScale) * indexScale + i;
   packed.sort();
@@ -40,13 +49,15 @@ function sortRange(a: string[], from: number, to: number, depth: number): void {
   const ties = (end: number): void => {
     if (end - start < 2) return;
     // Ids whose four characters all made it into the key tie on them: go on after them.
-    if (keyBits === 32 && fullKey(startKey)) sortRange(a, from + start, from + end, at + 4);
-    else stringSort(a, from + start, from + end);
+    if (keyBits === 32 && fullKey(startKey)) sortRange(a, items, from + start, from + end, at + 4);
+    else stringSort(a, items, from + start, from + end);
   };
   for (let i = 0; i < n; i++) {
     const p = packed[i]!;
     const key = Math.floor(p / indexScale);
-    a[from + i] = ids[p - key * indexScale]!;
+    const k = p - key * indexScale;
+    a[from + i] = ids[k]!;
+    if (moved !== undefined) items![from + i] = moved[k];
     if (key !== startKey) {
       ties(i);
       start = i;
@@ -56,9 +67,19 @@ function sortRange(a: string[], from: number, to: number, depth: number): void {
   ties(n);
 }
 
-function stringSort(a: string[], from: number, to: number): void {
-  const part = a.slice(from, to).sort();
-  for (let i = 0; i < part.length; i++) a[from + i] = part[i]!;
+function stringSort(a: string[], items: unknown[] | undefined, from: number, to: number): void {
+  if (items === undefined) {
+    const part = a.slice(from, to).sort();
+    for (let i = 0; i < part.length; i++) a[from + i] = part[i]!;
+    return;
+  }
+  const order = Array.from({ length: to - from }, (_, i) => from + i).sort((x, y) => (a[x]! < a[y]! ? -1 : a[x]! > a[y]! ? 1 : 0));
+  const ids = order.map((i) => a[i]!);
+  const moved = order.map((i) => items[i]);
+  for (let i = 0; i < order.length; i++) {
+    a[from + i] = ids[i]!;
+    items[from + i] = moved[i];
+  }
 }
 
 /** True when none of the key's four characters was the end of the id or cut (0 or 255). */
