@@ -10,7 +10,7 @@ import type { CombineFnLike } from "../../lib/model/combine_fn";
 import type { BoundedWindow } from "../../lib/model/window";
 import { Group, Shuffle } from "../../runners/direct/shuffle";
 import { recordHead, recordValues, RunReader, RunWriter } from "../../runners/direct/spill/run_file";
-import { sortIds } from "../../runners/direct/spill/sort_ids";
+import { sortIds, sortIdsWith } from "../../runners/direct/spill/sort_ids";
 import { groupIdentity, keyIdentity } from "../../runners/executor/grouping_key";
 import { runDirect } from "../helpers";
 
@@ -222,6 +222,31 @@ describe("DirectRunner shuffle", () => {
       }
       const list = [...ids];
       assert.deepEqual(sortIds(list), [...list].sort(), `round ${round}`);
+      // The spill's variant sorts in place and moves each id's group along with it.
+      const sorted = [...list];
+      const items = sorted.map((id) => ({ id }));
+      sortIdsWith(sorted, items);
+      assert.deepEqual(sorted, [...list].sort(), `round ${round} (in place)`);
+      assert.ok(
+        items.every((item, i) => item.id === sorted[i]),
+        `round ${round}: every item next to its id`,
+      );
     }
+  });
+
+  it("keeps short ids that are not ASCII exact through run files (latin-1, BMP, lone surrogates)", () => {
+    const file = path.join(dir, "short.bin");
+    const w = new RunWriter(file);
+    const ids = ["", "plain", "caf\u00e9", "\u00ff\u0080", "\u65e5\u672c", "x\udc00", "a".repeat(64), "\u00e9".repeat(65)];
+    for (const id of ids) w.writeGroup(id, 1, 2, 1, Buffer.from([9, 1, 2, 3]), 1);
+    w.close();
+    const reader = new RunReader(file, 1 << 16);
+    for (const id of ids) {
+      assert.ok(reader.advance());
+      assert.equal(reader.record.id, id);
+      assert.deepEqual([Buffer.from(recordHead(reader.record)), Buffer.from(recordValues(reader.record))], [Buffer.from([9]), Buffer.from([1, 2, 3])]);
+    }
+    assert.equal(reader.advance(), false);
+    reader.close();
   });
 });
