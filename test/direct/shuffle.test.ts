@@ -48,6 +48,29 @@ describe("DirectRunner shuffle", () => {
     assert.deepEqual(fs.readdirSync(dir), [], "spill files are removed after reading");
   });
 
+  it("returns groups of one value and of many, in the order added, when nothing spilled", () => {
+    const shuffle = new Shuffle({ keyCoder, valueCoder, memoryBudgetBytes: 1 << 30, spillDirectory: dir });
+    const add = (key: string, value: unknown, t: number): void => shuffle.add(groupIdentity(keyIdentity(key, keyCoder), GlobalWindow.INSTANCE), key, GlobalWindow.INSTANCE, t, value);
+    add("one", { v: 1 }, 5);
+    add("many", "a", 7);
+    add("many", null, 3);
+    add("many", "c", 9);
+    add("solo-null", null, 1);
+    assert.equal(shuffle.spills, 0);
+    assert.deepEqual(
+      [...shuffle.read()].map((g) => [g.key, g.values, g.minTimestamp, g.maxTimestamp]),
+      [
+        ["one", [{ v: 1 }], 5, 5],
+        ["many", ["a", null, "c"], 3, 9],
+        ["solo-null", [null], 1, 1],
+      ],
+    );
+    const summed = new Shuffle({ keyCoder, valueCoder, combineFn: Combiners.sum() as unknown as CombineFnLike, memoryBudgetBytes: 1 << 30, spillDirectory: dir });
+    for (const v of [1, 2, 3]) summed.add(keyIdentity("k", keyCoder), "k", GlobalWindow.INSTANCE, 0, v);
+    summed.add(keyIdentity("single", keyCoder), "single", GlobalWindow.INSTANCE, 0, 10);
+    assert.deepEqual([...summed.read()].map((g) => [g.key, g.values]), [["k", [6]], ["single", [10]]]);
+  });
+
   it("merges accumulators of a lifted combine across spills", () => {
     const shuffle = new Shuffle({
       keyCoder,
