@@ -52,7 +52,8 @@ export class ElementwiseOperator extends BasicOperator {
    * the monitor's step mark) is set once for the run rather than per element (nothing but this
    * step's function and what it feeds runs in between); each element's errors are wrapped as
    * `receive` wraps them, and its mutation check runs after what it fed downstream, outside
-   * that wrapping, as in `receive`.
+   * that wrapping, as in `receive`. The loop's body is the Map closures' of `makeReceive` written
+   * out again, as those are twice: a shared helper would be a call per element on the hottest path.
    */
   private makeReceiveRun(fn: (value: unknown) => unknown): (values: readonly unknown[], from: number, to: number, meta: ElementMeta) => MaybePromise {
     const oc = this.outputChecks;
