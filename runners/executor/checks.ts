@@ -16,7 +16,7 @@ import { decodeFromBytes, encodeToBytes } from "../../lib/coders/coder";
 import { ModelCheckError, previewValue } from "../../lib/model/errors";
 import { DeterministicJsValueCoder, JsValueCoder } from "../../lib/coders/js_value";
 import { deterministicKeyCoder } from "./default_coders";
-import type { MaybePromise, Receiver } from "./receiver";
+import { type MaybePromise, type Receiver, receiveRest } from "./receiver";
 import type { ElementMeta } from "../../lib/model/window";
 
 export const CHECK_ALL_FIRST = 1000;
@@ -247,5 +247,23 @@ export class CoderCheckReceiver implements Receiver {
     this.count.n++;
     if (typeof value !== "number" && coderCheckMayFail(value) && this.sampler.shouldCheck()) checkCoderRoundTrip(this.producer, this.pcollId, this.coder, value);
     return this.next.receive(value, meta);
+  }
+  /**
+   * A run of numbers (which always survive a coder, and which the sampler does not count) is
+   * handed on as a run; any other run element by element, each checked before it goes on.
+   */
+  receiveRun(values: readonly unknown[], from: number, to: number, meta: ElementMeta): MaybePromise {
+    const next = this.next;
+    let numbers = next.receiveRun !== undefined;
+    for (let i = from; numbers && i < to; i++) numbers = typeof values[i] === "number";
+    if (!numbers) {
+      for (let i = from; i < to; i++) {
+        const p = this.receive(values[i], meta);
+        if (p !== undefined) return receiveRest(this, p, values, i + 1, to, meta);
+      }
+      return undefined;
+    }
+    this.count.n += to - from;
+    return next.receiveRun!(values, from, to, meta);
   }
 }

@@ -9,7 +9,7 @@ import type { ElementMeta } from "../../lib/model/window";
 import { CheckSampler, checkCoderRoundTrip, checkNotMutated, coderCheckMayFail, snapshotForMutation } from "./checks";
 import { BasicOperator, StepMark, wrapUserError } from "./operator";
 import type { InputChecks } from "./pardo_operator";
-import { MaybePromise, PendingWork, Receiver } from "./receiver";
+import { MaybePromise, PendingWork, Receiver, receiveRest } from "./receiver";
 
 /** Sampled check that outputs survive their PCollection's coder. */
 export interface OutputChecks {
@@ -21,6 +21,8 @@ export interface OutputChecks {
 export class ElementwiseOperator extends BasicOperator {
   private readonly pending = new PendingWork();
   readonly receive: (value: unknown, meta: ElementMeta) => MaybePromise;
+  /** Map only: a run of elements sharing one metadata object (see Receiver.receiveRun); undefined for the others. */
+  readonly receiveRun: ((values: readonly unknown[], from: number, to: number, meta: ElementMeta) => MaybePromise) | undefined;
 
   constructor(
     readonly transformName: string,
@@ -36,12 +38,63 @@ export class ElementwiseOperator extends BasicOperator {
   ) {
     super();
     this.receive = this.makeReceive();
+    this.receiveRun = spec.type === "map" ? this.makeReceiveRun(spec.fn) : undefined;
   }
 
   startBundle(): MaybePromise {
     this.checks?.sampler.resetForBundle();
     this.outputChecks?.sampler.resetForBundle();
     return undefined;
+  }
+
+  /**
+   * A Map over a run: what `receive` does per element, in one loop. The metrics container (and
+   * the monitor's step mark) is set once for the run rather than per element (nothing but this
+   * step's function and what it feeds runs in between); each element's errors are wrapped as
+   * `receive` wraps them, and its mutation check runs after what it fed downstream, outside
+   * that wrapping, as in `receive`. The loop's body is the Map closures' of `makeReceive` written
+   * out again, as those are twice: a shared helper would be a call per element on the hottest path.
+   */
+  private makeReceiveRun(fn: (value: unknown) => unknown): (values: readonly unknown[], from: number, to: number, meta: ElementMeta) => MaybePromise {
+    const oc = this.outputChecks;
+    const name = this.transformName;
+    const next = this.next;
+    const count = this.outputCount;
+    const metrics = this.metrics;
+    const checks = this.checks;
+    const mark = this.mark;
+    return (values, from, to, meta) => {
+      const previous = activeMetrics.container;
+      activeMetrics.container = metrics;
+      let previousStep = -1;
+      if (mark !== undefined) {
+        previousStep = mark.register[0]!;
+        mark.register[0] = mark.step;
+      }
+      try {
+        for (let i = from; i < to; i++) {
+          const value = values[i];
+          const snapshot =
+            checks !== undefined && typeof value === "object" && value !== null && checks.sampler.shouldCheck() ? snapshotForMutation(checks.inputCoder, value) : undefined;
+          let result: MaybePromise;
+          try {
+            const out = fn(value);
+            count.n++;
+            if (oc !== undefined && (typeof out === "object" ? out !== null : coderCheckMayFail(out)) && oc.sampler.shouldCheck()) checkCoderRoundTrip(name, oc.pcollId, oc.coder, out);
+            result = next.receive(out, meta);
+          } catch (e) {
+            throw wrapUserError(name, "process", e, value);
+          }
+          if (snapshot !== undefined) checkNotMutated(name, checks!.inputCoder, value, snapshot);
+          // Downstream is async: the rest of the run element by element, each after the one before.
+          if (result !== undefined) return receiveRest(this, result, values, i + 1, to, meta);
+        }
+        return undefined;
+      } finally {
+        activeMetrics.container = previous;
+        if (mark !== undefined) mark.register[0] = previousStep;
+      }
+    };
   }
 
   /**

@@ -18,7 +18,7 @@ import { FixedWindows, type WindowFn } from "../../lib/model/windowing";
 import { BoundedWindow, ElementMeta, IntervalWindow, kv, type KV } from "../../lib/model/window";
 import { isMergingWindowFn } from "../../lib/model/sliding_sessions";
 import { BasicOperator, wrapUserError } from "./operator";
-import { MaybePromise, PendingWork, Receiver } from "./receiver";
+import { MaybePromise, PendingWork, Receiver, receiveRest } from "./receiver";
 
 export class WindowIntoOperator extends BasicOperator {
   private readonly pending = new PendingWork();
@@ -82,6 +82,39 @@ export class WindowIntoOperator extends BasicOperator {
       this.pending.add(this.next.receive(value, { timestamp, windows, pane: meta.pane }));
     }
     return this.pending.take();
+  }
+
+  /**
+   * A run of elements sharing one metadata object: the first as `receive` takes it; with
+   * FixedWindows the others then take the same output metadata, without a call each through
+   * `receive` (what its first branch does, written out in the loop), as a run where the next
+   * step takes runs.
+   */
+  receiveRun(values: readonly unknown[], from: number, to: number, meta: ElementMeta): MaybePromise {
+    if (from >= to) return undefined;
+    const first = this.receive(values[from], meta);
+    if (first !== undefined) return receiveRest(this, first, values, from + 1, to, meta);
+    if (meta !== this.lastIn) {
+      for (let i = from + 1; i < to; i++) {
+        const p = this.receive(values[i], meta);
+        if (p !== undefined) return receiveRest(this, p, values, i + 1, to, meta);
+      }
+      return undefined;
+    }
+    const out = this.lastMeta!;
+    const next = this.next;
+    const count = this.count;
+    if (next.receiveRun !== undefined) {
+      // Counted as the run is handed on (see CountingReceiver.receiveRun).
+      count.n += to - from - 1;
+      return next.receiveRun(values, from + 1, to, out);
+    }
+    for (let i = from + 1; i < to; i++) {
+      count.n++;
+      const p = next.receive(values[i], out);
+      if (p !== undefined) return receiveRest(this, p, values, i + 1, to, meta);
+    }
+    return undefined;
   }
 
   private assign(value: unknown, timestamp: number): ElementMeta["windows"] {

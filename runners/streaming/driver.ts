@@ -471,9 +471,18 @@ export class StreamingExecution implements GraphEnvironment {
     this.changes += taken.to - taken.from;
     const receiver = this.graph.receiverOf(outputId);
     let i = taken.from;
+    // A run at a time where the receiver takes runs (Window.into, counts and checks in front of it).
+    const byRun = receiver.receiveRun !== undefined;
     for (let run = 0; run < runTimes.length; run++) {
       const meta: ElementMeta = { timestamp: runTimes[run]!, windows: GLOBAL_WINDOWS, pane: NO_FIRING };
-      for (const end = i + runLengths[run]!; i < end; i++) {
+      const end = i + runLengths[run]!;
+      if (byRun) {
+        const r = receiver.receiveRun!(values, i, end, meta);
+        if (r !== undefined) await r;
+        i = end;
+        continue;
+      }
+      for (; i < end; i++) {
         const r = receiver.receive(values[i], meta);
         if (r !== undefined) await r;
       }

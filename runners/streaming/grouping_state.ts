@@ -17,7 +17,7 @@ import type { TriggerMachine } from "./trigger_machine";
 export const CLOSED = 1;
 const DEAD = 2;
 const ON_TIME_EMITTED = 4;
-const TOUCHED = 8;
+export const TOUCHED = 8;
 export const REMOVED = 16;
 /** Bits 5-6 of the flags: wakePhase; bits 7-8: where the hold is (HOLD_*). */
 const WAKE_SHIFT = 5;
@@ -394,6 +394,16 @@ export class WindowMajorGroupingState implements GroupingState {
       this.last = keys;
     }
     return keys;
+  }
+  /**
+   * The live state of key `keyId` in window `windowId` if that is the window looked in last, else
+   * undefined (then ask `get`). Nothing else: no other window, no note for a `put` (a grouping
+   * step's short path, where code that has not run yet would deoptimize it).
+   */
+  peek(keyId: string, windowId: string): WindowState | undefined {
+    if (windowId !== this.lastId) return undefined;
+    const ws = this.last!.keys.get(keyId);
+    return ws !== undefined && (ws.flags & REMOVED) === 0 ? ws : undefined;
   }
   get(keyId: string, windowId: string): WindowState | undefined {
     // Elements mostly go to the window of the one before: that check without a call.

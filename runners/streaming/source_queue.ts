@@ -75,6 +75,18 @@ function copyInto(into: unknown[], start: number, values: readonly unknown[], n:
   for (let i = 0; i < n; i++) into[start + i] = values[i];
 }
 
+/**
+ * A new array for the queue's values, of V8's generic elements kind from the start. An array
+ * given back by `recycle` is generic (cleared with undefined); a new `[]` holding numbers
+ * would be of the small-integer kind, and `copyInto`, optimized for one, deoptimized at the
+ * first array of the other.
+ */
+export function valuesArray(): unknown[] {
+  const a: unknown[] = [undefined];
+  a.length = 0;
+  return a;
+}
+
 /** The elements a real-time source has queued and the driver has not taken yet. */
 export class SourceQueue {
   /**
@@ -82,7 +94,7 @@ export class SourceQueue {
    * in place below `end`), so a bundle handed out as a range of it stays valid. Past `end` it may
    * hold stale slots: an array given back by `recycle` is written over from the start.
    */
-  private values: unknown[] = [];
+  private values: unknown[] = valuesArray();
   private head = 0;
   private end = 0;
   /**
@@ -161,7 +173,7 @@ export class SourceQueue {
     if (to === this.end) {
       // Emptied: the bundle keeps this array; the queue fills the spare one (or a new one).
       this.lent = values;
-      this.values = this.spare ?? [];
+      this.values = this.spare ?? valuesArray();
       this.spare = undefined;
       if (this.withReceipts) this.receipts = [];
       this.head = this.end = 0;
@@ -215,7 +227,7 @@ export class SourceQueue {
 
   /** Drops everything queued. */
   clear(): void {
-    this.values = [];
+    this.values = valuesArray();
     this.lent = this.spare = undefined;
     this.receipts = [];
     this.head = this.end = 0;

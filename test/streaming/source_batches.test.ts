@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
 import { Count, DoFn, FixedWindows, IntervalWindow, KV, ParDo, ProcessContext, WithKeys, Window } from "../../lib";
 import { ReadUnbounded } from "../../lib/io/read_unbounded";
 import { MIN_TIMESTAMP } from "../../lib/model/window";
@@ -105,6 +106,29 @@ describe("Streaming DirectRunner: the source queue", () => {
     assert.deepEqual(q.take(2).receipts, ["r5"]);
     q.addAll([8, 9], 1, ["r8", "r9"]);
     assert.deepEqual(q.take(10).receipts, ["r7", "r8", "r9"]);
+  });
+
+  it("fills arrays of one elements kind: new and recycled alike (numbers do not make a new one small-integer only)", () => {
+    // In a fresh process (V8 remembers kinds per allocation site, and other tests store strings),
+    // with V8's own view of an array's elements kind (natives syntax).
+    const script = `
+      const { SourceQueue } = require(${JSON.stringify(require.resolve("../../runners/streaming/source_queue"))});
+      const q = new SourceQueue();
+      q.addAll([1, 2, 3], 10, undefined);
+      const first = q.take(10);
+      const firstSmi = %HasSmiElements(first.values);
+      q.recycle(first);
+      q.addAll([4, 5], 20, undefined);
+      const second = q.take(10); // into the array made when the first emptied the queue
+      const secondSmi = %HasSmiElements(second.values);
+      const values = [...second.values.slice(second.from, second.to)];
+      q.recycle(second);
+      q.addAll([6], 30, undefined);
+      const third = q.take(10); // into the first array, recycled
+      console.log(JSON.stringify({ firstSmi, secondSmi, values, reused: third.values === first.values, sameMap: %HaveSameMap(second.values, third.values), third: third.values[0] }));
+    `;
+    const out = JSON.parse(execFileSync(process.execPath, ["--allow-natives-syntax", "-e", script], { encoding: "utf8" }));
+    assert.deepEqual(out, { firstSmi: false, secondSmi: false, values: [4, 5], reused: true, sameMap: true, third: 6 });
   });
 
   it("stays correct through many partial takes (the arrays are compacted as they are consumed)", () => {
