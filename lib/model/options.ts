@@ -169,9 +169,27 @@ export function defaultOptions(): PipelineOptions {
 }
 
 function defaultJobName(): string {
-  const user = (os.userInfo().username || "user").toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  const user = userName().toLowerCase().replace(/[^a-z0-9-]/g, "-");
   const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
   return `beamline-${user}-${stamp}`;
+}
+
+/**
+ * The user a default job name shows, found as Beam Python's `getpass.getuser()` finds it: the
+ * first of LOGNAME, USER, LNAME and USERNAME that is set, else the account (which a container run
+ * under a user id with no account entry does not have: then "user"). The environment comes first
+ * also because the account lookup costs 1-2 ms of every run's start-up.
+ */
+export function userName(env: NodeJS.ProcessEnv = process.env): string {
+  for (const name of ["LOGNAME", "USER", "LNAME", "USERNAME"]) {
+    const value = env[name];
+    if (value !== undefined && value !== "") return value;
+  }
+  try {
+    return os.userInfo().username || "user";
+  } catch {
+    return "user";
+  }
 }
 
 /** `tempLocation` → `temp_location`, `job-name` → `job_name`. */

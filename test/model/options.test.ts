@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "../../lib";
 import { allRunnerFlags } from "../../lib/model/runner_flags";
+import { userName } from "../../lib/model/options";
 
 describe("PipelineOptions parsing", () => {
   const flags = {
@@ -26,6 +27,29 @@ describe("PipelineOptions parsing", () => {
     assert.equal(options.directNumWorkers, 2);
     assert.equal(options.strictChecks, false);
     assert.equal(options.extra["job_endpoint"], "localhost:8099");
+  });
+
+  it("names the default job after the user as Beam Python finds it (LOGNAME, USER, LNAME, USERNAME, then the account)", () => {
+    assert.equal(userName({ LOGNAME: "ada", USER: "bob" }), "ada");
+    assert.equal(userName({ LOGNAME: "", USER: "bob", USERNAME: "carl" }), "bob");
+    assert.equal(userName({ LNAME: "dee", USERNAME: "carl" }), "dee");
+    assert.equal(userName({ USERNAME: "carl" }), "carl");
+    let account: string;
+    try {
+      account = os.userInfo().username || "user";
+    } catch {
+      account = "user";
+    }
+    assert.equal(userName({}), account);
+    const saved = process.env["LOGNAME"];
+    process.env["LOGNAME"] = "Jane.Doe";
+    try {
+      const { options } = parseArgs(["--output", "o"], flags, { scriptName: "t", description: "d" });
+      assert.match(options.jobName, /^beamline-jane-doe-\d{14}$/);
+    } finally {
+      if (saved === undefined) delete process.env["LOGNAME"];
+      else process.env["LOGNAME"] = saved;
+    }
   });
 
   it("rejects a bad worker count", () => {
