@@ -108,7 +108,7 @@ export type FlagValues<F extends Record<string, FlagSpec>> = { -readonly [K in k
 
 const GENERAL_FLAGS = {
   runner: { type: "string", describe: "Runner: DirectRunner, PortableRunner or DataflowRunner", default: "DirectRunner" },
-  job_name: { type: "string", describe: "Name of the job" },
+  job_name: { type: "string", describe: "Name of the job (default: beamline-<user>-<UTC time>, the user from LOGNAME, USER, LNAME or USERNAME, else the account)" },
   project: { type: "string", describe: "Google Cloud project id" },
   region: { type: "string", describe: "Google Cloud region (e.g. us-central1)" },
   temp_location: { type: "string", describe: "Location for temporary files (gs://bucket/tmp on Dataflow)" },
