@@ -19,6 +19,7 @@ import { mergeDown, RunMerger } from "./spill/merge";
 import { RunRecord, RunWriter } from "./spill/run_file";
 import { sortIdsWith } from "./spill/sort_ids";
 import { makeSpillDirectory, removeSpillDirectory, spillBase } from "./spill/spill_directory";
+import { HEAP_CHECK_EVERY, heapOverFraction, MIN_EARLY_SPILL_BYTES, warnEarlySpill } from "./spill/heap_guard";
 
 /** One group read back from the shuffle. */
 export interface Group {
@@ -123,6 +124,8 @@ export interface ShuffleOptions {
 export class Shuffle implements GroupingSink {
   private groups = new Map<string, MutableGroup>();
   private estimatedBytes = 0;
+  /** Additions since the heap was last looked at (spill/heap_guard.ts). */
+  private sinceHeapCheck = 0;
   private runs: string[] = [];
   private spillDir: string | undefined;
   private fileCount = 0;
@@ -130,6 +133,8 @@ export class Shuffle implements GroupingSink {
   private readonly payload = new ByteWriter(1024);
   /** Number of times the shuffle spilled to disk (for tests and metrics). */
   spills = 0;
+  /** Spills made before the budget because the heap neared its limit (for tests). */
+  earlySpills = 0;
   /** Runs written by merge passes before the final merge (for tests). */
   mergedRuns = 0;
   /** Bytes written to spill files (runs and merge passes). */
@@ -163,6 +168,18 @@ export class Shuffle implements GroupingSink {
       }
     }
     if (this.estimatedBytes > this.options.memoryBudgetBytes) this.spill();
+    else if (++this.sinceHeapCheck === HEAP_CHECK_EVERY) this.spillIfHeapFull();
+  }
+
+  /** Spills before the budget when the heap nears its limit (spill/heap_guard.ts). */
+  private spillIfHeapFull(): void {
+    this.sinceHeapCheck = 0;
+    if (this.estimatedBytes < MIN_EARLY_SPILL_BYTES) return;
+    const heap = heapOverFraction();
+    if (heap === undefined) return;
+    warnEarlySpill(this.options.stepName, heap, this.estimatedBytes, this.options.memoryBudgetBytes);
+    this.earlySpills++;
+    this.spill();
   }
 
   /** Every group, each exactly once (sorted by group id when the shuffle spilled). */

@@ -165,6 +165,38 @@ describe("DirectRunner shuffle", () => {
     assert.deepEqual(fs.readdirSync(dir), []);
   });
 
+  it("spills before its budget when the heap nears its limit, instead of running out (which aborts the process)", function () {
+    this.timeout(120_000);
+    // A 1 GB budget in a heap of 96 MB: 600,000 groups of 40-character keys hold ~200 MB of live
+    // groups, so without the guard V8 aborts the child ("JavaScript heap out of memory").
+    const script = `
+      const { Shuffle } = require(${JSON.stringify(path.join(__dirname, "../../runners/direct/shuffle"))});
+      const { JsValueCoder, DeterministicJsValueCoder } = require(${JSON.stringify(path.join(__dirname, "../../lib/coders/js_value"))});
+      const { GlobalWindow } = require(${JSON.stringify(path.join(__dirname, "../../lib/model/window"))});
+      const s = new Shuffle({ keyCoder: new DeterministicJsValueCoder(), valueCoder: new JsValueCoder(), memoryBudgetBytes: 1 << 30, spillDirectory: process.argv[1], stepName: "Count/GroupByKey" });
+      const N = 600000;
+      for (let i = 0; i < N; i++) {
+        const key = "session-" + String(i).padStart(32, "0");
+        s.add("s" + key, key, GlobalWindow.INSTANCE, i, 1);
+        if (i % 3 === 0) s.add("s" + key, key, GlobalWindow.INSTANCE, i, 2);
+      }
+      let groups = 0, values = 0, sum = 0, last = "";
+      for (const g of s.read()) {
+        if (!(g.key > last)) throw new Error("groups out of order or repeated at " + g.key);
+        last = g.key; groups++; values += g.values.length; for (const v of g.values) sum += v;
+      }
+      console.log(JSON.stringify({ groups, values, sum, spills: s.spills, early: s.earlySpills }));`;
+    const r = spawnSync(process.execPath, ["--max-old-space-size=96", "-e", script, dir], { encoding: "utf8" });
+    assert.equal(r.status, 0, `the child failed (signal ${String(r.signal)}): ${r.stderr.slice(-2000)}`);
+    const out = JSON.parse(r.stdout) as { groups: number; values: number; sum: number; spills: number; early: number };
+    assert.deepEqual({ groups: out.groups, values: out.values, sum: out.sum }, { groups: 600_000, values: 800_000, sum: 1_000_000 });
+    // Every spill but the last (the read writes what is left) came early: the budget was never reached.
+    assert.ok(out.early >= 2 && out.spills === out.early + 1, `spills ${out.spills}, early ${out.early}`);
+    assert.match(r.stderr, /Warning: the shuffle of Count\/GroupByKey spilled to disk before its budget \(--direct_shuffle_memory_mb 1024 MB.*% full.*--max-old-space-size/);
+    assert.equal(r.stderr.match(/Warning: the shuffle/g)?.length, 1, "warned once");
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
   it("says where and what to do when it cannot write its spill files", () => {
     const notADirectory = path.join(dir, "file");
     fs.writeFileSync(notADirectory, "");
