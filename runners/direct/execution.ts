@@ -7,7 +7,8 @@ import type { WindowingStrategy } from "../../lib/model/windowing";
 import { wrapUserError } from "../executor/operator";
 import { planStages, Stage, stageOrder } from "./plan";
 import { Group, Shuffle } from "./shuffle";
-import { spillBase } from "./spill/spill_directory";
+import { makeSpillDirectory, removeSpillDirectory, spillBase } from "./spill/spill_directory";
+import type { BufferMark, ElementBuffer } from "./spill/element_buffer";
 import { keyCoderOf } from "../executor/default_coders";
 import { buildStage, StageInstance } from "./stage_builder";
 import { BufferedStageEnvironment, shuffledValueCoder } from "./environment";
@@ -40,6 +41,10 @@ export class Execution extends BufferedStageEnvironment {
   private readonly shuffles = new Map<string, Shuffle>();
   private readonly slots: number;
   private sharing: SharedStages | undefined;
+  /** Where worker threads make their buffers' spill directories (removed at the end of the run). */
+  private workerSpillDirectory: string | undefined;
+  /** Stages yet to read each spillable main input: it is disposed once the last has. */
+  private readonly mainInputReaders = new Map<string, number>();
   /** Live progress, when watched: counts edges (observer) and gives the event loop turns (pauser). */
   readonly monitor: RunMonitor | undefined;
   readonly observer?: EdgeObserver;
@@ -54,6 +59,10 @@ export class Execution extends BufferedStageEnvironment {
     this.slots = Math.max(1, pipeline.options.directNumWorkers);
     this.monitor = settings.monitor;
     if (settings.monitor !== undefined) this.observer = settings.monitor.observer();
+    for (const stage of this.plan.stages) {
+      const id = stage.root.kind === "materialized" ? stage.root.unit.input.id : undefined;
+      if (id !== undefined && !this.plan.sideInputs.has(id)) this.mainInputReaders.set(id, (this.mainInputReaders.get(id) ?? 0) + 1);
+    }
   }
 
   shuffleFor(unitName: string): Shuffle {
@@ -78,6 +87,7 @@ export class Execution extends BufferedStageEnvironment {
     if (this.slots > 1 && program !== undefined) {
       // Loaded only for runs that may share work with worker threads.
       const { SharedStages } = await import("./shared_stages");
+      this.workerSpillDirectory = makeSpillDirectory(spillBase(this.pipeline.options.tempLocation));
       this.sharing = new SharedStages(
         this,
         {
@@ -89,6 +99,7 @@ export class Execution extends BufferedStageEnvironment {
           fingerprint: this.pipeline.fingerprint(),
           structure: this.pipeline.structure(),
           checkEveryElement: this.checkEveryElement,
+          spillDirectory: this.workerSpillDirectory,
           // Each worker thread counts into its own row of the tally (SharedStages numbers them).
           ...(this.monitor !== undefined ? { tally: { layout: this.monitor.layout, thread: 1 } } : {}),
         },
@@ -97,7 +108,10 @@ export class Execution extends BufferedStageEnvironment {
       );
     }
     try {
-      for (const stage of stageOrder(this.plan)) await this.runStageWithRetries(stage);
+      for (const stage of stageOrder(this.plan)) {
+        await this.runStageWithRetries(stage);
+        this.disposeRead(stage);
+      }
       // Every stage succeeded: only now do the sinks' outputs become visible (lib/model/commits.ts).
       await runCommits(this.commits, (step) => this.metricsFor(step));
     } catch (e) {
@@ -111,6 +125,20 @@ export class Execution extends BufferedStageEnvironment {
         s.dispose();
       }
       this.sharing?.close();
+      this.disposeBuffers();
+      if (this.workerSpillDirectory !== undefined) removeSpillDirectory(this.workerSpillDirectory);
+    }
+  }
+
+  /** Frees (and removes the spill files of) the buffer a finished stage read, unless another stage reads it too. */
+  private disposeRead(stage: Stage): void {
+    const root = stage.root;
+    if (root.kind === "buffer" && (root.unit.kind === "flatten" || root.unit.kind === "reshuffle")) this.disposeBuffer(root.unit.node.fullName);
+    else if (root.kind === "materialized") {
+      const id = root.unit.input.id;
+      const left = (this.mainInputReaders.get(id) ?? 0) - 1;
+      this.mainInputReaders.set(id, left);
+      if (left <= 0) this.disposeMainInput(id);
     }
   }
 
@@ -145,9 +173,10 @@ export class Execution extends BufferedStageEnvironment {
   /** What a stage attempt may change, as it is now; the function returned puts it back. */
   private rollbackPoint(): () => void {
     const shuffles = new Set(this.shuffles.keys());
-    const lengths = (m: Map<string, unknown[]>): Map<string, number> => new Map([...m].map(([k, v]) => [k, v.length]));
-    const buffers = lengths(this.buffers);
-    const materialized = lengths(this.materialized);
+    const marks = (m: Map<string, ElementBuffer>): Map<string, BufferMark> => new Map([...m].map(([k, v]) => [k, v.mark()]));
+    const buffers = marks(this.buffers);
+    const mainInputs = marks(this.mainInputs);
+    const materialized = new Map([...this.materialized].map(([k, v]) => [k, v.length]));
     const outputs = this.outputs.length;
     const commits = this.commits.length;
     const { snapshotMetrics, restoreMetrics } = transfer();
@@ -158,10 +187,17 @@ export class Execution extends BufferedStageEnvironment {
         s.dispose();
         this.shuffles.delete(name);
       }
-      for (const m of [this.buffers, this.materialized]) {
-        const before = m === this.buffers ? buffers : materialized;
-        for (const [k, v] of m) v.length = before.get(k) ?? 0;
+      for (const [m, before] of [[this.buffers, buffers], [this.mainInputs, mainInputs]] as const) {
+        for (const [k, b] of m) {
+          const mark = before.get(k);
+          if (mark !== undefined) b.rollback(mark);
+          else {
+            b.dispose();
+            m.delete(k);
+          }
+        }
       }
+      for (const [k, v] of this.materialized) v.length = materialized.get(k) ?? 0;
       this.outputs.length = outputs;
       this.commits.length = commits;
       const saved = new Map(metrics.map((m) => [m.step, restoreMetrics(m)]));
@@ -182,7 +218,8 @@ export class Execution extends BufferedStageEnvironment {
       case "impulse":
         return { elements: [inGlobalWindow(new Uint8Array(0))], count: 1 };
       case "materialized": {
-        const list = this.materializedFor(root.unit.input.id);
+        const id = root.unit.input.id;
+        const list = this.plan.sideInputs.has(id) ? this.sideInputFor(id) : this.mainInputFor(id);
         return { elements: list, count: list.length };
       }
       case "buffer": {
@@ -228,10 +265,12 @@ export class Execution extends BufferedStageEnvironment {
   merge(result: RunStageResult): void {
     const { decodeAll, windowedCoderFor } = transfer();
     this.mergeShuffles(result.shuffles);
-    for (const [name, bytes] of Object.entries(result.buffers)) {
-      this.bufferFor(name).push(...decodeAll(windowedCoderFor(this.bufferedPCollection(name)), bytes));
+    for (const [name, handed] of Object.entries(result.buffers)) this.bufferFor(name).receive(handed);
+    for (const [id, handed] of Object.entries(result.mainInputs)) this.mainInputFor(id).receive(handed);
+    for (const [id, bytes] of Object.entries(result.materialized)) {
+      const list = this.sideInputFor(id);
+      for (const e of decodeAll(windowedCoderFor(this.pcollection(id)), bytes)) list.push(e);
     }
-    for (const [id, bytes] of Object.entries(result.materialized)) this.materializedFor(id).push(...decodeAll(windowedCoderFor(this.pcollection(id)), bytes));
     this.mergeMetrics(result.metrics);
     this.outputs.push(...result.outputs);
     this.commits.push(...result.commits);
@@ -243,11 +282,13 @@ export class Execution extends BufferedStageEnvironment {
     for (const m of metrics) this.metricsFor(m.step).merge(restoreMetrics(m));
   }
 
-  /** The encoded materialized PCollections a stage reads, for a worker thread. */
+  /** The encoded side inputs a stage reads, for a worker thread (its main input comes in chunks). */
   encodedMaterialized(stage: Stage): Record<string, Uint8Array> {
     const { encodeAll, windowedCoderFor } = transfer();
     const materialized: Record<string, Uint8Array> = {};
-    for (const id of stage.readsMaterialized) materialized[id] = encodeAll(windowedCoderFor(this.pcollection(id)), this.materializedFor(id));
+    for (const id of stage.readsMaterialized) {
+      if (this.plan.sideInputs.has(id)) materialized[id] = encodeAll(windowedCoderFor(this.pcollection(id)), this.sideInputFor(id));
+    }
     return materialized;
   }
 

@@ -43,6 +43,11 @@ export interface Plan {
   readonly stages: Stage[];
   /** PCollection ids that must be materialized (side inputs, main inputs of side-input ParDos). */
   readonly materialized: Set<string>;
+  /**
+   * The materialized PCollections read as side inputs: kept in memory, as side input views read
+   * them whole. The others (only the main input of side-input ParDos) may spill to disk.
+   */
+  readonly sideInputs: Set<string>;
   /** Consumers of each PCollection id. */
   readonly consumers: Map<string, Unit[]>;
 }
@@ -56,9 +61,13 @@ export function planStages(pipeline: Pipeline): Plan {
   const units = graph.units;
   const consumers = consumersOf(units);
   const materialized = new Set<string>();
+  const sideInputs = new Set<string>();
   for (const u of units) {
     if (u.kind === "testStream" || u.kind === "readUnbounded") throw new InternalError(`the batch plan cannot run the unbounded source ${u.node.fullName}`);
-    for (const s of sideInputsOf(u)) materialized.add(s.pcoll.id);
+    for (const s of sideInputsOf(u)) {
+      materialized.add(s.pcoll.id);
+      sideInputs.add(s.pcoll.id);
+    }
     if (u.kind === "pardo" && hasSideInputs(u)) materialized.add(u.input.id);
   }
 
@@ -108,7 +117,7 @@ export function planStages(pipeline: Pipeline): Plan {
     }
     if (stage !== undefined) for (const f of stage.fused) for (const s of sideInputsOf(f)) stage.readsMaterialized.add(s.pcoll.id);
   }
-  return { graph, units, stages, materialized, consumers };
+  return { graph, units, stages, materialized, sideInputs, consumers };
 }
 
 /** Orders stages so that every stage runs after the stages writing what it reads. */

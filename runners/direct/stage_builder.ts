@@ -16,6 +16,7 @@ import type { MaybePromise, Receiver } from "../executor/receiver";
 import { SideInputReader } from "../executor/side_input_reader";
 import type { Plan, Stage } from "./plan";
 import { InternalError } from "../../lib/model/errors";
+import type { ElementSink } from "./spill/element_buffer";
 
 /** What a stage's operators need from the runner. */
 export interface StageEnvironment {
@@ -25,10 +26,12 @@ export interface StageEnvironment {
   metricsFor(transformName: string): MetricsContainer;
   runtimeFor(transformName: string): RuntimeContext;
   shuffleFor(unitName: string): GroupingSink;
-  /** Element list of a flatten/reshuffle unit's buffer. */
-  bufferFor(unitName: string): WindowedValue<unknown>[];
-  /** Element list of a materialized PCollection. */
-  materializedFor(pcollId: string): WindowedValue<unknown>[];
+  /** Where a flatten/reshuffle unit's input goes. */
+  bufferFor(unitName: string): ElementSink;
+  /** Where a materialized PCollection's elements go. */
+  materializedFor(pcollId: string): ElementSink;
+  /** The elements of a PCollection read as a side input (complete before a stage reading it starts). */
+  sideInputFor(pcollId: string): WindowedValue<unknown>[];
   /** Monitoring hooks, if a monitor is attached. */
   readonly observer?: EdgeObserver;
 }
@@ -40,7 +43,7 @@ export interface StageInstance {
 }
 
 class ListWriter implements Receiver {
-  constructor(private readonly list: WindowedValue<unknown>[]) {}
+  constructor(private readonly list: ElementSink) {}
   receive(value: unknown, meta: ElementMeta): MaybePromise {
     this.list.push({ value, timestamp: meta.timestamp, windows: meta.windows, pane: meta.pane });
     return undefined;
@@ -83,7 +86,7 @@ export function buildStage(stage: Stage, env: StageEnvironment): StageInstance {
     materialize: (pcollId) => (env.plan.materialized.has(pcollId) ? new ListWriter(env.materializedFor(pcollId)) : undefined),
     metricsFor: (step) => env.metricsFor(step.name),
     runtimeFor: (step) => env.runtimeFor(step.name),
-    sideInputs: (step, views) => new SideInputReader(step.name, new Map(views.map((v): [SideInput<unknown>, WindowedValue<unknown>[]] => [v, env.materializedFor(v.pcoll.id)]))),
+    sideInputs: (step, views) => new SideInputReader(step.name, new Map(views.map((v): [SideInput<unknown>, WindowedValue<unknown>[]] => [v, env.sideInputFor(v.pcoll.id)]))),
     stateful: (step) => {
       throw new InternalError(`the stateful ParDo ${step.name} runs on the streaming driver`);
     },

@@ -13,6 +13,7 @@ import type { PipelineOptions } from "../../lib/model/options";
 import type { OutputCommit } from "../../lib/model/commits";
 import type { MetricsSnapshot } from "./transfer";
 import type { TallyLayout } from "../monitor/execution_tally";
+import type { HandedOverElements } from "./spill/element_buffer";
 
 /** What a worker thread needs to rebuild the pipeline. */
 export interface WorkerInit {
@@ -25,6 +26,8 @@ export interface WorkerInit {
   /** The coordinator's graph (`Pipeline.structure()`), to name the first difference when a rebuilt graph's fingerprint differs. */
   readonly structure?: readonly string[];
   readonly checkEveryElement: boolean;
+  /** Where the thread's buffers make their spill directories (the coordinator removes it at the end of the run). */
+  readonly spillDirectory?: string;
   /** Live progress: the tally this thread counts into, and its row (absent when nothing watches the run). */
   readonly tally?: { readonly layout: TallyLayout; readonly thread: number };
 }
@@ -37,7 +40,7 @@ export interface RunStageRequest {
   readonly elements: Uint8Array;
   /** The bundle's ChunkHandover cells, shared with the coordinator. */
   readonly handover: SharedArrayBuffer;
-  /** Materialized PCollections the stage reads (side inputs, main input), encoded. */
+  /** The side inputs the stage reads, encoded. */
   readonly materialized: Readonly<Record<string, Uint8Array>>;
 }
 
@@ -77,7 +80,11 @@ export interface ShuffleData {
 export interface RunStageResult {
   readonly type: "stageDone";
   readonly shuffles: Readonly<Record<string, Uint8Array>>;
-  readonly buffers: Readonly<Record<string, Uint8Array>>;
+  /** Flatten and Reshuffle inputs: those in memory encoded, those spilled by file (the coordinator takes the files over). */
+  readonly buffers: Readonly<Record<string, HandedOverElements>>;
+  /** Main inputs of side-input ParDos, likewise. */
+  readonly mainInputs: Readonly<Record<string, HandedOverElements>>;
+  /** Side inputs, encoded. */
   readonly materialized: Readonly<Record<string, Uint8Array>>;
   readonly metrics: readonly MetricsSnapshot[];
   readonly outputs: readonly string[];

@@ -21,6 +21,7 @@ import { BufferedStageEnvironment, shuffledValueCoder } from "./environment";
 import { decodeAll, encodeAll, MetricsSnapshot, ShuffleEntryWriter, snapshotMetrics, windowCoderFor, windowedCoderFor } from "./transfer";
 import type { CoordinatorMessage, RunStageRequest, RunStageResult, WorkerFailed, WorkerInit, WorkerMessage } from "./worker_protocol";
 import { cleanupAfterFailure } from "./failure_cleanup";
+import type { ElementBuffer, HandedOverElements } from "./spill/element_buffer";
 import { runStageInstances } from "./stage_runner";
 // The tally's own modules, not run_monitor's (which also loads the coordinator's live job view).
 import { ThreadTally } from "../monitor/execution_tally";
@@ -81,16 +82,30 @@ class WorkerEnvironment extends BufferedStageEnvironment {
     return shuffles;
   }
 
-  /** Encodes what the bundle wrote for the coordinator (materialized inputs it was sent are skipped). */
+  /**
+   * Encodes what the bundle wrote for the coordinator (side inputs it was sent are skipped); what
+   * its buffers spilled goes by file, no longer this thread's to remove.
+   */
   result(sentMaterialized: ReadonlySet<string>): RunStageResult {
     const shuffles = this.takeShuffles(true) ?? {};
-    const buffers: Record<string, Uint8Array> = {};
-    for (const [name, list] of this.buffers) buffers[name] = encodeAll(windowedCoderFor(this.bufferedPCollection(name)), list);
+    const handOver = (m: Map<string, ElementBuffer>, step: (key: string) => string): Record<string, HandedOverElements> =>
+      Object.fromEntries(
+        [...m].map(([k, b]) => {
+          this.countSpills(step(k), b);
+          return [k, b.handOver()];
+        }),
+      );
+    const buffers = handOver(this.buffers, (name) => name);
+    const mainInputs = handOver(this.mainInputs, (id) => this.pcollection(id).producer.fullName);
     const materialized: Record<string, Uint8Array> = {};
     for (const [id, list] of this.materialized) {
       if (!sentMaterialized.has(id)) materialized[id] = encodeAll(windowedCoderFor(this.pcollection(id)), list);
     }
-    return { type: "stageDone", shuffles, buffers, materialized, metrics: this.metricsSnapshot(), outputs: this.outputs, commits: this.commits };
+    return { type: "stageDone", shuffles, buffers, mainInputs, materialized, metrics: this.metricsSnapshot(), outputs: this.outputs, commits: this.commits };
+  }
+
+  protected override get spillDirectory(): string | undefined {
+    return init.spillDirectory;
   }
 
   metricsSnapshot(): MetricsSnapshot[] {
@@ -195,11 +210,11 @@ async function runStage(pipeline: Pipeline, plan: Plan, request: RunStageRequest
     });
     started(inbox);
     await runStageInstances([buildStage(stage, env)], inbox, 1);
+    return env.result(new Set(Object.keys(request.materialized)));
   } catch (e) {
+    env.disposeBuffers();
     throw new StageFailure(e, env.metricsSnapshot());
   }
-  const result = env.result(new Set(Object.keys(request.materialized)));
-  return result;
 }
 
 /** A failed bundle's error with what its steps had counted. */
@@ -243,7 +258,7 @@ async function main(): Promise<void> {
         return;
       case "runStage":
         runStage(pipeline, plan, request, (started) => (inbox = started)).then(
-          (result) => post(result, [...Object.values(result.shuffles), ...Object.values(result.buffers), ...Object.values(result.materialized)]),
+          (result) => post(result, [...Object.values(result.shuffles), ...[...Object.values(result.buffers), ...Object.values(result.mainInputs)].map((b) => b.elements), ...Object.values(result.materialized)]),
           (e: unknown) => post(failureMessage(e)),
         ).finally(() => (inbox = undefined));
         return;

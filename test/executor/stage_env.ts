@@ -21,6 +21,7 @@ export function testStageEnvironment(plan: Plan, extra: Partial<StageEnvironment
     shuffleFor: () => assert.fail("no shuffle in this stage"),
     bufferFor: () => assert.fail("no buffer in this stage"),
     materializedFor: () => assert.fail("nothing materialized in this stage"),
+    sideInputFor: () => assert.fail("no side input in this stage"),
     ...extra,
   };
 }

@@ -32,6 +32,17 @@ export function removeSpillDirectory(dir: string): void {
   if (live.size === 0) unlisten();
 }
 
+/** Stops removing `dir` at exit: a worker thread hands it, with its files, to the coordinator (`adoptSpillDirectory`). */
+export function releaseSpillDirectory(dir: string): void {
+  if (live.delete(dir) && live.size === 0) unlisten();
+}
+
+/** Takes over a spill directory another thread made (and released): removed at exit if still there. */
+export function adoptSpillDirectory(dir: string): void {
+  if (live.size === 0) listen();
+  live.add(dir);
+}
+
 function removeAll(): void {
   for (const dir of live) fs.rmSync(dir, { recursive: true, force: true });
   live.clear();
