@@ -123,7 +123,7 @@ const DIRECT_FLAGS = {
     describe: "Check coder round trips, deterministic keys and that DoFns do not mutate inputs (--no_strict_checks to disable)",
     default: true,
   },
-  direct_shuffle_memory_mb: { type: "number", describe: "Memory per GroupByKey before spilling to disk (MB; it spills sooner once the JavaScript heap is half full)", default: 256 },
+  direct_shuffle_memory_mb: { type: "number", describe: "Memory per GroupByKey, Flatten, Reshuffle or side-input main input before spilling to disk (MB; sooner once the JavaScript heap is half full)", default: 256 },
   direct_worker_threads: {
     type: "string",
     describe:

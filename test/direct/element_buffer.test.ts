@@ -121,7 +121,7 @@ describe("DirectRunner element buffers (Flatten, Reshuffle, main inputs of side-
     b.dispose();
     assert.deepEqual(filesUnder(dir), []);
     assert.equal(b.length, 0);
-    reading.return(undefined);
+    reading.return?.(undefined);
   });
 
   it("removes its spill files when the process exits before the run ends", () => {

@@ -117,7 +117,12 @@ export class ElementBuffer implements Iterable<WindowedValue<unknown>> {
   }
 
   /** Every element, each exactly once; may be read again (a retried stage). */
-  *[Symbol.iterator](): Generator<WindowedValue<unknown>> {
+  [Symbol.iterator](): Iterator<WindowedValue<unknown>> {
+    // Nothing spilled (the common case): the array's own iterator, much faster than a generator's.
+    return this.fileBytes === 0 && this.adopted.length === 0 ? this.memory[Symbol.iterator]() : this.readAll();
+  }
+
+  private *readAll(): Generator<WindowedValue<unknown>> {
     yield* this.memory;
     if (this.file !== undefined && this.fileBytes > 0) yield* this.readFile(this.file, this.fileBytes);
     for (const part of this.adopted) yield* this.readFile(part.file, part.bytes);
