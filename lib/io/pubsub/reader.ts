@@ -179,8 +179,6 @@ export class PubSubReader<T = Uint8Array> {
       throw subscriptionError("pull from", this.subscription, err);
     }
     const received = response.receivedMessages ?? [];
-    // A full response may leave older messages behind on the server: only a partial one shows the backlog was drained when the pull started.
-    if (received.length < maxMessages) this.lastPullStart = Math.max(this.lastPullStart, started);
     await this.leaseSettled();
     if (received.length > 0) {
       // The messages are ours for the subscription's deadline (10 s at least) already: setting our
@@ -221,6 +219,11 @@ export class PubSubReader<T = Uint8Array> {
         : data;
       out.push({ ackId, value: value as T, timestamp, id, publishTime });
     }
+    // A full response may leave older messages behind on the server: only a partial one shows the
+    // backlog was drained when the pull started. Moved only now that this response's messages hold
+    // the watermark (`outstanding`), with no wait in between: a watermark read meanwhile (a commit's
+    // report, while this pull waited for the last lease) must not pass messages not yet listed.
+    if (received.length < maxMessages) this.lastPullStart = Math.max(this.lastPullStart, started);
     if (ackNow.length > 0) await this.acknowledge(ackNow);
     return out;
   }

@@ -54,13 +54,14 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
   before(async () => {
     env = await startEmulatorEnv(["pubsub"]);
     pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
-    for (const t of ["input", "output", "unit", "from-topic", "fail-in", "fail-out", "gone", "many"]) await pubsub.createTopic(t);
+    for (const t of ["input", "output", "unit", "from-topic", "fail-in", "fail-out", "gone", "many", "wm-race"]) await pubsub.createTopic(t);
     await pubsub.topic("many").createSubscription("many-sub");
     await pubsub.topic("input").createSubscription("in-sub", { ackDeadlineSeconds: 10 });
     await pubsub.topic("output").createSubscription("out-sub");
     await pubsub.topic("unit").createSubscription("unit-sub", { ackDeadlineSeconds: 10 });
     await pubsub.topic("fail-in").createSubscription("fail-in-sub", { ackDeadlineSeconds: 10 });
     await pubsub.topic("fail-out").createSubscription("fail-out-sub");
+    await pubsub.topic("wm-race").createSubscription("wm-race-sub", { ackDeadlineSeconds: 10 });
   });
 
   after(async () => {
@@ -101,6 +102,38 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
     const fresh = await PubSubReader.open({ subscription: "unit-sub" });
     assert.deepEqual(await fresh.pull(10), [], "nothing left after commits");
     await fresh.close();
+  });
+
+  it("PubSubReader: a pull that waits for the previous lease does not move the watermark past the messages it is about to list", async () => {
+    await publish("wm-race", [{ data: "a" }]);
+    const reader = await PubSubReader.open({ subscription: "wm-race-sub", ackDeadlineSeconds: 10 });
+    try {
+      // The lease request of the first pull is slow, so the second pull waits for it after its own response arrived.
+      env.emulators.pubsub!.faults.delayNext("ModifyAckDeadline", 1, 1500);
+      let first = await reader.pull(10);
+      for (let i = 0; i < 20 && first.length === 0; i++) first = await reader.pull(10);
+      assert.equal(first.length, 1);
+      reader.markDelivered(first[0]!.id);
+      await publish("wm-race", [{ data: "b" }]);
+      let settled = false;
+      const second = reader.pull(10).finally(() => (settled = true));
+      // Meanwhile a bundle commit may read the watermark (the source reports it after each commit).
+      const seen: number[] = [];
+      while (!settled) {
+        seen.push(reader.watermark());
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const got = await second;
+      assert.equal(got.length, 1, "the second pull returns b");
+      const b = got[0]!;
+      assert.ok(seen.length > 10, `the watermark was read while the pull waited (${seen.length} reads)`);
+      const passed = seen.filter((w) => w > b.timestamp);
+      assert.equal(passed.length, 0, `${passed.length} of ${seen.length} watermark reads during the pull passed b's timestamp ${b.timestamp} (first: ${passed[0]})`);
+      assert.ok(reader.watermark() <= b.timestamp, "b holds the watermark once listed");
+      await reader.commit([first[0]!.ackId, b.ackId]);
+    } finally {
+      await reader.close();
+    }
   });
 
   it("PubSubReader from a topic creates a subscription and deletes it on close", async () => {
