@@ -55,10 +55,10 @@ describe("DirectRunner: when worker threads are worth starting", () => {
     return { elapsedMs: lastChunkMs + running, chunksDone: done, firstChunkMs: done === 0 ? 0 : first, lastChunkMs };
   };
 
-  it("only when the work left, at this thread's pace after its first chunk, is over twice their start-up (400 ms)", () => {
-    // 100 ms per chunk: 9 chunks left is 900 ms, 7 is 700 ms.
-    assert.equal(workersWorthStarting(pace(3, 150, 100), 9), true);
-    assert.equal(workersWorthStarting(pace(3, 150, 100), 7), false);
+  it("only when the work left, at this thread's pace after its first chunk, is over three times their start-up (400 ms)", () => {
+    // 100 ms per chunk: 13 chunks left is 1,300 ms, 11 is 1,100 ms.
+    assert.equal(workersWorthStarting(pace(3, 150, 100), 13), true);
+    assert.equal(workersWorthStarting(pace(3, 150, 100), 11), false);
     assert.equal(workersWorthStarting(pace(10, 100, 100), 7), false);
     assert.equal(workersWorthStarting(pace(2, 5000, 5000), 0), false);
   });
@@ -68,27 +68,28 @@ describe("DirectRunner: when worker threads are worth starting", () => {
     assert.equal(workersWorthStarting(pace(1, 100, 35), 18), false);
     assert.equal(workersWorthStarting(pace(2, 100, 35), 18), false);
     assert.equal(workersWorthStarting(pace(3, 100, 35, 20), 17), false);
-    // A 100 MB read's 64 KiB first range, 45 ms cold: 76 ranges left are at least 76 × 15 ms.
-    assert.equal(workersWorthStarting(pace(1, 45, 50), 76), true);
-    // A smaller read: its second range has run 12 ms so far (at least 720 ms left, then 840 ms).
-    assert.equal(workersWorthStarting(pace(1, 24, 40, 12), 60), false);
-    assert.equal(workersWorthStarting(pace(1, 24, 40, 14), 60), true);
+    // A 100 MB read's 64 KiB first range, 60 ms cold: 76 ranges left are at least 76 × 20 ms.
+    assert.equal(workersWorthStarting(pace(1, 60, 50), 76), true);
+    // A smaller read: its second range has run 19 ms so far (at least 1,140 ms left, then 1,260 ms).
+    assert.equal(workersWorthStarting(pace(1, 24, 40, 19), 60), false);
+    assert.equal(workersWorthStarting(pace(1, 24, 40, 21), 60), true);
   });
 
   it("counts a first chunk that alone took as long as a worker's start (cold code is little of it)", () => {
-    assert.equal(workersWorthStarting(pace(1, 450, 450), 2), true);
+    assert.equal(workersWorthStarting(pace(1, 450, 450), 3), true);
+    assert.equal(workersWorthStarting(pace(1, 450, 450), 2), false);
     assert.equal(workersWorthStarting(pace(1, 350, 350), 5), false);
   });
 
   it("judges a first chunk still running only once it has run 400 ms", () => {
     assert.equal(workersWorthStarting(pace(0, 0, 0, 300), 100), false);
-    assert.equal(workersWorthStarting(pace(0, 0, 0, 450), 2), true);
+    assert.equal(workersWorthStarting(pace(0, 0, 0, 450), 3), true);
     assert.equal(workersWorthStarting(pace(0, 0, 0, 450), 1), false);
   });
 
-  it("with an unknown amount of work, once the stage has run 800 ms", () => {
-    assert.equal(workersWorthStarting(pace(5, 140, 140), undefined), false);
-    assert.equal(workersWorthStarting(pace(5, 180, 180), undefined), true);
+  it("with an unknown amount of work, once the stage has run 1,200 ms", () => {
+    assert.equal(workersWorthStarting(pace(5, 230, 230), undefined), false);
+    assert.equal(workersWorthStarting(pace(5, 250, 250), undefined), true);
   });
 
   it("judges the pace by time worked: wall time less the time other processes held the cores", () => {
