@@ -16,7 +16,7 @@ import { runStageInstances } from "./stage_runner";
 import type { SharedStages, StageRoot } from "./shared_stages";
 import type { MetricsSnapshot } from "./transfer";
 import type { Coder } from "../../lib/coders/coder";
-import type { RunStageResult, ShuffleData } from "./worker_protocol";
+import type { RunStageResult, ShuffleData, WorkerInit } from "./worker_protocol";
 import type { EdgeObserver } from "../executor/graph_builder";
 import type { RunMonitor } from "../monitor/run_monitor";
 
@@ -87,10 +87,11 @@ export class Execution extends BufferedStageEnvironment {
     if (this.slots > 1 && program !== undefined) {
       // Loaded only for runs that may share work with worker threads.
       const { SharedStages } = await import("./shared_stages");
-      this.workerSpillDirectory = makeSpillDirectory(spillBase(this.pipeline.options.tempLocation));
-      this.sharing = new SharedStages(
-        this,
-        {
+      // Built when worker threads start, not before: most short runs never start one, and the
+      // graph's fingerprint (node:crypto's first load) and the spill directory cost every run.
+      const workerInit = (): WorkerInit => {
+        this.workerSpillDirectory ??= makeSpillDirectory(spillBase(this.pipeline.options.tempLocation));
+        return {
           modulePath: program.modulePath,
           programName: program.name,
           flags: program.flags,
@@ -102,7 +103,11 @@ export class Execution extends BufferedStageEnvironment {
           spillDirectory: this.workerSpillDirectory,
           // Each worker thread counts into its own row of the tally (SharedStages numbers them).
           ...(this.monitor !== undefined ? { tally: { layout: this.monitor.layout, thread: 1 } } : {}),
-        },
+        };
+      };
+      this.sharing = new SharedStages(
+        this,
+        workerInit,
         this.slots,
         this.pipeline.options.directWorkerThreads,
       );

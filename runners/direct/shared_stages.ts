@@ -129,7 +129,8 @@ export class SharedStages {
 
   constructor(
     private readonly execution: Execution,
-    private readonly init: WorkerInit,
+    /** What worker threads start from (built once, when the first pool starts). */
+    private readonly init: () => WorkerInit,
     private readonly slots: number,
     private readonly mode: PipelineOptions["directWorkerThreads"],
   ) {}
@@ -213,7 +214,7 @@ export class SharedStages {
   }
 
   private startPool(size: number): WorkerPool {
-    const pool = new (workers().WorkerPool)(size, this.init);
+    const pool = new (workers().WorkerPool)(size, this.init());
     for (const w of pool.workers) {
       w.ready.then(
         () => this.current !== undefined && this.offer(w, this.current, false),
