@@ -236,7 +236,7 @@ export class StreamingExecution implements GraphEnvironment {
     w.writeVarInt(this.live.length);
     for (const s of this.live) {
       w.writeUtf8Nested(s.unitName);
-      writeOptionalDouble(w, s.reportedWatermark);
+      writeOptionalDouble(w, s.checkpointWatermark);
     }
   }
 
