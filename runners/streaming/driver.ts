@@ -139,14 +139,16 @@ export class StreamingExecution implements GraphEnvironment {
     for (const u of this.units) {
       const spec = u.node.primitive;
       if (u.kind === "pardo" && spec?.kind === "pardo" && typeof spec.doFn?.finishBundle === "function") {
-        this.flushing.set(u.node.fullName, { input: this.counterOf(u.input.id), gate: this.graph.gates.get(u.node.fullName), atStart: 0 });
+        const name = u.node.fullName;
+        const exchange = settings.exchange;
+        this.flushing.set(name, { input: this.counterOf(u.input.id), gate: this.graph.gates.get(name), delivered: exchange !== undefined ? () => exchange.deliveredTo(name) : undefined, atStart: 0 });
       }
     }
   }
 
-  /** Elements a flushing ParDo has taken in so far: through its input, or released by its side-input gate. */
+  /** Elements a flushing ParDo has taken in so far: through its input, released by its side-input gate, or delivered by peers (a keyed step of a parallel run). */
   private static activity(f: FlushingParDo): number {
-    return f.input.n + (f.gate?.released ?? 0);
+    return f.input.n + (f.gate?.released ?? 0) + (f.delivered?.() ?? 0);
   }
 
   /** Whether the run ends by itself (every source is finite). */
@@ -570,6 +572,12 @@ const METRICS_PART = "metrics";
 interface FlushingParDo {
   readonly input: { readonly n: number };
   readonly gate: SideInputGate | undefined;
+  /**
+   * On an instance of a parallel run, the elements the keyed exchange delivered to it from peers:
+   * they reach the step without passing its input's counter, and the peers' watermark that comes
+   * with them must not move its output past what its finishBundle has yet to emit for them.
+   */
+  readonly delivered: (() => number) | undefined;
   /** Its activity when the running bundle started. */
   atStart: number;
 }
