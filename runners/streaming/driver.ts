@@ -141,14 +141,17 @@ export class StreamingExecution implements GraphEnvironment {
       if (u.kind === "pardo" && spec?.kind === "pardo" && typeof spec.doFn?.finishBundle === "function") {
         const name = u.node.fullName;
         const exchange = settings.exchange;
-        this.flushing.set(name, { input: this.counterOf(u.input.id), gate: this.graph.gates.get(name), delivered: exchange !== undefined ? () => exchange.deliveredTo(name) : undefined, atStart: 0 });
+        this.flushing.set(name, { input: this.counterOf(u.input.id), gate: this.graph.gates.get(name), delivered: exchange !== undefined ? () => exchange.deliveredTo(name) : undefined, timers: this.graph.timeAware.get(name), atStart: 0 });
       }
     }
   }
 
-  /** Elements a flushing ParDo has taken in so far: through its input, released by its side-input gate, or delivered by peers (a keyed step of a parallel run). */
+  /**
+   * Elements a flushing ParDo has taken in so far (through its input, released by its side-input
+   * gate, or delivered by peers to a keyed step of a parallel run), and timers it fired.
+   */
   private static activity(f: FlushingParDo): number {
-    return f.input.n + (f.gate?.released ?? 0) + (f.delivered?.() ?? 0);
+    return f.input.n + (f.gate?.released ?? 0) + (f.delivered?.() ?? 0) + (f.timers?.fired ?? 0);
   }
 
   /** Whether the run ends by itself (every source is finite). */
@@ -578,6 +581,8 @@ interface FlushingParDo {
    * with them must not move its output past what its finishBundle has yet to emit for them.
    */
   readonly delivered: (() => number) | undefined;
+  /** A stateful ParDo's timers: onTimer may leave outputs to finishBundle, as process may. */
+  readonly timers: { readonly fired?: number } | undefined;
   /** Its activity when the running bundle started. */
   atStart: number;
 }

@@ -4,7 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Count, Create, DoFn, FixedWindows, GroupByKey, ParDo, Sessions, TestStream, Window, WriteToText, kv } from "../../lib";
 import type { BundleContext } from "../../lib/model/dofn";
-import { IntervalWindow, KV } from "../../lib/model/window";
+import { BoundedWindow, Instant, IntervalWindow, KV } from "../../lib/model/window";
+import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
 import { runDirect } from "../helpers";
 import { collect, Observed } from "./collect";
 
@@ -19,6 +20,27 @@ class EmitAtBundleEnd extends DoFn<KV<string, number>, KV<string, number>> {
   }
   finishBundle(ctx: BundleContext<KV<string, number>>): void {
     for (const e of this.buffered) ctx.output(e, { timestamp: e.value, window: new IntervalWindow(Math.floor(e.value / 10) * 10, Math.floor(e.value / 10) * 10 + 10) });
+  }
+}
+
+/** Keeps each key's sum in state; at the window's end its timer puts the sum in a buffer that finishBundle emits (a batching stateful DoFn). */
+class SumAtWindowEndFlushedAtBundleEnd extends StatefulDoFn<string, number, KV<string, number>> {
+  readonly sum = StateSpec.value<number>("sum");
+  readonly end = TimerSpec.eventTime("end");
+  private buffered: { e: KV<string, number>; t: Instant; w: BoundedWindow }[] = [];
+  startBundle(): void {
+    this.buffered = [];
+  }
+  process(e: KV<string, number>, ctx: StatefulProcessContext<KV<string, number>>): void {
+    const s = ctx.state(this.sum);
+    s.write((s.read() ?? 0) + e.value);
+    ctx.timer(this.end).set(ctx.window.maxTimestamp());
+  }
+  onTimer(_t: string, ctx: TimerContext<string, KV<string, number>>): void {
+    this.buffered.push({ e: kv(ctx.key, ctx.state(this.sum).read() ?? 0), t: ctx.timestamp, w: ctx.window });
+  }
+  finishBundle(ctx: BundleContext<KV<string, number>>): void {
+    for (const b of this.buffered) ctx.output(b.e, { timestamp: b.t, window: b.w });
   }
 }
 
@@ -43,6 +65,25 @@ describe("streaming driver: outputs of finishBundle", () => {
       ["a:1,2 0:10"],
     );
     assert.equal(result.metrics.counterTotal("beamline", "droppedDueToLateness"), 0);
+  });
+
+  it("outputs a timer buffered for finishBundle reach a downstream grouping before its watermark passes them", async () => {
+    const out: Observed<KV<string, number[]>>[] = [];
+    const result = await runDirect((p) => {
+      const grouped = p
+        // The watermark passes the window in a bundle without elements: only the timer fires.
+        .apply(TestStream.create<KV<string, number>>().addElements({ value: kv("a", 1), timestamp: 1 }, { value: kv("a", 2), timestamp: 2 }).advanceWatermarkTo(100).advanceWatermarkToInfinity())
+        .apply(Window.into(new FixedWindows(10)))
+        .apply("SumAtWindowEnd", ParDo.of(new SumAtWindowEndFlushedAtBundleEnd()))
+        .apply("Group", GroupByKey.create());
+      collect(grouped, out);
+    });
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.equal(result.metrics.counterTotal("beamline", "droppedDueToLateness"), 0, "nothing dropped as late");
+    assert.deepEqual(
+      out.map((o) => `${o.value.key}:${[...o.value.value].join(",")} ${o.window}`),
+      ["a:3 0:10"],
+    );
   });
 
   it("a bounded pipeline run by the streaming driver (sessions) writes every window's result to its text sink", async () => {
