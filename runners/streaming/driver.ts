@@ -78,9 +78,9 @@ export class StreamingExecution implements GraphEnvironment {
   private readonly counts = new Map<string, { n: number }>();
   /**
    * ParDos whose DoFn may output in finishBundle, by unit name. While such a ParDo has taken in
-   * elements in the running bundle, its output watermark holds (as an in-flight bundle holds it
-   * in Beam): what finishBundle emits must reach downstream groupings before their watermark
-   * passes it, or it would be dropped as late.
+   * elements (or fired timers) in the running bundle, its output watermark holds where it was
+   * when the bundle started (as an in-flight bundle holds it in Beam): what finishBundle emits
+   * must reach downstream groupings before their watermark passes it, or it would be dropped as late.
    */
   private readonly flushing = new Map<string, FlushingParDo>();
   private readonly contexts: StepContexts;
@@ -141,7 +141,7 @@ export class StreamingExecution implements GraphEnvironment {
       if (u.kind === "pardo" && spec?.kind === "pardo" && typeof spec.doFn?.finishBundle === "function") {
         const name = u.node.fullName;
         const exchange = settings.exchange;
-        this.flushing.set(name, { input: this.counterOf(u.input.id), gate: this.graph.gates.get(name), delivered: exchange !== undefined ? () => exchange.deliveredTo(name) : undefined, timers: this.graph.timeAware.get(name), atStart: 0 });
+        this.flushing.set(name, { input: this.counterOf(u.input.id), gate: this.graph.gates.get(name), delivered: exchange !== undefined ? () => exchange.deliveredTo(name) : undefined, timers: this.graph.timeAware.get(name), atStart: 0, computed: MIN_TIMESTAMP, floor: MIN_TIMESTAMP });
       }
     }
   }
@@ -497,7 +497,10 @@ export class StreamingExecution implements GraphEnvironment {
   /** One bundle: start, do the work, recompute watermarks (firing what is due), finish. */
   private async bundle(work: () => Promise<void>): Promise<void> {
     const ops = this.graph.operators;
-    for (const f of this.flushing.values()) f.atStart = StreamingExecution.activity(f);
+    for (const f of this.flushing.values()) {
+      f.atStart = StreamingExecution.activity(f);
+      f.floor = f.computed;
+    }
     for (const op of ops) {
       const r = op.startBundle();
       if (r !== undefined) await r;
@@ -557,8 +560,15 @@ export class StreamingExecution implements GraphEnvironment {
             out = Math.min(input, step.hold());
           }
           const flushing = this.flushing.get(name);
-          // Hold while its finishBundle has yet to run on what it took in; the next bundle advances it.
-          if (flushing !== undefined && StreamingExecution.activity(flushing) !== flushing.atStart) break;
+          if (flushing !== undefined) {
+            const floor = flushing.floor;
+            flushing.computed = out;
+            // While its finishBundle has yet to run on what it took in, hold where the pass before
+            // this bundle put it: what it took in came after that pass (elements emitted upstream
+            // since, timers and gated elements its hold covered then), so its outputs are not
+            // earlier. Not holding it still: under a steady stream every bundle brings elements.
+            if (StreamingExecution.activity(flushing) !== flushing.atStart) out = Math.min(out, floor);
+          }
           const outputs = u.kind === "pardo" ? [...u.node.outputs.values()] : [u.output];
           for (const pc of outputs) this.setWatermark(pc.id, out);
           break;
@@ -585,6 +595,10 @@ interface FlushingParDo {
   readonly timers: { readonly fired?: number } | undefined;
   /** Its activity when the running bundle started. */
   atStart: number;
+  /** The output watermark the last pass computed for it (before any hold). */
+  computed: Instant;
+  /** `computed` when the running bundle started: the output watermark it holds at while it took in anything. */
+  floor: Instant;
 }
 
 /** Runs a pipeline with the streaming driver; returns once finished if every source is finite. */

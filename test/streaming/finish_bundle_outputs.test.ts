@@ -3,9 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Count, Create, DoFn, FixedWindows, GroupByKey, ParDo, Sessions, TestStream, Window, WriteToText, kv } from "../../lib";
-import type { BundleContext } from "../../lib/model/dofn";
+import type { BundleContext, ProcessContext } from "../../lib/model/dofn";
 import { BoundedWindow, Instant, IntervalWindow, KV } from "../../lib/model/window";
 import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
+import { ReadUnbounded } from "../../lib/io/read_unbounded";
 import { runDirect } from "../helpers";
 import { collect, Observed } from "./collect";
 
@@ -20,6 +21,20 @@ class EmitAtBundleEnd extends DoFn<KV<string, number>, KV<string, number>> {
   }
   finishBundle(ctx: BundleContext<KV<string, number>>): void {
     for (const e of this.buffered) ctx.output(e, { timestamp: e.value, window: new IntervalWindow(Math.floor(e.value / 10) * 10, Math.floor(e.value / 10) * 10 + 10) });
+  }
+}
+
+/** Buffers a bundle's elements and emits them from finishBundle at their own timestamps and windows. */
+class FlushAtBundleEnd extends DoFn<KV<string, number>, KV<string, number>> {
+  private buffered: { e: KV<string, number>; t: Instant; w: BoundedWindow }[] = [];
+  startBundle(): void {
+    this.buffered = [];
+  }
+  process(e: KV<string, number>, ctx: ProcessContext<KV<string, number>>): void {
+    this.buffered.push({ e, t: ctx.timestamp, w: ctx.window });
+  }
+  finishBundle(ctx: BundleContext<KV<string, number>>): void {
+    for (const b of this.buffered) ctx.output(b.e, { timestamp: b.t, window: b.w });
   }
 }
 
@@ -84,6 +99,53 @@ describe("streaming driver: outputs of finishBundle", () => {
       out.map((o) => `${o.value.key}:${[...o.value.value].join(",")} ${o.window}`),
       ["a:3 0:10"],
     );
+  });
+
+  it("under a steady stream (an element in every bundle) its output watermark still advances: windows fire while the stream goes on", async () => {
+    const N = 40;
+    let emitted = 0;
+    let emittedAtFirstPane: number | undefined;
+    let processed: (() => void) | undefined;
+    const out: Observed<KV<string, number[]>>[] = [];
+    const result = await runDirect(
+      (p) => {
+        const grouped = p
+          .apply(
+            ReadUnbounded.from<KV<string, number>>({
+              initialWatermark: 0,
+              // One element at a time, the next once the previous is processed: every bundle the driver runs has one.
+              async read(ctx) {
+                for (let i = 0; i < N; i++) {
+                  const done = new Promise<void>((resolve) => (processed = resolve));
+                  emitted++;
+                  await ctx.emit(kv("a", i * 1_000), i * 1_000);
+                  ctx.advanceWatermark(i * 1_000);
+                  await done;
+                }
+              },
+            }),
+          )
+          .map("Processed", (e: KV<string, number>) => {
+            processed?.();
+            return e;
+          })
+          .apply(Window.into(new FixedWindows(5_000)))
+          .apply("FlushAtBundleEnd", ParDo.of(new FlushAtBundleEnd()))
+          .apply("Group", GroupByKey.create());
+        grouped.apply(
+          "Record",
+          ParDo.of(() => {
+            emittedAtFirstPane ??= emitted;
+          }),
+        );
+        collect(grouped, out);
+      },
+      {},
+      { checkEveryElement: false },
+    );
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.equal(out.length, N / 5, "a pane per window");
+    assert.ok(emittedAtFirstPane !== undefined && emittedAtFirstPane < N, `the first window fired while the stream went on (at element ${emittedAtFirstPane} of ${N})`);
   });
 
   it("a bounded pipeline run by the streaming driver (sessions) writes every window's result to its text sink", async () => {
