@@ -397,13 +397,17 @@ export class StreamingExecution implements GraphEnvironment {
       const sourcesDone = this.scripts.every((s) => s.watermark >= MAX_TIMESTAMP) && this.live.every((s) => s.finished && s.queued === 0) && exchange?.settled !== false;
       if (sourcesDone) {
         await stoppingSources;
-        // Everything is at infinity: one last pass fires what is left; repeat while finishBundle produced more.
+        // Everything is at infinity: one last pass fires what is left; repeat while a pass produced
+        // more (finishBundle outputs) or moved a watermark (a ParDo with finishBundle held its
+        // output for a round in which it took in elements or fired timers, which need not produce any).
         let before: number;
+        let changesBefore: number;
         let rounds = 0;
         do {
           before = this.received;
+          changesBefore = this.changes;
           await this.bundle(async () => undefined);
-        } while (this.received !== before && ++rounds < 100);
+        } while ((this.received !== before || this.changes !== changesBefore) && ++rounds < 100);
         return;
       }
       if (!progressed) {

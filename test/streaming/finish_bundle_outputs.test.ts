@@ -59,6 +59,29 @@ class SumAtWindowEndFlushedAtBundleEnd extends StatefulDoFn<string, number, KV<s
   }
 }
 
+/** Passes elements on as they come; has a finishBundle (that outputs nothing), so the driver holds its output while it takes any in. */
+class PassOnWithFinishBundle extends DoFn<KV<string, number>, KV<string, number>> {
+  process(e: KV<string, number>, ctx: ProcessContext<KV<string, number>>): void {
+    ctx.output(e);
+  }
+  finishBundle(): void {}
+}
+
+/** Passes elements on as they come; a timer at the window's end clears its state and outputs nothing. */
+class PassOnAndCleanUp extends StatefulDoFn<string, number, KV<string, number>> {
+  readonly seen = StateSpec.value<number>("seen");
+  readonly cleanup = TimerSpec.eventTime("cleanup");
+  process(e: KV<string, number>, ctx: StatefulProcessContext<KV<string, number>>): void {
+    ctx.state(this.seen).write(1);
+    ctx.timer(this.cleanup).set(ctx.window.maxTimestamp());
+    ctx.output(e);
+  }
+  onTimer(_t: string, ctx: TimerContext<string, KV<string, number>>): void {
+    ctx.state(this.seen).clear();
+  }
+  finishBundle(): void {}
+}
+
 describe("streaming driver: outputs of finishBundle", () => {
   it("reach a downstream grouping before its watermark passes them (nothing dropped as late)", async () => {
     const out: Observed<KV<string, number[]>>[] = [];
@@ -146,6 +169,29 @@ describe("streaming driver: outputs of finishBundle", () => {
     assert.equal(await result.waitUntilFinish(), "DONE");
     assert.equal(out.length, N / 5, "a pane per window");
     assert.ok(emittedAtFirstPane !== undefined && emittedAtFirstPane < N, `the first window fired while the stream went on (at element ${emittedAtFirstPane} of ${N})`);
+  });
+
+  it("at the end of the input, a last round in which only a timer fires (no element) still lets the watermark reach the end", async () => {
+    const out: Observed<KV<string, number[]>>[] = [];
+    const result = await runDirect((p) => {
+      const grouped = p
+        .apply(TestStream.create<KV<string, number>>().addElements({ value: kv("a", 1), timestamp: 1 }, { value: kv("a", 2), timestamp: 2 }).advanceWatermarkToInfinity())
+        .apply(Window.into(new FixedWindows(10)))
+        // Fires at the end of the input; what it fires goes through a ParDo with finishBundle,
+        // which holds the next step's input watermark a round more; then only the timer fires.
+        .apply("Group1", GroupByKey.create())
+        .flatMap("Ungroup", (g: KV<string, number[]>) => g.value.map((v) => kv(g.key, v)))
+        .apply("PassOn", ParDo.of(new PassOnWithFinishBundle()))
+        .apply("CleanUp", ParDo.of(new PassOnAndCleanUp()))
+        .apply("Group2", GroupByKey.create());
+      collect(grouped, out);
+    });
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual(
+      out.map((o) => `${o.value.key}:${[...o.value.value].sort().join(",")} ${o.window}`),
+      ["a:1,2 0:10"],
+      "the last grouping fires its window",
+    );
   });
 
   it("a bounded pipeline run by the streaming driver (sessions) writes every window's result to its text sink", async () => {
