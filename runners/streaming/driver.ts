@@ -78,9 +78,9 @@ export class StreamingExecution implements GraphEnvironment {
   private readonly counts = new Map<string, { n: number }>();
   /**
    * ParDos whose DoFn may output in finishBundle, by unit name. While such a ParDo has taken in
-   * elements in the running bundle, its output watermark holds (as an in-flight bundle holds it
-   * in Beam): what finishBundle emits must reach downstream groupings before their watermark
-   * passes it, or it would be dropped as late.
+   * elements (or fired timers) in the running bundle, its output watermark holds where it was
+   * when the bundle started (as an in-flight bundle holds it in Beam): what finishBundle emits
+   * must reach downstream groupings before their watermark passes it, or it would be dropped as late.
    */
   private readonly flushing = new Map<string, FlushingParDo>();
   private readonly contexts: StepContexts;
@@ -139,14 +139,19 @@ export class StreamingExecution implements GraphEnvironment {
     for (const u of this.units) {
       const spec = u.node.primitive;
       if (u.kind === "pardo" && spec?.kind === "pardo" && typeof spec.doFn?.finishBundle === "function") {
-        this.flushing.set(u.node.fullName, { input: this.counterOf(u.input.id), gate: this.graph.gates.get(u.node.fullName), atStart: 0 });
+        const name = u.node.fullName;
+        const exchange = settings.exchange;
+        this.flushing.set(name, { input: this.counterOf(u.input.id), gate: this.graph.gates.get(name), delivered: exchange !== undefined ? () => exchange.deliveredTo(name) : undefined, timers: this.graph.timeAware.get(name), atStart: 0, computed: MIN_TIMESTAMP, floor: MIN_TIMESTAMP });
       }
     }
   }
 
-  /** Elements a flushing ParDo has taken in so far: through its input, or released by its side-input gate. */
+  /**
+   * Elements a flushing ParDo has taken in so far (through its input, released by its side-input
+   * gate, or delivered by peers to a keyed step of a parallel run), and timers it fired.
+   */
   private static activity(f: FlushingParDo): number {
-    return f.input.n + (f.gate?.released ?? 0);
+    return f.input.n + (f.gate?.released ?? 0) + (f.delivered?.() ?? 0) + (f.timers?.fired ?? 0);
   }
 
   /** Whether the run ends by itself (every source is finite). */
@@ -236,7 +241,7 @@ export class StreamingExecution implements GraphEnvironment {
     w.writeVarInt(this.live.length);
     for (const s of this.live) {
       w.writeUtf8Nested(s.unitName);
-      writeOptionalDouble(w, s.reportedWatermark);
+      writeOptionalDouble(w, s.checkpointWatermark);
     }
   }
 
@@ -392,13 +397,17 @@ export class StreamingExecution implements GraphEnvironment {
       const sourcesDone = this.scripts.every((s) => s.watermark >= MAX_TIMESTAMP) && this.live.every((s) => s.finished && s.queued === 0) && exchange?.settled !== false;
       if (sourcesDone) {
         await stoppingSources;
-        // Everything is at infinity: one last pass fires what is left; repeat while finishBundle produced more.
+        // Everything is at infinity: one last pass fires what is left; repeat while a pass produced
+        // more (finishBundle outputs) or moved a watermark (a ParDo with finishBundle held its
+        // output for a round in which it took in elements or fired timers, which need not produce any).
         let before: number;
+        let changesBefore: number;
         let rounds = 0;
         do {
           before = this.received;
+          changesBefore = this.changes;
           await this.bundle(async () => undefined);
-        } while (this.received !== before && ++rounds < 100);
+        } while ((this.received !== before || this.changes !== changesBefore) && ++rounds < 100);
         return;
       }
       if (!progressed) {
@@ -492,7 +501,10 @@ export class StreamingExecution implements GraphEnvironment {
   /** One bundle: start, do the work, recompute watermarks (firing what is due), finish. */
   private async bundle(work: () => Promise<void>): Promise<void> {
     const ops = this.graph.operators;
-    for (const f of this.flushing.values()) f.atStart = StreamingExecution.activity(f);
+    for (const f of this.flushing.values()) {
+      f.atStart = StreamingExecution.activity(f);
+      f.floor = f.computed;
+    }
     for (const op of ops) {
       const r = op.startBundle();
       if (r !== undefined) await r;
@@ -552,8 +564,15 @@ export class StreamingExecution implements GraphEnvironment {
             out = Math.min(input, step.hold());
           }
           const flushing = this.flushing.get(name);
-          // Hold while its finishBundle has yet to run on what it took in; the next bundle advances it.
-          if (flushing !== undefined && StreamingExecution.activity(flushing) !== flushing.atStart) break;
+          if (flushing !== undefined) {
+            const floor = flushing.floor;
+            flushing.computed = out;
+            // While its finishBundle has yet to run on what it took in, hold where the pass before
+            // this bundle put it: what it took in came after that pass (elements emitted upstream
+            // since, timers and gated elements its hold covered then), so its outputs are not
+            // earlier. Not holding it still: under a steady stream every bundle brings elements.
+            if (StreamingExecution.activity(flushing) !== flushing.atStart) out = Math.min(out, floor);
+          }
           const outputs = u.kind === "pardo" ? [...u.node.outputs.values()] : [u.output];
           for (const pc of outputs) this.setWatermark(pc.id, out);
           break;
@@ -570,8 +589,20 @@ const METRICS_PART = "metrics";
 interface FlushingParDo {
   readonly input: { readonly n: number };
   readonly gate: SideInputGate | undefined;
+  /**
+   * On an instance of a parallel run, the elements the keyed exchange delivered to it from peers:
+   * they reach the step without passing its input's counter, and the peers' watermark that comes
+   * with them must not move its output past what its finishBundle has yet to emit for them.
+   */
+  readonly delivered: (() => number) | undefined;
+  /** A stateful ParDo's timers: onTimer may leave outputs to finishBundle, as process may. */
+  readonly timers: { readonly fired?: number } | undefined;
   /** Its activity when the running bundle started. */
   atStart: number;
+  /** The output watermark the last pass computed for it (before any hold). */
+  computed: Instant;
+  /** `computed` when the running bundle started: the output watermark it holds at while it took in anything. */
+  floor: Instant;
 }
 
 /** Runs a pipeline with the streaming driver; returns once finished if every source is finite. */

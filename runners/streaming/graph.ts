@@ -34,11 +34,17 @@ export type { SideInputGate } from "./side_input_gate";
 export { needsStreaming } from "../executor/units";
 
 /** The time-aware part of a stateful ParDo with in-memory state: fires its due timers through the operator. */
-export function statefulTimeAware(state: InMemoryStateAndTimers, op: StatefulParDoOperator): TimeAware & { advance(clocks: Clocks): Promise<void> } {
-  return {
-    advance: (clocks) => state.advance(clocks, (t) => op.fireTimer(t.key, [t.window], t.name, t.domain, t.fireAt, t.outputTimestamp)),
+export function statefulTimeAware(state: InMemoryStateAndTimers, op: StatefulParDoOperator): TimeAware & { advance(clocks: Clocks): Promise<void>; readonly fired: number } {
+  const step = {
+    fired: 0,
+    advance: (clocks: Clocks) =>
+      state.advance(clocks, (t) => {
+        step.fired++;
+        return op.fireTimer(t.key, [t.window], t.name, t.domain, t.fireAt, t.outputTimestamp);
+      }),
     hold: () => state.hold(),
   };
+  return step;
 }
 
 /** What building the graph needs from the driver. */
@@ -212,6 +218,9 @@ export class StreamingGraph {
         gate.collect();
       },
       hold: (): Instant => Math.min(gate.hold(), timers.hold()),
+      get fired(): number {
+        return timers.fired;
+      },
     });
     return gate;
   }

@@ -55,6 +55,11 @@ export interface TimeAware {
   advance(clocks: Clocks): MaybePromise;
   /** The earliest timestamp this step may still emit (for the output watermark). */
   hold(): Instant;
+  /**
+   * Timers fired so far (stateful ParDos): a DoFn that outputs in finishBundle may output there
+   * for them, so the driver holds its output watermark while any fired in the running bundle.
+   */
+  readonly fired?: number;
 }
 
 export class GroupNode implements Receiver, TimeAware, Checkpointable {

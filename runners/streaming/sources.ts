@@ -185,6 +185,16 @@ export class LiveSource {
     if (this.closeHandler !== undefined) await this.closeHandler(outcome);
   }
 
+  /**
+   * The source's watermark as a checkpoint keeps it: its report, held at the elements still
+   * queued. Those are not in the checkpoint (a restart gets them from the source again, e.g. as
+   * Pub/Sub redeliveries), and the source may have reported past them once it handed them over:
+   * a resumed run starting from the report would find them late when they come back.
+   */
+  get checkpointWatermark(): Instant | undefined {
+    return this.reportedWatermark === undefined ? undefined : Math.min(this.reportedWatermark, this.queue.minTimestamp);
+  }
+
   get queued(): number {
     return this.queue.length;
   }

@@ -179,7 +179,15 @@ export class PubSubReader<T = Uint8Array> {
       throw subscriptionError("pull from", this.subscription, err);
     }
     const received = response.receivedMessages ?? [];
-    await this.leaseSettled();
+    try {
+      await this.leaseSettled();
+    } catch (err) {
+      // The pull fails with the last lease request's error; the messages it received are in no
+      // list yet, so neither close() nor the caller could give them back: they would stay leased
+      // for the subscription's ack deadline (up to 10 minutes). Given back now, best effort.
+      if (received.length > 0) await this.modifyDeadline(received.map((r) => r.ackId!), 0).catch(() => undefined);
+      throw err;
+    }
     if (received.length > 0) {
       // The messages are ours for the subscription's deadline (10 s at least) already: setting our
       // own lease need not hold them back a round trip. A failure is reported by the next pull,

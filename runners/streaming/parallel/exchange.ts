@@ -81,6 +81,12 @@ export interface KeyedRouting {
   readonly hasInbound: boolean;
   /** Delivers what peers sent to the keyed steps (run inside a bundle). */
   deliver(): Promise<void>;
+  /**
+   * Elements (or accumulators) delivered so far from peers to the keyed step `unitName`: they
+   * enter the step past the count of its input PCollection, and a step that outputs in
+   * finishBundle holds its output watermark while it has taken in any (driver.ts).
+   */
+  deliveredTo(unitName: string): number;
   /** Whether this instance should take no more input until its peers catch up. */
   readonly congested: boolean;
   /** Whether every peer's input of every keyed step is at the end of time, all of it delivered, and so is this instance's. */
@@ -104,6 +110,8 @@ class KeyedStep {
   lifted: LiftedCombine | undefined;
   liftedSink: AccumulatorSink | undefined;
   tables: (PrecombineTable | undefined)[] = [];
+  /** Elements (or accumulators) delivered to the step from peers so far. */
+  delivered = 0;
   constructor(
     readonly index: number,
     readonly name: string,
@@ -282,12 +290,14 @@ export class KeyedExchange implements KeyedRouting {
       for (const [index, bytes] of message.d) {
         const step = this.ordered[index]!;
         if (step.lifted !== undefined) {
+          step.delivered++;
           await step.lifted.deliver(bytes, step.liftedSink!);
           continue;
         }
         const r = new ByteReader(bytes);
         while (!r.atEnd()) {
           const wv = step.coder!.decode(r, "nested");
+          step.delivered++;
           const p = step.target!.receive(wv.value, wv);
           if (p !== undefined) await p;
         }
@@ -301,6 +311,10 @@ export class KeyedExchange implements KeyedRouting {
     for (let peer = 0; peer < this.instances; peer++) {
       if (delivered[peer]! > 0 && !this.closed) this.ports[peer]!.postMessage({ a: delivered[peer]! } satisfies AckMessage);
     }
+  }
+
+  deliveredTo(unitName: string): number {
+    return this.steps.get(unitName)?.delivered ?? 0;
   }
 
   get congested(): boolean {

@@ -54,7 +54,7 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
   before(async () => {
     env = await startEmulatorEnv(["pubsub"]);
     pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
-    for (const t of ["input", "output", "unit", "from-topic", "fail-in", "fail-out", "gone", "many", "wm-race"]) await pubsub.createTopic(t);
+    for (const t of ["input", "output", "unit", "from-topic", "fail-in", "fail-out", "gone", "many", "wm-race", "lease-fail"]) await pubsub.createTopic(t);
     await pubsub.topic("many").createSubscription("many-sub");
     await pubsub.topic("input").createSubscription("in-sub", { ackDeadlineSeconds: 10 });
     await pubsub.topic("output").createSubscription("out-sub");
@@ -62,6 +62,8 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
     await pubsub.topic("fail-in").createSubscription("fail-in-sub", { ackDeadlineSeconds: 10 });
     await pubsub.topic("fail-out").createSubscription("fail-out-sub");
     await pubsub.topic("wm-race").createSubscription("wm-race-sub", { ackDeadlineSeconds: 10 });
+    // A long deadline: a message left leased by a reader that stopped would stay away for 10 minutes.
+    await pubsub.topic("lease-fail").createSubscription("lease-fail-sub", { ackDeadlineSeconds: 600 });
   });
 
   after(async () => {
@@ -134,6 +136,36 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
     } finally {
       await reader.close();
     }
+  });
+
+  it("PubSubReader: a pull that fails on the previous lease request gives back the messages it received (none left leased)", async () => {
+    await publish("lease-fail", [{ data: "a" }, { data: "b" }]);
+    const reader = await PubSubReader.open({ subscription: "lease-fail-sub", ackDeadlineSeconds: 600 });
+    const got: string[] = [];
+    try {
+      // The lease request of the first pull fails for good; the next pull reports it, after its own response arrived.
+      env.emulators.pubsub!.faults.failNext("ModifyAckDeadline", 1, { code: 7, message: "permission denied on modifyAckDeadline" });
+      let first = await reader.pull(1);
+      for (let i = 0; i < 20 && first.length === 0; i++) first = await reader.pull(1);
+      assert.equal(first.length, 1);
+      got.push(Buffer.from(first[0]!.value).toString());
+      await assert.rejects(reader.pull(1), /permission denied on modifyAckDeadline/);
+    } finally {
+      await reader.close(); // nacks what it holds
+    }
+    // Every message is back at once: one the failed pull received but never listed would stay leased for the subscription's 600 s.
+    const again = await PubSubReader.open({ subscription: "lease-fail-sub" });
+    const back = new Set<string>();
+    try {
+      for (let i = 0; i < 30 && back.size < 2; i++) {
+        const batch = await again.pull(10, 1000);
+        for (const m of batch) back.add(Buffer.from(m.value).toString());
+        await again.commit(batch.map((m) => m.ackId));
+      }
+    } finally {
+      await again.close();
+    }
+    assert.deepEqual([...back].sort(), ["a", "b"], `both messages are back at once (the first pull took ${got.join()})`);
   });
 
   it("PubSubReader from a topic creates a subscription and deletes it on close", async () => {
