@@ -2,10 +2,14 @@
  * WriteToBigQuery with method STREAMING_INSERTS: rows are sent in batches with tabledata.insertAll
  * (`skipInvalidRows`, so one bad row does not stop the others). Rows BigQuery rejects go to the
  * failed-rows output with its reasons; rows only "stopped" because of another row are re-sent.
- * Each row has an insertId, so BigQuery drops duplicates when a batch is retried.
+ * Each row has an insertId, so BigQuery drops duplicates when a batch is retried: by the client,
+ * or with its whole bundle. For the latter the ids are given in a step of their own (`TagInsertIds`)
+ * and the tagged rows reshuffled before `InsertRows`, as Beam's StreamingWriteTables does: a
+ * retried bundle of `InsertRows` reads the same ids again instead of drawing new ones.
  */
 import { randomUUID } from "node:crypto";
 import { BundleContext, DoFn, ProcessContext } from "../../model/dofn";
+import { kv, type KV } from "../../model/window";
 import { classify } from "../gcp/errors";
 import { attributedToStep } from "../gcp/retry";
 import { getTableMetadata, missingTableError, rawRequest, tableError, tableHandle } from "./api";
@@ -23,7 +27,17 @@ interface Pending<Row> {
 
 const MAX_RESENDS = 3;
 
-export class InsertRows<Row> extends DoFn<Row, never, { failed: FailedRow<Row> }> {
+/** A row with the insertId it keeps through retries. */
+export type TaggedRow<Row> = KV<string, Row>;
+
+/** Gives each row its insertId (before the reshuffle that makes the ids stable). */
+export class TagInsertIds<Row> extends DoFn<Row, TaggedRow<Row>> {
+  process(row: Row, ctx: ProcessContext<TaggedRow<Row>>): void {
+    ctx.output(kv(randomUUID(), row));
+  }
+}
+
+export class InsertRows<Row> extends DoFn<TaggedRow<Row>, never, { failed: FailedRow<Row> }> {
   private pending: Pending<Row>[] = [];
   private ready: Promise<void> | undefined;
 
@@ -61,8 +75,8 @@ export class InsertRows<Row> extends DoFn<Row, never, { failed: FailedRow<Row> }
     this.pending = [];
   }
 
-  process(row: Row, ctx: ProcessContext<never, { failed: FailedRow<Row> }>): void | Promise<void> {
-    this.pending.push({ row, insertId: randomUUID() });
+  process(tagged: TaggedRow<Row>, ctx: ProcessContext<never, { failed: FailedRow<Row> }>): void | Promise<void> {
+    this.pending.push({ row: tagged.value, insertId: tagged.key });
     if (this.pending.length >= this.batchSize) return attributedToStep(() => this.flush((f) => ctx.outputTo("failed", f)));
     return undefined;
   }
