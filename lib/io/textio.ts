@@ -139,7 +139,7 @@ export interface WriteToTextOptions {
   readonly header?: string | SideInput<string>;
   /**
    * Beam's shard name template, between prefix and suffix: default `-SSSSS-of-NNNNN`; "" names the
-   * one file `<prefix><suffix>` (needs numShards: 1).
+   * one file `<prefix><suffix>` (needs numShards: 1), as does any template without an `S`.
    */
   readonly shardNameTemplate?: string;
   /** Compression of the output (default: by suffix). */
@@ -302,6 +302,10 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
     const n = options.numShards ?? 0;
     if (!(Number.isInteger(n) && n >= 0)) throw new ValidationError(`WriteToText numShards must be a non-negative integer, got ${n}`);
     if (options.shardNameTemplate === "" && n !== 1) throw new ValidationError(`WriteToText: an empty shardNameTemplate names one file; set numShards: 1 (got ${n}).`);
+    // A template without a shard number gives every shard the same name: they would overwrite each other.
+    if (options.shardNameTemplate !== undefined && options.shardNameTemplate !== "" && !/S/.test(options.shardNameTemplate) && n !== 1) {
+      throw new ValidationError(`WriteToText: shardNameTemplate "${options.shardNameTemplate}" has no shard number (S), so it names one file; set numShards: 1 or add SSSSS to the template (got ${n} shards).`);
+    }
   }
 
   expand(input: PCollection<string>): PCollection<string> {
