@@ -62,7 +62,7 @@ export interface WriteToBigQueryOptions extends DeadLetterOptions {
   readonly method?: WriteMethod;
   /** FILE_LOADS: where to stage files (default --temp_location, else the OS temp directory). */
   readonly tempLocation?: string;
-  /** STREAMING_INSERTS: rows per insertAll request (default 500). */
+  /** STREAMING_INSERTS: rows per insertAll request (default 500; a request is also cut at 9 MiB of rows, within the service's 10 MB limit). */
   readonly batchSize?: number;
 }
 
