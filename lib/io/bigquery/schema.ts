@@ -222,7 +222,8 @@ function scalarProblem(type: string, v: unknown): string | undefined {
       if (typeof v === "number" || typeof v === "bigint" || (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)))) return undefined;
       return "is not a number";
     case "BOOLEAN":
-      if (typeof v === "boolean" || (typeof v === "string" && /^(true|false)$/i.test(v))) return undefined;
+      // BigQuery also converts 1 and 0 (numbers or text) to BOOLEAN.
+      if (typeof v === "boolean" || v === 1 || v === 0 || (typeof v === "string" && /^(true|false|1|0)$/i.test(v.trim()))) return undefined;
       return "is not a boolean";
     case "TIMESTAMP":
       if (v instanceof Date ? !Number.isNaN(v.getTime()) : typeof v === "number" ? Number.isFinite(v) : typeof v === "string" && !Number.isNaN(Date.parse(v))) {

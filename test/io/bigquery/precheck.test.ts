@@ -59,4 +59,19 @@ describe("io/bigquery: FILE_LOADS pre-check of values BigQuery cannot convert", 
     assert.deepEqual(failed.map((f) => String(f.row["ID"])).sort(), bad.map((r) => String(r["ID"])).sort());
     for (const f of failed) assert.ok(f.errors.length > 0 && f.errors[0]!.message.length > 0, JSON.stringify(f.errors));
   });
+
+  it("booleans written as 1/0 (numbers or text) pass the check and load, as BigQuery converts them", async () => {
+    const rows: BigQueryRow[] = [
+      { ID: 1, F: 1 },
+      { ID: 2, F: 0 },
+      { ID: 3, F: "1" },
+      { ID: 4, F: "TRUE" },
+    ];
+    const result = await runDirect((p) => {
+      p.apply("Rows", Create.from<BigQueryRow>(rows)).apply("Write", WriteToBigQuery.to(`${TEST_PROJECT}.Pre.Flags`, { method: "FILE_LOADS", schema: "ID:INTEGER, F:BOOLEAN" }));
+    });
+    assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
+    const [stored] = await bq.dataset("Pre").table("Flags").getRows();
+    assert.deepEqual((stored as { ID: number; F: boolean }[]).map((r) => [Number(r.ID), r.F]).sort(), [[1, true], [2, false], [3, true], [4, true]]);
+  });
 });
