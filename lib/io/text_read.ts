@@ -14,8 +14,25 @@ export function zlib(): typeof import("node:zlib") {
 export type Compression = "auto" | "uncompressed" | "gzip";
 
 /** `auto` resolved by the path's suffix. */
+/** Compressions Beam's AUTO infers from a suffix that we do not read or write, by suffix. */
+const UNSUPPORTED_COMPRESSIONS: Readonly<Record<string, string>> = { bz2: "BZIP2", zip: "ZIP", deflate: "DEFLATE", zst: "ZSTD", lzo: "LZOP", lzo_deflate: "LZO", snappy: "SNAPPY" };
+
 export function resolveCompression(path: string, compression: Compression = "auto"): "uncompressed" | "gzip" {
-  if (compression === "auto") return /\.gz$/i.test(path) ? "gzip" : "uncompressed";
+  if (compression === "auto") {
+    if (/\.gz$/i.test(path)) return "gzip";
+    // Beam's AUTO decompresses these too; read as text their bytes would become garbage lines,
+    // and text written under such a name could not be opened by the tools it names.
+    const other = /\.(bz2|zip|deflate|zst|lzo|lzo_deflate|snappy)$/i.exec(path);
+    if (other !== null) {
+      throw new FileSystemError(
+        `Cannot read or write ${path} with compression "auto": its suffix .${other[1]} means ${UNSUPPORTED_COMPRESSIONS[other[1]!.toLowerCase()]}, which is not supported (only gzip, .gz). ` +
+          `Decompress it (or recompress it with gzip) first, or pass compression: "uncompressed" to treat its bytes as text.`,
+        path,
+        { code: "INVALID_ARGUMENT" },
+      );
+    }
+    return "uncompressed";
+  }
   if (compression !== "uncompressed" && compression !== "gzip") {
     throw new FileSystemError(
       `Unknown compression '${String(compression)}' for ${path}: use "auto", "uncompressed" or "gzip".`,

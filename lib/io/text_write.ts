@@ -306,6 +306,18 @@ export async function finalizeShards(
       { code: "INVALID_ARGUMENT" },
     );
   }
+  // Two files renamed to one name would overwrite each other, losing lines silently (Beam fails
+  // such a write too: "only generated N distinct file names for M files").
+  const distinct = new Set(finalPaths.map(comparablePath));
+  if (distinct.size !== finalPaths.length) {
+    const repeated = finalPaths.find((p, i) => finalPaths.findIndex((q) => comparablePath(q) === comparablePath(p)) !== i)!;
+    throw new FileSystemError(
+      `Cannot finalize ${finalPaths.length} files: their names give only ${distinct.size} distinct name(s) (${repeated} repeats), so files would overwrite each other. ` +
+        `Use a shard name template with a shard number (SSSSS), or numShards: 1.`,
+      repeated,
+      { code: "INVALID_ARGUMENT" },
+    );
+  }
   await fs.rename(tempPaths, finalPaths);
   const removeStale = async (prefix: string): Promise<string[]> => {
     const keep = new Set(finalPaths.map(comparablePath));

@@ -23,7 +23,7 @@ import { checkOutputPrefix } from "./filesystems/output_check";
 import { tempDirectoryFor, windowedTempPattern, WriteWindowedText } from "./text_windowed_write";
 import { GlobalWindows } from "../model/windowing";
 import { Window } from "../model/primitives";
-import { Compression, desiredRangeBytes, readLineBatches, shardPath, splitForReaders, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit } from "./text_files";
+import { Compression, resolveCompression, desiredRangeBytes, readLineBatches, shardPath, splitForReaders, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit } from "./text_files";
 import { commitOutput } from "../model/commits";
 import { Metrics, SYSTEM_NAMESPACE } from "../model/metrics";
 
@@ -119,7 +119,8 @@ export class ReadFromText extends PTransform<PBegin, PCollection<string>> {
 
   override async validate(ctx: ValidationContext): Promise<void> {
     try {
-      await FileSystems.matchAll(this.patterns);
+      const files = await FileSystems.matchAll(this.patterns);
+      for (const f of files) resolveCompression(f.path, this.options.compression ?? "auto");
     } catch (e) {
       throw new ValidationError(`${ctx.transformName}: ${(e as Error).message}`, { cause: e });
     }
@@ -139,7 +140,7 @@ export interface WriteToTextOptions {
   readonly header?: string | SideInput<string>;
   /**
    * Beam's shard name template, between prefix and suffix: default `-SSSSS-of-NNNNN`; "" names the
-   * one file `<prefix><suffix>` (needs numShards: 1).
+   * one file `<prefix><suffix>` (needs numShards: 1), as does any template without an `S`.
    */
   readonly shardNameTemplate?: string;
   /** Compression of the output (default: by suffix). */
@@ -301,7 +302,16 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
     super("WriteToText");
     const n = options.numShards ?? 0;
     if (!(Number.isInteger(n) && n >= 0)) throw new ValidationError(`WriteToText numShards must be a non-negative integer, got ${n}`);
+    try {
+      resolveCompression(`${prefix}${options.suffix ?? ""}`, options.compression ?? "auto");
+    } catch (e) {
+      throw new ValidationError(`WriteToText: ${(e as Error).message}`, { cause: e });
+    }
     if (options.shardNameTemplate === "" && n !== 1) throw new ValidationError(`WriteToText: an empty shardNameTemplate names one file; set numShards: 1 (got ${n}).`);
+    // A template without a shard number gives every shard the same name: they would overwrite each other.
+    if (options.shardNameTemplate !== undefined && options.shardNameTemplate !== "" && !/S/.test(options.shardNameTemplate) && n !== 1) {
+      throw new ValidationError(`WriteToText: shardNameTemplate "${options.shardNameTemplate}" has no shard number (S), so it names one file; set numShards: 1 or add SSSSS to the template (got ${n} shards).`);
+    }
   }
 
   expand(input: PCollection<string>): PCollection<string> {

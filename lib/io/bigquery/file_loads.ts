@@ -179,8 +179,9 @@ async function loadStagedFiles({ settings: s, files, stagingDir }: LoadPayload):
     ...(s.schema !== undefined ? { schema: { fields: s.schema.fields } } : {}),
   };
   try {
-    if (files.length === 0) await writeNoRows(s, name);
-    else if (files.every((f) => f.path.startsWith("gs://"))) {
+    if (files.length === 0 && !(await noRowsNeedLoad(s, name))) {
+      // Nothing to load and nothing to change.
+    } else if (files.length > 0 && files.every((f) => f.path.startsWith("gs://"))) {
       const [job] = await client.createJob({
         configuration: { load: { ...load, sourceUris: files.map((f) => f.path), destinationTable: { projectId: table.dataset.projectId, datasetId: s.ref.datasetId, tableId: s.ref.tableId } } },
       } as never);
@@ -211,15 +212,17 @@ async function loadStagedFiles({ settings: s, files, stagingDir }: LoadPayload):
   await FileSystems.delete([stagingDir]).catch(() => undefined);
 }
 
-/** No rows: the table still gets created (CREATE_IF_NEEDED) or emptied (WRITE_TRUNCATE). */
-async function writeNoRows(s: WriteSettings, name: string): Promise<void> {
+/**
+ * Whether a write of no rows still needs its load job: to empty the table (WRITE_TRUNCATE) or to
+ * create it (CREATE_IF_NEEDED). The job then loads no data, as Beam's does (it loads one empty
+ * file), so the table is truncated in place, keeping its description and partitioning, and a
+ * failed job leaves it as it was.
+ */
+async function noRowsNeedLoad(s: WriteSettings, name: string): Promise<boolean> {
   const metadata = await getTableMetadata(s.ref);
-  const { table } = tableHandle(s.ref);
-  if (metadata !== undefined && s.writeDisposition !== "WRITE_TRUNCATE") return;
-  if (metadata === undefined && s.createDisposition === "CREATE_NEVER") throw missingTableError(name, "createDisposition is CREATE_NEVER");
-  const schema = s.schema ?? metadata?.schema;
-  if (metadata !== undefined) await withRetries(() => table.delete());
-  await withRetries(() => table.create({ schema: { fields: schema?.fields ?? [] } } as never));
+  if (metadata !== undefined) return s.writeDisposition === "WRITE_TRUNCATE";
+  if (s.createDisposition === "CREATE_NEVER") throw missingTableError(name, "createDisposition is CREATE_NEVER");
+  return true;
 }
 
 function loadError(name: string, s: WriteSettings, err: unknown): Error {

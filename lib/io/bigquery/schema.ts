@@ -185,19 +185,45 @@ export function toJsonValue(v: unknown): unknown {
   return v;
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+// The text forms BigQuery's loads accept for civil dates and times.
+const DATE_TEXT = /^\d{4}-\d{1,2}-\d{1,2}$/;
+const DATETIME_TEXT = /^(\d{4}-\d{1,2}-\d{1,2})(?:[T ](\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d{1,6})?)?))?$/;
+const TIME_TEXT = /^\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d{1,6})?)?$/;
+
+/** Whether `Y-M-D` (already matched by DATE_TEXT) is a day of the calendar, years 1 to 9999. */
+function validDate(text: string): boolean {
+  const [y, m, d] = text.split("-").map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(2000, m - 1, d));
+  date.setUTCFullYear(y);
+  return y >= 1 && date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
+/** Whether `H:M[:S[.f]]` (absent: midnight) is a time of day. */
+function validTime(text: string | undefined): boolean {
+  if (text === undefined) return true;
+  const [h, m, sec] = text.split(":").map(Number) as [number, number, number | undefined];
+  return h <= 23 && m <= 59 && (sec === undefined || sec < 60);
+}
+
 /** What is wrong with a value for a column of (canonical) type `type`, if anything. */
 function scalarProblem(type: string, v: unknown): string | undefined {
   switch (type) {
-    case "INTEGER":
-      if (typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v)) || (typeof v === "string" && /^[+-]?\d+$/.test(v.trim()))) return undefined;
-      return "is not an integer";
+    case "INTEGER": {
+      const n = typeof v === "bigint" ? v : typeof v === "number" && Number.isInteger(v) ? BigInt(v) : typeof v === "string" && /^[+-]?\d+$/.test(v.trim()) ? BigInt(v.trim()) : undefined;
+      if (n === undefined) return "is not an integer";
+      // Beyond INT64 BigQuery cannot store it, and one such row would fail a whole load job.
+      return n < INT64_MIN || n > INT64_MAX ? "is outside the INT64 range (-2^63 to 2^63-1); use a NUMERIC or STRING column" : undefined;
+    }
     case "FLOAT":
     case "NUMERIC":
     case "BIGNUMERIC":
       if (typeof v === "number" || typeof v === "bigint" || (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)))) return undefined;
       return "is not a number";
     case "BOOLEAN":
-      if (typeof v === "boolean" || (typeof v === "string" && /^(true|false)$/i.test(v))) return undefined;
+      // BigQuery also converts 1 and 0 (numbers or text) to BOOLEAN.
+      if (typeof v === "boolean" || v === 1 || v === 0 || (typeof v === "string" && /^(true|false|1|0)$/i.test(v.trim()))) return undefined;
       return "is not a boolean";
     case "TIMESTAMP":
       if (v instanceof Date ? !Number.isNaN(v.getTime()) : typeof v === "number" ? Number.isFinite(v) : typeof v === "string" && !Number.isNaN(Date.parse(v))) {
@@ -205,11 +231,16 @@ function scalarProblem(type: string, v: unknown): string | undefined {
       }
       return "is not a timestamp (use a Date, an ISO 8601 string or epoch seconds)";
     case "BYTES":
-      return v instanceof Uint8Array || typeof v === "string" ? undefined : "is not bytes (use a Uint8Array or base64 text)";
-    case "STRING":
+      return v instanceof Uint8Array || (typeof v === "string" && /^[A-Za-z0-9+/=_-]*$/.test(v)) ? undefined : "is not bytes (use a Uint8Array or base64 text)";
     case "DATE":
+      return typeof v === "string" && DATE_TEXT.test(v.trim()) && validDate(v.trim()) ? undefined : "is not a date (YYYY-MM-DD)";
+    case "DATETIME": {
+      const m = typeof v === "string" ? DATETIME_TEXT.exec(v.trim()) : null;
+      return m !== null && validDate(m[1]!) && validTime(m[2]) ? undefined : "is not a datetime (YYYY-MM-DD[ HH:MM[:SS[.ffffff]]])";
+    }
     case "TIME":
-    case "DATETIME":
+      return typeof v === "string" && TIME_TEXT.test(v.trim()) && validTime(v.trim()) ? undefined : "is not a time (HH:MM[:SS[.ffffff]])";
+    case "STRING":
     case "GEOGRAPHY":
       return typeof v === "string" ? undefined : "is not a string";
     default:

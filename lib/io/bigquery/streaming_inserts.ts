@@ -2,10 +2,14 @@
  * WriteToBigQuery with method STREAMING_INSERTS: rows are sent in batches with tabledata.insertAll
  * (`skipInvalidRows`, so one bad row does not stop the others). Rows BigQuery rejects go to the
  * failed-rows output with its reasons; rows only "stopped" because of another row are re-sent.
- * Each row has an insertId, so BigQuery drops duplicates when a batch is retried.
+ * Each row has an insertId, so BigQuery drops duplicates when a batch is retried: by the client,
+ * or with its whole bundle. For the latter the ids are given in a step of their own (`TagInsertIds`)
+ * and the tagged rows reshuffled before `InsertRows`, as Beam's StreamingWriteTables does: a
+ * retried bundle of `InsertRows` reads the same ids again instead of drawing new ones.
  */
 import { randomUUID } from "node:crypto";
 import { BundleContext, DoFn, ProcessContext } from "../../model/dofn";
+import { kv, type KV } from "../../model/window";
 import { classify } from "../gcp/errors";
 import { attributedToStep } from "../gcp/retry";
 import { getTableMetadata, missingTableError, rawRequest, tableError, tableHandle } from "./api";
@@ -19,12 +23,32 @@ interface InsertAllResponse {
 interface Pending<Row> {
   readonly row: Row;
   readonly insertId: string;
+  /** The row's values in their JSON form, as sent. */
+  readonly json: unknown;
 }
 
 const MAX_RESENDS = 3;
 
-export class InsertRows<Row> extends DoFn<Row, never, { failed: FailedRow<Row> }> {
+/**
+ * Bytes of rows per insertAll request: the service refuses requests over 10 MB, so batches are
+ * cut by size as well as by rows (Beam's StreamingWriteFn flushes past maxStreamingBatchSize too),
+ * with room for the request's framing.
+ */
+export const MAX_INSERT_REQUEST_BYTES = 9 * 1024 * 1024;
+
+/** A row with the insertId it keeps through retries. */
+export type TaggedRow<Row> = KV<string, Row>;
+
+/** Gives each row its insertId (before the reshuffle that makes the ids stable). */
+export class TagInsertIds<Row> extends DoFn<Row, TaggedRow<Row>> {
+  process(row: Row, ctx: ProcessContext<TaggedRow<Row>>): void {
+    ctx.output(kv(randomUUID(), row));
+  }
+}
+
+export class InsertRows<Row> extends DoFn<TaggedRow<Row>, never, { failed: FailedRow<Row> }> {
   private pending: Pending<Row>[] = [];
+  private pendingBytes = 0;
   private ready: Promise<void> | undefined;
 
   constructor(
@@ -59,12 +83,31 @@ export class InsertRows<Row> extends DoFn<Row, never, { failed: FailedRow<Row> }
 
   startBundle(): void {
     this.pending = [];
+    this.pendingBytes = 0;
   }
 
-  process(row: Row, ctx: ProcessContext<never, { failed: FailedRow<Row> }>): void | Promise<void> {
-    this.pending.push({ row, insertId: randomUUID() });
-    if (this.pending.length >= this.batchSize) return attributedToStep(() => this.flush((f) => ctx.outputTo("failed", f)));
-    return undefined;
+  process(tagged: TaggedRow<Row>, ctx: ProcessContext<never, { failed: FailedRow<Row> }>): void | Promise<void> {
+    const json = toJsonValue(tagged.value);
+    // The row's share of the request body: its JSON, its insertId and the object around them.
+    const bytes = Buffer.byteLength(JSON.stringify(json) ?? "null") + tagged.key.length + 32;
+    if (bytes > MAX_INSERT_REQUEST_BYTES) {
+      // No request can carry it: the service would refuse the whole batch, and fail the run.
+      ctx.outputTo("failed", {
+        row: tagged.value,
+        errors: [{ reason: "invalid", message: `the row is ${bytes} bytes as JSON, more than a streaming insert request can carry (${MAX_INSERT_REQUEST_BYTES} bytes); write it with method FILE_LOADS` }],
+      });
+      return undefined;
+    }
+    const emitFailed = (f: FailedRow<Row>): void => ctx.outputTo("failed", f);
+    const full = this.pending.length > 0 && this.pendingBytes + bytes > MAX_INSERT_REQUEST_BYTES;
+    const before = full ? attributedToStep(() => this.flush(emitFailed)) : undefined;
+    const add = (): void | Promise<void> => {
+      this.pending.push({ row: tagged.value, insertId: tagged.key, json });
+      this.pendingBytes += bytes;
+      if (this.pending.length >= this.batchSize) return attributedToStep(() => this.flush(emitFailed));
+      return undefined;
+    };
+    return before !== undefined ? before.then(add) : add();
   }
 
   async finishBundle(ctx: BundleContext<never, { failed: FailedRow<Row> }>): Promise<void> {
@@ -74,6 +117,7 @@ export class InsertRows<Row> extends DoFn<Row, never, { failed: FailedRow<Row> }
   private async flush(emitFailed: (f: FailedRow<Row>) => void): Promise<void> {
     let batch = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
     if (batch.length === 0) return;
     await this.ensureTable();
     const { table, name } = tableHandle(this.settings.ref);
@@ -84,7 +128,7 @@ export class InsertRows<Row> extends DoFn<Row, never, { failed: FailedRow<Row> }
         response = await rawRequest<InsertAllResponse>(table, {
           method: "POST",
           uri: "/insertAll",
-          json: { skipInvalidRows: true, rows: batch.map((p) => ({ insertId: p.insertId, json: toJsonValue(p.row) })) },
+          json: { skipInvalidRows: true, rows: batch.map((p) => ({ insertId: p.insertId, json: p.json })) },
         });
       } catch (err) {
         throw tableError("insert rows into", name, err);

@@ -31,7 +31,10 @@ import { classify, gcpError } from "../gcp/errors";
 import { getTableMetadata, missingTableError, tableHandle } from "./api";
 import { LoadStagedFiles, StageRows, stagingDirectory, type FailedRow, type WriteSettings } from "./file_loads";
 import { parseSchema, type BigQueryRow, type TableSchema } from "./schema";
-import { InsertRows } from "./streaming_inserts";
+import { InsertRows, TagInsertIds, type TaggedRow } from "./streaming_inserts";
+import { KVCoder } from "../../coders/structural";
+import { StringUtf8Coder } from "../../coders/primitive";
+import { Reshuffle } from "../../transforms/util";
 import { parseTableSpec } from "./table_ref";
 
 export type { FailedRow } from "./file_loads";
@@ -59,7 +62,7 @@ export interface WriteToBigQueryOptions extends DeadLetterOptions {
   readonly method?: WriteMethod;
   /** FILE_LOADS: where to stage files (default --temp_location, else the OS temp directory). */
   readonly tempLocation?: string;
-  /** STREAMING_INSERTS: rows per insertAll request (default 500). */
+  /** STREAMING_INSERTS: rows per insertAll request (default 500; a request is also cut at 9 MiB of rows, within the service's 10 MB limit). */
   readonly batchSize?: number;
 }
 
@@ -154,7 +157,13 @@ export class WriteToBigQuery<Row extends BigQueryRow = BigQueryRow> extends PTra
     this.resolvedMethod = this.methodFor(input);
     const deadLetters = { failed: this.failedRowsSpec() };
     if (this.resolvedMethod === "STREAMING_INSERTS") {
-      const out = input.apply("InsertRows", ParDo.of(new InsertRows<Row>(settings, this.options.batchSize ?? 500), { deadLetters }).withOutputs("failed"));
+      // Ids first, then a shuffle: a retried bundle of InsertRows re-sends rows with the ids they
+      // had, so BigQuery drops the ones already inserted (Beam's TagWithUniqueIds + Reshuffle).
+      const tagged = input.apply("TagInsertIds", ParDo.of(new TagInsertIds<Row>()));
+      if (input.coder !== undefined) tagged.setCoder(new KVCoder(new StringUtf8Coder(), input.coder));
+      const out = tagged
+        .apply("Reshuffle", Reshuffle.viaRandomKey<TaggedRow<Row>>())
+        .apply("InsertRows", ParDo.of(new InsertRows<Row>(settings, this.options.batchSize ?? 500), { deadLetters }).withOutputs("failed"));
       return { failedRows: out.failed };
     }
     const staged = input.apply("StageRows", ParDo.of(new StageRows<Row>(settings), { deadLetters }).withOutputs("failed"));

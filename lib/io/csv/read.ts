@@ -330,6 +330,7 @@ export class ReadFromCsv<S extends CsvSchema | undefined = undefined> extends PT
   override async validate(ctx: ValidationContext): Promise<void> {
     try {
       const files = await FileSystems.matchAll(this.patterns);
+      for (const f of files) resolveCompression(f.path, this.settings.compression);
       if (!this.settings.header) return;
       const settings = headerSettings(this.settings);
       let next = 0;

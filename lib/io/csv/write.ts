@@ -7,7 +7,8 @@
  *
  * Fields are quoted only when they must be (they contain the delimiter, a quote, \r or \n), with
  * quotes doubled, by csv-stringify. Values: strings as they are, numbers and bigints in decimal,
- * booleans as true/false, null and undefined as empty fields. Columns known only at run time
+ * booleans as true/false, null and undefined as empty fields; an object or array fails the run
+ * naming its column (its text form would lose its content). Columns known only at run time
  * (e.g. as many category levels as the data has) come as a side input: `columns: AsSingleton(cols)`.
  */
 import { stringify } from "csv-stringify/sync";
@@ -42,15 +43,23 @@ export interface WriteToCsvOptions<Row> {
   readonly compression?: Compression;
 }
 
-function fieldText(value: CsvValue): string {
+function fieldText(value: CsvValue, column: string | undefined): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "string") return value;
+  if ((typeof value === "object" && !((value as object) instanceof Date)) || typeof value === "function" || typeof value === "symbol") {
+    // String() of these loses their content ("[object Object]", or an array's items joined by commas).
+    const kind = Array.isArray(value) ? "an array" : `a${typeof value === "object" ? "n object" : ` ${typeof value}`}`;
+    throw new TypeError(
+      `WriteToCsv: ${column !== undefined ? `column '${column}'` : "a field"} holds ${kind}, which has no CSV form; ` +
+        `format it as text first (e.g. with JSON.stringify in a map before the write) or leave it out of the columns.`,
+    );
+  }
   return String(value);
 }
 
-/** One CSV line (no terminator) of the given values. */
-export function formatCsvLine(values: readonly CsvValue[], delimiter = ","): string {
-  return stringify([values.map(fieldText)], { delimiter, eof: false });
+/** One CSV line (no terminator) of the given values (`columns`, if given, name them in errors). */
+export function formatCsvLine(values: readonly CsvValue[], delimiter = ",", columns?: readonly string[]): string {
+  return stringify([values.map((v, i) => fieldText(v, columns?.[i]))], { delimiter, eof: false });
 }
 
 class FormatWithColumns<Row> extends DoFn<Row, string, {}, { columns: readonly string[] }> {
@@ -59,7 +68,8 @@ class FormatWithColumns<Row> extends DoFn<Row, string, {}, { columns: readonly s
   }
   process(row: Row, ctx: ProcessContext<string, {}, { columns: readonly string[] }>): void {
     const record = row as Record<string, CsvValue>;
-    ctx.output(formatCsvLine(ctx.sideInputs.columns.map((c) => record[c]), this.delimiter));
+    const { columns } = ctx.sideInputs;
+    ctx.output(formatCsvLine(columns.map((c) => record[c]), this.delimiter, columns));
   }
 }
 
@@ -106,7 +116,7 @@ export class WriteToCsv<Row extends object> extends PTransform<PCollection<Row>,
       }
     } else {
       const names = [...columns];
-      lines = input.map("Format", (row: Row) => formatCsvLine(names.map((c) => (row as Record<string, CsvValue>)[c]), delimiter));
+      lines = input.map("Format", (row: Row) => formatCsvLine(names.map((c) => (row as Record<string, CsvValue>)[c]), delimiter, names));
       if (this.options.header ?? true) header = formatCsvLine(names, delimiter);
     }
     return lines.apply(

@@ -12,7 +12,8 @@
  * nothing is dropped silently. A missing topic fails before the run.
  *
  * Steps: `ToProtobuf` checks each element and serializes it as a PubsubMessage proto, then
- * `Write` (Beam's pubsub_write composite) publishes. Dataflow replaces `Write` with its native
+ * `Write` (Beam's pubsub_write composite) publishes; with `idAttribute` it first gives each message
+ * its id and reshuffles them, so a retried bundle republishes under the same ids. Dataflow replaces `Write` with its native
  * sink, which then produces no message ids.
  */
 import { randomUUID } from "node:crypto";
@@ -23,6 +24,7 @@ import { ValidationError } from "../../model/errors";
 import { PCollection } from "../../model/pcollection";
 import { ParDo } from "../../model/pardo";
 import { PTransform, ValidationContext } from "../../model/transform";
+import { Reshuffle } from "../../transforms/util";
 import { withRetries } from "../gcp/errors";
 import { decodePubsubMessage, encodePubsubMessage } from "./message_proto";
 import { parsePubSubName, resolve, rpc, topicError, type PubsubMessage } from "./resources";
@@ -106,6 +108,19 @@ const PUBLISH_MAX_BYTES = 8 * 1024 * 1024;
  */
 const SEND_AT = 200;
 
+/** Puts a new unique id in `idAttribute` of each serialized message that has none. */
+class AssignMessageIds extends DoFn<Uint8Array, Uint8Array> {
+  constructor(private readonly idAttribute: string) {
+    super();
+  }
+
+  process(element: Uint8Array, ctx: ProcessContext<Uint8Array>): void {
+    const message = decodePubsubMessage(element);
+    if (message.attributes[this.idAttribute] !== undefined) return ctx.output(element);
+    ctx.output(encodePubsubMessage({ data: message.data, attributes: { ...message.attributes, [this.idAttribute]: randomUUID() } }));
+  }
+}
+
 /** Publishes serialized messages (Beam's pubsub_write composite; Dataflow replaces it with its native sink). */
 class PublishMessages extends DoFn<Uint8Array, string> {
   private pending: Pending[] = [];
@@ -139,6 +154,7 @@ class PublishMessages extends DoFn<Uint8Array, string> {
   process(element: Uint8Array, ctx: ProcessContext<string>): void | Promise<void> {
     const message = decodePubsubMessage(element);
     const attributes = { ...message.attributes };
+    // Normally given by AssignIds before the reshuffle, so that it is the same in a retried bundle.
     if (this.options.idAttribute !== undefined) attributes[this.options.idAttribute] ??= randomUUID();
     if (this.options.timestampAttribute !== undefined) attributes[this.options.timestampAttribute] = String(Math.trunc(ctx.timestamp));
     const data = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
@@ -277,7 +293,17 @@ class PubSubWriteNative extends PTransform<PCollection<Uint8Array>, PCollection<
       idAttribute: this.options.idAttribute ?? "",
     };
     input.pipeline.currentNode().composite = spec;
-    return input.apply("Publish", ParDo.of(new PublishMessages(this.topic, this.options)));
+    let messages = input;
+    const { idAttribute } = this.options;
+    if (idAttribute !== undefined) {
+      // Ids first, then a shuffle (Beam's PubsubUnboundedSink: ShardFn, then GroupByKey): a
+      // retried bundle of Publish sends messages again under the ids they had, so readers
+      // de-duplicating on the attribute see each element once.
+      const withIds = input.apply("AssignIds", ParDo.of(new AssignMessageIds(idAttribute)));
+      if (input.coder !== undefined) withIds.setCoder(input.coder);
+      messages = withIds.apply("Reshuffle", Reshuffle.viaRandomKey<Uint8Array>());
+    }
+    return messages.apply("Publish", ParDo.of(new PublishMessages(this.topic, this.options)));
   }
 }
 

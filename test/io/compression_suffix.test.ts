@@ -1,0 +1,46 @@
+/**
+ * Compression "auto" and the suffixes Beam decompresses that we do not: Beam's AUTO reads .bz2,
+ * .zip, .deflate and .zst files decompressed. Reading them as text here would turn their bytes
+ * into garbage lines; writing text under such a name would make a file no tool can open. Both
+ * are refused with an error naming the file and the way out, before the run.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Create } from "../../lib";
+import { ReadFromText, WriteToText } from "../../lib/io/textio";
+import { runDirect } from "../helpers";
+
+describe("TextIO: compressed files of a kind not supported", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "compression-suffix-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("reading a .bz2 file fails before the run, naming the file; compression 'uncompressed' reads its bytes", async () => {
+    const file = path.join(dir, "logs.txt.bz2");
+    fs.writeFileSync(file, Buffer.from("BZh91AY&SY\u0000\u0001line\n", "latin1"));
+    const lines: string[] = [];
+    const result = await runDirect((p) => {
+      p.apply(ReadFromText.from(file)).map("Collect", (l: string) => {
+        lines.push(l);
+        return l;
+      });
+    });
+    assert.equal(result.state, "FAILED");
+    assert.match(result.error!.message, /logs\.txt\.bz2.*bzip2.*not supported/is);
+    assert.deepEqual(lines, []);
+    const plain = await runDirect((p) => {
+      p.apply(ReadFromText.from(file, { compression: "uncompressed" }));
+    });
+    assert.equal(await plain.waitUntilFinish(), "DONE");
+  });
+
+  it("writing text under a .zst or .bz2 suffix is refused when the write is built", () => {
+    assert.throws(() => WriteToText.to(path.join(dir, "out"), { suffix: ".zst" }), /\.zst.*zstd.*not supported/is);
+    assert.throws(() => WriteToText.to(path.join(dir, "out"), { suffix: ".csv.bz2" }), /bzip2.*not supported/is);
+    assert.doesNotThrow(() => WriteToText.to(path.join(dir, "out"), { suffix: ".bz2", compression: "uncompressed" }));
+  });
+});
