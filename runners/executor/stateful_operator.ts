@@ -108,6 +108,8 @@ class StatefulAdapter extends DoFn<unknown, unknown, OutputTags> {
     private readonly transformName: string,
   ) {
     super();
+    // The user's DoFn says how far back its outputs (in process and onTimer) may be placed.
+    if (wrapped.allowedTimestampSkewMillis !== undefined) this.allowedTimestampSkewMillis = wrapped.allowedTimestampSkewMillis;
   }
   setup(runtime: RuntimeContext): void | Promise<void> {
     return this.wrapped.setup?.(runtime);
