@@ -119,7 +119,7 @@ export class Sessions implements MergingWindowFn {
     return merges;
   }
 
-  /** Sessions cannot be side inputs in Beam; this returns a window for API completeness. */
+  /** Sessions cannot be side inputs in Beam (ParDo refuses them at construction); this returns a window for API completeness. */
   sideInputWindow(mainWindow: BoundedWindow): BoundedWindow {
     return this.assignWindows(mainWindow.maxTimestamp())[0]!;
   }
