@@ -24,7 +24,10 @@ export interface CombineFn<In, Acc, Out> {
   addInput(acc: Acc, input: In): Acc;
   /** Merges accumulators; may mutate and return the first one. */
   mergeAccumulators(accumulators: Iterable<Acc>): Acc;
-  /** The result of a (merged) accumulator. */
+  /**
+   * The result of a (merged) accumulator; may return or change `acc` (a runner that keeps adding
+   * to an accumulator, for accumulating panes or combining state, extracts from a copy).
+   */
   extractOutput(acc: Acc): Out;
   /** Optionally shrinks an accumulator before it is shuffled. */
   compact?(acc: Acc): Acc;
@@ -32,3 +35,14 @@ export interface CombineFn<In, Acc, Out> {
 
 /** @internal A CombineFn with its types erased, as stored in the graph. */
 export type CombineFnLike = CombineFn<unknown, unknown, unknown>;
+
+/**
+ * @internal The output of an accumulator its holder goes on adding to (an accumulating pane,
+ * combining state), extracted from a copy: extractOutput may return or change its accumulator
+ * (Combiners.toList returns it), and an output must not change after it is emitted. Merging into
+ * a fresh accumulator copies it under the CombineFn contract (only the first may be mutated), as
+ * Beam Java's InMemoryCombiningState.read does.
+ */
+export function extractOutputOfKept(fn: CombineFnLike, accumulator: unknown): unknown {
+  return fn.extractOutput(fn.mergeAccumulators([fn.createAccumulator(), accumulator]));
+}

@@ -53,7 +53,10 @@ export interface ProcessContext<Out, Tags extends OutputTags = {}, Sides extends
   output(value: Out): void;
   /** Emits to a tagged output declared with `withOutputs`. */
   outputTo<K extends keyof Tags & string>(tag: K, value: Tags[K]): void;
-  /** Emits with another timestamp (not earlier than the input's, unless the runner allows skew). */
+  /**
+   * Emits with another timestamp: not earlier than the input's timestamp minus the DoFn's
+   * `allowedTimestampSkewMillis` (default 0), or the step fails, as in Beam.
+   */
   outputWithTimestamp(value: Out, timestamp: Instant): void;
   /** Event time of the element. */
   readonly timestamp: Instant;
@@ -93,6 +96,14 @@ export interface BundleContext<Out, Tags extends OutputTags = {}> {
  * side inputs Sides (by name, from `ctx.sideInputs`; the ParDo passes their views).
  */
 export abstract class DoFn<In, Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> {
+  /**
+   * How far before its input's timestamp `outputWithTimestamp` may place an output, in
+   * milliseconds (Beam's `getAllowedTimestampSkew`; default 0). An earlier output is an error:
+   * it may be behind the watermark its input held, and so silently late. Raise it only for a
+   * DoFn that knowingly moves timestamps back (e.g. parsing event times out of records stamped
+   * later), accepting that such outputs may be dropped as late downstream.
+   */
+  declare allowedTimestampSkewMillis?: number;
   /** Once per instance, before any bundle: create clients, load models. */
   setup?(runtime: RuntimeContext): void | Promise<void>;
   /** Before each bundle. */

@@ -94,6 +94,15 @@ function declareParDo(
     if (s.pcoll.pipeline !== input.pipeline) {
       throw new PipelineConstructionError(`Side input '${s.name}' comes from another pipeline`, node.fullName);
     }
+    // As in Beam (Java's Sessions.getDefaultWindowMappingFn, Python's default_window_mapping_fn):
+    // a main-input window cannot be mapped to a session, which exists only once sessions merge.
+    if (s.pcoll.windowing.windowFn.isMerging) {
+      throw new PipelineConstructionError(
+        `ParDo '${node.fullName}' reads side input '${s.name}' (${s.pcoll.describe()}), which is windowed into sessions (merging windows); ` +
+          `Beam does not allow those as side inputs. Re-window it first, e.g. .apply(Window.into(new FixedWindows(...))) or Window.into(new GlobalWindows()).`,
+        node.fullName,
+      );
+    }
   }
   const deadLetters = Object.entries(options.deadLetters ?? {}).filter((e): e is [string, DeadLetterSpec<unknown>] => e[1] !== undefined);
   for (const [tag] of deadLetters) {

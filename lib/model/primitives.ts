@@ -7,7 +7,7 @@ import { PipelineConstructionError } from "./errors";
 import { PBegin, PCollection } from "./pcollection";
 import { PTransform } from "./transform";
 import type { KV } from "./window";
-import { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner, timestampCombinerProblem } from "./windowing";
+import { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner, timestampCombinerProblem, windowFnsCompatible } from "./windowing";
 import type { Trigger } from "./triggers";
 
 /** Emits one empty byte array in the global window: the root of every bounded read. */
@@ -71,7 +71,7 @@ export class Flatten<T> extends PTransform<PCollection<T>, PCollection<T>> {
     const node = pipeline.currentNode();
     const windowing = first.windowing;
     for (const pc of inputs) {
-      if (pc.windowing.windowFn.urn !== windowing.windowFn.urn || JSON.stringify(pc.windowing.windowFn.config) !== JSON.stringify(windowing.windowFn.config)) {
+      if (!windowFnsCompatible(windowing.windowFn, pc.windowing.windowFn)) {
         throw new PipelineConstructionError(
           `Flatten inputs must have the same windowing; ${pc.describe()} differs from ${first.describe()}. Apply the same Window.into to each input first.`,
           node.fullName,

@@ -119,7 +119,15 @@ export class Sessions implements MergingWindowFn {
     return merges;
   }
 
-  /** Sessions cannot be side inputs in Beam; this returns a window for API completeness. */
+  /**
+   * Any sessions, whatever their gap (as Beam Java's Sessions.isCompatible): once assigned,
+   * session windows merge by overlap alone, so inputs with different gaps can be flattened.
+   */
+  isCompatible(other: WindowFn): boolean {
+    return other.urn === this.urn;
+  }
+
+  /** Sessions cannot be side inputs in Beam (ParDo refuses them at construction); this returns a window for API completeness. */
   sideInputWindow(mainWindow: BoundedWindow): BoundedWindow {
     return this.assignWindows(mainWindow.maxTimestamp())[0]!;
   }

@@ -25,6 +25,17 @@ export interface WindowFn {
   assignWindows(timestamp: Instant): readonly BoundedWindow[];
   /** The window of this function that a main-input window reads side input from. */
   sideInputWindow(mainWindow: BoundedWindow): BoundedWindow;
+  /**
+   * Whether collections windowed by this and `other` may be flattened together (Beam's
+   * `WindowFn.isCompatible`); absent: the same function with the same parameters.
+   */
+  isCompatible?(other: WindowFn): boolean;
+}
+
+/** Whether two window functions are compatible for a Flatten (see WindowFn.isCompatible). */
+export function windowFnsCompatible(a: WindowFn, b: WindowFn): boolean {
+  if (a.isCompatible !== undefined) return a.isCompatible(b);
+  return a.urn === b.urn && JSON.stringify(a.config) === JSON.stringify(b.config);
 }
 
 /** Everything in one window: the default. */

@@ -10,7 +10,7 @@ import { DoFn, ProcessContext } from "../model/dofn";
 import { PipelineConstructionError } from "../model/errors";
 import { PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
-import { GroupByKey, Impulse } from "../model/primitives";
+import { Flatten, GroupByKey, Impulse } from "../model/primitives";
 import { AsIterable } from "../model/side_inputs";
 import { PTransform } from "../model/transform";
 import { KV, kv } from "../model/window";
@@ -71,22 +71,27 @@ export class CombineGlobally<In, Acc, Out> extends PTransform<PCollection<In>, P
         node.fullName,
       );
     }
+    // As Beam Java does: the combined results flow on as they are (with the grouping's timestamp
+    // and pane, each pane as its trigger fires), and a separate branch emits the default only if
+    // they turn out empty. Routing the results themselves through the side input would lose their
+    // panes and timestamps and, in a triggered global window, hold them until the input ends.
     const view = AsIterable(combined);
     const fn = this.combineFn;
-    return input.pipeline
+    const defaultIfEmpty = input.pipeline
       .apply("DefaultImpulse", Impulse.create())
       .apply("InjectDefault", ParDo.of(new InjectDefault<Out>(() => fn.extractOutput(fn.createAccumulator())), { sideInputs: { combined: view } }));
+    if (combined.coder !== undefined) defaultIfEmpty.setCoder(combined.coder);
+    return combined.apply("FlattenDefault", Flatten.with(defaultIfEmpty));
   }
 }
 
+/** Emits the combine of nothing when the combined results (its side input) are empty. */
 class InjectDefault<Out> extends DoFn<Uint8Array, Out, {}, { combined: readonly Out[] }> {
   constructor(private readonly makeDefault: () => Out) {
     super();
   }
   process(_impulse: Uint8Array, ctx: ProcessContext<Out, {}, { combined: readonly Out[] }>): void {
-    const values = ctx.sideInputs.combined;
-    if (values.length === 0) ctx.output(this.makeDefault());
-    else for (const v of values) ctx.output(v);
+    if (ctx.sideInputs.combined.length === 0) ctx.output(this.makeDefault());
   }
 }
 

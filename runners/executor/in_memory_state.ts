@@ -12,7 +12,7 @@
 import { UndoJournal } from "./undo_journal";
 import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { Coder } from "../../lib/coders/coder";
-import type { CombineFnLike } from "../../lib/model/combine_fn";
+import { extractOutputOfKept, type CombineFnLike } from "../../lib/model/combine_fn";
 import type { BagState, CombiningState, MapState, StateSpec, TimeDomain, TimerSpec, ValueState } from "../../lib/model/state";
 import { BoundedWindow, Instant, MIN_TIMESTAMP } from "../../lib/model/window";
 import { defaultCoder } from "./default_coders";
@@ -159,7 +159,8 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
             else this.remember(cells, name);
             cells.set(name, fn.addInput(acc(), v));
           },
-          read: () => fn.extractOutput(acc()),
+          // From a copy: the cell is added to later, and what was read may have been output.
+          read: () => extractOutputOfKept(fn, acc()),
           clear: () => {
             this.remember(cells, name);
             cells.delete(name);

@@ -49,6 +49,8 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   private captured: { readonly target: Receiver; readonly value: unknown; readonly meta: ElementMeta }[] | undefined;
   /** `ctx.sideInputs`: one getter per declared side input, reading it for the current window. */
   readonly sideInputs: object;
+  /** How far before its input `outputWithTimestamp` may place an output (the DoFn's allowedTimestampSkewMillis). */
+  private readonly allowedSkewMillis: number;
 
   constructor(
     readonly transformName: string,
@@ -68,6 +70,11 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     const failedTag = exceptionOutputOf(doFn, transformName);
     this.failedOutput = failedTag !== undefined ? this.outputs.get(failedTag) : undefined;
     this.processCaller = new UserMethodCaller(metrics);
+    const skew = doFn.allowedTimestampSkewMillis ?? 0;
+    if (typeof skew !== "number" || !(skew >= 0)) {
+      throw new TransformError(transformName, `Transform '${transformName}' has allowedTimestampSkewMillis ${String(skew)}; it must be a number of milliseconds, 0 or more (Infinity for any)`);
+    }
+    this.allowedSkewMillis = skew;
     this.lifecycleCallers = {
       setup: new UserMethodCaller(metrics),
       startBundle: new UserMethodCaller(metrics),
@@ -329,6 +336,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
       this.emit(this.main, value, { timestamp });
       return;
     }
+    if (timestamp < cur.timestamp - this.allowedSkewMillis) throw this.outputTooEarly(timestamp, cur.timestamp);
     this.send(this.main, value, { timestamp, windows: cur.windows, pane: cur.pane });
   }
 
@@ -346,6 +354,22 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     }
   }
 
+  /**
+   * Beam's check of an output's timestamp (Java's SimpleDoFnRunner): an output earlier than the
+   * input (element, or timer at its output timestamp) minus the allowed skew may be behind the
+   * watermark the input held, so a grouping downstream could drop it as late without a word.
+   */
+  private outputTooEarly(timestamp: Instant, inputTimestamp: Instant): TransformError {
+    const skew = this.allowedSkewMillis;
+    return new TransformError(
+      this.transformName,
+      `Transform '${this.transformName}' output with timestamp ${describeInstant(timestamp)}, earlier than its input's timestamp ` +
+        `${describeInstant(inputTimestamp)} minus the allowed skew (${skew} ms). Output timestamps must be no earlier than that, as in Beam: ` +
+        `an earlier output may be behind the watermark and dropped as late. Output at or after the input's timestamp, assign event times ` +
+        `where elements are first read, or set allowedTimestampSkewMillis on the DoFn to the furthest it moves timestamps back.`,
+    );
+  }
+
   /** Sends an output on (or keeps it until the element's call has succeeded, with exception handling). */
   private send(target: Receiver, value: unknown, meta: ElementMeta): void {
     if (this.captured !== undefined) this.captured.push({ target, value, meta });
@@ -357,6 +381,12 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     this.current = undefined;
     this.currentWindow = undefined;
   }
+}
+
+/** An instant for an error message: its milliseconds, and the date when it has one. */
+function describeInstant(t: Instant): string {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? String(t) : `${t} (${d.toISOString()})`;
 }
 
 /** Counts what goes to the step's dead-letter outputs, and fails the run if nothing reads one. */

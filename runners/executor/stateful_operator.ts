@@ -108,6 +108,8 @@ class StatefulAdapter extends DoFn<unknown, unknown, OutputTags> {
     private readonly transformName: string,
   ) {
     super();
+    // The user's DoFn says how far back its outputs (in process and onTimer) may be placed.
+    if (wrapped.allowedTimestampSkewMillis !== undefined) this.allowedTimestampSkewMillis = wrapped.allowedTimestampSkewMillis;
   }
   setup(runtime: RuntimeContext): void | Promise<void> {
     return this.wrapped.setup?.(runtime);
@@ -280,6 +282,23 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     this.firingAt = undefined;
   }
 
+  /**
+   * Beam's rule (Java's SimpleDoFnRunner): an event-time timer may not be set after its window
+   * expires (end of window plus allowed lateness). The window's state is collected then, and what
+   * onTimer outputs, stamped with the firing time, would lie outside its window.
+   */
+  private checkBeforeExpiry(spec: TimerSpec, window: BoundedWindow, fireAt: Instant): void {
+    const expiry = window.maxTimestamp() + this.allowedLatenessMillis;
+    if (fireAt > expiry) {
+      throw new TransformError(
+        this.transformName,
+        `Transform '${this.transformName}' set event-time timer '${spec.name}' for ${fireAt}, after its window ${window.id()} expires at ${expiry} ` +
+          `(the window's end plus the allowed lateness of ${this.allowedLatenessMillis} ms); Beam does not allow that. Set it no later than ` +
+          `ctx.window.maxTimestamp() (plus the allowed lateness), or window the input so the window lasts long enough.`,
+      );
+    }
+  }
+
   private isExpired(window: BoundedWindow, watermark: Instant): boolean {
     return window.maxTimestamp() + this.allowedLatenessMillis < watermark;
   }
@@ -323,8 +342,10 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     const timers = this.timerBackend;
     // The event time of the element (or timer) being processed: what outputs are stamped with.
     const eventTime = super.timestamp;
-    const set = (fireAt: Instant): void =>
+    const set = (fireAt: Instant): void => {
+      if (spec.domain === "EVENT_TIME") this.checkBeforeExpiry(spec, window, fireAt);
       timers.setTimer(keyId, key, window, spec, { domain: spec.domain, fireAt, outputTimestamp: spec.domain === "EVENT_TIME" ? fireAt : eventTime });
+    };
     return {
       set,
       offset: (delay) => set((spec.domain === "EVENT_TIME" ? eventTime : timers.currentProcessingTime()) + delay),

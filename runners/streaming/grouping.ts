@@ -19,7 +19,7 @@
  */
 import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { Coder } from "../../lib/coders/coder";
-import type { CombineFnLike } from "../../lib/model/combine_fn";
+import { extractOutputOfKept, type CombineFnLike } from "../../lib/model/combine_fn";
 import { InternalError } from "../../lib/model/errors";
 import { activeMetrics, MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import { isMergingWindowFn } from "../../lib/model/sliding_sessions";
@@ -620,7 +620,15 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     }
     const timestamp = this.paneTimestamp(ws);
     const fn = this.combineFn;
-    const value = fn !== undefined ? this.combineCalls.extractOutput(fn, ws.buffer) : [...(ws.buffer as unknown[])];
+    // An accumulating window keeps its accumulator for later panes: this pane's output comes from a
+    // copy, or adding to it later would change what this pane emitted (extractOutputOfKept).
+    const keeps = !isLast && this.windowing.accumulationMode === "ACCUMULATING";
+    const value =
+      fn === undefined
+        ? [...(ws.buffer as unknown[])]
+        : keeps
+          ? this.combineCalls.call(() => extractOutputOfKept(fn, ws.buffer))
+          : this.combineCalls.extractOutput(fn, ws.buffer);
     if (isLast) ws.buffer = fn !== undefined ? undefined : [];
     else if (this.windowing.accumulationMode === "DISCARDING") {
       ws.buffer = fn !== undefined ? this.combineCalls.createAccumulator(fn) : [];

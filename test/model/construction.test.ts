@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { Create, Pipeline, PipelineConstructionError } from "../../lib";
+import { AsIterable, Create, GroupByKey, kv, ParDo, Pipeline, PipelineConstructionError, Sessions, Window } from "../../lib";
 import { runDirect } from "../helpers";
 
 describe("Pipeline construction", () => {
@@ -8,6 +8,27 @@ describe("Pipeline construction", () => {
     p.apply("Numbers", Create.of(1, 2)).map((n: number) => n + 1);
     const names = p.transforms().map((t) => t.fullName);
     assert.deepEqual(names, ["Numbers", "Numbers/Impulse", "Numbers/Values", "Map((n) => n + 1)"]);
+  });
+
+  // Beam Java (Sessions.getDefaultWindowMappingFn) and Python (default_window_mapping_fn) refuse
+  // sessions as side inputs: a main-input window has no session to map to before sessions merge.
+  it("rejects a side input windowed into sessions, naming the ParDo and how to re-window it", () => {
+    const p = Pipeline.create();
+    const sessions = p
+      .apply("Clicks", Create.timestamped([{ value: kv("u", 1), timestamp: 5 }]))
+      .apply("IntoSessions", Window.into(new Sessions(10)))
+      .apply(GroupByKey.create());
+    const main = p.apply("Main", Create.of("x"));
+    assert.throws(
+      () => main.apply("Read", ParDo.into<string>().of((x: string, ctx) => ctx.output(x), { sideInputs: { s: AsIterable(sessions) } })),
+      (e: Error) => {
+        assert(e instanceof PipelineConstructionError);
+        assert.match(e.message, /Read/);
+        assert.match(e.message, /side input 's'.*session/i);
+        assert.match(e.message, /Window\.into/);
+        return true;
+      },
+    );
   });
 
   it("rejects duplicate names with a hint", () => {

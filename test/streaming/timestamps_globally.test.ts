@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { Combine, Combiners, FixedWindows, GlobalWindows, GroupByKey, kv, KV, Window } from "../../lib";
 import type { TimestampCombiner } from "../../lib/model/windowing";
-import { AfterCount, AfterWatermark } from "../../lib/model/triggers";
+import { AfterCount, AfterWatermark, Repeatedly } from "../../lib/model/triggers";
+import { Create, GLOBAL_WINDOW_MAX_TIMESTAMP, MIN_TIMESTAMP } from "../../lib";
 import { TestStream, TimestampedElement } from "../../lib/testing/test_stream";
 import { runDirect } from "../helpers";
 import { collect, Observed, paneOf } from "./collect";
@@ -122,6 +123,45 @@ describe("Streaming DirectRunner: Combine.globally", () => {
         }),
       /withoutDefaults/,
     );
+  });
+
+  // Beam Java's Combine.globally flattens the combined result with the default branch: results
+  // keep the grouping's timestamp and pane, and a triggered global window emits each pane as it
+  // fires (not only once the side input that decides on the default is complete).
+  it("in a triggered global window emits each pane of the combine with its pane and timestamp", async () => {
+    const out: Observed<number>[] = [];
+    const result = await runDirect((p) => {
+      const sum = p
+        .apply(
+          TestStream.create<number>()
+            .addElements({ value: 1, timestamp: 1 }, { value: 2, timestamp: 2 })
+            .advanceWatermarkTo(10)
+            .addElements({ value: 3, timestamp: 11 }, { value: 4, timestamp: 12 })
+            .advanceWatermarkToInfinity(),
+        )
+        .apply(Window.into(new GlobalWindows(), { trigger: Repeatedly(AfterCount(2)) }))
+        .apply(Combine.globally(Combiners.sum()));
+      collect(sum, out);
+    });
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual(
+      out.map((o) => `${o.value}@${o.timestamp} ${paneOf(o.pane)}`),
+      // The grouping's panes as they are, its (empty) on-time pane at the end included (FIRE_ALWAYS).
+      [`3@${GLOBAL_WINDOW_MAX_TIMESTAMP} EARLY#0/-1 first`, `7@${GLOBAL_WINDOW_MAX_TIMESTAMP} EARLY#1/-1`, `0@${GLOBAL_WINDOW_MAX_TIMESTAMP} ON_TIME#2/0 last`],
+    );
+  });
+
+  it("in a bounded pipeline stamps the result as its grouping does, and only the default at the minimum timestamp", async () => {
+    const out: Observed<number>[] = [];
+    const result = await runDirect((p) => {
+      collect(p.apply("Nums", Create.of(1, 2, 3)).apply("Sum", Combine.globally(Combiners.sum())), out, "CollectSum");
+      collect(p.apply("None", Create.of<number>()).apply("SumNone", Combine.globally(Combiners.sum())), out, "CollectNone");
+    });
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual(out.map((o) => `${o.value}@${o.timestamp} ${paneOf(o.pane)}`).sort(), [
+      `0@${MIN_TIMESTAMP} UNKNOWN#0/0 first last`,
+      `6@${GLOBAL_WINDOW_MAX_TIMESTAMP} ON_TIME#0/0 first last`,
+    ]);
   });
 
   it("in the global window emits the default for an empty stream once it ends", async () => {
