@@ -6,28 +6,16 @@
  * the reason, and the others land.
  */
 import { strict as assert } from "node:assert";
-import { BigQuery } from "@google-cloud/bigquery";
-import { PassThroughClient } from "google-auth-library";
 import "../../../runners/direct";
 import { Create } from "../../../lib";
 import { WriteToBigQuery, type BigQueryRow, type FailedRow } from "../../../lib/io/bigquery";
 import { runDirect } from "../../helpers";
-import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../gcp/emulator_env";
+import { TEST_PROJECT } from "../gcp/emulator_env";
+import { emulatedDataset } from "./emulated_dataset";
 
 describe("io/bigquery: streaming inserts within the request size limit", function () {
   this.timeout(60_000);
-  let env: EmulatorEnv;
-  let bq: BigQuery;
-
-  before(async () => {
-    env = await startEmulatorEnv(["bigquery"]);
-    bq = new BigQuery({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.bigqueryEndpoint, authClient: new PassThroughClient() });
-    await bq.createDataset("Sizes");
-  });
-
-  after(async () => {
-    await env?.stop();
-  });
+  const suite = emulatedDataset("Sizes");
 
   it("rows adding up to more than one request's limit all land; a row larger than the limit goes to failedRows", async () => {
     // 30 rows of 512 KiB: 15 MiB, more than one request may carry, in fewer than 500 rows.
@@ -48,7 +36,7 @@ describe("io/bigquery: streaming inserts within the request size limit", functio
       { directNumWorkers: 1 },
     );
     assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
-    const [stored] = await bq.dataset("Sizes").table("big").getRows();
+    const [stored] = await suite().dataset.table("big").getRows();
     assert.deepEqual((stored as { ID: number }[]).map((r) => Number(r.ID)).sort((a, b) => a - b), rows.map((r) => r["ID"]));
     assert.deepEqual(failed.map((f) => f.row["ID"]), [1000]);
     assert.match(failed[0]!.errors[0]!.message, /bytes/);

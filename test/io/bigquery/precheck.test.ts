@@ -5,28 +5,16 @@
  * base64 — so such rows come out in failedRows with the reason while the others load.
  */
 import { strict as assert } from "node:assert";
-import { BigQuery } from "@google-cloud/bigquery";
-import { PassThroughClient } from "google-auth-library";
 import "../../../runners/direct";
 import { Create } from "../../../lib";
 import { WriteToBigQuery, type BigQueryRow, type FailedRow } from "../../../lib/io/bigquery";
 import { runDirect } from "../../helpers";
-import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../gcp/emulator_env";
+import { TEST_PROJECT } from "../gcp/emulator_env";
+import { emulatedDataset } from "./emulated_dataset";
 
 describe("io/bigquery: FILE_LOADS pre-check of values BigQuery cannot convert", function () {
   this.timeout(60_000);
-  let env: EmulatorEnv;
-  let bq: BigQuery;
-
-  before(async () => {
-    env = await startEmulatorEnv(["bigquery"]);
-    bq = new BigQuery({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.bigqueryEndpoint, authClient: new PassThroughClient() });
-    await bq.createDataset("Pre");
-  });
-
-  after(async () => {
-    await env?.stop();
-  });
+  const suite = emulatedDataset("Pre");
 
   it("out-of-range integers, malformed dates, times and bytes go to failedRows; the good rows load", async () => {
     const good: BigQueryRow[] = [
@@ -54,7 +42,7 @@ describe("io/bigquery: FILE_LOADS pre-check of values BigQuery cannot convert", 
       });
     });
     assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
-    const [rows] = await bq.dataset("Pre").table("Values").getRows();
+    const [rows] = await suite().dataset.table("Values").getRows();
     assert.equal(rows.length, good.length);
     assert.deepEqual(failed.map((f) => String(f.row["ID"])).sort(), bad.map((r) => String(r["ID"])).sort());
     for (const f of failed) assert.ok(f.errors.length > 0 && f.errors[0]!.message.length > 0, JSON.stringify(f.errors));
@@ -71,7 +59,7 @@ describe("io/bigquery: FILE_LOADS pre-check of values BigQuery cannot convert", 
       p.apply("Rows", Create.from<BigQueryRow>(rows)).apply("Write", WriteToBigQuery.to(`${TEST_PROJECT}.Pre.Flags`, { method: "FILE_LOADS", schema: "ID:INTEGER, F:BOOLEAN" }));
     });
     assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
-    const [stored] = await bq.dataset("Pre").table("Flags").getRows();
+    const [stored] = await suite().dataset.table("Flags").getRows();
     assert.deepEqual((stored as { ID: number; F: boolean }[]).map((r) => [Number(r.ID), r.F]).sort(), [[1, true], [2, false], [3, true], [4, true]]);
   });
 });

@@ -5,28 +5,16 @@
  * leaves the table as it was.
  */
 import { strict as assert } from "node:assert";
-import { BigQuery } from "@google-cloud/bigquery";
-import { PassThroughClient } from "google-auth-library";
 import "../../../runners/direct";
 import { Create } from "../../../lib";
 import { WriteToBigQuery, type BigQueryRow } from "../../../lib/io/bigquery";
 import { runDirect } from "../../helpers";
-import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../gcp/emulator_env";
+import { TEST_PROJECT } from "../gcp/emulator_env";
+import { emulatedDataset } from "./emulated_dataset";
 
 describe("io/bigquery: WRITE_TRUNCATE of no rows", function () {
   this.timeout(60_000);
-  let env: EmulatorEnv;
-  let bq: BigQuery;
-
-  before(async () => {
-    env = await startEmulatorEnv(["bigquery"]);
-    bq = new BigQuery({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.bigqueryEndpoint, authClient: new PassThroughClient() });
-    await bq.createDataset("Trunc");
-  });
-
-  after(async () => {
-    await env?.stop();
-  });
+  const suite = emulatedDataset("Trunc");
 
   const truncateWithNoRows = (table: string) =>
     runDirect((p) => {
@@ -34,7 +22,7 @@ describe("io/bigquery: WRITE_TRUNCATE of no rows", function () {
     });
 
   it("empties the table and keeps the table (its description)", async () => {
-    const [t] = await bq.dataset("Trunc").createTable("Described", { schema: "ID:INTEGER", description: "keep me" });
+    const [t] = await suite().dataset.createTable("Described", { schema: "ID:INTEGER", description: "keep me" });
     await t.insert([{ ID: 1 }, { ID: 2 }]);
     const result = await truncateWithNoRows("Described");
     assert.equal(await result.waitUntilFinish(), "DONE");
@@ -45,9 +33,9 @@ describe("io/bigquery: WRITE_TRUNCATE of no rows", function () {
   });
 
   it("a run whose truncation fails leaves the table and its rows as they were", async () => {
-    const [t] = await bq.dataset("Trunc").createTable("Kept", { schema: "ID:INTEGER" });
+    const [t] = await suite().dataset.createTable("Kept", { schema: "ID:INTEGER" });
     await t.insert([{ ID: 1 }, { ID: 2 }]);
-    const faults = env.emulators.bigquery!.faults;
+    const faults = suite().env.emulators.bigquery!.faults;
     faults.failNext("bigquery.tables.insert", 1, { status: 400, message: "injected permanent failure" }).failNext("bigquery.jobs.insert", 1, { status: 400, message: "injected permanent failure" });
     const result = await truncateWithNoRows("Kept");
     assert.equal(result.state, "FAILED");
