@@ -54,7 +54,11 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   private step = "RunInference";
   private sizer: BatchSizer | undefined;
   private maxInFlight = DEFAULT_BATCHES_IN_FLIGHT;
-  private pending: Pending<E, In>[] = [];
+  /**
+   * Elements waiting for a batch, per window id: like Beam's BatchElements, a batch never holds
+   * elements of two windows (a model call, and anything a handler does per batch, sees one window).
+   */
+  private pending = new Map<string, Pending<E, In>[]>();
   /** The batches sent to the model and not yet emitted, oldest first (each settles once its results are sent on). */
   private inFlight: Promise<void>[] = [];
   /** When the model last finished a batch (ns), so a batch's latency leaves out its wait behind the one before. */
@@ -105,7 +109,7 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   }
 
   startBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): void {
-    this.pending = [];
+    this.pending = new Map();
     this.inFlight = [];
     this.bundle = ctx;
   }
@@ -132,17 +136,27 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
       this.bundle!.outputTo("failed", { element, reason, step: this.step }, { timestamp, window });
       return;
     }
-    this.pending.push({ element, example: example!, timestamp, window });
+    const id = window.id();
+    let buffer = this.pending.get(id);
+    if (buffer === undefined) this.pending.set(id, (buffer = []));
+    buffer.push({ element, example: example!, timestamp, window });
     this.startBatches();
-    // The producer waits only when the model has its fill of batches and the next one is full.
-    if (this.inFlight.length >= this.maxInFlight && this.pending.length >= this.sizer!.size) return this.inFlight[0];
+    // The producer waits only when the model has its fill of batches and this window's next one is full.
+    if (this.inFlight.length >= this.maxInFlight && (this.pending.get(id)?.length ?? 0) >= this.sizer!.size) return this.inFlight[0];
   }
 
   async finishBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): Promise<void> {
     this.bundle = ctx;
     // A model that cannot be loaded fails the bundle even when no element came.
     if (this.model === undefined) await this.modelLoad;
-    while (this.pending.length > 0) this.launch(this.pending.splice(0, this.sizer!.size));
+    // The rest go too, each window's apart, still no more than maxInFlight at the model at once.
+    for (const [id, buffer] of this.pending) {
+      while (buffer.length > 0) {
+        while (this.inFlight.length >= this.maxInFlight) await this.inFlight[0];
+        this.launch(buffer.splice(0, this.sizer!.size));
+      }
+      this.pending.delete(id);
+    }
     while (this.inFlight.length > 0) await this.inFlight[0];
     // Metrics are updated here, inside the step's metrics scope (process may resume after an await outside it).
     const ns = this.namespace;
@@ -170,7 +184,11 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
    * after. Each batch's results go on when it is done, in order.
    */
   private startBatches(): void {
-    while (this.inFlight.length < this.maxInFlight && this.pending.length >= this.sizer!.size) this.launch(this.pending.splice(0, this.sizer!.size));
+    for (const [id, buffer] of this.pending) {
+      while (this.inFlight.length < this.maxInFlight && buffer.length >= this.sizer!.size) this.launch(buffer.splice(0, this.sizer!.size));
+      if (buffer.length === 0) this.pending.delete(id);
+      if (this.inFlight.length >= this.maxInFlight) return;
+    }
   }
 
   private launch(batch: Pending<E, In>[]): void {
