@@ -70,6 +70,8 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   private bundle: BundleContext<R, { failed: FailedInference<E> }> | undefined;
   private inferences = 0;
   private failures = 0;
+  /** Model calls that threw (Beam's failed_batches_counter), the one-example retries included. */
+  private failedBatches = 0;
   private batchStats: { size: number; micros: number }[] = [];
 
   constructor(
@@ -164,14 +166,17 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     this.loadMillis = undefined;
     Metrics.counter(ns, "num_inferences").inc(this.inferences);
     if (this.failures > 0) Metrics.counter(ns, "failed_inferences").inc(this.failures);
+    // Beam's documented names: failed_batches_counter, inference_request_batch_size.
+    if (this.failedBatches > 0) Metrics.counter(ns, "failed_batches_counter").inc(this.failedBatches);
     const latency = Metrics.distribution(ns, "inference_batch_latency_micro_secs");
-    const sizes = Metrics.distribution(ns, "inference_batch_size");
+    const sizes = Metrics.distribution(ns, "inference_request_batch_size");
     for (const b of this.batchStats) {
       latency.update(b.micros);
       sizes.update(b.size);
     }
     this.inferences = 0;
     this.failures = 0;
+    this.failedBatches = 0;
     this.batchStats = [];
     this.bundle = undefined;
   }
@@ -237,7 +242,13 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   }
 
   private async infer(examples: readonly In[]): Promise<readonly Inference[]> {
-    const out = await this.handler.runInference(examples, this.model as M);
+    let out: readonly Inference[];
+    try {
+      out = await this.handler.runInference(examples, this.model as M);
+    } catch (e) {
+      this.failedBatches++;
+      throw e;
+    }
     if (out.length !== examples.length) {
       throw new HandlerContractError(`the model handler returned ${out.length} inferences for a batch of ${examples.length}; runInference must return one per example, in order`);
     }

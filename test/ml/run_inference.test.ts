@@ -74,7 +74,7 @@ describe("ml/RunInference", () => {
     assert.ok(sizes.every((n) => n <= 8), `never above the maximum: ${sizes.join(",")}`);
     const step = "RunInference/Infer";
     assert.equal(result.metrics.counters({ step }).find((c) => c.name === "num_inferences")?.value, 50);
-    assert.equal(result.metrics.distributions({ step }).find((d) => d.name === "inference_batch_size")?.value.sum, 50);
+    assert.equal(result.metrics.distributions({ step }).find((d) => d.name === "inference_request_batch_size")?.value.sum, 50, "Beam's name for the batch-size distribution");
   });
 
   it("never puts elements of different windows in one batch (Beam's BatchElements batches per window)", async () => {
@@ -114,6 +114,8 @@ describe("ml/RunInference", () => {
     ]);
     assert.deepEqual(batchSizes.get("keyed"), [4, 1, 1, 1, 1], "the failed batch of 4 was retried one example at a time");
     assert.equal(result.metrics.counters({ step: "RunInference/Infer" }).find((c) => c.name === "failed_inferences")?.value, 1);
+    // Beam's failed_batches_counter counts model calls that raised: the batch of 4, then [-13, 0] alone.
+    assert.equal(result.metrics.counters({ step: "RunInference/Infer" }).find((c) => c.name === "failed_batches_counter")?.value, 2);
     assert.equal(result.metrics.counterTotal("beamline", "rejected", "RunInference/Infer"), 2, "both failures counted as rejected elements");
   });
 
