@@ -9,20 +9,23 @@ import type { BatchingOptions } from "./model_handler";
 
 export const DEFAULT_BATCHING: Required<BatchingOptions> = { minBatchSize: 1, maxBatchSize: 256, targetBatchMillis: 250 };
 
-/** Merges batching options (later ones win) and checks them; `where` names the step for errors. */
-export function resolveBatching(where: string, ...layers: (BatchingOptions | undefined)[]): Required<BatchingOptions> {
+/**
+ * Merges batching options (later ones win) and checks them. Called in the step's setup: the runner
+ * names the step in the error, so the messages here do not repeat it.
+ */
+export function resolveBatching(...layers: (BatchingOptions | undefined)[]): Required<BatchingOptions> {
   const merged: Record<string, number> = { ...DEFAULT_BATCHING };
   for (const layer of layers) for (const [k, v] of Object.entries(layer ?? {})) if (v !== undefined) merged[k] = v as number;
   const b = merged as unknown as Required<BatchingOptions>;
   const positiveInt = (name: keyof BatchingOptions) => {
-    if (!Number.isInteger(b[name]) || b[name] < 1) throw new ValidationError(`${where}: ${name} must be a positive integer, got ${b[name]}`);
+    if (!Number.isInteger(b[name]) || b[name] < 1) throw new ValidationError(`RunInference's ${name} must be a positive integer, got ${b[name]}`);
   };
   positiveInt("minBatchSize");
   positiveInt("maxBatchSize");
   if (b.minBatchSize > b.maxBatchSize) {
-    throw new ValidationError(`${where}: minBatchSize (${b.minBatchSize}) is larger than maxBatchSize (${b.maxBatchSize}); lower the minimum or raise the maximum`);
+    throw new ValidationError(`RunInference's minBatchSize (${b.minBatchSize}) is larger than maxBatchSize (${b.maxBatchSize}); lower the minimum or raise the maximum`);
   }
-  if (!(b.targetBatchMillis > 0)) throw new ValidationError(`${where}: targetBatchMillis must be a positive number of milliseconds, got ${b.targetBatchMillis}`);
+  if (!(b.targetBatchMillis > 0)) throw new ValidationError(`RunInference's targetBatchMillis must be a positive number of milliseconds, got ${b.targetBatchMillis}`);
   return b;
 }
 

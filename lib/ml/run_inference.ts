@@ -85,7 +85,7 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
 
   setup(runtime: RuntimeContext): void {
     this.step = runtime.transformName;
-    this.sizer = new BatchSizer(resolveBatching(this.step, this.handler.batching?.(), this.options));
+    this.sizer = new BatchSizer(resolveBatching(this.handler.batching?.(), this.options));
     // The model loads while the bundle starts: the first element (or the bundle's end) waits for
     // it, and meanwhile the steps upstream go on (a read fetches its first pages). Loading a pool of
     // two model threads takes ~350 ms, as long as reading a few thousand rows.

@@ -319,6 +319,10 @@ describe("ml/RunInference", () => {
     const result = await runDirect((p) => {
       p.apply(Create.of<readonly number[]>([1])).apply(RunInference.of(new SumHandler("options"), { minBatchSize: 10, maxBatchSize: 5 }));
     });
-    await assert.rejects(result.waitUntilFinish(), /minBatchSize \(10\) is larger than maxBatchSize \(5\)/);
+    await assert.rejects(result.waitUntilFinish(), (e: Error) => {
+      assert.match(e.message, /RunInference\/Infer.*minBatchSize \(10\) is larger than maxBatchSize \(5\)/s);
+      assert.equal(e.message.split("RunInference/Infer").length - 1, 1, `the step is named once: ${e.message}`);
+      return true;
+    });
   });
 });
