@@ -31,7 +31,11 @@ export type RunInferenceOutputs<E, R> = {
   readonly failed: PCollection<FailedInference<E>>;
 };
 
-/** Options of RunInference; batching here overrides the handler's. */
+/**
+ * Options of RunInference; batching here overrides the handler's, bounds included: a
+ * `maxBatchSize` below the handler's minimum lowers that minimum (and a `minBatchSize` above its
+ * maximum raises it).
+ */
 export interface RunInferenceOptions extends BatchingOptions, DeadLetterOptions {}
 
 interface Pending<E, In> {

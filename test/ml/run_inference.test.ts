@@ -3,7 +3,7 @@ import { Create, FixedWindows, kv, Window, type KV } from "../../lib";
 import { DoFn, type ProcessContext } from "../../lib/model/dofn";
 import { ParDo } from "../../lib/model/pardo";
 import { IntervalWindow } from "../../lib/model/window";
-import { clearSharedModels, RunInference, sharedModelLoadCount, type FailedInference, type ModelHandler, type PredictionResult } from "../../lib/ml";
+import { clearSharedModels, RunInference, sharedModelLoadCount, type BatchingOptions, type FailedInference, type ModelHandler, type PredictionResult } from "../../lib/ml";
 import { runDirect } from "../helpers";
 
 /** What the test handler saw, by model key (DoFn instances are rebuilt by the runner). */
@@ -313,6 +313,23 @@ describe("ml/RunInference", () => {
       p.apply(Create.from([[1], [2]] as (readonly number[])[])).apply(RunInference.of(new SumHandler("miscount", { wrongCount: true }), { minBatchSize: 2 }));
     });
     await assert.rejects(result.waitUntilFinish(), /returned 1 inferences for a batch of 2; runInference must return one per example/);
+  });
+
+  it("a maximum set on RunInference below the handler's own minimum lowers that minimum (RunInference's options override the handler's)", async () => {
+    class EightHandler extends SumHandler {
+      batching(): BatchingOptions {
+        return { minBatchSize: 8, maxBatchSize: 256 };
+      }
+    }
+    const examples = Array.from({ length: 10 }, (_, i) => [i] as readonly number[]);
+    const result = await runDirect((p) => {
+      p.apply(Create.from(examples)).apply(RunInference.of(new EightHandler("capped"), { maxBatchSize: 4 })).main.apply("Collect", ParDo.of(sink<unknown>("capped")));
+    });
+    await result.waitUntilFinish();
+    const sizes = batchSizes.get("capped")!;
+    assert.equal(sizes.reduce((a, b) => a + b, 0), 10);
+    assert.ok(sizes.every((n) => n <= 4), `never above RunInference's maximum of 4: ${sizes.join(",")}`);
+    assert.equal(collected.get("capped")!.length, 10);
   });
 
   it("checks the batching options when the step starts", async () => {
