@@ -147,8 +147,10 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     if (buffer === undefined) this.pending.set(id, (buffer = []));
     buffer.push({ element, example: example!, timestamp, window });
     this.startBatches();
-    // The producer waits only when the model has its fill of batches and this window's next one is full.
-    if (this.inFlight.length >= this.maxInFlight && (this.pending.get(id)?.length ?? 0) >= this.sizer!.size) return this.inFlight[0];
+    // The producer waits only when the model has its fill of batches and this window's next one is
+    // full, or too many windows wait.
+    const full = (this.pending.get(id)?.length ?? 0) >= this.sizer!.size || this.pending.size > MAX_LIVE_WINDOWS;
+    if (this.inFlight.length >= this.maxInFlight && full) return this.inFlight[0];
   }
 
   async finishBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): Promise<void> {
@@ -197,6 +199,15 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
       while (this.inFlight.length < this.maxInFlight && buffer.length >= this.sizer!.size) this.launch(buffer.splice(0, this.sizer!.size));
       if (buffer.length === 0) this.pending.delete(id);
       if (this.inFlight.length >= this.maxInFlight) return;
+    }
+    // Too many windows waiting (sparse windows that never fill a batch): like Beam's BatchElements,
+    // run the fullest one's batch rather than holding every element until the bundle ends.
+    while (this.inFlight.length < this.maxInFlight && this.pending.size > MAX_LIVE_WINDOWS) {
+      let fullest: [string, Pending<E, In>[]] | undefined;
+      for (const entry of this.pending) if (fullest === undefined || entry[1].length > fullest[1].length) fullest = entry;
+      const [id, buffer] = fullest!;
+      this.launch(buffer.splice(0, this.sizer!.size));
+      if (buffer.length === 0) this.pending.delete(id);
     }
   }
 
@@ -270,6 +281,9 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     this.bundle!.outputTo("failed", { element: p.element, reason, step: this.step }, { timestamp: p.timestamp, window: p.window });
   }
 }
+
+/** Windows with elements waiting for a batch before the fullest one's is run anyway (Beam's BatchElements uses 10). */
+const MAX_LIVE_WINDOWS = 10;
 
 /** Batches sent to the model at once unless the handler says otherwise (see RunInferenceDoFn.startBatches). */
 const DEFAULT_BATCHES_IN_FLIGHT = 2;

@@ -97,6 +97,31 @@ describe("ml/RunInference", () => {
     assert.deepEqual(got.sort((a, b) => a[0]! - b[0]!), Array.from({ length: 20 }, (_, i) => [i, i * 10, Math.floor(i / 10) * 1000]));
   });
 
+  it("with more than 10 windows waiting, runs the fullest one's batch (Beam's live-window limit), not holding the bundle until its end", async () => {
+    const events: string[] = [];
+    class LoggingHandler extends SumHandler {
+      override async runInference(batch: readonly (readonly number[])[], model: { scale: number }): Promise<readonly number[]> {
+        events.push(`batch ${batch.map((x) => x[0]).join(",")}`);
+        return super.runInference(batch, model);
+      }
+    }
+    // One element per window: no window ever fills a batch of 4.
+    const examples = Array.from({ length: 30 }, (_, i) => ({ value: [i] as readonly number[], timestamp: i * 1000 }));
+    const result = await runDirect((p) => {
+      p.apply(Create.timestamped(examples))
+        .apply(Window.into(new FixedWindows(1000)))
+        .apply("Log", ParDo.of((x: readonly number[], ctx: ProcessContext<readonly number[]>) => {
+          events.push(`emit ${x[0]}`);
+          ctx.output(x);
+        }))
+        .apply(RunInference.of(new LoggingHandler("liveWindows"), { minBatchSize: 4, maxBatchSize: 4 }));
+    });
+    await result.waitUntilFinish();
+    assert.equal(events.filter((e) => e.startsWith("batch ")).map((e) => e.slice(6).split(",").length).reduce((a, b) => a + b, 0), 30, events.join(", "));
+    const firstBatch = events.findIndex((e) => e.startsWith("batch "));
+    assert.ok(firstBatch >= 0 && firstBatch < events.indexOf("emit 11") + 1 + 1, `a batch runs once 11 windows wait: ${events.join(", ")}`);
+  });
+
   it("keyed: keys ride along; rejected examples and examples the model fails on go to `failed` with the reason, the rest of the batch is predicted", async () => {
     const input: KV<string, readonly number[]>[] = [kv("a", [1, 2]), kv("b", ["x" as unknown as number]), kv("c", [-13, 0]), kv("d", [3]), kv("e", [4, 4])];
     const result = await runDirect((p) => {
