@@ -9,20 +9,38 @@ import type { BatchingOptions } from "./model_handler";
 
 export const DEFAULT_BATCHING: Required<BatchingOptions> = { minBatchSize: 1, maxBatchSize: 256, targetBatchMillis: 250 };
 
-/** Merges batching options (later ones win) and checks them; `where` names the step for errors. */
-export function resolveBatching(where: string, ...layers: (BatchingOptions | undefined)[]): Required<BatchingOptions> {
+/**
+ * Merges batching options (later ones win) and checks them. Called in the step's setup: the runner
+ * names the step in the error, so the messages here do not repeat it.
+ */
+export function resolveBatching(...layers: (BatchingOptions | undefined)[]): Required<BatchingOptions> {
   const merged: Record<string, number> = { ...DEFAULT_BATCHING };
-  for (const layer of layers) for (const [k, v] of Object.entries(layer ?? {})) if (v !== undefined) merged[k] = v as number;
-  const b = merged as unknown as Required<BatchingOptions>;
+  /** Which layer set each option (-1: the defaults). */
+  const setBy: Record<string, number> = {};
+  layers.forEach((layer, i) => {
+    for (const [k, v] of Object.entries(layer ?? {})) {
+      if (v === undefined) continue;
+      merged[k] = v as number;
+      setBy[k] = i;
+    }
+  });
+  const b = merged as unknown as Required<BatchingOptions> & Record<keyof BatchingOptions, number>;
   const positiveInt = (name: keyof BatchingOptions) => {
-    if (!Number.isInteger(b[name]) || b[name] < 1) throw new ValidationError(`${where}: ${name} must be a positive integer, got ${b[name]}`);
+    if (!Number.isInteger(b[name]) || b[name] < 1) throw new ValidationError(`RunInference's ${name} must be a positive integer, got ${b[name]}`);
   };
   positiveInt("minBatchSize");
   positiveInt("maxBatchSize");
+  // A bound set by a later layer overrides the other bound of an earlier one (a RunInference
+  // maxBatchSize of 4 over a handler's minBatchSize of 8 means batches of at most 4); only bounds
+  // set together contradict each other.
+  const minBy = setBy["minBatchSize"] ?? -1;
+  const maxBy = setBy["maxBatchSize"] ?? -1;
+  if (b.minBatchSize > b.maxBatchSize && minBy < maxBy) b.minBatchSize = b.maxBatchSize;
+  if (b.minBatchSize > b.maxBatchSize && maxBy < minBy) b.maxBatchSize = b.minBatchSize;
   if (b.minBatchSize > b.maxBatchSize) {
-    throw new ValidationError(`${where}: minBatchSize (${b.minBatchSize}) is larger than maxBatchSize (${b.maxBatchSize}); lower the minimum or raise the maximum`);
+    throw new ValidationError(`RunInference's minBatchSize (${b.minBatchSize}) is larger than maxBatchSize (${b.maxBatchSize}); lower the minimum or raise the maximum`);
   }
-  if (!(b.targetBatchMillis > 0)) throw new ValidationError(`${where}: targetBatchMillis must be a positive number of milliseconds, got ${b.targetBatchMillis}`);
+  if (!(b.targetBatchMillis > 0)) throw new ValidationError(`RunInference's targetBatchMillis must be a positive number of milliseconds, got ${b.targetBatchMillis}`);
   return b;
 }
 

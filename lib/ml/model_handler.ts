@@ -4,7 +4,8 @@
  */
 
 /**
- * How RunInference groups elements into batches for one model call. Batches never span bundles:
+ * How RunInference groups elements into batches for one model call. A batch holds elements of
+ * one window only (like Beam's BatchElements). Batches never span bundles:
  * an element waits at most until its bundle ends, never for later bundles to fill a batch. In
  * streaming the DirectRunner ends a bundle as soon as the source has nothing more queued (and
  * after at most 100 elements), so batching adds no latency beyond the bundle itself.

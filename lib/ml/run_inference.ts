@@ -31,7 +31,11 @@ export type RunInferenceOutputs<E, R> = {
   readonly failed: PCollection<FailedInference<E>>;
 };
 
-/** Options of RunInference; batching here overrides the handler's. */
+/**
+ * Options of RunInference; batching here overrides the handler's, bounds included: a
+ * `maxBatchSize` below the handler's minimum lowers that minimum (and a `minBatchSize` above its
+ * maximum raises it).
+ */
 export interface RunInferenceOptions extends BatchingOptions, DeadLetterOptions {}
 
 interface Pending<E, In> {
@@ -54,7 +58,11 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   private step = "RunInference";
   private sizer: BatchSizer | undefined;
   private maxInFlight = DEFAULT_BATCHES_IN_FLIGHT;
-  private pending: Pending<E, In>[] = [];
+  /**
+   * Elements waiting for a batch, per window id: like Beam's BatchElements, a batch never holds
+   * elements of two windows (a model call, and anything a handler does per batch, sees one window).
+   */
+  private pending = new Map<string, Pending<E, In>[]>();
   /** The batches sent to the model and not yet emitted, oldest first (each settles once its results are sent on). */
   private inFlight: Promise<void>[] = [];
   /** When the model last finished a batch (ns), so a batch's latency leaves out its wait behind the one before. */
@@ -66,6 +74,8 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   private bundle: BundleContext<R, { failed: FailedInference<E> }> | undefined;
   private inferences = 0;
   private failures = 0;
+  /** Model calls that threw (Beam's failed_batches_counter), the one-example retries included. */
+  private failedBatches = 0;
   private batchStats: { size: number; micros: number }[] = [];
 
   constructor(
@@ -79,7 +89,7 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
 
   setup(runtime: RuntimeContext): void {
     this.step = runtime.transformName;
-    this.sizer = new BatchSizer(resolveBatching(this.step, this.handler.batching?.(), this.options));
+    this.sizer = new BatchSizer(resolveBatching(this.handler.batching?.(), this.options));
     // The model loads while the bundle starts: the first element (or the bundle's end) waits for
     // it, and meanwhile the steps upstream go on (a read fetches its first pages). Loading a pool of
     // two model threads takes ~350 ms, as long as reading a few thousand rows.
@@ -105,7 +115,7 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   }
 
   startBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): void {
-    this.pending = [];
+    this.pending = new Map();
     this.inFlight = [];
     this.bundle = ctx;
   }
@@ -132,17 +142,29 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
       this.bundle!.outputTo("failed", { element, reason, step: this.step }, { timestamp, window });
       return;
     }
-    this.pending.push({ element, example: example!, timestamp, window });
+    const id = window.id();
+    let buffer = this.pending.get(id);
+    if (buffer === undefined) this.pending.set(id, (buffer = []));
+    buffer.push({ element, example: example!, timestamp, window });
     this.startBatches();
-    // The producer waits only when the model has its fill of batches and the next one is full.
-    if (this.inFlight.length >= this.maxInFlight && this.pending.length >= this.sizer!.size) return this.inFlight[0];
+    // The producer waits only when the model has its fill of batches and this window's next one is
+    // full, or too many windows wait.
+    const full = (this.pending.get(id)?.length ?? 0) >= this.sizer!.size || this.pending.size > MAX_LIVE_WINDOWS;
+    if (this.inFlight.length >= this.maxInFlight && full) return this.inFlight[0];
   }
 
   async finishBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): Promise<void> {
     this.bundle = ctx;
     // A model that cannot be loaded fails the bundle even when no element came.
     if (this.model === undefined) await this.modelLoad;
-    while (this.pending.length > 0) this.launch(this.pending.splice(0, this.sizer!.size));
+    // The rest go too, each window's apart, still no more than maxInFlight at the model at once.
+    for (const [id, buffer] of this.pending) {
+      while (buffer.length > 0) {
+        while (this.inFlight.length >= this.maxInFlight) await this.inFlight[0];
+        this.launch(buffer.splice(0, this.sizer!.size));
+      }
+      this.pending.delete(id);
+    }
     while (this.inFlight.length > 0) await this.inFlight[0];
     // Metrics are updated here, inside the step's metrics scope (process may resume after an await outside it).
     const ns = this.namespace;
@@ -150,14 +172,17 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     this.loadMillis = undefined;
     Metrics.counter(ns, "num_inferences").inc(this.inferences);
     if (this.failures > 0) Metrics.counter(ns, "failed_inferences").inc(this.failures);
+    // Beam's documented names: failed_batches_counter, inference_request_batch_size.
+    if (this.failedBatches > 0) Metrics.counter(ns, "failed_batches_counter").inc(this.failedBatches);
     const latency = Metrics.distribution(ns, "inference_batch_latency_micro_secs");
-    const sizes = Metrics.distribution(ns, "inference_batch_size");
+    const sizes = Metrics.distribution(ns, "inference_request_batch_size");
     for (const b of this.batchStats) {
       latency.update(b.micros);
       sizes.update(b.size);
     }
     this.inferences = 0;
     this.failures = 0;
+    this.failedBatches = 0;
     this.batchStats = [];
     this.bundle = undefined;
   }
@@ -170,7 +195,20 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
    * after. Each batch's results go on when it is done, in order.
    */
   private startBatches(): void {
-    while (this.inFlight.length < this.maxInFlight && this.pending.length >= this.sizer!.size) this.launch(this.pending.splice(0, this.sizer!.size));
+    for (const [id, buffer] of this.pending) {
+      while (this.inFlight.length < this.maxInFlight && buffer.length >= this.sizer!.size) this.launch(buffer.splice(0, this.sizer!.size));
+      if (buffer.length === 0) this.pending.delete(id);
+      if (this.inFlight.length >= this.maxInFlight) return;
+    }
+    // Too many windows waiting (sparse windows that never fill a batch): like Beam's BatchElements,
+    // run the fullest one's batch rather than holding every element until the bundle ends.
+    while (this.inFlight.length < this.maxInFlight && this.pending.size > MAX_LIVE_WINDOWS) {
+      let fullest: [string, Pending<E, In>[]] | undefined;
+      for (const entry of this.pending) if (fullest === undefined || entry[1].length > fullest[1].length) fullest = entry;
+      const [id, buffer] = fullest!;
+      this.launch(buffer.splice(0, this.sizer!.size));
+      if (buffer.length === 0) this.pending.delete(id);
+    }
   }
 
   private launch(batch: Pending<E, In>[]): void {
@@ -219,7 +257,13 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   }
 
   private async infer(examples: readonly In[]): Promise<readonly Inference[]> {
-    const out = await this.handler.runInference(examples, this.model as M);
+    let out: readonly Inference[];
+    try {
+      out = await this.handler.runInference(examples, this.model as M);
+    } catch (e) {
+      this.failedBatches++;
+      throw e;
+    }
     if (out.length !== examples.length) {
       throw new HandlerContractError(`the model handler returned ${out.length} inferences for a batch of ${examples.length}; runInference must return one per example, in order`);
     }
@@ -237,6 +281,9 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     this.bundle!.outputTo("failed", { element: p.element, reason, step: this.step }, { timestamp: p.timestamp, window: p.window });
   }
 }
+
+/** Windows with elements waiting for a batch before the fullest one's is run anyway (Beam's BatchElements uses 10). */
+const MAX_LIVE_WINDOWS = 10;
 
 /** Batches sent to the model at once unless the handler says otherwise (see RunInferenceDoFn.startBatches). */
 const DEFAULT_BATCHES_IN_FLIGHT = 2;

@@ -3,11 +3,13 @@ import { Create, FixedWindows, kv, Window, type KV } from "../../lib";
 import { DoFn, type ProcessContext } from "../../lib/model/dofn";
 import { ParDo } from "../../lib/model/pardo";
 import { IntervalWindow } from "../../lib/model/window";
-import { clearSharedModels, RunInference, sharedModelLoadCount, type FailedInference, type ModelHandler, type PredictionResult } from "../../lib/ml";
+import { clearSharedModels, RunInference, sharedModelLoadCount, type BatchingOptions, type FailedInference, type ModelHandler, type PredictionResult } from "../../lib/ml";
 import { runDirect } from "../helpers";
 
 /** What the test handler saw, by model key (DoFn instances are rebuilt by the runner). */
 const batchSizes = new Map<string, number[]>();
+/** The first number of each example, per batch, by model key. */
+const batchFirsts = new Map<string, number[][]>();
 
 /** A model that multiplies the sum of each example by `scale`; an example starting with -13 makes the model throw. */
 class SumHandler implements ModelHandler<readonly number[], number, { scale: number }> {
@@ -24,6 +26,7 @@ class SumHandler implements ModelHandler<readonly number[], number, { scale: num
   }
   async runInference(batch: readonly (readonly number[])[], model: { scale: number }): Promise<readonly number[]> {
     batchSizes.set(this.modelKey, [...(batchSizes.get(this.modelKey) ?? []), batch.length]);
+    batchFirsts.set(this.modelKey, [...(batchFirsts.get(this.modelKey) ?? []), batch.map((x) => x[0]!)]);
     if (batch.some((x) => x[0] === -13)) throw new Error("-13 is unlucky");
     const out = batch.map((x) => x.reduce((a, b) => a + b, 0) * model.scale);
     return this.behaviour.wrongCount ? out.slice(1) : out;
@@ -43,6 +46,7 @@ describe("ml/RunInference", () => {
   beforeEach(() => {
     clearSharedModels();
     batchSizes.clear();
+    batchFirsts.clear();
   });
 
   it("infers every example in batches growing from min to max, keeping each element's timestamp and window", async () => {
@@ -70,7 +74,52 @@ describe("ml/RunInference", () => {
     assert.ok(sizes.every((n) => n <= 8), `never above the maximum: ${sizes.join(",")}`);
     const step = "RunInference/Infer";
     assert.equal(result.metrics.counters({ step }).find((c) => c.name === "num_inferences")?.value, 50);
-    assert.equal(result.metrics.distributions({ step }).find((d) => d.name === "inference_batch_size")?.value.sum, 50);
+    assert.equal(result.metrics.distributions({ step }).find((d) => d.name === "inference_request_batch_size")?.value.sum, 50, "Beam's name for the batch-size distribution");
+  });
+
+  it("never puts elements of different windows in one batch (Beam's BatchElements batches per window)", async () => {
+    // Windows interleave in the input: 0,10,1,11,... with FixedWindows(1000) and timestamps i*100.
+    const order = Array.from({ length: 10 }, (_, i) => [i, i + 10]).flat();
+    const examples = order.map((i) => ({ value: [i] as readonly number[], timestamp: i * 100 }));
+    const result = await runDirect((p) => {
+      const { main } = p
+        .apply(Create.timestamped(examples))
+        .apply(Window.into(new FixedWindows(1000)))
+        .apply(RunInference.of(new SumHandler("perWindow"), { minBatchSize: 4, maxBatchSize: 4 }));
+      main.apply("Collect", ParDo.of(sink<PredictionResult<readonly number[], number>>("perWindow")));
+    });
+    await result.waitUntilFinish();
+    const batches = batchFirsts.get("perWindow")!;
+    assert.deepEqual(batches.flat().sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i), "every example inferred once");
+    for (const b of batches) assert.equal(new Set(b.map((i) => Math.floor(i / 10))).size, 1, `batch ${JSON.stringify(b)} spans windows (${JSON.stringify(batches)})`);
+    assert.ok(batches.every((b) => b.length <= 4), `never above the maximum: ${JSON.stringify(batches)}`);
+    const got = (collected.get("perWindow") as { x: PredictionResult<number[], number>; window: number[] }[]).map((r) => [r.x.example[0], r.x.inference, r.window[0]]);
+    assert.deepEqual(got.sort((a, b) => a[0]! - b[0]!), Array.from({ length: 20 }, (_, i) => [i, i * 10, Math.floor(i / 10) * 1000]));
+  });
+
+  it("with more than 10 windows waiting, runs the fullest one's batch (Beam's live-window limit), not holding the bundle until its end", async () => {
+    const events: string[] = [];
+    class LoggingHandler extends SumHandler {
+      override async runInference(batch: readonly (readonly number[])[], model: { scale: number }): Promise<readonly number[]> {
+        events.push(`batch ${batch.map((x) => x[0]).join(",")}`);
+        return super.runInference(batch, model);
+      }
+    }
+    // One element per window: no window ever fills a batch of 4.
+    const examples = Array.from({ length: 30 }, (_, i) => ({ value: [i] as readonly number[], timestamp: i * 1000 }));
+    const result = await runDirect((p) => {
+      p.apply(Create.timestamped(examples))
+        .apply(Window.into(new FixedWindows(1000)))
+        .apply("Log", ParDo.of((x: readonly number[], ctx: ProcessContext<readonly number[]>) => {
+          events.push(`emit ${x[0]}`);
+          ctx.output(x);
+        }))
+        .apply(RunInference.of(new LoggingHandler("liveWindows"), { minBatchSize: 4, maxBatchSize: 4 }));
+    });
+    await result.waitUntilFinish();
+    assert.equal(events.filter((e) => e.startsWith("batch ")).map((e) => e.slice(6).split(",").length).reduce((a, b) => a + b, 0), 30, events.join(", "));
+    const firstBatch = events.findIndex((e) => e.startsWith("batch "));
+    assert.ok(firstBatch >= 0 && firstBatch < events.indexOf("emit 11") + 1 + 1, `a batch runs once 11 windows wait: ${events.join(", ")}`);
   });
 
   it("keyed: keys ride along; rejected examples and examples the model fails on go to `failed` with the reason, the rest of the batch is predicted", async () => {
@@ -90,6 +139,8 @@ describe("ml/RunInference", () => {
     ]);
     assert.deepEqual(batchSizes.get("keyed"), [4, 1, 1, 1, 1], "the failed batch of 4 was retried one example at a time");
     assert.equal(result.metrics.counters({ step: "RunInference/Infer" }).find((c) => c.name === "failed_inferences")?.value, 1);
+    // Beam's failed_batches_counter counts model calls that raised: the batch of 4, then [-13, 0] alone.
+    assert.equal(result.metrics.counters({ step: "RunInference/Infer" }).find((c) => c.name === "failed_batches_counter")?.value, 2);
     assert.equal(result.metrics.counterTotal("beamline", "rejected", "RunInference/Infer"), 2, "both failures counted as rejected elements");
   });
 
@@ -157,7 +208,7 @@ describe("ml/RunInference", () => {
     assert.deepEqual(batchSizes.get("overlap"), [4, 4, 4, 4]);
   });
 
-  it("a model running batches side by side (batchesInFlight 4): results in element order with their windows, though batches end out of order; a failed batch costs only its bad element", async () => {
+  it("a model running batches side by side (batchesInFlight 4): results in element order (per window) with their windows, though batches end out of order; a failed batch costs only its bad element", async () => {
     const started: number[][] = [];
     let maxAtOnce = 0;
     let running = 0;
@@ -188,7 +239,16 @@ describe("ml/RunInference", () => {
     assert.equal(maxAtOnce, 4, "four batches at the model at once");
     const window = (i: number) => [Math.floor(i / 10) * 1000, Math.floor(i / 10) * 1000 + 1000];
     const expected = examples.flatMap((e, i) => (i === 13 ? [] : [{ x: { example: e.value, inference: i * 10, modelId: "pool" }, timestamp: e.timestamp, window: window(i) }]));
-    assert.deepEqual(collected.get("pool"), expected, "every other element, in order, each in its own window");
+    // Batches are per window (launched in order), so within a window the output keeps the elements' order.
+    const got = collected.get("pool") as { window: number[] }[];
+    for (const start of [0, 1000, 2000, 3000]) {
+      assert.deepEqual(
+        got.filter((r) => r.window[0] === start),
+        expected.filter((r) => r.window[0] === start),
+        `every other element of window ${start}, in order`,
+      );
+    }
+    assert.equal(got.length, expected.length);
     assert.deepEqual(collected.get("poolFailed"), [{ x: { element: [-13], reason: "-13 is unlucky", step: "RunInference/Infer" }, timestamp: 1300, window: window(13) }]);
   });
 
@@ -241,8 +301,13 @@ describe("ml/RunInference", () => {
     assert.equal(emittedBeforeLoad, 20, "the step before emitted all its elements while the model loaded");
     const main = collected.get("main") as { x: PredictionResult<number[], number>; timestamp: number; window: number[] }[];
     const expected = Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 7);
-    assert.deepEqual(main.map((m) => m.x.inference), expected.map((i) => i * 10), "in element order");
-    assert.deepEqual(main.map((m) => [m.timestamp, m.window]), expected.map((i) => [i * 100, [Math.floor(i / 10) * 1000, Math.floor(i / 10) * 1000 + 1000]]));
+    // Batches are per window, so only within a window does the output keep the elements' order.
+    for (const start of [0, 1000]) {
+      const inWindow = main.filter((m) => m.window[0] === start);
+      assert.deepEqual(inWindow.map((m) => m.x.inference), expected.filter((i) => Math.floor(i / 10) * 1000 === start).map((i) => i * 10), "in element order");
+    }
+    const byTime = [...main].sort((a, b) => a.timestamp - b.timestamp);
+    assert.deepEqual(byTime.map((m) => [m.x.inference, m.timestamp, m.window]), expected.map((i) => [i * 10, i * 100, [Math.floor(i / 10) * 1000, Math.floor(i / 10) * 1000 + 1000]]));
     assert.deepEqual(collected.get("failed"), [{ x: { element: ["seven"], reason: 'not a list of numbers: ["seven"]', step: "Predict/Infer" }, timestamp: 700, window: [0, 1000] }]);
     assert.equal(result.metrics.distributions({ step: "Predict/Infer" }).find((d) => d.name === "load_model_latency_milli_secs")?.value.count, 1);
   });
@@ -275,10 +340,31 @@ describe("ml/RunInference", () => {
     await assert.rejects(result.waitUntilFinish(), /returned 1 inferences for a batch of 2; runInference must return one per example/);
   });
 
+  it("a maximum set on RunInference below the handler's own minimum lowers that minimum (RunInference's options override the handler's)", async () => {
+    class EightHandler extends SumHandler {
+      batching(): BatchingOptions {
+        return { minBatchSize: 8, maxBatchSize: 256 };
+      }
+    }
+    const examples = Array.from({ length: 10 }, (_, i) => [i] as readonly number[]);
+    const result = await runDirect((p) => {
+      p.apply(Create.from(examples)).apply(RunInference.of(new EightHandler("capped"), { maxBatchSize: 4 })).main.apply("Collect", ParDo.of(sink<unknown>("capped")));
+    });
+    await result.waitUntilFinish();
+    const sizes = batchSizes.get("capped")!;
+    assert.equal(sizes.reduce((a, b) => a + b, 0), 10);
+    assert.ok(sizes.every((n) => n <= 4), `never above RunInference's maximum of 4: ${sizes.join(",")}`);
+    assert.equal(collected.get("capped")!.length, 10);
+  });
+
   it("checks the batching options when the step starts", async () => {
     const result = await runDirect((p) => {
       p.apply(Create.of<readonly number[]>([1])).apply(RunInference.of(new SumHandler("options"), { minBatchSize: 10, maxBatchSize: 5 }));
     });
-    await assert.rejects(result.waitUntilFinish(), /minBatchSize \(10\) is larger than maxBatchSize \(5\)/);
+    await assert.rejects(result.waitUntilFinish(), (e: Error) => {
+      assert.match(e.message, /RunInference\/Infer.*minBatchSize \(10\) is larger than maxBatchSize \(5\)/s);
+      assert.equal(e.message.split("RunInference/Infer").length - 1, 1, `the step is named once: ${e.message}`);
+      return true;
+    });
   });
 });
