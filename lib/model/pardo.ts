@@ -10,6 +10,7 @@ import { DoFn, FunctionDoFn, OutputTags, ProcessFn, SideInputTypes } from "./dof
 import { PipelineConstructionError } from "./errors";
 import type { PCollection } from "./pcollection";
 import type { SideInput, SideInputViews } from "./side_inputs";
+import { isStatefulDoFn } from "./state";
 import { PTransform, type POutput } from "./transform";
 
 /** Options of a ParDo. */
@@ -103,6 +104,16 @@ function declareParDo(
         node.fullName,
       );
     }
+  }
+  // As Beam Java's StatefulDoFnRunner: state and timers are per key and window, and before a
+  // GroupByKey merges them, sessions are one proto-session per element.
+  if (isStatefulDoFn(doFn) && input.windowing.windowFn.isMerging) {
+    throw new PipelineConstructionError(
+      `ParDo '${node.fullName}' runs a stateful DoFn (state and timers) over ${input.describe()}, which is windowed into sessions (merging windows); ` +
+        `Beam does not support merging windows with state and timers. Window the input with a non-merging WindowFn first, e.g. ` +
+        `.apply(Window.into(new FixedWindows(...))) or Window.into(new GlobalWindows()), and track sessions in state with timers.`,
+      node.fullName,
+    );
   }
   const deadLetters = Object.entries(options.deadLetters ?? {}).filter((e): e is [string, DeadLetterSpec<unknown>] => e[1] !== undefined);
   for (const [tag] of deadLetters) {

@@ -205,16 +205,19 @@ export class StreamingGraph {
       this.timeAware.set(name, timers);
       return this.env.exchange?.wrap(name, unit.input, op);
     }
-    // Elements wait at the gate until their side-input windows are complete; timers wait until
-    // the side inputs' watermarks have also passed them, so onTimer reads complete side inputs
-    // too. Side-input windows are collected after the timers: a timer may fire in the advance
-    // that expires its window, and onTimer still reads the side inputs.
+    // Elements wait at the gate until their side-input windows are ready; a timer is set by an
+    // element (or timer) of its window, so onTimer reads ready side inputs too. As in Beam (the
+    // Java DirectRunner's watermarks count only main inputs), the side inputs' watermarks do not
+    // hold the ParDo's input watermark: a triggered side input may never complete, and timers,
+    // late-data drops and state collection still follow the main input. The elements held at
+    // the gate do hold it (Beam's pushed-back elements), so none turns late while it waits.
+    // Side-input windows are collected after the timers: a timer may fire in the advance that
+    // expires its window, and onTimer still reads the side inputs.
     const gate = this.sideInputGate(name, sideInputs, unit.input, op, false);
-    const sideWatermark = (): Instant => Math.min(...sideInputs.map((s) => this.env.watermarkOf(s.pcoll.id)));
     this.timeAware.set(name, {
       advance: async (clocks: Clocks): Promise<void> => {
         await gate.advance(clocks);
-        await timers.advance({ inputWatermark: Math.min(clocks.inputWatermark, sideWatermark()), processingTime: clocks.processingTime });
+        await timers.advance({ inputWatermark: Math.min(clocks.inputWatermark, gate.hold()), processingTime: clocks.processingTime });
         gate.collect();
       },
       hold: (): Instant => Math.min(gate.hold(), timers.hold()),
@@ -246,7 +249,7 @@ export class StreamingGraph {
     const gate = new (lazy.sideInputGate().SideInputGate)(sideInputs, this.env, next, stores, this.env.metricsFor(name), collectOnAdvance, lazy.transfer().windowedCoderFor(input));
     this.gates.set(name, gate);
     for (const store of new Set(stores.values())) {
-      // The side inputs' watermarks count too: a stateful consumer's timers wait for them.
+      // The side inputs' watermarks count too: a window that may still take side data is kept.
       const watermark = (): Instant => Math.min(this.env.watermarkOf(input.id), ...sideInputs.map((s) => this.env.watermarkOf(s.pcoll.id)));
       store.addConsumer({ readable: () => Math.min(watermark() - input.windowing.allowedLatenessMillis, gate.hold()) });
     }

@@ -1,6 +1,18 @@
 import { strict as assert } from "node:assert";
 import { AsIterable, Create, GroupByKey, kv, ParDo, Pipeline, PipelineConstructionError, Sessions, Window } from "../../lib";
+import { StatefulDoFn, StatefulProcessContext, StateSpec } from "../../lib/model/state";
+import type { KV } from "../../lib/model/window";
 import { runDirect } from "../helpers";
+
+/** Counts a key's elements in value state. */
+class CountPerKey extends StatefulDoFn<string, number, number> {
+  readonly count = StateSpec.value<number>("count");
+  process(_e: KV<string, number>, ctx: StatefulProcessContext<number>): void {
+    const n = (ctx.state(this.count).read() ?? 0) + 1;
+    ctx.state(this.count).write(n);
+    ctx.output(n);
+  }
+}
 
 describe("Pipeline construction", () => {
   it("names transforms hierarchically and derives readable names", () => {
@@ -25,6 +37,23 @@ describe("Pipeline construction", () => {
         assert(e instanceof PipelineConstructionError);
         assert.match(e.message, /Read/);
         assert.match(e.message, /side input 's'.*session/i);
+        assert.match(e.message, /Window\.into/);
+        return true;
+      },
+    );
+  });
+
+  // Beam Java's StatefulDoFnRunner rejects a MergingWindowFn ("MergingWindowFn is not supported for
+  // stateful DoFns"): state would be kept per unmerged proto-session, one per element.
+  it("rejects a stateful DoFn over sessions (merging windows), naming the ParDo and how to re-window", () => {
+    const p = Pipeline.create();
+    const clicks = p.apply("Clicks", Create.timestamped([{ value: kv("u", 1), timestamp: 5 }])).apply("IntoSessions", Window.into(new Sessions(10)));
+    assert.throws(
+      () => clicks.apply("Count", ParDo.of(new CountPerKey())),
+      (e: Error) => {
+        assert(e instanceof PipelineConstructionError);
+        assert.match(e.message, /'Count'/);
+        assert.match(e.message, /state.*merging windows/i);
         assert.match(e.message, /Window\.into/);
         return true;
       },
