@@ -9,6 +9,8 @@ import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpe
 import { ReadUnbounded } from "../../lib/io/read_unbounded";
 import { runDirect } from "../helpers";
 import { collect, Observed } from "./collect";
+import type { Pipeline } from "../../lib/model/pipeline";
+import type { PCollection } from "../../lib/model/pcollection";
 
 /** Buffers a bundle's elements and emits them, in their windows, from finishBundle (as sinks and batching DoFns do). */
 class EmitAtBundleEnd extends DoFn<KV<string, number>, KV<string, number>> {
@@ -82,21 +84,25 @@ class PassOnAndCleanUp extends StatefulDoFn<string, number, KV<string, number>> 
   finishBundle(): void {}
 }
 
+/**
+ * a@1 and a@2 in fixed windows of 10, grouped, ungrouped, passed through `middle`, and grouped
+ * again: what the middle steps emit must reach the second grouping before its watermark does.
+ */
+function regrouped(p: Pipeline, middle: (c: PCollection<KV<string, number>>) => PCollection<KV<string, number>>): PCollection<KV<string, number[]>> {
+  const ungrouped = p
+    .apply(TestStream.create<KV<string, number>>().addElements({ value: kv("a", 1), timestamp: 1 }, { value: kv("a", 2), timestamp: 2 }).advanceWatermarkToInfinity())
+    .apply(Window.into(new FixedWindows(10)))
+    .apply("Group1", GroupByKey.create())
+    .flatMap("Ungroup", (g: KV<string, number[]>) => g.value.map((v) => kv(g.key, v)));
+  return middle(ungrouped).apply("Group2", GroupByKey.create());
+}
+
 describe("streaming driver: outputs of finishBundle", () => {
   it("reach a downstream grouping before its watermark passes them (nothing dropped as late)", async () => {
     const out: Observed<KV<string, number[]>>[] = [];
-    const result = await runDirect((p) => {
-      const grouped = p
-        .apply(TestStream.create<KV<string, number>>().addElements({ value: kv("a", 1), timestamp: 1 }, { value: kv("a", 2), timestamp: 2 }).advanceWatermarkToInfinity())
-        .apply(Window.into(new FixedWindows(10)))
-        // The first grouping fires when the watermark passes the window, in the same bundle
-        // that then advances the second grouping's watermark.
-        .apply("Group1", GroupByKey.create())
-        .flatMap("Ungroup", (g: KV<string, number[]>) => g.value.map((v) => kv(g.key, v)))
-        .apply("EmitAtBundleEnd", ParDo.of(new EmitAtBundleEnd()))
-        .apply("Group2", GroupByKey.create());
-      collect(grouped, out);
-    });
+    // The first grouping fires when the watermark passes the window, in the same bundle
+    // that then advances the second grouping's watermark.
+    const result = await runDirect((p) => collect(regrouped(p, (c) => c.apply("EmitAtBundleEnd", ParDo.of(new EmitAtBundleEnd()))), out));
     assert.equal(await result.waitUntilFinish(), "DONE");
     assert.deepEqual(
       out.map((o) => `${o.value.key}:${[...o.value.value].sort().join(",")} ${o.window}`),
@@ -173,19 +179,14 @@ describe("streaming driver: outputs of finishBundle", () => {
 
   it("at the end of the input, a last round in which only a timer fires (no element) still lets the watermark reach the end", async () => {
     const out: Observed<KV<string, number[]>>[] = [];
-    const result = await runDirect((p) => {
-      const grouped = p
-        .apply(TestStream.create<KV<string, number>>().addElements({ value: kv("a", 1), timestamp: 1 }, { value: kv("a", 2), timestamp: 2 }).advanceWatermarkToInfinity())
-        .apply(Window.into(new FixedWindows(10)))
-        // Fires at the end of the input; what it fires goes through a ParDo with finishBundle,
-        // which holds the next step's input watermark a round more; then only the timer fires.
-        .apply("Group1", GroupByKey.create())
-        .flatMap("Ungroup", (g: KV<string, number[]>) => g.value.map((v) => kv(g.key, v)))
-        .apply("PassOn", ParDo.of(new PassOnWithFinishBundle()))
-        .apply("CleanUp", ParDo.of(new PassOnAndCleanUp()))
-        .apply("Group2", GroupByKey.create());
-      collect(grouped, out);
-    });
+    // The first grouping fires at the end of the input; what it fires goes through a ParDo with
+    // finishBundle, which holds the next step's input watermark a round more; then only the timer fires.
+    const result = await runDirect((p) =>
+      collect(
+        regrouped(p, (c) => c.apply("PassOn", ParDo.of(new PassOnWithFinishBundle())).apply("CleanUp", ParDo.of(new PassOnAndCleanUp()))),
+        out,
+      ),
+    );
     assert.equal(await result.waitUntilFinish(), "DONE");
     assert.deepEqual(
       out.map((o) => `${o.value.key}:${[...o.value.value].sort().join(",")} ${o.window}`),

@@ -154,8 +154,6 @@ class PublishMessages extends DoFn<Uint8Array, string> {
   process(element: Uint8Array, ctx: ProcessContext<string>): void | Promise<void> {
     const message = decodePubsubMessage(element);
     const attributes = { ...message.attributes };
-    // Normally given by AssignIds before the reshuffle, so that it is the same in a retried bundle.
-    if (this.options.idAttribute !== undefined) attributes[this.options.idAttribute] ??= randomUUID();
     if (this.options.timestampAttribute !== undefined) attributes[this.options.timestampAttribute] = String(Math.trunc(ctx.timestamp));
     const data = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
     const size = data.length + 64 + Object.entries(attributes).reduce((n, [k, v]) => n + k.length + v.length, 0);
