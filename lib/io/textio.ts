@@ -25,7 +25,7 @@ import { GlobalWindows } from "../model/windowing";
 import { Window } from "../model/primitives";
 import { Compression, resolveCompression, desiredRangeBytes, readLineBatches, shardPath, splitForReaders, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit } from "./text_files";
 import { commitOutput } from "../model/commits";
-import { Metrics, SYSTEM_NAMESPACE } from "../model/metrics";
+import { currentStep, inStep, Metrics, OWN_METRICS_ATTRIBUTION, SYSTEM_NAMESPACE } from "../model/metrics";
 
 /** Options of ReadFromText. */
 export interface ReadFromTextOptions {
@@ -72,12 +72,15 @@ class ExpandPatterns extends DoFn<Uint8Array, TextRange> {
 }
 
 class ReadRanges extends DoFn<TextRange, string> {
+  /** Called without an async scope (all its elements are emitted from one long call); its one late update says its step. */
+  readonly [OWN_METRICS_ATTRIBUTION] = true;
   constructor(private readonly compression: Compression) {
     super();
   }
   async process(range: TextRange, ctx: ProcessContext<string>): Promise<void> {
+    const step = currentStep();
     const onInvalidUtf8 = (lines: number): void => {
-      INVALID_UTF8_LINES.inc(lines);
+      inStep(step, () => INVALID_UTF8_LINES.inc(lines));
       process.stderr.write(
         `Warning: ReadFromText: ${lines} line(s) of ${range.path} (bytes ${range.start}-${range.end}) are not valid UTF-8; ` +
           `their invalid bytes were read as U+FFFD (counted as beamline/invalidUtf8Lines). Convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8), or read it with a binary reader.\n`,

@@ -3,7 +3,7 @@ import type { Coder } from "../../lib/coders/coder";
 import type { BundleContext, DoFn, OutputPlacement, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
 import { deadLetterOutputs, DeadLetterOutput, exceptionOutputOf, failedElement, previewRejected, REJECTED_COUNTER_KEY, RejectedElementError, rejectionReason } from "../../lib/model/dead_letter";
 import { namesItsTransform, TransformError } from "../../lib/model/errors";
-import { isThenable, MetricsContainer, UserMethodCaller } from "../../lib/model/metrics";
+import { isThenable, MetricsContainer, OWN_METRICS_ATTRIBUTION, UserMethodCaller } from "../../lib/model/metrics";
 import { sideInputsObject } from "../../lib/model/side_inputs";
 import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MIN_TIMESTAMP, NO_FIRING, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
@@ -69,17 +69,18 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     this.main = this.outputs.get("main")!;
     const failedTag = exceptionOutputOf(doFn, transformName);
     this.failedOutput = failedTag !== undefined ? this.outputs.get(failedTag) : undefined;
-    this.processCaller = new UserMethodCaller(metrics);
+    const ownAttribution = (doFn as { [OWN_METRICS_ATTRIBUTION]?: boolean })[OWN_METRICS_ATTRIBUTION] === true;
+    this.processCaller = new UserMethodCaller(metrics, ownAttribution);
     const skew = doFn.allowedTimestampSkewMillis ?? 0;
     if (typeof skew !== "number" || !(skew >= 0)) {
       throw new TransformError(transformName, `Transform '${transformName}' has allowedTimestampSkewMillis ${String(skew)}; it must be a number of milliseconds, 0 or more (Infinity for any)`);
     }
     this.allowedSkewMillis = skew;
     this.lifecycleCallers = {
-      setup: new UserMethodCaller(metrics),
-      startBundle: new UserMethodCaller(metrics),
-      finishBundle: new UserMethodCaller(metrics),
-      teardown: new UserMethodCaller(metrics),
+      setup: new UserMethodCaller(metrics, ownAttribution),
+      startBundle: new UserMethodCaller(metrics, ownAttribution),
+      finishBundle: new UserMethodCaller(metrics, ownAttribution),
+      teardown: new UserMethodCaller(metrics, ownAttribution),
     };
   }
 

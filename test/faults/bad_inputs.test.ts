@@ -122,6 +122,8 @@ describe("faults: a catalogue of bad inputs", function () {
     }
     assert.equal(lines.length, 5, "every line is read");
     assert.equal(result.metrics.counterTotal("beamline", "invalidUtf8Lines"), 2, "the two lines with invalid bytes, not the real U+FFFD");
+    // Counted on the read's own step, though the read runs without an async scope (it says its step after its awaits).
+    assert.equal(result.metrics.counterTotal("beamline", "invalidUtf8Lines", "Read/ReadRanges"), 2);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /2 line\(s\) of .*mixed\.txt .* are not valid UTF-8/);
   });

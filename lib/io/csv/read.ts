@@ -11,6 +11,7 @@
  */
 import type { DeadLetterOptions } from "../../model/dead_letter";
 import { DoFn, ProcessContext } from "../../model/dofn";
+import { OWN_METRICS_ATTRIBUTION } from "../../model/metrics";
 import { ValidationError } from "../../model/errors";
 import { PBegin, PCollection } from "../../model/pcollection";
 import { ParDo } from "../../model/pardo";
@@ -218,6 +219,8 @@ class ResolveStarts extends DoFn<KV<string, ScannedRange[]>, RangeToRead> {
 
 /** Pass 2: the rows of a range; malformed records to `deadLetters`. */
 class ReadRanges extends DoFn<RangeToRead, unknown, { deadLetters: CsvDeadLetter }> {
+  /** Called without an async scope (all its rows are emitted from one long call); it updates no metric itself. */
+  readonly [OWN_METRICS_ATTRIBUTION] = true;
   constructor(private readonly settings: CsvSettings) {
     super();
   }
