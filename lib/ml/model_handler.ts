@@ -23,8 +23,12 @@ export interface BatchingOptions {
   readonly targetBatchMillis?: number;
 }
 
-/** Loads a model of type M and runs it on batches of In, giving one Inference per example. */
-export interface ModelHandler<In, Inference, M> {
+/**
+ * Loads a model of type M and runs it on batches of In, giving one Inference per example. `Args`
+ * is the type of the extra arguments RunInference's `inferenceArgs` passes to every model call
+ * (Beam's `inference_args`); the default, `never`, is a handler that takes none.
+ */
+export interface ModelHandler<In, Inference, M, Args = never> {
   /**
    * Identifies the loaded model: every RunInference step (and every DoFn instance, bundle and
    * thread) in one process whose handler has the same key shares one loaded model.
@@ -37,8 +41,19 @@ export interface ModelHandler<In, Inference, M> {
    * rejected here go to RunInference's `failed` output instead of failing their batch.
    */
   validate?(example: In, model: M): string | undefined;
-  /** Runs the model on a batch; returns exactly one inference per example, in order. */
-  runInference(batch: readonly In[], model: M): Promise<readonly Inference[]>;
+  /**
+   * Runs the model on a batch; returns exactly one inference per example, in order.
+   * `inferenceArgs` is RunInference's `inferenceArgs` option, the same for every call (undefined
+   * when none was given).
+   */
+  runInference(batch: readonly In[], model: M, inferenceArgs?: Args): Promise<readonly Inference[]>;
+  /**
+   * Why these `inferenceArgs` cannot be used with this handler, or undefined if they can (Beam's
+   * `validate_inference_args`); called when RunInference is applied, with undefined when it was
+   * given none (a handler that needs them says so). A handler without it takes no inference
+   * arguments: like Beam's default, RunInference then refuses any that are given.
+   */
+  validateInferenceArgs?(inferenceArgs: Args | undefined): string | undefined;
   /**
    * How many batches RunInference may have at the model at once (default 2: one running, the
    * next ready). A model that runs batches side by side (several threads) wants more.

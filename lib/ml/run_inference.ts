@@ -13,6 +13,7 @@
  * reason instead of failing its batch or the run. A model that cannot be loaded fails the run.
  */
 import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
+import { PipelineConstructionError, previewValue } from "../model/errors";
 import type { DeadLetterOptions } from "../model/dead_letter";
 import { Metrics } from "../model/metrics";
 import { ParDo } from "../model/pardo";
@@ -36,7 +37,14 @@ export type RunInferenceOutputs<E, R> = {
  * `maxBatchSize` below the handler's minimum lowers that minimum (and a `minBatchSize` above its
  * maximum raises it).
  */
-export interface RunInferenceOptions extends BatchingOptions, DeadLetterOptions {}
+export interface RunInferenceOptions<Args = never> extends BatchingOptions, DeadLetterOptions {
+  /**
+   * Extra arguments passed to every `runInference` call of the handler (Beam's `inference_args`),
+   * typed by the handler. Checked when the transform is applied: with the handler's
+   * `validateInferenceArgs`, and refused for a handler that has none (it takes no arguments).
+   */
+  readonly inferenceArgs?: Args;
+}
 
 interface Pending<E, In> {
   readonly element: E;
@@ -49,7 +57,7 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: FailedInference<E> }> {
+class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, { failed: FailedInference<E> }> {
   private model: M | undefined;
   /** The model's load, started in setup (see there). */
   private modelLoad: Promise<void> | undefined;
@@ -79,8 +87,8 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   private batchStats: { size: number; micros: number }[] = [];
 
   constructor(
-    private readonly handler: ModelHandler<In, Inference, M>,
-    private readonly options: RunInferenceOptions,
+    readonly handler: ModelHandler<In, Inference, M, Args>,
+    readonly options: RunInferenceOptions<Args>,
     private readonly exampleOf: (element: E) => In,
     private readonly resultOf: (element: E, result: PredictionResult<In, Inference>) => R,
   ) {
@@ -259,7 +267,7 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   private async infer(examples: readonly In[]): Promise<readonly Inference[]> {
     let out: readonly Inference[];
     try {
-      out = await this.handler.runInference(examples, this.model as M);
+      out = await this.handler.runInference(examples, this.model as M, this.options.inferenceArgs);
     } catch (e) {
       this.failedBatches++;
       throw e;
@@ -291,38 +299,71 @@ const DEFAULT_BATCHES_IN_FLIGHT = 2;
 /** A handler that broke its contract: a bug to fix, not a bad element. */
 class HandlerContractError extends Error {}
 
+/**
+ * Whether `args` are Beam's "no inference arguments": absent, or an empty plain object (Beam's
+ * default `validate_inference_args` accepts both `None` and `{}`).
+ */
+function noInferenceArgs(args: unknown): boolean {
+  if (args === undefined) return true;
+  return typeof args === "object" && args !== null && Object.getPrototypeOf(args) === Object.prototype && Object.keys(args).length === 0;
+}
+
 /** The RunInference transform; build it with `RunInference.of` or `RunInference.keyed`. */
 export class RunInference<E, R> extends PTransform<PCollection<E>, RunInferenceOutputs<E, R>> {
   private constructor(
-    private readonly doFn: DoFn<E, R, { failed: FailedInference<E> }>,
+    private readonly doFn: RunInferenceDoFn<E, unknown, unknown, unknown, R, unknown>,
     private readonly ignoreRejected: boolean,
   ) {
     super("RunInference");
   }
 
-  /** Examples in, `PredictionResult`s out. */
-  static of<In, Inference, M>(handler: ModelHandler<In, Inference, M>, options: RunInferenceOptions = {}): RunInference<In, PredictionResult<In, Inference>> {
-    return new RunInference(new RunInferenceDoFn<In, In, Inference, M, PredictionResult<In, Inference>>(handler, options, (e) => e, (_e, r) => r), options.ignoreRejected === true);
+  /** Examples in, `PredictionResult`s out; `options.inferenceArgs` are typed by the handler. */
+  static of<In, Inference, M, Args = never>(
+    handler: ModelHandler<In, Inference, M, Args>,
+    options: RunInferenceOptions<NoInfer<Args>> = {},
+  ): RunInference<In, PredictionResult<In, Inference>> {
+    const doFn = new RunInferenceDoFn<In, In, Inference, M, PredictionResult<In, Inference>, Args>(handler, options, (e) => e, (_e, r) => r);
+    return new RunInference(doFn as unknown as RunInferenceDoFn<In, unknown, unknown, unknown, PredictionResult<In, Inference>, unknown>, options.ignoreRejected === true);
   }
 
   /** Keyed examples in, keyed results out (Beam's KeyedModelHandler): the key rides along untouched. */
-  static keyed<K, In, Inference, M>(
-    handler: ModelHandler<In, Inference, M>,
-    options: RunInferenceOptions = {},
+  static keyed<K, In, Inference, M, Args = never>(
+    handler: ModelHandler<In, Inference, M, Args>,
+    options: RunInferenceOptions<NoInfer<Args>> = {},
   ): RunInference<KV<K, In>, KV<K, PredictionResult<In, Inference>>> {
-    return new RunInference(
-      new RunInferenceDoFn<KV<K, In>, In, Inference, M, KV<K, PredictionResult<In, Inference>>>(
-        handler,
-        options,
-        (e) => e.value,
-        (e, r) => ({ key: e.key, value: r }),
-      ),
-      options.ignoreRejected === true,
+    const doFn = new RunInferenceDoFn<KV<K, In>, In, Inference, M, KV<K, PredictionResult<In, Inference>>, Args>(
+      handler,
+      options,
+      (e) => e.value,
+      (e, r) => ({ key: e.key, value: r }),
     );
+    return new RunInference(doFn as unknown as RunInferenceDoFn<KV<K, In>, unknown, unknown, unknown, KV<K, PredictionResult<In, Inference>>, unknown>, options.ignoreRejected === true);
   }
 
   expand(input: PCollection<E>): RunInferenceOutputs<E, R> {
+    this.checkInferenceArgs(input.pipeline.currentNode().fullName);
     // Failed inputs are counted as beamline/rejected; the run fails if nothing reads them (unless ignoreRejected).
     return input.apply("Infer", ParDo.of(this.doFn, { deadLetters: { failed: { reason: (f) => f.reason, ignoreUnread: this.ignoreRejected } } }).withOutputs("failed"));
+  }
+
+  /** Beam's RunInference.expand: the handler validates the inference arguments when the transform is applied. */
+  private checkInferenceArgs(step: string): void {
+    const { handler, options } = this.doFn;
+    const args = options.inferenceArgs;
+    if (handler.validateInferenceArgs === undefined) {
+      if (noInferenceArgs(args)) return;
+      throw new PipelineConstructionError(
+        `inferenceArgs ${previewValue(args)} were given, but the model handler ${handler.modelKey} takes no extra arguments on inferences ` +
+          `(it has no validateInferenceArgs); remove inferenceArgs, or give the handler a validateInferenceArgs that accepts them`,
+        step,
+      );
+    }
+    let reason: string | undefined;
+    try {
+      reason = handler.validateInferenceArgs(args);
+    } catch (e) {
+      reason = messageOf(e);
+    }
+    if (reason !== undefined) throw new PipelineConstructionError(`the model handler ${handler.modelKey} refused inferenceArgs ${previewValue(args)}: ${reason}`, step);
   }
 }

@@ -1,9 +1,10 @@
 import { strict as assert } from "node:assert";
-import { Create, FixedWindows, kv, Window, type KV } from "../../lib";
+import { Create, FixedWindows, kv, Pipeline, Window, type KV } from "../../lib";
+import { PipelineConstructionError } from "../../lib/model/errors";
 import { DoFn, type ProcessContext } from "../../lib/model/dofn";
 import { ParDo } from "../../lib/model/pardo";
 import { IntervalWindow } from "../../lib/model/window";
-import { clearSharedModels, RunInference, sharedModelLoadCount, type BatchingOptions, type FailedInference, type ModelHandler, type PredictionResult } from "../../lib/ml";
+import { clearSharedModels, RunInference, sharedModelLoadCount, type BatchingOptions, type FailedInference, type ModelHandler, type PredictionResult, type RunInferenceOptions } from "../../lib/ml";
 import { runDirect } from "../helpers";
 
 /** What the test handler saw, by model key (DoFn instances are rebuilt by the runner). */
@@ -355,6 +356,62 @@ describe("ml/RunInference", () => {
     assert.equal(sizes.reduce((a, b) => a + b, 0), 10);
     assert.ok(sizes.every((n) => n <= 4), `never above RunInference's maximum of 4: ${sizes.join(",")}`);
     assert.equal(collected.get("capped")!.length, 10);
+  });
+
+  it("passes inferenceArgs to every model call, the one-example retries included (Beam's inference_args)", async () => {
+    const seen: (number | undefined)[] = [];
+    class ScaledHandler extends SumHandler implements ModelHandler<readonly number[], number, { scale: number }, { offset: number }> {
+      validateInferenceArgs(args: { offset: number } | undefined): string | undefined {
+        return args === undefined || Number.isFinite(args.offset) ? undefined : `offset must be a finite number, got ${args.offset}`;
+      }
+      override async runInference(batch: readonly (readonly number[])[], model: { scale: number }, args?: { offset: number }): Promise<readonly number[]> {
+        seen.push(args?.offset);
+        return (await super.runInference(batch, model)).map((x) => x + (args?.offset ?? 0));
+      }
+    }
+    const result = await runDirect((p) => {
+      const { main, failed } = p
+        .apply(Create.from([[1], [-13], [2], [3]] as (readonly number[])[]))
+        .apply(RunInference.of(new ScaledHandler("args"), { minBatchSize: 4, maxBatchSize: 4, inferenceArgs: { offset: 5 } }));
+      main.apply("Collect", ParDo.of(sink<PredictionResult<readonly number[], number>>("args")));
+      failed.apply("CollectFailed", ParDo.of(sink<FailedInference<readonly number[]>>("argsFailed")));
+    });
+    await result.waitUntilFinish();
+    assert.deepEqual((collected.get("args") as { x: PredictionResult<number[], number> }[]).map((r) => r.x.inference).sort((a, b) => a - b), [15, 25, 35]);
+    assert.equal(collected.get("argsFailed")!.length, 1);
+    // The batch of four, then each of its examples alone: every call got the arguments.
+    assert.deepEqual(seen, [5, 5, 5, 5, 5]);
+  });
+
+  it("refuses inferenceArgs for a handler that takes none (Beam's default validate_inference_args), when the transform is applied", () => {
+    assert.throws(
+      () =>
+        Pipeline.build({}, (p) => {
+          // A JavaScript caller, or a cast, gets past the types; the check when applying catches it.
+          const options = { inferenceArgs: { temperature: 0.5 } } as unknown as RunInferenceOptions;
+          p.apply(Create.of<readonly number[]>([1])).apply("Predict", RunInference.of(new SumHandler("noArgs"), options));
+        }),
+      (e: Error) => {
+        assert.ok(e instanceof PipelineConstructionError, String(e));
+        assert.match(e.message, /inferenceArgs \{"temperature":0.5\} were given, but the model handler noArgs takes no extra arguments on inferences/);
+        assert.match(e.message, /at transform 'Predict'/);
+        return true;
+      },
+    );
+    // Like Beam's `if inference_args:`, none and {} are no arguments.
+    Pipeline.build({}, (p) => p.apply(Create.of<readonly number[]>([1])).apply("Empty", RunInference.of(new SumHandler("emptyArgs"), { inferenceArgs: {} } as unknown as RunInferenceOptions)));
+  });
+
+  it("a handler's validateInferenceArgs refuses bad inferenceArgs when the transform is applied, naming the step and the reason", () => {
+    class NeedsArgs extends SumHandler implements ModelHandler<readonly number[], number, { scale: number }, { offset: number }> {
+      validateInferenceArgs(args: { offset: number } | undefined): string | undefined {
+        return args === undefined ? "this model needs an offset" : undefined;
+      }
+    }
+    assert.throws(
+      () => Pipeline.build({}, (p) => p.apply(Create.of<readonly number[]>([1])).apply("Predict", RunInference.of(new NeedsArgs("needsArgs")))),
+      /the model handler needsArgs refused inferenceArgs undefined: this model needs an offset \(at transform 'Predict'\)/,
+    );
   });
 
   it("checks the batching options when the step starts", async () => {
