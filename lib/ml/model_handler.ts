@@ -31,7 +31,9 @@ export interface BatchingOptions {
 export interface ModelHandler<In, Inference, M, Args = never> {
   /**
    * Identifies the loaded model: every RunInference step (and every DoFn instance, bundle and
-   * thread) in one process whose handler has the same key shares one loaded model.
+   * thread) in one process whose handler has the same key shares one loaded model. So the key must
+   * hold everything that changes what `loadModel` loads (path, backend, device, threads...): two
+   * handlers that load differently need different keys. It is also each result's `modelId`.
    */
   readonly modelKey: string;
   /** Loads the model; a failure should say which model (path) and why. Called once per key per process. */
