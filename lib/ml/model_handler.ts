@@ -5,10 +5,11 @@
 
 /**
  * How RunInference groups elements into batches for one model call. A batch holds elements of
- * one window only (like Beam's BatchElements). Batches never span bundles:
- * an element waits at most until its bundle ends, never for later bundles to fill a batch. In
- * streaming the DirectRunner ends a bundle as soon as the source has nothing more queued (and
- * after at most 100 elements), so batching adds no latency beyond the bundle itself.
+ * one window only (like Beam's BatchElements). By default batches never span bundles: an element
+ * waits at most until its bundle ends, never for later bundles to fill a batch. In streaming the
+ * DirectRunner ends a bundle as soon as the source has nothing more queued (and after at most 100
+ * elements), so batching adds no latency beyond the bundle itself, but a trickle of elements
+ * gives batches of one. `maxBatchDurationSecs` batches across bundles instead.
  */
 export interface BatchingOptions {
   /**
@@ -21,6 +22,13 @@ export interface BatchingOptions {
   readonly maxBatchSize?: number;
   /** The time one model call should take at most; steers the adaptive batch size (default 250 ms). */
   readonly targetBatchMillis?: number;
+  /**
+   * Batch across bundles, waiting at most this long (Beam's `max_batch_duration_secs`): the
+   * elements are keyed per worker process and buffered in state (per window) until the batch has
+   * the current batch size, this many seconds of processing time have passed since its first
+   * element, or its window ends, whichever comes first. Unset (the default): batches within bundles.
+   */
+  readonly maxBatchDurationSecs?: number;
 }
 
 /**

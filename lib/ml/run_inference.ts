@@ -23,6 +23,7 @@ import type { BoundedWindow, Instant, KV } from "../model/window";
 import { BatchSizer, resolveBatching } from "./batching";
 import type { BatchingOptions, FailedInference, ModelHandler, PredictionResult } from "./model_handler";
 import { sharedModel } from "./shared_model";
+import { StatefulRunInferenceDoFn, WithProcessKey } from "./stateful_batching";
 
 /** The outputs of RunInference: predictions, and the inputs that could not be inferred on. */
 export type RunInferenceOutputs<E, R> = {
@@ -57,7 +58,7 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, { failed: FailedInference<E> }> {
+export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, { failed: FailedInference<E> }> {
   private model: M | undefined;
   /** The model's load, started in setup (see there). */
   private modelLoad: Promise<void> | undefined;
@@ -161,19 +162,30 @@ class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, { failed
     if (this.inFlight.length >= this.maxInFlight && full) return this.inFlight[0];
   }
 
+  /** The batch size to aim for now (adapted to how long batches take). */
+  get targetBatchSize(): number {
+    return this.sizer!.size;
+  }
+
+  /**
+   * Infers on elements of one window buffered outside this DoFn (across bundles, by
+   * ./stateful_batching), as one batch of at most the current size or several: each result goes
+   * out with its own element's timestamp, and every batch is done when this resolves.
+   */
+  async inferBuffered(items: readonly { readonly element: E; readonly timestamp: Instant }[], window: BoundedWindow): Promise<void> {
+    if (this.model === undefined) await this.modelLoad;
+    for (const { element, timestamp } of items) {
+      const wait = this.accept(element, timestamp, window);
+      if (wait !== undefined) await wait;
+    }
+    await this.drain();
+  }
+
   async finishBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): Promise<void> {
     this.bundle = ctx;
     // A model that cannot be loaded fails the bundle even when no element came.
     if (this.model === undefined) await this.modelLoad;
-    // The rest go too, each window's apart, still no more than maxInFlight at the model at once.
-    for (const [id, buffer] of this.pending) {
-      while (buffer.length > 0) {
-        while (this.inFlight.length >= this.maxInFlight) await this.inFlight[0];
-        this.launch(buffer.splice(0, this.sizer!.size));
-      }
-      this.pending.delete(id);
-    }
-    while (this.inFlight.length > 0) await this.inFlight[0];
+    await this.drain();
     // Metrics are updated here, inside the step's metrics scope (process may resume after an await outside it).
     const ns = this.namespace;
     if (this.loadMillis !== undefined) Metrics.distribution(ns, "load_model_latency_milli_secs").update(this.loadMillis);
@@ -193,6 +205,18 @@ class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, { failed
     this.failedBatches = 0;
     this.batchStats = [];
     this.bundle = undefined;
+  }
+
+  /** Sends what waits, each window's apart, still no more than maxInFlight at the model at once, and waits for every batch. */
+  private async drain(): Promise<void> {
+    for (const [id, buffer] of this.pending) {
+      while (buffer.length > 0) {
+        while (this.inFlight.length >= this.maxInFlight) await this.inFlight[0];
+        this.launch(buffer.splice(0, this.sizer!.size));
+      }
+      this.pending.delete(id);
+    }
+    while (this.inFlight.length > 0) await this.inFlight[0];
   }
 
   /**
@@ -343,7 +367,15 @@ export class RunInference<E, R> extends PTransform<PCollection<E>, RunInferenceO
   expand(input: PCollection<E>): RunInferenceOutputs<E, R> {
     this.checkInferenceArgs(input.pipeline.currentNode().fullName);
     // Failed inputs are counted as beamline/rejected; the run fails if nothing reads them (unless ignoreRejected).
-    return input.apply("Infer", ParDo.of(this.doFn, { deadLetters: { failed: { reason: (f) => f.reason, ignoreUnread: this.ignoreRejected } } }).withOutputs("failed"));
+    const deadLetters = { failed: { reason: (f: FailedInference<E>) => f.reason, ignoreUnread: this.ignoreRejected } };
+    // RunInference's own option wins over the handler's, as for the batch sizes (checked with them, in setup).
+    const { handler, options } = this.doFn;
+    const maxBatchDurationSecs = options.maxBatchDurationSecs ?? handler.batching?.().maxBatchDurationSecs;
+    if (maxBatchDurationSecs === undefined) return input.apply("Infer", ParDo.of(this.doFn, { deadLetters }).withOutputs("failed"));
+    // Beam's BatchElements with max_batch_duration_secs: batches across bundles, in state (./stateful_batching).
+    return input
+      .apply("KeyByWorker", ParDo.of(new WithProcessKey<E>()))
+      .apply("Infer", ParDo.of(new StatefulRunInferenceDoFn<E, R>(this.doFn, maxBatchDurationSecs * 1000), { deadLetters }).withOutputs("failed"));
   }
 
   /** Beam's RunInference.expand: the handler validates the inference arguments when the transform is applied. */
