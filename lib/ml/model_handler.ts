@@ -71,7 +71,7 @@ export interface ModelHandler<In, Inference, M, Args = never> {
   batchesInFlight?(model: M): number;
   /** Batch sizes suited to this model (RunInference's own options override them). */
   batching?(): BatchingOptions;
-  /** Metric namespace for the step's counters (default "RunInference"). */
+  /** Metric namespace for the step's counters (default "RunInference"; RunInference's `metricsNamespace` option overrides it). */
   metricsNamespace?(): string;
 }
 

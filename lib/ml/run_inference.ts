@@ -45,6 +45,8 @@ export interface RunInferenceOptions<Args = never> extends BatchingOptions, Dead
    * `validateInferenceArgs`, and refused for a handler that has none (it takes no arguments).
    */
   readonly inferenceArgs?: Args;
+  /** Namespace of the step's metrics (Beam's `metrics_namespace`); default: the handler's `metricsNamespace()`, else "RunInference". */
+  readonly metricsNamespace?: string;
 }
 
 interface Pending<E, In> {
@@ -120,7 +122,7 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
   }
 
   private get namespace(): string {
-    return this.handler.metricsNamespace?.() ?? "RunInference";
+    return this.options.metricsNamespace ?? this.handler.metricsNamespace?.() ?? "RunInference";
   }
 
   startBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): void {

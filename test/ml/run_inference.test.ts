@@ -414,6 +414,23 @@ describe("ml/RunInference", () => {
     );
   });
 
+  it("reports its metrics under RunInference's metricsNamespace when given, else the handler's (Beam's metrics_namespace)", async () => {
+    class Namespaced extends SumHandler {
+      metricsNamespace(): string {
+        return "SumModel";
+      }
+    }
+    const result = await runDirect((p) => {
+      const xs = p.apply(Create.from([[1], [2], [3]] as (readonly number[])[]));
+      xs.apply("Handler", RunInference.of(new Namespaced("nsHandler")));
+      xs.apply("Option", RunInference.of(new Namespaced("nsOption"), { metricsNamespace: "Scoring" }));
+    });
+    await result.waitUntilFinish();
+    const inferences = (step: string) => result.metrics.counters({ step }).filter((c) => c.name === "num_inferences").map((c) => `${c.namespace}=${c.value}`);
+    assert.deepEqual(inferences("Handler/Infer"), ["SumModel=3"]);
+    assert.deepEqual(inferences("Option/Infer"), ["Scoring=3"]);
+  });
+
   it("checks the batching options when the step starts", async () => {
     const result = await runDirect((p) => {
       p.apply(Create.of<readonly number[]>([1])).apply(RunInference.of(new SumHandler("options"), { minBatchSize: 10, maxBatchSize: 5 }));
