@@ -86,6 +86,37 @@ describe("ml/RunInference in streaming, batching across bundles (maxBatchDuratio
     assert.equal(result.metrics.counterTotal("beamline", "droppedDueToLateness"), 0);
   });
 
+  it("keyed: sends rejected elements and elements the model fails on to `failed` with their own timestamps; the key rides along", async () => {
+    class Picky extends TimesTen {
+      validate(x: number): string | undefined {
+        return x < 0 ? `negative: ${x}` : undefined;
+      }
+      override async runInference(batch: readonly number[]): Promise<readonly number[]> {
+        if (batch.includes(13)) throw new Error("13 is unlucky");
+        return super.runInference(batch);
+      }
+    }
+    const handler = new Picky("failedStateful");
+    const main: Observed<KV<string, PredictionResult<number, number>>>[] = [];
+    const failed: Observed<unknown>[] = [];
+    const result = await runDirect((p) => {
+      const outputs = p
+        .apply(TestStream.create<KV<string, number>>().addElements({ value: kv("a", 1), timestamp: 10 }, { value: kv("b", -1), timestamp: 20 }).addElements({ value: kv("c", 13), timestamp: 30 }).advanceWatermarkToInfinity())
+        .apply(RunInference.keyed<string, number, number, null>(handler, { maxBatchSize: 8, maxBatchDurationSecs: 5 }));
+      collect(outputs.main, main);
+      collect(outputs.failed, failed, "CollectFailed");
+    });
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual(main.map((o) => [o.value.key, o.value.value.inference, o.timestamp]), [["a", 10, 10]]);
+    assert.deepEqual(
+      failed.map((o) => [o.value, o.timestamp]),
+      [
+        [{ element: kv("b", -1), reason: "negative: -1", step: "RunInference/Infer" }, 20],
+        [{ element: kv("c", 13), reason: "13 is unlucky", step: "RunInference/Infer" }, 30],
+      ],
+    );
+  });
+
   it("refuses a maxBatchDurationSecs that is not a positive number of seconds, naming the step", async () => {
     const result = await runDirect((p) => {
       p.apply(TestStream.create<number>().addElements(at(1, 1)).advanceWatermarkToInfinity()).apply("Predict", RunInference.of(new TimesTen("badDuration"), { maxBatchDurationSecs: 0 }));
