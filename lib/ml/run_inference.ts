@@ -64,7 +64,7 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
   private model: M | undefined;
   /** The model's load, started in setup (see there). */
   private modelLoad: Promise<void> | undefined;
-  /** How long the load took, reported (inside the step's metrics scope) at the end of the first bundle. */
+  /** How long this instance took to load the model (undefined if it found it shared), reported (inside the step's metrics scope) at the end of the first bundle. */
   private loadMillis: number | undefined;
   private step = "RunInference";
   private sizer: BatchSizer | undefined;
@@ -104,11 +104,17 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
     // The model loads while the bundle starts: the first element (or the bundle's end) waits for
     // it, and meanwhile the steps upstream go on (a read fetches its first pages). Loading a pool of
     // two model threads takes ~350 ms, as long as reading a few thousand rows.
-    const started = Date.now();
-    this.modelLoad = sharedModel(this.handler.modelKey, () => this.handler.loadModel()).then(
+    // Timed inside the load, as Beam's: only the instance that loads the model reports its
+    // latency, not every step and DoFn instance that finds it shared.
+    const load = async (): Promise<M> => {
+      const started = Date.now();
+      const model = await this.handler.loadModel();
+      this.loadMillis = Date.now() - started;
+      return model;
+    };
+    this.modelLoad = sharedModel(this.handler.modelKey, load).then(
       (model) => {
         this.model = model;
-        this.loadMillis = Date.now() - started;
         const inFlight = this.handler.batchesInFlight?.(model) ?? DEFAULT_BATCHES_IN_FLIGHT;
         this.maxInFlight = Number.isInteger(inFlight) && inFlight >= 1 ? inFlight : DEFAULT_BATCHES_IN_FLIGHT;
       },

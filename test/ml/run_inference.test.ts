@@ -262,6 +262,9 @@ describe("ml/RunInference", () => {
     await result.waitUntilFinish();
     assert.equal(sharedModelLoadCount("shared"), 1);
     assert.equal(batchSizes.get("shared")!.reduce((a, b) => a + b, 0), 60);
+    // Like Beam's, load_model_latency_milli_secs measures loads: only the step that loaded the model reports one.
+    const loads = ["First/Infer", "Second/Infer"].map((step) => result.metrics.distributions({ step }).find((d) => d.name === "load_model_latency_milli_secs")?.value.count ?? 0);
+    assert.equal(loads[0]! + loads[1]!, 1, `one load reported, got ${loads.join(" + ")}`);
   });
 
   it("loads the model while the steps before it go on: elements that come meanwhile wait, in order, each with its own timestamp and window", async () => {
