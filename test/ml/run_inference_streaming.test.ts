@@ -4,7 +4,7 @@
  * window's end. TestStream's virtual processing time drives the buffering timer (no sleeps).
  */
 import { strict as assert } from "node:assert";
-import { FixedWindows, GroupByKey, kv, Window, type KV } from "../../lib";
+import { Create, FixedWindows, GroupByKey, kv, Window, type KV } from "../../lib";
 import { clearSharedModels, RunInference, type ModelHandler, type PredictionResult } from "../../lib/ml";
 import { TestStream, type TimestampedElement } from "../../lib/testing/test_stream";
 import { collect, type Observed } from "../streaming/collect";
@@ -84,6 +84,16 @@ describe("ml/RunInference in streaming, batching across bundles (maxBatchDuratio
       ["0:1000 10,20 ON_TIME", "1000:2000 110,120,130 ON_TIME"],
     );
     assert.equal(result.metrics.counterTotal("beamline", "droppedDueToLateness"), 0);
+  });
+
+  it("in a bounded pipeline, batches of the size asked for and the rest when the input ends (Beam's test_stateful_constant_batch)", async () => {
+    const handler = new TimesTen("bounded");
+    const result = await runDirect((p) => {
+      p.apply(Create.of(...Array.from({ length: 35 }, (_, i) => i))).apply(RunInference.of(handler, { minBatchSize: 10, maxBatchSize: 10, maxBatchDurationSecs: 100 }));
+    });
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual(handler.batches.map((b) => b.length), [10, 10, 10, 5]);
+    assert.deepEqual(handler.batches.flat().sort((a, b) => a - b), Array.from({ length: 35 }, (_, i) => i));
   });
 
   it("keyed: sends rejected elements and elements the model fails on to `failed` with their own timestamps; the key rides along", async () => {
