@@ -7,7 +7,8 @@
  *     const keyed = pairs.apply(RunInference.keyed(handler));
  *
  * The model is loaded once per process (see ./shared_model), starting in the DoFn's setup. Elements are
- * batched per bundle (./batching); each batch's results go downstream as soon as it is predicted
+ * batched per bundle (./batching), or across bundles in state with `maxBatchDurationSecs`
+ * (./stateful_batching); each batch's results go downstream as soon as it is predicted
  * (not at the end of the bundle), each with its own element's timestamp and window. An element the
  * handler rejects, or on which the model throws when it runs alone, goes to `failed` with the
  * reason instead of failing its batch or the run. A model that cannot be loaded fails the run.
