@@ -69,6 +69,11 @@ export interface ModelHandler<In, Inference, M, Args = never> {
    * next ready). A model that runs batches side by side (several threads) wants more.
    */
   batchesInFlight?(model: M): number;
+  /**
+   * The size of a batch in bytes, for the `inference_request_batch_byte_size` metric (Beam's
+   * `get_num_bytes`); default: the size of the examples encoded as values between steps.
+   */
+  numBytes?(batch: readonly In[]): number;
   /** Batch sizes suited to this model (RunInference's own options override them). */
   batching?(): BatchingOptions;
   /** Metric namespace for the step's counters (default "RunInference"; RunInference's `metricsNamespace` option overrides it). */

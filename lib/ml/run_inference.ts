@@ -15,6 +15,8 @@
  */
 import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
 import { PipelineConstructionError, previewValue } from "../model/errors";
+import { encodeToBytes } from "../coders/coder";
+import { JsValueCoder } from "../coders/js_value";
 import type { DeadLetterOptions } from "../model/dead_letter";
 import { Metrics } from "../model/metrics";
 import { ParDo } from "../model/pardo";
@@ -88,7 +90,9 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
   private failures = 0;
   /** Model calls that threw (Beam's failed_batches_counter), the one-example retries included. */
   private failedBatches = 0;
-  private batchStats: { size: number; micros: number }[] = [];
+  private batchStats: { size: number; micros: number; bytes: number | undefined }[] = [];
+  /** How much the process's peak memory grew while this instance loaded the model (Beam's model_byte_size). */
+  private modelBytes: number | undefined;
 
   constructor(
     readonly handler: ModelHandler<In, Inference, M, Args>,
@@ -109,8 +113,11 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
     // latency, not every step and DoFn instance that finds it shared.
     const load = async (): Promise<M> => {
       const started = Date.now();
+      // Beam's model_byte_size: the growth of the process's peak resident memory (ru_maxrss) over the load.
+      const peakBefore = process.resourceUsage().maxRSS;
       const model = await this.handler.loadModel();
       this.loadMillis = Date.now() - started;
+      this.modelBytes = (process.resourceUsage().maxRSS - peakBefore) * 1024;
       return model;
     };
     this.modelLoad = sharedModel(this.handler.modelKey, load).then(
@@ -199,15 +206,19 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
     const ns = this.namespace;
     if (this.loadMillis !== undefined) Metrics.distribution(ns, "load_model_latency_milli_secs").update(this.loadMillis);
     this.loadMillis = undefined;
+    if (this.modelBytes !== undefined) Metrics.distribution(ns, "model_byte_size").update(this.modelBytes);
+    this.modelBytes = undefined;
     Metrics.counter(ns, "num_inferences").inc(this.inferences);
     if (this.failures > 0) Metrics.counter(ns, "failed_inferences").inc(this.failures);
-    // Beam's documented names: failed_batches_counter, inference_request_batch_size.
+    // Beam's documented names: failed_batches_counter, inference_request_batch_size, inference_request_batch_byte_size.
     if (this.failedBatches > 0) Metrics.counter(ns, "failed_batches_counter").inc(this.failedBatches);
     const latency = Metrics.distribution(ns, "inference_batch_latency_micro_secs");
     const sizes = Metrics.distribution(ns, "inference_request_batch_size");
+    const byteSizes = Metrics.distribution(ns, "inference_request_batch_byte_size");
     for (const b of this.batchStats) {
       latency.update(b.micros);
       sizes.update(b.size);
+      if (b.bytes !== undefined) byteSizes.update(b.bytes);
     }
     this.inferences = 0;
     this.failures = 0;
@@ -280,8 +291,22 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
     const micros = Number((ended - (this.lastInferenceEnd > started ? this.lastInferenceEnd : started)) / 1000n);
     this.lastInferenceEnd = ended;
     this.sizer!.record(batch.length, micros / 1000);
-    this.batchStats.push({ size: batch.length, micros });
+    this.batchStats.push({ size: batch.length, micros, bytes: this.numBytes(batch) });
     for (let i = 0; i < batch.length; i++) this.emit(batch[i]!, inferences[i]!);
+  }
+
+  /**
+   * A batch's size in bytes (Beam's get_num_bytes): the handler's `numBytes`, else the size of the
+   * examples encoded as the SDK encodes values between steps (Beam pickles them). Undefined for
+   * examples that value coder cannot encode: the metric is only an estimate, not worth a failure.
+   */
+  private numBytes(batch: readonly Pending<E, In>[]): number | undefined {
+    const examples = batch.map((p) => p.example);
+    try {
+      return this.handler.numBytes?.(examples) ?? encodeToBytes(BATCH_BYTES_CODER, examples).length;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Some example broke the batch: runs each alone, so only the bad ones are set aside. */
@@ -322,6 +347,9 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
     this.bundle!.outputTo("failed", { element: p.element, reason, step: this.step }, { timestamp: p.timestamp, window: p.window });
   }
 }
+
+/** Encodes a batch to measure it when the handler has no numBytes. */
+const BATCH_BYTES_CODER = new JsValueCoder<readonly unknown[]>();
 
 /** Windows with elements waiting for a batch before the fullest one's is run anyway (Beam's BatchElements uses 10). */
 const MAX_LIVE_WINDOWS = 10;

@@ -240,6 +240,13 @@ export class TFJSModelHandler implements ModelHandler<TensorExample, Float32Arra
     return Array.from({ length: batch.length }, (_, i) => values.subarray(i * per, (i + 1) * per));
   }
 
+  /** The batch's input values as the model takes them (4-byte floats): cheaper than encoding it. */
+  numBytes(batch: readonly TensorExample[]): number {
+    let values = 0;
+    for (const example of batch) values += example.length;
+    return values * Float32Array.BYTES_PER_ELEMENT;
+  }
+
   /** Two batches per inference thread: each thread starts its next batch the moment it ends one. */
   batchesInFlight(m: TfjsHandlerModel): number {
     return Math.max(2, 2 * m.threads);

@@ -434,6 +434,26 @@ describe("ml/RunInference", () => {
     assert.deepEqual(inferences("Option/Infer"), ["Scoring=3"]);
   });
 
+  it("reports Beam's byte-size metrics: inference_request_batch_byte_size (the handler's numBytes, else the batch's encoded size) and model_byte_size", async () => {
+    class Sized extends SumHandler {
+      numBytes(batch: readonly (readonly number[])[]): number {
+        return 100 * batch.length;
+      }
+    }
+    const result = await runDirect((p) => {
+      const xs = p.apply(Create.from(Array.from({ length: 10 }, (_, i) => [i] as readonly number[])));
+      xs.apply("Sized", RunInference.of(new Sized("sized"), { minBatchSize: 5, maxBatchSize: 5 }));
+      xs.apply("Default", RunInference.of(new SumHandler("unsized"), { minBatchSize: 5, maxBatchSize: 5 }));
+    });
+    await result.waitUntilFinish();
+    const dist = (step: string, name: string) => result.metrics.distributions({ step }).find((d) => d.name === name)?.value;
+    assert.deepEqual(dist("Sized/Infer", "inference_request_batch_byte_size"), { count: 2, sum: 1000, min: 500, max: 500 });
+    const unsized = dist("Default/Infer", "inference_request_batch_byte_size");
+    assert.equal(unsized?.count, 2);
+    assert.ok(unsized!.min > 5, `a batch of five encoded examples has some bytes: ${JSON.stringify(unsized)}`);
+    for (const step of ["Sized/Infer", "Default/Infer"]) assert.equal(dist(step, "model_byte_size")?.count, 1, `${step} loaded its model once`);
+  });
+
   it("checks the batching options when the step starts", async () => {
     const result = await runDirect((p) => {
       p.apply(Create.of<readonly number[]>([1])).apply(RunInference.of(new SumHandler("options"), { minBatchSize: 10, maxBatchSize: 5 }));

@@ -50,6 +50,7 @@ describe("ml/TFJSModelHandler", function () {
       assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-4);
     }
     assert.deepEqual(out.map((p) => p.indexOf(Math.max(...p))), Array.from(test.labels.subarray(0, 4)));
+    assert.equal(handler.numBytes(images), 4 * 784 * 4, "inference_request_batch_byte_size: the input values as 4-byte floats");
     // A batch gives the same answers as the examples one by one.
     const single = await handler.runInference([images[2]!], local);
     for (let k = 0; k < 10; k++) assert.ok(Math.abs(single[0]![k]! - out[2]![k]!) < 1e-6);
