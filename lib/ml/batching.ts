@@ -7,13 +7,16 @@
 import { ValidationError } from "../model/errors";
 import type { BatchingOptions } from "./model_handler";
 
-export const DEFAULT_BATCHING: Required<BatchingOptions> = { minBatchSize: 1, maxBatchSize: 256, targetBatchMillis: 250 };
+/** The batch sizes, always set; `maxBatchDurationSecs` is set only to batch across bundles. */
+export type ResolvedBatching = Required<Omit<BatchingOptions, "maxBatchDurationSecs">> & Pick<BatchingOptions, "maxBatchDurationSecs">;
+
+export const DEFAULT_BATCHING: ResolvedBatching = { minBatchSize: 1, maxBatchSize: 256, targetBatchMillis: 250 };
 
 /**
  * Merges batching options (later ones win) and checks them. Called in the step's setup: the runner
  * names the step in the error, so the messages here do not repeat it.
  */
-export function resolveBatching(...layers: (BatchingOptions | undefined)[]): Required<BatchingOptions> {
+export function resolveBatching(...layers: (BatchingOptions | undefined)[]): ResolvedBatching {
   const merged: Record<string, number> = { ...DEFAULT_BATCHING };
   /** Which layer set each option (-1: the defaults). */
   const setBy: Record<string, number> = {};
@@ -24,7 +27,7 @@ export function resolveBatching(...layers: (BatchingOptions | undefined)[]): Req
       setBy[k] = i;
     }
   });
-  const b = merged as unknown as Required<BatchingOptions> & Record<keyof BatchingOptions, number>;
+  const b = merged as unknown as ResolvedBatching & Record<keyof BatchingOptions, number>;
   const positiveInt = (name: keyof BatchingOptions) => {
     if (!Number.isInteger(b[name]) || b[name] < 1) throw new ValidationError(`RunInference's ${name} must be a positive integer, got ${b[name]}`);
   };
@@ -41,13 +44,19 @@ export function resolveBatching(...layers: (BatchingOptions | undefined)[]): Req
     throw new ValidationError(`RunInference's minBatchSize (${b.minBatchSize}) is larger than maxBatchSize (${b.maxBatchSize}); lower the minimum or raise the maximum`);
   }
   if (!(b.targetBatchMillis > 0)) throw new ValidationError(`RunInference's targetBatchMillis must be a positive number of milliseconds, got ${b.targetBatchMillis}`);
+  const duration = b.maxBatchDurationSecs;
+  // Beam starts no buffering timer for 0: a batch would wait for its size or its window's end,
+  // forever in a global window. A bound is what this option is for, so it must be one.
+  if (duration !== undefined && !(typeof duration === "number" && duration > 0 && Number.isFinite(duration))) {
+    throw new ValidationError(`RunInference's maxBatchDurationSecs must be a positive number of seconds, got ${String(duration)}; leave it unset to batch within bundles`);
+  }
   return b;
 }
 
 export class BatchSizer {
   private current: number;
 
-  constructor(private readonly options: Required<BatchingOptions>) {
+  constructor(private readonly options: ResolvedBatching) {
     this.current = options.minBatchSize;
   }
 

@@ -5,10 +5,11 @@
 
 /**
  * How RunInference groups elements into batches for one model call. A batch holds elements of
- * one window only (like Beam's BatchElements). Batches never span bundles:
- * an element waits at most until its bundle ends, never for later bundles to fill a batch. In
- * streaming the DirectRunner ends a bundle as soon as the source has nothing more queued (and
- * after at most 100 elements), so batching adds no latency beyond the bundle itself.
+ * one window only (like Beam's BatchElements). By default batches never span bundles: an element
+ * waits at most until its bundle ends, never for later bundles to fill a batch. In streaming the
+ * DirectRunner ends a bundle as soon as the source has nothing more queued (and after at most 100
+ * elements), so batching adds no latency beyond the bundle itself, but a trickle of elements
+ * gives batches of one. `maxBatchDurationSecs` batches across bundles instead.
  */
 export interface BatchingOptions {
   /**
@@ -21,13 +22,26 @@ export interface BatchingOptions {
   readonly maxBatchSize?: number;
   /** The time one model call should take at most; steers the adaptive batch size (default 250 ms). */
   readonly targetBatchMillis?: number;
+  /**
+   * Batch across bundles, waiting at most this long (Beam's `max_batch_duration_secs`): the
+   * elements are keyed per worker process and buffered in state (per window) until the batch has
+   * the current batch size, this many seconds of processing time have passed since its first
+   * element, or its window ends, whichever comes first. Unset (the default): batches within bundles.
+   */
+  readonly maxBatchDurationSecs?: number;
 }
 
-/** Loads a model of type M and runs it on batches of In, giving one Inference per example. */
-export interface ModelHandler<In, Inference, M> {
+/**
+ * Loads a model of type M and runs it on batches of In, giving one Inference per example. `Args`
+ * is the type of the extra arguments RunInference's `inferenceArgs` passes to every model call
+ * (Beam's `inference_args`); the default, `never`, is a handler that takes none.
+ */
+export interface ModelHandler<In, Inference, M, Args = never> {
   /**
    * Identifies the loaded model: every RunInference step (and every DoFn instance, bundle and
-   * thread) in one process whose handler has the same key shares one loaded model.
+   * thread) in one process whose handler has the same key shares one loaded model. So the key must
+   * hold everything that changes what `loadModel` loads (path, backend, device, threads...): two
+   * handlers that load differently need different keys. It is also each result's `modelId`.
    */
   readonly modelKey: string;
   /** Loads the model; a failure should say which model (path) and why. Called once per key per process. */
@@ -37,16 +51,32 @@ export interface ModelHandler<In, Inference, M> {
    * rejected here go to RunInference's `failed` output instead of failing their batch.
    */
   validate?(example: In, model: M): string | undefined;
-  /** Runs the model on a batch; returns exactly one inference per example, in order. */
-  runInference(batch: readonly In[], model: M): Promise<readonly Inference[]>;
+  /**
+   * Runs the model on a batch; returns exactly one inference per example, in order.
+   * `inferenceArgs` is RunInference's `inferenceArgs` option, the same for every call (undefined
+   * when none was given).
+   */
+  runInference(batch: readonly In[], model: M, inferenceArgs?: Args): Promise<readonly Inference[]>;
+  /**
+   * Why these `inferenceArgs` cannot be used with this handler, or undefined if they can (Beam's
+   * `validate_inference_args`); called when RunInference is applied, with undefined when it was
+   * given none (a handler that needs them says so). A handler without it takes no inference
+   * arguments: like Beam's default, RunInference then refuses any that are given.
+   */
+  validateInferenceArgs?(inferenceArgs: Args | undefined): string | undefined;
   /**
    * How many batches RunInference may have at the model at once (default 2: one running, the
    * next ready). A model that runs batches side by side (several threads) wants more.
    */
   batchesInFlight?(model: M): number;
+  /**
+   * The size of a batch in bytes, for the `inference_request_batch_byte_size` metric (Beam's
+   * `get_num_bytes`); default: the size of the examples encoded as values between steps.
+   */
+  numBytes?(batch: readonly In[]): number;
   /** Batch sizes suited to this model (RunInference's own options override them). */
   batching?(): BatchingOptions;
-  /** Metric namespace for the step's counters (default "RunInference"). */
+  /** Metric namespace for the step's counters (default "RunInference"; RunInference's `metricsNamespace` option overrides it). */
   metricsNamespace?(): string;
 }
 

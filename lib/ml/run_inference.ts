@@ -7,12 +7,16 @@
  *     const keyed = pairs.apply(RunInference.keyed(handler));
  *
  * The model is loaded once per process (see ./shared_model), starting in the DoFn's setup. Elements are
- * batched per bundle (./batching); each batch's results go downstream as soon as it is predicted
+ * batched per bundle (./batching), or across bundles in state with `maxBatchDurationSecs`
+ * (./stateful_batching); each batch's results go downstream as soon as it is predicted
  * (not at the end of the bundle), each with its own element's timestamp and window. An element the
  * handler rejects, or on which the model throws when it runs alone, goes to `failed` with the
  * reason instead of failing its batch or the run. A model that cannot be loaded fails the run.
  */
 import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
+import { PipelineConstructionError, previewValue } from "../model/errors";
+import { encodeToBytes } from "../coders/coder";
+import { JsValueCoder } from "../coders/js_value";
 import type { DeadLetterOptions } from "../model/dead_letter";
 import { Metrics } from "../model/metrics";
 import { ParDo } from "../model/pardo";
@@ -22,6 +26,7 @@ import type { BoundedWindow, Instant, KV } from "../model/window";
 import { BatchSizer, resolveBatching } from "./batching";
 import type { BatchingOptions, FailedInference, ModelHandler, PredictionResult } from "./model_handler";
 import { sharedModel } from "./shared_model";
+import { StatefulRunInferenceDoFn, WithProcessKey } from "./stateful_batching";
 
 /** The outputs of RunInference: predictions, and the inputs that could not be inferred on. */
 export type RunInferenceOutputs<E, R> = {
@@ -36,7 +41,16 @@ export type RunInferenceOutputs<E, R> = {
  * `maxBatchSize` below the handler's minimum lowers that minimum (and a `minBatchSize` above its
  * maximum raises it).
  */
-export interface RunInferenceOptions extends BatchingOptions, DeadLetterOptions {}
+export interface RunInferenceOptions<Args = never> extends BatchingOptions, DeadLetterOptions {
+  /**
+   * Extra arguments passed to every `runInference` call of the handler (Beam's `inference_args`),
+   * typed by the handler. Checked when the transform is applied: with the handler's
+   * `validateInferenceArgs`, and refused for a handler that has none (it takes no arguments).
+   */
+  readonly inferenceArgs?: Args;
+  /** Namespace of the step's metrics (Beam's `metrics_namespace`); default: the handler's `metricsNamespace()`, else "RunInference". */
+  readonly metricsNamespace?: string;
+}
 
 interface Pending<E, In> {
   readonly element: E;
@@ -49,11 +63,11 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: FailedInference<E> }> {
+export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, { failed: FailedInference<E> }> {
   private model: M | undefined;
   /** The model's load, started in setup (see there). */
   private modelLoad: Promise<void> | undefined;
-  /** How long the load took, reported (inside the step's metrics scope) at the end of the first bundle. */
+  /** How long this instance took to load the model (undefined if it found it shared), reported (inside the step's metrics scope) at the end of the first bundle. */
   private loadMillis: number | undefined;
   private step = "RunInference";
   private sizer: BatchSizer | undefined;
@@ -76,11 +90,13 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   private failures = 0;
   /** Model calls that threw (Beam's failed_batches_counter), the one-example retries included. */
   private failedBatches = 0;
-  private batchStats: { size: number; micros: number }[] = [];
+  private batchStats: { size: number; micros: number; bytes: number | undefined }[] = [];
+  /** How much the process's peak memory grew while this instance loaded the model (Beam's model_byte_size). */
+  private modelBytes: number | undefined;
 
   constructor(
-    private readonly handler: ModelHandler<In, Inference, M>,
-    private readonly options: RunInferenceOptions,
+    readonly handler: ModelHandler<In, Inference, M, Args>,
+    readonly options: RunInferenceOptions<Args>,
     private readonly exampleOf: (element: E) => In,
     private readonly resultOf: (element: E, result: PredictionResult<In, Inference>) => R,
   ) {
@@ -93,11 +109,20 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     // The model loads while the bundle starts: the first element (or the bundle's end) waits for
     // it, and meanwhile the steps upstream go on (a read fetches its first pages). Loading a pool of
     // two model threads takes ~350 ms, as long as reading a few thousand rows.
-    const started = Date.now();
-    this.modelLoad = sharedModel(this.handler.modelKey, () => this.handler.loadModel()).then(
+    // Timed inside the load, as Beam's: only the instance that loads the model reports its
+    // latency, not every step and DoFn instance that finds it shared.
+    const load = async (): Promise<M> => {
+      const started = Date.now();
+      // Beam's model_byte_size: the growth of the process's peak resident memory (ru_maxrss) over the load.
+      const peakBefore = process.resourceUsage().maxRSS;
+      const model = await this.handler.loadModel();
+      this.loadMillis = Date.now() - started;
+      this.modelBytes = (process.resourceUsage().maxRSS - peakBefore) * 1024;
+      return model;
+    };
+    this.modelLoad = sharedModel(this.handler.modelKey, load).then(
       (model) => {
         this.model = model;
-        this.loadMillis = Date.now() - started;
         const inFlight = this.handler.batchesInFlight?.(model) ?? DEFAULT_BATCHES_IN_FLIGHT;
         this.maxInFlight = Number.isInteger(inFlight) && inFlight >= 1 ? inFlight : DEFAULT_BATCHES_IN_FLIGHT;
       },
@@ -111,7 +136,7 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   }
 
   private get namespace(): string {
-    return this.handler.metricsNamespace?.() ?? "RunInference";
+    return this.options.metricsNamespace ?? this.handler.metricsNamespace?.() ?? "RunInference";
   }
 
   startBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): void {
@@ -153,11 +178,57 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     if (this.inFlight.length >= this.maxInFlight && full) return this.inFlight[0];
   }
 
+  /** The batch size to aim for now (adapted to how long batches take). */
+  get targetBatchSize(): number {
+    return this.sizer!.size;
+  }
+
+  /**
+   * Infers on elements of one window buffered outside this DoFn (across bundles, by
+   * ./stateful_batching), as one batch of at most the current size or several: each result goes
+   * out with its own element's timestamp, and every batch is done when this resolves.
+   */
+  async inferBuffered(items: readonly { readonly element: E; readonly timestamp: Instant }[], window: BoundedWindow): Promise<void> {
+    if (this.model === undefined) await this.modelLoad;
+    for (const { element, timestamp } of items) {
+      const wait = this.accept(element, timestamp, window);
+      if (wait !== undefined) await wait;
+    }
+    await this.drain();
+  }
+
   async finishBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): Promise<void> {
     this.bundle = ctx;
     // A model that cannot be loaded fails the bundle even when no element came.
     if (this.model === undefined) await this.modelLoad;
-    // The rest go too, each window's apart, still no more than maxInFlight at the model at once.
+    await this.drain();
+    // Metrics are updated here, inside the step's metrics scope (process may resume after an await outside it).
+    const ns = this.namespace;
+    if (this.loadMillis !== undefined) Metrics.distribution(ns, "load_model_latency_milli_secs").update(this.loadMillis);
+    this.loadMillis = undefined;
+    if (this.modelBytes !== undefined) Metrics.distribution(ns, "model_byte_size").update(this.modelBytes);
+    this.modelBytes = undefined;
+    Metrics.counter(ns, "num_inferences").inc(this.inferences);
+    if (this.failures > 0) Metrics.counter(ns, "failed_inferences").inc(this.failures);
+    // Beam's documented names: failed_batches_counter, inference_request_batch_size, inference_request_batch_byte_size.
+    if (this.failedBatches > 0) Metrics.counter(ns, "failed_batches_counter").inc(this.failedBatches);
+    const latency = Metrics.distribution(ns, "inference_batch_latency_micro_secs");
+    const sizes = Metrics.distribution(ns, "inference_request_batch_size");
+    const byteSizes = Metrics.distribution(ns, "inference_request_batch_byte_size");
+    for (const b of this.batchStats) {
+      latency.update(b.micros);
+      sizes.update(b.size);
+      if (b.bytes !== undefined) byteSizes.update(b.bytes);
+    }
+    this.inferences = 0;
+    this.failures = 0;
+    this.failedBatches = 0;
+    this.batchStats = [];
+    this.bundle = undefined;
+  }
+
+  /** Sends what waits, each window's apart, still no more than maxInFlight at the model at once, and waits for every batch. */
+  private async drain(): Promise<void> {
     for (const [id, buffer] of this.pending) {
       while (buffer.length > 0) {
         while (this.inFlight.length >= this.maxInFlight) await this.inFlight[0];
@@ -166,25 +237,6 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
       this.pending.delete(id);
     }
     while (this.inFlight.length > 0) await this.inFlight[0];
-    // Metrics are updated here, inside the step's metrics scope (process may resume after an await outside it).
-    const ns = this.namespace;
-    if (this.loadMillis !== undefined) Metrics.distribution(ns, "load_model_latency_milli_secs").update(this.loadMillis);
-    this.loadMillis = undefined;
-    Metrics.counter(ns, "num_inferences").inc(this.inferences);
-    if (this.failures > 0) Metrics.counter(ns, "failed_inferences").inc(this.failures);
-    // Beam's documented names: failed_batches_counter, inference_request_batch_size.
-    if (this.failedBatches > 0) Metrics.counter(ns, "failed_batches_counter").inc(this.failedBatches);
-    const latency = Metrics.distribution(ns, "inference_batch_latency_micro_secs");
-    const sizes = Metrics.distribution(ns, "inference_request_batch_size");
-    for (const b of this.batchStats) {
-      latency.update(b.micros);
-      sizes.update(b.size);
-    }
-    this.inferences = 0;
-    this.failures = 0;
-    this.failedBatches = 0;
-    this.batchStats = [];
-    this.bundle = undefined;
   }
 
   /**
@@ -239,8 +291,22 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
     const micros = Number((ended - (this.lastInferenceEnd > started ? this.lastInferenceEnd : started)) / 1000n);
     this.lastInferenceEnd = ended;
     this.sizer!.record(batch.length, micros / 1000);
-    this.batchStats.push({ size: batch.length, micros });
+    this.batchStats.push({ size: batch.length, micros, bytes: this.numBytes(batch) });
     for (let i = 0; i < batch.length; i++) this.emit(batch[i]!, inferences[i]!);
+  }
+
+  /**
+   * A batch's size in bytes (Beam's get_num_bytes): the handler's `numBytes`, else the size of the
+   * examples encoded as the SDK encodes values between steps (Beam pickles them). Undefined for
+   * examples that value coder cannot encode: the metric is only an estimate, not worth a failure.
+   */
+  private numBytes(batch: readonly Pending<E, In>[]): number | undefined {
+    const examples = batch.map((p) => p.example);
+    try {
+      return this.handler.numBytes?.(examples) ?? encodeToBytes(BATCH_BYTES_CODER, examples).length;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Some example broke the batch: runs each alone, so only the bad ones are set aside. */
@@ -259,7 +325,7 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   private async infer(examples: readonly In[]): Promise<readonly Inference[]> {
     let out: readonly Inference[];
     try {
-      out = await this.handler.runInference(examples, this.model as M);
+      out = await this.handler.runInference(examples, this.model as M, this.options.inferenceArgs);
     } catch (e) {
       this.failedBatches++;
       throw e;
@@ -282,6 +348,9 @@ class RunInferenceDoFn<E, In, Inference, M, R> extends DoFn<E, R, { failed: Fail
   }
 }
 
+/** Encodes a batch to measure it when the handler has no numBytes. */
+const BATCH_BYTES_CODER = new JsValueCoder<readonly unknown[]>();
+
 /** Windows with elements waiting for a batch before the fullest one's is run anyway (Beam's BatchElements uses 10). */
 const MAX_LIVE_WINDOWS = 10;
 
@@ -291,38 +360,79 @@ const DEFAULT_BATCHES_IN_FLIGHT = 2;
 /** A handler that broke its contract: a bug to fix, not a bad element. */
 class HandlerContractError extends Error {}
 
+/**
+ * Whether `args` are Beam's "no inference arguments": absent, or an empty plain object (Beam's
+ * default `validate_inference_args` accepts both `None` and `{}`).
+ */
+function noInferenceArgs(args: unknown): boolean {
+  if (args === undefined) return true;
+  return typeof args === "object" && args !== null && Object.getPrototypeOf(args) === Object.prototype && Object.keys(args).length === 0;
+}
+
 /** The RunInference transform; build it with `RunInference.of` or `RunInference.keyed`. */
 export class RunInference<E, R> extends PTransform<PCollection<E>, RunInferenceOutputs<E, R>> {
   private constructor(
-    private readonly doFn: DoFn<E, R, { failed: FailedInference<E> }>,
+    private readonly doFn: RunInferenceDoFn<E, unknown, unknown, unknown, R, unknown>,
     private readonly ignoreRejected: boolean,
   ) {
     super("RunInference");
   }
 
-  /** Examples in, `PredictionResult`s out. */
-  static of<In, Inference, M>(handler: ModelHandler<In, Inference, M>, options: RunInferenceOptions = {}): RunInference<In, PredictionResult<In, Inference>> {
-    return new RunInference(new RunInferenceDoFn<In, In, Inference, M, PredictionResult<In, Inference>>(handler, options, (e) => e, (_e, r) => r), options.ignoreRejected === true);
+  /** Examples in, `PredictionResult`s out; `options.inferenceArgs` are typed by the handler. */
+  static of<In, Inference, M, Args = never>(
+    handler: ModelHandler<In, Inference, M, Args>,
+    options: RunInferenceOptions<NoInfer<Args>> = {},
+  ): RunInference<In, PredictionResult<In, Inference>> {
+    const doFn = new RunInferenceDoFn<In, In, Inference, M, PredictionResult<In, Inference>, Args>(handler, options, (e) => e, (_e, r) => r);
+    return new RunInference(doFn as unknown as RunInferenceDoFn<In, unknown, unknown, unknown, PredictionResult<In, Inference>, unknown>, options.ignoreRejected === true);
   }
 
   /** Keyed examples in, keyed results out (Beam's KeyedModelHandler): the key rides along untouched. */
-  static keyed<K, In, Inference, M>(
-    handler: ModelHandler<In, Inference, M>,
-    options: RunInferenceOptions = {},
+  static keyed<K, In, Inference, M, Args = never>(
+    handler: ModelHandler<In, Inference, M, Args>,
+    options: RunInferenceOptions<NoInfer<Args>> = {},
   ): RunInference<KV<K, In>, KV<K, PredictionResult<In, Inference>>> {
-    return new RunInference(
-      new RunInferenceDoFn<KV<K, In>, In, Inference, M, KV<K, PredictionResult<In, Inference>>>(
-        handler,
-        options,
-        (e) => e.value,
-        (e, r) => ({ key: e.key, value: r }),
-      ),
-      options.ignoreRejected === true,
+    const doFn = new RunInferenceDoFn<KV<K, In>, In, Inference, M, KV<K, PredictionResult<In, Inference>>, Args>(
+      handler,
+      options,
+      (e) => e.value,
+      (e, r) => ({ key: e.key, value: r }),
     );
+    return new RunInference(doFn as unknown as RunInferenceDoFn<KV<K, In>, unknown, unknown, unknown, KV<K, PredictionResult<In, Inference>>, unknown>, options.ignoreRejected === true);
   }
 
   expand(input: PCollection<E>): RunInferenceOutputs<E, R> {
+    this.checkInferenceArgs(input.pipeline.currentNode().fullName);
     // Failed inputs are counted as beamline/rejected; the run fails if nothing reads them (unless ignoreRejected).
-    return input.apply("Infer", ParDo.of(this.doFn, { deadLetters: { failed: { reason: (f) => f.reason, ignoreUnread: this.ignoreRejected } } }).withOutputs("failed"));
+    const deadLetters = { failed: { reason: (f: FailedInference<E>) => f.reason, ignoreUnread: this.ignoreRejected } };
+    // RunInference's own option wins over the handler's, as for the batch sizes (checked with them, in setup).
+    const { handler, options } = this.doFn;
+    const maxBatchDurationSecs = options.maxBatchDurationSecs ?? handler.batching?.().maxBatchDurationSecs;
+    if (maxBatchDurationSecs === undefined) return input.apply("Infer", ParDo.of(this.doFn, { deadLetters }).withOutputs("failed"));
+    // Beam's BatchElements with max_batch_duration_secs: batches across bundles, in state (./stateful_batching).
+    return input
+      .apply("KeyByWorker", ParDo.of(new WithProcessKey<E>()))
+      .apply("Infer", ParDo.of(new StatefulRunInferenceDoFn<E, R>(this.doFn, maxBatchDurationSecs * 1000), { deadLetters }).withOutputs("failed"));
+  }
+
+  /** Beam's RunInference.expand: the handler validates the inference arguments when the transform is applied. */
+  private checkInferenceArgs(step: string): void {
+    const { handler, options } = this.doFn;
+    const args = options.inferenceArgs;
+    if (handler.validateInferenceArgs === undefined) {
+      if (noInferenceArgs(args)) return;
+      throw new PipelineConstructionError(
+        `inferenceArgs ${previewValue(args)} were given, but the model handler ${handler.modelKey} takes no extra arguments on inferences ` +
+          `(it has no validateInferenceArgs); remove inferenceArgs, or give the handler a validateInferenceArgs that accepts them`,
+        step,
+      );
+    }
+    let reason: string | undefined;
+    try {
+      reason = handler.validateInferenceArgs(args);
+    } catch (e) {
+      reason = messageOf(e);
+    }
+    if (reason !== undefined) throw new PipelineConstructionError(`the model handler ${handler.modelKey} refused inferenceArgs ${previewValue(args)}: ${reason}`, step);
   }
 }

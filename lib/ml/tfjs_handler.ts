@@ -191,11 +191,18 @@ export class TFJSModelHandler implements ModelHandler<TensorExample, Float32Arra
     /** The model and how to run it. */
     readonly options: TFJSModelHandlerOptions,
   ) {
-    // The threads asked for are part of the key: a model shared by two steps runs where both asked.
-    // "auto" is decided where the model loads (each worker's cores).
+    // Everything that changes what loadModel loads is part of the key, so that a model shared by
+    // two steps is the one both asked for: the backend (a thread runs its own TensorFlow.js, so two
+    // steps' models can be on different backends) and the threads. "auto" (backend or threads) is
+    // decided where the model loads (each worker's libraries and cores).
     const checked = askedThreads(options);
-    const asked = options.backend === "tensorflow" ? 0 : checked;
-    this.modelKey = `tfjs:${options.modelUri}${asked === 0 ? "" : asked === 1 ? " (inference thread)" : ` (${asked} inference threads)`}`;
+    const backend = options.backend ?? "auto";
+    const asked = backend === "tensorflow" ? 0 : checked;
+    const how = [
+      ...(backend === "auto" ? [] : [`${backend} backend`]),
+      ...(asked === 0 ? [] : [asked === 1 ? "inference thread" : `${asked} inference threads`]),
+    ];
+    this.modelKey = `tfjs:${options.modelUri}${how.length === 0 ? "" : ` (${how.join(", ")})`}`;
   }
 
   async loadModel(): Promise<TfjsHandlerModel> {
@@ -231,6 +238,13 @@ export class TFJSModelHandler implements ModelHandler<TensorExample, Float32Arra
     // A fresh output per batch: each example's inference can be a view of it rather than a copy.
     const per = values.length / batch.length;
     return Array.from({ length: batch.length }, (_, i) => values.subarray(i * per, (i + 1) * per));
+  }
+
+  /** The batch's input values as the model takes them (4-byte floats): cheaper than encoding it. */
+  numBytes(batch: readonly TensorExample[]): number {
+    let values = 0;
+    for (const example of batch) values += example.length;
+    return values * Float32Array.BYTES_PER_ELEMENT;
   }
 
   /** Two batches per inference thread: each thread starts its next batch the moment it ends one. */

@@ -1,9 +1,10 @@
 import { strict as assert } from "node:assert";
-import { Create, FixedWindows, kv, Window, type KV } from "../../lib";
+import { Create, FixedWindows, kv, Pipeline, Window, type KV } from "../../lib";
+import { PipelineConstructionError } from "../../lib/model/errors";
 import { DoFn, type ProcessContext } from "../../lib/model/dofn";
 import { ParDo } from "../../lib/model/pardo";
 import { IntervalWindow } from "../../lib/model/window";
-import { clearSharedModels, RunInference, sharedModelLoadCount, type BatchingOptions, type FailedInference, type ModelHandler, type PredictionResult } from "../../lib/ml";
+import { clearSharedModels, RunInference, sharedModelLoadCount, type BatchingOptions, type FailedInference, type ModelHandler, type PredictionResult, type RunInferenceOptions } from "../../lib/ml";
 import { runDirect } from "../helpers";
 
 /** What the test handler saw, by model key (DoFn instances are rebuilt by the runner). */
@@ -261,6 +262,9 @@ describe("ml/RunInference", () => {
     await result.waitUntilFinish();
     assert.equal(sharedModelLoadCount("shared"), 1);
     assert.equal(batchSizes.get("shared")!.reduce((a, b) => a + b, 0), 60);
+    // Like Beam's, load_model_latency_milli_secs measures loads: only the step that loaded the model reports one.
+    const loads = ["First/Infer", "Second/Infer"].map((step) => result.metrics.distributions({ step }).find((d) => d.name === "load_model_latency_milli_secs")?.value.count ?? 0);
+    assert.equal(loads[0]! + loads[1]!, 1, `one load reported, got ${loads.join(" + ")}`);
   });
 
   it("loads the model while the steps before it go on: elements that come meanwhile wait, in order, each with its own timestamp and window", async () => {
@@ -355,6 +359,99 @@ describe("ml/RunInference", () => {
     assert.equal(sizes.reduce((a, b) => a + b, 0), 10);
     assert.ok(sizes.every((n) => n <= 4), `never above RunInference's maximum of 4: ${sizes.join(",")}`);
     assert.equal(collected.get("capped")!.length, 10);
+  });
+
+  it("passes inferenceArgs to every model call, the one-example retries included (Beam's inference_args)", async () => {
+    const seen: (number | undefined)[] = [];
+    class ScaledHandler extends SumHandler implements ModelHandler<readonly number[], number, { scale: number }, { offset: number }> {
+      validateInferenceArgs(args: { offset: number } | undefined): string | undefined {
+        return args === undefined || Number.isFinite(args.offset) ? undefined : `offset must be a finite number, got ${args.offset}`;
+      }
+      override async runInference(batch: readonly (readonly number[])[], model: { scale: number }, args?: { offset: number }): Promise<readonly number[]> {
+        seen.push(args?.offset);
+        return (await super.runInference(batch, model)).map((x) => x + (args?.offset ?? 0));
+      }
+    }
+    const result = await runDirect((p) => {
+      const { main, failed } = p
+        .apply(Create.from([[1], [-13], [2], [3]] as (readonly number[])[]))
+        .apply(RunInference.of(new ScaledHandler("args"), { minBatchSize: 4, maxBatchSize: 4, inferenceArgs: { offset: 5 } }));
+      main.apply("Collect", ParDo.of(sink<PredictionResult<readonly number[], number>>("args")));
+      failed.apply("CollectFailed", ParDo.of(sink<FailedInference<readonly number[]>>("argsFailed")));
+    });
+    await result.waitUntilFinish();
+    assert.deepEqual((collected.get("args") as { x: PredictionResult<number[], number> }[]).map((r) => r.x.inference).sort((a, b) => a - b), [15, 25, 35]);
+    assert.equal(collected.get("argsFailed")!.length, 1);
+    // The batch of four, then each of its examples alone: every call got the arguments.
+    assert.deepEqual(seen, [5, 5, 5, 5, 5]);
+  });
+
+  it("refuses inferenceArgs for a handler that takes none (Beam's default validate_inference_args), when the transform is applied", () => {
+    assert.throws(
+      () =>
+        Pipeline.build({}, (p) => {
+          // A JavaScript caller, or a cast, gets past the types; the check when applying catches it.
+          const options = { inferenceArgs: { temperature: 0.5 } } as unknown as RunInferenceOptions;
+          p.apply(Create.of<readonly number[]>([1])).apply("Predict", RunInference.of(new SumHandler("noArgs"), options));
+        }),
+      (e: Error) => {
+        assert.ok(e instanceof PipelineConstructionError, String(e));
+        assert.match(e.message, /inferenceArgs \{"temperature":0.5\} were given, but the model handler noArgs takes no extra arguments on inferences/);
+        assert.match(e.message, /at transform 'Predict'/);
+        return true;
+      },
+    );
+    // Like Beam's `if inference_args:`, none and {} are no arguments.
+    Pipeline.build({}, (p) => p.apply(Create.of<readonly number[]>([1])).apply("Empty", RunInference.of(new SumHandler("emptyArgs"), { inferenceArgs: {} } as unknown as RunInferenceOptions)));
+  });
+
+  it("a handler's validateInferenceArgs refuses bad inferenceArgs when the transform is applied, naming the step and the reason", () => {
+    class NeedsArgs extends SumHandler implements ModelHandler<readonly number[], number, { scale: number }, { offset: number }> {
+      validateInferenceArgs(args: { offset: number } | undefined): string | undefined {
+        return args === undefined ? "this model needs an offset" : undefined;
+      }
+    }
+    assert.throws(
+      () => Pipeline.build({}, (p) => p.apply(Create.of<readonly number[]>([1])).apply("Predict", RunInference.of(new NeedsArgs("needsArgs")))),
+      /the model handler needsArgs refused inferenceArgs undefined: this model needs an offset \(at transform 'Predict'\)/,
+    );
+  });
+
+  it("reports its metrics under RunInference's metricsNamespace when given, else the handler's (Beam's metrics_namespace)", async () => {
+    class Namespaced extends SumHandler {
+      metricsNamespace(): string {
+        return "SumModel";
+      }
+    }
+    const result = await runDirect((p) => {
+      const xs = p.apply(Create.from([[1], [2], [3]] as (readonly number[])[]));
+      xs.apply("Handler", RunInference.of(new Namespaced("nsHandler")));
+      xs.apply("Option", RunInference.of(new Namespaced("nsOption"), { metricsNamespace: "Scoring" }));
+    });
+    await result.waitUntilFinish();
+    const inferences = (step: string) => result.metrics.counters({ step }).filter((c) => c.name === "num_inferences").map((c) => `${c.namespace}=${c.value}`);
+    assert.deepEqual(inferences("Handler/Infer"), ["SumModel=3"]);
+    assert.deepEqual(inferences("Option/Infer"), ["Scoring=3"]);
+  });
+
+  it("reports Beam's byte-size metrics: inference_request_batch_byte_size (the handler's numBytes, else the batch's encoded size) and model_byte_size", async () => {
+    class Sized extends SumHandler {
+      numBytes(batch: readonly (readonly number[])[]): number {
+        return 100 * batch.length;
+      }
+    }
+    const result = await runDirect((p) => {
+      const xs = p.apply(Create.from(Array.from({ length: 10 }, (_, i) => [i] as readonly number[])));
+      xs.apply("Sized", RunInference.of(new Sized("sized"), { minBatchSize: 5, maxBatchSize: 5 }));
+      xs.apply("Default", RunInference.of(new SumHandler("unsized"), { minBatchSize: 5, maxBatchSize: 5 }));
+    });
+    await result.waitUntilFinish();
+    const dist = (step: string, name: string) => result.metrics.distributions({ step }).find((d) => d.name === name)?.value;
+    assert.deepEqual(dist("Sized/Infer", "inference_request_batch_byte_size"), { count: 2, sum: 1000, min: 500, max: 500 });
+    const unsized = dist("Default/Infer", "inference_request_batch_byte_size");
+    assert.equal(unsized?.count, 2);
+    assert.ok(unsized!.min > 5, `a batch of five encoded examples has some bytes: ${JSON.stringify(unsized)}`);
+    for (const step of ["Sized/Infer", "Default/Infer"]) assert.equal(dist(step, "model_byte_size")?.count, 1, `${step} loaded its model once`);
   });
 
   it("checks the batching options when the step starts", async () => {

@@ -2,10 +2,23 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { AUTO_INFERENCE_THREADS, inferenceThreadsOf, loadTfjsModel, tfjsRuntime, TFJSModelHandler, type TfjsHandlerModel } from "../../lib/ml";
+import { Create } from "../../lib";
+import {
+  AUTO_INFERENCE_THREADS,
+  clearSharedModels,
+  inferenceThreadsOf,
+  loadTfjsModel,
+  RunInference,
+  tfjsRuntime,
+  TFJSModelHandler,
+  type TensorExample,
+  type TFJSModelHandlerOptions,
+  type TfjsHandlerModel,
+} from "../../lib/ml";
 import { DEFAULT_MODEL } from "../../pipelines/mnist_prediction";
 import { imageFloats, readMnist } from "../../setup/mnist/mnist_data";
 import { uploadModel } from "../../setup/mnist/setup_gcp";
+import { runDirect } from "../helpers";
 import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
 
 describe("ml/TFJSModelHandler", function () {
@@ -37,6 +50,7 @@ describe("ml/TFJSModelHandler", function () {
       assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-4);
     }
     assert.deepEqual(out.map((p) => p.indexOf(Math.max(...p))), Array.from(test.labels.subarray(0, 4)));
+    assert.equal(handler.numBytes(images), 4 * 784 * 4, "inference_request_batch_byte_size: the input values as 4-byte floats");
     // A batch gives the same answers as the examples one by one.
     const single = await handler.runInference([images[2]!], local);
     for (let k = 0; k < 10; k++) assert.ok(Math.abs(single[0]![k]! - out[2]![k]!) < 1e-6);
@@ -64,7 +78,7 @@ describe("ml/TFJSModelHandler", function () {
     const batches = [images, images.slice(1, 3), images.slice(2), [images[3]!], images.slice(0, 2)];
     const [expected, got] = await Promise.all([Promise.all(batches.map((b) => handler.runInference(b, local))), Promise.all(batches.map((b) => pooled.runInference(b, m)))]);
     assert.deepEqual(got, expected);
-    assert.equal(new TFJSModelHandler({ modelUri: DEFAULT_MODEL, inferenceThreads: 2, backend: "tensorflow" }).modelKey, `tfjs:${DEFAULT_MODEL}`, "tfjs-node threads itself");
+    assert.equal(new TFJSModelHandler({ modelUri: DEFAULT_MODEL, inferenceThreads: 2, backend: "tensorflow" }).modelKey, `tfjs:${DEFAULT_MODEL} (tensorflow backend)`, "tfjs-node threads itself: no threads in the key");
     assert.throws(() => new TFJSModelHandler({ modelUri: DEFAULT_MODEL, inferenceThreads: 1.5 }), /inferenceThreads must be "auto" or a whole number >= 0 \(0: the pipeline's thread\), got 1.5/);
     // "auto": two threads where there are two cores or more, else the pipeline's thread.
     assert.equal(inferenceThreadsOf({ modelUri: DEFAULT_MODEL, inferenceThreads: "auto" }), os.availableParallelism() >= 2 ? AUTO_INFERENCE_THREADS : 0);
@@ -157,6 +171,32 @@ describe("ml/TFJSModelHandler", function () {
     assert.equal(onCpu.backend, "cpu");
     const [cpuOut, wasmOut] = await Promise.all([cpu.runInference(images, onCpu), handler.runInference(images, local)]);
     close(cpuOut, wasmOut.map((p) => Array.from(p)), "MNIST on the cpu backend on a thread");
+  });
+
+  it("two steps with the same model but different backends each get the model on their own backend (the shared-model key includes the backend)", async () => {
+    const backendsSeen = new Map<string, Set<string>>();
+    class Recording extends TFJSModelHandler {
+      constructor(
+        private readonly step: string,
+        options: TFJSModelHandlerOptions,
+      ) {
+        super(options);
+      }
+      override async runInference(batch: readonly TensorExample[], m: TfjsHandlerModel): Promise<readonly Float32Array[]> {
+        const seen = backendsSeen.get(this.step) ?? new Set<string>();
+        backendsSeen.set(this.step, seen.add(m.backend));
+        return super.runInference(batch, m);
+      }
+    }
+    clearSharedModels();
+    // On inference threads each model has its own TensorFlow.js, so two backends can coexist in one process.
+    const result = await runDirect((p) => {
+      const xs = p.apply(Create.from(images));
+      xs.apply("OnCpu", RunInference.of(new Recording("OnCpu", { modelUri: DEFAULT_MODEL, backend: "cpu", inferenceThreads: 1 })));
+      xs.apply("OnWasm", RunInference.of(new Recording("OnWasm", { modelUri: DEFAULT_MODEL, backend: "wasm", inferenceThreads: 1 })));
+    });
+    await result.waitUntilFinish();
+    assert.deepEqual(Object.fromEntries([...backendsSeen].map(([step, b]) => [step, [...b]])), { OnCpu: ["cpu"], OnWasm: ["wasm"] });
   });
 
   it("rejects examples that do not fit the model's input, saying why", () => {

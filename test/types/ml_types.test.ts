@@ -31,4 +31,33 @@ describe("type inference of RunInference", () => {
     p.apply("Numbers", Create.of(1, 2)).apply("Bad", RunInference.of(lengths));
     assert.ok(main);
   });
+
+  it("types inferenceArgs by the handler: refused for a handler that takes none, checked against the handler's Args", () => {
+    const p = Pipeline.create();
+    const words = p.apply(Create.of("a", "bb"));
+    const padded: ModelHandler<string, number, null, { pad: number }> = {
+      modelKey: "padded",
+      loadModel: async () => null,
+      validateInferenceArgs: (args) => (args === undefined ? "needs pad" : undefined),
+      runInference: async (batch, _model, args) => {
+        expectType(args)<{ pad: number } | undefined>(true);
+        return batch.map((s) => s.length + (args?.pad ?? 0));
+      },
+    };
+    const { main } = words.apply("Padded", RunInference.of(padded, { inferenceArgs: { pad: 2 }, maxBatchSize: 8 }));
+    expectType(main)<PCollection<PredictionResult<string, number>>>(true);
+    p.apply("KV", Create.of(kv("k", "a"))).apply("KeyedPadded", RunInference.keyed<string, string, number, null, { pad: number }>(padded, { inferenceArgs: { pad: 3 } }));
+    // Compiled, not run: applying them would fail the check when the transform is applied.
+    const wrongUses = () => {
+      // @ts-expect-error the handler's arguments are { pad: number }
+      RunInference.of(padded, { inferenceArgs: { pad: "2" } });
+      // @ts-expect-error a handler without Args takes no inferenceArgs (Beam's default validate_inference_args)
+      RunInference.of(lengths, { inferenceArgs: { temperature: 0.5 } });
+      // @ts-expect-error TFJSModelHandler takes no inferenceArgs
+      RunInference.of(new TFJSModelHandler({ modelUri: "model" }), { inferenceArgs: { x: 1 } });
+    };
+    // A handler without Args still runs with batching options alone.
+    words.apply("Plain", RunInference.of(lengths, { maxBatchSize: 4 }));
+    assert.ok(main && wrongUses);
+  });
 });
