@@ -15,8 +15,9 @@
  *   knows it resumes (and sources wait for what the dead run held). A run started with a
  *   directory holding a checkpoint resumes from it, if it was written by the same pipeline (same graph fingerprint; otherwise a clear error naming the first difference).
  * - A drain ends with everything flushed and acknowledged: the checkpoints are removed. Before its
- *   last acknowledgements it writes a drained checkpoint (only the sources' marks): if the process
- *   dies before the checkpoints are removed, a restart starts afresh with its sources dropping
+ *   last acknowledgements it writes a drained checkpoint (only the sources' marks), and removes
+ *   the checkpoints once its sources have closed (their acknowledgements completed): if the process
+ *   dies or an acknowledgement fails before that, a restart starts afresh with its sources dropping
  *   what the drain processed, rather than resuming from an older checkpoint whose windows lack
  *   what was acknowledged since (and firing them again without it). A cancel or a failure keeps
  *   the last checkpoint, to resume from.
@@ -92,7 +93,7 @@ export class Checkpointing {
     }
     checkSamePipeline(contents, pipeline, latest.file, store.dir);
     if (contents.sections.has(DRAINED_SECTION)) {
-      warn(`Checkpoint ${latest.file} is of a run that drained (it died before removing its checkpoints): starting afresh; its sources drop what the drained run processed.`);
+      warn(`Checkpoint ${latest.file} is of a run that drained but ended before removing its checkpoints (it died, or its last acknowledgements failed): starting afresh; its sources drop what the drained run processed.`);
       return new Checkpointing(store, intervalMs, pipeline, undefined, undefined, contents);
     }
     return new Checkpointing(store, intervalMs, pipeline, contents, latest.file);

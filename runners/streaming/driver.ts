@@ -326,15 +326,15 @@ export class StreamingExecution implements GraphEnvironment {
       } else {
         const drained = this.stopRequest === "drain";
         await runCommits(this.commits, (step) => this.metricsFor(step));
-        if (this.checkpoints !== undefined) {
-          // Everything is flushed: what waited for a checkpoint is committed, and nothing is left to
-          // resume. The acknowledgements come after a drained checkpoint naming what they cover:
-          // dying before the checkpoints are removed, a restart starts afresh and its sources drop
-          // those elements; it does not resume from an older checkpoint whose windows lack them.
-          if (this.live.length > 0) await this.checkpoints.take(this.checkpointParts(), this.live, this.runId, this.changes, true);
-          await this.checkpoints.clear();
-        }
+        // Everything is flushed: what waited for a checkpoint is committed. The acknowledgements
+        // come after a drained checkpoint naming what they cover: dying before the checkpoints are
+        // removed, a restart starts afresh and its sources drop those elements; it does not resume
+        // from an older checkpoint whose windows lack them.
+        if (this.checkpoints !== undefined && this.live.length > 0) await this.checkpoints.take(this.checkpointParts(), this.live, this.runId, this.changes, true);
+        // The sources' acknowledgements complete when they close (a failed one fails the run there):
+        // only then is nothing left to resume, and the drained checkpoint removed.
         await this.closeSources(drained ? "drained" : "done");
+        await this.checkpoints?.clear();
         this.state = drained ? "DRAINED" : "DONE";
       }
     } catch (e) {

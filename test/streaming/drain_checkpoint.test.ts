@@ -8,7 +8,9 @@
  * holding only part of their elements) while the source never delivers the acknowledged elements
  * again, so those windows would fire again without them (a windowed file rewritten under the same
  * name with less in it). The drain must leave a checkpoint covering what it acknowledges, and a
- * restart from it must not fire the drained windows again.
+ * restart from it must not fire the drained windows again. Likewise when the acknowledgements
+ * fail (a source reports that when it closes): the checkpoint must stay, so that the next run drops
+ * the elements coming back instead of counting them again.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -27,6 +29,10 @@ const broker = {
   acked: new Set<string>(),
   /** Makes the run die on the acknowledgements of its drain, once they are made. */
   dieOnDrainAcks: false,
+  /** Makes the drain's acknowledgements fail (the source reports it when it closes, as Pub/Sub's does). */
+  failDrainAcks: false,
+  /** Called once the source has delivered everything it has (the test drains the run then). */
+  onDelivered: undefined as (() => void) | undefined,
   /** Called when the last message has been processed (the test drains the run then). */
   onLast: undefined as (() => void) | undefined,
 };
@@ -43,17 +49,31 @@ function source(): UnboundedSource<string> {
   return {
     initialWatermark: MIN_TIMESTAMP,
     async read(ctx) {
-      ctx.checkpoints!.onCheckpoint((covered) => new TextEncoder().encode(covered.join(",")));
+      const cp = ctx.checkpoints!;
+      cp.onCheckpoint((covered) => new TextEncoder().encode(covered.join(",")));
+      // What the checkpoint resumed from covers: acknowledged when delivered again, not emitted (as Pub/Sub's source does by id).
+      const covered = new Set(cp.restoredMark !== undefined ? new TextDecoder().decode(cp.restoredMark).split(",") : []);
       let firstAcked: () => void = () => undefined;
       const firstDone = new Promise<void>((resolve) => (firstAcked = resolve));
+      let ackFailed = false;
       ctx.onCommit(async (receipts) => {
+        if (broker.failDrainAcks && ctx.signal.aborted) {
+          ackFailed = true;
+          return;
+        }
         for (const r of receipts) broker.acked.add(r as string);
         if (FIRST.every((m) => broker.acked.has(m))) firstAcked();
         if (broker.dieOnDrainAcks && ctx.signal.aborted) throw new Error("the process died after acknowledging the drain's messages");
       });
-      ctx.onClose(async () => undefined);
+      ctx.onClose(async () => {
+        if (ackFailed) throw new Error("acknowledging the drain's messages failed");
+      });
       const deliver = async (ids: readonly string[]): Promise<void> => {
-        for (const id of ids) if (!broker.acked.has(id)) await ctx.emit(id, 1_000 + Number(id.slice(1)), id);
+        for (const id of ids) {
+          if (broker.acked.has(id)) continue;
+          if (covered.has(id)) broker.acked.add(id);
+          else await ctx.emit(id, 1_000 + Number(id.slice(1)), id);
+        }
       };
       await deliver(FIRST);
       if (FIRST.every((m) => broker.acked.has(m))) await deliver(SECOND);
@@ -61,6 +81,7 @@ function source(): UnboundedSource<string> {
         await Promise.race([firstDone, new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()))]);
         if (!ctx.signal.aborted) await deliver(SECOND);
       }
+      broker.onDelivered?.();
       await new Promise<void>((resolve) => (ctx.signal.aborted ? resolve() : ctx.signal.addEventListener("abort", () => resolve())));
     },
   };
@@ -81,7 +102,7 @@ function build(out: Observed<number>[]): (p: Pipeline) => void {
   };
 }
 
-describe("Streaming checkpoints: a drain that dies between its acknowledgements and removing its checkpoints", () => {
+describe("Streaming checkpoints: a drain that ends between its acknowledgements and removing its checkpoints", () => {
   let dir: string;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-drain-ckpt-"));
@@ -89,7 +110,9 @@ describe("Streaming checkpoints: a drain that dies between its acknowledgements 
   });
   afterEach(() => {
     broker.dieOnDrainAcks = false;
+    broker.failDrainAcks = false;
     broker.onLast = undefined;
+    broker.onDelivered = undefined;
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -120,5 +143,36 @@ describe("Streaming checkpoints: a drain that dies between its acknowledgements 
       "the restart fires no pane of the drained window again (one with five of its messages, before the fix)",
     );
     assert.equal(fs.readdirSync(dir).filter((f) => f.endsWith(".ckpt")).length, 0, "the drained restart leaves no checkpoint behind");
+  });
+
+  it("a drain whose acknowledgements fail keeps its drained checkpoint: the next run drops what the drain processed", async () => {
+    const out: Observed<number>[] = [];
+    const options = { checkpointDir: dir, checkpointIntervalMs: 2_000 };
+    broker.failDrainAcks = true;
+    const first = await runDirect(build(out), options);
+    assert.ok(isStreamingResult(first));
+    broker.onLast = () => void first.drain().catch(() => undefined);
+    await assert.rejects(first.waitUntilFinish(), /acknowledging the drain's messages failed/);
+    assert.deepEqual([...broker.acked].sort(), FIRST, "the last five were not acknowledged");
+    assert.deepEqual(
+      out.map((o) => `${o.window} ${o.value}`),
+      ["0:10000 10"],
+    );
+    assert.ok(fs.readdirSync(dir).some((f) => f.endsWith(".ckpt")), "the failed drain keeps a checkpoint");
+
+    broker.failDrainAcks = false;
+    broker.onLast = undefined;
+    // The broker delivers the unacknowledged five again; the run is drained once they are delivered.
+    const delivered = new Promise<void>((resolve) => (broker.onDelivered = resolve));
+    const second = await runDirect(build(out), options);
+    assert.ok(isStreamingResult(second));
+    await delivered;
+    assert.equal(await second.drain(), "DRAINED");
+    assert.deepEqual(
+      out.map((o) => `${o.window} ${o.value}`),
+      ["0:10000 10"],
+      "the redelivered five are not counted again (before the fix: a second pane with them)",
+    );
+    assert.deepEqual([...broker.acked].sort(), [...FIRST, ...SECOND], "the redelivered five acknowledged");
   });
 });
