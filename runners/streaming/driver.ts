@@ -379,6 +379,9 @@ export class StreamingExecution implements GraphEnvironment {
       let progressed = false;
       if (this.stopRequest === undefined) {
         for (const script of this.scripts) {
+          // In virtual time what waits at a Reshuffle goes on (once a checkpoint holds it) before the
+          // script does, as it would without checkpoints: the clocks do not move while it waits.
+          if (this.live.length === 0 && this.reshuffleWaiting) await this.checkpoint();
           const event = script.take();
           if (event === undefined) continue;
           progressed = true;

@@ -14,7 +14,8 @@
  * passed on only then: a run resumed from that checkpoint passes on the same elements, with the
  * ids they were given. Their output watermark is held at the oldest waiting element, so none turns
  * late downstream. The cost is latency: elements after a Reshuffle wait up to
- * --checkpoint_interval_ms, as in Flink.
+ * --checkpoint_interval_ms, as in Flink. In virtual time (TestStreams only) the driver takes a
+ * checkpoint before the script goes on instead, so no clock moves while they wait.
  */
 import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { Coder } from "../../lib/coders/coder";
