@@ -68,7 +68,7 @@ export class Checkpointing {
     /** The checkpoint this run resumes from, if any. */
     readonly restored: CheckpointContents | undefined,
     readonly restoredFrom: string | undefined,
-    /** The drained checkpoint of a run that died before removing it: this run starts afresh, with its sources' marks. */
+    /** The drained checkpoint of a run that ended before removing it: this run starts afresh, with its sources' marks. */
     readonly drained?: CheckpointContents,
   ) {
     this.seq = restored?.seq ?? drained?.seq ?? 0;
