@@ -20,6 +20,19 @@ export interface Checkpointable {
   restore(r: ByteReader): void;
 }
 
+/**
+ * The prefix of a checkpointed Reshuffle's section (stable_reshuffle.ts). A checkpoint written
+ * before Reshuffles held their elements has none: they held nothing then.
+ */
+export const RESHUFFLE_SECTION = "reshuffle:";
+
+/**
+ * The section marking the checkpoint a drain writes before acknowledging what it processed: it
+ * holds only the sources' marks. A run started on it starts afresh, its sources dropping the
+ * elements the marks name (checkpointing.ts).
+ */
+export const DRAINED_SECTION = "drained";
+
 /** A decoded checkpoint body. */
 export interface CheckpointContents {
   readonly fingerprint: string;

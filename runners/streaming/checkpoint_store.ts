@@ -93,9 +93,12 @@ export class CheckpointStore {
     return final;
   }
 
-  /** Removes every checkpoint (after a drain: nothing is left to resume). */
+  /**
+   * Removes every checkpoint (after a drain: nothing is left to resume), the oldest first: dying
+   * part-way leaves the newest (a drain's), never an older one alone to resume from.
+   */
   async clear(): Promise<void> {
-    for (const { file } of this.files()) await fs.promises.rm(file, { force: true });
+    for (const { file } of this.files().reverse()) await fs.promises.rm(file, { force: true });
     let names: string[] = [];
     try {
       names = await fs.promises.readdir(this.dir);

@@ -14,19 +14,26 @@
  * - A fresh run writes a first checkpoint before its sources start, so a restart after any crash
  *   knows it resumes (and sources wait for what the dead run held). A run started with a
  *   directory holding a checkpoint resumes from it, if it was written by the same pipeline (same graph fingerprint; otherwise a clear error naming the first difference).
- * - A drain ends with everything flushed and acknowledged: the checkpoints are removed. A cancel
- *   or a failure keeps the last one, to resume from.
+ * - A drain ends with everything flushed and acknowledged: the checkpoints are removed. Before its
+ *   last acknowledgements it writes a drained checkpoint (only the sources' marks), and removes
+ *   the checkpoints once its sources have closed (their acknowledgements completed): if the process
+ *   dies or an acknowledgement fails before that, a restart starts afresh with its sources dropping
+ *   what the drain processed, rather than resuming from an older checkpoint whose windows lack
+ *   what was acknowledged since (and firing them again without it). A cancel or a failure keeps
+ *   the last checkpoint, to resume from.
  *
  * What sinks did after the last checkpoint is done again after a restart: windowed files are
  * rewritten under the same names (idempotent), Pub/Sub publishes may be repeated (at-least-once
- * for external sinks, as with Flink without transactional sinks).
+ * for external sinks, as with Flink without transactional sinks). What crossed a Reshuffle is
+ * passed on only once a checkpoint holds it (stable_reshuffle.ts), so ids given before one
+ * (BigQuery insertIds, Pub/Sub idAttribute) are the same when it is sent again.
  */
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
-import { Checkpointable, CheckpointContents, checkSamePipeline, decodeCheckpoint, encodeCheckpoint, IncompatibleCheckpointError, readNumberEntries, readSection, section, writeNumberEntries } from "./checkpoint";
+import { Checkpointable, CheckpointContents, checkSamePipeline, DRAINED_SECTION, RESHUFFLE_SECTION, decodeCheckpoint, encodeCheckpoint, IncompatibleCheckpointError, readNumberEntries, readSection, section, writeNumberEntries } from "./checkpoint";
 import { CheckpointStore, type StoredCheckpoint } from "./checkpoint_store";
 import type { LiveSource } from "./sources";
 
@@ -61,8 +68,10 @@ export class Checkpointing {
     /** The checkpoint this run resumes from, if any. */
     readonly restored: CheckpointContents | undefined,
     readonly restoredFrom: string | undefined,
+    /** The drained checkpoint of a run that ended before removing it: this run starts afresh, with its sources' marks. */
+    readonly drained?: CheckpointContents,
   ) {
-    this.seq = restored?.seq ?? 0;
+    this.seq = restored?.seq ?? drained?.seq ?? 0;
   }
 
   /** Opens the directory and reads its newest checkpoint, refusing one written by another pipeline. */
@@ -83,6 +92,10 @@ export class Checkpointing {
       throw new IncompatibleCheckpointError(`Checkpoint ${latest.file} cannot be read by this version of Beamline (${(e as Error).message}); give the run another --checkpoint_dir to start afresh`, { cause: e });
     }
     checkSamePipeline(contents, pipeline, latest.file, store.dir);
+    if (contents.sections.has(DRAINED_SECTION)) {
+      warn(`Checkpoint ${latest.file} is of a run that drained but ended before removing its checkpoints (it died, or its last acknowledgements failed): starting afresh; its sources drop what the drained run processed.`);
+      return new Checkpointing(store, intervalMs, pipeline, undefined, undefined, contents);
+    }
     return new Checkpointing(store, intervalMs, pipeline, contents, latest.file);
   }
 
@@ -93,15 +106,20 @@ export class Checkpointing {
   /** What a real-time source needs to be resumable: a stable id (per directory and step) and its restored mark. */
   sourceCheckpoints(unitName: string): { stableId: string; resumed: boolean; durable: boolean; restoredMark: Uint8Array | undefined } {
     const stableId = createHash("sha256").update(`${this.store.dir}\u0000${unitName}`).digest("hex").slice(0, 24);
-    const mark = this.restored?.sections.get(sourceSection(unitName));
+    const from = this.restored ?? this.drained;
+    const mark = from?.sections.get(sourceSection(unitName));
     // A restart in the process (restart.ts) gave back what the failed attempt held: nothing comes back late.
-    const resumed = this.restored !== undefined && this.store.durable;
+    const resumed = from !== undefined && this.store.durable;
     return { stableId, resumed, durable: this.store.durable, restoredMark: mark !== undefined && mark.length > 0 ? mark : undefined };
   }
 
-  /** Whether the run has written no checkpoint yet (a fresh start's first one is taken at once). */
+  /**
+   * Whether the run has written no checkpoint yet (a fresh start's first one is taken at once).
+   * Not after a drained checkpoint: it stays the latest, with its sources' marks, until this run's
+   * sources give theirs.
+   */
   get isFresh(): boolean {
-    return this.restored === undefined && this.written === 0;
+    return this.restored === undefined && this.drained === undefined && this.written === 0;
   }
 
   /** Restores every part from the checkpoint; the parts must be exactly the ones it holds. */
@@ -110,6 +128,8 @@ export class Checkpointing {
     if (c === undefined) return;
     for (const [id, part] of parts) {
       const bytes = c.sections.get(id);
+      // Written by a version whose Reshuffles passed elements straight on: none waits in them.
+      if (bytes === undefined && id.startsWith(RESHUFFLE_SECTION)) continue;
       if (bytes === undefined) throw new IncompatibleCheckpointError(`Checkpoint ${this.restoredFrom} holds no state for '${id}'; it was not written by this pipeline. Give the run another --checkpoint_dir to start afresh.`);
       readSection(id, bytes, (r) => part.restore(r));
     }
@@ -120,20 +140,25 @@ export class Checkpointing {
     }
   }
 
-  /** Whether a checkpoint is due: the interval has passed and the state changed (or elements wait for one). */
-  due(changes: number, sources: readonly LiveSource[]): boolean {
+  /**
+   * Whether a checkpoint is due: the interval has passed and the state changed, or elements wait
+   * for one (a source's, to be acknowledged; `waiting`: at a Reshuffle, to be passed on).
+   */
+  due(changes: number, sources: readonly LiveSource[], waiting = false): boolean {
     if (Date.now() - this.lastAt < this.intervalMs) return false;
-    return changes !== this.lastChanges || sources.some((s) => s.holding);
+    return changes !== this.lastChanges || waiting || sources.some((s) => s.holding);
   }
 
   /**
    * Takes a checkpoint: snapshots every part and every source's mark, writes it durably, then
-   * commits what it covers. Call between bundles.
+   * commits what it covers. Call between bundles. `drained`: the run drained; the checkpoint holds
+   * only the sources' marks (DRAINED_SECTION).
    */
-  async take(parts: ReadonlyMap<string, Checkpointable>, sources: readonly LiveSource[], runId: string, changes: number): Promise<void> {
+  async take(parts: ReadonlyMap<string, Checkpointable>, sources: readonly LiveSource[], runId: string, changes: number, drained = false): Promise<void> {
     const started = Date.now();
     const sections = new Map<string, Uint8Array>();
-    for (const [id, part] of parts) sections.set(id, section((w) => part.snapshot(w)));
+    if (drained) sections.set(DRAINED_SECTION, new Uint8Array(0));
+    else for (const [id, part] of parts) sections.set(id, section((w) => part.snapshot(w)));
     for (const s of sources) sections.set(sourceSection(s.unitName), s.checkpointMark());
     const body = encodeCheckpoint({ fingerprint: this.pipeline.fingerprint(), structure: this.pipeline.structure(), runId, seq: this.seq + 1, takenAt: started, sections });
     await this.store.write(this.seq + 1, body);

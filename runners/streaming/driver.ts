@@ -169,6 +169,10 @@ export class StreamingExecution implements GraphEnvironment {
     return this.settings.exchange;
   }
 
+  get checkpointed(): boolean {
+    return this.checkpoints !== undefined;
+  }
+
   get checkEveryElement(): boolean {
     return this.settings.checkEveryElement === true;
   }
@@ -309,7 +313,9 @@ export class StreamingExecution implements GraphEnvironment {
         });
       }
       // A fresh run checkpoints before reading: a restart after any crash then knows it resumes.
-      if (this.checkpoints?.isFresh) await this.checkpoints.take(this.checkpointParts(), this.live, this.runId, this.changes);
+      if (this.checkpoints?.isFresh) await this.checkpoint();
+      // What waited at Reshuffles in the checkpoint resumed from goes on now.
+      await this.passOnReshuffled();
       for (const s of this.live) s.start(() => this.wake?.(), this.checkpoints?.sourceCheckpoints(s.unitName));
       this.settings.exchange?.onActivity(() => this.wake?.());
       await this.loop();
@@ -320,12 +326,15 @@ export class StreamingExecution implements GraphEnvironment {
       } else {
         const drained = this.stopRequest === "drain";
         await runCommits(this.commits, (step) => this.metricsFor(step));
-        if (this.checkpoints !== undefined) {
-          // Everything is flushed: what waited for a checkpoint is committed, and nothing is left to resume.
-          for (const s of this.live) await s.commitHeld();
-          await this.checkpoints.clear();
-        }
+        // Everything is flushed: what waited for a checkpoint is committed. The acknowledgements
+        // come after a drained checkpoint naming what they cover: dying before the checkpoints are
+        // removed, a restart starts afresh and its sources drop those elements; it does not resume
+        // from an older checkpoint whose windows lack them.
+        if (this.checkpoints !== undefined && this.live.length > 0) await this.checkpoints.take(this.checkpointParts(), this.live, this.runId, this.changes, true);
+        // The sources' acknowledgements complete when they close (a failed one fails the run there):
+        // only then is nothing left to resume, and the drained checkpoint removed.
         await this.closeSources(drained ? "drained" : "done");
+        await this.checkpoints?.clear();
         this.state = drained ? "DRAINED" : "DONE";
       }
     } catch (e) {
@@ -370,6 +379,9 @@ export class StreamingExecution implements GraphEnvironment {
       let progressed = false;
       if (this.stopRequest === undefined) {
         for (const script of this.scripts) {
+          // In virtual time what waits at a Reshuffle goes on (once a checkpoint holds it) before the
+          // script does, as it would without checkpoints: the clocks do not move while it waits.
+          if (this.live.length === 0 && this.reshuffleWaiting) await this.checkpoint();
           const event = script.take();
           if (event === undefined) continue;
           progressed = true;
@@ -393,7 +405,7 @@ export class StreamingExecution implements GraphEnvironment {
         if (this.checkpoints !== undefined) src.hold(taken.receipts);
         else await src.commit(taken.receipts);
       }
-      if (this.checkpoints?.due(this.changes, this.live)) await this.checkpoints.take(this.checkpointParts(), this.live, this.runId, this.changes);
+      if (this.checkpoints?.due(this.changes, this.live, this.reshuffleWaiting)) await this.checkpoint();
       const sourcesDone = this.scripts.every((s) => s.watermark >= MAX_TIMESTAMP) && this.live.every((s) => s.finished && s.queued === 0) && exchange?.settled !== false;
       if (sourcesDone) {
         await stoppingSources;
@@ -406,8 +418,10 @@ export class StreamingExecution implements GraphEnvironment {
         do {
           before = this.received;
           changesBefore = this.changes;
-          await this.bundle(async () => undefined);
-        } while ((this.received !== before || this.changes !== changesBefore) && ++rounds < 100);
+          // Elements waiting at Reshuffles go on once a checkpoint holds them (stable_reshuffle.ts).
+          if (this.reshuffleWaiting) await this.checkpoint();
+          else await this.bundle(async () => undefined);
+        } while ((this.received !== before || this.changes !== changesBefore || this.reshuffleWaiting) && ++rounds < 100);
         return;
       }
       if (!progressed) {
@@ -418,6 +432,30 @@ export class StreamingExecution implements GraphEnvironment {
         this.dropped.check(this.containers, false);
       }
     }
+  }
+
+  /** Takes a checkpoint (its sources' elements are then acknowledged), then passes on what waited at Reshuffles. */
+  private async checkpoint(): Promise<void> {
+    await this.checkpoints!.take(this.checkpointParts(), this.live, this.runId, this.changes);
+    await this.passOnReshuffled();
+  }
+
+  /** Whether elements wait at a Reshuffle for a checkpoint (runs that take checkpoints). */
+  private get reshuffleWaiting(): boolean {
+    for (const r of this.graph.reshuffles.values()) if (r.holding) return true;
+    return false;
+  }
+
+  /**
+   * The last checkpoint written (or restored) holds what waits at the Reshuffles: passed on, in a
+   * bundle. A run resumed from that checkpoint passes on the same elements again (same ids).
+   */
+  private async passOnReshuffled(): Promise<void> {
+    if (!this.reshuffleWaiting) return;
+    const taken = [...this.graph.reshuffles.values()].map((r) => [r, r.takeWaiting()] as const);
+    await this.bundle(async () => {
+      for (const [r, elements] of taken) await r.passOn(elements);
+    });
   }
 
   /** Closes every real-time source (they release or give back what they hold); the first error wins. */
@@ -547,9 +585,14 @@ export class StreamingExecution implements GraphEnvironment {
           this.setWatermark(u.output.id, Math.min(...u.inputs.map((pc) => this.watermarkOf(pc.id))));
           break;
         case "primitive":
-        case "reshuffle":
           this.setWatermark(u.output.id, this.watermarkOf(u.input.id));
           break;
+        case "reshuffle": {
+          // In a run that takes checkpoints, held at the elements waiting for one (stable_reshuffle.ts).
+          const waiting = this.graph.reshuffles.get(name);
+          this.setWatermark(u.output.id, Math.min(this.watermarkOf(u.input.id), waiting?.hold() ?? Infinity));
+          break;
+        }
         case "pardo":
         case "gbk":
         case "combine": {

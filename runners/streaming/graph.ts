@@ -26,8 +26,9 @@ import { Clocks, GroupNode, TimeAware } from "./grouping";
 import type { GateEnvironment, SideInputGate } from "./side_input_gate";
 import type { SideInputStore } from "./side_input_store";
 import { StreamingChecks } from "./strict_checks";
-import type { Checkpointable } from "./checkpoint";
+import { type Checkpointable, RESHUFFLE_SECTION } from "./checkpoint";
 import type { KeyedRouting } from "./parallel/exchange";
+import type { CheckpointedReshuffle } from "./stable_reshuffle";
 
 export type { SideInputGate } from "./side_input_gate";
 // Decided in the executor, so the DirectRunner loads this driver only for pipelines that need it.
@@ -65,6 +66,8 @@ export interface GraphEnvironment extends GateEnvironment {
   readonly observer?: EdgeObserver;
   /** On an instance of a parallel run: what stands in front of each keyed step (runners/streaming/parallel). */
   readonly exchange?: Pick<KeyedRouting, "wrap">;
+  /** The run takes checkpoints: each Reshuffle holds its elements until one holds them (stable_reshuffle.ts). */
+  readonly checkpointed?: boolean;
 }
 
 /** The push graph of a pipeline. */
@@ -76,6 +79,8 @@ export class StreamingGraph {
   readonly gates = new Map<string, SideInputGate>();
   /** The state and timers of each stateful ParDo, by unit name. */
   readonly statefulState = new Map<string, InMemoryStateAndTimers>();
+  /** Each Reshuffle of a run that takes checkpoints, by unit name (elements wait there for a checkpoint). */
+  readonly reshuffles = new Map<string, CheckpointedReshuffle>();
   private readonly sideInputPcolls = new Set<string>();
   private readonly materialized = new Map<string, SideInputStore>();
   /** The strict model checks (coders, keys, mutation). */
@@ -123,6 +128,7 @@ export class StreamingGraph {
     for (const [name, s] of this.statefulState) parts.set(`stateful:${name}`, s);
     for (const [name, g] of this.gates) parts.set(`gate:${name}`, g);
     for (const [id, s] of this.materialized) parts.set(`side:${id}`, s);
+    for (const [name, r] of this.reshuffles) parts.set(`${RESHUFFLE_SECTION}${name}`, r);
     return parts;
   }
 
@@ -157,6 +163,12 @@ export class StreamingGraph {
   /** Groupings are this driver's own nodes; everything else is the executor's. */
   private route(step: Step): Route {
     const unit = this.graph.unitOf(step);
+    if (unit.kind === "reshuffle" && this.env.checkpointed === true) {
+      const r = new (lazy.stableReshuffle().CheckpointedReshuffle)(this.receiverOf(unit.output.id), lazy.transfer().windowedCoderFor(unit.input));
+      this.timeAware.set(step.name, r);
+      this.reshuffles.set(step.name, r);
+      return { receiver: r };
+    }
     if (unit.kind !== "gbk" && unit.kind !== "combine") return "build";
     const name = step.name;
     const g = new GroupNode(
@@ -265,5 +277,6 @@ const lazy = {
   inMemoryState: () => require("../executor/in_memory_state") as typeof import("../executor/in_memory_state"),
   sideInputGate: () => require("./side_input_gate") as typeof import("./side_input_gate"),
   sideInputStore: () => require("./side_input_store") as typeof import("./side_input_store"),
+  stableReshuffle: () => require("./stable_reshuffle") as typeof import("./stable_reshuffle"),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
