@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "../../lib";
 import { allRunnerFlags } from "../../lib/model/runner_flags";
-import { userName } from "../../lib/model/options";
+import { rawFlagValues, userName } from "../../lib/model/options";
 
 describe("PipelineOptions parsing", () => {
   const flags = {
@@ -119,6 +119,58 @@ describe("Command line: what a new user types", () => {
 
   it("refuses a number flag that is not a number", () => {
     refused(["--output", "o", "--direct_num_workers", "many"], /--direct_num_workers must be a number/);
+  });
+});
+
+describe("Command line: the parser-free path", () => {
+  const flags = {
+    input: { type: "string", describe: "in", default: "in.txt" },
+    output: { type: "string", describe: "out", required: true },
+    limit: { type: "number", describe: "n" },
+    verbose: { type: "boolean", describe: "v", alias: "chatty" },
+    mode: { type: "string", describe: "m", default: "fast", alias: "m2" },
+  } as const;
+  const usage = { scriptName: "t", description: "d" };
+  const argvs: string[][] = [
+    ["--output", "o"],
+    ["--output=o", "--input=i.txt", "--limit", "12"],
+    ["--output", "o", "--limit=-3.5", "--verbose"],
+    ["--output", "o", "--verbose=false", "--streaming"],
+    ["--output", "o", "--no_strict_checks", "--direct_num_workers", "2", "--runner", "DirectRunner"],
+    ["--output", "x", "--tempLocation", "gs://b/tmp", "--directNumWorkers=3"],
+    ["--output", "o", "--mode", "slow", "--job_endpoint", "localhost:8099", "--experiment", "a"],
+    ["--output", "o", "--temp_location", "gs://b/t", "--streaming=true", "--verbose"],
+    ["--output", "o=p", "--input", "a b"],
+  ];
+  // What it leaves to yargs-parser: negative-looking values, positionals, repeats, aliases, odd numbers, booleans with values.
+  const declined: string[][] = [
+    ["--output", "-o"],
+    ["--output", "o", "stray"],
+    ["--output", "o", "--experiment", "a", "--experiment", "b"],
+    ["--output", "o", "--chatty"],
+    ["--output", "o", "--limit", "0x10"],
+    ["--output", "o", "--limit", "1e3"],
+    ["--output", "o", "--verbose", "true"],
+    ["--output", "o", "--verbose=yes"],
+    ["--output", "o", "--", "x"],
+    ["--output", "o", "--unknown_flag", "1"],
+    ["--output"],
+  ];
+
+  it("gives exactly what yargs-parser gives for the command lines it takes", () => {
+    for (const argv of argvs) {
+      const simple = rawFlagValues(argv, flags, usage, "simple");
+      assert.ok(simple !== undefined, `took ${argv.join(" ")}`);
+      assert.deepEqual(simple, rawFlagValues(argv, flags, usage, "yargs-parser"), argv.join(" "));
+    }
+  });
+
+  it("leaves everything else to yargs-parser, and the result is the same either way", () => {
+    for (const argv of declined) {
+      assert.equal(rawFlagValues(argv, flags, usage, "simple"), undefined, argv.join(" "));
+      assert.deepEqual(rawFlagValues(argv, flags, usage, "quick"), rawFlagValues(argv, flags, usage, "yargs-parser"), argv.join(" "));
+    }
+    for (const argv of argvs) assert.deepEqual(rawFlagValues(argv, flags, usage, "quick"), rawFlagValues(argv, flags, usage, "simple"));
   });
 });
 
