@@ -141,6 +141,8 @@ describe("Command line: the parser-free path", () => {
     ["--output", "o", "--mode", "slow", "--job_endpoint", "localhost:8099", "--experiment", "a"],
     ["--output", "o", "--temp_location", "gs://b/t", "--streaming=true", "--verbose"],
     ["--output", "o=p", "--input", "a b"],
+    ["--output", "o", "--input=", "--limit=0", "--mode=--x", "--job_name=a-b"],
+    ["--output=ü/ß", "--limit=-7", "--verbose=true", "--strict_checks=false"],
   ];
   // What it leaves to yargs-parser: negative-looking values, positionals, repeats, aliases, odd numbers, booleans with values.
   const declined: string[][] = [
