@@ -20,7 +20,7 @@ import type { Pipeline } from "../../lib/model/pipeline";
 import { DEFAULT_INPUT, wordcount } from "../../pipelines/wordcount";
 import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
-import { FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, RESHUFFLE_METADATA_EXPECTED, reshuffleMetadataProgram, reshuffleProgram } from "./programs";
+import { COMBINE_GLOBALLY_EXPECTED, combineGloballyProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, RESHUFFLE_METADATA_EXPECTED, reshuffleMetadataProgram, reshuffleProgram, SIDE_INPUT_FANOUT_EXPECTED, sideInputFanoutProgram } from "./programs";
 import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
@@ -166,6 +166,18 @@ for (const runner of RUNNERS) {
       const out = path.join(tmp, "reshuffle-metadata");
       await runRemote(reshuffleMetadataProgram.create({ output: out }, options("reshuffle-metadata")));
       assert.deepEqual(readShards(path.join(out, "meta")), RESHUFFLE_METADATA_EXPECTED);
+    });
+
+    it("Combine.globally gives its sum, the combine of nothing for an empty input, and a singleton side input", async () => {
+      const out = path.join(tmp, "combine-globally");
+      await runRemote(combineGloballyProgram.create({ output: out }, options("combine-globally")));
+      for (const [file, lines] of Object.entries(COMBINE_GLOBALLY_EXPECTED)) assert.deepEqual(readShards(path.join(out, file)), lines, file);
+    });
+
+    it("side inputs read by a fused fan-out see each value once; a stateful DoFn reads side inputs", async () => {
+      const out = path.join(tmp, "side-input-fanout");
+      await runRemote(sideInputFanoutProgram.create({ output: out }, options("side-input-fanout")));
+      for (const [file, lines] of Object.entries(SIDE_INPUT_FANOUT_EXPECTED)) assert.deepEqual(readShards(path.join(out, file)), lines, file);
     });
   });
 }
