@@ -24,6 +24,7 @@ import { COMBINE_GLOBALLY_EXPECTED, combineGloballyProgram, FLATTEN_CONSUMERS, F
 import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
+import { sideInputsProgram } from "../worker/programs";
 
 interface RealRunner {
   readonly name: string;
@@ -178,6 +179,12 @@ for (const runner of RUNNERS) {
       const out = path.join(tmp, "side-input-fanout");
       await runRemote(sideInputFanoutProgram.create({ output: out }, options("side-input-fanout")));
       for (const [file, lines] of Object.entries(SIDE_INPUT_FANOUT_EXPECTED)) assert.deepEqual(readShards(path.join(out, file)), lines, file);
+    });
+
+    it("user counters come back through GetJobMetrics", async () => {
+      const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(sideInputsProgram.create({}, options("counters")));
+      assert.equal(await result.waitUntilFinish(), "DONE");
+      assert.equal(result.metrics.counterTotal("annotate", "words", "Annotate"), 3);
     });
   });
 }
