@@ -147,11 +147,11 @@ export const combineGloballyProgram = definePipeline({
   },
 });
 
-/** What `sideInputFanoutProgram` writes under --output: each file's sorted lines. */
-export const SIDE_INPUT_FANOUT_EXPECTED: Readonly<Record<string, readonly string[]>> = {
-  tagged: ["j:123:3", "k:123:12", "z:123:"],
-  limits: ["a reached 5kg with 6", "b left 7kg of 100"],
-};
+/** What `sideInputFanoutProgram` writes under --output for each --part: its file's sorted lines. */
+export const SIDE_INPUT_FANOUT_EXPECTED = {
+  fanout: { file: "tagged", lines: ["j:123:3", "k:123:12", "z:123:"] },
+  stateful: { file: "limits", lines: ["a reached 5kg with 6", "b left 7kg of 100"] },
+} as const;
 
 /**
  * Side inputs read by elements that one upstream call emits together (a runner that fuses the
@@ -161,8 +161,22 @@ export const SIDE_INPUT_FANOUT_EXPECTED: Readonly<Record<string, readonly string
 export const sideInputFanoutProgram = definePipeline({
   name: "portable-test-side-input-fanout",
   description: "list and multimap side inputs read by a fused fan-out; a stateful DoFn with side inputs",
-  flags: { output: { type: "string", describe: "Output folder", required: true } },
+  flags: {
+    output: { type: "string", describe: "Output folder", required: true },
+    part: { type: "string", describe: "fanout (list and multimap side inputs) or stateful (a stateful DoFn with side inputs and a timer)", required: true },
+  },
   build(root, flags) {
+    if (flags.part !== "fanout" && flags.part !== "stateful") throw new Error(`--part must be fanout or stateful, got ${flags.part}`);
+    if (flags.part === "stateful") {
+      const limits = AsMap(root.apply("Limits", Create.of(kv("a", 5), kv("b", 100))));
+      const unit = AsSingleton(root.apply("Unit", Create.of("kg")));
+      root
+        .apply("Numbers", Create.timestamped([{ value: kv("a", 2), timestamp: 1_000 }, { value: kv("a", 4), timestamp: 2_000 }, { value: kv("b", 7), timestamp: 3_000 }]))
+        .apply("Window", Window.into(new FixedWindows(10_000)))
+        .apply("Sum", ParDo.of(new SumToLimit(), { sideInputs: { limits, unit } }))
+        .apply("WriteLimits", WriteToText.to(`${flags.output}/limits`));
+      return;
+    }
     type Views = { digits: readonly number[]; byKey: ReadonlyMap<string, readonly number[]> };
     const digits = AsList(root.apply("Digits", Create.from([3, 1, 2])));
     const byKey = AsMultimap(root.apply("ByKey", Create.of(kv("k", 1), kv("k", 2), kv("j", 3))));
@@ -178,12 +192,5 @@ export const sideInputFanoutProgram = definePipeline({
         ),
       )
       .apply("WriteTagged", WriteToText.to(`${flags.output}/tagged`));
-    const limits = AsMap(root.apply("Limits", Create.of(kv("a", 5), kv("b", 100))));
-    const unit = AsSingleton(root.apply("Unit", Create.of("kg")));
-    root
-      .apply("Numbers", Create.timestamped([{ value: kv("a", 2), timestamp: 1_000 }, { value: kv("a", 4), timestamp: 2_000 }, { value: kv("b", 7), timestamp: 3_000 }]))
-      .apply("Window", Window.into(new FixedWindows(10_000)))
-      .apply("Sum", ParDo.of(new SumToLimit(), { sideInputs: { limits, unit } }))
-      .apply("WriteLimits", WriteToText.to(`${flags.output}/limits`));
   },
 });

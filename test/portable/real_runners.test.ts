@@ -30,11 +30,22 @@ interface RealRunner {
   readonly name: string;
   readonly envVar: string;
   readonly ready: RegExp;
+  /** Why the runner cannot run a stateful DoFn with timers keyed by one of Beamline's own coders, if it cannot. */
+  readonly noTimersWithSdkKeyCoders?: string;
 }
 
 const RUNNERS: readonly RealRunner[] = [
   { name: "Prism", envVar: "BEAMLINE_PRISM", ready: /PRISM_READY (\S+)/ },
-  { name: "Beam Python's job service", envVar: "BEAMLINE_BEAM_PYTHON_JOB_SERVER", ready: /BEAMPY_JOB_SERVER_READY (\S+)/ },
+  {
+    name: "Beam Python's job service",
+    envVar: "BEAMLINE_BEAM_PYTHON_JOB_SERVER",
+    ready: /BEAMPY_JOB_SERVER_READY (\S+)/,
+    // Beam 2.66's FnApiRunner decodes timer streams itself with the timer family coder as declared
+    // (fn_api_runner/execution.py get_timer_coder_impl), without length-prefixing components it
+    // does not know as it does for PCollections: a Beamline key coder fails with KeyError
+    // 'beamline:coder:jsvalue_deterministic:v1'.
+    noTimersWithSdkKeyCoders: "its FnApiRunner builds timer coders from SDK coders it does not know",
+  },
 ];
 
 /** Starts a launcher on a free port; resolves with its endpoint once it prints the ready line. */
@@ -175,11 +186,19 @@ for (const runner of RUNNERS) {
       for (const [file, lines] of Object.entries(COMBINE_GLOBALLY_EXPECTED)) assert.deepEqual(readShards(path.join(out, file)), lines, file);
     });
 
-    it("side inputs read by a fused fan-out see each value once; a stateful DoFn reads side inputs", async () => {
-      const out = path.join(tmp, "side-input-fanout");
-      await runRemote(sideInputFanoutProgram.create({ output: out }, options("side-input-fanout")));
-      for (const [file, lines] of Object.entries(SIDE_INPUT_FANOUT_EXPECTED)) assert.deepEqual(readShards(path.join(out, file)), lines, file);
-    });
+    for (const part of ["fanout", "stateful"] as const) {
+      const title = part === "fanout" ? "list and multimap side inputs read by a fused fan-out see each value once" : "a stateful DoFn with a timer reads map and singleton side inputs";
+      it(title, async function () {
+        if (part === "stateful" && runner.noTimersWithSdkKeyCoders !== undefined) {
+          console.log(`      (skipped: ${runner.noTimersWithSdkKeyCoders})`);
+          this.skip();
+        }
+        const out = path.join(tmp, `side-input-${part}`);
+        await runRemote(sideInputFanoutProgram.create({ output: out, part }, options(`side-input-${part}`)));
+        const { file, lines } = SIDE_INPUT_FANOUT_EXPECTED[part];
+        assert.deepEqual(readShards(path.join(out, file)), lines);
+      });
+    }
 
     it("user counters come back through GetJobMetrics", async () => {
       const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(sideInputsProgram.create({}, options("counters")));
