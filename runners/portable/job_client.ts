@@ -85,12 +85,29 @@ export class JobServiceClient {
     return stateName((await this.rpc.unary("Cancel", jobApi.CancelJobRequest, jobApi.CancelJobResponse, { jobId }, 30_000)).state);
   }
 
+  /**
+   * The job's metrics, one value per metric: the committed one where the runner reports it, else
+   * the attempted one. The Job API's MetricResults has both lists and "runners may support one or
+   * the other or both": Prism reports what finished bundles sent as committed and only in-flight
+   * progress as attempted; other job services fill attempted alone.
+   */
   async metrics(jobId: string): Promise<metricsapi.MonitoringInfo[]> {
     const r = await this.rpc.unary("GetJobMetrics", jobApi.GetJobMetricsRequest, jobApi.GetJobMetricsResponse, { jobId }, 30_000);
-    return r.metrics?.attempted ?? [];
+    return preferCommitted(r.metrics?.committed ?? [], r.metrics?.attempted ?? []);
   }
 
   close(): void {
     this.rpc.close();
   }
+}
+
+/** A metric's identity: its URN and labels (a MonitoringInfo's payload is its value). */
+function metricIdentity(mi: metricsapi.MonitoringInfo): string {
+  return JSON.stringify([mi.urn, Object.entries(mi.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+}
+
+/** Every committed metric, and the attempted ones that have no committed value. */
+export function preferCommitted(committed: readonly metricsapi.MonitoringInfo[], attempted: readonly metricsapi.MonitoringInfo[]): metricsapi.MonitoringInfo[] {
+  const have = new Set(committed.map(metricIdentity));
+  return [...committed, ...attempted.filter((mi) => !have.has(metricIdentity(mi)))];
 }

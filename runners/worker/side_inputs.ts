@@ -101,6 +101,8 @@ function decodeAll(coder: Coder<unknown>, bytes: Uint8Array): unknown[] {
 /** Fetches side-input windows on demand, then passes the element on. */
 export class SideInputLoader implements Receiver {
   private readonly loaded = new Set<string>();
+  /** Fetches under way, by `localName|window id`. */
+  private readonly fetching = new Map<string, Promise<void>>();
   private readonly tokens = new Map<string, string | undefined>();
 
   constructor(
@@ -139,20 +141,28 @@ export class SideInputLoader implements Receiver {
 
   /** Fetches the side-input windows that main-input `windows` read, if not fetched yet (undefined: all there). */
   ensureLoaded(windows: readonly BoundedWindow[]): Promise<void> | undefined {
-    let missing: { source: SideInputSource; window: BoundedWindow }[] | undefined;
+    let waits: Promise<void>[] | undefined;
     for (const w of windows) {
       for (const source of this.sources) {
         const sideWindow = source.view.pcoll.windowing.windowFn.sideInputWindow(w);
-        if (!this.loaded.has(`${source.localName}|${sideWindow.id()}`)) (missing ??= []).push({ source, window: sideWindow });
+        const id = `${source.localName}|${sideWindow.id()}`;
+        if (this.loaded.has(id)) continue;
+        // Elements that a fused upstream step emits in one call arrive here before the first
+        // one's fetch returns: they wait for that fetch rather than each fetching (and appending)
+        // the window again.
+        let fetch = this.fetching.get(id);
+        if (fetch === undefined) {
+          fetch = this.load(source, sideWindow, id).finally(() => this.fetching.delete(id));
+          this.fetching.set(id, fetch);
+        }
+        (waits ??= []).push(fetch);
       }
     }
-    if (missing === undefined) return undefined;
-    return Promise.all(missing.map((m) => this.load(m.source, m.window))).then(() => undefined);
+    if (waits === undefined) return undefined;
+    return Promise.all(waits).then(() => undefined);
   }
 
-  private async load(source: SideInputSource, window: BoundedWindow): Promise<void> {
-    const id = `${source.localName}|${window.id()}`;
-    if (this.loaded.has(id)) return;
+  private async load(source: SideInputSource, window: BoundedWindow, id: string): Promise<void> {
     const windowBytes = encodeToBytes(source.windowCoder, window, "nested");
     const base = { transformId: this.transformId, sideInputId: source.localName, window: windowBytes };
     const get = (key: fnapi.StateKey): Promise<Uint8Array> => this.state().get(this.instructionId(), key);

@@ -45,8 +45,10 @@ export function statefulBackends(
   instructionId: () => string,
 ): FnStatefulBackends {
   const fail = (what: string): Error => new Error(`Stateful ParDo '${name}' (transform ${transformId}): ${what}`);
-  const mainInput = Object.values(t.inputs)[0];
-  if (mainInput === undefined) throw fail("the transform has no input in the descriptor");
+  // The keyed main input is the one input that is not a side input: a descriptor's inputs are a
+  // proto map, which runners such as Prism send in no particular order.
+  const mainInput = Object.entries(t.inputs).find(([local]) => !(local in payload.sideInputs))?.[1];
+  if (mainInput === undefined) throw fail("the transform has no main input in the descriptor");
   const kvCoder = view.elementCoder(mainInput);
   if (kvCoder.urn !== "beam:coder:kv:v1" || kvCoder.components.length !== 2) {
     throw fail(`its input ${mainInput} has coder ${kvCoder.urn}, not beam:coder:kv:v1; stateful DoFns read KV elements`);

@@ -83,6 +83,8 @@ export interface PlanOptions {
   readonly liftCombines?: boolean;
   readonly expandReshuffle?: boolean;
   readonly breakAt?: ReadonlySet<string>;
+  /** Fuse a ParDo that reads side inputs into its main input's stage (as Prism does) instead of starting a stage. */
+  readonly fuseSideInputConsumers?: boolean;
 }
 
 export function plan(proto: rapi.Pipeline, dataUrl: string, options: PlanOptions = {}): Plan {
@@ -130,7 +132,8 @@ export function plan(proto: rapi.Pipeline, dataUrl: string, options: PlanOptions
   const firstConsumer = new Map<string, string>();
   for (const id of leaves.filter(isSdk)) {
     const input = mainInput(id)!;
-    if (sideLocals(id).size > 0 || isStateful(id) || options.breakAt?.has(c.transforms[id]!.uniqueName) === true) continue;
+    const breaksForSideInputs = sideLocals(id).size > 0 && options.fuseSideInputConsumers !== true;
+    if (breaksForSideInputs || isStateful(id) || options.breakAt?.has(c.transforms[id]!.uniqueName) === true) continue;
     const p = producer.get(input);
     if (p !== undefined && isSdk(p)) union(id, p);
     const first = firstConsumer.get(input);

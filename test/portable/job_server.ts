@@ -29,6 +29,11 @@ const TERMINAL = new Set([S.DONE, S.FAILED, S.CANCELLED, S.UPDATED, S.DRAINED]);
 
 export class MiniJobServer {
   readonly jobs = new Map<string, Job>();
+  /**
+   * Which of GetJobMetrics' lists carries the jobs' metrics: runners may report attempted values,
+   * committed ones or both (Prism reports what finished bundles sent as committed).
+   */
+  metricsAs: "attempted" | "committed" = "attempted";
   /** When set, jobs stay RUNNING (after starting their worker) until cancelled. */
   holdJobs = false;
   private readonly prepared = new Map<string, Job>();
@@ -109,7 +114,8 @@ export class MiniJobServer {
           },
           GetJobMetrics: (call: grpc.ServerUnaryCall<jobapi.GetJobMetricsRequest, jobapi.GetJobMetricsResponse>, cb: grpc.sendUnaryData<jobapi.GetJobMetricsResponse>) => {
             const job = self!.jobs.get(call.request.jobId);
-            cb(null, { metrics: { attempted: job?.metrics ?? [], committed: [] } });
+            const metrics = job?.metrics ?? [];
+            cb(null, { metrics: self!.metricsAs === "attempted" ? { attempted: metrics, committed: [] } : { attempted: [], committed: metrics } });
           },
         },
       },

@@ -120,6 +120,18 @@ describe("PortableRunner over the Job API (LOOPBACK)", function () {
     assert.equal(result.metrics.counterTotal("annotate", "words", "Annotate"), 3);
   });
 
+  it("reads user counters a runner reports as committed (as Prism does), not only attempted ones", async () => {
+    jobServer.metricsAs = "committed";
+    try {
+      const p = sideInputsProgram.create({}, portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+      const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
+      assert.equal(await result.waitUntilFinish(), "DONE");
+      assert.equal(result.metrics.counterTotal("annotate", "words", "Annotate"), 3);
+    } finally {
+      jobServer.metricsAs = "attempted";
+    }
+  });
+
   it("reports a failed job: FAILED state, non-zero outcome and the worker's error", async () => {
     const lines: string[] = [];
     const p = failingProgram.create({}, portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));

@@ -1,7 +1,8 @@
 /** Pipeline programs for the PortableRunner end-to-end tests. */
-import { Combine, Combiners, Create, definePipeline, DoFn, FixedWindows, Flatten, GroupByKey, KV, kv, ParDo, ProcessContext, Reshuffle, StatefulDoFn, StatefulProcessContext, StateSpec, Window } from "../../lib";
+import { AsList, AsMap, AsMultimap, AsSingleton, Combine, Combiners, Create, definePipeline, DoFn, FixedWindows, Flatten, GroupByKey, KV, kv, ParDo, ProcessContext, Reshuffle, StatefulDoFn, StatefulProcessContext, StateSpec, Window } from "../../lib";
 import type { IntervalWindow } from "../../lib/model/window";
 import { WriteToText } from "../../lib/io/textio";
+import { SumToLimit } from "./streaming_programs";
 
 /** A program whose DoFn throws on one element. */
 export const failingProgram = definePipeline({
@@ -115,5 +116,81 @@ export const reshuffleMetadataProgram = definePipeline({
         ),
       )
       .apply("Write", WriteToText.to(`${flags.output}/meta`));
+  },
+});
+
+/** What `combineGloballyProgram` writes under --output: each file's sorted lines. */
+export const COMBINE_GLOBALLY_EXPECTED: Readonly<Record<string, readonly string[]>> = {
+  sums: ["empty=0", "sum=10"],
+  shares: ["1/10", "2/10", "3/10", "4/10"],
+};
+
+/**
+ * Combine.globally over values and over an empty collection (which gives the combine of nothing
+ * through the default branch), and a global sum read as a singleton side input.
+ */
+export const combineGloballyProgram = definePipeline({
+  name: "portable-test-combine-globally",
+  description: "Combine.globally, empty and not, and as a side input",
+  flags: { output: { type: "string", describe: "Output folder", required: true } },
+  build(root, flags) {
+    const nums = root.apply("Nums", Create.from([1, 2, 3, 4]));
+    const total = nums.apply("Total", Combine.globally(Combiners.sum()));
+    const empty = nums.filter("NoneKept", () => false).apply("EmptyTotal", Combine.globally(Combiners.sum()));
+    total
+      .map("FormatTotal", (n: number) => `sum=${n}`)
+      .apply(Flatten.with(empty.map("FormatEmpty", (n: number) => `empty=${n}`)))
+      .apply("WriteSums", WriteToText.to(`${flags.output}/sums`));
+    nums
+      .apply("Share", ParDo.of((n: number, ctx: ProcessContext<string, {}, { total: number }>) => ctx.output(`${n}/${ctx.sideInputs.total}`), { sideInputs: { total: AsSingleton(total) } }))
+      .apply("WriteShares", WriteToText.to(`${flags.output}/shares`));
+  },
+});
+
+/** What `sideInputFanoutProgram` writes under --output for each --part: its file's sorted lines. */
+export const SIDE_INPUT_FANOUT_EXPECTED = {
+  fanout: { file: "tagged", lines: ["j:123:3", "k:123:12", "z:123:"] },
+  stateful: { file: "limits", lines: ["a reached 5kg with 6", "b left 7kg of 100"] },
+} as const;
+
+/**
+ * Side inputs read by elements that one upstream call emits together (a runner that fuses the
+ * reader with its producer hands them over before the first side-input fetch returns), and by a
+ * stateful DoFn (whose keyed input is not the first of its inputs in every runner's descriptor).
+ */
+export const sideInputFanoutProgram = definePipeline({
+  name: "portable-test-side-input-fanout",
+  description: "list and multimap side inputs read by a fused fan-out; a stateful DoFn with side inputs",
+  flags: {
+    output: { type: "string", describe: "Output folder", required: true },
+    part: { type: "string", describe: "fanout (list and multimap side inputs) or stateful (a stateful DoFn with side inputs and a timer)", required: true },
+  },
+  build(root, flags) {
+    if (flags.part !== "fanout" && flags.part !== "stateful") throw new Error(`--part must be fanout or stateful, got ${flags.part}`);
+    if (flags.part === "stateful") {
+      const limits = AsMap(root.apply("Limits", Create.of(kv("a", 5), kv("b", 100))));
+      const unit = AsSingleton(root.apply("Unit", Create.of("kg")));
+      root
+        .apply("Numbers", Create.timestamped([{ value: kv("a", 2), timestamp: 1_000 }, { value: kv("a", 4), timestamp: 2_000 }, { value: kv("b", 7), timestamp: 3_000 }]))
+        .apply("Window", Window.into(new FixedWindows(10_000)))
+        .apply("Sum", ParDo.of(new SumToLimit(), { sideInputs: { limits, unit } }))
+        .apply("WriteLimits", WriteToText.to(`${flags.output}/limits`));
+      return;
+    }
+    type Views = { digits: readonly number[]; byKey: ReadonlyMap<string, readonly number[]> };
+    const digits = AsList(root.apply("Digits", Create.from([3, 1, 2])));
+    const byKey = AsMultimap(root.apply("ByKey", Create.of(kv("k", 1), kv("k", 2), kv("j", 3))));
+    root
+      .apply("Line", Create.from(["k,j,z"]))
+      .flatMap("Split", (line: string) => line.split(","))
+      .apply(
+        "Tag",
+        ParDo.of(
+          (k: string, ctx: ProcessContext<string, {}, Views>) =>
+            ctx.output(`${k}:${[...ctx.sideInputs.digits].sort().join("")}:${[...(ctx.sideInputs.byKey.get(k) ?? [])].sort().join("")}`),
+          { sideInputs: { digits, byKey } },
+        ),
+      )
+      .apply("WriteTagged", WriteToText.to(`${flags.output}/tagged`));
   },
 });

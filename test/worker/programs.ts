@@ -1,5 +1,5 @@
 /** Small pipeline programs the worker tests rebuild in worker mode. */
-import { AsIterable, AsMap, AsMultimap, Combine, Combiners, Create, definePipeline, DoFn, FixedWindows, kv, KV, Metrics, ParDo, ProcessContext, Window } from "../../lib";
+import { AsIterable, AsList, AsMap, AsMultimap, Combine, Combiners, Create, definePipeline, DoFn, FixedWindows, kv, KV, Metrics, ParDo, ProcessContext, Window } from "../../lib";
 
 type AnnotateSides = { lengths: readonly number[]; tags: ReadonlyMap<string, readonly string[]> };
 
@@ -177,5 +177,32 @@ export const mapSideInputProgram = definePipeline({
         { sideInputs: { table: view } },
       ),
     );
+  },
+});
+
+/**
+ * A fused FlatMap hands several elements at once to a ParDo reading a list side input: each
+ * element may reach the side-input fetch before the previous one's fetch has returned.
+ */
+export const splitThenListSideInputProgram = definePipeline({
+  name: "worker-test-split-then-list-side-input",
+  description: "several elements from one upstream call reach a side-input ParDo together",
+  flags: {},
+  build(root) {
+    const digits = AsList(root.apply("Digits", Create.from<number>([])));
+    root
+      .apply("Lines", Create.from<string>([]))
+      .flatMap("Split", (line: string) => line.split(","))
+      .apply(
+        "Tag",
+        ParDo.of(
+          new (class Tag extends DoFn<string, string, {}, { digits: readonly number[] }> {
+            process(w: string, ctx: ProcessContext<string, {}, { digits: readonly number[] }>): void {
+              ctx.output(`${w}:${ctx.sideInputs.digits.join("")}`);
+            }
+          })(),
+          { sideInputs: { digits } },
+        ),
+      );
   },
 });

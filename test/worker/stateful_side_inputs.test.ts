@@ -80,4 +80,34 @@ describe("Fn API harness: a stateful DoFn with side inputs", function () {
     const timers = decodeAll(timerCoder, r2.timers.get(stream)) as Timer<unknown>[];
     assert.deepEqual(timers.map((x) => [x.userKey, x.fireTimestamp]), [["a", 9_999]]);
   });
+
+  it("finds the main input by its local name when the descriptor lists side inputs first (a proto map has no order)", async () => {
+    // Prism's descriptors list a transform's inputs in no particular order; the keyed main input
+    // is the one that is not a side input, wherever it stands.
+    const planned = plan(translatePipeline(statefulSideInputProgram.create({}), dockerEnvironment()).proto, server.url);
+    harness = new FnHarness({ workerId: "w-stateful-side-order", controlUrl: server.url, loadPipeline: () => statefulSideInputProgram.create({}), runId: "r" }).start();
+    const c = planned.components;
+    const stage = planned.stages.find((st) => st.transforms.some((t) => c.transforms[t]!.uniqueName === "Sum"))!;
+    const sumId = stage.transforms.find((t) => c.transforms[t]!.uniqueName === "Sum")!;
+    const described = stage.descriptor!.transforms[sumId]!;
+    const { main, ...sides } = described.inputs;
+    assert.ok(main !== undefined);
+    described.inputs = { ...sides, main };
+    assert.deepEqual(Object.keys(described.inputs), ["side0", "side1", "main"]);
+    server.addDescriptor(stage.descriptor!);
+    const t = c.transforms[sumId]!;
+    const global = new Uint8Array(0);
+    const sideCoder = (local: string): Coder<unknown> => coder(c, c.pcollections[t.inputs[local]!]!.coderId);
+    server.state.set(stateKeyId({ type: { oneofKind: "iterableSideInput", iterableSideInput: { transformId: sumId, sideInputId: "side0", window: global } } }), encodeAll(sideCoder("side0"), [kv("a", 5), kv("b", 100)]));
+    server.state.set(stateKeyId({ type: { oneofKind: "iterableSideInput", iterableSideInput: { transformId: sumId, sideInputId: "side1", window: global } } }), encodeAll(sideCoder("side1"), ["kg"]));
+    const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);
+    const stream = `${sumId}|end`;
+    const [outPc, sink] = [...stage.outputs][0]!;
+    const window = new IntervalWindow(0, 10_000);
+    const elements: WindowedValue<unknown>[] = [{ value: kv("a", 6), timestamp: 1_000, windows: [window], pane: NO_FIRING }];
+    const r = await server.processBundle(stage.id, new Map([[stage.sourceId, [encodeAll(coder(c, planned.wireCoder(stage.input)), elements)]]]), [sink], { inputs: new Map([[stream, []]]), outputs: [stream] });
+    assert.deepEqual((decodeAll(coder(c, planned.wireCoder(outPc)), r.outputs.get(sink)) as WindowedValue<string>[]).map((o) => o.value), ["a reached 5kg with 6"]);
+    const timerCoder = coder(c, payload.timerFamilySpecs["end"]!.timerFamilyCoderId) as Coder<Timer<unknown>>;
+    assert.deepEqual((decodeAll(timerCoder, r.timers.get(stream)) as Timer<unknown>[]).map((x) => [x.userKey, x.fireTimestamp]), [["a", 9_999]]);
+  });
 });
