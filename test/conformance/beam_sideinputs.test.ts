@@ -406,6 +406,38 @@ describe("Beam side inputs (sideinputs_test.py, ViewTest.java): global window", 
     );
   });
 
+  it("list, map and multimap views cannot be changed by the DoFn (testListSideInputIsImmutable, testMapSideInputIsImmutable, testMultimapSideInputIsImmutable)", async () => {
+    // Beam's views throw UnsupportedOperationException on mutation; a view here is shared by every
+    // element of the window, so a change one element made would leak into the next element's view.
+    const { rows, state, error } = await outputs<{ l: readonly number[]; m: ReadonlyMap<string, number>; mm: ReadonlyMap<string, readonly number[]> }>(
+      (p) => ({
+        l: AsList(p.apply("L", Create.of(11))),
+        m: AsMap(p.apply("M", Create.of(kv("a", 1)))),
+        mm: AsMultimap(p.apply("MM", Create.of(kv("a", 1)))),
+      }),
+      (x, { l, m, mm }) => {
+        const refused: string[] = [];
+        const attempt = (what: string, change: () => unknown): void => {
+          try {
+            change();
+          } catch {
+            refused.push(what);
+          }
+        };
+        attempt("list push", () => (l as number[]).push(4));
+        attempt("map set", () => (m as Map<string, number>).set("c", 3));
+        attempt("map delete", () => (m as Map<string, number>).delete("a"));
+        attempt("map clear", () => (m as Map<string, number>).clear());
+        attempt("multimap set", () => (mm as Map<string, number[]>).set("c", [3]));
+        attempt("multimap values push", () => (mm.get("a") as number[]).push(2));
+        return [[x, refused.length, l.length, m.size, mm.size, mm.get("a")!.length]];
+      },
+      [1, 2],
+    );
+    assert.equal(state, "DONE", error?.message);
+    assert.deepEqual(rows, ["[1,6,1,1,1,1]", "[2,6,1,1,1,1]"]);
+  });
+
   it("refuses a sessions-windowed side input at construction (Beam: Sessions have no side-input window mapping)", async () => {
     const { state, error } = await run((p) => {
       const side = p.apply("Side", Create.of(1)).apply("Sessions", Window.into(new Sessions(10)));
