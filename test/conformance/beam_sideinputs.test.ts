@@ -23,12 +23,14 @@ import {
   ParDo,
   PCollection,
   PipelineBuilder,
+  PTransform,
   Sessions,
   SideInput,
   SlidingWindows,
   TestStream,
   Window,
 } from "../../lib";
+import type { PBegin } from "../../lib/model/pcollection";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { WindowFn } from "../../lib/model/windowing";
 import { runDirect } from "../helpers";
@@ -249,202 +251,214 @@ for (const mode of ["batch", "streaming"] as const) {
   });
 }
 
-describe("Beam side inputs (sideinputs_test.py, ViewTest.java): global window", () => {
-  /** Runs `main` → FlatMap(fn with `views`) and returns the sorted outputs (as JSON). */
-  async function outputs<S extends Record<string, unknown>>(
-    views: (p: Pipeline) => { readonly [K in keyof S]: SideInput<S[K]> },
-    fn: (x: number, s: S) => unknown[],
-    main: readonly number[] = [1, 2],
-  ): Promise<{ rows: string[]; state: string; error?: Error }> {
-    const out: Observed<unknown>[] = [];
-    const { state, error } = await run((p) => {
-      const sideInputs = views(p);
-      collect(
-        p.apply("Main", Create.from(main)).apply(
-          "Compute",
-          ParDo.into<unknown>().of(
-            (x, ctx) => {
-              for (const o of fn(x, ctx.sideInputs as unknown as S)) ctx.output(o);
-            },
-            { sideInputs },
+for (const mode of ["batch", "streaming"] as const) {
+  /** C.of / C.from, or in streaming a TestStream of the same values in the global window. */
+  const C = {
+    of: <T>(...values: T[]): PTransform<PBegin, PCollection<T>> => C.from(values),
+    from: <T>(values: readonly T[]): PTransform<PBegin, PCollection<T>> =>
+      mode === "batch"
+        ? Create.from(values)
+        : TestStream.create<T>()
+            .addElements(...values.map((value) => ({ value, timestamp: 0 })))
+            .advanceWatermarkToInfinity(),
+  };
+  describe(`Beam side inputs (sideinputs_test.py, ViewTest.java): global window, ${mode}`, () => {
+    /** Runs `main` → FlatMap(fn with `views`) and returns the sorted outputs (as JSON). */
+    async function outputs<S extends Record<string, unknown>>(
+      views: (p: Pipeline) => { readonly [K in keyof S]: SideInput<S[K]> },
+      fn: (x: number, s: S) => unknown[],
+      main: readonly number[] = [1, 2],
+    ): Promise<{ rows: string[]; state: string; error?: Error }> {
+      const out: Observed<unknown>[] = [];
+      const { state, error } = await run((p) => {
+        const sideInputs = views(p);
+        collect(
+          p.apply("Main", C.from(main)).apply(
+            "Compute",
+            ParDo.into<unknown>().of(
+              (x, ctx) => {
+                for (const o of fn(x, ctx.sideInputs as unknown as S)) ctx.output(o);
+              },
+              { sideInputs },
+            ),
           ),
-        ),
-        out,
+          out,
+        );
+      });
+      return { rows: out.map((o) => JSON.stringify(o.value)).sort(), state, error };
+    }
+
+    it("an empty singleton without a default fails, naming it (testEmptySingletonSideInput)", async () => {
+      const { state, error } = await outputs<{ s: number }>((p) => ({ s: AsSingleton(p.apply("Side", C.of<number>())) }), (x, { s }) => [x * s]);
+      assert.equal(state, "FAILED");
+      assert.match(error!.message, /singleton side input 's' .* is empty/);
+    });
+
+    it("a singleton of more than one element fails (test_multi_valued_singleton_side_input, testNonSingletonSideInput)", async () => {
+      const { state, error } = await outputs<{ s: number }>((p) => ({ s: AsSingleton(p.apply("Side", C.of(3, 4))) }), (x, { s }) => [x * s]);
+      assert.equal(state, "FAILED");
+      assert.match(error!.message, /singleton side input 's' .* has 2 elements/);
+    });
+
+    it("an empty singleton with a default reads the default (test_default_value_singleton_side_input)", async () => {
+      const { rows } = await outputs<{ s: number }>((p) => ({ s: AsSingleton(p.apply("Side", C.of<number>()), { default: 10 }) }), (x, { s }) => [x * s]);
+      assert.deepEqual(rows, ["10", "20"]);
+    });
+
+    it("iterable (test_iterable_side_input)", async () => {
+      const { rows } = await outputs<{ s: readonly number[] }>((p) => ({ s: AsIterable(p.apply("Side", C.of(3, 4))) }), (x, { s }) => s.map((y) => x * y));
+      assert.deepEqual(rows, ["3", "4", "6", "8"]);
+    });
+
+    it("list and dict, a dict value null (test_as_list_and_as_dict_side_inputs)", async () => {
+      const { rows } = await outputs<{ l: readonly number[]; d: ReadonlyMap<string, number | null> }>(
+        (p) => ({
+          l: AsList(p.apply("SideList", C.of(5, 1, 3, 2, 9))),
+          d: AsMap(p.apply("SidePairs", C.of<KV<string, number | null>>(kv("crouton", 17), kv("supreme", null)))),
+        }),
+        (x, { l, d }) => [[x, [...l].sort((a, b) => a - b), [...d].sort()]],
+        [1],
+      );
+      assert.deepEqual(rows, [JSON.stringify([1, [1, 2, 3, 5, 9], [["crouton", 17], ["supreme", null]]])]);
+    });
+
+    it("the same view twice, the same PCollection with different defaults (test_as_singleton_without_unique_labels, ..._with_different_defaults, test_as_list_twice, test_as_dict_twice)", async () => {
+      const { rows, state, error } = await outputs<{ s1: number; s2: number; d1: number; d2: number; l1: readonly number[]; l2: readonly number[]; m1: ReadonlyMap<string, number>; m2: ReadonlyMap<string, number> }>(
+        (p) => {
+          const two = p.apply("Two", C.of(2));
+          const none = p.apply("None", C.of<number>());
+          const list = p.apply("List", C.of(1, 2, 3));
+          const kvs = p.apply("Kvs", C.of(kv("a", 1), kv("b", 2)));
+          const single = AsSingleton(two);
+          const listView = AsList(list);
+          return {
+            s1: single,
+            s2: single,
+            d1: AsSingleton(none, { default: 2 }),
+            d2: AsSingleton(none, { default: 3 }),
+            l1: listView,
+            l2: AsList(list),
+            m1: AsMap(kvs),
+            m2: AsMap(kvs),
+          };
+        },
+        (x, s) => [[x, s.s1, s.s2, s.d1, s.d2, [...s.l1].sort(), [...s.l2].sort(), [...s.m1].sort(), [...s.m2].sort()]],
+        [1],
+      );
+      assert.equal(state, "DONE", error?.message);
+      assert.deepEqual(rows, [JSON.stringify([1, 2, 2, 2, 3, [1, 2, 3], [1, 2, 3], [["a", 1], ["b", 2]], [["a", 1], ["b", 2]]])]);
+    });
+
+    it("a flattened side input (test_flattened_side_input)", async () => {
+      const { rows } = await outputs<{ ab: readonly string[] }>(
+        (p) => ({ ab: AsList(p.apply("Side1", C.of("a")).apply(Flatten.with(p.apply("Side2", C.of("b"))))) }),
+        (_x, { ab }) => [...ab],
+        [0],
+      );
+      assert.deepEqual(rows, ['"a"', '"b"']);
+    });
+
+    it("empty list, map and multimap views are empty (testEmptyListSideInput, testEmptyMapSideInput, testEmptyMultimapSideInput)", async () => {
+      const { rows } = await outputs<{ l: readonly number[]; m: ReadonlyMap<string, number>; mm: ReadonlyMap<string, readonly number[]> }>(
+        (p) => ({
+          l: AsList(p.apply("L", C.of<number>())),
+          m: AsMap(p.apply("M", C.of<KV<string, number>>())),
+          mm: AsMultimap(p.apply("MM", C.of<KV<string, number>>())),
+        }),
+        (x, { l, m, mm }) => [[x, l.length, m.size, mm.size]],
+        [1],
+      );
+      assert.deepEqual(rows, ["[1,0,0,0]"]);
+    });
+
+    it("map and multimap, iterated as entries (testMapAsEntrySetSideInput, testMultimapAsEntrySetSideInput)", async () => {
+      const { rows } = await outputs<{ m: ReadonlyMap<string, number>; mm: ReadonlyMap<string, readonly number[]> }>(
+        (p) => ({
+          m: AsMap(p.apply("M", C.of(kv("a", 1), kv("b", 3)))),
+          mm: AsMultimap(p.apply("MM", C.of(kv("a", 1), kv("a", 2), kv("b", 3)))),
+        }),
+        (_x, { m, mm }) => [...[...m].map(([k, v]) => `m ${k}${v}`), ...[...mm].flatMap(([k, vs]) => vs.map((v) => `mm ${k}${v}`))],
+        [2],
+      );
+      assert.deepEqual(rows, ['"m a1"', '"m b3"', '"mm a1"', '"mm a2"', '"mm b3"']);
+    });
+
+    it("a map with a repeated key fails, even with null values (testMapSideInputWithNullValuesCatchesDuplicates)", async () => {
+      const { state, error } = await outputs<{ m: ReadonlyMap<string, null> }>(
+        (p) => ({ m: AsMap(p.apply("M", C.of<KV<string, null>>(kv("a", null), kv("a", null)))) }),
+        (x, { m }) => [[x, m.get("a")]],
+      );
+      assert.equal(state, "FAILED");
+      assert.match(error!.message, /key a twice/);
+    });
+
+    it("a side input built from another side input, nested iterables (testSideInputWithNestedIterables)", async () => {
+      const out: Observed<number>[] = [];
+      const { state, error } = await run((p) => {
+        const view1 = AsIterable(p.apply("Create1", C.of(0)).map("OutputOne", () => 17));
+        const view2 = AsIterable(
+          p.apply("Create2", C.of(0)).apply("OutputSide", ParDo.into<readonly number[]>().of((_x, ctx) => ctx.output(ctx.sideInputs.view1), { sideInputs: { view1 } })),
+        );
+        collect(
+          p.apply("Create3", C.of(0)).apply(
+            "Read",
+            ParDo.into<number>().of(
+              (_x, ctx) => {
+                for (const inner of ctx.sideInputs.view2) for (const i of inner) ctx.output(i);
+              },
+              { sideInputs: { view2 } },
+            ),
+          ),
+          out,
+        );
+      });
+      assert.equal(state, "DONE", error?.message);
+      assert.deepEqual(
+        out.map((o) => o.value),
+        [17],
       );
     });
-    return { rows: out.map((o) => JSON.stringify(o.value)).sort(), state, error };
-  }
 
-  it("an empty singleton without a default fails, naming it (testEmptySingletonSideInput)", async () => {
-    const { state, error } = await outputs<{ s: number }>((p) => ({ s: AsSingleton(p.apply("Side", Create.of<number>())) }), (x, { s }) => [x * s]);
-    assert.equal(state, "FAILED");
-    assert.match(error!.message, /singleton side input 's' .* is empty/);
-  });
-
-  it("a singleton of more than one element fails (test_multi_valued_singleton_side_input, testNonSingletonSideInput)", async () => {
-    const { state, error } = await outputs<{ s: number }>((p) => ({ s: AsSingleton(p.apply("Side", Create.of(3, 4))) }), (x, { s }) => [x * s]);
-    assert.equal(state, "FAILED");
-    assert.match(error!.message, /singleton side input 's' .* has 2 elements/);
-  });
-
-  it("an empty singleton with a default reads the default (test_default_value_singleton_side_input)", async () => {
-    const { rows } = await outputs<{ s: number }>((p) => ({ s: AsSingleton(p.apply("Side", Create.of<number>()), { default: 10 }) }), (x, { s }) => [x * s]);
-    assert.deepEqual(rows, ["10", "20"]);
-  });
-
-  it("iterable (test_iterable_side_input)", async () => {
-    const { rows } = await outputs<{ s: readonly number[] }>((p) => ({ s: AsIterable(p.apply("Side", Create.of(3, 4))) }), (x, { s }) => s.map((y) => x * y));
-    assert.deepEqual(rows, ["3", "4", "6", "8"]);
-  });
-
-  it("list and dict, a dict value null (test_as_list_and_as_dict_side_inputs)", async () => {
-    const { rows } = await outputs<{ l: readonly number[]; d: ReadonlyMap<string, number | null> }>(
-      (p) => ({
-        l: AsList(p.apply("SideList", Create.of(5, 1, 3, 2, 9))),
-        d: AsMap(p.apply("SidePairs", Create.of<KV<string, number | null>>(kv("crouton", 17), kv("supreme", null)))),
-      }),
-      (x, { l, d }) => [[x, [...l].sort((a, b) => a - b), [...d].sort()]],
-      [1],
-    );
-    assert.deepEqual(rows, [JSON.stringify([1, [1, 2, 3, 5, 9], [["crouton", 17], ["supreme", null]]])]);
-  });
-
-  it("the same view twice, the same PCollection with different defaults (test_as_singleton_without_unique_labels, ..._with_different_defaults, test_as_list_twice, test_as_dict_twice)", async () => {
-    const { rows, state, error } = await outputs<{ s1: number; s2: number; d1: number; d2: number; l1: readonly number[]; l2: readonly number[]; m1: ReadonlyMap<string, number>; m2: ReadonlyMap<string, number> }>(
-      (p) => {
-        const two = p.apply("Two", Create.of(2));
-        const none = p.apply("None", Create.of<number>());
-        const list = p.apply("List", Create.of(1, 2, 3));
-        const kvs = p.apply("Kvs", Create.of(kv("a", 1), kv("b", 2)));
-        const single = AsSingleton(two);
-        const listView = AsList(list);
-        return {
-          s1: single,
-          s2: single,
-          d1: AsSingleton(none, { default: 2 }),
-          d2: AsSingleton(none, { default: 3 }),
-          l1: listView,
-          l2: AsList(list),
-          m1: AsMap(kvs),
-          m2: AsMap(kvs),
-        };
-      },
-      (x, s) => [[x, s.s1, s.s2, s.d1, s.d2, [...s.l1].sort(), [...s.l2].sort(), [...s.m1].sort(), [...s.m2].sort()]],
-      [1],
-    );
-    assert.equal(state, "DONE", error?.message);
-    assert.deepEqual(rows, [JSON.stringify([1, 2, 2, 2, 3, [1, 2, 3], [1, 2, 3], [["a", 1], ["b", 2]], [["a", 1], ["b", 2]]])]);
-  });
-
-  it("a flattened side input (test_flattened_side_input)", async () => {
-    const { rows } = await outputs<{ ab: readonly string[] }>(
-      (p) => ({ ab: AsList(p.apply("Side1", Create.of("a")).apply(Flatten.with(p.apply("Side2", Create.of("b"))))) }),
-      (_x, { ab }) => [...ab],
-      [0],
-    );
-    assert.deepEqual(rows, ['"a"', '"b"']);
-  });
-
-  it("empty list, map and multimap views are empty (testEmptyListSideInput, testEmptyMapSideInput, testEmptyMultimapSideInput)", async () => {
-    const { rows } = await outputs<{ l: readonly number[]; m: ReadonlyMap<string, number>; mm: ReadonlyMap<string, readonly number[]> }>(
-      (p) => ({
-        l: AsList(p.apply("L", Create.of<number>())),
-        m: AsMap(p.apply("M", Create.of<KV<string, number>>())),
-        mm: AsMultimap(p.apply("MM", Create.of<KV<string, number>>())),
-      }),
-      (x, { l, m, mm }) => [[x, l.length, m.size, mm.size]],
-      [1],
-    );
-    assert.deepEqual(rows, ["[1,0,0,0]"]);
-  });
-
-  it("map and multimap, iterated as entries (testMapAsEntrySetSideInput, testMultimapAsEntrySetSideInput)", async () => {
-    const { rows } = await outputs<{ m: ReadonlyMap<string, number>; mm: ReadonlyMap<string, readonly number[]> }>(
-      (p) => ({
-        m: AsMap(p.apply("M", Create.of(kv("a", 1), kv("b", 3)))),
-        mm: AsMultimap(p.apply("MM", Create.of(kv("a", 1), kv("a", 2), kv("b", 3)))),
-      }),
-      (_x, { m, mm }) => [...[...m].map(([k, v]) => `m ${k}${v}`), ...[...mm].flatMap(([k, vs]) => vs.map((v) => `mm ${k}${v}`))],
-      [2],
-    );
-    assert.deepEqual(rows, ['"m a1"', '"m b3"', '"mm a1"', '"mm a2"', '"mm b3"']);
-  });
-
-  it("a map with a repeated key fails, even with null values (testMapSideInputWithNullValuesCatchesDuplicates)", async () => {
-    const { state, error } = await outputs<{ m: ReadonlyMap<string, null> }>(
-      (p) => ({ m: AsMap(p.apply("M", Create.of<KV<string, null>>(kv("a", null), kv("a", null)))) }),
-      (x, { m }) => [[x, m.get("a")]],
-    );
-    assert.equal(state, "FAILED");
-    assert.match(error!.message, /key a twice/);
-  });
-
-  it("a side input built from another side input, nested iterables (testSideInputWithNestedIterables)", async () => {
-    const out: Observed<number>[] = [];
-    const { state, error } = await run((p) => {
-      const view1 = AsIterable(p.apply("Create1", Create.of(0)).map("OutputOne", () => 17));
-      const view2 = AsIterable(
-        p.apply("Create2", Create.of(0)).apply("OutputSide", ParDo.into<readonly number[]>().of((_x, ctx) => ctx.output(ctx.sideInputs.view1), { sideInputs: { view1 } })),
+    it("list, map and multimap views cannot be changed by the DoFn (testListSideInputIsImmutable, testMapSideInputIsImmutable, testMultimapSideInputIsImmutable)", async () => {
+      // Beam's views throw UnsupportedOperationException on mutation; a view here is shared by every
+      // element of the window, so a change one element made would leak into the next element's view.
+      const { rows, state, error } = await outputs<{ l: readonly number[]; m: ReadonlyMap<string, number>; mm: ReadonlyMap<string, readonly number[]> }>(
+        (p) => ({
+          l: AsList(p.apply("L", C.of(11))),
+          m: AsMap(p.apply("M", C.of(kv("a", 1)))),
+          mm: AsMultimap(p.apply("MM", C.of(kv("a", 1)))),
+        }),
+        (x, { l, m, mm }) => {
+          const refused: string[] = [];
+          const attempt = (what: string, change: () => unknown): void => {
+            try {
+              change();
+            } catch {
+              refused.push(what);
+            }
+          };
+          attempt("list push", () => (l as number[]).push(4));
+          attempt("map set", () => (m as Map<string, number>).set("c", 3));
+          attempt("map delete", () => (m as Map<string, number>).delete("a"));
+          attempt("map clear", () => (m as Map<string, number>).clear());
+          attempt("multimap set", () => (mm as Map<string, number[]>).set("c", [3]));
+          attempt("multimap values push", () => (mm.get("a") as number[]).push(2));
+          return [[x, refused.length, l.length, m.size, mm.size, mm.get("a")!.length]];
+        },
+        [1, 2],
       );
-      collect(
-        p.apply("Create3", Create.of(0)).apply(
-          "Read",
-          ParDo.into<number>().of(
-            (_x, ctx) => {
-              for (const inner of ctx.sideInputs.view2) for (const i of inner) ctx.output(i);
-            },
-            { sideInputs: { view2 } },
-          ),
-        ),
-        out,
-      );
+      assert.equal(state, "DONE", error?.message);
+      assert.deepEqual(rows, ["[1,6,1,1,1,1]", "[2,6,1,1,1,1]"]);
     });
-    assert.equal(state, "DONE", error?.message);
-    assert.deepEqual(
-      out.map((o) => o.value),
-      [17],
-    );
-  });
 
-  it("list, map and multimap views cannot be changed by the DoFn (testListSideInputIsImmutable, testMapSideInputIsImmutable, testMultimapSideInputIsImmutable)", async () => {
-    // Beam's views throw UnsupportedOperationException on mutation; a view here is shared by every
-    // element of the window, so a change one element made would leak into the next element's view.
-    const { rows, state, error } = await outputs<{ l: readonly number[]; m: ReadonlyMap<string, number>; mm: ReadonlyMap<string, readonly number[]> }>(
-      (p) => ({
-        l: AsList(p.apply("L", Create.of(11))),
-        m: AsMap(p.apply("M", Create.of(kv("a", 1)))),
-        mm: AsMultimap(p.apply("MM", Create.of(kv("a", 1)))),
-      }),
-      (x, { l, m, mm }) => {
-        const refused: string[] = [];
-        const attempt = (what: string, change: () => unknown): void => {
-          try {
-            change();
-          } catch {
-            refused.push(what);
-          }
-        };
-        attempt("list push", () => (l as number[]).push(4));
-        attempt("map set", () => (m as Map<string, number>).set("c", 3));
-        attempt("map delete", () => (m as Map<string, number>).delete("a"));
-        attempt("map clear", () => (m as Map<string, number>).clear());
-        attempt("multimap set", () => (mm as Map<string, number[]>).set("c", [3]));
-        attempt("multimap values push", () => (mm.get("a") as number[]).push(2));
-        return [[x, refused.length, l.length, m.size, mm.size, mm.get("a")!.length]];
-      },
-      [1, 2],
-    );
-    assert.equal(state, "DONE", error?.message);
-    assert.deepEqual(rows, ["[1,6,1,1,1,1]", "[2,6,1,1,1,1]"]);
+    it("refuses a sessions-windowed side input at construction (Beam: Sessions have no side-input window mapping)", async () => {
+      const { state, error } = await run((p) => {
+        const side = p.apply("Side", C.of(1)).apply("Sessions", Window.into(new Sessions(10)));
+        const s = AsIterable(side as PCollection<number>);
+        p.apply("Main", C.of(1)).apply("Read", ParDo.into<number>().of((x, ctx) => ctx.output(x + ctx.sideInputs.s.length), { sideInputs: { s } }));
+      }).catch((e: Error) => ({ state: "CONSTRUCTION", error: e }));
+      assert.equal(state, "CONSTRUCTION", error?.message);
+      assert.match(error!.message, /[Ss]ession/);
+    });
   });
-
-  it("refuses a sessions-windowed side input at construction (Beam: Sessions have no side-input window mapping)", async () => {
-    const { state, error } = await run((p) => {
-      const side = p.apply("Side", Create.of(1)).apply("Sessions", Window.into(new Sessions(10)));
-      const s = AsIterable(side as PCollection<number>);
-      p.apply("Main", Create.of(1)).apply("Read", ParDo.into<number>().of((x, ctx) => ctx.output(x + ctx.sideInputs.s.length), { sideInputs: { s } }));
-    }).catch((e: Error) => ({ state: "CONSTRUCTION", error: e }));
-    assert.equal(state, "CONSTRUCTION", error?.message);
-    assert.match(error!.message, /[Ss]ession/);
-  });
-});
+}
