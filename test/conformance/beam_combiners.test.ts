@@ -144,19 +144,6 @@ describe("Beam combiners (combiners_test.py, CombineTest.java)", () => {
     assert.deepEqual(r, { List: [JSON.stringify([...VALS].sort(byNumber))] });
   });
 
-  it("an empty global combine gives the combine of nothing, unless without defaults (test_combine_globally_with_default, ..._without_default)", async () => {
-    const r = await outputs((p, out) => {
-      const empty = p.apply("Empty", Create.of<number>());
-      out("With", empty.apply("SumWith", Combine.globally(Combiners.sum())));
-      out("Without", empty.apply("SumWithout", Combine.globally(Combiners.sum(), { withoutDefaults: true })));
-      out("Count", empty.apply("CountG", Count.globally()));
-      out("PerKey", empty.map("Key", (x: number) => kv("k", x)).apply("MeanK", Combine.perKey(Combiners.mean())));
-      out("Mean", empty.apply("MeanG", Combine.globally(Combiners.mean())).map("Str", (m: number) => String(m)));
-    });
-    // Beam Python's test_MeanCombineFn_combine_empty: the global mean of nothing is NaN; per key, nothing.
-    assert.deepEqual(r, { With: ["0"], Without: [], Count: ["0"], PerKey: [], Mean: ['"NaN"'] });
-  });
-
   it("a global combine read as a singleton side input (test_combine_globally_with_default_side_input, testCombineGloballyAsSingletonView)", async () => {
     const r = await outputs((p, out) => {
       for (const [label, values] of [
@@ -195,6 +182,20 @@ describe("Beam combiners (combiners_test.py, CombineTest.java)", () => {
           mode,
           pairs.map(([k, v]) => ({ value: kv(k, v), timestamp: v * 1000 })),
         );
+
+      it("an empty global combine gives the combine of nothing, unless without defaults (test_combine_globally_with_default, ..._without_default)", async () => {
+        const r = await outputs((p, out) => {
+          const empty = source<number>(p, "Empty", mode, []);
+          out("With", empty.apply("SumWith", Combine.globally(Combiners.sum())));
+          out("Without", empty.apply("SumWithout", Combine.globally(Combiners.sum(), { withoutDefaults: true })));
+          out("Count", empty.apply("CountG", Count.globally()));
+          out("PerKey", empty.map("Key", (x: number) => kv("k", x)).apply("MeanK", Combine.perKey(Combiners.mean())));
+          out("Mean", empty.apply("MeanG", Combine.globally(Combiners.mean())).map("Str", (m: number) => String(m)));
+          out("Top", empty.apply("TopG", Combine.globally(Combiners.top<number>(10))));
+        });
+        // Beam Python's test_MeanCombineFn_combine_empty: the global mean of nothing is NaN; per key, nothing.
+        assert.deepEqual(r, { With: ["0"], Without: [], Count: ["0"], PerKey: [], Mean: ['"NaN"'], Top: ["[]"] });
+      });
 
       it("sessions (test_sessions_combine)", async () => {
         const r = await outputs((p, out) => {

@@ -7,6 +7,8 @@
  */
 import { strict as assert } from "node:assert";
 import {
+  AfterCount,
+  AfterWatermark,
   AsIterable,
   AsList,
   AsMap,
@@ -462,3 +464,35 @@ for (const mode of ["batch", "streaming"] as const) {
     });
   });
 }
+
+describe("Beam side inputs: triggered side input (streaming)", () => {
+  it("an empty pane does not clear the view: a DISCARDING side input's empty on-time pane keeps its early pane's elements", async () => {
+    // Beam Java's DirectRunner writes a view pane element by element (ViewEvaluatorFactory →
+    // SideInputContainer.write), so a pane with no elements writes nothing and the window keeps
+    // the latest elements; portable runners read every element of the window. Either way an element
+    // arriving after the side input's empty on-time pane still reads what the early pane held.
+    const out: Observed<string>[] = [];
+    const { state, error } = await run((p) => {
+      const src = p.apply(
+        "Events",
+        TestStream.create<string>()
+          .addElements({ value: "side:x", timestamp: 1 })
+          .advanceWatermarkTo(20) // the side's window [0, 10) fires its (empty) on-time pane
+          .addElements({ value: "main:m", timestamp: 2 }) // late, within the main input's lateness
+          .advanceWatermarkToInfinity(),
+      );
+      const s = AsIterable(
+        src
+          .filter("Side", (e: string) => e.startsWith("side"))
+          .apply("SideWindows", Window.into(new FixedWindows(10), { trigger: AfterWatermark({ early: AfterCount(1) }), accumulationMode: "DISCARDING" })),
+      );
+      const main = src.filter("Main", (e: string) => e.startsWith("main")).apply("MainWindows", Window.into(new FixedWindows(10), { allowedLatenessMillis: 100 }));
+      collect(main.apply("Read", ParDo.into<string>().of((x, ctx) => ctx.output(`${x} reads [${ctx.sideInputs.s.join(",")}]`), { sideInputs: { s } })), out);
+    });
+    assert.equal(state, "DONE", error?.message);
+    assert.deepEqual(
+      out.map((o) => o.value),
+      ["main:m reads [side:x]"],
+    );
+  });
+});
