@@ -22,6 +22,7 @@ import {
   GlobalWindows,
   kv,
   KV,
+  MIN_TIMESTAMP,
   ParDo,
   PCollection,
   PipelineBuilder,
@@ -205,6 +206,28 @@ for (const mode of ["batch", "streaming"] as const) {
         ),
       );
       assert.deepEqual(rows, ["A0", "B5", "C0"]);
+    });
+
+    it("a windowed sum as a singleton with a default, read from the windows with and without data, one at the minimum timestamp (CombineTest.testWindowedCombineGloballyAsSingletonView)", async () => {
+      const out: Observed<number>[] = [];
+      const { state, error } = await run((p) => {
+        const s = AsSingleton(
+          timestamped(p, "Side", mode, [
+            { value: 1, timestamp: 100 },
+            { value: 3, timestamp: 100 },
+          ])
+            .apply("WindowSide", Window.into(new FixedWindows(100)))
+            .apply("Sum", Combine.globally(Combiners.sum(), { withoutDefaults: true })),
+          { default: 0 },
+        );
+        const main = timestamped(p, "Main", mode, [
+          { value: "non-empty", timestamp: 100 },
+          { value: "empty", timestamp: MIN_TIMESTAMP },
+        ]).apply("WindowMain", Window.into(new FixedWindows(100)));
+        collect(main.apply("Out", ParDo.into<number>().of((_x, ctx) => ctx.output(ctx.sideInputs.s), { sideInputs: { s } })), out);
+      });
+      assert.equal(state, "DONE", error?.message);
+      assert.deepEqual(out.map((o) => `${o.window} ${o.value}`).sort(), [`${Math.floor(MIN_TIMESTAMP / 100) * 100}:${Math.floor(MIN_TIMESTAMP / 100) * 100 + 100} 0`, "100:200 4"].sort());
     });
 
     it("windowed map and multimap (testWindowedMapSideInput, testWindowedMultimapSideInput)", async () => {
