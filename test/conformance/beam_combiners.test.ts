@@ -139,6 +139,41 @@ describe("Beam combiners (combiners_test.py, CombineTest.java)", () => {
     check(Combiners.top<number>(5), [range(1000), range(100), range(1001)], [1000, 999, 999, 998, 998]);
   });
 
+  it("the built-in CombineFns give the same output for every sharding and merge order (Beam Java's CombineFnTester)", () => {
+    // CombineFnTester shards the input every way it can, adds each shard to its own accumulator,
+    // then merges them all at once, one pair at a time, and one accumulator at a time.
+    const check = <I, A, O>(name: string, make: () => CombineFn<I, A, O>, input: readonly I[], expected: O, normalize: (o: O) => unknown = (o) => o): void => {
+      for (const shardSize of [1, 2, 3, input.length || 1]) {
+        const shards: I[][] = [];
+        for (let i = 0; i < input.length; i += shardSize) shards.push(input.slice(i, i + shardSize));
+        for (const reversed of [false, true]) {
+          const ordered = reversed ? [...shards].reverse() : shards;
+          const accumulate = (fn: CombineFn<I, A, O>): A[] => ordered.map((shard) => shard.reduce((acc, x) => fn.addInput(acc, x), fn.createAccumulator()));
+          const allAtOnce = (fn: CombineFn<I, A, O>): A => fn.mergeAccumulators(accumulate(fn));
+          const pairwise = (fn: CombineFn<I, A, O>): A => accumulate(fn).reduce((a, b) => fn.mergeAccumulators([a, b]), fn.createAccumulator());
+          const singly = (fn: CombineFn<I, A, O>): A => fn.mergeAccumulators(accumulate(fn).map((a) => fn.mergeAccumulators([fn.compact ? fn.compact(a) : a])));
+          for (const [how, merge] of [
+            ["all at once", allAtOnce],
+            ["pairwise", pairwise],
+            ["one at a time", singly],
+          ] as const) {
+            const fn = make();
+            assert.deepEqual(normalize(fn.extractOutput(merge(fn))), normalize(expected), `${name}: shards of ${shardSize}${reversed ? ", reversed" : ""}, merged ${how}`);
+          }
+        }
+      }
+    };
+    check("sum", () => Combiners.sum(), VALS, 34);
+    check("count", () => Combiners.count<number>(), VALS, 10);
+    check("mean", () => Combiners.mean(), VALS, 3.4);
+    check("mean of nothing", () => Combiners.mean(), [], NaN);
+    check("min", () => Combiners.min<number>(), VALS, 0);
+    check("max", () => Combiners.max<number>(), VALS, 9);
+    check("top", () => Combiners.top<number>(5), VALS, [9, 6, 6, 5, 3]);
+    check("smallest", () => Combiners.smallest<number>(4), VALS, [0, 1, 1, 1]);
+    check("toList", () => Combiners.toList<number>(), VALS, VALS, (o) => [...o].sort(byNumber));
+  });
+
   it("to list (test_to_list_and_to_dict)", async () => {
     const r = await outputs((p, out) => out("List", p.apply("Start", Create.from(VALS)).apply("ToList", Combine.globally(Combiners.toList<number>())).map("Sort", (xs: number[]) => [...xs].sort(byNumber))));
     assert.deepEqual(r, { List: [JSON.stringify([...VALS].sort(byNumber))] });
