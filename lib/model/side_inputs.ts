@@ -91,13 +91,13 @@ export const AsList = AsIterable;
 
 /**
  * The KV collection as a map (keys compared like Map keys, so use strings or numbers);
- * a repeated key is an error when read.
+ * a repeated key is an error when read. The map is shared by the window's elements and read-only.
  */
 export function AsMap<K, V>(pcoll: PCollection<KV<K, V>>): SideInput<ReadonlyMap<K, V>> {
   return new SideInput<ReadonlyMap<K, V>>(pcoll, "map");
 }
 
-/** The KV collection as a map from each key to all its values. */
+/** The KV collection as a map from each key to all its values (read-only, as AsMap's). */
 export function AsMultimap<K, V>(pcoll: PCollection<KV<K, V>>): SideInput<ReadonlyMap<K, readonly V[]>> {
   return new SideInput<ReadonlyMap<K, readonly V[]>>(pcoll, "multimap");
 }

@@ -52,9 +52,14 @@ export class SlidingWindows implements WindowFn {
     return windows;
   }
 
-  /** The latest window that contains the main window's end. */
+  /**
+   * The earliest window that contains the main window's end (Beam Java's
+   * SlidingWindows.getSideInputWindow, Python's default mapping: the last window `assign` gives).
+   * So a main input windowed by the same sliding windows reads each of its windows' own side window.
+   */
   sideInputWindow(mainWindow: BoundedWindow): BoundedWindow {
-    return this.assignWindows(mainWindow.maxTimestamp())[0]!;
+    const windows = this.assignWindows(mainWindow.maxTimestamp());
+    return windows[windows.length - 1]!;
   }
 }
 

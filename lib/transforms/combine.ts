@@ -67,7 +67,9 @@ export class CombineGlobally<In, Acc, Out> extends PTransform<PCollection<In>, P
     if (!this.insertDefault) return combined;
     if (input.windowing.windowFn.urn !== "beam:window_fn:global_windows:v1") {
       throw new PipelineConstructionError(
-        "Combine.globally over non-global windows cannot emit a default for empty windows; use Combine.globally(fn, { withoutDefaults: true })",
+        "Combine.globally over non-global windows cannot emit a default for empty windows; use Combine.globally(fn, { withoutDefaults: true }) " +
+          "(empty windows then give nothing), or, to read the combine of nothing for empty windows as a side input (Beam's asSingletonView), " +
+          "AsSingleton(input.apply(Combine.globally(fn, { withoutDefaults: true })), { default: fn.extractOutput(fn.createAccumulator()) })",
         node.fullName,
       );
     }

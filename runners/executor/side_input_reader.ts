@@ -77,22 +77,54 @@ export class SideInputReader {
       case "iterable":
         return Object.freeze([...values]);
       case "map": {
-        const map = new Map<unknown, unknown>();
+        const map = new ReadOnlyViewMap<unknown, unknown>(where);
         for (const e of values as KV<unknown, unknown>[]) {
           if (map.has(e.key)) throw fail(`The map ${where} has the key ${String(e.key)} twice; use AsMultimap for repeated keys`);
-          map.set(e.key, e.value);
+          map.fill(e.key, e.value);
         }
         return map;
       }
       case "multimap": {
-        const map = new Map<unknown, unknown[]>();
+        const lists = new Map<unknown, unknown[]>();
         for (const e of values as KV<unknown, unknown>[]) {
-          const list = map.get(e.key);
-          if (list === undefined) map.set(e.key, [e.value]);
+          const list = lists.get(e.key);
+          if (list === undefined) lists.set(e.key, [e.value]);
           else list.push(e.value);
         }
+        const map = new ReadOnlyViewMap<unknown, readonly unknown[]>(where);
+        for (const [key, list] of lists) map.fill(key, Object.freeze(list));
         return map;
       }
     }
+  }
+}
+
+/**
+ * The Map of an AsMap / AsMultimap view. A view is built once per window and shared by every
+ * element that reads it, so, as Beam's views do (UnsupportedOperationException), it refuses
+ * changes: one element changing it would change what the next element reads.
+ */
+class ReadOnlyViewMap<K, V> extends Map<K, V> {
+  /** Which view, for the error (a #field: no own property, so the map deep-equals a plain Map's entries). */
+  readonly #where: string;
+  constructor(where: string) {
+    super();
+    this.#where = where;
+  }
+  /** @internal Adds an entry while the view is built. */
+  fill(key: K, value: V): void {
+    super.set(key, value);
+  }
+  private refuse(method: string): never {
+    throw new TypeError(`The ${this.#where} is read-only (${method} refused): it is shared by every element of its window; copy it to change it: new Map(view)`);
+  }
+  override set(): this {
+    return this.refuse("set");
+  }
+  override delete(): boolean {
+    return this.refuse("delete");
+  }
+  override clear(): void {
+    this.refuse("clear");
   }
 }

@@ -7,8 +7,9 @@
  * - With a trigger (e.g. the "slowly updating side input": a global window and
  *   `Repeatedly(AfterProcessingTime(...))`), the store materializes the view as Beam does, through
  *   a grouping on a single key with the PCollection's windowing strategy: a window is readable
- *   once its first pane has fired, and reads see the latest pane (with DISCARDING, the elements
- *   since the previous firing; with ACCUMULATING, all of them).
+ *   once its first pane has fired, and reads see the latest pane with elements (with DISCARDING,
+ *   the elements since the previous firing; with ACCUMULATING, all of them): an empty pane, such
+ *   as a DISCARDING on-time pane after early ones, leaves the view as it was, as in Beam Java.
  *
  * Windows are dropped once no consumer can read them any more (every consumer's watermark past
  * the window's end plus its allowed lateness), so long runs do not keep every window they saw.
@@ -63,9 +64,13 @@ export class SideInputStore implements Receiver, SideInputContents, Checkpointab
     if (windowing !== undefined && metrics !== undefined && isTriggered(windowing)) {
       const latestPane: Receiver = {
         receive: (group: unknown, meta: ElementMeta): MaybePromise => {
+          const values = (group as KV<string, unknown[]>).value;
           for (const w of meta.windows) {
             const id = w.id();
-            this.windows.set(id, { window: w, values: [...(group as KV<string, unknown[]>).value] });
+            // A pane with no elements (a DISCARDING on-time pane after early ones) leaves the window
+            // as the last pane with elements made it: Beam Java's DirectRunner writes a view pane by
+            // its elements, so an empty pane writes nothing (SideInputContainer.write).
+            if (values.length > 0 || !this.windows.has(id)) this.windows.set(id, { window: w, values: [...values] });
             this.fired.add(id);
           }
           this.version++;
