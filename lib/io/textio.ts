@@ -18,7 +18,7 @@ import { KV, kv } from "../model/window";
 import { AsIterable, SideInput, type SideInputViews } from "../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../model/transform";
 import { Reshuffle } from "../transforms/util";
-import { FileSystems } from "./filesystems/registry";
+import { FileSystems, readInScopeUnlessLocal } from "./filesystems/registry";
 import { checkOutputPrefix } from "./filesystems/output_check";
 import { tempDirectoryFor, windowedTempPattern, WriteWindowedText } from "./text_windowed_write";
 import { GlobalWindows } from "../model/windowing";
@@ -72,7 +72,7 @@ class ExpandPatterns extends DoFn<Uint8Array, TextRange> {
 }
 
 class ReadRanges extends DoFn<TextRange, string> {
-  /** Called without an async scope (all its elements are emitted from one long call); its one late update says its step. */
+  /** Called without an async scope (all its elements are emitted from one long call): it attributes its updates after awaits itself. */
   readonly [OWN_METRICS_ATTRIBUTION] = true;
   constructor(private readonly compression: Compression) {
     super();
@@ -86,11 +86,15 @@ class ReadRanges extends DoFn<TextRange, string> {
           `their invalid bytes were read as U+FFFD (counted as beamline/invalidUtf8Lines). Convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8), or read it with a binary reader.\n`,
       );
     };
-    for await (const lines of readLineBatches(range.path, { start: range.start, end: range.end }, this.compression, { onInvalidUtf8 })) {
-      for (let i = 0; i < lines.length; i++) ctx.output(lines[i]!);
-    }
+    const read = async (): Promise<void> => {
+      for await (const lines of readLineBatches(range.path, { start: range.start, end: range.end }, this.compression, { onInvalidUtf8 })) {
+        for (let i = 0; i < lines.length; i++) ctx.output(lines[i]!);
+      }
+    };
+    return readInScopeUnlessLocal(range.path, step, read);
   }
 }
+
 
 /** Reads the lines of text files matching one or more patterns (local paths or gs://). */
 export class ReadFromText extends PTransform<PBegin, PCollection<string>> {

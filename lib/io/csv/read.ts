@@ -11,7 +11,7 @@
  */
 import type { DeadLetterOptions } from "../../model/dead_letter";
 import { DoFn, ProcessContext } from "../../model/dofn";
-import { OWN_METRICS_ATTRIBUTION } from "../../model/metrics";
+import { currentStep, OWN_METRICS_ATTRIBUTION } from "../../model/metrics";
 import { ValidationError } from "../../model/errors";
 import { PBegin, PCollection } from "../../model/pcollection";
 import { ParDo } from "../../model/pardo";
@@ -19,7 +19,7 @@ import { GroupByKey, Impulse } from "../../model/primitives";
 import { PTransform, ValidationContext } from "../../model/transform";
 import { KV, kv } from "../../model/window";
 import { Reshuffle } from "../../transforms/util";
-import { FileSystems } from "../filesystems/registry";
+import { FileSystems, readInScopeUnlessLocal } from "../filesystems/registry";
 import { type Compression, resolveCompression, splitIntoRanges, type TextRange } from "../text_read";
 import { composeStarts, delimiterByte, RangeScanner, RECORD_START, type RangeSummary, type RawRecord } from "./scanner";
 import { checkSchema, RowBuilder, type CsvRecord, type CsvRowOf, type CsvSchema } from "./schema";
@@ -219,13 +219,14 @@ class ResolveStarts extends DoFn<KV<string, ScannedRange[]>, RangeToRead> {
 
 /** Pass 2: the rows of a range; malformed records to `deadLetters`. */
 class ReadRanges extends DoFn<RangeToRead, unknown, { deadLetters: CsvDeadLetter }> {
-  /** Called without an async scope (all its rows are emitted from one long call); it updates no metric itself. */
+  /** Called without an async scope (all its rows are emitted from one long call): reads of remote files get one of their own. */
   readonly [OWN_METRICS_ATTRIBUTION] = true;
   constructor(private readonly settings: CsvSettings) {
     super();
   }
 
   async process(task: RangeToRead, ctx: ProcessContext<unknown, { deadLetters: CsvDeadLetter }>): Promise<void> {
+    const step = currentStep();
     const { range } = task;
     const s = this.settings;
     const builder = new RowBuilder(task.columns, s.schema);
@@ -248,17 +249,20 @@ class ReadRanges extends DoFn<RangeToRead, unknown, { deadLetters: CsvDeadLetter
     };
     let batch: RawRecord[] = [];
     const settings = { compression: s.compression, delimiter: delimiterByte(s.delimiter), maxRecordBytes: s.maxRecordBytes };
-    for await (const records of readRecordBatches(range.path, { start: range.start, end: range.end, state: task.state, line: task.line }, settings)) {
-      for (const record of records) {
-        if (record.offset === task.headerOffset) continue;
-        batch.push(record);
-        if (batch.length >= BATCH_RECORDS) {
-          emit(batch);
-          batch = [];
+    const read = async (): Promise<void> => {
+      for await (const records of readRecordBatches(range.path, { start: range.start, end: range.end, state: task.state, line: task.line }, settings)) {
+        for (const record of records) {
+          if (record.offset === task.headerOffset) continue;
+          batch.push(record);
+          if (batch.length >= BATCH_RECORDS) {
+            emit(batch);
+            batch = [];
+          }
         }
       }
-    }
-    if (batch.length > 0) emit(batch);
+      if (batch.length > 0) emit(batch);
+    };
+    return readInScopeUnlessLocal(range.path, step, read);
   }
 }
 

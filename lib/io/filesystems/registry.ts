@@ -21,6 +21,7 @@ import {
 import { hasGlobChars } from "./glob";
 import type { GcsFileSystem } from "./gcs";
 import { LocalFileSystem, toLocalPath } from "./local";
+import { type MetricsContainer, runInContainer } from "../../model/metrics";
 
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//;
 
@@ -28,6 +29,16 @@ const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//;
 export function schemeOf(path: string): string {
   const m = SCHEME.exec(path);
   return m ? m[1].toLowerCase() : "file";
+}
+
+/**
+ * Runs a read of `path` for a DoFn called without a metrics scope (`OWN_METRICS_ATTRIBUTION`):
+ * directly for a local file (nothing under it updates a metric after an await), in a scope of
+ * `step` for other filesystems, whose clients count their retries on the step through the async
+ * context (e.g. Cloud Storage's `beamline/gcsRetries`).
+ */
+export function readInScopeUnlessLocal(path: string, step: MetricsContainer | undefined, read: () => Promise<void>): Promise<void> {
+  return step === undefined || schemeOf(path) === "file" ? read() : runInContainer(step, read);
 }
 
 /**
