@@ -10,7 +10,8 @@
  * File names carry the window (ISO 8601 start and end) and, for panes after the first, the pane:
  *   <prefix>-2026-11-23T10:00:00.000Z-2026-11-23T10:01:00.000Z-00000-of-00001<suffix>
  *   <prefix>-2026-11-23T10:00:00.000Z-2026-11-23T10:01:00.000Z-pane-1-00000-of-00001<suffix>
- * The global window (an unwindowed unbounded input, written at drain) has no window part.
+ * The global window has no window part (an unbounded input there needs a trigger, as for any
+ * GroupByKey: with the default trigger it would only fire at drain, so Beam refuses it).
  */
 import { randomId, stableDigest } from "../model/ids";
 import { commitOutput } from "../model/commits";

@@ -27,6 +27,13 @@ export interface PipelineOptions {
   readonly stagingLocation?: string;
   /** Run as a streaming job (unbounded sources, until cancelled). */
   readonly streaming: boolean;
+  /**
+   * Let a GroupByKey use a trigger that may finish and so drop the window's later data, or the
+   * default trigger on unbounded input in the global window, which never fires before the input
+   * ends (Beam Python's --allow_unsafe_triggers); both are refused when the pipeline is built
+   * otherwise.
+   */
+  readonly allowUnsafeTriggers: boolean;
   /** DirectRunner: how many bundles to process at once. */
   readonly directNumWorkers: number;
   /** DirectRunner: enforce the model checks (coder round trips, deterministic keys, no mutation). */
@@ -114,6 +121,13 @@ const GENERAL_FLAGS = {
   temp_location: { type: "string", describe: "Location for temporary files (gs://bucket/tmp on Dataflow)" },
   staging_location: { type: "string", describe: "Location for staged artifacts (defaults to --temp_location)" },
   streaming: { type: "boolean", describe: "Run as a streaming job", default: false },
+  allow_unsafe_triggers: {
+    type: "boolean",
+    describe:
+      "Let a GroupByKey use a trigger that may finish (AfterCount, AfterProcessingTime, ... not in Repeatedly), dropping the window's later data, " +
+      "or the default trigger on unbounded input in the global window (as Beam Python's flag)",
+    default: false,
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 const DIRECT_FLAGS = {
@@ -158,6 +172,7 @@ export function defaultOptions(): PipelineOptions {
     runner: "DirectRunner",
     jobName: defaultJobName(),
     streaming: false,
+    allowUnsafeTriggers: false,
     directNumWorkers: 1,
     strictChecks: true,
     directShuffleMemoryMb: 256,
@@ -519,6 +534,7 @@ export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly str
     tempLocation: str("temp_location"),
     stagingLocation: str("staging_location") ?? str("temp_location"),
     streaming: parsed["streaming"] === true,
+    allowUnsafeTriggers: parsed["allow_unsafe_triggers"] === true,
     directNumWorkers: workers,
     strictChecks: parsed["strict_checks"] !== false,
     directShuffleMemoryMb: Number(parsed["direct_shuffle_memory_mb"]),

@@ -8,7 +8,9 @@ import { PBegin, PCollection } from "./pcollection";
 import { PTransform } from "./transform";
 import type { KV } from "./window";
 import { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner, timestampCombinerProblem, windowFnsCompatible } from "./windowing";
-import type { Trigger } from "./triggers";
+import { describeTrigger, triggerMayFinish, triggersCompatible, type Trigger } from "./triggers";
+
+const GLOBAL_WINDOWS_URN = "beam:window_fn:global_windows:v1";
 
 /** Emits one empty byte array in the global window: the root of every bounded read. */
 export class Impulse extends PTransform<PBegin, PCollection<Uint8Array>> {
@@ -28,7 +30,16 @@ export class Impulse extends PTransform<PBegin, PCollection<Uint8Array>> {
   }
 }
 
-/** Groups the values of each key (per window): KV<K, V> → KV<K, V[]>. */
+/**
+ * Groups the values of each key (per window): KV<K, V> → KV<K, V[]>.
+ *
+ * An unbounded input in the global window needs a trigger (as Beam refuses it too): the global
+ * window never ends, so under the default trigger the grouping would never emit. Window it
+ * (`Window.into(new FixedWindows(...))`) or trigger it (`Window.into(new GlobalWindows(),
+ * { trigger: Repeatedly(AfterCount(1)) })`) first. A trigger that may finish (AfterCount(n)
+ * not in Repeatedly, ...) is refused too, as it drops the data that comes after. Beam Python's
+ * `--allow_unsafe_triggers` (`allowUnsafeTriggers: true`) accepts both.
+ */
 export class GroupByKey<K, V> extends PTransform<PCollection<KV<K, V>>, PCollection<KV<K, V[]>>> {
   private constructor() {
     super();
@@ -41,6 +52,28 @@ export class GroupByKey<K, V> extends PTransform<PCollection<KV<K, V>>, PCollect
 
   expand(input: PCollection<KV<K, V>>): PCollection<KV<K, V[]>> {
     const node = input.pipeline.currentNode();
+    const w = input.windowing;
+    // Beam Python's --allow_unsafe_triggers lifts both checks below (Beam Java has no such flag).
+    const checked = !input.pipeline.options.allowUnsafeTriggers;
+    if (checked && !input.isBounded && w.windowFn.urn === GLOBAL_WINDOWS_URN && (w.trigger === undefined || w.trigger.kind === "default")) {
+      throw new PipelineConstructionError(
+        `GroupByKey cannot be applied to an unbounded PCollection (${input.describe()}) in the global window with the default trigger: ` +
+          `the global window never ends, so it would never emit. Apply Window.into before it with a window function ` +
+          `(e.g. Window.into(new FixedWindows(60_000))) or a trigger (e.g. Window.into(new GlobalWindows(), { trigger: Repeatedly(AfterCount(1)) }))`,
+        node.fullName,
+      );
+    }
+    // As Beam Python (TriggerFn.may_lose_data, overridable by --allow_unsafe_triggers) and Beam
+    // Java (GroupByKey's triggerIsSafe): a trigger that may finish drops the data that arrives
+    // for its window afterwards.
+    if (checked && w.trigger !== undefined && triggerMayFinish(w.trigger, w.allowedLatenessMillis)) {
+      throw new PipelineConstructionError(
+        `Unsafe trigger ${describeTrigger(w.trigger)} on ${input.describe()} may lose data: it may finish, and data arriving for a window after ` +
+          `its trigger has finished is dropped. Wrap it in Repeatedly(...)${w.allowedLatenessMillis > 0 ? " (or give AfterWatermark late firings)" : ""}, ` +
+          `or pass --allow_unsafe_triggers (allowUnsafeTriggers: true) to accept the loss, as in Beam Python`,
+        node.fullName,
+      );
+    }
     node.primitive = { kind: "gbk" };
     return input.pipeline.createOutput(node, "main", input.windowing, input.isBounded);
   }
@@ -74,6 +107,14 @@ export class Flatten<T> extends PTransform<PCollection<T>, PCollection<T>> {
       if (!windowFnsCompatible(windowing.windowFn, pc.windowing.windowFn)) {
         throw new PipelineConstructionError(
           `Flatten inputs must have the same windowing; ${pc.describe()} differs from ${first.describe()}. Apply the same Window.into to each input first.`,
+          node.fullName,
+        );
+      }
+      // As Beam Java's Flatten: the output fires by one trigger, so the inputs must agree on it.
+      if (!triggersCompatible(windowing.trigger, pc.windowing.trigger)) {
+        throw new PipelineConstructionError(
+          `Flatten inputs have incompatible triggers: ${describeTrigger(pc.windowing.trigger ?? { kind: "default" })} on ${pc.describe()}, ` +
+            `${describeTrigger(windowing.trigger ?? { kind: "default" })} on ${first.describe()}. Apply Window.into with the same trigger to each input first.`,
           node.fullName,
         );
       }

@@ -153,3 +153,58 @@ export function describeTrigger(t: Trigger): string {
       return `AfterEach(${t.triggers.map(describeTrigger).join(",")})`;
   }
 }
+
+/**
+ * Whether two triggers fire the same way, so their collections may be flattened together (Beam
+ * Java's `Trigger.isCompatible`, which Flatten checks): the same kind of trigger with the same
+ * parameters (count, delay) and pairwise compatible sub-triggers, early and late firings
+ * included. An absent trigger is the default trigger.
+ */
+export function triggersCompatible(a: Trigger | undefined, b: Trigger | undefined): boolean {
+  const x = a ?? DefaultTrigger();
+  const y = b ?? DefaultTrigger();
+  const sub = (s: Trigger | undefined, t: Trigger | undefined): boolean => (s === undefined) === (t === undefined) && (s === undefined || triggersCompatible(s, t));
+  const all = (s: readonly Trigger[], t: readonly Trigger[]): boolean => s.length === t.length && s.every((u, i) => triggersCompatible(u, t[i]));
+  switch (x.kind) {
+    case "default":
+      return y.kind === "default";
+    case "afterWatermark":
+      return y.kind === "afterWatermark" && sub(x.early, y.early) && sub(x.late, y.late);
+    case "afterProcessingTime":
+      return y.kind === "afterProcessingTime" && x.delayMillis === y.delayMillis;
+    case "afterCount":
+      return y.kind === "afterCount" && x.count === y.count;
+    case "repeatedly":
+      return y.kind === "repeatedly" && triggersCompatible(x.trigger, y.trigger);
+    case "afterFirst":
+    case "afterAll":
+    case "afterEach":
+      return (y.kind === "afterFirst" || y.kind === "afterAll" || y.kind === "afterEach") && y.kind === x.kind && all(x.triggers, y.triggers);
+  }
+}
+
+/**
+ * Whether a grouping under this trigger may drop data because the trigger finishes (Beam
+ * Python's `TriggerFn.may_lose_data` returning MAY_FINISH): once a window's trigger has finished,
+ * later data for the window is dropped. `Repeatedly` and the default trigger never finish;
+ * `AfterCount` and `AfterProcessingTime` do; `AfterWatermark` finishes only before late data can
+ * arrive when there is no allowed lateness, and its late firings repeat; `AfterFirst` finishes
+ * when any of its triggers may, `AfterAll` and `AfterEach` when all of theirs may.
+ */
+export function triggerMayFinish(t: Trigger, allowedLatenessMillis: number): boolean {
+  switch (t.kind) {
+    case "default":
+    case "repeatedly":
+      return false;
+    case "afterCount":
+    case "afterProcessingTime":
+      return true;
+    case "afterWatermark":
+      return allowedLatenessMillis > 0 && t.late === undefined;
+    case "afterFirst":
+      return t.triggers.some((s) => triggerMayFinish(s, allowedLatenessMillis));
+    case "afterAll":
+    case "afterEach":
+      return t.triggers.every((s) => triggerMayFinish(s, allowedLatenessMillis));
+  }
+}

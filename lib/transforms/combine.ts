@@ -83,6 +83,9 @@ export class CombineGlobally<In, Acc, Out> extends PTransform<PCollection<In>, P
       .apply("DefaultImpulse", Impulse.create())
       .apply("InjectDefault", ParDo.of(new InjectDefault<Out>(() => fn.extractOutput(fn.createAccumulator())), { sideInputs: { combined: view } }));
     if (combined.coder !== undefined) defaultIfEmpty.setCoder(combined.coder);
+    // As Beam Java: the default takes the combined results' windowing (trigger included), so the
+    // two flatten together (Flatten refuses inputs with incompatible triggers).
+    defaultIfEmpty.windowing = combined.windowing;
     return combined.apply("FlattenDefault", Flatten.with(defaultIfEmpty));
   }
 }

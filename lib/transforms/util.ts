@@ -8,7 +8,8 @@ import { PBegin, PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
 import { GroupByKey, Impulse } from "../model/primitives";
 import { PTransform } from "../model/transform";
-import { Instant, KV, kv } from "../model/window";
+import { AfterCount, Repeatedly } from "../model/triggers";
+import { Instant, KV, kv, MAX_TIMESTAMP } from "../model/window";
 
 /** A value with an event timestamp, for `Create.timestamped`. */
 export interface TimestampedValue<T> {
@@ -77,10 +78,20 @@ export class Reshuffle<T> extends PTransform<PCollection<T>, PCollection<T>> {
     const node = input.pipeline.currentNode();
     node.composite = { urn: "beam:transform:reshuffle:v1" };
     let counter = 0;
-    const out = input
-      .map("AddRandomKey", (x: T) => kv((counter = (counter * 1103515245 + 12345) & 0x7fffffff) % 1024, x))
-      .apply("GroupByKey", GroupByKey.create())
-      .flatMap("DropKey", (group: KV<number, T[]>) => group.value);
+    const keyed = input.map("AddRandomKey", (x: T) => kv((counter = (counter * 1103515245 + 12345) & 0x7fffffff) % 1024, x));
+    // As Beam's Reshuffle: the grouping fires for every element (its own trigger, discarding, no
+    // element late), whatever the input's windowing, so it passes elements on at once and is
+    // valid on unbounded input in the global window; its output gets the input's windowing back.
+    keyed.windowing = {
+      windowFn: input.windowing.windowFn,
+      trigger: Repeatedly(AfterCount(1)),
+      accumulationMode: "DISCARDING",
+      timestampCombiner: "EARLIEST",
+      allowedLatenessMillis: MAX_TIMESTAMP,
+    };
+    const grouped = keyed.apply("GroupByKey", GroupByKey.create());
+    grouped.windowing = input.windowing;
+    const out = grouped.flatMap("DropKey", (group: KV<number, T[]>) => group.value);
     if (input.coder !== undefined) out.setCoder(input.coder);
     return out;
   }

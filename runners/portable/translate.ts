@@ -188,12 +188,20 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
     return id;
   };
 
+  // A Reshuffle's keyed elements carry its own per-element trigger in the SDK's graph (so its
+  // GroupByKey is valid on any input); runners get them in the input's windowing, as Beam Python's
+  // ReshufflePerKey sends them: the trigger is on the reified elements expandReshuffle adds.
+  const sentWindowing = new Map<string, WindowingStrategy>();
+  for (const node of sent) {
+    const gbk = node.composite?.urn === URNS.reshuffle ? node.children.find((child) => child.primitive?.kind === "gbk") : undefined;
+    if (gbk !== undefined) sentWindowing.set(gbk.inputs[0]!.id, node.inputs[0]!.windowing);
+  }
   for (const pc of pcolls) {
     components.pcollections[pcollectionIds.get(pc.id)!] = {
       uniqueName: pc.id,
       coderId: coderTable.add(coders.get(pc.id) ?? coderOf(pc)),
       isBounded: pc.isBounded ? runnerApi.IsBounded_Enum.BOUNDED : runnerApi.IsBounded_Enum.UNBOUNDED,
-      windowingStrategyId: windowingId(pc.windowing, pc.producer.fullName),
+      windowingStrategyId: windowingId(sentWindowing.get(pc.id) ?? pc.windowing, pc.producer.fullName),
       displayData: [],
     };
   }

@@ -7,7 +7,7 @@ import { GlobalWindows, KV } from "../../lib";
 import { AfterCount, AfterEach, AfterWatermark, Repeatedly } from "../../lib/model/triggers";
 import { Sessions, SlidingWindows } from "../../lib/model/sliding_sessions";
 import { TestStream } from "../../lib/testing/test_stream";
-import { droppedClosed, el, groupedPanes } from "./collect";
+import { droppedClosed, el, groupedPanes, UNSAFE_TRIGGERS } from "./collect";
 
 const panes = groupedPanes;
 const closed = droppedClosed;
@@ -21,7 +21,7 @@ describe("Triggers are evaluated once per bundle (as Beam's runners do)", () => 
 
   it("a trigger that fires once loses nothing of its bundle: SlidingWindows(10 s, 5 s) with AfterCount(1) and addElements(a@3, a@2, a@2)", async () => {
     const script = TestStream.create<KV<string, number>>().addElements(el("a", 3000), el("a", 2000), el("a", 2000)).advanceWatermarkToInfinity();
-    const { rows, metrics } = await panes(script, new SlidingWindows(10_000, 5_000), { trigger: AfterCount(1) });
+    const { rows, metrics } = await panes(script, new SlidingWindows(10_000, 5_000), { trigger: AfterCount(1) }, UNSAFE_TRIGGERS);
     assert.deepEqual([...rows].sort(), ["a:2000,2000,3000 -5000:5000 EARLY#0/-1 first last", "a:2000,2000,3000 0:10000 EARLY#0/-1 first last"]);
     assert.equal(closed(metrics), 0);
   });
@@ -62,7 +62,7 @@ describe("Session windows: merging and triggers", () => {
       .addElements(el("a", 16)) // 3: fires, and the sequence is done
       .addElements(el("a", 17)) // [17, 27) overlaps the closed [1, 26), which no longer merges: a new session
       .advanceWatermarkToInfinity();
-    const { rows, metrics } = await panes(script, new Sessions(10), { trigger: AfterEach(AfterCount(2), AfterCount(3)) });
+    const { rows, metrics } = await panes(script, new Sessions(10), { trigger: AfterEach(AfterCount(2), AfterCount(3)) }, UNSAFE_TRIGGERS);
     assert.deepEqual(rows, ["a:1,2 1:12 EARLY#0/-1 first", "a:11,15,16 1:26 EARLY#0/-1 first last", "a:17 17:27 ON_TIME#0/0 first last"]);
     assert.equal(closed(metrics), 0);
   });
@@ -93,7 +93,7 @@ describe("Session windows: merging and triggers", () => {
       .addElements(el("a", 5)) // [5, 15) overlaps the closed [1, 13): a new session, not dropped
       .addElements(el("a", 1)) // [1, 11) is inside the closed [1, 13) but not the same window: merges with [5, 15) into [1, 15)
       .advanceWatermarkToInfinity();
-    const { rows, metrics } = await panes(script, new Sessions(10), { trigger: AfterCount(2) });
+    const { rows, metrics } = await panes(script, new Sessions(10), { trigger: AfterCount(2) }, UNSAFE_TRIGGERS);
     assert.deepEqual(rows, ["a:1,3 1:13 EARLY#0/-1 first last", "a:1,5 1:15 EARLY#0/-1 first last"]);
     assert.equal(closed(metrics), 0);
   });

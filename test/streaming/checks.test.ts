@@ -3,7 +3,7 @@ import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { Coder, CoderContext } from "../../lib/coders/coder";
 import { StringUtf8Coder } from "../../lib/coders/primitive";
 import { KVCoder } from "../../lib/coders/structural";
-import { Combine, Combiners, GroupByKey, kv, KV, ParDo, PCollection, Pipeline, ProcessContext, StatefulDoFn, StateSpec } from "../../lib";
+import { Combine, Combiners, FixedWindows, GroupByKey, kv, KV, ParDo, PCollection, Pipeline, ProcessContext, StatefulDoFn, StateSpec, Window } from "../../lib";
 import type { StatefulProcessContext } from "../../lib/model/state";
 import type { PipelineResult } from "../../lib/model/result";
 import { TestStream } from "../../lib/testing/test_stream";
@@ -42,6 +42,8 @@ type Keyed = KV<{ a: number; b: number }, number>;
 function objectKeyed(p: Pipeline): PCollection<Keyed> {
   return p
     .apply(TestStream.create<number>().addElements({ value: 1, timestamp: 1 }, { value: 2, timestamp: 2 }).advanceWatermarkToInfinity())
+    // Windowed, so the groupings on this unbounded input are valid (Beam refuses the global window's default trigger there).
+    .apply("Window", Window.into(new FixedWindows(1000)))
     .map("KeyByObject", (n: number): Keyed => kv({ a: n, b: 0 }, n))
     .setCoder(new KVCoder(new ReorderingKeyCoder() as Coder<{ a: number; b: number }>, new JsValueCoder() as Coder<number>));
 }
@@ -108,6 +110,7 @@ describe("Streaming DirectRunner: strict model checks", () => {
             .addElements({ value: kv("k", 3), timestamp: 1 }, { value: kv("k", 1), timestamp: 2 }, { value: kv("k", 2), timestamp: 3 })
             .advanceWatermarkToInfinity(),
         )
+          .apply(Window.into(new FixedWindows(1000)))
           .apply(GroupByKey.create())
           .apply(
             "SortInPlace",
@@ -149,6 +152,7 @@ describe("Streaming DirectRunner: strict model checks", () => {
       const result = await runDirect((p) => {
         p.apply(TestStream.create<number>().addElements({ value: 1, timestamp: 1 }).advanceWatermarkToInfinity())
           .map("Key", (n: number) => kv("k", n))
+          .apply(Window.into(new FixedWindows(1000)))
           .apply("Group", GroupByKey.create())
           .setCoder(new KVCoder(StringUtf8Coder.INSTANCE, StringUtf8Coder.INSTANCE) as unknown as Coder<KV<string, number[]>>);
       });

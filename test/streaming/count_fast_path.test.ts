@@ -10,7 +10,8 @@ import type { WindowIntoOptions } from "../../lib/model/primitives";
 import type { KV } from "../../lib/model/window";
 import { TestStream } from "../../lib/testing/test_stream";
 import { runDirect } from "../helpers";
-import { collect, el, type Observed, paneOf } from "./collect";
+import { collect, el, type Observed, paneOf, UNSAFE_TRIGGERS } from "./collect";
+import type { PipelineOptions } from "../../lib/model/options";
 
 /**
  * A streaming Count.perKey adds 1 to a key's accumulator without calling the CombineFn
@@ -55,12 +56,13 @@ function script(): TestStream<KV<string, number>> {
 async function counted(
   count: "Count.perKey" | "user CombineFn",
   options: WindowIntoOptions,
+  pipelineOptions: Partial<PipelineOptions> = {},
 ): Promise<{ rows: string[]; dropped: (counter: string) => number }> {
   const out: Observed<KV<string, number>>[] = [];
   const result = await runDirect((p) => {
     const windowed = p.apply(script()).apply(Window.into(new FixedWindows(10), options));
     collect(windowed.apply(count === "Count.perKey" ? Count.perKey<string, number>() : Combine.perKey<string, number, number, number>(userCount)), out);
-  });
+  }, pipelineOptions);
   assert.equal(await result.waitUntilFinish(), "DONE");
   const step = count === "Count.perKey" ? "CountPerKey/CombinePerKey" : "CombinePerKey";
   return {
@@ -89,8 +91,8 @@ describe("streaming DirectRunner: Count.perKey's accumulators", () => {
 
   it("AfterWatermark() alone: elements after its pane are dropped as closed, as with any CombineFn", async () => {
     const options: WindowIntoOptions = { trigger: AfterWatermark(), allowedLatenessMillis: 100 };
-    const fast = await counted("Count.perKey", options);
-    const general = await counted("user CombineFn", options);
+    const fast = await counted("Count.perKey", options, UNSAFE_TRIGGERS);
+    const general = await counted("user CombineFn", options, UNSAFE_TRIGGERS);
     assert.deepEqual(fast.rows, ["a:4 0:10 ON_TIME#0/0 first last", "b:2 0:10 ON_TIME#0/0 first last", "a:3 10:20 ON_TIME#0/0 first last", "b:1 10:20 ON_TIME#0/0 first last"]);
     assert.equal(fast.dropped("droppedDueToClosedWindow"), 3);
     assert.deepEqual(general.rows, fast.rows);
@@ -119,7 +121,8 @@ describe("streaming DirectRunner: Count.perKey's accumulators", () => {
       const result = await runDirect((p) => {
         const windowed = p.apply(stream).apply(Window.into(windowFn, { allowedLatenessMillis: 5, ...(trigger !== undefined ? { trigger } : {}), ...(combiner !== undefined ? { timestampCombiner: combiner } : {}) }));
         collect(windowed.apply(count === "Count.perKey" ? Count.perKey<unknown, number>() : Combine.perKey<unknown, number, number, number>(userCount)), out);
-      });
+        // AfterWatermark() alone (one of the triggers compared) finishes with lateness allowed.
+      }, UNSAFE_TRIGGERS);
       assert.equal(await result.waitUntilFinish(), "DONE");
       return out.map((o) => `${JSON.stringify(o.value.key)}:${o.value.value} ${o.window} ${paneOf(o.pane)} @${o.timestamp}`).sort();
     };

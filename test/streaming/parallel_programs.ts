@@ -1,6 +1,6 @@
 /** Pipeline programs of the parallel streaming tests (worker threads rebuild them from this module). */
 import { isMainThread, threadId } from "node:worker_threads";
-import { Count, definePipeline, DoFn, Metrics, ParDo, ProcessContext } from "../../lib";
+import { Count, definePipeline, DoFn, FixedWindows, Metrics, ParDo, ProcessContext, Window } from "../../lib";
 import { ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
 
 /** Parses `{"ID": n}`, answers `{"ID": n, "double": 2n, "thread": T}` (the thread that ran it), counts, and fails on ID `failOn`. */
@@ -49,12 +49,15 @@ export const divergentMap = definePipeline({
   },
 });
 
-/** Pub/Sub → Count.perElement: keyed (its count runs behind the keyed exchange). */
+/** Pub/Sub → per-minute windows → Count.perElement: keyed (its count runs behind the keyed exchange). */
 export const keyedCount = definePipeline({
   name: "test-parallel-streaming-keyed",
   description: "a keyed streaming pipeline",
   flags: { input: { type: "string", describe: "subscription to read", required: true } },
   build(root, flags) {
-    root.apply("Read", ReadFromPubSub.from({ subscription: flags.input })).apply("Count", Count.perElement());
+    root
+      .apply("Read", ReadFromPubSub.from({ subscription: flags.input }))
+      .apply("PerMinute", Window.into(new FixedWindows(60_000)))
+      .apply("Count", Count.perElement());
   },
 });

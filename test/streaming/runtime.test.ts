@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { AfterProcessingTime, DoFn, GlobalWindows, GroupByKey, kv, KV, ParDo, ProcessContext, Repeatedly, Window } from "../../lib";
+import { AfterProcessingTime, AfterWatermark, DoFn, GlobalWindows, GroupByKey, kv, KV, ParDo, ProcessContext, Repeatedly, Window } from "../../lib";
 import { ReadUnbounded } from "../../lib/io/read_unbounded";
 import { isStreamingResult, StreamingPipelineResult } from "../../runners/streaming";
 import { BUNDLE_SIZE } from "../../runners/streaming/driver";
@@ -50,6 +50,8 @@ describe("Streaming DirectRunner: running until stopped", () => {
         }),
       )
         .map("Key", (x: number) => kv("k", x))
+        // Fires the global window's on-time pane when the drain ends it (an unbounded input needs a trigger to be grouped).
+        .apply(Window.into(new GlobalWindows(), { trigger: AfterWatermark() }))
         .apply(GroupByKey.create())
         .apply("Record", ParDo.of((g: KV<string, number[]>) => void grouped.push([...g.value])));
     });
@@ -110,6 +112,7 @@ describe("Streaming DirectRunner: running until stopped", () => {
         }),
       )
         .map("Key", (x: number) => kv("k", x))
+        .apply(Window.into(new GlobalWindows(), { trigger: AfterWatermark() }))
         .apply(GroupByKey.create())
         .apply("Record", ParDo.of(() => void fired++));
     });

@@ -5,7 +5,7 @@ import { Sessions } from "../../lib/model/sliding_sessions";
 import { TestStream } from "../../lib/testing/test_stream";
 import { assertThat, equalTo } from "../../lib/testing/passert";
 import { runDirect } from "../helpers";
-import { collect, Observed, paneOf } from "./collect";
+import { collect, Observed, paneOf, UNSAFE_TRIGGERS } from "./collect";
 
 const sorted = (g: KV<string, number[]>): KV<string, number[]> => kv(g.key, [...g.value].sort((a, b) => a - b));
 const el = (key: string, t: number) => ({ value: kv(key, t), timestamp: t });
@@ -123,7 +123,7 @@ describe("Streaming DirectRunner: triggers", () => {
           .apply(GroupByKey.create())
           .map("Sort", sorted);
         collect(grouped, out);
-      });
+      }, UNSAFE_TRIGGERS);
       await result.waitUntilFinish();
       const dropped = result.metrics.counterTotal("beamline", "droppedDueToClosedWindow", "GroupByKey");
       return [...out.map((o) => `${o.value.value.join(",")}${o.pane.isLast ? " last" : ""}`), `dropped=${dropped}`];

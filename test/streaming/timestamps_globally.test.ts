@@ -164,10 +164,15 @@ describe("Streaming DirectRunner: Combine.globally", () => {
     ]);
   });
 
+  // An unbounded input in the global window needs a trigger to be grouped (as in Beam);
+  // AfterWatermark() fires, as the default trigger would, once the stream ends.
   it("in the global window emits the default for an empty stream once it ends", async () => {
     const out: Observed<number>[] = [];
     const result = await runDirect((p) => {
-      const sum = p.apply(TestStream.create<number>().advanceWatermarkTo(100).advanceWatermarkToInfinity()).apply(Combine.globally(Combiners.sum()));
+      const sum = p
+        .apply(TestStream.create<number>().advanceWatermarkTo(100).advanceWatermarkToInfinity())
+        .apply(Window.into(new GlobalWindows(), { trigger: AfterWatermark() }))
+        .apply(Combine.globally(Combiners.sum()));
       collect(sum, out);
     });
     assert.equal(await result.waitUntilFinish(), "DONE");
@@ -179,7 +184,7 @@ describe("Streaming DirectRunner: Combine.globally", () => {
     const result = await runDirect((p) => {
       const sum = p
         .apply(TestStream.create<number>().addElements({ value: 4, timestamp: 1 }).addElements({ value: 5, timestamp: 50 }).advanceWatermarkToInfinity())
-        .apply(Window.into(new GlobalWindows()))
+        .apply(Window.into(new GlobalWindows(), { trigger: AfterWatermark() }))
         .apply(Combine.globally(Combiners.sum()));
       collect(sum, out);
     });

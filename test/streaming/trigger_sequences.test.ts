@@ -3,7 +3,7 @@ import { DoFn, FixedWindows, GlobalWindows, GroupByKey, KV, ParDo, PaneInfo, Pro
 import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, Repeatedly } from "../../lib/model/triggers";
 import { TestStream } from "../../lib/testing/test_stream";
 import { runDirect } from "../helpers";
-import { droppedClosed, el, groupedPanes } from "./collect";
+import { droppedClosed, el, groupedPanes, UNSAFE_TRIGGERS } from "./collect";
 
 const panes = groupedPanes;
 const closed = droppedClosed;
@@ -20,7 +20,7 @@ describe("Streaming DirectRunner: AfterEach, AfterFirst and AfterAll sequences",
       .addElements(el("k", 5)) // AfterCount(1): [5], and AfterEach is finished
       .addElements(el("k", 6)) // dropped: the window is closed
       .advanceWatermarkToInfinity();
-    const { rows, metrics } = await panes(script, new GlobalWindows(), { trigger: AfterEach(AfterCount(2), AfterProcessingTime(100), AfterCount(1)) });
+    const { rows, metrics } = await panes(script, new GlobalWindows(), { trigger: AfterEach(AfterCount(2), AfterProcessingTime(100), AfterCount(1)) }, UNSAFE_TRIGGERS);
     assert.deepEqual(rows, ["k:1,2 global EARLY#0/-1 first", "k:3,4 global EARLY#1/-1", "k:5 global EARLY#2/-1 last"]);
     assert.equal(closed(metrics), 1);
   });
@@ -56,7 +56,7 @@ describe("Streaming DirectRunner: AfterEach, AfterFirst and AfterAll sequences",
       .addElements(el("k", 4)) // dropped: [0, 10) is closed
       .advanceWatermarkTo(25)
       .advanceWatermarkToInfinity();
-    const { rows, metrics } = await panes(script, new FixedWindows(10), { trigger: AfterFirst(AfterWatermark(), AfterCount(3)), allowedLatenessMillis: 100 });
+    const { rows, metrics } = await panes(script, new FixedWindows(10), { trigger: AfterFirst(AfterWatermark(), AfterCount(3)), allowedLatenessMillis: 100 }, UNSAFE_TRIGGERS);
     assert.deepEqual(rows, ["k:1,2,3 0:10 EARLY#0/-1 first last", "k:11 10:20 ON_TIME#0/0 first last"]);
     assert.equal(closed(metrics), 1);
   });
@@ -68,7 +68,7 @@ describe("Streaming DirectRunner: AfterEach, AfterFirst and AfterAll sequences",
       .addElements(el("k", 5)) // the count is reached: fires
       .addElements(el("k", 6)) // dropped: finished
       .advanceWatermarkToInfinity();
-    const { rows, metrics } = await panes(script, new FixedWindows(10), { trigger: AfterAll(AfterWatermark(), AfterCount(2)), allowedLatenessMillis: 100 });
+    const { rows, metrics } = await panes(script, new FixedWindows(10), { trigger: AfterAll(AfterWatermark(), AfterCount(2)), allowedLatenessMillis: 100 }, UNSAFE_TRIGGERS);
     assert.deepEqual(rows, ["k:1,5 0:10 ON_TIME#0/0 first last"]);
     assert.equal(closed(metrics), 1);
   });

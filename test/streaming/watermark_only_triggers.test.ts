@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { AfterAll, AfterWatermark, FixedWindows, Repeatedly } from "../../lib";
 import type { KV } from "../../lib/model/window";
 import { TestStream } from "../../lib/testing/test_stream";
-import { el, groupedPanes } from "./collect";
+import { el, groupedPanes, UNSAFE_TRIGGERS } from "./collect";
 
 /**
  * A grouping whose trigger reads only the watermark (the default trigger, AfterWatermark() alone)
@@ -45,8 +45,8 @@ describe("streaming DirectRunner: triggers that read only the watermark", () => 
 
   it("AfterWatermark() alone gives the panes of AfterAll(AfterWatermark())", async () => {
     const windowFn = new FixedWindows(10);
-    const fast = await groupedPanes(script(), windowFn, { trigger: AfterWatermark(), allowedLatenessMillis: 100 });
-    const full = await groupedPanes(script(), windowFn, { trigger: AfterAll(AfterWatermark()), allowedLatenessMillis: 100 });
+    const fast = await groupedPanes(script(), windowFn, { trigger: AfterWatermark(), allowedLatenessMillis: 100 }, UNSAFE_TRIGGERS);
+    const full = await groupedPanes(script(), windowFn, { trigger: AfterAll(AfterWatermark()), allowedLatenessMillis: 100 }, UNSAFE_TRIGGERS);
     assert.ok(fast.rows.length > 0);
     assert.deepEqual(full.rows, fast.rows);
   });
