@@ -292,7 +292,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     if (fireAt > expiry) {
       throw new TransformError(
         this.transformName,
-        `Transform '${this.transformName}' set event-time timer '${spec.name}' for ${fireAt}, after its window ${window.id()} expires at ${expiry} ` +
+        `Transform '${this.transformName}' set event-time timer '${spec.name}' for ${fireAt}, after the expiration of its window ${window.id()} at ${expiry} ` +
           `(the window's end plus the allowed lateness of ${this.allowedLatenessMillis} ms); Beam does not allow that. Set it no later than ` +
           `ctx.window.maxTimestamp() (plus the allowed lateness), or window the input so the window lasts long enough.`,
       );

@@ -1,0 +1,461 @@
+/**
+ * Beam's own tests of timers, as the oracle: the pipelines of Beam Java's ParDoTest.TimerTests
+ * and of Beam Python's userstate_test.py (StatefulDoFnOnDirectRunnerTest) that Beamline's API can
+ * express, with Beam's expected outputs, in batch (Create) and streaming (TestStream) where Beam
+ * runs them so. Each test names the Beam test it mirrors. (Not mirrored: `align`,
+ * `withOutputTimestamp`, timer families and OnWindowExpiration, which Beamline's API does not have.)
+ */
+import { strict as assert } from "node:assert";
+import { Create, GlobalWindows, kv, KV, MAX_TIMESTAMP, MIN_TIMESTAMP, ParDo, SlidingWindows, Window, FixedWindows } from "../../lib";
+import type { PBegin, PCollection, PTransform } from "../../lib";
+import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
+import { TestStream } from "../../lib/testing/test_stream";
+import { runOk } from "../helpers";
+import { collect, Observed } from "../streaming/collect";
+
+type Source<T> = PTransform<PBegin, PCollection<T>>;
+
+/** Outputs 3 per element and sets a timer `offset(1000)`; onTimer outputs 42 if in `domain`. */
+class ThreeThenFortyTwo extends StatefulDoFn<string, number, number> {
+  readonly timer: TimerSpec;
+  constructor(domain: "EVENT_TIME" | "PROCESSING_TIME") {
+    super();
+    this.timer = domain === "EVENT_TIME" ? TimerSpec.eventTime("foo") : TimerSpec.processingTime("foo");
+  }
+  process(_e: KV<string, number>, ctx: StatefulProcessContext<number>): void {
+    ctx.timer(this.timer).offset(1000);
+    ctx.output(3);
+  }
+  onTimer(_t: string, ctx: TimerContext<string, number>): void {
+    if (ctx.timeDomain === this.timer.domain) ctx.output(42);
+  }
+}
+
+async function outputsOf<I, O>(source: Source<I>, build: (input: PCollection<I>) => PCollection<O>): Promise<Observed<O>[]> {
+  const out: Observed<O>[] = [];
+  await runOk((p) => collect(build(p.apply("Input", source)), out));
+  return out;
+}
+
+const valuesOf = <T>(out: readonly Observed<T>[]): string[] => out.map((o) => String(o.value)).sort();
+
+/** Beam's TwoTimerTest: two event-time timers setting each other, from `start` to `end`. */
+class TwoTimers extends StatefulDoFn<string, string, string> {
+  readonly t1 = TimerSpec.eventTime("t1");
+  readonly t2 = TimerSpec.eventTime("t2");
+  readonly count = StateSpec.value<number>("count");
+  constructor(
+    private readonly start: number,
+    private readonly end: number,
+  ) {
+    super();
+  }
+  process(_e: KV<string, string>, ctx: StatefulProcessContext<string>): void {
+    ctx.state(this.count).write(0);
+    ctx.timer(this.t1).set(this.start);
+    ctx.timer(this.t2).set(this.end + 1); // after the end: timers must still fire in time order
+  }
+  onTimer(timer: string, ctx: TimerContext<string, string>): void {
+    const current = ctx.state(this.count).read()!;
+    if (timer === "t1") {
+      ctx.timer(this.t2).set(ctx.timestamp);
+      ctx.output(`t1:${current}:${ctx.timestamp - this.start}`);
+      return;
+    }
+    if (ctx.timestamp < this.end) {
+      ctx.state(this.count).write(current + 1);
+      ctx.timer(this.t1).set(ctx.timestamp + 1);
+    } else {
+      ctx.state(this.count).write(-1);
+    }
+    ctx.output(`t2:${current}:${ctx.timestamp - this.start}`);
+  }
+}
+
+/** Beam's testEventTimeTimerOrdering DoFn: flushes a bag in timestamp order, one timer at a time. */
+class OrderedFlush extends StatefulDoFn<string, string, string> {
+  readonly append = TimerSpec.eventTime("append");
+  readonly gc = TimerSpec.eventTime("gc");
+  readonly bag = StateSpec.bag<{ value: string; ts: number }>("bag");
+  readonly minTs = StateSpec.value<number>("minTs");
+  constructor(
+    private readonly gcAt: number,
+    private readonly n: number,
+  ) {
+    super();
+  }
+  process(e: KV<string, string>, ctx: StatefulProcessContext<string>): void {
+    const min = ctx.state(this.minTs).read() ?? MAX_TIMESTAMP;
+    if (min === MAX_TIMESTAMP) ctx.timer(this.gc).set(this.gcAt);
+    if (min > ctx.timestamp) {
+      ctx.state(this.minTs).write(ctx.timestamp);
+      ctx.timer(this.append).set(ctx.timestamp);
+    }
+    ctx.state(this.bag).add({ value: e.value, ts: ctx.timestamp });
+  }
+  onTimer(timer: string, ctx: TimerContext<string, string>): void {
+    const all = [...ctx.state(this.bag).read()].sort((a, b) => a.ts - b.ts);
+    if (timer === "gc") {
+      ctx.output(`${all.map((v) => v.value).join(":")}:cleanup`);
+      ctx.state(this.bag).clear();
+      return;
+    }
+    const flush = all.filter((v) => v.ts <= ctx.timestamp);
+    ctx.output(flush.map((v) => v.value).join(":"));
+    if (flush.length < this.n) ctx.timer(this.append).set(ctx.timestamp + 1000);
+  }
+}
+
+describe("Beam conformance: timers (ParDoTest.TimerTests, userstate_test.py)", () => {
+  it("testEventTimeTimerBounded: an event-time timer offset from the element fires in a bounded pipeline", async () => {
+    const out = await outputsOf(Create.of(kv("hello", 37)), (c) => c.apply("Timers", ParDo.of(new ThreeThenFortyTwo("EVENT_TIME"))));
+    assert.deepEqual(valuesOf(out), ["3", "42"]);
+  });
+
+  it("testEventTimeTimerUnbounded: the same under a TestStream", async () => {
+    const stream = TestStream.create<KV<string, number>>().advanceWatermarkTo(0).addElements({ value: kv("hello", 37), timestamp: 0 }).advanceWatermarkTo(1000).advanceWatermarkToInfinity();
+    const out = await outputsOf(stream, (c) => c.apply("Timers", ParDo.of(new ThreeThenFortyTwo("EVENT_TIME"))));
+    assert.deepEqual(valuesOf(out), ["3", "42"]);
+  });
+
+  it("testSimpleProcessingTimerTimer: a processing-time timer fires when processing time passes it", async () => {
+    const stream = TestStream.create<KV<string, number>>().addElements({ value: kv("hello", 37), timestamp: 0 }).advanceProcessingTime(60_000).advanceWatermarkToInfinity();
+    const out = await outputsOf(stream, (c) => c.apply("Timers", ParDo.of(new ThreeThenFortyTwo("PROCESSING_TIME"))));
+    assert.deepEqual(valuesOf(out), ["3", "42"]);
+  });
+
+  it("testEventTimeTimerAbsolute: a timer at the global window's last moment fires", async () => {
+    class AtEnd extends StatefulDoFn<string, number, number> {
+      readonly timer = TimerSpec.eventTime("foo");
+      process(_e: KV<string, number>, ctx: StatefulProcessContext<number>): void {
+        ctx.timer(this.timer).set(ctx.window.maxTimestamp());
+        ctx.output(3);
+      }
+      onTimer(_t: string, ctx: TimerContext<string, number>): void {
+        ctx.output(42);
+      }
+    }
+    const out = await outputsOf(Create.of(kv("hello", 37)), (c) => c.apply("Timers", ParDo.of(new AtEnd())));
+    assert.deepEqual(valuesOf(out), ["3", "42"]);
+  });
+
+  it("testOutOfBoundsEventTimeTimer: a timer after the window's expiration is refused, naming timer and expiration", async () => {
+    const messages: string[] = [];
+    class OutOfBounds extends StatefulDoFn<string, number, number> {
+      readonly timer = TimerSpec.eventTime("foo");
+      process(_e: KV<string, number>, ctx: StatefulProcessContext<number>): void {
+        try {
+          ctx.timer(this.timer).set(ctx.window.maxTimestamp() + 1);
+          messages.push("no error");
+        } catch (e) {
+          messages.push((e as Error).message);
+        }
+      }
+      onTimer(): void {}
+    }
+    // Beam's test is in the global window; here a fixed window, as its maximum timestamp + 1 ms is
+    // beyond what a double holds exactly (window.ts).
+    await outputsOf(Create.timestamped([{ value: kv("hello", 37), timestamp: 5 }]), (c) => c.apply(Window.into(new FixedWindows(10))).apply("Timers", ParDo.of(new OutOfBounds())));
+    assert.equal(messages.length, 1);
+    assert.match(messages[0]!, /timer/);
+    assert.match(messages[0]!, /expiration/);
+  });
+
+  it("testTimerReceivedInOriginalWindow: each sliding window of the element gets its own firing in that window", async () => {
+    class WindowOfTimer extends StatefulDoFn<string, number, string> {
+      readonly timer = TimerSpec.eventTime("foo");
+      process(_e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+        ctx.timer(this.timer).offset(1000);
+      }
+      onTimer(_t: string, ctx: TimerContext<string, string>): void {
+        ctx.output(ctx.window.id());
+      }
+    }
+    const out = await outputsOf(Create.timestamped([{ value: kv("hello", 24), timestamp: 0 }]), (c) =>
+      c.apply(Window.into(new SlidingWindows(180_000, 60_000))).apply("Timers", ParDo.of(new WindowOfTimer())),
+    );
+    assert.deepEqual(out.map((o) => `${o.value} in ${o.window}`).sort(), ["-120000:60000 in -120000:60000", "-60000:120000 in -60000:120000", "0:180000 in 0:180000"]);
+  });
+
+  it("testEventTimeTimerLoop: onTimer re-sets its own timer until the count reaches 5", async () => {
+    class Loop extends StatefulDoFn<string, number, number> {
+      readonly loop = TimerSpec.eventTime("timer");
+      readonly count = StateSpec.value<number>("count");
+      process(_e: KV<string, number>, ctx: StatefulProcessContext<number>): void {
+        ctx.timer(this.loop).offset(1);
+      }
+      onTimer(_t: string, ctx: TimerContext<string, number>): void {
+        const count = ctx.state(this.count).read() ?? 0;
+        if (count < 5) {
+          ctx.output(count);
+          ctx.state(this.count).write(count + 1);
+          ctx.timer(this.loop).offset(1);
+        }
+      }
+    }
+    const out = await outputsOf(Create.of(kv("hello", 42)), (c) => c.apply("Loop", ParDo.of(new Loop())));
+    assert.deepEqual(valuesOf(out), ["0", "1", "2", "3", "4"]);
+  });
+
+  it("testEventTimeTimerMultipleKeys: every key's end-of-window timer fires once, with its own state", async () => {
+    class PerKey extends StatefulDoFn<string, number, KV<string, number>> {
+      readonly timer = TimerSpec.eventTime("foo");
+      readonly key = StateSpec.value<string>("sizzle");
+      process(e: KV<string, number>, ctx: StatefulProcessContext<KV<string, number>>): void {
+        ctx.timer(this.timer).set(ctx.window.maxTimestamp());
+        ctx.state(this.key).write(e.key);
+        ctx.output(kv(e.key, e.value + 5000));
+      }
+      onTimer(_t: string, ctx: TimerContext<string, KV<string, number>>): void {
+        ctx.output(kv(ctx.state(this.key).read()!, 4093));
+      }
+    }
+    const input: KV<string, number>[] = [];
+    const expected: string[] = [];
+    for (let key = 0; key < 50; key++) {
+      expected.push(`${key}=4093`);
+      for (let i = 0; i < 15; i++) {
+        input.push(kv(String(key), i));
+        expected.push(`${key}=${i + 5000}`);
+      }
+    }
+    input.reverse();
+    const out = await outputsOf(Create.from(input), (c) => c.apply("PerKey", ParDo.of(new PerKey())));
+    assert.deepEqual(out.map((o) => `${o.value.key}=${o.value.value}`).sort(), expected.sort());
+  });
+
+  it("testOutputTimestampDefault: onTimer's timestamp and outputs are the event-time timer's firing time", async () => {
+    class Fire extends StatefulDoFn<string, number, number> {
+      readonly timer = TimerSpec.eventTime("foo");
+      process(_e: KV<string, number>, ctx: StatefulProcessContext<number>): void {
+        ctx.timer(this.timer).set(ctx.timestamp + 10);
+      }
+      onTimer(_t: string, ctx: TimerContext<string, number>): void {
+        ctx.output(ctx.timestamp);
+      }
+    }
+    for (const source of [Create.timestamped([{ value: kv("hello", 1), timestamp: 3 }]), TestStream.create<KV<string, number>>().addElements({ value: kv("hello", 1), timestamp: 3 }).advanceWatermarkToInfinity()]) {
+      const out = await outputsOf(source, (c) => c.apply("First", ParDo.of(new Fire())));
+      assert.deepEqual(out.map((o) => `${o.value}@${o.timestamp}`), ["13@13"]);
+    }
+  });
+
+  it("testProcessingTimeTimerCanBeReset / testEventTimeTimerCanBeReset: setting a timer again replaces it", async () => {
+    class Reset extends StatefulDoFn<string, string, string> {
+      constructor(readonly timer: TimerSpec) {
+        super();
+      }
+      process(e: KV<string, string>, ctx: StatefulProcessContext<string>): void {
+        ctx.timer(this.timer).offset(1000);
+        ctx.output(e.value);
+      }
+      onTimer(_t: string, ctx: TimerContext<string, string>): void {
+        ctx.output("timer_output");
+      }
+    }
+    const two = (w: (s: TestStream<KV<string, string>>) => TestStream<KV<string, string>>): TestStream<KV<string, string>> =>
+      w(TestStream.create<KV<string, string>>()).addElements({ value: kv("key", "input1"), timestamp: 0 }).addElements({ value: kv("key", "input2"), timestamp: 0 });
+    const processing = await outputsOf(two((s) => s).advanceProcessingTime(60_000).advanceWatermarkToInfinity(), (c) => c.apply("Reset", ParDo.of(new Reset(TimerSpec.processingTime("foo")))));
+    assert.deepEqual(valuesOf(processing), ["input1", "input2", "timer_output"]);
+    const event = await outputsOf(two((s) => s.advanceWatermarkTo(0)).advanceWatermarkToInfinity(), (c) => c.apply("Reset", ParDo.of(new Reset(TimerSpec.eventTime("foo")))));
+    assert.deepEqual(valuesOf(event), ["input1", "input2", "timer_output"]);
+  });
+
+  it("duplicateTimerSetting: a timer set twice in one call fires once", async () => {
+    class Twice extends StatefulDoFn<string, string, string> {
+      readonly timer = TimerSpec.eventTime("timer");
+      process(_e: KV<string, string>, ctx: StatefulProcessContext<string>): void {
+        ctx.timer(this.timer).offset(10 * 60_000);
+        ctx.timer(this.timer).offset(30 * 60_000);
+      }
+      onTimer(_t: string, ctx: TimerContext<string, string>): void {
+        ctx.output("It works");
+      }
+    }
+    const stream = TestStream.create<KV<string, string>>().addElements({ value: kv("key1", "v1"), timestamp: 0 }).advanceWatermarkToInfinity();
+    const out = await outputsOf(stream, (c) => c.apply("Twice", ParDo.of(new Twice())));
+    assert.deepEqual(valuesOf(out), ["It works"]);
+  });
+
+  it("testTwoTimersSettingEachOther (TestStream, Create): timers fire in time order, including ones set by onTimer", async () => {
+    const now = 1_500_000_000_000;
+    const expected: string[] = [];
+    for (let e = 0; e <= 100; e++) expected.push(`t1:${e}:${e}`, `t2:${e}:${e}`);
+    const sources: Source<KV<string, string>>[] = [TestStream.create<KV<string, string>>().addElements({ value: kv("", ""), timestamp: 0 }).advanceWatermarkToInfinity(), Create.of(kv("", ""))];
+    for (const source of sources) {
+      const out = await outputsOf(source, (c) => c.apply("TwoTimers", ParDo.of(new TwoTimers(now, now + 100))));
+      assert.deepEqual(valuesOf(out), expected.sort());
+    }
+  });
+
+  it("testEventTimeTimerOrdering (TestStream, Create): a timer re-set by onTimer flushes the bag in order", async () => {
+    const n = 100;
+    const now = 1_500_000_000_000;
+    let stream = TestStream.create<KV<string, string>>().advanceWatermarkTo(0);
+    const elements: { value: KV<string, string>; timestamp: number }[] = [];
+    for (let i = 0; i < n; i++) {
+      const e = { value: kv("dummy", String(i)), timestamp: now + i * 1000 };
+      elements.push(e);
+      stream = stream.addElements(e);
+      if ((i + 1) % 10 === 0) stream = stream.advanceWatermarkTo(now + (i + 1) * 1000);
+    }
+    const expected: string[] = [];
+    for (let i = 0; i <= n; i++) {
+      const upTo = Array.from({ length: Math.min(n - 1, i) + 1 }, (_, k) => String(k));
+      expected.push(upTo.join(":") + (i === n ? ":cleanup" : ""));
+    }
+    for (const source of [stream.advanceWatermarkToInfinity(), Create.timestamped(elements)] as Source<KV<string, string>>[]) {
+      const out = await outputsOf(source, (c) => c.apply("Ordered", ParDo.of(new OrderedFlush(now + (n + 1) * 1000, n))));
+      assert.deepEqual(valuesOf(out), [...expected].sort());
+    }
+  });
+
+  it("test_simple_stateful_dofn (Python): a timer fires once the watermark passes it; one set in the past fires at once", async () => {
+    class Simple extends StatefulDoFn<string, number, string> {
+      readonly buffer = StateSpec.bag<string>("buffer");
+      readonly expiry = TimerSpec.eventTime("expiry");
+      process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+        ctx.state(this.buffer).add(`A${e.value}`);
+        ctx.timer(this.expiry).set(20);
+      }
+      onTimer(_t: string, ctx: TimerContext<string, string>): void {
+        ctx.output([...ctx.state(this.buffer).read()].sort().join(""));
+      }
+    }
+    const stream = TestStream.create<number>()
+      .advanceWatermarkTo(10)
+      .addElements({ value: 1, timestamp: 10 }, { value: 2, timestamp: 10 })
+      .addElements({ value: 3, timestamp: 10 })
+      .advanceWatermarkTo(25)
+      .addElements({ value: 4, timestamp: 25 })
+      .advanceWatermarkToInfinity();
+    const out = await outputsOf(stream, (c) => c.map("Key", (x: number) => kv("mykey", x)).apply("Simple", ParDo.of(new Simple())));
+    assert.deepEqual(
+      out.map((o) => o.value),
+      ["A1A2A3", "A1A2A3A4"],
+    );
+  });
+
+  it("test_timer_output_timestamp (Python): onTimer's outputs carry each timer's time", async () => {
+    class ThreeTimers extends StatefulDoFn<string, number, string> {
+      readonly t1 = TimerSpec.eventTime("emit1");
+      readonly t2 = TimerSpec.eventTime("emit2");
+      readonly t3 = TimerSpec.eventTime("emit3");
+      process(_e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+        ctx.timer(this.t1).set(10);
+        ctx.timer(this.t2).set(20);
+        ctx.timer(this.t3).set(30);
+      }
+      onTimer(timer: string, ctx: TimerContext<string, string>): void {
+        ctx.output(timer.replace("emit", "timer"));
+      }
+    }
+    const stream = TestStream.create<number>().advanceWatermarkTo(10).addElements({ value: 1, timestamp: 10 }).advanceWatermarkToInfinity();
+    const out = await outputsOf(stream, (c) => c.map("Key", (x: number) => kv("mykey", x)).apply("Timers", ParDo.of(new ThreeTimers())));
+    assert.deepEqual(out.map((o) => `${o.value}@${o.timestamp}`).sort(), ["timer1@10", "timer2@20", "timer3@30"]);
+  });
+
+  it("test_timer_output_timestamp_and_window (Python): onTimer sees its key, time and window", async () => {
+    class InWindow extends StatefulDoFn<string, number, string> {
+      readonly t1 = TimerSpec.eventTime("emit1");
+      process(_e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+        ctx.timer(this.t1).set(10);
+      }
+      onTimer(_t: string, ctx: TimerContext<string, string>): void {
+        ctx.output(`timer1-${ctx.key} ${ctx.timestamp} ${ctx.window.id()}`);
+      }
+    }
+    const stream = TestStream.create<number>().advanceWatermarkTo(10).addElements({ value: 1, timestamp: 10 }).advanceWatermarkToInfinity();
+    const out = await outputsOf(stream, (c) =>
+      c
+        .map("Key", (x: number) => kv("mykey", x))
+        .apply(Window.into(new FixedWindows(5)))
+        .apply("InWindow", ParDo.of(new InWindow())),
+    );
+    assert.deepEqual(valuesOf(out), ["timer1-mykey 10 10:15"]);
+  });
+
+  it("test_hash_join (Python): a timer cleared by process does not fire; unmatched values are flushed by it", async () => {
+    class HashJoin extends StatefulDoFn<string, string, string> {
+      readonly buffer = StateSpec.bag<string>("buffer");
+      readonly unmatched = TimerSpec.eventTime("unmatched");
+      process(e: KV<string, string>, ctx: StatefulProcessContext<string>): void {
+        const existing = ctx.state(this.buffer).read();
+        if (existing.length === 0) {
+          ctx.state(this.buffer).add(e.value);
+          ctx.timer(this.unmatched).set(100);
+        } else {
+          ctx.output(`Record<${e.key},${existing[0]},${e.value}>`);
+          ctx.state(this.buffer).clear();
+          ctx.timer(this.unmatched).clear();
+        }
+      }
+      onTimer(_t: string, ctx: TimerContext<string, string>): void {
+        const buffered = ctx.state(this.buffer).read();
+        assert.equal(buffered.length, 1, `${buffered}`);
+        ctx.state(this.buffer).clear();
+        ctx.output(`Unmatched<${buffered[0]}>`);
+      }
+    }
+    const at = (t: number, ...pairs: [string, string][]): { value: KV<string, string>; timestamp: number }[] => pairs.map(([k, v]) => ({ value: kv(k, v), timestamp: t }));
+    const stream = TestStream.create<KV<string, string>>()
+      .advanceWatermarkTo(10)
+      .addElements(...at(10, ["A", "a"], ["B", "b"]))
+      .addElements(...at(10, ["A", "aa"], ["C", "c"]))
+      .advanceWatermarkTo(25)
+      .addElements(...at(25, ["A", "aaa"], ["B", "bb"]))
+      .addElements(...at(25, ["D", "d"], ["D", "dd"], ["D", "ddd"], ["D", "dddd"]))
+      .advanceWatermarkTo(125)
+      .addElements(...at(125, ["C", "cc"]))
+      .advanceWatermarkToInfinity();
+    const out = await outputsOf(stream, (c) => c.apply("Join", ParDo.of(new HashJoin())));
+    assert.deepEqual(valuesOf(out), ["Record<A,a,aa>", "Record<B,b,bb>", "Record<D,d,dd>", "Record<D,ddd,dddd>", "Unmatched<aaa>", "Unmatched<c>", "Unmatched<cc>"].sort());
+  });
+
+  it("test_generate_sequence_with_realtime_timer (Python): a processing-time timer re-set by onTimer, between elements", async () => {
+    class Generate extends StatefulDoFn<string, number, string> {
+      readonly emit = TimerSpec.processingTime("emit_timer");
+      readonly count = StateSpec.combining("count_state", { createAccumulator: () => 0, addInput: (a: number) => a + 1, mergeAccumulators: (as: number[]) => as.reduce((x, y) => x + y, 0), extractOutput: (a: number) => a });
+      process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+        ctx.timer(this.emit).set(1); // absolute processing time, as the Python test does
+        ctx.output(String(e.value));
+      }
+      onTimer(_t: string, ctx: TimerContext<string, string>): void {
+        const count = ctx.state(this.count).read();
+        if (count === 3) return;
+        ctx.state(this.count).add(1);
+        ctx.timer(this.emit).set(count + 2);
+        ctx.output("value");
+      }
+    }
+    const stream = TestStream.create<KV<string, number>>()
+      .advanceWatermarkTo(0)
+      .addElements({ value: kv("key", 0), timestamp: 0 })
+      .advanceProcessingTime(1)
+      .addElements({ value: kv("key", 1), timestamp: 0 })
+      .advanceProcessingTime(1)
+      .addElements({ value: kv("key", 2), timestamp: 0 })
+      .advanceProcessingTime(1)
+      .addElements({ value: kv("key", 3), timestamp: 0 })
+      .advanceWatermarkToInfinity();
+    const out = await outputsOf(stream, (c) => c.apply(Window.into(new GlobalWindows())).apply("Generate", ParDo.of(new Generate())));
+    assert.deepEqual(
+      out.map((o) => o.value),
+      ["0", "value", "1", "value", "2", "value", "3"],
+    );
+  });
+
+  it("keeps MIN_TIMESTAMP-based offsets exact (testEventTimeTimerBounded's element is at the minimum timestamp)", async () => {
+    class When extends StatefulDoFn<string, number, number> {
+      readonly timer = TimerSpec.eventTime("foo");
+      process(_e: KV<string, number>, ctx: StatefulProcessContext<number>): void {
+        ctx.timer(this.timer).offset(1000);
+      }
+      onTimer(_t: string, ctx: TimerContext<string, number>): void {
+        ctx.output(ctx.timestamp - MIN_TIMESTAMP);
+      }
+    }
+    const out = await outputsOf(Create.of(kv("hello", 37)), (c) => c.apply("When", ParDo.of(new When())));
+    assert.deepEqual(valuesOf(out), ["1000"]);
+  });
+});
