@@ -6,7 +6,7 @@
  * `withOutputTimestamp`, timer families and OnWindowExpiration, which Beamline's API does not have.)
  */
 import { strict as assert } from "node:assert";
-import { Create, GlobalWindows, kv, KV, MAX_TIMESTAMP, MIN_TIMESTAMP, ParDo, SlidingWindows, Window, FixedWindows } from "../../lib";
+import { Create, GlobalWindows, GroupByKey, kv, KV, MAX_TIMESTAMP, MIN_TIMESTAMP, ParDo, SlidingWindows, Window, FixedWindows } from "../../lib";
 import type { PBegin, PCollection, PTransform } from "../../lib";
 import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
 import { TestStream } from "../../lib/testing/test_stream";
@@ -443,6 +443,29 @@ describe("Beam conformance: timers (ParDoTest.TimerTests, userstate_test.py)", (
       out.map((o) => o.value),
       ["0", "value", "1", "value", "2", "value", "3"],
     );
+  });
+
+  it("test_stateful_sum_then_gbk (Python): onTimer's outputs, in the timer's window, reach a GroupByKey on time", async () => {
+    class EmitAll extends StatefulDoFn<string, number, KV<string, number>> {
+      readonly values = StateSpec.bag<number>("buffer");
+      readonly emit = TimerSpec.eventTime("emit_timer");
+      process(e: KV<string, number>, ctx: StatefulProcessContext<KV<string, number>>): void {
+        ctx.state(this.values).add(e.value);
+        if (ctx.state(this.values).read().length === 5) ctx.timer(this.emit).set(1);
+        ctx.output(e);
+      }
+      onTimer(_t: string, ctx: TimerContext<string, KV<string, number>>): void {
+        for (const v of ctx.state(this.values).read()) ctx.output(kv("key", v));
+      }
+    }
+    const result = await outputsOf(Create.timestamped([1, 2, 3, 4, 5].map((v) => ({ value: kv("key", v), timestamp: 1 }))), (c) =>
+      c
+        .apply(Window.into(new FixedWindows(1)))
+        .apply("EmitAll", ParDo.of(new EmitAll()))
+        .apply(GroupByKey.create<string, number>())
+        .map("Sort", (g: KV<string, number[]>) => `${g.key}:${[...g.value].sort((a, b) => a - b).join(",")}`),
+    );
+    assert.deepEqual(valuesOf(result), ["key:1,1,2,2,3,3,4,4,5,5"]);
   });
 
   it("keeps MIN_TIMESTAMP-based offsets exact (testEventTimeTimerBounded's element is at the minimum timestamp)", async () => {
