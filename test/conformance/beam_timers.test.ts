@@ -1,19 +1,16 @@
 /**
  * Beam's own tests of timers, as the oracle: the pipelines of Beam Java's ParDoTest.TimerTests
- * and of Beam Python's userstate_test.py (StatefulDoFnOnDirectRunnerTest) that Beamline's API can
- * express, with Beam's expected outputs, in batch (Create) and streaming (TestStream) where Beam
- * runs them so. Each test names the Beam test it mirrors. (Not mirrored: `align`,
+ * that Beamline's API can express, with Beam's expected outputs, in batch (Create) and streaming
+ * (TestStream) where Beam runs them so (Beam Python's: beam_timers_python.test.ts). Each test names the Beam test it mirrors. (Not mirrored: `align`,
  * `withOutputTimestamp`, timer families and OnWindowExpiration, which Beamline's API does not have.)
  */
 import { strict as assert } from "node:assert";
-import { Create, GlobalWindows, GroupByKey, kv, KV, MAX_TIMESTAMP, MIN_TIMESTAMP, ParDo, SlidingWindows, Window, FixedWindows } from "../../lib";
-import type { PBegin, PCollection, PTransform } from "../../lib";
+import { Create, FixedWindows, kv, KV, MAX_TIMESTAMP, MIN_TIMESTAMP, ParDo, SlidingWindows, Window } from "../../lib";
 import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
 import { TestStream } from "../../lib/testing/test_stream";
 import { runOk } from "../helpers";
 import { collect, Observed } from "../streaming/collect";
-
-type Source<T> = PTransform<PBegin, PCollection<T>>;
+import { outputsOf, Source, valuesOf } from "./beam_helpers";
 
 /** Outputs 3 per element and sets a timer `offset(1000)`; onTimer outputs 42 if in `domain`. */
 class ThreeThenFortyTwo extends StatefulDoFn<string, number, number> {
@@ -30,14 +27,6 @@ class ThreeThenFortyTwo extends StatefulDoFn<string, number, number> {
     if (ctx.timeDomain === this.timer.domain) ctx.output(42);
   }
 }
-
-async function outputsOf<I, O>(source: Source<I>, build: (input: PCollection<I>) => PCollection<O>): Promise<Observed<O>[]> {
-  const out: Observed<O>[] = [];
-  await runOk((p) => collect(build(p.apply("Input", source)), out));
-  return out;
-}
-
-const valuesOf = <T>(out: readonly Observed<T>[]): string[] => out.map((o) => String(o.value)).sort();
 
 /** Beam's TwoTimerTest: two event-time timers setting each other, from `start` to `end`. */
 class TwoTimers extends StatefulDoFn<string, string, string> {
@@ -106,7 +95,7 @@ class OrderedFlush extends StatefulDoFn<string, string, string> {
   }
 }
 
-describe("Beam conformance: timers (ParDoTest.TimerTests, userstate_test.py)", () => {
+describe("Beam conformance: timers (ParDoTest.TimerTests)", () => {
   it("testEventTimeTimerBounded: an event-time timer offset from the element fires in a bounded pipeline", async () => {
     const out = await outputsOf(Create.of(kv("hello", 37)), (c) => c.apply("Timers", ParDo.of(new ThreeThenFortyTwo("EVENT_TIME"))));
     assert.deepEqual(valuesOf(out), ["3", "42"]);
@@ -310,162 +299,41 @@ describe("Beam conformance: timers (ParDoTest.TimerTests, userstate_test.py)", (
     }
   });
 
-  it("test_simple_stateful_dofn (Python): a timer fires once the watermark passes it; one set in the past fires at once", async () => {
-    class Simple extends StatefulDoFn<string, number, string> {
-      readonly buffer = StateSpec.bag<string>("buffer");
-      readonly expiry = TimerSpec.eventTime("expiry");
-      process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
-        ctx.state(this.buffer).add(`A${e.value}`);
-        ctx.timer(this.expiry).set(20);
-      }
-      onTimer(_t: string, ctx: TimerContext<string, string>): void {
-        ctx.output([...ctx.state(this.buffer).read()].sort().join(""));
-      }
-    }
-    const stream = TestStream.create<number>()
-      .advanceWatermarkTo(10)
-      .addElements({ value: 1, timestamp: 10 }, { value: 2, timestamp: 10 })
-      .addElements({ value: 3, timestamp: 10 })
-      .advanceWatermarkTo(25)
-      .addElements({ value: 4, timestamp: 25 })
-      .advanceWatermarkToInfinity();
-    const out = await outputsOf(stream, (c) => c.map("Key", (x: number) => kv("mykey", x)).apply("Simple", ParDo.of(new Simple())));
-    assert.deepEqual(
-      out.map((o) => o.value),
-      ["A1A2A3", "A1A2A3A4"],
-    );
-  });
-
-  it("test_timer_output_timestamp (Python): onTimer's outputs carry each timer's time", async () => {
-    class ThreeTimers extends StatefulDoFn<string, number, string> {
-      readonly t1 = TimerSpec.eventTime("emit1");
-      readonly t2 = TimerSpec.eventTime("emit2");
-      readonly t3 = TimerSpec.eventTime("emit3");
+  it("testClearTimer: a timer cleared by another timer's onTimer, or set and cleared by one element, does not fire", async () => {
+    class Clearing extends StatefulDoFn<string, number, string> {
+      readonly first = TimerSpec.eventTime("first");
+      readonly second = TimerSpec.eventTime("second");
+      readonly third = TimerSpec.eventTime("third");
       process(_e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
-        ctx.timer(this.t1).set(10);
-        ctx.timer(this.t2).set(20);
-        ctx.timer(this.t3).set(30);
+        ctx.timer(this.first).set(10);
+        ctx.timer(this.second).set(20);
+        ctx.timer(this.third).set(30);
+        ctx.timer(this.third).clear();
       }
       onTimer(timer: string, ctx: TimerContext<string, string>): void {
-        ctx.output(timer.replace("emit", "timer"));
+        if (timer === "first") ctx.timer(this.second).clear();
+        ctx.output(`${timer}@${ctx.timestamp}`);
       }
     }
-    const stream = TestStream.create<number>().advanceWatermarkTo(10).addElements({ value: 1, timestamp: 10 }).advanceWatermarkToInfinity();
-    const out = await outputsOf(stream, (c) => c.map("Key", (x: number) => kv("mykey", x)).apply("Timers", ParDo.of(new ThreeTimers())));
-    assert.deepEqual(out.map((o) => `${o.value}@${o.timestamp}`).sort(), ["timer1@10", "timer2@20", "timer3@30"]);
+    for (const source of [Create.timestamped([{ value: kv("k", 1), timestamp: 0 }]), TestStream.create<KV<string, number>>().addElements({ value: kv("k", 1), timestamp: 0 }).advanceWatermarkTo(15).advanceWatermarkToInfinity()] as Source<KV<string, number>>[]) {
+      const out = await outputsOf(source, (c) => c.apply("Clearing", ParDo.of(new Clearing())));
+      assert.deepEqual(valuesOf(out), ["first@10"]);
+    }
   });
 
-  it("test_timer_output_timestamp_and_window (Python): onTimer sees its key, time and window", async () => {
-    class InWindow extends StatefulDoFn<string, number, string> {
-      readonly t1 = TimerSpec.eventTime("emit1");
+  it("testPipelineOptionsParameterOnTimer: onTimer sees the pipeline's options", async () => {
+    class Options extends StatefulDoFn<string, number, string> {
+      readonly timer = TimerSpec.eventTime("thisTimer");
       process(_e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
-        ctx.timer(this.t1).set(10);
+        ctx.timer(this.timer).set(ctx.window.maxTimestamp());
       }
       onTimer(_t: string, ctx: TimerContext<string, string>): void {
-        ctx.output(`timer1-${ctx.key} ${ctx.timestamp} ${ctx.window.id()}`);
+        ctx.output(String(ctx.runtime.options.jobName));
       }
     }
-    const stream = TestStream.create<number>().advanceWatermarkTo(10).addElements({ value: 1, timestamp: 10 }).advanceWatermarkToInfinity();
-    const out = await outputsOf(stream, (c) =>
-      c
-        .map("Key", (x: number) => kv("mykey", x))
-        .apply(Window.into(new FixedWindows(5)))
-        .apply("InWindow", ParDo.of(new InWindow())),
-    );
-    assert.deepEqual(valuesOf(out), ["timer1-mykey 10 10:15"]);
-  });
-
-  it("test_hash_join (Python): a timer cleared by process does not fire; unmatched values are flushed by it", async () => {
-    class HashJoin extends StatefulDoFn<string, string, string> {
-      readonly buffer = StateSpec.bag<string>("buffer");
-      readonly unmatched = TimerSpec.eventTime("unmatched");
-      process(e: KV<string, string>, ctx: StatefulProcessContext<string>): void {
-        const existing = ctx.state(this.buffer).read();
-        if (existing.length === 0) {
-          ctx.state(this.buffer).add(e.value);
-          ctx.timer(this.unmatched).set(100);
-        } else {
-          ctx.output(`Record<${e.key},${existing[0]},${e.value}>`);
-          ctx.state(this.buffer).clear();
-          ctx.timer(this.unmatched).clear();
-        }
-      }
-      onTimer(_t: string, ctx: TimerContext<string, string>): void {
-        const buffered = ctx.state(this.buffer).read();
-        assert.equal(buffered.length, 1, `${buffered}`);
-        ctx.state(this.buffer).clear();
-        ctx.output(`Unmatched<${buffered[0]}>`);
-      }
-    }
-    const at = (t: number, ...pairs: [string, string][]): { value: KV<string, string>; timestamp: number }[] => pairs.map(([k, v]) => ({ value: kv(k, v), timestamp: t }));
-    const stream = TestStream.create<KV<string, string>>()
-      .advanceWatermarkTo(10)
-      .addElements(...at(10, ["A", "a"], ["B", "b"]))
-      .addElements(...at(10, ["A", "aa"], ["C", "c"]))
-      .advanceWatermarkTo(25)
-      .addElements(...at(25, ["A", "aaa"], ["B", "bb"]))
-      .addElements(...at(25, ["D", "d"], ["D", "dd"], ["D", "ddd"], ["D", "dddd"]))
-      .advanceWatermarkTo(125)
-      .addElements(...at(125, ["C", "cc"]))
-      .advanceWatermarkToInfinity();
-    const out = await outputsOf(stream, (c) => c.apply("Join", ParDo.of(new HashJoin())));
-    assert.deepEqual(valuesOf(out), ["Record<A,a,aa>", "Record<B,b,bb>", "Record<D,d,dd>", "Record<D,ddd,dddd>", "Unmatched<aaa>", "Unmatched<c>", "Unmatched<cc>"].sort());
-  });
-
-  it("test_generate_sequence_with_realtime_timer (Python): a processing-time timer re-set by onTimer, between elements", async () => {
-    class Generate extends StatefulDoFn<string, number, string> {
-      readonly emit = TimerSpec.processingTime("emit_timer");
-      readonly count = StateSpec.combining("count_state", { createAccumulator: () => 0, addInput: (a: number) => a + 1, mergeAccumulators: (as: number[]) => as.reduce((x, y) => x + y, 0), extractOutput: (a: number) => a });
-      process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
-        ctx.timer(this.emit).set(1); // absolute processing time, as the Python test does
-        ctx.output(String(e.value));
-      }
-      onTimer(_t: string, ctx: TimerContext<string, string>): void {
-        const count = ctx.state(this.count).read();
-        if (count === 3) return;
-        ctx.state(this.count).add(1);
-        ctx.timer(this.emit).set(count + 2);
-        ctx.output("value");
-      }
-    }
-    const stream = TestStream.create<KV<string, number>>()
-      .advanceWatermarkTo(0)
-      .addElements({ value: kv("key", 0), timestamp: 0 })
-      .advanceProcessingTime(1)
-      .addElements({ value: kv("key", 1), timestamp: 0 })
-      .advanceProcessingTime(1)
-      .addElements({ value: kv("key", 2), timestamp: 0 })
-      .advanceProcessingTime(1)
-      .addElements({ value: kv("key", 3), timestamp: 0 })
-      .advanceWatermarkToInfinity();
-    const out = await outputsOf(stream, (c) => c.apply(Window.into(new GlobalWindows())).apply("Generate", ParDo.of(new Generate())));
-    assert.deepEqual(
-      out.map((o) => o.value),
-      ["0", "value", "1", "value", "2", "value", "3"],
-    );
-  });
-
-  it("test_stateful_sum_then_gbk (Python): onTimer's outputs, in the timer's window, reach a GroupByKey on time", async () => {
-    class EmitAll extends StatefulDoFn<string, number, KV<string, number>> {
-      readonly values = StateSpec.bag<number>("buffer");
-      readonly emit = TimerSpec.eventTime("emit_timer");
-      process(e: KV<string, number>, ctx: StatefulProcessContext<KV<string, number>>): void {
-        ctx.state(this.values).add(e.value);
-        if (ctx.state(this.values).read().length === 5) ctx.timer(this.emit).set(1);
-        ctx.output(e);
-      }
-      onTimer(_t: string, ctx: TimerContext<string, KV<string, number>>): void {
-        for (const v of ctx.state(this.values).read()) ctx.output(kv("key", v));
-      }
-    }
-    const result = await outputsOf(Create.timestamped([1, 2, 3, 4, 5].map((v) => ({ value: kv("key", v), timestamp: 1 }))), (c) =>
-      c
-        .apply(Window.into(new FixedWindows(1)))
-        .apply("EmitAll", ParDo.of(new EmitAll()))
-        .apply(GroupByKey.create<string, number>())
-        .map("Sort", (g: KV<string, number[]>) => `${g.key}:${[...g.value].sort((a, b) => a - b).join(",")}`),
-    );
-    assert.deepEqual(valuesOf(result), ["key:1,1,2,2,3,3,4,4,5,5"]);
+    const out: Observed<string>[] = [];
+    await runOk((p) => collect(p.apply(Create.of(kv("a", 0))).apply("Options", ParDo.of(new Options())), out), { jobName: "not fake anymore" });
+    assert.deepEqual(valuesOf(out), ["not fake anymore"]);
   });
 
   it("keeps MIN_TIMESTAMP-based offsets exact (testEventTimeTimerBounded's element is at the minimum timestamp)", async () => {
