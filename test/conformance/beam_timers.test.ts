@@ -336,6 +336,19 @@ describe("Beam conformance: timers (ParDoTest.TimerTests)", () => {
     assert.deepEqual(valuesOf(out), ["not fake anymore"]);
   });
 
+  it("StatefulDoFnRunner: a processing-time timer of an expired window does not fire (its state is gone)", async () => {
+    const stream = TestStream.create<KV<string, number>>()
+      .addElements({ value: kv("expires", 1), timestamp: 1 }, { value: kv("lives", 25), timestamp: 25 })
+      .advanceWatermarkTo(20) // [0, 10) expires with its pending processing-time timer; [20, 30) does not
+      .advanceProcessingTime(60_000)
+      .advanceWatermarkToInfinity();
+    const out = await outputsOf(stream, (c) => c.apply(Window.into(new FixedWindows(10))).apply("Timers", ParDo.of(new ThreeThenFortyTwo("PROCESSING_TIME"))));
+    assert.deepEqual(
+      out.map((o) => `${o.value} ${o.window}`).sort(),
+      ["3 0:10", "3 20:30", "42 20:30"],
+    );
+  });
+
   it("keeps MIN_TIMESTAMP-based offsets exact (testEventTimeTimerBounded's element is at the minimum timestamp)", async () => {
     class When extends StatefulDoFn<string, number, number> {
       readonly timer = TimerSpec.eventTime("foo");
