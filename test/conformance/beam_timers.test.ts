@@ -8,6 +8,14 @@ import { strict as assert } from "node:assert";
 import { Create, FixedWindows, kv, KV, MAX_TIMESTAMP, MIN_TIMESTAMP, ParDo, SlidingWindows, Window } from "../../lib";
 import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
 import { TestStream } from "../../lib/testing/test_stream";
+import { MetricsContainer } from "../../lib/model/metrics";
+import { defaultOptions } from "../../lib/model/options";
+import { IntervalWindow, NO_FIRING } from "../../lib/model/window";
+import { deterministicKeyCoder } from "../../runners/executor/default_coders";
+import { InMemoryStateAndTimers } from "../../runners/executor/in_memory_state";
+import type { Receiver } from "../../runners/executor/receiver";
+import { AnyStatefulDoFn, StatefulParDoOperator } from "../../runners/executor/stateful_operator";
+import { statefulTimeAware } from "../../runners/streaming/graph";
 import { runOk } from "../helpers";
 import { collect, Observed } from "../streaming/collect";
 import { outputsOf, Source, valuesOf } from "./beam_helpers";
@@ -347,6 +355,23 @@ describe("Beam conformance: timers (ParDoTest.TimerTests)", () => {
       out.map((o) => `${o.value} ${o.window}`).sort(),
       ["3 0:10", "3 20:30", "42 20:30"],
     );
+  });
+
+  it("StatefulDoFnRunner: ...also when the watermark passes its window's expiry in the same step as processing time passes it", async () => {
+    // A real-time source moves both clocks between two steps; TestStream moves one per event.
+    const runtime = { options: defaultOptions(), runId: "t", transformName: "Timers", reportOutputs: () => undefined };
+    const state = new InMemoryStateAndTimers(deterministicKeyCoder(), 0);
+    const seen: string[] = [];
+    const sink: Receiver = { receive: (v, meta) => void seen.push(`${String(v)} ${meta.windows.map((w) => w.id()).join()}`) };
+    const op = new StatefulParDoOperator("Timers", new ThreeThenFortyTwo("PROCESSING_TIME") as unknown as AnyStatefulDoFn, new Map([["main", sink]]), undefined, new MetricsContainer("Timers"), runtime, { state, timers: state }, 0);
+    const timers = statefulTimeAware(state, op);
+    await op.startBundle();
+    await op.receive(kv("expires", 1), { timestamp: 1, windows: [new IntervalWindow(0, 10)], pane: NO_FIRING });
+    await op.receive(kv("lives", 25), { timestamp: 25, windows: [new IntervalWindow(20, 30)], pane: NO_FIRING });
+    await op.finishBundle();
+    await timers.advance({ inputWatermark: 20, processingTime: 60_000 });
+    assert.deepEqual(seen.sort(), ["3 0:10", "3 20:30", "42 20:30"]);
+    assert.equal(state.slotCount, 1);
   });
 
   it("keeps MIN_TIMESTAMP-based offsets exact (testEventTimeTimerBounded's element is at the minimum timestamp)", async () => {
