@@ -10,7 +10,9 @@ import { DoFn, FunctionDoFn, OutputTags, ProcessFn, SideInputTypes } from "./dof
 import { PipelineConstructionError } from "./errors";
 import type { PCollection } from "./pcollection";
 import type { SideInput, SideInputViews } from "./side_inputs";
-import { isStatefulDoFn } from "./state";
+import { declaredStateAndTimers, isStatefulDoFn, type StatefulDoFn } from "./state";
+
+type AnyStatefulDoFn = StatefulDoFn<unknown, unknown, unknown, OutputTags>;
 import { PTransform, type POutput } from "./transform";
 
 /** Options of a ParDo. */
@@ -115,6 +117,7 @@ function declareParDo(
       node.fullName,
     );
   }
+  if (isStatefulDoFn(doFn)) checkStatefulDoFn(doFn, node.fullName);
   const deadLetters = Object.entries(options.deadLetters ?? {}).filter((e): e is [string, DeadLetterSpec<unknown>] => e[1] !== undefined);
   for (const [tag] of deadLetters) {
     if (!tags.includes(tag)) {
@@ -130,6 +133,23 @@ function declareParDo(
   for (const tag of ["main", ...tags]) outputs.set(tag, input.pipeline.createOutput(node, tag, input.windowing, input.isBounded));
   declareDeadLetters(doFn, node.fullName, deadLetters.map(([tag, spec]) => ({ tag, spec, pcoll: outputs.get(tag)! })));
   return outputs;
+}
+
+/**
+ * As Beam's DoFnSignatures when ParDo.of analyses a DoFn ("Duplicate StateId", "No callback
+ * registered via OnTimer for timer ..."): state and timer names are unique, and a DoFn that
+ * declares a timer has onTimer. Found here, the mistake fails construction instead of the run, at
+ * the first timer, after data was read.
+ */
+function checkStatefulDoFn(doFn: AnyStatefulDoFn, transformName: string): void {
+  const { timers } = declaredStateAndTimers(doFn, transformName);
+  if (timers.length > 0 && typeof doFn.onTimer !== "function") {
+    throw new PipelineConstructionError(
+      `ParDo '${transformName}' runs a stateful DoFn that declares timer ${timers.map((t) => `'${t.name}'`).join(", ")} but has no onTimer method, ` +
+        `which Beam requires of a DoFn with timers; add onTimer(timer, ctx) to the DoFn, or remove the TimerSpec fields it does not use`,
+      transformName,
+    );
+  }
 }
 
 function toDoFn(fn: unknown): AnyDoFn {

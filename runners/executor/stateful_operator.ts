@@ -10,6 +10,7 @@
  * - a timer's output timestamp, which holds the output watermark until it fires and stamps what
  *   onTimer outputs, is its firing time for event-time timers, and for processing-time timers
  *   the event time of the element (or timer) that set it, so outputs stay inside their window;
+ * - a processing-time timer whose window has expired does not fire (its state is gone);
  * - `offset(d)` counts from the element's event time (event-time timers) or from the current
  *   processing time; in onTimer `ctx.timestamp` is the timer's time (its firing time, for
  *   processing-time timers), `ctx.key` its key and `ctx.timeDomain` its domain;
@@ -252,6 +253,14 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
   }
 
   private fireNow(key: unknown, windows: readonly BoundedWindow[], name: string, domain: TimeDomain, fireAt: Instant, outputTimestamp: Instant): MaybePromise {
+    if (domain === "PROCESSING_TIME") {
+      // As Beam Java's StatefulDoFnRunner: a processing-time timer of an expired window (its state
+      // collected, or about to be in this same advance of the clocks) is ignored, not counted.
+      // Event-time timers cannot be set past a window's expiry (checkBeforeExpiry).
+      const watermark = this.timerBackend.currentInputWatermark();
+      if (windows.some((w) => this.isExpired(w, watermark))) windows = windows.filter((w) => !this.isExpired(w, watermark));
+      if (windows.length === 0) return undefined;
+    }
     const keyId = this.stateBackend.keyId(key);
     const loading = this.stateBackend.prepare(keyId, key, windows);
     const run = (): MaybePromise => {
@@ -292,7 +301,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     if (fireAt > expiry) {
       throw new TransformError(
         this.transformName,
-        `Transform '${this.transformName}' set event-time timer '${spec.name}' for ${fireAt}, after its window ${window.id()} expires at ${expiry} ` +
+        `Transform '${this.transformName}' set event-time timer '${spec.name}' for ${fireAt}, after the expiration of its window ${window.id()} at ${expiry} ` +
           `(the window's end plus the allowed lateness of ${this.allowedLatenessMillis} ms); Beam does not allow that. Set it no later than ` +
           `ctx.window.maxTimestamp() (plus the allowed lateness), or window the input so the window lasts long enough.`,
       );

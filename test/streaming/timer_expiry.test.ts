@@ -38,7 +38,7 @@ describe("Stateful DoFns: event-time timers and window expiry", () => {
     const { result, out } = await run(100);
     assert.equal(result.state, "FAILED");
     assert.match(result.error!.message, /Flush/);
-    assert.match(result.error!.message, /timer 'flush'.* 100.*after .*window 0:10 expires at 9/);
+    assert.match(result.error!.message, /timer 'flush'.* 100.*after the expiration of its window 0:10 at 9/);
     assert.deepEqual(out, []);
   });
 
