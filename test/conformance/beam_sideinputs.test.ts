@@ -186,7 +186,8 @@ for (const mode of ["batch", "streaming"] as const) {
             { value: 2, timestamp: 11 },
             { value: 3, timestamp: 13 },
           ])
-            .apply("WindowSide", Window.into(new GlobalWindows()))
+            // A trigger firing at the end: a streaming (unbounded) side input in the global window needs one before its grouping.
+            .apply("WindowSide", Window.into(new GlobalWindows(), { trigger: AfterWatermark() }))
             .apply("Sum", Combine.globally(Combiners.sum())),
         ),
       );
