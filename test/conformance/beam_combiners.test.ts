@@ -25,19 +25,14 @@ import {
   PipelineBuilder,
   Repeatedly,
   Sessions,
-  TestStream,
   Window,
 } from "../../lib";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { runDirect } from "../helpers";
 import { collect, Observed } from "../streaming/collect";
+import { timestamped, type Mode } from "./beam_helpers";
 
-type Mode = "batch" | "streaming";
-
-function source<T>(p: Pipeline, label: string, mode: Mode, values: readonly { value: T; timestamp: number }[]): PCollection<T> {
-  if (mode === "batch") return p.apply(label, Create.timestamped(values));
-  return p.apply(label, TestStream.create<T>().addElements(...values).advanceWatermarkToInfinity());
-}
+const source = timestamped;
 
 async function run(build: PipelineBuilder): Promise<void> {
   const result = await runDirect(build);

@@ -1,5 +1,6 @@
-/** Shared by the Beam conformance tests of state and timers: run a pipeline, collect its outputs. */
-import type { PBegin, PCollection, PTransform } from "../../lib";
+/** Shared by the Beam conformance tests: run a pipeline, collect its outputs, feed it in batch or streaming. */
+import { Create, TestStream, type PBegin, type PCollection, type PTransform } from "../../lib";
+import type { Pipeline } from "../../lib/model/pipeline";
 import { runOk } from "../helpers";
 import { collect, Observed } from "../streaming/collect";
 
@@ -14,3 +15,12 @@ export async function outputsOf<I, O>(source: Source<I>, build: (input: PCollect
 
 /** The outputs' values as sorted strings. */
 export const valuesOf = <T>(out: readonly Observed<T>[]): string[] => out.map((o) => String(o.value)).sort();
+
+/** How a test's input arrives: all at once (Create) or as a stream (TestStream). */
+export type Mode = "batch" | "streaming";
+
+/** `values` at their timestamps, from Create (batch) or a TestStream that then ends (streaming). */
+export function timestamped<T>(p: Pipeline, label: string, mode: Mode, values: readonly { value: T; timestamp: number }[]): PCollection<T> {
+  if (mode === "batch") return p.apply(label, Create.timestamped(values));
+  return p.apply(label, TestStream.create<T>().addElements(...values).advanceWatermarkToInfinity());
+}

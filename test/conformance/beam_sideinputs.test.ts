@@ -38,14 +38,8 @@ import type { Pipeline } from "../../lib/model/pipeline";
 import type { WindowFn } from "../../lib/model/windowing";
 import { runDirect } from "../helpers";
 import { collect, Observed } from "../streaming/collect";
+import { timestamped, type Mode } from "./beam_helpers";
 
-type Mode = "batch" | "streaming";
-
-/** `values` with each value as its own timestamp, from Create (batch) or a TestStream (streaming). */
-function timestamped<T>(p: Pipeline, label: string, mode: Mode, values: readonly { value: T; timestamp: number }[]): PCollection<T> {
-  if (mode === "batch") return p.apply(label, Create.timestamped(values));
-  return p.apply(label, TestStream.create<T>().addElements(...values).advanceWatermarkToInfinity());
-}
 
 /** Runs `build` (which fills `out`) and returns the run's final state and error. */
 async function run(build: PipelineBuilder): Promise<{ state: string; error?: Error }> {
