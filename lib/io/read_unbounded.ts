@@ -48,7 +48,11 @@ export interface UnboundedSourceContext<T> {
    * watermark is the source's `initialWatermark`, or else follows the processing-time clock.
    */
   advanceWatermark(watermark: Instant): void;
-  /** Aborted when the run drains or is cancelled: stop reading and return. */
+  /**
+   * Aborted when the run drains, is cancelled or fails: stop reading and return. On a drain its
+   * `reason` is "drain": a source may first read what it owes (e.g. messages an earlier, crashed
+   * run had leased and that are only now coming back), as that data was read, not yet processed.
+   */
   readonly signal: AbortSignal;
   /** Registers the handler of committed receipts (called in order, one bundle at a time; an error fails the run). */
   onCommit(handler: (receipts: readonly unknown[]) => Promise<void>): void;

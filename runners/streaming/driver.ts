@@ -320,7 +320,7 @@ export class StreamingExecution implements GraphEnvironment {
       this.settings.exchange?.onActivity(() => this.wake?.());
       await this.loop();
       if (this.stopRequest === "cancel") {
-        await Promise.all(this.live.map((s) => s.stop()));
+        await Promise.all(this.live.map((s) => s.stop("cancel")));
         await this.closeSources("cancelled");
         this.state = "CANCELLED";
       } else {
@@ -341,7 +341,7 @@ export class StreamingExecution implements GraphEnvironment {
       this.error = e instanceof Error ? e : new PipelineError(String(e));
       this.state = "FAILED";
       const restart = this.settings.restarts?.shouldRestart(this.error, this.live.every((s) => s.rewindable)) === true;
-      await Promise.all(this.live.map((s) => s.stop().catch(() => undefined)));
+      await Promise.all(this.live.map((s) => s.stop("failed").catch(() => undefined)));
       await this.closeSources(restart ? "restarting" : "failed").catch(() => undefined);
       if (!restart) await cleanupAfterFailure(this.pipeline, this.runId, this.error);
     }
@@ -374,7 +374,7 @@ export class StreamingExecution implements GraphEnvironment {
       if (this.stopRequest === "cancel") return;
       if (this.stopRequest === "drain") {
         for (const s of this.scripts) s.watermark = MAX_TIMESTAMP;
-        stoppingSources ??= Promise.all(this.live.map((s) => s.stop())).then(() => undefined);
+        stoppingSources ??= Promise.all(this.live.map((s) => s.stop("drain"))).then(() => undefined);
       }
       let progressed = false;
       if (this.stopRequest === undefined) {

@@ -121,9 +121,9 @@ export class LiveSource {
     return new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
-  /** Tells the source to stop reading (drain or cancel) and waits until it has. */
-  async stop(): Promise<void> {
-    this.controller.abort();
+  /** Tells the source to stop reading and waits until it has; the signal's reason says why (a drain lets a source read what it owes first). */
+  async stop(reason: "drain" | "cancel" | "failed"): Promise<void> {
+    this.controller.abort(reason);
     this.releaseWaiters();
     await this.reading;
   }

@@ -110,7 +110,7 @@ describe("Streaming DirectRunner: compact grouping state", () => {
     }
     seen.push(src.computeWatermark(0));
     assert.deepEqual(seen, [30, 30, 30, 30, 30, 30, 60, 100]);
-    await src.stop();
+    await src.stop("cancel");
   });
 
   it("the window-major table: a removed state is gone at once, its window's keys go when the last one is removed", () => {

@@ -286,6 +286,14 @@ export class PubSubReader<T = Uint8Array> {
   }
 
   /**
+   * Whether messages an earlier reader of the subscription leased (a run that died) may still come
+   * back: resuming, and no pull that drained the backlog has started since they can have.
+   */
+  get resuming(): boolean {
+    return this.holdUntil !== undefined && this.lastPullStart < this.holdUntil;
+  }
+
+  /**
    * Oldest publish (or event) time of the pulled messages not yet handed to the runner; with
    * none, when the last pull that drained the backlog started. −Infinity (no estimate) while
    * resuming, until messages an earlier reader leased can have come back and been pulled.

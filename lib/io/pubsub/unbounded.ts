@@ -175,7 +175,12 @@ export function pubSubSource(options: PubSubReaderOptions): UnboundedSource<Uint
         if (ackError !== undefined) throw ackError;
       });
       let idlePause = FIRST_IDLE_PAUSE_MS;
-      while (!ctx.signal.aborted) {
+      // A drain of a run resumed after a crash reads on until what the dead run had leased has come
+      // back: those messages were read and never processed, and after a drain nobody reads them
+      // (a topic's subscription is deleted). Cancel and failure stop at once (they hand leases back).
+      const readOn = (): boolean => ctx.signal.reason === "drain" && reader.resuming;
+      const notStopped = new AbortController().signal;
+      while (!ctx.signal.aborted || readOn()) {
         const batch = await reader.pull(PULL_BATCH, 10_000);
         for (const m of batch) {
           const bytes = withAttributes ? encodePubsubMessage(m.value as Parameters<typeof encodePubsubMessage>[0]) : (m.value as Uint8Array);
@@ -185,7 +190,7 @@ export function pubSubSource(options: PubSubReaderOptions): UnboundedSource<Uint
         report();
         if (batch.length > 0) idlePause = FIRST_IDLE_PAUSE_MS;
         else {
-          await pause(idlePause, ctx.signal);
+          await pause(idlePause, ctx.signal.aborted ? notStopped : ctx.signal);
           idlePause = Math.min(LONGEST_IDLE_PAUSE_MS, idlePause * 2);
         }
       }
