@@ -87,6 +87,8 @@ export interface LatestTransforms {
   globally<T>(options?: { readonly withoutDefaults?: false }): PTransform<PCollection<T>, PCollection<T | undefined>>;
   /** The latest element of each non-empty window; empty windows give nothing. */
   globally<T>(options: { readonly withoutDefaults: true }): PTransform<PCollection<T>, PCollection<T>>;
+  /** The latest element per window, with or without a default as `withoutDefaults` says (`undefined` possible). */
+  globally<T>(options: { readonly withoutDefaults?: boolean }): PTransform<PCollection<T>, PCollection<T | undefined>>;
   /** The latest value of each key (per window): `KV<K, V>` → `KV<K, V>`. */
   perKey<K, V>(): PTransform<PCollection<KV<K, V>>, PCollection<KV<K, V>>>;
 }

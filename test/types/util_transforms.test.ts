@@ -51,6 +51,8 @@ describe("CoGroupByKey, KvSwap, WithTimestamps, Latest, Sample (type-level)", ()
     expectType(events.apply("Skewed", WithTimestamps.of((e: { time: number }) => e.time).withAllowedTimestampSkew(1000)))<PCollection<{ time: number }>>(true);
     expectType(events.apply("Latest", Latest.globally()))<PCollection<{ id: string; time: number } | undefined>>(true);
     expectType(events.apply("LatestNoDefault", Latest.globally({ withoutDefaults: true })))<PCollection<{ id: string; time: number }>>(true);
+    const withoutDefaults: boolean = events.isBounded;
+    expectType(events.apply("LatestEither", Latest.globally({ withoutDefaults })))<PCollection<{ id: string; time: number } | undefined>>(true);
     expectType(pairs.apply("LatestPerKey", Latest.perKey()))<PCollection<KV<string, number>>>(true);
     expectType(events.apply("Sample", Sample.fixedSizeGlobally(2)))<PCollection<{ id: string; time: number }[]>>(true);
     expectType(pairs.apply("SamplePerKey", Sample.fixedSizePerKey(2)))<PCollection<KV<string, number[]>>>(true);
