@@ -15,7 +15,12 @@ import { Flatten, GroupByKey } from "../model/primitives";
 import { PTransform } from "../model/transform";
 import { describeTrigger, triggersCompatible } from "../model/triggers";
 import { KV, kv } from "../model/window";
-import { windowFnsCompatible } from "../model/windowing";
+import { windowFnsCompatible, type WindowFn } from "../model/windowing";
+
+/** A window function for messages: its class and parameters, e.g. `FixedWindows({"size":60000,"offset":0})`. */
+function describeWindowFn(fn: WindowFn): string {
+  return `${fn.constructor.name}(${JSON.stringify(fn.config)})`;
+}
 
 /** The inputs of a CoGroupByKey: keyed collections by tag. */
 export type CoGbkInputs = { readonly [tag: string]: PCollection<KV<unknown, unknown>> };
@@ -106,7 +111,7 @@ export class CoGroupByKey<K, Result> extends PTransform<PBegin, PCollection<KV<K
       if (!windowFnsCompatible(first.windowing.windowFn, pc.windowing.windowFn)) {
         throw new PipelineConstructionError(
           `CoGroupByKey inputs must have compatible windowing, as Beam's Flatten requires: input '${tags[i]}' (${pc.describe()}) is windowed by ` +
-            `${pc.windowing.windowFn.constructor.name}, input '${tags[0]}' (${first.describe()}) by ${first.windowing.windowFn.constructor.name}. ` +
+            `${describeWindowFn(pc.windowing.windowFn)}, input '${tags[0]}' (${first.describe()}) by ${describeWindowFn(first.windowing.windowFn)}. ` +
             `Apply the same Window.into to each input first.`,
           node.fullName,
         );

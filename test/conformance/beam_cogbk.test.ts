@@ -190,7 +190,12 @@ describe("CoGroupByKey's windowing rules (Beam's Flatten: compatible window func
       const b = pipeline.apply("B", Create.of(kv("a", 2))).apply("WindowB", Window.into(other));
       assert.throws(
         () => pipeline.apply("Join", CoGroupByKey.of({ a, b })),
-        (e: unknown) => e instanceof PipelineConstructionError && /input 'b'/.test(e.message) && /compatible windowing/.test(e.message) && /Join/.test(e.message),
+        (e: unknown) =>
+          e instanceof PipelineConstructionError &&
+          /input 'b'/.test(e.message) &&
+          /compatible windowing/.test(e.message) &&
+          /Join/.test(e.message) &&
+          e.message.includes(`${other.constructor.name}(${JSON.stringify(other.config)})`),
       );
     }
   });
