@@ -8,7 +8,7 @@
  * pipeline is built, compatible ones (sessions of different gaps) are joined.
  */
 import { strict as assert } from "node:assert";
-import { AfterCount, CoGroupByKey, Create, FixedWindows, GlobalWindows, kv, KV, ParDo, PCollection, Pipeline, PipelineConstructionError, Repeatedly, Sessions, Window } from "../../lib";
+import { AfterCount, CoGroupByKey, Create, FixedWindows, GlobalWindows, kv, KV, ParDo, PCollection, Pipeline, PipelineConstructionError, Repeatedly, Sessions, TestStream, Window } from "../../lib";
 import { runOk } from "../helpers";
 import { collect, Observed } from "../streaming/collect";
 import { timestamped, type Mode } from "./beam_helpers";
@@ -205,6 +205,37 @@ describe("CoGroupByKey's windowing rules (Beam's Flatten: compatible window func
     const a = pipeline.apply("A", Create.of(kv("a", 1)));
     const b = pipeline.apply("B", Create.of(kv("a", 2))).apply("Trigger", Window.into(new GlobalWindows(), { trigger: Repeatedly(AfterCount(1)) }));
     assert.throws(() => pipeline.apply("Join", CoGroupByKey.of({ a, b })), (e: unknown) => e instanceof PipelineConstructionError && /compatible triggers/.test(e.message));
+  });
+
+  it("refuses unbounded inputs in the global window with the default trigger (Beam's GroupByKey rule), naming the step", () => {
+    const pipeline = Pipeline.create();
+    const stream = (label: string, value: number) => pipeline.apply(label, TestStream.create<KV<string, number>>().addElements({ value: kv("a", value), timestamp: 0 }).advanceWatermarkToInfinity());
+    assert.throws(
+      () => pipeline.apply("Join", CoGroupByKey.of({ a: stream("A", 1), b: stream("B", 2) })),
+      (e: unknown) => e instanceof PipelineConstructionError && /unbounded/.test(e.message) && e.message.includes("'Join/GroupByKey'"),
+    );
+  });
+
+  it("joins triggered unbounded inputs pane by pane: each value in exactly one pane (discarding), and panes before the end", async () => {
+    const out = await joined((p) => {
+      const triggered = (label: string, first: number[], second: number[]) =>
+        p
+          .apply(
+            label,
+            TestStream.create<KV<string, number>>()
+              .addElements(...first.map((v) => ({ value: kv("k", v), timestamp: v })))
+              .advanceWatermarkTo(100)
+              .addElements(...second.map((v) => ({ value: kv("k", v), timestamp: v })))
+              .advanceWatermarkToInfinity(),
+          )
+          .apply(`Trigger${label}`, Window.into(new GlobalWindows(), { trigger: Repeatedly(AfterCount(1)) }));
+      return p.apply(CoGroupByKey.of({ a: triggered("A", [1, 2], [200]), b: triggered("B", [3], [300, 301]) }));
+    });
+    assert.ok(out.length >= 2, `${out.length} pane(s)`);
+    assert.ok(out.some((o) => o.pane.timing === "EARLY"), out.map((o) => o.pane.timing).join(","));
+    const all = (tag: "a" | "b") => out.flatMap((o) => o.value.value[tag]).sort((x, y) => x - y);
+    assert.deepEqual(all("a"), [1, 2, 200]);
+    assert.deepEqual(all("b"), [3, 300, 301]);
   });
 
   for (const mode of ["batch", "streaming"] as Mode[]) {
