@@ -72,8 +72,14 @@ export {
 export type { CombineFn } from "./model/combine_fn";
 export { Combine, Combiners, Count, binaryCombineFn } from "./transforms/combine";
 export type { CombinePerKey, CombineGlobally } from "./transforms/combine";
-export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, Partition } from "./transforms/util";
+export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, KvSwap, Partition } from "./transforms/util";
 export type { TimestampedValue } from "./transforms/util";
+export { CoGroupByKey } from "./transforms/co_group_by_key";
+export type { CoGbkInputs, CoGbkKey, CoGbkResult, SameKeyInputs } from "./transforms/co_group_by_key";
+export { WithTimestamps } from "./transforms/with_timestamps";
+export { Latest } from "./transforms/latest";
+export type { LatestTransforms } from "./transforms/latest";
+export { Sample } from "./transforms/sample";
 export { assertThat, equalTo, containsInAnyOrder, isEmpty, hasSize, satisfies, PAssertionError } from "./testing/passert";
 export type { Matcher } from "./testing/passert";
 export { ReadFromText, WriteToText } from "./io/textio";

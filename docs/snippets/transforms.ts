@@ -4,6 +4,7 @@ import {
   AsMap,
   AsMultimap,
   AsSingleton,
+  CoGroupByKey,
   Combine,
   Combiners,
   Count,
@@ -19,9 +20,13 @@ import {
   PTransform,
   ptransform,
   Keys,
+  KvSwap,
+  Latest,
   Reshuffle,
+  Sample,
   Values,
   WithKeys,
+  WithTimestamps,
 } from "beamline";
 import type { BundleContext, CombineFn, KV, PCollection, Pipeline, ProcessContext, RuntimeContext } from "beamline";
 
@@ -111,6 +116,18 @@ export function groupByKey(p: Pipeline): PCollection<string> {
   const grouped = pairs.apply("GroupByKey", GroupByKey.create());   // PCollection<KV<string, number[]>>
   const lines = grouped.map("Format", (g) => `${g.key}: ${[...g.value].sort((a, b) => a - b).join(",")}`);
   // [END gbk]
+  return lines;
+}
+
+export function coGroupByKey(p: Pipeline): PCollection<string> {
+  // [START cogbk]
+  const emails = p.apply("Emails", Create.of(kv("amy", "amy@example.com"), kv("carl", "carl@example.com"), kv("amy", "amy@work.com")));
+  const phones = p.apply("Phones", Create.of(kv("amy", "555-0100"), kv("james", "555-0111")));
+  const contacts = p.apply("Join", CoGroupByKey.of({ emails, phones }));
+  // PCollection<KV<string, { emails: string[]; phones: string[] }>>
+  const lines = contacts.map("Format", (c) => `${c.key}: ${[...c.value.emails].sort().join(",")} / ${c.value.phones.join(",")}`);
+  // amy: amy@example.com,amy@work.com / 555-0100   carl: carl@example.com /   james:  / 555-0111
+  // [END cogbk]
   return lines;
 }
 
@@ -274,4 +291,23 @@ export function keysAndValues(p: Pipeline): { byInitial: PCollection<KV<string, 
   const values = byInitial.apply("Values", Values.create()).apply("Spread", Reshuffle.viaRandomKey());
   // [END keys_values]
   return { byInitial, keys, values };
+}
+
+/** KvSwap, WithTimestamps, Latest, Sample. */
+export function moreTransforms(p: Pipeline): {
+  swapped: PCollection<KV<number, string>>;
+  newest: PCollection<KV<string, number>>;
+  sample: PCollection<number[]>;
+  some: PCollection<KV<string, number>>;
+} {
+  // [START more_transforms]
+  const readings = p.apply("Readings", Create.of({ sensor: "s1", at: 1_000, value: 20 }, { sensor: "s1", at: 5_000, value: 23 }, { sensor: "s2", at: 2_000, value: 7 }));
+  const stamped = readings.apply("EventTime", WithTimestamps.of((r) => r.at));              // timestamps from the records
+  const bySensor = stamped.map("BySensor", (r) => kv(r.sensor, r.value));
+  const newest = bySensor.apply("Newest", Latest.perKey());                                   // s1=23, s2=7 (latest by timestamp)
+  const swapped = newest.apply("Swap", KvSwap.create());                                      // KV<number, string>: 23=s1, 7=s2
+  const sample = bySensor.map("Values", (e) => e.value).apply("Sample", Sample.fixedSizeGlobally(2));   // 2 of 20, 23, 7 at random
+  const some = bySensor.apply("Some", Sample.any(1));                                         // any one reading
+  // [END more_transforms]
+  return { swapped, newest, sample, some };
 }

@@ -1,5 +1,5 @@
 /**
- * Everyday transforms: Create, Reshuffle, Distinct, WithKeys, Keys, Values, Partition. Each is
+ * Everyday transforms: Create, Reshuffle, Distinct, WithKeys, Keys, Values, KvSwap, Partition. Each is
  * made by a static factory (`Create.of(1, 2)`, `Partition.of(2, fn)`), as in Beam Java.
  */
 import { DoFn, ProcessContext } from "../model/dofn";
@@ -162,6 +162,22 @@ export class Values<V> extends PTransform<PCollection<KV<unknown, V>>, PCollecti
 
   expand(input: PCollection<KV<unknown, V>>): PCollection<V> {
     return input.map("Values", (e: KV<unknown, V>) => e.value);
+  }
+}
+
+/** Swaps the key and value of each element: KV<K, V> → KV<V, K> (Beam's KvSwap). */
+export class KvSwap<K, V> extends PTransform<PCollection<KV<K, V>>, PCollection<KV<V, K>>> {
+  private constructor() {
+    super("KvSwap");
+  }
+
+  /** `pairs.apply(KvSwap.create())`: the types come from where it is applied. */
+  static create<K, V>(): KvSwap<K, V> {
+    return new KvSwap<K, V>();
+  }
+
+  expand(input: PCollection<KV<K, V>>): PCollection<KV<V, K>> {
+    return input.map("KvSwap", (e: KV<K, V>) => kv(e.value, e.key));
   }
 }
 

@@ -123,6 +123,17 @@ describe("docs: programming guide snippets run", function () {
       });
     });
 
+    it("CoGroupByKey; KvSwap, WithTimestamps, Latest, Sample", async () => {
+      await runOk((p) => assertThat(transforms.coGroupByKey(p), equalTo(["amy: amy@example.com,amy@work.com / 555-0100", "carl: carl@example.com / ", "james:  / 555-0111"])));
+      await runOk((p) => {
+        const { swapped, newest, sample, some } = transforms.moreTransforms(p);
+        assertThat(newest, equalTo([kv("s1", 23), kv("s2", 7)]), "NewestCheck");
+        assertThat(swapped, equalTo([kv(23, "s1"), kv(7, "s2")]), "SwappedCheck");
+        assertThat(sample, satisfies((samples: readonly number[][]) => assert.ok(samples.length === 1 && samples[0]!.length === 2 && samples[0]!.every((v) => [20, 23, 7].includes(v)), JSON.stringify(samples))), "SampleCheck");
+        assertThat(some, satisfies((picked: readonly KV<string, number>[]) => assert.equal(picked.length, 1)), "SomeCheck");
+      });
+    });
+
     it("Flatten, Partition, keys and values", async () => {
       await runOk((p) => assertThat(transforms.flatten(p), equalTo(["w1", "w2", "a1", "k1"])));
       await runOk((p) => {

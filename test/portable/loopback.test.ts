@@ -14,7 +14,7 @@ import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { pipelineFromJson, validatePipelineProto } from "../../runners/portable/describe";
 import { MiniJobServer } from "./job_server";
-import { failingProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, reshuffleProgram } from "./programs";
+import { CO_GROUP_BY_KEY_EXPECTED, coGroupByKeyProgram, failingProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, reshuffleProgram } from "./programs";
 import { sideInputsProgram } from "../worker/programs";
 import { twoSinksProgram } from "../io/text_programs";
 import { pubsubCounts } from "../dataflow/streaming_programs";
@@ -99,6 +99,18 @@ describe("PortableRunner over the Job API (LOOPBACK)", function () {
     assert.equal(await result.waitUntilFinish(), "DONE");
     assert.deepEqual(readShards(path.join(tmp, "reshuffle", "portable", "groups")), ["x:2", "y:1"]);
     assert.deepEqual(readShards(path.join(tmp, "reshuffle", "direct", "groups")), ["x:2", "y:1"]);
+  });
+
+  it("CoGroupByKey (global and windowed), WithTimestamps, Latest, KvSwap and Sample give Beam's expected (and the DirectRunner's) output", async () => {
+    const flags = (dir: string) => ({ output: path.join(tmp, "cogbk", dir) });
+    assert.equal(await (await coGroupByKeyProgram.run(flags("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+    const p = coGroupByKeyProgram.create(flags("portable"), portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
+    const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    for (const [file, lines] of Object.entries(CO_GROUP_BY_KEY_EXPECTED)) {
+      assert.deepEqual(readShards(path.join(tmp, "cogbk", "direct", file)), lines, `direct ${file}`);
+      assert.deepEqual(readShards(path.join(tmp, "cogbk", "portable", file)), lines, `portable ${file}`);
+    }
   });
 
   it("two sinks into one folder; on a remote runner each sink commits when its own branch completes, so a later failure keeps it (as in Beam)", async () => {

@@ -94,18 +94,24 @@ export async function executePipeline(
       case URNS.gbk: {
         const keyCoder = coderOf(c, c.pcollections[inputs[0]!]!.coderId).components[0]!;
         const wc = windowCoder(inputs[0]!);
-        const groups = new Map<string, { key: unknown; window: BoundedWindow; values: unknown[] }>();
+        // The group's timestamp by the input's output time (timestamp combiner), as runners do.
+        const outputTime = c.windowingStrategies[c.pcollections[inputs[0]!]!.windowingStrategyId]!.outputTime;
+        const groups = new Map<string, { key: unknown; window: BoundedWindow; values: unknown[]; earliest: number; latest: number }>();
         for (const wv of decoded(inputs[0]!)) {
           shuffled++;
           const e = wv.value as KV<unknown, unknown>;
           for (const w of wv.windows) {
             const g = `${hex(encodeToBytes(keyCoder, e.key, "nested"))}|${hex(encodeToBytes(wc, w, "nested"))}`;
             let group = groups.get(g);
-            if (group === undefined) groups.set(g, (group = { key: e.key, window: w, values: [] }));
+            if (group === undefined) groups.set(g, (group = { key: e.key, window: w, values: [], earliest: wv.timestamp, latest: wv.timestamp }));
             group.values.push(e.value);
+            group.earliest = Math.min(group.earliest, wv.timestamp);
+            group.latest = Math.max(group.latest, wv.timestamp);
           }
         }
-        finish(out, [...groups.values()].map((g) => ({ value: kv(g.key, g.values), timestamp: g.window.maxTimestamp(), windows: [g.window], pane: ON_TIME_AND_ONLY_FIRING })));
+        const timestampOf = (g: { window: BoundedWindow; earliest: number; latest: number }): number =>
+          outputTime === runnerApi.OutputTime_Enum.EARLIEST_IN_PANE ? g.earliest : outputTime === runnerApi.OutputTime_Enum.LATEST_IN_PANE ? Math.min(g.latest, g.window.maxTimestamp()) : g.window.maxTimestamp();
+        finish(out, [...groups.values()].map((g) => ({ value: kv(g.key, g.values), timestamp: timestampOf(g), windows: [g.window], pane: ON_TIME_AND_ONLY_FIRING })));
         break;
       }
     }

@@ -1,5 +1,5 @@
 /** Pipeline programs for the PortableRunner end-to-end tests. */
-import { AsList, AsMap, AsMultimap, AsSingleton, Combine, Combiners, Create, definePipeline, DoFn, FixedWindows, Flatten, GroupByKey, KV, kv, ParDo, ProcessContext, Reshuffle, StatefulDoFn, StatefulProcessContext, StateSpec, Window } from "../../lib";
+import { AsList, AsMap, AsMultimap, AsSingleton, CoGroupByKey, Combine, Combiners, Create, definePipeline, DoFn, FixedWindows, Flatten, GroupByKey, KV, kv, ParDo, ProcessContext, Reshuffle, StatefulDoFn, StatefulProcessContext, StateSpec, Window, GlobalWindows, WithTimestamps, Latest, KvSwap, Sample } from "../../lib";
 import type { IntervalWindow } from "../../lib/model/window";
 import { WriteToText } from "../../lib/io/textio";
 import { SumToLimit } from "./streaming_programs";
@@ -192,5 +192,85 @@ export const sideInputFanoutProgram = definePipeline({
         ),
       )
       .apply("WriteTagged", WriteToText.to(`${flags.output}/tagged`));
+  },
+});
+
+/** What `coGroupByKeyProgram` writes under --output: each file's sorted lines. */
+export const CO_GROUP_BY_KEY_EXPECTED: Readonly<Record<string, readonly string[]>> = {
+  // Beam Java's CoGroupByKeyTest.testCoGroupByKey, with an input that is empty.
+  joined: [
+    "1 names=John Smith addresses= purchases=Book,Shoes none=",
+    "2 names=Sally James addresses=53 S. 3rd purchases=Boat,Suit none=",
+    "20 names=Joan Lichtfield addresses=3 W. Arizona purchases= none=",
+    "3 names= addresses=29 School Rd purchases=Car,House none=",
+    "8 names=Jeffery Spalding addresses=6 Watling Rd purchases=House,Suit Case none=",
+  ],
+  // Beam Java's CoGroupByKeyTest.testCoGroupByKeyWithWindowing: click:purchase=timestamp:window max.
+  windowed: [
+    "Click t0:Boat t1=0:3",
+    "Click t0:Pens t3=0:3",
+    "Click t0:Shoesi t2=0:3",
+    "Click t4:Book t7=4:7",
+    "Click t4:Car t6=4:7",
+    "Click t6:Book t7=4:7",
+    "Click t6:Car t6=4:7",
+    "Click t8:House t10=8:11",
+    "Click t8:House t8=8:11",
+    "Click t8:Shoes t9=8:11",
+  ],
+  // Latest.perKey, KvSwap and the sizes of Sample.fixedSizePerKey(2), over the purchases stamped by WithTimestamps.
+  latest: ["Book t7<-1", "House t10<-2", "sampled 1:2", "sampled 2:2"],
+};
+
+/**
+ * CoGroupByKey as runners execute it (tag, Flatten, GroupByKey, untag): Beam Java's
+ * CoGroupByKeyTest joins, global and in fixed windows (timestamps set by WithTimestamps), and
+ * Latest, KvSwap and Sample over the same data.
+ */
+export const coGroupByKeyProgram = definePipeline({
+  name: "portable-test-cogroupbykey",
+  description: "CoGroupByKey, global and windowed; WithTimestamps, Latest, KvSwap, Sample",
+  flags: { output: { type: "string", describe: "Output folder", required: true } },
+  build(root, flags) {
+    const purchases = root.apply(
+      "Purchases",
+      Create.of(kv(2, "Boat"), kv(1, "Shoes"), kv(3, "Car"), kv(1, "Book"), kv(8, "House"), kv(2, "Suit"), kv(8, "Suit Case"), kv(3, "House")),
+    );
+    const addresses = root.apply("Addresses", Create.of(kv(2, "53 S. 3rd"), kv(20, "3 W. Arizona"), kv(3, "29 School Rd"), kv(8, "6 Watling Rd")));
+    const names = root.apply("Names", Create.of(kv(1, "John Smith"), kv(2, "Sally James"), kv(8, "Jeffery Spalding"), kv(20, "Joan Lichtfield")));
+    const none = root.apply("None", Create.from<KV<number, string>>([]));
+    root
+      .apply("Join", CoGroupByKey.of({ names, addresses, purchases, none }))
+      .map("FormatJoin", (e) => `${e.key} ${Object.entries(e.value).map(([tag, vs]) => `${tag}=${[...vs].sort().join(",")}`).join(" ")}`)
+      .apply("WriteJoin", WriteToText.to(`${flags.output}/joined`));
+
+    // Each value's name ends in its timestamp: "Click t4" is at 4 ms.
+    const stamped = (label: string, values: KV<number, string>[]) =>
+      root
+        .apply(label, Create.from(values))
+        .apply(`Stamp${label}`, WithTimestamps.of((e: KV<number, string>) => Number(/t(\d+)$/.exec(e.value)![1])))
+        .apply(`Window${label}`, Window.into(new FixedWindows(4), { timestampCombiner: "EARLIEST" }));
+    const clicks = stamped("Clicks", [kv(1, "Click t0"), kv(2, "Click t2"), kv(1, "Click t4"), kv(1, "Click t6"), kv(2, "Click t8")]);
+    const timed = stamped("TimedPurchases", [
+      kv(1, "Boat t1"), kv(1, "Shoesi t2"), kv(1, "Pens t3"), kv(2, "House t4"), kv(2, "Suit t5"),
+      kv(1, "Car t6"), kv(1, "Book t7"), kv(2, "House t8"), kv(2, "Shoes t9"), kv(2, "House t10"),
+    ]);
+    root
+      .apply("WindowedJoin", CoGroupByKey.of({ clicks, purchases: timed }))
+      .apply(
+        "ClickOfPurchase",
+        ParDo.into<string>().of((e: KV<number, { clicks: string[]; purchases: string[] }>, ctx) => {
+          for (const c of e.value.clicks) for (const p of e.value.purchases) ctx.output(`${c}:${p}=${ctx.timestamp}:${ctx.window.maxTimestamp()}`);
+        }),
+      )
+      .apply("WriteWindowed", WriteToText.to(`${flags.output}/windowed`));
+
+    const global = timed.apply("Rewindow", Window.into(new GlobalWindows()));
+    const latest = global
+      .apply("Latest", Latest.perKey())
+      .apply("Swap", KvSwap.create())
+      .map("FormatLatest", (e: KV<string, number>) => `${e.key}<-${e.value}`);
+    const sampled = global.apply("Sample", Sample.fixedSizePerKey(2)).map("FormatSample", (e: KV<number, string[]>) => `sampled ${e.key}:${e.value.length}`);
+    latest.apply("AllLatest", Flatten.with(sampled)).apply("WriteLatest", WriteToText.to(`${flags.output}/latest`));
   },
 });

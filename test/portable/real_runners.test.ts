@@ -20,7 +20,7 @@ import type { Pipeline } from "../../lib/model/pipeline";
 import { DEFAULT_INPUT, wordcount } from "../../pipelines/wordcount";
 import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
-import { COMBINE_GLOBALLY_EXPECTED, combineGloballyProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, RESHUFFLE_METADATA_EXPECTED, reshuffleMetadataProgram, reshuffleProgram, SIDE_INPUT_FANOUT_EXPECTED, sideInputFanoutProgram } from "./programs";
+import { CO_GROUP_BY_KEY_EXPECTED, coGroupByKeyProgram, COMBINE_GLOBALLY_EXPECTED, combineGloballyProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, RESHUFFLE_METADATA_EXPECTED, reshuffleMetadataProgram, reshuffleProgram, SIDE_INPUT_FANOUT_EXPECTED, sideInputFanoutProgram } from "./programs";
 import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
@@ -184,6 +184,12 @@ for (const runner of RUNNERS) {
       const out = path.join(tmp, "combine-globally");
       await runRemote(combineGloballyProgram.create({ output: out }, options("combine-globally")));
       for (const [file, lines] of Object.entries(COMBINE_GLOBALLY_EXPECTED)) assert.deepEqual(readShards(path.join(out, file)), lines, file);
+    });
+
+    it("CoGroupByKey (global and windowed), WithTimestamps, Latest, KvSwap and Sample give Beam's expected output", async () => {
+      const out = path.join(tmp, "cogbk");
+      await runRemote(coGroupByKeyProgram.create({ output: out }, options("cogbk")));
+      for (const [file, lines] of Object.entries(CO_GROUP_BY_KEY_EXPECTED)) assert.deepEqual(readShards(path.join(out, file)), lines, file);
     });
 
     for (const part of ["fanout", "stateful"] as const) {

@@ -1,0 +1,137 @@
+/**
+ * CoGroupByKey: groups several keyed collections by key at once (Beam Python's
+ * `{'emails': pc1, 'phones': pc2} | beam.CoGroupByKey()`, Beam Java's KeyedPCollectionTuple and
+ * CoGbkResult).
+ *
+ * A composite of the primitives every runner executes: each input's values are tagged with the
+ * input's position, the tagged collections are flattened, grouped by key, and each group is split
+ * back into one array per input. So it runs wherever GroupByKey and Flatten run, batch and
+ * streaming, and follows their windowing: inputs must be windowed and triggered compatibly (as
+ * Beam's Flatten requires), and each window's groups are joined on their own.
+ */
+import { PipelineConstructionError } from "../model/errors";
+import { PBegin, PCollection } from "../model/pcollection";
+import { Flatten, GroupByKey } from "../model/primitives";
+import { PTransform } from "../model/transform";
+import { describeTrigger, triggersCompatible } from "../model/triggers";
+import { KV, kv } from "../model/window";
+import { windowFnsCompatible, type WindowFn } from "../model/windowing";
+
+/** A window function for messages: its class and parameters, e.g. `FixedWindows({"size":60000,"offset":0})`. */
+function describeWindowFn(fn: WindowFn): string {
+  return `${fn.constructor.name}(${JSON.stringify(fn.config)})`;
+}
+
+/** The inputs of a CoGroupByKey: keyed collections by tag. */
+export type CoGbkInputs = { readonly [tag: string]: PCollection<KV<unknown, unknown>> };
+
+/** The key type of one keyed input. */
+type KeyOf<P> = P extends PCollection<KV<infer K, unknown>> ? K : never;
+/** The value type of one keyed input. */
+type ValueOf<P> = P extends PCollection<KV<unknown, infer V>> ? V : never;
+
+/** The key type of a CoGroupByKey over `R` (every input's key type). */
+export type CoGbkKey<R extends CoGbkInputs> = { [T in keyof R]: KeyOf<R[T]> }[keyof R];
+
+/**
+ * One key's values from each input (Beam Java's CoGbkResult): an array per tag, empty when that
+ * input has no value for the key (in the window).
+ */
+export type CoGbkResult<R extends CoGbkInputs> = { [T in keyof R]: ValueOf<R[T]>[] };
+
+/**
+ * `R` when all its inputs have one key type; otherwise each input whose key type differs is
+ * replaced by a message type, so the call fails to compile at that input.
+ */
+export type SameKeyInputs<R extends CoGbkInputs> = {
+  readonly [T in keyof R]: [CoGbkKey<R>] extends [KeyOf<R[T]>] ? R[T] : `CoGroupByKey: input '${T & string}' has another key type than the other inputs`;
+};
+
+/** A tagged value: the position of its input among the tags, and the value. */
+interface Tagged {
+  /** Index of the input in the CoGroupByKey's tag list. */
+  readonly i: number;
+  /** The input's value. */
+  readonly v: unknown;
+}
+
+/**
+ * Groups keyed collections by key together: for each key (and window) present in any input, one
+ * `KV<K, { tag: values[] }>` with an array per input, empty for inputs without that key.
+ *
+ * ```ts
+ * const joined = p.apply("Join", CoGroupByKey.of({ emails, phones }));
+ * // PCollection<KV<string, { emails: string[]; phones: string[] }>>
+ * ```
+ *
+ * The order of each array's values is not defined. Inputs must have compatible window functions
+ * and triggers (Beam's Flatten rule); keys are compared by their encoding, as in GroupByKey.
+ */
+export class CoGroupByKey<K, Result> extends PTransform<PBegin, PCollection<KV<K, Result>>> {
+  private constructor(
+    /** The tags, in the order values are tagged. */
+    private readonly tags: readonly string[],
+    /** The inputs, one per tag. */
+    private readonly inputs: readonly PCollection<KV<K, unknown>>[],
+  ) {
+    super("CoGroupByKey");
+  }
+
+  /**
+   * A CoGroupByKey of `inputs`, a record of keyed collections by tag, to apply to the pipeline:
+   * `p.apply("Join", CoGroupByKey.of({ emails, phones }))`. The inputs must share one key type.
+   */
+  static of<R extends CoGbkInputs>(inputs: R & SameKeyInputs<R>): CoGroupByKey<CoGbkKey<R>, CoGbkResult<R>> {
+    const tags = Object.keys(inputs);
+    if (tags.length === 0) {
+      // Beam Python accepts no inputs only with an explicit pipeline; a record of none has no
+      // pipeline to apply to, and an always-empty join is better written as nothing at all.
+      throw new PipelineConstructionError("CoGroupByKey.of needs at least one keyed input, e.g. CoGroupByKey.of({ emails, phones })");
+    }
+    const pcolls = tags.map((tag) => {
+      const pc = (inputs as CoGbkInputs)[tag];
+      if (!(pc instanceof PCollection)) throw new PipelineConstructionError(`CoGroupByKey.of: input '${tag}' is not a PCollection`);
+      return pc as PCollection<KV<CoGbkKey<R>, unknown>>;
+    });
+    return new CoGroupByKey<CoGbkKey<R>, CoGbkResult<R>>(tags, pcolls);
+  }
+
+  /** @internal The inputs are inputs of the application (it is applied to the pipeline). */
+  override additionalInputs(): readonly PCollection<unknown>[] {
+    return this.inputs as readonly PCollection<unknown>[];
+  }
+
+  expand(input: PBegin): PCollection<KV<K, Result>> {
+    const node = input.pipeline.currentNode();
+    const tags = this.tags;
+    const first = this.inputs[0]!;
+    this.inputs.forEach((pc, i) => {
+      if (pc.pipeline !== input.pipeline) throw new PipelineConstructionError(`CoGroupByKey input '${tags[i]}' (${pc.describe()}) belongs to another pipeline`, node.fullName);
+      // Checked here too (Flatten checks the tagged copies) so the message names the inputs as the user does.
+      if (!windowFnsCompatible(first.windowing.windowFn, pc.windowing.windowFn)) {
+        throw new PipelineConstructionError(
+          `CoGroupByKey inputs must have compatible windowing, as Beam's Flatten requires: input '${tags[i]}' (${pc.describe()}) is windowed by ` +
+            `${describeWindowFn(pc.windowing.windowFn)}, input '${tags[0]}' (${first.describe()}) by ${describeWindowFn(first.windowing.windowFn)}. ` +
+            `Apply the same Window.into to each input first.`,
+          node.fullName,
+        );
+      }
+      if (!triggersCompatible(first.windowing.trigger, pc.windowing.trigger)) {
+        throw new PipelineConstructionError(
+          `CoGroupByKey inputs must have compatible triggers, as Beam's Flatten requires: input '${tags[i]}' (${pc.describe()}) fires by ` +
+            `${describeTrigger(pc.windowing.trigger ?? { kind: "default" })}, input '${tags[0]}' (${first.describe()}) by ` +
+            `${describeTrigger(first.windowing.trigger ?? { kind: "default" })}. Apply Window.into with the same trigger to each input first.`,
+          node.fullName,
+        );
+      }
+    });
+    const tagged = this.inputs.map((pc, i) => pc.map(`Tag[${tags[i]}]`, (e: KV<K, unknown>): KV<K, Tagged> => kv(e.key, { i, v: e.value })));
+    const all = tagged.length === 1 ? tagged[0]! : tagged[0]!.apply("Flatten", Flatten.with(...tagged.slice(1)));
+    return all.apply("GroupByKey", GroupByKey.create<K, Tagged>()).map("Untag", (group: KV<K, Tagged[]>) => {
+      const perInput: unknown[][] = tags.map(() => []);
+      for (const t of group.value) perInput[t.i]!.push(t.v);
+      // fromEntries defines each tag as an own property ('__proto__' included).
+      return kv(group.key, Object.fromEntries(tags.map((tag, i) => [tag, perInput[i]!])) as Result);
+    });
+  }
+}
