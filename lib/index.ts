@@ -72,6 +72,8 @@ export { Combine, Combiners, Count, binaryCombineFn } from "./transforms/combine
 export type { CombinePerKey, CombineGlobally } from "./transforms/combine";
 export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, Partition } from "./transforms/util";
 export type { TimestampedValue } from "./transforms/util";
+export { GroupIntoBatches, GroupIntoBatchesWithShardedKey } from "./transforms/group_into_batches";
+export type { ShardedKey } from "./transforms/group_into_batches";
 export { assertThat, equalTo, containsInAnyOrder, isEmpty, hasSize, satisfies, PAssertionError } from "./testing/passert";
 export type { Matcher } from "./testing/passert";
 export { ReadFromText, WriteToText } from "./io/textio";
