@@ -269,20 +269,23 @@ describe("GroupIntoBatches: keys, windows, lateness and arguments", () => {
   it("without a buffering duration, a partial batch still holds the watermark at its earliest value until its window expires (Beam Java's hold timer)", async () => {
     // In the global window the batch waits for the end of time; stamped 9.5 s, it must still be
     // on time for the window [0, 10 s) downstream, so the watermark may not pass it meanwhile.
+    const values = [{ value: kv("k", 10_500), timestamp: 10_500 }, { value: kv("k", 9_500), timestamp: 9_500 }];
     const stream = TestStream.create<KV<string, number>>()
-      .addElements({ value: kv("k", 10_500), timestamp: 10_500 }, { value: kv("k", 9_500), timestamp: 9_500 })
+      .addElements(...values)
       .advanceWatermarkTo(30_000)
       .advanceWatermarkToInfinity();
-    const out = await outputsOf(stream, (c) =>
-      c
-        .apply(GroupIntoBatches.ofSize(10))
-        .apply("Fixed", Window.into(new FixedWindows(10_000)))
-        .apply(Count.perKey()),
-    );
-    assert.deepEqual(
-      out.map((o) => `${o.window}:${o.value.value}@${o.timestamp}`),
-      ["0:10000:1@9999"],
-    );
+    for (const source of [stream, Create.timestamped(values)]) {
+      const out = await outputsOf(source, (c) =>
+        c
+          .apply(GroupIntoBatches.ofSize(10))
+          .apply("Fixed", Window.into(new FixedWindows(10_000)))
+          .apply(Count.perKey()),
+      );
+      assert.deepEqual(
+        out.map((o) => `${o.window}:${o.value.value}@${o.timestamp}`),
+        ["0:10000:1@9999"],
+      );
+    }
   });
 
   it("Count.perKey of the batches counts batches per window (Beam's countOutput)", async () => {
