@@ -48,13 +48,7 @@ class GroupIntoBatchesDoFn<K, V> extends BatchingDoFn<K, V, KV<K, V[]>> {
   }
 
   protected emitBatch(key: K, batch: readonly Buffered<V>[], earliest: Instant, ctx: StatefulProcessContext<KV<K, V[]>>): void {
-    ctx.outputWithTimestamp(
-      kv(
-        key,
-        batch.map((b) => b.element),
-      ),
-      earliest,
-    );
+    ctx.outputWithTimestamp(kv(key, batch.map((b) => b.element)), earliest);
   }
 }
 
@@ -63,7 +57,7 @@ function checkPositive(what: string, n: number): number {
   return n;
 }
 
-/** The value coder of a KV collection's coder, if it has one. */
+/** The key and value coders of a collection's KV coder, if it has one. */
 function kvComponents(pc: PCollection<unknown>): readonly [Coder<unknown>, Coder<unknown>] | undefined {
   const c = pc.coder;
   return c !== undefined && c.urn === KV_URN && c.components.length === 2 ? [c.components[0]!, c.components[1]!] : undefined;
