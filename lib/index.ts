@@ -80,6 +80,8 @@ export { WithTimestamps } from "./transforms/with_timestamps";
 export { Latest } from "./transforms/latest";
 export type { LatestTransforms } from "./transforms/latest";
 export { Sample } from "./transforms/sample";
+export { GroupIntoBatches, GroupIntoBatchesWithShardedKey } from "./transforms/group_into_batches";
+export type { ShardedKey } from "./transforms/group_into_batches";
 export { assertThat, equalTo, containsInAnyOrder, isEmpty, hasSize, satisfies, PAssertionError } from "./testing/passert";
 export type { Matcher } from "./testing/passert";
 export { ReadFromText, WriteToText } from "./io/textio";

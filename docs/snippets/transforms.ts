@@ -13,6 +13,7 @@ import {
   DoFn,
   Flatten,
   GroupByKey,
+  GroupIntoBatches,
   kv,
   Metrics,
   ParDo,
@@ -310,4 +311,19 @@ export function moreTransforms(p: Pipeline): {
   const some = bySensor.apply("Some", Sample.any(1));                                         // any one reading
   // [END more_transforms]
   return { swapped, newest, sample, some };
+}
+
+export function groupIntoBatches(p: Pipeline): { sizes: PCollection<string>; sharded: PCollection<string> } {
+  // [START group_into_batches]
+  const requests = p.apply("Requests", Create.of(kv("eu", "r1"), kv("us", "r2"), kv("eu", "r3"), kv("eu", "r4")));
+  const batches = requests.apply("Batch", GroupIntoBatches.ofSize(2));   // PCollection<KV<string, string[]>>
+  const sizes = batches.map("Sizes", (b) => `${b.key}: ${b.value.length}`);   // eu: 2, eu: 1, us: 1
+  // [END group_into_batches]
+  // [START group_into_batches_options]
+  const byBytes = requests.apply("ByBytes", GroupIntoBatches.ofByteSize(64_000, (r: string) => r.length));
+  const capped = requests.apply("Capped", GroupIntoBatches.ofSize(100).withMaxBufferingDuration(10_000));   // at most 10 s of waiting
+  const perShard = requests.apply("PerShard", GroupIntoBatches.ofSize(100).withShardedKey());   // KV<ShardedKey<string>, string[]>
+  // [END group_into_batches_options]
+  const sharded = perShard.map("Keys", (b) => `${b.key.key}: ${b.value.length}`);
+  return { sizes, sharded: sharded.apply(Flatten.with(byBytes.map("N", (b) => `bytes ${b.value.length}`), capped.map("C", (b) => `capped ${b.value.length}`))) };
 }

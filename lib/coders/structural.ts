@@ -181,7 +181,9 @@ export class NullableCoder<T> implements Coder<T | null> {
 
 /** A key spread over shards: an opaque shard id plus the user key. */
 export interface ShardedKey<K> {
+  /** Which shard of the key (opaque bytes; GroupIntoBatches uses the worker process and thread). */
   readonly shardId: Uint8Array;
+  /** The user key. */
   readonly key: K;
 }
 

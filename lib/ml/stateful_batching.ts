@@ -8,8 +8,9 @@
  * - `maxBatchDurationSecs` of processing time have passed since the batch's first element (a
  *   processing-time timer, set by that element);
  * - the window ends (an event-time timer at its end, so nothing waits past it).
+ * The mechanism is GroupIntoBatches' (lib/transforms/batch_state.ts).
  *
- * The timers hold the step's output watermark (the processing-time one at its first element's
+ * The timers hold the step's output watermark (the processing-time one at its earliest element's
  * timestamp, the window one at the window's end), so results keep their own element's timestamp
  * and window, as without this option, and a grouping downstream does not drop them as late.
  * The model runs in the same step (fused with the buffering, as Beam's runners fuse BatchElements
@@ -17,8 +18,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
-import { StatefulDoFn, StateSpec, TimerSpec, type StatefulProcessContext, type TimerContext } from "../model/state";
-import { kv, type Instant, type KV } from "../model/window";
+import type { StatefulProcessContext } from "../model/state";
+import { kv, type KV } from "../model/window";
+import { BatchingDoFn, type Buffered } from "../transforms/batch_state";
 import type { FailedInference } from "./model_handler";
 import type { RunInferenceDoFn } from "./run_inference";
 
@@ -35,26 +37,17 @@ export class WithProcessKey<E> extends DoFn<E, KV<string, E>> {
   }
 }
 
-/** An element waiting for its batch, with its own timestamp (its result keeps it). */
-interface Buffered<E> {
-  readonly element: E;
-  readonly timestamp: Instant;
-}
-
 type Failed<E> = { failed: FailedInference<E> };
 
-/** Buffers a window's elements in state until the batch is full, has waited long enough, or the window ends; then infers on them. */
-export class StatefulRunInferenceDoFn<E, R> extends StatefulDoFn<string, E, R, Failed<E>> {
-  readonly buffer = StateSpec.bag<Buffered<E>>("values");
-  readonly count = StateSpec.value<number>("count");
-  readonly windowEnd = TimerSpec.eventTime("window_end");
-  readonly buffering = TimerSpec.processingTime("buffering_end");
-
+/** Buffers a window's elements in state (../transforms/batch_state) until the batch is full, has waited long enough, or the window ends; then infers on them. */
+export class StatefulRunInferenceDoFn<E, R> extends BatchingDoFn<string, E, R, Failed<E>> {
   constructor(
     private readonly inference: RunInferenceDoFn<E, unknown, unknown, unknown, R, unknown>,
-    private readonly maxBatchDurationMillis: number,
+    maxBatchDurationMillis: number,
   ) {
-    super();
+    // The window's end, not its expiry: results keep their elements' timestamps, which a
+    // grouping downstream would find late after the end.
+    super({ maxCount: () => inference.targetBatchSize, maxBufferingMillis: maxBatchDurationMillis, allowedLatenessMillis: 0 });
   }
 
   setup(runtime: RuntimeContext): void {
@@ -65,26 +58,7 @@ export class StatefulRunInferenceDoFn<E, R> extends StatefulDoFn<string, E, R, F
     this.inference.startBundle(ctx);
   }
 
-  process(element: KV<string, E>, ctx: StatefulProcessContext<R, Failed<E>>): void | Promise<void> {
-    ctx.timer(this.windowEnd).set(ctx.window.maxTimestamp());
-    ctx.state(this.buffer).add({ element: element.value, timestamp: ctx.timestamp });
-    const count = (ctx.state(this.count).read() ?? 0) + 1;
-    ctx.state(this.count).write(count);
-    // The batch's first element starts its clock.
-    if (count === 1) ctx.timer(this.buffering).offset(this.maxBatchDurationMillis);
-    if (count >= this.inference.targetBatchSize) return this.flush(ctx);
-  }
-
-  onTimer(_timer: string, ctx: TimerContext<string, R, Failed<E>>): void | Promise<void> {
-    return this.flush(ctx);
-  }
-
-  private flush(ctx: StatefulProcessContext<R, Failed<E>>): Promise<void> | undefined {
-    const batch = ctx.state(this.buffer).read();
-    if (batch.length === 0) return undefined;
-    ctx.state(this.buffer).clear();
-    ctx.state(this.count).clear();
-    ctx.timer(this.buffering).clear();
+  protected emitBatch(_key: string, batch: readonly Buffered<E>[], _earliest: number, ctx: StatefulProcessContext<R, Failed<E>>): Promise<void> {
     return this.inference.inferBuffered(batch, ctx.window);
   }
 

@@ -150,6 +150,14 @@ describe("docs: programming guide snippets run", function () {
       });
     });
 
+    it("GroupIntoBatches", async () => {
+      await runOk((p) => {
+        const { sizes, sharded } = transforms.groupIntoBatches(p);
+        assertThat(sizes, equalTo(["eu: 2", "eu: 1", "us: 1"]), "SizesCheck");
+        assertThat(sharded, equalTo(["eu: 3", "us: 1", "bytes 3", "bytes 1", "capped 3", "capped 1"]), "OptionsCheck");
+      });
+    });
+
     it("side inputs and tagged outputs", async () => {
       await runOk((p) => assertThat(transforms.sideInputs(p), equalTo(["apple|red", "kiwi |green"])));
       await runOk((p) => assertThat(transforms.sideInputsDoFn(p), equalTo(["apple:fruit+red", "kiwi:fruit"])));
