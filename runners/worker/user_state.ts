@@ -179,12 +179,23 @@ class SetCell {
   }
 }
 
-/** An ordered list cell: every element (sorted), the ranges cleared and the elements added since loading. */
+/**
+ * An ordered list cell: every element (sorted), what the runner holds of them, the ranges to
+ * clear and the elements added since loading.
+ */
 class OrderedListCell {
   /** Sort-key ranges `[start, end)` to clear on the runner, before the appends. */
   clears: (readonly [bigint, bigint])[] = [];
   appended: TimestampedValue<unknown>[] = [];
-  constructor(public items: TimestampedValue<unknown>[]) {}
+  /**
+   * The elements the runner holds (as loaded, less what was cleared since). A range is cleared on
+   * the runner only if it holds something there: Prism 2.66 fails on clearing the ordered list of
+   * a key it has no state for.
+   */
+  held: TimestampedValue<unknown>[];
+  constructor(public items: TimestampedValue<unknown>[]) {
+    this.held = [...items];
+  }
   add(v: TimestampedValue<unknown>): void {
     this.items.splice(insertionIndex(this.items, v.timestamp), 0, v);
     this.appended.push(v);
@@ -194,11 +205,16 @@ class OrderedListCell {
     const [lo, hi] = rangeIndices(this.items, from, to);
     this.items.splice(lo, hi - lo);
     this.appended = this.appended.filter((v) => v.timestamp < from || v.timestamp >= to);
+    const [hlo, hhi] = rangeIndices(this.held, from, to);
+    if (hlo === hhi) return;
+    this.held.splice(hlo, hhi - hlo);
     this.clears.push([sortKey(from), sortKey(to)]);
   }
   clear(): void {
     this.items = [];
     this.appended = [];
+    if (this.held.length === 0) return;
+    this.held = [];
     this.clears = [[SORT_KEY_MIN, SORT_KEY_MAX]];
   }
   get dirty(): boolean {
@@ -206,10 +222,12 @@ class OrderedListCell {
   }
   snapshot(): () => void {
     const items = [...this.items];
+    const held = [...this.held];
     const clears = [...this.clears];
     const appended = [...this.appended];
     return () => {
       this.items = items;
+      this.held = held;
       this.clears = clears;
       this.appended = appended;
     };
