@@ -19,7 +19,7 @@ import { BoundedWindow, Instant, MIN_TIMESTAMP } from "../../lib/model/window";
 import { defaultCoder, deterministicKeyCoder } from "./default_coders";
 import { groupIdentity, keyIdentity } from "./grouping_key";
 import { MinHeap } from "./min_heap";
-import { checkTimestamped, copyRange, insertionIndex, rangeIndices } from "./ordered_list";
+import { checkRange, checkTimestamped, copyRange, insertionIndex, rangeIndices } from "./ordered_list";
 import type { MaybePromise } from "./receiver";
 import type { StateBackend, TimerBackend, TimerSetting } from "./stateful_operator";
 
@@ -271,8 +271,9 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
             if (this.journal.recording) this.journal.record(() => void l.splice(at, 1));
           },
           read: () => copyRange(current(), 0, current().length),
-          readRange: (from, to) => copyRange(current(), ...rangeIndices(current(), from, to)),
+          readRange: (from, to) => (checkRange(from, to, name, "readRange"), copyRange(current(), ...rangeIndices(current(), from, to))),
           clearRange: (from, to) => {
+            checkRange(from, to, name, "clearRange");
             const l = cells.get(name) as TimestampedValue<unknown>[] | undefined;
             if (l === undefined) return;
             const [lo, hi] = rangeIndices(l, from, to);

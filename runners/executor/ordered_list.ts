@@ -54,3 +54,10 @@ export function checkTimestamped(v: TimestampedValue<unknown>, state: string): T
   }
   return { value: v.value, timestamp: t };
 }
+
+/** Checks the bounds of a range (any Instant, or ±Infinity for an open end; NaN is refused). */
+export function checkRange(from: Instant, to: Instant, state: string, method: string): void {
+  if (typeof from !== "number" || typeof to !== "number" || Number.isNaN(from) || Number.isNaN(to)) {
+    throw new RangeError(`OrderedListState '${state}': ${method}(from, to) takes two Instants (epoch milliseconds); got ${String(from)} and ${String(to)}`);
+  }
+}

@@ -23,7 +23,7 @@ import { ByteReader, ByteWriter, decodeFromBytes, encodeToBytes } from "../../li
 import type { CombineFnLike } from "../../lib/model/combine_fn";
 import type { BagState, CombiningState, MapState, OrderedListState, SetState, StateSpec, ValueState } from "../../lib/model/state";
 import type { TimestampedValue } from "../../lib/transforms/util";
-import { checkTimestamped, copyRange, insertionIndex, rangeIndices } from "../executor/ordered_list";
+import { checkRange, checkTimestamped, copyRange, insertionIndex, rangeIndices } from "../executor/ordered_list";
 import { orderedListStateKey, SORT_KEY_MAX, SORT_KEY_MIN } from "./ordered_list_key";
 import type { fnapi } from "../portable/protos";
 import type { StateChannel } from "./state_channel";
@@ -234,9 +234,15 @@ class OrderedListCell {
   }
 }
 
-/** The sort key of a timestamp: microseconds, as Beam Python keys ordered list state. */
+/**
+ * The sort key of a timestamp: microseconds, as Beam Python keys ordered list state. A range
+ * bound may be any Instant: timestamps are whole milliseconds, so `t >= x` is `t >= ceil(x)`;
+ * infinite bounds are the widest range.
+ */
 function sortKey(t: number): bigint {
-  return BigInt(t) * 1000n;
+  if (!Number.isFinite(t)) return t > 0 ? SORT_KEY_MAX : SORT_KEY_MIN;
+  const key = BigInt(Math.ceil(t)) * 1000n;
+  return key < SORT_KEY_MIN ? SORT_KEY_MIN : key > SORT_KEY_MAX ? SORT_KEY_MAX : key;
 }
 
 /** Reads ordered list elements: varint sort key, then the length-prefixed value. */
@@ -518,8 +524,12 @@ export class UserStateStore {
             list.add(tv);
           },
           read: () => copyRange(list.items, 0, list.items.length),
-          readRange: (from, to) => copyRange(list.items, ...rangeIndices(list.items, from, to)),
-          clearRange: (from, to) => (this.changing(list), list.clearRange(from, to)),
+          readRange: (from, to) => (checkRange(from, to, spec.name, "readRange"), copyRange(list.items, ...rangeIndices(list.items, from, to))),
+          clearRange: (from, to) => {
+            checkRange(from, to, spec.name, "clearRange");
+            this.changing(list);
+            list.clearRange(from, to);
+          },
           isEmpty: () => list.items.length === 0,
           clear: () => (this.changing(list), list.clear()),
         };

@@ -13,6 +13,9 @@ import type { Pipeline } from "../../lib/model/pipeline";
 import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
 import { TestStream } from "../../lib/testing/test_stream";
 import { runDirect } from "../helpers";
+import { InMemoryStateAndTimers } from "../../runners/executor/in_memory_state";
+import { deterministicKeyCoder } from "../../runners/executor/default_coders";
+import { GlobalWindow } from "../../lib/model/window";
 
 /** Makes elements fail after changing state: with withExceptionHandling (`throwAt`) or as a crash of the run (`crashAt`). */
 const faults = { throwAt: new Set<number>(), crashAt: -1 };
@@ -86,6 +89,18 @@ describe("SetState and OrderedListState on the DirectRunner: rollback and checkp
   afterEach(() => {
     faults.throwAt = new Set();
     faults.crashAt = -1;
+  });
+
+  it("ordered list ranges take any Instant (fractional, infinite) and refuse NaN", () => {
+    const backend = new InMemoryStateAndTimers(deterministicKeyCoder(), 0);
+    const list = backend.cell(StateSpec.orderedList<string>("items"), backend.keyId("k"), "k", GlobalWindow.INSTANCE);
+    for (const t of [-5, 0, 1, 2, 3]) list.add({ value: `v${t}`, timestamp: t });
+    assert.deepEqual(list.readRange(0.5, 2.5).map((v) => v.value), ["v1", "v2"]);
+    list.clearRange(-Infinity, -1);
+    assert.deepEqual(list.readRange(-Infinity, Infinity).map((v) => v.value), ["v0", "v1", "v2", "v3"]);
+    assert.throws(() => list.readRange(Number.NaN, 1), /OrderedListState 'items': readRange\(from, to\) takes two Instants/);
+    assert.throws(() => list.clearRange(0, Number.NaN), /clearRange\(from, to\)/);
+    assert.throws(() => list.add({ value: "x", timestamp: 1.5 }), /whole number of epoch milliseconds/);
   });
 
   it("a failed element (withExceptionHandling) leaves no change to a set or an ordered list behind", async () => {

@@ -155,6 +155,25 @@ describe("Fn API harness: SetState over the bag protocol, OrderedListState over 
     await bundle(() => assert.equal(list().isEmpty(), true));
   });
 
+  it("range bounds may be any Instant: fractional bounds round up to the next millisecond, infinite ones are the widest range", async () => {
+    await bundle(() => {
+      list().clear();
+      for (const t of [-5, 0, 1, 2, 3]) list().add({ value: `v${t}`, timestamp: t });
+    });
+    const writes = await bundle(() => {
+      assert.equal(list().readRange(0.5, 2.5).map((v) => v.value).join(","), "v1,v2");
+      list().clearRange(0.5, 2.5);
+      list().clearRange(-Infinity, -1);
+      assert.equal(show(), "v0@0,v3@3");
+      assert.throws(() => list().readRange(Number.NaN, 1), /OrderedListState 'items': readRange\(from, to\) takes two Instants/);
+    });
+    assert.deepEqual(writes, ["clear items[1000,3000)", `clear items[${-(1n << 63n)},-1000)`]);
+    await bundle(() => {
+      assert.equal(show(), "v0@0,v3@3");
+      list().clear();
+    });
+  });
+
   it("a failed element's changes (withExceptionHandling) are undone and never reach the runner", async () => {
     const writes = await bundle(() => {
       list().add({ value: "y", timestamp: 1 });
