@@ -33,7 +33,7 @@ export type { MergingWindowFn, WindowMerge } from "./model/sliding_sessions";
 export { AfterWatermark, AfterProcessingTime, AfterCount, Repeatedly, AfterFirst, AfterAll, AfterEach, DefaultTrigger } from "./model/triggers";
 export type { Trigger, AfterWatermarkOptions } from "./model/triggers";
 export { StateSpec, TimerSpec, StatefulDoFn } from "./model/state";
-export type { ValueState, BagState, CombiningState, MapState, Timer, TimeDomain, StatefulProcessContext, TimerContext } from "./model/state";
+export type { ValueState, BagState, CombiningState, MapState, SetState, OrderedListState, Timer, TimeDomain, StatefulProcessContext, TimerContext } from "./model/state";
 export { TestStream } from "./testing/test_stream";
 export type { TimestampedElement, TestStreamEvent } from "./testing/test_stream";
 export { ReadUnbounded } from "./io/read_unbounded";

@@ -54,3 +54,33 @@ class RunningTotal extends StatefulDoFn<string, number, string> {
 export function runningTotal(input: PCollection<KV<string, number>>): PCollection<string> {
   return input.apply("RunningTotal", ParDo.of(new RunningTotal()));
 }
+
+// [START set_and_ordered_list]
+/**
+ * Per user: the distinct pages visited (a set: duplicates, even equal objects, count once) and the
+ * clicks in event-time order, however late they arrived (an ordered list), emitted at the
+ * window's end.
+ */
+class ClickPath extends StatefulDoFn<string, { page: string; at: number }, string> {
+  readonly pages = StateSpec.set<{ page: string }>("pages");
+  readonly clicks = StateSpec.orderedList<string>("clicks");
+  readonly flush = TimerSpec.eventTime("flush");
+
+  process(e: KV<string, { page: string; at: number }>, ctx: StatefulProcessContext<string>): void {
+    ctx.state(this.pages).add({ page: e.value.page });   // compared by encoding, not identity
+    ctx.state(this.clicks).add({ value: e.value.page, timestamp: e.value.at });
+    ctx.timer(this.flush).set(ctx.window.maxTimestamp());
+  }
+
+  onTimer(timer: string, ctx: TimerContext<string, string>): void {
+    const clicks = ctx.state(this.clicks);
+    const path = clicks.read().map((c) => c.value);            // sorted by timestamp
+    const firstMinute = clicks.readRange(0, 60_000).length;    // [from, to): half-open
+    ctx.output(`${ctx.key}: ${ctx.state(this.pages).read().length} pages, ${path.join(" > ")}, ${firstMinute} in the first minute`);
+  }
+}
+// [END set_and_ordered_list]
+
+export function clickPaths(input: PCollection<KV<string, { page: string; at: number }>>): PCollection<string> {
+  return input.apply("ClickPath", ParDo.of(new ClickPath()));
+}

@@ -28,6 +28,7 @@ import type { CombineFn } from "./combine_fn";
 import { DoFn, OutputTags, ProcessContext, SideInputTypes } from "./dofn";
 import { PipelineConstructionError } from "./errors";
 import type { Instant, KV } from "./window";
+import type { TimestampedValue } from "../transforms/util";
 
 /** A single value. */
 export interface ValueState<T> {
@@ -75,10 +76,51 @@ export interface MapState<K, V> {
   clear(): void;
 }
 
+/**
+ * A set of values (Beam's SetState). As in Beam, elements are compared by their encoded bytes
+ * (the deterministic JS value encoding), not by JS identity: two equal objects built separately
+ * are the same element.
+ */
+export interface SetState<T> {
+  /** Adds `value` (nothing changes if an equal element is there). */
+  add(value: T): void;
+  /** Whether an equal element is in the set. */
+  contains(value: T): boolean;
+  /** Adds `value` unless an equal element is there; returns whether it was added. */
+  addIfAbsent(value: T): boolean;
+  /** Removes the equal element, if any. */
+  remove(value: T): void;
+  /** Every element (in no guaranteed order). */
+  read(): readonly T[];
+  /** Whether the set has no element. */
+  isEmpty(): boolean;
+  /** Empties the set. */
+  clear(): void;
+}
+
+/**
+ * Values kept sorted by a timestamp (Beam's OrderedListState). Ranges are half-open: `from`
+ * included, `to` excluded. Values of equal timestamps all stay, in no guaranteed order.
+ */
+export interface OrderedListState<T> {
+  /** Adds a value at its timestamp. */
+  add(value: TimestampedValue<T>): void;
+  /** Every value, by ascending timestamp. */
+  read(): readonly TimestampedValue<T>[];
+  /** The values with `from <= timestamp < to`, by ascending timestamp. */
+  readRange(from: Instant, to: Instant): readonly TimestampedValue<T>[];
+  /** Removes the values with `from <= timestamp < to`. */
+  clearRange(from: Instant, to: Instant): void;
+  /** Whether there is no value. */
+  isEmpty(): boolean;
+  /** Removes every value. */
+  clear(): void;
+}
+
 /** Describes a state cell of a DoFn; `S` is what `ctx.state(spec)` returns. */
 export interface StateSpec<S> {
   /** Which kind of cell. */
-  readonly kind: "value" | "bag" | "combining" | "map";
+  readonly kind: StateKind;
   /** Unique among the DoFn's state cells. */
   readonly name: string;
   /** For combining state. */
@@ -86,6 +128,9 @@ export interface StateSpec<S> {
   /** Phantom field carrying the state type. */
   readonly __stateType?: S;
 }
+
+/** The kinds of state cell. */
+export type StateKind = "value" | "bag" | "combining" | "map" | "set" | "orderedList";
 
 /** Declares state cells: `readonly count = StateSpec.value<number>("count")`. */
 export const StateSpec = {
@@ -104,6 +149,14 @@ export const StateSpec = {
   /** A map: a `MapState<K, V>`. */
   map<K, V>(name: string): StateSpec<MapState<K, V>> {
     return { kind: "map", name };
+  },
+  /** A set, its elements compared by encoded bytes: a `SetState<T>` (Beam's StateSpecs.set). */
+  set<T>(name: string): StateSpec<SetState<T>> {
+    return { kind: "set", name };
+  },
+  /** Values sorted by timestamp: an `OrderedListState<T>` (Beam's StateSpecs.orderedList). */
+  orderedList<T>(name: string): StateSpec<OrderedListState<T>> {
+    return { kind: "orderedList", name };
   },
 };
 
@@ -189,7 +242,7 @@ export interface DeclaredStateAndTimers {
   readonly timers: readonly TimerSpec[];
 }
 
-const STATE_KINDS: ReadonlySet<string> = new Set(["value", "bag", "combining", "map"]);
+const STATE_KINDS: ReadonlySet<string> = new Set<StateKind>(["value", "bag", "combining", "map", "set", "orderedList"]);
 
 function isStateSpec(v: unknown): v is StateSpec<unknown> {
   if (typeof v !== "object" || v === null) return false;

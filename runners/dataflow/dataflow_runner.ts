@@ -12,7 +12,8 @@
 import { randomUUID } from "node:crypto";
 import { Storage } from "@google-cloud/storage";
 import type { AuthClient } from "google-auth-library";
-import { PipelineError } from "../../lib/model/errors";
+import { PipelineConstructionError, PipelineError } from "../../lib/model/errors";
+import { declaredStateAndTimers } from "../../lib/model/state";
 import type { PipelineOptions } from "../../lib/model/options";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineRunner } from "../../lib/model/runner_registry";
@@ -61,6 +62,7 @@ export class DataflowRunner implements PipelineRunner {
     }
     const streaming = this.streamingMode(pipeline, o.streaming);
     validateForJobType(o, streaming);
+    refuseUnsupportedState(pipeline);
     const client = new DataflowClient(o.endpoint, o.project, o.region, this.runnerOptions.authClient, { retry: this.runnerOptions.retry, log: (l) => this.log(l) });
     const replaceJobId = o.update ? await this.jobToReplace(client, o) : undefined;
 
@@ -164,5 +166,23 @@ export class DataflowRunner implements PipelineRunner {
     if (requested || unbounded === undefined) return requested;
     this.log(`DataflowRunner: '${unbounded.fullName}' is unbounded, so this is a streaming job (as with --streaming)`);
     return true;
+  }
+}
+
+/**
+ * Dataflow (Runner v2, which runs every non-Java SDK) does not serve ordered list state
+ * (apache/beam#20666): refused before anything is staged, naming the step.
+ */
+function refuseUnsupportedState(pipeline: Pipeline): void {
+  for (const node of pipeline.transforms()) {
+    if (node.primitive?.kind !== "pardo") continue;
+    const ordered = declaredStateAndTimers(node.primitive.doFn, node.fullName).states.find((s) => s.kind === "orderedList");
+    if (ordered !== undefined) {
+      throw new PipelineConstructionError(
+        `This stateful DoFn declares OrderedListState '${ordered.name}', which Dataflow does not support (Runner v2 has no ordered list state, apache/beam#20666); ` +
+          `keep the values in a BagState or ValueState and sort them when read, or run on Prism or the Beam Python runner`,
+        node.fullName,
+      );
+    }
   }
 }

@@ -13,11 +13,13 @@ import { UndoJournal } from "./undo_journal";
 import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { Coder } from "../../lib/coders/coder";
 import { extractOutputOfKept, type CombineFnLike } from "../../lib/model/combine_fn";
-import type { BagState, CombiningState, MapState, StateSpec, TimeDomain, TimerSpec, ValueState } from "../../lib/model/state";
+import type { BagState, CombiningState, MapState, OrderedListState, SetState, StateSpec, TimeDomain, TimerSpec, ValueState } from "../../lib/model/state";
+import type { TimestampedValue } from "../../lib/transforms/util";
 import { BoundedWindow, Instant, MIN_TIMESTAMP } from "../../lib/model/window";
-import { defaultCoder } from "./default_coders";
+import { defaultCoder, deterministicKeyCoder } from "./default_coders";
 import { groupIdentity, keyIdentity } from "./grouping_key";
 import { MinHeap } from "./min_heap";
+import { checkRange, checkTimestamped, copyRange, insertionIndex, rangeIndices } from "./ordered_list";
 import type { MaybePromise } from "./receiver";
 import type { StateBackend, TimerBackend, TimerSetting } from "./stateful_operator";
 
@@ -196,6 +198,90 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
             m.delete(k);
           },
           entries: () => [...((cells.get(name) as Map<unknown, unknown> | undefined) ?? new Map<unknown, unknown>()).entries()],
+          clear: () => {
+            this.remember(cells, name);
+            cells.delete(name);
+          },
+        };
+        return s as S;
+      }
+      case "set": {
+        // Elements keyed by their encoded identity (Beam compares set elements by encoded bytes).
+        const set = (): Map<string, unknown> => {
+          let m = cells.get(name) as Map<string, unknown> | undefined;
+          if (m === undefined) {
+            this.remember(cells, name);
+            cells.set(name, (m = new Map()));
+          }
+          return m;
+        };
+        const current = (): Map<string, unknown> | undefined => cells.get(name) as Map<string, unknown> | undefined;
+        const id = (v: unknown): string => keyIdentity(v, deterministicKeyCoder());
+        const change = (m: Map<string, unknown>, k: string, add: boolean, v?: unknown): void => {
+          if (this.journal.recording) {
+            const had = m.has(k);
+            const before = m.get(k);
+            this.journal.record(() => void (had ? m.set(k, before) : m.delete(k)));
+          }
+          if (add) m.set(k, v);
+          else m.delete(k);
+        };
+        const addIfAbsent = (v: unknown): boolean => {
+          const k = id(v);
+          const m = set();
+          if (m.has(k)) return false;
+          change(m, k, true, v);
+          return true;
+        };
+        const s: SetState<unknown> = {
+          add: (v) => void addIfAbsent(v),
+          addIfAbsent,
+          contains: (v) => current()?.has(id(v)) ?? false,
+          remove: (v) => {
+            const m = current();
+            const k = id(v);
+            if (m !== undefined && m.has(k)) change(m, k, false);
+          },
+          read: () => [...(current()?.values() ?? [])],
+          isEmpty: () => (current()?.size ?? 0) === 0,
+          clear: () => {
+            this.remember(cells, name);
+            cells.delete(name);
+          },
+        };
+        return s as S;
+      }
+      case "orderedList": {
+        // Sorted by timestamp; changed in place, each change undone by its inverse splice.
+        const list = (): TimestampedValue<unknown>[] => {
+          let l = cells.get(name) as TimestampedValue<unknown>[] | undefined;
+          if (l === undefined) {
+            this.remember(cells, name);
+            cells.set(name, (l = []));
+          }
+          return l;
+        };
+        const current = (): readonly TimestampedValue<unknown>[] => (cells.get(name) as TimestampedValue<unknown>[] | undefined) ?? [];
+        const s: OrderedListState<unknown> = {
+          add: (v) => {
+            const tv = checkTimestamped(v, name);
+            const l = list();
+            const at = insertionIndex(l, tv.timestamp);
+            l.splice(at, 0, tv);
+            if (this.journal.recording) this.journal.record(() => void l.splice(at, 1));
+          },
+          read: () => copyRange(current(), 0, current().length),
+          readRange: (from, to) => (checkRange(from, to, name, "readRange"), copyRange(current(), ...rangeIndices(current(), from, to))),
+          clearRange: (from, to) => {
+            checkRange(from, to, name, "clearRange");
+            const l = cells.get(name) as TimestampedValue<unknown>[] | undefined;
+            if (l === undefined) return;
+            const [lo, hi] = rangeIndices(l, from, to);
+            if (lo === hi) return;
+            const removed = l.splice(lo, hi - lo);
+            if (this.journal.recording) this.journal.record(() => void l.splice(lo, 0, ...removed));
+          },
+          isEmpty: () => current().length === 0,
           clear: () => {
             this.remember(cells, name);
             cells.delete(name);

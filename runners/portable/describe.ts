@@ -37,6 +37,8 @@ function payloadCoderIds(t: rapi.PTransform): string[] {
       else if (sp.oneofKind === "bagSpec") ids.push(sp.bagSpec.elementCoderId);
       else if (sp.oneofKind === "combiningSpec") ids.push(sp.combiningSpec.accumulatorCoderId);
       else if (sp.oneofKind === "mapSpec") ids.push(sp.mapSpec.keyCoderId, sp.mapSpec.valueCoderId);
+      else if (sp.oneofKind === "setSpec") ids.push(sp.setSpec.elementCoderId);
+      else if (sp.oneofKind === "orderedListSpec") ids.push(sp.orderedListSpec.elementCoderId);
     }
     return ids;
   }

@@ -136,6 +136,8 @@ export interface StatefulParts {
  * - value, bag and combining state use the bag protocol (`beam:user_state:bag:v1`); value state
  *   is a bag with at most one element, combining state a bag of accumulators.
  * - map state uses the multimap protocol (`beam:user_state:multimap:v1`), one value per map key.
+ * - set state uses the bag protocol with a set_spec (as Beam Python does), ordered list state the
+ *   ordered list protocol (`beam:user_state:ordered_list:v1`).
  * - Values are JS values (length-prefixed for runners); map keys use the deterministic coder.
  * - The combining state's combine_fn names the transform and the state, like DoFn references.
  * - Timer families are keyed by timer name; their coder is timer(input key coder, window coder).
@@ -171,6 +173,16 @@ export function statefulParts(
         stateSpecs[s.name] = {
           spec: { oneofKind: "mapSpec", mapSpec: { keyCoderId: table.add(deterministicKeyCoder()), valueCoderId } },
           protocol: { urn: URNS.userStateMultimap, payload: new Uint8Array(0) },
+        };
+        break;
+      case "set":
+        // Over the bag protocol, as Beam Python declares it; elements compared by their deterministic encoding.
+        stateSpecs[s.name] = { spec: { oneofKind: "setSpec", setSpec: { elementCoderId: table.add(deterministicKeyCoder()) } }, protocol: bag };
+        break;
+      case "orderedList":
+        stateSpecs[s.name] = {
+          spec: { oneofKind: "orderedListSpec", orderedListSpec: { elementCoderId: valueCoderId } },
+          protocol: { urn: URNS.userStateOrderedList, payload: new Uint8Array(0) },
         };
         break;
     }

@@ -18,6 +18,7 @@ export const URNS = {
   pubsubWrite: "beam:transform:pubsub_write:v1",
   userStateBag: "beam:user_state:bag:v1",
   userStateMultimap: "beam:user_state:multimap:v1",
+  userStateOrderedList: "beam:user_state:ordered_list:v1",
   requirementStateful: "beam:requirement:pardo:stateful:v1",
   precombine: "beam:transform:combine_per_key_precombine:v1",
   mergeAccumulators: "beam:transform:combine_per_key_merge_accumulators:v1",

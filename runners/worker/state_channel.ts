@@ -7,6 +7,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import { RpcClient } from "../portable/grpc";
 import { fnApi, fnapi } from "../portable/protos";
+import { keepUnknownFields } from "./ordered_list_key";
 
 export class StateChannel {
   private readonly client: RpcClient;
@@ -39,7 +40,9 @@ export class StateChannel {
     const id = `s${this.nextId++}`;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.stream.write(fnApi.StateRequest.create({ id, instructionId, stateKey, request }));
+      const message = fnApi.StateRequest.create({ id, instructionId, stateKey, request });
+      keepUnknownFields(stateKey, message.stateKey);
+      this.stream.write(message);
     });
   }
 

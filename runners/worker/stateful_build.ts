@@ -73,6 +73,10 @@ export function statefulBackends(
         return { spec: s, coder: view.coder(sp.combiningSpec.accumulatorCoderId) };
       case "mapSpec":
         return { spec: s, coder: view.coder(sp.mapSpec.valueCoderId), mapKeyCoder: view.coder(sp.mapSpec.keyCoderId) };
+      case "setSpec":
+        return { spec: s, coder: view.coder(sp.setSpec.elementCoderId) };
+      case "orderedListSpec":
+        return { spec: s, coder: view.coder(sp.orderedListSpec.elementCoderId) };
       default:
         throw fail(`state '${s.name}' has spec ${String(sp.oneofKind)}, which the Beamline SDK harness does not implement`);
     }

@@ -6,6 +6,10 @@
  *   (merged when read, written back as one).
  * - map cells use the multimap protocol: `MultimapKeysUserState` lists the map keys,
  *   `MultimapUserState` holds the (single) value of each map key.
+ * - set cells use the bag protocol, as Beam Python does: the bag holds the elements (duplicates
+ *   dropped when read, by encoded bytes); a removal rewrites the bag.
+ * - ordered list cells use `OrderedListUserState` (beam:user_state:ordered_list:v1): elements
+ *   are appended with their sort key, ranges are cleared on the runner.
  * - The DoFn API reads state synchronously, so when an element or timer first touches a
  *   (key, window) in a bundle, every declared cell of that key and window is fetched (following
  *   continuation tokens) before user code runs. Reads and writes then hit the bundle's cache;
@@ -15,16 +19,19 @@
  *   Without a token, or with a new one, every bundle reads what it touches again.
  */
 import type { Coder } from "../../lib/coders/coder";
-import { ByteReader, ByteWriter, encodeToBytes } from "../../lib/coders/index";
+import { ByteReader, ByteWriter, decodeFromBytes, encodeToBytes } from "../../lib/coders/index";
 import type { CombineFnLike } from "../../lib/model/combine_fn";
-import type { BagState, CombiningState, MapState, StateSpec, ValueState } from "../../lib/model/state";
+import type { BagState, CombiningState, MapState, OrderedListState, SetState, StateSpec, ValueState } from "../../lib/model/state";
+import type { TimestampedValue } from "../../lib/transforms/util";
+import { checkRange, checkTimestamped, copyRange, insertionIndex, rangeIndices } from "../executor/ordered_list";
+import { orderedListStateKey, SORT_KEY_MAX, SORT_KEY_MIN } from "./ordered_list_key";
 import type { fnapi } from "../portable/protos";
 import type { StateChannel } from "./state_channel";
 
 /** How one declared cell is stored, from the PBD's StateSpec. */
 export interface CellSpec {
   readonly spec: StateSpec<unknown>;
-  /** Element coder (value/bag), accumulator coder (combining) or value coder (map). */
+  /** Element coder (value/bag/set/ordered list), accumulator coder (combining) or value coder (map). */
   readonly coder: Coder<unknown>;
   /** Map key coder (map cells only). */
   readonly mapKeyCoder?: Coder<unknown>;
@@ -122,14 +129,159 @@ class MapCell {
   }
 }
 
-type Cell = BagCell | MapCell;
+/** A set cell over the bag protocol: elements by their encoded bytes (as Beam compares them). */
+class SetCell {
+  cleared = false;
+  /** Whether an element the runner holds was removed (the bag is then rewritten). */
+  removed = false;
+  /** Elements added since loading (or the last clear). */
+  readonly added = new Map<string, unknown>();
+  constructor(
+    readonly elements: Map<string, unknown>,
+    private readonly coder: Coder<unknown>,
+  ) {}
+  id(v: unknown): string {
+    return hex(encodeToBytes(this.coder, v, "nested"));
+  }
+  addIfAbsent(v: unknown): boolean {
+    const id = this.id(v);
+    if (this.elements.has(id)) return false;
+    this.elements.set(id, v);
+    this.added.set(id, v);
+    return true;
+  }
+  remove(v: unknown): void {
+    const id = this.id(v);
+    if (!this.elements.delete(id)) return;
+    if (!this.added.delete(id)) this.removed = true;
+  }
+  clear(): void {
+    this.cleared = true;
+    this.removed = false;
+    this.elements.clear();
+    this.added.clear();
+  }
+  get dirty(): boolean {
+    return this.cleared || this.removed || this.added.size > 0;
+  }
+  snapshot(): () => void {
+    const { cleared, removed } = this;
+    const elements = new Map(this.elements);
+    const added = new Map(this.added);
+    return () => {
+      this.cleared = cleared;
+      this.removed = removed;
+      this.elements.clear();
+      for (const [k, v] of elements) this.elements.set(k, v);
+      this.added.clear();
+      for (const [k, v] of added) this.added.set(k, v);
+    };
+  }
+}
+
+/**
+ * An ordered list cell: every element (sorted), what the runner holds of them, the ranges to
+ * clear and the elements added since loading.
+ */
+class OrderedListCell {
+  /** Sort-key ranges `[start, end)` to clear on the runner, before the appends. */
+  clears: (readonly [bigint, bigint])[] = [];
+  appended: TimestampedValue<unknown>[] = [];
+  /**
+   * The elements the runner holds (as loaded, less what was cleared since). A range is cleared on
+   * the runner only if it holds something there: Prism 2.66 fails on clearing the ordered list of
+   * a key it has no state for.
+   */
+  held: TimestampedValue<unknown>[];
+  constructor(public items: TimestampedValue<unknown>[]) {
+    this.held = [...items];
+  }
+  add(v: TimestampedValue<unknown>): void {
+    this.items.splice(insertionIndex(this.items, v.timestamp), 0, v);
+    this.appended.push(v);
+  }
+  clearRange(from: number, to: number): void {
+    if (!(from < to)) return;
+    const [lo, hi] = rangeIndices(this.items, from, to);
+    this.items.splice(lo, hi - lo);
+    this.appended = this.appended.filter((v) => v.timestamp < from || v.timestamp >= to);
+    const [hlo, hhi] = rangeIndices(this.held, from, to);
+    if (hlo === hhi) return;
+    this.held.splice(hlo, hhi - hlo);
+    this.clears.push([sortKey(from), sortKey(to)]);
+  }
+  clear(): void {
+    this.items = [];
+    this.appended = [];
+    if (this.held.length === 0) return;
+    this.held = [];
+    this.clears = [[SORT_KEY_MIN, SORT_KEY_MAX]];
+  }
+  get dirty(): boolean {
+    return this.clears.length > 0 || this.appended.length > 0;
+  }
+  snapshot(): () => void {
+    const items = [...this.items];
+    const held = [...this.held];
+    const clears = [...this.clears];
+    const appended = [...this.appended];
+    return () => {
+      this.items = items;
+      this.held = held;
+      this.clears = clears;
+      this.appended = appended;
+    };
+  }
+}
+
+/**
+ * The sort key of a timestamp: microseconds, as Beam Python keys ordered list state. A range
+ * bound may be any Instant: timestamps are whole milliseconds, so `t >= x` is `t >= ceil(x)`;
+ * infinite bounds are the widest range.
+ */
+function sortKey(t: number): bigint {
+  if (!Number.isFinite(t)) return t > 0 ? SORT_KEY_MAX : SORT_KEY_MIN;
+  const key = BigInt(Math.ceil(t)) * 1000n;
+  return key < SORT_KEY_MIN ? SORT_KEY_MIN : key > SORT_KEY_MAX ? SORT_KEY_MAX : key;
+}
+
+/** Reads ordered list elements: varint sort key, then the length-prefixed value. */
+function decodeOrdered(coder: Coder<unknown>, bytes: Uint8Array): TimestampedValue<unknown>[] {
+  const r = new ByteReader(bytes);
+  const out: TimestampedValue<unknown>[] = [];
+  while (!r.atEnd()) {
+    const key = r.readVarInt64();
+    const value = decodeFromBytes(coder, r.readBytes(r.readVarInt()), "outer");
+    // Whole milliseconds (floored, should another SDK have written finer keys).
+    const micros = key - (((key % 1000n) + 1000n) % 1000n);
+    out.push({ value, timestamp: Number(micros / 1000n) });
+  }
+  // Runners answer in sort-key order; equal keys keep the runner's order.
+  return out;
+}
+
+function encodeOrdered(coder: Coder<unknown>, values: readonly TimestampedValue<unknown>[]): Uint8Array {
+  const w = new ByteWriter();
+  for (const v of values) {
+    w.writeVarInt64(sortKey(v.timestamp));
+    const bytes = encodeToBytes(coder, v.value, "outer");
+    w.writeVarInt(bytes.length);
+    w.writeBytes(bytes);
+  }
+  return w.finish();
+}
+
+type Cell = BagCell | MapCell | SetCell | OrderedListCell;
 
 /** At most this many (key, window) slots stay cached between bundles (the oldest go first). */
 const MAX_CACHED_SLOTS = 10_000;
 
 /** The cell as the runner now holds it (after the bundle's changes were written back). */
 function settled(cell: Cell, c: CellSpec): Cell {
-  return cell instanceof BagCell ? new BagCell(cell.read()) : new MapCell(new Map(cell.entries), c.mapKeyCoder!);
+  if (cell instanceof BagCell) return new BagCell(cell.read());
+  if (cell instanceof SetCell) return new SetCell(new Map(cell.elements), c.coder);
+  if (cell instanceof OrderedListCell) return new OrderedListCell([...cell.items]);
+  return new MapCell(new Map(cell.entries), c.mapKeyCoder!);
 }
 
 /** The cells of one key in one window. */
@@ -219,6 +371,10 @@ export class UserStateStore {
     return { type: { oneofKind: "multimapUserState", multimapUserState: { transformId: this.transformId, userStateId: state, window: windowBytes, key: keyBytes, mapKey } } };
   }
 
+  private orderedKey(state: string, keyBytes: Uint8Array, windowBytes: Uint8Array, range?: readonly [bigint, bigint]): fnapi.StateKey {
+    return orderedListStateKey(this.transformId, state, windowBytes, keyBytes, range);
+  }
+
   private async load(keyBytes: Uint8Array, windowBytes: Uint8Array): Promise<Slot> {
     const instruction = this.instructionId();
     const get = (key: fnapi.StateKey): Promise<Uint8Array> => this.channel().get(instruction, key);
@@ -227,6 +383,17 @@ export class UserStateStore {
       this.cells.map(async (c) => {
         const name = c.spec.name;
         try {
+          if (c.spec.kind === "set") {
+            const set = new SetCell(new Map(), c.coder);
+            for (const v of decodeAll(c.coder, await get(this.bagKey(name, keyBytes, windowBytes)))) set.elements.set(set.id(v), v);
+            cells.set(name, set);
+            return;
+          }
+          if (c.spec.kind === "orderedList") {
+            const all = await get(this.orderedKey(name, keyBytes, windowBytes, [SORT_KEY_MIN, SORT_KEY_MAX]));
+            cells.set(name, new OrderedListCell(decodeOrdered(c.coder, all)));
+            return;
+          }
           if (c.spec.kind !== "map") {
             cells.set(name, new BagCell(decodeAll(c.coder, await get(this.bagKey(name, keyBytes, windowBytes)))));
             return;
@@ -330,6 +497,44 @@ export class UserStateStore {
         };
         return s as S;
       }
+      case "set": {
+        const set = cell as SetCell;
+        const addIfAbsent = (v: unknown): boolean => {
+          if (set.elements.has(set.id(v))) return false;
+          this.changing(set);
+          return set.addIfAbsent(v);
+        };
+        const s: SetState<unknown> = {
+          add: (v) => void addIfAbsent(v),
+          addIfAbsent,
+          contains: (v) => set.elements.has(set.id(v)),
+          remove: (v) => (this.changing(set), set.remove(v)),
+          read: () => [...set.elements.values()],
+          isEmpty: () => set.elements.size === 0,
+          clear: () => (this.changing(set), set.clear()),
+        };
+        return s as S;
+      }
+      case "orderedList": {
+        const list = cell as OrderedListCell;
+        const s: OrderedListState<unknown> = {
+          add: (v) => {
+            const tv = checkTimestamped(v, spec.name);
+            this.changing(list);
+            list.add(tv);
+          },
+          read: () => copyRange(list.items, 0, list.items.length),
+          readRange: (from, to) => (checkRange(from, to, spec.name, "readRange"), copyRange(list.items, ...rangeIndices(list.items, from, to))),
+          clearRange: (from, to) => {
+            checkRange(from, to, spec.name, "clearRange");
+            this.changing(list);
+            list.clearRange(from, to);
+          },
+          isEmpty: () => list.items.length === 0,
+          clear: () => (this.changing(list), list.clear()),
+        };
+        return s as S;
+      }
     }
   }
 
@@ -375,6 +580,22 @@ export class UserStateStore {
       const key = this.bagKey(c.spec.name, keyBytes, windowBytes);
       if (cell.cleared) await ch.clear(instruction, key);
       if (cell.appended.length > 0) await ch.append(instruction, key, encodeAll(c.coder, cell.appended));
+      return;
+    }
+    if (cell instanceof SetCell) {
+      if (!cell.dirty) return;
+      const key = this.bagKey(c.spec.name, keyBytes, windowBytes);
+      // A removal cannot be appended: the bag is rewritten with the elements left.
+      const rewrite = cell.cleared || cell.removed;
+      if (rewrite) await ch.clear(instruction, key);
+      const values = rewrite ? [...cell.elements.values()] : [...cell.added.values()];
+      if (values.length > 0) await ch.append(instruction, key, encodeAll(c.coder, values));
+      return;
+    }
+    if (cell instanceof OrderedListCell) {
+      // In order: the clears, then the appends (which the clears must not remove).
+      for (const range of cell.clears) await ch.clear(instruction, this.orderedKey(c.spec.name, keyBytes, windowBytes, range));
+      if (cell.appended.length > 0) await ch.append(instruction, this.orderedKey(c.spec.name, keyBytes, windowBytes), encodeOrdered(c.coder, cell.appended));
       return;
     }
     if (cell.clearedAll) await ch.clear(instruction, this.keysKey(c.spec.name, keyBytes, windowBytes));

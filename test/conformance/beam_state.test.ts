@@ -2,8 +2,8 @@
  * Beam's own tests of user state, as the oracle: the pipelines of Beam Java's ParDoTest.StateTests
  * and of Beam Python's userstate_test.py (StatefulDoFnOnDirectRunnerTest) that Beamline's API can
  * express, with Beam's expected outputs. Each test names the Beam test it mirrors.
- * (Not mirrored: SetState, OrderedListState, coder inference and `@AlwaysFetched`, which
- * Beamline's API does not have.)
+ * (SetState and OrderedListState: beam_set_ordered_state.test.ts. Not mirrored: coder inference
+ * and `@AlwaysFetched`, which Beamline's API does not have.)
  */
 import { strict as assert } from "node:assert";
 import { AsList, Combiners, Create, FixedWindows, kv, KV, ParDo, Window } from "../../lib";

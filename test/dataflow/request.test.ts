@@ -15,6 +15,7 @@ import { mutableImageTag } from "../../runners/dataflow/options";
 import { workerProgramFrom } from "../../runners/portable/pipeline_options";
 import { loadWorkerPipeline } from "../../runners/worker/program_loader";
 import { auth, FakeDataflow, withDataflowStandIns } from "./fake_dataflow";
+import { userStateProgram } from "../portable/state_programs";
 
 interface Pool {
   [k: string]: unknown;
@@ -191,6 +192,19 @@ describe("DataflowRunner: the job request for each option", function () {
     assert.match(await refused(["--update"]), /--update replaces a running streaming job, but this is a batch job/);
     assert.match(await refused(["--streaming", "--transform_name_mapping", '{"A":"B"}']), /--transform_name_mapping only applies with --update/);
     assert.match(await refused(["--streaming", "--flexrs_goal", "SPEED_OPTIMIZED"]), /--flexrs_goal \(Flexible Resource Scheduling\) applies to batch jobs only/);
+  });
+
+  it("refuses OrderedListState (Dataflow has none, apache/beam#20666), naming the step, before staging or sending anything", async () => {
+    const { options, flags } = parseArgs(argv(["--read_at", "elements"], true, null), userStateProgram.spec.flags, { scriptName: "state", description: "" });
+    const runner = new DataflowRunner({ log: () => undefined, authClient: auth(), storage, onInterrupt: "ignore" });
+    const staged = async (): Promise<string[]> => (await storage.bucket("bkt").getFiles())[0].map((f) => f.name);
+    const before = await staged();
+    await assert.rejects(
+      runner.run(userStateProgram.create(flags, options)),
+      (e: Error) => /OrderedListState 'items'.*Dataflow does not support.*\(at transform 'SetAndOrderedList'\)$/.test(e.message),
+    );
+    assert.deepEqual(dataflow.requests, [], "nothing was sent to Dataflow");
+    assert.deepEqual(await staged(), before, "nothing was staged");
   });
 
   it("wordcount without --input reads the public King Lear on Dataflow, the same file the workers choose when they rebuild the graph", async () => {

@@ -233,6 +233,16 @@ describe("docs: programming guide snippets run", function () {
         assertThat(state.runningTotal(amounts), equalTo(["ann: 2 elements, total 12", "ann: 3 elements, total 13"]));
       });
     });
+
+    it("set and ordered list state: distinct pages, clicks in event-time order", async () => {
+      await runOk((p) => {
+        const clicks = p.apply("Clicks", TestStream.create<KV<string, { page: string; at: number }>>()
+          .addElements({ value: kv("ann", { page: "cart", at: 90_000 }), timestamp: 0 }, { value: kv("ann", { page: "home", at: 1_000 }), timestamp: 0 })
+          .addElements({ value: kv("ann", { page: "item", at: 30_000 }), timestamp: 0 }, { value: kv("ann", { page: "home", at: 95_000 }), timestamp: 0 })
+          .advanceWatermarkToInfinity());
+        assertThat(state.clickPaths(clicks), equalTo(["ann: 3 pages, home > item > cart > home, 2 in the first minute"]));
+      });
+    });
   });
 
   describe("io", () => {

@@ -25,6 +25,7 @@ import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
 import { sideInputsProgram } from "../worker/programs";
+import { USER_STATE_EXPECTED, userStateProgram } from "./state_programs";
 
 interface RealRunner {
   readonly name: string;
@@ -240,6 +241,20 @@ for (const runner of RUNNERS) {
             assert.equal(batches.reduce((sum, [, , n]) => sum + Number(n), 0), 11, where);
           }
         }
+      });
+    }
+
+    for (const readAt of ["elements", "timers"] as const) {
+      it(`SetState (object elements, by encoding) and OrderedListState (sorted, ranges, clearRange) read at ${readAt} give the DirectRunner's output`, async function () {
+        if (readAt === "timers" && runner.noTimersWithSdkKeyCoders !== undefined) {
+          console.log(`      (skipped: ${runner.noTimersWithSdkKeyCoders})`);
+          this.skip();
+        }
+        const out = (dir: string) => ({ output: path.join(tmp, `user-state-${readAt}`, dir), read_at: readAt });
+        assert.equal(await (await userStateProgram.run(out("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+        assert.deepEqual(readShards(path.join(out("direct").output, "state")), USER_STATE_EXPECTED);
+        await runRemote(userStateProgram.create(out("remote"), options(`user-state-${readAt}`)));
+        assert.deepEqual(readShards(path.join(out("remote").output, "state")), USER_STATE_EXPECTED);
       });
     }
 

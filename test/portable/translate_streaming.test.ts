@@ -15,6 +15,7 @@ import { URNS } from "../../runners/portable/urns";
 import { millisOf, triggerProto } from "../../runners/portable/windowing_proto";
 import { golden } from "./golden";
 import { BufferPerKey, statefulProgram, streamingProgram } from "./streaming_programs";
+import { userStateProgram } from "./state_programs";
 
 
 function byName(proto: rapi.Pipeline, uniqueName: string): [string, rapi.PTransform] {
@@ -56,7 +57,9 @@ function checkResolves(proto: rapi.Pipeline): void {
         else if (sp.oneofKind === "mapSpec") {
           coder(sp.mapSpec.keyCoderId, `${id} state ${name}`);
           coder(sp.mapSpec.valueCoderId, `${id} state ${name}`);
-        } else assert.fail(`${id} state ${name} has no spec`);
+        } else if (sp.oneofKind === "setSpec") coder(sp.setSpec.elementCoderId, `${id} state ${name}`);
+        else if (sp.oneofKind === "orderedListSpec") coder(sp.orderedListSpec.elementCoderId, `${id} state ${name}`);
+        else assert.fail(`${id} state ${name} has no spec`);
         assert.ok(s.protocol?.urn.startsWith("beam:user_state:"), `${id} state ${name} has a protocol`);
       }
       for (const [name, f] of Object.entries(p.timerFamilySpecs)) coder(f.timerFamilyCoderId, `${id} timer family ${name}`);
@@ -205,6 +208,23 @@ describe("portable translation: streaming", () => {
     const broken = runnerApi.Pipeline.fromBinary(runnerApi.Pipeline.toBinary(proto));
     delete broken.components!.coders[timers["flush"]!.timerFamilyCoderId];
     assert.ok(validatePipelineProto(broken).some((e) => e.includes("payload of transform Buffer")), "missing timer coder detected");
+  });
+
+  it("set state is a set_spec over the bag protocol (as Beam Python declares it), ordered list state an ordered_list_spec over the ordered list protocol", () => {
+    const { proto } = translatePipeline(userStateProgram.create({ output: "/tmp/unused", read_at: "elements" }), dockerEnvironment("beamline/worker:test"));
+    checkResolves(proto);
+    const c = proto.components!;
+    const [, step] = byName(proto, "SetAndOrderedList");
+    const specs = runnerApi.ParDoPayload.fromBinary(step.spec!.payload).stateSpecs;
+    const kind = (name: string): string => `${specs[name]!.spec.oneofKind}/${specs[name]!.protocol!.urn}`;
+    assert.equal(kind("members"), "setSpec/beam:user_state:bag:v1");
+    assert.equal(kind("items"), "orderedListSpec/beam:user_state:ordered_list:v1");
+    const members = specs["members"]!.spec;
+    assert.ok(members.oneofKind === "setSpec");
+    assert.equal(coderUrns(c, members.setSpec.elementCoderId), "length_prefix(jsvalue_deterministic)", "set elements are compared by a deterministic encoding");
+    const items = specs["items"]!.spec;
+    assert.ok(items.oneofKind === "orderedListSpec");
+    assert.equal(coderUrns(c, items.orderedListSpec.elementCoderId), "length_prefix(jsvalue)");
   });
 
   it("translates an unbounded ReadFromPubSub to Beam's pubsub_read primitive (runner-native), not its in-process source", () => {
