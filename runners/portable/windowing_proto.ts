@@ -79,6 +79,8 @@ export function triggerProto(t: Trigger | undefined): rapi.Trigger {
       return { trigger: { oneofKind: "afterAll", afterAll: { subtriggers: t.triggers.map(triggerProto) } } };
     case "afterEach":
       return { trigger: { oneofKind: "afterEach", afterEach: { subtriggers: t.triggers.map(triggerProto) } } };
+    case "orFinally":
+      return { trigger: { oneofKind: "orFinally", orFinally: { main: triggerProto(t.main), finally: triggerProto(t.finally) } } };
   }
 }
 

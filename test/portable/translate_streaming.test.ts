@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { coderFromSpec, CoderSpec, decodeFromBytes, JsValueCoder, KVCoder } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
-import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, DefaultTrigger, Pipeline, ReadFromPubSub, ReadUnbounded, Repeatedly, TestStream, kv, ParDo } from "../../lib";
+import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, DefaultTrigger, OrFinally, Pipeline, ReadFromPubSub, ReadUnbounded, Repeatedly, TestStream, kv, ParDo } from "../../lib";
 import { pipelineFromJson, pipelineToJson, validatePipelineProto } from "../../runners/portable/describe";
 import { dockerEnvironment } from "../../runners/portable/environments";
 import { rapi, runnerApi, windowFnsApi } from "../../runners/portable/protos";
@@ -152,6 +152,9 @@ describe("portable translation: streaming", () => {
       [AfterFirst(AfterCount(1), AfterWatermark()), { afterAny: { subtriggers: [{ elementCount: { elementCount: 1 } }, { afterEndOfWindow: {} }] } }],
       [AfterAll(AfterCount(1), AfterProcessingTime(5)), { afterAll: { subtriggers: [{ elementCount: { elementCount: 1 } }, { afterProcessingTime: { timestampTransforms: [{ delay: { delayMillis: "5" } }] } }] } }],
       [AfterEach(AfterCount(1), AfterCount(2)), { afterEach: { subtriggers: [{ elementCount: { elementCount: 1 } }, { elementCount: { elementCount: 2 } }] } }],
+      // Beam Python's RunnerApiTest case, and the usual form: the proto's OrFinally, not an AfterAny.
+      [OrFinally(AfterCount(3), AfterCount(10)), { orFinally: { main: { elementCount: { elementCount: 3 } }, finally: { elementCount: { elementCount: 10 } } } }],
+      [OrFinally(Repeatedly(AfterCount(1)), AfterWatermark()), { orFinally: { main: { repeat: { subtrigger: { elementCount: { elementCount: 1 } } } }, finally: { afterEndOfWindow: {} } } }],
     ];
     for (const [t, json] of cases) {
       const proto = triggerProto(t);
