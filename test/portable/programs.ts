@@ -1,5 +1,5 @@
 /** Pipeline programs for the PortableRunner end-to-end tests. */
-import { AsList, AsMap, AsMultimap, AsSingleton, Combine, Combiners, Create, definePipeline, DoFn, FixedWindows, Flatten, GroupByKey, KV, kv, ParDo, ProcessContext, Reshuffle, StatefulDoFn, StatefulProcessContext, StateSpec, Window } from "../../lib";
+import { AfterCount, AsList, AsMap, AsMultimap, AsSingleton, Combine, Combiners, Create, definePipeline, DoFn, FixedWindows, Flatten, GroupByKey, KV, kv, OrFinally, ParDo, ProcessContext, Repeatedly, Reshuffle, StatefulDoFn, StatefulProcessContext, StateSpec, Window } from "../../lib";
 import type { IntervalWindow } from "../../lib/model/window";
 import { WriteToText } from "../../lib/io/textio";
 import { SumToLimit } from "./streaming_programs";
@@ -192,5 +192,37 @@ export const sideInputFanoutProgram = definePipeline({
         ),
       )
       .apply("WriteTagged", WriteToText.to(`${flags.output}/tagged`));
+  },
+});
+
+/** What `orFinallyProgram` writes under --output/panes: one pane per window, fired by the finally trigger. */
+export const OR_FINALLY_EXPECTED = ["a [0,10000) 1,2,3 EARLY first last", "b [10000,20000) 11,12,13 EARLY first last"];
+
+/**
+ * A GroupByKey under OrFinally(Repeatedly(AfterCount(100)), AfterCount(3)), three elements per
+ * key and window: whatever the bundles, the main trigger never fires and the finally trigger
+ * fires at the third element, before the watermark reaches the window's end. So each window's
+ * one pane is EARLY and last (the default trigger would fire it ON_TIME). The trigger may
+ * finish: the pipeline needs allowUnsafeTriggers.
+ */
+export const orFinallyProgram = definePipeline({
+  name: "portable-test-or-finally",
+  description: "GroupByKey under an OrFinally trigger",
+  flags: { output: { type: "string", describe: "Output folder", required: true } },
+  build(root, flags) {
+    const at = (key: string, ms: number) => ({ value: kv(key, ms / 1000), timestamp: ms });
+    root
+      .apply("Events", Create.timestamped([at("a", 1000), at("a", 2000), at("a", 3000), at("b", 11_000), at("b", 12_000), at("b", 13_000)]))
+      .apply("Window", Window.into(new FixedWindows(10_000), { trigger: OrFinally(Repeatedly(AfterCount(100)), AfterCount(3)) }))
+      .apply("Group", GroupByKey.create())
+      .apply(
+        "Describe",
+        ParDo.of((g: KV<string, number[]>, ctx: ProcessContext<string>) => {
+          const w = ctx.window as IntervalWindow;
+          const p = ctx.pane;
+          ctx.output(`${g.key} [${w.start},${w.end}) ${[...g.value].sort((x, y) => x - y).join(",")} ${p.timing}${p.isFirst ? " first" : ""}${p.isLast ? " last" : ""}`);
+        }),
+      )
+      .apply("Write", WriteToText.to(`${flags.output}/panes`));
   },
 });
