@@ -29,7 +29,7 @@ export { GlobalWindows, FixedWindows, GLOBAL_WINDOWING } from "./model/windowing
 export { SlidingWindows, Sessions } from "./model/sliding_sessions";
 export type { MergingWindowFn, WindowMerge } from "./model/sliding_sessions";
 export { AfterWatermark, AfterProcessingTime, AfterCount, Repeatedly, AfterFirst, AfterAll, AfterEach, OrFinally, DefaultTrigger } from "./model/triggers";
-export type { Trigger, AfterWatermarkOptions } from "./model/triggers";
+export type { Trigger, AfterWatermarkOptions, AfterProcessingTimeOptions, ProcessingTimeAlignment } from "./model/triggers";
 export { StateSpec, TimerSpec, StatefulDoFn } from "./model/state";
 export type { ValueState, BagState, CombiningState, MapState, Timer, TimeDomain, StatefulProcessContext, TimerContext } from "./model/state";
 export { TestStream } from "./testing/test_stream";

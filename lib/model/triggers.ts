@@ -45,6 +45,8 @@ export type Trigger =
       readonly kind: "afterProcessingTime";
       /** Processing time after the pane's first element. */
       readonly delayMillis: number;
+      /** Then rounded up to the next multiple of this period since its offset (Beam Java's `alignedTo`). */
+      readonly alignedTo?: ProcessingTimeAlignment;
     }
   | {
       /** AfterCount. */
@@ -106,10 +108,43 @@ export function AfterWatermark(options: AfterWatermarkOptions = {}): Trigger {
   return { kind: "afterWatermark", ...(options.early !== undefined ? { early: options.early } : {}), ...(options.late !== undefined ? { late: options.late } : {}) };
 }
 
-/** Fires once `delayMillis` of processing time has passed since the first element of the pane. */
-export function AfterProcessingTime(delayMillis: number): Trigger {
+/** Processing-time boundaries: `offsetMillis + k * periodMillis` for every integer k. */
+export interface ProcessingTimeAlignment {
+  /** The distance between boundaries (positive). */
+  readonly periodMillis: number;
+  /** A boundary (0 when absent: boundaries are multiples of the period since the epoch). */
+  readonly offsetMillis?: number;
+}
+
+/** How AfterProcessingTime rounds its firing time. */
+export interface AfterProcessingTimeOptions {
+  /**
+   * Fire at the first boundary at or after the first element's arrival plus the delay (Beam
+   * Java's `plusDelayOf(delay).alignedTo(period, offset)`), so that the panes of every key and
+   * window fire together, e.g. on the minute.
+   */
+  readonly alignedTo?: ProcessingTimeAlignment;
+}
+
+/**
+ * Fires once `delayMillis` of processing time has passed since the first element of the pane
+ * (and, with `alignedTo`, at the next boundary of the alignment from then).
+ */
+export function AfterProcessingTime(delayMillis: number, options: AfterProcessingTimeOptions = {}): Trigger {
   if (!(Number.isInteger(delayMillis) && delayMillis >= 0)) throw new RangeError(`AfterProcessingTime delay must be a non-negative integer, got ${delayMillis}`);
-  return { kind: "afterProcessingTime", delayMillis };
+  const a = options.alignedTo;
+  if (a === undefined) return { kind: "afterProcessingTime", delayMillis };
+  if (!(Number.isInteger(a.periodMillis) && a.periodMillis > 0)) throw new RangeError(`AfterProcessingTime alignedTo.periodMillis must be a positive integer, got ${a.periodMillis}`);
+  const offsetMillis = a.offsetMillis ?? 0;
+  if (!Number.isInteger(offsetMillis)) throw new RangeError(`AfterProcessingTime alignedTo.offsetMillis must be an integer, got ${offsetMillis}`);
+  return { kind: "afterProcessingTime", delayMillis, alignedTo: { periodMillis: a.periodMillis, offsetMillis } };
+}
+
+/** The first boundary of `a` at or after `t` (Beam Java's AlignFn: an aligned time stays as it is). */
+export function alignProcessingTime(t: number, a: ProcessingTimeAlignment): number {
+  const period = a.periodMillis;
+  const since = (((t - (a.offsetMillis ?? 0)) % period) + period) % period;
+  return since === 0 ? t : t + period - since;
 }
 
 /** Fires once the pane holds at least `count` elements. */
@@ -188,7 +223,7 @@ export function describeTrigger(t: Trigger): string {
     case "afterWatermark":
       return `AfterWatermark(${t.early ? `early=${describeTrigger(t.early)}` : ""}${t.early && t.late ? "," : ""}${t.late ? `late=${describeTrigger(t.late)}` : ""})`;
     case "afterProcessingTime":
-      return `AfterProcessingTime(${t.delayMillis})`;
+      return `AfterProcessingTime(${t.delayMillis}${t.alignedTo !== undefined ? `,alignedTo=${t.alignedTo.periodMillis}+${t.alignedTo.offsetMillis ?? 0}` : ""})`;
     case "afterCount":
       return `AfterCount(${t.count})`;
     case "repeatedly":
@@ -221,7 +256,12 @@ export function triggersCompatible(a: Trigger | undefined, b: Trigger | undefine
     case "afterWatermark":
       return y.kind === "afterWatermark" && sub(x.early, y.early) && sub(x.late, y.late);
     case "afterProcessingTime":
-      return y.kind === "afterProcessingTime" && x.delayMillis === y.delayMillis;
+      return (
+        y.kind === "afterProcessingTime" &&
+        x.delayMillis === y.delayMillis &&
+        x.alignedTo?.periodMillis === y.alignedTo?.periodMillis &&
+        (x.alignedTo?.offsetMillis ?? 0) === (y.alignedTo?.offsetMillis ?? 0)
+      );
     case "afterCount":
       return y.kind === "afterCount" && x.count === y.count;
     case "repeatedly":

@@ -66,7 +66,15 @@ export function triggerProto(t: Trigger | undefined): rapi.Trigger {
       return {
         trigger: {
           oneofKind: "afterProcessingTime",
-          afterProcessingTime: { timestampTransforms: [{ timestampTransform: { oneofKind: "delay", delay: { delayMillis: BigInt(t.delayMillis) } } }] },
+          // In order: the delay, then the alignment (Beam Java's plusDelayOf(d).alignedTo(p, o)).
+          afterProcessingTime: {
+            timestampTransforms: [
+              { timestampTransform: { oneofKind: "delay", delay: { delayMillis: BigInt(t.delayMillis) } } },
+              ...(t.alignedTo !== undefined
+                ? [{ timestampTransform: { oneofKind: "alignTo" as const, alignTo: { period: BigInt(t.alignedTo.periodMillis), offset: BigInt(t.alignedTo.offsetMillis ?? 0) } } }]
+                : []),
+            ],
+          },
         },
       };
     case "afterCount":

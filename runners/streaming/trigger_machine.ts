@@ -12,7 +12,7 @@
  * drops the state but keeps the flags; `resetTree` drops both, for the node and its subtree.
  */
 import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
-import type { Trigger } from "../../lib/model/triggers";
+import { alignProcessingTime, type ProcessingTimeAlignment, type Trigger } from "../../lib/model/triggers";
 import type { BoundedWindow, Instant } from "../../lib/model/window";
 import { readOptionalDouble, writeOptionalDouble } from "./checkpoint";
 
@@ -153,13 +153,18 @@ class AfterCountMachine extends TriggerMachine {
 }
 
 class AfterProcessingTimeMachine extends TriggerMachine {
-  /** Processing time at which it fires: the first element's arrival plus the delay. */
+  /** Processing time at which it fires: the first element's arrival plus the delay (aligned up). */
   delayedUntil: Instant | undefined;
-  constructor(private readonly delay: number) {
+  constructor(
+    private readonly delay: number,
+    private readonly alignedTo: ProcessingTimeAlignment | undefined,
+  ) {
     super();
   }
   onElement(ctx: TriggerContext): void {
-    this.delayedUntil ??= ctx.processingTime + this.delay;
+    if (this.delayedUntil !== undefined) return;
+    const t = ctx.processingTime + this.delay;
+    this.delayedUntil = this.alignedTo === undefined ? t : alignProcessingTime(t, this.alignedTo);
   }
   /** The earliest deadline of the merging windows (unless the merged window's is finished). */
   onMerge(parts: readonly TriggerMachine[]): void {
@@ -423,7 +428,7 @@ export function triggerMachine(trigger: Trigger | undefined, merging = false): T
         merging,
       );
     case "afterProcessingTime":
-      return new AfterProcessingTimeMachine(t.delayMillis);
+      return new AfterProcessingTimeMachine(t.delayMillis, t.alignedTo);
     case "afterCount":
       return new AfterCountMachine(t.count);
     case "repeatedly":

@@ -97,11 +97,16 @@ describe("Flatten: trigger compatibility (Beam Java's Trigger.isCompatible)", ()
     throwsAt(twoInputs({ trigger: orFinally }, { trigger: AfterFirst(Repeatedly(AfterCount(1)), AfterWatermark()) }), "Both", /incompatible triggers: AfterFirst\(.*OrFinally\(Repeatedly\(AfterCount\(1\)\),AfterWatermark\(\)\)/);
     throwsAt(twoInputs({ trigger: orFinally }, { trigger: OrFinally(Repeatedly(AfterCount(2)), AfterWatermark()) }), "Both", /incompatible triggers/);
     throwsAt(twoInputs({ trigger: orFinally }, { trigger: OrFinally(Repeatedly(AfterCount(1)), AfterCount(1)) }), "Both", /incompatible triggers/);
+    // AfterProcessingTime: the same delay and alignment (Java's AfterProcessingTime.isCompatible is equals).
+    const aligned = (periodMillis: number, offsetMillis?: number) => Repeatedly(AfterProcessingTime(10, { alignedTo: { periodMillis, ...(offsetMillis !== undefined ? { offsetMillis } : {}) } }));
+    throwsAt(twoInputs({ trigger: Repeatedly(AfterProcessingTime(10)) }, { trigger: aligned(100) }), "Both", /incompatible triggers: Repeatedly\(AfterProcessingTime\(10,alignedTo=100\+0\)\)/);
+    throwsAt(twoInputs({ trigger: aligned(100) }, { trigger: aligned(100, 5) }), "Both", /incompatible triggers/);
   });
 
   it("accepts the same trigger, and the default trigger given or not", () => {
     twoInputs({ trigger: AfterWatermark({ early: AfterProcessingTime(10) }) }, { trigger: AfterWatermark({ early: AfterProcessingTime(10) }) })();
     twoInputs({}, { trigger: DefaultTrigger() })();
+    twoInputs({ trigger: Repeatedly(AfterProcessingTime(10, { alignedTo: { periodMillis: 100 } })) }, { trigger: Repeatedly(AfterProcessingTime(10, { alignedTo: { periodMillis: 100, offsetMillis: 0 } })) })();
     twoInputs({ trigger: OrFinally(Repeatedly(AfterCount(1)), AfterWatermark()) }, { trigger: OrFinally(Repeatedly(AfterCount(1)), AfterWatermark()) })();
     // Beam compares triggers only: accumulation and lateness may differ.
     twoInputs({ trigger: Repeatedly(AfterCount(1)), accumulationMode: "ACCUMULATING" }, { trigger: Repeatedly(AfterCount(1)), allowedLatenessMillis: 5 })();
@@ -138,6 +143,14 @@ describe("GroupByKey: triggers that may finish lose data (Beam Python's may_lose
     group({ trigger: AfterEach(AfterCount(2), Repeatedly(AfterCount(1))) })();
     // AfterWatermark() finishes only when the window ends, which loses nothing without lateness.
     group({ trigger: OrFinally(Repeatedly(AfterCount(1)), AfterWatermark()) })();
+  });
+
+  it("AfterProcessingTime refuses an alignment period that is not a positive integer, and an offset that is not an integer", () => {
+    assert.throws(() => AfterProcessingTime(0, { alignedTo: { periodMillis: 0 } }), /alignedTo.periodMillis must be a positive integer, got 0/);
+    assert.throws(() => AfterProcessingTime(0, { alignedTo: { periodMillis: 1.5 } }), /alignedTo.periodMillis must be a positive integer/);
+    assert.throws(() => AfterProcessingTime(0, { alignedTo: { periodMillis: 10, offsetMillis: 0.5 } }), /alignedTo.offsetMillis must be an integer, got 0.5/);
+    // An aligned AfterProcessingTime still finishes: unsafe alone, as any AfterProcessingTime.
+    throwsAt(group({ trigger: AfterProcessingTime(0, { alignedTo: { periodMillis: 10 } }) }), "Group", /Unsafe trigger AfterProcessingTime\(0,alignedTo=10\+0\)/);
   });
 
   it("OrFinally refuses a finally trigger that never finishes (Beam Java takes a OnceTrigger there)", () => {

@@ -147,6 +147,9 @@ describe("portable translation: streaming", () => {
       [AfterWatermark(), { afterEndOfWindow: {} }],
       [AfterWatermark({ late: AfterCount(2) }), { afterEndOfWindow: { lateFirings: { elementCount: { elementCount: 2 } } } }],
       [AfterProcessingTime(250), { afterProcessingTime: { timestampTransforms: [{ delay: { delayMillis: "250" } }] } }],
+      // Beam Java's TriggerTranslationTest alignment (5 ms from 27), after no delay and after a delay.
+      [AfterProcessingTime(0, { alignedTo: { periodMillis: 5, offsetMillis: 27 } }), { afterProcessingTime: { timestampTransforms: [{ delay: {} }, { alignTo: { period: "5", offset: "27" } }] } }],
+      [AfterProcessingTime(3000, { alignedTo: { periodMillis: 60_000 } }), { afterProcessingTime: { timestampTransforms: [{ delay: { delayMillis: "3000" } }, { alignTo: { period: "60000" } }] } }],
       [AfterCount(7), { elementCount: { elementCount: 7 } }],
       [Repeatedly(AfterCount(1)), { repeat: { subtrigger: { elementCount: { elementCount: 1 } } } }],
       [AfterFirst(AfterCount(1), AfterWatermark()), { afterAny: { subtriggers: [{ elementCount: { elementCount: 1 } }, { afterEndOfWindow: {} }] } }],

@@ -6,7 +6,7 @@
  * never run: only their types matter.
  */
 import { strict as assert } from "node:assert";
-import { AfterCount, AfterWatermark, FixedWindows, OrFinally, Repeatedly, Window, type Trigger } from "../../lib";
+import { AfterCount, AfterProcessingTime, AfterWatermark, FixedWindows, OrFinally, Repeatedly, Window, type AfterProcessingTimeOptions, type Trigger } from "../../lib";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
@@ -31,6 +31,23 @@ describe("triggers (type-level)", () => {
       OrFinally(Repeatedly(AfterCount(1)), 10);
       // @ts-expect-error: the node is read-only plain data
       t.main = AfterCount(2);
+    };
+    void typeOnly;
+  });
+
+  it("AfterProcessingTime takes an optional alignment: a period and an optional offset", () => {
+    const t = AfterProcessingTime(1000, { alignedTo: { periodMillis: 60_000 } });
+    expectType(t)<Trigger>(true);
+    if (t.kind !== "afterProcessingTime") assert.fail("AfterProcessingTime builds an afterProcessingTime node");
+    assert.deepEqual(t.alignedTo, { periodMillis: 60_000, offsetMillis: 0 });
+    const options: AfterProcessingTimeOptions = { alignedTo: { periodMillis: 5, offsetMillis: 27 } };
+    assert.ok(AfterProcessingTime(0, options));
+
+    const typeOnly = (): void => {
+      // @ts-expect-error: the period is required
+      AfterProcessingTime(0, { alignedTo: { offsetMillis: 27 } });
+      // @ts-expect-error: a period is a number of milliseconds
+      AfterProcessingTime(0, { alignedTo: { periodMillis: "1m" } });
     };
     void typeOnly;
   });
