@@ -6,7 +6,13 @@
  * first element, across the main trigger's panes.
  */
 import { strict as assert } from "node:assert";
-import { FixedWindows, GlobalWindows, KV, Sessions } from "../../lib";
+import { FixedWindows, GlobalWindows, kv, KV, Sessions } from "../../lib";
+import { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
+import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
+import { ElementMeta, GlobalWindow, NO_FIRING } from "../../lib/model/window";
+import type { WindowingStrategy } from "../../lib/model/windowing";
+import { deterministicKeyCoder } from "../../runners/executor/default_coders";
+import { DROPPED_CLOSED, GroupNode } from "../../runners/streaming/grouping";
 import { AfterCount, AfterEach, AfterProcessingTime, AfterWatermark, OrFinally, Repeatedly } from "../../lib/model/triggers";
 import { TestStream } from "../../lib/testing/test_stream";
 import { droppedClosed, el, groupedPanes, UNSAFE_TRIGGERS } from "./collect";
@@ -83,5 +89,37 @@ describe("Streaming DirectRunner: OrFinally", () => {
       allowedLatenessMillis: 100,
     });
     assert.deepEqual(rows, ["k:1 1:11 ON_TIME#0/0 first", "k:1,2,3,4,5 1:15 EARLY#0/-1 first", "k:6 1:16 EARLY#0/-1 first", "k: 1:16 ON_TIME#1/0 last"]);
+  });
+});
+
+describe("Streaming GroupByKey state: OrFinally across a checkpoint", () => {
+  const windowing: WindowingStrategy = {
+    windowFn: new GlobalWindows(),
+    trigger: OrFinally(Repeatedly(AfterCount(1)), AfterProcessingTime(100)),
+    timestampCombiner: "END_OF_WINDOW",
+    accumulationMode: "DISCARDING",
+    allowedLatenessMillis: 0,
+  };
+  const meta: ElementMeta = { timestamp: 1, windows: [GlobalWindow.INSTANCE], pane: NO_FIRING };
+  const groupInto = (panes: string[]): GroupNode =>
+    new GroupNode("Group", windowing, deterministicKeyCoder(), undefined, { receive: (v: unknown) => void panes.push(JSON.stringify(v)) }, new MetricsContainer("Group"));
+
+  it("a restored window whose processing-time finally trigger comes due with nothing pending still closes", async () => {
+    const before: string[] = [];
+    const group = groupInto(before);
+    await group.receive(kv("k", 1), meta);
+    await group.advance({ inputWatermark: 0, processingTime: 0 }); // pane [1]; the finally trigger is due at 100
+    assert.deepEqual(before, ['{"key":"k","value":[1]}']);
+    const w = new ByteWriter();
+    group.snapshot(w);
+
+    const after: string[] = [];
+    const restored = groupInto(after);
+    restored.restore(new ByteReader(w.finish()));
+    await restored.advance({ inputWatermark: 0, processingTime: 100 }); // the finally trigger fires: closed
+    await restored.receive(kv("k", 2), meta); // dropped
+    await restored.advance({ inputWatermark: 0, processingTime: 101 });
+    assert.deepEqual(after, []);
+    assert.equal(restored.metrics.counters.get(systemCounterKey(DROPPED_CLOSED)), 1);
   });
 });
