@@ -7,6 +7,7 @@ import {
   Combiners,
   FixedWindows,
   GlobalWindows,
+  OrFinally,
   ParDo,
   Repeatedly,
   TestStream,
@@ -61,4 +62,25 @@ export function everyTwo(p: Pipeline): PCollection<number> {
     .apply("BatchTotal", Combine.globally(Combiners.sum()));
   // [END repeatedly]
   return runningBatches;
+}
+
+export function untilTheHourEnds(p: Pipeline): PCollection<string> {
+  const clicks = p.apply("Clicks", TestStream.create<KV<string, number>>()
+    .addElements({ value: kv("home", 1), timestamp: 1 * MINUTE })
+    .addElements({ value: kv("home", 1), timestamp: 2 * MINUTE })
+    .advanceWatermarkTo(HOUR)                // the hour is over: the last pane
+    .advanceWatermarkToInfinity());
+  // [START or_finally]
+  const pageViews = clicks
+    .apply("HourlyUntilDone", Window.into(new FixedWindows(HOUR), {
+      // a pane per bundle of clicks, until the watermark passes the end of the hour: then a last pane
+      trigger: OrFinally(Repeatedly(AfterCount(1)), AfterWatermark()),
+      accumulationMode: "ACCUMULATING",
+    }))
+    .apply("PageViews", Combine.perKey(Combiners.sum()))
+    .apply("Describe", ParDo.into<string>().of((views, ctx) => {
+      ctx.output(`${views.key}=${views.value} ${ctx.pane.timing}${ctx.pane.isLast ? " last" : ""}`);   // home=1 EARLY, home=2 EARLY, home=2 ON_TIME last
+    }));
+  // [END or_finally]
+  return pageViews;
 }

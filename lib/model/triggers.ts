@@ -15,9 +15,10 @@
  * A runner evaluates a window's trigger once per bundle of elements (and when the window's
  * timers are due), so a pane holds every element of the bundles since the last one.
  * "Once" triggers (AfterCount, AfterProcessingTime, AfterWatermark without late firings,
- * AfterFirst, AfterAll, AfterEach) finish after firing; the window is then closed and later
- * data for it is dropped. Wrap them in Repeatedly to keep firing. A grouping's output keeps the
- * trigger (as in Beam Python), so a later grouping fires with the same one.
+ * AfterFirst, AfterAll, AfterEach) finish after firing, OrFinally when its finally trigger
+ * fires; the window is then closed and later data for it is dropped. Wrap them in Repeatedly to
+ * keep firing. A grouping's output keeps the trigger (as in Beam Python, which has no
+ * continuation triggers), so a later grouping fires with the same one.
  *
  * @category Windowing
  */
@@ -44,6 +45,8 @@ export type Trigger =
       readonly kind: "afterProcessingTime";
       /** Processing time after the pane's first element. */
       readonly delayMillis: number;
+      /** Then rounded up to the next multiple of this period since its offset (Beam Java's `alignedTo`). */
+      readonly alignedTo?: ProcessingTimeAlignment;
     }
   | {
       /** AfterCount. */
@@ -74,6 +77,14 @@ export type Trigger =
       readonly kind: "afterEach";
       /** Fire one after the other. */
       readonly triggers: readonly Trigger[];
+    }
+  | {
+      /** OrFinally (Beam Java's `main.orFinally(finally)`, Beam Python's `OrFinally(main, finally)`). */
+      readonly kind: "orFinally";
+      /** Fires the panes, as often as it fires. */
+      readonly main: Trigger;
+      /** Fires a last pane and finishes the window; it sees every element, across the main trigger's panes. */
+      readonly finally: Trigger;
     };
 
 /** Fires when the watermark passes the end of the window, then for every late element: Repeatedly(AfterWatermark()). */
@@ -97,10 +108,43 @@ export function AfterWatermark(options: AfterWatermarkOptions = {}): Trigger {
   return { kind: "afterWatermark", ...(options.early !== undefined ? { early: options.early } : {}), ...(options.late !== undefined ? { late: options.late } : {}) };
 }
 
-/** Fires once `delayMillis` of processing time has passed since the first element of the pane. */
-export function AfterProcessingTime(delayMillis: number): Trigger {
+/** Processing-time boundaries: `offsetMillis + k * periodMillis` for every integer k. */
+export interface ProcessingTimeAlignment {
+  /** The distance between boundaries (positive). */
+  readonly periodMillis: number;
+  /** A boundary (0 when absent: boundaries are multiples of the period since the epoch). */
+  readonly offsetMillis?: number;
+}
+
+/** How AfterProcessingTime rounds its firing time. */
+export interface AfterProcessingTimeOptions {
+  /**
+   * Fire at the first boundary at or after the first element's arrival plus the delay (Beam
+   * Java's `plusDelayOf(delay).alignedTo(period, offset)`), so that the panes of every key and
+   * window fire together, e.g. on the minute.
+   */
+  readonly alignedTo?: ProcessingTimeAlignment;
+}
+
+/**
+ * Fires once `delayMillis` of processing time has passed since the first element of the pane
+ * (and, with `alignedTo`, at the next boundary of the alignment from then).
+ */
+export function AfterProcessingTime(delayMillis: number, options: AfterProcessingTimeOptions = {}): Trigger {
   if (!(Number.isInteger(delayMillis) && delayMillis >= 0)) throw new RangeError(`AfterProcessingTime delay must be a non-negative integer, got ${delayMillis}`);
-  return { kind: "afterProcessingTime", delayMillis };
+  const a = options.alignedTo;
+  if (a === undefined) return { kind: "afterProcessingTime", delayMillis };
+  if (!(Number.isInteger(a.periodMillis) && a.periodMillis > 0)) throw new RangeError(`AfterProcessingTime alignedTo.periodMillis must be a positive integer, got ${a.periodMillis}`);
+  const offsetMillis = a.offsetMillis ?? 0;
+  if (!Number.isInteger(offsetMillis)) throw new RangeError(`AfterProcessingTime alignedTo.offsetMillis must be an integer, got ${offsetMillis}`);
+  return { kind: "afterProcessingTime", delayMillis, alignedTo: { periodMillis: a.periodMillis, offsetMillis } };
+}
+
+/** The first boundary of `a` at or after `t` (Beam Java's AlignFn: an aligned time stays as it is). */
+export function alignProcessingTime(t: number, a: ProcessingTimeAlignment): number {
+  const period = a.periodMillis;
+  const since = (((t - (a.offsetMillis ?? 0)) % period) + period) % period;
+  return since === 0 ? t : t + period - since;
 }
 
 /** Fires once the pane holds at least `count` elements. */
@@ -132,6 +176,45 @@ export function AfterEach(...triggers: Trigger[]): Trigger {
   return { kind: "afterEach", triggers };
 }
 
+/**
+ * Fires whenever `main` fires, until `final` fires: that pane is the window's last (the window is
+ * closed). `main` finishing finishes it too. Unlike every other trigger, `final` counts from the
+ * window's first element, not from the last pane: `OrFinally(Repeatedly(AfterCount(2)),
+ * AfterCount(5))` fires a pane per two elements and closes the window at the fifth.
+ *
+ * `final` must be able to finish (Beam Java takes a `OnceTrigger` there): not the default
+ * trigger, `Repeatedly`, or `AfterWatermark` with late firings.
+ */
+export function OrFinally(main: Trigger, final: Trigger): Trigger {
+  if (neverFinishes(final)) {
+    throw new RangeError(
+      `OrFinally's finally trigger ${describeTrigger(final)} never finishes, so it would never end the main trigger's firings; give a trigger that finishes (AfterCount, AfterProcessingTime, AfterWatermark() without late firings, or AfterFirst/AfterAll/AfterEach of such)`,
+    );
+  }
+  return { kind: "orFinally", main, finally: final };
+}
+
+/** Whether a trigger can never finish on its own (a window under it closes only when it expires). */
+function neverFinishes(t: Trigger): boolean {
+  switch (t.kind) {
+    case "default":
+    case "repeatedly":
+      return true;
+    case "afterWatermark":
+      return t.late !== undefined;
+    case "afterCount":
+    case "afterProcessingTime":
+      return false;
+    case "afterFirst":
+      return t.triggers.every(neverFinishes);
+    case "afterAll":
+    case "afterEach":
+      return t.triggers.some(neverFinishes);
+    case "orFinally":
+      return neverFinishes(t.main) && neverFinishes(t.finally);
+  }
+}
+
 /** A stable text form of a trigger for fingerprints and error messages. */
 export function describeTrigger(t: Trigger): string {
   switch (t.kind) {
@@ -140,7 +223,7 @@ export function describeTrigger(t: Trigger): string {
     case "afterWatermark":
       return `AfterWatermark(${t.early ? `early=${describeTrigger(t.early)}` : ""}${t.early && t.late ? "," : ""}${t.late ? `late=${describeTrigger(t.late)}` : ""})`;
     case "afterProcessingTime":
-      return `AfterProcessingTime(${t.delayMillis})`;
+      return `AfterProcessingTime(${t.delayMillis}${t.alignedTo !== undefined ? `,alignedTo=${t.alignedTo.periodMillis}+${t.alignedTo.offsetMillis ?? 0}` : ""})`;
     case "afterCount":
       return `AfterCount(${t.count})`;
     case "repeatedly":
@@ -151,6 +234,8 @@ export function describeTrigger(t: Trigger): string {
       return `AfterAll(${t.triggers.map(describeTrigger).join(",")})`;
     case "afterEach":
       return `AfterEach(${t.triggers.map(describeTrigger).join(",")})`;
+    case "orFinally":
+      return `OrFinally(${describeTrigger(t.main)},${describeTrigger(t.finally)})`;
   }
 }
 
@@ -171,7 +256,12 @@ export function triggersCompatible(a: Trigger | undefined, b: Trigger | undefine
     case "afterWatermark":
       return y.kind === "afterWatermark" && sub(x.early, y.early) && sub(x.late, y.late);
     case "afterProcessingTime":
-      return y.kind === "afterProcessingTime" && x.delayMillis === y.delayMillis;
+      return (
+        y.kind === "afterProcessingTime" &&
+        x.delayMillis === y.delayMillis &&
+        x.alignedTo?.periodMillis === y.alignedTo?.periodMillis &&
+        (x.alignedTo?.offsetMillis ?? 0) === (y.alignedTo?.offsetMillis ?? 0)
+      );
     case "afterCount":
       return y.kind === "afterCount" && x.count === y.count;
     case "repeatedly":
@@ -180,6 +270,8 @@ export function triggersCompatible(a: Trigger | undefined, b: Trigger | undefine
     case "afterAll":
     case "afterEach":
       return (y.kind === "afterFirst" || y.kind === "afterAll" || y.kind === "afterEach") && y.kind === x.kind && all(x.triggers, y.triggers);
+    case "orFinally":
+      return y.kind === "orFinally" && triggersCompatible(x.main, y.main) && triggersCompatible(x.finally, y.finally);
   }
 }
 
@@ -189,7 +281,9 @@ export function triggersCompatible(a: Trigger | undefined, b: Trigger | undefine
  * later data for the window is dropped. `Repeatedly` and the default trigger never finish;
  * `AfterCount` and `AfterProcessingTime` do; `AfterWatermark` finishes only before late data can
  * arrive when there is no allowed lateness, and its late firings repeat; `AfterFirst` finishes
- * when any of its triggers may, `AfterAll` and `AfterEach` when all of theirs may.
+ * when any of its triggers may, `AfterAll` and `AfterEach` when all of theirs may. `OrFinally`
+ * finishes when either of its triggers may (Beam Python's OrFinally is an AfterAny; Beam Java's
+ * `OrFinallyTrigger.mayFinish` is the same).
  */
 export function triggerMayFinish(t: Trigger, allowedLatenessMillis: number): boolean {
   switch (t.kind) {
@@ -203,6 +297,8 @@ export function triggerMayFinish(t: Trigger, allowedLatenessMillis: number): boo
       return allowedLatenessMillis > 0 && t.late === undefined;
     case "afterFirst":
       return t.triggers.some((s) => triggerMayFinish(s, allowedLatenessMillis));
+    case "orFinally":
+      return triggerMayFinish(t.main, allowedLatenessMillis) || triggerMayFinish(t.finally, allowedLatenessMillis);
     case "afterAll":
     case "afterEach":
       return t.triggers.every((s) => triggerMayFinish(s, allowedLatenessMillis));

@@ -66,7 +66,15 @@ export function triggerProto(t: Trigger | undefined): rapi.Trigger {
       return {
         trigger: {
           oneofKind: "afterProcessingTime",
-          afterProcessingTime: { timestampTransforms: [{ timestampTransform: { oneofKind: "delay", delay: { delayMillis: BigInt(t.delayMillis) } } }] },
+          // In order: the delay, then the alignment (Beam Java's plusDelayOf(d).alignedTo(p, o)).
+          afterProcessingTime: {
+            timestampTransforms: [
+              { timestampTransform: { oneofKind: "delay", delay: { delayMillis: BigInt(t.delayMillis) } } },
+              ...(t.alignedTo !== undefined
+                ? [{ timestampTransform: { oneofKind: "alignTo" as const, alignTo: { period: BigInt(t.alignedTo.periodMillis), offset: BigInt(t.alignedTo.offsetMillis ?? 0) } } }]
+                : []),
+            ],
+          },
         },
       };
     case "afterCount":
@@ -79,6 +87,8 @@ export function triggerProto(t: Trigger | undefined): rapi.Trigger {
       return { trigger: { oneofKind: "afterAll", afterAll: { subtriggers: t.triggers.map(triggerProto) } } };
     case "afterEach":
       return { trigger: { oneofKind: "afterEach", afterEach: { subtriggers: t.triggers.map(triggerProto) } } };
+    case "orFinally":
+      return { trigger: { oneofKind: "orFinally", orFinally: { main: triggerProto(t.main), finally: triggerProto(t.finally) } } };
   }
 }
 

@@ -42,7 +42,7 @@ import { CombineCalls } from "./combine_calls";
 /** WindowState.wakePhase: the window's next visit is at its end, or at its expiry (end + allowed lateness). */
 const WAKE_AT_END = 1;
 const WAKE_AT_EXPIRY = 2;
-import { TriggerContext, triggerMachine, usesProcessingTime } from "./trigger_machine";
+import { armedAcrossPanes, TriggerContext, triggerMachine, usesProcessingTime } from "./trigger_machine";
 
 export { DROPPED_LATE };
 export type { Clocks };
@@ -90,10 +90,13 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
   private readonly holds = new HoldCounts();
   private readonly processingTimeTriggers: boolean;
   /**
-   * Windows with elements not yet in a pane (the only ones a processing-time trigger can fire),
-   * kept only when the trigger reads processing time.
+   * Windows with elements not yet in a pane (the only ones a processing-time trigger can fire,
+   * but for `armedAcrossPanes`: then every open window that had elements), kept only when the
+   * trigger reads processing time.
    */
   private readonly unfired = new Set<WindowState>();
+  /** Whether an open window stays in `unfired` after a pane (an OrFinally's processing-time finally trigger). */
+  private readonly armedAcrossPanes: boolean;
   /**
    * Windows that received elements since the last evaluation (the bundle's windows; each is
    * flagged `touched`). One array for the whole run: the optimized receive checks the array's
@@ -134,6 +137,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     state?: GroupingState,
   ) {
     this.processingTimeTriggers = usesProcessingTime(windowing.trigger);
+    this.armedAcrossPanes = armedAcrossPanes(windowing.trigger);
     this.counting = combineFn !== undefined && combineFn.addInput === countAddInput;
     this.combineCalls = new CombineCalls(transformName, metrics);
     this.merging = isMergingWindowFn(windowing.windowFn);
@@ -314,7 +318,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
     this.outputWatermark = r.readDoubleBE();
     readWindowStates(r, this.codec, (ws, touched) => {
       this.state.put(stateKeyOf(ws.key, this.keyCoder), ws.window.id(), ws);
-      if (ws.pending > 0 && this.processingTimeTriggers) this.unfired.add(ws);
+      if ((ws.pending > 0 || (this.armedAcrossPanes && !ws.closed)) && this.processingTimeTriggers) this.unfired.add(ws);
       if (touched) {
         ws.touched = true;
         this.touched.push(ws);
@@ -634,7 +638,7 @@ export class GroupNode implements Receiver, TimeAware, Checkpointable {
       ws.buffer = fn !== undefined ? this.combineCalls.createAccumulator(fn) : [];
     }
     ws.pending = 0;
-    if (this.processingTimeTriggers) this.unfired.delete(ws);
+    if (this.processingTimeTriggers && (isLast || !this.armedAcrossPanes)) this.unfired.delete(ws);
     ws.holdMin = ws.holdMax = undefined;
     if (ws.window !== this.paneWindow) {
       this.paneWindow = ws.window;

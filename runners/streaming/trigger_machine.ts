@@ -12,7 +12,7 @@
  * drops the state but keeps the flags; `resetTree` drops both, for the node and its subtree.
  */
 import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
-import type { Trigger } from "../../lib/model/triggers";
+import { alignProcessingTime, type ProcessingTimeAlignment, type Trigger } from "../../lib/model/triggers";
 import type { BoundedWindow, Instant } from "../../lib/model/window";
 import { readOptionalDouble, writeOptionalDouble } from "./checkpoint";
 
@@ -153,13 +153,18 @@ class AfterCountMachine extends TriggerMachine {
 }
 
 class AfterProcessingTimeMachine extends TriggerMachine {
-  /** Processing time at which it fires: the first element's arrival plus the delay. */
+  /** Processing time at which it fires: the first element's arrival plus the delay (aligned up). */
   delayedUntil: Instant | undefined;
-  constructor(private readonly delay: number) {
+  constructor(
+    private readonly delay: number,
+    private readonly alignedTo: ProcessingTimeAlignment | undefined,
+  ) {
     super();
   }
   onElement(ctx: TriggerContext): void {
-    this.delayedUntil ??= ctx.processingTime + this.delay;
+    if (this.delayedUntil !== undefined) return;
+    const t = ctx.processingTime + this.delay;
+    this.delayedUntil = this.alignedTo === undefined ? t : alignProcessingTime(t, this.alignedTo);
   }
   /** The earliest deadline of the merging windows (unless the merged window's is finished). */
   onMerge(parts: readonly TriggerMachine[]): void {
@@ -376,6 +381,33 @@ class AfterEachMachine extends TriggerMachine {
 }
 
 /**
+ * OrFinally: children [main, finally]. Fires when either is ready; a firing of `finally` fires
+ * it and finishes the whole (the main trigger's state is dropped), otherwise the main trigger
+ * fires and `finally` keeps its state: it counts across the main trigger's panes. Finished as
+ * soon as either child is (Beam's OrFinallyStateMachine).
+ */
+class OrFinallyMachine extends TriggerMachine {
+  onElement(ctx: TriggerContext): void {
+    for (const c of this.children) if (!c.finished) c.onElement(ctx);
+  }
+  onMerge(parts: readonly TriggerMachine[], ctx: TriggerContext): void {
+    this.children.forEach((c, i) => c.onMerge(childOf(parts, i), ctx));
+    this.finished = this.children.some((c) => c.finished);
+  }
+  shouldFire(ctx: TriggerContext): boolean {
+    return this.children[0]!.shouldFire(ctx) || this.children[1]!.shouldFire(ctx);
+  }
+  onFire(ctx: TriggerContext): void {
+    const [main, final] = this.children as [TriggerMachine, TriggerMachine];
+    if (final.shouldFire(ctx)) {
+      final.onFire(ctx);
+      main.clear();
+    } else main.onFire(ctx);
+    this.finished = main.finished || final.finished;
+  }
+}
+
+/**
  * A fresh state machine for a trigger (undefined: the default trigger). `merging`: the window fn
  * merges windows (sessions), which changes how sequences see elements.
  */
@@ -396,7 +428,7 @@ export function triggerMachine(trigger: Trigger | undefined, merging = false): T
         merging,
       );
     case "afterProcessingTime":
-      return new AfterProcessingTimeMachine(t.delayMillis);
+      return new AfterProcessingTimeMachine(t.delayMillis, t.alignedTo);
     case "afterCount":
       return new AfterCountMachine(t.count);
     case "repeatedly":
@@ -407,6 +439,8 @@ export function triggerMachine(trigger: Trigger | undefined, merging = false): T
       return new AfterAllMachine(t.triggers.map(sub));
     case "afterEach":
       return new AfterEachMachine(t.triggers.map(sub), merging);
+    case "orFinally":
+      return new OrFinallyMachine([sub(t.main), sub(t.finally)]);
   }
 }
 
@@ -424,6 +458,32 @@ export function usesProcessingTime(t: Trigger | undefined): boolean {
     case "afterAll":
     case "afterEach":
       return t.triggers.some(usesProcessingTime);
+    case "orFinally":
+      return usesProcessingTime(t.main) || usesProcessingTime(t.finally);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Whether a processing-time trigger's state can outlive a pane: the finally trigger of an
+ * OrFinally keeps counting from the window's first element, so it can come due (and close the
+ * window) when the window holds nothing new. Elsewhere a firing clears what fired and a
+ * processing-time delay starts at an element that is still pending.
+ */
+export function armedAcrossPanes(t: Trigger | undefined): boolean {
+  if (t === undefined) return false;
+  switch (t.kind) {
+    case "orFinally":
+      return usesProcessingTime(t.finally) || armedAcrossPanes(t.main);
+    case "afterWatermark":
+      return armedAcrossPanes(t.early) || armedAcrossPanes(t.late);
+    case "repeatedly":
+      return armedAcrossPanes(t.trigger);
+    case "afterFirst":
+    case "afterAll":
+    case "afterEach":
+      return t.triggers.some(armedAcrossPanes);
     default:
       return false;
   }

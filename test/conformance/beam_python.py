@@ -31,6 +31,7 @@ TRIGGERS = {
     'AfterFirst': T.AfterAny,
     'AfterAll': T.AfterAll,
     'AfterEach': T.AfterEach,
+    'OrFinally': T.OrFinally,
 }
 
 COMBINERS = {

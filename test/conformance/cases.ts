@@ -27,7 +27,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, DefaultTrigger, Repeatedly, Trigger } from "../../lib/model/triggers";
+import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, DefaultTrigger, OrFinally, Repeatedly, Trigger } from "../../lib/model/triggers";
 import { FixedWindows, GlobalWindows, WindowFn, AccumulationMode, OnTimeBehavior, TimestampCombiner } from "../../lib/model/windowing";
 import { Sessions, SlidingWindows } from "../../lib/model/sliding_sessions";
 import { BoundedWindow, Instant, IntervalWindow, PaneInfo } from "../../lib/model/window";
@@ -94,7 +94,7 @@ export function parseWindowFn(s: string): WindowFn {
 /**
  * A trigger written as Beam Python writes it: Default(), AfterWatermark(early=..., late=...),
  * AfterCount(n), AfterProcessingTime(delay), Repeatedly(t), AfterFirst(...), AfterAll(...),
- * AfterEach(...).
+ * AfterEach(...), OrFinally(main, finally).
  */
 export function parseTrigger(text: string): Trigger {
   let i = 0;
@@ -155,6 +155,8 @@ export function parseTrigger(text: string): Trigger {
         return AfterAll(...triggers);
       case "AfterEach":
         return AfterEach(...triggers);
+      case "OrFinally":
+        return OrFinally(triggers[0] ?? fail("OrFinally needs a main trigger"), triggers[1] ?? fail("OrFinally needs a finally trigger"));
     }
     return fail(`unknown trigger ${n}`);
   };

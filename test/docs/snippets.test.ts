@@ -200,6 +200,12 @@ describe("docs: programming guide snippets run", function () {
         assertThat(triggers.everyTwo(p), equalTo([30, 6]));
       });
     });
+
+    it("OrFinally(Repeatedly(AfterCount(1)), AfterWatermark()): panes until the hour is over, then a last one", async () => {
+      await runOk((p) => {
+        assertThat(triggers.untilTheHourEnds(p), equalTo(["home=1 EARLY", "home=2 EARLY", "home=2 ON_TIME last"]));
+      });
+    });
   });
 
   describe("metrics", () => {

@@ -11,7 +11,7 @@
  */
 import { strict as assert } from "node:assert";
 import { Combine, Combiners, Create, FixedWindows, Flatten, GlobalWindows, GroupByKey, kv, KV, Pipeline, PipelineConstructionError, Reshuffle, Window } from "../../lib";
-import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, DefaultTrigger, Repeatedly } from "../../lib/model/triggers";
+import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, DefaultTrigger, OrFinally, Repeatedly } from "../../lib/model/triggers";
 import type { WindowIntoOptions } from "../../lib/model/primitives";
 import { TestStream } from "../../lib/testing/test_stream";
 import { parseArgs } from "../../lib";
@@ -92,11 +92,22 @@ describe("Flatten: trigger compatibility (Beam Java's Trigger.isCompatible)", ()
     throwsAt(twoInputs({}, { trigger: Repeatedly(AfterCount(1)) }), "Both", /incompatible triggers/);
     throwsAt(twoInputs({ trigger: AfterWatermark({ early: AfterProcessingTime(10) }) }, { trigger: AfterWatermark() }), "Both", /incompatible triggers/);
     throwsAt(twoInputs({ trigger: AfterWatermark({ early: AfterProcessingTime(10) }) }, { trigger: AfterWatermark({ late: AfterProcessingTime(10) }) }), "Both", /incompatible triggers/);
+    // OrFinally: its own kind (not an AfterFirst of the same two), compared trigger by trigger.
+    const orFinally = OrFinally(Repeatedly(AfterCount(1)), AfterWatermark());
+    throwsAt(twoInputs({ trigger: orFinally }, { trigger: AfterFirst(Repeatedly(AfterCount(1)), AfterWatermark()) }), "Both", /incompatible triggers: AfterFirst\(.*OrFinally\(Repeatedly\(AfterCount\(1\)\),AfterWatermark\(\)\)/);
+    throwsAt(twoInputs({ trigger: orFinally }, { trigger: OrFinally(Repeatedly(AfterCount(2)), AfterWatermark()) }), "Both", /incompatible triggers/);
+    throwsAt(twoInputs({ trigger: orFinally }, { trigger: OrFinally(Repeatedly(AfterCount(1)), AfterCount(1)) }), "Both", /incompatible triggers/);
+    // AfterProcessingTime: the same delay and alignment (Java's AfterProcessingTime.isCompatible is equals).
+    const aligned = (periodMillis: number, offsetMillis?: number) => Repeatedly(AfterProcessingTime(10, { alignedTo: { periodMillis, ...(offsetMillis !== undefined ? { offsetMillis } : {}) } }));
+    throwsAt(twoInputs({ trigger: Repeatedly(AfterProcessingTime(10)) }, { trigger: aligned(100) }), "Both", /incompatible triggers: Repeatedly\(AfterProcessingTime\(10,alignedTo=100\+0\)\)/);
+    throwsAt(twoInputs({ trigger: aligned(100) }, { trigger: aligned(100, 5) }), "Both", /incompatible triggers/);
   });
 
   it("accepts the same trigger, and the default trigger given or not", () => {
     twoInputs({ trigger: AfterWatermark({ early: AfterProcessingTime(10) }) }, { trigger: AfterWatermark({ early: AfterProcessingTime(10) }) })();
     twoInputs({}, { trigger: DefaultTrigger() })();
+    twoInputs({ trigger: Repeatedly(AfterProcessingTime(10, { alignedTo: { periodMillis: 100 } })) }, { trigger: Repeatedly(AfterProcessingTime(10, { alignedTo: { periodMillis: 100, offsetMillis: 0 } })) })();
+    twoInputs({ trigger: OrFinally(Repeatedly(AfterCount(1)), AfterWatermark()) }, { trigger: OrFinally(Repeatedly(AfterCount(1)), AfterWatermark()) })();
     // Beam compares triggers only: accumulation and lateness may differ.
     twoInputs({ trigger: Repeatedly(AfterCount(1)), accumulationMode: "ACCUMULATING" }, { trigger: Repeatedly(AfterCount(1)), allowedLatenessMillis: 5 })();
   });
@@ -117,6 +128,10 @@ describe("GroupByKey: triggers that may finish lose data (Beam Python's may_lose
     throwsAt(group({ trigger: AfterFirst(Repeatedly(AfterCount(3)), AfterCount(3)) }), "Group", /Unsafe trigger AfterFirst/);
     throwsAt(group({ trigger: AfterEach(AfterCount(2), AfterProcessingTime(5)) }), "Group", /Unsafe trigger AfterEach/);
     throwsAt(group({ trigger: AfterAll(AfterCount(2), AfterProcessingTime(5)) }), "Group", /Unsafe trigger AfterAll/);
+    // OrFinally may finish when either of its triggers may (Beam Python's OrFinally is an AfterAny).
+    throwsAt(group({ trigger: OrFinally(Repeatedly(AfterCount(1)), AfterCount(10)) }), "Group", /Unsafe trigger OrFinally\(Repeatedly\(AfterCount\(1\)\),AfterCount\(10\)\)/);
+    throwsAt(group({ trigger: OrFinally(Repeatedly(AfterCount(1)), AfterWatermark()), allowedLatenessMillis: 100 }), "Group", /Unsafe trigger OrFinally/);
+    throwsAt(group({ trigger: OrFinally(AfterCount(2), AfterWatermark()) }), "Group", /Unsafe trigger OrFinally/);
   });
 
   it("accepts triggers that never finish before the window expires", () => {
@@ -126,6 +141,25 @@ describe("GroupByKey: triggers that may finish lose data (Beam Python's may_lose
     group({ trigger: AfterWatermark({ late: AfterCount(1) }), allowedLatenessMillis: 100 })();
     group({ trigger: AfterAll(AfterWatermark(), AfterCount(2)) })();
     group({ trigger: AfterEach(AfterCount(2), Repeatedly(AfterCount(1))) })();
+    // AfterWatermark() finishes only when the window ends, which loses nothing without lateness.
+    group({ trigger: OrFinally(Repeatedly(AfterCount(1)), AfterWatermark()) })();
+  });
+
+  it("AfterProcessingTime refuses an alignment period that is not a positive integer, and an offset that is not an integer", () => {
+    assert.throws(() => AfterProcessingTime(0, { alignedTo: { periodMillis: 0 } }), /alignedTo.periodMillis must be a positive integer, got 0/);
+    assert.throws(() => AfterProcessingTime(0, { alignedTo: { periodMillis: 1.5 } }), /alignedTo.periodMillis must be a positive integer/);
+    assert.throws(() => AfterProcessingTime(0, { alignedTo: { periodMillis: 10, offsetMillis: 0.5 } }), /alignedTo.offsetMillis must be an integer, got 0.5/);
+    // An aligned AfterProcessingTime still finishes: unsafe alone, as any AfterProcessingTime.
+    throwsAt(group({ trigger: AfterProcessingTime(0, { alignedTo: { periodMillis: 10 } }) }), "Group", /Unsafe trigger AfterProcessingTime\(0,alignedTo=10\+0\)/);
+  });
+
+  it("OrFinally refuses a finally trigger that never finishes (Beam Java takes a OnceTrigger there)", () => {
+    for (const never of [Repeatedly(AfterCount(2)), DefaultTrigger(), AfterWatermark({ late: AfterCount(1) }), AfterFirst(Repeatedly(AfterCount(1)), DefaultTrigger())]) {
+      assert.throws(() => OrFinally(Repeatedly(AfterCount(1)), never), /OrFinally's finally trigger .* never finishes.*give a trigger that finishes \(AfterCount/);
+    }
+    for (const finishes of [AfterCount(2), AfterProcessingTime(5), AfterWatermark(), AfterWatermark({ early: AfterCount(1) }), AfterFirst(Repeatedly(AfterCount(1)), AfterCount(3)), AfterEach(AfterCount(1), AfterCount(2))]) {
+      assert.equal(OrFinally(Repeatedly(AfterCount(1)), finishes).kind, "orFinally");
+    }
   });
 
   it("accepts any trigger with --allow_unsafe_triggers, and unbounded global input with the default trigger (as Beam Python)", () => {

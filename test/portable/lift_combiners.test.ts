@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import "../../runners/direct";
-import { AfterCount, Combine, Combiners, Create, definePipeline, FixedWindows, KV, kv, Repeatedly, Window } from "../../lib";
+import { AfterCount, AfterWatermark, Combine, Combiners, Create, definePipeline, FixedWindows, KV, kv, OrFinally, Repeatedly, Window } from "../../lib";
 import { WriteToText } from "../../lib/io/textio";
 import { DEFAULT_INPUT, wordcount } from "../../pipelines/wordcount";
 import { dockerEnvironment } from "../../runners/portable/environments";
@@ -86,6 +86,8 @@ describe("portable translation: combiner lifting", function () {
     // Beam Python's rule: a trigger counting elements allows lifting only when it counts one at a time.
     assert.equal(liftableTrigger(triggerProto(Repeatedly(AfterCount(1)))), true);
     assert.equal(liftableTrigger(triggerProto(AfterCount(3))), false);
+    // is_compatible_with_combiner_lifting knows no or_finally: never lifted.
+    assert.equal(liftableTrigger(triggerProto(OrFinally(Repeatedly(AfterCount(1)), AfterWatermark()))), false);
   });
 
   it("on a runner that does not lift, shuffles one accumulator per word and bundle instead of every word, with the same output", async () => {

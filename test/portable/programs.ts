@@ -1,5 +1,5 @@
 /** Pipeline programs for the PortableRunner end-to-end tests. */
-import { AsList, AsMap, AsMultimap, AsSingleton, CoGroupByKey, Combine, Combiners, Create, definePipeline, DoFn, FixedWindows, Flatten, GroupByKey, GroupIntoBatches, KV, kv, ParDo, PCollection, ProcessContext, Reshuffle, StatefulDoFn, StatefulProcessContext, StateSpec, Window, GlobalWindows, WithTimestamps, Latest, KvSwap, Sample, type ShardedKey } from "../../lib";
+import { AsList, AsMap, AsMultimap, AsSingleton, CoGroupByKey, Combine, Combiners, Create, definePipeline, DoFn, FixedWindows, Flatten, GroupByKey, GroupIntoBatches, KV, kv, ParDo, PCollection, ProcessContext, Reshuffle, StatefulDoFn, StatefulProcessContext, StateSpec, Window, GlobalWindows, WithTimestamps, Latest, KvSwap, Sample, type ShardedKey, AfterCount, OrFinally, Repeatedly } from "../../lib";
 import type { Coder } from "../../lib/coders/coder";
 import { StringUtf8Coder, VarIntCoder } from "../../lib/coders/primitive";
 import { KVCoder } from "../../lib/coders/structural";
@@ -352,5 +352,37 @@ export const groupIntoBatchesProgram = definePipeline({
       default:
         throw new Error(`--part must be one of ${GROUP_INTO_BATCHES_PARTS.join(", ")}, got ${flags.part}`);
     }
+  },
+});
+
+/** What `orFinallyProgram` writes under --output/panes: one pane per window, fired by the finally trigger. */
+export const OR_FINALLY_EXPECTED = ["a [0,10000) 1,2,3 EARLY first last", "b [10000,20000) 11,12,13 EARLY first last"];
+
+/**
+ * A GroupByKey under OrFinally(Repeatedly(AfterCount(100)), AfterCount(3)), three elements per
+ * key and window: whatever the bundles, the main trigger never fires and the finally trigger
+ * fires at the third element, before the watermark reaches the window's end. So each window's
+ * one pane is EARLY and last (the default trigger would fire it ON_TIME). The trigger may
+ * finish: the pipeline needs allowUnsafeTriggers.
+ */
+export const orFinallyProgram = definePipeline({
+  name: "portable-test-or-finally",
+  description: "GroupByKey under an OrFinally trigger",
+  flags: { output: { type: "string", describe: "Output folder", required: true } },
+  build(root, flags) {
+    const at = (key: string, ms: number) => ({ value: kv(key, ms / 1000), timestamp: ms });
+    root
+      .apply("Events", Create.timestamped([at("a", 1000), at("a", 2000), at("a", 3000), at("b", 11_000), at("b", 12_000), at("b", 13_000)]))
+      .apply("Window", Window.into(new FixedWindows(10_000), { trigger: OrFinally(Repeatedly(AfterCount(100)), AfterCount(3)) }))
+      .apply("Group", GroupByKey.create())
+      .apply(
+        "Describe",
+        ParDo.of((g: KV<string, number[]>, ctx: ProcessContext<string>) => {
+          const w = ctx.window as IntervalWindow;
+          const p = ctx.pane;
+          ctx.output(`${g.key} [${w.start},${w.end}) ${[...g.value].sort((x, y) => x - y).join(",")} ${p.timing}${p.isFirst ? " first" : ""}${p.isLast ? " last" : ""}`);
+        }),
+      )
+      .apply("Write", WriteToText.to(`${flags.output}/panes`));
   },
 });

@@ -20,7 +20,7 @@ import type { Pipeline } from "../../lib/model/pipeline";
 import { DEFAULT_INPUT, wordcount } from "../../pipelines/wordcount";
 import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
-import { CO_GROUP_BY_KEY_EXPECTED, coGroupByKeyProgram, COMBINE_GLOBALLY_EXPECTED, combineGloballyProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, GROUP_INTO_BATCHES_EXPECTED, GROUP_INTO_BATCHES_PARTS, groupIntoBatchesProgram, RESHUFFLE_METADATA_EXPECTED, reshuffleMetadataProgram, reshuffleProgram, SIDE_INPUT_FANOUT_EXPECTED, sideInputFanoutProgram } from "./programs";
+import { CO_GROUP_BY_KEY_EXPECTED, coGroupByKeyProgram, COMBINE_GLOBALLY_EXPECTED, combineGloballyProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, GROUP_INTO_BATCHES_EXPECTED, GROUP_INTO_BATCHES_PARTS, groupIntoBatchesProgram, OR_FINALLY_EXPECTED, orFinallyProgram, RESHUFFLE_METADATA_EXPECTED, reshuffleMetadataProgram, reshuffleProgram, SIDE_INPUT_FANOUT_EXPECTED, sideInputFanoutProgram } from "./programs";
 import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
@@ -35,10 +35,19 @@ interface RealRunner {
   readonly noTimersWithSdkKeyCoders?: string;
   /** Why the runner cannot feed a side input from a stage that runs again for its timers, if it cannot. */
   readonly noSideInputAfterTimers?: string;
+  /** Why the runner never marks a pane its trigger fired (rather than the watermark) last, even when the trigger finished, if it does not. */
+  readonly triggeredPanesNeverLast?: string;
 }
 
 const RUNNERS: readonly RealRunner[] = [
-  { name: "Prism", envVar: "BEAMLINE_PRISM", ready: /PRISM_READY (\S+)/ },
+  {
+    name: "Prism",
+    envVar: "BEAMLINE_PRISM",
+    ready: /PRISM_READY (\S+)/,
+    // Prism's engine (elementmanager.go computeNextTriggeredPane) sets a trigger-fired pane's
+    // timing and index but never IsLast; Beam's ReduceFnRunner marks the pane that finishes the trigger last.
+    triggeredPanesNeverLast: "its computeNextTriggeredPane never sets IsLast",
+  },
   {
     name: "Beam Python's job service",
     envVar: "BEAMLINE_BEAM_PYTHON_JOB_SERVER",
@@ -257,6 +266,14 @@ for (const runner of RUNNERS) {
         assert.deepEqual(readShards(path.join(out("remote").output, "state")), USER_STATE_EXPECTED);
       });
     }
+
+    it("an OrFinally trigger reaches the runner as Trigger.OrFinally: its finally trigger fires each window's one, early, last pane", async () => {
+      const out = path.join(tmp, "or-finally");
+      await runRemote(orFinallyProgram.create({ output: out }, { ...options("or-finally"), allowUnsafeTriggers: true }));
+      // The timing shows the OrFinally ran: the default trigger would fire these panes ON_TIME.
+      const expected = runner.triggeredPanesNeverLast === undefined ? OR_FINALLY_EXPECTED : OR_FINALLY_EXPECTED.map((l) => l.replace(/ last$/, ""));
+      assert.deepEqual(readShards(path.join(out, "panes")), expected, runner.triggeredPanesNeverLast);
+    });
 
     it("user counters come back through GetJobMetrics", async () => {
       const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(sideInputsProgram.create({}, options("counters")));

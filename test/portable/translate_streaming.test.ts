@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { coderFromSpec, CoderSpec, decodeFromBytes, JsValueCoder, KVCoder } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
-import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, DefaultTrigger, Pipeline, ReadFromPubSub, ReadUnbounded, Repeatedly, TestStream, kv, ParDo } from "../../lib";
+import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, DefaultTrigger, OrFinally, Pipeline, ReadFromPubSub, ReadUnbounded, Repeatedly, TestStream, kv, ParDo } from "../../lib";
 import { pipelineFromJson, pipelineToJson, validatePipelineProto } from "../../runners/portable/describe";
 import { dockerEnvironment } from "../../runners/portable/environments";
 import { rapi, runnerApi, windowFnsApi } from "../../runners/portable/protos";
@@ -150,11 +150,17 @@ describe("portable translation: streaming", () => {
       [AfterWatermark(), { afterEndOfWindow: {} }],
       [AfterWatermark({ late: AfterCount(2) }), { afterEndOfWindow: { lateFirings: { elementCount: { elementCount: 2 } } } }],
       [AfterProcessingTime(250), { afterProcessingTime: { timestampTransforms: [{ delay: { delayMillis: "250" } }] } }],
+      // Beam Java's TriggerTranslationTest alignment (5 ms from 27), after no delay and after a delay.
+      [AfterProcessingTime(0, { alignedTo: { periodMillis: 5, offsetMillis: 27 } }), { afterProcessingTime: { timestampTransforms: [{ delay: {} }, { alignTo: { period: "5", offset: "27" } }] } }],
+      [AfterProcessingTime(3000, { alignedTo: { periodMillis: 60_000 } }), { afterProcessingTime: { timestampTransforms: [{ delay: { delayMillis: "3000" } }, { alignTo: { period: "60000" } }] } }],
       [AfterCount(7), { elementCount: { elementCount: 7 } }],
       [Repeatedly(AfterCount(1)), { repeat: { subtrigger: { elementCount: { elementCount: 1 } } } }],
       [AfterFirst(AfterCount(1), AfterWatermark()), { afterAny: { subtriggers: [{ elementCount: { elementCount: 1 } }, { afterEndOfWindow: {} }] } }],
       [AfterAll(AfterCount(1), AfterProcessingTime(5)), { afterAll: { subtriggers: [{ elementCount: { elementCount: 1 } }, { afterProcessingTime: { timestampTransforms: [{ delay: { delayMillis: "5" } }] } }] } }],
       [AfterEach(AfterCount(1), AfterCount(2)), { afterEach: { subtriggers: [{ elementCount: { elementCount: 1 } }, { elementCount: { elementCount: 2 } }] } }],
+      // Beam Python's RunnerApiTest case, and the usual form: the proto's OrFinally, not an AfterAny.
+      [OrFinally(AfterCount(3), AfterCount(10)), { orFinally: { main: { elementCount: { elementCount: 3 } }, finally: { elementCount: { elementCount: 10 } } } }],
+      [OrFinally(Repeatedly(AfterCount(1)), AfterWatermark()), { orFinally: { main: { repeat: { subtrigger: { elementCount: { elementCount: 1 } } } }, finally: { afterEndOfWindow: {} } } }],
     ];
     for (const [t, json] of cases) {
       const proto = triggerProto(t);

@@ -8,7 +8,7 @@ import type { ParallelStreamingExecution } from "../../runners/streaming/paralle
 import { waitFor } from "../setup/emulators/helpers";
 import { pullAllText, TEST_PROJECT, usePubSubEmulator } from "../io/gcp/emulator_env";
 import { Sessions } from "../../lib/model/sliding_sessions";
-import { AfterCount, AfterProcessingTime, AfterWatermark, FixedWindows, Repeatedly } from "../../lib";
+import { AfterCount, AfterProcessingTime, AfterWatermark, FixedWindows, OrFinally, Repeatedly } from "../../lib";
 import { GLOBAL_WINDOWING, type WindowingStrategy } from "../../lib/model/windowing";
 import { liftable } from "../../runners/streaming/parallel/precombine";
 import { HOLD_CHANNEL, type KeyedInput, keyedCountEvery2, keyedMean, keyedTimers, keyedWindowCount } from "./parallel_keyed_programs";
@@ -125,6 +125,7 @@ describe("streaming: keyed steps on parallel instances (--direct_num_workers 2, 
     assert.equal(liftable(fixed(Repeatedly(AfterCount(1)))), true);
     assert.equal(liftable(fixed(Repeatedly(AfterCount(2)))), false, "a count of 2 would see an accumulator as one element");
     assert.equal(liftable(fixed(AfterWatermark({ early: AfterCount(100) }))), false, "early firings by count");
+    assert.equal(liftable(fixed(OrFinally(Repeatedly(AfterCount(1)), AfterWatermark()))), false, "OrFinally, which Beam Python's rule does not lift");
     assert.equal(liftable({ ...GLOBAL_WINDOWING, windowFn: new Sessions(1000) }), false, "merging windows");
   });
 
