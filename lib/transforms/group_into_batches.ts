@@ -13,7 +13,7 @@
  * several bundles. Each batch has the timestamp of its earliest element and stays in its window.
  * It runs as a stateful DoFn (batch_state.ts), on every runner, batch and streaming.
  */
-import { randomUUID } from "node:crypto";
+import type * as Crypto from "node:crypto";
 import { threadId } from "node:worker_threads";
 import { encodeToBytes, type Coder } from "../coders/coder";
 import { JsValueCoder } from "../coders/js_value";
@@ -135,15 +135,21 @@ export class GroupIntoBatches<K, V> extends PTransform<PCollection<KV<K, V>>, PC
   }
 }
 
-/** This process's part of a shard id (Beam Java: the worker's UUID). */
-const PROCESS_ID = Buffer.from(randomUUID().replace(/-/g, ""), "hex");
+/** This thread's shard id, made on first use: node:crypto loads only for programs that shard keys. */
+let threadShardId: Uint8Array | undefined;
 
-/** The shard of elements keyed in this process and thread: the process id and the thread id. */
+/**
+ * The shard of elements keyed in this process and thread: a random id of the process (Beam
+ * Java: the worker's UUID), then the thread id. A copy each time: elements are never shared.
+ */
 function currentShardId(): Uint8Array {
-  const id = new Uint8Array(24);
-  id.set(PROCESS_ID, 0);
-  new DataView(id.buffer).setBigUint64(16, BigInt(threadId));
-  return id;
+  if (threadShardId === undefined) {
+    const { randomUUID } = require("node:crypto") as typeof Crypto;
+    threadShardId = new Uint8Array(24);
+    threadShardId.set(Buffer.from(randomUUID().replace(/-/g, ""), "hex"), 0);
+    new DataView(threadShardId.buffer).setBigUint64(16, BigInt(threadId));
+  }
+  return threadShardId.slice();
 }
 
 /** GroupIntoBatches over sharded keys (`GroupIntoBatches.ofSize(n).withShardedKey()`). */
