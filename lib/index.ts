@@ -74,15 +74,9 @@ export { Combine, Combiners, Count, binaryCombineFn } from "./transforms/combine
 export type { CombinePerKey, CombineGlobally } from "./transforms/combine";
 export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, KvSwap, Partition } from "./transforms/util";
 export type { TimestampedValue } from "./transforms/util";
-export { CoGroupByKey } from "./transforms/co_group_by_key";
 export type { CoGbkInputs, CoGbkKey, CoGbkResult, SameKeyInputs } from "./transforms/co_group_by_key";
-export { WithTimestamps } from "./transforms/with_timestamps";
-export { Latest } from "./transforms/latest";
 export type { LatestTransforms } from "./transforms/latest";
-export { Sample } from "./transforms/sample";
-export { GroupIntoBatches, GroupIntoBatchesWithShardedKey } from "./transforms/group_into_batches";
 export type { ShardedKey } from "./transforms/group_into_batches";
-export { assertThat, equalTo, containsInAnyOrder, isEmpty, hasSize, satisfies, PAssertionError } from "./testing/passert";
 export type { Matcher } from "./testing/passert";
 export { ReadFromText, WriteToText } from "./io/textio";
 export type { ReadFromTextOptions, WriteToTextOptions, TextRange } from "./io/textio";
@@ -107,6 +101,12 @@ import type * as BigQueryIO from "./io/bigquery";
 import type * as PubSubIO from "./io/pubsub";
 import type * as CsvIO from "./io/csv";
 import type * as Inference from "./ml/run_inference";
+import type * as CoGbk from "./transforms/co_group_by_key";
+import type * as Stamps from "./transforms/with_timestamps";
+import type * as LatestT from "./transforms/latest";
+import type * as SampleT from "./transforms/sample";
+import type * as Batches from "./transforms/group_into_batches";
+import type * as PAssert from "./testing/passert";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 
@@ -120,6 +120,12 @@ const bigquery = onFirstUse(() => require("./io/bigquery") as typeof BigQueryIO)
 const pubsub = onFirstUse(() => require("./io/pubsub") as typeof PubSubIO);
 const csv = onFirstUse(() => require("./io/csv") as typeof CsvIO);
 const inference = onFirstUse(() => require("./ml/run_inference") as typeof Inference);
+const coGbk = onFirstUse(() => require("./transforms/co_group_by_key") as typeof CoGbk);
+const stamps = onFirstUse(() => require("./transforms/with_timestamps") as typeof Stamps);
+const latest = onFirstUse(() => require("./transforms/latest") as typeof LatestT);
+const sample = onFirstUse(() => require("./transforms/sample") as typeof SampleT);
+const batches = onFirstUse(() => require("./transforms/group_into_batches") as typeof Batches);
+const passert = onFirstUse(() => require("./testing/passert") as typeof PAssert);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -160,3 +166,55 @@ Object.defineProperty(exports, "WriteToCsv", { enumerable: true, get: function (
 /** Formats one CSV line from field values (see lib/io/csv); loaded on first use. */
 export declare const formatCsvLine: typeof CsvIO.formatCsvLine;
 Object.defineProperty(exports, "formatCsvLine", { enumerable: true, get: function () { return csv.formatCsvLine; } });
+
+// Transforms and test helpers most programs do not use load on first use too (a 1-line word
+// count loaded 8 more modules once they were added eagerly).
+/** Joins keyed inputs by key (see lib/transforms/co_group_by_key); loaded on first use. */
+export declare const CoGroupByKey: typeof CoGbk.CoGroupByKey;
+/** Joins keyed inputs by key (see lib/transforms/co_group_by_key); loaded on first use. */
+export type CoGroupByKey<K, Result> = CoGbk.CoGroupByKey<K, Result>;
+Object.defineProperty(exports, "CoGroupByKey", { enumerable: true, get: function () { return coGbk.CoGroupByKey; } });
+/** Sets elements' timestamps from a function (see lib/transforms/with_timestamps); loaded on first use. */
+export declare const WithTimestamps: typeof Stamps.WithTimestamps;
+/** Sets elements' timestamps from a function (see lib/transforms/with_timestamps); loaded on first use. */
+export type WithTimestamps<T> = Stamps.WithTimestamps<T>;
+Object.defineProperty(exports, "WithTimestamps", { enumerable: true, get: function () { return stamps.WithTimestamps; } });
+/** The latest element by timestamp, globally or per key (see lib/transforms/latest); loaded on first use. */
+export declare const Latest: typeof LatestT.Latest;
+Object.defineProperty(exports, "Latest", { enumerable: true, get: function () { return latest.Latest; } });
+/** Random and arbitrary samples (see lib/transforms/sample); loaded on first use. */
+export declare const Sample: typeof SampleT.Sample;
+Object.defineProperty(exports, "Sample", { enumerable: true, get: function () { return sample.Sample; } });
+/** Batches of a key's values (see lib/transforms/group_into_batches); loaded on first use. */
+export declare const GroupIntoBatches: typeof Batches.GroupIntoBatches;
+/** Batches of a key's values (see lib/transforms/group_into_batches); loaded on first use. */
+export type GroupIntoBatches<K, V> = Batches.GroupIntoBatches<K, V>;
+Object.defineProperty(exports, "GroupIntoBatches", { enumerable: true, get: function () { return batches.GroupIntoBatches; } });
+/** Batches of a key's values under sharded keys (see lib/transforms/group_into_batches); loaded on first use. */
+export declare const GroupIntoBatchesWithShardedKey: typeof Batches.GroupIntoBatchesWithShardedKey;
+/** Batches of a key's values under sharded keys (see lib/transforms/group_into_batches); loaded on first use. */
+export type GroupIntoBatchesWithShardedKey<K, V> = Batches.GroupIntoBatchesWithShardedKey<K, V>;
+Object.defineProperty(exports, "GroupIntoBatchesWithShardedKey", { enumerable: true, get: function () { return batches.GroupIntoBatchesWithShardedKey; } });
+/** Asserts on a collection's contents when the pipeline runs (see lib/testing/passert); loaded on first use. */
+export declare const assertThat: typeof PAssert.assertThat;
+Object.defineProperty(exports, "assertThat", { enumerable: true, get: function () { return passert.assertThat; } });
+/** Exactly these elements, in any order, duplicates counted (Beam Python's equal_to; see lib/testing/passert); loaded on first use. */
+export declare const equalTo: typeof PAssert.equalTo;
+Object.defineProperty(exports, "equalTo", { enumerable: true, get: function () { return passert.equalTo; } });
+/** At least these elements, maybe others (see lib/testing/passert; for exactly them use equalTo); loaded on first use. */
+export declare const containsInAnyOrder: typeof PAssert.containsInAnyOrder;
+Object.defineProperty(exports, "containsInAnyOrder", { enumerable: true, get: function () { return passert.containsInAnyOrder; } });
+/** Matches an empty collection (see lib/testing/passert); loaded on first use. */
+export declare const isEmpty: typeof PAssert.isEmpty;
+Object.defineProperty(exports, "isEmpty", { enumerable: true, get: function () { return passert.isEmpty; } });
+/** Matches a collection of n elements (see lib/testing/passert); loaded on first use. */
+export declare const hasSize: typeof PAssert.hasSize;
+Object.defineProperty(exports, "hasSize", { enumerable: true, get: function () { return passert.hasSize; } });
+/** Matches when a check function does not throw (see lib/testing/passert); loaded on first use. */
+export declare const satisfies: typeof PAssert.satisfies;
+Object.defineProperty(exports, "satisfies", { enumerable: true, get: function () { return passert.satisfies; } });
+/** The error a failing assertion fails the run with (see lib/testing/passert); loaded on first use. */
+export declare const PAssertionError: typeof PAssert.PAssertionError;
+/** The error a failing assertion fails the run with (see lib/testing/passert); loaded on first use. */
+export type PAssertionError = PAssert.PAssertionError;
+Object.defineProperty(exports, "PAssertionError", { enumerable: true, get: function () { return passert.PAssertionError; } });
