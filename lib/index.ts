@@ -9,8 +9,6 @@
  *
  * @module beamline
  */
-// First, so that every module loaded after it can come from the code cache.
-import "./compile_cache";
 export { Pipeline } from "./model/pipeline";
 export type { PipelineBuilder } from "./model/pipeline";
 export { PCollection, PBegin } from "./model/pcollection";

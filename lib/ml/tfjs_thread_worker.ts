@@ -3,8 +3,6 @@
  * model from the artifacts the pipeline's thread read, then runs the batches it is sent, one at a
  * time, and sends each output back.
  */
-// First, so that the modules below can come from the code cache.
-import "../compile_cache";
 import { parentPort, workerData } from "node:worker_threads";
 import type * as tfjs from "@tensorflow/tfjs";
 import { modelThreadRuntime, type TfjsBackendChoice } from "./tfjs_backend";

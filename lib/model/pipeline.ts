@@ -5,7 +5,6 @@
  * the graph by re-running the program and find each DoFn by its transform's unique name; the
  * DirectRunner does the same and compares fingerprints (ARCHITECTURE.md §4).
  */
-import { keepCompileCache } from "../compile_cache";
 import type { CombineFnLike } from "./combine_fn";
 import type { DoFn, OutputTags } from "./dofn";
 import { InternalError, PipelineConstructionError } from "./errors";
@@ -171,7 +170,6 @@ export class Pipeline {
   /** Runs the pipeline on the runner named by `options.runner`. */
   async run(): Promise<PipelineResult> {
     const runner = loadRunner(this.options.runner);
-    keepCompileCache();
     return runner.run(this);
   }
 

@@ -4,8 +4,6 @@
  * sent and returns their output encoded. It never sees closures from the coordinator, only
  * transform names and data.
  */
-// First, so that the modules below can come from the code cache.
-import { saveCompileCacheNow } from "../../lib/compile_cache";
 import { parentPort, workerData } from "node:worker_threads";
 import { namesItsTransform } from "../../lib/model/errors";
 import { definedPrograms, enterWorkerMode } from "../../lib/model/program";
@@ -260,10 +258,7 @@ async function main(): Promise<void> {
         return;
       case "runStage":
         runStage(pipeline, plan, request, (started) => (inbox = started)).then(
-          (result) => {
-            post(result, [...Object.values(result.shuffles), ...[...Object.values(result.buffers), ...Object.values(result.mainInputs)].map((b) => b.elements), ...Object.values(result.materialized)]);
-            saveCompileCacheNow();
-          },
+          (result) => post(result, [...Object.values(result.shuffles), ...[...Object.values(result.buffers), ...Object.values(result.mainInputs)].map((b) => b.elements), ...Object.values(result.materialized)]),
           (e: unknown) => post(failureMessage(e)),
         ).finally(() => (inbox = undefined));
         return;

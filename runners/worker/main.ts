@@ -13,8 +13,6 @@
  * runner's logs. SIGTERM stops promptly: harnesses are told to stop, bundles still running get a
  * few seconds, then the process exits.
  */
-// First, so that the modules below can come from the code cache.
-import { keepCompileCache } from "../../lib/compile_cache";
 import { enterWorkerMode } from "../../lib/model/program";
 import { workerProgramFrom } from "../portable/pipeline_options";
 import { boot, parseBootFlags, provision, provisionedOptions, WorkerFlags } from "./boot";
@@ -95,7 +93,6 @@ async function runPool(flags: WorkerFlags): Promise<number> {
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
   // This process only rebuilds graphs: a program's main() must not start a job here.
   enterWorkerMode();
-  keepCompileCache();
   let flags: WorkerFlags;
   try {
     flags = parseBootFlags(argv, env);

@@ -4,8 +4,6 @@
  * graph on this instance's share of the input (its own reader of each subscription), and
  * reports its counts, watermarks and metrics to the coordinator until it ends.
  */
-// First, so that the modules below can come from the code cache.
-import "../../../lib/compile_cache";
 import { parentPort, workerData } from "node:worker_threads";
 import { InternalError, namesItsTransform } from "../../../lib/model/errors";
 import type { MetricsContainer } from "../../../lib/model/metrics";
