@@ -14,7 +14,7 @@
  *
  * @category Windowing
  */
-import { BoundedWindow, Instant, IntervalWindow } from "./window";
+import { BoundedWindow, Instant, IntervalWindow, intervalUpToEndOfTime } from "./window";
 import type { WindowFn } from "./windowing";
 
 /** Overlapping windows of a fixed size, a new one starting every `period` ms. */
@@ -47,7 +47,7 @@ export class SlidingWindows implements WindowFn {
   assignWindows(timestamp: Instant): readonly BoundedWindow[] {
     const windows: IntervalWindow[] = [];
     for (let start = this.lastStartAtOrBefore(timestamp); start > timestamp - this.sizeMillis; start -= this.periodMillis) {
-      windows.push(new IntervalWindow(start, start + this.sizeMillis));
+      windows.push(intervalUpToEndOfTime(start, this.sizeMillis));
     }
     return windows;
   }
@@ -60,8 +60,7 @@ export class SlidingWindows implements WindowFn {
    * (period longer than the size) reads the next one.
    */
   sideInputWindow(mainWindow: BoundedWindow): BoundedWindow {
-    const start = this.lastStartAtOrBefore(mainWindow.maxTimestamp() - this.sizeMillis) + this.periodMillis;
-    return new IntervalWindow(start, start + this.sizeMillis);
+    return intervalUpToEndOfTime(this.lastStartAtOrBefore(mainWindow.maxTimestamp() - this.sizeMillis) + this.periodMillis, this.sizeMillis);
   }
 
   /** The latest window start at or before `t` (floored, so negative times work too). */
@@ -106,7 +105,7 @@ export class Sessions implements MergingWindowFn {
 
   /** `[timestamp, timestamp + gap)`, merged later with the key's overlapping windows. */
   assignWindows(timestamp: Instant): readonly BoundedWindow[] {
-    return [new IntervalWindow(timestamp, timestamp + this.gapMillis)];
+    return [intervalUpToEndOfTime(timestamp, this.gapMillis)];
   }
 
   /** Merges every run of overlapping windows (sorted by start) into their span. */

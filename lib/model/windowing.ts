@@ -5,16 +5,8 @@
  * and when grouped results are emitted (trigger, accumulation, allowed lateness). The full
  * streaming model (sliding windows, sessions, triggers) builds on these types.
  */
-import { BoundedWindow, GlobalWindow, GLOBAL_WINDOW_MAX_TIMESTAMP, GLOBAL_WINDOWS, Instant, IntervalWindow } from "./window";
+import { BoundedWindow, GlobalWindow, GLOBAL_WINDOWS, Instant, intervalUpToEndOfTime } from "./window";
 import { describeTrigger, Trigger } from "./triggers";
-
-/**
- * The end (exclusive) of the global window: one past GLOBAL_WINDOW_MAX_TIMESTAMP. Beam's exact
- * value, 9223371950454776, is the double that GLOBAL_WINDOW_MAX_TIMESTAMP holds (doubles this
- * large are even), so the two are the same number here, and a window ending here has
- * GLOBAL_WINDOW_MAX_TIMESTAMP as its maximum timestamp.
- */
-const END_OF_GLOBAL_WINDOW: Instant = GLOBAL_WINDOW_MAX_TIMESTAMP + 1;
 
 /** Standard Beam window coder URNs a WindowFn's windows are encoded with. */
 export type WindowCoderUrn = "beam:coder:global_window:v1" | "beam:coder:interval_window:v1";
@@ -91,11 +83,8 @@ export class FixedWindows implements WindowFn {
   assignWindows(timestamp: Instant): readonly BoundedWindow[] {
     const start = timestamp - (((timestamp - this.offsetMillis) % this.sizeMillis) + this.sizeMillis) % this.sizeMillis;
     if (start !== this.#lastStart) {
-      // As Beam Java's FixedWindows: the last window of time ends with the global window, so
-      // it closes when the watermark reaches the end of time (a full-size window would end
-      // after it, and never fire).
-      const end = start + this.sizeMillis > END_OF_GLOBAL_WINDOW ? END_OF_GLOBAL_WINDOW : start + this.sizeMillis;
-      this.#last = [new IntervalWindow(start, end)];
+      // As Beam Java's FixedWindows: the last window of time ends with the global window.
+      this.#last = [intervalUpToEndOfTime(start, this.sizeMillis)];
       this.#lastStart = start;
     }
     return this.#last;

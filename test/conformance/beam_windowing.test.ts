@@ -213,6 +213,22 @@ for (const mode of ["batch", "streaming"] as const) {
       assert.equal(rows.length, 1, `the window holding ${t} fired: ${JSON.stringify(rows)}`);
     });
 
+    it("fires every sliding window and session at the end of time, stamped no later than the global window's end", async () => {
+      // Beam Java cuts only FixedWindows' last window short; sliding windows and sessions ending
+      // after the final watermark would never fire in streaming (and stamp batch results past
+      // MAX_TIMESTAMP), so they are cut the same way.
+      const t = GLOBAL_WINDOW_MAX_TIMESTAMP - 10;
+      const day = 86_400_000;
+      for (const fn of [new SlidingWindows(7 * day, day), new Sessions(7 * day)]) {
+        const out: Observed<KV<string, number[]>>[] = [];
+        await (
+          await runDirect((p) => collect(timestamped(p, "Input", mode, [{ value: kv("key", 1), timestamp: t }]).apply(Window.into(fn)).apply(GroupByKey.create()), out))
+        ).waitUntilFinish();
+        assert.equal(out.length, fn instanceof Sessions ? 1 : 7, `${fn.constructor.name}: every window holding ${t} fired: ${JSON.stringify(out.map((o) => o.window))}`);
+        for (const o of out) assert.ok(o.timestamp <= GLOBAL_WINDOW_MAX_TIMESTAMP, `${o.window} stamped ${o.timestamp}`);
+      }
+    });
+
     it("groups the global window again after a windowed step (batch: unbounded global input needs a trigger)", async function () {
       if (mode === "streaming") this.skip();
       assert.deepEqual(await groupedBy(mode, [new FixedWindows(2), new GlobalWindows()], [0, 2, 4]), ["global: 0,2,4"]);
