@@ -76,10 +76,13 @@ const END_OF_GLOBAL_WINDOW: Instant = GLOBAL_WINDOW_MAX_TIMESTAMP + 1;
  * The window `[start, start + size)`, cut short at the end of the global window, as Beam Java's
  * FixedWindows cuts the last window of time: a window ending later would close only after the
  * final watermark (so a streaming run never fires it), and its results would be stamped past
- * MAX_TIMESTAMP. The window fns here all build their windows with it.
+ * MAX_TIMESTAMP. The window fns here all build their windows with it. A window starting after the
+ * global window (its elements are stamped between GLOBAL_WINDOW_MAX_TIMESTAMP and MAX_TIMESTAMP)
+ * keeps its size rather than end before it starts.
  */
 export function intervalUpToEndOfTime(start: Instant, size: number): IntervalWindow {
-  return new IntervalWindow(start, start + size > END_OF_GLOBAL_WINDOW ? END_OF_GLOBAL_WINDOW : start + size);
+  const end = start + size;
+  return new IntervalWindow(start, end > END_OF_GLOBAL_WINDOW && start < END_OF_GLOBAL_WINDOW ? END_OF_GLOBAL_WINDOW : end);
 }
 
 /** When a pane fired relative to the watermark. */

@@ -59,6 +59,9 @@ describe("Beam window functions (FixedWindowsTest, SlidingWindowsTest, SessionsT
       assert.equal(w!.maxTimestamp(), GLOBAL_WINDOW_MAX_TIMESTAMP);
       const [week] = new FixedWindows(7 * 86_400_000).assignWindows(GLOBAL_WINDOW_MAX_TIMESTAMP - 10);
       assert.equal(week!.maxTimestamp(), GLOBAL_WINDOW_MAX_TIMESTAMP);
+      // After the global window (up to MAX_TIMESTAMP), a window keeps its size: never one that ends before it starts.
+      const [after] = new FixedWindows(1000).assignWindows(GLOBAL_WINDOW_MAX_TIMESTAMP + 5000) as IntervalWindow[];
+      assert.equal(after!.end - after!.start, 1000);
     });
 
     it("refuses offsets outside [0, size) and sizes of 0 or less (testInvalidInput)", () => {
