@@ -412,7 +412,7 @@ export interface MetricResult<T> {
 export class MetricResults {
   constructor(private readonly containers: ReadonlyMap<string, MetricsContainer>) {}
 
-  /** Counters, optionally filtered by step (a full name, matching that step and the steps inside it), namespace or name. */
+  /** Counters, optionally filtered by step (see MetricFilter.step), namespace or name. */
   counters(filter: MetricFilter = {}): MetricResult<number>[] {
     return this.collect(filter, (c) => c.counters, (v) => v);
   }
@@ -439,7 +439,7 @@ export class MetricResults {
   ): MetricResult<T>[] {
     const out: MetricResult<T>[] = [];
     for (const [step, container] of this.containers) {
-      if (filter.step !== undefined && step !== filter.step && !step.startsWith(`${filter.step}/`)) continue;
+      if (filter.step !== undefined && !stepMatches(step, filter.step)) continue;
       for (const [key, cell] of cells(container)) {
         const { namespace, name } = metricNameOf(key);
         if (filter.namespace !== undefined && namespace !== filter.namespace) continue;
@@ -451,9 +451,27 @@ export class MetricResults {
   }
 }
 
+/**
+ * Whether a filter's `step` selects the step named `fullName` (Beam's MetricFiltering): the full
+ * name itself, or a run of its '/'-separated parts, so "A/B" matches "A/B/C/D" and "X/A/B/C", and
+ * "B/C" matches "A/B/C", but "A/C" and "A/B/C/Dx" do not.
+ */
+function stepMatches(fullName: string, step: string): boolean {
+  if (fullName === step) return true;
+  for (let at = fullName.indexOf(step); at !== -1; at = fullName.indexOf(step, at + 1)) {
+    const end = at + step.length;
+    if ((at === 0 || fullName[at - 1] === "/") && (end === fullName.length || fullName[end] === "/")) return true;
+  }
+  return false;
+}
+
 /** Selects metrics by step, namespace and name. */
 export interface MetricFilter {
-  /** A step's full name: matches that step and every step inside it (`S` and `S/...`). */
+  /**
+   * A step's name, matched as Beam matches it: the step of that full name and every step inside
+   * it (`S` and `S/...`), and also any step whose full name has it as a run of '/'-separated parts
+   * (`Outer/S`, `Outer/S/...`), so an inner step can be named without its enclosing composites.
+   */
   readonly step?: string;
   /** Only metrics of this namespace. */
   readonly namespace?: string;

@@ -4,7 +4,8 @@
  *
  * - `SlidingWindows(size, period)`: overlapping windows of `size` ms starting every `period` ms;
  *   an element belongs to `size / period` windows (a moving average over the last `size` ms,
- *   updated every `period` ms).
+ *   updated every `period` ms). A period longer than the size samples: elements between
+ *   windows belong to none, and are dropped by window-aware transforms.
  * - `Sessions(gap)`: per-key bursts of activity. Each element starts a window
  *   `[t, t + gap)`; a runner merges overlapping windows of the same key when grouping, so a
  *   session ends after `gap` ms without data.
@@ -13,7 +14,7 @@
  *
  * @category Windowing
  */
-import { BoundedWindow, Instant, IntervalWindow } from "./window";
+import { BoundedWindow, Instant, IntervalWindow, intervalUpToEndOfTime } from "./window";
 import type { WindowFn } from "./windowing";
 
 /** Overlapping windows of a fixed size, a new one starting every `period` ms. */
@@ -25,7 +26,8 @@ export class SlidingWindows implements WindowFn {
 
   /**
    * @param sizeMillis window length (> 0)
-   * @param periodMillis distance between window starts (> 0, at most the size)
+   * @param periodMillis distance between window starts (> 0); longer than the size, it leaves
+   *   gaps between windows, and elements in a gap belong to no window (as in Beam)
    * @param offsetMillis shift of the window starts from the epoch, in [0, period)
    */
   constructor(
@@ -34,32 +36,37 @@ export class SlidingWindows implements WindowFn {
     readonly offsetMillis = 0,
   ) {
     if (!(Number.isInteger(sizeMillis) && sizeMillis > 0)) throw new RangeError(`SlidingWindows size must be a positive integer of milliseconds, got ${sizeMillis}`);
-    if (!(Number.isInteger(periodMillis) && periodMillis > 0 && periodMillis <= sizeMillis)) {
-      throw new RangeError(`SlidingWindows period must be a positive integer no larger than the size, got ${periodMillis}`);
-    }
+    if (!(Number.isInteger(periodMillis) && periodMillis > 0)) throw new RangeError(`SlidingWindows period must be a positive integer of milliseconds, got ${periodMillis}`);
     if (!(Number.isInteger(offsetMillis) && offsetMillis >= 0 && offsetMillis < periodMillis)) {
       throw new RangeError(`SlidingWindows offset must be an integer in [0, period), got ${offsetMillis}`);
     }
     this.config = { sizeMillis, periodMillis, offsetMillis };
   }
 
-  /** Every window containing the timestamp, latest start first. */
+  /** Every window containing the timestamp, latest start first (none in a gap when the period is longer than the size). */
   assignWindows(timestamp: Instant): readonly BoundedWindow[] {
-    const p = this.periodMillis;
-    const lastStart = timestamp - ((((timestamp - this.offsetMillis) % p) + p) % p);
     const windows: IntervalWindow[] = [];
-    for (let start = lastStart; start > timestamp - this.sizeMillis; start -= p) windows.push(new IntervalWindow(start, start + this.sizeMillis));
+    for (let start = this.lastStartAtOrBefore(timestamp); start > timestamp - this.sizeMillis; start -= this.periodMillis) {
+      windows.push(intervalUpToEndOfTime(start, this.sizeMillis));
+    }
     return windows;
   }
 
   /**
-   * The earliest window that contains the main window's end (Beam Java's
-   * SlidingWindows.getSideInputWindow, Python's default mapping: the last window `assign` gives).
-   * So a main input windowed by the same sliding windows reads each of its windows' own side window.
+   * The earliest window that ends after the main window's end (Beam Java's
+   * SlidingWindows.getSideInputWindow): the earliest containing it, which is Python's default
+   * mapping, the last window `assign` gives. So a main input windowed by the same sliding windows
+   * reads each of its windows' own side window; a main window ending in a gap between windows
+   * (period longer than the size) reads the next one.
    */
   sideInputWindow(mainWindow: BoundedWindow): BoundedWindow {
-    const windows = this.assignWindows(mainWindow.maxTimestamp());
-    return windows[windows.length - 1]!;
+    return intervalUpToEndOfTime(this.lastStartAtOrBefore(mainWindow.maxTimestamp() - this.sizeMillis) + this.periodMillis, this.sizeMillis);
+  }
+
+  /** The latest window start at or before `t` (floored, so negative times work too). */
+  private lastStartAtOrBefore(t: Instant): Instant {
+    const p = this.periodMillis;
+    return t - ((((t - this.offsetMillis) % p) + p) % p);
   }
 }
 
@@ -98,7 +105,7 @@ export class Sessions implements MergingWindowFn {
 
   /** `[timestamp, timestamp + gap)`, merged later with the key's overlapping windows. */
   assignWindows(timestamp: Instant): readonly BoundedWindow[] {
-    return [new IntervalWindow(timestamp, timestamp + this.gapMillis)];
+    return [intervalUpToEndOfTime(timestamp, this.gapMillis)];
   }
 
   /** Merges every run of overlapping windows (sorted by start) into their span. */

@@ -64,6 +64,27 @@ export class IntervalWindow implements BoundedWindow {
   }
 }
 
+/**
+ * The end (exclusive) of the global window: one past GLOBAL_WINDOW_MAX_TIMESTAMP. Beam's exact
+ * value, 9223371950454776, is the double that GLOBAL_WINDOW_MAX_TIMESTAMP holds (doubles this
+ * large are even), so the two are the same number here, and a window ending here has
+ * GLOBAL_WINDOW_MAX_TIMESTAMP as its maximum timestamp.
+ */
+const END_OF_GLOBAL_WINDOW: Instant = GLOBAL_WINDOW_MAX_TIMESTAMP + 1;
+
+/**
+ * The window `[start, start + size)`, cut short at the end of the global window, as Beam Java's
+ * FixedWindows cuts the last window of time: a window ending later would close only after the
+ * final watermark (so a streaming run never fires it), and its results would be stamped past
+ * MAX_TIMESTAMP. The window fns here all build their windows with it. A window starting after the
+ * global window (its elements are stamped between GLOBAL_WINDOW_MAX_TIMESTAMP and MAX_TIMESTAMP)
+ * keeps its size rather than end before it starts.
+ */
+export function intervalUpToEndOfTime(start: Instant, size: number): IntervalWindow {
+  const end = start + size;
+  return new IntervalWindow(start, end > END_OF_GLOBAL_WINDOW && start < END_OF_GLOBAL_WINDOW ? END_OF_GLOBAL_WINDOW : end);
+}
+
 /** When a pane fired relative to the watermark. */
 export type PaneTiming = "EARLY" | "ON_TIME" | "LATE" | "UNKNOWN";
 

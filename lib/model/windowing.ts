@@ -5,7 +5,7 @@
  * and when grouped results are emitted (trigger, accumulation, allowed lateness). The full
  * streaming model (sliding windows, sessions, triggers) builds on these types.
  */
-import { BoundedWindow, GlobalWindow, GLOBAL_WINDOWS, Instant, IntervalWindow } from "./window";
+import { BoundedWindow, GlobalWindow, GLOBAL_WINDOWS, Instant, intervalUpToEndOfTime } from "./window";
 import { describeTrigger, Trigger } from "./triggers";
 
 /** Standard Beam window coder URNs a WindowFn's windows are encoded with. */
@@ -83,7 +83,8 @@ export class FixedWindows implements WindowFn {
   assignWindows(timestamp: Instant): readonly BoundedWindow[] {
     const start = timestamp - (((timestamp - this.offsetMillis) % this.sizeMillis) + this.sizeMillis) % this.sizeMillis;
     if (start !== this.#lastStart) {
-      this.#last = [new IntervalWindow(start, start + this.sizeMillis)];
+      // As Beam Java's FixedWindows: the last window of time ends with the global window.
+      this.#last = [intervalUpToEndOfTime(start, this.sizeMillis)];
       this.#lastStart = start;
     }
     return this.#last;

@@ -97,7 +97,11 @@ export class Reshuffle<T> extends PTransform<PCollection<T>, PCollection<T>> {
   }
 }
 
-/** The distinct elements (compared by their deterministic encoding). */
+/**
+ * The distinct elements (compared by their deterministic encoding), once per window. As Beam
+ * Java's Distinct: an element is emitted from its first pane only, so a trigger that fires a
+ * window several times (early panes, accumulating, late data) does not repeat it.
+ */
 export class Distinct<T> extends PTransform<PCollection<T>, PCollection<T>> {
   private constructor() {
     super("Distinct");
@@ -109,10 +113,17 @@ export class Distinct<T> extends PTransform<PCollection<T>, PCollection<T>> {
   }
 
   expand(input: PCollection<T>): PCollection<T> {
-    return input
+    const out = input
       .map("PairWithNull", (x: T) => kv(x, null))
       .apply("GroupByKey", GroupByKey.create())
-      .map("Key", (g: KV<T, null[]>) => g.key);
+      .apply(
+        "Key",
+        ParDo.into<T>().of((g: KV<T, null[]>, ctx) => {
+          if (ctx.pane.isFirst) ctx.output(g.key);
+        }),
+      );
+    if (input.coder !== undefined) out.setCoder(input.coder);
+    return out;
   }
 }
 

@@ -5,7 +5,7 @@ import { deadLetterOutputs, DeadLetterOutput, exceptionOutputOf, failedElement, 
 import { namesItsTransform, TransformError } from "../../lib/model/errors";
 import { isThenable, MetricsContainer, OWN_METRICS_ATTRIBUTION, UserMethodCaller } from "../../lib/model/metrics";
 import { sideInputsObject } from "../../lib/model/side_inputs";
-import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MIN_TIMESTAMP, NO_FIRING, PaneInfo } from "../../lib/model/window";
+import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
 import { BasicOperator, StepMark, wrapAsync, wrapUserError } from "./operator";
 import { DISCARD, MaybePromise, PendingWork, Receiver } from "./receiver";
@@ -308,6 +308,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   private bundleCtx: BundleContext<unknown, OutputTags> | undefined;
 
   private emitForBundle(target: Receiver, value: unknown, placement: OutputPlacement | undefined): void {
+    if (placement?.timestamp !== undefined) this.checkTimestampInRange(placement.timestamp);
     const window = placement?.window;
     const meta: ElementMeta = {
       timestamp: placement?.timestamp ?? (window !== undefined ? window.maxTimestamp() : MIN_TIMESTAMP),
@@ -332,6 +333,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   }
 
   outputWithTimestamp(value: unknown, timestamp: Instant): void {
+    this.checkTimestampInRange(timestamp);
     const cur = this.current;
     if (cur === undefined) {
       this.emit(this.main, value, { timestamp });
@@ -342,6 +344,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   }
 
   private emit(target: Receiver, value: unknown, placement: OutputPlacement | undefined): void {
+    if (placement?.timestamp !== undefined) this.checkTimestampInRange(placement.timestamp);
     const cur = this.current;
     if (placement === undefined && cur !== undefined) {
       this.send(target, value, cur);
@@ -353,6 +356,22 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
         pane: cur?.pane ?? NO_FIRING,
       });
     }
+  }
+
+  /**
+   * Beam's bounds on any output timestamp (Java's SimpleDoFnRunner refuses one after
+   * TIMESTAMP_MAX_VALUE; timestamps are int64 milliseconds): checked here, where the DoFn that
+   * made it is known, rather than left to a coder on some runner paths (the in-process direct
+   * runner encodes nothing) or to windowing, which turns NaN into a window of NaN.
+   */
+  private checkTimestampInRange(timestamp: Instant): void {
+    if (Number.isInteger(timestamp) && timestamp >= MIN_TIMESTAMP && timestamp <= MAX_TIMESTAMP) return;
+    throw new TransformError(
+      this.transformName,
+      `Transform '${this.transformName}' output with timestamp ${String(timestamp)}, which is not a Beam timestamp: timestamps are whole ` +
+        `milliseconds from MIN_TIMESTAMP (${MIN_TIMESTAMP}) to MAX_TIMESTAMP (${MAX_TIMESTAMP}). Round fractional times (e.g. Math.floor), ` +
+        `check for NaN from a failed parse, and clamp to MIN_TIMESTAMP/MAX_TIMESTAMP for the extremes.`,
+    );
   }
 
   /**
