@@ -90,14 +90,17 @@ export function AsIterable<T>(pcoll: PCollection<T>): SideInput<readonly T[]> {
 export const AsList = AsIterable;
 
 /**
- * The KV collection as a map (keys compared like Map keys, so use strings or numbers);
- * a repeated key is an error when read. The map is shared by the window's elements and read-only.
+ * The KV collection as a map. Keys are compared by value, as in Beam: an object or array key
+ * (`[country, year]`, `{ id: 1 }`) is found by any key that encodes to the same bytes with the
+ * collection's key coder, and keys equal that way are one entry (strings and numbers are compared
+ * as Map compares them). A repeated key is an error when read, as in Beam Java. The map is shared
+ * by the window's elements and read-only; a copy (`new Map(view)`) compares object keys by identity.
  */
 export function AsMap<K, V>(pcoll: PCollection<KV<K, V>>): SideInput<ReadonlyMap<K, V>> {
   return new SideInput<ReadonlyMap<K, V>>(pcoll, "map");
 }
 
-/** The KV collection as a map from each key to all its values (read-only, as AsMap's). */
+/** The KV collection as a map from each key to all its values (keys compared by value and read-only, as AsMap's). */
 export function AsMultimap<K, V>(pcoll: PCollection<KV<K, V>>): SideInput<ReadonlyMap<K, readonly V[]>> {
   return new SideInput<ReadonlyMap<K, readonly V[]>>(pcoll, "multimap");
 }

@@ -1,7 +1,10 @@
 /** Presents materialized side-input PCollections to DoFns, per window and view kind. */
-import { InternalError, TransformError } from "../../lib/model/errors";
+import type { Coder } from "../../lib/coders/coder";
+import { InternalError, previewValue, TransformError } from "../../lib/model/errors";
 import type { SideInput } from "../../lib/model/side_inputs";
 import type { BoundedWindow, KV, WindowedValue } from "../../lib/model/window";
+import { keyCoderOf } from "./default_coders";
+import { keyIdentity } from "./grouping_key";
 
 /** The elements of a side-input PCollection, per window. */
 export interface SideInputContents {
@@ -77,26 +80,59 @@ export class SideInputReader {
       case "iterable":
         return Object.freeze([...values]);
       case "map": {
-        const map = new ReadOnlyViewMap<unknown, unknown>(where);
+        const map = viewMap<unknown, unknown>(where, keyCoderOf(view.pcoll), values as readonly KV<unknown, unknown>[]);
         for (const e of values as KV<unknown, unknown>[]) {
-          if (map.has(e.key)) throw fail(`The map ${where} has the key ${String(e.key)} twice; use AsMultimap for repeated keys`);
-          map.fill(e.key, e.value);
+          const key = this.intern(map, e.key, where);
+          // Beam Java fails a map view with a repeated key ("Duplicate values for key"); Python's
+          // dict would keep the last value silently. Beamline fails, as Java does.
+          if (map.holds(key)) throw fail(`The map ${where} has the key ${previewValue(e.key)} twice in window ${windowId}; use AsMultimap for repeated keys`);
+          map.fill(key, e.value);
         }
         return map;
       }
       case "multimap": {
-        const lists = new Map<unknown, unknown[]>();
+        const map = viewMap<unknown, unknown[]>(where, keyCoderOf(view.pcoll), values as readonly KV<unknown, unknown>[]);
         for (const e of values as KV<unknown, unknown>[]) {
-          const list = lists.get(e.key);
-          if (list === undefined) lists.set(e.key, [e.value]);
+          const key = this.intern(map, e.key, where);
+          const list = map.stored(key);
+          if (list === undefined) map.fill(key, [e.value]);
           else list.push(e.value);
         }
-        const map = new ReadOnlyViewMap<unknown, readonly unknown[]>(where);
-        for (const [key, list] of lists) map.fill(key, Object.freeze(list));
+        for (const list of map.values()) Object.freeze(list);
         return map;
       }
     }
   }
+
+  /** The key `map` stores for `key` (an equal one seen before, or `key` itself); fails, naming the view, if the key coder cannot encode it. */
+  private intern<K>(map: ReadOnlyViewMap<K, unknown>, key: K, where: string): K {
+    try {
+      return map.intern(key);
+    } catch (e) {
+      throw new TransformError(
+        this.transformName,
+        `The key ${previewValue(key)} of the ${where} cannot be encoded with the collection's key coder, by which map views compare keys: ` +
+          `${(e as Error).message}. Use keys that coder encodes (plain objects, arrays, strings, numbers, ...), or set a KV coder on the collection`,
+      );
+    }
+  }
+}
+
+/**
+ * A map view for `entries`: keys are compared by value, as Beam's map views do (Java by the key
+ * coder's structural value, the runner's multimap side inputs by encoded key bytes, Python by
+ * hashable value). Strings, numbers and other primitives already are: JS Map compares them by
+ * value, so when every key is one the view is a plain read-only Map (lookups stay native Map
+ * lookups). Object keys (tuples, records, bytes, dates) are compared by their encoding with the
+ * key coder (ViewMapByEncoding).
+ */
+function viewMap<K, V>(where: string, keyCoder: Coder<unknown>, entries: readonly KV<unknown, unknown>[]): ReadOnlyViewMap<K, V> {
+  for (const e of entries) if (isObjectKey(e.key)) return new ViewMapByEncoding<K, V>(where, keyCoder);
+  return new ReadOnlyViewMap<K, V>(where);
+}
+
+function isObjectKey(key: unknown): key is object {
+  return typeof key === "object" && key !== null;
 }
 
 /**
@@ -111,9 +147,21 @@ class ReadOnlyViewMap<K, V> extends Map<K, V> {
     super();
     this.#where = where;
   }
-  /** @internal Adds an entry while the view is built. */
-  fill(key: K, value: V): void {
-    super.set(key, value);
+  /** @internal While the view is built: the key stored for `key` (primitive keys are their own). */
+  intern(key: K): K {
+    return key;
+  }
+  /** @internal While the view is built: whether the key `intern` returned has an entry. */
+  holds(storedKey: K): boolean {
+    return super.has(storedKey);
+  }
+  /** @internal While the view is built: the value of the key `intern` returned. */
+  stored(storedKey: K): V | undefined {
+    return super.get(storedKey);
+  }
+  /** @internal While the view is built: adds the entry of the key `intern` returned. */
+  fill(storedKey: K, value: V): void {
+    super.set(storedKey, value);
   }
   private refuse(method: string): never {
     throw new TypeError(`The ${this.#where} is read-only (${method} refused): it is shared by every element of its window; copy it to change it: new Map(view)`);
@@ -126,5 +174,49 @@ class ReadOnlyViewMap<K, V> extends Map<K, V> {
   }
   override clear(): void {
     this.refuse("clear");
+  }
+}
+
+/**
+ * A view with object keys: an object key is found by any key that encodes to the same bytes with
+ * the key coder (`get([1, 2])` finds the entry of another `[1, 2]`), and keys equal by encoding
+ * are one entry (the first one seen is the one `keys()` gives). Primitive keys keep the native
+ * lookup. A key the coder cannot encode equals no stored key (every stored key was encoded).
+ */
+class ViewMapByEncoding<K, V> extends ReadOnlyViewMap<K, V> {
+  readonly #keyCoder: Coder<unknown>;
+  /** The stored object keys by encoded identity (grouping_key's keyIdentity, as GroupByKey groups). */
+  readonly #byEncoding = new Map<string, K>();
+  constructor(where: string, keyCoder: Coder<unknown>) {
+    super(where);
+    this.#keyCoder = keyCoder;
+  }
+  override intern(key: K): K {
+    if (!isObjectKey(key)) return key;
+    const id = keyIdentity(key, this.#keyCoder);
+    const stored = this.#byEncoding.get(id);
+    if (stored !== undefined) return stored;
+    this.#byEncoding.set(id, key);
+    return key;
+  }
+  /** The stored key equal to object key `key`, if any. */
+  #find(key: object): K | undefined {
+    let id: string;
+    try {
+      id = keyIdentity(key, this.#keyCoder);
+    } catch {
+      return undefined;
+    }
+    return this.#byEncoding.get(id);
+  }
+  override get(key: K): V | undefined {
+    if (!isObjectKey(key)) return super.get(key);
+    const stored = this.#find(key);
+    return stored === undefined ? undefined : super.get(stored);
+  }
+  override has(key: K): boolean {
+    if (!isObjectKey(key)) return super.has(key);
+    const stored = this.#find(key);
+    return stored !== undefined && super.has(stored);
   }
 }

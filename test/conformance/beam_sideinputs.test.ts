@@ -409,7 +409,7 @@ for (const mode of ["batch", "streaming"] as const) {
         (x, { m }) => [[x, m.get("a")]],
       );
       assert.equal(state, "FAILED");
-      assert.match(error!.message, /key a twice/);
+      assert.match(error!.message, /key "a" twice/);
     });
 
     it("a side input built from another side input, nested iterables (testSideInputWithNestedIterables)", async () => {

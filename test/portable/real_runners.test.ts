@@ -25,6 +25,7 @@ import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
 import { sideInputsProgram } from "../worker/programs";
+import { SIDE_INPUT_KEYS_EXPECTED, sideInputKeysProgram } from "./side_input_key_programs";
 import { USER_STATE_EXPECTED, userStateProgram } from "./state_programs";
 
 interface RealRunner {
@@ -223,6 +224,12 @@ for (const runner of RUNNERS) {
         assert.deepEqual(readShards(path.join(out, file)), lines);
       });
     }
+
+    it("map and multimap side inputs keyed by tuples and objects find keys by value", async () => {
+      const out = path.join(tmp, "side-input-keys");
+      await runRemote(sideInputKeysProgram.create({ output: out }, options("side-input-keys")));
+      assert.deepEqual(readShards(path.join(out, "keys")), SIDE_INPUT_KEYS_EXPECTED);
+    });
 
     for (const part of GROUP_INTO_BATCHES_PARTS) {
       it(`GroupIntoBatches (${part}) gives the DirectRunner's batches`, async function () {
