@@ -71,6 +71,12 @@ describe("io/pubsub: a drain right after a resume reads what the dead run had le
     // The first run creates its subscription and a checkpoint, reads a0-a4, and is cancelled
     // (which keeps both, so a later run resumes).
     const first = await start(0);
+    // A topic delivers only what is published after a subscription exists: wait for the run's.
+    const topic = pubsub.topic("drain-resume-in");
+    for (let polls = 0; (await topic.getSubscriptions())[0].length === 0; polls++) {
+      if (polls > 500) throw new Error("the first run created no subscription to the topic in 10 s");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     await publish("a", 5);
     await waitFor("the first run reads a0-a4", () => seen[0]!.length >= 5, 20_000);
     await first.cancel();
