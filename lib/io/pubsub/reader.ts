@@ -23,6 +23,7 @@ import { randomUUID } from "node:crypto";
 import type { PubSub } from "@google-cloud/pubsub";
 import { classify } from "../gcp/errors";
 import { resolve, rpc, subscriptionError, topicError, type PubsubMessage } from "./resources";
+import { MAX_TIMESTAMP, MIN_TIMESTAMP } from "../../model/window";
 
 /** Options of PubSubReader. Exactly one of topic / subscription. */
 export interface PubSubReaderOptions {
@@ -87,12 +88,15 @@ function millisOf(ts: WireMessage["publishTime"]): number {
   return Number(String(ts.seconds ?? 0)) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
 }
 
-/** Parses a timestamp attribute: epoch milliseconds or RFC 3339; undefined if invalid. */
+/**
+ * Parses a timestamp attribute: epoch milliseconds or RFC 3339; undefined if invalid, as is a
+ * number outside Beam's timestamps (e.g. nanoseconds, ~1.7e18), which a step would refuse to
+ * output: the message then takes its publish time rather than failing the read.
+ */
 export function parseTimestampAttribute(value: string | undefined): number | undefined {
   if (value === undefined || value === "") return undefined;
-  if (/^-?\d+$/.test(value)) return Number(value);
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
+  const ms = /^-?\d+$/.test(value) ? Number(value) : Date.parse(value);
+  return Number.isNaN(ms) || ms < MIN_TIMESTAMP || ms > MAX_TIMESTAMP ? undefined : ms;
 }
 
 export class PubSubReader<T = Uint8Array> {

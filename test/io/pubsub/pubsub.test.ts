@@ -75,6 +75,7 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
     assert.equal(parseTimestampAttribute("1700000000123"), 1700000000123);
     assert.equal(parseTimestampAttribute("2024-01-01T00:00:00Z"), Date.UTC(2024, 0, 1));
     assert.equal(parseTimestampAttribute("soon"), undefined);
+    assert.equal(parseTimestampAttribute("1700000000123000000"), undefined, "nanoseconds lie outside Beam's timestamps: the publish time is used");
     const before = Date.now() - 1000;
     await publish("unit", [
       { data: "a", attributes: { id: "1", ts: "1700000000123" } },
