@@ -60,4 +60,38 @@ describe("type inference of RunInference", () => {
     words.apply("Plain", RunInference.of(lengths, { maxBatchSize: 4 }));
     assert.ok(main && wrongUses);
   });
+  it("types flow through withPreprocessFn / withPostprocessFn: failed holds the raw inputs, main the postprocessed results", () => {
+    const p = Pipeline.create();
+    const lines = p.apply("Lines", Create.of(Buffer.from("a")));
+    const chained = RunInference.of(lengths)
+      .withPreprocessFn((s: string) => s.trim())
+      .withPreprocessFn((b: Buffer) => b.toString("utf8"))
+      .withPostprocessFn((r) => {
+        expectType(r)<PredictionResult<string, number>>(true);
+        return r.inference > 1;
+      })
+      .withPostprocessFn((long) => (long ? "long" : "short"));
+    const { main, failed } = lines.apply("Chained", chained);
+    expectType(main)<PCollection<"long" | "short">>(true);
+    expectType(failed)<PCollection<FailedInference<Buffer>>>(true);
+    const keyed = p
+      .apply("KeyedLines", Create.of(kv(1, 22)))
+      .apply(
+        "KeyedChained",
+        RunInference.keyed<number, string, number, null>(lengths)
+          .withPreprocessFn((e: KV<number, number>) => kv(e.key, String(e.value)))
+          .withPostprocessFn((e) => kv(String(e.key), e.value.inference)),
+      );
+    expectType(keyed.main)<PCollection<KV<string, number>>>(true);
+    expectType(keyed.failed)<PCollection<FailedInference<KV<number, number>>>>(true);
+    const wrongUses = () => {
+      // @ts-expect-error the preprocess function must give the handler's examples (strings)
+      RunInference.of(lengths).withPreprocessFn((n: number) => n * 2);
+      // @ts-expect-error postprocessing gets PredictionResult<string, number>, which has no `score`
+      RunInference.of(lengths).withPostprocessFn((r) => r.score);
+      // @ts-expect-error a chain that takes Buffers does not take numbers
+      p.apply("Numbers", Create.of(1)).apply(chained);
+    };
+    assert.ok(main && failed && wrongUses);
+  });
 });
