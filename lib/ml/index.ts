@@ -6,7 +6,9 @@
  * @module beamline/ml
  */
 export { RunInference } from "./run_inference";
-export type { RunInferenceOptions, RunInferenceOutputs } from "./run_inference";
+export type { RunInferenceOptions, RunInferenceOutputs, KeyedModelsOptions } from "./run_inference";
+export { KeyModelMapping } from "./keyed_models";
+export type { ModelKey } from "./keyed_models";
 export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference } from "./model_handler";
 export { sharedModel, sharedModelLoadCount, clearSharedModels } from "./shared_model";
 export { TFJSModelHandler, loadTfjsModel, readTfjsArtifacts, inferenceThreadsOf, AUTO_INFERENCE_THREADS } from "./tfjs_handler";

@@ -40,6 +40,16 @@ interface Pending<E, In> {
   readonly window: BoundedWindow;
 }
 
+/**
+ * @internal A handler that reports metrics of its own (RunInference.keyed's per-key models, see
+ * ./keyed_models): the DoFn calls it at the end of each bundle, inside the step's metrics scope,
+ * and leaves the model-load metrics to it (the handler's "model" is then only a manager of models).
+ */
+export const REPORT_METRICS = Symbol("RunInference.reportMetrics");
+export interface ReportsMetrics {
+  [REPORT_METRICS](namespace: string): void;
+}
+
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -187,9 +197,14 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
     await this.drain();
     // Metrics are updated here, inside the step's metrics scope (process may resume after an await outside it).
     const ns = this.namespace;
-    if (this.loadMillis !== undefined) Metrics.distribution(ns, "load_model_latency_milli_secs").update(this.loadMillis);
+    const reporter = (this.handler as Partial<ReportsMetrics>)[REPORT_METRICS];
+    if (reporter !== undefined) {
+      reporter.call(this.handler, ns);
+    } else {
+      if (this.loadMillis !== undefined) Metrics.distribution(ns, "load_model_latency_milli_secs").update(this.loadMillis);
+      if (this.modelBytes !== undefined) Metrics.distribution(ns, "model_byte_size").update(this.modelBytes);
+    }
     this.loadMillis = undefined;
-    if (this.modelBytes !== undefined) Metrics.distribution(ns, "model_byte_size").update(this.modelBytes);
     this.modelBytes = undefined;
     Metrics.counter(ns, "num_inferences").inc(this.inferences);
     if (this.failures > 0) Metrics.counter(ns, "failed_inferences").inc(this.failures);
@@ -339,7 +354,7 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
 }
 
 /** Encodes a batch to measure it when the handler has no numBytes. */
-const BATCH_BYTES_CODER = new JsValueCoder<readonly unknown[]>();
+export const BATCH_BYTES_CODER = new JsValueCoder<readonly unknown[]>();
 
 /** Windows with elements waiting for a batch before the fullest one's is run anyway (Beam's BatchElements uses 10). */
 const MAX_LIVE_WINDOWS = 10;
@@ -347,5 +362,15 @@ const MAX_LIVE_WINDOWS = 10;
 /** Batches sent to the model at once unless the handler says otherwise (see RunInferenceDoFn.startBatches). */
 const DEFAULT_BATCHES_IN_FLIGHT = 2;
 
-/** A handler that broke its contract: a bug to fix, not a bad element. */
-class HandlerContractError extends Error {}
+/** A handler that broke its contract, or a model that cannot be loaded: fails the run, not an element. */
+export class HandlerContractError extends Error {}
+
+/**
+ * Whether `args` are Beam's "no inference arguments": absent, or an empty plain object (Beam's
+ * default `validate_inference_args` accepts both `None` and `{}`).
+ */
+export function noInferenceArgs(args: unknown): boolean {
+  if (args === undefined) return true;
+  return typeof args === "object" && args !== null && Object.getPrototypeOf(args) === Object.prototype && Object.keys(args).length === 0;
+}
+

@@ -23,7 +23,8 @@ import type { PCollection } from "../model/pcollection";
 import { PTransform } from "../model/transform";
 import type { KV } from "../model/window";
 import type { BatchingOptions, FailedInference, ModelHandler, PredictionResult } from "./model_handler";
-import { messageOf, RunInferenceDoFn, type ElementMapping } from "./inference_dofn";
+import { messageOf, noInferenceArgs, RunInferenceDoFn, type ElementMapping } from "./inference_dofn";
+import { KeyModelMapping, PerKeyModelHandler, type KeyedInference, type ModelKey } from "./keyed_models";
 import { StatefulRunInferenceDoFn, WithProcessKey } from "./stateful_batching";
 
 /** The outputs of RunInference: predictions, and the inputs that could not be inferred on. */
@@ -50,13 +51,13 @@ export interface RunInferenceOptions<Args = never> extends BatchingOptions, Dead
   readonly metricsNamespace?: string;
 }
 
-/**
- * Whether `args` are Beam's "no inference arguments": absent, or an empty plain object (Beam's
- * default `validate_inference_args` accepts both `None` and `{}`).
- */
-function noInferenceArgs(args: unknown): boolean {
-  if (args === undefined) return true;
-  return typeof args === "object" && args !== null && Object.getPrototypeOf(args) === Object.prototype && Object.keys(args).length === 0;
+/** Options of RunInference.keyed with KeyModelMappings. */
+export interface KeyedModelsOptions<Args = never> extends RunInferenceOptions<Args> {
+  /**
+   * How many of the models one worker process holds at once (Beam's `max_models_per_worker_hint`);
+   * loading another evicts the least recently used. Default: no limit (every model once loaded stays).
+   */
+  readonly maxModelsPerWorkerHint?: number;
 }
 
 /** A function of RunInference's chain, typed loosely inside (each call of withPre/PostprocessFn types its ends). */
@@ -117,10 +118,30 @@ export class RunInference<E, R> extends PTransform<PCollection<E>, RunInferenceO
   /** Keyed examples in, keyed results out (Beam's KeyedModelHandler): the key rides along untouched. */
   static keyed<K, In, Inference, M, Args = never>(
     handler: ModelHandler<In, Inference, M, Args>,
-    options: RunInferenceOptions<NoInfer<Args>> = {},
+    options?: RunInferenceOptions<NoInfer<Args>>,
+  ): RunInference<KV<K, In>, KV<K, PredictionResult<In, Inference>>>;
+  /**
+   * A model per key (Beam's KeyedModelHandler over KeyModelMappings): each key's examples run on
+   * its mapping's model, each result's modelId names it (see ./keyed_models).
+   */
+  static keyed<K extends ModelKey, In, Inference, Args = never>(
+    mappings: readonly KeyModelMapping<K, In, Inference, unknown, Args>[],
+    options?: KeyedModelsOptions<NoInfer<Args>>,
+  ): RunInference<KV<K, In>, KV<K, PredictionResult<In, Inference>>>;
+  static keyed<K, In, Inference, M, Args>(
+    handlerOrMappings: ModelHandler<In, Inference, M, Args> | readonly KeyModelMapping<K & ModelKey, In, Inference, unknown, Args>[],
+    options: KeyedModelsOptions<Args> = {},
   ): RunInference<KV<K, In>, KV<K, PredictionResult<In, Inference>>> {
+    if (Array.isArray(handlerOrMappings)) {
+      const handler = new PerKeyModelHandler<K & ModelKey, In, Inference, Args>(handlerOrMappings, options.maxModelsPerWorkerHint);
+      return RunInference.create(handler as ModelHandler<unknown, unknown, unknown, unknown>, options, (e) => e, (e, r) => {
+        const { key, value } = e as KV<K, In>;
+        const { inference, modelId } = r.inference as KeyedInference<Inference>;
+        return { key, value: { example: value, inference, modelId } };
+      });
+    }
     return RunInference.create(
-      handler as ModelHandler<unknown, unknown, unknown, unknown>,
+      handlerOrMappings as ModelHandler<unknown, unknown, unknown, unknown>,
       options,
       (e) => (e as KV<K, In>).value,
       (e, r) => ({ key: (e as KV<K, In>).key, value: r }),

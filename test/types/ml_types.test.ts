@@ -1,7 +1,7 @@
 /** Type-level tests of RunInference: fails to compile when its inference breaks. */
 import { strict as assert } from "node:assert";
 import { Create, kv, Pipeline, RunInference, type FailedInference, type KV, type ModelHandler, type PCollection, type PredictionResult } from "../../lib";
-import { TFJSModelHandler } from "../../lib/ml";
+import { KeyModelMapping, TFJSModelHandler } from "../../lib/ml";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
@@ -91,6 +91,26 @@ describe("type inference of RunInference", () => {
       RunInference.of(lengths).withPostprocessFn((r) => r.score);
       // @ts-expect-error a chain that takes Buffers does not take numbers
       p.apply("Numbers", Create.of(1)).apply(chained);
+    };
+    assert.ok(main && failed && wrongUses);
+  });
+  it("types RunInference.keyed over KeyModelMappings from the mappings, whatever each model's type", () => {
+    const p = Pipeline.create();
+    const words: ModelHandler<string, number, { words: Set<string> }> = {
+      modelKey: "words",
+      loadModel: async () => ({ words: new Set() }),
+      runInference: async (batch, model) => batch.map((s) => (model.words.has(s) ? 1 : 0)),
+    };
+    const mappings = [new KeyModelMapping(["en", "de"], lengths), new KeyModelMapping(["fr"], words)];
+    const { main, failed } = p.apply("ByLanguage", Create.of(kv("en", "hello"))).apply("PerKey", RunInference.keyed(mappings, { maxModelsPerWorkerHint: 1 }));
+    expectType(main)<PCollection<KV<string, PredictionResult<string, number>>>>(true);
+    expectType(failed)<PCollection<FailedInference<KV<string, string>>>>(true);
+    const wrongUses = () => {
+      const floats: ModelHandler<number, number, null> = { modelKey: "n", loadModel: async () => null, runInference: async (b) => b };
+      // @ts-expect-error a handler of numbers cannot serve string examples
+      p.apply("Strings", Create.of(kv("en", "x"))).apply(RunInference.keyed([new KeyModelMapping(["en"], floats)]));
+      // @ts-expect-error maxModelsPerWorkerHint is for KeyModelMappings, not one handler
+      RunInference.keyed(lengths, { maxModelsPerWorkerHint: 2 });
     };
     assert.ok(main && failed && wrongUses);
   });
