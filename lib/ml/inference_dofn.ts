@@ -12,7 +12,7 @@ import { JsValueCoder } from "../coders/js_value";
 import { Metrics } from "../model/metrics";
 import type { BoundedWindow, Instant } from "../model/window";
 import { BatchSizer, resolveBatching } from "./batching";
-import type { FailedInference, ModelHandler, PredictionResult } from "./model_handler";
+import type { FailedInference, ModelHandler, ModelMetadata, PredictionResult } from "./model_handler";
 import type { RunInferenceOptions } from "./run_inference";
 import { sharedModel } from "./shared_model";
 
@@ -54,12 +54,36 @@ export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** What a step counts between two reports (the end of each bundle), for one model name prefix. */
+interface StepStats {
+  inferences: number;
+  /** Examples sent to `failed` because the model threw on them alone (failed_inferences). */
+  failures: number;
+  /** Model calls that threw (Beam's failed_batches_counter), the one-example retries included. */
+  failedBatches: number;
+  batches: { size: number; micros: number; bytes: number | undefined }[];
+  /** How long this instance took to load the model (undefined if it found it shared). */
+  loadMillis?: number;
+  /** How much the process's peak memory grew while this instance loaded the model (Beam's model_byte_size). */
+  modelBytes?: number;
+}
+
+function emptyStats(): StepStats {
+  return { inferences: 0, failures: 0, failedBatches: 0, batches: [] };
+}
+
 export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, { failed: FailedInference<E> }> {
   private model: M | undefined;
-  /** The model's load, started in setup (see there). */
+  /** The model's load, started in setup (or, with model updates, by the first element: see swapModel). */
   private modelLoad: Promise<void> | undefined;
-  /** How long this instance took to load the model (undefined if it found it shared), reported (inside the step's metrics scope) at the end of the first bundle. */
-  private loadMillis: number | undefined;
+  /** The handler of the model in use: `handler`, or the one its `withModelId` gave for the latest ModelMetadata. */
+  private active: ModelHandler<In, Inference, M, Args>;
+  /** The modelId of the latest ModelMetadata seen (undefined: none yet, the handler's own model). */
+  private modelId: string | undefined;
+  /** Prefix of the metric names while the model in use is an update (Beam's `<model_name>_`). */
+  private prefix = "";
+  /** Counts since the last report, by metric-name prefix; reported inside the step's metrics scope at the end of each bundle. */
+  private stats = new Map<string, StepStats>();
   private step = "RunInference";
   private sizer: BatchSizer | undefined;
   private maxInFlight = DEFAULT_BATCHES_IN_FLIGHT;
@@ -77,25 +101,35 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
    * own element's timestamp and window (a batch holds elements of several process calls).
    */
   private bundle: BundleContext<R, { failed: FailedInference<E> }> | undefined;
-  private inferences = 0;
-  private failures = 0;
-  /** Model calls that threw (Beam's failed_batches_counter), the one-example retries included. */
-  private failedBatches = 0;
-  private batchStats: { size: number; micros: number; bytes: number | undefined }[] = [];
-  /** How much the process's peak memory grew while this instance loaded the model (Beam's model_byte_size). */
-  private modelBytes: number | undefined;
 
   constructor(
     readonly handler: ModelHandler<In, Inference, M, Args>,
     readonly options: RunInferenceOptions<Args>,
     private readonly mapping: ElementMapping<E, In, Inference, R>,
+    /** Whether a `modelMetadata` side input may swap the model (RunInference's option). */
+    private readonly modelUpdates = false,
   ) {
     super();
+    this.active = handler;
+  }
+
+  /** The counts of the model in use. */
+  private get current(): StepStats {
+    let s = this.stats.get(this.prefix);
+    if (s === undefined) this.stats.set(this.prefix, (s = emptyStats()));
+    return s;
   }
 
   setup(runtime: RuntimeContext): void {
     this.step = runtime.transformName;
     this.sizer = new BatchSizer(resolveBatching(this.handler.batching?.(), this.options));
+    // With model updates, the first element's ModelMetadata says which model to load (Beam loads at runtime then).
+    if (!this.modelUpdates) this.startLoad();
+  }
+
+  /** Starts loading the active handler's model (shared per process by its modelKey). */
+  private startLoad(): void {
+    const stats = this.current;
     // The model loads while the bundle starts: the first element (or the bundle's end) waits for
     // it, and meanwhile the steps upstream go on (a read fetches its first pages). Loading a pool of
     // two model threads takes ~350 ms, as long as reading a few thousand rows.
@@ -105,20 +139,21 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
       const started = Date.now();
       // Beam's model_byte_size: the growth of the process's peak resident memory (ru_maxrss) over the load.
       const peakBefore = process.resourceUsage().maxRSS;
-      const model = await this.handler.loadModel();
-      this.loadMillis = Date.now() - started;
-      this.modelBytes = (process.resourceUsage().maxRSS - peakBefore) * 1024;
+      const model = await handler.loadModel();
+      stats.loadMillis = Date.now() - started;
+      stats.modelBytes = (process.resourceUsage().maxRSS - peakBefore) * 1024;
       return model;
     };
-    this.modelLoad = sharedModel(this.handler.modelKey, load).then(
+    const handler = this.active;
+    this.modelLoad = sharedModel(handler.modelKey, load).then(
       (model) => {
         this.model = model;
-        const inFlight = this.handler.batchesInFlight?.(model) ?? DEFAULT_BATCHES_IN_FLIGHT;
+        const inFlight = handler.batchesInFlight?.(model) ?? DEFAULT_BATCHES_IN_FLIGHT;
         this.maxInFlight = Number.isInteger(inFlight) && inFlight >= 1 ? inFlight : DEFAULT_BATCHES_IN_FLIGHT;
       },
       (e: unknown) => {
         // The runner adds the step's name: it is not repeated here.
-        throw new Error(`could not load the model ${this.handler.modelKey}: ${messageOf(e)}`, { cause: e });
+        throw new Error(`could not load the model ${handler.modelKey}: ${messageOf(e)}`, { cause: e });
       },
     );
     // Awaited by the first element or the bundle's end; not an unhandled rejection meanwhile.
@@ -136,11 +171,38 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
   }
 
   process(element: E, ctx: ProcessContext<R, { failed: FailedInference<E> }>): void | Promise<void> {
+    if (this.modelUpdates) {
+      // Beam reads the ModelMetadata side input per batch, and swaps when its model_id changes;
+      // an empty side input keeps the model in use (at first, the handler's own).
+      const meta = (ctx.sideInputs as { readonly modelMetadata?: ModelMetadata }).modelMetadata;
+      if (this.modelLoad === undefined || (meta !== undefined && meta.modelId !== this.modelId)) {
+        const { timestamp, window } = ctx;
+        return this.swapModel(meta).then(() => this.accept(element, timestamp, window));
+      }
+    }
     if (this.model === undefined) {
       const { timestamp, window } = ctx;
       return this.modelLoad!.then(() => this.accept(element, timestamp, window));
     }
     return this.accept(element, ctx.timestamp, ctx.window);
+  }
+
+  /**
+   * Puts the model `meta` names in use: first every element this instance holds is inferred on
+   * the model in use (as in Beam, a model changes between batches), then the new one is loaded
+   * (shared per process by its handler's modelKey) and its metrics get its name as prefix.
+   */
+  private async swapModel(meta: ModelMetadata | undefined): Promise<void> {
+    if (this.modelLoad !== undefined) {
+      await this.modelLoad;
+      await this.drain();
+    }
+    this.modelId = meta?.modelId;
+    this.prefix = meta === undefined || meta.modelName === "" ? "" : `${meta.modelName}_`;
+    this.active = meta === undefined || meta.modelId === "" ? this.handler : this.handler.withModelId!(meta.modelId);
+    this.model = undefined;
+    this.startLoad();
+    await this.modelLoad;
   }
 
   /** Checks an element and adds it to the next batch; a promise when the model has its fill (see startBatches). */
@@ -152,7 +214,7 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
       // Preprocessing runs here, before batching (as Beam's preprocess steps run before BatchElements).
       prepared = this.mapping.prepare(element);
       example = this.mapping.exampleOf(prepared);
-      reason = this.handler.validate?.(example, this.model as M);
+      reason = this.active.validate?.(example, this.model as M);
     } catch (e) {
       reason = messageOf(e);
     }
@@ -198,30 +260,29 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
     // Metrics are updated here, inside the step's metrics scope (process may resume after an await outside it).
     const ns = this.namespace;
     const reporter = (this.handler as Partial<ReportsMetrics>)[REPORT_METRICS];
-    if (reporter !== undefined) {
-      reporter.call(this.handler, ns);
-    } else {
-      if (this.loadMillis !== undefined) Metrics.distribution(ns, "load_model_latency_milli_secs").update(this.loadMillis);
-      if (this.modelBytes !== undefined) Metrics.distribution(ns, "model_byte_size").update(this.modelBytes);
+    if (reporter !== undefined) reporter.call(this.handler, ns);
+    // The handler's own model's counts under Beam's names, every bundle; an updated model's under `<model name>_<name>`.
+    if (!this.stats.has("")) this.stats.set("", emptyStats());
+    for (const [prefix, s] of this.stats) {
+      if (prefix !== "" && s.inferences === 0 && s.failedBatches === 0 && s.loadMillis === undefined) continue;
+      if (reporter === undefined) {
+        if (s.loadMillis !== undefined) Metrics.distribution(ns, `${prefix}load_model_latency_milli_secs`).update(s.loadMillis);
+        if (s.modelBytes !== undefined) Metrics.distribution(ns, `${prefix}model_byte_size`).update(s.modelBytes);
+      }
+      Metrics.counter(ns, `${prefix}num_inferences`).inc(s.inferences);
+      if (s.failures > 0) Metrics.counter(ns, `${prefix}failed_inferences`).inc(s.failures);
+      // Beam's documented names: failed_batches_counter, inference_request_batch_size, inference_request_batch_byte_size.
+      if (s.failedBatches > 0) Metrics.counter(ns, `${prefix}failed_batches_counter`).inc(s.failedBatches);
+      const latency = Metrics.distribution(ns, `${prefix}inference_batch_latency_micro_secs`);
+      const sizes = Metrics.distribution(ns, `${prefix}inference_request_batch_size`);
+      const byteSizes = Metrics.distribution(ns, `${prefix}inference_request_batch_byte_size`);
+      for (const b of s.batches) {
+        latency.update(b.micros);
+        sizes.update(b.size);
+        if (b.bytes !== undefined) byteSizes.update(b.bytes);
+      }
     }
-    this.loadMillis = undefined;
-    this.modelBytes = undefined;
-    Metrics.counter(ns, "num_inferences").inc(this.inferences);
-    if (this.failures > 0) Metrics.counter(ns, "failed_inferences").inc(this.failures);
-    // Beam's documented names: failed_batches_counter, inference_request_batch_size, inference_request_batch_byte_size.
-    if (this.failedBatches > 0) Metrics.counter(ns, "failed_batches_counter").inc(this.failedBatches);
-    const latency = Metrics.distribution(ns, "inference_batch_latency_micro_secs");
-    const sizes = Metrics.distribution(ns, "inference_request_batch_size");
-    const byteSizes = Metrics.distribution(ns, "inference_request_batch_byte_size");
-    for (const b of this.batchStats) {
-      latency.update(b.micros);
-      sizes.update(b.size);
-      if (b.bytes !== undefined) byteSizes.update(b.bytes);
-    }
-    this.inferences = 0;
-    this.failures = 0;
-    this.failedBatches = 0;
-    this.batchStats = [];
+    this.stats = new Map();
     this.bundle = undefined;
   }
 
@@ -289,7 +350,7 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
     const micros = Number((ended - (this.lastInferenceEnd > started ? this.lastInferenceEnd : started)) / 1000n);
     this.lastInferenceEnd = ended;
     this.sizer!.record(batch.length, micros / 1000);
-    this.batchStats.push({ size: batch.length, micros, bytes: this.numBytes(batch) });
+    this.current.batches.push({ size: batch.length, micros, bytes: this.numBytes(batch) });
     for (let i = 0; i < batch.length; i++) this.emit(batch[i]!, inferences[i]!);
   }
 
@@ -301,7 +362,7 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
   private numBytes(batch: readonly Pending<E, In>[]): number | undefined {
     const examples = batch.map((p) => p.example);
     try {
-      return this.handler.numBytes?.(examples) ?? encodeToBytes(BATCH_BYTES_CODER, examples).length;
+      return this.active.numBytes?.(examples) ?? encodeToBytes(BATCH_BYTES_CODER, examples).length;
     } catch {
       return undefined;
     }
@@ -323,9 +384,9 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
   private async infer(examples: readonly In[]): Promise<readonly Inference[]> {
     let out: readonly Inference[];
     try {
-      out = await this.handler.runInference(examples, this.model as M, this.options.inferenceArgs);
+      out = await this.active.runInference(examples, this.model as M, this.options.inferenceArgs);
     } catch (e) {
-      this.failedBatches++;
+      this.current.failedBatches++;
       throw e;
     }
     if (out.length !== examples.length) {
@@ -335,10 +396,10 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
   }
 
   private emit(p: Pending<E, In>, inference: Inference): void {
-    this.inferences++;
+    this.current.inferences++;
     let value: R;
     try {
-      value = this.mapping.resultOf(p.prepared, { example: p.example, inference, modelId: this.handler.modelKey });
+      value = this.mapping.resultOf(p.prepared, { example: p.example, inference, modelId: this.active.modelKey });
     } catch (e) {
       // A postprocess function threw: the model did infer (counted above), the element is still a dead letter.
       this.bundle!.outputTo("failed", { element: p.element, reason: messageOf(e), step: this.step }, { timestamp: p.timestamp, window: p.window });
@@ -348,7 +409,7 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
   }
 
   private fail(p: Pending<E, In>, reason: string): void {
-    this.failures++;
+    this.current.failures++;
     this.bundle!.outputTo("failed", { element: p.element, reason, step: this.step }, { timestamp: p.timestamp, window: p.window });
   }
 }

@@ -22,7 +22,9 @@ import { ParDo } from "../model/pardo";
 import type { PCollection } from "../model/pcollection";
 import { PTransform } from "../model/transform";
 import type { KV } from "../model/window";
-import type { BatchingOptions, FailedInference, ModelHandler, PredictionResult } from "./model_handler";
+import type { BatchingOptions, FailedInference, ModelHandler, ModelMetadata, PredictionResult } from "./model_handler";
+import type { DoFn } from "../model/dofn";
+import { AsSingleton } from "../model/side_inputs";
 import { messageOf, noInferenceArgs, RunInferenceDoFn, type ElementMapping } from "./inference_dofn";
 import { KeyModelMapping, PerKeyModelHandler, type KeyedInference, type ModelKey } from "./keyed_models";
 import { StatefulRunInferenceDoFn, WithProcessKey } from "./stateful_batching";
@@ -49,6 +51,15 @@ export interface RunInferenceOptions<Args = never> extends BatchingOptions, Dead
   readonly inferenceArgs?: Args;
   /** Namespace of the step's metrics (Beam's `metrics_namespace`); default: the handler's `metricsNamespace()`, else "RunInference". */
   readonly metricsNamespace?: string;
+  /**
+   * Models to swap in without restarting (Beam's `model_metadata_pcoll`), read as a singleton side
+   * input: when an element's window's ModelMetadata names another model than the one in use, the
+   * elements the step holds are inferred first, then the handler's `withModelId` gives the new
+   * model's handler (its model loaded once per process) and the step's metrics of that model are
+   * named `<modelName>_<metric>`. No metadata (yet) keeps the model in use, at first the handler's
+   * own. Typically a global window with a repeated trigger, so each new pane swaps the model.
+   */
+  readonly modelMetadata?: PCollection<ModelMetadata>;
 }
 
 /** Options of RunInference.keyed with KeyModelMappings. */
@@ -188,13 +199,30 @@ export class RunInference<E, R> extends PTransform<PCollection<E>, RunInferenceO
   }
 
   expand(input: PCollection<E>): RunInferenceOutputs<E, R> {
-    this.checkInferenceArgs(input.pipeline.currentNode().fullName);
+    const step = input.pipeline.currentNode().fullName;
+    this.checkInferenceArgs(step);
     // Failed inputs are counted as beamline/rejected; the run fails if nothing reads them (unless ignoreRejected).
     const { handler, options } = this.spec;
+    const { modelMetadata, ...doFnOptions } = options;
     const deadLetters = { failed: { reason: (f: FailedInference<E>) => f.reason, ignoreUnread: options.ignoreRejected === true } };
-    const doFn = new RunInferenceDoFn<E, unknown, unknown, unknown, R, unknown>(handler, options, this.mapping());
+    const doFn = new RunInferenceDoFn<E, unknown, unknown, unknown, R, unknown>(handler, doFnOptions, this.mapping(), modelMetadata !== undefined);
     // RunInference's own option wins over the handler's, as for the batch sizes (checked with them, in setup).
     const maxBatchDurationSecs = options.maxBatchDurationSecs ?? handler.batching?.().maxBatchDurationSecs;
+    if (modelMetadata !== undefined) {
+      if (handler.withModelId === undefined) {
+        throw new PipelineConstructionError(
+          `modelMetadata was given, but the model handler ${handler.modelKey} cannot load another model (it has no withModelId); give the handler a withModelId(modelId) that returns a handler of that model`,
+          step,
+        );
+      }
+      if (maxBatchDurationSecs !== undefined) {
+        throw new PipelineConstructionError(`modelMetadata cannot be combined with maxBatchDurationSecs yet (batches buffered in state would not see model updates); remove one of them`, step);
+      }
+      // An empty side input is no update (Beam's EmptySideInput): the default makes it undefined rather than an error.
+      const view = AsSingleton(modelMetadata as PCollection<ModelMetadata | undefined>, { default: undefined });
+      const withSide = doFn as unknown as DoFn<E, R, { failed: FailedInference<E> }, { modelMetadata: ModelMetadata | undefined }>;
+      return input.apply("Infer", ParDo.of(withSide, { deadLetters, sideInputs: { modelMetadata: view } }).withOutputs("failed"));
+    }
     if (maxBatchDurationSecs === undefined) return input.apply("Infer", ParDo.of(doFn, { deadLetters }).withOutputs("failed"));
     // Beam's BatchElements with max_batch_duration_secs: batches across bundles, in state
     // (./stateful_batching). The buffered elements are the inputs as received; they are

@@ -1,7 +1,7 @@
 /** Type-level tests of RunInference: fails to compile when its inference breaks. */
 import { strict as assert } from "node:assert";
 import { Create, kv, Pipeline, RunInference, type FailedInference, type KV, type ModelHandler, type PCollection, type PredictionResult } from "../../lib";
-import { KeyModelMapping, TFJSModelHandler } from "../../lib/ml";
+import { KeyModelMapping, TFJSModelHandler, type ModelMetadata } from "../../lib/ml";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
@@ -113,5 +113,17 @@ describe("type inference of RunInference", () => {
       RunInference.keyed(lengths, { maxModelsPerWorkerHint: 2 });
     };
     assert.ok(main && failed && wrongUses);
+  });
+  it("types modelMetadata as a PCollection of ModelMetadata", () => {
+    const p = Pipeline.create();
+    const models = p.apply("Models", Create.of<ModelMetadata>({ modelId: "gs://b/v2", modelName: "v2" }));
+    const tfjs = new TFJSModelHandler({ modelUri: "model" });
+    const { main } = p.apply("Images", Create.of(new Float32Array(4))).apply("Predict", RunInference.of(tfjs, { modelMetadata: models }));
+    expectType(main)<PCollection<PredictionResult<Float32Array | readonly number[], Float32Array>>>(true);
+    const wrongUses = () => {
+      // @ts-expect-error model updates are ModelMetadata, not paths
+      RunInference.of(tfjs, { modelMetadata: p.apply("Paths", Create.of("gs://b/v3")) });
+    };
+    assert.ok(main && wrongUses);
   });
 });
