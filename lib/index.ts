@@ -85,7 +85,7 @@ export type { ReadFromPubSubOptions, WriteToPubSubOptions, PubSubPayload } from 
 // The TensorFlow.js handler is exported from "beamline/ml" (lib/ml), so the root's types do not
 // pull in @tensorflow/tfjs's declarations for every user.
 export type { RunInferenceOptions, RunInferenceOutputs } from "./ml/run_inference";
-export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference } from "./ml/model_handler";
+export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference, ModelMetadata } from "./ml/model_handler";
 export { sharedModel } from "./ml/shared_model";
 export type { ReadFromCsvOptions, CsvReadResult, CsvDeadLetter, CsvRowType, WriteToCsvOptions, CsvValue, CsvSchema, CsvColumnType, CsvFieldType, CsvRowOf, CsvRecord } from "./io/csv";
 export { watchJobs } from "./model/monitoring";

@@ -112,3 +112,15 @@ export function runInference(sentences: PCollection<string>): { scored: PCollect
   // [END run_inference]
   return { scored, failed: rejected };
 }
+
+export function runInferenceWithFns(posts: PCollection<{ readonly text: string }>): PCollection<string> {
+  // [START run_inference_fns]
+  const labels = posts.apply(
+    "Label",
+    RunInference.of(new SentimentHandler())
+      .withPreprocessFn((post: { readonly text: string }) => post.text)   // before batching
+      .withPostprocessFn((r) => (r.inference >= 0.5 ? "positive" : "negative")),   // after the model
+  ).main;   // PCollection<"positive" | "negative">
+  // [END run_inference_fns]
+  return labels;
+}

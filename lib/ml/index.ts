@@ -6,8 +6,10 @@
  * @module beamline/ml
  */
 export { RunInference } from "./run_inference";
-export type { RunInferenceOptions, RunInferenceOutputs } from "./run_inference";
-export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference } from "./model_handler";
+export type { RunInferenceOptions, RunInferenceOutputs, KeyedModelsOptions } from "./run_inference";
+export { KeyModelMapping } from "./keyed_models";
+export type { ModelKey } from "./keyed_models";
+export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference, ModelMetadata } from "./model_handler";
 export { sharedModel, sharedModelLoadCount, clearSharedModels } from "./shared_model";
 export { TFJSModelHandler, loadTfjsModel, readTfjsArtifacts, inferenceThreadsOf, AUTO_INFERENCE_THREADS } from "./tfjs_handler";
 export type { TFJSModelHandlerOptions, LoadedTfjsModel, TfjsHandlerModel, TensorExample } from "./tfjs_handler";

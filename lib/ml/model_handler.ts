@@ -78,6 +78,24 @@ export interface ModelHandler<In, Inference, M, Args = never> {
   batching?(): BatchingOptions;
   /** Metric namespace for the step's counters (default "RunInference"; RunInference's `metricsNamespace` option overrides it). */
   metricsNamespace?(): string;
+  /**
+   * This handler with another model (Beam's `update_model_path`): the one `modelId` names (a
+   * path or URI), or this handler's own for "". RunInference's `modelMetadata` side input needs
+   * it to swap models. The new handler's modelKey must differ for a different model.
+   */
+  withModelId?(modelId: string): ModelHandler<In, Inference, M, Args>;
+}
+
+/**
+ * A model to swap in (Beam's ModelMetadata), an element of RunInference's `modelMetadata` side
+ * input: `modelId` is what the handler's `withModelId` takes (a path or URI; "" for the handler's
+ * own model), `modelName` prefixes the step's metrics while that model is in use.
+ */
+export interface ModelMetadata {
+  /** Which model: the handler's `withModelId` loads it. */
+  readonly modelId: string;
+  /** A readable name: the metrics of this model are named `<modelName>_<metric>` (none for ""). */
+  readonly modelName: string;
 }
 
 /** One example with the model's inference on it (Beam's PredictionResult). */

@@ -22,7 +22,7 @@ import type { StatefulProcessContext } from "../model/state";
 import { kv, type KV } from "../model/window";
 import { BatchingDoFn, type Buffered } from "../transforms/batch_state";
 import type { FailedInference } from "./model_handler";
-import type { RunInferenceDoFn } from "./run_inference";
+import type { RunInferenceDoFn } from "./inference_dofn";
 
 /**
  * This process's key (Beam's SharedKey: one per worker process). Every element of a process gets

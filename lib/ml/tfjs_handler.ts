@@ -259,4 +259,9 @@ export class TFJSModelHandler implements ModelHandler<TensorExample, Float32Arra
   metricsNamespace(): string {
     return "RunInference";
   }
+
+  /** The same handler for the model at `modelId` (a folder or model.json, local or gs://), for RunInference's `modelMetadata` updates. */
+  withModelId(modelId: string): TFJSModelHandler {
+    return new TFJSModelHandler({ ...this.options, modelUri: modelId });
+  }
 }

@@ -280,6 +280,13 @@ describe("docs: programming guide snippets run", function () {
       });
     });
 
+    it("RunInference with pre- and postprocessing", async () => {
+      await runOk((p) => {
+        const posts = p.apply("Posts", Create.of({ text: "good tea" }, { text: "bad cake" }));
+        assertThat(io.runInferenceWithFns(posts), equalTo(["positive", "negative"]));
+      });
+    });
+
     describe("against the emulators", () => {
       let env: EmulatorEnv;
       before(async () => {

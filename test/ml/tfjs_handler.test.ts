@@ -199,6 +199,14 @@ describe("ml/TFJSModelHandler", function () {
     assert.deepEqual(Object.fromEntries([...backendsSeen].map(([step, b]) => [step, [...b]])), { OnCpu: ["cpu"], OnWasm: ["wasm"] });
   });
 
+  it("withModelId gives the same handler for another model (RunInference's modelMetadata updates), keyed by the new path", () => {
+    const handler = new TFJSModelHandler({ modelUri: "/models/v1", backend: "cpu", inferenceThreads: 2 });
+    const updated = handler.withModelId("gs://bucket/models/v2");
+    assert.deepEqual(updated.options, { modelUri: "gs://bucket/models/v2", backend: "cpu", inferenceThreads: 2 });
+    assert.equal(updated.modelKey, "tfjs:gs://bucket/models/v2 (cpu backend, 2 inference threads)");
+    assert.equal(handler.modelKey, "tfjs:/models/v1 (cpu backend, 2 inference threads)", "the handler itself is unchanged");
+  });
+
   it("rejects examples that do not fit the model's input, saying why", () => {
     assert.equal(handler.validate(images[0]!, local), undefined);
     assert.equal(handler.validate(Array.from(images[0]!), local), undefined);

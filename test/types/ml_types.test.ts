@@ -1,7 +1,7 @@
 /** Type-level tests of RunInference: fails to compile when its inference breaks. */
 import { strict as assert } from "node:assert";
 import { Create, kv, Pipeline, RunInference, type FailedInference, type KV, type ModelHandler, type PCollection, type PredictionResult } from "../../lib";
-import { TFJSModelHandler } from "../../lib/ml";
+import { KeyModelMapping, TFJSModelHandler, type ModelMetadata } from "../../lib/ml";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
@@ -58,6 +58,72 @@ describe("type inference of RunInference", () => {
     };
     // A handler without Args still runs with batching options alone.
     words.apply("Plain", RunInference.of(lengths, { maxBatchSize: 4 }));
+    assert.ok(main && wrongUses);
+  });
+  it("types flow through withPreprocessFn / withPostprocessFn: failed holds the raw inputs, main the postprocessed results", () => {
+    const p = Pipeline.create();
+    const lines = p.apply("Lines", Create.of(Buffer.from("a")));
+    const chained = RunInference.of(lengths)
+      .withPreprocessFn((s: string) => s.trim())
+      .withPreprocessFn((b: Buffer) => b.toString("utf8"))
+      .withPostprocessFn((r) => {
+        expectType(r)<PredictionResult<string, number>>(true);
+        return r.inference > 1;
+      })
+      .withPostprocessFn((long) => (long ? "long" : "short"));
+    const { main, failed } = lines.apply("Chained", chained);
+    expectType(main)<PCollection<"long" | "short">>(true);
+    expectType(failed)<PCollection<FailedInference<Buffer>>>(true);
+    const keyed = p
+      .apply("KeyedLines", Create.of(kv(1, 22)))
+      .apply(
+        "KeyedChained",
+        RunInference.keyed<number, string, number, null>(lengths)
+          .withPreprocessFn((e: KV<number, number>) => kv(e.key, String(e.value)))
+          .withPostprocessFn((e) => kv(String(e.key), e.value.inference)),
+      );
+    expectType(keyed.main)<PCollection<KV<string, number>>>(true);
+    expectType(keyed.failed)<PCollection<FailedInference<KV<number, number>>>>(true);
+    const wrongUses = () => {
+      // @ts-expect-error the preprocess function must give the handler's examples (strings)
+      RunInference.of(lengths).withPreprocessFn((n: number) => n * 2);
+      // @ts-expect-error postprocessing gets PredictionResult<string, number>, which has no `score`
+      RunInference.of(lengths).withPostprocessFn((r) => r.score);
+      // @ts-expect-error a chain that takes Buffers does not take numbers
+      p.apply("Numbers", Create.of(1)).apply(chained);
+    };
+    assert.ok(main && failed && wrongUses);
+  });
+  it("types RunInference.keyed over KeyModelMappings from the mappings, whatever each model's type", () => {
+    const p = Pipeline.create();
+    const words: ModelHandler<string, number, { words: Set<string> }> = {
+      modelKey: "words",
+      loadModel: async () => ({ words: new Set() }),
+      runInference: async (batch, model) => batch.map((s) => (model.words.has(s) ? 1 : 0)),
+    };
+    const mappings = [new KeyModelMapping(["en", "de"], lengths), new KeyModelMapping(["fr"], words)];
+    const { main, failed } = p.apply("ByLanguage", Create.of(kv("en", "hello"))).apply("PerKey", RunInference.keyed(mappings, { maxModelsPerWorkerHint: 1 }));
+    expectType(main)<PCollection<KV<string, PredictionResult<string, number>>>>(true);
+    expectType(failed)<PCollection<FailedInference<KV<string, string>>>>(true);
+    const wrongUses = () => {
+      const floats: ModelHandler<number, number, null> = { modelKey: "n", loadModel: async () => null, runInference: async (b) => b };
+      // @ts-expect-error a handler of numbers cannot serve string examples
+      p.apply("Strings", Create.of(kv("en", "x"))).apply(RunInference.keyed([new KeyModelMapping(["en"], floats)]));
+      // @ts-expect-error maxModelsPerWorkerHint is for KeyModelMappings, not one handler
+      RunInference.keyed(lengths, { maxModelsPerWorkerHint: 2 });
+    };
+    assert.ok(main && failed && wrongUses);
+  });
+  it("types modelMetadata as a PCollection of ModelMetadata", () => {
+    const p = Pipeline.create();
+    const models = p.apply("Models", Create.of<ModelMetadata>({ modelId: "gs://b/v2", modelName: "v2" }));
+    const tfjs = new TFJSModelHandler({ modelUri: "model" });
+    const { main } = p.apply("Images", Create.of(new Float32Array(4))).apply("Predict", RunInference.of(tfjs, { modelMetadata: models }));
+    expectType(main)<PCollection<PredictionResult<Float32Array | readonly number[], Float32Array>>>(true);
+    const wrongUses = () => {
+      // @ts-expect-error model updates are ModelMetadata, not paths
+      RunInference.of(tfjs, { modelMetadata: p.apply("Paths", Create.of("gs://b/v3")) });
+    };
     assert.ok(main && wrongUses);
   });
 });
