@@ -243,12 +243,26 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
 
   /**
    * Delivers a due timer of `key` in `windows` to onTimer, after the calls already queued.
-   * `before` (e.g. fetching the side inputs onTimer may read) runs first.
+   * `before` (e.g. fetching the side inputs onTimer may read) runs first; `stillDue`, checked
+   * when the timer's turn comes, drops the windows where the timer was changed meanwhile.
    */
-  fireTimer(key: unknown, windows: readonly BoundedWindow[], name: string, domain: TimeDomain, fireAt: Instant, outputTimestamp: Instant, before?: () => Promise<void> | undefined): MaybePromise {
+  fireTimer(
+    key: unknown,
+    windows: readonly BoundedWindow[],
+    name: string,
+    domain: TimeDomain,
+    fireAt: Instant,
+    outputTimestamp: Instant,
+    before?: () => Promise<void> | undefined,
+    stillDue?: (window: BoundedWindow) => boolean,
+  ): MaybePromise {
     return this.serialized(() => {
+      const fire = (): MaybePromise => {
+        const due = stillDue === undefined ? windows : windows.filter(stillDue);
+        return due.length === 0 ? undefined : this.fireNow(key, due, name, domain, fireAt, outputTimestamp);
+      };
       const ready = before?.();
-      return ready === undefined ? this.fireNow(key, windows, name, domain, fireAt, outputTimestamp) : ready.then(() => this.fireNow(key, windows, name, domain, fireAt, outputTimestamp));
+      return ready === undefined ? fire() : ready.then(fire);
     });
   }
 

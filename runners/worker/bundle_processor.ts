@@ -46,6 +46,7 @@ interface TimerInput {
   readonly family: TimerFamily;
   readonly url: string;
   readonly operator: StatefulParDoOperator;
+  readonly backends: FnStatefulBackends;
   /** Fetches the side inputs of a fired timer's windows first. */
   readonly sideInputs: SideInputLoader | undefined;
 }
@@ -208,7 +209,7 @@ export class BundleProcessor {
     }
     const stateful = this.statefulOf.get(step.id);
     if (stateful !== undefined) {
-      for (const family of stateful.families) this.timerInputs.push({ transformId: step.id, family, url: stateful.timerUrl, operator: op as StatefulParDoOperator, sideInputs: loader });
+      for (const family of stateful.families) this.timerInputs.push({ transformId: step.id, family, url: stateful.timerUrl, operator: op as StatefulParDoOperator, backends: stateful, sideInputs: loader });
     }
     return loader;
   }
@@ -280,7 +281,7 @@ export class BundleProcessor {
     await readSources((url) => this.services.dataChannel(url), instructionId, this.sources);
     for (const ti of this.timerInputs) {
       const slot = phaseSlot(this.slotOf(ti.transformId), "process");
-      await readTimerStream(this.services.dataChannel(ti.url), instructionId, ti.transformId, ti.family, (timer) => timed(slot, () => fireRunnerTimer(ti.operator, ti.family, timer, ti.sideInputs)));
+      await readTimerStream(this.services.dataChannel(ti.url), instructionId, ti.transformId, ti.family, (timer) => timed(slot, () => fireRunnerTimer(ti.operator, ti.backends, ti.family, timer, ti.sideInputs)));
     }
     for (let i = this.operators.length - 1; i >= 0; i--) await timed(phaseSlot(this.operatorSlots[i]!, "finish"), () => this.operators[i]!.finishBundle());
   }

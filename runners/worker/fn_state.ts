@@ -143,6 +143,17 @@ export class FnTimerBackend implements TimerBackend<Uint8Array> {
     this.timers.set(spec.name, this.slot(keyBytes, window), { userKey: key, dynamicTimerTag: "", windows: [window], clearBit: true });
   }
 
+  /**
+   * Whether a timer the runner delivered is still as the runner knows it in `window`: not set to
+   * another time or cleared earlier in this bundle (the runner learns of those changes only from
+   * the timer streams sent when the bundle ends). Beam Java's FnApiDoFnRunner fires a delivered
+   * timer only then, so a timer the user replaced or cancelled never fires at its old time.
+   */
+  unchanged(family: string, keyBytes: Uint8Array, window: BoundedWindow, delivered: WireTimer<unknown>): boolean {
+    const now = this.timers.get(family, this.slot(keyBytes, window));
+    return now === undefined || (!now.clearBit && now.fireTimestamp === delivered.fireTimestamp && now.holdTimestamp === delivered.holdTimestamp);
+  }
+
   currentProcessingTime(): Instant {
     return Date.now();
   }
@@ -163,12 +174,29 @@ export class FnTimerBackend implements TimerBackend<Uint8Array> {
 }
 
 /**
- * Delivers a timer the runner sent (cleared ones are ignored). onTimer's outputs carry the
- * timer's hold (output) timestamp, which for event-time timers is the firing time; the side
- * inputs of the timer's windows are fetched first.
+ * Delivers a timer the runner sent (cleared ones are ignored), in the windows where this bundle
+ * has not changed it since (FnTimerBackend.unchanged). onTimer's outputs carry the timer's hold
+ * (output) timestamp, which for event-time timers is the firing time; the side inputs of the
+ * timer's windows are fetched first.
  */
-export function fireRunnerTimer(operator: StatefulParDoOperator, family: TimerFamily, timer: WireTimer<unknown>, sideInputs: SideInputLoader | undefined): MaybePromise {
+export function fireRunnerTimer(
+  operator: StatefulParDoOperator,
+  backends: { readonly state: FnStateBackend; readonly timers: FnTimerBackend },
+  family: TimerFamily,
+  timer: WireTimer<unknown>,
+  sideInputs: SideInputLoader | undefined,
+): MaybePromise {
   if (timer.clearBit) return undefined;
   const fireAt = timer.fireTimestamp!;
-  return operator.fireTimer(timer.userKey, timer.windows, family.id, family.domain, fireAt, timer.holdTimestamp ?? fireAt, sideInputs !== undefined ? () => sideInputs.ensureLoaded(timer.windows) : undefined);
+  const keyBytes = backends.state.keyId(timer.userKey);
+  return operator.fireTimer(
+    timer.userKey,
+    timer.windows,
+    family.id,
+    family.domain,
+    fireAt,
+    timer.holdTimestamp ?? fireAt,
+    sideInputs !== undefined ? () => sideInputs.ensureLoaded(timer.windows) : undefined,
+    (w) => backends.timers.unchanged(family.id, keyBytes, w, timer),
+  );
 }
