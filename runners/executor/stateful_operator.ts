@@ -24,7 +24,7 @@ import { BundleContext, DoFn, OutputTags, ProcessContext, RuntimeContext } from 
 import { TransformError } from "../../lib/model/errors";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import type { StatefulDoFn, StatefulProcessContext, StateSpec, TimeDomain, Timer, TimerContext, TimerSpec } from "../../lib/model/state";
-import { BoundedWindow, ElementMeta, Instant, KV, NO_FIRING } from "../../lib/model/window";
+import { BoundedWindow, ElementMeta, Instant, KV, NO_FIRING, windowExpiry } from "../../lib/model/window";
 import type { Coder } from "../../lib/coders/coder";
 import { CheckSampler, checkKeyDeterministic } from "./checks";
 import { asKv } from "./combine_operator";
@@ -311,7 +311,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
    * onTimer outputs, stamped with the firing time, would lie outside its window.
    */
   private checkBeforeExpiry(spec: TimerSpec, window: BoundedWindow, fireAt: Instant): void {
-    const expiry = window.maxTimestamp() + this.allowedLatenessMillis;
+    const expiry = windowExpiry(window, this.allowedLatenessMillis);
     if (fireAt > expiry) {
       throw new TransformError(
         this.transformName,
@@ -323,7 +323,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
   }
 
   private isExpired(window: BoundedWindow, watermark: Instant): boolean {
-    return window.maxTimestamp() + this.allowedLatenessMillis < watermark;
+    return windowExpiry(window, this.allowedLatenessMillis) < watermark;
   }
 
   // ---- the stateful context ----
@@ -371,7 +371,9 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     };
     return {
       set,
-      offset: (delay) => set((spec.domain === "EVENT_TIME" ? eventTime : timers.currentProcessingTime()) + delay),
+      // Beam's setRelative: an event-time target past the window's expiry becomes the expiry
+      // (minTargetAndGcTime), where an absolute set past it fails.
+      offset: (delay) => set(spec.domain === "EVENT_TIME" ? Math.min(eventTime + delay, windowExpiry(window, this.allowedLatenessMillis)) : timers.currentProcessingTime() + delay),
       clear: () => timers.deleteTimer(keyId, key, window, spec),
     };
   }
