@@ -26,12 +26,15 @@ import { phaseSlot, StateSampler, timed, TimedReceiver } from "./state_sampler";
 import { BundleCacheTokens, cacheTokensOf, NO_CACHE_TOKENS, SideInputLoader, sideInputSources } from "./side_inputs";
 import { descriptorStep } from "./descriptor_steps";
 import type { StateChannel } from "./state_channel";
+import type { UserStateCache } from "./user_state";
 import { InternalError } from "../../lib/model/errors";
 
 /** What a processor needs from its harness. */
 export interface BundleServices {
   dataChannel(url: string): DataChannel;
   stateChannel(url: string): StateChannel;
+  /** The user state of transform `transformId` cached between bundles, shared by all processors. */
+  userStateCache(transformId: string): UserStateCache;
   /** The rebuilt pipeline; fails if its fingerprint is not `fingerprint` (when given). */
   pipeline(fingerprint?: string): Pipeline;
   readonly runId: string;
