@@ -3,11 +3,15 @@
  * FnApiDoFnRunner.processTimer): the runner cannot know of a set or clear made earlier in the
  * same bundle (it learns of it from the timer stream when the bundle ends), so the harness must
  * not fire a delivered timer whose (key, window, timer) this bundle has since set to another time
- * or cleared. A timer re-set inside its own onTimer still goes back to the runner.
+ * or cleared. Timers the bundle set for the same key and window that are due no later than a
+ * delivered one fire first, in time order (also when re-set in their own onTimer), and the runner
+ * is told they are cleared.
  */
 import { strict as assert } from "node:assert";
 import type { Coder } from "../../lib/coders/coder";
 import type { Timer } from "../../lib/coders/index";
+import { Create, definePipeline, FixedWindows, KV, ParDo, StatefulDoFn, TimerSpec, Window } from "../../lib";
+import type { StatefulProcessContext, TimerContext } from "../../lib/model/state";
 import { IntervalWindow, kv, NO_FIRING, WindowedValue } from "../../lib/model/window";
 import { dockerEnvironment } from "../../runners/portable/environments";
 import { runnerApi } from "../../runners/portable/protos";
@@ -17,6 +21,31 @@ import { plan } from "../portable/fuser";
 import { statefulProgram } from "../portable/streaming_programs";
 import { coder, decodeAll, encodeAll, stageAndTransform } from "./wire";
 import { FnApiServer } from "./fn_server";
+
+/** Sets `early` at each element's time; early's onTimer re-sets it 4 s later while that stays in the window. */
+class TwoTimers extends StatefulDoFn<string, number, string> {
+  readonly early = TimerSpec.eventTime("early");
+  readonly late = TimerSpec.eventTime("late");
+  process(_e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+    ctx.timer(this.early).set(ctx.timestamp);
+  }
+  onTimer(timer: string, ctx: TimerContext<string, string>): void {
+    ctx.output(`${ctx.key} ${timer}@${ctx.timestamp}`);
+    if (timer === "early" && ctx.timestamp + 4_000 <= ctx.window.maxTimestamp()) ctx.timer(this.early).set(ctx.timestamp + 4_000);
+  }
+}
+
+const twoTimersProgram = definePipeline({
+  name: "worker-test-two-timers",
+  description: "two event-time timers of one key",
+  flags: {},
+  build(root) {
+    root
+      .apply("Numbers", Create.timestamped([{ value: kv("a", 1), timestamp: 1_000 }]))
+      .apply("Window", Window.into(new FixedWindows(10_000)))
+      .apply("Order", ParDo.of(new TwoTimers()));
+  },
+});
 
 describe("Fn API harness: timers changed within the bundle that delivers them", function () {
   let server: FnApiServer;
@@ -88,6 +117,48 @@ describe("Fn API harness: timers changed within the bundle that delivers them", 
     // An element of a sets flush to the end of the window, the very timer being delivered.
     const flush: Timer<unknown> = { userKey: "a", dynamicTimerTag: "", windows: [window], clearBit: false, fireTimestamp: 9_999, holdTimestamp: 9_999, pane: NO_FIRING };
     const r = await run([{ value: kv("a", 4), timestamp: 4_000, windows: [window], pane: NO_FIRING }], { flush: [flush] });
-    assert.deepEqual(r.out, ["a@9999 [4] count=1 total=4 seen=4x1"]);
+    assert.deepEqual(r.out, ["a@9999 [4] count=1 total=4 seen=4x1"], "it fires once");
+    assert.deepEqual(r.flush.map((t) => [t.userKey, t.clearBit]), [["a", true]], "the runner is told not to fire the bundle's setting again");
+  });
+
+  it("fires the bundle's own earlier timers of the key and window before a later delivered one, in time order", async () => {
+    const planned = plan(translatePipeline(twoTimersProgram.create({}), dockerEnvironment()).proto, server.url);
+    harness = new FnHarness({ workerId: "w-timer-order", controlUrl: server.url, loadPipeline: () => twoTimersProgram.create({}), runId: "r" }).start();
+    const [stage, orderId] = stageAndTransform(planned, "Order");
+    server.addDescriptor(stage.descriptor!);
+    const c = planned.components;
+    const payload = runnerApi.ParDoPayload.fromBinary(c.transforms[orderId]!.spec!.payload);
+    const timerCoder = coder(c, payload.timerFamilySpecs["early"]!.timerFamilyCoderId) as Coder<Timer<unknown>>;
+    const wire = coder(c, planned.wireCoder(stage.input));
+    const [outPc, sink] = [...stage.outputs][0]!;
+    const streams = [`${orderId}|early`, `${orderId}|late`];
+    // The runner's watermark passed 9 999: a's late timer is due. In the same bundle elements of
+    // a and b set their early timers at 1 000, which are due too.
+    const elements: WindowedValue<unknown>[] = [
+      { value: kv("a", 1), timestamp: 1_000, windows: [window], pane: NO_FIRING },
+      { value: kv("b", 1), timestamp: 1_000, windows: [window], pane: NO_FIRING },
+    ];
+    const late: Timer<unknown> = { userKey: "a", dynamicTimerTag: "", windows: [window], clearBit: false, fireTimestamp: 9_999, holdTimestamp: 9_999, pane: NO_FIRING };
+    const r = await server.processBundle(stage.id, new Map([[stage.sourceId, [encodeAll(wire, elements)]]]), [sink], {
+      inputs: new Map([
+        [streams[0]!, []],
+        [streams[1]!, [encodeAll(timerCoder, [late])]],
+      ]),
+      outputs: streams,
+    });
+    const out = (decodeAll(coder(c, planned.wireCoder(outPc)), r.outputs.get(sink)) as WindowedValue<string>[]).map((o) => [o.value, o.timestamp]);
+    assert.deepEqual(out, [
+      ["a early@1000", 1_000],
+      ["a early@5000", 5_000],
+      ["a early@9000", 9_000],
+      ["a late@9999", 9_999],
+    ]);
+    const early = decodeAll(timerCoder, r.timers.get(streams[0]!)) as Timer<unknown>[];
+    assert.deepEqual(
+      early.map((t) => [t.userKey, t.clearBit, t.fireTimestamp]).sort(),
+      [["a", true, undefined], ["b", false, 1_000]],
+      "a's early timer fired in the bundle: the runner is told it is cleared; b's (no timer of b delivered) goes to the runner",
+    );
+    assert.deepEqual(decodeAll(timerCoder, r.timers.get(streams[1]!)), []);
   });
 });
