@@ -18,9 +18,9 @@ import { fnApi, fnapi, metricsapi, runnerApi } from "../portable/protos";
 import { URNS } from "../portable/urns";
 import { fireRunnerTimer } from "./fn_state";
 import { FnStatefulBackends, statefulBackends } from "./stateful_build";
-import { readTimerStream, TimerFamily } from "./timers";
+import { TimerStreamReader } from "./timers";
 import { DataChannel, DataSinkOperator } from "./data_channel";
-import { ChannelSplit, DataSource, DesiredSplit, readSources } from "./data_source";
+import { ChannelSplit, DataSource, DesiredSplit, readInputs } from "./data_source";
 import { CountingReceiver, monitoringInfos, PCollectionStats } from "./monitoring";
 import { phaseSlot, StateSampler, timed, TimedReceiver } from "./state_sampler";
 import { BundleCacheTokens, cacheTokensOf, NO_CACHE_TOKENS, SideInputLoader, sideInputSources } from "./side_inputs";
@@ -43,17 +43,6 @@ export interface BundleServices {
   log(severity: "INFO" | "WARN" | "ERROR", message: string, transformId?: string): void;
 }
 
-/** One inbound timer stream of a bundle. */
-interface TimerInput {
-  readonly transformId: string;
-  readonly family: TimerFamily;
-  readonly url: string;
-  readonly operator: StatefulParDoOperator;
-  readonly backends: FnStatefulBackends;
-  /** Fetches the side inputs of a fired timer's windows first. */
-  readonly sideInputs: SideInputLoader | undefined;
-}
-
 export class BundleProcessor {
   /** Operators in creation order: consumers before producers. */
   private readonly operators: readonly Operator[];
@@ -65,8 +54,8 @@ export class BundleProcessor {
   private readonly slots = new Map<string, number>();
   private readonly operatorSlots: number[];
   private readonly coders = new Map<string, Coder<unknown>>();
-  /** Timer streams the runner sends to stateful ParDos, drained after the data sources. */
-  private readonly timerInputs: TimerInput[] = [];
+  /** Timer streams the runner sends to stateful ParDos, read with the data in arrival order. */
+  private readonly timerInputs: TimerStreamReader[] = [];
   private instructionId = "";
   private tokens: BundleCacheTokens = NO_CACHE_TOKENS;
   /** Side-input loaders, told when a bundle starts (to drop what may have changed). */
@@ -212,7 +201,11 @@ export class BundleProcessor {
     }
     const stateful = this.statefulOf.get(step.id);
     if (stateful !== undefined) {
-      for (const family of stateful.families) this.timerInputs.push({ transformId: step.id, family, url: stateful.timerUrl, operator: op as StatefulParDoOperator, backends: stateful, sideInputs: loader });
+      const operator = op as StatefulParDoOperator;
+      const slot = phaseSlot(this.slotOf(step.id), "process");
+      for (const family of stateful.families) {
+        this.timerInputs.push(new TimerStreamReader(stateful.timerUrl, step.id, family, slot, (timer) => fireRunnerTimer(operator, stateful, family, timer, loader)));
+      }
     }
     return loader;
   }
@@ -281,11 +274,8 @@ export class BundleProcessor {
     for (const slot of this.slots.values()) for (const phase of ["start", "process", "finish"] as const) sampler.reset(phaseSlot(slot, phase));
     for (const s of this.sources) s.reset();
     for (let i = 0; i < this.operators.length; i++) await timed(phaseSlot(this.operatorSlots[i]!, "start"), () => this.operators[i]!.startBundle());
-    await readSources((url) => this.services.dataChannel(url), instructionId, this.sources);
-    for (const ti of this.timerInputs) {
-      const slot = phaseSlot(this.slotOf(ti.transformId), "process");
-      await readTimerStream(this.services.dataChannel(ti.url), instructionId, ti.transformId, ti.family, (timer) => timed(slot, () => fireRunnerTimer(ti.operator, ti.backends, ti.family, timer, ti.sideInputs)));
-    }
+    for (const t of this.timerInputs) t.reset();
+    await readInputs((url) => this.services.dataChannel(url), instructionId, this.sources, this.timerInputs);
     for (let i = this.operators.length - 1; i >= 0; i--) await timed(phaseSlot(this.operatorSlots[i]!, "finish"), () => this.operators[i]!.finishBundle());
   }
 

@@ -161,4 +161,27 @@ describe("Fn API harness: timers changed within the bundle that delivers them", 
     );
     assert.deepEqual(decodeAll(timerCoder, r.timers.get(streams[1]!)), []);
   });
+
+  it("fires delivered timers in the order they arrive, across timer families (as the runner ordered them by time)", async () => {
+    const planned = plan(translatePipeline(twoTimersProgram.create({}), dockerEnvironment()).proto, server.url);
+    harness = new FnHarness({ workerId: "w-timer-arrival", controlUrl: server.url, loadPipeline: () => twoTimersProgram.create({}), runId: "r" }).start();
+    const [stage, orderId] = stageAndTransform(planned, "Order");
+    server.addDescriptor(stage.descriptor!);
+    const c = planned.components;
+    const payload = runnerApi.ParDoPayload.fromBinary(c.transforms[orderId]!.spec!.payload);
+    assert.deepEqual(Object.keys(payload.timerFamilySpecs), ["early", "late"]);
+    const timerCoder = coder(c, payload.timerFamilySpecs["early"]!.timerFamilyCoderId) as Coder<Timer<unknown>>;
+    const [outPc, sink] = [...stage.outputs][0]!;
+    const due = (fireTimestamp: number): Timer<unknown> => ({ userKey: "a", dynamicTimerTag: "", windows: [window], clearBit: false, fireTimestamp, holdTimestamp: fireTimestamp, pane: NO_FIRING });
+    // The runner sends a's late timer (due at 1 000) before its early timer (due at 9 999).
+    const r = await server.processBundle(stage.id, new Map([[stage.sourceId, []]]), [sink], {
+      inputs: new Map([
+        [`${orderId}|late`, [encodeAll(timerCoder, [due(1_000)])]],
+        [`${orderId}|early`, [encodeAll(timerCoder, [due(9_999)])]],
+      ]),
+      outputs: [`${orderId}|early`, `${orderId}|late`],
+    });
+    const out = (decodeAll(coder(c, planned.wireCoder(outPc)), r.outputs.get(sink)) as WindowedValue<string>[]).map((o) => o.value);
+    assert.deepEqual(out, ["a late@1000", "a early@9999"]);
+  });
 });
