@@ -37,6 +37,16 @@ export class GlobalWindow implements BoundedWindow {
   }
 }
 
+/**
+ * The last moment of `window`'s state (Beam's garbage-collection time,
+ * LateDataUtils.garbageCollectionTime): its end plus the allowed lateness, but never past the
+ * end of the global window, which is the end of time for state and timers.
+ */
+export function windowExpiry(window: BoundedWindow, allowedLatenessMillis: number): Instant {
+  const end = window.maxTimestamp();
+  return end > GLOBAL_WINDOW_MAX_TIMESTAMP - allowedLatenessMillis ? GLOBAL_WINDOW_MAX_TIMESTAMP : end + allowedLatenessMillis;
+}
+
 /** A half-open interval of event time, [start, end). */
 export class IntervalWindow implements BoundedWindow {
   constructor(

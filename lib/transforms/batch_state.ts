@@ -20,7 +20,7 @@
  */
 import type { OutputTags } from "../model/dofn";
 import { StatefulDoFn, StateSpec, TimerSpec, type StatefulProcessContext, type TimerContext } from "../model/state";
-import { GLOBAL_WINDOW_MAX_TIMESTAMP, type BoundedWindow, type Instant, type KV } from "../model/window";
+import { GLOBAL_WINDOW_MAX_TIMESTAMP, windowExpiry, type BoundedWindow, type Instant, type KV } from "../model/window";
 
 /** An element waiting for its batch, with its own timestamp. */
 export interface Buffered<V> {
@@ -45,11 +45,6 @@ export interface BatchLimits<V> {
 /** The hold timer's processing time: later than any run lasts. */
 const NEVER: Instant = GLOBAL_WINDOW_MAX_TIMESTAMP;
 
-/** The last moment of `window`'s state: its end plus the allowed lateness (no later than the end of time). */
-export function windowExpiry(window: BoundedWindow, allowedLatenessMillis: number): Instant {
-  const end = window.maxTimestamp();
-  return Math.max(end, Math.min(end + allowedLatenessMillis, GLOBAL_WINDOW_MAX_TIMESTAMP));
-}
 
 /** Buffers elements per key and window until a batch is complete, then calls `emitBatch`. */
 export abstract class BatchingDoFn<K, V, Out, Tags extends OutputTags = {}> extends StatefulDoFn<K, V, Out, Tags> {

@@ -24,7 +24,7 @@ import { BundleContext, DoFn, OutputTags, ProcessContext, RuntimeContext } from 
 import { TransformError } from "../../lib/model/errors";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import type { StatefulDoFn, StatefulProcessContext, StateSpec, TimeDomain, Timer, TimerContext, TimerSpec } from "../../lib/model/state";
-import { BoundedWindow, ElementMeta, Instant, KV, NO_FIRING } from "../../lib/model/window";
+import { BoundedWindow, ElementMeta, Instant, KV, NO_FIRING, windowExpiry } from "../../lib/model/window";
 import type { Coder } from "../../lib/coders/coder";
 import { CheckSampler, checkKeyDeterministic } from "./checks";
 import { asKv } from "./combine_operator";
@@ -243,12 +243,26 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
 
   /**
    * Delivers a due timer of `key` in `windows` to onTimer, after the calls already queued.
-   * `before` (e.g. fetching the side inputs onTimer may read) runs first.
+   * `before` (e.g. fetching the side inputs onTimer may read) runs first; `stillDue`, checked
+   * when the timer's turn comes, drops the windows where the timer was changed meanwhile.
    */
-  fireTimer(key: unknown, windows: readonly BoundedWindow[], name: string, domain: TimeDomain, fireAt: Instant, outputTimestamp: Instant, before?: () => Promise<void> | undefined): MaybePromise {
+  fireTimer(
+    key: unknown,
+    windows: readonly BoundedWindow[],
+    name: string,
+    domain: TimeDomain,
+    fireAt: Instant,
+    outputTimestamp: Instant,
+    before?: () => Promise<void> | undefined,
+    stillDue?: (window: BoundedWindow) => boolean,
+  ): MaybePromise {
     return this.serialized(() => {
+      const fire = (): MaybePromise => {
+        const due = stillDue === undefined ? windows : windows.filter(stillDue);
+        return due.length === 0 ? undefined : this.fireNow(key, due, name, domain, fireAt, outputTimestamp);
+      };
       const ready = before?.();
-      return ready === undefined ? this.fireNow(key, windows, name, domain, fireAt, outputTimestamp) : ready.then(() => this.fireNow(key, windows, name, domain, fireAt, outputTimestamp));
+      return ready === undefined ? fire() : ready.then(fire);
     });
   }
 
@@ -297,7 +311,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
    * onTimer outputs, stamped with the firing time, would lie outside its window.
    */
   private checkBeforeExpiry(spec: TimerSpec, window: BoundedWindow, fireAt: Instant): void {
-    const expiry = window.maxTimestamp() + this.allowedLatenessMillis;
+    const expiry = windowExpiry(window, this.allowedLatenessMillis);
     if (fireAt > expiry) {
       throw new TransformError(
         this.transformName,
@@ -309,7 +323,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
   }
 
   private isExpired(window: BoundedWindow, watermark: Instant): boolean {
-    return window.maxTimestamp() + this.allowedLatenessMillis < watermark;
+    return windowExpiry(window, this.allowedLatenessMillis) < watermark;
   }
 
   // ---- the stateful context ----
@@ -357,7 +371,9 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     };
     return {
       set,
-      offset: (delay) => set((spec.domain === "EVENT_TIME" ? eventTime : timers.currentProcessingTime()) + delay),
+      // Beam's setRelative: an event-time target past the window's expiry becomes the expiry
+      // (minTargetAndGcTime), where an absolute set past it fails.
+      offset: (delay) => set(spec.domain === "EVENT_TIME" ? Math.min(eventTime + delay, windowExpiry(window, this.allowedLatenessMillis)) : timers.currentProcessingTime() + delay),
       clear: () => timers.deleteTimer(keyId, key, window, spec),
     };
   }

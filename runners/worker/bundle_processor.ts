@@ -18,36 +18,29 @@ import { fnApi, fnapi, metricsapi, runnerApi } from "../portable/protos";
 import { URNS } from "../portable/urns";
 import { fireRunnerTimer } from "./fn_state";
 import { FnStatefulBackends, statefulBackends } from "./stateful_build";
-import { readTimerStream, TimerFamily } from "./timers";
+import { TimerStreamReader } from "./timers";
 import { DataChannel, DataSinkOperator } from "./data_channel";
-import { ChannelSplit, DataSource, DesiredSplit, readSources } from "./data_source";
+import { ChannelSplit, DataSource, DesiredSplit, readInputs } from "./data_source";
 import { CountingReceiver, monitoringInfos, PCollectionStats } from "./monitoring";
 import { phaseSlot, StateSampler, timed, TimedReceiver } from "./state_sampler";
 import { BundleCacheTokens, cacheTokensOf, NO_CACHE_TOKENS, SideInputLoader, sideInputSources } from "./side_inputs";
 import { descriptorStep } from "./descriptor_steps";
 import type { StateChannel } from "./state_channel";
+import type { UserStateCache } from "./user_state";
 import { InternalError } from "../../lib/model/errors";
 
 /** What a processor needs from its harness. */
 export interface BundleServices {
   dataChannel(url: string): DataChannel;
   stateChannel(url: string): StateChannel;
+  /** The user state of transform `transformId` cached between bundles, shared by all processors. */
+  userStateCache(transformId: string): UserStateCache;
   /** The rebuilt pipeline; fails if its fingerprint is not `fingerprint` (when given). */
   pipeline(fingerprint?: string): Pipeline;
   readonly runId: string;
   /** Monitoring hooks, if a monitor is attached. */
   readonly observer?: EdgeObserver;
   log(severity: "INFO" | "WARN" | "ERROR", message: string, transformId?: string): void;
-}
-
-/** One inbound timer stream of a bundle. */
-interface TimerInput {
-  readonly transformId: string;
-  readonly family: TimerFamily;
-  readonly url: string;
-  readonly operator: StatefulParDoOperator;
-  /** Fetches the side inputs of a fired timer's windows first. */
-  readonly sideInputs: SideInputLoader | undefined;
 }
 
 export class BundleProcessor {
@@ -61,8 +54,8 @@ export class BundleProcessor {
   private readonly slots = new Map<string, number>();
   private readonly operatorSlots: number[];
   private readonly coders = new Map<string, Coder<unknown>>();
-  /** Timer streams the runner sends to stateful ParDos, drained after the data sources. */
-  private readonly timerInputs: TimerInput[] = [];
+  /** Timer streams the runner sends to stateful ParDos, read with the data in arrival order. */
+  private readonly timerInputs: TimerStreamReader[] = [];
   private instructionId = "";
   private tokens: BundleCacheTokens = NO_CACHE_TOKENS;
   /** Side-input loaders, told when a bundle starts (to drop what may have changed). */
@@ -208,7 +201,11 @@ export class BundleProcessor {
     }
     const stateful = this.statefulOf.get(step.id);
     if (stateful !== undefined) {
-      for (const family of stateful.families) this.timerInputs.push({ transformId: step.id, family, url: stateful.timerUrl, operator: op as StatefulParDoOperator, sideInputs: loader });
+      const operator = op as StatefulParDoOperator;
+      const slot = phaseSlot(this.slotOf(step.id), "process");
+      for (const family of stateful.families) {
+        this.timerInputs.push(new TimerStreamReader(stateful.timerUrl, step.id, family, slot, (timer) => fireRunnerTimer(operator, stateful, family, timer, loader)));
+      }
     }
     return loader;
   }
@@ -277,11 +274,8 @@ export class BundleProcessor {
     for (const slot of this.slots.values()) for (const phase of ["start", "process", "finish"] as const) sampler.reset(phaseSlot(slot, phase));
     for (const s of this.sources) s.reset();
     for (let i = 0; i < this.operators.length; i++) await timed(phaseSlot(this.operatorSlots[i]!, "start"), () => this.operators[i]!.startBundle());
-    await readSources((url) => this.services.dataChannel(url), instructionId, this.sources);
-    for (const ti of this.timerInputs) {
-      const slot = phaseSlot(this.slotOf(ti.transformId), "process");
-      await readTimerStream(this.services.dataChannel(ti.url), instructionId, ti.transformId, ti.family, (timer) => timed(slot, () => fireRunnerTimer(ti.operator, ti.family, timer, ti.sideInputs)));
-    }
+    for (const t of this.timerInputs) t.reset();
+    await readInputs((url) => this.services.dataChannel(url), instructionId, this.sources, this.timerInputs);
     for (let i = this.operators.length - 1; i >= 0; i--) await timed(phaseSlot(this.operatorSlots[i]!, "finish"), () => this.operators[i]!.finishBundle());
   }
 

@@ -13,69 +13,38 @@
  * - Outbound writes honour gRPC back-pressure: when `write()` reports a full buffer, the sender
  *   waits for 'drain' (the operators upstream await it, so the bundle slows to the runner's pace).
  *
+ * Inbound data and timers of an instruction share one queue, in arrival order: the harness
+ * processes them in that order, as Beam's SDK harnesses do (runners such as Prism send a key's
+ * data and timers in timestamp order, timer family after timer family).
+ *
  * An outbound stream ends with an element of its own that carries `is_last` and no bytes, as
  * Beam's SDKs send it: Beam Python's runner ignores the bytes of an `is_last` element, so data
  * sent there would be lost. Inbound, bytes in an `is_last` element are read (Prism sends them).
  */
 import type * as grpc from "@grpc/grpc-js";
 import type { Coder } from "../../lib/coders/coder";
-import { ByteReader, encodeToBytes } from "../../lib/coders/index";
+import { encodeToBytes } from "../../lib/coders/index";
 import type { ElementMeta, WindowedValue } from "../../lib/model/window";
 import type { Operator } from "../executor/operator";
 import type { MaybePromise } from "../executor/receiver";
 import { RpcClient } from "../portable/grpc";
 import { fnApi, fnapi } from "../portable/protos";
-import { AsyncQueue } from "./async_queue";
 
 export interface InboundChunk {
   readonly data: Uint8Array;
   readonly isLast: boolean;
 }
 
-/** A chunk of one source transform's inbound stream. */
+/** A chunk of one inbound stream: a source transform's data, or a timer family's timers. */
 export interface InboundData extends InboundChunk {
   readonly transformId: string;
+  /** Set for a chunk of timers (`Elements.Timers`): the timer family of `transformId`. */
+  readonly timerFamilyId?: string;
 }
 
 /** Joins the undecoded end of the previous chunk (a value spanning messages) with the next. */
 export function withTail(tail: Uint8Array | undefined, data: Uint8Array): Uint8Array {
   return tail === undefined || tail.length === 0 ? data : Buffer.concat([tail, data]);
-}
-
-/**
- * Decodes the values of one inbound stream (timers), handing each to `each` in order.
- * A value may span messages: undecodable bytes at the end of a message wait for the next one.
- * The stream must end with `is_last`; `what` names it in errors.
- */
-export async function forEachDecoded<T>(
-  queue: AsyncQueue<InboundChunk>,
-  decode: (r: ByteReader) => T,
-  what: string,
-  each: (value: T) => Promise<void> | void,
-): Promise<void> {
-  let tail: Uint8Array | undefined;
-  for (;;) {
-    const item = await queue.next();
-    if (item.done === true) throw new Error(`${what} ended without is_last`);
-    const chunk = item.value;
-    const buf = withTail(tail, chunk.data);
-    tail = undefined;
-    const r = new ByteReader(buf);
-    while (!r.atEnd()) {
-      const start = r.offset;
-      let value: T;
-      try {
-        value = decode(r);
-      } catch (e) {
-        if (chunk.isLast) throw new Error(`${what} has bytes that do not decode: ${(e as Error).message}`, { cause: e });
-        tail = buf.subarray(start); // the rest of this value comes in the next message
-        break;
-      }
-      const p = each(value);
-      if (p !== undefined) await p;
-    }
-    if (chunk.isLast) return;
-  }
 }
 
 /** Output chunk size (the TS SDK flushes at 1 MB; Go at about 4 MB). */
@@ -131,7 +100,7 @@ class InstructionInbox {
 
 /** The reading side of one instruction's inbound data, as bundles consume it. */
 export interface InstructionInput {
-  /** The next data chunk of any source transform of the instruction, in arrival order. */
+  /** The next chunk of any inbound stream (data or timers) of the instruction, in arrival order. */
   next(): Promise<InboundData>;
 }
 
@@ -144,7 +113,6 @@ export class DataChannel {
   private readonly client: RpcClient;
   private readonly stream: grpc.ClientDuplexStream<fnapi.Elements, fnapi.Elements>;
   private readonly inboxes = new Map<string, InstructionInbox>();
-  private readonly timerQueues = new Map<string, AsyncQueue<InboundChunk>>();
   private readonly ended = new Set<string>();
   /** Instructions whose queue is over the bound; reading is paused while there is one. */
   private readonly full = new Set<string>();
@@ -178,10 +146,6 @@ export class DataChannel {
     this.stream.on("drain", () => this.onDrain());
   }
 
-  private timerKey(instructionId: string, transformId: string, timerFamilyId: string): string {
-    return `${instructionId}\u0000${transformId}\u0000${timerFamilyId}`;
-  }
-
   private inbox(instructionId: string): InstructionInbox {
     let q = this.inboxes.get(instructionId);
     if (q === undefined) {
@@ -191,34 +155,24 @@ export class DataChannel {
     return q;
   }
 
-  private timerQueue(key: string): AsyncQueue<InboundChunk> {
-    let q = this.timerQueues.get(key);
-    if (q === undefined) {
-      this.timerQueues.set(key, (q = new AsyncQueue()));
-      if (this.broken !== undefined) q.fail(this.broken);
-    }
-    return q;
+  private onElements(e: fnapi.Elements): void {
+    for (const d of e.data) this.queue(d.instructionId, { transformId: d.transformId, data: d.data, isLast: d.isLast });
+    for (const t of e.timers) this.queue(t.instructionId, { transformId: t.transformId, timerFamilyId: t.timerFamilyId, data: t.timers, isLast: t.isLast });
   }
 
-  private onElements(e: fnapi.Elements): void {
-    for (const d of e.data) {
-      if (this.ended.has(d.instructionId)) continue;
-      const q = this.inbox(d.instructionId);
-      q.push({ transformId: d.transformId, data: d.data, isLast: d.isLast });
-      this.buffered += d.data.length;
-      if (this.buffered > this.peakBufferedBytes) this.peakBufferedBytes = this.buffered;
-      if (q.bytes > this.maxBufferedBytes && !this.full.has(d.instructionId)) {
-        this.full.add(d.instructionId);
-        if (this.full.size === 1) {
-          this.pauses++;
-          this.stream.pause();
-          for (const l of this.pauseListeners.splice(0)) l();
-        }
+  private queue(instructionId: string, item: InboundData): void {
+    if (this.ended.has(instructionId)) return;
+    const q = this.inbox(instructionId);
+    q.push(item);
+    this.buffered += item.data.length;
+    if (this.buffered > this.peakBufferedBytes) this.peakBufferedBytes = this.buffered;
+    if (q.bytes > this.maxBufferedBytes && !this.full.has(instructionId)) {
+      this.full.add(instructionId);
+      if (this.full.size === 1) {
+        this.pauses++;
+        this.stream.pause();
+        for (const l of this.pauseListeners.splice(0)) l();
       }
-    }
-    for (const t of e.timers) {
-      if (this.ended.has(t.instructionId)) continue;
-      this.timerQueue(this.timerKey(t.instructionId, t.transformId, t.timerFamilyId)).push({ data: t.timers, isLast: t.isLast });
     }
   }
 
@@ -236,7 +190,6 @@ export class DataChannel {
     if (this.broken !== undefined) return;
     this.broken = e;
     for (const q of this.inboxes.values()) q.fail(e);
-    for (const q of this.timerQueues.values()) q.fail(e);
     this.onDrain();
   }
 
@@ -255,7 +208,7 @@ export class DataChannel {
     return new Promise((resolve) => this.writeWaitListeners.push(resolve));
   }
 
-  /** The inbound data of bundle `instructionId` (buffered since it began), every source transform in arrival order. */
+  /** The inbound data and timers of bundle `instructionId` (buffered since it began), every stream in arrival order. */
   input(instructionId: string): InstructionInput {
     const q = this.inbox(instructionId);
     return {
@@ -265,11 +218,6 @@ export class DataChannel {
         return item;
       },
     };
-  }
-
-  /** The inbound timers of one timer family of `transformId` in bundle `instructionId`. */
-  receiveTimers(instructionId: string, transformId: string, timerFamilyId: string): AsyncQueue<InboundChunk> {
-    return this.timerQueue(this.timerKey(instructionId, transformId, timerFamilyId));
   }
 
   private outputFull(): boolean {
@@ -328,7 +276,6 @@ export class DataChannel {
       this.inboxes.delete(instructionId);
     }
     this.unblock(instructionId);
-    for (const k of [...this.timerQueues.keys()]) if (k.startsWith(`${instructionId}\u0000`)) this.timerQueues.delete(k);
     if (this.ended.size > 10_000) this.ended.delete(this.ended.values().next().value as string);
   }
 

@@ -170,27 +170,61 @@ export class DataSource {
   }
 }
 
+/** An inbound timer stream of a bundle (timers.ts TimerStreamReader). */
+export interface InboundTimerStream {
+  readonly url: string;
+  readonly transformId: string;
+  readonly familyId: string;
+  /** The execution-time slot its work counts to. */
+  readonly slot: number;
+  consume(data: Uint8Array, isLast: boolean): Promise<void>;
+}
+
 /**
- * Reads the streams of `sources` in bundle `instructionId` to their ends: chunks in arrival order,
- * each to its source. Sources on different data endpoints are read one endpoint after another
- * (each endpoint pauses on its own).
+ * Reads the data streams of `sources` and the `timers` streams of bundle `instructionId` to their
+ * ends: chunks in arrival order, each to its source or timer stream, as Beam's SDK harnesses
+ * process data and timers (a runner orders a key's timers by time across timer families).
+ * Streams on different data endpoints are read one endpoint after another (each endpoint pauses
+ * on its own).
  */
-export async function readSources(channel: (url: string) => DataChannel, instructionId: string, sources: readonly DataSource[]): Promise<void> {
-  const byUrl = new Map<string, DataSource[]>();
-  for (const s of sources) byUrl.set(s.url, [...(byUrl.get(s.url) ?? []), s]);
+export async function readInputs(
+  channel: (url: string) => DataChannel,
+  instructionId: string,
+  sources: readonly DataSource[],
+  timers: readonly InboundTimerStream[] = [],
+): Promise<void> {
+  const byUrl = new Map<string, { sources: DataSource[]; timers: InboundTimerStream[] }>();
+  const at = (url: string) => {
+    let g = byUrl.get(url);
+    if (g === undefined) byUrl.set(url, (g = { sources: [], timers: [] }));
+    return g;
+  };
+  for (const s of sources) at(s.url).sources.push(s);
+  for (const t of timers) at(t.url).timers.push(t);
+  const timerId = (transformId: string, familyId: string): string => `${transformId}\u0000${familyId}`;
   const sampler = StateSampler.get();
   try {
     for (const [url, group] of byUrl) {
       const input = channel(url).input(instructionId);
-      const byId = new Map(group.map((s) => [s.transformId, s]));
-      let open = group.length;
+      const byId = new Map(group.sources.map((s) => [s.transformId, s]));
+      const timersById = new Map(group.timers.map((t) => [timerId(t.transformId, t.familyId), t]));
+      let open = group.sources.length + group.timers.length;
       while (open > 0) {
         sampler.enter(IDLE_SLOT);
         const chunk = await input.next();
-        const source = byId.get(chunk.transformId);
-        if (source === undefined) throw new Error(`the runner sent data for transform ${chunk.transformId}, which is not a source of this bundle (${[...byId.keys()].join(", ")})`);
-        sampler.enter(source.slot);
-        await source.consume(chunk.data, chunk.isLast);
+        if (chunk.timerFamilyId !== undefined) {
+          const stream = timersById.get(timerId(chunk.transformId, chunk.timerFamilyId));
+          if (stream === undefined) {
+            throw new Error(`the runner sent timers of family '${chunk.timerFamilyId}' for transform ${chunk.transformId}, which is not a timer stream of this bundle (${group.timers.map((t) => `${t.transformId}/${t.familyId}`).join(", ") || "none"})`);
+          }
+          sampler.enter(stream.slot);
+          await stream.consume(chunk.data, chunk.isLast);
+        } else {
+          const source = byId.get(chunk.transformId);
+          if (source === undefined) throw new Error(`the runner sent data for transform ${chunk.transformId}, which is not a source of this bundle (${[...byId.keys()].join(", ")})`);
+          sampler.enter(source.slot);
+          await source.consume(chunk.data, chunk.isLast);
+        }
         if (chunk.isLast) open--;
       }
     }

@@ -11,7 +11,7 @@
 import type { Coder } from "../../lib/coders/coder";
 import { encodeToBytes, Timer as WireTimer } from "../../lib/coders/index";
 import { TransformError } from "../../lib/model/errors";
-import type { StateSpec, TimerSpec } from "../../lib/model/state";
+import type { StateSpec, TimeDomain, TimerSpec } from "../../lib/model/state";
 import { BoundedWindow, Instant, MIN_TIMESTAMP, NO_FIRING } from "../../lib/model/window";
 import type { MaybePromise } from "../executor/receiver";
 import { UndoJournal } from "../executor/undo_journal";
@@ -143,6 +143,41 @@ export class FnTimerBackend implements TimerBackend<Uint8Array> {
     this.timers.set(spec.name, this.slot(keyBytes, window), { userKey: key, dynamicTimerTag: "", windows: [window], clearBit: true });
   }
 
+  /**
+   * Whether a timer the runner delivered is still as the runner knows it in `window`: not set to
+   * another time or cleared earlier in this bundle (the runner learns of those changes only from
+   * the timer streams sent when the bundle ends). Beam Java's FnApiDoFnRunner fires a delivered
+   * timer only then, so a timer the user replaced or cancelled never fires at its old time.
+   */
+  unchanged(family: string, keyBytes: Uint8Array, window: BoundedWindow, delivered: WireTimer<unknown>): boolean {
+    const now = this.timers.get(family, this.slot(keyBytes, window));
+    return now === undefined || (!now.clearBit && now.fireTimestamp === delivered.fireTimestamp && now.holdTimestamp === delivered.holdTimestamp);
+  }
+
+  /**
+   * The earliest timer this bundle set for (key, window) in `domain` that is due no later than
+   * `delivered` (by firing time, then hold), with its family. Beam Java's FnApiDoFnRunner fires
+   * such timers before the delivered one: the runner, which does not know of them yet, would
+   * otherwise deliver them in a later bundle, after a later timer of the same key.
+   */
+  dueNoLaterThan(keyBytes: Uint8Array, window: BoundedWindow, domain: TimeDomain, delivered: WireTimer<unknown>): { family: TimerFamily; timer: WireTimer<unknown> } | undefined {
+    const slot = this.slot(keyBytes, window);
+    const order = (a: WireTimer<unknown>, b: WireTimer<unknown>): number => a.fireTimestamp! - b.fireTimestamp! || a.holdTimestamp! - b.holdTimestamp!;
+    let best: { family: TimerFamily; timer: WireTimer<unknown> } | undefined;
+    for (const family of this.timers.families.values()) {
+      if (family.domain !== domain) continue;
+      const t = this.timers.get(family.id, slot);
+      if (t === undefined || t.clearBit || order(t, delivered) > 0) continue;
+      if (best === undefined || order(t, best.timer) < 0) best = { family, timer: t };
+    }
+    return best;
+  }
+
+  /** A timer of this bundle fires in it: the runner is told it is cleared (unless onTimer sets it again). */
+  firingInBundle(family: string, keyBytes: Uint8Array, window: BoundedWindow, timer: WireTimer<unknown>): void {
+    this.timers.set(family, this.slot(keyBytes, window), { userKey: timer.userKey, dynamicTimerTag: "", windows: [window], clearBit: true });
+  }
+
   currentProcessingTime(): Instant {
     return Date.now();
   }
@@ -163,12 +198,34 @@ export class FnTimerBackend implements TimerBackend<Uint8Array> {
 }
 
 /**
- * Delivers a timer the runner sent (cleared ones are ignored). onTimer's outputs carry the
- * timer's hold (output) timestamp, which for event-time timers is the firing time; the side
- * inputs of the timer's windows are fetched first.
+ * Delivers a timer the runner sent (cleared ones are ignored), window by window: first the
+ * timers this bundle set for the key and window that are due no later than it
+ * (FnTimerBackend.dueNoLaterThan), earliest first, then the delivered timer itself where this
+ * bundle has not changed it since (FnTimerBackend.unchanged), as Beam Java's FnApiDoFnRunner
+ * does. onTimer's outputs carry a timer's hold (output) timestamp, which for event-time timers is
+ * the firing time; the side inputs of the timer's windows are fetched first.
  */
-export function fireRunnerTimer(operator: StatefulParDoOperator, family: TimerFamily, timer: WireTimer<unknown>, sideInputs: SideInputLoader | undefined): MaybePromise {
-  if (timer.clearBit) return undefined;
-  const fireAt = timer.fireTimestamp!;
-  return operator.fireTimer(timer.userKey, timer.windows, family.id, family.domain, fireAt, timer.holdTimestamp ?? fireAt, sideInputs !== undefined ? () => sideInputs.ensureLoaded(timer.windows) : undefined);
+export async function fireRunnerTimer(
+  operator: StatefulParDoOperator,
+  backends: { readonly state: FnStateBackend; readonly timers: FnTimerBackend },
+  family: TimerFamily,
+  timer: WireTimer<unknown>,
+  sideInputs: SideInputLoader | undefined,
+): Promise<void> {
+  if (timer.clearBit) return;
+  const keyBytes = backends.state.keyId(timer.userKey);
+  const fire = (f: TimerFamily, t: WireTimer<unknown>, windows: readonly BoundedWindow[], stillDue?: (w: BoundedWindow) => boolean): MaybePromise => {
+    const fireAt = t.fireTimestamp!;
+    const ready = sideInputs !== undefined ? () => sideInputs.ensureLoaded(windows) : undefined;
+    return operator.fireTimer(t.userKey, windows, f.id, f.domain, fireAt, t.holdTimestamp ?? fireAt, ready, stillDue);
+  };
+  for (const window of timer.windows) {
+    for (;;) {
+      const earlier = backends.timers.dueNoLaterThan(keyBytes, window, family.domain, timer);
+      if (earlier === undefined) break;
+      backends.timers.firingInBundle(earlier.family.id, keyBytes, window, earlier.timer);
+      await fire(earlier.family, earlier.timer, [window]);
+    }
+    await fire(family, timer, [window], (w) => backends.timers.unchanged(family.id, keyBytes, w, timer));
+  }
 }

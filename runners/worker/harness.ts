@@ -14,6 +14,7 @@ import type { Pipeline } from "../../lib/model/pipeline";
 import { RpcClient } from "../portable/grpc";
 import { fnApi, fnapi } from "../portable/protos";
 import { BundleProcessor, BundleServices } from "./bundle_processor";
+import { UserStateCache } from "./user_state";
 import { DataChannel } from "./data_channel";
 import { forwardConsole, LogForwarder, Severity } from "./logging";
 import { ShortIds } from "./monitoring";
@@ -45,6 +46,7 @@ export class FnHarness implements BundleServices {
   private readonly active = new Map<string, BundleProcessor>();
   private readonly data = new Map<string, DataChannel>();
   private readonly state = new Map<string, StateChannel>();
+  private readonly userStateCaches = new Map<string, UserStateCache>();
   private readonly shortIds = new ShortIds();
   private readonly logger: LogForwarder | undefined;
   private built: Pipeline | undefined;
@@ -167,6 +169,12 @@ export class FnHarness implements BundleServices {
       this.log("ERROR", `instruction ${id} failed: ${message}`);
       this.respond(id, { oneofKind: undefined }, message);
     }
+  }
+
+  userStateCache(transformId: string): UserStateCache {
+    let cache = this.userStateCaches.get(transformId);
+    if (cache === undefined) this.userStateCaches.set(transformId, (cache = new UserStateCache()));
+    return cache;
   }
 
   private async descriptor(id: string): Promise<fnapi.ProcessBundleDescriptor> {

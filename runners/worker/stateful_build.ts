@@ -94,7 +94,7 @@ export function statefulBackends(
   const timerUrl = view.descriptor.timerApiServiceDescriptor?.url ?? "";
   if (families.size > 0 && timerUrl === "") throw fail("it uses timers but the descriptor has no timer_api_service_descriptor");
 
-  const store = new UserStateStore(transformId, name, cells, () => services.stateChannel(stateUrl), instructionId);
+  const store = new UserStateStore(transformId, name, cells, () => services.stateChannel(stateUrl), instructionId, services.userStateCache(transformId));
   const state = new FnStateBackend(keyCoder, windowCoder, store, () => view.cacheTokens().userState);
   const timers = new FnTimerBackend(name, state.windows, new TimerOutputs(transformId, families), () => services.dataChannel(timerUrl), instructionId);
   return { state, timers, families: [...families.values()], timerUrl };

@@ -1,14 +1,16 @@
 /**
  * Timers of a stateful ParDo on the Fn API data plane (BEAM_PORTABILITY.md §3.5, §3.6): the
  * runner sends due timers on one `Elements.Timers` stream per (transform, timer family), ended
- * by `is_last`; the SDK sends the timers set or cleared in the bundle on the same kind of stream,
+ * by `is_last`, interleaved with the bundle's data (read in arrival order, data_source.ts
+ * readInputs); the SDK sends the timers set or cleared in the bundle on the same kind of stream,
  * one per family, always closed with `is_last`. Values use the family's
  * `beam:coder:timer:v1(key, window)` coder from the PBD.
  */
 import type { Coder } from "../../lib/coders/coder";
-import { ByteWriter, Timer } from "../../lib/coders/index";
+import { ByteReader, ByteWriter, Timer } from "../../lib/coders/index";
 import type { TimeDomain } from "../../lib/model/state";
-import { DataChannel, forEachDecoded } from "./data_channel";
+import { DataChannel, withTail } from "./data_channel";
+import type { InboundTimerStream } from "./data_source";
 
 /** One timer family of a ParDo, as the PBD describes it. */
 export interface TimerFamily {
@@ -17,15 +19,49 @@ export interface TimerFamily {
   readonly coder: Coder<Timer<unknown>>;
 }
 
-/** Decodes the timers of one inbound stream, handing each to `fire` in order. */
-export async function readTimerStream(
-  channel: DataChannel,
-  instructionId: string,
-  transformId: string,
-  family: TimerFamily,
-  fire: (timer: Timer<unknown>) => Promise<void> | void,
-): Promise<void> {
-  await forEachDecoded(channel.receiveTimers(instructionId, transformId, family.id), (r) => family.coder.decode(r, "nested"), `timer stream ${family.id} of ${transformId}`, fire);
+/**
+ * One inbound timer stream of a bundle: decodes the timers of each chunk as it arrives and hands
+ * them to `fire` in order. A timer may span chunks: undecodable bytes at the end of a chunk wait
+ * for the next one; the stream must end with `is_last`.
+ */
+export class TimerStreamReader implements InboundTimerStream {
+  private tail: Uint8Array | undefined;
+
+  constructor(
+    readonly url: string,
+    readonly transformId: string,
+    readonly family: TimerFamily,
+    /** The execution-time slot (state_sampler.ts) firing the timers counts to. */
+    readonly slot: number,
+    private readonly fire: (timer: Timer<unknown>) => Promise<void> | void,
+  ) {}
+
+  get familyId(): string {
+    return this.family.id;
+  }
+
+  reset(): void {
+    this.tail = undefined;
+  }
+
+  async consume(data: Uint8Array, isLast: boolean): Promise<void> {
+    const buf = withTail(this.tail, data);
+    this.tail = undefined;
+    const r = new ByteReader(buf);
+    while (!r.atEnd()) {
+      const start = r.offset;
+      let timer: Timer<unknown>;
+      try {
+        timer = this.family.coder.decode(r, "nested");
+      } catch (e) {
+        if (isLast) throw new Error(`timer stream ${this.family.id} of ${this.transformId} has bytes that do not decode: ${(e as Error).message}`, { cause: e });
+        this.tail = buf.subarray(start); // the rest of this timer comes in the next chunk
+        break;
+      }
+      const p = this.fire(timer);
+      if (p !== undefined) await p;
+    }
+  }
 }
 
 /** The timers a bundle sets or clears, per family; the last call per key and window wins. */

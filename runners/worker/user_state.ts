@@ -16,7 +16,9 @@
  *   at the end of the bundle the changes go back as clear and/or append requests.
  * - Across bundles, state stays cached while the runner sends the same user-state cache token
  *   (ProcessBundleRequest.cache_tokens): the runner promises nobody else changed it meanwhile.
- *   Without a token, or with a new one, every bundle reads what it touches again.
+ *   Without a token, or with a new one, every bundle reads what it touches again. The cache
+ *   (UserStateCache) is the worker's, shared by the pooled processors of a descriptor, as Beam
+ *   Python's StateCache is: a key's next bundle may run on another processor than its last.
  */
 import type { Coder } from "../../lib/coders/coder";
 import { ByteReader, ByteWriter, decodeFromBytes, encodeToBytes } from "../../lib/coders/index";
@@ -285,10 +287,44 @@ function settled(cell: Cell, c: CellSpec): Cell {
 }
 
 /** The cells of one key in one window. */
-interface Slot {
+export interface Slot {
   readonly keyBytes: Uint8Array;
   readonly windowBytes: Uint8Array;
   readonly cells: Map<string, Cell>;
+}
+
+/**
+ * The user state of one stateful ParDo cached between bundles under the runner's cache token,
+ * shared by every processor running the transform. A bundle takes a (key, window) out while it
+ * works on it and puts it back, as the runner then holds it, once its writes are done: so a
+ * failed bundle leaves nothing behind, and bundles running at once (on other keys, as runners
+ * guarantee) never share a cell.
+ */
+export class UserStateCache {
+  private token: string | undefined;
+  private readonly slots = new Map<string, Slot>();
+
+  /** A bundle starts under `token`: a new token (or none) means anything cached may be stale. */
+  begin(token: string | undefined): void {
+    if (token === undefined || token !== this.token) this.slots.clear();
+    this.token = token;
+  }
+
+  /** The cached slot `id` for a bundle under `token`, removed from the cache while the bundle holds it. */
+  take(token: string | undefined, id: string): Slot | undefined {
+    if (token === undefined || token !== this.token) return undefined;
+    const slot = this.slots.get(id);
+    if (slot !== undefined) this.slots.delete(id);
+    return slot;
+  }
+
+  /** Caches a slot a bundle under `token` wrote back (dropped if the token has changed since). */
+  put(token: string | undefined, id: string, slot: Slot): void {
+    if (token === undefined || token !== this.token) return;
+    this.slots.delete(id);
+    this.slots.set(id, slot);
+    if (this.slots.size > MAX_CACHED_SLOTS) this.slots.delete(this.slots.keys().next().value as string);
+  }
 }
 
 /** The user state of one stateful ParDo within one bundle. */
@@ -309,9 +345,11 @@ export class UserStateStore {
     private readonly cells: readonly CellSpec[],
     private readonly channel: () => StateChannel,
     private readonly instructionId: () => string,
+    /** What stays cached between bundles (the harness shares one per transform among its processors). */
+    private readonly cache: UserStateCache = new UserStateCache(),
   ) {}
 
-  /** Forgets everything. */
+  /** Forgets the bundle's cells. */
   reset(): void {
     this.slots = new Map();
     this.loading = new Map();
@@ -319,8 +357,8 @@ export class UserStateStore {
 
   /** A bundle starts: what is cached stays only if the runner sent the same cache token again. */
   beginBundle(token: string | undefined): void {
-    if (token === undefined || token !== this.token) this.reset();
-    this.loading = new Map();
+    this.reset();
+    this.cache.begin(token);
     this.token = token;
   }
 
@@ -350,6 +388,11 @@ export class UserStateStore {
   ensureLoaded(keyBytes: Uint8Array, windowBytes: Uint8Array): Promise<void> | undefined {
     const id = this.slotId(keyBytes, windowBytes);
     if (this.slots.has(id)) return undefined;
+    const cached = this.cache.take(this.token, id);
+    if (cached !== undefined) {
+      this.slots.set(id, cached);
+      return undefined;
+    }
     let p = this.loading.get(id);
     if (p === undefined) {
       p = this.load(keyBytes, windowBytes).then((slot) => {
@@ -555,21 +598,18 @@ export class UserStateStore {
       }
     }
     await Promise.all(work);
-    if (this.token === undefined) return this.reset();
     // Cached for the next bundle with this token: each cell as the runner now holds it.
-    const kept = new Map<string, Slot>();
-    const ids = [...this.slots.keys()].slice(-MAX_CACHED_SLOTS);
-    for (const id of ids) {
-      const slot = this.slots.get(id)!;
-      const cells = new Map<string, Cell>();
-      for (const c of this.cells) {
-        const cell = slot.cells.get(c.spec.name);
-        if (cell !== undefined) cells.set(c.spec.name, settled(cell, c));
+    if (this.token !== undefined) {
+      for (const [id, slot] of this.slots) {
+        const cells = new Map<string, Cell>();
+        for (const c of this.cells) {
+          const cell = slot.cells.get(c.spec.name);
+          if (cell !== undefined) cells.set(c.spec.name, settled(cell, c));
+        }
+        this.cache.put(this.token, id, { keyBytes: slot.keyBytes, windowBytes: slot.windowBytes, cells });
       }
-      kept.set(id, { keyBytes: slot.keyBytes, windowBytes: slot.windowBytes, cells });
     }
-    this.slots = kept;
-    this.loading = new Map();
+    this.reset();
   }
 
   private async flushCell(instruction: string, c: CellSpec, cell: Cell, slot: Slot): Promise<void> {

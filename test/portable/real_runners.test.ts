@@ -27,6 +27,7 @@ import { readShards } from "../helpers";
 import { sideInputsProgram } from "../worker/programs";
 import { SIDE_INPUT_KEYS_EXPECTED, sideInputKeysProgram } from "./side_input_key_programs";
 import { USER_STATE_EXPECTED, userStateProgram } from "./state_programs";
+import { TIMER_ORDER_EXPECTED, timerOrderProgram } from "./timer_programs";
 
 interface RealRunner {
   readonly name: string;
@@ -273,6 +274,18 @@ for (const runner of RUNNERS) {
         assert.deepEqual(readShards(path.join(out("remote").output, "state")), USER_STATE_EXPECTED);
       });
     }
+
+    it("event-time timers of a key fire in time order (a timer looping from its onTimer, a relative flush past the window's end) as on the DirectRunner", async function () {
+      if (runner.noTimersWithSdkKeyCoders !== undefined) {
+        console.log(`      (skipped: ${runner.noTimersWithSdkKeyCoders})`);
+        this.skip();
+      }
+      const out = (where: string) => ({ output: path.join(tmp, "timer-order", where) });
+      assert.equal(await (await timerOrderProgram.run(out("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+      assert.deepEqual(readShards(path.join(out("direct").output, "timers")), TIMER_ORDER_EXPECTED);
+      await runRemote(timerOrderProgram.create(out("remote"), options("timer-order")));
+      assert.deepEqual(readShards(path.join(out("remote").output, "timers")), TIMER_ORDER_EXPECTED);
+    });
 
     it("an OrFinally trigger reaches the runner as Trigger.OrFinally: its finally trigger fires each window's one, early, last pane", async () => {
       const out = path.join(tmp, "or-finally");

@@ -72,6 +72,45 @@ describe("Fn API harness: cache tokens", function () {
     assert.equal(await bundle(5, []), 1);
   });
 
+  it("shares cached user state between the pooled processors of a descriptor, so none reads what another has since changed", async () => {
+    const planned = plan(translatePipeline(statefulProgram.create({}), dockerEnvironment()).proto, server.url);
+    harness = new FnHarness({ workerId: "w-cache-pool", controlUrl: server.url, loadPipeline: () => statefulProgram.create({}), runId: "r" }).start();
+    const [stage, bufferId] = stageAndTransform(planned, "Buffer");
+    server.addDescriptor(stage.descriptor!);
+    const c = planned.components;
+    const inputPc = c.pcollections[stage.input]!;
+    const keyCoder = coder(c, inputPc.coderId).components[0]!;
+    const windowCoder = coder(c, c.windowingStrategies[inputPc.windowingStrategyId]!.windowCoderId);
+    const window = new IntervalWindow(0, 10_000);
+    const payload = runnerApi.ParDoPayload.fromBinary(c.transforms[bufferId]!.spec!.payload);
+    const sp = payload.stateSpecs["count"]!.spec;
+    assert.ok(sp.oneofKind === "readModifyWriteSpec");
+    const countCoder = coder(c, sp.readModifyWriteSpec.coderId);
+    const countKey = (k: string): string =>
+      stateKeyId({ type: { oneofKind: "bagUserState", bagUserState: { transformId: bufferId, userStateId: "count", window: encodeToBytes(windowCoder, window, "nested"), key: encodeToBytes(keyCoder, k, "nested") } } });
+    const wire = coder(c, planned.wireCoder(stage.input));
+    const [, sink] = [...stage.outputs][0]!;
+    const streams = [`${bufferId}|flush`, `${bufferId}|idle`];
+    const token = [userToken("t1")];
+    const bundle = (key: string, release?: Promise<void>) => {
+      const element: WindowedValue<unknown> = { value: kv(key, 1), timestamp: 1_000, windows: [window], pane: NO_FIRING };
+      return server.processBundle(stage.id, new Map([[stage.sourceId, [encodeAll(wire, [element])]]]), [sink], { inputs: new Map(streams.map((st) => [st, []])), outputs: streams, release }, token);
+    };
+    await bundle("a"); // processor 1 caches a's count (1)
+    // A bundle of key z holds processor 1 (its timer streams are held back) ...
+    let release!: () => void;
+    const held = bundle("z", new Promise<void>((resolve) => (release = resolve)));
+    while (!server.stateLog.some((l) => l.startsWith(`get ${countKey("z")} `))) await new Promise((resolve) => setImmediate(resolve));
+    // ... so a's next bundle runs on a second processor (count 2) ...
+    await bundle("a");
+    assert.deepEqual(decodeAll(countCoder, server.state.get(countKey("a"))), [2]);
+    release();
+    await held;
+    // ... and the one after that back on processor 1, which must not count from its stale 1.
+    await bundle("a");
+    assert.deepEqual(decodeAll(countCoder, server.state.get(countKey("a"))), [3], "a's count after three elements");
+  });
+
   it("fetches an unbounded side input again in each bundle unless its token is unchanged; keeps a bounded one", async () => {
     const proto = translatePipeline(statefulSideInputProgram.create({}), dockerEnvironment()).proto;
     const planned = plan(proto, server.url);

@@ -43,6 +43,8 @@ export interface BundleTimers {
   readonly inputs?: ReadonlyMap<string, readonly Uint8Array[]>;
   /** Timer streams the harness must send (and close with is_last). */
   readonly outputs?: readonly string[];
+  /** Holds the timer inputs back until this resolves (the bundle stays open, reading them). */
+  readonly release?: Promise<void>;
 }
 
 export interface BundleResult {
@@ -296,12 +298,16 @@ export class FnApiServer {
       chunks.forEach((data, i) => this.sendData(fnApi.Elements.create({ data: [{ instructionId, transformId, data, isLast: i === chunks.length - 1 }] })));
       if (chunks.length === 0) this.sendData(fnApi.Elements.create({ data: [{ instructionId, transformId, data: new Uint8Array(0), isLast: true }] }));
     }
-    for (const [stream, chunks] of timers.inputs ?? new Map<string, readonly Uint8Array[]>()) {
-      const [transformId, timerFamilyId] = stream.split("|") as [string, string];
-      const send = (t: Uint8Array, isLast: boolean): void => this.sendData(fnApi.Elements.create({ timers: [{ instructionId, transformId, timerFamilyId, timers: t, isLast }] }));
-      chunks.forEach((t, i) => send(t, i === chunks.length - 1));
-      if (chunks.length === 0) send(new Uint8Array(0), true);
-    }
+    const sendTimers = (): void => {
+      for (const [stream, chunks] of timers.inputs ?? new Map<string, readonly Uint8Array[]>()) {
+        const [transformId, timerFamilyId] = stream.split("|") as [string, string];
+        const send = (t: Uint8Array, isLast: boolean): void => this.sendData(fnApi.Elements.create({ timers: [{ instructionId, transformId, timerFamilyId, timers: t, isLast }] }));
+        chunks.forEach((t, i) => send(t, i === chunks.length - 1));
+        if (chunks.length === 0) send(new Uint8Array(0), true);
+      }
+    };
+    if (timers.release === undefined) sendTimers();
+    else void timers.release.then(sendTimers);
     this.control!.write(fnApi.InstructionRequest.create({ instructionId, request: { oneofKind: "processBundle", processBundle: { processBundleDescriptorId: descriptorId, cacheTokens, elements: undefined } } }));
     const r = await response;
     this.responses.delete(instructionId);
