@@ -1,7 +1,8 @@
 /** Shared by the Beam conformance tests: run a pipeline, collect its outputs, feed it in batch or streaming. */
 import { Create, TestStream, type PBegin, type PCollection, type PTransform } from "../../lib";
 import type { Pipeline } from "../../lib/model/pipeline";
-import { runOk } from "../helpers";
+import { strict as assert } from "node:assert";
+import { runDirect, runOk } from "../helpers";
 import { collect, Observed } from "../streaming/collect";
 
 export type Source<T> = PTransform<PBegin, PCollection<T>>;
@@ -23,4 +24,14 @@ export type Mode = "batch" | "streaming";
 export function timestamped<T>(p: Pipeline, label: string, mode: Mode, values: readonly { value: T; timestamp: number }[]): PCollection<T> {
   if (mode === "batch") return p.apply(label, Create.timestamped(values));
   return p.apply(label, TestStream.create<T>().addElements(...values).advanceWatermarkToInfinity());
+}
+
+/** The error a run fails with (the assertion fails if it succeeds). */
+export async function runError(build: (p: Pipeline) => void): Promise<Error> {
+  try {
+    await (await runDirect(build)).waitUntilFinish();
+  } catch (e) {
+    return e as Error;
+  }
+  assert.fail("the run succeeded; it should have failed");
 }

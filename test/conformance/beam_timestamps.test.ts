@@ -7,17 +7,9 @@ import { strict as assert } from "node:assert";
 import { Create, DoFn, GLOBAL_WINDOW_MAX_TIMESTAMP, MAX_TIMESTAMP, MIN_TIMESTAMP, ParDo, type PCollection, type ProcessContext } from "../../lib";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { runDirect } from "../helpers";
+import { runError } from "./beam_helpers";
 import { collect, Observed } from "../streaming/collect";
 
-/** The error a run fails with (the assertion fails if it succeeds). */
-async function runError(build: (p: Pipeline) => void): Promise<Error> {
-  try {
-    await (await runDirect(build)).waitUntilFinish();
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail("the run succeeded; it should have failed");
-}
 
 /** Outputs each element at `timestamp(input timestamp)`, with the given allowed skew. */
 class ShiftTimestamp extends DoFn<number, number> {

@@ -17,6 +17,7 @@ import {
 } from "../../lib";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { runDirect } from "../helpers";
+import { runError } from "./beam_helpers";
 import { collect, Observed } from "../streaming/collect";
 
 /** Runs `build` and returns what each labelled collection received: "value@timestamp window", sorted. */
@@ -32,15 +33,6 @@ async function outputs(build: (p: Pipeline, out: (label: string, pc: PCollection
   return Object.fromEntries(Object.entries(sinks).map(([label, obs]) => [label, obs.map((o) => String(o.value)).sort()]));
 }
 
-/** The error a run fails with (the assertion fails if it succeeds). */
-async function runError(build: (p: Pipeline) => void): Promise<Error> {
-  try {
-    await (await runDirect(build)).waitUntilFinish();
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail("the run succeeded; it should have failed");
-}
 
 describe("Beam Distinct (DistinctTest.java)", () => {
   it("keeps one of each element (testDistinct, testDistinctEmpty)", async () => {
