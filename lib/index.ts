@@ -104,6 +104,7 @@ import type * as Stamps from "./transforms/with_timestamps";
 import type * as LatestT from "./transforms/latest";
 import type * as SampleT from "./transforms/sample";
 import type * as Batches from "./transforms/group_into_batches";
+import type * as CombineValuesT from "./transforms/combine_values";
 import type * as PAssert from "./testing/passert";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
@@ -123,6 +124,7 @@ const stamps = onFirstUse(() => require("./transforms/with_timestamps") as typeo
 const latest = onFirstUse(() => require("./transforms/latest") as typeof LatestT);
 const sample = onFirstUse(() => require("./transforms/sample") as typeof SampleT);
 const batches = onFirstUse(() => require("./transforms/group_into_batches") as typeof Batches);
+const combineValues = onFirstUse(() => require("./transforms/combine_values") as typeof CombineValuesT);
 const passert = onFirstUse(() => require("./testing/passert") as typeof PAssert);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -193,6 +195,11 @@ export declare const GroupIntoBatchesWithShardedKey: typeof Batches.GroupIntoBat
 /** Batches of a key's values under sharded keys (see lib/transforms/group_into_batches); loaded on first use. */
 export type GroupIntoBatchesWithShardedKey<K, V> = Batches.GroupIntoBatchesWithShardedKey<K, V>;
 Object.defineProperty(exports, "GroupIntoBatchesWithShardedKey", { enumerable: true, get: function () { return batches.GroupIntoBatchesWithShardedKey; } });
+/** Combines each element's grouped values, KV<K, Iterable<In>> → KV<K, Out> (see lib/transforms/combine_values); loaded on first use. */
+export declare const CombineValues: typeof CombineValuesT.CombineValues;
+/** Combines each element's grouped values, KV<K, Iterable<In>> → KV<K, Out> (see lib/transforms/combine_values); loaded on first use. */
+export type CombineValues<K, In, Acc, Out> = CombineValuesT.CombineValues<K, In, Acc, Out>;
+Object.defineProperty(exports, "CombineValues", { enumerable: true, get: function () { return combineValues.CombineValues; } });
 /** Asserts on a collection's contents when the pipeline runs (see lib/testing/passert); loaded on first use. */
 export declare const assertThat: typeof PAssert.assertThat;
 Object.defineProperty(exports, "assertThat", { enumerable: true, get: function () { return passert.assertThat; } });

@@ -1,0 +1,28 @@
+/**
+ * Type-level tests of CombineValues, Top, ToDict/ToSet and GroupBy: what each infers from where it
+ * is applied with no type arguments, and the wrong uses that must not compile. This file fails to
+ * COMPILE when that breaks; wrong uses sit in functions that never run.
+ */
+import { strict as assert } from "node:assert";
+import { CombineValues, Combiners, Create, GroupByKey, kv, Pipeline, type KV, type PCollection } from "../../lib";
+
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
+  return () => undefined;
+}
+
+describe("CombineValues, Top, ToDict, ToSet, GroupBy (type-level)", () => {
+  it("CombineValues: the key from the input, the output from the CombineFn", () => {
+    const p = Pipeline.create();
+    const grouped = p.apply("Pairs", Create.of(kv("a", 1))).apply(GroupByKey.create());
+    expectType(grouped.apply(CombineValues.of(Combiners.sum())))<PCollection<KV<string, number>>>(true);
+    expectType(grouped.apply(CombineValues.of(Combiners.toList<number>())))<PCollection<KV<string, number[]>>>(true);
+    const typeOnly = (): void => {
+      // @ts-expect-error: the values must be the CombineFn's inputs (strings are not numbers)
+      p.apply("Words", Create.of(kv("a", ["x"]))).apply(CombineValues.of(Combiners.sum()));
+      // @ts-expect-error: the input must be KVs of iterables, not of single values
+      p.apply("Flat", Create.of(kv("a", 1))).apply(CombineValues.of(Combiners.sum()));
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
+});
