@@ -15,8 +15,8 @@ describe("CombineValues, Top, ToDict, ToSet, GroupBy (type-level)", () => {
   it("CombineValues: the key from the input, the output from the CombineFn", () => {
     const p = Pipeline.create();
     const grouped = p.apply("Pairs", Create.of(kv("a", 1))).apply(GroupByKey.create());
-    expectType(grouped.apply(CombineValues.of(Combiners.sum())))<PCollection<KV<string, number>>>(true);
-    expectType(grouped.apply(CombineValues.of(Combiners.toList<number>())))<PCollection<KV<string, number[]>>>(true);
+    expectType(grouped.apply("Sum", CombineValues.of(Combiners.sum())))<PCollection<KV<string, number>>>(true);
+    expectType(grouped.apply("All", CombineValues.of(Combiners.toList<number>())))<PCollection<KV<string, number[]>>>(true);
     const typeOnly = (): void => {
       // @ts-expect-error: the values must be the CombineFn's inputs (strings are not numbers)
       p.apply("Words", Create.of(kv("a", ["x"]))).apply(CombineValues.of(Combiners.sum()));
