@@ -4,7 +4,7 @@
  * COMPILE when that breaks; wrong uses sit in functions that never run.
  */
 import { strict as assert } from "node:assert";
-import { CombineValues, Combiners, Create, GroupByKey, kv, Pipeline, type KV, type PCollection } from "../../lib";
+import { Combine, CombineValues, Combiners, Create, GroupByKey, kv, Pipeline, Top, type KV, type PCollection } from "../../lib";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
@@ -22,6 +22,28 @@ describe("CombineValues, Top, ToDict, ToSet, GroupBy (type-level)", () => {
       p.apply("Words", Create.of(kv("a", ["x"]))).apply(CombineValues.of(Combiners.sum()));
       // @ts-expect-error: the input must be KVs of iterables, not of single values
       p.apply("Flat", Create.of(kv("a", 1))).apply(CombineValues.of(Combiners.sum()));
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
+
+  it("Top: element and key types from where it is applied; a key function sees the element type", () => {
+    const p = Pipeline.create();
+    const words = p.apply("Words", Create.of("aa", "bbb"));
+    expectType(words.apply("Longest", Top.of(1, { key: (w) => w.length })))<PCollection<string[]>>(true);
+    expectType(words.apply("Smallest", Top.smallest(1)))<PCollection<string[]>>(true);
+    const pairs = p.apply("Pairs", Create.of(kv("a", 1)));
+    expectType(pairs.apply("PerKey", Top.largestPerKey(2, { key: (x) => -x })))<PCollection<KV<string, number[]>>>(true);
+    expectType(pairs.apply("Dict", Combine.globally(Combiners.toDict<string, number>())))<PCollection<Map<string, number>>>(true);
+    expectType(words.apply("Set", Combine.globally(Combiners.toSet<string>())))<PCollection<Set<string>>>(true);
+    const typeOnly = (): void => {
+      // @ts-expect-error: a key function must return something `<` ranks (not an object)
+      words.apply("BadKey", Top.of(1, { key: (w) => ({ w }) }));
+      // @ts-expect-error: the per-key forms need a keyed input
+      words.apply("NotKeyed", Top.largestPerKey(2));
+      // @ts-expect-error: largest has no reverse (use smallest)
+      Top.largest(2, { reverse: true });
+      // @ts-expect-error: ToDict combines KVs
+      words.apply("DictOfWords", Combine.globally(Combiners.toDict<string, number>()));
     };
     assert.equal(typeof typeOnly, "function");
   });
