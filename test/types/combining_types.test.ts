@@ -4,7 +4,7 @@
  * COMPILE when that breaks; wrong uses sit in functions that never run.
  */
 import { strict as assert } from "node:assert";
-import { Combine, CombineValues, Combiners, Create, GroupByKey, kv, Pipeline, Top, type KV, type PCollection } from "../../lib";
+import { Combine, CombineValues, Combiners, Create, GroupBy, GroupByKey, kv, Pipeline, Top, type KV, type PCollection } from "../../lib";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
@@ -44,6 +44,36 @@ describe("CombineValues, Top, ToDict, ToSet, GroupBy (type-level)", () => {
       Top.largest(2, { reverse: true });
       // @ts-expect-error: ToDict combines KVs
       words.apply("DictOfWords", Combine.globally(Combiners.toDict<string, number>()));
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
+
+  it("GroupBy: keys and aggregated records typed from the key specs, field names checked", () => {
+    interface Order {
+      country: string;
+      amount: number;
+    }
+    const p = Pipeline.create();
+    const orders = p.apply("Orders", Create.of<Order>({ country: "fr", amount: 3 }));
+    expectType(orders.apply("ByFn", GroupBy.by((o) => o.country)))<PCollection<KV<string, Order[]>>>(true);
+    expectType(orders.apply("ByField", GroupBy.of<Order>().by("amount")))<PCollection<KV<number, Order[]>>>(true);
+    expectType(orders.apply("Tuple", GroupBy.of<Order>().by("amount").forceTupleKeys()))<PCollection<KV<{ amount: number }, Order[]>>>(true);
+    const both = orders.apply("Both", GroupBy.of<Order>().fields({ country: "country", big: (o) => o.amount > 100 }));
+    expectType(both)<PCollection<KV<{ country: string; big: boolean }, Order[]>>>(true);
+    const totals = orders.apply("Totals", GroupBy.by((o: Order) => o.country).aggregateField((o) => o.amount, Combiners.sum(), "total"));
+    expectType(totals.map("Total", (r) => r.total))<PCollection<number>>(true);
+    expectType(totals.map("Key", (r) => r.key))<PCollection<string>>(true);
+    const typeOnly = (): void => {
+      // @ts-expect-error: "weight" is not a field of Order
+      GroupBy.of<Order>().by("weight");
+      // @ts-expect-error: an aggregated field must be a field of Order
+      GroupBy.of<Order>().by("country").aggregateField("weight", Combiners.sum(), "total");
+      // @ts-expect-error: sum combines numbers, not the string field country
+      GroupBy.of<Order>().by("amount").aggregateField("country", Combiners.sum(), "total");
+      // @ts-expect-error: the records have no field that was not aggregated
+      totals.map("Missing", (r) => r.count);
+      // @ts-expect-error: the element type must be the collection's
+      p.apply("Words", Create.of("a")).apply(GroupBy.of<Order>().by("country"));
     };
     assert.equal(typeof typeOnly, "function");
   });
