@@ -75,6 +75,8 @@ export type { TimestampedValue } from "./transforms/util";
 export type { CoGbkInputs, CoGbkKey, CoGbkResult, SameKeyInputs } from "./transforms/co_group_by_key";
 export type { LatestTransforms } from "./transforms/latest";
 export type { ShardedKey } from "./transforms/group_into_batches";
+export type { GroupAndAggregate, FieldSpec, FieldValue, KeyRecordOf } from "./transforms/group_by";
+export type { TopGlobally, TopPerKey, TopOrder, TopGloballyOptions, TopKey } from "./transforms/top";
 export type { Matcher } from "./testing/passert";
 export { ReadFromText, WriteToText } from "./io/textio";
 export type { ReadFromTextOptions, WriteToTextOptions, TextRange } from "./io/textio";
@@ -104,6 +106,9 @@ import type * as Stamps from "./transforms/with_timestamps";
 import type * as LatestT from "./transforms/latest";
 import type * as SampleT from "./transforms/sample";
 import type * as Batches from "./transforms/group_into_batches";
+import type * as CombineValuesT from "./transforms/combine_values";
+import type * as TopT from "./transforms/top";
+import type * as GroupByT from "./transforms/group_by";
 import type * as PAssert from "./testing/passert";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
@@ -123,6 +128,9 @@ const stamps = onFirstUse(() => require("./transforms/with_timestamps") as typeo
 const latest = onFirstUse(() => require("./transforms/latest") as typeof LatestT);
 const sample = onFirstUse(() => require("./transforms/sample") as typeof SampleT);
 const batches = onFirstUse(() => require("./transforms/group_into_batches") as typeof Batches);
+const combineValues = onFirstUse(() => require("./transforms/combine_values") as typeof CombineValuesT);
+const top = onFirstUse(() => require("./transforms/top") as typeof TopT);
+const groupBy = onFirstUse(() => require("./transforms/group_by") as typeof GroupByT);
 const passert = onFirstUse(() => require("./testing/passert") as typeof PAssert);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -193,6 +201,19 @@ export declare const GroupIntoBatchesWithShardedKey: typeof Batches.GroupIntoBat
 /** Batches of a key's values under sharded keys (see lib/transforms/group_into_batches); loaded on first use. */
 export type GroupIntoBatchesWithShardedKey<K, V> = Batches.GroupIntoBatchesWithShardedKey<K, V>;
 Object.defineProperty(exports, "GroupIntoBatchesWithShardedKey", { enumerable: true, get: function () { return batches.GroupIntoBatchesWithShardedKey; } });
+/** Combines each element's grouped values, KV<K, Iterable<In>> → KV<K, Out> (see lib/transforms/combine_values); loaded on first use. */
+export declare const CombineValues: typeof CombineValuesT.CombineValues;
+/** Combines each element's grouped values, KV<K, Iterable<In>> → KV<K, Out> (see lib/transforms/combine_values); loaded on first use. */
+export type CombineValues<K, In, Acc, Out> = CombineValuesT.CombineValues<K, In, Acc, Out>;
+Object.defineProperty(exports, "CombineValues", { enumerable: true, get: function () { return combineValues.CombineValues; } });
+/** The n largest or smallest elements, globally or per key (see lib/transforms/top); loaded on first use. */
+export declare const Top: typeof TopT.Top;
+Object.defineProperty(exports, "Top", { enumerable: true, get: function () { return top.Top; } });
+/** Groups by a key computed from each element, optionally aggregating fields (see lib/transforms/group_by); loaded on first use. */
+export declare const GroupBy: typeof GroupByT.GroupBy;
+/** Groups by a key computed from each element, optionally aggregating fields (see lib/transforms/group_by); loaded on first use. */
+export type GroupBy<T, K, R extends object> = GroupByT.GroupBy<T, K, R>;
+Object.defineProperty(exports, "GroupBy", { enumerable: true, get: function () { return groupBy.GroupBy; } });
 /** Asserts on a collection's contents when the pipeline runs (see lib/testing/passert); loaded on first use. */
 export declare const assertThat: typeof PAssert.assertThat;
 Object.defineProperty(exports, "assertThat", { enumerable: true, get: function () { return passert.assertThat; } });

@@ -5,6 +5,8 @@
  * key and window per bundle) and accumulators are merged after it, so a `Combine.perKey(sum)`
  * shuffles one value per key per bundle instead of every element.
  */
+import { encodeToBytes } from "../coders/coder";
+import { DeterministicJsValueCoder } from "../coders/js_value";
 import type { CombineFn, CombineFnLike } from "../model/combine_fn";
 import { DoFn, ProcessContext } from "../model/dofn";
 import { PipelineConstructionError } from "../model/errors";
@@ -174,6 +176,18 @@ function naturalLess<T>(a: T, b: T): boolean {
 }
 
 /**
+ * A key under which values equal as Beam compares them (by value) are one: a primitive as itself
+ * (as a Map compares it), an object or array by its deterministic encoding, so `[1, 2]` and a
+ * decoded copy of it (accumulators cross the shuffle encoded) are the same member. Strings that
+ * could look like an encoding are escaped so the two never collide.
+ */
+function valueKey(x: unknown): unknown {
+  if (typeof x === "string") return x.startsWith("\u0000") ? `\u0000${x}` : x;
+  if (typeof x !== "object" || x === null) return x;
+  return `\u0000o${Buffer.from(encodeToBytes(DeterministicJsValueCoder.INSTANCE, x)).toString("base64")}`;
+}
+
+/**
  * @internal The `addInput` of `Combiners.count()`: a runner that finds it on a CombineFn may add 1
  * per element itself (no call, no metrics scope: it runs no user code and cannot throw).
  */
@@ -251,6 +265,35 @@ export const Combiners = {
   /** The n smallest elements, smallest first. */
   smallest: <T>(n: number, compare: (a: T, b: T) => number = (a, b) => (naturalLess(a, b) ? -1 : naturalLess(b, a) ? 1 : 0)) =>
     Combiners.top<T>(n, (a, b) => compare(b, a)),
+  /**
+   * The KVs as a Map from key to value (Beam Python's `ToDict`); of KVs with equal keys one is
+   * kept, which is arbitrary, as in Beam. Keys are compared by value (`[1, 2]` and another
+   * `[1, 2]` are one key); the Map you get compares object keys by identity, as Maps do.
+   */
+  toDict: <K, V>(): CombineFn<KV<K, V>, Map<unknown, KV<K, V>>, Map<K, V>> => ({
+    createAccumulator: () => new Map(),
+    addInput: (acc, x) => acc.set(valueKey(x.key), x),
+    mergeAccumulators: (accs) => {
+      const out = new Map<unknown, KV<K, V>>();
+      for (const a of accs) for (const [k, e] of a) out.set(k, e);
+      return out;
+    },
+    extractOutput: (acc) => new Map([...acc.values()].map((e) => [e.key, e.value])),
+  }),
+  /**
+   * The distinct elements as a Set (Beam Python's `ToSet`). Elements are compared by value, as
+   * Beam compares them (`[1, 2]` twice is one member).
+   */
+  toSet: <T>(): CombineFn<T, Map<unknown, T>, Set<T>> => ({
+    createAccumulator: () => new Map(),
+    addInput: (acc, x) => acc.set(valueKey(x), x),
+    mergeAccumulators: (accs) => {
+      const out = new Map<unknown, T>();
+      for (const a of accs) for (const [k, x] of a) out.set(k, x);
+      return out;
+    },
+    extractOutput: (acc) => new Set(acc.values()),
+  }),
   /** All elements as an array. */
   toList: <T>(): CombineFn<T, T[], T[]> => ({
     createAccumulator: () => [],
