@@ -75,6 +75,7 @@ export type { TimestampedValue } from "./transforms/util";
 export type { CoGbkInputs, CoGbkKey, CoGbkResult, SameKeyInputs } from "./transforms/co_group_by_key";
 export type { LatestTransforms } from "./transforms/latest";
 export type { ShardedKey } from "./transforms/group_into_batches";
+export type { RegexPattern, RegexGroup } from "./transforms/regex";
 export type { Matcher } from "./testing/passert";
 export { ReadFromText, WriteToText } from "./io/textio";
 export type { ReadFromTextOptions, WriteToTextOptions, TextRange } from "./io/textio";
@@ -105,6 +106,7 @@ import type * as LatestT from "./transforms/latest";
 import type * as SampleT from "./transforms/sample";
 import type * as Batches from "./transforms/group_into_batches";
 import type * as PAssert from "./testing/passert";
+import type * as RegexT from "./transforms/regex";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 
@@ -124,6 +126,7 @@ const latest = onFirstUse(() => require("./transforms/latest") as typeof LatestT
 const sample = onFirstUse(() => require("./transforms/sample") as typeof SampleT);
 const batches = onFirstUse(() => require("./transforms/group_into_batches") as typeof Batches);
 const passert = onFirstUse(() => require("./testing/passert") as typeof PAssert);
+const regex = onFirstUse(() => require("./transforms/regex") as typeof RegexT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -193,6 +196,9 @@ export declare const GroupIntoBatchesWithShardedKey: typeof Batches.GroupIntoBat
 /** Batches of a key's values under sharded keys (see lib/transforms/group_into_batches); loaded on first use. */
 export type GroupIntoBatchesWithShardedKey<K, V> = Batches.GroupIntoBatchesWithShardedKey<K, V>;
 Object.defineProperty(exports, "GroupIntoBatchesWithShardedKey", { enumerable: true, get: function () { return batches.GroupIntoBatchesWithShardedKey; } });
+/** Regular-expression transforms over strings, as Beam Java's Regex (see lib/transforms/regex); loaded on first use. */
+export declare const Regex: typeof RegexT.Regex;
+Object.defineProperty(exports, "Regex", { enumerable: true, get: function () { return regex.Regex; } });
 /** Asserts on a collection's contents when the pipeline runs (see lib/testing/passert); loaded on first use. */
 export declare const assertThat: typeof PAssert.assertThat;
 Object.defineProperty(exports, "assertThat", { enumerable: true, get: function () { return passert.assertThat; } });
