@@ -107,6 +107,7 @@ import type * as SampleT from "./transforms/sample";
 import type * as Batches from "./transforms/group_into_batches";
 import type * as PAssert from "./testing/passert";
 import type * as RegexT from "./transforms/regex";
+import type * as ToStringT from "./transforms/to_string";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 
@@ -127,6 +128,7 @@ const sample = onFirstUse(() => require("./transforms/sample") as typeof SampleT
 const batches = onFirstUse(() => require("./transforms/group_into_batches") as typeof Batches);
 const passert = onFirstUse(() => require("./testing/passert") as typeof PAssert);
 const regex = onFirstUse(() => require("./transforms/regex") as typeof RegexT);
+const strings = onFirstUse(() => require("./transforms/to_string") as typeof ToStringT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -199,6 +201,9 @@ Object.defineProperty(exports, "GroupIntoBatchesWithShardedKey", { enumerable: t
 /** Regular-expression transforms over strings, as Beam Java's Regex (see lib/transforms/regex); loaded on first use. */
 export declare const Regex: typeof RegexT.Regex;
 Object.defineProperty(exports, "Regex", { enumerable: true, get: function () { return regex.Regex; } });
+/** Elements, KVs and iterables as strings, as Beam's ToString (see lib/transforms/to_string); loaded on first use. */
+export declare const ToString: typeof ToStringT.ToString;
+Object.defineProperty(exports, "ToString", { enumerable: true, get: function () { return strings.ToString; } });
 /** Asserts on a collection's contents when the pipeline runs (see lib/testing/passert); loaded on first use. */
 export declare const assertThat: typeof PAssert.assertThat;
 Object.defineProperty(exports, "assertThat", { enumerable: true, get: function () { return passert.assertThat; } });

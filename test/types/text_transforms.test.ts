@@ -1,10 +1,10 @@
 /**
- * Type-level tests of Regex: what each transform outputs, and the wrong uses that must not compile
+ * Type-level tests of Regex and ToString: what each transform outputs, and the wrong uses that must not compile
  * (a non-string input, a group that is neither a number nor a name). This file fails to COMPILE
  * when that breaks; wrong uses sit in functions that never run.
  */
 import { strict as assert } from "node:assert";
-import { Create, kv, Pipeline, Regex, type KV, type PCollection } from "../../lib";
+import { Create, kv, Pipeline, Regex, ToString, type KV, type PCollection } from "../../lib";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
@@ -36,6 +36,30 @@ describe("Regex (type-level)", () => {
       Regex.find("(a)", true);
       // @ts-expect-error: a replacement is a string (no replacer function: a step's output is data)
       Regex.replaceAll("a", (s: string) => s.toUpperCase());
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
+});
+
+describe("ToString (type-level)", () => {
+  it("strings from any element, KVs, iterables", () => {
+    const p = Pipeline.create();
+    const nums = p.apply("Nums", Create.of(1, 2));
+    const pairs = p.apply("Pairs", Create.of(kv("a", 1)));
+    const lists = p.apply("Lists", Create.of([1, 2], [3]));
+    expectType(nums.apply("Elements", ToString.elements()))<PCollection<string>>(true);
+    expectType(pairs.apply("KVs", ToString.kvs("\t")))<PCollection<string>>(true);
+    expectType(lists.apply("Iterables", ToString.iterables()))<PCollection<string>>(true);
+    const sets = p.apply("Sets", Create.of(new Set(["x"])));
+    expectType(sets.apply("SetItems", ToString.iterables(" ")))<PCollection<string>>(true);
+
+    const typeOnly = (): void => {
+      // @ts-expect-error: kvs needs KVs
+      nums.apply("NotKV", ToString.kvs());
+      // @ts-expect-error: iterables needs iterables
+      nums.apply("NotIterable", ToString.iterables());
+      // @ts-expect-error: a delimiter is a string
+      ToString.kvs(1);
     };
     assert.equal(typeof typeOnly, "function");
   });
