@@ -76,6 +76,7 @@ export type { CoGbkInputs, CoGbkKey, CoGbkResult, SameKeyInputs } from "./transf
 export type { LatestTransforms } from "./transforms/latest";
 export type { ShardedKey } from "./transforms/group_into_batches";
 export type { RegexPattern, RegexGroup } from "./transforms/regex";
+export type { ValueInSingleWindow } from "./coders/value_in_single_window";
 export type { Matcher } from "./testing/passert";
 export { ReadFromText, WriteToText } from "./io/textio";
 export type { ReadFromTextOptions, WriteToTextOptions, TextRange } from "./io/textio";
@@ -108,6 +109,7 @@ import type * as Batches from "./transforms/group_into_batches";
 import type * as PAssert from "./testing/passert";
 import type * as RegexT from "./transforms/regex";
 import type * as ToStringT from "./transforms/to_string";
+import type * as ReifyT from "./transforms/reify";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 
@@ -129,6 +131,7 @@ const batches = onFirstUse(() => require("./transforms/group_into_batches") as t
 const passert = onFirstUse(() => require("./testing/passert") as typeof PAssert);
 const regex = onFirstUse(() => require("./transforms/regex") as typeof RegexT);
 const strings = onFirstUse(() => require("./transforms/to_string") as typeof ToStringT);
+const reify = onFirstUse(() => require("./transforms/reify") as typeof ReifyT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -204,6 +207,9 @@ Object.defineProperty(exports, "Regex", { enumerable: true, get: function () { r
 /** Elements, KVs and iterables as strings, as Beam's ToString (see lib/transforms/to_string); loaded on first use. */
 export declare const ToString: typeof ToStringT.ToString;
 Object.defineProperty(exports, "ToString", { enumerable: true, get: function () { return strings.ToString; } });
+/** Elements' timestamps, windows and panes as data, as Beam's Reify (see lib/transforms/reify); loaded on first use. */
+export declare const Reify: typeof ReifyT.Reify;
+Object.defineProperty(exports, "Reify", { enumerable: true, get: function () { return reify.Reify; } });
 /** Asserts on a collection's contents when the pipeline runs (see lib/testing/passert); loaded on first use. */
 export declare const assertThat: typeof PAssert.assertThat;
 Object.defineProperty(exports, "assertThat", { enumerable: true, get: function () { return passert.assertThat; } });

@@ -1,11 +1,11 @@
 /**
- * Type-level tests of WithKeys.of(key) and Distinct.withRepresentativeValueFn: the key type a
+ * Type-level tests of WithKeys.of(key), Distinct.withRepresentativeValueFn and Reify: the key type a
  * constant gives (widened, as Java's WithKeys.of(100) gives Integer keys), that a key function is
  * still a key function, and the wrong uses that must not compile. This file fails to COMPILE
  * when that breaks; wrong uses sit in functions that never run.
  */
 import { strict as assert } from "node:assert";
-import { Create, Distinct, kv, Pipeline, WithKeys, type KV, type PCollection } from "../../lib";
+import { Create, Distinct, kv, Pipeline, Reify, WithKeys, type BoundedWindow, type KV, type PaneInfo, type PCollection, type TimestampedValue, type ValueInSingleWindow } from "../../lib";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
@@ -29,6 +29,31 @@ describe("WithKeys.of(key), Distinct.withRepresentativeValueFn (type-level)", ()
       words.apply("WrongFn", WithKeys.of((n: number) => n + 1));
       // @ts-expect-error: the representative function takes the element
       words.apply("WrongRep", Distinct.withRepresentativeValueFn((n: number) => n));
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
+});
+
+describe("Reify (type-level)", () => {
+  it("timestamps, windows and panes as data, typed from the input", () => {
+    const p = Pipeline.create();
+    const words = p.apply("Words", Create.of("a"));
+    const pairs = p.apply("Pairs", Create.of(kv("k", 1)));
+    expectType(words.apply("Timestamps", Reify.timestamps()))<PCollection<TimestampedValue<string>>>(true);
+    expectType(pairs.apply("TimestampsInValue", Reify.timestampsInValue()))<PCollection<KV<string, TimestampedValue<number>>>>(true);
+    const windows = words.apply("Windows", Reify.windows());
+    expectType(windows)<PCollection<ValueInSingleWindow<string>>>(true);
+    expectType(windows.map("Window", (v) => v.window))<PCollection<BoundedWindow>>(true);
+    expectType(windows.map("Pane", (v) => v.pane))<PCollection<PaneInfo>>(true);
+    expectType(pairs.apply("WindowsInValue", Reify.windowsInValue()))<PCollection<KV<string, ValueInSingleWindow<number>>>>(true);
+    const stamped = pairs.apply("Stamped", Reify.timestampsInValue());
+    expectType(stamped.apply("Extract", Reify.extractTimestampsFromValues()))<PCollection<KV<string, number>>>(true);
+
+    const typeOnly = (): void => {
+      // @ts-expect-error: timestampsInValue needs KVs
+      words.apply("NotKV", Reify.timestampsInValue());
+      // @ts-expect-error: extractTimestampsFromValues needs KVs of timestamped values
+      pairs.apply("NotStamped", Reify.extractTimestampsFromValues());
     };
     assert.equal(typeof typeOnly, "function");
   });
