@@ -77,6 +77,8 @@ export type { LatestTransforms } from "./transforms/latest";
 export type { ShardedKey } from "./transforms/group_into_batches";
 export type { GroupAndAggregate, FieldSpec, FieldValue, KeyRecordOf } from "./transforms/group_by";
 export type { TopGlobally, TopPerKey, TopOrder, TopGloballyOptions, TopKey } from "./transforms/top";
+export type { RegexPattern, RegexGroup } from "./transforms/regex";
+export type { ValueInSingleWindow } from "./coders/value_in_single_window";
 export type { Matcher } from "./testing/passert";
 export { ReadFromText, WriteToText } from "./io/textio";
 export type { ReadFromTextOptions, WriteToTextOptions, TextRange } from "./io/textio";
@@ -110,6 +112,9 @@ import type * as CombineValuesT from "./transforms/combine_values";
 import type * as TopT from "./transforms/top";
 import type * as GroupByT from "./transforms/group_by";
 import type * as PAssert from "./testing/passert";
+import type * as RegexT from "./transforms/regex";
+import type * as ToStringT from "./transforms/to_string";
+import type * as ReifyT from "./transforms/reify";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 
@@ -132,6 +137,9 @@ const combineValues = onFirstUse(() => require("./transforms/combine_values") as
 const top = onFirstUse(() => require("./transforms/top") as typeof TopT);
 const groupBy = onFirstUse(() => require("./transforms/group_by") as typeof GroupByT);
 const passert = onFirstUse(() => require("./testing/passert") as typeof PAssert);
+const regex = onFirstUse(() => require("./transforms/regex") as typeof RegexT);
+const strings = onFirstUse(() => require("./transforms/to_string") as typeof ToStringT);
+const reify = onFirstUse(() => require("./transforms/reify") as typeof ReifyT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -214,6 +222,15 @@ export declare const GroupBy: typeof GroupByT.GroupBy;
 /** Groups by a key computed from each element, optionally aggregating fields (see lib/transforms/group_by); loaded on first use. */
 export type GroupBy<T, K, R extends object> = GroupByT.GroupBy<T, K, R>;
 Object.defineProperty(exports, "GroupBy", { enumerable: true, get: function () { return groupBy.GroupBy; } });
+/** Regular-expression transforms over strings, as Beam Java's Regex (see lib/transforms/regex); loaded on first use. */
+export declare const Regex: typeof RegexT.Regex;
+Object.defineProperty(exports, "Regex", { enumerable: true, get: function () { return regex.Regex; } });
+/** Elements, KVs and iterables as strings, as Beam's ToString (see lib/transforms/to_string); loaded on first use. */
+export declare const ToString: typeof ToStringT.ToString;
+Object.defineProperty(exports, "ToString", { enumerable: true, get: function () { return strings.ToString; } });
+/** Elements' timestamps, windows and panes as data, as Beam's Reify (see lib/transforms/reify); loaded on first use. */
+export declare const Reify: typeof ReifyT.Reify;
+Object.defineProperty(exports, "Reify", { enumerable: true, get: function () { return reify.Reify; } });
 /** Asserts on a collection's contents when the pipeline runs (see lib/testing/passert); loaded on first use. */
 export declare const assertThat: typeof PAssert.assertThat;
 Object.defineProperty(exports, "assertThat", { enumerable: true, get: function () { return passert.assertThat; } });

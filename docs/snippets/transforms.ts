@@ -10,6 +10,8 @@ import {
   Count,
   Create,
   Distinct,
+  Regex,
+  ToString,
   DoFn,
   Flatten,
   GroupByKey,
@@ -311,6 +313,18 @@ export function moreTransforms(p: Pipeline): {
   const some = bySensor.apply("Some", Sample.any(1));                                         // any one reading
   // [END more_transforms]
   return { swapped, newest, sample, some };
+}
+
+export function textTransforms(p: Pipeline): { codes: PCollection<string>; fields: PCollection<KV<string, string>>; masked: PCollection<string>; words: PCollection<string>; tsv: PCollection<string> } {
+  // [START text_transforms]
+  const lines = p.apply("Lines", Create.of("ERR 42 disk full", "OK 7", "WARN 13 slow"));
+  const codes = lines.apply("Codes", Regex.matches("(\\w+) \\d+.*", 1));                  // ERR, OK, WARN (whole line must match)
+  const fields = lines.apply("Fields", Regex.findKV(/(?<level>[A-Z]+) (?<code>\d+)/, "level", "code"));   // ERR=42, OK=7, WARN=13
+  const masked = lines.apply("Mask", Regex.replaceAll("\\d", "#"));                          // "ERR ## disk full", ...
+  const words = lines.apply("Words", Regex.split("\\s+"));                                   // one element per word
+  const tsv = fields.apply("Tsv", ToString.kvs("\t"));                                       // "ERR\t42", "OK\t7", "WARN\t13"
+  // [END text_transforms]
+  return { codes, fields, masked, words, tsv };
 }
 
 export function groupIntoBatches(p: Pipeline): { sizes: PCollection<string>; sharded: PCollection<string> } {

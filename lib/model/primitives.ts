@@ -3,6 +3,8 @@
  * every library transform they are made by static factories (`GroupByKey.create()`,
  * `Flatten.with(other)`, `Window.into(windowFn)`), never with `new`.
  */
+import type { Coder } from "../coders/coder";
+import { IterableCoder, KVCoder } from "../coders/structural";
 import { PipelineConstructionError } from "./errors";
 import { PBegin, PCollection } from "./pcollection";
 import { PTransform } from "./transform";
@@ -75,7 +77,11 @@ export class GroupByKey<K, V> extends PTransform<PCollection<KV<K, V>>, PCollect
       );
     }
     node.primitive = { kind: "gbk" };
-    return input.pipeline.createOutput(node, "main", input.windowing, input.isBounded);
+    const out = input.pipeline.createOutput<KV<K, V[]>>(node, "main", input.windowing, input.isBounded);
+    // As Beam: a KV coder's key and value coders carry over to the groups (KV<K, Iterable<V>>), so
+    // values only a coder of their own can encode (a reified window) survive the grouping.
+    if (input.coder instanceof KVCoder) out.setCoder(new KVCoder(input.coder.keyCoder as Coder<K>, new IterableCoder(input.coder.valueCoder as Coder<V>)) as Coder<unknown> as Coder<KV<K, V[]>>);
+    return out;
   }
 }
 

@@ -9,6 +9,8 @@ import { ParDo } from "../model/pardo";
 import { GroupByKey, Impulse } from "../model/primitives";
 import { PTransform } from "../model/transform";
 import { AfterCount, Repeatedly } from "../model/triggers";
+import type { CombineFn } from "../model/combine_fn";
+import { Combine } from "./combine";
 import { Instant, KV, kv, MAX_TIMESTAMP } from "../model/window";
 
 /** A value with an event timestamp, for `Create.timestamped`. */
@@ -112,6 +114,17 @@ export class Distinct<T> extends PTransform<PCollection<T>, PCollection<T>> {
     return new Distinct<T>();
   }
 
+  /**
+   * One element per representative value (Beam Java's `Distinct.withRepresentativeValueFn`):
+   * elements with equal `fn(element)` (compared by encoding) count as duplicates, and one of them,
+   * any one, is kept, per window and from the first pane only, as `create()`.
+   * `events.apply(Distinct.withRepresentativeValueFn((e) => e.id))`.
+   */
+  static withRepresentativeValueFn<T, Id>(fn: (element: T) => Id): PTransform<PCollection<T>, PCollection<T>> {
+    if (typeof fn !== "function") throw new PipelineConstructionError(`Distinct.withRepresentativeValueFn needs a function of the element, got ${String(fn)}`);
+    return new DistinctByRepresentative(fn);
+  }
+
   expand(input: PCollection<T>): PCollection<T> {
     const out = input
       .map("PairWithNull", (x: T) => kv(x, null))
@@ -127,6 +140,43 @@ export class Distinct<T> extends PTransform<PCollection<T>, PCollection<T>> {
   }
 }
 
+/** Any one of a key's values: its accumulator holds the first it is given (Java's `(left, right) -> left`). */
+function anyOneFn<T>(): CombineFn<T, T[], T[]> {
+  return {
+    createAccumulator: () => [],
+    addInput: (acc, x) => (acc.length === 0 ? [x] : acc),
+    mergeAccumulators: (accs) => {
+      for (const a of accs) if (a.length > 0) return a;
+      return [];
+    },
+    extractOutput: (acc) => acc,
+  };
+}
+
+/** Distinct by a function's value: one element of each representative value (see Distinct.withRepresentativeValueFn). */
+class DistinctByRepresentative<T, Id> extends PTransform<PCollection<T>, PCollection<T>> {
+  constructor(private readonly fn: (element: T) => Id) {
+    super("Distinct");
+  }
+
+  expand(input: PCollection<T>): PCollection<T> {
+    const fn = this.fn;
+    const out = input
+      .map("KeyByRepresentativeValue", (x: T) => kv(fn(x), x))
+      .apply("OneValuePerKey", Combine.perKey<Id, T, T[], T[]>(anyOneFn<T>()))
+      .apply(
+        "KeepFirstPane",
+        // A pane after the first repeats a value already out; a pane with no input (a discarding
+        // trigger's on-time firing after early ones took every element) has none to output.
+        ParDo.into<T>().of((e: KV<Id, T[]>, ctx) => {
+          if (ctx.pane.isFirst && e.value.length > 0) ctx.output(e.value[0]!);
+        }),
+      );
+    if (input.coder !== undefined) out.setCoder(input.coder);
+    return out;
+  }
+}
+
 /** Keys each element by a function of it: T → KV<K, T>. */
 export class WithKeys<T, K> extends PTransform<PCollection<T>, PCollection<KV<K, T>>> {
   private constructor(private readonly keyFn: (element: T) => K) {
@@ -134,8 +184,16 @@ export class WithKeys<T, K> extends PTransform<PCollection<T>, PCollection<KV<K,
   }
 
   /** `words.apply(WithKeys.of((w) => w[0]))`. */
-  static of<T, K>(keyFn: (element: T) => K): WithKeys<T, K> {
-    return new WithKeys(keyFn);
+  static of<T, K>(keyFn: (element: T) => K): WithKeys<T, K>;
+  /**
+   * `words.apply(WithKeys.of("all"))`: every element under one key (Beam Java's
+   * `WithKeys.of(key)`; null too). A function is taken as a key function, never as the key.
+   */
+  static of<T, K>(key: K extends (...args: never[]) => unknown ? never : K): WithKeys<T, K>;
+  static of<T, K>(keyOrFn: ((element: T) => K) | K): WithKeys<T, K> {
+    if (typeof keyOrFn === "function") return new WithKeys(keyOrFn as (element: T) => K);
+    const key = keyOrFn;
+    return new WithKeys(() => key);
   }
 
   expand(input: PCollection<T>): PCollection<KV<K, T>> {

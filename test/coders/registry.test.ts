@@ -4,7 +4,8 @@ import { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import { Coder, CoderContext, CoderError, decodeFromBytes, encodeToBytes } from "../../lib/coders/coder";
 import { CoderSpec, coderFromSpec, coderToSpec, registerCoderUrn, registeredCoderUrns } from "../../lib/coders/registry";
 import * as coders from "../../lib/coders";
-import { GlobalWindow, NO_FIRING } from "../../lib/model/window";
+import { ValueInSingleWindowCoder } from "../../lib/coders/value_in_single_window";
+import { GlobalWindow, IntervalWindow, NO_FIRING } from "../../lib/model/window";
 import { hex, toHex } from "./hex";
 
 describe("coder registry", () => {
@@ -42,6 +43,20 @@ describe("coder registry", () => {
       assert.deepStrictEqual(coderToSpec(coder), spec);
     }
     for (const [spec] of specs) assert.ok(registeredCoderUrns().includes(spec.urn));
+  });
+
+  it("rebuilds Reify.windows()'s coder from its spec (a worker decodes it), and it round-trips window and pane", () => {
+    const spec: CoderSpec = { urn: "beamline:coder:value_in_single_window:v1", components: [{ urn: "beamline:coder:jsvalue:v1" }, { urn: "beam:coder:interval_window:v1" }] };
+    const coder = coderFromSpec(spec);
+    assert.ok(coder instanceof ValueInSingleWindowCoder);
+    assert.deepStrictEqual(coderToSpec(coder), spec);
+    const pane = { isFirst: false, isLast: true, timing: "LATE" as const, index: 3, onTimeIndex: 1 };
+    const value = { value: { a: [1, "x"] }, timestamp: 15, window: new IntervalWindow(10, 30), pane };
+    for (const context of ["nested", "outer"] as const) {
+      const back = decodeFromBytes(coder, encodeToBytes(coder, value, context), context) as typeof value;
+      assert.ok(back.window instanceof IntervalWindow);
+      assert.deepStrictEqual(back, value);
+    }
   });
 
   it("builds coders that speak the wire format", () => {

@@ -150,6 +150,17 @@ describe("docs: programming guide snippets run", function () {
       });
     });
 
+    it("Regex, ToString", async () => {
+      await runOk((p) => {
+        const { codes, fields, masked, words, tsv } = transforms.textTransforms(p);
+        assertThat(tsv, equalTo(["ERR\t42", "OK\t7", "WARN\t13"]), "TsvCheck");
+        assertThat(codes, equalTo(["ERR", "OK", "WARN"]), "CodesCheck");
+        assertThat(fields, equalTo([kv("ERR", "42"), kv("OK", "7"), kv("WARN", "13")]), "FieldsCheck");
+        assertThat(masked, equalTo(["ERR ## disk full", "OK #", "WARN ## slow"]), "MaskedCheck");
+        assertThat(words, equalTo(["ERR", "42", "disk", "full", "OK", "7", "WARN", "13", "slow"]), "WordsCheck");
+      });
+    });
+
     it("GroupIntoBatches", async () => {
       await runOk((p) => {
         const { sizes, sharded } = transforms.groupIntoBatches(p);
