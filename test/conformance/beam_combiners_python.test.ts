@@ -4,23 +4,11 @@
  * Smallest, their PerKey forms, Of with a key function and reverse), ToDict and ToSet.
  */
 import { strict as assert } from "node:assert";
-import { Combine, CombineFn, Combiners, CombineValues, Create, FixedWindows, GroupByKey, kv, KV, PCollection, Top, Window } from "../../lib";
-import type { Pipeline } from "../../lib/model/pipeline";
+import { Combine, CombineFn, Combiners, CombineValues, Create, FixedWindows, GroupByKey, kv, KV, Top, Window } from "../../lib";
 import { runDirect } from "../helpers";
-import { collect, Observed } from "../streaming/collect";
+import { labelledOutputs } from "./beam_helpers";
 
-/** Runs `build`, which names what it collects; returns each collection's values (JSON, sorted). */
-async function outputs(build: (p: Pipeline, out: (label: string, pc: PCollection<unknown>) => void) => void): Promise<Record<string, string[]>> {
-  const sinks: Record<string, Observed<unknown>[]> = {};
-  const result = await runDirect((p) =>
-    build(p, (label, pc) => {
-      sinks[label] = [];
-      collect(pc, sinks[label]!, `Collect${label}`);
-    }),
-  );
-  await result.waitUntilFinish();
-  return Object.fromEntries(Object.entries(sinks).map(([label, obs]) => [label, obs.map((o) => JSON.stringify(o.value)).sort()]));
-}
+const outputs = labelledOutputs;
 
 /** Python's `"".join(vals)` as a CombineFn. */
 const join: CombineFn<string, string, string> = {

@@ -4,23 +4,10 @@
  * by a function, by several named keys, force_tuple_keys, and aggregate_field.
  */
 import { strict as assert } from "node:assert";
-import { binaryCombineFn, Combiners, Create, GroupBy, KV, PCollection } from "../../lib";
-import type { Pipeline } from "../../lib/model/pipeline";
-import { runDirect } from "../helpers";
-import { collect, Observed } from "../streaming/collect";
+import { binaryCombineFn, Combiners, Create, GroupBy, KV } from "../../lib";
+import { labelledOutputs } from "./beam_helpers";
 
-/** Runs `build`, which names what it collects; returns each collection's values (JSON, sorted). */
-async function outputs(build: (p: Pipeline, out: (label: string, pc: PCollection<unknown>) => void) => void): Promise<Record<string, string[]>> {
-  const sinks: Record<string, Observed<unknown>[]> = {};
-  const result = await runDirect((p) =>
-    build(p, (label, pc) => {
-      sinks[label] = [];
-      collect(pc, sinks[label]!, `Collect${label}`);
-    }),
-  );
-  await result.waitUntilFinish();
-  return Object.fromEntries(Object.entries(sinks).map(([label, obs]) => [label, obs.map((o) => JSON.stringify(o.value)).sort()]));
-}
+const outputs = labelledOutputs;
 
 interface Num {
   value: number;

@@ -35,3 +35,22 @@ export async function runError(build: (p: Pipeline) => void): Promise<Error> {
   }
   assert.fail("the run succeeded; it should have failed");
 }
+
+/**
+ * Runs `build`, which names what it collects (`out(label, pc)`); returns each collection's
+ * values, formatted by `format` (JSON by default), sorted.
+ */
+export async function labelledOutputs(
+  build: (p: Pipeline, out: (label: string, pc: PCollection<unknown>) => void) => void,
+  format: (o: Observed<unknown>) => string = (o) => JSON.stringify(o.value),
+): Promise<Record<string, string[]>> {
+  const sinks: Record<string, Observed<unknown>[]> = {};
+  const result = await runDirect((p) =>
+    build(p, (label, pc) => {
+      sinks[label] = [];
+      collect(pc, sinks[label]!, `Collect${label}`);
+    }),
+  );
+  await result.waitUntilFinish();
+  return Object.fromEntries(Object.entries(sinks).map(([label, obs]) => [label, obs.map(format).sort()]));
+}

@@ -13,25 +13,13 @@ import {
   Repeatedly,
   TestStream,
   Window,
-  type PCollection,
 } from "../../lib";
-import type { Pipeline } from "../../lib/model/pipeline";
 import { runDirect } from "../helpers";
-import { runError } from "./beam_helpers";
+import { runError, labelledOutputs } from "./beam_helpers";
 import { collect, Observed } from "../streaming/collect";
 
-/** Runs `build` and returns what each labelled collection received: "value@timestamp window", sorted. */
-async function outputs(build: (p: Pipeline, out: (label: string, pc: PCollection<unknown>) => void) => void): Promise<Record<string, string[]>> {
-  const sinks: Record<string, Observed<unknown>[]> = {};
-  const result = await runDirect((p) =>
-    build(p, (label, pc) => {
-      sinks[label] = [];
-      collect(pc, sinks[label]!, `Collect${label}`);
-    }),
-  );
-  await result.waitUntilFinish();
-  return Object.fromEntries(Object.entries(sinks).map(([label, obs]) => [label, obs.map((o) => String(o.value)).sort()]));
-}
+/** Runs `build` and returns what each labelled collection received, as strings, sorted. */
+const outputs = (build: Parameters<typeof labelledOutputs>[0]): Promise<Record<string, string[]>> => labelledOutputs(build, (o) => String(o.value));
 
 
 describe("Beam Distinct (DistinctTest.java)", () => {
