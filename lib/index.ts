@@ -115,8 +115,10 @@ import type * as PAssert from "./testing/passert";
 import type * as RegexT from "./transforms/regex";
 import type * as ToStringT from "./transforms/to_string";
 import type * as ReifyT from "./transforms/reify";
+import type * as FileIOT from "./io/fileio";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
+import type { KV as KVType } from "./model/window";
 
 /** A module's exports, the module being required when the first of them is read. */
 function onFirstUse<M extends object>(load: () => M): M {
@@ -140,6 +142,7 @@ const passert = onFirstUse(() => require("./testing/passert") as typeof PAssert)
 const regex = onFirstUse(() => require("./transforms/regex") as typeof RegexT);
 const strings = onFirstUse(() => require("./transforms/to_string") as typeof ToStringT);
 const reify = onFirstUse(() => require("./transforms/reify") as typeof ReifyT);
+const fileio = onFirstUse(() => require("./io/fileio") as typeof FileIOT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -231,6 +234,23 @@ Object.defineProperty(exports, "ToString", { enumerable: true, get: function () 
 /** Elements' timestamps, windows and panes as data, as Beam's Reify (see lib/transforms/reify); loaded on first use. */
 export declare const Reify: typeof ReifyT.Reify;
 Object.defineProperty(exports, "Reify", { enumerable: true, get: function () { return reify.Reify; } });
+/** Files as elements: `FileIO.match(pattern)`, `matchAll()`, `readMatches()` (see lib/io/fileio); loaded on first use. */
+export declare const FileIO: typeof FileIOT.FileIO;
+Object.defineProperty(exports, "FileIO", { enumerable: true, get: function () { return fileio.FileIO; } });
+/** The lines of the files each input pattern, FileMetadata or ReadableFile names (see lib/io/fileio); loaded on first use. */
+export declare const ReadAllFromText: typeof FileIOT.ReadAllFromText;
+/** The lines of the files each input pattern, FileMetadata or ReadableFile names (see lib/io/fileio); loaded on first use. */
+export type ReadAllFromText<Out extends string | KVType<string, string> = string> = FileIOT.ReadAllFromText<Out>;
+Object.defineProperty(exports, "ReadAllFromText", { enumerable: true, get: function () { return fileio.ReadAllFromText; } });
+/** A matched file to read whole (see lib/io/fileio); loaded on first use. */
+export declare const ReadableFile: typeof FileIOT.ReadableFile;
+/** A matched file to read whole (see lib/io/fileio); loaded on first use. */
+export type ReadableFile = FileIOT.ReadableFile;
+Object.defineProperty(exports, "ReadableFile", { enumerable: true, get: function () { return fileio.ReadableFile; } });
+/** The coder of ReadableFile elements (see lib/io/fileio); loaded on first use. */
+export declare const ReadableFileCoder: typeof FileIOT.ReadableFileCoder;
+Object.defineProperty(exports, "ReadableFileCoder", { enumerable: true, get: function () { return fileio.ReadableFileCoder; } });
+export type { EmptyMatchTreatment, MatchOptions, ReadMatchesOptions, ReadAllFromTextOptions, MatchFiles, MatchAll, ReadMatches } from "./io/fileio";
 /** Asserts on a collection's contents when the pipeline runs (see lib/testing/passert); loaded on first use. */
 export declare const assertThat: typeof PAssert.assertThat;
 Object.defineProperty(exports, "assertThat", { enumerable: true, get: function () { return passert.assertThat; } });

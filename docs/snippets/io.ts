@@ -1,7 +1,11 @@
 /** Snippets of docs/guide/08-io.md. */
 import {
   Count,
+  Create,
+  FileIO,
   FileSystems,
+  ParDo,
+  ReadAllFromText,
   ReadFromBigQuery,
   ReadFromCsv,
   ReadFromPubSub,
@@ -13,7 +17,7 @@ import {
   WriteToText,
   kv,
 } from "beamline";
-import type { ModelHandler, PCollection, Pipeline, PredictionResult } from "beamline";
+import type { KV, ModelHandler, PCollection, Pipeline, PredictionResult, ReadableFile } from "beamline";
 
 export function text(p: Pipeline, inputGlob: string, outputPrefix: string): PCollection<string> {
   // [START text]
@@ -72,6 +76,24 @@ export function pubSub(p: Pipeline, project: string): PCollection<number> {
   const acknowledged = published.apply("Ack", read.commitAfter());   // acknowledge once the output is published
   // [END pubsub]
   return acknowledged;
+}
+
+export function fileIO(p: Pipeline, folders: readonly string[], configs: string): { lines: PCollection<KV<string, string>>; sizes: PCollection<string> } {
+  // [START fileio]
+  // Patterns as data: the lines of every file each one matches, with the file's path.
+  const lines = p
+    .apply("Folders", Create.from(folders.map((f) => `${f}/*.log`)))
+    .apply("ReadAll", ReadAllFromText.withFilename());          // KV(path, line)
+  // Whole files as elements: match, then read each match in a DoFn.
+  const sizes = p
+    .apply("MatchConfigs", FileIO.match(configs))                 // FileMetadata: path, sizeBytes
+    .apply("ReadMatches", FileIO.readMatches())                   // ReadableFile
+    .apply("Parse", ParDo.into<string>().of(async (file: ReadableFile, ctx) => {
+      const config = JSON.parse(await file.readUtf8()) as Record<string, unknown>;
+      ctx.output(`${file.metadata.path}: ${Object.keys(config).length} keys`);
+    }));
+  // [END fileio]
+  return { lines, sizes };
 }
 
 export async function fileSystems(path: string): Promise<string[]> {

@@ -71,30 +71,43 @@ class ExpandPatterns extends DoFn<Uint8Array, TextRange> {
   }
 }
 
-class ReadRanges extends DoFn<TextRange, string> {
+/** A range to read, with the compression of its file when it is not the read's (ReadableFiles carry their own). */
+export interface RangeToRead extends TextRange {
+  readonly compression?: Compression;
+}
+
+/**
+ * Reads byte ranges as lines: ReadFromText's and ReadAllFromText's last step. With `withFilename`
+ * each line comes out as KV(the file's path, the line), as Beam Python's `with_filename`.
+ */
+export class ReadRanges<Out extends string | KV<string, string> = string> extends DoFn<RangeToRead, Out> {
   /** Called without an async scope (all its elements are emitted from one long call): it attributes its updates after awaits itself. */
   readonly [OWN_METRICS_ATTRIBUTION] = true;
-  constructor(private readonly compression: Compression) {
+  constructor(
+    private readonly compression: Compression,
+    private readonly withFilename = false,
+  ) {
     super();
   }
-  async process(range: TextRange, ctx: ProcessContext<string>): Promise<void> {
+  async process(range: RangeToRead, ctx: ProcessContext<Out>): Promise<void> {
     const step = currentStep();
     const onInvalidUtf8 = (lines: number): void => {
       inStep(step, () => INVALID_UTF8_LINES.inc(lines));
       process.stderr.write(
-        `Warning: ReadFromText: ${lines} line(s) of ${range.path} (bytes ${range.start}-${range.end}) are not valid UTF-8; ` +
+        `Warning: reading text: ${lines} line(s) of ${range.path} (bytes ${range.start}-${range.end}) are not valid UTF-8; ` +
           `their invalid bytes were read as U+FFFD (counted as beamline/invalidUtf8Lines). Convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8), or read it with a binary reader.\n`,
       );
     };
+    const out = ctx as unknown as ProcessContext<string | KV<string, string>>;
     const read = async (): Promise<void> => {
-      for await (const lines of readLineBatches(range.path, { start: range.start, end: range.end }, this.compression, { onInvalidUtf8 })) {
-        for (let i = 0; i < lines.length; i++) ctx.output(lines[i]!);
+      for await (const lines of readLineBatches(range.path, { start: range.start, end: range.end }, range.compression ?? this.compression, { onInvalidUtf8 })) {
+        if (this.withFilename) for (let i = 0; i < lines.length; i++) out.output(kv(range.path, lines[i]!));
+        else for (let i = 0; i < lines.length; i++) out.output(lines[i]!);
       }
     };
     return readInScopeUnlessLocal(range.path, step, read);
   }
 }
-
 
 /** Reads the lines of text files matching one or more patterns (local paths or gs://). */
 export class ReadFromText extends PTransform<PBegin, PCollection<string>> {

@@ -282,6 +282,18 @@ describe("docs: programming guide snippets run", function () {
       assert.deepEqual(names.sort(), [`${path.join(logs, "a.log")} (27 bytes)`, `${path.join(logs, "b.log")} (14 bytes)`]);
     });
 
+    it("FileIO and ReadAllFromText", async () => {
+      const logs = path.join(tmp, "fileio-logs");
+      fs.mkdirSync(logs, { recursive: true });
+      fs.writeFileSync(path.join(logs, "app.log"), "started\nstopped\n");
+      const config = writeInput("config.json", '{"a": 1, "b": 2}');
+      await runOk((p) => {
+        const { lines, sizes } = io.fileIO(p, [logs], config);
+        assertThat(lines, equalTo([kv(path.join(logs, "app.log"), "started"), kv(path.join(logs, "app.log"), "stopped")]), "Lines");
+        assertThat(sizes, equalTo([`${config}: 2 keys`]), "Sizes");
+      });
+    });
+
     it("RunInference with a custom model handler", async () => {
       await runOk((p) => {
         const sentences = p.apply("Sentences", Create.of("good tea", "bad great cake love", " "));

@@ -53,7 +53,7 @@ function shardLines(prefix: string): string[] {
 const SAMPLE_COUNTS = ["brown: 1", "dog: 2", "fox: 2", "jumps: 1", "lazy: 1", "over: 1", "quick: 1", "runs: 1", "sleeps: 1", "the: 4"];
 
 const ESM_PROGRAM = `import { fileURLToPath } from "node:url";
-import { Count, definePipeline, ReadFromText, WriteToText } from "beamline";
+import { Count, definePipeline, FileIO, ReadAllFromText, WriteToText } from "beamline";
 
 export const program = definePipeline({
   name: "esm-wordcount",
@@ -64,7 +64,9 @@ export const program = definePipeline({
   },
   build(root, flags) {
     root
-      .apply("Read", ReadFromText.from(flags.input))
+      // FileIO and ReadAllFromText load on first use: ES modules import them by name all the same.
+      .apply("Match", FileIO.match(flags.input))
+      .apply("Read", ReadAllFromText.create())
       .flatMap("Split", (line) => line.toLowerCase().match(/[\\p{L}\\p{N}']+/gu) ?? [])
       .apply("CountPerWord", Count.perElement())
       .map("Format", (e) => \`\${e.key}: \${e.value}\`)

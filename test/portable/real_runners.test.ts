@@ -21,6 +21,7 @@ import { DEFAULT_INPUT, wordcount } from "../../pipelines/wordcount";
 import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { CO_GROUP_BY_KEY_EXPECTED, coGroupByKeyProgram, COMBINE_GLOBALLY_EXPECTED, combineGloballyProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, GROUP_INTO_BATCHES_EXPECTED, GROUP_INTO_BATCHES_PARTS, groupIntoBatchesProgram, OR_FINALLY_EXPECTED, orFinallyProgram, RESHUFFLE_METADATA_EXPECTED, reshuffleMetadataProgram, reshuffleProgram, SIDE_INPUT_FANOUT_EXPECTED, sideInputFanoutProgram } from "./programs";
+import { FILEIO_EXPECTED, fileioProgram, writeFileioInput } from "./fileio_programs";
 import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
@@ -198,6 +199,15 @@ for (const runner of RUNNERS) {
       const out = path.join(tmp, "reshuffle-metadata");
       await runRemote(reshuffleMetadataProgram.create({ output: out }, options("reshuffle-metadata")));
       assert.deepEqual(readShards(path.join(out, "meta")), RESHUFFLE_METADATA_EXPECTED);
+    });
+
+    it("FileIO.match → readMatches (ReadableFiles in their own coder) and ReadAllFromText give the DirectRunner's output", async () => {
+      const input = path.join(tmp, "fileio-in");
+      writeFileioInput(input);
+      const out = path.join(tmp, "fileio");
+      await runRemote(fileioProgram.create({ input, output: out }, options("fileio")));
+      assert.deepEqual(readShards(path.join(out, "lines")), FILEIO_EXPECTED.lines);
+      assert.deepEqual(readShards(path.join(out, "files")), FILEIO_EXPECTED.files);
     });
 
     it("Combine.globally gives its sum, the combine of nothing for an empty input, and a singleton side input", async () => {

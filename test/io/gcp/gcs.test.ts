@@ -8,6 +8,9 @@ import { FileSystems } from "../../../lib/io/filesystems/registry";
 import { GcsFileSystem, parseGcsPath } from "../../../lib/io/filesystems/gcs";
 import { FileSystemError } from "../../../lib/io/filesystems/filesystem";
 import { ReadFromText, WriteToText } from "../../../lib/io/textio";
+import { FileIO, ReadableFile, ReadAllFromText } from "../../../lib/io/fileio";
+import { Create, kv, ParDo } from "../../../lib";
+import { assertThat, equalTo } from "../../../lib/testing/passert";
 import { DEFAULT_INPUT, wordcount } from "../../../pipelines/wordcount";
 import { runDirect } from "../../helpers";
 import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "./emulator_env";
@@ -142,6 +145,16 @@ describe("io/gcp: Cloud Storage filesystem (gs://) against the emulator", functi
     });
     assert.equal(failed.state, "FAILED");
     assert.deepEqual((await storage.bucket("bkt").getFiles({ prefix: "failed/" }))[0], [], "nothing partial is left");
+  });
+
+  it("FileIO matches gs:// globs and reads the matches whole; ReadAllFromText reads the files each pattern names", async () => {
+    const result = await runDirect((p) => {
+      const files = p.apply(FileIO.match("gs://bkt/g/sub/**")).apply(FileIO.readMatches());
+      assertThat(files.map("Path", (f: ReadableFile) => f.metadata.path), equalTo(["gs://bkt/g/sub/c.txt", "gs://bkt/g/sub/deep/d.txt"]), "Paths");
+      assertThat(files.apply("ReadWhole", ParDo.into<string>().of(async (f: ReadableFile, ctx) => ctx.output(await f.readUtf8()))), equalTo(["content of g/sub/c.txt\n", "content of g/sub/deep/d.txt\n"]), "Contents");
+      assertThat(p.apply(Create.of("gs://bkt/g/*.txt", "gs://bkt/g/*.none")).apply(ReadAllFromText.withFilename()), equalTo([kv("gs://bkt/g/a.txt", "content of g/a.txt"), kv("gs://bkt/g/b.txt", "content of g/b.txt")]), "Lines");
+    });
+    await result.waitUntilFinish();
   });
 
   it("errors name the missing bucket or file and say what to do", async () => {

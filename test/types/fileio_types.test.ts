@@ -1,0 +1,41 @@
+/**
+ * Type-level tests of FileIO and ReadAllFromText, imported from the package's entry point: what each
+ * transform outputs, and the wrong uses that must not compile. This file fails to COMPILE when that
+ * breaks; wrong uses sit in functions that never run.
+ */
+import { strict as assert } from "node:assert";
+import { Create, FileIO, Pipeline, ReadAllFromText, type FileMetadata, type KV, type PCollection, type ReadableFile } from "../../lib";
+
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
+  return () => undefined;
+}
+
+describe("FileIO and ReadAllFromText (type-level)", () => {
+  it("each transform's output type, and its inputs", () => {
+    const p = Pipeline.create();
+    const matched = p.apply("Match", FileIO.match("/data/*.txt", { emptyMatchTreatment: "ALLOW" }));
+    expectType(matched)<PCollection<FileMetadata>>(true);
+    const patterns = p.apply("Patterns", Create.of("/a/*.txt", "/b/*.txt"));
+    expectType(patterns.apply("MatchAll", FileIO.matchAll()))<PCollection<FileMetadata>>(true);
+    const files = matched.apply("ReadMatches", FileIO.readMatches({ compression: "gzip", directoryTreatment: "PROHIBIT" }));
+    expectType(files)<PCollection<ReadableFile>>(true);
+    expectType(patterns.apply("Lines", ReadAllFromText.create()))<PCollection<string>>(true);
+    expectType(patterns.apply("WithNames", ReadAllFromText.withFilename({ emptyMatchTreatment: "DISALLOW" })))<PCollection<KV<string, string>>>(true);
+    expectType(files.apply("FileLines", ReadAllFromText.create()))<PCollection<string>>(true);
+    expectType(matched.apply("MetadataLines", ReadAllFromText.create()))<PCollection<string>>(true);
+
+    const typeOnly = (): void => {
+      const numbers = p.apply("Numbers", Create.of(1, 2));
+      // @ts-expect-error: ReadAllFromText reads patterns, FileMetadata or ReadableFiles
+      numbers.apply("NotPatterns", ReadAllFromText.create());
+      // @ts-expect-error: matchAll takes patterns
+      numbers.apply("NotPatternsToo", FileIO.matchAll());
+      // @ts-expect-error: readMatches takes FileMetadata
+      patterns.apply("NotMetadata", FileIO.readMatches());
+      // @ts-expect-error: an unknown empty-match treatment
+      FileIO.match("/x", { emptyMatchTreatment: "SOMETIMES" });
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
+});
