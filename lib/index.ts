@@ -116,6 +116,7 @@ import type * as RegexT from "./transforms/regex";
 import type * as ToStringT from "./transforms/to_string";
 import type * as ReifyT from "./transforms/reify";
 import type * as FileIOT from "./io/fileio";
+import type * as DeduplicateT from "./transforms/deduplicate";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 import type { KV as KVType } from "./model/window";
@@ -143,6 +144,7 @@ const regex = onFirstUse(() => require("./transforms/regex") as typeof RegexT);
 const strings = onFirstUse(() => require("./transforms/to_string") as typeof ToStringT);
 const reify = onFirstUse(() => require("./transforms/reify") as typeof ReifyT);
 const fileio = onFirstUse(() => require("./io/fileio") as typeof FileIOT);
+const deduplicate = onFirstUse(() => require("./transforms/deduplicate") as typeof DeduplicateT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -234,6 +236,10 @@ Object.defineProperty(exports, "ToString", { enumerable: true, get: function () 
 /** Elements' timestamps, windows and panes as data, as Beam's Reify (see lib/transforms/reify); loaded on first use. */
 export declare const Reify: typeof ReifyT.Reify;
 Object.defineProperty(exports, "Reify", { enumerable: true, get: function () { return reify.Reify; } });
+/** Drops repeats seen within a duration, per window (see lib/transforms/deduplicate); loaded on first use. */
+export declare const Deduplicate: typeof DeduplicateT.Deduplicate;
+Object.defineProperty(exports, "Deduplicate", { enumerable: true, get: function () { return deduplicate.Deduplicate; } });
+export type { DeduplicateValues, DeduplicateKeyedValues } from "./transforms/deduplicate";
 /** Files as elements: `FileIO.match(pattern)`, `matchAll()`, `readMatches()` (see lib/io/fileio); loaded on first use. */
 export declare const FileIO: typeof FileIOT.FileIO;
 Object.defineProperty(exports, "FileIO", { enumerable: true, get: function () { return fileio.FileIO; } });

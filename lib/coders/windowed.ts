@@ -21,7 +21,7 @@ import { Coder, CoderContext, decodeFromBytes, encodeToBytes } from "./coder";
 import { CoderError, describeValue } from "./errors";
 import { BytesCoder } from "./primitive";
 import { readIterableElements, writeIterable } from "./structural";
-import { int64ToTimestamp, readTimestamp, readTimestampExact, timestampToInt64, writeTimestamp } from "./timestamp";
+import { BEAM_MAX_TIMESTAMP_MILLIS, int64ToTimestamp, readTimestamp, readTimestampExact, timestampToInt64, writeTimestamp } from "./timestamp";
 
 export const GLOBAL_WINDOW_URN = "beam:coder:global_window:v1";
 export const INTERVAL_WINDOW_URN = "beam:coder:interval_window:v1";
@@ -253,6 +253,22 @@ export interface Timer<K> {
 }
 
 /**
+ * A timer that holds no watermark (Beam Java's `withNoOutputTimestamp`) has the hold timestamp
+ * MAX + 1 ms on the wire, which Beam's runners read as no hold; here it is `Infinity`.
+ */
+const NO_HOLD_MILLIS = BEAM_MAX_TIMESTAMP_MILLIS + 1n;
+
+function writeHoldTimestamp(out: ByteWriter, hold: Instant): void {
+  if (hold === Infinity) out.writeUint64BE(NO_HOLD_MILLIS ^ -(1n << 63n));
+  else writeTimestamp(out, hold);
+}
+
+function readHoldTimestamp(input: ByteReader): Instant {
+  const v = readTimestampExact(input);
+  return typeof v === "bigint" && v > BEAM_MAX_TIMESTAMP_MILLIS ? Infinity : typeof v === "number" ? v : int64ToTimestamp(v);
+}
+
+/**
  * `beam:coder:timer:v1`: user key (nested), dynamic timer tag (nested string), windows (iterable),
  * clear bit (bool), then, if not cleared, fire timestamp, hold timestamp and pane.
  */
@@ -285,7 +301,7 @@ export class TimerCoder<K> implements Coder<Timer<K>> {
     }
     out.writeByte(0);
     writeTimestamp(out, value.fireTimestamp);
-    writeTimestamp(out, value.holdTimestamp);
+    writeHoldTimestamp(out, value.holdTimestamp);
     writePane(out, value.pane ?? NO_FIRING);
   }
 
@@ -297,7 +313,7 @@ export class TimerCoder<K> implements Coder<Timer<K>> {
     if (clear === 1) return { userKey, dynamicTimerTag, windows, clearBit: true };
     if (clear !== 0) throw new CoderError(`Timer clear bit at offset ${input.offset - 1} is 0x${clear.toString(16)}; expected 00 or 01`);
     const fireTimestamp = readTimestamp(input);
-    const holdTimestamp = readTimestamp(input);
+    const holdTimestamp = readHoldTimestamp(input);
     const pane = readPane(input);
     return { userKey, dynamicTimerTag, windows, clearBit: false, fireTimestamp, holdTimestamp, pane };
   }

@@ -171,7 +171,9 @@ class ToReadableFiles extends DoFn<FileMetadata, ReadableFile> {
 /** `FileIO.match(pattern)`: the files matching a pattern, as a PCollection of FileMetadata. */
 export class MatchFiles extends PTransform<PBegin, PCollection<FileMetadata>> {
   constructor(
+    /** The file pattern matched. */
     readonly pattern: string,
+    /** What an empty match does. */
     readonly options: MatchOptions = {},
   ) {
     super("MatchFiles");
@@ -185,7 +187,10 @@ export class MatchFiles extends PTransform<PBegin, PCollection<FileMetadata>> {
 
 /** `FileIO.matchAll()`: the files matching each pattern of the input. */
 export class MatchAll extends PTransform<PCollection<string>, PCollection<FileMetadata>> {
-  constructor(readonly options: MatchOptions = {}) {
+  constructor(
+    /** What an empty match does. */
+    readonly options: MatchOptions = {},
+  ) {
     super("MatchAll");
     checkTreatment("FileIO.matchAll", options.emptyMatchTreatment ?? "ALLOW_IF_WILDCARD");
   }
@@ -196,7 +201,10 @@ export class MatchAll extends PTransform<PCollection<string>, PCollection<FileMe
 
 /** `FileIO.readMatches()`: each matched file as a ReadableFile (directories skipped by default). */
 export class ReadMatches extends PTransform<PCollection<FileMetadata>, PCollection<ReadableFile>> {
-  constructor(readonly options: ReadMatchesOptions = {}) {
+  constructor(
+    /** Compression and what a directory match does. */
+    readonly options: ReadMatchesOptions = {},
+  ) {
     super("ReadMatches");
     const d = options.directoryTreatment;
     if (d !== undefined && d !== "SKIP" && d !== "PROHIBIT") throw new ValidationError(`FileIO.readMatches: unknown directoryTreatment '${String(d)}'; use "SKIP" or "PROHIBIT"`);

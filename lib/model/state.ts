@@ -191,7 +191,16 @@ export interface Timer {
   offset(delayMillis: number): void;
   /** Cancels the timer. */
   clear(): void;
+  /**
+   * The timer set next by this handle holds no watermark (Beam's `withNoOutputTimestamp`): by
+   * default a pending timer holds the step's output watermark at its output timestamp (its time,
+   * or for processing-time timers the event time of what set it). Use it for timers that only
+   * clean up, whose onTimer outputs nothing; an output there fails, as it has no timestamp.
+   */
+  withNoOutputTimestamp(): Timer;
 }
+
+export { NO_OUTPUT_TIMESTAMP } from "./window";
 
 /** The context of a stateful DoFn's `process`. */
 export interface StatefulProcessContext<Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> extends ProcessContext<Out, Tags, Sides> {

@@ -15,6 +15,8 @@ export const MIN_TIMESTAMP: Instant = -9223372036854775;
 export const MAX_TIMESTAMP: Instant = 9223372036854775;
 /** The global window's maximum timestamp: one day before MAX_TIMESTAMP (Beam's convention). */
 export const GLOBAL_WINDOW_MAX_TIMESTAMP: Instant = 9223371950454775;
+/** The output timestamp of a timer set `withNoOutputTimestamp()`: it holds no watermark (Beam sends the maximum timestamp plus 1 ms). */
+export const NO_OUTPUT_TIMESTAMP: Instant = Infinity;
 
 /** A window an element belongs to. */
 export interface BoundedWindow {

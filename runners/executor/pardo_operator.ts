@@ -5,7 +5,7 @@ import { deadLetterOutputs, DeadLetterOutput, exceptionOutputOf, failedElement, 
 import { namesItsTransform, TransformError } from "../../lib/model/errors";
 import { isThenable, MetricsContainer, OWN_METRICS_ATTRIBUTION, UserMethodCaller } from "../../lib/model/metrics";
 import { sideInputsObject } from "../../lib/model/side_inputs";
-import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, PaneInfo } from "../../lib/model/window";
+import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, NO_OUTPUT_TIMESTAMP, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
 import { BasicOperator, StepMark, wrapAsync, wrapUserError } from "./operator";
 import { DISCARD, MaybePromise, PendingWork, Receiver } from "./receiver";
@@ -335,6 +335,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   outputWithTimestamp(value: unknown, timestamp: Instant): void {
     this.checkTimestampInRange(timestamp);
     const cur = this.current;
+    if (cur?.timestamp === NO_OUTPUT_TIMESTAMP) throw this.outputWithoutTimestamp();
     if (cur === undefined) {
       this.emit(this.main, value, { timestamp });
       return;
@@ -346,6 +347,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   private emit(target: Receiver, value: unknown, placement: OutputPlacement | undefined): void {
     if (placement?.timestamp !== undefined) this.checkTimestampInRange(placement.timestamp);
     const cur = this.current;
+    if (cur?.timestamp === NO_OUTPUT_TIMESTAMP) throw this.outputWithoutTimestamp();
     if (placement === undefined && cur !== undefined) {
       this.send(target, value, cur);
     } else {
@@ -371,6 +373,15 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
       `Transform '${this.transformName}' output with timestamp ${String(timestamp)}, which is not a Beam timestamp: timestamps are whole ` +
         `milliseconds from MIN_TIMESTAMP (${MIN_TIMESTAMP}) to MAX_TIMESTAMP (${MAX_TIMESTAMP}). Round fractional times (e.g. Math.floor), ` +
         `check for NaN from a failed parse, and clamp to MIN_TIMESTAMP/MAX_TIMESTAMP for the extremes.`,
+    );
+  }
+
+  /** An output from the onTimer of a timer set withNoOutputTimestamp(), which has no timestamp to give it. */
+  private outputWithoutTimestamp(): TransformError {
+    return new TransformError(
+      this.transformName,
+      `Transform '${this.transformName}' output from onTimer of a timer set with withNoOutputTimestamp(), which has no output timestamp ` +
+        `(it holds no watermark, so an output could be late anywhere). Set that timer without withNoOutputTimestamp() if its onTimer outputs.`,
     );
   }
 

@@ -10,6 +10,8 @@
  * - a timer's output timestamp, which holds the output watermark until it fires and stamps what
  *   onTimer outputs, is its firing time for event-time timers, and for processing-time timers
  *   the event time of the element (or timer) that set it, so outputs stay inside their window;
+ *   a timer set `withNoOutputTimestamp()` has none (NO_OUTPUT_TIMESTAMP): it holds nothing, and its
+ *   onTimer may not output (the ParDo operator refuses such outputs);
  * - a processing-time timer whose window has expired does not fire (its state is gone);
  * - `offset(d)` counts from the element's event time (event-time timers) or from the current
  *   processing time; in onTimer `ctx.timestamp` is the timer's time (its firing time, for
@@ -23,7 +25,7 @@
 import { BundleContext, DoFn, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
 import { TransformError } from "../../lib/model/errors";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
-import type { StatefulDoFn, StatefulProcessContext, StateSpec, TimeDomain, Timer, TimerContext, TimerSpec } from "../../lib/model/state";
+import { NO_OUTPUT_TIMESTAMP, type StatefulDoFn, type StatefulProcessContext, type StateSpec, type TimeDomain, type Timer, type TimerContext, type TimerSpec } from "../../lib/model/state";
 import { BoundedWindow, ElementMeta, Instant, KV, NO_FIRING, windowExpiry } from "../../lib/model/window";
 import type { Coder } from "../../lib/coders/coder";
 import { CheckSampler, checkKeyDeterministic } from "./checks";
@@ -365,16 +367,23 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     const timers = this.timerBackend;
     // The event time of the element (or timer) being processed: what outputs are stamped with.
     const eventTime = super.timestamp;
+    let holds = true;
     const set = (fireAt: Instant): void => {
       if (spec.domain === "EVENT_TIME") this.checkBeforeExpiry(spec, window, fireAt);
-      timers.setTimer(keyId, key, window, spec, { domain: spec.domain, fireAt, outputTimestamp: spec.domain === "EVENT_TIME" ? fireAt : eventTime });
+      const outputTimestamp = !holds ? NO_OUTPUT_TIMESTAMP : spec.domain === "EVENT_TIME" ? fireAt : eventTime;
+      timers.setTimer(keyId, key, window, spec, { domain: spec.domain, fireAt, outputTimestamp });
     };
-    return {
+    const handle: Timer = {
       set,
       // Beam's setRelative: an event-time target past the window's expiry becomes the expiry
       // (minTargetAndGcTime), where an absolute set past it fails.
       offset: (delay) => set(spec.domain === "EVENT_TIME" ? Math.min(eventTime + delay, windowExpiry(window, this.allowedLatenessMillis)) : timers.currentProcessingTime() + delay),
       clear: () => timers.deleteTimer(keyId, key, window, spec),
+      withNoOutputTimestamp: () => {
+        holds = false;
+        return handle;
+      },
     };
+    return handle;
   }
 }

@@ -347,6 +347,9 @@ describe("standard coders: Beam wire-format vectors", () => {
     const { pane: _omitted, ...noPane } = set;
     assert.equal(toHex(encodeToBytes(coder, noPane)), toHex(hex("03 6b 65 79 03 74 61 67 00 00 00 01 00 80 00 00 00 00 00 04 d2 80 00 00 00 00 00 16 2e 0f")));
     assert.throws(() => encodeToBytes(coder, { ...cleared, clearBit: false }), (e: Error) => e instanceof CoderError && /fireTimestamp/.test(e.message));
+    // A timer that holds no watermark (withNoOutputTimestamp) is Infinity here and Beam's MAX + 1 ms on the wire, as Java's FnApiDoFnRunner sends it.
+    assertCodes(coder, { ...set, holdTimestamp: Infinity }, "03 6b 65 79 03 74 61 67 00 00 00 01 00 80 00 00 00 00 00 04 d2 80 20 c4 9b a5 e3 53 f8 0f");
+    assert.equal(decodeFromBytes(coder, hex("03 6b 65 79 03 74 61 67 00 00 00 01 00 80 00 00 00 00 00 04 d2 80 20 c4 9b a5 e3 53 f7 0f")).holdTimestamp, MAX_TIMESTAMP);
   });
 
   it("nullable (§4.15)", () => {

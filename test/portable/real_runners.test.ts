@@ -22,6 +22,7 @@ import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { CO_GROUP_BY_KEY_EXPECTED, coGroupByKeyProgram, COMBINE_GLOBALLY_EXPECTED, combineGloballyProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, GROUP_INTO_BATCHES_EXPECTED, GROUP_INTO_BATCHES_PARTS, groupIntoBatchesProgram, OR_FINALLY_EXPECTED, orFinallyProgram, RESHUFFLE_METADATA_EXPECTED, reshuffleMetadataProgram, reshuffleProgram, SIDE_INPUT_FANOUT_EXPECTED, sideInputFanoutProgram } from "./programs";
 import { FILEIO_EXPECTED, fileioProgram, writeFileioInput } from "./fileio_programs";
+import { DEDUPLICATE_EXPECTED, deduplicateProgram } from "./deduplicate_programs";
 import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
@@ -208,6 +209,16 @@ for (const runner of RUNNERS) {
       await runRemote(fileioProgram.create({ input, output: out }, options("fileio")));
       assert.deepEqual(readShards(path.join(out, "lines")), FILEIO_EXPECTED.lines);
       assert.deepEqual(readShards(path.join(out, "files")), FILEIO_EXPECTED.files);
+    });
+
+    it("Deduplicate (expiry timers without an output timestamp, in processing and event time) gives the DirectRunner's output", async function () {
+      if (runner.noTimersWithSdkKeyCoders !== undefined) {
+        console.log(`      (skipped: ${runner.noTimersWithSdkKeyCoders})`);
+        this.skip();
+      }
+      const out = path.join(tmp, "deduplicate");
+      await runRemote(deduplicateProgram.create({ output: out }, options("deduplicate")));
+      assert.deepEqual(readShards(path.join(out, "unique")), DEDUPLICATE_EXPECTED);
     });
 
     it("Combine.globally gives its sum, the combine of nothing for an empty input, and a singleton side input", async () => {

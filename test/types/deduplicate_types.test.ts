@@ -1,0 +1,33 @@
+/**
+ * Type-level tests of Deduplicate and Timer.withNoOutputTimestamp, from the package's entry point.
+ * This file fails to COMPILE when that breaks; wrong uses sit in functions that never run.
+ */
+import { strict as assert } from "node:assert";
+import { Create, Deduplicate, kv, Pipeline, type KV, type PCollection, type Timer } from "../../lib";
+
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
+  return () => undefined;
+}
+
+describe("Deduplicate (type-level)", () => {
+  it("keeps its input's type; keyedValues takes KVs; withNoOutputTimestamp returns the timer", () => {
+    const p = Pipeline.create();
+    const events = p.apply("Events", Create.of({ id: 1, body: "x" }));
+    expectType(events.apply("Values", Deduplicate.values()))<PCollection<{ id: number; body: string }>>(true);
+    expectType(events.apply("ById", Deduplicate.withRepresentativeValueFn((e: { id: number; body: string }) => e.id).withDuration(60_000).withTimeDomain("EVENT_TIME")))<PCollection<{ id: number; body: string }>>(true);
+    const pairs = p.apply("Pairs", Create.of(kv("a", 1)));
+    expectType(pairs.apply("PerKey", Deduplicate.keyedValues<string, number>()))<PCollection<KV<string, number>>>(true);
+    expectType<(t: Timer) => Timer>((t) => t.withNoOutputTimestamp())<(t: Timer) => Timer>(true);
+
+    const typeOnly = (): void => {
+      // @ts-expect-error: keyedValues takes KVs
+      events.apply("NotKeyed", Deduplicate.keyedValues<string, number>());
+      // @ts-expect-error: a time domain is EVENT_TIME or PROCESSING_TIME
+      Deduplicate.values().withTimeDomain("WALL_CLOCK");
+      // @ts-expect-error: a duration is milliseconds
+      Deduplicate.values().withDuration("10m");
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
+});
