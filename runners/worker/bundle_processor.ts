@@ -26,7 +26,7 @@ import { phaseSlot, StateSampler, timed, TimedReceiver } from "./state_sampler";
 import { BundleCacheTokens, cacheTokensOf, NO_CACHE_TOKENS, SideInputLoader, sideInputSources } from "./side_inputs";
 import { descriptorStep } from "./descriptor_steps";
 import type { StateChannel } from "./state_channel";
-import type { UserStateCache } from "./user_state";
+import type { UserStateCache } from "./user_state_cache";
 import { InternalError } from "../../lib/model/errors";
 
 /** What a processor needs from its harness. */

@@ -14,7 +14,7 @@ import type { Pipeline } from "../../lib/model/pipeline";
 import { RpcClient } from "../portable/grpc";
 import { fnApi, fnapi } from "../portable/protos";
 import { BundleProcessor, BundleServices } from "./bundle_processor";
-import { UserStateCache } from "./user_state";
+import { UserStateCache } from "./user_state_cache";
 import { DataChannel } from "./data_channel";
 import { forwardConsole, LogForwarder, Severity } from "./logging";
 import { ShortIds } from "./monitoring";

@@ -14,7 +14,8 @@ import type { BundleServices } from "./bundle_processor";
 import { FnStateBackend, FnTimerBackend } from "./fn_state";
 import type { BundleCacheTokens } from "./side_inputs";
 import { TimerFamily, TimerOutputs } from "./timers";
-import { CellSpec, UserStateStore } from "./user_state";
+import type { CellSpec } from "./user_state_cells";
+import { UserStateStore } from "./user_state";
 
 /** What building the backends needs from the BundleProcessor. */
 export interface DescriptorView {

@@ -6,7 +6,7 @@ import { el, groupedPanes } from "./collect";
 
 /**
  * A grouping skips the expiry check for elements of the window the elements before them went to
- * (grouping.ts, `liveWindow`), and checks that window again when the watermark moves. Window.into
+ * (grouping_windows.ts, `liveWindow`), and checks that window again when the watermark moves. Window.into
  * hands consecutive elements of one fixed window the same window object, before and after the
  * watermark passes the window's expiry: the later ones must still be dropped as late.
  */

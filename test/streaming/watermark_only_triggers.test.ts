@@ -6,7 +6,7 @@ import { el, groupedPanes, UNSAFE_TRIGGERS } from "./collect";
 
 /**
  * A grouping whose trigger reads only the watermark (the default trigger, AfterWatermark() alone)
- * skips the per-bundle evaluation of windows the watermark has not passed (grouping.ts,
+ * skips the per-bundle evaluation of windows the watermark has not passed (grouping_panes.ts,
  * evaluateTouched). The same triggers written so that they see elements (Repeatedly(...),
  * AfterAll(...)) take the full evaluation: both must give the same panes, on time, late and
  * dropped, over several bundles and keys.

@@ -14,7 +14,8 @@ import { GlobalWindow } from "../../lib/model/window";
 import { fnApi, type fnapi } from "../../runners/portable/protos";
 import { FnStateBackend } from "../../runners/worker/fn_state";
 import type { StateChannel } from "../../runners/worker/state_channel";
-import { CellSpec, UserStateStore } from "../../runners/worker/user_state";
+import type { CellSpec } from "../../runners/worker/user_state_cells";
+import { UserStateStore } from "../../runners/worker/user_state";
 import { DeterministicJsValueCoder } from "../../lib/coders/js_value";
 
 const members = StateSpec.set<{ id: number }>("members");

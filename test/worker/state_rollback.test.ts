@@ -17,7 +17,8 @@ import { FnStateBackend, FnTimerBackend } from "../../runners/worker/fn_state";
 import type { StateChannel } from "../../runners/worker/state_channel";
 import type { DataChannel } from "../../runners/worker/data_channel";
 import { TimerOutputs } from "../../runners/worker/timers";
-import { CellSpec, UserStateStore } from "../../runners/worker/user_state";
+import type { CellSpec } from "../../runners/worker/user_state_cells";
+import { UserStateStore } from "../../runners/worker/user_state";
 
 /** Counts in place (addInput changes its accumulator), the case a rollback must copy for. */
 const inPlaceSum: CombineFn<number, { n: number }, number> = {

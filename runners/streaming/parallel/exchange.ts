@@ -69,7 +69,7 @@ function fnv1a(bytes: Uint8Array): number {
   return h >>> 0;
 }
 
-/** What the driver calls (runners/streaming/driver.ts); see KeyedExchange. */
+/** What the driver calls (runners/streaming/driver.ts and execution_bundles.ts); see KeyedExchange. */
 export interface KeyedRouting {
   /** Stands in front of the keyed step `unitName` reading `input`: sends other instances' keys to them. */
   wrap(unitName: string, input: PCollection<unknown>, target: Receiver): Receiver;
@@ -84,7 +84,7 @@ export interface KeyedRouting {
   /**
    * Elements (or accumulators) delivered so far from peers to the keyed step `unitName`: they
    * enter the step past the count of its input PCollection, and a step that outputs in
-   * finishBundle holds its output watermark while it has taken in any (driver.ts).
+   * finishBundle holds its output watermark while it has taken in any (execution_bundles.ts).
    */
   deliveredTo(unitName: string): number;
   /** Whether this instance should take no more input until its peers catch up. */
