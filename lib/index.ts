@@ -117,6 +117,7 @@ import type * as ToStringT from "./transforms/to_string";
 import type * as ReifyT from "./transforms/reify";
 import type * as FileIOT from "./io/fileio";
 import type * as DeduplicateT from "./transforms/deduplicate";
+import type * as QuantilesT from "./transforms/approximate_quantiles";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 import type { KV as KVType } from "./model/window";
@@ -145,6 +146,7 @@ const strings = onFirstUse(() => require("./transforms/to_string") as typeof ToS
 const reify = onFirstUse(() => require("./transforms/reify") as typeof ReifyT);
 const fileio = onFirstUse(() => require("./io/fileio") as typeof FileIOT);
 const deduplicate = onFirstUse(() => require("./transforms/deduplicate") as typeof DeduplicateT);
+const quantiles = onFirstUse(() => require("./transforms/approximate_quantiles") as typeof QuantilesT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -236,6 +238,13 @@ Object.defineProperty(exports, "ToString", { enumerable: true, get: function () 
 /** Elements' timestamps, windows and panes as data, as Beam's Reify (see lib/transforms/reify); loaded on first use. */
 export declare const Reify: typeof ReifyT.Reify;
 Object.defineProperty(exports, "Reify", { enumerable: true, get: function () { return reify.Reify; } });
+/** Quantile boundaries in bounded memory, globally or per key (see lib/transforms/approximate_quantiles); loaded on first use. */
+export declare const ApproximateQuantiles: typeof QuantilesT.ApproximateQuantiles;
+Object.defineProperty(exports, "ApproximateQuantiles", { enumerable: true, get: function () { return quantiles.ApproximateQuantiles; } });
+/** The CombineFn of ApproximateQuantiles, for Combine, combining state or CombineValues (see lib/transforms/approximate_quantiles); loaded on first use. */
+export declare const approximateQuantilesFn: typeof QuantilesT.approximateQuantilesFn;
+Object.defineProperty(exports, "approximateQuantilesFn", { enumerable: true, get: function () { return quantiles.approximateQuantilesFn; } });
+export type { ApproximateQuantilesOptions, QuantileAccumulator } from "./transforms/approximate_quantiles";
 /** Drops repeats seen within a duration, per window (see lib/transforms/deduplicate); loaded on first use. */
 export declare const Deduplicate: typeof DeduplicateT.Deduplicate;
 Object.defineProperty(exports, "Deduplicate", { enumerable: true, get: function () { return deduplicate.Deduplicate; } });

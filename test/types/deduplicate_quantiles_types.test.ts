@@ -1,9 +1,9 @@
 /**
- * Type-level tests of Deduplicate and Timer.withNoOutputTimestamp, from the package's entry point.
+ * Type-level tests of Deduplicate, Timer.withNoOutputTimestamp and ApproximateQuantiles, from the package entry point.
  * This file fails to COMPILE when that breaks; wrong uses sit in functions that never run.
  */
 import { strict as assert } from "node:assert";
-import { Create, Deduplicate, kv, Pipeline, type KV, type PCollection, type Timer } from "../../lib";
+import { ApproximateQuantiles, Create, Deduplicate, kv, Pipeline, type KV, type PCollection, type Timer } from "../../lib";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
@@ -27,6 +27,23 @@ describe("Deduplicate (type-level)", () => {
       Deduplicate.values().withTimeDomain("WALL_CLOCK");
       // @ts-expect-error: a duration is milliseconds
       Deduplicate.values().withDuration("10m");
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
+});
+
+describe("ApproximateQuantiles (type-level)", () => {
+  it("gives arrays of the element type, per key as KV<K, V[]>", () => {
+    const p = Pipeline.create();
+    const nums = p.apply("Nums", Create.of(1, 2, 3));
+    expectType(nums.apply("Q", ApproximateQuantiles.globally(5)))<PCollection<number[]>>(true);
+    const words = p.apply("Words", Create.of("a", "bb"));
+    expectType(words.apply("ByLength", ApproximateQuantiles.globally(3, { compare: (a: string, b: string) => a.length - b.length })))<PCollection<string[]>>(true);
+    const pairs = p.apply("Pairs", Create.of(kv("a", 1)));
+    expectType(pairs.apply("PerKey", ApproximateQuantiles.perKey<string, number>(2)))<PCollection<KV<string, number[]>>>(true);
+    const typeOnly = (): void => {
+      // @ts-expect-error: a compare function takes two elements of the input's type
+      nums.apply("WrongCompare", ApproximateQuantiles.globally(3, { compare: (a: string, b: string) => a.length - b.length }));
     };
     assert.equal(typeof typeOnly, "function");
   });
