@@ -198,6 +198,14 @@ export interface Timer {
    * clean up, whose onTimer outputs nothing; an output there fails, as it has no timestamp.
    */
   withNoOutputTimestamp(): Timer;
+  /**
+   * The timer set next by this handle holds the output watermark at `timestamp`, and its onTimer's
+   * outputs get that timestamp (Beam's `withOutputTimestamp`), instead of the default (the firing
+   * time for event-time timers, the event time of what set it for processing-time timers). It must
+   * be no earlier than the current element's timestamp (minus the DoFn's allowed skew), and no later
+   * than the firing time (event-time timers) or the window's expiry (processing-time timers).
+   */
+  withOutputTimestamp(timestamp: Instant): Timer;
 }
 
 export { NO_OUTPUT_TIMESTAMP } from "./window";

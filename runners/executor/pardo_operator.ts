@@ -50,7 +50,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   /** `ctx.sideInputs`: one getter per declared side input, reading it for the current window. */
   readonly sideInputs: object;
   /** How far before its input `outputWithTimestamp` may place an output (the DoFn's allowedTimestampSkewMillis). */
-  private readonly allowedSkewMillis: number;
+  protected readonly allowedSkewMillis: number;
 
   constructor(
     readonly transformName: string,

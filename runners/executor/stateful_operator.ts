@@ -11,7 +11,8 @@
  *   onTimer outputs, is its firing time for event-time timers, and for processing-time timers
  *   the event time of the element (or timer) that set it, so outputs stay inside their window;
  *   a timer set `withNoOutputTimestamp()` has none (NO_OUTPUT_TIMESTAMP): it holds nothing, and its
- *   onTimer may not output (the ParDo operator refuses such outputs);
+ *   onTimer may not output (the ParDo operator refuses such outputs); `withOutputTimestamp(t)` sets
+ *   it, checked as Beam checks it;
  * - a processing-time timer whose window has expired does not fire (its state is gone);
  * - `offset(d)` counts from the element's event time (event-time timers) or from the current
  *   processing time; in onTimer `ctx.timestamp` is the timer's time (its firing time, for
@@ -26,7 +27,7 @@ import { BundleContext, DoFn, OutputTags, ProcessContext, RuntimeContext } from 
 import { TransformError } from "../../lib/model/errors";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import { NO_OUTPUT_TIMESTAMP, type StatefulDoFn, type StatefulProcessContext, type StateSpec, type TimeDomain, type Timer, type TimerContext, type TimerSpec } from "../../lib/model/state";
-import { BoundedWindow, ElementMeta, Instant, KV, NO_FIRING, windowExpiry } from "../../lib/model/window";
+import { BoundedWindow, ElementMeta, Instant, KV, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, windowExpiry } from "../../lib/model/window";
 import type { Coder } from "../../lib/coders/coder";
 import { CheckSampler, checkKeyDeterministic } from "./checks";
 import { asKv } from "./combine_operator";
@@ -324,6 +325,32 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     }
   }
 
+  /**
+   * Beam's checks of a timer's own output timestamp (Java's FnApiDoFnRunner and SimpleDoFnRunner):
+   * not before the input's timestamp minus the allowed skew (an output there could be late), not
+   * after the firing time (event time: the timer could not hold its own output) or the window's
+   * expiry (processing time).
+   */
+  private checkTimerOutputTimestamp(spec: TimerSpec, window: BoundedWindow, fireAt: Instant, outputTimestamp: Instant, inputTimestamp: Instant): Instant {
+    const fail = (why: string, fix: string): never => {
+      throw new TransformError(this.transformName, `Transform '${this.transformName}' set timer '${spec.name}' with output timestamp ${String(outputTimestamp)}, ${why}. ${fix}`);
+    };
+    if (!(Number.isInteger(outputTimestamp) && outputTimestamp >= MIN_TIMESTAMP && outputTimestamp <= MAX_TIMESTAMP)) {
+      fail(`which is not a Beam timestamp (whole milliseconds from ${MIN_TIMESTAMP} to ${MAX_TIMESTAMP})`, "Round it, and clamp it to that range.");
+    }
+    if (outputTimestamp < inputTimestamp - this.allowedSkewMillis) {
+      fail(`earlier than the current input's timestamp ${inputTimestamp} minus the allowed skew (${this.allowedSkewMillis} ms)`, "Output timestamps may not go back past the input's: use a later one, or raise allowedTimestampSkewMillis on the DoFn.");
+    }
+    if (spec.domain === "EVENT_TIME" && outputTimestamp > fireAt) {
+      fail(`after the timer's firing time ${fireAt}`, "An event-time timer's output timestamp must be no later than when it fires.");
+    }
+    const expiry = windowExpiry(window, this.allowedLatenessMillis);
+    if (spec.domain === "PROCESSING_TIME" && outputTimestamp > expiry) {
+      fail(`after the expiration of its window ${window.id()} at ${expiry}`, "A processing-time timer's output timestamp must fall inside its window (plus the allowed lateness).");
+    }
+    return outputTimestamp;
+  }
+
   private isExpired(window: BoundedWindow, watermark: Instant): boolean {
     return windowExpiry(window, this.allowedLatenessMillis) < watermark;
   }
@@ -367,10 +394,14 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     const timers = this.timerBackend;
     // The event time of the element (or timer) being processed: what outputs are stamped with.
     const eventTime = super.timestamp;
-    let holds = true;
+    // What the next set holds the watermark at: the default, none, or a time the DoFn chose.
+    let hold: "default" | "none" | Instant = "default";
     const set = (fireAt: Instant): void => {
       if (spec.domain === "EVENT_TIME") this.checkBeforeExpiry(spec, window, fireAt);
-      const outputTimestamp = !holds ? NO_OUTPUT_TIMESTAMP : spec.domain === "EVENT_TIME" ? fireAt : eventTime;
+      let outputTimestamp: Instant;
+      if (hold === "none") outputTimestamp = NO_OUTPUT_TIMESTAMP;
+      else if (hold === "default") outputTimestamp = spec.domain === "EVENT_TIME" ? fireAt : eventTime;
+      else outputTimestamp = this.checkTimerOutputTimestamp(spec, window, fireAt, hold, eventTime);
       timers.setTimer(keyId, key, window, spec, { domain: spec.domain, fireAt, outputTimestamp });
     };
     const handle: Timer = {
@@ -380,7 +411,11 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
       offset: (delay) => set(spec.domain === "EVENT_TIME" ? Math.min(eventTime + delay, windowExpiry(window, this.allowedLatenessMillis)) : timers.currentProcessingTime() + delay),
       clear: () => timers.deleteTimer(keyId, key, window, spec),
       withNoOutputTimestamp: () => {
-        holds = false;
+        hold = "none";
+        return handle;
+      },
+      withOutputTimestamp: (timestamp) => {
+        hold = timestamp;
         return handle;
       },
     };

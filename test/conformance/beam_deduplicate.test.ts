@@ -5,9 +5,9 @@
  * watermark, so windows after a Deduplicate fire on time.
  */
 import { strict as assert } from "node:assert";
-import { Combine, Combiners, Create, Deduplicate, FixedWindows, kv, ParDo, StatefulDoFn, TestStream, TimerSpec, Window, type KV, type StatefulProcessContext, type TimerContext } from "../../lib";
+import { Combine, Combiners, Create, Deduplicate, FixedWindows, kv, TestStream, Window, type KV } from "../../lib";
 import type { Observed } from "../streaming/collect";
-import { outputsOf, runError } from "./beam_helpers";
+import { outputsOf } from "./beam_helpers";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -100,25 +100,5 @@ describe("Beam conformance: Deduplicate (DeduplicateTest)", () => {
   it("refuses an unknown time domain or a negative duration, naming the fix", () => {
     assert.throws(() => Deduplicate.values().withTimeDomain("WALL_CLOCK" as "EVENT_TIME"), /unknown time domain 'WALL_CLOCK'; use "PROCESSING_TIME" or "EVENT_TIME"/);
     assert.throws(() => Deduplicate.values().withDuration(-1), /duration must be a finite number of milliseconds/);
-  });
-});
-
-describe("Timer.withNoOutputTimestamp", () => {
-  class OutputsOnTimer extends StatefulDoFn<string, number, string> {
-    readonly t = TimerSpec.eventTime("t");
-    process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
-      ctx.timer(this.t).withNoOutputTimestamp().set(e.value + 10);
-    }
-    onTimer(_name: string, ctx: TimerContext<string, string>): void {
-      ctx.output(`fired ${ctx.key}`);
-    }
-  }
-
-  it("an output from the onTimer of a timer without an output timestamp fails, naming the step and the fix", async () => {
-    const err = await runError((p) => {
-      p.apply(Create.timestamped([{ value: kv("a", 1), timestamp: 1 }])).apply("OutputsOnTimer", ParDo.of(new OutputsOnTimer()));
-    });
-    assert.match(err.message, /OutputsOnTimer/);
-    assert.match(err.message, /withNoOutputTimestamp/);
   });
 });

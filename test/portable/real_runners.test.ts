@@ -211,7 +211,7 @@ for (const runner of RUNNERS) {
       assert.deepEqual(readShards(path.join(out, "files")), FILEIO_EXPECTED.files);
     });
 
-    it("Deduplicate (expiry timers without an output timestamp, in processing and event time) gives the DirectRunner's output", async function () {
+    it("Deduplicate (expiry timers without an output timestamp) and a timer withOutputTimestamp give the DirectRunner's output", async function () {
       if (runner.noTimersWithSdkKeyCoders !== undefined) {
         console.log(`      (skipped: ${runner.noTimersWithSdkKeyCoders})`);
         this.skip();
