@@ -86,8 +86,33 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
 
   // ---- lifecycle ----
 
+  /**
+   * Calls the DoFn's setup. If it throws, the DoFn is torn down before the error goes on, as
+   * Beam's ParDoLifecycleTest requires (testTeardownCalledAfterExceptionInSetup): setup may have
+   * acquired resources before it failed, and a runner does not tear down what it did not set up.
+   */
   setup(): MaybePromise {
-    return this.callLifecycle("setup", this.runtime);
+    let r: MaybePromise;
+    try {
+      r = this.callLifecycle("setup", this.runtime);
+    } catch (e) {
+      return this.tearDownAfterFailedSetup(e);
+    }
+    return r === undefined ? undefined : r.catch((e: unknown) => this.tearDownAfterFailedSetup(e));
+  }
+
+  /** Tears down after `setup` threw `error` (best effort: teardown's own error is dropped), then rethrows `error`. */
+  private tearDownAfterFailedSetup(error: unknown): never | Promise<never> {
+    const thrown = (): never => {
+      throw error;
+    };
+    let r: MaybePromise;
+    try {
+      r = this.teardown();
+    } catch {
+      return thrown();
+    }
+    return r === undefined ? thrown() : r.then(thrown, thrown);
   }
 
   startBundle(): MaybePromise {
@@ -101,9 +126,14 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     return this.callLifecycle("finishBundle", this.bundleContext());
   }
 
+  /** Calls the DoFn's teardown, once: a runner's teardown after setup failed (and tore down) is a no-op. */
   teardown(): MaybePromise {
+    if (this.tornDown) return undefined;
+    this.tornDown = true;
     return this.callLifecycle("teardown", undefined);
   }
+
+  private tornDown = false;
 
   private callLifecycle(stage: LifecycleStage, arg: unknown): MaybePromise {
     const method = this.doFn[stage] as ((this: unknown, arg: unknown) => unknown) | undefined;
