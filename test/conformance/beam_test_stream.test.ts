@@ -302,3 +302,26 @@ describe("Beam TestStream (test_stream_test.py)", () => {
     assert.deepEqual(r["Grouped"], ['0:15000 {"key":"k","value":["a"]}']);
   });
 });
+
+describe("Beam TestStream: elements at the watermark", () => {
+  /** Groups one key per window of 1 s (no allowed lateness) and describes each pane. */
+  const panes = (stream: TestStream<string>): Promise<Record<string, string[]>> =>
+    labelledOutputs((p, out) => {
+      const g = p.apply(stream).apply(Window.into(new FixedWindows(1000))).apply(WithKeys.of<string, string>("k")).apply(GroupByKey.create());
+      out("Panes", g.apply("Values", ParDo.into<string>().of((kvs: KV<string, string[]>, ctx) => ctx.output([...kvs.value].sort().join(",")))));
+    }, described);
+
+  it("a window fires on time once the watermark passes its last timestamp, not when it reaches it", async () => {
+    const r = await panes(
+      TestStream.create<string>()
+        .advanceWatermarkTo(999)
+        // At the watermark and behind it, but the window [0, 1000) has not fired: both on time.
+        .addElements({ value: "at", timestamp: 999 }, { value: "behind", timestamp: 500 })
+        .advanceWatermarkTo(1000)
+        // The window's end plus lateness (0) is behind the watermark now: dropped.
+        .addElements({ value: "expired", timestamp: 999 }, { value: "next", timestamp: 1000 })
+        .advanceWatermarkToInfinity(),
+    );
+    assert.deepEqual(r["Panes"], ['0:1000 ON_TIME/last "at,behind"', '1000:2000 ON_TIME/last "next"']);
+  });
+});
