@@ -135,6 +135,12 @@ export interface GraphHost {
   /** The state and timer backends of a stateful ParDo. */
   stateful(step: Step): StatefulBackends<unknown>;
   /**
+   * The DoFn this instance of a ParDo step runs, when not the step's own: a runner running
+   * several instances of a stage at once, or a retry, gives each a DoFn of its own (Beam
+   * deserializes one per instance), since a DoFn's fields are its instance's state.
+   */
+  doFnOf?(step: Step): DoFn<unknown, unknown, OutputTags> | undefined;
+  /**
    * Told of each operator built; returns what stands in front of it, if anything (a gate holding
    * elements until their side inputs are ready, a loader fetching them).
    */
@@ -273,7 +279,7 @@ export class GraphBuilder {
       case "pardo": {
         const outputs = this.taggedOutputs(step, spec.outputTags);
         const reader = spec.sideInputs.length > 0 ? host.sideInputs(step, spec.sideInputs) : undefined;
-        return new ParDoOperator(name, spec.doFn, outputs, reader, host.metricsFor(step), host.runtimeFor(step), this.inputChecks(step), this.stepMarkOf(step));
+        return new ParDoOperator(name, host.doFnOf?.(step) ?? spec.doFn, outputs, reader, host.metricsFor(step), host.runtimeFor(step), this.inputChecks(step), this.stepMarkOf(step));
       }
       case "stateful_pardo": {
         const outputs = this.taggedOutputs(step, spec.outputTags);

@@ -220,4 +220,31 @@ describe("Beam ParDo lifecycle (ParDoLifecycleTest.java)", () => {
     const called = ExceptionThrowingFn.instances.filter((c) => c.length > 0);
     assert.deepEqual(called.map((c) => c.at(-1)), ["teardown", "teardown"]);
   });
+
+  it("each of several in-process instances of a stage has its own DoFn (--direct_num_workers 3, no program)", async () => {
+    let instances = 0;
+    class Counted extends CallSequenceEnforcingFn<number> {
+      override setup(): void {
+        instances++;
+        super.setup();
+      }
+    }
+    await runOk((p) => {
+      p.apply(Create.from([1, 2, 3, 4, 5, 6])).apply(ParDo.of(new Counted()));
+    }, { directNumWorkers: 3 });
+    assert.deepEqual(CallSequenceEnforcingFn.violations, []);
+    assert.equal(instances, 3);
+    assert.equal(CallSequenceEnforcingFn.teardowns, 3);
+  });
+
+  it("a DoFn that threw is not used again: a retried bundle runs on a fresh instance (--direct_bundle_retries)", async () => {
+    // ExceptionThrowingFn throws once per instance: on fresh instances every attempt fails.
+    const e = await runError((p) => p.apply(Create.of(1, 2, 3)).apply("Throwing", ParDo.of(new ExceptionThrowingFn<number>("process"))));
+    assert.match(e.message, /Hasn't yet thrown/);
+    ExceptionThrowingFn.instances = [];
+    const result = await runDirect((p) => p.apply(Create.of(1, 2, 3)).apply("Throwing", ParDo.of(new ExceptionThrowingFn<number>("process"))), { directBundleRetries: 2 });
+    await assert.rejects(result.waitUntilFinish(), /each of its 3 attempts/);
+    const called = ExceptionThrowingFn.instances.filter((c) => c.length > 0);
+    assert.deepEqual(called, Array(3).fill(["setup", "startBundle", "process", "teardown"]));
+  });
 });
