@@ -128,6 +128,22 @@ for (const mode of ["batch", "streaming"] as const) {
       });
     }
 
+    it("a bundle output with no window, from a ParDo whose input is windowed, fails the step (Beam requires the window there)", async () => {
+      class FinishWithoutWindow extends DoFn<string, string> {
+        process(): void {}
+        finishBundle(ctx: BundleContext<string>): void {
+          ctx.output("finish");
+        }
+      }
+      const e = await runError((p) =>
+        timestamped(p, "Elem", mode, [{ value: "elem", timestamp: 1 }])
+          .apply(Window.into(new FixedWindows(1)))
+          .apply("NoWindow", ParDo.of(new FinishWithoutWindow())),
+      );
+      assert.match(e.message, /NoWindow/);
+      assert.match(e.message, /without a window/);
+    });
+
     it("testWindowingInStartAndFinishBundle: finishBundle's output is in the window it names, at its timestamp", async () => {
       const windowFn = new FixedWindows(1);
       class FinishInWindow extends DoFn<string, string> {
