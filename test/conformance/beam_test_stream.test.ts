@@ -325,3 +325,19 @@ describe("Beam TestStream: elements at the watermark", () => {
     assert.deepEqual(r["Panes"], ['0:1000 ON_TIME/last "at,behind"', '1000:2000 ON_TIME/last "next"']);
   });
 });
+
+describe("Beam TestStream: several streams flattened", () => {
+  it("a window fires when the watermarks of all the flattened streams have passed it", async () => {
+    // The fast stream's watermark passes the window [0, 1000) long before the slow one's; the
+    // slow stream's element at 900 arrives after that and is still on time: the flattened
+    // watermark is the earlier of the two.
+    const fast = TestStream.create<string>().addElements({ value: "fast", timestamp: 100 }).advanceWatermarkTo(5000).advanceWatermarkToInfinity();
+    const slow = TestStream.create<string>().advanceWatermarkTo(500).addElements({ value: "slow", timestamp: 900 }).advanceWatermarkToInfinity();
+    const r = await labelledOutputs((p, out) => {
+      const merged = p.apply("Fast", fast).apply(Flatten.with(p.apply("Slow", slow)));
+      const g = merged.apply(Window.into(new FixedWindows(1000))).apply(WithKeys.of<string, string>("k")).apply(GroupByKey.create());
+      out("Panes", g.apply("Values", ParDo.into<string>().of((kvs: KV<string, string[]>, ctx) => ctx.output([...kvs.value].sort().join(",")))));
+    }, described);
+    assert.deepEqual(r["Panes"], ['0:1000 ON_TIME/last "fast,slow"']);
+  });
+});
