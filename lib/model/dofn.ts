@@ -73,17 +73,24 @@ export interface ProcessContext<Out, Tags extends OutputTags = {}, Sides extends
   readonly runtime: RuntimeContext;
 }
 
-/** Where an output from startBundle/finishBundle goes, since there is no input element. */
+/**
+ * Where an output from startBundle/finishBundle goes, since there is no input element. A ParDo
+ * whose input is windowed (not the global window) must give the window, as Beam requires (Java's
+ * FinishBundleContext.output(value, timestamp, window)): its step fails otherwise.
+ */
 export interface OutputPlacement {
-  /** The output's event time (default: the minimum timestamp). */
+  /** The output's event time (default: the window's last timestamp, or the minimum timestamp without a window). */
   readonly timestamp?: Instant;
-  /** The output's window (default: the global window). */
+  /** The output's window (default, for a ParDo whose input is in the global window only: the global window). */
   readonly window?: BoundedWindow;
 }
 
 /** Context of startBundle / finishBundle. */
 export interface BundleContext<Out, Tags extends OutputTags = {}> {
-  /** Emits to the main output; by default in the global window at the minimum timestamp. */
+  /**
+   * Emits to the main output: in `placement.window` (required when the input is windowed), by
+   * default in the global window at the minimum timestamp.
+   */
   output(value: Out, placement?: OutputPlacement): void;
   /** Emits to a tagged output declared with `withOutputs`; placed like `output`. */
   outputTo<K extends keyof Tags & string>(tag: K, value: Tags[K], placement?: OutputPlacement): void;

@@ -49,7 +49,8 @@ export interface PipelineOptions {
   readonly directWorkerThreads: "when_worthwhile" | "always";
   /**
    * DirectRunner: how many times a failed bundle is retried before the run fails (0, the default,
-   * as Beam Java's DirectRunner: the first failure fails the run).
+   * as Beam Java's DirectRunner: the first failure fails the run). A retry runs on fresh DoFn
+   * instances when the pipeline can be rebuilt (definePipeline, Pipeline.build).
    */
   readonly directBundleRetries: number;
   /**

@@ -13,6 +13,7 @@ import type { SideInput, SideInputViews } from "./side_inputs";
 import { declaredStateAndTimers, isStatefulDoFn, type StatefulDoFn } from "./state";
 
 type AnyStatefulDoFn = StatefulDoFn<unknown, unknown, unknown, OutputTags>;
+const GLOBAL_WINDOWS_URN = "beam:window_fn:global_windows:v1";
 import { PTransform, type POutput } from "./transform";
 
 /** Options of a ParDo. */
@@ -128,7 +129,7 @@ function declareParDo(
       );
     }
   }
-  node.primitive = { kind: "pardo", doFn, sideInputs, outputTags: ["main", ...tags] };
+  node.primitive = { kind: "pardo", doFn, sideInputs, outputTags: ["main", ...tags], inGlobalWindows: input.windowing.windowFn.urn === GLOBAL_WINDOWS_URN };
   const outputs = new Map<string, PCollection<unknown>>();
   for (const tag of ["main", ...tags]) outputs.set(tag, input.pipeline.createOutput(node, tag, input.windowing, input.isBounded));
   declareDeadLetters(doFn, node.fullName, deadLetters.map(([tag, spec]) => ({ tag, spec, pcoll: outputs.get(tag)! })));

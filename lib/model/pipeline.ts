@@ -32,6 +32,11 @@ export type PrimitiveSpec =
       readonly sideInputs: readonly SideInput<unknown>[];
       /** Output tags, the main output ("main") first. */
       readonly outputTags: readonly string[];
+      /**
+       * Whether the input (so every output) is in the global window: only then may a bundle
+       * output (startBundle, finishBundle) leave out its window.
+       */
+      readonly inGlobalWindows?: boolean;
     }
   | { readonly kind: "gbk" }
   | { readonly kind: "flatten" }

@@ -160,6 +160,22 @@ export class Window<T> extends PTransform<PCollection<T>, PCollection<T>> {
     return new Window<T>(windowFn, options);
   }
 
+  /**
+   * Keeps the input's window function and windows, and sets what `options` gives (a trigger,
+   * the allowed lateness, ...), keeping the input's other settings: Beam Java's
+   * `Window.configure()`. Unlike `Window.into(sameFn, options)`, elements are not assigned to
+   * windows again, so each stays in the window it is in (a copy per sliding window stays one
+   * copy; a grouped result stays in its window whatever its timestamp). The allowed lateness
+   * only grows, as in Beam Java: the larger of the input's and the one given.
+   *
+   * ```ts
+   * windowed.apply(Window.configure({ trigger: AfterWatermark({ late: AfterCount(1) }), allowedLatenessMillis: 60_000, accumulationMode: "ACCUMULATING" }));
+   * ```
+   */
+  static configure<T>(options: WindowIntoOptions): PTransform<PCollection<T>, PCollection<T>> {
+    return new WindowConfigure<T>(options);
+  }
+
   expand(input: PCollection<T>): PCollection<T> {
     const node = input.pipeline.currentNode();
     const combinerProblem = this.options.timestampCombiner !== undefined ? timestampCombinerProblem(this.options.timestampCombiner) : undefined;
@@ -173,6 +189,37 @@ export class Window<T> extends PTransform<PCollection<T>, PCollection<T>> {
       ...(this.options.onTimeBehavior !== undefined ? { onTimeBehavior: this.options.onTimeBehavior } : {}),
     };
     node.primitive = { kind: "window_into", windowing };
+    const out = input.pipeline.createOutput<T>(node, "main", windowing, input.isBounded);
+    if (input.coder !== undefined) out.setCoder(input.coder);
+    return out;
+  }
+}
+
+/**
+ * Window.configure: a new windowing strategy over the same windows. As in Beam Java, where
+ * `Window.configure()` without a window function expands to a Flatten of its one input with the
+ * new strategy: no window assignment runs, the elements pass through unchanged.
+ */
+class WindowConfigure<T> extends PTransform<PCollection<T>, PCollection<T>> {
+  constructor(private readonly options: WindowIntoOptions) {
+    super("WindowConfigure");
+  }
+
+  expand(input: PCollection<T>): PCollection<T> {
+    const node = input.pipeline.currentNode();
+    const o = this.options;
+    const combinerProblem = o.timestampCombiner !== undefined ? timestampCombinerProblem(o.timestampCombiner) : undefined;
+    if (combinerProblem !== undefined) throw new PipelineConstructionError(`Window.configure: ${combinerProblem}`, node.fullName);
+    const w = input.windowing;
+    const windowing: WindowingStrategy = {
+      ...w,
+      ...(o.timestampCombiner !== undefined ? { timestampCombiner: o.timestampCombiner } : {}),
+      ...(o.accumulationMode !== undefined ? { accumulationMode: o.accumulationMode } : {}),
+      ...(o.allowedLatenessMillis !== undefined ? { allowedLatenessMillis: Math.max(o.allowedLatenessMillis, w.allowedLatenessMillis) } : {}),
+      ...(o.trigger !== undefined ? { trigger: o.trigger } : {}),
+      ...(o.onTimeBehavior !== undefined ? { onTimeBehavior: o.onTimeBehavior } : {}),
+    };
+    node.primitive = { kind: "flatten" };
     const out = input.pipeline.createOutput<T>(node, "main", windowing, input.isBounded);
     if (input.coder !== undefined) out.setCoder(input.coder);
     return out;

@@ -23,7 +23,7 @@ import { PBegin, PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
 import { Impulse } from "../model/primitives";
 import { PTransform } from "../model/transform";
-import { Instant, MAX_TIMESTAMP } from "../model/window";
+import { Instant, MAX_TIMESTAMP, MIN_TIMESTAMP } from "../model/window";
 
 /** An element with its event time. */
 export interface TimestampedElement<T> {
@@ -87,28 +87,49 @@ export class TestStream<T> extends PTransform<PBegin, PCollection<T>> {
    * three), as on Beam's runners.
    */
   addElements(...elements: TimestampedElement<T>[]): TestStream<T> {
+    this.checkNotEnded("addElements");
     for (const e of elements) {
       if (!Number.isInteger(e.timestamp)) throw new RangeError(`TestStream element timestamps must be integers of milliseconds, got ${e.timestamp}`);
+      // As Beam's TestStream builders (Java and Python): an element at the end of time is in no window.
+      if (e.timestamp < MIN_TIMESTAMP || e.timestamp >= MAX_TIMESTAMP) {
+        throw new RangeError(`TestStream element timestamps must be from MIN_TIMESTAMP (${MIN_TIMESTAMP}) to before MAX_TIMESTAMP (${MAX_TIMESTAMP}), got ${e.timestamp}`);
+      }
     }
     return new TestStream<T>([...this.events, { kind: "elements", elements }]);
   }
 
-  /** Advances the source watermark (never backwards). */
+  /**
+   * Advances the source watermark (never backwards) to before MAX_TIMESTAMP, as Beam Java's
+   * builder: the end of time is `advanceWatermarkToInfinity()`, which ends the stream.
+   */
   advanceWatermarkTo(watermark: Instant): TestStream<T> {
+    this.checkNotEnded("advanceWatermarkTo");
     const last = this.lastWatermark();
     if (watermark < last) throw new RangeError(`TestStream watermark must not go backwards: ${watermark} < ${last}`);
+    if (watermark >= MAX_TIMESTAMP) {
+      throw new RangeError(`TestStream watermark must stay before MAX_TIMESTAMP (${MAX_TIMESTAMP}), got ${watermark}; end the stream with advanceWatermarkToInfinity()`);
+    }
     return new TestStream<T>([...this.events, { kind: "watermark", watermark }]);
   }
 
   /** Advances virtual processing time by `millis` (> 0). */
   advanceProcessingTime(millis: number): TestStream<T> {
+    this.checkNotEnded("advanceProcessingTime");
     if (!(Number.isInteger(millis) && millis > 0)) throw new RangeError(`advanceProcessingTime needs a positive integer, got ${millis}`);
     return new TestStream<T>([...this.events, { kind: "processingTime", advanceMillis: millis }]);
   }
 
-  /** Advances the watermark to the end of time: every window fires and the stream ends. */
+  /** Advances the watermark to the end of time: every window fires and the stream ends (nothing can follow). */
   advanceWatermarkToInfinity(): TestStream<T> {
-    return this.advanceWatermarkTo(MAX_TIMESTAMP);
+    this.checkNotEnded("advanceWatermarkToInfinity");
+    return new TestStream<T>([...this.events, { kind: "watermark", watermark: MAX_TIMESTAMP }]);
+  }
+
+  /** Beam Java's advanceWatermarkToInfinity returns a finished TestStream, not a builder: nothing follows it. */
+  private checkNotEnded(method: string): void {
+    if (this.lastWatermark() >= MAX_TIMESTAMP) {
+      throw new RangeError(`TestStream.${method}: the stream has ended (advanceWatermarkToInfinity was called); put every event before it`);
+    }
   }
 
   private lastWatermark(): Instant {

@@ -2,6 +2,7 @@
 import { runCommits } from "../../lib/model/commits";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
+import type { DoFn, OutputTags } from "../../lib/model/dofn";
 import { inGlobalWindow, kv, ON_TIME_AND_ONLY_FIRING, WindowedValue } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
 import { wrapUserError } from "../executor/operator";
@@ -159,7 +160,7 @@ export class Execution extends BufferedStageEnvironment {
       const rollback = retries > 0 ? this.rollbackPoint() : undefined;
       try {
         if (this.sharing !== undefined) await this.sharing.run(stage, this.rootOf(stage));
-        else await this.runStageInProcess(stage);
+        else await this.runStageInProcess(stage, attempt > 0);
         return;
       } catch (e) {
         if (!(e instanceof Error) || e.name !== "UserCodeError") throw e;
@@ -251,11 +252,38 @@ export class Execution extends BufferedStageEnvironment {
     }
   }
 
-  private async runStageInProcess(stage: Stage): Promise<void> {
+  private async runStageInProcess(stage: Stage, retry: boolean): Promise<void> {
     const instances: StageInstance[] = [];
-    for (let i = 0; i < this.slots; i++) instances.push(buildStage(stage, this));
+    for (let i = 0; i < this.slots; i++) instances.push(buildStage(stage, this, this.doFnsOfSlot(i, retry)));
     await runStageInstances(instances, this.rootOf(stage).elements, instances.length, this.monitor);
   }
+
+  /**
+   * The DoFns slot `slot` runs, by transform name (undefined: the pipeline's own). As Beam, where
+   * each instance of a DoFn is deserialized afresh: every slot past the first has its own, and a
+   * retried stage fresh ones in every slot, since a DoFn that threw is not used again (Beam's
+   * ParDoLifecycleTest). They come from rebuilding the pipeline with its builder; a pipeline
+   * built by hand cannot be rebuilt, so its slots share its DoFns.
+   */
+  private doFnsOfSlot(slot: number, retry: boolean): ReadonlyMap<string, DoFn<unknown, unknown, OutputTags>> | undefined {
+    if (slot === 0 && !retry) return undefined;
+    if (retry) this.slotDoFns.delete(slot);
+    let doFns = this.slotDoFns.get(slot);
+    if (doFns === undefined) {
+      const rebuilt = this.pipeline.rebuild();
+      if (rebuilt === undefined) return undefined;
+      doFns = new Map();
+      for (const node of rebuilt.primitives()) {
+        const p = node.primitive;
+        if (p?.kind === "pardo" && p.doFn !== undefined) doFns.set(node.fullName, p.doFn);
+      }
+      this.slotDoFns.set(slot, doFns);
+    }
+    return doFns;
+  }
+
+  /** The DoFns of each slot past the first (and of every slot after a retry), made on first use. */
+  private readonly slotDoFns = new Map<number, Map<string, DoFn<unknown, unknown, OutputTags>>>();
 
   /** Shuffle additions a worker thread's bundle sent. */
   mergeShuffles(data: ShuffleData["shuffles"]): void {

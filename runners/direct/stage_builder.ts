@@ -3,14 +3,14 @@
  * wired to the batch driver's buffers: elements leave the stage into shuffles (GroupByKey, lifted
  * combine), flatten/reshuffle buffers and materialized PCollections (side inputs).
  */
-import type { RuntimeContext } from "../../lib/model/dofn";
+import type { DoFn, OutputTags, RuntimeContext } from "../../lib/model/dofn";
 import type { MetricsContainer } from "../../lib/model/metrics";
 import type { SideInput } from "../../lib/model/side_inputs";
 import type { ElementMeta, WindowedValue } from "../../lib/model/window";
 import { CheckSampler } from "../executor/checks";
 import { GroupingSink, GroupingWriter, PrecombineOperator } from "../executor/combine_operator";
 import { keyCoderOf } from "../executor/default_coders";
-import { EdgeObserver, GraphBuilder, GraphHost, Route } from "../executor/graph_builder";
+import { EdgeObserver, GraphBuilder, GraphHost, Route, type Step } from "../executor/graph_builder";
 import type { Operator } from "../executor/operator";
 import type { MaybePromise, Receiver } from "../executor/receiver";
 import { SideInputReader } from "../executor/side_input_reader";
@@ -50,7 +50,11 @@ class ListWriter implements Receiver {
   }
 }
 
-export function buildStage(stage: Stage, env: StageEnvironment): StageInstance {
+/**
+ * Builds a stage's operators. `doFns`, by transform name, are the DoFns this instance runs in
+ * place of the pipeline's own (each instance of a stage running at once has its own).
+ */
+export function buildStage(stage: Stage, env: StageEnvironment, doFns?: ReadonlyMap<string, DoFn<unknown, unknown, OutputTags>>): StageInstance {
   const graph = env.plan.graph;
   const fused = new Set(stage.fused.map((u) => u.node.fullName));
   /** Where elements leave the stage with a bundle lifecycle (the shuffle writers), after the fused operators. */
@@ -90,6 +94,7 @@ export function buildStage(stage: Stage, env: StageEnvironment): StageInstance {
     stateful: (step) => {
       throw new InternalError(`the stateful ParDo ${step.name} runs on the streaming driver`);
     },
+    ...(doFns !== undefined ? { doFnOf: (step: Step) => doFns.get(step.name) } : {}),
     ...(env.strictChecks ? { checks: graph.checks(sampler) } : {}),
     ...(env.observer !== undefined ? { observer: env.observer } : {}),
   };

@@ -1,5 +1,6 @@
 /** Runs the root elements of a stage through one or more instances of its operators. */
 import type { WindowedValue } from "../../lib/model/window";
+import type { Operator } from "../executor/operator";
 import type { StageInstance } from "./stage_builder";
 
 /** Something that may interrupt a long synchronous loop (live progress: a turn of the event loop, cancellation). */
@@ -13,15 +14,19 @@ export type StageInput = Iterable<WindowedValue<unknown>> | AsyncIterable<Iterab
 /**
  * Lifecycle per instance: setup, startBundle (downstream first), elements (round robin over the
  * instances, each awaiting its own async work before its next element), finishBundle (upstream
- * first), teardown (always, best effort). The first error wins.
+ * first), teardown (of every operator set up, best effort). The first error wins.
  */
 export async function runStageInstances(instances: readonly StageInstance[], elements: StageInput, slots = instances.length, pauser?: Pauser): Promise<void> {
   let failure: unknown;
-  const started: StageInstance[] = [];
+  // Every operator whose setup succeeded is torn down, also when a later one's setup fails (an
+  // operator whose own setup throws tears itself down, as Beam's ParDoLifecycleTest requires).
+  const setUp: Operator[] = [];
   try {
     for (const inst of instances) {
-      for (const op of inst.operators) await op.setup();
-      started.push(inst);
+      for (const op of inst.operators) {
+        await op.setup();
+        setUp.push(op);
+      }
       for (let i = inst.operators.length - 1; i >= 0; i--) await inst.operators[i]!.startBundle();
     }
     const feed = new Feed(instances, slots, pauser);
@@ -40,13 +45,11 @@ export async function runStageInstances(instances: readonly StageInstance[], ele
   } catch (e) {
     failure = e;
   }
-  for (const inst of started) {
-    for (const op of inst.operators) {
-      try {
-        await op.teardown();
-      } catch (e) {
-        failure ??= e;
-      }
+  for (const op of setUp) {
+    try {
+      await op.teardown();
+    } catch (e) {
+      failure ??= e;
     }
   }
   if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));

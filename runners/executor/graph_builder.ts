@@ -37,7 +37,14 @@ import { InternalError } from "../../lib/model/errors";
 export type StepSpec =
   /** Map, FlatMap, Filter: called directly, no context object. */
   | { readonly kind: "elementwise"; readonly fn: ElementwiseFn }
-  | { readonly kind: "pardo"; readonly doFn: DoFn<unknown, unknown, OutputTags>; readonly sideInputs: readonly SideInput<unknown>[]; readonly outputTags: readonly string[] }
+  | {
+      readonly kind: "pardo";
+      readonly doFn: DoFn<unknown, unknown, OutputTags>;
+      readonly sideInputs: readonly SideInput<unknown>[];
+      readonly outputTags: readonly string[];
+      /** Whether the input is in the global window (where bundle outputs without a window go); unknown: not checked. */
+      readonly inGlobalWindows?: boolean;
+    }
   | {
       readonly kind: "stateful_pardo";
       readonly doFn: AnyStatefulDoFn;
@@ -134,6 +141,12 @@ export interface GraphHost {
   sideInputs(step: Step, views: readonly SideInput<unknown>[]): SideInputReader;
   /** The state and timer backends of a stateful ParDo. */
   stateful(step: Step): StatefulBackends<unknown>;
+  /**
+   * The DoFn this instance of a ParDo step runs, when not the step's own: a runner running
+   * several instances of a stage at once, or a retry, gives each a DoFn of its own (Beam
+   * deserializes one per instance), since a DoFn's fields are its instance's state.
+   */
+  doFnOf?(step: Step): DoFn<unknown, unknown, OutputTags> | undefined;
   /**
    * Told of each operator built; returns what stands in front of it, if anything (a gate holding
    * elements until their side inputs are ready, a loader fetching them).
@@ -273,7 +286,7 @@ export class GraphBuilder {
       case "pardo": {
         const outputs = this.taggedOutputs(step, spec.outputTags);
         const reader = spec.sideInputs.length > 0 ? host.sideInputs(step, spec.sideInputs) : undefined;
-        return new ParDoOperator(name, spec.doFn, outputs, reader, host.metricsFor(step), host.runtimeFor(step), this.inputChecks(step), this.stepMarkOf(step));
+        return new ParDoOperator(name, host.doFnOf?.(step) ?? spec.doFn, outputs, reader, host.metricsFor(step), host.runtimeFor(step), this.inputChecks(step), this.stepMarkOf(step), spec.inGlobalWindows);
       }
       case "stateful_pardo": {
         const outputs = this.taggedOutputs(step, spec.outputTags);

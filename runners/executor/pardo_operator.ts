@@ -62,6 +62,8 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     private readonly checks: InputChecks | undefined,
     /** The monitor's step register, written here rather than by a receiver in front of this operator. */
     private readonly mark: StepMark | undefined = undefined,
+    /** Whether the input (so every output) is in the global window, if known: else a bundle output names its window. */
+    private readonly inGlobalWindows: boolean | undefined = undefined,
   ) {
     super();
     this.sideInputs = sideInputsObject(transformName, sideInputReader?.views ?? [], (view) => sideInputReader!.get(view, this.window));
@@ -86,8 +88,33 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
 
   // ---- lifecycle ----
 
+  /**
+   * Calls the DoFn's setup. If it throws, the DoFn is torn down before the error goes on, as
+   * Beam's ParDoLifecycleTest requires (testTeardownCalledAfterExceptionInSetup): setup may have
+   * acquired resources before it failed, and a runner does not tear down what it did not set up.
+   */
   setup(): MaybePromise {
-    return this.callLifecycle("setup", this.runtime);
+    let r: MaybePromise;
+    try {
+      r = this.callLifecycle("setup", this.runtime);
+    } catch (e) {
+      return this.tearDownAfterFailedSetup(e);
+    }
+    return r === undefined ? undefined : r.catch((e: unknown) => this.tearDownAfterFailedSetup(e));
+  }
+
+  /** Tears down after `setup` threw `error` (best effort: teardown's own error is dropped), then rethrows `error`. */
+  private tearDownAfterFailedSetup(error: unknown): never | Promise<never> {
+    const thrown = (): never => {
+      throw error;
+    };
+    let r: MaybePromise;
+    try {
+      r = this.teardown();
+    } catch {
+      return thrown();
+    }
+    return r === undefined ? thrown() : r.then(thrown, thrown);
   }
 
   startBundle(): MaybePromise {
@@ -101,9 +128,14 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     return this.callLifecycle("finishBundle", this.bundleContext());
   }
 
+  /** Calls the DoFn's teardown, once: a runner's teardown after setup failed (and tore down) is a no-op. */
   teardown(): MaybePromise {
+    if (this.tornDown) return undefined;
+    this.tornDown = true;
     return this.callLifecycle("teardown", undefined);
   }
+
+  private tornDown = false;
 
   private callLifecycle(stage: LifecycleStage, arg: unknown): MaybePromise {
     const method = this.doFn[stage] as ((this: unknown, arg: unknown) => unknown) | undefined;
@@ -310,12 +342,28 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   private emitForBundle(target: Receiver, value: unknown, placement: OutputPlacement | undefined): void {
     if (placement?.timestamp !== undefined) this.checkTimestampInRange(placement.timestamp);
     const window = placement?.window;
+    if (window === undefined && this.inGlobalWindows === false) throw this.bundleOutputWithoutWindow();
     const meta: ElementMeta = {
       timestamp: placement?.timestamp ?? (window !== undefined ? window.maxTimestamp() : MIN_TIMESTAMP),
       windows: window !== undefined ? [window] : GLOBAL_WINDOWS,
       pane: NO_FIRING,
     };
     this.pending.add(target.receive(value, meta));
+  }
+
+  /**
+   * As Beam, where a bundle output names its window (Java's FinishBundleContext.output(value,
+   * timestamp, window); Python's finish_bundle yields WindowedValues): in a windowed collection,
+   * the global window (the default in a globally windowed one) is no window of the collection, and
+   * a grouping after it would keep such an output apart, or drop it as late.
+   */
+  private bundleOutputWithoutWindow(): TransformError {
+    return new TransformError(
+      this.transformName,
+      `Transform '${this.transformName}' output through its bundle context (in startBundle or finishBundle) without a window, but its input is ` +
+        `windowed (not the global window), as Beam does not allow: say where the output goes, ctx.output(value, { window, timestamp }), ` +
+        `e.g. the window and timestamp of the elements it stands for (ctx.window and ctx.timestamp in process, kept until then).`,
+    );
   }
 
   /** The receiver of output `tag`; a clear error if the ParDo did not declare it. */

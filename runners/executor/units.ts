@@ -153,5 +153,5 @@ export function parDoStepSpec(p: ParDoSpec, name: string, allowedLatenessMillis:
   if (p.elementwise !== undefined) return { kind: "elementwise", fn: p.elementwise };
   if (isStatefulDoFn(p.doFn)) return { kind: "stateful_pardo", doFn: p.doFn, sideInputs: p.sideInputs, outputTags: p.outputTags, allowedLatenessMillis };
   if (p.doFn === undefined) throw new InternalError(`ParDo '${name}' has neither a DoFn nor an element-wise function`);
-  return { kind: "pardo", doFn: p.doFn, sideInputs: p.sideInputs, outputTags: p.outputTags };
+  return { kind: "pardo", doFn: p.doFn, sideInputs: p.sideInputs, outputTags: p.outputTags, ...(p.inGlobalWindows !== undefined ? { inGlobalWindows: p.inGlobalWindows } : {}) };
 }

@@ -1,6 +1,7 @@
 /** Shared by the Beam conformance tests: run a pipeline, collect its outputs, feed it in batch or streaming. */
 import { Create, TestStream, type PBegin, type PCollection, type PTransform } from "../../lib";
 import type { Pipeline } from "../../lib/model/pipeline";
+import type { PipelineOptions } from "../../lib/model/options";
 import { strict as assert } from "node:assert";
 import { runDirect, runOk } from "../helpers";
 import { collect, Observed } from "../streaming/collect";
@@ -37,19 +38,22 @@ export async function runError(build: (p: Pipeline) => void): Promise<Error> {
 }
 
 /**
- * Runs `build`, which names what it collects (`out(label, pc)`); returns each collection's
- * values, formatted by `format` (JSON by default), sorted.
+ * Runs `build` (with `options`), which names what it collects (`out(label, pc)`); returns each
+ * collection's values, formatted by `format` (JSON by default), sorted.
  */
 export async function labelledOutputs(
   build: (p: Pipeline, out: (label: string, pc: PCollection<unknown>) => void) => void,
   format: (o: Observed<unknown>) => string = (o) => JSON.stringify(o.value),
+  options: Partial<PipelineOptions> = {},
 ): Promise<Record<string, string[]>> {
   const sinks: Record<string, Observed<unknown>[]> = {};
-  const result = await runDirect((p) =>
-    build(p, (label, pc) => {
-      sinks[label] = [];
-      collect(pc, sinks[label]!, `Collect${label}`);
-    }),
+  const result = await runDirect(
+    (p) =>
+      build(p, (label, pc) => {
+        sinks[label] = [];
+        collect(pc, sinks[label]!, `Collect${label}`);
+      }),
+    options,
   );
   await result.waitUntilFinish();
   return Object.fromEntries(Object.entries(sinks).map(([label, obs]) => [label, obs.map(format).sort()]));

@@ -18,6 +18,7 @@ import { classify, GcpIoError, messageOf, withRetries } from "../gcp/errors";
 import { getTableMetadata, missingTableError, tableError, tableHandle } from "./api";
 import { checkRow, rowJsonLine, type RowError, type TableSchema } from "./schema";
 import type { TableReference } from "./table_ref";
+import { GlobalWindow, MIN_TIMESTAMP } from "../../model/window";
 
 /** A row BigQuery (or the pre-check against the schema) rejected, with the reasons. */
 export interface FailedRow<Row> {
@@ -125,7 +126,9 @@ export class StageRows<Row> extends DoFn<Row, StagedFile, { failed: FailedRow<Ro
       file.once("error", reject);
       file.end(() => resolve());
     });
-    ctx.output({ path: this.path, rows: this.rows });
+    // In the global window, where the load step reads staged files (write.ts re-windows this
+    // output there): one file holds rows of every window of the bundle.
+    ctx.output({ path: this.path, rows: this.rows }, { window: GlobalWindow.INSTANCE, timestamp: MIN_TIMESTAMP });
   }
 
   teardown(): void {

@@ -8,7 +8,7 @@
  * retried bundle of `InsertRows` reads the same ids again instead of drawing new ones.
  */
 import { randomUUID } from "node:crypto";
-import { BundleContext, DoFn, ProcessContext } from "../../model/dofn";
+import { BundleContext, DoFn, ProcessContext, type OutputPlacement } from "../../model/dofn";
 import { kv, type KV } from "../../model/window";
 import { classify } from "../gcp/errors";
 import { attributedToStep } from "../gcp/retry";
@@ -25,6 +25,8 @@ interface Pending<Row> {
   readonly insertId: string;
   /** The row's values in their JSON form, as sent. */
   readonly json: unknown;
+  /** The row's window and timestamp: a failure is output there, whenever the batch is sent. */
+  readonly placement: OutputPlacement;
 }
 
 const MAX_RESENDS = 3;
@@ -81,10 +83,14 @@ export class InsertRows<Row> extends DoFn<TaggedRow<Row>, never, { failed: Faile
     return this.ready;
   }
 
-  startBundle(): void {
+  startBundle(ctx: BundleContext<never, { failed: FailedRow<Row> }>): void {
     this.pending = [];
     this.pendingBytes = 0;
+    this.bundle = ctx;
   }
+
+  /** Where failures of a batch go: each in its row's window (a batch holds rows of any window of the bundle). */
+  private bundle: BundleContext<never, { failed: FailedRow<Row> }> | undefined;
 
   process(tagged: TaggedRow<Row>, ctx: ProcessContext<never, { failed: FailedRow<Row> }>): void | Promise<void> {
     const json = toJsonValue(tagged.value);
@@ -98,11 +104,11 @@ export class InsertRows<Row> extends DoFn<TaggedRow<Row>, never, { failed: Faile
       });
       return undefined;
     }
-    const emitFailed = (f: FailedRow<Row>): void => ctx.outputTo("failed", f);
+    const emitFailed = (f: FailedRow<Row>, at: OutputPlacement): void => this.bundle!.outputTo("failed", f, at);
     const full = this.pending.length > 0 && this.pendingBytes + bytes > MAX_INSERT_REQUEST_BYTES;
     const before = full ? attributedToStep(() => this.flush(emitFailed)) : undefined;
     const add = (): void | Promise<void> => {
-      this.pending.push({ row: tagged.value, insertId: tagged.key, json });
+      this.pending.push({ row: tagged.value, insertId: tagged.key, json, placement: { window: ctx.window, timestamp: ctx.timestamp } });
       this.pendingBytes += bytes;
       if (this.pending.length >= this.batchSize) return attributedToStep(() => this.flush(emitFailed));
       return undefined;
@@ -111,10 +117,10 @@ export class InsertRows<Row> extends DoFn<TaggedRow<Row>, never, { failed: Faile
   }
 
   async finishBundle(ctx: BundleContext<never, { failed: FailedRow<Row> }>): Promise<void> {
-    await this.flush((f) => ctx.outputTo("failed", f));
+    await this.flush((f, at) => ctx.outputTo("failed", f, at));
   }
 
-  private async flush(emitFailed: (f: FailedRow<Row>) => void): Promise<void> {
+  private async flush(emitFailed: (f: FailedRow<Row>, at: OutputPlacement) => void): Promise<void> {
     let batch = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
@@ -140,7 +146,7 @@ export class InsertRows<Row> extends DoFn<TaggedRow<Row>, never, { failed: Faile
         const errors = (e.errors ?? []).map((x) => ({ reason: x.reason ?? "invalid", message: x.message ?? "", ...(x.location ? { location: x.location } : {}) }));
         const onlyStopped = errors.length > 0 && errors.every((x) => x.reason === "stopped");
         if (onlyStopped && attempt < MAX_RESENDS) retry.push(item);
-        else emitFailed({ row: item.row, errors });
+        else emitFailed({ row: item.row, errors }, item.placement);
       }
       batch = retry;
     }

@@ -4,7 +4,7 @@ import { PassThroughClient } from "google-auth-library";
 import "../../../runners/direct";
 import { ReadFromBigQuery, WriteToBigQuery, parseSchema, parseTableSpec, checkRow, type BigQueryRow, type FailedRow } from "../../../lib/io/bigquery";
 import { rowJsonLine } from "../../../lib/io/bigquery/schema";
-import { Create, FixedWindows, ReadUnbounded, Window } from "../../../lib";
+import { Create, FixedWindows, IntervalWindow, ParDo, ReadUnbounded, Window, type ProcessContext } from "../../../lib";
 import { runDirect } from "../../helpers";
 import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../gcp/emulator_env";
 
@@ -189,6 +189,25 @@ describe("io/bigquery: ReadFromBigQuery / WriteToBigQuery against the emulator",
       assert.equal(failed[0]!.errors[0]!.location, "ID");
       assert.deepEqual((await rowsOf(table)).map((r) => r["ID"]).sort(), [1, 3], `${table}: the good rows landed`);
     }
+  });
+
+  it("windowed input: failed rows come out in their row's window; staged files still load (bundle outputs name their window)", async () => {
+    await bq.dataset("MNIST").createTable("WindowedStream", { schema: "ID:INTEGER, P0:FLOAT" });
+    const rows = [
+      { value: { ID: 1, P0: 0.5 }, timestamp: 1_000 },
+      { value: { ID: "bad", P0: 0.1 }, timestamp: 61_000 },
+    ];
+    const windows: string[] = [];
+    const result = await runDirect((p) => {
+      const input = p.apply("Rows", Create.timestamped<BigQueryRow>(rows)).apply(Window.into(new FixedWindows(60_000)));
+      const streamed = input.apply("Stream", WriteToBigQuery.to(`${TEST_PROJECT}.MNIST.WindowedStream`, { method: "STREAMING_INSERTS", createDisposition: "CREATE_NEVER" }));
+      streamed.failedRows.apply("Windows", ParDo.of((f: FailedRow<BigQueryRow>, ctx: ProcessContext<never>) => void windows.push(`${String(f.row["ID"])} ${(ctx.window as IntervalWindow).id()}`)));
+      const good = p.apply("Good", Create.timestamped<BigQueryRow>([{ value: { ID: 1, P0: 0.5 }, timestamp: 1_000 }, { value: { ID: 2, P0: 0.5 }, timestamp: 61_000 }]));
+      good.apply("WindowGood", Window.into(new FixedWindows(60_000))).apply("Load", WriteToBigQuery.to(`${TEST_PROJECT}.MNIST.WindowedLoad`, { schema: "ID:INTEGER, P0:FLOAT" }));
+    });
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual(windows, ["bad 60000:120000"]);
+    assert.deepEqual((await rowsOf("WindowedLoad")).map((r) => Number(r["ID"])).sort(), [1, 2]);
   });
 
   it("an unbounded input defaults to STREAMING_INSERTS (rows land while it runs, bad rows come out); FILE_LOADS on it is a clear error", async () => {

@@ -1,0 +1,138 @@
+/**
+ * Flatten and Create against Beam's own tests as the oracle: Beam Java's FlattenTest (empty
+ * inputs, the same collection flattened twice, outputs with several consumers, windowing
+ * propagation) and CreateTest (empty, timestamped, nulls), plus flattening a bounded collection
+ * with an unbounded one, which Beam allows (the output is unbounded).
+ */
+import { strict as assert } from "node:assert";
+import { Create, FixedWindows, Flatten, GroupByKey, Keys, ParDo, PipelineConstructionError, Sessions, TestStream, Values, Window, WithKeys, type PCollection } from "../../lib";
+import type { Pipeline } from "../../lib/model/pipeline";
+import { windowFnsCompatible } from "../../lib/model/windowing";
+import { labelledOutputs, timestamped, type Mode } from "./beam_helpers";
+
+const LINES = ["Enter Gertrude and Polonius", "The queen will have the king", "He did say she would", "The king doth wake tonight"];
+const LINES2 = ["Such a dirty bloke", "Such a dirty bloke", "Long live the king"];
+
+const outputs = (build: Parameters<typeof labelledOutputs>[0]): Promise<Record<string, string[]>> => labelledOutputs(build, (o) => String(o.value));
+const sorted = (...lists: readonly (readonly unknown[])[]): string[] => lists.flat().map(String).sort();
+
+const lines = (p: Pipeline, label: string, mode: Mode, values: readonly string[]): PCollection<string> =>
+  timestamped(p, label, mode, values.map((value) => ({ value, timestamp: 0 })));
+
+for (const mode of ["batch", "streaming"] as const) {
+  describe(`Beam Flatten (FlattenTest.java), ${mode}`, () => {
+    it("testFlattenPCollections, testFlattenPCollectionsThenParDo: empty inputs among others", async () => {
+      const r = await outputs((p, out) => {
+        const inputs = [LINES, [], LINES2, [], LINES, []].map((values, i) => lines(p, `Input${i}`, mode, values));
+        const flat = inputs[0]!.apply(Flatten.with(...inputs.slice(1)));
+        out("Flat", flat);
+        out("ThenParDo", flat.apply("Identity", ParDo.into<string>().of((s: string, ctx) => ctx.output(s))));
+      });
+      assert.deepEqual(r, { Flat: sorted(LINES, LINES2, LINES), ThenParDo: sorted(LINES, LINES2, LINES) });
+    });
+
+    it("testFlattenPCollectionsSingletonList: a flatten of one collection is a new collection with its elements", async () => {
+      const r = await outputs((p, out) => {
+        const input = lines(p, "Lines", mode, LINES);
+        const flat = input.apply(Flatten.with());
+        assert.notEqual(flat, input);
+        out("Flat", flat);
+      });
+      assert.deepEqual(r, { Flat: sorted(LINES) });
+    });
+
+    it("testFlattenInputMultipleCopies: a collection flattened with itself contributes each element twice", async () => {
+      const r = await outputs((p, out) => {
+        const longs = timestamped(p, "mkLines", mode, [0, 1, 2, 3, 4].map((value) => ({ value, timestamp: 0 })));
+        const bigger = timestamped(p, "mkOtherLines", mode, [0, 1, 2, 3, 4].map((value) => ({ value, timestamp: 0 }))).map("Plus10", (n: number) => n + 10);
+        out("Flat", longs.apply(Flatten.with(longs, bigger)));
+      });
+      assert.deepEqual(r, { Flat: sorted([0, 1, 2, 3, 4], [0, 1, 2, 3, 4], [10, 11, 12, 13, 14]) });
+    });
+
+    it("testFlattenMultiplePCollectionsHavingMultipleConsumers", async () => {
+      const r = await outputs((p, out) => {
+        const tuple = lines(p, "Input", mode, ["AA", "BBB", "CC"]).apply(
+          ParDo.into<string, { odd: string }>()
+            .of((s: string, ctx) => (s.length % 2 === 0 ? ctx.output(s) : ctx.outputTo("odd", s)))
+            .withOutputs("odd"),
+        );
+        out("Merged", tuple.main.apply(Flatten.with(tuple.odd)));
+        out("Even", tuple.main);
+        out("Odd", tuple.odd);
+      });
+      assert.deepEqual(r, { Merged: ["AA", "BBB", "CC"], Even: ["AA", "CC"], Odd: ["BBB"] });
+    });
+
+    it("testFlattenWithDifferentInputAndOutputCoders{,2}: a GroupByKey before and after a Flatten", async () => {
+      const r = await outputs((p, out) => {
+        // Windowed: an unbounded global-window GroupByKey without a trigger is refused, as in Beam.
+        const keyed = lines(p, "Lines", mode, LINES).apply(Window.into(new FixedWindows(60_000))).apply(WithKeys.of<string, string>("a"));
+        const before = keyed.apply(Flatten.with()).apply(GroupByKey.create()).apply(Values.create<string[]>()).flatMap("Each", (vs: string[]) => vs);
+        const after = keyed.apply("Group2", GroupByKey.create()).apply("Flatten2", Flatten.with()).apply("Values2", Values.create<string[]>()).flatMap("Each2", (vs: string[]) => vs);
+        out("Before", before);
+        out("After", after);
+      });
+      assert.deepEqual(r, { Before: sorted(LINES), After: sorted(LINES) });
+    });
+
+    it("testFlattenWithPCollection: chained Flatten.with", async () => {
+      const r = await outputs((p, out) => {
+        const flat = lines(p, "Lines", mode, LINES)
+          .apply("FlattenWithLines1", Flatten.with(lines(p, "Create1", mode, LINES)))
+          .apply("FlattenWithLines2", Flatten.with(lines(p, "Create2", mode, LINES2)));
+        out("Flat", flat);
+      });
+      assert.deepEqual(r, { Flat: sorted(LINES, LINES2, LINES) });
+    });
+  });
+}
+
+describe("Beam Flatten: windowing and boundedness", () => {
+  it("testEqualWindowFnPropagation, testCompatibleWindowFnPropagation, testIncompatibleWindowFnPropagationFailure", async () => {
+    await outputs((p) => {
+      const input1 = p.apply("CreateInput1", Create.of("Input1")).apply("Window1", Window.into(new FixedWindows(60_000)));
+      const input2 = p.apply("CreateInput2", Create.of("Input2")).apply("Window2", Window.into(new FixedWindows(60_000)));
+      assert.ok(windowFnsCompatible(input1.apply(Flatten.with(input2)).windowing.windowFn, new FixedWindows(60_000)));
+      const s1 = p.apply("CreateInput3", Create.of("Input1")).apply("Window3", Window.into(new Sessions(60_000)));
+      const s2 = p.apply("CreateInput4", Create.of("Input2")).apply("Window4", Window.into(new Sessions(120_000)));
+      assert.ok(windowFnsCompatible(s1.apply("FlattenSessions", Flatten.with(s2)).windowing.windowFn, new Sessions(120_000)));
+      const f2 = p.apply("CreateInput5", Create.of("Input2")).apply("Window5", Window.into(new FixedWindows(120_000)));
+      assert.throws(() => input1.apply("FlattenIncompatible", Flatten.with(f2)), PipelineConstructionError);
+    });
+  });
+
+  it("a bounded collection flattened with an unbounded one is unbounded, and a grouping after it gets both", async () => {
+    let bounded: boolean | undefined;
+    const r = await outputs((p, out) => {
+      const batch = p.apply("Bounded", Create.timestamped([{ value: "b1", timestamp: 1000 }, { value: "b2", timestamp: 2000 }]));
+      const stream = p.apply("Unbounded", TestStream.create<string>().addElements({ value: "s1", timestamp: 1500 }).advanceWatermarkTo(5000).addElements({ value: "s2", timestamp: 7000 }).advanceWatermarkToInfinity());
+      const flat = batch.apply(Flatten.with(stream));
+      bounded = flat.isBounded;
+      const grouped = flat.apply(Window.into(new FixedWindows(5000))).apply(WithKeys.of<string, string>("k")).apply(GroupByKey.create());
+      out("Grouped", grouped.apply(Keys.create<string>()).apply("Count", ParDo.into<string>().of((k: string, ctx) => ctx.output(`${k}@${ctx.window.maxTimestamp()}`))));
+      out("Values", grouped.apply(Values.create<string[]>()).flatMap("Each", (vs: string[]) => vs));
+    });
+    assert.equal(bounded, false);
+    assert.deepEqual(r, { Grouped: ["k@4999", "k@9999"], Values: ["b1", "b2", "s1", "s2"] });
+  });
+});
+
+describe("Beam Create (CreateTest.java)", () => {
+  it("testCreate, testCreateEmpty, testCreateWithNullsAndValues", async () => {
+    const r = await labelledOutputs((p, out) => {
+      out("Lines", p.apply("Lines", Create.from(LINES)));
+      out("Empty", p.apply("Empty", Create.of<string>()));
+      out("Nulls", p.apply("Nulls", Create.of<string | null>(null, "test1", null, "test2", null)));
+    });
+    assert.deepEqual(r, { Lines: LINES.map((l) => JSON.stringify(l)).sort(), Empty: [], Nulls: ["\"test1\"", "\"test2\"", "null", "null", "null"] });
+  });
+
+  it("testCreateTimestamped, testCreateTimestampedEmpty: elements at their timestamps, in the global window", async () => {
+    const r = await labelledOutputs((p, out) => {
+      out("Stamped", p.apply("Stamped", Create.timestamped([{ value: "a", timestamp: 1 }, { value: "b", timestamp: 2 }, { value: "c", timestamp: 3 }])));
+      out("Empty", p.apply("Empty", Create.timestamped<string>([])));
+    }, (o) => `${String(o.value)}@${o.timestamp} ${o.window}`);
+    assert.deepEqual(r, { Stamped: ["a@1 global", "b@2 global", "c@3 global"], Empty: [] });
+  });
+});
