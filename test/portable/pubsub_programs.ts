@@ -1,0 +1,19 @@
+/** Streaming Pub/Sub programs for the portable runners' tests: read → transform → publish. */
+import { definePipeline } from "../../lib";
+import { ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
+
+/** Reads `input` (a subscription or topic), upper-cases each payload and publishes it to `output`. */
+export const pubsubUpperProgram = definePipeline({
+  name: "portable-test-pubsub-upper",
+  description: "ReadFromPubSub → upper case → WriteToPubSub",
+  flags: {
+    input: { type: "string", describe: "Subscription or topic to read", required: true },
+    output: { type: "string", describe: "Topic to publish to", required: true },
+  },
+  build(root, flags) {
+    root
+      .apply("Read", ReadFromPubSub.from(flags.input.includes("/topics/") ? { topic: flags.input } : { subscription: flags.input }))
+      .map("Upper", (data: Uint8Array) => new TextEncoder().encode(Buffer.from(data).toString("utf8").toUpperCase()))
+      .apply("Publish", WriteToPubSub.to(flags.output));
+  },
+});

@@ -1,0 +1,110 @@
+/**
+ * Streaming Pub/Sub on Prism (Beam's Go runner) over LOOPBACK, against our Pub/Sub emulator: the
+ * read runs as a splittable DoFn in our worker (self-checkpointing each bundle, acknowledging in
+ * bundle finalization). Skipped unless BEAMLINE_PRISM names Prism's launcher (real_runners.test.ts).
+ */
+import { strict as assert } from "node:assert";
+import type { ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import "../../runners/direct";
+import { PubSubReader } from "../../lib/io/pubsub";
+import { PortableRunner } from "../../runners/portable/portable_runner";
+import { TEST_PROJECT, usePubSubEmulator } from "../io/gcp/emulator_env";
+import { pubsubUpperProgram } from "./pubsub_programs";
+import { startRunner, stopRunner } from "./real_runner_launch";
+
+const N = 300;
+
+describe("On a real Beam runner: Prism (LOOPBACK), streaming Pub/Sub", function () {
+  this.timeout(120_000);
+  const launcher = process.env["BEAMLINE_PRISM"];
+  let child: ChildProcess | undefined;
+  let endpoint = "";
+  const runnerLog: string[] = [];
+
+  before(async function () {
+    if (launcher === undefined || launcher === "" || !fs.existsSync(launcher)) {
+      console.log("      (skipped: set BEAMLINE_PRISM to Prism's launcher to run these)");
+      this.skip();
+    }
+    ({ child, endpoint } = await startRunner(launcher!, /PRISM_READY (\S+)/, runnerLog));
+  });
+  const emulator = usePubSubEmulator();
+  after(async () => {
+    if (child !== undefined) await stopRunner(child);
+  });
+
+  /** Pulls (and acknowledges) what `subscription` has, until a pull of `quietMs` brings nothing. */
+  const drain = async (subscription: string, quietMs: number): Promise<string[]> => {
+    const reader = await PubSubReader.open({ subscription });
+    const got: string[] = [];
+    try {
+      for (;;) {
+        const batch = await reader.pull(1000, quietMs);
+        if (batch.length === 0) return got;
+        got.push(...batch.map((m) => Buffer.from(m.value).toString()));
+        await reader.commit(batch.map((m) => m.ackId));
+      }
+    } finally {
+      await reader.close();
+    }
+  };
+
+  it(`read → map → WriteToPubSub delivers all ${N} messages transformed, acknowledges them, and its worker stops on cancel`, async () => {
+    const { pubsub, env } = emulator;
+    const faults = env.emulators.pubsub!.faults;
+    await pubsub.createTopic("prism-in");
+    await pubsub.createTopic("prism-out");
+    await pubsub.topic("prism-in").createSubscription("prism-in-sub", { ackDeadlineSeconds: 10 });
+    await pubsub.topic("prism-out").createSubscription("prism-out-sub");
+    const sub = (s: string) => `projects/${TEST_PROJECT}/subscriptions/${s}`;
+    const p = pubsubUpperProgram.create(
+      { input: sub("prism-in-sub"), output: `projects/${TEST_PROJECT}/topics/prism-out` },
+      { runner: "PortableRunner", jobName: "pubsub-upper", streaming: true, extra: { job_endpoint: endpoint, environment_type: "LOOPBACK" } },
+    );
+    const lines: string[] = [];
+    const result = await new PortableRunner({ log: (l) => lines.push(l), cancelOnInterrupt: false }).run(p);
+    const diagnostics = () => `\n--- job messages ---\n${lines.join("\n")}\n--- runner log (tail) ---\n${runnerLog.join("").slice(-3000)}`;
+    const sent = Array.from({ length: N }, (_, i) => `message-${i}`);
+    try {
+      const publishedAt = Date.now();
+      const topic = pubsub.topic("prism-in");
+      await Promise.all(sent.map((m) => topic.publishMessage({ data: Buffer.from(m) })));
+
+      // Collect the outputs until all N distinct ones arrived (or the time runs out).
+      const got: string[] = [];
+      let firstAt: number | undefined;
+      const outReader = await PubSubReader.open({ subscription: sub("prism-out-sub") });
+      try {
+        const deadline = Date.now() + 90_000;
+        while (new Set(got).size < N && Date.now() < deadline) {
+          const batch = await outReader.pull(1000, 2000);
+          if (batch.length > 0) firstAt ??= Date.now();
+          // Not acknowledged (held until close), so the only Acknowledge requests are the job's.
+          got.push(...batch.map((m) => Buffer.from(m.value).toString()));
+        }
+      } finally {
+        await outReader.close();
+      }
+      const distinct = new Set(got);
+      console.log(`      (${distinct.size}/${N} delivered, ${got.length - distinct.size} duplicates, first output ${firstAt !== undefined ? firstAt - publishedAt : "-"} ms after publishing)`);
+      assert.deepEqual([...distinct].sort(), sent.map((m) => m.toUpperCase()).sort(), `outputs${diagnostics()}`);
+      // Acknowledged in bundle finalization, which follows the bundle's commit in the runner.
+      const acked = Date.now() + 30_000;
+      while (faults.calls("Acknowledge") === 0 && Date.now() < acked) await new Promise((r) => setImmediate(r));
+      assert.ok(faults.calls("Acknowledge") > 0, "the read acknowledged messages");
+    } finally {
+      await result.cancel();
+    }
+    await assert.rejects(result.waitUntilFinish(), /ended CANCELLED/);
+    assert.equal(result.state, "CANCELLED");
+    // The worker is gone: while we read the input subscription, nobody else pulls it. What the job
+    // read was acknowledged once its bundle was finalized; only messages of a bundle not yet
+    // finalized when the job was cancelled come back (the stopped worker nacked them): at-least-once.
+    const pullsBefore = faults.calls("Pull");
+    const left = await drain(sub("prism-in-sub"), 1500);
+    assert.equal(faults.calls("Pull") - pullsBefore, left.length === 0 ? 1 : 2, `no Pull but ours: the worker stopped (${left.length} left)`);
+    console.log(`      (${left.length} message(s) of a bundle not finalized before the cancel redelivered)`);
+    assert.ok(left.length < N / 2 && left.every((m) => sent.includes(m)), `redelivered after cancel: ${left.length}`);
+  });
+});
