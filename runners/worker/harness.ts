@@ -144,6 +144,8 @@ export class FnHarness implements BundleServices {
           for (const d of r.register.processBundleDescriptor) this.descriptors.set(d.id, d);
           return this.respond(id, { oneofKind: "register", register: {} });
         case "processBundle": {
+          // A stopping harness starts no bundle (it would outlive stop()).
+          if (this.stopping) return this.respond(id, { oneofKind: undefined }, `SDK harness ${this.options.workerId} is stopping; bundle ${id} was not started`);
           const bundle = this.processBundle(id, r.processBundle);
           this.running.set(id, bundle);
           try {

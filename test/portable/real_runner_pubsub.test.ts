@@ -1,7 +1,8 @@
 /**
- * Streaming Pub/Sub on Prism (Beam's Go runner) over LOOPBACK, against our Pub/Sub emulator: the
- * read runs as a splittable DoFn in our worker (self-checkpointing each bundle, acknowledging in
- * bundle finalization). Skipped unless BEAMLINE_PRISM names Prism's launcher (real_runners.test.ts).
+ * Streaming Pub/Sub on real Beam runners over LOOPBACK (Prism, Beam Python's job service), against
+ * our Pub/Sub emulator: the read runs as a splittable DoFn in our worker (self-checkpointing each
+ * bundle, acknowledging in bundle finalization). Each runner's test is skipped unless its
+ * launcher's variable is set (real_runners.test.ts).
  */
 import { strict as assert } from "node:assert";
 import type { ChildProcess } from "node:child_process";
@@ -15,19 +16,24 @@ import { startRunner, stopRunner } from "./real_runner_launch";
 
 const N = 300;
 
-describe("On a real Beam runner: Prism (LOOPBACK), streaming Pub/Sub", function () {
+const RUNNERS = [
+  { name: "Prism", envVar: "BEAMLINE_PRISM", ready: /PRISM_READY (\S+)/ },
+  { name: "Beam Python's job service", envVar: "BEAMLINE_BEAM_PYTHON_JOB_SERVER", ready: /BEAMPY_JOB_SERVER_READY (\S+)/ },
+];
+
+for (const runner of RUNNERS) describe(`On a real Beam runner: ${runner.name} (LOOPBACK), streaming Pub/Sub`, function () {
   this.timeout(120_000);
-  const launcher = process.env["BEAMLINE_PRISM"];
+  const launcher = process.env[runner.envVar];
   let child: ChildProcess | undefined;
   let endpoint = "";
   const runnerLog: string[] = [];
 
   before(async function () {
     if (launcher === undefined || launcher === "" || !fs.existsSync(launcher)) {
-      console.log("      (skipped: set BEAMLINE_PRISM to Prism's launcher to run these)");
+      console.log(`      (skipped: set ${runner.envVar} to the runner's launcher to run these)`);
       this.skip();
     }
-    ({ child, endpoint } = await startRunner(launcher!, /PRISM_READY (\S+)/, runnerLog));
+    ({ child, endpoint } = await startRunner(launcher!, runner.ready, runnerLog));
   });
   const emulator = usePubSubEmulator();
   after(async () => {
@@ -53,13 +59,13 @@ describe("On a real Beam runner: Prism (LOOPBACK), streaming Pub/Sub", function 
   it(`read → map → WriteToPubSub delivers all ${N} messages transformed, acknowledges them, and its worker stops on cancel`, async () => {
     const { pubsub, env } = emulator;
     const faults = env.emulators.pubsub!.faults;
-    await pubsub.createTopic("prism-in");
-    await pubsub.createTopic("prism-out");
-    await pubsub.topic("prism-in").createSubscription("prism-in-sub", { ackDeadlineSeconds: 10 });
-    await pubsub.topic("prism-out").createSubscription("prism-out-sub");
+    await pubsub.createTopic("rr-in");
+    await pubsub.createTopic("rr-out");
+    await pubsub.topic("rr-in").createSubscription("rr-in-sub", { ackDeadlineSeconds: 10 });
+    await pubsub.topic("rr-out").createSubscription("rr-out-sub");
     const sub = (s: string) => `projects/${TEST_PROJECT}/subscriptions/${s}`;
     const p = pubsubUpperProgram.create(
-      { input: sub("prism-in-sub"), output: `projects/${TEST_PROJECT}/topics/prism-out` },
+      { input: sub("rr-in-sub"), output: `projects/${TEST_PROJECT}/topics/rr-out` },
       { runner: "PortableRunner", jobName: "pubsub-upper", streaming: true, extra: { job_endpoint: endpoint, environment_type: "LOOPBACK" } },
     );
     const lines: string[] = [];
@@ -68,13 +74,13 @@ describe("On a real Beam runner: Prism (LOOPBACK), streaming Pub/Sub", function 
     const sent = Array.from({ length: N }, (_, i) => `message-${i}`);
     try {
       const publishedAt = Date.now();
-      const topic = pubsub.topic("prism-in");
+      const topic = pubsub.topic("rr-in");
       await Promise.all(sent.map((m) => topic.publishMessage({ data: Buffer.from(m) })));
 
       // Collect the outputs until all N distinct ones arrived (or the time runs out).
       const got: string[] = [];
       let firstAt: number | undefined;
-      const outReader = await PubSubReader.open({ subscription: sub("prism-out-sub") });
+      const outReader = await PubSubReader.open({ subscription: sub("rr-out-sub") });
       try {
         const deadline = Date.now() + 90_000;
         while (new Set(got).size < N && Date.now() < deadline) {
@@ -102,7 +108,7 @@ describe("On a real Beam runner: Prism (LOOPBACK), streaming Pub/Sub", function 
     // read was acknowledged once its bundle was finalized; only messages of a bundle not yet
     // finalized when the job was cancelled come back (the stopped worker nacked them): at-least-once.
     const pullsBefore = faults.calls("Pull");
-    const left = await drain(sub("prism-in-sub"), 1500);
+    const left = await drain(sub("rr-in-sub"), 1500);
     assert.equal(faults.calls("Pull") - pullsBefore, left.length === 0 ? 1 : 2, `no Pull but ours: the worker stopped (${left.length} left)`);
     console.log(`      (${left.length} message(s) of a bundle not finalized before the cancel redelivered)`);
     assert.ok(left.length < N / 2 && left.every((m) => sent.includes(m)), `redelivered after cancel: ${left.length}`);
