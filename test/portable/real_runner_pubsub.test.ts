@@ -7,12 +7,20 @@
 import { strict as assert } from "node:assert";
 import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import "../../runners/direct";
 import { PubSubReader } from "../../lib/io/pubsub";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { TEST_PROJECT, usePubSubEmulator } from "../io/gcp/emulator_env";
 import { pubsubUpperProgram } from "./pubsub_programs";
+import { mnistPubSub } from "../../pipelines/mnist_pubsub";
+import { DEFAULT_MODEL } from "../../pipelines/mnist_prediction";
+import { readLabels, writeMnistCsv } from "../../setup/mnist/mnist_data";
+import { produce } from "../../setup/mnist/producer";
+import { bestDigit, consume, type Prediction } from "../../setup/mnist/consumer";
 import { startRunner, stopRunner } from "./real_runner_launch";
+import { waitFor } from "../setup/emulators/helpers";
 
 const N = 300;
 
@@ -96,8 +104,7 @@ for (const runner of RUNNERS) describe(`On a real Beam runner: ${runner.name} (L
       console.log(`      (${distinct.size}/${N} delivered, ${got.length - distinct.size} duplicates, first output ${firstAt !== undefined ? firstAt - publishedAt : "-"} ms after publishing)`);
       assert.deepEqual([...distinct].sort(), sent.map((m) => m.toUpperCase()).sort(), `outputs${diagnostics()}`);
       // Acknowledged in bundle finalization, which follows the bundle's commit in the runner.
-      const acked = Date.now() + 30_000;
-      while (faults.calls("Acknowledge") === 0 && Date.now() < acked) await new Promise((r) => setImmediate(r));
+      await waitFor("the read's acknowledgements", () => faults.calls("Acknowledge") > 0, 30_000).catch(() => undefined);
       assert.ok(faults.calls("Acknowledge") > 0, "the read acknowledged messages");
     } finally {
       await result.cancel();
@@ -112,5 +119,45 @@ for (const runner of RUNNERS) describe(`On a real Beam runner: ${runner.name} (L
     assert.equal(faults.calls("Pull") - pullsBefore, left.length === 0 ? 1 : 2, `no Pull but ours: the worker stopped (${left.length} left)`);
     console.log(`      (${left.length} message(s) of a bundle not finalized before the cancel redelivered)`);
     assert.ok(left.length < N / 2 && left.every((m) => sent.includes(m)), `redelivered after cancel: ${left.length}`);
+  });
+  it("mnist_pubsub predicts every published image (DEFAULT_MODEL) until cancelled", async () => {
+    const { pubsub } = emulator;
+    const M = 20;
+    for (const t of ["mnist-images", "mnist-predictions"]) await pubsub.createTopic(t);
+    await pubsub.topic("mnist-images").createSubscription("mnist-images-sub");
+    await pubsub.topic("mnist-predictions").createSubscription("mnist-predictions-sub");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-rr-mnist-"));
+    const predictions: Prediction[] = [];
+    const consumer = consume({ subscription: "mnist-predictions-sub", project: TEST_PROJECT, onPrediction: (p) => predictions.push(p) });
+    const lines: string[] = [];
+    const p = mnistPubSub.create(
+      {
+        input: `projects/${TEST_PROJECT}/subscriptions/mnist-images-sub`,
+        output: `projects/${TEST_PROJECT}/topics/mnist-predictions`,
+        dead_letter: undefined,
+        model: DEFAULT_MODEL,
+        tfjs_backend: "auto",
+        max_batch_size: 256,
+        inference_threads: "0",
+      },
+      { runner: "PortableRunner", jobName: "mnist-pubsub", streaming: true, extra: { job_endpoint: endpoint, environment_type: "LOOPBACK" } },
+    );
+    const result = await new PortableRunner({ log: (l) => lines.push(l), cancelOnInterrupt: false }).run(p);
+    try {
+      const files = await writeMnistCsv(dir, M);
+      const labels = await readLabels(files.labels);
+      assert.equal(await produce({ topic: "mnist-images", csv: files.csv, project: TEST_PROJECT, rate: 1000, onSent: () => undefined }), M);
+      await waitFor(`${M} predictions`, () => new Set(predictions.map((x) => x.ID)).size >= M || result.state !== "RUNNING", 60_000).catch(() => undefined);
+      const ids = new Set(predictions.map((x) => x.ID));
+      console.log(`      (${ids.size}/${M} predicted, ${predictions.length - ids.size} duplicates)`);
+      assert.equal(ids.size, M, `predictions\n--- job messages ---\n${lines.join("\n")}\n--- runner log (tail) ---\n${runnerLog.join("").slice(-3000)}`);
+      const right = [...ids].filter((id) => bestDigit(predictions.find((x) => x.ID === id)!).digit === labels.get(Number(id))).length;
+      assert.ok(right >= M - 1, `digits recognised: ${right}/${M}`);
+    } finally {
+      await result.cancel();
+      await consumer.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    await assert.rejects(result.waitUntilFinish(), /ended CANCELLED/);
   });
 });
