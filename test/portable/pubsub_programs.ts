@@ -18,17 +18,17 @@ export const pubsubUpperProgram = definePipeline({
   },
 });
 
-/** Reads `input` (a subscription) and upper-cases each payload (the worker tests read the output from the data plane). */
+/** Reads `input` (a subscription or topic) and upper-cases each payload (the worker tests read the output from the data plane). */
 export const pubsubReadProgram = definePipeline({
   name: "portable-test-pubsub-read",
   description: "ReadFromPubSub → upper case",
   flags: {
-    input: { type: "string", describe: "Subscription to read", required: true },
+    input: { type: "string", describe: "Subscription (or topic) to read", required: true },
     timestampAttribute: { type: "string", describe: "Attribute with the event time", default: "" },
   },
   build(root, flags) {
     root
-      .apply("Read", ReadFromPubSub.from({ subscription: flags.input, ...(flags.timestampAttribute !== "" ? { timestampAttribute: flags.timestampAttribute } : {}) }))
+      .apply("Read", ReadFromPubSub.from({ ...(flags.input.includes("/topics/") ? { topic: flags.input } : { subscription: flags.input }), ...(flags.timestampAttribute !== "" ? { timestampAttribute: flags.timestampAttribute } : {}) }))
       .map("Upper", (data: Uint8Array) => Buffer.from(data).toString("utf8").toUpperCase());
   },
 });

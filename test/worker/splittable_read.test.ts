@@ -41,8 +41,8 @@ describe("Fn API harness: the splittable Pub/Sub read (as Prism runs it)", funct
   });
 
   /** The planned stages: pair + split (input: the impulse), and process → Upper (input: the sized restrictions). */
-  const setUp = async (): Promise<{ planned: Plan; pair: Stage; process: Stage; processId: string }> => {
-    const p = pubsubReadProgram.create({ input: subscription, timestampAttribute: "ts" });
+  const setUp = async (input = subscription): Promise<{ planned: Plan; pair: Stage; process: Stage; processId: string }> => {
+    const p = pubsubReadProgram.create({ input, timestampAttribute: "ts" });
     const { proto } = translatePipeline(p, dockerEnvironment(), { splittableReads: true });
     const planned = plan(proto, server.url);
     const wp = workerProgramFrom(jobApiOptions(flatOptions(p.options, p.program, p.fingerprint(), "run-sdf")));
@@ -149,5 +149,24 @@ describe("Fn API harness: the splittable Pub/Sub read (as Prism runs it)", funct
     await harness!.stop();
     harness = undefined;
     assert.deepEqual(await leftOnInput(), ["lost"]);
+  });
+  it("reading a topic: one subscription for the run (named after run and step), kept when the worker stops, expiring a day after its last use", async () => {
+    const { planned, pair, process } = await setUp(`projects/${TEST_PROJECT}/topics/sdf-in`);
+    const impulse = encodeAll(coder(planned.components, planned.wireCoder(pair.input)), [inGlobalWindow(new Uint8Array(0))]);
+    const [, pairSink] = [...pair.outputs][0]!;
+    const paired = await server.processBundle(pair.id, new Map([[pair.sourceId, [impulse]]]), [pairSink]);
+    const [, sink] = [...process.outputs][0]!;
+    await server.processBundle(process.id, new Map([[process.sourceId, [paired.outputs.get(pairSink)!]]]), [sink]);
+    const [subs] = await emulator.pubsub.topic("sdf-in").getSubscriptions();
+    const created = subs.map((x) => x.name).filter((n) => /\/subscriptions\/beamline-[0-9a-f]{20}$/.test(n));
+    assert.equal(created.length, 1, `the run's subscription: ${subs.map((x) => x.name).join(", ")}`);
+    const [meta] = await emulator.pubsub.subscription(created[0]!).getMetadata();
+    assert.equal(Number(meta.expirationPolicy?.ttl?.seconds), 24 * 3600, "a subscription left behind expires a day after its last use");
+    // Another worker of the job (or this one's next processor) may still read it: a worker stopping keeps it.
+    await harness!.stop();
+    harness = undefined;
+    const [exists] = await emulator.pubsub.subscription(created[0]!).exists();
+    assert.ok(exists, "the subscription outlives the worker");
+    await emulator.pubsub.subscription(created[0]!).delete();
   });
 });

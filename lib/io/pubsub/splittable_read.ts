@@ -3,7 +3,8 @@
  * themselves (Prism, Flink): the translation sends Impulse → this SDF, and our Fn API worker runs it.
  *
  * - The restriction is the subscription (read from a topic: a subscription named after the run and
- *   step, created by the first worker that reads it, so all workers share it). It never ends and is
+ *   step, created by the first worker that reads it, so all workers share it; kept when workers
+ *   stop, since none knows when the job ends, it expires after a day unused). It never ends and is
  *   not split: each bundle pulls what is waiting, outputs it, and checkpoints (the same
  *   restriction goes back to the runner as the residual, to be processed again).
  * - A bundle ends once a pull found the backlog drained after at least one message, after
@@ -35,6 +36,8 @@ const FIRST_IDLE_PAUSE_MS = 5;
 const LONGEST_IDLE_PAUSE_MS = 100;
 /** How long a bundle's messages wait for its finalization before they are given back. */
 const FINALIZE_WAIT_MILLIS = 10 * 60_000;
+/** A subscription created for a topic expires after this long unused (Pub/Sub's minimum). */
+const TOPIC_SUBSCRIPTION_TTL_SECONDS = 24 * 3600;
 /** The residual's requested delay when the subscription was idle (runners may schedule it sooner). */
 const IDLE_RESUME_DELAY_MS = 100;
 
@@ -59,8 +62,10 @@ export class PubSubSplittableRead implements SplittableDoFn<Uint8Array, string, 
     if (--this.users > 0 || this.reader === undefined) return;
     const reader = this.reader;
     this.reader = undefined;
-    // Nacks what was pulled and not finalized; a subscription made for a topic goes with the job.
-    await (await reader).close();
+    // Nacks what was pulled and not finalized. A subscription made for a topic is kept: other
+    // workers of the job (or this one's next processor) may still read it, and no worker knows
+    // when the job has ended; it expires a day after its last use.
+    await (await reader).close({ deleteSubscription: false });
   }
 
   /** The subscription read: the given one, or one named after the run and step for a topic. */
@@ -87,7 +92,8 @@ export class PubSubSplittableRead implements SplittableDoFn<Uint8Array, string, 
       ...(s.timestampAttribute !== "" ? { timestampAttribute: s.timestampAttribute } : {}),
       ...(s.idAttribute !== "" ? { idAttribute: s.idAttribute } : {}),
     };
-    const options: PubSubReaderOptions = s.subscription !== "" ? { ...common, subscription } : { ...common, topic: s.topic, subscriptionName: subscription.split("/").pop()! };
+    const options: PubSubReaderOptions =
+      s.subscription !== "" ? { ...common, subscription } : { ...common, topic: s.topic, subscriptionName: subscription.split("/").pop()!, expireAfterIdleSeconds: TOPIC_SUBSCRIPTION_TTL_SECONDS };
     this.reader ??= PubSubReader.open<Message>(options).catch((e: unknown) => {
       this.reader = undefined;
       throw e;
