@@ -31,8 +31,8 @@ export function residualRoot(transformId: string, inputId: string, element: Uint
 /**
  * Finalization callbacks of completed bundles, by instruction id, until the runner sends
  * FinalizeBundleRequest. A runner that never finalizes a bundle (it failed, or was lost) leaves its
- * callbacks here; they are dropped after `expireMs` (Beam Python's harness drops them too), so
- * what they would have acknowledged is redelivered.
+ * callbacks here; they are dropped after `expireMs`, as Beam Java's harness drops callbacks past
+ * their expiry (FinalizeBundleHandler; the SDF's own give-back timer then redelivers the messages).
  */
 export class PendingFinalizations {
   private readonly pending = new Map<string, { callbacks: (() => Promise<void>)[]; expires: number }>();
