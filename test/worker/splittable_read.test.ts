@@ -16,6 +16,7 @@ import { TEST_PROJECT, usePubSubEmulator } from "../io/gcp/emulator_env";
 import { plan, type Plan, type Stage } from "../portable/fuser";
 import { pubsubReadProgram } from "../portable/pubsub_programs";
 import { FnApiServer } from "./fn_server";
+import { waitFor } from "../setup/emulators/helpers";
 import { coder, decodeAll, encodeAll } from "./wire";
 
 type Sized = KV<KV<Uint8Array, string>, number>;
@@ -168,5 +169,22 @@ describe("Fn API harness: the splittable Pub/Sub read (as Prism runs it)", funct
     const [exists] = await emulator.pubsub.subscription(created[0]!).exists();
     assert.ok(exists, "the subscription outlives the worker");
     await emulator.pubsub.subscription(created[0]!).delete();
+  });
+  it("stopping the harness: a running bundle ends first (its checkpoint answered), and no new bundle starts", async () => {
+    const { planned, process } = await setUp();
+    const pullsAtStart = emulator.env.emulators.pubsub!.faults.calls("Pull");
+    const [, sink] = [...process.outputs][0]!;
+    const kv = (key: unknown, value: unknown) => ({ key, value });
+    const input = encodeAll(coder(planned.components, planned.wireCoder(process.input)), [inGlobalWindow(kv(kv(new Uint8Array(0), subscription), 1))]);
+    // An idle read polls for about a second before it checkpoints.
+    const running = await server.startBundle(process.id, [sink], () => undefined);
+    await running.send(process.sourceId, input, true);
+    await waitFor("the bundle to start pulling", () => emulator.env.emulators.pubsub!.faults.calls("Pull") > pullsAtStart, 10_000);
+    const stopped = harness!.stop();
+    await assert.rejects(server.processBundle(process.id, new Map([[process.sourceId, [input]]]), [sink]), /is stopping; bundle .* was not started/);
+    const done = await running.result;
+    assert.equal(done.residualRoots.length, 1, "the running bundle finished and checkpointed");
+    await stopped;
+    harness = undefined;
   });
 });
