@@ -1,5 +1,5 @@
 /** Streaming Pub/Sub programs for the portable runners' tests: read → transform → publish. */
-import { definePipeline } from "../../lib";
+import { Count, definePipeline, FixedWindows, kv, Window } from "../../lib";
 import { ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
 
 /** Reads `input` (a subscription or topic), upper-cases each payload and publishes it to `output`. */
@@ -30,5 +30,28 @@ export const pubsubReadProgram = definePipeline({
     root
       .apply("Read", ReadFromPubSub.from({ ...(flags.input.includes("/topics/") ? { topic: flags.input } : { subscription: flags.input }), ...(flags.timestampAttribute !== "" ? { timestampAttribute: flags.timestampAttribute } : {}) }))
       .map("Upper", (data: Uint8Array) => Buffer.from(data).toString("utf8").toUpperCase());
+  },
+});
+
+/**
+ * Counts the messages of `input` (a subscription) per 1-second window of publish time and
+ * publishes `count@windowStart` per window to `output`: output appears only as the read's
+ * watermark passes each window's end.
+ */
+export const pubsubWindowedCountProgram = definePipeline({
+  name: "portable-test-pubsub-windowed-count",
+  description: "ReadFromPubSub → 1 s fixed windows → Count → WriteToPubSub",
+  flags: {
+    input: { type: "string", describe: "Subscription to read", required: true },
+    output: { type: "string", describe: "Topic to publish to", required: true },
+  },
+  build(root, flags) {
+    root
+      .apply("Read", ReadFromPubSub.from({ subscription: flags.input }))
+      .map("Key", (data: Uint8Array) => kv("all", data.length))
+      .apply("Windows", Window.into(new FixedWindows(1000)))
+      .apply("Count", Count.perKey())
+      .map("Format", (c: { key: string; value: number }) => new TextEncoder().encode(String(c.value)))
+      .apply("Publish", WriteToPubSub.to(flags.output));
   },
 });
