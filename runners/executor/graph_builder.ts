@@ -32,6 +32,8 @@ import { AnyStatefulDoFn, StatefulBackends, StatefulParDoOperator } from "./stat
 import { MapWindowsOperator, MergeWindowsOperator, WindowIntoOperator } from "./window_operator";
 import { ReifyMetadataOperator, RestoreMetadataOperator } from "./reshuffle_ops";
 import { InternalError } from "../../lib/model/errors";
+import type { SplittableDoFn } from "../../lib/model/splittable";
+import { SplittableHost, SplittablePhase, splittableOperator } from "./splittable_operator";
 
 /** What the executor runs for a step. */
 export type StepSpec =
@@ -63,6 +65,8 @@ export type StepSpec =
   /** Reshuffle's expansion on portable runners: each element's timestamp, window and pane into its value, and back. */
   | { readonly kind: "reify_metadata" }
   | { readonly kind: "restore_metadata" }
+  /** A phase of a splittable DoFn a runner asks the SDK to run (splittable_operator.ts). */
+  | { readonly kind: "splittable"; readonly phase: SplittablePhase; readonly fn: SplittableDoFn<unknown, unknown, unknown> }
   /** Run by the driver itself (a grouping, a sink): see GraphHost.route. */
   | { readonly kind: "driver" };
 
@@ -152,6 +156,8 @@ export interface GraphHost {
    * elements until their side inputs are ready, a loader fetching them).
    */
   placed?(step: Step, operator: Operator): Receiver | undefined;
+  /** Where a splittable DoFn's process phase hands residuals and finalization (drivers that run SDFs). */
+  splittable?(step: Step): SplittableHost;
   /** Strict checks, when on. */
   readonly checks?: StrictChecks;
   /** A cell to count a PCollection's elements in, if the driver counts them (progress, monitoring infos). */
@@ -323,6 +329,8 @@ export class GraphBuilder {
         return new ReifyMetadataOperator(name, this.mainOutput(step));
       case "restore_metadata":
         return new RestoreMetadataOperator(name, this.mainOutput(step));
+      case "splittable":
+        return splittableOperator(name, spec.phase, spec.fn, this.mainOutput(step), host.runtimeFor(step), spec.phase === "process" ? host.splittable?.(step) : undefined);
       case "identity":
       case "driver":
         throw new InternalError(`step ${name} (${spec.kind}) has no executor operator`);

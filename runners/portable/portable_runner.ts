@@ -114,7 +114,7 @@ export class PortableRunner implements PipelineRunner {
 
     if (describeTo !== undefined) {
       const env = envType === "DOCKER" ? dockerEnvironment(str("environment_config") ?? str("sdk_container_image")) : externalEnvironment(str("environment_config") ?? "localhost:50000");
-      writeDescription(translatePipeline(pipeline, env, { liftCombiners: true }).proto, describeTo);
+      writeDescription(translatePipeline(pipeline, env, { liftCombiners: true, splittableReads: true }).proto, describeTo);
       this.log(`PortableRunner: wrote the pipeline proto to ${describeTo} (dry run, nothing submitted)`);
       return new PortableResult(Promise.resolve(), async () => undefined).withState("DONE");
     }
@@ -147,7 +147,7 @@ export class PortableRunner implements PipelineRunner {
     } else {
       env = dockerEnvironment(str("environment_config") ?? str("sdk_container_image"));
     }
-    const translation = translatePipeline(pipeline, env, { liftCombiners: true });
+    const translation = translatePipeline(pipeline, env, { liftCombiners: true, splittableReads: true });
     const stepNames = new Map([...translation.transformIds].map(([name, id]) => [id, name]));
     const client = new JobServiceClient(endpoint);
     let jobId: string;

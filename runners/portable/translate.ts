@@ -16,6 +16,7 @@ import { InternalError, PipelineConstructionError } from "../../lib/model/errors
 import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
 import type { SideInput } from "../../lib/model/side_inputs";
 import { isStatefulDoFn } from "../../lib/model/state";
+import { hasSplittableComposite, splittableOfComposite } from "../../lib/model/splittable";
 import { describeWindowing, WindowingStrategy } from "../../lib/model/windowing";
 import { READ_UNBOUNDED_URN } from "../../lib/io/read_unbounded";
 import { TEST_STREAM_URN } from "../../lib/testing/test_stream";
@@ -111,6 +112,12 @@ export interface TranslateOptions {
    * not lift (Flink, Spark). Off for Dataflow, which lifts combiners itself.
    */
   readonly liftCombiners?: boolean;
+  /**
+   * Send composites that have a splittable DoFn (unbounded Pub/Sub reads) as Impulse → a
+   * splittable ParDo our worker runs, for runners that do not read them natively (Prism, Flink);
+   * otherwise they go as their runner-native primitive (Dataflow's pubsub_read).
+   */
+  readonly splittableReads?: boolean;
 }
 
 /** The pipeline as Beam's runner API `Pipeline` proto, its SDK transforms in `environment` (what `--describe_to` writes). */
@@ -123,6 +130,7 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
   // The expansions of runner-executed composites (TestStream, Pub/Sub reads) are not sent.
   const hidden = new Set<TransformNode>();
   const nativeWrites = new Set<TransformNode>();
+  const splittableReads = new Set<TransformNode>();
   const batch = !pipeline.options.streaming && pipeline.transforms().every((n) => [...n.outputs.values()].every((pc) => pc.isBounded));
   const lifted = new Set<TransformNode>();
   for (const node of pipeline.transforms()) {
@@ -133,6 +141,10 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
     const urn = node.composite?.urn;
     if (urn === READ_UNBOUNDED_URN) throw readUnboundedError(node);
     if (urn !== undefined && RUNNER_EXECUTED_COMPOSITES.has(urn)) for (const c of node.children) hidden.add(c);
+    if (options.splittableReads === true && hasSplittableComposite(urn)) {
+      splittableReads.add(node);
+      for (const c of node.children) hidden.add(c);
+    }
     // A lifted combine is sent with the lifted steps in place of its own expansion.
     if (urn === URNS.combinePerKey && options.liftCombiners === true && batch && liftableTrigger(triggerProto(node.inputs[0]!.windowing.trigger))) {
       lifted.add(node);
@@ -286,6 +298,8 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
       // A runner primitive: the runner replays the events; the output coder decodes the elements.
       t.spec = testStreamSpec(node, c, coderTable, components.pcollections[pid(node.mainOutput())]!.coderId);
       t.environmentId = "";
+    } else if (splittableReads.has(node)) {
+      t.subtransforms = splittableExpansion(node);
     } else if (c?.urn === URNS.pubsubRead) {
       t.spec = pubsubReadSpec(c);
       t.environmentId = "";
@@ -295,6 +309,42 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
     }
     // Other composites (combine_globally included) are plain named subgraphs: runners expand them.
     return t;
+  };
+
+  /**
+   * A composite run as an SDF: Impulse → a ParDo whose payload names the composite (the worker
+   * builds its SDF from it) with the restriction coder, requesting finalization if the SDF does.
+   * Its output is the composite's (unbounded) output.
+   */
+  const splittableExpansion = (node: TransformNode): string[] => {
+    const fn = splittableOfComposite(node)!;
+    const out = node.mainOutput();
+    const impulseOut = pIds.make(`${node.fullName}/Impulse.out`);
+    components.pcollections[impulseOut] = {
+      uniqueName: `${node.fullName}/Impulse.out`,
+      coderId: coderTable.addSpec("beam:coder:bytes:v1", []),
+      isBounded: runnerApi.IsBounded_Enum.BOUNDED,
+      windowingStrategyId: windowingId(out.windowing, node.fullName),
+      displayData: [],
+    };
+    const impulse = tIds.make(`${node.fullName}/Impulse`);
+    components.transforms[impulse] = runnerApi.PTransform.create({ uniqueName: `${node.fullName}/Impulse`, outputs: { out: impulseOut }, spec: { urn: URNS.impulse, payload: new Uint8Array(0) } });
+    const payload = runnerApi.ParDoPayload.create({
+      doFn: { urn: URNS.dofnByName, payload: ref(node.fullName) },
+      restrictionCoderId: coderTable.add(fn.restrictionCoder),
+      requestsFinalization: fn.requestsFinalization,
+    });
+    const read = tIds.make(`${node.fullName}/Read`);
+    components.transforms[read] = runnerApi.PTransform.create({
+      uniqueName: `${node.fullName}/Read`,
+      inputs: { main: impulseOut },
+      outputs: { main: pid(out) },
+      spec: { urn: URNS.pardo, payload: runnerApi.ParDoPayload.toBinary(payload) },
+      environmentId: SDK_ENV_ID,
+    });
+    requirements.add(URNS.requirementSplittable);
+    if (fn.requestsFinalization) requirements.add(URNS.requirementFinalization);
+    return [impulse, read];
   };
 
   for (const node of sent) components.transforms[transformIds.get(node.fullName)!] = transformProto(node);

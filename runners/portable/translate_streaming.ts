@@ -5,7 +5,8 @@
  *   TestStreamPayload (elements encoded with the output PCollection's coder as the proto writes
  *   it); its Impulse + ParDo expansion (what the DirectRunner's batch path runs) is not sent.
  * - Pub/Sub reads become Beam's `beam:transform:pubsub_read:v1` with a PubSubReadPayload, for
- *   runners that read Pub/Sub natively (Dataflow); the in-process source is not sent.
+ *   runners that read Pub/Sub natively (Dataflow); for other portable runners (translate.ts
+ *   `splittableReads`) Impulse → a splittable ParDo our worker runs. The in-process source is not sent.
  * - ReadUnbounded (an in-process real-time source) cannot run remotely: translation fails.
  * - Stateful DoFns get state_specs and timer_family_specs in their ParDoPayload, and the
  *   pipeline gets the `beam:requirement:pardo:stateful:v1` requirement.
@@ -30,7 +31,7 @@ export const RUNNER_EXECUTED_COMPOSITES: ReadonlySet<string> = new Set([TEST_STR
 export function readUnboundedError(node: TransformNode): PipelineConstructionError {
   return new PipelineConstructionError(
     `ReadUnbounded reads an in-process source that lives in the submitting program, so a portable runner or Dataflow cannot run it. ` +
-      `Use TestStream for tests, or a source the runner reads itself (ReadFromPubSub without maxMessages/maxReadTimeSeconds on Dataflow); ` +
+      `Use TestStream for tests, or ReadFromPubSub without maxMessages/maxReadTimeSeconds (Dataflow reads it natively, other portable runners run it as a splittable DoFn in the SDK worker); ` +
       `run pipelines with ReadUnbounded on the DirectRunner`,
     node.fullName,
   );

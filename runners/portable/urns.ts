@@ -20,6 +20,13 @@ export const URNS = {
   userStateMultimap: "beam:user_state:multimap:v1",
   userStateOrderedList: "beam:user_state:ordered_list:v1",
   requirementStateful: "beam:requirement:pardo:stateful:v1",
+  requirementSplittable: "beam:requirement:pardo:splittable_dofn:v1",
+  requirementFinalization: "beam:requirement:pardo:finalization:v1",
+  /** Beam's SplittableParDoComponents: the phases a runner expands an SDF ParDo into (payload: the ParDo's). */
+  sdfPairWithRestriction: "beam:transform:sdf_pair_with_restriction:v1",
+  sdfSplitAndSize: "beam:transform:sdf_split_and_size_restrictions:v1",
+  sdfProcessSized: "beam:transform:sdf_process_sized_element_and_restrictions:v1",
+  sdfTruncateSized: "beam:transform:sdf_truncate_sized_restrictions:v1",
   precombine: "beam:transform:combine_per_key_precombine:v1",
   mergeAccumulators: "beam:transform:combine_per_key_merge_accumulators:v1",
   extractOutputs: "beam:transform:combine_per_key_extract_outputs:v1",

@@ -28,6 +28,8 @@ import { descriptorStep } from "./descriptor_steps";
 import type { StateChannel } from "./state_channel";
 import type { UserStateCache } from "./user_state_cache";
 import { InternalError } from "../../lib/model/errors";
+import type { SplittableHost, SplittableResidual } from "../executor/splittable_operator";
+import { residualRoot } from "./splittable";
 
 /** What a processor needs from its harness. */
 export interface BundleServices {
@@ -67,6 +69,10 @@ export class BundleProcessor {
   private readonly sinks = new Map<string, Operator>();
   /** PCollections the runner sends in (outputs of data sources). */
   private readonly sourceOutputs = new Set<string>();
+  /** Self-checkpoints of splittable DoFns in the running bundle (ProcessBundleResponse.residual_roots). */
+  private residuals: fnapi.DelayedBundleApplication[] = [];
+  /** Bundle finalization callbacks registered in the running bundle. */
+  private finalizers: (() => Promise<void>)[] = [];
 
   constructor(
     readonly descriptor: fnapi.ProcessBundleDescriptor,
@@ -91,7 +97,7 @@ export class BundleProcessor {
       const out = Object.values(t.outputs)[0]!;
       // The source counts its output and measures sizes from the bytes it reads (no counting receiver in front).
       this.sourceOutputs.add(out);
-      const source = DataSource.fromTransform(id, t, (cid) => this.coder(cid), builder.receiverOf(out), this.statsOf(out));
+      const source = DataSource.fromTransform(id, t, (cid) => this.coder(cid), builder.receiverOf(out), this.statsOf(out), out);
       source.slot = phaseSlot(this.slotOf(id), "process");
       this.sources.push(source);
     }
@@ -163,8 +169,41 @@ export class BundleProcessor {
         return backends;
       },
       placed: (step, op) => this.placed(step, op),
+      splittable: (step) => this.splittableHost(step),
       observer: this.observer(),
     };
+  }
+
+  /**
+   * Where an SDF's process phase puts its residuals: encoded with the wire coder the runner sends
+   * the phase's input with (Prism makes the phase the root of its stage, read from a data source),
+   * as Beam's BundleApplication wants them.
+   */
+  private splittableHost(step: Step): SplittableHost {
+    const t = this.descriptor.transforms[step.id]!;
+    const input = step.inputs[0]!;
+    const inputId = Object.entries(t.inputs).find(([, pc]) => pc === input)![0];
+    const outputIds = Object.keys(t.outputs);
+    return {
+      residual: (r: SplittableResidual) => {
+        const source = this.sources.find((s) => s.output === input);
+        if (source === undefined) throw new Error(`${step.name}: the splittable DoFn's process phase (transform ${step.id}) does not read from a data source, so its residuals cannot be encoded as the runner reads them`);
+        this.residuals.push(residualRoot(step.id, inputId, encodeToBytes(source.coder, r.element, "nested"), outputIds, r));
+      },
+      afterBundleCommit: (cb) => void this.finalizers.push(cb),
+    };
+  }
+
+  /** The residuals of the bundle that just ran. */
+  residualRoots(): fnapi.DelayedBundleApplication[] {
+    return this.residuals;
+  }
+
+  /** The finalization callbacks of the bundle that just ran (handed over: the processor forgets them). */
+  takeFinalizers(): (() => Promise<void>)[] {
+    const f = this.finalizers;
+    this.finalizers = [];
+    return f;
   }
 
   /** A data sink: elements leave the stage for the runner (honouring the data channel's back-pressure). */
@@ -273,6 +312,8 @@ export class BundleProcessor {
     for (const st of this.stats.values()) st.reset();
     for (const slot of this.slots.values()) for (const phase of ["start", "process", "finish"] as const) sampler.reset(phaseSlot(slot, phase));
     for (const s of this.sources) s.reset();
+    this.residuals = [];
+    this.finalizers = [];
     for (let i = 0; i < this.operators.length; i++) await timed(phaseSlot(this.operatorSlots[i]!, "start"), () => this.operators[i]!.startBundle());
     for (const t of this.timerInputs) t.reset();
     await readInputs((url) => this.services.dataChannel(url), instructionId, this.sources, this.timerInputs);

@@ -92,12 +92,14 @@ export class DataSource {
     readonly next: Receiver,
     /** Count and sizes of the output PCollection (sizes are the exact encoded sizes read). */
     readonly stats: PCollectionStats,
+    /** The PCollection it outputs. */
+    readonly output = "",
   ) {}
 
   /** The source of a `beam:runner:source:v1` transform, its output wired to `next`. */
-  static fromTransform(transformId: string, t: fnapi.ProcessBundleDescriptor["transforms"][string], coder: (id: string) => Coder<unknown>, next: Receiver, stats: PCollectionStats): DataSource {
+  static fromTransform(transformId: string, t: fnapi.ProcessBundleDescriptor["transforms"][string], coder: (id: string) => Coder<unknown>, next: Receiver, stats: PCollectionStats, output = ""): DataSource {
     const port = fnApi.RemoteGrpcPort.fromBinary(t.spec!.payload);
-    return new DataSource(transformId, coder(port.coderId), port.apiServiceDescriptor?.url ?? "", next, stats);
+    return new DataSource(transformId, coder(port.coderId), port.apiServiceDescriptor?.url ?? "", next, stats, output);
   }
 
   reset(): void {

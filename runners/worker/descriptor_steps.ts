@@ -13,6 +13,8 @@ import { rapi, runnerApi } from "../portable/protos";
 import { decodeReference } from "../portable/translate";
 import { URNS } from "../portable/urns";
 import { windowFnFromSpec, windowMappingFnFromSpec } from "./window_ops";
+import { splittableOfComposite } from "../../lib/model/splittable";
+import type { SplittablePhase } from "../executor/splittable_operator";
 
 /** What reading the descriptor's transforms needs. */
 export interface DescriptorStepView {
@@ -43,6 +45,14 @@ function windowFnOf(pipeline: Pipeline, t: rapi.PTransform): WindowFn {
   return windowFnFromSpec(runnerApi.WindowIntoPayload.fromBinary(t.spec!.payload).windowFn, `WindowInto '${t.uniqueName}' (not in the rebuilt pipeline)`);
 }
 
+/** The SDF phases, by URN (Beam's SplittableParDoComponents). */
+const SDF_PHASES: Readonly<Record<string, SplittablePhase>> = {
+  [URNS.sdfPairWithRestriction]: "pair",
+  [URNS.sdfSplitAndSize]: "split_and_size",
+  [URNS.sdfTruncateSized]: "truncate",
+  [URNS.sdfProcessSized]: "process",
+};
+
 /** The step a descriptor transform runs: the DoFn or CombineFn found by name in the rebuilt pipeline, or a primitive from its payload. */
 export function descriptorStep(view: DescriptorStepView, id: string, t: rapi.PTransform): Step {
   const urn = t.spec?.urn ?? "";
@@ -71,6 +81,18 @@ export function descriptorStep(view: DescriptorStepView, id: string, t: rapi.PTr
     const kvCoder = view.elementCoder(Object.values(t.inputs)[0]!);
     const timestampCombiner = node.inputs[0]?.windowing.timestampCombiner;
     return step(t.uniqueName, { kind: "precombine", combineFn: composite.combineFn, keyCoder: kvCoder.components[0] ?? kvCoder, ...(timestampCombiner !== undefined ? { timestampCombiner } : {}) });
+  }
+  if (urn in SDF_PHASES) {
+    // The runner names the phases itself (Prism: e<id>_pwr ...): the DoFn reference in the payload names the transform.
+    const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);
+    if (payload.doFn?.urn !== URNS.dofnByName) throw new Error(`Splittable ParDo '${t.uniqueName}' has DoFn URN '${payload.doFn?.urn}', which this SDK does not run`);
+    const ref = decodeReference(payload.doFn.payload);
+    const fn = splittableOfComposite(transformNamed(view.pipeline(ref.fingerprint), ref.transform));
+    if (fn === undefined) throw new Error(`'${ref.transform}' has no splittable DoFn in the rebuilt pipeline (the runner sent ${urn} for transform ${t.uniqueName || id})`);
+    const inputs = Object.entries(t.inputs)
+      .filter(([local]) => !(local in payload.sideInputs))
+      .map(([, pc]) => pc);
+    return step(ref.transform, { kind: "splittable", phase: SDF_PHASES[urn]!, fn }, inputs);
   }
   if (urn === URNS.pardo) {
     const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);

@@ -20,6 +20,7 @@ import { forwardConsole, LogForwarder, Severity } from "./logging";
 import { ShortIds } from "./monitoring";
 import { checkFingerprint } from "./program_loader";
 import { StateChannel } from "./state_channel";
+import { PendingFinalizations } from "./splittable";
 
 export interface HarnessOptions {
   readonly workerId: string;
@@ -33,6 +34,9 @@ export interface HarnessOptions {
   readonly connectTimeoutMs?: number;
 }
 
+/** How long stop() waits for bundles still running. */
+const RUNNING_BUNDLE_GRACE_MS = 5_000;
+
 /** How the control stream ended: normally, or with the reason it failed. */
 type Ending = { readonly error?: Error };
 
@@ -44,10 +48,13 @@ export class FnHarness implements BundleServices {
   private readonly descriptors = new Map<string, fnapi.ProcessBundleDescriptor>();
   private readonly idle = new Map<string, BundleProcessor[]>();
   private readonly active = new Map<string, BundleProcessor>();
+  /** The bundles being processed, by instruction id (stop() waits for them). */
+  private readonly running = new Map<string, Promise<unknown>>();
   private readonly data = new Map<string, DataChannel>();
   private readonly state = new Map<string, StateChannel>();
   private readonly userStateCaches = new Map<string, UserStateCache>();
   private readonly shortIds = new ShortIds();
+  private readonly finalizations = new PendingFinalizations();
   private readonly logger: LogForwarder | undefined;
   private built: Pipeline | undefined;
   private loading: Promise<Pipeline> | undefined;
@@ -136,8 +143,17 @@ export class FnHarness implements BundleServices {
         case "register":
           for (const d of r.register.processBundleDescriptor) this.descriptors.set(d.id, d);
           return this.respond(id, { oneofKind: "register", register: {} });
-        case "processBundle":
-          return this.respond(id, { oneofKind: "processBundle", processBundle: await this.processBundle(id, r.processBundle) });
+        case "processBundle": {
+          // A stopping harness starts no bundle (it would outlive stop()).
+          if (this.stopping) return this.respond(id, { oneofKind: undefined }, `SDK harness ${this.options.workerId} is stopping; bundle ${id} was not started`);
+          const bundle = this.processBundle(id, r.processBundle);
+          this.running.set(id, bundle);
+          try {
+            return this.respond(id, { oneofKind: "processBundle", processBundle: await bundle });
+          } finally {
+            this.running.delete(id);
+          }
+        }
         case "processBundleProgress": {
           const p = this.active.get(r.processBundleProgress.instructionId);
           const infos = p?.monitoring() ?? [];
@@ -156,6 +172,7 @@ export class FnHarness implements BundleServices {
           });
         }
         case "finalizeBundle":
+          await this.finalizations.finalize(r.finalizeBundle.instructionId);
           return this.respond(id, { oneofKind: "finalizeBundle", finalizeBundle: {} });
         case "monitoringInfos":
           return this.respond(id, { oneofKind: "monitoringInfos", monitoringInfos: { monitoringInfo: this.shortIds.metadata(r.monitoringInfos.monitoringInfoId) } });
@@ -208,13 +225,25 @@ export class FnHarness implements BundleServices {
     }
     const infos = processor.monitoring();
     const descriptor = processor.descriptor;
-    this.idle.set(descriptor.id, [...(this.idle.get(descriptor.id) ?? []), processor]);
-    return { residualRoots: [], monitoringInfos: infos, monitoringData: this.shortIds.encode(infos), requiresFinalization: false };
+    const residualRoots = processor.residualRoots();
+    const finalizers = processor.takeFinalizers();
+    this.finalizations.add(instructionId, finalizers);
+    // A bundle that ends while the harness stops is not pooled: its processor is torn down (a
+    // reader it holds closes, handing back what no finalization will acknowledge now).
+    if (this.stopping) await processor.teardown();
+    else this.idle.set(descriptor.id, [...(this.idle.get(descriptor.id) ?? []), processor]);
+    return { residualRoots, monitoringInfos: infos, monitoringData: this.shortIds.encode(infos), requiresFinalization: finalizers.length > 0 };
   }
 
   /** Tears down pooled processors and closes every channel. */
   async stop(): Promise<void> {
     this.stopping = true;
+    // Bundles still running (a splittable read polls for up to a second) end first, so no
+    // processor is left working, or holding resources, after stop(); one stuck (waiting for input
+    // from a runner that is gone) is not waited for longer than RUNNING_BUNDLE_GRACE_MS.
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.running.values()]), new Promise((r) => (grace = setTimeout(r, RUNNING_BUNDLE_GRACE_MS)))]);
+    clearTimeout(grace);
     for (const list of this.idle.values()) for (const p of list) await p.teardown();
     this.idle.clear();
     this.stream?.end();

@@ -19,6 +19,8 @@ export type PipelineSource = (request: fnapi.StartWorkerRequest) => Promise<{ re
 
 export class WorkerPoolServer {
   private readonly workers = new Map<string, FnHarness>();
+  /** Harnesses stopping (their runner ended the control stream, or asked): stop() waits for them. */
+  private readonly stopping = new Set<Promise<void>>();
 
   private constructor(
     private readonly server: grpc.Server,
@@ -41,7 +43,7 @@ export class WorkerPoolServer {
             StopWorker: (call: grpc.ServerUnaryCall<fnapi.StopWorkerRequest, fnapi.StopWorkerResponse>, cb: grpc.sendUnaryData<fnapi.StopWorkerResponse>) => {
               const h = self!.workers.get(call.request.workerId);
               self!.workers.delete(call.request.workerId);
-              void (h?.stop() ?? Promise.resolve()).then(() => cb(null, { error: "" }));
+              void (h !== undefined ? self!.stopHarness(h) : Promise.resolve()).then(() => cb(null, { error: "" }));
             },
           },
         },
@@ -61,7 +63,7 @@ export class WorkerPoolServer {
     const finished = (): void => {
       if (this.workers.get(req.workerId) === harness) {
         this.workers.delete(req.workerId);
-        void harness.stop();
+        void this.stopHarness(harness);
       }
     };
     harness.done().then(finished, (e: unknown) => {
@@ -70,9 +72,17 @@ export class WorkerPoolServer {
     });
   }
 
+  /** Stops a harness (after its running bundles), tracked until it has stopped. */
+  private stopHarness(h: FnHarness): Promise<void> {
+    const p = h.stop().finally(() => this.stopping.delete(p));
+    this.stopping.add(p);
+    return p;
+  }
+
   async stop(): Promise<void> {
     for (const h of this.workers.values()) await h.stop();
     this.workers.clear();
+    await Promise.allSettled([...this.stopping]);
     await stopServer(this.server);
   }
 }

@@ -78,6 +78,38 @@ function lift(c: rapi.Components, id: string, leaves: string[]): void {
   step("Extract", URNS.extractOutputs, merged, output, t.environmentId);
 }
 
+/**
+ * A splittable ParDo (restriction_coder_id set) → pair with restriction → split and size →
+ * process sized elements and restrictions, as Prism expands it (handlepardo.go): the phases carry
+ * the ParDo's payload, new coders KV(element, restriction) and KV(that, double), and the process
+ * phase starts a stage of its own (so its residuals come back to its data source).
+ */
+function expandSplittable(c: rapi.Components, id: string, leaves: string[], roots: Set<string>): void {
+  const t = c.transforms[id]!;
+  const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);
+  const [inputLocal, input] = Object.entries(t.inputs).find(([local]) => !(local in payload.sideInputs))!;
+  const inPc = c.pcollections[input]!;
+  const kvER = addCoder(c, `${id}_kv_ele_rest`, "beam:coder:kv:v1", [inPc.coderId, payload.restrictionCoderId]);
+  const size = addCoder(c, `${id}_size`, "beam:coder:double:v1", []);
+  const kvERS = addCoder(c, `${id}_kv_ele_rest_size`, "beam:coder:kv:v1", [kvER, size]);
+  const pc = (suffix: string, coderId: string): string => {
+    const pid = `${id}_${suffix}`;
+    c.pcollections[pid] = { ...inPc, uniqueName: pid, coderId, displayData: [] };
+    return pid;
+  };
+  const pwr = pc("pwr", kvER);
+  const sized = pc("splitnsized", kvERS);
+  const phase = (suffix: string, urn: string, from: string, outputs: Record<string, string>): void => {
+    const tid = `e${id}_${suffix}`;
+    c.transforms[tid] = runnerApi.PTransform.create({ uniqueName: tid, spec: { urn, payload: t.spec!.payload }, inputs: { ...t.inputs, [inputLocal]: from }, outputs, environmentId: t.environmentId });
+    leaves.push(tid);
+  };
+  phase("pwr", URNS.sdfPairWithRestriction, input, { i0: pwr });
+  phase("splitnsize", URNS.sdfSplitAndSize, pwr, { i0: sized });
+  phase("processandsplit", URNS.sdfProcessSized, sized, t.outputs);
+  roots.add(`e${id}_processandsplit`);
+}
+
 /** Planning choices: `liftCombines: false` and `expandReshuffle: true` run those composites' subtransforms (as runners without them do). */
 export interface PlanOptions {
   readonly liftCombines?: boolean;
@@ -90,9 +122,12 @@ export interface PlanOptions {
 export function plan(proto: rapi.Pipeline, dataUrl: string, options: PlanOptions = {}): Plan {
   const c = clone(proto);
   const leaves: string[] = [];
+  /** Transforms that start a stage (an SDF's process phase). */
+  const roots = new Set<string>();
   const visit = (id: string): void => {
     const t = c.transforms[id]!;
     if (t.spec?.urn === URNS.combinePerKey && options.liftCombines !== false) return lift(c, id, leaves);
+    if (t.spec?.urn === URNS.pardo && runnerApi.ParDoPayload.fromBinary(t.spec.payload).restrictionCoderId !== "") return expandSplittable(c, id, leaves, roots);
     if (t.subtransforms.length === 0 || (t.spec?.urn === URNS.reshuffle && options.expandReshuffle !== true)) leaves.push(id);
     else t.subtransforms.forEach(visit);
   };
@@ -100,7 +135,7 @@ export function plan(proto: rapi.Pipeline, dataUrl: string, options: PlanOptions
 
   const sideLocals = (id: string): Set<string> => {
     const t = c.transforms[id]!;
-    return t.spec?.urn === URNS.pardo ? new Set(Object.keys(runnerApi.ParDoPayload.fromBinary(t.spec.payload).sideInputs)) : new Set();
+    return t.spec?.urn === URNS.pardo || t.spec?.urn === URNS.sdfPairWithRestriction || t.spec?.urn === URNS.sdfSplitAndSize || t.spec?.urn === URNS.sdfProcessSized ? new Set(Object.keys(runnerApi.ParDoPayload.fromBinary(t.spec.payload).sideInputs)) : new Set();
   };
   /** A stateful ParDo starts its own stage: runners key its input (and address state) first. */
   const isStateful = (id: string): boolean => {
@@ -133,7 +168,7 @@ export function plan(proto: rapi.Pipeline, dataUrl: string, options: PlanOptions
   for (const id of leaves.filter(isSdk)) {
     const input = mainInput(id)!;
     const breaksForSideInputs = sideLocals(id).size > 0 && options.fuseSideInputConsumers !== true;
-    if (breaksForSideInputs || isStateful(id) || options.breakAt?.has(c.transforms[id]!.uniqueName) === true) continue;
+    if (breaksForSideInputs || isStateful(id) || roots.has(id) || options.breakAt?.has(c.transforms[id]!.uniqueName) === true) continue;
     const p = producer.get(input);
     if (p !== undefined && isSdk(p)) union(id, p);
     const first = firstConsumer.get(input);

@@ -10,7 +10,7 @@
  * Without the variable, the runner's tests are skipped (CI has neither runner).
  */
 import { strict as assert } from "node:assert";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -30,6 +30,7 @@ import { sideInputsProgram } from "../worker/programs";
 import { SIDE_INPUT_KEYS_EXPECTED, sideInputKeysProgram } from "./side_input_key_programs";
 import { USER_STATE_EXPECTED, userStateProgram } from "./state_programs";
 import { TIMER_ORDER_EXPECTED, timerOrderProgram } from "./timer_programs";
+import { startRunner, stopRunner } from "./real_runner_launch";
 
 interface RealRunner {
   readonly name: string;
@@ -69,43 +70,6 @@ const RUNNERS: readonly RealRunner[] = [
     noSideInputAfterTimers: "its FnApiRunner repeats a timer stage's earlier outputs in side inputs read from it",
   },
 ];
-
-/** Starts a launcher on a free port; resolves with its endpoint once it prints the ready line. */
-function startRunner(launcher: string, ready: RegExp, log: string[]): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(launcher, ["0"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, METADATA_SERVER_DETECTION: "none" } });
-  child.stderr!.on("data", (b: Buffer) => {
-    log.push(b.toString());
-    if (log.length > 200) log.splice(0, log.length - 200);
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => fail(new Error(`${launcher} printed no ready line within 60 s`)), 60_000);
-    const fail = (e: Error): void => {
-      clearTimeout(timer);
-      child.kill("SIGTERM");
-      reject(new Error(`${e.message}\n${log.join("").slice(-2000)}`));
-    };
-    child.stdout!.on("data", (b: Buffer) => {
-      out += b.toString();
-      const m = ready.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve({ child, endpoint: m[1]! });
-      }
-    });
-    child.once("error", fail);
-    child.once("exit", (code) => fail(new Error(`${launcher} exited with ${code} before it was ready`)));
-  });
-}
-
-function stopRunner(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.removeAllListeners("exit");
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-  });
-}
 
 for (const runner of RUNNERS) {
   describe(`On a real Beam runner: ${runner.name} (LOOPBACK)`, function () {

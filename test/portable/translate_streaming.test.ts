@@ -249,6 +249,33 @@ describe("portable translation: streaming", () => {
     assert.ok(!Object.values(proto.components!.transforms).some((t) => t.uniqueName.startsWith("Events/Read/")), "the in-process source is not sent");
   });
 
+  it("for portable runners (splittableReads), translates an unbounded ReadFromPubSub to Impulse → a splittable ParDo requesting finalization", () => {
+    const p = Pipeline.create();
+    p.apply("Events", ReadFromPubSub.from({ subscription: "projects/proj/subscriptions/sub" })).map("Len", (b: Uint8Array) => b.length);
+    const { proto } = translatePipeline(p, dockerEnvironment(), { splittableReads: true });
+    checkResolves(proto);
+    const c = proto.components!;
+    const [, composite] = byName(proto, "Events/Read");
+    assert.equal(composite.spec, undefined, "a plain composite: Prism and Flink expand it");
+    assert.deepEqual(composite.subtransforms.map((id) => c.transforms[id]!.uniqueName), ["Events/Read/Impulse", "Events/Read/Read"]);
+    const [, impulse] = byName(proto, "Events/Read/Impulse");
+    assert.equal(impulse.spec!.urn, URNS.impulse);
+    const [, read] = byName(proto, "Events/Read/Read");
+    assert.equal(read.spec!.urn, URNS.pardo);
+    assert.equal(read.environmentId, "beamline");
+    assert.equal(read.inputs["main"], impulse.outputs["out"]);
+    assert.equal(read.outputs["main"], composite.outputs["main"]);
+    const payload = runnerApi.ParDoPayload.fromBinary(read.spec!.payload);
+    assert.equal(decodeReference(payload.doFn!.payload).transform, "Events/Read", "the worker builds the SDF from the composite");
+    assert.equal(coderUrns(c, payload.restrictionCoderId), "string_utf8");
+    assert.equal(payload.requestsFinalization, true);
+    assert.deepEqual(proto.requirements, [URNS.requirementFinalization, URNS.requirementSplittable]);
+    assert.equal(c.pcollections[read.outputs["main"]!]!.isBounded, runnerApi.IsBounded_Enum.UNBOUNDED);
+    assert.equal(coderUrns(c, c.pcollections[read.outputs["main"]!]!.coderId), "bytes");
+    assert.ok(!Object.values(c.transforms).some((t) => t.spec?.urn === URNS.pubsubRead), "no runner-native read");
+    assert.ok(!Object.values(c.transforms).some((t) => t.uniqueName.startsWith("Events/Read/ReadUnbounded")), "the in-process source is not sent");
+  });
+
   it("fails on ReadUnbounded, naming the transform and what to use instead", () => {
     const p = Pipeline.create();
     p.apply("LiveEvents", ReadUnbounded.from<string>({ read: async () => undefined }));

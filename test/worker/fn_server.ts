@@ -48,6 +48,8 @@ export interface BundleTimers {
 }
 
 export interface BundleResult {
+  /** The bundle's instruction id (for FinalizeBundleRequest). */
+  readonly instructionId: string;
   readonly response: fnapi.ProcessBundleResponse;
   /** Bytes received per sink transform id. */
   readonly outputs: Map<string, Buffer>;
@@ -332,7 +334,7 @@ export class FnApiServer {
     const meta = await this.instruct({ oneofKind: "monitoringInfos", monitoringInfos: { monitoringInfoId: Object.keys(pb.monitoringData) } });
     const known = meta.response.oneofKind === "monitoringInfos" ? meta.response.monitoringInfos.monitoringInfo : {};
     const metrics = Object.entries(pb.monitoringData).map(([id, payload]) => ({ ...known[id]!, payload }));
-    return { response: pb, outputs, timers: timerBytes, metrics };
+    return { instructionId, response: pb, outputs, timers: timerBytes, metrics };
   }
 
   /**

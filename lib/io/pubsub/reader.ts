@@ -37,6 +37,8 @@ export interface PubSubReaderOptions {
   readonly ackDeadlineSeconds?: number;
   /** Topic mode: the name of the subscription to create (default `beamline-<random>`). */
   readonly subscriptionName?: string;
+  /** Topic mode: the subscription created expires after this many seconds unused (Pub/Sub's expiration policy; at least a day). */
+  readonly expireAfterIdleSeconds?: number;
   /** Keep pulled messages leased after close() instead of nacking them (the bounded read hands them to a later commit). */
   readonly keepLeasesOnClose?: boolean;
   /**
@@ -161,7 +163,8 @@ export class PubSubReader<T = Uint8Array> {
     const name = `projects/${projectId}/subscriptions/${options.subscriptionName ?? `beamline-${randomUUID()}`}`;
     const deadline = Math.min(Math.max(options.ackDeadlineSeconds ?? DEFAULT_LEASE_SECONDS, 10), 600);
     try {
-      await rpc(client, "SubscriberClient", "createSubscription", { name, topic, ackDeadlineSeconds: deadline });
+      const expiry = options.expireAfterIdleSeconds !== undefined ? { expirationPolicy: { ttl: { seconds: options.expireAfterIdleSeconds } } } : {};
+      await rpc(client, "SubscriberClient", "createSubscription", { name, topic, ackDeadlineSeconds: deadline, ...expiry });
     } catch (err) {
       if (classify(err) === "alreadyExists") return new PubSubReader<T>(client, name, true, options, deadline);
       if (classify(err) === "notFound") throw topicError("read from", topic, err);

@@ -19,7 +19,8 @@
  * back (the subscription's ack deadline, 10 s by default), so they are not late.
  *
  * The step is Beam's pubsub_read composite: runners that read Pub/Sub themselves (Dataflow)
- * replace it with their native read, configured by the spec on the node. Either way it produces
+ * replace it with their native read, configured by the spec on the node; other portable runners
+ * (Prism, Flink) run it as a splittable DoFn in our worker (./splittable_read). Either way it produces
  * bytes: the message data, or with attributes the serialized PubsubMessage proto (parsed by the
  * next SDK step).
  */
@@ -31,6 +32,8 @@ import { ReadUnbounded, type SourceOutcome, type UnboundedSource, type Unbounded
 import { encodePubsubMessage } from "./message_proto";
 import { PubSubReader, type PubSubReaderOptions } from "./reader";
 import { parsePubSubName } from "./resources";
+import { registerSplittableComposite } from "../../model/splittable";
+import { pubsubSplittableRead } from "./splittable_read";
 
 /** URN of Beam's Pub/Sub read composite (runner-native on Dataflow). */
 export const PUBSUB_READ_URN = "beam:transform:pubsub_read:v1";
@@ -197,3 +200,6 @@ export function pubSubSource(options: PubSubReaderOptions): UnboundedSource<Uint
     },
   };
 }
+
+// On portable runners other than Dataflow the read runs as a splittable DoFn in our worker.
+registerSplittableComposite(PUBSUB_READ_URN, pubsubSplittableRead);

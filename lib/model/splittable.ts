@@ -1,0 +1,125 @@
+/**
+ * Splittable DoFns (SDFs), internal for now: the typed mechanism the Fn API worker runs for
+ * Beam's SplittableParDoComponents (pair with restriction, split and size, process sized
+ * elements and restrictions, truncate on drain). There is no user-facing SDF API yet; SDK
+ * transforms provide SDFs for their composites (registerSplittableComposite), as Pub/Sub reads do
+ * on portable runners.
+ *
+ * The model follows Beam's (Beam programming guide §12 "Splittable DoFns"):
+ * - an element is paired with an initial restriction, which may be split into several, each with
+ *   a size estimate (the runner balances work with it);
+ * - processing claims positions of the restriction through its tracker and outputs elements; it
+ *   returns a ProcessContinuation: stop (the restriction is done) or resume after a delay, in
+ *   which case the runner gets the rest of the restriction back as a residual (a self-checkpoint)
+ *   and schedules it again;
+ * - the output watermark is what the SDF reports to its watermark estimator (a manual one here),
+ *   sent with the residual;
+ * - bundle finalization: callbacks run once the runner has durably committed the bundle's output.
+ */
+import type { Coder } from "../coders/coder";
+import type { RuntimeContext } from "./dofn";
+import type { TransformNode } from "./pipeline";
+import type { Instant } from "./window";
+
+/** What processing an element and restriction returns (Beam's DoFn.ProcessContinuation). */
+export type ProcessContinuation = { readonly resume: false } | { readonly resume: true; readonly resumeDelayMs: number };
+
+export const ProcessContinuation = {
+  /** The restriction is done. */
+  stop: (): ProcessContinuation => ({ resume: false }),
+  /** Checkpoint: the rest of the restriction is processed again after (about) `delayMs`. */
+  resume: (delayMs = 0): ProcessContinuation => ({ resume: true, resumeDelayMs: delayMs }),
+};
+
+/** A restriction split in two: what this processing keeps, and what the runner gets back. */
+export interface SplitResult<R> {
+  readonly primary: R;
+  readonly residual: R;
+}
+
+/** Claims positions of a restriction while it is processed; splits off the rest (Beam's RestrictionTracker). */
+export interface RestrictionTracker<R, P = unknown> {
+  currentRestriction(): R;
+  /** True if `position` is this processing's to do; false once the restriction ended or was split before it. */
+  tryClaim(position: P): boolean;
+  /** Keeps `fractionOfRemainder` of what is left (0: a checkpoint, nothing more claimed); undefined if it cannot split. */
+  trySplit(fractionOfRemainder: number): SplitResult<R> | undefined;
+  /** Whether the restriction is finite. */
+  isBounded(): boolean;
+}
+
+/**
+ * The tracker of a restriction with no positions and no end (a subscription, a queue): every
+ * claim succeeds until a checkpoint, which keeps nothing of the rest and hands all of it (the
+ * same restriction) back as the residual.
+ */
+export class UnboundedRestrictionTracker<R> implements RestrictionTracker<R, unknown> {
+  private checkpointed = false;
+  constructor(private readonly restriction: R) {}
+  currentRestriction(): R {
+    return this.restriction;
+  }
+  tryClaim(): boolean {
+    return !this.checkpointed;
+  }
+  trySplit(fractionOfRemainder: number): SplitResult<R> | undefined {
+    if (fractionOfRemainder !== 0 || this.checkpointed) return undefined;
+    this.checkpointed = true;
+    return { primary: this.restriction, residual: this.restriction };
+  }
+  isBounded(): boolean {
+    return false;
+  }
+}
+
+/** What processing can do besides claiming: output, report its watermark, register finalization. */
+export interface SplittableProcessContext<Out> {
+  /** Outputs `value` at event time `timestamp` (in the input element's windows). */
+  output(value: Out, timestamp: Instant): void | Promise<void>;
+  /** The manual watermark estimator: a lower bound on the timestamps of future outputs (kept monotone). */
+  updateWatermark(watermark: Instant): void;
+  /** Runs `callback` once the runner has committed this bundle's outputs (Beam's BundleFinalizer). */
+  afterBundleCommit(callback: () => Promise<void>): void;
+  readonly runtime: RuntimeContext;
+}
+
+/** A splittable DoFn over elements In, restrictions R, outputs Out. */
+export interface SplittableDoFn<In, R, Out> {
+  /** Encodes restrictions for the runner (a standard coder lets any runner read them). */
+  readonly restrictionCoder: Coder<R>;
+  /** Whether process registers bundle finalization callbacks (the ParDo then requests finalization). */
+  readonly requestsFinalization: boolean;
+  setup?(runtime: RuntimeContext): void | Promise<void>;
+  teardown?(): void | Promise<void>;
+  initialRestriction(element: In, runtime: RuntimeContext): R;
+  /** The restrictions to process in place of `restriction` (default: itself). */
+  splitRestriction?(element: In, restriction: R): readonly R[];
+  /** A size estimate of the work in `restriction` (default 1). */
+  restrictionSize?(element: In, restriction: R): number;
+  /** The finite part of `restriction` to process when the pipeline drains; undefined: nothing (default for unbounded ones). */
+  truncateRestriction?(element: In, restriction: R): R | undefined;
+  newTracker(restriction: R): RestrictionTracker<R>;
+  process(element: In, tracker: RestrictionTracker<R>, ctx: SplittableProcessContext<Out>): Promise<ProcessContinuation>;
+}
+
+/** Builds the SDF that runs a composite on runners that execute it as a splittable ParDo. */
+export type SplittableCompositeFactory = (node: TransformNode) => SplittableDoFn<unknown, unknown, unknown>;
+
+const compositeFactories = new Map<string, SplittableCompositeFactory>();
+
+/** Declares that composites with this URN run as an SDF (by the factory) on portable runners. */
+export function registerSplittableComposite(urn: string, factory: SplittableCompositeFactory): void {
+  compositeFactories.set(urn, factory);
+}
+
+/** Whether composites with this URN can run as an SDF. */
+export function hasSplittableComposite(urn: string | undefined): boolean {
+  return urn !== undefined && compositeFactories.has(urn);
+}
+
+/** The SDF of a composite node, or undefined if its URN has none. */
+export function splittableOfComposite(node: TransformNode): SplittableDoFn<unknown, unknown, unknown> | undefined {
+  const urn = node.composite?.urn;
+  const factory = urn !== undefined ? compositeFactories.get(urn) : undefined;
+  return factory?.(node);
+}

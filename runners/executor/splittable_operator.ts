@@ -1,0 +1,163 @@
+/**
+ * The operators of a splittable DoFn's phases (lib/model/splittable.ts), as a runner that expands
+ * an SDF ParDo into Beam's SplittableParDoComponents asks an SDK to run them:
+ *
+ * - pair with restriction: element → KV(element, initial restriction);
+ * - split and size: KV(element, restriction) → KV(KV(element, part), size) per part;
+ * - truncate (drain): KV(KV(element, restriction), size) → the same with the finite part, or nothing;
+ * - process: KV(KV(element, restriction), size) → the DoFn's outputs. When processing returns
+ *   "resume", the tracker is checkpointed and the rest of the restriction goes to the host as a
+ *   residual (same element, windows and timestamp as the input), with the watermark the DoFn
+ *   reported and the delay it asked for; finalization callbacks go to the host too.
+ */
+import type { RuntimeContext } from "../../lib/model/dofn";
+import type { SplittableDoFn } from "../../lib/model/splittable";
+import { type ElementMeta, type Instant, type KV, kv, MIN_TIMESTAMP, type WindowedValue } from "../../lib/model/window";
+import { BasicOperator, wrapUserError } from "./operator";
+import type { MaybePromise, Receiver } from "./receiver";
+
+/** The phases of an SDF a runner asks for. */
+export type SplittablePhase = "pair" | "split_and_size" | "truncate" | "process";
+
+/** A self-checkpoint of the process phase: what the runner schedules again. */
+export interface SplittableResidual {
+  /** The input element with the rest of the restriction (KV(KV(element, restriction), size)), windowed as the input. */
+  readonly element: WindowedValue<unknown>;
+  /** Lower bound on the timestamps of what processing it will output (the DoFn's watermark estimate). */
+  readonly outputWatermark: Instant;
+  readonly delayMs: number;
+}
+
+/** Where the process phase hands residuals and finalization callbacks (the bundle's driver). */
+export interface SplittableHost {
+  residual(r: SplittableResidual): void;
+  afterBundleCommit(callback: () => Promise<void>): void;
+}
+
+type AnySdf = SplittableDoFn<unknown, unknown, unknown>;
+
+abstract class SplittableOperator extends BasicOperator {
+  constructor(
+    readonly transformName: string,
+    protected readonly fn: AnySdf,
+    protected readonly next: Receiver,
+    protected readonly runtime: RuntimeContext,
+  ) {
+    super();
+  }
+
+  override async setup(): Promise<void> {
+    try {
+      await this.fn.setup?.(this.runtime);
+    } catch (e) {
+      throw wrapUserError(this.transformName, "setup", e);
+    }
+  }
+
+  override async teardown(): Promise<void> {
+    try {
+      await this.fn.teardown?.();
+    } catch (e) {
+      throw wrapUserError(this.transformName, "teardown", e);
+    }
+  }
+
+  protected sized(element: unknown, restriction: unknown): KV<KV<unknown, unknown>, number> {
+    return kv(kv(element, restriction), this.fn.restrictionSize?.(element, restriction) ?? 1);
+  }
+}
+
+class PairWithRestriction extends SplittableOperator {
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    let out: KV<unknown, unknown>;
+    try {
+      out = kv(value, this.fn.initialRestriction(value, this.runtime));
+    } catch (e) {
+      throw wrapUserError(this.transformName, "process", e, value);
+    }
+    return this.next.receive(out, meta);
+  }
+}
+
+class SplitAndSize extends SplittableOperator {
+  async receive(value: unknown, meta: ElementMeta): Promise<void> {
+    const { key: element, value: restriction } = value as KV<unknown, unknown>;
+    let parts: KV<KV<unknown, unknown>, number>[];
+    try {
+      parts = (this.fn.splitRestriction?.(element, restriction) ?? [restriction]).map((r) => this.sized(element, r));
+    } catch (e) {
+      throw wrapUserError(this.transformName, "process", e, element);
+    }
+    for (const part of parts) await this.next.receive(part, meta);
+  }
+}
+
+class Truncate extends SplittableOperator {
+  receive(value: unknown, meta: ElementMeta): MaybePromise {
+    const { key: element, value: restriction } = (value as KV<KV<unknown, unknown>, number>).key;
+    let truncated: unknown;
+    try {
+      truncated = this.fn.truncateRestriction?.(element, restriction);
+    } catch (e) {
+      throw wrapUserError(this.transformName, "process", e, element);
+    }
+    return truncated === undefined ? undefined : this.next.receive(this.sized(element, truncated), meta);
+  }
+}
+
+class ProcessSized extends SplittableOperator {
+  constructor(
+    transformName: string,
+    fn: AnySdf,
+    next: Receiver,
+    runtime: RuntimeContext,
+    private readonly host: SplittableHost,
+  ) {
+    super(transformName, fn, next, runtime);
+  }
+
+  async receive(value: unknown, meta: ElementMeta): Promise<void> {
+    const { key: element, value: restriction } = (value as KV<KV<unknown, unknown>, number>).key;
+    const tracker = this.fn.newTracker(restriction);
+    let watermark: Instant = MIN_TIMESTAMP;
+    const finalizers: (() => Promise<void>)[] = [];
+    const ctx = {
+      output: (v: unknown, timestamp: Instant): MaybePromise => this.next.receive(v, { timestamp, windows: meta.windows, pane: meta.pane }),
+      updateWatermark: (w: Instant): void => {
+        if (w > watermark) watermark = w;
+      },
+      afterBundleCommit: (cb: () => Promise<void>): void => void finalizers.push(cb),
+      runtime: this.runtime,
+    };
+    let continuation;
+    try {
+      continuation = await this.fn.process(element, tracker, ctx);
+    } catch (e) {
+      throw wrapUserError(this.transformName, "process", e, element);
+    }
+    for (const cb of finalizers) this.host.afterBundleCommit(cb);
+    if (!continuation.resume) return;
+    const split = tracker.trySplit(0);
+    if (split === undefined) return; // nothing left to resume
+    this.host.residual({
+      element: { value: this.sized(element, split.residual), timestamp: meta.timestamp, windows: meta.windows, pane: meta.pane },
+      outputWatermark: watermark,
+      delayMs: continuation.resumeDelayMs,
+    });
+  }
+}
+
+/** The operator of one phase of an SDF; the process phase needs the host to take residuals. */
+export function splittableOperator(name: string, phase: SplittablePhase, fn: AnySdf, next: Receiver, runtime: RuntimeContext, host: SplittableHost | undefined): BasicOperator {
+  switch (phase) {
+    case "pair":
+      return new PairWithRestriction(name, fn, next, runtime);
+    case "split_and_size":
+      return new SplitAndSize(name, fn, next, runtime);
+    case "truncate":
+      return new Truncate(name, fn, next, runtime);
+    case "process":
+      if (host === undefined) throw new Error(`${name}: this runner cannot take the residuals of a splittable DoFn (no SplittableHost)`);
+      return new ProcessSized(name, fn, next, runtime, host);
+  }
+}
