@@ -25,6 +25,7 @@ import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
 import { sideInputsProgram } from "../worker/programs";
+import { RESHUFFLE_REIFIED_EXPECTED, reshuffleReifiedProgram } from "./reshuffle_programs";
 import { SIDE_INPUT_KEYS_EXPECTED, sideInputKeysProgram } from "./side_input_key_programs";
 import { USER_STATE_EXPECTED, userStateProgram } from "./state_programs";
 import { TIMER_ORDER_EXPECTED, timerOrderProgram } from "./timer_programs";
@@ -198,6 +199,12 @@ for (const runner of RUNNERS) {
       const out = path.join(tmp, "reshuffle-metadata");
       await runRemote(reshuffleMetadataProgram.create({ output: out }, options("reshuffle-metadata")));
       assert.deepEqual(readShards(path.join(out, "meta")), RESHUFFLE_METADATA_EXPECTED);
+    });
+
+    it("Reshuffle passes reified windows (a collection with its own coder) through", async () => {
+      const out = path.join(tmp, "reshuffle-reified");
+      await runRemote(reshuffleReifiedProgram.create({ output: out }, options("reshuffle-reified")));
+      assert.deepEqual(readShards(path.join(out, "reified")), RESHUFFLE_REIFIED_EXPECTED);
     });
 
     it("Combine.globally gives its sum, the combine of nothing for an empty input, and a singleton side input", async () => {
