@@ -26,6 +26,7 @@ import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
 import { sideInputsProgram } from "../worker/programs";
 import { RESHUFFLE_REIFIED_EXPECTED, reshuffleReifiedProgram } from "./reshuffle_programs";
+import { HOT_KEY_FANOUT_EXPECTED, hotKeyFanoutProgram } from "./hot_key_fanout_programs";
 import { SIDE_INPUT_KEYS_EXPECTED, sideInputKeysProgram } from "./side_input_key_programs";
 import { USER_STATE_EXPECTED, userStateProgram } from "./state_programs";
 import { TIMER_ORDER_EXPECTED, timerOrderProgram } from "./timer_programs";
@@ -211,6 +212,12 @@ for (const runner of RUNNERS) {
       const out = path.join(tmp, "combine-globally");
       await runRemote(combineGloballyProgram.create({ output: out }, options("combine-globally")));
       for (const [file, lines] of Object.entries(COMBINE_GLOBALLY_EXPECTED)) assert.deepEqual(readShards(path.join(out, file)), lines, file);
+    });
+
+    it("Combine.perKey(fn).withHotKeyFanout gives Combine.perKey's results (means, merged sessions, reified windows)", async () => {
+      const out = path.join(tmp, "hot-key-fanout");
+      await runRemote(hotKeyFanoutProgram.create({ output: out }, options("hot-key-fanout")));
+      for (const [file, lines] of Object.entries(HOT_KEY_FANOUT_EXPECTED)) assert.deepEqual(readShards(path.join(out, file)), lines, file);
     });
 
     it("CoGroupByKey (global and windowed), WithTimestamps, Latest, KvSwap and Sample give Beam's expected output", async () => {
