@@ -10,6 +10,9 @@
  * choosing one nonce (as Beam: a bundle's values of a key still pre-combine together); those are
  * combined to accumulators, which the final combine per key merges with the inputs of cold keys
  * (fanout ≤ 1). Every step is an ordinary transform, so it runs as it is on any runner.
+ * Merging windows merge again in the final combine: in a streaming run, a part of a session that
+ * the watermark closes in the pre-combine before the session's later parts merge with it is
+ * emitted on its own (the final combine merges only the parts it holds), as in Beam.
  */
 import type { Coder } from "../coders/coder";
 import { InputOrAccum, InputOrAccumCoder } from "../coders/input_or_accum";
