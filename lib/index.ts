@@ -70,6 +70,7 @@ export {
 export type { CombineFn } from "./model/combine_fn";
 export { Combine, Combiners, Count, binaryCombineFn } from "./transforms/combine";
 export type { CombinePerKey, CombineGlobally } from "./transforms/combine";
+export type { CombinePerKeyWithHotKeyFanout, HotKeyFanout } from "./transforms/hot_key_fanout";
 export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, KvSwap, Partition } from "./transforms/util";
 export type { TimestampedValue } from "./transforms/util";
 export type { CoGbkInputs, CoGbkKey, CoGbkResult, SameKeyInputs } from "./transforms/co_group_by_key";

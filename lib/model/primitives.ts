@@ -126,7 +126,11 @@ export class Flatten<T> extends PTransform<PCollection<T>, PCollection<T>> {
       }
     }
     node.primitive = { kind: "flatten" };
-    return pipeline.createOutput<T>(node, "main", windowing, inputs.every((pc) => pc.isBounded));
+    const out = pipeline.createOutput<T>(node, "main", windowing, inputs.every((pc) => pc.isBounded));
+    // As Beam Java's Flatten: the output takes the first input's coder, so values only their own
+    // coder can encode (reified windows, values of a setCoder) flow on.
+    if (first.coder !== undefined) out.setCoder(first.coder);
+    return out;
   }
 }
 

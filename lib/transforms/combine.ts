@@ -16,6 +16,7 @@ import { Flatten, GroupByKey, Impulse } from "../model/primitives";
 import { AsIterable } from "../model/side_inputs";
 import { PTransform } from "../model/transform";
 import { KV, kv } from "../model/window";
+import { CombinePerKeyWithHotKeyFanout, type HotKeyFanout } from "./hot_key_fanout";
 
 export type { CombineFn } from "../model/combine_fn";
 
@@ -42,6 +43,17 @@ export class CombinePerKey<K, In, Acc, Out> extends PTransform<PCollection<KV<K,
     return input
       .apply("GroupByKey", GroupByKey.create())
       .map("Combine", (group: KV<K, In[]>) => kv(group.key, combineAll(fn, group.value)));
+  }
+
+  /**
+   * The same combine, with each key whose values are many spread over intermediate keys first
+   * (Beam's `withHotKeyFanout`): a key's values are pre-combined under `fanout` intermediate keys
+   * and the accumulators merged per key after, so no one worker combines all of a hot key's
+   * values. `fanout` is a number for every key or a function of the key; 1 or less means no
+   * fanout for that key. `pairs.apply(Combine.perKey(Combiners.sum()).withHotKeyFanout(10))`.
+   */
+  withHotKeyFanout<K2 extends K = K>(fanout: HotKeyFanout<K2>): CombinePerKeyWithHotKeyFanout<K2, In, Acc, Out> {
+    return new CombinePerKeyWithHotKeyFanout<K2, In, Acc, Out>(this.combineFn, fanout);
   }
 }
 

@@ -10,6 +10,8 @@ import { GroupByKey, Impulse } from "../model/primitives";
 import { PTransform } from "../model/transform";
 import { AfterCount, Repeatedly } from "../model/triggers";
 import type { CombineFn } from "../model/combine_fn";
+import { VarIntCoder } from "../coders/primitive";
+import { KVCoder } from "../coders/structural";
 import { Combine } from "./combine";
 import { Instant, KV, kv, MAX_TIMESTAMP } from "../model/window";
 
@@ -81,6 +83,10 @@ export class Reshuffle<T> extends PTransform<PCollection<T>, PCollection<T>> {
     node.composite = { urn: "beam:transform:reshuffle:v1" };
     let counter = 0;
     const keyed = input.map("AddRandomKey", (x: T) => kv((counter = (counter * 1103515245 + 12345) & 0x7fffffff) % 1024, x));
+    // As Beam Java's Reshuffle.viaRandomKey: the keyed elements are KV(varint, the input's coder),
+    // so a runner that runs the expansion (it encodes them) encodes the values as the input does;
+    // the default coder cannot stand in for one set explicitly (reified windows, class instances).
+    if (input.coder !== undefined) keyed.setCoder(new KVCoder(VarIntCoder.INSTANCE, input.coder));
     // As Beam's Reshuffle: the grouping fires for every element (its own trigger, discarding, no
     // element late), whatever the input's windowing, so it passes elements on at once and is
     // valid on unbounded input in the global window; its output gets the input's windowing back.

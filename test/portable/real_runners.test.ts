@@ -27,6 +27,8 @@ import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
 import { sideInputsProgram } from "../worker/programs";
+import { RESHUFFLE_REIFIED_EXPECTED, reshuffleReifiedProgram } from "./reshuffle_programs";
+import { HOT_KEY_FANOUT_EXPECTED, hotKeyFanoutProgram } from "./hot_key_fanout_programs";
 import { SIDE_INPUT_KEYS_EXPECTED, sideInputKeysProgram } from "./side_input_key_programs";
 import { USER_STATE_EXPECTED, userStateProgram } from "./state_programs";
 import { TIMER_ORDER_EXPECTED, timerOrderProgram } from "./timer_programs";
@@ -185,10 +187,22 @@ for (const runner of RUNNERS) {
       assert.deepEqual(readShards(path.join(out, "unique")), DEDUPLICATE_EXPECTED);
     });
 
+    it("Reshuffle passes reified windows (a collection with its own coder) through", async () => {
+      const out = path.join(tmp, "reshuffle-reified");
+      await runRemote(reshuffleReifiedProgram.create({ output: out }, options("reshuffle-reified")));
+      assert.deepEqual(readShards(path.join(out, "reified")), RESHUFFLE_REIFIED_EXPECTED);
+    });
+
     it("Combine.globally gives its sum, the combine of nothing for an empty input, and a singleton side input", async () => {
       const out = path.join(tmp, "combine-globally");
       await runRemote(combineGloballyProgram.create({ output: out }, options("combine-globally")));
       for (const [file, lines] of Object.entries(COMBINE_GLOBALLY_EXPECTED)) assert.deepEqual(readShards(path.join(out, file)), lines, file);
+    });
+
+    it("Combine.perKey(fn).withHotKeyFanout gives Combine.perKey's results (means, merged sessions, reified windows)", async () => {
+      const out = path.join(tmp, "hot-key-fanout");
+      await runRemote(hotKeyFanoutProgram.create({ output: out }, options("hot-key-fanout")));
+      for (const [file, lines] of Object.entries(HOT_KEY_FANOUT_EXPECTED)) assert.deepEqual(readShards(path.join(out, file)), lines, file);
     });
 
     it("CoGroupByKey (global and windowed), WithTimestamps, Latest, KvSwap and Sample give Beam's expected output", async () => {

@@ -18,6 +18,7 @@ import { FnApiServer } from "../worker/fn_server";
 import { readShards } from "../helpers";
 import { executePipeline } from "./mini_runner";
 import { RESHUFFLE_METADATA_EXPECTED, reshuffleMetadataProgram } from "./programs";
+import { RESHUFFLE_REIFIED_EXPECTED, reshuffleReifiedProgram } from "./reshuffle_programs";
 
 describe("portable translation: Reshuffle", function () {
   this.timeout(60_000);
@@ -73,4 +74,37 @@ describe("portable translation: Reshuffle", function () {
       await fn.stop();
     }
   });
+
+  it("keys its input under a KV coder of a varint key and the input's coder", () => {
+    const c = translatePipeline(reshuffleReifiedProgram.create({ output: tmp }), dockerEnvironment()).proto.components!;
+    const add = Object.values(c.transforms).find((t) => t.uniqueName === "Reshuffle/AddRandomKey")!;
+    const reshuffle = Object.values(c.transforms).find((t) => t.uniqueName === "Reshuffle")!;
+    const keyed = c.coders[c.pcollections[Object.values(add.outputs)[0]!]!.coderId]!;
+    assert.equal(keyed.spec!.urn, "beam:coder:kv:v1");
+    assert.equal(c.coders[keyed.componentCoderIds[0]!]!.spec!.urn, "beam:coder:varint:v1");
+    assert.equal(keyed.componentCoderIds[1], c.pcollections[Object.values(reshuffle.inputs)[0]!]!.coderId);
+    // Our own coders reach runners length-prefixed.
+    const value = c.coders[keyed.componentCoderIds[1]!]!;
+    assert.equal(c.coders[value.componentCoderIds[0]!]!.spec!.urn, "beamline:coder:value_in_single_window:v1");
+  });
+
+  for (const expand of [false, true]) {
+    it(`passes reified windows (ValueInSingleWindowCoder) through on a runner that ${expand ? "runs the expansion" : "replaces the composite"}`, async () => {
+      const direct = path.join(tmp, `reified-direct-${expand}`);
+      assert.equal(await (await reshuffleReifiedProgram.run({ output: direct }, { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+      assert.deepEqual(readShards(path.join(direct, "reified")), RESHUFFLE_REIFIED_EXPECTED);
+
+      const flags = { output: path.join(tmp, `reified-portable-${expand}`) };
+      const fn = await FnApiServer.start();
+      const harness = new FnHarness({ workerId: "w-reshuffle-reified", controlUrl: fn.url, loadPipeline: () => reshuffleReifiedProgram.create(flags), runId: "reshuffle-reified" }).start();
+      try {
+        const proto = translatePipeline(reshuffleReifiedProgram.create(flags), dockerEnvironment()).proto;
+        await executePipeline(proto, fn, () => undefined, () => false, { expandReshuffle: expand });
+        assert.deepEqual(readShards(path.join(flags.output, "reified")), RESHUFFLE_REIFIED_EXPECTED);
+      } finally {
+        await harness.stop();
+        await fn.stop();
+      }
+    });
+  }
 });

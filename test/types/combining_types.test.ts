@@ -77,4 +77,21 @@ describe("CombineValues, Top, ToDict, ToSet, GroupBy (type-level)", () => {
     };
     assert.equal(typeof typeOnly, "function");
   });
+
+  it("Combine.perKey(fn).withHotKeyFanout: the key from the input, a fanout function of that key", () => {
+    const p = Pipeline.create();
+    const pairs = p.apply("Pairs", Create.of(kv("a", 1)));
+    expectType(pairs.apply("Constant", Combine.perKey(Combiners.sum()).withHotKeyFanout(10)))<PCollection<KV<string, number>>>(true);
+    expectType(pairs.apply("Typed", Combine.perKey(Combiners.mean()).withHotKeyFanout((k: string) => (k === "a" ? 10 : 0))))<PCollection<KV<string, number>>>(true);
+    expectType(pairs.apply("Inferred", Combine.perKey(Combiners.toList<number>()).withHotKeyFanout((k) => k.length)))<PCollection<KV<string, number[]>>>(true);
+    const typeOnly = (): void => {
+      // @ts-expect-error: the fanout function takes the input's key (a string here, not a number)
+      pairs.apply("WrongKey", Combine.perKey(Combiners.sum()).withHotKeyFanout((k: number) => k));
+      // @ts-expect-error: the fanout is a number or a function, not a string
+      pairs.apply("WrongFanout", Combine.perKey(Combiners.sum()).withHotKeyFanout("3"));
+      // @ts-expect-error: the values must be the CombineFn's inputs (strings are not numbers)
+      p.apply("Words", Create.of(kv("a", "x"))).apply(Combine.perKey(Combiners.sum()).withHotKeyFanout(3));
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
 });
