@@ -57,6 +57,8 @@ export class FnHarness implements BundleServices {
   private readonly finalizations = new PendingFinalizations();
   private readonly logger: LogForwarder | undefined;
   private built: Pipeline | undefined;
+  /** Whether a processor runs the loaded pipeline's DoFns (later processors build their own). */
+  private loadedHandedOut = false;
   private loading: Promise<Pipeline> | undefined;
   private finished: Promise<Ending> | undefined;
   private stopping = false;
@@ -109,6 +111,37 @@ export class FnHarness implements BundleServices {
     if (this.built === undefined) throw new InternalError("the harness planned a bundle before loading the pipeline");
     if (fingerprint !== undefined) checkFingerprint(this.built, fingerprint);
     return this.built;
+  }
+
+  /**
+   * The pipeline whose DoFn objects a new processor runs. Beam runs a DoFn instance on one bundle
+   * at a time, and a processor is made only when every pooled one is busy (runners send bundles of
+   * one stage at once, e.g. Prism the residual of a split beside its primary): the first gets the
+   * loaded pipeline, each later one the program built again, so DoFns that keep per-bundle fields
+   * (reset in startBundle) never share them.
+   */
+  private async pipelineForProcessor(): Promise<Pipeline> {
+    const loaded = await this.loadedPipeline();
+    if (!this.loadedHandedOut) {
+      this.loadedHandedOut = true;
+      return loaded;
+    }
+    return this.options.loadPipeline();
+  }
+
+  /** This harness's services for a processor running `pipeline`'s DoFns. */
+  private servicesWith(pipeline: Pipeline): BundleServices {
+    return {
+      dataChannel: (url) => this.dataChannel(url),
+      stateChannel: (url) => this.stateChannel(url),
+      userStateCache: (transformId) => this.userStateCache(transformId),
+      pipeline: (fingerprint) => {
+        if (fingerprint !== undefined) checkFingerprint(pipeline, fingerprint);
+        return pipeline;
+      },
+      runId: this.runId,
+      log: (severity, message, transformId) => this.log(severity, message, transformId),
+    };
   }
 
   /** Loads the program once (modules load asynchronously: ES modules may await at top level). */
@@ -209,8 +242,7 @@ export class FnHarness implements BundleServices {
       const descriptor = await this.descriptor(req.processBundleDescriptorId);
       processor = this.idle.get(descriptor.id)?.pop();
       if (processor === undefined) {
-        await this.loadedPipeline();
-        processor = new BundleProcessor(descriptor, this);
+        processor = new BundleProcessor(descriptor, this.servicesWith(await this.pipelineForProcessor()));
         await processor.setup();
       }
       this.active.set(instructionId, processor);
