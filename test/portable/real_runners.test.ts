@@ -23,6 +23,7 @@ import { PortableRunner } from "../../runners/portable/portable_runner";
 import { CO_GROUP_BY_KEY_EXPECTED, coGroupByKeyProgram, COMBINE_GLOBALLY_EXPECTED, combineGloballyProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, GROUP_INTO_BATCHES_EXPECTED, GROUP_INTO_BATCHES_PARTS, groupIntoBatchesProgram, OR_FINALLY_EXPECTED, orFinallyProgram, RESHUFFLE_METADATA_EXPECTED, reshuffleMetadataProgram, reshuffleProgram, SIDE_INPUT_FANOUT_EXPECTED, sideInputFanoutProgram } from "./programs";
 import { FILEIO_EXPECTED, fileioProgram, writeFileioInput } from "./fileio_programs";
 import { DEDUPLICATE_EXPECTED, deduplicateProgram } from "./deduplicate_programs";
+import { SPLIT_EXPECTED, splitProgram } from "./split_programs";
 import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
@@ -191,6 +192,12 @@ for (const runner of RUNNERS) {
       const out = path.join(tmp, "reshuffle-reified");
       await runRemote(reshuffleReifiedProgram.create({ output: out }, options("reshuffle-reified")));
       assert.deepEqual(readShards(path.join(out, "reified")), RESHUFFLE_REIFIED_EXPECTED);
+    });
+
+    it("a slow step the runner splits (per-bundle fields, outputs in finishBundle) counts every element once", async () => {
+      const out = path.join(tmp, "split");
+      await runRemote(splitProgram.create({ output: out, delay_ms: 400 }, options("split")));
+      assert.deepEqual(readShards(path.join(out, "count")), SPLIT_EXPECTED);
     });
 
     it("Combine.globally gives its sum, the combine of nothing for an empty input, and a singleton side input", async () => {
