@@ -22,6 +22,7 @@ import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { CO_GROUP_BY_KEY_EXPECTED, coGroupByKeyProgram, COMBINE_GLOBALLY_EXPECTED, combineGloballyProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, GROUP_INTO_BATCHES_EXPECTED, GROUP_INTO_BATCHES_PARTS, groupIntoBatchesProgram, OR_FINALLY_EXPECTED, orFinallyProgram, RESHUFFLE_METADATA_EXPECTED, reshuffleMetadataProgram, reshuffleProgram, SIDE_INPUT_FANOUT_EXPECTED, sideInputFanoutProgram } from "./programs";
 import { FILEIO_EXPECTED, fileioProgram, writeFileioInput } from "./fileio_programs";
+import { readWrittenEvents, WRITE_DYNAMIC_EXPECTED, writeDynamicProgram } from "./fileio_write_programs";
 import { DEDUPLICATE_EXPECTED, deduplicateProgram } from "./deduplicate_programs";
 import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
@@ -209,6 +210,13 @@ for (const runner of RUNNERS) {
       await runRemote(fileioProgram.create({ input, output: out }, options("fileio")));
       assert.deepEqual(readShards(path.join(out, "lines")), FILEIO_EXPECTED.lines);
       assert.deepEqual(readShards(path.join(out, "files")), FILEIO_EXPECTED.files);
+    });
+
+    it("FileIO.writeDynamic writes each destination's shards and lists the files written, as on the DirectRunner", async () => {
+      const out = path.join(tmp, "write-dynamic");
+      await runRemote(writeDynamicProgram.create({ output: out, shards: 2 }, options("write-dynamic")));
+      assert.deepEqual(readWrittenEvents(out).lines, WRITE_DYNAMIC_EXPECTED.lines);
+      assert.deepEqual(readShards(path.join(out, "files")), WRITE_DYNAMIC_EXPECTED.files);
     });
 
     it("Deduplicate (expiry timers without an output timestamp, in processing and event time) gives the DirectRunner's output", async function () {

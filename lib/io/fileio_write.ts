@@ -1,0 +1,488 @@
+/**
+ * `FileIO.writeDynamic<T>()`: writes one PCollection to files chosen per element ("destinations":
+ * one set of shards per customer, date, event type...), as Beam Java's
+ * `FileIO.writeDynamic().by(fn).via(TextIO.sink()).to(dir).withNaming(...)` and Beam Python's
+ * `fileio.WriteToFiles(path, destination=fn, file_naming=...)`. The sink is a text sink: each
+ * element is one line (`via(fn)` formats non-string elements).
+ *
+ * Naming follows Beam Java: each destination gets a `FileNaming` (by `withNaming`), and its shards
+ * are numbered per destination (and per window and pane for windowed writes). The default, when no
+ * naming is given, is Java's `defaultNaming(prefix + "-" + destination, suffix)` relative to the
+ * directory: `<dir>/<prefix>-<destination>[-<windowStart>-<windowEnd>][-<pane>]-SSSSS-of-NNNNN<suffix>`.
+ *
+ * Atomicity is WriteToText's: shards are written into a hidden temporary directory (bounded) or
+ * hidden files beside the output (windowed) and renamed into place by the sink's output commit,
+ * so a failed run leaves no partial output. An empty input writes no file (there is no destination).
+ */
+import { randomId } from "../model/ids";
+import { commitOutput } from "../model/commits";
+import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
+import { PipelineConstructionError, ValidationError } from "../model/errors";
+import { PCollection } from "../model/pcollection";
+import { ParDo } from "../model/pardo";
+import { GroupByKey, Impulse, Window } from "../model/primitives";
+import { AsIterable } from "../model/side_inputs";
+import { FailureCleanupContext, PTransform, ValidationContext } from "../model/transform";
+import { BoundedWindow, GlobalWindow, IntervalWindow, KV, kv, ON_TIME_AND_ONLY_FIRING, PaneInfo } from "../model/window";
+import { GlobalWindows } from "../model/windowing";
+import { FileSystems } from "./filesystems/registry";
+import { checkOutputPrefix } from "./filesystems/output_check";
+import { abortShards, Compression, resolveCompression, TextShardWriter, textFilesCommit } from "./text_files";
+import { tempDirectoryFor, windowedTempPath, windowedTempPattern } from "./text_windowed_write";
+
+/** What a FileNaming is told about one file (Beam Java's `FileNaming.getFilename` arguments). */
+export interface FileNamingContext {
+  /** The window of the file's elements (the global window for bounded, non-windowed writes). */
+  readonly window: BoundedWindow;
+  /** The pane of the window that produced the file. */
+  readonly pane: PaneInfo;
+  /** This file's index among its destination's (window's, pane's) files. */
+  readonly shardIndex: number;
+  /** The number of files of its destination (in this window and pane). */
+  readonly numShards: number;
+  /** How the file is compressed. */
+  readonly compression: "uncompressed" | "gzip";
+}
+
+/** Names one file, relative to the write's directory (Beam Java's `FileIO.Write.FileNaming`). */
+export type FileNaming = (file: FileNamingContext) => string;
+
+/**
+ * Beam Java's `FileIO.Write.defaultNaming(prefix, suffix)`:
+ * `<prefix>[-<windowStart>-<windowEnd>][-<paneIndex>]-SSSSS-of-NNNNN<suffix>[.gz]`. The window is left out
+ * in the global window, the pane when it is the window's only firing; shard numbers have 5 digits
+ * (more if the count needs them); `.gz` is added for gzip output unless the suffix has it.
+ */
+export function defaultNaming(prefix: string, suffix = ""): FileNaming {
+  return ({ window, pane, shardIndex, numShards, compression }) => {
+    const parts: string[] = prefix === "" ? [] : [prefix];
+    if (window instanceof IntervalWindow) parts.push(`${new Date(window.start).toISOString()}-${new Date(window.end).toISOString()}`);
+    else if (!(window instanceof GlobalWindow)) throw new ValidationError(`FileIO defaultNaming supports interval and global windows only, got ${window.constructor.name}; pass withNaming(...) for other windows.`);
+    if (!(pane.isFirst && pane.isLast)) parts.push(String(pane.index));
+    const width = Math.max(5, String(numShards).length);
+    parts.push(`${String(shardIndex).padStart(width, "0")}-of-${String(numShards).padStart(width, "0")}`);
+    const gz = compression === "gzip" && !/\.gz$/i.test(suffix) ? ".gz" : "";
+    return parts.join("-") + suffix + gz;
+  };
+}
+
+/** The input type of a write of non-string elements without `.via`: no PCollection has it. */
+export interface NeedsVia<T> {
+  readonly "FileIO.writeDynamic needs .via((element) => string) to write elements that are not strings": T;
+}
+
+/** The settings of a dynamic write (each set by one builder method). */
+interface WriteDynamicSpec<T> {
+  readonly destinationFn?: (element: T) => string;
+  readonly formatFn?: (element: T) => string;
+  readonly directory?: string;
+  readonly namingFn?: (destination: string) => FileNaming;
+  readonly prefix: string;
+  readonly suffix: string;
+  readonly numShards: number;
+  readonly compression: Compression;
+  readonly maxWritersPerBundle: number;
+  readonly windowedWrites?: boolean;
+}
+
+/** A file written into the temporary directory, waiting for its final name. */
+interface TempFile {
+  readonly destination: string;
+  /** Its shard, with a fixed shard count; -1 when the runner decided (one file per bundle). */
+  readonly shard: number;
+  readonly tempPath: string;
+}
+
+/** A short, readable preview of an element for error messages. */
+function preview(element: unknown): string {
+  let text: string;
+  try {
+    text = typeof element === "string" ? JSON.stringify(element) : (JSON.stringify(element) ?? String(element));
+  } catch {
+    text = String(element);
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
+
+/** Computes each element's destination and its line; refuses a destination that is not a string. */
+class AssignDestinations<T> extends DoFn<T, KV<string, string>> {
+  constructor(
+    private readonly destinationFn: (element: T) => string,
+    private readonly formatFn: ((element: T) => string) | undefined,
+  ) {
+    super();
+  }
+  process(element: T, ctx: ProcessContext<KV<string, string>>): void {
+    // The runner adds the step's full name (and a preview of the element) to the error.
+    const where = "FileIO.writeDynamic";
+    let destination: unknown;
+    try {
+      destination = this.destinationFn(element);
+    } catch (e) {
+      throw new ValidationError(`${where}: the destination function (.by) threw for element ${preview(element)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    if (typeof destination !== "string") {
+      throw new ValidationError(`${where}: the destination function (.by) returned ${preview(destination)} (${destination === null ? "null" : typeof destination}) for element ${preview(element)}; it must return a string naming the destination.`);
+    }
+    const line: unknown = this.formatFn !== undefined ? this.formatFn(element) : element;
+    if (typeof line !== "string") {
+      throw new ValidationError(`${where}: element ${preview(element)} is not a string; format elements as lines with .via((element) => string).`);
+    }
+    ctx.output(kv(destination, line));
+  }
+}
+
+/** The key of one destination's shard in a GroupByKey: `<shard>/<destination>` (the shard has no "/"). */
+function shardKey(shard: number, destination: string): string {
+  return `${shard}/${destination}`;
+}
+function parseShardKey(key: string): { shard: number; destination: string } {
+  const slash = key.indexOf("/");
+  return { shard: Number(key.slice(0, slash)), destination: key.slice(slash + 1) };
+}
+
+/** Assigns each line a shard of its destination, round robin from a random start per destination (as Beam Python). */
+class AssignShards extends DoFn<KV<string, string>, KV<string, string>> {
+  private next = new Map<string, number>();
+  constructor(private readonly numShards: number) {
+    super();
+  }
+  process(line: KV<string, string>, ctx: ProcessContext<KV<string, string>>): void {
+    const shard = ((this.next.get(line.key) ?? Math.floor(Math.random() * this.numShards)) + 1) % this.numShards;
+    this.next.set(line.key, shard);
+    ctx.output(kv(shardKey(shard, line.key), line.value));
+  }
+}
+
+/** Writes each (destination, shard) group as one file in the temporary directory. */
+class WriteShardGroups extends DoFn<KV<string, string[]>, TempFile> {
+  constructor(
+    private readonly base: string,
+    private readonly compression: "uncompressed" | "gzip",
+    private readonly sink: string,
+  ) {
+    super();
+  }
+  async process(group: KV<string, string[]>, ctx: ProcessContext<TempFile>): Promise<void> {
+    const { shard, destination } = parseShardKey(group.key);
+    const fs = FileSystems.forPath(this.base);
+    const tempPath = fs.join(tempDirectoryFor(this.base, ctx.runtime.runId, this.sink), `shard-${shard}-${randomId()}`);
+    await TextShardWriter.writeWhole(fs, tempPath, group.value, { compression: this.compression });
+    ctx.output({ destination, shard, tempPath });
+  }
+}
+
+/**
+ * Runner-decided sharding: one file per destination per bundle. Lines are buffered per destination
+ * and streamed to a file once 8192 are waiting; at most `maxWriters` files are open at once (Beam's
+ * max_writers_per_bundle, default 20): opening one more first closes the oldest, whose destination
+ * then gets another file if more of its lines come.
+ */
+class WriteDestinationBundles extends DoFn<KV<string, string>, TempFile> {
+  private buffers = new Map<string, string[]>();
+  private writers = new Map<string, TextShardWriter>();
+  private closed: TempFile[] = [];
+
+  constructor(
+    private readonly base: string,
+    private readonly compression: "uncompressed" | "gzip",
+    private readonly sink: string,
+    private readonly maxWriters: number,
+  ) {
+    super();
+  }
+
+  startBundle(): void {
+    this.buffers = new Map();
+    this.writers = new Map();
+    this.closed = [];
+  }
+
+  private tempPath(runtime: RuntimeContext): string {
+    const fs = FileSystems.forPath(this.base);
+    return fs.join(tempDirectoryFor(this.base, runtime.runId, this.sink), randomId());
+  }
+
+  process(line: KV<string, string>, ctx: ProcessContext<TempFile>): void | Promise<void> {
+    let buffer = this.buffers.get(line.key);
+    if (buffer === undefined) this.buffers.set(line.key, (buffer = []));
+    buffer.push(line.value);
+    // Synchronous until a batch is full: most elements only join a buffer.
+    if (buffer.length < 8192) return undefined;
+    this.buffers.set(line.key, []);
+    return this.flush(line.key, buffer, ctx.runtime);
+  }
+
+  private async flush(destination: string, buffer: string[], runtime: RuntimeContext): Promise<void> {
+    let writer = this.writers.get(destination);
+    if (writer === undefined) {
+      if (this.writers.size >= this.maxWriters) {
+        const [oldest, open] = this.writers.entries().next().value as [string, TextShardWriter];
+        this.writers.delete(oldest);
+        await open.close();
+        this.closed.push({ destination: oldest, shard: -1, tempPath: open.path });
+      }
+      writer = await TextShardWriter.open(FileSystems.forPath(this.base), this.tempPath(runtime), { compression: this.compression });
+      this.writers.set(destination, writer);
+    }
+    await writer.writeLines(buffer);
+  }
+
+  async finishBundle(ctx: BundleContext<TempFile>): Promise<void> {
+    const fs = FileSystems.forPath(this.base);
+    for (const [destination, writer] of this.writers) {
+      const rest = this.buffers.get(destination) ?? [];
+      if (rest.length > 0) await writer.writeLines(rest);
+      await writer.close();
+      this.closed.push({ destination, shard: -1, tempPath: writer.path });
+      this.buffers.delete(destination);
+    }
+    this.writers.clear();
+    for (const [destination, lines] of this.buffers) {
+      if (lines.length === 0) continue;
+      const tempPath = this.tempPath(ctx.runtime);
+      await TextShardWriter.writeWhole(fs, tempPath, lines, { compression: this.compression });
+      this.closed.push({ destination, shard: -1, tempPath });
+    }
+    this.buffers.clear();
+    for (const f of this.closed) ctx.output(f);
+    this.closed = [];
+  }
+
+  /** A failed bundle leaves open files: close them so the runner's cleanup can remove them. */
+  async teardown(): Promise<void> {
+    const open = [...this.writers.values()];
+    this.writers.clear();
+    await Promise.all(open.map((w) => w.abort()));
+  }
+}
+
+/** Names every destination's files and renames them into place in one output commit. */
+class FinalizeDestinations extends DoFn<Uint8Array, KV<string, string>, {}, { written: readonly TempFile[] }> {
+  constructor(private readonly spec: ResolvedSpec) {
+    super();
+  }
+  async process(_: Uint8Array, ctx: ProcessContext<KV<string, string>, {}, { written: readonly TempFile[] }>): Promise<void> {
+    const { base, directory, numShards, compression, sink } = this.spec;
+    const fs = FileSystems.forPath(base);
+    const tempDir = tempDirectoryFor(base, ctx.runtime.runId, sink);
+    const byDestination = new Map<string, TempFile[]>();
+    for (const f of ctx.sideInputs.written) {
+      let files = byDestination.get(f.destination);
+      if (files === undefined) byDestination.set(f.destination, (files = []));
+      files.push(f);
+    }
+    const temps: string[] = [];
+    const finals: string[] = [];
+    const outputs: KV<string, string>[] = [];
+    for (const destination of [...byDestination.keys()].sort()) {
+      const files = byDestination.get(destination)!;
+      let ordered: string[];
+      if (numShards > 0) {
+        // A fixed shard count is honoured per destination, as in Beam: shards that got no lines are written empty.
+        ordered = [];
+        for (let shard = 0; shard < numShards; shard++) {
+          const file = files.find((f) => f.shard === shard);
+          if (file !== undefined) ordered.push(file.tempPath);
+          else {
+            const empty = fs.join(tempDir, `empty-${shard}-${randomId()}`);
+            await TextShardWriter.writeWhole(fs, empty, [], { compression });
+            ordered.push(empty);
+          }
+        }
+      } else {
+        ordered = files.map((f) => f.tempPath).sort();
+      }
+      const naming = this.spec.naming(destination);
+      ordered.forEach((tempPath, shardIndex) => {
+        const name = naming({ window: GlobalWindow.INSTANCE, pane: ON_TIME_AND_ONLY_FIRING, shardIndex, numShards: ordered.length, compression });
+        const finalPath = fs.join(directory, name);
+        temps.push(tempPath);
+        finals.push(finalPath);
+        outputs.push(kv(destination, finalPath));
+      });
+    }
+    // One commit for all destinations: two destinations named alike are refused before any rename.
+    await commitOutput(ctx.runtime, textFilesCommit(sink, temps, finals, { tempDir }));
+    ctx.runtime.reportOutputs(finals);
+    for (const o of outputs) ctx.output(o);
+  }
+}
+
+/** Windowed writes: each (destination, shard) group of a window's pane is named and committed as it fires. */
+class WriteWindowedGroups extends DoFn<KV<string, string[]>, KV<string, string>> {
+  constructor(
+    private readonly spec: ResolvedSpec,
+    private readonly numShards: number,
+  ) {
+    super();
+  }
+  async process(group: KV<string, string[]>, ctx: ProcessContext<KV<string, string>>): Promise<void> {
+    const { shard, destination } = parseShardKey(group.key);
+    const { base, directory, compression, sink } = this.spec;
+    const fs = FileSystems.forPath(base);
+    const name = this.spec.naming(destination)({ window: ctx.window, pane: ctx.pane, shardIndex: shard, numShards: this.numShards, compression });
+    const finalPath = fs.join(directory, name);
+    // Hidden beside the directory's other files (not the final name's, which may be in a subfolder), where a failed run's cleanup finds it.
+    const tempPath = windowedTempPath(base, ctx.runtime.runId, sink, "");
+    await TextShardWriter.writeWhole(fs, tempPath, group.value, { compression });
+    await commitOutput(ctx.runtime, textFilesCommit(sink, [tempPath], [finalPath]));
+    ctx.runtime.reportOutputs([finalPath]);
+    ctx.output(kv(destination, finalPath));
+  }
+}
+
+/** What the write's steps need, resolved at expansion. */
+interface ResolvedSpec {
+  readonly directory: string;
+  /** A name inside the directory: the temporary files go beside it. */
+  readonly base: string;
+  readonly naming: (destination: string) => FileNaming;
+  readonly numShards: number;
+  readonly compression: "uncompressed" | "gzip";
+  readonly sink: string;
+}
+
+const DEFAULTS = { prefix: "output", suffix: "", numShards: 0, compression: "auto", maxWritersPerBundle: 20 } as const;
+
+/**
+ * Writes lines to files chosen per element; produces `KV(destination, file path)` for every file
+ * written (Beam Java's `WriteFilesResult.getPerDestinationOutputFilenames()`).
+ *
+ *   events.apply("WritePerType", FileIO.writeDynamic<Event>()
+ *     .by((e) => e.type)
+ *     .via((e) => JSON.stringify(e))
+ *     .to("out/events")
+ *     .withSuffix(".json")
+ *     .withNumShards(2));
+ *   // out/events/output-click-00000-of-00002.json, out/events/output-view-00001-of-00002.json, ...
+ *
+ * `In` is the element type the transform accepts: `T` once `via` formats elements, else only
+ * strings (for other `T` a type no collection has, so applying it fails to compile and names the fix).
+ */
+export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PTransform<PCollection<In>, PCollection<KV<string, string>>> {
+  /** @internal use `FileIO.writeDynamic<T>()` */
+  constructor(private readonly spec: WriteDynamicSpec<T> = DEFAULTS) {
+    super("WriteDynamic");
+  }
+
+  private with<I = In>(changes: Partial<WriteDynamicSpec<T>>): WriteDynamic<T, I> {
+    return new WriteDynamic<T, I>({ ...this.spec, ...changes });
+  }
+
+  /** The destination of each element (required): its files are named by `withNaming` (or the default naming) for it. */
+  by(destinationFn: (element: T) => string): WriteDynamic<T, In> {
+    if (typeof destinationFn !== "function") throw new ValidationError("FileIO.writeDynamic().by(fn) needs a function from an element to its destination string");
+    return this.with({ destinationFn });
+  }
+
+  /** Formats each element as one line of text (the text sink; Beam Java's `via(fn, TextIO.sink())`). */
+  via(formatFn: (element: T) => string): WriteDynamic<T, T> {
+    if (typeof formatFn !== "function") throw new ValidationError("FileIO.writeDynamic().via(fn) needs a function from an element to its line");
+    return this.with<T>({ formatFn });
+  }
+
+  /** The directory the files are written in (required); names from the naming are relative to it. */
+  to(directory: string): WriteDynamic<T, In> {
+    if (typeof directory !== "string" || directory === "") throw new ValidationError("FileIO.writeDynamic().to(directory) needs a directory");
+    return this.with({ directory });
+  }
+
+  /** A FileNaming per destination, e.g. `(d) => FileIO.defaultNaming(`${d}/part`, ".csv")`. Replaces withPrefix/withSuffix. */
+  withNaming(namingFn: (destination: string) => FileNaming): WriteDynamic<T, In> {
+    if (typeof namingFn !== "function") throw new ValidationError("FileIO.writeDynamic().withNaming(fn) needs a function from a destination to a FileNaming");
+    return this.with({ namingFn });
+  }
+
+  /** The default naming's prefix (default "output"): files are `<prefix>-<destination>-SSSSS-of-NNNNN<suffix>`. */
+  withPrefix(prefix: string): WriteDynamic<T, In> {
+    return this.with({ prefix });
+  }
+
+  /** The default naming's suffix (default none), e.g. ".txt"; ".gz" also compresses (with compression "auto"). */
+  withSuffix(suffix: string): WriteDynamic<T, In> {
+    return this.with({ suffix });
+  }
+
+  /** Files per destination (and window and pane); 0 (default) lets the runner decide: one per bundle and destination. */
+  withNumShards(numShards: number): WriteDynamic<T, In> {
+    if (!(Number.isInteger(numShards) && numShards >= 0)) throw new ValidationError(`FileIO.writeDynamic().withNumShards: need a non-negative integer, got ${numShards}`);
+    return this.with({ numShards });
+  }
+
+  /** "auto" (default: gzip when the suffix ends in .gz), "gzip" or "uncompressed". */
+  withCompression(compression: Compression): WriteDynamic<T, In> {
+    if (compression !== "auto" && compression !== "gzip" && compression !== "uncompressed") throw new ValidationError(`FileIO.writeDynamic().withCompression: unknown compression '${String(compression)}'; use "auto", "gzip" or "uncompressed"`);
+    return this.with({ compression });
+  }
+
+  /** Files open at once per bundle with runner-decided sharding (default 20, as Beam). */
+  withMaxWritersPerBundle(maxWritersPerBundle: number): WriteDynamic<T, In> {
+    if (!(Number.isInteger(maxWritersPerBundle) && maxWritersPerBundle >= 1)) throw new ValidationError(`FileIO.writeDynamic().withMaxWritersPerBundle: need a positive integer, got ${maxWritersPerBundle}`);
+    return this.with({ maxWritersPerBundle });
+  }
+
+  /** One set of files per window and pane, written as each pane fires (default: on for unbounded input, off for bounded). */
+  withWindowedWrites(windowedWrites = true): WriteDynamic<T, In> {
+    return this.with({ windowedWrites });
+  }
+
+  private resolve(sink: string): ResolvedSpec {
+    const { directory, namingFn, prefix, suffix, numShards } = this.spec;
+    if (this.spec.destinationFn === undefined) throw new PipelineConstructionError(`${sink}: FileIO.writeDynamic() needs .by((element) => destination)`);
+    if (directory === undefined) throw new PipelineConstructionError(`${sink}: FileIO.writeDynamic() needs .to(directory)`);
+    const compression = this.spec.compression === "auto" ? resolveCompression(suffix, "auto") : this.spec.compression;
+    const naming = namingFn ?? ((destination: string) => defaultNaming(prefix === "" ? destination : `${prefix}-${destination}`, suffix));
+    const fs = FileSystems.forPath(directory);
+    return { directory, base: fs.join(directory, "output"), naming, numShards, compression, sink };
+  }
+
+  expand(input: PCollection<In>): PCollection<KV<string, string>> {
+    const sink = input.pipeline.currentNode().fullName;
+    const spec = this.resolve(sink);
+    const windowed = this.spec.windowedWrites ?? !input.isBounded;
+    let lines = input as unknown as PCollection<T>;
+    // One set of shards for the whole input: windows are merged first, or the files written in
+    // other windows would be invisible to the finalizing step (which runs in the global window).
+    if (!windowed && !(lines.windowing.windowFn instanceof GlobalWindows)) lines = lines.apply("IntoGlobalWindow", Window.into(new GlobalWindows()));
+    const keyed = lines.apply("AssignDestinations", ParDo.of(new AssignDestinations<T>(this.spec.destinationFn!, this.spec.formatFn)));
+    if (windowed) {
+      const n = Math.max(spec.numShards, 1);
+      return keyed
+        .apply("AssignShards", ParDo.of(new AssignShards(n)))
+        .apply("GroupByDestinationAndShard", GroupByKey.create())
+        .apply("WriteWindowedFiles", ParDo.of(new WriteWindowedGroups(spec, n)));
+    }
+    const written =
+      spec.numShards > 0
+        ? keyed
+            .apply("AssignShards", ParDo.of(new AssignShards(spec.numShards)))
+            .apply("GroupByDestinationAndShard", GroupByKey.create())
+            .apply("WriteShards", ParDo.of(new WriteShardGroups(spec.base, spec.compression, sink)))
+        : keyed.apply("WriteBundles", ParDo.of(new WriteDestinationBundles(spec.base, spec.compression, sink, this.spec.maxWritersPerBundle)));
+    return input.pipeline
+      .apply("FinalizeImpulse", Impulse.create())
+      .apply("Finalize", ParDo.of(new FinalizeDestinations(spec), { sideInputs: { written: AsIterable(written) } }));
+  }
+
+  override async validate(ctx: ValidationContext): Promise<void> {
+    const directory = this.spec.directory;
+    if (directory === undefined) return;
+    try {
+      await checkOutputPrefix(FileSystems.forPath(directory).join(directory, "output"));
+    } catch (e) {
+      throw new ValidationError(`${ctx.transformName}: cannot write into '${directory}': ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  override async cleanupAfterFailure(ctx: FailureCleanupContext): Promise<void> {
+    const directory = this.spec.directory;
+    if (directory === undefined) return;
+    const fs = FileSystems.forPath(directory);
+    const base = fs.join(directory, "output");
+    await abortShards(fs, tempDirectoryFor(base, ctx.runId, ctx.transformName));
+    // Windowed writes: files of panes already committed stay (unbounded runs commit each pane); the rest go.
+    const leftovers = await fs.match(windowedTempPattern(base, ctx.runId, ctx.transformName));
+    await fs.delete(leftovers.map((f) => f.path));
+  }
+}
