@@ -68,6 +68,7 @@ export function defaultNaming(prefix: string, suffix = ""): FileNaming {
 
 /** The input type of a write of non-string elements without `.via`: no PCollection has it. */
 export interface NeedsVia<T> {
+  /** Never present: its name is the compiler's error message. */
   readonly "FileIO.writeDynamic needs .via((element) => string) to write elements that are not strings": T;
 }
 
