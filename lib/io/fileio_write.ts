@@ -84,6 +84,7 @@ interface WriteDynamicSpec<T> {
   readonly compression: Compression;
   readonly maxWritersPerBundle: number;
   readonly windowedWrites?: boolean;
+  readonly emptyDestination?: string;
 }
 
 /** A file written into the temporary directory, waiting for its final name. */
@@ -276,13 +277,15 @@ class FinalizeDestinations extends DoFn<Uint8Array, KV<string, string>, {}, { wr
     const temps: string[] = [];
     const finals: string[] = [];
     const outputs: KV<string, string>[] = [];
+    // An empty input has no destination: Beam Java then writes its empty shards for the one set by withEmptyGlobalWindowDestination.
+    if (byDestination.size === 0 && this.spec.emptyDestination !== undefined) byDestination.set(this.spec.emptyDestination, []);
     for (const destination of [...byDestination.keys()].sort()) {
       const files = byDestination.get(destination)!;
       let ordered: string[];
-      if (numShards > 0) {
+      if (numShards > 0 || files.length === 0) {
         // A fixed shard count is honoured per destination, as in Beam: shards that got no lines are written empty.
         ordered = [];
-        for (let shard = 0; shard < numShards; shard++) {
+        for (let shard = 0; shard < Math.max(numShards, 1); shard++) {
           const file = files.find((f) => f.shard === shard);
           if (file !== undefined) ordered.push(file.tempPath);
           else {
@@ -342,6 +345,7 @@ interface ResolvedSpec {
   readonly numShards: number;
   readonly compression: "uncompressed" | "gzip";
   readonly sink: string;
+  readonly emptyDestination?: string;
 }
 
 const DEFAULTS = { prefix: "output", suffix: "", numShards: 0, compression: "auto", maxWritersPerBundle: 20 } as const;
@@ -423,6 +427,16 @@ export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PT
     return this.with({ maxWritersPerBundle });
   }
 
+  /**
+   * The destination whose files an empty input writes, empty (`withNumShards` of them, at least
+   * one), as Beam Java's `withEmptyGlobalWindowDestination`; without it an empty input writes
+   * nothing (as Beam Python's WriteToFiles). Bounded, non-windowed writes only.
+   */
+  withEmptyGlobalWindowDestination(destination: string): WriteDynamic<T, In> {
+    if (typeof destination !== "string") throw new ValidationError("FileIO.writeDynamic().withEmptyGlobalWindowDestination(destination) needs a destination string");
+    return this.with({ emptyDestination: destination });
+  }
+
   /** One set of files per window and pane, written as each pane fires (default: on for unbounded input, off for bounded). */
   withWindowedWrites(windowedWrites = true): WriteDynamic<T, In> {
     return this.with({ windowedWrites });
@@ -435,7 +449,7 @@ export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PT
     const compression = this.spec.compression === "auto" ? resolveCompression(suffix, "auto") : this.spec.compression;
     const naming = namingFn ?? ((destination: string) => defaultNaming(prefix === "" ? destination : `${prefix}-${destination}`, suffix));
     const fs = FileSystems.forPath(directory);
-    return { directory, base: fs.join(directory, "output"), naming, numShards, compression, sink };
+    return { directory, base: fs.join(directory, "output"), naming, numShards, compression, sink, ...(this.spec.emptyDestination !== undefined ? { emptyDestination: this.spec.emptyDestination } : {}) };
   }
 
   expand(input: PCollection<In>): PCollection<KV<string, string>> {

@@ -99,6 +99,18 @@ describe("FileIO.writeDynamic", () => {
     assert.deepEqual(seen, []);
   });
 
+  it("writes empty shards for withEmptyGlobalWindowDestination when the input is empty (as Beam Java)", async () => {
+    const out = path.join(dir, "out");
+    const seen: string[] = [];
+    await runOk((p) => collect(p.apply(Create.from<string>([])).apply(FileIO.writeDynamic<string>().by((l) => l).to(out).withSuffix(".txt").withNumShards(2).withEmptyGlobalWindowDestination("none")), seen));
+    assert.deepEqual(listing(out), ["output-none-00000-of-00002.txt", "output-none-00001-of-00002.txt"]);
+    assert.equal(fs.readFileSync(path.join(out, "output-none-00000-of-00002.txt"), "utf8"), "");
+    assert.deepEqual(seen.sort(), ["none output-none-00000-of-00002.txt", "none output-none-00001-of-00002.txt"]);
+    const runnerSharded = path.join(dir, "runner");
+    await runOk((p) => void p.apply(Create.from<string>([])).apply(FileIO.writeDynamic<string>().by((l) => l).to(runnerSharded).withEmptyGlobalWindowDestination("none")));
+    assert.deepEqual(listing(runnerSharded), ["output-none-00000-of-00001"]);
+  });
+
   for (const [label, by, pattern] of [
     ["throws", (l: string): string => (l === "bad" ? JSON.parse("{") : l), /WriteEvents\/AssignDestinations.*"bad".*destination function \(\.by\) threw for element "bad"/s],
     ["returns a number", (l: string): string => (l === "bad" ? (42 as unknown as string) : l), /WriteEvents\/AssignDestinations.*destination function \(\.by\) returned 42 \(number\) for element "bad"; it must return a string/s],
