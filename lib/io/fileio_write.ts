@@ -297,9 +297,8 @@ class FinalizeDestinations extends DoFn<Uint8Array, KV<string, string>, {}, { wr
       } else {
         ordered = files.map((f) => f.tempPath).sort();
       }
-      const naming = this.spec.naming(destination);
       ordered.forEach((tempPath, shardIndex) => {
-        const name = naming({ window: GlobalWindow.INSTANCE, pane: ON_TIME_AND_ONLY_FIRING, shardIndex, numShards: ordered.length, compression });
+        const name = fileName(this.spec, destination, { window: GlobalWindow.INSTANCE, pane: ON_TIME_AND_ONLY_FIRING, shardIndex, numShards: ordered.length, compression });
         const finalPath = fs.join(directory, name);
         temps.push(tempPath);
         finals.push(finalPath);
@@ -325,7 +324,7 @@ class WriteWindowedGroups extends DoFn<KV<string, string[]>, KV<string, string>>
     const { shard, destination } = parseShardKey(group.key);
     const { base, directory, compression, sink } = this.spec;
     const fs = FileSystems.forPath(base);
-    const name = this.spec.naming(destination)({ window: ctx.window, pane: ctx.pane, shardIndex: shard, numShards: this.numShards, compression });
+    const name = fileName(this.spec, destination, { window: ctx.window, pane: ctx.pane, shardIndex: shard, numShards: this.numShards, compression });
     const finalPath = fs.join(directory, name);
     // Hidden beside the directory's other files (not the final name's, which may be in a subfolder), where a failed run's cleanup finds it.
     const tempPath = windowedTempPath(base, ctx.runtime.runId, sink, "");
@@ -334,6 +333,18 @@ class WriteWindowedGroups extends DoFn<KV<string, string[]>, KV<string, string>>
     ctx.runtime.reportOutputs([finalPath]);
     ctx.output(kv(destination, finalPath));
   }
+}
+
+/** The name of one file of a destination by its FileNaming, checked: a non-empty string. */
+function fileName(spec: ResolvedSpec, destination: string, file: FileNamingContext): string {
+  const name: unknown = spec.naming(destination)(file);
+  if (typeof name !== "string" || name === "") {
+    throw new ValidationError(
+      `FileIO.writeDynamic: the file naming of destination ${JSON.stringify(destination)} returned ${preview(name)} (${name === null ? "null" : typeof name}) for shard ${file.shardIndex} of ${file.numShards}; ` +
+        `it must return a non-empty file name (relative to the directory). Check the function passed to withNaming.`,
+    );
+  }
+  return name;
 }
 
 /** What the write's steps need, resolved at expansion. */
@@ -446,7 +457,12 @@ export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PT
     const { directory, namingFn, prefix, suffix, numShards } = this.spec;
     if (this.spec.destinationFn === undefined) throw new PipelineConstructionError(`${sink}: FileIO.writeDynamic() needs .by((element) => destination)`);
     if (directory === undefined) throw new PipelineConstructionError(`${sink}: FileIO.writeDynamic() needs .to(directory)`);
-    const compression = this.spec.compression === "auto" ? resolveCompression(suffix, "auto") : this.spec.compression;
+    let compression: "uncompressed" | "gzip";
+    try {
+      compression = this.spec.compression === "auto" ? resolveCompression(suffix, "auto") : this.spec.compression;
+    } catch (e) {
+      throw new ValidationError(`${sink}: FileIO.writeDynamic(): ${(e as Error).message}`, { cause: e });
+    }
     const naming = namingFn ?? ((destination: string) => defaultNaming(prefix === "" ? destination : `${prefix}-${destination}`, suffix));
     const fs = FileSystems.forPath(directory);
     return { directory, base: fs.join(directory, "output"), naming, numShards, compression, sink, ...(this.spec.emptyDestination !== undefined ? { emptyDestination: this.spec.emptyDestination } : {}) };

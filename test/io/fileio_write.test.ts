@@ -85,10 +85,11 @@ describe("FileIO.writeDynamic", () => {
     assert.deepEqual(read("2026-12-02/part-00000-of-00001.csv.gz"), ["2"]);
   });
 
-  it("refuses at construction a write without .by or .to, naming the step", () => {
+  it("refuses at construction a write without .by or .to, or to a compression it cannot write, naming the step", () => {
     const lines = Pipeline.create().apply(Create.of("a"));
     assert.throws(() => lines.apply("NoBy", FileIO.writeDynamic<string>().to(dir)), /NoBy: FileIO.writeDynamic\(\) needs \.by/);
     assert.throws(() => lines.apply("NoTo", FileIO.writeDynamic<string>().by((l) => l)), /NoTo: FileIO.writeDynamic\(\) needs \.to\(directory\)/);
+    assert.throws(() => lines.apply("Zstd", FileIO.writeDynamic<string>().by((l) => l).to(dir).withSuffix(".zst")), /Zstd: FileIO.writeDynamic\(\): .*ZSTD/);
   });
 
   it("writes nothing for an empty input", async () => {
@@ -125,6 +126,16 @@ describe("FileIO.writeDynamic", () => {
       assert.deepEqual(listing(out), []);
     });
   }
+
+  it("fails naming the destination when its file naming returns no file name; nothing is written", async () => {
+    const out = path.join(dir, "out");
+    const result = await runDirect((p) => {
+      p.apply(Create.of("a", "b")).apply("WriteEvents", FileIO.writeDynamic<string>().by((l) => l).to(out).withNaming((d) => () => (d === "b" ? (7 as unknown as string) : d)));
+    });
+    assert.equal(result.state, "FAILED");
+    assert.match(result.error!.message, /WriteEvents\/Finalize.*FileIO.writeDynamic: the file naming of destination "b" returned 7 \(number\) for shard 0 of 1; it must return a non-empty file name/s);
+    assert.deepEqual(listing(out), []);
+  });
 
   it("refuses two destinations whose files would have the same name, renaming nothing", async () => {
     const out = path.join(dir, "out");
