@@ -11,8 +11,8 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { AfterCount, AfterWatermark, Create, FileIO, FixedWindows, type KV, ParDo, type PCollection, Pipeline, Window } from "../../lib";
 import { TestStream } from "../../lib/testing/test_stream";
-import { runDirect, runOk } from "../helpers";
-import { readWrittenEvents, WRITE_DYNAMIC_EXPECTED, writeDynamicProgram } from "../portable/fileio_write_programs";
+import { readShards, runDirect, runOk } from "../helpers";
+import { readWrittenEvents, WINDOWED_WRITE_EXPECTED, windowedWriteDynamicProgram, WRITE_DYNAMIC_EXPECTED, writeDynamicProgram } from "../portable/fileio_write_programs";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -224,4 +224,12 @@ describe("FileIO.writeDynamic", () => {
       assert.deepEqual(listed, written.names.map((n) => `${/^events-([a-z]+)-/.exec(n)![1]} events/${n}`).sort(), "the output names every file written");
     });
   }
+
+  it("writes bounded windowed input per destination and window with withWindowedWrites (--direct_num_workers 2)", async () => {
+    const output = path.join(dir, "windowed");
+    const result = await windowedWriteDynamicProgram.run({ output }, { directNumWorkers: 2, directWorkerThreads: "always" });
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual(readWrittenEvents(output).lines, WRITE_DYNAMIC_EXPECTED.lines);
+    assert.deepEqual(readShards(path.join(output, "files")), WINDOWED_WRITE_EXPECTED);
+  });
 });

@@ -12,7 +12,7 @@ import { translatePipeline } from "../../runners/portable/translate";
 import { FnHarness } from "../../runners/worker/harness";
 import { FnApiServer } from "../worker/fn_server";
 import { readShards } from "../helpers";
-import { readWrittenEvents, WRITE_DYNAMIC_EXPECTED, writeDynamicProgram } from "./fileio_write_programs";
+import { readWrittenEvents, WINDOWED_WRITE_EXPECTED, windowedWriteDynamicProgram, WRITE_DYNAMIC_EXPECTED, writeDynamicProgram } from "./fileio_write_programs";
 import { executePipeline } from "./mini_runner";
 
 describe("portable: FileIO.writeDynamic", function () {
@@ -39,4 +39,19 @@ describe("portable: FileIO.writeDynamic", function () {
       assert.ok(!written.names.some((n) => n.startsWith(".")), "no temporary files left");
     });
   }
+
+  it("writes windowed input per destination and window on the Fn API harness", async () => {
+    const flags = { output: path.join(tmp, "harness-windowed") };
+    const fn = await FnApiServer.start();
+    const harness = new FnHarness({ workerId: "w-write-dynamic-windowed", controlUrl: fn.url, loadPipeline: () => windowedWriteDynamicProgram.create(flags), runId: "write-dynamic-windowed" }).start();
+    try {
+      const proto = translatePipeline(windowedWriteDynamicProgram.create(flags), dockerEnvironment()).proto;
+      await executePipeline(proto, fn, () => undefined, () => false);
+    } finally {
+      await harness.stop();
+      await fn.stop();
+    }
+    assert.deepEqual(readWrittenEvents(flags.output).lines, WRITE_DYNAMIC_EXPECTED.lines);
+    assert.deepEqual(readShards(path.join(flags.output, "files")), WINDOWED_WRITE_EXPECTED);
+  });
 });

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Create, definePipeline, FileIO, type KV } from "../../lib";
+import { Create, definePipeline, FileIO, FixedWindows, type KV, Window } from "../../lib";
 import { WriteToText } from "../../lib/io/textio";
 
 interface Event {
@@ -46,6 +46,29 @@ export const writeDynamicProgram = definePipeline({
       .apply("WriteNames", WriteToText.to(`${flags.output}/files`, { numShards: 1 }));
   },
 });
+
+/**
+ * The same events a minute apart, in one-minute windows, written per destination and window
+ * (`withWindowedWrites`): the files named in `--output/files` are WINDOWED_WRITE_EXPECTED.
+ */
+export const windowedWriteDynamicProgram = definePipeline({
+  name: "portable-test-write-dynamic-windowed",
+  description: "FileIO.writeDynamic with windowed writes: one file per event type and window",
+  flags: { output: { type: "string", describe: "Output folder", required: true } },
+  build(root, flags) {
+    root
+      .apply("Events", Create.timestamped(EVENTS.map((e) => ({ value: e, timestamp: e.id * 60_000 + 1 }))))
+      .apply("Minutes", Window.into(new FixedWindows(60_000)))
+      .apply("WritePerTypeAndWindow", FileIO.writeDynamic<Event>().by((e) => e.type).via((e) => `${e.type}#${e.id}`).to(`${flags.output}/events`).withPrefix("events").withWindowedWrites())
+      .map("FileName", (f: KV<string, string>) => `${f.key} ${path.relative(flags.output, f.value)}`)
+      .apply("WriteNames", WriteToText.to(`${flags.output}/files`, { numShards: 1 }));
+  },
+});
+
+const minute = (id: number): string => `${new Date(id * 60_000).toISOString()}-${new Date((id + 1) * 60_000).toISOString()}`;
+
+/** The files the windowed program writes: one per event (each in its own minute). */
+export const WINDOWED_WRITE_EXPECTED = EVENTS.map((e) => `${e.type} events/events-${e.type}-${minute(e.id)}-00000-of-00001`).sort();
 
 /** The lines of each destination, and the files named in `--output/files` with 2 shards. */
 export const WRITE_DYNAMIC_EXPECTED = {

@@ -22,7 +22,7 @@ import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { CO_GROUP_BY_KEY_EXPECTED, coGroupByKeyProgram, COMBINE_GLOBALLY_EXPECTED, combineGloballyProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, GROUP_INTO_BATCHES_EXPECTED, GROUP_INTO_BATCHES_PARTS, groupIntoBatchesProgram, OR_FINALLY_EXPECTED, orFinallyProgram, RESHUFFLE_METADATA_EXPECTED, reshuffleMetadataProgram, reshuffleProgram, SIDE_INPUT_FANOUT_EXPECTED, sideInputFanoutProgram } from "./programs";
 import { FILEIO_EXPECTED, fileioProgram, writeFileioInput } from "./fileio_programs";
-import { readWrittenEvents, WRITE_DYNAMIC_EXPECTED, writeDynamicProgram } from "./fileio_write_programs";
+import { readWrittenEvents, WINDOWED_WRITE_EXPECTED, windowedWriteDynamicProgram, WRITE_DYNAMIC_EXPECTED, writeDynamicProgram } from "./fileio_write_programs";
 import { DEDUPLICATE_EXPECTED, deduplicateProgram } from "./deduplicate_programs";
 import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
@@ -217,6 +217,13 @@ for (const runner of RUNNERS) {
       await runRemote(writeDynamicProgram.create({ output: out, shards: 2 }, options("write-dynamic")));
       assert.deepEqual(readWrittenEvents(out).lines, WRITE_DYNAMIC_EXPECTED.lines);
       assert.deepEqual(readShards(path.join(out, "files")), WRITE_DYNAMIC_EXPECTED.files);
+    });
+
+    it("FileIO.writeDynamic with windowed writes gives one file per destination and window, as on the DirectRunner", async () => {
+      const out = path.join(tmp, "write-dynamic-windowed");
+      await runRemote(windowedWriteDynamicProgram.create({ output: out }, options("write-dynamic-windowed")));
+      assert.deepEqual(readWrittenEvents(out).lines, WRITE_DYNAMIC_EXPECTED.lines);
+      assert.deepEqual(readShards(path.join(out, "files")), WINDOWED_WRITE_EXPECTED);
     });
 
     it("Deduplicate (expiry timers without an output timestamp, in processing and event time) gives the DirectRunner's output", async function () {
