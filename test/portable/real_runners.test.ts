@@ -42,6 +42,8 @@ interface RealRunner {
   readonly noSideInputAfterTimers?: string;
   /** Why the runner never marks a pane its trigger fired (rather than the watermark) last, even when the trigger finished, if it does not. */
   readonly triggeredPanesNeverLast?: string;
+  /** Why the runner never marks a window's on-time pane of the default trigger last (so Beam Java's defaultNaming names its index), if it does not. */
+  readonly onTimePanesNeverLast?: string;
 }
 
 const RUNNERS: readonly RealRunner[] = [
@@ -68,6 +70,10 @@ const RUNNERS: readonly RealRunner[] = [
     // the written files as a side input) then sees the first run's files twice and fails renaming
     // one twice. Seen with any stateful DoFn with an event-time timer before a WriteToText.
     noSideInputAfterTimers: "its FnApiRunner repeats a timer stage's earlier outputs in side inputs read from it",
+    // Beam Python's GeneralTriggerDriver (trigger.py _output) sets a pane's is_last only when its
+    // trigger finished, which the default trigger never does: the on-time pane of a fixed window
+    // is not its last, so Java's defaultNaming (and ours) puts the pane index 0 in the file name.
+    onTimePanesNeverLast: "its GeneralTriggerDriver marks a pane last only when the trigger finished",
   },
 ];
 
@@ -219,11 +225,12 @@ for (const runner of RUNNERS) {
       assert.deepEqual(readShards(path.join(out, "files")), WRITE_DYNAMIC_EXPECTED.files);
     });
 
-    it("FileIO.writeDynamic with windowed writes gives one file per destination and window, as on the DirectRunner", async () => {
+    it("FileIO.writeDynamic with windowed writes gives one file per destination and window (named by the runner's panes)", async () => {
       const out = path.join(tmp, "write-dynamic-windowed");
       await runRemote(windowedWriteDynamicProgram.create({ output: out }, options("write-dynamic-windowed")));
       assert.deepEqual(readWrittenEvents(out).lines, WRITE_DYNAMIC_EXPECTED.lines);
-      assert.deepEqual(readShards(path.join(out, "files")), WINDOWED_WRITE_EXPECTED);
+      const expected = runner.onTimePanesNeverLast === undefined ? WINDOWED_WRITE_EXPECTED : WINDOWED_WRITE_EXPECTED.map((f) => f.replace(/-00000-of-00001$/, "-0-00000-of-00001"));
+      assert.deepEqual(readShards(path.join(out, "files")), expected, runner.onTimePanesNeverLast);
     });
 
     it("Deduplicate (expiry timers without an output timestamp, in processing and event time) gives the DirectRunner's output", async function () {
