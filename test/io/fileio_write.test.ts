@@ -2,14 +2,15 @@
  * FileIO.writeDynamic on the DirectRunner: one set of shards per destination, named by Beam Java's
  * default naming (or the user's per destination); runner-decided sharding; gzip; windowed
  * (unbounded) input; a failing or non-string destination; a failed run leaving nothing behind;
- * and two workers (`--direct_num_workers 2`).
+ * an unbounded run keeping the windows it completed; and two workers (`--direct_num_workers 2`).
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { AfterCount, AfterWatermark, Create, FileIO, FixedWindows, type KV, ParDo, type PCollection, Pipeline, Window } from "../../lib";
+import { AfterCount, AfterWatermark, Create, FileIO, FixedWindows, isStreamingResult, type KV, ParDo, type PCollection, Pipeline, Window } from "../../lib";
+import { ReadUnbounded } from "../../lib/io/read_unbounded";
 import { TestStream } from "../../lib/testing/test_stream";
 import { readShards, runDirect, runOk } from "../helpers";
 import { readWrittenEvents, WINDOWED_WRITE_EXPECTED, windowedWriteDynamicProgram, WRITE_DYNAMIC_EXPECTED, writeDynamicProgram } from "../portable/fileio_write_programs";
@@ -189,6 +190,42 @@ describe("FileIO.writeDynamic", () => {
     assert.deepEqual(lines(path.join(out, expected[2]!)), ["a:3"]);
     assert.deepEqual(lines(path.join(out, expected[3]!)), ["b:2"]);
     assert.deepEqual([...result.outputs].map((o) => path.basename(o)).sort(), names);
+  });
+
+  it("writes an unbounded run per destination and window (by default), keeping the windows that completed when it fails later", async () => {
+    const out = path.join(dir, "out");
+    let bothWritten: () => void = () => undefined;
+    const windowWritten = new Promise<void>((resolve) => (bothWritten = resolve));
+    let files = 0;
+    // A live source's watermark starts at the wall clock: event times an hour ahead, 10 ms windows.
+    let base = 0;
+    const result = await runDirect((p) => {
+      p.apply(
+        ReadUnbounded.from<string>({
+          async read(ctx) {
+            base = Math.floor(Date.now() / 10) * 10 + 3_600_000;
+            await ctx.emit("a:1", base + 1);
+            await ctx.emit("b:2", base + 2);
+            ctx.advanceWatermark(base + 20);
+            await windowWritten; // both destinations' files of [base, base + 10) are in place
+            await ctx.emit("a:boom", base + 25);
+            await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
+          },
+        }),
+      )
+        .map("Check", (l: string) => {
+          if (l.endsWith("boom")) throw new Error("bad line");
+          return l;
+        })
+        .apply(Window.into(new FixedWindows(10)))
+        .apply(FileIO.writeDynamic<string>().by((l) => l.split(":")[0]!).to(out))
+        .apply("Written", ParDo.of(() => void (++files === 2 && bothWritten())));
+    });
+    assert.ok(isStreamingResult(result));
+    await assert.rejects(result.waitUntilFinish(), /bad line/);
+    const w = `${iso(base)}-${iso(base + 10)}`;
+    assert.deepEqual(listing(out), [`output-a-${w}-00000-of-00001`, `output-b-${w}-00000-of-00001`], "the completed window's files, no hidden files");
+    assert.deepEqual(lines(path.join(out, `output-a-${w}-00000-of-00001`)), ["a:1"]);
   });
 
   it("a windowed run (TestStream) that fails later leaves no file, not even of windows that fired", async () => {
