@@ -96,6 +96,33 @@ export function fileIO(p: Pipeline, folders: readonly string[], configs: string)
   return { lines, sizes };
 }
 
+interface Order {
+  readonly customer: string;
+  readonly day: string;
+  readonly total: number;
+}
+
+export function writeDynamic(orders: PCollection<Order>, outputDir: string): { perCustomer: PCollection<KV<string, string>>; perDay: PCollection<KV<string, string>> } {
+  // [START writedynamic]
+  // One set of files per customer: out/orders/orders-<customer>-00000-of-00002.csv, ...
+  const perCustomer = orders.apply("WritePerCustomer", FileIO.writeDynamic<Order>()
+    .by((o) => o.customer)                                    // the destination: a string
+    .via((o) => `${o.day},${o.total}`)                       // the line written for each element
+    .to(`${outputDir}/orders`)
+    .withPrefix("orders")
+    .withSuffix(".csv")
+    .withNumShards(2));                                       // KV(destination, file) for every file
+  // Your own names per destination, here a gzip folder per day: out/days/2026-12-01/part-00000-of-00001.csv.gz
+  const perDay = orders.apply("WritePerDay", FileIO.writeDynamic<Order>()
+    .by((o) => o.day)
+    .via((o) => `${o.customer},${o.total}`)
+    .to(`${outputDir}/days`)
+    .withNaming((day) => FileIO.defaultNaming(`${day}/part`, ".csv"))
+    .withCompression("gzip"));
+  // [END writedynamic]
+  return { perCustomer, perDay };
+}
+
 export async function fileSystems(path: string): Promise<string[]> {
   // [START filesystems]
   const matches = await FileSystems.match(path);   // local paths and gs://, globs included

@@ -24,6 +24,7 @@ import { FileSystemError } from "./filesystems/filesystem";
 import { FileSystems } from "./filesystems/registry";
 import { Compression, desiredRangeBytes, resolveCompression, splitIntoRanges, zlib } from "./text_read";
 import { RangeToRead, ReadRanges } from "./textio";
+import { defaultNaming, WriteDynamic } from "./fileio_write";
 
 /**
  * What a pattern that matches no file does: `"ALLOW"` yields nothing, `"DISALLOW"` fails the step,
@@ -222,6 +223,13 @@ export const FileIO = {
   matchAll: (options: MatchOptions = {}): MatchAll => new MatchAll(options),
   /** Each FileMetadata as a ReadableFile, to read whole. */
   readMatches: (options: ReadMatchesOptions = {}): ReadMatches => new ReadMatches(options),
+  /**
+   * Writes lines to files chosen per element (Beam Java's `FileIO.writeDynamic()`): set `.by(fn)`
+   * and `.to(dir)`; `.via(fn)` formats non-string elements (see lib/io/fileio_write).
+   */
+  writeDynamic: <T = string>(): WriteDynamic<T> => new WriteDynamic<T>(),
+  /** Beam Java's default file naming: `<prefix>[-<window>][-<pane>]-SSSSS-of-NNNNN<suffix>`. */
+  defaultNaming,
 } as const;
 
 /** Options of ReadAllFromText. */

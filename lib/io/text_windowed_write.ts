@@ -39,7 +39,7 @@ export function tempDirectoryFor(prefix: string, runId: string, sink: string): s
 }
 
 /** The hidden name a windowed shard is written under before its rename. */
-function windowedTempPath(finalPath: string, runId: string, sink: string, suffix: string): string {
+export function windowedTempPath(finalPath: string, runId: string, sink: string, suffix: string): string {
   const fs = FileSystems.forPath(finalPath);
   return fs.join(fs.dirname(finalPath), `.beamline-tmp-${sinkRunId(runId, sink)}-${randomId()}${suffix}`);
 }

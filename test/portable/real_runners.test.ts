@@ -22,6 +22,7 @@ import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { CO_GROUP_BY_KEY_EXPECTED, coGroupByKeyProgram, COMBINE_GLOBALLY_EXPECTED, combineGloballyProgram, FLATTEN_CONSUMERS, FLATTEN_EXPECTED, flattenProgram, GROUP_INTO_BATCHES_EXPECTED, GROUP_INTO_BATCHES_PARTS, groupIntoBatchesProgram, OR_FINALLY_EXPECTED, orFinallyProgram, RESHUFFLE_METADATA_EXPECTED, reshuffleMetadataProgram, reshuffleProgram, SIDE_INPUT_FANOUT_EXPECTED, sideInputFanoutProgram } from "./programs";
 import { FILEIO_EXPECTED, fileioProgram, writeFileioInput } from "./fileio_programs";
+import { readWrittenEvents, WINDOWED_WRITE_EXPECTED, windowedWriteDynamicProgram, WRITE_DYNAMIC_EXPECTED, writeDynamicProgram } from "./fileio_write_programs";
 import { DEDUPLICATE_EXPECTED, deduplicateProgram } from "./deduplicate_programs";
 import { SPLIT_EXPECTED, splitProgram } from "./split_programs";
 import { flipkart } from "../../pipelines/flipkart";
@@ -45,6 +46,8 @@ interface RealRunner {
   readonly noSideInputAfterTimers?: string;
   /** Why the runner never marks a pane its trigger fired (rather than the watermark) last, even when the trigger finished, if it does not. */
   readonly triggeredPanesNeverLast?: string;
+  /** Why the runner never marks a window's on-time pane of the default trigger last (so Beam Java's defaultNaming names its index), if it does not. */
+  readonly onTimePanesNeverLast?: string;
 }
 
 const RUNNERS: readonly RealRunner[] = [
@@ -71,6 +74,10 @@ const RUNNERS: readonly RealRunner[] = [
     // the written files as a side input) then sees the first run's files twice and fails renaming
     // one twice. Seen with any stateful DoFn with an event-time timer before a WriteToText.
     noSideInputAfterTimers: "its FnApiRunner repeats a timer stage's earlier outputs in side inputs read from it",
+    // Beam Python's GeneralTriggerDriver (trigger.py _output) sets a pane's is_last only when its
+    // trigger finished, which the default trigger never does: the on-time pane of a fixed window
+    // is not its last, so Java's defaultNaming (and ours) puts the pane index 0 in the file name.
+    onTimePanesNeverLast: "its GeneralTriggerDriver marks a pane last only when the trigger finished",
   },
 ];
 
@@ -176,6 +183,21 @@ for (const runner of RUNNERS) {
       await runRemote(fileioProgram.create({ input, output: out }, options("fileio")));
       assert.deepEqual(readShards(path.join(out, "lines")), FILEIO_EXPECTED.lines);
       assert.deepEqual(readShards(path.join(out, "files")), FILEIO_EXPECTED.files);
+    });
+
+    it("FileIO.writeDynamic writes each destination's shards and lists the files written, as on the DirectRunner", async () => {
+      const out = path.join(tmp, "write-dynamic");
+      await runRemote(writeDynamicProgram.create({ output: out, shards: 2 }, options("write-dynamic")));
+      assert.deepEqual(readWrittenEvents(out).lines, WRITE_DYNAMIC_EXPECTED.lines);
+      assert.deepEqual(readShards(path.join(out, "files")), WRITE_DYNAMIC_EXPECTED.files);
+    });
+
+    it("FileIO.writeDynamic with windowed writes gives one file per destination and window (named by the runner's panes)", async () => {
+      const out = path.join(tmp, "write-dynamic-windowed");
+      await runRemote(windowedWriteDynamicProgram.create({ output: out }, options("write-dynamic-windowed")));
+      assert.deepEqual(readWrittenEvents(out).lines, WRITE_DYNAMIC_EXPECTED.lines);
+      const expected = runner.onTimePanesNeverLast === undefined ? WINDOWED_WRITE_EXPECTED : WINDOWED_WRITE_EXPECTED.map((f) => f.replace(/-00000-of-00001$/, "-0-00000-of-00001"));
+      assert.deepEqual(readShards(path.join(out, "files")), expected, runner.onTimePanesNeverLast);
     });
 
     it("Deduplicate (expiry timers without an output timestamp) and a timer withOutputTimestamp give the DirectRunner's output", async function () {

@@ -4,7 +4,7 @@
  * breaks; wrong uses sit in functions that never run.
  */
 import { strict as assert } from "node:assert";
-import { Create, FileIO, Pipeline, ReadAllFromText, type FileMetadata, type KV, type PCollection, type ReadableFile } from "../../lib";
+import { Create, FileIO, Pipeline, ReadAllFromText, type FileMetadata, type FileNaming, type FileNamingContext, type KV, type PCollection, type ReadableFile, type WriteDynamic } from "../../lib";
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
@@ -35,6 +35,40 @@ describe("FileIO and ReadAllFromText (type-level)", () => {
       patterns.apply("NotMetadata", FileIO.readMatches());
       // @ts-expect-error: an unknown empty-match treatment
       FileIO.match("/x", { emptyMatchTreatment: "SOMETIMES" });
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
+
+  it("FileIO.writeDynamic: typed elements need a formatting function, destinations are strings", () => {
+    const p = Pipeline.create();
+    interface Event {
+      readonly type: string;
+      readonly id: number;
+    }
+    const events = p.apply("Events", Create.of<Event>({ type: "click", id: 1 }));
+    const lines = p.apply("Lines", Create.of("a", "b"));
+    const write = FileIO.writeDynamic<Event>()
+      .by((e) => e.type)
+      .via((e) => `${e.id}`)
+      .to("/out")
+      .withNaming((d: string): FileNaming => FileIO.defaultNaming(d, ".txt"));
+    expectType(write)<WriteDynamic<Event, Event>>(true);
+    expectType(events.apply("Write", write))<PCollection<KV<string, string>>>(true);
+    expectType(lines.apply("WriteLines", FileIO.writeDynamic().by((l) => l).to("/out").withNumShards(2)))<PCollection<KV<string, string>>>(true);
+    const naming: FileNaming = (f: FileNamingContext) => `${f.shardIndex}-of-${f.numShards}${f.compression === "gzip" ? ".gz" : ""}`;
+    assert.equal(typeof naming, "function");
+
+    const typeOnly = (): void => {
+      // @ts-expect-error: an Event is not a line; without .via the write takes strings only
+      events.apply("NoFormat", FileIO.writeDynamic<Event>().by((e) => e.type).to("/out"));
+      // @ts-expect-error: a destination is a string
+      FileIO.writeDynamic<Event>().by((e) => e.id);
+      // @ts-expect-error: the formatting function makes a string line
+      FileIO.writeDynamic<Event>().via((e) => e.id);
+      // @ts-expect-error: a write of Events does not take strings
+      lines.apply("Mismatch", write);
+      // @ts-expect-error: an unknown compression
+      FileIO.writeDynamic().withCompression("zstd");
     };
     assert.equal(typeof typeOnly, "function");
   });

@@ -147,6 +147,27 @@ describe("io/gcp: Cloud Storage filesystem (gs://) against the emulator", functi
     assert.deepEqual((await storage.bucket("bkt").getFiles({ prefix: "failed/" }))[0], [], "nothing partial is left");
   });
 
+  it("FileIO.writeDynamic writes each destination's shards to gs:// (into a folder per destination); a failed run leaves nothing", async () => {
+    const result = await runDirect((p) => {
+      p.apply(Create.of("a:1", "b:2", "a:3")).apply(FileIO.writeDynamic<string>().by((l) => l.split(":")[0]!).to("gs://bkt/dyn").withNaming((d) => FileIO.defaultNaming(`${d}/part`, ".txt")).withNumShards(1));
+    });
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual([...result.outputs].sort(), ["gs://bkt/dyn/a/part-00000-of-00001.txt", "gs://bkt/dyn/b/part-00000-of-00001.txt"]);
+    assert.deepEqual((await readAll(await gcs.openRead("gs://bkt/dyn/a/part-00000-of-00001.txt"))).toString().split("\n").filter((l) => l).sort(), ["a:1", "a:3"]);
+    assert.deepEqual((await storage.bucket("bkt").getFiles({ prefix: "dyn/" }))[0].map((f) => f.name).sort(), ["dyn/a/part-00000-of-00001.txt", "dyn/b/part-00000-of-00001.txt"], "no temporary objects left");
+
+    const failed = await runDirect((p) => {
+      p.apply(Create.of("a:1", "b:boom"))
+        .map("Boom", (l: string) => {
+          if (l.includes("boom")) throw new Error("boom");
+          return l;
+        })
+        .apply(FileIO.writeDynamic<string>().by((l) => l.split(":")[0]!).to("gs://bkt/dyn-failed"));
+    });
+    assert.equal(failed.state, "FAILED");
+    assert.deepEqual((await storage.bucket("bkt").getFiles({ prefix: "dyn-failed/" }))[0], [], "nothing partial is left");
+  });
+
   it("FileIO matches gs:// globs and reads the matches whole; ReadAllFromText reads the files each pattern names", async () => {
     const result = await runDirect((p) => {
       const files = p.apply(FileIO.match("gs://bkt/g/sub/**")).apply(FileIO.readMatches());
