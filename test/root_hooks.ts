@@ -1,10 +1,15 @@
 /**
- * Mocha root hooks: a leak guard. Every test stops what it starts, so the process exits by
+ * Mocha root hooks: no metadata-server probes, and a leak guard. Every test stops what it starts, so the process exits by
  * itself once mocha is done. If something is left running (a server, a streaming run after a
  * failed assertion), CI would otherwise wait for its time limit: instead, a short grace period
  * after the last test names the handles still open and exits non-zero.
  */
 const GRACE_MS = 15_000;
+
+// No test may reach Google's metadata server: Google's clients, when they find no credentials,
+// would otherwise probe it (and resolve its name) before failing. Tests that need Google APIs
+// point the clients at the local emulators (test/io/gcp/emulator_env.ts).
+process.env["METADATA_SERVER_DETECTION"] ??= "none";
 
 export const mochaHooks = {
   afterAll(): void {

@@ -19,6 +19,7 @@ import { sideInputsProgram } from "../worker/programs";
 import { twoSinksProgram } from "../io/text_programs";
 import { pubsubCounts } from "../dataflow/streaming_programs";
 import { readShards } from "../helpers";
+import { startEmulatorEnv } from "../io/gcp/emulator_env";
 
 describe("PortableRunner over the Job API (LOOPBACK)", function () {
   let jobServer: MiniJobServer;
@@ -60,9 +61,16 @@ describe("PortableRunner over the Job API (LOOPBACK)", function () {
   });
 
   it("asks for streaming execution when the pipeline is unbounded (runners such as Flink choose by this option)", async () => {
+    // The worker reads Pub/Sub itself (a splittable read): from a local emulator, whose topic does
+    // not exist, so the job fails without reaching any Google host.
+    const env = await startEmulatorEnv(["pubsub"]);
     const p = pubsubCounts.create({}, portable({ job_endpoint: jobServer.url, environment_type: "LOOPBACK" }));
-    const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
-    await result.waitUntilFinish().catch(() => undefined); // the test job server has no Pub/Sub source
+    try {
+      const result = await new PortableRunner({ log: () => undefined, cancelOnInterrupt: false }).run(p);
+      await result.waitUntilFinish().catch(() => undefined);
+    } finally {
+      await env.stop();
+    }
     const job = [...jobServer.jobs.values()].at(-1)!;
     assert.equal(job.options["beam:option:streaming:v1"], true);
     assert.equal(job.options["beam:option:beamline_fingerprint:v1"], p.fingerprint());

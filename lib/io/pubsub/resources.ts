@@ -74,7 +74,11 @@ export function subscriptionError(action: string, path: string, err: unknown): G
  */
 export async function rpc<T>(client: PubSub, service: "PublisherClient" | "SubscriberClient", method: string, reqOpts: object, timeoutMs?: number): Promise<T> {
   if (!client.isOpen) return viaRequest(client, service, method, reqOpts, timeoutMs);
-  const gapic = (await client.getClientAsync_({ client: service })) as unknown as Record<string, (request: object, options: object) => Promise<[T, ...unknown[]]>>;
+  const gapic = (await client.getClientAsync_({ client: service })) as unknown as Record<string, (request: object, options: object) => Promise<[T, ...unknown[]]>> & { initialize(): Promise<unknown> };
+  // Awaited here so that a failure to make the client's stub (no credentials, say) fails this call
+  // only: a method call starts initialize() without waiting for it, and its rejection went
+  // unhandled, which ends the process (a worker's, or a long streaming run's) instead of the step.
+  await gapic.initialize();
   const call = gapic[method];
   if (typeof call !== "function") throw new Error(`the Pub/Sub ${service} has no method ${method}`);
   const [response] = await call.call(gapic, reqOpts, timeoutMs !== undefined ? { timeout: timeoutMs } : {});
