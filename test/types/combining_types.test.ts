@@ -5,11 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { Combine, CombineValues, Combiners, Create, GroupBy, GroupByKey, kv, Pipeline, Top, type KV, type PCollection } from "../../lib";
-
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
-  return () => undefined;
-}
+import { expectType } from "./expect_type";
 
 describe("CombineValues, Top, ToDict, ToSet, GroupBy (type-level)", () => {
   it("CombineValues: the key from the input, the output from the CombineFn", () => {

@@ -4,11 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { ApproximateQuantiles, Create, Deduplicate, kv, Pipeline, type KV, type PCollection, type Timer } from "../../lib";
-
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
-  return () => undefined;
-}
+import { expectType } from "./expect_type";
 
 describe("Deduplicate (type-level)", () => {
   it("keeps its input's type; keyedValues takes KVs; withNoOutputTimestamp returns the timer", () => {

@@ -5,11 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { Create, FileIO, Pipeline, ReadAllFromText, type FileMetadata, type FileNaming, type FileNamingContext, type KV, type PCollection, type ReadableFile, type WriteDynamic } from "../../lib";
-
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
-  return () => undefined;
-}
+import { expectType } from "./expect_type";
 
 describe("FileIO and ReadAllFromText (type-level)", () => {
   it("each transform's output type, and its inputs", () => {

@@ -6,11 +6,7 @@
  */
 import { strict as assert } from "node:assert";
 import { Create, GroupIntoBatches, kv, Pipeline, type KV, type PCollection, type ShardedKey } from "../../lib";
-
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
-  return () => undefined;
-}
+import { expectType } from "./expect_type";
 
 describe("GroupIntoBatches (type-level)", () => {
   it("KV<K, V> in, KV<K, V[]> out, through the builder calls; withShardedKey keys by ShardedKey<K>", () => {

@@ -25,11 +25,7 @@ import {
   Window,
   type FailedElement,
 } from "../../lib";
-
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
-  return () => undefined;
-}
+import { expectType } from "./expect_type";
 
 describe("type inference of the public API", () => {
   it("flows element types through chains without casts", () => {

@@ -6,11 +6,7 @@
  */
 import { strict as assert } from "node:assert";
 import { Create, Distinct, kv, Pipeline, Reify, WithKeys, type BoundedWindow, type KV, type PaneInfo, type PCollection, type TimestampedValue, type ValueInSingleWindow } from "../../lib";
-
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
-  return () => undefined;
-}
+import { expectType } from "./expect_type";
 
 describe("WithKeys.of(key), Distinct.withRepresentativeValueFn (type-level)", () => {
   it("a constant key, a key function, a representative function", () => {

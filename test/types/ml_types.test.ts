@@ -2,11 +2,7 @@
 import { strict as assert } from "node:assert";
 import { Create, kv, Pipeline, RunInference, type FailedInference, type KV, type ModelHandler, type PCollection, type PredictionResult } from "../../lib";
 import { KeyModelMapping, TFJSModelHandler, type ModelMetadata } from "../../lib/ml";
-
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
-  return () => undefined;
-}
+import { expectType } from "./expect_type";
 
 const lengths: ModelHandler<string, number, null> = {
   modelKey: "length",

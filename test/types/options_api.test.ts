@@ -4,11 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { definePipeline, MIN_TIMESTAMP, parseArgs, ReadUnbounded, registerRunnerFlags, type ParseSettings, type RunnerFlags, type UnboundedSource } from "../../lib";
-
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
-  return () => undefined;
-}
+import { expectType } from "./expect_type";
 
 describe("type-level: flags, runner flag tables, unbounded sources", () => {
   it("parseArgs takes ParseSettings (passThroughFlags) and returns warnings", () => {

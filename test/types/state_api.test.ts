@@ -6,11 +6,7 @@
  */
 import { strict as assert } from "node:assert";
 import { StatefulDoFn, StateSpec, type KV, type OrderedListState, type SetState, type StatefulProcessContext, type TimestampedValue } from "../../lib";
-
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
-  return () => undefined;
-}
+import { expectType } from "./expect_type";
 
 interface Member {
   readonly id: number;

@@ -5,11 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { Create, kv, Pipeline, Regex, ToString, type KV, type PCollection } from "../../lib";
-
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
-  return () => undefined;
-}
+import { expectType } from "./expect_type";
 
 describe("Regex (type-level)", () => {
   it("each transform's output type", () => {

@@ -7,11 +7,7 @@
  */
 import { strict as assert } from "node:assert";
 import { AfterCount, AfterProcessingTime, AfterWatermark, FixedWindows, OrFinally, Repeatedly, Window, type AfterProcessingTimeOptions, type Trigger } from "../../lib";
-
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
-  return () => undefined;
-}
+import { expectType } from "./expect_type";
 
 describe("triggers (type-level)", () => {
   it("OrFinally(main, finally) is a Trigger whose two parts are read back by narrowing on kind", () => {

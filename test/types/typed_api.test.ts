@@ -34,11 +34,7 @@ import {
   type StatefulProcessContext,
   type TimerContext,
 } from "../../lib";
-
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
-  return () => undefined;
-}
+import { expectType } from "./expect_type";
 
 type AB = { a: number; b: number };
 

@@ -6,11 +6,7 @@
  */
 import { strict as assert } from "node:assert";
 import { CoGroupByKey, Create, KvSwap, kv, Latest, Pipeline, Sample, WithTimestamps, type KV, type PCollection } from "../../lib";
-
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expectType<T>(_value: T): <U>(check: Equals<T, U> extends true ? true : never) => void {
-  return () => undefined;
-}
+import { expectType } from "./expect_type";
 
 describe("CoGroupByKey, KvSwap, WithTimestamps, Latest, Sample (type-level)", () => {
   it("CoGroupByKey: a record of keyed inputs gives one array per tag, typed per input", () => {
