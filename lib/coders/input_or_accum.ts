@@ -8,7 +8,8 @@ import { ByteReader, ByteWriter } from "./byte_io";
 import { Coder, CoderContext } from "./coder";
 import { CoderError, describeValue } from "./errors";
 
-export const INPUT_OR_ACCUM_URN = "beamline:coder:input_or_accum:v1";
+import { INPUT_OR_ACCUM_URN } from "./registry";
+export { INPUT_OR_ACCUM_URN };
 
 /** An input value (`accum: false`) or an accumulator (`accum: true`). */
 export type InputOrAccum<In, Acc> = { readonly accum: false; readonly value: In } | { readonly accum: true; readonly value: Acc };

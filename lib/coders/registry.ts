@@ -5,7 +5,6 @@
 import type { BoundedWindow } from "../model/window";
 import { Coder, CoderError } from "./coder";
 import { VALUE_IN_SINGLE_WINDOW_URN, ValueInSingleWindowCoder } from "./value_in_single_window";
-import { INPUT_OR_ACCUM_URN, InputOrAccumCoder } from "./input_or_accum";
 import { DETERMINISTIC_JS_VALUE_URN, DeterministicJsValueCoder, JS_VALUE_URN, JsValueCoder } from "./js_value";
 import { BOOL_URN, BoolCoder, BYTES_URN, BytesCoder, DOUBLE_URN, DoubleCoder, STRING_UTF8_URN, StringUtf8Coder, VARINT_URN, VarIntCoder } from "./primitive";
 import {
@@ -112,7 +111,11 @@ withComponents(NULLABLE_URN, 1, ([c]) => new NullableCoder(c));
 withComponents(SHARDED_KEY_URN, 1, ([k]) => new ShardedKeyCoder(k));
 withComponents(WINDOWED_VALUE_URN, 2, ([e, w]) => new WindowedValueCoder(e, w as Coder<BoundedWindow>));
 withComponents(VALUE_IN_SINGLE_WINDOW_URN, 2, ([v, w]) => new ValueInSingleWindowCoder(v, w as Coder<BoundedWindow>));
-withComponents(INPUT_OR_ACCUM_URN, 2, ([i, a]) => new InputOrAccumCoder(i, a));
+/** Hot-key fanouts' coder of values or accumulators (lib/coders/input_or_accum.ts). */
+export const INPUT_OR_ACCUM_URN = "beamline:coder:input_or_accum:v1";
+// Only hot-key fanouts use it: its module loads when a runner first hands one over.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+withComponents(INPUT_OR_ACCUM_URN, 2, ([i, a]) => new (require("./input_or_accum") as typeof import("./input_or_accum")).InputOrAccumCoder(i, a));
 withComponents(TIMER_URN, 2, ([k, w]) => new TimerCoder(k, w as Coder<BoundedWindow>));
 withComponents(PARAM_WINDOWED_VALUE_URN, 2, ([e, w], payload) => {
   if (payload === undefined) throw new CoderError(`Coder ${PARAM_WINDOWED_VALUE_URN} needs a payload (the constant timestamp, windows and pane)`);

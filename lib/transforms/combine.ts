@@ -16,7 +16,7 @@ import { Flatten, GroupByKey, Impulse } from "../model/primitives";
 import { AsIterable } from "../model/side_inputs";
 import { PTransform } from "../model/transform";
 import { KV, kv } from "../model/window";
-import { CombinePerKeyWithHotKeyFanout, type HotKeyFanout } from "./hot_key_fanout";
+import type { CombinePerKeyWithHotKeyFanout, HotKeyFanout } from "./hot_key_fanout";
 
 export type { CombineFn } from "../model/combine_fn";
 
@@ -53,7 +53,10 @@ export class CombinePerKey<K, In, Acc, Out> extends PTransform<PCollection<KV<K,
    * fanout for that key. `pairs.apply(Combine.perKey(Combiners.sum()).withHotKeyFanout(10))`.
    */
   withHotKeyFanout<K2 extends K = K>(fanout: HotKeyFanout<K2>): CombinePerKeyWithHotKeyFanout<K2, In, Acc, Out> {
-    return new CombinePerKeyWithHotKeyFanout<K2, In, Acc, Out>(this.combineFn, fanout);
+    // Loaded on first use: most programs never fan out (and a word count starts without it).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { CombinePerKeyWithHotKeyFanout: WithFanout } = require("./hot_key_fanout") as typeof import("./hot_key_fanout");
+    return new WithFanout<K2, In, Acc, Out>(this.combineFn, fanout);
   }
 }
 

@@ -10,7 +10,7 @@ import { GroupByKey, Impulse } from "../model/primitives";
 import { PTransform } from "../model/transform";
 import { AfterCount, Repeatedly } from "../model/triggers";
 import type { CombineFn } from "../model/combine_fn";
-import { VarIntCoder } from "../coders/primitive";
+import type { VarIntCoder } from "../coders/primitive";
 import { KVCoder } from "../coders/structural";
 import { Combine } from "./combine";
 import { Instant, KV, kv, MAX_TIMESTAMP } from "../model/window";
@@ -86,7 +86,12 @@ export class Reshuffle<T> extends PTransform<PCollection<T>, PCollection<T>> {
     // As Beam Java's Reshuffle.viaRandomKey: the keyed elements are KV(varint, the input's coder),
     // so a runner that runs the expansion (it encodes them) encodes the values as the input does;
     // the default coder cannot stand in for one set explicitly (reified windows, class instances).
-    if (input.coder !== undefined) keyed.setCoder(new KVCoder(VarIntCoder.INSTANCE, input.coder));
+    if (input.coder !== undefined) {
+      // Loaded only here: a read's Reshuffle (of elements without a coder) runs in every word count.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const varInt = (require("../coders/primitive") as { VarIntCoder: typeof VarIntCoder }).VarIntCoder.INSTANCE;
+      keyed.setCoder(new KVCoder(varInt, input.coder));
+    }
     // As Beam's Reshuffle: the grouping fires for every element (its own trigger, discarding, no
     // element late), whatever the input's windowing, so it passes elements on at once and is
     // valid on unbounded input in the global window; its output gets the input's windowing back.

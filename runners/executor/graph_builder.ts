@@ -33,7 +33,7 @@ import { MapWindowsOperator, MergeWindowsOperator, WindowIntoOperator } from "./
 import { ReifyMetadataOperator, RestoreMetadataOperator } from "./reshuffle_ops";
 import { InternalError } from "../../lib/model/errors";
 import type { SplittableDoFn } from "../../lib/model/splittable";
-import { SplittableHost, SplittablePhase, splittableOperator } from "./splittable_operator";
+import type { SplittableHost, SplittablePhase } from "./splittable_operator";
 
 /** What the executor runs for a step. */
 export type StepSpec =
@@ -329,8 +329,12 @@ export class GraphBuilder {
         return new ReifyMetadataOperator(name, this.mainOutput(step));
       case "restore_metadata":
         return new RestoreMetadataOperator(name, this.mainOutput(step));
-      case "splittable":
+      case "splittable": {
+        // Loaded on first use: only runners' splittable reads (the Fn API worker) run these phases.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { splittableOperator } = require("./splittable_operator") as typeof import("./splittable_operator");
         return splittableOperator(name, spec.phase, spec.fn, this.mainOutput(step), host.runtimeFor(step), spec.phase === "process" ? host.splittable?.(step) : undefined);
+      }
       case "identity":
       case "driver":
         throw new InternalError(`step ${name} (${spec.kind}) has no executor operator`);
