@@ -28,7 +28,7 @@ export type { SideInputKind, SideInputViews } from "./model/side_inputs";
 export { GlobalWindows, FixedWindows, GLOBAL_WINDOWING } from "./model/windowing";
 export { SlidingWindows, Sessions } from "./model/sliding_sessions";
 export type { MergingWindowFn, WindowMerge } from "./model/sliding_sessions";
-export { AfterWatermark, AfterProcessingTime, AfterCount, Repeatedly, AfterFirst, AfterAll, AfterEach, OrFinally, DefaultTrigger } from "./model/triggers";
+export { AfterWatermark, AfterProcessingTime, AfterCount, Repeatedly, AfterFirst, AfterAll, AfterEach, OrFinally, Never, DefaultTrigger } from "./model/triggers";
 export type { Trigger, AfterWatermarkOptions, AfterProcessingTimeOptions, ProcessingTimeAlignment } from "./model/triggers";
 export { StateSpec, TimerSpec, StatefulDoFn } from "./model/state";
 export type { ValueState, BagState, CombiningState, MapState, SetState, OrderedListState, Timer, TimeDomain, StatefulProcessContext, TimerContext } from "./model/state";

@@ -85,11 +85,23 @@ export type Trigger =
       readonly main: Trigger;
       /** Fires a last pane and finishes the window; it sees every element, across the main trigger's panes. */
       readonly finally: Trigger;
+    }
+  | {
+      /** Never (Beam Java's `Never.ever()`): no firing; the window's data comes out once, when it expires. */
+      readonly kind: "never";
     };
 
 /** Fires when the watermark passes the end of the window, then for every late element: Repeatedly(AfterWatermark()). */
 export function DefaultTrigger(): Trigger {
   return { kind: "default" };
+}
+
+/**
+ * Never fires (Beam Java's `Never.ever()`): each window's data comes out in one pane when the
+ * window expires (its end plus the allowed lateness), late data included, and nothing before.
+ */
+export function Never(): Trigger {
+  return { kind: "never" };
 }
 
 /** Early and late firings around the on-time pane of AfterWatermark. */
@@ -199,6 +211,7 @@ function neverFinishes(t: Trigger): boolean {
   switch (t.kind) {
     case "default":
     case "repeatedly":
+    case "never":
       return true;
     case "afterWatermark":
       return t.late !== undefined;
@@ -236,6 +249,8 @@ export function describeTrigger(t: Trigger): string {
       return `AfterEach(${t.triggers.map(describeTrigger).join(",")})`;
     case "orFinally":
       return `OrFinally(${describeTrigger(t.main)},${describeTrigger(t.finally)})`;
+    case "never":
+      return "Never";
   }
 }
 
@@ -272,6 +287,8 @@ export function triggersCompatible(a: Trigger | undefined, b: Trigger | undefine
       return (y.kind === "afterFirst" || y.kind === "afterAll" || y.kind === "afterEach") && y.kind === x.kind && all(x.triggers, y.triggers);
     case "orFinally":
       return y.kind === "orFinally" && triggersCompatible(x.main, y.main) && triggersCompatible(x.finally, y.finally);
+    case "never":
+      return y.kind === "never";
   }
 }
 
@@ -289,6 +306,7 @@ export function triggerMayFinish(t: Trigger, allowedLatenessMillis: number): boo
   switch (t.kind) {
     case "default":
     case "repeatedly":
+    case "never":
       return false;
     case "afterCount":
     case "afterProcessingTime":

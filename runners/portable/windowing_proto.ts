@@ -89,6 +89,8 @@ export function triggerProto(t: Trigger | undefined): rapi.Trigger {
       return { trigger: { oneofKind: "afterEach", afterEach: { subtriggers: t.triggers.map(triggerProto) } } };
     case "orFinally":
       return { trigger: { oneofKind: "orFinally", orFinally: { main: triggerProto(t.main), finally: triggerProto(t.finally) } } };
+    case "never":
+      return { trigger: { oneofKind: "never", never: {} } };
   }
 }
 

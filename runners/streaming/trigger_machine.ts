@@ -441,6 +441,9 @@ export function triggerMachine(trigger: Trigger | undefined, merging = false): T
       return new AfterEachMachine(t.triggers.map(sub), merging);
     case "orFinally":
       return new OrFinallyMachine([sub(t.main), sub(t.finally)]);
+    case "never":
+      // Nothing fires: the window's garbage collection emits its final pane.
+      return new NeverMachine();
   }
 }
 

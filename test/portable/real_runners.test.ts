@@ -25,6 +25,7 @@ import { FILEIO_EXPECTED, fileioProgram, writeFileioInput } from "./fileio_progr
 import { readWrittenEvents, WINDOWED_WRITE_EXPECTED, windowedWriteDynamicProgram, WRITE_DYNAMIC_EXPECTED, writeDynamicProgram } from "./fileio_write_programs";
 import { DEDUPLICATE_EXPECTED, deduplicateProgram } from "./deduplicate_programs";
 import { SPLIT_EXPECTED, splitProgram } from "./split_programs";
+import { NEVER_EXPECTED, neverProgram } from "./never_programs";
 import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
@@ -48,6 +49,8 @@ interface RealRunner {
   readonly triggeredPanesNeverLast?: string;
   /** Why the runner never marks a window's on-time pane of the default trigger last (so Beam Java's defaultNaming names its index), if it does not. */
   readonly onTimePanesNeverLast?: string;
+  /** The timing the runner gives the one pane of a Never trigger (at the window's expiry), where it is not Beam Java's ON_TIME, and why. */
+  readonly neverPaneTiming?: { readonly timing: string; readonly why: string };
 }
 
 const RUNNERS: readonly RealRunner[] = [
@@ -68,6 +71,9 @@ const RUNNERS: readonly RealRunner[] = [
     // does not know as it does for PCollections: a Beamline key coder fails with KeyError
     // 'beamline:coder:jsvalue_deterministic:v1'.
     noTimersWithSdkKeyCoders: "its FnApiRunner builds timer coders from SDK coders it does not know",
+    // Seen with Beam 2.66's job service: the pane a Never trigger leaves to the window's expiry
+    // comes out EARLY (Beam Java's PaneInfoTracker, and Prism, give the first pane past the end ON_TIME).
+    neverPaneTiming: { timing: "EARLY", why: "its trigger driver times the expiry pane of a Never trigger EARLY" },
     // Beam 2.66's FnApiRunner runs a stage again when its timers fire, and after each run appends
     // the stage's whole output so far to the side inputs read from it (fn_runner.py _run_bundle →
     // execution.py commit_side_inputs_to_state, append_raw): WriteToText's Finalize (which reads
@@ -220,6 +226,18 @@ for (const runner of RUNNERS) {
       const out = path.join(tmp, "split");
       await runRemote(splitProgram.create({ output: out, delay_ms: 400 }, options("split")));
       assert.deepEqual(readShards(path.join(out, "count")), SPLIT_EXPECTED);
+    });
+
+    it("the Never trigger reaches the runner as Trigger.Never: one pane per window, at its expiry", async function () {
+      const out = path.join(tmp, "never");
+      await runRemote(neverProgram.create({ output: out }, options("never")));
+      const lines = readShards(path.join(out, "panes")).map((l) => l.replace(/ last$/, ""));
+      let expected = NEVER_EXPECTED.map((l) => l.replace(/ last$/, ""));
+      if (runner.neverPaneTiming !== undefined) {
+        console.log(`      (${runner.name}: ${runner.neverPaneTiming.why})`);
+        expected = expected.map((l) => l.replace("ON_TIME", runner.neverPaneTiming!.timing));
+      }
+      assert.deepEqual(lines, expected);
     });
 
     it("Combine.globally gives its sum, the combine of nothing for an empty input, and a singleton side input", async () => {
