@@ -117,15 +117,55 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     return r === undefined ? thrown() : r.then(thrown, thrown);
   }
 
+  /**
+   * Whether a driver bundle starts the DoFn's bundle only when something reaches it (see
+   * deferBundleStart), and whether the running one has started.
+   */
+  private deferred = false;
+  private bundleOpen = true;
+
+  /**
+   * From now on the DoFn's bundle starts with its first element or timer, and a driver bundle
+   * that brought it nothing calls neither startBundle nor finishBundle. The streaming driver runs
+   * many small bundles (one per TestStream event or batch a source queued), most of them with
+   * nothing for most steps; in Beam a DoFn only sees bundles of its own input, so a startBundle
+   * that opens a connection or a finishBundle that flushes runs once per bundle with work.
+   */
+  deferBundleStart(): void {
+    this.deferred = true;
+  }
+
   startBundle(): MaybePromise {
+    if (this.deferred) {
+      this.bundleOpen = false;
+      return undefined;
+    }
+    return this.openBundle();
+  }
+
+  finishBundle(): MaybePromise {
+    if (!this.bundleOpen) return undefined;
+    return this.closeBundle();
+  }
+
+  /** Starts the DoFn's bundle (the stateful operator also starts its state's). */
+  protected openBundle(): MaybePromise {
+    this.bundleOpen = true;
     this.checks?.sampler.resetForBundle();
     this.clearCurrent();
     return this.callLifecycle("startBundle", this.bundleContext());
   }
 
-  finishBundle(): MaybePromise {
+  /** Finishes the DoFn's bundle (the stateful operator then persists its state). */
+  protected closeBundle(): MaybePromise {
     this.clearCurrent();
     return this.callLifecycle("finishBundle", this.bundleContext());
+  }
+
+  /** In a deferred bundle, starts the DoFn's bundle before the first call of it (queued first). */
+  private openDeferred(): void {
+    const r = this.openBundle();
+    if (r !== undefined) this.track(this.tail !== undefined ? this.tail.then(() => r) : r);
   }
 
   /** Calls the DoFn's teardown, once: a runner's teardown after setup failed (and tore down) is a no-op. */
@@ -164,6 +204,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   // ---- elements ----
 
   receive(value: unknown, meta: ElementMeta): MaybePromise {
+    if (!this.bundleOpen) this.openDeferred();
     if (this.tail !== undefined) return this.track(this.tail.then(() => this.processElement(value, meta)));
     const r = this.processElement(value, meta);
     return r === undefined ? undefined : this.track(r);
@@ -171,6 +212,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
 
   /** Runs `work` after every call already queued or running (one call at a time per instance). */
   protected serialized(work: () => MaybePromise): MaybePromise {
+    if (!this.bundleOpen) this.openDeferred();
     if (this.tail !== undefined) return this.track(this.tail.then(work));
     const r = work();
     return r === undefined ? undefined : this.track(r);

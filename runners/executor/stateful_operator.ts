@@ -198,17 +198,17 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     if ((this.timerBackend as unknown) !== this.stateBackend) (this.timerBackend as Partial<StateBackend<KeyId>>).endElement?.(succeeded);
   }
 
-  startBundle(): MaybePromise {
+  protected openBundle(): MaybePromise {
     this.statefulChecks.keys?.sampler.resetForBundle();
     this.stateBackend.startBundle();
     this.timerBackend.startBundle();
     this.currentKeyId = undefined;
-    return super.startBundle();
+    return super.openBundle();
   }
 
-  finishBundle(): MaybePromise {
+  protected closeBundle(): MaybePromise {
     this.currentKeyId = undefined;
-    const r = super.finishBundle();
+    const r = super.closeBundle();
     if (r === undefined) return this.persist();
     return r.then(() => this.persist());
   }

@@ -10,6 +10,7 @@ import type { MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { ElementMeta, GLOBAL_WINDOWS, inGlobalWindow, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, WindowedValue } from "../../lib/model/window";
 import type { TestStreamEvent } from "../../lib/testing/test_stream";
+import { ParDoOperator } from "../executor/pardo_operator";
 import type { SideInputGate } from "./graph";
 import type { TestStreamReplay } from "./sources";
 import type { SourceBundle } from "./source_queue";
@@ -26,6 +27,8 @@ export abstract class BundleExecution extends StreamingExecutionState {
 
   constructor(pipeline: Pipeline, settings: StreamingSettings, containers: Map<string, MetricsContainer>, outputs: string[]) {
     super(pipeline, settings, containers, outputs);
+    // A DoFn's bundle starts with its first element or timer: most driver bundles bring most steps nothing.
+    for (const op of this.graph.operators) if (op instanceof ParDoOperator) op.deferBundleStart();
     for (const u of this.units) {
       const spec = u.node.primitive;
       if (u.kind === "pardo" && spec?.kind === "pardo" && typeof spec.doFn?.finishBundle === "function") {
