@@ -119,6 +119,7 @@ import type * as ReifyT from "./transforms/reify";
 import type * as FileIOT from "./io/fileio";
 import type * as DeduplicateT from "./transforms/deduplicate";
 import type * as QuantilesT from "./transforms/approximate_quantiles";
+import type * as WaitT from "./transforms/wait";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 import type { KV as KVType } from "./model/window";
@@ -148,6 +149,7 @@ const reify = onFirstUse(() => require("./transforms/reify") as typeof ReifyT);
 const fileio = onFirstUse(() => require("./io/fileio") as typeof FileIOT);
 const deduplicate = onFirstUse(() => require("./transforms/deduplicate") as typeof DeduplicateT);
 const quantiles = onFirstUse(() => require("./transforms/approximate_quantiles") as typeof QuantilesT);
+const wait = onFirstUse(() => require("./transforms/wait") as typeof WaitT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -250,6 +252,10 @@ export type { ApproximateQuantilesOptions, QuantileAccumulator } from "./transfo
 export declare const Deduplicate: typeof DeduplicateT.Deduplicate;
 Object.defineProperty(exports, "Deduplicate", { enumerable: true, get: function () { return deduplicate.Deduplicate; } });
 export type { DeduplicateValues, DeduplicateKeyedValues } from "./transforms/deduplicate";
+/** Holds each window of a collection until it is closed in signal collections (see lib/transforms/wait); loaded on first use. */
+export declare const Wait: typeof WaitT.Wait;
+Object.defineProperty(exports, "Wait", { enumerable: true, get: function () { return wait.Wait; } });
+export type { WaitOnSignals } from "./transforms/wait";
 /** Files as elements: `FileIO.match(pattern)`, `matchAll()`, `readMatches()` (see lib/io/fileio); loaded on first use. */
 export declare const FileIO: typeof FileIOT.FileIO;
 Object.defineProperty(exports, "FileIO", { enumerable: true, get: function () { return fileio.FileIO; } });

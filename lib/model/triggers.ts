@@ -1,3 +1,5 @@
+import type { Instant } from "./window";
+
 /**
  * Triggers: when a GroupByKey (or Combine) emits the results of a window, as panes.
  *
@@ -320,5 +322,44 @@ export function triggerMayFinish(t: Trigger, allowedLatenessMillis: number): boo
     case "afterAll":
     case "afterEach":
       return t.triggers.every((s) => triggerMayFinish(s, allowedLatenessMillis));
+  }
+}
+
+/**
+ * The watermark past which `t` is sure to have fired for a window ending at `windowMax` (its
+ * maximum timestamp), or undefined if nothing makes it fire: Beam Java's
+ * `Trigger.getWatermarkThatGuaranteesFiring`. A runner uses it to tell when a triggered side
+ * input has no pane to wait for in a window: until then, an empty side-input window may still
+ * fill. Only the watermark guarantees a firing: counts and processing time may never come.
+ */
+export function watermarkThatGuaranteesFiring(t: Trigger | undefined, windowMax: Instant): Instant | undefined {
+  if (t === undefined) return windowMax;
+  const all = (ts: readonly Trigger[]): (Instant | undefined)[] => ts.map((s) => watermarkThatGuaranteesFiring(s, windowMax));
+  switch (t.kind) {
+    case "default":
+    case "afterWatermark":
+      return windowMax;
+    case "afterCount":
+    case "afterProcessingTime":
+    case "never":
+      return undefined;
+    case "repeatedly":
+      return watermarkThatGuaranteesFiring(t.trigger, windowMax);
+    case "afterEach":
+      return watermarkThatGuaranteesFiring(t.triggers[0], windowMax);
+    case "afterFirst": {
+      // The first of its triggers to be sure to fire.
+      const known = all(t.triggers).filter((w): w is Instant => w !== undefined);
+      return known.length === 0 ? undefined : Math.min(...known);
+    }
+    case "afterAll": {
+      // Only once every one of them is sure to have fired.
+      const each = all(t.triggers);
+      return each.some((w) => w === undefined) ? undefined : Math.max(...(each as Instant[]));
+    }
+    case "orFinally": {
+      const known = all([t.main, t.finally]).filter((w): w is Instant => w !== undefined);
+      return known.length === 0 ? undefined : Math.min(...known);
+    }
   }
 }

@@ -6,7 +6,8 @@ import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { Coder } from "../../lib/coders/coder";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
 import type { SideInput } from "../../lib/model/side_inputs";
-import type { BoundedWindow, ElementMeta, Instant, WindowedValue } from "../../lib/model/window";
+import { watermarkThatGuaranteesFiring } from "../../lib/model/triggers";
+import { type BoundedWindow, type ElementMeta, type Instant, MAX_TIMESTAMP, type WindowedValue } from "../../lib/model/window";
 import { MaybePromise, PendingWork, Receiver } from "../executor/receiver";
 import { Clocks, DROPPED_LATE, TimeAware } from "./grouping";
 import type { SideInputStore } from "./side_input_store";
@@ -41,12 +42,20 @@ export class SideInputGate implements Receiver, TimeAware, Checkpointable {
     /** Of the held elements with their windows (for checkpoints). */
     private readonly heldCoder?: Coder<WindowedValue<unknown>>,
   ) {}
-  /** Every side-input window the element reads is complete (watermark past its end) or has a fired pane. */
+  /**
+   * Every side-input window the element reads has a fired pane, or can have none: its watermark
+   * has passed where the side input's trigger is sure to have fired (the window's end for the
+   * default and watermark triggers; for a trigger of counts, processing time or Never(), the end
+   * of the input), as in Beam Java's DirectRunner. Until then an empty window may still fill.
+   */
   private ready(meta: ElementMeta): boolean {
     return this.sideInputs.every((s) =>
       meta.windows.every((w) => {
         const sideWindow = s.pcoll.windowing.windowFn.sideInputWindow(w);
-        return this.env.watermarkOf(s.pcoll.id) > sideWindow.maxTimestamp() || this.stores.get(s)!.hasFired(sideWindow);
+        if (this.stores.get(s)!.hasFired(sideWindow)) return true;
+        const watermark = this.env.watermarkOf(s.pcoll.id);
+        const guarantee = watermarkThatGuaranteesFiring(s.pcoll.windowing.trigger, sideWindow.maxTimestamp());
+        return guarantee !== undefined ? watermark > guarantee : watermark >= MAX_TIMESTAMP;
       }),
     );
   }

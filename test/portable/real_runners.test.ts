@@ -26,6 +26,7 @@ import { readWrittenEvents, WINDOWED_WRITE_EXPECTED, windowedWriteDynamicProgram
 import { DEDUPLICATE_EXPECTED, deduplicateProgram } from "./deduplicate_programs";
 import { SPLIT_EXPECTED, splitProgram } from "./split_programs";
 import { NEVER_EXPECTED, neverProgram } from "./never_programs";
+import { WAIT_EXPECTED, waitProgram } from "./wait_programs";
 import { flipkart } from "../../pipelines/flipkart";
 import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
@@ -238,6 +239,12 @@ for (const runner of RUNNERS) {
         expected = expected.map((l) => l.replace("ON_TIME", runner.neverPaneTiming!.timing));
       }
       assert.deepEqual(lines, expected);
+    });
+
+    it("Wait.on (Never-triggered side inputs of a windowed signal) passes the main input on unchanged", async () => {
+      const out = path.join(tmp, "wait");
+      await runRemote(waitProgram.create({ output: out }, options("wait")));
+      assert.deepEqual(readShards(path.join(out, "waited")), WAIT_EXPECTED);
     });
 
     it("Combine.globally gives its sum, the combine of nothing for an empty input, and a singleton side input", async () => {
