@@ -120,6 +120,7 @@ import type * as FileIOT from "./io/fileio";
 import type * as DeduplicateT from "./transforms/deduplicate";
 import type * as QuantilesT from "./transforms/approximate_quantiles";
 import type * as WaitT from "./transforms/wait";
+import type * as ComposedT from "./transforms/composed_combine";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 import type { KV as KVType } from "./model/window";
@@ -150,6 +151,7 @@ const fileio = onFirstUse(() => require("./io/fileio") as typeof FileIOT);
 const deduplicate = onFirstUse(() => require("./transforms/deduplicate") as typeof DeduplicateT);
 const quantiles = onFirstUse(() => require("./transforms/approximate_quantiles") as typeof QuantilesT);
 const wait = onFirstUse(() => require("./transforms/wait") as typeof WaitT);
+const composed = onFirstUse(() => require("./transforms/composed_combine") as typeof ComposedT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -256,6 +258,10 @@ export type { DeduplicateValues, DeduplicateKeyedValues } from "./transforms/ded
 export declare const Wait: typeof WaitT.Wait;
 Object.defineProperty(exports, "Wait", { enumerable: true, get: function () { return wait.Wait; } });
 export type { WaitOnSignals } from "./transforms/wait";
+/** Several CombineFns of one input in one pass, results by name (see lib/transforms/composed_combine); loaded on first use. */
+export declare const CombineFns: typeof ComposedT.CombineFns;
+Object.defineProperty(exports, "CombineFns", { enumerable: true, get: function () { return composed.CombineFns; } });
+export type { ComposedCombineFn } from "./transforms/composed_combine";
 /** Files as elements: `FileIO.match(pattern)`, `matchAll()`, `readMatches()` (see lib/io/fileio); loaded on first use. */
 export declare const FileIO: typeof FileIOT.FileIO;
 Object.defineProperty(exports, "FileIO", { enumerable: true, get: function () { return fileio.FileIO; } });

@@ -50,7 +50,9 @@ export async function labelledOutputs(
   const result = await runDirect(
     (p) =>
       build(p, (label, pc) => {
-        sinks[label] = [];
+        // The builder runs more than once (the reconstruction check, and each in-process worker
+        // of a parallel run builds its own DoFns): every build's sink is the same array.
+        sinks[label] ??= [];
         collect(pc, sinks[label]!, `Collect${label}`);
       }),
     options,
