@@ -36,7 +36,7 @@ export { TestStream } from "./testing/test_stream";
 export type { TimestampedElement, TestStreamEvent } from "./testing/test_stream";
 export { ReadUnbounded } from "./io/read_unbounded";
 export type { UnboundedSource, UnboundedSourceContext, SourceOutcome } from "./io/read_unbounded";
-export type { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner } from "./model/windowing";
+export type { WindowFn, WindowingStrategy, AccumulationMode, ClosingBehavior, OnTimeBehavior, TimestampCombiner } from "./model/windowing";
 export { GlobalWindow, IntervalWindow, MIN_TIMESTAMP, MAX_TIMESTAMP, GLOBAL_WINDOW_MAX_TIMESTAMP, NO_FIRING } from "./model/window";
 import { kv as makeKv } from "./model/window";
 /**

@@ -9,7 +9,7 @@ import { PipelineConstructionError } from "./errors";
 import { PBegin, PCollection } from "./pcollection";
 import { PTransform } from "./transform";
 import type { KV } from "./window";
-import { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner, timestampCombinerProblem, windowFnsCompatible } from "./windowing";
+import { WindowFn, WindowingStrategy, AccumulationMode, ClosingBehavior, OnTimeBehavior, TimestampCombiner, timestampCombinerProblem, windowFnsCompatible } from "./windowing";
 import { describeTrigger, triggerMayFinish, triggersCompatible, type Trigger } from "./triggers";
 
 const GLOBAL_WINDOWS_URN = "beam:window_fn:global_windows:v1";
@@ -146,6 +146,12 @@ export interface WindowIntoOptions {
   readonly trigger?: Trigger;
   /** Whether an empty on-time pane is emitted (default "FIRE_ALWAYS", as in Beam). */
   readonly onTimeBehavior?: OnTimeBehavior;
+  /**
+   * Whether a window's last pane (at its expiry, or when its trigger finishes) is emitted when it
+   * holds nothing new (default "FIRE_IF_NON_EMPTY", as in Beam Java's
+   * `withAllowedLateness(d, ClosingBehavior)`).
+   */
+  readonly closingBehavior?: ClosingBehavior;
 }
 
 /** Assigns elements to windows by their timestamps (Beam's WindowInto): `Window.into(new FixedWindows(60_000))`. */
@@ -191,6 +197,7 @@ export class Window<T> extends PTransform<PCollection<T>, PCollection<T>> {
       allowedLatenessMillis: this.options.allowedLatenessMillis ?? 0,
       ...(this.options.trigger !== undefined ? { trigger: this.options.trigger } : {}),
       ...(this.options.onTimeBehavior !== undefined ? { onTimeBehavior: this.options.onTimeBehavior } : {}),
+      ...(this.options.closingBehavior !== undefined ? { closingBehavior: this.options.closingBehavior } : {}),
     };
     node.primitive = { kind: "window_into", windowing };
     const out = input.pipeline.createOutput<T>(node, "main", windowing, input.isBounded);
@@ -222,6 +229,7 @@ class WindowConfigure<T> extends PTransform<PCollection<T>, PCollection<T>> {
       ...(o.allowedLatenessMillis !== undefined ? { allowedLatenessMillis: Math.max(o.allowedLatenessMillis, w.allowedLatenessMillis) } : {}),
       ...(o.trigger !== undefined ? { trigger: o.trigger } : {}),
       ...(o.onTimeBehavior !== undefined ? { onTimeBehavior: o.onTimeBehavior } : {}),
+      ...(o.closingBehavior !== undefined ? { closingBehavior: o.closingBehavior } : {}),
     };
     node.primitive = { kind: "flatten" };
     const out = input.pipeline.createOutput<T>(node, "main", windowing, input.isBounded);
