@@ -5,8 +5,11 @@
  * with an unbounded one, which Beam allows (the output is unbounded).
  */
 import { strict as assert } from "node:assert";
-import { Create, FixedWindows, Flatten, GroupByKey, Keys, ParDo, PipelineConstructionError, Sessions, TestStream, Values, Window, WithKeys, type PCollection } from "../../lib";
-import type { Pipeline } from "../../lib/model/pipeline";
+import { AsIterable, Create, FixedWindows, Flatten, GroupByKey, Keys, ParDo, PipelineConstructionError, Sessions, TestStream, Values, Window, WithKeys, type PCollection } from "../../lib";
+import { Pipeline } from "../../lib/model/pipeline";
+import { validatePipelineProto } from "../../runners/portable/describe";
+import { dockerEnvironment } from "../../runners/portable/environments";
+import { translatePipeline } from "../../runners/portable/translate";
 import { windowFnsCompatible } from "../../lib/model/windowing";
 import { labelledOutputs, timestamped, type Mode } from "./beam_helpers";
 
@@ -87,6 +90,64 @@ for (const mode of ["batch", "streaming"] as const) {
     });
   });
 }
+
+for (const streaming of [false, true]) {
+  describe(`Beam Flatten of a list (FlattenTest.java's PCollectionList), ${streaming ? "streaming" : "batch"}`, () => {
+    const options = { streaming };
+
+    it("testFlattenPCollectionsEmpty, testFlattenPCollectionsEmptyThenParDo: a flatten of no collections is empty", async () => {
+      let flat: PCollection<string> | undefined;
+      const r = await labelledOutputs((p, out) => {
+        flat = p.apply(Flatten.pCollections<string>());
+        out("Flat", flat);
+        out("ThenParDo", flat.apply("Identity", ParDo.into<string>().of((s: string, ctx) => ctx.output(s))));
+      }, undefined, options);
+      assert.deepEqual(r, { Flat: [], ThenParDo: [] });
+      // As Beam Java's Flatten of an empty list: bounded, in the global window.
+      assert.equal(flat!.isBounded, true);
+      assert.equal(flat!.windowing.windowFn.urn, "beam:window_fn:global_windows:v1");
+    });
+
+    it("testEmptyFlattenAsSideInput: an empty flatten read as an iterable side input", async () => {
+      const r = await labelledOutputs((p, out) => {
+        const view = AsIterable(p.apply("Empty", Flatten.pCollections<string>()));
+        out(
+          "Output",
+          p.apply("Main", Create.of(null)).apply("ReadSide", ParDo.into<string>().of((_x: null, ctx) => { for (const side of ctx.sideInputs.view) ctx.output(side); }, { sideInputs: { view } })),
+        );
+      }, undefined, options);
+      assert.deepEqual(r, { Output: [] });
+    });
+
+    it("testFlattenPCollections: a list of collections, empty ones among them", async () => {
+      const r = await outputs((p, out) => {
+        const inputs = [LINES, [], LINES2].map((values, i) => lines(p, `Input${i}`, "batch", values));
+        out("Flat", p.apply(Flatten.pCollections(...inputs)));
+      });
+      assert.deepEqual(r, { Flat: sorted(LINES, LINES2) });
+    });
+  });
+}
+
+describe("Beam Flatten of a list: the portable translation", () => {
+  it("a list is one runner Flatten of all its inputs; an empty list an empty source (as Beam Java's runners replace it)", () => {
+    const { proto } = translatePipeline(
+      Pipeline.build({}, (p) => {
+        p.apply("Both", Flatten.pCollections(p.apply("A", Create.of("a")), p.apply("B", Create.of("b"))));
+        p.apply("None", Flatten.pCollections<string>()).map("Use", (s: string) => s.length);
+      }),
+      dockerEnvironment("beamline/worker:test"),
+    );
+    assert.deepEqual(validatePipelineProto(proto), []);
+    const transforms = proto.components!.transforms;
+    const named = (name: string) => Object.values(transforms).find((t) => t.uniqueName === name)!;
+    assert.equal(named("Both").spec?.urn, "beam:transform:flatten:v1");
+    assert.equal(Object.keys(named("Both").inputs).length, 2);
+    const none = named("None");
+    assert.equal(Object.keys(none.inputs).length, 0);
+    assert.deepEqual(none.subtransforms.map((id) => transforms[id]!.spec?.urn), ["beam:transform:impulse:v1", "beam:transform:pardo:v1"]);
+  });
+});
 
 describe("Beam Flatten: windowing and boundedness", () => {
   it("testEqualWindowFnPropagation, testCompatibleWindowFnPropagation, testIncompatibleWindowFnPropagationFailure", async () => {
