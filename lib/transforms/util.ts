@@ -2,7 +2,8 @@
  * Everyday transforms: Create, Reshuffle, Distinct, WithKeys, Keys, Values, KvSwap, Partition. Each is
  * made by a static factory (`Create.of(1, 2)`, `Partition.of(2, fn)`), as in Beam Java.
  */
-import { DoFn, ProcessContext } from "../model/dofn";
+import { DoFn, ProcessContext, type SideInputTypes } from "../model/dofn";
+import type { SideInputViews } from "../model/side_inputs";
 import { PipelineConstructionError } from "../model/errors";
 import { PBegin, PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
@@ -261,15 +262,18 @@ export class KvSwap<K, V> extends PTransform<PCollection<KV<K, V>>, PCollection<
   }
 }
 
-class PartitionDoFn<T> extends DoFn<T, T, Record<string, T>> {
+/** A partition function: the partition index of an element, reading the declared side inputs. */
+export type PartitionFn<T, Sides extends SideInputTypes = {}> = (element: T, numPartitions: number, sideInputs: Readonly<Sides>) => number;
+
+class PartitionDoFn<T> extends DoFn<T, T, Record<string, T>, Record<string, unknown>> {
   constructor(
     private readonly n: number,
-    private readonly fn: (element: T, numPartitions: number) => number,
+    private readonly fn: PartitionFn<T, Record<string, unknown>>,
   ) {
     super();
   }
-  process(element: T, ctx: ProcessContext<T, Record<string, T>>): void {
-    const i = this.fn(element, this.n);
+  process(element: T, ctx: ProcessContext<T, Record<string, T>, Record<string, unknown>>): void {
+    const i = this.fn(element, this.n, ctx.sideInputs);
     if (!(Number.isInteger(i) && i >= 0 && i < this.n)) {
       throw new RangeError(`Partition function returned ${i}; it must return an integer in [0, ${this.n})`);
     }
@@ -277,24 +281,39 @@ class PartitionDoFn<T> extends DoFn<T, T, Record<string, T>> {
   }
 }
 
-/** Splits a collection into `n` by a function returning the partition index of each element. */
+/**
+ * Splits a collection into `n` by a function returning the partition index of each element,
+ * which may read side inputs (Beam Java's `Partition.of(n, fn, requiresSideInputs(...))`, Beam
+ * Python's `Partition(fn, n, *side_inputs)`):
+ *
+ * ```ts
+ * const [below, above] = students.apply(Partition.of(2, (grade, _n, s) => (grade < s.pass ? 0 : 1), { sideInputs: { pass: AsSingleton(passMark) } }));
+ * ```
+ */
 export class Partition<T> extends PTransform<PCollection<T>, PCollection<T>[]> {
   private constructor(
     private readonly n: number,
-    private readonly fn: (element: T, numPartitions: number) => number,
+    private readonly fn: PartitionFn<T, Record<string, unknown>>,
+    private readonly sideInputs: SideInputViews<object> | undefined,
   ) {
     super("Partition");
   }
 
-  /** `nums.apply(Partition.of(2, (n) => n % 2))`: an array of `n` collections. */
-  static of<T>(n: number, fn: (element: T, numPartitions: number) => number): Partition<T> {
+  /**
+   * `nums.apply(Partition.of(2, (n) => n % 2))`: an array of `n` collections. With
+   * `{ sideInputs: { name: view } }`, the function's third argument holds each side input by
+   * name, as a DoFn's `ctx.sideInputs` (seen from the element's window).
+   */
+  static of<T, Sides extends SideInputTypes = {}>(n: number, fn: PartitionFn<T, Sides>, options: { readonly sideInputs?: SideInputViews<Sides> } = {}): Partition<T> {
     if (!(Number.isInteger(n) && n > 0)) throw new PipelineConstructionError(`Partition needs a positive number of partitions, got ${n}`);
-    return new Partition(n, fn);
+    return new Partition(n, fn as unknown as PartitionFn<T, Record<string, unknown>>, options.sideInputs);
   }
 
   expand(input: PCollection<T>): PCollection<T>[] {
     const tags = Array.from({ length: this.n }, (_, i) => `p${i}`);
-    const outs = input.apply("ParDo", ParDo.of(new PartitionDoFn<T>(this.n, this.fn)).withOutputs(...tags)) as unknown as Record<string, PCollection<T>>;
+    const doFn = new PartitionDoFn<T>(this.n, this.fn);
+    const parDo = this.sideInputs !== undefined ? ParDo.of(doFn, { sideInputs: this.sideInputs as SideInputViews<Record<string, unknown>> }) : ParDo.of(doFn, {});
+    const outs = input.apply("ParDo", parDo.withOutputs(...tags)) as unknown as Record<string, PCollection<T>>;
     return tags.map((t) => outs[t]!);
   }
 }
