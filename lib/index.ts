@@ -72,7 +72,7 @@ export { Combine, Combiners, Count, binaryCombineFn } from "./transforms/combine
 export type { CombinePerKey, CombineGlobally } from "./transforms/combine";
 export type { CombinePerKeyWithHotKeyFanout, HotKeyFanout } from "./transforms/hot_key_fanout";
 export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, KvSwap, Partition } from "./transforms/util";
-export type { TimestampedValue, PartitionFn } from "./transforms/util";
+export type { TimestampedValue, WindowedValueOf, PartitionFn } from "./transforms/util";
 export type { CoGbkInputs, CoGbkKey, CoGbkResult, SameKeyInputs } from "./transforms/co_group_by_key";
 export type { LatestTransforms } from "./transforms/latest";
 export type { ShardedKey } from "./transforms/group_into_batches";

@@ -2,7 +2,8 @@
  * Everyday transforms: Create, Reshuffle, Distinct, WithKeys, Keys, Values, KvSwap, Partition. Each is
  * made by a static factory (`Create.of(1, 2)`, `Partition.of(2, fn)`), as in Beam Java.
  */
-import { DoFn, ProcessContext, type SideInputTypes } from "../model/dofn";
+import { DoFn, ProcessContext, type BundleContext, type SideInputTypes } from "../model/dofn";
+import { GlobalWindows, type WindowFn, type WindowingStrategy } from "../model/windowing";
 import type { SideInputViews } from "../model/side_inputs";
 import { PipelineConstructionError } from "../model/errors";
 import { PBegin, PCollection } from "../model/pcollection";
@@ -14,7 +15,7 @@ import type { CombineFn } from "../model/combine_fn";
 import type { VarIntCoder } from "../coders/primitive";
 import { KVCoder } from "../coders/structural";
 import { Combine } from "./combine";
-import { Instant, KV, kv, MAX_TIMESTAMP } from "../model/window";
+import { BoundedWindow, GlobalWindow, Instant, IntervalWindow, KV, kv, MAX_TIMESTAMP } from "../model/window";
 
 /** A value with an event timestamp, for `Create.timestamped`. */
 export interface TimestampedValue<T> {
@@ -50,6 +51,35 @@ export class Create<T> extends PTransform<PBegin, PCollection<T>> {
     return new Create([...values]);
   }
 
+  /**
+   * Values at given timestamps in given windows (Beam Java's `Create.windowedValues`, for tests):
+   * the output is windowed by `windowFn` (default: the global window), each value staying in the
+   * windows it names rather than being assigned by its timestamp, as after `Window.into`. The
+   * windows must be of the kind `windowFn` makes (interval windows for fixed, sliding and session
+   * windows).
+   *
+   * ```ts
+   * p.apply(Create.windowedValues([{ value: "a", timestamp: 5, windows: [new IntervalWindow(0, 10)] }], new FixedWindows(10)));
+   * ```
+   */
+  static windowedValues<T>(values: readonly WindowedValueOf<T>[], windowFn: WindowFn = new GlobalWindows()): PTransform<PBegin, PCollection<T>> {
+    values.forEach((v, i) => {
+      if (v.windows.length === 0) throw new PipelineConstructionError(`Create.windowedValues: value ${i} has no window; give it at least one`);
+      for (const w of v.windows) {
+        const problem = foreignWindow(w, windowFn);
+        if (problem !== undefined) throw new PipelineConstructionError(`Create.windowedValues: value ${i} ${problem}; give windows of its kind, or the window fn that makes them`);
+      }
+    });
+    const windowing: WindowingStrategy = { windowFn, timestampCombiner: "END_OF_WINDOW", accumulationMode: "DISCARDING", allowedLatenessMillis: 0 };
+    return new (class CreateWindowedValues extends PTransform<PBegin, PCollection<T>> {
+      expand(input: PBegin): PCollection<T> {
+        const out = input.apply("Impulse", Impulse.create()).apply("Values", ParDo.of(new EmitWindowedValues<T>(values)));
+        out.windowing = windowing;
+        return out;
+      }
+    })("Create");
+  }
+
   /** Values with event timestamps (for windowing tests). */
   static timestamped<T>(values: readonly TimestampedValue<T>[]): PTransform<PBegin, PCollection<T>> {
     return new (class CreateTimestamped extends PTransform<PBegin, PCollection<T>> {
@@ -63,6 +93,42 @@ export class Create<T> extends PTransform<PBegin, PCollection<T>> {
       }
     })("Create");
   }
+}
+
+/** A value in given windows, for `Create.windowedValues` (Beam Java's WindowedValue without a pane). */
+export interface WindowedValueOf<T> {
+  /** The element. */
+  readonly value: T;
+  /** Its event time (epoch milliseconds). */
+  readonly timestamp: Instant;
+  /** The windows it is in (at least one), of the kind the window fn makes. */
+  readonly windows: readonly BoundedWindow[];
+}
+
+/** Outputs the values in their windows, from the bundle that received the impulse. */
+class EmitWindowedValues<T> extends DoFn<Uint8Array, T> {
+  private impulsed = false;
+  constructor(private readonly values: readonly WindowedValueOf<T>[]) {
+    super();
+  }
+  process(): void {
+    this.impulsed = true;
+  }
+  // A process context places outputs in the input's window only; a bundle context places each
+  // where it says (and without a pane, as Beam's WindowedValue of NO_FIRING).
+  finishBundle(ctx: BundleContext<T>): void {
+    if (!this.impulsed) return;
+    this.impulsed = false;
+    for (const v of this.values) for (const window of v.windows) ctx.output(v.value, { timestamp: v.timestamp, window });
+  }
+}
+
+/** Why `window` is not one `windowFn` makes (undefined when it is). */
+function foreignWindow(window: BoundedWindow, windowFn: WindowFn): string | undefined {
+  const ok = windowFn.windowCoderUrn === "beam:coder:global_window:v1" ? window instanceof GlobalWindow : window instanceof IntervalWindow;
+  if (ok) return undefined;
+  const shown = window instanceof IntervalWindow ? `[${window.start}, ${window.end})` : window instanceof GlobalWindow ? "the global window" : window.id();
+  return `is in window ${shown}, which ${windowFn.constructor.name} does not make`;
 }
 
 /**

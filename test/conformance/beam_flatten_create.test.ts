@@ -5,7 +5,7 @@
  * with an unbounded one, which Beam allows (the output is unbounded).
  */
 import { strict as assert } from "node:assert";
-import { AsIterable, Create, FixedWindows, Flatten, GroupByKey, Keys, ParDo, PipelineConstructionError, Sessions, TestStream, Values, Window, WithKeys, type PCollection } from "../../lib";
+import { AsIterable, Create, FixedWindows, Flatten, GlobalWindow, IntervalWindow, kv, type KV, GroupByKey, Keys, ParDo, PipelineConstructionError, Sessions, TestStream, Values, Window, WithKeys, type PCollection } from "../../lib";
 import { Pipeline } from "../../lib/model/pipeline";
 import { validatePipelineProto } from "../../runners/portable/describe";
 import { dockerEnvironment } from "../../runners/portable/environments";
@@ -195,5 +195,62 @@ describe("Beam Create (CreateTest.java)", () => {
       out("Empty", p.apply("Empty", Create.timestamped<string>([])));
     }, (o) => `${String(o.value)}@${o.timestamp} ${o.window}`);
     assert.deepEqual(r, { Stamped: ["a@1 global", "b@2 global", "c@3 global"], Empty: [] });
+  });
+
+  it("testCreateWindowedValues, testCreateWindowedValuesEmpty: elements at their timestamps, in the global window", async () => {
+    const r = await labelledOutputs((p, out) => {
+      const global = [GlobalWindow.INSTANCE];
+      out("Windowed", p.apply("Windowed", Create.windowedValues([{ value: "a", timestamp: 1, windows: global }, { value: "b", timestamp: 2, windows: global }, { value: "c", timestamp: 3, windows: global }])));
+      out("Empty", p.apply("Empty", Create.windowedValues<string>([])));
+    }, (o) => `${String(o.value)}@${o.timestamp} ${o.window}`);
+    assert.deepEqual(r, { Windowed: ["a@1 global", "b@2 global", "c@3 global"], Empty: [] });
+  });
+
+  for (const mode of ["batch", "streaming"] as const) {
+    it(`Create.windowedValues with a window fn (${mode}): each element in the windows given, not assigned again, and grouped by them`, async () => {
+      const w = (start: number) => new IntervalWindow(start, start + 10);
+      let windowFnUrn: string | undefined;
+      const r = await labelledOutputs(
+        (p, out) => {
+          const created = p.apply(
+            Create.windowedValues(
+              [
+                // Timestamp 5 lies in [0, 10) but is given [10, 20): it stays there, as Beam's WindowedValue.
+                { value: kv("k", "a"), timestamp: 5, windows: [w(10)] },
+                { value: kv("k", "b"), timestamp: 12, windows: [w(10)] },
+                { value: kv("k", "c"), timestamp: 3, windows: [w(0), w(10)] },
+              ],
+              new FixedWindows(10),
+            ),
+          );
+          windowFnUrn = created.windowing.windowFn.urn;
+          out("Grouped", created.apply(GroupByKey.create()).map("Sort", (g: KV<string, string[]>) => [...g.value].sort().join(",")));
+        },
+        (o) => `${String(o.value)} ${o.window}`,
+        { streaming: mode === "streaming" },
+      );
+      assert.equal(windowFnUrn, "beam:window_fn:fixed_windows:v1");
+      assert.deepEqual(r, { Grouped: ["a,b,c 10:20", "c 0:10"] });
+    });
+  }
+
+  it("Create.windowedValues translates with its window fn's windowing strategy", () => {
+    const { proto } = translatePipeline(
+      Pipeline.build({}, (p) => {
+        p.apply("Created", Create.windowedValues([{ value: "a", timestamp: 5, windows: [new IntervalWindow(0, 10)] }], new FixedWindows(10)));
+      }),
+      dockerEnvironment("beamline/worker:test"),
+    );
+    assert.deepEqual(validatePipelineProto(proto), []);
+    const c = proto.components!;
+    const created = Object.values(c.transforms).find((t) => t.uniqueName === "Created")!;
+    const ws = c.windowingStrategies[c.pcollections[Object.values(created.outputs)[0]!]!.windowingStrategyId]!;
+    assert.equal(ws.windowFn!.urn, "beam:window_fn:fixed_windows:v1");
+  });
+
+  it("Create.windowedValues refuses windows its window fn does not make, and values without a window", () => {
+    assert.throws(() => Create.windowedValues([{ value: 1, timestamp: 0, windows: [new IntervalWindow(0, 10)] }]), /Create.windowedValues: value 0 is in window \[0, 10\), which GlobalWindows does not make/);
+    assert.throws(() => Create.windowedValues([{ value: 1, timestamp: 0, windows: [GlobalWindow.INSTANCE] }], new FixedWindows(10)), /which FixedWindows does not make/);
+    assert.throws(() => Create.windowedValues([{ value: 1, timestamp: 0, windows: [] }]), /value 0 has no window/);
   });
 });
