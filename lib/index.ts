@@ -36,7 +36,7 @@ export { TestStream } from "./testing/test_stream";
 export type { TimestampedElement, TestStreamEvent } from "./testing/test_stream";
 export { ReadUnbounded } from "./io/read_unbounded";
 export type { UnboundedSource, UnboundedSourceContext, SourceOutcome } from "./io/read_unbounded";
-export type { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner } from "./model/windowing";
+export type { WindowFn, WindowingStrategy, AccumulationMode, ClosingBehavior, OnTimeBehavior, TimestampCombiner } from "./model/windowing";
 export { GlobalWindow, IntervalWindow, MIN_TIMESTAMP, MAX_TIMESTAMP, GLOBAL_WINDOW_MAX_TIMESTAMP, NO_FIRING } from "./model/window";
 import { kv as makeKv } from "./model/window";
 /**
@@ -72,7 +72,7 @@ export { Combine, Combiners, Count, binaryCombineFn } from "./transforms/combine
 export type { CombinePerKey, CombineGlobally } from "./transforms/combine";
 export type { CombinePerKeyWithHotKeyFanout, HotKeyFanout } from "./transforms/hot_key_fanout";
 export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, KvSwap, Partition } from "./transforms/util";
-export type { TimestampedValue } from "./transforms/util";
+export type { TimestampedValue, WindowedValueOf, PartitionFn } from "./transforms/util";
 export type { CoGbkInputs, CoGbkKey, CoGbkResult, SameKeyInputs } from "./transforms/co_group_by_key";
 export type { LatestTransforms } from "./transforms/latest";
 export type { ShardedKey } from "./transforms/group_into_batches";

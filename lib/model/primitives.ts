@@ -8,8 +8,9 @@ import { IterableCoder, KVCoder } from "../coders/structural";
 import { PipelineConstructionError } from "./errors";
 import { PBegin, PCollection } from "./pcollection";
 import { PTransform } from "./transform";
+import type { TransformNode } from "./pipeline";
 import type { KV } from "./window";
-import { WindowFn, WindowingStrategy, AccumulationMode, OnTimeBehavior, TimestampCombiner, timestampCombinerProblem, windowFnsCompatible } from "./windowing";
+import { WindowFn, WindowingStrategy, AccumulationMode, ClosingBehavior, OnTimeBehavior, TimestampCombiner, timestampCombinerProblem, windowFnsCompatible } from "./windowing";
 import { describeTrigger, triggerMayFinish, triggersCompatible, type Trigger } from "./triggers";
 
 const GLOBAL_WINDOWS_URN = "beam:window_fn:global_windows:v1";
@@ -87,7 +88,9 @@ export class GroupByKey<K, V> extends PTransform<PCollection<KV<K, V>>, PCollect
 
 /**
  * Merges PCollections of the same type into one: `a.apply(Flatten.with(b, c))` merges `a`, `b`
- * and `c` (Beam Python's FlattenWith; one runner-executed Flatten over all of them).
+ * and `c` (Beam Python's FlattenWith; one runner-executed Flatten over all of them), and
+ * `p.apply(Flatten.pCollections(a, b, c))` does the same from a list, which may be empty (Beam
+ * Java's `PCollectionList.apply(Flatten.pCollections())`, Beam Python's `(a, b, c) | Flatten()`).
  */
 export class Flatten<T> extends PTransform<PCollection<T>, PCollection<T>> {
   private constructor(private readonly others: readonly PCollection<T>[]) {
@@ -99,39 +102,72 @@ export class Flatten<T> extends PTransform<PCollection<T>, PCollection<T>> {
     return new Flatten<T>(others);
   }
 
+  /**
+   * The collections merged, applied to the pipeline: `p.apply(Flatten.pCollections(a, b, c))`.
+   * With none (`p.apply(Flatten.pCollections<string>())`) the output is an empty bounded
+   * collection in the global window, as Beam's Flatten of an empty list.
+   */
+  static pCollections<T>(...collections: readonly PCollection<T>[]): PTransform<PBegin, PCollection<T>> {
+    return new FlattenPCollections<T>(collections);
+  }
+
   /** @internal The other merged collections are inputs of the application too. */
   override additionalInputs(): readonly PCollection<unknown>[] {
     return this.others as readonly PCollection<unknown>[];
   }
 
   expand(first: PCollection<T>): PCollection<T> {
-    const inputs = [first, ...this.others];
-    const pipeline = first.pipeline;
-    const node = pipeline.currentNode();
-    const windowing = first.windowing;
-    for (const pc of inputs) {
-      if (!windowFnsCompatible(windowing.windowFn, pc.windowing.windowFn)) {
-        throw new PipelineConstructionError(
-          `Flatten inputs must have the same windowing; ${pc.describe()} differs from ${first.describe()}. Apply the same Window.into to each input first.`,
-          node.fullName,
-        );
-      }
-      // As Beam Java's Flatten: the output fires by one trigger, so the inputs must agree on it.
-      if (!triggersCompatible(windowing.trigger, pc.windowing.trigger)) {
-        throw new PipelineConstructionError(
-          `Flatten inputs have incompatible triggers: ${describeTrigger(pc.windowing.trigger ?? { kind: "default" })} on ${pc.describe()}, ` +
-            `${describeTrigger(windowing.trigger ?? { kind: "default" })} on ${first.describe()}. Apply Window.into with the same trigger to each input first.`,
-          node.fullName,
-        );
-      }
-    }
-    node.primitive = { kind: "flatten" };
-    const out = pipeline.createOutput<T>(node, "main", windowing, inputs.every((pc) => pc.isBounded));
-    // As Beam Java's Flatten: the output takes the first input's coder, so values only their own
-    // coder can encode (reified windows, values of a setCoder) flow on.
-    if (first.coder !== undefined) out.setCoder(first.coder);
-    return out;
+    return flattenInto(first.pipeline.currentNode(), [first, ...this.others]);
   }
+}
+
+/** Flatten.pCollections: a Flatten of a list of collections, applied to the pipeline. */
+class FlattenPCollections<T> extends PTransform<PBegin, PCollection<T>> {
+  constructor(private readonly collections: readonly PCollection<T>[]) {
+    super("Flatten");
+  }
+
+  /** @internal The merged collections are the application's inputs (it is applied to the pipeline). */
+  override additionalInputs(): readonly PCollection<unknown>[] {
+    return this.collections as readonly PCollection<unknown>[];
+  }
+
+  expand(input: PBegin): PCollection<T> {
+    if (this.collections.length > 0) return flattenInto(input.pipeline.currentNode(), this.collections);
+    // A Flatten of nothing: runners execute a Flatten as the union of its inputs' data, which has
+    // nowhere to start without any, so this is an empty source instead (as Beam Java's runners
+    // replace it, EmptyFlattenAsCreateFactory; Beam Python's runner gives it an impulse).
+    return input.apply("Impulse", Impulse.create()).flatMap("Empty", (): T[] => []);
+  }
+}
+
+/** Makes `node` the runner-executed Flatten of `inputs` (at least one), after Beam's checks. */
+function flattenInto<T>(node: TransformNode, inputs: readonly PCollection<T>[]): PCollection<T> {
+  const first = inputs[0]!;
+  const pipeline = first.pipeline;
+  const windowing = first.windowing;
+  for (const pc of inputs) {
+    if (!windowFnsCompatible(windowing.windowFn, pc.windowing.windowFn)) {
+      throw new PipelineConstructionError(
+        `Flatten inputs must have the same windowing; ${pc.describe()} differs from ${first.describe()}. Apply the same Window.into to each input first.`,
+        node.fullName,
+      );
+    }
+    // As Beam Java's Flatten: the output fires by one trigger, so the inputs must agree on it.
+    if (!triggersCompatible(windowing.trigger, pc.windowing.trigger)) {
+      throw new PipelineConstructionError(
+        `Flatten inputs have incompatible triggers: ${describeTrigger(pc.windowing.trigger ?? { kind: "default" })} on ${pc.describe()}, ` +
+          `${describeTrigger(windowing.trigger ?? { kind: "default" })} on ${first.describe()}. Apply Window.into with the same trigger to each input first.`,
+        node.fullName,
+      );
+    }
+  }
+  node.primitive = { kind: "flatten" };
+  const out = pipeline.createOutput<T>(node, "main", windowing, inputs.every((pc) => pc.isBounded));
+  // As Beam Java's Flatten: the output takes the first input's coder, so values only their own
+  // coder can encode (reified windows, values of a setCoder) flow on.
+  if (first.coder !== undefined) out.setCoder(first.coder);
+  return out;
 }
 
 /** Options of Window.into beyond the window function. */
@@ -146,6 +182,12 @@ export interface WindowIntoOptions {
   readonly trigger?: Trigger;
   /** Whether an empty on-time pane is emitted (default "FIRE_ALWAYS", as in Beam). */
   readonly onTimeBehavior?: OnTimeBehavior;
+  /**
+   * Whether a window's last pane (at its expiry, or when its trigger finishes) is emitted when it
+   * holds nothing new (default "FIRE_IF_NON_EMPTY", as in Beam Java's
+   * `withAllowedLateness(d, ClosingBehavior)`).
+   */
+  readonly closingBehavior?: ClosingBehavior;
 }
 
 /** Assigns elements to windows by their timestamps (Beam's WindowInto): `Window.into(new FixedWindows(60_000))`. */
@@ -191,6 +233,7 @@ export class Window<T> extends PTransform<PCollection<T>, PCollection<T>> {
       allowedLatenessMillis: this.options.allowedLatenessMillis ?? 0,
       ...(this.options.trigger !== undefined ? { trigger: this.options.trigger } : {}),
       ...(this.options.onTimeBehavior !== undefined ? { onTimeBehavior: this.options.onTimeBehavior } : {}),
+      ...(this.options.closingBehavior !== undefined ? { closingBehavior: this.options.closingBehavior } : {}),
     };
     node.primitive = { kind: "window_into", windowing };
     const out = input.pipeline.createOutput<T>(node, "main", windowing, input.isBounded);
@@ -222,6 +265,7 @@ class WindowConfigure<T> extends PTransform<PCollection<T>, PCollection<T>> {
       ...(o.allowedLatenessMillis !== undefined ? { allowedLatenessMillis: Math.max(o.allowedLatenessMillis, w.allowedLatenessMillis) } : {}),
       ...(o.trigger !== undefined ? { trigger: o.trigger } : {}),
       ...(o.onTimeBehavior !== undefined ? { onTimeBehavior: o.onTimeBehavior } : {}),
+      ...(o.closingBehavior !== undefined ? { closingBehavior: o.closingBehavior } : {}),
     };
     node.primitive = { kind: "flatten" };
     const out = input.pipeline.createOutput<T>(node, "main", windowing, input.isBounded);

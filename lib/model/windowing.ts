@@ -136,6 +136,16 @@ export type AccumulationMode = "DISCARDING" | "ACCUMULATING";
  */
 export type OnTimeBehavior = "FIRE_ALWAYS" | "FIRE_IF_NON_EMPTY";
 
+/**
+ * Whether a window's last pane is emitted when it holds nothing new (Beam Java's
+ * `Window.ClosingBehavior`, the runner API's ClosingBehavior): the last pane is the one a window
+ * fires as it expires (its end plus the allowed lateness) or when its trigger finishes.
+ * FIRE_IF_NON_EMPTY (the default, as in Beam Java) skips it when empty, so a window whose last
+ * firing was not final then has no pane marked last; FIRE_ALWAYS emits it, so every window's
+ * consumers see a pane with `isLast` (an empty Combine pane is the combine of nothing).
+ */
+export type ClosingBehavior = "FIRE_ALWAYS" | "FIRE_IF_NON_EMPTY";
+
 /** The windowing of a PCollection. */
 export interface WindowingStrategy {
   /** Assigns the windows. */
@@ -150,6 +160,8 @@ export interface WindowingStrategy {
   readonly trigger?: Trigger;
   /** Whether an empty on-time pane is emitted; absent means FIRE_ALWAYS. */
   readonly onTimeBehavior?: OnTimeBehavior;
+  /** Whether an empty last pane is emitted; absent means FIRE_IF_NON_EMPTY. */
+  readonly closingBehavior?: ClosingBehavior;
 }
 
 /** The strategy of unwindowed data. */
@@ -164,5 +176,6 @@ export const GLOBAL_WINDOWING: WindowingStrategy = Object.freeze({
 export function describeWindowing(w: WindowingStrategy): string {
   const trigger = w.trigger === undefined || w.trigger.kind === "default" ? "" : `/${describeTrigger(w.trigger)}`;
   const onTime = w.onTimeBehavior === undefined || w.onTimeBehavior === "FIRE_ALWAYS" ? "" : `/${w.onTimeBehavior}`;
-  return `${w.windowFn.urn}${JSON.stringify(w.windowFn.config)}/${w.timestampCombiner}/${w.accumulationMode}/${w.allowedLatenessMillis}${trigger}${onTime}`;
+  const closing = w.closingBehavior === undefined || w.closingBehavior === "FIRE_IF_NON_EMPTY" ? "" : `/closing:${w.closingBehavior}`;
+  return `${w.windowFn.urn}${JSON.stringify(w.windowFn.config)}/${w.timestampCombiner}/${w.accumulationMode}/${w.allowedLatenessMillis}${trigger}${onTime}${closing}`;
 }

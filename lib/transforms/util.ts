@@ -2,7 +2,9 @@
  * Everyday transforms: Create, Reshuffle, Distinct, WithKeys, Keys, Values, KvSwap, Partition. Each is
  * made by a static factory (`Create.of(1, 2)`, `Partition.of(2, fn)`), as in Beam Java.
  */
-import { DoFn, ProcessContext } from "../model/dofn";
+import { DoFn, ProcessContext, type BundleContext, type SideInputTypes } from "../model/dofn";
+import { GlobalWindows, type WindowFn, type WindowingStrategy } from "../model/windowing";
+import type { SideInputViews } from "../model/side_inputs";
 import { PipelineConstructionError } from "../model/errors";
 import { PBegin, PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
@@ -13,7 +15,7 @@ import type { CombineFn } from "../model/combine_fn";
 import type { VarIntCoder } from "../coders/primitive";
 import { KVCoder } from "../coders/structural";
 import { Combine } from "./combine";
-import { Instant, KV, kv, MAX_TIMESTAMP } from "../model/window";
+import { BoundedWindow, GlobalWindow, Instant, IntervalWindow, KV, kv, MAX_TIMESTAMP } from "../model/window";
 
 /** A value with an event timestamp, for `Create.timestamped`. */
 export interface TimestampedValue<T> {
@@ -49,6 +51,35 @@ export class Create<T> extends PTransform<PBegin, PCollection<T>> {
     return new Create([...values]);
   }
 
+  /**
+   * Values at given timestamps in given windows (Beam Java's `Create.windowedValues`, for tests):
+   * the output is windowed by `windowFn` (default: the global window), each value staying in the
+   * windows it names rather than being assigned by its timestamp, as after `Window.into`. The
+   * windows must be of the kind `windowFn` makes (interval windows for fixed, sliding and session
+   * windows).
+   *
+   * ```ts
+   * p.apply(Create.windowedValues([{ value: "a", timestamp: 5, windows: [new IntervalWindow(0, 10)] }], new FixedWindows(10)));
+   * ```
+   */
+  static windowedValues<T>(values: readonly WindowedValueOf<T>[], windowFn: WindowFn = new GlobalWindows()): PTransform<PBegin, PCollection<T>> {
+    values.forEach((v, i) => {
+      if (v.windows.length === 0) throw new PipelineConstructionError(`Create.windowedValues: value ${i} has no window; give it at least one`);
+      for (const w of v.windows) {
+        const problem = foreignWindow(w, windowFn);
+        if (problem !== undefined) throw new PipelineConstructionError(`Create.windowedValues: value ${i} ${problem}; give windows of its kind, or the window fn that makes them`);
+      }
+    });
+    const windowing: WindowingStrategy = { windowFn, timestampCombiner: "END_OF_WINDOW", accumulationMode: "DISCARDING", allowedLatenessMillis: 0 };
+    return new (class CreateWindowedValues extends PTransform<PBegin, PCollection<T>> {
+      expand(input: PBegin): PCollection<T> {
+        const out = input.apply("Impulse", Impulse.create()).apply("Values", ParDo.of(new EmitWindowedValues<T>(values)));
+        out.windowing = windowing;
+        return out;
+      }
+    })("Create");
+  }
+
   /** Values with event timestamps (for windowing tests). */
   static timestamped<T>(values: readonly TimestampedValue<T>[]): PTransform<PBegin, PCollection<T>> {
     return new (class CreateTimestamped extends PTransform<PBegin, PCollection<T>> {
@@ -62,6 +93,42 @@ export class Create<T> extends PTransform<PBegin, PCollection<T>> {
       }
     })("Create");
   }
+}
+
+/** A value in given windows, for `Create.windowedValues` (Beam Java's WindowedValue without a pane). */
+export interface WindowedValueOf<T> {
+  /** The element. */
+  readonly value: T;
+  /** Its event time (epoch milliseconds). */
+  readonly timestamp: Instant;
+  /** The windows it is in (at least one), of the kind the window fn makes. */
+  readonly windows: readonly BoundedWindow[];
+}
+
+/** Outputs the values in their windows, from the bundle that received the impulse. */
+class EmitWindowedValues<T> extends DoFn<Uint8Array, T> {
+  private impulsed = false;
+  constructor(private readonly values: readonly WindowedValueOf<T>[]) {
+    super();
+  }
+  process(): void {
+    this.impulsed = true;
+  }
+  // A process context places outputs in the input's window only; a bundle context places each
+  // where it says (and without a pane, as Beam's WindowedValue of NO_FIRING).
+  finishBundle(ctx: BundleContext<T>): void {
+    if (!this.impulsed) return;
+    this.impulsed = false;
+    for (const v of this.values) for (const window of v.windows) ctx.output(v.value, { timestamp: v.timestamp, window });
+  }
+}
+
+/** Why `window` is not one `windowFn` makes (undefined when it is). */
+function foreignWindow(window: BoundedWindow, windowFn: WindowFn): string | undefined {
+  const ok = windowFn.windowCoderUrn === "beam:coder:global_window:v1" ? window instanceof GlobalWindow : window instanceof IntervalWindow;
+  if (ok) return undefined;
+  const shown = window instanceof IntervalWindow ? `[${window.start}, ${window.end})` : window instanceof GlobalWindow ? "the global window" : window.id();
+  return `is in window ${shown}, which ${windowFn.constructor.name} does not make`;
 }
 
 /**
@@ -261,15 +328,18 @@ export class KvSwap<K, V> extends PTransform<PCollection<KV<K, V>>, PCollection<
   }
 }
 
-class PartitionDoFn<T> extends DoFn<T, T, Record<string, T>> {
+/** A partition function: the partition index of an element, reading the declared side inputs. */
+export type PartitionFn<T, Sides extends SideInputTypes = {}> = (element: T, numPartitions: number, sideInputs: Readonly<Sides>) => number;
+
+class PartitionDoFn<T> extends DoFn<T, T, Record<string, T>, Record<string, unknown>> {
   constructor(
     private readonly n: number,
-    private readonly fn: (element: T, numPartitions: number) => number,
+    private readonly fn: PartitionFn<T, Record<string, unknown>>,
   ) {
     super();
   }
-  process(element: T, ctx: ProcessContext<T, Record<string, T>>): void {
-    const i = this.fn(element, this.n);
+  process(element: T, ctx: ProcessContext<T, Record<string, T>, Record<string, unknown>>): void {
+    const i = this.fn(element, this.n, ctx.sideInputs);
     if (!(Number.isInteger(i) && i >= 0 && i < this.n)) {
       throw new RangeError(`Partition function returned ${i}; it must return an integer in [0, ${this.n})`);
     }
@@ -277,24 +347,39 @@ class PartitionDoFn<T> extends DoFn<T, T, Record<string, T>> {
   }
 }
 
-/** Splits a collection into `n` by a function returning the partition index of each element. */
+/**
+ * Splits a collection into `n` by a function returning the partition index of each element,
+ * which may read side inputs (Beam Java's `Partition.of(n, fn, requiresSideInputs(...))`, Beam
+ * Python's `Partition(fn, n, *side_inputs)`):
+ *
+ * ```ts
+ * const [below, above] = students.apply(Partition.of(2, (grade, _n, s) => (grade < s.pass ? 0 : 1), { sideInputs: { pass: AsSingleton(passMark) } }));
+ * ```
+ */
 export class Partition<T> extends PTransform<PCollection<T>, PCollection<T>[]> {
   private constructor(
     private readonly n: number,
-    private readonly fn: (element: T, numPartitions: number) => number,
+    private readonly fn: PartitionFn<T, Record<string, unknown>>,
+    private readonly sideInputs: SideInputViews<object> | undefined,
   ) {
     super("Partition");
   }
 
-  /** `nums.apply(Partition.of(2, (n) => n % 2))`: an array of `n` collections. */
-  static of<T>(n: number, fn: (element: T, numPartitions: number) => number): Partition<T> {
+  /**
+   * `nums.apply(Partition.of(2, (n) => n % 2))`: an array of `n` collections. With
+   * `{ sideInputs: { name: view } }`, the function's third argument holds each side input by
+   * name, as a DoFn's `ctx.sideInputs` (seen from the element's window).
+   */
+  static of<T, Sides extends SideInputTypes = {}>(n: number, fn: PartitionFn<T, Sides>, options: { readonly sideInputs?: SideInputViews<Sides> } = {}): Partition<T> {
     if (!(Number.isInteger(n) && n > 0)) throw new PipelineConstructionError(`Partition needs a positive number of partitions, got ${n}`);
-    return new Partition(n, fn);
+    return new Partition(n, fn as unknown as PartitionFn<T, Record<string, unknown>>, options.sideInputs);
   }
 
   expand(input: PCollection<T>): PCollection<T>[] {
     const tags = Array.from({ length: this.n }, (_, i) => `p${i}`);
-    const outs = input.apply("ParDo", ParDo.of(new PartitionDoFn<T>(this.n, this.fn)).withOutputs(...tags)) as unknown as Record<string, PCollection<T>>;
+    const doFn = new PartitionDoFn<T>(this.n, this.fn);
+    const parDo = this.sideInputs !== undefined ? ParDo.of(doFn, { sideInputs: this.sideInputs as SideInputViews<Record<string, unknown>> }) : ParDo.of(doFn, {});
+    const outs = input.apply("ParDo", parDo.withOutputs(...tags)) as unknown as Record<string, PCollection<T>>;
     return tags.map((t) => outs[t]!);
   }
 }

@@ -115,7 +115,7 @@ export function windowingProto(w: WindowingStrategy, windowCoderId: string): rap
         : w.timestampCombiner === "LATEST"
           ? E.OutputTime_Enum.LATEST_IN_PANE
           : E.OutputTime_Enum.END_OF_WINDOW,
-    closingBehavior: E.ClosingBehavior_Enum.EMIT_IF_NONEMPTY,
+    closingBehavior: w.closingBehavior === "FIRE_ALWAYS" ? E.ClosingBehavior_Enum.EMIT_ALWAYS : E.ClosingBehavior_Enum.EMIT_IF_NONEMPTY,
     allowedLateness: BigInt(w.allowedLatenessMillis),
     onTimeBehavior: w.onTimeBehavior === "FIRE_IF_NON_EMPTY" ? E.OnTimeBehavior_Enum.FIRE_IF_NONEMPTY : E.OnTimeBehavior_Enum.FIRE_ALWAYS,
     assignsToOneWindow: assignsToOneWindow(w.windowFn),

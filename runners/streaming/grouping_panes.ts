@@ -98,7 +98,7 @@ export abstract class GroupingPanes extends GroupingWindows {
     if (this.isExpired(ws.window, this.clocks.inputWatermark)) {
       // Garbage collection: an open window emits its final pane (what has not fired, or an
       // empty on-time pane), without asking the trigger; then its state goes.
-      if (!ws.closed && this.shouldEmit(ws)) this.emitPane(ws, true);
+      if (!ws.closed && this.shouldEmit(ws, true)) this.emitPane(ws, true);
       this.remove(ws);
       return;
     }
@@ -113,17 +113,20 @@ export abstract class GroupingPanes extends GroupingWindows {
     if (!ws.trigger.shouldFire(ctx)) return;
     ws.trigger.onFire(ctx);
     if (ws.trigger.finished) ws.closed = true;
-    if (this.shouldEmit(ws)) this.emitPane(ws, ws.closed);
+    if (this.shouldEmit(ws, ws.closed)) this.emitPane(ws, ws.closed);
     else if (ws.closed) this.discard(ws);
   }
 
   /**
-   * Whether a firing emits a pane: when it holds elements that did not fire yet, and (empty) for
-   * the on-time firing unless the strategy's on-time behaviour is FIRE_IF_NON_EMPTY. Beam's
-   * closing behaviour here is EMIT_IF_NONEMPTY: a last pane is not emitted empty otherwise.
+   * Whether a firing emits a pane (Beam's ReduceFnRunner.needToEmit): when it holds elements that
+   * did not fire yet; (empty) for the on-time firing unless the strategy's on-time behaviour is
+   * FIRE_IF_NON_EMPTY; and (empty) for the window's last firing (`isLast`: it expires, or its
+   * trigger finished) when the closing behaviour is FIRE_ALWAYS.
    */
-  private shouldEmit(ws: WindowState): boolean {
-    return ws.pending > 0 || (this.windowing.onTimeBehavior !== "FIRE_IF_NON_EMPTY" && this.timing(ws) === "ON_TIME");
+  private shouldEmit(ws: WindowState, isLast: boolean): boolean {
+    if (ws.pending > 0) return true;
+    if (isLast && this.windowing.closingBehavior === "FIRE_ALWAYS") return true;
+    return this.windowing.onTimeBehavior !== "FIRE_IF_NON_EMPTY" && this.timing(ws) === "ON_TIME";
   }
 
   /** Drops a closed window's buffered data (the window keeps its id until it expires, to drop late data). */

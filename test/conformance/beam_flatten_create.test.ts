@@ -5,8 +5,11 @@
  * with an unbounded one, which Beam allows (the output is unbounded).
  */
 import { strict as assert } from "node:assert";
-import { Create, FixedWindows, Flatten, GroupByKey, Keys, ParDo, PipelineConstructionError, Sessions, TestStream, Values, Window, WithKeys, type PCollection } from "../../lib";
-import type { Pipeline } from "../../lib/model/pipeline";
+import { AsIterable, Create, FixedWindows, Flatten, GlobalWindow, IntervalWindow, kv, type KV, GroupByKey, Keys, ParDo, PipelineConstructionError, Sessions, TestStream, Values, Window, WithKeys, type PCollection } from "../../lib";
+import { Pipeline } from "../../lib/model/pipeline";
+import { validatePipelineProto } from "../../runners/portable/describe";
+import { dockerEnvironment } from "../../runners/portable/environments";
+import { translatePipeline } from "../../runners/portable/translate";
 import { windowFnsCompatible } from "../../lib/model/windowing";
 import { labelledOutputs, timestamped, type Mode } from "./beam_helpers";
 
@@ -88,6 +91,64 @@ for (const mode of ["batch", "streaming"] as const) {
   });
 }
 
+for (const streaming of [false, true]) {
+  describe(`Beam Flatten of a list (FlattenTest.java's PCollectionList), ${streaming ? "streaming" : "batch"}`, () => {
+    const options = { streaming };
+
+    it("testFlattenPCollectionsEmpty, testFlattenPCollectionsEmptyThenParDo: a flatten of no collections is empty", async () => {
+      let flat: PCollection<string> | undefined;
+      const r = await labelledOutputs((p, out) => {
+        flat = p.apply(Flatten.pCollections<string>());
+        out("Flat", flat);
+        out("ThenParDo", flat.apply("Identity", ParDo.into<string>().of((s: string, ctx) => ctx.output(s))));
+      }, undefined, options);
+      assert.deepEqual(r, { Flat: [], ThenParDo: [] });
+      // As Beam Java's Flatten of an empty list: bounded, in the global window.
+      assert.equal(flat!.isBounded, true);
+      assert.equal(flat!.windowing.windowFn.urn, "beam:window_fn:global_windows:v1");
+    });
+
+    it("testEmptyFlattenAsSideInput: an empty flatten read as an iterable side input", async () => {
+      const r = await labelledOutputs((p, out) => {
+        const view = AsIterable(p.apply("Empty", Flatten.pCollections<string>()));
+        out(
+          "Output",
+          p.apply("Main", Create.of(null)).apply("ReadSide", ParDo.into<string>().of((_x: null, ctx) => { for (const side of ctx.sideInputs.view) ctx.output(side); }, { sideInputs: { view } })),
+        );
+      }, undefined, options);
+      assert.deepEqual(r, { Output: [] });
+    });
+
+    it("testFlattenPCollections: a list of collections, empty ones among them", async () => {
+      const r = await outputs((p, out) => {
+        const inputs = [LINES, [], LINES2].map((values, i) => lines(p, `Input${i}`, "batch", values));
+        out("Flat", p.apply(Flatten.pCollections(...inputs)));
+      });
+      assert.deepEqual(r, { Flat: sorted(LINES, LINES2) });
+    });
+  });
+}
+
+describe("Beam Flatten of a list: the portable translation", () => {
+  it("a list is one runner Flatten of all its inputs; an empty list an empty source (as Beam Java's runners replace it)", () => {
+    const { proto } = translatePipeline(
+      Pipeline.build({}, (p) => {
+        p.apply("Both", Flatten.pCollections(p.apply("A", Create.of("a")), p.apply("B", Create.of("b"))));
+        p.apply("None", Flatten.pCollections<string>()).map("Use", (s: string) => s.length);
+      }),
+      dockerEnvironment("beamline/worker:test"),
+    );
+    assert.deepEqual(validatePipelineProto(proto), []);
+    const transforms = proto.components!.transforms;
+    const named = (name: string) => Object.values(transforms).find((t) => t.uniqueName === name)!;
+    assert.equal(named("Both").spec?.urn, "beam:transform:flatten:v1");
+    assert.equal(Object.keys(named("Both").inputs).length, 2);
+    const none = named("None");
+    assert.equal(Object.keys(none.inputs).length, 0);
+    assert.deepEqual(none.subtransforms.map((id) => transforms[id]!.spec?.urn), ["beam:transform:impulse:v1", "beam:transform:pardo:v1"]);
+  });
+});
+
 describe("Beam Flatten: windowing and boundedness", () => {
   it("testEqualWindowFnPropagation, testCompatibleWindowFnPropagation, testIncompatibleWindowFnPropagationFailure", async () => {
     await outputs((p) => {
@@ -134,5 +195,62 @@ describe("Beam Create (CreateTest.java)", () => {
       out("Empty", p.apply("Empty", Create.timestamped<string>([])));
     }, (o) => `${String(o.value)}@${o.timestamp} ${o.window}`);
     assert.deepEqual(r, { Stamped: ["a@1 global", "b@2 global", "c@3 global"], Empty: [] });
+  });
+
+  it("testCreateWindowedValues, testCreateWindowedValuesEmpty: elements at their timestamps, in the global window", async () => {
+    const r = await labelledOutputs((p, out) => {
+      const global = [GlobalWindow.INSTANCE];
+      out("Windowed", p.apply("Windowed", Create.windowedValues([{ value: "a", timestamp: 1, windows: global }, { value: "b", timestamp: 2, windows: global }, { value: "c", timestamp: 3, windows: global }])));
+      out("Empty", p.apply("Empty", Create.windowedValues<string>([])));
+    }, (o) => `${String(o.value)}@${o.timestamp} ${o.window}`);
+    assert.deepEqual(r, { Windowed: ["a@1 global", "b@2 global", "c@3 global"], Empty: [] });
+  });
+
+  for (const mode of ["batch", "streaming"] as const) {
+    it(`Create.windowedValues with a window fn (${mode}): each element in the windows given, not assigned again, and grouped by them`, async () => {
+      const w = (start: number) => new IntervalWindow(start, start + 10);
+      let windowFnUrn: string | undefined;
+      const r = await labelledOutputs(
+        (p, out) => {
+          const created = p.apply(
+            Create.windowedValues(
+              [
+                // Timestamp 5 lies in [0, 10) but is given [10, 20): it stays there, as Beam's WindowedValue.
+                { value: kv("k", "a"), timestamp: 5, windows: [w(10)] },
+                { value: kv("k", "b"), timestamp: 12, windows: [w(10)] },
+                { value: kv("k", "c"), timestamp: 3, windows: [w(0), w(10)] },
+              ],
+              new FixedWindows(10),
+            ),
+          );
+          windowFnUrn = created.windowing.windowFn.urn;
+          out("Grouped", created.apply(GroupByKey.create()).map("Sort", (g: KV<string, string[]>) => [...g.value].sort().join(",")));
+        },
+        (o) => `${String(o.value)} ${o.window}`,
+        { streaming: mode === "streaming" },
+      );
+      assert.equal(windowFnUrn, "beam:window_fn:fixed_windows:v1");
+      assert.deepEqual(r, { Grouped: ["a,b,c 10:20", "c 0:10"] });
+    });
+  }
+
+  it("Create.windowedValues translates with its window fn's windowing strategy", () => {
+    const { proto } = translatePipeline(
+      Pipeline.build({}, (p) => {
+        p.apply("Created", Create.windowedValues([{ value: "a", timestamp: 5, windows: [new IntervalWindow(0, 10)] }], new FixedWindows(10)));
+      }),
+      dockerEnvironment("beamline/worker:test"),
+    );
+    assert.deepEqual(validatePipelineProto(proto), []);
+    const c = proto.components!;
+    const created = Object.values(c.transforms).find((t) => t.uniqueName === "Created")!;
+    const ws = c.windowingStrategies[c.pcollections[Object.values(created.outputs)[0]!]!.windowingStrategyId]!;
+    assert.equal(ws.windowFn!.urn, "beam:window_fn:fixed_windows:v1");
+  });
+
+  it("Create.windowedValues refuses windows its window fn does not make, and values without a window", () => {
+    assert.throws(() => Create.windowedValues([{ value: 1, timestamp: 0, windows: [new IntervalWindow(0, 10)] }]), /Create.windowedValues: value 0 is in window \[0, 10\), which GlobalWindows does not make/);
+    assert.throws(() => Create.windowedValues([{ value: 1, timestamp: 0, windows: [GlobalWindow.INSTANCE] }], new FixedWindows(10)), /which FixedWindows does not make/);
+    assert.throws(() => Create.windowedValues([{ value: 1, timestamp: 0, windows: [] }]), /value 0 has no window/);
   });
 });

@@ -5,6 +5,7 @@
 import { strict as assert } from "node:assert";
 import {
   AfterProcessingTime,
+  AsSingleton,
   Count,
   Create,
   Distinct,
@@ -83,6 +84,18 @@ describe("Beam Partition (PartitionTest.java)", () => {
     });
     assert.match(e.message, /'Split\/ParDo'/);
     assert.match(e.message, /returned -1; it must return an integer in \[0, 5\)/);
+  });
+
+  it("reads side inputs in the partition function (testPartitionWithSideInputs; Beam Python's Partition(fn, n, *side_inputs))", async () => {
+    const r = await outputs((p, out) => {
+      const grades = AsSingleton(p.apply("Grades", Create.of(50)));
+      const parts = p
+        .apply("Students", Create.of(5, 45, 90, 29, 55, 65))
+        .apply("ByGrade", Partition.of(2, (elem: number, _n, sides) => (elem < sides.grades ? 0 : 1), { sideInputs: { grades } }));
+      out("Below", parts[0]!);
+      out("AtOrAbove", parts[1]!);
+    });
+    assert.deepEqual(r, { Below: ["29", "45", "5"], AtOrAbove: ["55", "65", "90"] });
   });
 
   it("refuses zero partitions (testZeroNumPartitions)", () => {

@@ -28,7 +28,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, DefaultTrigger, OrFinally, Repeatedly, Trigger } from "../../lib/model/triggers";
-import { FixedWindows, GlobalWindows, WindowFn, AccumulationMode, OnTimeBehavior, TimestampCombiner } from "../../lib/model/windowing";
+import { FixedWindows, GlobalWindows, WindowFn, AccumulationMode, ClosingBehavior, OnTimeBehavior, TimestampCombiner } from "../../lib/model/windowing";
 import { Sessions, SlidingWindows } from "../../lib/model/sliding_sessions";
 import { BoundedWindow, Instant, IntervalWindow, PaneInfo } from "../../lib/model/window";
 
@@ -39,6 +39,7 @@ export interface CaseWindowing {
   readonly allowedLateness?: number;
   readonly timestampCombiner?: TimestampCombiner;
   readonly onTimeBehavior?: OnTimeBehavior;
+  readonly closingBehavior?: ClosingBehavior;
 }
 
 export type Step =

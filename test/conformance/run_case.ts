@@ -97,6 +97,7 @@ export async function runCase(c: ConformanceCase): Promise<CaseRun> {
           ...(w.allowedLateness !== undefined ? { allowedLatenessMillis: w.allowedLateness } : {}),
           ...(w.timestampCombiner !== undefined ? { timestampCombiner: w.timestampCombiner } : {}),
           ...(w.onTimeBehavior !== undefined ? { onTimeBehavior: w.onTimeBehavior } : {}),
+          ...(w.closingBehavior !== undefined ? { closingBehavior: w.closingBehavior } : {}),
         }),
       );
     const grouped: PCollection<KV<string, number[] | number>> =

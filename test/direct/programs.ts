@@ -1,5 +1,5 @@
 /** Pipeline programs used by the multi-worker tests (worker threads load this module). */
-import { Combine, Combiners, Count, Create, definePipeline, DoFn, kv, Metrics, ParDo, ProcessContext, ptransform, Reshuffle, AsSingleton, type PCollection } from "../../lib";
+import { Combine, Combiners, Count, Create, definePipeline, DoFn, FixedWindows, GroupByKey, IntervalWindow, kv, type KV, Metrics, ParDo, ProcessContext, ptransform, Reshuffle, AsSingleton, type PCollection } from "../../lib";
 import { WriteToText } from "../../lib/io/textio";
 import { isMainThread } from "node:worker_threads";
 import { assertThat, equalTo } from "../../lib/testing/passert";
@@ -31,6 +31,25 @@ export const parallelProgram = definePipeline({
     for (let i = 1; i <= n; i++) (i % 2 === 0 ? (even += i) : (odd += i));
     assertThat(byParity.apply("Sum", Combine.perKey(Combiners.sum())), equalTo([kv("even", even), kv("odd", odd)]), "AssertSums");
     assertThat(shifted.apply(Count.globally()), equalTo([n]), "AssertCount");
+  },
+});
+
+/**
+ * Create.windowedValues across worker threads: elements in the interval windows they name cross
+ * threads encoded by their collection's window coder and are grouped by those windows.
+ */
+export const windowedValuesProgram = definePipeline({
+  name: "test-windowed-values",
+  description: "Create.windowedValues across worker threads",
+  flags: {},
+  build(root) {
+    const w = (start: number) => new IntervalWindow(start, start + 10);
+    const created = root.apply(
+      Create.windowedValues([{ value: kv("k", "a"), timestamp: 5, windows: [w(10)] }, { value: kv("k", "c"), timestamp: 3, windows: [w(0), w(10)] }], new FixedWindows(10)),
+    );
+    const grouped = created.apply(Reshuffle.viaRandomKey()).apply(GroupByKey.create());
+    const shown = grouped.apply("Show", ParDo.into<string>().of((g: KV<string, string[]>, ctx) => ctx.output(`${[...g.value].sort().join(",")} ${ctx.window.id()}`)));
+    assertThat(shown, equalTo(["a,c 10:20", "c 0:10"]), "AssertGroups");
   },
 });
 

@@ -3,7 +3,7 @@ import "../../runners/direct";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { busyWorkerProgram, divergentWorkersProgram, failingProgram, lateWorkersProgram, parallelProgram } from "./programs";
+import { busyWorkerProgram, divergentWorkersProgram, failingProgram, lateWorkersProgram, parallelProgram, windowedValuesProgram } from "./programs";
 
 describe("DirectRunner: worker threads (--direct_num_workers > 1)", function () {
   this.timeout(60_000);
@@ -12,6 +12,11 @@ describe("DirectRunner: worker threads (--direct_num_workers > 1)", function () 
     const result = await parallelProgram.run({ n: 10_000 }, { directNumWorkers: 2, directWorkerThreads: "always" });
     await result.waitUntilFinish();
     assert.equal(result.metrics.counterTotal("test", "seen"), 10_000);
+  });
+
+  it("passes Create.windowedValues' elements between threads in the windows they name", async () => {
+    const result = await windowedValuesProgram.run({}, { directNumWorkers: 2, directWorkerThreads: "always" });
+    assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
   });
 
   it("by default runs a short job in this thread alone", async () => {
