@@ -24,6 +24,7 @@
  * freshly read value, windowed (into the global window with a repeated trigger, or into fixed
  * windows of the interval) and read as a singleton side input by a main stream.
  */
+import { ByteReader, ByteWriter } from "../coders/byte_io";
 import { DoubleCoder } from "../coders/primitive";
 import { KVCoder } from "../coders/structural";
 import { ValidationError } from "../model/errors";
@@ -162,13 +163,39 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** The DirectRunner's source: emits each firing once the clock has reached it, the next firing as its watermark. */
+/** A checkpoint mark of the DirectRunner's source: the first firing the checkpoint does not hold (version 1). */
+function encodeMark(next: Instant): Uint8Array {
+  const w = new ByteWriter(9);
+  w.writeByte(1);
+  w.writeDoubleBE(next);
+  return w.finish();
+}
+
+function decodeMark(mark: Uint8Array): Instant {
+  const r = new ByteReader(mark);
+  if (r.readByte() !== 1) throw new Error("PeriodicImpulse: unknown checkpoint mark version (a checkpoint written by a newer Beamline?)");
+  return r.readDoubleBE();
+}
+
+/**
+ * The DirectRunner's source: emits each firing once the clock has reached it, the next firing as
+ * its watermark. In runs that take checkpoints (--checkpoint_dir, --direct_bundle_retries), each
+ * firing's receipt is its instant and a checkpoint's mark is the firing after the last one it
+ * holds: a restart emits from there (firings emitted but not held are emitted again, none twice).
+ */
 function firingSource(spec: PeriodicImpulseSpec): UnboundedSource<Instant> {
   return {
     // Until read() starts: the first firing (a start in the past must not make its firings late).
     initialWatermark: spec.start ?? MIN_TIMESTAMP,
     async read(ctx: UnboundedSourceContext<Instant>): Promise<void> {
-      let next = spec.start ?? Date.now();
+      const cp = ctx.checkpoints;
+      const restored = cp?.restoredMark !== undefined && cp.restoredMark.length > 0 ? decodeMark(cp.restoredMark) : undefined;
+      let next = restored ?? spec.start ?? Date.now();
+      let held = next;
+      cp?.onCheckpoint((covered) => {
+        for (const t of covered as readonly Instant[]) held = Math.max(held, t + spec.intervalMillis);
+        return encodeMark(held);
+      });
       ctx.advanceWatermark(next);
       while (next < spec.stop && !ctx.signal.aborted) {
         const now = Date.now();
@@ -182,7 +209,7 @@ function firingSource(spec: PeriodicImpulseSpec): UnboundedSource<Instant> {
           due.push(next);
           next += spec.intervalMillis;
         }
-        await ctx.emitAll(due, due);
+        await ctx.emitAll(due, due, cp !== undefined ? due : undefined);
         ctx.advanceWatermark(next);
       }
     },

@@ -5,7 +5,7 @@
  * the interval (event time, exact) and with the global window and a repeated trigger (real time).
  */
 import { strict as assert } from "node:assert";
-import { AfterCount, AsSingleton, FixedWindows, GlobalWindows, GroupByKey, kv, Latest, ParDo, PeriodicImpulse, Repeatedly, Window, type KV } from "../../lib";
+import { AfterCount, AsSingleton, Combine, Combiners, FixedWindows, GlobalWindows, GroupByKey, kv, Latest, ParDo, PeriodicImpulse, Repeatedly, Window, type KV } from "../../lib";
 import { isStreamingResult } from "../../runners/streaming";
 import { runDirect, runOk } from "../helpers";
 import { waitFor } from "../setup/emulators/helpers";
@@ -86,5 +86,38 @@ describe("Streaming DirectRunner: PeriodicImpulse", () => {
     for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.version >= seen[i - 1]!.version, `versions go back: ${JSON.stringify(seen)}`);
     // The last refresh (+300 ms) is 1.1 s older than the last element (+1400 ms).
     assert.equal(seen.at(-1)!.version, 1, JSON.stringify(seen));
+  });
+
+  it("a bundle retry (--direct_bundle_retries) restarts from the last snapshot: every firing counted exactly once", async () => {
+    const interval = 20;
+    const start = Math.floor(Date.now() / interval) * interval - 20 * interval;
+    const failAt = start + 25 * interval;
+    let failed = false;
+    const out: Observed<KV<string, number>>[] = [];
+    const result = await runDirect(
+      (p) => {
+        const counted = p
+          .apply(PeriodicImpulse.create({ start, stop: start + 30 * interval, intervalMillis: interval, applyWindowing: true }))
+          .apply(
+            "FailOnce",
+            ParDo.into<number>().of((t: number, ctx) => {
+              if (t === failAt && !failed) {
+                failed = true;
+                throw new Error("a transient failure");
+              }
+              ctx.output(t);
+            }),
+          )
+          .map("Key", () => kv("k", 1))
+          .apply("Count", Combine.perKey<string, number, number, number>(Combiners.sum()));
+        collect(counted, out);
+      },
+      { directBundleRetries: 1, checkpointIntervalMs: 1 },
+      { checkEveryElement: false },
+    );
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.ok(failed);
+    const windows = out.map((o) => `${o.window}=${o.value.value}`).sort();
+    assert.deepEqual(windows, Array.from({ length: 30 }, (_, i) => `${start + i * interval}:${start + (i + 1) * interval}=1`).sort());
   });
 });
