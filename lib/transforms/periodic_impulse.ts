@@ -70,6 +70,12 @@ export interface PeriodicImpulseOptions {
 
 /** Firings a DirectRunner read hands over at once, or a worker bundle outputs before it checkpoints. */
 const MAX_BATCH = 10_000;
+/**
+ * The DirectRunner source's longest wait before it looks at the clock again: a firing further
+ * away (a monthly interval) is waited for in steps, as Node's timers overflow past 2^31 - 1 ms
+ * (24.8 days) and then fire at once.
+ */
+const MAX_WAIT_MS = 3_600_000;
 
 /**
  * The unbounded stream of firings; see the module comment.
@@ -200,7 +206,7 @@ function firingSource(spec: PeriodicImpulseSpec): UnboundedSource<Instant> {
       while (next < spec.stop && !ctx.signal.aborted) {
         const now = Date.now();
         if (next > now) {
-          await pause(next - now, ctx.signal);
+          await pause(Math.min(next - now, MAX_WAIT_MS), ctx.signal);
           continue;
         }
         // Every firing that is due (a start in the past catches up at once), in batches.

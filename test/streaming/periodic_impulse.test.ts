@@ -120,4 +120,29 @@ describe("Streaming DirectRunner: PeriodicImpulse", () => {
     const windows = out.map((o) => `${o.window}=${o.value.value}`).sort();
     assert.deepEqual(windows, Array.from({ length: 30 }, (_, i) => `${start + i * interval}:${start + (i + 1) * interval}=1`).sort());
   });
+
+  it("waits for a firing more than 24.8 days away (a monthly refresh) without overflowing Node's timers", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+    process.on("warning", onWarning);
+    try {
+      const fired: number[] = [];
+      const result = await runDirect((p) => {
+        p.apply(PeriodicImpulse.create({ start: Date.now() - 1000, intervalMillis: 30 * 24 * 3_600_000 })).apply(
+          "Fired",
+          ParDo.of((t: number) => void fired.push(t)),
+        );
+      });
+      assert.ok(isStreamingResult(result));
+      await waitFor("the first firing", () => fired.length === 1);
+      // The source now waits 30 days for the next firing (setTimeout takes at most 2^31 - 1 ms).
+      await new Promise((r) => setImmediate(r));
+      assert.equal(await result.drain(), "DRAINED");
+      await new Promise((r) => process.nextTick(r));
+      assert.deepEqual(warnings.filter((w) => w.startsWith("TimeoutOverflowWarning")), []);
+      assert.equal(fired.length, 1);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
 });
