@@ -121,6 +121,7 @@ import type * as DeduplicateT from "./transforms/deduplicate";
 import type * as QuantilesT from "./transforms/approximate_quantiles";
 import type * as WaitT from "./transforms/wait";
 import type * as ComposedT from "./transforms/composed_combine";
+import type * as PeriodicT from "./transforms/periodic_impulse";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 import type { KV as KVType } from "./model/window";
@@ -152,6 +153,7 @@ const deduplicate = onFirstUse(() => require("./transforms/deduplicate") as type
 const quantiles = onFirstUse(() => require("./transforms/approximate_quantiles") as typeof QuantilesT);
 const wait = onFirstUse(() => require("./transforms/wait") as typeof WaitT);
 const composed = onFirstUse(() => require("./transforms/composed_combine") as typeof ComposedT);
+const periodic = onFirstUse(() => require("./transforms/periodic_impulse") as typeof PeriodicT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -250,6 +252,12 @@ Object.defineProperty(exports, "ApproximateQuantiles", { enumerable: true, get: 
 export declare const approximateQuantilesFn: typeof QuantilesT.approximateQuantilesFn;
 Object.defineProperty(exports, "approximateQuantilesFn", { enumerable: true, get: function () { return quantiles.approximateQuantilesFn; } });
 export type { ApproximateQuantilesOptions, QuantileAccumulator } from "./transforms/approximate_quantiles";
+/** Firings every interval from a start to a stop, each at its instant, as Beam's PeriodicImpulse (see lib/transforms/periodic_impulse); loaded on first use. */
+export declare const PeriodicImpulse: typeof PeriodicT.PeriodicImpulse;
+/** Firings every interval from a start to a stop, each at its instant, as Beam's PeriodicImpulse (see lib/transforms/periodic_impulse); loaded on first use. */
+export type PeriodicImpulse = PeriodicT.PeriodicImpulse;
+Object.defineProperty(exports, "PeriodicImpulse", { enumerable: true, get: function () { return periodic.PeriodicImpulse; } });
+export type { PeriodicImpulseOptions } from "./transforms/periodic_impulse";
 /** Drops repeats seen within a duration, per window (see lib/transforms/deduplicate); loaded on first use. */
 export declare const Deduplicate: typeof DeduplicateT.Deduplicate;
 Object.defineProperty(exports, "Deduplicate", { enumerable: true, get: function () { return deduplicate.Deduplicate; } });

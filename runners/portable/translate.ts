@@ -113,9 +113,11 @@ export interface TranslateOptions {
    */
   readonly liftCombiners?: boolean;
   /**
-   * Send composites that have a splittable DoFn (unbounded Pub/Sub reads) as Impulse → a
-   * splittable ParDo our worker runs, for runners that do not read them natively (Prism, Flink);
-   * otherwise they go as their runner-native primitive (Dataflow's pubsub_read).
+   * Send composites that have a splittable DoFn and a runner-native form (unbounded Pub/Sub
+   * reads) as Impulse → a splittable ParDo our worker runs, for runners that do not read them
+   * natively (Prism, Flink); otherwise they go as their runner-native primitive (Dataflow's
+   * pubsub_read). Composites with a splittable DoFn and no native form (PeriodicImpulse) always
+   * go as the splittable ParDo.
    */
   readonly splittableReads?: boolean;
 }
@@ -141,7 +143,7 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
     const urn = node.composite?.urn;
     if (urn === READ_UNBOUNDED_URN) throw readUnboundedError(node);
     if (urn !== undefined && RUNNER_EXECUTED_COMPOSITES.has(urn)) for (const c of node.children) hidden.add(c);
-    if (options.splittableReads === true && hasSplittableComposite(urn)) {
+    if (hasSplittableComposite(urn) && (options.splittableReads === true || !RUNNER_EXECUTED_COMPOSITES.has(urn!))) {
       splittableReads.add(node);
       for (const c of node.children) hidden.add(c);
     }
