@@ -6,6 +6,7 @@ import {
   AsSingleton,
   CoGroupByKey,
   Combine,
+  CombineFns,
   Combiners,
   Count,
   Create,
@@ -28,6 +29,7 @@ import {
   Reshuffle,
   Sample,
   Values,
+  Wait,
   WithKeys,
   WithTimestamps,
 } from "beamline";
@@ -180,6 +182,31 @@ export function counting(p: Pipeline): { perWord: PCollection<KV<string, number>
   const distinct = words.apply("Distinct", Distinct.create());       // to, be, or, not
   // [END count]
   return { perWord, howMany, distinct };
+}
+
+export function composedCombine(p: Pipeline): PCollection<KV<string, { readonly orders: number; readonly revenue: number; readonly largest: number | undefined }>> {
+  // [START combine_fns_compose]
+  const orders = p.apply("Orders", Create.of({ customer: "amy", amount: 30 }, { customer: "amy", amount: 12 }, { customer: "bo", amount: 5 }));
+  const stats = CombineFns.compose<{ customer: string; amount: number }>()
+    .with("orders", Combiners.count())
+    .with("revenue", (o) => o.amount, Combiners.sum())
+    .with("largest", (o) => o.amount, Combiners.max<number>());
+  const perCustomer = orders
+    .map("ByCustomer", (o) => kv(o.customer, o))
+    .apply("Stats", Combine.perKey(stats));   // amy={ orders: 2, revenue: 42, largest: 30 }, bo={ orders: 1, revenue: 5, largest: 5 }
+  // [END combine_fns_compose]
+  return perCustomer;
+}
+
+export function waitOn(p: Pipeline): PCollection<string> {
+  // [START wait_on]
+  const rows = p.apply("Rows", Create.of("r1", "r2", "r3"));
+  const firstWrites = rows.apply("WriteFirst", ParDo.into<string>().of((row, ctx) => ctx.output(row)));   // e.g. a write that outputs what it wrote
+  const second = rows
+    .apply("AfterFirstWrites", Wait.on(firstWrites))   // each window of rows, once the first writes of that window are done
+    .map("WriteSecond", (row) => `second:${row}`);
+  // [END wait_on]
+  return second;
 }
 
 export function flatten(p: Pipeline): PCollection<string> {
