@@ -13,6 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import "../../runners/direct";
 import { PortableRunner } from "../../runners/portable/portable_runner";
+import { parallelBlocker } from "../../runners/streaming/parallel/eligibility";
 import { readShards } from "../helpers";
 import { MATCH_INTERVAL_MS, matchContinuouslyProgram } from "./match_continuously_programs";
 import { startRunner, stopRunner } from "./real_runner_launch";
@@ -43,17 +44,23 @@ function check(lines: readonly string[]): void {
 
 describe("matchContinuously program on the DirectRunner (the real runners' reference)", function () {
   this.timeout(60_000);
-  it("finds the file present at the start at the first firing and the file the pipeline adds at a later one, each once", async () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-match-cont-"));
-    try {
-      const { dir, output, start, stop } = setUp(tmp);
-      const result = await matchContinuouslyProgram.run({ dir, output, start, stop }, { runner: "DirectRunner" });
-      assert.equal(await result.waitUntilFinish(), "DONE");
-      check(readShards(output));
-    } finally {
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
-  });
+  for (const workers of [1, 2]) {
+    it(`finds the file present at the start at the first firing and the file the pipeline adds at a later one, each once (--direct_num_workers ${workers})`, async () => {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-match-cont-"));
+      try {
+        const { dir, output, start, stop } = setUp(tmp);
+        if (workers > 1) {
+          // Worker threads would each fire every firing: the streaming driver keeps the watch on one thread.
+          assert.match(parallelBlocker(matchContinuouslyProgram.create({ dir, output, start, stop }, { directNumWorkers: workers }))!, /Impulse.*cannot be split among worker threads/);
+        }
+        const result = await matchContinuouslyProgram.run({ dir, output, start, stop }, { runner: "DirectRunner", directNumWorkers: workers });
+        assert.equal(await result.waitUntilFinish(), "DONE");
+        check(readShards(output));
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 for (const runner of RUNNERS) describe(`On a real Beam runner: ${runner.name} (LOOPBACK), FileIO.matchContinuously`, function () {
