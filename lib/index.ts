@@ -288,6 +288,7 @@ export declare const ReadableFileCoder: typeof FileIOT.ReadableFileCoder;
 Object.defineProperty(exports, "ReadableFileCoder", { enumerable: true, get: function () { return fileio.ReadableFileCoder; } });
 export type { EmptyMatchTreatment, MatchOptions, ReadMatchesOptions, ReadAllFromTextOptions, MatchFiles, MatchAll, ReadMatches } from "./io/fileio";
 export type { WriteDynamic, FileNaming, FileNamingContext, NeedsVia } from "./io/fileio_write";
+export type { MatchContinuously, MatchContinuouslyOptions, WatchForNewFilesOptions, WatchForNewTextFiles } from "./io/fileio_continuous";
 /** Asserts on a collection's contents when the pipeline runs (see lib/testing/passert); loaded on first use. */
 export declare const assertThat: typeof PAssert.assertThat;
 Object.defineProperty(exports, "assertThat", { enumerable: true, get: function () { return passert.assertThat; } });

@@ -25,6 +25,12 @@ import { FileSystems } from "./filesystems/registry";
 import { Compression, desiredRangeBytes, resolveCompression, splitIntoRanges, zlib } from "./text_read";
 import { RangeToRead, ReadRanges } from "./textio";
 import { defaultNaming, WriteDynamic } from "./fileio_write";
+import type * as ContinuousT from "./fileio_continuous";
+
+/** The continuous-matching module, loaded on first use (it brings PeriodicImpulse and keyed state). */
+function continuousModule(): typeof ContinuousT {
+  return require("./fileio_continuous") as typeof ContinuousT;
+}
 
 /**
  * What a pattern that matches no file does: `"ALLOW"` yields nothing, `"DISALLOW"` fails the step,
@@ -181,6 +187,16 @@ export class MatchFiles extends PTransform<PBegin, PCollection<FileMetadata>> {
     if (typeof pattern !== "string" || pattern === "") throw new ValidationError("FileIO.match needs a file pattern");
     checkTreatment("FileIO.match", options.emptyMatchTreatment ?? "DISALLOW");
   }
+  /**
+   * Watches the pattern: each new file once, at the firing that found it (Beam Java's
+   * `FileIO.match().filepattern(p).continuously(pollInterval, terminationCondition)`; the
+   * termination condition is `stop`). An empty match is allowed unless this match's options say
+   * otherwise (as Java's polling). See `FileIO.matchContinuously`.
+   */
+  continuously(options: ContinuousT.MatchContinuouslyOptions = {}): ContinuousT.MatchContinuously {
+    const treatment = options.emptyMatchTreatment ?? this.options.emptyMatchTreatment;
+    return new (continuousModule().MatchContinuously)(this.pattern, treatment === undefined ? options : { ...options, emptyMatchTreatment: treatment });
+  }
   expand(input: PBegin): PCollection<FileMetadata> {
     return input.apply("Pattern", Create.of(this.pattern)).apply("MatchAll", new MatchAll({ emptyMatchTreatment: this.options.emptyMatchTreatment ?? "DISALLOW" }));
   }
@@ -219,6 +235,12 @@ export class ReadMatches extends PTransform<PCollection<FileMetadata>, PCollecti
 export const FileIO = {
   /** The files matching `pattern` (default: a pattern matching nothing fails the run, as Beam Java's). */
   match: (pattern: string, options: MatchOptions = {}): MatchFiles => new MatchFiles(pattern, options),
+  /**
+   * The files matching `pattern`, watched every `intervalMillis` from `start` to `stop` (Beam
+   * Python's `MatchContinuously`): each new file once (with `matchUpdatedFiles`, again when it
+   * changes), timestamped at the firing that found it. Without a `stop` it runs until drained.
+   */
+  matchContinuously: (pattern: string, options: ContinuousT.MatchContinuouslyOptions = {}): ContinuousT.MatchContinuously => new (continuousModule().MatchContinuously)(pattern, options),
   /** The files matching each input pattern (default: nothing for a wildcard pattern matching nothing, an error for a missing plain path). */
   matchAll: (options: MatchOptions = {}): MatchAll => new MatchAll(options),
   /** Each FileMetadata as a ReadableFile, to read whole. */

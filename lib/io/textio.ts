@@ -26,6 +26,7 @@ import { Window } from "../model/primitives";
 import { Compression, resolveCompression, desiredRangeBytes, readLineBatches, shardPath, splitForReaders, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit } from "./text_files";
 import { commitOutput } from "../model/commits";
 import { currentStep, inStep, Metrics, OWN_METRICS_ATTRIBUTION, SYSTEM_NAMESPACE } from "../model/metrics";
+import type * as ContinuousT from "./fileio_continuous";
 
 /** Options of ReadFromText. */
 export interface ReadFromTextOptions {
@@ -127,6 +128,20 @@ export class ReadFromText extends PTransform<PBegin, PCollection<string>> {
     super("ReadFromText");
     this.patterns = typeof pattern === "string" ? [pattern] : pattern;
     if (this.patterns.length === 0) throw new ValidationError("ReadFromText needs at least one file pattern");
+  }
+
+  /**
+   * Reads new files as they arrive instead (Beam Java's `TextIO.read().watchForNewFiles(pollInterval,
+   * terminationCondition)`): the patterns are matched every `intervalMillis` (from `start`, until
+   * `stop`, else until drained) and the lines of each file not seen before are read, timestamped
+   * at the firing that found it; an unbounded (streaming) read. This read's compression and bundle
+   * size carry over. See `FileIO.matchContinuously` (lib/io/fileio_continuous, loaded on first use).
+   *
+   *     p.apply(ReadFromText.from("/incoming/*.csv").watchForNewFiles({ intervalMillis: 10_000 }))
+   */
+  watchForNewFiles(options: ContinuousT.MatchContinuouslyOptions = {}): ContinuousT.WatchForNewTextFiles {
+    const { WatchForNewTextFiles } = require("./fileio_continuous") as typeof ContinuousT;
+    return new WatchForNewTextFiles(this.patterns, { ...this.options, ...options });
   }
 
   expand(input: PBegin): PCollection<string> {

@@ -1,0 +1,99 @@
+/**
+ * FileIO.matchContinuously on real Beam runners over LOOPBACK (Prism, Beam Python's job service):
+ * the firings' splittable DoFn, the match and the deduplication keyed by path run in our worker;
+ * a file present at the start is found by the first firing, a file the pipeline creates on seeing
+ * it by a later one, each once though every firing matches both; the job ends after the last
+ * firing. Checked against the DirectRunner's output of the same program. Each runner's test is
+ * skipped unless its launcher's variable is set (real_runners.test.ts).
+ */
+import { strict as assert } from "node:assert";
+import type { ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import "../../runners/direct";
+import { PortableRunner } from "../../runners/portable/portable_runner";
+import { parallelBlocker } from "../../runners/streaming/parallel/eligibility";
+import { readShards } from "../helpers";
+import { MATCH_INTERVAL_MS, matchContinuouslyProgram } from "./match_continuously_programs";
+import { startRunner, stopRunner } from "./real_runner_launch";
+
+const RUNNERS = [
+  { name: "Prism", envVar: "BEAMLINE_PRISM", ready: /PRISM_READY (\S+)/ },
+  { name: "Beam Python's job service", envVar: "BEAMLINE_BEAM_PYTHON_JOB_SERVER", ready: /BEAMPY_JOB_SERVER_READY (\S+)/ },
+] as const;
+
+/** A range of firings 1 s in the past to 5 s in the future, starting on an interval boundary; a folder with first.txt. */
+function setUp(tmp: string): { dir: string; output: string; start: number; stop: number } {
+  const dir = fs.mkdtempSync(path.join(tmp, "watched-"));
+  fs.writeFileSync(path.join(dir, "first.txt"), "first\n");
+  fs.writeFileSync(path.join(dir, "other.csv"), "not matched\n");
+  const start = Math.floor((Date.now() - 1000) / MATCH_INTERVAL_MS) * MATCH_INTERVAL_MS;
+  return { dir, output: path.join(dir + "-out", "found"), start, stop: start + 6000 };
+}
+
+/** first.txt at the first firing; extra.txt once, at a later firing (in its fixed window). */
+function check(lines: readonly string[]): void {
+  assert.equal(lines.length, 2, `each file once: ${JSON.stringify(lines)}`);
+  assert.equal(lines[1], "first.txt 6 bytes, firing +0 in [0,500)");
+  const m = /^extra\.txt 6 bytes, firing \+(\d+) in \[(\d+),(\d+)\)$/.exec(lines[0]!);
+  assert.ok(m !== null, lines[0]);
+  const t = Number(m[1]);
+  assert.ok(t > 0 && t % MATCH_INTERVAL_MS === 0 && Number(m[2]) === t && Number(m[3]) === t + MATCH_INTERVAL_MS, lines[0]);
+}
+
+describe("matchContinuously program on the DirectRunner (the real runners' reference)", function () {
+  this.timeout(60_000);
+  for (const workers of [1, 2]) {
+    it(`finds the file present at the start at the first firing and the file the pipeline adds at a later one, each once (--direct_num_workers ${workers})`, async () => {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-match-cont-"));
+      try {
+        const { dir, output, start, stop } = setUp(tmp);
+        if (workers > 1) {
+          // Worker threads would each fire every firing: the streaming driver keeps the watch on one thread.
+          assert.match(parallelBlocker(matchContinuouslyProgram.create({ dir, output, start, stop }, { directNumWorkers: workers }))!, /Impulse.*cannot be split among worker threads/);
+        }
+        const result = await matchContinuouslyProgram.run({ dir, output, start, stop }, { runner: "DirectRunner", directNumWorkers: workers });
+        assert.equal(await result.waitUntilFinish(), "DONE");
+        check(readShards(output));
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+for (const runner of RUNNERS) describe(`On a real Beam runner: ${runner.name} (LOOPBACK), FileIO.matchContinuously`, function () {
+  this.timeout(180_000);
+  const launcher = process.env[runner.envVar];
+  let child: ChildProcess | undefined;
+  let endpoint = "";
+  const runnerLog: string[] = [];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-match-cont-real-"));
+
+  before(async function () {
+    if (launcher === undefined || launcher === "" || !fs.existsSync(launcher)) {
+      console.log(`      (skipped: set ${runner.envVar} to the runner's launcher to run these)`);
+      this.skip();
+    }
+    ({ child, endpoint } = await startRunner(launcher!, runner.ready, runnerLog));
+  });
+  after(async () => {
+    if (child !== undefined) await stopRunner(child);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("finds each file once (present at the start: the first firing; added while running: a later one), then ends after the last firing", async () => {
+    const { dir, output, start, stop } = setUp(tmp);
+    const p = matchContinuouslyProgram.create({ dir, output, start, stop }, { runner: "PortableRunner", jobName: "match-continuously", extra: { job_endpoint: endpoint, environment_type: "LOOPBACK" } });
+    const lines: string[] = [];
+    const result = await new PortableRunner({ log: (l) => lines.push(l), cancelOnInterrupt: false }).run(p);
+    try {
+      assert.equal(await result.waitUntilFinish(), "DONE");
+      check(readShards(output));
+      assert.ok(Date.now() >= stop - MATCH_INTERVAL_MS, "the job ended only after the last firing's time");
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- job messages ---\n${lines.join("\n")}\n--- runner log (tail) ---\n${runnerLog.join("").slice(-3000)}`, { cause: e });
+    }
+  });
+});
