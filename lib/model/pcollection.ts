@@ -10,6 +10,13 @@ import { FilterTransform, FlatMapTransform, MapTransform } from "./elementwise";
 
 /** The input of a pipeline's first transforms (sources): what `pipeline.apply` applies them to. */
 export class PBegin {
+  /**
+   * Makes PBegin nominal: a PCollection also has `pipeline` and `apply`, so without a private
+   * member it would pass for a PBegin, and a source (`Create.of(...)`) would type-check when
+   * applied to a collection.
+   */
+  private readonly beginsPipeline = true;
+
   /** @internal */
   constructor(
     /** The pipeline the transforms are applied to. */

@@ -63,6 +63,10 @@ describe("the typed API (type-level)", () => {
       const asLiteral: PTransform<PCollection<AB>, PCollection<1>> = needsB;
       // @ts-expect-error: pipe checks each stage against the previous one's output (numbers, not { a; b })
       wide.pipe(needsA, needsB);
+      // @ts-expect-error: a source starts a pipeline; it does not apply to a collection
+      wide.apply("NotASource", Create.of(1));
+      // @ts-expect-error: nor does a transform of collections apply to the pipeline's beginning
+      p.apply("NotAtTheStart", needsA);
       void [asNarrow, asLiteral];
     };
     void typeOnly;
