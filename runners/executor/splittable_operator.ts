@@ -11,7 +11,7 @@
  *   reported and the delay it asked for; finalization callbacks go to the host too.
  */
 import type { RuntimeContext } from "../../lib/model/dofn";
-import type { SplittableDoFn } from "../../lib/model/splittable";
+import type { SplittableFn } from "../../lib/model/splittable";
 import { type ElementMeta, type Instant, type KV, kv, MIN_TIMESTAMP, type WindowedValue } from "../../lib/model/window";
 import { BasicOperator, wrapUserError } from "./operator";
 import type { MaybePromise, Receiver } from "./receiver";
@@ -34,7 +34,7 @@ export interface SplittableHost {
   afterBundleCommit(callback: () => Promise<void>): void;
 }
 
-type AnySdf = SplittableDoFn<unknown, unknown, unknown>;
+type AnySdf = SplittableFn<unknown, unknown, unknown>;
 
 abstract class SplittableOperator extends BasicOperator {
   constructor(
@@ -116,12 +116,35 @@ class ProcessSized extends SplittableOperator {
     super(transformName, fn, next, runtime);
   }
 
+  override startBundle(): MaybePromise {
+    if (this.fn.startBundle === undefined) return undefined;
+    return (async () => {
+      try {
+        await this.fn.startBundle!(this.runtime);
+      } catch (e) {
+        throw wrapUserError(this.transformName, "startBundle", e);
+      }
+    })();
+  }
+
+  override finishBundle(): MaybePromise {
+    if (this.fn.finishBundle === undefined) return undefined;
+    return (async () => {
+      try {
+        await this.fn.finishBundle!(this.runtime);
+      } catch (e) {
+        throw wrapUserError(this.transformName, "finishBundle", e);
+      }
+    })();
+  }
+
   async receive(value: unknown, meta: ElementMeta): Promise<void> {
     const { key: element, value: restriction } = (value as KV<KV<unknown, unknown>, number>).key;
     const tracker = this.fn.newTracker(restriction);
     let watermark: Instant = MIN_TIMESTAMP;
     const finalizers: (() => Promise<void>)[] = [];
     const ctx = {
+      timestamp: meta.timestamp,
       output: (v: unknown, timestamp: Instant): MaybePromise => this.next.receive(v, { timestamp, windows: meta.windows, pane: meta.pane }),
       updateWatermark: (w: Instant): void => {
         if (w > watermark) watermark = w;
@@ -136,7 +159,7 @@ class ProcessSized extends SplittableOperator {
       throw wrapUserError(this.transformName, "process", e, element);
     }
     for (const cb of finalizers) this.host.afterBundleCommit(cb);
-    if (!continuation.resume) return;
+    if (!continuation.shouldResume) return;
     const split = tracker.trySplit(0);
     if (split === undefined) return; // nothing left to resume
     this.host.residual({
