@@ -21,11 +21,9 @@
 import type { Coder } from "../coders/coder";
 import { JsValueCoder } from "../coders/js_value";
 import { DoubleCoder, StringUtf8Coder } from "../coders/primitive";
-import { registerCoderUrn } from "../coders/registry";
 import { KVCoder } from "../coders/structural";
 import { DoFn, type ProcessContext, type RuntimeContext } from "./dofn";
 import { TransformError } from "./errors";
-import { OFFSET_RANGE_CODER_URN, OffsetRangeCoder } from "./offset_range";
 import { ParDo } from "./pardo";
 import type { PCollection } from "./pcollection";
 import type { TransformNode } from "./pipeline";
@@ -42,8 +40,6 @@ declare module "./pipeline" {
     [SPLITTABLE_PARDO_URN]: { readonly urn: typeof SPLITTABLE_PARDO_URN; readonly doFn: AnyUserSdf };
   }
 }
-
-registerCoderUrn(OFFSET_RANGE_CODER_URN, () => OffsetRangeCoder.INSTANCE);
 
 /** A restriction with its watermark estimator state. */
 type Restriction<R> = KV<R, Instant>;

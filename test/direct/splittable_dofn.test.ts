@@ -9,28 +9,7 @@ import type { KV, ProcessContext, RestrictionTracker, RuntimeContext, Splittable
 import { IntervalWindow } from "../../lib/model/window";
 import { assertThat, containsInAnyOrder, equalTo } from "../../lib/testing/passert";
 import { runDirect } from "../helpers";
-
-/** Beam's PairStringWithIndexToLength: outputs (element, i) for each index, checkpointing every 3 claims; splits the range in halves. */
-export class PairStringWithIndexToLength extends SplittableDoFn<string, KV<string, number>, OffsetRange, number> {
-  readonly restrictionCoder = OffsetRangeCoder.INSTANCE;
-  initialRestriction(element: string): OffsetRange {
-    return new OffsetRange(0, element.length);
-  }
-  splitRestriction(_: string, range: OffsetRange): OffsetRange[] {
-    const mid = Math.floor((range.from + range.to) / 2);
-    return [new OffsetRange(range.from, mid), new OffsetRange(mid, range.to)];
-  }
-  newTracker(range: OffsetRange): RestrictionTracker<OffsetRange, number> {
-    return new OffsetRangeTracker(range);
-  }
-  process(element: string, tracker: RestrictionTracker<OffsetRange, number>, ctx: SplittableProcessContext<KV<string, number>>): ProcessContinuation {
-    for (let i = tracker.currentRestriction().from, n = 0; tracker.tryClaim(i); i++, n++) {
-      ctx.output(kv(element, i));
-      if (n % 3 === 0) return ProcessContinuation.resume();
-    }
-    return ProcessContinuation.stop();
-  }
-}
+import { PairStringWithIndexToLength } from "../portable/sdf_programs";
 
 /** Beam's SDFWithMultipleOutputsPerBlock: claims block starts, outputs each block's indices, checkpoints every `claimsPerCall` claims. */
 class MultipleOutputsPerBlock extends SplittableDoFn<string, number, OffsetRange, number> {

@@ -1,0 +1,96 @@
+/**
+ * A user splittable DoFn (ParDo.splittable) on the Fn API harness, driven as Prism drives it
+ * (test/portable/fuser.ts expands the splittable ParDo as Prism's handlepardo.go does): the
+ * translation sends one splittable ParDo with its restriction coder and Beam's SDF requirement;
+ * pair-with-restriction and split-and-size give each word's halves with their sizes; each process
+ * bundle outputs what it claimed and hands the rest back as a residual (with the watermark
+ * estimate), which the "runner" sends again until none is left.
+ */
+import { strict as assert } from "node:assert";
+import { inGlobalWindow, type KV, type WindowedValue } from "../../lib/model/window";
+import { OffsetRange } from "../../lib/model/offset_range";
+import { dockerEnvironment } from "../../runners/portable/environments";
+import { flatOptions, jobApiOptions, workerProgramFrom } from "../../runners/portable/pipeline_options";
+import { runnerApi } from "../../runners/portable/protos";
+import { translatePipeline } from "../../runners/portable/translate";
+import { URNS } from "../../runners/portable/urns";
+import { FnHarness } from "../../runners/worker/harness";
+import { loadWorkerPipeline } from "../../runners/worker/program_loader";
+import { plan, type Stage } from "../portable/fuser";
+import { SDF_EXPECTED, sdfProgram } from "../portable/sdf_programs";
+import { FnApiServer } from "./fn_server";
+import { coder, decodeAll, encodeAll } from "./wire";
+
+type Sized = KV<KV<string, KV<OffsetRange, number>>, number>;
+
+describe("Fn API harness: a user's splittable DoFn (as Prism runs it)", function () {
+  this.timeout(30_000);
+  let server: FnApiServer;
+  let harness: FnHarness | undefined;
+
+  beforeEach(async () => {
+    server = await FnApiServer.start();
+  });
+  afterEach(async () => {
+    await harness?.stop();
+    harness = undefined;
+    await server.stop();
+  });
+
+  it("is sent as a splittable ParDo; pairs, splits and sizes; processes with self-checkpoints until every index is output once", async () => {
+    const p = sdfProgram.create({ output: "" });
+    const { proto } = translatePipeline(p, dockerEnvironment(), { splittableReads: true });
+    assert.ok(proto.requirements.includes(URNS.requirementSplittable), "the pipeline declares Beam's SDF requirement");
+    const sdf = Object.values(proto.components!.transforms).find((t) => t.uniqueName === "PairWithIndex/ProcessSplittable")!;
+    const payload = runnerApi.ParDoPayload.fromBinary(sdf.spec!.payload);
+    const rc = proto.components!.coders[payload.restrictionCoderId]!;
+    assert.equal(rc.spec!.urn, "beam:coder:kv:v1", "restriction and watermark estimator state, as Beam sends them");
+    const [restriction, watermarkState] = rc.componentCoderIds.map((id) => proto.components!.coders[id]!);
+    assert.equal(restriction!.spec!.urn, "beam:coder:length_prefix:v1", "the OffsetRange coder goes length-prefixed: runners need not parse it");
+    assert.equal(proto.components!.coders[restriction!.componentCoderIds[0]!]!.spec!.urn, "beamline:coder:offset_range:v1");
+    assert.equal(watermarkState!.spec!.urn, "beam:coder:double:v1");
+
+    const planned = plan(proto, server.url);
+    const wp = workerProgramFrom(jobApiOptions(flatOptions(p.options, p.program, p.fingerprint(), "run-user-sdf")));
+    harness = new FnHarness({ workerId: "sdf-worker", controlUrl: server.url, loadPipeline: () => loadWorkerPipeline(wp), runId: wp.runId }).start();
+    const stageOf = (urn: string): Stage => planned.stages.find((st) => st.transforms.some((t) => planned.components.transforms[t]!.spec?.urn === urn))!;
+    const pair = stageOf(URNS.sdfPairWithRestriction);
+    const process = stageOf(URNS.sdfProcessSized);
+    assert.notEqual(pair, process, "the process phase starts its own stage");
+    const reg = await server.instruct({ oneofKind: "register", register: { processBundleDescriptor: [pair.descriptor!, process.descriptor!] } });
+    assert.equal(reg.error, "");
+
+    // Create's impulse → the words → pair with restriction → split in halves and size.
+    const impulse = encodeAll(coder(planned.components, planned.wireCoder(pair.input)), [inGlobalWindow(new Uint8Array(0))]);
+    const [sizedPc, pairSink] = [...pair.outputs][0]!;
+    const paired = await server.processBundle(pair.id, new Map([[pair.sourceId, [impulse]]]), [pairSink]);
+    const sizedCoder = coder(planned.components, planned.wireCoder(sizedPc));
+    const sized = decodeAll(sizedCoder, paired.outputs.get(pairSink)) as WindowedValue<Sized>[];
+    assert.deepEqual(
+      sized.map((wv) => `${wv.value.key.key} ${wv.value.key.value.key} size ${wv.value.value} @${wv.timestamp}`).sort(),
+      ["a [0, 0) size 0 @1000", "a [0, 1) size 1 @1000", "bb [0, 1) size 1 @2000", "bb [1, 2) size 1 @2000", "ccccccc [0, 3) size 3 @3000", "ccccccc [3, 7) size 4 @3000"],
+    );
+
+    // Process: each bundle's residuals go back to the process phase until none is left.
+    const [outPc, sink] = [...process.outputs][0]!;
+    const outCoder = coder(planned.components, planned.wireCoder(outPc));
+    const out: string[] = [];
+    let pending: Uint8Array[] = [paired.outputs.get(pairSink)!];
+    let bundles = 0;
+    while (pending.length > 0) {
+      assert.ok(++bundles < 20, "the residuals run out");
+      const run = await server.processBundle(process.id, new Map([[process.sourceId, pending]]), [sink]);
+      out.push(...(decodeAll(outCoder, run.outputs.get(sink)) as WindowedValue<string>[]).map((wv) => wv.value));
+      pending = run.response.residualRoots.map((root) => {
+        const app = root.application!;
+        const residual = decodeAll(sizedCoder, app.element) as WindowedValue<Sized>[];
+        // The watermark estimate starts at the element's timestamp and is sent with the residual.
+        const w = app.outputWatermarks[Object.keys(app.outputWatermarks)[0]!]!;
+        assert.equal(Number(w.seconds) * 1000 + w.nanos / 1e6, residual[0]!.timestamp);
+        return app.element;
+      });
+    }
+    assert.ok(bundles > 2, `checkpoints made the work take several bundles (${bundles})`);
+    assert.deepEqual(out.sort(), SDF_EXPECTED);
+  });
+});
