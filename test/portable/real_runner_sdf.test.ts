@@ -1,0 +1,60 @@
+/**
+ * A user splittable DoFn (ParDo.splittable) end to end on real Beam runners over LOOPBACK, when
+ * their launchers are set (see real_runners.test.ts): the runner expands the splittable ParDo,
+ * our worker runs its phases, and the runner reschedules each self-checkpoint's residual.
+ *
+ *   BEAMLINE_PRISM=/path/to/prism/run.sh
+ *   BEAMLINE_BEAM_PYTHON_JOB_SERVER=/path/to/beampy/run_job_server.sh
+ */
+import { strict as assert } from "node:assert";
+import type { ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import "../../runners/direct";
+import { PortableRunner } from "../../runners/portable/portable_runner";
+import { readShards } from "../helpers";
+import { startRunner, stopRunner } from "./real_runner_launch";
+import { SDF_EXPECTED, sdfProgram } from "./sdf_programs";
+
+const RUNNERS = [
+  { name: "Prism", envVar: "BEAMLINE_PRISM", ready: /PRISM_READY (\S+)/ },
+  { name: "Beam Python's job service", envVar: "BEAMLINE_BEAM_PYTHON_JOB_SERVER", ready: /BEAMPY_JOB_SERVER_READY (\S+)/ },
+];
+
+for (const runner of RUNNERS) {
+  describe(`On a real Beam runner: ${runner.name} (LOOPBACK): splittable DoFns`, function () {
+    this.timeout(120_000);
+    const launcher = process.env[runner.envVar];
+    let child: ChildProcess | undefined;
+    let endpoint = "";
+    const runnerLog: string[] = [];
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-real-sdf-"));
+
+    before(async function () {
+      if (launcher === undefined || launcher === "" || !fs.existsSync(launcher)) {
+        console.log(`      (skipped: set ${runner.envVar} to the runner's launcher to run these)`);
+        this.skip();
+      }
+      ({ child, endpoint } = await startRunner(launcher!, runner.ready, runnerLog));
+    });
+
+    after(async () => {
+      if (child !== undefined) await stopRunner(child);
+      fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    it("ParDo.splittable (Beam's PairStringWithIndexToLength: split halves, checkpoints) outputs every index once, at each word's timestamp", async () => {
+      const out = path.join(tmp, "sdf");
+      const p = sdfProgram.create({ output: out }, { runner: "PortableRunner", jobName: "sdf", extra: { job_endpoint: endpoint, environment_type: "LOOPBACK" } });
+      const lines: string[] = [];
+      const result = await new PortableRunner({ log: (l) => lines.push(l), cancelOnInterrupt: false }).run(p);
+      try {
+        assert.equal(await result.waitUntilFinish(), "DONE");
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\n--- job messages ---\n${lines.join("\n")}\n--- runner log (tail) ---\n${runnerLog.join("").slice(-3000)}`, { cause: e });
+      }
+      assert.deepEqual(readShards(path.join(out, "pairs")), SDF_EXPECTED);
+    });
+  });
+}
