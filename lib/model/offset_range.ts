@@ -104,7 +104,8 @@ export class OffsetRangeTracker implements RestrictionTracker<OffsetRange, numbe
 
   getProgress(): RestrictionProgress {
     if (this.lastAttempted === undefined) return { workCompleted: 0, workRemaining: this.range.to - this.range.from };
-    const done = Math.min(this.range.to, this.lastAttempted + 1) - this.range.from;
+    // As Beam's: the offset last attempted is in progress, not done.
+    const done = Math.max(0, Math.min(this.range.to, this.lastAttempted) - this.range.from);
     return { workCompleted: done, workRemaining: this.range.to - this.range.from - done };
   }
 
