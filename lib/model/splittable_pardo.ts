@@ -31,7 +31,7 @@ import { ProcessContinuation, registerSplittableComposite, type RestrictionTrack
 import type { SplittableDoFn, SplittableProcessContext } from "./splittable_dofn";
 import { StateSpec, StatefulDoFn, TimerSpec, type StatefulProcessContext, type TimerContext } from "./state";
 import { PTransform } from "./transform";
-import { type Instant, type KV, kv, MIN_TIMESTAMP } from "./window";
+import { type Instant, type KV, kv, MAX_TIMESTAMP, MIN_TIMESTAMP } from "./window";
 
 type AnyUserSdf = SplittableDoFn<unknown, unknown, unknown, unknown>;
 
@@ -293,7 +293,13 @@ export class SplittableParDo<In, Out> extends PTransform<PCollection<In>, PColle
     const keyed = (input as PCollection<unknown>).apply("Pair", ParDo.of(new PairWithRestrictions(sdf)));
     // Parts cross the DirectRunner's shuffle encoded: the element with its input's coder, the restriction with the fn's.
     keyed.setCoder(new KVCoder(StringUtf8Coder.INSTANCE, new KVCoder((input.coder as Coder<unknown> | undefined) ?? new JsValueCoder(), sdf.restrictionCoder as Coder<Restriction<unknown>>)));
-    return keyed.apply("Process", ParDo.of(new ProcessRestrictions(sdf))) as PCollection<Out>;
+    // An SDF passes late data through (Beam's SplittableDoFnTest.testLateData): the stateful step
+    // must not drop elements of expired windows, so its input never expires; its output has the
+    // input's windowing again, for the steps after it to drop what is late.
+    keyed.windowing = { ...input.windowing, allowedLatenessMillis: MAX_TIMESTAMP - MIN_TIMESTAMP };
+    const out = keyed.apply("Process", ParDo.of(new ProcessRestrictions(sdf))) as PCollection<Out>;
+    out.windowing = input.windowing;
+    return out;
   }
 }
 

@@ -6,9 +6,10 @@
  * truncated (Beam's drain) — an unbounded restriction stops, a bounded one is finished.
  */
 import { strict as assert } from "node:assert";
-import { FixedWindows, GroupByKey, OffsetRange, OffsetRangeCoder, OffsetRangeTracker, ParDo, ProcessContinuation, SplittableDoFn, Window, kv } from "../../lib";
+import { FixedWindows, GroupByKey, Keys, OffsetRange, OffsetRangeCoder, OffsetRangeTracker, ParDo, ProcessContinuation, SplittableDoFn, Window, kv } from "../../lib";
 import type { KV, RestrictionTracker, SplittableProcessContext } from "../../lib";
 import { TestStream } from "../../lib/testing/test_stream";
+import { PairStringWithIndexToLength } from "../portable/sdf_programs";
 import { runDirect } from "../helpers";
 import { collect, type Observed, paneOf } from "./collect";
 
@@ -78,5 +79,28 @@ describe("Streaming DirectRunner: splittable DoFns", function () {
       "x3 3000:4000 ON_TIME#0/0 first last",
       "x4 4000:5000 ON_TIME#0/0 first last",
     ]);
+  });
+
+  it("passes late data through and keeps the input's windowing, so a GroupByKey after it drops the late element (Beam's testLateData)", async () => {
+    const base = 1_700_000_000_000;
+    const script = TestStream.create<string>()
+      .advanceWatermarkTo(base)
+      .addElements({ value: "aa", timestamp: base })
+      .advanceWatermarkTo(base + 5000)
+      .addElements({ value: "bb", timestamp: base - 3_600_000 }) // an hour late: its window has expired
+      .advanceProcessingTime(3_600_000)
+      .advanceWatermarkToInfinity();
+    const afterSdf: Observed<KV<string, number>>[] = [];
+    const nonLate: Observed<string>[] = [];
+    const result = await runDirect((p) => {
+      const input = p.apply(script).apply(Window.into(new FixedWindows(60_000), { allowedLatenessMillis: 60_000, accumulationMode: "DISCARDING" }));
+      const pairs = input.apply(ParDo.splittable(new PairStringWithIndexToLength()));
+      assert.equal(pairs.windowing, input.windowing, "the SDF's output keeps its input's windowing strategy");
+      collect(pairs, afterSdf, "AfterSdf");
+      collect(pairs.apply(GroupByKey.create()).apply(Keys.create()), nonLate, "NonLate");
+    });
+    assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
+    assert.deepEqual(afterSdf.map((o) => `${o.value.key}${o.value.value}`).sort(), ["aa0", "aa1", "bb0", "bb1"], "the SDF drops nothing");
+    assert.deepEqual(nonLate.map((o) => o.value), ["aa"]);
   });
 });
