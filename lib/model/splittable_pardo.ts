@@ -303,11 +303,16 @@ export class SplittableParDo<In, Out> extends PTransform<PCollection<In>, PColle
   }
 }
 
+/** One adapter per fn instance: the phases a worker runs it in share its setup and teardown. */
+const adapters = new WeakMap<AnyUserSdf, AnyAdapter>();
+
 /** The SDF of a ParDo.splittable composite, as the worker runs its phases. */
 function adapterOf(node: TransformNode): SplittableFn<unknown, unknown, unknown> {
   const spec = node.composite;
   if (spec?.urn !== SPLITTABLE_PARDO_URN) throw new TransformError(node.fullName, `'${node.fullName}' is not a ParDo.splittable composite`);
-  return new SdfAdapter(spec.doFn, node.fullName) as SplittableFn<unknown, unknown, unknown>;
+  let adapter = adapters.get(spec.doFn);
+  if (adapter === undefined) adapters.set(spec.doFn, (adapter = new SdfAdapter(spec.doFn, node.fullName)));
+  return adapter as SplittableFn<unknown, unknown, unknown>;
 }
 
 registerSplittableComposite(SPLITTABLE_PARDO_URN, adapterOf);

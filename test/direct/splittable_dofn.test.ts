@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { Count, Create, OffsetRange, OffsetRangeCoder, OffsetRangeTracker, ParDo, ProcessContinuation, SlidingWindows, SplittableDoFn, Window, kv } from "../../lib";
-import type { KV, ProcessContext, RestrictionTracker, RuntimeContext, SplittableProcessContext } from "../../lib";
+import type { KV, ProcessContext, RestrictionTracker, SplittableProcessContext } from "../../lib";
 import { IntervalWindow } from "../../lib/model/window";
 import { assertThat, containsInAnyOrder, equalTo } from "../../lib/testing/passert";
 import { runDirect } from "../helpers";
@@ -98,7 +98,7 @@ describe("DirectRunner: splittable DoFns (ParDo.splittable)", function () {
     const calls: string[] = [];
     class Lifecycle extends PairStringWithIndexToLength {
       private state = "new";
-      setup(_: RuntimeContext): void {
+      override setup(): void {
         assert.equal(this.state, "new");
         this.state = "set up";
         calls.push("setup");
@@ -115,7 +115,7 @@ describe("DirectRunner: splittable DoFns (ParDo.splittable)", function () {
         assert.equal(this.state, "started");
         this.state = "finished";
       }
-      teardown(): void {
+      override teardown(): void {
         calls.push("teardown");
       }
     }

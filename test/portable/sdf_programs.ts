@@ -8,7 +8,17 @@ import { WriteToText } from "../../lib/io/textio";
 
 /** Beam's PairStringWithIndexToLength: outputs (element, i) for each index, checkpointing every 3 claims; splits the range in halves. */
 export class PairStringWithIndexToLength extends SplittableDoFn<string, KV<string, number>, OffsetRange, number> {
+  /** setup and teardown calls of every instance in this process: "<instance> setup|teardown". */
+  static readonly lifecycle: string[] = [];
+  private static instances = 0;
+  private readonly instance = PairStringWithIndexToLength.instances++;
   readonly restrictionCoder = OffsetRangeCoder.INSTANCE;
+  setup(): void {
+    PairStringWithIndexToLength.lifecycle.push(`${this.instance} setup`);
+  }
+  teardown(): void {
+    PairStringWithIndexToLength.lifecycle.push(`${this.instance} teardown`);
+  }
   initialRestriction(element: string): OffsetRange {
     return new OffsetRange(0, element.length);
   }

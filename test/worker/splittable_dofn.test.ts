@@ -17,7 +17,7 @@ import { URNS } from "../../runners/portable/urns";
 import { FnHarness } from "../../runners/worker/harness";
 import { loadWorkerPipeline } from "../../runners/worker/program_loader";
 import { plan, type Stage } from "../portable/fuser";
-import { SDF_EXPECTED, sdfProgram } from "../portable/sdf_programs";
+import { PairStringWithIndexToLength, SDF_EXPECTED, sdfProgram } from "../portable/sdf_programs";
 import { FnApiServer } from "./fn_server";
 import { coder, decodeAll, encodeAll } from "./wire";
 
@@ -38,6 +38,7 @@ describe("Fn API harness: a user's splittable DoFn (as Prism runs it)", function
   });
 
   it("is sent as a splittable ParDo; pairs, splits and sizes; processes with self-checkpoints until every index is output once", async () => {
+    const lifecycleBefore = PairStringWithIndexToLength.lifecycle.length;
     const p = sdfProgram.create({ output: "" });
     const { proto } = translatePipeline(p, dockerEnvironment(), { splittableReads: true });
     assert.ok(proto.requirements.includes(URNS.requirementSplittable), "the pipeline declares Beam's SDF requirement");
@@ -92,5 +93,17 @@ describe("Fn API harness: a user's splittable DoFn (as Prism runs it)", function
     }
     assert.ok(bundles > 2, `checkpoints made the work take several bundles (${bundles})`);
     assert.deepEqual(out.sort(), SDF_EXPECTED);
+
+    // Each instance of the fn is set up once and torn down once, however many phases use it (Beam's DoFn lifecycle).
+    await harness.stop();
+    harness = undefined;
+    const calls = PairStringWithIndexToLength.lifecycle.slice(lifecycleBefore);
+    assert.ok(calls.length > 0);
+    const perInstance = new Map<string, string[]>();
+    for (const c of calls) {
+      const [instance, call] = c.split(" ");
+      perInstance.set(instance!, [...(perInstance.get(instance!) ?? []), call!]);
+    }
+    for (const [instance, seq] of perInstance) assert.deepEqual(seq, ["setup", "teardown"], `instance ${instance}`);
   });
 });
