@@ -18,7 +18,7 @@
  * KV(restriction, watermark), the watermark MIN_TIMESTAMP until processing starts (it then starts
  * at the element's timestamp).
  */
-import type { Coder } from "../coders/coder";
+import { type Coder, decodeFromBytes, encodeToBytes } from "../coders/coder";
 import { JsValueCoder } from "../coders/js_value";
 import { DoubleCoder, StringUtf8Coder } from "../coders/primitive";
 import { KVCoder } from "../coders/structural";
@@ -184,6 +184,12 @@ interface Pending {
   readonly timestamp: Instant;
 }
 
+/** A residual as kept in state: the element and restriction encoded (checkpoints write state cells as plain data). */
+interface Stored {
+  readonly work: Uint8Array;
+  readonly timestamp: Instant;
+}
+
 type AnyAdapter = SdfAdapter<unknown, unknown, unknown>;
 
 /** DirectRunner: element → a keyed part per split of its initial restriction. */
@@ -207,10 +213,13 @@ class PairWithRestrictions extends DoFn<unknown, KV<string, Work>> {
 
 /** DirectRunner: processes a part; checkpoints it in state with timers to resume and to drain. */
 class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
-  readonly pending = StateSpec.value<Pending>("sdfResidual");
+  readonly pending = StateSpec.value<Stored>("sdfResidual");
   readonly resumeTimer = TimerSpec.processingTime("sdfResume");
   readonly drainTimer = TimerSpec.eventTime("sdfDrain");
-  constructor(private readonly sdf: AnyAdapter) {
+  constructor(
+    private readonly sdf: AnyAdapter,
+    private readonly workCoder: Coder<Work>,
+  ) {
     super();
     // Output timestamps are checked by the adapter against the input element's (in onTimer the
     // timer's output timestamp, the watermark estimate, stands in for it).
@@ -235,9 +244,11 @@ class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
 
   async onTimer(timer: string, ctx: TimerContext<string, unknown>): Promise<void> {
     const state = ctx.state(this.pending);
-    const p = state.read();
-    if (p === undefined) return;
+    const stored = state.read();
+    if (stored === undefined) return;
     state.clear();
+    const work = decodeFromBytes(this.workCoder, stored.work);
+    const p: Pending = { element: work.key, restriction: work.value, timestamp: stored.timestamp };
     if (timer === this.resumeTimer.name) {
       ctx.timer(this.drainTimer).clear();
       await this.run(p, ctx);
@@ -252,7 +263,7 @@ class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
   private async run(work: Pending, ctx: StatefulProcessContext<unknown>): Promise<void> {
     const residual = await this.once(work, ctx);
     if (residual === undefined) return;
-    ctx.state(this.pending).write({ element: work.element, restriction: residual.restriction, timestamp: work.timestamp });
+    ctx.state(this.pending).write({ work: encodeToBytes(this.workCoder, kv(work.element, residual.restriction)), timestamp: work.timestamp });
     // The hold: the fn's estimate, inside the window (a timer cannot hold past it).
     const hold = Math.min(Math.max(residual.watermark, work.timestamp), ctx.window.maxTimestamp());
     ctx.timer(this.resumeTimer).withOutputTimestamp(hold).offset(residual.delayMs);
@@ -292,12 +303,13 @@ export class SplittableParDo<In, Out> extends PTransform<PCollection<In>, PColle
     const sdf = new SdfAdapter(this.doFn as AnyUserSdf, node.fullName);
     const keyed = (input as PCollection<unknown>).apply("Pair", ParDo.of(new PairWithRestrictions(sdf)));
     // Parts cross the DirectRunner's shuffle encoded: the element with its input's coder, the restriction with the fn's.
-    keyed.setCoder(new KVCoder(StringUtf8Coder.INSTANCE, new KVCoder((input.coder as Coder<unknown> | undefined) ?? new JsValueCoder(), sdf.restrictionCoder as Coder<Restriction<unknown>>)));
+    const workCoder = new KVCoder((input.coder as Coder<unknown> | undefined) ?? new JsValueCoder(), sdf.restrictionCoder as Coder<Restriction<unknown>>);
+    keyed.setCoder(new KVCoder(StringUtf8Coder.INSTANCE, workCoder));
     // An SDF passes late data through (Beam's SplittableDoFnTest.testLateData): the stateful step
     // must not drop elements of expired windows, so its input never expires; its output has the
     // input's windowing again, for the steps after it to drop what is late.
     keyed.windowing = { ...input.windowing, allowedLatenessMillis: MAX_TIMESTAMP - MIN_TIMESTAMP };
-    const out = keyed.apply("Process", ParDo.of(new ProcessRestrictions(sdf))) as PCollection<Out>;
+    const out = keyed.apply("Process", ParDo.of(new ProcessRestrictions(sdf, workCoder))) as PCollection<Out>;
     out.windowing = input.windowing;
     return out;
   }

@@ -6,10 +6,14 @@
  * truncated (Beam's drain) — an unbounded restriction stops, a bounded one is finished.
  */
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { FixedWindows, GroupByKey, Keys, OffsetRange, OffsetRangeCoder, OffsetRangeTracker, ParDo, ProcessContinuation, SplittableDoFn, Window, kv } from "../../lib";
 import type { KV, RestrictionTracker, SplittableProcessContext } from "../../lib";
 import { TestStream } from "../../lib/testing/test_stream";
 import { PairStringWithIndexToLength } from "../portable/sdf_programs";
+import type { PipelineOptions } from "../../lib/model/options";
 import { runDirect } from "../helpers";
 import { collect, type Observed, paneOf } from "./collect";
 
@@ -37,7 +41,7 @@ class Ticker extends SplittableDoFn<string, string, OffsetRange, number> {
   }
 }
 
-async function run(script: TestStream<string>, finishOnDrain: boolean): Promise<string[]> {
+async function run(script: TestStream<string>, finishOnDrain: boolean, options: Partial<PipelineOptions> = {}): Promise<string[]> {
   const out: Observed<KV<string, string[]>>[] = [];
   const result = await runDirect((p) => {
     const ticks = p.apply(script).apply(ParDo.splittable(new Ticker(finishOnDrain)));
@@ -46,7 +50,7 @@ async function run(script: TestStream<string>, finishOnDrain: boolean): Promise<
       .map("Key", (s: string) => kv("k", s))
       .apply(GroupByKey.create());
     collect(grouped, out);
-  });
+  }, options);
   assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
   return out.map((o) => `${o.value.value.join(",")} ${o.window} ${paneOf(o.pane)}`);
 }
@@ -66,20 +70,38 @@ describe("Streaming DirectRunner: splittable DoFns", function () {
   });
 
   it("holds the output watermark at the fn's estimate: outputs after the input watermark passed are on time, not late", async () => {
-    const script = TestStream.create<string>()
-      .addElements({ value: "x", timestamp: 0 })
-      .advanceWatermarkTo(10_000) // the input is done up to 10 s; the SDF still holds at 1 s
-      .advanceProcessingTime(1000) // x1 at 1 s
-      .advanceProcessingTime(1000) // x2 at 2 s
-      .advanceWatermarkToInfinity(); // drain: a bounded truncate finishes x3, x4
-    assert.deepEqual(await run(script, true), [
-      "x0 0:1000 ON_TIME#0/0 first last",
-      "x1 1000:2000 ON_TIME#0/0 first last",
-      "x2 2000:3000 ON_TIME#0/0 first last",
-      "x3 3000:4000 ON_TIME#0/0 first last",
-      "x4 4000:5000 ON_TIME#0/0 first last",
-    ]);
+    assert.deepEqual(await run(holdScript(), true), HOLD_EXPECTED);
   });
+
+  it("checkpoints a waiting residual with the run's state (--checkpoint_dir): its restriction is encoded with the fn's coder", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-sdf-checkpoint-"));
+    try {
+      assert.deepEqual(await run(holdScript(), true, { checkpointDir: dir, checkpointIntervalMs: 0 }), HOLD_EXPECTED);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const HOLD_EXPECTED = [
+  "x0 0:1000 ON_TIME#0/0 first last",
+  "x1 1000:2000 ON_TIME#0/0 first last",
+  "x2 2000:3000 ON_TIME#0/0 first last",
+  "x3 3000:4000 ON_TIME#0/0 first last",
+  "x4 4000:5000 ON_TIME#0/0 first last",
+];
+
+function holdScript(): TestStream<string> {
+  return TestStream.create<string>()
+    .addElements({ value: "x", timestamp: 0 })
+    .advanceWatermarkTo(10_000) // the input is done up to 10 s; the SDF still holds at 1 s
+    .advanceProcessingTime(1000) // x1 at 1 s
+    .advanceProcessingTime(1000) // x2 at 2 s
+    .advanceWatermarkToInfinity(); // drain: a bounded truncate finishes x3, x4
+}
+
+describe("Streaming DirectRunner: splittable DoFns and late data", function () {
+  this.timeout(60_000);
 
   it("passes late data through and keeps the input's windowing, so a GroupByKey after it drops the late element (Beam's testLateData)", async () => {
     const base = 1_700_000_000_000;
