@@ -9,7 +9,11 @@ import type { KV, ProcessContext, RestrictionTracker, SplittableProcessContext }
 import { IntervalWindow } from "../../lib/model/window";
 import { assertThat, containsInAnyOrder, equalTo } from "../../lib/testing/passert";
 import { runDirect } from "../helpers";
-import { PairStringWithIndexToLength } from "../portable/sdf_programs";
+import { PairStringWithIndexToLength, TICKER_EXPECTED, tickerProgram } from "../portable/sdf_programs";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { readShards } from "../helpers";
 
 /** Beam's SDFWithMultipleOutputsPerBlock: claims block starts, outputs each block's indices, checkpoints every `claimsPerCall` claims. */
 class MultipleOutputsPerBlock extends SplittableDoFn<string, number, OffsetRange, number> {
@@ -122,5 +126,15 @@ describe("DirectRunner: splittable DoFns (ParDo.splittable)", function () {
     const result = await runDirect((p) => assertThat(p.apply(Create.of("a", "bb")).apply(ParDo.splittable(new Lifecycle())), containsInAnyOrder(expectedPairs(["a", "bb"]))));
     assert.equal(result.state, "DONE", result.error?.message);
     assert.deepEqual(calls, ["setup", "teardown"]);
+  });
+
+  it("a bounded run finishes checkpointed restrictions at the end of input, each output on time in its window (the real-runner ticker program)", async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-sdf-ticker-"));
+    try {
+      assert.equal(await (await tickerProgram.run({ output: out }, { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+      assert.deepEqual(readShards(path.join(out, "ticks")), TICKER_EXPECTED);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -15,7 +15,8 @@ import "../../runners/direct";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { readShards } from "../helpers";
 import { startRunner, stopRunner } from "./real_runner_launch";
-import { SDF_EXPECTED, sdfProgram } from "./sdf_programs";
+import { SDF_EXPECTED, sdfProgram, TICKER_EXPECTED, tickerProgram } from "./sdf_programs";
+import type { Pipeline } from "../../lib/model/pipeline";
 
 const RUNNERS = [
   { name: "Prism", envVar: "BEAMLINE_PRISM", ready: /PRISM_READY (\S+)/ },
@@ -44,9 +45,9 @@ for (const runner of RUNNERS) {
       fs.rmSync(tmp, { recursive: true, force: true });
     });
 
-    it("ParDo.splittable (Beam's PairStringWithIndexToLength: split halves, checkpoints) outputs every index once, at each word's timestamp", async () => {
-      const out = path.join(tmp, "sdf");
-      const p = sdfProgram.create({ output: out }, { runner: "PortableRunner", jobName: "sdf", extra: { job_endpoint: endpoint, environment_type: "LOOPBACK" } });
+    const options = (jobName: string) => ({ runner: "PortableRunner", jobName, extra: { job_endpoint: endpoint, environment_type: "LOOPBACK" } });
+
+    const runRemote = async (p: Pipeline): Promise<void> => {
       const lines: string[] = [];
       const result = await new PortableRunner({ log: (l) => lines.push(l), cancelOnInterrupt: false }).run(p);
       try {
@@ -54,7 +55,18 @@ for (const runner of RUNNERS) {
       } catch (e) {
         throw new Error(`${(e as Error).message}\n--- job messages ---\n${lines.join("\n")}\n--- runner log (tail) ---\n${runnerLog.join("").slice(-3000)}`, { cause: e });
       }
+    };
+
+    it("ParDo.splittable (Beam's PairStringWithIndexToLength: split halves, checkpoints) outputs every index once, at each word's timestamp", async () => {
+      const out = path.join(tmp, "sdf");
+      await runRemote(sdfProgram.create({ output: out }, options("sdf")));
       assert.deepEqual(readShards(path.join(out, "pairs")), SDF_EXPECTED);
+    });
+
+    it("checkpoints with a resume delay and a watermark estimate: every tick lands on time in its own window", async () => {
+      const out = path.join(tmp, "ticker");
+      await runRemote(tickerProgram.create({ output: out }, options("ticker")));
+      assert.deepEqual(readShards(path.join(out, "ticks")), TICKER_EXPECTED);
     });
   });
 }

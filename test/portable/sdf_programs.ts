@@ -2,7 +2,7 @@
  * A user splittable DoFn as a program the SDK worker can rebuild (worker and real-runner tests):
  * Beam's PairStringWithIndexToLength over timestamped words, the pairs written as text.
  */
-import { Create, definePipeline, kv, OffsetRange, OffsetRangeCoder, OffsetRangeTracker, ParDo, ProcessContinuation, SplittableDoFn } from "../../lib";
+import { Create, definePipeline, FixedWindows, GroupByKey, kv, OffsetRange, Window, OffsetRangeCoder, OffsetRangeTracker, ParDo, ProcessContinuation, SplittableDoFn } from "../../lib";
 import type { KV, RestrictionTracker, SplittableProcessContext } from "../../lib";
 import { WriteToText } from "../../lib/io/textio";
 
@@ -60,5 +60,54 @@ export const sdfProgram = definePipeline({
         ParDo.into<string>().of((p: KV<string, number>, ctx) => ctx.output(`${p.key}:${p.value}@${ctx.timestamp}`)),
       );
     if (flags.output !== "") pairs.apply("Write", WriteToText.to(`${flags.output}/pairs`, { numShards: 1 }));
+  },
+});
+
+/** Outputs offset i at event time i seconds, moves its watermark estimate past it, and checkpoints for `delayMs`. */
+export class Ticker extends SplittableDoFn<string, string, OffsetRange, number> {
+  readonly restrictionCoder = OffsetRangeCoder.INSTANCE;
+  constructor(
+    private readonly ticks: number,
+    private readonly delayMs: number,
+  ) {
+    super();
+  }
+  initialRestriction(): OffsetRange {
+    return new OffsetRange(0, this.ticks);
+  }
+  newTracker(range: OffsetRange): RestrictionTracker<OffsetRange, number> {
+    return new OffsetRangeTracker(range);
+  }
+  process(element: string, tracker: RestrictionTracker<OffsetRange, number>, ctx: SplittableProcessContext<string>): ProcessContinuation {
+    const i = tracker.currentRestriction().from;
+    if (!tracker.tryClaim(i)) return ProcessContinuation.stop();
+    ctx.outputWithTimestamp(`${element}${i}`, i * 1000);
+    ctx.watermarkEstimator.setWatermark((i + 1) * 1000);
+    return ProcessContinuation.resume().withResumeDelay(this.delayMs);
+  }
+}
+
+/** Each tick in its own 1 s window, grouped: one on-time pane per window (the SDF's watermark holds them open). */
+export const TICKER_EXPECTED = [0, 1, 2, 3, 4].map((i) => `${i * 1000}:${i * 1000 + 1000} x${i} ON_TIME`);
+
+export const tickerProgram = definePipeline({
+  name: "portable-test-sdf-ticker",
+  description: "Create → ParDo.splittable(Ticker) (checkpoints with a delay and a watermark) → 1 s windows → GroupByKey → text",
+  flags: { output: { type: "string", describe: "Output folder", required: true } },
+  build(root, flags) {
+    root
+      .apply("Start", Create.of("x"))
+      .apply("Tick", ParDo.splittable(new Ticker(5, 100)))
+      .apply("Window", Window.into(new FixedWindows(1000)))
+      .map("Key", (s: string) => kv("k", s))
+      .apply("Group", GroupByKey.create())
+      .apply(
+        "Describe",
+        ParDo.into<string>().of((g: KV<string, Iterable<string>>, ctx) => {
+          const w = ctx.window as unknown as { start: number; end: number };
+          ctx.output(`${w.start}:${w.end} ${[...g.value].sort().join(",")} ${ctx.pane.timing}`);
+        }),
+      )
+      .apply("Write", WriteToText.to(`${flags.output}/ticks`, { numShards: 1 }));
   },
 });
