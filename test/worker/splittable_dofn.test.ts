@@ -50,6 +50,12 @@ describe("Fn API harness: a user's splittable DoFn (as Prism runs it)", function
     assert.equal(restriction!.spec!.urn, "beam:coder:length_prefix:v1", "the OffsetRange coder goes length-prefixed: runners need not parse it");
     assert.equal(proto.components!.coders[restriction!.componentCoderIds[0]!]!.spec!.urn, "beamline:coder:offset_range:v1");
     assert.equal(watermarkState!.spec!.urn, "beam:coder:double:v1");
+    // Dataflow's translation (no splittable reads: it reads Pub/Sub natively) sends a user's SDF the same way.
+    const dataflow = translatePipeline(p, dockerEnvironment(), { nativePubSubWrite: true }).proto;
+    const sent = Object.values(dataflow.components!.transforms).find((t) => t.uniqueName === "PairWithIndex/ProcessSplittable");
+    assert.notEqual(runnerApi.ParDoPayload.fromBinary(sent!.spec!.payload).restrictionCoderId, "");
+    assert.ok(dataflow.requirements.includes(URNS.requirementSplittable));
+    assert.ok(!Object.values(dataflow.components!.transforms).some((t) => t.uniqueName.startsWith("PairWithIndex/Pair")), "the DirectRunner's expansion is not sent");
 
     const planned = plan(proto, server.url);
     const wp = workerProgramFrom(jobApiOptions(flatOptions(p.options, p.program, p.fingerprint(), "run-user-sdf")));
