@@ -20,7 +20,9 @@ import type { RestrictionProgress, RestrictionTracker, SplitResult } from "./spl
 /** A range of offsets [from, to), Beam's OffsetRange. */
 export class OffsetRange {
   constructor(
+    /** The first offset of the range. */
     readonly from: number,
+    /** The end of the range (exclusive). */
     readonly to: number,
   ) {
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new RangeError(`OffsetRange [${from}, ${to}): offsets must be safe integers (|x| < 2^53)`);
@@ -49,10 +51,12 @@ export class OffsetRange {
     return parts;
   }
 
+  /** Whether `other` is the same range. */
   equals(other: OffsetRange): boolean {
     return this.from === other.from && this.to === other.to;
   }
 
+  /** `[from, to)`, as Beam prints it. */
   toString(): string {
     return `[${this.from}, ${this.to})`;
   }
@@ -69,6 +73,7 @@ export class OffsetRangeTracker implements RestrictionTracker<OffsetRange, numbe
     this.range = range;
   }
 
+  /** The range being processed (after a split, the primary). */
   currentRestriction(): OffsetRange {
     return this.range;
   }
@@ -123,6 +128,7 @@ export const OFFSET_RANGE_CODER_URN = "beamline:coder:offset_range:v1";
 
 /** OffsetRange as two varints (from, to), Beam Java's OffsetRange.Coder. */
 export class OffsetRangeCoder implements Coder<OffsetRange> {
+  /** The coder (it has no parameters). */
   static readonly INSTANCE = new OffsetRangeCoder();
   readonly urn = OFFSET_RANGE_CODER_URN;
   readonly components: readonly Coder<unknown>[] = [];

@@ -53,13 +53,17 @@ export class ProcessContinuation {
 
 /** A restriction split in two: what this processing keeps, and what the runner gets back. */
 export interface SplitResult<R> {
+  /** The part this processing keeps. */
   readonly primary: R;
+  /** The part handed back, to be processed later (or elsewhere). */
   readonly residual: R;
 }
 
 /** Work done and left in a restriction (Beam's RestrictionTracker.Progress), in the tracker's units. */
 export interface RestrictionProgress {
+  /** Work done (claimed positions before the one in progress). */
   readonly workCompleted: number;
+  /** Work left in the current restriction. */
   readonly workRemaining: number;
 }
 
@@ -69,6 +73,7 @@ export interface RestrictionProgress {
  * when a claim fails.
  */
 export interface RestrictionTracker<R, P = unknown> {
+  /** The restriction being processed (after a split, the primary). */
   currentRestriction(): R;
   /** True if `position` is this processing's to do; false once the restriction ended or was split before it. */
   tryClaim(position: P): boolean;
