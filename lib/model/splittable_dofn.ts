@@ -69,6 +69,13 @@ export abstract class SplittableDoFn<In, Out, R, P = unknown> {
    */
   declare allowedTimestampSkewMillis?: number;
   /**
+   * Whether one element's work may never end (a subscription, a tail of a growing file): Beam's
+   * @UnboundedPerElement. The output is then unbounded (a streaming PCollection) even when the
+   * input is bounded; otherwise it is bounded exactly when the input is (Beam's
+   * @BoundedPerElement, the default).
+   */
+  declare readonly unboundedPerElement?: boolean;
+  /**
    * Encodes restrictions where runners keep or move them (checkpoints, splits on portable
    * runners). Use `OffsetRangeCoder.INSTANCE` for OffsetRange; a custom coder must have its URN
    * registered (registerCoderUrn) for the SDK worker to rebuild it.

@@ -311,6 +311,8 @@ export class SplittableParDo<In, Out> extends PTransform<PCollection<In>, PColle
     keyed.windowing = { ...input.windowing, allowedLatenessMillis: MAX_TIMESTAMP - MIN_TIMESTAMP };
     const out = keyed.apply("Process", ParDo.of(new ProcessRestrictions(sdf, workCoder))) as PCollection<Out>;
     out.windowing = input.windowing;
+    // Beam's SplittableParDo output: unbounded if the input is, or if the fn is unbounded per element.
+    out.isBounded = input.isBounded && this.doFn.unboundedPerElement !== true;
     return out;
   }
 }

@@ -4,7 +4,7 @@
  * lifecycle) and the runner's checkDone after process returns stop.
  */
 import { strict as assert } from "node:assert";
-import { Count, Create, OffsetRange, OffsetRangeCoder, OffsetRangeTracker, ParDo, ProcessContinuation, SlidingWindows, SplittableDoFn, Window, kv } from "../../lib";
+import { Count, Create, Pipeline, TestStream, OffsetRange, OffsetRangeCoder, OffsetRangeTracker, ParDo, ProcessContinuation, SlidingWindows, SplittableDoFn, Window, kv } from "../../lib";
 import type { KV, ProcessContext, RestrictionTracker, SplittableProcessContext } from "../../lib";
 import { IntervalWindow } from "../../lib/model/window";
 import { assertThat, containsInAnyOrder, equalTo } from "../../lib/testing/passert";
@@ -128,13 +128,28 @@ describe("DirectRunner: splittable DoFns (ParDo.splittable)", function () {
     assert.deepEqual(calls, ["setup", "teardown"]);
   });
 
-  it("a bounded run finishes checkpointed restrictions at the end of input, each output on time in its window (the real-runner ticker program)", async () => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-sdf-ticker-"));
-    try {
-      assert.equal(await (await tickerProgram.run({ output: out }, { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
-      assert.deepEqual(readShards(path.join(out, "ticks")), TICKER_EXPECTED);
-    } finally {
-      fs.rmSync(out, { recursive: true, force: true });
+  for (const unbounded of [false, true]) {
+    it(`a run without TestStream finishes checkpointed restrictions at the end of input, each output on time in its window (the real-runner ticker program${unbounded ? ", unbounded per element" : ""})`, async () => {
+      const out = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-sdf-ticker-"));
+      try {
+        assert.equal(await (await tickerProgram.run({ output: out, unbounded }, { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+        assert.deepEqual(readShards(path.join(out, "ticks")), TICKER_EXPECTED);
+      } finally {
+        fs.rmSync(out, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it("output boundedness: the input's, unbounded for an unbounded-per-element fn (Beam's testBoundedness)", () => {
+    class Unbounded extends PairStringWithIndexToLength {
+      override readonly unboundedPerElement = true;
     }
+    const p = Pipeline.create();
+    const bounded = p.apply("Bounded", Create.of("a"));
+    const unbounded = p.apply(TestStream.create<string>().addElements({ value: "a", timestamp: 0 }).advanceWatermarkToInfinity());
+    assert.equal(bounded.apply("B/B", ParDo.splittable(new PairStringWithIndexToLength())).isBounded, true);
+    assert.equal(bounded.apply("B/U", ParDo.splittable(new Unbounded())).isBounded, false);
+    assert.equal(unbounded.apply("U/B", ParDo.splittable(new PairStringWithIndexToLength())).isBounded, false);
+    assert.equal(unbounded.apply("U/U", ParDo.splittable(new Unbounded())).isBounded, false);
   });
 });

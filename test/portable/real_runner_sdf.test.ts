@@ -65,7 +65,15 @@ for (const runner of RUNNERS) {
 
     it("checkpoints with a resume delay and a watermark estimate: every tick lands on time in its own window", async () => {
       const out = path.join(tmp, "ticker");
-      await runRemote(tickerProgram.create({ output: out }, options("ticker")));
+      await runRemote(tickerProgram.create({ output: out, unbounded: false }, options("ticker")));
+      assert.deepEqual(readShards(path.join(out, "ticks")), TICKER_EXPECTED);
+    });
+
+    it("an unbounded-per-element SDF makes a streaming job, which ends when its restrictions do", async () => {
+      const out = path.join(tmp, "ticker-unbounded");
+      const p = tickerProgram.create({ output: out, unbounded: true }, options("ticker-unbounded"));
+      assert.equal(p.transforms().find((n) => n.fullName === "Tick")!.mainOutput().isBounded, false);
+      await runRemote(p);
       assert.deepEqual(readShards(path.join(out, "ticks")), TICKER_EXPECTED);
     });
   });

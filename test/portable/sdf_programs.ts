@@ -87,17 +87,26 @@ export class Ticker extends SplittableDoFn<string, string, OffsetRange, number> 
   }
 }
 
+/** The ticker declared unbounded per element (Beam's @UnboundedPerElement): its output is a streaming PCollection. */
+export class UnboundedTicker extends Ticker {
+  override readonly unboundedPerElement = true;
+}
+
 /** Each tick in its own 1 s window, grouped: one on-time pane per window (the SDF's watermark holds them open). */
 export const TICKER_EXPECTED = [0, 1, 2, 3, 4].map((i) => `${i * 1000}:${i * 1000 + 1000} x${i} ON_TIME`);
 
 export const tickerProgram = definePipeline({
   name: "portable-test-sdf-ticker",
   description: "Create → ParDo.splittable(Ticker) (checkpoints with a delay and a watermark) → 1 s windows → GroupByKey → text",
-  flags: { output: { type: "string", describe: "Output folder", required: true } },
+  flags: {
+    output: { type: "string", describe: "Output folder", required: true },
+    unbounded: { type: "boolean", describe: "Declare the ticker unbounded per element (a streaming job)", default: false },
+  },
   build(root, flags) {
+    const ticker = flags.unbounded ? new UnboundedTicker(5, 100) : new Ticker(5, 100);
     root
       .apply("Start", Create.of("x"))
-      .apply("Tick", ParDo.splittable(new Ticker(5, 100)))
+      .apply("Tick", ParDo.splittable(ticker))
       .apply("Window", Window.into(new FixedWindows(1000)))
       .map("Key", (s: string) => kv("k", s))
       .apply("Group", GroupByKey.create())
