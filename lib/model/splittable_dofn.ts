@@ -51,6 +51,14 @@ export interface SplittableProcessContext<Out> {
   readonly timestamp: Instant;
   /** The watermark estimate this processing reports (see ManualWatermarkEstimator). */
   readonly watermarkEstimator: ManualWatermarkEstimator;
+  /**
+   * Runs `callback` once the runner has committed this bundle's outputs (Beam's
+   * BundleFinalizer.afterBundleCommit), e.g. to acknowledge what was read. Needs
+   * `requestsFinalization = true` on the fn. On portable runners it runs when the runner sends the
+   * bundle's finalization; on the DirectRunner once the outputs were handed on (at finishBundle,
+   * or after each call when a drain finishes a restriction). A callback whose bundle fails never runs.
+   */
+  afterBundleCommit(callback: () => void | Promise<void>): void;
   /** The run's options, id and this step's name. */
   readonly runtime: RuntimeContext;
 }
@@ -75,6 +83,8 @@ export abstract class SplittableDoFn<In, Out, R, P = unknown> {
    * @BoundedPerElement, the default).
    */
   declare readonly unboundedPerElement?: boolean;
+  /** Set to true to register bundle finalization callbacks (`ctx.afterBundleCommit`); runners are then told the ParDo needs it. */
+  declare readonly requestsFinalization?: boolean;
   /**
    * Encodes restrictions where runners keep or move them (checkpoints, splits on portable
    * runners). Use `OffsetRangeCoder.INSTANCE` for OffsetRange; a custom coder must have its URN

@@ -68,7 +68,7 @@ class EstimatingTracker<R> implements RestrictionTracker<Restriction<R>> {
 /** A user's SplittableDoFn as the SDK's phases run it (SplittableFn). */
 export class SdfAdapter<In, Out, R> implements SplittableFn<In, Restriction<R>, Out> {
   readonly restrictionCoder: Coder<Restriction<R>>;
-  readonly requestsFinalization = false;
+  readonly requestsFinalization: boolean;
   /** Phases sharing this fn (each operator sets it up): the user's setup runs once, teardown after the last. */
   private users = 0;
 
@@ -80,6 +80,7 @@ export class SdfAdapter<In, Out, R> implements SplittableFn<In, Restriction<R>, 
       throw new TransformError(transformName, `The splittable DoFn of '${transformName}' has no restrictionCoder; set \`readonly restrictionCoder = OffsetRangeCoder.INSTANCE\` (or a coder of your restriction type)`);
     }
     this.restrictionCoder = new KVCoder(fn.restrictionCoder, DoubleCoder.INSTANCE);
+    this.requestsFinalization = fn.requestsFinalization === true;
   }
 
   async setup(runtime: RuntimeContext): Promise<void> {
@@ -142,6 +143,14 @@ export class SdfAdapter<In, Out, R> implements SplittableFn<In, Restriction<R>, 
           );
         }
         return emit(value, timestamp);
+      },
+      afterBundleCommit: (callback) => {
+        if (!this.requestsFinalization) {
+          throw new TransformError(this.transformName, `'${this.transformName}' registered a bundle finalization callback, but its splittable DoFn does not request finalization; set \`readonly requestsFinalization = true\` on it`);
+        }
+        ctx.afterBundleCommit(async () => {
+          await callback();
+        });
       },
       watermarkEstimator: {
         currentWatermark: () => watermark,
@@ -232,11 +241,22 @@ class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
     return this.sdf.teardown();
   }
   startBundle(ctx: { runtime: RuntimeContext }): void | Promise<void> {
+    this.finalizers = [];
     return this.sdf.startBundle(ctx.runtime);
   }
-  finishBundle(ctx: { runtime: RuntimeContext }): void | Promise<void> {
-    return this.sdf.finishBundle(ctx.runtime);
+  /** After the fn's finishBundle, the bundle's finalization callbacks: its outputs have been handed on. */
+  async finishBundle(ctx: { runtime: RuntimeContext }): Promise<void> {
+    await this.sdf.finishBundle(ctx.runtime);
+    await this.runFinalizers();
   }
+
+  private async runFinalizers(): Promise<void> {
+    const callbacks = this.finalizers;
+    this.finalizers = [];
+    for (const cb of callbacks) await cb();
+  }
+
+  private finalizers: (() => Promise<void>)[] = [];
 
   async process(element: KV<string, Work>, ctx: StatefulProcessContext<unknown>): Promise<void> {
     await this.run({ element: element.value.key, restriction: element.value.value, timestamp: ctx.timestamp }, ctx);
@@ -257,7 +277,12 @@ class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
     // The input ended (or the window closed): what is left is truncated and finished now.
     ctx.timer(this.resumeTimer).clear();
     let restriction = this.sdf.truncateRestriction(p.element, p.restriction);
-    while (restriction !== undefined) restriction = (await this.once({ ...p, restriction }, ctx))?.restriction;
+    while (restriction !== undefined) {
+      restriction = (await this.once({ ...p, restriction }, ctx))?.restriction;
+      // The call's outputs have been handed on: its finalization callbacks run before the next
+      // call (a fn may wait for them, as Beam's BundleFinalizingSplittableDoFn does).
+      await this.runFinalizers();
+    }
   }
 
   private async run(work: Pending, ctx: StatefulProcessContext<unknown>): Promise<void> {
@@ -281,9 +306,7 @@ class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
       updateWatermark: (w) => {
         if (w > watermark) watermark = w;
       },
-      afterBundleCommit: () => {
-        throw new TransformError(this.sdf.transformName, `'${this.sdf.transformName}': bundle finalization is not available to splittable DoFns on the DirectRunner`);
-      },
+      afterBundleCommit: (callback) => void this.finalizers.push(callback),
     });
     if (!continuation.shouldResume) return undefined;
     const split = tracker.trySplit(0);

@@ -9,7 +9,7 @@ import type { KV, ProcessContext, RestrictionTracker, SplittableProcessContext }
 import { IntervalWindow } from "../../lib/model/window";
 import { assertThat, containsInAnyOrder, equalTo } from "../../lib/testing/passert";
 import { runDirect } from "../helpers";
-import { PairStringWithIndexToLength, TICKER_EXPECTED, tickerProgram } from "../portable/sdf_programs";
+import { BundleFinalizing, PairStringWithIndexToLength, TICKER_EXPECTED, tickerProgram } from "../portable/sdf_programs";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -151,5 +151,20 @@ describe("DirectRunner: splittable DoFns (ParDo.splittable)", function () {
     assert.equal(bounded.apply("B/U", ParDo.splittable(new Unbounded())).isBounded, false);
     assert.equal(unbounded.apply("U/B", ParDo.splittable(new PairStringWithIndexToLength())).isBounded, false);
     assert.equal(unbounded.apply("U/U", ParDo.splittable(new Unbounded())).isBounded, false);
+  });
+
+  it("runs bundle finalization callbacks once the bundle's outputs are handed on (Beam's testBundleFinalizationOccursOnBoundedSplittableDoFn)", async () => {
+    const result = await runDirect((p) => assertThat(p.apply(Create.of("foo")).apply(ParDo.splittable(new BundleFinalizing("direct-finalizing"))), equalTo(["foo"])));
+    assert.equal(result.state, "DONE", result.error?.message);
+    assert.ok(BundleFinalizing.finalized.has("direct-finalizing"));
+  });
+
+  it("refuses a finalization callback from a fn that does not request finalization, naming the transform", async () => {
+    class Undeclared extends BundleFinalizing {
+      override readonly requestsFinalization = false;
+    }
+    const result = await runDirect((p) => void p.apply(Create.of("foo")).apply("Undeclared", ParDo.splittable(new Undeclared("direct-undeclared"))));
+    assert.equal(result.state, "FAILED");
+    assert.match(result.error!.message, /'Undeclared' registered a bundle finalization callback.*requestsFinalization = true/);
   });
 });

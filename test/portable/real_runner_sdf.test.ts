@@ -15,7 +15,7 @@ import "../../runners/direct";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { readShards } from "../helpers";
 import { startRunner, stopRunner } from "./real_runner_launch";
-import { SDF_EXPECTED, sdfProgram, TICKER_EXPECTED, tickerProgram } from "./sdf_programs";
+import { BundleFinalizing, bundleFinalizingProgram, SDF_EXPECTED, sdfProgram, TICKER_EXPECTED, tickerProgram } from "./sdf_programs";
 import type { Pipeline } from "../../lib/model/pipeline";
 
 const RUNNERS = [
@@ -67,6 +67,13 @@ for (const runner of RUNNERS) {
       const out = path.join(tmp, "ticker");
       await runRemote(tickerProgram.create({ output: out, unbounded: false }, options("ticker")));
       assert.deepEqual(readShards(path.join(out, "ticks")), TICKER_EXPECTED);
+    });
+
+    it("bundle finalization: the runner finalizes a bundle whose fn registered a callback, and the fn then finishes (Beam's testBundleFinalizationOccurs…)", async () => {
+      const out = path.join(tmp, "finalizing");
+      await runRemote(bundleFinalizingProgram.create({ key: out, output: out }, options("finalizing")));
+      assert.ok(BundleFinalizing.finalized.has(out));
+      assert.deepEqual(readShards(path.join(out, "out")), ["foo"]);
     });
 
     it("an unbounded-per-element SDF makes a streaming job, which ends when its restrictions do", async () => {

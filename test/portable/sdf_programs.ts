@@ -120,3 +120,56 @@ export const tickerProgram = definePipeline({
       .apply("Write", WriteToText.to(`${flags.output}/ticks`, { numShards: 1 }));
   },
 });
+
+/**
+ * Beam's BundleFinalizingSplittableDoFn: until its finalization callback has run, it claims one
+ * more offset, registers the callback and checkpoints; once it has run, it outputs the element and
+ * stops. `key` names the run (the callback's flag is kept by key in this process: LOOPBACK workers
+ * run here).
+ */
+export class BundleFinalizing extends SplittableDoFn<string, string, OffsetRange, number> {
+  static readonly MAX_ATTEMPTS = 3000;
+  static readonly finalized = new Set<string>();
+  readonly restrictionCoder = OffsetRangeCoder.INSTANCE;
+  override readonly requestsFinalization: boolean = true;
+  constructor(private readonly key: string) {
+    super();
+  }
+  initialRestriction(): OffsetRange {
+    return new OffsetRange(0, BundleFinalizing.MAX_ATTEMPTS);
+  }
+  newTracker(range: OffsetRange): RestrictionTracker<OffsetRange, number> {
+    // Only checkpoints, as Beam's test's tracker.
+    return new (class extends OffsetRangeTracker {
+      override trySplit() {
+        return super.trySplit(0);
+      }
+    })(range);
+  }
+  async process(element: string, tracker: RestrictionTracker<OffsetRange, number>, ctx: SplittableProcessContext<string>): Promise<ProcessContinuation> {
+    const from = tracker.currentRestriction().from;
+    if (BundleFinalizing.finalized.has(this.key)) {
+      tracker.tryClaim(from + 1);
+      ctx.output(element);
+      tracker.tryClaim(Number.MAX_SAFE_INTEGER);
+      return ProcessContinuation.stop();
+    }
+    if (!tracker.tryClaim(from + 1)) return ProcessContinuation.stop();
+    ctx.afterBundleCommit(() => void BundleFinalizing.finalized.add(this.key));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    return ProcessContinuation.resume();
+  }
+}
+
+export const bundleFinalizingProgram = definePipeline({
+  name: "portable-test-sdf-finalizing",
+  description: "Create → ParDo.splittable(BundleFinalizing) → text",
+  flags: {
+    key: { type: "string", describe: "Names the run's finalization flag", required: true },
+    output: { type: "string", describe: "Output folder (none: the element is the last step's output)", default: "" },
+  },
+  build(root, flags) {
+    const out = root.apply("Start", Create.of("foo")).apply("Finalizing", ParDo.splittable(new BundleFinalizing(flags.key)));
+    if (flags.output !== "") out.apply("Write", WriteToText.to(`${flags.output}/out`, { numShards: 1 }));
+  },
+});

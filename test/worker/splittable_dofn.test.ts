@@ -17,7 +17,7 @@ import { URNS } from "../../runners/portable/urns";
 import { FnHarness } from "../../runners/worker/harness";
 import { loadWorkerPipeline } from "../../runners/worker/program_loader";
 import { plan, type Stage } from "../portable/fuser";
-import { PairStringWithIndexToLength, SDF_EXPECTED, sdfProgram } from "../portable/sdf_programs";
+import { BundleFinalizing, bundleFinalizingProgram, PairStringWithIndexToLength, SDF_EXPECTED, sdfProgram } from "../portable/sdf_programs";
 import { FnApiServer } from "./fn_server";
 import { coder, decodeAll, encodeAll } from "./wire";
 
@@ -111,5 +111,39 @@ describe("Fn API harness: a user's splittable DoFn (as Prism runs it)", function
       perInstance.set(instance!, [...(perInstance.get(instance!) ?? []), call!]);
     }
     for (const [instance, seq] of perInstance) assert.deepEqual(seq, ["setup", "teardown"], `instance ${instance}`);
+  });
+
+  it("bundle finalization: the ParDo requests it, a bundle whose fn registered a callback requires it, and the runner's FinalizeBundleRequest runs it", async () => {
+    const key = `worker-finalizing-${Date.now()}`;
+    const p = bundleFinalizingProgram.create({ key, output: "" });
+    const { proto } = translatePipeline(p, dockerEnvironment(), { splittableReads: true });
+    assert.ok(proto.requirements.includes(URNS.requirementFinalization));
+    const sdf = Object.values(proto.components!.transforms).find((t) => t.uniqueName === "Finalizing/ProcessSplittable")!;
+    assert.equal(runnerApi.ParDoPayload.fromBinary(sdf.spec!.payload).requestsFinalization, true);
+    const planned = plan(proto, server.url);
+    const wp = workerProgramFrom(jobApiOptions(flatOptions(p.options, p.program, p.fingerprint(), "run-user-sdf-finalizing")));
+    harness = new FnHarness({ workerId: "sdf-worker", controlUrl: server.url, loadPipeline: () => loadWorkerPipeline(wp), runId: wp.runId }).start();
+    const stageOf = (urn: string): Stage => planned.stages.find((st) => st.transforms.some((t) => planned.components.transforms[t]!.spec?.urn === urn))!;
+    const pair = stageOf(URNS.sdfPairWithRestriction);
+    const process = stageOf(URNS.sdfProcessSized);
+    assert.equal((await server.instruct({ oneofKind: "register", register: { processBundleDescriptor: [pair.descriptor!, process.descriptor!] } })).error, "");
+    const impulse = encodeAll(coder(planned.components, planned.wireCoder(pair.input)), [inGlobalWindow(new Uint8Array(0))]);
+    const [, pairSink] = [...pair.outputs][0]!;
+    const paired = await server.processBundle(pair.id, new Map([[pair.sourceId, [impulse]]]), [pairSink]);
+    assert.equal(paired.response.requiresFinalization, false);
+
+    const [outPc, sink] = [...process.outputs][0]!;
+    const first = await server.processBundle(process.id, new Map([[process.sourceId, [paired.outputs.get(pairSink)!]]]), [sink]);
+    assert.equal(first.response.requiresFinalization, true);
+    assert.equal(first.response.residualRoots.length, 1);
+    assert.ok(!BundleFinalizing.finalized.has(key), "not before the runner finalizes the bundle");
+    // The residual runs again before the runner finalized: the fn is still waiting, and checkpoints again.
+    const again = await server.processBundle(process.id, new Map([[process.sourceId, [first.response.residualRoots[0]!.application!.element]]]), [sink]);
+    assert.equal(again.response.residualRoots.length, 1);
+    assert.equal((await server.instruct({ oneofKind: "finalizeBundle", finalizeBundle: { instructionId: first.instructionId } })).error, "");
+    assert.ok(BundleFinalizing.finalized.has(key), "the callback ran on FinalizeBundleRequest");
+    const last = await server.processBundle(process.id, new Map([[process.sourceId, [again.response.residualRoots[0]!.application!.element]]]), [sink]);
+    assert.equal(last.response.residualRoots.length, 0, "finalized: the fn outputs and stops");
+    assert.deepEqual((decodeAll(coder(planned.components, planned.wireCoder(outPc)), last.outputs.get(sink)) as WindowedValue<string>[]).map((wv) => wv.value), ["foo"]);
   });
 });
