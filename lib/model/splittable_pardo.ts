@@ -32,6 +32,7 @@ import type { SplittableDoFn, SplittableProcessContext } from "./splittable_dofn
 import { StateSpec, StatefulDoFn, TimerSpec, type StatefulProcessContext, type TimerContext } from "./state";
 import { PTransform } from "./transform";
 import { type Instant, type KV, kv, MAX_TIMESTAMP, MIN_TIMESTAMP } from "./window";
+import type { WindowFn } from "./windowing";
 
 type AnyUserSdf = SplittableDoFn<unknown, unknown, unknown, unknown>;
 
@@ -331,7 +332,11 @@ export class SplittableParDo<In, Out> extends PTransform<PCollection<In>, PColle
     // An SDF passes late data through (Beam's SplittableDoFnTest.testLateData): the stateful step
     // must not drop elements of expired windows, so its input never expires; its output has the
     // input's windowing again, for the steps after it to drop what is late.
-    keyed.windowing = { ...input.windowing, allowedLatenessMillis: MAX_TIMESTAMP - MIN_TIMESTAMP };
+    // Windows merge only at a GroupByKey: an SDF, like any DoFn, runs on each element's own
+    // (proto-session) window, and every part has a key of its own, so nothing would merge here.
+    // The stateful step sees the WindowFn as non-merging (state and timers refuse merging ones).
+    const windowFn = input.windowing.windowFn.isMerging ? (Object.create(input.windowing.windowFn, { isMerging: { value: false } }) as WindowFn) : input.windowing.windowFn;
+    keyed.windowing = { ...input.windowing, windowFn, allowedLatenessMillis: MAX_TIMESTAMP - MIN_TIMESTAMP };
     const out = keyed.apply("Process", ParDo.of(new ProcessRestrictions(sdf, workCoder))) as PCollection<Out>;
     out.windowing = input.windowing;
     // Beam's SplittableParDo output: unbounded if the input is, or if the fn is unbounded per element.

@@ -4,7 +4,7 @@
  * lifecycle) and the runner's checkDone after process returns stop.
  */
 import { strict as assert } from "node:assert";
-import { Count, Create, Pipeline, TestStream, OffsetRange, OffsetRangeCoder, OffsetRangeTracker, ParDo, ProcessContinuation, SlidingWindows, SplittableDoFn, Window, kv } from "../../lib";
+import { Count, Create, GroupByKey, Pipeline, Sessions, TestStream, OffsetRange, OffsetRangeCoder, OffsetRangeTracker, ParDo, ProcessContinuation, SlidingWindows, SplittableDoFn, Window, kv } from "../../lib";
 import type { KV, ProcessContext, RestrictionTracker, SplittableProcessContext } from "../../lib";
 import { IntervalWindow } from "../../lib/model/window";
 import { assertThat, containsInAnyOrder, equalTo } from "../../lib/testing/passert";
@@ -166,5 +166,18 @@ describe("DirectRunner: splittable DoFns (ParDo.splittable)", function () {
     const result = await runDirect((p) => void p.apply(Create.of("foo")).apply("Undeclared", ParDo.splittable(new Undeclared("direct-undeclared"))));
     assert.equal(result.state, "FAILED");
     assert.match(result.error!.message, /'Undeclared' registered a bundle finalization callback.*requestsFinalization = true/);
+  });
+
+  it("runs on session-windowed input (windows merge only at a GroupByKey after it)", async () => {
+    const result = await runDirect((p) => {
+      const sessions = p.apply(Create.timestamped([{ value: "ab", timestamp: 1000 }, { value: "c", timestamp: 1500 }, { value: "d", timestamp: 9000 }])).apply(Window.into(new Sessions(1000)));
+      const grouped = sessions
+        .apply(ParDo.splittable(new PairStringWithIndexToLength()))
+        .map("Key", (x: KV<string, number>) => kv("k", `${x.key}${x.value}`))
+        .apply(GroupByKey.create())
+        .map("Sort", (g: KV<string, Iterable<string>>) => [...g.value].sort().join(","));
+      assertThat(grouped, containsInAnyOrder(["ab0,ab1,c0", "d0"]));
+    });
+    assert.equal(result.state, "DONE", result.error?.message);
   });
 });
