@@ -27,7 +27,7 @@ import { TransformError } from "./errors";
 import { ParDo } from "./pardo";
 import type { PCollection } from "./pcollection";
 import type { TransformNode } from "./pipeline";
-import { ProcessContinuation, registerSplittableComposite, type RestrictionTracker, type SplitResult, type SplittableFn, type SplittableFnContext, SPLITTABLE_PARDO_URN } from "./splittable";
+import { ProcessContinuation, registerSplittableComposite, type RestrictionProgress, type RestrictionTracker, type SplitResult, type SplittableFn, type SplittableFnContext, SPLITTABLE_PARDO_URN } from "./splittable";
 import type { SplittableDoFn, SplittableProcessContext } from "./splittable_dofn";
 import { StateSpec, StatefulDoFn, TimerSpec, type StatefulProcessContext, type TimerContext } from "./state";
 import { PTransform } from "./transform";
@@ -47,10 +47,14 @@ type Restriction<R> = KV<R, Instant>;
 
 /** The user's tracker, and the watermark estimate that goes with what it splits off. */
 class EstimatingTracker<R> implements RestrictionTracker<Restriction<R>> {
+  /** The user's tracker's progress, if it reports any (runners split and size by it). */
+  readonly getProgress?: () => RestrictionProgress;
   constructor(
     readonly inner: RestrictionTracker<R, unknown>,
     public watermark: Instant,
-  ) {}
+  ) {
+    if (inner.getProgress !== undefined) this.getProgress = () => inner.getProgress!();
+  }
   currentRestriction(): Restriction<R> {
     return kv(this.inner.currentRestriction(), this.watermark);
   }

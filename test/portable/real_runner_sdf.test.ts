@@ -15,7 +15,7 @@ import "../../runners/direct";
 import { PortableRunner } from "../../runners/portable/portable_runner";
 import { readShards } from "../helpers";
 import { startRunner, stopRunner } from "./real_runner_launch";
-import { BundleFinalizing, bundleFinalizingProgram, SDF_EXPECTED, sdfProgram, TICKER_EXPECTED, tickerProgram } from "./sdf_programs";
+import { BundleFinalizing, bundleFinalizingProgram, SDF_EXPECTED, SLOW_RANGE_SIZE, sdfProgram, slowRangeProgram, TICKER_EXPECTED, tickerProgram } from "./sdf_programs";
 import type { Pipeline } from "../../lib/model/pipeline";
 
 const RUNNERS = [
@@ -74,6 +74,13 @@ for (const runner of RUNNERS) {
       await runRemote(bundleFinalizingProgram.create({ key: out, output: out }, options("finalizing")));
       assert.ok(BundleFinalizing.finalized.has(out));
       assert.deepEqual(readShards(path.join(out, "out")), ["foo"]);
+    });
+
+    it("a long-running element (which the runner may split while it runs) outputs every offset exactly once", async () => {
+      const out = path.join(tmp, "slow-range");
+      await runRemote(slowRangeProgram.create({ output: out }, options("slow-range")));
+      const offsets = readShards(path.join(out, "offsets")).map(Number).sort((a, b) => a - b);
+      assert.deepEqual(offsets, Array.from({ length: SLOW_RANGE_SIZE }, (_, i) => i));
     });
 
     it("an unbounded-per-element SDF makes a streaming job, which ends when its restrictions do", async () => {

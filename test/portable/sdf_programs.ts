@@ -173,3 +173,73 @@ export const bundleFinalizingProgram = definePipeline({
     if (flags.output !== "") out.apply("Write", WriteToText.to(`${flags.output}/out`, { numShards: 1 }));
   },
 });
+
+/**
+ * Outputs each offset of [0, 100); after its first claim it waits for `Gated.gate` (when set), so a
+ * test can ask the runner-side split of the element while it is being processed.
+ */
+export class Gated extends SplittableDoFn<string, number, OffsetRange, number> {
+  /** Set by a test: `reached` resolves when process waits, `release` lets it go on. */
+  static gate: { reached: () => void; wait: Promise<void> } | undefined;
+  readonly restrictionCoder = OffsetRangeCoder.INSTANCE;
+  initialRestriction(): OffsetRange {
+    return new OffsetRange(0, 100);
+  }
+  newTracker(range: OffsetRange): RestrictionTracker<OffsetRange, number> {
+    return new OffsetRangeTracker(range);
+  }
+  async process(_: string, tracker: RestrictionTracker<OffsetRange, number>, ctx: SplittableProcessContext<number>): Promise<ProcessContinuation> {
+    for (let i = tracker.currentRestriction().from; tracker.tryClaim(i); i++) {
+      ctx.output(i);
+      const gate = Gated.gate;
+      if (gate !== undefined) {
+        Gated.gate = undefined;
+        gate.reached();
+        await gate.wait;
+      }
+    }
+    return ProcessContinuation.stop();
+  }
+}
+
+export const gatedProgram = definePipeline({
+  name: "portable-test-sdf-gated",
+  description: "Create → ParDo.splittable(Gated)",
+  flags: {},
+  build(root) {
+    root.apply("Start", Create.of("x")).apply("Gated", ParDo.splittable(new Gated()));
+  },
+});
+
+/** Outputs each offset of [0, n) of its element, pausing now and then (a long-running element, which runners may split while it runs). */
+export class SlowRange extends SplittableDoFn<number, number, OffsetRange, number> {
+  readonly restrictionCoder = OffsetRangeCoder.INSTANCE;
+  initialRestriction(n: number): OffsetRange {
+    return new OffsetRange(0, n);
+  }
+  newTracker(range: OffsetRange): RestrictionTracker<OffsetRange, number> {
+    return new OffsetRangeTracker(range);
+  }
+  async process(_: number, tracker: RestrictionTracker<OffsetRange, number>, ctx: SplittableProcessContext<number>): Promise<ProcessContinuation> {
+    for (let i = tracker.currentRestriction().from; tracker.tryClaim(i); i++) {
+      ctx.output(i);
+      if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return ProcessContinuation.stop();
+  }
+}
+
+export const SLOW_RANGE_SIZE = 4000;
+
+export const slowRangeProgram = definePipeline({
+  name: "portable-test-sdf-slow-range",
+  description: "Create → ParDo.splittable(SlowRange) → text",
+  flags: { output: { type: "string", describe: "Output folder", required: true } },
+  build(root, flags) {
+    root
+      .apply("Start", Create.of(SLOW_RANGE_SIZE))
+      .apply("Range", ParDo.splittable(new SlowRange()))
+      .map("Format", (i: number) => String(i))
+      .apply("Write", WriteToText.to(`${flags.output}/offsets`, { numShards: 1 }));
+  },
+});

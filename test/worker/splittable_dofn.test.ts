@@ -17,7 +17,7 @@ import { URNS } from "../../runners/portable/urns";
 import { FnHarness } from "../../runners/worker/harness";
 import { loadWorkerPipeline } from "../../runners/worker/program_loader";
 import { plan, type Stage } from "../portable/fuser";
-import { BundleFinalizing, bundleFinalizingProgram, PairStringWithIndexToLength, SDF_EXPECTED, sdfProgram } from "../portable/sdf_programs";
+import { BundleFinalizing, bundleFinalizingProgram, Gated, gatedProgram, PairStringWithIndexToLength, SDF_EXPECTED, sdfProgram } from "../portable/sdf_programs";
 import { FnApiServer } from "./fn_server";
 import { coder, decodeAll, encodeAll } from "./wire";
 
@@ -145,5 +145,48 @@ describe("Fn API harness: a user's splittable DoFn (as Prism runs it)", function
     const last = await server.processBundle(process.id, new Map([[process.sourceId, [again.response.residualRoots[0]!.application!.element]]]), [sink]);
     assert.equal(last.response.residualRoots.length, 0, "finalized: the fn outputs and stops");
     assert.deepEqual((decodeAll(coder(planned.components, planned.wireCoder(outPc)), last.outputs.get(sink)) as WindowedValue<string>[]).map((wv) => wv.value), ["foo"]);
+  });
+
+  it("a runner's split request inside the element being processed splits its restriction: this bundle keeps the primary, the runner gets the residual", async () => {
+    const p = gatedProgram.create({});
+    const { proto } = translatePipeline(p, dockerEnvironment(), { splittableReads: true });
+    const planned = plan(proto, server.url);
+    const wp = workerProgramFrom(jobApiOptions(flatOptions(p.options, p.program, p.fingerprint(), "run-user-sdf-gated")));
+    harness = new FnHarness({ workerId: "sdf-worker", controlUrl: server.url, loadPipeline: () => loadWorkerPipeline(wp), runId: wp.runId }).start();
+    const stageOf = (urn: string): Stage => planned.stages.find((st) => st.transforms.some((t) => planned.components.transforms[t]!.spec?.urn === urn))!;
+    const pair = stageOf(URNS.sdfPairWithRestriction);
+    const process = stageOf(URNS.sdfProcessSized);
+    assert.equal((await server.instruct({ oneofKind: "register", register: { processBundleDescriptor: [pair.descriptor!, process.descriptor!] } })).error, "");
+    const impulse = encodeAll(coder(planned.components, planned.wireCoder(pair.input)), [inGlobalWindow(new Uint8Array(0))]);
+    const [sizedPc, pairSink] = [...pair.outputs][0]!;
+    const paired = await server.processBundle(pair.id, new Map([[pair.sourceId, [impulse]]]), [pairSink]);
+    const sizedCoder = coder(planned.components, planned.wireCoder(sizedPc));
+    const [outPc, sink] = [...process.outputs][0]!;
+    const outCoder = coder(planned.components, planned.wireCoder(outPc));
+
+    let release = (): void => undefined;
+    const reached = new Promise<void>((resolve) => (Gated.gate = { reached: resolve, wait: new Promise<void>((r) => (release = r)) }));
+    const outputs: Uint8Array[] = [];
+    const running = await server.startBundle(process.id, [sink], (_, data) => void outputs.push(data));
+    await running.send(process.sourceId, paired.outputs.get(pairSink)!, true);
+    await reached; // offset 0 claimed and output; the fn waits
+    const split = await running.split({ [process.sourceId]: { fractionOfRemainder: 0.5, allowedSplitPoints: [], estimatedInputElements: 1n } });
+    release();
+    const done = await running.result;
+
+    assert.deepEqual(split.channelSplits.map((c) => [Number(c.lastPrimaryElement), Number(c.firstResidualElement)]), [[-1, 1]], "the element itself is split, not the channel");
+    assert.equal(split.primaryRoots.length, 1);
+    assert.equal(split.residualRoots.length, 1);
+    const restrictionOf = (bytes: Uint8Array): string => String((decodeAll(sizedCoder, bytes)[0] as WindowedValue<Sized>).value.key.value.key);
+    assert.equal(restrictionOf(split.primaryRoots[0]!.element), "[0, 50)", "half of what was left (offset 0 in progress) stays");
+    assert.equal(restrictionOf(split.residualRoots[0]!.application!.element), "[50, 100)");
+    assert.equal(split.residualRoots[0]!.application!.transformId, Object.entries(planned.components.transforms).find(([, t]) => t.spec?.urn === URNS.sdfProcessSized)![0]);
+    assert.equal(done.residualRoots.length, 0, "the primary ran to its end");
+    const values = outputs.flatMap((b) => (decodeAll(outCoder, b) as WindowedValue<number>[]).map((wv) => wv.value));
+    assert.deepEqual(values, Array.from({ length: 50 }, (_, i) => i), "the bundle output the primary's offsets only");
+
+    // The runner runs the residual: the rest of the offsets.
+    const rest = await server.processBundle(process.id, new Map([[process.sourceId, [split.residualRoots[0]!.application!.element]]]), [sink]);
+    assert.deepEqual((decodeAll(outCoder, rest.outputs.get(sink)) as WindowedValue<number>[]).map((wv) => wv.value), Array.from({ length: 50 }, (_, i) => 50 + i));
   });
 });
