@@ -32,6 +32,12 @@ export { AfterWatermark, AfterProcessingTime, AfterCount, Repeatedly, AfterFirst
 export type { Trigger, AfterWatermarkOptions, AfterProcessingTimeOptions, ProcessingTimeAlignment } from "./model/triggers";
 export { StateSpec, TimerSpec, StatefulDoFn } from "./model/state";
 export type { ValueState, BagState, CombiningState, MapState, SetState, OrderedListState, Timer, TimeDomain, StatefulProcessContext, TimerContext } from "./model/state";
+export { SplittableDoFn } from "./model/splittable_dofn";
+export type { SplittableProcessContext, ManualWatermarkEstimator, SplittableProcessResult } from "./model/splittable_dofn";
+export type { SplittableParDo } from "./model/splittable_pardo";
+export { ProcessContinuation } from "./model/splittable";
+export type { RestrictionTracker, SplitResult, RestrictionProgress } from "./model/splittable";
+export { OffsetRange, OffsetRangeTracker, OffsetRangeCoder } from "./model/offset_range";
 export { TestStream } from "./testing/test_stream";
 export type { TimestampedElement, TestStreamEvent } from "./testing/test_stream";
 export { ReadUnbounded } from "./io/read_unbounded";

@@ -3,6 +3,7 @@
  * ProcessBundleDescriptor), keyed by URN. Every coder in lib/coders is registered here.
  */
 import type { BoundedWindow } from "../model/window";
+import { OFFSET_RANGE_CODER_URN, OffsetRangeCoder } from "../model/offset_range";
 import { Coder, CoderError } from "./coder";
 import { VALUE_IN_SINGLE_WINDOW_URN, ValueInSingleWindowCoder } from "./value_in_single_window";
 import { DETERMINISTIC_JS_VALUE_URN, DeterministicJsValueCoder, JS_VALUE_URN, JsValueCoder } from "./js_value";
@@ -96,6 +97,8 @@ function withComponents(urn: string, n: number, build: (c: readonly Coder<unknow
 }
 
 leaf(BYTES_URN, BytesCoder.INSTANCE);
+// The restriction coder of splittable DoFns over offset ranges (Beam Java's OffsetRange.Coder).
+leaf(OFFSET_RANGE_CODER_URN, OffsetRangeCoder.INSTANCE);
 leaf(STRING_UTF8_URN, StringUtf8Coder.INSTANCE);
 leaf(VARINT_URN, VarIntCoder.INSTANCE);
 leaf(BOOL_URN, BoolCoder.INSTANCE);

@@ -15,6 +15,8 @@ import { declaredStateAndTimers, isStatefulDoFn, type StatefulDoFn } from "./sta
 type AnyStatefulDoFn = StatefulDoFn<unknown, unknown, unknown, OutputTags>;
 const GLOBAL_WINDOWS_URN = "beam:window_fn:global_windows:v1";
 import { PTransform, type POutput } from "./transform";
+import type { SplittableDoFn } from "./splittable_dofn";
+import type { SplittableParDo } from "./splittable_pardo";
 
 /** Options of a ParDo. */
 export interface ParDoOptions<Tags extends OutputTags = OutputTags, Sides extends SideInputTypes = {}> {
@@ -211,6 +213,19 @@ export class ParDo<In, Out, Tags extends OutputTags = {}> extends PTransform<PCo
       of: <In, Sides extends SideInputTypes>(fn: ProcessFn<In, Out, Tags, Sides>, options: ParDoOptions<Tags, Sides> = {}) =>
         new ParDo<In, Out, Tags>(toDoFn(fn) as unknown as DoFn<In, Out, Tags>, options as ParDoOptions<Tags, object>),
     };
+  }
+
+  /**
+   * A ParDo of a splittable DoFn (Beam programming guide §12): `fn` extends SplittableDoFn, and
+   * each element's work is a restriction the runner may split, checkpoint and resume. A method of
+   * its own rather than `ParDo.of`, since its `process` takes a restriction tracker and returns a
+   * ProcessContinuation; it has one output and no side inputs.
+   */
+  static splittable<In, Out, R, P>(fn: SplittableDoFn<In, Out, R, P>): SplittableParDo<In, Out> {
+    // Loaded on first use: pipelines without SDFs start without the coders it registers.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { SplittableParDo: Sdf } = require("./splittable_pardo") as typeof import("./splittable_pardo");
+    return new Sdf<In, Out>(fn as unknown as SplittableDoFn<In, Out, unknown, unknown>);
   }
 
   expand(input: PCollection<In>): PCollection<Out> {

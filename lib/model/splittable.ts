@@ -1,9 +1,9 @@
 /**
- * Splittable DoFns (SDFs), internal for now: the typed mechanism the Fn API worker runs for
- * Beam's SplittableParDoComponents (pair with restriction, split and size, process sized
- * elements and restrictions, truncate on drain). There is no user-facing SDF API yet; SDK
- * transforms provide SDFs for their composites (registerSplittableComposite), as Pub/Sub reads do
- * on portable runners.
+ * Splittable DoFns (SDFs): the mechanism the SDK's runners run for Beam's
+ * SplittableParDoComponents (pair with restriction, split and size, process sized elements and
+ * restrictions, truncate on drain), and the pieces of the public API it shares (ProcessContinuation,
+ * RestrictionTracker). Composites run as an SDF by a factory (registerSplittableComposite): Pub/Sub
+ * reads on portable runners, and users' SDFs (ParDo.splittable, splittable_pardo.ts).
  *
  * The model follows Beam's (Beam programming guide §12 "Splittable DoFns"):
  * - an element is paired with an initial restriction, which may be split into several, each with
@@ -21,29 +21,68 @@ import type { RuntimeContext } from "./dofn";
 import type { TransformNode } from "./pipeline";
 import type { Instant } from "./window";
 
-/** What processing an element and restriction returns (Beam's DoFn.ProcessContinuation). */
-export type ProcessContinuation = { readonly resume: false } | { readonly resume: true; readonly resumeDelayMs: number };
-
-export const ProcessContinuation = {
+/**
+ * What processing an element and restriction returns (Beam's DoFn.ProcessContinuation): `stop()`
+ * (the restriction is done: the tracker must have claimed all of it), or `resume()` — a
+ * self-checkpoint: the rest of the restriction goes back to the runner, which processes it again,
+ * after `withResumeDelay(ms)` if given.
+ */
+export class ProcessContinuation {
+  private constructor(
+    /** Whether the rest of the restriction is to be processed again. */
+    readonly shouldResume: boolean,
+    /** How long (processing time, milliseconds) the runner should wait before resuming. */
+    readonly resumeDelayMs: number,
+  ) {}
+  private static readonly STOPPED = new ProcessContinuation(false, 0);
   /** The restriction is done. */
-  stop: (): ProcessContinuation => ({ resume: false }),
-  /** Checkpoint: the rest of the restriction is processed again after (about) `delayMs`. */
-  resume: (delayMs = 0): ProcessContinuation => ({ resume: true, resumeDelayMs: delayMs }),
-};
+  static stop(): ProcessContinuation {
+    return ProcessContinuation.STOPPED;
+  }
+  /** Checkpoint: the rest of the restriction is processed again (at once, unless a delay is set). */
+  static resume(): ProcessContinuation {
+    return new ProcessContinuation(true, 0);
+  }
+  /** The same continuation, asking the runner to resume no sooner than `delayMs` from now. */
+  withResumeDelay(delayMs: number): ProcessContinuation {
+    if (!this.shouldResume) throw new Error("ProcessContinuation.stop() has no resume delay; use ProcessContinuation.resume().withResumeDelay(ms)");
+    if (!(delayMs >= 0)) throw new Error(`withResumeDelay(${delayMs}): the delay must be a number of milliseconds, 0 or more`);
+    return new ProcessContinuation(true, delayMs);
+  }
+}
 
 /** A restriction split in two: what this processing keeps, and what the runner gets back. */
 export interface SplitResult<R> {
+  /** The part this processing keeps. */
   readonly primary: R;
+  /** The part handed back, to be processed later (or elsewhere). */
   readonly residual: R;
 }
 
-/** Claims positions of a restriction while it is processed; splits off the rest (Beam's RestrictionTracker). */
+/** Work done and left in a restriction (Beam's RestrictionTracker.Progress), in the tracker's units. */
+export interface RestrictionProgress {
+  /** Work done (claimed positions before the one in progress). */
+  readonly workCompleted: number;
+  /** Work left in the current restriction. */
+  readonly workRemaining: number;
+}
+
+/**
+ * Claims positions of a restriction while it is processed; splits off the rest (Beam's
+ * RestrictionTracker). A splittable DoFn claims each position before doing its work, and stops
+ * when a claim fails.
+ */
 export interface RestrictionTracker<R, P = unknown> {
+  /** The restriction being processed (after a split, the primary). */
   currentRestriction(): R;
   /** True if `position` is this processing's to do; false once the restriction ended or was split before it. */
   tryClaim(position: P): boolean;
   /** Keeps `fractionOfRemainder` of what is left (0: a checkpoint, nothing more claimed); undefined if it cannot split. */
   trySplit(fractionOfRemainder: number): SplitResult<R> | undefined;
+  /** Throws if part of the restriction was neither claimed nor split off (called after process returns stop). */
+  checkDone?(): void;
+  /** Work done and left, for the runner's size estimates (Beam's HasProgress). */
+  getProgress?(): RestrictionProgress;
   /** Whether the restriction is finite. */
   isBounded(): boolean;
 }
@@ -72,8 +111,10 @@ export class UnboundedRestrictionTracker<R> implements RestrictionTracker<R, unk
   }
 }
 
-/** What processing can do besides claiming: output, report its watermark, register finalization. */
-export interface SplittableProcessContext<Out> {
+/** What processing can do besides claiming: output, report its watermark, register finalization (the SDK's internal form). */
+export interface SplittableFnContext<Out> {
+  /** The input element's event time. */
+  readonly timestamp: Instant;
   /** Outputs `value` at event time `timestamp` (in the input element's windows). */
   output(value: Out, timestamp: Instant): void | Promise<void>;
   /** The manual watermark estimator: a lower bound on the timestamps of future outputs (kept monotone). */
@@ -83,14 +124,21 @@ export interface SplittableProcessContext<Out> {
   readonly runtime: RuntimeContext;
 }
 
-/** A splittable DoFn over elements In, restrictions R, outputs Out. */
-export interface SplittableDoFn<In, R, Out> {
+/**
+ * A splittable DoFn over elements In, restrictions R, outputs Out, as the SDK's operators run it
+ * (runners/executor/splittable_operator.ts). Users write a `SplittableDoFn` (splittable_dofn.ts),
+ * which ParDo.splittable adapts to this.
+ */
+export interface SplittableFn<In, R, Out> {
   /** Encodes restrictions for the runner (a standard coder lets any runner read them). */
   readonly restrictionCoder: Coder<R>;
   /** Whether process registers bundle finalization callbacks (the ParDo then requests finalization). */
   readonly requestsFinalization: boolean;
   setup?(runtime: RuntimeContext): void | Promise<void>;
   teardown?(): void | Promise<void>;
+  /** Before and after each bundle of the process phase. */
+  startBundle?(runtime: RuntimeContext): void | Promise<void>;
+  finishBundle?(runtime: RuntimeContext): void | Promise<void>;
   initialRestriction(element: In, runtime: RuntimeContext): R;
   /** The restrictions to process in place of `restriction` (default: itself). */
   splitRestriction?(element: In, restriction: R): readonly R[];
@@ -99,11 +147,15 @@ export interface SplittableDoFn<In, R, Out> {
   /** The finite part of `restriction` to process when the pipeline drains; undefined: nothing (default for unbounded ones). */
   truncateRestriction?(element: In, restriction: R): R | undefined;
   newTracker(restriction: R): RestrictionTracker<R>;
-  process(element: In, tracker: RestrictionTracker<R>, ctx: SplittableProcessContext<Out>): Promise<ProcessContinuation>;
+  /** Processes the tracker's restriction; a stop with work left unclaimed must throw (the tracker's checkDone). */
+  process(element: In, tracker: RestrictionTracker<R>, ctx: SplittableFnContext<Out>): Promise<ProcessContinuation>;
 }
 
+/** The composite of a user's splittable DoFn (ParDo.splittable): runners get it as one splittable ParDo. */
+export const SPLITTABLE_PARDO_URN = "beamline:transform:splittable_pardo:v1";
+
 /** Builds the SDF that runs a composite on runners that execute it as a splittable ParDo. */
-export type SplittableCompositeFactory = (node: TransformNode) => SplittableDoFn<unknown, unknown, unknown>;
+export type SplittableCompositeFactory = (node: TransformNode) => SplittableFn<unknown, unknown, unknown>;
 
 const compositeFactories = new Map<string, SplittableCompositeFactory>();
 
@@ -118,7 +170,7 @@ export function hasSplittableComposite(urn: string | undefined): boolean {
 }
 
 /** The SDF of a composite node, or undefined if its URN has none. */
-export function splittableOfComposite(node: TransformNode): SplittableDoFn<unknown, unknown, unknown> | undefined {
+export function splittableOfComposite(node: TransformNode): SplittableFn<unknown, unknown, unknown> | undefined {
   const urn = node.composite?.urn;
   const factory = urn !== undefined ? compositeFactories.get(urn) : undefined;
   return factory?.(node);

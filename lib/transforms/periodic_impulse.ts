@@ -31,7 +31,7 @@ import { ValidationError } from "../model/errors";
 import type { PBegin, PCollection } from "../model/pcollection";
 import type { TransformNode } from "../model/pipeline";
 import { Window } from "../model/primitives";
-import { ProcessContinuation, registerSplittableComposite, type RestrictionTracker, type SplitResult, type SplittableDoFn, type SplittableProcessContext } from "../model/splittable";
+import { ProcessContinuation, registerSplittableComposite, type RestrictionTracker, type SplitResult, type SplittableFn, type SplittableFnContext } from "../model/splittable";
 import { PTransform } from "../model/transform";
 import { FixedWindows } from "../model/windowing";
 import { type Instant, type KV, kv, MAX_TIMESTAMP, MIN_TIMESTAMP } from "../model/window";
@@ -264,7 +264,7 @@ export class FiringRangeTracker implements RestrictionTracker<FiringRange, Insta
 }
 
 /** The splittable DoFn of the firings on portable runners (its input is the impulse). */
-export class PeriodicImpulseFn implements SplittableDoFn<Uint8Array, FiringRange, Instant> {
+export class PeriodicImpulseFn implements SplittableFn<Uint8Array, FiringRange, Instant> {
   readonly restrictionCoder = new KVCoder(DoubleCoder.INSTANCE, DoubleCoder.INSTANCE);
   readonly requestsFinalization = false;
 
@@ -290,7 +290,7 @@ export class PeriodicImpulseFn implements SplittableDoFn<Uint8Array, FiringRange
     return new FiringRangeTracker(r, this.spec.intervalMillis) as RestrictionTracker<FiringRange>;
   }
 
-  async process(_: Uint8Array, tracker: RestrictionTracker<FiringRange>, ctx: SplittableProcessContext<Instant>): Promise<ProcessContinuation> {
+  async process(_: Uint8Array, tracker: RestrictionTracker<FiringRange>, ctx: SplittableFnContext<Instant>): Promise<ProcessContinuation> {
     let next = tracker.currentRestriction().key;
     for (let n = 0; ; n++) {
       const now = Date.now();
@@ -298,7 +298,7 @@ export class PeriodicImpulseFn implements SplittableDoFn<Uint8Array, FiringRange
         if (next >= tracker.currentRestriction().value) return ProcessContinuation.stop();
         // Nothing earlier than the next firing will follow; come back when it is due.
         ctx.updateWatermark(next);
-        return ProcessContinuation.resume(Math.max(0, next - now));
+        return ProcessContinuation.resume().withResumeDelay(Math.max(0, next - now));
       }
       if (!tracker.tryClaim(next)) return ProcessContinuation.stop();
       await ctx.output(next, next);
@@ -307,4 +307,4 @@ export class PeriodicImpulseFn implements SplittableDoFn<Uint8Array, FiringRange
   }
 }
 
-registerSplittableComposite(PERIODIC_IMPULSE_URN, (node: TransformNode) => new PeriodicImpulseFn(node.composite as PeriodicImpulseSpec) as unknown as SplittableDoFn<unknown, unknown, unknown>);
+registerSplittableComposite(PERIODIC_IMPULSE_URN, (node: TransformNode) => new PeriodicImpulseFn(node.composite as PeriodicImpulseSpec) as unknown as SplittableFn<unknown, unknown, unknown>);

@@ -32,7 +32,7 @@ import { AnyStatefulDoFn, StatefulBackends, StatefulParDoOperator } from "./stat
 import { MapWindowsOperator, MergeWindowsOperator, WindowIntoOperator } from "./window_operator";
 import { ReifyMetadataOperator, RestoreMetadataOperator } from "./reshuffle_ops";
 import { InternalError } from "../../lib/model/errors";
-import type { SplittableDoFn } from "../../lib/model/splittable";
+import type { SplittableFn } from "../../lib/model/splittable";
 import type { SplittableHost, SplittablePhase } from "./splittable_operator";
 
 /** What the executor runs for a step. */
@@ -66,7 +66,7 @@ export type StepSpec =
   | { readonly kind: "reify_metadata" }
   | { readonly kind: "restore_metadata" }
   /** A phase of a splittable DoFn a runner asks the SDK to run (splittable_operator.ts). */
-  | { readonly kind: "splittable"; readonly phase: SplittablePhase; readonly fn: SplittableDoFn<unknown, unknown, unknown> }
+  | { readonly kind: "splittable"; readonly phase: SplittablePhase; readonly fn: SplittableFn<unknown, unknown, unknown> }
   /** Run by the driver itself (a grouping, a sink): see GraphHost.route. */
   | { readonly kind: "driver" };
 

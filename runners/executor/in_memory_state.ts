@@ -87,9 +87,20 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
 
   startBundle(): void {}
 
+  /**
+   * Forgets the slots the bundle emptied (no state, no timers), as Beam Java's DirectRunner drops
+   * empty state at commit: a DoFn keyed per element (a splittable DoFn's parts) would otherwise
+   * keep a slot per element until its window expires. Reads of a forgotten slot are those of an
+   * empty one.
+   */
   finishBundle(): MaybePromise {
+    for (const slot of this.touched) if (slot.cells.size === 0 && slot.timers.size === 0 && this.slots.get(slot.id) === slot) this.slots.delete(slot.id);
+    this.touched.clear();
     return undefined;
   }
+
+  /** Slots used since the last finishBundle (candidates to forget when empty). */
+  private readonly touched = new Set<Slot>();
 
   beginElement(): void {
     this.journal.begin();
@@ -317,6 +328,7 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
   deleteTimer(keyId: string, _key: unknown, window: BoundedWindow, spec: TimerSpec): void {
     const slot = this.slots.get(groupIdentity(keyId, window));
     if (slot === undefined) return;
+    this.touched.add(slot);
     this.rememberTimer(slot, spec.name);
     if (slot.timers.delete(spec.name)) this.liveTimers--;
   }
@@ -350,6 +362,7 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
       if (due === undefined) break;
       const { slot, name, timer } = due;
       if (slot.timers.delete(name)) this.liveTimers--;
+      this.touched.add(slot);
       await fire({ key: slot.key, window: slot.window, name, domain: timer.domain, fireAt: timer.fireAt, outputTimestamp: timer.outputTimestamp });
     }
     while (this.expiries.peekTime() < clocks.inputWatermark) {
@@ -432,9 +445,11 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
   private slot(keyId: string, key: unknown, window: BoundedWindow): Slot {
     const id = groupIdentity(keyId, window);
     let slot = this.slots.get(id);
+    if (slot !== undefined) this.touched.add(slot);
     if (slot === undefined) {
       const created: Slot = { id, key, window, cells: new Map(), timers: new Map() };
       this.slots.set(id, (slot = created));
+      this.touched.add(created);
       this.expiries.push(window.maxTimestamp() + this.allowedLatenessMillis, slot);
       // Undone last (the journal runs backwards), once its timers are gone: a slot only the failed element made.
       this.journal.record(() => void (this.slots.get(id) === created && created.cells.size === 0 && created.timers.size === 0 && this.slots.delete(id)));

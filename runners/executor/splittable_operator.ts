@@ -11,7 +11,7 @@
  *   reported and the delay it asked for; finalization callbacks go to the host too.
  */
 import type { RuntimeContext } from "../../lib/model/dofn";
-import type { SplittableDoFn } from "../../lib/model/splittable";
+import type { RestrictionTracker, SplittableFn } from "../../lib/model/splittable";
 import { type ElementMeta, type Instant, type KV, kv, MIN_TIMESTAMP, type WindowedValue } from "../../lib/model/window";
 import { BasicOperator, wrapUserError } from "./operator";
 import type { MaybePromise, Receiver } from "./receiver";
@@ -32,9 +32,26 @@ export interface SplittableResidual {
 export interface SplittableHost {
   residual(r: SplittableResidual): void;
   afterBundleCommit(callback: () => Promise<void>): void;
+  /** Receives the process operator, for splits the runner asks for inside the element being processed. */
+  attach?(process: SplittableProcess): void;
 }
 
-type AnySdf = SplittableDoFn<unknown, unknown, unknown>;
+/** A split of the element being processed: the part this bundle keeps and the part the runner gets. */
+export interface ElementSplit {
+  /** The input element with the primary restriction (KV(KV(element, restriction), size)), windowed as the input. */
+  readonly primary: WindowedValue<unknown>;
+  readonly residual: SplittableResidual;
+}
+
+/** The process phase as the bundle's driver sees it while an element is being processed. */
+export interface SplittableProcess {
+  /** The fraction of the current element's restriction done (its tracker's progress), or undefined. */
+  currentProgress(): number | undefined;
+  /** Splits the current element's restriction, keeping `fractionOfRemainder` of what is left. */
+  trySplitCurrent(fractionOfRemainder: number): ElementSplit | undefined;
+}
+
+type AnySdf = SplittableFn<unknown, unknown, unknown>;
 
 abstract class SplittableOperator extends BasicOperator {
   constructor(
@@ -105,7 +122,10 @@ class Truncate extends SplittableOperator {
   }
 }
 
-class ProcessSized extends SplittableOperator {
+class ProcessSized extends SplittableOperator implements SplittableProcess {
+  /** The element being processed, while its process call runs. */
+  private current: { readonly element: unknown; readonly meta: ElementMeta; readonly tracker: RestrictionTracker<unknown>; readonly watermark: () => Instant } | undefined;
+
   constructor(
     transformName: string,
     fn: AnySdf,
@@ -114,6 +134,45 @@ class ProcessSized extends SplittableOperator {
     private readonly host: SplittableHost,
   ) {
     super(transformName, fn, next, runtime);
+    host.attach?.(this);
+  }
+
+  currentProgress(): number | undefined {
+    const p = this.current?.tracker.getProgress?.();
+    if (p === undefined) return undefined;
+    const total = p.workCompleted + p.workRemaining;
+    return total > 0 ? p.workCompleted / total : undefined;
+  }
+
+  trySplitCurrent(fractionOfRemainder: number): ElementSplit | undefined {
+    const c = this.current;
+    if (c === undefined) return undefined;
+    const split = c.tracker.trySplit(fractionOfRemainder);
+    if (split === undefined) return undefined;
+    const windowed = (restriction: unknown): WindowedValue<unknown> => ({ value: this.sized(c.element, restriction), timestamp: c.meta.timestamp, windows: c.meta.windows, pane: c.meta.pane });
+    return { primary: windowed(split.primary), residual: { element: windowed(split.residual), outputWatermark: c.watermark(), delayMs: 0 } };
+  }
+
+  override startBundle(): MaybePromise {
+    if (this.fn.startBundle === undefined) return undefined;
+    return (async () => {
+      try {
+        await this.fn.startBundle!(this.runtime);
+      } catch (e) {
+        throw wrapUserError(this.transformName, "startBundle", e);
+      }
+    })();
+  }
+
+  override finishBundle(): MaybePromise {
+    if (this.fn.finishBundle === undefined) return undefined;
+    return (async () => {
+      try {
+        await this.fn.finishBundle!(this.runtime);
+      } catch (e) {
+        throw wrapUserError(this.transformName, "finishBundle", e);
+      }
+    })();
   }
 
   async receive(value: unknown, meta: ElementMeta): Promise<void> {
@@ -122,6 +181,7 @@ class ProcessSized extends SplittableOperator {
     let watermark: Instant = MIN_TIMESTAMP;
     const finalizers: (() => Promise<void>)[] = [];
     const ctx = {
+      timestamp: meta.timestamp,
       output: (v: unknown, timestamp: Instant): MaybePromise => this.next.receive(v, { timestamp, windows: meta.windows, pane: meta.pane }),
       updateWatermark: (w: Instant): void => {
         if (w > watermark) watermark = w;
@@ -130,13 +190,16 @@ class ProcessSized extends SplittableOperator {
       runtime: this.runtime,
     };
     let continuation;
+    this.current = { element, meta, tracker, watermark: () => watermark };
     try {
       continuation = await this.fn.process(element, tracker, ctx);
     } catch (e) {
       throw wrapUserError(this.transformName, "process", e, element);
+    } finally {
+      this.current = undefined;
     }
     for (const cb of finalizers) this.host.afterBundleCommit(cb);
-    if (!continuation.resume) return;
+    if (!continuation.shouldResume) return;
     const split = tracker.trySplit(0);
     if (split === undefined) return; // nothing left to resume
     this.host.residual({

@@ -16,7 +16,7 @@ import { InternalError, PipelineConstructionError } from "../../lib/model/errors
 import type { Pipeline, TransformNode } from "../../lib/model/pipeline";
 import type { SideInput } from "../../lib/model/side_inputs";
 import { isStatefulDoFn } from "../../lib/model/state";
-import { hasSplittableComposite, splittableOfComposite } from "../../lib/model/splittable";
+import { hasSplittableComposite, SPLITTABLE_PARDO_URN, splittableOfComposite } from "../../lib/model/splittable";
 import { describeWindowing, WindowingStrategy } from "../../lib/model/windowing";
 import { READ_UNBOUNDED_URN } from "../../lib/io/read_unbounded";
 import { TEST_STREAM_URN } from "../../lib/testing/test_stream";
@@ -143,7 +143,10 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
     const urn = node.composite?.urn;
     if (urn === READ_UNBOUNDED_URN) throw readUnboundedError(node);
     if (urn !== undefined && RUNNER_EXECUTED_COMPOSITES.has(urn)) for (const c of node.children) hidden.add(c);
-    if (hasSplittableComposite(urn) && (options.splittableReads === true || !RUNNER_EXECUTED_COMPOSITES.has(urn!))) {
+    // Users' splittable DoFns, and composites with a splittable form and none native to the runner
+    // (PeriodicImpulse), go to every runner as a splittable ParDo; reads with a native form (Pub/Sub
+    // on Dataflow) as a splittable ParDo only where the runner asks for it (splittableReads).
+    if ((hasSplittableComposite(urn) && (options.splittableReads === true || !RUNNER_EXECUTED_COMPOSITES.has(urn!))) || urn === SPLITTABLE_PARDO_URN) {
       splittableReads.add(node);
       for (const c of node.children) hidden.add(c);
     }
@@ -314,13 +317,32 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
   };
 
   /**
-   * A composite run as an SDF: Impulse → a ParDo whose payload names the composite (the worker
-   * builds its SDF from it) with the restriction coder, requesting finalization if the SDF does.
-   * Its output is the composite's (unbounded) output.
+   * A composite run as an SDF: a ParDo whose payload names the composite (the worker builds its
+   * SDF from it) with the restriction coder, requesting finalization if the SDF does. A user's
+   * SDF (ParDo.splittable) reads the composite's input; a source (a Pub/Sub read) reads an Impulse
+   * of its own. Its output is the composite's.
    */
   const splittableExpansion = (node: TransformNode): string[] => {
     const fn = splittableOfComposite(node)!;
     const out = node.mainOutput();
+    const payload = runnerApi.ParDoPayload.create({
+      doFn: { urn: URNS.dofnByName, payload: ref(node.fullName) },
+      restrictionCoderId: coderTable.add(fn.restrictionCoder),
+      requestsFinalization: fn.requestsFinalization,
+    });
+    requirements.add(URNS.requirementSplittable);
+    if (fn.requestsFinalization) requirements.add(URNS.requirementFinalization);
+    if (node.inputs.length > 0) {
+      const process = tIds.make(`${node.fullName}/ProcessSplittable`);
+      components.transforms[process] = runnerApi.PTransform.create({
+        uniqueName: `${node.fullName}/ProcessSplittable`,
+        inputs: { main: pid(node.inputs[0]!) },
+        outputs: { main: pid(out) },
+        spec: { urn: URNS.pardo, payload: runnerApi.ParDoPayload.toBinary(payload) },
+        environmentId: SDK_ENV_ID,
+      });
+      return [process];
+    }
     const impulseOut = pIds.make(`${node.fullName}/Impulse.out`);
     components.pcollections[impulseOut] = {
       uniqueName: `${node.fullName}/Impulse.out`,
@@ -331,11 +353,6 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
     };
     const impulse = tIds.make(`${node.fullName}/Impulse`);
     components.transforms[impulse] = runnerApi.PTransform.create({ uniqueName: `${node.fullName}/Impulse`, outputs: { out: impulseOut }, spec: { urn: URNS.impulse, payload: new Uint8Array(0) } });
-    const payload = runnerApi.ParDoPayload.create({
-      doFn: { urn: URNS.dofnByName, payload: ref(node.fullName) },
-      restrictionCoderId: coderTable.add(fn.restrictionCoder),
-      requestsFinalization: fn.requestsFinalization,
-    });
     const read = tIds.make(`${node.fullName}/Read`);
     components.transforms[read] = runnerApi.PTransform.create({
       uniqueName: `${node.fullName}/Read`,
@@ -344,8 +361,6 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
       spec: { urn: URNS.pardo, payload: runnerApi.ParDoPayload.toBinary(payload) },
       environmentId: SDK_ENV_ID,
     });
-    requirements.add(URNS.requirementSplittable);
-    if (fn.requestsFinalization) requirements.add(URNS.requirementFinalization);
     return [impulse, read];
   };
 

@@ -20,7 +20,14 @@ import { fireRunnerTimer } from "./fn_state";
 import { FnStatefulBackends, statefulBackends } from "./stateful_build";
 import { TimerStreamReader } from "./timers";
 import { DataChannel, DataSinkOperator } from "./data_channel";
-import { ChannelSplit, DataSource, DesiredSplit, readInputs } from "./data_source";
+import { ChannelSplit, DataSource, DesiredSplit, ElementSplitter, readInputs } from "./data_source";
+
+/** A split of a running bundle: channel splits, and the roots of a split inside an element. */
+export interface BundleSplit {
+  readonly channelSplits: ChannelSplit[];
+  readonly primaryRoots: fnapi.BundleApplication[];
+  readonly residualRoots: fnapi.DelayedBundleApplication[];
+}
 import { CountingReceiver, monitoringInfos, PCollectionStats } from "./monitoring";
 import { phaseSlot, StateSampler, timed, TimedReceiver } from "./state_sampler";
 import { BundleCacheTokens, cacheTokensOf, NO_CACHE_TOKENS, SideInputLoader, sideInputSources } from "./side_inputs";
@@ -73,6 +80,8 @@ export class BundleProcessor {
   private residuals: fnapi.DelayedBundleApplication[] = [];
   /** Bundle finalization callbacks registered in the running bundle. */
   private finalizers: (() => Promise<void>)[] = [];
+  /** Splitters of the element being processed by a splittable DoFn, by the PCollection (a source's output) it reads. */
+  private readonly elementSplitters = new Map<string, (roots: BundleSplit) => ElementSplitter>();
 
   constructor(
     readonly descriptor: fnapi.ProcessBundleDescriptor,
@@ -184,13 +193,30 @@ export class BundleProcessor {
     const input = step.inputs[0]!;
     const inputId = Object.entries(t.inputs).find(([, pc]) => pc === input)![0];
     const outputIds = Object.keys(t.outputs);
+    const sourceOf = (): DataSource => {
+      const source = this.sources.find((s) => s.output === input);
+      if (source === undefined) throw new Error(`${step.name}: the splittable DoFn's process phase (transform ${step.id}) does not read from a data source, so its residuals cannot be encoded as the runner reads them`);
+      return source;
+    };
     return {
       residual: (r: SplittableResidual) => {
-        const source = this.sources.find((s) => s.output === input);
-        if (source === undefined) throw new Error(`${step.name}: the splittable DoFn's process phase (transform ${step.id}) does not read from a data source, so its residuals cannot be encoded as the runner reads them`);
-        this.residuals.push(residualRoot(step.id, inputId, encodeToBytes(source.coder, r.element, "nested"), outputIds, r));
+        this.residuals.push(residualRoot(step.id, inputId, encodeToBytes(sourceOf().coder, r.element, "nested"), outputIds, r));
       },
       afterBundleCommit: (cb) => void this.finalizers.push(cb),
+      attach: (process) => {
+        // Splits inside the element being processed (ProcessBundleSplit): primary and residual roots.
+        this.elementSplitters.set(input, (roots) => ({
+          progress: () => process.currentProgress(),
+          trySplit: (fraction) => {
+            const split = process.trySplitCurrent(fraction);
+            if (split === undefined) return false;
+            const coder = sourceOf().coder;
+            roots.primaryRoots.push({ transformId: step.id, inputId, element: encodeToBytes(coder, split.primary, "nested"), outputWatermarks: {}, isBounded: 2 /* UNBOUNDED */ });
+            roots.residualRoots.push(residualRoot(step.id, inputId, encodeToBytes(coder, split.residual.element, "nested"), outputIds, split.residual));
+            return true;
+          },
+        }));
+      },
     };
   }
 
@@ -320,15 +346,19 @@ export class BundleProcessor {
     for (let i = this.operators.length - 1; i >= 0; i--) await timed(phaseSlot(this.operatorSlots[i]!, "finish"), () => this.operators[i]!.finishBundle());
   }
 
-  /** Answers a split request for the running bundle: a channel split per source the runner asked to split. */
-  split(desired: Readonly<Record<string, DesiredSplit>>): ChannelSplit[] {
-    const splits: ChannelSplit[] = [];
+  /**
+   * Answers a split request for the running bundle: a channel split per source the runner asked to
+   * split, and where a source feeds a splittable DoFn's process phase, possibly a split inside the
+   * element it is processing (its restriction's primary and residual as roots).
+   */
+  split(desired: Readonly<Record<string, DesiredSplit>>): BundleSplit {
+    const result: BundleSplit = { channelSplits: [], primaryRoots: [], residualRoots: [] };
     for (const s of this.sources) {
       const d = desired[s.transformId];
-      const split = d === undefined ? undefined : s.split(d);
-      if (split !== undefined) splits.push(split);
+      const split = d === undefined ? undefined : s.split(d, this.elementSplitters.get(s.output)?.(result));
+      if (split !== undefined) result.channelSplits.push(split);
     }
-    return splits;
+    return result;
   }
 
   /** Metrics of the bundle so far. */

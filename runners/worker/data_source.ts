@@ -33,6 +33,14 @@ export interface DesiredSplit {
   readonly estimatedInputElements: bigint | number;
 }
 
+/** The splittable DoFn processing a source's current element, for splits inside it. */
+export interface ElementSplitter {
+  /** How much of the current element is done (0 to 1), or undefined if none is being processed or it cannot tell. */
+  progress(): number | undefined;
+  /** Splits the current element's restriction, keeping `fractionOfRemainder` of what is left; false if it cannot. */
+  trySplit(fractionOfRemainder: number): boolean;
+}
+
 /** A channel split: the last element this bundle processes, and the first it leaves to the runner. */
 export interface ChannelSplit {
   readonly transformId: string;
@@ -110,11 +118,30 @@ export class DataSource {
     this.reading = true;
   }
 
-  /** Splits the rest of this bundle's input as `desired` asks; undefined if it cannot (or has no more to give). */
-  split(desired: DesiredSplit): ChannelSplit | undefined {
+  /**
+   * Splits the rest of this bundle's input as `desired` asks; undefined if it cannot (or has no
+   * more to give). `element`: the splittable DoFn processing the current element, if this source
+   * feeds one; the split may then fall inside that element (Beam Python's
+   * DataInputOperation._compute_split): the element's restriction is split, this bundle keeps its
+   * primary and stops after it, and the runner gets the rest.
+   */
+  split(desired: DesiredSplit, element?: ElementSplitter): ChannelSplit | undefined {
     if (!this.reading || this.done) return undefined;
+    const inElement = element?.progress();
+    if (inElement !== undefined && this.readIndex >= 0 && this.readIndex + 1 <= this.stop && inElement < 1) {
+      const allowed = [...desired.allowedSplitPoints].map(Number);
+      let total = Number(desired.estimatedInputElements);
+      if (total < this.readIndex + 1) total = this.readIndex + 1;
+      else if (total > this.stop) total = this.stop;
+      const keep = (total - this.readIndex - inElement) * desired.fractionOfRemainder;
+      const ofElement = keep / (1 - inElement);
+      if (ofElement < 1 && (allowed.length === 0 || (allowed.includes(this.readIndex) && allowed.includes(this.readIndex + 1))) && element!.trySplit(ofElement)) {
+        this.stop = this.readIndex + 1;
+        return { transformId: this.transformId, lastPrimaryElement: this.readIndex - 1, firstResidualElement: this.readIndex + 1 };
+      }
+    }
     // Nothing tells how far into the current element the stage is: count it as half done.
-    const progress = this.readIndex === -1 ? 1 : 0.5;
+    const progress = this.readIndex === -1 ? 1 : (inElement ?? 0.5);
     const at = channelSplitPoint(this.readIndex, progress, this.stop, desired);
     if (at === undefined) return undefined;
     this.stop = at;

@@ -198,10 +198,10 @@ export class FnHarness implements BundleServices {
         case "processBundleSplit": {
           // A bundle that is not running (finished, or not started) has nothing to split: an empty answer.
           const split = r.processBundleSplit;
-          const channelSplits = this.active.get(split.instructionId)?.split(split.desiredSplits) ?? [];
+          const { channelSplits, primaryRoots, residualRoots } = this.active.get(split.instructionId)?.split(split.desiredSplits) ?? { channelSplits: [], primaryRoots: [], residualRoots: [] };
           return this.respond(id, {
             oneofKind: "processBundleSplit",
-            processBundleSplit: { primaryRoots: [], residualRoots: [], channelSplits: channelSplits.map((c) => ({ ...c, lastPrimaryElement: BigInt(c.lastPrimaryElement), firstResidualElement: BigInt(c.firstResidualElement) })) },
+            processBundleSplit: { primaryRoots, residualRoots, channelSplits: channelSplits.map((c) => ({ ...c, lastPrimaryElement: BigInt(c.lastPrimaryElement), firstResidualElement: BigInt(c.firstResidualElement) })) },
           });
         }
         case "finalizeBundle":

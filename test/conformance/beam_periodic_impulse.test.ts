@@ -10,7 +10,7 @@ import { strict as assert } from "node:assert";
 import { GroupByKey, kv, ParDo, Pipeline, PeriodicImpulse, ValidationError, type KV } from "../../lib";
 import { MAX_TIMESTAMP } from "../../lib/model/window";
 import { FiringRangeTracker, PeriodicImpulseFn, PERIODIC_IMPULSE_URN, type PeriodicImpulseSpec } from "../../lib/transforms/periodic_impulse";
-import type { ProcessContinuation, SplittableProcessContext } from "../../lib/model/splittable";
+import type { ProcessContinuation, SplittableFnContext } from "../../lib/model/splittable";
 import { runOk } from "../helpers";
 import { collect, type Observed } from "../streaming/collect";
 
@@ -117,9 +117,9 @@ async function processOnce(fn: PeriodicImpulseFn, range: KV<number, number>): Pr
     output: (v: number, t: number) => void outputs.push([v, t]),
     updateWatermark: (w: number) => void (watermark = w),
     afterBundleCommit: () => undefined,
-  } as unknown as SplittableProcessContext<number>;
+  } as unknown as SplittableFnContext<number>;
   const continuation = await fn.process(new Uint8Array(0), tracker, ctx);
-  const split = continuation.resume ? tracker.trySplit(0) : undefined;
+  const split = continuation.shouldResume ? tracker.trySplit(0) : undefined;
   return { outputs, watermark, continuation, residual: split?.residual };
 }
 
@@ -135,7 +135,7 @@ describe("PeriodicImpulse's splittable DoFn (portable runners)", () => {
     const { outputs, watermark, continuation, residual } = await processOnce(fn, r);
     assert.deepEqual(outputs, [[start, start], [start + 400, start + 400], [start + 800, start + 800]]);
     assert.equal(watermark, start + 1200);
-    assert.ok(continuation.resume && continuation.resumeDelayMs > 0 && continuation.resumeDelayMs <= 200, JSON.stringify(continuation));
+    assert.ok(continuation.shouldResume && continuation.resumeDelayMs > 0 && continuation.resumeDelayMs <= 200, JSON.stringify(continuation));
     assert.deepEqual(residual, kv(start + 1200, now + 60_000));
   });
 
@@ -144,7 +144,7 @@ describe("PeriodicImpulse's splittable DoFn (portable runners)", () => {
     const fn = new PeriodicImpulseFn(spec(start, start + 1000, 300));
     const { outputs, continuation } = await processOnce(fn, fn.initialRestriction());
     assert.deepEqual(outputs.map(([v]) => v - start), [0, 300, 600, 900]);
-    assert.equal(continuation.resume, false);
+    assert.equal(continuation.shouldResume, false);
     assert.equal(new FiringRangeTracker(kv(0, 1000), 10).isBounded(), true);
     assert.equal(new FiringRangeTracker(kv(0, MAX_TIMESTAMP), 10).isBounded(), false);
   });

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { ByteReader, ByteWriter } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
 import { UserCodeError } from "../../lib/model/errors";
-import { ProcessContinuation, type RestrictionTracker, type SplitResult, type SplittableDoFn, type SplittableProcessContext } from "../../lib/model/splittable";
+import { ProcessContinuation, type RestrictionTracker, type SplitResult, type SplittableFn, type SplittableFnContext } from "../../lib/model/splittable";
 import { type ElementMeta, GLOBAL_WINDOWS, kv, NO_FIRING } from "../../lib/model/window";
 import type { Receiver } from "../../runners/executor/receiver";
 import { type SplittableHost, type SplittablePhase, splittableOperator, type SplittableResidual } from "../../runners/executor/splittable_operator";
@@ -50,7 +50,7 @@ class OffsetTracker implements RestrictionTracker<Range, number> {
 }
 
 /** Outputs `element`'s name with each position of its range, `perCall` positions per call, then checkpoints. */
-function countingSdf(perCall: number, opts: { failAt?: number } = {}): SplittableDoFn<string, Range, string> {
+function countingSdf(perCall: number, opts: { failAt?: number } = {}): SplittableFn<string, Range, string> {
   return {
     restrictionCoder: new RangeCoder(),
     requestsFinalization: true,
@@ -59,7 +59,7 @@ function countingSdf(perCall: number, opts: { failAt?: number } = {}): Splittabl
     restrictionSize: (_, [from, to]) => to - from,
     truncateRestriction: (_, [from]) => (from === 0 ? ([0, 1] as Range) : undefined),
     newTracker: (r) => new OffsetTracker(r),
-    async process(element: string, tracker: RestrictionTracker<Range>, ctx: SplittableProcessContext<string>): Promise<ProcessContinuation> {
+    async process(element: string, tracker: RestrictionTracker<Range>, ctx: SplittableFnContext<string>): Promise<ProcessContinuation> {
       const [from] = tracker.currentRestriction();
       for (let i = from; i < from + perCall; i++) {
         if (!tracker.tryClaim(i)) return ProcessContinuation.stop();
@@ -68,15 +68,15 @@ function countingSdf(perCall: number, opts: { failAt?: number } = {}): Splittabl
         ctx.updateWatermark(1000 + i);
       }
       ctx.afterBundleCommit(async () => undefined);
-      return ProcessContinuation.resume(50);
+      return ProcessContinuation.resume().withResumeDelay(50);
     },
-  } as SplittableDoFn<string, Range, string>;
+  } as SplittableFn<string, Range, string>;
 }
 
 const meta: ElementMeta = { timestamp: 7, windows: GLOBAL_WINDOWS, pane: NO_FIRING };
 const runtime = { options: {} as never, runId: "r", transformName: "Sdf", reportOutputs: () => undefined };
 
-function phase(p: SplittablePhase, fn: SplittableDoFn<string, Range, string>) {
+function phase(p: SplittablePhase, fn: SplittableFn<string, Range, string>) {
   const out: [unknown, ElementMeta][] = [];
   const residuals: SplittableResidual[] = [];
   let finalizers = 0;

@@ -24,7 +24,7 @@ import { createHash } from "node:crypto";
 import { StringUtf8Coder } from "../../coders/primitive";
 import type { RuntimeContext } from "../../model/dofn";
 import type { TransformNode } from "../../model/pipeline";
-import { ProcessContinuation, type RestrictionTracker, type SplittableDoFn, type SplittableProcessContext, UnboundedRestrictionTracker } from "../../model/splittable";
+import { ProcessContinuation, type RestrictionTracker, type SplittableFn, type SplittableFnContext, UnboundedRestrictionTracker } from "../../model/splittable";
 import { encodePubsubMessage } from "./message_proto";
 import { PubSubReader, type PubSubReaderOptions } from "./reader";
 import type { PubSubReadSpec } from "./unbounded";
@@ -43,7 +43,7 @@ const IDLE_RESUME_DELAY_MS = 100;
 
 type Message = Uint8Array | Parameters<typeof encodePubsubMessage>[0];
 
-export class PubSubSplittableRead implements SplittableDoFn<Uint8Array, string, Uint8Array> {
+export class PubSubSplittableRead implements SplittableFn<Uint8Array, string, Uint8Array> {
   readonly restrictionCoder = new StringUtf8Coder();
   readonly requestsFinalization = true;
   private reader: Promise<PubSubReader<Message>> | undefined;
@@ -101,7 +101,7 @@ export class PubSubSplittableRead implements SplittableDoFn<Uint8Array, string, 
     return this.reader;
   }
 
-  async process(_: Uint8Array, tracker: RestrictionTracker<string>, ctx: SplittableProcessContext<Uint8Array>): Promise<ProcessContinuation> {
+  async process(_: Uint8Array, tracker: RestrictionTracker<string>, ctx: SplittableFnContext<Uint8Array>): Promise<ProcessContinuation> {
     const reader = await this.open(tracker.currentRestriction());
     const started = Date.now();
     const ackIds: string[] = [];
@@ -132,11 +132,11 @@ export class PubSubSplittableRead implements SplittableDoFn<Uint8Array, string, 
         await reader.commit(ackIds);
       });
     }
-    return ProcessContinuation.resume(ackIds.length > 0 ? 0 : IDLE_RESUME_DELAY_MS);
+    return ProcessContinuation.resume().withResumeDelay(ackIds.length > 0 ? 0 : IDLE_RESUME_DELAY_MS);
   }
 }
 
 /** The SDF of a Pub/Sub read composite (its node's spec says what to read). */
-export function pubsubSplittableRead(node: TransformNode): SplittableDoFn<unknown, unknown, unknown> {
-  return new PubSubSplittableRead(node.composite as unknown as PubSubReadSpec, node.fullName) as unknown as SplittableDoFn<unknown, unknown, unknown>;
+export function pubsubSplittableRead(node: TransformNode): SplittableFn<unknown, unknown, unknown> {
+  return new PubSubSplittableRead(node.composite as unknown as PubSubReadSpec, node.fullName) as unknown as SplittableFn<unknown, unknown, unknown>;
 }

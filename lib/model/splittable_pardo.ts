@@ -1,0 +1,364 @@
+/**
+ * ParDo.splittable(fn): a user's SplittableDoFn applied as a composite (SPLITTABLE_PARDO_URN).
+ *
+ * - Portable runners get it as one splittable ParDo (restriction coder set, Beam's
+ *   `beam:requirement:pardo:splittable_dofn:v1`); the runner expands it into Beam's
+ *   SplittableParDoComponents and our worker runs each phase with `SdfAdapter` below
+ *   (runners/executor/splittable_operator.ts), residuals going back to the runner.
+ * - The DirectRunner runs the composite's own expansion, Beam Java's SplittableParDoViaKeyedWorkItems
+ *   in spirit: `Pair` gives each part of each element's split initial restriction a key of its
+ *   own, and `Process` is a stateful DoFn that processes it. On `resume` it keeps the residual in
+ *   state and sets a processing-time timer after the requested delay, holding the output
+ *   watermark at the fn's watermark estimate (so downstream windows wait for what it may still
+ *   output). An event-time timer at the end of the element's window drains it: when the input
+ *   ends (or the window closes) the residual is truncated and processed to its end at once —
+ *   which is how a bounded run (whose processing time does not move) finishes its restrictions.
+ *
+ * Internally a restriction travels with its watermark estimator state, as Beam's does:
+ * KV(restriction, watermark), the watermark MIN_TIMESTAMP until processing starts (it then starts
+ * at the element's timestamp).
+ */
+import { type Coder, decodeFromBytes, encodeToBytes } from "../coders/coder";
+import { JsValueCoder } from "../coders/js_value";
+import { DoubleCoder, StringUtf8Coder } from "../coders/primitive";
+import { KVCoder } from "../coders/structural";
+import { DoFn, type ProcessContext, type RuntimeContext } from "./dofn";
+import { TransformError } from "./errors";
+import { ParDo } from "./pardo";
+import type { PCollection } from "./pcollection";
+import type { TransformNode } from "./pipeline";
+import { ProcessContinuation, registerSplittableComposite, type RestrictionProgress, type RestrictionTracker, type SplitResult, type SplittableFn, type SplittableFnContext, SPLITTABLE_PARDO_URN } from "./splittable";
+import type { SplittableDoFn, SplittableProcessContext } from "./splittable_dofn";
+import { StateSpec, StatefulDoFn, TimerSpec, type StatefulProcessContext, type TimerContext } from "./state";
+import { PTransform } from "./transform";
+import { type Instant, type KV, kv, MAX_TIMESTAMP, MIN_TIMESTAMP } from "./window";
+import type { WindowFn } from "./windowing";
+
+type AnyUserSdf = SplittableDoFn<unknown, unknown, unknown, unknown>;
+
+declare module "./pipeline" {
+  interface CompositeSpecs {
+    [SPLITTABLE_PARDO_URN]: { readonly urn: typeof SPLITTABLE_PARDO_URN; readonly doFn: AnyUserSdf };
+  }
+}
+
+/** A restriction with its watermark estimator state. */
+type Restriction<R> = KV<R, Instant>;
+
+/** The user's tracker, and the watermark estimate that goes with what it splits off. */
+class EstimatingTracker<R> implements RestrictionTracker<Restriction<R>> {
+  /** The user's tracker's progress, if it reports any (runners split and size by it). */
+  readonly getProgress?: () => RestrictionProgress;
+  constructor(
+    readonly inner: RestrictionTracker<R, unknown>,
+    public watermark: Instant,
+  ) {
+    if (inner.getProgress !== undefined) this.getProgress = () => inner.getProgress!();
+  }
+  currentRestriction(): Restriction<R> {
+    return kv(this.inner.currentRestriction(), this.watermark);
+  }
+  tryClaim(position: unknown): boolean {
+    return this.inner.tryClaim(position);
+  }
+  trySplit(fractionOfRemainder: number): SplitResult<Restriction<R>> | undefined {
+    const split = this.inner.trySplit(fractionOfRemainder);
+    return split === undefined ? undefined : { primary: kv(split.primary, this.watermark), residual: kv(split.residual, this.watermark) };
+  }
+  isBounded(): boolean {
+    return this.inner.isBounded();
+  }
+}
+
+/** A user's SplittableDoFn as the SDK's phases run it (SplittableFn). */
+export class SdfAdapter<In, Out, R> implements SplittableFn<In, Restriction<R>, Out> {
+  readonly restrictionCoder: Coder<Restriction<R>>;
+  readonly requestsFinalization: boolean;
+  /** Phases sharing this fn (each operator sets it up): the user's setup runs once, teardown after the last. */
+  private users = 0;
+
+  constructor(
+    readonly fn: SplittableDoFn<In, Out, R, unknown>,
+    readonly transformName: string,
+  ) {
+    if (fn.restrictionCoder === undefined) {
+      throw new TransformError(transformName, `The splittable DoFn of '${transformName}' has no restrictionCoder; set \`readonly restrictionCoder = OffsetRangeCoder.INSTANCE\` (or a coder of your restriction type)`);
+    }
+    this.restrictionCoder = new KVCoder(fn.restrictionCoder, DoubleCoder.INSTANCE);
+    this.requestsFinalization = fn.requestsFinalization === true;
+  }
+
+  async setup(runtime: RuntimeContext): Promise<void> {
+    if (this.users++ === 0) await this.fn.setup?.(runtime);
+  }
+  async teardown(): Promise<void> {
+    if (--this.users === 0) await this.fn.teardown?.();
+  }
+  startBundle(runtime: RuntimeContext): void | Promise<void> {
+    return this.fn.startBundle?.(runtime);
+  }
+  finishBundle(runtime: RuntimeContext): void | Promise<void> {
+    return this.fn.finishBundle?.(runtime);
+  }
+
+  initialRestriction(element: In): Restriction<R> {
+    return kv(this.fn.initialRestriction(element), MIN_TIMESTAMP);
+  }
+  splitRestriction(element: In, restriction: Restriction<R>): readonly Restriction<R>[] {
+    const parts = this.fn.splitRestriction?.(element, restriction.key) ?? [restriction.key];
+    return parts.map((p) => kv(p, restriction.value));
+  }
+  restrictionSize(element: In, restriction: Restriction<R>): number {
+    if (this.fn.restrictionSize !== undefined) return this.fn.restrictionSize(element, restriction.key);
+    return this.fn.newTracker(restriction.key).getProgress?.().workRemaining ?? 1;
+  }
+  truncateRestriction(element: In, restriction: Restriction<R>): Restriction<R> | undefined {
+    const r = this.fn.truncateRestriction !== undefined ? this.fn.truncateRestriction(element, restriction.key) : this.fn.newTracker(restriction.key).isBounded() ? restriction.key : undefined;
+    return r === undefined ? undefined : kv(r, restriction.value);
+  }
+  newTracker(restriction: Restriction<R>): EstimatingTracker<R> {
+    return new EstimatingTracker(this.fn.newTracker(restriction.key) as RestrictionTracker<R, unknown>, restriction.value);
+  }
+
+  async process(element: In, tracker: RestrictionTracker<Restriction<R>>, ctx: SplittableFnContext<Out>): Promise<ProcessContinuation> {
+    const t = tracker as EstimatingTracker<R>;
+    // Beam's default initial watermark estimator state: the element's timestamp.
+    let watermark = Math.max(t.watermark, ctx.timestamp);
+    t.watermark = watermark;
+    ctx.updateWatermark(watermark);
+    const skew = this.fn.allowedTimestampSkewMillis ?? 0;
+    // Outputs reach the next step one at a time, in order, even when process does not await them.
+    let chain: Promise<void> | undefined;
+    const emit = (value: Out, timestamp: Instant): void | Promise<void> => {
+      if (chain !== undefined) return (chain = chain.then(() => ctx.output(value, timestamp)));
+      const r = ctx.output(value, timestamp);
+      if (r !== undefined) chain = r;
+      return r;
+    };
+    const userCtx: SplittableProcessContext<Out> = {
+      timestamp: ctx.timestamp,
+      runtime: ctx.runtime,
+      output: (value) => emit(value, ctx.timestamp),
+      outputWithTimestamp: (value, timestamp) => {
+        if (timestamp < ctx.timestamp - skew) {
+          throw new TransformError(
+            this.transformName,
+            `'${this.transformName}' output a value at ${timestamp}, before its input's timestamp ${ctx.timestamp} minus the allowed skew (${skew} ms); ` +
+              `Beam does not allow that. Use a later timestamp, or raise allowedTimestampSkewMillis on the splittable DoFn.`,
+          );
+        }
+        return emit(value, timestamp);
+      },
+      afterBundleCommit: (callback) => {
+        if (!this.requestsFinalization) {
+          throw new TransformError(this.transformName, `'${this.transformName}' registered a bundle finalization callback, but its splittable DoFn does not request finalization; set \`readonly requestsFinalization = true\` on it`);
+        }
+        ctx.afterBundleCommit(async () => {
+          await callback();
+        });
+      },
+      watermarkEstimator: {
+        currentWatermark: () => watermark,
+        setWatermark: (w) => {
+          if (!(w > watermark)) return;
+          watermark = w;
+          t.watermark = w;
+          ctx.updateWatermark(w);
+        },
+      },
+    };
+    const result = (await this.fn.process(element, t.inner, userCtx)) ?? ProcessContinuation.stop();
+    if (chain !== undefined) await chain;
+    if (!(result instanceof ProcessContinuation)) {
+      throw new TransformError(this.transformName, `The splittable DoFn of '${this.transformName}' returned ${String(result)} from process; return ProcessContinuation.stop() or ProcessContinuation.resume()`);
+    }
+    if (!result.shouldResume && t.inner.checkDone !== undefined) {
+      try {
+        t.inner.checkDone();
+      } catch (e) {
+        throw new TransformError(
+          this.transformName,
+          `'${this.transformName}' returned ProcessContinuation.stop() with work left in its restriction: ${(e as Error).message}. ` +
+            `Claim every position until tryClaim returns false, or return ProcessContinuation.resume() to process the rest later.`,
+          { cause: e },
+        );
+      }
+    }
+    return result;
+  }
+}
+
+/** A part of an element's work: the element and a restriction (keyed on its own so the DirectRunner keeps its residual in state). */
+type Work = KV<unknown, Restriction<unknown>>;
+
+interface Pending {
+  readonly element: unknown;
+  readonly restriction: Restriction<unknown>;
+  /** The input element's timestamp (in onTimer, ctx.timestamp is the timer's). */
+  readonly timestamp: Instant;
+}
+
+/** A residual as kept in state: the element and restriction encoded (checkpoints write state cells as plain data). */
+interface Stored {
+  readonly work: Uint8Array;
+  readonly timestamp: Instant;
+}
+
+type AnyAdapter = SdfAdapter<unknown, unknown, unknown>;
+
+/** DirectRunner: element → a keyed part per split of its initial restriction. */
+class PairWithRestrictions extends DoFn<unknown, KV<string, Work>> {
+  private readonly prefix = Math.random().toString(36).slice(2);
+  private next = 0;
+  constructor(private readonly sdf: AnyAdapter) {
+    super();
+  }
+  setup(runtime: RuntimeContext): Promise<void> {
+    return this.sdf.setup(runtime);
+  }
+  teardown(): Promise<void> {
+    return this.sdf.teardown();
+  }
+  process(element: unknown, ctx: ProcessContext<KV<string, Work>>): void {
+    const initial = this.sdf.initialRestriction(element);
+    for (const restriction of this.sdf.splitRestriction(element, initial)) ctx.output(kv(`${this.prefix}-${this.next++}`, kv(element, restriction)));
+  }
+}
+
+/** DirectRunner: processes a part; checkpoints it in state with timers to resume and to drain. */
+class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
+  readonly pending = StateSpec.value<Stored>("sdfResidual");
+  readonly resumeTimer = TimerSpec.processingTime("sdfResume");
+  readonly drainTimer = TimerSpec.eventTime("sdfDrain");
+  constructor(
+    private readonly sdf: AnyAdapter,
+    private readonly workCoder: Coder<Work>,
+  ) {
+    super();
+    // Output timestamps are checked by the adapter against the input element's (in onTimer the
+    // timer's output timestamp, the watermark estimate, stands in for it).
+    this.allowedTimestampSkewMillis = Number.POSITIVE_INFINITY;
+  }
+  setup(runtime: RuntimeContext): Promise<void> {
+    return this.sdf.setup(runtime);
+  }
+  teardown(): Promise<void> {
+    return this.sdf.teardown();
+  }
+  startBundle(ctx: { runtime: RuntimeContext }): void | Promise<void> {
+    this.finalizers = [];
+    return this.sdf.startBundle(ctx.runtime);
+  }
+  /** After the fn's finishBundle, the bundle's finalization callbacks: its outputs have been handed on. */
+  async finishBundle(ctx: { runtime: RuntimeContext }): Promise<void> {
+    await this.sdf.finishBundle(ctx.runtime);
+    await this.runFinalizers();
+  }
+
+  private async runFinalizers(): Promise<void> {
+    const callbacks = this.finalizers;
+    this.finalizers = [];
+    for (const cb of callbacks) await cb();
+  }
+
+  private finalizers: (() => Promise<void>)[] = [];
+
+  async process(element: KV<string, Work>, ctx: StatefulProcessContext<unknown>): Promise<void> {
+    await this.run({ element: element.value.key, restriction: element.value.value, timestamp: ctx.timestamp }, ctx);
+  }
+
+  async onTimer(timer: string, ctx: TimerContext<string, unknown>): Promise<void> {
+    const state = ctx.state(this.pending);
+    const stored = state.read();
+    if (stored === undefined) return;
+    state.clear();
+    const work = decodeFromBytes(this.workCoder, stored.work);
+    const p: Pending = { element: work.key, restriction: work.value, timestamp: stored.timestamp };
+    if (timer === this.resumeTimer.name) {
+      ctx.timer(this.drainTimer).clear();
+      await this.run(p, ctx);
+      return;
+    }
+    // The input ended (or the window closed): what is left is truncated and finished now.
+    ctx.timer(this.resumeTimer).clear();
+    let restriction = this.sdf.truncateRestriction(p.element, p.restriction);
+    while (restriction !== undefined) {
+      restriction = (await this.once({ ...p, restriction }, ctx))?.restriction;
+      // The call's outputs have been handed on: its finalization callbacks run before the next
+      // call (a fn may wait for them, as Beam's BundleFinalizingSplittableDoFn does).
+      await this.runFinalizers();
+    }
+  }
+
+  private async run(work: Pending, ctx: StatefulProcessContext<unknown>): Promise<void> {
+    const residual = await this.once(work, ctx);
+    if (residual === undefined) return;
+    ctx.state(this.pending).write({ work: encodeToBytes(this.workCoder, kv(work.element, residual.restriction)), timestamp: work.timestamp });
+    // The hold: the fn's estimate, inside the window (a timer cannot hold past it).
+    const hold = Math.min(Math.max(residual.watermark, work.timestamp), ctx.window.maxTimestamp());
+    ctx.timer(this.resumeTimer).withOutputTimestamp(hold).offset(residual.delayMs);
+    ctx.timer(this.drainTimer).withOutputTimestamp(hold).set(ctx.window.maxTimestamp());
+  }
+
+  /** One call of the fn's process; the residual if it checkpointed with work left. */
+  private async once(work: Pending, ctx: StatefulProcessContext<unknown>): Promise<{ restriction: Restriction<unknown>; watermark: Instant; delayMs: number } | undefined> {
+    const tracker = this.sdf.newTracker(work.restriction);
+    let watermark = MIN_TIMESTAMP;
+    const continuation = await this.sdf.process(work.element, tracker, {
+      timestamp: work.timestamp,
+      runtime: ctx.runtime,
+      output: (value, timestamp) => ctx.outputWithTimestamp(value, timestamp),
+      updateWatermark: (w) => {
+        if (w > watermark) watermark = w;
+      },
+      afterBundleCommit: (callback) => void this.finalizers.push(callback),
+    });
+    if (!continuation.shouldResume) return undefined;
+    const split = tracker.trySplit(0);
+    return split === undefined ? undefined : { restriction: split.residual, watermark, delayMs: continuation.resumeDelayMs };
+  }
+}
+
+/** A SplittableDoFn applied to each element (see ParDo.splittable). */
+export class SplittableParDo<In, Out> extends PTransform<PCollection<In>, PCollection<Out>> {
+  constructor(private readonly doFn: SplittableDoFn<In, Out, unknown, unknown>) {
+    super(doFn.constructor.name === "" ? "ParDo(Splittable)" : `ParDo(${doFn.constructor.name})`);
+  }
+
+  expand(input: PCollection<In>): PCollection<Out> {
+    const node = input.pipeline.currentNode();
+    node.composite = { urn: SPLITTABLE_PARDO_URN, doFn: this.doFn as AnyUserSdf };
+    const sdf = new SdfAdapter(this.doFn as AnyUserSdf, node.fullName);
+    const keyed = (input as PCollection<unknown>).apply("Pair", ParDo.of(new PairWithRestrictions(sdf)));
+    // Parts cross the DirectRunner's shuffle encoded: the element with its input's coder, the restriction with the fn's.
+    const workCoder = new KVCoder((input.coder as Coder<unknown> | undefined) ?? new JsValueCoder(), sdf.restrictionCoder as Coder<Restriction<unknown>>);
+    keyed.setCoder(new KVCoder(StringUtf8Coder.INSTANCE, workCoder));
+    // An SDF passes late data through (Beam's SplittableDoFnTest.testLateData): the stateful step
+    // must not drop elements of expired windows, so its input never expires; its output has the
+    // input's windowing again, for the steps after it to drop what is late.
+    // Windows merge only at a GroupByKey: an SDF, like any DoFn, runs on each element's own
+    // (proto-session) window, and every part has a key of its own, so nothing would merge here.
+    // The stateful step sees the WindowFn as non-merging (state and timers refuse merging ones).
+    const windowFn = input.windowing.windowFn.isMerging ? (Object.create(input.windowing.windowFn, { isMerging: { value: false } }) as WindowFn) : input.windowing.windowFn;
+    keyed.windowing = { ...input.windowing, windowFn, allowedLatenessMillis: MAX_TIMESTAMP - MIN_TIMESTAMP };
+    const out = keyed.apply("Process", ParDo.of(new ProcessRestrictions(sdf, workCoder))) as PCollection<Out>;
+    out.windowing = input.windowing;
+    // Beam's SplittableParDo output: unbounded if the input is, or if the fn is unbounded per element.
+    out.isBounded = input.isBounded && this.doFn.unboundedPerElement !== true;
+    return out;
+  }
+}
+
+/** One adapter per fn instance: the phases a worker runs it in share its setup and teardown. */
+const adapters = new WeakMap<AnyUserSdf, AnyAdapter>();
+
+/** The SDF of a ParDo.splittable composite, as the worker runs its phases. */
+function adapterOf(node: TransformNode): SplittableFn<unknown, unknown, unknown> {
+  const spec = node.composite;
+  if (spec?.urn !== SPLITTABLE_PARDO_URN) throw new TransformError(node.fullName, `'${node.fullName}' is not a ParDo.splittable composite`);
+  let adapter = adapters.get(spec.doFn);
+  if (adapter === undefined) adapters.set(spec.doFn, (adapter = new SdfAdapter(spec.doFn, node.fullName)));
+  return adapter as SplittableFn<unknown, unknown, unknown>;
+}
+
+registerSplittableComposite(SPLITTABLE_PARDO_URN, adapterOf);

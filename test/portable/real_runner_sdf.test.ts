@@ -1,0 +1,94 @@
+/**
+ * A user splittable DoFn (ParDo.splittable) end to end on real Beam runners over LOOPBACK, when
+ * their launchers are set (see real_runners.test.ts): the runner expands the splittable ParDo,
+ * our worker runs its phases, and the runner reschedules each self-checkpoint's residual.
+ *
+ *   BEAMLINE_PRISM=/path/to/prism/run.sh
+ *   BEAMLINE_BEAM_PYTHON_JOB_SERVER=/path/to/beampy/run_job_server.sh
+ */
+import { strict as assert } from "node:assert";
+import type { ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import "../../runners/direct";
+import { PortableRunner } from "../../runners/portable/portable_runner";
+import { readShards } from "../helpers";
+import { startRunner, stopRunner } from "./real_runner_launch";
+import { BundleFinalizing, bundleFinalizingProgram, SDF_EXPECTED, SLOW_RANGE_SIZE, sdfProgram, slowRangeProgram, TICKER_EXPECTED, tickerProgram } from "./sdf_programs";
+import type { Pipeline } from "../../lib/model/pipeline";
+
+const RUNNERS = [
+  { name: "Prism", envVar: "BEAMLINE_PRISM", ready: /PRISM_READY (\S+)/ },
+  { name: "Beam Python's job service", envVar: "BEAMLINE_BEAM_PYTHON_JOB_SERVER", ready: /BEAMPY_JOB_SERVER_READY (\S+)/ },
+];
+
+for (const runner of RUNNERS) {
+  describe(`On a real Beam runner: ${runner.name} (LOOPBACK): splittable DoFns`, function () {
+    this.timeout(120_000);
+    const launcher = process.env[runner.envVar];
+    let child: ChildProcess | undefined;
+    let endpoint = "";
+    const runnerLog: string[] = [];
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-real-sdf-"));
+
+    before(async function () {
+      if (launcher === undefined || launcher === "" || !fs.existsSync(launcher)) {
+        console.log(`      (skipped: set ${runner.envVar} to the runner's launcher to run these)`);
+        this.skip();
+      }
+      ({ child, endpoint } = await startRunner(launcher!, runner.ready, runnerLog));
+    });
+
+    after(async () => {
+      if (child !== undefined) await stopRunner(child);
+      fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    const options = (jobName: string) => ({ runner: "PortableRunner", jobName, extra: { job_endpoint: endpoint, environment_type: "LOOPBACK" } });
+
+    const runRemote = async (p: Pipeline): Promise<void> => {
+      const lines: string[] = [];
+      const result = await new PortableRunner({ log: (l) => lines.push(l), cancelOnInterrupt: false }).run(p);
+      try {
+        assert.equal(await result.waitUntilFinish(), "DONE");
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\n--- job messages ---\n${lines.join("\n")}\n--- runner log (tail) ---\n${runnerLog.join("").slice(-3000)}`, { cause: e });
+      }
+    };
+
+    it("ParDo.splittable (Beam's PairStringWithIndexToLength: split halves, checkpoints) outputs every index once, at each word's timestamp", async () => {
+      const out = path.join(tmp, "sdf");
+      await runRemote(sdfProgram.create({ output: out }, options("sdf")));
+      assert.deepEqual(readShards(path.join(out, "pairs")), SDF_EXPECTED);
+    });
+
+    it("checkpoints with a resume delay and a watermark estimate: every tick lands on time in its own window", async () => {
+      const out = path.join(tmp, "ticker");
+      await runRemote(tickerProgram.create({ output: out, unbounded: false }, options("ticker")));
+      assert.deepEqual(readShards(path.join(out, "ticks")), TICKER_EXPECTED);
+    });
+
+    it("bundle finalization: the runner finalizes a bundle whose fn registered a callback, and the fn then finishes (Beam's testBundleFinalizationOccurs…)", async () => {
+      const out = path.join(tmp, "finalizing");
+      await runRemote(bundleFinalizingProgram.create({ key: out, output: out }, options("finalizing")));
+      assert.ok(BundleFinalizing.finalized.has(out));
+      assert.deepEqual(readShards(path.join(out, "out")), ["foo"]);
+    });
+
+    it("a long-running element (which the runner may split while it runs) outputs every offset exactly once", async () => {
+      const out = path.join(tmp, "slow-range");
+      await runRemote(slowRangeProgram.create({ output: out }, options("slow-range")));
+      const offsets = readShards(path.join(out, "offsets")).map(Number).sort((a, b) => a - b);
+      assert.deepEqual(offsets, Array.from({ length: SLOW_RANGE_SIZE }, (_, i) => i));
+    });
+
+    it("an unbounded-per-element SDF makes a streaming job, which ends when its restrictions do", async () => {
+      const out = path.join(tmp, "ticker-unbounded");
+      const p = tickerProgram.create({ output: out, unbounded: true }, options("ticker-unbounded"));
+      assert.equal(p.transforms().find((n) => n.fullName === "Tick")!.mainOutput().isBounded, false);
+      await runRemote(p);
+      assert.deepEqual(readShards(path.join(out, "ticks")), TICKER_EXPECTED);
+    });
+  });
+}
