@@ -61,6 +61,21 @@ describe("Beam GroupByKey (GroupByKeyTest.java)", () => {
     });
   });
 
+  it("a group's values may be iterated again and again (ptransform_test.py test_group_by_key_reiteration)", async () => {
+    const r = await labelledOutputs((p, out) => {
+      const grouped = p.apply(Create.of(kv(1, 1), kv(1, 2), kv(1, 3), kv(1, 4))).apply("Group", GroupByKey.create());
+      out(
+        "Sums",
+        grouped.map("ReiterationSum", (g: KV<number, Iterable<number>>) => {
+          let sum = 0;
+          for (let i = 0; i < 17; i++) for (const v of g.value) sum += v;
+          return kv(g.key, sum);
+        }),
+      );
+    });
+    assert.deepEqual(r, { Sums: [JSON.stringify(kv(1, 170))] });
+  });
+
   for (const mode of ["batch", "streaming"] as const) {
     describe(mode, () => {
       // An unbounded input in the global window needs a trigger before a grouping (as Beam refuses
