@@ -4,7 +4,7 @@
  * `Flatten.with(other)`, `Window.into(windowFn)`), never with `new`.
  */
 import type { Coder } from "../coders/coder";
-import { IterableCoder, KVCoder } from "../coders/structural";
+import { IterableCoder, KVCoder, KV_URN } from "../coders/structural";
 import { PipelineConstructionError } from "./errors";
 import { PBegin, PCollection } from "./pcollection";
 import { PTransform } from "./transform";
@@ -74,6 +74,18 @@ export class GroupByKey<K, V> extends PTransform<PCollection<KV<K, V>>, PCollect
         `Unsafe trigger ${describeTrigger(w.trigger)} on ${input.describe()} may lose data: it may finish, and data arriving for a window after ` +
           `its trigger has finished is dropped. Wrap it in Repeatedly(...)${w.allowedLatenessMillis > 0 ? " (or give AfterWatermark late firings)" : ""}, ` +
           `or pass --allow_unsafe_triggers (allowUnsafeTriggers: true) to accept the loss, as in Beam Python`,
+        node.fullName,
+      );
+    }
+    // As Beam Java (at apply: "must be deterministic") and Beam Python (when translating,
+    // as_deterministic_coder): runners group by the key's bytes, so a key coder that may encode
+    // equal keys differently would split their groups.
+    const keyCoder = input.coder !== undefined && input.coder.urn === KV_URN && input.coder.components.length === 2 ? input.coder.components[0]! : undefined;
+    if (keyCoder !== undefined && !keyCoder.deterministic) {
+      throw new PipelineConstructionError(
+        `GroupByKey groups by the encoded key, but the key coder of ${input.describe()} (${keyCoder.urn}) does not encode deterministically: ` +
+          `equal keys could encode differently and be grouped apart. Set a KV coder with a deterministic key coder on it ` +
+          `(e.g. new KVCoder(new StringUtf8Coder(), valueCoder)), or none (the default key coder encodes plain JS values deterministically)`,
         node.fullName,
       );
     }
