@@ -32,12 +32,9 @@ export { AfterWatermark, AfterProcessingTime, AfterCount, Repeatedly, AfterFirst
 export type { Trigger, AfterWatermarkOptions, AfterProcessingTimeOptions, ProcessingTimeAlignment } from "./model/triggers";
 export { StateSpec, TimerSpec, StatefulDoFn } from "./model/state";
 export type { ValueState, BagState, CombiningState, MapState, SetState, OrderedListState, Timer, TimeDomain, StatefulProcessContext, TimerContext } from "./model/state";
-export { SplittableDoFn } from "./model/splittable_dofn";
 export type { SplittableProcessContext, ManualWatermarkEstimator, SplittableProcessResult } from "./model/splittable_dofn";
 export type { SplittableParDo } from "./model/splittable_pardo";
-export { ProcessContinuation } from "./model/splittable";
 export type { RestrictionTracker, SplitResult, RestrictionProgress } from "./model/splittable";
-export { OffsetRange, OffsetRangeTracker, OffsetRangeCoder } from "./model/offset_range";
 export { TestStream } from "./testing/test_stream";
 export type { TimestampedElement, TestStreamEvent } from "./testing/test_stream";
 export { ReadUnbounded } from "./io/read_unbounded";
@@ -126,6 +123,9 @@ import type * as FileIOT from "./io/fileio";
 import type * as DeduplicateT from "./transforms/deduplicate";
 import type * as QuantilesT from "./transforms/approximate_quantiles";
 import type * as WaitT from "./transforms/wait";
+import type * as SplittableDoFnT from "./model/splittable_dofn";
+import type * as SplittableT from "./model/splittable";
+import type * as OffsetRangeT from "./model/offset_range";
 import type * as ComposedT from "./transforms/composed_combine";
 import type * as PeriodicT from "./transforms/periodic_impulse";
 import type { BigQueryRow } from "./io/bigquery";
@@ -158,6 +158,9 @@ const fileio = onFirstUse(() => require("./io/fileio") as typeof FileIOT);
 const deduplicate = onFirstUse(() => require("./transforms/deduplicate") as typeof DeduplicateT);
 const quantiles = onFirstUse(() => require("./transforms/approximate_quantiles") as typeof QuantilesT);
 const wait = onFirstUse(() => require("./transforms/wait") as typeof WaitT);
+const splittableDoFn = onFirstUse(() => require("./model/splittable_dofn") as typeof SplittableDoFnT);
+const splittable = onFirstUse(() => require("./model/splittable") as typeof SplittableT);
+const offsetRange = onFirstUse(() => require("./model/offset_range") as typeof OffsetRangeT);
 const composed = onFirstUse(() => require("./transforms/composed_combine") as typeof ComposedT);
 const periodic = onFirstUse(() => require("./transforms/periodic_impulse") as typeof PeriodicT);
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -268,6 +271,24 @@ export type { PeriodicImpulseOptions } from "./transforms/periodic_impulse";
 export declare const Deduplicate: typeof DeduplicateT.Deduplicate;
 Object.defineProperty(exports, "Deduplicate", { enumerable: true, get: function () { return deduplicate.Deduplicate; } });
 export type { DeduplicateValues, DeduplicateKeyedValues } from "./transforms/deduplicate";
+/** The base class of splittable DoFns, applied with ParDo.splittable (see lib/model/splittable_dofn); loaded on first use. */
+export declare const SplittableDoFn: typeof SplittableDoFnT.SplittableDoFn;
+Object.defineProperty(exports, "SplittableDoFn", { enumerable: true, get: function () { return splittableDoFn.SplittableDoFn; } });
+export type SplittableDoFn<In, Out, R, P = unknown> = SplittableDoFnT.SplittableDoFn<In, Out, R, P>;
+/** What a splittable DoFn's process returns: stop, or resume after a delay (see lib/model/splittable); loaded on first use. */
+export declare const ProcessContinuation: typeof SplittableT.ProcessContinuation;
+Object.defineProperty(exports, "ProcessContinuation", { enumerable: true, get: function () { return splittable.ProcessContinuation; } });
+export type ProcessContinuation = SplittableT.ProcessContinuation;
+/** Offset ranges, their tracker and coder, for splittable DoFns (see lib/model/offset_range); loaded on first use. */
+export declare const OffsetRange: typeof OffsetRangeT.OffsetRange;
+Object.defineProperty(exports, "OffsetRange", { enumerable: true, get: function () { return offsetRange.OffsetRange; } });
+export type OffsetRange = OffsetRangeT.OffsetRange;
+export declare const OffsetRangeTracker: typeof OffsetRangeT.OffsetRangeTracker;
+Object.defineProperty(exports, "OffsetRangeTracker", { enumerable: true, get: function () { return offsetRange.OffsetRangeTracker; } });
+export type OffsetRangeTracker = OffsetRangeT.OffsetRangeTracker;
+export declare const OffsetRangeCoder: typeof OffsetRangeT.OffsetRangeCoder;
+Object.defineProperty(exports, "OffsetRangeCoder", { enumerable: true, get: function () { return offsetRange.OffsetRangeCoder; } });
+export type OffsetRangeCoder = OffsetRangeT.OffsetRangeCoder;
 /** Holds each window of a collection until it is closed in signal collections (see lib/transforms/wait); loaded on first use. */
 export declare const Wait: typeof WaitT.Wait;
 Object.defineProperty(exports, "Wait", { enumerable: true, get: function () { return wait.Wait; } });
