@@ -107,6 +107,7 @@ import type * as BigQueryIO from "./io/bigquery";
 import type * as PubSubIO from "./io/pubsub";
 import type * as CsvIO from "./io/csv";
 import type * as Inference from "./ml/run_inference";
+import type * as WatchModels from "./ml/watch_file_pattern";
 import type * as CoGbk from "./transforms/co_group_by_key";
 import type * as Stamps from "./transforms/with_timestamps";
 import type * as LatestT from "./transforms/latest";
@@ -142,6 +143,7 @@ const bigquery = onFirstUse(() => require("./io/bigquery") as typeof BigQueryIO)
 const pubsub = onFirstUse(() => require("./io/pubsub") as typeof PubSubIO);
 const csv = onFirstUse(() => require("./io/csv") as typeof CsvIO);
 const inference = onFirstUse(() => require("./ml/run_inference") as typeof Inference);
+const watchModels = onFirstUse(() => require("./ml/watch_file_pattern") as typeof WatchModels);
 const coGbk = onFirstUse(() => require("./transforms/co_group_by_key") as typeof CoGbk);
 const stamps = onFirstUse(() => require("./transforms/with_timestamps") as typeof Stamps);
 const latest = onFirstUse(() => require("./transforms/latest") as typeof LatestT);
@@ -189,6 +191,11 @@ Object.defineProperty(exports, "WriteToPubSub", { enumerable: true, get: functio
 export declare const RunInference: typeof Inference.RunInference;
 /** Runs a model over elements in batches (see lib/ml/run_inference); loaded on first use. */
 export type RunInference<E, R> = Inference.RunInference<E, R>;
+/** Watches a file pattern for new models, RunInference's modelMetadata (see lib/ml/watch_file_pattern); loaded on first use. */
+export declare const WatchFilePattern: typeof WatchModels.WatchFilePattern;
+Object.defineProperty(exports, "WatchFilePattern", { enumerable: true, get: function () { return watchModels.WatchFilePattern; } });
+export type WatchFilePattern = WatchModels.WatchFilePattern;
+export type { WatchFilePatternOptions } from "./ml/watch_file_pattern";
 Object.defineProperty(exports, "RunInference", { enumerable: true, get: function () { return inference.RunInference; } });
 /** Reads CSV files into typed records, bad rows to dead letters (see lib/io/csv); loaded on first use. */
 export declare const ReadFromCsv: typeof CsvIO.ReadFromCsv;

@@ -8,6 +8,8 @@
 export { RunInference } from "./run_inference";
 export type { RunInferenceOptions, RunInferenceOutputs, KeyedModelsOptions } from "./run_inference";
 export { KeyModelMapping } from "./keyed_models";
+export { WatchFilePattern } from "./watch_file_pattern";
+export type { WatchFilePatternOptions } from "./watch_file_pattern";
 export type { ModelKey } from "./keyed_models";
 export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference, ModelMetadata } from "./model_handler";
 export { sharedModel, sharedModelLoadCount, clearSharedModels } from "./shared_model";

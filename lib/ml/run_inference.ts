@@ -23,6 +23,8 @@ import type { PCollection } from "../model/pcollection";
 import { PTransform } from "../model/transform";
 import type { KV } from "../model/window";
 import type { BatchingOptions, FailedInference, ModelHandler, ModelMetadata, PredictionResult } from "./model_handler";
+import type * as WatchModels from "./watch_file_pattern";
+import type { WatchFilePatternOptions } from "./watch_file_pattern";
 import type { DoFn } from "../model/dofn";
 import { AsSingleton } from "../model/side_inputs";
 import { messageOf, noInferenceArgs, RunInferenceDoFn, type ElementMapping } from "./inference_dofn";
@@ -60,6 +62,15 @@ export interface RunInferenceOptions<Args = never> extends BatchingOptions, Dead
    * own. Typically a global window with a repeated trigger, so each new pane swaps the model.
    */
   readonly modelMetadata?: PCollection<ModelMetadata>;
+  /**
+   * Watches this file pattern for new models and swaps them in (Beam Python's
+   * `watch_model_pattern`): `modelMetadata` from `WatchFilePattern.of(pattern, watchModelOptions)`.
+   * The files present at the start leave the handler's own model in use; upload each new model
+   * under a new name. Not with `modelMetadata`.
+   */
+  readonly watchModelPattern?: string;
+  /** How often the pattern is matched, and until when (WatchFilePattern's options; default every 360 s, until drained). */
+  readonly watchModelOptions?: WatchFilePatternOptions;
 }
 
 /** Options of RunInference.keyed with KeyModelMappings. */
@@ -203,7 +214,18 @@ export class RunInference<E, R> extends PTransform<PCollection<E>, RunInferenceO
     this.checkInferenceArgs(step);
     // Failed inputs are counted as beamline/rejected; the run fails if nothing reads them (unless ignoreRejected).
     const { handler, options } = this.spec;
-    const { modelMetadata, ...doFnOptions } = options;
+    const { modelMetadata: givenMetadata, watchModelPattern, watchModelOptions, ...doFnOptions } = options;
+    if (watchModelPattern !== undefined && givenMetadata !== undefined) {
+      throw new PipelineConstructionError(`RunInference was given both modelMetadata and watchModelPattern '${watchModelPattern}'; give one of them (watchModelPattern makes the modelMetadata)`, step);
+    }
+    if (watchModelPattern === undefined && watchModelOptions !== undefined) {
+      throw new PipelineConstructionError(`RunInference was given watchModelOptions without watchModelPattern; add the pattern to watch, or remove the options`, step);
+    }
+    const modelMetadata =
+      watchModelPattern !== undefined
+        ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by pipelines that watch for models
+          input.pipeline.apply("WatchModelPattern", (require("./watch_file_pattern") as typeof WatchModels).WatchFilePattern.of(watchModelPattern, watchModelOptions))
+        : givenMetadata;
     const deadLetters = { failed: { reason: (f: FailedInference<E>) => f.reason, ignoreUnread: options.ignoreRejected === true } };
     const doFn = new RunInferenceDoFn<E, unknown, unknown, unknown, R, unknown>(handler, doFnOptions, this.mapping(), modelMetadata !== undefined);
     // RunInference's own option wins over the handler's, as for the batch sizes (checked with them, in setup).

@@ -1,7 +1,7 @@
 /** Type-level tests of RunInference: fails to compile when its inference breaks. */
 import { strict as assert } from "node:assert";
 import { Create, kv, Pipeline, RunInference, type FailedInference, type KV, type ModelHandler, type PCollection, type PredictionResult } from "../../lib";
-import { KeyModelMapping, TFJSModelHandler, type ModelMetadata } from "../../lib/ml";
+import { KeyModelMapping, TFJSModelHandler, WatchFilePattern, type ModelMetadata } from "../../lib/ml";
 import { expectType } from "./expect_type";
 
 const lengths: ModelHandler<string, number, null> = {
@@ -121,5 +121,21 @@ describe("type inference of RunInference", () => {
       RunInference.of(tfjs, { modelMetadata: p.apply("Paths", Create.of("gs://b/v3")) });
     };
     assert.ok(main && wrongUses);
+  });
+});
+
+describe("WatchFilePattern and watchModelPattern (type-level)", () => {
+  it("gives ModelMetadata for RunInference's modelMetadata; watchModelPattern takes a pattern and WatchFilePattern's options", () => {
+    const p = Pipeline.create();
+    const models = p.apply("Models", WatchFilePattern.of("/models/*.json", { intervalMillis: 60_000, stop: new Date(0) }));
+    expectType(models)<PCollection<ModelMetadata>>(true);
+    const typeOnly = (handler: ModelHandler<number, number, unknown>): void => {
+      p.apply("Nums", Create.of(1)).apply("Watched", RunInference.of(handler, { watchModelPattern: "/models/*.json", watchModelOptions: { intervalMillis: 1000 } }));
+      // @ts-expect-error: the pattern is a string
+      RunInference.of(handler, { watchModelPattern: 42 });
+      // @ts-expect-error: an interval is milliseconds
+      WatchFilePattern.of("/models/*", { intervalMillis: "1m" });
+    };
+    assert.equal(typeof typeOnly, "function");
   });
 });
