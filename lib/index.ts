@@ -128,6 +128,7 @@ import type * as QuantilesT from "./transforms/approximate_quantiles";
 import type * as WaitT from "./transforms/wait";
 import type * as ComposedT from "./transforms/composed_combine";
 import type * as PeriodicT from "./transforms/periodic_impulse";
+import type * as PeriodicSeqT from "./transforms/periodic_sequence";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 import type { KV as KVType } from "./model/window";
@@ -160,6 +161,7 @@ const quantiles = onFirstUse(() => require("./transforms/approximate_quantiles")
 const wait = onFirstUse(() => require("./transforms/wait") as typeof WaitT);
 const composed = onFirstUse(() => require("./transforms/composed_combine") as typeof ComposedT);
 const periodic = onFirstUse(() => require("./transforms/periodic_impulse") as typeof PeriodicT);
+const periodicSeq = onFirstUse(() => require("./transforms/periodic_sequence") as typeof PeriodicSeqT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -264,6 +266,12 @@ export declare const PeriodicImpulse: typeof PeriodicT.PeriodicImpulse;
 export type PeriodicImpulse = PeriodicT.PeriodicImpulse;
 Object.defineProperty(exports, "PeriodicImpulse", { enumerable: true, get: function () { return periodic.PeriodicImpulse; } });
 export type { PeriodicImpulseOptions } from "./transforms/periodic_impulse";
+/** For each sequence definition { start, stop, intervalMillis }, its firings, each at its instant, as Beam's PeriodicSequence (see lib/transforms/periodic_sequence); loaded on first use. */
+export declare const PeriodicSequence: typeof PeriodicSeqT.PeriodicSequence;
+/** For each sequence definition { start, stop, intervalMillis }, its firings, each at its instant, as Beam's PeriodicSequence (see lib/transforms/periodic_sequence); loaded on first use. */
+export type PeriodicSequence = PeriodicSeqT.PeriodicSequence;
+Object.defineProperty(exports, "PeriodicSequence", { enumerable: true, get: function () { return periodicSeq.PeriodicSequence; } });
+export type { SequenceDefinition } from "./transforms/periodic_sequence";
 /** Drops repeats seen within a duration, per window (see lib/transforms/deduplicate); loaded on first use. */
 export declare const Deduplicate: typeof DeduplicateT.Deduplicate;
 Object.defineProperty(exports, "Deduplicate", { enumerable: true, get: function () { return deduplicate.Deduplicate; } });
