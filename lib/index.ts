@@ -37,7 +37,8 @@ export type { SplittableProcessContext, ManualWatermarkEstimator, SplittableProc
 export type { SplittableParDo } from "./model/splittable_pardo";
 export { ProcessContinuation } from "./model/splittable";
 export type { RestrictionTracker, SplitResult, RestrictionProgress } from "./model/splittable";
-export { OffsetRange, OffsetRangeTracker, OffsetRangeCoder } from "./model/offset_range";
+export { OffsetRange, OffsetRangeTracker, OffsetRangeCoder, GrowableOffsetRangeTracker, MAX_OFFSET } from "./model/offset_range";
+export type { RangeEndEstimator } from "./model/offset_range";
 export { TestStream } from "./testing/test_stream";
 export type { TimestampedElement, TestStreamEvent } from "./testing/test_stream";
 export { ReadUnbounded } from "./io/read_unbounded";
