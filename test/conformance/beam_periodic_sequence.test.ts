@@ -80,6 +80,17 @@ describe("Beam conformance: PeriodicSequence", () => {
     ].sort());
   });
 
+  it("a definition timestamped after its firings (read now, starting in the past) still gives them, each at its own instant", async () => {
+    const now = Date.now();
+    const start = now - 10_000;
+    const out: Observed<number>[] = [];
+    await runOk((p) => collect(p.apply(Create.timestamped([{ value: { start, stop: start + 3000, intervalMillis: 1000 } as SequenceDefinition, timestamp: now }])).apply(PeriodicSequence.create()), out));
+    assert.deepEqual(
+      out.map((o) => `${o.value - start}@${o.timestamp - start}`),
+      ["0@0", "1000@1000", "2000@2000"],
+    );
+  });
+
   it("with --streaming too: the same firings (the sequence's input is bounded, its output unbounded either way)", async () => {
     const start = Date.now() + 100;
     const out: Observed<number>[] = [];
