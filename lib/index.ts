@@ -35,6 +35,7 @@ export type { ValueState, BagState, CombiningState, MapState, SetState, OrderedL
 export type { SplittableProcessContext, ManualWatermarkEstimator, SplittableProcessResult } from "./model/splittable_dofn";
 export type { SplittableParDo } from "./model/splittable_pardo";
 export type { RestrictionTracker, SplitResult, RestrictionProgress } from "./model/splittable";
+export type { RangeEndEstimator } from "./model/offset_range";
 export { TestStream } from "./testing/test_stream";
 export type { TimestampedElement, TestStreamEvent } from "./testing/test_stream";
 export { ReadUnbounded } from "./io/read_unbounded";
@@ -129,6 +130,7 @@ import type * as SplittableT from "./model/splittable";
 import type * as OffsetRangeT from "./model/offset_range";
 import type * as ComposedT from "./transforms/composed_combine";
 import type * as PeriodicT from "./transforms/periodic_impulse";
+import type * as PeriodicSeqT from "./transforms/periodic_sequence";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 import type { KV as KVType } from "./model/window";
@@ -165,6 +167,7 @@ const splittable = onFirstUse(() => require("./model/splittable") as typeof Spli
 const offsetRange = onFirstUse(() => require("./model/offset_range") as typeof OffsetRangeT);
 const composed = onFirstUse(() => require("./transforms/composed_combine") as typeof ComposedT);
 const periodic = onFirstUse(() => require("./transforms/periodic_impulse") as typeof PeriodicT);
+const periodicSeq = onFirstUse(() => require("./transforms/periodic_sequence") as typeof PeriodicSeqT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -274,6 +277,12 @@ export declare const PeriodicImpulse: typeof PeriodicT.PeriodicImpulse;
 export type PeriodicImpulse = PeriodicT.PeriodicImpulse;
 Object.defineProperty(exports, "PeriodicImpulse", { enumerable: true, get: function () { return periodic.PeriodicImpulse; } });
 export type { PeriodicImpulseOptions } from "./transforms/periodic_impulse";
+/** For each sequence definition { start, stop, intervalMillis }, its firings, each at its instant, as Beam's PeriodicSequence (see lib/transforms/periodic_sequence); loaded on first use. */
+export declare const PeriodicSequence: typeof PeriodicSeqT.PeriodicSequence;
+/** For each sequence definition { start, stop, intervalMillis }, its firings, each at its instant, as Beam's PeriodicSequence (see lib/transforms/periodic_sequence); loaded on first use. */
+export type PeriodicSequence = PeriodicSeqT.PeriodicSequence;
+Object.defineProperty(exports, "PeriodicSequence", { enumerable: true, get: function () { return periodicSeq.PeriodicSequence; } });
+export type { SequenceDefinition } from "./transforms/periodic_sequence";
 /** Drops repeats seen within a duration, per window (see lib/transforms/deduplicate); loaded on first use. */
 export declare const Deduplicate: typeof DeduplicateT.Deduplicate;
 Object.defineProperty(exports, "Deduplicate", { enumerable: true, get: function () { return deduplicate.Deduplicate; } });
@@ -296,6 +305,12 @@ export type OffsetRangeTracker = OffsetRangeT.OffsetRangeTracker;
 export declare const OffsetRangeCoder: typeof OffsetRangeT.OffsetRangeCoder;
 Object.defineProperty(exports, "OffsetRangeCoder", { enumerable: true, get: function () { return offsetRange.OffsetRangeCoder; } });
 export type OffsetRangeCoder = OffsetRangeT.OffsetRangeCoder;
+export declare const GrowableOffsetRangeTracker: typeof OffsetRangeT.GrowableOffsetRangeTracker;
+Object.defineProperty(exports, "GrowableOffsetRangeTracker", { enumerable: true, get: function () { return offsetRange.GrowableOffsetRangeTracker; } });
+export type GrowableOffsetRangeTracker = OffsetRangeT.GrowableOffsetRangeTracker;
+/** The end of an unbounded offset range (Beam's Long.MAX_VALUE; here Number.MAX_SAFE_INTEGER). */
+export declare const MAX_OFFSET: typeof OffsetRangeT.MAX_OFFSET;
+Object.defineProperty(exports, "MAX_OFFSET", { enumerable: true, get: function () { return offsetRange.MAX_OFFSET; } });
 /** Holds each window of a collection until it is closed in signal collections (see lib/transforms/wait); loaded on first use. */
 export declare const Wait: typeof WaitT.Wait;
 Object.defineProperty(exports, "Wait", { enumerable: true, get: function () { return wait.Wait; } });

@@ -10,6 +10,8 @@
  *   last claimed one), and hands the rest back; `trySplit(0)` is a checkpoint;
  * - `checkDone()` fails when positions were neither claimed nor split off.
  *
+ * GrowableOffsetRangeTracker is the tracker of a range without a known end ([start, MAX_OFFSET)).
+ *
  * The coder writes `from` and `to` as varints, byte for byte as Beam Java's OffsetRange.Coder; on
  * portable runners it travels length-prefixed (runners do not parse it).
  */
@@ -64,8 +66,8 @@ export class OffsetRange {
 
 /** Beam's OffsetRangeTracker: claims offsets of an OffsetRange in increasing order. */
 export class OffsetRangeTracker implements RestrictionTracker<OffsetRange, number> {
-  private range: OffsetRange;
-  private lastAttempted: number | undefined;
+  protected range: OffsetRange;
+  protected lastAttempted: number | undefined;
   private lastClaimed: number | undefined;
 
   constructor(range: OffsetRange) {
@@ -121,6 +123,83 @@ export class OffsetRangeTracker implements RestrictionTracker<OffsetRange, numbe
 
   isBounded(): boolean {
     return true;
+  }
+}
+
+/**
+ * The end of a growable range: Beam Java's Long.MAX_VALUE, here the largest safe integer. A
+ * growable range's positions go up to MAX_OFFSET - 1; claiming MAX_OFFSET (which fails) marks it
+ * done.
+ */
+export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The end offset a growable range is expected to reach now (exclusive), e.g. a Kafka partition's
+ * latest offset, or a growing file's length. Called when the runner splits or asks for progress;
+ * it need not increase, and only counts where it is past the current position. Return
+ * `Number.MIN_SAFE_INTEGER` when there is no estimate. Cache it if it is costly to compute.
+ */
+export type RangeEndEstimator = () => number;
+
+/**
+ * Beam's GrowableOffsetRangeTracker: the tracker of "read from offset `start` onwards" — the range
+ * [start, MAX_OFFSET), whose real end is unknown and may grow while it is read (a Kafka partition,
+ * a file being appended to). It claims like an OffsetRangeTracker; splits and progress take the
+ * `estimator`'s end in place of the infinite one:
+ *
+ * - `trySplit(f)` keeps the claimed part plus `f` of what is left up to the estimate (at least the
+ *   next position), and hands back [split, MAX_OFFSET): the primary is then a finite range;
+ *   `trySplit(0)` is the checkpoint that leaves [next, MAX_OFFSET) for later;
+ * - `getProgress()`: work done up to the last attempted offset, work left up to the estimate;
+ * - unbounded until split or done (a claim of MAX_OFFSET ends it).
+ */
+export class GrowableOffsetRangeTracker extends OffsetRangeTracker {
+  constructor(
+    start: number,
+    private readonly estimator: RangeEndEstimator,
+  ) {
+    if (typeof estimator !== "function") throw new TypeError("GrowableOffsetRangeTracker needs a range end estimator (a function returning the expected end offset)");
+    super(new OffsetRange(start, MAX_OFFSET));
+  }
+
+  /** The estimate as a safe integer (no estimate, NaN: the lowest). */
+  private estimate(): number {
+    const e = this.estimator();
+    if (Number.isNaN(e)) return Number.MIN_SAFE_INTEGER;
+    return Math.max(Number.MIN_SAFE_INTEGER, Math.min(MAX_OFFSET, Math.floor(e)));
+  }
+
+  /** Whether the range is still the growable one (not split to a finite end, not empty). */
+  private get growing(): boolean {
+    return this.range.to === MAX_OFFSET && this.range.from !== this.range.to;
+  }
+
+  override trySplit(fractionOfRemainder: number): SplitResult<OffsetRange> | undefined {
+    if (!this.growing) return super.trySplit(fractionOfRemainder);
+    if (this.lastAttempted === MAX_OFFSET) return undefined;
+    const cur = this.lastAttempted ?? this.range.from - 1;
+    // Not short of the next position, whatever the estimate.
+    const end = Math.max(this.estimate(), cur + 1);
+    const share = Math.max(1, (end - cur) * fractionOfRemainder);
+    // As Beam's BigDecimal.longValue(): cur + share truncated toward zero.
+    const split = cur + (cur + share >= 0 ? Math.floor(share) : Math.ceil(share));
+    if (split > end) return undefined;
+    const residual = new OffsetRange(split, this.range.to);
+    this.range = new OffsetRange(this.range.from, split);
+    return { primary: this.range, residual };
+  }
+
+  override getProgress(): RestrictionProgress {
+    if (!this.growing) return super.getProgress();
+    const end = this.estimate();
+    if (this.lastAttempted === undefined) return { workCompleted: 0, workRemaining: Math.max(0, end - this.range.from) };
+    const workRemaining = Math.max(0, end - this.lastAttempted);
+    const total = Math.max(end, this.lastAttempted) - this.range.from;
+    return { workCompleted: total - workRemaining, workRemaining };
+  }
+
+  override isBounded(): boolean {
+    return this.lastAttempted === MAX_OFFSET || this.range.to !== MAX_OFFSET;
   }
 }
 

@@ -227,6 +227,11 @@ class PairWithRestrictions extends DoFn<unknown, KV<string, Work>> {
 
 /** DirectRunner: processes a part; checkpoints it in state with timers to resume and to drain. */
 class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
+  /**
+   * The fn's work may never end (@UnboundedPerElement): the streaming DirectRunner then runs on
+   * the wall clock and does not take the end of the input for a drain (isWallClockSdfStep).
+   */
+  readonly unboundedPerElement: boolean;
   readonly pending = StateSpec.value<Stored>("sdfResidual");
   readonly resumeTimer = TimerSpec.processingTime("sdfResume");
   readonly drainTimer = TimerSpec.eventTime("sdfDrain");
@@ -235,6 +240,7 @@ class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
     private readonly workCoder: Coder<Work>,
   ) {
     super();
+    this.unboundedPerElement = sdf.fn.unboundedPerElement === true;
     // Output timestamps are checked by the adapter against the input element's (in onTimer the
     // timer's output timestamp, the watermark estimate, stands in for it).
     this.allowedTimestampSkewMillis = Number.POSITIVE_INFINITY;
@@ -317,6 +323,15 @@ class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
     const split = tracker.trySplit(0);
     return split === undefined ? undefined : { restriction: split.residual, watermark, delayMs: continuation.resumeDelayMs };
   }
+}
+
+/**
+ * Whether `doFn` is the DirectRunner's processing step of an unbounded-per-element splittable
+ * DoFn: its residuals wait for the wall clock (as Beam's DirectRunner resumes them), and the end
+ * of its input does not truncate them; only a drain, or its work ending, lets its input end.
+ */
+export function isWallClockSdfStep(doFn: unknown): boolean {
+  return doFn instanceof ProcessRestrictions && doFn.unboundedPerElement;
 }
 
 /** A SplittableDoFn applied to each element (see ParDo.splittable). */

@@ -139,6 +139,8 @@ export class StreamingExecution extends CheckpointingExecution {
       if (this.stopRequest === "cancel") return;
       if (this.stopRequest === "drain") {
         for (const s of this.scripts) s.watermark = MAX_TIMESTAMP;
+        // A drain truncates what unbounded-per-element SDFs have left (their input ends now).
+        this.sdfInputHeld = false;
         stoppingSources ??= Promise.all(this.live.map((s) => s.stop("drain"))).then(() => undefined);
       }
       let progressed = false;
@@ -172,6 +174,17 @@ export class StreamingExecution extends CheckpointingExecution {
       }
       if (this.checkpoints?.due(this.changes, this.live, this.reshuffleWaiting)) await this.checkpoint();
       const sourcesDone = this.scripts.every((s) => s.watermark >= MAX_TIMESTAMP) && this.live.every((s) => s.finished && s.queued === 0) && exchange?.settled !== false;
+      if (sourcesDone && this.sdfInputHeld) {
+        // The input of unbounded-per-element SDFs is done, not their work: their residuals
+        // resume on the wall clock until none is left; then their input ends too.
+        if (this.sdfWorkPending) {
+          await this.idle(this.settings.tickMillis ?? 100);
+          turned = performance.now();
+          await this.bundle(async () => undefined);
+          continue;
+        }
+        this.sdfInputHeld = false;
+      }
       if (sourcesDone) {
         await stoppingSources;
         // Everything is at infinity: one last pass fires what is left; repeat while a pass produced

@@ -8,7 +8,7 @@
  */
 import type { MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
-import { ElementMeta, GLOBAL_WINDOWS, inGlobalWindow, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, WindowedValue } from "../../lib/model/window";
+import { ElementMeta, GLOBAL_WINDOW_MAX_TIMESTAMP, GLOBAL_WINDOWS, inGlobalWindow, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, WindowedValue } from "../../lib/model/window";
 import type { TestStreamEvent } from "../../lib/testing/test_stream";
 import { ParDoOperator } from "../executor/pardo_operator";
 import type { SideInputGate } from "./graph";
@@ -166,7 +166,9 @@ export abstract class BundleExecution extends StreamingExecutionState {
         case "combine": {
           const local = this.watermarkOf(u.input.id);
           // On an instance of a parallel run, a keyed step's input watermark is the lowest of every instance's.
-          const input = this.settings.exchange !== undefined ? this.settings.exchange.inputWatermark(name, local) : local;
+          let input = this.settings.exchange !== undefined ? this.settings.exchange.inputWatermark(name, local) : local;
+          // An unbounded-per-element SDF's input ends only at a drain or once its work is done (execution_state.ts).
+          if (this.sdfInputHeld && this.wallClockSdfSteps.includes(name)) input = Math.min(input, GLOBAL_WINDOW_MAX_TIMESTAMP);
           const step = this.graph.timeAware.get(name);
           let out = input;
           if (step !== undefined) {

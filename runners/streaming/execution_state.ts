@@ -15,6 +15,7 @@ import type { PipelineState, StreamingProgress } from "../../lib/model/result";
 import { Instant, MIN_TIMESTAMP } from "../../lib/model/window";
 import { PipelineGraph } from "../executor/pipeline_graph";
 import { StepContexts } from "../executor/step_contexts";
+import { isWallClockSdfStep } from "../../lib/model/splittable_pardo";
 import type { Unit } from "../executor/units";
 import { progressOf } from "./progress";
 import { GraphEnvironment, StreamingGraph } from "./graph";
@@ -54,6 +55,16 @@ export abstract class StreamingExecutionState implements GraphEnvironment {
   protected readonly scripts: TestStreamReplay[] = [];
   protected readonly live: LiveSource[] = [];
   protected virtualTime = 0;
+  /**
+   * The processing steps of unbounded-per-element splittable DoFns (isWallClockSdfStep). In a run
+   * without TestStream they make processing time the wall clock (their residuals resume after
+   * real delays, as on Beam's DirectRunner), and their input watermark stays at the end of the
+   * global window until the run drains or they have no work left (`sdfInputHeld`): the end of
+   * their input is not a drain, which would truncate their work away.
+   */
+  protected readonly wallClockSdfSteps: readonly string[];
+  /** Whether the wall-clock SDF steps' input watermark is still held (see wallClockSdfSteps). */
+  protected sdfInputHeld: boolean;
   protected impulsesDone = false;
   /** Checkpoints of the run (--checkpoint_dir), if it takes them. */
   protected readonly checkpoints: Checkpointing | undefined;
@@ -97,12 +108,19 @@ export abstract class StreamingExecutionState implements GraphEnvironment {
       if (u.kind === "testStream") this.scripts.push(new TestStreamReplay(u.node.fullName, u.output.id, u.spec.events));
       if (u.kind === "readUnbounded") this.live.push(new LiveSource(u.node.fullName, u.output.id, u.spec.source));
     }
+    this.wallClockSdfSteps = this.scripts.length > 0 ? [] : this.units.filter((u) => u.kind === "pardo" && isWallClockSdfStep(u.spec.doFn)).map((u) => u.node.fullName);
+    this.sdfInputHeld = this.wallClockSdfSteps.length > 0;
     this.graph.buildAll();
   }
 
-  /** Whether the run ends by itself (every source is finite). */
+  /** Whether the run ends by itself (every source is finite, and no splittable DoFn's work may go on forever). */
   get isFinite(): boolean {
-    return this.live.length === 0;
+    return this.live.length === 0 && this.wallClockSdfSteps.length === 0;
+  }
+
+  /** Whether a wall-clock SDF step still has work waiting (a residual and its timers). */
+  protected get sdfWorkPending(): boolean {
+    return this.wallClockSdfSteps.some((name) => (this.graph.timeAware.get(name)?.hold() ?? Infinity) < Infinity);
   }
 
   // ---- GraphEnvironment ----
@@ -170,7 +188,7 @@ export abstract class StreamingExecutionState implements GraphEnvironment {
   }
 
   get processingTime(): Instant {
-    return this.live.length === 0 ? this.virtualTime : Date.now();
+    return this.live.length === 0 && this.wallClockSdfSteps.length === 0 ? this.virtualTime : Date.now();
   }
 
   /** The processing time as the graph's steps see it (GraphEnvironment). */

@@ -129,7 +129,9 @@ describe("DirectRunner: splittable DoFns (ParDo.splittable)", function () {
   });
 
   for (const unbounded of [false, true]) {
-    it(`a run without TestStream finishes checkpointed restrictions at the end of input, each output on time in its window (the real-runner ticker program${unbounded ? ", unbounded per element" : ""})`, async () => {
+    // Bounded per element: what is checkpointed is finished at the end of input. Unbounded per
+    // element: the residuals resume on the wall clock after their delays, and the run ends after.
+    it(`a run without TestStream finishes checkpointed restrictions, each output on time in its window (the real-runner ticker program${unbounded ? ", unbounded per element: on the wall clock" : ", at the end of input"})`, async () => {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-sdf-ticker-"));
       try {
         assert.equal(await (await tickerProgram.run({ output: out, unbounded }, { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
