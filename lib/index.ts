@@ -197,6 +197,7 @@ export type RunInference<E, R> = Inference.RunInference<E, R>;
 /** Watches a file pattern for new models, RunInference's modelMetadata (see lib/ml/watch_file_pattern); loaded on first use. */
 export declare const WatchFilePattern: typeof WatchModels.WatchFilePattern;
 Object.defineProperty(exports, "WatchFilePattern", { enumerable: true, get: function () { return watchModels.WatchFilePattern; } });
+/** Watches a file pattern for new models (Beam Python's WatchFilePattern). */
 export type WatchFilePattern = WatchModels.WatchFilePattern;
 export type { WatchFilePatternOptions } from "./ml/watch_file_pattern";
 Object.defineProperty(exports, "RunInference", { enumerable: true, get: function () { return inference.RunInference; } });
@@ -290,23 +291,32 @@ export type { DeduplicateValues, DeduplicateKeyedValues } from "./transforms/ded
 /** The base class of splittable DoFns, applied with ParDo.splittable (see lib/model/splittable_dofn); loaded on first use. */
 export declare const SplittableDoFn: typeof SplittableDoFnT.SplittableDoFn;
 Object.defineProperty(exports, "SplittableDoFn", { enumerable: true, get: function () { return splittableDoFn.SplittableDoFn; } });
+/** The base class of splittable DoFns (Beam's splittable DoFn), applied with ParDo.splittable. */
 export type SplittableDoFn<In, Out, R, P = unknown> = SplittableDoFnT.SplittableDoFn<In, Out, R, P>;
 /** What a splittable DoFn's process returns: stop, or resume after a delay (see lib/model/splittable); loaded on first use. */
 export declare const ProcessContinuation: typeof SplittableT.ProcessContinuation;
 Object.defineProperty(exports, "ProcessContinuation", { enumerable: true, get: function () { return splittable.ProcessContinuation; } });
+/** What a splittable DoFn's process returns: stop, or resume after a delay. */
 export type ProcessContinuation = SplittableT.ProcessContinuation;
 /** Offset ranges, their tracker and coder, for splittable DoFns (see lib/model/offset_range); loaded on first use. */
 export declare const OffsetRange: typeof OffsetRangeT.OffsetRange;
 Object.defineProperty(exports, "OffsetRange", { enumerable: true, get: function () { return offsetRange.OffsetRange; } });
+/** A range of offsets [from, to), the restriction of splittable DoFns over offsets (Beam's OffsetRange). */
 export type OffsetRange = OffsetRangeT.OffsetRange;
+/** Claims offsets of an OffsetRange for a splittable DoFn (Beam's OffsetRangeTracker); loaded on first use. */
 export declare const OffsetRangeTracker: typeof OffsetRangeT.OffsetRangeTracker;
 Object.defineProperty(exports, "OffsetRangeTracker", { enumerable: true, get: function () { return offsetRange.OffsetRangeTracker; } });
+/** Claims offsets of an OffsetRange for a splittable DoFn (Beam's OffsetRangeTracker). */
 export type OffsetRangeTracker = OffsetRangeT.OffsetRangeTracker;
+/** Encodes OffsetRanges as Beam Java's OffsetRange.Coder does (two varints); loaded on first use. */
 export declare const OffsetRangeCoder: typeof OffsetRangeT.OffsetRangeCoder;
 Object.defineProperty(exports, "OffsetRangeCoder", { enumerable: true, get: function () { return offsetRange.OffsetRangeCoder; } });
+/** Encodes OffsetRanges as Beam Java's OffsetRange.Coder does (two varints). */
 export type OffsetRangeCoder = OffsetRangeT.OffsetRangeCoder;
+/** Claims offsets of a range read from an offset onwards, its end estimated (Beam's GrowableOffsetRangeTracker); loaded on first use. */
 export declare const GrowableOffsetRangeTracker: typeof OffsetRangeT.GrowableOffsetRangeTracker;
 Object.defineProperty(exports, "GrowableOffsetRangeTracker", { enumerable: true, get: function () { return offsetRange.GrowableOffsetRangeTracker; } });
+/** Claims offsets of a range read from an offset onwards, its end estimated (Beam's GrowableOffsetRangeTracker). */
 export type GrowableOffsetRangeTracker = OffsetRangeT.GrowableOffsetRangeTracker;
 /** The end of an unbounded offset range (Beam's Long.MAX_VALUE; here Number.MAX_SAFE_INTEGER). */
 export declare const MAX_OFFSET: typeof OffsetRangeT.MAX_OFFSET;

@@ -105,7 +105,9 @@ const newest = {
 /** Watches a file pattern for new models: `p.apply(WatchFilePattern.of(pattern, options))`. */
 export class WatchFilePattern extends PTransform<PBegin, PCollection<ModelMetadata>> {
   private constructor(
+    /** The file pattern watched (local or gs://, with globs). */
     readonly pattern: string,
+    /** How often it is matched, and until when. */
     readonly options: WatchFilePatternOptions,
   ) {
     super("WatchFilePattern");
