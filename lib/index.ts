@@ -71,9 +71,9 @@ export {
   TransformError,
   InternalError,
 } from "./model/errors";
-export type { CombineFn } from "./model/combine_fn";
+export type { CombineContext, CombineFn, CombineFnWithContext } from "./model/combine_fn";
 export { Combine, Combiners, Count, binaryCombineFn } from "./transforms/combine";
-export type { CombinePerKey, CombineGlobally } from "./transforms/combine";
+export type { CombinePerKey, CombineGlobally, CombineSideInputOptions } from "./transforms/combine";
 export type { CombinePerKeyWithHotKeyFanout, HotKeyFanout } from "./transforms/hot_key_fanout";
 export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, KvSwap, Partition } from "./transforms/util";
 export type { TimestampedValue, WindowedValueOf, PartitionFn } from "./transforms/util";

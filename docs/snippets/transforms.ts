@@ -8,6 +8,7 @@ import {
   Combine,
   CombineFns,
   Combiners,
+  type CombineFnWithContext,
   Count,
   Create,
   Distinct,
@@ -196,6 +197,24 @@ export function composedCombine(p: Pipeline): PCollection<KV<string, { readonly 
     .apply("Stats", Combine.perKey(stats));   // amy={ orders: 2, revenue: 42, largest: 30 }, bo={ orders: 1, revenue: 5, largest: 5 }
   // [END combine_fns_compose]
   return perCustomer;
+}
+
+export function combineWithSideInputs(p: Pipeline): { readonly above: PCollection<KV<string, number>>; readonly total: PCollection<number> } {
+  // [START combine_side_inputs]
+  const readings = p.apply("Readings", Create.of(kv("s1", 3), kv("s1", 9), kv("s2", 12), kv("s2", 4)));
+  const threshold = AsSingleton(p.apply("Threshold", Create.of(5)));
+  const countAbove: CombineFnWithContext<number, number, number, { threshold: number }> = {
+    createAccumulator: () => 0,
+    addInput: (n, x, ctx) => (x > ctx.sideInputs.threshold ? n + 1 : n),   // read in the window being combined
+    mergeAccumulators: (counts) => [...counts].reduce((a, b) => a + b, 0),
+    extractOutput: (n) => n,
+  };
+  const above = readings.apply("CountAbove", Combine.perKey(countAbove, { sideInputs: { threshold } }));   // s1=1, s2=1
+  const total = readings
+    .apply("Values", Values.create())
+    .apply("Total", Combine.globally(Combiners.sum()).withFanout(4));   // 28, pre-combined under 4 keys first
+  // [END combine_side_inputs]
+  return { above, total };
 }
 
 export function waitOn(p: Pipeline): PCollection<string> {

@@ -2,6 +2,7 @@
  * CombineFn: an associative, commutative aggregation with an accumulator, so runners can
  * combine partially before the shuffle (combiner lifting) and merge partial results after it.
  */
+import type { RuntimeContext, SideInputTypes } from "./dofn";
 
 /**
  * Aggregates inputs of type In into an output of type Out through accumulators of type Acc, for
@@ -45,4 +46,57 @@ export type CombineFnLike = CombineFn<unknown, unknown, unknown>;
  */
 export function extractOutputOfKept(fn: CombineFnLike, accumulator: unknown): unknown {
   return fn.extractOutput(fn.mergeAccumulators([fn.createAccumulator(), accumulator]));
+}
+
+/**
+ * What a CombineFnWithContext's methods are given (Beam Java's `CombineWithContext.Context`): the
+ * side inputs the combine declared, by name, as seen from the window being combined, and the run.
+ */
+export interface CombineContext<Sides extends SideInputTypes = {}> {
+  /**
+   * The side inputs declared in `Combine.perKey(fn, { sideInputs: { name: view } })` (or
+   * `Combine.globally`), by name, as seen from the window of the values being combined.
+   */
+  readonly sideInputs: Readonly<Sides>;
+  /** The run's options, id and this step's name. */
+  readonly runtime: RuntimeContext;
+}
+
+/**
+ * A CombineFn whose methods also get a context with the combine's side inputs (Beam Java's
+ * `CombineFnWithContext`, Python's extra arguments to a CombineFn): a combine declares the views
+ * by name and each method reads them typed from `ctx.sideInputs`, as a ParDo's DoFn does.
+ *
+ * ```ts
+ * const threshold = AsSingleton(thresholds);
+ * const countAbove: CombineFnWithContext<number, number, number, { threshold: number }> = {
+ *   createAccumulator: () => 0,
+ *   addInput: (n, x, ctx) => (x > ctx.sideInputs.threshold ? n + 1 : n),
+ *   mergeAccumulators: (accs) => [...accs].reduce((a, b) => a + b, 0),
+ *   extractOutput: (n) => n,
+ * };
+ * pairs.apply(Combine.perKey(countAbove, { sideInputs: { threshold } }));
+ * ```
+ *
+ * A plain CombineFn is one too (it ignores the context). A combine with side inputs runs as a
+ * GroupByKey and a ParDo that reads them (see `Combine.perKey`), not lifted.
+ */
+export interface CombineFnWithContext<In, Acc, Out, Sides extends SideInputTypes = {}> {
+  /** A new, empty accumulator. */
+  createAccumulator(ctx: CombineContext<Sides>): Acc;
+  /** Adds one input; may mutate and return `acc`. */
+  addInput(acc: Acc, input: In, ctx: CombineContext<Sides>): Acc;
+  /** Merges accumulators; may mutate and return the first one. */
+  mergeAccumulators(accumulators: Iterable<Acc>, ctx: CombineContext<Sides>): Acc;
+  /** The result of a (merged) accumulator. */
+  extractOutput(acc: Acc, ctx: CombineContext<Sides>): Out;
+  /** Optionally shrinks an accumulator before it is shuffled. */
+  compact?(acc: Acc, ctx: CombineContext<Sides>): Acc;
+}
+
+/** Runs a CombineFnWithContext over all values at once (as Beam Java's `CombineFnWithContext.apply`). */
+export function combineAllWithContext<In, Acc, Out, Sides extends SideInputTypes>(fn: CombineFnWithContext<In, Acc, Out, Sides>, values: Iterable<In>, ctx: CombineContext<Sides>): Out {
+  let acc = fn.createAccumulator(ctx);
+  for (const v of values) acc = fn.addInput(acc, v, ctx);
+  return fn.extractOutput(acc, ctx);
 }

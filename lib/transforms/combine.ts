@@ -7,18 +7,29 @@
  */
 import { encodeToBytes } from "../coders/coder";
 import { DeterministicJsValueCoder } from "../coders/js_value";
-import type { CombineFn, CombineFnLike } from "../model/combine_fn";
-import { DoFn, ProcessContext } from "../model/dofn";
+import type { CombineFn, CombineFnLike, CombineFnWithContext } from "../model/combine_fn";
+import { DoFn, ProcessContext, SideInputTypes } from "../model/dofn";
 import { PipelineConstructionError } from "../model/errors";
 import { PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
 import { Flatten, GroupByKey, Impulse } from "../model/primitives";
-import { AsIterable } from "../model/side_inputs";
+import { AsIterable, SideInputViews } from "../model/side_inputs";
 import { PTransform } from "../model/transform";
 import { KV, kv } from "../model/window";
+import { checkedCombineSideInputs, CombineGroupsWithContext, contextOf } from "./combine_with_context";
 import type { CombinePerKeyWithHotKeyFanout, HotKeyFanout } from "./hot_key_fanout";
 
-export type { CombineFn } from "../model/combine_fn";
+export type { CombineContext, CombineFn, CombineFnWithContext } from "../model/combine_fn";
+
+/** The side inputs of a combine, by name (as a ParDo's): `{ sideInputs: { threshold: AsSingleton(pc) } }`. */
+export interface CombineSideInputOptions<Sides extends SideInputTypes> {
+  /**
+   * The side inputs the CombineFnWithContext reads, by name; its methods read them as
+   * `ctx.sideInputs.threshold`, typed from the view, in the window being combined. A combine with
+   * side inputs is not lifted (see combine_with_context.ts).
+   */
+  readonly sideInputs: SideInputViews<Sides>;
+}
 
 /** Runs a CombineFn over all values at once (what a runner does after the shuffle without lifting). */
 export function combineAll<In, Acc, Out>(fn: CombineFn<In, Acc, Out>, values: Iterable<In>): Out {
@@ -28,18 +39,28 @@ export function combineAll<In, Acc, Out>(fn: CombineFn<In, Acc, Out>, values: It
 }
 
 /** Combines the values of each key: KV<K, In> → KV<K, Out>. Made by `Combine.perKey(fn)`. */
-export class CombinePerKey<K, In, Acc, Out> extends PTransform<PCollection<KV<K, In>>, PCollection<KV<K, Out>>> {
+export class CombinePerKey<K, In, Acc, Out, Sides extends SideInputTypes = {}> extends PTransform<PCollection<KV<K, In>>, PCollection<KV<K, Out>>> {
   /** @internal Use Combine.perKey. */
   constructor(
-    /** The aggregation. */
-    readonly combineFn: CombineFn<In, Acc, Out>,
+    /** The aggregation (a plain CombineFn when there are no side inputs). */
+    readonly combineFn: CombineFnWithContext<In, Acc, Out, Sides>,
+    /** The side inputs its methods read, by name (`Combine.perKey(fn, { sideInputs })`). */
+    readonly sideInputs?: SideInputViews<Sides>,
   ) {
     super("CombinePerKey");
+    checkedCombineSideInputs(sideInputs, "Combine.perKey");
   }
   expand(input: PCollection<KV<K, In>>): PCollection<KV<K, Out>> {
+    if (this.sideInputs !== undefined) {
+      // Not a combine_per_key composite: runners would lift it into phases that have no side
+      // inputs. A GroupByKey and a ParDo reading the side inputs, as Beam Python builds it.
+      const combine = ParDo.of(new CombineGroupsWithContext<K, In, Acc, Out, Sides>(this.combineFn), { sideInputs: this.sideInputs } as never);
+      return input.apply("GroupByKey", GroupByKey.create()).apply("Combine", combine as unknown as PTransform<PCollection<KV<K, In[]>>, PCollection<KV<K, Out>>>);
+    }
     const node = input.pipeline.currentNode();
     node.composite = { urn: "beam:transform:combine_per_key:v1", combineFn: this.combineFn as unknown as CombineFnLike };
-    const fn = this.combineFn;
+    // Without side inputs the fn is a plain CombineFn (Combine.perKey's overloads), called without a context.
+    const fn = this.combineFn as unknown as CombineFn<In, Acc, Out>;
     return input
       .apply("GroupByKey", GroupByKey.create())
       .map("Combine", (group: KV<K, In[]>) => kv(group.key, combineAll(fn, group.value)));
@@ -52,11 +73,11 @@ export class CombinePerKey<K, In, Acc, Out> extends PTransform<PCollection<KV<K,
    * values. `fanout` is a number for every key or a function of the key; 1 or less means no
    * fanout for that key. `pairs.apply(Combine.perKey(Combiners.sum()).withHotKeyFanout(10))`.
    */
-  withHotKeyFanout<K2 extends K = K>(fanout: HotKeyFanout<K2>): CombinePerKeyWithHotKeyFanout<K2, In, Acc, Out> {
+  withHotKeyFanout<K2 extends K = K>(fanout: HotKeyFanout<K2>): CombinePerKeyWithHotKeyFanout<K2, In, Acc, Out, Sides> {
     // Loaded on first use: most programs never fan out (and a word count starts without it).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { CombinePerKeyWithHotKeyFanout: WithFanout } = require("./hot_key_fanout") as typeof import("./hot_key_fanout");
-    return new WithFanout<K2, In, Acc, Out>(this.combineFn, fanout);
+    return new WithFanout<K2, In, Acc, Out, Sides>(this.combineFn, fanout, this.sideInputs);
   }
 }
 
@@ -64,22 +85,40 @@ export class CombinePerKey<K, In, Acc, Out> extends PTransform<PCollection<KV<K,
  * Combines all elements (per window) into one; an empty global-window input gives the combine of
  * nothing. Made by `Combine.globally(fn)`.
  */
-export class CombineGlobally<In, Acc, Out> extends PTransform<PCollection<In>, PCollection<Out>> {
+export class CombineGlobally<In, Acc, Out, Sides extends SideInputTypes = {}> extends PTransform<PCollection<In>, PCollection<Out>> {
   /** @internal Use Combine.globally. */
   constructor(
-    /** The aggregation. */
-    readonly combineFn: CombineFn<In, Acc, Out>,
+    /** The aggregation (a plain CombineFn when there are no side inputs). */
+    readonly combineFn: CombineFnWithContext<In, Acc, Out, Sides>,
     /** Whether an empty input gives the combine of nothing (false with `withoutDefaults`). */
     readonly insertDefault = true,
+    /** The side inputs its methods read, by name (`Combine.globally(fn, { sideInputs })`). */
+    readonly sideInputs?: SideInputViews<Sides>,
+    /** Intermediate keys to pre-combine over first (`withFanout`; below 2: none). */
+    readonly fanout = 0,
   ) {
     super("CombineGlobally");
+    checkedCombineSideInputs(sideInputs, "Combine.globally");
   }
+
+  /**
+   * The same combine, pre-combined first under `fanout` intermediate keys (Beam Java's
+   * `withFanout`, Python's `with_fanout`), so no one worker combines every element: each bundle's
+   * elements are combined under one of `fanout` random keys, and the accumulators merged into the
+   * one result per window after. Below 2, no fanout. Side inputs and defaults are kept.
+   */
+  withFanout(fanout: number): CombineGlobally<In, Acc, Out, Sides> {
+    if (!Number.isInteger(fanout)) throw new PipelineConstructionError(`Combine.globally(fn).withFanout needs an integer (below 2 for no fanout), got ${String(fanout)}`);
+    return new CombineGlobally<In, Acc, Out, Sides>(this.combineFn, this.insertDefault, this.sideInputs, fanout);
+  }
+
   expand(input: PCollection<In>): PCollection<Out> {
     const node = input.pipeline.currentNode();
-    node.composite = { urn: "beam:transform:combine_globally:v1", combineFn: this.combineFn as unknown as CombineFnLike };
+    if (this.sideInputs === undefined) node.composite = { urn: "beam:transform:combine_globally:v1", combineFn: this.combineFn as unknown as CombineFnLike };
+    const perKey = new CombinePerKey<null, In, Acc, Out, Sides>(this.combineFn, this.sideInputs);
     const combined = input
       .map("KeyAll", (x: In) => kv(null, x))
-      .apply("CombinePerKey", new CombinePerKey<null, In, Acc, Out>(this.combineFn))
+      .apply("CombinePerKey", this.fanout >= 2 ? perKey.withHotKeyFanout(this.fanout) : perKey)
       .map("Unkey", (r: KV<null, Out>) => r.value);
     if (!this.insertDefault) return combined;
     if (input.windowing.windowFn.urn !== "beam:window_fn:global_windows:v1") {
@@ -96,9 +135,22 @@ export class CombineGlobally<In, Acc, Out> extends PTransform<PCollection<In>, P
     // panes and timestamps and, in a triggered global window, hold them until the input ends.
     const view = AsIterable(combined);
     const fn = this.combineFn;
+    // The combined results are read under a name the combine's own side inputs do not use.
+    let name = "combined";
+    while (this.sideInputs !== undefined && name in this.sideInputs) name += "_";
+    // With side inputs, the combine of nothing reads them (in the global window), as Beam Python's.
     const defaultIfEmpty = input.pipeline
       .apply("DefaultImpulse", Impulse.create())
-      .apply("InjectDefault", ParDo.of(new InjectDefault<Out>(() => fn.extractOutput(fn.createAccumulator())), { sideInputs: { combined: view } }));
+      .apply(
+        "InjectDefault",
+        ParDo.of(
+          new InjectDefault<Out, Sides>(name, (ctx) => {
+            const cctx = contextOf(ctx);
+            return fn.extractOutput(fn.createAccumulator(cctx), cctx);
+          }),
+          { sideInputs: { ...this.sideInputs, [name]: view } } as never,
+        ),
+      );
     if (combined.coder !== undefined) defaultIfEmpty.setCoder(combined.coder);
     // As Beam Java: the default takes the combined results' windowing (trigger included), so the
     // two flatten together (Flatten refuses inputs with incompatible triggers).
@@ -107,14 +159,29 @@ export class CombineGlobally<In, Acc, Out> extends PTransform<PCollection<In>, P
   }
 }
 
-/** Emits the combine of nothing when the combined results (its side input) are empty. */
-class InjectDefault<Out> extends DoFn<Uint8Array, Out, {}, { combined: readonly Out[] }> {
-  constructor(private readonly makeDefault: () => Out) {
+/** Emits the combine of nothing when the combined results (its side input `name`) are empty. */
+class InjectDefault<Out, Sides extends SideInputTypes> extends DoFn<Uint8Array, Out, {}, Sides> {
+  constructor(
+    private readonly name: string,
+    private readonly makeDefault: (ctx: ProcessContext<Out, {}, Sides>) => Out,
+  ) {
     super();
   }
-  process(_impulse: Uint8Array, ctx: ProcessContext<Out, {}, { combined: readonly Out[] }>): void {
-    if (ctx.sideInputs.combined.length === 0) ctx.output(this.makeDefault());
+  process(_impulse: Uint8Array, ctx: ProcessContext<Out, {}, Sides>): void {
+    const combined = (ctx.sideInputs as Record<string, readonly Out[]>)[this.name]!;
+    if (combined.length === 0) ctx.output(this.makeDefault(ctx));
   }
+}
+
+function perKey<K, In, Acc, Out, Sides extends SideInputTypes>(fn: CombineFnWithContext<In, Acc, Out, Sides>, options?: Partial<CombineSideInputOptions<Sides>>): CombinePerKey<K, In, Acc, Out, Sides> {
+  return new CombinePerKey<K, In, Acc, Out, Sides>(fn, options?.sideInputs);
+}
+
+function globally<In, Acc, Out, Sides extends SideInputTypes>(
+  fn: CombineFnWithContext<In, Acc, Out, Sides>,
+  options: Partial<CombineSideInputOptions<Sides>> & { readonly withoutDefaults?: boolean } = {},
+): CombineGlobally<In, Acc, Out, Sides> {
+  return new CombineGlobally<In, Acc, Out, Sides>(fn, options.withoutDefaults !== true, options.sideInputs);
 }
 
 /**
@@ -127,17 +194,27 @@ class InjectDefault<Out> extends DoFn<Uint8Array, Out, {}, { combined: readonly 
  * ```
  */
 export const Combine = {
-  /** Combines the values of each key (per window): `KV<K, In>` → `KV<K, Out>`. */
-  perKey<K, In, Acc, Out>(fn: CombineFn<In, Acc, Out>): CombinePerKey<K, In, Acc, Out> {
-    return new CombinePerKey<K, In, Acc, Out>(fn);
+  /**
+   * Combines the values of each key (per window): `KV<K, In>` → `KV<K, Out>`. With
+   * `{ sideInputs: { name: view } }`, a CombineFnWithContext reads them in the window being
+   * combined (Beam Java's `withSideInputs`); such a combine is not lifted.
+   */
+  perKey: perKey as {
+    <K, In, Acc, Out>(fn: CombineFn<In, Acc, Out>): CombinePerKey<K, In, Acc, Out>;
+    <K, In, Acc, Out, Sides extends SideInputTypes>(fn: CombineFnWithContext<In, Acc, Out, Sides>, options: CombineSideInputOptions<Sides>): CombinePerKey<K, In, Acc, Out, Sides>;
   },
   /**
    * Combines all elements (per window) into one. An empty input in the global window gives the
    * combine of nothing (e.g. a sum of 0); over other windows pass `{ withoutDefaults: true }`,
-   * and empty windows then give nothing.
+   * and empty windows then give nothing. With `sideInputs`, as `perKey` (the combine of nothing
+   * then reads them in the global window).
    */
-  globally<In, Acc, Out>(fn: CombineFn<In, Acc, Out>, options: { readonly withoutDefaults?: boolean } = {}): CombineGlobally<In, Acc, Out> {
-    return new CombineGlobally<In, Acc, Out>(fn, options.withoutDefaults !== true);
+  globally: globally as {
+    <In, Acc, Out>(fn: CombineFn<In, Acc, Out>, options?: { readonly withoutDefaults?: boolean }): CombineGlobally<In, Acc, Out>;
+    <In, Acc, Out, Sides extends SideInputTypes>(
+      fn: CombineFnWithContext<In, Acc, Out, Sides>,
+      options: CombineSideInputOptions<Sides> & { readonly withoutDefaults?: boolean },
+    ): CombineGlobally<In, Acc, Out, Sides>;
   },
 };
 

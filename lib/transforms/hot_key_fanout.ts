@@ -19,12 +19,13 @@ import { InputOrAccum, InputOrAccumCoder } from "../coders/input_or_accum";
 import { JsValueCoder } from "../coders/js_value";
 import { VarIntCoder } from "../coders/primitive";
 import { KVCoder } from "../coders/structural";
-import type { CombineFn } from "../model/combine_fn";
-import { DoFn, ProcessContext } from "../model/dofn";
+import type { CombineContext, CombineFnWithContext } from "../model/combine_fn";
+import { DoFn, ProcessContext, SideInputTypes } from "../model/dofn";
 import { PipelineConstructionError } from "../model/errors";
 import { ParDo } from "../model/pardo";
 import type { PCollection } from "../model/pcollection";
 import { Flatten } from "../model/primitives";
+import type { SideInputViews } from "../model/side_inputs";
 import { PTransform } from "../model/transform";
 import { KV, kv } from "../model/window";
 import { CombinePerKey } from "./combine";
@@ -53,25 +54,28 @@ class AddNonce<K, V> extends DoFn<KV<K, V>, KV<K, V>, { hot: KV<KV<K, number>, V
   }
 }
 
-/** The first stage: the CombineFn up to its accumulator. */
-function preCombineFn<In, Acc>(fn: CombineFn<In, Acc, unknown>): CombineFn<In, Acc, Acc> {
+/**
+ * The first stage: the CombineFn up to its accumulator. The context (present when the combine has
+ * side inputs, as Beam Java's hot-key stages both take them) is passed through to `fn`.
+ */
+function preCombineFn<In, Acc, Sides extends SideInputTypes>(fn: CombineFnWithContext<In, Acc, unknown, Sides>): CombineFnWithContext<In, Acc, Acc, Sides> {
   return {
-    createAccumulator: () => fn.createAccumulator(),
-    addInput: (acc, x) => fn.addInput(acc, x),
-    mergeAccumulators: (accs) => fn.mergeAccumulators(accs),
+    createAccumulator: (ctx) => fn.createAccumulator(ctx),
+    addInput: (acc, x, ctx) => fn.addInput(acc, x, ctx),
+    mergeAccumulators: (accs, ctx) => fn.mergeAccumulators(accs, ctx),
     extractOutput: (acc) => acc,
-    ...(fn.compact !== undefined ? { compact: (acc: Acc) => fn.compact!(acc) } : {}),
+    ...(fn.compact !== undefined ? { compact: (acc: Acc, ctx: CombineContext<Sides>) => fn.compact!(acc, ctx) } : {}),
   };
 }
 
 /** The second stage: adds the inputs of cold keys, merges the accumulators of hot ones. */
-function postCombineFn<In, Acc, Out>(fn: CombineFn<In, Acc, Out>): CombineFn<InputOrAccum<In, Acc>, Acc, Out> {
+function postCombineFn<In, Acc, Out, Sides extends SideInputTypes>(fn: CombineFnWithContext<In, Acc, Out, Sides>): CombineFnWithContext<InputOrAccum<In, Acc>, Acc, Out, Sides> {
   return {
-    createAccumulator: () => fn.createAccumulator(),
-    addInput: (acc, x) => (x.accum ? fn.mergeAccumulators([acc, x.value]) : fn.addInput(acc, x.value)),
-    mergeAccumulators: (accs) => fn.mergeAccumulators(accs),
-    extractOutput: (acc) => fn.extractOutput(acc),
-    ...(fn.compact !== undefined ? { compact: (acc: Acc) => fn.compact!(acc) } : {}),
+    createAccumulator: (ctx) => fn.createAccumulator(ctx),
+    addInput: (acc, x, ctx) => (x.accum ? fn.mergeAccumulators([acc, x.value], ctx) : fn.addInput(acc, x.value, ctx)),
+    mergeAccumulators: (accs, ctx) => fn.mergeAccumulators(accs, ctx),
+    extractOutput: (acc, ctx) => fn.extractOutput(acc, ctx),
+    ...(fn.compact !== undefined ? { compact: (acc: Acc, ctx: CombineContext<Sides>) => fn.compact!(acc, ctx) } : {}),
   };
 }
 
@@ -79,15 +83,17 @@ function postCombineFn<In, Acc, Out>(fn: CombineFn<In, Acc, Out>): CombineFn<Inp
  * Combines the values of each key as `Combine.perKey(fn)` does, pre-combining hot keys under
  * intermediate keys first. Made by `Combine.perKey(fn).withHotKeyFanout(n)`.
  */
-export class CombinePerKeyWithHotKeyFanout<K, In, Acc, Out> extends PTransform<PCollection<KV<K, In>>, PCollection<KV<K, Out>>> {
+export class CombinePerKeyWithHotKeyFanout<K, In, Acc, Out, Sides extends SideInputTypes = {}> extends PTransform<PCollection<KV<K, In>>, PCollection<KV<K, Out>>> {
   private readonly fanoutFn: (key: K) => number;
 
   /** @internal Use `Combine.perKey(fn).withHotKeyFanout(n)`. */
   constructor(
-    /** The aggregation. */
-    readonly combineFn: CombineFn<In, Acc, Out>,
+    /** The aggregation (a plain CombineFn when there are no side inputs). */
+    readonly combineFn: CombineFnWithContext<In, Acc, Out, Sides>,
     /** The intermediate keys per key (≤ 1: none). */
     readonly hotKeyFanout: HotKeyFanout<K>,
+    /** The side inputs both stages read, by name (`Combine.perKey(fn, { sideInputs })`). */
+    readonly sideInputs?: SideInputViews<Sides>,
   ) {
     super("CombinePerKeyWithHotKeyFanout");
     if (typeof hotKeyFanout === "function") this.fanoutFn = hotKeyFanout;
@@ -104,7 +110,7 @@ export class CombinePerKeyWithHotKeyFanout<K, In, Acc, Out> extends PTransform<P
     // windows they were combined in (not assigned again: merged sessions stay merged).
     hot.windowing = { ...input.windowing, accumulationMode: "DISCARDING" };
     const precombined = hot
-      .apply("PreCombineHot", new CombinePerKey<KV<K, number>, In, Acc, Acc>(preCombineFn(fn)))
+      .apply("PreCombineHot", new CombinePerKey<KV<K, number>, In, Acc, Acc, Sides>(preCombineFn(fn), this.sideInputs))
       .map("StripNonce", (e: KV<KV<K, number>, Acc>): KV<K, InputOrAccum<In, Acc>> => kv(e.key.key, { accum: true, value: e.value }));
     precombined.windowing = input.windowing;
     const cold = split.main.map("PrepareCold", (e: KV<K, In>): KV<K, InputOrAccum<In, Acc>> => kv(e.key, { accum: false, value: e.value }));
@@ -118,6 +124,6 @@ export class CombinePerKeyWithHotKeyFanout<K, In, Acc, Out> extends PTransform<P
       const between = new KVCoder(keyCoder, new InputOrAccumCoder(valueCoder, JsValueCoder.INSTANCE as Coder<Acc>));
       for (const pc of [precombined, cold, flattened]) pc.setCoder(between);
     }
-    return flattened.apply("PostCombine", new CombinePerKey<K, InputOrAccum<In, Acc>, Acc, Out>(postCombineFn(fn)));
+    return flattened.apply("PostCombine", new CombinePerKey<K, InputOrAccum<In, Acc>, Acc, Out, Sides>(postCombineFn(fn), this.sideInputs));
   }
 }

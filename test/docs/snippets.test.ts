@@ -139,6 +139,11 @@ describe("docs: programming guide snippets run", function () {
         assertThat(transforms.composedCombine(p), equalTo([kv("amy", { orders: 2, revenue: 42, largest: 30 }), kv("bo", { orders: 1, revenue: 5, largest: 5 })])),
       );
       await runOk((p) => assertThat(transforms.waitOn(p), equalTo(["second:r1", "second:r2", "second:r3"])));
+      await runOk((p) => {
+        const { above, total } = transforms.combineWithSideInputs(p);
+        assertThat(above, equalTo([kv("s1", 1), kv("s2", 1)]), "AboveCheck");
+        assertThat(total, equalTo([28]), "TotalCheck");
+      });
       await runOk((p) => assertThat(transforms.flatten(p), equalTo(["w1", "w2", "a1", "k1"])));
       await runOk((p) => {
         const [low, mid, high] = transforms.partition(p);

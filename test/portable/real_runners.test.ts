@@ -33,6 +33,7 @@ import { readShards } from "../helpers";
 import { sideInputsProgram } from "../worker/programs";
 import { RESHUFFLE_REIFIED_EXPECTED, reshuffleReifiedProgram } from "./reshuffle_programs";
 import { HOT_KEY_FANOUT_EXPECTED, hotKeyFanoutProgram } from "./hot_key_fanout_programs";
+import { COMBINE_WITH_CONTEXT_EXPECTED, combineWithContextProgram } from "./combine_with_context_programs";
 import { SIDE_INPUT_KEYS_EXPECTED, sideInputKeysProgram } from "./side_input_key_programs";
 import { USER_STATE_EXPECTED, userStateProgram } from "./state_programs";
 import { TIMER_ORDER_EXPECTED, timerOrderProgram } from "./timer_programs";
@@ -257,6 +258,12 @@ for (const runner of RUNNERS) {
       const out = path.join(tmp, "hot-key-fanout");
       await runRemote(hotKeyFanoutProgram.create({ output: out }, options("hot-key-fanout")));
       for (const [file, lines] of Object.entries(HOT_KEY_FANOUT_EXPECTED)) assert.deepEqual(readShards(path.join(out, file)), lines, file);
+    });
+
+    it("combines with side inputs (CombineFnWithContext: global, fixed, merged sessions, composed, hot keys) and Combine.globally(fn).withFanout give Beam's results", async () => {
+      const out = path.join(tmp, "combine-with-context");
+      await runRemote(combineWithContextProgram.create({ output: out }, options("combine-with-context")));
+      for (const [file, lines] of Object.entries(COMBINE_WITH_CONTEXT_EXPECTED)) assert.deepEqual(readShards(path.join(out, file)), lines, file);
     });
 
     it("CoGroupByKey (global and windowed), WithTimestamps, Latest, KvSwap and Sample give Beam's expected output", async () => {
