@@ -16,7 +16,13 @@ import { Flatten, GroupByKey, Impulse } from "../model/primitives";
 import { AsIterable, SideInputViews } from "../model/side_inputs";
 import { PTransform } from "../model/transform";
 import { KV, kv } from "../model/window";
-import { checkedCombineSideInputs, CombineGroupsWithContext, contextOf } from "./combine_with_context";
+import type * as WithContext from "./combine_with_context";
+
+/** The combine-with-side-inputs module, loaded by the pipelines whose combines read side inputs. */
+function withContext(): typeof WithContext {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("./combine_with_context") as typeof WithContext;
+}
 import type { CombinePerKeyWithHotKeyFanout, HotKeyFanout } from "./hot_key_fanout";
 
 export type { CombineContext, CombineFn, CombineFnWithContext } from "../model/combine_fn";
@@ -48,13 +54,13 @@ export class CombinePerKey<K, In, Acc, Out, Sides extends SideInputTypes = {}> e
     readonly sideInputs?: SideInputViews<Sides>,
   ) {
     super("CombinePerKey");
-    checkedCombineSideInputs(sideInputs, "Combine.perKey");
+    if (sideInputs !== undefined) withContext().checkedCombineSideInputs(sideInputs, "Combine.perKey");
   }
   expand(input: PCollection<KV<K, In>>): PCollection<KV<K, Out>> {
     if (this.sideInputs !== undefined) {
       // Not a combine_per_key composite: runners would lift it into phases that have no side
       // inputs. A GroupByKey and a ParDo reading the side inputs, as Beam Python builds it.
-      const combine = ParDo.of(new CombineGroupsWithContext<K, In, Acc, Out, Sides>(this.combineFn), { sideInputs: this.sideInputs } as never);
+      const combine = ParDo.of(new (withContext().CombineGroupsWithContext)<K, In, Acc, Out, Sides>(this.combineFn), { sideInputs: this.sideInputs } as never);
       return input.apply("GroupByKey", GroupByKey.create()).apply("Combine", combine as unknown as PTransform<PCollection<KV<K, In[]>>, PCollection<KV<K, Out>>>);
     }
     const node = input.pipeline.currentNode();
@@ -98,7 +104,7 @@ export class CombineGlobally<In, Acc, Out, Sides extends SideInputTypes = {}> ex
     readonly fanout = 0,
   ) {
     super("CombineGlobally");
-    checkedCombineSideInputs(sideInputs, "Combine.globally");
+    if (sideInputs !== undefined) withContext().checkedCombineSideInputs(sideInputs, "Combine.globally");
   }
 
   /**
@@ -145,7 +151,7 @@ export class CombineGlobally<In, Acc, Out, Sides extends SideInputTypes = {}> ex
         "InjectDefault",
         ParDo.of(
           new InjectDefault<Out, Sides>(name, (ctx) => {
-            const cctx = contextOf(ctx);
+            const cctx = withContext().contextOf(ctx);
             return fn.extractOutput(fn.createAccumulator(cctx), cctx);
           }),
           { sideInputs: { ...this.sideInputs, [name]: view } } as never,
