@@ -1,7 +1,7 @@
 /** Executes a DoFn: lifecycle, contexts, outputs, side inputs, metrics and strict checks. */
 import type { Coder } from "../../lib/coders/coder";
 import type { BundleContext, DoFn, OutputPlacement, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
-import { deadLetterOutputs, DeadLetterOutput, exceptionOutputOf, failedElement, previewRejected, REJECTED_COUNTER_KEY, RejectedElementError, rejectionReason } from "../../lib/model/dead_letter";
+import { deadLetterOutputs, DeadLetterOutput, exceptionHandlingOf, failedElement, isHandledError, type ExceptionHandling, previewRejected, REJECTED_COUNTER_KEY, RejectedElementError, rejectionReason } from "../../lib/model/dead_letter";
 import { namesItsTransform, TransformError } from "../../lib/model/errors";
 import { isThenable, MetricsContainer, OWN_METRICS_ATTRIBUTION, UserMethodCaller } from "../../lib/model/metrics";
 import { sideInputsObject } from "../../lib/model/side_inputs";
@@ -42,6 +42,8 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   private readonly outputs: ReadonlyMap<string, Receiver>;
   /** The dead-letter output of elements whose `process` throws (ParDo `withExceptionHandling`), if any. */
   private readonly failedOutput: Receiver | undefined;
+  /** Which errors of `process` go to `failedOutput` (with exception handling). */
+  private readonly handling: ExceptionHandling | undefined;
   /**
    * With exception handling, what the element being processed has output so far: released when
    * its call succeeds, dropped when it throws (an element's outputs are all or nothing).
@@ -69,8 +71,8 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     this.sideInputs = sideInputsObject(transformName, sideInputReader?.views ?? [], (view) => sideInputReader!.get(view, this.window));
     this.outputs = withDeadLetterChecks(transformName, doFn, outputs, metrics);
     this.main = this.outputs.get("main")!;
-    const failedTag = exceptionOutputOf(doFn, transformName);
-    this.failedOutput = failedTag !== undefined ? this.outputs.get(failedTag) : undefined;
+    this.handling = exceptionHandlingOf(doFn, transformName);
+    this.failedOutput = this.handling !== undefined ? this.outputs.get(this.handling.tag) : undefined;
     const ownAttribution = (doFn as { [OWN_METRICS_ATTRIBUTION]?: boolean })[OWN_METRICS_ATTRIBUTION] === true;
     this.processCaller = new UserMethodCaller(metrics, ownAttribution);
     const skew = doFn.allowedTimestampSkewMillis ?? 0;
@@ -337,6 +339,8 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     this.endCatching(false);
     // The SDK's own errors about how the transform is used (an undeclared tag, a strict check) are bugs to fix, not bad elements.
     if (namesItsTransform(error)) throw error;
+    // An error of a class the ParDo does not handle (Beam Python's exc_class) fails the run as without exception handling.
+    if (!isHandledError(this.handling!, error)) throw wrapUserError(this.transformName, "process", error, value);
     this.pending.add(this.failedOutput!.receive(failedElement(value, error, this.transformName), meta));
     return this.pending.take();
   }

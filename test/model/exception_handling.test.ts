@@ -1,0 +1,184 @@
+/**
+ * ParDo exception handling against Beam Python's `with_exception_handling` (DeadLettersTest in
+ * apache_beam/transforms/ptransform_test.py): which errors become dead letters (`exc_class`), and
+ * the run failing when too many elements fail (`threshold`, per window with
+ * `threshold_windowing`), on the DirectRunner (batch, streaming, worker threads) and the Fn API
+ * harness.
+ */
+import { strict as assert } from "node:assert";
+import "../../runners/direct";
+import { Create, DoFn, FailedElement, FixedWindows, ParDo, Pipeline, type PipelineOptions, type ProcessContext } from "../../lib";
+import { PipelineConstructionError } from "../../lib/model/errors";
+import { TestStream } from "../../lib/testing/test_stream";
+import { assertThat, equalTo } from "../../lib/testing/passert";
+import { PortableRunner } from "../../runners/portable/portable_runner";
+import { MiniJobServer } from "../portable/job_server";
+import { runDirect } from "../helpers";
+import { DieIfNegative, THRESHOLD_INPUT, thresholdProgram } from "./exception_handling_programs";
+
+/** An error class of the user's own. */
+class BadRecord extends Error {
+  override name = "BadRecord";
+}
+
+/** Throws a BadRecord for "bad", a TypeError for "type" and a RangeError for "range". */
+class Picky extends DoFn<string, string> {
+  process(s: string, ctx: ProcessContext<string>): void {
+    if (s === "bad") throw new BadRecord(`bad record ${s}`);
+    if (s === "type") throw new TypeError(`wrong type ${s}`);
+    if (s === "range") throw new RangeError(`out of range ${s}`);
+    ctx.output(s.toUpperCase());
+  }
+}
+
+describe("exception handling: which errors, and how many", function () {
+  this.timeout(60_000);
+
+  describe("errorClass (Beam Python's exc_class)", () => {
+    it("test_filters_exceptions: errors of the given classes are dead letters", async () => {
+      const result = await runDirect((p) => {
+        const out = p.apply(Create.of(-1, 10, -100, 2, 0)).apply("DieIfNegative", ParDo.of(new DieIfNegative()).withExceptionHandling({ errorClass: [RangeError, TypeError] }));
+        assertThat(out.main, equalTo([0, 2, 10]), "CheckGood");
+        assertThat(out.failed.map("Elements", (f) => f.element), equalTo([-1, -100]), "CheckBad");
+      });
+      assert.equal(await result.waitUntilFinish(), "DONE");
+    });
+
+    it("test_filters_exceptions: an error of another class fails the run as without exception handling", async () => {
+      const result = await runDirect((p) => {
+        const out = p.apply(Create.of(-1, 10, -100, 2, 0)).apply("DieIfNegative", ParDo.of(new DieIfNegative()).withExceptionHandling({ errorClass: TypeError }));
+        out.failed.map("Read", (f) => f.element);
+      });
+      await assert.rejects(result.waitUntilFinish(), (e: Error & { transformPath?: string }) => {
+        assert.equal(e.name, "UserCodeError");
+        assert.equal(e.transformPath, "DieIfNegative");
+        assert.match(e.message, /transform 'DieIfNegative' while processing element -1(00)?: RangeError: -1(00)?/);
+        return true;
+      });
+    });
+
+    it("subclasses match (instanceof), and async process methods are filtered the same way", async () => {
+      class AsyncPicky extends Picky {
+        override async process(s: string, ctx: ProcessContext<string>): Promise<void> {
+          await Promise.resolve();
+          super.process(s, ctx);
+        }
+      }
+      for (const fn of [new Picky(), new AsyncPicky()]) {
+        const failed: string[] = [];
+        const ok = await runDirect((p) => {
+          const out = p.apply(Create.of("a", "bad", "b")).apply("Picky", ParDo.of(fn).withExceptionHandling({ errorClass: Error }));
+          assertThat(out.main, equalTo(["A", "B"]));
+          out.failed.apply("Keep", ParDo.of((f: FailedElement<string>) => void failed.push(f.reason)));
+        });
+        assert.equal(await ok.waitUntilFinish(), "DONE");
+        assert.deepEqual(failed, ["BadRecord: bad record bad"]);
+
+        const wrong = await runDirect((p) => {
+          p.apply(Create.of("a", "type")).apply("Picky", ParDo.of(fn).withExceptionHandling({ errorClass: [BadRecord, RangeError], ignoreRejected: true }));
+        });
+        await assert.rejects(wrong.waitUntilFinish(), /transform 'Picky' while processing element "type": TypeError: wrong type type/);
+      }
+    });
+
+    it("is checked when the pipeline is built", () => {
+      const p = Pipeline.create();
+      const nums = p.apply(Create.of(1));
+      assert.throws(
+        () => nums.apply("Bad", ParDo.of(new DieIfNegative()).withExceptionHandling({ errorClass: "RangeError" as unknown as typeof RangeError })),
+        (e: Error) => e instanceof PipelineConstructionError && /errorClass must be an error class .*or a list of them.*got "RangeError"/.test(e.message) && /'Bad'/.test(e.message),
+      );
+    });
+  });
+
+  describe("threshold (Beam Python's threshold and threshold_windowing)", () => {
+    it("test_threshold: the threshold is high enough (2 of 8 failed, threshold 0.5)", async () => {
+      const result = await thresholdProgram.run({ threshold: 0.5, windowed: false });
+      assert.equal(result.state, "DONE", result.error?.message);
+      assert.equal(result.metrics.counterTotal("beamline", "rejected", "DieIfNegative"), 2);
+    });
+
+    it("test_threshold: the threshold is too low (2 / 8 = 0.25 > 0.1) fails the run naming the transform", async () => {
+      const result = await thresholdProgram.run({ threshold: 0.1, windowed: false });
+      assert.equal(result.state, "FAILED");
+      assert.equal(result.error!.name, "TransformError");
+      assert.equal((result.error as Error & { transformPath?: string }).transformPath, "DieIfNegative");
+      assert.match(result.error!.message, /Transform 'DieIfNegative' failed on 2 of the 8 elements in window .*: 2 \/ 8 = 0\.25 > 0\.1, its threshold/);
+    });
+
+    it("test_threshold: too low per window (FixedWindows(10): 2 / 2 = 1 > 0.5 in the window before 0)", async () => {
+      const result = await thresholdProgram.run({ threshold: 0.5, windowed: true });
+      assert.equal(result.state, "FAILED");
+      assert.match(result.error!.message, /failed on 2 of the 2 elements in window \[1969-12-31T23:59:59\.990Z, 1970-01-01T00:00:00\.000Z\): 2 \/ 2 = 1 > 0\.5/);
+    });
+
+    for (const workers of [2]) {
+      it(`${workers} worker threads: the counts are over the whole input, not per worker`, async () => {
+        const passing = await thresholdProgram.run({ threshold: 0.25, windowed: false }, { directNumWorkers: workers, directWorkerThreads: "always" });
+        assert.equal(passing.state, "DONE", passing.error?.message);
+        const failing = await thresholdProgram.run({ threshold: 0.2, windowed: false }, { directNumWorkers: workers, directWorkerThreads: "always" });
+        assert.equal(failing.state, "FAILED");
+        assert.match(failing.error!.message, /2 \/ 8 = 0\.25 > 0\.2/);
+      });
+    }
+
+    it("streaming: each window is checked when it closes", async () => {
+      const run = (threshold: number) =>
+        runDirect((p) => {
+          const out = p
+            .apply(
+              TestStream.create<number>()
+                .addElements(...[1, 2, -3, 4].map((x) => ({ value: x, timestamp: Math.abs(x) })))
+                .advanceWatermarkTo(10)
+                .addElements(...[11, -12, -13, 14].map((x) => ({ value: x, timestamp: Math.abs(x) })))
+                .advanceWatermarkToInfinity(),
+            )
+            .apply("DieIfNegative", ParDo.of(new DieIfNegative()).withExceptionHandling({ threshold, thresholdWindowing: new FixedWindows(10) }));
+          assertThat(out.failed.map("Elements", (f) => f.element), equalTo([-3, -12, -13]));
+        });
+      assert.equal(await (await run(0.5)).waitUntilFinish(), "DONE");
+      const failing = await run(0.4);
+      await assert.rejects(failing.waitUntilFinish(), /failed on 2 of the 4 elements in window \[1970-01-01T00:00:00\.010Z, 1970-01-01T00:00:00\.020Z\): 2 \/ 4 = 0\.5 > 0\.4/);
+    });
+
+    it("an unread `failed` output still fails the run on the first failure (counting does not read it); ignoreRejected drops them but the threshold holds", async () => {
+      const unread = await runDirect((p) => {
+        p.apply(Create.from(THRESHOLD_INPUT)).apply("DieIfNegative", ParDo.of(new DieIfNegative()).withExceptionHandling({ threshold: 0.5 }));
+      });
+      await assert.rejects(unread.waitUntilFinish(), (e: Error) => e.name === "RejectedElementError");
+      const ignored = await runDirect((p) => {
+        p.apply(Create.from(THRESHOLD_INPUT)).apply("DieIfNegative", ParDo.of(new DieIfNegative()).withExceptionHandling({ threshold: 0.1, ignoreRejected: true }));
+      });
+      await assert.rejects(ignored.waitUntilFinish(), /2 \/ 8 = 0\.25 > 0\.1/);
+    });
+
+    it("is checked when the pipeline is built", () => {
+      for (const threshold of [-0.1, 1.5, Number.NaN]) {
+        const p = Pipeline.create();
+        assert.throws(
+          () => p.apply(Create.of(1)).apply("T", ParDo.of(new DieIfNegative()).withExceptionHandling({ threshold })),
+          (e: Error) => e instanceof PipelineConstructionError && /threshold must be a fraction from 0 to 1/.test(e.message),
+        );
+      }
+    });
+  });
+
+  describe("on the Fn API harness (PortableRunner, LOOPBACK)", () => {
+    let jobServer: MiniJobServer;
+    before(async () => {
+      jobServer = await MiniJobServer.start();
+    });
+    after(async () => {
+      await jobServer.stop();
+    });
+    const portable = (): Partial<PipelineOptions> => ({ runner: "PortableRunner", extra: { job_endpoint: jobServer.url, environment_type: "LOOPBACK" } });
+
+    it("the threshold fails the job, per window; under it the job is DONE", async () => {
+      const runner = (): PortableRunner => new PortableRunner({ log: () => undefined, cancelOnInterrupt: false });
+      const failed = await runner().run(thresholdProgram.create({ threshold: 0.5, windowed: true }, portable()));
+      await assert.rejects(failed.waitUntilFinish(), /2 \/ 2 = 1 > 0\.5/);
+      const done = await runner().run(thresholdProgram.create({ threshold: 0.5, windowed: false }, portable()));
+      assert.equal(await done.waitUntilFinish(), "DONE");
+    });
+  });
+});
