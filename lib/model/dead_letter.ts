@@ -146,8 +146,8 @@ export const FAILED_TAG = "failed";
 /** An error class: what `instanceof` tests against (`TypeError`, or a class of your own extending `Error`). */
 export type ErrorClass = abstract new (...args: never[]) => Error;
 
-/** Options of `ParDo.of(fn).withExceptionHandling(options)` (Beam Python's `with_exception_handling`). */
-export interface ExceptionHandlingOptions extends DeadLetterOptions {
+/** Options of `ParDo.of(fn).withExceptionHandling(options)` (Beam Python's `with_exception_handling`), for input elements `In`. */
+export interface ExceptionHandlingOptions<In = unknown> extends DeadLetterOptions {
   /**
    * Only errors of this class, or of one of these classes (subclasses included), are dead letters;
    * any other error fails the run as it would without exception handling (Beam Python's
@@ -169,6 +169,19 @@ export interface ExceptionHandlingOptions extends DeadLetterOptions {
    * unbounded input in the global window the check waits for the end of the stream: give one here.
    */
   readonly thresholdWindowing?: WindowFn;
+  /**
+   * Called with the error and the element each time an element goes to `failed` (Beam Python's
+   * `on_failure_callback`), e.g. to alert; an async callback is awaited before the next element.
+   * If it throws, the run goes on (the element is still on `failed`) and a warning naming the step
+   * is written to stderr, as Beam logs one.
+   */
+  readonly onFailure?: (error: unknown, element: In) => void | Promise<void>;
+  /**
+   * Keep what a failing element output before it threw (Beam Python's `partial=True`). Default
+   * false: a failing element's outputs are all dropped, so each element's outputs are all or
+   * nothing. Its state writes and timers are undone either way.
+   */
+  readonly partial?: boolean;
 }
 
 /** What a ParDo application with exception handling routes to its dead-letter output. */
@@ -177,6 +190,10 @@ export interface ExceptionHandling {
   readonly tag: string;
   /** The error classes that are dead letters (undefined: every error). */
   readonly errorClasses: readonly ErrorClass[] | undefined;
+  /** Called for each dead letter with the error and the element. */
+  readonly onFailure?: (error: unknown, element: unknown) => void | Promise<void>;
+  /** Whether a failing element's outputs before the error are kept. */
+  readonly partial?: boolean;
 }
 
 /** ParDo applications whose `process` errors go to a dead-letter output, by DoFn instance and full name. */

@@ -93,7 +93,15 @@ function declareParDo(
     tags = [...tags, FAILED_TAG];
     const failed: DeadLetterSpec<FailedElement<unknown>> = { reason: (f) => f.reason, ...(exceptions.ignoreRejected !== undefined ? { ignoreUnread: exceptions.ignoreRejected } : {}) };
     options = { ...options, deadLetters: { ...(options.deadLetters ?? {}), [FAILED_TAG]: failed } };
-    declareExceptionHandling(doFn, node.fullName, { tag: FAILED_TAG, errorClasses: errorClassesOf(exceptions.errorClass, node.fullName) });
+    if (exceptions.onFailure !== undefined && typeof exceptions.onFailure !== "function") {
+      throw new PipelineConstructionError(`withExceptionHandling({ onFailure }): onFailure must be a function (error, element) => void`, node.fullName);
+    }
+    declareExceptionHandling(doFn, node.fullName, {
+      tag: FAILED_TAG,
+      errorClasses: errorClassesOf(exceptions.errorClass, node.fullName),
+      ...(exceptions.onFailure !== undefined ? { onFailure: exceptions.onFailure } : {}),
+      partial: exceptions.partial === true,
+    });
   }
   const sideInputs = namedSideInputs(options.sideInputs, () => node.fullName);
   for (const s of sideInputs) {
@@ -247,14 +255,15 @@ export class ParDo<In, Out, Tags extends OutputTags = {}> extends PTransform<PCo
    * `with_exception_handling()`, Beam Java's `exceptionsVia`): the result is `{ main, failed }`,
    * `failed` holding each such element with the error as a `FailedElement` (`element`, `reason`,
    * `step`, `stack`). An element that fails emits nothing on the other outputs (what it output
-   * before throwing is dropped). Errors of startBundle, finishBundle, onTimer and of the steps
+   * before throwing is dropped, unless `partial`). Errors of startBundle, finishBundle, onTimer and of the steps
    * downstream still fail the run. `failed` is a dead-letter output: counted as
    * `beamline/rejected`, and if nothing reads it the first failure fails the run, unless
    * `ignoreRejected: true`. `errorClass` limits the dead letters to errors of some classes (others
    * fail the run), and `threshold` fails the run when more than that fraction of a window's input
-   * failed (see ExceptionHandlingOptions).
+   * failed; `onFailure` is called for each failed element, and `partial` keeps what a failing
+   * element output before it threw (see ExceptionHandlingOptions).
    */
-  withExceptionHandling(options: ExceptionHandlingOptions = {}): PTransform<PCollection<In>, WithFailures<MainOutput<Out>, In>> {
+  withExceptionHandling(options: ExceptionHandlingOptions<In> = {}): PTransform<PCollection<In>, WithFailures<MainOutput<Out>, In>> {
     return new MultiOutputParDo<In, MainOutput<Out>>(this.doFn as unknown as AnyDoFn, this.options as ParDoOptions<OutputTags, object>, [], this.label).withExceptionHandling(options);
   }
 }
@@ -292,8 +301,9 @@ export class MultiOutputParDo<In, Outputs extends POutput> extends PTransform<PC
   }
 
   /** Adds a dead-letter output `failed` for elements whose `process` throws (see `ParDo.withExceptionHandling`). */
-  withExceptionHandling(options: ExceptionHandlingOptions = {}): PTransform<PCollection<In>, WithFailures<Outputs, In>> {
-    return new MultiOutputParDo<In, WithFailures<Outputs, In>>(this.doFn, this.options, this.tags, this.label, options);
+  withExceptionHandling(options: ExceptionHandlingOptions<In> = {}): PTransform<PCollection<In>, WithFailures<Outputs, In>> {
+    // The element type is the ParDo's input; the operator passes each failed element to onFailure.
+    return new MultiOutputParDo<In, WithFailures<Outputs, In>>(this.doFn, this.options, this.tags, this.label, options as ExceptionHandlingOptions);
   }
 }
 

@@ -33,6 +33,8 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   private tail: Promise<void> | undefined;
   /** Calls `process` (sync or async, learned from what it returns) as this step's code. */
   private readonly processCaller: UserMethodCaller;
+  /** Calls the onFailure callback of exception handling (its own caller: it may be sync where `process` is async). */
+  private readonly onFailureCaller: UserMethodCaller;
   private readonly lifecycleCallers: Record<LifecycleStage, UserMethodCaller>;
   /** Metadata of the element being processed, with only the window being processed. */
   private current: ElementMeta | undefined;
@@ -75,6 +77,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     this.failedOutput = this.handling !== undefined ? this.outputs.get(this.handling.tag) : undefined;
     const ownAttribution = (doFn as { [OWN_METRICS_ATTRIBUTION]?: boolean })[OWN_METRICS_ATTRIBUTION] === true;
     this.processCaller = new UserMethodCaller(metrics, ownAttribution);
+    this.onFailureCaller = new UserMethodCaller(metrics, ownAttribution);
     const skew = doFn.allowedTimestampSkewMillis ?? 0;
     if (typeof skew !== "number" || !(skew >= 0)) {
       throw new TransformError(transformName, `Transform '${transformName}' has allowedTimestampSkewMillis ${String(skew)}; it must be a number of milliseconds, 0 or more (Infinity for any)`);
@@ -301,7 +304,8 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
    * if it throws, they are dropped and the element goes to the dead-letter output with the error.
    */
   private processCatching(value: unknown, meta: ElementMeta, snapshot: ReturnType<typeof snapshotForMutation> | undefined): MaybePromise {
-    this.captured = [];
+    // With `partial`, outputs go on as they are made (Beam Python buffers them only without it).
+    this.captured = this.handling!.partial === true ? undefined : [];
     this.beginCatching();
     let r: unknown;
     try {
@@ -342,7 +346,30 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     // An error of a class the ParDo does not handle (Beam Python's exc_class) fails the run as without exception handling.
     if (!isHandledError(this.handling!, error)) throw wrapUserError(this.transformName, "process", error, value);
     this.pending.add(this.failedOutput!.receive(failedElement(value, error, this.transformName), meta));
+    const onFailure = this.handling!.onFailure;
+    if (onFailure !== undefined) this.pending.add(this.callOnFailure(onFailure, error, value));
     return this.pending.take();
+  }
+
+  /**
+   * Calls the user's onFailure (Beam Python's on_failure_callback) as this step's code. As in Beam,
+   * its own failure does not fail the run (the element is already a dead letter): it is reported
+   * on stderr, naming the step.
+   */
+  private callOnFailure(onFailure: (error: unknown, element: unknown) => void | Promise<void>, error: unknown, value: unknown): MaybePromise {
+    const warn = (e: unknown): void => {
+      process.stderr.write(
+        `Warning: the onFailure callback of transform '${this.transformName}' threw while handling element ${previewRejected(value)}: ` +
+          `${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}. The element is on the 'failed' output all the same; fix the callback.\n`,
+      );
+    };
+    try {
+      const r = this.onFailureCaller.invoke(onFailure, undefined, error, value);
+      return isThenable(r) ? Promise.resolve(r).then(() => undefined, warn) : undefined;
+    } catch (e) {
+      warn(e);
+      return undefined;
+    }
   }
 
   // ---- ProcessContext ----

@@ -163,6 +163,89 @@ describe("exception handling: which errors, and how many", function () {
     });
   });
 
+  describe("onFailure (Beam Python's on_failure_callback) and partial", () => {
+    /** Beam's core_test TestDoFn9: fails on words longer than 3 letters. */
+    class TestDoFn9 extends DoFn<string, string> {
+      process(s: string, ctx: ProcessContext<string>): void {
+        if (s.length > 3) throw new RangeError(`${s} is too long`);
+        ctx.output(s);
+      }
+    }
+
+    it("test_handles_callbacks: the callback gets each failed element and its error; test_handles_no_callback_triggered: none when nothing fails", async () => {
+      for (const [input, expectedBad] of [
+        [["abc", "bcd", "foo", "bar", "foobar"], ["foobar"]],
+        [["abc", "bcd", "foo", "bar"], []],
+      ] as const) {
+        const calls: string[] = [];
+        const result = await runDirect((p) => {
+          const out = p.apply(Create.from([...input])).apply(
+            "Fn9",
+            ParDo.of(new TestDoFn9()).withExceptionHandling({
+              onFailure: (error, element) => {
+                calls.push(`${element}: ${error instanceof RangeError ? "RangeError" : "wrong class"}`);
+              },
+            }),
+          );
+          assertThat(out.main, equalTo(input.filter((s) => s.length <= 3)), "good");
+          assertThat(out.failed.map("Elements", (f) => f.element), equalTo([...expectedBad]), "bad");
+        });
+        assert.equal(await result.waitUntilFinish(), "DONE");
+        assert.deepEqual(calls, expectedBad.map((s) => `${s}: RangeError`));
+      }
+    });
+
+    it("a callback that throws does not fail the run or lose the dead letter (Beam logs a warning); an async callback is awaited", async () => {
+      const seen: string[] = [];
+      const run = (): ReturnType<typeof runDirect> =>
+        runDirect((p) => {
+          const out = p.apply(Create.of("ab", "long", "longer")).apply(
+            "Fn9",
+            ParDo.of(new TestDoFn9()).withExceptionHandling({
+              onFailure: async (_error, element) => {
+                await Promise.resolve();
+                seen.push(element);
+                if (element === "long") throw new Error("the callback broke");
+              },
+            }),
+          );
+          assertThat(out.failed.map("Elements", (f) => f.element), equalTo(["long", "longer"]), "bad");
+        });
+      // Beam logs a warning; here it goes to stderr, captured to check it names the step and the element.
+      const warnings: string[] = [];
+      const write = process.stderr.write.bind(process.stderr);
+      process.stderr.write = ((chunk: string | Uint8Array) => (typeof chunk === "string" && chunk.includes("onFailure") ? warnings.push(chunk) > 0 : write(chunk))) as typeof process.stderr.write;
+      let state: string;
+      try {
+        state = await (await run()).waitUntilFinish();
+      } finally {
+        process.stderr.write = write;
+      }
+      assert.equal(state, "DONE");
+      assert.deepEqual(seen.sort(), ["long", "longer"]);
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!, /the onFailure callback of transform 'Fn9' threw while handling element "long": Error: the callback broke/);
+    });
+
+    it("test_partial: with partial, a failing element's outputs before the error are kept; without, none are", async () => {
+      /** Beam's die_if_negative_iter: outputs each number, failing at the first negative one. */
+      class DieIfNegativeIter extends DoFn<readonly number[], number> {
+        process(xs: readonly number[], ctx: ProcessContext<number>): void {
+          for (const x of xs) {
+            if (x < 0) throw new RangeError(String(x));
+            ctx.output(x);
+          }
+        }
+      }
+      const result = await runDirect((p) => {
+        const input = p.apply(Create.of<readonly number[]>([-1, 1, 11], [2, -2, 22], [3, 33, -3], [4, 44]));
+        assertThat(input.apply("Partial", ParDo.of(new DieIfNegativeIter()).withExceptionHandling({ partial: true, ignoreRejected: true })).main, equalTo([2, 3, 33, 4, 44]), "CheckPartial");
+        assertThat(input.apply("Complete", ParDo.of(new DieIfNegativeIter()).withExceptionHandling({ partial: false, ignoreRejected: true })).main, equalTo([4, 44]), "CheckComplete");
+      });
+      assert.equal(await result.waitUntilFinish(), "DONE");
+    });
+  });
+
   describe("on the Fn API harness (PortableRunner, LOOPBACK)", () => {
     let jobServer: MiniJobServer;
     before(async () => {

@@ -112,6 +112,10 @@ describe("type inference of the public API", () => {
     ParDo.of(new Classify()).withExceptionHandling({ errorClass: Number });
     // @ts-expect-error: the threshold is a fraction, not a string
     ParDo.of(new Classify()).withExceptionHandling({ threshold: "0.1" });
+    // The failure callback gets the ParDo's input element, typed.
+    ParDo.of(new Classify()).withOutputs("zero").withExceptionHandling({ onFailure: (error, element) => void expectType(element)<number>(true), partial: true });
+    // @ts-expect-error: the element is a number, not a string
+    ParDo.of(new Classify()).withExceptionHandling({ onFailure: (_error, element: string) => void element });
     // @ts-expect-error: threshold windowing takes a WindowFn
     ParDo.of(new Classify()).withExceptionHandling({ threshold: 0.1, thresholdWindowing: 60_000 });
 
