@@ -93,13 +93,13 @@ describe("exception handling: which errors, and how many", function () {
 
   describe("threshold (Beam Python's threshold and threshold_windowing)", () => {
     it("test_threshold: the threshold is high enough (2 of 8 failed, threshold 0.5)", async () => {
-      const result = await thresholdProgram.run({ threshold: 0.5, windowed: false });
+      const result = await thresholdProgram.run({ threshold: 0.5, windowed: false, type_errors_only: false });
       assert.equal(result.state, "DONE", result.error?.message);
       assert.equal(result.metrics.counterTotal("beamline", "rejected", "DieIfNegative"), 2);
     });
 
     it("test_threshold: the threshold is too low (2 / 8 = 0.25 > 0.1) fails the run naming the transform", async () => {
-      const result = await thresholdProgram.run({ threshold: 0.1, windowed: false });
+      const result = await thresholdProgram.run({ threshold: 0.1, windowed: false, type_errors_only: false });
       assert.equal(result.state, "FAILED");
       assert.equal(result.error!.name, "TransformError");
       assert.equal((result.error as Error & { transformPath?: string }).transformPath, "DieIfNegative");
@@ -107,20 +107,22 @@ describe("exception handling: which errors, and how many", function () {
     });
 
     it("test_threshold: too low per window (FixedWindows(10): 2 / 2 = 1 > 0.5 in the window before 0)", async () => {
-      const result = await thresholdProgram.run({ threshold: 0.5, windowed: true });
+      const result = await thresholdProgram.run({ threshold: 0.5, windowed: true, type_errors_only: false });
       assert.equal(result.state, "FAILED");
       assert.match(result.error!.message, /failed on 2 of the 2 elements in window \[1969-12-31T23:59:59\.990Z, 1970-01-01T00:00:00\.000Z\): 2 \/ 2 = 1 > 0\.5/);
     });
 
-    for (const workers of [2]) {
-      it(`${workers} worker threads: the counts are over the whole input, not per worker`, async () => {
-        const passing = await thresholdProgram.run({ threshold: 0.25, windowed: false }, { directNumWorkers: workers, directWorkerThreads: "always" });
-        assert.equal(passing.state, "DONE", passing.error?.message);
-        const failing = await thresholdProgram.run({ threshold: 0.2, windowed: false }, { directNumWorkers: workers, directWorkerThreads: "always" });
-        assert.equal(failing.state, "FAILED");
-        assert.match(failing.error!.message, /2 \/ 8 = 0\.25 > 0\.2/);
-      });
-    }
+    it("2 worker threads: the counts are over the whole input, not per worker; errorClass holds there too", async () => {
+      const workers = { directNumWorkers: 2, directWorkerThreads: "always" } as const;
+      const passing = await thresholdProgram.run({ threshold: 0.25, windowed: false, type_errors_only: false }, workers);
+      assert.equal(passing.state, "DONE", passing.error?.message);
+      const failing = await thresholdProgram.run({ threshold: 0.2, windowed: false, type_errors_only: false }, workers);
+      assert.equal(failing.state, "FAILED");
+      assert.match(failing.error!.message, /2 \/ 8 = 0\.25 > 0\.2/);
+      const unhandled = await thresholdProgram.run({ threshold: 1, windowed: false, type_errors_only: true }, workers);
+      assert.equal(unhandled.state, "FAILED");
+      assert.match(unhandled.error!.message, /transform 'DieIfNegative' while processing element -[12]: RangeError: -[12]/);
+    });
 
     it("streaming: each window is checked when it closes", async () => {
       const run = (threshold: number) =>
@@ -256,12 +258,14 @@ describe("exception handling: which errors, and how many", function () {
     });
     const portable = (): Partial<PipelineOptions> => ({ runner: "PortableRunner", extra: { job_endpoint: jobServer.url, environment_type: "LOOPBACK" } });
 
-    it("the threshold fails the job, per window; under it the job is DONE", async () => {
+    it("the threshold fails the job, per window; under it the job is DONE; an error not of errorClass fails it", async () => {
       const runner = (): PortableRunner => new PortableRunner({ log: () => undefined, cancelOnInterrupt: false });
-      const failed = await runner().run(thresholdProgram.create({ threshold: 0.5, windowed: true }, portable()));
+      const failed = await runner().run(thresholdProgram.create({ threshold: 0.5, windowed: true, type_errors_only: false }, portable()));
       await assert.rejects(failed.waitUntilFinish(), /2 \/ 2 = 1 > 0\.5/);
-      const done = await runner().run(thresholdProgram.create({ threshold: 0.5, windowed: false }, portable()));
+      const done = await runner().run(thresholdProgram.create({ threshold: 0.5, windowed: false, type_errors_only: false }, portable()));
       assert.equal(await done.waitUntilFinish(), "DONE");
+      const unhandled = await runner().run(thresholdProgram.create({ threshold: 1, windowed: false, type_errors_only: true }, portable()));
+      await assert.rejects(unhandled.waitUntilFinish(), /transform 'DieIfNegative' while processing element -[12]: RangeError: -[12]/);
     });
   });
 });

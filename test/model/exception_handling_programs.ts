@@ -23,13 +23,18 @@ export const thresholdProgram = definePipeline({
   flags: {
     threshold: { type: "number", describe: "largest fraction of failing elements", default: 0.5 },
     windowed: { type: "boolean", describe: "count per fixed window of 10 ms", default: false },
+    type_errors_only: { type: "boolean", describe: "only TypeErrors are dead letters (the RangeErrors fail the run)", default: false },
   },
   build(root, flags) {
     let nums = root.apply("Create", Create.from(THRESHOLD_INPUT)).apply(Reshuffle.viaRandomKey());
     if (flags.windowed) nums = nums.apply("Stamp", WithTimestamps.of((x: number) => x));
     const out = nums.apply(
       "DieIfNegative",
-      ParDo.of(new DieIfNegative()).withExceptionHandling({ threshold: flags.threshold, ...(flags.windowed ? { thresholdWindowing: new FixedWindows(10) } : {}) }),
+      ParDo.of(new DieIfNegative()).withExceptionHandling({
+        threshold: flags.threshold,
+        ...(flags.windowed ? { thresholdWindowing: new FixedWindows(10) } : {}),
+        ...(flags.type_errors_only ? { errorClass: TypeError } : {}),
+      }),
     );
     assertThat(out.main, equalTo([0, 1, 2, 3, 4, 5]), "CheckGood");
     assertThat(out.failed.map("Elements", (f) => f.element), equalTo([-1, -2]), "CheckBad");
