@@ -182,6 +182,28 @@ export interface ExceptionHandlingOptions<In = unknown> extends DeadLetterOption
    * nothing. Its state writes and timers are undone either way.
    */
   readonly partial?: boolean;
+  /**
+   * The longest an element's `process` may take, in milliseconds (Beam Python's `timeout`, in
+   * seconds there): an element not done by then goes to `failed` with an `ElementTimeoutError`
+   * (with `errorClass`, include ElementTimeoutError, or a timeout fails the run). An async
+   * `process` is abandoned at the deadline, as Beam abandons the thread: the next element starts,
+   * and the abandoned call's later outputs are dropped, but it runs on (cancel its work with
+   * `AbortSignal.timeout(ms)` where you can). A synchronous `process` cannot be interrupted in
+   * JavaScript: one that overruns finishes, and then goes to `failed` with its outputs dropped. Not
+   * for stateful DoFns (an abandoned call would write state while the next element runs).
+   */
+  readonly timeoutMillis?: number;
+}
+
+/** What `failed` holds for an element whose `process` overran `withExceptionHandling({ timeoutMillis })`. */
+export class ElementTimeoutError extends Error {
+  constructor(
+    /** The timeout that was exceeded. */
+    readonly timeoutMillis: number,
+  ) {
+    super(`process did not finish within its timeout of ${timeoutMillis} ms (withExceptionHandling({ timeoutMillis }))`);
+    this.name = "ElementTimeoutError";
+  }
 }
 
 /** What a ParDo application with exception handling routes to its dead-letter output. */
@@ -194,6 +216,8 @@ export interface ExceptionHandling {
   readonly onFailure?: (error: unknown, element: unknown) => void | Promise<void>;
   /** Whether a failing element's outputs before the error are kept. */
   readonly partial?: boolean;
+  /** The longest `process` may take on one element, in milliseconds. */
+  readonly timeoutMillis?: number;
 }
 
 /** ParDo applications whose `process` errors go to a dead-letter output, by DoFn instance and full name. */

@@ -101,6 +101,7 @@ function declareParDo(
       errorClasses: errorClassesOf(exceptions.errorClass, node.fullName),
       ...(exceptions.onFailure !== undefined ? { onFailure: exceptions.onFailure } : {}),
       partial: exceptions.partial === true,
+      ...(exceptions.timeoutMillis !== undefined ? { timeoutMillis: timeoutOf(exceptions.timeoutMillis, doFn, node.fullName) } : {}),
     });
   }
   const sideInputs = namedSideInputs(options.sideInputs, () => node.fullName);
@@ -261,7 +262,8 @@ export class ParDo<In, Out, Tags extends OutputTags = {}> extends PTransform<PCo
    * `ignoreRejected: true`. `errorClass` limits the dead letters to errors of some classes (others
    * fail the run), and `threshold` fails the run when more than that fraction of a window's input
    * failed; `onFailure` is called for each failed element, and `partial` keeps what a failing
-   * element output before it threw (see ExceptionHandlingOptions).
+   * element output before it threw, and `timeoutMillis` makes an element that takes too long a
+   * dead letter (see ExceptionHandlingOptions).
    */
   withExceptionHandling(options: ExceptionHandlingOptions<In> = {}): PTransform<PCollection<In>, WithFailures<MainOutput<Out>, In>> {
     return new MultiOutputParDo<In, MainOutput<Out>>(this.doFn as unknown as AnyDoFn, this.options as ParDoOptions<OutputTags, object>, [], this.label).withExceptionHandling(options);
@@ -324,4 +326,19 @@ function failureThreshold(options: ExceptionHandlingOptions, transformName: stri
     );
   }
   return threshold;
+}
+
+/** The timeout of `withExceptionHandling({ timeoutMillis })`, checked when the pipeline is built. */
+function timeoutOf(timeoutMillis: number, doFn: AnyDoFn, transformName: string): number {
+  if (typeof timeoutMillis !== "number" || !(timeoutMillis > 0) || !Number.isFinite(timeoutMillis)) {
+    throw new PipelineConstructionError(`withExceptionHandling({ timeoutMillis }): the timeout must be a number of milliseconds above 0, but got ${String(timeoutMillis)}`, transformName);
+  }
+  if (isStatefulDoFn(doFn)) {
+    throw new PipelineConstructionError(
+      `withExceptionHandling({ timeoutMillis }) cannot time out a stateful DoFn: a call abandoned at its deadline would go on writing state and ` +
+        `setting timers while the next element runs. Time-limit the slow operation inside process instead (e.g. fetch with AbortSignal.timeout(ms)), and throw when it times out`,
+      transformName,
+    );
+  }
+  return timeoutMillis;
 }

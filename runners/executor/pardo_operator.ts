@@ -1,7 +1,7 @@
 /** Executes a DoFn: lifecycle, contexts, outputs, side inputs, metrics and strict checks. */
 import type { Coder } from "../../lib/coders/coder";
 import type { BundleContext, DoFn, OutputPlacement, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
-import { deadLetterOutputs, DeadLetterOutput, exceptionHandlingOf, failedElement, isHandledError, type ExceptionHandling, previewRejected, REJECTED_COUNTER_KEY, RejectedElementError, rejectionReason } from "../../lib/model/dead_letter";
+import { deadLetterOutputs, DeadLetterOutput, ElementTimeoutError, exceptionHandlingOf, failedElement, isHandledError, type ExceptionHandling, previewRejected, REJECTED_COUNTER_KEY, RejectedElementError, rejectionReason } from "../../lib/model/dead_letter";
 import { namesItsTransform, TransformError } from "../../lib/model/errors";
 import { isThenable, MetricsContainer, OWN_METRICS_ATTRIBUTION, UserMethodCaller } from "../../lib/model/metrics";
 import { sideInputsObject } from "../../lib/model/side_inputs";
@@ -60,7 +60,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     readonly transformName: string,
     private readonly doFn: DoFn<unknown, unknown, OutputTags>,
     outputs: ReadonlyMap<string, Receiver>,
-    sideInputReader: SideInputReader | undefined,
+    private readonly sideInputReader: SideInputReader | undefined,
     private readonly metrics: MetricsContainer,
     readonly runtime: RuntimeContext,
     private readonly checks: InputChecks | undefined,
@@ -307,9 +307,12 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     // With `partial`, outputs go on as they are made (Beam Python buffers them only without it).
     this.captured = this.handling!.partial === true ? undefined : [];
     this.beginCatching();
+    const timeout = this.handling!.timeoutMillis;
+    const call = timeout !== undefined ? this.timedCall(meta) : undefined;
+    const started = timeout !== undefined ? performance.now() : 0;
     let r: unknown;
     try {
-      r = this.processCaller.invoke(this.doFn.process, this.doFn, value, this);
+      r = this.processCaller.invoke(this.doFn.process, this.doFn, value, call?.ctx ?? this);
     } catch (e) {
       return this.failElement(value, meta, e);
     }
@@ -321,9 +324,13 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
       if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
       return this.pending.take();
     };
-    if (!isThenable(r)) return succeeded();
+    if (!isThenable(r)) {
+      // A synchronous call cannot be stopped at its deadline; one that overran still fails.
+      if (timeout !== undefined && performance.now() - started > timeout) return this.failElement(value, meta, new ElementTimeoutError(timeout));
+      return succeeded();
+    }
     return wrapAsync(
-      Promise.resolve(r).then(
+      (timeout !== undefined ? withDeadline(Promise.resolve(r), timeout - (performance.now() - started), () => call!.abandon(), timeout) : Promise.resolve(r)).then(
         () => succeeded(),
         (e: unknown) => this.failElement(value, meta, e),
       ),
@@ -349,6 +356,28 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     const onFailure = this.handling!.onFailure;
     if (onFailure !== undefined) this.pending.add(this.callOnFailure(onFailure, error, value));
     return this.pending.take();
+  }
+
+  /**
+   * The context of one `process` call with a timeout: the call may be abandoned at its deadline
+   * and go on while the next element runs (Beam Python abandons its thread), so it has its own
+   * element metadata and side inputs, and its outputs are dropped once it is abandoned.
+   */
+  private timedCall(meta: ElementMeta): { readonly ctx: ProcessContext<unknown, OutputTags>; abandon(): void } {
+    let live = true;
+    const window = this.window;
+    const reader = this.sideInputReader;
+    const ctx: ProcessContext<unknown, OutputTags> = {
+      output: (v) => void (live && this.output(v)),
+      outputTo: (tag, v) => void (live && this.outputTo(tag, v)),
+      outputWithTimestamp: (v, t) => void (live && this.outputWithTimestamp(v, t)),
+      timestamp: meta.timestamp,
+      window,
+      pane: meta.pane,
+      sideInputs: reader === undefined ? this.sideInputs : sideInputsObject(this.transformName, reader.views, (view) => reader.get(view, window)),
+      runtime: this.runtime,
+    };
+    return { ctx, abandon: () => (live = false) };
   }
 
   /**
@@ -533,6 +562,32 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     this.current = undefined;
     this.currentWindow = undefined;
   }
+}
+
+/**
+ * `p`, or an ElementTimeoutError if it has not settled within `remainingMillis` (then `abandon`
+ * runs first). A later settling of `p` is ignored, its rejection included.
+ */
+function withDeadline(p: Promise<unknown>, remainingMillis: number, abandon: () => void, timeoutMillis: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => {
+        abandon();
+        reject(new ElementTimeoutError(timeoutMillis));
+      },
+      Math.max(0, remainingMillis),
+    );
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }
 
 /** An instant for an error message: its milliseconds, and the date when it has one. */

@@ -7,7 +7,8 @@
  */
 import { strict as assert } from "node:assert";
 import "../../runners/direct";
-import { Create, DoFn, FailedElement, FixedWindows, ParDo, Pipeline, type PipelineOptions, type ProcessContext } from "../../lib";
+import { Create, DoFn, ElementTimeoutError, FailedElement, FixedWindows, kv, ParDo, Pipeline, type KV, type PipelineOptions, type ProcessContext } from "../../lib";
+import { StatefulDoFn, type StatefulProcessContext, StateSpec } from "../../lib/model/state";
 import { PipelineConstructionError } from "../../lib/model/errors";
 import { TestStream } from "../../lib/testing/test_stream";
 import { assertThat, equalTo } from "../../lib/testing/passert";
@@ -245,6 +246,86 @@ describe("exception handling: which errors, and how many", function () {
         assertThat(input.apply("Complete", ParDo.of(new DieIfNegativeIter()).withExceptionHandling({ partial: false, ignoreRejected: true })).main, equalTo([4, 44]), "CheckComplete");
       });
       assert.equal(await result.waitUntilFinish(), "DONE");
+    });
+  });
+
+  describe("timeoutMillis (Beam Python's timeout)", () => {
+    it("test_timeout: elements not done in time are dead letters (ElementTimeoutError), the rest go on, and an abandoned call's later outputs are dropped", async () => {
+      // A slow element waits until the next element starts, which happens only once it was abandoned.
+      const waiting: (() => void)[] = [];
+      class SlowOnS extends DoFn<string, string> {
+        async process(w: string, ctx: ProcessContext<string>): Promise<void> {
+          for (const release of waiting.splice(0)) release();
+          if (w.startsWith("s")) {
+            await new Promise<void>((resolve) => waiting.push(resolve));
+            ctx.output(`late ${w}`);
+            return;
+          }
+          ctx.output(w);
+        }
+      }
+      const result = await runDirect((p) => {
+        const out = p.apply(Create.from("records starting with lowercase S are slow".split(" "))).apply("Slow", ParDo.of(new SlowOnS()).withExceptionHandling({ timeoutMillis: 50 }));
+        assertThat(out.main, equalTo(["records", "with", "lowercase", "S", "are"]), "CheckGood");
+        assertThat(out.failed.map("Bad", (f) => `${f.element} ${f.reason}`), equalTo(["starting ElementTimeoutError: process did not finish within its timeout of 50 ms (withExceptionHandling({ timeoutMillis }))", "slow ElementTimeoutError: process did not finish within its timeout of 50 ms (withExceptionHandling({ timeoutMillis }))"]), "CheckBad");
+      });
+      assert.equal(await result.waitUntilFinish(), "DONE");
+      for (const release of waiting.splice(0)) release(); // the last slow call ends after the run: its output goes nowhere
+      await Promise.resolve();
+    });
+
+    it("a synchronous process cannot be interrupted: one that overruns goes to `failed` when it returns, its outputs dropped", async () => {
+      class Spin extends DoFn<number, number> {
+        process(ms: number, ctx: ProcessContext<number>): void {
+          ctx.output(ms);
+          const until = performance.now() + ms;
+          while (performance.now() < until); // the overrun under test: CPU-bound work
+        }
+      }
+      const result = await runDirect((p) => {
+        const out = p.apply(Create.of(0, 40, 1)).apply("Spin", ParDo.of(new Spin()).withExceptionHandling({ timeoutMillis: 20 }));
+        assertThat(out.main, equalTo([0, 1]), "CheckGood");
+        assertThat(out.failed.map("Bad", (f) => `${f.element} ${f.reason.split(":")[0]}`), equalTo(["40 ElementTimeoutError"]), "CheckBad");
+      });
+      assert.equal(await result.waitUntilFinish(), "DONE");
+    });
+
+    it("with errorClass, a timeout is a dead letter only if ElementTimeoutError is one of the classes", async () => {
+      class Hang extends DoFn<number, number> {
+        process(): Promise<void> {
+          return new Promise<void>(() => undefined);
+        }
+      }
+      const result = await runDirect((p) => {
+        p.apply(Create.of(1)).apply("Hang", ParDo.of(new Hang()).withExceptionHandling({ timeoutMillis: 10, errorClass: RangeError, ignoreRejected: true }));
+      });
+      await assert.rejects(result.waitUntilFinish(), /transform 'Hang' while processing element 1: ElementTimeoutError: process did not finish within its timeout of 10 ms/);
+      const handled = await runDirect((p) => {
+        const out = p.apply(Create.of(1)).apply("Hang", ParDo.of(new Hang()).withExceptionHandling({ timeoutMillis: 10, errorClass: [RangeError, ElementTimeoutError] }));
+        assertThat(out.failed.map("Bad", (f) => f.element), equalTo([1]));
+      });
+      assert.equal(await handled.waitUntilFinish(), "DONE");
+    });
+
+    it("is checked when the pipeline is built: a positive number, and not for stateful DoFns", () => {
+      class Counting extends StatefulDoFn<string, number, number> {
+        readonly count = StateSpec.value<number>("count");
+        process(_e: KV<string, number>, ctx: StatefulProcessContext<number>): void {
+          ctx.state(this.count).write(1);
+        }
+      }
+      for (const timeoutMillis of [0, -5, Number.NaN, Infinity]) {
+        const p = Pipeline.create();
+        assert.throws(
+          () => p.apply(Create.of(1)).apply("T", ParDo.of(new DieIfNegative()).withExceptionHandling({ timeoutMillis })),
+          (e: Error) => e instanceof PipelineConstructionError && /the timeout must be a number of milliseconds above 0/.test(e.message),
+        );
+      }
+      const p = Pipeline.create();
+      assert.throws(
+        () => p.apply(Create.of(kv("a", 1))).apply("S", ParDo.of(new Counting()).withExceptionHandling({ timeoutMillis: 100 })),
+        (e: Error) => e instanceof PipelineConstructionError && /cannot time out a stateful DoFn.*AbortSignal\.timeout/.test(e.message),
+      );
     });
   });
 

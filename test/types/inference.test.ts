@@ -23,6 +23,7 @@ import {
   definePipeline,
   FixedWindows,
   Window,
+  ElementTimeoutError,
   type FailedElement,
 } from "../../lib";
 import { expectType } from "./expect_type";
@@ -116,6 +117,9 @@ describe("type inference of the public API", () => {
     ParDo.of(new Classify()).withOutputs("zero").withExceptionHandling({ onFailure: (error, element) => void expectType(element)<number>(true), partial: true });
     // @ts-expect-error: the element is a number, not a string
     ParDo.of(new Classify()).withExceptionHandling({ onFailure: (_error, element: string) => void element });
+    ParDo.of(new Classify()).withExceptionHandling({ timeoutMillis: 30_000, errorClass: [ElementTimeoutError, TypeError] });
+    // @ts-expect-error: a number of milliseconds
+    ParDo.of(new Classify()).withExceptionHandling({ timeoutMillis: "30s" });
     // @ts-expect-error: threshold windowing takes a WindowFn
     ParDo.of(new Classify()).withExceptionHandling({ threshold: 0.1, thresholdWindowing: 60_000 });
 
