@@ -8,6 +8,7 @@ import { sideInputsObject } from "../../lib/model/side_inputs";
 import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, NO_OUTPUT_TIMESTAMP, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
 import { BasicOperator, StepMark, wrapAsync, wrapUserError } from "./operator";
+import { withDeadline } from "./deadline";
 import { DISCARD, MaybePromise, PendingWork, Receiver } from "./receiver";
 
 import type { SideInputReader } from "./side_input_reader";
@@ -562,32 +563,6 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     this.current = undefined;
     this.currentWindow = undefined;
   }
-}
-
-/**
- * `p`, or an ElementTimeoutError if it has not settled within `remainingMillis` (then `abandon`
- * runs first). A later settling of `p` is ignored, its rejection included.
- */
-function withDeadline(p: Promise<unknown>, remainingMillis: number, abandon: () => void, timeoutMillis: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => {
-        abandon();
-        reject(new ElementTimeoutError(timeoutMillis));
-      },
-      Math.max(0, remainingMillis),
-    );
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }
 
 /** An instant for an error message: its milliseconds, and the date when it has one. */
