@@ -20,7 +20,8 @@ export type { ProcessContext, BundleContext, RuntimeContext, OutputTags, SideInp
 export { ParDo } from "./model/pardo";
 export type { ParDoOptions, ParDoInto, TaggedOutputs, MultiOutputParDo, WithFailures, MainOutput } from "./model/pardo";
 export { RejectedElementError, REJECTED_COUNTER } from "./model/dead_letter";
-export type { DeadLetterSpec, DeadLetterOptions, FailedElement } from "./model/dead_letter";
+export type { DeadLetterSpec, DeadLetterOptions, ErrorClass, ExceptionHandlingOptions, FailedElement } from "./model/dead_letter";
+export { ElementTimeoutError } from "./model/dead_letter";
 export { GroupByKey, Flatten, Impulse, Window } from "./model/primitives";
 export type { WindowIntoOptions } from "./model/primitives";
 export { AsSingleton, AsIterable, AsList, AsMap, AsMultimap, SideInput } from "./model/side_inputs";

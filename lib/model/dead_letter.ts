@@ -17,9 +17,10 @@
  *     }).withOutputs("failed"));
  *     return { rows: out.main, failed: out.failed };
  */
-import { PipelineError, previewValue } from "./errors";
+import { PipelineConstructionError, PipelineError, previewValue } from "./errors";
 import { systemCounterKey } from "./metrics";
 import type { PCollection } from "./pcollection";
+import type { WindowFn } from "./windowing";
 
 /** How a transform declares one of its outputs a dead-letter output. */
 export interface DeadLetterSpec<T> {
@@ -84,9 +85,25 @@ class Declaration implements DeadLetterOutput {
   get consumed(): boolean {
     this.consumedCache ??= this.pcoll.pipeline
       .primitives()
-      .some((n) => n.inputs.includes(this.pcoll) || (n.primitive?.kind === "pardo" && n.primitive.sideInputs.some((s) => s.pcoll === this.pcoll)));
+      .some(
+        (n) =>
+          (n.inputs.includes(this.pcoll) && !(n.transform !== undefined && notReaders.has(n.transform))) ||
+          (n.primitive?.kind === "pardo" && n.primitive.sideInputs.some((s) => s.pcoll === this.pcoll)),
+      );
     return this.consumedCache;
   }
+}
+
+/**
+ * Transforms that read a dead-letter output without handling its elements (the count of a ParDo's
+ * failure threshold): they do not make it "read", so an unread one still fails the run.
+ */
+const notReaders = new WeakSet<object>();
+
+/** @internal Marks `transform` as one that only counts a dead-letter output, not one that reads it. */
+export function countsWithoutReading<T extends object>(transform: T): T {
+  notReaders.add(transform);
+  return transform;
 }
 
 /** Declarations by DoFn instance, then by the full name of the application (a DoFn may be applied twice). */
@@ -126,22 +143,123 @@ export interface FailedElement<T> {
 /** The tag of the dead-letter output of a ParDo with exception handling. */
 export const FAILED_TAG = "failed";
 
-/** ParDo applications whose `process` errors go to a dead-letter output, by DoFn instance and full name. */
-const exceptionHandling = new WeakMap<object, Map<string, string>>();
+/** An error class: what `instanceof` tests against (`TypeError`, or a class of your own extending `Error`). */
+export type ErrorClass = abstract new (...args: never[]) => Error;
 
-/** @internal ParDo: routes the errors of `process` in this application to the output `tag`. */
-export function declareExceptionHandling(doFn: object, transformName: string, tag: string): void {
-  let byName = exceptionHandling.get(doFn);
-  if (byName === undefined) exceptionHandling.set(doFn, (byName = new Map()));
-  byName.set(transformName, tag);
+/** Options of `ParDo.of(fn).withExceptionHandling(options)` (Beam Python's `with_exception_handling`), for input elements `In`. */
+export interface ExceptionHandlingOptions<In = unknown> extends DeadLetterOptions {
+  /**
+   * Only errors of this class, or of one of these classes (subclasses included), are dead letters;
+   * any other error fails the run as it would without exception handling (Beam Python's
+   * `exc_class`). Default: anything `process` throws.
+   */
+  readonly errorClass?: ErrorClass | readonly ErrorClass[];
+  /**
+   * The largest fraction of elements that may fail (per window) before the run fails (Beam
+   * Python's `threshold`): with 0.1, a window in which more than 10% of the input failed fails
+   * the run with the counts. Default 1 (no check). Counting adds steps to the graph: the ParDo is
+   * then applied as `<label>/ParDo`, beside `<label>/CountAll`, `<label>/CountFailed` and
+   * `<label>/CheckThreshold`.
+   */
+  readonly threshold?: number;
+  /**
+   * The windows the threshold is checked in (Beam Python's `threshold_windowing`), e.g.
+   * `new FixedWindows(60_000)`: the input and failed elements are counted per window of this
+   * function. Default: the input's windowing. A window is checked when it closes, so over an
+   * unbounded input in the global window the check waits for the end of the stream: give one here.
+   */
+  readonly thresholdWindowing?: WindowFn;
+  /**
+   * Called with the error and the element each time an element goes to `failed` (Beam Python's
+   * `on_failure_callback`), e.g. to alert; an async callback is awaited before the next element.
+   * If it throws, the run goes on (the element is still on `failed`) and a warning naming the step
+   * is written to stderr, as Beam logs one.
+   */
+  readonly onFailure?: (error: unknown, element: In) => void | Promise<void>;
+  /**
+   * Keep what a failing element output before it threw (Beam Python's `partial=True`). Default
+   * false: a failing element's outputs are all dropped, so each element's outputs are all or
+   * nothing. Its state writes and timers are undone either way.
+   */
+  readonly partial?: boolean;
+  /**
+   * The longest an element's `process` may take, in milliseconds (Beam Python's `timeout`, in
+   * seconds there): an element not done by then goes to `failed` with an `ElementTimeoutError`
+   * (with `errorClass`, include ElementTimeoutError, or a timeout fails the run). An async
+   * `process` is abandoned at the deadline, as Beam abandons the thread: the next element starts,
+   * and the abandoned call's later outputs are dropped, but it runs on (cancel its work with
+   * `AbortSignal.timeout(ms)` where you can). A synchronous `process` cannot be interrupted in
+   * JavaScript: one that overruns finishes, and then goes to `failed` with its outputs dropped. Not
+   * for stateful DoFns (an abandoned call would write state while the next element runs).
+   */
+  readonly timeoutMillis?: number;
 }
 
-/** @internal Runners: the output that takes the elements whose `process` threw, if the application asked for one. */
-export function exceptionOutputOf(doFn: object, transformName: string): string | undefined {
+/** What `failed` holds for an element whose `process` overran `withExceptionHandling({ timeoutMillis })`. */
+export class ElementTimeoutError extends Error {
+  constructor(
+    /** The timeout that was exceeded. */
+    readonly timeoutMillis: number,
+  ) {
+    super(`process did not finish within its timeout of ${timeoutMillis} ms (withExceptionHandling({ timeoutMillis }))`);
+    this.name = "ElementTimeoutError";
+  }
+}
+
+/** What a ParDo application with exception handling routes to its dead-letter output. */
+export interface ExceptionHandling {
+  /** The dead-letter output. */
+  readonly tag: string;
+  /** The error classes that are dead letters (undefined: every error). */
+  readonly errorClasses: readonly ErrorClass[] | undefined;
+  /** Called for each dead letter with the error and the element. */
+  readonly onFailure?: (error: unknown, element: unknown) => void | Promise<void>;
+  /** Whether a failing element's outputs before the error are kept. */
+  readonly partial?: boolean;
+  /** The longest `process` may take on one element, in milliseconds. */
+  readonly timeoutMillis?: number;
+}
+
+/** ParDo applications whose `process` errors go to a dead-letter output, by DoFn instance and full name. */
+const exceptionHandling = new WeakMap<object, Map<string, ExceptionHandling>>();
+
+/** @internal ParDo: routes the errors of `process` in this application to the output `tag`. */
+export function declareExceptionHandling(doFn: object, transformName: string, handling: ExceptionHandling): void {
+  let byName = exceptionHandling.get(doFn);
+  if (byName === undefined) exceptionHandling.set(doFn, (byName = new Map()));
+  byName.set(transformName, handling);
+}
+
+/** @internal Runners: where the elements whose `process` threw go, and which errors, if the application asked. */
+export function exceptionHandlingOf(doFn: object, transformName: string): ExceptionHandling | undefined {
   const own = exceptionHandling.get(doFn)?.get(transformName);
   if (own !== undefined) return own;
   const wrapped = (doFn as { wrapped?: unknown }).wrapped;
   return typeof wrapped === "object" && wrapped !== null ? exceptionHandling.get(wrapped)?.get(transformName) : undefined;
+}
+
+/** @internal Whether `error` is a dead letter under `handling` (an instance of one of its classes, if it names any). */
+export function isHandledError(handling: ExceptionHandling, error: unknown): boolean {
+  return handling.errorClasses === undefined || handling.errorClasses.some((c) => error instanceof c);
+}
+
+/**
+ * @internal The error classes of `withExceptionHandling({ errorClass })`, checked when the
+ * pipeline is built (a string or a value that is no class would make every error fail the run).
+ */
+export function errorClassesOf(errorClass: ExceptionHandlingOptions["errorClass"], transformName: string): readonly ErrorClass[] | undefined {
+  if (errorClass === undefined) return undefined;
+  const classes: readonly unknown[] = Array.isArray(errorClass) ? errorClass : [errorClass];
+  for (const c of classes) {
+    if (typeof c !== "function") {
+      throw new PipelineConstructionError(
+        `withExceptionHandling({ errorClass }): errorClass must be an error class (e.g. TypeError, or a class extending Error) ` +
+          `or a list of them, but got ${previewValue(c, 80)}; pass the class itself, not its name`,
+        transformName,
+      );
+    }
+  }
+  return classes as readonly ErrorClass[];
 }
 
 /** @internal A FailedElement for what `process` threw on `element`. */

@@ -5,7 +5,7 @@
  *     words.apply(ParDo.into<number>().of((w, ctx) => ctx.output(w.length)));   // a function: declare what it outputs
  *     words.apply(ParDo.into<string>().of((w, ctx) => ctx.output(`${w}:${ctx.sideInputs.factor}`), { sideInputs: { factor } }));
  */
-import { declareDeadLetters, declareExceptionHandling, FAILED_TAG, type DeadLetterOptions, type DeadLetterSpec, type FailedElement } from "./dead_letter";
+import { declareDeadLetters, declareExceptionHandling, errorClassesOf, FAILED_TAG, type DeadLetterSpec, type ExceptionHandlingOptions, type FailedElement } from "./dead_letter";
 import { DoFn, FunctionDoFn, OutputTags, ProcessFn, SideInputTypes } from "./dofn";
 import { PipelineConstructionError } from "./errors";
 import type { PCollection } from "./pcollection";
@@ -83,7 +83,7 @@ function declareParDo(
   doFn: AnyDoFn,
   options: ParDoOptions<OutputTags, object>,
   tags: readonly string[],
-  exceptions?: DeadLetterOptions,
+  exceptions?: ExceptionHandlingOptions,
 ): Map<string, PCollection<unknown>> {
   const node = input.pipeline.currentNode();
   if (exceptions !== undefined) {
@@ -93,7 +93,16 @@ function declareParDo(
     tags = [...tags, FAILED_TAG];
     const failed: DeadLetterSpec<FailedElement<unknown>> = { reason: (f) => f.reason, ...(exceptions.ignoreRejected !== undefined ? { ignoreUnread: exceptions.ignoreRejected } : {}) };
     options = { ...options, deadLetters: { ...(options.deadLetters ?? {}), [FAILED_TAG]: failed } };
-    declareExceptionHandling(doFn, node.fullName, FAILED_TAG);
+    if (exceptions.onFailure !== undefined && typeof exceptions.onFailure !== "function") {
+      throw new PipelineConstructionError(`withExceptionHandling({ onFailure }): onFailure must be a function (error, element) => void`, node.fullName);
+    }
+    declareExceptionHandling(doFn, node.fullName, {
+      tag: FAILED_TAG,
+      errorClasses: errorClassesOf(exceptions.errorClass, node.fullName),
+      ...(exceptions.onFailure !== undefined ? { onFailure: exceptions.onFailure } : {}),
+      partial: exceptions.partial === true,
+      ...(exceptions.timeoutMillis !== undefined ? { timeoutMillis: timeoutOf(exceptions.timeoutMillis, doFn, node.fullName) } : {}),
+    });
   }
   const sideInputs = namedSideInputs(options.sideInputs, () => node.fullName);
   for (const s of sideInputs) {
@@ -247,12 +256,16 @@ export class ParDo<In, Out, Tags extends OutputTags = {}> extends PTransform<PCo
    * `with_exception_handling()`, Beam Java's `exceptionsVia`): the result is `{ main, failed }`,
    * `failed` holding each such element with the error as a `FailedElement` (`element`, `reason`,
    * `step`, `stack`). An element that fails emits nothing on the other outputs (what it output
-   * before throwing is dropped). Errors of startBundle, finishBundle, onTimer and of the steps
+   * before throwing is dropped, unless `partial`). Errors of startBundle, finishBundle, onTimer and of the steps
    * downstream still fail the run. `failed` is a dead-letter output: counted as
    * `beamline/rejected`, and if nothing reads it the first failure fails the run, unless
-   * `ignoreRejected: true`.
+   * `ignoreRejected: true`. `errorClass` limits the dead letters to errors of some classes (others
+   * fail the run), and `threshold` fails the run when more than that fraction of a window's input
+   * failed; `onFailure` is called for each failed element, and `partial` keeps what a failing
+   * element output before it threw, and `timeoutMillis` makes an element that takes too long a
+   * dead letter (see ExceptionHandlingOptions).
    */
-  withExceptionHandling(options: DeadLetterOptions = {}): PTransform<PCollection<In>, WithFailures<MainOutput<Out>, In>> {
+  withExceptionHandling(options: ExceptionHandlingOptions<In> = {}): PTransform<PCollection<In>, WithFailures<MainOutput<Out>, In>> {
     return new MultiOutputParDo<In, MainOutput<Out>>(this.doFn as unknown as AnyDoFn, this.options as ParDoOptions<OutputTags, object>, [], this.label).withExceptionHandling(options);
   }
 }
@@ -265,18 +278,67 @@ export class MultiOutputParDo<In, Outputs extends POutput> extends PTransform<PC
     private readonly options: ParDoOptions<OutputTags, object>,
     private readonly tags: readonly string[],
     label: string | undefined,
-    private readonly exceptions?: DeadLetterOptions,
+    private readonly exceptions?: ExceptionHandlingOptions,
   ) {
     super(label);
   }
 
   expand(input: PCollection<In>): Outputs {
-    const outs = declareParDo(input as PCollection<unknown>, this.doFn, this.options, this.tags, this.exceptions);
+    const exceptions = this.exceptions;
+    const threshold = exceptions !== undefined ? failureThreshold(exceptions, input.pipeline.currentNode().fullName) : 1;
+    if (exceptions !== undefined && threshold < 1) {
+      // As Beam Python's _ExceptionHandlingWrapper: the ParDo, and beside it the counts of its
+      // input and of its failures per window, and a step that fails the run when they exceed the threshold.
+      const name = input.pipeline.currentNode().fullName;
+      const { threshold: _, thresholdWindowing, ...rest } = exceptions;
+      const outs = input.apply("ParDo", new MultiOutputParDo<In, WithFailures<{ main: PCollection<unknown> }, In>>(this.doFn, this.options, this.tags, undefined, rest));
+      // Loaded on first use: the check is made of transforms (Combine, side inputs) that build on ParDo.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { checkFailureThreshold } = require("../transforms/exception_threshold") as typeof import("../transforms/exception_threshold");
+      checkFailureThreshold(input, outs.failed, threshold, thresholdWindowing, name);
+      return outs as unknown as Outputs;
+    }
+    const outs = declareParDo(input as PCollection<unknown>, this.doFn, this.options, this.tags, exceptions);
     return Object.fromEntries(outs) as unknown as Outputs;
   }
 
   /** Adds a dead-letter output `failed` for elements whose `process` throws (see `ParDo.withExceptionHandling`). */
-  withExceptionHandling(options: DeadLetterOptions = {}): PTransform<PCollection<In>, WithFailures<Outputs, In>> {
-    return new MultiOutputParDo<In, WithFailures<Outputs, In>>(this.doFn, this.options, this.tags, this.label, options);
+  withExceptionHandling(options: ExceptionHandlingOptions<In> = {}): PTransform<PCollection<In>, WithFailures<Outputs, In>> {
+    // The element type is the ParDo's input; the operator passes each failed element to onFailure.
+    return new MultiOutputParDo<In, WithFailures<Outputs, In>>(this.doFn, this.options, this.tags, this.label, options as ExceptionHandlingOptions);
   }
+}
+
+/** The threshold of `withExceptionHandling` (1: no check), checked when the pipeline is built. */
+function failureThreshold(options: ExceptionHandlingOptions, transformName: string): number {
+  const threshold = options.threshold ?? 1;
+  if (typeof threshold !== "number" || !(threshold >= 0 && threshold <= 1)) {
+    throw new PipelineConstructionError(
+      `withExceptionHandling({ threshold }): threshold must be a fraction from 0 to 1 (the largest share of elements per window that may fail; ` +
+        `1, the default, for no limit), but got ${String(threshold)}`,
+      transformName,
+    );
+  }
+  if (options.thresholdWindowing !== undefined && threshold >= 1) {
+    throw new PipelineConstructionError(
+      `withExceptionHandling({ thresholdWindowing }) without a threshold below 1 checks nothing; give a threshold (e.g. { threshold: 0.1, thresholdWindowing }) or drop thresholdWindowing`,
+      transformName,
+    );
+  }
+  return threshold;
+}
+
+/** The timeout of `withExceptionHandling({ timeoutMillis })`, checked when the pipeline is built. */
+function timeoutOf(timeoutMillis: number, doFn: AnyDoFn, transformName: string): number {
+  if (typeof timeoutMillis !== "number" || !(timeoutMillis > 0) || !Number.isFinite(timeoutMillis)) {
+    throw new PipelineConstructionError(`withExceptionHandling({ timeoutMillis }): the timeout must be a number of milliseconds above 0, but got ${String(timeoutMillis)}`, transformName);
+  }
+  if (isStatefulDoFn(doFn)) {
+    throw new PipelineConstructionError(
+      `withExceptionHandling({ timeoutMillis }) cannot time out a stateful DoFn: a call abandoned at its deadline would go on writing state and ` +
+        `setting timers while the next element runs. Time-limit the slow operation inside process instead (e.g. fetch with AbortSignal.timeout(ms)), and throw when it times out`,
+      transformName,
+    );
+  }
+  return timeoutMillis;
 }

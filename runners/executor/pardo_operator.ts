@@ -1,13 +1,14 @@
 /** Executes a DoFn: lifecycle, contexts, outputs, side inputs, metrics and strict checks. */
 import type { Coder } from "../../lib/coders/coder";
 import type { BundleContext, DoFn, OutputPlacement, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
-import { deadLetterOutputs, DeadLetterOutput, exceptionOutputOf, failedElement, previewRejected, REJECTED_COUNTER_KEY, RejectedElementError, rejectionReason } from "../../lib/model/dead_letter";
+import { deadLetterOutputs, DeadLetterOutput, ElementTimeoutError, exceptionHandlingOf, failedElement, isHandledError, type ExceptionHandling, previewRejected, REJECTED_COUNTER_KEY, RejectedElementError, rejectionReason } from "../../lib/model/dead_letter";
 import { namesItsTransform, TransformError } from "../../lib/model/errors";
 import { isThenable, MetricsContainer, OWN_METRICS_ATTRIBUTION, UserMethodCaller } from "../../lib/model/metrics";
 import { sideInputsObject } from "../../lib/model/side_inputs";
 import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, NO_OUTPUT_TIMESTAMP, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
 import { BasicOperator, StepMark, wrapAsync, wrapUserError } from "./operator";
+import { withDeadline } from "./deadline";
 import { DISCARD, MaybePromise, PendingWork, Receiver } from "./receiver";
 
 import type { SideInputReader } from "./side_input_reader";
@@ -33,6 +34,8 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   private tail: Promise<void> | undefined;
   /** Calls `process` (sync or async, learned from what it returns) as this step's code. */
   private readonly processCaller: UserMethodCaller;
+  /** Calls the onFailure callback of exception handling (its own caller: it may be sync where `process` is async). */
+  private readonly onFailureCaller: UserMethodCaller;
   private readonly lifecycleCallers: Record<LifecycleStage, UserMethodCaller>;
   /** Metadata of the element being processed, with only the window being processed. */
   private current: ElementMeta | undefined;
@@ -42,6 +45,8 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   private readonly outputs: ReadonlyMap<string, Receiver>;
   /** The dead-letter output of elements whose `process` throws (ParDo `withExceptionHandling`), if any. */
   private readonly failedOutput: Receiver | undefined;
+  /** Which errors of `process` go to `failedOutput` (with exception handling). */
+  private readonly handling: ExceptionHandling | undefined;
   /**
    * With exception handling, what the element being processed has output so far: released when
    * its call succeeds, dropped when it throws (an element's outputs are all or nothing).
@@ -56,7 +61,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     readonly transformName: string,
     private readonly doFn: DoFn<unknown, unknown, OutputTags>,
     outputs: ReadonlyMap<string, Receiver>,
-    sideInputReader: SideInputReader | undefined,
+    private readonly sideInputReader: SideInputReader | undefined,
     private readonly metrics: MetricsContainer,
     readonly runtime: RuntimeContext,
     private readonly checks: InputChecks | undefined,
@@ -69,10 +74,11 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     this.sideInputs = sideInputsObject(transformName, sideInputReader?.views ?? [], (view) => sideInputReader!.get(view, this.window));
     this.outputs = withDeadLetterChecks(transformName, doFn, outputs, metrics);
     this.main = this.outputs.get("main")!;
-    const failedTag = exceptionOutputOf(doFn, transformName);
-    this.failedOutput = failedTag !== undefined ? this.outputs.get(failedTag) : undefined;
+    this.handling = exceptionHandlingOf(doFn, transformName);
+    this.failedOutput = this.handling !== undefined ? this.outputs.get(this.handling.tag) : undefined;
     const ownAttribution = (doFn as { [OWN_METRICS_ATTRIBUTION]?: boolean })[OWN_METRICS_ATTRIBUTION] === true;
     this.processCaller = new UserMethodCaller(metrics, ownAttribution);
+    this.onFailureCaller = new UserMethodCaller(metrics, ownAttribution);
     const skew = doFn.allowedTimestampSkewMillis ?? 0;
     if (typeof skew !== "number" || !(skew >= 0)) {
       throw new TransformError(transformName, `Transform '${transformName}' has allowedTimestampSkewMillis ${String(skew)}; it must be a number of milliseconds, 0 or more (Infinity for any)`);
@@ -299,11 +305,15 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
    * if it throws, they are dropped and the element goes to the dead-letter output with the error.
    */
   private processCatching(value: unknown, meta: ElementMeta, snapshot: ReturnType<typeof snapshotForMutation> | undefined): MaybePromise {
-    this.captured = [];
+    // With `partial`, outputs go on as they are made (Beam Python buffers them only without it).
+    this.captured = this.handling!.partial === true ? undefined : [];
     this.beginCatching();
+    const timeout = this.handling!.timeoutMillis;
+    const call = timeout !== undefined ? this.timedCall(meta) : undefined;
+    const started = timeout !== undefined ? performance.now() : 0;
     let r: unknown;
     try {
-      r = this.processCaller.invoke(this.doFn.process, this.doFn, value, this);
+      r = this.processCaller.invoke(this.doFn.process, this.doFn, value, call?.ctx ?? this);
     } catch (e) {
       return this.failElement(value, meta, e);
     }
@@ -315,9 +325,13 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
       if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
       return this.pending.take();
     };
-    if (!isThenable(r)) return succeeded();
+    if (!isThenable(r)) {
+      // A synchronous call cannot be stopped at its deadline; one that overran still fails.
+      if (timeout !== undefined && performance.now() - started > timeout) return this.failElement(value, meta, new ElementTimeoutError(timeout));
+      return succeeded();
+    }
     return wrapAsync(
-      Promise.resolve(r).then(
+      (timeout !== undefined ? withDeadline(Promise.resolve(r), timeout - (performance.now() - started), () => call!.abandon(), timeout) : Promise.resolve(r)).then(
         () => succeeded(),
         (e: unknown) => this.failElement(value, meta, e),
       ),
@@ -337,8 +351,55 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     this.endCatching(false);
     // The SDK's own errors about how the transform is used (an undeclared tag, a strict check) are bugs to fix, not bad elements.
     if (namesItsTransform(error)) throw error;
+    // An error of a class the ParDo does not handle (Beam Python's exc_class) fails the run as without exception handling.
+    if (!isHandledError(this.handling!, error)) throw wrapUserError(this.transformName, "process", error, value);
     this.pending.add(this.failedOutput!.receive(failedElement(value, error, this.transformName), meta));
+    const onFailure = this.handling!.onFailure;
+    if (onFailure !== undefined) this.pending.add(this.callOnFailure(onFailure, error, value));
     return this.pending.take();
+  }
+
+  /**
+   * The context of one `process` call with a timeout: the call may be abandoned at its deadline
+   * and go on while the next element runs (Beam Python abandons its thread), so it has its own
+   * element metadata and side inputs, and its outputs are dropped once it is abandoned.
+   */
+  private timedCall(meta: ElementMeta): { readonly ctx: ProcessContext<unknown, OutputTags>; abandon(): void } {
+    let live = true;
+    const window = this.window;
+    const reader = this.sideInputReader;
+    const ctx: ProcessContext<unknown, OutputTags> = {
+      output: (v) => void (live && this.output(v)),
+      outputTo: (tag, v) => void (live && this.outputTo(tag, v)),
+      outputWithTimestamp: (v, t) => void (live && this.outputWithTimestamp(v, t)),
+      timestamp: meta.timestamp,
+      window,
+      pane: meta.pane,
+      sideInputs: reader === undefined ? this.sideInputs : sideInputsObject(this.transformName, reader.views, (view) => reader.get(view, window)),
+      runtime: this.runtime,
+    };
+    return { ctx, abandon: () => (live = false) };
+  }
+
+  /**
+   * Calls the user's onFailure (Beam Python's on_failure_callback) as this step's code. As in Beam,
+   * its own failure does not fail the run (the element is already a dead letter): it is reported
+   * on stderr, naming the step.
+   */
+  private callOnFailure(onFailure: (error: unknown, element: unknown) => void | Promise<void>, error: unknown, value: unknown): MaybePromise {
+    const warn = (e: unknown): void => {
+      process.stderr.write(
+        `Warning: the onFailure callback of transform '${this.transformName}' threw while handling element ${previewRejected(value)}: ` +
+          `${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}. The element is on the 'failed' output all the same; fix the callback.\n`,
+      );
+    };
+    try {
+      const r = this.onFailureCaller.invoke(onFailure, undefined, error, value);
+      return isThenable(r) ? Promise.resolve(r).then(() => undefined, warn) : undefined;
+    } catch (e) {
+      warn(e);
+      return undefined;
+    }
   }
 
   // ---- ProcessContext ----

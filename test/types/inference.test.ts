@@ -23,6 +23,7 @@ import {
   definePipeline,
   FixedWindows,
   Window,
+  ElementTimeoutError,
   type FailedElement,
 } from "../../lib";
 import { expectType } from "./expect_type";
@@ -93,6 +94,34 @@ describe("type inference of the public API", () => {
     expectType(taggedHandled.failed)<PCollection<FailedElement<number>>>(true);
     // @ts-expect-error: only the declared tags and `failed`
     void taggedHandled.zero;
+    // Which errors are dead letters (error classes, built in or the user's own), and a failure threshold: the outputs keep their types.
+    class BadInput extends Error {
+      constructor(readonly input: number) {
+        super(`bad input ${input}`);
+      }
+    }
+    const filtered = nums.apply(
+      "Filtered",
+      ParDo.of(new Classify()).withOutputs("zero").withExceptionHandling({ errorClass: [BadInput, TypeError], threshold: 0.1, thresholdWindowing: new FixedWindows(60_000) }),
+    );
+    expectType(filtered.zero)<PCollection<null>>(true);
+    expectType(filtered.failed)<PCollection<FailedElement<number>>>(true);
+    ParDo.of(new Classify()).withExceptionHandling({ errorClass: RangeError });
+    // @ts-expect-error: an error class, not its name
+    ParDo.of(new Classify()).withExceptionHandling({ errorClass: "RangeError" });
+    // @ts-expect-error: Number is not an error class
+    ParDo.of(new Classify()).withExceptionHandling({ errorClass: Number });
+    // @ts-expect-error: the threshold is a fraction, not a string
+    ParDo.of(new Classify()).withExceptionHandling({ threshold: "0.1" });
+    // The failure callback gets the ParDo's input element, typed.
+    ParDo.of(new Classify()).withOutputs("zero").withExceptionHandling({ onFailure: (error, element) => void expectType(element)<number>(true), partial: true });
+    // @ts-expect-error: the element is a number, not a string
+    ParDo.of(new Classify()).withExceptionHandling({ onFailure: (_error, element: string) => void element });
+    ParDo.of(new Classify()).withExceptionHandling({ timeoutMillis: 30_000, errorClass: [ElementTimeoutError, TypeError] });
+    // @ts-expect-error: a number of milliseconds
+    ParDo.of(new Classify()).withExceptionHandling({ timeoutMillis: "30s" });
+    // @ts-expect-error: threshold windowing takes a WindowFn
+    ParDo.of(new Classify()).withExceptionHandling({ threshold: 0.1, thresholdWindowing: 60_000 });
 
     const factor = AsSingleton(p.apply("Factor", Create.of(2)));
     const names = AsMap(p.apply("Names", Create.of(kv(1, "one"))));
