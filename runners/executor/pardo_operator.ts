@@ -1,15 +1,17 @@
 /** Executes a DoFn: lifecycle, contexts, outputs, side inputs, metrics and strict checks. */
 import type { Coder } from "../../lib/coders/coder";
 import type { BundleContext, DoFn, OutputPlacement, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
-import { deadLetterOutputs, DeadLetterOutput, ElementTimeoutError, exceptionHandlingOf, failedElement, isHandledError, type ExceptionHandling, previewRejected, REJECTED_COUNTER_KEY, RejectedElementError, rejectionReason } from "../../lib/model/dead_letter";
+import { ElementTimeoutError, exceptionHandlingOf, failedElement, isHandledError, previewRejected, type ExceptionHandling } from "../../lib/model/dead_letter";
 import { namesItsTransform, TransformError } from "../../lib/model/errors";
 import { isThenable, MetricsContainer, OWN_METRICS_ATTRIBUTION, UserMethodCaller } from "../../lib/model/metrics";
 import { sideInputsObject } from "../../lib/model/side_inputs";
 import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, NO_OUTPUT_TIMESTAMP, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
 import { BasicOperator, StepMark, wrapAsync, wrapUserError } from "./operator";
+import { withDeadLetterChecks } from "./dead_letter_receiver";
+import { bundleOutputWithoutWindow, outputTooEarly, outputWithoutTimestamp } from "./output_errors";
 import { withDeadline } from "./deadline";
-import { DISCARD, MaybePromise, PendingWork, Receiver } from "./receiver";
+import { MaybePromise, PendingWork, Receiver } from "./receiver";
 
 import type { SideInputReader } from "./side_input_reader";
 
@@ -445,28 +447,13 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   private emitForBundle(target: Receiver, value: unknown, placement: OutputPlacement | undefined): void {
     if (placement?.timestamp !== undefined) this.checkTimestampInRange(placement.timestamp);
     const window = placement?.window;
-    if (window === undefined && this.inGlobalWindows === false) throw this.bundleOutputWithoutWindow();
+    if (window === undefined && this.inGlobalWindows === false) throw bundleOutputWithoutWindow(this.transformName);
     const meta: ElementMeta = {
       timestamp: placement?.timestamp ?? (window !== undefined ? window.maxTimestamp() : MIN_TIMESTAMP),
       windows: window !== undefined ? [window] : GLOBAL_WINDOWS,
       pane: NO_FIRING,
     };
     this.pending.add(target.receive(value, meta));
-  }
-
-  /**
-   * As Beam, where a bundle output names its window (Java's FinishBundleContext.output(value,
-   * timestamp, window); Python's finish_bundle yields WindowedValues): in a windowed collection,
-   * the global window (the default in a globally windowed one) is no window of the collection, and
-   * a grouping after it would keep such an output apart, or drop it as late.
-   */
-  private bundleOutputWithoutWindow(): TransformError {
-    return new TransformError(
-      this.transformName,
-      `Transform '${this.transformName}' output through its bundle context (in startBundle or finishBundle) without a window, but its input is ` +
-        `windowed (not the global window), as Beam does not allow: say where the output goes, ctx.output(value, { window, timestamp }), ` +
-        `e.g. the window and timestamp of the elements it stands for (ctx.window and ctx.timestamp in process, kept until then).`,
-    );
   }
 
   /** The receiver of output `tag`; a clear error if the ParDo did not declare it. */
@@ -486,19 +473,19 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   outputWithTimestamp(value: unknown, timestamp: Instant): void {
     this.checkTimestampInRange(timestamp);
     const cur = this.current;
-    if (cur?.timestamp === NO_OUTPUT_TIMESTAMP) throw this.outputWithoutTimestamp();
+    if (cur?.timestamp === NO_OUTPUT_TIMESTAMP) throw outputWithoutTimestamp(this.transformName);
     if (cur === undefined) {
       this.emit(this.main, value, { timestamp });
       return;
     }
-    if (timestamp < cur.timestamp - this.allowedSkewMillis) throw this.outputTooEarly(timestamp, cur.timestamp);
+    if (timestamp < cur.timestamp - this.allowedSkewMillis) throw outputTooEarly(this.transformName, timestamp, cur.timestamp, this.allowedSkewMillis);
     this.send(this.main, value, { timestamp, windows: cur.windows, pane: cur.pane });
   }
 
   private emit(target: Receiver, value: unknown, placement: OutputPlacement | undefined): void {
     if (placement?.timestamp !== undefined) this.checkTimestampInRange(placement.timestamp);
     const cur = this.current;
-    if (cur?.timestamp === NO_OUTPUT_TIMESTAMP) throw this.outputWithoutTimestamp();
+    if (cur?.timestamp === NO_OUTPUT_TIMESTAMP) throw outputWithoutTimestamp(this.transformName);
     if (placement === undefined && cur !== undefined) {
       this.send(target, value, cur);
     } else {
@@ -527,31 +514,6 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     );
   }
 
-  /** An output from the onTimer of a timer set withNoOutputTimestamp(), which has no timestamp to give it. */
-  private outputWithoutTimestamp(): TransformError {
-    return new TransformError(
-      this.transformName,
-      `Transform '${this.transformName}' output from onTimer of a timer set with withNoOutputTimestamp(), which has no output timestamp ` +
-        `(it holds no watermark, so an output could be late anywhere). Set that timer without withNoOutputTimestamp() if its onTimer outputs.`,
-    );
-  }
-
-  /**
-   * Beam's check of an output's timestamp (Java's SimpleDoFnRunner): an output earlier than the
-   * input (element, or timer at its output timestamp) minus the allowed skew may be behind the
-   * watermark the input held, so a grouping downstream could drop it as late without a word.
-   */
-  private outputTooEarly(timestamp: Instant, inputTimestamp: Instant): TransformError {
-    const skew = this.allowedSkewMillis;
-    return new TransformError(
-      this.transformName,
-      `Transform '${this.transformName}' output with timestamp ${describeInstant(timestamp)}, earlier than its input's timestamp ` +
-        `${describeInstant(inputTimestamp)} minus the allowed skew (${skew} ms). Output timestamps must be no earlier than that, as in Beam: ` +
-        `an earlier output may be behind the watermark and dropped as late. Output at or after the input's timestamp, assign event times ` +
-        `where elements are first read, or set allowedTimestampSkewMillis on the DoFn to the furthest it moves timestamps back.`,
-    );
-  }
-
   /** Sends an output on (or keeps it until the element's call has succeeded, with exception handling). */
   private send(target: Receiver, value: unknown, meta: ElementMeta): void {
     if (this.captured !== undefined) this.captured.push({ target, value, meta });
@@ -562,40 +524,5 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   clearCurrent(): void {
     this.current = undefined;
     this.currentWindow = undefined;
-  }
-}
-
-/** An instant for an error message: its milliseconds, and the date when it has one. */
-function describeInstant(t: Instant): string {
-  const d = new Date(t);
-  return Number.isNaN(d.getTime()) ? String(t) : `${t} (${d.toISOString()})`;
-}
-
-/** Counts what goes to the step's dead-letter outputs, and fails the run if nothing reads one. */
-function withDeadLetterChecks(transformName: string, doFn: object, outputs: ReadonlyMap<string, Receiver>, metrics: MetricsContainer): ReadonlyMap<string, Receiver> {
-  const declared = deadLetterOutputs(doFn, transformName);
-  if (declared.length === 0) return outputs;
-  const checked = new Map(outputs);
-  for (const d of declared) checked.set(d.tag, new DeadLetterReceiver(transformName, d, outputs.get(d.tag) ?? DISCARD, metrics));
-  return checked;
-}
-
-class DeadLetterReceiver implements Receiver {
-  /** Unread and not ignored: the first rejected element fails the run. */
-  private readonly failOnRejection: boolean;
-  constructor(
-    private readonly transformName: string,
-    private readonly output: DeadLetterOutput,
-    private readonly next: Receiver,
-    private readonly metrics: MetricsContainer,
-  ) {
-    this.failOnRejection = !output.consumed && output.spec.ignoreUnread !== true;
-  }
-  receive(value: unknown, meta: ElementMeta): MaybePromise {
-    this.metrics.incCounter(REJECTED_COUNTER_KEY, 1);
-    if (this.failOnRejection) {
-      throw new RejectedElementError(this.transformName, this.output.tag, rejectionReason(this.output.spec, value), previewRejected(value));
-    }
-    return this.next.receive(value, meta);
   }
 }
