@@ -7,21 +7,14 @@
  * skipped unless its launcher's variable is set (real_runners.test.ts).
  */
 import { strict as assert } from "node:assert";
-import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import "../../runners/direct";
-import { PortableRunner } from "../../runners/portable/portable_runner";
 import { parallelBlocker } from "../../runners/streaming/parallel/eligibility";
 import { readShards } from "../helpers";
 import { MATCH_INTERVAL_MS, matchContinuouslyProgram } from "./match_continuously_programs";
-import { startRunner, stopRunner } from "./real_runner_launch";
-
-const RUNNERS = [
-  { name: "Prism", envVar: "BEAMLINE_PRISM", ready: /PRISM_READY (\S+)/ },
-  { name: "Beam Python's job service", envVar: "BEAMLINE_BEAM_PYTHON_JOB_SERVER", ready: /BEAMPY_JOB_SERVER_READY (\S+)/ },
-] as const;
+import { REAL_RUNNERS, realRunnerSession } from "./real_runner_launch";
 
 /** A range of firings 1 s in the past to 5 s in the future, starting on an interval boundary; a folder with first.txt. */
 function setUp(tmp: string): { dir: string; output: string; start: number; stop: number } {
@@ -63,37 +56,14 @@ describe("matchContinuously program on the DirectRunner (the real runners' refer
   }
 });
 
-for (const runner of RUNNERS) describe(`On a real Beam runner: ${runner.name} (LOOPBACK), FileIO.matchContinuously`, function () {
+for (const runner of REAL_RUNNERS) describe(`On a real Beam runner: ${runner.name} (LOOPBACK), FileIO.matchContinuously`, function () {
   this.timeout(180_000);
-  const launcher = process.env[runner.envVar];
-  let child: ChildProcess | undefined;
-  let endpoint = "";
-  const runnerLog: string[] = [];
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-match-cont-real-"));
-
-  before(async function () {
-    if (launcher === undefined || launcher === "" || !fs.existsSync(launcher)) {
-      console.log(`      (skipped: set ${runner.envVar} to the runner's launcher to run these)`);
-      this.skip();
-    }
-    ({ child, endpoint } = await startRunner(launcher!, runner.ready, runnerLog));
-  });
-  after(async () => {
-    if (child !== undefined) await stopRunner(child);
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  const { tmp, options, runRemote } = realRunnerSession(runner, "beamline-match-cont-real-");
 
   it("finds each file once (present at the start: the first firing; added while running: a later one), then ends after the last firing", async () => {
     const { dir, output, start, stop } = setUp(tmp);
-    const p = matchContinuouslyProgram.create({ dir, output, start, stop }, { runner: "PortableRunner", jobName: "match-continuously", extra: { job_endpoint: endpoint, environment_type: "LOOPBACK" } });
-    const lines: string[] = [];
-    const result = await new PortableRunner({ log: (l) => lines.push(l), cancelOnInterrupt: false }).run(p);
-    try {
-      assert.equal(await result.waitUntilFinish(), "DONE");
-      check(readShards(output));
-      assert.ok(Date.now() >= stop - MATCH_INTERVAL_MS, "the job ended only after the last firing's time");
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\n--- job messages ---\n${lines.join("\n")}\n--- runner log (tail) ---\n${runnerLog.join("").slice(-3000)}`, { cause: e });
-    }
+    await runRemote(matchContinuouslyProgram.create({ dir, output, start, stop }, options("match-continuously")));
+    check(readShards(output));
+    assert.ok(Date.now() >= stop - MATCH_INTERVAL_MS, "the job ended only after the last firing's time");
   });
 });

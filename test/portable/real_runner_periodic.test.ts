@@ -6,20 +6,15 @@
  * launcher's variable is set (real_runners.test.ts).
  */
 import { strict as assert } from "node:assert";
-import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import "../../runners/direct";
-import { PortableRunner } from "../../runners/portable/portable_runner";
 import { readShards } from "../helpers";
 import { PERIODIC_INTERVAL_MS, periodicExpected, periodicProgram } from "./periodic_programs";
-import { startRunner, stopRunner } from "./real_runner_launch";
+import { realRunnerSession, type RealRunnerSpec } from "./real_runner_launch";
 
-interface RealRunner {
-  readonly name: string;
-  readonly envVar: string;
-  readonly ready: RegExp;
+interface RealRunner extends RealRunnerSpec {
   /** Why the runner cannot feed a side input from a stage it runs again for each residual, if it cannot. */
   readonly noSideInputFromResumedStage?: string;
 }
@@ -62,39 +57,16 @@ describe("PeriodicImpulse program on the DirectRunner (the real runners' referen
 
 for (const runner of RUNNERS) describe(`On a real Beam runner: ${runner.name} (LOOPBACK), PeriodicImpulse`, function () {
   this.timeout(120_000);
-  const launcher = process.env[runner.envVar];
-  let child: ChildProcess | undefined;
-  let endpoint = "";
-  const runnerLog: string[] = [];
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-periodic-real-"));
-
-  before(async function () {
-    if (launcher === undefined || launcher === "" || !fs.existsSync(launcher)) {
-      console.log(`      (skipped: set ${runner.envVar} to the runner's launcher to run these)`);
-      this.skip();
-    }
-    ({ child, endpoint } = await startRunner(launcher!, runner.ready, runnerLog));
-  });
-  after(async () => {
-    if (child !== undefined) await stopRunner(child);
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  const { tmp, options, runRemote } = realRunnerSession(runner, "beamline-periodic-real-");
 
   it("emits every firing of a range (past ones at once, future ones as they come) with its timestamp and window, ends after the last, and feeds a slowly updating side input", async () => {
     const { start, stop } = range();
     const sideInput = runner.noSideInputFromResumedStage === undefined;
     if (!sideInput) console.log(`      (${runner.name}: no side input: ${runner.noSideInputFromResumedStage})`);
-    const p = periodicProgram.create({ output: tmp, start, stop, side_input: sideInput }, { runner: "PortableRunner", jobName: "periodic-impulse", extra: { job_endpoint: endpoint, environment_type: "LOOPBACK" } });
-    const lines: string[] = [];
-    const result = await new PortableRunner({ log: (l) => lines.push(l), cancelOnInterrupt: false }).run(p);
-    try {
-      assert.equal(await result.waitUntilFinish(), "DONE");
-      const expected = periodicExpected(start, stop);
-      assert.deepEqual(readShards(path.join(tmp, "firings")), expected.firings);
-      if (sideInput) assert.deepEqual(readShards(path.join(tmp, "tagged")), expected.tagged);
-      assert.ok(Date.now() >= stop - PERIODIC_INTERVAL_MS, "the job ended only after the last firing's time");
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\n--- job messages ---\n${lines.join("\n")}\n--- runner log (tail) ---\n${runnerLog.join("").slice(-3000)}`, { cause: e });
-    }
+    await runRemote(periodicProgram.create({ output: tmp, start, stop, side_input: sideInput }, options("periodic-impulse")));
+    const expected = periodicExpected(start, stop);
+    assert.deepEqual(readShards(path.join(tmp, "firings")), expected.firings);
+    if (sideInput) assert.deepEqual(readShards(path.join(tmp, "tagged")), expected.tagged);
+    assert.ok(Date.now() >= stop - PERIODIC_INTERVAL_MS, "the job ended only after the last firing's time");
   });
 });

@@ -7,55 +7,16 @@
  *   BEAMLINE_BEAM_PYTHON_JOB_SERVER=/path/to/beampy/run_job_server.sh
  */
 import { strict as assert } from "node:assert";
-import type { ChildProcess } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import "../../runners/direct";
-import { PortableRunner } from "../../runners/portable/portable_runner";
 import { readShards } from "../helpers";
-import { startRunner, stopRunner } from "./real_runner_launch";
+import { REAL_RUNNERS, realRunnerSession } from "./real_runner_launch";
 import { BundleFinalizing, bundleFinalizingProgram, SDF_EXPECTED, SLOW_RANGE_SIZE, sdfProgram, slowRangeProgram, TICKER_EXPECTED, tickerProgram } from "./sdf_programs";
-import type { Pipeline } from "../../lib/model/pipeline";
 
-const RUNNERS = [
-  { name: "Prism", envVar: "BEAMLINE_PRISM", ready: /PRISM_READY (\S+)/ },
-  { name: "Beam Python's job service", envVar: "BEAMLINE_BEAM_PYTHON_JOB_SERVER", ready: /BEAMPY_JOB_SERVER_READY (\S+)/ },
-];
-
-for (const runner of RUNNERS) {
+for (const runner of REAL_RUNNERS) {
   describe(`On a real Beam runner: ${runner.name} (LOOPBACK): splittable DoFns`, function () {
     this.timeout(120_000);
-    const launcher = process.env[runner.envVar];
-    let child: ChildProcess | undefined;
-    let endpoint = "";
-    const runnerLog: string[] = [];
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-real-sdf-"));
-
-    before(async function () {
-      if (launcher === undefined || launcher === "" || !fs.existsSync(launcher)) {
-        console.log(`      (skipped: set ${runner.envVar} to the runner's launcher to run these)`);
-        this.skip();
-      }
-      ({ child, endpoint } = await startRunner(launcher!, runner.ready, runnerLog));
-    });
-
-    after(async () => {
-      if (child !== undefined) await stopRunner(child);
-      fs.rmSync(tmp, { recursive: true, force: true });
-    });
-
-    const options = (jobName: string) => ({ runner: "PortableRunner", jobName, extra: { job_endpoint: endpoint, environment_type: "LOOPBACK" } });
-
-    const runRemote = async (p: Pipeline): Promise<void> => {
-      const lines: string[] = [];
-      const result = await new PortableRunner({ log: (l) => lines.push(l), cancelOnInterrupt: false }).run(p);
-      try {
-        assert.equal(await result.waitUntilFinish(), "DONE");
-      } catch (e) {
-        throw new Error(`${(e as Error).message}\n--- job messages ---\n${lines.join("\n")}\n--- runner log (tail) ---\n${runnerLog.join("").slice(-3000)}`, { cause: e });
-      }
-    };
+    const { tmp, options, runRemote } = realRunnerSession(runner, "beamline-real-sdf-");
 
     it("ParDo.splittable (Beam's PairStringWithIndexToLength: split halves, checkpoints) outputs every index once, at each word's timestamp", async () => {
       const out = path.join(tmp, "sdf");
