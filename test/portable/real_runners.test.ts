@@ -10,13 +10,9 @@
  * Without the variable, the runner's tests are skipped (CI has neither runner).
  */
 import { strict as assert } from "node:assert";
-import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import "../../runners/direct";
-import type { PipelineOptions } from "../../lib/model/options";
-import type { Pipeline } from "../../lib/model/pipeline";
 import { DEFAULT_INPUT, wordcount } from "../../pipelines/wordcount";
 import { wordcount2 } from "../../pipelines/wordcount2";
 import { PortableRunner } from "../../runners/portable/portable_runner";
@@ -37,12 +33,9 @@ import { COMBINE_WITH_CONTEXT_EXPECTED, combineWithContextProgram } from "./comb
 import { SIDE_INPUT_KEYS_EXPECTED, sideInputKeysProgram } from "./side_input_key_programs";
 import { USER_STATE_EXPECTED, userStateProgram } from "./state_programs";
 import { TIMER_ORDER_EXPECTED, timerOrderProgram } from "./timer_programs";
-import { startRunner, stopRunner } from "./real_runner_launch";
+import { realRunnerSession, type RealRunnerSpec } from "./real_runner_launch";
 
-interface RealRunner {
-  readonly name: string;
-  readonly envVar: string;
-  readonly ready: RegExp;
+interface RealRunner extends RealRunnerSpec {
   /** Why the runner cannot run a stateful DoFn with timers keyed by one of Beamline's own coders, if it cannot. */
   readonly noTimersWithSdkKeyCoders?: string;
   /** Why the runner cannot feed a side input from a stage that runs again for its timers, if it cannot. */
@@ -92,37 +85,7 @@ const RUNNERS: readonly RealRunner[] = [
 for (const runner of RUNNERS) {
   describe(`On a real Beam runner: ${runner.name} (LOOPBACK)`, function () {
     this.timeout(120_000);
-    const launcher = process.env[runner.envVar];
-    let child: ChildProcess | undefined;
-    let endpoint = "";
-    const runnerLog: string[] = [];
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-real-runner-"));
-
-    before(async function () {
-      if (launcher === undefined || launcher === "" || !fs.existsSync(launcher)) {
-        console.log(`      (skipped: set ${runner.envVar} to the runner's launcher to run these)`);
-        this.skip();
-      }
-      ({ child, endpoint } = await startRunner(launcher!, runner.ready, runnerLog));
-    });
-
-    after(async () => {
-      if (child !== undefined) await stopRunner(child);
-      fs.rmSync(tmp, { recursive: true, force: true });
-    });
-
-    const options = (jobName: string): Partial<PipelineOptions> => ({ runner: "PortableRunner", jobName, extra: { job_endpoint: endpoint, environment_type: "LOOPBACK" } });
-
-    /** Runs on the runner; a failure shows the job's messages and the runner's log. */
-    const runRemote = async (p: Pipeline): Promise<void> => {
-      const lines: string[] = [];
-      const result = await new PortableRunner({ log: (l) => lines.push(l), cancelOnInterrupt: false }).run(p);
-      try {
-        assert.equal(await result.waitUntilFinish(), "DONE");
-      } catch (e) {
-        throw new Error(`${(e as Error).message}\n--- job messages ---\n${lines.join("\n")}\n--- runner log (tail) ---\n${runnerLog.join("").slice(-3000)}`, { cause: e });
-      }
-    };
+    const { tmp, options, runRemote } = realRunnerSession(runner, "beamline-real-runner-");
 
     it("wordcount gives the DirectRunner's output", async () => {
       const out = (dir: string) => ({ input: DEFAULT_INPUT, output: path.join(tmp, "wc", dir, "counts") });
