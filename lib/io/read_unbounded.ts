@@ -159,3 +159,17 @@ export class ReadUnbounded<T> extends PTransform<PBegin, PCollection<T>> {
     return out;
   }
 }
+
+/** Resolves after `ms`, or at once when `signal` aborts: a source's wait that a stop cuts short. */
+export function pauseUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+  });
+}

@@ -35,7 +35,7 @@ import { ProcessContinuation, registerSplittableComposite, type RestrictionTrack
 import { PTransform } from "../model/transform";
 import { FixedWindows } from "../model/windowing";
 import { type Instant, type KV, kv, MAX_TIMESTAMP, MIN_TIMESTAMP } from "../model/window";
-import { ReadUnbounded, type UnboundedSource, type UnboundedSourceContext } from "../io/read_unbounded";
+import { pauseUnlessAborted as pause, ReadUnbounded, type UnboundedSource, type UnboundedSourceContext } from "../io/read_unbounded";
 
 /** URN of the firings composite (a Beamline composite: Beam has no standard URN for it). */
 export const PERIODIC_IMPULSE_URN = "beamline:transform:periodic_impulse:v1";
@@ -153,20 +153,6 @@ class Firings extends PTransform<PBegin, PCollection<Instant>> {
     input.pipeline.currentNode().composite = this.spec;
     return input.apply("ReadUnbounded", ReadUnbounded.from(firingSource(this.spec)));
   }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 }
 
 /** A checkpoint mark of the DirectRunner's source: the first firing the checkpoint does not hold (version 1). */

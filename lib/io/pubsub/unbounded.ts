@@ -28,7 +28,7 @@ import { ByteReader, ByteWriter } from "../../coders/byte_io";
 import type { PBegin, PCollection } from "../../model/pcollection";
 import { PTransform } from "../../model/transform";
 import { type Instant, MIN_TIMESTAMP } from "../../model/window";
-import { ReadUnbounded, type SourceOutcome, type UnboundedSource, type UnboundedSourceContext } from "../read_unbounded";
+import { pauseUnlessAborted as pause, ReadUnbounded, type SourceOutcome, type UnboundedSource, type UnboundedSourceContext } from "../read_unbounded";
 import { encodePubsubMessage } from "./message_proto";
 import { PubSubReader, type PubSubReaderOptions } from "./reader";
 import { parsePubSubName } from "./resources";
@@ -67,19 +67,6 @@ const FIRST_IDLE_PAUSE_MS = 5;
 const LONGEST_IDLE_PAUSE_MS = 100;
 /** Acknowledge requests in flight at once; a commit beyond them waits for the oldest. */
 const MAX_ACKS_IN_FLIGHT = 4;
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
-}
 
 /** Reads Pub/Sub as bytes (data, or serialized messages with attributes); see the module comment. */
 export class PubSubReadNative extends PTransform<PBegin, PCollection<Uint8Array>> {
