@@ -34,6 +34,12 @@ export interface PipelineOptions {
    * otherwise.
    */
   readonly allowUnsafeTriggers: boolean;
+  /**
+   * Let a GroupByKey group by a key coder that does not encode deterministically (Beam Python's
+   * --allow_non_deterministic_key_coders, kept there for backwards compatibility): unsafe, as
+   * equal keys that encode differently are grouped apart; refused when the pipeline is built otherwise.
+   */
+  readonly allowNonDeterministicKeyCoders: boolean;
   /** DirectRunner: how many bundles to process at once. */
   readonly directNumWorkers: number;
   /** DirectRunner: enforce the model checks (coder round trips, deterministic keys, no mutation). */
@@ -129,6 +135,12 @@ const GENERAL_FLAGS = {
       "or the default trigger on unbounded input in the global window (as Beam Python's flag)",
     default: false,
   },
+  allow_non_deterministic_key_coders: {
+    type: "boolean",
+    describe:
+      "Let a GroupByKey use a key coder that does not encode deterministically (unsafe: equal keys may be grouped apart; as Beam Python's flag, for backwards compatibility)",
+    default: false,
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 const DIRECT_FLAGS = {
@@ -174,6 +186,7 @@ export function defaultOptions(): PipelineOptions {
     jobName: defaultJobName(),
     streaming: false,
     allowUnsafeTriggers: false,
+    allowNonDeterministicKeyCoders: false,
     directNumWorkers: 1,
     strictChecks: true,
     directShuffleMemoryMb: 256,
@@ -536,6 +549,7 @@ export function parseArgs<F extends Record<string, FlagSpec>>(argv: readonly str
     stagingLocation: str("staging_location") ?? str("temp_location"),
     streaming: parsed["streaming"] === true,
     allowUnsafeTriggers: parsed["allow_unsafe_triggers"] === true,
+    allowNonDeterministicKeyCoders: parsed["allow_non_deterministic_key_coders"] === true,
     directNumWorkers: workers,
     strictChecks: parsed["strict_checks"] !== false,
     directShuffleMemoryMb: Number(parsed["direct_shuffle_memory_mb"]),

@@ -81,11 +81,12 @@ export class GroupByKey<K, V> extends PTransform<PCollection<KV<K, V>>, PCollect
     // as_deterministic_coder): runners group by the key's bytes, so a key coder that may encode
     // equal keys differently would split their groups.
     const keyCoder = input.coder !== undefined && input.coder.urn === KV_URN && input.coder.components.length === 2 ? input.coder.components[0]! : undefined;
-    if (keyCoder !== undefined && !keyCoder.deterministic) {
+    if (keyCoder !== undefined && !keyCoder.deterministic && !input.pipeline.options.allowNonDeterministicKeyCoders) {
       throw new PipelineConstructionError(
         `GroupByKey groups by the encoded key, but the key coder of ${input.describe()} (${keyCoder.urn}) does not encode deterministically: ` +
           `equal keys could encode differently and be grouped apart. Set a KV coder with a deterministic key coder on it ` +
-          `(e.g. new KVCoder(new StringUtf8Coder(), valueCoder)), or none (the default key coder encodes plain JS values deterministically)`,
+          `(e.g. new KVCoder(new StringUtf8Coder(), valueCoder)), or none (the default key coder encodes plain JS values deterministically); ` +
+          `--allow_non_deterministic_key_coders (allowNonDeterministicKeyCoders: true) accepts it, unsafely, as in Beam Python`,
         node.fullName,
       );
     }

@@ -40,6 +40,7 @@ export function flatOptions(options: PipelineOptions, program: ProgramReference 
   };
   // Workers rebuild the graph, so they need it too; sent only when set, as Beam's SDKs send flags.
   if (options.allowUnsafeTriggers) out["allow_unsafe_triggers"] = true;
+  if (options.allowNonDeterministicKeyCoders) out["allow_non_deterministic_key_coders"] = true;
   if (options.project !== undefined) out["project"] = options.project;
   if (options.region !== undefined) out["region"] = options.region;
   if (options.tempLocation !== undefined) out["temp_location"] = options.tempLocation;
@@ -79,7 +80,7 @@ function str(v: unknown): string | undefined {
 }
 
 const STANDARD_KEYS = new Set([
-  "runner", "job_name", "project", "region", "temp_location", "staging_location", "streaming", "allow_unsafe_triggers", "strict_checks",
+  "runner", "job_name", "project", "region", "temp_location", "staging_location", "streaming", "allow_unsafe_triggers", "allow_non_deterministic_key_coders", "strict_checks",
   "direct_num_workers", "direct_shuffle_memory_mb", "beamline_fingerprint", "beamline_program", "beamline_run_id",
 ]);
 
@@ -111,6 +112,7 @@ export function workerProgramFrom(raw: Readonly<Record<string, unknown>>): Worke
     stagingLocation: str(flat["staging_location"]),
     streaming: flat["streaming"] === true || flat["streaming"] === "true",
     allowUnsafeTriggers: flat["allow_unsafe_triggers"] === true || flat["allow_unsafe_triggers"] === "true",
+    allowNonDeterministicKeyCoders: flat["allow_non_deterministic_key_coders"] === true || flat["allow_non_deterministic_key_coders"] === "true",
     strictChecks: !(flat["strict_checks"] === false || flat["strict_checks"] === "false"),
     directNumWorkers: Number(str(flat["direct_num_workers"]) ?? d.directNumWorkers),
     directShuffleMemoryMb: Number(str(flat["direct_shuffle_memory_mb"]) ?? d.directShuffleMemoryMb),

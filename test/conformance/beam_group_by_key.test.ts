@@ -18,6 +18,8 @@ import {
   type KV,
   type PCollection,
 } from "../../lib";
+import { defaultOptions } from "../../lib/model/options";
+import { flatOptions, workerProgramFrom } from "../../runners/portable/pipeline_options";
 import { JsValueCoder } from "../../lib/coders/js_value";
 import { StringUtf8Coder, VarIntCoder } from "../../lib/coders/primitive";
 import { KVCoder } from "../../lib/coders/structural";
@@ -51,6 +53,26 @@ describe("Beam GroupByKey (GroupByKeyTest.java)", () => {
         }),
       (e: Error) => /Group/.test(e.message) && /deterministic/.test(e.message) && /beamline:coder:jsvalue:v1/.test(e.message),
     );
+  });
+
+  it("--allow_non_deterministic_key_coders (Beam Python's) accepts such a key coder, and groups by its encoding", async () => {
+    const r = await labelledOutputs(
+      (p, out) => {
+        const pairs = p.apply(Create.of<KV<Record<string, string>, number>>(kv({ a: "x" }, 1), kv({ a: "x" }, 2))).setCoder(new KVCoder(new JsValueCoder<Record<string, string>>(), new VarIntCoder()));
+        out("Groups", pairs.apply("Group", GroupByKey.create()).map("Sizes", (g: KV<Record<string, string>, number[]>) => g.value.length));
+      },
+      undefined,
+      { allowNonDeterministicKeyCoders: true },
+    );
+    assert.deepEqual(r.Groups, ["2"]);
+  });
+
+  it("--allow_non_deterministic_key_coders reaches a worker that rebuilds the graph (portable pipeline options)", () => {
+    const program = { name: "p", modulePath: "/x.js", exportName: "p", flags: {} } as unknown as Parameters<typeof flatOptions>[1];
+    const flat = flatOptions({ ...defaultOptions(), allowNonDeterministicKeyCoders: true }, program, "fp", "run");
+    assert.equal(flat["allow_non_deterministic_key_coders"], true);
+    assert.equal(workerProgramFrom(flat).options.allowNonDeterministicKeyCoders, true);
+    assert.equal(workerProgramFrom(flatOptions(defaultOptions(), program, "fp", "run")).options.allowNonDeterministicKeyCoders, false);
   });
 
   it("testGroupByKeyOutputCoder: a deterministic key coder is kept on the grouped output", async () => {
