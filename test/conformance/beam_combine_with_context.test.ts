@@ -8,7 +8,9 @@ import { strict as assert } from "node:assert";
 import {
   AsSingleton,
   Combine,
+  CombineValues,
   Create,
+  GroupByKey,
   Pipeline,
   CombineFns,
   Combiners,
@@ -108,6 +110,22 @@ describe("Beam conformance: combining with side inputs (CombineTest.CombineWithC
         assert.deepEqual(out.globally, strings(["20:111134"]));
         assert.deepEqual(out.withDefault, strings(["20:111134"]));
         assert.deepEqual(out.fanout, strings(["20:123456789"]));
+      });
+
+      it(`CombineValues with side inputs (Java's Combine.groupedValues(fn).withSideInputs): each grouped element combined reading them (${where})`, async () => {
+        const out = await labelledOutputs(
+          (p, collect) => {
+            const input = timestamped(p, "Input", mode, rows(TABLE));
+            const sum = input.apply(Values.create<number>()).apply("Sum", Combine.globally(Combiners.sum()));
+            const grouped = input.apply("Group", GroupByKey.create<string, number>());
+            collect("grouped", grouped.apply("CombineGrouped", CombineValues.of(testCombineFnWithContext, { sideInputs: { sum: AsSingleton(sum) } })));
+            collect("plain", grouped.apply("CombinePlain", CombineValues.of(Combiners.sum())));
+          },
+          undefined,
+          options,
+        );
+        assert.deepEqual(out.grouped, strings([kv("a", "20:114"), kv("b", "20:113")]));
+        assert.deepEqual(out.plain, strings([kv("a", 6), kv("b", 14)]));
       });
 
       it(`testSimpleCombineWithContextEmpty: nothing per key or without defaults; the default reads the side input (${where})`, async () => {

@@ -5,7 +5,7 @@
  * breaks; wrong uses sit in functions that never run.
  */
 import { strict as assert } from "node:assert";
-import { AsIterable, AsSingleton, Combine, CombineFns, Combiners, Create, kv, Pipeline, type CombineFnWithContext, type KV, type PCollection } from "../../lib";
+import { AsIterable, AsSingleton, Combine, CombineFns, CombineValues, Combiners, Create, kv, Pipeline, type CombineFnWithContext, type KV, type PCollection } from "../../lib";
 import { expectType } from "./expect_type";
 
 const countAbove: CombineFnWithContext<number, number, number, { threshold: number }> = {
@@ -84,6 +84,29 @@ describe("Combining with side inputs and withFanout (type-level)", () => {
       values.apply("Missing", Combine.globally(withContext));
       // @ts-expect-error: the view must give what its part reads
       values.apply("WrongType", Combine.globally(withContext, { sideInputs: { threshold: AsSingleton(values.map("S", String)) } }));
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
+});
+
+describe("CombineValues with side inputs (type-level)", () => {
+  it("combines grouped values with a CombineFnWithContext given its views; a plain CombineFn needs none", () => {
+    const p = Pipeline.create();
+    const grouped = p.apply("Grouped", Create.of(kv("a", [1, 2]))) as PCollection<KV<string, Iterable<number>>>;
+    const limit = p.apply("Limit", Create.of(10));
+    const capped: CombineFnWithContext<number, number, number, { limit: number }> = {
+      createAccumulator: () => 0,
+      addInput: (acc, x, ctx) => Math.min(ctx.sideInputs.limit, acc + x),
+      mergeAccumulators: (accs, ctx) => Math.min(ctx.sideInputs.limit, [...accs].reduce((a, b) => a + b, 0)),
+      extractOutput: (acc) => acc,
+    };
+    expectType(grouped.apply("Capped", CombineValues.of(capped, { sideInputs: { limit: AsSingleton(limit) } })))<PCollection<KV<string, number>>>(true);
+    expectType(grouped.apply("Sum", CombineValues.of(Combiners.sum())))<PCollection<KV<string, number>>>(true);
+    const typeOnly = (): void => {
+      // @ts-expect-error: a CombineFnWithContext needs its side inputs
+      CombineValues.of(capped);
+      // @ts-expect-error: the view's type must be the one the fn reads
+      CombineValues.of(capped, { sideInputs: { limit: AsSingleton(limit.map("S", String)) } });
     };
     assert.equal(typeof typeOnly, "function");
   });
