@@ -4,6 +4,7 @@ import { ByteReader } from "../../lib/coders/byte_io";
 import { Coder, CoderError, decodeFromBytes, encodeToBytes } from "../../lib/coders/coder";
 import { DeterministicJsValueCoder, JsValueCoder, MAX_DEPTH } from "../../lib/coders/js_value";
 import { hex, toHex } from "./hex";
+import { prng } from "../prng";
 
 const js = JsValueCoder.INSTANCE;
 const det = DeterministicJsValueCoder.INSTANCE;
@@ -14,18 +15,6 @@ function roundTrip(coder: Coder<unknown>, value: unknown): unknown {
   const nested = decodeFromBytes(coder, encodeToBytes(coder, value, "nested"), "nested");
   assert.deepStrictEqual(nested, outer);
   return outer;
-}
-
-/** A small deterministic PRNG (mulberry32), so the property tests are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const STRINGS = ["", "a", "hello", "héllo wörld", "光线", "emoji 😀 and more", "x".repeat(21), "y".repeat(22), "z".repeat(300), "__proto__", "constructor", "ab\0c"];

@@ -33,21 +33,10 @@ import { WAIT_EXPECTED, waitProgram } from "../portable/wait_programs";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { prng } from "../prng";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
-
-/** A deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * WaitTest's generateStreamWithBoundedDisorder: the values [0, n), n random monotonic watermark
@@ -84,7 +73,7 @@ class Fire extends PTransform<PCollection<number>, PCollection<number>> {
 
 /** Runs WaitTest's testWaitWithParameters; windowFns undefined: default windowing (a bounded input in Java; here, Create). */
 async function waitWithParameters(seed: number, latenessMs: number, numMain: number, mainWindowFn: WindowFn | undefined, numSignal: number, signalWindowFn: WindowFn | undefined): Promise<void> {
-  const rand = random(seed);
+  const rand = prng(seed);
   const base = 1_700_000_000_000;
   const duration = MINUTE;
   let maxMainTimestamp: number | undefined;

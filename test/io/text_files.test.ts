@@ -15,6 +15,7 @@ import {
   desiredRangeBytes,
   TextShardWriter,
 } from "../../lib/io/text_files";
+import { prng } from "../prng";
 
 /** What Beam's TextIO yields for a whole file: the reference for the range property. */
 function referenceLines(bytes: Buffer): string[] {
@@ -41,18 +42,6 @@ function linesOfRanges(bytes: Buffer, bounds: readonly number[], chunkSize: numb
   const out: string[] = [];
   for (let k = 0; k + 1 < bounds.length; k++) out.push(...splitRange(bytes, bounds[k], bounds[k + 1], chunkSize));
   return out;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const EDGE_TEXTS = [
@@ -178,7 +167,7 @@ describe("text files", () => {
     });
 
     it("random files with many random split points", () => {
-      const next = rng(20240611);
+      const next = prng(20240611);
       for (let trial = 0; trial < 300; trial++) {
         const bytes = Buffer.from(randomText(next, 20 + Math.floor(next() * 300)), "utf8");
         const expected = referenceLines(bytes);
@@ -192,7 +181,7 @@ describe("text files", () => {
     });
 
     it("readLineBatches agrees for ranges from splitIntoRanges (memory, tiny chunks)", async () => {
-      const next = rng(7);
+      const next = prng(7);
       for (let trial = 0; trial < 40; trial++) {
         const bytes = Buffer.from(randomText(next, 50 + Math.floor(next() * 400)), "utf8");
         const mem = memoryFs({ f: bytes });
@@ -207,7 +196,7 @@ describe("text files", () => {
     });
 
     it("readLineBatches agrees on a local file for many desired sizes", async () => {
-      const next = rng(99);
+      const next = prng(99);
       const bytes = Buffer.from(randomText(next, 20000), "utf8");
       const p = path.join(root, "big.txt");
       fs.writeFileSync(p, bytes);
