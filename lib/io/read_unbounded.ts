@@ -62,6 +62,12 @@ export interface UnboundedSourceContext<T> {
    * "cancelled" or "failed" the uncommitted ones should be given back for redelivery.
    */
   onClose(handler: (outcome: SourceOutcome) => Promise<void>): void;
+  /**
+   * Runs `fn` at once with `Metrics` updates counted on the read step: a source's code runs
+   * outside any step, so a counter it increments must go through here, e.g.
+   * `ctx.withMetrics(() => malformed.inc())`. Updates `fn` makes after an await are not counted.
+   */
+  withMetrics<R>(fn: () => R): R;
   /** Set when the run takes checkpoints (the DirectRunner's `--checkpoint_dir`); see SourceCheckpoints. */
   readonly checkpoints?: SourceCheckpoints;
 }

@@ -106,7 +106,7 @@ export abstract class StreamingExecutionState implements GraphEnvironment {
     this.graph = new StreamingGraph(graph, this);
     for (const u of this.units) {
       if (u.kind === "testStream") this.scripts.push(new TestStreamReplay(u.node.fullName, u.output.id, u.spec.events));
-      if (u.kind === "readUnbounded") this.live.push(new LiveSource(u.node.fullName, u.output.id, u.spec.source));
+      if (u.kind === "readUnbounded") this.live.push(new LiveSource(u.node.fullName, u.output.id, u.spec.source, this.metricsFor(u.node.fullName)));
     }
     this.wallClockSdfSteps = this.scripts.length > 0 ? [] : this.units.filter((u) => u.kind === "pardo" && isWallClockSdfStep(u.spec.doFn)).map((u) => u.node.fullName);
     this.sdfInputHeld = this.wallClockSdfSteps.length > 0;

@@ -5,6 +5,7 @@
 import type { SourceCheckpoints, SourceOutcome, UnboundedSource, UnboundedSourceContext } from "../../lib/io/read_unbounded";
 import type { TestStreamEvent } from "../../lib/testing/test_stream";
 import { Instant, MAX_TIMESTAMP, MIN_TIMESTAMP } from "../../lib/model/window";
+import { inStep, type MetricsContainer } from "../../lib/model/metrics";
 import { SourceBundle, SourceQueue } from "./source_queue";
 
 /** How many elements a real-time source may have queued before emit() waits. */
@@ -57,6 +58,8 @@ export class LiveSource {
     readonly unitName: string,
     readonly outputId: string,
     private readonly source: UnboundedSource<unknown>,
+    /** The read step's metrics (what the source counts through `withMetrics`). */
+    private readonly metrics: MetricsContainer,
   ) {}
 
   /** Starts reading; `checkpoints` (runs that take checkpoints): the stable id and the mark restored, if any. */
@@ -94,6 +97,7 @@ export class LiveSource {
         this.wake?.();
       },
       signal: this.controller.signal,
+      withMetrics: (fn) => inStep(this.metrics, fn),
       onCommit: (handler) => {
         this.commitHandler = handler;
       },

@@ -100,7 +100,7 @@ describe("Streaming DirectRunner: compact grouping state", () => {
         // Still reading (nothing more to emit) until the run stops it.
         return new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
       },
-    });
+    }, new MetricsContainer("Read"));
     src.start(() => undefined);
     await new Promise((resolve) => setImmediate(resolve));
     const seen: number[] = [];

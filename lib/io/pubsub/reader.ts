@@ -24,6 +24,7 @@ import type { PubSub } from "@google-cloud/pubsub";
 import { classify } from "../gcp/errors";
 import { resolve, rpc, subscriptionError, topicError, type PubsubMessage } from "./resources";
 import { MAX_TIMESTAMP, MIN_TIMESTAMP } from "../../model/window";
+import { Metrics, SYSTEM_NAMESPACE } from "../../model/metrics";
 
 /** Options of PubSubReader. Exactly one of topic / subscription. */
 export interface PubSubReaderOptions {
@@ -48,7 +49,17 @@ export interface PubSubReaderOptions {
    * can have come back (its leases expired, a pull that drained the backlog started after that).
    */
   readonly resume?: { readonly committedIds: readonly string[]; readonly holdWatermark: boolean };
+  /**
+   * Counts a message whose timestamp attribute is invalid (it takes its publish time). Default:
+   * `beamline/pubsubInvalidTimestamps` on the step whose code is running, if any; a source read
+   * outside a step (the streaming DirectRunner's) passes one that counts on its read step.
+   */
+  readonly countInvalidTimestamp?: () => void;
 }
+
+/** Messages whose timestamp attribute was invalid and that took their publish time instead. */
+export const INVALID_TIMESTAMPS_COUNTER = "pubsubInvalidTimestamps";
+export const INVALID_TIMESTAMPS = Metrics.counter(SYSTEM_NAMESPACE, INVALID_TIMESTAMPS_COUNTER);
 
 /** One message as an element. */
 export interface ReceivedElement<T> {
@@ -108,6 +119,8 @@ export class PubSubReader<T = Uint8Array> {
   private leaseTimer: NodeJS.Timeout | undefined;
   private lastPullStart = Number.NEGATIVE_INFINITY;
   private closed = false;
+  /** Messages read whose timestamp attribute was set but invalid (they took their publish time). */
+  invalidTimestamps = 0;
   /** The lease request of the last pull, while it runs. */
   private leasing: Promise<void> | undefined;
   /** Its failure, if not transient (reported by the next pull). */
@@ -227,7 +240,7 @@ export class PubSubReader<T = Uint8Array> {
       }
       // The client's bytes as they are (a view into the response), not a copy: elements are immutable.
       const data = typeof msg.data === "string" ? Buffer.from(msg.data, "base64") : msg.data === undefined ? Buffer.alloc(0) : Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
-      const timestamp = parseTimestampAttribute(this.options.timestampAttribute !== undefined ? attributes[this.options.timestampAttribute] : undefined) ?? publishTime;
+      const timestamp = this.eventTime(attributes, publishTime, id);
       this.outstanding.set(id, { ackIds: [ackId], holdsWatermarkAt: Math.min(publishTime, timestamp), delivered: false });
       const value = this.options.withAttributes
         ? ({ data, attributes: { ...attributes }, ...(msg.messageId ? { messageId: msg.messageId } : {}), publishTime: new Date(publishTime) } satisfies PubsubMessage)
@@ -241,6 +254,37 @@ export class PubSubReader<T = Uint8Array> {
     if (received.length < maxMessages) this.lastPullStart = Math.max(this.lastPullStart, started);
     if (ackNow.length > 0) await this.acknowledge(ackNow);
     return out;
+  }
+
+  /**
+   * A message's event time: its timestamp attribute if valid, else its publish time. Beam's readers
+   * fail the read on an invalid attribute; a long streaming job here keeps going, and says so: a
+   * warning for the first such message of the reader, and a counter for every one.
+   */
+  private eventTime(attributes: Record<string, string>, publishTime: number, id: string): number {
+    const name = this.options.timestampAttribute;
+    if (name === undefined) return publishTime;
+    const raw = attributes[name];
+    const parsed = parseTimestampAttribute(raw);
+    if (parsed !== undefined) return parsed;
+    if (raw === undefined || raw === "") return publishTime;
+    this.invalidTimestamps++;
+    if (this.options.countInvalidTimestamp !== undefined) this.options.countInvalidTimestamp();
+    else {
+      try {
+        INVALID_TIMESTAMPS.inc();
+      } catch {
+        // Read outside a step (a direct use of the reader): the reader's own count has it.
+      }
+    }
+    if (this.invalidTimestamps === 1) {
+      process.stderr.write(
+        `Warning: reading Pub/Sub ${this.subscription}: message ${id} has timestamp attribute ${name}=${JSON.stringify(raw.slice(0, 64))}, ` +
+          `which is neither epoch milliseconds nor RFC 3339 within Beam's timestamps; it (and any later such message) takes its publish time ` +
+          `(counted as beamline/${INVALID_TIMESTAMPS_COUNTER}). Fix the publisher, or drop timestampAttribute to use publish times throughout.\n`,
+      );
+    }
+    return publishTime;
   }
 
   /** Waits for the lease request of the last pull; throws its failure (once). */

@@ -30,7 +30,7 @@ import { PTransform } from "../../model/transform";
 import { type Instant, MIN_TIMESTAMP } from "../../model/window";
 import { pauseUnlessAborted as pause, ReadUnbounded, type SourceOutcome, type UnboundedSource, type UnboundedSourceContext } from "../read_unbounded";
 import { encodePubsubMessage } from "./message_proto";
-import { PubSubReader, type PubSubReaderOptions } from "./reader";
+import { INVALID_TIMESTAMPS, PubSubReader, type PubSubReaderOptions } from "./reader";
 import { parsePubSubName } from "./resources";
 import { registerSplittableComposite } from "../../model/splittable";
 import { pubsubSplittableRead } from "./splittable_read";
@@ -132,7 +132,8 @@ export function pubSubSource(options: PubSubReaderOptions): UnboundedSource<Uint
               ...(options.topic !== undefined ? { subscriptionName: `beamline-${cp.stableId}` } : {}),
               resume: { committedIds: mark?.ids ?? [], holdWatermark: cp.resumed },
             };
-      const reader = await PubSubReader.open<Uint8Array | { data: Uint8Array; attributes: Record<string, string>; messageId?: string; publishTime?: Date }>(readerOptions);
+      const counted: PubSubReaderOptions = { ...readerOptions, countInvalidTimestamp: () => ctx.withMetrics(() => INVALID_TIMESTAMPS.inc()) };
+      const reader = await PubSubReader.open<Uint8Array | { data: Uint8Array; attributes: Record<string, string>; messageId?: string; publishTime?: Date }>(counted);
       const report = (): void => {
         const w: Instant = reader.watermark();
         if (Number.isFinite(w)) ctx.advanceWatermark(w);

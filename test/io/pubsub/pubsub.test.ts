@@ -202,6 +202,27 @@ describe("io/pubsub: ReadFromPubSub / WriteToPubSub / PubSubReader against the e
     await check.close();
   });
 
+  it("a bounded read: a message whose timestamp attribute is invalid takes its publish time and is counted (beamline/pubsubInvalidTimestamps), the others keep theirs", async () => {
+    const before = Date.now() - 1000;
+    await publish("input", [
+      { data: "good", attributes: { ts: "1700000000123" } },
+      { data: "bad", attributes: { ts: "next tuesday" } },
+      { data: "none" },
+    ]);
+    const seen = new Map<string, number>();
+    const result = await runDirect((p) => {
+      p.apply("Read", ReadFromPubSub.from({ subscription: subPath("in-sub"), timestampAttribute: "ts", maxMessages: 3, maxReadTimeSeconds: 20 })).apply(
+        "Times",
+        ParDo.of((m: Uint8Array, ctx: ProcessContext<never>) => void seen.set(Buffer.from(m).toString(), ctx.timestamp)),
+      );
+    });
+    await result.waitUntilFinish();
+    assert.deepEqual([...seen.keys()].sort(), ["bad", "good", "none"]);
+    assert.equal(seen.get("good"), 1700000000123);
+    assert.ok(seen.get("bad")! >= before && seen.get("none")! >= before, "the invalid and the missing attribute give the publish time");
+    assert.equal(result.metrics.counterTotal("beamline", "pubsubInvalidTimestamps"), 1, "only the invalid attribute is counted (a missing one is not an error)");
+  });
+
   it("WriteToPubSub publishes a bundle in several requests while it goes on; each message id is placed at its element's timestamp and window", async () => {
     const N = 450;
     const seen: { id: string; window: string; timestamp: number }[] = [];

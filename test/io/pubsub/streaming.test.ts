@@ -141,14 +141,17 @@ describe("io/pubsub: unbounded ReadFromPubSub on the streaming DirectRunner", fu
       ...Array.from({ length: 7 }, (_, i) => ({ data: "a", attributes: { ts: String(base + i * 1000) } })),
       ...Array.from({ length: 4 }, (_, i) => ({ data: "a", attributes: { ts: String(base + 10_000 + i) } })),
       ...Array.from({ length: 3 }, () => ({ data: "b", attributes: { ts: new Date(base + 1).toISOString() } })),
+      // Not a timestamp: its publish time (now, in the window before the drain's) and a counter, not a failed read.
+      { data: "c", attributes: { ts: "soon" } },
     ];
     await publish("w-in", messages);
-    await waitFor("all 14 messages read", () => result.progress().elementsRead >= 14, 20_000);
-    assert.equal(out.got.length, 0, "no window fired before the watermark reached it");
+    await waitFor("all 15 messages read", () => result.progress().elementsRead >= 15, 20_000);
+    assert.equal(out.got.filter((m) => !m.data.toString().startsWith("c=")).length, 0, "no window an hour ahead fired before the watermark reached it");
     assert.equal(await within("drain", 10_000, result.drain()), "DRAINED");
-    await waitFor("3 window results", () => out.got.length >= 3, 10_000);
+    await waitFor("4 window results", () => out.got.length >= 4, 10_000);
     await out.stop();
-    assert.deepEqual(out.got.map((m) => m.data.toString()).sort(), ["a=4", "a=7", "b=3"]);
+    assert.deepEqual(out.got.map((m) => m.data.toString()).sort(), ["a=4", "a=7", "b=3", "c=1"]);
+    assert.equal(result.metrics.counterTotal("beamline", "pubsubInvalidTimestamps", "Read"), 1, "the message with an invalid timestamp attribute is counted on the read step");
     assert.deepEqual(await subscriptions(), [], "the subscription the read created is deleted");
   });
 
