@@ -12,6 +12,8 @@
 export { Pipeline } from "./model/pipeline";
 export type { PipelineBuilder } from "./model/pipeline";
 export { PCollection, PBegin } from "./model/pcollection";
+export { MapElements, FlatMapElements, Filter } from "./model/elementwise";
+export type { MapTransform, FlatMapTransform, FilterTransform, ElementwiseWithFailures, ElementwiseOutput } from "./model/elementwise";
 export type { MapFn } from "./model/pcollection";
 export { PTransform, ptransform } from "./model/transform";
 export type { PInput, POutput, ValidationContext, FailureCleanupContext } from "./model/transform";

@@ -12,6 +12,9 @@ import {
   Count,
   Create,
   Distinct,
+  Filter,
+  FlatMapElements,
+  MapElements,
   Regex,
   ToString,
   DoFn,
@@ -46,6 +49,24 @@ export function elementwise(p: Pipeline): PCollection<string> {
     .map("Upper", (word) => word.toUpperCase());
   // [END elementwise]
   return shout;
+}
+
+export function elementwiseDeadLetters(p: Pipeline): { ok: PCollection<number>; bad: PCollection<string> } {
+  // [START elementwise_dead_letters]
+  const amounts = p.apply("Amounts", Create.of("12", "7", "twelve"));
+  const parsed = amounts.apply(
+    "Parse",
+    MapElements.via((s: string) => {
+      if (!/^\d+$/.test(s)) throw new RangeError(`not an amount: ${s}`);
+      return Number(s);
+    }).withExceptionHandling(),
+  );
+  const ok = parsed.main.apply("Positive", Filter.by((n: number) => n > 0));
+  const bad = parsed.failed.map("Why", (f) => `${f.element} (${f.reason})`);
+  const digits = ok.apply("Digits", FlatMapElements.via((n: number) => String(n).split("")));
+  // [END elementwise_dead_letters]
+  void digits;
+  return { ok, bad };
 }
 
 // [START dofn_class]

@@ -2,6 +2,41 @@
 import type { PCollection } from "./pcollection";
 import { labelForFunction } from "./naming";
 import { PTransform } from "./transform";
+import type { ExceptionHandlingOptions } from "./dead_letter";
+import type { ProcessContext } from "./dofn";
+import type { WithFailures } from "./pardo";
+
+/** What `withExceptionHandling()` of map, flatMap and filter gives: `{ main, failed }`. */
+export type ElementwiseWithFailures<T, U> = PTransform<PCollection<T>, WithFailures<ElementwiseOutput<U>, T>>;
+
+/** The main output of map, flatMap and filter. */
+export type ElementwiseOutput<U> = {
+  /** The outputs of the elements that did not fail. */
+  readonly main: PCollection<U>;
+};
+
+/**
+ * The transform as a ParDo of `process` with a dead-letter output (Beam Python's
+ * `beam.Map(fn).with_exception_handling()`, Java's `MapElements...exceptionsVia`), under the same label.
+ */
+class WithExceptionHandling<T, U> extends PTransform<PCollection<T>, WithFailures<{ main: PCollection<U> }, T>> {
+  constructor(
+    label: string,
+    private readonly process: (element: T, ctx: ProcessContext<U>) => void,
+    private readonly options: ExceptionHandlingOptions<T>,
+    private readonly keepsCoder: boolean,
+  ) {
+    super(label);
+  }
+  expand(input: PCollection<T>): WithFailures<{ main: PCollection<U> }, T> {
+    // Loaded here: ParDo builds on the model modules that load this one.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { expandWithExceptionHandling } = require("./pardo") as typeof import("./pardo");
+    const outs = expandWithExceptionHandling<T, U>(input, this.process, this.options);
+    if (this.keepsCoder && input.coder !== undefined) outs.main.setCoder(input.coder as never);
+    return outs;
+  }
+}
 
 function declareElementwise<T, U>(
   input: PCollection<T>,
@@ -19,27 +54,59 @@ function declareElementwise<T, U>(
 
 /** One output per element. */
 export class MapTransform<T, U> extends PTransform<PCollection<T>, PCollection<U>> {
-  constructor(readonly fn: (element: T) => U, label?: string) {
+  constructor(
+    /** The function applied to each element. */
+    readonly fn: (element: T) => U,
+    label?: string,
+  ) {
     super(label ?? labelForFunction("Map", fn));
   }
   expand(input: PCollection<T>): PCollection<U> {
     return declareElementwise<T, U>(input, { type: "map", fn: this.fn });
   }
+  /**
+   * The same map with a dead-letter output for elements whose function throws: `{ main, failed }`
+   * (see `ParDo.withExceptionHandling` for the options). It runs as a ParDo, not fused.
+   */
+  withExceptionHandling(options: ExceptionHandlingOptions<T> = {}): ElementwiseWithFailures<T, U> {
+    const fn = this.fn;
+    return new WithExceptionHandling<T, U>(this.label!, (x, ctx) => ctx.output(fn(x)), options, false);
+  }
 }
 
 /** Zero or more outputs per element. */
 export class FlatMapTransform<T, U> extends PTransform<PCollection<T>, PCollection<U>> {
-  constructor(readonly fn: (element: T) => Iterable<U>, label?: string) {
+  constructor(
+    /** The function whose iterable gives each element's outputs. */
+    readonly fn: (element: T) => Iterable<U>,
+    label?: string,
+  ) {
     super(label ?? labelForFunction("FlatMap", fn));
   }
   expand(input: PCollection<T>): PCollection<U> {
     return declareElementwise<T, U>(input, { type: "flatMap", fn: this.fn });
   }
+  /** The same flatMap with a dead-letter output (see MapTransform.withExceptionHandling); an element whose iteration throws fails as a whole. */
+  withExceptionHandling(options: ExceptionHandlingOptions<T> = {}): ElementwiseWithFailures<T, U> {
+    const fn = this.fn;
+    return new WithExceptionHandling<T, U>(
+      this.label!,
+      (x, ctx) => {
+        for (const y of fn(x)) ctx.output(y);
+      },
+      options,
+      false,
+    );
+  }
 }
 
 /** The elements for which a predicate holds. */
 export class FilterTransform<T> extends PTransform<PCollection<T>, PCollection<T>> {
-  constructor(readonly fn: (element: T) => boolean, label?: string) {
+  constructor(
+    /** The predicate: the elements for which it is true are kept. */
+    readonly fn: (element: T) => boolean,
+    label?: string,
+  ) {
     super(label ?? labelForFunction("Filter", fn));
   }
   expand(input: PCollection<T>): PCollection<T> {
@@ -47,4 +114,46 @@ export class FilterTransform<T> extends PTransform<PCollection<T>, PCollection<T
     if (input.coder !== undefined) out.setCoder(input.coder);
     return out;
   }
+  /** The same filter with a dead-letter output for elements whose predicate throws (see MapTransform.withExceptionHandling). */
+  withExceptionHandling(options: ExceptionHandlingOptions<T> = {}): ElementwiseWithFailures<T, T> {
+    const fn = this.fn;
+    return new WithExceptionHandling<T, T>(
+      this.label!,
+      (x, ctx) => {
+        if (fn(x)) ctx.output(x);
+      },
+      options,
+      true,
+    );
+  }
 }
+
+/** A label from the function's name or short source, else `kind` (a label given to `apply` replaces it). */
+function defaultLabel(kind: string, fn: Function): string {
+  try {
+    return labelForFunction(kind, fn);
+  } catch {
+    return kind;
+  }
+}
+
+/**
+ * `pc.map(fn)` as a transform (Beam Java's MapElements, Python's `beam.Map`), to apply, compose,
+ * or give a dead-letter output: `pc.apply("Parse", MapElements.via(parse).withExceptionHandling())`.
+ */
+export const MapElements = {
+  /** One output per element: `fn(element)`. */
+  via: <T, U>(fn: (element: T) => U): MapTransform<T, U> => new MapTransform<T, U>(fn, defaultLabel("Map", fn)),
+};
+
+/** `pc.flatMap(fn)` as a transform (Beam Java's FlatMapElements, Python's `beam.FlatMap`). */
+export const FlatMapElements = {
+  /** The elements of the iterable `fn(element)` returns. */
+  via: <T, U>(fn: (element: T) => Iterable<U>): FlatMapTransform<T, U> => new FlatMapTransform<T, U>(fn, defaultLabel("FlatMap", fn)),
+};
+
+/** `pc.filter(predicate)` as a transform (Beam Java's Filter, Python's `beam.Filter`). */
+export const Filter = {
+  /** The elements for which `predicate` is true. */
+  by: <T>(predicate: (element: T) => boolean): FilterTransform<T> => new FilterTransform<T>(predicate, defaultLabel("Filter", predicate)),
+};

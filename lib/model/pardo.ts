@@ -173,6 +173,14 @@ function toDoFn(fn: unknown): AnyDoFn {
 }
 
 /**
+ * @internal The ParDo of `map`, `flatMap` or `filter` with exception handling (a process function
+ * around theirs), declared on the node the caller is expanding, so it keeps the caller's name.
+ */
+export function expandWithExceptionHandling<In, Out>(input: PCollection<In>, process: ProcessFn<In, Out, {}, {}>, options: ExceptionHandlingOptions<In>): WithFailures<{ main: PCollection<Out> }, In> {
+  return new MultiOutputParDo<In, WithFailures<{ main: PCollection<Out> }, In>>(new FunctionDoFn(process as ProcessFn<unknown, unknown>) as AnyDoFn, {}, [], undefined, options as ExceptionHandlingOptions).expand(input);
+}
+
+/**
  * `ParDo.into<Out>()`: a ParDo of a process function whose output type is declared up front, so
  * neither the element nor `ctx` needs annotating (the element type comes from where it is applied).
  */

@@ -104,6 +104,11 @@ describe("docs: programming guide snippets run", function () {
       assert.equal(result.metrics.counterTotal("ExtractWords", "emptyLines"), 1);
       await runOk((p) => assertThat(transforms.pardoBundle(p), equalTo([100, 100, 50])));
       await runOk((p) => assertThat(transforms.pardoFunction(p), equalTo([1, 2, 3])));
+      await runOk((p) => {
+        const { ok, bad } = transforms.elementwiseDeadLetters(p);
+        assertThat(ok, equalTo([12, 7]), "Ok");
+        assertThat(bad, equalTo(["twelve (RangeError: not an amount: twelve)"]), "Bad");
+      });
     });
 
     it("GroupByKey, Combine, CombineFn, Count, Distinct", async () => {
