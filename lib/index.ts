@@ -134,6 +134,7 @@ import type * as OffsetRangeT from "./model/offset_range";
 import type * as ComposedT from "./transforms/composed_combine";
 import type * as PeriodicT from "./transforms/periodic_impulse";
 import type * as PeriodicSeqT from "./transforms/periodic_sequence";
+import type * as RedistributeT from "./transforms/redistribute";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 import type { KV as KVType } from "./model/window";
@@ -171,6 +172,7 @@ const offsetRange = onFirstUse(() => require("./model/offset_range") as typeof O
 const composed = onFirstUse(() => require("./transforms/composed_combine") as typeof ComposedT);
 const periodic = onFirstUse(() => require("./transforms/periodic_impulse") as typeof PeriodicT);
 const periodicSeq = onFirstUse(() => require("./transforms/periodic_sequence") as typeof PeriodicSeqT);
+const redistribute = onFirstUse(() => require("./transforms/redistribute") as typeof RedistributeT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -286,6 +288,10 @@ export declare const PeriodicSequence: typeof PeriodicSeqT.PeriodicSequence;
 /** For each sequence definition { start, stop, intervalMillis }, its firings, each at its instant, as Beam's PeriodicSequence (see lib/transforms/periodic_sequence); loaded on first use. */
 export type PeriodicSequence = PeriodicSeqT.PeriodicSequence;
 Object.defineProperty(exports, "PeriodicSequence", { enumerable: true, get: function () { return periodicSeq.PeriodicSequence; } });
+/** Beam Java's Redistribute: `arbitrarily()` and `byKey()`, a hint to spread elements over workers (see lib/transforms/redistribute); loaded on first use. */
+export declare const Redistribute: typeof RedistributeT.Redistribute;
+Object.defineProperty(exports, "Redistribute", { enumerable: true, get: function () { return redistribute.Redistribute; } });
+export type { RedistributeArbitrarily, RedistributeByKey } from "./transforms/redistribute";
 export type { SequenceDefinition } from "./transforms/periodic_sequence";
 /** Drops repeats seen within a duration, per window (see lib/transforms/deduplicate); loaded on first use. */
 export declare const Deduplicate: typeof DeduplicateT.Deduplicate;

@@ -57,6 +57,8 @@ export interface CompositeSpecs {
   "beam:transform:combine_per_key:v1": { readonly urn: "beam:transform:combine_per_key:v1"; readonly combineFn: CombineFnLike };
   "beam:transform:combine_globally:v1": { readonly urn: "beam:transform:combine_globally:v1"; readonly combineFn: CombineFnLike };
   "beam:transform:reshuffle:v1": { readonly urn: "beam:transform:reshuffle:v1" };
+  "beam:transform:redistribute_by_key:v1": { readonly urn: "beam:transform:redistribute_by_key:v1"; readonly allowDuplicates: boolean };
+  "beam:transform:redistribute_arbitrarily:v1": { readonly urn: "beam:transform:redistribute_arbitrarily:v1"; readonly allowDuplicates: boolean };
 }
 
 /** A composite runners may execute specially; an entry whose `urn` is not its key drops out (and its assignments fail to compile). */

@@ -14,6 +14,7 @@ import { AfterCount, Repeatedly } from "../model/triggers";
 import type { CombineFn } from "../model/combine_fn";
 import type { VarIntCoder } from "../coders/primitive";
 import { KVCoder } from "../coders/structural";
+import type { Coder } from "../coders/coder";
 import { Combine } from "./combine";
 import { BoundedWindow, GlobalWindow, Instant, IntervalWindow, KV, kv, MAX_TIMESTAMP } from "../model/window";
 
@@ -159,22 +160,30 @@ export class Reshuffle<T> extends PTransform<PCollection<T>, PCollection<T>> {
       const varInt = (require("../coders/primitive") as { VarIntCoder: typeof VarIntCoder }).VarIntCoder.INSTANCE;
       keyed.setCoder(new KVCoder(varInt, input.coder));
     }
-    // As Beam's Reshuffle: the grouping fires for every element (its own trigger, discarding, no
-    // element late), whatever the input's windowing, so it passes elements on at once and is
-    // valid on unbounded input in the global window; its output gets the input's windowing back.
-    keyed.windowing = {
-      windowFn: input.windowing.windowFn,
-      trigger: Repeatedly(AfterCount(1)),
-      accumulationMode: "DISCARDING",
-      timestampCombiner: "EARLIEST",
-      allowedLatenessMillis: MAX_TIMESTAMP,
-    };
-    const grouped = keyed.apply("GroupByKey", GroupByKey.create());
-    grouped.windowing = input.windowing;
-    const out = grouped.flatMap("DropKey", (group: KV<number, T[]>) => group.value);
+    const out = groupForShuffle(keyed, input.windowing).flatMap("DropKey", (group: KV<number, T[]>) => group.value);
     if (input.coder !== undefined) out.setCoder(input.coder);
     return out;
   }
+}
+
+/**
+ * @internal The GroupByKey of a Reshuffle or Redistribute, over `keyed`, a collection made inside
+ * the transform (its windowing is set here). As Beam's: the grouping fires for every element (its
+ * own trigger, discarding, no element late), whatever the input's windowing, so it passes elements
+ * on at once and is valid on unbounded input in the global window; its output gets the input's
+ * windowing back.
+ */
+export function groupForShuffle<K, V>(keyed: PCollection<KV<K, V>>, inputWindowing: WindowingStrategy): PCollection<KV<K, V[]>> {
+  keyed.windowing = {
+    windowFn: inputWindowing.windowFn,
+    trigger: Repeatedly(AfterCount(1)),
+    accumulationMode: "DISCARDING",
+    timestampCombiner: "EARLIEST",
+    allowedLatenessMillis: MAX_TIMESTAMP,
+  };
+  const grouped = keyed.apply("GroupByKey", GroupByKey.create<K, V>());
+  grouped.windowing = inputWindowing;
+  return grouped;
 }
 
 /**
@@ -292,7 +301,10 @@ export class Keys<K> extends PTransform<PCollection<KV<K, unknown>>, PCollection
   }
 
   expand(input: PCollection<KV<K, unknown>>): PCollection<K> {
-    return input.map("Keys", (e: KV<K, unknown>) => e.key);
+    const out = input.map("Keys", (e: KV<K, unknown>) => e.key);
+    // As Beam Java's Keys, whose output coder is the KvCoder's key coder.
+    if (input.coder instanceof KVCoder) out.setCoder(input.coder.keyCoder as Coder<K>);
+    return out;
   }
 }
 
@@ -308,7 +320,10 @@ export class Values<V> extends PTransform<PCollection<KV<unknown, V>>, PCollecti
   }
 
   expand(input: PCollection<KV<unknown, V>>): PCollection<V> {
-    return input.map("Values", (e: KV<unknown, V>) => e.value);
+    const out = input.map("Values", (e: KV<unknown, V>) => e.value);
+    // As Beam Java's Values: a value coder set upstream (reified windows, class instances) stays.
+    if (input.coder instanceof KVCoder) out.setCoder(input.coder.valueCoder as Coder<V>);
+    return out;
   }
 }
 
@@ -324,6 +339,7 @@ export class KvSwap<K, V> extends PTransform<PCollection<KV<K, V>>, PCollection<
   }
 
   expand(input: PCollection<KV<K, V>>): PCollection<KV<V, K>> {
+    // No coder from the input's: its value coder need not be deterministic, as a key coder must.
     return input.map("KvSwap", (e: KV<K, V>) => kv(e.value, e.key));
   }
 }

@@ -53,6 +53,8 @@ export function collectUnits(pipeline: Pipeline): Unit[] {
         case "beam:transform:combine_per_key:v1":
           return void units.push({ kind: "combine", node, combineFn: c.combineFn, input: node.inputs[0]!, output: node.mainOutput() });
         case "beam:transform:reshuffle:v1":
+        case "beam:transform:redistribute_by_key:v1":
+        case "beam:transform:redistribute_arbitrarily:v1":
           return void units.push({ kind: "reshuffle", node, input: node.inputs[0]!, output: node.mainOutput() });
       }
     }

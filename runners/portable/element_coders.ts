@@ -108,7 +108,7 @@ export function elementCoders(nodes: readonly TransformNode[]): Map<string, Code
       if (isStatefulDoFn(p.doFn)) keyed.add(node.inputs[0]!.id);
       for (const s of p.sideInputs) if (s.kind === "map" || s.kind === "multimap") keyed.add(s.pcoll.id);
     }
-    if (p?.kind === "flatten" || urn === URNS.reshuffle) {
+    if (p?.kind === "flatten" || passesElementsThrough(urn)) {
       const out = node.mainOutput();
       for (const pc of [...node.inputs, out]) {
         groups.union(pc.id, out.id);
@@ -125,7 +125,7 @@ export function elementCoders(nodes: readonly TransformNode[]): Map<string, Code
   const passOutputs = new Set<string>();
   const passInputs = new Set<string>();
   for (const node of nodes) {
-    if (node.primitive?.kind !== "flatten" && node.composite?.urn !== URNS.reshuffle) continue;
+    if (node.primitive?.kind !== "flatten" && !passesElementsThrough(node.composite?.urn)) continue;
     passOutputs.add(node.mainOutput().id);
     for (const pc of node.inputs) passInputs.add(pc.id);
   }
@@ -189,4 +189,9 @@ export function elementCoders(nodes: readonly TransformNode[]): Map<string, Code
 
   for (const id of pcolls.keys()) coderFor(id);
   return coders;
+}
+
+/** Composites whose output is their input's elements (a runner may run them as a pass-through): one coder for both. */
+function passesElementsThrough(urn: string | undefined): boolean {
+  return urn === URNS.reshuffle || urn === URNS.redistributeByKey || urn === URNS.redistributeArbitrarily;
 }

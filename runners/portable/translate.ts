@@ -210,7 +210,7 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
   // ReshufflePerKey sends them: the trigger is on the reified elements expandReshuffle adds.
   const sentWindowing = new Map<string, WindowingStrategy>();
   for (const node of sent) {
-    const gbk = node.composite?.urn === URNS.reshuffle ? node.children.find((child) => child.primitive?.kind === "gbk") : undefined;
+    const gbk = shufflesItself(node) ? node.children.find((child) => child.primitive?.kind === "gbk") : undefined;
     if (gbk !== undefined) sentWindowing.set(gbk.inputs[0]!.id, node.inputs[0]!.windowing);
   }
   for (const pc of pcolls) {
@@ -299,6 +299,9 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
       t.spec = { urn: URNS.combinePerKey, payload: runnerApi.CombinePayload.toBinary(payload) };
     } else if (c?.urn === URNS.reshuffle) {
       t.spec = { urn: URNS.reshuffle, payload: new Uint8Array(0) };
+    } else if (c?.urn === URNS.redistributeByKey || c?.urn === URNS.redistributeArbitrarily) {
+      // RedistributePayload { bool allow_duplicates = 1 }, written by hand: Beamline's protos predate it.
+      t.spec = { urn: c.urn, payload: c.allowDuplicates ? Uint8Array.of(0x08, 0x01) : new Uint8Array(0) };
     } else if (c?.urn === TEST_STREAM_URN) {
       // A runner primitive: the runner replays the events; the output coder decodes the elements.
       t.spec = testStreamSpec(node, c, coderTable, components.pcollections[pid(node.mainOutput())]!.coderId);
@@ -377,7 +380,7 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
     t.subtransforms = liftCombine(expansion, t);
   }
   for (const node of sent) {
-    if (node.composite?.urn !== URNS.reshuffle) continue;
+    if (!shufflesItself(node)) continue;
     const gbk = node.children.find((child) => child.primitive?.kind === "gbk");
     if (gbk === undefined) continue;
     const t = components.transforms[transformIds.get(node.fullName)!]!;
@@ -390,4 +393,14 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
     requirements: [...requirements].sort(),
   });
   return { proto, transformIds, pcollectionIds };
+}
+
+/**
+ * A Reshuffle or Redistribute: a composite around a GroupByKey that fires for every element,
+ * which runners that do not know its URN run as its expansion (expandReshuffle); runners that do
+ * replace it.
+ */
+function shufflesItself(node: TransformNode): boolean {
+  const urn = node.composite?.urn;
+  return urn === URNS.reshuffle || urn === URNS.redistributeByKey || urn === URNS.redistributeArbitrarily;
 }

@@ -11,6 +11,8 @@ export const URNS = {
   combinePerKey: "beam:transform:combine_per_key:v1",
   combineGlobally: "beam:transform:combine_globally:v1",
   reshuffle: "beam:transform:reshuffle:v1",
+  redistributeByKey: "beam:transform:redistribute_by_key:v1",
+  redistributeArbitrarily: "beam:transform:redistribute_arbitrarily:v1",
   /** Beam's TestStream primitive (runner-executed); Beam spells it without the underscore. */
   testStream: "beam:transform:teststream:v1",
   pubsubRead: "beam:transform:pubsub_read:v1",

@@ -7,7 +7,9 @@ import { fnApi, fnapi, rapi, runnerApi } from "../../runners/portable/protos";
 import { URNS } from "../../runners/portable/urns";
 
 /** Runner-executed: a Reshuffle too, whose input is read in its place (as Prism does). */
-export const RUNNER_URNS: ReadonlySet<string> = new Set([URNS.impulse, URNS.gbk, URNS.flatten, URNS.testStream, URNS.reshuffle]);
+export const RUNNER_URNS: ReadonlySet<string> = new Set([URNS.impulse, URNS.gbk, URNS.flatten, URNS.testStream, URNS.reshuffle, URNS.redistributeByKey, URNS.redistributeArbitrarily]);
+/** Composites a runner like Prism replaces with its own shuffle (unless told to run their expansions). */
+const SHUFFLES: ReadonlySet<string> = new Set([URNS.reshuffle, URNS.redistributeByKey, URNS.redistributeArbitrarily]);
 
 export interface Stage {
   readonly id: string;
@@ -128,7 +130,7 @@ export function plan(proto: rapi.Pipeline, dataUrl: string, options: PlanOptions
     const t = c.transforms[id]!;
     if (t.spec?.urn === URNS.combinePerKey && options.liftCombines !== false) return lift(c, id, leaves);
     if (t.spec?.urn === URNS.pardo && runnerApi.ParDoPayload.fromBinary(t.spec.payload).restrictionCoderId !== "") return expandSplittable(c, id, leaves, roots);
-    if (t.subtransforms.length === 0 || (t.spec?.urn === URNS.reshuffle && options.expandReshuffle !== true)) leaves.push(id);
+    if (t.subtransforms.length === 0 || (SHUFFLES.has(t.spec?.urn ?? "") && options.expandReshuffle !== true)) leaves.push(id);
     else t.subtransforms.forEach(visit);
   };
   proto.rootTransformIds.forEach(visit);

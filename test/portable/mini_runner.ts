@@ -89,6 +89,8 @@ export async function executePipeline(
         break;
       case URNS.flatten:
       case URNS.reshuffle:
+      case URNS.redistributeByKey:
+      case URNS.redistributeArbitrarily:
         finishBytes(out, inputs.flatMap((pc) => contents.get(pc) ?? []));
         break;
       case URNS.gbk: {

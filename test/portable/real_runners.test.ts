@@ -28,6 +28,7 @@ import { startImageServer } from "../../setup/flipkart/image_server";
 import { readShards } from "../helpers";
 import { sideInputsProgram } from "../worker/programs";
 import { RESHUFFLE_REIFIED_EXPECTED, reshuffleReifiedProgram } from "./reshuffle_programs";
+import { REDISTRIBUTE_EXPECTED, redistributeProgram } from "./redistribute_programs";
 import { HOT_KEY_FANOUT_EXPECTED, hotKeyFanoutProgram } from "./hot_key_fanout_programs";
 import { COMBINE_WITH_CONTEXT_EXPECTED, combineWithContextProgram } from "./combine_with_context_programs";
 import { SIDE_INPUT_KEYS_EXPECTED, sideInputKeysProgram } from "./side_input_key_programs";
@@ -145,6 +146,13 @@ for (const runner of RUNNERS) {
       const out = path.join(tmp, "reshuffle-metadata");
       await runRemote(reshuffleMetadataProgram.create({ output: out }, options("reshuffle-metadata")));
       assert.deepEqual(readShards(path.join(out, "meta")), RESHUFFLE_METADATA_EXPECTED);
+    });
+
+    it("Redistribute.arbitrarily and byKey keep every element, timestamp and window (Beam's redistribute URNs)", async () => {
+      const out = path.join(tmp, "redistribute");
+      await runRemote(redistributeProgram.create({ output: out }, options("redistribute")));
+      assert.deepEqual(readShards(path.join(out, "arbitrarily")), REDISTRIBUTE_EXPECTED.arbitrarily);
+      assert.deepEqual(readShards(path.join(out, "bykey")), REDISTRIBUTE_EXPECTED.bykey);
     });
 
     it("FileIO.match → readMatches (ReadableFiles in their own coder) and ReadAllFromText give the DirectRunner's output", async () => {
