@@ -15,6 +15,8 @@
 import { strict as assert } from "node:assert";
 import { ApproximateUnique, Create, FixedWindows, kv, TestStream, Window, type KV, type PCollection } from "../../lib";
 import type { Pipeline } from "../../lib/model/pipeline";
+import { DoubleCoder, StringUtf8Coder } from "../../lib/coders/primitive";
+import { KVCoder } from "../../lib/coders/structural";
 import { prng } from "../prng";
 import { collect, type Observed } from "../streaming/collect";
 import { runDirect } from "../helpers";
@@ -219,6 +221,23 @@ describe("Beam conformance: ApproximateUnique in pipelines (stats_test.py, Appro
     await assert.rejects(
       () => runDirect((p) => p.apply(Create.of(1, 2)).apply(Window.into<number>(new FixedWindows(10))).apply("Unique", ApproximateUnique.globally(16))),
       /ApproximateUnique\.globally over non-global windows .* pass \{ withoutDefaults: true \}.*ApproximateUnique\.globally\(\{ size: 16, withoutDefaults: true \}\).*\(at transform 'Unique'\)/,
+    );
+  });
+
+  it("refuses an input whose coder is not deterministic, naming the transform (Python's verify_deterministic); a KV coder's value coder for perKey", async () => {
+    await assert.rejects(
+      () => runDirect((p) => p.apply(Create.of(0.5, -0)).setCoder(DoubleCoder.INSTANCE).apply("Unique", ApproximateUnique.globally(16))),
+      /ApproximateUnique\.globally at 'Unique' hashes each element's encoding, but its coder \(beam:coder:double:v1\) does not encode deterministically/,
+    );
+    await assert.rejects(
+      () =>
+        runDirect((p) =>
+          p
+            .apply(Create.of(kv("a", 0.5)))
+            .setCoder(new KVCoder(StringUtf8Coder.INSTANCE, DoubleCoder.INSTANCE))
+            .apply("UniquePerKey", ApproximateUnique.perKey<string, number>(16)),
+        ),
+      /ApproximateUnique\.perKey at 'UniquePerKey' hashes each element's encoding, but its coder \(beam:coder:double:v1\)/,
     );
   });
 });
