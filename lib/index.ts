@@ -127,6 +127,7 @@ import type * as ReifyT from "./transforms/reify";
 import type * as FileIOT from "./io/fileio";
 import type * as DeduplicateT from "./transforms/deduplicate";
 import type * as QuantilesT from "./transforms/approximate_quantiles";
+import type * as UniqueT from "./transforms/approximate_unique";
 import type * as WaitT from "./transforms/wait";
 import type * as SplittableDoFnT from "./model/splittable_dofn";
 import type * as SplittableT from "./model/splittable";
@@ -165,6 +166,7 @@ const reify = onFirstUse(() => require("./transforms/reify") as typeof ReifyT);
 const fileio = onFirstUse(() => require("./io/fileio") as typeof FileIOT);
 const deduplicate = onFirstUse(() => require("./transforms/deduplicate") as typeof DeduplicateT);
 const quantiles = onFirstUse(() => require("./transforms/approximate_quantiles") as typeof QuantilesT);
+const unique = onFirstUse(() => require("./transforms/approximate_unique") as typeof UniqueT);
 const wait = onFirstUse(() => require("./transforms/wait") as typeof WaitT);
 const splittableDoFn = onFirstUse(() => require("./model/splittable_dofn") as typeof SplittableDoFnT);
 const splittable = onFirstUse(() => require("./model/splittable") as typeof SplittableT);
@@ -277,6 +279,13 @@ Object.defineProperty(exports, "ApproximateQuantiles", { enumerable: true, get: 
 export declare const approximateQuantilesFn: typeof QuantilesT.approximateQuantilesFn;
 Object.defineProperty(exports, "approximateQuantilesFn", { enumerable: true, get: function () { return quantiles.approximateQuantilesFn; } });
 export type { ApproximateQuantilesOptions, QuantileAccumulator } from "./transforms/approximate_quantiles";
+/** Estimates of the number of distinct elements, globally or per key, from a sample of hashes (see lib/transforms/approximate_unique); loaded on first use. */
+export declare const ApproximateUnique: typeof UniqueT.ApproximateUnique;
+Object.defineProperty(exports, "ApproximateUnique", { enumerable: true, get: function () { return unique.ApproximateUnique; } });
+/** The CombineFn of ApproximateUnique, for Combine, combining state or CombineValues (see lib/transforms/approximate_unique); loaded on first use. */
+export declare const approximateUniqueFn: typeof UniqueT.approximateUniqueFn;
+Object.defineProperty(exports, "approximateUniqueFn", { enumerable: true, get: function () { return unique.approximateUniqueFn; } });
+export type { ApproximateUniqueGlobally, ApproximateUniquePerKey, ApproximateUniqueSpec, ApproximateUniqueGloballyOptions, ApproximateUniqueAccumulator } from "./transforms/approximate_unique";
 /** Firings every interval from a start to a stop, each at its instant, as Beam's PeriodicImpulse (see lib/transforms/periodic_impulse); loaded on first use. */
 export declare const PeriodicImpulse: typeof PeriodicT.PeriodicImpulse;
 /** Firings every interval from a start to a stop, each at its instant, as Beam's PeriodicImpulse (see lib/transforms/periodic_impulse); loaded on first use. */

@@ -11,7 +11,7 @@ import { Sessions } from "../../lib/model/sliding_sessions";
 import { AfterCount, AfterProcessingTime, AfterWatermark, FixedWindows, OrFinally, Repeatedly } from "../../lib";
 import { GLOBAL_WINDOWING, type WindowingStrategy } from "../../lib/model/windowing";
 import { liftable } from "../../runners/streaming/parallel/precombine";
-import { HOLD_CHANNEL, type KeyedInput, keyedCountEvery2, keyedMean, keyedTimers, keyedWindowCount } from "./parallel_keyed_programs";
+import { HOLD_CHANNEL, type KeyedInput, keyedCountEvery2, keyedMean, keyedTimers, keyedUnique, keyedWindowCount } from "./parallel_keyed_programs";
 
 const sub = (s: string) => `projects/${TEST_PROJECT}/subscriptions/${s}`;
 const topic = (t: string) => `projects/${TEST_PROJECT}/topics/${t}`;
@@ -76,7 +76,7 @@ describe("streaming: keyed steps on parallel instances (--direct_num_workers 2, 
     return { outputs, publish };
   };
 
-  type Program = typeof keyedWindowCount | typeof keyedTimers | typeof keyedMean | typeof keyedCountEvery2;
+  type Program = typeof keyedWindowCount | typeof keyedTimers | typeof keyedMean | typeof keyedCountEvery2 | typeof keyedUnique;
 
   const start = async (program: Program, name: string, run: string, workers: number, extra: Record<string, string> = {}): Promise<StreamingPipelineResult> => {
     const r = await (program as typeof keyedMean).run({ input: sub(`${name}-${run}`), output: topic(`${name}-out-${run}`), window_ms: 10_000, timestamp_combiner: "END_OF_WINDOW", ...extra }, { directNumWorkers: workers });
@@ -159,6 +159,28 @@ describe("streaming: keyed steps on parallel instances (--direct_num_workers 2, 
       assert.equal(two.metrics.counterTotal("beamline", "droppedDueToLateness"), 0);
     });
   }
+
+  it("ApproximateUnique.perKey on 2 instances gives the one-thread estimates: each key's sample of hashes merges the same wherever its values were read", async () => {
+    const { outputs, publish } = await setUp("ku", ["one", "two"]);
+    // 3 keys in 2 windows of 10 s; key a has 12 distinct values a window (fewer than the sample
+    // of 16: exact), b 40 and c 100 (estimated from the 16 largest hashes), each value twice.
+    const distinct: Record<string, number> = { a: 12, b: 40, c: 100 };
+    const input: Timed[] = [];
+    for (const [key, n] of Object.entries(distinct)) for (let i = 0; i < 2 * n; i++) for (const w of [0, 1]) input.push({ keys: [key], v: i % n, ts: PAST + w * 10_000 + i });
+    await publish(input);
+    await runOneAndTwo(keyedUnique, "ku", outputs, 6);
+    const one = [...outputs.get("one")!].sort();
+    assert.equal(one.length, 6, one.join("; "));
+    assert.deepEqual([...outputs.get("two")!].sort(), one, "two instances: the same estimates, windows and panes");
+    for (const line of one) {
+      const [key, , estimate, pane] = line.split(" ");
+      assert.equal(pane, "ON_TIME#0", line);
+      const actual = distinct[key!]!;
+      // Beam Java's bound: exact below the sample size, else a relative error below 2 / sqrt(16).
+      if (actual < 16) assert.equal(Number(estimate), actual, line);
+      else assert.ok(Math.abs(Number(estimate) - actual) / actual < 0.5, line);
+    }
+  });
 
   it("a trigger that counts elements (Repeatedly(AfterCount(2))) is not lifted: each key fires once its second element arrives, wherever it was read", async () => {
     const { outputs, publish } = await setUp("ke", ["one", "two"]);

@@ -1,6 +1,6 @@
 /** Keyed pipeline programs of the parallel streaming tests (worker threads rebuild them from this module). */
 import { BroadcastChannel } from "node:worker_threads";
-import { AfterCount, Combine, type CombineFn, Count, definePipeline, DoFn, FixedWindows, GlobalWindows, kv, KV, Metrics, ParDo, ProcessContext, Repeatedly, Window } from "../../lib";
+import { AfterCount, ApproximateUnique, Combine, type CombineFn, Count, definePipeline, DoFn, FixedWindows, GlobalWindows, kv, KV, Metrics, ParDo, ProcessContext, Repeatedly, Window } from "../../lib";
 import type { TimestampCombiner } from "../../lib/model/windowing";
 import { ReadFromPubSub, WriteToPubSub } from "../../lib/io/pubsub";
 import { StatefulDoFn, StatefulProcessContext, StateSpec, TimerContext, TimerSpec } from "../../lib/model/state";
@@ -169,6 +169,24 @@ export const keyedCountEvery2 = definePipeline({
         "Format",
         ParDo.of((c: KV<string, number>, ctx: ProcessContext<Uint8Array>) => {
           ctx.output(Buffer.from(`${c.key} ${c.value} ${ctx.pane.timing}#${ctx.pane.index}`));
+        }),
+      )
+      .apply("Write", WriteToPubSub.to(f.output));
+  },
+});
+
+/** Pub/Sub → (key, v) per key → fixed windows → ApproximateUnique.perKey(16) → "key window estimate timing#index" → Pub/Sub. */
+export const keyedUnique = definePipeline({
+  name: "test-parallel-streaming-keyed-unique",
+  description: "ApproximateUnique.perKey on parallel streaming instances",
+  flags,
+  build(root, f) {
+    windowedInput(root, f)
+      .apply("Unique", ApproximateUnique.perKey<string, number>(16))
+      .apply(
+        "Format",
+        ParDo.of((c: KV<string, number>, ctx: ProcessContext<Uint8Array>) => {
+          ctx.output(Buffer.from(`${c.key} ${windowId(ctx.window)} ${c.value} ${ctx.pane.timing}#${ctx.pane.index}`));
         }),
       )
       .apply("Write", WriteToPubSub.to(f.output));
