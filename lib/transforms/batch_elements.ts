@@ -8,8 +8,9 @@
  *     events.apply(BatchElements.of({ maxBatchDurationSecs: 5 }))              // across bundles (streaming)
  *
  * Batch sizes adapt between `minBatchSize` and `maxBatchSize` (./batch_size_estimator, shared
- * with RunInference), timing how long each batch takes to hand on (which covers the downstream
- * steps the runner fuses with it). A batch never mixes windows (./window_batches, also
+ * with RunInference), timing how long each batch takes to hand on: the synchronous work of the
+ * steps the runner fuses after it (Beam times its fused downstream the same way); what an async
+ * step awaits is not seen, as an output cannot wait for it. A batch never mixes windows (./window_batches, also
  * RunInference's); each goes out in its window, at the window's last timestamp (the global
  * window's too), as Beam's. `elementSizeFn` weighs elements: a batch is full at a total size of
  * the target, and an element that would take a batch past it first sends the batch on.

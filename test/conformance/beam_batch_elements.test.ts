@@ -102,6 +102,15 @@ describe("Beam conformance: BatchElements (util_test.py BatchElementsTest)", () 
     );
   });
 
+  it("test_sized_batches across bundles: elementSizeFn weighs in state the same way", async () => {
+    const words = ["a", "a", "aaaaaaaaaa", "aaaaa", "aaaaa", "a", "aaaaaaa", "a", "a"];
+    const { out } = await run((p) => p.apply(Create.from(words)).apply(BatchElements.of({ minBatchSize: 10, maxBatchSize: 10, elementSizeFn: (s: string) => s.length, maxBatchDurationSecs: 100 })));
+    assert.deepEqual(
+      out.map((o) => o.value.join("").length),
+      [2, 10, 10, 10],
+    );
+  });
+
   it("test_sized_windowed_batches: sizes per window, in 3 s windows, target 11", async () => {
     const { out } = await run((p) =>
       p

@@ -8,6 +8,7 @@
 import { strict as assert } from "node:assert";
 import { BatchSizeEstimator, linearRegression, linearRegressionNoNumpy, type BatchSizeEstimatorOptions } from "../../lib/transforms/batch_size_estimator";
 import { prng } from "../prng";
+import { BatchSizer } from "../../lib/ml/batching";
 
 /** Beam's FakeClock: a time that moves only when slept. */
 class FakeClock {
@@ -136,5 +137,16 @@ describe("BatchElements' batch-size estimator (Beam's _BatchSizeEstimator tests)
     assert.throws(() => new BatchSizeEstimator({ targetBatchDurationSecs: -1 }), /targetBatchDurationSecs \(-1\) must be positive/);
     assert.throws(() => new BatchSizeEstimator({ targetBatchOverhead: null, targetBatchDurationSecs: null }), /at least one of/);
     assert.throws(() => new BatchSizeEstimator({ ignoreFirstNSeenPerBatchSize: -1 }), /must be a non-negative integer/);
+  });
+
+  it("RunInference's sizes come from the same estimator: a model call of 10 ms + 5 ms per example settles at 18 for a 100 ms target", () => {
+    const sizer = new BatchSizer({ minBatchSize: 1, maxBatchSize: 64, targetBatchMillis: 100 });
+    const sizes: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      sizes.push(sizer.size);
+      sizer.record(sizer.size, 10 + 5 * sizer.size);
+    }
+    // Doubling while under the target, then (100 - 10) / 5 = 18: the call's whole time, its fixed cost included.
+    assert.deepEqual(sizes, [1, 2, 4, 8, 16, 18, 18, 18, 18, 18]);
   });
 });
