@@ -1,7 +1,7 @@
 /**
  * The DoFn that runs RunInference's model (see ./run_inference for the transform): takes each
  * input element, preprocesses it into the handler's example, batches the examples (per window,
- * ./batching), runs the model on each batch, and sends each result on (after postprocessing) as
+ * ../transforms/window_batches, sized by ./batching: the batching BatchElements uses), runs the model on each batch, and sends each result on (after postprocessing) as
  * soon as its batch is predicted, at its own element's timestamp and window. An element that a
  * preprocess function, the handler's `validate`, the model (run on it alone) or a postprocess
  * function fails on goes to `failed` with the reason, as a dead letter.
