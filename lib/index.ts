@@ -80,6 +80,8 @@ export type { CombinePerKey, CombineGlobally, CombineSideInputOptions } from "./
 export type { CombinePerKeyWithHotKeyFanout, HotKeyFanout } from "./transforms/hot_key_fanout";
 export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, KvSwap, Partition } from "./transforms/util";
 export type { TimestampedValue, WindowedValueOf, PartitionFn } from "./transforms/util";
+export { LogElements, Tee } from "./transforms/log_elements";
+export type { LogElementsOptions, LogLevel, TeeConsumer } from "./transforms/log_elements";
 export type { CoGbkInputs, CoGbkKey, CoGbkResult, SameKeyInputs } from "./transforms/co_group_by_key";
 export type { LatestTransforms } from "./transforms/latest";
 export type { ShardedKey } from "./transforms/group_into_batches";
@@ -117,6 +119,7 @@ import type * as Stamps from "./transforms/with_timestamps";
 import type * as LatestT from "./transforms/latest";
 import type * as SampleT from "./transforms/sample";
 import type * as Batches from "./transforms/group_into_batches";
+import type * as BatchElementsT from "./transforms/batch_elements";
 import type * as CombineValuesT from "./transforms/combine_values";
 import type * as TopT from "./transforms/top";
 import type * as GroupByT from "./transforms/group_by";
@@ -156,6 +159,7 @@ const stamps = onFirstUse(() => require("./transforms/with_timestamps") as typeo
 const latest = onFirstUse(() => require("./transforms/latest") as typeof LatestT);
 const sample = onFirstUse(() => require("./transforms/sample") as typeof SampleT);
 const batches = onFirstUse(() => require("./transforms/group_into_batches") as typeof Batches);
+const batchElements = onFirstUse(() => require("./transforms/batch_elements") as typeof BatchElementsT);
 const combineValues = onFirstUse(() => require("./transforms/combine_values") as typeof CombineValuesT);
 const top = onFirstUse(() => require("./transforms/top") as typeof TopT);
 const groupBy = onFirstUse(() => require("./transforms/group_by") as typeof GroupByT);
@@ -250,6 +254,13 @@ export declare const GroupIntoBatchesWithShardedKey: typeof Batches.GroupIntoBat
 /** Batches of a key's values under sharded keys (see lib/transforms/group_into_batches); loaded on first use. */
 export type GroupIntoBatchesWithShardedKey<K, V> = Batches.GroupIntoBatchesWithShardedKey<K, V>;
 Object.defineProperty(exports, "GroupIntoBatchesWithShardedKey", { enumerable: true, get: function () { return batches.GroupIntoBatchesWithShardedKey; } });
+/** Batches of a collection's elements, sized adaptively, per window, optionally across bundles (see lib/transforms/batch_elements); loaded on first use. */
+export declare const BatchElements: typeof BatchElementsT.BatchElements;
+/** Batches of a collection's elements, sized adaptively, per window, optionally across bundles (see lib/transforms/batch_elements); loaded on first use. */
+export type BatchElements<T> = BatchElementsT.BatchElements<T>;
+Object.defineProperty(exports, "BatchElements", { enumerable: true, get: function () { return batchElements.BatchElements; } });
+export type { BatchElementsOptions } from "./transforms/batch_elements";
+export type { BatchSizeEstimatorOptions } from "./transforms/batch_size_estimator";
 /** Combines each element's grouped values, KV<K, Iterable<In>> → KV<K, Out> (see lib/transforms/combine_values); loaded on first use. */
 export declare const CombineValues: typeof CombineValuesT.CombineValues;
 /** Combines each element's grouped values, KV<K, Iterable<In>> → KV<K, Out> (see lib/transforms/combine_values); loaded on first use. */

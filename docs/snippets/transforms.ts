@@ -4,6 +4,7 @@ import {
   AsMap,
   AsMultimap,
   AsSingleton,
+  BatchElements,
   CoGroupByKey,
   Combine,
   CombineFns,
@@ -30,8 +31,10 @@ import {
   Keys,
   KvSwap,
   Latest,
+  LogElements,
   Reshuffle,
   Sample,
+  Tee,
   Values,
   Wait,
   WithKeys,
@@ -407,4 +410,20 @@ export function groupIntoBatches(p: Pipeline): { sizes: PCollection<string>; sha
   // [END group_into_batches_options]
   const sharded = perShard.map("Keys", (b) => `${b.key.key}: ${b.value.length}`);
   return { sizes, sharded: sharded.apply(Flatten.with(byBytes.map("N", (b) => `bytes ${b.value.length}`), capped.map("C", (b) => `capped ${b.value.length}`))) };
+}
+
+export function batchElements(p: Pipeline): { sizes: PCollection<number>; sized: PCollection<number>; logged: PCollection<string>; kept: PCollection<string>; count: PCollection<number> } {
+  // [START batch_elements]
+  const lines = p.apply("Lines", Create.from(Array.from({ length: 25 }, (_, i) => `line ${i}`)));
+  const batches = lines.apply("Batch", BatchElements.of({ minBatchSize: 10, maxBatchSize: 10 }));   // PCollection<string[]>: 10, 10, 5
+  const sizes = batches.map("Sizes", (b) => b.length);
+  const byLength = lines.apply("ByLength", BatchElements.of({ maxBatchSize: 64, elementSizeFn: (l: string) => l.length }));   // at most 64 characters a batch
+  // [END batch_elements]
+  // [START log_elements]
+  const words = p.apply("Words", Create.of("a", "b"));
+  const logged = words.apply("Log", LogElements.of({ prefix: "word: " }));   // prints "word: a", "word: b"; passes them on
+  let count: PCollection<number> | undefined;
+  const kept = words.apply("Tee", Tee.of((pc: PCollection<string>) => (count = pc.apply("Count", Count.globally()))));   // the words, unchanged
+  // [END log_elements]
+  return { sizes, sized: byLength.map("Chars", (b) => b.join("").length), logged, kept, count: count! };
 }

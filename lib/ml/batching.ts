@@ -1,10 +1,12 @@
 /**
- * The batch size RunInference uses, adapted between a minimum and a maximum like Beam's
- * BatchElements: larger batches amortise the per-call cost of a model, but a batch should not take
- * so long that it holds up the bundle. Starts at the minimum, doubles after a full batch that
- * finished well inside the target time, halves after one that took longer than the target.
+ * The batch size RunInference uses, adapted between a minimum and a maximum by BatchElements'
+ * estimator (../transforms/batch_size_estimator, Beam's `_BatchSizeEstimator`): larger batches
+ * amortise the per-call cost of a model, but a model call should not take longer than
+ * `targetBatchMillis`, its fixed cost included. Starts at the minimum and grows (at most doubling)
+ * while calls are fast; shrinks to the size the timings say meets the target when they are slow.
  */
 import { ValidationError } from "../model/errors";
+import { BatchSizeEstimator } from "../transforms/batch_size_estimator";
 import type { BatchingOptions } from "./model_handler";
 
 /** The batch sizes, always set; `maxBatchDurationSecs` is set only to batch across bundles. */
@@ -54,10 +56,21 @@ export function resolveBatching(...layers: (BatchingOptions | undefined)[]): Res
 }
 
 export class BatchSizer {
+  private readonly estimator: BatchSizeEstimator;
   private current: number;
 
-  constructor(private readonly options: ResolvedBatching) {
-    this.current = options.minBatchSize;
+  constructor(options: ResolvedBatching) {
+    // Only the whole call's time is a target (Beam's target_batch_duration_secs_including_fixed_cost):
+    // the model's time is measured on its own (its load and waits left out), so no timing is ignored.
+    this.estimator = new BatchSizeEstimator({
+      minBatchSize: options.minBatchSize,
+      maxBatchSize: options.maxBatchSize,
+      targetBatchOverhead: null,
+      targetBatchDurationSecs: null,
+      targetBatchDurationSecsIncludingFixedCost: options.targetBatchMillis / 1000,
+      recordMetrics: false,
+    });
+    this.current = this.estimator.nextBatchSize();
   }
 
   /** How many examples the next batch should hold. */
@@ -65,10 +78,13 @@ export class BatchSizer {
     return this.current;
   }
 
-  /** Records how long a batch of `n` examples took. */
+  /**
+   * Records how long a batch of `n` examples took. Batches run two at a time, so a size is chosen
+   * again only after a batch of the current size: a smaller one (a bundle's last, or one started
+   * before the size last changed) adds its timing without moving the size back toward it.
+   */
   record(n: number, millis: number): void {
-    const { minBatchSize, maxBatchSize, targetBatchMillis } = this.options;
-    if (millis > targetBatchMillis && n > minBatchSize) this.current = Math.max(minBatchSize, Math.floor(n / 2));
-    else if (n >= this.current && millis * 2 <= targetBatchMillis) this.current = Math.min(maxBatchSize, this.current * 2);
+    this.estimator.record(n, millis / 1000);
+    if (n >= this.current) this.current = this.estimator.nextBatchSize();
   }
 }

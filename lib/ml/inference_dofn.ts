@@ -1,7 +1,7 @@
 /**
  * The DoFn that runs RunInference's model (see ./run_inference for the transform): takes each
  * input element, preprocesses it into the handler's example, batches the examples (per window,
- * ./batching), runs the model on each batch, and sends each result on (after postprocessing) as
+ * ../transforms/window_batches, sized by ./batching: the batching BatchElements uses), runs the model on each batch, and sends each result on (after postprocessing) as
  * soon as its batch is predicted, at its own element's timestamp and window. An element that a
  * preprocess function, the handler's `validate`, the model (run on it alone) or a postprocess
  * function fails on goes to `failed` with the reason, as a dead letter.
@@ -15,6 +15,7 @@ import { BatchSizer, resolveBatching } from "./batching";
 import type { FailedInference, ModelHandler, ModelMetadata, PredictionResult } from "./model_handler";
 import type { RunInferenceOptions } from "./run_inference";
 import { sharedModel } from "./shared_model";
+import { MAX_LIVE_WINDOWS, WindowBatches } from "../transforms/window_batches";
 
 /**
  * How RunInference's input elements become the handler's examples and its results the step's
@@ -88,10 +89,10 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
   private sizer: BatchSizer | undefined;
   private maxInFlight = DEFAULT_BATCHES_IN_FLIGHT;
   /**
-   * Elements waiting for a batch, per window id: like Beam's BatchElements, a batch never holds
-   * elements of two windows (a model call, and anything a handler does per batch, sees one window).
+   * Elements waiting for a batch, per window (the bundle batching BatchElements shares): a batch
+   * never holds elements of two windows (a model call, and anything a handler does per batch, sees one window).
    */
-  private pending = new Map<string, Pending<E, In>[]>();
+  private pending = new WindowBatches<Pending<E, In>>();
   /** The batches sent to the model and not yet emitted, oldest first (each settles once its results are sent on). */
   private inFlight: Promise<void>[] = [];
   /** When the model last finished a batch (ns), so a batch's latency leaves out its wait behind the one before. */
@@ -165,7 +166,7 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
   }
 
   startBundle(ctx: BundleContext<R, { failed: FailedInference<E> }>): void {
-    this.pending = new Map();
+    this.pending = new WindowBatches();
     this.inFlight = [];
     this.bundle = ctx;
   }
@@ -222,14 +223,11 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
       this.bundle!.outputTo("failed", { element, reason, step: this.step }, { timestamp, window });
       return;
     }
-    const id = window.id();
-    let buffer = this.pending.get(id);
-    if (buffer === undefined) this.pending.set(id, (buffer = []));
-    buffer.push({ element, prepared, example: example!, timestamp, window });
+    this.pending.add(window, { element, prepared, example: example!, timestamp, window });
     this.startBatches();
     // The producer waits only when the model has its fill of batches and this window's next one is
     // full, or too many windows wait.
-    const full = (this.pending.get(id)?.length ?? 0) >= this.sizer!.size || this.pending.size > MAX_LIVE_WINDOWS;
+    const full = (this.pending.get(window)?.size ?? 0) >= this.sizer!.size || this.pending.liveWindows > MAX_LIVE_WINDOWS;
     if (this.inFlight.length >= this.maxInFlight && full) return this.inFlight[0];
   }
 
@@ -288,12 +286,14 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
 
   /** Sends what waits, each window's apart, still no more than maxInFlight at the model at once, and waits for every batch. */
   private async drain(): Promise<void> {
-    for (const [id, buffer] of this.pending) {
-      while (buffer.length > 0) {
+    while (this.pending.liveWindows > 0) {
+      const { window } = this.pending.all()[0]!;
+      while (this.pending.get(window) !== undefined) {
         while (this.inFlight.length >= this.maxInFlight) await this.inFlight[0];
-        this.launch(buffer.splice(0, this.sizer!.size));
+        // A batch that ended meanwhile may have started this window's next batch.
+        const batch = this.pending.take(window, this.sizer!.size);
+        if (batch.length > 0) this.launch(batch);
       }
-      this.pending.delete(id);
     }
     while (this.inFlight.length > 0) await this.inFlight[0];
   }
@@ -306,19 +306,14 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
    * after. Each batch's results go on when it is done, in order.
    */
   private startBatches(): void {
-    for (const [id, buffer] of this.pending) {
-      while (this.inFlight.length < this.maxInFlight && buffer.length >= this.sizer!.size) this.launch(buffer.splice(0, this.sizer!.size));
-      if (buffer.length === 0) this.pending.delete(id);
+    for (const batch of this.pending.all()) {
+      while (this.inFlight.length < this.maxInFlight && batch.size >= this.sizer!.size) this.launch(this.pending.take(batch.window, this.sizer!.size));
       if (this.inFlight.length >= this.maxInFlight) return;
     }
     // Too many windows waiting (sparse windows that never fill a batch): like Beam's BatchElements,
     // run the fullest one's batch rather than holding every element until the bundle ends.
-    while (this.inFlight.length < this.maxInFlight && this.pending.size > MAX_LIVE_WINDOWS) {
-      let fullest: [string, Pending<E, In>[]] | undefined;
-      for (const entry of this.pending) if (fullest === undefined || entry[1].length > fullest[1].length) fullest = entry;
-      const [id, buffer] = fullest!;
-      this.launch(buffer.splice(0, this.sizer!.size));
-      if (buffer.length === 0) this.pending.delete(id);
+    while (this.inFlight.length < this.maxInFlight && this.pending.liveWindows > MAX_LIVE_WINDOWS) {
+      this.launch(this.pending.take(this.pending.fullest()!.window, this.sizer!.size));
     }
   }
 
@@ -416,9 +411,6 @@ export class RunInferenceDoFn<E, In, Inference, M, R, Args> extends DoFn<E, R, {
 
 /** Encodes a batch to measure it when the handler has no numBytes. */
 export const BATCH_BYTES_CODER = new JsValueCoder<readonly unknown[]>();
-
-/** Windows with elements waiting for a batch before the fullest one's is run anyway (Beam's BatchElements uses 10). */
-const MAX_LIVE_WINDOWS = 10;
 
 /** Batches sent to the model at once unless the handler says otherwise (see RunInferenceDoFn.startBatches). */
 const DEFAULT_BATCHES_IN_FLIGHT = 2;

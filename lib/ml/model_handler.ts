@@ -14,13 +14,14 @@
 export interface BatchingOptions {
   /**
    * The smallest batch run while a bundle still has elements coming (default 1). Batch sizes
-   * adapt between this and `maxBatchSize` (like Beam's BatchElements): they grow while a batch
-   * takes less than `targetBatchMillis` and shrink when it takes more.
+   * adapt between this and `maxBatchSize` with BatchElements' estimator (Beam's): fitted to the
+   * model calls' times, they grow (at most doubling) while a call stays under `targetBatchMillis`
+   * and come down to the size that meets it when calls take longer.
    */
   readonly minBatchSize?: number;
   /** The largest batch passed to `runInference` (default 256). */
   readonly maxBatchSize?: number;
-  /** The time one model call should take at most; steers the adaptive batch size (default 250 ms). */
+  /** The time one model call, its fixed cost included, should take at most; steers the adaptive batch size (default 250 ms). */
   readonly targetBatchMillis?: number;
   /**
    * Batch across bundles, waiting at most this long (Beam's `max_batch_duration_secs`): the

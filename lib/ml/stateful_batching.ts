@@ -8,7 +8,7 @@
  * - `maxBatchDurationSecs` of processing time have passed since the batch's first element (a
  *   processing-time timer, set by that element);
  * - the window ends (an event-time timer at its end, so nothing waits past it).
- * The mechanism is GroupIntoBatches' (lib/transforms/batch_state.ts).
+ * The mechanism is GroupIntoBatches' and BatchElements' (lib/transforms/batch_state.ts).
  *
  * The timers hold the step's output watermark (the processing-time one at its earliest element's
  * timestamp, the window one at the window's end), so results keep their own element's timestamp
@@ -16,26 +16,14 @@
  * The model runs in the same step (fused with the buffering, as Beam's runners fuse BatchElements
  * with the inference DoFn), so the adaptive batch size sees each batch's model time.
  */
-import { randomUUID } from "node:crypto";
-import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
+import type { BundleContext, RuntimeContext } from "../model/dofn";
 import type { StatefulProcessContext } from "../model/state";
-import { kv, type KV } from "../model/window";
 import { BatchingDoFn, type Buffered } from "../transforms/batch_state";
 import type { FailedInference } from "./model_handler";
 import type { RunInferenceDoFn } from "./inference_dofn";
 
-/**
- * This process's key (Beam's SharedKey: one per worker process). Every element of a process gets
- * it, so its elements batch together; each process keeps its own batches.
- */
-const PROCESS_KEY = randomUUID();
-
-/** Keys every element with its worker process's key (Beam's WithSharedKey). */
-export class WithProcessKey<E> extends DoFn<E, KV<string, E>> {
-  process(element: E, ctx: ProcessContext<KV<string, E>>): void {
-    ctx.output(kv(PROCESS_KEY, element));
-  }
-}
+/** Keys elements per worker process, as BatchElements does (Beam's WithSharedKey). */
+export { WithProcessKey } from "../transforms/batch_elements";
 
 type Failed<E> = { failed: FailedInference<E> };
 

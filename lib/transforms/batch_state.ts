@@ -1,8 +1,11 @@
 /**
- * Batching in state, shared by GroupIntoBatches and RunInference's `maxBatchDurationSecs`: a
- * stateful DoFn that buffers each key's elements per window in a bag and hands a batch on when
+ * Batching in state, shared by GroupIntoBatches and the `maxBatchDurationSecs` of BatchElements
+ * and RunInference: a stateful DoFn that buffers each key's elements per window in a bag and hands
+ * a batch on when
  *
- * - it has the batch size (a count, read per element so RunInference can adapt it), or the byte
+ * - it has the batch size (a count, or with `sizeOf` a total size, as BatchElements'
+ *   `elementSizeFn`: an element that would take the batch past it first flushes the batch; read
+ *   per element so BatchElements and RunInference can adapt it), or the byte
  *   limit: an element that would take the batch past the limit first flushes the batch before it
  *   (as Beam Java's GroupIntoBatches, so no batch of several elements exceeds the limit);
  * - `maxBufferingMillis` of processing time have passed since the batch's first element (a
@@ -30,8 +33,10 @@ export interface Buffered<V> {
 
 /** When a batch is complete. */
 export interface BatchLimits<V> {
-  /** The most elements in a batch (read at every element). */
+  /** The most elements in a batch (read at every element); with `sizeOf`, the most total size. */
   readonly maxCount: () => number;
+  /** An element's size toward `maxCount` (default: each counts 1). */
+  readonly sizeOf?: (element: V) => number;
   /** The most bytes in a batch, by `weigh` (undefined: no byte limit). */
   readonly maxBytes?: number;
   /** An element's weight toward `maxBytes`. */
@@ -64,6 +69,11 @@ export abstract class BatchingDoFn<K, V, Out, Tags extends OutputTags = {}> exte
     super();
   }
 
+  /** The batch size now (the limits' maxCount; BatchElements' adapts it). */
+  protected maxCount(): number {
+    return this.limits.maxCount();
+  }
+
   /** Hands a complete batch on; `earliest` is the smallest timestamp in it. */
   protected abstract emitBatch(key: K, batch: readonly Buffered<V>[], earliest: Instant, ctx: StatefulProcessContext<Out, Tags>): void | Promise<void>;
 
@@ -77,13 +87,17 @@ export abstract class BatchingDoFn<K, V, Out, Tags extends OutputTags = {}> exte
     const weight = maxBytes !== undefined && weigh !== undefined ? weigh(element.value) : 0;
     // Beam Java: an element that would take the batch past the byte limit first flushes it.
     if (maxBytes !== undefined && (ctx.state(this.bytes).read() ?? 0) + weight > maxBytes) flush();
+    const size = this.limits.sizeOf?.(element.value) ?? 1;
+    // Beam Python's BatchElements: likewise for an element that would take the batch past its size.
+    if (this.limits.sizeOf !== undefined && ctx.state(this.earliest).read() !== undefined && (ctx.state(this.count).read() ?? 0) + size > this.maxCount()) flush();
     ctx.state(this.buffer).add({ element: element.value, timestamp: ctx.timestamp });
-    const count = (ctx.state(this.count).read() ?? 0) + 1;
+    const count = (ctx.state(this.count).read() ?? 0) + size;
     ctx.state(this.count).write(count);
     const bytes = (ctx.state(this.bytes).read() ?? 0) + weight;
     if (maxBytes !== undefined) ctx.state(this.bytes).write(bytes);
     const earliest = ctx.state(this.earliest).read();
-    if (count === 1) {
+    // The batch's first element (`earliest` is cleared with the batch).
+    if (earliest === undefined) {
       ctx.state(this.earliest).write(ctx.timestamp);
       ctx.timer(this.expiry).set(windowExpiry(ctx.window, this.limits.allowedLatenessMillis));
       if (maxBufferingMillis > 0) {
@@ -93,14 +107,14 @@ export abstract class BatchingDoFn<K, V, Out, Tags extends OutputTags = {}> exte
       } else {
         ctx.timer(this.hold).set(NEVER);
       }
-    } else if (earliest === undefined || ctx.timestamp < earliest) {
+    } else if (ctx.timestamp < earliest) {
       ctx.state(this.earliest).write(ctx.timestamp);
       // Setting a processing-time timer from this element moves its hold to this element's timestamp.
       const deadline = ctx.state(this.deadline).read();
       if (maxBufferingMillis === 0) ctx.timer(this.hold).set(NEVER);
       else if (deadline !== undefined) ctx.timer(this.buffering).set(deadline);
     }
-    if (count >= this.limits.maxCount() || (maxBytes !== undefined && bytes >= maxBytes)) flush();
+    if (count >= this.maxCount() || (maxBytes !== undefined && bytes >= maxBytes)) flush();
     if (pending.length === 0) return undefined;
     return Promise.all(pending).then(() => undefined);
   }

@@ -183,6 +183,17 @@ describe("docs: programming guide snippets run", function () {
       });
     });
 
+    it("BatchElements, LogElements and Tee", async () => {
+      await runOk((p) => {
+        const { sizes, sized, logged, kept, count } = transforms.batchElements(p);
+        assertThat(sizes, equalTo([10, 10, 5]), "SizesCheck");
+        assertThat(sized, satisfies((chars: readonly number[]) => assert.ok(chars.length > 1 && chars.every((n) => n <= 64), `batches of ${chars.join(", ")} characters`)), "SizedCheck");
+        assertThat(logged, equalTo(["a", "b"]), "LoggedCheck");
+        assertThat(kept, equalTo(["a", "b"]), "KeptCheck");
+        assertThat(count, equalTo([2]), "CountCheck");
+      });
+    });
+
     it("side inputs and tagged outputs", async () => {
       await runOk((p) => assertThat(transforms.sideInputs(p), equalTo(["apple|red", "kiwi |green"])));
       await runOk((p) => assertThat(transforms.sideInputsDoFn(p), equalTo(["apple:fruit+red", "kiwi:fruit"])));
