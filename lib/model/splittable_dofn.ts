@@ -19,6 +19,11 @@
  * fails (the tracker's checkDone then verifies nothing was left unclaimed), or
  * `ProcessContinuation.resume()` to checkpoint: the unclaimed rest is processed again later
  * (`withResumeDelay(ms)` asks for a pause, e.g. while polling). Outputs take the input's windows.
+ *
+ * As on a DoFn, side inputs (`ParDo.splittable(fn, { sideInputs })`, read in the element's window)
+ * and tagged outputs (`.withOutputs(tag, ...)`, `ctx.outputTo`) come with the fn's `Tags` and
+ * `Sides` type parameters. `newWatermarkEstimator` picks the watermark estimator (Beam's
+ * WatermarkEstimators: Manual by default, MonotonicallyIncreasing, WallTime).
  */
 import type { Coder } from "../coders/coder";
 import type { OutputTags, RuntimeContext, SideInputTypes } from "./dofn";
