@@ -36,7 +36,8 @@ export type { Trigger, AfterWatermarkOptions, AfterProcessingTimeOptions, Proces
 export { StateSpec, TimerSpec, StatefulDoFn } from "./model/state";
 export type { ValueState, BagState, CombiningState, MapState, SetState, OrderedListState, Timer, TimeDomain, StatefulProcessContext, TimerContext } from "./model/state";
 export type { SplittableProcessContext, ManualWatermarkEstimator, SplittableProcessResult } from "./model/splittable_dofn";
-export type { SplittableParDo } from "./model/splittable_pardo";
+export type { SplittableParDo, SplittableParDoOptions } from "./model/splittable_pardo";
+export type { WatermarkEstimator, TimestampObservingWatermarkEstimator } from "./model/watermark_estimators";
 export type { RestrictionTracker, SplitResult, RestrictionProgress } from "./model/splittable";
 export type { RangeEndEstimator } from "./model/offset_range";
 export { TestStream } from "./testing/test_stream";
@@ -135,6 +136,7 @@ import type * as WaitT from "./transforms/wait";
 import type * as SplittableDoFnT from "./model/splittable_dofn";
 import type * as SplittableT from "./model/splittable";
 import type * as OffsetRangeT from "./model/offset_range";
+import type * as WatermarkEstimatorsT from "./model/watermark_estimators";
 import type * as ComposedT from "./transforms/composed_combine";
 import type * as PeriodicT from "./transforms/periodic_impulse";
 import type * as PeriodicSeqT from "./transforms/periodic_sequence";
@@ -142,6 +144,7 @@ import type * as RedistributeT from "./transforms/redistribute";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 import type { KV as KVType } from "./model/window";
+import type { OutputTags as OutputTagsT, SideInputTypes as SideInputTypesT } from "./model/dofn";
 
 /** A module's exports, the module being required when the first of them is read. */
 function onFirstUse<M extends object>(load: () => M): M {
@@ -175,6 +178,7 @@ const wait = onFirstUse(() => require("./transforms/wait") as typeof WaitT);
 const splittableDoFn = onFirstUse(() => require("./model/splittable_dofn") as typeof SplittableDoFnT);
 const splittable = onFirstUse(() => require("./model/splittable") as typeof SplittableT);
 const offsetRange = onFirstUse(() => require("./model/offset_range") as typeof OffsetRangeT);
+const watermarkEstimators = onFirstUse(() => require("./model/watermark_estimators") as typeof WatermarkEstimatorsT);
 const composed = onFirstUse(() => require("./transforms/composed_combine") as typeof ComposedT);
 const periodic = onFirstUse(() => require("./transforms/periodic_impulse") as typeof PeriodicT);
 const periodicSeq = onFirstUse(() => require("./transforms/periodic_sequence") as typeof PeriodicSeqT);
@@ -321,7 +325,13 @@ export type { DeduplicateValues, DeduplicateKeyedValues } from "./transforms/ded
 export declare const SplittableDoFn: typeof SplittableDoFnT.SplittableDoFn;
 Object.defineProperty(exports, "SplittableDoFn", { enumerable: true, get: function () { return splittableDoFn.SplittableDoFn; } });
 /** The base class of splittable DoFns (Beam's splittable DoFn), applied with ParDo.splittable. */
-export type SplittableDoFn<In, Out, R, P = unknown> = SplittableDoFnT.SplittableDoFn<In, Out, R, P>;
+export type SplittableDoFn<In, Out, R, P = unknown, Tags extends OutputTagsT = {}, Sides extends SideInputTypesT = {}> = SplittableDoFnT.SplittableDoFn<In, Out, R, P, Tags, Sides>;
+/**
+ * Beam's watermark estimators for splittable DoFns (Manual, MonotonicallyIncreasing, WallTime), returned
+ * from a fn's newWatermarkEstimator (see lib/model/watermark_estimators); loaded on first use.
+ */
+export declare const WatermarkEstimators: typeof WatermarkEstimatorsT.WatermarkEstimators;
+Object.defineProperty(exports, "WatermarkEstimators", { enumerable: true, get: function () { return watermarkEstimators.WatermarkEstimators; } });
 /** What a splittable DoFn's process returns: stop, or resume after a delay (see lib/model/splittable); loaded on first use. */
 export declare const ProcessContinuation: typeof SplittableT.ProcessContinuation;
 Object.defineProperty(exports, "ProcessContinuation", { enumerable: true, get: function () { return splittable.ProcessContinuation; } });

@@ -16,7 +16,7 @@ type AnyStatefulDoFn = StatefulDoFn<unknown, unknown, unknown, OutputTags>;
 const GLOBAL_WINDOWS_URN = "beam:window_fn:global_windows:v1";
 import { PTransform, type POutput } from "./transform";
 import type { SplittableDoFn } from "./splittable_dofn";
-import type { SplittableParDo } from "./splittable_pardo";
+import type { SplittableParDo, SplittableParDoOptions } from "./splittable_pardo";
 
 /** Options of a ParDo. */
 export interface ParDoOptions<Tags extends OutputTags = OutputTags, Sides extends SideInputTypes = {}> {
@@ -41,6 +41,13 @@ type OptionsFor<Tags extends OutputTags, Sides extends SideInputTypes> = [keyof 
   : {} extends Sides
     ? [options?: ParDoOptions<Tags, Sides>]
     : [options: ParDoOptions<Tags, Sides> & { readonly sideInputs: SideInputViews<Sides> }];
+
+/** The options of ParDo.splittable for a fn reading side inputs `Sides`: required then, as for OptionsFor. */
+type SplittableOptionsFor<Sides extends SideInputTypes> = [keyof Sides] extends [never]
+  ? [options?: SplittableParDoOptions<Sides> & { readonly sideInputs?: { readonly [name: string]: never } }]
+  : {} extends Sides
+    ? [options?: SplittableParDoOptions<Sides>]
+    : [options: SplittableParDoOptions<Sides> & { readonly sideInputs: SideInputViews<Sides> }];
 
 /** The outputs of a multi-output ParDo: `main` plus one PCollection per requested tag. */
 export type TaggedOutputs<Out, Tags extends OutputTags> = {
@@ -236,13 +243,17 @@ export class ParDo<In, Out, Tags extends OutputTags = {}> extends PTransform<PCo
    * A ParDo of a splittable DoFn (Beam programming guide §12): `fn` extends SplittableDoFn, and
    * each element's work is a restriction the runner may split, checkpoint and resume. A method of
    * its own rather than `ParDo.of`, since its `process` takes a restriction tracker and returns a
-   * ProcessContinuation; it has one output and no side inputs.
+   * ProcessContinuation. Side inputs are given as for `ParDo.of` (`{ sideInputs: { name: view } }`,
+   * required when the fn declares some), and tagged outputs requested with `.withOutputs(tag, ...)`.
    */
-  static splittable<In, Out, R, P>(fn: SplittableDoFn<In, Out, R, P>): SplittableParDo<In, Out> {
+  static splittable<In, Out, R, P, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}>(
+    fn: SplittableDoFn<In, Out, R, P, Tags, Sides>,
+    ...options: SplittableOptionsFor<NoInfer<Sides>>
+  ): SplittableParDo<In, Out, Tags> {
     // Loaded on first use: pipelines without SDFs start without the coders it registers.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { SplittableParDo: Sdf } = require("./splittable_pardo") as typeof import("./splittable_pardo");
-    return new Sdf<In, Out>(fn as unknown as SplittableDoFn<In, Out, unknown, unknown>);
+    return new Sdf<In, Out, Tags>(fn as unknown as SplittableDoFn<In, Out, unknown, unknown, Tags, object>, (options[0] ?? {}) as SplittableParDoOptions<object>);
   }
 
   expand(input: PCollection<In>): PCollection<Out> {

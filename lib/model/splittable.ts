@@ -12,14 +12,14 @@
  *   returns a ProcessContinuation: stop (the restriction is done) or resume after a delay, in
  *   which case the runner gets the rest of the restriction back as a residual (a self-checkpoint)
  *   and schedules it again;
- * - the output watermark is what the SDF reports to its watermark estimator (a manual one here),
- *   sent with the residual;
+ * - the output watermark is what the SDF's watermark estimator reports (watermark_estimators.ts),
+ *   sent with the residual, whose restriction carries the estimator's state;
  * - bundle finalization: callbacks run once the runner has durably committed the bundle's output.
  */
 import type { Coder } from "../coders/coder";
 import type { RuntimeContext } from "./dofn";
 import type { TransformNode } from "./pipeline";
-import type { Instant } from "./window";
+import type { BoundedWindow, Instant } from "./window";
 
 /**
  * What processing an element and restriction returns (Beam's DoFn.ProcessContinuation): `stop()`
@@ -115,8 +115,14 @@ export class UnboundedRestrictionTracker<R> implements RestrictionTracker<R, unk
 export interface SplittableFnContext<Out> {
   /** The input element's event time. */
   readonly timestamp: Instant;
+  /** The input element's window (the runner processes an element once per window). */
+  readonly window: BoundedWindow;
+  /** The side inputs of the splittable ParDo, by name, as seen from `window`. */
+  readonly sideInputs: Readonly<Record<string, unknown>>;
   /** Outputs `value` at event time `timestamp` (in the input element's windows). */
   output(value: Out, timestamp: Instant): void | Promise<void>;
+  /** Outputs `value` to the tagged output `tag` at event time `timestamp` (in the input element's windows). */
+  outputTo(tag: string, value: unknown, timestamp: Instant): void | Promise<void>;
   /** The manual watermark estimator: a lower bound on the timestamps of future outputs (kept monotone). */
   updateWatermark(watermark: Instant): void;
   /** Runs `callback` once the runner has committed this bundle's outputs (Beam's BundleFinalizer). */

@@ -19,27 +19,36 @@
  * fails (the tracker's checkDone then verifies nothing was left unclaimed), or
  * `ProcessContinuation.resume()` to checkpoint: the unclaimed rest is processed again later
  * (`withResumeDelay(ms)` asks for a pause, e.g. while polling). Outputs take the input's windows.
+ *
+ * As on a DoFn, side inputs (`ParDo.splittable(fn, { sideInputs })`, read in the element's window)
+ * and tagged outputs (`.withOutputs(tag, ...)`, `ctx.outputTo`) come with the fn's `Tags` and
+ * `Sides` type parameters. `newWatermarkEstimator` picks the watermark estimator (Beam's
+ * WatermarkEstimators: Manual by default, MonotonicallyIncreasing, WallTime).
  */
 import type { Coder } from "../coders/coder";
-import type { RuntimeContext } from "./dofn";
+import type { OutputTags, RuntimeContext, SideInputTypes } from "./dofn";
 import type { ProcessContinuation, RestrictionTracker } from "./splittable";
-import type { Instant } from "./window";
+import type { WatermarkEstimator } from "./watermark_estimators";
+import type { BoundedWindow, Instant } from "./window";
 
 /**
- * Beam's ManualWatermarkEstimator: the SDF reports a lower bound on the timestamps of what it
- * will output from now on. It starts at the input element's timestamp and only moves forward (an
- * earlier value is ignored). The runner holds the step's output watermark there while a
- * checkpointed restriction waits to resume, so downstream windows do not close too early.
+ * The watermark estimator of a processing, as `process` sees it. With Beam's default, the manual
+ * one (WatermarkEstimators.Manual), the SDF reports a lower bound on the timestamps of what it
+ * will output from now on with `setWatermark`. It starts at the input element's timestamp (or
+ * where the restriction's last processing left it) and only moves forward (an earlier value is
+ * ignored). The runner holds the step's output watermark there while a checkpointed restriction
+ * waits to resume, so downstream windows do not close too early. A fn whose
+ * `newWatermarkEstimator` returns another estimator reads its estimate here too, but cannot set it.
  */
 export interface ManualWatermarkEstimator {
   /** The current estimate. */
   currentWatermark(): Instant;
-  /** Moves the estimate forward to `watermark` (ignored if earlier than the current one). */
+  /** Moves the estimate forward to `watermark` (ignored if earlier than the current one); only with the manual estimator. */
   setWatermark(watermark: Instant): void;
 }
 
 /** The context of a splittable DoFn's `process`. */
-export interface SplittableProcessContext<Out> {
+export interface SplittableProcessContext<Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> {
   /** Emits to the main output at the input element's timestamp, in its windows. */
   output(value: Out): void | Promise<void>;
   /**
@@ -47,9 +56,23 @@ export interface SplittableProcessContext<Out> {
    * `allowedTimestampSkewMillis` (default 0), as for any DoFn.
    */
   outputWithTimestamp(value: Out, timestamp: Instant): void | Promise<void>;
+  /**
+   * Emits to a tagged output requested with `ParDo.splittable(fn).withOutputs(tag, ...)` (Beam's
+   * `withOutputTags`), at the input element's timestamp, in its windows.
+   */
+  outputTo<K extends keyof Tags & string>(tag: K, value: Tags[K]): void | Promise<void>;
+  /** Emits to a tagged output at `timestamp` (the same bound as `outputWithTimestamp`). */
+  outputToWithTimestamp<K extends keyof Tags & string>(tag: K, value: Tags[K], timestamp: Instant): void | Promise<void>;
+  /**
+   * The side inputs given in `ParDo.splittable(fn, { sideInputs: { name: view } })`, by name, as
+   * seen from the input element's window.
+   */
+  readonly sideInputs: Readonly<Sides>;
   /** Event time of the input element. */
   readonly timestamp: Instant;
-  /** The watermark estimate this processing reports (see ManualWatermarkEstimator). */
+  /** The input element's window (an element in several windows is processed once per window). */
+  readonly window: BoundedWindow;
+  /** The watermark estimate this processing reports (see ManualWatermarkEstimator and `newWatermarkEstimator`). */
   readonly watermarkEstimator: ManualWatermarkEstimator;
   /**
    * Runs `callback` once the runner has committed this bundle's outputs (Beam's
@@ -67,10 +90,10 @@ export interface SplittableProcessContext<Out> {
 export type SplittableProcessResult = ProcessContinuation | void;
 
 /**
- * A splittable DoFn from In to Out over restrictions R (whose tracker claims positions P). Extend
- * it, and apply it with `ParDo.splittable(fn)`.
+ * A splittable DoFn from In to Out over restrictions R (whose tracker claims positions P), with
+ * tagged outputs Tags and side inputs Sides. Extend it, and apply it with `ParDo.splittable(fn)`.
  */
-export abstract class SplittableDoFn<In, Out, R, P = unknown> {
+export abstract class SplittableDoFn<In, Out, R, P = unknown, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> {
   /**
    * How far before its input's timestamp `outputWithTimestamp` may place an output, in
    * milliseconds (default 0), as for DoFn.
@@ -113,6 +136,14 @@ export abstract class SplittableDoFn<In, Out, R, P = unknown> {
   truncateRestriction?(element: In, restriction: R): R | undefined;
   /** The tracker that claims positions of `restriction` (Beam's @NewTracker). */
   abstract newTracker(restriction: R): RestrictionTracker<R, P>;
+  /**
+   * The watermark estimator of one processing of a restriction (Beam's @NewWatermarkEstimator),
+   * built from `state`: the element's timestamp for a new element, else what the estimator it was
+   * checkpointed or split from left (its `getState()`). Default: `new WatermarkEstimators.Manual(state)`.
+   * Return `new WatermarkEstimators.MonotonicallyIncreasing(state)` (the greatest output timestamp)
+   * or `new WatermarkEstimators.WallTime(state)` (the wall clock), or an estimator of your own.
+   */
+  newWatermarkEstimator?(state: Instant): WatermarkEstimator;
   /** Processes the tracker's restriction of `element` (Beam's @ProcessElement). */
-  abstract process(element: In, tracker: RestrictionTracker<R, P>, ctx: SplittableProcessContext<Out>): SplittableProcessResult | Promise<SplittableProcessResult>;
+  abstract process(element: In, tracker: RestrictionTracker<R, P>, ctx: SplittableProcessContext<Out, Tags, Sides>): SplittableProcessResult | Promise<SplittableProcessResult>;
 }

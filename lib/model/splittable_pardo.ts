@@ -15,55 +15,81 @@
  *   which is how a bounded run (whose processing time does not move) finishes its restrictions.
  *
  * Internally a restriction travels with its watermark estimator state, as Beam's does:
- * KV(restriction, watermark), the watermark MIN_TIMESTAMP until processing starts (it then starts
- * at the element's timestamp).
+ * KV(restriction, state), the state MIN_TIMESTAMP until processing starts (it then starts at the
+ * element's timestamp). Each processing builds the fn's estimator (newWatermarkEstimator, default
+ * the manual one) from the state, and what it splits off or checkpoints carries the estimator's
+ * state at that point.
+ *
+ * Side inputs (read in the element's window) and tagged outputs (`withOutputs`) are the Process
+ * step's on the DirectRunner, and the splittable ParDo's on portable runners.
  */
 import { type Coder, decodeFromBytes, encodeToBytes } from "../coders/coder";
 import { JsValueCoder } from "../coders/js_value";
 import { DoubleCoder, StringUtf8Coder } from "../coders/primitive";
 import { KVCoder } from "../coders/structural";
-import { DoFn, type ProcessContext, type RuntimeContext } from "./dofn";
-import { TransformError } from "./errors";
-import { ParDo } from "./pardo";
+import { DoFn, type OutputTags, type ProcessContext, type RuntimeContext, type SideInputTypes } from "./dofn";
+import { PipelineConstructionError, TransformError } from "./errors";
+import { ParDo, type TaggedOutputs } from "./pardo";
 import type { PCollection } from "./pcollection";
 import type { TransformNode } from "./pipeline";
+import type { SideInput, SideInputViews } from "./side_inputs";
 import { ProcessContinuation, registerSplittableComposite, type RestrictionProgress, type RestrictionTracker, type SplitResult, type SplittableFn, type SplittableFnContext, SPLITTABLE_PARDO_URN } from "./splittable";
-import type { SplittableDoFn, SplittableProcessContext } from "./splittable_dofn";
+import type { ManualWatermarkEstimator, SplittableDoFn, SplittableProcessContext } from "./splittable_dofn";
 import { StateSpec, StatefulDoFn, TimerSpec, type StatefulProcessContext, type TimerContext } from "./state";
 import { PTransform } from "./transform";
+import { observesTimestamps, type WatermarkEstimator, WatermarkEstimators } from "./watermark_estimators";
 import { type Instant, type KV, kv, MAX_TIMESTAMP, MIN_TIMESTAMP } from "./window";
 import type { WindowFn } from "./windowing";
 
-type AnyUserSdf = SplittableDoFn<unknown, unknown, unknown, unknown>;
+type AnyUserSdf = SplittableDoFn<unknown, unknown, unknown, unknown, OutputTags, object>;
 
 declare module "./pipeline" {
   interface CompositeSpecs {
-    [SPLITTABLE_PARDO_URN]: { readonly urn: typeof SPLITTABLE_PARDO_URN; readonly doFn: AnyUserSdf };
+    [SPLITTABLE_PARDO_URN]: {
+      readonly urn: typeof SPLITTABLE_PARDO_URN;
+      readonly doFn: AnyUserSdf;
+      /** The side inputs the fn reads, each under its name. */
+      readonly sideInputs: readonly SideInput<unknown>[];
+      /** Its outputs' tags, "main" first. */
+      readonly outputTags: readonly string[];
+    };
   }
 }
 
 /** A restriction with its watermark estimator state. */
 type Restriction<R> = KV<R, Instant>;
 
-/** The user's tracker, and the watermark estimate that goes with what it splits off. */
+/** The user's tracker, and the watermark estimator state that goes with what it splits off. */
 class EstimatingTracker<R> implements RestrictionTracker<Restriction<R>> {
   /** The user's tracker's progress, if it reports any (runners split and size by it). */
   readonly getProgress?: () => RestrictionProgress;
+  /** The estimator of the processing under way (set when process starts). */
+  estimator: WatermarkEstimator | undefined;
   constructor(
     readonly inner: RestrictionTracker<R, unknown>,
-    public watermark: Instant,
+    /** The estimator state the restriction came with. */
+    readonly initialState: Instant,
   ) {
     if (inner.getProgress !== undefined) this.getProgress = () => inner.getProgress!();
   }
+  /** The estimator state now, as Beam's runners take it at a split: after asking for the current watermark. */
+  private state(): Instant {
+    const e = this.estimator;
+    if (e === undefined) return this.initialState;
+    e.currentWatermark();
+    return e.getState();
+  }
   currentRestriction(): Restriction<R> {
-    return kv(this.inner.currentRestriction(), this.watermark);
+    return kv(this.inner.currentRestriction(), this.state());
   }
   tryClaim(position: unknown): boolean {
     return this.inner.tryClaim(position);
   }
   trySplit(fractionOfRemainder: number): SplitResult<Restriction<R>> | undefined {
     const split = this.inner.trySplit(fractionOfRemainder);
-    return split === undefined ? undefined : { primary: kv(split.primary, this.watermark), residual: kv(split.residual, this.watermark) };
+    if (split === undefined) return undefined;
+    const state = this.state();
+    return { primary: kv(split.primary, state), residual: kv(split.residual, state) };
   }
   isBounded(): boolean {
     return this.inner.isBounded();
@@ -78,7 +104,7 @@ export class SdfAdapter<In, Out, R> implements SplittableFn<In, Restriction<R>, 
   private users = 0;
 
   constructor(
-    readonly fn: SplittableDoFn<In, Out, R, unknown>,
+    readonly fn: SplittableDoFn<In, Out, R, unknown, OutputTags, object>,
     readonly transformName: string,
   ) {
     if (fn.restrictionCoder === undefined) {
@@ -120,34 +146,85 @@ export class SdfAdapter<In, Out, R> implements SplittableFn<In, Restriction<R>, 
     return new EstimatingTracker(this.fn.newTracker(restriction.key) as RestrictionTracker<R, unknown>, restriction.value);
   }
 
+  /** The fn's estimator for one processing, from the restriction's state (a new element's: its timestamp). */
+  private newEstimator(state: Instant): WatermarkEstimator {
+    let estimator: WatermarkEstimator | undefined;
+    try {
+      estimator = this.fn.newWatermarkEstimator !== undefined ? this.fn.newWatermarkEstimator(state) : new WatermarkEstimators.Manual(state);
+    } catch (e) {
+      throw new TransformError(this.transformName, `The newWatermarkEstimator of '${this.transformName}' threw: ${(e as Error).message}`, { cause: e });
+    }
+    if (estimator === null || typeof estimator !== "object" || typeof estimator.currentWatermark !== "function" || typeof estimator.getState !== "function") {
+      throw new TransformError(
+        this.transformName,
+        `The newWatermarkEstimator of '${this.transformName}' returned ${String(estimator)}, not a watermark estimator; return e.g. new WatermarkEstimators.MonotonicallyIncreasing(state)`,
+      );
+    }
+    return estimator;
+  }
+
   async process(element: In, tracker: RestrictionTracker<Restriction<R>>, ctx: SplittableFnContext<Out>): Promise<ProcessContinuation> {
     const t = tracker as EstimatingTracker<R>;
-    // Beam's default initial watermark estimator state: the element's timestamp.
-    let watermark = Math.max(t.watermark, ctx.timestamp);
-    t.watermark = watermark;
-    ctx.updateWatermark(watermark);
+    // Beam's usual initial watermark estimator state: the element's timestamp.
+    const estimator = this.newEstimator(t.initialState === MIN_TIMESTAMP ? ctx.timestamp : t.initialState);
+    t.estimator = estimator;
+    // The host holds the step's output watermark at the estimate it was last told.
+    const report = (): void => ctx.updateWatermark(estimator.currentWatermark());
+    report();
+    const observing = observesTimestamps(estimator) ? estimator : undefined;
     const skew = this.fn.allowedTimestampSkewMillis ?? 0;
+    const checkTimestamp = (timestamp: Instant): void => {
+      if (timestamp < ctx.timestamp - skew) {
+        throw new TransformError(
+          this.transformName,
+          `'${this.transformName}' output a value at ${timestamp}, before its input's timestamp ${ctx.timestamp} minus the allowed skew (${skew} ms); ` +
+            `Beam does not allow that. Use a later timestamp, or raise allowedTimestampSkewMillis on the splittable DoFn.`,
+        );
+      }
+    };
     // Outputs reach the next step one at a time, in order, even when process does not await them.
     let chain: Promise<void> | undefined;
-    const emit = (value: Out, timestamp: Instant): void | Promise<void> => {
-      if (chain !== undefined) return (chain = chain.then(() => ctx.output(value, timestamp)));
-      const r = ctx.output(value, timestamp);
+    const emit = (tag: string | undefined, value: unknown, timestamp: Instant): void | Promise<void> => {
+      // Beam's TimestampObservingWatermarkEstimator sees every output's timestamp, on every output.
+      if (observing !== undefined) {
+        observing.observeTimestamp(timestamp);
+        report();
+      }
+      const send = (): void | Promise<void> => (tag === undefined ? ctx.output(value as Out, timestamp) : ctx.outputTo(tag, value, timestamp));
+      if (chain !== undefined) return (chain = chain.then(send));
+      const r = send();
       if (r !== undefined) chain = r;
       return r;
     };
-    const userCtx: SplittableProcessContext<Out> = {
-      timestamp: ctx.timestamp,
-      runtime: ctx.runtime,
-      output: (value) => emit(value, ctx.timestamp),
-      outputWithTimestamp: (value, timestamp) => {
-        if (timestamp < ctx.timestamp - skew) {
+    const manual: ManualWatermarkEstimator = {
+      currentWatermark: () => estimator.currentWatermark(),
+      setWatermark: (w) => {
+        const setter = (estimator as Partial<ManualWatermarkEstimator>).setWatermark;
+        if (typeof setter !== "function") {
           throw new TransformError(
             this.transformName,
-            `'${this.transformName}' output a value at ${timestamp}, before its input's timestamp ${ctx.timestamp} minus the allowed skew (${skew} ms); ` +
-              `Beam does not allow that. Use a later timestamp, or raise allowedTimestampSkewMillis on the splittable DoFn.`,
+            `'${this.transformName}' called watermarkEstimator.setWatermark, but its watermark estimator (${estimator.constructor.name}) is not a manual one; ` +
+              `only WatermarkEstimators.Manual (the default) is set by the DoFn. Return new WatermarkEstimators.Manual(state) from newWatermarkEstimator, or stop setting the watermark.`,
           );
         }
-        return emit(value, timestamp);
+        setter.call(estimator, w);
+        report();
+      },
+    };
+    const userCtx: SplittableProcessContext<Out, OutputTags, object> = {
+      timestamp: ctx.timestamp,
+      window: ctx.window,
+      sideInputs: ctx.sideInputs,
+      runtime: ctx.runtime,
+      output: (value) => emit(undefined, value, ctx.timestamp),
+      outputWithTimestamp: (value, timestamp) => {
+        checkTimestamp(timestamp);
+        return emit(undefined, value, timestamp);
+      },
+      outputTo: (tag, value) => emit(tag, value, ctx.timestamp),
+      outputToWithTimestamp: (tag, value, timestamp) => {
+        checkTimestamp(timestamp);
+        return emit(tag, value, timestamp);
       },
       afterBundleCommit: (callback) => {
         if (!this.requestsFinalization) {
@@ -157,18 +234,11 @@ export class SdfAdapter<In, Out, R> implements SplittableFn<In, Restriction<R>, 
           await callback();
         });
       },
-      watermarkEstimator: {
-        currentWatermark: () => watermark,
-        setWatermark: (w) => {
-          if (!(w > watermark)) return;
-          watermark = w;
-          t.watermark = w;
-          ctx.updateWatermark(w);
-        },
-      },
+      watermarkEstimator: manual,
     };
     const result = (await this.fn.process(element, t.inner, userCtx)) ?? ProcessContinuation.stop();
     if (chain !== undefined) await chain;
+    report();
     if (!(result instanceof ProcessContinuation)) {
       throw new TransformError(this.transformName, `The splittable DoFn of '${this.transformName}' returned ${String(result)} from process; return ProcessContinuation.stop() or ProcessContinuation.resume()`);
     }
@@ -186,6 +256,11 @@ export class SdfAdapter<In, Out, R> implements SplittableFn<In, Restriction<R>, 
     }
     return result;
   }
+}
+
+/** The runner's ProcessContext, whose outputTo also takes a placement (see ProcessRestrictions.once). */
+interface TaggedOutputWithPlacement {
+  outputTo(tag: string, value: unknown, placement: { readonly timestamp: Instant }): void;
 }
 
 /** A part of an element's work: the element and a restriction (keyed on its own so the DirectRunner keeps its residual in state). */
@@ -312,8 +387,14 @@ class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
     let watermark = MIN_TIMESTAMP;
     const continuation = await this.sdf.process(work.element, tracker, {
       timestamp: work.timestamp,
+      window: ctx.window,
+      sideInputs: ctx.sideInputs as Readonly<Record<string, unknown>>,
       runtime: ctx.runtime,
       output: (value, timestamp) => ctx.outputWithTimestamp(value, timestamp),
+      // The ParDo operator is the context of process and onTimer, and its outputTo takes a
+      // placement as in bundle methods: the tagged output goes at `timestamp`, in the current
+      // element's (or fired timer's) window and pane, as the main output does.
+      outputTo: (tag, value, timestamp) => (ctx as unknown as TaggedOutputWithPlacement).outputTo(tag, value, { timestamp }),
       updateWatermark: (w) => {
         if (w > watermark) watermark = w;
       },
@@ -334,34 +415,103 @@ export function isWallClockSdfStep(doFn: unknown): boolean {
   return doFn instanceof ProcessRestrictions && doFn.unboundedPerElement;
 }
 
-/** A SplittableDoFn applied to each element (see ParDo.splittable). */
-export class SplittableParDo<In, Out> extends PTransform<PCollection<In>, PCollection<Out>> {
-  constructor(private readonly doFn: SplittableDoFn<In, Out, unknown, unknown>) {
-    super(doFn.constructor.name === "" ? "ParDo(Splittable)" : `ParDo(${doFn.constructor.name})`);
+/** Options of `ParDo.splittable(fn, options)`. */
+export interface SplittableParDoOptions<Sides extends SideInputTypes = {}> {
+  /**
+   * The side inputs the fn reads, by name: `{ prefix: AsSingleton(prefixes) }` (Beam's
+   * `withSideInputs`). The fn reads them as `ctx.sideInputs.prefix` in `process`, in the input
+   * element's window.
+   */
+  readonly sideInputs?: SideInputViews<Sides>;
+}
+
+/** The side inputs of a splittable ParDo, each view under its name. */
+function namedViews(views: SideInputViews<object> | undefined, transformName: string): SideInput<unknown>[] {
+  if (views === undefined) return [];
+  if (typeof views !== "object" || views === null || Array.isArray(views)) {
+    throw new PipelineConstructionError("ParDo.splittable sideInputs must be a record of views by name, e.g. { sideInputs: { prefix: AsSingleton(pc) } }", transformName);
+  }
+  return Object.entries(views as Record<string, unknown>).map(([name, view]) => {
+    if (view === undefined || view === null || typeof (view as SideInput<unknown>).named !== "function") {
+      throw new PipelineConstructionError(`Side input '${name}' of the splittable ParDo is not a view; make one with AsSingleton, AsIterable, AsMap or AsMultimap`, transformName);
+    }
+    return (view as SideInput<unknown>).named(name);
+  });
+}
+
+/** Expands a splittable ParDo: its outputs by tag, "main" first. */
+function expandSplittable(input: PCollection<unknown>, doFn: AnyUserSdf, options: SplittableParDoOptions<object>, tags: readonly string[]): Map<string, PCollection<unknown>> {
+  const node = input.pipeline.currentNode();
+  const sideInputs = namedViews(options.sideInputs, node.fullName);
+  node.composite = { urn: SPLITTABLE_PARDO_URN, doFn, sideInputs, outputTags: ["main", ...tags] };
+  const sdf = new SdfAdapter(doFn, node.fullName);
+  const keyed = input.apply("Pair", ParDo.of(new PairWithRestrictions(sdf)));
+  // Parts cross the DirectRunner's shuffle encoded: the element with its input's coder, the restriction with the fn's.
+  const workCoder = new KVCoder((input.coder as Coder<unknown> | undefined) ?? new JsValueCoder(), sdf.restrictionCoder as Coder<Restriction<unknown>>);
+  keyed.setCoder(new KVCoder(StringUtf8Coder.INSTANCE, workCoder));
+  // An SDF passes late data through (Beam's SplittableDoFnTest.testLateData): the stateful step
+  // must not drop elements of expired windows, so its input never expires; its output has the
+  // input's windowing again, for the steps after it to drop what is late.
+  // Windows merge only at a GroupByKey: an SDF, like any DoFn, runs on each element's own
+  // (proto-session) window, and every part has a key of its own, so nothing would merge here.
+  // The stateful step sees the WindowFn as non-merging (state and timers refuse merging ones).
+  const windowFn = input.windowing.windowFn.isMerging ? (Object.create(input.windowing.windowFn, { isMerging: { value: false } }) as WindowFn) : input.windowing.windowFn;
+  keyed.windowing = { ...input.windowing, windowFn, allowedLatenessMillis: MAX_TIMESTAMP - MIN_TIMESTAMP };
+  // The Process step reads the side inputs, in each part's window (its element's), and has the tagged outputs.
+  type AnySides = Record<string, unknown>;
+  const process = ParDo.of(new ProcessRestrictions(sdf, workCoder) as unknown as DoFn<KV<string, Work>, unknown, OutputTags, AnySides>, { sideInputs: (options.sideInputs ?? {}) as SideInputViews<AnySides> });
+  const outs: Map<string, PCollection<unknown>> =
+    tags.length === 0 ? new Map([["main", keyed.apply("Process", process)]]) : new Map(Object.entries(keyed.apply("Process", process.withOutputs(...tags)) as Record<string, PCollection<unknown>>));
+  // Beam's SplittableParDo output: unbounded if the input is, or if the fn is unbounded per element.
+  const bounded = input.isBounded && doFn.unboundedPerElement !== true;
+  for (const out of outs.values()) {
+    out.windowing = input.windowing;
+    out.isBounded = bounded;
+  }
+  return outs;
+}
+
+/** A SplittableDoFn applied to each element (see ParDo.splittable); `withOutputs` adds tagged outputs. */
+export class SplittableParDo<In, Out, Tags extends OutputTags = {}> extends PTransform<PCollection<In>, PCollection<Out>> {
+  constructor(
+    private readonly doFn: SplittableDoFn<In, Out, unknown, unknown, Tags, object>,
+    private readonly options: SplittableParDoOptions<object> = {},
+  ) {
+    super(labelOf(doFn));
   }
 
   expand(input: PCollection<In>): PCollection<Out> {
-    const node = input.pipeline.currentNode();
-    node.composite = { urn: SPLITTABLE_PARDO_URN, doFn: this.doFn as AnyUserSdf };
-    const sdf = new SdfAdapter(this.doFn as AnyUserSdf, node.fullName);
-    const keyed = (input as PCollection<unknown>).apply("Pair", ParDo.of(new PairWithRestrictions(sdf)));
-    // Parts cross the DirectRunner's shuffle encoded: the element with its input's coder, the restriction with the fn's.
-    const workCoder = new KVCoder((input.coder as Coder<unknown> | undefined) ?? new JsValueCoder(), sdf.restrictionCoder as Coder<Restriction<unknown>>);
-    keyed.setCoder(new KVCoder(StringUtf8Coder.INSTANCE, workCoder));
-    // An SDF passes late data through (Beam's SplittableDoFnTest.testLateData): the stateful step
-    // must not drop elements of expired windows, so its input never expires; its output has the
-    // input's windowing again, for the steps after it to drop what is late.
-    // Windows merge only at a GroupByKey: an SDF, like any DoFn, runs on each element's own
-    // (proto-session) window, and every part has a key of its own, so nothing would merge here.
-    // The stateful step sees the WindowFn as non-merging (state and timers refuse merging ones).
-    const windowFn = input.windowing.windowFn.isMerging ? (Object.create(input.windowing.windowFn, { isMerging: { value: false } }) as WindowFn) : input.windowing.windowFn;
-    keyed.windowing = { ...input.windowing, windowFn, allowedLatenessMillis: MAX_TIMESTAMP - MIN_TIMESTAMP };
-    const out = keyed.apply("Process", ParDo.of(new ProcessRestrictions(sdf, workCoder))) as PCollection<Out>;
-    out.windowing = input.windowing;
-    // Beam's SplittableParDo output: unbounded if the input is, or if the fn is unbounded per element.
-    out.isBounded = input.isBounded && this.doFn.unboundedPerElement !== true;
-    return out;
+    return expandSplittable(input as PCollection<unknown>, this.doFn as unknown as AnyUserSdf, this.options, []).get("main") as PCollection<Out>;
   }
+
+  /**
+   * The same splittable ParDo with tagged outputs (Beam's `withOutputTags`, Python's
+   * `with_outputs`): the result is `{ main, ...tags }`, each typed from the fn's `Tags`. Elements
+   * emitted with `ctx.outputTo(tag, x)` go to the tag's PCollection.
+   */
+  withOutputs<K extends keyof Tags & string>(...tags: K[]): PTransform<PCollection<In>, TaggedOutputs<Out, Pick<Tags, K>>> {
+    if (tags.includes("main" as K)) throw new PipelineConstructionError("'main' is the main output's tag; choose another tag name");
+    return new MultiOutputSplittableParDo<In, TaggedOutputs<Out, Pick<Tags, K>>>(this.doFn as unknown as AnyUserSdf, this.options, tags, this.label);
+  }
+}
+
+/** A splittable ParDo with tagged outputs: `{ main, ...tags }`. */
+class MultiOutputSplittableParDo<In, Outputs extends TaggedOutputs<unknown, OutputTags>> extends PTransform<PCollection<In>, Outputs> {
+  constructor(
+    private readonly doFn: AnyUserSdf,
+    private readonly options: SplittableParDoOptions<object>,
+    private readonly tags: readonly string[],
+    label: string | undefined,
+  ) {
+    super(label);
+  }
+  expand(input: PCollection<In>): Outputs {
+    return Object.fromEntries(expandSplittable(input as PCollection<unknown>, this.doFn, this.options, this.tags)) as unknown as Outputs;
+  }
+}
+
+function labelOf(doFn: object): string {
+  return doFn.constructor.name === "" ? "ParDo(Splittable)" : `ParDo(${doFn.constructor.name})`;
 }
 
 /** One adapter per fn instance: the phases a worker runs it in share its setup and teardown. */

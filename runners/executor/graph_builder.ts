@@ -66,7 +66,15 @@ export type StepSpec =
   | { readonly kind: "reify_metadata" }
   | { readonly kind: "restore_metadata" }
   /** A phase of a splittable DoFn a runner asks the SDK to run (splittable_operator.ts). */
-  | { readonly kind: "splittable"; readonly phase: SplittablePhase; readonly fn: SplittableFn<unknown, unknown, unknown> }
+  | {
+      readonly kind: "splittable";
+      readonly phase: SplittablePhase;
+      readonly fn: SplittableFn<unknown, unknown, unknown>;
+      /** The side inputs the process phase reads (none for the other phases). */
+      readonly sideInputs: readonly SideInput<unknown>[];
+      /** The process phase's output tags, "main" first. */
+      readonly outputTags: readonly string[];
+    }
   /** Run by the driver itself (a grouping, a sink): see GraphHost.route. */
   | { readonly kind: "driver" };
 
@@ -333,7 +341,11 @@ export class GraphBuilder {
         // Loaded on first use: only runners' splittable reads (the Fn API worker) run these phases.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { splittableOperator } = require("./splittable_operator") as typeof import("./splittable_operator");
-        return splittableOperator(name, spec.phase, spec.fn, this.mainOutput(step), host.runtimeFor(step), spec.phase === "process" ? host.splittable?.(step) : undefined);
+        if (spec.phase !== "process") return splittableOperator(name, spec.phase, spec.fn, this.mainOutput(step), host.runtimeFor(step), undefined);
+        const outputs = this.taggedOutputs(step, spec.outputTags);
+        const reader = spec.sideInputs.length > 0 ? host.sideInputs(step, spec.sideInputs) : undefined;
+        const main = outputs.get("main") ?? this.mainOutput(step);
+        return splittableOperator(name, spec.phase, spec.fn, main, host.runtimeFor(step), host.splittable?.(step), { outputs, sideInputs: reader });
       }
       case "identity":
       case "driver":

@@ -2,17 +2,23 @@
  * The operators of a splittable DoFn's phases (lib/model/splittable.ts), as a runner that expands
  * an SDF ParDo into Beam's SplittableParDoComponents asks an SDK to run them:
  *
- * - pair with restriction: element → KV(element, initial restriction);
+ * - pair with restriction: element → KV(element, initial restriction), once per window of the
+ *   element (as Beam's SDKs pair: each part is then processed in one window, where its side
+ *   inputs are read);
  * - split and size: KV(element, restriction) → KV(KV(element, part), size) per part;
  * - truncate (drain): KV(KV(element, restriction), size) → the same with the finite part, or nothing;
  * - process: KV(KV(element, restriction), size) → the DoFn's outputs. When processing returns
  *   "resume", the tracker is checkpointed and the rest of the restriction goes to the host as a
  *   residual (same element, windows and timestamp as the input), with the watermark the DoFn
- *   reported and the delay it asked for; finalization callbacks go to the host too.
+ *   reported and the delay it asked for; finalization callbacks go to the host too. Process reads
+ *   the side inputs in the element's window and may output to tagged outputs.
  */
 import type { RuntimeContext } from "../../lib/model/dofn";
-import type { RestrictionTracker, SplittableFn } from "../../lib/model/splittable";
-import { type ElementMeta, type Instant, type KV, kv, MIN_TIMESTAMP, type WindowedValue } from "../../lib/model/window";
+import { TransformError } from "../../lib/model/errors";
+import { sideInputsObject } from "../../lib/model/side_inputs";
+import type { RestrictionTracker, SplittableFn, SplittableFnContext } from "../../lib/model/splittable";
+import { type ElementMeta, GLOBAL_WINDOWS, type Instant, type KV, kv, MIN_TIMESTAMP, type WindowedValue } from "../../lib/model/window";
+import type { SideInputReader } from "./side_input_reader";
 import { BasicOperator, wrapUserError } from "./operator";
 import type { MaybePromise, Receiver } from "./receiver";
 
@@ -85,14 +91,17 @@ abstract class SplittableOperator extends BasicOperator {
 }
 
 class PairWithRestriction extends SplittableOperator {
-  receive(value: unknown, meta: ElementMeta): MaybePromise {
-    let out: KV<unknown, unknown>;
-    try {
-      out = kv(value, this.fn.initialRestriction(value, this.runtime));
-    } catch (e) {
-      throw wrapUserError(this.transformName, "process", e, value);
+  async receive(value: unknown, meta: ElementMeta): Promise<void> {
+    // One pair per window, each with an initial restriction of its own (Beam's SDKs explode windows here).
+    for (const window of meta.windows) {
+      let out: KV<unknown, unknown>;
+      try {
+        out = kv(value, this.fn.initialRestriction(value, this.runtime));
+      } catch (e) {
+        throw wrapUserError(this.transformName, "process", e, value);
+      }
+      await this.next.receive(out, meta.windows.length === 1 ? meta : { ...meta, windows: [window] });
     }
-    return this.next.receive(out, meta);
   }
 }
 
@@ -132,9 +141,24 @@ class ProcessSized extends SplittableOperator implements SplittableProcess {
     next: Receiver,
     runtime: RuntimeContext,
     private readonly host: SplittableHost,
+    private readonly extras: ProcessExtras,
   ) {
     super(transformName, fn, next, runtime);
     host.attach?.(this);
+  }
+
+  /** The receiver of a tagged output; a clear error if the ParDo did not request the tag. */
+  private target(tag: string): Receiver {
+    const target = this.extras.outputs.get(tag);
+    if (target === undefined) {
+      const declared = [...this.extras.outputs.keys()].filter((t) => t !== "main");
+      throw new TransformError(
+        this.transformName,
+        `Transform '${this.transformName}' output to tag '${tag}', which it did not request (requested: ${declared.length > 0 ? declared.map((t) => `'${t}'`).join(", ") : "none"}); ` +
+          `request it with ParDo.splittable(fn).withOutputs("${tag}", ...)`,
+      );
+    }
+    return target;
   }
 
   currentProgress(): number | undefined {
@@ -180,9 +204,15 @@ class ProcessSized extends SplittableOperator implements SplittableProcess {
     const tracker = this.fn.newTracker(restriction);
     let watermark: Instant = MIN_TIMESTAMP;
     const finalizers: (() => Promise<void>)[] = [];
-    const ctx = {
+    // The pair phase gave each part one window: side inputs are read in it.
+    const window = meta.windows[0] ?? GLOBAL_WINDOWS[0]!;
+    const reader = this.extras.sideInputs;
+    const ctx: SplittableFnContext<unknown> = {
       timestamp: meta.timestamp,
+      window,
+      sideInputs: (reader === undefined ? {} : sideInputsObject(this.transformName, reader.views, (view) => reader.get(view, window))) as Readonly<Record<string, unknown>>,
       output: (v: unknown, timestamp: Instant): MaybePromise => this.next.receive(v, { timestamp, windows: meta.windows, pane: meta.pane }),
+      outputTo: (tag: string, v: unknown, timestamp: Instant): MaybePromise => this.target(tag).receive(v, { timestamp, windows: meta.windows, pane: meta.pane }),
       updateWatermark: (w: Instant): void => {
         if (w > watermark) watermark = w;
       },
@@ -210,8 +240,14 @@ class ProcessSized extends SplittableOperator implements SplittableProcess {
   }
 }
 
+/** What the process phase has besides its main output: its outputs by tag, and its side inputs. */
+export interface ProcessExtras {
+  readonly outputs: ReadonlyMap<string, Receiver>;
+  readonly sideInputs: SideInputReader | undefined;
+}
+
 /** The operator of one phase of an SDF; the process phase needs the host to take residuals. */
-export function splittableOperator(name: string, phase: SplittablePhase, fn: AnySdf, next: Receiver, runtime: RuntimeContext, host: SplittableHost | undefined): BasicOperator {
+export function splittableOperator(name: string, phase: SplittablePhase, fn: AnySdf, next: Receiver, runtime: RuntimeContext, host: SplittableHost | undefined, extras?: ProcessExtras): BasicOperator {
   switch (phase) {
     case "pair":
       return new PairWithRestriction(name, fn, next, runtime);
@@ -221,6 +257,6 @@ export function splittableOperator(name: string, phase: SplittablePhase, fn: Any
       return new Truncate(name, fn, next, runtime);
     case "process":
       if (host === undefined) throw new Error(`${name}: this runner cannot take the residuals of a splittable DoFn (no SplittableHost)`);
-      return new ProcessSized(name, fn, next, runtime, host);
+      return new ProcessSized(name, fn, next, runtime, host, extras ?? { outputs: new Map([["main", next]]), sideInputs: undefined });
   }
 }

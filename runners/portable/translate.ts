@@ -307,7 +307,7 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
       t.spec = testStreamSpec(node, c, coderTable, components.pcollections[pid(node.mainOutput())]!.coderId);
       t.environmentId = "";
     } else if (splittableReads.has(node)) {
-      t.subtransforms = splittableExpansion(node);
+      t.subtransforms = splittableExpansion(node, t);
     } else if (c?.urn === URNS.pubsubRead) {
       t.spec = pubsubReadSpec(c);
       t.environmentId = "";
@@ -325,11 +325,27 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
    * SDF (ParDo.splittable) reads the composite's input; a source (a Pub/Sub read) reads an Impulse
    * of its own. Its output is the composite's.
    */
-  const splittableExpansion = (node: TransformNode): string[] => {
+  const splittableExpansion = (node: TransformNode, t: rapi.PTransform): string[] => {
     const fn = splittableOfComposite(node)!;
     const out = node.mainOutput();
+    // A user's SDF's side inputs and tagged outputs are the splittable ParDo's, as on any ParDo:
+    // runners give them to the phases they expand it into (Beam's SplittableParDoComponents).
+    const sideInputs: Record<string, rapi.SideInput> = {};
+    const sideInputIds: Record<string, string> = {};
+    const c = node.composite;
+    if (c?.urn === SPLITTABLE_PARDO_URN) {
+      c.sideInputs.forEach((s, i) => {
+        sideInputs[`side${i}`] = sideInputProto(s);
+        sideInputIds[`side${i}`] = pid(s.pcoll);
+      });
+    }
+    // The composite reads what its ParDo reads.
+    Object.assign(t.inputs, sideInputIds);
+    const outputs: Record<string, string> = {};
+    for (const [tag, pc] of node.outputs) if (!noOutput.has(pc.id)) outputs[tag] = pid(pc);
     const payload = runnerApi.ParDoPayload.create({
       doFn: { urn: URNS.dofnByName, payload: ref(node.fullName) },
+      sideInputs,
       restrictionCoderId: coderTable.add(fn.restrictionCoder),
       requestsFinalization: fn.requestsFinalization,
     });
@@ -339,8 +355,8 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
       const process = tIds.make(`${node.fullName}/ProcessSplittable`);
       components.transforms[process] = runnerApi.PTransform.create({
         uniqueName: `${node.fullName}/ProcessSplittable`,
-        inputs: { main: pid(node.inputs[0]!) },
-        outputs: { main: pid(out) },
+        inputs: { main: pid(node.inputs[0]!), ...sideInputIds },
+        outputs,
         spec: { urn: URNS.pardo, payload: runnerApi.ParDoPayload.toBinary(payload) },
         environmentId: SDK_ENV_ID,
       });

@@ -13,7 +13,7 @@ import { rapi, runnerApi } from "../portable/protos";
 import { decodeReference } from "../portable/translate";
 import { URNS } from "../portable/urns";
 import { windowFnFromSpec, windowMappingFnFromSpec } from "./window_ops";
-import { splittableOfComposite } from "../../lib/model/splittable";
+import { SPLITTABLE_PARDO_URN, splittableOfComposite } from "../../lib/model/splittable";
 import type { SplittablePhase } from "../executor/splittable_operator";
 
 /** What reading the descriptor's transforms needs. */
@@ -87,12 +87,17 @@ export function descriptorStep(view: DescriptorStepView, id: string, t: rapi.PTr
     const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);
     if (payload.doFn?.urn !== URNS.dofnByName) throw new Error(`Splittable ParDo '${t.uniqueName}' has DoFn URN '${payload.doFn?.urn}', which this SDK does not run`);
     const ref = decodeReference(payload.doFn.payload);
-    const fn = splittableOfComposite(transformNamed(view.pipeline(ref.fingerprint), ref.transform));
+    const node = transformNamed(view.pipeline(ref.fingerprint), ref.transform);
+    const fn = splittableOfComposite(node);
     if (fn === undefined) throw new Error(`'${ref.transform}' has no splittable DoFn in the rebuilt pipeline (the runner sent ${urn} for transform ${t.uniqueName || id})`);
     const inputs = Object.entries(t.inputs)
       .filter(([local]) => !(local in payload.sideInputs))
       .map(([, pc]) => pc);
-    return step(ref.transform, { kind: "splittable", phase: SDF_PHASES[urn]!, fn }, inputs);
+    // A user's SDF (ParDo.splittable) may read side inputs and have tagged outputs: its process phase reads and writes them.
+    const phase = SDF_PHASES[urn]!;
+    const composite = node.composite;
+    const user = composite?.urn === SPLITTABLE_PARDO_URN && phase === "process" ? composite : undefined;
+    return step(ref.transform, { kind: "splittable", phase, fn, sideInputs: user?.sideInputs ?? [], outputTags: user?.outputTags ?? ["main"] }, inputs);
   }
   if (urn === URNS.pardo) {
     const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);

@@ -12,6 +12,8 @@ import "../../runners/direct";
 import { readShards } from "../helpers";
 import { REAL_RUNNERS, realRunnerSession } from "./real_runner_launch";
 import { BundleFinalizing, bundleFinalizingProgram, SDF_EXPECTED, SLOW_RANGE_SIZE, sdfProgram, slowRangeProgram, TICKER_EXPECTED, tickerProgram } from "./sdf_programs";
+import { EstimatedTicks, estimatorProgram } from "./sdf_estimator_programs";
+import { sdfSideInputProgram, sdfTaggedOutputProgram, WINDOWED_SIDE_EXPECTED } from "./sdf_side_programs";
 
 for (const runner of REAL_RUNNERS) {
   describe(`On a real Beam runner: ${runner.name} (LOOPBACK): splittable DoFns`, function () {
@@ -42,6 +44,26 @@ for (const runner of REAL_RUNNERS) {
       await runRemote(slowRangeProgram.create({ output: out }, options("slow-range")));
       const offsets = readShards(path.join(out, "offsets")).map(Number).sort((a, b) => a - b);
       assert.deepEqual(offsets, Array.from({ length: SLOW_RANGE_SIZE }, (_, i) => i));
+    });
+
+    it("side inputs: reads a windowed singleton in each element's window (Beam's testWindowedSideInputBounded)", async () => {
+      const out = path.join(tmp, "side-input");
+      await runRemote(sdfSideInputProgram.create({ output: out, unbounded: false }, options("side-input")));
+      assert.deepEqual(readShards(path.join(out, "res")), [...WINDOWED_SIDE_EXPECTED].sort());
+    });
+
+    it("tagged outputs: the main and the additional output (Beam's testAdditionalOutputBounded)", async () => {
+      const out = path.join(tmp, "tagged");
+      await runRemote(sdfTaggedOutputProgram.create({ output: out, unbounded: false }, options("tagged")));
+      assert.deepEqual(readShards(path.join(out, "main")), ["main:0", "main:1", "main:2"]);
+      assert.deepEqual(readShards(path.join(out, "additional")), ["additional:0", "additional:1", "additional:2"]);
+    });
+
+    it("a MonotonicallyIncreasing watermark estimator: its state goes to the runner with each residual and comes back with it", async () => {
+      const key = `real-monotonic-${runner.name}-${Date.now()}`;
+      await runRemote(estimatorProgram.create({ kind: "monotonic", key }, options("estimator")));
+      // The first call starts from Create's element timestamp; each later one from the greatest output timestamp before it (x0 at 3 s, x1 at 1 s).
+      assert.deepEqual(EstimatedTicks.starts.get(key)?.slice(1), [3000, 3000]);
     });
 
     it("an unbounded-per-element SDF makes a streaming job, which ends when its restrictions do", async () => {
