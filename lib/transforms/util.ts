@@ -15,6 +15,7 @@ import type { CombineFn } from "../model/combine_fn";
 import type { VarIntCoder } from "../coders/primitive";
 import { KVCoder } from "../coders/structural";
 import type { Coder } from "../coders/coder";
+import { DeterministicJsValueCoder } from "../coders/js_value";
 import { Combine } from "./combine";
 import { BoundedWindow, GlobalWindow, Instant, IntervalWindow, KV, kv, MAX_TIMESTAMP } from "../model/window";
 
@@ -285,7 +286,11 @@ export class WithKeys<T, K> extends PTransform<PCollection<T>, PCollection<KV<K,
 
   expand(input: PCollection<T>): PCollection<KV<K, T>> {
     const keyFn = this.keyFn;
-    return input.map("AddKeys", (x: T) => kv(keyFn(x), x));
+    const out = input.map("AddKeys", (x: T) => kv(keyFn(x), x));
+    // As Beam Java's WithKeys (KvCoder of the key coder and the input's): a coder set upstream
+    // (reified windows, class instances) stays the values' coder; keys take the default one.
+    if (input.coder !== undefined) out.setCoder(new KVCoder(DeterministicJsValueCoder.INSTANCE as Coder<K>, input.coder));
+    return out;
   }
 }
 

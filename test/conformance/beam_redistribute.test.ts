@@ -142,6 +142,26 @@ describe("Beam Redistribute (RedistributeTest.java)", function () {
     assert.ok(out.some((o) => o.value.before.includes('"index":1')), "a second pane went through");
   });
 
+  it("WithKeys and Values keep a coder set upstream (reified windows, which the default coder cannot encode) through a grouping", async () => {
+    const out: Observed<string>[] = [];
+    await runOk((p) =>
+      collect(
+        timestamped(p, "Input", "batch", [
+          { value: "a", timestamp: 5 },
+          { value: "b", timestamp: 15 },
+        ])
+          .apply(Window.into(new FixedWindows(10)))
+          .apply(Reify.windows())
+          .apply(WithKeys.of("all"))
+          .apply(Redistribute.byKey())
+          .apply(Values.create())
+          .map("Show", (v) => `${v.value}@${v.timestamp} ${v.window.id()}`),
+        out,
+      ),
+    );
+    assert.deepEqual(out.map((o) => o.value).sort(), ["a@5 0:10", "b@15 10:20"]);
+  });
+
   it("testRedistributeWithTimestampsStreaming: elements near the end of time in 10-minute windows", async () => {
     const out: Observed<number>[] = [];
     await runOk((p) => {
