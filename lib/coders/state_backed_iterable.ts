@@ -46,6 +46,17 @@ export function collectingContinuations<T>(collect: (c: StateContinuation) => vo
   }
 }
 
+/**
+ * Installs `collect` as the continuation collector and returns the one it replaces (restore it
+ * right after the synchronous decode). The allocation-free form of `collectingContinuations`,
+ * for the worker's per-element decode loop.
+ */
+export function swapContinuationCollector(collect: ((c: StateContinuation) => void) | undefined): ((c: StateContinuation) => void) | undefined {
+  const previous = collector;
+  collector = collect;
+  return previous;
+}
+
 /** Appends the elements of a fetched continuation (nested encodings, back to back) to its iterable. */
 export function appendContinuation(c: StateContinuation, bytes: Uint8Array): void {
   const r = new ByteReader(bytes);
