@@ -53,6 +53,9 @@ export type ValueOf<F> = F extends FieldType<infer T> ? T : never;
 /** The row type of a record of field types. */
 export type RowOf<F extends Record<string, FieldType<unknown>>> = { [K in keyof F]: ValueOf<F[K]> };
 
+/** The row type of a schema: `SchemaRow<typeof Person>`. */
+export type SchemaRow<S> = S extends Schema<infer R> ? R : never;
+
 /** One field of a schema. */
 export interface SchemaField {
   readonly name: string;
