@@ -350,8 +350,11 @@ export function fieldCoder(t: FieldType<unknown>, what: string): Coder<unknown> 
  * `beam:coder:row:v1` is rebuilt from its Schema payload by the coder registry.
  */
 export class RowCoder<R extends object = Record<string, unknown>> implements Coder<R> {
+  /** `beam:coder:row:v1`. */
   readonly urn = ROW_URN;
+  /** None: the schema (the payload) describes the fields. */
   readonly components = NO_COMPONENTS;
+  /** Whether every field's coder is deterministic (no FLOAT, DOUBLE or map fields, among others), so rows can be grouping keys. */
   readonly deterministic: boolean;
   private readonly coders: readonly Coder<unknown>[];
   private readonly names: readonly string[];
@@ -362,6 +365,7 @@ export class RowCoder<R extends object = Record<string, unknown>> implements Cod
   private schemaPayload: Uint8Array | undefined;
 
   constructor(
+    /** The schema of the rows. */
     readonly schema: Schema<R>,
     /** Where this row sits, for errors ("row" at the top). */
     private readonly where = "row",
@@ -387,6 +391,7 @@ export class RowCoder<R extends object = Record<string, unknown>> implements Cod
     return (this.schemaPayload ??= schemaToProto(this.schema));
   }
 
+  /** Writes a row (the same bytes in both contexts: a row is self-delimiting). */
   encode(value: R, out: ByteWriter, _context: CoderContext): void {
     if (value === null || typeof value !== "object") throw new CoderError(`RowCoder can only encode row objects keyed by field name (${this.names.join(", ")}), got ${describeValue(value)} at ${this.where}`);
     const row = value as Record<string, unknown>;
@@ -414,6 +419,7 @@ export class RowCoder<R extends object = Record<string, unknown>> implements Cod
     }
   }
 
+  /** Reads a row: an object with every schema field, null where the row has none. */
   decode(input: ByteReader, _context: CoderContext): R {
     const n = this.names.length;
     const encoded = input.readVarInt();

@@ -25,17 +25,53 @@ export type AtomicTypeName = "BYTE" | "INT16" | "INT32" | "INT64" | "FLOAT" | "D
 
 /** What a field type is, structurally (the form schema.proto's FieldType takes). */
 export type FieldTypeSpec =
-  | { readonly kind: "atomic"; readonly atomic: AtomicTypeName }
-  | { readonly kind: "array"; readonly element: FieldType<unknown> }
-  | { readonly kind: "iterable"; readonly element: FieldType<unknown> }
-  | { readonly kind: "map"; readonly key: FieldType<unknown>; readonly value: FieldType<unknown> }
-  | { readonly kind: "row"; readonly schema: Schema<object> }
   | {
+      /** A scalar (schema.proto AtomicType). */
+      readonly kind: "atomic";
+      /** Which scalar. */
+      readonly atomic: AtomicTypeName;
+    }
+  | {
+      /** A list (schema.proto ArrayType). */
+      readonly kind: "array";
+      /** The type of its elements. */
+      readonly element: FieldType<unknown>;
+    }
+  | {
+      /** An iterable (schema.proto IterableType). */
+      readonly kind: "iterable";
+      /** The type of its elements. */
+      readonly element: FieldType<unknown>;
+    }
+  | {
+      /** A map (schema.proto MapType). */
+      readonly kind: "map";
+      /** The type of its keys. */
+      readonly key: FieldType<unknown>;
+      /** The type of its values. */
+      readonly value: FieldType<unknown>;
+    }
+  | {
+      /** A nested row (schema.proto RowType). */
+      readonly kind: "row";
+      /** The nested row's schema. */
+      readonly schema: Schema<object>;
+    }
+  | {
+      /** A logical type (schema.proto LogicalType): a value type over a representation type. */
       readonly kind: "logical";
+      /** The logical type's URN, e.g. beam:logical_type:decimal:v1. */
       readonly urn: string;
+      /** The type it is encoded as. */
       readonly representation: FieldType<unknown>;
       /** The logical type's argument (fixedChar(5): 5) and its type, if it takes one. */
-      readonly argument?: { readonly type: FieldType<unknown>; readonly value: number | bigint | string | boolean | Uint8Array };
+      readonly argument?: {
+        /** The argument's type. */
+        readonly type: FieldType<unknown>;
+        /** The argument. */
+        readonly value: number | bigint | string | boolean | Uint8Array;
+      };
+      /** The logical type's opaque payload (schema.proto LogicalType.payload), if any. */
       readonly payload?: Uint8Array;
     };
 
@@ -43,7 +79,9 @@ export type FieldTypeSpec =
 export interface FieldType<T> {
   /** Type-level only: the value type (never set at run time). */
   readonly [VALUE]?: T;
+  /** Whether the field may be null (schema.proto FieldType.nullable). */
   readonly nullable: boolean;
+  /** What the type is. */
   readonly spec: FieldTypeSpec;
 }
 
@@ -58,8 +96,11 @@ export type SchemaRow<S> = S extends Schema<infer R> ? R : never;
 
 /** One field of a schema. */
 export interface SchemaField {
+  /** The field's name, its key in row objects. */
   readonly name: string;
+  /** The field's type. */
   readonly type: FieldType<unknown>;
+  /** A description (schema.proto Field.description), if any. */
   readonly description?: string;
 }
 
@@ -99,8 +140,11 @@ export const FieldType = {
   FLOAT: atomic<number>("FLOAT"),
   /** IEEE-754 binary64, a number. */
   DOUBLE: atomic<number>("DOUBLE"),
+  /** A UTF-8 string. */
   STRING: atomic<string>("STRING"),
+  /** A boolean. */
   BOOLEAN: atomic<boolean>("BOOLEAN"),
+  /** Bytes, a Uint8Array. */
   BYTES: atomic<Uint8Array>("BYTES"),
   /** An instant in epoch milliseconds, a number (beam:logical_type:millis_instant:v1; Java's DATETIME). */
   get MILLIS_INSTANT(): FieldType<number> {
