@@ -235,7 +235,9 @@ function decimalCoder(what: string): Coder<string> {
     encode: (v, out) => {
       if (typeof v !== "string") throw wrong(what, "a decimal string", v);
       const { unscaled, scale } = parseDecimal(v);
-      out.writeVarInt(scale);
+      if (scale < -0x80000000 || scale > 0x7fffffff) throw wrong(what, "a decimal whose scale fits an int32", v);
+      // The scale is an int32 varint (Java's BigDecimalCoder): a negative one as its unsigned 32 bits.
+      out.writeVarInt(scale >>> 0);
       // Minimal two's complement, big-endian: bitLength / 8 + 1 bytes (Java's BigInteger.toByteArray).
       const magnitude = unscaled < 0n ? -unscaled - 1n : unscaled;
       const bitLength = magnitude === 0n ? 0 : magnitude.toString(2).length;
@@ -245,7 +247,9 @@ function decimalCoder(what: string): Coder<string> {
       out.writeBytes(bytes);
     },
     decode: (input) => {
-      const scale = input.readVarInt();
+      // The low 32 bits: Java writes a negative scale in 5 bytes, Python in 10; both read right.
+      const raw = input.readVarIntOrBigInt();
+      const scale = Number(BigInt.asIntN(32, BigInt(raw)));
       const bytes = input.readBytes(input.readVarInt());
       let unscaled = bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString("hex")}`);
       if (bytes.length > 0) unscaled = BigInt.asIntN(bytes.length * 8, unscaled);

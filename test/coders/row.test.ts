@@ -209,6 +209,20 @@ describe("beam:coder:row:v1: schemas and values", () => {
     assert.equal(coder.deterministic, false, "FLOAT and DOUBLE fields are not deterministic");
   });
 
+  it("decimals keep their scale, negative scales included (Java's BigDecimalCoder)", () => {
+    const coder = RowCoder.of(Schema.of({ d: FieldType.DECIMAL }));
+    // scale 0, unscaled 1000: two's-complement bytes 03 e8.
+    assertCodes(coder, { d: "1000" }, "01 00 00 02 03 e8");
+    // 1E+3: scale -3 as an int32 varint (5 bytes), unscaled 1.
+    assertCodes(coder, { d: "1E+3" }, "01 00 fd ff ff ff 0f 01 01");
+    // A 10-byte varint scale (Python's DecimalCoder writes int64 varints) reads the same.
+    assertDecodes(coder, "01 00 fd ff ff ff ff ff ff ff ff 01 01 01", { d: "1E+3" });
+    // -128 takes one byte (0x80), 128 two (00 80).
+    assertCodes(coder, { d: "-128" }, "01 00 00 01 80");
+    assertCodes(coder, { d: "128" }, "01 00 00 02 00 80");
+    assert.equal(decodeFromBytes(coder, encodeToBytes(coder, { d: "1.5e-3" })).d, "0.0015");
+  });
+
   it("a row with fewer fields than the schema (an older writer) decodes with the rest null", () => {
     const coder = rowCoder(P_NULLABLES);
     assertDecodes(coder, "02 00 03 66 6f 6f a9 46", { str: "foo", i32: 9001, f64: null });
