@@ -6,6 +6,7 @@ import type { BoundedWindow } from "../model/window";
 import { OFFSET_RANGE_CODER_URN, OffsetRangeCoder } from "../model/offset_range";
 import { Coder, CoderError } from "./coder";
 import { CUSTOM_WINDOW_URN, CustomWindowCoder } from "./custom_window";
+import { ROW_URN } from "./schema";
 import { STATE_BACKED_ITERABLE_URN, StateBackedIterableCoder } from "./state_backed_iterable";
 import { VALUE_IN_SINGLE_WINDOW_URN, ValueInSingleWindowCoder } from "./value_in_single_window";
 import { DETERMINISTIC_JS_VALUE_URN, DeterministicJsValueCoder, JS_VALUE_URN, JsValueCoder } from "./js_value";
@@ -129,8 +130,7 @@ withComponents(PARAM_WINDOWED_VALUE_URN, 2, ([e, w], payload) => {
 // A runner's GroupByKey output may carry its values as a state-backed iterable (the Fn API worker resolves the state tokens).
 withComponents(STATE_BACKED_ITERABLE_URN, 1, ([e]) => new StateBackedIterableCoder(e));
 withComponents(CUSTOM_WINDOW_URN, 1, ([w]) => new CustomWindowCoder(w as Coder<BoundedWindow>));
-/** Rows of a Beam schema (lib/coders/row.ts); the payload is the Schema proto. */
-export const ROW_URN = "beam:coder:row:v1";
+// Rows of a Beam schema (lib/coders/row.ts); the payload is the Schema proto.
 registerCoderUrn(ROW_URN, (components, payload) => {
   arity(ROW_URN, components, 0);
   if (payload === undefined) throw new CoderError(`Coder ${ROW_URN} needs a payload (the Beam Schema proto of its rows)`);

@@ -21,23 +21,14 @@ import { ByteReader, ByteWriter } from "./byte_io";
 import { Coder, CoderContext } from "./coder";
 import { CoderError, describeValue } from "./errors";
 import { BigIntVarIntCoder, BoolCoder, BytesCoder, DoubleCoder, StringUtf8Coder } from "./primitive";
-import { FieldType, LOGICAL_TYPE_URNS, Schema } from "./schema";
+import { FieldType, LOGICAL_TYPE_URNS, ROW_URN, Schema } from "./schema";
 import { schemaToProto } from "./schema_proto";
 import { IterableCoder, NullableCoder } from "./structural";
 import { readTimestampExact, timestampToInt64 } from "./timestamp";
 
-export const ROW_URN = "beam:coder:row:v1";
+export { ROW_URN };
 
 const NO_COMPONENTS: readonly Coder<unknown>[] = Object.freeze([]);
-
-/** A coder of one field type (never registered: it is part of its row coder). */
-abstract class FieldCoder<T> implements Coder<T> {
-  readonly components = NO_COMPONENTS;
-  abstract readonly urn: string;
-  abstract readonly deterministic: boolean;
-  abstract encode(value: T, out: ByteWriter, context: CoderContext): void;
-  abstract decode(input: ByteReader, context: CoderContext): T;
-}
 
 function wrong(what: string, expected: string, value: unknown): CoderError {
   return new CoderError(`RowCoder: ${what} must be ${expected}, got ${describeValue(value)} (${typeof value})`);
@@ -119,16 +110,15 @@ function checked<T>(what: string, inner: Coder<T>, check: (v: unknown) => boolea
 }
 
 /** `beam:coder:row:v1` map fields: int32(size), then each key and value nested. Decodes to a Map. */
-class MapFieldCoder<K, V> extends FieldCoder<Map<K, V>> {
+class MapFieldCoder<K, V> implements Coder<Map<K, V>> {
   readonly urn = "beamline:coder:row_field:map";
+  readonly components = NO_COMPONENTS;
   readonly deterministic = false; // entry order is the Map's, not a canonical one (as Java's MapCoder)
   constructor(
     readonly what: string,
     readonly keyCoder: Coder<K>,
     readonly valueCoder: Coder<V>,
-  ) {
-    super();
-  }
+  ) {}
   encode(value: Map<K, V>, out: ByteWriter): void {
     if (!(value instanceof Map)) throw wrong(this.what, "a Map", value);
     out.writeInt32BE(value.size);

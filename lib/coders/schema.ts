@@ -20,6 +20,9 @@
 
 declare const VALUE: unique symbol;
 
+/** The URN of the coder of schema rows (RowCoder, row.ts). */
+export const ROW_URN = "beam:coder:row:v1";
+
 /** The scalar types of Beam's schema.proto AtomicType. */
 export type AtomicTypeName = "BYTE" | "INT16" | "INT32" | "INT64" | "FLOAT" | "DOUBLE" | "STRING" | "BOOLEAN" | "BYTES";
 
