@@ -141,6 +141,8 @@ import type * as ComposedT from "./transforms/composed_combine";
 import type * as PeriodicT from "./transforms/periodic_impulse";
 import type * as PeriodicSeqT from "./transforms/periodic_sequence";
 import type * as RedistributeT from "./transforms/redistribute";
+import type * as RowT from "./coders/row";
+import type * as SchemaT from "./coders/schema";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 import type { KV as KVType } from "./model/window";
@@ -183,6 +185,8 @@ const composed = onFirstUse(() => require("./transforms/composed_combine") as ty
 const periodic = onFirstUse(() => require("./transforms/periodic_impulse") as typeof PeriodicT);
 const periodicSeq = onFirstUse(() => require("./transforms/periodic_sequence") as typeof PeriodicSeqT);
 const redistribute = onFirstUse(() => require("./transforms/redistribute") as typeof RedistributeT);
+const rowCoder = onFirstUse(() => require("./coders/row") as typeof RowT);
+const schema = onFirstUse(() => require("./coders/schema") as typeof SchemaT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -410,3 +414,19 @@ export declare const PAssertionError: typeof PAssert.PAssertionError;
 /** The error a failing assertion fails the run with (see lib/testing/passert); loaded on first use. */
 export type PAssertionError = PAssert.PAssertionError;
 Object.defineProperty(exports, "PAssertionError", { enumerable: true, get: function () { return passert.PAssertionError; } });
+/** Rows of a Beam schema as `beam:coder:row:v1`: `pc.setCoder(RowCoder.of(schema))` (see lib/coders/row); loaded on first use. */
+export declare const RowCoder: typeof RowT.RowCoder;
+/** Rows of a Beam schema as `beam:coder:row:v1`, plain objects keyed by field name (Beam Java's RowCoder/SchemaCoder, Python's RowCoder). */
+export type RowCoder<R extends object = Record<string, unknown>> = RowT.RowCoder<R>;
+Object.defineProperty(exports, "RowCoder", { enumerable: true, get: function () { return rowCoder.RowCoder; } });
+/** A Beam schema, `Schema.of({ name: FieldType.STRING, ... })`, its row type inferred (see lib/coders/schema); loaded on first use. */
+export declare const Schema: typeof SchemaT.Schema;
+/** A Beam schema whose rows have type R (Beam Java's Schema, Python's NamedTuple schemas). */
+export type Schema<R extends object = Record<string, unknown>> = SchemaT.Schema<R>;
+Object.defineProperty(exports, "Schema", { enumerable: true, get: function () { return schema.Schema; } });
+/** Builders of schema field types: FieldType.STRING, FieldType.nullable(t), FieldType.array(t), ... (see lib/coders/schema); loaded on first use. */
+export declare const FieldType: typeof SchemaT.FieldType;
+/** The type of a schema field whose values have TypeScript type T. */
+export type FieldType<T> = SchemaT.FieldType<T>;
+Object.defineProperty(exports, "FieldType", { enumerable: true, get: function () { return schema.FieldType; } });
+export type { SchemaRow, SchemaField, FieldTypeSpec, AtomicTypeName, RowOf, ValueOf } from "./coders/schema";

@@ -24,6 +24,8 @@ const ENTRY_MODULES = [
   "org/apache/beam/model/pipeline/v1/metrics",
   "org/apache/beam/model/pipeline/v1/endpoints",
   "org/apache/beam/model/pipeline/v1/standard_window_fns",
+  // Schemas: the payload of beam:coder:row:v1 (lib/coders/schema_proto.ts).
+  "org/apache/beam/model/pipeline/v1/schema",
   "org/apache/beam/model/fn_execution/v1/beam_fn_api",
   "org/apache/beam/model/fn_execution/v1/beam_provision_api",
   "org/apache/beam/model/job_management/v1/beam_job_api",
@@ -62,7 +64,8 @@ function closure(dir) {
 
 function main() {
   const { dir, version } = sourceDir();
-  const stamp = `apache-beam ${version}\n`;
+  // The module list is part of the stamp: adding an entry module regenerates the copies.
+  const stamp = `apache-beam ${version}\n${ENTRY_MODULES.join("\n")}\n`;
   const upToDate = TARGETS.every((t) => {
     try {
       return fs.readFileSync(path.join(t, "SOURCE"), "utf8") === stamp;

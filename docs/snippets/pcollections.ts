@@ -1,6 +1,6 @@
 /** Snippets of docs/guide/02-pcollections.md. */
-import { Create, kv, Pipeline, ReadFromText } from "beamline";
-import type { KV, PCollection } from "beamline";
+import { Create, FieldType, GroupByKey, kv, Pipeline, ReadFromText, RowCoder, Schema } from "beamline";
+import type { KV, PCollection, SchemaRow } from "beamline";
 
 /** In-memory data. */
 export function createData(p: Pipeline): { numbers: PCollection<number>; lines: PCollection<string>; events: PCollection<string> } {
@@ -31,4 +31,26 @@ export function typedFlow(p: Pipeline): PCollection<KV<string, number>> {
   // lengths.map((e) => e.toUpperCase());   // does not compile: e is a KV<string, number>
   // [END types]
   return lengths;
+}
+
+/** Rows of a Beam schema, encoded as beam:coder:row:v1. */
+export function schemaRows(p: Pipeline): PCollection<string> {
+  // [START schema]
+  const Purchase = Schema.of({
+    customer: FieldType.STRING,
+    cents: FieldType.INT64,                        // bigint
+    coupon: FieldType.nullable(FieldType.STRING),  // string | null
+    tags: FieldType.array(FieldType.STRING),       // string[]
+  });
+  type Purchase = SchemaRow<typeof Purchase>;      // { customer: string; cents: bigint; coupon: string | null; tags: string[] }
+
+  const purchases: PCollection<Purchase> = p
+    .apply("Purchases", Create.of<Purchase>({ customer: "ada", cents: 1250n, coupon: null, tags: ["book"] }, { customer: "ada", cents: 199n, coupon: "SPRING", tags: [] }))
+    .setCoder(RowCoder.of(Purchase));
+  const totals = purchases
+    .map("ByCustomer", (r) => kv(r.customer, r.cents))
+    .apply("Group", GroupByKey.create())
+    .map("Total", (e) => `${e.key}: ${e.value.reduce((a, b) => a + b, 0n)}`);
+  // [END schema]
+  return totals;
 }

@@ -25,6 +25,8 @@ export {
   writeTimestamp,
   timestampToInt64,
   int64ToTimestamp,
+  StateBackedIterableCoder,
+  CustomWindowCoder,
 } from "./standard";
 export type { ShardedKey, Timer, WindowedValueParams } from "./standard";
 export { JsValueCoder, DeterministicJsValueCoder, JS_VALUE_URN, DETERMINISTIC_JS_VALUE_URN } from "./js_value";

@@ -5,6 +5,9 @@
 import type { BoundedWindow } from "../model/window";
 import { OFFSET_RANGE_CODER_URN, OffsetRangeCoder } from "../model/offset_range";
 import { Coder, CoderError } from "./coder";
+import { CUSTOM_WINDOW_URN, CustomWindowCoder } from "./custom_window";
+import { ROW_URN } from "./schema";
+import { STATE_BACKED_ITERABLE_URN, StateBackedIterableCoder } from "./state_backed_iterable";
 import { VALUE_IN_SINGLE_WINDOW_URN, ValueInSingleWindowCoder } from "./value_in_single_window";
 import { DETERMINISTIC_JS_VALUE_URN, DeterministicJsValueCoder, JS_VALUE_URN, JsValueCoder } from "./js_value";
 import { BOOL_URN, BoolCoder, BYTES_URN, BytesCoder, DOUBLE_URN, DoubleCoder, STRING_UTF8_URN, StringUtf8Coder, VARINT_URN, VarIntCoder } from "./primitive";
@@ -123,4 +126,18 @@ withComponents(TIMER_URN, 2, ([k, w]) => new TimerCoder(k, w as Coder<BoundedWin
 withComponents(PARAM_WINDOWED_VALUE_URN, 2, ([e, w], payload) => {
   if (payload === undefined) throw new CoderError(`Coder ${PARAM_WINDOWED_VALUE_URN} needs a payload (the constant timestamp, windows and pane)`);
   return new ParamWindowedValueCoder(e, w as Coder<BoundedWindow>, payload);
+});
+// A runner's GroupByKey output may carry its values as a state-backed iterable (the Fn API worker resolves the state tokens).
+withComponents(STATE_BACKED_ITERABLE_URN, 1, ([e]) => new StateBackedIterableCoder(e));
+withComponents(CUSTOM_WINDOW_URN, 1, ([w]) => new CustomWindowCoder(w as Coder<BoundedWindow>));
+// Rows of a Beam schema (lib/coders/row.ts); the payload is the Schema proto.
+registerCoderUrn(ROW_URN, (components, payload) => {
+  arity(ROW_URN, components, 0);
+  if (payload === undefined) throw new CoderError(`Coder ${ROW_URN} needs a payload (the Beam Schema proto of its rows)`);
+  // Only row users need the schema protos: the modules load when a runner first hands one over.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { schemaFromProto } = require("./schema_proto") as typeof import("./schema_proto");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { RowCoder } = require("./row") as typeof import("./row");
+  return new RowCoder(schemaFromProto(payload));
 });

@@ -47,3 +47,5 @@ export {
 } from "./windowed";
 export type { Timer, WindowedValueParams } from "./windowed";
 export { readTimestamp, writeTimestamp, timestampToInt64, int64ToTimestamp } from "./timestamp";
+export { STATE_BACKED_ITERABLE_URN, StateBackedIterableCoder } from "./state_backed_iterable";
+export { CUSTOM_WINDOW_URN, CustomWindowCoder } from "./custom_window";

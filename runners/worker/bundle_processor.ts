@@ -33,6 +33,7 @@ import { phaseSlot, StateSampler, timed, TimedReceiver } from "./state_sampler";
 import { BundleCacheTokens, cacheTokensOf, NO_CACHE_TOKENS, SideInputLoader, sideInputSources } from "./side_inputs";
 import { descriptorStep } from "./descriptor_steps";
 import type { StateChannel } from "./state_channel";
+import { appendContinuation, StateContinuation } from "../../lib/coders/state_backed_iterable";
 import type { UserStateCache } from "./user_state_cache";
 import { InternalError } from "../../lib/model/errors";
 import type { SplittableHost, SplittableResidual } from "../executor/splittable_operator";
@@ -108,6 +109,7 @@ export class BundleProcessor {
       this.sourceOutputs.add(out);
       const source = DataSource.fromTransform(id, t, (cid) => this.coder(cid), builder.receiverOf(out), this.statsOf(out), out);
       source.slot = phaseSlot(this.slotOf(id), "process");
+      source.fetchContinuations = (pending) => this.fetchContinuations(id, pending);
       this.sources.push(source);
     }
     // Every transform gets its operator, also one no source reaches (its lifecycle still runs); sinks are built as they are reached.
@@ -122,6 +124,25 @@ export class BundleProcessor {
       const id = stepOfOperator.get(op);
       return id === undefined ? 0 : this.slotOf(id);
     });
+  }
+
+  /**
+   * Reads the rest of iterables the runner sent source `transformId` as state-backed iterables:
+   * each token is the key of a StateKey.Runner (beam_fn_api.proto) holding the remaining
+   * elements, nested, back to back (Beam Java's StateBackedIterable, Python's
+   * IterableStateReader).
+   */
+  private async fetchContinuations(transformId: string, pending: readonly StateContinuation[]): Promise<void> {
+    const url = this.descriptor.stateApiServiceDescriptor?.url;
+    if (url === undefined || url === "") {
+      throw new Error(
+        `the runner sent source ${transformId} an iterable that continues in its state (a beam:coder:state_backed_iterable:v1 state token), ` +
+          `but the ProcessBundleDescriptor has no state_api_service_descriptor to read it from; the runner must give one or send the iterable whole`,
+      );
+    }
+    const channel = this.services.stateChannel(url);
+    const pages = await Promise.all(pending.map((c) => channel.get(this.instructionId, { type: { oneofKind: "runner", runner: { key: c.token } } })));
+    pending.forEach((c, i) => appendContinuation(c, pages[i]!));
   }
 
   private statsOf(pcollId: string): PCollectionStats {

@@ -19,6 +19,7 @@
  */
 import type { Coder } from "../../lib/coders/coder";
 import { ByteReader } from "../../lib/coders/index";
+import { StateContinuation, swapContinuationCollector } from "../../lib/coders/state_backed_iterable";
 import type { WindowedValue } from "../../lib/model/window";
 import type { Receiver } from "../executor/receiver";
 import { fnApi, fnapi } from "../portable/protos";
@@ -92,6 +93,16 @@ export class DataSource {
   private done = false;
   /** The execution-time slot of this source's decoding (set by the bundle processor). */
   slot = IDLE_SLOT;
+  /**
+   * Reads the rest of state-backed iterables (beam:coder:state_backed_iterable:v1 state tokens)
+   * over the State API into the decoded values (set by the bundle processor).
+   */
+  fetchContinuations: ((pending: readonly StateContinuation[]) => Promise<void>) | undefined;
+  /** State tokens met while decoding the current element. */
+  private readonly pending: StateContinuation[] = [];
+  private readonly collect = (c: StateContinuation): void => {
+    this.pending.push(c);
+  };
 
   constructor(
     readonly transformId: string,
@@ -160,12 +171,22 @@ export class DataSource {
       while (!r.atEnd() && this.readIndex + 1 < this.stop) {
         const start = r.offset;
         let wv: WindowedValue<unknown>;
+        const previous = swapContinuationCollector(this.collect);
         try {
           wv = this.coder.decode(r, "nested") as WindowedValue<unknown>;
         } catch (e) {
+          this.pending.length = 0;
           if (isLast) throw new Error(`input stream of ${this.transformId} has bytes that do not decode: ${(e as Error).message}`, { cause: e });
           this.tail = buf.subarray(start); // the rest of this value comes in the next message
           break;
+        } finally {
+          swapContinuationCollector(previous);
+        }
+        if (this.pending.length > 0) {
+          // A runner's GroupByKey output whose values continue in its state: read them before the element goes on.
+          const pending = this.pending.splice(0);
+          if (this.fetchContinuations === undefined) throw new Error(`input stream of ${this.transformId} has an iterable continued in the runner's state, but this source cannot read state`);
+          await this.fetchContinuations(pending);
         }
         this.readIndex++;
         if (stats.countOne()) stats.addSize(r.offset - start);

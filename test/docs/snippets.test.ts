@@ -94,6 +94,7 @@ describe("docs: programming guide snippets run", function () {
       });
       await runOk((p) => assertThat(pcollections.readLines(p, file), equalTo(["x", "y"])));
       await runOk((p) => assertThat(pcollections.typedFlow(p), equalTo([kv("apple", 5), kv("kiwi", 4), kv("banana", 6)])));
+      await runOk((p) => assertThat(pcollections.schemaRows(p), equalTo(["ada: 1449"])));
     });
   });
 

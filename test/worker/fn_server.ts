@@ -27,6 +27,9 @@ export function stateKeyId(key: fnapi.StateKey): string {
       return `mmkeys|${t.multimapKeysUserState.transformId}|${t.multimapKeysUserState.userStateId}|${hex(t.multimapKeysUserState.window)}|${hex(t.multimapKeysUserState.key)}`;
     case "multimapUserState":
       return `mm|${t.multimapUserState.transformId}|${t.multimapUserState.userStateId}|${hex(t.multimapUserState.window)}|${hex(t.multimapUserState.key)}|${hex(t.multimapUserState.mapKey)}`;
+    case "runner":
+      // The rest of a state-backed iterable (beam:coder:state_backed_iterable:v1), named by the runner's token.
+      return `runner|${hex(t.runner.key)}`;
     default:
       return `unsupported|${String(t.oneofKind)}`;
   }
