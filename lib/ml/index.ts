@@ -17,3 +17,10 @@ export { TFJSModelHandler, loadTfjsModel, readTfjsArtifacts, inferenceThreadsOf,
 export type { TFJSModelHandlerOptions, LoadedTfjsModel, TfjsHandlerModel, TensorExample } from "./tfjs_handler";
 export { tfjsRuntime, TFJS_BACKEND_CHOICES } from "./tfjs_backend";
 export type { TfjsBackend, TfjsBackendChoice, TfjsRuntime } from "./tfjs_backend";
+export { Enrichment, crossJoin } from "./enrichment";
+export type { EnrichmentOptions, EnrichmentOutputs, EnrichmentCacheOptions, CrossJoined } from "./enrichment";
+export type { EnrichmentSourceHandler, EnrichmentPair, EnrichmentBatching } from "./enrichment_handler";
+export { ExponentialBackOffRepeater, NoOpsRepeater, DefaultThrottler, UserCodeExecutionError, UserCodeQuotaError, UserCodeTimeoutError, isTransientCallError, DEFAULT_ENRICHMENT_TIMEOUT_MILLIS } from "./request_response";
+export type { Repeater, ExponentialBackOffOptions, DefaultThrottlerOptions } from "./request_response";
+export { BigQueryEnrichmentHandler } from "../io/bigquery/enrichment_handler";
+export type { BigQueryEnrichmentHandlerOptions, BigQueryEnrichmentQuery } from "../io/bigquery/enrichment_handler";
