@@ -100,12 +100,30 @@ function fillTemplate(template: string, values: readonly unknown[]): string {
   return filled;
 }
 
-/** Whether a row answers a request with these condition values: each value is one of the row's (by field name when it is a column). */
-function rowMatches(row: BigQueryRow, values: readonly unknown[], fields: readonly string[] | undefined): boolean {
-  const cells = Object.values(row).map((v) => String(v));
+/**
+ * The column each `{}` of a condition template compares with (`id = {}`, `` `name` = '{}' ``), where
+ * the template says; undefined for a placeholder in another kind of expression.
+ */
+function placeholderColumns(template: string): (string | undefined)[] {
+  const columns: (string | undefined)[] = [];
+  for (const m of template.matchAll(/\{\}/g)) {
+    columns.push(/`?([A-Za-z_][A-Za-z0-9_]*)`?\s*==?\s*['"]?$/.exec(template.slice(0, m.index))?.[1]);
+  }
+  return columns;
+}
+
+/**
+ * Whether a row answers a request with these condition values: each value equals the row's value
+ * of the column its placeholder compares with (else of the field it came from), or, where neither
+ * is a column of the row, one of the row's values. (Beam pairs a row with any request one of whose
+ * values the row holds anywhere, which pairs id 2 with a row whose quantity is 2.)
+ */
+function rowMatches(row: BigQueryRow, values: readonly unknown[], columns: readonly (string | undefined)[], fields: readonly string[] | undefined): boolean {
+  let cells: string[] | undefined;
   return values.every((v, i) => {
-    const field = fields?.[i];
-    if (field !== undefined && field in row) return String(row[field]) === String(v);
+    const column = [columns[i], fields?.[i]].find((c) => c !== undefined && c in row);
+    if (column !== undefined) return String(row[column]) === String(v);
+    cells ??= Object.values(row).map((c) => String(c));
     return cells.includes(String(v));
   });
 }
@@ -169,9 +187,10 @@ export class BigQueryEnrichmentHandler<Req extends object = BigQueryRow, Resp ex
     const where = requests.length === 1 ? fillTemplate(template, values[0]!) : values.map((v) => `(${fillTemplate(template, v)})`).join(" OR ");
     const rows = await this.execute(this.queryTemplate + where);
     const fields = this.options.fields as readonly string[] | undefined;
+    const columns = placeholderColumns(template);
     const pairs: EnrichmentPair<Req, Resp>[] = [];
     requests.forEach((request, i) => {
-      const row = rows.find((r) => rowMatches(r, values[i]!, fields));
+      const row = rows.find((r) => rowMatches(r, values[i]!, columns, fields));
       if (row !== undefined) pairs.push([request, row as Resp]);
     });
     return pairs;
