@@ -213,7 +213,7 @@ export class EnrichmentDoFn<Req, Resp, Out> extends DoFn<Req, Out, { failed: Fai
       this.join(p, response, true);
     }
     for (const p of batch) {
-      if (!answered.has(p)) this.fail(p, new Error(`the source returned no response for this request (handler ${this.handlerName}, in a batch of ${batch.length})`), 1);
+      if (!answered.has(p)) this.fail(p, new Error(`the source returned no response for this request (handler ${this.handlerName})`), 1);
     }
   }
 

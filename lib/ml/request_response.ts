@@ -16,16 +16,19 @@ export const DEFAULT_ENRICHMENT_TIMEOUT_MILLIS = 30_000;
 
 /** A call to the external source failed (Beam's UserCodeExecutionException). */
 export class UserCodeExecutionError extends Error {
+  /** The class's name, shown in reasons and stack traces. */
   override name = "UserCodeExecutionError";
 }
 
 /** The source refused a call for its quota or rate limit (Beam's UserCodeQuotaException): retried. */
 export class UserCodeQuotaError extends UserCodeExecutionError {
+  /** The class's name, shown in reasons and stack traces. */
   override name = "UserCodeQuotaError";
 }
 
 /** A call did not finish within its timeout (Beam's UserCodeTimeoutException): retried. */
 export class UserCodeTimeoutError extends UserCodeExecutionError {
+  /** The class's name, shown in reasons and stack traces. */
   override name = "UserCodeTimeoutError";
 }
 

@@ -26,10 +26,11 @@ const REQUESTS: ProductRequest[] = [
 describe("io/bigquery: BigQueryEnrichmentHandler against the emulator (Beam's TestBigQueryEnrichmentIT)", function () {
   this.timeout(60_000);
   let env: EmulatorEnv;
+  let bq: BigQuery;
 
   before(async () => {
     env = await startEmulatorEnv(["bigquery"]);
-    const bq = new BigQuery({ projectId: ENRICH_PROJECT, apiEndpoint: env.emulators.bigqueryEndpoint, authClient: new PassThroughClient() });
+    bq = new BigQuery({ projectId: ENRICH_PROJECT, apiEndpoint: env.emulators.bigqueryEndpoint, authClient: new PassThroughClient() });
     await bq.createDataset("enrichment");
     const [table] = await bq.dataset("enrichment").createTable("product_details", { schema: "id:INTEGER, name:STRING, quantity:INTEGER, distribution_center_id:INTEGER" });
     await table.insert(TABLE_DATA);
@@ -132,6 +133,7 @@ describe("io/bigquery: BigQueryEnrichmentHandler against the emulator (Beam's Te
   it("a query slower than timeoutMillis is abandoned and retried (emulator delay fault): the requests are enriched", async () => {
     const faults = env.emulators.bigquery!.faults;
     const before = faults.calls("bigquery.jobs.query");
+    const jobsBefore = (await bq.getJobs())[0].length;
     faults.delayNext("bigquery.jobs.query", 1, 3_000);
     const handler = new BigQueryEnrichmentHandler<ProductRequest>({ project: ENRICH_PROJECT, tableName: PRODUCT_TABLE, rowRestrictionTemplate: "id = {}", fields: ["id"], minBatchSize: 2 });
     const result = await runDirect((p) => {
@@ -141,6 +143,9 @@ describe("io/bigquery: BigQueryEnrichmentHandler against the emulator (Beam's Te
     assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
     assert.equal(result.metrics.counterTotal("Enrichment", "requests_timed_out"), 1);
     assert.equal(faults.calls("bigquery.jobs.query") - before, 2);
+    // The abandoned query goes on (as Beam's abandoned thread does): wait until the emulator has run
+    // it too, so that stopping the emulator does not cut it off and leave the client retrying.
+    while ((await bq.getJobs())[0].length - jobsBefore < 2) await new Promise((resolve) => setTimeout(resolve, 100));
   });
 
   it("streaming (TestStream): requests arriving over time are each looked up and joined", async () => {
