@@ -40,6 +40,11 @@ const warnedFields = new Set<string>();
  * once per field name): pass your own `joinFn` to Enrichment for another rule.
  */
 export function crossJoin<Req extends object, Resp extends object>(request: Req, response: Resp): CrossJoined<Req, Resp> {
+  for (const [side, value] of [["request", request], ["source", response]] as const) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new TypeError(`crossJoin joins objects, but the ${side === "source" ? "source returned" : "request is"} ${previewValue(value, 80)}; pass a joinFn to Enrichment to join other ${side === "source" ? "responses" : "requests"}`);
+    }
+  }
   const joined = { ...request } as Record<string, unknown>;
   for (const [k, v] of Object.entries(response)) {
     if (!(k in joined)) joined[k] = v;
@@ -125,6 +130,13 @@ export class Enrichment<Req, Out> extends PTransform<PCollection<Req>, Enrichmen
     const timeout = options.timeoutMillis;
     if (timeout !== undefined && !(timeout > 0 && Number.isFinite(timeout))) {
       throw new PipelineConstructionError(`Enrichment's timeoutMillis must be a positive number of milliseconds, got ${previewValue(timeout)}`);
+    }
+    const { throttler, repeater } = options as { throttler?: unknown; repeater?: unknown };
+    if (throttler !== undefined && throttler !== false && !(throttler instanceof DefaultThrottler)) {
+      throw new PipelineConstructionError(`Enrichment's throttler must be a DefaultThrottler or false, got ${previewValue(throttler)}; e.g. new DefaultThrottler({ windowMillis: 60_000 })`);
+    }
+    if (repeater !== undefined && typeof (repeater as { repeat?: unknown } | null)?.repeat !== "function") {
+      throw new PipelineConstructionError(`Enrichment's repeater must have a repeat(attempt) method (an ExponentialBackOffRepeater, a NoOpsRepeater, or your own Repeater), got ${previewValue(repeater)}`);
     }
     const cache = typeof options.useCache === "object" ? options.useCache : undefined;
     if (cache !== undefined) {

@@ -168,6 +168,20 @@ describe("ml: Enrichment", function () {
     assert.equal(second.metrics.counterTotal("Enrichment", "cache_hits", "Enrich/Call"), 2);
   });
 
+  it("checks its options when built, and a response crossJoin cannot join goes to failed", async () => {
+    const handler = new LookupHandler();
+    assert.throws(() => Enrichment.of(handler, { throttler: true as never }), /Enrichment's throttler must be a DefaultThrottler or false, got true/);
+    assert.throws(() => Enrichment.of(handler, { repeater: {} as never }), /Enrichment's repeater must have a repeat\(attempt\) method/);
+    assert.throws(() => Enrichment.of(handler, { timeoutMillis: 0 }), /timeoutMillis must be a positive number/);
+    assert.throws(() => Enrichment.of({} as never), /Enrichment.of needs an EnrichmentSourceHandler/);
+    const words: EnrichmentSourceHandler<Order, string> = { call: (o) => `word ${o.id}` };
+    const result = await runDirect((p) => {
+      const out = p.apply(Create.of<Order>({ id: 1 })).apply("Enrich", Enrichment.of(words as unknown as EnrichmentSourceHandler<Order, object>));
+      assertThat(out.failed.map("Reasons", (f) => f.reason), equalTo(['joinFn threw: TypeError: crossJoin joins objects, but the source returned "word 1"; pass a joinFn to Enrichment to join other responses']), "CheckFailed");
+    });
+    assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
+  });
+
   it("AdaptiveThrottler (DefaultThrottler's): throttles with probability (requests - 2 × successes) / (requests + 1) over its window", () => {
     const throttler = new AdaptiveThrottler(new DefaultThrottler({ windowMillis: 1000, bucketMillis: 10 }).options, () => 0.4);
     assert.equal(throttler.throttleRequest(0), false, "no history: never throttled");
