@@ -348,7 +348,7 @@ describe("docs: programming guide snippets run", function () {
         await runOk((p) => {
           const { enriched, failed } = io.enrichment(p, TEST_PROJECT);
           assertThat(enriched, equalTo(["o-1: tea at 2.5", "o-2: cake at 4"]), "CheckEnriched");
-          assertThat(failed, equalTo(["o-3: Error: the source returned no response for this request (handler BigQueryEnrichmentHandler(beamline-test.shop.products))"]), "CheckFailed");
+          assertThat(failed, equalTo(["o-3: Error: the source returned no response for this request (handler BigQueryEnrichmentHandler(SELECT * FROM `beamline-test.shop.products` WHERE id = {}))"]), "CheckFailed");
         });
       });
 

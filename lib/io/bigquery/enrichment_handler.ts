@@ -135,7 +135,7 @@ function rowMatches(row: BigQueryRow, values: readonly unknown[], columns: reado
  *     new BigQueryEnrichmentHandler<Order, Product>({ project, tableName: "p.shop.products", rowRestrictionTemplate: "id = {}", fields: ["id"] })
  */
 export class BigQueryEnrichmentHandler<Req extends object = BigQueryRow, Resp extends object = BigQueryRow> implements EnrichmentSourceHandler<Req, Resp> {
-  /** Names the handler: its table, or "query_fn". */
+  /** Names the handler (and scopes Enrichment's cache): its query template, or "query_fn" (whose cache keys are whole queries). */
   readonly name: string;
   private readonly queryTemplate: string | undefined;
   private readonly batching: EnrichmentBatching | undefined;
@@ -150,7 +150,9 @@ export class BigQueryEnrichmentHandler<Req extends object = BigQueryRow, Resp ex
     if (options.queryFn === undefined) {
       this.queryTemplate = `SELECT ${select} FROM \`${options.tableName.replace(/^`|`$/g, "")}\` WHERE `;
       this.batching = { minBatchSize: options.minBatchSize ?? 1, maxBatchSize: options.maxBatchSize ?? 10_000 };
-      this.name = `BigQueryEnrichmentHandler(${options.tableName})`;
+      // The whole query, not only the table: the name scopes Enrichment's cache, whose keys are the
+      // condition values, and two lookups of one table by different columns must not share them.
+      this.name = `BigQueryEnrichmentHandler(${this.queryTemplate}${options.rowRestrictionTemplate})`;
     } else {
       this.name = "BigQueryEnrichmentHandler(query_fn)";
     }

@@ -122,6 +122,22 @@ describe("io/bigquery: BigQueryEnrichmentHandler against the emulator (Beam's Te
     assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
   });
 
+  it("useCache: handlers of one table looking up by different columns do not share cached rows", async () => {
+    const byId = new BigQueryEnrichmentHandler<{ id: number }>({ project: ENRICH_PROJECT, tableName: PRODUCT_TABLE, rowRestrictionTemplate: "id = {}", fields: ["id"] });
+    const byCenter = new BigQueryEnrichmentHandler<{ center: number }>({ project: ENRICH_PROJECT, tableName: PRODUCT_TABLE, rowRestrictionTemplate: "distribution_center_id = {}", fields: ["center"], maxBatchSize: 1 });
+    const first = await runDirect((p) => {
+      const out = p.apply(Create.of({ id: 3 })).apply("ById", Enrichment.of(byId, { useCache: true }));
+      assertThat(out.main as PCollection<unknown>, equalTo([TABLE_DATA[2]]), "CheckById");
+    });
+    assert.equal(await first.waitUntilFinish(), "DONE", first.error?.message);
+    const second = await runDirect((p) => {
+      const out = p.apply(Create.of({ center: 3 })).apply("ByCenter", Enrichment.of(byCenter, { useCache: true }));
+      assertThat(out.main.map("Ids", (r) => `${r.center}: id ${r.id}`) as PCollection<unknown>, equalTo(["3: id 1"]), "CheckByCenter");
+    });
+    assert.equal(await second.waitUntilFinish(), "DONE", second.error?.message);
+    assert.equal(second.metrics.counterTotal("Enrichment", "cache_hits"), 0, "the row cached for id 3 is not the answer for distribution center 3");
+  });
+
   it("test_valid_params: the handler refuses incomplete or mixed ways of querying (Beam's ValueError)", () => {
     const make = (o: Record<string, unknown>) => () => new BigQueryEnrichmentHandler<ProductRequest>({ project: ENRICH_PROJECT, ...o } as unknown as BigQueryEnrichmentHandlerOptions<ProductRequest>);
     assert.throws(make({ tableName: "", rowRestrictionTemplate: "", fields: [], minBatchSize: 1, maxBatchSize: 2 }), /give either queryFn or tableName and rowRestrictionTemplate together/);
