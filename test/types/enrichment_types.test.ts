@@ -42,12 +42,16 @@ describe("type inference of Enrichment", () => {
     );
     orders.apply("NoRetries", Enrichment.of(products, { repeater: new NoOpsRepeater(), throttler: false, useCache: true }));
     expectType(crossJoin({ a: 1 }, { b: "x" }))<{ a: number; b: string }>(true);
-    // @ts-expect-error a handler of orders does not take numbers
-    p.apply("Numbers", Create.of(1, 2)).apply("Bad", Enrichment.of(products));
-    // @ts-expect-error joinFn's arguments are the request and the response
-    orders.apply("BadJoin", Enrichment.of(products, { joinFn: (o: Order, r: string) => o.id + r }));
-    // @ts-expect-error the throttler is a DefaultThrottler or false
-    orders.apply("BadThrottler", Enrichment.of(products, { throttler: true }));
+    // Never called: each line is a type error (and some would throw when run).
+    const typeErrors = (): void => {
+      // @ts-expect-error a handler of orders does not take numbers
+      p.apply("Numbers", Create.of(1, 2)).apply("Bad", Enrichment.of(products));
+      // @ts-expect-error joinFn's arguments are the request and the response
+      orders.apply("BadJoin", Enrichment.of(products, { joinFn: (o: Order, r: string) => o.id + r }));
+      // @ts-expect-error the throttler is a DefaultThrottler or false
+      orders.apply("BadThrottler", Enrichment.of(products, { throttler: true }));
+    };
+    assert.equal(typeof typeErrors, "function");
     assert.ok(main);
   });
 
