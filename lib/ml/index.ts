@@ -1,7 +1,8 @@
 /**
- * Machine-learning inference: RunInference over a ModelHandler, and the TensorFlow.js handler.
+ * Machine-learning inference: RunInference over a ModelHandler, and the TensorFlow.js handler;
+ * Enrichment over an EnrichmentSourceHandler (BigQueryEnrichmentHandler for BigQuery lookups).
  * Kept apart from the root module so that its types (which include TensorFlow.js's) load only
- * for users who import it; `RunInference` and the handler interfaces are in `beamline` too.
+ * for users who import it; `RunInference`, `Enrichment` and the handler interfaces are in `beamline` too.
  *
  * @module beamline/ml
  */
