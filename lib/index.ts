@@ -115,6 +115,9 @@ import type * as PubSubIO from "./io/pubsub";
 import type * as CsvIO from "./io/csv";
 import type * as Inference from "./ml/run_inference";
 import type * as WatchModels from "./ml/watch_file_pattern";
+import type * as EnrichmentT from "./ml/enrichment";
+import type * as RequestResponseT from "./ml/request_response";
+import type * as BigQueryEnrichmentT from "./io/bigquery/enrichment_handler";
 import type * as CoGbk from "./transforms/co_group_by_key";
 import type * as Stamps from "./transforms/with_timestamps";
 import type * as LatestT from "./transforms/latest";
@@ -159,6 +162,9 @@ const pubsub = onFirstUse(() => require("./io/pubsub") as typeof PubSubIO);
 const csv = onFirstUse(() => require("./io/csv") as typeof CsvIO);
 const inference = onFirstUse(() => require("./ml/run_inference") as typeof Inference);
 const watchModels = onFirstUse(() => require("./ml/watch_file_pattern") as typeof WatchModels);
+const enrichment = onFirstUse(() => require("./ml/enrichment") as typeof EnrichmentT);
+const requestResponse = onFirstUse(() => require("./ml/request_response") as typeof RequestResponseT);
+const bigqueryEnrichment = onFirstUse(() => require("./io/bigquery/enrichment_handler") as typeof BigQueryEnrichmentT);
 const coGbk = onFirstUse(() => require("./transforms/co_group_by_key") as typeof CoGbk);
 const stamps = onFirstUse(() => require("./transforms/with_timestamps") as typeof Stamps);
 const latest = onFirstUse(() => require("./transforms/latest") as typeof LatestT);
@@ -220,6 +226,53 @@ Object.defineProperty(exports, "WatchFilePattern", { enumerable: true, get: func
 export type WatchFilePattern = WatchModels.WatchFilePattern;
 export type { WatchFilePatternOptions } from "./ml/watch_file_pattern";
 Object.defineProperty(exports, "RunInference", { enumerable: true, get: function () { return inference.RunInference; } });
+/** Joins each element with what an external source holds for it (see lib/ml/enrichment); loaded on first use. */
+export declare const Enrichment: typeof EnrichmentT.Enrichment;
+/** Joins each element with what an external source holds for it (see lib/ml/enrichment); loaded on first use. */
+export type Enrichment<Req, Out> = EnrichmentT.Enrichment<Req, Out>;
+Object.defineProperty(exports, "Enrichment", { enumerable: true, get: function () { return enrichment.Enrichment; } });
+/** Enrichment's default join: the request's fields and the response's others (Beam's cross_join; see lib/ml/enrichment); loaded on first use. */
+export declare const crossJoin: typeof EnrichmentT.crossJoin;
+Object.defineProperty(exports, "crossJoin", { enumerable: true, get: function () { return enrichment.crossJoin; } });
+/** Enrichment's handler for BigQuery lookups (see lib/io/bigquery/enrichment_handler); loaded on first use. */
+export declare const BigQueryEnrichmentHandler: typeof BigQueryEnrichmentT.BigQueryEnrichmentHandler;
+/** Enrichment's handler for BigQuery lookups (see lib/io/bigquery/enrichment_handler); loaded on first use. */
+export type BigQueryEnrichmentHandler<Req extends object = BigQueryRow, Resp extends object = BigQueryRow> = BigQueryEnrichmentT.BigQueryEnrichmentHandler<Req, Resp>;
+Object.defineProperty(exports, "BigQueryEnrichmentHandler", { enumerable: true, get: function () { return bigqueryEnrichment.BigQueryEnrichmentHandler; } });
+/** Retries an enrichment call's transient failures with exponential backoff (see lib/ml/request_response); loaded on first use. */
+export declare const ExponentialBackOffRepeater: typeof RequestResponseT.ExponentialBackOffRepeater;
+/** Retries an enrichment call's transient failures with exponential backoff (see lib/ml/request_response); loaded on first use. */
+export type ExponentialBackOffRepeater = RequestResponseT.ExponentialBackOffRepeater;
+Object.defineProperty(exports, "ExponentialBackOffRepeater", { enumerable: true, get: function () { return requestResponse.ExponentialBackOffRepeater; } });
+/** Calls an enrichment source once, without retries (see lib/ml/request_response); loaded on first use. */
+export declare const NoOpsRepeater: typeof RequestResponseT.NoOpsRepeater;
+/** Calls an enrichment source once, without retries (see lib/ml/request_response); loaded on first use. */
+export type NoOpsRepeater = RequestResponseT.NoOpsRepeater;
+Object.defineProperty(exports, "NoOpsRepeater", { enumerable: true, get: function () { return requestResponse.NoOpsRepeater; } });
+/** Client-side adaptive throttling of enrichment calls (see lib/ml/request_response); loaded on first use. */
+export declare const DefaultThrottler: typeof RequestResponseT.DefaultThrottler;
+/** Client-side adaptive throttling of enrichment calls (see lib/ml/request_response); loaded on first use. */
+export type DefaultThrottler = RequestResponseT.DefaultThrottler;
+Object.defineProperty(exports, "DefaultThrottler", { enumerable: true, get: function () { return requestResponse.DefaultThrottler; } });
+/** A failed call to an enrichment source (Beam's UserCodeExecutionException; see lib/ml/request_response); loaded on first use. */
+export declare const UserCodeExecutionError: typeof RequestResponseT.UserCodeExecutionError;
+/** A failed call to an enrichment source (Beam's UserCodeExecutionException; see lib/ml/request_response); loaded on first use. */
+export type UserCodeExecutionError = RequestResponseT.UserCodeExecutionError;
+Object.defineProperty(exports, "UserCodeExecutionError", { enumerable: true, get: function () { return requestResponse.UserCodeExecutionError; } });
+/** An enrichment source's quota or rate limit, retried (Beam's UserCodeQuotaException; see lib/ml/request_response); loaded on first use. */
+export declare const UserCodeQuotaError: typeof RequestResponseT.UserCodeQuotaError;
+/** An enrichment source's quota or rate limit, retried (Beam's UserCodeQuotaException; see lib/ml/request_response); loaded on first use. */
+export type UserCodeQuotaError = RequestResponseT.UserCodeQuotaError;
+Object.defineProperty(exports, "UserCodeQuotaError", { enumerable: true, get: function () { return requestResponse.UserCodeQuotaError; } });
+/** An enrichment call that timed out, retried (Beam's UserCodeTimeoutException; see lib/ml/request_response); loaded on first use. */
+export declare const UserCodeTimeoutError: typeof RequestResponseT.UserCodeTimeoutError;
+/** An enrichment call that timed out, retried (Beam's UserCodeTimeoutException; see lib/ml/request_response); loaded on first use. */
+export type UserCodeTimeoutError = RequestResponseT.UserCodeTimeoutError;
+Object.defineProperty(exports, "UserCodeTimeoutError", { enumerable: true, get: function () { return requestResponse.UserCodeTimeoutError; } });
+export type { EnrichmentOptions, EnrichmentOutputs, EnrichmentCacheOptions, CrossJoined } from "./ml/enrichment";
+export type { EnrichmentSourceHandler, EnrichmentPair, EnrichmentBatching } from "./ml/enrichment_handler";
+export type { Repeater, ExponentialBackOffOptions, DefaultThrottlerOptions } from "./ml/request_response";
+export type { BigQueryEnrichmentHandlerOptions, BigQueryEnrichmentQuery } from "./io/bigquery/enrichment_handler";
 /** Reads CSV files into typed records, bad rows to dead letters (see lib/io/csv); loaded on first use. */
 export declare const ReadFromCsv: typeof CsvIO.ReadFromCsv;
 /** Reads CSV files into typed records, bad rows to dead letters (see lib/io/csv); loaded on first use. */

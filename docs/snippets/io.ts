@@ -1,7 +1,10 @@
 /** Snippets of docs/guide/08-io.md. */
 import {
+  BigQueryEnrichmentHandler,
   Count,
   Create,
+  Enrichment,
+  ExponentialBackOffRepeater,
   FileIO,
   FileSystems,
   ParDo,
@@ -60,6 +63,26 @@ export function bigQuery(p: Pipeline, project: string): PCollection<string> {
   const failures = failedRows.map("Describe", (f) => `${JSON.stringify(f.row)}: ${f.errors.map((e) => e.message).join("; ")}`);
   // [END bigquery]
   return failures;
+}
+
+export function enrichment(p: Pipeline, project: string): { enriched: PCollection<string>; failed: PCollection<string> } {
+  // [START enrichment]
+  const orders = p.apply("Orders", Create.of({ order: "o-1", productId: 1 }, { order: "o-2", productId: 2 }, { order: "o-3", productId: 404 }));
+  const products = new BigQueryEnrichmentHandler<{ order: string; productId: number }, { id: number; name: string; price: number }>({
+    project,
+    tableName: `${project}.shop.products`,
+    rowRestrictionTemplate: "id = {}",   // one {} per value; a batch ORs one condition per order
+    fields: ["productId"],
+    maxBatchSize: 100,
+  });
+  const { main, failed } = orders.apply("AddProduct", Enrichment.of(products, {
+    timeoutMillis: 10_000,
+    repeater: new ExponentialBackOffRepeater({ numRetries: 3 }),   // retries quota errors, 429s and timeouts
+  }));
+  const enriched = main.map("Format", (o) => `${o.order}: ${o.name} at ${o.price}`);   // crossJoin: the order's fields and the product's
+  const missing = failed.map("Why", (f) => `${f.element.order}: ${f.reason}`);   // no such product, or a bad query
+  // [END enrichment]
+  return { enriched, failed: missing };
 }
 
 export function pubSub(p: Pipeline, project: string): PCollection<number> {

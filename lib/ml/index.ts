@@ -1,7 +1,8 @@
 /**
- * Machine-learning inference: RunInference over a ModelHandler, and the TensorFlow.js handler.
+ * Machine-learning inference: RunInference over a ModelHandler, and the TensorFlow.js handler;
+ * Enrichment over an EnrichmentSourceHandler (BigQueryEnrichmentHandler for BigQuery lookups).
  * Kept apart from the root module so that its types (which include TensorFlow.js's) load only
- * for users who import it; `RunInference` and the handler interfaces are in `beamline` too.
+ * for users who import it; `RunInference`, `Enrichment` and the handler interfaces are in `beamline` too.
  *
  * @module beamline/ml
  */
@@ -17,3 +18,10 @@ export { TFJSModelHandler, loadTfjsModel, readTfjsArtifacts, inferenceThreadsOf,
 export type { TFJSModelHandlerOptions, LoadedTfjsModel, TfjsHandlerModel, TensorExample } from "./tfjs_handler";
 export { tfjsRuntime, TFJS_BACKEND_CHOICES } from "./tfjs_backend";
 export type { TfjsBackend, TfjsBackendChoice, TfjsRuntime } from "./tfjs_backend";
+export { Enrichment, crossJoin } from "./enrichment";
+export type { EnrichmentOptions, EnrichmentOutputs, EnrichmentCacheOptions, CrossJoined } from "./enrichment";
+export type { EnrichmentSourceHandler, EnrichmentPair, EnrichmentBatching } from "./enrichment_handler";
+export { ExponentialBackOffRepeater, NoOpsRepeater, DefaultThrottler, UserCodeExecutionError, UserCodeQuotaError, UserCodeTimeoutError, isTransientCallError, DEFAULT_ENRICHMENT_TIMEOUT_MILLIS } from "./request_response";
+export type { Repeater, ExponentialBackOffOptions, DefaultThrottlerOptions } from "./request_response";
+export { BigQueryEnrichmentHandler } from "../io/bigquery/enrichment_handler";
+export type { BigQueryEnrichmentHandlerOptions, BigQueryEnrichmentQuery } from "../io/bigquery/enrichment_handler";

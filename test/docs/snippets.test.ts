@@ -357,6 +357,18 @@ describe("docs: programming guide snippets run", function () {
         assert.deepEqual((rows as { player: string; games: number }[]).map((r) => `${r.player}=${r.games}`).sort(), ["ann=2", "bob=1"]);
       });
 
+      it("Enrichment: orders joined with their BigQuery products; an unknown product goes to failed", async () => {
+        const bq = new BigQuery({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.bigqueryEndpoint, authClient: new PassThroughClient() });
+        await bq.createDataset("shop");
+        const [products] = await bq.dataset("shop").createTable("products", { schema: "id:INTEGER, name:STRING, price:FLOAT" });
+        await products.insert([{ id: 1, name: "tea", price: 2.5 }, { id: 2, name: "cake", price: 4 }]);
+        await runOk((p) => {
+          const { enriched, failed } = io.enrichment(p, TEST_PROJECT);
+          assertThat(enriched, equalTo(["o-1: tea at 2.5", "o-2: cake at 4"]), "CheckEnriched");
+          assertThat(failed, equalTo(["o-3: Error: the source returned no response for this request (handler BigQueryEnrichmentHandler(SELECT * FROM `beamline-test.shop.products` WHERE id = {}))"]), "CheckFailed");
+        });
+      });
+
       it("Pub/Sub: a bounded read, published and acknowledged", async () => {
         const pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
         const [orders] = await pubsub.createTopic("orders");

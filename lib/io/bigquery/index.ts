@@ -7,3 +7,5 @@ export { parseSchema, checkRow } from "./schema";
 export type { TableSchema, TableFieldSchema, BigQueryRow, BigQueryValue, RowError } from "./schema";
 export { parseTableSpec, formatTable } from "./table_ref";
 export type { TableReference } from "./table_ref";
+export { BigQueryEnrichmentHandler } from "./enrichment_handler";
+export type { BigQueryEnrichmentHandlerOptions, BigQueryEnrichmentQuery } from "./enrichment_handler";

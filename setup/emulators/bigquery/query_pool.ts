@@ -55,10 +55,15 @@ export class QueryPool {
       }
       if (cancelled !== undefined) throw cancelled;
       worker.postMessage({ type: "run", maxResultBytes } satisfies WorkerRequest);
-      const output = await result;
-      active = undefined;
-      this.release(worker);
-      return output;
+      try {
+        return await result;
+      } finally {
+        // A query that failed in SQL (an unknown column) leaves its worker healthy: it goes back to
+        // the pool like one that succeeded. (One that crashed or was cancelled was discarded, and
+        // release ignores it.) Kept out, each failed query took a worker for good.
+        active = undefined;
+        this.release(worker);
+      }
     })();
     // If the task was cancelled, `work` settles later (or never matters): keep it from going unhandled.
     work.catch(() => undefined);

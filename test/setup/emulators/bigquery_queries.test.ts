@@ -73,6 +73,17 @@ describe("emulators: BigQuery queries off the main thread", function () {
     const [rows] = await bigquery.query("SELECT MAX(n) AS m FROM slow.t");
     assert.deepEqual(rows, [{ m: 1499 }]);
   });
+
+  it("frees the query worker after a query that fails (more failing queries than workers, then a good one answers at once)", async () => {
+    for (let i = 0; i < 3; i++) {
+      const bad = await within(`failing query ${i + 1}`, 15_000, postJson(queries, { query: "SELECT wrong_column FROM `beamline-test.slow.t`", useLegacySql: false, timeoutMs: 10_000 }));
+      assert.equal(bad.status, 400, `failing query ${i + 1}: ${bad.body}`);
+      assert.match(bad.body, /no such column: wrong_column/);
+    }
+    const good = await within("a query after the failing ones", 15_000, postJson(queries, { query: "SELECT MAX(n) AS m FROM slow.t", useLegacySql: false, timeoutMs: 10_000 }));
+    assert.equal(good.status, 200);
+    assert.equal((JSON.parse(good.body) as { jobComplete: boolean }).jobComplete, true, "the query ran (a worker was free), not left waiting for one");
+  });
 });
 
 describe("emulators: BigQuery query limits and shutdown", function () {
