@@ -115,6 +115,8 @@ export class UnboundedRestrictionTracker<R> implements RestrictionTracker<R, unk
 export interface SplittableFnContext<Out> {
   /** The input element's event time. */
   readonly timestamp: Instant;
+  /** The processing time of this call (virtual under TestStream); absent: the wall clock. */
+  readonly processingTime?: Instant;
   /** Outputs `value` at event time `timestamp` (in the input element's windows). */
   output(value: Out, timestamp: Instant): void | Promise<void>;
   /** The manual watermark estimator: a lower bound on the timestamps of future outputs (kept monotone). */

@@ -49,6 +49,12 @@ export interface SplittableProcessContext<Out> {
   outputWithTimestamp(value: Out, timestamp: Instant): void | Promise<void>;
   /** Event time of the input element. */
   readonly timestamp: Instant;
+  /**
+   * The processing time when this call started: the wall clock, or under TestStream the virtual
+   * processing time its `advanceProcessingTime` moves (use it rather than `Date.now()` for time
+   * a test should control, e.g. when polling).
+   */
+  readonly processingTime: Instant;
   /** The watermark estimate this processing reports (see ManualWatermarkEstimator). */
   readonly watermarkEstimator: ManualWatermarkEstimator;
   /**

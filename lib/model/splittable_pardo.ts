@@ -137,6 +137,7 @@ export class SdfAdapter<In, Out, R> implements SplittableFn<In, Restriction<R>, 
     };
     const userCtx: SplittableProcessContext<Out> = {
       timestamp: ctx.timestamp,
+      processingTime: ctx.processingTime ?? Date.now(),
       runtime: ctx.runtime,
       output: (value) => emit(value, ctx.timestamp),
       outputWithTimestamp: (value, timestamp) => {
@@ -312,6 +313,7 @@ class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
     let watermark = MIN_TIMESTAMP;
     const continuation = await this.sdf.process(work.element, tracker, {
       timestamp: work.timestamp,
+      processingTime: ctx.processingTime,
       runtime: ctx.runtime,
       output: (value, timestamp) => ctx.outputWithTimestamp(value, timestamp),
       updateWatermark: (w) => {
