@@ -132,6 +132,7 @@ import type * as OffsetRangeT from "./model/offset_range";
 import type * as ComposedT from "./transforms/composed_combine";
 import type * as PeriodicT from "./transforms/periodic_impulse";
 import type * as PeriodicSeqT from "./transforms/periodic_sequence";
+import type * as WatchT from "./transforms/watch";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 import type { KV as KVType } from "./model/window";
@@ -169,6 +170,7 @@ const offsetRange = onFirstUse(() => require("./model/offset_range") as typeof O
 const composed = onFirstUse(() => require("./transforms/composed_combine") as typeof ComposedT);
 const periodic = onFirstUse(() => require("./transforms/periodic_impulse") as typeof PeriodicT);
 const periodicSeq = onFirstUse(() => require("./transforms/periodic_sequence") as typeof PeriodicSeqT);
+const watch = onFirstUse(() => require("./transforms/watch") as typeof WatchT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -349,6 +351,13 @@ Object.defineProperty(exports, "ReadableFileCoder", { enumerable: true, get: fun
 export type { EmptyMatchTreatment, MatchOptions, ReadMatchesOptions, ReadAllFromTextOptions, MatchFiles, MatchAll, ReadMatches } from "./io/fileio";
 export type { WriteDynamic, FileNaming, FileNamingContext, NeedsVia } from "./io/fileio_write";
 export type { MatchContinuously, MatchContinuouslyOptions, WatchForNewFilesOptions, WatchForNewTextFiles } from "./io/fileio_continuous";
+export type { ContinuousMatchAllOptions, MatchAllContinuously } from "./io/fileio_watch";
+/** Beam Java's `Watch.Growth` termination conditions of continuous matching: `Watch.Growth.never()`, `afterTotalOf(ms)`, `afterTimeSinceNewOutput(ms)`, `afterIterations(n)`, `eitherOf(a, b)`, `allOf(a, b)` (see lib/transforms/watch); loaded on first use. */
+export declare const Watch: typeof WatchT.Watch;
+/** Beam Java's `Watch.Growth` termination conditions of continuous matching (see lib/transforms/watch). */
+export type Watch = typeof WatchT.Watch;
+Object.defineProperty(exports, "Watch", { enumerable: true, get: function () { return watch.Watch; } });
+export type { TerminationCondition } from "./transforms/watch";
 /** Asserts on a collection's contents when the pipeline runs (see lib/testing/passert); loaded on first use. */
 export declare const assertThat: typeof PAssert.assertThat;
 Object.defineProperty(exports, "assertThat", { enumerable: true, get: function () { return passert.assertThat; } });
