@@ -146,6 +146,7 @@ import type * as PeriodicSeqT from "./transforms/periodic_sequence";
 import type * as RedistributeT from "./transforms/redistribute";
 import type * as RowT from "./coders/row";
 import type * as SchemaT from "./coders/schema";
+import type * as WatchT from "./transforms/watch";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 import type { KV as KVType } from "./model/window";
@@ -193,6 +194,7 @@ const periodicSeq = onFirstUse(() => require("./transforms/periodic_sequence") a
 const redistribute = onFirstUse(() => require("./transforms/redistribute") as typeof RedistributeT);
 const rowCoder = onFirstUse(() => require("./coders/row") as typeof RowT);
 const schema = onFirstUse(() => require("./coders/schema") as typeof SchemaT);
+const watch = onFirstUse(() => require("./transforms/watch") as typeof WatchT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -444,6 +446,13 @@ Object.defineProperty(exports, "ReadableFileCoder", { enumerable: true, get: fun
 export type { EmptyMatchTreatment, MatchOptions, ReadMatchesOptions, ReadAllFromTextOptions, MatchFiles, MatchAll, ReadMatches } from "./io/fileio";
 export type { WriteDynamic, FileNaming, FileNamingContext, NeedsVia } from "./io/fileio_write";
 export type { MatchContinuously, MatchContinuouslyOptions, WatchForNewFilesOptions, WatchForNewTextFiles } from "./io/fileio_continuous";
+export type { ContinuousMatchAllOptions, MatchAllContinuously } from "./io/fileio_watch";
+/** Beam Java's `Watch.Growth` termination conditions of continuous matching: `Watch.Growth.never()`, `afterTotalOf(ms)`, `afterTimeSinceNewOutput(ms)`, `afterIterations(n)`, `eitherOf(a, b)`, `allOf(a, b)` (see lib/transforms/watch); loaded on first use. */
+export declare const Watch: typeof WatchT.Watch;
+/** Beam Java's `Watch.Growth` termination conditions of continuous matching (see lib/transforms/watch). */
+export type Watch = typeof WatchT.Watch;
+Object.defineProperty(exports, "Watch", { enumerable: true, get: function () { return watch.Watch; } });
+export type { TerminationCondition } from "./transforms/watch";
 /** Asserts on a collection's contents when the pipeline runs (see lib/testing/passert); loaded on first use. */
 export declare const assertThat: typeof PAssert.assertThat;
 Object.defineProperty(exports, "assertThat", { enumerable: true, get: function () { return passert.assertThat; } });

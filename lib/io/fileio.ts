@@ -26,6 +26,7 @@ import { Compression, desiredRangeBytes, resolveCompression, splitIntoRanges, zl
 import { RangeToRead, ReadRanges } from "./textio";
 import { defaultNaming, WriteDynamic } from "./fileio_write";
 import type * as ContinuousT from "./fileio_continuous";
+import type * as WatchT from "./fileio_watch";
 
 /** The continuous-matching module, loaded on first use (it brings PeriodicImpulse and keyed state). */
 function continuousModule(): typeof ContinuousT {
@@ -66,7 +67,7 @@ export function hasGlobWildcard(pattern: string): boolean {
 }
 
 /** The files matching `pattern`, or an error if it matches none and `treatment` does not allow that. */
-async function matchPattern(pattern: string, treatment: EmptyMatchTreatment): Promise<FileMetadata[]> {
+export async function matchPattern(pattern: string, treatment: EmptyMatchTreatment): Promise<FileMetadata[]> {
   if (typeof pattern !== "string") throw new ValidationError(`FileIO.matchAll: an element is not a file pattern string: ${JSON.stringify(pattern)}`);
   const files = await FileSystems.match(pattern);
   if (files.length === 0 && !(treatment === "ALLOW" || (treatment === "ALLOW_IF_WILDCARD" && hasGlobWildcard(pattern)))) {
@@ -81,7 +82,7 @@ async function matchPattern(pattern: string, treatment: EmptyMatchTreatment): Pr
 }
 
 /** A plain copy of a file's metadata (file systems may return richer objects). */
-function metadataOf(f: FileMetadata): FileMetadata {
+export function metadataOf(f: FileMetadata): FileMetadata {
   return f.lastModifiedMillis === undefined ? { path: f.path, sizeBytes: f.sizeBytes } : { path: f.path, sizeBytes: f.sizeBytes, lastModifiedMillis: f.lastModifiedMillis };
 }
 
@@ -188,10 +189,10 @@ export class MatchFiles extends PTransform<PBegin, PCollection<FileMetadata>> {
     checkTreatment("FileIO.match", options.emptyMatchTreatment ?? "DISALLOW");
   }
   /**
-   * Watches the pattern: each new file once, at the firing that found it (Beam Java's
-   * `FileIO.match().filepattern(p).continuously(pollInterval, terminationCondition)`; the
-   * termination condition is `stop`). An empty match is allowed unless this match's options say
-   * otherwise (as Java's polling). See `FileIO.matchContinuously`.
+   * Watches the pattern: each new file once (Beam Java's `FileIO.match().filepattern(p)
+   * .continuously(pollInterval, terminationCondition)`): until `stop`, or until a
+   * `terminationCondition` (`Watch.Growth...`) holds. An empty match is allowed unless this
+   * match's options say otherwise (as Java's polling). See `FileIO.matchContinuously`.
    */
   continuously(options: ContinuousT.MatchContinuouslyOptions = {}): ContinuousT.MatchContinuously {
     const treatment = options.emptyMatchTreatment ?? this.options.emptyMatchTreatment;
@@ -210,6 +211,20 @@ export class MatchAll extends PTransform<PCollection<string>, PCollection<FileMe
   ) {
     super("MatchAll");
     checkTreatment("FileIO.matchAll", options.emptyMatchTreatment ?? "ALLOW_IF_WILDCARD");
+  }
+  /**
+   * Watches each input pattern on its own (Beam Java's `FileIO.matchAll().continuously(pollInterval,
+   * terminationCondition, matchUpdatedFiles)`): polled every `intervalMillis`, each new file output
+   * once per pattern (timestamped at the poll's processing time), until the pattern's
+   * `terminationCondition` (`Watch.Growth...`, default `never()`) holds. An empty match is allowed
+   * unless this matchAll's options say otherwise (as Java's polling). See lib/io/fileio_watch.
+   *
+   *     patterns.apply(FileIO.matchAll().continuously({ intervalMillis: 30_000, terminationCondition: Watch.Growth.afterTimeSinceNewOutput(3_600_000) }))
+   */
+  continuously(options: WatchT.ContinuousMatchAllOptions = {}): WatchT.MatchAllContinuously {
+    const treatment = options.emptyMatchTreatment ?? this.options.emptyMatchTreatment;
+    const { MatchAllContinuously } = require("./fileio_watch") as typeof WatchT;
+    return new MatchAllContinuously(treatment === undefined ? options : { ...options, emptyMatchTreatment: treatment });
   }
   expand(input: PCollection<string>): PCollection<FileMetadata> {
     return input.apply("Match", ParDo.of(new MatchPatterns(this.options.emptyMatchTreatment ?? "ALLOW_IF_WILDCARD")));

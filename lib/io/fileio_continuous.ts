@@ -14,12 +14,18 @@
  * restarted, already processed files will be reprocessed").
  *
  * Termination: with a `stop`, the last firing is the last match and the pipeline ends; without
- * one the stream is unbounded and a drain (or cancel) stops it.
+ * one the stream is unbounded and a drain (or cancel) stops it. With a `terminationCondition`
+ * (Beam Java's `Watch.Growth` conditions: `afterTotalOf`, `afterTimeSinceNewOutput`, ...) it is
+ * built as Beam Java builds `FileIO.match().continuously(interval, condition)`: the patterns are
+ * watched by `FileIO.matchAll().continuously(...)` (lib/io/fileio_watch), files timestamped at the
+ * poll's processing time, and the pipeline ends once every pattern's condition holds.
  */
 import { ValidationError } from "../model/errors";
 import type { PBegin, PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
 import { Window } from "../model/primitives";
+import { Create } from "../transforms/util";
+import type { TerminationCondition } from "../transforms/watch";
 import { StatefulDoFn, StateSpec, type StatefulProcessContext } from "../model/state";
 import { PTransform } from "../model/transform";
 import { FixedWindows } from "../model/windowing";
@@ -27,6 +33,7 @@ import { type Instant, type KV, kv } from "../model/window";
 import { PeriodicImpulse } from "../transforms/periodic_impulse";
 import type { FileMetadata } from "./filesystems/filesystem";
 import { type EmptyMatchTreatment, MatchAll, ReadAllFromText } from "./fileio";
+import { checkContinuousMatchAllOptions, MatchAllContinuously } from "./fileio_watch";
 import type { Compression } from "./text_read";
 
 /** Beam Python's default interval between matches: 360 seconds. */
@@ -52,6 +59,15 @@ export interface MatchContinuouslyOptions {
   readonly emptyMatchTreatment?: EmptyMatchTreatment;
   /** Put each file into the fixed window of the interval its firing falls in (default: the global window). */
   readonly applyWindowing?: boolean;
+  /**
+   * When to stop watching each pattern (Beam Java's `continuously(pollInterval,
+   * terminationCondition)`: `Watch.Growth.never()`, `afterTotalOf(ms)`,
+   * `afterTimeSinceNewOutput(ms)`, `afterIterations(n)`, `eitherOf(a, b)`, `allOf(a, b)`). Given,
+   * the patterns are polled every interval from when the run starts, each file timestamped at
+   * its poll's processing time, and the pipeline ends once every pattern's condition holds; it
+   * replaces `start`/`stop`, and needs deduplication. See `FileIO.matchAll().continuously`.
+   */
+  readonly terminationCondition?: TerminationCondition;
 }
 
 /** Options of `ReadFromText.watchForNewFiles`: continuous matching, and how the files are read. */
@@ -100,6 +116,12 @@ function checkOptions(step: string, o: MatchContinuouslyOptions): void {
     const v = o[flag];
     if (v !== undefined && typeof v !== "boolean") throw new ValidationError(`${step}: ${flag} must be true or false, got ${String(v)}`);
   }
+  if (o.terminationCondition !== undefined) {
+    checkContinuousMatchAllOptions(step, o);
+    const clash = (["start", "stop"] as const).filter((k) => o[k] !== undefined);
+    if (clash.length > 0) throw new ValidationError(`${step}: a terminationCondition replaces ${clash.join(" and ")} (polls start when the run does); drop ${clash.join("/")}, or use Watch.Growth.afterTotalOf(ms) for a time limit`);
+    if (o.deduplicate === false) throw new ValidationError(`${step}: a terminationCondition watches for new files, which needs deduplication; leave deduplicate at true`);
+  }
   if (o.matchUpdatedFiles === true && o.deduplicate === false) {
     throw new ValidationError(`${step}: matchUpdatedFiles needs deduplication (without it every firing emits every file anyway); leave deduplicate at true, or drop matchUpdatedFiles`);
   }
@@ -132,6 +154,19 @@ export class MatchContinuously extends PTransform<PBegin, PCollection<FileMetada
     checkOptions(step, o);
     const intervalMillis = o.intervalMillis ?? DEFAULT_MATCH_INTERVAL_MILLIS;
     const patterns = this.patterns;
+    if (o.terminationCondition !== undefined) {
+      // Beam Java's match().continuously: matchAll().continuously over the pattern(s).
+      return input.apply("Patterns", Create.of(...patterns)).apply(
+        "MatchAll",
+        new MatchAllContinuously({
+          intervalMillis,
+          terminationCondition: o.terminationCondition,
+          emptyMatchTreatment: o.emptyMatchTreatment ?? "ALLOW",
+          ...(o.matchUpdatedFiles !== undefined ? { matchUpdatedFiles: o.matchUpdatedFiles } : {}),
+          ...(o.applyWindowing !== undefined ? { applyWindowing: o.applyWindowing } : {}),
+        }),
+      );
+    }
     // PeriodicImpulse checks the interval, start and stop (and names this step in its errors).
     const firings = input.apply("Impulse", PeriodicImpulse.create({ intervalMillis, ...(o.start !== undefined ? { start: o.start } : {}), ...(o.stop !== undefined ? { stop: o.stop } : {}) }));
     let files = firings

@@ -133,8 +133,10 @@ export class ReadFromText extends PTransform<PBegin, PCollection<string>> {
   /**
    * Reads new files as they arrive instead (Beam Java's `TextIO.read().watchForNewFiles(pollInterval,
    * terminationCondition)`): the patterns are matched every `intervalMillis` (from `start`, until
-   * `stop`, else until drained) and the lines of each file not seen before are read, timestamped
-   * at the firing that found it; an unbounded (streaming) read. This read's compression and bundle
+   * `stop`, else until drained; or, with a `terminationCondition` such as
+   * `Watch.Growth.afterTimeSinceNewOutput(ms)`, each pattern until its condition holds) and the
+   * lines of each file not seen before are read, timestamped at the firing (poll) that found it;
+   * an unbounded (streaming) read. This read's compression and bundle
    * size carry over. See `FileIO.matchContinuously` (lib/io/fileio_continuous, loaded on first use).
    *
    *     p.apply(ReadFromText.from("/incoming/*.csv").watchForNewFiles({ intervalMillis: 10_000 }))

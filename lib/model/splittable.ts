@@ -119,6 +119,8 @@ export interface SplittableFnContext<Out> {
   readonly window: BoundedWindow;
   /** The side inputs of the splittable ParDo, by name, as seen from `window`. */
   readonly sideInputs: Readonly<Record<string, unknown>>;
+  /** The processing time of this call (virtual under TestStream); absent: the wall clock. */
+  readonly processingTime?: Instant;
   /** Outputs `value` at event time `timestamp` (in the input element's windows). */
   output(value: Out, timestamp: Instant): void | Promise<void>;
   /** Outputs `value` to the tagged output `tag` at event time `timestamp` (in the input element's windows). */

@@ -72,6 +72,12 @@ export interface SplittableProcessContext<Out, Tags extends OutputTags = {}, Sid
   readonly timestamp: Instant;
   /** The input element's window (an element in several windows is processed once per window). */
   readonly window: BoundedWindow;
+  /**
+   * The processing time when this call started: the wall clock, or under TestStream the virtual
+   * processing time its `advanceProcessingTime` moves (use it rather than `Date.now()` for time
+   * a test should control, e.g. when polling).
+   */
+  readonly processingTime: Instant;
   /** The watermark estimate this processing reports (see ManualWatermarkEstimator and `newWatermarkEstimator`). */
   readonly watermarkEstimator: ManualWatermarkEstimator;
   /**

@@ -213,6 +213,7 @@ export class SdfAdapter<In, Out, R> implements SplittableFn<In, Restriction<R>, 
     };
     const userCtx: SplittableProcessContext<Out, OutputTags, object> = {
       timestamp: ctx.timestamp,
+      processingTime: ctx.processingTime ?? Date.now(),
       window: ctx.window,
       sideInputs: ctx.sideInputs,
       runtime: ctx.runtime,
@@ -389,6 +390,7 @@ class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
       timestamp: work.timestamp,
       window: ctx.window,
       sideInputs: ctx.sideInputs as Readonly<Record<string, unknown>>,
+      processingTime: ctx.processingTime,
       runtime: ctx.runtime,
       output: (value, timestamp) => ctx.outputWithTimestamp(value, timestamp),
       // The ParDo operator is the context of process and onTimer, and its outputTo takes a

@@ -73,6 +73,12 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
     private readonly allowedLatenessMillis: number,
     /** The input's window coder (for snapshots). */
     private readonly windowCoder?: Coder<BoundedWindow>,
+    /**
+     * The run's processing-time clock (wall or virtual). Between watermark passes (and before
+     * the first: the impulses' bundle) the clocks last passed in lag it; an element's processing
+     * time, and a processing-time timer's `offset`, are taken from it.
+     */
+    private readonly now?: () => Instant,
   ) {}
 
   // ---- StateBackend ----
@@ -306,7 +312,8 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
   // ---- TimerBackend ----
 
   currentProcessingTime(): Instant {
-    return this.clocks.processingTime;
+    const now = this.now?.();
+    return now !== undefined && now > this.clocks.processingTime ? now : this.clocks.processingTime;
   }
 
   currentInputWatermark(): Instant {

@@ -176,7 +176,8 @@ export class StreamingExecution extends CheckpointingExecution {
       const sourcesDone = this.scripts.every((s) => s.watermark >= MAX_TIMESTAMP) && this.live.every((s) => s.finished && s.queued === 0) && exchange?.settled !== false;
       if (sourcesDone && this.sdfInputHeld) {
         // The input of unbounded-per-element SDFs is done, not their work: their residuals
-        // resume on the wall clock until none is left; then their input ends too.
+        // resume on the wall clock until none is left; then their input ends too. Under
+        // TestStream, the scripts' end is the end of virtual time: what is left is drained.
         if (this.sdfWorkPending) {
           await this.idle(this.settings.tickMillis ?? 100);
           turned = performance.now();

@@ -168,7 +168,7 @@ export abstract class BundleExecution extends StreamingExecutionState {
           // On an instance of a parallel run, a keyed step's input watermark is the lowest of every instance's.
           let input = this.settings.exchange !== undefined ? this.settings.exchange.inputWatermark(name, local) : local;
           // An unbounded-per-element SDF's input ends only at a drain or once its work is done (execution_state.ts).
-          if (this.sdfInputHeld && this.wallClockSdfSteps.includes(name)) input = Math.min(input, GLOBAL_WINDOW_MAX_TIMESTAMP);
+          if (this.sdfInputHeld && this.unboundedSdfSteps.includes(name)) input = Math.min(input, GLOBAL_WINDOW_MAX_TIMESTAMP);
           const step = this.graph.timeAware.get(name);
           let out = input;
           if (step !== undefined) {

@@ -63,7 +63,14 @@ export abstract class StreamingExecutionState implements GraphEnvironment {
    * their input is not a drain, which would truncate their work away.
    */
   protected readonly wallClockSdfSteps: readonly string[];
-  /** Whether the wall-clock SDF steps' input watermark is still held (see wallClockSdfSteps). */
+  /**
+   * Every unbounded-per-element splittable DoFn's processing step. Their input watermark is held
+   * at the end of the global window until the run drains, its sources end (with TestStream: the
+   * scripts end, virtual time moving no more) or, on the wall clock, their work ends: the end of
+   * their input (a Create of patterns to watch) is not a drain of their work.
+   */
+  protected readonly unboundedSdfSteps: readonly string[];
+  /** Whether the unbounded SDF steps' input watermark is still held (see unboundedSdfSteps). */
   protected sdfInputHeld: boolean;
   protected impulsesDone = false;
   /** Checkpoints of the run (--checkpoint_dir), if it takes them. */
@@ -108,8 +115,9 @@ export abstract class StreamingExecutionState implements GraphEnvironment {
       if (u.kind === "testStream") this.scripts.push(new TestStreamReplay(u.node.fullName, u.output.id, u.spec.events));
       if (u.kind === "readUnbounded") this.live.push(new LiveSource(u.node.fullName, u.output.id, u.spec.source, this.metricsFor(u.node.fullName)));
     }
-    this.wallClockSdfSteps = this.scripts.length > 0 ? [] : this.units.filter((u) => u.kind === "pardo" && isWallClockSdfStep(u.spec.doFn)).map((u) => u.node.fullName);
-    this.sdfInputHeld = this.wallClockSdfSteps.length > 0;
+    this.unboundedSdfSteps = this.units.filter((u) => u.kind === "pardo" && isWallClockSdfStep(u.spec.doFn)).map((u) => u.node.fullName);
+    this.wallClockSdfSteps = this.scripts.length > 0 ? [] : this.unboundedSdfSteps;
+    this.sdfInputHeld = this.unboundedSdfSteps.length > 0;
     this.graph.buildAll();
   }
 

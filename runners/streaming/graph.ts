@@ -149,7 +149,7 @@ export class StreamingGraph {
       sideInputs: (step, views) => new SideInputReader(step.name, new Map(views.map((v) => [v, this.materializedFor(v.pcoll)] as const))),
       stateful: (step) => {
         const input = graph.pcollection(step.inputs[0]!);
-        const backend = new (lazy.inMemoryState().InMemoryStateAndTimers)(keyCoderOf(input), input.windowing.allowedLatenessMillis, lazy.transfer().windowCoderFor(input.windowing));
+        const backend = new (lazy.inMemoryState().InMemoryStateAndTimers)(keyCoderOf(input), input.windowing.allowedLatenessMillis, lazy.transfer().windowCoderFor(input.windowing), env.currentProcessingTime);
         this.statefulState.set(step.name, backend);
         return { state: backend, timers: backend };
       },

@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { definePipeline, FileIO, ParDo, type FileMetadata } from "../../lib";
+import { Create, definePipeline, FileIO, ParDo, Watch, type FileMetadata } from "../../lib";
 import { WriteToText } from "../../lib/io/textio";
 import type { IntervalWindow } from "../../lib/model/window";
 
@@ -38,6 +38,43 @@ export const matchContinuouslyProgram = definePipeline({
           }
           const w = ctx.window as unknown as IntervalWindow;
           ctx.output(`${name} ${f.sizeBytes} bytes, firing +${ctx.timestamp - start} in [${w.start - start},${w.end - start})`);
+        }),
+      )
+      .apply("Write", WriteToText.to(flags.output, { numShards: 1 }));
+  },
+});
+
+/**
+ * FileIO.matchAll().continuously on a real runner (Beam Java's Watch as a splittable DoFn in our
+ * worker): three patterns (files in fixed windows of the interval, for the windowed write), each watched on its own until no new file came for
+ * MATCH_ALL_QUIET_MS; `first*` overlaps `*.txt`, so first.txt comes once per pattern. On seeing
+ * first.txt the pipeline adds extra.txt, which a later poll of `*.txt` finds. Each found file is
+ * written with its size; the job ends by itself once every pattern's watch has stopped.
+ */
+export const MATCH_ALL_QUIET_MS = 3000;
+
+export const matchAllContinuouslyProgram = definePipeline({
+  name: "portable-test-match-all-continuously",
+  description: "FileIO.matchAll().continuously over three patterns of a folder, each until quiet",
+  flags: {
+    dir: { type: "string", describe: "Folder watched", required: true },
+    output: { type: "string", describe: "Output prefix", required: true },
+  },
+  build(root, flags) {
+    root
+      .apply("Patterns", Create.of(path.join(flags.dir, "*.txt"), path.join(flags.dir, "*.csv"), path.join(flags.dir, "first*")))
+      .apply("Watch", FileIO.matchAll().continuously({ intervalMillis: MATCH_INTERVAL_MS, terminationCondition: Watch.Growth.afterTimeSinceNewOutput(MATCH_ALL_QUIET_MS), applyWindowing: true }))
+      .apply(
+        "Describe",
+        ParDo.into<string>().of((f: FileMetadata, ctx) => {
+          const name = path.basename(f.path);
+          if (name === "first.txt") {
+            // Written aside (a name no pattern matches, one per writer) and renamed in.
+            const aside = path.join(flags.dir, `extra-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+            fs.writeFileSync(aside, "extra\n");
+            fs.renameSync(aside, path.join(flags.dir, "extra.txt"));
+          }
+          ctx.output(`${name} ${f.sizeBytes} bytes`);
         }),
       )
       .apply("Write", WriteToText.to(flags.output, { numShards: 1 }));

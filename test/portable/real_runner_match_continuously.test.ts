@@ -3,8 +3,10 @@
  * the firings' splittable DoFn, the match and the deduplication keyed by path run in our worker;
  * a file present at the start is found by the first firing, a file the pipeline creates on seeing
  * it by a later one, each once though every firing matches both; the job ends after the last
- * firing. Checked against the DirectRunner's output of the same program. Each runner's test is
- * skipped unless its launcher's variable is set (real_runners.test.ts).
+ * firing. FileIO.matchAll().continuously likewise (Beam Java's Watch, a splittable DoFn in our
+ * worker): each pattern once per file, and the job ends once every pattern's termination
+ * condition holds. Checked against the DirectRunner's output of the same programs. Each runner's
+ * test is skipped unless its launcher's variable is set (real_runners.test.ts).
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -13,7 +15,7 @@ import * as path from "node:path";
 import "../../runners/direct";
 import { parallelBlocker } from "../../runners/streaming/parallel/eligibility";
 import { readShards } from "../helpers";
-import { MATCH_INTERVAL_MS, matchContinuouslyProgram } from "./match_continuously_programs";
+import { MATCH_ALL_QUIET_MS, MATCH_INTERVAL_MS, matchAllContinuouslyProgram, matchContinuouslyProgram } from "./match_continuously_programs";
 import { REAL_RUNNERS, realRunnerSession } from "./real_runner_launch";
 
 /** A range of firings 1 s in the past to 5 s in the future, starting on an interval boundary; a folder with first.txt. */
@@ -34,6 +36,38 @@ function check(lines: readonly string[]): void {
   const t = Number(m[1]);
   assert.ok(t > 0 && t % MATCH_INTERVAL_MS === 0 && Number(m[2]) === t && Number(m[3]) === t + MATCH_INTERVAL_MS, lines[0]);
 }
+
+/** A folder with first.txt and other.csv, for the matchAll program. */
+function setUpAll(tmp: string): { dir: string; output: string } {
+  const dir = fs.mkdtempSync(path.join(tmp, "watched-all-"));
+  fs.writeFileSync(path.join(dir, "first.txt"), "first\n");
+  fs.writeFileSync(path.join(dir, "other.csv"), "other\n");
+  return { dir, output: path.join(dir + "-out", "found") };
+}
+
+/** Each file once per pattern matching it: first.txt by `*.txt` and `first*`, extra.txt (added while running) by `*.txt`. */
+function checkAll(lines: readonly string[]): void {
+  assert.deepEqual(lines, ["extra.txt 6 bytes", "first.txt 6 bytes", "first.txt 6 bytes", "other.csv 6 bytes"]);
+}
+
+describe("matchAll().continuously program on the DirectRunner (the real runners' reference)", function () {
+  this.timeout(60_000);
+  for (const workers of [1, 2]) {
+    it(`watches each pattern on its own, each file once per pattern, and ends once every pattern was quiet for the condition's time (--direct_num_workers ${workers})`, async () => {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-match-all-"));
+      try {
+        const { dir, output } = setUpAll(tmp);
+        const started = Date.now();
+        const result = await matchAllContinuouslyProgram.run({ dir, output }, { runner: "DirectRunner", directNumWorkers: workers });
+        assert.equal(await result.waitUntilFinish(), "DONE");
+        checkAll(readShards(output));
+        assert.ok(Date.now() - started > MATCH_ALL_QUIET_MS, "polled until quiet for the condition's time");
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+  }
+});
 
 describe("matchContinuously program on the DirectRunner (the real runners' reference)", function () {
   this.timeout(60_000);
@@ -65,5 +99,13 @@ for (const runner of REAL_RUNNERS) describe(`On a real Beam runner: ${runner.nam
     await runRemote(matchContinuouslyProgram.create({ dir, output, start, stop }, options("match-continuously")));
     check(readShards(output));
     assert.ok(Date.now() >= stop - MATCH_INTERVAL_MS, "the job ended only after the last firing's time");
+  });
+
+  it("FileIO.matchAll().continuously: each pattern watched on its own, each file once per pattern; the job ends once every pattern's condition holds", async () => {
+    const { dir, output } = setUpAll(tmp);
+    const started = Date.now();
+    await runRemote(matchAllContinuouslyProgram.create({ dir, output }, options("match-all-continuously")));
+    checkAll(readShards(output));
+    assert.ok(Date.now() - started > MATCH_ALL_QUIET_MS);
   });
 });

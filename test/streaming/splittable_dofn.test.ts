@@ -9,7 +9,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FixedWindows, GroupByKey, Keys, OffsetRange, OffsetRangeCoder, OffsetRangeTracker, ParDo, ProcessContinuation, SplittableDoFn, Window, kv } from "../../lib";
+import { Create, FixedWindows, GroupByKey, Keys, OffsetRange, OffsetRangeCoder, OffsetRangeTracker, ParDo, ProcessContinuation, SplittableDoFn, Window, kv } from "../../lib";
 import type { KV, RestrictionTracker, SplittableProcessContext } from "../../lib";
 import { TestStream } from "../../lib/testing/test_stream";
 import { PairStringWithIndexToLength } from "../portable/sdf_programs";
@@ -37,6 +37,30 @@ class Ticker extends SplittableDoFn<string, string, OffsetRange, number> {
     if (!tracker.tryClaim(i)) return ProcessContinuation.stop();
     ctx.outputWithTimestamp(`${element}${i}`, i * 1000);
     ctx.watermarkEstimator.setWatermark((i + 1) * 1000);
+    return ProcessContinuation.resume().withResumeDelay(1000);
+  }
+}
+
+/**
+ * Unbounded per element (Beam's @UnboundedPerElement, as Watch): outputs the processing time of
+ * each call, then resumes a second later, forever.
+ */
+class Poller extends SplittableDoFn<string, string, OffsetRange, number> {
+  readonly restrictionCoder = OffsetRangeCoder.INSTANCE;
+  readonly unboundedPerElement = true;
+  initialRestriction(): OffsetRange {
+    return new OffsetRange(0, Number.MAX_SAFE_INTEGER);
+  }
+  newTracker(range: OffsetRange): RestrictionTracker<OffsetRange, number> {
+    return new OffsetRangeTracker(range);
+  }
+  /** On drain, nothing more (as Beam's default for an unbounded restriction). */
+  truncateRestriction(): undefined {
+    return undefined;
+  }
+  process(element: string, tracker: RestrictionTracker<OffsetRange, number>, ctx: SplittableProcessContext<string>): ProcessContinuation {
+    if (!tracker.tryClaim(tracker.currentRestriction().from)) return ProcessContinuation.stop();
+    ctx.output(`${element}@${ctx.processingTime}`);
     return ProcessContinuation.resume().withResumeDelay(1000);
   }
 }
@@ -102,6 +126,21 @@ function holdScript(): TestStream<string> {
 
 describe("Streaming DirectRunner: splittable DoFns and late data", function () {
   this.timeout(60_000);
+
+  it("an unbounded-per-element fn over a bounded input (Create) in a TestStream run works through the script in its virtual processing time; the script's end drains it", async () => {
+    const out: Observed<string>[] = [];
+    const result = await runDirect((p) => {
+      // The script only moves processing time; the fn's input is a Create, which ends at once.
+      p.apply(TestStream.create<string>().advanceProcessingTime(1000).advanceProcessingTime(1000).advanceProcessingTime(500).advanceWatermarkToInfinity());
+      collect(p.apply("Inputs", Create.of("a")).apply(ParDo.splittable(new Poller())), out);
+    });
+    assert.equal(await result.waitUntilFinish(), "DONE", result.error?.message);
+    assert.deepEqual(
+      out.map((o) => o.value),
+      ["a@0", "a@1000", "a@2000"],
+      "one call per second of virtual time: the end of the Create is not a drain",
+    );
+  });
 
   it("passes late data through and keeps the input's windowing, so a GroupByKey after it drops the late element (Beam's testLateData)", async () => {
     const base = 1_700_000_000_000;
