@@ -81,7 +81,6 @@ export type { CombinePerKey, CombineGlobally, CombineSideInputOptions } from "./
 export type { CombinePerKeyWithHotKeyFanout, HotKeyFanout } from "./transforms/hot_key_fanout";
 export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, KvSwap, Partition } from "./transforms/util";
 export type { TimestampedValue, WindowedValueOf, PartitionFn } from "./transforms/util";
-export { LogElements, Tee } from "./transforms/log_elements";
 export type { LogElementsOptions, LogLevel, TeeConsumer } from "./transforms/log_elements";
 export type { CoGbkInputs, CoGbkKey, CoGbkResult, SameKeyInputs } from "./transforms/co_group_by_key";
 export type { LatestTransforms } from "./transforms/latest";
@@ -144,6 +143,7 @@ import type * as ComposedT from "./transforms/composed_combine";
 import type * as PeriodicT from "./transforms/periodic_impulse";
 import type * as PeriodicSeqT from "./transforms/periodic_sequence";
 import type * as RedistributeT from "./transforms/redistribute";
+import type * as LogElementsT from "./transforms/log_elements";
 import type * as RowT from "./coders/row";
 import type * as SchemaT from "./coders/schema";
 import type * as WatchT from "./transforms/watch";
@@ -192,6 +192,7 @@ const composed = onFirstUse(() => require("./transforms/composed_combine") as ty
 const periodic = onFirstUse(() => require("./transforms/periodic_impulse") as typeof PeriodicT);
 const periodicSeq = onFirstUse(() => require("./transforms/periodic_sequence") as typeof PeriodicSeqT);
 const redistribute = onFirstUse(() => require("./transforms/redistribute") as typeof RedistributeT);
+const logElements = onFirstUse(() => require("./transforms/log_elements") as typeof LogElementsT);
 const rowCoder = onFirstUse(() => require("./coders/row") as typeof RowT);
 const schema = onFirstUse(() => require("./coders/schema") as typeof SchemaT);
 const watch = onFirstUse(() => require("./transforms/watch") as typeof WatchT);
@@ -375,6 +376,16 @@ Object.defineProperty(exports, "PeriodicSequence", { enumerable: true, get: func
 export declare const Redistribute: typeof RedistributeT.Redistribute;
 Object.defineProperty(exports, "Redistribute", { enumerable: true, get: function () { return redistribute.Redistribute; } });
 export type { RedistributeArbitrarily, RedistributeByKey } from "./transforms/redistribute";
+/** Logs each element as it passes (Beam Python's LogElements; see lib/transforms/log_elements); loaded on first use. */
+export declare const LogElements: typeof LogElementsT.LogElements;
+/** Logs each element as it passes (Beam Python's LogElements; see lib/transforms/log_elements); loaded on first use. */
+export type LogElements<T> = LogElementsT.LogElements<T>;
+Object.defineProperty(exports, "LogElements", { enumerable: true, get: function () { return logElements.LogElements; } });
+/** Applies several consumers to a collection and passes it on (Beam Python's Tee; see lib/transforms/log_elements); loaded on first use. */
+export declare const Tee: typeof LogElementsT.Tee;
+/** Applies several consumers to a collection and passes it on (Beam Python's Tee; see lib/transforms/log_elements); loaded on first use. */
+export type Tee<T> = LogElementsT.Tee<T>;
+Object.defineProperty(exports, "Tee", { enumerable: true, get: function () { return logElements.Tee; } });
 export type { SequenceDefinition } from "./transforms/periodic_sequence";
 /** Drops repeats seen within a duration, per window (see lib/transforms/deduplicate); loaded on first use. */
 export declare const Deduplicate: typeof DeduplicateT.Deduplicate;
