@@ -29,7 +29,7 @@ import type { DoFn } from "../model/dofn";
 import { AsSingleton } from "../model/side_inputs";
 import { messageOf, noInferenceArgs, RunInferenceDoFn, type ElementMapping } from "./inference_dofn";
 import { KeyModelMapping, PerKeyModelHandler, type KeyedInference, type ModelKey } from "./keyed_models";
-import { StatefulRunInferenceDoFn, WithProcessKey } from "./stateful_batching";
+import { keyByProcess, StatefulRunInferenceDoFn } from "./stateful_batching";
 
 /** The outputs of RunInference: predictions, and the inputs that could not be inferred on. */
 export type RunInferenceOutputs<E, R> = {
@@ -249,9 +249,7 @@ export class RunInference<E, R> extends PTransform<PCollection<E>, RunInferenceO
     // Beam's BatchElements with max_batch_duration_secs: batches across bundles, in state
     // (./stateful_batching). The buffered elements are the inputs as received; they are
     // preprocessed when their batch runs, so `failed` holds them as received either way.
-    return input
-      .apply("KeyByWorker", ParDo.of(new WithProcessKey<E>()))
-      .apply("Infer", ParDo.of(new StatefulRunInferenceDoFn<E, R>(doFn, maxBatchDurationSecs * 1000), { deadLetters }).withOutputs("failed"));
+    return keyByProcess(input, "KeyByWorker").apply("Infer", ParDo.of(new StatefulRunInferenceDoFn<E, R>(doFn, maxBatchDurationSecs * 1000), { deadLetters }).withOutputs("failed"));
   }
 
   /** Beam's RunInference.expand: the handler validates the inference arguments when the transform is applied. */

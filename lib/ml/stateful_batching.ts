@@ -23,7 +23,7 @@ import type { FailedInference } from "./model_handler";
 import type { RunInferenceDoFn } from "./inference_dofn";
 
 /** Keys elements per worker process, as BatchElements does (Beam's WithSharedKey). */
-export { WithProcessKey } from "../transforms/batch_elements";
+export { keyByProcess, WithProcessKey } from "../transforms/batch_elements";
 
 type Failed<E> = { failed: FailedInference<E> };
 

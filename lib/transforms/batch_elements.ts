@@ -23,7 +23,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Coder } from "../coders/coder";
-import { IterableCoder } from "../coders/structural";
+import { JsValueCoder } from "../coders/js_value";
+import { StringUtf8Coder } from "../coders/primitive";
+import { IterableCoder, KVCoder } from "../coders/structural";
 import { DoFn, type BundleContext, type ProcessContext, type RuntimeContext } from "../model/dofn";
 import { PipelineConstructionError } from "../model/errors";
 import { ParDo } from "../model/pardo";
@@ -57,6 +59,17 @@ export class WithProcessKey<E> extends DoFn<E, KV<string, E>> {
   process(element: E, ctx: ProcessContext<KV<string, E>>): void {
     ctx.output(kv(PROCESS_KEY, element));
   }
+}
+
+/**
+ * Keys a collection by its worker process's key (WithProcessKey), declaring the key a string
+ * (Beam's StrUtf8Coder, as Beam Python's WithSharedKey): the stateful step after it is keyed by
+ * it, and a runner that decodes timers itself (Beam Python's FnApiRunner) builds their key coder
+ * from this one, so it must be one of Beam's.
+ */
+export function keyByProcess<E>(input: PCollection<E>, name: string): PCollection<KV<string, E>> {
+  const valueCoder = (input.coder ?? JsValueCoder.INSTANCE) as Coder<E>;
+  return input.apply(name, ParDo.of(new WithProcessKey<E>())).setCoder(new KVCoder(StringUtf8Coder.INSTANCE, valueCoder));
 }
 
 const unitSize = (): number => 1;
@@ -187,7 +200,7 @@ export class BatchElements<T> extends PTransform<PCollection<T>, PCollection<T[]
     const out =
       this.options.maxBatchDurationSecs === undefined
         ? input.apply("ParDo(BatchElementsDoFn)", ParDo.of(new BatchElementsDoFn<T>(this.options)))
-        : input.apply("WithSharedKey", ParDo.of(new WithProcessKey<T>())).apply("ParDo(StatefulBatchElementsDoFn)", ParDo.of(new StatefulBatchElementsDoFn<T>(this.options)));
+        : keyByProcess(input, "WithSharedKey").apply("ParDo(StatefulBatchElementsDoFn)", ParDo.of(new StatefulBatchElementsDoFn<T>(this.options)));
     const coder = input.coder;
     if (coder !== undefined) out.setCoder(new IterableCoder(coder) as unknown as Coder<T[]>);
     return out;

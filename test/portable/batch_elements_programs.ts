@@ -1,0 +1,69 @@
+/** A BatchElements program for real runners (the LOOPBACK worker rebuilds it from here). */
+import { strict as assert } from "node:assert";
+import { BatchElements, Create, definePipeline, DoFn, FixedWindows, ParDo, Reshuffle, Window, type ProcessContext } from "../../lib";
+import { IntervalWindow } from "../../lib/model/window";
+import { WriteToText } from "../../lib/io/textio";
+
+/** The input: element `i` at `i * 100` ms, so 30 elements in each 3 s window. */
+export const BATCH_INPUT_SIZE = 120;
+export const BATCH_WINDOW_MILLIS = 3000;
+export const BATCH_LIMITS = { minBatchSize: 4, maxBatchSize: 6 } as const;
+
+/** Writes a batch as `start,end@timestamp:i1 i2 ...` (its window, its timestamp, its elements in order). */
+class DescribeBatch extends DoFn<number[], string> {
+  process(batch: number[], ctx: ProcessContext<string>): void {
+    const w = ctx.window as IntervalWindow;
+    ctx.output(`${w.start},${w.end}@${ctx.timestamp}:${[...batch].join(" ")}`);
+  }
+}
+
+/**
+ * Numbers 0..119 timestamped `i * 100` ms in 3 s fixed windows, batched by BatchElements within
+ * bundles or (`--stateful`) across bundles with `maxBatchDurationSecs`; each batch is written with
+ * its window and timestamp under `--output`/batches.
+ */
+export const batchElementsProgram = definePipeline({
+  name: "portable-test-batch-elements",
+  description: "BatchElements within bundles or across them, in fixed windows",
+  flags: {
+    output: { type: "string", describe: "Output folder", required: true },
+    stateful: { type: "boolean", describe: "batch across bundles (maxBatchDurationSecs)", default: false },
+  },
+  build(root, flags) {
+    const numbers = Array.from({ length: BATCH_INPUT_SIZE }, (_, i) => ({ value: i, timestamp: i * 100 }));
+    root
+      .apply("Numbers", Create.timestamped(numbers))
+      .apply("Window", Window.into<number>(new FixedWindows(BATCH_WINDOW_MILLIS)))
+      .apply("Batch", BatchElements.of<number>(flags.stateful ? { ...BATCH_LIMITS, maxBatchDurationSecs: 1 } : BATCH_LIMITS))
+      .apply("Describe", ParDo.of(new DescribeBatch()))
+      // Its own stage for the write: Beam Python's FnApiRunner runs the stateful step's stage again
+      // for its timers and repeats that stage's earlier outputs in the side inputs read from it, so
+      // WriteToText's Finalize, fused there, would see files twice (real_runners.test.ts, noSideInputAfterTimers).
+      .apply("SeparateWrite", Reshuffle.viaRandomKey())
+      .apply("Write", WriteToText.to(`${flags.output}/batches`));
+  },
+});
+
+/**
+ * What holds of BatchElements' output on any runner (bundles, and so batch boundaries, are the
+ * runner's): every element exactly once; no batch over the maximum size (a batch under the
+ * minimum is allowed: a bundle's or a window's last); each batch in one window, at the window's
+ * last timestamp, holding only elements of that window. Returns the sorted elements.
+ */
+export function checkBatches(lines: readonly string[], where: string): number[] {
+  const seen: number[] = [];
+  assert.ok(lines.length > 0, `${where}: no batches`);
+  for (const line of lines) {
+    const m = /^(-?\d+),(-?\d+)@(-?\d+):([\d ]+)$/.exec(line);
+    assert.ok(m !== null, `${where}: unexpected line ${line}`);
+    const [start, end, timestamp] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const batch = m[4]!.split(" ").map(Number);
+    assert.equal(end - start, BATCH_WINDOW_MILLIS, `${where}: ${line}`);
+    assert.equal(timestamp, end - 1, `${where}: a batch goes out at its window's last timestamp: ${line}`);
+    assert.ok(batch.length >= 1 && batch.length <= BATCH_LIMITS.maxBatchSize, `${where}: batch of ${batch.length}: ${line}`);
+    for (const i of batch) assert.ok(i * 100 >= start && i * 100 < end, `${where}: element ${i} (at ${i * 100}) in a batch of window [${start},${end})`);
+    seen.push(...batch);
+  }
+  return seen.sort((a, b) => a - b);
+}
+
