@@ -1,15 +1,22 @@
 /**
- * BatchElements, ApproximateUnique, rows of a Beam schema and elementwise dead letters end to end
- * on real Beam runners over LOOPBACK, when their launchers are set (see real_runners.test.ts);
- * each compared with the DirectRunner's output of the same program.
+ * BatchElements, ApproximateUnique, rows of a Beam schema, elementwise dead letters and
+ * Enrichment (BigQuery, against our emulator: LOOPBACK workers run in this process, so the
+ * emulator's environment applies) end to end on real Beam runners over LOOPBACK, when their
+ * launchers are set (see real_runners.test.ts); each compared with the DirectRunner's output of
+ * the same program.
  *
  *   BEAMLINE_PRISM=/path/to/prism/run.sh
  *   BEAMLINE_BEAM_PYTHON_JOB_SERVER=/path/to/beampy/run_job_server.sh
  */
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
+import { BigQuery } from "@google-cloud/bigquery";
+import { PassThroughClient } from "google-auth-library";
 import "../../runners/direct";
+import { clearEnrichmentCaches } from "../../lib/ml/enrichment_dofn";
 import { readShards } from "../helpers";
+import { startEmulatorEnv, type EmulatorEnv } from "../io/gcp/emulator_env";
+import { bigqueryEnrichProgram, ENRICH_PROJECT, TABLE_DATA } from "../io/bigquery/enrichment_programs";
 import { elementwiseDeadLetters } from "../model/elementwise_dead_letter_programs";
 import { APPROXIMATE_UNIQUE_EXACT, approximateUniqueProgram } from "./approximate_unique_programs";
 import { BATCH_INPUT_SIZE, batchElementsProgram, checkBatches } from "./batch_elements_programs";
@@ -57,5 +64,28 @@ for (const runner of REAL_RUNNERS) {
         await runRemote(elementwiseDeadLetters.create({ partial }, options(`dead-letters-${partial}`)));
       });
     }
+
+    describe("Enrichment with a BigQueryEnrichmentHandler, against the BigQuery emulator", () => {
+      let env: EmulatorEnv | undefined;
+      before(async () => {
+        env = await startEmulatorEnv(["bigquery"]);
+        const bq = new BigQuery({ projectId: ENRICH_PROJECT, apiEndpoint: env.emulators.bigqueryEndpoint, authClient: new PassThroughClient() });
+        await bq.createDataset("enrichment");
+        const [table] = await bq.dataset("enrichment").createTable("product_details", { schema: "id:INTEGER, name:STRING, quantity:INTEGER, distribution_center_id:INTEGER" });
+        await table.insert(TABLE_DATA);
+      });
+      after(async () => {
+        await env?.stop();
+      });
+
+      it("joins ids 1..12 to their rows in batched queries, and the 4 unknown ids go to the failed output (checked in the job), as on the DirectRunner", async () => {
+        clearEnrichmentCaches();
+        assert.equal(await (await bigqueryEnrichProgram.run({ n: 12 }, { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+        clearEnrichmentCaches();
+        const before = env!.emulators.bigquery!.faults.calls("bigquery.jobs.query");
+        await runRemote(bigqueryEnrichProgram.create({ n: 12 }, options("enrichment")));
+        assert.ok(env!.emulators.bigquery!.faults.calls("bigquery.jobs.query") > before, "the runner's worker queried the emulator");
+      });
+    });
   });
 }
