@@ -1,5 +1,5 @@
 /**
- * BatchElements on portable runners: across bundles its elements are keyed by the worker
+ * BatchElements (and RunInference's batching) on portable runners: across bundles elements are keyed by the worker
  * process's key, a string (Beam's WithSharedKey), sent to the runner as Beam's string coder so a
  * runner that decodes timers itself (Beam Python's FnApiRunner builds timer coders from the
  * pipeline proto) knows the key coder; within bundles it gives batches of one window each, every
@@ -16,16 +16,20 @@ import { FnHarness } from "../../runners/worker/harness";
 import { FnApiServer } from "../worker/fn_server";
 import { readShards } from "../helpers";
 import { executePipeline } from "./mini_runner";
-import { BATCH_INPUT_SIZE, batchElementsProgram, checkBatches } from "./batch_elements_programs";
+import { BATCH_INPUT_SIZE, batchElementsProgram, checkBatches, runInferenceBatchingProgram } from "./batch_elements_programs";
 
 describe("portable translation: BatchElements", function () {
   this.timeout(60_000);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-batch-elements-"));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  it("across bundles: the stateful step's key and timer key coders are Beam's string coder (the process key is a string)", () => {
-    const c = translatePipeline(batchElementsProgram.create({ output: tmp, stateful: true }), dockerEnvironment()).proto.components!;
-    const step = Object.values(c.transforms).find((t) => t.uniqueName === "Batch/ParDo(StatefulBatchElementsDoFn)")!;
+  for (const [what, program, stepName] of [
+    ["BatchElements", batchElementsProgram.create({ output: tmp, stateful: true }), "Batch/ParDo(StatefulBatchElementsDoFn)"],
+    ["RunInference", runInferenceBatchingProgram.create({ output: tmp }), "Infer/Infer"],
+  ] as const) it(`${what} across bundles: the stateful step's key and timer key coders are Beam's string coder (the process key is a string)`, () => {
+    const c = translatePipeline(program, dockerEnvironment()).proto.components!;
+    const step = Object.values(c.transforms).find((t) => t.uniqueName === stepName)!;
+    assert.ok(step !== undefined, Object.values(c.transforms).map((t) => t.uniqueName).join(", "));
     const input = c.pcollections[step.inputs.main!]!;
     const kvCoder = c.coders[input.coderId]!;
     assert.equal(kvCoder.spec!.urn, "beam:coder:kv:v1");

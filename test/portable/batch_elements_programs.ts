@@ -1,6 +1,7 @@
-/** A BatchElements program for real runners (the LOOPBACK worker rebuilds it from here). */
+/** BatchElements and RunInference batching programs for real runners (the LOOPBACK worker rebuilds them from here). */
 import { strict as assert } from "node:assert";
 import { BatchElements, Create, definePipeline, DoFn, FixedWindows, ParDo, Reshuffle, Window, type ProcessContext } from "../../lib";
+import { RunInference, type ModelHandler } from "../../lib/ml";
 import { IntervalWindow } from "../../lib/model/window";
 import { WriteToText } from "../../lib/io/textio";
 
@@ -41,6 +42,51 @@ export const batchElementsProgram = definePipeline({
       // WriteToText's Finalize, fused there, would see files twice (real_runners.test.ts, noSideInputAfterTimers).
       .apply("SeparateWrite", Reshuffle.viaRandomKey())
       .apply("Write", WriteToText.to(`${flags.output}/batches`));
+  },
+});
+
+/** A model adding one, each batch checked against the limits (a batch over them fails the job). */
+class PlusOneModel implements ModelHandler<number, number, null> {
+  readonly modelKey = "portable-test-plus-one";
+  async loadModel(): Promise<null> {
+    return null;
+  }
+  async runInference(batch: readonly number[]): Promise<readonly number[]> {
+    if (batch.length > BATCH_LIMITS.maxBatchSize) throw new Error(`a batch of ${batch.length}, over ${BATCH_LIMITS.maxBatchSize}`);
+    return batch.map((x) => x + 1);
+  }
+}
+
+/** What `runInferenceBatchingProgram` writes under --output/results: `i->i+1@timestamp[start,end)`, sorted as text. */
+export const RUN_INFERENCE_BATCHING_EXPECTED: readonly string[] = Array.from({ length: BATCH_INPUT_SIZE }, (_, i) => {
+  const start = Math.floor((i * 100) / BATCH_WINDOW_MILLIS) * BATCH_WINDOW_MILLIS;
+  return `${i}->${i + 1}@${i * 100}[${start},${start + BATCH_WINDOW_MILLIS})`;
+}).sort();
+
+/** Writes a result with its timestamp and window. */
+class DescribeResult extends DoFn<string, string> {
+  process(r: string, ctx: ProcessContext<string>): void {
+    const w = ctx.window as IntervalWindow;
+    ctx.output(`${r}@${ctx.timestamp}[${w.start},${w.end})`);
+  }
+}
+
+/** The same numbers through RunInference batching across bundles (`maxBatchDurationSecs`), each result written with its timestamp and window. */
+export const runInferenceBatchingProgram = definePipeline({
+  name: "portable-test-run-inference-batching",
+  description: "RunInference with maxBatchDurationSecs, in fixed windows",
+  flags: { output: { type: "string", describe: "Output folder", required: true } },
+  build(root, flags) {
+    const numbers = Array.from({ length: BATCH_INPUT_SIZE }, (_, i) => ({ value: i, timestamp: i * 100 }));
+    const results = root
+      .apply("Numbers", Create.timestamped(numbers))
+      .apply("Window", Window.into<number>(new FixedWindows(BATCH_WINDOW_MILLIS)))
+      .apply("Infer", RunInference.of(new PlusOneModel(), { ...BATCH_LIMITS, maxBatchDurationSecs: 1 }).withPostprocessFn((r) => `${r.example}->${r.inference}`));
+    results.main
+      .apply("Describe", ParDo.of(new DescribeResult()))
+      // As batchElementsProgram: the write in a stage of its own.
+      .apply("SeparateWrite", Reshuffle.viaRandomKey())
+      .apply("Write", WriteToText.to(`${flags.output}/results`));
   },
 });
 

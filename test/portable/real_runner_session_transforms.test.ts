@@ -1,5 +1,5 @@
 /**
- * BatchElements, ApproximateUnique, rows of a Beam schema, elementwise dead letters and
+ * BatchElements and RunInference's batching, ApproximateUnique, rows of a Beam schema, elementwise dead letters and
  * Enrichment (BigQuery, against our emulator: LOOPBACK workers run in this process, so the
  * emulator's environment applies) end to end on real Beam runners over LOOPBACK, when their
  * launchers are set (see real_runners.test.ts); each compared with the DirectRunner's output of
@@ -19,7 +19,7 @@ import { startEmulatorEnv, type EmulatorEnv } from "../io/gcp/emulator_env";
 import { bigqueryEnrichProgram, ENRICH_PROJECT, TABLE_DATA } from "../io/bigquery/enrichment_programs";
 import { elementwiseDeadLetters } from "../model/elementwise_dead_letter_programs";
 import { APPROXIMATE_UNIQUE_EXACT, approximateUniqueProgram } from "./approximate_unique_programs";
-import { BATCH_INPUT_SIZE, batchElementsProgram, checkBatches } from "./batch_elements_programs";
+import { BATCH_INPUT_SIZE, batchElementsProgram, checkBatches, RUN_INFERENCE_BATCHING_EXPECTED, runInferenceBatchingProgram } from "./batch_elements_programs";
 import { REAL_RUNNERS, realRunnerSession } from "./real_runner_launch";
 import { ROWS_EXPECTED, rowsProgram } from "./rows_programs";
 
@@ -38,6 +38,14 @@ for (const runner of REAL_RUNNERS) {
         assert.deepEqual(checkBatches(readShards(path.join(flags("remote").output, "batches")), runner.name), all);
       });
     }
+
+    it("RunInference across bundles (maxBatchDurationSecs): every result once, at its input's timestamp and window, as on the DirectRunner", async () => {
+      const out = (where: string) => ({ output: path.join(tmp, "run-inference", where) });
+      assert.equal(await (await runInferenceBatchingProgram.run(out("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+      await runRemote(runInferenceBatchingProgram.create(out("remote"), options("run-inference-batching")));
+      assert.deepEqual(readShards(path.join(out("direct").output, "results")), RUN_INFERENCE_BATCHING_EXPECTED);
+      assert.deepEqual(readShards(path.join(out("remote").output, "results")), RUN_INFERENCE_BATCHING_EXPECTED);
+    });
 
     it("ApproximateUnique.globally/perKey (lifted combines): exact counts, and the DirectRunner's estimate", async () => {
       const out = (where: string) => ({ output: path.join(tmp, "unique", where, "unique") });
