@@ -30,5 +30,5 @@ export {
 } from "./standard";
 export type { ShardedKey, Timer, WindowedValueParams } from "./standard";
 export { JsValueCoder, DeterministicJsValueCoder, JS_VALUE_URN, DETERMINISTIC_JS_VALUE_URN } from "./js_value";
-export { registerCoderUrn, coderFromSpec, coderToSpec, registeredCoderUrns } from "./registry";
+export { registerCoderUrn, coderFromSpec, coderFromComponents, coderToSpec, registeredCoderUrns } from "./registry";
 export type { CoderSpec, CoderFactory } from "./registry";

@@ -85,7 +85,12 @@ export class VarIntCoder implements Coder<number> {
   }
 }
 
-/** `beam:coder:varint:v1` over bigint: the full signed int64 range. */
+/**
+ * `beam:coder:varint:v1` over bigint: the full signed int64 range (Beam's int64: Java's long,
+ * Python's int). It shares its URN with VarIntCoder, so the proto cannot say which one a
+ * PCollection has: the Fn API worker takes it from the SDK's coder of the PCollection
+ * (registry.ts coderFromSpec's `like`).
+ */
 export class BigIntVarIntCoder implements Coder<bigint> {
   static readonly INSTANCE = new BigIntVarIntCoder();
   readonly urn = VARINT_URN;

@@ -58,17 +58,48 @@ export function registeredCoderUrns(): string[] {
   return [...factories.keys()].sort();
 }
 
-/** Builds the coder described by `spec`, components first. Throws a CoderError for unknown URNs. */
-export function coderFromSpec(spec: CoderSpec): Coder<unknown> {
-  const factory = factories.get(spec.urn);
+/** Coders a runner wraps around an element coder (length-prefixing it, or windowing it): `like` guides their first component. */
+const WRAPPER_URNS: ReadonlySet<string> = new Set(["beam:coder:length_prefix:v1", "beam:coder:windowed_value:v1", "beam:coder:param_windowed_value:v1"]);
+
+function samePayload(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  const x = a ?? new Uint8Array(0);
+  const y = b ?? new Uint8Array(0);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+/**
+ * Builds the coder described by `spec`, components first. Throws a CoderError for unknown URNs.
+ *
+ * `like` is the coder the SDK itself gave this place (a PCollection's element coder, say): where
+ * the spec has a coder of the same URN, payload and arity, that coder is used rather than the
+ * registry's, because one URN can stand for several JS representations of the same bytes
+ * (`beam:coder:varint:v1` is VarIntCoder over numbers and BigIntVarIntCoder over bigints, as
+ * Beam's int64 is Java's long and Python's int). The spec stays authoritative for the bytes:
+ * where it differs from `like` (a runner length-prefixed a component, or wrapped the element in a
+ * windowed value), the registry builds that part and `like` guides what is inside.
+ */
+export function coderFromSpec(spec: CoderSpec, like?: Coder<unknown>): Coder<unknown> {
+  const specComponents = spec.components ?? [];
+  if (like !== undefined && like.urn !== spec.urn && WRAPPER_URNS.has(spec.urn)) {
+    return coderFromComponents(spec.urn, specComponents.map((c, i) => coderFromSpec(c, i === 0 ? like : undefined)), spec.payload);
+  }
+  const guided = like !== undefined && like.urn === spec.urn && samePayload(like.payload, spec.payload) && like.components.length === specComponents.length;
+  const components = specComponents.map((c, i) => coderFromSpec(c, guided ? like.components[i] : undefined));
+  // The SDK's own coder, when the spec is exactly it (also a user's coder the registry does not know).
+  if (guided && components.every((c, i) => c === like.components[i])) return like;
+  return coderFromComponents(spec.urn, components, spec.payload);
+}
+
+/** Builds the registered coder of `urn` from its already-built components (what coderFromSpec does at each node). */
+export function coderFromComponents(urn: string, components: readonly Coder<unknown>[], payload: Uint8Array | undefined): Coder<unknown> {
+  const factory = factories.get(urn);
   if (!factory) {
     throw new CoderError(
-      `Unknown coder URN '${spec.urn}'. Known: ${registeredCoderUrns().join(", ")}. ` +
+      `Unknown coder URN '${urn}'. Known: ${registeredCoderUrns().join(", ")}. ` +
         `Register it with registerCoderUrn(urn, factory), or have the runner length-prefix it (beam:coder:length_prefix:v1)`,
     );
   }
-  const components = (spec.components ?? []).map(coderFromSpec);
-  return factory(components, spec.payload);
+  return factory(components, payload);
 }
 
 /** The proto form of a coder (the inverse of coderFromSpec for registered coders). */

@@ -304,7 +304,7 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
       t.spec = { urn: c.urn, payload: c.allowDuplicates ? Uint8Array.of(0x08, 0x01) : new Uint8Array(0) };
     } else if (c?.urn === TEST_STREAM_URN) {
       // A runner primitive: the runner replays the events; the output coder decodes the elements.
-      t.spec = testStreamSpec(node, c, coderTable, components.pcollections[pid(node.mainOutput())]!.coderId);
+      t.spec = testStreamSpec(node, c, coderTable, components.pcollections[pid(node.mainOutput())]!.coderId, coders.get(node.mainOutput().id) ?? coderOf(node.mainOutput()));
       t.environmentId = "";
     } else if (splittableReads.has(node)) {
       t.subtransforms = splittableExpansion(node, t);

@@ -37,19 +37,25 @@ export function readUnboundedError(node: TransformNode): PipelineConstructionErr
   );
 }
 
-/** The coder a proto coder id stands for, built from the table (length prefixes included). */
-export function coderOfId(table: CoderTable, id: string): Coder<unknown> {
+/**
+ * The coder a proto coder id stands for, built from the table (length prefixes included); `like`
+ * is the SDK coder it was added from, whose JS values it takes (registry.ts coderFromSpec).
+ */
+export function coderOfId(table: CoderTable, id: string, like?: Coder<unknown>): Coder<unknown> {
   const spec = (cid: string): CoderSpec => {
     const c = table.coders[cid];
     if (c === undefined) throw new InternalError(`coder ${cid} is not in the coder table`);
     return { urn: c.spec!.urn, components: c.componentCoderIds.map(spec), payload: c.spec!.payload };
   };
-  return coderFromSpec(spec(id));
+  return coderFromSpec(spec(id), like);
 }
 
-/** The TestStream primitive's spec: events with elements encoded by `coderId`. */
-export function testStreamSpec(node: TransformNode, spec: TestStreamSpec, table: CoderTable, coderId: string): rapi.FunctionSpec {
-  const coder = coderOfId(table, coderId);
+/**
+ * The TestStream primitive's spec: events with elements encoded by `coderId`, the proto form of
+ * `elementCoder` (the output's coder: a bigint in BigIntVarIntCoder is encoded as a bigint).
+ */
+export function testStreamSpec(node: TransformNode, spec: TestStreamSpec, table: CoderTable, coderId: string, elementCoder: Coder<unknown>): rapi.FunctionSpec {
+  const coder = coderOfId(table, coderId, elementCoder);
   const events: rapi.TestStreamPayload_Event[] = spec.events.map((e, i) => {
     switch (e.kind) {
       case "elements":

@@ -38,6 +38,7 @@ import type { UserStateCache } from "./user_state_cache";
 import { InternalError } from "../../lib/model/errors";
 import type { SplittableHost, SplittableResidual } from "../executor/splittable_operator";
 import { residualRoot } from "./splittable";
+import { SdkCoderHints } from "./coder_hints";
 
 /** What a processor needs from its harness. */
 export interface BundleServices {
@@ -63,7 +64,10 @@ export class BundleProcessor {
   /** Execution-time slots (state_sampler.ts) of each transform, and of each operator by position. */
   private readonly slots = new Map<string, number>();
   private readonly operatorSlots: number[];
-  private readonly coders = new Map<string, Coder<unknown>>();
+  /** Coders built from the descriptor, by the SDK coder that guided them (none: undefined), then by coder id. */
+  private readonly coders = new Map<Coder<unknown> | undefined, Map<string, Coder<unknown>>>();
+  /** The element coders the SDK gives the descriptor's PCollections (worked out on first use). */
+  private readonly sdkCoders: SdkCoderHints;
   /** Timer streams the runner sends to stateful ParDos, read with the data in arrival order. */
   private readonly timerInputs: TimerStreamReader[] = [];
   private instructionId = "";
@@ -88,6 +92,7 @@ export class BundleProcessor {
     readonly descriptor: fnapi.ProcessBundleDescriptor,
     private readonly services: BundleServices,
   ) {
+    this.sdkCoders = new SdkCoderHints(descriptor, () => services.pipeline());
     const steps: Step[] = [];
     const consumers = new Map<string, Step[]>();
     const view = { pipeline: (fingerprint?: string) => services.pipeline(fingerprint), elementCoder: (pcollId: string) => this.elementCoder(pcollId) };
@@ -107,7 +112,7 @@ export class BundleProcessor {
       const out = Object.values(t.outputs)[0]!;
       // The source counts its output and measures sizes from the bytes it reads (no counting receiver in front).
       this.sourceOutputs.add(out);
-      const source = DataSource.fromTransform(id, t, (cid) => this.coder(cid), builder.receiverOf(out), this.statsOf(out), out);
+      const source = DataSource.fromTransform(id, t, (cid) => this.coder(cid, this.sdkCoderOf(out)), builder.receiverOf(out), this.statsOf(out), out);
       source.slot = phaseSlot(this.slotOf(id), "process");
       source.fetchContinuations = (pending) => this.fetchContinuations(id, pending);
       this.sources.push(source);
@@ -258,7 +263,7 @@ export class BundleProcessor {
     const t = this.descriptor.transforms[step.id]!;
     const port = fnApi.RemoteGrpcPort.fromBinary(t.spec!.payload);
     const url = port.apiServiceDescriptor?.url ?? "";
-    const op = new DataSinkOperator(step.name, step.id, this.coder(port.coderId), () => this.services.dataChannel(url), () => this.instructionId);
+    const op = new DataSinkOperator(step.name, step.id, this.coder(port.coderId, this.sdkCoderOf(step.inputs[0])), () => this.services.dataChannel(url), () => this.instructionId);
     this.sinks.set(step.id, op);
     return { receiver: op, operator: op };
   }
@@ -296,19 +301,30 @@ export class BundleProcessor {
     return loader;
   }
 
-  /** The coder with id `id` in the descriptor. */
-  coder(id: string): Coder<unknown> {
-    let c = this.coders.get(id);
+  /**
+   * The coder with id `id` in the descriptor. `like` is the coder the SDK gave that place, if
+   * known: the descriptor decides the bytes, `like` the JS values where it agrees with the spec
+   * (registry.ts coderFromSpec; e.g. bigints for a BigIntVarIntCoder's beam:coder:varint:v1).
+   */
+  coder(id: string, like?: Coder<unknown>): Coder<unknown> {
+    let byId = this.coders.get(like);
+    if (byId === undefined) this.coders.set(like, (byId = new Map()));
+    let c = byId.get(id);
     if (c === undefined) {
       const specOf = (cid: string): CoderSpec => {
         const p = this.descriptor.coders[cid];
         if (p === undefined) throw new Error(`descriptor ${this.descriptor.id} has no coder ${cid}`);
         return { urn: p.spec!.urn, components: p.componentCoderIds.map(specOf), payload: p.spec!.payload };
       };
-      c = coderFromSpec(specOf(id));
-      this.coders.set(id, c);
+      c = coderFromSpec(specOf(id), like);
+      byId.set(id, c);
     }
     return c;
+  }
+
+  /** The element coder the SDK gave a descriptor PCollection, if known (coder_hints.ts). */
+  sdkCoderOf(pcollId: string | undefined): Coder<unknown> | undefined {
+    return this.sdkCoders.of(pcollId);
   }
 
   /**
@@ -319,10 +335,11 @@ export class BundleProcessor {
     const id = this.descriptor.pcollections[pcollId]!.coderId;
     const spec = this.descriptor.coders[id];
     const urn = spec?.spec?.urn;
+    const like = this.sdkCoderOf(pcollId);
     if ((urn === "beam:coder:windowed_value:v1" || urn === "beam:coder:param_windowed_value:v1") && spec!.componentCoderIds.length > 0) {
-      return this.coder(spec!.componentCoderIds[0]!);
+      return this.coder(spec!.componentCoderIds[0]!, like);
     }
-    return this.coder(id);
+    return this.coder(id, like);
   }
 
   metricsOf(transformId: string): MetricsContainer {

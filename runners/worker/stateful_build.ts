@@ -5,7 +5,8 @@
  * kinds of its cells come from the rebuilt pipeline.
  */
 import type { Coder } from "../../lib/coders/coder";
-import type { Timer } from "../../lib/coders/index";
+import { TimerCoder, type Timer } from "../../lib/coders/index";
+import type { BoundedWindow } from "../../lib/model/window";
 import type { StatefulDoFn } from "../../lib/model/state";
 import type { OutputTags } from "../../lib/model/dofn";
 import { fnapi, rapi, runnerApi } from "../portable/protos";
@@ -20,7 +21,8 @@ import { UserStateStore } from "./user_state";
 /** What building the backends needs from the BundleProcessor. */
 export interface DescriptorView {
   readonly descriptor: fnapi.ProcessBundleDescriptor;
-  coder(id: string): Coder<unknown>;
+  /** The descriptor's coder `id`, with the JS values of `like` (the SDK's coder for it) where the two agree. */
+  coder(id: string, like?: Coder<unknown>): Coder<unknown>;
   elementCoder(pcollId: string): Coder<unknown>;
   /** The cache tokens the runner sent with the running bundle. */
   cacheTokens(): BundleCacheTokens;
@@ -84,7 +86,8 @@ export function statefulBackends(
   });
   const families = new Map<string, TimerFamily>();
   for (const [id, fs] of Object.entries(payload.timerFamilySpecs)) {
-    const coder = view.coder(fs.timerFamilyCoderId);
+    // Timers carry the input's key: decoded as the input's key coder decodes it (a bigint key stays a bigint).
+    const coder = view.coder(fs.timerFamilyCoderId, new TimerCoder(keyCoder, windowCoder as Coder<BoundedWindow>));
     if (coder.urn !== "beam:coder:timer:v1") throw fail(`timer family '${id}' has coder ${coder.urn}, not beam:coder:timer:v1`);
     families.set(id, { id, domain: fs.timeDomain === runnerApi.TimeDomain_Enum.PROCESSING_TIME ? "PROCESSING_TIME" : "EVENT_TIME", coder: coder as Coder<Timer<unknown>> });
   }

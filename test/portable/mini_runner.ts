@@ -8,7 +8,8 @@
  * Flatten concatenates its inputs' bytes and a Reshuffle hands its input's bytes on, as Prism
  * does, so a PCollection encoded with a coder its consumer does not decode fails here too.
  */
-import { ByteWriter, coderFromSpec, CoderSpec, encodeToBytes } from "../../lib/coders/index";
+import { BigIntVarIntCoder, ByteWriter, coderFromComponents, CoderSpec, encodeToBytes } from "../../lib/coders/index";
+import { VARINT_URN } from "../../lib/coders/primitive";
 import type { Coder } from "../../lib/coders/coder";
 import { BoundedWindow, GLOBAL_WINDOWS, KV, kv, MIN_TIMESTAMP, NO_FIRING, ON_TIME_AND_ONLY_FIRING, WindowedValue } from "../../lib/model/window";
 import { metricsapi, rapi, runnerApi } from "../../runners/portable/protos";
@@ -17,9 +18,15 @@ import { FnApiServer, stateKeyId } from "../worker/fn_server";
 import { ByteReader } from "../../lib/coders/byte_io";
 import { plan, Plan, PlanOptions, RUNNER_URNS, Stage } from "./fuser";
 
+/** A coder as a runner reads it: Beam's int64 (varint) as an int64 (Java's long), whatever JS values the SDK gives it. */
+function runnerCoder(spec: CoderSpec): Coder<unknown> {
+  if (spec.urn === VARINT_URN) return BigIntVarIntCoder.INSTANCE as Coder<unknown>;
+  return coderFromComponents(spec.urn, (spec.components ?? []).map(runnerCoder), spec.payload);
+}
+
 function coderOf(c: rapi.Components, id: string): Coder<unknown> {
   const spec = (cid: string): CoderSpec => ({ urn: c.coders[cid]!.spec!.urn, components: c.coders[cid]!.componentCoderIds.map(spec), payload: c.coders[cid]!.spec!.payload });
-  return coderFromSpec(spec(id));
+  return runnerCoder(spec(id));
 }
 
 function hex(b: Uint8Array): string {
