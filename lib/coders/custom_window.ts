@@ -27,7 +27,10 @@ export class CustomWindowCoder<W extends BoundedWindow> implements Coder<W> {
   readonly components: readonly Coder<unknown>[];
   readonly deterministic: boolean;
 
-  constructor(readonly windowCoder: Coder<W>) {
+  constructor(
+    /** The coder of the windows. */
+    readonly windowCoder: Coder<W>,
+  ) {
     this.components = [windowCoder];
     this.deterministic = windowCoder.deterministic;
   }

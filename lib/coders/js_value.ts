@@ -31,7 +31,9 @@ import { ByteReader, ByteWriter } from "./byte_io";
 import { Coder, CoderContext } from "./coder";
 import { CoderError, describeValue } from "./errors";
 
+/** The URN of JsValueCoder (Beamline's own coder of plain JavaScript values). */
 export const JS_VALUE_URN = "beamline:coder:jsvalue:v1";
+/** The URN of DeterministicJsValueCoder (plain JavaScript values, one encoding per value). */
 export const DETERMINISTIC_JS_VALUE_URN = "beamline:coder:jsvalue_deterministic:v1";
 
 /** Values nested deeper than this are rejected (it almost always means a cycle). */
@@ -493,6 +495,7 @@ function readTypedArray(input: ByteReader): unknown {
  * differently. Use DeterministicJsValueCoder for grouping keys.
  */
 export class JsValueCoder<T = unknown> implements Coder<T> {
+  /** The shared instance (the coder holds no state). */
   static readonly INSTANCE = new JsValueCoder<unknown>();
   readonly urn: string = JS_VALUE_URN;
   readonly components: readonly Coder<unknown>[] = [];
@@ -517,6 +520,7 @@ export class JsValueCoder<T = unknown> implements Coder<T> {
  * values JsValueCoder accepts, and decodes both coders' bytes. 0 and -0 encode differently.
  */
 export class DeterministicJsValueCoder<T = unknown> implements Coder<T> {
+  /** The shared instance (the coder holds no state). */
   static readonly INSTANCE = new DeterministicJsValueCoder<unknown>();
   readonly urn: string = DETERMINISTIC_JS_VALUE_URN;
   readonly components: readonly Coder<unknown>[] = [];

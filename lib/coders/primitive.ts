@@ -26,6 +26,7 @@ function wrongType(coder: string, expected: string, value: unknown): CoderError 
  * fresh Uint8Array (a copy, never a view of the input); encodes any Uint8Array, Buffer included.
  */
 export class BytesCoder implements Coder<Uint8Array> {
+  /** The shared instance (the coder holds no state). */
   static readonly INSTANCE = new BytesCoder();
   readonly urn = BYTES_URN;
   readonly components = NO_COMPONENTS;
@@ -44,6 +45,7 @@ export class BytesCoder implements Coder<Uint8Array> {
 
 /** `beam:coder:string_utf8:v1`: UTF-8 bytes, prefixed by varint(byte length) when nested. */
 export class StringUtf8Coder implements Coder<string> {
+  /** The shared instance (the coder holds no state). */
   static readonly INSTANCE = new StringUtf8Coder();
   readonly urn = STRING_UTF8_URN;
   readonly components = NO_COMPONENTS;
@@ -65,6 +67,7 @@ export class StringUtf8Coder implements Coder<string> {
  * take 10 bytes (two's complement, no zigzag). Use BigIntVarIntCoder for the full int64 range.
  */
 export class VarIntCoder implements Coder<number> {
+  /** The shared instance (the coder holds no state). */
   static readonly INSTANCE = new VarIntCoder();
   readonly urn = VARINT_URN;
   readonly components = NO_COMPONENTS;
@@ -92,6 +95,7 @@ export class VarIntCoder implements Coder<number> {
  * (registry.ts coderFromSpec's `like`).
  */
 export class BigIntVarIntCoder implements Coder<bigint> {
+  /** The shared instance (the coder holds no state). */
   static readonly INSTANCE = new BigIntVarIntCoder();
   readonly urn = VARINT_URN;
   readonly components = NO_COMPONENTS;
@@ -112,6 +116,7 @@ export class BigIntVarIntCoder implements Coder<bigint> {
 
 /** `beam:coder:bool:v1`: one byte, 00 = false, 01 = true (any other byte is rejected as corrupt). */
 export class BoolCoder implements Coder<boolean> {
+  /** The shared instance (the coder holds no state). */
   static readonly INSTANCE = new BoolCoder();
   readonly urn = BOOL_URN;
   readonly components = NO_COMPONENTS;
@@ -136,6 +141,7 @@ export class BoolCoder implements Coder<boolean> {
  * DoubleCoder): 0 and -0 are equal but encode differently, and NaN payloads may vary.
  */
 export class DoubleCoder implements Coder<number> {
+  /** The shared instance (the coder holds no state). */
   static readonly INSTANCE = new DoubleCoder();
   readonly urn = DOUBLE_URN;
   readonly components = NO_COMPONENTS;

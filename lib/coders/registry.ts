@@ -38,8 +38,11 @@ import {
 
 /** A coder as the pipeline proto describes it. */
 export interface CoderSpec {
+  /** The coder's URN. */
   readonly urn: string;
+  /** Its component coders' specs, in order. */
   readonly components?: readonly CoderSpec[];
+  /** Its payload, if the URN has one. */
   readonly payload?: Uint8Array;
 }
 

@@ -73,7 +73,10 @@ export class StateBackedIterableCoder<T> implements Coder<T[]> {
   readonly components: readonly Coder<unknown>[];
   readonly deterministic: boolean;
 
-  constructor(readonly elementCoder: Coder<T>) {
+  constructor(
+    /** The coder of each element. */
+    readonly elementCoder: Coder<T>,
+  ) {
     this.components = [elementCoder];
     this.deterministic = elementCoder.deterministic;
   }

@@ -20,7 +20,9 @@ export class KVCoder<K, V> implements Coder<KV<K, V>> {
   readonly deterministic: boolean;
 
   constructor(
+    /** The coder of the keys. */
     readonly keyCoder: Coder<K>,
+    /** The coder of the values. */
     readonly valueCoder: Coder<V>,
   ) {
     this.components = [keyCoder, valueCoder];
@@ -93,7 +95,10 @@ export class IterableCoder<T> implements Coder<T[]> {
   readonly components: readonly Coder<unknown>[];
   readonly deterministic: boolean;
 
-  constructor(readonly elementCoder: Coder<T>) {
+  constructor(
+    /** The coder of each element. */
+    readonly elementCoder: Coder<T>,
+  ) {
     this.components = [elementCoder];
     this.deterministic = elementCoder.deterministic;
   }
@@ -122,7 +127,10 @@ export class LengthPrefixCoder<T> implements Coder<T> {
   readonly components: readonly Coder<unknown>[];
   readonly deterministic: boolean;
 
-  constructor(readonly innerCoder: Coder<T>) {
+  constructor(
+    /** The coder this one wraps. */
+    readonly innerCoder: Coder<T>,
+  ) {
     this.components = [innerCoder];
     this.deterministic = innerCoder.deterministic;
   }
@@ -157,7 +165,10 @@ export class NullableCoder<T> implements Coder<T | null> {
   readonly components: readonly Coder<unknown>[];
   readonly deterministic: boolean;
 
-  constructor(readonly innerCoder: Coder<T>) {
+  constructor(
+    /** The coder this one wraps. */
+    readonly innerCoder: Coder<T>,
+  ) {
     this.components = [innerCoder];
     this.deterministic = innerCoder.deterministic;
   }
@@ -193,7 +204,10 @@ export class ShardedKeyCoder<K> implements Coder<ShardedKey<K>> {
   readonly components: readonly Coder<unknown>[];
   readonly deterministic: boolean;
 
-  constructor(readonly keyCoder: Coder<K>) {
+  constructor(
+    /** The coder of the keys. */
+    readonly keyCoder: Coder<K>,
+  ) {
     this.components = [keyCoder];
     this.deterministic = keyCoder.deterministic;
   }

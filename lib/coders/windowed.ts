@@ -33,6 +33,7 @@ const NO_COMPONENTS: readonly Coder<unknown>[] = Object.freeze([]);
 
 /** `beam:coder:global_window:v1`: zero bytes. Decodes to `GlobalWindow.INSTANCE`. */
 export class GlobalWindowCoder implements Coder<GlobalWindow> {
+  /** The shared instance (the coder holds no state). */
   static readonly INSTANCE = new GlobalWindowCoder();
   readonly urn = GLOBAL_WINDOW_URN;
   readonly components = NO_COMPONENTS;
@@ -54,6 +55,7 @@ export class GlobalWindowCoder implements Coder<GlobalWindow> {
  * then varint(end − start). Windows touching MIN/MAX_TIMESTAMP are encoded exactly.
  */
 export class IntervalWindowCoder implements Coder<IntervalWindow> {
+  /** The shared instance (the coder holds no state). */
   static readonly INSTANCE = new IntervalWindowCoder();
   readonly urn = INTERVAL_WINDOW_URN;
   readonly components = NO_COMPONENTS;
@@ -165,7 +167,9 @@ export class WindowedValueCoder<T> implements Coder<WindowedValue<T>> {
   readonly deterministic: boolean;
 
   constructor(
+    /** The coder of each element. */
     readonly elementCoder: Coder<T>,
+    /** The coder of the windows. */
     readonly windowCoder: Coder<BoundedWindow>,
   ) {
     this.components = [elementCoder, windowCoder];
@@ -206,7 +210,9 @@ export class ParamWindowedValueCoder<T> implements Coder<WindowedValue<T>> {
 
   /** Builds the coder from its proto payload. */
   constructor(
+    /** The coder of each element. */
     readonly elementCoder: Coder<T>,
+    /** The coder of the windows. */
     readonly windowCoder: Coder<BoundedWindow>,
     payload: Uint8Array,
   ) {
@@ -243,12 +249,19 @@ export class ParamWindowedValueCoder<T> implements Coder<WindowedValue<T>> {
  * `holdTimestamp` are required and `pane` defaults to NO_FIRING; when true they are absent.
  */
 export interface Timer<K> {
+  /** The key of the timer's element. */
   readonly userKey: K;
+  /** The tag of a timer in a timer family ("" for a plain timer). */
   readonly dynamicTimerTag: string;
+  /** The windows the timer is set in. */
   readonly windows: readonly BoundedWindow[];
+  /** Whether this clears the timer rather than setting it. */
   readonly clearBit: boolean;
+  /** When the timer fires (set timers only). */
   readonly fireTimestamp?: Instant;
+  /** The output watermark hold while the timer is set: its output timestamp (set timers only). */
   readonly holdTimestamp?: Instant;
+  /** The pane of what set the timer (default NO_FIRING). */
   readonly pane?: PaneInfo;
 }
 
@@ -278,7 +291,9 @@ export class TimerCoder<K> implements Coder<Timer<K>> {
   readonly deterministic: boolean;
 
   constructor(
+    /** The coder of the keys. */
     readonly keyCoder: Coder<K>,
+    /** The coder of the windows. */
     readonly windowCoder: Coder<BoundedWindow>,
   ) {
     this.components = [keyCoder, windowCoder];

@@ -54,6 +54,7 @@ const SAMPLE_COUNTS = ["brown: 1", "dog: 2", "fox: 2", "jumps: 1", "lazy: 1", "o
 
 const ESM_PROGRAM = `import { fileURLToPath } from "node:url";
 import { Count, definePipeline, FileIO, ReadAllFromText, WriteToText } from "beamline";
+import { StringUtf8Coder } from "beamline/coders";
 
 export const program = definePipeline({
   name: "esm-wordcount",
@@ -70,6 +71,7 @@ export const program = definePipeline({
       .flatMap("Split", (line) => line.toLowerCase().match(/[\\p{L}\\p{N}']+/gu) ?? [])
       .apply("CountPerWord", Count.perElement())
       .map("Format", (e) => \`\${e.key}: \${e.value}\`)
+      .setCoder(StringUtf8Coder.INSTANCE)
       .apply("Write", WriteToText.to(flags.output));
   },
 });
@@ -78,7 +80,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) await program.main();
 `;
 
 /** Typed use of the root export and the subpaths; @ts-expect-error fails the check if types were `any`. */
-const TYPES_CHECK = `import { assertThat, Create, equalTo, Pipeline, type PCollection, type PipelineResult } from "beamline";
+const TYPES_CHECK = `import { assertThat, Create, equalTo, kv, Pipeline, type KV, type PCollection, type PipelineResult } from "beamline";
+import { BigIntVarIntCoder, KVCoder, StringUtf8Coder, type Coder } from "beamline/coders";
 import { startEmulators } from "beamline/emulators";
 import { DirectRunner } from "beamline/runners/direct";
 import { PortableRunner } from "beamline/runners/portable";
@@ -89,6 +92,10 @@ const numbers: PCollection<number> = p.apply(Create.of(1, 2, 3));
 assertThat(numbers.map((x) => x * 2), equalTo([2, 4, 6]));
 // @ts-expect-error a PCollection<number> is not a PCollection<string>
 const strings: PCollection<string> = numbers;
+const counts: PCollection<KV<string, bigint>> = p.apply("Counts", Create.of(kv("a", BigInt(1)))).setCoder(new KVCoder(StringUtf8Coder.INSTANCE, BigIntVarIntCoder.INSTANCE));
+// @ts-expect-error a string coder does not encode numbers
+const wrong: Coder<number> = StringUtf8Coder.INSTANCE;
+export { counts, wrong };
 export const run: () => Promise<PipelineResult> = () => new DirectRunner().run(p);
 export { strings, startEmulators, PortableRunner, DataflowRunner };
 `;
@@ -208,7 +215,7 @@ import("beamline").then((esm) => {
   it("the repository's own package.json: publishable, engines, bin and exports as the tests above use them", () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as Record<string, unknown>;
     assert.equal(pkg["private"], undefined);
-    assert.deepEqual(Object.keys(pkg["exports"] as object), [".", "./ml", "./emulators", "./runners/direct", "./runners/portable", "./runners/dataflow", "./package.json"]);
+    assert.deepEqual(Object.keys(pkg["exports"] as object), [".", "./ml", "./coders", "./emulators", "./runners/direct", "./runners/portable", "./runners/dataflow", "./package.json"]);
     assert.equal((pkg["dependencies"] as Record<string, string>)["apache-beam"], undefined);
   });
 });
