@@ -11,13 +11,12 @@ import type { Coder } from "../../lib/coders/coder";
 import { inGlobalWindow, kv, WindowedValue } from "../../lib/model/window";
 import { wordcount } from "../../pipelines/wordcount";
 import { dockerEnvironment } from "../../runners/portable/environments";
-import { flatOptions, jobApiOptions, workerProgramFrom } from "../../runners/portable/pipeline_options";
 import { translatePipeline } from "../../runners/portable/translate";
 import { FnHarness } from "../../runners/worker/harness";
 import { decodeMetric } from "../../runners/worker/monitoring";
-import { loadWorkerPipeline } from "../../runners/worker/program_loader";
 import { plan } from "../portable/fuser";
 import { coder, decodeAll, encodeAll, stageWith } from "./wire";
+import { startProgramHarness } from "./program_harness";
 import { FnApiServer, stateKeyId } from "./fn_server";
 import { sideInputsProgram, windowedProgram } from "./programs";
 import { IntervalWindow } from "../../lib/model/window";
@@ -49,8 +48,7 @@ describe("Fn API harness (runner-side driver over gRPC)", function () {
     const { proto } = translatePipeline(p, dockerEnvironment());
     const planned = plan(proto, server.url, { breakAt: new Set(["wordcount/Split", "wordcount/Write/WriteBundles"]) });
     // The worker rebuilds the program from the options the runner hands it, as in a container.
-    const wp = workerProgramFrom(jobApiOptions(flatOptions(p.options, p.program, p.fingerprint(), "run-1")));
-    harness = new FnHarness({ workerId: "worker-7", controlUrl: server.url, loggingUrl: server.url, loadPipeline: () => loadWorkerPipeline(wp), runId: wp.runId }).start();
+    harness = startProgramHarness(p, server.url, "run-1", "worker-7", server.url);
 
     const split = stageWith(planned, "wordcount/Split");
     const names = split.transforms.map((t) => planned.components.transforms[t]!.uniqueName);

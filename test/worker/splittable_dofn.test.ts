@@ -10,14 +10,13 @@ import { strict as assert } from "node:assert";
 import { inGlobalWindow, type KV, type WindowedValue } from "../../lib/model/window";
 import { OffsetRange } from "../../lib/model/offset_range";
 import { dockerEnvironment } from "../../runners/portable/environments";
-import { flatOptions, jobApiOptions, workerProgramFrom } from "../../runners/portable/pipeline_options";
 import { runnerApi } from "../../runners/portable/protos";
 import { translatePipeline } from "../../runners/portable/translate";
 import { URNS } from "../../runners/portable/urns";
 import { FnHarness } from "../../runners/worker/harness";
-import { loadWorkerPipeline } from "../../runners/worker/program_loader";
 import { plan, type Stage } from "../portable/fuser";
 import { BundleFinalizing, bundleFinalizingProgram, Gated, gatedProgram, PairStringWithIndexToLength, SDF_EXPECTED, sdfProgram } from "../portable/sdf_programs";
+import { startProgramHarness } from "./program_harness";
 import { FnApiServer } from "./fn_server";
 import { coder, decodeAll, encodeAll } from "./wire";
 
@@ -58,8 +57,7 @@ describe("Fn API harness: a user's splittable DoFn (as Prism runs it)", function
     assert.ok(!Object.values(dataflow.components!.transforms).some((t) => t.uniqueName.startsWith("PairWithIndex/Pair")), "the DirectRunner's expansion is not sent");
 
     const planned = plan(proto, server.url);
-    const wp = workerProgramFrom(jobApiOptions(flatOptions(p.options, p.program, p.fingerprint(), "run-user-sdf")));
-    harness = new FnHarness({ workerId: "sdf-worker", controlUrl: server.url, loadPipeline: () => loadWorkerPipeline(wp), runId: wp.runId }).start();
+    harness = startProgramHarness(p, server.url, "run-user-sdf", "sdf-worker");
     const stageOf = (urn: string): Stage => planned.stages.find((st) => st.transforms.some((t) => planned.components.transforms[t]!.spec?.urn === urn))!;
     const pair = stageOf(URNS.sdfPairWithRestriction);
     const process = stageOf(URNS.sdfProcessSized);
@@ -121,8 +119,7 @@ describe("Fn API harness: a user's splittable DoFn (as Prism runs it)", function
     const sdf = Object.values(proto.components!.transforms).find((t) => t.uniqueName === "Finalizing/ProcessSplittable")!;
     assert.equal(runnerApi.ParDoPayload.fromBinary(sdf.spec!.payload).requestsFinalization, true);
     const planned = plan(proto, server.url);
-    const wp = workerProgramFrom(jobApiOptions(flatOptions(p.options, p.program, p.fingerprint(), "run-user-sdf-finalizing")));
-    harness = new FnHarness({ workerId: "sdf-worker", controlUrl: server.url, loadPipeline: () => loadWorkerPipeline(wp), runId: wp.runId }).start();
+    harness = startProgramHarness(p, server.url, "run-user-sdf-finalizing", "sdf-worker");
     const stageOf = (urn: string): Stage => planned.stages.find((st) => st.transforms.some((t) => planned.components.transforms[t]!.spec?.urn === urn))!;
     const pair = stageOf(URNS.sdfPairWithRestriction);
     const process = stageOf(URNS.sdfProcessSized);
@@ -151,8 +148,7 @@ describe("Fn API harness: a user's splittable DoFn (as Prism runs it)", function
     const p = gatedProgram.create({});
     const { proto } = translatePipeline(p, dockerEnvironment(), { splittableReads: true });
     const planned = plan(proto, server.url);
-    const wp = workerProgramFrom(jobApiOptions(flatOptions(p.options, p.program, p.fingerprint(), "run-user-sdf-gated")));
-    harness = new FnHarness({ workerId: "sdf-worker", controlUrl: server.url, loadPipeline: () => loadWorkerPipeline(wp), runId: wp.runId }).start();
+    harness = startProgramHarness(p, server.url, "run-user-sdf-gated", "sdf-worker");
     const stageOf = (urn: string): Stage => planned.stages.find((st) => st.transforms.some((t) => planned.components.transforms[t]!.spec?.urn === urn))!;
     const pair = stageOf(URNS.sdfPairWithRestriction);
     const process = stageOf(URNS.sdfProcessSized);

@@ -8,13 +8,12 @@ import { strict as assert } from "node:assert";
 import { inGlobalWindow, type KV, type WindowedValue } from "../../lib/model/window";
 import type { OffsetRange } from "../../lib/model/offset_range";
 import { dockerEnvironment } from "../../runners/portable/environments";
-import { flatOptions, jobApiOptions, workerProgramFrom } from "../../runners/portable/pipeline_options";
 import { translatePipeline } from "../../runners/portable/translate";
 import { URNS } from "../../runners/portable/urns";
 import { FnHarness } from "../../runners/worker/harness";
-import { loadWorkerPipeline } from "../../runners/worker/program_loader";
 import { plan, type Stage } from "../portable/fuser";
 import { EstimatedTicks, estimatorProgram } from "../portable/sdf_estimator_programs";
+import { startProgramHarness } from "./program_harness";
 import { FnApiServer } from "./fn_server";
 import { coder, decodeAll, encodeAll } from "./wire";
 
@@ -38,8 +37,7 @@ describe("Fn API harness: a splittable DoFn's watermark estimator", function () 
     const key = `worker-monotonic-${Date.now()}`;
     const p = estimatorProgram.create({ kind: "monotonic", key });
     const planned = plan(translatePipeline(p, dockerEnvironment()).proto, server.url);
-    const wp = workerProgramFrom(jobApiOptions(flatOptions(p.options, p.program, p.fingerprint(), "run-sdf-estimator")));
-    harness = new FnHarness({ workerId: "sdf-estimator-worker", controlUrl: server.url, loadPipeline: () => loadWorkerPipeline(wp), runId: wp.runId }).start();
+    harness = startProgramHarness(p, server.url, "run-sdf-estimator", "sdf-estimator-worker");
     const stageOf = (urn: string): Stage => planned.stages.find((st) => st.transforms.some((t) => planned.components.transforms[t]!.spec?.urn === urn))!;
     const pair = stageOf(URNS.sdfPairWithRestriction);
     const process = stageOf(URNS.sdfProcessSized);

@@ -7,14 +7,13 @@ import { strict as assert } from "node:assert";
 import { PubSubReader } from "../../lib/io/pubsub";
 import { inGlobalWindow, type KV, type WindowedValue } from "../../lib/model/window";
 import { dockerEnvironment } from "../../runners/portable/environments";
-import { flatOptions, jobApiOptions, workerProgramFrom } from "../../runners/portable/pipeline_options";
 import { translatePipeline } from "../../runners/portable/translate";
 import { URNS } from "../../runners/portable/urns";
 import { FnHarness } from "../../runners/worker/harness";
-import { loadWorkerPipeline } from "../../runners/worker/program_loader";
 import { TEST_PROJECT, usePubSubEmulator } from "../io/gcp/emulator_env";
 import { plan, type Plan, type Stage } from "../portable/fuser";
 import { pubsubReadProgram } from "../portable/pubsub_programs";
+import { startProgramHarness } from "./program_harness";
 import { FnApiServer } from "./fn_server";
 import { waitFor } from "../setup/emulators/helpers";
 import { coder, decodeAll, encodeAll } from "./wire";
@@ -46,8 +45,7 @@ describe("Fn API harness: the splittable Pub/Sub read (as Prism runs it)", funct
     const p = pubsubReadProgram.create({ input, timestampAttribute: "ts" });
     const { proto } = translatePipeline(p, dockerEnvironment(), { splittableReads: true });
     const planned = plan(proto, server.url);
-    const wp = workerProgramFrom(jobApiOptions(flatOptions(p.options, p.program, p.fingerprint(), "run-sdf")));
-    harness = new FnHarness({ workerId: "sdf-worker", controlUrl: server.url, loadPipeline: () => loadWorkerPipeline(wp), runId: wp.runId }).start();
+    harness = startProgramHarness(p, server.url, "run-sdf", "sdf-worker");
     const stageOf = (urn: string): [Stage, string] => {
       const s = planned.stages.find((st) => st.transforms.some((t) => planned.components.transforms[t]!.spec?.urn === urn))!;
       return [s, s.transforms.find((t) => planned.components.transforms[t]!.spec?.urn === urn)!];

@@ -11,14 +11,13 @@ import type { Coder } from "../../lib/coders/coder";
 import { encodeToBytes } from "../../lib/coders/coder";
 import { inGlobalWindow, IntervalWindow, type WindowedValue } from "../../lib/model/window";
 import { dockerEnvironment } from "../../runners/portable/environments";
-import { flatOptions, jobApiOptions, workerProgramFrom } from "../../runners/portable/pipeline_options";
 import { runnerApi } from "../../runners/portable/protos";
 import { translatePipeline } from "../../runners/portable/translate";
 import { URNS } from "../../runners/portable/urns";
 import { FnHarness } from "../../runners/worker/harness";
-import { loadWorkerPipeline } from "../../runners/worker/program_loader";
 import { plan, type Plan, type Stage } from "../portable/fuser";
 import { sdfSideInputProgram, sdfTaggedOutputProgram, WINDOWED_SIDE_EXPECTED } from "../portable/sdf_side_programs";
+import { startProgramHarness } from "./program_harness";
 import { FnApiServer, stateKeyId } from "./fn_server";
 import { coder, decodeAll, encodeAll } from "./wire";
 
@@ -38,8 +37,7 @@ describe("Fn API harness: a splittable DoFn with side inputs and tagged outputs"
 
   /** Starts the harness on `p`'s program; registers its pair and process stages. */
   async function start(p: ReturnType<typeof sdfSideInputProgram.create>, runId: string, planned: Plan): Promise<{ pair: Stage; process: Stage }> {
-    const wp = workerProgramFrom(jobApiOptions(flatOptions(p.options, p.program, p.fingerprint(), runId)));
-    harness = new FnHarness({ workerId: "sdf-side-worker", controlUrl: server.url, loadPipeline: () => loadWorkerPipeline(wp), runId: wp.runId }).start();
+    harness = startProgramHarness(p, server.url, runId, "sdf-side-worker");
     const stageOf = (urn: string): Stage => planned.stages.find((st) => st.transforms.some((t) => planned.components.transforms[t]!.spec?.urn === urn))!;
     const pair = stageOf(URNS.sdfPairWithRestriction);
     const process = stageOf(URNS.sdfProcessSized);
