@@ -143,6 +143,8 @@ describe("DirectRunner element buffers (Flatten, Reshuffle, main inputs of side-
 
   it("runs a Flatten and a Reshuffle holding several times the JavaScript heap (V8 aborted the process)", function () {
     this.timeout(60_000);
+    // The young generation as Node 24's default (64 MB semi-spaces: V8 counts 192 MB of young
+    // reserve in heap_size_limit, more than the 96 MB old generation that aborts).
     // 600,000 lines of ~100 characters through a Flatten, then a Reshuffle: ~200 MB as strings
     // (and more as elements) in a heap of 96 MB. Each line once: a count and a checksum.
     const script = `
@@ -160,7 +162,7 @@ describe("DirectRunner element buffers (Flatten, Reshuffle, main inputs of side-
         await result.waitUntilFinish();
         console.log(JSON.stringify({ state: result.state, counted: counted.sort((a, b) => a - b), spills: result.metrics.counterTotal("beamline", "shuffleSpills") }));
       })().catch((e) => { console.error(e); process.exit(1); });`;
-    const r = spawnSync(process.execPath, ["--max-old-space-size=96", "-e", script, dir], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["--max-old-space-size=96", "--max-semi-space-size=64", "-e", script, dir], { encoding: "utf8" });
     assert.equal(r.status, 0, `the child failed (signal ${String(r.signal)}): ${r.stderr.slice(-2000)}`);
     const out = JSON.parse(r.stdout) as { state: string; counted: number[]; spills: number };
     const n = 300_000;

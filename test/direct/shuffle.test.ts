@@ -167,6 +167,8 @@ describe("DirectRunner shuffle", () => {
 
   it("spills before its budget when the heap nears its limit, instead of running out (which aborts the process)", function () {
     this.timeout(120_000);
+    // The young generation as Node 24's default (64 MB semi-spaces: V8 counts 192 MB of young
+    // reserve in heap_size_limit, more than the 96 MB old generation that aborts).
     // A 1 GB budget in a heap of 96 MB: 600,000 groups of 40-character keys hold ~200 MB of live
     // groups, so without the guard V8 aborts the child ("JavaScript heap out of memory").
     const script = `
@@ -186,7 +188,7 @@ describe("DirectRunner shuffle", () => {
         last = g.key; groups++; values += g.values.length; for (const v of g.values) sum += v;
       }
       console.log(JSON.stringify({ groups, values, sum, spills: s.spills, early: s.earlySpills }));`;
-    const r = spawnSync(process.execPath, ["--max-old-space-size=96", "-e", script, dir], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["--max-old-space-size=96", "--max-semi-space-size=64", "-e", script, dir], { encoding: "utf8" });
     assert.equal(r.status, 0, `the child failed (signal ${String(r.signal)}): ${r.stderr.slice(-2000)}`);
     const out = JSON.parse(r.stdout) as { groups: number; values: number; sum: number; spills: number; early: number };
     assert.deepEqual({ groups: out.groups, values: out.values, sum: out.sum }, { groups: 600_000, values: 800_000, sum: 1_000_000 });

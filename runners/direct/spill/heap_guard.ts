@@ -22,10 +22,52 @@ export const HEAP_SPILL_FRACTION = 0.5;
  */
 export const MIN_EARLY_SPILL_BYTES = 8 << 20;
 
-/** The heap's use and limit when it is over `fraction` of the limit, else undefined. */
+/**
+ * The heap's use and its old generation's limit when the use is over `fraction` of that limit,
+ * else undefined. V8 aborts when the old generation reaches its limit (`--max-old-space-size`),
+ * and `heap_size_limit` also counts the young generation's reserve: 48 MB up to Node 22, 192 MB
+ * from Node 24, more than a small container's old generation (`--max-old-space-size=96`). The use
+ * is the whole heap's: live groups also sit in the young generation (up to 64 MB of it from
+ * Node 24) until a scavenge moves them to the old one all at once.
+ */
 export function heapOverFraction(fraction: number = HEAP_SPILL_FRACTION): { readonly usedBytes: number; readonly limitBytes: number } | undefined {
-  const s = getHeapStatistics();
-  return s.used_heap_size > fraction * s.heap_size_limit ? { usedBytes: s.used_heap_size, limitBytes: s.heap_size_limit } : undefined;
+  const limit = oldGenerationLimitBytes();
+  const used = getHeapStatistics().used_heap_size;
+  return used > fraction * limit ? { usedBytes: used, limitBytes: limit } : undefined;
+}
+
+const MB = 1 << 20;
+let oldLimit: number | undefined;
+
+/**
+ * The old generation's limit in bytes: `--max-old-space-size` where the process was given it
+ * (command line or NODE_OPTIONS; worker threads share the process's flags), else the heap's limit
+ * less the young generation's reserve (three semi-spaces: `--max-semi-space-size`, or V8's
+ * default, 16 MB before V8 13 and 64 MB from it).
+ */
+export function oldGenerationLimitBytes(): number {
+  if (oldLimit !== undefined) return oldLimit;
+  const heapLimit = getHeapStatistics().heap_size_limit;
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/).filter((f) => f !== "")];
+  const explicitOld = flagMegabytes(flags, "max-old-space-size");
+  if (explicitOld !== undefined && explicitOld * MB < heapLimit) return (oldLimit = explicitOld * MB);
+  const v8Major = Number(process.versions.v8.split(".")[0]);
+  const semiSpace = (flagMegabytes(flags, "max-semi-space-size") ?? (v8Major >= 13 ? 64 : 16)) * MB;
+  // Never below half the heap's limit: a young reserve guessed too large must not make every run spill.
+  return (oldLimit = Math.max(heapLimit - 3 * semiSpace, heapLimit / 2));
+}
+
+/** A V8 size flag's value in MB (`--name=N`, `--name N`, or with underscores), the last one given. */
+export function flagMegabytes(flags: readonly string[], name: string): number | undefined {
+  let found: number | undefined;
+  const names = [`--${name}`, `--${name.replace(/-/g, "_")}`];
+  for (let i = 0; i < flags.length; i++) {
+    const [flag, inline] = flags[i]!.split("=", 2) as [string, string | undefined];
+    if (!names.includes(flag)) continue;
+    const value = Number(inline ?? flags[i + 1]);
+    if (Number.isFinite(value) && value > 0) found = value;
+  }
+  return found;
 }
 
 let warned = false;
@@ -38,7 +80,7 @@ export function warnEarlySpill(stepName: string | undefined, heap: { readonly us
   const where = stepName !== undefined ? ` of ${stepName}` : "";
   process.stderr.write(
     `Warning: the shuffle${where} spilled to disk before its budget (--direct_shuffle_memory_mb ${mb(budgetBytes)}; it held about ${mb(heldBytes)}): ` +
-      `the JavaScript heap was ${Math.round((100 * heap.usedBytes) / heap.limitBytes)} % full (${mb(heap.usedBytes)} of its ${mb(heap.limitBytes)} limit), ` +
+      `the JavaScript heap was ${Math.round((100 * heap.usedBytes) / heap.limitBytes)} % full (${mb(heap.usedBytes)} of its old generation's ${mb(heap.limitBytes)} limit), ` +
       `and running out would abort the process. Shuffles now spill whenever the heap is that full. ` +
       `Lower --direct_shuffle_memory_mb (it is per GroupByKey), or raise the heap's limit (NODE_OPTIONS=--max-old-space-size=MB).\n`,
   );
