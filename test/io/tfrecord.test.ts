@@ -203,6 +203,12 @@ describe("io/tfrecord: ReadFromTFRecord, ReadAllFromTFRecord and WriteToTFRecord
     assert.equal(back.length, 40);
     assert.deepEqual(back.map((r) => r[0]).sort((x, y) => x! - y!), big.map((_, i) => i));
     assert.deepEqual(fs.readdirSync(path.dirname(prefix)).filter((f) => f.startsWith(".")), [], "no temporary files left");
+    // The streamed gzip file has the bytes zlib (and so Beam Python) gives its records compressed at once.
+    for (const name of names) {
+      const bytes = fs.readFileSync(name);
+      const again = Buffer.concat(parseAll(zlib.gunzipSync(bytes)).map((r) => encodeTFRecord(r)));
+      assert.ok(zlib.gzipSync(again).equals(bytes), name);
+    }
 
     const one = path.join(tmp, "single", "train");
     const single: string[] = [];
