@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { Create, PCollection, ReadAllFromTFRecord, ReadFromTFRecord, TFRecordCorruptError, WriteToTFRecord, type KV } from "../../lib";
+import { Create, PCollection, Pipeline, ReadAllFromTFRecord, TestStream, ReadFromTFRecord, TFRecordCorruptError, WriteToTFRecord, type KV } from "../../lib";
 import { StringUtf8Coder } from "../../lib/coders";
 import { crc32c, maskedCrc32c } from "../../lib/io/tfrecord/crc32c";
 import { encodeTFRecord, TFRecordParser } from "../../lib/io/tfrecord/codec";
@@ -241,6 +241,9 @@ describe("io/tfrecord: ReadFromTFRecord, ReadAllFromTFRecord and WriteToTFRecord
     assert.throws(() => WriteToTFRecord.to("out/x", { shardNameTemplate: "-of-NN", numShards: 2 }), /has no shard number/);
     assert.throws(() => WriteToTFRecord.to("out/x", { suffix: ".bz2" }), /BZIP2/);
     assert.throws(() => ReadFromTFRecord.from([]), /at least one file pattern/);
+    const p = Pipeline.create();
+    const stream = p.apply("Stream", TestStream.create<Uint8Array>().addElements({ value: Buffer.from("x"), timestamp: 0 }).advanceWatermarkToInfinity());
+    assert.throws(() => stream.apply("WriteStream", WriteToTFRecord.to("out/x")), /WriteStream: WriteToTFRecord writes bounded input/);
     assert.throws(() => ReadFromTFRecord.from("x", { compression: "zip" as "gzip" }), /unknown compression 'zip'/);
   });
 });
