@@ -14,7 +14,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { Create, PCollection, ReadFromTFRecord, WriteToTFRecord } from "../../lib";
-import { runOk } from "../helpers";
+import { encodeTFRecord } from "../../lib/io/tfrecord/codec";
+import { runDirect, runOk } from "../helpers";
 
 const SCRIPT = path.resolve(__dirname, "..", "..", "..", "test", "fixtures", "tfrecord", "interop.py");
 const PYTHON = process.env["BEAMLINE_BEAM_PYTHON"];
@@ -59,6 +60,20 @@ describe("io/tfrecord: interop with real Beam Python (BEAMLINE_BEAM_PYTHON)", fu
     if (tmp !== "") fs.rmSync(tmp, { recursive: true, force: true });
   });
   const input = records();
+
+  it("a corrupt record fails Beam Python's read and ours alike (the same record's data mask)", async () => {
+    const dir = path.join(tmp, "corrupt");
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, "bad.tfrecord");
+    const good = Buffer.concat(input.slice(0, 3).map((r) => encodeTFRecord(r)));
+    const bad = encodeTFRecord(Buffer.from("flipped"));
+    bad[14] = bad[14]! ^ 1; // a data byte of the 4th record
+    fs.writeFileSync(file, Buffer.concat([good, bad]));
+    await assert.rejects(python("read", file, path.join(dir, "out.txt")), /Not a valid TFRecord. Mismatch of data mask/);
+    const result = await runDirect((root) => root.apply("ReadBad", ReadFromTFRecord.from(file)));
+    assert.equal(result.state, "FAILED");
+    assert.ok(result.error!.message.includes(`${file}, record 4 at byte offset ${good.length}: mismatch of data mask`), result.error!.message);
+  });
 
   for (const suffix of [".tfrecord", ".tfrecord.gz", ".tfrecord.deflate"]) {
     it(`Beam Python's ReadFromTFRecord and ReadAllFromTFRecord read what our WriteToTFRecord wrote (${suffix}; sharded and streamed)`, async () => {
