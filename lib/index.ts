@@ -101,6 +101,7 @@ export type { ReadFromPubSubOptions, WriteToPubSubOptions, PubSubPayload } from 
 export type { RunInferenceOptions, RunInferenceOutputs } from "./ml/run_inference";
 export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference, ModelMetadata } from "./ml/model_handler";
 export { sharedModel } from "./ml/shared_model";
+export type { ReadFromTFRecordOptions, ReadAllFromTFRecordOptions, WriteToTFRecordOptions, TFRecordCompression } from "./io/tfrecord";
 export type { ReadFromCsvOptions, CsvReadResult, CsvDeadLetter, CsvRowType, WriteToCsvOptions, CsvValue, CsvSchema, CsvColumnType, CsvFieldType, CsvRowOf, CsvRecord } from "./io/csv";
 export { watchJobs } from "./model/monitoring";
 export type { JobListener, MonitoredJob, JobGraph, StepNode, PCollectionNode, JobSnapshot, StepProgress, MetricsSnapshot, LogEntry, LogPage } from "./model/monitoring";
@@ -112,6 +113,7 @@ export type { JobListener, MonitoredJob, JobGraph, StepNode, PCollectionNode, Jo
 import type * as BigQueryIO from "./io/bigquery";
 import type * as PubSubIO from "./io/pubsub";
 import type * as CsvIO from "./io/csv";
+import type * as TFRecordIO from "./io/tfrecord";
 import type * as Inference from "./ml/run_inference";
 import type * as WatchModels from "./ml/watch_file_pattern";
 import type * as EnrichmentT from "./ml/enrichment";
@@ -161,6 +163,7 @@ function onFirstUse<M extends object>(load: () => M): M {
 const bigquery = onFirstUse(() => require("./io/bigquery") as typeof BigQueryIO);
 const pubsub = onFirstUse(() => require("./io/pubsub") as typeof PubSubIO);
 const csv = onFirstUse(() => require("./io/csv") as typeof CsvIO);
+const tfrecord = onFirstUse(() => require("./io/tfrecord") as typeof TFRecordIO);
 const inference = onFirstUse(() => require("./ml/run_inference") as typeof Inference);
 const watchModels = onFirstUse(() => require("./ml/watch_file_pattern") as typeof WatchModels);
 const enrichment = onFirstUse(() => require("./ml/enrichment") as typeof EnrichmentT);
@@ -289,6 +292,26 @@ Object.defineProperty(exports, "WriteToCsv", { enumerable: true, get: function (
 /** Formats one CSV line from field values (see lib/io/csv); loaded on first use. */
 export declare const formatCsvLine: typeof CsvIO.formatCsvLine;
 Object.defineProperty(exports, "formatCsvLine", { enumerable: true, get: function () { return csv.formatCsvLine; } });
+/** Reads the records of TFRecord files, CRC-checked (see lib/io/tfrecord); loaded on first use. */
+export declare const ReadFromTFRecord: typeof TFRecordIO.ReadFromTFRecord;
+/** Reads the records of TFRecord files, CRC-checked (see lib/io/tfrecord); loaded on first use. */
+export type ReadFromTFRecord<T = Uint8Array> = TFRecordIO.ReadFromTFRecord<T>;
+Object.defineProperty(exports, "ReadFromTFRecord", { enumerable: true, get: function () { return tfrecord.ReadFromTFRecord; } });
+/** Reads the records of the TFRecord files each input pattern or file names (see lib/io/tfrecord); loaded on first use. */
+export declare const ReadAllFromTFRecord: typeof TFRecordIO.ReadAllFromTFRecord;
+/** Reads the records of the TFRecord files each input pattern or file names (see lib/io/tfrecord); loaded on first use. */
+export type ReadAllFromTFRecord<Out = Uint8Array> = TFRecordIO.ReadAllFromTFRecord<Out>;
+Object.defineProperty(exports, "ReadAllFromTFRecord", { enumerable: true, get: function () { return tfrecord.ReadAllFromTFRecord; } });
+/** Writes records as sharded TFRecord files (see lib/io/tfrecord); loaded on first use. */
+export declare const WriteToTFRecord: typeof TFRecordIO.WriteToTFRecord;
+/** Writes records as sharded TFRecord files (see lib/io/tfrecord); loaded on first use. */
+export type WriteToTFRecord<T = Uint8Array> = TFRecordIO.WriteToTFRecord<T>;
+Object.defineProperty(exports, "WriteToTFRecord", { enumerable: true, get: function () { return tfrecord.WriteToTFRecord; } });
+/** A TFRecord file with a bad checksum or a truncated record (see lib/io/tfrecord); loaded on first use. */
+export declare const TFRecordCorruptError: typeof TFRecordIO.TFRecordCorruptError;
+/** A TFRecord file with a bad checksum or a truncated record (see lib/io/tfrecord); loaded on first use. */
+export type TFRecordCorruptError = TFRecordIO.TFRecordCorruptError;
+Object.defineProperty(exports, "TFRecordCorruptError", { enumerable: true, get: function () { return tfrecord.TFRecordCorruptError; } });
 
 // Transforms and test helpers most programs do not use load on first use too (a 1-line word
 // count loaded 8 more modules once they were added eagerly).

@@ -13,11 +13,13 @@ import {
   ReadFromCsv,
   ReadFromPubSub,
   ReadFromText,
+  ReadFromTFRecord,
   RunInference,
   WriteToBigQuery,
   WriteToCsv,
   WriteToPubSub,
   WriteToText,
+  WriteToTFRecord,
   kv,
 } from "beamline";
 import type { KV, ModelHandler, PCollection, Pipeline, PredictionResult, ReadableFile } from "beamline";
@@ -45,6 +47,17 @@ export function csv(p: Pipeline, input: string, outputPrefix: string): { written
   const rejected = deadLetters.map("Describe", (d) => `${d.file}:${d.line}: ${d.reason}`);   // read it, or pass ignoreRejected: true
   // [END csv]
   return { written, rejected };
+}
+
+export function tfRecord(p: Pipeline, trainGlob: string, outputPrefix: string): PCollection<string> {
+  // [START tfrecord]
+  const examples = p.apply("ReadExamples", ReadFromTFRecord.from(trainGlob));   // Uint8Array records (e.g. serialized tf.train.Example); .gz and .deflate decompressed
+  const written = examples
+    .filter("NotEmpty", (record) => record.length > 0)
+    .apply("WriteExamples", WriteToTFRecord.to(outputPrefix, { suffix: ".tfrecord.gz", numShards: 2 }));
+  // written: the names of the files (out-00000-of-00002.tfrecord.gz, ...), once they are in place
+  // [END tfrecord]
+  return written;
 }
 
 export function bigQuery(p: Pipeline, project: string): PCollection<string> {

@@ -11,7 +11,7 @@ import { PubSub } from "@google-cloud/pubsub";
 import { BigQuery } from "@google-cloud/bigquery";
 import { PassThroughClient } from "google-auth-library";
 import "../../runners/direct";
-import { assertThat, equalTo, kv, Create, TestStream, satisfies, type KV } from "../../lib";
+import { assertThat, equalTo, kv, Create, ReadFromTFRecord, TestStream, satisfies, type KV } from "../../lib";
 import { runDirect, runOk, readShards } from "../helpers";
 import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
 import { MiniJobServer } from "../portable/job_server";
@@ -306,6 +306,22 @@ describe("docs: programming guide snippets run", function () {
       assert.deepEqual(fs.readFileSync(path.join(tmp, "totals.csv"), "utf8").trim().split("\n").sort(), ["1,4", "2,9", "id,total"]);
       const names = await io.fileSystems(path.join(logs, "*.log"));
       assert.deepEqual(names.sort(), [`${path.join(logs, "a.log")} (27 bytes)`, `${path.join(logs, "b.log")} (14 bytes)`]);
+    });
+
+    it("TFRecord", async () => {
+      const train = path.join(tmp, "train");
+      fs.mkdirSync(train, { recursive: true });
+      fs.writeFileSync(path.join(train, "a.tfrecord"), Buffer.from("AwAAAAAAAACwmUkOZm9vYYq+/gMAAAAAAAAAsJlJDmJhckYA5cg=", "base64")); // foo, bar (Beam's test file)
+      fs.writeFileSync(path.join(train, "b.tfrecord"), Buffer.alloc(0));
+      const out = path.join(tmp, "tfrecord", "out");
+      await runOk((p) => {
+        assertThat(io.tfRecord(p, path.join(train, "*.tfrecord"), out), equalTo([0, 1].map((i) => `${out}-0000${i}-of-00002.tfrecord.gz`)));
+      });
+      const back: string[] = [];
+      await runOk((p) => {
+        p.apply(ReadFromTFRecord.from(`${out}-*`)).map("Collect", (r: Uint8Array) => back.push(Buffer.from(r).toString()));
+      });
+      assert.deepEqual(back.sort(), ["bar", "foo"]);
     });
 
     it("FileIO and ReadAllFromText", async () => {
