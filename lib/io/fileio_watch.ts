@@ -28,6 +28,7 @@ import { ProcessContinuation, type RestrictionTracker, type SplitResult } from "
 import { SplittableDoFn, type SplittableProcessContext } from "../model/splittable_dofn";
 import { PTransform } from "../model/transform";
 import { FixedWindows } from "../model/windowing";
+import { Reshuffle } from "../transforms/util";
 import { canStopPolling, forNewInput, Growth, onPollComplete, onSeenNewOutput, type TerminationCondition, type TerminationState, validateTerminationCondition } from "../transforms/watch";
 import type { FileMetadata } from "./filesystems/filesystem";
 import { type EmptyMatchTreatment, matchPattern, metadataOf } from "./fileio";
@@ -170,7 +171,11 @@ export class MatchAllContinuously extends PTransform<PCollection<string>, PColle
     const o = this.options;
     const intervalMillis = o.intervalMillis ?? 360_000;
     const fn = new WatchPatternsFn(intervalMillis, o.terminationCondition ?? Growth.never(), o.matchUpdatedFiles === true, o.emptyMatchTreatment ?? "ALLOW");
-    const files = input.apply("Watch", ParDo.splittable(fn));
+    // As Beam Java's FileIO.matchAll: a Reshuffle after the watch, a fusion break, so what follows
+    // runs in bundles (and on workers) of its own: a slow step after it neither holds up the next
+    // poll (a polling bundle ends when everything fused into it has run) nor handles every file of
+    // a pattern in the one bundle that polled it; and a retry of that step does not poll again.
+    const files = input.apply("Watch", ParDo.splittable(fn)).apply("Reshuffle", Reshuffle.viaRandomKey());
     if (o.applyWindowing !== true) return files;
     return files.apply("ApplyWindowing", Window.into<FileMetadata>(new FixedWindows(intervalMillis)));
   }

@@ -11,15 +11,16 @@
  * with RunInference), timing how long each batch takes to hand on: the synchronous work of the
  * steps the runner fuses after it (Beam times its fused downstream the same way); what an async
  * step awaits is not seen, as an output cannot wait for it. A batch never mixes windows (./window_batches, also
- * RunInference's); each goes out in its window, at the window's last timestamp (the global
- * window's too), as Beam's. `elementSizeFn` weighs elements: a batch is full at a total size of
- * the target, and an element that would take a batch past it first sends the batch on.
+ * RunInference's); each goes out in its window. `elementSizeFn` weighs elements: a batch is full
+ * at a total size of the target, and an element that would take a batch past it first sends the
+ * batch on.
  *
  * Without `maxBatchDurationSecs` a batch never outlives its bundle: it is sent on when full, when
- * more than 10 windows have a batch waiting (the fullest goes), or at the bundle's end. With it,
- * elements are keyed per worker process (Beam's WithSharedKey) and buffered in state across
- * bundles (./batch_state, GroupIntoBatches' mechanism) until the batch is full, has waited that
- * long in processing time, or its window ends.
+ * more than 10 windows have a batch waiting (the fullest goes), or at the bundle's end, at its
+ * window's last timestamp (the global window's too), as Beam's. With it, elements are keyed per
+ * worker process (Beam's WithSharedKey) and buffered in state across bundles (./batch_state,
+ * GroupIntoBatches' mechanism) until the batch is full, has waited that long in processing time,
+ * or its window ends, and stamped as Beam's stateful BatchElements stamps them (emitBatch below).
  */
 import { randomUUID } from "node:crypto";
 import type { Coder } from "../coders/coder";
@@ -33,7 +34,7 @@ import type { PCollection } from "../model/pcollection";
 import type { StatefulProcessContext } from "../model/state";
 import { PTransform } from "../model/transform";
 import { kv, type BoundedWindow, type Instant, type KV } from "../model/window";
-import { BatchingDoFn, type Buffered } from "./batch_state";
+import { BatchingDoFn, type Buffered, type FlushCause } from "./batch_state";
 import { BatchSizeEstimator, estimatorOptionsProblem, type BatchSizeEstimatorOptions } from "./batch_size_estimator";
 import { MAX_LIVE_WINDOWS, WindowBatches } from "./window_batches";
 
@@ -149,7 +150,7 @@ class StatefulBatchElementsDoFn<T> extends BatchingDoFn<string, T, T[]> {
   private readonly sizeOf: (element: T) => number;
 
   constructor(private readonly options: BatchElementsOptions<T>) {
-    // Flushed at the window's end (not its expiry): batches go out at the window's last timestamp.
+    // Flushed at the window's end (not its expiry): what is left goes out at the window's last timestamp.
     super({ maxCount: () => 1, sizeOf: options.elementSizeFn === undefined ? undefined : sizer(options.elementSizeFn), maxBufferingMillis: options.maxBatchDurationSecs! * 1000, allowedLatenessMillis: 0 });
     this.sizeOf = sizer(options.elementSizeFn);
   }
@@ -168,10 +169,19 @@ class StatefulBatchElementsDoFn<T> extends BatchingDoFn<string, T, T[]> {
     return this.target;
   }
 
-  protected emitBatch(_key: string, batch: readonly Buffered<T>[], _earliest: Instant, ctx: StatefulProcessContext<T[]>): void {
+  /**
+   * Stamps a batch as Beam Python's stateful BatchElements does (util.py
+   * `_pardo_stateful_batch_elements`): a batch that fills goes out from process() at the arriving
+   * element's timestamp; one the buffering timer flushes at that timer's hold, the timestamp of the
+   * batch's first element (Prism's, and the Beam model's, output time of a processing-time timer);
+   * one flushed at the window's end at the window's last timestamp. Each is at or after the
+   * batch's hold (batch_state.ts), so none is late downstream.
+   */
+  protected emitBatch(_key: string, batch: readonly Buffered<T>[], _earliest: Instant, ctx: StatefulProcessContext<T[]>, cause: FlushCause): void {
     const items = batch.map((b) => b.element);
     const size = items.reduce((s, e) => s + this.sizeOf(e), 0);
-    this.estimator!.time(size, () => ctx.outputWithTimestamp(items, ctx.window.maxTimestamp()));
+    const timestamp = cause === "full" ? ctx.timestamp : cause === "buffering" ? batch[0]!.timestamp : ctx.window.maxTimestamp();
+    this.estimator!.time(size, () => ctx.outputWithTimestamp(items, timestamp));
     this.target = this.estimator!.nextBatchSize();
   }
 }

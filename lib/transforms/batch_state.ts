@@ -51,6 +51,12 @@ export interface BatchLimits<V> {
 const NEVER: Instant = GLOBAL_WINDOW_MAX_TIMESTAMP;
 
 
+/**
+ * Why a batch is handed on: it filled (in process(), as an element arrived), its buffering time
+ * passed (the processing-time timer), or its window ends (the event-time timer).
+ */
+export type FlushCause = "full" | "buffering" | "window_end";
+
 /** Buffers elements per key and window until a batch is complete, then calls `emitBatch`. */
 export abstract class BatchingDoFn<K, V, Out, Tags extends OutputTags = {}> extends StatefulDoFn<K, V, Out, Tags> {
   readonly buffer = StateSpec.bag<Buffered<V>>("values");
@@ -74,14 +80,17 @@ export abstract class BatchingDoFn<K, V, Out, Tags extends OutputTags = {}> exte
     return this.limits.maxCount();
   }
 
-  /** Hands a complete batch on; `earliest` is the smallest timestamp in it. */
-  protected abstract emitBatch(key: K, batch: readonly Buffered<V>[], earliest: Instant, ctx: StatefulProcessContext<Out, Tags>): void | Promise<void>;
+  /**
+   * Hands a complete batch on (in insertion order); `earliest` is the smallest timestamp in it.
+   * With `cause` "full", `ctx` is the arriving element's; otherwise the timer's.
+   */
+  protected abstract emitBatch(key: K, batch: readonly Buffered<V>[], earliest: Instant, ctx: StatefulProcessContext<Out, Tags>, cause: FlushCause): void | Promise<void>;
 
   process(element: KV<K, V>, ctx: StatefulProcessContext<Out, Tags>): void | Promise<void> {
     const { maxBytes, weigh, maxBufferingMillis } = this.limits;
     const pending: Promise<void>[] = [];
     const flush = (): void => {
-      const r = this.flush(element.key, ctx);
+      const r = this.flush(element.key, ctx, "full");
       if (r !== undefined) pending.push(r);
     };
     const weight = maxBytes !== undefined && weigh !== undefined ? weigh(element.value) : 0;
@@ -122,10 +131,10 @@ export abstract class BatchingDoFn<K, V, Out, Tags extends OutputTags = {}> exte
   /** The buffering deadline passed, or the window expires: flush what is buffered. (The hold's firing, if a runner fires it, changes nothing.) */
   onTimer(timer: string, ctx: TimerContext<K, Out, Tags>): void | Promise<void> {
     if (timer === this.hold.name) return undefined;
-    return this.flush(ctx.key, ctx);
+    return this.flush(ctx.key, ctx, timer === this.buffering.name ? "buffering" : "window_end");
   }
 
-  private flush(key: K, ctx: StatefulProcessContext<Out, Tags>): void | Promise<void> {
+  private flush(key: K, ctx: StatefulProcessContext<Out, Tags>, cause: FlushCause): void | Promise<void> {
     const batch = [...ctx.state(this.buffer).read()];
     const earliest = ctx.state(this.earliest).read();
     ctx.state(this.buffer).clear();
@@ -139,6 +148,6 @@ export abstract class BatchingDoFn<K, V, Out, Tags extends OutputTags = {}> exte
       ctx.timer(this.hold).clear();
     }
     if (batch.length === 0) return undefined;
-    return this.emitBatch(key, batch, earliest ?? Math.min(...batch.map((b) => b.timestamp)), ctx);
+    return this.emitBatch(key, batch, earliest ?? Math.min(...batch.map((b) => b.timestamp)), ctx, cause);
   }
 }

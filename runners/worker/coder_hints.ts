@@ -8,10 +8,15 @@
  * is the one the submitted pipeline proto was translated from (element_coders.ts), worked out
  * again on the rebuilt pipeline. PCollections a runner makes between the phases of a lifted
  * combine (Prism's, Beam Python's, ours) hold KV(key, accumulator): the key coder is the combine
- * input's, the accumulator coder the JS value coder the translation gives combines.
+ * input's, the accumulator coder the JS value coder the translation gives combines. Those a runner
+ * makes between the phases of a splittable DoFn (Beam's SplittableParDoComponents: pair with
+ * restriction, split and size, truncate, process) hold KV(element, restriction) and
+ * KV(KV(element, restriction), size), from the SDF's input coder and its restriction coder (as
+ * Prism's handlepardo.go and Beam Python's expand_sdf build them).
  */
 import type { Coder } from "../../lib/coders/coder";
-import { KVCoder } from "../../lib/coders/index";
+import { BytesCoder, DoubleCoder, KVCoder } from "../../lib/coders/index";
+import { splittableOfComposite } from "../../lib/model/splittable";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { defaultCoder } from "../executor/default_coders";
 import { elementCoders } from "../portable/element_coders";
@@ -20,6 +25,7 @@ import { decodeReference } from "../portable/translate";
 import { URNS } from "../portable/urns";
 
 const COMBINE_PHASE_URNS: ReadonlySet<string> = new Set([URNS.precombine, URNS.mergeAccumulators, URNS.extractOutputs, URNS.combineGroupedValues, URNS.convertToAccumulators]);
+const SDF_PHASE_URNS: ReadonlySet<string> = new Set([URNS.sdfPairWithRestriction, URNS.sdfSplitAndSize, URNS.sdfTruncateSized, URNS.sdfProcessSized]);
 
 export class SdkCoderHints {
   private byPcoll: Map<string, Coder<unknown>> | undefined;
@@ -60,6 +66,33 @@ export class SdkCoderHints {
       if (kv === undefined || kv.urn !== "beam:coder:kv:v1" || kv.components.length !== 2) continue;
       const like = new KVCoder(kv.components[0]!, defaultCoder()) as Coder<unknown>;
       for (const pc of [...Object.values(t.inputs), ...Object.values(t.outputs)]) if (!hints.has(pc)) hints.set(pc, like);
+    }
+    for (const t of Object.values(this.descriptor.transforms)) {
+      const urn = t.spec?.urn ?? "";
+      if (!SDF_PHASE_URNS.has(urn)) continue;
+      const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);
+      if (payload.doFn?.urn !== URNS.dofnByName) continue;
+      const node = pipeline.findTransform(decodeReference(payload.doFn.payload).transform);
+      const fn = node === undefined ? undefined : splittableOfComposite(node);
+      if (node === undefined || fn === undefined) continue;
+      // A source's SDF (no input) reads an Impulse of its own: bytes.
+      const element = node.inputs.length > 0 ? sdk.get(node.inputs[0]!.id) : (BytesCoder.INSTANCE as Coder<unknown>);
+      if (element === undefined) continue;
+      const paired = new KVCoder(element, fn.restrictionCoder) as Coder<unknown>;
+      const sized = new KVCoder(paired, DoubleCoder.INSTANCE) as Coder<unknown>;
+      const set = (pcs: readonly string[], like: Coder<unknown>): void => {
+        for (const pc of pcs) if (!hints.has(pc)) hints.set(pc, like);
+      };
+      const main = Object.entries(t.inputs).filter(([local]) => !(local in payload.sideInputs)).map(([, pc]) => pc);
+      const outputs = Object.values(t.outputs);
+      if (urn === URNS.sdfPairWithRestriction) set(outputs, paired);
+      if (urn === URNS.sdfSplitAndSize) {
+        set(main, paired);
+        set(outputs, sized);
+      }
+      if (urn === URNS.sdfTruncateSized) set([...main, ...outputs], sized);
+      // The process phase's outputs are the SDF's own, hinted above.
+      if (urn === URNS.sdfProcessSized) set(main, sized);
     }
     return hints;
   }

@@ -25,6 +25,7 @@ import { URNS } from "../../runners/portable/urns";
 import { readShards } from "../helpers";
 import { BIGINT_EXPECTED, bigintProgram } from "./bigint_programs";
 import { MiniJobServer } from "./job_server";
+import { SDF_BIGINT_EXPECTED, sdfBigintProgram } from "./sdf_bigint_programs";
 
 describe("bigints in BigIntVarIntCoder (beam:coder:varint:v1) on portable runners", function () {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-bigint-"));
@@ -71,6 +72,24 @@ describe("bigints in BigIntVarIntCoder (beam:coder:varint:v1) on portable runner
         assert.deepEqual(readShards(path.join(tmp, "direct", file)), expected, `direct ${file}`);
         assert.deepEqual(readShards(path.join(tmp, "portable", file)), expected, `portable ${file}`);
       }
+    } finally {
+      await jobServer.stop();
+    }
+  });
+
+  it("a splittable DoFn over bigints, with a restriction coder of the user's own, gets bigints and its restrictions in every phase the runner expands it into", async () => {
+    // The runner makes the PCollections between the phases (KV(element, restriction), KV(that,
+    // size)) from the proto's coders: the SDK's coders must guide them as they guide the program's own.
+    const jobServer = await MiniJobServer.start();
+    try {
+      const flags = (dir: string) => ({ output: path.join(tmp, "sdf", dir), checkpoint: false });
+      assert.equal(await (await sdfBigintProgram.run(flags("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+      const p = sdfBigintProgram.create(flags("portable"), { runner: "PortableRunner", jobName: "sdf-bigint", extra: { job_endpoint: jobServer.url, environment_type: "LOOPBACK" } });
+      const lines: string[] = [];
+      const result = await new PortableRunner({ log: (l) => lines.push(l), cancelOnInterrupt: false }).run(p);
+      assert.equal(await result.waitUntilFinish(), "DONE", lines.join("\n"));
+      assert.deepEqual(readShards(path.join(tmp, "sdf", "direct", "indexed")), SDF_BIGINT_EXPECTED, "direct");
+      assert.deepEqual(readShards(path.join(tmp, "sdf", "portable", "indexed")), SDF_BIGINT_EXPECTED, "portable");
     } finally {
       await jobServer.stop();
     }

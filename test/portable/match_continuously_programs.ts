@@ -80,3 +80,50 @@ export const matchAllContinuouslyProgram = definePipeline({
       .apply("Write", WriteToText.to(flags.output, { numShards: 1 }));
   },
 });
+
+/** The files the `Slow` step of `slowConsumerProgram` has finished, by watched folder (the LOOPBACK worker is this process). */
+export const FINISHED: Map<string, Set<string>> = new Map();
+
+/** How long `Slow` waits on first.txt for a later poll's file before it gives up. */
+export const SLOW_WAIT_MS = 20_000;
+
+/**
+ * FileIO.matchAll().continuously with a slow step after it: on first.txt the step adds extra.txt
+ * and then waits (up to SLOW_WAIT_MS) until the step has finished extra.txt, which only a later
+ * poll finds. The watch's polls must not wait for what comes after them (Beam Java's
+ * FileIO.matchAll ends in a Reshuffle, a fusion break): if the step ran in the polling bundle, no
+ * later poll could run before it returned, and it would give up.
+ */
+export const slowConsumerProgram = definePipeline({
+  name: "portable-test-match-all-slow-consumer",
+  description: "FileIO.matchAll().continuously followed by a step that waits for a later poll's file",
+  flags: {
+    dir: { type: "string", describe: "Folder watched (*.txt)", required: true },
+    output: { type: "string", describe: "Output prefix", required: true },
+  },
+  build(root, flags) {
+    root
+      .apply("Patterns", Create.of(path.join(flags.dir, "*.txt")))
+      .apply("Watch", FileIO.matchAll().continuously({ intervalMillis: MATCH_INTERVAL_MS, terminationCondition: Watch.Growth.afterTimeSinceNewOutput(MATCH_ALL_QUIET_MS), applyWindowing: true }))
+      .apply(
+        "Slow",
+        ParDo.into<string>().of(async (f: FileMetadata, ctx) => {
+          const name = path.basename(f.path);
+          const finished = FINISHED.get(flags.dir) ?? new Set<string>();
+          FINISHED.set(flags.dir, finished);
+          if (name !== "first.txt") {
+            finished.add(name);
+            ctx.output(name);
+            return;
+          }
+          const aside = path.join(flags.dir, `extra-${process.pid}.tmp`);
+          fs.writeFileSync(aside, "extra\n");
+          fs.renameSync(aside, path.join(flags.dir, "extra.txt"));
+          const deadline = Date.now() + SLOW_WAIT_MS;
+          while (!finished.has("extra.txt") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+          ctx.output(finished.has("extra.txt") ? "first.txt: a later poll's extra.txt was finished meanwhile" : `first.txt: no poll ran while it was processed (gave up after ${SLOW_WAIT_MS} ms)`);
+        }),
+      )
+      .apply("Write", WriteToText.to(flags.output, { numShards: 1 }));
+  },
+});

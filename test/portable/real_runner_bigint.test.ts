@@ -10,6 +10,7 @@ import "../../runners/direct";
 import { readShards } from "../helpers";
 import { BIGINT_EXPECTED, BIGINT_TIMER_EXPECTED, bigintProgram, bigintTimerProgram } from "./bigint_programs";
 import { REAL_RUNNERS, realRunnerSession } from "./real_runner_launch";
+import { SDF_BIGINT_EXPECTED, sdfBigintProgram } from "./sdf_bigint_programs";
 
 /**
  * Beam 2.66's FnApiRunner runs a timer stage again and repeats its earlier outputs in side inputs
@@ -34,5 +35,11 @@ for (const runner of REAL_RUNNERS) describe(`On a real Beam runner: ${runner.nam
     const out = path.join(tmp, "timers");
     await runRemote(bigintTimerProgram.create({ output: out }, options("bigint-timers")));
     assert.deepEqual(readShards(path.join(out, "fired")), BIGINT_TIMER_EXPECTED);
+  });
+
+  it("a splittable DoFn over bigints, with a restriction coder of the user's own, gets bigints in the phases the runner expands it into and in its residuals", async () => {
+    const out = path.join(tmp, "sdf");
+    await runRemote(sdfBigintProgram.create({ output: out, checkpoint: true }, options("sdf-bigint")));
+    assert.deepEqual(readShards(path.join(out, "indexed")), SDF_BIGINT_EXPECTED);
   });
 });

@@ -34,8 +34,8 @@ for (const runner of REAL_RUNNERS) {
         assert.equal(await (await batchElementsProgram.run(flags("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
         await runRemote(batchElementsProgram.create(flags("remote"), options(`batch-elements-${stateful}`)));
         const all = Array.from({ length: BATCH_INPUT_SIZE }, (_, i) => i);
-        assert.deepEqual(checkBatches(readShards(path.join(flags("direct").output, "batches")), "direct"), all);
-        assert.deepEqual(checkBatches(readShards(path.join(flags("remote").output, "batches")), runner.name), all);
+        assert.deepEqual(checkBatches(readShards(path.join(flags("direct").output, "batches")), "direct", stateful), all);
+        assert.deepEqual(checkBatches(readShards(path.join(flags("remote").output, "batches")), runner.name, stateful), all);
       });
     }
 
