@@ -52,8 +52,10 @@ export class CombinePerKey<K, In, Acc, Out, Sides extends SideInputTypes = {}> e
     readonly combineFn: CombineFnWithContext<In, Acc, Out, Sides>,
     /** The side inputs its methods read, by name (`Combine.perKey(fn, { sideInputs })`). */
     readonly sideInputs?: SideInputViews<Sides>,
+    /** The default name of its applications (`Mean.perKey()` gives "MeanPerKey"). */
+    label = "CombinePerKey",
   ) {
-    super("CombinePerKey");
+    super(label);
     if (sideInputs !== undefined) withContext().checkedCombineSideInputs(sideInputs, "Combine.perKey");
   }
   expand(input: PCollection<KV<K, In>>): PCollection<KV<K, Out>> {
@@ -102,8 +104,10 @@ export class CombineGlobally<In, Acc, Out, Sides extends SideInputTypes = {}> ex
     readonly sideInputs?: SideInputViews<Sides>,
     /** Intermediate keys to pre-combine over first (`withFanout`; below 2: none). */
     readonly fanout = 0,
+    /** The default name of its applications (`Mean.globally()` gives "MeanGlobally"). */
+    label = "CombineGlobally",
   ) {
-    super("CombineGlobally");
+    super(label);
     if (sideInputs !== undefined) withContext().checkedCombineSideInputs(sideInputs, "Combine.globally");
   }
 
@@ -115,7 +119,7 @@ export class CombineGlobally<In, Acc, Out, Sides extends SideInputTypes = {}> ex
    */
   withFanout(fanout: number): CombineGlobally<In, Acc, Out, Sides> {
     if (!Number.isInteger(fanout)) throw new PipelineConstructionError(`Combine.globally(fn).withFanout needs an integer (below 2 for no fanout), got ${String(fanout)}`);
-    return new CombineGlobally<In, Acc, Out, Sides>(this.combineFn, this.insertDefault, this.sideInputs, fanout);
+    return new CombineGlobally<In, Acc, Out, Sides>(this.combineFn, this.insertDefault, this.sideInputs, fanout, this.label);
   }
 
   expand(input: PCollection<In>): PCollection<Out> {
