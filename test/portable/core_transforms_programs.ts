@@ -3,7 +3,7 @@
  * Filter's comparisons), for running on worker threads, through the Fn API harness and on real
  * runners: each result a "name=value" line, all written to one text output.
  */
-import { Create, definePipeline, FieldType, Filter, FixedWindows, Flatten, GlobalWindows, kv, Max, Mean, Min, RowCoder, Schema, Sets, Sum, Window, type PCollection } from "../../lib";
+import { Combine, Create, definePipeline, FieldType, Filter, FixedWindows, Flatten, GlobalWindows, kv, Max, Mean, Min, RowCoder, Schema, Sets, Sum, Window, type PCollection } from "../../lib";
 import { BigIntVarIntCoder } from "../../lib/coders/primitive";
 import { IterableCoder } from "../../lib/coders/structural";
 import { WriteToText } from "../../lib/io/textio";
@@ -38,6 +38,8 @@ export const CORE_TRANSFORMS_EXPECTED: readonly string[] = [
   ...lines("sumPerKey", ["a:6", "b:14"]),
   ...lines("minPerKey", ["a:1", "b:1"]),
   ...lines("maxPerKey", ["a:4", "b:13"]),
+  ...lines("callableMax", [9]),
+  ...lines("callableJoin", ["a:114", "b:113"]),
   ...lines("flattenIterables", ["1", "1152921504606846976", "3"]),
   ...lines("lessThan", [1, 2, 3]),
   ...lines("greaterThanEq", [4, 5, 6, 7]),
@@ -91,6 +93,9 @@ export const coreTransformsProgram = definePipeline({
     emit("sumPerKey", pairs.apply(Sum.perKey<string>()), showKv);
     emit("minPerKey", pairs.apply(Min.perKey<string>()), showKv);
     emit("maxPerKey", pairs.apply(Max.perKey<string>()), showKv);
+    // Plain functions of the values (Python's CombineGlobally(max), CombinePerKey(sum)).
+    emit("callableMax", vals.apply("CallableMax", Combine.globally((xs: number[]) => Math.max(...xs))));
+    emit("callableJoin", pairs.map("AsText", (e) => kv(e.key, String(e.value))).apply("CallableJoin", Combine.perKey((xs: string[]) => [...xs].sort().join(""))), (e) => `${e.key}:${e.value}`);
 
     // bigints in an IterableCoder of varints: the items keep the element coder across the runner.
     const iterables = root.apply("Iterables", Create.of([1n, 2n ** 60n], [3n])).setCoder(new IterableCoder(BigIntVarIntCoder.INSTANCE));
