@@ -75,11 +75,13 @@ export const Min = {
   /** The CombineFn (Java's `Min.naturalOrder()` / `Min.of(comparator)`): undefined for no inputs. */
   of: <T = number>(compare?: (a: T, b: T) => number): CombineFn<T, ExtremumAccumulator<T>, T | undefined> => Combiners.min<T>(compare),
   /**
-   * The smallest element, per window. An empty global window gives undefined (Java's
-   * `Min.globally()` gives null; its `doublesGlobally()` gives +Infinity).
+   * The smallest element, per window, by `compare` if given. An empty global window gives
+   * undefined (Java's `Min.globally()` gives null; its `doublesGlobally()` gives +Infinity).
+   * Options come last, or alone: `Min.globally({ withoutDefaults: true })`.
    */
-  globally<T = number>(compare?: (a: T, b: T) => number, options: GloballyOptions = {}): CombineGlobally<T, ExtremumAccumulator<T>, T | undefined> {
-    return new CombineGlobally(Min.of<T>(compare), options.withoutDefaults !== true, undefined, 0, "MinGlobally");
+  globally<T = number>(compare?: ((a: T, b: T) => number) | GloballyOptions, options: GloballyOptions = {}): CombineGlobally<T, ExtremumAccumulator<T>, T | undefined> {
+    const [fn, opts] = typeof compare === "function" || compare === undefined ? [compare, options] : [undefined, compare];
+    return new CombineGlobally(Min.of<T>(fn), opts.withoutDefaults !== true, undefined, 0, "MinGlobally");
   },
   /** The smallest of each key's values, per window: `KV<K, V>` → `KV<K, V>`. */
   perKey<K, V = number>(compare?: (a: V, b: V) => number): CombinePerKey<K, V, ExtremumAccumulator<V>, V> {
@@ -92,11 +94,13 @@ export const Max = {
   /** The CombineFn (Java's `Max.naturalOrder()` / `Max.of(comparator)`): undefined for no inputs. */
   of: <T = number>(compare?: (a: T, b: T) => number): CombineFn<T, ExtremumAccumulator<T>, T | undefined> => Combiners.max<T>(compare),
   /**
-   * The largest element, per window. An empty global window gives undefined (Java's
-   * `Max.globally()` gives null; its `doublesGlobally()` gives -Infinity).
+   * The largest element, per window, by `compare` if given. An empty global window gives
+   * undefined (Java's `Max.globally()` gives null; its `doublesGlobally()` gives -Infinity).
+   * Options come last, or alone: `Max.globally({ withoutDefaults: true })`.
    */
-  globally<T = number>(compare?: (a: T, b: T) => number, options: GloballyOptions = {}): CombineGlobally<T, ExtremumAccumulator<T>, T | undefined> {
-    return new CombineGlobally(Max.of<T>(compare), options.withoutDefaults !== true, undefined, 0, "MaxGlobally");
+  globally<T = number>(compare?: ((a: T, b: T) => number) | GloballyOptions, options: GloballyOptions = {}): CombineGlobally<T, ExtremumAccumulator<T>, T | undefined> {
+    const [fn, opts] = typeof compare === "function" || compare === undefined ? [compare, options] : [undefined, compare];
+    return new CombineGlobally(Max.of<T>(fn), opts.withoutDefaults !== true, undefined, 0, "MaxGlobally");
   },
   /** The largest of each key's values, per window: `KV<K, V>` → `KV<K, V>`. */
   perKey<K, V = number>(compare?: (a: V, b: V) => number): CombinePerKey<K, V, ExtremumAccumulator<V>, V> {

@@ -47,8 +47,8 @@ describe("Beam conformance: Mean, Min, Max, Sum (MeanTest, MinTest, MaxTest, Sum
             const windowed = timestamped(p, "Vals", mode, at0(VALS)).apply("Window", Window.into<number>(new FixedWindows(60_000)));
             collect("mean-wo-defaults", windowed.apply(Mean.globally({ withoutDefaults: true })));
             collect("sum-wo-defaults", windowed.apply(Sum.globally({ withoutDefaults: true })));
-            collect("min-wo-defaults", windowed.apply(Min.globally(undefined, { withoutDefaults: true })));
-            collect("max-wo-defaults", windowed.apply(Max.globally(undefined, { withoutDefaults: true })));
+            collect("min-wo-defaults", windowed.apply(Min.globally({ withoutDefaults: true })));
+            collect("max-wo-defaults", windowed.apply(Max.globally((a: number, b: number) => a - b, { withoutDefaults: true })));
             const pairs = timestamped(p, "Pairs", mode, at0([kv("a", 1), kv("a", 1), kv("a", 4), kv("b", 1), kv("b", 13)])).apply("WindowPairs", Window.into<KV<string, number>>(new FixedWindows(60_000)));
             collect("mean-perkey", pairs.apply(Mean.perKey<string>()));
             collect("sum-perkey", pairs.apply(Sum.perKey<string>()));

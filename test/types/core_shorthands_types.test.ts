@@ -37,7 +37,8 @@ describe("Sets, Mean/Sum/Min/Max, Flatten.iterables, Filter's comparisons (type-
     expectType(nums.apply("Mean", Mean.globally()))<PCollection<number>>(true);
     expectType(nums.apply("Sum", Sum.globally()))<PCollection<number>>(true);
     expectType(nums.apply("Min", Min.globally()))<PCollection<number | undefined>>(true);
-    expectType(nums.apply("Max", Max.globally(undefined, { withoutDefaults: true })))<PCollection<number | undefined>>(true);
+    expectType(nums.apply("Max", Max.globally({ withoutDefaults: true })))<PCollection<number | undefined>>(true);
+    expectType(nums.apply("MaxBy", Max.globally((a: number, b: number) => b - a, { withoutDefaults: true })))<PCollection<number | undefined>>(true);
     expectType(words.apply("Shortest", Min.globally((x: string, y: string) => x.length - y.length)))<PCollection<string | undefined>>(true);
     expectType(pairs.apply("MeanPK", Mean.perKey<string>()))<PCollection<KV<string, number>>>(true);
     expectType(pairs.apply("SumPK", Sum.perKey<string>()))<PCollection<KV<string, number>>>(true);
