@@ -13,7 +13,7 @@ export { Pipeline } from "./model/pipeline";
 export type { PipelineBuilder } from "./model/pipeline";
 export { PCollection, PBegin } from "./model/pcollection";
 export { MapElements, FlatMapElements, Filter } from "./model/elementwise";
-export type { MapTransform, FlatMapTransform, FilterTransform, ElementwiseWithFailures, ElementwiseOutput } from "./model/elementwise";
+export type { MapTransform, FlatMapTransform, FilterTransform, ElementwiseWithFailures, ElementwiseOutput, Comparable, ComparableOf } from "./model/elementwise";
 export type { MapFn } from "./model/pcollection";
 export { PTransform, ptransform } from "./model/transform";
 export type { PInput, POutput, ValidationContext, FailureCleanupContext } from "./model/transform";
@@ -149,6 +149,8 @@ import type * as LogElementsT from "./transforms/log_elements";
 import type * as RowT from "./coders/row";
 import type * as SchemaT from "./coders/schema";
 import type * as WatchT from "./transforms/watch";
+import type * as SetsT from "./transforms/sets";
+import type * as AggregatesT from "./transforms/aggregates";
 import type { BigQueryRow } from "./io/bigquery";
 import type { CsvSchema } from "./io/csv";
 import type { KV as KVType } from "./model/window";
@@ -199,6 +201,8 @@ const logElements = onFirstUse(() => require("./transforms/log_elements") as typ
 const rowCoder = onFirstUse(() => require("./coders/row") as typeof RowT);
 const schema = onFirstUse(() => require("./coders/schema") as typeof SchemaT);
 const watch = onFirstUse(() => require("./transforms/watch") as typeof WatchT);
+const sets = onFirstUse(() => require("./transforms/sets") as typeof SetsT);
+const aggregates = onFirstUse(() => require("./transforms/aggregates") as typeof AggregatesT);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Reads a BigQuery table or query result (see lib/io/bigquery); loaded on first use. */
@@ -457,6 +461,37 @@ Object.defineProperty(exports, "MAX_OFFSET", { enumerable: true, get: function (
 export declare const Wait: typeof WaitT.Wait;
 Object.defineProperty(exports, "Wait", { enumerable: true, get: function () { return wait.Wait; } });
 export type { WaitOnSignals } from "./transforms/wait";
+/**
+ * Beam Java's Sets: `intersectDistinct`, `intersectAll`, `exceptDistinct`, `exceptAll`,
+ * `unionDistinct`, `unionAll`, applied to the first collection with the others as arguments
+ * (see lib/transforms/sets); loaded on first use.
+ */
+export declare const Sets: typeof SetsT.Sets;
+/** Beam Java's Sets: set operations over collections of one element type (see lib/transforms/sets). */
+export type Sets = typeof SetsT.Sets;
+Object.defineProperty(exports, "Sets", { enumerable: true, get: function () { return sets.Sets; } });
+export type { SetOperation } from "./transforms/sets";
+/** The arithmetic mean of numbers: `Mean.globally()`, `Mean.perKey()`, `Mean.of()` (Beam Java's Mean, Python's `beam.combiners.Mean`; see lib/transforms/aggregates); loaded on first use. */
+export declare const Mean: typeof AggregatesT.Mean;
+/** The arithmetic mean of numbers: `Mean.globally()`, `Mean.perKey()`, `Mean.of()` (Beam Java's Mean, Python's `beam.combiners.Mean`; see lib/transforms/aggregates). */
+export type Mean = typeof AggregatesT.Mean;
+Object.defineProperty(exports, "Mean", { enumerable: true, get: function () { return aggregates.Mean; } });
+/** The sum of numbers: `Sum.globally()`, `Sum.perKey()`, `Sum.of()` (Beam Java's Sum; see lib/transforms/aggregates); loaded on first use. */
+export declare const Sum: typeof AggregatesT.Sum;
+/** The sum of numbers: `Sum.globally()`, `Sum.perKey()`, `Sum.of()` (Beam Java's Sum; see lib/transforms/aggregates). */
+export type Sum = typeof AggregatesT.Sum;
+Object.defineProperty(exports, "Sum", { enumerable: true, get: function () { return aggregates.Sum; } });
+/** The smallest element, naturally or by a comparator: `Min.globally()`, `Min.perKey()`, `Min.of()` (Beam Java's Min; see lib/transforms/aggregates); loaded on first use. */
+export declare const Min: typeof AggregatesT.Min;
+/** The smallest element, naturally or by a comparator: `Min.globally()`, `Min.perKey()`, `Min.of()` (Beam Java's Min; see lib/transforms/aggregates). */
+export type Min = typeof AggregatesT.Min;
+Object.defineProperty(exports, "Min", { enumerable: true, get: function () { return aggregates.Min; } });
+/** The largest element, naturally or by a comparator: `Max.globally()`, `Max.perKey()`, `Max.of()` (Beam Java's Max; see lib/transforms/aggregates); loaded on first use. */
+export declare const Max: typeof AggregatesT.Max;
+/** The largest element, naturally or by a comparator: `Max.globally()`, `Max.perKey()`, `Max.of()` (Beam Java's Max; see lib/transforms/aggregates). */
+export type Max = typeof AggregatesT.Max;
+Object.defineProperty(exports, "Max", { enumerable: true, get: function () { return aggregates.Max; } });
+export type { GloballyOptions, MeanAccumulator, ExtremumAccumulator } from "./transforms/aggregates";
 /** Several CombineFns of one input in one pass, results by name (see lib/transforms/composed_combine); loaded on first use. */
 export declare const CombineFns: typeof ComposedT.CombineFns;
 Object.defineProperty(exports, "CombineFns", { enumerable: true, get: function () { return composed.CombineFns; } });

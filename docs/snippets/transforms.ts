@@ -32,7 +32,12 @@ import {
   KvSwap,
   Latest,
   LogElements,
+  Max,
+  Mean,
+  Min,
   Reshuffle,
+  Sets,
+  Sum,
   Sample,
   Tee,
   Values,
@@ -260,6 +265,40 @@ export function flatten(p: Pipeline): PCollection<string> {
   const all = fromWeb.apply("AllClicks", Flatten.with(fromApp, fromKiosk));   // w1, w2, a1, k1
   // [END flatten]
   return all;
+}
+
+export function shorthandCombines(p: Pipeline): { mean: PCollection<number>; sums: PCollection<KV<string, number>>; longest: PCollection<string | undefined> } {
+  const pairs = p.apply("Pairs", Create.of(kv("cat", 1), kv("dog", 5), kv("cat", 9), kv("dog", 2)));
+  const words = p.apply("Words", Create.of("a", "ccc", "bb"));
+  // [START shorthand_combines]
+  const mean = pairs.apply("Values", Values.create()).apply(Mean.globally());   // 4.25
+  const sums = pairs.apply(Sum.perKey());                                       // cat=10, dog=7
+  const smallest = pairs.apply(Min.perKey());                                   // cat=1, dog=2
+  const longest = words.apply(Max.globally((a: string, b: string) => a.length - b.length));   // "ccc"
+  // [END shorthand_combines]
+  void smallest;
+  return { mean, sums, longest };
+}
+
+export function flattenIterables(p: Pipeline): { words: PCollection<string>; small: PCollection<number> } {
+  // [START flatten_iterables]
+  const lists = p.apply("Lists", Create.of(["to", "be"], ["or", "not"]));
+  const words = lists.apply(Flatten.iterables<string>());                       // to, be, or, not
+  const small = p.apply("Nums", Create.of(1, 5, 9)).apply(Filter.lessThan(6));   // 1, 5
+  // [END flatten_iterables]
+  return { words, small };
+}
+
+export function sets(p: Pipeline): { both: PCollection<string>; onlyMonday: PCollection<string>; everyDay: PCollection<string> } {
+  // [START sets]
+  const monday = p.apply("Monday", Create.of("amy", "bo", "bo", "carl"));
+  const tuesday = p.apply("Tuesday", Create.of("bo", "dee"));
+  const wednesday = p.apply("Wednesday", Create.of("bo", "amy"));
+  const both = monday.apply("Both", Sets.intersectDistinct(tuesday));          // bo
+  const onlyMonday = monday.apply("OnlyMonday", Sets.exceptAll(tuesday));      // amy, bo, carl
+  const everyDay = monday.apply("EveryDay", Sets.intersectDistinct(tuesday, wednesday));   // bo
+  // [END sets]
+  return { both, onlyMonday, everyDay };
 }
 
 export function partition(p: Pipeline): PCollection<number>[] {

@@ -152,8 +152,50 @@ export const FlatMapElements = {
   via: <T, U>(fn: (element: T) => Iterable<U>): FlatMapTransform<T, U> => new FlatMapTransform<T, U>(fn, defaultLabel("FlatMap", fn)),
 };
 
-/** `pc.filter(predicate)` as a transform (Beam Java's Filter, Python's `beam.Filter`). */
+/** Values Filter's comparisons order naturally (by `<`; numbers as Java's `Double.compare`). */
+export type Comparable = number | bigint | string | boolean | Date;
+
+/** The element type a comparison filter applies to: a literal value's type widened (`5` filters numbers). */
+export type ComparableOf<T extends Comparable> = T extends number ? number : T extends string ? string : T extends bigint ? bigint : T extends boolean ? boolean : T;
+
+/**
+ * Java's natural order of two comparable values: numbers as `Double.compare` (NaN above every
+ * number and equal to itself, -0 below 0), so `Filter.equal(NaN)` keeps NaNs as Java's does;
+ * other values by `<` (Dates by their time).
+ */
+function naturalCompare(a: Comparable, b: Comparable): number {
+  if (typeof a === "number" && typeof b === "number") {
+    if (a < b) return -1;
+    if (a > b) return 1;
+    if (a === b) return a !== 0 ? 0 : Object.is(a, b) ? 0 : Object.is(a, -0) ? -1 : 1;
+    return Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : -1;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A comparison filter: the elements whose order against `value` `holds`, labelled `Filter(x < 5)`. */
+function comparison<T extends Comparable>(op: string, value: T, holds: (order: number) => boolean): FilterTransform<T> {
+  if (value === undefined || value === null) throw new TypeError(`Filter: the value to compare with (x ${op} value) is ${String(value)}; give a number, bigint, string, boolean or Date`);
+  const shown = typeof value === "string" ? JSON.stringify(value) : value instanceof Date ? value.toISOString() : typeof value === "bigint" ? `${value}n` : String(value);
+  return new FilterTransform<T>((x: T) => holds(naturalCompare(x, value)), `Filter(x ${op} ${shown.length <= 40 ? shown : "value"})`);
+}
+
+/**
+ * `pc.filter(predicate)` as a transform (Beam Java's Filter, Python's `beam.Filter`), and Java's
+ * comparisons with a value in natural order: `Filter.lessThan(5)`, `greaterThan`, `lessThanEq`,
+ * `greaterThanEq`, `equal`.
+ */
 export const Filter = {
   /** The elements for which `predicate` is true. */
   by: <T>(predicate: (element: T) => boolean): FilterTransform<T> => new FilterTransform<T>(predicate, defaultLabel("Filter", predicate)),
+  /** The elements less than `value` (Java's `Filter.lessThan`). */
+  lessThan: <T extends Comparable>(value: T): FilterTransform<ComparableOf<T>> => comparison<ComparableOf<T>>("<", value as ComparableOf<T>, (order) => order < 0),
+  /** The elements greater than `value` (Java's `Filter.greaterThan`). */
+  greaterThan: <T extends Comparable>(value: T): FilterTransform<ComparableOf<T>> => comparison<ComparableOf<T>>(">", value as ComparableOf<T>, (order) => order > 0),
+  /** The elements less than or equal to `value` (Java's `Filter.lessThanEq`). */
+  lessThanEq: <T extends Comparable>(value: T): FilterTransform<ComparableOf<T>> => comparison<ComparableOf<T>>("<=", value as ComparableOf<T>, (order) => order <= 0),
+  /** The elements greater than or equal to `value` (Java's `Filter.greaterThanEq`). */
+  greaterThanEq: <T extends Comparable>(value: T): FilterTransform<ComparableOf<T>> => comparison<ComparableOf<T>>(">=", value as ComparableOf<T>, (order) => order >= 0),
+  /** The elements equal to `value` in natural order (Java's `Filter.equal`; Dates by their time). */
+  equal: <T extends Comparable>(value: T): FilterTransform<ComparableOf<T>> => comparison<ComparableOf<T>>("==", value as ComparableOf<T>, (order) => order === 0),
 };

@@ -124,6 +124,18 @@ export class Flatten<T> extends PTransform<PCollection<T>, PCollection<T>> {
     return new FlattenPCollections<T>(collections);
   }
 
+  /**
+   * The items of each iterable element (array, Set, ...) as elements: `PCollection<Iterable<T>>`
+   * → `PCollection<T>` (Beam Java's `Flatten.iterables()`, Python's `beam.FlatMap()`). With an
+   * IterableCoder on the input, the output has its element coder.
+   */
+  static iterables<T>(): PTransform<PCollection<Iterable<T>>, PCollection<T>> {
+    // Loaded on first use (lib/transforms/flatten_iterables): a word count never needs it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { FlattenIterables } = require("../transforms/flatten_iterables") as typeof import("../transforms/flatten_iterables");
+    return new FlattenIterables<T>();
+  }
+
   /** @internal The other merged collections are inputs of the application too. */
   override additionalInputs(): readonly PCollection<unknown>[] {
     return this.others as readonly PCollection<unknown>[];

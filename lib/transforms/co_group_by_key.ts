@@ -13,6 +13,7 @@ import { PipelineConstructionError } from "../model/errors";
 import { PBegin, PCollection } from "../model/pcollection";
 import { Flatten, GroupByKey } from "../model/primitives";
 import { PTransform } from "../model/transform";
+import type { Pipeline } from "../model/pipeline";
 import { describeTrigger, triggersCompatible } from "../model/triggers";
 import { KV, kv } from "../model/window";
 import { windowFnsCompatible, type WindowFn } from "../model/windowing";
@@ -104,27 +105,7 @@ export class CoGroupByKey<K, Result> extends PTransform<PBegin, PCollection<KV<K
   expand(input: PBegin): PCollection<KV<K, Result>> {
     const node = input.pipeline.currentNode();
     const tags = this.tags;
-    const first = this.inputs[0]!;
-    this.inputs.forEach((pc, i) => {
-      if (pc.pipeline !== input.pipeline) throw new PipelineConstructionError(`CoGroupByKey input '${tags[i]}' (${pc.describe()}) belongs to another pipeline`, node.fullName);
-      // Checked here too (Flatten checks the tagged copies) so the message names the inputs as the user does.
-      if (!windowFnsCompatible(first.windowing.windowFn, pc.windowing.windowFn)) {
-        throw new PipelineConstructionError(
-          `CoGroupByKey inputs must have compatible windowing, as Beam's Flatten requires: input '${tags[i]}' (${pc.describe()}) is windowed by ` +
-            `${describeWindowFn(pc.windowing.windowFn)}, input '${tags[0]}' (${first.describe()}) by ${describeWindowFn(first.windowing.windowFn)}. ` +
-            `Apply the same Window.into to each input first.`,
-          node.fullName,
-        );
-      }
-      if (!triggersCompatible(first.windowing.trigger, pc.windowing.trigger)) {
-        throw new PipelineConstructionError(
-          `CoGroupByKey inputs must have compatible triggers, as Beam's Flatten requires: input '${tags[i]}' (${pc.describe()}) fires by ` +
-            `${describeTrigger(pc.windowing.trigger ?? { kind: "default" })}, input '${tags[0]}' (${first.describe()}) by ` +
-            `${describeTrigger(first.windowing.trigger ?? { kind: "default" })}. Apply Window.into with the same trigger to each input first.`,
-          node.fullName,
-        );
-      }
-    });
+    checkJoinableInputs("CoGroupByKey", input.pipeline, tags.map((tag, i) => [`input '${tag}'`, this.inputs[i]!]), node.fullName);
     const tagged = this.inputs.map((pc, i) => pc.map(`Tag[${tags[i]}]`, (e: KV<K, unknown>): KV<K, Tagged> => kv(e.key, { i, v: e.value })));
     const all = tagged.length === 1 ? tagged[0]! : tagged[0]!.apply("Flatten", Flatten.with(...tagged.slice(1)));
     return all.apply("GroupByKey", GroupByKey.create<K, Tagged>()).map("Untag", (group: KV<K, Tagged[]>) => {
@@ -133,5 +114,33 @@ export class CoGroupByKey<K, Result> extends PTransform<PBegin, PCollection<KV<K
       // fromEntries defines each tag as an own property ('__proto__' included).
       return kv(group.key, Object.fromEntries(tags.map((tag, i) => [tag, perInput[i]!])) as Result);
     });
+  }
+}
+
+/**
+ * @internal Beam's Flatten rule for the inputs of a transform that joins them (CoGroupByKey,
+ * Sets): all of `pipeline`, with compatible window functions and triggers. Checked before the
+ * inner Flatten (which checks its tagged copies) so the message names the inputs as the user does.
+ */
+export function checkJoinableInputs(transform: string, pipeline: Pipeline, inputs: readonly (readonly [string, PCollection<unknown>])[], fullName: string): void {
+  const [firstName, first] = inputs[0]!;
+  for (const [name, pc] of inputs) {
+    if (pc.pipeline !== pipeline) throw new PipelineConstructionError(`${transform} ${name} (${pc.describe()}) belongs to another pipeline`, fullName);
+    if (!windowFnsCompatible(first.windowing.windowFn, pc.windowing.windowFn)) {
+      throw new PipelineConstructionError(
+        `${transform} inputs must have compatible windowing, as Beam's Flatten requires: ${name} (${pc.describe()}) is windowed by ` +
+          `${describeWindowFn(pc.windowing.windowFn)}, ${firstName} (${first.describe()}) by ${describeWindowFn(first.windowing.windowFn)}. ` +
+          `Apply the same Window.into to each input first.`,
+        fullName,
+      );
+    }
+    if (!triggersCompatible(first.windowing.trigger, pc.windowing.trigger)) {
+      throw new PipelineConstructionError(
+        `${transform} inputs must have compatible triggers, as Beam's Flatten requires: ${name} (${pc.describe()}) fires by ` +
+          `${describeTrigger(pc.windowing.trigger ?? { kind: "default" })}, ${firstName} (${first.describe()}) by ` +
+          `${describeTrigger(first.windowing.trigger ?? { kind: "default" })}. Apply Window.into with the same trigger to each input first.`,
+        fullName,
+      );
+    }
   }
 }

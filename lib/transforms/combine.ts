@@ -52,8 +52,10 @@ export class CombinePerKey<K, In, Acc, Out, Sides extends SideInputTypes = {}> e
     readonly combineFn: CombineFnWithContext<In, Acc, Out, Sides>,
     /** The side inputs its methods read, by name (`Combine.perKey(fn, { sideInputs })`). */
     readonly sideInputs?: SideInputViews<Sides>,
+    /** The default name of its applications (`Mean.perKey()` gives "MeanPerKey"). */
+    label = "CombinePerKey",
   ) {
-    super("CombinePerKey");
+    super(label);
     if (sideInputs !== undefined) withContext().checkedCombineSideInputs(sideInputs, "Combine.perKey");
   }
   expand(input: PCollection<KV<K, In>>): PCollection<KV<K, Out>> {
@@ -102,8 +104,10 @@ export class CombineGlobally<In, Acc, Out, Sides extends SideInputTypes = {}> ex
     readonly sideInputs?: SideInputViews<Sides>,
     /** Intermediate keys to pre-combine over first (`withFanout`; below 2: none). */
     readonly fanout = 0,
+    /** The default name of its applications (`Mean.globally()` gives "MeanGlobally"). */
+    label = "CombineGlobally",
   ) {
-    super("CombineGlobally");
+    super(label);
     if (sideInputs !== undefined) withContext().checkedCombineSideInputs(sideInputs, "Combine.globally");
   }
 
@@ -115,7 +119,7 @@ export class CombineGlobally<In, Acc, Out, Sides extends SideInputTypes = {}> ex
    */
   withFanout(fanout: number): CombineGlobally<In, Acc, Out, Sides> {
     if (!Number.isInteger(fanout)) throw new PipelineConstructionError(`Combine.globally(fn).withFanout needs an integer (below 2 for no fanout), got ${String(fanout)}`);
-    return new CombineGlobally<In, Acc, Out, Sides>(this.combineFn, this.insertDefault, this.sideInputs, fanout);
+    return new CombineGlobally<In, Acc, Out, Sides>(this.combineFn, this.insertDefault, this.sideInputs, fanout, this.label);
   }
 
   expand(input: PCollection<In>): PCollection<Out> {
@@ -179,15 +183,50 @@ class InjectDefault<Out, Sides extends SideInputTypes> extends DoFn<Uint8Array, 
   }
 }
 
-function perKey<K, In, Acc, Out, Sides extends SideInputTypes>(fn: CombineFnWithContext<In, Acc, Out, Sides>, options?: Partial<CombineSideInputOptions<Sides>>): CombinePerKey<K, In, Acc, Out, Sides> {
-  return new CombinePerKey<K, In, Acc, Out, Sides>(fn, options?.sideInputs);
+/** How many values a function's accumulator holds before it reduces them to one (Beam Python's CallableWrapperCombineFn's). */
+const CALLABLE_BUFFER_SIZE = 10;
+
+/**
+ * The CombineFn of a plain function of values (Beam Python's CallableWrapperCombineFn, Java's
+ * IterableCombineFn): its accumulator buffers values and reduces them with the function when the
+ * buffer is full; merging reduces all the accumulators' values at once, and the output is the
+ * function of what is left. So the function must be associative and commutative, and its output
+ * a value it accepts again (a sum, a max, a join), as Beam requires.
+ */
+export function iterableCombineFn<V>(fn: (values: V[]) => V): CombineFn<V, V[], V> {
+  return {
+    createAccumulator: () => [],
+    addInput: (acc, x) => {
+      acc.push(x);
+      return acc.length > CALLABLE_BUFFER_SIZE ? [fn(acc)] : acc;
+    },
+    mergeAccumulators: (accs) => {
+      const all: V[] = [];
+      for (const a of accs) all.push(...a);
+      return [fn(all)];
+    },
+    extractOutput: (acc) => fn(acc),
+    compact: (acc) => (acc.length > 1 ? [fn(acc)] : acc),
+  };
+}
+
+/** The CombineFn of `fn`: `fn` itself, or the iterableCombineFn of a plain function. */
+function combineFnOf<In, Acc, Out, Sides extends SideInputTypes>(fn: CombineFnWithContext<In, Acc, Out, Sides> | ((values: In[]) => In)): CombineFnWithContext<In, Acc, Out, Sides> {
+  return typeof fn === "function" ? (iterableCombineFn(fn) as unknown as CombineFnWithContext<In, Acc, Out, Sides>) : fn;
+}
+
+function perKey<K, In, Acc, Out, Sides extends SideInputTypes>(
+  fn: CombineFnWithContext<In, Acc, Out, Sides> | ((values: In[]) => In),
+  options?: Partial<CombineSideInputOptions<Sides>>,
+): CombinePerKey<K, In, Acc, Out, Sides> {
+  return new CombinePerKey<K, In, Acc, Out, Sides>(combineFnOf(fn), options?.sideInputs);
 }
 
 function globally<In, Acc, Out, Sides extends SideInputTypes>(
-  fn: CombineFnWithContext<In, Acc, Out, Sides>,
+  fn: CombineFnWithContext<In, Acc, Out, Sides> | ((values: In[]) => In),
   options: Partial<CombineSideInputOptions<Sides>> & { readonly withoutDefaults?: boolean } = {},
 ): CombineGlobally<In, Acc, Out, Sides> {
-  return new CombineGlobally<In, Acc, Out, Sides>(fn, options.withoutDefaults !== true, options.sideInputs);
+  return new CombineGlobally<In, Acc, Out, Sides>(combineFnOf(fn), options.withoutDefaults !== true, options.sideInputs);
 }
 
 /**
@@ -201,22 +240,29 @@ function globally<In, Acc, Out, Sides extends SideInputTypes>(
  */
 export const Combine = {
   /**
-   * Combines the values of each key (per window): `KV<K, In>` → `KV<K, Out>`. With
+   * Combines the values of each key (per window): `KV<K, In>` → `KV<K, Out>`. `fn` is a
+   * CombineFn, or a plain function of an array of values (Beam Python's `CombinePerKey(sum)`,
+   * Java's `Combine.perKey(SerializableFunction)`): `Combine.perKey((xs: number[]) => Math.max(...xs))`,
+   * reducing buffers of values and then the partial results, so it must be associative and
+   * commutative, as Beam requires. With
    * `{ sideInputs: { name: view } }`, a CombineFnWithContext reads them in the window being
    * combined (Beam Java's `withSideInputs`); such a combine is not lifted.
    */
   perKey: perKey as {
     <K, In, Acc, Out>(fn: CombineFn<In, Acc, Out>): CombinePerKey<K, In, Acc, Out>;
+    <K, V>(fn: (values: V[]) => V): CombinePerKey<K, V, V[], V>;
     <K, In, Acc, Out, Sides extends SideInputTypes>(fn: CombineFnWithContext<In, Acc, Out, Sides>, options: CombineSideInputOptions<Sides>): CombinePerKey<K, In, Acc, Out, Sides>;
   },
   /**
-   * Combines all elements (per window) into one. An empty input in the global window gives the
+   * Combines all elements (per window) into one; `fn` a CombineFn or a plain function of an
+   * array of values, as `perKey` (Python's `CombineGlobally(sum)`). An empty input in the global window gives the
    * combine of nothing (e.g. a sum of 0); over other windows pass `{ withoutDefaults: true }`,
    * and empty windows then give nothing. With `sideInputs`, as `perKey` (the combine of nothing
    * then reads them in the global window).
    */
   globally: globally as {
     <In, Acc, Out>(fn: CombineFn<In, Acc, Out>, options?: { readonly withoutDefaults?: boolean }): CombineGlobally<In, Acc, Out>;
+    <V>(fn: (values: V[]) => V, options?: { readonly withoutDefaults?: boolean }): CombineGlobally<V, V[], V>;
     <In, Acc, Out, Sides extends SideInputTypes>(
       fn: CombineFnWithContext<In, Acc, Out, Sides>,
       options: CombineSideInputOptions<Sides> & { readonly withoutDefaults?: boolean },

@@ -152,6 +152,23 @@ describe("docs: programming guide snippets run", function () {
       });
       await runOk((p) => assertThat(transforms.flatten(p), equalTo(["w1", "w2", "a1", "k1"])));
       await runOk((p) => {
+        const { mean, sums, longest } = transforms.shorthandCombines(p);
+        assertThat(mean, equalTo([4.25]), "CheckMean");
+        assertThat(sums, equalTo([kv("cat", 10), kv("dog", 7)]), "CheckSums");
+        assertThat(longest, equalTo(["ccc"]), "CheckLongest");
+      });
+      await runOk((p) => {
+        const { words, small } = transforms.flattenIterables(p);
+        assertThat(words, equalTo(["to", "be", "or", "not"]), "CheckWords");
+        assertThat(small, equalTo([1, 5]), "CheckSmall");
+      });
+      await runOk((p) => {
+        const { both, onlyMonday, everyDay } = transforms.sets(p);
+        assertThat(both, equalTo(["bo"]), "CheckBoth");
+        assertThat(onlyMonday, equalTo(["amy", "bo", "carl"]), "CheckOnlyMonday");
+        assertThat(everyDay, equalTo(["bo"]), "CheckEveryDay");
+      });
+      await runOk((p) => {
         const [low, mid, high] = transforms.partition(p);
         assertThat(low!, equalTo([12]), "LowCheck");
         assertThat(mid!, equalTo([55, 40]), "MidCheck");
