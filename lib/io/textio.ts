@@ -200,6 +200,7 @@ export class ReadFromTextWithFilename extends PTransform<PBegin, PCollection<KV<
 
   private constructor(
     pattern: string | readonly string[],
+    /** Compression, bundle size and the records' format. */
     readonly options: ReadFromTextOptions = {},
   ) {
     super("ReadFromTextWithFilename");
@@ -332,6 +333,8 @@ class WriteBundles extends DoFn<string, WrittenFile, {}, HeaderSide> {
   /** With maxRecordsPerShard / maxBytesPerShard: the current file's lines and bytes so far. */
   private fileLines = 0;
   private fileBytes = 0;
+  /** Whether files have a size cap (decided once: the uncapped path's per-line work stays a buffer push). */
+  private readonly capped: boolean;
 
   constructor(
     private readonly prefix: string,
@@ -339,6 +342,7 @@ class WriteBundles extends DoFn<string, WrittenFile, {}, HeaderSide> {
     private readonly sink: string,
   ) {
     super();
+    this.capped = options.maxRecordsPerShard !== undefined || options.maxBytesPerShard !== undefined;
   }
 
   startBundle(): void {
@@ -352,7 +356,7 @@ class WriteBundles extends DoFn<string, WrittenFile, {}, HeaderSide> {
   process(line: string, ctx: ProcessContext<WrittenFile, {}, HeaderSide>): void | Promise<void> {
     if (this.buffer.length === 0 && this.writer === undefined && this.opening === undefined) this.header = headerOf(this.options, ctx);
     this.buffer.push(line);
-    if (this.options.maxRecordsPerShard !== undefined || this.options.maxBytesPerShard !== undefined) return this.countLine(line, ctx);
+    if (this.capped) return this.countLine(line, ctx);
     if (this.buffer.length >= 8192) return this.flush(ctx.runtime);
     return undefined;
   }
