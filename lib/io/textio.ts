@@ -234,7 +234,8 @@ export interface WriteToTextOptions {
   readonly header?: string | SideInput<string>;
   /**
    * Beam's shard name template, between prefix and suffix: default `-SSSSS-of-NNNNN`; "" names the
-   * one file `<prefix><suffix>` (needs numShards: 1), as does any template without an `S`.
+   * one file `<prefix><suffix>` (numShards then defaults to 1, as in Beam Python), as does any
+   * template without an `S` (which needs numShards: 1).
    */
   readonly shardNameTemplate?: string;
   /** Compression of the output (default: by suffix). */
@@ -487,6 +488,8 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
     readonly options: WriteToTextOptions = {},
   ) {
     super("WriteToText");
+    // Beam Python: an empty template alone means one file (FileBasedSink sets num_shards = 1).
+    if (options.shardNameTemplate === "" && (options.numShards ?? 0) === 0) this.options = options = { ...options, numShards: 1 };
     checkWriteOptions(options);
     const n = options.numShards ?? 0;
     if (!(Number.isInteger(n) && n >= 0)) throw new ValidationError(`WriteToText numShards must be a non-negative integer, got ${n}`);
@@ -495,7 +498,7 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
     } catch (e) {
       throw new ValidationError(`WriteToText: ${(e as Error).message}`, { cause: e });
     }
-    if (options.shardNameTemplate === "" && n !== 1) throw new ValidationError(`WriteToText: an empty shardNameTemplate names one file; set numShards: 1 (got ${n}).`);
+    if (options.shardNameTemplate === "" && n !== 1) throw new ValidationError(`WriteToText: an empty shardNameTemplate names one file; it cannot be numShards ${n}. Leave numShards unset (or 1) for one file <prefix><suffix>, or use a template with SSSSS.`);
     // A template without a shard number gives every shard the same name: they would overwrite each other.
     if (options.shardNameTemplate !== undefined && options.shardNameTemplate !== "" && !/S/.test(options.shardNameTemplate) && n !== 1) {
       throw new ValidationError(`WriteToText: shardNameTemplate "${options.shardNameTemplate}" has no shard number (S), so it names one file; set numShards: 1 or add SSSSS to the template (got ${n} shards).`);

@@ -229,6 +229,14 @@ describe("Beam's TextIO tests for the migration options, ported", () => {
       for (const f of five) assert.match(fs.readFileSync(path.join(dir, "five", f), "utf8"), /<f>\n$/);
     });
 
+    it("Python's shard_name_template='' alone writes one file <prefix><suffix> (FileBasedSink sets num_shards = 1)", async () => {
+      await runOk((p) => p.apply(Create.of("a", "b")).apply(WriteToText.to(path.join(dir, "out"), { shardNameTemplate: "", suffix: ".txt" })));
+      assert.deepEqual(list(dir), ["out.txt"]);
+      assert.deepEqual(fs.readFileSync(path.join(dir, "out.txt"), "utf8").split("\n").sort(), ["", "a", "b"]);
+      assert.throws(() => WriteToText.to("o", { shardNameTemplate: "", numShards: 3 }), /WriteToText: an empty shardNameTemplate names one file; it cannot be numShards 3/);
+      assert.throws(() => WriteToText.to("o", { shardNameTemplate: "", maxRecordsPerShard: 3 }), /WriteToText: maxRecordsPerShard .* got numShards 1/);
+    });
+
     it("rejects bad write options, naming the transform", () => {
       assert.throws(() => WriteToText.to("o", { maxRecordsPerShard: 0 }), /WriteToText: maxRecordsPerShard must be a positive integer, got 0/);
       assert.throws(() => WriteToText.to("o", { maxBytesPerShard: -5 }), /WriteToText: maxBytesPerShard must be a positive integer, got -5/);
