@@ -90,8 +90,9 @@ export type { TopGlobally, TopPerKey, TopOrder, TopGloballyOptions, TopKey } fro
 export type { RegexPattern, RegexGroup } from "./transforms/regex";
 export type { ValueInSingleWindow } from "./coders/value_in_single_window";
 export type { Matcher } from "./testing/passert";
-export { ReadFromText, WriteToText } from "./io/textio";
+export { ReadFromText, ReadFromTextWithFilename, WriteToText } from "./io/textio";
 export type { ReadFromTextOptions, WriteToTextOptions, TextRange } from "./io/textio";
+export type { TextFormatOptions } from "./io/text_read";
 export { FileSystems } from "./io/filesystems/registry";
 export type { FileSystem, FileMetadata } from "./io/filesystems/filesystem";
 export type { ReadFromBigQueryOptions, WriteToBigQueryOptions, WriteToBigQueryResult, FailedRow, CreateDisposition, WriteDisposition, WriteMethod } from "./io/bigquery";

@@ -22,7 +22,7 @@ import { Create, Reshuffle } from "../transforms/util";
 import type { FileMetadata } from "./filesystems/filesystem";
 import { FileSystemError } from "./filesystems/filesystem";
 import { FileSystems } from "./filesystems/registry";
-import { Compression, desiredRangeBytes, resolveCompression, splitIntoRanges, zlib } from "./text_read";
+import { Compression, desiredRangeBytes, resolveCompression, resolveTextFormat, splitIntoRanges, type TextFormat, type TextFormatOptions, zlib } from "./text_read";
 import { RangeToRead, ReadRanges } from "./textio";
 import { defaultNaming, WriteDynamic } from "./fileio_write";
 import type * as ContinuousT from "./fileio_continuous";
@@ -270,7 +270,7 @@ export const FileIO = {
 } as const;
 
 /** Options of ReadAllFromText. */
-export interface ReadAllFromTextOptions extends MatchOptions {
+export interface ReadAllFromTextOptions extends MatchOptions, TextFormatOptions {
   /** How the files are compressed (default `"auto"`: gzip for `.gz`); ReadableFiles carry their own. */
   readonly compression?: Compression;
   /** Target size of the byte ranges files are split into (default: as ReadFromText's). */
@@ -310,6 +310,7 @@ export class ReadAllFromText<Out extends string | KV<string, string> = string> e
   static withFilename(options: ReadAllFromTextOptions = {}): ReadAllFromText<KV<string, string>> {
     return new ReadAllFromText<KV<string, string>>(options, true);
   }
+  private readonly format: TextFormat | undefined;
   private constructor(
     readonly options: ReadAllFromTextOptions,
     private readonly withFilename: boolean,
@@ -318,11 +319,12 @@ export class ReadAllFromText<Out extends string | KV<string, string> = string> e
     checkTreatment("ReadAllFromText", options.emptyMatchTreatment ?? "ALLOW_IF_WILDCARD");
     const d = options.desiredBundleSizeBytes;
     if (d !== undefined && !(Number.isInteger(d) && d > 0)) throw new ValidationError(`ReadAllFromText: desiredBundleSizeBytes must be a positive integer, got ${String(d)}`);
+    this.format = resolveTextFormat("ReadAllFromText", options);
   }
   expand(input: PCollection<string | FileMetadata | ReadableFile>): PCollection<Out> {
     return input
       .apply("ExpandIntoRanges", ParDo.of(new ExpandIntoRanges(this.options)))
       .apply("Reshuffle", Reshuffle.viaRandomKey())
-      .apply("ReadRanges", ParDo.of(new ReadRanges<Out>(this.options.compression ?? "auto", this.withFilename)));
+      .apply("ReadRanges", ParDo.of(new ReadRanges<Out>(this.options.compression ?? "auto", this.withFilename, this.format)));
   }
 }

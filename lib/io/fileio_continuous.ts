@@ -33,6 +33,7 @@ import { type Instant, type KV, kv } from "../model/window";
 import { PeriodicImpulse } from "../transforms/periodic_impulse";
 import type { FileMetadata } from "./filesystems/filesystem";
 import { type EmptyMatchTreatment, MatchAll, ReadAllFromText } from "./fileio";
+import { resolveTextFormat, type TextFormatOptions } from "./text_read";
 import { checkContinuousMatchAllOptions, MatchAllContinuously } from "./fileio_watch";
 import type { Compression } from "./text_read";
 
@@ -71,7 +72,7 @@ export interface MatchContinuouslyOptions {
 }
 
 /** Options of `ReadFromText.watchForNewFiles`: continuous matching, and how the files are read. */
-export interface WatchForNewFilesOptions extends MatchContinuouslyOptions {
+export interface WatchForNewFilesOptions extends MatchContinuouslyOptions, TextFormatOptions {
   /** How the files are compressed (default `"auto"`: gzip for `.gz`). */
   readonly compression?: Compression;
   /** Target size of the byte ranges a file is split into (default: as ReadFromText's). */
@@ -201,12 +202,14 @@ export class WatchForNewTextFiles extends PTransform<PBegin, PCollection<string>
     const d = options.desiredBundleSizeBytes;
     if (d !== undefined && !(Number.isInteger(d) && d > 0)) throw new ValidationError(`ReadFromText.watchForNewFiles: desiredBundleSizeBytes must be a positive integer, got ${String(d)}`);
     checkOptions("ReadFromText.watchForNewFiles", options);
+    resolveTextFormat("ReadFromText.watchForNewFiles", options);
   }
 
   expand(input: PBegin): PCollection<string> {
-    const { compression, desiredBundleSizeBytes, ...match } = this.options;
+    const { compression, desiredBundleSizeBytes, delimiter, skipHeaderLines, stripTrailingNewlines, ...match } = this.options;
+    const format = { ...(delimiter !== undefined ? { delimiter } : {}), ...(skipHeaderLines !== undefined ? { skipHeaderLines } : {}), ...(stripTrailingNewlines !== undefined ? { stripTrailingNewlines } : {}) };
     return input
       .apply("MatchContinuously", new MatchContinuously(this.patterns, match))
-      .apply("ReadAll", ReadAllFromText.create({ ...(compression !== undefined ? { compression } : {}), ...(desiredBundleSizeBytes !== undefined ? { desiredBundleSizeBytes } : {}) }));
+      .apply("ReadAll", ReadAllFromText.create({ ...(compression !== undefined ? { compression } : {}), ...(desiredBundleSizeBytes !== undefined ? { desiredBundleSizeBytes } : {}), ...format }));
   }
 }

@@ -16,7 +16,7 @@
  * the sink's output commit, `textFilesCommit`); `abortShards` removes everything a failed attempt
  * wrote.
  */
-export { resolveCompression, splitIntoRanges, splitForReaders, desiredRangeBytes, LineSplitter, readLineBatches, readAllLines } from "./text_read";
-export type { Compression, TextRange, ReadLinesOptions } from "./text_read";
+export { resolveCompression, splitIntoRanges, splitForReaders, desiredRangeBytes, LineSplitter, RecordSplitter, isSelfOverlapping, resolveTextFormat, readLineBatches, readAllLines } from "./text_read";
+export type { Compression, TextRange, ReadLinesOptions, TextFormat, TextFormatOptions } from "./text_read";
 export { TextShardWriter, DEFAULT_SHARD_TEMPLATE, shardPath, shardGlob, planTempDirectory, finalizeShards, abortShards, writeTextShards, textFilesCommit, TEXT_FILES_COMMIT } from "./text_write";
 export type { TextShardWriterOptions, ShardWriteResult, FinalizeOptions, WriteTextShardsOptions } from "./text_write";

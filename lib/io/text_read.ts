@@ -3,6 +3,7 @@ import { isUtf8 } from "node:buffer";
 import { pipeline, type Readable } from "node:stream";
 import { errnoCode, FileSystemError, type FileMetadata, type FileOperations } from "./filesystems/filesystem";
 import { FileSystems } from "./filesystems/registry";
+import { ValidationError } from "../model/errors";
 
 /** node:zlib, loaded by the runs that read gzip files (its load is a few ms of every start-up otherwise). */
 export function zlib(): typeof import("node:zlib") {
@@ -373,6 +374,194 @@ export class LineSplitter {
   }
 }
 
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
+
+/**
+ * The record splitter for the options the plain `LineSplitter` does not handle: a custom
+ * `delimiter` (an exact byte sequence, as Beam's `withDelimiter` / `delimiter=`), records that keep
+ * their terminator (Beam Python's `strip_trailing_newlines=False`), and a cap on the records read
+ * (`maxRecords`, to find where a file's header lines end). Same contract as `LineSplitter`: fed
+ * from `readStart`, it returns the records whose first byte lies in [start, end), reading past
+ * `end` to finish the last one. A record starts at 0 or right after a delimiter; a range not
+ * starting at 0 begins at `start - delimiter length` and drops everything up to the first
+ * delimiter it finds (as Beam does), which finds the true record boundaries because the delimiter
+ * cannot overlap itself (checked by `checkDelimiter`).
+ */
+export class RecordSplitter {
+  done = false;
+  invalidUtf8Lines = 0;
+  /** Unconsumed bytes; buf[0] is at absolute offset `position`. */
+  private buf: Buffer = Buffer.alloc(0);
+  /** Absolute offset of buf[0]: once a record is consumed, where the next record starts. */
+  position: number;
+  /** Index in buf where the next delimiter search starts (earlier bytes were searched). */
+  private searchFrom = 0;
+  private seeking: boolean;
+  private bomPending: boolean;
+  private records = 0;
+  readonly readStart: number;
+
+  constructor(
+    private readonly start: number,
+    private readonly end: number,
+    /** A custom delimiter; undefined: `\n`, `\r\n` or a lone `\r`. */
+    private readonly delimiter: Buffer | undefined,
+    /** Records keep their terminator (Beam Python's `strip_trailing_newlines=False`). */
+    private readonly keepTerminator: boolean,
+    private readonly maxRecords = Infinity,
+  ) {
+    const d = delimiter?.length ?? 1;
+    this.readStart = start > 0 ? Math.max(0, start - d) : 0;
+    this.position = this.readStart;
+    this.seeking = start > 0;
+    this.bomPending = start === 0;
+    if (!(end > start)) this.done = true;
+  }
+
+  push(chunk: Buffer): string[] {
+    if (this.done || chunk.length === 0) return [];
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    return this.scan(false);
+  }
+
+  finish(): string[] {
+    if (this.done) return [];
+    const out = this.scan(true);
+    if (!this.done && !this.seeking && this.buf.length > 0 && this.position < this.end) out.push(this.decode(this.buf));
+    this.position += this.buf.length;
+    this.buf = Buffer.alloc(0);
+    this.done = true;
+    return out;
+  }
+
+  private scan(eof: boolean): string[] {
+    const out: string[] = [];
+    if (this.bomPending) {
+      if (this.buf.length < 3 && !eof) return out;
+      this.bomPending = false;
+      if (this.buf.length >= 3 && this.buf[0] === UTF8_BOM[0] && this.buf[1] === UTF8_BOM[1] && this.buf[2] === UTF8_BOM[2]) {
+        this.buf = this.buf.subarray(3);
+        this.position += 3;
+      }
+    }
+    for (;;) {
+      const buf = this.buf;
+      let a: number;
+      let b: number;
+      if (this.delimiter !== undefined) {
+        a = buf.indexOf(this.delimiter, this.searchFrom);
+        if (a < 0) {
+          // A delimiter may have begun in the last bytes: search them again with the next chunk.
+          this.searchFrom = Math.max(this.searchFrom, buf.length - this.delimiter.length + 1);
+          return out;
+        }
+        b = a + this.delimiter.length;
+      } else {
+        a = firstTerminator(buf, this.searchFrom);
+        if (a < 0) {
+          this.searchFrom = buf.length;
+          return out;
+        }
+        if (buf[a] === CR) {
+          // A \r as the last byte: only the next byte (or the end of the file) tells \r from \r\n.
+          if (a + 1 === buf.length && !eof) {
+            this.searchFrom = a;
+            return out;
+          }
+          b = buf[a + 1] === LF ? a + 2 : a + 1;
+        } else b = a + 1;
+      }
+      if (this.seeking) this.seeking = false;
+      else {
+        out.push(this.decode(buf.subarray(0, this.keepTerminator ? b : a)));
+        this.records++;
+      }
+      this.buf = buf.subarray(b);
+      this.position += b;
+      this.searchFrom = 0;
+      if (this.position >= this.end || this.records >= this.maxRecords) {
+        this.done = true;
+        return out;
+      }
+    }
+  }
+
+  private decode(bytes: Buffer): string {
+    if (!isUtf8(bytes)) this.invalidUtf8Lines++;
+    return bytes.toString("utf8");
+  }
+}
+
+/** A delimiter "self-overlaps" when a proper prefix of it is also a suffix (e.g. `aba`, `\n\n`). */
+export function isSelfOverlapping(delimiter: Uint8Array): boolean {
+  for (let i = 1; i < delimiter.length; i++) {
+    let same = true;
+    for (let k = 0; k < i && same; k++) same = delimiter[k] === delimiter[delimiter.length - i + k];
+    if (same) return true;
+  }
+  return false;
+}
+
+/** How the records of a file are found (ReadFromText's and ReadAllFromText's format options). */
+export interface TextFormat {
+  /** Records end at these bytes instead of `\n`, `\r\n` or `\r`. */
+  readonly delimiter?: Uint8Array;
+  /** Records keep their terminator (delimiter or newline). */
+  readonly keepTerminators?: boolean;
+  /** Lines (records) at the start of every file that are not read. */
+  readonly skipHeaderLines?: number;
+}
+
+/** The options ReadFromText, ReadAllFromText and ReadFromTextWithFilename share for the records' format. */
+export interface TextFormatOptions {
+  /**
+   * Records end at this delimiter (bytes, or a string as UTF-8) instead of at `\n`, `\r\n` or `\r`
+   * (Beam Python's `delimiter`, Java's `withDelimiter`). Not empty, and it must not overlap itself
+   * (no proper prefix that is also a suffix, e.g. `aba` or `||`), or ranges of a file read in
+   * parallel could not agree where records start.
+   */
+  readonly delimiter?: string | Uint8Array;
+  /**
+   * Lines skipped at the start of every file, e.g. 1 for a CSV header (Beam Python's
+   * `skip_header_lines`, Java's `withSkipHeaderLines`). Files split into ranges still skip them once.
+   */
+  readonly skipHeaderLines?: number;
+  /**
+   * false: each record keeps its terminator (`\n`, `\r\n`, `\r` or the delimiter; the last one of a
+   * file may have none), as Beam Python's `strip_trailing_newlines=False`. Default true.
+   */
+  readonly stripTrailingNewlines?: boolean;
+}
+
+/**
+ * Checks a read's format options and resolves them (a string delimiter as UTF-8 bytes); errors name
+ * `transform`. Undefined when they ask for nothing beyond plain lines.
+ */
+export function resolveTextFormat(transform: string, options: TextFormatOptions): TextFormat | undefined {
+  const { delimiter, skipHeaderLines, stripTrailingNewlines } = options;
+  let bytes: Uint8Array | undefined;
+  if (delimiter !== undefined) {
+    if (typeof delimiter === "string") bytes = Buffer.from(delimiter, "utf8");
+    else if (delimiter instanceof Uint8Array) bytes = Buffer.from(delimiter);
+    else throw new ValidationError(`${transform}: delimiter must be a string or a Uint8Array, got ${typeof delimiter}.`);
+    if (bytes.length === 0) throw new ValidationError(`${transform}: delimiter must not be empty; leave it unset for lines ending in \\n, \\r\\n or \\r.`);
+    if (isSelfOverlapping(bytes)) {
+      throw new ValidationError(
+        `${transform}: delimiter ${JSON.stringify(Buffer.from(bytes).toString("latin1"))} overlaps itself (a prefix of it is also a suffix), so a range of the file read from its middle could not tell where records start. ` +
+          `Beam Python rejects such delimiters too (Beam Java lets two equal bytes such as "\\n\\n" through, and may then repeat or lose records of split files). Use a delimiter without that property.`);
+    }
+  }
+  if (skipHeaderLines !== undefined && !(Number.isInteger(skipHeaderLines) && skipHeaderLines >= 0)) {
+    throw new ValidationError(`${transform}: skipHeaderLines must be a non-negative integer, got ${String(skipHeaderLines)}.`);
+  }
+  if (stripTrailingNewlines !== undefined && typeof stripTrailingNewlines !== "boolean") {
+    throw new ValidationError(`${transform}: stripTrailingNewlines must be true or false, got ${String(stripTrailingNewlines)}.`);
+  }
+  const keep = stripTrailingNewlines === false;
+  if (bytes === undefined && !keep && !(skipHeaderLines! > 0)) return undefined;
+  return { ...(bytes !== undefined ? { delimiter: bytes } : {}), ...(keep ? { keepTerminators: true } : {}), ...(skipHeaderLines! > 0 ? { skipHeaderLines } : {}) };
+}
+
 /** Options of `readLineBatches`. */
 export interface ReadLinesOptions {
   /**
@@ -390,6 +579,8 @@ export interface ReadLinesOptions {
   readonly fileSystem?: Pick<FileOperations, "openRead">;
   /** Called once at the end with how many lines were not valid UTF-8 (if any). */
   readonly onInvalidUtf8?: (lines: number) => void;
+  /** A custom delimiter, kept terminators, header lines to skip (`resolveTextFormat`); default plain lines. */
+  readonly format?: TextFormat;
 }
 
 const DEFAULT_CHUNK_BYTES = 1 << 20;
@@ -429,6 +620,61 @@ export async function* readLineBatches(
   compression: Compression = "auto",
   options: ReadLinesOptions = {},
 ): AsyncGenerator<string[], void, undefined> {
+  const skip = options.format?.skipHeaderLines ?? 0;
+  if (skip === 0) return yield* readRecordBatches(path, range, compression, options);
+  // Header lines (Beam's skip_header_lines / withSkipHeaderLines), per file. The range from 0 owns
+  // them: it drops its first `skip` records. A later range owns the records starting in
+  // [max(start, H), end), H being where the header ends, found by reading the file's first
+  // records; so a header longer than the first range is skipped once and no line is lost.
+  if (range.start === 0) return yield* dropFirst(readRecordBatches(path, range, compression, options), skip);
+  if (range.end <= range.start) return;
+  const h = await headerEnd(path, skip, options);
+  if (h >= range.end) return;
+  yield* readRecordBatches(path, { start: Math.max(range.start, h), end: range.end }, compression, options);
+}
+
+/** The batches of `batches` without their first `n` records. */
+async function* dropFirst(batches: AsyncGenerator<string[], void, undefined>, n: number): AsyncGenerator<string[], void, undefined> {
+  let left = n;
+  for await (const batch of batches) {
+    if (left === 0) yield batch;
+    else if (batch.length <= left) left -= batch.length;
+    else {
+      yield batch.slice(left);
+      left = 0;
+    }
+  }
+}
+
+/** The byte offset (of an uncompressed file) after its first `n` records: where its header ends (its size if it has fewer). */
+async function headerEnd(path: string, n: number, options: ReadLinesOptions): Promise<number> {
+  const format = options.format ?? {};
+  const splitter = new RecordSplitter(0, Infinity, format.delimiter !== undefined ? Buffer.from(format.delimiter) : undefined, false, n);
+  const fs = options.fileSystem ?? FileSystems;
+  try {
+    const source = await fs.openRead(path, { start: 0, bufferSize: 1 << 16 });
+    try {
+      for await (const chunk of source) {
+        splitter.push(chunk as Buffer);
+        if (splitter.done) return splitter.position;
+      }
+    } finally {
+      source.destroy();
+    }
+    splitter.finish();
+    return splitter.position;
+  } catch (err) {
+    throw readError(path, false, err);
+  }
+}
+
+/** `readLineBatches` without the header lines. */
+async function* readRecordBatches(
+  path: string,
+  range: { readonly start: number; readonly end: number },
+  compression: Compression,
+  options: ReadLinesOptions,
+): AsyncGenerator<string[], void, undefined> {
   const gzip = resolveCompression(path, compression) === "gzip";
   const { start } = range;
   const end = gzip ? Infinity : range.end;
@@ -450,7 +696,11 @@ export async function* readLineBatches(
   const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_CHUNK_BYTES));
   const batchBytes = Math.max(1, Math.floor(options.batchBytes ?? DEFAULT_BATCH_BYTES));
   const fs = options.fileSystem ?? FileSystems;
-  const splitter = new LineSplitter(start, end);
+  const format = options.format;
+  const splitter: Splitter =
+    format !== undefined && (format.delimiter !== undefined || format.keepTerminators === true)
+      ? new RecordSplitter(start, end, format.delimiter !== undefined ? Buffer.from(format.delimiter) : undefined, format.keepTerminators === true)
+      : new LineSplitter(start, end);
   try {
     if (gzip) {
       const raw = await fs.openRead(path, { bufferSize: Math.max(chunkSize, 1 << 16) });
@@ -485,11 +735,14 @@ export async function* readLineBatches(
   }
 }
 
+/** What `readRecordBatches` needs of a splitter (`LineSplitter`, or `RecordSplitter` for the format options). */
+type Splitter = Pick<LineSplitter, "done" | "readStart" | "push" | "finish" | "invalidUtf8Lines">;
+
 /** Bytes past a range's end read with it, for its last line (which usually ends within them). */
 const LAST_LINE_BYTES = 1 << 16;
 
 /** Feeds `source` to `splitter` in slices of at most `batchBytes`, yielding the lines; stops when the splitter is done. */
-async function* splitStream(source: Readable, splitter: LineSplitter, batchBytes: number, read = { bytes: 0 }): AsyncGenerator<string[], void, undefined> {
+async function* splitStream(source: Readable, splitter: Splitter, batchBytes: number, read = { bytes: 0 }): AsyncGenerator<string[], void, undefined> {
   try {
     for await (const chunk of source) {
       const buf = chunk as Buffer;

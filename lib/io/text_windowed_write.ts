@@ -64,6 +64,9 @@ export interface WindowedWriteOptions {
   readonly numShards?: number;
   readonly header?: string;
   readonly compression?: Compression;
+  readonly footer?: string;
+  /** Written after each line, the header and the footer (default "\n"). */
+  readonly lineSeparator?: string;
 }
 
 class WriteWindowShard extends DoFn<KV<number, string[]>, string> {
@@ -81,7 +84,8 @@ class WriteWindowShard extends DoFn<KV<number, string[]>, string> {
     const suffix = this.options.suffix ?? "";
     const finalPath = windowedShardPath(this.prefix, ctx.window, ctx.pane, group.key, this.numShards, suffix);
     const tempPath = windowedTempPath(finalPath, ctx.runtime.runId, this.sink, suffix);
-    await TextShardWriter.writeWhole(fs, tempPath, group.value, { header: this.options.header, compression: this.options.compression ?? "auto" });
+    const { header, footer, lineSeparator } = this.options;
+    await TextShardWriter.writeWhole(fs, tempPath, group.value, { header, compression: this.options.compression ?? "auto", ...(footer !== undefined ? { footer } : {}), ...(lineSeparator !== undefined ? { lineSeparator } : {}) });
     await commitOutput(ctx.runtime, textFilesCommit(this.sink, [tempPath], [finalPath]));
     ctx.runtime.reportOutputs([finalPath]);
     ctx.output(finalPath);

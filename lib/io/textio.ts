@@ -23,13 +23,14 @@ import { checkOutputPrefix } from "./filesystems/output_check";
 import { tempDirectoryFor, windowedTempPattern, WriteWindowedText } from "./text_windowed_write";
 import { GlobalWindows } from "../model/windowing";
 import { Window } from "../model/primitives";
-import { Compression, resolveCompression, desiredRangeBytes, readLineBatches, shardPath, splitForReaders, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit } from "./text_files";
+import { Compression, resolveCompression, desiredRangeBytes, readLineBatches, shardPath, splitForReaders, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit, type TextShardWriterOptions } from "./text_files";
 import { commitOutput } from "../model/commits";
 import { currentStep, inStep, Metrics, OWN_METRICS_ATTRIBUTION, SYSTEM_NAMESPACE } from "../model/metrics";
 import type * as ContinuousT from "./fileio_continuous";
+import { resolveTextFormat, type TextFormat, type TextFormatOptions } from "./text_read";
 
-/** Options of ReadFromText. */
-export interface ReadFromTextOptions {
+/** Options of ReadFromText (and of ReadFromTextWithFilename). */
+export interface ReadFromTextOptions extends TextFormatOptions {
   /** "auto" (by suffix: .gz is gzip), "gzip" or "uncompressed". */
   readonly compression?: Compression;
   /**
@@ -87,6 +88,8 @@ export class ReadRanges<Out extends string | KV<string, string> = string> extend
   constructor(
     private readonly compression: Compression,
     private readonly withFilename = false,
+    /** Delimiter, kept terminators, header lines (`resolveTextFormat`); undefined: plain lines. */
+    private readonly format?: TextFormat,
   ) {
     super();
   }
@@ -101,7 +104,8 @@ export class ReadRanges<Out extends string | KV<string, string> = string> extend
     };
     const out = ctx as unknown as ProcessContext<string | KV<string, string>>;
     const read = async (): Promise<void> => {
-      for await (const lines of readLineBatches(range.path, { start: range.start, end: range.end }, range.compression ?? this.compression, { onInvalidUtf8 })) {
+      const options = this.format !== undefined ? { onInvalidUtf8, format: this.format } : { onInvalidUtf8 };
+      for await (const lines of readLineBatches(range.path, { start: range.start, end: range.end }, range.compression ?? this.compression, options)) {
         if (this.withFilename) for (let i = 0; i < lines.length; i++) out.output(kv(range.path, lines[i]!));
         else for (let i = 0; i < lines.length; i++) out.output(lines[i]!);
       }
@@ -110,24 +114,45 @@ export class ReadRanges<Out extends string | KV<string, string> = string> extend
   }
 }
 
+/** Checks ReadFromText's options (and ReadFromTextWithFilename's) at construction; errors name `transform`. */
+function checkReadOptions(transform: string, patterns: readonly string[], options: ReadFromTextOptions): TextFormat | undefined {
+  if (patterns.length === 0) throw new ValidationError(`${transform} needs at least one file pattern`);
+  return resolveTextFormat(transform, options);
+}
+
+/** The files matching `patterns` must exist and have a compression we read; errors name the transform. */
+async function validateRead(ctx: ValidationContext, patterns: readonly string[], options: ReadFromTextOptions): Promise<void> {
+  try {
+    const files = await FileSystems.matchAll(patterns);
+    for (const f of files) resolveCompression(f.path, options.compression ?? "auto");
+  } catch (e) {
+    throw new ValidationError(`${ctx.transformName}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 /** Reads the lines of text files matching one or more patterns (local paths or gs://). */
 export class ReadFromText extends PTransform<PBegin, PCollection<string>> {
   /** The file patterns read. */
   readonly patterns: readonly string[];
+  private readonly format: TextFormat | undefined;
 
-  /** `p.apply(ReadFromText.from("gs://bucket/logs/*.gz"))`: the lines of the matching files. */
+  /**
+   * `p.apply(ReadFromText.from("gs://bucket/logs/*.gz"))`: the lines of the matching files.
+   * `{ skipHeaderLines: 1 }` drops each file's first line, `{ delimiter: "|" }` splits records at
+   * `|` instead of at line ends, `{ stripTrailingNewlines: false }` keeps each record's terminator.
+   */
   static from(pattern: string | readonly string[], options: ReadFromTextOptions = {}): ReadFromText {
     return new ReadFromText(pattern, options);
   }
 
   private constructor(
     pattern: string | readonly string[],
-    /** Compression and bundle size. */
+    /** Compression, bundle size and the records' format. */
     readonly options: ReadFromTextOptions = {},
   ) {
     super("ReadFromText");
     this.patterns = typeof pattern === "string" ? [pattern] : pattern;
-    if (this.patterns.length === 0) throw new ValidationError("ReadFromText needs at least one file pattern");
+    this.format = checkReadOptions("ReadFromText", this.patterns, options);
   }
 
   /**
@@ -151,16 +176,48 @@ export class ReadFromText extends PTransform<PBegin, PCollection<string>> {
       .apply("Impulse", Impulse.create())
       .apply("ExpandPatterns", ParDo.of(new ExpandPatterns(this.patterns, this.options)))
       .apply("Reshuffle", Reshuffle.viaRandomKey())
-      .apply("ReadRanges", ParDo.of(new ReadRanges(this.options.compression ?? "auto")));
+      .apply("ReadRanges", ParDo.of(new ReadRanges(this.options.compression ?? "auto", false, this.format)));
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {
-    try {
-      const files = await FileSystems.matchAll(this.patterns);
-      for (const f of files) resolveCompression(f.path, this.options.compression ?? "auto");
-    } catch (e) {
-      throw new ValidationError(`${ctx.transformName}: ${(e as Error).message}`, { cause: e });
-    }
+    await validateRead(ctx, this.patterns, this.options);
+  }
+}
+
+/**
+ * Reads the lines of text files as KV(the file's path, the line) (Beam Python's
+ * `ReadFromTextWithFilename`); the same options as ReadFromText.
+ */
+export class ReadFromTextWithFilename extends PTransform<PBegin, PCollection<KV<string, string>>> {
+  /** The file patterns read. */
+  readonly patterns: readonly string[];
+  private readonly format: TextFormat | undefined;
+
+  /** `p.apply(ReadFromTextWithFilename.from("logs/*.txt"))`: KV(path, line) for each line. */
+  static from(pattern: string | readonly string[], options: ReadFromTextOptions = {}): ReadFromTextWithFilename {
+    return new ReadFromTextWithFilename(pattern, options);
+  }
+
+  private constructor(
+    pattern: string | readonly string[],
+    /** Compression, bundle size and the records' format. */
+    readonly options: ReadFromTextOptions = {},
+  ) {
+    super("ReadFromTextWithFilename");
+    this.patterns = typeof pattern === "string" ? [pattern] : pattern;
+    this.format = checkReadOptions("ReadFromTextWithFilename", this.patterns, options);
+  }
+
+  expand(input: PBegin): PCollection<KV<string, string>> {
+    return input
+      .apply("Impulse", Impulse.create())
+      .apply("ExpandPatterns", ParDo.of(new ExpandPatterns(this.patterns, this.options)))
+      .apply("Reshuffle", Reshuffle.viaRandomKey())
+      .apply("ReadRanges", ParDo.of(new ReadRanges<KV<string, string>>(this.options.compression ?? "auto", true, this.format)));
+  }
+
+  override async validate(ctx: ValidationContext): Promise<void> {
+    await validateRead(ctx, this.patterns, this.options);
   }
 }
 
@@ -177,7 +234,8 @@ export interface WriteToTextOptions {
   readonly header?: string | SideInput<string>;
   /**
    * Beam's shard name template, between prefix and suffix: default `-SSSSS-of-NNNNN`; "" names the
-   * one file `<prefix><suffix>` (needs numShards: 1), as does any template without an `S`.
+   * one file `<prefix><suffix>` (numShards then defaults to 1, as in Beam Python), as does any
+   * template without an `S` (which needs numShards: 1).
    */
   readonly shardNameTemplate?: string;
   /** Compression of the output (default: by suffix). */
@@ -188,6 +246,32 @@ export interface WriteToTextOptions {
    * off for bounded input, whose windows are merged into one set of shards (as in Beam Python).
    */
   readonly windowedWrites?: boolean;
+  /** A last line written to every file (Beam's `footer` / `withFooter`), empty ones included. */
+  readonly footer?: string;
+  /**
+   * Written after every line, the header and the footer (Beam Java's `withDelimiter`); default
+   * "\n". "" writes the lines back to back, as `appendTrailingNewlines: false`.
+   */
+  readonly delimiter?: string;
+  /** false: nothing is written after each line, the header and the footer (Beam Python's `append_trailing_newlines=False`). */
+  readonly appendTrailingNewlines?: boolean;
+  /**
+   * No file at all when the input is empty (Beam Java's `skipIfEmpty()`, Python's
+   * `skip_if_empty=True`). Default: an empty input still writes one empty file, or numShards of them.
+   */
+  readonly skipIfEmpty?: boolean;
+  /**
+   * A file is closed once it has this many lines and the next line starts a new one (Beam
+   * Python's `max_records_per_shard`). Only with runner-chosen sharding (numShards 0) and bounded
+   * writes: Beam Python ignores it under a fixed num_shards, which we refuse rather than ignore.
+   */
+  readonly maxRecordsPerShard?: number;
+  /**
+   * A file is closed once this many bytes were written to it (uncompressed, header included; the
+   * line that crosses the limit, its delimiter and the footer still go in it), and the next line
+   * starts a new one (Beam Python's `max_bytes_per_shard`). As maxRecordsPerShard, numShards 0 only.
+   */
+  readonly maxBytesPerShard?: number;
 }
 
 /** A file written to the temporary directory, waiting to be renamed into place. */
@@ -204,6 +288,35 @@ function headerOf(options: WriteToTextOptions, ctx: ProcessContext<unknown, {}, 
   return options.header instanceof SideInput ? ctx.sideInputs.header : options.header;
 }
 
+/** What every file of a write starts and ends with, and what follows each line. */
+function fileOptions(options: WriteToTextOptions, header: string | undefined): TextShardWriterOptions {
+  const lineSeparator = options.delimiter ?? (options.appendTrailingNewlines === false ? "" : "\n");
+  return { header, compression: options.compression ?? "auto", lineSeparator, ...(options.footer !== undefined ? { footer: options.footer } : {}) };
+}
+
+/** Checks WriteToText's options at construction (errors name the transform). */
+function checkWriteOptions(options: WriteToTextOptions): void {
+  const n = options.numShards ?? 0;
+  const positive = (name: string, v: number | undefined): void => {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new ValidationError(`WriteToText: ${name} must be a positive integer, got ${String(v)}.`);
+  };
+  positive("maxRecordsPerShard", options.maxRecordsPerShard);
+  positive("maxBytesPerShard", options.maxBytesPerShard);
+  const capped = options.maxRecordsPerShard !== undefined ? "maxRecordsPerShard" : options.maxBytesPerShard !== undefined ? "maxBytesPerShard" : undefined;
+  if (capped !== undefined && n > 0) {
+    throw new ValidationError(`WriteToText: ${capped} starts new files as they fill, so it needs runner-chosen sharding (numShards 0), got numShards ${n}. Beam Python ignores it with a fixed num_shards; drop one of the two.`);
+  }
+  for (const [name, v] of [["footer", options.footer], ["delimiter", options.delimiter]] as const) {
+    if (v !== undefined && typeof v !== "string") throw new ValidationError(`WriteToText: ${name} must be a string, got ${typeof v}.`);
+  }
+  for (const [name, v] of [["appendTrailingNewlines", options.appendTrailingNewlines], ["skipIfEmpty", options.skipIfEmpty], ["windowedWrites", options.windowedWrites]] as const) {
+    if (v !== undefined && typeof v !== "boolean") throw new ValidationError(`WriteToText: ${name} must be true or false, got ${String(v)}.`);
+  }
+  if (options.delimiter !== undefined && options.appendTrailingNewlines === false && options.delimiter !== "") {
+    throw new ValidationError(`WriteToText: appendTrailingNewlines: false writes nothing after each line, but delimiter is ${JSON.stringify(options.delimiter)}; set one of the two.`);
+  }
+}
+
 /** The side inputs a writing step declares (the header's, if it is one). */
 function headerSideInputs(options: WriteToTextOptions): SideInputViews<HeaderSide> {
   return options.header instanceof SideInput ? { header: options.header } : {};
@@ -215,6 +328,14 @@ class WriteBundles extends DoFn<string, WrittenFile, {}, HeaderSide> {
   private buffer: string[] = [];
   private tempPath = "";
   private header: string | undefined;
+  /** Names this bundle's files (with `fileIndex`), so that they sort in the order written. */
+  private bundleId = randomId();
+  private fileIndex = 0;
+  /** With maxRecordsPerShard / maxBytesPerShard: the current file's lines and bytes so far. */
+  private fileLines = 0;
+  private fileBytes = 0;
+  /** Whether files have a size cap (decided once: the uncapped path's per-line work stays a buffer push). */
+  private readonly capped: boolean;
 
   constructor(
     private readonly prefix: string,
@@ -222,17 +343,37 @@ class WriteBundles extends DoFn<string, WrittenFile, {}, HeaderSide> {
     private readonly sink: string,
   ) {
     super();
+    this.capped = options.maxRecordsPerShard !== undefined || options.maxBytesPerShard !== undefined;
   }
 
   startBundle(): void {
     this.writer = undefined;
     this.opening = undefined;
     this.buffer = [];
+    this.bundleId = randomId();
+    this.fileIndex = 0;
   }
 
   process(line: string, ctx: ProcessContext<WrittenFile, {}, HeaderSide>): void | Promise<void> {
-    if (this.buffer.length === 0 && this.writer === undefined) this.header = headerOf(this.options, ctx);
+    if (this.buffer.length === 0 && this.writer === undefined && this.opening === undefined) this.header = headerOf(this.options, ctx);
     this.buffer.push(line);
+    if (this.capped) return this.countLine(line, ctx);
+    if (this.buffer.length >= 8192) return this.flush(ctx.runtime);
+    return undefined;
+  }
+
+  /** Counts a line into the current file; a full file is closed (as Beam Python's `at_capacity`), the next line starts another. */
+  private countLine(line: string, ctx: ProcessContext<WrittenFile, {}, HeaderSide>): void | Promise<void> {
+    const { maxRecordsPerShard, maxBytesPerShard } = this.options;
+    const separator = fileOptions(this.options, undefined).lineSeparator!;
+    if (this.fileLines === 0 && maxBytesPerShard !== undefined && this.header !== undefined) this.fileBytes = Buffer.byteLength(this.header + separator);
+    this.fileLines++;
+    if (maxBytesPerShard !== undefined) this.fileBytes += Buffer.byteLength(line) + Buffer.byteLength(separator);
+    if ((maxRecordsPerShard !== undefined && this.fileLines >= maxRecordsPerShard) || (maxBytesPerShard !== undefined && this.fileBytes >= maxBytesPerShard)) {
+      return this.closeFile(ctx.runtime).then((written) => {
+        if (written !== undefined) ctx.output(written);
+      });
+    }
     if (this.buffer.length >= 8192) return this.flush(ctx.runtime);
     return undefined;
   }
@@ -241,7 +382,7 @@ class WriteBundles extends DoFn<string, WrittenFile, {}, HeaderSide> {
     if (this.writer !== undefined) return this.writer;
     this.opening ??= (async () => {
       this.tempPath = this.newTempPath(runtime);
-      return TextShardWriter.open(FileSystems.forPath(this.prefix), this.tempPath, { header: this.header, compression: this.options.compression ?? "auto" });
+      return TextShardWriter.open(FileSystems.forPath(this.prefix), this.tempPath, fileOptions(this.options, this.header));
     })();
     this.writer = await this.opening;
     return this.writer;
@@ -249,7 +390,8 @@ class WriteBundles extends DoFn<string, WrittenFile, {}, HeaderSide> {
 
   /** A new file in the sink's temporary directory for this run. */
   private newTempPath(runtime: RuntimeContext): string {
-    return FileSystems.forPath(this.prefix).join(tempDirectoryFor(this.prefix, runtime.runId, this.sink), `${randomId()}${this.options.suffix ?? ""}`);
+    const name = `${this.bundleId}-${String(this.fileIndex++).padStart(6, "0")}`;
+    return FileSystems.forPath(this.prefix).join(tempDirectoryFor(this.prefix, runtime.runId, this.sink), `${name}${this.options.suffix ?? ""}`);
   }
 
   private async flush(runtime: RuntimeContext): Promise<void> {
@@ -268,23 +410,30 @@ class WriteBundles extends DoFn<string, WrittenFile, {}, HeaderSide> {
   }
 
   async finishBundle(ctx: BundleContext<WrittenFile>): Promise<void> {
+    const written = await this.closeFile(ctx.runtime);
+    if (written !== undefined) ctx.output(written);
+  }
+
+  /** Finishes the file being written, if any (the bundle's end, or a file at its size limit). */
+  private async closeFile(runtime: RuntimeContext): Promise<WrittenFile | undefined> {
+    this.fileLines = 0;
+    this.fileBytes = 0;
     if (this.writer === undefined && this.opening === undefined) {
-      // The bundle's lines were never flushed: its file is written whole (for a small one, without a stream).
-      if (this.buffer.length === 0) return;
+      // The file's lines were never flushed: it is written whole (for a small one, without a stream).
+      if (this.buffer.length === 0) return undefined;
       const lines = this.buffer;
       this.buffer = [];
       const fs = FileSystems.forPath(this.prefix);
-      const tempPath = this.newTempPath(ctx.runtime);
-      const written = await TextShardWriter.writeWhole(fs, tempPath, lines, { header: this.header, compression: this.options.compression ?? "auto" });
-      ctx.output({ tempPath, lines: written.lines });
-      return;
+      const tempPath = this.newTempPath(runtime);
+      const written = await TextShardWriter.writeWhole(fs, tempPath, lines, fileOptions(this.options, this.header));
+      return { tempPath, lines: written.lines };
     }
-    if (this.buffer.length > 0) await this.flush(ctx.runtime);
-    if (this.writer === undefined) return;
+    if (this.buffer.length > 0) await this.flush(runtime);
+    if (this.writer === undefined) return undefined;
     const written = await this.writer.close();
     this.writer = undefined;
     this.opening = undefined;
-    ctx.output({ tempPath: this.tempPath, lines: written.lines });
+    return { tempPath: this.tempPath, lines: written.lines };
   }
 }
 
@@ -302,11 +451,13 @@ class FinalizeFiles extends DoFn<Uint8Array, string, {}, HeaderSide & { written:
     const written = [...ctx.sideInputs.written].sort((a, b) => (a.tempPath < b.tempPath ? -1 : 1));
     const temps = written.map((w) => w.tempPath);
     // Like Beam, an empty input still produces one (empty) file, and a fixed shard count is
-    // honoured even when some shards got no lines.
+    // honoured even when some shards got no lines; with skipIfEmpty, an empty input writes none
+    // (Beam's _finalize_write: it pads only when some shard was written or skip_if_empty is off).
+    if (temps.length === 0 && this.options.skipIfEmpty === true) return;
     const wanted = Math.max(this.options.numShards ?? 0, 1);
     for (let i = temps.length; i < wanted; i++) {
       const emptyPath = fs.join(tempDir, `empty-${i}${this.options.suffix ?? ""}`);
-      await TextShardWriter.writeWhole(fs, emptyPath, [], { header: headerOf(this.options, ctx), compression: this.options.compression ?? "auto" });
+      await TextShardWriter.writeWhole(fs, emptyPath, [], fileOptions(this.options, headerOf(this.options, ctx)));
       temps.push(emptyPath);
     }
     const suffix = this.options.suffix ?? "";
@@ -337,6 +488,9 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
     readonly options: WriteToTextOptions = {},
   ) {
     super("WriteToText");
+    // Beam Python: an empty template alone means one file (FileBasedSink sets num_shards = 1).
+    if (options.shardNameTemplate === "" && (options.numShards ?? 0) === 0) this.options = options = { ...options, numShards: 1 };
+    checkWriteOptions(options);
     const n = options.numShards ?? 0;
     if (!(Number.isInteger(n) && n >= 0)) throw new ValidationError(`WriteToText numShards must be a non-negative integer, got ${n}`);
     try {
@@ -344,7 +498,7 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
     } catch (e) {
       throw new ValidationError(`WriteToText: ${(e as Error).message}`, { cause: e });
     }
-    if (options.shardNameTemplate === "" && n !== 1) throw new ValidationError(`WriteToText: an empty shardNameTemplate names one file; set numShards: 1 (got ${n}).`);
+    if (options.shardNameTemplate === "" && n !== 1) throw new ValidationError(`WriteToText: an empty shardNameTemplate names one file; it cannot be numShards ${n}. Leave numShards unset (or 1) for one file <prefix><suffix>, or use a template with SSSSS.`);
     // A template without a shard number gives every shard the same name: they would overwrite each other.
     if (options.shardNameTemplate !== undefined && options.shardNameTemplate !== "" && !/S/.test(options.shardNameTemplate) && n !== 1) {
       throw new ValidationError(`WriteToText: shardNameTemplate "${options.shardNameTemplate}" has no shard number (S), so it names one file; set numShards: 1 or add SSSSS to the template (got ${n} shards).`);
@@ -359,7 +513,10 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
       if (header instanceof SideInput || this.options.shardNameTemplate !== undefined) {
         throw new PipelineConstructionError("WriteToText: a side-input header and shardNameTemplate need bounded input written as one set of shards (windowedWrites off).");
       }
-      return input.apply("WriteWindowed", new WriteWindowedText(this.prefix, { ...this.options, header }, sink));
+      if (this.options.maxRecordsPerShard !== undefined || this.options.maxBytesPerShard !== undefined) {
+        throw new PipelineConstructionError(`${sink}: maxRecordsPerShard and maxBytesPerShard need bounded input written as one set of shards (windowedWrites off); windowed writes set numShards per window instead.`);
+      }
+      return input.apply("WriteWindowed", new WriteWindowedText(this.prefix, { ...this.options, header, lineSeparator: fileOptions(this.options, header).lineSeparator! }, sink));
     }
     // One set of shards for the whole input: its windows are merged first, or the files written
     // in other windows would be invisible to the finalizing step (which runs in the global window).
@@ -410,7 +567,7 @@ class WriteShardGroups extends DoFn<KV<number, string[]>, WrittenFile, {}, Heade
   async process(group: KV<number, string[]>, ctx: ProcessContext<WrittenFile, {}, HeaderSide>): Promise<void> {
     const fs = FileSystems.forPath(this.prefix);
     const tempPath = fs.join(tempDirectoryFor(this.prefix, ctx.runtime.runId, this.sink), `shard-${group.key}-${randomId()}${this.options.suffix ?? ""}`);
-    const written = await TextShardWriter.writeWhole(fs, tempPath, group.value, { header: headerOf(this.options, ctx), compression: this.options.compression ?? "auto" });
+    const written = await TextShardWriter.writeWhole(fs, tempPath, group.value, fileOptions(this.options, headerOf(this.options, ctx)));
     ctx.output({ tempPath, lines: written.lines });
   }
 }

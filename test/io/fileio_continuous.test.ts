@@ -189,6 +189,17 @@ describe("FileIO.matchContinuously and ReadFromText.watchForNewFiles (streaming 
     assert.ok(byLine.get("2a")! > byLine.get("1a")!);
   });
 
+  it("watchForNewFiles carries ReadFromText's format options (skipHeaderLines, delimiter) to each new file", async () => {
+    put("one.txt", "head;1a;1b");
+    const out: Observed<string>[] = [];
+    const result = await unbounded((p) => collect(p.apply(ReadFromText.from(path.join(dir, "*.txt"), { skipHeaderLines: 1, delimiter: ";" }).watchForNewFiles({ intervalMillis: 50 })), out));
+    await waitFor("one.txt's records", () => out.length === 2, 20_000);
+    put("two.txt", "head;2a;");
+    await waitFor("two.txt's records", () => out.length === 3, 20_000);
+    assert.equal(await result.drain(), "DRAINED");
+    assert.deepEqual(out.map((o) => o.value).sort(), ["1a", "1b", "2a"]);
+  });
+
   it("a restart from --checkpoint_dir remembers the files already emitted: only new ones come out", async () => {
     const ckpt = fs.mkdtempSync(path.join(os.tmpdir(), "match-continuously-ckpt-"));
     try {

@@ -72,6 +72,18 @@ describe("WriteToText with windows", () => {
     assert.deepEqual(names.flatMap(read).sort(), ["a", "b", "c", "d"]);
   });
 
+  it("windowed writes carry the header, footer and delimiter into every window's files", async () => {
+    const prefix = path.join(dir, "w");
+    await runOk((p) => {
+      p.apply(TestStream.create<string>().addElements({ value: "a", timestamp: 1 }, { value: "b", timestamp: 15 }).advanceWatermarkToInfinity())
+        .apply(Window.into(new FixedWindows(10)))
+        .apply(WriteToText.to(prefix, { header: "H", footer: "F", delimiter: ";" }));
+    });
+    const names = fs.readdirSync(dir).sort();
+    assert.deepEqual(names, [`w-${iso(0)}-${iso(10)}-00000-of-00001`, `w-${iso(10)}-${iso(20)}-00000-of-00001`]);
+    assert.deepEqual(names.map((n) => fs.readFileSync(path.join(dir, n), "utf8")), ["H;a;F;", "H;b;F;"]);
+  });
+
   const checkLines = () =>
     ParDo.of(
       new (class extends DoFn<string, string> {
