@@ -10,7 +10,7 @@
 
 /** How a runner differs on one case. */
 export type TriggerCaseQuirk =
-  /** The runner refuses the job at submission, with an error matching `error`. */
+  /** The runner refuses the job at submission, with an error matching `refused`. */
   | { readonly refused: RegExp; readonly why: string }
   /**
    * The runner runs it but its panes differ, for these reasons. `data`: the panes without their
@@ -41,7 +41,7 @@ const NO_EMPTY_PANES =
   `no empty on-time pane (Beam's FIRE_ALWAYS) and no empty closing pane (EMIT_ALWAYS; ${PRISM}/jobservices/management.go:281 takes both closing behaviours as one)`;
 const PANE_AT_RUN =
   `Prism reads a fired pane's PaneInfo when its bundle runs, not when it fired (${PRISM}/engine/elementmanager.go:1196, aggregateStageKind.updatePane): ` +
-  "a pane fired before later script events takes a later pane's index and timing, differently from run to run";
+  "a pane fired before later script events takes a later pane's index, timing and last flag, differently from run to run";
 const PANE_FLAGS =
   `Prism's PaneInfo bookkeeping: computeNextTriggeredPane (${PRISM}/engine/elementmanager.go:1373) never marks a triggered pane last and counts a new window's first late pane as on-time index 1; ` +
   "buildEventTimeBundle marks the on-time pane last only when the allowed lateness is 0 (elementmanager.go:1753)";
@@ -53,12 +53,12 @@ const SESSIONS =
   "a merged window has no trigger state, so its pane is the zero PaneInfo (EARLY#0/0, neither first nor last)";
 const SLIDING =
   `Prism keeps a key's elements ordered by timestamp and a watermark firing stops at the first one whose window has not ended (${PRISM}/engine/elementmanager.go:1708): ` +
-  "an element in an ended sliding window, behind its copy in a later window, waits and comes out late";
+  "an element's copy in an ended sliding window can sit behind its copy (same timestamp) in a window still open, and comes out late";
 
 /** Prism's differences, by case name; a case not here gives exactly Beam's panes. */
 export const PRISM_TRIGGER_QUIRKS: Readonly<Record<string, TriggerCaseQuirk>> = {
   "fixed windows: late data within the allowed lateness fires one late pane per bundle (default trigger)": { why: [PER_ELEMENT, PANE_AT_RUN], data: ["a [0,10) 1 @eow", "a [0,10) 3 @eow", "a [0,10) 4 @eow", "a [0,10) 5 @eow"] },
-  "fixed windows, accumulating: a late pane holds every element of the window": { why: [PANE_FLAGS] },
+  "fixed windows, accumulating: a late pane holds every element of the window": { why: [PANE_AT_RUN] },
   "fixed windows: data later than the allowed lateness is dropped and counted; a new window past its end fires late at once": { why: [PANE_FLAGS] },
   "sliding windows: an element is in size/period windows, each fires on time": { why: [SLIDING], data: ["a [0,10) 7 @eow", "a [10,20) 12 @eow", "a [5,15) 12 @eow", "a [5,15) 7 @eow"] },
   "sliding windows with AfterCount(1): a bundle of three is one pane per window, nothing is lost": { why: [PER_ELEMENT, WATERMARK_FIRES], data: ["a [-5000,5000) 2 @eow", "a [-5000,5000) 2,3,4 @eow", "a [0,10000) 2 @eow", "a [0,10000) 2,3,4 @eow"] },
