@@ -3,7 +3,9 @@
  * differ from Beam's, and why: each difference traced to the runner's source. Beamline sends
  * these runners the same windowing strategy protos (trigger, accumulation mode, allowed lateness,
  * output time, closing and on-time behaviour, merge status) and TestStream payload; the
- * DirectRunner gives Beam's panes for every case.
+ * DirectRunner gives Beam's panes for every case. Beam Python 2.66's own SDK on the same Prism gives
+ * the same panes as Beamline where checked ("AfterCount(2) over a bundle of 3 ..." and "fixed
+ * windows: late data within the allowed lateness ..."), so these come from Prism, not from the protos.
  *
  * Prism: Beam 2.66's Go runner, source at sdks/go/pkg/beam/runners/prism/internal (PRISM below).
  */
