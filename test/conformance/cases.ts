@@ -31,6 +31,7 @@ import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, After
 import { FixedWindows, GlobalWindows, WindowFn, AccumulationMode, ClosingBehavior, OnTimeBehavior, TimestampCombiner } from "../../lib/model/windowing";
 import { Sessions, SlidingWindows } from "../../lib/model/sliding_sessions";
 import { BoundedWindow, Instant, IntervalWindow, PaneInfo } from "../../lib/model/window";
+import { Window } from "../../lib/model/primitives";
 
 export interface CaseWindowing {
   readonly windowFn: string;
@@ -164,6 +165,18 @@ export function parseTrigger(text: string): Trigger {
   const t = node();
   if (i !== src.length) fail("trailing text");
   return t;
+}
+
+/** The Window.into of a case's windowing (shared by the DirectRunner's run_case.ts and the real runners' trigger_case_programs.ts). */
+export function windowInto<T>(w: CaseWindowing): Window<T> {
+  return Window.into<T>(parseWindowFn(w.windowFn), {
+    ...(w.trigger !== undefined ? { trigger: parseTrigger(w.trigger) } : {}),
+    ...(w.accumulationMode !== undefined ? { accumulationMode: w.accumulationMode } : {}),
+    ...(w.allowedLateness !== undefined ? { allowedLatenessMillis: w.allowedLateness } : {}),
+    ...(w.timestampCombiner !== undefined ? { timestampCombiner: w.timestampCombiner } : {}),
+    ...(w.onTimeBehavior !== undefined ? { onTimeBehavior: w.onTimeBehavior } : {}),
+    ...(w.closingBehavior !== undefined ? { closingBehavior: w.closingBehavior } : {}),
+  });
 }
 
 /** An element "key:value@timestamp". */

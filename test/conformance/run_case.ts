@@ -7,11 +7,11 @@
  * of each bundle in the same log as the panes, so a pane logged after the marker of step i and
  * before that of step i + 1 was fired by step i.
  */
-import { Combine, Combiners, DoFn, GroupByKey, kv, KV, ParDo, PCollection, ProcessContext, Window } from "../../lib";
+import { Combine, Combiners, DoFn, GroupByKey, kv, KV, ParDo, PCollection, ProcessContext } from "../../lib";
 import type { PipelineResult } from "../../lib/model/result";
 import { TestStream } from "../../lib/testing/test_stream";
 import { runDirect } from "../helpers";
-import { ConformanceCase, formatPane, parseElement, parseTrigger, parseWindowFn } from "./cases";
+import { ConformanceCase, formatPane, parseElement, windowInto } from "./cases";
 
 interface Event {
   readonly key: string;
@@ -78,7 +78,6 @@ function script(c: ConformanceCase): TestStream<Event> {
 
 export async function runCase(c: ConformanceCase): Promise<CaseRun> {
   const log: LogEntry[] = [];
-  const w = c.windowing;
   const groupName = c.grouping === "Sum" ? "Sum" : "Group";
   const result = await runDirect((p) => {
     const events = p.apply(script(c));
@@ -90,16 +89,7 @@ export async function runCase(c: ConformanceCase): Promise<CaseRun> {
           if (e.marker !== true) ctx.output(kv(e.key, e.value));
         }),
       )
-      .apply(
-        Window.into(parseWindowFn(w.windowFn), {
-          ...(w.trigger !== undefined ? { trigger: parseTrigger(w.trigger) } : {}),
-          ...(w.accumulationMode !== undefined ? { accumulationMode: w.accumulationMode } : {}),
-          ...(w.allowedLateness !== undefined ? { allowedLatenessMillis: w.allowedLateness } : {}),
-          ...(w.timestampCombiner !== undefined ? { timestampCombiner: w.timestampCombiner } : {}),
-          ...(w.onTimeBehavior !== undefined ? { onTimeBehavior: w.onTimeBehavior } : {}),
-          ...(w.closingBehavior !== undefined ? { closingBehavior: w.closingBehavior } : {}),
-        }),
-      );
+      .apply(windowInto(c.windowing));
     const grouped: PCollection<KV<string, number[] | number>> =
       c.grouping === "Sum"
         ? windowed.apply(groupName, Combine.perKey(Combiners.sum()))
