@@ -24,7 +24,7 @@ import { coderOf, defaultCoder } from "../executor/default_coders";
 import { elementCoders } from "./element_coders";
 import { CoderTable } from "./coder_table";
 import { rapi, runnerApi } from "./protos";
-import { nativeWriteConsumedError, pubsubReadSpec, pubsubWriteSpec, readUnboundedError, RUNNER_EXECUTED_COMPOSITES, statefulParts, testStreamSpec } from "./translate_streaming";
+import { nativeWriteConsumedError, pubsubReadSpec, pubsubWriteSpec, readUnboundedError, RUNNER_EXECUTED_COMPOSITES, statefulParts, testStreamCoderId, testStreamSpec } from "./translate_streaming";
 import { SDK_ENV_ID, URNS } from "./urns";
 import { triggerProto, windowFnSpec, windowingProto } from "./windowing_proto";
 import { liftableTrigger, liftCombine } from "./lift_combiners";
@@ -304,7 +304,9 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
       t.spec = { urn: c.urn, payload: c.allowDuplicates ? Uint8Array.of(0x08, 0x01) : new Uint8Array(0) };
     } else if (c?.urn === TEST_STREAM_URN) {
       // A runner primitive: the runner replays the events; the output coder decodes the elements.
-      t.spec = testStreamSpec(node, c, coderTable, components.pcollections[pid(node.mainOutput())]!.coderId, coders.get(node.mainOutput().id) ?? coderOf(node.mainOutput()));
+      const output = components.pcollections[pid(node.mainOutput())]!;
+      output.coderId = testStreamCoderId(coderTable, output.coderId);
+      t.spec = testStreamSpec(node, c, coderTable, output.coderId, coders.get(node.mainOutput().id) ?? coderOf(node.mainOutput()));
       t.environmentId = "";
     } else if (splittableReads.has(node)) {
       t.subtransforms = splittableExpansion(node, t);

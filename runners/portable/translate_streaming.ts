@@ -2,8 +2,8 @@
  * The streaming parts of translation (BEAM_PORTABILITY.md §1.4, §1.6, §1.8):
  *
  * - TestStream becomes Beam's runner-executed primitive `beam:transform:teststream:v1` with a
- *   TestStreamPayload (elements encoded with the output PCollection's coder as the proto writes
- *   it); its Impulse + ParDo expansion (what the DirectRunner's batch path runs) is not sent.
+ *   TestStreamPayload (see testStreamSpec for its coder); its Impulse + ParDo expansion (what the
+ *   DirectRunner's batch path runs) is not sent.
  * - Pub/Sub reads become Beam's `beam:transform:pubsub_read:v1` with a PubSubReadPayload, for
  *   runners that read Pub/Sub natively (Dataflow); for other portable runners (translate.ts
  *   `splittableReads`) Impulse → a splittable ParDo our worker runs. The in-process source is not sent.
@@ -21,6 +21,8 @@ import { TEST_STREAM_URN, type TestStreamSpec } from "../../lib/testing/test_str
 import { defaultCoder, deterministicKeyCoder } from "../executor/default_coders";
 import type { CoderTable } from "./coder_table";
 import { rapi, runnerApi } from "./protos";
+
+const LENGTH_PREFIX_URN = "beam:coder:length_prefix:v1";
 import { declaredStateAndTimers } from "./stateful_specs";
 import { URNS } from "./urns";
 
@@ -53,6 +55,11 @@ export function coderOfId(table: CoderTable, id: string, like?: Coder<unknown>):
 /**
  * The TestStream primitive's spec: events with elements encoded by `coderId`, the proto form of
  * `elementCoder` (the output's coder: a bigint in BigIntVarIntCoder is encoded as a bigint).
+ *
+ * `coderId` must encode alike in both contexts (testStreamCoderId): runners disagree on the
+ * context of `encoded_element`. Beam Java (Flink's runner) and Python encode and decode it in the
+ * outer context (`CoderUtils.encodeToByteArray`, `coder.encode`); Prism hands the bytes on as
+ * they are to a consumer that decodes them nested (with a special case for Java's strings).
  */
 export function testStreamSpec(node: TransformNode, spec: TestStreamSpec, table: CoderTable, coderId: string, elementCoder: Coder<unknown>): rapi.FunctionSpec {
   const coder = coderOfId(table, coderId, elementCoder);
@@ -67,7 +74,7 @@ export function testStreamSpec(node: TransformNode, spec: TestStreamSpec, table:
               elements: e.elements.map((el, j) => {
                 let encodedElement: Uint8Array;
                 try {
-                  encodedElement = encodeToBytes(coder, el.value, "nested");
+                  encodedElement = encodeToBytes(coder, el.value, "outer");
                 } catch (err) {
                   throw new PipelineConstructionError(
                     `TestStream element ${j} of event ${i} cannot be encoded with the output coder (${(err as Error).message}); set a coder that fits the elements`,
@@ -86,6 +93,25 @@ export function testStreamSpec(node: TransformNode, spec: TestStreamSpec, table:
     }
   });
   return { urn: URNS.testStream, payload: runnerApi.TestStreamPayload.toBinary({ coderId, events }) };
+}
+
+/**
+ * The coder id of a TestStream's output (and of its payload): the output's coder, made to encode
+ * alike in the outer and nested contexts (testStreamSpec says why). Only strings and bytes differ
+ * between the two among the coders runners know (the coder table length-prefixes the others), and
+ * only where they end an element: they get a length prefix there, inside a KV's value, so that a
+ * GroupByKey right after the TestStream still sees a KV.
+ */
+export function testStreamCoderId(table: CoderTable, coderId: string): string {
+  const coder = table.coders[coderId];
+  const urn = coder?.spec?.urn;
+  if (urn === "beam:coder:string_utf8:v1" || urn === "beam:coder:bytes:v1") return table.addSpec(LENGTH_PREFIX_URN, [coderId]);
+  if (urn === "beam:coder:kv:v1" && coder!.componentCoderIds.length === 2) {
+    const [key, value] = coder!.componentCoderIds as [string, string];
+    const contextFree = testStreamCoderId(table, value);
+    return contextFree === value ? coderId : table.addSpec(urn, [key, contextFree], coder!.spec!.payload);
+  }
+  return coderId;
 }
 
 /** The pubsub_read primitive's spec (Beam's PubSubReadPayload). */

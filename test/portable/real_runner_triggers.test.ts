@@ -18,7 +18,7 @@ import { loadCases } from "../conformance/cases";
 import { readShards } from "../helpers";
 import { realRunnerSession, type RealRunnerSpec } from "./real_runner_launch";
 import { PRISM_TRIGGER_QUIRKS, type TriggerCaseQuirk } from "./real_runner_trigger_quirks";
-import { expectedPanes, triggerCaseProgram } from "./trigger_case_programs";
+import { expectedPanes, TEST_STREAM_CODERS_EXPECTED, testStreamCodersProgram, triggerCaseProgram } from "./trigger_case_programs";
 
 interface TriggerRunner extends RealRunnerSpec {
   /** How the runner differs from Beam, by case name. */
@@ -53,6 +53,17 @@ for (const runner of RUNNERS) {
     const flags = (i: number, where: string) => ({ case_name: CASES[i]!.name, output: path.join(tmp, `case-${i}`, where) });
     // The cases are Beam's own, some with triggers that finish: as run_case.ts, allow them.
     const remote = (i: number) => triggerCaseProgram.create(flags(i, "remote"), { ...options(`trigger-case-${i}`), allowUnsafeTriggers: true });
+
+    for (const kind of ["words", "blobs"] as const) {
+      it(`TestStream elements in ${kind === "words" ? "StringUtf8Coder" : "KV(StringUtf8Coder, BytesCoder)"} arrive as the DirectRunner's (each encodes alike in the outer and nested contexts)`, async function () {
+        if (runner.noTestStream !== undefined) this.skip();
+        const out = (where: string) => ({ kind, output: path.join(tmp, `teststream-${kind}`, where) });
+        assert.equal(await (await testStreamCodersProgram.run(out("direct"), { runner: "DirectRunner" })).waitUntilFinish(), "DONE");
+        assert.deepEqual(readShards(path.join(out("direct").output, "elements")), TEST_STREAM_CODERS_EXPECTED[kind], "DirectRunner");
+        await runRemote(testStreamCodersProgram.create(out("remote"), options(`teststream-${kind}`)));
+        assert.deepEqual(readShards(path.join(out("remote").output, "elements")), TEST_STREAM_CODERS_EXPECTED[kind], runner.name);
+      });
+    }
 
     if (runner.noTestStream !== undefined) {
       const { error, why } = runner.noTestStream;

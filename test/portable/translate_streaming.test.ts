@@ -4,9 +4,9 @@
  * Regenerate the goldens with UPDATE_GOLDENS=1 after an intended change.
  */
 import { strict as assert } from "node:assert";
-import { coderFromSpec, CoderSpec, decodeFromBytes, JsValueCoder, KVCoder } from "../../lib/coders/index";
+import { BytesCoder, coderFromSpec, CoderSpec, decodeFromBytes, JsValueCoder, KVCoder, StringUtf8Coder, VarIntCoder } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
-import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, DefaultTrigger, OrFinally, Pipeline, ReadFromPubSub, ReadUnbounded, Repeatedly, TestStream, kv, ParDo } from "../../lib";
+import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, DefaultTrigger, OrFinally, Pipeline, ReadFromPubSub, ReadUnbounded, Repeatedly, TestStream, kv, KV, ParDo } from "../../lib";
 import { pipelineFromJson, pipelineToJson, validatePipelineProto } from "../../runners/portable/describe";
 import { dockerEnvironment } from "../../runners/portable/environments";
 import { rapi, runnerApi, windowFnsApi } from "../../runners/portable/protos";
@@ -141,6 +141,38 @@ describe("portable translation: streaming", () => {
     for (const pc of Object.values(c.pcollections)) assert.equal(pc.isBounded, runnerApi.IsBounded_Enum.UNBOUNDED, `${pc.uniqueName} is unbounded`);
     assert.deepEqual(proto.requirements, []);
     golden("streaming.pipeline.json", proto);
+  });
+
+  it("TestStream elements decode alike in the outer context (Beam Java, Python, Flink) and nested (Prism): strings and bytes where they end an element get a length prefix", () => {
+    const p = Pipeline.create();
+    const words = p.apply("Words", TestStream.create<string>().addElements({ value: "ann", timestamp: 1 }, { value: "", timestamp: 2 })).setCoder(StringUtf8Coder.INSTANCE);
+    words.map("Len", (w: string) => w.length);
+    const pairs = p
+      .apply("Pairs", TestStream.create<KV<string, Uint8Array>>().addElements({ value: kv("k", Uint8Array.of(1, 2, 3)), timestamp: 1 }))
+      .setCoder(new KVCoder(StringUtf8Coder.INSTANCE, BytesCoder.INSTANCE));
+    pairs.map("Keys", (e: KV<string, Uint8Array>) => e.key);
+    const counts = p.apply("Counts", TestStream.create<KV<string, number>>().addElements({ value: kv("k", 7), timestamp: 1 })).setCoder(new KVCoder(StringUtf8Coder.INSTANCE, VarIntCoder.INSTANCE));
+    counts.map("CountKeys", (e: KV<string, number>) => e.key);
+    const { proto } = translatePipeline(p, dockerEnvironment("beamline/worker:test"));
+    const c = proto.components!;
+    const expected: Record<string, [string, unknown[]]> = {
+      Words: ["length_prefix(string_utf8)", ["ann", ""]],
+      // Still a KV, as a runner expects of a grouping's input.
+      Pairs: ["kv(string_utf8,length_prefix(bytes))", [kv("k", Uint8Array.of(1, 2, 3))]],
+      // Nothing to change: a varint is the same in both contexts.
+      Counts: ["kv(string_utf8,varint)", [kv("k", 7)]],
+    };
+    for (const [name, [urns, values]] of Object.entries(expected)) {
+      const [, ts] = byName(proto, name);
+      const payload = runnerApi.TestStreamPayload.fromBinary(ts.spec!.payload);
+      assert.equal(payload.coderId, c.pcollections[ts.outputs["main"]!]!.coderId, `${name}: the output PCollection has the payload's coder`);
+      assert.equal(coderUrns(c, payload.coderId), urns, name);
+      const coder = coderOf(c, payload.coderId);
+      const elements = payload.events.flatMap((e) => (e.event.oneofKind === "elementEvent" ? e.event.elementEvent.elements : []));
+      for (const context of ["outer", "nested"] as const) {
+        assert.deepEqual(elements.map((el) => decodeFromBytes(coder, el.encodedElement, context)), values, `${name} decoded ${context}`);
+      }
+    }
   });
 
   it("every trigger maps to its Beam Trigger proto", () => {

@@ -7,7 +7,8 @@
  * A runner's output files do not say which step of the script fired a pane, so the panes are
  * compared as a whole (`expectedPanes`): the pane indexes and timings already show the order.
  */
-import { Combine, Combiners, DefaultTrigger, definePipeline, GlobalWindows, GroupByKey, kv, ParDo, TestStream, Window, type KV, type PCollection, type ProcessContext } from "../../lib";
+import { Combine, Combiners, DefaultTrigger, definePipeline, FixedWindows, GlobalWindows, GroupByKey, kv, ParDo, TestStream, Window, type KV, type PCollection, type ProcessContext } from "../../lib";
+import { BytesCoder, KVCoder, StringUtf8Coder } from "../../lib/coders/index";
 import { WriteToText } from "../../lib/io/textio";
 import { formatPane, loadCases, parseElement, windowInto, type ConformanceCase } from "../conformance/cases";
 
@@ -66,3 +67,32 @@ export const triggerCaseProgram = definePipeline({
       .apply("Write", WriteToText.to(`${flags.output}/panes`, { numShards: 1 }));
   },
 });
+
+/**
+ * TestStreams of strings and of KVs ending in bytes, in Beam's standard coders: the two coders
+ * whose outer and nested encodings differ (translate_streaming.ts testStreamCoderId).
+ */
+export const testStreamCodersProgram = definePipeline({
+  name: "portable-test-teststream-coders",
+  description: "A TestStream in StringUtf8Coder or KV(StringUtf8Coder, BytesCoder) → text",
+  flags: {
+    kind: { type: "string", describe: "words (strings) or blobs (KVs of bytes): Prism runs one TestStream per pipeline", required: true },
+    output: { type: "string", describe: "Output folder", required: true },
+  },
+  build(root, flags) {
+    const lines =
+      flags.kind === "words"
+        ? root
+            .apply("Words", TestStream.create<string>().addElements({ value: "ann", timestamp: 1 }, { value: "", timestamp: 2 }, { value: "b\u00f6b", timestamp: 3 }).advanceWatermarkToInfinity())
+            .setCoder(StringUtf8Coder.INSTANCE)
+            .map("Word", (w: string) => `word:${w}:${w.length}`)
+        : root
+            .apply("Blobs", TestStream.create<KV<string, Uint8Array>>().addElements({ value: kv("k", Uint8Array.of(1, 2, 3)), timestamp: 1 }, { value: kv("", new Uint8Array(0)), timestamp: 2 }).advanceWatermarkToInfinity())
+            .setCoder(new KVCoder(StringUtf8Coder.INSTANCE, BytesCoder.INSTANCE))
+            .map("Blob", (e: KV<string, Uint8Array>) => `blob:${e.key}=${Buffer.from(e.value).toString("hex")}`);
+    lines.apply("Minute", Window.into(new FixedWindows(60_000))).apply("Write", WriteToText.to(`${flags.output}/elements`, { numShards: 1 }));
+  },
+});
+
+/** What testStreamCodersProgram writes, sorted as readShards sorts lines. */
+export const TEST_STREAM_CODERS_EXPECTED: Readonly<Record<"words" | "blobs", readonly string[]>> = { words: ["word::0", "word:ann:3", "word:b\u00f6b:3"], blobs: ["blob:=", "blob:k=010203"] };
