@@ -221,6 +221,11 @@ describe("FileIO.matchContinuously and ReadFromText.watchForNewFiles (streaming 
       const first: Observed<FileMetadata>[] = [];
       const run1 = await unbounded(build(first), { checkpointDir: ckpt, checkpointIntervalMs: 0 });
       await waitFor("a and b", () => first.length === 2, 20_000);
+      // A crash before the checkpoint after a and b's bundle is written may emit them again (Beam
+      // replays what no checkpoint holds): wait until a checkpoint begun after they came out exists.
+      const seqs = (): number[] => fs.readdirSync(ckpt).flatMap((f) => /^checkpoint-(\d+)\.ckpt$/.exec(f)?.[1] ?? []).map(Number);
+      const seen = Math.max(0, ...seqs());
+      await waitFor("a checkpoint after a and b", () => seqs().some((n) => n > seen + 1), 20_000);
       put("c");
       await assert.rejects(run1.waitUntilFinish(), /crash on c/);
       assert.deepEqual(names(first), ["a", "b"]);
