@@ -95,7 +95,7 @@ export function explainInvalid(type: avsc.Type, value: unknown): string | undefi
       if (problem !== undefined) return;
       const where = path.length === 0 ? "the record itself" : `field ${path.join(".")}`;
       const expected = badType.typeName === "abstract:long" ? "long" : (badType.branchName ?? badType.typeName);
-      problem = `${where} is ${show(bad)}, which is not a valid ${expected}${expected === "long" && typeof bad === "number" ? " (a long must be an integer within ±2^53 as a number, or a bigint with longs: \"bigint\")" : ""}`;
+      problem = `${where} is ${show(bad)}, which is not a valid ${expected}${expected === "long" && typeof bad === "number" ? " (a long must be an integer within ±(2^53 − 1) as a number, or a bigint with longs: \"bigint\")" : ""}`;
     },
   });
   return ok ? undefined : (problem ?? "it does not match the schema");
