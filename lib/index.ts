@@ -102,7 +102,7 @@ export type { RunInferenceOptions, RunInferenceOutputs } from "./ml/run_inferenc
 export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference, ModelMetadata } from "./ml/model_handler";
 export { sharedModel } from "./ml/shared_model";
 export type { ReadFromTFRecordOptions, ReadAllFromTFRecordOptions, WriteToTFRecordOptions, TFRecordCompression } from "./io/tfrecord";
-export type { ReadFromAvroOptions, ReadAllFromAvroOptions, WriteToAvroOptions, AvroCodec, AvroLongs, AvroSchema } from "./io/avro";
+export type { ReadFromAvroOptions, ReadAllFromAvroOptions, WriteToAvroOptions, AvroCodec, AvroLongs, AvroSchema, AvroValue } from "./io/avro";
 export type { ReadFromCsvOptions, CsvReadResult, CsvDeadLetter, CsvRowType, WriteToCsvOptions, CsvValue, CsvSchema, CsvColumnType, CsvFieldType, CsvRowOf, CsvRecord } from "./io/csv";
 export { watchJobs } from "./model/monitoring";
 export type { JobListener, MonitoredJob, JobGraph, StepNode, PCollectionNode, JobSnapshot, StepProgress, MetricsSnapshot, LogEntry, LogPage } from "./model/monitoring";

@@ -116,7 +116,7 @@ describe("io/avro: ReadFromAvro, ReadAllFromAvro, WriteToAvro", function () {
       const file = path.join(AVRO_FIXTURES, `users.${codec}.avro`);
       for (const range of [1, 2, 3, 7, 16, 17, 100]) assert.deepStrictEqual(await readAsRanges(file, range), USERS, `golden ${codec}, ranges of ${range} bytes`);
     }
-    const records = Array.from({ length: 300 }, (_, i) => ({ id: i, name: `user ${i} `.repeat(i % 5), email: i % 3 === 0 ? null : `u${i}@x`, tags: [], scores: {}, color: "RED", hash: Buffer.alloc(4, i), payload: Buffer.alloc(i % 40, i), address: null, ok: i % 2 === 0, ratio: 0.5 }));
+    const records = Array.from({ length: 300 }, (_, i) => ({ id: i, name: `user ${i} `.repeat(i % 5), email: i % 3 === 0 ? null : `u${i}@x`, tags: [], scores: {}, color: "RED" as const, hash: Buffer.alloc(4, i), payload: Buffer.alloc(i % 40, i), address: null, ok: i % 2 === 0, ratio: 0.5 }));
     for (const codec of ["null", "deflate"] as const) {
       const prefix = path.join(tmp, "split", codec);
       await runOk((root) => root.apply("Records", Create.from(records)).apply(WriteToAvro.to(prefix, { schema: USER_SCHEMA, codec, numShards: 1, shardNameTemplate: "", suffix: ".avro", syncInterval: 300 })));

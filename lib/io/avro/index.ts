@@ -5,3 +5,4 @@ export { WriteToAvro } from "./write";
 export type { WriteToAvroOptions } from "./write";
 export type { AvroCodec } from "./container";
 export type { AvroLongs, AvroSchema } from "./schema";
+export type { AvroValue } from "./schema_types";

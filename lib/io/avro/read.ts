@@ -25,6 +25,7 @@ import { type EmptyMatchTreatment, matchPattern, ReadableFile } from "../fileio"
 import { desiredRangeBytes, splitForReaders, splitIntoRanges } from "../text_read";
 import { type AvroHeader, readAvroBlocks, readAvroHeader } from "./container";
 import { type AvroLongs, type AvroSchema, avroType, plain } from "./schema";
+import type { AvroValue } from "./schema_types";
 
 /** Options of ReadFromAvro. */
 export interface ReadFromAvroOptions {
@@ -160,8 +161,13 @@ export class ReadFromAvro<T = Record<string, unknown>> extends PTransform<PBegin
   /** The file patterns read. */
   readonly patterns: readonly string[];
 
+  /** `ReadFromAvro.from("data/*.avro", { schema: USER_SCHEMA })` with a schema given `as const`: records typed by the (reader) schema, longs as numbers. */
+  static from<const S extends AvroSchema>(pattern: string | readonly string[], options: ReadFromAvroOptions & { readonly schema: S; readonly longs?: "number" }): ReadFromAvro<AvroValue<S>>;
+  /** `ReadFromAvro.from("data/*.avro", { schema: USER_SCHEMA, longs: "bigint" })`: records typed by the schema, longs as bigints. */
+  static from<const S extends AvroSchema>(pattern: string | readonly string[], options: ReadFromAvroOptions & { readonly schema: S; readonly longs: "bigint" }): ReadFromAvro<AvroValue<S, bigint>>;
   /** `p.apply(ReadFromAvro.from<User>("data/users-*.avro"))`: each record as a plain object (typed as T, which the caller vouches for). */
-  static from<T = Record<string, unknown>>(pattern: string | readonly string[], options: ReadFromAvroOptions = {}): ReadFromAvro<T> {
+  static from<T = Record<string, unknown>>(pattern: string | readonly string[], options?: ReadFromAvroOptions): ReadFromAvro<T>;
+  static from<T>(pattern: string | readonly string[], options: ReadFromAvroOptions = {}): ReadFromAvro<T> {
     return new ReadFromAvro<T>(pattern, options);
   }
 

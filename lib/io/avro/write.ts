@@ -34,6 +34,7 @@ import { abortShards, shardPath, textFilesCommit } from "../text_write";
 import { tempDirectoryFor } from "../text_windowed_write";
 import { type AvroCodec, encodeBlock, encodeHeader } from "./container";
 import { type AvroSchema, avroType, explainInvalid } from "./schema";
+import type { AvroValue } from "./schema_types";
 
 /** Options of WriteToAvro (Beam Python's `schema`, `codec`, `file_name_suffix`, `num_shards`, `shard_name_template`). */
 export interface WriteToAvroOptions {
@@ -268,8 +269,11 @@ export class WriteToAvro<T = unknown> extends PTransform<PCollection<T>, PCollec
   private readonly numShards: number;
   private readonly schema: string;
 
-  /** `records.apply(WriteToAvro.to("out/users", { schema, suffix: ".avro" }))`: the names of the files written. */
-  static to<T = unknown>(prefix: string, options: WriteToAvroOptions): WriteToAvro<T> {
+  /** `records.apply(WriteToAvro.to("out/users", { schema: USER_SCHEMA, suffix: ".avro" }))` with a schema given `as const`: the records must have the schema's type (longs as numbers or bigints); the names of the files written. */
+  static to<const S extends AvroSchema>(prefix: string, options: WriteToAvroOptions & { readonly schema: S }): WriteToAvro<AvroValue<S, number | bigint>>;
+  /** `WriteToAvro.to<User>("out/users", { schema })`: records of type T (checked against the schema when written). */
+  static to<T>(prefix: string, options: WriteToAvroOptions): WriteToAvro<T>;
+  static to<T>(prefix: string, options: WriteToAvroOptions): WriteToAvro<T> {
     return new WriteToAvro<T>(prefix, options);
   }
 
