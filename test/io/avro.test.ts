@@ -196,6 +196,53 @@ describe("io/avro: ReadFromAvro, ReadAllFromAvro, WriteToAvro", function () {
     assert.match(big.error!.message, /field id is 1152921504606847000, which is not a valid long \(.*bigint/);
   });
 
+  it("unions avsc cannot unwrap come as { branch: value } and write back the same; int, float and nested collections round-trip", async () => {
+    const schema = {
+      type: "record",
+      name: "U",
+      fields: [
+        { name: "num", type: ["null", "int", "double"] },
+        { name: "rec", type: [{ type: "record", name: "A", fields: [{ name: "a", type: "int" }] }, { type: "record", name: "B", fields: [{ name: "b", type: "string" }] }] },
+        { name: "nested", type: { type: "map", values: { type: "array", items: ["null", "double"] } } },
+      ],
+    } as const;
+    const records = [
+      { num: null, rec: { A: { a: 1 } }, nested: { x: [1.5, null] } },
+      { num: { int: 7 }, rec: { B: { b: "b" } }, nested: {} },
+      { num: { double: 1.5 }, rec: { A: { a: -1 } }, nested: { y: [] } },
+    ];
+    const prefix = path.join(tmp, "unions", "u");
+    await runOk((root) => root.apply("Records", Create.from<unknown>(records)).apply(WriteToAvro.to<unknown>(prefix, { schema, codec: "null", shardNameTemplate: "" })));
+    assert.deepStrictEqual(await readAsRanges(prefix, 1 << 20), records);
+    // A long in a union with another number type is unwrapped (a long is avsc's custom type): read as the value.
+    const longUnion = { type: "record", name: "L", fields: [{ name: "v", type: ["null", "int", "long"] }] } as const;
+    assert.deepStrictEqual(plain(avroType(longUnion).fromBuffer(Buffer.from([0x04, 0x0a]))), { v: 5 }, "branch 2 (long), 5");
+    const ambiguous = await runDirect((root) => root.apply("Longs", Create.of({ v: 5 })).apply("WriteLongs", WriteToAvro.to(path.join(tmp, "unions", "l"), { schema: longUnion })));
+    assert.match(ambiguous.error!.message, /WriteLongs\/Encode.*ambiguous.*a union of long with int, float or double/s);
+  });
+
+  it("a corrupt or truncated file, or an unsupported codec, fails the read naming the file and what is wrong", async () => {
+    const golden = fs.readFileSync(path.join(AVRO_FIXTURES, "users.null.avro"));
+    const dir = path.join(tmp, "corrupt");
+    fs.mkdirSync(dir, { recursive: true });
+    const cases: [string, Buffer, RegExp][] = [
+      ["truncated.avro", golden.subarray(0, golden.length - 5), /truncated\.avro: it ends inside the block after byte \d+ \(truncated\?\)/],
+      ["notavro.avro", Buffer.from("hello, this is not an Avro file at all"), /notavro\.avro: it does not start with Avro's magic bytes/],
+      ["snappy.avro", Buffer.from(golden.toString("latin1").replace("avro.codec\x08null", "avro.codec\x0csnappy"), "latin1"), /snappy\.avro: it is compressed with the codec "snappy", which is not supported/],
+    ];
+    const sync = (await readAvroHeader(path.join(AVRO_FIXTURES, "users.null.avro"))).sync;
+    const badSync = Buffer.from(golden);
+    badSync[badSync.lastIndexOf(sync) + 3]! ^= 0xff;
+    cases.push(["badsync.avro", badSync, /badsync\.avro: the block after byte \d+ is not followed by the file's sync marker/]);
+    for (const [name, bytes, message] of cases) {
+      fs.writeFileSync(path.join(dir, name), bytes);
+      const result = await runDirect((root) => root.apply("ReadCorrupt", ReadFromAvro.from(path.join(dir, name))));
+      assert.equal(result.state, "FAILED", name);
+      assert.match(result.error!.message, /ReadCorrupt\/ReadRanges/, name);
+      assert.match(result.error!.message, message, name);
+    }
+  });
+
   it("options are checked when the transform is made", () => {
     assert.throws(() => WriteToAvro.to("out/x", { schema: { type: "record", name: "R", fields: [{ name: "a", type: "nope" }] } }), /not a valid Avro schema/);
     assert.throws(() => WriteToAvro.to("out/x", { schema: USER_SCHEMA, codec: "snappy" as "null" }), /unsupported codec 'snappy'.*deflate/);

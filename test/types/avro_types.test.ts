@@ -20,7 +20,8 @@ const SCHEMA = {
     { name: "color", type: { type: "enum", name: "Color", symbols: ["RED", "GREEN"] } },
     { name: "hash", type: { type: "fixed", name: "Hash", size: 4 } },
     { name: "address", type: ["null", { type: "record", name: "Address", fields: [{ name: "zip", type: "int" }] }] },
-    { name: "either", type: ["null", "int", "long"] },
+    { name: "either", type: ["null", "int", "double"] },
+    { name: "long", type: ["null", "int", "long"] },
     { name: "day", type: { type: "int", logicalType: "date" } },
   ],
 } as const;
@@ -35,6 +36,7 @@ interface User {
   hash: Buffer;
   address: { zip: number } | null;
   either: null | { [branch: string]: unknown };
+  long: null | number;
   day: number;
 }
 

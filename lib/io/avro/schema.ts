@@ -2,7 +2,9 @@
  * Avro schemas as avsc types, with Beamline's value mapping:
  * - records, maps → plain JS objects; arrays → arrays; bytes, fixed → Buffer; enums → strings;
  *   null → null; unions → the branch's value, except unions avsc cannot tell apart by JS type
- *   (e.g. two records, or int and long), which are `{ "<branch name>": value }` as in Avro's JSON encoding;
+ *   (e.g. two records, or int and double), which are `{ "<branch name>": value }` as in Avro's JSON
+ *   encoding. A union of long with int, float or double reads as the branch's value, but cannot be
+ *   written with a number both branches accept (avsc reports the conversion as ambiguous);
  * - long: `longs: "number"` (default) reads JS numbers and fails, naming the value's place, on a
  *   long beyond ±2^53 (Number.MAX_SAFE_INTEGER) that a number would round; `longs: "bigint"` reads
  *   every long as a bigint (and writes bigints or safe integer numbers), so all 64 bits survive.

@@ -3,7 +3,8 @@
  * (`AvroValue<S>`) and WriteToAvro takes (`AvroValue<S, number | bigint>`), with ./schema's
  * mapping. A schema of type `string`, or `unknown` parts (a reference to a named type by its name),
  * type as `unknown`. A union avsc cannot unwrap (two branches of the same JS kind, e.g. two
- * records, or int and long) types as `null` or `{ [branch: string]: unknown }`, as avsc wraps it.
+ * records, or int and double) types as `null` or `{ [branch: string]: unknown }`, as avsc wraps it;
+ * a long (our own avsc type) never makes a union ambiguous.
  */
 
 type Primitive<N, L> = N extends "null"
@@ -20,12 +21,14 @@ type Primitive<N, L> = N extends "null"
             ? Buffer
             : unknown;
 
-/** avsc's bucket of a branch: unions with two branches in one bucket are wrapped. */
+/** avsc's bucket of a branch: unions with two branches in one bucket are wrapped (a long, a custom avsc type, has a bucket of its own). */
 type Bucket<S> = S extends "null"
   ? "null"
   : S extends "boolean"
     ? "boolean"
-    : S extends "int" | "long" | "float" | "double"
+    : S extends "long"
+      ? "long"
+      : S extends "int" | "float" | "double"
       ? "number"
       : S extends "string"
         ? "string"

@@ -85,11 +85,25 @@ class EncodeRecords<T> extends DoFn<T, Uint8Array> {
   process(record: T, ctx: ProcessContext<Uint8Array>): void {
     // Longs accept numbers (safe integers) and bigints alike.
     const type = (this.type ??= avroType(this.schema, "bigint"));
-    const problem = explainInvalid(type, record);
-    if (problem !== undefined) {
-      throw new TypeError(`WriteToAvro: a record does not match the schema ${type.name ?? type.typeName}: ${problem}. Convert the records to the schema before the write (or fix the schema).`);
+    let bytes: Buffer;
+    let mismatch: TypeError | undefined;
+    try {
+      const problem = explainInvalid(type, record);
+      if (problem !== undefined) {
+        throw (mismatch = new TypeError(`WriteToAvro: a record does not match the schema ${type.name ?? type.typeName}: ${problem}. Convert the records to the schema before the write (or fix the schema).`));
+      }
+      bytes = type.toBuffer(record);
+    } catch (e) {
+      if (e === mismatch) throw e;
+      const ambiguous = /ambiguous/.test((e as Error).message);
+      throw new TypeError(
+        `WriteToAvro: cannot encode a record of the schema ${type.name ?? type.typeName}: ${(e as Error).message}` +
+          (ambiguous ? " (a union of long with int, float or double cannot be written with a number both branches accept; use a schema without such a union)" : "") +
+          ".",
+        { cause: e },
+      );
     }
-    ctx.output(type.toBuffer(record));
+    ctx.output(bytes);
   }
 }
 
