@@ -243,6 +243,14 @@ describe("io/avro: ReadFromAvro, ReadAllFromAvro, WriteToAvro", function () {
     }
   });
 
+  it("the schema is written into each header as given: docs, defaults, aliases and logical types stay", async () => {
+    const schema = { type: "record", name: "E", doc: "an event", fields: [{ name: "day", type: { type: "int", logicalType: "date" }, default: 0, aliases: ["d"] }] } as const;
+    const prefix = path.join(tmp, "attrs", "e");
+    await runOk((root) => root.apply("Events", Create.of({ day: 19000 })).apply(WriteToAvro.to(prefix, { schema, shardNameTemplate: "" })));
+    assert.deepStrictEqual(JSON.parse((await readAvroHeader(prefix)).schema), schema);
+    assert.deepStrictEqual(await readAsRanges(prefix, 1 << 20), [{ day: 19000 }], "a logical type reads as its underlying type");
+  });
+
   it("options are checked when the transform is made", () => {
     assert.throws(() => WriteToAvro.to("out/x", { schema: { type: "record", name: "R", fields: [{ name: "a", type: "nope" }] } }), /not a valid Avro schema/);
     assert.throws(() => WriteToAvro.to("out/x", { schema: USER_SCHEMA, codec: "snappy" as "null" }), /unsupported codec 'snappy'.*deflate/);

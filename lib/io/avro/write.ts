@@ -301,7 +301,10 @@ export class WriteToAvro<T = unknown> extends PTransform<PCollection<T>, PCollec
     if (typeof prefix !== "string" || prefix === "") throw new ValidationError("WriteToAvro needs an output prefix (a non-empty string)");
     if (options?.schema === undefined) throw new ValidationError("WriteToAvro needs the records' schema: WriteToAvro.to(prefix, { schema })");
     try {
-      this.schema = JSON.stringify(avroType(options.schema).schema());
+      avroType(options.schema);
+      // The schema goes into each header as given (as Beam Java's and Python's writers do): docs,
+      // defaults, aliases and logical types stay for the files' readers.
+      this.schema = typeof options.schema === "string" ? options.schema : JSON.stringify(options.schema);
     } catch (e) {
       throw new ValidationError(`WriteToAvro: the schema is not a valid Avro schema: ${(e as Error).message}`, { cause: e });
     }
