@@ -103,6 +103,7 @@ export type { RunInferenceOptions, RunInferenceOutputs } from "./ml/run_inferenc
 export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference, ModelMetadata } from "./ml/model_handler";
 export { sharedModel } from "./ml/shared_model";
 export type { ReadFromTFRecordOptions, ReadAllFromTFRecordOptions, WriteToTFRecordOptions, TFRecordCompression } from "./io/tfrecord";
+export type { ReadFromAvroOptions, ReadAllFromAvroOptions, WriteToAvroOptions, AvroCodec, AvroLongs, AvroSchema, AvroValue } from "./io/avro";
 export type { ReadFromCsvOptions, CsvReadResult, CsvDeadLetter, CsvRowType, WriteToCsvOptions, CsvValue, CsvSchema, CsvColumnType, CsvFieldType, CsvRowOf, CsvRecord } from "./io/csv";
 export { watchJobs } from "./model/monitoring";
 export type { JobListener, MonitoredJob, JobGraph, StepNode, PCollectionNode, JobSnapshot, StepProgress, MetricsSnapshot, LogEntry, LogPage } from "./model/monitoring";
@@ -115,6 +116,7 @@ import type * as BigQueryIO from "./io/bigquery";
 import type * as PubSubIO from "./io/pubsub";
 import type * as CsvIO from "./io/csv";
 import type * as TFRecordIO from "./io/tfrecord";
+import type * as AvroIO from "./io/avro";
 import type * as Inference from "./ml/run_inference";
 import type * as WatchModels from "./ml/watch_file_pattern";
 import type * as EnrichmentT from "./ml/enrichment";
@@ -167,6 +169,7 @@ const bigquery = onFirstUse(() => require("./io/bigquery") as typeof BigQueryIO)
 const pubsub = onFirstUse(() => require("./io/pubsub") as typeof PubSubIO);
 const csv = onFirstUse(() => require("./io/csv") as typeof CsvIO);
 const tfrecord = onFirstUse(() => require("./io/tfrecord") as typeof TFRecordIO);
+const avroio = onFirstUse(() => require("./io/avro") as typeof AvroIO);
 const inference = onFirstUse(() => require("./ml/run_inference") as typeof Inference);
 const watchModels = onFirstUse(() => require("./ml/watch_file_pattern") as typeof WatchModels);
 const enrichment = onFirstUse(() => require("./ml/enrichment") as typeof EnrichmentT);
@@ -317,6 +320,21 @@ export declare const TFRecordCorruptError: typeof TFRecordIO.TFRecordCorruptErro
 /** A TFRecord file with a bad checksum or a truncated record (see lib/io/tfrecord); loaded on first use. */
 export type TFRecordCorruptError = TFRecordIO.TFRecordCorruptError;
 Object.defineProperty(exports, "TFRecordCorruptError", { enumerable: true, get: function () { return tfrecord.TFRecordCorruptError; } });
+/** Reads the records of Avro files as plain objects, split at sync markers (see lib/io/avro); loaded on first use. */
+export declare const ReadFromAvro: typeof AvroIO.ReadFromAvro;
+/** Reads the records of Avro files as plain objects, split at sync markers (see lib/io/avro); loaded on first use. */
+export type ReadFromAvro<T = Record<string, unknown>> = AvroIO.ReadFromAvro<T>;
+Object.defineProperty(exports, "ReadFromAvro", { enumerable: true, get: function () { return avroio.ReadFromAvro; } });
+/** Reads the records of the Avro files each input pattern or file names (see lib/io/avro); loaded on first use. */
+export declare const ReadAllFromAvro: typeof AvroIO.ReadAllFromAvro;
+/** Reads the records of the Avro files each input pattern or file names (see lib/io/avro); loaded on first use. */
+export type ReadAllFromAvro<Out = Record<string, unknown>> = AvroIO.ReadAllFromAvro<Out>;
+Object.defineProperty(exports, "ReadAllFromAvro", { enumerable: true, get: function () { return avroio.ReadAllFromAvro; } });
+/** Writes records as sharded Avro files with a schema (null or deflate codec; see lib/io/avro); loaded on first use. */
+export declare const WriteToAvro: typeof AvroIO.WriteToAvro;
+/** Writes records as sharded Avro files with a schema (null or deflate codec; see lib/io/avro); loaded on first use. */
+export type WriteToAvro<T = unknown> = AvroIO.WriteToAvro<T>;
+Object.defineProperty(exports, "WriteToAvro", { enumerable: true, get: function () { return avroio.WriteToAvro; } });
 
 // Transforms and test helpers most programs do not use load on first use too (a 1-line word
 // count loaded 8 more modules once they were added eagerly).

@@ -13,12 +13,14 @@ import {
   ReadFromCsv,
   ReadFromPubSub,
   ReadFromText,
+  ReadFromAvro,
   ReadFromTFRecord,
   RunInference,
   WriteToBigQuery,
   WriteToCsv,
   WriteToPubSub,
   WriteToText,
+  WriteToAvro,
   WriteToTFRecord,
   kv,
 } from "beamline";
@@ -57,6 +59,22 @@ export function tfRecord(p: Pipeline, trainGlob: string, outputPrefix: string): 
     .apply("WriteExamples", WriteToTFRecord.to(outputPrefix, { suffix: ".tfrecord.gz", numShards: 2 }));
   // written: the names of the files (out-00000-of-00002.tfrecord.gz, ...), once they are in place
   // [END tfrecord]
+  return written;
+}
+
+export function avro(p: Pipeline, usersGlob: string, outputPrefix: string): PCollection<string> {
+  // [START avro]
+  const USER = {
+    type: "record", name: "User",
+    fields: [{ name: "id", type: "long" }, { name: "name", type: "string" }, { name: "email", type: ["null", "string"], default: null }],
+  } as const;
+  const users = p.apply("ReadUsers", ReadFromAvro.from(usersGlob, { schema: USER }));   // split at sync markers; each file's schema resolved to USER
+  // users: PCollection<{ id: number; name: string; email: string | null }>
+  const written = users
+    .filter("WithEmail", (u) => u.email !== null)
+    .apply("WriteUsers", WriteToAvro.to(outputPrefix, { schema: USER, suffix: ".avro", numShards: 2 }));   // codec "deflate" by default, or "null"
+  // written: the names of the files (out-00000-of-00002.avro, ...), once they are in place
+  // [END avro]
   return written;
 }
 

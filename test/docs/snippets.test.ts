@@ -11,7 +11,7 @@ import { PubSub } from "@google-cloud/pubsub";
 import { BigQuery } from "@google-cloud/bigquery";
 import { PassThroughClient } from "google-auth-library";
 import "../../runners/direct";
-import { assertThat, equalTo, kv, Create, ReadFromTFRecord, TestStream, satisfies, type KV } from "../../lib";
+import { assertThat, equalTo, kv, Create, ReadFromAvro, ReadFromTFRecord, WriteToAvro, TestStream, satisfies, type KV } from "../../lib";
 import { runDirect, runOk, readShards } from "../helpers";
 import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
 import { MiniJobServer } from "../portable/job_server";
@@ -339,6 +339,22 @@ describe("docs: programming guide snippets run", function () {
         p.apply(ReadFromTFRecord.from(`${out}-*`)).map("Collect", (r: Uint8Array) => back.push(Buffer.from(r).toString()));
       });
       assert.deepEqual(back.sort(), ["bar", "foo"]);
+    });
+
+    it("Avro", async () => {
+      const dir = path.join(tmp, "avro");
+      const schema = { type: "record", name: "User", fields: [{ name: "id", type: "long" }, { name: "name", type: "string" }, { name: "email", type: ["null", "string"], default: null }] } as const;
+      const users = [{ id: 1, name: "ada", email: "ada@x" }, { id: 2, name: "bob", email: null }, { id: 3, name: "cy", email: "cy@x" }];
+      await runOk((p) => p.apply("Users", Create.from(users)).apply(WriteToAvro.to(path.join(dir, "in", "users"), { schema, suffix: ".avro", numShards: 2 })));
+      const out = path.join(dir, "out");
+      await runOk((p) => {
+        assertThat(io.avro(p, path.join(dir, "in", "*.avro"), out), equalTo([0, 1].map((i) => `${out}-0000${i}-of-00002.avro`)));
+      });
+      const back: string[] = [];
+      await runOk((p) => {
+        p.apply(ReadFromAvro.from(`${out}-*`, { schema })).map("Collect", (u) => back.push(`${u.id}:${u.name}:${u.email}`));
+      });
+      assert.deepEqual(back.sort(), ["1:ada:ada@x", "3:cy:cy@x"]);
     });
 
     it("FileIO and ReadAllFromText", async () => {

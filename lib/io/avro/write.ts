@@ -1,0 +1,360 @@
+/**
+ * WriteToAvro: records as sharded Avro object container files (Beam Python's
+ * `apache_beam.io.avroio.WriteToAvro`, Java's `AvroIO.writeGenericRecords`), through the same
+ * atomic machinery as WriteToText and WriteToTFRecord: files are written into a hidden temporary
+ * directory of the sink and run, and renamed to `<prefix><shard name><suffix>` by the sink's output
+ * commit (on the DirectRunner once the whole run has succeeded), so a failed run leaves no partial
+ * output. Every record is checked against the schema first: one that does not match fails the
+ * step with the field's path, its value and the type expected (nothing is written).
+ *
+ * Bounded input only, written as one set of shards (windows are merged). An empty input still
+ * writes `max(numShards, 1)` files holding only a header, as Beam does.
+ */
+import { randomBytes } from "node:crypto";
+import type { Writable } from "node:stream";
+import { finished } from "node:stream/promises";
+import type * as avsc from "avsc";
+import { type Coder } from "../../coders/coder";
+import { BytesCoder } from "../../coders/primitive";
+import { commitOutput } from "../../model/commits";
+import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../../model/dofn";
+import { PipelineConstructionError, ValidationError } from "../../model/errors";
+import { randomId } from "../../model/ids";
+import { PCollection } from "../../model/pcollection";
+import { ParDo } from "../../model/pardo";
+import { GroupByKey, Impulse, Window } from "../../model/primitives";
+import { AsIterable } from "../../model/side_inputs";
+import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
+import { KV, kv } from "../../model/window";
+import { GlobalWindows } from "../../model/windowing";
+import { FileSystemError } from "../filesystems/filesystem";
+import { checkOutputPrefix } from "../filesystems/output_check";
+import { FileSystems } from "../filesystems/registry";
+import { abortShards, shardPath, textFilesCommit } from "../text_write";
+import { tempDirectoryFor } from "../text_windowed_write";
+import { type AvroCodec, encodeBlock, encodeHeader } from "./container";
+import { type AvroSchema, avroType, explainInvalid } from "./schema";
+import type { AvroValue } from "./schema_types";
+
+/** Options of WriteToAvro (Beam Python's `schema`, `codec`, `file_name_suffix`, `num_shards`, `shard_name_template`). */
+export interface WriteToAvroOptions {
+  /** The records' Avro schema (written into every file's header). Required. */
+  readonly schema: AvroSchema;
+  /** "deflate" (default, as Beam Python) or "null" (uncompressed). */
+  readonly codec?: AvroCodec;
+  /** Appended to every file name, e.g. ".avro" (Python's `file_name_suffix`). */
+  readonly suffix?: string;
+  /** Number of files; 0 (default) lets the runner decide (one per bundle). */
+  readonly numShards?: number;
+  /** Between prefix and suffix: default `-SSSSS-of-NNNNN`; "" writes the one file `<prefix><suffix>` (then numShards is 1, as in Beam). */
+  readonly shardNameTemplate?: string;
+  /** Uncompressed bytes of records per block (Avro's sync interval); default 64000, as Avro Java's. */
+  readonly syncInterval?: number;
+}
+
+/** A file written to the temporary directory, waiting to be renamed into place. */
+interface WrittenFile {
+  readonly tempPath: string;
+  readonly records: number;
+}
+
+/** Encoded bytes buffered before a bundle's file is opened as a stream (smaller files are written whole). */
+const WHOLE_FILE_BYTES = 1 << 20;
+
+/** The settings every step of one write shares. */
+interface WriteSpec {
+  readonly prefix: string;
+  readonly suffix: string;
+  /** The schema's canonical JSON as written into headers. */
+  readonly schema: string;
+  readonly codec: AvroCodec;
+  readonly syncInterval: number;
+  readonly sink: string;
+}
+
+function tempPathFor(spec: WriteSpec, runtime: RuntimeContext, name: string): string {
+  return FileSystems.forPath(spec.prefix).join(tempDirectoryFor(spec.prefix, runtime.runId, spec.sink), `${name}${spec.suffix}`);
+}
+
+/** Each record checked against the schema and encoded (Avro's binary encoding). */
+class EncodeRecords<T> extends DoFn<T, Uint8Array> {
+  private type: avsc.Type | undefined;
+  constructor(private readonly schema: string) {
+    super();
+  }
+  process(record: T, ctx: ProcessContext<Uint8Array>): void {
+    // Longs accept numbers (safe integers) and bigints alike.
+    const type = (this.type ??= avroType(this.schema, "bigint"));
+    let bytes: Buffer;
+    let mismatch: TypeError | undefined;
+    try {
+      const problem = explainInvalid(type, record);
+      if (problem !== undefined) {
+        throw (mismatch = new TypeError(`WriteToAvro: a record does not match the schema ${type.name ?? type.typeName}: ${problem}. Convert the records to the schema before the write (or fix the schema).`));
+      }
+      bytes = type.toBuffer(record);
+    } catch (e) {
+      if (e === mismatch) throw e;
+      const ambiguous = /ambiguous/.test((e as Error).message);
+      throw new TypeError(
+        `WriteToAvro: cannot encode a record of the schema ${type.name ?? type.typeName}: ${(e as Error).message}` +
+          (ambiguous ? " (a union of long with int, float or double cannot be written with a number both branches accept; use a schema without such a union)" : "") +
+          ".",
+        { cause: e },
+      );
+    }
+    ctx.output(bytes);
+  }
+}
+
+/** One Avro file being written: the header, then blocks of records of about `syncInterval` bytes. */
+class AvroFileBuilder {
+  private readonly sync = randomBytes(16);
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly done: Buffer[];
+  /** Bytes in `done`. */
+  bytes: number;
+  records = 0;
+  constructor(private readonly spec: WriteSpec) {
+    const head = encodeHeader(spec.schema, spec.codec, this.sync);
+    this.done = [head];
+    this.bytes = head.length;
+  }
+  add(record: Buffer): void {
+    this.pending.push(record);
+    this.pendingBytes += record.length;
+    this.records++;
+    if (this.pendingBytes >= this.spec.syncInterval) this.endBlock();
+  }
+  private endBlock(): void {
+    if (this.pending.length === 0) return;
+    const block = encodeBlock(this.pending, this.pending.length, this.spec.codec, this.sync);
+    this.done.push(block);
+    this.bytes += block.length;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+  /** The finished bytes so far (and forgets them); with `final`, the last block too. */
+  take(final: boolean): Buffer {
+    if (final) this.endBlock();
+    const out = this.done.length === 1 ? this.done[0]! : Buffer.concat(this.done);
+    this.done.length = 0;
+    this.bytes = 0;
+    return out;
+  }
+}
+
+/** A file written as a stream. */
+class FileStream {
+  private constructor(
+    readonly path: string,
+    private readonly file: Writable,
+  ) {}
+  static async open(path: string): Promise<FileStream> {
+    return new FileStream(path, await FileSystems.forPath(path).create(path, { mimeType: "avro/binary" }));
+  }
+  async write(data: Buffer): Promise<void> {
+    if (!this.file.write(data)) {
+      await new Promise<void>((resolve, reject) => {
+        const cleanup = (): void => {
+          this.file.off("drain", onDrain);
+          this.file.off("error", onError);
+        };
+        const onDrain = (): void => (cleanup(), resolve());
+        const onError = (e: unknown): void => (cleanup(), reject(e));
+        this.file.on("drain", onDrain);
+        this.file.on("error", onError);
+      });
+    }
+  }
+  async close(): Promise<void> {
+    this.file.end();
+    await finished(this.file);
+  }
+  abort(): void {
+    this.file.destroy();
+  }
+}
+
+async function writeWhole(path: string, data: Buffer): Promise<void> {
+  const fs = FileSystems.forPath(path);
+  try {
+    if (fs.writeSmallFile !== undefined && data.length <= WHOLE_FILE_BYTES * 4) return await fs.writeSmallFile(path, data);
+    const file = await FileStream.open(path);
+    try {
+      await file.write(data);
+      await file.close();
+    } catch (e) {
+      file.abort();
+      throw e;
+    }
+  } catch (e) {
+    if (e instanceof FileSystemError) throw e;
+    throw new FileSystemError(`Cannot write Avro file ${path}: ${(e as Error).message}.`, path, { cause: e });
+  }
+}
+
+/** Runner-decided sharding: one file per bundle, streamed once it outgrows WHOLE_FILE_BYTES. */
+class WriteBundles extends DoFn<Uint8Array, WrittenFile> {
+  private file: AvroFileBuilder | undefined;
+  private stream: FileStream | undefined;
+  constructor(private readonly spec: WriteSpec) {
+    super();
+  }
+  startBundle(): void {
+    this.file = undefined;
+    this.stream = undefined;
+  }
+  async process(record: Uint8Array, ctx: ProcessContext<WrittenFile>): Promise<void> {
+    const file = (this.file ??= new AvroFileBuilder(this.spec));
+    file.add(record as Buffer);
+    if (file.bytes >= WHOLE_FILE_BYTES) {
+      this.stream ??= await FileStream.open(tempPathFor(this.spec, ctx.runtime, randomId()));
+      await this.stream.write(file.take(false));
+    }
+  }
+  async finishBundle(ctx: BundleContext<WrittenFile>): Promise<void> {
+    const file = this.file;
+    if (file === undefined) return;
+    this.file = undefined;
+    if (this.stream === undefined) {
+      const tempPath = tempPathFor(this.spec, ctx.runtime, randomId());
+      await writeWhole(tempPath, file.take(true));
+      ctx.output({ tempPath, records: file.records });
+      return;
+    }
+    const stream = this.stream;
+    await stream.write(file.take(true));
+    this.stream = undefined;
+    await stream.close();
+    ctx.output({ tempPath: stream.path, records: file.records });
+  }
+  /** A failed bundle leaves an open file: close it so the runner's cleanup can remove it. */
+  teardown(): void {
+    this.stream?.abort();
+    this.stream = undefined;
+  }
+}
+
+/** A fixed shard count: each shard's group of records as one file. */
+class WriteShardGroups extends DoFn<KV<number, Uint8Array[]>, WrittenFile> {
+  constructor(private readonly spec: WriteSpec) {
+    super();
+  }
+  async process(group: KV<number, Uint8Array[]>, ctx: ProcessContext<WrittenFile>): Promise<void> {
+    const tempPath = tempPathFor(this.spec, ctx.runtime, `shard-${group.key}-${randomId()}`);
+    const file = new AvroFileBuilder(this.spec);
+    for (const r of group.value) file.add(r as Buffer);
+    await writeWhole(tempPath, file.take(true));
+    ctx.output({ tempPath, records: file.records });
+  }
+}
+
+/** Names the files (adding header-only ones up to the shard count) and commits their renames. */
+class FinalizeFiles extends DoFn<Uint8Array, string, {}, { written: readonly WrittenFile[] }> {
+  constructor(
+    private readonly spec: WriteSpec,
+    private readonly numShards: number,
+    private readonly template: string | undefined,
+  ) {
+    super();
+  }
+  async process(_: Uint8Array, ctx: ProcessContext<string, {}, { written: readonly WrittenFile[] }>): Promise<void> {
+    const { prefix, suffix, sink } = this.spec;
+    const temps = [...ctx.sideInputs.written].map((w) => w.tempPath).sort();
+    for (let i = temps.length; i < Math.max(this.numShards, 1); i++) {
+      const empty = tempPathFor(this.spec, ctx.runtime, `empty-${i}`);
+      await writeWhole(empty, new AvroFileBuilder(this.spec).take(true));
+      temps.push(empty);
+    }
+    const finals = temps.map((_, i) => shardPath(prefix, i, temps.length, suffix, this.template));
+    const tempDir = tempDirectoryFor(prefix, ctx.runtime.runId, sink);
+    // Shards of an earlier run are removed by the default names' pattern only; not with a custom template.
+    const stale = this.template === undefined ? { prefix, suffix } : {};
+    await commitOutput(ctx.runtime, textFilesCommit(sink, temps, finals, { ...stale, tempDir }));
+    ctx.runtime.reportOutputs(finals);
+    for (const f of finals) ctx.output(f);
+  }
+}
+
+/** Writes records to Avro files `<prefix>-SSSSS-of-NNNNN<suffix>`; produces the names of the files. */
+export class WriteToAvro<T = unknown> extends PTransform<PCollection<T>, PCollection<string>> {
+  private readonly numShards: number;
+  private readonly schema: string;
+
+  /** `records.apply(WriteToAvro.to("out/users", { schema: USER_SCHEMA, suffix: ".avro" }))` with a schema given `as const`: the records must have the schema's type (longs as numbers or bigints); the names of the files written. */
+  static to<const S extends AvroSchema>(prefix: string, options: WriteToAvroOptions & { readonly schema: S }): WriteToAvro<AvroValue<S, number | bigint>>;
+  /** `WriteToAvro.to<User>("out/users", { schema })`: records of type T (checked against the schema when written). */
+  static to<T>(prefix: string, options: WriteToAvroOptions): WriteToAvro<T>;
+  static to<T>(prefix: string, options: WriteToAvroOptions): WriteToAvro<T> {
+    return new WriteToAvro<T>(prefix, options);
+  }
+
+  private constructor(
+    /** The output prefix: files are `<prefix><shard name><suffix>`. */
+    readonly prefix: string,
+    /** Schema, codec, suffix and sharding. */
+    readonly options: WriteToAvroOptions,
+  ) {
+    super("WriteToAvro");
+    if (typeof prefix !== "string" || prefix === "") throw new ValidationError("WriteToAvro needs an output prefix (a non-empty string)");
+    if (options?.schema === undefined) throw new ValidationError("WriteToAvro needs the records' schema: WriteToAvro.to(prefix, { schema })");
+    try {
+      avroType(options.schema);
+      // The schema goes into each header as given (as Beam Java's and Python's writers do): docs,
+      // defaults, aliases and logical types stay for the files' readers.
+      this.schema = typeof options.schema === "string" ? options.schema : JSON.stringify(options.schema);
+    } catch (e) {
+      throw new ValidationError(`WriteToAvro: the schema is not a valid Avro schema: ${(e as Error).message}`, { cause: e });
+    }
+    const codec = options.codec ?? "deflate";
+    if (codec !== "deflate" && codec !== "null") throw new ValidationError(`WriteToAvro: unsupported codec '${String(codec)}'; use "deflate" (default) or "null" (snappy, bzip2, xz and zstandard are not supported)`);
+    const si = options.syncInterval ?? 64000;
+    if (!(Number.isInteger(si) && si >= 1)) throw new ValidationError(`WriteToAvro syncInterval must be a positive integer, got ${String(si)}`);
+    const n = options.numShards ?? 0;
+    if (!(Number.isInteger(n) && n >= 0)) throw new ValidationError(`WriteToAvro numShards must be a non-negative integer, got ${String(n)}`);
+    const template = options.shardNameTemplate;
+    if (template === "" && n > 1) throw new ValidationError(`WriteToAvro: an empty shardNameTemplate names one file, but numShards is ${n}; leave numShards unset (or 1), or use a template with SSSSS.`);
+    this.numShards = template === "" ? 1 : n;
+    if (template !== undefined && template !== "" && !/S/.test(template) && this.numShards !== 1) {
+      throw new ValidationError(`WriteToAvro: shardNameTemplate "${template}" has no shard number (S), so it names one file; set numShards: 1 or add SSSSS to the template (got ${n} shards).`);
+    }
+  }
+
+  expand(input: PCollection<T>): PCollection<string> {
+    const sink = input.pipeline.currentNode().fullName;
+    if (!input.isBounded) {
+      throw new PipelineConstructionError(`${sink}: WriteToAvro writes bounded input (as Beam Python's WriteToAvro); for a stream, window it into files with FileIO.writeDynamic, or bound the input first.`);
+    }
+    const spec: WriteSpec = { prefix: this.prefix, suffix: this.options.suffix ?? "", schema: this.schema, codec: this.options.codec ?? "deflate", syncInterval: this.options.syncInterval ?? 64000, sink };
+    if (!(input.windowing.windowFn instanceof GlobalWindows)) input = input.apply("IntoGlobalWindow", Window.into(new GlobalWindows()));
+    const encoded = input.apply("Encode", ParDo.of(new EncodeRecords<T>(this.schema))).setCoder(BytesCoder.INSTANCE as Coder<Uint8Array>);
+    const n = this.numShards;
+    let written: PCollection<WrittenFile>;
+    if (n > 0) {
+      let next = 0;
+      written = encoded
+        .map("AssignShard", (e: Uint8Array) => kv((next = (next + 1) % n), e))
+        .apply("GroupByShard", GroupByKey.create())
+        .apply("WriteShards", ParDo.of(new WriteShardGroups(spec)));
+    } else {
+      written = encoded.apply("WriteBundles", ParDo.of(new WriteBundles(spec)));
+    }
+    return input.pipeline
+      .apply("FinalizeImpulse", Impulse.create())
+      .apply("Finalize", ParDo.of(new FinalizeFiles(spec, n, this.options.shardNameTemplate), { sideInputs: { written: AsIterable(written) } }));
+  }
+
+  override async validate(ctx: ValidationContext): Promise<void> {
+    try {
+      await checkOutputPrefix(this.prefix);
+    } catch (e) {
+      throw new ValidationError(`${ctx.transformName}: cannot write output '${this.prefix}': ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  override async cleanupAfterFailure(ctx: FailureCleanupContext): Promise<void> {
+    await abortShards(FileSystems.forPath(this.prefix), tempDirectoryFor(this.prefix, ctx.runId, ctx.transformName));
+  }
+}
