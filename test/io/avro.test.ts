@@ -51,7 +51,7 @@ describe("io/avro: ReadFromAvro, ReadAllFromAvro, WriteToAvro", function () {
 
   it(`golden files (Apache Avro Python ${AVRO_PYTHON_VERSION}): users.null.avro and users.deflate.avro read exactly, in 3 blocks`, async () => {
     assert.match(AVRO_PYTHON_VERSION, /^1\.11/);
-    for (const codec of ["null", "deflate"]) {
+    for (const codec of ["null", "deflate", "snappy"]) {
       const file = path.join(AVRO_FIXTURES, `users.${codec}.avro`);
       const head = await readAvroHeader(file);
       assert.equal(head.codec, codec);
@@ -112,12 +112,12 @@ describe("io/avro: ReadFromAvro, ReadAllFromAvro, WriteToAvro", function () {
   });
 
   it("splitting at sync markers: every record exactly once over many range sizes (many blocks, both codecs)", async () => {
-    for (const codec of ["null", "deflate"]) {
+    for (const codec of ["null", "deflate", "snappy"]) {
       const file = path.join(AVRO_FIXTURES, `users.${codec}.avro`);
       for (const range of [1, 2, 3, 7, 16, 17, 100]) assert.deepStrictEqual(await readAsRanges(file, range), USERS, `golden ${codec}, ranges of ${range} bytes`);
     }
     const records = Array.from({ length: 300 }, (_, i) => ({ id: i, name: `user ${i} `.repeat(i % 5), email: i % 3 === 0 ? null : `u${i}@x`, tags: [], scores: {}, color: "RED" as const, hash: Buffer.alloc(4, i), payload: Buffer.alloc(i % 40, i), address: null, ok: i % 2 === 0, ratio: 0.5 }));
-    for (const codec of ["null", "deflate"] as const) {
+    for (const codec of ["null", "deflate", "snappy"] as const) {
       const prefix = path.join(tmp, "split", codec);
       await runOk((root) => root.apply("Records", Create.from(records)).apply(WriteToAvro.to(prefix, { schema: USER_SCHEMA, codec, numShards: 1, shardNameTemplate: "", suffix: ".avro", syncInterval: 300 })));
       const file = `${prefix}.avro`;
@@ -136,7 +136,7 @@ describe("io/avro: ReadFromAvro, ReadAllFromAvro, WriteToAvro", function () {
     }
   });
 
-  for (const codec of ["null", "deflate"] as const) {
+  for (const codec of ["null", "deflate", "snappy"] as const) {
     it(`WriteToAvro (codec ${codec}) writes Beam's shard names; files read back exactly (ReadAllFromAvro.withFilename too)`, async () => {
       const prefix = path.join(tmp, `write-${codec}`, "users");
       const names: string[] = [];
@@ -228,12 +228,18 @@ describe("io/avro: ReadFromAvro, ReadAllFromAvro, WriteToAvro", function () {
     const cases: [string, Buffer, RegExp][] = [
       ["truncated.avro", golden.subarray(0, golden.length - 5), /truncated\.avro: it ends inside the block after byte \d+ \(truncated\?\)/],
       ["notavro.avro", Buffer.from("hello, this is not an Avro file at all"), /notavro\.avro: it does not start with Avro's magic bytes/],
-      ["snappy.avro", Buffer.from(golden.toString("latin1").replace("avro.codec\x08null", "avro.codec\x0csnappy"), "latin1"), /snappy\.avro: it is compressed with the codec "snappy", which is not supported/],
+      ["bzip2.avro", Buffer.from(golden.toString("latin1").replace("avro.codec\x08null", "avro.codec\x0abzip2"), "latin1"), /bzip2\.avro: it is compressed with the codec "bzip2", which is not supported/],
     ];
     const sync = (await readAvroHeader(path.join(AVRO_FIXTURES, "users.null.avro"))).sync;
     const badSync = Buffer.from(golden);
     badSync[badSync.lastIndexOf(sync) + 3]! ^= 0xff;
     cases.push(["badsync.avro", badSync, /badsync\.avro: the block after byte \d+ is not followed by the file's sync marker/]);
+    // A snappy block's last 4 bytes are the CRC-32 of its uncompressed data: flip one.
+    const snappyGolden = fs.readFileSync(path.join(AVRO_FIXTURES, "users.snappy.avro"));
+    const snappySync = (await readAvroHeader(path.join(AVRO_FIXTURES, "users.snappy.avro"))).sync;
+    const badCrc = Buffer.from(snappyGolden);
+    badCrc[badCrc.indexOf(snappySync, snappyGolden.indexOf(snappySync) + 16) - 1]! ^= 0xff;
+    cases.push(["badcrc.avro", badCrc, /badcrc\.avro: the snappy data of the block after byte \d+ is corrupt \(the CRC-32 of its uncompressed data is [0-9a-f]+, but the block says [0-9a-f]+\)/]);
     for (const [name, bytes, message] of cases) {
       fs.writeFileSync(path.join(dir, name), bytes);
       const result = await runDirect((root) => root.apply("ReadCorrupt", ReadFromAvro.from(path.join(dir, name))));
@@ -253,7 +259,7 @@ describe("io/avro: ReadFromAvro, ReadAllFromAvro, WriteToAvro", function () {
 
   it("options are checked when the transform is made", () => {
     assert.throws(() => WriteToAvro.to("out/x", { schema: { type: "record", name: "R", fields: [{ name: "a", type: "nope" }] } }), /not a valid Avro schema/);
-    assert.throws(() => WriteToAvro.to("out/x", { schema: USER_SCHEMA, codec: "snappy" as "null" }), /unsupported codec 'snappy'.*deflate/);
+    assert.throws(() => WriteToAvro.to("out/x", { schema: USER_SCHEMA, codec: "bzip2" as "null" }), /unsupported codec 'bzip2'.*deflate/);
     assert.throws(() => WriteToAvro.to("out/x", { schema: USER_SCHEMA, numShards: 2, shardNameTemplate: "" }), /empty shardNameTemplate/);
     assert.throws(() => ReadFromAvro.from("x.avro", { longs: "string" as "number" }), /unknown longs/);
     assert.throws(() => ReadFromAvro.from([]), /at least one file pattern/);

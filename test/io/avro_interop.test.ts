@@ -1,6 +1,6 @@
 /**
  * Avro files across implementations, against Apache Avro's official Python library
- * (test/fixtures/avro/interop.py): what we write (codecs null and deflate, many blocks, a file
+ * (test/fixtures/avro/interop.py): what we write (codecs null, deflate and snappy, many blocks, a file
  * streamed past our writer's whole-file buffer), Python reads record for record, and copies back
  * for us to compare; what Python writes (a big deflate file of many blocks), we read exactly, in
  * many byte ranges over two workers. Runs only when BEAMLINE_AVRO_PYTHON names a Python with avro
@@ -73,7 +73,7 @@ async function blocksOf(file: string): Promise<number> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-avro-interop-"));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  for (const codec of ["null", "deflate"] as const) {
+  for (const codec of ["null", "deflate", "snappy"] as const) {
     it(`Python reads what WriteToAvro writes (codec ${codec}): every type, many blocks, a streamed 3 MB file`, async () => {
       const users = Array.from({ length: 400 }, (_, i) => ({ ...USERS[i % USERS.length]!, id: i, payload: Buffer.alloc(i % 5 === 0 ? 40_000 : 10, i) }));
       const names: string[] = [];

@@ -70,8 +70,8 @@ describe("Avro IO (type-level)", () => {
       strings.apply("WrongRecords", WriteToAvro.to("/out/x", { schema: SCHEMA }));
       // @ts-expect-error: a schema is required
       WriteToAvro.to("/out/x", {});
-      // @ts-expect-error: snappy is not a supported codec
-      WriteToAvro.to("/out/x", { schema: SCHEMA, codec: "snappy" });
+      // @ts-expect-error: bzip2 is not a supported codec
+      WriteToAvro.to("/out/x", { schema: SCHEMA, codec: "bzip2" });
       // @ts-expect-error: longs are number or bigint
       ReadFromAvro.from("/x", { longs: "string" });
       // @ts-expect-error: ReadAllFromAvro reads patterns, FileMetadata or ReadableFiles

@@ -2,7 +2,7 @@
  * Avro object container files (the Avro 1.11 specification's "Object Container Files"): a header
  * (magic `Obj\x01`, metadata with `avro.schema` and `avro.codec`, a 16-byte sync marker) followed
  * by blocks (record count, byte size, the records' binary encoding compressed by the codec, the
- * sync marker). Codecs: "null" and "deflate" (raw RFC 1951 deflate, as the specification says).
+ * sync marker). Codecs: codecs.ts.
  *
  * A file is split into byte ranges as Beam's AvroSource splits it: each block is read by the range
  * its preceding sync marker starts in (the header's marker for the first block), so over any
@@ -12,11 +12,10 @@ import type { Readable } from "node:stream";
 import type * as avsc from "avsc";
 import { FileSystemError } from "../filesystems/filesystem";
 import { FileSystems } from "../filesystems/registry";
-import { zlib } from "../text_read";
+import { AVRO_CODECS, compressBlock, decompressBlock, isAvroCodec, type AvroCodec } from "./codecs";
 import { avro } from "./schema";
 
-/** The codecs written and read: "null" (uncompressed) and "deflate". Snappy, bzip2, xz and zstandard are not supported. */
-export type AvroCodec = "null" | "deflate";
+export type { AvroCodec } from "./codecs";
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
 const SYNC_BYTES = 16;
@@ -54,7 +53,7 @@ export function encodeHeader(schema: string, codec: AvroCodec, sync: Buffer): Bu
 /** A block's bytes: its records' encodings, compressed by the codec, framed and followed by the sync marker. */
 export function encodeBlock(records: readonly Buffer[], count: number, codec: AvroCodec, sync: Buffer): Buffer {
   const raw = records.length === 1 ? records[0]! : Buffer.concat(records);
-  const data = codec === "deflate" ? zlib().deflateRawSync(raw) : raw;
+  const data = compressBlock(codec, raw);
   return Buffer.concat([zigzag(count), zigzag(data.length), data, sync]);
 }
 
@@ -161,8 +160,8 @@ export async function readAvroHeader(path: string): Promise<AvroHeader> {
         const schema = h.meta["avro.schema"]?.toString("utf8");
         if (schema === undefined) throw corrupt(path, "its header has no avro.schema");
         const codec = h.meta["avro.codec"]?.toString("utf8") ?? "null";
-        if (codec !== "null" && codec !== "deflate") {
-          throw corrupt(path, `it is compressed with the codec "${codec}", which is not supported (only "null" and "deflate" are); rewrite it with codec deflate or null`);
+        if (!isAvroCodec(codec)) {
+          throw corrupt(path, `it is compressed with the codec "${codec}", which is not supported (only ${AVRO_CODECS.join(", ")} are); rewrite it with one of those`);
         }
         return { schema, codec, sync: Buffer.from(h.sync), length: decoded.offset, meta: h.meta };
       }
@@ -207,9 +206,9 @@ export async function readAvroBlocks(path: string, head: AvroHeader, start: numb
       const stored = cursor.bytes(pos, size.value);
       let data: Buffer;
       try {
-        data = head.codec === "deflate" ? zlib().inflateRawSync(stored) : Buffer.from(stored);
+        data = decompressBlock(head.codec, stored);
       } catch (e) {
-        throw corrupt(path, `the deflate data of the block after byte ${sync} is corrupt (${(e as Error).message})`, e);
+        throw corrupt(path, `the ${head.codec} data of the block after byte ${sync} is corrupt (${(e as Error).message})`, e);
       }
       onBlock({ count: count.value, data, offset: sync });
       sync = pos + size.value;

@@ -33,6 +33,7 @@ import { FileSystems } from "../filesystems/registry";
 import { abortShards, shardPath, textFilesCommit } from "../text_write";
 import { tempDirectoryFor } from "../text_windowed_write";
 import { type AvroCodec, encodeBlock, encodeHeader } from "./container";
+import { isAvroCodec } from "./codecs";
 import { type AvroSchema, avroType, explainInvalid } from "./schema";
 import type { AvroValue } from "./schema_types";
 
@@ -40,7 +41,7 @@ import type { AvroValue } from "./schema_types";
 export interface WriteToAvroOptions {
   /** The records' Avro schema (written into every file's header). Required. */
   readonly schema: AvroSchema;
-  /** "deflate" (default, as Beam Python) or "null" (uncompressed). */
+  /** "deflate" (default, as Beam Python), "snappy" (Beam Java's default) or "null" (uncompressed). */
   readonly codec?: AvroCodec;
   /** Appended to every file name, e.g. ".avro" (Python's `file_name_suffix`). */
   readonly suffix?: string;
@@ -309,7 +310,7 @@ export class WriteToAvro<T = unknown> extends PTransform<PCollection<T>, PCollec
       throw new ValidationError(`WriteToAvro: the schema is not a valid Avro schema: ${(e as Error).message}`, { cause: e });
     }
     const codec = options.codec ?? "deflate";
-    if (codec !== "deflate" && codec !== "null") throw new ValidationError(`WriteToAvro: unsupported codec '${String(codec)}'; use "deflate" (default) or "null" (snappy, bzip2, xz and zstandard are not supported)`);
+    if (!isAvroCodec(codec)) throw new ValidationError(`WriteToAvro: unsupported codec '${String(codec)}'; use "deflate" (default), "snappy" or "null" (bzip2, xz and zstandard are not supported)`);
     const si = options.syncInterval ?? 64000;
     if (!(Number.isInteger(si) && si >= 1)) throw new ValidationError(`WriteToAvro syncInterval must be a positive integer, got ${String(si)}`);
     const n = options.numShards ?? 0;
