@@ -16,8 +16,7 @@ import { finished } from "node:stream/promises";
 import type * as avsc from "avsc";
 import { type Coder } from "../../coders/coder";
 import { BytesCoder } from "../../coders/primitive";
-import { commitOutput } from "../../model/commits";
-import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../../model/dofn";
+import { BundleContext, DoFn, ProcessContext } from "../../model/dofn";
 import { PipelineConstructionError, ValidationError } from "../../model/errors";
 import { randomId } from "../../model/ids";
 import { PCollection } from "../../model/pcollection";
@@ -30,7 +29,8 @@ import { GlobalWindows } from "../../model/windowing";
 import { FileSystemError } from "../filesystems/filesystem";
 import { checkOutputPrefix } from "../filesystems/output_check";
 import { FileSystems } from "../filesystems/registry";
-import { abortShards, shardPath, textFilesCommit } from "../text_write";
+import { abortShards } from "../text_write";
+import { FinalizeShardedFiles, tempPathFor, type WrittenFile } from "../sharded_files";
 import { tempDirectoryFor } from "../text_windowed_write";
 import { type AvroCodec, encodeBlock, encodeHeader } from "./container";
 import { isAvroCodec } from "./codecs";
@@ -53,12 +53,6 @@ export interface WriteToAvroOptions {
   readonly syncInterval?: number;
 }
 
-/** A file written to the temporary directory, waiting to be renamed into place. */
-interface WrittenFile {
-  readonly tempPath: string;
-  readonly records: number;
-}
-
 /** Encoded bytes buffered before a bundle's file is opened as a stream (smaller files are written whole). */
 const WHOLE_FILE_BYTES = 1 << 20;
 
@@ -71,10 +65,6 @@ interface WriteSpec {
   readonly codec: AvroCodec;
   readonly syncInterval: number;
   readonly sink: string;
-}
-
-function tempPathFor(spec: WriteSpec, runtime: RuntimeContext, name: string): string {
-  return FileSystems.forPath(spec.prefix).join(tempDirectoryFor(spec.prefix, runtime.runId, spec.sink), `${name}${spec.suffix}`);
 }
 
 /** Each record checked against the schema and encoded (Avro's binary encoding). */
@@ -252,33 +242,6 @@ class WriteShardGroups extends DoFn<KV<number, Uint8Array[]>, WrittenFile> {
   }
 }
 
-/** Names the files (adding header-only ones up to the shard count) and commits their renames. */
-class FinalizeFiles extends DoFn<Uint8Array, string, {}, { written: readonly WrittenFile[] }> {
-  constructor(
-    private readonly spec: WriteSpec,
-    private readonly numShards: number,
-    private readonly template: string | undefined,
-  ) {
-    super();
-  }
-  async process(_: Uint8Array, ctx: ProcessContext<string, {}, { written: readonly WrittenFile[] }>): Promise<void> {
-    const { prefix, suffix, sink } = this.spec;
-    const temps = [...ctx.sideInputs.written].map((w) => w.tempPath).sort();
-    for (let i = temps.length; i < Math.max(this.numShards, 1); i++) {
-      const empty = tempPathFor(this.spec, ctx.runtime, `empty-${i}`);
-      await writeWhole(empty, new AvroFileBuilder(this.spec).take(true));
-      temps.push(empty);
-    }
-    const finals = temps.map((_, i) => shardPath(prefix, i, temps.length, suffix, this.template));
-    const tempDir = tempDirectoryFor(prefix, ctx.runtime.runId, sink);
-    // Shards of an earlier run are removed by the default names' pattern only; not with a custom template.
-    const stale = this.template === undefined ? { prefix, suffix } : {};
-    await commitOutput(ctx.runtime, textFilesCommit(sink, temps, finals, { ...stale, tempDir }));
-    ctx.runtime.reportOutputs(finals);
-    for (const f of finals) ctx.output(f);
-  }
-}
-
 /** Writes records to Avro files `<prefix>-SSSSS-of-NNNNN<suffix>`; produces the names of the files. */
 export class WriteToAvro<T = unknown> extends PTransform<PCollection<T>, PCollection<string>> {
   private readonly numShards: number;
@@ -344,7 +307,7 @@ export class WriteToAvro<T = unknown> extends PTransform<PCollection<T>, PCollec
     }
     return input.pipeline
       .apply("FinalizeImpulse", Impulse.create())
-      .apply("Finalize", ParDo.of(new FinalizeFiles(spec, n, this.options.shardNameTemplate), { sideInputs: { written: AsIterable(written) } }));
+      .apply("Finalize", ParDo.of(new FinalizeShardedFiles(spec, n, this.options.shardNameTemplate, (tempPath) => writeWhole(tempPath, new AvroFileBuilder(spec).take(true))), { sideInputs: { written: AsIterable(written) } }));
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {

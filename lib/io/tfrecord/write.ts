@@ -10,7 +10,6 @@
  */
 import { encodeToBytes, type Coder } from "../../coders/coder";
 import { describeValue } from "../../coders/errors";
-import { commitOutput } from "../../model/commits";
 import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../../model/dofn";
 import { PipelineConstructionError, ValidationError } from "../../model/errors";
 import { randomId } from "../../model/ids";
@@ -23,7 +22,8 @@ import { KV, kv } from "../../model/window";
 import { GlobalWindows } from "../../model/windowing";
 import { checkOutputPrefix } from "../filesystems/output_check";
 import { FileSystems } from "../filesystems/registry";
-import { abortShards, shardPath, textFilesCommit } from "../text_write";
+import { abortShards } from "../text_write";
+import { FinalizeShardedFiles, tempPathFor, type WrittenFile } from "../sharded_files";
 import { tempDirectoryFor } from "../text_windowed_write";
 import { encodeTFRecord } from "./codec";
 import { compressWhole, resolveTFRecordCompression, type TFRecordCompression, TFRecordStreamWriter } from "./files";
@@ -42,12 +42,6 @@ export interface WriteToTFRecordOptions<T = Uint8Array> {
   readonly compression?: TFRecordCompression;
 }
 
-/** A file written to the temporary directory, waiting to be renamed into place. */
-interface WrittenFile {
-  readonly tempPath: string;
-  readonly records: number;
-}
-
 /** Framed records buffered before a bundle's file is opened as a stream (smaller files are written whole). */
 const WHOLE_FILE_BYTES = 1 << 20;
 
@@ -57,11 +51,6 @@ interface WriteSpec {
   readonly suffix: string;
   readonly compression: "uncompressed" | "gzip" | "deflate";
   readonly sink: string;
-}
-
-function tempPathFor(spec: WriteSpec, runtime: RuntimeContext, name: string): string {
-  const fs = FileSystems.forPath(spec.prefix);
-  return fs.join(tempDirectoryFor(spec.prefix, runtime.runId, spec.sink), `${name}${spec.suffix}`);
 }
 
 /** Writes framed records as one whole file (compressed at once). */
@@ -176,35 +165,6 @@ class WriteShardGroups<T> extends DoFn<KV<number, T[]>, WrittenFile> {
   }
 }
 
-/** Names the files (adding empty ones up to the shard count) and commits their renames. */
-class FinalizeFiles extends DoFn<Uint8Array, string, {}, { written: readonly WrittenFile[] }> {
-  constructor(
-    private readonly spec: WriteSpec,
-    private readonly numShards: number,
-    private readonly template: string | undefined,
-  ) {
-    super();
-  }
-  async process(_: Uint8Array, ctx: ProcessContext<string, {}, { written: readonly WrittenFile[] }>): Promise<void> {
-    const { prefix, suffix, sink } = this.spec;
-    const temps = [...ctx.sideInputs.written].map((w) => w.tempPath).sort();
-    // Like Beam, an empty input still writes one (empty) file, and a fixed shard count is honoured
-    // even when some shards got no records.
-    for (let i = temps.length; i < Math.max(this.numShards, 1); i++) {
-      const empty = tempPathFor(this.spec, ctx.runtime, `empty-${i}`);
-      await writeWhole(empty, [], this.spec.compression);
-      temps.push(empty);
-    }
-    const finals = temps.map((_, i) => shardPath(prefix, i, temps.length, suffix, this.template));
-    const tempDir = tempDirectoryFor(prefix, ctx.runtime.runId, sink);
-    // Shards of an earlier run are removed by the default names' pattern only; not with a custom template.
-    const stale = this.template === undefined ? { prefix, suffix } : {};
-    await commitOutput(ctx.runtime, textFilesCommit(sink, temps, finals, { ...stale, tempDir }));
-    ctx.runtime.reportOutputs(finals);
-    for (const f of finals) ctx.output(f);
-  }
-}
-
 /** Writes records to TFRecord files `<prefix>-SSSSS-of-NNNNN<suffix>`; produces the names of the files. */
 export class WriteToTFRecord<T = Uint8Array> extends PTransform<PCollection<T>, PCollection<string>> {
   private readonly numShards: number;
@@ -264,7 +224,7 @@ export class WriteToTFRecord<T = Uint8Array> extends PTransform<PCollection<T>, 
     }
     return input.pipeline
       .apply("FinalizeImpulse", Impulse.create())
-      .apply("Finalize", ParDo.of(new FinalizeFiles(spec, n, this.options.shardNameTemplate), { sideInputs: { written: AsIterable(written) } }));
+      .apply("Finalize", ParDo.of(new FinalizeShardedFiles(spec, n, this.options.shardNameTemplate, (tempPath) => writeWhole(tempPath, [], spec.compression)), { sideInputs: { written: AsIterable(written) } }));
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {
