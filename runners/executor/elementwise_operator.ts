@@ -225,7 +225,8 @@ export class ElementwiseOperator extends BasicOperator {
       try {
         result = apply(value, meta);
       } catch (e) {
-        throw wrapUserError(name, "process", e, value);
+        // A FlatMap's earlier outputs may be queued in async steps downstream: fail after them.
+        return this.pending.failAfter(wrapUserError(name, "process", e, value));
       } finally {
         // Restored even on failure: a stale container would take updates of later async code.
         activeMetrics.container = previous;

@@ -192,7 +192,8 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
       try {
         r = this.lifecycleCallers[stage].invoke(method, this.doFn, arg, undefined);
       } catch (e) {
-        throw wrapUserError(this.transformName, stage, e);
+        // A finishBundle that output before it threw: as for process.
+        return this.pending.failAfter(wrapUserError(this.transformName, stage, e));
       }
     }
     const downstream = this.pending.take();
@@ -282,7 +283,8 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     try {
       r = this.processCaller.invoke(this.doFn.process, this.doFn, value, this);
     } catch (e) {
-      throw wrapUserError(this.transformName, "process", e, value);
+      // Outputs made before the throw may be queued in async steps downstream: fail after them.
+      return this.pending.failAfter(wrapUserError(this.transformName, "process", e, value));
     }
     // Anything but a promise (nothing, or the value of `(x) => list.push(x)`) means done.
     if (!isThenable(r)) {

@@ -44,9 +44,14 @@ export class FanOut implements Receiver {
   constructor(private readonly targets: readonly Receiver[]) {}
   receive(value: unknown, meta: ElementMeta): MaybePromise {
     let pending: Promise<void>[] | undefined;
-    for (const t of this.targets) {
-      const r = t.receive(value, meta);
-      if (r !== undefined) (pending ??= []).push(r);
+    try {
+      for (const t of this.targets) {
+        const r = t.receive(value, meta);
+        if (r !== undefined) (pending ??= []).push(r);
+      }
+    } catch (e) {
+      // The consumers before the one that threw may still be working on the element.
+      return failAfter(pending === undefined ? undefined : settleAll(pending), e);
     }
     return pending === undefined ? undefined : settleAll(pending);
   }
@@ -109,4 +114,23 @@ export class PendingWork {
   get isEmpty(): boolean {
     return this.promises === undefined;
   }
+  /**
+   * Fails a call that threw part way through its outputs: `error` is thrown at once when nothing
+   * is pending, else rejected once what the earlier outputs started downstream has settled. Async
+   * steps queue elements that arrive while they are busy; dropping those promises would let the
+   * runner end the bundle and tear the steps down while their queued calls still run (Beam's
+   * teardown is an instance's last call: a file sink would open a file after it and leak it).
+   */
+  failAfter(error: unknown): never | Promise<never> {
+    return failAfter(this.take(), error);
+  }
+}
+
+/** `error`, thrown at once without `pending`, else rejected after `pending` settles (see PendingWork.failAfter). */
+export function failAfter(pending: Promise<void> | undefined, error: unknown): never | Promise<never> {
+  if (pending === undefined) throw error;
+  const fail = (): never => {
+    throw error;
+  };
+  return pending.then(fail, fail);
 }

@@ -10,12 +10,13 @@
 import { strict as assert } from "node:assert";
 import { Create, DoFn, FixedWindows, ParDo, Window, type BundleContext, type ProcessContext } from "../../lib";
 import { MetricsContainer } from "../../lib/model/metrics";
+import type { Pipeline } from "../../lib/model/pipeline";
 import { defaultOptions } from "../../lib/model/options";
 import { GLOBAL_WINDOWS, NO_FIRING } from "../../lib/model/window";
 import { TestStream } from "../../lib/testing/test_stream";
 import { ParDoOperator } from "../../runners/executor/pardo_operator";
 import { DISCARD } from "../../runners/executor/receiver";
-import { runOk } from "../helpers";
+import { runDirect, runOk } from "../helpers";
 
 const tick = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -141,4 +142,81 @@ describe("The executor never calls one DoFn instance's process concurrently", ()
     });
     assert.deepEqual(written.sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
   });
+});
+
+/**
+ * Beam's DoFn lifecycle: teardown is the instance's last call. When a step fails synchronously in
+ * the middle of a burst, elements it already handed to an async step are queued there; the runner
+ * must let them settle before it tears that step down (a file sink that opens its file in a queued
+ * call would otherwise open it after its teardown closed everything, and leak the descriptor).
+ */
+describe("A burst cut short by a synchronous failure", () => {
+  /** Records its calls per instance: `<id> process <n>` (and `<id> done <n>` at its end) and `<id> teardown`. */
+  class RecordingAsync extends DoFn<number, never> {
+    static log: string[] = [];
+    static instances = 0;
+    private id = -1;
+    setup(): void {
+      this.id = RecordingAsync.instances++;
+    }
+    async process(n: number): Promise<void> {
+      RecordingAsync.log.push(`${this.id} process ${n}`);
+      await tick();
+      RecordingAsync.log.push(`${this.id} done ${n}`);
+    }
+    teardown(): void {
+      RecordingAsync.log.push(`${this.id} teardown`);
+    }
+  }
+  /** Emits 0..n-1 in one synchronous loop, then throws. */
+  class BurstThenThrow extends DoFn<number, number> {
+    process(_: number, ctx: ProcessContext<number>): void {
+      for (let i = 0; i < 20; i++) ctx.output(i);
+      throw new Error("burst failed");
+    }
+  }
+  const failAt19 = (n: number): number => {
+    if (n === 19) throw new Error("element 19 failed");
+    return n;
+  };
+  beforeEach(() => {
+    RecordingAsync.log = [];
+    RecordingAsync.instances = 0;
+  });
+  /** No instance is called after its teardown, and each was torn down. */
+  function assertTeardownLast(): void {
+    assert.ok(RecordingAsync.instances > 0, "the async step was set up");
+    for (let id = 0; id < RecordingAsync.instances; id++) {
+      const calls = RecordingAsync.log.filter((l) => l.startsWith(`${id} `));
+      assert.equal(calls.indexOf(`${id} teardown`), calls.length - 1, `instance ${id} was called after its teardown: ${calls.slice(-3).join(", ")}`);
+    }
+  }
+  const cases: [string, (p: Pipeline) => void, RegExp, number][] = [
+    ["a FlatMap's outputs, then a Map throwing", (p) => p.apply(Create.of(0)).flatMap("Burst", () => Array.from({ length: 20 }, (_, i) => i)).map("FailAt19", failAt19).apply("Async", ParDo.of(new RecordingAsync())), /FailAt19.*element 19 failed/s, 19],
+    ["a ParDo's outputs, then a Map throwing", (p) => p.apply(Create.of(0)).apply("Burst", ParDo.of(new Burst(20))).map("FailAt19", failAt19).apply("Async", ParDo.of(new RecordingAsync())), /FailAt19.*element 19 failed/s, 19],
+    [
+      "a FlatMap's outputs to two steps, the second throwing",
+      (p) => {
+        const burst = p.apply(Create.of(0)).flatMap("Burst", () => Array.from({ length: 20 }, (_, i) => i));
+        burst.apply("Async", ParDo.of(new RecordingAsync()));
+        burst.map("FailAt19", failAt19);
+      },
+      /FailAt19.*element 19 failed/s,
+      20,
+    ],
+    ["a ParDo throwing after its outputs", (p) => p.apply(Create.of(0)).apply("Burst", ParDo.of(new BurstThenThrow())).apply("Async", ParDo.of(new RecordingAsync())), /Burst.*burst failed/s, 20],
+  ];
+  for (const [name, build, error, reached] of cases) {
+    it(`${name}: the queued async calls end before that step's teardown`, async () => {
+      const result = await runDirect(build);
+      assert.equal(result.state, "FAILED");
+      assert.match(result.error!.message, error);
+      // `reached` elements got to the async step before the failure. Had the run returned with
+      // calls still queued, they would land after it: wait (polling, bounded) for them all.
+      const processed = (): number => RecordingAsync.log.filter((l) => l.includes(" done ")).length;
+      for (let i = 0; i < 10_000 && processed() < reached; i++) await tick();
+      assert.equal(processed(), reached);
+      assertTeardownLast();
+    });
+  }
 });
