@@ -8,7 +8,7 @@
  * A pattern that matches nothing fails its step or yields nothing, by its EmptyMatchTreatment
  * (Beam's defaults: `match` disallows it, `matchAll` allows it when the pattern has a wildcard).
  */
-import type { Readable } from "node:stream";
+import { pipeline, type Readable } from "node:stream";
 import { ByteReader, ByteWriter } from "../coders/byte_io";
 import { Coder, CoderContext } from "../coders/coder";
 import { registerCoderUrn } from "../coders/registry";
@@ -111,9 +111,12 @@ export class ReadableFile {
   async open(): Promise<Readable> {
     const raw = await FileSystems.openRead(this.metadata.path);
     if (resolveCompression(this.metadata.path, this.compression) !== "gzip") return raw;
-    const gunzip = zlib().createGunzip();
-    raw.on("error", (e) => gunzip.destroy(e));
-    return raw.pipe(gunzip);
+    // pipeline, not pipe: when gunzip fails (not gzip, truncated) or the caller destroys it (stops
+    // reading early), the file stream is destroyed too, closing its descriptor; with pipe it stayed
+    // open until garbage collection. A read error of the file reaches the caller through gunzip.
+    return pipeline(raw, zlib().createGunzip(), () => {
+      /* errors surface through the gunzip stream */
+    });
   }
 
   /** The whole file's bytes, decompressed (Java's `readFullyAsBytes`, Python's `read`). */

@@ -8,9 +8,12 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { Readable } from "node:stream";
 import * as zlib from "node:zlib";
 import { Create, kv, ParDo } from "../../lib";
 import type { FileMetadata } from "../../lib/io/filesystems/filesystem";
+import { LocalFileSystem } from "../../lib/io/filesystems/local";
+import { FileSystems } from "../../lib/io/filesystems/registry";
 import { FileIO, hasGlobWildcard, ReadableFile, ReadableFileCoder, ReadAllFromText } from "../../lib/io/fileio";
 import { decodeFromBytes, encodeToBytes } from "../../lib/coders/coder";
 import { assertThat, equalTo } from "../../lib/testing/passert";
@@ -74,6 +77,48 @@ describe("FileIO and ReadAllFromText", function () {
     });
     const bytes = await new ReadableFile({ path: path.join(dir, "c.txt.gz"), sizeBytes: 0 }, "uncompressed").readBytes();
     assert.deepEqual(bytes, fs.readFileSync(path.join(dir, "c.txt.gz")));
+  });
+
+  it("ReadableFile closes the file when its gzip stream fails or is abandoned (no descriptor left for the garbage collector)", async () => {
+    // A file system that hands out 1 MiB files in 64 KiB chunks and keeps the streams it opened:
+    // a stream not destroyed holds its descriptor (locally a FileHandle) until garbage collection.
+    const opened: Readable[] = [];
+    // Stored (level 0): 1 MiB compressed too, so reading stops long before its end.
+    const gzipped = zlib.gzipSync(Buffer.alloc(1 << 20, 7), { level: 0 });
+    const tracked = Object.assign(new LocalFileSystem(), {
+      scheme: "tracked",
+      openRead: async (p: string): Promise<Readable> => {
+        const bytes = p.endsWith("good.gz") ? gzipped : Buffer.alloc(1 << 20, 7);
+        let at = 0;
+        const stream = new Readable({
+          highWaterMark: 1 << 16,
+          read() {
+            this.push(at < bytes.length ? bytes.subarray(at, (at += 1 << 16)) : null);
+          },
+        });
+        opened.push(stream);
+        return stream;
+      },
+    });
+    /** Polls (bounded): the file stream is destroyed a turn after the stream built on it. */
+    const destroyed = async (stream: Readable): Promise<boolean> => {
+      for (let i = 0; i < 100 && !stream.destroyed; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+      return stream.destroyed;
+    };
+    FileSystems.register(tracked);
+    try {
+      await assert.rejects(new ReadableFile({ path: "tracked://bucket/bad.gz", sizeBytes: 1 << 20 }).readBytes(), /incorrect header check/);
+      assert.equal(opened.length, 1);
+      assert.ok(await destroyed(opened[0]!), "a corrupt gzip file is left open");
+      for await (const chunk of await new ReadableFile({ path: "tracked://bucket/good.gz", sizeBytes: 0 }).open()) {
+        assert.ok((chunk as Buffer).length > 0);
+        break; // destroys the decompressed stream
+      }
+      assert.equal(opened.length, 2);
+      assert.ok(await destroyed(opened[1]!), "a file whose decompressed stream was abandoned is left open");
+    } finally {
+      FileSystems.unregister("tracked");
+    }
   });
 
   it("ReadableFile survives its coder; readMatches skips directories unless told to prohibit them", async () => {
