@@ -6,8 +6,11 @@
  */
 import { commitOutput } from "../model/commits";
 import { DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
+import { ValidationError } from "../model/errors";
+import type { FailureCleanupContext, ValidationContext } from "../model/transform";
+import { checkOutputPrefix } from "./filesystems/output_check";
 import { FileSystems } from "./filesystems/registry";
-import { shardPath, textFilesCommit } from "./text_write";
+import { abortShards, shardPath, textFilesCommit } from "./text_write";
 import { tempDirectoryFor } from "./text_windowed_write";
 
 /** A temporary file a write step finished. */
@@ -61,4 +64,18 @@ export class FinalizeShardedFiles extends DoFn<Uint8Array, string, {}, { written
     ctx.runtime.reportOutputs(finals);
     for (const f of finals) ctx.output(f);
   }
+}
+
+/** A write's `validate`: the output prefix must be writable, checked before the run. */
+export async function validateOutputPrefix(prefix: string, ctx: ValidationContext): Promise<void> {
+  try {
+    await checkOutputPrefix(prefix);
+  } catch (e) {
+    throw new ValidationError(`${ctx.transformName}: cannot write output '${prefix}': ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** A write's `cleanupAfterFailure`: its temporary files go; nothing was committed. */
+export async function abortTempFiles(prefix: string, ctx: FailureCleanupContext): Promise<void> {
+  await abortShards(FileSystems.forPath(prefix), tempDirectoryFor(prefix, ctx.runId, ctx.transformName));
 }

@@ -27,11 +27,8 @@ import { FailureCleanupContext, PTransform, ValidationContext } from "../../mode
 import { KV, kv } from "../../model/window";
 import { GlobalWindows } from "../../model/windowing";
 import { FileSystemError } from "../filesystems/filesystem";
-import { checkOutputPrefix } from "../filesystems/output_check";
 import { FileSystems } from "../filesystems/registry";
-import { abortShards } from "../text_write";
-import { FinalizeShardedFiles, tempPathFor, type WrittenFile } from "../sharded_files";
-import { tempDirectoryFor } from "../text_windowed_write";
+import { abortTempFiles, FinalizeShardedFiles, tempPathFor, validateOutputPrefix, type WrittenFile } from "../sharded_files";
 import { type AvroCodec, encodeBlock, encodeHeader } from "./container";
 import { isAvroCodec } from "./codecs";
 import { type AvroSchema, avroType, explainInvalid } from "./schema";
@@ -311,14 +308,10 @@ export class WriteToAvro<T = unknown> extends PTransform<PCollection<T>, PCollec
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {
-    try {
-      await checkOutputPrefix(this.prefix);
-    } catch (e) {
-      throw new ValidationError(`${ctx.transformName}: cannot write output '${this.prefix}': ${(e as Error).message}`, { cause: e });
-    }
+    await validateOutputPrefix(this.prefix, ctx);
   }
 
   override async cleanupAfterFailure(ctx: FailureCleanupContext): Promise<void> {
-    await abortShards(FileSystems.forPath(this.prefix), tempDirectoryFor(this.prefix, ctx.runId, ctx.transformName));
+    await abortTempFiles(this.prefix, ctx);
   }
 }

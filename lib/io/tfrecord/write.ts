@@ -20,11 +20,8 @@ import { AsIterable } from "../../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
 import { KV, kv } from "../../model/window";
 import { GlobalWindows } from "../../model/windowing";
-import { checkOutputPrefix } from "../filesystems/output_check";
 import { FileSystems } from "../filesystems/registry";
-import { abortShards } from "../text_write";
-import { FinalizeShardedFiles, tempPathFor, type WrittenFile } from "../sharded_files";
-import { tempDirectoryFor } from "../text_windowed_write";
+import { abortTempFiles, FinalizeShardedFiles, tempPathFor, validateOutputPrefix, type WrittenFile } from "../sharded_files";
 import { encodeTFRecord } from "./codec";
 import { compressWhole, resolveTFRecordCompression, type TFRecordCompression, TFRecordStreamWriter } from "./files";
 
@@ -228,14 +225,10 @@ export class WriteToTFRecord<T = Uint8Array> extends PTransform<PCollection<T>, 
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {
-    try {
-      await checkOutputPrefix(this.prefix);
-    } catch (e) {
-      throw new ValidationError(`${ctx.transformName}: cannot write output '${this.prefix}': ${(e as Error).message}`, { cause: e });
-    }
+    await validateOutputPrefix(this.prefix, ctx);
   }
 
   override async cleanupAfterFailure(ctx: FailureCleanupContext): Promise<void> {
-    await abortShards(FileSystems.forPath(this.prefix), tempDirectoryFor(this.prefix, ctx.runId, ctx.transformName));
+    await abortTempFiles(this.prefix, ctx);
   }
 }
