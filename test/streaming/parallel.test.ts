@@ -7,6 +7,7 @@ import { parallelBlocker } from "../../runners/streaming/parallel";
 import { waitFor } from "../setup/emulators/helpers";
 import { pullAllText, startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
 import { divergentMap, keyedCount, parallelMap } from "./parallel_programs";
+import { useRunCleanup } from "./run_cleanup";
 
 const sub = (s: string) => `projects/${TEST_PROJECT}/subscriptions/${s}`;
 const topic = (t: string) => `projects/${TEST_PROJECT}/topics/${t}`;
@@ -31,16 +32,11 @@ describe("streaming: parallel instances (--direct_num_workers 2)", function () {
   describe("through the Pub/Sub emulator", () => {
     let env: EmulatorEnv;
     let pubsub: PubSub;
-    const running: StreamingPipelineResult[] = [];
-    const subscribers: { close(): Promise<void> }[] = [];
+    const { running, subscribers } = useRunCleanup();
 
     before(async () => {
       env = await startEmulatorEnv(["pubsub"]);
       pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: env.emulators.pubsubHost, emulatorMode: true, authClient: new PassThroughClient() });
-    });
-    afterEach(async () => {
-      for (const r of running.splice(0)) if (r.state === "RUNNING" || r.state === "DRAINING") await r.cancel().catch(() => undefined);
-      for (const s of subscribers.splice(0)) await s.close().catch(() => undefined);
     });
     after(async () => {
       await pubsub?.close();

@@ -12,6 +12,7 @@ import { AfterCount, AfterProcessingTime, AfterWatermark, FixedWindows, OrFinall
 import { GLOBAL_WINDOWING, type WindowingStrategy } from "../../lib/model/windowing";
 import { liftable } from "../../runners/streaming/parallel/precombine";
 import { HOLD_CHANNEL, type KeyedInput, keyedCountEvery2, keyedMean, keyedTimers, keyedUnique, keyedWindowCount } from "./parallel_keyed_programs";
+import { useRunCleanup } from "./run_cleanup";
 
 const sub = (s: string) => `projects/${TEST_PROJECT}/subscriptions/${s}`;
 const topic = (t: string) => `projects/${TEST_PROJECT}/topics/${t}`;
@@ -45,13 +46,7 @@ function countsOf(input: readonly Timed[], windowMs: number): Map<string, number
 describe("streaming: keyed steps on parallel instances (--direct_num_workers 2, the keyed exchange)", function () {
   this.timeout(60_000);
   const emulator = usePubSubEmulator();
-  const running: StreamingPipelineResult[] = [];
-  const subscribers: { close(): Promise<void> }[] = [];
-
-  afterEach(async () => {
-    for (const r of running.splice(0)) if (r.state === "RUNNING" || r.state === "DRAINING") await r.cancel().catch(() => undefined);
-    for (const s of subscribers.splice(0)) await s.close().catch(() => undefined);
-  });
+  const { running, subscribers } = useRunCleanup();
 
   /** An input topic with a subscription per run, and an output topic per run whose messages are collected. */
   const setUp = async (name: string, runs: readonly string[]) => {

@@ -5,22 +5,17 @@
  */
 import { strict as assert } from "node:assert";
 import type { Message } from "@google-cloud/pubsub";
-import { isStreamingResult, type StreamingPipelineResult } from "../../runners/streaming";
+import { isStreamingResult } from "../../runners/streaming";
 import { parallelBlocker } from "../../runners/streaming/parallel";
 import { waitFor } from "../setup/emulators/helpers";
 import { TEST_PROJECT, usePubSubEmulator } from "../io/gcp/emulator_env";
 import { sdfTaggedFromPubSub } from "./parallel_sdf_programs";
+import { useRunCleanup } from "./run_cleanup";
 
 describe("streaming: a splittable DoFn with a tagged output on parallel instances (--direct_num_workers 2)", function () {
   this.timeout(60_000);
   const emulator = usePubSubEmulator();
-  const running: StreamingPipelineResult[] = [];
-  const subscribers: { close(): Promise<void> }[] = [];
-
-  afterEach(async () => {
-    for (const r of running.splice(0)) if (r.state === "RUNNING" || r.state === "DRAINING") await r.cancel().catch(() => undefined);
-    for (const s of subscribers.splice(0)) await s.close().catch(() => undefined);
-  });
+  const { running, subscribers } = useRunCleanup();
 
   it("runs on 2 instances; the main and the additional output each have every message once", async () => {
     const { pubsub } = emulator;

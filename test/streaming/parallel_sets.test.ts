@@ -10,6 +10,7 @@ import { parallelBlocker } from "../../runners/streaming/parallel";
 import { waitFor } from "../setup/emulators/helpers";
 import { TEST_PROJECT, usePubSubEmulator } from "../io/gcp/emulator_env";
 import { parallelSets } from "./parallel_sets_programs";
+import { useRunCleanup } from "./run_cleanup";
 
 const sub = (s: string) => `projects/${TEST_PROJECT}/subscriptions/${s}`;
 const topic = (t: string) => `projects/${TEST_PROJECT}/topics/${t}`;
@@ -47,13 +48,7 @@ function expected(): string[] {
 describe("streaming: Sets on parallel instances (--direct_num_workers 2)", function () {
   this.timeout(60_000);
   const emulator = usePubSubEmulator();
-  const running: StreamingPipelineResult[] = [];
-  const subscribers: { close(): Promise<void> }[] = [];
-
-  afterEach(async () => {
-    for (const r of running.splice(0)) if (r.state === "RUNNING" || r.state === "DRAINING") await r.cancel().catch(() => undefined);
-    for (const s of subscribers.splice(0)) await s.close().catch(() => undefined);
-  });
+  const { running, subscribers } = useRunCleanup();
 
   it("intersectAll and exceptAll per window give Beam's answer on one thread and on 2 instances", async () => {
     const { pubsub } = emulator;
