@@ -220,12 +220,25 @@ export interface StatefulProcessContext<Out, Tags extends OutputTags = {}, Sides
   readonly processingTime: Instant;
 }
 
-/** The context of `onTimer`: the timer's key, window and time (`ctx.timestamp`). */
+/**
+ * The context of `onTimer`: the timer's key, window and times. As in Beam Java (`@Timestamp` and
+ * `fireTimestamp()` in `@OnTimer`), `ctx.timestamp` is the timer's output timestamp, the timestamp
+ * its outputs get: the firing time of an event-time timer unless `withOutputTimestamp` set another,
+ * and for a processing-time timer the event time of the element that set it (or that
+ * `withOutputTimestamp` set). A timer set `withNoOutputTimestamp()` has none, and its
+ * `ctx.timestamp` is its firing time. `ctx.fireTimestamp` is when it fired: an event time, or a
+ * processing time (virtual under TestStream).
+ */
 export interface TimerContext<K, Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> extends StatefulProcessContext<Out, Tags, Sides> {
   /** The key whose timer fired. */
   readonly key: K;
   /** The fired timer's clock. */
   readonly timeDomain: TimeDomain;
+  /**
+   * When the timer fired, in its clock (Beam Java's `OnTimerContext.fireTimestamp()`). Prism
+   * sends a processing-time timer's output timestamp here instead of its processing time.
+   */
+  readonly fireTimestamp: Instant;
 }
 
 /**

@@ -15,8 +15,9 @@
  *   it, checked as Beam checks it;
  * - a processing-time timer whose window has expired does not fire (its state is gone);
  * - `offset(d)` counts from the element's event time (event-time timers) or from the current
- *   processing time; in onTimer `ctx.timestamp` is the timer's time (its firing time, for
- *   processing-time timers), `ctx.key` its key and `ctx.timeDomain` its domain;
+ *   processing time; in onTimer `ctx.timestamp` is the timer's output timestamp (as Beam Java's
+ *   `@Timestamp`; its firing time when it has none), `ctx.fireTimestamp` its firing time,
+ *   `ctx.key` its key and `ctx.timeDomain` its domain;
  * - state and timers belong to the element or timer being processed: used anywhere else
  *   (startBundle, finishBundle) they fail with one message.
  *
@@ -156,7 +157,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
   private currentKey: unknown;
   private currentKeyId: KeyId | undefined;
   private firingDomain: TimeDomain = "EVENT_TIME";
-  /** The firing time of the processing-time timer being delivered (`ctx.timestamp` in onTimer). */
+  /** The firing time of the timer being delivered (`ctx.fireTimestamp` in onTimer). */
   private firingAt: Instant | undefined;
   private readonly elementSampler: ElementSampler | undefined;
   private readonly stateBackend: StateBackend<KeyId>;
@@ -284,7 +285,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
       this.currentKey = key;
       this.currentKeyId = keyId;
       this.firingDomain = domain;
-      this.firingAt = domain === "PROCESSING_TIME" ? fireAt : undefined;
+      this.firingAt = fireAt;
       if (this.elementSampler !== undefined) this.elementSampler.skip = true;
       let r: MaybePromise;
       try {
@@ -365,9 +366,18 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     return this.timerBackend.currentProcessingTime();
   }
 
-  /** The element's timestamp; in onTimer, the timer's time (its firing time, for processing-time timers). */
+  /** The element's timestamp; in onTimer, the timer's output timestamp (its firing time when it has none). */
   get timestamp(): Instant {
-    return this.firingAt ?? super.timestamp;
+    const t = super.timestamp;
+    return t === NO_OUTPUT_TIMESTAMP && this.firingAt !== undefined ? this.firingAt : t;
+  }
+
+  /** In onTimer, when the timer fired (in its own clock). */
+  get fireTimestamp(): Instant {
+    if (this.firingAt === undefined) {
+      throw new TransformError(this.transformName, `Transform '${this.transformName}' read ctx.fireTimestamp outside onTimer; only a timer has a firing time (use ctx.timestamp for the element's)`);
+    }
+    return this.firingAt;
   }
 
   get timeDomain(): TimeDomain {

@@ -38,6 +38,29 @@ describe("Beam conformance: timer output timestamps (ParDoTest)", () => {
     });
   }
 
+  it("onTimer's ctx.timestamp is the output timestamp and ctx.fireTimestamp the firing time (Java's @Timestamp and fireTimestamp()), in both clocks", async () => {
+    const seen: string[] = [];
+    class Both extends StatefulDoFn<string, number, string> {
+      readonly event = TimerSpec.eventTime("event");
+      readonly processing = TimerSpec.processingTime("processing");
+      readonly quiet = TimerSpec.eventTime("quiet");
+      process(_e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+        ctx.timer(this.event).withOutputTimestamp(ctx.timestamp + 5).set(ctx.timestamp + 10);
+        ctx.timer(this.processing).offset(250);
+        ctx.timer(this.quiet).withNoOutputTimestamp().set(ctx.timestamp + 20);
+      }
+      onTimer(timer: string, ctx: TimerContext<string, string>): void {
+        const line = `${timer} ${ctx.timeDomain} timestamp=${ctx.timestamp} fired=${ctx.fireTimestamp}`;
+        if (timer === "quiet") seen.push(line); // it may not output: it has no output timestamp
+        else ctx.output(line);
+      }
+    }
+    const stream = TestStream.create<KV<string, number>>().addElements({ value: kv("hello", 1), timestamp: 3 }).advanceProcessingTime(1_000).advanceWatermarkToInfinity();
+    const out = await outputsOf(stream, (c) => c.apply("Both", ParDo.of(new Both())));
+    assert.deepEqual(out.map((o) => `${o.value}@${o.timestamp}`).sort(), ["event EVENT_TIME timestamp=8 fired=13@8", "processing PROCESSING_TIME timestamp=3 fired=250@3"]);
+    assert.deepEqual(seen, ["quiet EVENT_TIME timestamp=23 fired=23"], "a timer without an output timestamp reports its firing time");
+  });
+
   it("testNoOutputTimestampDefault: an output from onTimer of a timer without an output timestamp fails, naming the step and the fix", async () => {
     const err = await runError((p) => {
       p.apply(oneAt3()).apply("OutputsOnTimer", ParDo.of(new TimerFn("EVENT_TIME", (ctx, t) => ctx.timer(t).withNoOutputTimestamp().set(ctx.timestamp + 10))));

@@ -99,7 +99,7 @@ export class BufferPerKey extends StatefulDoFn<string, number, string> {
 
   onTimer(timer: string, ctx: TimerContext<string, string>): void {
     if (timer === "idle") {
-      ctx.output(`${ctx.key} idle@${ctx.timestamp}`);
+      ctx.output(`${ctx.key} idle@${ctx.timestamp} fired@${ctx.fireTimestamp}`);
       return;
     }
     const values = [...ctx.state(this.buffer).read()].sort((a, b) => a - b);

@@ -14,7 +14,10 @@ class FlushAfterDelay extends StatefulDoFn<string, number, KV<string, number>> {
     ctx.state(this.buffer).add(e.value);
   }
   onTimer(_timer: string, ctx: TimerContext<string, KV<string, number>>): void {
-    assert.equal(ctx.timestamp, 100, "ctx.timestamp is the time the timer was set for (processing time 0 + 100)");
+    // As Beam Java's @Timestamp and fireTimestamp() in @OnTimer: the output timestamp (the event time of
+    // the element that set the timer), and the processing time it fired at (0 + 100).
+    assert.equal(ctx.timestamp, 3, "ctx.timestamp is the timer's output timestamp (both tests set it from an element at 3)");
+    assert.equal(ctx.fireTimestamp, 100, "ctx.fireTimestamp is the processing time the timer was set for");
     for (const v of ctx.state(this.buffer).read()) ctx.output(kv(ctx.key, v));
     ctx.state(this.buffer).clear();
   }

@@ -183,6 +183,8 @@ describe("the typed API (type-level)", () => {
         ctx.state(this.sum).write(Math.min(e.value, ctx.sideInputs.limit));
       }
       onTimer(_timer: string, ctx: TimerContext<string, string, {}, Sides>): void {
+        expectType(ctx.fireTimestamp)<number>(true);
+        expectType(ctx.timestamp)<number>(true);
         ctx.output(`${ctx.key}<=${ctx.sideInputs.limit}`);
       }
     }

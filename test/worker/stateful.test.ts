@@ -147,8 +147,8 @@ describe("Fn API harness: stateful DoFns (user state and timers over gRPC)", fun
     const out = decodeAll(coder(c, planned.wireCoder(outPc)), r2.outputs.get(sink)) as WindowedValue<string>[];
     assert.deepEqual(out.map((o) => [o.value, o.timestamp, (o.windows[0] as IntervalWindow).start]), [
       ["a@9999 [1,2,7] count=3 total=10 seen=1x1,2x1,7x1", 9_999, 0],
-      ["b idle@70000", 3_000, 0],
-    ], "onTimer outputs carry the timer's hold timestamp; ctx.timestamp is its firing time");
+      ["b idle@3000 fired@70000", 3_000, 0],
+    ], "onTimer outputs carry the timer's hold timestamp, which is ctx.timestamp; ctx.fireTimestamp is its firing time");
     for (const name of ["buffer", "count", "total"]) assert.deepEqual(read(bag(name, "a"), name), [], `${name} of a is cleared`);
     assert.deepEqual(seenOf("a", [1, 2, 7]), {}, "map state of a is cleared");
     assert.deepEqual(read(bag("buffer", "b"), "buffer"), [5], "state of b is untouched");

@@ -107,7 +107,7 @@ describe("Fn API harness: timers changed within the bundle that delivers them", 
     // a's flush and idle timers are both due; flush comes first and its onTimer clears idle.
     const flush: Timer<unknown> = { userKey: "a", dynamicTimerTag: "", windows: [window], clearBit: false, fireTimestamp: 9_999, holdTimestamp: 9_999, pane: NO_FIRING };
     const r = await run([], { flush: [flush], idle: [idleTimer("a", 70_000, 1_000), idleTimer("c", 70_000, 1_000)] });
-    assert.deepEqual(r.out, ["a@9999 [] count=0 total=0 seen=", "c idle@70000"], "a's cleared idle timer does not fire; c's (untouched) does");
+    assert.deepEqual(r.out, ["a@9999 [] count=0 total=0 seen=", "c idle@1000 fired@70000"], "a's cleared idle timer does not fire; c's (untouched) does, its ctx.timestamp the hold (as Beam Java's @Timestamp)");
     assert.deepEqual(r.idle.map((t) => [t.userKey, t.clearBit]), [["a", true]], "the clear goes to the runner");
     assert.deepEqual(r.flush, [], "flush was not set again");
   });
