@@ -81,7 +81,8 @@ export class DataflowRunner implements PipelineRunner {
     const job = await client.createJob(body);
     this.checkCreated(job, clientRequestId, o, replaceJobId);
     this.log(`DataflowRunner: created job ${job.id}${replaceJobId !== undefined ? ` (replacing ${replaceJobId})` : ""}\n  ${consoleUrl(o.project, o.region, job.id)}`);
-    const result = new DataflowResult(job.id, client);
+    const names = dataflowNames(pipeline, translation);
+    const result = new DataflowResult(job.id, client, names);
     if (o.async) {
       result.setState(job.currentState);
       this.log(`DataflowRunner: --async: not following job ${job.id}; it runs on Dataflow until it ends or is stopped:\n${stopCommands(o, job.id, streaming)}`);
@@ -90,13 +91,16 @@ export class DataflowRunner implements PipelineRunner {
     const action = interruptAction(this.runnerOptions, o.cancelOnInterrupt);
     const pollIntervalMs = this.runnerOptions.pollIntervalMs ?? 10_000;
     // Live progress for --dashboard and the terminal, as far as jobs/{id}/metrics reports it.
-    const names = dataflowNames(pipeline, translation);
     const monitor = RemoteJobMonitor.start(pipeline, {
       runner: "DataflowRunner",
       streaming,
       state: () => result.state,
       error: () => result.error,
-      poll: async () => progressFromDataflowMetrics(await client.metrics(job.id), names),
+      poll: async () => {
+        const progress = progressFromDataflowMetrics(await client.metrics(job.id), names);
+        result.metrics = progress.metrics;
+        return progress;
+      },
       cancel: () => result.cancel(),
       ...(streaming ? { drain: () => result.drain() } : {}),
       pollIntervalMs: Math.min(pollIntervalMs, 5_000),

@@ -12,6 +12,7 @@ import { MetricResults } from "../../lib/model/metrics";
 import type { PipelineResult, PipelineState } from "../../lib/model/result";
 import { InterruptAction, onFirstInterrupt } from "../interrupt";
 import { DataflowClient, DataflowMessage, TERMINAL_JOB_STATES } from "./client";
+import { progressFromDataflowMetrics, type DataflowNames } from "./job_progress";
 import { DEFAULT_DATAFLOW_ENDPOINT, DataflowOptions } from "./options";
 
 function pipelineState(s: string | undefined): PipelineState {
@@ -37,11 +38,19 @@ function pipelineState(s: string | undefined): PipelineState {
   }
 }
 
-/** A submitted Dataflow job: its id, state while followed, cancel and (streaming) drain. */
+/**
+ * A submitted Dataflow job: its id, state while followed, cancel and (streaming) drain, and its
+ * user metrics as Dataflow reports them (jobs/{id}/metrics, as Beam Python's DataflowMetrics).
+ */
 export class DataflowResult implements PipelineResult {
   state: PipelineState = "RUNNING";
   error?: Error;
-  readonly metrics = new MetricResults(new Map());
+  /**
+   * The job's user counters and distributions per step (Dataflow keeps no gauges), as of the
+   * last read: while the runner follows the job, each progress poll; when it ends, a last read.
+   * A job run with --async, or one this process detached from, has none until `fetchMetrics()`.
+   */
+  metrics = new MetricResults(new Map());
   readonly outputs: readonly string[] = [];
   /** Settles when the runner stops following the job (it ended, or the CLI detached). */
   finished: Promise<void> = Promise.resolve();
@@ -49,7 +58,17 @@ export class DataflowResult implements PipelineResult {
     /** The Dataflow job id. */
     readonly jobId: string,
     private readonly client: DataflowClient,
+    /** How the metrics' step names map back to the pipeline's full names. */
+    private readonly names: DataflowNames = { steps: new Map(), pcollections: new Map() },
   ) {}
+  /**
+   * Reads the job's metrics from Dataflow now, into `metrics`: the tentative (attempted) value of
+   * each where there is one, else the committed one, as Beam Python's DataflowMetrics.
+   */
+  async fetchMetrics(signal?: AbortSignal): Promise<MetricResults> {
+    this.metrics = progressFromDataflowMetrics(await this.client.metrics(this.jobId, signal), this.names).metrics;
+    return this.metrics;
+  }
   /** @internal Records a Dataflow job state (`JOB_STATE_...`) as a PipelineState. */
   setState(dataflowState: string | undefined): void {
     this.state = pipelineState(dataflowState);
@@ -134,14 +153,21 @@ export async function followJob(client: DataflowClient, result: DataflowResult, 
         lastState = job.currentState;
         s.log(`DataflowRunner: job ${jobId} is ${job.currentState.replace("JOB_STATE_", "")}`);
       }
-      result.setState(job.currentState);
       if (job.currentState !== undefined && TERMINAL_JOB_STATES.has(job.currentState)) {
+        // The metrics' final values, read before the state says the job ended, so a caller who
+        // waited for the end finds them (a failed read keeps the last poll's, and says so).
+        await result.fetchMetrics(detach.signal).catch((e: Error) => {
+          if (detach.signal.aborted) throw e;
+          s.log(`DataflowRunner: could not read the final metrics of job ${jobId}; result.metrics holds the last values read (await result.fetchMetrics() to try again): ${e.message}`);
+        });
+        result.setState(job.currentState);
         if (job.currentState === "JOB_STATE_FAILED" || job.currentState === "JOB_STATE_CANCELLED") {
           await readMessages();
           result.error = new PipelineError(`Dataflow job ${jobId} ended ${job.currentState}${errors.length > 0 ? `: ${errors.join("\n")}` : ""}`);
         }
         return;
       }
+      result.setState(job.currentState);
       await sleep(s.pollIntervalMs, undefined, { signal: detach.signal });
     }
   } catch (e) {

@@ -14,6 +14,8 @@ import { jobBody } from "../../runners/dataflow/job";
 import { dataflowOptions } from "../../runners/dataflow/options";
 import { validatePipelineProto } from "../../runners/portable/describe";
 import { runnerApi } from "../../runners/portable/protos";
+import { dockerEnvironment } from "../../runners/portable/environments";
+import { translatePipeline } from "../../runners/portable/translate";
 import { auth, FakeDataflow, withDataflowStandIns } from "./fake_dataflow";
 
 describe("DataflowRunner (Runner v2 over REST)", function () {
@@ -81,6 +83,37 @@ describe("DataflowRunner (Runner v2 over REST)", function () {
     const result = await runner(log).run(wordcount.create({ input: "gs://bkt/in.txt", output: "gs://bkt/o" }, options()));
     await assert.rejects(result.waitUntilFinish(), /JOB_STATE_FAILED: Workflow failed: boom in wordcount\/Split/);
     assert.equal(result.state, "FAILED");
+  });
+
+  it("returns the job's user metrics in result.metrics when it ends, named by the pipeline's steps (tentative values first, as Beam Python's DataflowMetrics)", async () => {
+    const p = wordcount.create({ input: "gs://bkt/in.txt", output: "gs://bkt/o" }, options());
+    const split = translatePipeline(p, dockerEnvironment("img")).transformIds.get("wordcount/Split")!;
+    const update = (name: string, context: Record<string, string>, value: object): object => ({ name: { origin: "user", name, context }, ...value });
+    dataflow.metrics = [
+      update("emptyLines", { step: split, namespace: "wordcount" }, { scalar: 6 }),
+      update("emptyLines", { step: split, namespace: "wordcount", tentative: "true" }, { scalar: 7 }),
+      update("lengths_MAX", { step: split, namespace: "wordcount", tentative: "true" }, { scalar: 5 }),
+      update("lengths", { step: split, namespace: "wordcount" }, { distribution: { count: "4", sum: "12", min: "1", max: "5", mean: 3 } }),
+      { name: { origin: "dataflow/v1b3", name: "ElementCount", context: { output_user_name: `${split}-out0` } }, scalar: 1000 },
+    ];
+    dataflow.states = ["JOB_STATE_RUNNING", "JOB_STATE_DONE"];
+    const result = await runner([]).run(p);
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    assert.deepEqual(result.metrics.counters().map((c) => [c.step, c.namespace, c.name, c.value]), [["wordcount/Split", "wordcount", "emptyLines", 7]]);
+    assert.equal(result.metrics.counterTotal("wordcount", "emptyLines", "Split"), 7);
+    assert.deepEqual(result.metrics.distributions().map((d) => [d.step, d.name, d.value]), [["wordcount/Split", "lengths", { count: 4, sum: 12, min: 1, max: 5 }]]);
+
+    // A final read that fails is said, and the job's state stands; fetchMetrics() reads again.
+    dataflow.reset();
+    dataflow.metrics = [update("emptyLines", { step: split, namespace: "wordcount" }, { scalar: 9 })];
+    dataflow.states = ["JOB_STATE_DONE"];
+    dataflow.fail("metrics", "400");
+    const log: string[] = [];
+    const again = await runner(log).run(wordcount.create({ input: "gs://bkt/in.txt", output: "gs://bkt/o" }, options({}, { jobName: "wordcount-df2" })));
+    assert.equal(await again.waitUntilFinish(), "DONE");
+    assert.deepEqual(again.metrics.counters(), []);
+    assert.ok(log.some((l) => /could not read the final metrics of job .*await result.fetchMetrics\(\) to try again.*Invalid job/.test(l)), log.join("\n"));
+    assert.equal((await (again as DataflowResult).fetchMetrics()).counterTotal("wordcount", "emptyLines"), 9);
   });
 
   it("validates options before submitting (missing temp location, bad region, bad labels)", async () => {

@@ -42,7 +42,7 @@ export class FakeDataflow {
   metrics: object[] = [];
   /** A drain request ends the job (JOB_STATE_DRAINED) instead of leaving it to the scripted states. */
   drainEnds = false;
-  private readonly faults: { kind: "create" | "job" | "messages" | "list" | "update"; fault: Fault }[] = [];
+  private readonly faults: { kind: "create" | "job" | "messages" | "list" | "update" | "metrics"; fault: Fault }[] = [];
   private polls = 0;
   constructor(private readonly server: http.Server) {}
 
@@ -71,7 +71,7 @@ export class FakeDataflow {
   }
 
   /** Makes the next calls of a kind fail, one fault per call, in order. */
-  fail(kind: "create" | "job" | "messages" | "list" | "update", ...faults: Fault[]): void {
+  fail(kind: "create" | "job" | "messages" | "list" | "update" | "metrics", ...faults: Fault[]): void {
     for (const fault of faults) this.faults.push({ kind, fault });
   }
 
