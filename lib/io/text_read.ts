@@ -170,6 +170,8 @@ export interface TextFormat {
   readonly keepTerminators?: boolean;
   /** Lines (records) at the start of every file that are not read. */
   readonly skipHeaderLines?: number;
+  /** The byte that escapes a terminator (or itself): an escaped terminator does not end a record. */
+  readonly escapechar?: number;
 }
 
 /** The options ReadFromText, ReadAllFromText and ReadFromTextWithFilename share for the records' format. */
@@ -191,6 +193,26 @@ export interface TextFormatOptions {
    * file may have none), as Beam Python's `strip_trailing_newlines=False`. Default true.
    */
   readonly stripTrailingNewlines?: boolean;
+  /**
+   * A single byte (a one-character ASCII string, or a one-byte Uint8Array) that escapes the record
+   * terminator, as Beam Python's `escapechar`: a delimiter (or `\n`, `\r\n`, `\r`) preceded by an
+   * odd number of them does not end a record, and an even number escape each other. The escapes
+   * stay in the records, as in Beam. With `\r\n` lines, an escaped `\r` before an unescaped `\n`
+   * ends the record at the `\n` (the `\r` stays in it). (Beam Python also skips the byte after an
+   * escaped delimiter, so a delimiter right after an escaped one does not end a record there; here
+   * it does.)
+   */
+  readonly escapechar?: string | Uint8Array;
+}
+
+/** The escape byte of `escapechar`, checked; errors name `transform`. */
+function escapeByte(transform: string, escapechar: string | Uint8Array): number {
+  const bytes = typeof escapechar === "string" ? Buffer.from(escapechar, "utf8") : escapechar instanceof Uint8Array ? escapechar : undefined;
+  if (bytes === undefined || bytes.length !== 1) {
+    const shown = typeof escapechar === "string" ? JSON.stringify(escapechar) : bytes !== undefined ? `${bytes.length} bytes` : typeof escapechar;
+    throw new ValidationError(`${transform}: escapechar must be a single byte (a one-character ASCII string such as "\\", or a one-byte Uint8Array), got ${shown}.`);
+  }
+  return bytes[0]!;
 }
 
 /**
@@ -198,7 +220,7 @@ export interface TextFormatOptions {
  * `transform`. Undefined when they ask for nothing beyond plain lines.
  */
 export function resolveTextFormat(transform: string, options: TextFormatOptions): TextFormat | undefined {
-  const { delimiter, skipHeaderLines, stripTrailingNewlines } = options;
+  const { delimiter, skipHeaderLines, stripTrailingNewlines, escapechar } = options;
   let bytes: Uint8Array | undefined;
   if (delimiter !== undefined) {
     if (typeof delimiter === "string") bytes = Buffer.from(delimiter, "utf8");
@@ -217,9 +239,21 @@ export function resolveTextFormat(transform: string, options: TextFormatOptions)
   if (stripTrailingNewlines !== undefined && typeof stripTrailingNewlines !== "boolean") {
     throw new ValidationError(`${transform}: stripTrailingNewlines must be true or false, got ${String(stripTrailingNewlines)}.`);
   }
+  const escape = escapechar !== undefined ? escapeByte(transform, escapechar) : undefined;
+  if (escape !== undefined && bytes === undefined && (escape === 0x0a || escape === 0x0d)) {
+    throw new ValidationError(`${transform}: escapechar cannot be \\n or \\r, which end lines; choose another byte (Beam's usual one is "\\").`);
+  }
+  if (escape !== undefined && bytes !== undefined && bytes.includes(escape)) {
+    throw new ValidationError(`${transform}: escapechar ${JSON.stringify(String.fromCharCode(escape))} is part of the delimiter; choose an escape byte the delimiter does not contain.`);
+  }
   const keep = stripTrailingNewlines === false;
-  if (bytes === undefined && !keep && !(skipHeaderLines! > 0)) return undefined;
-  return { ...(bytes !== undefined ? { delimiter: bytes } : {}), ...(keep ? { keepTerminators: true } : {}), ...(skipHeaderLines! > 0 ? { skipHeaderLines } : {}) };
+  if (bytes === undefined && !keep && !(skipHeaderLines! > 0) && escape === undefined) return undefined;
+  return {
+    ...(bytes !== undefined ? { delimiter: bytes } : {}),
+    ...(keep ? { keepTerminators: true } : {}),
+    ...(skipHeaderLines! > 0 ? { skipHeaderLines } : {}),
+    ...(escape !== undefined ? { escapechar: escape } : {}),
+  };
 }
 
 /** Options of `readLineBatches`. */
@@ -309,7 +343,7 @@ async function* dropFirst(batches: AsyncGenerator<string[], void, undefined>, n:
 /** The byte offset (of an uncompressed file) after its first `n` records: where its header ends (its size if it has fewer). */
 async function headerEnd(path: string, n: number, options: ReadLinesOptions): Promise<number> {
   const format = options.format ?? {};
-  const splitter = new RecordSplitter(0, Infinity, format.delimiter !== undefined ? Buffer.from(format.delimiter) : undefined, false, n);
+  const splitter = new RecordSplitter(0, Infinity, format.delimiter !== undefined ? Buffer.from(format.delimiter) : undefined, false, n, format.escapechar);
   const fs = options.fileSystem ?? FileSystems;
   try {
     const source = await fs.openRead(path, { start: 0, bufferSize: 1 << 16 });
@@ -357,11 +391,17 @@ async function* readRecordBatches(
   const batchBytes = Math.max(1, Math.floor(options.batchBytes ?? DEFAULT_BATCH_BYTES));
   const fs = options.fileSystem ?? FileSystems;
   const format = options.format;
-  const splitter: Splitter =
-    format !== undefined && (format.delimiter !== undefined || format.keepTerminators === true)
-      ? new RecordSplitter(start, end, format.delimiter !== undefined ? Buffer.from(format.delimiter) : undefined, format.keepTerminators === true)
-      : new LineSplitter(start, end);
+  const records =
+    format !== undefined && (format.delimiter !== undefined || format.keepTerminators === true || format.escapechar !== undefined)
+      ? new RecordSplitter(start, end, format.delimiter !== undefined ? Buffer.from(format.delimiter) : undefined, format.keepTerminators === true, Infinity, format.escapechar)
+      : undefined;
+  const splitter: Splitter = records ?? new LineSplitter(start, end);
   try {
+    if (records !== undefined && format?.escapechar !== undefined && records.readStart > 0) {
+      // Whether the first terminator a range sees is escaped depends on the escapes just before it:
+      // start before all of them (Beam Python seeks back over them too).
+      records.startEarlier(await escapesBefore(fs, path, records.readStart, format.escapechar));
+    }
     if (gzip) {
       const raw = await fs.openRead(path, { bufferSize: Math.max(chunkSize, 1 << 16) });
       const gunzip = zlib().createGunzip({ chunkSize: Math.max(64, chunkSize) });
@@ -393,6 +433,28 @@ async function* readRecordBatches(
   } catch (err) {
     throw readError(path, gzip, err);
   }
+}
+
+/** How many bytes equal to `escape` come right before offset `at` of `path` (read backwards in blocks). */
+async function escapesBefore(fs: Pick<FileOperations, "openRead">, path: string, at: number, escape: number): Promise<number> {
+  let count = 0;
+  for (let end = at; end > 0; ) {
+    const start = Math.max(0, end - 4096);
+    const source = await fs.openRead(path, { start, end, bufferSize: end - start });
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of source) chunks.push(chunk as Buffer);
+    } finally {
+      source.destroy();
+    }
+    const block = Buffer.concat(chunks).subarray(0, end - start);
+    for (let i = block.length - 1; i >= 0; i--) {
+      if (block[i] !== escape) return count;
+      count++;
+    }
+    end = start;
+  }
+  return count;
 }
 
 /** What `readRecordBatches` needs of a splitter (`LineSplitter`, or `RecordSplitter` for the format options). */

@@ -246,7 +246,8 @@ export class RecordSplitter {
   private seeking: boolean;
   private bomPending: boolean;
   private records = 0;
-  readonly readStart: number;
+  /** Where reading starts: before `start`, to find the first record boundary in the range. */
+  readStart: number;
 
   constructor(
     private readonly start: number,
@@ -256,6 +257,8 @@ export class RecordSplitter {
     /** Records keep their terminator (Beam Python's `strip_trailing_newlines=False`). */
     private readonly keepTerminator: boolean,
     private readonly maxRecords = Infinity,
+    /** The byte that escapes a terminator (Beam Python's `escapechar`); an escaped one does not end a record. */
+    private readonly escape?: number,
   ) {
     const d = delimiter?.length ?? 1;
     this.readStart = start > 0 ? Math.max(0, start - d) : 0;
@@ -263,6 +266,15 @@ export class RecordSplitter {
     this.seeking = start > 0;
     this.bomPending = start === 0;
     if (!(end > start)) this.done = true;
+  }
+
+  /**
+   * Reads from `n` bytes before `readStart` instead (before any bytes are pushed): the escapes just
+   * before it, which tell whether the first terminator after it is escaped.
+   */
+  startEarlier(n: number): void {
+    this.readStart -= n;
+    this.position = this.readStart;
   }
 
   push(chunk: Buffer): string[] {
@@ -302,12 +314,21 @@ export class RecordSplitter {
           this.searchFrom = Math.max(this.searchFrom, buf.length - this.delimiter.length + 1);
           return out;
         }
+        if (this.escape !== undefined && this.isEscaped(buf, a)) {
+          this.searchFrom = a + this.delimiter.length;
+          continue;
+        }
         b = a + this.delimiter.length;
       } else {
         a = firstTerminator(buf, this.searchFrom);
         if (a < 0) {
           this.searchFrom = buf.length;
           return out;
+        }
+        // An escaped \r or \n ends nothing; an escaped \r before an unescaped \n leaves the \n to end the record alone.
+        if (this.escape !== undefined && this.isEscaped(buf, a)) {
+          this.searchFrom = a + 1;
+          continue;
         }
         if (buf[a] === CR) {
           // A \r as the last byte: only the next byte (or the end of the file) tells \r from \r\n.
@@ -331,6 +352,13 @@ export class RecordSplitter {
         return out;
       }
     }
+  }
+
+  /** Whether an odd number of escape bytes comes right before `at` (an even number escape each other). */
+  private isEscaped(buf: Buffer, at: number): boolean {
+    let i = at - 1;
+    while (i >= 0 && buf[i] === this.escape) i--;
+    return (at - 1 - i) % 2 === 1;
   }
 
   private decode(bytes: Buffer): string {

@@ -23,6 +23,7 @@ interface ReadCase {
   readonly skipHeaderLines?: number;
   readonly delimiter?: string;
   readonly stripTrailingNewlines?: boolean;
+  readonly escapechar?: string;
 }
 interface WriteCase {
   readonly name: string;

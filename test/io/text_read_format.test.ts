@@ -18,17 +18,29 @@ function model(bytes: Buffer, format: TextFormat): string[] {
   let text = bytes;
   if (text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf) text = text.subarray(3);
   const records: string[] = [];
+  // An odd number of escape bytes right before i escapes the terminator there.
+  const escaped = (i: number): boolean => {
+    if (format.escapechar === undefined) return false;
+    let k = i - 1;
+    while (k >= 0 && text[k] === format.escapechar) k--;
+    return (i - 1 - k) % 2 === 1;
+  };
+  const firstNewline = (from: number): number => {
+    const n = text.indexOf(0x0a, from);
+    const r = text.indexOf(0x0d, from);
+    return r >= 0 && (n < 0 || r < n) ? r : n;
+  };
   let at = 0;
   while (at < text.length) {
     let a: number;
     let b: number;
     if (format.delimiter !== undefined) {
       a = text.indexOf(Buffer.from(format.delimiter), at);
+      while (a >= 0 && escaped(a)) a = text.indexOf(Buffer.from(format.delimiter), a + format.delimiter.length);
       b = a + format.delimiter.length;
     } else {
-      const n = text.indexOf(0x0a, at);
-      const r = text.indexOf(0x0d, at);
-      a = r >= 0 && (n < 0 || r < n) ? r : n;
+      a = firstNewline(at);
+      while (a >= 0 && escaped(a)) a = firstNewline(a + 1);
       b = a >= 0 && text[a] === 0x0d && text[a + 1] === 0x0a ? a + 2 : a + 1;
     }
     if (a < 0) {
@@ -62,6 +74,7 @@ describe("ReadFromText format options over byte ranges", () => {
     eor: "rec1<EOR>rec 2<EOR>\nrec3<EOR><EOR>tail<EO",
     onlyHeader: "name,age\n",
     empty: "",
+    escapes: "li\\\nne\nx\\\\\ny\\\r\nz\\\r\\\nw\\|v|\\\\|u\\\\\\\n",
   };
   const formats: Array<{ name: string; for: string[]; format: TextFormat }> = [
     { name: "plain lines, 1 header line", for: ["lines", "trailing", "bom", "onlyHeader"], format: { skipHeaderLines: 1 } },
@@ -75,6 +88,9 @@ describe("ReadFromText format options over byte ranges", () => {
     { name: "delimiter \\r\\n", for: ["lines"], format: { delimiter: Buffer.from("\r\n") } },
     { name: "delimiter é (2 bytes)", for: ["lines", "pipes"], format: { delimiter: Buffer.from("é") } },
     { name: "nothing", for: ["empty"], format: { skipHeaderLines: 1, delimiter: Buffer.from("ab") } },
+    { name: "escapechar \\", for: ["escapes"], format: { escapechar: 0x5c } },
+    { name: "escapechar \\, kept, 1 header", for: ["escapes"], format: { escapechar: 0x5c, keepTerminators: true, skipHeaderLines: 1 } },
+    { name: "escapechar \\ and delimiter |", for: ["escapes", "pipes"], format: { escapechar: 0x5c, delimiter: Buffer.from("|") } },
   ];
 
   for (const f of formats) {
@@ -98,14 +114,19 @@ describe("ReadFromText format options over byte ranges", () => {
   it("random texts, delimiters and cuts agree with the whole-file model", async () => {
     let seed = 7;
     const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
-    const alphabet = ["a", "b", "\n", "\r", "|", "<", "E", ">", "é", "x"];
+    const alphabet = ["a", "b", "\n", "\r", "|", "<", "E", ">", "é", "x", "\\", "\\"];
     const delimiters = [undefined, "|", "<E>", "\n", "\r\n", "ab"];
     const file = path.join(dir, "random.txt");
     for (let round = 0; round < 150; round++) {
       let text = "";
       for (let i = rand(60); i > 0; i--) text += alphabet[rand(alphabet.length)];
       const d = delimiters[rand(delimiters.length)];
-      const format: TextFormat = { ...(d !== undefined ? { delimiter: Buffer.from(d) } : {}), ...(rand(2) === 1 ? { keepTerminators: true } : {}), ...(rand(2) === 1 ? { skipHeaderLines: rand(4) } : {}) };
+      const format: TextFormat = {
+        ...(d !== undefined ? { delimiter: Buffer.from(d) } : {}),
+        ...(rand(2) === 1 ? { keepTerminators: true } : {}),
+        ...(rand(2) === 1 ? { skipHeaderLines: rand(4) } : {}),
+        ...(rand(2) === 1 ? { escapechar: 0x5c } : {}),
+      };
       const bytes = Buffer.from(text);
       fs.writeFileSync(file, bytes);
       const cuts = [0];
@@ -113,6 +134,21 @@ describe("ReadFromText format options over byte ranges", () => {
       const got: string[] = [];
       for (let i = 0; i + 1 < cuts.length; i++) got.push(...(await readRange(file, cuts[i]!, cuts[i + 1]!, format, 1 + rand(9))));
       assert.deepEqual(got, model(bytes, format), `round ${round}: ${JSON.stringify(text)} ${JSON.stringify(d)} ${JSON.stringify({ ...format, delimiter: d })} cuts ${cuts.join(",")}`);
+    }
+  });
+
+  it("a range starting inside a run of escapes longer than the 4 KiB look-back block counts them all", async () => {
+    const file = path.join(dir, "long-escapes.txt");
+    const format: TextFormat = { escapechar: 0x5c };
+    for (const run of [5_000, 5_001, 8_192, 8_193]) {
+      const bytes = Buffer.from(`a${"\\".repeat(run)}\nb\nc`);
+      fs.writeFileSync(file, bytes);
+      const expected = model(bytes, format);
+      assert.equal(expected.length, run % 2 === 0 ? 3 : 2, "the model: an even run ends the record at the newline");
+      for (const cut of [1, 2, 100, run - 1, run, run + 1, run + 2]) {
+        const got = [...(await readRange(file, 0, cut, format, 1 << 20)), ...(await readRange(file, cut, bytes.length, format, 1 << 20))];
+        assert.deepEqual(got, expected, `run of ${run}, cut at ${cut}`);
+      }
     }
   });
 
@@ -143,5 +179,11 @@ describe("ReadFromText format options over byte ranges", () => {
     assert.throws(() => resolveTextFormat("ReadFromText", { skipHeaderLines: 1.5 }), /got 1.5/);
     assert.equal(resolveTextFormat("ReadFromText", { skipHeaderLines: 0, stripTrailingNewlines: true }), undefined);
     assert.deepEqual(resolveTextFormat("ReadFromText", { delimiter: "§" }), { delimiter: Buffer.from("§") });
+    assert.deepEqual(resolveTextFormat("ReadFromText", { escapechar: "\\" }), { escapechar: 0x5c });
+    assert.deepEqual(resolveTextFormat("ReadFromText", { escapechar: new Uint8Array([0x25]) }), { escapechar: 0x25 });
+    assert.throws(() => resolveTextFormat("ReadFromText", { escapechar: "ab" }), /ReadFromText: escapechar must be a single byte .*got "ab"/);
+    assert.throws(() => resolveTextFormat("ReadFromText", { escapechar: "é" }), /escapechar must be a single byte/);
+    assert.throws(() => resolveTextFormat("ReadFromText", { escapechar: "\n" }), /escapechar cannot be \\n or \\r/);
+    assert.throws(() => resolveTextFormat("ReadAllFromText", { escapechar: "|", delimiter: "a|" }), /ReadAllFromText: escapechar "\|" is part of the delimiter/);
   });
 });

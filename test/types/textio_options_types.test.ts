@@ -14,6 +14,7 @@ describe("TextIO options (type-level)", () => {
     const p = Pipeline.create();
     expectType(p.apply("Csv", ReadFromText.from("in/*.csv", { skipHeaderLines: 1, delimiter: "|", stripTrailingNewlines: false })))<PCollection<string>>(true);
     expectType(p.apply("Bytes", ReadFromText.from("in/*.txt", { delimiter: new Uint8Array([0x1e]) })))<PCollection<string>>(true);
+    expectType(p.apply("Escaped", ReadFromText.from("in/*.txt", { escapechar: "\\", delimiter: "|" })))<PCollection<string>>(true);
     expectType(p.apply("Named", ReadFromTextWithFilename.from("in/*.txt", { skipHeaderLines: 2 })))<PCollection<KV<string, string>>>(true);
     const patterns = p.apply("Patterns", Create.of("in/*.txt"));
     expectType(patterns.apply("All", ReadAllFromText.create({ delimiter: "\u001e", skipHeaderLines: 1 })))<PCollection<string>>(true);
@@ -25,6 +26,8 @@ describe("TextIO options (type-level)", () => {
       ReadFromText.from("a", { delimiter: 10 });
       // @ts-expect-error: skipHeaderLines is a number
       ReadFromText.from("a", { skipHeaderLines: "1" });
+      // @ts-expect-error: escapechar is a string or bytes
+      ReadFromText.from("a", { escapechar: 92 });
       // @ts-expect-error: stripTrailingNewlines is a boolean
       ReadFromTextWithFilename.from("a", { stripTrailingNewlines: "no" });
     };
