@@ -28,7 +28,7 @@ import type { KV, ModelHandler, PCollection, Pipeline, PredictionResult, Readabl
 
 export function text(p: Pipeline, inputGlob: string, outputPrefix: string): PCollection<string> {
   // [START text]
-  const lines = p.apply("ReadLogs", ReadFromText.from(inputGlob));   // a path, a glob (*, ?, **, [abc]) or a list; gs:// too; .gz is decompressed
+  const lines = p.apply("ReadLogs", ReadFromText.from(inputGlob));   // a path, a glob (*, ?, **, [abc]) or a list; gs:// too; .gz and .deflate are decompressed
   const written = lines
     .filter("Errors", (line) => line.includes("ERROR"))
     .apply("WriteErrors", WriteToText.to(outputPrefix, { suffix: ".txt", numShards: 1, header: "errors" }));

@@ -22,7 +22,8 @@ import { Create, Reshuffle } from "../transforms/util";
 import type { FileMetadata } from "./filesystems/filesystem";
 import { FileSystemError } from "./filesystems/filesystem";
 import { FileSystems } from "./filesystems/registry";
-import { Compression, desiredRangeBytes, resolveCompression, resolveTextFormat, splitIntoRanges, type TextFormat, type TextFormatOptions, zlib } from "./text_read";
+import { Compression, desiredRangeBytes, resolveCompression, resolveTextFormat, splitIntoRanges, type TextFormat, type TextFormatOptions } from "./text_read";
+import { decompressing } from "./compression";
 import { RangeToRead, ReadRanges } from "./textio";
 import { defaultNaming, WriteDynamic } from "./fileio_write";
 import type * as ContinuousT from "./fileio_continuous";
@@ -48,7 +49,7 @@ export interface MatchOptions {
 
 /** Options of `FileIO.readMatches`. */
 export interface ReadMatchesOptions {
-  /** How the files are compressed (default `"auto"`: gzip for `.gz`). */
+  /** How the files are compressed (default `"auto"`: gzip for `.gz`, deflate for `.deflate`). */
   readonly compression?: Compression;
   /** A match that is a directory (a path ending in `/`, e.g. a Cloud Storage folder placeholder): `"SKIP"` (default) or `"PROHIBIT"` (fails the step). */
   readonly directoryTreatment?: "SKIP" | "PROHIBIT";
@@ -110,12 +111,14 @@ export class ReadableFile {
   /** A stream of the file's bytes, decompressed. */
   async open(): Promise<Readable> {
     const raw = await FileSystems.openRead(this.metadata.path);
-    if (resolveCompression(this.metadata.path, this.compression) !== "gzip") return raw;
-    // pipeline, not pipe: when gunzip fails (not gzip, truncated) or the caller destroys it (stops
-    // reading early), the file stream is destroyed too, closing its descriptor; with pipe it stayed
-    // open until garbage collection. A read error of the file reaches the caller through gunzip.
-    return pipeline(raw, zlib().createGunzip(), () => {
-      /* errors surface through the gunzip stream */
+    const decompress = decompressing(resolveCompression(this.metadata.path, this.compression));
+    if (decompress === undefined) return raw;
+    // pipeline, not pipe: when decompressing fails (not that format, truncated) or the caller
+    // destroys it (stops reading early), the file stream is destroyed too, closing its descriptor;
+    // with pipe it stayed open until garbage collection. A read error of the file reaches the
+    // caller through the decompressing stream.
+    return pipeline(raw, decompress, () => {
+      /* errors surface through the decompressing stream */
     });
   }
 

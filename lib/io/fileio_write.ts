@@ -16,6 +16,7 @@
  * destination; Beam Python's behaviour) unless `withEmptyGlobalWindowDestination` names one (Java's).
  * The steps themselves are in fileio_write_steps.ts.
  */
+import type { FileCompression } from "./compression";
 import { PipelineConstructionError, ValidationError } from "../model/errors";
 import { PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
@@ -121,9 +122,11 @@ export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PT
     return this.with({ numShards });
   }
 
-  /** "auto" (default: gzip when the suffix ends in .gz), "gzip" or "uncompressed". */
+  /** "auto" (default: by the suffix, `.gz` gzip, `.deflate` deflate), "gzip", "deflate" or "uncompressed". */
   withCompression(compression: Compression): WriteDynamic<T, In> {
-    if (compression !== "auto" && compression !== "gzip" && compression !== "uncompressed") throw new ValidationError(`FileIO.writeDynamic().withCompression: unknown compression '${String(compression)}'; use "auto", "gzip" or "uncompressed"`);
+    if (compression !== "auto" && compression !== "gzip" && compression !== "deflate" && compression !== "uncompressed") {
+      throw new ValidationError(`FileIO.writeDynamic().withCompression: unknown compression '${String(compression)}'; use "auto", "gzip", "deflate" or "uncompressed"`);
+    }
     return this.with({ compression });
   }
 
@@ -152,7 +155,7 @@ export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PT
     const { directory, namingFn, prefix, suffix, numShards } = this.spec;
     if (this.spec.destinationFn === undefined) throw new PipelineConstructionError(`${sink}: FileIO.writeDynamic() needs .by((element) => destination)`);
     if (directory === undefined) throw new PipelineConstructionError(`${sink}: FileIO.writeDynamic() needs .to(directory)`);
-    let compression: "uncompressed" | "gzip";
+    let compression: FileCompression;
     try {
       compression = this.spec.compression === "auto" ? resolveCompression(suffix, "auto") : this.spec.compression;
     } catch (e) {

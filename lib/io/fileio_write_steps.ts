@@ -3,6 +3,7 @@
  * element's destination, sharding per destination, writing into the sink's temporary directory
  * (bounded) or hidden files (windowed), and the output commit that renames the files into place.
  */
+import { COMPRESSION_SUFFIX, type FileCompression } from "./compression";
 import { randomId } from "../model/ids";
 import { commitOutput } from "../model/commits";
 import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
@@ -23,7 +24,7 @@ export interface FileNamingContext {
   /** The number of files of its destination (in this window and pane). */
   readonly numShards: number;
   /** How the file is compressed. */
-  readonly compression: "uncompressed" | "gzip";
+  readonly compression: FileCompression;
 }
 
 /** Names one file, relative to the write's directory (Beam Java's `FileIO.Write.FileNaming`). */
@@ -31,9 +32,10 @@ export type FileNaming = (file: FileNamingContext) => string;
 
 /**
  * Beam Java's `FileIO.Write.defaultNaming(prefix, suffix)`:
- * `<prefix>[-<windowStart>-<windowEnd>][-<paneIndex>]-SSSSS-of-NNNNN<suffix>[.gz]`. The window is left out
+ * `<prefix>[-<windowStart>-<windowEnd>][-<paneIndex>]-SSSSS-of-NNNNN<suffix>[.gz|.deflate]`. The window is left out
  * in the global window, the pane when it is the window's only firing; shard numbers have 5 digits
- * (more if the count needs them); `.gz` is added for gzip output unless the suffix has it.
+ * (more if the count needs them); the compression's suffix (`.gz`, `.deflate`, as Java's
+ * `Compression.getSuggestedSuffix()`) is added unless the suffix has it.
  */
 export function defaultNaming(prefix: string, suffix = ""): FileNaming {
   return ({ window, pane, shardIndex, numShards, compression }) => {
@@ -43,8 +45,9 @@ export function defaultNaming(prefix: string, suffix = ""): FileNaming {
     if (!(pane.isFirst && pane.isLast)) parts.push(String(pane.index));
     const width = Math.max(5, String(numShards).length);
     parts.push(`${String(shardIndex).padStart(width, "0")}-of-${String(numShards).padStart(width, "0")}`);
-    const gz = compression === "gzip" && !/\.gz$/i.test(suffix) ? ".gz" : "";
-    return parts.join("-") + suffix + gz;
+    const extension = compression === "uncompressed" ? "" : COMPRESSION_SUFFIX[compression];
+    const added = extension !== "" && !suffix.toLowerCase().endsWith(extension) ? extension : "";
+    return parts.join("-") + suffix + added;
   };
 }
 
@@ -121,7 +124,7 @@ export class AssignShards extends DoFn<KV<string, string>, KV<string, string>> {
 export class WriteShardGroups extends DoFn<KV<string, string[]>, TempFile> {
   constructor(
     private readonly base: string,
-    private readonly compression: "uncompressed" | "gzip",
+    private readonly compression: FileCompression,
     private readonly sink: string,
   ) {
     super();
@@ -148,7 +151,7 @@ export class WriteDestinationBundles extends DoFn<KV<string, string>, TempFile> 
 
   constructor(
     private readonly base: string,
-    private readonly compression: "uncompressed" | "gzip",
+    private readonly compression: FileCompression,
     private readonly sink: string,
     private readonly maxWriters: number,
   ) {
@@ -315,7 +318,7 @@ export interface ResolvedSpec {
   readonly base: string;
   readonly naming: (destination: string) => FileNaming;
   readonly numShards: number;
-  readonly compression: "uncompressed" | "gzip";
+  readonly compression: FileCompression;
   readonly sink: string;
   readonly emptyDestination?: string;
 }

@@ -1,52 +1,17 @@
 /** Reading text files as records: compression, splittable byte ranges, format options (the splitting itself: text_splitters.ts). */
 import { pipeline, type Readable } from "node:stream";
-import { errnoCode, FileSystemError, type FileMetadata, type FileOperations } from "./filesystems/filesystem";
+import { FileSystemError, type FileMetadata, type FileOperations } from "./filesystems/filesystem";
 import { FileSystems } from "./filesystems/registry";
 import { ValidationError } from "../model/errors";
 import { isSelfOverlapping, LineSplitter, RecordSplitter } from "./text_splitters";
+import { decompressing, isCorruptCompressedData, resolveCompression, type Compression } from "./compression";
 
 export { isSelfOverlapping, LineSplitter, RecordSplitter } from "./text_splitters";
 
-/** node:zlib, loaded by the runs that read gzip files (its load is a few ms of every start-up otherwise). */
-export function zlib(): typeof import("node:zlib") {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require("node:zlib") as typeof import("node:zlib");
-}
+export { resolveCompression, zlib } from "./compression";
+export type { Compression } from "./compression";
 
-/** How a file is compressed; `auto` means gzip if the path ends in `.gz`, else uncompressed. */
-export type Compression = "auto" | "uncompressed" | "gzip";
-
-/** `auto` resolved by the path's suffix. */
-/** Compressions Beam's AUTO infers from a suffix that we do not read or write, by suffix. */
-const UNSUPPORTED_COMPRESSIONS: Readonly<Record<string, string>> = { bz2: "BZIP2", zip: "ZIP", deflate: "DEFLATE", zst: "ZSTD", lzo: "LZOP", lzo_deflate: "LZO", snappy: "SNAPPY" };
-
-export function resolveCompression(path: string, compression: Compression = "auto"): "uncompressed" | "gzip" {
-  if (compression === "auto") {
-    if (/\.gz$/i.test(path)) return "gzip";
-    // Beam's AUTO decompresses these too; read as text their bytes would become garbage lines,
-    // and text written under such a name could not be opened by the tools it names.
-    const other = /\.(bz2|zip|deflate|zst|lzo|lzo_deflate|snappy)$/i.exec(path);
-    if (other !== null) {
-      throw new FileSystemError(
-        `Cannot read or write ${path} with compression "auto": its suffix .${other[1]} means ${UNSUPPORTED_COMPRESSIONS[other[1]!.toLowerCase()]}, which is not supported (only gzip, .gz). ` +
-          `Decompress it (or recompress it with gzip) first, or pass compression: "uncompressed" to treat its bytes as text.`,
-        path,
-        { code: "INVALID_ARGUMENT" },
-      );
-    }
-    return "uncompressed";
-  }
-  if (compression !== "uncompressed" && compression !== "gzip") {
-    throw new FileSystemError(
-      `Unknown compression '${String(compression)}' for ${path}: use "auto", "uncompressed" or "gzip".`,
-      path,
-      { code: "INVALID_ARGUMENT" },
-    );
-  }
-  return compression;
-}
-
-/** A byte range [start, end) of one file. For gzip files it is always the whole file. */
+/** A byte range [start, end) of one file. For a compressed file it is always the whole file. */
 export interface TextRange {
   readonly path: string;
   readonly start: number;
@@ -55,7 +20,7 @@ export interface TextRange {
 }
 
 /**
- * Splits files into ranges of about `desiredBytes` (evenly sized, never larger). Gzip files are one
+ * Splits files into ranges of about `desiredBytes` (evenly sized, never larger). Compressed files are one
  * unsplittable range each. Empty files have no lines and get no range.
  */
 export function splitIntoRanges(
@@ -72,7 +37,7 @@ export function splitIntoRanges(
   for (const file of files) {
     const size = file.sizeBytes;
     if (size <= 0) continue;
-    if (resolveCompression(file.path, compression) === "gzip") {
+    if (resolveCompression(file.path, compression) !== "uncompressed") {
       ranges.push({ path: file.path, start: 0, end: size });
       continue;
     }
@@ -102,11 +67,11 @@ const RANGES_PER_READER = 32;
  * between 1 MiB (smaller ranges cost more than they balance) and 64 MiB (Beam's default).
  * A single reader has nothing to balance: its ranges are as large as that allows, since each one
  * starts with waits for the file system (open, stat, first read) that no other work overlaps.
- * Gzip files, read whole, do not count.
+ * Compressed files, read whole, do not count.
  */
 export function desiredRangeBytes(files: readonly FileMetadata[], parallelism: number, compression: Compression = "auto"): number {
   let total = 0;
-  for (const f of files) if (f.sizeBytes > 0 && resolveCompression(f.path, compression) !== "gzip") total += f.sizeBytes;
+  for (const f of files) if (f.sizeBytes > 0 && resolveCompression(f.path, compression) === "uncompressed") total += f.sizeBytes;
   const readers = Math.max(1, Math.floor(parallelism));
   const ranges = readers === 1 ? 1 : readers * RANGES_PER_READER;
   return Math.min(MAX_RANGE_BYTES, Math.max(MIN_RANGE_BYTES, Math.ceil(total / ranges)));
@@ -140,7 +105,7 @@ export function splitForReaders(files: readonly FileMetadata[], desiredBytes: nu
   const ranges = splitIntoRanges(files, desiredBytes, compression);
   const readers = Math.floor(parallelism);
   if (readers <= 1 || ranges.length < readers * LARGE_READ_RANGES_PER_READER) return ranges;
-  const splittable = (r: TextRange): boolean => resolveCompression(r.path, compression) !== "gzip";
+  const splittable = (r: TextRange): boolean => resolveCompression(r.path, compression) === "uncompressed";
   const lastPath = ranges[ranges.length - 1]!.path;
   let tail = ranges.length;
   while (tail > 0 && ranges.length - tail < readers * TAIL_RANGES_PER_READER && ranges[tail - 1]!.path === lastPath && splittable(ranges[tail - 1]!)) tail--;
@@ -259,7 +224,7 @@ export function resolveTextFormat(transform: string, options: TextFormatOptions)
 /** Options of `readLineBatches`. */
 export interface ReadLinesOptions {
   /**
-   * Bytes per read from a gzip file, and the most a window past a range's end grows to (for a last
+   * Bytes per read from a compressed file, and the most a window past a range's end grows to (for a last
    * line that runs on); default 1 MiB. Uncompressed files are read at most 128 KiB at a time.
    * Small values are for tests.
    */
@@ -288,13 +253,12 @@ const DEFAULT_CHUNK_BYTES = 1 << 20;
 const MAX_READ_BYTES = 1 << 17;
 const DEFAULT_BATCH_BYTES = 1 << 16;
 
-function readError(path: string, gzip: boolean, err: unknown): FileSystemError {
+function readError(path: string, compression: string, err: unknown): FileSystemError {
   if (err instanceof FileSystemError) return err;
-  const code = errnoCode(err);
   const message = err instanceof Error ? err.message : String(err);
-  if (gzip && code !== undefined && code.startsWith("Z_")) {
+  if (compression !== "uncompressed" && isCorruptCompressedData(err)) {
     return new FileSystemError(
-      `Cannot read ${path} as gzip: ${message}. The file is not valid or is truncated; if it is not compressed, ` +
+      `Cannot read ${path} as ${compression}: ${message}. The file is not valid or is truncated; if it is not compressed, ` +
         `read it with compression "uncompressed".`,
       path,
       { cause: err, code: "CORRUPT_DATA" },
@@ -306,7 +270,7 @@ function readError(path: string, gzip: boolean, err: unknown): FileSystemError {
 /**
  * The lines of `path` owned by `range`, in batches (one per decoded slice of at most
  * `batchBytes`, never empty), so callers pay one await per batch rather than per line.
- * For gzip the range must start at 0 and the whole file is read.
+ * For a compressed file the range must start at 0 and the whole file is read.
  */
 export async function* readLineBatches(
   path: string,
@@ -358,7 +322,7 @@ async function headerEnd(path: string, n: number, options: ReadLinesOptions): Pr
     splitter.finish();
     return splitter.position;
   } catch (err) {
-    throw readError(path, false, err);
+    throw readError(path, "uncompressed", err);
   }
 }
 
@@ -369,9 +333,10 @@ async function* readRecordBatches(
   compression: Compression,
   options: ReadLinesOptions,
 ): AsyncGenerator<string[], void, undefined> {
-  const gzip = resolveCompression(path, compression) === "gzip";
+  const resolved = resolveCompression(path, compression);
+  const whole = resolved !== "uncompressed";
   const { start } = range;
-  const end = gzip ? Infinity : range.end;
+  const end = whole ? Infinity : range.end;
   if (!(start >= 0) || !Number.isInteger(start) || !(end >= start)) {
     throw new FileSystemError(
       `Cannot read ${path}: invalid range [${start}, ${range.end}); need 0 <= start <= end.`,
@@ -379,9 +344,9 @@ async function* readRecordBatches(
       { code: "INVALID_ARGUMENT" },
     );
   }
-  if (gzip && start !== 0) {
+  if (whole && start !== 0) {
     throw new FileSystemError(
-      `Cannot read ${path} from byte ${start}: gzip files cannot be split; read the range [0, size) as a whole.`,
+      `Cannot read ${path} from byte ${start}: ${resolved} files cannot be split; read the range [0, size) as a whole.`,
       path,
       { code: "INVALID_ARGUMENT" },
     );
@@ -402,11 +367,11 @@ async function* readRecordBatches(
       // start before all of them (Beam Python seeks back over them too).
       records.startEarlier(await escapesBefore(fs, path, records.readStart, format.escapechar));
     }
-    if (gzip) {
+    const decompress = decompressing(resolved, Math.max(64, chunkSize));
+    if (decompress !== undefined) {
       const raw = await fs.openRead(path, { bufferSize: Math.max(chunkSize, 1 << 16) });
-      const gunzip = zlib().createGunzip({ chunkSize: Math.max(64, chunkSize) });
-      const source = pipeline(raw, gunzip, () => {
-        /* errors surface through the gunzip stream */
+      const source = pipeline(raw, decompress, () => {
+        /* errors surface through the decompressing stream */
       });
       yield* splitStream(source, splitter, batchBytes);
     } else {
@@ -431,7 +396,7 @@ async function* readRecordBatches(
     if (last.length > 0) yield last;
     if (splitter.invalidUtf8Lines > 0) options.onInvalidUtf8?.(splitter.invalidUtf8Lines);
   } catch (err) {
-    throw readError(path, gzip, err);
+    throw readError(path, resolved, err);
   }
 }
 

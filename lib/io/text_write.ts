@@ -5,7 +5,7 @@ import { finished } from "node:stream/promises";
 import { errnoCode, FileSystemError, type FileOperations } from "./filesystems/filesystem";
 import { escapeGlob } from "./filesystems/glob";
 import { comparablePath, FileSystems } from "./filesystems/registry";
-import { type Compression, resolveCompression, zlib } from "./text_read";
+import { compressing, type Compression, resolveCompression, zlib } from "./compression";
 import { COMMIT_ORDER_FILES, type JsonValue, type OutputCommit, registerCommitter } from "../model/commits";
 
 // ---------------------------------------------------------------------------------------------
@@ -19,22 +19,25 @@ export interface TextShardWriterOptions {
   readonly footer?: string;
   /** Written after every line; default "\n". */
   readonly lineSeparator?: string;
-  /** Default "auto": gzip when the path ends in `.gz`. */
+  /** Default "auto": by the path's suffix (`.gz` gzip, `.deflate` deflate). */
   readonly compression?: Compression;
   /** Characters buffered before one write to the file; default 1 Mi. */
   readonly bufferSize?: number;
-  /** gzip level 1 (fastest) to 9 (smallest); default zlib's 6, like Beam. */
+  /** gzip or deflate level 1 (fastest) to 9 (smallest); default zlib's 6, like Beam. */
   readonly compressionLevel?: number;
 }
 
 /** What `TextShardWriter.close` wrote. */
 export interface ShardWriteResult {
   readonly path: string;
-  /** Bytes of the file (compressed size for gzip). */
+  /** Bytes of the file (its compressed size when compressed). */
   readonly bytes: number;
   /** Lines written (header and footer not counted). */
   readonly lines: number;
 }
+
+/** The content type a file store gets for each compression. */
+const MIME_TYPES = { uncompressed: "text/plain", gzip: "application/gzip", deflate: "application/x-deflate" } as const;
 
 function writeError(path: string, err: unknown): FileSystemError {
   if (err instanceof FileSystemError) return err;
@@ -83,16 +86,13 @@ export class TextShardWriter {
     path: string,
     options: TextShardWriterOptions = {},
   ): Promise<TextShardWriter> {
-    const gzip = resolveCompression(path, options.compression ?? "auto") === "gzip";
-    const file = await fs.create(path, { mimeType: gzip ? "application/gzip" : "text/plain" });
+    const compression = resolveCompression(path, options.compression ?? "auto");
+    const file = await fs.create(path, { mimeType: MIME_TYPES[compression] });
     const separator = options.lineSeparator ?? "\n";
     const bufferSize = Math.max(1, options.bufferSize ?? 1 << 20);
     let writer: TextShardWriter;
-    if (gzip) {
-      const deflate = zlib().createGzip({
-        chunkSize: 1 << 16,
-        ...(options.compressionLevel !== undefined ? { level: options.compressionLevel } : {}),
-      });
+    const deflate = compressing(compression, { chunkSize: 1 << 16, ...(options.compressionLevel !== undefined ? { level: options.compressionLevel } : {}) });
+    if (deflate !== undefined) {
       const counter = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           writer.byteCount += chunk.length;
@@ -141,9 +141,11 @@ export class TextShardWriter {
     if (options.footer !== undefined) text += options.footer + separator;
     const raw = Buffer.from(text, "utf8");
     let data: Uint8Array = raw;
-    if (resolveCompression(path, options.compression ?? "auto") === "gzip") {
+    const compression = resolveCompression(path, options.compression ?? "auto");
+    if (compression !== "uncompressed") {
       try {
-        data = zlib().gzipSync(raw, options.compressionLevel !== undefined ? { level: options.compressionLevel } : {});
+        const level = options.compressionLevel !== undefined ? { level: options.compressionLevel } : {};
+        data = compression === "gzip" ? zlib().gzipSync(raw, level) : zlib().deflateSync(raw, level);
       } catch (err) {
         throw writeError(path, err);
       }

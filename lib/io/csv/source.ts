@@ -8,17 +8,16 @@
  */
 import { isUtf8 } from "node:buffer";
 import { pipeline, Readable } from "node:stream";
-import * as zlib from "node:zlib";
 import { parse as parseCsv, type Options as CsvParseOptions } from "csv-parse/sync";
-import { errnoCode, FileSystemError } from "../filesystems/filesystem";
+import { FileSystemError } from "../filesystems/filesystem";
 import { FileSystems } from "../filesystems/registry";
-import { type Compression, resolveCompression } from "../text_read";
+import { decompressing, isCorruptCompressedData, resolveCompression, type Compression } from "../compression";
 import { RECORD_START, RecordSplitter, type RawRecord } from "./scanner";
 
 /** Bytes per read; small values are for tests. */
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
 
-/** A byte stream of a file from `start` (to `end`, if given), gzip decompressed. */
+/** A byte stream of a file from `start` (to `end`, if given), decompressed. */
 export interface RangeStream {
   readonly chunks: AsyncIterable<Buffer>;
   /** Bytes of a UTF-8 BOM skipped at offset 0 (0 or 3): the first chunk starts after them. */
@@ -26,38 +25,39 @@ export interface RangeStream {
   close(): void;
 }
 
-function readError(path: string, err: unknown): FileSystemError {
+function readError(path: string, err: unknown, compression = "uncompressed"): FileSystemError {
   if (err instanceof FileSystemError) return err;
-  const code = errnoCode(err);
   const message = err instanceof Error ? err.message : String(err);
-  if (code !== undefined && code.startsWith("Z_")) {
-    return new FileSystemError(`Cannot read ${path} as gzip: ${message}. The file is not valid or is truncated.`, path, { cause: err, code: "CORRUPT_DATA" });
+  if (isCorruptCompressedData(err)) {
+    return new FileSystemError(`Cannot read ${path} as ${compression}: ${message}. The file is not valid or is truncated.`, path, { cause: err, code: "CORRUPT_DATA" });
   }
   return new FileSystemError(`Cannot read ${path}: ${message}.`, path, { cause: err });
 }
 
 /**
- * Opens `path` at `start` (gzip files: from 0, decompressed). At offset 0 a UTF-8 BOM is skipped
+ * Opens `path` at `start` (compressed files: from 0, decompressed). At offset 0 a UTF-8 BOM is skipped
  * and reported in `bomBytes`. `end` bounds the bytes read (uncompressed files only).
  */
 export async function openRange(path: string, start: number, end: number | undefined, compression: Compression, chunkSize = DEFAULT_CHUNK_BYTES): Promise<RangeStream> {
-  const gzip = resolveCompression(path, compression) === "gzip";
+  const resolved = resolveCompression(path, compression);
+  const decompress = decompressing(resolved, Math.max(64, chunkSize));
+  const whole = decompress !== undefined;
   let source: Readable;
   try {
-    if (gzip) {
+    if (decompress !== undefined) {
       const raw = await FileSystems.openRead(path, { bufferSize: Math.max(chunkSize, 1 << 16) });
-      source = pipeline(raw, zlib.createGunzip({ chunkSize: Math.max(64, chunkSize) }), () => undefined);
+      source = pipeline(raw, decompress, () => undefined);
     } else {
       const bufferSize = end === undefined ? chunkSize : Math.max(1, Math.min(chunkSize, end - start));
       source = await FileSystems.openRead(path, { start, ...(end !== undefined ? { end } : {}), bufferSize });
     }
   } catch (err) {
-    throw readError(path, err);
+    throw readError(path, err, resolved);
   }
   let bomBytes = 0;
   let head: Buffer | undefined;
   const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  if (start === 0 || gzip) {
+  if (start === 0 || whole) {
     // Read enough to see a BOM (3 bytes), keeping what follows it.
     const parts: Buffer[] = [];
     let size = 0;
@@ -70,7 +70,7 @@ export async function openRange(path: string, start: number, end: number | undef
       }
     } catch (err) {
       source.destroy();
-      throw readError(path, err);
+      throw readError(path, err, resolved);
     }
     head = Buffer.concat(parts, size);
     if (head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) {
@@ -87,7 +87,7 @@ export async function openRange(path: string, start: number, end: number | undef
         yield next.value;
       }
     } catch (err) {
-      throw readError(path, err);
+      throw readError(path, err, resolved);
     } finally {
       source.destroy();
     }

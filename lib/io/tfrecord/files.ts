@@ -1,42 +1,21 @@
 /**
  * TFRecord files' compression and their reading and writing as streams of bytes. Compression is
- * Beam's set for TFRecordIO where Node has it: gzip and deflate (the zlib format with header, as
- * Beam Python's `CompressionTypes.DEFLATE` and Java's `Compression.DEFLATE`), chosen by suffix
- * with "auto" (.gz, .deflate), as Beam's AUTO.
+ * the file IOs' shared set (../compression): gzip and deflate, chosen by suffix with "auto"
+ * (.gz, .deflate), as Beam's AUTO.
  */
 import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream";
 import { finished } from "node:stream/promises";
 import { FileSystemError, type FileOperations } from "../filesystems/filesystem";
 import { FileSystems } from "../filesystems/registry";
-import { zlib } from "../text_read";
+import { compressing, decompressing, resolveCompression, zlib, type Compression, type FileCompression } from "../compression";
 import { TFRecordParser } from "./codec";
 
-/** How TFRecord files are compressed: "auto" (default) by suffix, `.gz` gzip, `.deflate` deflate, else uncompressed. */
-export type TFRecordCompression = "auto" | "uncompressed" | "gzip" | "deflate";
-
-/** Suffixes Beam's AUTO decompresses with codecs Node does not have. */
-const UNSUPPORTED: Readonly<Record<string, string>> = { bz2: "BZIP2", zst: "ZSTD", zstd: "ZSTD", lzma: "LZMA", zip: "ZIP", snappy: "SNAPPY", lzo: "LZO" };
+/** How TFRecord files are compressed: "auto" (default) by suffix, `.gz` gzip, `.deflate` deflate, else uncompressed (the file IOs' shared set). */
+export type TFRecordCompression = Compression;
 
 /** `compression` for the file at `path` ("auto" resolved by its suffix). */
-export function resolveTFRecordCompression(path: string, compression: TFRecordCompression = "auto"): "uncompressed" | "gzip" | "deflate" {
-  if (compression === "uncompressed" || compression === "gzip" || compression === "deflate") return compression;
-  if (compression !== "auto") {
-    throw new FileSystemError(`Unknown TFRecord compression '${String(compression)}' for ${path}: use "auto", "uncompressed", "gzip" or "deflate".`, path, { code: "INVALID_ARGUMENT" });
-  }
-  if (/\.gz$/i.test(path)) return "gzip";
-  if (/\.deflate$/i.test(path)) return "deflate";
-  const other = /\.(bz2|zstd?|lzma|zip|snappy|lzo)$/i.exec(path);
-  if (other !== null) {
-    throw new FileSystemError(
-      `Cannot read or write ${path} with compression "auto": its suffix .${other[1]} means ${UNSUPPORTED[other[1]!.toLowerCase()]}, which is not supported (gzip .gz and deflate .deflate are). ` +
-        `Recompress it with gzip first, or pass compression: "uncompressed" if the name misleads.`,
-      path,
-      { code: "INVALID_ARGUMENT" },
-    );
-  }
-  return "uncompressed";
-}
+export const resolveTFRecordCompression = resolveCompression;
 
 /**
  * Reads the records of one TFRecord file, from its start (the format has no sync markers, so a
@@ -46,8 +25,8 @@ export async function readTFRecordFile(path: string, compression: TFRecordCompre
   const resolved = resolveTFRecordCompression(path, compression);
   const raw = await FileSystems.openRead(path, { bufferSize: 1 << 16 });
   let source: Readable = raw;
-  if (resolved !== "uncompressed") {
-    const z = resolved === "gzip" ? zlib().createGunzip({ chunkSize: 1 << 16 }) : zlib().createInflate({ chunkSize: 1 << 16 });
+  const z = decompressing(resolved);
+  if (z !== undefined) {
     source = pipeline(raw, z, () => {
       /* errors surface through the decompressing stream */
     });
@@ -70,7 +49,7 @@ export async function readTFRecordFile(path: string, compression: TFRecordCompre
 }
 
 /** Compresses a whole file's bytes. */
-export function compressWhole(data: Buffer, compression: "uncompressed" | "gzip" | "deflate"): Buffer {
+export function compressWhole(data: Buffer, compression: FileCompression): Buffer {
   if (compression === "gzip") return zlib().gzipSync(data);
   if (compression === "deflate") return zlib().deflateSync(data);
   return data;
@@ -92,10 +71,10 @@ export class TFRecordStreamWriter {
     });
   }
 
-  static async open(fs: Pick<FileOperations, "create">, path: string, compression: "uncompressed" | "gzip" | "deflate"): Promise<TFRecordStreamWriter> {
+  static async open(fs: Pick<FileOperations, "create">, path: string, compression: FileCompression): Promise<TFRecordStreamWriter> {
     const file = await fs.create(path, { mimeType: "application/octet-stream" });
-    if (compression === "uncompressed") return new TFRecordStreamWriter(path, file, finished(file));
-    const z = compression === "gzip" ? zlib().createGzip({ chunkSize: 1 << 16 }) : zlib().createDeflate({ chunkSize: 1 << 16 });
+    const z = compressing(compression, { chunkSize: 1 << 16 });
+    if (z === undefined) return new TFRecordStreamWriter(path, file, finished(file));
     const completion = new Promise<void>((resolve, reject) => pipeline(z, file, (err) => (err ? reject(err) : resolve())));
     return new TFRecordStreamWriter(path, z, completion);
   }
