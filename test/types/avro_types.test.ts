@@ -63,6 +63,8 @@ describe("Avro IO (type-level)", () => {
     expectType(users.apply("WriteWindowed", WriteToAvro.to("/out/w", { schema: SCHEMA, windowedWrites: true, numShards: 1, shardNameTemplate: "-W-P-SS" })))<PCollection<string>>(true);
     const r: ReadFromAvroOptions = { longs: "bigint" };
     const w: WriteToAvroOptions = { schema: SCHEMA, codec: "null", syncInterval: 16000 };
+    const z: WriteToAvroOptions = { schema: SCHEMA, codec: "zstandard" };
+    assert.ok(z);
     assert.ok(r && w);
 
     const typeOnly = (): void => {
@@ -71,8 +73,10 @@ describe("Avro IO (type-level)", () => {
       strings.apply("WrongRecords", WriteToAvro.to("/out/x", { schema: SCHEMA }));
       // @ts-expect-error: a schema is required
       WriteToAvro.to("/out/x", {});
-      // @ts-expect-error: bzip2 is not a supported codec
+      // @ts-expect-error: bzip2 is read, not written
       WriteToAvro.to("/out/x", { schema: SCHEMA, codec: "bzip2" });
+      // @ts-expect-error: xz is read, not written
+      WriteToAvro.to("/out/x", { schema: SCHEMA, codec: "xz" });
       // @ts-expect-error: windowedWrites is a boolean
       WriteToAvro.to("/out/x", { schema: SCHEMA, windowedWrites: "yes" });
       // @ts-expect-error: longs are number or bigint

@@ -35,7 +35,7 @@ import { FileSystems } from "../filesystems/registry";
 import { abortTempFiles, FinalizeShardedFiles, tempPathFor, validateOutputPrefix, type WrittenFile } from "../sharded_files";
 import { DEFAULT_WINDOWED_SHARD_TEMPLATE, defaultPolicyWindowedName, removeWindowedLeftovers, type WindowedFileFormat, WriteWindowedFiles } from "../windowed_files";
 import { type AvroCodec, encodeBlock, encodeHeader } from "./container";
-import { isAvroCodec } from "./codecs";
+import { isAvroCodec, prepareCodec } from "./codecs";
 import { type AvroSchema, avroType, explainInvalid } from "./schema";
 import type { AvroValue } from "./schema_types";
 
@@ -43,7 +43,7 @@ import type { AvroValue } from "./schema_types";
 export interface WriteToAvroOptions {
   /** The records' Avro schema (written into every file's header). Required. */
   readonly schema: AvroSchema;
-  /** "deflate" (default, as Beam Python), "snappy" (Beam Java's default) or "null" (uncompressed). */
+  /** "deflate" (default, as Beam Python), "snappy" (Beam Java's default), "zstandard" or "null" (uncompressed); bzip2 and xz are read but not written. */
   readonly codec?: AvroCodec;
   /** Appended to every file name, e.g. ".avro" (Python's `file_name_suffix`). */
   readonly suffix?: string;
@@ -204,6 +204,9 @@ class WriteBundles extends DoFn<Uint8Array, WrittenFile> {
   constructor(private readonly spec: WriteSpec) {
     super();
   }
+  async setup(): Promise<void> {
+    await prepareCodec(this.spec.codec);
+  }
   startBundle(): void {
     this.file = undefined;
     this.stream = undefined;
@@ -244,6 +247,9 @@ class WriteShardGroups extends DoFn<KV<number, Uint8Array[]>, WrittenFile> {
   constructor(private readonly spec: WriteSpec) {
     super();
   }
+  async setup(): Promise<void> {
+    await prepareCodec(this.spec.codec);
+  }
   async process(group: KV<number, Uint8Array[]>, ctx: ProcessContext<WrittenFile>): Promise<void> {
     const tempPath = tempPathFor(this.spec, ctx.runtime, `shard-${group.key}-${randomId()}`);
     const file = new AvroFileBuilder(this.spec);
@@ -266,6 +272,7 @@ class WindowedAvroFiles implements WindowedFileFormat<Uint8Array> {
     return defaultPolicyWindowedName(this.spec.prefix, this.template, this.spec.suffix, window, pane, shard, numShards);
   }
   async writeFile(path: string, records: readonly Uint8Array[]): Promise<void> {
+    await prepareCodec(this.spec.codec);
     const file = new AvroFileBuilder(this.spec);
     for (const r of records) file.add(r as Buffer);
     await writeWhole(path, file.take(true));
@@ -303,7 +310,14 @@ export class WriteToAvro<T = unknown> extends PTransform<PCollection<T>, PCollec
       throw new ValidationError(`WriteToAvro: the schema is not a valid Avro schema: ${(e as Error).message}`, { cause: e });
     }
     const codec = options.codec ?? "deflate";
-    if (!isAvroCodec(codec)) throw new ValidationError(`WriteToAvro: unsupported codec '${String(codec)}'; use "deflate" (default), "snappy" or "null" (bzip2, xz and zstandard are not supported)`);
+    if (!isAvroCodec(codec)) {
+      const readOnly = codec === "bzip2" || codec === "xz";
+      throw new ValidationError(
+        `WriteToAvro: cannot write the codec '${String(codec)}'` +
+          (readOnly ? ` (Beamline reads bzip2 and xz files but cannot write them: no bzip2 or xz compressor in pure JavaScript or WebAssembly installs from npm alone with a license it can take)` : "") +
+          `; use "deflate" (default), "snappy", "zstandard" or "null".`,
+      );
+    }
     const si = options.syncInterval ?? 64000;
     if (!(Number.isInteger(si) && si >= 1)) throw new ValidationError(`WriteToAvro syncInterval must be a positive integer, got ${String(si)}`);
     const n = options.numShards ?? 0;
