@@ -28,7 +28,7 @@ import { GlobalWindows } from "../model/windowing";
 import { FileSystems } from "./filesystems/registry";
 import { checkOutputPrefix } from "./filesystems/output_check";
 import { abortShards, Compression, resolveCompression } from "./text_files";
-import { tempDirectoryFor, windowedTempPattern } from "./text_windowed_write";
+import { removeWindowedLeftovers, tempDirectoryFor } from "./windowed_files";
 import { AssignDestinations, AssignShards, defaultNaming, FileNaming, FinalizeDestinations, ResolvedSpec, WriteDestinationBundles, WriteShardGroups, WriteWindowedGroups } from "./fileio_write_steps";
 
 export { defaultNaming } from "./fileio_write_steps";
@@ -211,7 +211,6 @@ export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PT
     const base = fs.join(directory, "output");
     await abortShards(fs, tempDirectoryFor(base, ctx.runId, ctx.transformName));
     // Windowed writes: files of panes already committed stay (unbounded runs commit each pane); the rest go.
-    const leftovers = await fs.match(windowedTempPattern(base, ctx.runId, ctx.transformName));
-    await fs.delete(leftovers.map((f) => f.path));
+    await removeWindowedLeftovers(base, ctx.runId, ctx.transformName);
   }
 }

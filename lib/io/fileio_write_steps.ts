@@ -11,7 +11,7 @@ import { ValidationError } from "../model/errors";
 import { BoundedWindow, GlobalWindow, IntervalWindow, KV, kv, ON_TIME_AND_ONLY_FIRING, PaneInfo } from "../model/window";
 import { FileSystems } from "./filesystems/registry";
 import { TextShardWriter, textFilesCommit } from "./text_files";
-import { tempDirectoryFor, windowedTempPath } from "./text_windowed_write";
+import { tempDirectoryFor, windowedTempPath } from "./windowed_files";
 
 /** What a FileNaming is told about one file (Beam Java's `FileNaming.getFilename` arguments). */
 export interface FileNamingContext {

@@ -11,7 +11,7 @@ import type { FailureCleanupContext, ValidationContext } from "../model/transfor
 import { checkOutputPrefix } from "./filesystems/output_check";
 import { FileSystems } from "./filesystems/registry";
 import { abortShards, shardPath, textFilesCommit } from "./text_write";
-import { tempDirectoryFor } from "./text_windowed_write";
+import { tempDirectoryFor } from "./windowed_files";
 
 /** A temporary file a write step finished. */
 export interface WrittenFile {

@@ -20,7 +20,8 @@ import { FailureCleanupContext, PTransform, ValidationContext } from "../model/t
 import { Reshuffle } from "../transforms/util";
 import { FileSystems, readInScopeUnlessLocal } from "./filesystems/registry";
 import { checkOutputPrefix } from "./filesystems/output_check";
-import { tempDirectoryFor, windowedTempPattern, WriteWindowedText } from "./text_windowed_write";
+import { WriteWindowedText } from "./text_windowed_write";
+import { removeWindowedLeftovers, tempDirectoryFor } from "./windowed_files";
 import { GlobalWindows } from "../model/windowing";
 import { Window } from "../model/primitives";
 import { Compression, resolveCompression, desiredRangeBytes, readLineBatches, shardPath, splitForReaders, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit, type TextShardWriterOptions } from "./text_files";
@@ -550,8 +551,7 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
     const fs = FileSystems.forPath(this.prefix);
     await abortShards(fs, tempDirectoryFor(this.prefix, ctx.runId, ctx.transformName));
     // Windowed writes: shards of windows already committed stay (unbounded runs commit each pane); the rest go.
-    const leftovers = await fs.match(windowedTempPattern(this.prefix, ctx.runId, ctx.transformName));
-    await fs.delete(leftovers.map((f) => f.path));
+    await removeWindowedLeftovers(this.prefix, ctx.runId, ctx.transformName);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * An Avro program for worker threads and the Fn API harness: reads the golden Avro files (null,
- * deflate and snappy codecs) by pattern, in small ranges, and by ReadAllFromAvro with file names, and writes
+ * An Avro program for worker threads and the Fn API harness: reads the golden Avro files (codecs
+ * null, deflate, snappy, bzip2, xz and zstandard) by pattern, in small ranges, and by ReadAllFromAvro with file names, and writes
  * records with WriteToAvro. `avroProgram` writes `--output/users` (`<id>:<name>`), `--output/named`
  * (`<file>:<id>`) and `--output/written-*.avro`; AVRO_EXPECTED is what they hold.
  */
@@ -9,9 +9,12 @@ import { Create, definePipeline, type KV, ReadAllFromAvro, ReadFromAvro, WriteTo
 import { WriteToText } from "../../lib/io/textio";
 import { AVRO_FIXTURES, type User, USER_SCHEMA, USERS } from "./avro_fixtures";
 
+/** The codecs of the golden files users.<codec>.avro. */
+const GOLDEN_CODECS = ["null", "deflate", "snappy", "bzip2", "xz", "zstandard"];
+
 export const AVRO_EXPECTED = {
-  users: [...USERS, ...USERS, ...USERS].map((u) => `${u.id}:${u.name}`).sort(),
-  named: USERS.flatMap((u) => [`users.deflate.avro:${u.id}`, `users.null.avro:${u.id}`, `users.snappy.avro:${u.id}`]).sort(),
+  users: GOLDEN_CODECS.flatMap(() => USERS.map((u) => `${u.id}:${u.name}`)).sort(),
+  named: USERS.flatMap((u) => GOLDEN_CODECS.map((codec) => `users.${codec}.avro:${u.id}`)).sort(),
   written: USERS.map((u) => ({ ...u, name: `${u.name}!` })),
 };
 

@@ -60,8 +60,11 @@ describe("Avro IO (type-level)", () => {
     const users = p.apply("Read", ReadFromAvro.from("/data/*.avro", { schema: SCHEMA }));
     expectType(users.apply("Write", WriteToAvro.to("/out/users", { schema: SCHEMA, codec: "deflate", suffix: ".avro", numShards: 2, shardNameTemplate: "-SS" })))<PCollection<string>>(true);
     expectType(users.apply("WriteUntyped", WriteToAvro.to("/out/u", { schema: JSON.stringify(SCHEMA) })))<PCollection<string>>(true);
+    expectType(users.apply("WriteWindowed", WriteToAvro.to("/out/w", { schema: SCHEMA, windowedWrites: true, numShards: 1, shardNameTemplate: "-W-P-SS" })))<PCollection<string>>(true);
     const r: ReadFromAvroOptions = { longs: "bigint" };
     const w: WriteToAvroOptions = { schema: SCHEMA, codec: "null", syncInterval: 16000 };
+    const z: WriteToAvroOptions = { schema: SCHEMA, codec: "zstandard" };
+    assert.ok(z);
     assert.ok(r && w);
 
     const typeOnly = (): void => {
@@ -70,8 +73,12 @@ describe("Avro IO (type-level)", () => {
       strings.apply("WrongRecords", WriteToAvro.to("/out/x", { schema: SCHEMA }));
       // @ts-expect-error: a schema is required
       WriteToAvro.to("/out/x", {});
-      // @ts-expect-error: bzip2 is not a supported codec
+      // @ts-expect-error: bzip2 is read, not written
       WriteToAvro.to("/out/x", { schema: SCHEMA, codec: "bzip2" });
+      // @ts-expect-error: xz is read, not written
+      WriteToAvro.to("/out/x", { schema: SCHEMA, codec: "xz" });
+      // @ts-expect-error: windowedWrites is a boolean
+      WriteToAvro.to("/out/x", { schema: SCHEMA, windowedWrites: "yes" });
       // @ts-expect-error: longs are number or bigint
       ReadFromAvro.from("/x", { longs: "string" });
       // @ts-expect-error: ReadAllFromAvro reads patterns, FileMetadata or ReadableFiles

@@ -12,7 +12,7 @@ import type { Readable } from "node:stream";
 import type * as avsc from "avsc";
 import { FileSystemError } from "../filesystems/filesystem";
 import { FileSystems } from "../filesystems/registry";
-import { AVRO_CODECS, compressBlock, decompressBlock, isAvroCodec, type AvroCodec } from "./codecs";
+import { AVRO_READ_CODECS, compressBlock, decompressBlock, isAvroReadCodec, type AvroCodec, type AvroReadCodec } from "./codecs";
 import { avro } from "./schema";
 
 export type { AvroCodec } from "./codecs";
@@ -24,7 +24,7 @@ const SYNC_BYTES = 16;
 export interface AvroHeader {
   /** The writer's schema (its JSON). */
   readonly schema: string;
-  readonly codec: AvroCodec;
+  readonly codec: AvroReadCodec;
   readonly sync: Buffer;
   /** The header's length in bytes: the first block starts here. */
   readonly length: number;
@@ -160,8 +160,13 @@ export async function readAvroHeader(path: string): Promise<AvroHeader> {
         const schema = h.meta["avro.schema"]?.toString("utf8");
         if (schema === undefined) throw corrupt(path, "its header has no avro.schema");
         const codec = h.meta["avro.codec"]?.toString("utf8") ?? "null";
-        if (!isAvroCodec(codec)) {
-          throw corrupt(path, `it is compressed with the codec "${codec}", which is not supported (only ${AVRO_CODECS.join(", ")} are); rewrite it with one of those`);
+        if (!isAvroReadCodec(codec)) {
+          throw new FileSystemError(
+            `Cannot read Avro file ${path}: its blocks are compressed with the codec "${codec}", which Beamline cannot read (it reads ${AVRO_READ_CODECS.join(", ")}, the Avro specification's codecs). ` +
+              `Rewrite the file with one of those (e.g. avro-tools recodec --codec deflate), or have its writer use one.`,
+            path,
+            { code: "UNIMPLEMENTED" },
+          );
         }
         return { schema, codec, sync: Buffer.from(h.sync), length: decoded.offset, meta: h.meta };
       }
@@ -206,7 +211,7 @@ export async function readAvroBlocks(path: string, head: AvroHeader, start: numb
       const stored = cursor.bytes(pos, size.value);
       let data: Buffer;
       try {
-        data = decompressBlock(head.codec, stored);
+        data = await decompressBlock(head.codec, stored);
       } catch (e) {
         throw corrupt(path, `the ${head.codec} data of the block after byte ${sync} is corrupt (${(e as Error).message})`, e);
       }

@@ -7,8 +7,12 @@
  * output. Every record is checked against the schema first: one that does not match fails the
  * step with the field's path, its value and the type expected (nothing is written).
  *
- * Bounded input only, written as one set of shards (windows are merged). An empty input still
- * writes `max(numShards, 1)` files holding only a header, as Beam does.
+ * Bounded input is written as one set of shards (windows are merged), unless `windowedWrites`.
+ * An empty input still writes `max(numShards, 1)` files holding only a header, as Beam does.
+ * Unbounded input is written per window and pane (Beam Java's `AvroIO.write().withWindowedWrites()`,
+ * on the mechanism WriteToText's windowed writes share, windowed_files.ts), named as Java's
+ * DefaultFilenamePolicy names them (`defaultPolicyWindowedName`). Beam Python's WriteToAvro has no
+ * windowed writes.
  */
 import { randomBytes } from "node:crypto";
 import type { Writable } from "node:stream";
@@ -24,13 +28,14 @@ import { ParDo } from "../../model/pardo";
 import { GroupByKey, Impulse, Window } from "../../model/primitives";
 import { AsIterable } from "../../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
-import { KV, kv } from "../../model/window";
+import { BoundedWindow, KV, kv, PaneInfo } from "../../model/window";
 import { GlobalWindows } from "../../model/windowing";
 import { FileSystemError } from "../filesystems/filesystem";
 import { FileSystems } from "../filesystems/registry";
 import { abortTempFiles, FinalizeShardedFiles, tempPathFor, validateOutputPrefix, type WrittenFile } from "../sharded_files";
+import { DEFAULT_WINDOWED_SHARD_TEMPLATE, defaultPolicyWindowedName, removeWindowedLeftovers, type WindowedFileFormat, WriteWindowedFiles } from "../windowed_files";
 import { type AvroCodec, encodeBlock, encodeHeader } from "./container";
-import { isAvroCodec } from "./codecs";
+import { isAvroCodec, prepareCodec } from "./codecs";
 import { type AvroSchema, avroType, explainInvalid } from "./schema";
 import type { AvroValue } from "./schema_types";
 
@@ -38,7 +43,7 @@ import type { AvroValue } from "./schema_types";
 export interface WriteToAvroOptions {
   /** The records' Avro schema (written into every file's header). Required. */
   readonly schema: AvroSchema;
-  /** "deflate" (default, as Beam Python), "snappy" (Beam Java's default) or "null" (uncompressed). */
+  /** "deflate" (default, as Beam Python), "snappy" (Beam Java's default), "zstandard" or "null" (uncompressed); bzip2 and xz are read but not written. */
   readonly codec?: AvroCodec;
   /** Appended to every file name, e.g. ".avro" (Python's `file_name_suffix`). */
   readonly suffix?: string;
@@ -48,6 +53,15 @@ export interface WriteToAvroOptions {
   readonly shardNameTemplate?: string;
   /** Uncompressed bytes of records per block (Avro's sync interval); default 64000, as Avro Java's. */
   readonly syncInterval?: number;
+  /**
+   * One set of files per window and pane, written as each pane fires (Beam Java's
+   * `withWindowedWrites()`), named `<prefix><window>-<pane>-SSSSS-of-NNNNN<suffix>` by default, as
+   * Java's DefaultFilenamePolicy (a `shardNameTemplate` must then have `W` for the window and `P`
+   * for the pane). numShards is per window (default 1). Default: on for unbounded input, which
+   * never ends (Beam Java refuses unbounded input without it); off for bounded input, whose windows
+   * are merged into one set of files.
+   */
+  readonly windowedWrites?: boolean;
 }
 
 /** Encoded bytes buffered before a bundle's file is opened as a stream (smaller files are written whole). */
@@ -190,6 +204,9 @@ class WriteBundles extends DoFn<Uint8Array, WrittenFile> {
   constructor(private readonly spec: WriteSpec) {
     super();
   }
+  async setup(): Promise<void> {
+    await prepareCodec(this.spec.codec);
+  }
   startBundle(): void {
     this.file = undefined;
     this.stream = undefined;
@@ -230,12 +247,35 @@ class WriteShardGroups extends DoFn<KV<number, Uint8Array[]>, WrittenFile> {
   constructor(private readonly spec: WriteSpec) {
     super();
   }
+  async setup(): Promise<void> {
+    await prepareCodec(this.spec.codec);
+  }
   async process(group: KV<number, Uint8Array[]>, ctx: ProcessContext<WrittenFile>): Promise<void> {
     const tempPath = tempPathFor(this.spec, ctx.runtime, `shard-${group.key}-${randomId()}`);
     const file = new AvroFileBuilder(this.spec);
     for (const r of group.value) file.add(r as Buffer);
     await writeWhole(tempPath, file.take(true));
     ctx.output({ tempPath, records: file.records });
+  }
+}
+
+/** Windowed writes: one pane's shard of encoded records as one file, named as Beam Java names it. */
+class WindowedAvroFiles implements WindowedFileFormat<Uint8Array> {
+  readonly suffix: string;
+  constructor(
+    private readonly spec: WriteSpec,
+    private readonly template: string,
+  ) {
+    this.suffix = spec.suffix;
+  }
+  fileName(window: BoundedWindow, pane: PaneInfo, shard: number, numShards: number): string {
+    return defaultPolicyWindowedName(this.spec.prefix, this.template, this.spec.suffix, window, pane, shard, numShards);
+  }
+  async writeFile(path: string, records: readonly Uint8Array[]): Promise<void> {
+    await prepareCodec(this.spec.codec);
+    const file = new AvroFileBuilder(this.spec);
+    for (const r of records) file.add(r as Buffer);
+    await writeWhole(path, file.take(true));
   }
 }
 
@@ -270,7 +310,14 @@ export class WriteToAvro<T = unknown> extends PTransform<PCollection<T>, PCollec
       throw new ValidationError(`WriteToAvro: the schema is not a valid Avro schema: ${(e as Error).message}`, { cause: e });
     }
     const codec = options.codec ?? "deflate";
-    if (!isAvroCodec(codec)) throw new ValidationError(`WriteToAvro: unsupported codec '${String(codec)}'; use "deflate" (default), "snappy" or "null" (bzip2, xz and zstandard are not supported)`);
+    if (!isAvroCodec(codec)) {
+      const readOnly = codec === "bzip2" || codec === "xz";
+      throw new ValidationError(
+        `WriteToAvro: cannot write the codec '${String(codec)}'` +
+          (readOnly ? ` (Beamline reads bzip2 and xz files but cannot write them: no bzip2 or xz compressor in pure JavaScript or WebAssembly installs from npm alone with a license it can take)` : "") +
+          `; use "deflate" (default), "snappy", "zstandard" or "null".`,
+      );
+    }
     const si = options.syncInterval ?? 64000;
     if (!(Number.isInteger(si) && si >= 1)) throw new ValidationError(`WriteToAvro syncInterval must be a positive integer, got ${String(si)}`);
     const n = options.numShards ?? 0;
@@ -285,10 +332,20 @@ export class WriteToAvro<T = unknown> extends PTransform<PCollection<T>, PCollec
 
   expand(input: PCollection<T>): PCollection<string> {
     const sink = input.pipeline.currentNode().fullName;
-    if (!input.isBounded) {
-      throw new PipelineConstructionError(`${sink}: WriteToAvro writes bounded input (as Beam Python's WriteToAvro); for a stream, window it into files with FileIO.writeDynamic, or bound the input first.`);
-    }
     const spec: WriteSpec = { prefix: this.prefix, suffix: this.options.suffix ?? "", schema: this.schema, codec: this.options.codec ?? "deflate", syncInterval: this.options.syncInterval ?? 64000, sink };
+    if (this.options.windowedWrites ?? !input.isBounded) {
+      const template = this.options.shardNameTemplate ?? DEFAULT_WINDOWED_SHARD_TEMPLATE;
+      // Files of two windows or panes with one name would replace each other (Beam Java: "unique
+      // windows and triggers must produce unique filenames").
+      const missing = [/W/.test(template) ? "" : "W (the window)", /P/.test(template) ? "" : "P (the pane)"].filter((m) => m !== "");
+      if (missing.length > 0) {
+        throw new PipelineConstructionError(`${sink}: windowed writes name one set of files per window and pane, but shardNameTemplate "${template}" lacks ${missing.join(" and ")}, so files of different windows or panes would replace each other; add it (Beam Java's default is "${DEFAULT_WINDOWED_SHARD_TEMPLATE}"), or leave shardNameTemplate unset.`);
+      }
+      return input
+        .apply("Encode", ParDo.of(new EncodeRecords<T>(this.schema)))
+        .setCoder(BytesCoder.INSTANCE as Coder<Uint8Array>)
+        .apply("WriteWindowed", new WriteWindowedFiles(new WindowedAvroFiles(spec, template), this.numShards, sink));
+    }
     if (!(input.windowing.windowFn instanceof GlobalWindows)) input = input.apply("IntoGlobalWindow", Window.into(new GlobalWindows()));
     const encoded = input.apply("Encode", ParDo.of(new EncodeRecords<T>(this.schema))).setCoder(BytesCoder.INSTANCE as Coder<Uint8Array>);
     const n = this.numShards;
@@ -313,5 +370,6 @@ export class WriteToAvro<T = unknown> extends PTransform<PCollection<T>, PCollec
 
   override async cleanupAfterFailure(ctx: FailureCleanupContext): Promise<void> {
     await abortTempFiles(this.prefix, ctx);
+    await removeWindowedLeftovers(this.prefix, ctx.runId, ctx.transformName);
   }
 }

@@ -5,7 +5,9 @@
  * sink and run, and renamed to `<prefix><shard name><suffix>` by the sink's output commit (on the
  * DirectRunner once the whole run has succeeded), so a failed run leaves no partial output.
  *
- * Bounded input only, written as one set of shards (as Beam Python's Write; windows are merged).
+ * Bounded input only, written as one set of shards (as Beam Python's Write; windows are merged):
+ * Beam has no windowed TFRecord write of this kind (Java's TFRecordIO.write() refuses unbounded
+ * input; Beam writes windowed TFRecords only through TFRecordIO.sink() in FileIO.write).
  * An empty input still writes `max(numShards, 1)` empty files, as Beam does.
  */
 import { encodeToBytes, type Coder } from "../../coders/coder";
@@ -204,7 +206,15 @@ export class WriteToTFRecord<T = Uint8Array> extends PTransform<PCollection<T>, 
     // Temporary files are per sink and run: two sinks writing into one folder never share them.
     const sink = input.pipeline.currentNode().fullName;
     if (!input.isBounded) {
-      throw new PipelineConstructionError(`${sink}: WriteToTFRecord writes bounded input (as Beam Python's WriteToTFRecord); for a stream, write windows with FileIO.writeDynamic or WriteToText, or bound the input first.`);
+      // Beam has no windowed WriteToTFRecord: Java's TFRecordIO.write() refuses unbounded input
+      // (WriteFiles: "Must use windowed writes when applying WriteFiles to an unbounded
+      // PCollection") and its docs send windowed data to TFRecordIO.sink() with FileIO.write;
+      // Python's WriteToTFRecord is a bounded write.
+      throw new PipelineConstructionError(
+        `${sink}: WriteToTFRecord writes bounded input only, as Beam's: Java's TFRecordIO.write() has no windowed writes ("Must use windowed writes when applying WriteFiles to an unbounded PCollection"; ` +
+          `Beam writes windowed TFRecords with TFRecordIO.sink() in FileIO.write, which Beamline does not have: its FileIO.writeDynamic writes text), and Python's WriteToTFRecord writes bounded input. ` +
+          `Bound the input first, or write the stream per window with WriteToAvro or WriteToText.`,
+      );
     }
     const spec: WriteSpec = { prefix: this.prefix, suffix: this.options.suffix ?? "", compression: this.compression, sink };
     if (!(input.windowing.windowFn instanceof GlobalWindows)) input = input.apply("IntoGlobalWindow", Window.into(new GlobalWindows()));
