@@ -8,6 +8,10 @@
  */
 import { strict as assert } from "node:assert";
 import {
+  AfterProcessingTime,
+  Filter,
+  Latest,
+  Repeatedly,
   AsIterable,
   AsList,
   AsMap,
@@ -283,6 +287,33 @@ for (const mode of ["batch", "streaming"] as const) {
     });
   });
 }
+
+describe("Beam Java ViewTest (a triggered side input): streaming", () => {
+  it("a singleton of the latest value of repeated processing-time panes (testTriggeredLatestSingleton)", async () => {
+    // Java reads GenerateSequence's 1 s windows, each firing every time processing time passes its
+    // first element, discarding; the main input's element reads the singleton after several
+    // panes. Here one TestStream gives both: two panes of [0, 1s), then the main element.
+    const out = await labelledOutputs((p, collectAs) => {
+      let stream = TestStream.create<number>().advanceWatermarkTo(0);
+      stream = stream.addElements(...[0, 1, 2, 3, 4].map((i) => ({ value: i, timestamp: i * 100 }))).advanceProcessingTime(1000);
+      stream = stream.addElements(...[5, 6, 7, 8, 9].map((i) => ({ value: i, timestamp: i * 100 }))).advanceProcessingTime(1000);
+      stream = stream.addElements({ value: -1, timestamp: 0 }).advanceProcessingTime(1000);
+      const input = p.apply("Sequence", stream.advanceWatermarkToInfinity());
+      const latest = input
+        .apply("Filter side", Filter.by((x: number) => x >= 0))
+        .apply(
+          "Window side input",
+          Window.into(new FixedWindows(1000), { trigger: Repeatedly(AfterProcessingTime(0)), allowedLatenessMillis: 0, accumulationMode: "DISCARDING" }),
+        )
+        .apply("Latest", Latest.globally<number>({ withoutDefaults: true }));
+      const main = input.apply("Impulse", Filter.by((x: number) => x < 0)).apply("Window main input", Window.into(new FixedWindows(1000)));
+      collectAs("out", main.apply("Read", ParDo.into<number>().of((_x, ctx) => ctx.output(ctx.sideInputs.singleton), { sideInputs: { singleton: AsSingleton(latest) } })));
+    }, (o) => `${String(o.value)}@${o.window}`, { allowUnsafeTriggers: true });
+    // Java asserts one output in [0, 1s); a discarding pane's latest value: 4 or 9, by when it reads.
+    assert.equal(out.out?.length, 1, JSON.stringify(out.out));
+    assert.match(out.out![0]!, /^(4|9)@0:1000$/);
+  });
+});
 
 /** A Create-only variant of the empty-window case, in batch: the same expectations hold. */
 describe("Beam Java ViewTest (a side window with no data): batch, 2 workers", () => {
