@@ -30,7 +30,15 @@ import {
   Values,
   Window,
 } from "../../lib";
+import { StringUtf8Coder, VarIntCoder } from "../../lib/coders/primitive";
+import { KVCoder } from "../../lib/coders/structural";
+import type { Coder } from "../../lib/coders/coder";
 import { labelledOutputs, runError, timestamped } from "./beam_helpers";
+
+/** Beam Java's ViewTest.NonDeterministicStringCoder: UTF-8 strings, declared non-deterministic on purpose. */
+class NonDeterministicStringCoder extends StringUtf8Coder {
+  override readonly deterministic = false as true;
+}
 
 const tenMs = new FixedWindows(10);
 
@@ -216,6 +224,58 @@ for (const mode of ["batch", "streaming"] as const) {
         }, undefined, options);
         assert.deepEqual(out.map, ['{"key":"a","value":1}', '{"key":"b","value":2}', '{"key":"b","value":3}']);
         assert.deepEqual(out.multimap, ['{"key":"a","value":1}', '{"key":"a","value":1}', '{"key":"a","value":2}', '{"key":"b","value":3}']);
+      });
+
+      it("windowed map and multimap whose key coder is not deterministic; empty ones (testWindowed{Map,Multimap}SideInputWithNonDeterministicKeyCoder, testEmpty{Map,Multimap}SideInputWithNonDeterministicKeyCoder)", async () => {
+        const keyCoder = new KVCoder(new NonDeterministicStringCoder(), VarIntCoder.INSTANCE) as unknown as Coder<KV<string, number>>;
+        const out = await labelledOutputs((p, collectAs) => {
+          const side = timestamped(p, "CreateSideInput", mode, [
+            { value: kv("a", 1), timestamp: 1 },
+            { value: kv("a", 1), timestamp: 2 },
+            { value: kv("a", 2), timestamp: 7 },
+            { value: kv("b", 3), timestamp: 14 },
+          ])
+            .setCoder(keyCoder)
+            .apply("SideWindowInto", Window.into(tenMs));
+          const main = timestamped(p, "CreateMainInput", mode, [
+            { value: "apple", timestamp: 5 },
+            { value: "banana", timestamp: 13 },
+            { value: "blackberry", timestamp: 16 },
+          ]).apply("MainWindowInto", Window.into(tenMs));
+          collectAs(
+            "multimap",
+            main.apply(
+              "OutputMultimap",
+              ParDo.into<KV<string, number>>().of(
+                (w, ctx) => {
+                  for (const v of ctx.sideInputs.view.get(w.slice(0, 1)) ?? []) ctx.output(kv(w, v));
+                },
+                { sideInputs: { view: AsMultimap(side) } },
+              ),
+            ),
+          );
+          const mapSide = timestamped(p, "CreateMapSide", mode, [
+            { value: kv("a", 1), timestamp: 1 },
+            { value: kv("b", 3), timestamp: 14 },
+          ])
+            .setCoder(keyCoder)
+            .apply("MapSideWindowInto", Window.into(tenMs));
+          collectAs("map", main.apply("OutputMap", ParDo.into<KV<string, number | undefined>>().of((w, ctx) => ctx.output(kv(w, ctx.sideInputs.view.get(w.slice(0, 1)))), { sideInputs: { view: AsMap(mapSide) } })));
+          const empty = timestamped<KV<string, number>>(p, "CreateEmptyView", mode, []).setCoder(keyCoder);
+          const one = timestamped(p, "Create1", mode, [{ value: 1, timestamp: 0 }]);
+          collectAs(
+            "empty",
+            one.apply(
+              "OutputEmpty",
+              ParDo.into<string>().of((x, ctx) => ctx.output(`${x}: ${ctx.sideInputs.m.size} ${[...ctx.sideInputs.m].length} ${ctx.sideInputs.mm.size}`), {
+                sideInputs: { m: AsMap(empty), mm: AsMultimap(empty) },
+              }),
+            ),
+          );
+        }, undefined, options);
+        assert.deepEqual(out.multimap, ['{"key":"apple","value":1}', '{"key":"apple","value":1}', '{"key":"apple","value":2}', '{"key":"banana","value":3}', '{"key":"blackberry","value":3}']);
+        assert.deepEqual(out.map, ['{"key":"apple","value":1}', '{"key":"banana","value":3}', '{"key":"blackberry","value":3}']);
+        assert.deepEqual(out.empty, ['"1: 0 0 0"']);
       });
 
       // Java's Create is bounded: a global-window combine of a TestStream (no trigger) is refused
