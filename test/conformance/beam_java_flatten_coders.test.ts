@@ -2,10 +2,11 @@
  * Beam Java FlattenTest's coder cases (testFlattenMultipleCoders, testFlattenWithDifferentInputAndOutputCoders2):
  * a Flatten's inputs may have coders of their own and its output another, set on it; the elements
  * are the same whichever coder carries them. In batch (one worker and two, where outputs cross
- * workers encoded) and streaming.
+ * workers encoded) and streaming. Also GroupByKeyTest.testLargeKeys10MB (beam_group_by_key.test.ts
+ * has the 10 KB to 1 MB keys), in batch.
  */
 import { strict as assert } from "node:assert";
-import { Flatten, GroupByKey, Values, WithKeys } from "../../lib";
+import { Create, Flatten, GroupByKey, kv, Values, WithKeys, type KV } from "../../lib";
 import { DoubleCoder, StringUtf8Coder, VarIntCoder } from "../../lib/coders/primitive";
 import { IterableCoder, KVCoder, NullableCoder } from "../../lib/coders/structural";
 import { labelledOutputs, timestamped, type Mode } from "./beam_helpers";
@@ -53,6 +54,28 @@ for (const { mode, workers } of runs) {
         { directNumWorkers: workers },
       );
       assert.deepEqual(out.out, [...LINES].sort());
+    });
+  });
+}
+
+for (const workers of [1, 2]) {
+  describe(`Beam Java GroupByKeyTest.testLargeKeys10MB: batch, ${workers} worker(s)`, function () {
+    this.timeout(120_000);
+    it("keys of 10 MB group by value (testLargeKeys10MB)", async () => {
+      const size = 10 << 20;
+      const out = await labelledOutputs(
+        (p, collectAs) => {
+          const counts = p
+            .apply("Letters", Create.of("a", "a", "b"))
+            .map("Expand", (c: string) => kv(c.repeat(size), c))
+            .apply("Group", GroupByKey.create<string, string>())
+            .map("Count", (g: KV<string, string[]>) => `${g.key.length === size ? g.key[0] : "wrong key"}=${g.value.length}`);
+          collectAs("out", counts);
+        },
+        (o) => String(o.value),
+        { directNumWorkers: workers },
+      );
+      assert.deepEqual(out.out, ["a=2", "b=1"]);
     });
   });
 }

@@ -2,7 +2,10 @@
  * Beam Java's ReshuffleTest as the oracle, for Reshuffle.viaRandomKey (Beamline's Reshuffle;
  * beam_redistribute.test.ts ports the same cases for Redistribute): the output is the input, each
  * element keeping its timestamp, window and pane, after any windowing and grouping, and the output
- * keeps the input's windowing strategy; in batch and streaming, on 1 and 2 workers.
+ * keeps the input's windowing strategy; in batch and streaming, on 1 and 2 workers. The windowed
+ * tests are generated per window fn: testReshuffleAfterSessionsAndGroupByKey,
+ * testReshuffleAfterFixedWindowsAndGroupByKey, testReshuffleAfterSlidingWindowsAndGroupByKey,
+ * testReshuffleAfterFixedWindows, testReshuffleAfterSlidingWindows.
  */
 import { strict as assert } from "node:assert";
 import {

@@ -5,6 +5,11 @@
  * clock does not fire), a timer set within the allowed lateness, and a processing-time timer's
  * output timestamp holding a later step's event-time timer. With Beam's scripts and expected
  * outputs; in batch on one worker and on two where the case runs from Create.
+ *
+ * The set/clear tests are generated per time domain; they port testSetAndClearEventTimeTimer,
+ * testSetAndClearProcessingTimeTimer, testClearUnsetEventTimeTimer, testClearUnsetProcessingTimeTimer,
+ * testSetEventTimerAfterClear, testSetProcessingTimerAfterClear, testClearEventTimeTimer and
+ * testClearProcessingTimeTimer.
  */
 import { strict as assert } from "node:assert";
 import { Create, FixedWindows, GroupByKey, kv, KV, MIN_TIMESTAMP, ParDo, Window } from "../../lib";

@@ -226,7 +226,7 @@ for (const mode of ["batch", "streaming"] as const) {
         assert.deepEqual(out.multimap, ['{"key":"a","value":1}', '{"key":"a","value":1}', '{"key":"a","value":2}', '{"key":"b","value":3}']);
       });
 
-      it("windowed map and multimap whose key coder is not deterministic; empty ones (testWindowed{Map,Multimap}SideInputWithNonDeterministicKeyCoder, testEmpty{Map,Multimap}SideInputWithNonDeterministicKeyCoder)", async () => {
+      it("windowed map and multimap whose key coder is not deterministic; empty ones (testWindowedMapSideInputWithNonDeterministicKeyCoder, testWindowedMultimapSideInputWithNonDeterministicKeyCoder, testEmptyMapSideInputWithNonDeterministicKeyCoder, testEmptyMultimapSideInputWithNonDeterministicKeyCoder)", async () => {
         const keyCoder = new KVCoder(new NonDeterministicStringCoder(), VarIntCoder.INSTANCE) as unknown as Coder<KV<string, number>>;
         const out = await labelledOutputs((p, collectAs) => {
           const side = timestamped(p, "CreateSideInput", mode, [

@@ -3,10 +3,14 @@
  * EARLIEST timestamp combiner, windows kept through a Flatten, empty input) and WindowTest's
  * testMergingCustomWindowsWithoutCustomWindowTypes (a user's merging WindowFn of interval
  * windows), with Beam's inputs and expected outputs, in batch (Create) and streaming
- * (TestStream), on one worker and on two.
+ * (TestStream), on one worker and on two; WindowingTest.testTextIoInput reads its input from a
+ * text file.
  */
 import { strict as assert } from "node:assert";
-import { Count, FixedWindows, Flatten, GroupByKey, IntervalWindow, kv, KV, ParDo, Sessions, SlidingWindows, Window, type MergingWindowFn, type WindowFn, type WindowMerge } from "../../lib";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Count, FixedWindows, ReadFromText, Flatten, GroupByKey, IntervalWindow, kv, KV, ParDo, Sessions, SlidingWindows, Window, type MergingWindowFn, type WindowFn, type WindowMerge } from "../../lib";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { BoundedWindow } from "../../lib/model/window";
 import { labelledOutputs, timestamped, type Mode } from "./beam_helpers";
@@ -108,3 +112,33 @@ for (const { mode, workers } of runs) {
     });
   });
 }
+
+describe("Beam Java WindowingTest.testTextIoInput: batch", () => {
+  let dir = "";
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-windowing-"));
+    fs.writeFileSync(path.join(dir, "file.txt"), "a 1\nb 2\nb 3\nc 11\nd 11\n");
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  for (const workers of [1, 2]) {
+    it(`words stamped from the lines of a file, counted in fixed windows (${workers} worker(s))`, async () => {
+      const out = await labelledOutputs(
+        (p, collectAs) => {
+          // Beam's ExtractWordsWithTimestampsFn: "word millis" lines, the word at that timestamp.
+          const words = p.apply("ReadLines", ReadFromText.from(path.join(dir, "file.txt"))).apply(
+            "ExtractWordsWithTimestamps",
+            ParDo.into<string>().of((line: string, ctx) => {
+              const parts = line.split(/[^a-zA-Z0-9']+/).filter((w) => w !== "");
+              if (parts.length === 2) ctx.outputWithTimestamp(parts[0]!, Number(parts[1]));
+            }),
+          );
+          collectAs("out", windowedCount(words, new FixedWindows(10)));
+        },
+        (o) => String(o.value),
+        { directNumWorkers: workers },
+      );
+      assert.deepEqual(out.out, ["a:1:1:[0..10)", "b:2:2:[0..10)", "c:1:11:[10..20)", "d:1:11:[10..20)"]);
+    });
+  }
+});
