@@ -58,6 +58,11 @@ export interface ProcessContext<Out, Tags extends OutputTags = {}, Sides extends
    * `allowedTimestampSkewMillis` (default 0), or the step fails, as in Beam.
    */
   outputWithTimestamp(value: Out, timestamp: Instant): void;
+  /**
+   * Emits to a tagged output with another timestamp (Beam Java's
+   * `outputWithTimestamp(tag, value, timestamp)`), under the same bound as `outputWithTimestamp`.
+   */
+  outputToWithTimestamp<K extends keyof Tags & string>(tag: K, value: Tags[K], timestamp: Instant): void;
   /** Event time of the element. */
   readonly timestamp: Instant;
   /** The window being processed (an element in several windows is processed once per window). */

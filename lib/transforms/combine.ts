@@ -385,7 +385,7 @@ export const Combiners = {
   max: <T = number>(compare?: (a: T, b: T) => number) => extremum<T>(compare ? (a, b) => compare(a, b) > 0 : (a, b) => naturalLess(b, a)),
   /** The n largest elements, largest first (by `compare`, default natural order). */
   top: <T>(n: number, compare: (a: T, b: T) => number = (a, b) => (naturalLess(a, b) ? -1 : naturalLess(b, a) ? 1 : 0)): CombineFn<T, T[], T[]> => {
-    if (!(Number.isInteger(n) && n > 0)) throw new RangeError(`Combiners.top needs a positive integer count, got ${n}`);
+    if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`Combiners.top needs an integer count, 0 or more (0 gives empty lists, as Beam's Top); got ${n}`);
     const trim = (xs: T[]): T[] => {
       xs.sort((a, b) => compare(b, a));
       if (xs.length > n) xs.length = n;

@@ -35,7 +35,9 @@ function naturalCompare(a: TopKey, b: TopKey): number {
 
 /** The comparator `order` describes, largest last; checks the count and the options. */
 function comparatorOf<T>(name: string, n: number, order: TopOrder<T>): (a: T, b: T) => number {
-  if (!(Number.isInteger(n) && n > 0)) throw new PipelineConstructionError(`${name} needs a positive integer count of elements to keep, got ${n}`);
+  // 0 is allowed, as in Beam (Java's TopCombineFn checks count >= 0; Python's takes any n): each
+  // window's (or key's) output is then an empty list.
+  if (!(Number.isInteger(n) && n >= 0)) throw new PipelineConstructionError(`${name} needs an integer count of elements to keep, 0 or more; got ${n}`);
   if (order.key !== undefined && order.compare !== undefined) {
     throw new PipelineConstructionError(`${name} was given both a key and a compare function; pass one (a key ranks by its value, compare by itself)`);
   }

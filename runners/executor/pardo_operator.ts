@@ -376,6 +376,7 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
       output: (v) => void (live && this.output(v)),
       outputTo: (tag, v) => void (live && this.outputTo(tag, v)),
       outputWithTimestamp: (v, t) => void (live && this.outputWithTimestamp(v, t)),
+      outputToWithTimestamp: (tag, v, t) => void (live && this.outputToWithTimestamp(tag, v, t)),
       timestamp: meta.timestamp,
       window,
       pane: meta.pane,
@@ -473,15 +474,24 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   }
 
   outputWithTimestamp(value: unknown, timestamp: Instant): void {
+    this.emitAt(this.main, value, timestamp);
+  }
+
+  outputToWithTimestamp(tag: string, value: unknown, timestamp: Instant): void {
+    this.emitAt(this.target(tag), value, timestamp);
+  }
+
+  /** An output of the current element (or timer) moved to `timestamp`, within the allowed skew. */
+  private emitAt(target: Receiver, value: unknown, timestamp: Instant): void {
     this.checkTimestampInRange(timestamp);
     const cur = this.current;
     if (cur?.timestamp === NO_OUTPUT_TIMESTAMP) throw outputWithoutTimestamp(this.transformName);
     if (cur === undefined) {
-      this.emit(this.main, value, { timestamp });
+      this.emit(target, value, { timestamp });
       return;
     }
     if (timestamp < cur.timestamp - this.allowedSkewMillis) throw outputTooEarly(this.transformName, timestamp, cur.timestamp, this.allowedSkewMillis);
-    this.send(this.main, value, { timestamp, windows: cur.windows, pane: cur.pane });
+    this.send(target, value, { timestamp, windows: cur.windows, pane: cur.pane });
   }
 
   private emit(target: Receiver, value: unknown, placement: OutputPlacement | undefined): void {

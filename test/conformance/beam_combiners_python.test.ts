@@ -145,7 +145,7 @@ describe("Beam Python Top, ToDict, ToSet (combiners_test.py)", () => {
   it("Top of nothing is an empty list; a bad count or two orderings are refused when built (test_empty_global_top)", async () => {
     const r = await outputs((p, out) => out("Top", p.apply("Start", Create.of<number>()).apply("TopG", Top.largest<number>(10))));
     assert.deepEqual(r, { Top: ["[]"] });
-    assert.throws(() => Top.largest(0), /Top needs a positive integer count of elements to keep, got 0/);
+    assert.throws(() => Top.largest(-1), /Top needs an integer count of elements to keep, 0 or more; got -1/);
     assert.throws(() => Top.perKey<string, number>(2, { key: (x) => x, compare: (a, b) => a - b }), /given both a key and a compare function/);
   });
 
