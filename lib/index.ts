@@ -402,10 +402,11 @@ export type DropFields<T, O> = SelectT.DropFields<T, O>;
 Object.defineProperty(exports, "DropFields", { enumerable: true, get: function () { return select.DropFields; } });
 export type { NamedExpressions, ExpressionFields } from "./transforms/select";
 export type { FieldPath, Selected, Dropped, Renamed, Added, ValueAt } from "./transforms/schema_paths";
+export type { RenamedAll } from "./transforms/schema_fields";
 /** Renames fields of rows, top-level or nested (Beam Java's RenameFields; see lib/transforms/schema_fields); loaded on first use. */
 export declare const RenameFields: typeof SchemaFieldsT.RenameFields;
 /** Renames fields of rows, top-level or nested (Beam Java's RenameFields; see lib/transforms/schema_fields); loaded on first use. */
-export type RenameFields<T, O> = SchemaFieldsT.RenameFields<T, O>;
+export type RenameFields<T, Rs extends readonly (readonly [string, string])[]> = SchemaFieldsT.RenameFields<T, Rs>;
 Object.defineProperty(exports, "RenameFields", { enumerable: true, get: function () { return schemaFields.RenameFields; } });
 /** Adds fields to rows, null or a default, top-level or nested (Beam Java's AddFields; see lib/transforms/schema_fields); loaded on first use. */
 export declare const AddFields: typeof SchemaFieldsT.AddFields;

@@ -8,8 +8,8 @@
  * ```
  *
  * A nested rename keeps the field where it is and changes its last name only (Java: "the nested
- * prefix does not need to be specified again"); renames apply in order, each to the result of the
- * ones before. A new field is null unless given a default (Java makes it nullable then), goes
+ * prefix does not need to be specified again"); every path names a field of the input, as Java
+ * resolves them all against the input schema. A new field is null unless given a default (Java makes it nullable then), goes
  * after the fields of its row, and a new nested field whose parent row does not exist creates
  * that row. Through arrays and maps of rows both apply to every element; a null row stays null.
  *
@@ -79,31 +79,52 @@ function renameSchema(schema: Schema<object>, r: Rename, i: number, where: strin
   );
 }
 
-/** Renames fields of each row (Beam Java's RenameFields). Made by `RenameFields.create<T>().rename(...)`; O is the output row type. */
-export class RenameFields<T, O> extends PTransform<PCollection<T>, PCollection<O>> {
+/** The number of dots in a path (its depth below the top level). */
+type Depth<P extends string, Acc extends unknown[] = []> = P extends `${string}.${infer R}` ? Depth<R, [...Acc, 0]> : Acc["length"];
+
+/** The renames of Rs at depth D applied to O, in order. */
+type RenameAtDepth<O, Rs extends readonly (readonly [string, string])[], D extends number> = Rs extends readonly [infer H, ...infer Rest extends readonly (readonly [string, string])[]]
+  ? H extends readonly [infer P extends string, infer N extends string]
+    ? RenameAtDepth<Depth<P> extends D ? Renamed<O, P, N> : O, Rest, D>
+    : O
+  : O;
+
+/** T with every rename of Rs applied, deepest first, so that each path names a field of T (as Java resolves them all against the input schema). */
+export type RenamedAll<T, Rs extends readonly (readonly [string, string])[]> = RenameAtDepth<RenameAtDepth<RenameAtDepth<RenameAtDepth<RenameAtDepth<T, Rs, 4>, Rs, 3>, Rs, 2>, Rs, 1>, Rs, 0>;
+
+/**
+ * Renames fields of each row (Beam Java's RenameFields). Made by `RenameFields.create<T>().rename(...)`;
+ * Rs are the renames as (path, new name) pairs, the output row type is `RenamedAll<T, Rs>`.
+ */
+export class RenameFields<T, Rs extends readonly (readonly [string, string])[]> extends PTransform<PCollection<T>, PCollection<RenamedAll<T, Rs>>> {
   private constructor(private readonly renames: readonly Rename[]) {
     super("RenameFields");
   }
 
   /** A RenameFields for rows of type T, renaming nothing yet. */
-  static create<T>(): RenameFields<T, T> {
-    return new RenameFields<T, T>([]);
+  static create<T>(): RenameFields<T, []> {
+    return new RenameFields<T, []>([]);
   }
 
-  /** Renames the field at `path` (of the rows as the renames before left them) to `to`: `"a.b"` → `to` keeps it inside `a`. */
-  rename<P extends FieldPath<O>, N extends string>(path: P, to: N): RenameFields<T, Renamed<O, P, N>> {
+  /**
+   * Renames the field at `path` of the input rows to `to`; `"a.b"` → `to` keeps it inside `a`.
+   * Every path names a field of the input, as in Java: `.rename("nested", "n").rename("nested.x", "y")`.
+   */
+  rename<P extends FieldPath<T>, N extends string>(path: P, to: N): RenameFields<T, [...Rs, [P, N]]> {
     const parsed = parsePath(path, "RenameFields.rename");
     if (parsed.segments.includes("*")) throw new PipelineConstructionError(`RenameFields.rename: '${path}' is a wildcard; name the one field to rename`);
     if (to === "" || to.includes(".")) throw new PipelineConstructionError(`RenameFields.rename: the new name of '${path}' is '${to}'; give a field name without '.' (a nested field keeps its place)`);
-    return new RenameFields<T, Renamed<O, P, N>>([...this.renames, { path: parsed, to }]);
+    return new RenameFields<T, [...Rs, [P, N]]>([...this.renames, { path: parsed, to }]);
   }
 
-  expand(input: PCollection<T>): PCollection<O> {
+  expand(input: PCollection<T>): PCollection<RenamedAll<T, Rs>> {
     const fullName = input.pipeline.currentNode().fullName;
-    const renames = this.renames;
-    const where = `RenameFields(${renames.map((r) => `${r.path.text} → ${r.to}`).join(", ")})`;
+    const where = `RenameFields(${this.renames.map((r) => `${r.path.text} → ${r.to}`).join(", ")})`;
+    if (this.renames.length === 0) throw new PipelineConstructionError(`${where} renames nothing; add a rename with .rename(path, newName)`, fullName);
+    // Deepest first: a rename only changes the last name of its path, so the shallower paths still name fields of the input.
+    const renames = [...this.renames].sort((a, b) => b.path.segments.length - a.path.segments.length);
     const schema = rowSchemaOf(input);
-    const out = input.map("RenameFields", (row: T) => renames.reduce((r, x) => renameRow(r, x.path.segments, 0, x.to), row as Record<string, unknown>) as O);
+    const out = input.map("RenameFields", (row: T) => renames.reduce((r, x) => renameRow(r, x.path.segments, 0, x.to), row as Record<string, unknown>) as RenamedAll<T, Rs>);
     if (schema !== undefined) setRowCoder(out as PCollection<unknown>, renames.reduce((s, r) => renameSchema(s, r, 0, where, fullName), schema));
     return out;
   }
@@ -156,6 +177,9 @@ export class AddFields<T, O> extends PTransform<PCollection<T>, PCollection<O>> 
   field<P extends string, V>(path: P, type: FieldType<V>, defaultValue?: V): AddFields<T, Added<O, P, V>> {
     const parsed = parsePath(path, "AddFields.field");
     if (parsed.segments.includes("*")) throw new PipelineConstructionError(`AddFields.field: '${path}' is a wildcard; name the one field to add`);
+    if (defaultValue === null && !type.nullable) {
+      throw new PipelineConstructionError(`AddFields.field: '${path}' is given the default null but its type is not nullable; give FieldType.nullable(type), or leave the default out (the field is then nullable and null)`);
+    }
     const given = defaultValue !== undefined && defaultValue !== null;
     const field: NewField = { path: parsed, type: given || type.nullable ? type : FieldType.nullable(type), value: given ? defaultValue : null };
     return new AddFields<T, Added<O, P, V>>([...this.added, field]);
