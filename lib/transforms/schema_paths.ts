@@ -217,7 +217,7 @@ export function wrapLike(outer: FieldType<unknown>, inner: FieldType<unknown>): 
 export function unknownField(where: string, path: ParsedPath, at: number, schema: Schema<object>, fullName: string): PipelineConstructionError {
   const parent = path.segments.slice(0, at).join(".");
   return new PipelineConstructionError(
-    `${where}: the input's rows have no field '${path.segments[at]}'${parent ? ` in '${parent}'` : ""} (path '${path.text}'); ` +
+    `${where}: the input's rows have no field '${path.segments[at]}'${parent ? ` in '${parent}'` : ""}${path.segments.length > 1 ? ` (path '${path.text}')` : ""}; ` +
       `its fields are: ${schema.fieldNames.join(", ") || "(none)"}. Fix the field name, or set the input's RowCoder to a schema that has it`,
     fullName,
   );
