@@ -403,6 +403,7 @@ Object.defineProperty(exports, "DropFields", { enumerable: true, get: function (
 export type { NamedExpressions, ExpressionFields } from "./transforms/select";
 export type { FieldPath, Selected, Dropped, Renamed, Added, ValueAt } from "./transforms/schema_paths";
 export type { RenamedAll } from "./transforms/schema_fields";
+export type { FieldFilter } from "./transforms/field_filter";
 /** Renames fields of rows, top-level or nested (Beam Java's RenameFields; see lib/transforms/schema_fields); loaded on first use. */
 export declare const RenameFields: typeof SchemaFieldsT.RenameFields;
 /** Renames fields of rows, top-level or nested (Beam Java's RenameFields; see lib/transforms/schema_fields); loaded on first use. */

@@ -5,7 +5,7 @@
  * file fails to COMPILE when inference breaks, and each `@ts-expect-error` line fails to compile
  * when the wrong use it shows stops being an error.
  */
-import { AddFields, Create, DropFields, FieldType, Join, Pipeline, RenameFields, Select, type PCollection } from "../../lib";
+import { AddFields, Create, DropFields, FieldType, Filter, Join, Pipeline, RenameFields, Select, type PCollection } from "../../lib";
 import { expectType } from "./expect_type";
 
 interface Location {
@@ -95,5 +95,22 @@ describe("schema transforms (type-level)", () => {
     events.apply("J7", Join.innerJoin(users).using("userId"));
     // @ts-expect-error: the left-hand side has no field 'nope'
     events.apply("J8", Join.innerJoin(users).on(Join.FieldsEqual.left("nope").right("id")));
+  });
+
+  it("Filter.create: each predicate typed by its field's value, or by the row of its fields", () => {
+    events.apply(
+      "F1",
+      Filter.create<Event>()
+        .whereFieldName("location.city", (c) => {
+          expectType(c)<string>(true);
+          return c === "Oslo";
+        })
+        .whereFieldNames(["amount", "location.zip"], (r) => {
+          expectType(r)<{ amount: number; zip: number | null }>(true);
+          return r.amount > 0;
+        }),
+    );
+    // @ts-expect-error: no such field
+    Filter.create<Event>().whereFieldName("nope", () => true);
   });
 });
