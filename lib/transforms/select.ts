@@ -43,7 +43,10 @@ import {
 } from "./schema_paths";
 
 /** Python's named expressions of `beam.Select(b=...)`: each output field from a field path or a function of the row. */
-export type NamedExpressions<T> = { readonly [name: string]: FieldPath<T> | ((row: T) => unknown) };
+export type NamedExpressions<T> = {
+  /** The output field `name`: the value at a field path of the row, or what a function of the row returns. */
+  readonly [name: string]: FieldPath<T> | ((row: T) => unknown);
+};
 
 /** The fields named expressions give. */
 export type ExpressionFields<T, E> = { [K in keyof E]: E[K] extends (row: T) => infer R ? R : E[K] extends string ? ValueAt<T, E[K]> : never };
