@@ -134,6 +134,7 @@ import type * as GroupByT from "./transforms/group_by";
 import type * as SelectT from "./transforms/select";
 import type * as SchemaFieldsT from "./transforms/schema_fields";
 import type * as SchemaJoinT from "./transforms/schema_join";
+import type * as SchemaCoGroupT from "./transforms/schema_cogroup";
 import type * as PAssert from "./testing/passert";
 import type * as RegexT from "./transforms/regex";
 import type * as ToStringT from "./transforms/to_string";
@@ -190,6 +191,7 @@ const groupBy = onFirstUse(() => require("./transforms/group_by") as typeof Grou
 const select = onFirstUse(() => require("./transforms/select") as typeof SelectT);
 const schemaFields = onFirstUse(() => require("./transforms/schema_fields") as typeof SchemaFieldsT);
 const schemaJoin = onFirstUse(() => require("./transforms/schema_join") as typeof SchemaJoinT);
+const schemaCoGroup = onFirstUse(() => require("./transforms/schema_cogroup") as typeof SchemaCoGroupT);
 const passert = onFirstUse(() => require("./testing/passert") as typeof PAssert);
 const regex = onFirstUse(() => require("./transforms/regex") as typeof RegexT);
 const strings = onFirstUse(() => require("./transforms/to_string") as typeof ToStringT);
@@ -420,6 +422,17 @@ export declare const Join: typeof SchemaJoinT.Join;
 export type Join = typeof SchemaJoinT.Join;
 Object.defineProperty(exports, "Join", { enumerable: true, get: function () { return schemaJoin.Join; } });
 export type { JoinKind, JoinedRow, JoinBuilder, JoinTransform, FieldsEqual } from "./transforms/schema_join";
+/** Groups rows of several collections by key fields, optionally as a cross product (Beam Java's schema CoGroup; see lib/transforms/schema_cogroup); loaded on first use. */
+export declare const CoGroup: typeof SchemaCoGroupT.CoGroup;
+/** Groups rows of several collections by key fields, optionally as a cross product (Beam Java's schema CoGroup; see lib/transforms/schema_cogroup); loaded on first use. */
+export type CoGroup = typeof SchemaCoGroupT.CoGroup;
+Object.defineProperty(exports, "CoGroup", { enumerable: true, get: function () { return schemaCoGroup.CoGroup; } });
+/** The key fields of one CoGroup input, `By.fieldNames(...)`, optionally `.withOptionalParticipation()` (Beam Java's CoGroup.By; see lib/transforms/schema_cogroup); loaded on first use. */
+export declare const By: typeof SchemaCoGroupT.By;
+/** The key fields of one CoGroup input (Beam Java's CoGroup.By; see lib/transforms/schema_cogroup); loaded on first use. */
+export type By<F extends readonly string[] = readonly string[], O extends boolean = boolean> = SchemaCoGroupT.By<F, O>;
+Object.defineProperty(exports, "By", { enumerable: true, get: function () { return schemaCoGroup.By; } });
+export type { CoGroupInputs, CoGrouped, CoGroupCrossed, CoGroupJoin, CoGroupTransform } from "./transforms/schema_cogroup";
 /** Regular-expression transforms over strings, as Beam Java's Regex (see lib/transforms/regex); loaded on first use. */
 export declare const Regex: typeof RegexT.Regex;
 Object.defineProperty(exports, "Regex", { enumerable: true, get: function () { return regex.Regex; } });

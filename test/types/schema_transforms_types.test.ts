@@ -5,7 +5,7 @@
  * file fails to COMPILE when inference breaks, and each `@ts-expect-error` line fails to compile
  * when the wrong use it shows stops being an error.
  */
-import { AddFields, Create, DropFields, FieldType, Filter, Join, Pipeline, RenameFields, Select, type PCollection } from "../../lib";
+import { AddFields, By, CoGroup, Create, DropFields, FieldType, Filter, Join, Pipeline, RenameFields, Select, type PCollection } from "../../lib";
 import { expectType } from "./expect_type";
 
 interface Location {
@@ -112,5 +112,16 @@ describe("schema transforms (type-level)", () => {
     );
     // @ts-expect-error: no such field
     Filter.create<Event>().whereFieldName("nope", () => true);
+  });
+
+  it("CoGroup: the key and each input's rows; cross products with optional inputs nullable", () => {
+    const profiles = p.apply("Profiles", Create.from<{ userId: string; name: string }>([]));
+    const grouped = elementOf(p.apply("G1", CoGroup.join({ events, profiles }, By.fieldNames("userId"))));
+    expectType(grouped.key)<{ userId: string }>(true);
+    expectType(grouped.events)<Event[]>(true);
+    expectType(grouped.profiles)<{ userId: string; name: string }[]>(true);
+    const crossed = elementOf(p.apply("G2", CoGroup.join({ events, profiles }, { events: By.fieldNames("userId"), profiles: By.fieldNames("userId").withOptionalParticipation() }).crossProductJoin()));
+    expectType(crossed.events)<Event>(true);
+    expectType(crossed.profiles)<{ userId: string; name: string } | null>(true);
   });
 });
