@@ -52,7 +52,10 @@ type LastName<N extends string> = N extends `${string}.${infer L}` ? LastName<L>
 type KeyOf<R extends CoGroupInputs, F extends readonly string[]> = { [N in F[number] as LastName<N>]: N extends keyof RowOf<R[keyof R]> ? RowOf<R[keyof R]>[N] : unknown };
 
 /** One output of a CoGroup: the key, and each input's rows for it. */
-export type CoGrouped<R extends CoGroupInputs, K> = { key: K } & { [T in keyof R]: RowOf<R[T]>[] };
+export type CoGrouped<R extends CoGroupInputs, K> = {
+  /** The key: the key fields' values, named after the first tag's key fields (tags in sorted order). */
+  key: K;
+} & { [T in keyof R]: RowOf<R[T]>[] };
 /** One output of a cross-product CoGroup: a row of each input, null for an optional input without one. */
 export type CoGroupCrossed<R extends CoGroupInputs, Opt extends keyof R> = { [T in keyof R]: RowOf<R[T]> | (T extends Opt ? null : never) };
 

@@ -9,9 +9,10 @@
  *
  * A nested rename keeps the field where it is and changes its last name only (Java: "the nested
  * prefix does not need to be specified again"); every path names a field of the input, as Java
- * resolves them all against the input schema. A new field is null unless given a default (Java makes it nullable then), goes
- * after the fields of its row, and a new nested field whose parent row does not exist creates
- * that row. Through arrays and maps of rows both apply to every element; a null row stays null.
+ * resolves them all against the input schema (renames apply deepest first). A new field is null
+ * unless given a default (Java makes it nullable then), goes after the fields of its row, and a
+ * new nested field whose parent row does not exist creates that row. Through arrays and maps of
+ * rows both apply to every element; a null row stays null.
  *
  * When the input's coder is a RowCoder, paths are checked against its schema at construction and
  * the output gets the RowCoder of the new schema.
