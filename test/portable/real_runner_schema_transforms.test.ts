@@ -1,5 +1,5 @@
 /**
- * Select, DropFields, RenameFields, AddFields and Join over RowCoder rows end to end on real Beam
+ * Select, DropFields, RenameFields, AddFields, Join and CoGroup over RowCoder rows end to end on real Beam
  * runners over LOOPBACK, when their launchers are set (see real_runners.test.ts), compared with
  * Beam's expected outputs and the DirectRunner's: every output is a beam:coder:row:v1 collection
  * the runner groups by its row encoding.
@@ -15,7 +15,7 @@ import { REAL_RUNNERS, realRunnerSession } from "./real_runner_launch";
 import { SCHEMA_TRANSFORMS_EXPECTED, schemaTransformsProgram } from "./schema_transforms_programs";
 
 for (const runner of REAL_RUNNERS) {
-  describe(`On a real Beam runner: ${runner.name} (LOOPBACK): Select, DropFields, RenameFields, AddFields, Join over RowCoder rows`, function () {
+  describe(`On a real Beam runner: ${runner.name} (LOOPBACK): Select, DropFields, RenameFields, AddFields, Join, CoGroup over RowCoder rows`, function () {
     this.timeout(120_000);
     const { tmp, options, runRemote } = realRunnerSession(runner, "beamline-real-schema-transforms-");
 

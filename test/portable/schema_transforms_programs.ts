@@ -1,11 +1,11 @@
 /**
  * A program of Beam's schema transforms over RowCoder rows (Select, DropFields, RenameFields,
- * AddFields, Join inner/outer/broadcast), for the DirectRunner and real runners: each output a
+ * AddFields, Join inner/outer/broadcast, CoGroup's cross product), for the DirectRunner and real runners: each output a
  * RowCoder collection (beam:coder:row:v1), grouped by the runner by its row encoding (a
  * Sets.unionDistinct of it with itself) so the rows cross the runner as Beam rows, then written
  * as one "name=json" line each.
  */
-import { AddFields, Create, definePipeline, DropFields, FieldType, Flatten, Join, RenameFields, RowCoder, Schema, Select, Sets, type PCollection, type SchemaRow } from "../../lib";
+import { AddFields, By, CoGroup, Create, definePipeline, DropFields, FieldType, Flatten, Join, RenameFields, RowCoder, Schema, Select, Sets, type PCollection, type SchemaRow } from "../../lib";
 import { WriteToText } from "../../lib/io/textio";
 
 const Location = Schema.of({ city: FieldType.STRING, zip: FieldType.nullable(FieldType.STRING) });
@@ -38,6 +38,7 @@ export const SCHEMA_TRANSFORMS_EXPECTED: readonly string[] = [
   ...[1, 2, 3].map((i) => line("inner", { lhs: { id: i, buyer: ORDERS[i - 1]!.buyer }, rhs: USERS.find((u) => u.userId === ORDERS[i - 1]!.buyer) })),
   ...[1, 2, 3].map((i) => line("broadcast", { lhs: { id: i, buyer: ORDERS[i - 1]!.buyer }, rhs: USERS.find((u) => u.userId === ORDERS[i - 1]!.buyer) })),
   ...[1, 2, 3, 4].map((i) => line("leftOuter", { lhs: { id: i, buyer: ORDERS[i - 1]!.buyer }, rhs: USERS.find((u) => u.userId === ORDERS[i - 1]!.buyer) ?? null })),
+  ...[1, 2, 3].map((i) => line("cogroup", { orders: { id: i, buyer: ORDERS[i - 1]!.buyer }, users: USERS.find((u) => u.userId === ORDERS[i - 1]!.buyer) })),
   line("fullOuter", { lhs: null, rhs: USERS[2] }),
   ...[1, 2, 3, 4].map((i) => line("fullOuter", { lhs: { id: i, buyer: ORDERS[i - 1]!.buyer }, rhs: USERS.find((u) => u.userId === ORDERS[i - 1]!.buyer) ?? null })),
 ].sort();
@@ -67,6 +68,7 @@ export const schemaTransformsProgram = definePipeline({
     emit("broadcast", slim.apply("Broadcast", Join.innerBroadcastJoin(users).on(on)));
     emit("leftOuter", slim.apply("LeftOuter", Join.leftOuterJoin(users).on(on)));
     emit("fullOuter", slim.apply("FullOuter", Join.fullOuterJoin(users).on(on)));
+    emit("cogroup", root.apply("CoGroup", CoGroup.join({ orders: slim, users }, { orders: By.fieldNames("buyer"), users: By.fieldNames("userId") }).crossProductJoin()));
     root.apply("All", Flatten.pCollections(...out)).apply("Write", WriteToText.to(`${flags.output}/out`));
   },
 });
