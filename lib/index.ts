@@ -131,6 +131,10 @@ import type * as BatchElementsT from "./transforms/batch_elements";
 import type * as CombineValuesT from "./transforms/combine_values";
 import type * as TopT from "./transforms/top";
 import type * as GroupByT from "./transforms/group_by";
+import type * as SelectT from "./transforms/select";
+import type * as SchemaFieldsT from "./transforms/schema_fields";
+import type * as SchemaJoinT from "./transforms/schema_join";
+import type * as SchemaCoGroupT from "./transforms/schema_cogroup";
 import type * as PAssert from "./testing/passert";
 import type * as RegexT from "./transforms/regex";
 import type * as ToStringT from "./transforms/to_string";
@@ -184,6 +188,10 @@ const batchElements = onFirstUse(() => require("./transforms/batch_elements") as
 const combineValues = onFirstUse(() => require("./transforms/combine_values") as typeof CombineValuesT);
 const top = onFirstUse(() => require("./transforms/top") as typeof TopT);
 const groupBy = onFirstUse(() => require("./transforms/group_by") as typeof GroupByT);
+const select = onFirstUse(() => require("./transforms/select") as typeof SelectT);
+const schemaFields = onFirstUse(() => require("./transforms/schema_fields") as typeof SchemaFieldsT);
+const schemaJoin = onFirstUse(() => require("./transforms/schema_join") as typeof SchemaJoinT);
+const schemaCoGroup = onFirstUse(() => require("./transforms/schema_cogroup") as typeof SchemaCoGroupT);
 const passert = onFirstUse(() => require("./testing/passert") as typeof PAssert);
 const regex = onFirstUse(() => require("./transforms/regex") as typeof RegexT);
 const strings = onFirstUse(() => require("./transforms/to_string") as typeof ToStringT);
@@ -384,6 +392,47 @@ export declare const GroupBy: typeof GroupByT.GroupBy;
 /** Groups by a key computed from each element, optionally aggregating fields (see lib/transforms/group_by); loaded on first use. */
 export type GroupBy<T, K, R extends object> = GroupByT.GroupBy<T, K, R>;
 Object.defineProperty(exports, "GroupBy", { enumerable: true, get: function () { return groupBy.GroupBy; } });
+/** Selects fields of rows, nested paths and named expressions (Beam Java's Select, Python's beam.Select; see lib/transforms/select); loaded on first use. */
+export declare const Select: typeof SelectT.Select;
+/** Selects fields of rows, nested paths and named expressions (Beam Java's Select, Python's beam.Select; see lib/transforms/select); loaded on first use. */
+export type Select<T, O> = SelectT.Select<T, O>;
+Object.defineProperty(exports, "Select", { enumerable: true, get: function () { return select.Select; } });
+/** Drops fields of rows, the complement of Select (Beam Java's DropFields; see lib/transforms/select); loaded on first use. */
+export declare const DropFields: typeof SelectT.DropFields;
+/** Drops fields of rows, the complement of Select (Beam Java's DropFields; see lib/transforms/select); loaded on first use. */
+export type DropFields<T, O> = SelectT.DropFields<T, O>;
+Object.defineProperty(exports, "DropFields", { enumerable: true, get: function () { return select.DropFields; } });
+export type { NamedExpressions, ExpressionFields } from "./transforms/select";
+export type { FieldPath, Selected, Dropped, Renamed, Added, ValueAt } from "./transforms/schema_paths";
+export type { RenamedAll } from "./transforms/schema_fields";
+export type { FieldFilter } from "./transforms/field_filter";
+/** Renames fields of rows, top-level or nested (Beam Java's RenameFields; see lib/transforms/schema_fields); loaded on first use. */
+export declare const RenameFields: typeof SchemaFieldsT.RenameFields;
+/** Renames fields of rows, top-level or nested (Beam Java's RenameFields; see lib/transforms/schema_fields); loaded on first use. */
+export type RenameFields<T, Rs extends readonly (readonly [string, string])[]> = SchemaFieldsT.RenameFields<T, Rs>;
+Object.defineProperty(exports, "RenameFields", { enumerable: true, get: function () { return schemaFields.RenameFields; } });
+/** Adds fields to rows, null or a default, top-level or nested (Beam Java's AddFields; see lib/transforms/schema_fields); loaded on first use. */
+export declare const AddFields: typeof SchemaFieldsT.AddFields;
+/** Adds fields to rows, null or a default, top-level or nested (Beam Java's AddFields; see lib/transforms/schema_fields); loaded on first use. */
+export type AddFields<T, O> = SchemaFieldsT.AddFields<T, O>;
+Object.defineProperty(exports, "AddFields", { enumerable: true, get: function () { return schemaFields.AddFields; } });
+/** Equijoins two collections of rows by fields into `{ lhs, rhs }`: inner, outer and broadcast joins (Beam Java's schema Join; see lib/transforms/schema_join); loaded on first use. */
+export declare const Join: typeof SchemaJoinT.Join;
+/** Equijoins two collections of rows by fields into `{ lhs, rhs }`: inner, outer and broadcast joins (Beam Java's schema Join; see lib/transforms/schema_join); loaded on first use. */
+export type Join = typeof SchemaJoinT.Join;
+Object.defineProperty(exports, "Join", { enumerable: true, get: function () { return schemaJoin.Join; } });
+export type { JoinKind, JoinedRow, JoinBuilder, JoinTransform, FieldsEqual } from "./transforms/schema_join";
+/** Groups rows of several collections by key fields, optionally as a cross product (Beam Java's schema CoGroup; see lib/transforms/schema_cogroup); loaded on first use. */
+export declare const CoGroup: typeof SchemaCoGroupT.CoGroup;
+/** Groups rows of several collections by key fields, optionally as a cross product (Beam Java's schema CoGroup; see lib/transforms/schema_cogroup); loaded on first use. */
+export type CoGroup = typeof SchemaCoGroupT.CoGroup;
+Object.defineProperty(exports, "CoGroup", { enumerable: true, get: function () { return schemaCoGroup.CoGroup; } });
+/** The key fields of one CoGroup input, `By.fieldNames(...)`, optionally `.withOptionalParticipation()` (Beam Java's CoGroup.By; see lib/transforms/schema_cogroup); loaded on first use. */
+export declare const By: typeof SchemaCoGroupT.By;
+/** The key fields of one CoGroup input (Beam Java's CoGroup.By; see lib/transforms/schema_cogroup); loaded on first use. */
+export type By<F extends readonly string[] = readonly string[], O extends boolean = boolean> = SchemaCoGroupT.By<F, O>;
+Object.defineProperty(exports, "By", { enumerable: true, get: function () { return schemaCoGroup.By; } });
+export type { CoGroupInputs, CoGrouped, CoGroupCrossed, CoGroupJoin, CoGroupTransform } from "./transforms/schema_cogroup";
 /** Regular-expression transforms over strings, as Beam Java's Regex (see lib/transforms/regex); loaded on first use. */
 export declare const Regex: typeof RegexT.Regex;
 Object.defineProperty(exports, "Regex", { enumerable: true, get: function () { return regex.Regex; } });

@@ -1,4 +1,5 @@
 /** Map, FlatMap and Filter: ParDos whose function the runner calls directly (no context object). */
+import type { FieldFilter } from "../transforms/field_filter";
 import type { PCollection } from "./pcollection";
 import { labelForFunction } from "./naming";
 import { PTransform } from "./transform";
@@ -198,4 +199,10 @@ export const Filter = {
   greaterThanEq: <T extends Comparable>(value: T): FilterTransform<ComparableOf<T>> => comparison<ComparableOf<T>>(">=", value as ComparableOf<T>, (order) => order >= 0),
   /** The elements equal to `value` in natural order (Java's `Filter.equal`; Dates by their time). */
   equal: <T extends Comparable>(value: T): FilterTransform<ComparableOf<T>> => comparison<ComparableOf<T>>("==", value as ComparableOf<T>, (order) => order === 0),
+  /**
+   * Rows kept by predicates of their fields (Beam Java's schema `Filter.create()`):
+   * `Filter.create<User>().whereFieldName("age", (a) => a >= 18)`, `.whereFieldNames(["a", "b"], (r) => ...)`
+   * (see lib/transforms/field_filter, loaded on first use).
+   */
+  create: <T>(): FieldFilter<T> => new (require("../transforms/field_filter") as typeof import("../transforms/field_filter")).FieldFilter<T>([]),
 };

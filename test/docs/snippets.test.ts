@@ -20,6 +20,7 @@ import { markdownFiles, regionsOf, REPO_ROOT, SNIPPETS_DIR, syncAll } from "./sn
 import * as pipelines from "../../docs/snippets/pipelines";
 import * as pcollections from "../../docs/snippets/pcollections";
 import * as transforms from "../../docs/snippets/transforms";
+import * as schemaTransforms from "../../docs/snippets/schema_transforms";
 import * as windowing from "../../docs/snippets/windowing";
 import * as triggers from "../../docs/snippets/triggers";
 import * as metrics from "../../docs/snippets/metrics";
@@ -140,7 +141,7 @@ describe("docs: programming guide snippets run", function () {
       });
     });
 
-    it("Flatten, Partition, keys and values", async () => {
+    it("Flatten, Sets, schema transforms, Partition, keys and values", async () => {
       await runOk((p) =>
         assertThat(transforms.composedCombine(p), equalTo([kv("amy", { orders: 2, revenue: 42, largest: 30 }), kv("bo", { orders: 1, revenue: 5, largest: 5 })])),
       );
@@ -167,6 +168,18 @@ describe("docs: programming guide snippets run", function () {
         assertThat(both, equalTo(["bo"]), "CheckBoth");
         assertThat(onlyMonday, equalTo(["amy", "bo", "carl"]), "CheckOnlyMonday");
         assertThat(everyDay, equalTo(["bo"]), "CheckEveryDay");
+      });
+      await runOk((p) => {
+        const out = schemaTransforms.schemaTransforms(p);
+        const ann = { id: 1, buyer: "ann", cents: 1050n, ship: { city: "Oslo", zip: "0150" } };
+        const bob = { id: 2, buyer: "bob", cents: 300n, ship: { city: "Lima", zip: null } };
+        assertThat(out.cities!, equalTo([{ id: 1, city: "Oslo" }, { id: 2, city: "Lima" }]), "CheckCities");
+        assertThat(out.priced!, equalTo([{ id: 1, euros: 10.5 }, { id: 2, euros: 3 }]), "CheckPriced");
+        assertThat(out.flat!, equalTo([{ id: 1, buyer: "ann", cents: 1050n, city: "Oslo" }, { id: 2, buyer: "bob", cents: 300n, city: "Lima" }]), "CheckFlat");
+        assertThat(out.renamed!, equalTo([{ id: 1, customer: "ann", cents: 1050n, ship: { town: "Oslo", zip: "0150" } }, { id: 2, customer: "bob", cents: 300n, ship: { town: "Lima", zip: null } }]), "CheckRenamed");
+        assertThat(out.tagged!, equalTo([{ ...ann, channel: "web" }, { ...bob, channel: "web" }]), "CheckTagged");
+        assertThat(out.big!, equalTo([ann]), "CheckBig");
+        assertThat(out.withUser!, equalTo([{ lhs: ann, rhs: { userId: "ann", name: "Ann" } }, { lhs: bob, rhs: null }]), "CheckWithUser");
       });
       await runOk((p) => {
         const [low, mid, high] = transforms.partition(p);
