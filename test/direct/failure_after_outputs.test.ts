@@ -11,6 +11,9 @@
  * step must be done, and no instance may be called after its teardown.
  */
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { Combine, Create, DoFn, FixedWindows, GroupByKey, kv, ParDo, Reshuffle, SlidingWindows, Window, type KV, type ProcessContext } from "../../lib";
 import type { CombineFn } from "../../lib/model/combine_fn";
 import type { Pipeline } from "../../lib/model/pipeline";
@@ -209,6 +212,26 @@ describe("A step failing after its earlier outputs started async work downstream
       /Sum.*extractOutput failed/s,
       1,
     );
+  });
+
+  it("streaming with checkpoints: a Reshuffle passing on what a checkpoint holds, a Map failing on the second", async () => {
+    // A run that takes checkpoints holds a Reshuffle's elements until one holds them, then passes them on in a loop.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "beamline-failure-after-outputs-"));
+    try {
+      await expectFailureAfterAsyncWork(
+        (p) =>
+          p
+            .apply(TestStream.create<number>().addElements(...[0, 1, 2, 3, 4].map((value) => ({ value, timestamp: 1 }))).advanceWatermarkToInfinity())
+            .apply("Reshuffle", Reshuffle.viaRandomKey<number>())
+            .map("FailSecond", failingCall<number>(2, "second element failed"))
+            .apply("Async", ParDo.of(new RecordingAsync())),
+        /FailSecond.*second element failed/s,
+        1,
+        { checkpointDir: dir },
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("streaming: Window.into of an element in three sliding windows, the second copy failing downstream", async () => {
