@@ -201,10 +201,14 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     // An async method (e.g. finishBundle running a last batch) may output after its first await:
     // that downstream work is collected when it resolves, so the runner waits for it too.
     return wrapAsync(
-      Promise.resolve(r).then(async () => {
-        await downstream;
-        await this.pending.take();
-      }),
+      Promise.resolve(r).then(
+        async () => {
+          await downstream;
+          await this.pending.take();
+        },
+        // Rejected after outputs: fails once their downstream work settled, as a synchronous throw does.
+        (e: unknown) => this.pending.failAfter(e, downstream),
+      ),
       this.transformName,
       stage,
     );
@@ -293,11 +297,15 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     }
     const downstreamSoFar = this.pending.take();
     return wrapAsync(
-      Promise.resolve(r).then(async () => {
-        await downstreamSoFar;
-        await this.pending.take();
-        if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
-      }),
+      Promise.resolve(r).then(
+        async () => {
+          await downstreamSoFar;
+          await this.pending.take();
+          if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
+        },
+        // Rejected after outputs (before or after its awaits): fails once their downstream work settled.
+        (e: unknown) => this.pending.failAfter(e, downstreamSoFar),
+      ),
       this.transformName,
       "process",
       value,

@@ -14,7 +14,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Combine, Create, DoFn, FixedWindows, GroupByKey, kv, ParDo, Reshuffle, SlidingWindows, Window, type KV, type ProcessContext } from "../../lib";
+import { Combine, Create, DoFn, FixedWindows, GroupByKey, kv, ParDo, Reshuffle, SlidingWindows, Window, type BundleContext, type KV, type ProcessContext } from "../../lib";
 import type { CombineFn } from "../../lib/model/combine_fn";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineOptions } from "../../lib/model/options";
@@ -66,6 +66,25 @@ function sumFailingExtract(n: number): CombineFn<number, number, number> {
 class Burst extends DoFn<number, number> {
   process(_: number, ctx: ProcessContext<number>): void {
     for (let i = 0; i < 20; i++) ctx.output(i);
+  }
+}
+
+/** After an await, emits 0..4 in one loop and then fails: in process, or in finishBundle. */
+class AsyncBurstThenThrow extends DoFn<number, number> {
+  constructor(private readonly where: "process" | "finishBundle") {
+    super();
+  }
+  async process(_: number, ctx: ProcessContext<number>): Promise<void> {
+    if (this.where !== "process") return;
+    await tick();
+    for (let i = 0; i < 5; i++) ctx.output(i);
+    throw new Error("process failed after its outputs");
+  }
+  async finishBundle(ctx: BundleContext<number>): Promise<void> {
+    if (this.where !== "finishBundle") return;
+    await tick();
+    for (let i = 0; i < 5; i++) ctx.output(i);
+    throw new Error("finishBundle failed after its outputs");
   }
 }
 
@@ -178,6 +197,20 @@ describe("A step failing after its earlier outputs started async work downstream
       19,
     );
   });
+
+  for (const where of ["process", "finishBundle"] as const) {
+    it(`streaming: an async ${where} outputting after an await, then failing`, async () => {
+      await expectFailureAfterAsyncWork(
+        (p) =>
+          p
+            .apply(TestStream.create<number>().addElements({ value: 0, timestamp: 0 }).advanceWatermarkToInfinity())
+            .apply("Burst", ParDo.of(new AsyncBurstThenThrow(where)))
+            .apply("Async", ParDo.of(new RecordingAsync())),
+        new RegExp(`Burst.*${where} failed after its outputs`, "s"),
+        5,
+      );
+    });
+  }
 
   it("streaming: the panes a watermark fires for several keys, a Map failing on the second", async () => {
     await expectFailureAfterAsyncWork(
