@@ -21,6 +21,7 @@ export async function runStageInstances(instances: readonly StageInstance[], ele
   // Every operator whose setup succeeded is torn down, also when a later one's setup fails (an
   // operator whose own setup throws tears itself down, as Beam's ParDoLifecycleTest requires).
   const setUp: Operator[] = [];
+  let feed: Feed | undefined;
   try {
     for (const inst of instances) {
       for (const op of inst.operators) {
@@ -29,7 +30,7 @@ export async function runStageInstances(instances: readonly StageInstance[], ele
       }
       for (let i = inst.operators.length - 1; i >= 0; i--) await inst.operators[i]!.startBundle();
     }
-    const feed = new Feed(instances, slots, pauser);
+    feed = new Feed(instances, slots, pauser);
     if (Symbol.asyncIterator in elements) {
       // Each chunk's work (async work included) ends before the next chunk is taken: a thread
       // sharing a stage's chunks with others takes one only when it can start on it at once.
@@ -44,6 +45,9 @@ export async function runStageInstances(instances: readonly StageInstance[], ele
     for (const inst of instances) for (const op of inst.operators) await op.finishBundle();
   } catch (e) {
     failure = e;
+    // What other instances (or this one, before its input failed to read) still run ends before
+    // teardown, which Beam makes an instance's last call.
+    await feed?.settle();
   }
   for (const op of setUp) {
     try {
@@ -92,6 +96,13 @@ class Feed {
         inflight[slot] = r;
       }
     }
+  }
+
+  /** Waits for every instance's work in flight, whatever its outcome (the stage failed already). */
+  async settle(): Promise<void> {
+    const inflight = this.inflight.filter((p): p is Promise<void> => p !== undefined);
+    this.inflight.fill(undefined);
+    await Promise.allSettled(inflight);
   }
 
   async drain(): Promise<void> {

@@ -44,11 +44,21 @@ export class PrecombineStep extends BasicOperator {
     return this.inner.startBundle();
   }
   receive(value: unknown, meta: ElementMeta): MaybePromise {
-    this.inner.receive(value, meta);
+    try {
+      // Flushes its accumulators downstream once it holds too many keys.
+      this.inner.receive(value, meta);
+    } catch (e) {
+      return this.sink.pending.failAfter(e);
+    }
     return this.sink.pending.take();
   }
   finishBundle(): MaybePromise {
-    this.inner.finishBundle();
+    try {
+      this.inner.finishBundle();
+    } catch (e) {
+      // An accumulator failed downstream: those emitted before it may be queued in async steps (PendingWork.failAfter).
+      return this.sink.pending.failAfter(e);
+    }
     return this.sink.pending.take();
   }
 }

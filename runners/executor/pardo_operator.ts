@@ -201,10 +201,14 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     // An async method (e.g. finishBundle running a last batch) may output after its first await:
     // that downstream work is collected when it resolves, so the runner waits for it too.
     return wrapAsync(
-      Promise.resolve(r).then(async () => {
-        await downstream;
-        await this.pending.take();
-      }),
+      Promise.resolve(r).then(
+        async () => {
+          await downstream;
+          await this.pending.take();
+        },
+        // Rejected after outputs: fails once their downstream work settled, as a synchronous throw does.
+        (e: unknown) => this.pending.failAfter(e, downstream),
+      ),
       this.transformName,
       stage,
     );
@@ -293,11 +297,15 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     }
     const downstreamSoFar = this.pending.take();
     return wrapAsync(
-      Promise.resolve(r).then(async () => {
-        await downstreamSoFar;
-        await this.pending.take();
-        if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
-      }),
+      Promise.resolve(r).then(
+        async () => {
+          await downstreamSoFar;
+          await this.pending.take();
+          if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
+        },
+        // Rejected after outputs (before or after its awaits): fails once their downstream work settled.
+        (e: unknown) => this.pending.failAfter(e, downstreamSoFar),
+      ),
       this.transformName,
       "process",
       value,
@@ -325,7 +333,12 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
       this.endCatching(true);
       const captured = this.captured ?? [];
       this.captured = undefined;
-      for (const c of captured) this.pending.add(c.target.receive(c.value, c.meta));
+      try {
+        for (const c of captured) this.pending.add(c.target.receive(c.value, c.meta));
+      } catch (e) {
+        // A step downstream failed on one of them: as for process (PendingWork.failAfter).
+        return this.pending.failAfter(e);
+      }
       if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
       return this.pending.take();
     };
@@ -354,10 +367,15 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     this.captured = undefined;
     this.endCatching(false);
     // The SDK's own errors about how the transform is used (an undeclared tag, a strict check) are bugs to fix, not bad elements.
-    if (namesItsTransform(error)) throw error;
+    // Both fail the run after what outputs made with `partial` started downstream (PendingWork.failAfter).
+    if (namesItsTransform(error)) return this.pending.failAfter(error);
     // An error of a class the ParDo does not handle (Beam Python's exc_class) fails the run as without exception handling.
-    if (!isHandledError(this.handling!, error)) throw wrapUserError(this.transformName, "process", error, value);
-    this.pending.add(this.failedOutput!.receive(failedElement(value, error, this.transformName), meta));
+    if (!isHandledError(this.handling!, error)) return this.pending.failAfter(wrapUserError(this.transformName, "process", error, value));
+    try {
+      this.pending.add(this.failedOutput!.receive(failedElement(value, error, this.transformName), meta));
+    } catch (e) {
+      return this.pending.failAfter(e);
+    }
     const onFailure = this.handling!.onFailure;
     if (onFailure !== undefined) this.pending.add(this.callOnFailure(onFailure, error, value));
     return this.pending.take();

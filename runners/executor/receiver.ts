@@ -120,9 +120,11 @@ export class PendingWork {
    * steps queue elements that arrive while they are busy; dropping those promises would let the
    * runner end the bundle and tear the steps down while their queued calls still run (Beam's
    * teardown is an instance's last call: a file sink would open a file after it and leak it).
+   * `before`: what the call's outputs started before it went async (an async method that rejected).
    */
-  failAfter(error: unknown): never | Promise<never> {
-    return failAfter(this.take(), error);
+  failAfter(error: unknown, before?: Promise<void>): never | Promise<never> {
+    const now = this.take();
+    return failAfter(before === undefined ? now : now === undefined ? before : settleAll([before, now]), error);
   }
 }
 

@@ -21,9 +21,14 @@ export class ReifyMetadataOperator extends BasicOperator {
     if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
     const e = element as KV<unknown, unknown>;
     const global = { timestamp: meta.timestamp, windows: GLOBAL_WINDOWS, pane: NO_FIRING };
-    for (const w of meta.windows) {
-      const reified: WindowedValue<unknown> = { value: e.value, timestamp: meta.timestamp, windows: [w], pane: meta.pane };
-      this.pending.add(this.next.receive(kv(e.key, reified), global));
+    try {
+      for (const w of meta.windows) {
+        const reified: WindowedValue<unknown> = { value: e.value, timestamp: meta.timestamp, windows: [w], pane: meta.pane };
+        this.pending.add(this.next.receive(kv(e.key, reified), global));
+      }
+    } catch (err) {
+      // The copies before the one that failed may be queued in async steps: fail after them.
+      return this.pending.failAfter(err);
     }
     return this.pending.take();
   }
@@ -41,7 +46,12 @@ export class RestoreMetadataOperator extends BasicOperator {
   receive(element: unknown): MaybePromise {
     if (typeof element !== "object" || element === null || !("key" in element)) throw notKv(this.transformName, element);
     const e = element as KV<unknown, Iterable<WindowedValue<unknown>>>;
-    for (const wv of e.value) this.pending.add(this.next.receive(kv(e.key, [wv.value]), wv));
+    try {
+      for (const wv of e.value) this.pending.add(this.next.receive(kv(e.key, [wv.value]), wv));
+    } catch (err) {
+      // As in ReifyMetadataOperator: the values before the one that failed go first.
+      return this.pending.failAfter(err);
+    }
     return this.pending.take();
   }
 }

@@ -77,9 +77,14 @@ export class WindowIntoOperator extends BasicOperator {
       return this.next.receive(value, out);
     }
     // One copy per window the element was in (the window fns we have assign by timestamp alone).
-    for (let i = 0; i < meta.windows.length; i++) {
-      this.count.n++;
-      this.pending.add(this.next.receive(value, { timestamp, windows, pane: meta.pane }));
+    try {
+      for (let i = 0; i < meta.windows.length; i++) {
+        this.count.n++;
+        this.pending.add(this.next.receive(value, { timestamp, windows, pane: meta.pane }));
+      }
+    } catch (e) {
+      // A copy failed downstream: the earlier copies' async work ends first (PendingWork.failAfter).
+      return this.pending.failAfter(e);
     }
     return this.pending.take();
   }

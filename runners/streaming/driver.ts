@@ -28,6 +28,7 @@ import { StreamingResult } from "./result";
 import { StreamingRunMonitor } from "../monitor/streaming_monitor";
 import { CheckpointingExecution } from "./execution_checkpoints";
 import type { StreamingSettings } from "./execution_state";
+import type { RestartHooks } from "./restart";
 
 /**
  * Elements per bundle taken from a real-time source at most: a bundle takes what the source has
@@ -247,9 +248,15 @@ export async function runStreaming(pipeline: Pipeline, settings: StreamingSettin
   }
   const monitor = StreamingRunMonitor.start(pipeline, containers);
   const withHooks = monitor?.hooks(settings) ?? settings;
+  // A restart runs on fresh DoFn instances (a rebuilt pipeline): the failed attempt tore its own
+  // down, and Beam never calls a DoFn after its teardown nor uses one that threw again (as the
+  // batch runner's retries, execution.ts doFnsOfSlot). A pipeline that cannot be rebuilt keeps its own.
+  let attempts = 0;
+  const attempt = (restarts: RestartHooks): StreamingExecution =>
+    new StreamingExecution(attempts++ === 0 ? pipeline : (pipeline.rebuild() ?? pipeline), { ...withHooks, restarts }, containers, outputs);
   const execution =
     pipeline.options.directBundleRetries > 0
-      ? new (restart().RestartingExecution)(pipeline, settings.runId, containers, outputs, (restarts) => new StreamingExecution(pipeline, { ...withHooks, restarts }, containers, outputs))
+      ? new (restart().RestartingExecution)(pipeline, settings.runId, containers, outputs, attempt)
       : new StreamingExecution(pipeline, withHooks, containers, outputs);
   const result = new StreamingResult(execution, new MetricResults(containers), outputs, settings.handleSignals ?? true);
   monitor?.attach(execution, result);

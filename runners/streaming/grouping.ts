@@ -225,14 +225,20 @@ export class GroupNode extends GroupingPanes implements Receiver, TimeAware, Che
    * evaluated (at the clocks the bundle ran at), then the timers the new clocks make due.
    */
   advance(clocks: Clocks): MaybePromise {
-    this.evaluateTouched();
-    const clockMoved = clocks.processingTime !== this.clocks.processingTime;
-    this.clocks = clocks;
-    if (this.liveWindow !== undefined && this.isExpired(this.liveWindow, clocks.inputWatermark)) this.liveWindow = undefined;
-    while (this.wakeups.peekTime() < clocks.inputWatermark) this.wakeups.popBucket(this.visitIfLive);
-    // A processing-time trigger is armed by an element and fires a pane of pending data: only
-    // windows holding unfired elements can fire because the clock moved.
-    if (this.processingTimeTriggers && clockMoved) for (const ws of [...this.unfired]) this.visitIfLive(ws);
+    try {
+      this.evaluateTouched();
+      const clockMoved = clocks.processingTime !== this.clocks.processingTime;
+      this.clocks = clocks;
+      if (this.liveWindow !== undefined && this.isExpired(this.liveWindow, clocks.inputWatermark)) this.liveWindow = undefined;
+      while (this.wakeups.peekTime() < clocks.inputWatermark) this.wakeups.popBucket(this.visitIfLive);
+      // A processing-time trigger is armed by an element and fires a pane of pending data: only
+      // windows holding unfired elements can fire because the clock moved.
+      if (this.processingTimeTriggers && clockMoved) for (const ws of [...this.unfired]) this.visitIfLive(ws);
+    } catch (e) {
+      // A pane (its extractOutput, or a step it went through) failed: the panes emitted before it
+      // may be queued in async steps downstream, which end before the run fails (PendingWork.failAfter).
+      return this.pending.failAfter(e);
+    }
     const out = Math.min(clocks.inputWatermark, this.hold());
     if (out > this.outputWatermark) this.outputWatermark = out;
     return this.pending.take();

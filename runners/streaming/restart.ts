@@ -9,8 +9,9 @@
  * - The failed attempt stops; its sources are closed as "restarting": they give back what no
  *   snapshot covers (Pub/Sub nacks it, so it is redelivered at once) and keep what the next
  *   attempt reads on from (a subscription the source created).
- * - A new attempt builds the graph afresh and restores the last snapshot into it, with the same
- *   restore code as a run resumed from `--checkpoint_dir`; TestStreams go back to the positions
+ * - A new attempt builds the graph afresh (on a rebuilt pipeline's fresh DoFns, driver.ts) and
+ *   restores the last snapshot into it, with the same restore code as a run resumed from
+ *   `--checkpoint_dir`; TestStreams go back to the positions
  *   the snapshot recorded, real-time sources start again from what was not acknowledged.
  * - Without `--checkpoint_dir` the snapshots are kept in memory (MemoryCheckpoints): one after
  *   the impulses, then every `--checkpoint_interval_ms`; a real-time source's elements are

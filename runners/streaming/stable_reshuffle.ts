@@ -62,7 +62,12 @@ export class CheckpointedReshuffle implements Receiver, TimeAware, Checkpointabl
 
   /** Passes on what `takeWaiting` took. Call inside a bundle. */
   async passOn(elements: readonly WindowedValue<unknown>[]): Promise<void> {
-    for (const wv of elements) this.pending.add(this.next.receive(wv.value, wv));
+    try {
+      for (const wv of elements) this.pending.add(this.next.receive(wv.value, wv));
+    } catch (e) {
+      // One failed downstream: those passed on before it may be queued in async steps (PendingWork.failAfter).
+      await this.pending.failAfter(e);
+    }
     await this.pending.take();
   }
 

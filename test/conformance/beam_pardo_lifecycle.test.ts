@@ -233,4 +233,19 @@ describe("Beam ParDo lifecycle (ParDoLifecycleTest.java)", () => {
     const called = ExceptionThrowingFn.instances.filter((c) => c.length > 0);
     assert.deepEqual(called, Array(3).fill(["setup", "startBundle", "process", "teardown"]));
   });
+
+  for (const stateful of [false, true]) {
+    it(`a DoFn that threw is not used again in streaming either: each restart from the last snapshot runs on a fresh instance (--direct_bundle_retries${stateful ? ", stateful" : ""})`, async () => {
+      const result = await runDirect(
+        (p) => {
+          if (stateful) input(p, "Input", "streaming", [kv("a", 1), kv("b", 2), kv("a", 3)]).apply("Throwing", ParDo.of(new ExceptionThrowingStatefulFn("process")));
+          else input(p, "Input", "streaming", [1, 2, 3]).apply("Throwing", ParDo.of(new ExceptionThrowingFn<number>("process")));
+        },
+        { directBundleRetries: 2 },
+      );
+      await assert.rejects(result.waitUntilFinish(), /each of its 3 attempts/);
+      const called = ExceptionThrowingFn.instances.filter((c) => c.length > 0);
+      assert.deepEqual(called, Array(3).fill(["setup", "startBundle", "process", "teardown"]));
+    });
+  }
 });
