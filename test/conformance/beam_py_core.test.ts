@@ -1,5 +1,5 @@
 /**
- * Beam Python's ptransform_test.py (PTransformTest) and core_test.py (FlattenTest) cases that the
+ * Beam Python's ptransform_test.py (PTransformTest), core_test.py (FlattenTest) and create_test.py cases that the
  * Java-named conformance tests do not already run: a multi-output ParDo applied twice, flattening a
  * flattened collection and a list of collections, Partition then Flatten then GroupByKey, windowed
  * flattens, the unsafe-trigger check and its --allow_unsafe_triggers, and start_bundle once per
@@ -43,6 +43,19 @@ class StartedFn extends DoFn<number, string> {
 for (const workers of [1, 2] as const) {
   const options = { directNumWorkers: workers };
   describe(`Beam Python ptransform_test.py / core_test.py, --direct_num_workers ${workers}`, () => {
+    it("create_test.py test_create_transform: nothing, one null, ten numbers", async () => {
+      const r = await labelledOutputs(
+        (p, out) => {
+          out("Empty", p.apply("Empty", Create.from<number>([])));
+          out("One", p.apply("One", Create.of(null)));
+          out("Ten", p.apply("Ten", Create.from(Array.from({ length: 10 }, (_, i) => i))));
+        },
+        undefined,
+        options,
+      );
+      assert.deepEqual(r, { Empty: [], One: ["null"], Ten: json([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]) });
+    });
+
     it("test_do_with_multiple_outputs_maintains_unique_name: one multi-output ParDo shape applied twice", async () => {
       const r = await labelledOutputs(
         (p, out) => {
