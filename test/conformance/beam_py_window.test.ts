@@ -198,6 +198,16 @@ for (const workers of [1, 2] as const) {
   });
 }
 
+describe("interval windows at the ends of time", () => {
+  it("print (as in error messages) without throwing: Create's MIN_TIMESTAMP in fixed windows, the last fixed window", () => {
+    const first = new FixedWindows(60_000).assignWindows(MIN_TIMESTAMP)[0]!;
+    const last = new FixedWindows(60_000).assignWindows(MAX_TIMESTAMP - 1)[0]!;
+    assert.match(String(first), /^\[-?\d+ms, -?\d+ms\)$/);
+    assert.match(String(last), /^\[\d+ms, \d+ms\)$/);
+    assert.equal(String(new IntervalWindow(0, 60_000)), "[1970-01-01T00:00:00.000Z, 1970-01-01T00:01:00.000Z)");
+  });
+});
+
 // The global window is one window, not an interval over all time (test_global_window).
 describe("Beam Python WindowTest: test_global_window", () => {
   it("the global window ends before MAX_TIMESTAMP and is not an interval window", () => {
