@@ -15,7 +15,9 @@ import {
   GroupByKey,
   Partition,
   ParDo,
+  Pipeline,
   PipelineConstructionError,
+  TestStream,
   Window,
   kv,
   DoFn,
@@ -152,6 +154,16 @@ describe("Beam Python ptransform_test.py / core_test.py: construction checks", (
         ),
       (e: Error) => e instanceof PipelineConstructionError && /allow_unsafe_triggers/.test(e.message),
     );
+  });
+
+  it("core_test.py test_partition_boundedness: Partition's outputs are bounded as its input is", () => {
+    const p = Pipeline.create();
+    const bounded = p.apply("Source", Create.of(1, 2, 3, 4, 5)).apply("Bounded", Partition.of(3, (v: number, n) => v % n));
+    assert.deepEqual(bounded.map((pc) => pc.isBounded), [true, true, true]);
+    const stream = p.apply("Stream", TestStream.create<number>().addElements({ value: 1, timestamp: 0 }).advanceWatermarkToInfinity());
+    const unbounded = stream.apply("Unbounded", Partition.of(3, (v: number, n) => v % n));
+    assert.equal(stream.isBounded, false);
+    assert.deepEqual(unbounded.map((pc) => pc.isBounded), [false, false, false]);
   });
 
   it("test_flatten_mismatched_windows: Beam Python only logs; Beamline, as Beam Java, refuses incompatible window fns", async () => {
