@@ -46,8 +46,17 @@ export class SlidingWindows implements WindowFn {
   /** Every window containing the timestamp, latest start first (none in a gap when the period is longer than the size). */
   assignWindows(timestamp: Instant): readonly BoundedWindow[] {
     const windows: IntervalWindow[] = [];
-    for (let start = this.lastStartAtOrBefore(timestamp); start > timestamp - this.sizeMillis; start -= this.periodMillis) {
-      windows.push(intervalUpToEndOfTime(start, this.sizeMillis));
+    const last = this.lastStartAtOrBefore(timestamp);
+    // At most ceil(size / period) windows hold an instant: counting them ends the loop even where
+    // instants are past 2^53 (near MIN_TIMESTAMP, Create's default timestamp), where `start - period`
+    // can round back to `start` and stepping until `start` passed `timestamp - size` never did.
+    for (let i = 0, n = Math.ceil(this.sizeMillis / this.periodMillis); i < n; i++) {
+      const window = intervalUpToEndOfTime(last - i * this.periodMillis, this.sizeMillis);
+      // (The window's end as computed, rounded or not, is what must be past the instant.)
+      if (!(window.end > timestamp)) break;
+      // Rounded there, two starts can be one instant: the window is assigned once.
+      if (windows.length > 0 && windows[windows.length - 1]!.start === window.start) continue;
+      windows.push(window);
     }
     return windows;
   }

@@ -71,9 +71,20 @@ export class IntervalWindow implements BoundedWindow {
   span(other: IntervalWindow): IntervalWindow {
     return new IntervalWindow(Math.min(this.start, other.start), Math.max(this.end, other.end));
   }
+  /** `[start, end)` in ISO 8601; a bound past a Date's range (near MIN_TIMESTAMP, the end of time) as epoch ms. */
   toString(): string {
-    return `[${new Date(this.start).toISOString()}, ${new Date(this.end).toISOString()})`;
+    return `[${isoOrMillis(this.start)}, ${isoOrMillis(this.end)})`;
   }
+}
+
+/**
+ * An instant in ISO 8601, or as `<n>ms` past a Date's range (±8.64e15 ms): the windows of Create's
+ * elements (at MIN_TIMESTAMP) and the last fixed window (ending with the global window) are there,
+ * and printing them (in an error message) must not throw.
+ */
+function isoOrMillis(t: Instant): string {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? `${t}ms` : d.toISOString();
 }
 
 /**

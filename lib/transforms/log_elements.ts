@@ -11,7 +11,7 @@ import { PipelineConstructionError, previewValue } from "../model/errors";
 import { ParDo } from "../model/pardo";
 import type { PCollection } from "../model/pcollection";
 import { PTransform, type POutput } from "../model/transform";
-import { IntervalWindow, type BoundedWindow, type Instant } from "../model/window";
+import { GLOBAL_WINDOW_MAX_TIMESTAMP, IntervalWindow, MAX_TIMESTAMP, MIN_TIMESTAMP, type BoundedWindow, type Instant } from "../model/window";
 
 /** Where a line goes: Beam's logging levels, each a `console` method (which the portable worker forwards with that severity). */
 export type LogLevel = "debug" | "info" | "warning" | "error" | "critical";
@@ -20,7 +20,7 @@ export type LogLevel = "debug" | "info" | "warning" | "error" | "critical";
 export interface LogElementsOptions {
   /** Put before each element (default ""). */
   readonly prefix?: string;
-  /** Add the element's timestamp: `, timestamp='<RFC 3339>'` (default false). */
+  /** Add the element's timestamp: `, timestamp='<RFC 3339>'`, as Beam Python's (`2022-10-01T00:00:00Z`, `...00.250000Z`; default false). */
   readonly withTimestamp?: boolean;
   /** Add the element's window: `, window(start=<RFC 3339>, end=<RFC 3339>)`, or `, window=GlobalWindow` (default false). */
   readonly withWindow?: boolean;
@@ -43,9 +43,32 @@ function show(element: unknown): string {
   return typeof element === "string" ? element : inspect(element, { breakLength: Infinity, depth: 6 });
 }
 
+/** Instants past a JavaScript Date's range (±8.64e15 ms), by the names Beamline exports for them. */
+const NAMED_INSTANTS: ReadonlyMap<Instant, string> = new Map([
+  [MIN_TIMESTAMP, "MIN_TIMESTAMP"],
+  [MAX_TIMESTAMP, "MAX_TIMESTAMP"],
+  [GLOBAL_WINDOW_MAX_TIMESTAMP, "GLOBAL_WINDOW_MAX_TIMESTAMP"],
+]);
+
+/**
+ * An instant as Beam Python's `Timestamp.to_rfc3339()` writes it: `2022-10-01T00:00:00Z` for a
+ * whole second, `2022-10-01T00:00:00.250000Z` (microseconds) otherwise. Instants a Date cannot
+ * hold (Create's MIN_TIMESTAMP, the end of the global window) by name, or else as epoch seconds.
+ */
+export function rfc3339(t: Instant): string {
+  const named = NAMED_INSTANTS.get(t);
+  if (named !== undefined) return named;
+  const date = new Date(t);
+  if (Number.isNaN(date.getTime())) return String(t / 1000);
+  const iso = date.toISOString();
+  const millis = ((t % 1000) + 1000) % 1000;
+  const seconds = iso.slice(0, iso.lastIndexOf("."));
+  return millis === 0 ? `${seconds}Z` : `${seconds}.${String(Math.round(millis * 1000)).padStart(6, "0")}Z`;
+}
+
 /** The line LogElements logs for an element (exported for tests). */
 export function logLine(element: unknown, timestamp: Instant, window: BoundedWindow, options: LogElementsOptions): string {
-  const time = (t: Instant): string => (options.useEpochTime === true ? String(t / 1000) : new Date(t).toISOString());
+  const time = (t: Instant): string => (options.useEpochTime === true ? String(t / 1000) : rfc3339(t));
   let line = (options.prefix ?? "") + show(element);
   if (options.withTimestamp === true) line += options.useEpochTime === true ? `, timestamp=${time(timestamp)}` : `, timestamp='${time(timestamp)}'`;
   if (options.withWindow === true) {

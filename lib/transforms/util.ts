@@ -138,7 +138,7 @@ function foreignWindow(window: BoundedWindow, windowFn: WindowFn): string | unde
  * in parallel). Elements keep their timestamps and windows.
  */
 export class Reshuffle<T> extends PTransform<PCollection<T>, PCollection<T>> {
-  private constructor() {
+  private constructor(private readonly numBuckets = 1024) {
     super("Reshuffle");
   }
 
@@ -147,11 +147,22 @@ export class Reshuffle<T> extends PTransform<PCollection<T>, PCollection<T>> {
     return new Reshuffle<T>();
   }
 
+  /**
+   * The random keys are drawn from `n` values (default 1024), so the shuffle makes at most `n`
+   * groups: Beam Java's `Reshuffle.viaRandomKey().withNumBuckets(n)`, Beam Python's
+   * `Reshuffle(num_buckets=n)`. `n` must be an integer greater than 0.
+   */
+  withNumBuckets(n: number): Reshuffle<T> {
+    if (!(Number.isInteger(n) && n > 0)) throw new PipelineConstructionError(`Reshuffle.withNumBuckets needs an integer greater than 0, got ${String(n)}`);
+    return new Reshuffle<T>(n);
+  }
+
   expand(input: PCollection<T>): PCollection<T> {
     const node = input.pipeline.currentNode();
     node.composite = { urn: "beam:transform:reshuffle:v1" };
     let counter = 0;
-    const keyed = input.map("AddRandomKey", (x: T) => kv((counter = (counter * 1103515245 + 12345) & 0x7fffffff) % 1024, x));
+    const buckets = this.numBuckets;
+    const keyed = input.map("AddRandomKey", (x: T) => kv((counter = (counter * 1103515245 + 12345) & 0x7fffffff) % buckets, x));
     // As Beam Java's Reshuffle.viaRandomKey: the keyed elements are KV(varint, the input's coder),
     // so a runner that runs the expansion (it encodes them) encodes the values as the input does;
     // the default coder cannot stand in for one set explicitly (reified windows, class instances).
@@ -267,26 +278,41 @@ class DistinctByRepresentative<T, Id> extends PTransform<PCollection<T>, PCollec
 
 /** Keys each element by a function of it: T → KV<K, T>. */
 export class WithKeys<T, K> extends PTransform<PCollection<T>, PCollection<KV<K, T>>> {
-  private constructor(private readonly keyFn: (element: T) => K) {
+  private constructor(
+    private readonly keyFn: (element: T, sideInputs: Readonly<Record<string, unknown>>) => K,
+    private readonly sideInputs?: SideInputViews<Record<string, unknown>>,
+  ) {
     super("WithKeys");
   }
 
   /** `words.apply(WithKeys.of((w) => w[0]))`. */
   static of<T, K>(keyFn: (element: T) => K): WithKeys<T, K>;
   /**
+   * A key function that reads side inputs (Beam Python's `WithKeys(fn, *side_inputs)`): its
+   * second argument holds each side input by name, seen from the element's window, as a DoFn's
+   * `ctx.sideInputs`. `pc.apply(WithKeys.of((x, s) => x + s.offset, { sideInputs: { offset: AsSingleton(offsets) } }))`.
+   */
+  static of<T, K, Sides extends SideInputTypes>(keyFn: (element: T, sideInputs: Readonly<Sides>) => K, options: { readonly sideInputs: SideInputViews<Sides> }): WithKeys<T, K>;
+  /**
    * `words.apply(WithKeys.of("all"))`: every element under one key (Beam Java's
    * `WithKeys.of(key)`; null too). A function is taken as a key function, never as the key.
    */
   static of<T, K>(key: K extends (...args: never[]) => unknown ? never : K): WithKeys<T, K>;
-  static of<T, K>(keyOrFn: ((element: T) => K) | K): WithKeys<T, K> {
-    if (typeof keyOrFn === "function") return new WithKeys(keyOrFn as (element: T) => K);
+  static of<T, K>(keyOrFn: ((element: T, sideInputs: Readonly<Record<string, unknown>>) => K) | K, options?: { readonly sideInputs: SideInputViews<object> }): WithKeys<T, K> {
+    if (typeof keyOrFn === "function") return new WithKeys(keyOrFn as (element: T, sideInputs: Readonly<Record<string, unknown>>) => K, options?.sideInputs as SideInputViews<Record<string, unknown>> | undefined);
     const key = keyOrFn;
     return new WithKeys(() => key);
   }
 
   expand(input: PCollection<T>): PCollection<KV<K, T>> {
     const keyFn = this.keyFn;
-    const out = input.map("AddKeys", (x: T) => kv(keyFn(x), x));
+    const out =
+      this.sideInputs === undefined
+        ? input.map("AddKeys", (x: T) => kv(keyFn(x, {}), x))
+        : input.apply(
+            "AddKeys",
+            ParDo.into<KV<K, T>>().of((x: T, ctx: ProcessContext<KV<K, T>, {}, Record<string, unknown>>) => ctx.output(kv(keyFn(x, ctx.sideInputs), x)), { sideInputs: this.sideInputs }),
+          );
     // As Beam Java's WithKeys (KvCoder of the key coder and the input's): a coder set upstream
     // (reified windows, class instances) stays the values' coder; keys take the default one.
     if (input.coder !== undefined) out.setCoder(new KVCoder(DeterministicJsValueCoder.INSTANCE as Coder<K>, input.coder));

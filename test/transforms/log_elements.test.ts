@@ -44,8 +44,8 @@ describe("LogElements and Tee (Beam Python's util.LogElements, beam.Tee)", () =>
       await r.waitUntilFinish();
     });
     assert.deepEqual(lines.info.sort(), [
-      "got: a, timestamp='1970-01-01T00:00:01.500Z', window(start=1970-01-01T00:00:00.000Z, end=1970-01-01T00:00:10.000Z)",
-      "got: b, timestamp='1970-01-01T00:00:12.000Z', window(start=1970-01-01T00:00:10.000Z, end=1970-01-01T00:00:20.000Z)",
+      "got: a, timestamp='1970-01-01T00:00:01.500000Z', window(start=1970-01-01T00:00:00Z, end=1970-01-01T00:00:10Z)",
+      "got: b, timestamp='1970-01-01T00:00:12Z', window(start=1970-01-01T00:00:10Z, end=1970-01-01T00:00:20Z)",
     ]);
     assert.deepEqual(lines.log, []);
     assert.deepEqual(

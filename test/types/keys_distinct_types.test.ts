@@ -5,7 +5,7 @@
  * when that breaks; wrong uses sit in functions that never run.
  */
 import { strict as assert } from "node:assert";
-import { Create, Distinct, kv, Pipeline, Reify, WithKeys, type BoundedWindow, type KV, type PaneInfo, type PCollection, type TimestampedValue, type ValueInSingleWindow } from "../../lib";
+import { AsSingleton, Create, Distinct, kv, Pipeline, Reify, WithKeys, type BoundedWindow, type KV, type PaneInfo, type PCollection, type TimestampedValue, type ValueInSingleWindow } from "../../lib";
 import { expectType } from "./expect_type";
 
 describe("WithKeys.of(key), Distinct.withRepresentativeValueFn (type-level)", () => {
@@ -16,6 +16,8 @@ describe("WithKeys.of(key), Distinct.withRepresentativeValueFn (type-level)", ()
     expectType(words.apply("ConstStr", WithKeys.of("all")))<PCollection<KV<string, string>>>(true);
     expectType(words.apply("Null", WithKeys.of(null)))<PCollection<KV<null, string>>>(true);
     expectType(words.apply("Fn", WithKeys.of((w) => w.length)))<PCollection<KV<number, string>>>(true);
+    const offsets = p.apply("Offsets", Create.of(10));
+    expectType(words.apply("SideFn", WithKeys.of((w: string, s) => w.length + s.offset, { sideInputs: { offset: AsSingleton(offsets) } })))<PCollection<KV<number, string>>>(true);
     expectType(words.apply("Distinct", Distinct.withRepresentativeValueFn((w) => w.length)))<PCollection<string>>(true);
     const pairs = p.apply("Pairs", Create.of(kv("k", 1)));
     expectType(pairs.apply("ByKey", Distinct.withRepresentativeValueFn((e) => e.key)))<PCollection<KV<string, number>>>(true);
@@ -23,6 +25,8 @@ describe("WithKeys.of(key), Distinct.withRepresentativeValueFn (type-level)", ()
     const typeOnly = (): void => {
       // @ts-expect-error: the key function takes the element (a string here)
       words.apply("WrongFn", WithKeys.of((n: number) => n + 1));
+      // @ts-expect-error: the side inputs are those the views declare (no "other")
+      words.apply("WrongSide", WithKeys.of((w: string, s) => w.length + s.other, { sideInputs: { offset: AsSingleton(offsets) } }));
       // @ts-expect-error: the representative function takes the element
       words.apply("WrongRep", Distinct.withRepresentativeValueFn((n: number) => n));
     };
