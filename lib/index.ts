@@ -104,7 +104,7 @@ export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference, 
 export { sharedModel } from "./ml/shared_model";
 export type { ReadFromTFRecordOptions, ReadAllFromTFRecordOptions, WriteToTFRecordOptions, TFRecordCompression } from "./io/tfrecord";
 export type { ReadFromAvroOptions, ReadAllFromAvroOptions, WriteToAvroOptions, AvroCodec, AvroLongs, AvroSchema, AvroValue } from "./io/avro";
-export type { ReadFromParquetOptions, ReadAllFromParquetOptions, WriteToParquetOptions, ParquetCodec, ParquetField, ParquetFieldValue, ParquetInt64, ParquetPrimitive, ParquetRow, ParquetSchema } from "./io/parquet";
+export type { ReadFromParquetOptions, ReadAllFromParquetOptions, WriteToParquetOptions, ParquetCodec, ParquetField, ParquetFieldValue, ParquetListField, ParquetStructField, ParquetTypedField, ParquetInt64, ParquetPrimitive, ParquetRow, ParquetSchema } from "./io/parquet";
 export type { ReadFromCsvOptions, CsvReadResult, CsvDeadLetter, CsvRowType, WriteToCsvOptions, CsvValue, CsvSchema, CsvColumnType, CsvFieldType, CsvRowOf, CsvRecord } from "./io/csv";
 export { watchJobs } from "./model/monitoring";
 export type { JobListener, MonitoredJob, JobGraph, StepNode, PCollectionNode, JobSnapshot, StepProgress, MetricsSnapshot, LogEntry, LogPage } from "./model/monitoring";

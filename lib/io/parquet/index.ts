@@ -4,4 +4,4 @@ export type { ReadFromParquetOptions, ReadAllFromParquetOptions } from "./read";
 export { WriteToParquet } from "./write";
 export type { WriteToParquetOptions } from "./write";
 export type { ParquetCodec } from "./library";
-export type { ParquetField, ParquetFieldValue, ParquetInt64, ParquetPrimitive, ParquetRow, ParquetSchema } from "./schema";
+export type { ParquetField, ParquetFieldValue, ParquetListField, ParquetStructField, ParquetTypedField, ParquetInt64, ParquetPrimitive, ParquetRow, ParquetSchema } from "./schema";

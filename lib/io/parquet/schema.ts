@@ -17,12 +17,32 @@ import type { SchemaElement } from "hyparquet";
 /** A Parquet column's value type (pyarrow's names; timestamps are UTC instants, written from Dates). */
 export type ParquetPrimitive = "bool" | "int32" | "int64" | "float" | "double" | "string" | "binary" | "timestamp[ms]" | "timestamp[us]";
 
+/** A primitive column that may be declared nullable: `{ type: "int32", nullable: true }`. */
+export interface ParquetTypedField {
+  /** The column's type. */
+  readonly type: ParquetPrimitive;
+  /** Whether the column may hold null (default false: REQUIRED). */
+  readonly nullable?: boolean;
+}
+
+/** A list column (pyarrow's `pa.list_(t)`): `{ list: "string" }`. */
+export interface ParquetListField {
+  /** The elements' type (an element may be nullable on its own: `{ list: { type: "int64", nullable: true } }`). */
+  readonly list: ParquetField;
+  /** Whether the list itself may be null (default false). */
+  readonly nullable?: boolean;
+}
+
+/** A struct column (pyarrow's `pa.struct([...])`): `{ struct: { city: "string" } }`. */
+export interface ParquetStructField {
+  /** The struct's fields, in order. */
+  readonly struct: ParquetSchema;
+  /** Whether the struct may be null (default false). */
+  readonly nullable?: boolean;
+}
+
 /** A column's type: a primitive (REQUIRED), or an object saying it is nullable, a list or a struct. */
-export type ParquetField =
-  | ParquetPrimitive
-  | { readonly type: ParquetPrimitive; readonly nullable?: boolean }
-  | { readonly list: ParquetField; readonly nullable?: boolean }
-  | { readonly struct: ParquetSchema; readonly nullable?: boolean };
+export type ParquetField = ParquetPrimitive | ParquetTypedField | ParquetListField | ParquetStructField;
 
 /** The columns of a Parquet file, in order: name → type. */
 export type ParquetSchema = { readonly [column: string]: ParquetField };
@@ -35,12 +55,12 @@ type OrNull<F, V> = F extends { readonly nullable: true } ? V | null : V;
 /** The JS value of a column of type F (int64 as L). */
 export type ParquetFieldValue<F, L = number> = F extends ParquetPrimitive
   ? PrimitiveValue<F, L>
-  : F extends { readonly type: infer P }
-    ? OrNull<F, PrimitiveValue<P, L>>
-    : F extends { readonly list: infer E }
-      ? OrNull<F, ParquetFieldValue<E, L>[]>
-      : F extends { readonly struct: infer S }
-        ? OrNull<F, ParquetRow<S, L>>
+  : F extends ParquetTypedField
+    ? OrNull<F, PrimitiveValue<F["type"], L>>
+    : F extends ParquetListField
+      ? OrNull<F, ParquetFieldValue<F["list"], L>[]>
+      : F extends ParquetStructField
+        ? OrNull<F, ParquetRow<F["struct"], L>>
         : never;
 /** A row of schema S as a plain object (int64 columns as L: number, bigint, or either when writing). */
 export type ParquetRow<S, L = number> = { -readonly [K in keyof S]: ParquetFieldValue<S[K], L> };
