@@ -15,7 +15,7 @@ import { Create, type KV, PCollection, ReadAllFromParquet, ReadFromParquet, Writ
 import { fileBuffer, hyparquet } from "../../lib/io/parquet/library";
 import { rowGroupsIn } from "../../lib/io/parquet/read";
 import { runDirect, runOk } from "../helpers";
-import { GOLDEN_CODECS, PARQUET_FIXTURES, PYARROW_VERSION, type User, USER_SCHEMA, USERS } from "./parquet_fixtures";
+import { GOLDEN_CODECS, NESTED_ROWS, NESTED_SCHEMA, PARQUET_FIXTURES, PYARROW_VERSION, type User, USER_SCHEMA, USERS } from "./parquet_fixtures";
 
 function collect<T>(pcoll: PCollection<T>, into: T[], label = `Collect${pcoll.tag}`): void {
   pcoll.map(label, (x: T) => {
@@ -144,6 +144,14 @@ describe("io/parquet: ReadFromParquet, ReadAllFromParquet, WriteToParquet", func
       assert.deepStrictEqual(byId(back), USERS);
     });
   }
+
+  it("WriteToParquet: lists of structs of lists, lists of lists and structs in structs, with nulls at each level, read back exactly", async () => {
+    const prefix = path.join(tmp, "nested", "n");
+    await runOk((root) => root.apply(Create.from(NESTED_ROWS)).apply(WriteToParquet.to(prefix, { schema: NESTED_SCHEMA, codec: "snappy", shardNameTemplate: "" })));
+    const back: (typeof NESTED_ROWS)[number][] = [];
+    await runOk((root) => collect(root.apply(ReadFromParquet.from<(typeof NESTED_ROWS)[number]>(prefix)), back));
+    assert.deepStrictEqual(back.sort((a, b) => a.id - b.id), NESTED_ROWS);
+  });
 
   it("WriteToParquet: numShards names -SSSSS-of-NNNNN files; an empty input writes files with the schema and no rows", async () => {
     const prefix = path.join(tmp, "shards", "out");

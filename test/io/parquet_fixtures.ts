@@ -39,3 +39,17 @@ export const USERS: User[] = [
   { id: 4n, name: "", age: -(2 ** 31), score: 1e300, ratio: -2, active: true, big: 0n, payload: bytes(97, 98, 99), joined: new Date("2099-12-31T23:59:59.001Z"), seen: null, tags: ["x", null], address: { city: "Paris", zip: 75001 } },
   { id: 5n, name: "Linus", age: 0, score: 0, ratio: 0, active: false, big: 9007199254740993n, payload: bytes(127), joined: null, seen: null, tags: ["a"], address: null },
 ];
+
+/** Deeper nesting: a list of structs holding a list, a list of lists, a struct in a struct, nulls at each level. */
+export const NESTED_SCHEMA = {
+  id: "int32",
+  items: { list: { struct: { sku: "string", qty: { type: "int64", nullable: true }, tags: { list: "string" } } }, nullable: true },
+  grid: { list: { list: "double" } },
+  deep: { struct: { inner: { struct: { v: { type: "bool", nullable: true } }, nullable: true } } },
+} as const;
+
+export const NESTED_ROWS: ParquetRow<typeof NESTED_SCHEMA>[] = [
+  { id: 1, items: [{ sku: "a", qty: 2, tags: ["x"] }, { sku: "b", qty: null, tags: [] }], grid: [[1, 2], [], [3]], deep: { inner: { v: true } } },
+  { id: 2, items: null, grid: [], deep: { inner: null } },
+  { id: 3, items: [], grid: [[0.5]], deep: { inner: { v: null } } },
+];

@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { Create, PCollection, ReadFromParquet, WriteToParquet } from "../../lib";
 import { runOk } from "../helpers";
-import { PARQUET_FIXTURES, type User, USER_SCHEMA, USERS } from "./parquet_fixtures";
+import { NESTED_ROWS, NESTED_SCHEMA, PARQUET_FIXTURES, type User, USER_SCHEMA, USERS } from "./parquet_fixtures";
 
 const SCRIPT = path.join(PARQUET_FIXTURES, "interop.py");
 const PYTHON = process.env["BEAMLINE_PYARROW_PYTHON"];
@@ -105,6 +105,22 @@ const PYARROW_SCHEMA = [
       assert.deepStrictEqual(byId(back), users, "pyarrow's copies hold exactly our rows");
     });
   }
+
+  it("pyarrow reads nested columns we write: lists of structs of lists, lists of lists, structs in structs, nulls at each level", async () => {
+    const names: string[] = [];
+    await runOk((root) => collect(root.apply(Create.from(NESTED_ROWS)).apply(WriteToParquet.to(path.join(tmp, "nested", "n"), { schema: NESTED_SCHEMA, shardNameTemplate: "" })), names));
+    const copy = path.join(tmp, "nested", "copy.parquet");
+    const seen = JSON.parse(await python("copy", names[0]!, copy)) as { rows: number; schema: string[] };
+    assert.deepEqual(seen.schema, [
+      "id: int32 not null",
+      "items: list<element: struct<sku: string not null, qty: int64, tags: list<element: string not null> not null> not null>",
+      "grid: list<element: list<element: double not null> not null> not null",
+      "deep: struct<inner: struct<v: bool>> not null",
+    ]);
+    const back: (typeof NESTED_ROWS)[number][] = [];
+    await runOk((root) => collect(root.apply(ReadFromParquet.from<(typeof NESTED_ROWS)[number]>(copy)), back));
+    assert.deepStrictEqual(back.sort((a, b) => a.id - b.id), NESTED_ROWS, "pyarrow's copy holds exactly our rows");
+  });
 
   it("an empty WriteToParquet output is a file pyarrow reads: the schema, no rows", async () => {
     const names: string[] = [];
