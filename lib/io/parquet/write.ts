@@ -12,8 +12,6 @@
  * few MiB. Bounded input only, written as one set of shards (windows are merged). An empty input
  * still writes `max(numShards, 1)` files holding the schema and no rows, as Beam does.
  */
-import type { Writable } from "node:stream";
-import { finished } from "node:stream/promises";
 import type { ParquetWriter } from "hyparquet-writer";
 import { type Coder } from "../../coders/coder";
 import { JsValueCoder } from "../../coders/js_value";
@@ -27,8 +25,7 @@ import { AsIterable } from "../../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
 import { KV, kv } from "../../model/window";
 import { GlobalWindows } from "../../model/windowing";
-import { FileSystemError } from "../filesystems/filesystem";
-import { FileSystems } from "../filesystems/registry";
+import { BinaryFileStream, writeBinaryFile } from "../binary_file_stream";
 import { abortTempFiles, FinalizeShardedFiles, tempPathFor, validateOutputPrefix, type WrittenFile } from "../sharded_files";
 import { hyparquetWriter, PARQUET_CODECS, type ParquetCodec, writeCodec } from "./library";
 import { checkSchema, normalizeRow, type ParquetRow, type ParquetSchema, RowMismatch, schemaElements } from "./schema";
@@ -121,59 +118,12 @@ class ParquetFileBuilder {
   }
 }
 
-/** A file written as a stream. */
-class FileStream {
-  private constructor(
-    readonly path: string,
-    private readonly file: Writable,
-  ) {}
-  static async open(path: string): Promise<FileStream> {
-    return new FileStream(path, await FileSystems.forPath(path).create(path, { mimeType: "application/x-parquet" }));
-  }
-  async write(data: Buffer): Promise<void> {
-    if (this.file.write(data)) return;
-    await new Promise<void>((resolve, reject) => {
-      const cleanup = (): void => {
-        this.file.off("drain", onDrain);
-        this.file.off("error", onError);
-      };
-      const onDrain = (): void => (cleanup(), resolve());
-      const onError = (e: unknown): void => (cleanup(), reject(e));
-      this.file.on("drain", onDrain);
-      this.file.on("error", onError);
-    });
-  }
-  async close(): Promise<void> {
-    this.file.end();
-    await finished(this.file);
-  }
-  abort(): void {
-    this.file.destroy();
-  }
-}
-
-async function writeWhole(path: string, data: Buffer): Promise<void> {
-  const fs = FileSystems.forPath(path);
-  try {
-    if (fs.writeSmallFile !== undefined) return await fs.writeSmallFile(path, data);
-    const file = await FileStream.open(path);
-    try {
-      await file.write(data);
-      await file.close();
-    } catch (e) {
-      file.abort();
-      throw e;
-    }
-  } catch (e) {
-    if (e instanceof FileSystemError) throw e;
-    throw new FileSystemError(`Cannot write Parquet file ${path}: ${(e as Error).message}.`, path, { cause: e });
-  }
-}
+const writeWhole = (path: string, data: Buffer): Promise<void> => writeBinaryFile(path, data, "application/x-parquet", "Parquet");
 
 /** Runner-decided sharding: one file per bundle, streamed once it outgrows WHOLE_FILE_BYTES. */
 class WriteBundles extends DoFn<Record<string, unknown>, WrittenFile> {
   private file: ParquetFileBuilder | undefined;
-  private stream: FileStream | undefined;
+  private stream: BinaryFileStream | undefined;
   constructor(private readonly spec: WriteSpec) {
     super();
   }
@@ -185,7 +135,7 @@ class WriteBundles extends DoFn<Record<string, unknown>, WrittenFile> {
     const file = (this.file ??= new ParquetFileBuilder(this.spec));
     file.add(row);
     if (file.bytes >= WHOLE_FILE_BYTES) {
-      this.stream ??= await FileStream.open(tempPathFor(this.spec, ctx.runtime, randomId()));
+      this.stream ??= await BinaryFileStream.open(tempPathFor(this.spec, ctx.runtime, randomId()), "application/x-parquet");
       await this.stream.write(file.take(false));
     }
   }
