@@ -2,7 +2,7 @@
  * Parquet schemas for WriteToParquet: the column types of Beam Python's pyarrow schemas, spelled
  * as a plain object (column name → type) so a schema given `as const` types the rows at compile
  * time (ParquetRow), and turned into Parquet's schema elements for the writer. Rows are checked
- * against the schema before anything is written (`normalizeRow`), with the path of the first
+ * against the schema before anything is written (`rowNormalizer`), with the path of the first
  * value that does not fit.
  *
  * pyarrow type → here: `pa.bool_()` "bool", `pa.int32()` "int32", `pa.int64()` "int64",
@@ -189,40 +189,61 @@ function normalizePrimitive(type: ParquetPrimitive, v: unknown, path: string): u
   }
 }
 
-function normalizeField(field: ParquetField, v: unknown, path: string): unknown {
-  const d = describe(field, path);
-  if (v === null || v === undefined) {
-    if (d.nullable) return null;
-    throw new RowMismatch(`${path} is ${v === null ? "null" : "missing"}, but the column is not nullable (declare it { type, nullable: true } to allow nulls)`);
+/** Checks and normalizes one value; `path` names it in errors. */
+type Normalizer = (v: unknown, path: string) => unknown;
+
+/** The field's normalizer, built once per schema (a write checks every value of every row). */
+function fieldNormalizer(field: ParquetField, where: string): Normalizer {
+  const d = describe(field, where);
+  let inner: Normalizer;
+  if (d.kind === "primitive") {
+    const type = d.type!;
+    inner = (v, path) => normalizePrimitive(type, v, path);
+  } else if (d.kind === "list") {
+    const element = fieldNormalizer(d.element!, `${where}[]`);
+    inner = (v, path) => {
+      if (!Array.isArray(v)) throw new RowMismatch(`${path} is ${show(v)}, but the column is a list (an array)`);
+      return v.map((e, i) => element(e, `${path}[${i}]`));
+    };
+  } else {
+    inner = structNormalizer(d.fields!, false);
   }
-  if (d.kind === "primitive") return normalizePrimitive(d.type!, v, path);
-  if (d.kind === "list") {
-    if (!Array.isArray(v)) throw new RowMismatch(`${path} is ${show(v)}, but the column is a list (an array)`);
-    return v.map((e, i) => normalizeField(d.element!, e, `${path}[${i}]`));
-  }
-  return normalizeStruct(d.fields!, v, path);
+  const nullable = d.nullable;
+  return (v, path) => {
+    if (v === null || v === undefined) {
+      if (nullable) return null;
+      throw new RowMismatch(`${path} is ${v === null ? "null" : "missing"}, but the column is not nullable (declare it { type, nullable: true } to allow nulls)`);
+    }
+    return inner(v, path);
+  };
 }
 
-function normalizeStruct(fields: ParquetSchema, v: unknown, path: string): Record<string, unknown> {
-  if (v === null || typeof v !== "object" || Array.isArray(v) || v instanceof Date || v instanceof Uint8Array) {
-    throw new RowMismatch(`${path === "" ? "the row" : path} is ${show(v)}, but ${path === "" ? "a row" : "the column"} is a struct (a plain object of its fields)`);
-  }
-  const obj = v as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const name of Object.keys(fields)) {
-    // A row must have every column (Beam Python's sink takes row[name] for each); within a
-    // struct a missing field is null, as pyarrow's Table.from_pylist reads it.
-    if (path === "" && !(name in obj)) throw new RowMismatch(`the row has no column '${name}' (every column of the schema must be given; null for a nullable one)`);
-    out[name] = normalizeField(fields[name]!, obj[name], path === "" ? name : `${path}.${name}`);
-  }
-  return out;
+function structNormalizer(fields: ParquetSchema, isRow: boolean): Normalizer {
+  const names = Object.keys(fields);
+  const normalizers = names.map((n) => fieldNormalizer(fields[n]!, n));
+  return (v, path) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v) || v instanceof Date || v instanceof Uint8Array) {
+      throw new RowMismatch(`${isRow ? "the row" : path} is ${show(v)}, but ${isRow ? "a row" : "the column"} is a struct (a plain object of its fields)`);
+    }
+    const obj = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      // A row must have every column (Beam Python's sink takes row[name] for each); within a
+      // struct a missing field is null, as pyarrow's Table.from_pylist reads it.
+      if (isRow && !(name in obj)) throw new RowMismatch(`the row has no column '${name}' (every column of the schema must be given; null for a nullable one)`);
+      out[name] = normalizers[i]!(obj[name], isRow ? name : `${path}.${name}`);
+    }
+    return out;
+  };
 }
 
 /**
- * The row as the writer takes it (int64s as bigints), or a RowMismatch naming the first value
+ * The check of rows: each row as the writer takes it (int64s as bigints), or a RowMismatch naming the first value
  * that does not fit the schema. Fields the schema lacks are not written, as in Beam Python's
  * WriteToParquet (which takes only the schema's columns of each row).
  */
-export function normalizeRow(schema: ParquetSchema, row: unknown): Record<string, unknown> {
-  return normalizeStruct(schema, row, "");
+export function rowNormalizer(schema: ParquetSchema): (row: unknown) => Record<string, unknown> {
+  const normalize = structNormalizer(schema, true);
+  return (row) => normalize(row, "") as Record<string, unknown>;
 }

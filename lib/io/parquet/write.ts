@@ -28,7 +28,7 @@ import { GlobalWindows } from "../../model/windowing";
 import { BinaryFileStream, writeBinaryFile } from "../binary_file_stream";
 import { abortTempFiles, FinalizeShardedFiles, tempPathFor, validateOutputPrefix, type WrittenFile } from "../sharded_files";
 import { hyparquetWriter, PARQUET_CODECS, type ParquetCodec, writeCodec } from "./library";
-import { checkSchema, normalizeRow, type ParquetRow, type ParquetSchema, RowMismatch, schemaElements } from "./schema";
+import { checkSchema, rowNormalizer, type ParquetRow, type ParquetSchema, RowMismatch, schemaElements } from "./schema";
 
 /** Options of WriteToParquet (Beam Python's `schema`, `codec`, `file_name_suffix`, `num_shards`, `shard_name_template`). */
 export interface WriteToParquetOptions {
@@ -61,6 +61,7 @@ interface WriteSpec {
 
 /** Each row checked against the schema and normalized (int64s as bigints; only the schema's columns). */
 class CheckRows<T> extends DoFn<T, Record<string, unknown>> {
+  private normalize: ((row: unknown) => Record<string, unknown>) | undefined;
   constructor(
     private readonly schema: ParquetSchema,
     private readonly transform: string,
@@ -69,7 +70,7 @@ class CheckRows<T> extends DoFn<T, Record<string, unknown>> {
   }
   process(row: T, ctx: ProcessContext<Record<string, unknown>>): void {
     try {
-      ctx.output(normalizeRow(this.schema, row));
+      ctx.output((this.normalize ??= rowNormalizer(this.schema))(row));
     } catch (e) {
       if (!(e instanceof RowMismatch)) throw e;
       throw new TypeError(`${this.transform}: a row does not match the Parquet schema: ${e.message}. Convert the rows to the schema before the write (or fix the schema).`);
