@@ -97,7 +97,6 @@ export function parquet(p: Pipeline, eventsGlob: string, outputPrefix: string): 
     .apply("WriteEvents", WriteToParquet.to(outputPrefix, { schema: EVENT, codec: "snappy", suffix: ".parquet", numShards: 2 }));   // codec "none" by default
   // written: the names of the files (out-00000-of-00002.parquet, ...), once they are in place
   // [END parquet]
-  names.map("Names", (n) => n.user);
   return written;
 }
 
