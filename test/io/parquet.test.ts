@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { FileMetaData } from "hyparquet";
 import { Create, type KV, PCollection, ReadAllFromParquet, ReadFromParquet, WriteToParquet } from "../../lib";
-import { fileBuffer, hyparquet } from "../../lib/io/parquet/library";
+import { fileBuffer, hyparquet, hyparquetWriter } from "../../lib/io/parquet/library";
 import { rowGroupsIn } from "../../lib/io/parquet/read";
 import { runDirect, runOk } from "../helpers";
 import { GOLDEN_CODECS, NESTED_ROWS, NESTED_SCHEMA, PARQUET_FIXTURES, PYARROW_VERSION, type User, USER_SCHEMA, USERS } from "./parquet_fixtures";
@@ -119,6 +119,26 @@ describe("io/parquet: ReadFromParquet, ReadAllFromParquet, WriteToParquet", func
     const plainRows: Record<string, unknown>[] = [];
     await runOk((root) => collect(root.apply(Create.of(golden("zstd"))).apply(ReadAllFromParquet.create({ columns: ["name"] })), plainRows));
     assert.deepEqual(plainRows.map((r) => r["name"]).sort(), USERS.map((u) => u.name).sort());
+  });
+
+  it("timestamps finer than a millisecond read as the millisecond they fall in (floor, also before 1970)", async () => {
+    // Microsecond and nanosecond timestamps as pyarrow writes them; a Date holds milliseconds, so
+    // -500 µs (1969-12-31T23:59:59.9995Z) is in the millisecond -1, not 0.
+    const file = path.join(tmp, "ts.parquet");
+    const schema = [
+      { name: "root", num_children: 2 },
+      { name: "us", type: "INT64", repetition_type: "REQUIRED", logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MICROS" } },
+      { name: "ns", type: "INT64", repetition_type: "REQUIRED", converted_type: undefined, logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "NANOS" } },
+    ] as const;
+    const columnData = [
+      { name: "us", data: [-500n, -1500n, 1500n, -1000n] },
+      { name: "ns", data: [-1n, -1_000_001n, 1_999_999n, -2_000_000n] },
+    ];
+    fs.writeFileSync(file, Buffer.from(hyparquetWriter().parquetWriteBuffer({ schema: schema as unknown as Parameters<ReturnType<typeof hyparquetWriter>["parquetWriteBuffer"]>[0]["schema"], columnData })));
+    const got: { us: Date; ns: Date }[] = [];
+    await runOk((root) => collect(root.apply(ReadFromParquet.from<{ us: Date; ns: Date }>(file)), got));
+    const pairs = got.map((r) => `${r.us.getTime()},${r.ns.getTime()}`).sort();
+    assert.deepEqual(pairs, ["-1,-1", "-1,-2", "-2,-2", "1,1"]);
   });
 
   it("a file that is not Parquet fails the read naming the file", async () => {

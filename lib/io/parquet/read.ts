@@ -8,7 +8,7 @@
  *
  * Values: int32/float/double as numbers, int64 as numbers (default; beyond ±2^53 fails the read)
  * or bigints (`int64: "bigint"`), strings, binary as Uint8Array, bool, timestamps and dates as
- * Dates (millisecond precision), decimals as numbers, lists as arrays, structs as objects, nulls
+ * Dates (the millisecond a finer timestamp falls in), decimals as numbers, lists as arrays, structs as objects, nulls
  * as null.
  */
 import type { FileMetaData, RowGroup } from "hyparquet";
@@ -83,6 +83,22 @@ export function rowGroupsIn(metadata: FileMetaData, start: number, end: number):
   return out;
 }
 
+/** `n / d` rounded down (bigint division rounds toward zero). */
+function floorDiv(n: bigint, d: bigint): bigint {
+  const q = n / d;
+  return n % d !== 0n && n < 0n ? q - 1n : q;
+}
+
+/**
+ * Timestamps finer than a millisecond as the Date of the millisecond they fall in: rounded down,
+ * so an instant before 1970 stays before its neighbours (hyparquet's own parsers round toward
+ * zero, which moves -0.5 ms to the epoch).
+ */
+const TIMESTAMP_PARSERS = {
+  timestampFromMicroseconds: (micros: bigint): Date => new Date(Number(floorDiv(micros, 1000n))),
+  timestampFromNanoseconds: (nanos: bigint): Date => new Date(Number(floorDiv(nanos, 1_000_000n))),
+};
+
 /** A read value as Beamline gives it: null for missing, int64 per the option, nested values alike. */
 function plainValue(v: unknown, int64: ParquetInt64, where: () => string): unknown {
   if (v === undefined || v === null) return null;
@@ -155,6 +171,7 @@ class ReadRanges<Out> extends DoFn<ParquetRange, Out> {
           rowEnd: group.rowEnd,
           compressors: readCompressors(),
           utf8: false, // only columns annotated as strings are strings; binary stays bytes
+          parsers: TIMESTAMP_PARSERS,
         });
       } catch (e) {
         throw new FileSystemError(`Cannot read row group ${group.index} of Parquet file ${range.path}: ${(e as Error).message}.`, range.path, { cause: e, code: "CORRUPT_DATA" });
