@@ -104,6 +104,7 @@ export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference, 
 export { sharedModel } from "./ml/shared_model";
 export type { ReadFromTFRecordOptions, ReadAllFromTFRecordOptions, WriteToTFRecordOptions, TFRecordCompression } from "./io/tfrecord";
 export type { ReadFromAvroOptions, ReadAllFromAvroOptions, WriteToAvroOptions, AvroCodec, AvroLongs, AvroSchema, AvroValue } from "./io/avro";
+export type { ReadFromParquetOptions, ReadAllFromParquetOptions, WriteToParquetOptions, ParquetCodec, ParquetField, ParquetFieldValue, ParquetListField, ParquetStructField, ParquetTypedField, ParquetInt64, ParquetPrimitive, ParquetRow, ParquetSchema } from "./io/parquet";
 export type { ReadFromCsvOptions, CsvReadResult, CsvDeadLetter, CsvRowType, WriteToCsvOptions, CsvValue, CsvSchema, CsvColumnType, CsvFieldType, CsvRowOf, CsvRecord } from "./io/csv";
 export { watchJobs } from "./model/monitoring";
 export type { JobListener, MonitoredJob, JobGraph, StepNode, PCollectionNode, JobSnapshot, StepProgress, MetricsSnapshot, LogEntry, LogPage } from "./model/monitoring";
@@ -117,6 +118,7 @@ import type * as PubSubIO from "./io/pubsub";
 import type * as CsvIO from "./io/csv";
 import type * as TFRecordIO from "./io/tfrecord";
 import type * as AvroIO from "./io/avro";
+import type * as ParquetIO from "./io/parquet";
 import type * as Inference from "./ml/run_inference";
 import type * as WatchModels from "./ml/watch_file_pattern";
 import type * as EnrichmentT from "./ml/enrichment";
@@ -174,6 +176,7 @@ const pubsub = onFirstUse(() => require("./io/pubsub") as typeof PubSubIO);
 const csv = onFirstUse(() => require("./io/csv") as typeof CsvIO);
 const tfrecord = onFirstUse(() => require("./io/tfrecord") as typeof TFRecordIO);
 const avroio = onFirstUse(() => require("./io/avro") as typeof AvroIO);
+const parquetio = onFirstUse(() => require("./io/parquet") as typeof ParquetIO);
 const inference = onFirstUse(() => require("./ml/run_inference") as typeof Inference);
 const watchModels = onFirstUse(() => require("./ml/watch_file_pattern") as typeof WatchModels);
 const enrichment = onFirstUse(() => require("./ml/enrichment") as typeof EnrichmentT);
@@ -343,6 +346,21 @@ export declare const WriteToAvro: typeof AvroIO.WriteToAvro;
 /** Writes records as sharded Avro files with a schema (null or deflate codec; see lib/io/avro); loaded on first use. */
 export type WriteToAvro<T = unknown> = AvroIO.WriteToAvro<T>;
 Object.defineProperty(exports, "WriteToAvro", { enumerable: true, get: function () { return avroio.WriteToAvro; } });
+/** Reads the rows of Parquet files as plain objects, split by row groups (see lib/io/parquet); loaded on first use. */
+export declare const ReadFromParquet: typeof ParquetIO.ReadFromParquet;
+/** Reads the rows of Parquet files as plain objects, split by row groups (see lib/io/parquet); loaded on first use. */
+export type ReadFromParquet<T = Record<string, unknown>> = ParquetIO.ReadFromParquet<T>;
+Object.defineProperty(exports, "ReadFromParquet", { enumerable: true, get: function () { return parquetio.ReadFromParquet; } });
+/** Reads the rows of the Parquet files each input pattern or file names (see lib/io/parquet); loaded on first use. */
+export declare const ReadAllFromParquet: typeof ParquetIO.ReadAllFromParquet;
+/** Reads the rows of the Parquet files each input pattern or file names (see lib/io/parquet); loaded on first use. */
+export type ReadAllFromParquet<Out = Record<string, unknown>> = ParquetIO.ReadAllFromParquet<Out>;
+Object.defineProperty(exports, "ReadAllFromParquet", { enumerable: true, get: function () { return parquetio.ReadAllFromParquet; } });
+/** Writes rows as sharded Parquet files with a schema (none, snappy, gzip or brotli codec; see lib/io/parquet); loaded on first use. */
+export declare const WriteToParquet: typeof ParquetIO.WriteToParquet;
+/** Writes rows as sharded Parquet files with a schema (none, snappy, gzip or brotli codec; see lib/io/parquet); loaded on first use. */
+export type WriteToParquet<T = unknown> = ParquetIO.WriteToParquet<T>;
+Object.defineProperty(exports, "WriteToParquet", { enumerable: true, get: function () { return parquetio.WriteToParquet; } });
 
 // Transforms and test helpers most programs do not use load on first use too (a 1-line word
 // count loaded 8 more modules once they were added eagerly).

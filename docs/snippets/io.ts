@@ -14,6 +14,7 @@ import {
   ReadFromPubSub,
   ReadFromText,
   ReadFromAvro,
+  ReadFromParquet,
   ReadFromTFRecord,
   RunInference,
   WriteToBigQuery,
@@ -21,10 +22,11 @@ import {
   WriteToPubSub,
   WriteToText,
   WriteToAvro,
+  WriteToParquet,
   WriteToTFRecord,
   kv,
 } from "beamline";
-import type { KV, ModelHandler, PCollection, Pipeline, PredictionResult, ReadableFile } from "beamline";
+import type { KV, ModelHandler, ParquetRow, PCollection, Pipeline, PredictionResult, ReadableFile } from "beamline";
 
 export function text(p: Pipeline, inputGlob: string, outputPrefix: string): PCollection<string> {
   // [START text]
@@ -75,6 +77,26 @@ export function avro(p: Pipeline, usersGlob: string, outputPrefix: string): PCol
     .apply("WriteUsers", WriteToAvro.to(outputPrefix, { schema: USER, suffix: ".avro", numShards: 2 }));   // codec "deflate" by default, or "null"
   // written: the names of the files (out-00000-of-00002.avro, ...), once they are in place
   // [END avro]
+  return written;
+}
+
+export function parquet(p: Pipeline, eventsGlob: string, outputPrefix: string): PCollection<string> {
+  // [START parquet]
+  const EVENT = {
+    user: "string",
+    count: "int64",
+    at: "timestamp[ms]",
+    tags: { list: "string" },
+    note: { type: "string", nullable: true },
+  } as const;
+  type Event = ParquetRow<typeof EVENT>;   // { user: string; count: number; at: Date; tags: string[]; note: string | null }
+  const events = p.apply("ReadEvents", ReadFromParquet.from<Event>(eventsGlob));   // split by row groups
+  const names = p.apply("ReadUsers", ReadFromParquet.from<{ user: string }>(eventsGlob, { columns: ["user"] }));   // only the user column
+  const written = events
+    .filter("Busy", (e) => e.count > 1)
+    .apply("WriteEvents", WriteToParquet.to(outputPrefix, { schema: EVENT, codec: "snappy", suffix: ".parquet", numShards: 2 }));   // codec "none" by default
+  // written: the names of the files (out-00000-of-00002.parquet, ...), once they are in place
+  // [END parquet]
   return written;
 }
 

@@ -11,7 +11,7 @@ import { PubSub } from "@google-cloud/pubsub";
 import { BigQuery } from "@google-cloud/bigquery";
 import { PassThroughClient } from "google-auth-library";
 import "../../runners/direct";
-import { assertThat, equalTo, kv, Create, ReadFromAvro, ReadFromTFRecord, WriteToAvro, TestStream, satisfies, type KV } from "../../lib";
+import { assertThat, equalTo, kv, Create, ReadFromAvro, ReadFromParquet, ReadFromTFRecord, WriteToAvro, WriteToParquet, TestStream, satisfies, type KV } from "../../lib";
 import { runDirect, runOk, readShards } from "../helpers";
 import { startEmulatorEnv, TEST_PROJECT, type EmulatorEnv } from "../io/gcp/emulator_env";
 import { MiniJobServer } from "../portable/job_server";
@@ -368,6 +368,26 @@ describe("docs: programming guide snippets run", function () {
         p.apply(ReadFromAvro.from(`${out}-*`, { schema })).map("Collect", (u) => back.push(`${u.id}:${u.name}:${u.email}`));
       });
       assert.deepEqual(back.sort(), ["1:ada:ada@x", "3:cy:cy@x"]);
+    });
+
+    it("Parquet", async () => {
+      const dir = path.join(tmp, "parquet");
+      const schema = { user: "string", count: "int64", at: "timestamp[ms]", tags: { list: "string" }, note: { type: "string", nullable: true } } as const;
+      const events = [
+        { user: "ada", count: 3, at: new Date(1000), tags: ["a"], note: null },
+        { user: "bob", count: 1, at: new Date(2000), tags: [], note: "x" },
+        { user: "cy", count: 2, at: new Date(3000), tags: ["b", "c"], note: "y" },
+      ];
+      await runOk((p) => p.apply("Events", Create.from(events)).apply(WriteToParquet.to(path.join(dir, "in", "events"), { schema, suffix: ".parquet" })));
+      const out = path.join(dir, "out");
+      await runOk((p) => {
+        assertThat(io.parquet(p, path.join(dir, "in", "*.parquet"), out), equalTo([0, 1].map((i) => `${out}-0000${i}-of-00002.parquet`)));
+      });
+      const back: typeof events = [];
+      await runOk((p) => {
+        p.apply(ReadFromParquet.from<(typeof events)[number]>(`${out}-*`)).map("Collect", (e) => back.push(e));
+      });
+      assert.deepStrictEqual(back.sort((a, b) => a.user.localeCompare(b.user)), [events[0], events[2]]);
     });
 
     it("FileIO and ReadAllFromText", async () => {

@@ -29,7 +29,7 @@ process.on("exit", () => fs.writeFileSync(process.env.BEAMLINE_TEST_MODULES, [..
 `;
 
 /** Library modules a word count never uses, exported by lib/index on first use. */
-const OPTIONAL_MODULES = /[\\/](lib[\\/](transforms[\\/](co_group_by_key|select|schema_fields|schema_join|schema_cogroup|schema_paths|field_filter|with_timestamps|latest|sample|group_into_batches|batch_state|batch_elements|batch_size_estimator|window_batches|combine_values|top|group_by|regex|to_string|reify|deduplicate|approximate_quantiles|approximate_unique|murmur3|hot_key_fanout|wait|composed_combine|periodic_impulse|periodic_sequence|combine_with_context|redistribute|log_elements|sets|aggregates|flatten_iterables)|model[\\/](splittable|splittable_dofn|splittable_pardo|offset_range)|coders[\\/](input_or_accum|primitive|row|schema|schema_proto|state_backed_iterable|custom_window)|testing[\\/]passert|io[\\/]fileio(_write|_write_steps|_continuous)?|ml[\\/](enrichment|enrichment_dofn|enrichment_handler|request_response)|io[\\/]bigquery[\\/]enrichment_handler|io[\\/]tfrecord[\\/](index|read|write|codec|crc32c|files)|io[\\/]avro[\\/](index|read|write|container|schema))|runners[\\/]executor[\\/]splittable_operator)\.js$/;
+const OPTIONAL_MODULES = /[\\/](lib[\\/](transforms[\\/](co_group_by_key|select|schema_fields|schema_join|schema_cogroup|schema_paths|field_filter|with_timestamps|latest|sample|group_into_batches|batch_state|batch_elements|batch_size_estimator|window_batches|combine_values|top|group_by|regex|to_string|reify|deduplicate|approximate_quantiles|approximate_unique|murmur3|hot_key_fanout|wait|composed_combine|periodic_impulse|periodic_sequence|combine_with_context|redistribute|log_elements|sets|aggregates|flatten_iterables)|model[\\/](splittable|splittable_dofn|splittable_pardo|offset_range)|coders[\\/](input_or_accum|primitive|row|schema|schema_proto|state_backed_iterable|custom_window)|testing[\\/]passert|io[\\/]fileio(_write|_write_steps|_continuous)?|ml[\\/](enrichment|enrichment_dofn|enrichment_handler|request_response)|io[\\/]bigquery[\\/]enrichment_handler|io[\\/]tfrecord[\\/](index|read|write|codec|crc32c|files)|io[\\/]avro[\\/](index|read|write|container|schema)|io[\\/]parquet[\\/](index|read|write|library|schema))|runners[\\/]executor[\\/]splittable_operator)\.js$/;
 
 describe("wordcount start-up: what a local batch run loads", () => {
   let dir: string;
@@ -56,7 +56,7 @@ describe("wordcount start-up: what a local batch run loads", () => {
     assert.equal(fs.readFileSync(path.join(dir, "out", "counts-00000-of-00001"), "utf8"), "the: 1\nquick: 1\nbrown: 1\nfox: 1\n");
     for (const [label, modules] of Object.entries(runs)) {
       assert.ok(modules.some((m) => m.endsWith(path.join("pipelines", "wordcount.js"))), `${label}: the recorder saw the program`);
-      const unwanted = modules.filter((m) => /[\\/]node_modules[\\/](@google-cloud|@grpc|google-auth-library|google-gax|protobufjs|@tensorflow|undici|avsc)[\\/]/.test(m) || m === "crypto" || m === "node:crypto" || OPTIONAL_MODULES.test(m));
+      const unwanted = modules.filter((m) => /[\\/]node_modules[\\/](@google-cloud|@grpc|google-auth-library|google-gax|protobufjs|@tensorflow|undici|avsc|hyparquet|hyparquet-writer|hyparquet-compressors|hysnappy|fzstd)[\\/]/.test(m) || m === "crypto" || m === "node:crypto" || OPTIONAL_MODULES.test(m));
       assert.deepEqual(unwanted, [], `${label} loaded ${unwanted.join(", ")}`);
     }
   });

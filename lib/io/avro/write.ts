@@ -15,8 +15,6 @@
  * windowed writes.
  */
 import { randomBytes } from "node:crypto";
-import type { Writable } from "node:stream";
-import { finished } from "node:stream/promises";
 import type * as avsc from "avsc";
 import { type Coder } from "../../coders/coder";
 import { BytesCoder } from "../../coders/primitive";
@@ -30,8 +28,7 @@ import { AsIterable } from "../../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
 import { BoundedWindow, KV, kv, PaneInfo } from "../../model/window";
 import { GlobalWindows } from "../../model/windowing";
-import { FileSystemError } from "../filesystems/filesystem";
-import { FileSystems } from "../filesystems/registry";
+import { BinaryFileStream, writeBinaryFile } from "../binary_file_stream";
 import { abortTempFiles, FinalizeShardedFiles, tempPathFor, validateOutputPrefix, type WrittenFile } from "../sharded_files";
 import { DEFAULT_WINDOWED_SHARD_TEMPLATE, defaultPolicyWindowedName, removeWindowedLeftovers, type WindowedFileFormat, WriteWindowedFiles } from "../windowed_files";
 import { type AvroCodec, encodeBlock, encodeHeader } from "./container";
@@ -147,60 +144,12 @@ class AvroFileBuilder {
   }
 }
 
-/** A file written as a stream. */
-class FileStream {
-  private constructor(
-    readonly path: string,
-    private readonly file: Writable,
-  ) {}
-  static async open(path: string): Promise<FileStream> {
-    return new FileStream(path, await FileSystems.forPath(path).create(path, { mimeType: "avro/binary" }));
-  }
-  async write(data: Buffer): Promise<void> {
-    if (!this.file.write(data)) {
-      await new Promise<void>((resolve, reject) => {
-        const cleanup = (): void => {
-          this.file.off("drain", onDrain);
-          this.file.off("error", onError);
-        };
-        const onDrain = (): void => (cleanup(), resolve());
-        const onError = (e: unknown): void => (cleanup(), reject(e));
-        this.file.on("drain", onDrain);
-        this.file.on("error", onError);
-      });
-    }
-  }
-  async close(): Promise<void> {
-    this.file.end();
-    await finished(this.file);
-  }
-  abort(): void {
-    this.file.destroy();
-  }
-}
-
-async function writeWhole(path: string, data: Buffer): Promise<void> {
-  const fs = FileSystems.forPath(path);
-  try {
-    if (fs.writeSmallFile !== undefined && data.length <= WHOLE_FILE_BYTES * 4) return await fs.writeSmallFile(path, data);
-    const file = await FileStream.open(path);
-    try {
-      await file.write(data);
-      await file.close();
-    } catch (e) {
-      file.abort();
-      throw e;
-    }
-  } catch (e) {
-    if (e instanceof FileSystemError) throw e;
-    throw new FileSystemError(`Cannot write Avro file ${path}: ${(e as Error).message}.`, path, { cause: e });
-  }
-}
+const writeWhole = (path: string, data: Buffer): Promise<void> => writeBinaryFile(path, data, "avro/binary", "Avro");
 
 /** Runner-decided sharding: one file per bundle, streamed once it outgrows WHOLE_FILE_BYTES. */
 class WriteBundles extends DoFn<Uint8Array, WrittenFile> {
   private file: AvroFileBuilder | undefined;
-  private stream: FileStream | undefined;
+  private stream: BinaryFileStream | undefined;
   constructor(private readonly spec: WriteSpec) {
     super();
   }
@@ -215,7 +164,7 @@ class WriteBundles extends DoFn<Uint8Array, WrittenFile> {
     const file = (this.file ??= new AvroFileBuilder(this.spec));
     file.add(record as Buffer);
     if (file.bytes >= WHOLE_FILE_BYTES) {
-      this.stream ??= await FileStream.open(tempPathFor(this.spec, ctx.runtime, randomId()));
+      this.stream ??= await BinaryFileStream.open(tempPathFor(this.spec, ctx.runtime, randomId()), "avro/binary");
       await this.stream.write(file.take(false));
     }
   }

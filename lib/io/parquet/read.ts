@@ -1,0 +1,302 @@
+/**
+ * ReadFromParquet and ReadAllFromParquet: the rows of Parquet files as plain objects (column name
+ * → value), as Beam Python's `apache_beam.io.parquetio.ReadFromParquet` / `ReadAllFromParquet`
+ * (Java's `ParquetIO.read`), with a `columns` projection. Files are cut into byte ranges spread
+ * over the workers by a Reshuffle; as Beam Python's _ParquetSource, a row group belongs to the
+ * range that holds its start (its first column's dictionary page, else its first data page), so
+ * the ranges of a file read disjoint row groups and together every row exactly once.
+ *
+ * Values: int32/float/double as numbers, int64 as numbers (default; beyond ±2^53 fails the read)
+ * or bigints (`int64: "bigint"`), strings, binary as Uint8Array, bool, timestamps and dates as
+ * Dates (the millisecond a finer timestamp falls in), decimals as numbers, lists as arrays, structs as objects, nulls
+ * as null.
+ */
+import type { FileMetaData, RowGroup } from "hyparquet";
+import { type Coder } from "../../coders/coder";
+import { JsValueCoder } from "../../coders/js_value";
+import { StringUtf8Coder } from "../../coders/primitive";
+import { KVCoder } from "../../coders/structural";
+import { DoFn, ProcessContext } from "../../model/dofn";
+import { ValidationError } from "../../model/errors";
+import { PBegin, PCollection } from "../../model/pcollection";
+import { ParDo } from "../../model/pardo";
+import { Impulse } from "../../model/primitives";
+import { PTransform, ValidationContext } from "../../model/transform";
+import { KV, kv } from "../../model/window";
+import { Reshuffle } from "../../transforms/util";
+import { FileSystemError, type FileMetadata } from "../filesystems/filesystem";
+import { FileSystems } from "../filesystems/registry";
+import { type EmptyMatchTreatment, matchPattern, ReadableFile } from "../fileio";
+import { desiredRangeBytes, splitForReaders, splitIntoRanges } from "../text_read";
+import { fileBuffer, hyparquet, readCompressors } from "./library";
+import type { ParquetInt64 } from "./schema";
+
+/** Options of ReadFromParquet (Beam Python's `columns`, `min_bundle_size`, `validate`). */
+export interface ReadFromParquetOptions {
+  /** Read only these top-level columns (Beam Python's `columns`); default all. */
+  readonly columns?: readonly string[];
+  /** How INT64 columns map to JS: "number" (default; beyond ±2^53 fails the read) or "bigint". */
+  readonly int64?: ParquetInt64;
+  /** Target size of the byte ranges read in parallel (default as ReadFromText's). */
+  readonly desiredBundleSizeBytes?: number;
+  /** Check before running that every pattern matches a file (default true, as Beam). */
+  readonly validate?: boolean;
+}
+
+/** Options of ReadAllFromParquet. */
+export interface ReadAllFromParquetOptions {
+  /** Read only these top-level columns; default all. */
+  readonly columns?: readonly string[];
+  /** How INT64 columns map to JS (see ReadFromParquetOptions.int64). */
+  readonly int64?: ParquetInt64;
+  /** Target size of the byte ranges read in parallel (default 64 MiB, as Beam Python's ReadAllFromParquet). */
+  readonly desiredBundleSizeBytes?: number;
+  /** A pattern that matches nothing: default `"ALLOW_IF_WILDCARD"` (as ReadAllFromText). */
+  readonly emptyMatchTreatment?: EmptyMatchTreatment;
+}
+
+/** A byte range of a Parquet file (with the file's size, for its footer). */
+export interface ParquetRange {
+  readonly path: string;
+  readonly size: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Where a row group starts, as Beam Python's _ParquetUtils.get_offset: its first column's dictionary page, else its first data page. */
+export function rowGroupStart(group: RowGroup): number {
+  const meta = group.columns[0]?.meta_data;
+  if (meta === undefined) return Number(group.file_offset ?? 0);
+  return Number(meta.dictionary_page_offset !== undefined && meta.dictionary_page_offset > 0n ? meta.dictionary_page_offset : meta.data_page_offset);
+}
+
+/** The row groups (index, first row, end row) whose start lies in [start, end). */
+export function rowGroupsIn(metadata: FileMetaData, start: number, end: number): { index: number; rowStart: number; rowEnd: number }[] {
+  const out: { index: number; rowStart: number; rowEnd: number }[] = [];
+  let row = 0;
+  metadata.row_groups.forEach((g, index) => {
+    const rows = Number(g.num_rows);
+    const at = rowGroupStart(g);
+    if (at >= start && at < end) out.push({ index, rowStart: row, rowEnd: row + rows });
+    row += rows;
+  });
+  return out;
+}
+
+/** `n / d` rounded down (bigint division rounds toward zero). */
+function floorDiv(n: bigint, d: bigint): bigint {
+  const q = n / d;
+  return n % d !== 0n && n < 0n ? q - 1n : q;
+}
+
+/**
+ * Timestamps finer than a millisecond as the Date of the millisecond they fall in: rounded down,
+ * so an instant before 1970 stays before its neighbours (hyparquet's own parsers round toward
+ * zero, which moves -0.5 ms to the epoch).
+ */
+const TIMESTAMP_PARSERS = {
+  timestampFromMicroseconds: (micros: bigint): Date => new Date(Number(floorDiv(micros, 1000n))),
+  timestampFromNanoseconds: (nanos: bigint): Date => new Date(Number(floorDiv(nanos, 1_000_000n))),
+};
+
+/** A read value as Beamline gives it: null for missing, int64 per the option, nested values alike. */
+function plainValue(v: unknown, int64: ParquetInt64, where: () => string): unknown {
+  if (v === undefined || v === null) return null;
+  if (typeof v === "bigint") {
+    if (int64 === "bigint") return v;
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+      throw new RangeError(`${where()} holds ${v}, beyond the integers a JS number holds exactly (±2^53); read with { int64: "bigint" }`);
+    }
+    return Number(v);
+  }
+  if (Array.isArray(v)) return v.map((e) => plainValue(e, int64, where));
+  if (v instanceof Uint8Array || v instanceof Date) return v;
+  if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<unknown>, (e) => plainValue(e, int64, where));
+  if (typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, e] of Object.entries(v as Record<string, unknown>)) out[k] = plainValue(e, int64, where);
+    return out;
+  }
+  return v;
+}
+
+interface ReadSpec {
+  readonly columns?: readonly string[];
+  readonly int64: ParquetInt64;
+}
+
+/** Reads the row groups of each range; with `withFilename`, as KV(path, row). */
+class ReadRanges<Out> extends DoFn<ParquetRange, Out> {
+  /** Recent files' footers: the ranges of one file usually follow one another. */
+  private readonly footers = new Map<string, FileMetaData>();
+  constructor(
+    private readonly spec: ReadSpec,
+    private readonly withFilename: boolean,
+  ) {
+    super();
+  }
+
+  private async footer(range: ParquetRange): Promise<FileMetaData> {
+    const known = this.footers.get(range.path);
+    if (known !== undefined) return known;
+    let metadata: FileMetaData;
+    try {
+      metadata = await hyparquet().parquetMetadataAsync(fileBuffer(range.path, range.size));
+    } catch (e) {
+      throw new FileSystemError(`Cannot read Parquet file ${range.path}: its footer is not a Parquet footer (${(e as Error).message}). Is it a Parquet file?`, range.path, { cause: e, code: "CORRUPT_DATA" });
+    }
+    const columns = this.spec.columns;
+    if (columns !== undefined) {
+      const top = new Set(hyparquet().parquetSchema(metadata).children.map((c) => c.element.name));
+      const missing = columns.filter((c) => !top.has(c));
+      if (missing.length > 0) throw new FileSystemError(`Cannot read columns ${missing.map((c) => `'${c}'`).join(", ")} of Parquet file ${range.path}: it has no such column (its columns: ${[...top].join(", ")}).`, range.path, { code: "INVALID_ARGUMENT" });
+    }
+    if (this.footers.size >= 16) this.footers.delete(this.footers.keys().next().value as string);
+    this.footers.set(range.path, metadata);
+    return metadata;
+  }
+
+  async process(range: ParquetRange, ctx: ProcessContext<Out>): Promise<void> {
+    const out = ctx as unknown as ProcessContext<unknown>;
+    const metadata = await this.footer(range);
+    const file = fileBuffer(range.path, range.size);
+    for (const group of rowGroupsIn(metadata, range.start, range.end)) {
+      let rows: Record<string, unknown>[];
+      try {
+        rows = await hyparquet().parquetReadObjects({
+          file,
+          metadata,
+          columns: this.spec.columns === undefined ? undefined : [...this.spec.columns],
+          rowStart: group.rowStart,
+          rowEnd: group.rowEnd,
+          compressors: readCompressors(),
+          utf8: false, // only columns annotated as strings are strings; binary stays bytes
+          parsers: TIMESTAMP_PARSERS,
+        });
+      } catch (e) {
+        throw new FileSystemError(`Cannot read row group ${group.index} of Parquet file ${range.path}: ${(e as Error).message}.`, range.path, { cause: e, code: "CORRUPT_DATA" });
+      }
+      rows.forEach((row, i) => {
+        const value = plainValue(row, this.spec.int64, () => `Parquet file ${range.path}, row ${group.rowStart + i}`);
+        out.output(this.withFilename ? kv(range.path, value) : value);
+      });
+    }
+  }
+}
+
+class ExpandPatterns extends DoFn<Uint8Array, ParquetRange> {
+  constructor(
+    private readonly patterns: readonly string[],
+    private readonly desired: number | undefined,
+  ) {
+    super();
+  }
+  async process(_: Uint8Array, ctx: ProcessContext<ParquetRange>): Promise<void> {
+    const files = await FileSystems.matchAll(this.patterns);
+    const readers = ctx.runtime.options.directNumWorkers;
+    outputRanges(files, this.desired !== undefined ? splitIntoRanges(files, this.desired, "uncompressed") : splitForReaders(files, desiredRangeBytes(files, readers, "uncompressed"), readers, "uncompressed"), ctx);
+  }
+}
+
+function outputRanges(files: readonly FileMetadata[], ranges: readonly { path: string; start: number; end: number }[], ctx: ProcessContext<ParquetRange>): void {
+  const sizes = new Map(files.map((f) => [f.path, f.sizeBytes]));
+  for (const r of ranges) ctx.output({ path: r.path, size: sizes.get(r.path)!, start: r.start, end: r.end });
+}
+
+function checkOptions(transform: string, options: { columns?: readonly string[]; int64?: ParquetInt64; desiredBundleSizeBytes?: number }): void {
+  if (options.int64 !== undefined && options.int64 !== "number" && options.int64 !== "bigint") throw new ValidationError(`${transform}: unknown int64 '${String(options.int64)}'; use "number" or "bigint"`);
+  const d = options.desiredBundleSizeBytes;
+  if (d !== undefined && !(Number.isInteger(d) && d >= 1)) throw new ValidationError(`${transform}: desiredBundleSizeBytes must be a positive integer, got ${String(d)}`);
+  const c = options.columns;
+  if (c !== undefined && (!Array.isArray(c) || c.length === 0 || c.some((n) => typeof n !== "string" || n === ""))) {
+    throw new ValidationError(`${transform}: columns must be a non-empty array of column names, got ${JSON.stringify(c)}`);
+  }
+}
+
+/** The rows of the Parquet files matching one or more patterns (local paths or gs://), as plain objects. */
+export class ReadFromParquet<T = Record<string, unknown>> extends PTransform<PBegin, PCollection<T>> {
+  /** The file patterns read. */
+  readonly patterns: readonly string[];
+
+  /** `p.apply(ReadFromParquet.from<User>("data/users-*.parquet", { columns: ["name", "age"] }))`: each row as a plain object (typed as T, which the caller vouches for). */
+  static from<T = Record<string, unknown>>(pattern: string | readonly string[], options: ReadFromParquetOptions = {}): ReadFromParquet<T> {
+    return new ReadFromParquet<T>(pattern, options);
+  }
+
+  private constructor(
+    pattern: string | readonly string[],
+    /** Projection, int64 mapping, range size and validation. */
+    readonly options: ReadFromParquetOptions,
+  ) {
+    super("ReadFromParquet");
+    this.patterns = typeof pattern === "string" ? [pattern] : [...pattern];
+    if (this.patterns.length === 0 || this.patterns.some((p) => typeof p !== "string" || p === "")) throw new ValidationError("ReadFromParquet needs at least one file pattern (a non-empty string)");
+    checkOptions("ReadFromParquet", options);
+  }
+
+  expand(input: PBegin): PCollection<T> {
+    return input
+      .apply("Impulse", Impulse.create())
+      .apply("ExpandPatterns", ParDo.of(new ExpandPatterns(this.patterns, this.options.desiredBundleSizeBytes)))
+      .apply("Reshuffle", Reshuffle.viaRandomKey())
+      .apply("ReadRowGroups", ParDo.of(new ReadRanges<T>({ columns: this.options.columns, int64: this.options.int64 ?? "number" }, false)))
+      .setCoder(JsValueCoder.INSTANCE as Coder<T>);
+  }
+
+  override async validate(ctx: ValidationContext): Promise<void> {
+    if (this.options.validate === false) return;
+    try {
+      await FileSystems.matchAll(this.patterns);
+    } catch (e) {
+      throw new ValidationError(`${ctx.transformName}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
+
+/** Each input (a pattern, a FileMetadata or a ReadableFile) as byte ranges of its files. */
+class ExpandFiles extends DoFn<string | FileMetadata | ReadableFile, ParquetRange> {
+  constructor(private readonly options: ReadAllFromParquetOptions) {
+    super();
+  }
+  async process(element: string | FileMetadata | ReadableFile, ctx: ProcessContext<ParquetRange>): Promise<void> {
+    const files = typeof element === "string" ? await matchPattern(element, this.options.emptyMatchTreatment ?? "ALLOW_IF_WILDCARD") : [element instanceof ReadableFile ? element.metadata : element];
+    const real = files.filter((f) => !f.path.endsWith("/")); // an object store's folder placeholder
+    outputRanges(real, splitIntoRanges(real, this.options.desiredBundleSizeBytes ?? 64 << 20, "uncompressed"), ctx);
+  }
+}
+
+/**
+ * The rows of the Parquet files named by each input element: a pattern (Beam Python's
+ * `ReadAllFromParquet`), a FileMetadata (from `FileIO.matchAll`) or a ReadableFile (Beam Java's
+ * `ParquetIO.readFiles`).
+ */
+export class ReadAllFromParquet<Out = Record<string, unknown>> extends PTransform<PCollection<string | FileMetadata | ReadableFile>, PCollection<Out>> {
+  /** Each row as a plain object (typed as T). */
+  static create<T = Record<string, unknown>>(options: ReadAllFromParquetOptions = {}): ReadAllFromParquet<T> {
+    return new ReadAllFromParquet<T>(options, false);
+  }
+  /** `KV(path, row)` for each row, as Beam Python's `ReadAllFromParquet(with_filename=True)`. */
+  static withFilename<T = Record<string, unknown>>(options: ReadAllFromParquetOptions = {}): ReadAllFromParquet<KV<string, T>> {
+    return new ReadAllFromParquet<KV<string, T>>(options, true);
+  }
+
+  private constructor(
+    /** Projection, int64 mapping, range size and what an empty match does. */
+    readonly options: ReadAllFromParquetOptions,
+    private readonly withFilename: boolean,
+  ) {
+    super("ReadAllFromParquet");
+    checkOptions("ReadAllFromParquet", options);
+    const t = options.emptyMatchTreatment;
+    if (t !== undefined && t !== "ALLOW" && t !== "DISALLOW" && t !== "ALLOW_IF_WILDCARD") throw new ValidationError(`ReadAllFromParquet: unknown emptyMatchTreatment '${String(t)}'; use "ALLOW", "DISALLOW" or "ALLOW_IF_WILDCARD"`);
+  }
+
+  expand(input: PCollection<string | FileMetadata | ReadableFile>): PCollection<Out> {
+    const rows = JsValueCoder.INSTANCE as Coder<unknown>;
+    return input
+      .apply("ExpandFiles", ParDo.of(new ExpandFiles(this.options)))
+      .apply("Reshuffle", Reshuffle.viaRandomKey())
+      .apply("ReadRowGroups", ParDo.of(new ReadRanges<Out>({ columns: this.options.columns, int64: this.options.int64 ?? "number" }, this.withFilename)))
+      .setCoder((this.withFilename ? new KVCoder(StringUtf8Coder.INSTANCE, rows) : rows) as Coder<Out>);
+  }
+}
