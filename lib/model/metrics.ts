@@ -1,5 +1,5 @@
 /**
- * User metrics: counters, distributions and gauges by namespace and name, attributed to the
+ * User metrics: counters, distributions, gauges and string sets by namespace and name, attributed to the
  * transform whose code updates them.
  *
  * Declare a metric anywhere (typically as a DoFn field) and update it from DoFn methods:
@@ -43,13 +43,41 @@ export interface GaugeResult {
   readonly timestamp: number;
 }
 
+/**
+ * The distinct strings added to a string set, sorted (Beam's StringSetResult is a set; sorted so
+ * results compare and print the same on every run).
+ */
+export type StringSetResult = readonly string[];
+
+/**
+ * Beam's StringSetData.STRING_SET_SIZE_LIMIT (Java and Python alike): once the lengths of a
+ * string set's strings add up to more than this, further strings are dropped, in a cell as
+ * strings are added and when cells of bundles and workers are combined.
+ */
+export const STRING_SET_SIZE_LIMIT = 1_000_000;
+
+/** @internal A string set's cell: its strings and the sum of their lengths (UTF-16 units, as Java's String.length). */
+export interface StringSetCell {
+  readonly values: Set<string>;
+  size: number;
+}
+
 /** The metric cells of one step. */
 export class MetricsContainer {
   readonly counters = new Map<string, number>();
   readonly distributions = new Map<string, { count: number; sum: number; min: number; max: number }>();
   readonly gauges = new Map<string, GaugeResult>();
+  readonly stringSets = new Map<string, StringSetCell>();
 
   constructor(readonly step: string) {}
+
+  /** Empties every cell (a new bundle, or a retry starting from a saved state). */
+  clear(): void {
+    this.counters.clear();
+    this.distributions.clear();
+    this.gauges.clear();
+    this.stringSets.clear();
+  }
 
   incCounter(key: string, n: number): void {
     this.counters.set(key, (this.counters.get(key) ?? 0) + n);
@@ -70,6 +98,13 @@ export class MetricsContainer {
     this.gauges.set(key, { value, timestamp: Date.now() });
   }
 
+  /** Adds strings to a string set, up to Beam's size limit (the cell exists even if none are given, as in Beam). */
+  addToStringSet(key: string, values: Iterable<string>): void {
+    let cell = this.stringSets.get(key);
+    if (cell === undefined) this.stringSets.set(key, (cell = { values: new Set(), size: 0 }));
+    addUntilCapacity(cell, values, this.step, key);
+  }
+
   /** Adds another container's cells into this one (used when bundles report). */
   merge(other: MetricsContainer): void {
     for (const [k, v] of other.counters) this.incCounter(k, v);
@@ -86,6 +121,28 @@ export class MetricsContainer {
     for (const [k, g] of other.gauges) {
       const mine = this.gauges.get(k);
       if (mine === undefined || mine.timestamp <= g.timestamp) this.gauges.set(k, g);
+    }
+    for (const [k, cell] of other.stringSets) this.addToStringSet(k, cell.values);
+  }
+}
+
+/**
+ * Beam's StringSetData.addUntilCapacity: a string new to the set adds its length to the size; the
+ * one that takes the size past the limit is kept and the rest dropped, with one warning.
+ */
+function addUntilCapacity(cell: StringSetCell, values: Iterable<string>, step: string, key: string): void {
+  if (cell.size > STRING_SET_SIZE_LIMIT) return;
+  for (const v of values) {
+    if (cell.values.has(v)) continue;
+    cell.values.add(v);
+    cell.size += v.length;
+    if (cell.size > STRING_SET_SIZE_LIMIT) {
+      const { namespace, name } = metricNameOf(key);
+      process.stderr.write(
+        `Warning: string set '${namespace}/${name}' of step '${step}' holds strings of ${cell.size} characters in all, ` +
+          `past Beam's limit of ${STRING_SET_SIZE_LIMIT}: further strings are dropped. Add fewer or shorter strings (e.g. a category rather than each value).\n`,
+      );
+      return;
     }
   }
 }
@@ -373,6 +430,30 @@ export class Gauge implements MetricName {
 }
 
 /**
+ * A set of distinct strings (e.g. the sources or sinks a step used). Made by
+ * `Metrics.stringSet(namespace, name)`; update it from DoFn code. As in Beam, a string already in
+ * the set adds nothing, and once the strings' lengths add up to more than 1,000,000 characters
+ * (`STRING_SET_SIZE_LIMIT`) further strings are dropped.
+ */
+export class StringSet implements MetricName {
+  private readonly key: string;
+  constructor(
+    /** The metric's namespace. */
+    readonly namespace: string,
+    /** The metric's name. */
+    readonly name: string,
+  ) {
+    this.key = metricKey(namespace, name);
+  }
+  /** Adds the strings to the set on the step whose code is running. */
+  add(...values: string[]): void {
+    const c = activeContainer();
+    if (c === undefined) unattributed("StringSet", this.namespace, this.name);
+    c.addToStringSet(this.key, values);
+  }
+}
+
+/**
  * Factory for user metrics (like Beam's `Metrics`). Declare them as DoFn fields and update them
  * in any DoFn method; updates are attributed to the step running the code:
  *
@@ -394,6 +475,8 @@ export const Metrics = {
   distribution: (namespace: string, name: string): Distribution => new Distribution(namespace, name),
   /** A gauge (the latest value set). */
   gauge: (namespace: string, name: string): Gauge => new Gauge(namespace, name),
+  /** A string set (the distinct strings added; Beam's `Metrics.stringSet`). */
+  stringSet: (namespace: string, name: string): StringSet => new StringSet(namespace, name),
 };
 
 /** One metric's value at one step. */
@@ -425,6 +508,11 @@ export class MetricResults {
   /** Gauges, filtered like `counters`. */
   gauges(filter: MetricFilter = {}): MetricResult<GaugeResult>[] {
     return this.collect(filter, (c) => c.gauges, (g) => g);
+  }
+
+  /** String sets, filtered like `counters`; each value is the set's strings, sorted. */
+  stringSets(filter: MetricFilter = {}): MetricResult<StringSetResult>[] {
+    return this.collect(filter, (c) => c.stringSets, (cell) => [...cell.values].sort());
   }
 
   /** The sum of a counter over all steps (or the steps matching the filter). */

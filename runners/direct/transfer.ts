@@ -93,10 +93,12 @@ export interface MetricsSnapshot {
   readonly counters: [string, number][];
   readonly distributions: [string, { count: number; sum: number; min: number; max: number }][];
   readonly gauges: [string, { value: number; timestamp: number }][];
+  /** Each string set's strings (its size is recomputed on restore). */
+  readonly stringSets: [string, string[]][];
 }
 
 export function snapshotMetrics(c: MetricsContainer): MetricsSnapshot {
-  return { step: c.step, counters: [...c.counters], distributions: [...c.distributions], gauges: [...c.gauges] };
+  return { step: c.step, counters: [...c.counters], distributions: [...c.distributions], gauges: [...c.gauges], stringSets: [...c.stringSets].map(([k, cell]) => [k, [...cell.values]]) };
 }
 
 export function restoreMetrics(s: MetricsSnapshot): MetricsContainer {
@@ -104,5 +106,6 @@ export function restoreMetrics(s: MetricsSnapshot): MetricsContainer {
   for (const [k, v] of s.counters) c.counters.set(k, v);
   for (const [k, v] of s.distributions) c.distributions.set(k, v);
   for (const [k, v] of s.gauges) c.gauges.set(k, v);
+  for (const [k, v] of s.stringSets) c.addToStringSet(k, v);
   return c;
 }

@@ -65,8 +65,10 @@ export function metricResultsFrom(infos: readonly metricsapi.MonitoringInfo[], s
     let c = containers.get(step);
     if (c === undefined) containers.set(step, (c = new MetricsContainer(step)));
     const key = metricKey(m.labels["NAMESPACE"] ?? "", m.labels["NAME"] ?? "");
-    if (typeof m.value === "number") c.incCounter(key, m.value);
-    else c.distributions.set(key, { ...m.value });
+    const v = m.value;
+    if (typeof v === "number") c.incCounter(key, v);
+    else if ("count" in v) c.distributions.set(key, { ...v });
+    else c.addToStringSet(key, v);
   }
   return new MetricResults(containers);
 }

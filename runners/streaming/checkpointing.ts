@@ -176,7 +176,11 @@ export class Checkpointing {
   }
 }
 
-/** The run's metrics as a checkpoint part: counters, distributions and gauges per step. */
+/**
+ * The run's metrics as a checkpoint part: counters, distributions and gauges per step, then the
+ * steps' string sets (after all steps, so a checkpoint written before string sets existed, which
+ * ends there, still restores).
+ */
 export class MetricsPart implements Checkpointable {
   constructor(
     private readonly containers: ReadonlyMap<string, MetricsContainer>,
@@ -200,14 +204,23 @@ export class MetricsPart implements Checkpointable {
         w.writeDoubleBE(g.timestamp);
       }
     }
+    const withSets = [...this.containers.values()].filter((c) => c.stringSets.size > 0);
+    w.writeVarInt(withSets.length);
+    for (const c of withSets) {
+      w.writeUtf8Nested(c.step);
+      w.writeVarInt(c.stringSets.size);
+      for (const [k, cell] of c.stringSets) {
+        w.writeUtf8Nested(k);
+        w.writeVarInt(cell.values.size);
+        for (const v of cell.values) w.writeUtf8Nested(v);
+      }
+    }
   }
 
   restore(r: ByteReader): void {
     for (let n = r.readVarInt(); n > 0; n--) {
       const c = this.metricsFor(r.readUtf8Nested());
-      c.counters.clear();
-      c.distributions.clear();
-      c.gauges.clear();
+      c.clear();
       readNumberEntries(r, (k, v) => c.counters.set(k, v));
       for (let m = r.readVarInt(); m > 0; m--) {
         const k = r.readUtf8Nested();
@@ -216,6 +229,16 @@ export class MetricsPart implements Checkpointable {
       for (let m = r.readVarInt(); m > 0; m--) {
         const k = r.readUtf8Nested();
         c.gauges.set(k, { value: r.readDoubleBE(), timestamp: r.readDoubleBE() });
+      }
+    }
+    if (r.atEnd()) return;
+    for (let n = r.readVarInt(); n > 0; n--) {
+      const c = this.metricsFor(r.readUtf8Nested());
+      for (let m = r.readVarInt(); m > 0; m--) {
+        const k = r.readUtf8Nested();
+        const values: string[] = [];
+        for (let i = r.readVarInt(); i > 0; i--) values.push(r.readUtf8Nested());
+        c.addToStringSet(k, values);
       }
     }
   }

@@ -1,0 +1,38 @@
+/**
+ * Type-level tests of StringSet metrics from the package root: `Metrics.stringSet` gives a
+ * StringSet whose `add` takes strings only (any number of them), and `MetricResults.stringSets`
+ * gives each set as a readonly list of strings. This file fails to COMPILE when that breaks; at
+ * run time it reads one real run's set.
+ */
+import { strict as assert } from "node:assert";
+import { Create, Metrics, ParDo, Pipeline, type MetricResult, type StringSet, type StringSetResult } from "../../lib";
+import "../../runners/direct";
+import { expectType } from "./expect_type";
+
+describe("StringSet: the typed metric API", () => {
+  it("adds strings and reads them back as a readonly string list", async () => {
+    const sources = Metrics.stringSet("io", "sources");
+    expectType(sources)<StringSet>(true);
+    const p = Pipeline.create();
+    p.apply(Create.of("gcs", "bq")).apply(
+      "Record",
+      ParDo.of((s: string) => {
+        sources.add(s);
+        sources.add();
+        sources.add(s, "kafka");
+        // @ts-expect-error a string set holds strings: a number must be converted first
+        void (() => sources.add(1));
+        // @ts-expect-error nor an array (spread it: add(...values))
+        void (() => sources.add([s]));
+      }),
+    );
+    const result = await p.run();
+    assert.equal(await result.waitUntilFinish(), "DONE");
+    const sets = result.metrics.stringSets({ namespace: "io" });
+    expectType(sets)<MetricResult<StringSetResult>[]>(true);
+    expectType(sets[0]!.value)<readonly string[]>(true);
+    // @ts-expect-error results are read-only
+    void (() => (sets[0]!.value as StringSetResult).push("x"));
+    assert.deepEqual(sets.map((r) => [r.step, r.value]), [["Record", ["bq", "gcs", "kafka"]]]);
+  });
+});
