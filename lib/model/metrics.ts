@@ -1,5 +1,5 @@
 /**
- * User metrics: counters, distributions, gauges and string sets by namespace and name, attributed to the
+ * User metrics: counters, distributions, gauges, string sets and bounded tries by namespace and name, attributed to the
  * transform whose code updates them.
  *
  * Declare a metric anywhere (typically as a DoFn field) and update it from DoFn methods:
@@ -14,6 +14,9 @@
  * after an `await` still land on the right step; synchronous code pays only a variable read.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { BoundedTrieData, type BoundedTrieResult } from "./bounded_trie";
+
+export type { BoundedTriePath, BoundedTrieResult } from "./bounded_trie";
 
 /** The name of a metric. */
 export interface MetricName {
@@ -68,6 +71,7 @@ export class MetricsContainer {
   readonly distributions = new Map<string, { count: number; sum: number; min: number; max: number }>();
   readonly gauges = new Map<string, GaugeResult>();
   readonly stringSets = new Map<string, StringSetCell>();
+  readonly boundedTries = new Map<string, BoundedTrieData>();
 
   constructor(readonly step: string) {}
 
@@ -77,6 +81,21 @@ export class MetricsContainer {
     this.distributions.clear();
     this.gauges.clear();
     this.stringSets.clear();
+    this.boundedTries.clear();
+  }
+
+  /** Adds a path to a bounded trie (trimmed to its bound, as Beam's BoundedTrieData.add). */
+  addToBoundedTrie(key: string, segments: readonly string[]): void {
+    let data = this.boundedTries.get(key);
+    if (data === undefined) this.boundedTries.set(key, (data = new BoundedTrieData()));
+    data.add(segments);
+  }
+
+  /** Merges a bounded trie's data (another bundle's or worker's) into this step's. */
+  mergeBoundedTrie(key: string, other: BoundedTrieData): void {
+    let data = this.boundedTries.get(key);
+    if (data === undefined) this.boundedTries.set(key, (data = new BoundedTrieData()));
+    data.merge(other);
   }
 
   incCounter(key: string, n: number): void {
@@ -123,6 +142,7 @@ export class MetricsContainer {
       if (mine === undefined || mine.timestamp <= g.timestamp) this.gauges.set(k, g);
     }
     for (const [k, cell] of other.stringSets) this.addToStringSet(k, cell.values);
+    for (const [k, data] of other.boundedTries) this.mergeBoundedTrie(k, data);
   }
 }
 
@@ -454,6 +474,30 @@ export class StringSet implements MetricName {
 }
 
 /**
+ * A set of paths (e.g. the files or tables a step read, as segments), kept in a trie of at most
+ * 100 leaves. Made by `Metrics.boundedTrie(namespace, name)`; update it from DoFn code. As in
+ * Beam, past 100 distinct paths the largest subtree is replaced by its prefix, marked truncated
+ * (it stands for every path under it), so the metric stays small whatever is added.
+ */
+export class BoundedTrie implements MetricName {
+  private readonly key: string;
+  constructor(
+    /** The metric's namespace. */
+    readonly namespace: string,
+    /** The metric's name. */
+    readonly name: string,
+  ) {
+    this.key = metricKey(namespace, name);
+  }
+  /** Adds the path made of `segments` on the step whose code is running (no segments: nothing). */
+  add(...segments: string[]): void {
+    const c = activeContainer();
+    if (c === undefined) unattributed("BoundedTrie", this.namespace, this.name);
+    c.addToBoundedTrie(this.key, segments);
+  }
+}
+
+/**
  * Factory for user metrics (like Beam's `Metrics`). Declare them as DoFn fields and update them
  * in any DoFn method; updates are attributed to the step running the code:
  *
@@ -477,6 +521,8 @@ export const Metrics = {
   gauge: (namespace: string, name: string): Gauge => new Gauge(namespace, name),
   /** A string set (the distinct strings added; Beam's `Metrics.stringSet`). */
   stringSet: (namespace: string, name: string): StringSet => new StringSet(namespace, name),
+  /** A bounded trie (paths of segments, at most 100 kept; Beam's `Metrics.boundedTrie`). */
+  boundedTrie: (namespace: string, name: string): BoundedTrie => new BoundedTrie(namespace, name),
 };
 
 /** One metric's value at one step. */
@@ -513,6 +559,11 @@ export class MetricResults {
   /** String sets, filtered like `counters`; each value is the set's strings, sorted. */
   stringSets(filter: MetricFilter = {}): MetricResult<StringSetResult>[] {
     return this.collect(filter, (c) => c.stringSets, (cell) => [...cell.values].sort());
+  }
+
+  /** Bounded tries, filtered like `counters`; each value is the trie's paths, sorted. */
+  boundedTries(filter: MetricFilter = {}): MetricResult<BoundedTrieResult>[] {
+    return this.collect(filter, (c) => c.boundedTries, (data) => data.result());
   }
 
   /** The sum of a counter over all steps (or the steps matching the filter). */

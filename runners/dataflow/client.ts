@@ -42,6 +42,8 @@ export interface DataflowMetricUpdate {
   readonly scalar?: unknown;
   readonly distribution?: unknown;
   readonly set?: unknown;
+  /** A bounded trie (metrics.proto's BoundedTrie as JSON), as Beam Java's DataflowMetrics reads it. */
+  readonly trie?: unknown;
   readonly updateTime?: string;
 }
 

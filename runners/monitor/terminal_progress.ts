@@ -173,7 +173,7 @@ function sharesTerminal(a: NodeJS.WritableStream, b: NodeJS.WritableStream): boo
   return a === b || ((a as { isTTY?: boolean }).isTTY === true && (b as { isTTY?: boolean }).isTTY === true);
 }
 
-/** A string set as a summary cell: its strings, the first few of a long one with how many more. */
+/** A string set (or a bounded trie's paths) as a summary cell: its strings, the first few of a long one with how many more. */
 function formatStringSet(values: readonly string[]): string {
   const shown = values.slice(0, 10).join(", ");
   return values.length > 10 ? `{${shown}, ... ${values.length - 10} more}` : `{${shown}}`;
@@ -201,6 +201,7 @@ export function summary(s: JobSnapshot, steps: readonly StepNode[]): string {
   }
   for (const g of s.metrics.gauges) metrics.push([g.step, `${g.namespace}/${g.name}`, String(g.value.value)]);
   for (const t of s.metrics.stringSets) metrics.push([t.step, `${t.namespace}/${t.name}`, formatStringSet(t.value)]);
+  for (const t of s.metrics.boundedTries) metrics.push([t.step, `${t.namespace}/${t.name}`, formatStringSet(t.value.map((p) => `[${p.segments.join(", ")}${p.truncated ? ", ..." : ""}]`))]);
   if (metrics.length > 0) text += `Metrics:\n${textTable(["step", "metric", "value"], metrics)}\n`;
   if (s.error !== undefined) text += `Error: ${s.error}\n`;
   return text;

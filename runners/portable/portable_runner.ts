@@ -12,6 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { PipelineError } from "../../lib/model/errors";
+import { BoundedTrieData } from "../../lib/model/bounded_trie";
 import { metricKey, MetricResults, MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineResult, PipelineState } from "../../lib/model/result";
@@ -67,6 +68,7 @@ export function metricResultsFrom(infos: readonly metricsapi.MonitoringInfo[], s
     const key = metricKey(m.labels["NAMESPACE"] ?? "", m.labels["NAME"] ?? "");
     const v = m.value;
     if (typeof v === "number") c.incCounter(key, v);
+    else if (v instanceof BoundedTrieData) c.mergeBoundedTrie(key, v);
     else if ("count" in v) c.distributions.set(key, { ...v });
     else c.addToStringSet(key, v);
   }

@@ -1,11 +1,12 @@
 /**
- * Metrics as Beam MonitoringInfos (BEAM_PORTABILITY.md §3.9): user counters, distributions and
- * string sets per transform, element counts and sampled encoded sizes per PCollection, execution time per
+ * Metrics as Beam MonitoringInfos (BEAM_PORTABILITY.md §3.9): user counters, distributions,
+ * string sets and bounded tries per transform, element counts and sampled encoded sizes per PCollection, execution time per
  * transform and phase, and the data channel read index of every source. Responses
  * carry `monitoring_data` keyed by short ids (what Prism reads) and the full infos (deprecated
  * field, what older runners read); the runner resolves short ids with a monitoring_infos request.
  */
 import { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
+import { BoundedTrieData } from "../../lib/model/bounded_trie";
 import { MetricsContainer, metricNameOf } from "../../lib/model/metrics";
 import type { ElementMeta } from "../../lib/model/window";
 import type { MaybePromise, Receiver } from "../executor/receiver";
@@ -17,6 +18,7 @@ export const MI = {
   userDistInt64: "beam:metric:user:distribution_int64:v1",
   userDistDouble: "beam:metric:user:distribution_double:v1",
   userSetString: "beam:metric:user:set_string:v1",
+  userBoundedTrie: "beam:metric:user:bounded_trie:v1",
   elementCount: "beam:metric:element_count:v1",
   readIndex: "beam:metric:data_channel:read_index:v1",
   sampledByteSize: "beam:metric:sampled_byte_size:v1",
@@ -29,14 +31,15 @@ export const MI = {
   typeDistInt64: "beam:metrics:distribution_int64:v1",
   typeDistDouble: "beam:metrics:distribution_double:v1",
   typeSetString: "beam:metrics:set_string:v1",
+  typeBoundedTrie: "beam:metrics:bounded_trie:v1",
 } as const;
 
 /** A monitoring info without its payload type noise, for runners and tests. */
 export interface MetricValue {
   readonly urn: string;
   readonly labels: Readonly<Record<string, string>>;
-  /** A number for sums; {count, sum, min, max} for distributions; the strings of a string set. */
-  readonly value: number | { count: number; sum: number; min: number; max: number } | readonly string[];
+  /** A number for sums; {count, sum, min, max} for distributions; the strings of a string set; a bounded trie's data. */
+  readonly value: number | { count: number; sum: number; min: number; max: number } | readonly string[] | BoundedTrieData;
 }
 
 function int64(n: number): Uint8Array {
@@ -176,6 +179,10 @@ export function monitoringInfos(containers: ReadonlyMap<string, MetricsContainer
       const { namespace, name } = metricNameOf(key);
       out.push(info(MI.userSetString, MI.typeSetString, { PTRANSFORM: transformId, NAMESPACE: namespace, NAME: name }, encodeStringSet(cell.values)));
     }
+    for (const [key, data] of c.boundedTries) {
+      const { namespace, name } = metricNameOf(key);
+      out.push(info(MI.userBoundedTrie, MI.typeBoundedTrie, { PTRANSFORM: transformId, NAMESPACE: namespace, NAME: name }, data.toProto()));
+    }
   }
   for (const [pcollId, stats] of measured.pcollections) {
     if (stats.count === 0) continue;
@@ -247,6 +254,8 @@ export function decodeMetric(mi: metricsapi.MonitoringInfo): MetricValue {
     }
     case MI.typeSetString:
       return { urn: mi.urn, labels: mi.labels, value: decodeStringSet(mi.payload) };
+    case MI.typeBoundedTrie:
+      return { urn: mi.urn, labels: mi.labels, value: BoundedTrieData.fromProto(mi.payload) };
     default:
       throw new Error(`unsupported monitoring info type ${mi.type}`);
   }

@@ -231,7 +231,7 @@ describe("Beam StringSet metrics elsewhere: Dataflow's metrics, checkpoints, the
         startedAt: 0,
         at: 1,
         steps: {},
-        metrics: { counters: [], distributions: [], gauges: [], stringSets: metrics.stringSets() },
+        metrics: { counters: [], distributions: [], gauges: [], stringSets: metrics.stringSets(), boundedTries: [] },
       },
       [],
     );

@@ -1,5 +1,5 @@
 /**
- * Beam Java's MetricsTest pipeline (runPipelineWithMetrics) for string sets, as a program so that
+ * Beam Java's MetricsTest pipeline (runPipelineWithMetrics) for string sets and bounded tries, as a program so that
  * worker threads (directNumWorkers 2) and Prism's loopback workers rebuild it from this module.
  */
 import { isMainThread } from "node:worker_threads";
@@ -7,9 +7,10 @@ import { Create, definePipeline, DoFn, Metrics, ParDo, TestStream, type PCollect
 
 export const NS = "MetricsTest";
 
-/** MetricsTest's MyStep1: "gcs" added four times to "sources", "bigtable" and "spanner" to "sideinputs". */
+/** MetricsTest's MyStep1: "gcs" added four times to "sources", "bigtable" and "spanner" to "sideinputs", two source paths to a bounded trie. */
 class MyStep1 extends DoFn<number, number> {
   private readonly sources = Metrics.stringSet(NS, "sources");
+  private readonly boundedTrieSources = Metrics.boundedTrie(NS, "boundedTrieSources");
   private readonly sideinputs = Metrics.stringSet(NS, "sideinputs");
   private readonly count = Metrics.counter(NS, "count");
   process(n: number, ctx: ProcessContext<number>): void {
@@ -20,14 +21,17 @@ class MyStep1 extends DoFn<number, number> {
     this.sources.add("gcs"); // repeated should appear once
     this.sources.add("gcs", "gcs"); // repeated should appear once
     this.sideinputs.add("bigtable", "spanner");
+    this.boundedTrieSources.add("ab_source", "cd_source");
+    this.boundedTrieSources.add("ef_source");
     // Which kinds of thread ran the step (the worker-thread test checks its updates came back).
     Metrics.stringSet(NS, "threads").add(isMainThread ? "main" : "worker");
   }
 }
 
-/** MetricsTest's MyStep2: "bq" and "kafka" (twice) to "sinks", "bigtable" and "sql" to "sideinputs". */
+/** MetricsTest's MyStep2: "bq" and "kafka" (twice) to "sinks", "bigtable" and "sql" to "sideinputs", two sink paths to a bounded trie. */
 class MyStep2 extends DoFn<number, number> {
   private readonly sinks = Metrics.stringSet(NS, "sinks");
+  private readonly boundedTrieSinks = Metrics.boundedTrie(NS, "boundedTrieSinks");
   private readonly sideinputs = Metrics.stringSet(NS, "sideinputs");
   private readonly count = Metrics.counter(NS, "count");
   process(n: number, ctx: ProcessContext<number>): void {
@@ -35,6 +39,8 @@ class MyStep2 extends DoFn<number, number> {
     ctx.output(n);
     this.sinks.add("bq", "kafka", "kafka"); // repeated should appear once
     this.sideinputs.add("bigtable", "sql");
+    this.boundedTrieSinks.add("ab_sink", "cd_sink");
+    this.boundedTrieSinks.add("ef_sink");
   }
 }
 
