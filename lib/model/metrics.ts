@@ -1,6 +1,6 @@
 /**
- * User metrics: counters, distributions, gauges, string sets and bounded tries by namespace and name, attributed to the
- * transform whose code updates them.
+ * User metrics: counters, distributions, gauges, string sets and bounded tries by namespace and
+ * name, attributed to the transform whose code updates them.
  *
  * Declare a metric anywhere (typically as a DoFn field) and update it from DoFn methods:
  *
