@@ -34,3 +34,28 @@ export function query(result: PipelineResult): { malformed: number; amounts: { s
   // [END query]
   return { malformed, amounts: amounts!.value };
 }
+
+// [START stringSet]
+/** Writes each record to its region's table, recording which tables the step wrote to. */
+class RouteByRegion extends DoFn<{ region: string; amount: number }, string> {
+  private readonly tables = Metrics.stringSet("RouteByRegion", "tables");
+
+  process(record: { region: string; amount: number }, ctx: ProcessContext<string>): void {
+    const table = `sales_${record.region}`;
+    this.tables.add(table);   // a table already in the set adds nothing
+    ctx.output(`${table}: ${record.amount}`);
+  }
+}
+// after the run: result.metrics.stringSets({ name: "tables" })[0].value is ["sales_eu", "sales_us"]
+// [END stringSet]
+
+export function route(p: Pipeline): PCollection<string> {
+  return p
+    .apply("Sales", Create.of({ region: "eu", amount: 3 }, { region: "us", amount: 5 }, { region: "eu", amount: 1 }))
+    .apply("Route", ParDo.of(new RouteByRegion()));
+}
+
+export function tablesWritten(result: PipelineResult): readonly string[] {
+  const [tables] = result.metrics.stringSets({ namespace: "RouteByRegion", name: "tables", step: "Route" });
+  return tables!.value;
+}

@@ -1,6 +1,6 @@
 /**
- * User metrics: counters, distributions and gauges by namespace and name, attributed to the
- * transform whose code updates them.
+ * User metrics: counters, distributions, gauges, string sets and bounded tries by namespace and
+ * name, attributed to the transform whose code updates them.
  *
  * Declare a metric anywhere (typically as a DoFn field) and update it from DoFn methods:
  *
@@ -14,6 +14,9 @@
  * after an `await` still land on the right step; synchronous code pays only a variable read.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { BoundedTrieData, type BoundedTrieResult } from "./bounded_trie";
+
+export type { BoundedTriePath, BoundedTrieResult } from "./bounded_trie";
 
 /** The name of a metric. */
 export interface MetricName {
@@ -43,13 +46,57 @@ export interface GaugeResult {
   readonly timestamp: number;
 }
 
+/**
+ * The distinct strings added to a string set, sorted (Beam's StringSetResult is a set; sorted so
+ * results compare and print the same on every run).
+ */
+export type StringSetResult = readonly string[];
+
+/**
+ * Beam's StringSetData.STRING_SET_SIZE_LIMIT (Java and Python alike): once the lengths of a
+ * string set's strings add up to more than this, further strings are dropped, in a cell as
+ * strings are added and when cells of bundles and workers are combined.
+ */
+export const STRING_SET_SIZE_LIMIT = 1_000_000;
+
+/** @internal A string set's cell: its strings and the sum of their lengths (UTF-16 units, as Java's String.length). */
+export interface StringSetCell {
+  readonly values: Set<string>;
+  size: number;
+}
+
 /** The metric cells of one step. */
 export class MetricsContainer {
   readonly counters = new Map<string, number>();
   readonly distributions = new Map<string, { count: number; sum: number; min: number; max: number }>();
   readonly gauges = new Map<string, GaugeResult>();
+  readonly stringSets = new Map<string, StringSetCell>();
+  readonly boundedTries = new Map<string, BoundedTrieData>();
 
   constructor(readonly step: string) {}
+
+  /** Empties every cell (a new bundle, or a retry starting from a saved state). */
+  clear(): void {
+    this.counters.clear();
+    this.distributions.clear();
+    this.gauges.clear();
+    this.stringSets.clear();
+    this.boundedTries.clear();
+  }
+
+  /** Adds a path to a bounded trie (trimmed to its bound, as Beam's BoundedTrieData.add). */
+  addToBoundedTrie(key: string, segments: readonly string[]): void {
+    let data = this.boundedTries.get(key);
+    if (data === undefined) this.boundedTries.set(key, (data = new BoundedTrieData()));
+    data.add(segments);
+  }
+
+  /** Merges a bounded trie's data (another bundle's or worker's) into this step's. */
+  mergeBoundedTrie(key: string, other: BoundedTrieData): void {
+    let data = this.boundedTries.get(key);
+    if (data === undefined) this.boundedTries.set(key, (data = new BoundedTrieData()));
+    data.merge(other);
+  }
 
   incCounter(key: string, n: number): void {
     this.counters.set(key, (this.counters.get(key) ?? 0) + n);
@@ -70,6 +117,13 @@ export class MetricsContainer {
     this.gauges.set(key, { value, timestamp: Date.now() });
   }
 
+  /** Adds strings to a string set, up to Beam's size limit (the cell exists even if none are given, as in Beam). */
+  addToStringSet(key: string, values: Iterable<string>): void {
+    let cell = this.stringSets.get(key);
+    if (cell === undefined) this.stringSets.set(key, (cell = { values: new Set(), size: 0 }));
+    addUntilCapacity(cell, values, this.step, key);
+  }
+
   /** Adds another container's cells into this one (used when bundles report). */
   merge(other: MetricsContainer): void {
     for (const [k, v] of other.counters) this.incCounter(k, v);
@@ -86,6 +140,29 @@ export class MetricsContainer {
     for (const [k, g] of other.gauges) {
       const mine = this.gauges.get(k);
       if (mine === undefined || mine.timestamp <= g.timestamp) this.gauges.set(k, g);
+    }
+    for (const [k, cell] of other.stringSets) this.addToStringSet(k, cell.values);
+    for (const [k, data] of other.boundedTries) this.mergeBoundedTrie(k, data);
+  }
+}
+
+/**
+ * Beam's StringSetData.addUntilCapacity: a string new to the set adds its length to the size; the
+ * one that takes the size past the limit is kept and the rest dropped, with one warning.
+ */
+function addUntilCapacity(cell: StringSetCell, values: Iterable<string>, step: string, key: string): void {
+  if (cell.size > STRING_SET_SIZE_LIMIT) return;
+  for (const v of values) {
+    if (cell.values.has(v)) continue;
+    cell.values.add(v);
+    cell.size += v.length;
+    if (cell.size > STRING_SET_SIZE_LIMIT) {
+      const { namespace, name } = metricNameOf(key);
+      process.stderr.write(
+        `Warning: string set '${namespace}/${name}' of step '${step}' holds strings of ${cell.size} characters in all, ` +
+          `past Beam's limit of ${STRING_SET_SIZE_LIMIT}: further strings are dropped. Add fewer or shorter strings (e.g. a category rather than each value).\n`,
+      );
+      return;
     }
   }
 }
@@ -373,6 +450,54 @@ export class Gauge implements MetricName {
 }
 
 /**
+ * A set of distinct strings (e.g. the sources or sinks a step used). Made by
+ * `Metrics.stringSet(namespace, name)`; update it from DoFn code. As in Beam, a string already in
+ * the set adds nothing, and once the strings' lengths add up to more than 1,000,000 characters
+ * (`STRING_SET_SIZE_LIMIT`) further strings are dropped.
+ */
+export class StringSet implements MetricName {
+  private readonly key: string;
+  constructor(
+    /** The metric's namespace. */
+    readonly namespace: string,
+    /** The metric's name. */
+    readonly name: string,
+  ) {
+    this.key = metricKey(namespace, name);
+  }
+  /** Adds the strings to the set on the step whose code is running. */
+  add(...values: string[]): void {
+    const c = activeContainer();
+    if (c === undefined) unattributed("StringSet", this.namespace, this.name);
+    c.addToStringSet(this.key, values);
+  }
+}
+
+/**
+ * A set of paths (e.g. the files or tables a step read, as segments), kept in a trie of at most
+ * 100 leaves. Made by `Metrics.boundedTrie(namespace, name)`; update it from DoFn code. As in
+ * Beam, past 100 distinct paths the largest subtree is replaced by its prefix, marked truncated
+ * (it stands for every path under it), so the metric stays small whatever is added.
+ */
+export class BoundedTrie implements MetricName {
+  private readonly key: string;
+  constructor(
+    /** The metric's namespace. */
+    readonly namespace: string,
+    /** The metric's name. */
+    readonly name: string,
+  ) {
+    this.key = metricKey(namespace, name);
+  }
+  /** Adds the path made of `segments` on the step whose code is running (no segments: nothing). */
+  add(...segments: string[]): void {
+    const c = activeContainer();
+    if (c === undefined) unattributed("BoundedTrie", this.namespace, this.name);
+    c.addToBoundedTrie(this.key, segments);
+  }
+}
+
+/**
  * Factory for user metrics (like Beam's `Metrics`). Declare them as DoFn fields and update them
  * in any DoFn method; updates are attributed to the step running the code:
  *
@@ -394,6 +519,10 @@ export const Metrics = {
   distribution: (namespace: string, name: string): Distribution => new Distribution(namespace, name),
   /** A gauge (the latest value set). */
   gauge: (namespace: string, name: string): Gauge => new Gauge(namespace, name),
+  /** A string set (the distinct strings added; Beam's `Metrics.stringSet`). */
+  stringSet: (namespace: string, name: string): StringSet => new StringSet(namespace, name),
+  /** A bounded trie (paths of segments, at most 100 kept; Beam's `Metrics.boundedTrie`). */
+  boundedTrie: (namespace: string, name: string): BoundedTrie => new BoundedTrie(namespace, name),
 };
 
 /** One metric's value at one step. */
@@ -425,6 +554,16 @@ export class MetricResults {
   /** Gauges, filtered like `counters`. */
   gauges(filter: MetricFilter = {}): MetricResult<GaugeResult>[] {
     return this.collect(filter, (c) => c.gauges, (g) => g);
+  }
+
+  /** String sets, filtered like `counters`; each value is the set's strings, sorted. */
+  stringSets(filter: MetricFilter = {}): MetricResult<StringSetResult>[] {
+    return this.collect(filter, (c) => c.stringSets, (cell) => [...cell.values].sort());
+  }
+
+  /** Bounded tries, filtered like `counters`; each value is the trie's paths, sorted. */
+  boundedTries(filter: MetricFilter = {}): MetricResult<BoundedTrieResult>[] {
+    return this.collect(filter, (c) => c.boundedTries, (data) => data.result());
   }
 
   /** The sum of a counter over all steps (or the steps matching the filter). */

@@ -6,7 +6,7 @@
  * The command line (`definePipeline(...).main()`) watches for jobs to draw terminal progress and
  * serve the `--dashboard`; code can do the same with `watchJobs`.
  */
-import type { DistributionResult, GaugeResult, MetricResult } from "./metrics";
+import type { BoundedTrieResult, DistributionResult, GaugeResult, MetricResult, StringSetResult } from "./metrics";
 import type { PipelineState } from "./result";
 import type { Instant } from "./window";
 
@@ -90,6 +90,10 @@ export interface MetricsSnapshot {
   readonly distributions: readonly MetricResult<DistributionResult>[];
   /** Gauges, per step. */
   readonly gauges: readonly MetricResult<GaugeResult>[];
+  /** String sets, per step (each value the set's strings, sorted). */
+  readonly stringSets: readonly MetricResult<StringSetResult>[];
+  /** Bounded tries, per step (each value the trie's paths, sorted). */
+  readonly boundedTries: readonly MetricResult<BoundedTrieResult>[];
 }
 
 /** Everything a progress view shows about a job at one instant. */

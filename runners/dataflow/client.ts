@@ -33,11 +33,17 @@ export interface DataflowMessage {
   readonly messageText: string;
 }
 
-/** One v1b3 MetricUpdate: a counter (`scalar`) or a distribution, named by origin, name and context. */
+/**
+ * One v1b3 MetricUpdate: a counter (`scalar`), a distribution, or a string set (`set`, the Set
+ * aggregation kind: a list of values), named by origin, name and context.
+ */
 export interface DataflowMetricUpdate {
   readonly name: { readonly origin?: string; readonly name: string; readonly context?: Readonly<Record<string, string>> };
   readonly scalar?: unknown;
   readonly distribution?: unknown;
+  readonly set?: unknown;
+  /** A bounded trie (metrics.proto's BoundedTrie as JSON), as Beam Java's DataflowMetrics reads it. */
+  readonly trie?: unknown;
   readonly updateTime?: string;
 }
 

@@ -1,11 +1,13 @@
 /**
  * A Dataflow job's live progress from jobs/{id}/metrics, as far as the API reports it:
  * `ElementCount` per output (system origin `dataflow/v1b3`, named by `output_user_name`),
- * `ExecutionTime_*` per step, and user counters and distributions (origin `user`, with `step`
- * and `namespace` in the context). As in Beam Python's DataflowMetrics, the tentative
+ * `ExecutionTime_*` per step, and user counters, distributions, string sets and bounded tries
+ * (origin `user`, with `step` and `namespace` in the context; a string set is a MetricUpdate's
+ * `set`, a list of strings, and a bounded trie its `trie`, as Beam Java's DataflowMetrics reads them). As in Beam Python's DataflowMetrics, the tentative
  * (attempted) value of a metric is used when there is one, the committed value otherwise, and the
  * `_MIN`/`_MAX`/`_MEAN`/`_COUNT` scalars Dataflow splits distributions into for its UI are skipped.
  */
+import { boundedTrieFromJson } from "../../lib/model/bounded_trie";
 import { metricKey, MetricResults, MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { RemoteProgress } from "../monitor/remote_job";
@@ -56,6 +58,11 @@ function distributionOf(v: unknown): { count: number; sum: number; min: number; 
   return count === undefined || sum === undefined || min === undefined || max === undefined ? undefined : { count, sum, min, max };
 }
 
+/** The strings of a MetricUpdate's `set`, if it is a list of strings. */
+function stringSetOf(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.every((s) => typeof s === "string") ? (v as string[]) : undefined;
+}
+
 /** The tentative update of each metric where there is one, the committed one otherwise. */
 function latest(updates: readonly DataflowMetricUpdate[]): DataflowMetricUpdate[] {
   const chosen = new Map<string, { u: DataflowMetricUpdate; tentative: boolean }>();
@@ -86,8 +93,12 @@ export function progressFromDataflowMetrics(response: DataflowJobMetrics, names:
       const key = metricKey(context["namespace"] ?? "", name);
       const scalar = numberOf(u.scalar);
       const dist = distributionOf(u.distribution);
+      const strings = stringSetOf(u.set);
+      const trie = boundedTrieFromJson(u.trie);
       if (scalar !== undefined) c.incCounter(key, scalar);
       else if (dist !== undefined) c.distributions.set(key, dist);
+      else if (strings !== undefined) c.addToStringSet(key, strings);
+      else if (trie !== undefined) c.mergeBoundedTrie(key, trie);
       continue;
     }
     if (name === "ElementCount") {

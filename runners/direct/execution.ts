@@ -208,9 +208,7 @@ export class Execution extends BufferedStageEnvironment {
       this.commits.length = commits;
       const saved = new Map(metrics.map((m) => [m.step, restoreMetrics(m)]));
       for (const [step, c] of this.containers) {
-        c.counters.clear();
-        c.distributions.clear();
-        c.gauges.clear();
+        c.clear();
         const before = saved.get(step);
         if (before !== undefined) c.merge(before);
       }

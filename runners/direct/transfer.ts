@@ -6,6 +6,7 @@ import type { Coder } from "../../lib/coders/coder";
 import { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import { GlobalWindowCoder, IntervalWindowCoder, WindowedValueCoder } from "../../lib/coders";
 import type { PCollection } from "../../lib/model/pcollection";
+import { BoundedTrieData } from "../../lib/model/bounded_trie";
 import { MetricsContainer } from "../../lib/model/metrics";
 import type { BoundedWindow, Instant, WindowedValue } from "../../lib/model/window";
 import type { WindowingStrategy } from "../../lib/model/windowing";
@@ -93,10 +94,16 @@ export interface MetricsSnapshot {
   readonly counters: [string, number][];
   readonly distributions: [string, { count: number; sum: number; min: number; max: number }][];
   readonly gauges: [string, { value: number; timestamp: number }][];
+  /** Each string set's strings (its size is recomputed on restore). */
+  readonly stringSets: [string, string[]][];
+  /** Each bounded trie as metrics.proto's BoundedTrie. */
+  readonly boundedTries: [string, Uint8Array][];
 }
 
 export function snapshotMetrics(c: MetricsContainer): MetricsSnapshot {
-  return { step: c.step, counters: [...c.counters], distributions: [...c.distributions], gauges: [...c.gauges] };
+  return { step: c.step, counters: [...c.counters], distributions: [...c.distributions], gauges: [...c.gauges], stringSets: [...c.stringSets].map(([k, cell]) => [k, [...cell.values]]),
+    boundedTries: [...c.boundedTries].map(([k, data]) => [k, data.toProto()]),
+  };
 }
 
 export function restoreMetrics(s: MetricsSnapshot): MetricsContainer {
@@ -104,5 +111,7 @@ export function restoreMetrics(s: MetricsSnapshot): MetricsContainer {
   for (const [k, v] of s.counters) c.counters.set(k, v);
   for (const [k, v] of s.distributions) c.distributions.set(k, v);
   for (const [k, v] of s.gauges) c.gauges.set(k, v);
+  for (const [k, v] of s.stringSets) c.addToStringSet(k, v);
+  for (const [k, v] of s.boundedTries) c.mergeBoundedTrie(k, BoundedTrieData.fromProto(v));
   return c;
 }

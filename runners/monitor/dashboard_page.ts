@@ -152,6 +152,8 @@ function drawTables(){
   snap.metrics.counters.forEach(function(c){ row(c.step, c.namespace + "/" + c.name, fmt(c.value)); });
   snap.metrics.distributions.forEach(function(d){ var v = d.value; row(d.step, d.namespace + "/" + d.name, "count " + fmt(v.count) + ", mean " + (v.count ? (v.sum/v.count).toFixed(3) : 0) + ", min " + v.min + ", max " + v.max); });
   snap.metrics.gauges.forEach(function(g){ row(g.step, g.namespace + "/" + g.name, String(g.value.value)); });
+  snap.metrics.stringSets.forEach(function(t){ row(t.step, t.namespace + "/" + t.name, "{" + t.value.join(", ") + "}"); });
+  snap.metrics.boundedTries.forEach(function(t){ row(t.step, t.namespace + "/" + t.name, "{" + t.value.map(function(p){ return "[" + p.segments.join(", ") + (p.truncated ? ", ..." : "") + "]"; }).join(", ") + "}"); });
 }
 function drawLogs(){
   var box = $("logs"), f = $("log-step").value; box.textContent = "";

@@ -86,7 +86,7 @@ export class LiveJob implements MonitoredJob {
       startedAt: this.startedAt,
       at: Date.now(),
       steps: stepProgress(this.graph, { elements, msSpent: this.source.msSpent?.() ?? this.tally?.msSpent(), watermarks: this.source.watermarks?.(), rejected }),
-      metrics: { counters: metrics.counters(), distributions: metrics.distributions(), gauges: metrics.gauges() },
+      metrics: { counters: metrics.counters(), distributions: metrics.distributions(), gauges: metrics.gauges(), stringSets: metrics.stringSets(), boundedTries: metrics.boundedTries() },
       ...(error === undefined ? {} : { error: error.message }),
     };
   }

@@ -173,6 +173,12 @@ function sharesTerminal(a: NodeJS.WritableStream, b: NodeJS.WritableStream): boo
   return a === b || ((a as { isTTY?: boolean }).isTTY === true && (b as { isTTY?: boolean }).isTTY === true);
 }
 
+/** A string set (or a bounded trie's paths) as a summary cell: its strings, the first few of a long one with how many more. */
+function formatStringSet(values: readonly string[]): string {
+  const shown = values.slice(0, 10).join(", ");
+  return values.length > 10 ? `{${shown}, ... ${values.length - 10} more}` : `{${shown}}`;
+}
+
 /** The block's first line (without the job's name: the program printed it when the run started). */
 function header(s: JobSnapshot): string {
   return `${s.runner}: ${s.state}, ${formatDuration(s.at - s.startedAt)}`;
@@ -194,6 +200,8 @@ export function summary(s: JobSnapshot, steps: readonly StepNode[]): string {
     metrics.push([d.step, `${d.namespace}/${d.name}`, `count ${formatCount(v.count)}, mean ${v.count === 0 ? 0 : +(v.sum / v.count).toFixed(3)}, min ${v.min}, max ${v.max}`]);
   }
   for (const g of s.metrics.gauges) metrics.push([g.step, `${g.namespace}/${g.name}`, String(g.value.value)]);
+  for (const t of s.metrics.stringSets) metrics.push([t.step, `${t.namespace}/${t.name}`, formatStringSet(t.value)]);
+  for (const t of s.metrics.boundedTries) metrics.push([t.step, `${t.namespace}/${t.name}`, formatStringSet(t.value.map((p) => `[${p.segments.join(", ")}${p.truncated ? ", ..." : ""}]`))]);
   if (metrics.length > 0) text += `Metrics:\n${textTable(["step", "metric", "value"], metrics)}\n`;
   if (s.error !== undefined) text += `Error: ${s.error}\n`;
   return text;

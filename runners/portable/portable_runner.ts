@@ -12,6 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { PipelineError } from "../../lib/model/errors";
+import { BoundedTrieData } from "../../lib/model/bounded_trie";
 import { metricKey, MetricResults, MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineResult, PipelineState } from "../../lib/model/result";
@@ -65,8 +66,11 @@ export function metricResultsFrom(infos: readonly metricsapi.MonitoringInfo[], s
     let c = containers.get(step);
     if (c === undefined) containers.set(step, (c = new MetricsContainer(step)));
     const key = metricKey(m.labels["NAMESPACE"] ?? "", m.labels["NAME"] ?? "");
-    if (typeof m.value === "number") c.incCounter(key, m.value);
-    else c.distributions.set(key, { ...m.value });
+    const v = m.value;
+    if (typeof v === "number") c.incCounter(key, v);
+    else if (v instanceof BoundedTrieData) c.mergeBoundedTrie(key, v);
+    else if ("count" in v) c.distributions.set(key, { ...v });
+    else c.addToStringSet(key, v);
   }
   return new MetricResults(containers);
 }

@@ -31,6 +31,7 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
+import { BoundedTrieData } from "../../lib/model/bounded_trie";
 import type { MetricsContainer } from "../../lib/model/metrics";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { Checkpointable, CheckpointContents, checkSamePipeline, DRAINED_SECTION, RESHUFFLE_SECTION, decodeCheckpoint, encodeCheckpoint, IncompatibleCheckpointError, readNumberEntries, readSection, section, writeNumberEntries } from "./checkpoint";
@@ -176,7 +177,11 @@ export class Checkpointing {
   }
 }
 
-/** The run's metrics as a checkpoint part: counters, distributions and gauges per step. */
+/**
+ * The run's metrics as a checkpoint part: counters, distributions and gauges per step, then the
+ * steps' string sets and bounded tries (after all steps, so a checkpoint written before these
+ * existed, which ends there, still restores).
+ */
 export class MetricsPart implements Checkpointable {
   constructor(
     private readonly containers: ReadonlyMap<string, MetricsContainer>,
@@ -200,14 +205,35 @@ export class MetricsPart implements Checkpointable {
         w.writeDoubleBE(g.timestamp);
       }
     }
+    const withSets = [...this.containers.values()].filter((c) => c.stringSets.size > 0);
+    w.writeVarInt(withSets.length);
+    for (const c of withSets) {
+      w.writeUtf8Nested(c.step);
+      w.writeVarInt(c.stringSets.size);
+      for (const [k, cell] of c.stringSets) {
+        w.writeUtf8Nested(k);
+        w.writeVarInt(cell.values.size);
+        for (const v of cell.values) w.writeUtf8Nested(v);
+      }
+    }
+    const withTries = [...this.containers.values()].filter((c) => c.boundedTries.size > 0);
+    w.writeVarInt(withTries.length);
+    for (const c of withTries) {
+      w.writeUtf8Nested(c.step);
+      w.writeVarInt(c.boundedTries.size);
+      for (const [k, data] of c.boundedTries) {
+        w.writeUtf8Nested(k);
+        const bytes = data.toProto();
+        w.writeVarInt(bytes.length);
+        w.writeBytes(bytes);
+      }
+    }
   }
 
   restore(r: ByteReader): void {
     for (let n = r.readVarInt(); n > 0; n--) {
       const c = this.metricsFor(r.readUtf8Nested());
-      c.counters.clear();
-      c.distributions.clear();
-      c.gauges.clear();
+      c.clear();
       readNumberEntries(r, (k, v) => c.counters.set(k, v));
       for (let m = r.readVarInt(); m > 0; m--) {
         const k = r.readUtf8Nested();
@@ -216,6 +242,24 @@ export class MetricsPart implements Checkpointable {
       for (let m = r.readVarInt(); m > 0; m--) {
         const k = r.readUtf8Nested();
         c.gauges.set(k, { value: r.readDoubleBE(), timestamp: r.readDoubleBE() });
+      }
+    }
+    if (r.atEnd()) return;
+    for (let n = r.readVarInt(); n > 0; n--) {
+      const c = this.metricsFor(r.readUtf8Nested());
+      for (let m = r.readVarInt(); m > 0; m--) {
+        const k = r.readUtf8Nested();
+        const values: string[] = [];
+        for (let i = r.readVarInt(); i > 0; i--) values.push(r.readUtf8Nested());
+        c.addToStringSet(k, values);
+      }
+    }
+    if (r.atEnd()) return;
+    for (let n = r.readVarInt(); n > 0; n--) {
+      const c = this.metricsFor(r.readUtf8Nested());
+      for (let m = r.readVarInt(); m > 0; m--) {
+        const k = r.readUtf8Nested();
+        c.mergeBoundedTrie(k, BoundedTrieData.fromProto(r.readBytes(r.readVarInt())));
       }
     }
   }

@@ -164,9 +164,7 @@ export class RestartingExecution implements Attempt {
         this.outputs.length = covered.outputs;
       }
       for (const c of this.containers.values()) {
-        c.counters.clear();
-        c.distributions.clear();
-        c.gauges.clear();
+        c.clear();
       }
       this.current = this.newAttempt(this.hooks);
       if (this.stopRequest !== undefined) this.current.requestStop(this.stopRequest);

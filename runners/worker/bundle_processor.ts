@@ -368,9 +368,7 @@ export class BundleProcessor {
     this.tokens = cacheTokensOf(cacheTokens);
     for (const loader of this.loaders) loader.beginBundle();
     for (const m of this.metrics.values()) {
-      m.counters.clear();
-      m.distributions.clear();
-      m.gauges.clear();
+      m.clear();
     }
     const sampler = StateSampler.get();
     for (const st of this.stats.values()) st.reset();

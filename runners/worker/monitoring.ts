@@ -1,11 +1,12 @@
 /**
- * Metrics as Beam MonitoringInfos (BEAM_PORTABILITY.md §3.9): user counters and distributions
- * per transform, element counts and sampled encoded sizes per PCollection, execution time per
+ * Metrics as Beam MonitoringInfos (BEAM_PORTABILITY.md §3.9): user counters, distributions,
+ * string sets and bounded tries per transform, element counts and sampled encoded sizes per PCollection, execution time per
  * transform and phase, and the data channel read index of every source. Responses
  * carry `monitoring_data` keyed by short ids (what Prism reads) and the full infos (deprecated
  * field, what older runners read); the runner resolves short ids with a monitoring_infos request.
  */
 import { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
+import { BoundedTrieData } from "../../lib/model/bounded_trie";
 import { MetricsContainer, metricNameOf } from "../../lib/model/metrics";
 import type { ElementMeta } from "../../lib/model/window";
 import type { MaybePromise, Receiver } from "../executor/receiver";
@@ -16,6 +17,8 @@ export const MI = {
   userSumDouble: "beam:metric:user:sum_double:v1",
   userDistInt64: "beam:metric:user:distribution_int64:v1",
   userDistDouble: "beam:metric:user:distribution_double:v1",
+  userSetString: "beam:metric:user:set_string:v1",
+  userBoundedTrie: "beam:metric:user:bounded_trie:v1",
   elementCount: "beam:metric:element_count:v1",
   readIndex: "beam:metric:data_channel:read_index:v1",
   sampledByteSize: "beam:metric:sampled_byte_size:v1",
@@ -27,14 +30,16 @@ export const MI = {
   typeSumDouble: "beam:metrics:sum_double:v1",
   typeDistInt64: "beam:metrics:distribution_int64:v1",
   typeDistDouble: "beam:metrics:distribution_double:v1",
+  typeSetString: "beam:metrics:set_string:v1",
+  typeBoundedTrie: "beam:metrics:bounded_trie:v1",
 } as const;
 
 /** A monitoring info without its payload type noise, for runners and tests. */
 export interface MetricValue {
   readonly urn: string;
   readonly labels: Readonly<Record<string, string>>;
-  /** A number for sums; {count, sum, min, max} for distributions. */
-  readonly value: number | { count: number; sum: number; min: number; max: number };
+  /** A number for sums; {count, sum, min, max} for distributions; the strings of a string set; a bounded trie's data. */
+  readonly value: number | { count: number; sum: number; min: number; max: number } | readonly string[] | BoundedTrieData;
 }
 
 function int64(n: number): Uint8Array {
@@ -126,6 +131,29 @@ function distInt64(urn: string, labels: Record<string, string>, d: { count: numb
   return info(urn, MI.typeDistInt64, labels, w.finish());
 }
 
+/**
+ * A string set's payload as metrics.proto's SET_STRING_TYPE gives it (Beam Java's
+ * MonitoringInfoEncodings.encodeStringSet): beam:coder:iterable:v1 of beam:coder:string_utf8:v1,
+ * i.e. the count as a big-endian int32, then each string's UTF-8 length (varint) and bytes.
+ */
+export function encodeStringSet(values: Iterable<string>): Uint8Array {
+  const list = [...values];
+  const w = new ByteWriter(16 * list.length + 4);
+  w.writeInt32BE(list.length);
+  for (const v of list) w.writeUtf8Nested(v);
+  return w.finish();
+}
+
+/** Reads a SET_STRING_TYPE payload; also an iterable of unknown length (count -1, then blocks of varint size, ending with 0). */
+export function decodeStringSet(payload: Uint8Array): string[] {
+  const r = new ByteReader(payload);
+  const out: string[] = [];
+  const n = r.readInt32BE();
+  if (n >= 0) for (let i = 0; i < n; i++) out.push(r.readUtf8Nested());
+  else for (let block = r.readVarInt(); block > 0; block = r.readVarInt()) for (let i = 0; i < block; i++) out.push(r.readUtf8Nested());
+  return out;
+}
+
 /** The MonitoringInfos of one bundle. */
 export function monitoringInfos(containers: ReadonlyMap<string, MetricsContainer>, measured: BundleMeasurements): metricsapi.MonitoringInfo[] {
   const out: metricsapi.MonitoringInfo[] = [];
@@ -146,6 +174,14 @@ export function monitoringInfos(containers: ReadonlyMap<string, MetricsContainer
         for (const n of [d.sum, d.min, d.max]) w.writeDoubleBE(n);
         out.push(info(MI.userDistDouble, MI.typeDistDouble, labels, w.finish()));
       }
+    }
+    for (const [key, cell] of c.stringSets) {
+      const { namespace, name } = metricNameOf(key);
+      out.push(info(MI.userSetString, MI.typeSetString, { PTRANSFORM: transformId, NAMESPACE: namespace, NAME: name }, encodeStringSet(cell.values)));
+    }
+    for (const [key, data] of c.boundedTries) {
+      const { namespace, name } = metricNameOf(key);
+      out.push(info(MI.userBoundedTrie, MI.typeBoundedTrie, { PTRANSFORM: transformId, NAMESPACE: namespace, NAME: name }, data.toProto()));
     }
   }
   for (const [pcollId, stats] of measured.pcollections) {
@@ -216,6 +252,10 @@ export function decodeMetric(mi: metricsapi.MonitoringInfo): MetricValue {
       const count = r.readVarInt();
       return { urn: mi.urn, labels: mi.labels, value: { count, sum: r.readDoubleBE(), min: r.readDoubleBE(), max: r.readDoubleBE() } };
     }
+    case MI.typeSetString:
+      return { urn: mi.urn, labels: mi.labels, value: decodeStringSet(mi.payload) };
+    case MI.typeBoundedTrie:
+      return { urn: mi.urn, labels: mi.labels, value: BoundedTrieData.fromProto(mi.payload) };
     default:
       throw new Error(`unsupported monitoring info type ${mi.type}`);
   }

@@ -282,6 +282,13 @@ describe("docs: programming guide snippets run", function () {
       });
       assert.deepEqual(metrics.query(result), { malformed: 2, amounts: { sum: 42, count: 2, min: 12, max: 30 } });
     });
+
+    it("a string set holds each distinct string added", async () => {
+      const result = await runOk((p) => {
+        assertThat(metrics.route(p), equalTo(["sales_eu: 3", "sales_us: 5", "sales_eu: 1"]));
+      });
+      assert.deepEqual(metrics.tablesWritten(result), ["sales_eu", "sales_us"]);
+    });
   });
 
   describe("state and timers", () => {
