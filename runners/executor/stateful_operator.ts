@@ -17,7 +17,10 @@
  * - `offset(d)` counts from the element's event time (event-time timers) or from the current
  *   processing time; in onTimer `ctx.timestamp` is the timer's output timestamp (as Beam Java's
  *   `@Timestamp`; its firing time when it has none), `ctx.fireTimestamp` its firing time,
- *   `ctx.key` its key and `ctx.timeDomain` its domain;
+ *   `ctx.key` its key, `ctx.timeDomain` its domain and `ctx.timerTag` its tag;
+ * - a timer family's timers are told apart by their tag: backends address every timer by
+ *   (key, window, timer or family name, tag), a plain timer's tag being "" (as on the Fn API,
+ *   where every timer belongs to a family and carries a dynamic_timer_tag);
  * - state and timers belong to the element or timer being processed: used anywhere else
  *   (startBundle, finishBundle) they fail with one message.
  *
@@ -27,7 +30,7 @@
 import { BundleContext, DoFn, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
 import { TransformError } from "../../lib/model/errors";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
-import { NO_OUTPUT_TIMESTAMP, type StatefulDoFn, type StatefulProcessContext, type StateSpec, type TimeDomain, type Timer, type TimerContext, type TimerSpec } from "../../lib/model/state";
+import { isTimerFamily, NO_OUTPUT_TIMESTAMP, type AnyTimerSpec, type StatefulDoFn, type StatefulProcessContext, type StateSpec, type TimeDomain, type Timer, type TimerContext, type TimerFamilySpec, type TimerSpec } from "../../lib/model/state";
 import { BoundedWindow, ElementMeta, Instant, KV, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, windowExpiry } from "../../lib/model/window";
 import type { Coder } from "../../lib/coders/coder";
 import { CheckSampler, checkKeyDeterministic } from "./checks";
@@ -74,11 +77,11 @@ export interface TimerSetting {
 
 /** Where a stateful DoFn's timers live and what time it is (Beam's TimerInternals). */
 export interface TimerBackend<KeyId> {
-  /** Sets (or resets) the timer `spec` of the key in the window; fails if the backend cannot hold it. */
-  setTimer(keyId: KeyId, key: unknown, window: BoundedWindow, spec: TimerSpec, timer: TimerSetting): void;
-  deleteTimer(keyId: KeyId, key: unknown, window: BoundedWindow, spec: TimerSpec): void;
+  /** Sets (or resets) the timer `tag` of `spec` ("" for a plain timer) of the key in the window; fails if the backend cannot hold it. */
+  setTimer(keyId: KeyId, key: unknown, window: BoundedWindow, spec: AnyTimerSpec, tag: string, timer: TimerSetting): void;
+  deleteTimer(keyId: KeyId, key: unknown, window: BoundedWindow, spec: AnyTimerSpec, tag: string): void;
   /** Fails at once if the DoFn may not use `spec` (e.g. the runner was not told of it). */
-  checkTimer?(spec: TimerSpec): void;
+  checkTimer?(spec: AnyTimerSpec): void;
   currentProcessingTime(): Instant;
   /** Elements of windows expired before this are late; MIN_TIMESTAMP where the runner drops late data itself. */
   currentInputWatermark(): Instant;
@@ -103,7 +106,11 @@ export interface StatefulChecks {
 
 /** A due timer, delivered to the DoFn in place of an element. */
 export class TimerFiring {
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    /** The timer's tag within its family ("" for a plain timer). */
+    readonly tag: string,
+  ) {}
 }
 
 /** The user's DoFn as the ParDoOperator sees it: TimerFiring values go to onTimer. */
@@ -159,6 +166,8 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
   private firingDomain: TimeDomain = "EVENT_TIME";
   /** The firing time of the timer being delivered (`ctx.fireTimestamp` in onTimer). */
   private firingAt: Instant | undefined;
+  /** The tag of the timer being delivered (`ctx.timerTag` in onTimer). */
+  private firingTag = "";
   private readonly elementSampler: ElementSampler | undefined;
   private readonly stateBackend: StateBackend<KeyId>;
   private readonly timerBackend: TimerBackend<KeyId>;
@@ -240,13 +249,15 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
       this.currentKeyId = keyId;
       this.firingDomain = "EVENT_TIME";
       this.firingAt = undefined;
+      this.firingTag = "";
       return super.processElement(value, meta);
     };
     return loading === undefined ? run() : loading.then(run);
   }
 
   /**
-   * Delivers a due timer of `key` in `windows` to onTimer, after the calls already queued.
+   * Delivers a due timer of `key` in `windows` (timer or family `name`, its `tag` within the
+   * family, "" for a plain timer) to onTimer, after the calls already queued.
    * `before` (e.g. fetching the side inputs onTimer may read) runs first; `stillDue`, checked
    * when the timer's turn comes, drops the windows where the timer was changed meanwhile.
    */
@@ -254,6 +265,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     key: unknown,
     windows: readonly BoundedWindow[],
     name: string,
+    tag: string,
     domain: TimeDomain,
     fireAt: Instant,
     outputTimestamp: Instant,
@@ -263,14 +275,14 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     return this.serialized(() => {
       const fire = (): MaybePromise => {
         const due = stillDue === undefined ? windows : windows.filter(stillDue);
-        return due.length === 0 ? undefined : this.fireNow(key, due, name, domain, fireAt, outputTimestamp);
+        return due.length === 0 ? undefined : this.fireNow(key, due, name, tag, domain, fireAt, outputTimestamp);
       };
       const ready = before?.();
       return ready === undefined ? fire() : ready.then(fire);
     });
   }
 
-  private fireNow(key: unknown, windows: readonly BoundedWindow[], name: string, domain: TimeDomain, fireAt: Instant, outputTimestamp: Instant): MaybePromise {
+  private fireNow(key: unknown, windows: readonly BoundedWindow[], name: string, tag: string, domain: TimeDomain, fireAt: Instant, outputTimestamp: Instant): MaybePromise {
     if (domain === "PROCESSING_TIME") {
       // As Beam Java's StatefulDoFnRunner: a processing-time timer of an expired window (its state
       // collected, or about to be in this same advance of the clocks) is ignored, not counted.
@@ -286,10 +298,11 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
       this.currentKeyId = keyId;
       this.firingDomain = domain;
       this.firingAt = fireAt;
+      this.firingTag = tag;
       if (this.elementSampler !== undefined) this.elementSampler.skip = true;
       let r: MaybePromise;
       try {
-        r = super.processElement(new TimerFiring(name), { timestamp: outputTimestamp, windows, pane: NO_FIRING });
+        r = super.processElement(new TimerFiring(name, tag), { timestamp: outputTimestamp, windows, pane: NO_FIRING });
       } catch (e) {
         this.afterFiring();
         throw e;
@@ -307,6 +320,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     if (this.elementSampler !== undefined) this.elementSampler.skip = false;
     this.firingDomain = "EVENT_TIME";
     this.firingAt = undefined;
+    this.firingTag = "";
   }
 
   /**
@@ -314,12 +328,12 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
    * expires (end of window plus allowed lateness). The window's state is collected then, and what
    * onTimer outputs, stamped with the firing time, would lie outside its window.
    */
-  private checkBeforeExpiry(spec: TimerSpec, window: BoundedWindow, fireAt: Instant): void {
+  private checkBeforeExpiry(spec: AnyTimerSpec, tag: string, window: BoundedWindow, fireAt: Instant): void {
     const expiry = windowExpiry(window, this.allowedLatenessMillis);
     if (fireAt > expiry) {
       throw new TransformError(
         this.transformName,
-        `Transform '${this.transformName}' set event-time timer '${spec.name}' for ${fireAt}, after the expiration of its window ${window.id()} at ${expiry} ` +
+        `Transform '${this.transformName}' set event-time timer ${timerLabel(spec, tag)} for ${fireAt}, after the expiration of its window ${window.id()} at ${expiry} ` +
           `(the window's end plus the allowed lateness of ${this.allowedLatenessMillis} ms); Beam does not allow that. Set it no later than ` +
           `ctx.window.maxTimestamp() (plus the allowed lateness), or window the input so the window lasts long enough.`,
       );
@@ -332,9 +346,9 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
    * after the firing time (event time: the timer could not hold its own output) or the window's
    * expiry (processing time).
    */
-  private checkTimerOutputTimestamp(spec: TimerSpec, window: BoundedWindow, fireAt: Instant, outputTimestamp: Instant, inputTimestamp: Instant): Instant {
+  private checkTimerOutputTimestamp(spec: AnyTimerSpec, tag: string, window: BoundedWindow, fireAt: Instant, outputTimestamp: Instant, inputTimestamp: Instant): Instant {
     const fail = (why: string, fix: string): never => {
-      throw new TransformError(this.transformName, `Transform '${this.transformName}' set timer '${spec.name}' with output timestamp ${String(outputTimestamp)}, ${why}. ${fix}`);
+      throw new TransformError(this.transformName, `Transform '${this.transformName}' set timer ${timerLabel(spec, tag)} with output timestamp ${String(outputTimestamp)}, ${why}. ${fix}`);
     };
     if (!(Number.isInteger(outputTimestamp) && outputTimestamp >= MIN_TIMESTAMP && outputTimestamp <= MAX_TIMESTAMP)) {
       fail(`which is not a Beam timestamp (whole milliseconds from ${MIN_TIMESTAMP} to ${MAX_TIMESTAMP})`, "Round it, and clamp it to that range.");
@@ -384,6 +398,11 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     return this.firingDomain;
   }
 
+  /** In onTimer, the fired timer's tag within its family ("" for a plain timer). */
+  get timerTag(): string {
+    return this.firingTag;
+  }
+
   private requireKey(what: string): KeyId {
     if (this.currentKeyId === undefined) {
       throw new TransformError(this.transformName, `Transform '${this.transformName}' used ${what} outside process/onTimer; state and timers belong to the current key and window`);
@@ -396,8 +415,11 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     return this.stateBackend.cell(spec, keyId, this.currentKey, this.window);
   }
 
-  timer(spec: TimerSpec): Timer {
-    const keyId = this.requireKey(`timer '${spec.name}'`);
+  timer(spec: TimerSpec): Timer;
+  timer(spec: TimerFamilySpec, tag: string): Timer;
+  timer(spec: AnyTimerSpec, tagArg?: string): Timer {
+    const tag = this.checkTag(spec, tagArg);
+    const keyId = this.requireKey(`timer ${timerLabel(spec, tag)}`);
     this.timerBackend.checkTimer?.(spec);
     const key = this.currentKey;
     const window = this.window;
@@ -407,19 +429,19 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     // What the next set holds the watermark at: the default, none, or a time the DoFn chose.
     let hold: "default" | "none" | Instant = "default";
     const set = (fireAt: Instant): void => {
-      if (spec.domain === "EVENT_TIME") this.checkBeforeExpiry(spec, window, fireAt);
+      if (spec.domain === "EVENT_TIME") this.checkBeforeExpiry(spec, tag, window, fireAt);
       let outputTimestamp: Instant;
       if (hold === "none") outputTimestamp = NO_OUTPUT_TIMESTAMP;
       else if (hold === "default") outputTimestamp = spec.domain === "EVENT_TIME" ? fireAt : eventTime;
-      else outputTimestamp = this.checkTimerOutputTimestamp(spec, window, fireAt, hold, eventTime);
-      timers.setTimer(keyId, key, window, spec, { domain: spec.domain, fireAt, outputTimestamp });
+      else outputTimestamp = this.checkTimerOutputTimestamp(spec, tag, window, fireAt, hold, eventTime);
+      timers.setTimer(keyId, key, window, spec, tag, { domain: spec.domain, fireAt, outputTimestamp });
     };
     const handle: Timer = {
       set,
       // Beam's setRelative: an event-time target past the window's expiry becomes the expiry
       // (minTargetAndGcTime), where an absolute set past it fails.
       offset: (delay) => set(spec.domain === "EVENT_TIME" ? Math.min(eventTime + delay, windowExpiry(window, this.allowedLatenessMillis)) : timers.currentProcessingTime() + delay),
-      clear: () => timers.deleteTimer(keyId, key, window, spec),
+      clear: () => timers.deleteTimer(keyId, key, window, spec, tag),
       withNoOutputTimestamp: () => {
         hold = "none";
         return handle;
@@ -431,4 +453,29 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     };
     return handle;
   }
+
+  /** A family's timer needs a string tag, a plain timer none (the types say so; this catches untyped callers). */
+  private checkTag(spec: AnyTimerSpec, tag: string | undefined): string {
+    if (isTimerFamily(spec)) {
+      if (typeof tag !== "string") {
+        throw new TransformError(
+          this.transformName,
+          `Transform '${this.transformName}' used timer family '${spec.name}' without a tag; each timer of a family is told apart by its tag: ctx.timer(spec, tag)`,
+        );
+      }
+      return tag;
+    }
+    if (tag !== undefined) {
+      throw new TransformError(
+        this.transformName,
+        `Transform '${this.transformName}' gave timer '${spec.name}' the tag '${String(tag)}', but it is a single timer; declare it with TimerSpec.eventTimeFamily/processingTimeFamily to have one timer per tag`,
+      );
+    }
+    return "";
+  }
+}
+
+/** How messages name a timer: 'flush', or 'perId' tag 'x' for a family's. */
+function timerLabel(spec: AnyTimerSpec, tag: string): string {
+  return isTimerFamily(spec) ? `'${spec.name}' (tag '${tag}')` : `'${spec.name}'`;
 }
