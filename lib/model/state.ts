@@ -291,6 +291,15 @@ export interface TimerContext<K, Out, Tags extends OutputTags = {}, Sides extend
 export abstract class StatefulDoFn<K, V, Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> extends DoFn<KV<K, V>, Out, Tags, Sides> {
   /** Marks the DoFn as stateful for runners. */
   readonly isStateful = true as const;
+  /**
+   * Each key's elements reach `process` in timestamp order (Beam Java's
+   * `@RequiresTimeSortedInput`), window by window. Runners buffer the elements until the input
+   * watermark passes their timestamp (plus the allowed lateness), so results wait for the
+   * watermark; an element later than that is dropped and counted (`droppedDueToLateness`), as in
+   * Beam. Portable runners are told through the ParDoPayload (`requires_time_sorted_input`) and
+   * the pipeline's requirements; one that cannot honour it refuses the job.
+   */
+  declare requiresTimeSortedInput?: boolean;
   abstract process(element: KV<K, V>, ctx: StatefulProcessContext<Out, Tags, Sides>): void | Promise<void>;
   /** Called when a timer fires, with the name of its TimerSpec or TimerFamilySpec (the tag is `ctx.timerTag`). */
   onTimer?(timer: string, ctx: TimerContext<K, Out, Tags, Sides>): void | Promise<void>;
@@ -344,6 +353,9 @@ export function declaredStateAndTimers(doFn: unknown, transformName: string): De
   const timers: AnyTimerSpec[] = [];
   const names = new Map<string, string>();
   const claim = (name: string, field: string): void => {
+    if (name.startsWith("__beamline")) {
+      throw new PipelineConstructionError(`Stateful DoFn field '${field}' declares the state or timer name '${name}'; names starting with "__beamline" are reserved for the runner's own state and timers`, transformName);
+    }
     const other = names.get(name);
     if (other !== undefined) {
       throw new PipelineConstructionError(

@@ -30,7 +30,7 @@
 import { BundleContext, DoFn, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
 import { TransformError } from "../../lib/model/errors";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
-import { isTimerFamily, NO_OUTPUT_TIMESTAMP, type AnyTimerSpec, type StatefulDoFn, type StatefulProcessContext, type StateSpec, type TimeDomain, type Timer, type TimerContext, type TimerFamilySpec, type TimerSpec } from "../../lib/model/state";
+import { isTimerFamily, NO_OUTPUT_TIMESTAMP, type AnyTimerSpec, type BagState, type ValueState, type StatefulDoFn, type StatefulProcessContext, type StateSpec, type TimeDomain, type Timer, type TimerContext, type TimerFamilySpec, type TimerSpec } from "../../lib/model/state";
 import { BoundedWindow, ElementMeta, Instant, KV, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, windowExpiry } from "../../lib/model/window";
 import type { Coder } from "../../lib/coders/coder";
 import { CheckSampler, checkKeyDeterministic } from "./checks";
@@ -85,6 +85,12 @@ export interface TimerBackend<KeyId> {
   currentProcessingTime(): Instant;
   /** Elements of windows expired before this are late; MIN_TIMESTAMP where the runner drops late data itself. */
   currentInputWatermark(): Instant;
+  /**
+   * The runner itself sorts each key's input by timestamp for a DoFn with
+   * `requiresTimeSortedInput` (the Fn API: ParDoPayload.requires_time_sorted_input); otherwise the
+   * operator buffers and sorts it over this backend's state and timers.
+   */
+  readonly runnerSortsInput?: boolean;
   startBundle(): void;
   /** After the DoFn's finishBundle: hands the bundle's timers over (e.g. to the runner). */
   finishBundle(): MaybePromise;
@@ -103,6 +109,22 @@ export interface StatefulChecks {
   /** Samples keys for deterministic encoding with `keyCoder`. */
   readonly keys?: { readonly sampler: CheckSampler; readonly keyCoder: Coder<unknown> };
 }
+
+/**
+ * `requiresTimeSortedInput` where the runner does not sort (Beam Java's StatefulDoFnRunner): each
+ * element waits in a per key and window buffer; an event-time flush timer at the earliest
+ * buffered timestamp (plus the allowed lateness, at most the window's expiry), holding the output
+ * watermark there, processes the buffered elements the input watermark has passed, in timestamp
+ * order. The names are reserved: a DoFn's own cannot start with "__beamline".
+ */
+interface SortBuffered {
+  readonly value: unknown;
+  readonly timestamp: Instant;
+  readonly pane: ElementMeta["pane"];
+}
+const SORT_BUFFER: StateSpec<BagState<SortBuffered>> = { kind: "bag", name: "__beamline_sortBuffer" };
+const SORT_BUFFER_MIN: StateSpec<ValueState<Instant>> = { kind: "value", name: "__beamline_sortBufferMinStamp" };
+const SORT_FLUSH: TimerSpec = { name: "__beamline_sortFlush", domain: "EVENT_TIME" };
 
 /** A due timer, delivered to the DoFn in place of an element. */
 export class TimerFiring {
@@ -171,6 +193,8 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
   private readonly elementSampler: ElementSampler | undefined;
   private readonly stateBackend: StateBackend<KeyId>;
   private readonly timerBackend: TimerBackend<KeyId>;
+  /** Buffers and sorts each key's input here (requiresTimeSortedInput, on a runner that does not). */
+  private readonly sortsInput: boolean;
 
   constructor(
     transformName: string,
@@ -190,6 +214,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     this.elementSampler = sampler;
     this.stateBackend = backends.state;
     this.timerBackend = backends.timers;
+    this.sortsInput = doFn.requiresTimeSortedInput === true && backends.timers.runnerSortsInput !== true;
   }
 
   /** onTimer's errors fail the run; only elements go to a dead-letter output. */
@@ -242,6 +267,12 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     }
     const keys = this.statefulChecks.keys;
     if (typeof key === "object" && key !== null && keys?.sampler.shouldCheck()) checkKeyDeterministic(this.transformName, key, keys.keyCoder, value);
+    if (this.sortsInput && meta.timestamp + this.allowedLatenessMillis < watermark) {
+      // Beam's StatefulDoFnRunner: sorted input drops what is behind the watermark by more than
+      // the allowed lateness (its place in the order has passed).
+      this.stepMetrics.incCounter(systemCounterKey(DROPPED_LATE), windows.length);
+      return undefined;
+    }
     const keyId = this.stateBackend.keyId(key);
     const loading = this.stateBackend.prepare(keyId, key, windows);
     const run = (): MaybePromise => {
@@ -250,9 +281,62 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
       this.firingDomain = "EVENT_TIME";
       this.firingAt = undefined;
       this.firingTag = "";
+      if (this.sortsInput) return this.buffer(keyId, key, value, meta);
       return super.processElement(value, meta);
     };
     return loading === undefined ? run() : loading.then(run);
+  }
+
+  /** Keeps an element of sorted input until the watermark passes it (see SortBuffered). */
+  private buffer(keyId: KeyId, key: unknown, value: unknown, meta: ElementMeta): undefined {
+    for (const window of meta.windows) {
+      this.stateBackend.cell(SORT_BUFFER, keyId, key, window).add({ value, timestamp: meta.timestamp, pane: meta.pane });
+      const min = this.stateBackend.cell(SORT_BUFFER_MIN, keyId, key, window);
+      const earliest = min.read();
+      if (earliest === undefined || meta.timestamp < earliest) {
+        min.write(meta.timestamp);
+        this.setSortFlush(keyId, key, window, meta.timestamp);
+      }
+    }
+    return undefined;
+  }
+
+  private setSortFlush(keyId: KeyId, key: unknown, window: BoundedWindow, earliest: Instant): void {
+    const fireAt = Math.min(earliest + this.allowedLatenessMillis, windowExpiry(window, this.allowedLatenessMillis));
+    this.timerBackend.setTimer(keyId, key, window, SORT_FLUSH, "", { domain: "EVENT_TIME", fireAt, outputTimestamp: Math.min(earliest, fireAt) });
+  }
+
+  /** The sort flush timer fired: processes, in timestamp order, the buffered elements the input watermark has passed. */
+  private flushSorted(keyId: KeyId, key: unknown, window: BoundedWindow): MaybePromise {
+    const watermark = this.timerBackend.currentInputWatermark();
+    const buffer = this.stateBackend.cell(SORT_BUFFER, keyId, key, window);
+    const due: SortBuffered[] = [];
+    const keep: SortBuffered[] = [];
+    for (const e of buffer.read()) (e.timestamp <= watermark ? due : keep).push(e);
+    buffer.clear();
+    const min = this.stateBackend.cell(SORT_BUFFER_MIN, keyId, key, window);
+    if (keep.length === 0) min.clear();
+    else {
+      let earliest = keep[0]!.timestamp;
+      for (const e of keep) {
+        buffer.add(e);
+        if (e.timestamp < earliest) earliest = e.timestamp;
+      }
+      min.write(earliest);
+      this.setSortFlush(keyId, key, window, earliest);
+    }
+    due.sort((a, b) => a.timestamp - b.timestamp); // stable: equal timestamps keep their arrival order
+    const next = (i: number): MaybePromise => {
+      for (; i < due.length; i++) {
+        const e = due[i]!;
+        this.currentKey = key;
+        this.currentKeyId = keyId;
+        const r = super.processElement(e.value, { timestamp: e.timestamp, windows: [window], pane: e.pane });
+        if (r !== undefined) return r.then(() => next(i + 1));
+      }
+      return undefined;
+    };
+    return next(0);
   }
 
   /**
@@ -293,6 +377,16 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     }
     const keyId = this.stateBackend.keyId(key);
     const loading = this.stateBackend.prepare(keyId, key, windows);
+    if (this.sortsInput && name === SORT_FLUSH.name) {
+      const flush = (i: number): MaybePromise => {
+        for (; i < windows.length; i++) {
+          const r = this.flushSorted(keyId, key, windows[i]!);
+          if (r !== undefined) return r.then(() => flush(i + 1));
+        }
+        return undefined;
+      };
+      return loading === undefined ? flush(0) : loading.then(() => flush(0));
+    }
     const run = (): MaybePromise => {
       this.currentKey = key;
       this.currentKeyId = keyId;

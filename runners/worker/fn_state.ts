@@ -86,6 +86,9 @@ export class FnStateBackend implements StateBackend<Uint8Array> {
 
 /** Timers set in a bundle, sent to the runner on the data plane when it ends. */
 export class FnTimerBackend implements TimerBackend<Uint8Array> {
+  /** The runner sorts a requiresTimeSortedInput DoFn's input (ParDoPayload.requires_time_sorted_input). */
+  readonly runnerSortsInput = true;
+
   constructor(
     private readonly transformName: string,
     private readonly windows: WindowBytes,
