@@ -1,12 +1,13 @@
 /**
  * Type-level tests of timer families: `TimerSpec.eventTimeFamily` / `processingTimeFamily`
  * declare a TimerFamilySpec, `ctx.timer(family, tag)` needs a string tag and a plain TimerSpec
- * takes none, and onTimer's context has the fired timer's tag. This file fails to COMPILE when a
+ * takes none, and onTimer's context has the fired timer's tag; `requiresTimeSortedInput` (stateful
+ * DoFns) and `requiresStableInput` (any DoFn) are booleans. This file fails to COMPILE when a
  * type breaks, and each `@ts-expect-error` line fails to compile when the wrong use it shows stops
  * being an error. Wrong uses sit in functions that never run: only their types matter.
  */
 import { strict as assert } from "node:assert";
-import { StatefulDoFn, TimerSpec, type KV, type StatefulProcessContext, type Timer, type TimerContext, type TimerFamilySpec } from "../../lib";
+import { DoFn, StatefulDoFn, TimerSpec, type KV, type ProcessContext, type StatefulProcessContext, type Timer, type TimerContext, type TimerFamilySpec } from "../../lib";
 import { expectType } from "./expect_type";
 
 class Families extends StatefulDoFn<string, number, string> {
@@ -46,7 +47,41 @@ class Families extends StatefulDoFn<string, number, string> {
   }
 }
 
+class Sorted extends StatefulDoFn<string, number, number> {
+  readonly requiresTimeSortedInput = true;
+  process(e: KV<string, number>, ctx: StatefulProcessContext<number>): void {
+    ctx.output(e.value);
+  }
+}
+
+class Stable extends DoFn<number, number> {
+  readonly requiresStableInput = true;
+  process(n: number, ctx: ProcessContext<number>): void {
+    ctx.output(n);
+  }
+}
+
+const wrongFlags = (): void => {
+  class NotABoolean extends StatefulDoFn<string, number, number> {
+    // @ts-expect-error: a flag, not a string
+    readonly requiresTimeSortedInput = "yes";
+    process(): void {}
+  }
+  class NotStateful extends DoFn<number, number> {
+    process(): void {}
+  }
+  // @ts-expect-error: time-sorted input is per key: only a StatefulDoFn declares it
+  new NotStateful().requiresTimeSortedInput;
+  void NotABoolean;
+};
+void wrongFlags;
+
 describe("timer families (type-level)", () => {
+  it("requiresTimeSortedInput and requiresStableInput are boolean flags", () => {
+    expectType(new Sorted().requiresTimeSortedInput)<boolean>(true);
+    expectType(new Stable().requiresStableInput)<boolean>(true);
+  });
+
   it("TimerSpec.eventTimeFamily / processingTimeFamily declare TimerFamilySpecs", () => {
     expectType(TimerSpec.eventTimeFamily("f"))<TimerFamilySpec>(true);
     expectType(TimerSpec.processingTimeFamily("f"))<TimerFamilySpec>(true);
