@@ -34,7 +34,7 @@ export type { MergingWindowFn, WindowMerge } from "./model/sliding_sessions";
 export { AfterWatermark, AfterProcessingTime, AfterCount, Repeatedly, AfterFirst, AfterAll, AfterEach, OrFinally, Never, DefaultTrigger } from "./model/triggers";
 export type { Trigger, AfterWatermarkOptions, AfterProcessingTimeOptions, ProcessingTimeAlignment } from "./model/triggers";
 export { StateSpec, TimerSpec, StatefulDoFn } from "./model/state";
-export type { ValueState, BagState, CombiningState, MapState, SetState, OrderedListState, Timer, TimeDomain, StatefulProcessContext, TimerContext } from "./model/state";
+export type { ValueState, BagState, CombiningState, MapState, SetState, OrderedListState, Timer, TimerFamilySpec, TimeDomain, StatefulProcessContext, TimerContext } from "./model/state";
 export type { SplittableProcessContext, ManualWatermarkEstimator, SplittableProcessResult } from "./model/splittable_dofn";
 export type { SplittableParDo, SplittableParDoOptions } from "./model/splittable_pardo";
 export type { WatermarkEstimator, TimestampObservingWatermarkEstimator } from "./model/watermark_estimators";

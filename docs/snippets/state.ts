@@ -84,3 +84,29 @@ class ClickPath extends StatefulDoFn<string, { page: string; at: number }, strin
 export function clickPaths(input: PCollection<KV<string, { page: string; at: number }>>): PCollection<string> {
   return input.apply("ClickPath", ParDo.of(new ClickPath()));
 }
+
+// [START timer_family]
+interface OrderEvent {
+  readonly order: string;
+  readonly event: "placed" | "paid";
+}
+
+/** Per customer: a reminder for each order still unpaid an hour (event time) after it was placed. */
+class UnpaidReminders extends StatefulDoFn<string, OrderEvent, string> {
+  readonly reminders = TimerSpec.eventTimeFamily("reminders");
+
+  process(e: KV<string, OrderEvent>, ctx: StatefulProcessContext<string>): void {
+    const reminder = ctx.timer(this.reminders, e.value.order);   // the timer of this order
+    if (e.value.event === "placed") reminder.offset(60 * 60_000);
+    else reminder.clear();                                       // the customer's other orders keep theirs
+  }
+
+  onTimer(timer: string, ctx: TimerContext<string, string>): void {
+    ctx.output(`${ctx.key}: order ${ctx.timerTag} unpaid since ${new Date(ctx.timestamp - 60 * 60_000).toISOString()}`);
+  }
+}
+// [END timer_family]
+
+export function unpaidReminders(input: PCollection<KV<string, OrderEvent>>): PCollection<string> {
+  return input.apply("UnpaidReminders", ParDo.of(new UnpaidReminders()));
+}

@@ -116,6 +116,16 @@ export abstract class DoFn<In, Out, Tags extends OutputTags = {}, Sides extends 
    * later), accepting that such outputs may be dropped as late downstream.
    */
   declare allowedTimestampSkewMillis?: number;
+  /**
+   * The DoFn needs stable input (Beam Java's `@RequiresStableInput`): when a runner retries its
+   * work, it must see the same elements it saw before, e.g. because it has side effects that must
+   * not happen twice with different data. Portable runners are told through the ParDoPayload
+   * (`requires_stable_input`) and the pipeline's requirements, and one that cannot honour it
+   * refuses the job (Prism and Beam Python's job service do). The DirectRunner does not retry a
+   * DoFn's work with other input: a failed bundle fails the run, and a run restarted from a
+   * checkpoint replays its sources as they were checkpointed.
+   */
+  declare requiresStableInput?: boolean;
   /** Once per instance, before any bundle: create clients, load models. */
   setup?(runtime: RuntimeContext): void | Promise<void>;
   /** Before each bundle. */

@@ -163,15 +163,36 @@ export const StateSpec = {
 /** The clock a timer follows. */
 export type TimeDomain = "EVENT_TIME" | "PROCESSING_TIME";
 
-/** Describes a timer of a DoFn. */
+/** Describes a timer of a DoFn: one timer per key and window (`ctx.timer(spec)`). */
 export interface TimerSpec {
-  /** Unique among the DoFn's timers; `onTimer` receives it. */
+  /** Unique among the DoFn's state cells, timers and timer families; `onTimer` receives it. */
   readonly name: string;
   /** The clock it follows. */
   readonly domain: TimeDomain;
+  /** Not a family: `ctx.timer(spec)` takes no tag (see TimerFamilySpec). */
+  readonly family?: false;
 }
 
-/** Declares timers: `readonly flush = TimerSpec.eventTime("flush")`. */
+/**
+ * Describes a timer family of a DoFn (Beam Java's `@TimerFamily` with `TimerSpecs.timerMap`,
+ * Beam Python's dynamic timers): per key and window, any number of independent timers told apart
+ * by a string tag chosen at run time, `ctx.timer(spec, tag)`. Each (key, window, family, tag) is
+ * set, reset and cleared on its own, like a TimerSpec's one timer; `onTimer` receives the family's
+ * name and `ctx.timerTag` the tag of the timer that fired.
+ */
+export interface TimerFamilySpec {
+  /** Unique among the DoFn's state cells, timers and timer families; `onTimer` receives it. */
+  readonly name: string;
+  /** The clock every timer of the family follows. */
+  readonly domain: TimeDomain;
+  /** A family: `ctx.timer(spec, tag)` needs the tag. */
+  readonly family: true;
+}
+
+/**
+ * Declares timers, `readonly flush = TimerSpec.eventTime("flush")`, and timer families,
+ * `readonly perId = TimerSpec.eventTimeFamily("perId")`.
+ */
 export const TimerSpec = {
   /** Fires when the input watermark passes the set time. */
   eventTime(name: string): TimerSpec {
@@ -181,7 +202,18 @@ export const TimerSpec = {
   processingTime(name: string): TimerSpec {
     return { name, domain: "PROCESSING_TIME" };
   },
+  /** A family of event-time timers, one per tag (Beam Java's `TimerSpecs.timerMap(EVENT_TIME)`). */
+  eventTimeFamily(name: string): TimerFamilySpec {
+    return { name, domain: "EVENT_TIME", family: true };
+  },
+  /** A family of processing-time timers, one per tag (Beam Java's `TimerSpecs.timerMap(PROCESSING_TIME)`). */
+  processingTimeFamily(name: string): TimerFamilySpec {
+    return { name, domain: "PROCESSING_TIME", family: true };
+  },
 };
+
+/** @internal A timer or a timer family, as runners handle both (on the Fn API each is a timer family, a plain timer's tag being ""). */
+export type AnyTimerSpec = TimerSpec | TimerFamilySpec;
 
 /** A timer of the current key and window. Setting it again replaces the previous time. */
 export interface Timer {
@@ -216,6 +248,12 @@ export interface StatefulProcessContext<Out, Tags extends OutputTags = {}, Sides
   state<S>(spec: StateSpec<S>): S;
   /** The timer of the current key and window. */
   timer(spec: TimerSpec): Timer;
+  /**
+   * The timer `tag` of the family, for the current key and window (Beam Java's
+   * `TimerMap.get(tag)`; `TimerMap.set(tag, t)` is `ctx.timer(spec, tag).set(t)`). Each tag is an
+   * independent timer: setting or clearing one leaves the family's others as they are.
+   */
+  timer(spec: TimerFamilySpec, tag: string): Timer;
   /** The current processing time (virtual under TestStream). */
   readonly processingTime: Instant;
 }
@@ -239,6 +277,11 @@ export interface TimerContext<K, Out, Tags extends OutputTags = {}, Sides extend
    * sends a processing-time timer's output timestamp here instead of its processing time.
    */
   readonly fireTimestamp: Instant;
+  /**
+   * The tag of the timer that fired, within its family (Beam Java's `@TimerId String` in
+   * `@OnTimerFamily`, Beam Python's `DynamicTimerTagParam`); "" for a timer of a TimerSpec.
+   */
+  readonly timerTag: string;
 }
 
 /**
@@ -248,8 +291,17 @@ export interface TimerContext<K, Out, Tags extends OutputTags = {}, Sides extend
 export abstract class StatefulDoFn<K, V, Out, Tags extends OutputTags = {}, Sides extends SideInputTypes = {}> extends DoFn<KV<K, V>, Out, Tags, Sides> {
   /** Marks the DoFn as stateful for runners. */
   readonly isStateful = true as const;
+  /**
+   * Each key's elements reach `process` in timestamp order (Beam Java's
+   * `@RequiresTimeSortedInput`), window by window. Runners buffer the elements until the input
+   * watermark passes their timestamp (plus the allowed lateness), so results wait for the
+   * watermark; an element later than that is dropped and counted (`droppedDueToLateness`), as in
+   * Beam. Portable runners are told through the ParDoPayload (`requires_time_sorted_input`) and
+   * the pipeline's requirements; one that cannot honour it refuses the job.
+   */
+  declare requiresTimeSortedInput?: boolean;
   abstract process(element: KV<K, V>, ctx: StatefulProcessContext<Out, Tags, Sides>): void | Promise<void>;
-  /** Called when a timer fires, with the timer's name. */
+  /** Called when a timer fires, with the name of its TimerSpec or TimerFamilySpec (the tag is `ctx.timerTag`). */
   onTimer?(timer: string, ctx: TimerContext<K, Out, Tags, Sides>): void | Promise<void>;
 }
 
@@ -269,7 +321,7 @@ export function isStatefulDoFn(fn: unknown): fn is StatefulDoFn<unknown, unknown
 /** The declared state and timers of one DoFn, in declaration order. */
 export interface DeclaredStateAndTimers {
   readonly states: readonly StateSpec<unknown>[];
-  readonly timers: readonly TimerSpec[];
+  readonly timers: readonly AnyTimerSpec[];
 }
 
 const STATE_KINDS: ReadonlySet<string> = new Set<StateKind>(["value", "bag", "combining", "map", "set", "orderedList"]);
@@ -280,10 +332,15 @@ function isStateSpec(v: unknown): v is StateSpec<unknown> {
   return typeof s.kind === "string" && STATE_KINDS.has(s.kind) && typeof s.name === "string";
 }
 
-function isTimerSpec(v: unknown): v is TimerSpec {
+function isTimerSpec(v: unknown): v is AnyTimerSpec {
   if (typeof v !== "object" || v === null) return false;
   const t = v as { domain?: unknown; name?: unknown };
   return typeof t.name === "string" && (t.domain === "EVENT_TIME" || t.domain === "PROCESSING_TIME");
+}
+
+/** @internal Whether a timer spec declares a family (its timers told apart by tag). */
+export function isTimerFamily(spec: AnyTimerSpec): spec is TimerFamilySpec {
+  return spec.family === true;
 }
 
 /**
@@ -293,9 +350,12 @@ function isTimerSpec(v: unknown): v is TimerSpec {
 export function declaredStateAndTimers(doFn: unknown, transformName: string): DeclaredStateAndTimers {
   if (!isStatefulDoFn(doFn)) return { states: [], timers: [] };
   const states: StateSpec<unknown>[] = [];
-  const timers: TimerSpec[] = [];
+  const timers: AnyTimerSpec[] = [];
   const names = new Map<string, string>();
   const claim = (name: string, field: string): void => {
+    if (name.startsWith("__beamline")) {
+      throw new PipelineConstructionError(`Stateful DoFn field '${field}' declares the state or timer name '${name}'; names starting with "__beamline" are reserved for the runner's own state and timers`, transformName);
+    }
     const other = names.get(name);
     if (other !== undefined) {
       throw new PipelineConstructionError(

@@ -175,11 +175,21 @@ export class DataflowRunner implements PipelineRunner {
 
 /**
  * Dataflow (Runner v2, which runs every non-Java SDK) does not serve ordered list state
- * (apache/beam#20666): refused before anything is staged, naming the step.
+ * (apache/beam#20666) nor sort a portable pipeline's input (requiresTimeSortedInput): refused
+ * before anything is staged, naming the step.
  */
 function refuseUnsupportedState(pipeline: Pipeline): void {
   for (const node of pipeline.transforms()) {
     if (node.primitive?.kind !== "pardo") continue;
+    if ((node.primitive.doFn as { requiresTimeSortedInput?: unknown } | undefined)?.requiresTimeSortedInput === true) {
+      // Beam Java's DataflowRunner refuses it in streaming, and sorts a batch job's input with a
+      // Java-side override (BatchStatefulParDoOverrides) that a portable SDK's pipeline does not get.
+      throw new PipelineConstructionError(
+        `This stateful DoFn sets requiresTimeSortedInput, which Dataflow does not honour for Beamline pipelines (Beam sorts on Dataflow only for Java batch jobs); ` +
+          `keep the elements in state and order them yourself (e.g. flush a buffer from an event-time timer), or run on the DirectRunner or Prism`,
+        node.fullName,
+      );
+    }
     const ordered = declaredStateAndTimers(node.primitive.doFn, node.fullName).states.find((s) => s.kind === "orderedList");
     if (ordered !== undefined) {
       throw new PipelineConstructionError(

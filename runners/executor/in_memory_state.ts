@@ -13,7 +13,7 @@ import { UndoJournal } from "./undo_journal";
 import type { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
 import type { Coder } from "../../lib/coders/coder";
 import { extractOutputOfKept, type CombineFnLike } from "../../lib/model/combine_fn";
-import type { BagState, CombiningState, MapState, OrderedListState, SetState, StateSpec, TimeDomain, TimerSpec, ValueState } from "../../lib/model/state";
+import type { AnyTimerSpec, BagState, CombiningState, MapState, OrderedListState, SetState, StateSpec, TimeDomain, ValueState } from "../../lib/model/state";
 import type { TimestampedValue } from "../../lib/transforms/util";
 import { BoundedWindow, Instant, MIN_TIMESTAMP } from "../../lib/model/window";
 import { defaultCoder, deterministicKeyCoder } from "./default_coders";
@@ -35,13 +35,32 @@ interface Slot {
   readonly key: unknown;
   readonly window: BoundedWindow;
   readonly cells: Map<string, unknown>;
+  /** By timerId(name, tag). */
   readonly timers: Map<string, TimerSetting>;
 }
 
-/** A timer as set; superseded (re-set or cleared) once `slot.timers.get(name)` is another object. */
+/**
+ * How a slot addresses a timer: a plain timer (tag "") by its name, a family's timer by name and
+ * tag, marked by a leading NUL no declared name starts with. Snapshots write it as it is, so
+ * checkpoints written before timer families read the same.
+ */
+function timerId(name: string, tag: string): string {
+  return tag === "" ? name : `\u0000${JSON.stringify([name, tag])}`;
+}
+
+function parseTimerId(id: string): { name: string; tag: string } {
+  if (!id.startsWith("\u0000")) return { name: id, tag: "" };
+  const [name, tag] = JSON.parse(id.slice(1)) as [string, string];
+  return { name, tag };
+}
+
+/** A timer as set; superseded (re-set or cleared) once `slot.timers.get(id)` is another object. */
 interface TimerEntry {
   readonly slot: Slot;
+  /** timerId(name, tag). */
+  readonly id: string;
   readonly name: string;
+  readonly tag: string;
   readonly timer: TimerSetting;
 }
 
@@ -50,6 +69,8 @@ export interface DueTimer {
   readonly key: unknown;
   readonly window: BoundedWindow;
   readonly name: string;
+  /** The timer's tag within its family ("" for a plain timer). */
+  readonly tag: string;
   readonly domain: TimeDomain;
   readonly fireAt: Instant;
   readonly outputTimestamp: Instant;
@@ -320,39 +341,41 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
     return this.clocks.inputWatermark;
   }
 
-  setTimer(keyId: string, key: unknown, window: BoundedWindow, spec: TimerSpec, timer: TimerSetting): void {
+  setTimer(keyId: string, key: unknown, window: BoundedWindow, spec: AnyTimerSpec, tag: string, timer: TimerSetting): void {
     const slot = this.slot(keyId, key, window);
-    const existing = slot.timers.get(spec.name);
+    const id = timerId(spec.name, tag);
+    const existing = slot.timers.get(id);
     // Re-setting a timer to the same time (e.g. the end of the window, per element) changes nothing.
     if (existing !== undefined && existing.domain === timer.domain && existing.fireAt === timer.fireAt && existing.outputTimestamp === timer.outputTimestamp) return;
-    this.rememberTimer(slot, spec.name);
+    this.rememberTimer(slot, id, spec.name, tag);
     if (existing === undefined) this.liveTimers++;
-    slot.timers.set(spec.name, timer);
-    this.index({ slot, name: spec.name, timer });
+    slot.timers.set(id, timer);
+    this.index({ slot, id, name: spec.name, tag, timer });
     if (this.timerHolds.size > 4 * this.liveTimers + 1024) this.rebuildTimerHeaps();
   }
 
-  deleteTimer(keyId: string, _key: unknown, window: BoundedWindow, spec: TimerSpec): void {
+  deleteTimer(keyId: string, _key: unknown, window: BoundedWindow, spec: AnyTimerSpec, tag: string): void {
     const slot = this.slots.get(groupIdentity(keyId, window));
     if (slot === undefined) return;
     this.touched.add(slot);
-    this.rememberTimer(slot, spec.name);
-    if (slot.timers.delete(spec.name)) this.liveTimers--;
+    const id = timerId(spec.name, tag);
+    this.rememberTimer(slot, id, spec.name, tag);
+    if (slot.timers.delete(id)) this.liveTimers--;
   }
 
-  /** Records how to put back timer `name` of `slot` as it is now (re-indexed: its heap entries may have been dropped). */
-  private rememberTimer(slot: Slot, name: string): void {
+  /** Records how to put back timer `id` of `slot` as it is now (re-indexed: its heap entries may have been dropped). */
+  private rememberTimer(slot: Slot, id: string, name: string, tag: string): void {
     if (!this.journal.recording) return;
-    const previous = slot.timers.get(name);
+    const previous = slot.timers.get(id);
     this.journal.record(() => {
-      const current = slot.timers.get(name);
+      const current = slot.timers.get(id);
       if (previous === undefined) {
-        if (current !== undefined && slot.timers.delete(name)) this.liveTimers--;
+        if (current !== undefined && slot.timers.delete(id)) this.liveTimers--;
         return;
       }
       if (current === undefined) this.liveTimers++;
-      slot.timers.set(name, previous);
-      this.index({ slot, name, timer: previous });
+      slot.timers.set(id, previous);
+      this.index({ slot, id, name, tag, timer: previous });
     });
   }
 
@@ -367,10 +390,10 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
     for (let guard = 0; guard < 1_000_000; guard++) {
       const due = this.takeDueTimer();
       if (due === undefined) break;
-      const { slot, name, timer } = due;
-      if (slot.timers.delete(name)) this.liveTimers--;
+      const { slot, id, name, tag, timer } = due;
+      if (slot.timers.delete(id)) this.liveTimers--;
       this.touched.add(slot);
-      await fire({ key: slot.key, window: slot.window, name, domain: timer.domain, fireAt: timer.fireAt, outputTimestamp: timer.outputTimestamp });
+      await fire({ key: slot.key, window: slot.window, name, tag, domain: timer.domain, fireAt: timer.fireAt, outputTimestamp: timer.outputTimestamp });
     }
     while (this.expiries.peekTime() < clocks.inputWatermark) {
       const slot = this.expiries.pop()!;
@@ -407,8 +430,8 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
         values.encode(value, w, "nested");
       }
       w.writeVarInt(slot.timers.size);
-      for (const [name, t] of slot.timers) {
-        w.writeUtf8Nested(name);
+      for (const [id, t] of slot.timers) {
+        w.writeUtf8Nested(id);
         w.writeByte(t.domain === "EVENT_TIME" ? 0 : 1);
         w.writeDoubleBE(t.fireAt);
         w.writeDoubleBE(t.outputTimestamp);
@@ -430,11 +453,11 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
         slot.cells.set(name, values.decode(r, "nested"));
       }
       for (let t = r.readVarInt(); t > 0; t--) {
-        const name = r.readUtf8Nested();
+        const id = r.readUtf8Nested();
         const timer: TimerSetting = { domain: r.readByte() === 0 ? "EVENT_TIME" : "PROCESSING_TIME", fireAt: r.readDoubleBE(), outputTimestamp: r.readDoubleBE() };
-        slot.timers.set(name, timer);
+        slot.timers.set(id, timer);
         this.liveTimers++;
-        this.index({ slot, name, timer });
+        this.index({ slot, id, ...parseTimerId(id), timer });
       }
     }
   }
@@ -471,7 +494,7 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
 
   /** Whether a heap entry still stands for a pending timer of a live slot. */
   private isCurrent(e: TimerEntry): boolean {
-    return e.slot.timers.get(e.name) === e.timer && this.slots.get(e.slot.id) === e.slot;
+    return e.slot.timers.get(e.id) === e.timer && this.slots.get(e.slot.id) === e.slot;
   }
 
   private dropStale(heap: MinHeap<TimerEntry>): void {
@@ -483,7 +506,7 @@ export class InMemoryStateAndTimers implements StateBackend<string>, TimerBacken
     this.eventTimers.clear();
     this.processingTimers.clear();
     this.timerHolds.clear();
-    for (const slot of this.slots.values()) for (const [name, timer] of slot.timers) this.index({ slot, name, timer });
+    for (const slot of this.slots.values()) for (const [id, timer] of slot.timers) this.index({ slot, id, ...parseTimerId(id), timer });
   }
 
   /** Removes and returns the earliest due timer (event time: behind the input watermark; processing time: reached). */

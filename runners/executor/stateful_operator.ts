@@ -17,7 +17,10 @@
  * - `offset(d)` counts from the element's event time (event-time timers) or from the current
  *   processing time; in onTimer `ctx.timestamp` is the timer's output timestamp (as Beam Java's
  *   `@Timestamp`; its firing time when it has none), `ctx.fireTimestamp` its firing time,
- *   `ctx.key` its key and `ctx.timeDomain` its domain;
+ *   `ctx.key` its key, `ctx.timeDomain` its domain and `ctx.timerTag` its tag;
+ * - a timer family's timers are told apart by their tag: backends address every timer by
+ *   (key, window, timer or family name, tag), a plain timer's tag being "" (as on the Fn API,
+ *   where every timer belongs to a family and carries a dynamic_timer_tag);
  * - state and timers belong to the element or timer being processed: used anywhere else
  *   (startBundle, finishBundle) they fail with one message.
  *
@@ -27,7 +30,7 @@
 import { BundleContext, DoFn, OutputTags, ProcessContext, RuntimeContext } from "../../lib/model/dofn";
 import { TransformError } from "../../lib/model/errors";
 import { MetricsContainer, systemCounterKey } from "../../lib/model/metrics";
-import { NO_OUTPUT_TIMESTAMP, type StatefulDoFn, type StatefulProcessContext, type StateSpec, type TimeDomain, type Timer, type TimerContext, type TimerSpec } from "../../lib/model/state";
+import { isTimerFamily, NO_OUTPUT_TIMESTAMP, type AnyTimerSpec, type BagState, type ValueState, type StatefulDoFn, type StatefulProcessContext, type StateSpec, type TimeDomain, type Timer, type TimerContext, type TimerFamilySpec, type TimerSpec } from "../../lib/model/state";
 import { BoundedWindow, ElementMeta, Instant, KV, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, windowExpiry } from "../../lib/model/window";
 import type { Coder } from "../../lib/coders/coder";
 import { CheckSampler, checkKeyDeterministic } from "./checks";
@@ -74,14 +77,20 @@ export interface TimerSetting {
 
 /** Where a stateful DoFn's timers live and what time it is (Beam's TimerInternals). */
 export interface TimerBackend<KeyId> {
-  /** Sets (or resets) the timer `spec` of the key in the window; fails if the backend cannot hold it. */
-  setTimer(keyId: KeyId, key: unknown, window: BoundedWindow, spec: TimerSpec, timer: TimerSetting): void;
-  deleteTimer(keyId: KeyId, key: unknown, window: BoundedWindow, spec: TimerSpec): void;
+  /** Sets (or resets) the timer `tag` of `spec` ("" for a plain timer) of the key in the window; fails if the backend cannot hold it. */
+  setTimer(keyId: KeyId, key: unknown, window: BoundedWindow, spec: AnyTimerSpec, tag: string, timer: TimerSetting): void;
+  deleteTimer(keyId: KeyId, key: unknown, window: BoundedWindow, spec: AnyTimerSpec, tag: string): void;
   /** Fails at once if the DoFn may not use `spec` (e.g. the runner was not told of it). */
-  checkTimer?(spec: TimerSpec): void;
+  checkTimer?(spec: AnyTimerSpec): void;
   currentProcessingTime(): Instant;
   /** Elements of windows expired before this are late; MIN_TIMESTAMP where the runner drops late data itself. */
   currentInputWatermark(): Instant;
+  /**
+   * The runner itself sorts each key's input by timestamp for a DoFn with
+   * `requiresTimeSortedInput` (the Fn API: ParDoPayload.requires_time_sorted_input); otherwise the
+   * operator buffers and sorts it over this backend's state and timers.
+   */
+  readonly runnerSortsInput?: boolean;
   startBundle(): void;
   /** After the DoFn's finishBundle: hands the bundle's timers over (e.g. to the runner). */
   finishBundle(): MaybePromise;
@@ -101,9 +110,29 @@ export interface StatefulChecks {
   readonly keys?: { readonly sampler: CheckSampler; readonly keyCoder: Coder<unknown> };
 }
 
+/**
+ * `requiresTimeSortedInput` where the runner does not sort (Beam Java's StatefulDoFnRunner): each
+ * element waits in a per key and window buffer; an event-time flush timer at the earliest
+ * buffered timestamp (plus the allowed lateness, at most the window's expiry), holding the output
+ * watermark there, processes the buffered elements the input watermark has passed, in timestamp
+ * order. The names are reserved: a DoFn's own cannot start with "__beamline".
+ */
+interface SortBuffered {
+  readonly value: unknown;
+  readonly timestamp: Instant;
+  readonly pane: ElementMeta["pane"];
+}
+const SORT_BUFFER: StateSpec<BagState<SortBuffered>> = { kind: "bag", name: "__beamline_sortBuffer" };
+const SORT_BUFFER_MIN: StateSpec<ValueState<Instant>> = { kind: "value", name: "__beamline_sortBufferMinStamp" };
+const SORT_FLUSH: TimerSpec = { name: "__beamline_sortFlush", domain: "EVENT_TIME" };
+
 /** A due timer, delivered to the DoFn in place of an element. */
 export class TimerFiring {
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    /** The timer's tag within its family ("" for a plain timer). */
+    readonly tag: string,
+  ) {}
 }
 
 /** The user's DoFn as the ParDoOperator sees it: TimerFiring values go to onTimer. */
@@ -159,9 +188,13 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
   private firingDomain: TimeDomain = "EVENT_TIME";
   /** The firing time of the timer being delivered (`ctx.fireTimestamp` in onTimer). */
   private firingAt: Instant | undefined;
+  /** The tag of the timer being delivered (`ctx.timerTag` in onTimer). */
+  private firingTag = "";
   private readonly elementSampler: ElementSampler | undefined;
   private readonly stateBackend: StateBackend<KeyId>;
   private readonly timerBackend: TimerBackend<KeyId>;
+  /** Buffers and sorts each key's input here (requiresTimeSortedInput, on a runner that does not). */
+  private readonly sortsInput: boolean;
 
   constructor(
     transformName: string,
@@ -181,6 +214,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     this.elementSampler = sampler;
     this.stateBackend = backends.state;
     this.timerBackend = backends.timers;
+    this.sortsInput = doFn.requiresTimeSortedInput === true && backends.timers.runnerSortsInput !== true;
   }
 
   /** onTimer's errors fail the run; only elements go to a dead-letter output. */
@@ -233,6 +267,12 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     }
     const keys = this.statefulChecks.keys;
     if (typeof key === "object" && key !== null && keys?.sampler.shouldCheck()) checkKeyDeterministic(this.transformName, key, keys.keyCoder, value);
+    if (this.sortsInput && meta.timestamp + this.allowedLatenessMillis < watermark) {
+      // Beam's StatefulDoFnRunner: sorted input drops what is behind the watermark by more than
+      // the allowed lateness (its place in the order has passed).
+      this.stepMetrics.incCounter(systemCounterKey(DROPPED_LATE), windows.length);
+      return undefined;
+    }
     const keyId = this.stateBackend.keyId(key);
     const loading = this.stateBackend.prepare(keyId, key, windows);
     const run = (): MaybePromise => {
@@ -240,13 +280,68 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
       this.currentKeyId = keyId;
       this.firingDomain = "EVENT_TIME";
       this.firingAt = undefined;
+      this.firingTag = "";
+      if (this.sortsInput) return this.buffer(keyId, key, value, meta);
       return super.processElement(value, meta);
     };
     return loading === undefined ? run() : loading.then(run);
   }
 
+  /** Keeps an element of sorted input until the watermark passes it (see SortBuffered). */
+  private buffer(keyId: KeyId, key: unknown, value: unknown, meta: ElementMeta): undefined {
+    for (const window of meta.windows) {
+      this.stateBackend.cell(SORT_BUFFER, keyId, key, window).add({ value, timestamp: meta.timestamp, pane: meta.pane });
+      const min = this.stateBackend.cell(SORT_BUFFER_MIN, keyId, key, window);
+      const earliest = min.read();
+      if (earliest === undefined || meta.timestamp < earliest) {
+        min.write(meta.timestamp);
+        this.setSortFlush(keyId, key, window, meta.timestamp);
+      }
+    }
+    return undefined;
+  }
+
+  private setSortFlush(keyId: KeyId, key: unknown, window: BoundedWindow, earliest: Instant): void {
+    const fireAt = Math.min(earliest + this.allowedLatenessMillis, windowExpiry(window, this.allowedLatenessMillis));
+    this.timerBackend.setTimer(keyId, key, window, SORT_FLUSH, "", { domain: "EVENT_TIME", fireAt, outputTimestamp: Math.min(earliest, fireAt) });
+  }
+
+  /** The sort flush timer fired: processes, in timestamp order, the buffered elements the input watermark has passed. */
+  private flushSorted(keyId: KeyId, key: unknown, window: BoundedWindow): MaybePromise {
+    const watermark = this.timerBackend.currentInputWatermark();
+    const buffer = this.stateBackend.cell(SORT_BUFFER, keyId, key, window);
+    const due: SortBuffered[] = [];
+    const keep: SortBuffered[] = [];
+    for (const e of buffer.read()) (e.timestamp <= watermark ? due : keep).push(e);
+    buffer.clear();
+    const min = this.stateBackend.cell(SORT_BUFFER_MIN, keyId, key, window);
+    if (keep.length === 0) min.clear();
+    else {
+      let earliest = keep[0]!.timestamp;
+      for (const e of keep) {
+        buffer.add(e);
+        if (e.timestamp < earliest) earliest = e.timestamp;
+      }
+      min.write(earliest);
+      this.setSortFlush(keyId, key, window, earliest);
+    }
+    due.sort((a, b) => a.timestamp - b.timestamp); // stable: equal timestamps keep their arrival order
+    const next = (i: number): MaybePromise => {
+      for (; i < due.length; i++) {
+        const e = due[i]!;
+        this.currentKey = key;
+        this.currentKeyId = keyId;
+        const r = super.processElement(e.value, { timestamp: e.timestamp, windows: [window], pane: e.pane });
+        if (r !== undefined) return r.then(() => next(i + 1));
+      }
+      return undefined;
+    };
+    return next(0);
+  }
+
   /**
-   * Delivers a due timer of `key` in `windows` to onTimer, after the calls already queued.
+   * Delivers a due timer of `key` in `windows` (timer or family `name`, its `tag` within the
+   * family, "" for a plain timer) to onTimer, after the calls already queued.
    * `before` (e.g. fetching the side inputs onTimer may read) runs first; `stillDue`, checked
    * when the timer's turn comes, drops the windows where the timer was changed meanwhile.
    */
@@ -254,6 +349,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     key: unknown,
     windows: readonly BoundedWindow[],
     name: string,
+    tag: string,
     domain: TimeDomain,
     fireAt: Instant,
     outputTimestamp: Instant,
@@ -263,14 +359,14 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     return this.serialized(() => {
       const fire = (): MaybePromise => {
         const due = stillDue === undefined ? windows : windows.filter(stillDue);
-        return due.length === 0 ? undefined : this.fireNow(key, due, name, domain, fireAt, outputTimestamp);
+        return due.length === 0 ? undefined : this.fireNow(key, due, name, tag, domain, fireAt, outputTimestamp);
       };
       const ready = before?.();
       return ready === undefined ? fire() : ready.then(fire);
     });
   }
 
-  private fireNow(key: unknown, windows: readonly BoundedWindow[], name: string, domain: TimeDomain, fireAt: Instant, outputTimestamp: Instant): MaybePromise {
+  private fireNow(key: unknown, windows: readonly BoundedWindow[], name: string, tag: string, domain: TimeDomain, fireAt: Instant, outputTimestamp: Instant): MaybePromise {
     if (domain === "PROCESSING_TIME") {
       // As Beam Java's StatefulDoFnRunner: a processing-time timer of an expired window (its state
       // collected, or about to be in this same advance of the clocks) is ignored, not counted.
@@ -281,15 +377,26 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     }
     const keyId = this.stateBackend.keyId(key);
     const loading = this.stateBackend.prepare(keyId, key, windows);
+    if (this.sortsInput && name === SORT_FLUSH.name) {
+      const flush = (i: number): MaybePromise => {
+        for (; i < windows.length; i++) {
+          const r = this.flushSorted(keyId, key, windows[i]!);
+          if (r !== undefined) return r.then(() => flush(i + 1));
+        }
+        return undefined;
+      };
+      return loading === undefined ? flush(0) : loading.then(() => flush(0));
+    }
     const run = (): MaybePromise => {
       this.currentKey = key;
       this.currentKeyId = keyId;
       this.firingDomain = domain;
       this.firingAt = fireAt;
+      this.firingTag = tag;
       if (this.elementSampler !== undefined) this.elementSampler.skip = true;
       let r: MaybePromise;
       try {
-        r = super.processElement(new TimerFiring(name), { timestamp: outputTimestamp, windows, pane: NO_FIRING });
+        r = super.processElement(new TimerFiring(name, tag), { timestamp: outputTimestamp, windows, pane: NO_FIRING });
       } catch (e) {
         this.afterFiring();
         throw e;
@@ -307,6 +414,7 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     if (this.elementSampler !== undefined) this.elementSampler.skip = false;
     this.firingDomain = "EVENT_TIME";
     this.firingAt = undefined;
+    this.firingTag = "";
   }
 
   /**
@@ -314,12 +422,12 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
    * expires (end of window plus allowed lateness). The window's state is collected then, and what
    * onTimer outputs, stamped with the firing time, would lie outside its window.
    */
-  private checkBeforeExpiry(spec: TimerSpec, window: BoundedWindow, fireAt: Instant): void {
+  private checkBeforeExpiry(spec: AnyTimerSpec, tag: string, window: BoundedWindow, fireAt: Instant): void {
     const expiry = windowExpiry(window, this.allowedLatenessMillis);
     if (fireAt > expiry) {
       throw new TransformError(
         this.transformName,
-        `Transform '${this.transformName}' set event-time timer '${spec.name}' for ${fireAt}, after the expiration of its window ${window.id()} at ${expiry} ` +
+        `Transform '${this.transformName}' set event-time timer ${timerLabel(spec, tag)} for ${fireAt}, after the expiration of its window ${window.id()} at ${expiry} ` +
           `(the window's end plus the allowed lateness of ${this.allowedLatenessMillis} ms); Beam does not allow that. Set it no later than ` +
           `ctx.window.maxTimestamp() (plus the allowed lateness), or window the input so the window lasts long enough.`,
       );
@@ -332,9 +440,9 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
    * after the firing time (event time: the timer could not hold its own output) or the window's
    * expiry (processing time).
    */
-  private checkTimerOutputTimestamp(spec: TimerSpec, window: BoundedWindow, fireAt: Instant, outputTimestamp: Instant, inputTimestamp: Instant): Instant {
+  private checkTimerOutputTimestamp(spec: AnyTimerSpec, tag: string, window: BoundedWindow, fireAt: Instant, outputTimestamp: Instant, inputTimestamp: Instant): Instant {
     const fail = (why: string, fix: string): never => {
-      throw new TransformError(this.transformName, `Transform '${this.transformName}' set timer '${spec.name}' with output timestamp ${String(outputTimestamp)}, ${why}. ${fix}`);
+      throw new TransformError(this.transformName, `Transform '${this.transformName}' set timer ${timerLabel(spec, tag)} with output timestamp ${String(outputTimestamp)}, ${why}. ${fix}`);
     };
     if (!(Number.isInteger(outputTimestamp) && outputTimestamp >= MIN_TIMESTAMP && outputTimestamp <= MAX_TIMESTAMP)) {
       fail(`which is not a Beam timestamp (whole milliseconds from ${MIN_TIMESTAMP} to ${MAX_TIMESTAMP})`, "Round it, and clamp it to that range.");
@@ -384,6 +492,11 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     return this.firingDomain;
   }
 
+  /** In onTimer, the fired timer's tag within its family ("" for a plain timer). */
+  get timerTag(): string {
+    return this.firingTag;
+  }
+
   private requireKey(what: string): KeyId {
     if (this.currentKeyId === undefined) {
       throw new TransformError(this.transformName, `Transform '${this.transformName}' used ${what} outside process/onTimer; state and timers belong to the current key and window`);
@@ -396,8 +509,11 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     return this.stateBackend.cell(spec, keyId, this.currentKey, this.window);
   }
 
-  timer(spec: TimerSpec): Timer {
-    const keyId = this.requireKey(`timer '${spec.name}'`);
+  timer(spec: TimerSpec): Timer;
+  timer(spec: TimerFamilySpec, tag: string): Timer;
+  timer(spec: AnyTimerSpec, tagArg?: string): Timer {
+    const tag = this.checkTag(spec, tagArg);
+    const keyId = this.requireKey(`timer ${timerLabel(spec, tag)}`);
     this.timerBackend.checkTimer?.(spec);
     const key = this.currentKey;
     const window = this.window;
@@ -407,19 +523,19 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     // What the next set holds the watermark at: the default, none, or a time the DoFn chose.
     let hold: "default" | "none" | Instant = "default";
     const set = (fireAt: Instant): void => {
-      if (spec.domain === "EVENT_TIME") this.checkBeforeExpiry(spec, window, fireAt);
+      if (spec.domain === "EVENT_TIME") this.checkBeforeExpiry(spec, tag, window, fireAt);
       let outputTimestamp: Instant;
       if (hold === "none") outputTimestamp = NO_OUTPUT_TIMESTAMP;
       else if (hold === "default") outputTimestamp = spec.domain === "EVENT_TIME" ? fireAt : eventTime;
-      else outputTimestamp = this.checkTimerOutputTimestamp(spec, window, fireAt, hold, eventTime);
-      timers.setTimer(keyId, key, window, spec, { domain: spec.domain, fireAt, outputTimestamp });
+      else outputTimestamp = this.checkTimerOutputTimestamp(spec, tag, window, fireAt, hold, eventTime);
+      timers.setTimer(keyId, key, window, spec, tag, { domain: spec.domain, fireAt, outputTimestamp });
     };
     const handle: Timer = {
       set,
       // Beam's setRelative: an event-time target past the window's expiry becomes the expiry
       // (minTargetAndGcTime), where an absolute set past it fails.
       offset: (delay) => set(spec.domain === "EVENT_TIME" ? Math.min(eventTime + delay, windowExpiry(window, this.allowedLatenessMillis)) : timers.currentProcessingTime() + delay),
-      clear: () => timers.deleteTimer(keyId, key, window, spec),
+      clear: () => timers.deleteTimer(keyId, key, window, spec, tag),
       withNoOutputTimestamp: () => {
         hold = "none";
         return handle;
@@ -431,4 +547,29 @@ export class StatefulParDoOperator<KeyId = unknown> extends ParDoOperator {
     };
     return handle;
   }
+
+  /** A family's timer needs a string tag, a plain timer none (the types say so; this catches untyped callers). */
+  private checkTag(spec: AnyTimerSpec, tag: string | undefined): string {
+    if (isTimerFamily(spec)) {
+      if (typeof tag !== "string") {
+        throw new TransformError(
+          this.transformName,
+          `Transform '${this.transformName}' used timer family '${spec.name}' without a tag; each timer of a family is told apart by its tag: ctx.timer(spec, tag)`,
+        );
+      }
+      return tag;
+    }
+    if (tag !== undefined) {
+      throw new TransformError(
+        this.transformName,
+        `Transform '${this.transformName}' gave timer '${spec.name}' the tag '${String(tag)}', but it is a single timer; declare it with TimerSpec.eventTimeFamily/processingTimeFamily to have one timer per tag`,
+      );
+    }
+    return "";
+  }
+}
+
+/** How messages name a timer: 'flush', or 'perId' tag 'x' for a family's. */
+function timerLabel(spec: AnyTimerSpec, tag: string): string {
+  return isTimerFamily(spec) ? `'${spec.name}' (tag '${tag}')` : `'${spec.name}'`;
 }

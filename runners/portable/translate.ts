@@ -286,7 +286,10 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
             t.inputs[`side${i}`] = pid(s.pcoll);
           });
           const parts = stateful(node, p.doFn);
-          const payload = runnerApi.ParDoPayload.create({ doFn: { urn: URNS.dofnByName, payload: ref(node.fullName) }, sideInputs, ...(parts ?? {}) });
+          const needs = inputRequirements(p.doFn);
+          if (needs.requiresTimeSortedInput) requirements.add(URNS.requirementTimeSortedInput);
+          if (needs.requiresStableInput) requirements.add(URNS.requirementStableInput);
+          const payload = runnerApi.ParDoPayload.create({ doFn: { urn: URNS.dofnByName, payload: ref(node.fullName) }, sideInputs, ...(parts ?? {}), ...needs });
           t.spec = { urn: URNS.pardo, payload: runnerApi.ParDoPayload.toBinary(payload) };
           break;
         }
@@ -421,4 +424,14 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
 function shufflesItself(node: TransformNode): boolean {
   const urn = node.composite?.urn;
   return urn === URNS.reshuffle || urn === URNS.redistributeByKey || urn === URNS.redistributeArbitrarily;
+}
+
+/**
+ * What a DoFn requires of its input (Beam Java's `@RequiresTimeSortedInput` and
+ * `@RequiresStableInput`), as ParDoPayload fields; the pipeline gets the matching requirements,
+ * so a runner that cannot honour them refuses the job instead of running it unsorted or unstable.
+ */
+function inputRequirements(doFn: unknown): { requiresTimeSortedInput: boolean; requiresStableInput: boolean } {
+  const fn = doFn as { requiresTimeSortedInput?: unknown; requiresStableInput?: unknown };
+  return { requiresTimeSortedInput: isStatefulDoFn(doFn) && fn.requiresTimeSortedInput === true, requiresStableInput: fn?.requiresStableInput === true };
 }

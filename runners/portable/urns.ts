@@ -24,6 +24,8 @@ export const URNS = {
   requirementStateful: "beam:requirement:pardo:stateful:v1",
   requirementSplittable: "beam:requirement:pardo:splittable_dofn:v1",
   requirementFinalization: "beam:requirement:pardo:finalization:v1",
+  requirementStableInput: "beam:requirement:pardo:stable_input:v1",
+  requirementTimeSortedInput: "beam:requirement:pardo:time_sorted_input:v1",
   /** Beam's SplittableParDoComponents: the phases a runner expands an SDF ParDo into (payload: the ParDo's). */
   sdfPairWithRestriction: "beam:transform:sdf_pair_with_restriction:v1",
   sdfSplitAndSize: "beam:transform:sdf_split_and_size_restrictions:v1",

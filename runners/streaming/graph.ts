@@ -41,7 +41,7 @@ export function statefulTimeAware(state: InMemoryStateAndTimers, op: StatefulPar
     advance: (clocks: Clocks) =>
       state.advance(clocks, (t) => {
         step.fired++;
-        return op.fireTimer(t.key, [t.window], t.name, t.domain, t.fireAt, t.outputTimestamp);
+        return op.fireTimer(t.key, [t.window], t.name, t.tag, t.domain, t.fireAt, t.outputTimestamp);
       }),
     hold: () => state.hold(),
   };

@@ -9,7 +9,9 @@ import { DROPPED_CLOSED, DROPPED_LATE } from "./grouping";
 const REASONS: readonly { readonly counter: string; readonly why: string; readonly fix: string }[] = [
   {
     counter: DROPPED_LATE,
-    why: "as late data: their windows had expired (the input watermark was past the window's end plus the allowed lateness)",
+    why:
+      "as late data: their windows had expired (the input watermark was past the window's end plus the allowed lateness), " +
+      "or, where the step's DoFn has requiresTimeSortedInput, the watermark was past their own timestamp plus the allowed lateness",
     fix:
       "If the source emits past event times, its watermark must not run ahead of them: a ReadUnbounded source without " +
       "advanceWatermark() follows the clock (now) — give it an initialWatermark and advance it with the data. " +

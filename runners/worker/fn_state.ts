@@ -11,7 +11,7 @@
 import type { Coder } from "../../lib/coders/coder";
 import { encodeToBytes, Timer as WireTimer } from "../../lib/coders/index";
 import { TransformError } from "../../lib/model/errors";
-import type { StateSpec, TimeDomain, TimerSpec } from "../../lib/model/state";
+import type { AnyTimerSpec, StateSpec, TimeDomain } from "../../lib/model/state";
 import { BoundedWindow, Instant, MIN_TIMESTAMP, NO_FIRING } from "../../lib/model/window";
 import type { MaybePromise } from "../executor/receiver";
 import { UndoJournal } from "../executor/undo_journal";
@@ -86,6 +86,9 @@ export class FnStateBackend implements StateBackend<Uint8Array> {
 
 /** Timers set in a bundle, sent to the runner on the data plane when it ends. */
 export class FnTimerBackend implements TimerBackend<Uint8Array> {
+  /** The runner sorts a requiresTimeSortedInput DoFn's input (ParDoPayload.requires_time_sorted_input). */
+  readonly runnerSortsInput = true;
+
   constructor(
     private readonly transformName: string,
     private readonly windows: WindowBytes,
@@ -99,7 +102,7 @@ export class FnTimerBackend implements TimerBackend<Uint8Array> {
     return `${Buffer.from(keyBytes).toString("hex")}|${Buffer.from(this.windows.of(window)).toString("hex")}`;
   }
 
-  checkTimer(spec: TimerSpec): void {
+  checkTimer(spec: AnyTimerSpec): void {
     if (!this.timers.families.has(spec.name)) {
       throw new TransformError(
         this.transformName,
@@ -119,17 +122,17 @@ export class FnTimerBackend implements TimerBackend<Uint8Array> {
     this.journal.end(succeeded);
   }
 
-  private changing(family: string, slot: string): void {
+  private changing(family: string, slot: string, tag: string): void {
     if (!this.journal.recording) return;
-    const before = this.timers.get(family, slot);
-    this.journal.record(() => this.timers.restore(family, slot, before));
+    const before = this.timers.get(family, slot, tag);
+    this.journal.record(() => this.timers.restore(family, slot, tag, before));
   }
 
-  setTimer(keyBytes: Uint8Array, key: unknown, window: BoundedWindow, spec: TimerSpec, timer: TimerSetting): void {
-    this.changing(spec.name, this.slot(keyBytes, window));
+  setTimer(keyBytes: Uint8Array, key: unknown, window: BoundedWindow, spec: AnyTimerSpec, tag: string, timer: TimerSetting): void {
+    this.changing(spec.name, this.slot(keyBytes, window), tag);
     this.timers.set(spec.name, this.slot(keyBytes, window), {
       userKey: key,
-      dynamicTimerTag: "",
+      dynamicTimerTag: tag,
       windows: [window],
       clearBit: false,
       fireTimestamp: timer.fireAt,
@@ -138,9 +141,9 @@ export class FnTimerBackend implements TimerBackend<Uint8Array> {
     });
   }
 
-  deleteTimer(keyBytes: Uint8Array, key: unknown, window: BoundedWindow, spec: TimerSpec): void {
-    this.changing(spec.name, this.slot(keyBytes, window));
-    this.timers.set(spec.name, this.slot(keyBytes, window), { userKey: key, dynamicTimerTag: "", windows: [window], clearBit: true });
+  deleteTimer(keyBytes: Uint8Array, key: unknown, window: BoundedWindow, spec: AnyTimerSpec, tag: string): void {
+    this.changing(spec.name, this.slot(keyBytes, window), tag);
+    this.timers.set(spec.name, this.slot(keyBytes, window), { userKey: key, dynamicTimerTag: tag, windows: [window], clearBit: true });
   }
 
   /**
@@ -150,13 +153,13 @@ export class FnTimerBackend implements TimerBackend<Uint8Array> {
    * timer only then, so a timer the user replaced or cancelled never fires at its old time.
    */
   unchanged(family: string, keyBytes: Uint8Array, window: BoundedWindow, delivered: WireTimer<unknown>): boolean {
-    const now = this.timers.get(family, this.slot(keyBytes, window));
+    const now = this.timers.get(family, this.slot(keyBytes, window), delivered.dynamicTimerTag);
     return now === undefined || (!now.clearBit && now.fireTimestamp === delivered.fireTimestamp && now.holdTimestamp === delivered.holdTimestamp);
   }
 
   /**
-   * The earliest timer this bundle set for (key, window) in `domain` that is due no later than
-   * `delivered` (by firing time, then hold), with its family. Beam Java's FnApiDoFnRunner fires
+   * The earliest timer this bundle set for (key, window) in `domain`, of any family and tag, that
+   * is due no later than `delivered` (by firing time, then hold), with its family. Beam Java's FnApiDoFnRunner fires
    * such timers before the delivered one: the runner, which does not know of them yet, would
    * otherwise deliver them in a later bundle, after a later timer of the same key.
    */
@@ -166,16 +169,17 @@ export class FnTimerBackend implements TimerBackend<Uint8Array> {
     let best: { family: TimerFamily; timer: WireTimer<unknown> } | undefined;
     for (const family of this.timers.families.values()) {
       if (family.domain !== domain) continue;
-      const t = this.timers.get(family.id, slot);
-      if (t === undefined || t.clearBit || order(t, delivered) > 0) continue;
-      if (best === undefined || order(t, best.timer) < 0) best = { family, timer: t };
+      for (const t of this.timers.inSlot(family.id, slot)) {
+        if (t.clearBit || order(t, delivered) > 0) continue;
+        if (best === undefined || order(t, best.timer) < 0) best = { family, timer: t };
+      }
     }
     return best;
   }
 
   /** A timer of this bundle fires in it: the runner is told it is cleared (unless onTimer sets it again). */
   firingInBundle(family: string, keyBytes: Uint8Array, window: BoundedWindow, timer: WireTimer<unknown>): void {
-    this.timers.set(family, this.slot(keyBytes, window), { userKey: timer.userKey, dynamicTimerTag: "", windows: [window], clearBit: true });
+    this.timers.set(family, this.slot(keyBytes, window), { userKey: timer.userKey, dynamicTimerTag: timer.dynamicTimerTag, windows: [window], clearBit: true });
   }
 
   currentProcessingTime(): Instant {
@@ -217,7 +221,7 @@ export async function fireRunnerTimer(
   const fire = (f: TimerFamily, t: WireTimer<unknown>, windows: readonly BoundedWindow[], stillDue?: (w: BoundedWindow) => boolean): MaybePromise => {
     const fireAt = t.fireTimestamp!;
     const ready = sideInputs !== undefined ? () => sideInputs.ensureLoaded(windows) : undefined;
-    return operator.fireTimer(t.userKey, windows, f.id, f.domain, fireAt, t.holdTimestamp ?? fireAt, ready, stillDue);
+    return operator.fireTimer(t.userKey, windows, f.id, t.dynamicTimerTag, f.domain, fireAt, t.holdTimestamp ?? fireAt, ready, stillDue);
   };
   for (const window of timer.windows) {
     for (;;) {

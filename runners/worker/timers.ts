@@ -64,38 +64,49 @@ export class TimerStreamReader implements InboundTimerStream {
   }
 }
 
-/** The timers a bundle sets or clears, per family; the last call per key and window wins. */
+/**
+ * The timers a bundle sets or clears, per family, key and window, and dynamic timer tag (a plain
+ * timer's tag is ""); the last call per (key, window, tag) wins.
+ */
 export class TimerOutputs {
-  private readonly pending = new Map<string, Map<string, Timer<unknown>>>();
+  /** family -> key and window (`slot`) -> tag -> timer. */
+  private readonly pending = new Map<string, Map<string, Map<string, Timer<unknown>>>>();
 
   constructor(
     private readonly transformId: string,
     readonly families: ReadonlyMap<string, TimerFamily>,
   ) {}
 
-  /** Records a timer; `slot` identifies its key and window. */
+  /** Records a timer; `slot` identifies its key and window, `timer.dynamicTimerTag` its tag. */
   set(family: string, slot: string, timer: Timer<unknown>): void {
-    let m = this.pending.get(family);
-    if (m === undefined) this.pending.set(family, (m = new Map()));
-    m.set(slot, timer);
+    let bySlot = this.pending.get(family);
+    if (bySlot === undefined) this.pending.set(family, (bySlot = new Map()));
+    let byTag = bySlot.get(slot);
+    if (byTag === undefined) bySlot.set(slot, (byTag = new Map()));
+    byTag.set(timer.dynamicTimerTag, timer);
   }
 
-  /** The timer recorded for (family, slot) in this bundle, if any. */
-  get(family: string, slot: string): Timer<unknown> | undefined {
-    return this.pending.get(family)?.get(slot);
+  /** The timer recorded for (family, slot, tag) in this bundle, if any. */
+  get(family: string, slot: string, tag: string): Timer<unknown> | undefined {
+    return this.pending.get(family)?.get(slot)?.get(tag);
+  }
+
+  /** Every timer recorded for (family, slot) in this bundle, whatever its tag. */
+  inSlot(family: string, slot: string): Iterable<Timer<unknown>> {
+    return this.pending.get(family)?.get(slot)?.values() ?? [];
   }
 
   /** Puts back what `get` returned before a change (undefined: nothing recorded). */
-  restore(family: string, slot: string, timer: Timer<unknown> | undefined): void {
+  restore(family: string, slot: string, tag: string, timer: Timer<unknown> | undefined): void {
     if (timer !== undefined) this.set(family, slot, timer);
-    else this.pending.get(family)?.delete(slot);
+    else this.pending.get(family)?.get(slot)?.delete(tag);
   }
 
   /** Sends every family's timers and closes each stream with is_last (also when empty). */
   close(channel: DataChannel, instructionId: string): void {
     for (const [id, family] of this.families) {
       const w = new ByteWriter();
-      for (const t of this.pending.get(id)?.values() ?? []) family.coder.encode(t, w, "nested");
+      for (const byTag of this.pending.get(id)?.values() ?? []) for (const t of byTag.values()) family.coder.encode(t, w, "nested");
       channel.sendTimers(instructionId, this.transformId, id, w.finish(), true);
     }
     this.pending.clear();

@@ -16,6 +16,7 @@ import { workerProgramFrom } from "../../runners/portable/pipeline_options";
 import { loadWorkerPipeline } from "../../runners/worker/program_loader";
 import { auth, FakeDataflow, withDataflowStandIns } from "./fake_dataflow";
 import { userStateProgram } from "../portable/state_programs";
+import { timeSortedProgram } from "../portable/time_sorted_programs";
 
 interface Pool {
   [k: string]: unknown;
@@ -203,6 +204,16 @@ describe("DataflowRunner: the job request for each option", function () {
       runner.run(userStateProgram.create(flags, options)),
       (e: Error) => /OrderedListState 'items'.*Dataflow does not support.*\(at transform 'SetAndOrderedList'\)$/.test(e.message),
     );
+    assert.deepEqual(dataflow.requests, [], "nothing was sent to Dataflow");
+    assert.deepEqual(await staged(), before, "nothing was staged");
+  });
+
+  it("refuses requiresTimeSortedInput (Dataflow sorts only Java pipelines, in batch), naming the step, before staging or sending anything", async () => {
+    const { options, flags } = parseArgs(argv([], true, null), timeSortedProgram.spec.flags, { scriptName: "sorted", description: "" });
+    const runner = new DataflowRunner({ log: () => undefined, authClient: auth(), storage, onInterrupt: "ignore" });
+    const staged = async (): Promise<string[]> => (await storage.bucket("bkt").getFiles())[0].map((f) => f.name);
+    const before = await staged();
+    await assert.rejects(runner.run(timeSortedProgram.create(flags, options)), (e: Error) => /requiresTimeSortedInput.*Dataflow.*\(at transform 'Sorted'\)$/s.test(e.message));
     assert.deepEqual(dataflow.requests, [], "nothing was sent to Dataflow");
     assert.deepEqual(await staged(), before, "nothing was staged");
   });

@@ -323,6 +323,16 @@ describe("docs: programming guide snippets run", function () {
         assertThat(state.clickPaths(clicks), equalTo(["ann: 3 pages, home > item > cart > home, 2 in the first minute"]));
       });
     });
+
+    it("a timer family: one reminder timer per order, each cleared on its own", async () => {
+      await runOk((p) => {
+        const orders = p.apply("Orders", TestStream.create<KV<string, { order: string; event: "placed" | "paid" }>>()
+          .addElements({ value: kv("ann", { order: "o1", event: "placed" }), timestamp: 0 }, { value: kv("ann", { order: "o2", event: "placed" }), timestamp: 60_000 })
+          .addElements({ value: kv("bob", { order: "o3", event: "placed" }), timestamp: 0 }, { value: kv("ann", { order: "o1", event: "paid" }), timestamp: 120_000 })
+          .advanceWatermarkToInfinity());
+        assertThat(state.unpaidReminders(orders), equalTo(["ann: order o2 unpaid since 1970-01-01T00:01:00.000Z", "bob: order o3 unpaid since 1970-01-01T00:00:00.000Z"]));
+      });
+    });
   });
 
   describe("io", () => {

@@ -91,7 +91,7 @@ describe("Fn API harness: a failed element's state and timers are rolled back (w
       backend.cell(items, key, "k", w).add(`item${n}`);
       backend.cell(total, key, "k", w).add(n);
       backend.cell(seen, key, "k", w).put(`e${n}`, n);
-      timers.setTimer(key, "k", w, flush, { domain: "EVENT_TIME", fireAt: 1000 * n, outputTimestamp: 1000 * n });
+      timers.setTimer(key, "k", w, flush, "", { domain: "EVENT_TIME", fireAt: 1000 * n, outputTimestamp: 1000 * n });
       backend.endElement(!fail);
       timers.endElement(!fail);
     };
