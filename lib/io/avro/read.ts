@@ -20,9 +20,8 @@ import { PTransform, ValidationContext } from "../../model/transform";
 import { KV, kv } from "../../model/window";
 import { Reshuffle } from "../../transforms/util";
 import { FileSystemError, type FileMetadata } from "../filesystems/filesystem";
-import { FileSystems } from "../filesystems/registry";
-import { type EmptyMatchTreatment, matchPattern, ReadableFile } from "../fileio";
-import { desiredRangeBytes, splitForReaders, splitIntoRanges } from "../text_read";
+import { type EmptyMatchTreatment, ReadableFile } from "../fileio";
+import { checkRangeOptions, ExpandFilesToRanges, ExpandPatternsToRanges, filePatterns, validatePatterns, type FileRange } from "../file_ranges";
 import { type AvroHeader, readAvroBlocks, readAvroHeader } from "./container";
 import { type AvroLongs, type AvroSchema, avroType, plain } from "./schema";
 import type { AvroValue } from "./schema_types";
@@ -51,12 +50,8 @@ export interface ReadAllFromAvroOptions {
   readonly emptyMatchTreatment?: EmptyMatchTreatment;
 }
 
-/** A byte range of an Avro file. */
-export interface AvroRange {
-  readonly path: string;
-  readonly start: number;
-  readonly end: number;
-}
+/** A byte range of an Avro file (file_ranges.ts). */
+export type AvroRange = FileRange;
 
 interface ReadSpec {
   readonly schema?: AvroSchema;
@@ -128,25 +123,9 @@ class ReadRanges<Out> extends DoFn<AvroRange, Out> {
   }
 }
 
-class ExpandPatterns extends DoFn<Uint8Array, AvroRange> {
-  constructor(
-    private readonly patterns: readonly string[],
-    private readonly desired: number | undefined,
-  ) {
-    super();
-  }
-  async process(_: Uint8Array, ctx: ProcessContext<AvroRange>): Promise<void> {
-    const files = await FileSystems.matchAll(this.patterns);
-    const readers = ctx.runtime.options.directNumWorkers;
-    const ranges = this.desired !== undefined ? splitIntoRanges(files, this.desired, "uncompressed") : splitForReaders(files, desiredRangeBytes(files, readers, "uncompressed"), readers, "uncompressed");
-    for (const r of ranges) ctx.output({ path: r.path, start: r.start, end: r.end });
-  }
-}
-
 function checkOptions(transform: string, options: { longs?: AvroLongs; schema?: AvroSchema; desiredBundleSizeBytes?: number }): void {
   if (options.longs !== undefined && options.longs !== "number" && options.longs !== "bigint") throw new ValidationError(`${transform}: unknown longs '${String(options.longs)}'; use "number" or "bigint"`);
-  const d = options.desiredBundleSizeBytes;
-  if (d !== undefined && !(Number.isInteger(d) && d >= 1)) throw new ValidationError(`${transform}: desiredBundleSizeBytes must be a positive integer, got ${String(d)}`);
+  checkRangeOptions(transform, options);
   if (options.schema !== undefined) {
     try {
       avroType(options.schema, options.longs);
@@ -177,39 +156,21 @@ export class ReadFromAvro<T = Record<string, unknown>> extends PTransform<PBegin
     readonly options: ReadFromAvroOptions,
   ) {
     super("ReadFromAvro");
-    this.patterns = typeof pattern === "string" ? [pattern] : [...pattern];
-    if (this.patterns.length === 0 || this.patterns.some((p) => typeof p !== "string" || p === "")) throw new ValidationError("ReadFromAvro needs at least one file pattern (a non-empty string)");
+    this.patterns = filePatterns("ReadFromAvro", pattern);
     checkOptions("ReadFromAvro", options);
   }
 
   expand(input: PBegin): PCollection<T> {
     return input
       .apply("Impulse", Impulse.create())
-      .apply("ExpandPatterns", ParDo.of(new ExpandPatterns(this.patterns, this.options.desiredBundleSizeBytes)))
+      .apply("ExpandPatterns", ParDo.of(new ExpandPatternsToRanges(this.patterns, this.options.desiredBundleSizeBytes)))
       .apply("Reshuffle", Reshuffle.viaRandomKey())
       .apply("ReadRanges", ParDo.of(new ReadRanges<T>({ schema: this.options.schema, longs: this.options.longs ?? "number" }, false)))
       .setCoder(JsValueCoder.INSTANCE as Coder<T>);
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {
-    if (this.options.validate === false) return;
-    try {
-      await FileSystems.matchAll(this.patterns);
-    } catch (e) {
-      throw new ValidationError(`${ctx.transformName}: ${(e as Error).message}`, { cause: e });
-    }
-  }
-}
-
-/** Each input (a pattern, a FileMetadata or a ReadableFile) as byte ranges of its files. */
-class ExpandFiles extends DoFn<string | FileMetadata | ReadableFile, AvroRange> {
-  constructor(private readonly options: ReadAllFromAvroOptions) {
-    super();
-  }
-  async process(element: string | FileMetadata | ReadableFile, ctx: ProcessContext<AvroRange>): Promise<void> {
-    const files = typeof element === "string" ? await matchPattern(element, this.options.emptyMatchTreatment ?? "ALLOW_IF_WILDCARD") : [element instanceof ReadableFile ? element.metadata : element];
-    const real = files.filter((f) => !f.path.endsWith("/")); // an object store's folder placeholder
-    for (const r of splitIntoRanges(real, this.options.desiredBundleSizeBytes ?? 64 << 20, "uncompressed")) ctx.output({ path: r.path, start: r.start, end: r.end });
+    await validatePatterns(this.patterns, this.options.validate, ctx);
   }
 }
 
@@ -235,14 +196,12 @@ export class ReadAllFromAvro<Out = Record<string, unknown>> extends PTransform<P
   ) {
     super("ReadAllFromAvro");
     checkOptions("ReadAllFromAvro", options);
-    const t = options.emptyMatchTreatment;
-    if (t !== undefined && t !== "ALLOW" && t !== "DISALLOW" && t !== "ALLOW_IF_WILDCARD") throw new ValidationError(`ReadAllFromAvro: unknown emptyMatchTreatment '${String(t)}'; use "ALLOW", "DISALLOW" or "ALLOW_IF_WILDCARD"`);
   }
 
   expand(input: PCollection<string | FileMetadata | ReadableFile>): PCollection<Out> {
     const records = JsValueCoder.INSTANCE as Coder<unknown>;
     return input
-      .apply("ExpandFiles", ParDo.of(new ExpandFiles(this.options)))
+      .apply("ExpandFiles", ParDo.of(new ExpandFilesToRanges(this.options)))
       .apply("Reshuffle", Reshuffle.viaRandomKey())
       .apply("ReadRanges", ParDo.of(new ReadRanges<Out>({ schema: this.options.schema, longs: this.options.longs ?? "number" }, this.withFilename)))
       .setCoder((this.withFilename ? new KVCoder(StringUtf8Coder.INSTANCE, records) : records) as Coder<Out>);

@@ -18,18 +18,17 @@ import { randomBytes } from "node:crypto";
 import type * as avsc from "avsc";
 import { type Coder } from "../../coders/coder";
 import { BytesCoder } from "../../coders/primitive";
-import { BundleContext, DoFn, ProcessContext } from "../../model/dofn";
+import { DoFn, ProcessContext } from "../../model/dofn";
 import { PipelineConstructionError, ValidationError } from "../../model/errors";
-import { randomId } from "../../model/ids";
 import { PCollection } from "../../model/pcollection";
 import { ParDo } from "../../model/pardo";
 import { GroupByKey, Impulse, Window } from "../../model/primitives";
 import { AsIterable } from "../../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
-import { BoundedWindow, KV, kv, PaneInfo } from "../../model/window";
+import { BoundedWindow, kv, PaneInfo } from "../../model/window";
 import { GlobalWindows } from "../../model/windowing";
-import { BinaryFileStream, writeBinaryFile } from "../binary_file_stream";
-import { abortTempFiles, FinalizeShardedFiles, tempPathFor, validateOutputPrefix, type WrittenFile } from "../sharded_files";
+import { type RecordFileFormat, WriteBundleFiles, WriteShardGroupFiles, writeBinaryFile } from "../binary_file_stream";
+import { abortTempFiles, FinalizeShardedFiles, validateOutputPrefix, type WrittenFile } from "../sharded_files";
 import { DEFAULT_WINDOWED_SHARD_TEMPLATE, defaultPolicyWindowedName, removeWindowedLeftovers, type WindowedFileFormat, WriteWindowedFiles } from "../windowed_files";
 import { type AvroCodec, encodeBlock, encodeHeader } from "./container";
 import { isAvroCodec, prepareCodec } from "./codecs";
@@ -144,69 +143,19 @@ class AvroFileBuilder {
   }
 }
 
+/** Avro container files of `spec`, for the shared bundle and shard writers (binary_file_stream.ts). */
+function avroFiles(spec: WriteSpec): RecordFileFormat<Uint8Array> {
+  return {
+    target: spec,
+    newFile: () => new AvroFileBuilder(spec),
+    wholeFileBytes: WHOLE_FILE_BYTES,
+    mimeType: "avro/binary",
+    name: "Avro",
+    prepare: () => prepareCodec(spec.codec),
+  };
+}
+
 const writeWhole = (path: string, data: Buffer): Promise<void> => writeBinaryFile(path, data, "avro/binary", "Avro");
-
-/** Runner-decided sharding: one file per bundle, streamed once it outgrows WHOLE_FILE_BYTES. */
-class WriteBundles extends DoFn<Uint8Array, WrittenFile> {
-  private file: AvroFileBuilder | undefined;
-  private stream: BinaryFileStream | undefined;
-  constructor(private readonly spec: WriteSpec) {
-    super();
-  }
-  async setup(): Promise<void> {
-    await prepareCodec(this.spec.codec);
-  }
-  startBundle(): void {
-    this.file = undefined;
-    this.stream = undefined;
-  }
-  async process(record: Uint8Array, ctx: ProcessContext<WrittenFile>): Promise<void> {
-    const file = (this.file ??= new AvroFileBuilder(this.spec));
-    file.add(record as Buffer);
-    if (file.bytes >= WHOLE_FILE_BYTES) {
-      this.stream ??= await BinaryFileStream.open(tempPathFor(this.spec, ctx.runtime, randomId()), "avro/binary");
-      await this.stream.write(file.take(false));
-    }
-  }
-  async finishBundle(ctx: BundleContext<WrittenFile>): Promise<void> {
-    const file = this.file;
-    if (file === undefined) return;
-    this.file = undefined;
-    if (this.stream === undefined) {
-      const tempPath = tempPathFor(this.spec, ctx.runtime, randomId());
-      await writeWhole(tempPath, file.take(true));
-      ctx.output({ tempPath, records: file.records });
-      return;
-    }
-    const stream = this.stream;
-    await stream.write(file.take(true));
-    this.stream = undefined;
-    await stream.close();
-    ctx.output({ tempPath: stream.path, records: file.records });
-  }
-  /** A failed bundle leaves an open file: close it so the runner's cleanup can remove it. */
-  teardown(): void {
-    this.stream?.abort();
-    this.stream = undefined;
-  }
-}
-
-/** A fixed shard count: each shard's group of records as one file. */
-class WriteShardGroups extends DoFn<KV<number, Uint8Array[]>, WrittenFile> {
-  constructor(private readonly spec: WriteSpec) {
-    super();
-  }
-  async setup(): Promise<void> {
-    await prepareCodec(this.spec.codec);
-  }
-  async process(group: KV<number, Uint8Array[]>, ctx: ProcessContext<WrittenFile>): Promise<void> {
-    const tempPath = tempPathFor(this.spec, ctx.runtime, `shard-${group.key}-${randomId()}`);
-    const file = new AvroFileBuilder(this.spec);
-    for (const r of group.value) file.add(r as Buffer);
-    await writeWhole(tempPath, file.take(true));
-    ctx.output({ tempPath, records: file.records });
-  }
-}
 
 /** Windowed writes: one pane's shard of encoded records as one file, named as Beam Java names it. */
 class WindowedAvroFiles implements WindowedFileFormat<Uint8Array> {
@@ -304,9 +253,9 @@ export class WriteToAvro<T = unknown> extends PTransform<PCollection<T>, PCollec
       written = encoded
         .map("AssignShard", (e: Uint8Array) => kv((next = (next + 1) % n), e))
         .apply("GroupByShard", GroupByKey.create())
-        .apply("WriteShards", ParDo.of(new WriteShardGroups(spec)));
+        .apply("WriteShards", ParDo.of(new WriteShardGroupFiles(avroFiles(spec))));
     } else {
-      written = encoded.apply("WriteBundles", ParDo.of(new WriteBundles(spec)));
+      written = encoded.apply("WriteBundles", ParDo.of(new WriteBundleFiles(avroFiles(spec))));
     }
     return input.pipeline
       .apply("FinalizeImpulse", Impulse.create())

@@ -6,10 +6,10 @@
  * over Beamline's FileSystems (so gs:// and every registered scheme read by byte ranges).
  */
 import { gzipSync, brotliCompressSync, constants as zlibConstants } from "node:zlib";
-import type { AsyncBuffer, CompressionCodec } from "hyparquet";
-import type * as Hyparquet from "hyparquet";
-import type * as HyparquetWriter from "hyparquet-writer";
-import type * as HyparquetCompressors from "hyparquet-compressors";
+import type { AsyncBuffer, CompressionCodec } from "hyparquet" with { "resolution-mode": "import" };
+import type * as Hyparquet from "hyparquet" with { "resolution-mode": "import" };
+import type * as HyparquetWriter from "hyparquet-writer" with { "resolution-mode": "import" };
+import type * as HyparquetCompressors from "hyparquet-compressors" with { "resolution-mode": "import" };
 import { FileSystems } from "../filesystems/registry";
 
 let reader: typeof Hyparquet | undefined;

@@ -11,7 +11,7 @@
  * Dates (the millisecond a finer timestamp falls in), decimals as numbers, lists as arrays, structs as objects, nulls
  * as null.
  */
-import type { FileMetaData, RowGroup } from "hyparquet";
+import type { FileMetaData, RowGroup } from "hyparquet" with { "resolution-mode": "import" };
 import { type Coder } from "../../coders/coder";
 import { JsValueCoder } from "../../coders/js_value";
 import { StringUtf8Coder } from "../../coders/primitive";
@@ -25,9 +25,8 @@ import { PTransform, ValidationContext } from "../../model/transform";
 import { KV, kv } from "../../model/window";
 import { Reshuffle } from "../../transforms/util";
 import { FileSystemError, type FileMetadata } from "../filesystems/filesystem";
-import { FileSystems } from "../filesystems/registry";
-import { type EmptyMatchTreatment, matchPattern, ReadableFile } from "../fileio";
-import { desiredRangeBytes, splitForReaders, splitIntoRanges } from "../text_read";
+import { type EmptyMatchTreatment, ReadableFile } from "../fileio";
+import { checkRangeOptions, ExpandFilesToRanges, ExpandPatternsToRanges, filePatterns, validatePatterns, type FileRange } from "../file_ranges";
 import { fileBuffer, hyparquet, readCompressors } from "./library";
 import type { ParquetInt64 } from "./schema";
 
@@ -55,13 +54,8 @@ export interface ReadAllFromParquetOptions {
   readonly emptyMatchTreatment?: EmptyMatchTreatment;
 }
 
-/** A byte range of a Parquet file (with the file's size, for its footer). */
-export interface ParquetRange {
-  readonly path: string;
-  readonly size: number;
-  readonly start: number;
-  readonly end: number;
-}
+/** A byte range of a Parquet file (file_ranges.ts). */
+export type ParquetRange = FileRange;
 
 /** Where a row group starts, as Beam Python's _ParquetUtils.get_offset: its first column's dictionary page, else its first data page. */
 export function rowGroupStart(group: RowGroup): number {
@@ -184,29 +178,9 @@ class ReadRanges<Out> extends DoFn<ParquetRange, Out> {
   }
 }
 
-class ExpandPatterns extends DoFn<Uint8Array, ParquetRange> {
-  constructor(
-    private readonly patterns: readonly string[],
-    private readonly desired: number | undefined,
-  ) {
-    super();
-  }
-  async process(_: Uint8Array, ctx: ProcessContext<ParquetRange>): Promise<void> {
-    const files = await FileSystems.matchAll(this.patterns);
-    const readers = ctx.runtime.options.directNumWorkers;
-    outputRanges(files, this.desired !== undefined ? splitIntoRanges(files, this.desired, "uncompressed") : splitForReaders(files, desiredRangeBytes(files, readers, "uncompressed"), readers, "uncompressed"), ctx);
-  }
-}
-
-function outputRanges(files: readonly FileMetadata[], ranges: readonly { path: string; start: number; end: number }[], ctx: ProcessContext<ParquetRange>): void {
-  const sizes = new Map(files.map((f) => [f.path, f.sizeBytes]));
-  for (const r of ranges) ctx.output({ path: r.path, size: sizes.get(r.path)!, start: r.start, end: r.end });
-}
-
 function checkOptions(transform: string, options: { columns?: readonly string[]; int64?: ParquetInt64; desiredBundleSizeBytes?: number }): void {
   if (options.int64 !== undefined && options.int64 !== "number" && options.int64 !== "bigint") throw new ValidationError(`${transform}: unknown int64 '${String(options.int64)}'; use "number" or "bigint"`);
-  const d = options.desiredBundleSizeBytes;
-  if (d !== undefined && !(Number.isInteger(d) && d >= 1)) throw new ValidationError(`${transform}: desiredBundleSizeBytes must be a positive integer, got ${String(d)}`);
+  checkRangeOptions(transform, options);
   const c = options.columns;
   if (c !== undefined && (!Array.isArray(c) || c.length === 0 || c.some((n) => typeof n !== "string" || n === ""))) {
     throw new ValidationError(`${transform}: columns must be a non-empty array of column names, got ${JSON.stringify(c)}`);
@@ -229,39 +203,21 @@ export class ReadFromParquet<T = Record<string, unknown>> extends PTransform<PBe
     readonly options: ReadFromParquetOptions,
   ) {
     super("ReadFromParquet");
-    this.patterns = typeof pattern === "string" ? [pattern] : [...pattern];
-    if (this.patterns.length === 0 || this.patterns.some((p) => typeof p !== "string" || p === "")) throw new ValidationError("ReadFromParquet needs at least one file pattern (a non-empty string)");
+    this.patterns = filePatterns("ReadFromParquet", pattern);
     checkOptions("ReadFromParquet", options);
   }
 
   expand(input: PBegin): PCollection<T> {
     return input
       .apply("Impulse", Impulse.create())
-      .apply("ExpandPatterns", ParDo.of(new ExpandPatterns(this.patterns, this.options.desiredBundleSizeBytes)))
+      .apply("ExpandPatterns", ParDo.of(new ExpandPatternsToRanges(this.patterns, this.options.desiredBundleSizeBytes)))
       .apply("Reshuffle", Reshuffle.viaRandomKey())
       .apply("ReadRowGroups", ParDo.of(new ReadRanges<T>({ columns: this.options.columns, int64: this.options.int64 ?? "number" }, false)))
       .setCoder(JsValueCoder.INSTANCE as Coder<T>);
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {
-    if (this.options.validate === false) return;
-    try {
-      await FileSystems.matchAll(this.patterns);
-    } catch (e) {
-      throw new ValidationError(`${ctx.transformName}: ${(e as Error).message}`, { cause: e });
-    }
-  }
-}
-
-/** Each input (a pattern, a FileMetadata or a ReadableFile) as byte ranges of its files. */
-class ExpandFiles extends DoFn<string | FileMetadata | ReadableFile, ParquetRange> {
-  constructor(private readonly options: ReadAllFromParquetOptions) {
-    super();
-  }
-  async process(element: string | FileMetadata | ReadableFile, ctx: ProcessContext<ParquetRange>): Promise<void> {
-    const files = typeof element === "string" ? await matchPattern(element, this.options.emptyMatchTreatment ?? "ALLOW_IF_WILDCARD") : [element instanceof ReadableFile ? element.metadata : element];
-    const real = files.filter((f) => !f.path.endsWith("/")); // an object store's folder placeholder
-    outputRanges(real, splitIntoRanges(real, this.options.desiredBundleSizeBytes ?? 64 << 20, "uncompressed"), ctx);
+    await validatePatterns(this.patterns, this.options.validate, ctx);
   }
 }
 
@@ -287,14 +243,12 @@ export class ReadAllFromParquet<Out = Record<string, unknown>> extends PTransfor
   ) {
     super("ReadAllFromParquet");
     checkOptions("ReadAllFromParquet", options);
-    const t = options.emptyMatchTreatment;
-    if (t !== undefined && t !== "ALLOW" && t !== "DISALLOW" && t !== "ALLOW_IF_WILDCARD") throw new ValidationError(`ReadAllFromParquet: unknown emptyMatchTreatment '${String(t)}'; use "ALLOW", "DISALLOW" or "ALLOW_IF_WILDCARD"`);
   }
 
   expand(input: PCollection<string | FileMetadata | ReadableFile>): PCollection<Out> {
     const rows = JsValueCoder.INSTANCE as Coder<unknown>;
     return input
-      .apply("ExpandFiles", ParDo.of(new ExpandFiles(this.options)))
+      .apply("ExpandFiles", ParDo.of(new ExpandFilesToRanges(this.options)))
       .apply("Reshuffle", Reshuffle.viaRandomKey())
       .apply("ReadRowGroups", ParDo.of(new ReadRanges<Out>({ columns: this.options.columns, int64: this.options.int64 ?? "number" }, this.withFilename)))
       .setCoder((this.withFilename ? new KVCoder(StringUtf8Coder.INSTANCE, rows) : rows) as Coder<Out>);

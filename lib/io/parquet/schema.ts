@@ -12,7 +12,7 @@
  * unless `nullable: true` (pyarrow's fields are nullable by default; here null must be asked for,
  * so that row types carry `| null` only where a column may hold nulls).
  */
-import type { SchemaElement } from "hyparquet";
+import type { SchemaElement } from "hyparquet" with { "resolution-mode": "import" };
 
 /** A Parquet column's value type (pyarrow's names; timestamps are UTC instants, written from Dates). */
 export type ParquetPrimitive = "bool" | "int32" | "int64" | "float" | "double" | "string" | "binary" | "timestamp[ms]" | "timestamp[us]";

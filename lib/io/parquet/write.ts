@@ -12,21 +12,20 @@
  * few MiB. Bounded input only, written as one set of shards (windows are merged). An empty input
  * still writes `max(numShards, 1)` files holding the schema and no rows, as Beam does.
  */
-import type { ParquetWriter } from "hyparquet-writer";
+import type { ParquetWriter } from "hyparquet-writer" with { "resolution-mode": "import" };
 import { type Coder } from "../../coders/coder";
 import { JsValueCoder } from "../../coders/js_value";
-import { BundleContext, DoFn, ProcessContext } from "../../model/dofn";
+import { DoFn, ProcessContext } from "../../model/dofn";
 import { PipelineConstructionError, ValidationError } from "../../model/errors";
-import { randomId } from "../../model/ids";
 import { PCollection } from "../../model/pcollection";
 import { ParDo } from "../../model/pardo";
 import { GroupByKey, Impulse, Window } from "../../model/primitives";
 import { AsIterable } from "../../model/side_inputs";
 import { FailureCleanupContext, PTransform, ValidationContext } from "../../model/transform";
-import { KV, kv } from "../../model/window";
+import { kv } from "../../model/window";
 import { GlobalWindows } from "../../model/windowing";
-import { BinaryFileStream, writeBinaryFile } from "../binary_file_stream";
-import { abortTempFiles, FinalizeShardedFiles, tempPathFor, validateOutputPrefix, type WrittenFile } from "../sharded_files";
+import { type RecordFileFormat, WriteBundleFiles, WriteShardGroupFiles, writeBinaryFile } from "../binary_file_stream";
+import { abortTempFiles, FinalizeShardedFiles, validateOutputPrefix, type WrittenFile } from "../sharded_files";
 import { hyparquetWriter, PARQUET_CODECS, type ParquetCodec, writeCodec } from "./library";
 import { checkSchema, rowNormalizer, type ParquetRow, type ParquetSchema, RowMismatch, schemaElements } from "./schema";
 
@@ -119,63 +118,12 @@ class ParquetFileBuilder {
   }
 }
 
+/** Parquet files of `spec`, for the shared bundle and shard writers (binary_file_stream.ts). */
+function parquetFiles(spec: WriteSpec): RecordFileFormat<Record<string, unknown>> {
+  return { target: spec, newFile: () => new ParquetFileBuilder(spec), wholeFileBytes: WHOLE_FILE_BYTES, mimeType: "application/x-parquet", name: "Parquet" };
+}
+
 const writeWhole = (path: string, data: Buffer): Promise<void> => writeBinaryFile(path, data, "application/x-parquet", "Parquet");
-
-/** Runner-decided sharding: one file per bundle, streamed once it outgrows WHOLE_FILE_BYTES. */
-class WriteBundles extends DoFn<Record<string, unknown>, WrittenFile> {
-  private file: ParquetFileBuilder | undefined;
-  private stream: BinaryFileStream | undefined;
-  constructor(private readonly spec: WriteSpec) {
-    super();
-  }
-  startBundle(): void {
-    this.file = undefined;
-    this.stream = undefined;
-  }
-  async process(row: Record<string, unknown>, ctx: ProcessContext<WrittenFile>): Promise<void> {
-    const file = (this.file ??= new ParquetFileBuilder(this.spec));
-    file.add(row);
-    if (file.bytes >= WHOLE_FILE_BYTES) {
-      this.stream ??= await BinaryFileStream.open(tempPathFor(this.spec, ctx.runtime, randomId()), "application/x-parquet");
-      await this.stream.write(file.take(false));
-    }
-  }
-  async finishBundle(ctx: BundleContext<WrittenFile>): Promise<void> {
-    const file = this.file;
-    if (file === undefined) return;
-    this.file = undefined;
-    if (this.stream === undefined) {
-      const tempPath = tempPathFor(this.spec, ctx.runtime, randomId());
-      await writeWhole(tempPath, file.take(true));
-      ctx.output({ tempPath, records: file.records });
-      return;
-    }
-    const stream = this.stream;
-    await stream.write(file.take(true));
-    this.stream = undefined;
-    await stream.close();
-    ctx.output({ tempPath: stream.path, records: file.records });
-  }
-  /** A failed bundle leaves an open file: close it so the runner's cleanup can remove it. */
-  teardown(): void {
-    this.stream?.abort();
-    this.stream = undefined;
-  }
-}
-
-/** A fixed shard count: each shard's group of rows as one file. */
-class WriteShardGroups extends DoFn<KV<number, Record<string, unknown>[]>, WrittenFile> {
-  constructor(private readonly spec: WriteSpec) {
-    super();
-  }
-  async process(group: KV<number, Record<string, unknown>[]>, ctx: ProcessContext<WrittenFile>): Promise<void> {
-    const tempPath = tempPathFor(this.spec, ctx.runtime, `shard-${group.key}-${randomId()}`);
-    const file = new ParquetFileBuilder(this.spec);
-    for (const r of group.value) file.add(r);
-    await writeWhole(tempPath, file.take(true));
-    ctx.output({ tempPath, records: file.records });
-  }
-}
 
 /** Writes rows to Parquet files `<prefix>-SSSSS-of-NNNNN<suffix>`; produces the names of the files. */
 export class WriteToParquet<T = unknown> extends PTransform<PCollection<T>, PCollection<string>> {
@@ -232,9 +180,9 @@ export class WriteToParquet<T = unknown> extends PTransform<PCollection<T>, PCol
       written = rows
         .map("AssignShard", (r: Record<string, unknown>) => kv((next = (next + 1) % n), r))
         .apply("GroupByShard", GroupByKey.create())
-        .apply("WriteShards", ParDo.of(new WriteShardGroups(spec)));
+        .apply("WriteShards", ParDo.of(new WriteShardGroupFiles(parquetFiles(spec))));
     } else {
-      written = rows.apply("WriteBundles", ParDo.of(new WriteBundles(spec)));
+      written = rows.apply("WriteBundles", ParDo.of(new WriteBundleFiles(parquetFiles(spec))));
     }
     return input.pipeline
       .apply("FinalizeImpulse", Impulse.create())
