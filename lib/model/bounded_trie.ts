@@ -8,7 +8,20 @@
  * Ties between children of equal size are broken by the first in insertion order (Python's
  * max(); Java's HashMap order is unspecified), so which prefix is truncated is deterministic.
  */
-import { BinaryReader, BinaryWriter, WireType } from "@protobuf-ts/runtime";
+import type { BinaryReader, BinaryWriter, WireType } from "@protobuf-ts/runtime";
+
+/**
+ * @protobuf-ts/runtime, loaded when a trie is encoded or decoded (the Fn API, checkpoints, worker
+ * threads): metrics.ts imports this module, and a local batch run must not load protobuf.
+ */
+function protobuf(): typeof import("@protobuf-ts/runtime") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("@protobuf-ts/runtime") as typeof import("@protobuf-ts/runtime");
+}
+
+/** Protocol Buffers' wire types (fixed by the encoding's spec). */
+const VARINT = 0 as WireType;
+const LENGTH_DELIMITED = 2 as WireType;
 
 /** Beam's BoundedTrieData.DEFAULT_BOUND. */
 export const BOUNDED_TRIE_DEFAULT_BOUND = 100;
@@ -161,27 +174,27 @@ export class BoundedTrieData {
 
   /** metrics.proto's BoundedTrie (bound = 1, root = 2, singleton = 3), Beam's payload of beam:metrics:bounded_trie:v1. */
   toProto(): Uint8Array {
-    const w = new BinaryWriter();
-    w.tag(1, WireType.Varint).int32(this.bound);
+    const w = new (protobuf().BinaryWriter)();
+    w.tag(1, VARINT).int32(this.bound);
     if (this.root !== undefined) {
-      w.tag(2, WireType.LengthDelimited).fork();
+      w.tag(2, LENGTH_DELIMITED).fork();
       writeNode(w, this.root);
       w.join();
     }
-    if (this.singleton !== undefined) for (const s of this.singleton) w.tag(3, WireType.LengthDelimited).string(s);
+    if (this.singleton !== undefined) for (const s of this.singleton) w.tag(3, LENGTH_DELIMITED).string(s);
     return w.finish();
   }
 
   static fromProto(bytes: Uint8Array): BoundedTrieData {
-    const r = new BinaryReader(bytes);
+    const r = new (protobuf().BinaryReader)(bytes);
     let bound = 0;
     let root: BoundedTrieNode | undefined;
     const singleton: string[] = [];
     while (r.pos < r.len) {
       const [field, wire] = r.tag();
-      if (field === 1 && wire === WireType.Varint) bound = r.int32();
-      else if (field === 2 && wire === WireType.LengthDelimited) root = readNode(new BinaryReader(r.bytes()));
-      else if (field === 3 && wire === WireType.LengthDelimited) singleton.push(r.string());
+      if (field === 1 && wire === VARINT) bound = r.int32();
+      else if (field === 2 && wire === LENGTH_DELIMITED) root = readNode(new (protobuf().BinaryReader)(r.bytes()));
+      else if (field === 3 && wire === LENGTH_DELIMITED) singleton.push(r.string());
       else r.skip(wire);
     }
     // As Beam Java's fromProto: a root wins; else the singleton (a proto with neither is empty).
@@ -231,11 +244,11 @@ function sameSegments(a: readonly string[], b: readonly string[]): boolean {
 
 /** BoundedTrieNode: truncated = 1, children = 2 (map<string, BoundedTrieNode>: key 1, value 2). */
 function writeNode(w: BinaryWriter, n: BoundedTrieNode): void {
-  if (n.truncated) w.tag(1, WireType.Varint).bool(true);
+  if (n.truncated) w.tag(1, VARINT).bool(true);
   for (const [k, c] of n.children) {
-    w.tag(2, WireType.LengthDelimited).fork();
-    w.tag(1, WireType.LengthDelimited).string(k);
-    w.tag(2, WireType.LengthDelimited).fork();
+    w.tag(2, LENGTH_DELIMITED).fork();
+    w.tag(1, LENGTH_DELIMITED).string(k);
+    w.tag(2, LENGTH_DELIMITED).fork();
     writeNode(w, c);
     w.join();
     w.join();
@@ -246,15 +259,15 @@ function readNode(r: BinaryReader): BoundedTrieNode {
   const n = new BoundedTrieNode();
   while (r.pos < r.len) {
     const [field, wire] = r.tag();
-    if (field === 1 && wire === WireType.Varint) n.truncated = r.bool();
-    else if (field === 2 && wire === WireType.LengthDelimited) {
-      const entry = new BinaryReader(r.bytes());
+    if (field === 1 && wire === VARINT) n.truncated = r.bool();
+    else if (field === 2 && wire === LENGTH_DELIMITED) {
+      const entry = new (protobuf().BinaryReader)(r.bytes());
       let key = "";
       let child = new BoundedTrieNode();
       while (entry.pos < entry.len) {
         const [f, wt] = entry.tag();
-        if (f === 1 && wt === WireType.LengthDelimited) key = entry.string();
-        else if (f === 2 && wt === WireType.LengthDelimited) child = readNode(new BinaryReader(entry.bytes()));
+        if (f === 1 && wt === LENGTH_DELIMITED) key = entry.string();
+        else if (f === 2 && wt === LENGTH_DELIMITED) child = readNode(new (protobuf().BinaryReader)(entry.bytes()));
         else entry.skip(wt);
       }
       n.children.set(key, child);
