@@ -1,30 +1,23 @@
 /**
- * Windowed writes for WriteToText, on the shared mechanism of windowed_files.ts (one GroupByKey
- * per window and shard, each file written under a hidden name and renamed into place).
+ * Windowed writes for WriteToText (Beam Java's `TextIO.write().withWindowedWrites()`; Beam
+ * Python's WriteToText has none), on the shared mechanism of windowed_files.ts (one GroupByKey per
+ * window and shard, each file written under a hidden name and renamed into place).
  *
- * File names carry the window (ISO 8601 start and end) and, for panes after the first, the pane:
- *   <prefix>-2026-11-23T10:00:00.000Z-2026-11-23T10:01:00.000Z-00000-of-00001<suffix>
- *   <prefix>-2026-11-23T10:00:00.000Z-2026-11-23T10:01:00.000Z-pane-1-00000-of-00001<suffix>
- * The global window has no window part (an unbounded input there needs a trigger, as for any
- * GroupByKey: with the default trigger it would only fire at drain, so Beam refuses it).
+ * Files are named as Java's DefaultFilenamePolicy names them: `prefix + template + suffix`, the
+ * template `W-P-SSSSS-of-NNNNN` by default (no separator after the prefix, as in Beam):
+ *   <prefix>2026-11-23T10:00:00.000Z-2026-11-23T10:01:00.000Z-pane-0-last-00000-of-00001<suffix>
  */
-import { BoundedWindow, IntervalWindow, PaneInfo } from "../model/window";
+import type { BoundedWindow, PaneInfo } from "../model/window";
 import { FileSystems } from "./filesystems/registry";
-import { Compression, shardPath, TextShardWriter } from "./text_files";
-import { type WindowedFileFormat, WriteWindowedFiles } from "./windowed_files";
-
-/** The final name of one shard of one window's pane. */
-export function windowedShardPath(prefix: string, window: BoundedWindow, pane: PaneInfo, shard: number, numShards: number, suffix = ""): string {
-  let name = prefix;
-  if (window instanceof IntervalWindow) name += `-${new Date(window.start).toISOString()}-${new Date(window.end).toISOString()}`;
-  if (pane.index > 0) name += `-pane-${pane.index}`;
-  return shardPath(name, shard, numShards, suffix);
-}
+import { Compression, TextShardWriter } from "./text_files";
+import { defaultPolicyWindowedName, type WindowedFileFormat, WriteWindowedFiles } from "./windowed_files";
 
 /** What the windowed writer needs of WriteToText's options. */
 export interface WindowedWriteOptions {
   readonly suffix?: string;
   readonly numShards?: number;
+  /** Checked by `windowedShardTemplate`: it names the window (W) and the pane (P). */
+  readonly shardNameTemplate: string;
   readonly header?: string;
   readonly compression?: Compression;
   readonly footer?: string;
@@ -32,7 +25,7 @@ export interface WindowedWriteOptions {
   readonly lineSeparator?: string;
 }
 
-/** WriteToText's files: lines with the header and footer, named by `windowedShardPath`. */
+/** WriteToText's files: lines with the header and footer, named by DefaultFilenamePolicy. */
 class TextFiles implements WindowedFileFormat<string> {
   readonly suffix: string;
   constructor(
@@ -42,7 +35,7 @@ class TextFiles implements WindowedFileFormat<string> {
     this.suffix = options.suffix ?? "";
   }
   fileName(window: BoundedWindow, pane: PaneInfo, shard: number, numShards: number): string {
-    return windowedShardPath(this.prefix, window, pane, shard, numShards, this.suffix);
+    return defaultPolicyWindowedName(this.prefix, this.options.shardNameTemplate, this.suffix, window, pane, shard, numShards);
   }
   async writeFile(path: string, lines: readonly string[]): Promise<void> {
     const { header, footer, lineSeparator } = this.options;

@@ -21,7 +21,7 @@ import { Reshuffle } from "../transforms/util";
 import { FileSystems, readInScopeUnlessLocal } from "./filesystems/registry";
 import { checkOutputPrefix } from "./filesystems/output_check";
 import { WriteWindowedText } from "./text_windowed_write";
-import { removeWindowedLeftovers, tempDirectoryFor } from "./windowed_files";
+import { removeWindowedLeftovers, tempDirectoryFor, windowedShardTemplate } from "./windowed_files";
 import { GlobalWindows } from "../model/windowing";
 import { Window } from "../model/primitives";
 import { Compression, resolveCompression, desiredRangeBytes, readLineBatches, shardPath, splitForReaders, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit, type TextShardWriterOptions } from "./text_files";
@@ -236,14 +236,16 @@ export interface WriteToTextOptions {
   /**
    * Beam's shard name template, between prefix and suffix: default `-SSSSS-of-NNNNN`; "" names the
    * one file `<prefix><suffix>` (numShards then defaults to 1, as in Beam Python), as does any
-   * template without an `S` (which needs numShards: 1).
+   * template without an `S` (which needs numShards: 1). Windowed writes: default
+   * `W-P-SSSSS-of-NNNNN` (Beam Java's), and a template must have `W` (the window) and `P` (the pane).
    */
   readonly shardNameTemplate?: string;
   /** Compression of the output (default: by suffix). */
   readonly compression?: Compression;
   /**
-   * One set of shards per window, written as each window's pane fires (see
-   * text_windowed_write.ts for the names). Default: on for unbounded input, which never ends;
+   * One set of shards per window and pane, written as the pane fires, named as Beam Java's
+   * DefaultFilenamePolicy names them: `<prefix><start>-<end>-pane-<index>[-late][-last]-SSSSS-of-NNNNN<suffix>`
+   * (times in ISO 8601; `GlobalWindow` for the global window). Default: on for unbounded input, which never ends;
    * off for bounded input, whose windows are merged into one set of shards (as in Beam Python).
    */
   readonly windowedWrites?: boolean;
@@ -511,13 +513,14 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
     const sink = input.pipeline.currentNode().fullName;
     if (this.options.windowedWrites ?? !input.isBounded) {
       const { header } = this.options;
-      if (header instanceof SideInput || this.options.shardNameTemplate !== undefined) {
-        throw new PipelineConstructionError("WriteToText: a side-input header and shardNameTemplate need bounded input written as one set of shards (windowedWrites off).");
+      if (header instanceof SideInput) {
+        throw new PipelineConstructionError(`${sink}: a side-input header needs bounded input written as one set of shards (windowedWrites off).`);
       }
+      const shardNameTemplate = windowedShardTemplate(sink, this.options.shardNameTemplate);
       if (this.options.maxRecordsPerShard !== undefined || this.options.maxBytesPerShard !== undefined) {
         throw new PipelineConstructionError(`${sink}: maxRecordsPerShard and maxBytesPerShard need bounded input written as one set of shards (windowedWrites off); windowed writes set numShards per window instead.`);
       }
-      return input.apply("WriteWindowed", new WriteWindowedText(this.prefix, { ...this.options, header, lineSeparator: fileOptions(this.options, header).lineSeparator! }, sink));
+      return input.apply("WriteWindowed", new WriteWindowedText(this.prefix, { ...this.options, shardNameTemplate, header, lineSeparator: fileOptions(this.options, header).lineSeparator! }, sink));
     }
     // One set of shards for the whole input: its windows are merged first, or the files written
     // in other windows would be invisible to the finalizing step (which runs in the global window).

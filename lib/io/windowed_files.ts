@@ -8,10 +8,11 @@
  * a file either is complete or does not exist; a failed run deletes the hidden files it left
  * (`removeWindowedLeftovers`).
  *
- * What a file holds and how it is named are the format's (`WindowedFileFormat`): text and Avro
- * follow different Beam SDKs' naming.
+ * What a file holds is the format's (`WindowedFileFormat`); text and Avro files are both named
+ * as Beam Java's DefaultFilenamePolicy names them (`defaultPolicyWindowedName`).
  */
 import { commitOutput } from "../model/commits";
+import { PipelineConstructionError } from "../model/errors";
 import { DoFn, ProcessContext } from "../model/dofn";
 import { randomId, stableDigest } from "../model/ids";
 import type { PCollection } from "../model/pcollection";
@@ -110,6 +111,21 @@ export class WriteWindowedFiles<T> extends PTransform<PCollection<T>, PCollectio
 
 /** Beam Java's default shard name template for windowed writes (DefaultFilenamePolicy's): window, pane, shard. */
 export const DEFAULT_WINDOWED_SHARD_TEMPLATE = "W-P-SSSSS-of-NNNNN";
+
+/**
+ * `template` (default `W-P-SSSSS-of-NNNNN`) checked for a windowed write: it must name the window
+ * and the pane, or files of two windows or panes would replace each other (Beam Java: "unique
+ * windows and triggers must produce unique filenames").
+ */
+export function windowedShardTemplate(sink: string, template: string = DEFAULT_WINDOWED_SHARD_TEMPLATE): string {
+  const missing = [/W/.test(template) ? "" : "W (the window)", /P/.test(template) ? "" : "P (the pane)"].filter((m) => m !== "");
+  if (missing.length > 0) {
+    throw new PipelineConstructionError(
+      `${sink}: windowed writes name one set of files per window and pane, but shardNameTemplate "${template}" lacks ${missing.join(" and ")}, so files of different windows or panes would replace each other; add it (Beam Java's default is "${DEFAULT_WINDOWED_SHARD_TEMPLATE}"), or leave shardNameTemplate unset.`,
+    );
+  }
+  return template;
+}
 
 /**
  * A windowed file's name as Beam Java's DefaultFilenamePolicy makes it (AvroIO's and TextIO's

@@ -8,13 +8,15 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { AfterCount, AfterWatermark, Create, DoFn, FixedWindows, isStreamingResult, ParDo, Window } from "../../lib";
+import { AfterCount, AfterWatermark, Create, DoFn, FixedWindows, GlobalWindows, isStreamingResult, ParDo, Pipeline, Window } from "../../lib";
 import { WriteToText } from "../../lib/io/textio";
 import { ReadUnbounded } from "../../lib/io/read_unbounded";
 import { TestStream } from "../../lib/testing/test_stream";
 import { runDirect, runOk } from "../helpers";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+/** Beam Java's DefaultFilenamePolicy name of a window's pane (template W-P-SSSSS-of-NNNNN): no separator after the prefix. */
+const windowed = (prefix: string, start: number, end: number, pane: string, shard = "00000-of-00001"): string => `${prefix}${iso(start)}-${iso(end)}-${pane}-${shard}`;
 
 describe("WriteToText with windows", () => {
   let dir: string;
@@ -50,13 +52,14 @@ describe("WriteToText with windows", () => {
         .apply(Window.into(new FixedWindows(60_000), { trigger: AfterWatermark({ late: AfterCount(1) }), allowedLatenessMillis: 600_000 }))
         .apply(WriteToText.to(prefix, { suffix: ".txt" }));
     });
-    const first = `events-${iso(0)}-${iso(60_000)}`;
-    const second = `events-${iso(60_000)}-${iso(120_000)}`;
+    const onTime = `${windowed("events", 0, 60_000, "pane-0")}.txt`;
+    const late = `${windowed("events", 0, 60_000, "pane-1-late")}.txt`;
+    const second = `${windowed("events", 60_000, 120_000, "pane-0-last")}.txt`;
     const names = fs.readdirSync(dir).sort();
-    assert.deepEqual(names, [`${first}-00000-of-00001.txt`, `${first}-pane-1-00000-of-00001.txt`, `${second}-00000-of-00001.txt`].sort(), "no hidden files left");
-    assert.deepEqual(read(`${first}-00000-of-00001.txt`).sort(), ["a", "b"]);
-    assert.deepEqual(read(`${first}-pane-1-00000-of-00001.txt`), ["late"]);
-    assert.deepEqual(read(`${second}-00000-of-00001.txt`), ["c"]);
+    assert.deepEqual(names, [onTime, late, second].sort(), "no hidden files left");
+    assert.deepEqual(read(onTime).sort(), ["a", "b"]);
+    assert.deepEqual(read(late), ["late"]);
+    assert.deepEqual(read(second), ["c"]);
     assert.deepEqual(result.outputs.map((o) => path.basename(o)).sort(), names);
   });
 
@@ -68,7 +71,7 @@ describe("WriteToText with windows", () => {
         .apply(WriteToText.to(prefix, { numShards: 2 }));
     });
     const names = fs.readdirSync(dir).sort();
-    assert.deepEqual(names, [`s-${iso(0)}-${iso(10)}-00000-of-00002`, `s-${iso(0)}-${iso(10)}-00001-of-00002`]);
+    assert.deepEqual(names, [windowed("s", 0, 10, "pane-0-last", "00000-of-00002"), windowed("s", 0, 10, "pane-0-last", "00001-of-00002")]);
     assert.deepEqual(names.flatMap(read).sort(), ["a", "b", "c", "d"]);
   });
 
@@ -80,8 +83,26 @@ describe("WriteToText with windows", () => {
         .apply(WriteToText.to(prefix, { header: "H", footer: "F", delimiter: ";" }));
     });
     const names = fs.readdirSync(dir).sort();
-    assert.deepEqual(names, [`w-${iso(0)}-${iso(10)}-00000-of-00001`, `w-${iso(10)}-${iso(20)}-00000-of-00001`]);
+    assert.deepEqual(names, [windowed("w", 0, 10, "pane-0-last"), windowed("w", 10, 20, "pane-0-last")]);
     assert.deepEqual(names.map((n) => fs.readFileSync(path.join(dir, n), "utf8")), ["H;a;F;", "H;b;F;"]);
+  });
+
+  it("takes a shardNameTemplate with the window and pane, and names the global window GlobalWindow", async () => {
+    const prefix = path.join(dir, "g");
+    await runOk((p) => {
+      p.apply(TestStream.create<string>().addElements({ value: "a", timestamp: 1 }).advanceWatermarkToInfinity())
+        .apply(Window.into(new GlobalWindows(), { trigger: AfterWatermark() }))
+        .apply(WriteToText.to(prefix, { shardNameTemplate: "-W-P-SS", suffix: ".txt" }));
+    });
+    assert.deepEqual(fs.readdirSync(dir), ["g-GlobalWindow-pane-0-last-00.txt"]);
+    assert.deepEqual(read("g-GlobalWindow-pane-0-last-00.txt"), ["a"]);
+  });
+
+  it("refuses a windowed shardNameTemplate without the window or the pane, naming the sink", () => {
+    const p = Pipeline.create();
+    const lines = p.apply(TestStream.create<string>().addElements({ value: "a", timestamp: 1 }).advanceWatermarkToInfinity()).apply(Window.into(new FixedWindows(10)));
+    assert.throws(() => lines.apply("Out", WriteToText.to(path.join(dir, "x"), { shardNameTemplate: "-W-SSSSS" })), /Out: windowed writes .*"-W-SSSSS" lacks P \(the pane\)/);
+    assert.throws(() => lines.apply("Out2", WriteToText.to(path.join(dir, "x"), { shardNameTemplate: "" })), /Out2: .*lacks W \(the window\) and P \(the pane\)/);
   });
 
   const checkLines = () =>
@@ -138,6 +159,6 @@ describe("WriteToText with windows", () => {
     });
     assert.ok(isStreamingResult(result));
     await assert.rejects(result.waitUntilFinish(), /bad line/);
-    assert.deepEqual(fs.readdirSync(dir), [`w-${iso(base)}-${iso(base + 10)}-00000-of-00001`]);
+    assert.deepEqual(fs.readdirSync(dir), [windowed("w", base, base + 10, "pane-0-last")]);
   });
 });

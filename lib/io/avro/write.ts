@@ -29,7 +29,7 @@ import { BoundedWindow, kv, PaneInfo } from "../../model/window";
 import { GlobalWindows } from "../../model/windowing";
 import { type RecordFileFormat, WriteBundleFiles, WriteShardGroupFiles, writeBinaryFile } from "../binary_file_stream";
 import { abortTempFiles, FinalizeShardedFiles, validateOutputPrefix, type WrittenFile } from "../sharded_files";
-import { DEFAULT_WINDOWED_SHARD_TEMPLATE, defaultPolicyWindowedName, removeWindowedLeftovers, type WindowedFileFormat, WriteWindowedFiles } from "../windowed_files";
+import { defaultPolicyWindowedName, windowedShardTemplate, removeWindowedLeftovers, type WindowedFileFormat, WriteWindowedFiles } from "../windowed_files";
 import { type AvroCodec, encodeBlock, encodeHeader } from "./container";
 import { isAvroCodec, prepareCodec } from "./codecs";
 import { type AvroSchema, avroType, explainInvalid } from "./schema";
@@ -232,13 +232,7 @@ export class WriteToAvro<T = unknown> extends PTransform<PCollection<T>, PCollec
     const sink = input.pipeline.currentNode().fullName;
     const spec: WriteSpec = { prefix: this.prefix, suffix: this.options.suffix ?? "", schema: this.schema, codec: this.options.codec ?? "deflate", syncInterval: this.options.syncInterval ?? 64000, sink };
     if (this.options.windowedWrites ?? !input.isBounded) {
-      const template = this.options.shardNameTemplate ?? DEFAULT_WINDOWED_SHARD_TEMPLATE;
-      // Files of two windows or panes with one name would replace each other (Beam Java: "unique
-      // windows and triggers must produce unique filenames").
-      const missing = [/W/.test(template) ? "" : "W (the window)", /P/.test(template) ? "" : "P (the pane)"].filter((m) => m !== "");
-      if (missing.length > 0) {
-        throw new PipelineConstructionError(`${sink}: windowed writes name one set of files per window and pane, but shardNameTemplate "${template}" lacks ${missing.join(" and ")}, so files of different windows or panes would replace each other; add it (Beam Java's default is "${DEFAULT_WINDOWED_SHARD_TEMPLATE}"), or leave shardNameTemplate unset.`);
-      }
+      const template = windowedShardTemplate(sink, this.options.shardNameTemplate);
       return input
         .apply("Encode", ParDo.of(new EncodeRecords<T>(this.schema)))
         .setCoder(BytesCoder.INSTANCE as Coder<Uint8Array>)
