@@ -34,6 +34,17 @@ type ValueOf<P> = P extends PCollection<KV<unknown, infer V>> ? V : never;
 /** The key type of a CoGroupByKey over `R` (every input's key type). */
 export type CoGbkKey<R extends CoGbkInputs> = { [T in keyof R]: KeyOf<R[T]> }[keyof R];
 
+/** The inputs of a CoGroupByKey given as a list (Beam Python's `(pc1, pc2) | CoGroupByKey()`). */
+export type CoGbkInputList = readonly PCollection<KV<unknown, unknown>>[];
+
+/** One key's values from each input of a list: an array per input, in the inputs' order (Python's tuple of lists). */
+export type CoGbkListResult<L extends CoGbkInputList> = { -readonly [I in keyof L]: ValueOf<L[I]>[] };
+
+/** `L` when all its inputs have one key type; otherwise each input whose key type differs is replaced by a message type. */
+export type SameKeyInputList<L extends CoGbkInputList> = {
+  readonly [I in keyof L]: [KeyOf<L[number]>] extends [KeyOf<L[I]>] ? L[I] : `CoGroupByKey: input ${I & string} has another key type than the other inputs`;
+};
+
 /**
  * One key's values from each input (Beam Java's CoGbkResult): an array per tag, empty when that
  * input has no value for the key (in the window).
@@ -74,27 +85,37 @@ export class CoGroupByKey<K, Result> extends PTransform<PBegin, PCollection<KV<K
     private readonly tags: readonly string[],
     /** The inputs, one per tag. */
     private readonly inputs: readonly PCollection<KV<K, unknown>>[],
+    /** Given as a list: each key's result is an array of value arrays, in the inputs' order. */
+    private readonly asList = false,
   ) {
     super("CoGroupByKey");
   }
 
   /**
+   * A CoGroupByKey of `inputs`, a list of keyed collections (Beam Python's `(pc1, pc2) |
+   * CoGroupByKey()`): `p.apply("Join", CoGroupByKey.of([emails, phones]))` gives
+   * `KV<K, [string[], number[]]>`, one array per input in their order. The inputs must share one key type.
+   */
+  static of<const L extends CoGbkInputList>(inputs: L & SameKeyInputList<L>): CoGroupByKey<KeyOf<L[number]>, CoGbkListResult<L>>;
+  /**
    * A CoGroupByKey of `inputs`, a record of keyed collections by tag, to apply to the pipeline:
    * `p.apply("Join", CoGroupByKey.of({ emails, phones }))`. The inputs must share one key type.
    */
-  static of<R extends CoGbkInputs>(inputs: R & SameKeyInputs<R>): CoGroupByKey<CoGbkKey<R>, CoGbkResult<R>> {
-    const tags = Object.keys(inputs);
+  static of<R extends CoGbkInputs>(inputs: R & SameKeyInputs<R>): CoGroupByKey<CoGbkKey<R>, CoGbkResult<R>>;
+  static of(inputs: CoGbkInputs | CoGbkInputList): CoGroupByKey<unknown, unknown> {
+    const asList = Array.isArray(inputs);
+    const tags = asList ? inputs.map((_, i) => String(i)) : Object.keys(inputs);
     if (tags.length === 0) {
-      // Beam Python accepts no inputs only with an explicit pipeline; a record of none has no
-      // pipeline to apply to, and an always-empty join is better written as nothing at all.
-      throw new PipelineConstructionError("CoGroupByKey.of needs at least one keyed input, e.g. CoGroupByKey.of({ emails, phones })");
+      // Beam Python accepts no inputs only with an explicit pipeline; a record or list of none has
+      // no pipeline to apply to, and an always-empty join is better written as nothing at all.
+      throw new PipelineConstructionError("CoGroupByKey.of needs at least one keyed input, e.g. CoGroupByKey.of({ emails, phones }) or CoGroupByKey.of([emails, phones])");
     }
-    const pcolls = tags.map((tag) => {
-      const pc = (inputs as CoGbkInputs)[tag];
-      if (!(pc instanceof PCollection)) throw new PipelineConstructionError(`CoGroupByKey.of: input '${tag}' is not a PCollection`);
-      return pc as PCollection<KV<CoGbkKey<R>, unknown>>;
+    const pcolls = tags.map((tag, i) => {
+      const pc: unknown = asList ? (inputs as CoGbkInputList)[i] : (inputs as CoGbkInputs)[tag];
+      if (!(pc instanceof PCollection)) throw new PipelineConstructionError(`CoGroupByKey.of: input ${asList ? tag : `'${tag}'`} is not a PCollection`);
+      return pc as PCollection<KV<unknown, unknown>>;
     });
-    return new CoGroupByKey<CoGbkKey<R>, CoGbkResult<R>>(tags, pcolls);
+    return new CoGroupByKey<unknown, unknown>(tags, pcolls, asList);
   }
 
   /** @internal The inputs are inputs of the application (it is applied to the pipeline). */
@@ -105,12 +126,13 @@ export class CoGroupByKey<K, Result> extends PTransform<PBegin, PCollection<KV<K
   expand(input: PBegin): PCollection<KV<K, Result>> {
     const node = input.pipeline.currentNode();
     const tags = this.tags;
-    checkJoinableInputs("CoGroupByKey", input.pipeline, tags.map((tag, i) => [`input '${tag}'`, this.inputs[i]!]), node.fullName);
+    checkJoinableInputs("CoGroupByKey", input.pipeline, tags.map((tag, i) => [this.asList ? `input ${tag}` : `input '${tag}'`, this.inputs[i]!]), node.fullName);
     const tagged = this.inputs.map((pc, i) => pc.map(`Tag[${tags[i]}]`, (e: KV<K, unknown>): KV<K, Tagged> => kv(e.key, { i, v: e.value })));
     const all = tagged.length === 1 ? tagged[0]! : tagged[0]!.apply("Flatten", Flatten.with(...tagged.slice(1)));
     return all.apply("GroupByKey", GroupByKey.create<K, Tagged>()).map("Untag", (group: KV<K, Tagged[]>) => {
       const perInput: unknown[][] = tags.map(() => []);
       for (const t of group.value) perInput[t.i]!.push(t.v);
+      if (this.asList) return kv(group.key, perInput as Result);
       // fromEntries defines each tag as an own property ('__proto__' included).
       return kv(group.key, Object.fromEntries(tags.map((tag, i) => [tag, perInput[i]!])) as Result);
     });

@@ -23,7 +23,7 @@ function rows<K, R extends Record<string, readonly unknown[]>>(out: readonly Obs
     .sort();
 }
 
-async function joined<K, R extends Record<string, readonly unknown[]>>(build: (p: Pipeline) => PCollection<KV<K, R>>): Promise<Observed<KV<K, R>>[]> {
+async function joined<K, R>(build: (p: Pipeline) => PCollection<KV<K, R>>): Promise<Observed<KV<K, R>>[]> {
   const out: Observed<KV<K, R>>[] = [];
   await runOk((p) => collect(build(p), out));
   return out;
@@ -44,6 +44,20 @@ describe("Beam CoGroupByKey (util_test.py CoGroupByKeyTest)", () => {
       return p.apply(CoGroupByKey.of({ X: x, Y: y }));
     });
     assert.deepEqual(rows(out), ['"a" -> {"X":[1,2],"Y":[5,6]}', '"b" -> {"X":[3],"Y":[]}', '"c" -> {"X":[4],"Y":[7,8]}']);
+  });
+
+  it("groups a list of inputs into a tuple of lists, in the inputs' order (test_co_group_by_key_on_tuple, _on_list, _on_iterable)", async () => {
+    const out = await joined((p) => {
+      const { x, y } = pythonInputs(p);
+      return p.apply(CoGroupByKey.of([x, y]));
+    });
+    const sorted = out.map((o) => JSON.stringify([o.value.key, o.value.value.map((vs) => [...vs].sort())])).sort();
+    assert.deepEqual(sorted, ['["a",[[1,2],[5,6]]]', '["b",[[3],[]]]', '["c",[[4],[7,8]]]']);
+  });
+
+  it("groups a list of one input (test_co_group_by_key_on_one, OneTuple and OneList)", async () => {
+    const out = await joined((p) => p.apply("OneList", CoGroupByKey.of([p.apply(Create.of(kv("a", 1), kv("b", 2)))])));
+    assert.deepEqual(out.map((o) => JSON.stringify([o.value.key, o.value.value])).sort(), ['["a",[[1]]]', '["b",[[2]]]']);
   });
 
   it("groups by structured keys (test_co_group_by_key_on_dict_with_tuple_keys)", async () => {
@@ -84,6 +98,7 @@ describe("Beam CoGroupByKey (util_test.py CoGroupByKeyTest)", () => {
 
   it("refuses a record of no inputs when the transform is made (Beam Python needs an explicit pipeline for it)", () => {
     assert.throws(() => CoGroupByKey.of({}), (e: unknown) => e instanceof PipelineConstructionError && /at least one keyed input/.test(e.message));
+    assert.throws(() => CoGroupByKey.of([]), (e: unknown) => e instanceof PipelineConstructionError && /at least one keyed input/.test(e.message));
   });
 });
 

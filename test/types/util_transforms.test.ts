@@ -37,6 +37,29 @@ describe("CoGroupByKey, KvSwap, WithTimestamps, Latest, Sample (type-level)", ()
     assert.equal(typeof typeOnly, "function");
   });
 
+  it("CoGroupByKey: a list of keyed inputs gives one array per input, in order (Python's tuple form)", () => {
+    const p = Pipeline.create();
+    const emails = p.apply("Emails", Create.of(kv("amy", "amy@example.com")));
+    const phones = p.apply("Phones", Create.of(kv("amy", 5550100)));
+    const joined = p.apply("Join", CoGroupByKey.of([emails, phones]));
+    expectType(joined)<PCollection<KV<string, [string[], number[]]>>>(true);
+    const one = p.apply("One", CoGroupByKey.of([phones]));
+    expectType(one)<PCollection<KV<string, [number[]]>>>(true);
+
+    const typeOnly = (): void => {
+      const ids = p.apply("Ids", Create.of(kv(7, "seven")));
+      // @ts-expect-error: the inputs must share one key type (string and number here)
+      CoGroupByKey.of([emails, ids]);
+      // @ts-expect-error: an input must be a keyed PCollection
+      CoGroupByKey.of([emails, 3]);
+      // @ts-expect-error: each position has its input's value type
+      joined.map("Wrong", (e) => e.value[1].map((n: string) => n));
+      // @ts-expect-error: there is no third input
+      joined.map("Missing", (e) => e.value[2].length);
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
+
   it("KvSwap, WithTimestamps, Latest, Sample infer from where they are applied", () => {
     const p = Pipeline.create();
     const pairs = p.apply("Pairs", Create.of(kv("a", 1)));
