@@ -466,7 +466,7 @@ Object.defineProperty(exports, "ApproximateQuantiles", { enumerable: true, get: 
 /** The CombineFn of ApproximateQuantiles, for Combine, combining state or CombineValues (see lib/transforms/approximate_quantiles); loaded on first use. */
 export declare const approximateQuantilesFn: typeof QuantilesT.approximateQuantilesFn;
 Object.defineProperty(exports, "approximateQuantilesFn", { enumerable: true, get: function () { return quantiles.approximateQuantilesFn; } });
-export type { ApproximateQuantilesOptions, QuantileAccumulator } from "./transforms/approximate_quantiles";
+export type { ApproximateQuantilesOptions, BatchedOption, QuantileAccumulator, QuantileSortKey, WeightedOption } from "./transforms/approximate_quantiles";
 /** Estimates of the number of distinct elements, globally or per key, from a sample of hashes (see lib/transforms/approximate_unique); loaded on first use. */
 export declare const ApproximateUnique: typeof UniqueT.ApproximateUnique;
 Object.defineProperty(exports, "ApproximateUnique", { enumerable: true, get: function () { return unique.ApproximateUnique; } });

@@ -1,13 +1,16 @@
 /**
  * ApproximateQuantiles: the quantile boundaries of a collection (globally or per key) in bounded
- * memory, as Beam Java's `ApproximateQuantiles` (Munro-Paterson's algorithm, as Beam Java runs it;
- * Beam Python's `ApproximateQuantiles.Globally` / `PerKey` return the same boundaries for exact
- * cases). `numQuantiles` boundaries come out, the minimum and maximum included: 5 gives the
- * minimum, the quartiles and the maximum. Results are exact while the input fits in one buffer and
- * within `epsilon` of the true rank (default 1 / numQuantiles) otherwise.
+ * memory, as Beam's `ApproximateQuantiles` (Java's and Python's; the summary is Python's,
+ * quantile_summary.ts, which Java's matches except for which of tied elements comes out).
+ * `numQuantiles` boundaries come out, the minimum and maximum included: 5 gives the minimum, the
+ * quartiles and the maximum. Results are exact while the input fits in one buffer and within
+ * `epsilon` of the true rank (default 1 / numQuantiles) otherwise.
  *
- * The accumulator is plain data (sorted buffers of elements with a level and a weight), so it
- * crosses workers with the default coder and runners combine it partially before the shuffle.
+ * Beam Python's options: `key` and `reverse` order the values; `weighted` takes `[value, weight]`
+ * inputs; `inputBatched` takes arrays of inputs (`[values, weights]` when weighted).
+ *
+ * The accumulator is plain data, so it crosses workers with the default coder and runners combine
+ * it partially before the shuffle.
  */
 import type { CombineFn } from "../model/combine_fn";
 import { ValidationError } from "../model/errors";
@@ -15,178 +18,147 @@ import { PCollection } from "../model/pcollection";
 import { PTransform } from "../model/transform";
 import { KV } from "../model/window";
 import { Combine } from "./combine";
+import { type QuantileAccumulator, quantileBufferSizes, QuantileSummary } from "./quantile_summary";
+
+export type { QuantileAccumulator, QuantileBuffer } from "./quantile_summary";
+export { quantileBufferSizes } from "./quantile_summary";
 
 /** Beam Java's default bound on the input size the buffers are sized for. */
 export const DEFAULT_MAX_INPUT_SIZE = 1e9;
 
+/** What `key` may map an element to: values with a natural order (arrays compare element by element, as Python's tuples). */
+export type QuantileSortKey = number | bigint | string | readonly QuantileSortKey[];
+
 /** Options of ApproximateQuantiles. */
 export interface ApproximateQuantilesOptions<T> {
-  /** The order (negative: a before b). Default: numbers, bigints and strings in natural order. */
+  /**
+   * The order (negative: a before b). Default: numbers, bigints and strings in natural order, and
+   * arrays of them element by element (as Python compares tuples).
+   */
   readonly compare?: (a: T, b: T) => number;
+  /** Orders elements by what this maps them to (Beam Python's `key`, as in `sorted`); not with `compare`. */
+  readonly key?: (element: T) => QuantileSortKey;
+  /** Largest first (Beam Python's `reverse`): the boundaries come out from the maximum down. */
+  readonly reverse?: boolean;
   /** The rank error allowed, as a fraction of the input size (default 1 / numQuantiles). */
   readonly epsilon?: number;
   /** The largest input the buffers are sized for (default 1e9). */
   readonly maxInputSize?: number;
 }
 
-/** A sorted buffer standing for `weight` elements per element it keeps. */
-export interface QuantileBuffer<T> {
-  /** How many collapses made it (0: filled from inputs). */
-  readonly level: number;
-  /** How many inputs each of its elements stands for. */
-  readonly weight: number;
-  /** Its elements, sorted. */
-  readonly elements: T[];
-}
-
-/** The accumulator: extremes, elements not yet buffered, and the buffers. */
-export interface QuantileAccumulator<T> {
-  /** The smallest element added (absent while empty). */
-  min?: T;
-  /** The largest element added (absent while empty). */
-  max?: T;
-  /** Elements not yet in a buffer (fewer than a buffer's size). */
-  unbuffered: T[];
-  /** Sorted buffers, each standing for `weight` elements per element. */
-  buffers: QuantileBuffer<T>[];
-  /** Alternates the offset of even-weight collapses, as Beam's, so their rounding does not drift one way. */
-  jitter: number;
-}
-
-/** Natural order of numbers, bigints and strings; other values need a compare function. */
+/** Natural order of numbers, bigints and strings, and of arrays of them element by element (Python's tuples); other values need a compare function. */
 function naturalOrder<T>(a: T, b: T): number {
   const ta = typeof a;
   if ((ta === "number" || ta === "bigint" || ta === "string") && typeof b === ta) return a < b ? -1 : a > b ? 1 : 0;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < a.length && i < b.length; i++) {
+      const c = naturalOrder<unknown>(a[i], b[i]);
+      if (c !== 0) return c;
+    }
+    return a.length - b.length;
+  }
   throw new ValidationError(
     `ApproximateQuantiles compares ${JSON.stringify(a)} with ${JSON.stringify(b)} without a compare function: only numbers, bigints and strings have a natural order. ` +
       `Pass { compare: (a, b) => ... }`,
   );
 }
 
-/**
- * Beam Java's buffer sizing: the fewest buffers b with (b - 2) * 2^(b - 2) >= epsilon * N, less one,
- * and buffers of k = max(2, ceil(N / 2^(b - 1))) elements.
- */
-export function quantileBufferSizes(epsilon: number, maxInputSize: number): { numBuffers: number; bufferSize: number } {
-  let b = 2;
-  while ((b - 2) * 2 ** (b - 2) < epsilon * maxInputSize) b++;
-  b--;
-  // Java computes N / 2^(b-1) in float (single precision) before the ceiling.
-  const k = Math.max(2, Math.ceil(Math.fround(maxInputSize / 2 ** (b - 1))));
-  return { numBuffers: b, bufferSize: k };
+/** The order `compare`, `key` and `reverse` give. */
+function orderOf<T>(options: ApproximateQuantilesOptions<T>): (a: T, b: T) => number {
+  if (options.compare !== undefined && options.key !== undefined) throw new ValidationError("ApproximateQuantiles: give either compare or key, not both");
+  const { key } = options;
+  const base = options.compare ?? (key !== undefined ? (a: T, b: T) => naturalOrder(key(a), key(b)) : naturalOrder);
+  return options.reverse === true ? (a, b) => base(b, a) : base;
 }
 
 /** The CombineFn of ApproximateQuantiles: `numQuantiles` boundaries, minimum and maximum included. */
 export function approximateQuantilesFn<T>(numQuantiles: number, options: ApproximateQuantilesOptions<T> = {}): CombineFn<T, QuantileAccumulator<T>, T[]> {
+  return quantilesCombineFn<T>(numQuantiles, options) as CombineFn<T, QuantileAccumulator<T>, T[]>;
+}
+
+/** Beam Python's `weighted=True`: inputs are `[value, weight]`. */
+export interface WeightedOption {
+  /** Inputs are `[value, weight]` (or, batched, `[values, weights]`). */
+  readonly weighted: true;
+}
+/** Beam Python's `input_batched=True`: each input is an array of inputs. */
+export interface BatchedOption {
+  /** Each input is an array of inputs, added as its elements. */
+  readonly inputBatched: true;
+}
+
+/**
+ * The CombineFn of `ApproximateQuantiles` with Beam Python's `weighted` and `inputBatched`: inputs
+ * values, `[value, weight]`, arrays of values, or `[values, weights]`.
+ */
+export function quantilesCombineFn<T>(numQuantiles: number, options: ApproximateQuantilesOptions<T> & { readonly weighted?: boolean; readonly inputBatched?: boolean }): CombineFn<unknown, QuantileAccumulator<T>, T[]> {
   if (!(Number.isInteger(numQuantiles) && numQuantiles >= 2)) throw new ValidationError(`ApproximateQuantiles needs at least 2 quantiles (the minimum and the maximum), got ${String(numQuantiles)}`);
-  const epsilon = options.epsilon ?? 1 / numQuantiles;
+  const weighted = options.weighted === true;
+  const batched = options.inputBatched === true;
+  // Beam Python's default error bound: 1 / numQuantiles, and at most 1e-2 when weighted.
+  const epsilon = options.epsilon ?? (weighted ? Math.min(1e-2, 1 / numQuantiles) : 1 / numQuantiles);
   const maxInputSize = options.maxInputSize ?? DEFAULT_MAX_INPUT_SIZE;
   if (!(epsilon > 0 && epsilon <= 1)) throw new ValidationError(`ApproximateQuantiles: epsilon must be in (0, 1], got ${String(epsilon)}`);
   if (!(Number.isInteger(maxInputSize) && maxInputSize >= 1)) throw new ValidationError(`ApproximateQuantiles: maxInputSize must be a positive integer, got ${String(maxInputSize)}`);
-  const compare = options.compare ?? naturalOrder;
-  const { numBuffers, bufferSize } = quantileBufferSizes(epsilon, maxInputSize);
-
-  /** `count` elements at ranks offset, offset + step, ... of the buffers' weighted, merged order. */
-  const interpolate = (buffers: readonly QuantileBuffer<T>[], count: number, step: number, offset: number): T[] => {
-    const weighted: { v: T; w: number }[] = [];
-    for (const b of buffers) for (const v of b.elements) weighted.push({ v, w: b.weight });
-    weighted.sort((x, y) => compare(x.v, y.v));
-    const out: T[] = [];
-    let i = 0;
-    let current = weighted[0]!.w;
-    for (let j = 0; j < count; j++) {
-      const target = j * step + offset;
-      while (current <= target && i + 1 < weighted.length) current += weighted[++i]!.w;
-      out.push(weighted[i]!.v);
+  const summary = new QuantileSummary<T>({
+    compare: orderOf(options),
+    tieByWeight: options.compare === undefined && options.key === undefined,
+    reverse: options.reverse === true,
+    weighted,
+    ...quantileBufferSizes(epsilon, maxInputSize),
+  });
+  const what = `ApproximateQuantiles${weighted ? " (weighted)" : ""}${batched ? " (inputBatched)" : ""}`;
+  const addInput = (acc: QuantileAccumulator<T>, input: unknown): QuantileAccumulator<T> => {
+    if (!weighted && !batched) summary.add(acc, [input as T]);
+    else if (!weighted) {
+      if (!Array.isArray(input)) throw new ValidationError(`${what}: each input must be an array of elements, got ${JSON.stringify(input)}`);
+      if (input.length > 0) summary.add(acc, input as T[]);
+    } else if (!batched) {
+      if (!Array.isArray(input) || input.length !== 2) throw new ValidationError(`${what}: each input must be [value, weight], got ${JSON.stringify(input)}`);
+      summary.add(acc, [input[0] as T], [input[1] as number]);
+    } else {
+      const ok = Array.isArray(input) && input.length === 2 && Array.isArray(input[0]) && Array.isArray(input[1]) && input[0].length === input[1].length;
+      if (!ok) throw new ValidationError(`${what}: each input must be [values, weights] of equal lengths, got ${JSON.stringify(input)}`);
+      if ((input[0] as T[]).length > 0) summary.add(acc, input[0] as T[], input[1] as number[]);
     }
-    return out;
+    return acc;
   };
-
-  const collapseIfNeeded = (acc: QuantileAccumulator<T>): void => {
-    while (acc.buffers.length > numBuffers) {
-      // The two lowest levels, and every other buffer at the second one's level (stable by level).
-      acc.buffers.sort((x, y) => x.level - y.level);
-      const minLevel = acc.buffers[1]!.level;
-      let n = 2;
-      while (n < acc.buffers.length && acc.buffers[n]!.level === minLevel) n++;
-      const toCollapse = acc.buffers.splice(0, n);
-      let level = 0;
-      let weight = 0;
-      for (const b of toCollapse) {
-        level = Math.max(level, b.level + 1);
-        weight += b.weight;
-      }
-      let offset: number;
-      if (weight % 2 === 1) offset = (weight + 1) / 2;
-      else {
-        acc.jitter = 2 - acc.jitter;
-        offset = Math.floor((weight + acc.jitter) / 2);
-      }
-      acc.buffers.push({ level, weight, elements: interpolate(toCollapse, bufferSize, weight, offset) });
-    }
-  };
-
-  const addUnbuffered = (acc: QuantileAccumulator<T>, x: T): void => {
-    acc.unbuffered.push(x);
-    if (acc.unbuffered.length === bufferSize) {
-      acc.unbuffered.sort(compare);
-      acc.buffers.push({ level: 0, weight: 1, elements: acc.unbuffered });
-      acc.unbuffered = [];
-      collapseIfNeeded(acc);
-    }
-  };
-
-  const isEmpty = (acc: QuantileAccumulator<T>): boolean => acc.unbuffered.length === 0 && acc.buffers.length === 0;
-
   return {
-    createAccumulator: () => ({ unbuffered: [], buffers: [], jitter: 0 }),
-    addInput: (acc, x) => {
-      if (isEmpty(acc)) acc.min = acc.max = x;
-      else if (compare(x, acc.min as T) < 0) acc.min = x;
-      else if (compare(x, acc.max as T) > 0) acc.max = x;
-      addUnbuffered(acc, x);
-      return acc;
-    },
-    mergeAccumulators: (accs) => {
-      let into: QuantileAccumulator<T> | undefined;
-      for (const other of accs) {
-        if (into === undefined) {
-          into = other;
-          continue;
-        }
-        if (isEmpty(other)) continue;
-        if (into.min === undefined || compare(other.min as T, into.min) < 0) into.min = other.min;
-        if (into.max === undefined || compare(other.max as T, into.max) > 0) into.max = other.max;
-        for (const x of other.unbuffered) addUnbuffered(into, x);
-        into.buffers.push(...other.buffers);
-        collapseIfNeeded(into);
-      }
-      return into ?? { unbuffered: [], buffers: [], jitter: 0 };
-    },
-    extractOutput: (acc) => {
-      if (isEmpty(acc)) return [];
-      let total = acc.unbuffered.length;
-      for (const b of acc.buffers) total += bufferSize * b.weight;
-      const all = [...acc.buffers];
-      if (acc.unbuffered.length > 0) all.push({ level: 0, weight: 1, elements: [...acc.unbuffered].sort(compare) });
-      const step = total / (numQuantiles - 1);
-      const offset = (total - 1) / (numQuantiles - 1);
-      return [acc.min as T, ...(numQuantiles > 2 ? interpolate(all, numQuantiles - 2, step, offset) : []), acc.max as T];
-    },
+    createAccumulator: () => summary.create(),
+    addInput,
+    mergeAccumulators: (accs) => summary.merge(accs),
+    extractOutput: (acc) => summary.quantiles(acc, numQuantiles),
   };
+}
+
+/** Options without Python's weighted and inputBatched (the plain overloads). */
+type PlainOptions<T> = ApproximateQuantilesOptions<T> & { readonly weighted?: false; readonly inputBatched?: false };
+
+function globally<T>(numQuantiles: number, options: ApproximateQuantilesOptions<T> & WeightedOption & BatchedOption): PTransform<PCollection<readonly [readonly T[], readonly number[]]>, PCollection<T[]>>;
+function globally<T>(numQuantiles: number, options: ApproximateQuantilesOptions<T> & WeightedOption & { readonly inputBatched?: false }): PTransform<PCollection<readonly [T, number]>, PCollection<T[]>>;
+function globally<T>(numQuantiles: number, options: ApproximateQuantilesOptions<T> & BatchedOption & { readonly weighted?: false }): PTransform<PCollection<readonly T[]>, PCollection<T[]>>;
+function globally<T>(numQuantiles: number, options?: PlainOptions<T>): PTransform<PCollection<T>, PCollection<T[]>>;
+function globally<T>(numQuantiles: number, options: ApproximateQuantilesOptions<T> & { readonly weighted?: boolean; readonly inputBatched?: boolean } = {}): PTransform<PCollection<unknown>, PCollection<T[]>> {
+  return Combine.globally(quantilesCombineFn<T>(numQuantiles, options));
+}
+
+function perKey<K, V>(numQuantiles: number, options: ApproximateQuantilesOptions<V> & WeightedOption & BatchedOption): PTransform<PCollection<KV<K, readonly [readonly V[], readonly number[]]>>, PCollection<KV<K, V[]>>>;
+function perKey<K, V>(numQuantiles: number, options: ApproximateQuantilesOptions<V> & WeightedOption & { readonly inputBatched?: false }): PTransform<PCollection<KV<K, readonly [V, number]>>, PCollection<KV<K, V[]>>>;
+function perKey<K, V>(numQuantiles: number, options: ApproximateQuantilesOptions<V> & BatchedOption & { readonly weighted?: false }): PTransform<PCollection<KV<K, readonly V[]>>, PCollection<KV<K, V[]>>>;
+function perKey<K, V>(numQuantiles: number, options?: PlainOptions<V>): PTransform<PCollection<KV<K, V>>, PCollection<KV<K, V[]>>>;
+function perKey<K, V>(numQuantiles: number, options: ApproximateQuantilesOptions<V> & { readonly weighted?: boolean; readonly inputBatched?: boolean } = {}): PTransform<PCollection<KV<K, unknown>>, PCollection<KV<K, V[]>>> {
+  return Combine.perKey<K, unknown, unknown, V[]>(quantilesCombineFn<V>(numQuantiles, options));
 }
 
 /**
  * Quantile boundaries (Beam's ApproximateQuantiles): `nums.apply(ApproximateQuantiles.globally(5))`
  * gives `[min, q1, median, q3, max]` (per window); `ApproximateQuantiles.perKey(n)` per key.
+ * `{ weighted: true }` takes `[value, weight]` inputs and `{ inputBatched: true }` arrays of
+ * inputs, as Beam Python's `weighted` and `input_batched`.
  */
 export const ApproximateQuantiles = {
   /** `numQuantiles` boundaries of the whole collection, per window (`[]` for an empty input). */
-  globally<T>(numQuantiles: number, options: ApproximateQuantilesOptions<T> = {}): PTransform<PCollection<T>, PCollection<T[]>> {
-    return Combine.globally(approximateQuantilesFn<T>(numQuantiles, options));
-  },
+  globally,
   /** `numQuantiles` boundaries of each key's values. */
-  perKey<K, V>(numQuantiles: number, options: ApproximateQuantilesOptions<V> = {}): PTransform<PCollection<KV<K, V>>, PCollection<KV<K, V[]>>> {
-    return Combine.perKey<K, V, QuantileAccumulator<V>, V[]>(approximateQuantilesFn<V>(numQuantiles, options));
-  },
+  perKey,
 } as const;

@@ -118,6 +118,6 @@ describe("Beam conformance: ApproximateQuantiles (ApproximateQuantilesTest)", ()
   it("refuses fewer than 2 quantiles, and elements without a natural order unless given a compare function", () => {
     assert.throws(() => ApproximateQuantiles.globally(1), /at least 2 quantiles/);
     const fn = approximateQuantilesFn<{ n: number }>(3);
-    assert.throws(() => fn.addInput(fn.addInput(fn.createAccumulator(), { n: 1 }), { n: 2 }), /Pass \{ compare: \(a, b\) => \.\.\. \}/);
+    assert.throws(() => fn.extractOutput(fn.addInput(fn.addInput(fn.createAccumulator(), { n: 1 }), { n: 2 })), /Pass \{ compare: \(a, b\) => \.\.\. \}/);
   });
 });

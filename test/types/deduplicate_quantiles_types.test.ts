@@ -37,9 +37,25 @@ describe("ApproximateQuantiles (type-level)", () => {
     expectType(words.apply("ByLength", ApproximateQuantiles.globally(3, { compare: (a: string, b: string) => a.length - b.length })))<PCollection<string[]>>(true);
     const pairs = p.apply("Pairs", Create.of(kv("a", 1)));
     expectType(pairs.apply("PerKey", ApproximateQuantiles.perKey<string, number>(2)))<PCollection<KV<string, number[]>>>(true);
+    // Beam Python's options: key and reverse, [value, weight] inputs, batches, weighted batches.
+    expectType(words.apply("ByKey", ApproximateQuantiles.globally(3, { key: (w: string) => w.length, reverse: true })))<PCollection<string[]>>(true);
+    const weighted = p.apply("Weighted", Create.of([1.5, 2] as const, [3, 0.5] as const));
+    expectType(weighted.apply("W", ApproximateQuantiles.globally<number>(5, { weighted: true })))<PCollection<number[]>>(true);
+    const batches = p.apply("Batches", Create.of([1, 2, 3], [4, 5]));
+    expectType(batches.apply("B", ApproximateQuantiles.globally<number>(5, { inputBatched: true })))<PCollection<number[]>>(true);
+    const weightedBatches = p.apply("WB", Create.of([[1, 2], [1, 1]] as const));
+    expectType(weightedBatches.apply("WBQ", ApproximateQuantiles.globally<number>(5, { weighted: true, inputBatched: true })))<PCollection<number[]>>(true);
+    const weightedPairs = p.apply("WP", Create.of(kv("a", [1, 0.5] as const)));
+    expectType(weightedPairs.apply("WPK", ApproximateQuantiles.perKey<string, number>(2, { weighted: true })))<PCollection<KV<string, number[]>>>(true);
     const typeOnly = (): void => {
       // @ts-expect-error: a compare function takes two elements of the input's type
       nums.apply("WrongCompare", ApproximateQuantiles.globally(3, { compare: (a: string, b: string) => a.length - b.length }));
+      // @ts-expect-error: weighted inputs are [value, weight] pairs, not plain numbers
+      nums.apply("NotWeighted", ApproximateQuantiles.globally<number>(3, { weighted: true }));
+      // @ts-expect-error: batched inputs are arrays
+      nums.apply("NotBatched", ApproximateQuantiles.globally<number>(3, { inputBatched: true }));
+      // @ts-expect-error: a key maps to a number, bigint, string or an array of them
+      words.apply("BadKey", ApproximateQuantiles.globally(3, { key: (w: string) => ({ w }) }));
     };
     assert.equal(typeof typeOnly, "function");
   });
