@@ -21,7 +21,25 @@ const TEXT_EXPECTED = {
   [`out-${window(2)}-SSSSS-of-00001.txt`]: ["b:6"],
 };
 
-const CASES: readonly { source?: WindowedWriteSource; step: WindowedWriteStep; sink: WindowedWriteSink; shards: number }[] = [
+const PRISM = "sdks/go/pkg/beam/runners/prism/internal";
+
+/**
+ * Prism 2.66 never marks an on-time pane last while the allowed lateness is above 0
+ * (buildEventTimeBundle, engine/elementmanager.go:1747-1755; PANE_FLAGS in
+ * real_runner_trigger_quirks.ts). Beam marks the on-time pane of a window the watermark passes
+ * beyond its expiry at once the last (the late stream's final jump to +inf does that to window
+ * [10 s, 20 s)), which names its files: WriteToAvro's "pane-0-last", FileIO's pane part left out
+ * for a pane that is both first and last (Beam Java's FileIO.Write.defaultNaming).
+ */
+const ON_TIME_PANE_NOT_LAST = `Prism marks no on-time pane last while the allowed lateness is above 0 (${PRISM}/engine/elementmanager.go:1749)`;
+
+/** A case Prism runs differently: its names for the DirectRunner's (the rest alike), and why. */
+interface PrismDifference {
+  readonly why: string;
+  readonly names: Readonly<Record<string, string>>;
+}
+
+const CASES: readonly { source?: WindowedWriteSource; step: WindowedWriteStep; sink: WindowedWriteSink; shards: number; prism?: PrismDifference }[] = [
   { step: "none", sink: "text", shards: 0 },
   { step: "none", sink: "text", shards: 3 },
   { step: "stateful", sink: "text", shards: 0 },
@@ -37,13 +55,26 @@ const CASES: readonly { source?: WindowedWriteSource; step: WindowedWriteStep; s
   { step: "stateful", sink: "fileio", shards: 1 },
   { step: "gbk", sink: "fileio", shards: 2 },
   { step: "reshuffle", sink: "fileio", shards: 1 },
+  { source: "late", step: "none", sink: "text", shards: 0 },
+  {
+    source: "late",
+    step: "none",
+    sink: "avro",
+    shards: 0,
+    prism: { why: ON_TIME_PANE_NOT_LAST, names: { [`out${window(1)}-pane-0-last-SSSSS-of-00001.avro`]: `out${window(1)}-pane-0-SSSSS-of-00001.avro` } },
+  },
+  {
+    source: "late",
+    step: "gbk",
+    sink: "fileio",
+    shards: 1,
+    prism: { why: ON_TIME_PANE_NOT_LAST, names: { [`lines-a-${window(1)}-SSSSS-of-00001.txt`]: `lines-a-${window(1)}-0-SSSSS-of-00001.txt` } },
+  },
   { source: "periodic", step: "none", sink: "text", shards: 0 },
   { source: "periodic", step: "stateful", sink: "avro", shards: 0 },
   { source: "periodic", step: "gbk", sink: "fileio", shards: 1 },
   { source: "periodic", step: "reshuffle", sink: "text", shards: 2 },
 ];
-
-const PRISM = "sdks/go/pkg/beam/runners/prism/internal";
 
 /**
  * Why Prism 2.66 writes nothing when the stateful DoFn also arms a processing-time timer it clears
@@ -66,8 +97,8 @@ for (const runner of REAL_RUNNERS.filter((r) => r.name === "Prism")) {
     this.timeout(180_000);
     const { tmp, options, runRemote } = realRunnerSession(runner, "beamline-real-windowed-writes-");
 
-    for (const { source = "testStream", step, sink, shards } of CASES) {
-      it(`${source} → ${step} → windowed ${sink} write (${shards} shards) writes the DirectRunner's files`, async () => {
+    for (const { source = "testStream", step, sink, shards, prism } of CASES) {
+      it(`${source} → ${step} → windowed ${sink} write (${shards} shards) writes the DirectRunner's files${prism !== undefined ? " (but for Prism's pane flags)" : ""}`, async () => {
         const flags = { source, step, sink, shards };
         const direct = path.join(tmp, `${source}-${step}-${sink}-${shards}-direct`);
         const remote = path.join(tmp, `${source}-${step}-${sink}-${shards}-remote`);
@@ -77,6 +108,14 @@ for (const runner of REAL_RUNNERS.filter((r) => r.name === "Prism")) {
         if (source === "testStream" && step === "none" && sink === "text" && shards === 0) assert.deepEqual(expected, TEXT_EXPECTED);
         assert.ok(Object.keys(expected).length >= 3, `the DirectRunner wrote ${JSON.stringify(expected)}`);
         const got = await readWindowedOutput(remote, sink);
+        if (prism !== undefined) {
+          console.log(`      (${runner.name}: ${prism.why})`);
+          for (const [ours, theirs] of Object.entries(prism.names)) {
+            assert.ok(ours in expected, `the DirectRunner wrote no ${ours}: ${JSON.stringify(Object.keys(expected))}`);
+            expected[theirs] = expected[ours]!;
+            delete expected[ours];
+          }
+        }
         assert.deepEqual(got, expected);
       });
     }

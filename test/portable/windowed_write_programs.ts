@@ -59,6 +59,16 @@ const SOURCES = {
         .addElements({ value: kv("a", 4), timestamp: 12_000 }, { value: kv("b", 5), timestamp: 15_000 }, { value: kv("b", 6), timestamp: 25_000 })
         .advanceWatermarkToInfinity(),
     ),
+  // The same with late data (allowed by the windowing below): a late pane of window [0, 10 s).
+  late: (root: Pipeline) =>
+    root.apply(
+      "Numbers",
+      TestStream.create<KV<string, number>>()
+        .addElements({ value: kv("a", 1), timestamp: 1_000 }, { value: kv("b", 2), timestamp: 2_000 })
+        .advanceWatermarkTo(15_000)
+        .addElements({ value: kv("a", 3), timestamp: 3_000 }, { value: kv("a", 4), timestamp: 12_000 })
+        .advanceWatermarkToInfinity(),
+    ),
   // Firings at 1, 6, 11, 16 and 21 s after the epoch: all past, so due at once.
   periodic: (root: Pipeline) =>
     root
@@ -102,7 +112,8 @@ export const windowedWriteProgram = definePipeline({
     shards: { type: "number", describe: "Shards per window (0: the sink's default)", default: 0 },
   },
   build(root, flags) {
-    const numbers = SOURCES[flags.source as WindowedWriteSource](root).apply("Window", Window.into(new FixedWindows(10_000)));
+    const lateness = flags.source === "late" ? { allowedLatenessMillis: 60_000 } : {};
+    const numbers = SOURCES[flags.source as WindowedWriteSource](root).apply("Window", Window.into(new FixedWindows(10_000), lateness));
     SINKS[flags.sink as WindowedWriteSink](STEPS[flags.step as WindowedWriteStep](numbers), flags.output, flags.shards);
   },
 });
