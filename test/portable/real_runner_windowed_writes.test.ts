@@ -10,7 +10,7 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import "../../runners/direct";
 import { REAL_RUNNERS, realRunnerSession } from "./real_runner_launch";
-import { readWindowedOutput, windowedWriteProgram, type WindowedWriteSink, type WindowedWriteSource, type WindowedWriteStep } from "./windowed_write_programs";
+import { readWindowedOutput, timerClearProgram, windowedWriteProgram, type WindowedWriteSink, type WindowedWriteSource, type WindowedWriteStep } from "./windowed_write_programs";
 
 const window = (i: number): string => `${new Date(i * 10_000).toISOString()}-${new Date((i + 1) * 10_000).toISOString()}`;
 
@@ -119,6 +119,20 @@ for (const runner of REAL_RUNNERS.filter((r) => r.name === "Prism")) {
         assert.deepEqual(got, expected);
       });
     }
+
+    it("an event-time timer cleared in a later bundle: Prism 2.66 still fires it (PRISM_LOSES_OUTPUT_AFTER_CLEARED_PROCESSING_TIMERS[0])", async () => {
+      const direct = path.join(tmp, "timer-clear-direct");
+      const remote = path.join(tmp, "timer-clear-remote");
+      await (await timerClearProgram.run({ output: direct }, { runner: "DirectRunner" })).waitUntilFinish();
+      const name = `out-${window(0)}-SSSSS-of-00001.txt`;
+      assert.deepEqual(await readWindowedOutput(direct, "text"), { [name]: ["clear@1500", "set@1000"] });
+      await runRemote(timerClearProgram.create({ output: remote }, options("timer-clear")));
+      assert.deepEqual(
+        await readWindowedOutput(remote, "text"),
+        { [name]: ["clear@1500", "fired@5000", "set@1000"] },
+        "Prism no longer fires the cleared timer: if the output matches the DirectRunner's, its bug is fixed; update this test and docs/guide/09-testing.md",
+      );
+    });
 
     it("a processing-time timer cleared at the flush: Prism 2.66 writes nothing (its bugs, PRISM_LOSES_OUTPUT_AFTER_CLEARED_PROCESSING_TIMERS)", async () => {
       const flags = { source: "testStream", step: "idleCleared", sink: "text", shards: 0 };

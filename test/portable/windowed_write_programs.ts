@@ -38,6 +38,44 @@ class FlushAtWindowEnd extends StatefulDoFn<string, number, string> {
   }
 }
 
+/** Sets an event-time timer for 5 s on "set" and clears it on "clear" (TimerClearProgram). */
+class SetThenClear extends StatefulDoFn<string, string, string> {
+  readonly timer = TimerSpec.eventTime("timer");
+  process(e: KV<string, string>, ctx: StatefulProcessContext<string>): void {
+    if (e.value === "set") ctx.timer(this.timer).set(5_000);
+    else ctx.timer(this.timer).clear();
+    ctx.output(`${e.value}@${ctx.timestamp}`);
+  }
+  onTimer(_timer: string, ctx: TimerContext<string, string>): void {
+    ctx.output(`fired@${ctx.fireTimestamp}`);
+  }
+}
+
+/**
+ * An event-time timer set by one element and cleared by the next, which the TestStream puts in a
+ * later bundle (after a watermark advance); written per window. Beam: the timer never fires.
+ */
+export const timerClearProgram = definePipeline({
+  name: "portable-test-timer-clear",
+  description: "an event-time timer cleared in a later bundle than it was set",
+  flags: { output: { type: "string", describe: "Output folder", required: true } },
+  build(root, flags) {
+    root
+      .apply(
+        "Commands",
+        TestStream.create<KV<string, string>>()
+          .addElements({ value: kv("a", "set"), timestamp: 1_000 })
+          .advanceWatermarkTo(2_000)
+          .addElements({ value: kv("a", "clear"), timestamp: 1_500 })
+          .advanceWatermarkTo(3_000)
+          .advanceWatermarkToInfinity(),
+      )
+      .apply("Window", Window.into(new FixedWindows(10_000)))
+      .apply("SetThenClear", ParDo.of(new SetThenClear()))
+      .apply("Write", WriteToText.to(`${flags.output}/text/out`, { suffix: ".txt" }));
+  },
+});
+
 /** Numbers each of a key's values in a window (value state, no timers). */
 class CountSoFar extends StatefulDoFn<string, number, string> {
   readonly count = StateSpec.value<number>("count");
