@@ -38,6 +38,24 @@ class FlushAtWindowEnd extends StatefulDoFn<string, number, string> {
   }
 }
 
+/** Buffers a key's values per window and emits them a second of processing time after the first. */
+class FlushAfterProcessingTime extends StatefulDoFn<string, number, string> {
+  readonly buffer = StateSpec.bag<number>("buffer");
+  readonly flush = TimerSpec.processingTime("flush");
+  readonly armed = StateSpec.value<boolean>("armed");
+  process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
+    ctx.state(this.buffer).add(e.value);
+    if (ctx.state(this.armed).read() === true) return;
+    ctx.state(this.armed).write(true);
+    ctx.timer(this.flush).offset(1_000);
+  }
+  onTimer(_timer: string, ctx: TimerContext<string, string>): void {
+    ctx.output(`${ctx.key}:${[...ctx.state(this.buffer).read()].sort((a, b) => a - b).join(",")}`);
+    ctx.state(this.buffer).clear();
+    ctx.state(this.armed).clear();
+  }
+}
+
 /** Sets an event-time timer for 5 s on "set" and clears it on "clear" (TimerClearProgram). */
 class SetThenClear extends StatefulDoFn<string, string, string> {
   readonly timer = TimerSpec.eventTime("timer");
@@ -86,6 +104,15 @@ class CountSoFar extends StatefulDoFn<string, number, string> {
   }
 }
 
+function withProcessingTime(): TestStream<KV<string, number>> {
+  return TestStream.create<KV<string, number>>()
+    .addElements({ value: kv("a", 1), timestamp: 1_000 }, { value: kv("b", 2), timestamp: 2_000 }, { value: kv("a", 3), timestamp: 3_000 })
+    .advanceProcessingTime(2_000)
+    .advanceWatermarkTo(10_000)
+    .addElements({ value: kv("a", 4), timestamp: 12_000 }, { value: kv("b", 5), timestamp: 15_000 }, { value: kv("b", 6), timestamp: 25_000 })
+    .advanceProcessingTime(2_000);
+}
+
 /** The input, before the windowing. */
 const SOURCES = {
   testStream: (root: Pipeline) =>
@@ -97,6 +124,10 @@ const SOURCES = {
         .addElements({ value: kv("a", 4), timestamp: 12_000 }, { value: kv("b", 5), timestamp: 15_000 }, { value: kv("b", 6), timestamp: 25_000 })
         .advanceWatermarkToInfinity(),
     ),
+  // Each batch followed by 2 s of processing time (for processing-time timers), the stream ended
+  // explicitly (`advanceWatermarkToInfinity`) or not ("processingTimeOpen"; runners then end it).
+  processingTime: (root: Pipeline) => root.apply("Numbers", withProcessingTime().advanceWatermarkToInfinity()),
+  processingTimeOpen: (root: Pipeline) => root.apply("Numbers", withProcessingTime()),
   // The same with late data (allowed by the windowing below): a late pane of window [0, 10 s).
   late: (root: Pipeline) =>
     root.apply(
@@ -120,6 +151,7 @@ const STEPS = {
   none: (input: PCollection<KV<string, number>>) => input.map("Format", (e: KV<string, number>) => `${e.key}:${e.value}`),
   stateful: (input: PCollection<KV<string, number>>) => input.apply("Flush", ParDo.of(new FlushAtWindowEnd(false))),
   stateOnly: (input: PCollection<KV<string, number>>) => input.apply("Count", ParDo.of(new CountSoFar())),
+  processingFlush: (input: PCollection<KV<string, number>>) => input.apply("FlushLater", ParDo.of(new FlushAfterProcessingTime())),
   idleCleared: (input: PCollection<KV<string, number>>) => input.apply("FlushWithIdle", ParDo.of(new FlushAtWindowEnd(true))),
   gbk: (input: PCollection<KV<string, number>>) =>
     input.apply("Group", GroupByKey.create<string, number>()).map("Format", (g: KV<string, number[]>) => `${g.key}:${[...g.value].sort((a, b) => a - b).join(",")}`),
