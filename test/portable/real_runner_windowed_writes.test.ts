@@ -16,16 +16,16 @@ const window = (i: number): string => `${new Date(i * 10_000).toISOString()}-${n
 
 /** The DirectRunner's text files for the plain program: Beam's expectation, written out so a change on both runners shows. */
 const TEXT_EXPECTED = {
-  [`out-${window(0)}-SSSSS-of-00001.txt`]: ["a:1", "a:3", "b:2"],
-  [`out-${window(1)}-SSSSS-of-00001.txt`]: ["a:4", "b:5"],
-  [`out-${window(2)}-SSSSS-of-00001.txt`]: ["b:6"],
+  [`out${window(0)}-pane-0-last-SSSSS-of-00001.txt`]: ["a:1", "a:3", "b:2"],
+  [`out${window(1)}-pane-0-last-SSSSS-of-00001.txt`]: ["a:4", "b:5"],
+  [`out${window(2)}-pane-0-last-SSSSS-of-00001.txt`]: ["b:6"],
 };
 
 /** The same flushed per key and window (by a stateful DoFn). */
 const TEXT_EXPECTED_FLUSHED = {
-  [`out-${window(0)}-SSSSS-of-00001.txt`]: ["a:1,3", "b:2"],
-  [`out-${window(1)}-SSSSS-of-00001.txt`]: ["a:4", "b:5"],
-  [`out-${window(2)}-SSSSS-of-00001.txt`]: ["b:6"],
+  [`out${window(0)}-pane-0-last-SSSSS-of-00001.txt`]: ["a:1,3", "b:2"],
+  [`out${window(1)}-pane-0-last-SSSSS-of-00001.txt`]: ["a:4", "b:5"],
+  [`out${window(2)}-pane-0-last-SSSSS-of-00001.txt`]: ["b:6"],
 };
 
 const PRISM = "sdks/go/pkg/beam/runners/prism/internal";
@@ -35,7 +35,7 @@ const PRISM = "sdks/go/pkg/beam/runners/prism/internal";
  * (buildEventTimeBundle, engine/elementmanager.go:1747-1755; PANE_FLAGS in
  * real_runner_trigger_quirks.ts). Beam marks the on-time pane of a window the watermark passes
  * beyond its expiry at once the last (the late stream's final jump to +inf does that to window
- * [10 s, 20 s)), which names its files: WriteToAvro's "pane-0-last", FileIO's pane part left out
+ * [10 s, 20 s)), which names its files: WriteToText's and WriteToAvro's "pane-0-last", FileIO's pane part left out
  * for a pane that is both first and last (Beam Java's FileIO.Write.defaultNaming).
  */
 const ON_TIME_PANE_NOT_LAST = `Prism marks no on-time pane last while the allowed lateness is above 0 (${PRISM}/engine/elementmanager.go:1749)`;
@@ -62,7 +62,13 @@ const CASES: readonly { source?: WindowedWriteSource; step: WindowedWriteStep; s
   { step: "stateful", sink: "fileio", shards: 1 },
   { step: "gbk", sink: "fileio", shards: 2 },
   { step: "reshuffle", sink: "fileio", shards: 1 },
-  { source: "late", step: "none", sink: "text", shards: 0 },
+  {
+    source: "late",
+    step: "none",
+    sink: "text",
+    shards: 0,
+    prism: { why: ON_TIME_PANE_NOT_LAST, names: { [`out${window(1)}-pane-0-last-SSSSS-of-00001.txt`]: `out${window(1)}-pane-0-SSSSS-of-00001.txt` } },
+  },
   {
     source: "late",
     step: "none",
@@ -134,7 +140,7 @@ for (const runner of REAL_RUNNERS.filter((r) => r.name === "Prism")) {
       const direct = path.join(tmp, "timer-clear-direct");
       const remote = path.join(tmp, "timer-clear-remote");
       await (await timerClearProgram.run({ output: direct }, { runner: "DirectRunner" })).waitUntilFinish();
-      const name = `out-${window(0)}-SSSSS-of-00001.txt`;
+      const name = `out${window(0)}-pane-0-last-SSSSS-of-00001.txt`;
       assert.deepEqual(await readWindowedOutput(direct, "text"), { [name]: ["clear@1500", "set@1000"] });
       await runRemote(timerClearProgram.create({ output: remote }, options("timer-clear")));
       assert.deepEqual(
@@ -158,7 +164,7 @@ for (const runner of REAL_RUNNERS.filter((r) => r.name === "Prism")) {
       }
       // Prism processes the second batch only at the final watermark advance (after the script's
       // processing time), so its timers are pending when the stream ends: the final event panics.
-      const first = `out-${window(0)}-SSSSS-of-00001.txt`;
+      const first = `out${window(0)}-pane-0-last-SSSSS-of-00001.txt`;
       assert.deepEqual(
         await readWindowedOutput(remote, "text"),
         { [first]: expected[first] },
