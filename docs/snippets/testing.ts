@@ -28,7 +28,7 @@ export async function testComposite(): Promise<PipelineState> {
   assertThat(counts.map("Total", (c) => c.value).apply(Combine.globally(Combiners.sum())), equalTo([5]), "Sum");
   assertThat(counts, satisfies((all) => {
     if (all.some((c) => c.value <= 0)) throw new Error("every count is positive");
-  }), "Positive");   // several assertions in one pipeline: each needs its own label
+  }), "Positive");   // a label names the assertion in failures (one in use gets _2, _3, ...)
   const state = await (await p.run()).waitUntilFinish();   // rejects with a diff if an assertion fails
   // [END assert_that]
   return state;

@@ -198,7 +198,7 @@ export function equalToPerWindow<T>(expected: Iterable<readonly [BoundedWindow, 
 
 /** Options of `assertThat`. */
 export interface AssertThatOptions {
-  /** The assertion's transform name (default "AssertThat"): several in one pipeline need their own. */
+  /** The assertion's transform name (default "AssertThat"); one in use gets `_2`, `_3`, ... (as Beam Python's assert_that). */
   readonly label?: string;
   /** Check only the elements in this window (Beam Java's `PAssert.that(pc).inWindow(w)`); with no data there, the matcher sees `[]`. */
   readonly inWindow?: BoundedWindow;
@@ -219,8 +219,8 @@ export interface AssertThatOptions {
  * every window and pane together; `inWindow` and `pane` narrow that to one window's panes (Beam
  * Java's `inWindow`, `inOnTimePane`, ...), `perWindow` checks each window on its own, and
  * `reifyWindows` (or a windowed matcher such as `equalToPerWindow`) passes elements with their
- * timestamps, windows and panes. The assertion is a transform named by its label: give each one
- * in a pipeline its own. With `reifyWindows: true` the matcher is one of `ValueInSingleWindow<T>`
+ * timestamps, windows and panes. The assertion is a transform named by its label; a label in
+ * use gets `_2`, `_3`, ... appended, as in Beam Python. With `reifyWindows: true` the matcher is one of `ValueInSingleWindow<T>`
  * (annotate an inline `satisfies` callback's parameter: `(all: readonly ValueInSingleWindow<T>[]) => ...`).
  *
  * ```ts
@@ -237,7 +237,7 @@ export function assertThat<T>(pcoll: PCollection<T>, matcher: Matcher<T> | Match
   const reify = o.reifyWindows === true || (matcher as Partial<WindowedMatcher<T>>).reifyWindows === true;
   const scope: AssertionScope = { ...(o.inWindow !== undefined ? { window: o.inWindow } : {}), ...(o.pane !== undefined ? { pane: o.pane } : {}) };
   checkScope(scope, `assertThat '${label}'`);
-  pcoll.apply(label, new AssertThat<T>(matcher as Matcher<unknown>, scope, reify, o.perWindow === true));
+  pcoll.apply(pcoll.pipeline.unusedLabel(label), new AssertThat<T>(matcher as Matcher<unknown>, scope, reify, o.perWindow === true));
 }
 
 class AssertThat<T> extends PTransform<PCollection<T>, void> {

@@ -207,6 +207,22 @@ describe("assertThat with windows (Beam Python's util_test) on the DirectRunner"
     assert.match(unexpected.message, /unexpected \(1\)/);
   });
 
+  it("test_multiple_assert_that_labels: a label in use gets _2, _3, ... (as Beam Python's assert_that)", async () => {
+    await passes((p) => {
+      const outputs = p.apply(Create.of(1, 2, 3)).map((x) => x + 1);
+      assertThat(outputs, equalTo([2, 3, 4]));
+      assertThat(outputs, equalTo([2, 3, 4]));
+      assertThat(outputs, equalTo([2, 3, 4]));
+      assert.deepEqual(p.root.children.map((n) => n.label).filter((n) => n.startsWith("AssertThat")), ["AssertThat", "AssertThat_2", "AssertThat_3"]);
+    });
+    const e = await failure((p) => {
+      const outputs = p.apply(Create.of(1, 2, 3));
+      assertThat(outputs, equalTo([1, 2, 3]), "Check");
+      assertThat(outputs, equalTo([1, 2]), "Check");
+    });
+    assert.match(e.message, /Check_2\/Check/);
+  });
+
   it("use_global_window=False (perWindow): the matcher runs on each window with data, failing naming it", async () => {
     const windowed = (p: Pipeline) => p.apply(Create.timestamped([1, 2, 11, 12].map((v) => ({ value: v, timestamp: v })))).apply(Window.into(new FixedWindows(10)));
     await passes((p) => assertThat(windowed(p), satisfies((xs) => assert.equal(xs.length, 2)), { perWindow: true }));
