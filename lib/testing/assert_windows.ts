@@ -121,6 +121,7 @@ export class PAssertionError extends Error {
 /** Keeps the elements of the scope's window and panes, each with its timestamp, window and pane. */
 class SelectFn<T> extends DoFn<T, ValueInSingleWindow<T>> {
   private readonly windowId: string | undefined;
+  private readonly pane: PaneSelection;
   constructor(
     scope: AssertionScope,
     private readonly reason: string,
@@ -129,7 +130,6 @@ class SelectFn<T> extends DoFn<T, ValueInSingleWindow<T>> {
     this.windowId = scope.window?.id();
     this.pane = scope.pane ?? "all";
   }
-  private readonly pane: PaneSelection;
   process(value: T, ctx: ProcessContext<ValueInSingleWindow<T>>): void {
     if (this.windowId !== undefined && ctx.window.id() !== this.windowId) return;
     if (!paneSelected(this.pane, ctx.pane, value, this.reason)) return;
