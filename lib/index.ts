@@ -89,7 +89,8 @@ export type { GroupAndAggregate, FieldSpec, FieldValue, KeyRecordOf } from "./tr
 export type { TopGlobally, TopPerKey, TopOrder, TopGloballyOptions, TopKey } from "./transforms/top";
 export type { RegexPattern, RegexGroup } from "./transforms/regex";
 export type { ValueInSingleWindow } from "./coders/value_in_single_window";
-export type { Matcher } from "./testing/passert";
+export type { Matcher, WindowedMatcher, AssertThatOptions, PaneSelection } from "./testing/passert";
+export type { IterableAssert, SingletonAssert } from "./testing/pcollection_assert";
 export { ReadFromText, ReadFromTextWithFilename, WriteToText } from "./io/textio";
 export type { ReadFromTextOptions, WriteToTextOptions, TextRange } from "./io/textio";
 export type { TextFormatOptions } from "./io/text_read";
@@ -137,7 +138,8 @@ import type * as SelectT from "./transforms/select";
 import type * as SchemaFieldsT from "./transforms/schema_fields";
 import type * as SchemaJoinT from "./transforms/schema_join";
 import type * as SchemaCoGroupT from "./transforms/schema_cogroup";
-import type * as PAssert from "./testing/passert";
+import type * as PAssertT from "./testing/passert";
+import type * as PCollectionAssertT from "./testing/pcollection_assert";
 import type * as RegexT from "./transforms/regex";
 import type * as ToStringT from "./transforms/to_string";
 import type * as ReifyT from "./transforms/reify";
@@ -195,7 +197,8 @@ const select = onFirstUse(() => require("./transforms/select") as typeof SelectT
 const schemaFields = onFirstUse(() => require("./transforms/schema_fields") as typeof SchemaFieldsT);
 const schemaJoin = onFirstUse(() => require("./transforms/schema_join") as typeof SchemaJoinT);
 const schemaCoGroup = onFirstUse(() => require("./transforms/schema_cogroup") as typeof SchemaCoGroupT);
-const passert = onFirstUse(() => require("./testing/passert") as typeof PAssert);
+const passert = onFirstUse(() => require("./testing/passert") as typeof PAssertT)
+const pcollectionAssert = onFirstUse(() => require("./testing/pcollection_assert") as typeof PCollectionAssertT);;
 const regex = onFirstUse(() => require("./transforms/regex") as typeof RegexT);
 const strings = onFirstUse(() => require("./transforms/to_string") as typeof ToStringT);
 const reify = onFirstUse(() => require("./transforms/reify") as typeof ReifyT);
@@ -609,27 +612,36 @@ export type Watch = typeof WatchT.Watch;
 Object.defineProperty(exports, "Watch", { enumerable: true, get: function () { return watch.Watch; } });
 export type { TerminationCondition } from "./transforms/watch";
 /** Asserts on a collection's contents when the pipeline runs (see lib/testing/passert); loaded on first use. */
-export declare const assertThat: typeof PAssert.assertThat;
+export declare const assertThat: typeof PAssertT.assertThat;
 Object.defineProperty(exports, "assertThat", { enumerable: true, get: function () { return passert.assertThat; } });
 /** Exactly these elements, in any order, duplicates counted (Beam Python's equal_to; see lib/testing/passert); loaded on first use. */
-export declare const equalTo: typeof PAssert.equalTo;
+export declare const equalTo: typeof PAssertT.equalTo;
 Object.defineProperty(exports, "equalTo", { enumerable: true, get: function () { return passert.equalTo; } });
 /** At least these elements, maybe others (see lib/testing/passert; for exactly them use equalTo); loaded on first use. */
-export declare const containsInAnyOrder: typeof PAssert.containsInAnyOrder;
+export declare const containsInAnyOrder: typeof PAssertT.containsInAnyOrder;
 Object.defineProperty(exports, "containsInAnyOrder", { enumerable: true, get: function () { return passert.containsInAnyOrder; } });
 /** Matches an empty collection (see lib/testing/passert); loaded on first use. */
-export declare const isEmpty: typeof PAssert.isEmpty;
+export declare const isEmpty: typeof PAssertT.isEmpty;
 Object.defineProperty(exports, "isEmpty", { enumerable: true, get: function () { return passert.isEmpty; } });
 /** Matches a collection of n elements (see lib/testing/passert); loaded on first use. */
-export declare const hasSize: typeof PAssert.hasSize;
+export declare const hasSize: typeof PAssertT.hasSize;
 Object.defineProperty(exports, "hasSize", { enumerable: true, get: function () { return passert.hasSize; } });
 /** Matches when a check function does not throw (see lib/testing/passert); loaded on first use. */
-export declare const satisfies: typeof PAssert.satisfies;
+export declare const satisfies: typeof PAssertT.satisfies;
 Object.defineProperty(exports, "satisfies", { enumerable: true, get: function () { return passert.satisfies; } });
+/** Each listed window holds exactly its elements, and no other window holds any (Beam Python's equal_to_per_window; see lib/testing/passert); loaded on first use. */
+export declare const equalToPerWindow: typeof PAssertT.equalToPerWindow;
+Object.defineProperty(exports, "equalToPerWindow", { enumerable: true, get: function () { return passert.equalToPerWindow; } });
+/** An element with its timestamp, window and pane, to compare reified elements with (Beam Python's TestWindowedValue; see lib/testing/passert); loaded on first use. */
+export declare const windowedValue: typeof PAssertT.windowedValue;
+Object.defineProperty(exports, "windowedValue", { enumerable: true, get: function () { return passert.windowedValue; } });
+/** Beam Java's fluent PAssert: `PAssert.that(pc).inOnTimePane(w).containsInAnyOrder(...)` (see lib/testing/pcollection_assert); loaded on first use. */
+export declare const PAssert: typeof PCollectionAssertT.PAssert;
+Object.defineProperty(exports, "PAssert", { enumerable: true, get: function () { return pcollectionAssert.PAssert; } });
 /** The error a failing assertion fails the run with (see lib/testing/passert); loaded on first use. */
-export declare const PAssertionError: typeof PAssert.PAssertionError;
+export declare const PAssertionError: typeof PAssertT.PAssertionError;
 /** The error a failing assertion fails the run with (see lib/testing/passert); loaded on first use. */
-export type PAssertionError = PAssert.PAssertionError;
+export type PAssertionError = PAssertT.PAssertionError;
 Object.defineProperty(exports, "PAssertionError", { enumerable: true, get: function () { return passert.PAssertionError; } });
 /** Rows of a Beam schema as `beam:coder:row:v1`: `pc.setCoder(RowCoder.of(schema))` (see lib/coders/row); loaded on first use. */
 export declare const RowCoder: typeof RowT.RowCoder;

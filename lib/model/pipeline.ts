@@ -216,6 +216,20 @@ export class Pipeline {
     return output;
   }
 
+  /**
+   * @internal `label`, or `label_2`, `label_3`, ... when an application of that name exists where
+   * the next one would go: assertions may share a label, as Beam Python's assert_that (tests
+   * need no update-stable names). Deterministic, so a rebuilt pipeline names them the same.
+   */
+  unusedLabel(label: string): string {
+    const parent = this.stack[this.stack.length - 1]!;
+    const taken = (l: string): boolean => this.byName.has(parent.isRoot() ? l : `${parent.fullName}/${l}`);
+    if (!taken(label)) return label;
+    let i = 2;
+    while (taken(`${label}_${i}`)) i++;
+    return `${label}_${i}`;
+  }
+
   /** @internal The node whose `expand` is running (primitives describe themselves on it). */
   currentNode(): TransformNode {
     const node = this.stack[this.stack.length - 1]!;

@@ -264,7 +264,9 @@ describe("docs: programming guide snippets run", function () {
 
     it("Repeatedly(AfterCount(2)) in the global window, discarding", async () => {
       await runOk((p) => {
-        assertThat(triggers.everyTwo(p), equalTo([30, 6]));
+        // Two count-triggered panes, then the on-time pane the global window fires when the
+        // watermark reaches its end (empty here, onTimeBehavior FIRE_ALWAYS): a sum of 0.
+        assertThat(triggers.everyTwo(p), equalTo([30, 6, 0]));
       });
     });
 
@@ -494,6 +496,10 @@ describe("docs: programming guide snippets run", function () {
     it("assertThat on a composite, and TestStream with late data", async () => {
       assert.equal(await testing.testComposite(), "DONE");
       assert.equal(await testing.testLateData(), "DONE");
+    });
+
+    it("assertions on a window's on-time and late panes, and per window", async () => {
+      assert.equal(await testing.testPanes(), "DONE");
     });
 
     it("a failing assertion fails the run with a diff", async () => {
