@@ -11,7 +11,7 @@ import { BasicOperator, StepMark, wrapAsync, wrapUserError } from "./operator";
 import { withDeadLetterChecks } from "./dead_letter_receiver";
 import { bundleOutputWithoutWindow, outputTooEarly, outputWithoutTimestamp } from "./output_errors";
 import { withDeadline } from "./deadline";
-import { MaybePromise, PendingWork, Receiver } from "./receiver";
+import { MaybePromise, PendingWork, Receiver, settleEach } from "./receiver";
 
 import type { SideInputReader } from "./side_input_reader";
 
@@ -202,10 +202,8 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     // that downstream work is collected when it resolves, so the runner waits for it too.
     return wrapAsync(
       Promise.resolve(r).then(
-        async () => {
-          await downstream;
-          await this.pending.take();
-        },
+        // As for process: the outputs after its await settle before an earlier one's failure fails it.
+        () => settleEach(downstream, this.pending.take()),
         // Rejected after outputs: fails once their downstream work settled, as a synchronous throw does.
         (e: unknown) => this.pending.failAfter(e, downstream),
       ),
@@ -217,19 +215,43 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
   // ---- elements ----
 
   receive(value: unknown, meta: ElementMeta): MaybePromise {
+    // serialized(), written out: no closure per element on the synchronous path.
+    if (this.failure !== undefined) throw this.failure.error;
     if (!this.bundleOpen) this.openDeferred();
     if (this.tail !== undefined) return this.track(this.tail.then(() => this.processElement(value, meta)));
-    const r = this.processElement(value, meta);
+    let r: MaybePromise;
+    try {
+      r = this.processElement(value, meta);
+    } catch (e) {
+      this.failure ??= { error: e };
+      throw e;
+    }
     return r === undefined ? undefined : this.track(r);
   }
 
-  /** Runs `work` after every call already queued or running (one call at a time per instance). */
+  /**
+   * Runs `work` after every call already queued or running (one call at a time per instance).
+   * Once a call has failed, the instance takes no more work: the same error is thrown instead.
+   * Beam fails the whole bundle and never calls a DoFn again after it threw; without this, an
+   * element that arrives once the failed call has settled (the output of an async `process`
+   * upstream after its await) would run on the failed instance, and could outlive its teardown.
+   */
   protected serialized(work: () => MaybePromise): MaybePromise {
+    if (this.failure !== undefined) throw this.failure.error;
     if (!this.bundleOpen) this.openDeferred();
     if (this.tail !== undefined) return this.track(this.tail.then(work));
-    const r = work();
+    let r: MaybePromise;
+    try {
+      r = work();
+    } catch (e) {
+      this.failure ??= { error: e };
+      throw e;
+    }
     return r === undefined ? undefined : this.track(r);
   }
+
+  /** The error a call of this instance failed with (see serialized). */
+  private failure: { readonly error: unknown } | undefined;
 
   /** Makes `p` the call later ones wait for, until it settles. */
   private track(p: Promise<void>): Promise<void> {
@@ -237,7 +259,10 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     const settled = (): void => {
       if (this.tail === p) this.tail = undefined;
     };
-    p.then(settled, settled);
+    p.then(settled, (e: unknown) => {
+      this.failure ??= { error: e };
+      settled();
+    });
     return p;
   }
 
@@ -299,8 +324,9 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
     return wrapAsync(
       Promise.resolve(r).then(
         async () => {
-          await downstreamSoFar;
-          await this.pending.take();
+          // Outputs made after the call's first await were started too: a failure of the earlier
+          // ones fails the call only once they have settled (PendingWork.failAfter's rule).
+          await settleEach(downstreamSoFar, this.pending.take());
           if (snapshot !== undefined) checkNotMutated(this.transformName, this.checks!.inputCoder, value, snapshot);
         },
         // Rejected after outputs (before or after its awaits): fails once their downstream work settled.

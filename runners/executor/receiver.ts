@@ -99,6 +99,13 @@ export async function settleAll(promises: readonly Promise<void>[]): Promise<voi
   for (const r of results) if (r.status === "rejected") throw r.reason;
 }
 
+/** Waits for both (either may be absent), rejecting with the first one's error only after both have settled. */
+export function settleEach(first: Promise<void> | undefined, second: Promise<void> | undefined): Promise<void> | undefined {
+  if (first === undefined) return second;
+  if (second === undefined) return first;
+  return settleAll([first, second]);
+}
+
 /** Collects the promises of async downstream work triggered during one call. */
 export class PendingWork {
   private promises: Promise<void>[] | undefined;
@@ -124,7 +131,7 @@ export class PendingWork {
    */
   failAfter(error: unknown, before?: Promise<void>): never | Promise<never> {
     const now = this.take();
-    return failAfter(before === undefined ? now : now === undefined ? before : settleAll([before, now]), error);
+    return failAfter(settleEach(before, now), error);
   }
 }
 

@@ -8,6 +8,12 @@
 import { strict as assert } from "node:assert";
 import { Create, DoFn, Flatten, kv, ParDo, StatefulDoFn, StateSpec, TestStream, type KV, type PCollection, type StatefulProcessContext } from "../../lib";
 import type { Pipeline } from "../../lib/model/pipeline";
+import { definePipeline } from "../../lib";
+import { dockerEnvironment } from "../../runners/portable/environments";
+import { translatePipeline } from "../../runners/portable/translate";
+import { FnHarness } from "../../runners/worker/harness";
+import { FnApiServer } from "../worker/fn_server";
+import { executePipeline } from "../portable/mini_runner";
 import { runDirect, runOk } from "../helpers";
 import { runError, type Mode } from "./beam_helpers";
 
@@ -193,6 +199,51 @@ describe("Beam ParDo lifecycle (ParDoLifecycleTest.java)", () => {
         assert.deepEqual(called, [expected[method]]);
       });
     }
+  }
+
+  /** Java's validate: every instance that was called ends with teardown; one's calls are exactly `expected`. */
+  function validate(expected: readonly string[]): void {
+    const called = ExceptionThrowingFn.instances.filter((c) => c.length > 0);
+    assert.ok(called.length > 0, "an instance was called");
+    for (const c of called) assert.equal(c.at(-1), "teardown", `an instance not torn down last: ${JSON.stringify(called)}`);
+    assert.ok(
+      called.some((c) => JSON.stringify(c) === JSON.stringify(expected)),
+      `no instance made exactly ${JSON.stringify(expected)}: ${JSON.stringify(called)}`,
+    );
+  }
+
+  for (const [method, expected] of Object.entries({
+    setup: ["setup", "teardown"],
+    startBundle: ["setup", "startBundle", "teardown"],
+    process: ["setup", "startBundle", "process", "teardown"],
+    finishBundle: ["setup", "startBundle", "process", "finishBundle", "teardown"],
+  }) as [Method, string[]][]) {
+    it(`testTeardownCalledAfterExceptionIn ${method} (batch, --direct_num_workers 2)`, async () => {
+      const result = await runDirect((p) => p.apply(Create.of(1, 2, 3)).apply("Throwing", ParDo.of(new ExceptionThrowingFn<number>(method))), { directNumWorkers: 2 });
+      await assert.rejects(result.waitUntilFinish(), /Throwing.*Hasn't yet thrown/s);
+      validate(expected);
+    });
+
+    it(`testTeardownCalledAfterExceptionIn ${method} (Fn API harness)`, async () => {
+      const program = definePipeline({
+        name: "beam-pardo-lifecycle-harness",
+        description: "ParDoLifecycleTest's failing DoFn",
+        flags: {},
+        build(root) {
+          root.apply("Input", Create.of(1, 2, 3)).apply("Throwing", ParDo.of(new ExceptionThrowingFn<number>(method)));
+        },
+      });
+      const fn = await FnApiServer.start();
+      const harness = new FnHarness({ workerId: "w-lifecycle", controlUrl: fn.url, loadPipeline: () => program.create({}), runId: "lifecycle" }).start();
+      try {
+        const proto = translatePipeline(program.create({}), dockerEnvironment()).proto;
+        await assert.rejects(executePipeline(proto, fn, () => undefined, () => false), /Throwing.*Hasn't yet thrown/s);
+      } finally {
+        await harness.stop();
+        await fn.stop();
+      }
+      validate(expected);
+    });
   }
 
   it("tears down the other DoFns of a stage whose setup succeeded when a later one's setup throws", async () => {
