@@ -5,13 +5,14 @@
  * batch on one worker and two (a global combine over an unbounded input in the global window is
  * refused by Beam, so there is no streaming form of these).
  *
+ * Java's longs are bigints here (`Sum.ofBigInts()`, exact where a number sum of them is not).
  * Not ported: LatestFnTest's null accumulator / null input cases (a type error here), and
  * SimpleStatsFnsTest's typed identities for no inputs (Java's `Min.ofIntegers()` of nothing is
  * Integer.MAX_VALUE, `Min.ofDoubles()` +Infinity): Beamline's `Min.of()` / `Max.of()` give
  * `undefined`, as Java's `Min.naturalOrder()` gives null (README, "Mean, Sum, Min, Max").
  */
 import { strict as assert } from "node:assert";
-import { Create, Latest, Max, Mean, MIN_TIMESTAMP, Min, Sum, type CombineFn, type PCollection } from "../../lib";
+import { Create, kv, Latest, Max, Mean, MIN_TIMESTAMP, Min, Sum, type CombineFn, type PCollection } from "../../lib";
 import { latestFn } from "../../lib/transforms/latest";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { DeterministicJsValueCoder } from "../../lib/coders/js_value";
@@ -101,7 +102,10 @@ describe("Beam Java SimpleStatsFnsTest: Sum, Min, Max and Mean's CombineFns", ()
     assert.deepEqual(combineBothWays(Mean.of(), [3]), [3, 3]);
   });
 
-  it("testLongStats as bigints: min -50000000000000000, max 70000000000000000 (exact beyond 2^53)", () => {
+  it("testLongStats as bigints: sum 60000033123213121, min -50000000000000000, max 70000000000000000 (exact beyond 2^53)", () => {
+    assert.deepEqual(combineBothWays(Sum.ofBigInts(), LONGS), [60000033123213121n, 60000033123213121n]);
+    assert.deepEqual(combineBothWays(Sum.ofBigInts(), [3n]), [3n, 3n]);
+    assert.deepEqual(combineBothWays(Sum.ofBigInts(), []), [0n, 0n]);
     assert.deepEqual(combineBothWays(Min.of<bigint>(), LONGS), [-50000000000000000n, -50000000000000000n]);
     assert.deepEqual(combineBothWays(Max.of<bigint>(), LONGS), [70000000000000000n, 70000000000000000n]);
   });
@@ -144,6 +148,9 @@ for (const workers of [1, 2]) {
           const longs = p.apply("Longs", Create.from(LONGS));
           collectAs("LongsMin", longs.apply("LongsMin", Min.globally<bigint>()));
           collectAs("LongsMax", longs.apply("LongsMax", Max.globally<bigint>()));
+          collectAs("LongsSum", longs.apply("LongsSum", Sum.bigIntsGlobally()));
+          collectAs("LongsSumEmpty", p.apply("NoLongs", Create.of<bigint>()).apply("LongsSumEmpty", Sum.bigIntsGlobally()));
+          collectAs("LongsSumPerKey", longs.map("Keyed", (n) => kv(n < 0n ? "neg" : "pos", n)).apply("LongsSumPerKey", Sum.bigIntsPerKey()).map("ShowSum", (e) => `${e.key}:${e.value}`));
         },
         (o) => String(o.value),
         { directNumWorkers: workers },
@@ -153,6 +160,7 @@ for (const workers of [1, 2]) {
       assert.ok(Math.abs(Number(out.DoublesMean![0]) - 1162.913) < 1e-7, String(out.DoublesMean));
       assert.deepEqual([out.IntegersSum, out.IntegersMin, out.IntegersMax, out.IntegersMean], [["22"], ["-3"], ["6"], ["2.2"]]);
       assert.deepEqual([out.LongsMin, out.LongsMax], [["-50000000000000000"], ["70000000000000000"]]);
+      assert.deepEqual([out.LongsSum, out.LongsSumEmpty, out.LongsSumPerKey], [["60000033123213121"], ["0"], ["neg:-100000000000000001", "pos:160000033123213122"]]);
     });
   });
 }

@@ -3,13 +3,13 @@
  * beam_java_latest_stats.test.ts as one program, for worker threads, the Fn API harness and real
  * runners: MapKeys/MapValues (with failures and their messages), WithFailuresTest's class and
  * message, dead letters of two transforms into one sink (ErrorHandlerTest), PerKeyOrderingTest's
- * single-call cases, PCollectionTupleTest's composition, Latest of a null value, and Min/Max of
- * bigints beyond 2^53. Each result a "name=value" line, all written to one text output. With
+ * single-call cases, PCollectionTupleTest's composition, Latest of a null value, and Min/Max/Sum
+ * of bigints beyond 2^53. Each result a "name=value" line, all written to one text output. With
  * --part, one of JAVA_KEYED_FAILURES_PARTS: Prism 2.66 sometimes leaves one of several concurrent
  * stateful stages unscheduled ("nothing in progress and no refreshes with non zero pending
  * elements", seen here in about half the runs), so on Prism each stateful step runs in a job of its own.
  */
-import { Create, definePipeline, DoFn, Flatten, FlatMapElements, kv, Latest, MapElements, MapKeys, MapValues, Max, Min, ParDo, Reshuffle, type KV, type PCollection, type ProcessContext } from "../../lib";
+import { Create, definePipeline, DoFn, Flatten, FlatMapElements, kv, Latest, MapElements, MapKeys, MapValues, Max, Min, ParDo, Reshuffle, Sum, type KV, type PCollection, type ProcessContext } from "../../lib";
 import { WriteToText } from "../../lib/io/textio";
 import { StatefulDoFn, StateSpec, type StatefulProcessContext } from "../../lib/model/state";
 
@@ -37,6 +37,7 @@ const EXPECTED_BY_PART: Record<(typeof JAVA_KEYED_FAILURES_PARTS)[number], reado
     ...lines("tupleExtra", [-42, 3, 666]),
     ...lines("latestNull", ["null"]),
     ...lines("longs", ["-50000000000000000", "70000000000000000"]),
+    ...lines("longsSum", ["30000033123213121"]),
   ],
   orderedShuffled: lines("orderedShuffled", ALL_KEYS.map((k) => `${k}:true`)),
   orderedDirect: lines("orderedDirect", ALL_KEYS.map((k) => `${k}:true`)),
@@ -140,6 +141,7 @@ export const javaKeyedFailuresProgram = definePipeline({
       const longs = root.apply("Longs", Create.of(0n, 10000000000000000n, -50000000000000000n, 70000000000000000n, 33123213121n));
       emit("longs", longs.apply("MinLongs", Min.globally<bigint>()));
       emit("longs", longs.apply("MaxLongs", Max.globally<bigint>()));
+      emit("longsSum", longs.apply("SumLongs", Sum.bigIntsGlobally()));
     }
     root.apply("All", Flatten.pCollections(...out)).apply("Write", WriteToText.to(`${flags.output}/out`));
   },
