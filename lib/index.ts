@@ -80,6 +80,8 @@ export { Combine, Combiners, Count, binaryCombineFn } from "./transforms/combine
 export type { CombinePerKey, CombineGlobally, CombineSideInputOptions } from "./transforms/combine";
 export type { CombinePerKeyWithHotKeyFanout, HotKeyFanout } from "./transforms/hot_key_fanout";
 export { Create, Reshuffle, Distinct, WithKeys, Keys, Values, KvSwap, Partition } from "./transforms/util";
+export { MapKeys, MapValues } from "./transforms/map_kv";
+export type { MapKeysTransform, MapValuesTransform } from "./transforms/map_kv";
 export type { TimestampedValue, WindowedValueOf, PartitionFn } from "./transforms/util";
 export type { LogElementsOptions, LogLevel, TeeConsumer } from "./transforms/log_elements";
 export type { CoGbkInputs, CoGbkKey, CoGbkResult, SameKeyInputs } from "./transforms/co_group_by_key";

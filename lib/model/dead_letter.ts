@@ -134,6 +134,16 @@ export interface FailedElement<T> {
   readonly element: T;
   /** What was thrown: `Error: message` (the error's class and message). */
   readonly reason: string;
+  /**
+   * The error's message alone (Java's `exception().getMessage()`), e.g. `/ by zero`; for a thrown
+   * value that is not an Error, a preview of it.
+   */
+  readonly message: string;
+  /**
+   * The error's class name (Java's ExceptionAsMapHandler `className`), e.g. `RangeError`: its
+   * constructor's name, else its `name`. Absent when what was thrown is not an Error.
+   */
+  readonly errorName?: string;
   /** The full name of the ParDo that failed on it. */
   readonly step: string;
   /** The stack trace of the error, when there is one. */
@@ -265,8 +275,14 @@ export function errorClassesOf(errorClass: ExceptionHandlingOptions["errorClass"
 /** @internal A FailedElement for what `process` threw on `element`. */
 export function failedElement(element: unknown, error: unknown, step: string): FailedElement<unknown> {
   const e = error instanceof Error ? error : undefined;
-  const reason = e !== undefined ? `${e.name}: ${e.message}` : `thrown: ${previewValue(error, 200)}`;
-  return e?.stack !== undefined ? { element, reason, step, stack: e.stack } : { element, reason, step };
+  if (e === undefined) {
+    const shown = previewValue(error, 200);
+    return { element, reason: `thrown: ${shown}`, message: shown, step };
+  }
+  const ctor = (e as { constructor?: { name?: unknown } }).constructor?.name;
+  const errorName = typeof ctor === "string" && ctor !== "" ? ctor : e.name;
+  const failed = { element, reason: `${e.name}: ${e.message}`, message: e.message, errorName, step };
+  return e.stack !== undefined ? { ...failed, stack: e.stack } : failed;
 }
 
 /** @internal The reason of a rejected element, never throwing (a broken reason function must not hide the rejection). */

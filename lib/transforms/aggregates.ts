@@ -7,7 +7,7 @@
  * unlabelled in one scope.
  */
 import type { CombineFn } from "../model/combine_fn";
-import { CombineGlobally, CombinePerKey, Combiners } from "./combine";
+import { binaryCombineFn, CombineGlobally, CombinePerKey, Combiners } from "./combine";
 
 /** Options of the global shorthand combines. */
 export interface GloballyOptions {
@@ -64,6 +64,19 @@ export const Sum = {
   /** The sum of each key's values, per window: `KV<K, number>` → `KV<K, number>`. */
   perKey<K>(): CombinePerKey<K, number, number, number> {
     return new CombinePerKey<K, number, number, number>(Sum.of(), undefined, "SumPerKey");
+  },
+  /**
+   * The CombineFn of bigints (Java's `Sum.ofLongs()`, exact where a sum of numbers rounds past
+   * 2^53): 0n for no inputs.
+   */
+  ofBigInts: (): CombineFn<bigint, bigint, bigint> => binaryCombineFn((a: bigint, b: bigint) => a + b, () => 0n),
+  /** The sum of all bigint elements, per window (Java's `Sum.longsGlobally()`); an empty global window gives 0n. */
+  bigIntsGlobally(options: GloballyOptions = {}): CombineGlobally<bigint, bigint, bigint> {
+    return new CombineGlobally(Sum.ofBigInts(), options.withoutDefaults !== true, undefined, 0, "SumGlobally");
+  },
+  /** The sum of each key's bigint values, per window (Java's `Sum.longsPerKey()`): `KV<K, bigint>` → `KV<K, bigint>`. */
+  bigIntsPerKey<K>(): CombinePerKey<K, bigint, bigint, bigint> {
+    return new CombinePerKey<K, bigint, bigint, bigint>(Sum.ofBigInts(), undefined, "SumPerKey");
   },
 };
 

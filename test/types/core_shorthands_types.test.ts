@@ -44,9 +44,16 @@ describe("Sets, Mean/Sum/Min/Max, Flatten.iterables, Filter's comparisons (type-
     expectType(pairs.apply("SumPK", Sum.perKey<string>()))<PCollection<KV<string, number>>>(true);
     expectType(pairs.apply("MinPK", Min.perKey<string>()))<PCollection<KV<string, number>>>(true);
     expectType(pairs.apply("MaxPK", Max.perKey<string, number>((x, y) => x - y)))<PCollection<KV<string, number>>>(true);
+    const longs = p.apply("Longs", Create.of(1n, 2n ** 60n));
+    expectType(longs.apply("SumLongs", Sum.bigIntsGlobally()))<PCollection<bigint>>(true);
+    expectType(longs.map("KeyedLongs", (n) => kv("k", n)).apply("SumLongsPK", Sum.bigIntsPerKey()))<PCollection<KV<string, bigint>>>(true);
     const typeOnly = (): void => {
       // @ts-expect-error: Mean is of numbers
       words.apply("MeanWords", Mean.globally());
+      // @ts-expect-error: Sum.globally() is of numbers; bigints have Sum.bigIntsGlobally()
+      longs.apply("SumLongsAsNumbers", Sum.globally());
+      // @ts-expect-error: Sum.bigIntsGlobally() is of bigints
+      nums.apply("SumNumsAsLongs", Sum.bigIntsGlobally());
       // @ts-expect-error: per key needs KVs
       nums.apply("SumNotKeyed", Sum.perKey<string>());
     };
