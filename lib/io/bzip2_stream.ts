@@ -5,7 +5,7 @@
  * 100 000 × level bytes before compression, and bzip2 hardly expands data), and should a block still
  * run past them, the decoder is put back where the block began and tried again with more input.
  * Memory is about one block's compressed bytes plus its output (the output is pushed in 64 KiB
- * pieces as the block is decoded). Concatenated streams (`cat a.bz2 b.bz2`) are read one after the
+ * pieces as the block is decoded; seek-bzip decodes some 2-3 MB of output a second). Concatenated streams (`cat a.bz2 b.bz2`) are read one after the
  * other, as Beam Python (a new `BZ2Decompressor` for the unused data) and Java
  * (`BZip2CompressorInputStream(in, true)`) read them. Block and stream CRCs are checked.
  *

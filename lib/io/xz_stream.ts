@@ -1,11 +1,12 @@
 /**
  * .xz decompressed as a stream, with xz-decompress's WebAssembly build of xz-embedded (shipped in
  * the package). Its own `XzReadableStream` allows one stream at a time in the whole process (a
- * second waits for the first to finish, so reading two files at once would hang) and stops at the
- * end of the first .xz stream; so this module drives the WebAssembly decoder itself: any number of
- * decoders at once, and concatenated streams (`cat a.xz b.xz`, or `xz` run on parts) read one after
- * the other (xz-embedded's concatenated mode, which also skips the zero padding the .xz format allows
- * between streams), as Beam Python reads them (a new `LZMADecompressor` for the unused data). Memory is the
+ * second waits for the first to finish, so reading two files at once, one waiting on the other,
+ * would hang) and fails on an empty input; so this module drives the WebAssembly decoder itself:
+ * any number of decoders at once. The decoder reads concatenated streams (`cat a.xz b.xz`) one
+ * after the other (xz-embedded's concatenated mode, which also skips the zero padding the .xz
+ * format allows between streams), as Beam Python reads them (a new `LZMADecompressor` for the
+ * unused data); it reports the end only once told the input has ended. Memory is the
  * decoder's buffers and the dictionary the stream asks for. The legacy .lzma format ("LZMA alone",
  * which Beam Python's `LZMADecompressor` also accepts) is not read: xz-embedded has no decoder for it.
  *
@@ -72,12 +73,6 @@ class XzDecoder {
   /** The context's words (a new view each time: the memory's buffer changes when it grows). */
   private words(): Uint32Array {
     return new Uint32Array(this.xz.memory.buffer, this.context, 6);
-  }
-
-  /** Input given and not yet decoded. */
-  inputLeft(): Buffer {
-    const w = this.words();
-    return Buffer.from(new Uint8Array(this.xz.memory.buffer, this.inAddress + w[2]!, w[3]! - w[2]!));
   }
 
   hasInput(): boolean {
@@ -171,12 +166,11 @@ class UnxzStream extends Transform {
       if (output.length > 0) this.push(output);
       this.outputFull = full;
       if (end) {
-        // The rest is the next stream, if any.
-        const rest = decoder.inputLeft();
+        // Reported only once told the input has ended (it reads concatenated streams itself).
         decoder.dispose();
         this.decoder = undefined;
         this.outputFull = false;
-        if (rest.length > 0) this.pending.unshift(rest);
+        return;
       }
     }
   }

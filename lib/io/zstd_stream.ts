@@ -20,7 +20,7 @@ interface FzstdDecompress {
   push(chunk: Uint8Array, final?: boolean): void;
 }
 type FzstdDecompressClass = new (ondata: (data: Uint8Array, final?: boolean) => void) => FzstdDecompress;
-interface ZstdWasm {
+export interface ZstdWasm {
   init(): Promise<void>;
   compress(input: Uint8Array, level?: number): Uint8Array;
 }
@@ -173,7 +173,11 @@ export function zstdDecompressStream(): Transform {
 export const FRAME_BYTES = 1 << 20;
 
 let zstdWasm: Promise<ZstdWasm> | undefined;
-/** @bokuweb/zstd-wasm, its WebAssembly instantiated (once, the first time a zstd file is written). */
+/**
+ * @bokuweb/zstd-wasm, its WebAssembly instantiated once per process (the first time zstd data is
+ * written; Avro's zstandard codec uses this too). Its `init` must not run twice: a second one
+ * replaces the instance after reporting it ready, and compressions made across the swap are wrong.
+ */
 export function zstdCompressor(): Promise<ZstdWasm> {
   return (zstdWasm ??= (async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

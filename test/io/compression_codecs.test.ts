@@ -15,7 +15,8 @@ import * as path from "node:path";
 import { Create, ParDo } from "../../lib";
 import { ReadFromCsv, type CsvRecord } from "../../lib/io/csv";
 import { FileIO, ReadableFile } from "../../lib/io/fileio";
-import { decompressing, resolveCompression, type FileCompression } from "../../lib/io/compression";
+import { compressBlock, prepareCodec } from "../../lib/io/avro/codecs";
+import { compressWhole, decompressing, resolveCompression, type FileCompression } from "../../lib/io/compression";
 import { ReadFromText, WriteToText } from "../../lib/io/textio";
 import { TextShardWriter } from "../../lib/io/text_write";
 import { FileSystems } from "../../lib/io/filesystems/registry";
@@ -158,6 +159,20 @@ describe("BZIP2, ZSTD and LZMA files (Beam Python's compression types)", functio
     }
   });
 
+  it("two .xz files are read at once (xz-decompress's own stream class lets one run per process)", async () => {
+    const data = fs.readFileSync(path.join(FIXTURES, "large.txt.xz"));
+    const first = decompressing("lzma")!;
+    const parts: Buffer[] = [];
+    first.on("data", (b: Buffer) => parts.push(b));
+    const firstDone = new Promise<void>((resolve, reject) => first.on("end", resolve).on("error", reject));
+    await new Promise<void>((resolve, reject) => first.write(data.subarray(0, data.length >> 1), (err) => (err ? reject(err) : resolve())));
+    // The first is half read and waiting for the rest; the second is read whole meanwhile.
+    assert.equal((await decode(data, "lzma")).output.length, 4_638_611);
+    first.end(data.subarray(data.length >> 1));
+    await firstDone;
+    assert.equal(Buffer.concat(parts).length, 4_638_611);
+  });
+
   it("a zstd frame's content checksum is checked (fzstd does not)", async () => {
     // multi.txt.zst's frames carry checksums (Python's write_checksum=True): change a checksum byte.
     const data = Buffer.from(fs.readFileSync(path.join(FIXTURES, "multi.txt.zst")));
@@ -198,6 +213,18 @@ describe("BZIP2, ZSTD and LZMA files (Beam Python's compression types)", functio
       const records = p.apply("ReadTf", ReadFromTFRecord.from(path.join(dir, "records-*")));
       assertThat(records.map("Utf8", (r: Uint8Array) => Buffer.from(r).toString("utf8")), equalTo(["r1", "r2é"]), "RecordsMatch");
     });
+  });
+
+  it("zstd files and Avro's zstandard codec share one zstd-wasm instance (a second init breaks the first's output)", async () => {
+    const data = Buffer.from("hello zstd ".repeat(1000));
+    await prepareCodec("zstandard");
+    const ours = await compressWhole(data, "zstd");
+    // A second init swaps its new instance in later, after reporting it ready: let that happen.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => setTimeout(resolve, 50));
+    for (const compressed of [ours, compressBlock("zstandard", data), await compressWhole(data, "zstd")]) {
+      assert.deepEqual((await decode(compressed, "zstd")).output, data);
+    }
   });
 
   it("writing bzip2 or lzma is refused when the write is built, naming zstd and gzip", () => {
