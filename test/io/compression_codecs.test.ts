@@ -16,6 +16,7 @@ import { Create, ParDo } from "../../lib";
 import { ReadFromCsv, type CsvRecord } from "../../lib/io/csv";
 import { FileIO, ReadableFile } from "../../lib/io/fileio";
 import { compressBlock, prepareCodec } from "../../lib/io/avro/codecs";
+import { bunzip2Stream } from "../../lib/io/bzip2_stream";
 import { compressWhole, decompressing, resolveCompression, type FileCompression } from "../../lib/io/compression";
 import { ReadFromText, WriteToText } from "../../lib/io/textio";
 import { TextShardWriter } from "../../lib/io/text_write";
@@ -171,6 +172,25 @@ describe("BZIP2, ZSTD and LZMA files (Beam Python's compression types)", functio
     first.end(data.subarray(data.length >> 1));
     await firstDone;
     assert.equal(Buffer.concat(parts).length, 4_638_611);
+  });
+
+  it("a bzip2 block that runs past the input so far is started again when more comes", async () => {
+    // Blocks tried after every 4 KiB: each runs out of input many times before it is whole.
+    const data = Buffer.concat([fs.readFileSync(path.join(FIXTURES, "large.txt.bz2")), fs.readFileSync(path.join(FIXTURES, "multi.txt.bz2"))]);
+    const stream = bunzip2Stream(1);
+    const parts: Buffer[] = [];
+    stream.on("data", (b: Buffer) => parts.push(b));
+    const done = new Promise<void>((resolve, reject) => stream.on("end", resolve).on("error", reject));
+    for (let at = 0; at < data.length; at += 4096) {
+      await new Promise<void>((resolve, reject) => stream.write(data.subarray(at, at + 4096), (err) => (err ? reject(err) : resolve())));
+    }
+    stream.end();
+    await done;
+    const text = Buffer.concat(parts).toString("utf8");
+    assert.equal(text.length, 4_638_611 + BEAM_TEXT.length);
+    assert.ok(text.endsWith(BEAM_TEXT));
+    const lines = text.split("\n").slice(0, 250_000);
+    assert.equal(sha256(lines), EXPECTED["large.txt.bz2"]!.sha256);
   });
 
   it("a zstd frame's content checksum is checked (fzstd does not)", async () => {
