@@ -1,12 +1,24 @@
 /**
  * How files are compressed, for every file IO (text, CSV, FileIO's readable files and writes,
- * TFRecord): Beam's compression types where Node has the codec. "auto" picks by suffix as Beam's
- * AUTO does (`.gz` gzip, `.deflate` deflate); a suffix Beam would decompress with a codec we do not
- * have fails, rather than reading compressed bytes as records. Compressed files are read whole
- * (they cannot be split at byte offsets).
+ * TFRecord): Beam Python's compression types (`CompressionTypes`: GZIP, DEFLATE, BZIP2, ZSTD, LZMA).
+ * "auto" picks by suffix as Beam's AUTO does (`apache_beam/io/filesystem.py`): `.gz` gzip,
+ * `.deflate` deflate, `.bz2` bzip2, `.zst`/`.zstd` zstd, `.xz`/`.lzma` lzma. Compressed files are
+ * read whole (they cannot be split at byte offsets), as streams: concatenated streams or frames
+ * (`cat a.bz2 b.bz2`) are read one after the other, as Beam Python reads them. A suffix Beam Java
+ * would decompress with a codec we do not have (`.zip`, `.lzo`, `.lzo_deflate`, `.snappy`) fails,
+ * rather than reading compressed bytes as records.
  *
- * DEFLATE is the zlib format (RFC 1950, with its header and Adler-32 check), as Beam Python's
- * `CompressionTypes.DEFLATE` (`zlib.decompressobj()`) and Java's `Compression.DEFLATE`.
+ * - DEFLATE is the zlib format (RFC 1950, with its header and Adler-32 check), as Beam Python's
+ *   `zlib.decompressobj()` and Java's `Compression.DEFLATE`. GZIP and DEFLATE use node:zlib.
+ * - BZIP2: read with seek-bzip (pure JavaScript, bzip2_stream.ts); not written.
+ * - ZSTD: read with fzstd (pure JavaScript), content checksums checked (zstd_stream.ts); written
+ *   with @bokuweb/zstd-wasm (WebAssembly in the package), a frame per MiB of data.
+ * - LZMA is the .xz container, as Beam Python writes it (`lzma.LZMACompressor()`): read with
+ *   xz-decompress (WebAssembly in the package, xz_stream.ts); the legacy .lzma format is not read;
+ *   not written.
+ * BZIP2 and LZMA are not written: npm has no bzip2 or xz compressor in pure JavaScript or shipped
+ * WebAssembly that is kept up and licensed for us (compressjs is GPL; `lzma` writes only the legacy
+ * format); writing them fails before any file is made, naming gzip and zstd instead.
  */
 import type { Transform } from "node:stream";
 import { FileSystemError } from "./filesystems/filesystem";
@@ -17,49 +29,93 @@ export function zlib(): typeof import("node:zlib") {
   return require("node:zlib") as typeof import("node:zlib");
 }
 
-/** How a file is compressed: "auto" (default) by its suffix (`.gz` gzip, `.deflate` deflate, else uncompressed), or said outright. */
-export type Compression = "auto" | "uncompressed" | "gzip" | "deflate";
+/**
+ * How a file is compressed: "auto" (default) by its suffix (`.gz` gzip, `.deflate` deflate, `.bz2`
+ * bzip2, `.zst`/`.zstd` zstd, `.xz`/`.lzma` lzma, else uncompressed), or said outright. "lzma" is
+ * the .xz format (Beam Python's `CompressionTypes.LZMA`). "bzip2" and "lzma" are read, not written.
+ */
+export type Compression = "auto" | "uncompressed" | "gzip" | "deflate" | "bzip2" | "zstd" | "lzma";
 
 /** A compression resolved for one file. */
 export type FileCompression = Exclude<Compression, "auto">;
 
-/** The suffix Beam gives (and "auto" recognises) for each compression. */
-export const COMPRESSION_SUFFIX: Readonly<Record<Exclude<FileCompression, "uncompressed">, string>> = { gzip: ".gz", deflate: ".deflate" };
+/** The compressions written (the others are only read). */
+export type WriteCompression = Exclude<FileCompression, "bzip2" | "lzma">;
 
-/** Compressions Beam's AUTO infers from a suffix that we do not read or write, by suffix. */
+const COMPRESSIONS: readonly FileCompression[] = ["uncompressed", "gzip", "deflate", "bzip2", "zstd", "lzma"];
+
+/** The suffix Beam gives (and "auto" recognises) for each compression. */
+export const COMPRESSION_SUFFIX: Readonly<Record<Exclude<FileCompression, "uncompressed">, string>> = {
+  gzip: ".gz",
+  deflate: ".deflate",
+  bzip2: ".bz2",
+  zstd: ".zst",
+  lzma: ".xz",
+};
+
+/** Beam Python's `detect_compression_type`: suffix (lower case) to compression. */
+const BY_SUFFIX: ReadonlyArray<readonly [string, FileCompression]> = [
+  [".bz2", "bzip2"],
+  [".deflate", "deflate"],
+  [".gz", "gzip"],
+  [".zst", "zstd"],
+  [".zstd", "zstd"],
+  [".xz", "lzma"],
+  [".lzma", "lzma"],
+];
+
+/** Compressions Beam Java's AUTO infers from a suffix that we do not read or write, by suffix. */
 const UNSUPPORTED: Readonly<Record<string, string>> = {
-  bz2: "BZIP2",
   zip: "ZIP",
-  zst: "ZSTD",
-  zstd: "ZSTD",
-  xz: "LZMA",
-  lzma: "LZMA",
   lzo: "LZOP",
   lzo_deflate: "LZO",
   snappy: "SNAPPY",
 };
-const UNSUPPORTED_SUFFIX = /\.(bz2|zip|zstd?|xz|lzma|lzo|lzo_deflate|snappy)$/i;
+const UNSUPPORTED_SUFFIX = /\.(zip|lzo|lzo_deflate|snappy)$/i;
+
+/** Data that is not valid for its compression (bzip2, zstd and xz decoders; zlib's errors have Z_ codes). */
+export class CorruptCompressedDataError extends Error {
+  readonly code = "CORRUPT_COMPRESSED_DATA";
+  override readonly name = "CorruptCompressedDataError";
+}
 
 /** `compression` for the file at `path`, "auto" resolved by its suffix. */
 export function resolveCompression(path: string, compression: Compression = "auto"): FileCompression {
-  if (compression === "uncompressed" || compression === "gzip" || compression === "deflate") return compression;
+  if ((COMPRESSIONS as readonly unknown[]).includes(compression)) return compression as FileCompression;
   if (compression !== "auto") {
-    throw new FileSystemError(`Unknown compression '${String(compression)}' for ${path}: use "auto", "uncompressed", "gzip" or "deflate".`, path, { code: "INVALID_ARGUMENT" });
+    throw new FileSystemError(`Unknown compression '${String(compression)}' for ${path}: use "auto", ${COMPRESSIONS.map((c) => `"${c}"`).join(", ")}.`, path, { code: "INVALID_ARGUMENT" });
   }
-  if (/\.gz$/i.test(path)) return "gzip";
-  if (/\.deflate$/i.test(path)) return "deflate";
-  // Beam's AUTO decompresses these too; read as records their bytes would become garbage, and
+  const lower = path.toLowerCase();
+  for (const [suffix, c] of BY_SUFFIX) if (lower.endsWith(suffix)) return c;
+  // Beam Java's AUTO decompresses these too; read as records their bytes would become garbage, and
   // files written under such a name could not be opened by the tools it names.
   const other = UNSUPPORTED_SUFFIX.exec(path);
   if (other !== null) {
     throw new FileSystemError(
-      `Cannot read or write ${path} with compression "auto": its suffix .${other[1]} means ${UNSUPPORTED[other[1]!.toLowerCase()]}, which is not supported (gzip .gz and deflate .deflate are). ` +
-        `Decompress it (or recompress it with gzip) first, or pass compression: "uncompressed" to treat its bytes as they are.`,
+      `Cannot read or write ${path} with compression "auto": its suffix .${other[1]} means ${UNSUPPORTED[other[1]!.toLowerCase()]}, which is not supported ` +
+        `(gzip .gz, deflate .deflate, bzip2 .bz2, zstd .zst and lzma .xz are). Decompress it (or recompress it with one of those) first, ` +
+        `or pass compression: "uncompressed" to treat its bytes as they are.`,
       path,
       { code: "INVALID_ARGUMENT" },
     );
   }
   return "uncompressed";
+}
+
+/** `compression` for a file to write at `path`: as `resolveCompression`, refusing those only read. */
+export function resolveWriteCompression(path: string, compression: Compression = "auto"): WriteCompression {
+  const resolved = resolveCompression(path, compression);
+  if (resolved === "bzip2" || resolved === "lzma") {
+    const what = resolved === "bzip2" ? "bzip2 (.bz2)" : "lzma (.xz)";
+    throw new FileSystemError(
+      `Cannot write ${path} as ${what}: ${resolved} files are read but not written (there is no ${resolved === "bzip2" ? "bzip2" : "xz"} compressor for Node.js ` +
+        `without native code). Write compression "zstd" (.zst) or "gzip" (.gz) instead, or compress the written files with the ${resolved === "bzip2" ? "bzip2" : "xz"} tool afterwards` +
+        `${compression === "auto" ? "; for an uncompressed file under this name, pass compression: \"uncompressed\"" : ""}.`,
+      path,
+      { code: "INVALID_ARGUMENT" },
+    );
+  }
+  return resolved;
 }
 
 /** A stream that decompresses `compression` (undefined: uncompressed, nothing to do). */
@@ -69,25 +125,59 @@ export function decompressing(compression: FileCompression, chunkSize = 1 << 16)
       return zlib().createGunzip({ chunkSize });
     case "deflate":
       return zlib().createInflate({ chunkSize });
+    case "bzip2":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./bzip2_stream") as typeof import("./bzip2_stream")).bunzip2Stream();
+    case "zstd":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./zstd_stream") as typeof import("./zstd_stream")).zstdDecompressStream();
+    case "lzma":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./xz_stream") as typeof import("./xz_stream")).unxzStream();
     default:
       return undefined;
   }
 }
 
 /** A stream that compresses as `compression` (undefined: uncompressed). */
-export function compressing(compression: FileCompression, options: { readonly chunkSize?: number; readonly level?: number } = {}): Transform | undefined {
+export function compressing(compression: WriteCompression, options: { readonly chunkSize?: number; readonly level?: number } = {}): Transform | undefined {
   switch (compression) {
     case "gzip":
       return zlib().createGzip(options);
     case "deflate":
       return zlib().createDeflate(options);
+    case "zstd":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./zstd_stream") as typeof import("./zstd_stream")).zstdCompressStream(options.level);
     default:
       return undefined;
   }
 }
 
-/** Whether `err` is zlib's complaint about its input (corrupt or truncated data). */
+/** A whole file's bytes, compressed as `compression` (`level`: the codec's own scale; zstd's default 3). */
+export async function compressWhole(data: Buffer, compression: WriteCompression, level?: number): Promise<Buffer> {
+  const options = level !== undefined ? { level } : {};
+  switch (compression) {
+    case "gzip":
+      return zlib().gzipSync(data, options);
+    case "deflate":
+      return zlib().deflateSync(data, options);
+    case "zstd": {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { zstdCompressor, FRAME_BYTES, ZSTD_DEFAULT_LEVEL } = require("./zstd_stream") as typeof import("./zstd_stream");
+      const z = await zstdCompressor();
+      const frames: Buffer[] = [];
+      for (let at = 0; at < data.length || at === 0; at += FRAME_BYTES) frames.push(Buffer.from(z.compress(data.subarray(at, at + FRAME_BYTES), level ?? ZSTD_DEFAULT_LEVEL)));
+      return frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+    }
+    default:
+      return data;
+  }
+}
+
+/** Whether `err` is a decoder's complaint about its input (corrupt or truncated data). */
 export function isCorruptCompressedData(err: unknown): boolean {
+  if (err instanceof CorruptCompressedDataError) return true;
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === "string" && code.startsWith("Z_");
 }

@@ -16,7 +16,7 @@
  * destination; Beam Python's behaviour) unless `withEmptyGlobalWindowDestination` names one (Java's).
  * The steps themselves are in fileio_write_steps.ts.
  */
-import type { FileCompression } from "./compression";
+import { resolveWriteCompression, type WriteCompression } from "./compression";
 import { PipelineConstructionError, ValidationError } from "../model/errors";
 import { PCollection } from "../model/pcollection";
 import { ParDo } from "../model/pardo";
@@ -122,10 +122,11 @@ export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PT
     return this.with({ numShards });
   }
 
-  /** "auto" (default: by the suffix, `.gz` gzip, `.deflate` deflate), "gzip", "deflate" or "uncompressed". */
+  /** "auto" (default: by the suffix, `.gz` gzip, `.deflate` deflate, `.zst` zstd), "gzip", "deflate", "zstd" or "uncompressed". */
   withCompression(compression: Compression): WriteDynamic<T, In> {
-    if (compression !== "auto" && compression !== "gzip" && compression !== "deflate" && compression !== "uncompressed") {
-      throw new ValidationError(`FileIO.writeDynamic().withCompression: unknown compression '${String(compression)}'; use "auto", "gzip", "deflate" or "uncompressed"`);
+    if (compression !== "auto" && compression !== "gzip" && compression !== "deflate" && compression !== "zstd" && compression !== "uncompressed") {
+      const readOnly = compression === "bzip2" || compression === "lzma" ? ` (${String(compression)} files are read, not written)` : "";
+      throw new ValidationError(`FileIO.writeDynamic().withCompression: cannot write compression '${String(compression)}'${readOnly}; use "auto", "gzip", "deflate", "zstd" or "uncompressed"`);
     }
     return this.with({ compression });
   }
@@ -155,9 +156,9 @@ export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PT
     const { directory, namingFn, prefix, suffix, numShards } = this.spec;
     if (this.spec.destinationFn === undefined) throw new PipelineConstructionError(`${sink}: FileIO.writeDynamic() needs .by((element) => destination)`);
     if (directory === undefined) throw new PipelineConstructionError(`${sink}: FileIO.writeDynamic() needs .to(directory)`);
-    let compression: FileCompression;
+    let compression: WriteCompression;
     try {
-      compression = this.spec.compression === "auto" ? resolveCompression(suffix, "auto") : this.spec.compression;
+      compression = resolveWriteCompression(suffix, this.spec.compression);
     } catch (e) {
       throw new ValidationError(`${sink}: FileIO.writeDynamic(): ${(e as Error).message}`, { cause: e });
     }

@@ -3,7 +3,7 @@
  * element's destination, sharding per destination, writing into the sink's temporary directory
  * (bounded) or hidden files (windowed), and the output commit that renames the files into place.
  */
-import { COMPRESSION_SUFFIX, type FileCompression } from "./compression";
+import { COMPRESSION_SUFFIX, type WriteCompression } from "./compression";
 import { randomId } from "../model/ids";
 import { commitOutput } from "../model/commits";
 import { BundleContext, DoFn, ProcessContext, RuntimeContext } from "../model/dofn";
@@ -24,7 +24,7 @@ export interface FileNamingContext {
   /** The number of files of its destination (in this window and pane). */
   readonly numShards: number;
   /** How the file is compressed. */
-  readonly compression: FileCompression;
+  readonly compression: WriteCompression;
 }
 
 /** Names one file, relative to the write's directory (Beam Java's `FileIO.Write.FileNaming`). */
@@ -124,7 +124,7 @@ export class AssignShards extends DoFn<KV<string, string>, KV<string, string>> {
 export class WriteShardGroups extends DoFn<KV<string, string[]>, TempFile> {
   constructor(
     private readonly base: string,
-    private readonly compression: FileCompression,
+    private readonly compression: WriteCompression,
     private readonly sink: string,
   ) {
     super();
@@ -151,7 +151,7 @@ export class WriteDestinationBundles extends DoFn<KV<string, string>, TempFile> 
 
   constructor(
     private readonly base: string,
-    private readonly compression: FileCompression,
+    private readonly compression: WriteCompression,
     private readonly sink: string,
     private readonly maxWriters: number,
   ) {
@@ -318,7 +318,7 @@ export interface ResolvedSpec {
   readonly base: string;
   readonly naming: (destination: string) => FileNaming;
   readonly numShards: number;
-  readonly compression: FileCompression;
+  readonly compression: WriteCompression;
   readonly sink: string;
   readonly emptyDestination?: string;
 }

@@ -5,7 +5,7 @@ import { finished } from "node:stream/promises";
 import { errnoCode, FileSystemError, type FileOperations } from "./filesystems/filesystem";
 import { escapeGlob } from "./filesystems/glob";
 import { comparablePath, FileSystems } from "./filesystems/registry";
-import { compressing, type Compression, resolveCompression, zlib } from "./compression";
+import { compressing, compressWhole, type Compression, resolveWriteCompression } from "./compression";
 import { COMMIT_ORDER_FILES, type JsonValue, type OutputCommit, registerCommitter } from "../model/commits";
 
 // ---------------------------------------------------------------------------------------------
@@ -19,11 +19,11 @@ export interface TextShardWriterOptions {
   readonly footer?: string;
   /** Written after every line; default "\n". */
   readonly lineSeparator?: string;
-  /** Default "auto": by the path's suffix (`.gz` gzip, `.deflate` deflate). */
+  /** Default "auto": by the path's suffix (`.gz` gzip, `.deflate` deflate, `.zst` zstd; `.bz2` and `.xz` are refused). */
   readonly compression?: Compression;
   /** Characters buffered before one write to the file; default 1 Mi. */
   readonly bufferSize?: number;
-  /** gzip or deflate level 1 (fastest) to 9 (smallest); default zlib's 6, like Beam. */
+  /** gzip or deflate level 1 (fastest) to 9 (smallest), default zlib's 6, like Beam; zstd level 1 to 22, default 3 (as Beam Python). */
   readonly compressionLevel?: number;
 }
 
@@ -37,7 +37,7 @@ export interface ShardWriteResult {
 }
 
 /** The content type a file store gets for each compression. */
-const MIME_TYPES = { uncompressed: "text/plain", gzip: "application/gzip", deflate: "application/x-deflate" } as const;
+const MIME_TYPES = { uncompressed: "text/plain", gzip: "application/gzip", deflate: "application/x-deflate", zstd: "application/zstd" } as const;
 
 function writeError(path: string, err: unknown): FileSystemError {
   if (err instanceof FileSystemError) return err;
@@ -86,7 +86,7 @@ export class TextShardWriter {
     path: string,
     options: TextShardWriterOptions = {},
   ): Promise<TextShardWriter> {
-    const compression = resolveCompression(path, options.compression ?? "auto");
+    const compression = resolveWriteCompression(path, options.compression ?? "auto");
     const file = await fs.create(path, { mimeType: MIME_TYPES[compression] });
     const separator = options.lineSeparator ?? "\n";
     const bufferSize = Math.max(1, options.bufferSize ?? 1 << 20);
@@ -141,11 +141,10 @@ export class TextShardWriter {
     if (options.footer !== undefined) text += options.footer + separator;
     const raw = Buffer.from(text, "utf8");
     let data: Uint8Array = raw;
-    const compression = resolveCompression(path, options.compression ?? "auto");
+    const compression = resolveWriteCompression(path, options.compression ?? "auto");
     if (compression !== "uncompressed") {
       try {
-        const level = options.compressionLevel !== undefined ? { level: options.compressionLevel } : {};
-        data = compression === "gzip" ? zlib().gzipSync(raw, level) : zlib().deflateSync(raw, level);
+        data = await compressWhole(raw, compression, options.compressionLevel);
       } catch (err) {
         throw writeError(path, err);
       }
@@ -421,7 +420,7 @@ export async function writeTextShards(
     finalPaths.map(async (finalPath, i) => {
       const writer = await TextShardWriter.open(fs, tempPaths[i], {
         ...options,
-        compression: resolveCompression(finalPath, options.compression ?? "auto"),
+        compression: resolveWriteCompression(finalPath, options.compression ?? "auto"),
       });
       writers.push(writer);
       const input = shards[i];

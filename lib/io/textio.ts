@@ -24,6 +24,7 @@ import { WriteWindowedText } from "./text_windowed_write";
 import { removeWindowedLeftovers, tempDirectoryFor, windowedShardTemplate } from "./windowed_files";
 import { GlobalWindows } from "../model/windowing";
 import { Window } from "../model/primitives";
+import { resolveWriteCompression } from "./compression";
 import { Compression, resolveCompression, desiredRangeBytes, readLineBatches, shardPath, splitForReaders, splitIntoRanges, TextShardWriter, abortShards, textFilesCommit, type TextShardWriterOptions } from "./text_files";
 import { commitOutput } from "../model/commits";
 import { currentStep, inStep, Metrics, OWN_METRICS_ATTRIBUTION, SYSTEM_NAMESPACE } from "../model/metrics";
@@ -32,7 +33,7 @@ import { resolveTextFormat, type TextFormat, type TextFormatOptions } from "./te
 
 /** Options of ReadFromText (and of ReadFromTextWithFilename). */
 export interface ReadFromTextOptions extends TextFormatOptions {
-  /** "auto" (by suffix: .gz is gzip), "gzip" or "uncompressed". */
+  /** "auto" (default: by suffix as Beam Python's AUTO: .gz, .deflate, .bz2, .zst/.zstd, .xz/.lzma), or "gzip", "deflate", "bzip2", "zstd", "lzma", "uncompressed". Compressed files are read whole by one worker. */
   readonly compression?: Compression;
   /**
    * Target size of the byte ranges read in parallel (default: about 32 per worker, 1 to 64 MiB; one
@@ -497,7 +498,7 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
     const n = options.numShards ?? 0;
     if (!(Number.isInteger(n) && n >= 0)) throw new ValidationError(`WriteToText numShards must be a non-negative integer, got ${n}`);
     try {
-      resolveCompression(`${prefix}${options.suffix ?? ""}`, options.compression ?? "auto");
+      resolveWriteCompression(`${prefix}${options.suffix ?? ""}`, options.compression ?? "auto");
     } catch (e) {
       throw new ValidationError(`WriteToText: ${(e as Error).message}`, { cause: e });
     }

@@ -35,7 +35,7 @@ describe("DEFLATE-compressed files (Beam's DEFLATE)", function () {
     assert.equal(resolveCompression("gs://b/logs.txt.deflate"), "deflate");
     assert.equal(resolveCompression("logs.DEFLATE"), "deflate");
     assert.equal(resolveCompression("logs.txt", "deflate"), "deflate");
-    assert.throws(() => resolveCompression("logs.txt.zst"), /logs\.txt\.zst.*ZSTD, which is not supported \(gzip \.gz and deflate \.deflate are\)/);
+    assert.throws(() => resolveCompression("logs.txt.snappy"), /logs\.txt\.snappy.*SNAPPY, which is not supported \(gzip \.gz, deflate \.deflate, bzip2 \.bz2, zstd \.zst and lzma \.xz are\)/);
     assert.throws(() => resolveCompression("logs.txt", "brotli" as "gzip"), /Unknown compression 'brotli'.*"deflate"/);
   });
 

@@ -64,7 +64,7 @@ describe("FileIO and ReadAllFromText (type-level)", () => {
       // @ts-expect-error: a write of Events does not take strings
       lines.apply("Mismatch", write);
       // @ts-expect-error: an unknown compression
-      FileIO.writeDynamic().withCompression("zstd");
+      FileIO.writeDynamic().withCompression("zip");
     };
     assert.equal(typeof typeOnly, "function");
   });

@@ -66,10 +66,10 @@ let zstdReady: Promise<void> | undefined;
 export function prepareCodec(codec: AvroCodec): Promise<void> {
   if (codec !== "zstandard") return Promise.resolve();
   return (zstdReady ??= (async () => {
+    // The one instance the compressed file writes use too: a second `init` of @bokuweb/zstd-wasm
+    // swaps in a new WebAssembly instance under the first, whose compressions then come out wrong.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const z = require("@bokuweb/zstd-wasm") as ZstdWasm;
-    await z.init();
-    zstdWasm = z;
+    zstdWasm = await (require("../zstd_stream") as typeof import("../zstd_stream")).zstdCompressor();
   })());
 }
 

@@ -7,6 +7,7 @@
  * with no file header and no sync markers, so a file is read from its start only.
  */
 import { maskedCrc32c } from "./crc32c";
+import type { FileCompression } from "../compression";
 
 /** Bytes around a record's data: 8 (length) + 4 (its CRC) + 4 (the data's CRC). */
 export const RECORD_OVERHEAD = 16;
@@ -63,7 +64,7 @@ export class TFRecordParser {
 
   constructor(
     private readonly path: string,
-    private readonly compression: "uncompressed" | "gzip" | "deflate" = "uncompressed",
+    private readonly compression: FileCompression = "uncompressed",
   ) {}
 
   /** The records completed by `chunk`. */
@@ -133,7 +134,7 @@ export class TFRecordParser {
     return new TFRecordCorruptError(
       `Not a valid TFRecord file: ${this.path}, record ${this.records + 1} ${where}: ${what}. ` +
         `The file is corrupt, truncated or not a TFRecord file` +
-        (this.compression === "uncompressed" ? ` (if it is compressed, name it .gz/.deflate or pass compression: "gzip" or "deflate")` : "") +
+        (this.compression === "uncompressed" ? ` (if it is compressed, name it .gz/.deflate/.bz2/.zst/.xz or pass compression: "gzip", "deflate", "bzip2", "zstd" or "lzma")` : "") +
         `; rewrite it, or remove it from the pattern.`,
       this.path,
       this.offset,

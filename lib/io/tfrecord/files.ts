@@ -8,7 +8,7 @@ import { pipeline } from "node:stream";
 import { finished } from "node:stream/promises";
 import { FileSystemError, type FileOperations } from "../filesystems/filesystem";
 import { FileSystems } from "../filesystems/registry";
-import { compressing, decompressing, resolveCompression, zlib, type Compression, type FileCompression } from "../compression";
+import { compressing, decompressing, resolveCompression, type Compression, type WriteCompression } from "../compression";
 import { TFRecordParser } from "./codec";
 
 /** How TFRecord files are compressed: "auto" (default) by suffix, `.gz` gzip, `.deflate` deflate, else uncompressed (the file IOs' shared set). */
@@ -48,13 +48,6 @@ export async function readTFRecordFile(path: string, compression: TFRecordCompre
   parser.finish();
 }
 
-/** Compresses a whole file's bytes. */
-export function compressWhole(data: Buffer, compression: FileCompression): Buffer {
-  if (compression === "gzip") return zlib().gzipSync(data);
-  if (compression === "deflate") return zlib().deflateSync(data);
-  return data;
-}
-
 /**
  * One TFRecord file written as a stream: `write` returns a promise only when the caller should
  * wait (the file is busy); `abort` leaves a partial file for the caller to delete.
@@ -71,7 +64,7 @@ export class TFRecordStreamWriter {
     });
   }
 
-  static async open(fs: Pick<FileOperations, "create">, path: string, compression: FileCompression): Promise<TFRecordStreamWriter> {
+  static async open(fs: Pick<FileOperations, "create">, path: string, compression: WriteCompression): Promise<TFRecordStreamWriter> {
     const file = await fs.create(path, { mimeType: "application/octet-stream" });
     const z = compressing(compression, { chunkSize: 1 << 16 });
     if (z === undefined) return new TFRecordStreamWriter(path, file, finished(file));

@@ -26,7 +26,7 @@ import { readTFRecordFile, resolveTFRecordCompression, type TFRecordCompression 
 export interface ReadFromTFRecordOptions<T = Uint8Array> {
   /** Decodes each record's bytes (Beam's outer context); default none: records are Uint8Arrays (Beam's BytesCoder). */
   readonly coder?: Coder<T>;
-  /** "auto" (default: .gz gzip, .deflate deflate, else uncompressed), "uncompressed", "gzip" or "deflate". */
+  /** "auto" (default: by the suffix, .gz gzip, .deflate deflate, .bz2 bzip2, .zst/.zstd zstd, .xz/.lzma lzma, else uncompressed), or one of those. */
   readonly compression?: TFRecordCompression;
   /** Check before running that every pattern matches a file (default true, as Beam). */
   readonly validate?: boolean;
@@ -129,8 +129,8 @@ export class ReadFromTFRecord<T = Uint8Array> extends PTransform<PBegin, PCollec
 }
 
 function checkCompression(transform: string, compression: TFRecordCompression | undefined): void {
-  if (compression !== undefined && !["auto", "uncompressed", "gzip", "deflate"].includes(compression)) {
-    throw new ValidationError(`${transform}: unknown compression '${String(compression)}'; use "auto", "uncompressed", "gzip" or "deflate"`);
+  if (compression !== undefined && !["auto", "uncompressed", "gzip", "deflate", "bzip2", "zstd", "lzma"].includes(compression)) {
+    throw new ValidationError(`${transform}: unknown compression '${String(compression)}'; use "auto", "uncompressed", "gzip", "deflate", "bzip2", "zstd" or "lzma"`);
   }
 }
 

@@ -25,7 +25,8 @@ import { GlobalWindows } from "../../model/windowing";
 import { FileSystems } from "../filesystems/registry";
 import { abortTempFiles, FinalizeShardedFiles, tempPathFor, validateOutputPrefix, type WrittenFile } from "../sharded_files";
 import { encodeTFRecord } from "./codec";
-import { compressWhole, resolveTFRecordCompression, type TFRecordCompression, TFRecordStreamWriter } from "./files";
+import { compressWhole, resolveWriteCompression, type WriteCompression } from "../compression";
+import { type TFRecordCompression, TFRecordStreamWriter } from "./files";
 
 /** Options of WriteToTFRecord (Beam Python's `coder`, `file_name_suffix`, `num_shards`, `shard_name_template`, `compression_type`). */
 export interface WriteToTFRecordOptions<T = Uint8Array> {
@@ -37,7 +38,7 @@ export interface WriteToTFRecordOptions<T = Uint8Array> {
   readonly numShards?: number;
   /** Between prefix and suffix: default `-SSSSS-of-NNNNN`; "" writes the one file `<prefix><suffix>` (then numShards is 1, as in Beam). */
   readonly shardNameTemplate?: string;
-  /** "auto" (default: by the suffix, .gz gzip, .deflate deflate), "uncompressed", "gzip" or "deflate". */
+  /** "auto" (default: by the suffix, .gz gzip, .deflate deflate, .zst zstd), "uncompressed", "gzip", "deflate" or "zstd" (bzip2 and lzma are read, not written). */
   readonly compression?: TFRecordCompression;
 }
 
@@ -48,14 +49,14 @@ const WHOLE_FILE_BYTES = 1 << 20;
 interface WriteSpec {
   readonly prefix: string;
   readonly suffix: string;
-  readonly compression: "uncompressed" | "gzip" | "deflate";
+  readonly compression: WriteCompression;
   readonly sink: string;
 }
 
 /** Writes framed records as one whole file (compressed at once). */
 async function writeWhole(path: string, frames: readonly Buffer[], compression: WriteSpec["compression"]): Promise<void> {
   const fs = FileSystems.forPath(path);
-  const data = compressWhole(Buffer.concat(frames), compression);
+  const data = await compressWhole(Buffer.concat(frames), compression);
   if (fs.writeSmallFile !== undefined && data.length <= WHOLE_FILE_BYTES * 4) return fs.writeSmallFile(path, data);
   const writer = await TFRecordStreamWriter.open(fs, path, "uncompressed");
   try {
@@ -167,7 +168,7 @@ class WriteShardGroups<T> extends DoFn<KV<number, T[]>, WrittenFile> {
 /** Writes records to TFRecord files `<prefix>-SSSSS-of-NNNNN<suffix>`; produces the names of the files. */
 export class WriteToTFRecord<T = Uint8Array> extends PTransform<PCollection<T>, PCollection<string>> {
   private readonly numShards: number;
-  private readonly compression: "uncompressed" | "gzip" | "deflate";
+  private readonly compression: WriteCompression;
 
   /** `records.apply(WriteToTFRecord.to("out/train", { suffix: ".tfrecord.gz" }))`: Uint8Array records; the names of the files written. */
   static to(prefix: string, options?: WriteToTFRecordOptions<Uint8Array>): WriteToTFRecord<Uint8Array>;
@@ -196,7 +197,7 @@ export class WriteToTFRecord<T = Uint8Array> extends PTransform<PCollection<T>, 
       throw new ValidationError(`WriteToTFRecord: shardNameTemplate "${template}" has no shard number (S), so it names one file; set numShards: 1 or add SSSSS to the template (got ${n} shards).`);
     }
     try {
-      this.compression = resolveTFRecordCompression(`${prefix}${options.suffix ?? ""}`, options.compression ?? "auto");
+      this.compression = resolveWriteCompression(`${prefix}${options.suffix ?? ""}`, options.compression ?? "auto");
     } catch (e) {
       throw new ValidationError(`WriteToTFRecord: ${(e as Error).message}`, { cause: e });
     }
