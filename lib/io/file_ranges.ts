@@ -34,11 +34,13 @@ export class ExpandPatternsToRanges extends DoFn<Uint8Array, FileRange> {
   constructor(
     private readonly patterns: readonly string[],
     private readonly desired: number | undefined,
+    /** The read's validate is false: a pattern matching nothing reads nothing (Beam Python's FileBasedSource). */
+    private readonly allowEmpty = false,
   ) {
     super();
   }
   async process(_: Uint8Array, ctx: ProcessContext<FileRange>): Promise<void> {
-    const files = await FileSystems.matchAll(this.patterns);
+    const files = await FileSystems.matchAll(this.patterns, { allowEmpty: this.allowEmpty });
     const readers = ctx.runtime.options.directNumWorkers;
     const ranges = this.desired !== undefined ? splitIntoRanges(files, this.desired, "uncompressed") : splitForReaders(files, desiredRangeBytes(files, readers, "uncompressed"), readers, "uncompressed");
     output(files, ranges, ctx);

@@ -21,11 +21,12 @@ import { PTransform } from "../model/transform";
 import { Create, Reshuffle } from "../transforms/util";
 import type { FileMetadata } from "./filesystems/filesystem";
 import { FileSystemError } from "./filesystems/filesystem";
+import { escapeGlob } from "./filesystems/glob";
 import { FileSystems } from "./filesystems/registry";
 import { Compression, desiredRangeBytes, resolveCompression, resolveTextFormat, splitIntoRanges, type TextFormat, type TextFormatOptions } from "./text_read";
 import { decompressing } from "./compression";
 import { RangeToRead, ReadRanges } from "./textio";
-import { defaultNaming, WriteDynamic } from "./fileio_write";
+import { defaultNaming, singleDestinationWrite, WriteDynamic } from "./fileio_write";
 import type * as ContinuousT from "./fileio_continuous";
 import type * as WatchT from "./fileio_watch";
 
@@ -163,11 +164,26 @@ export class ReadableFileCoder implements Coder<ReadableFile> {
 }
 registerCoderUrn(READABLE_FILE_URN, () => ReadableFileCoder.INSTANCE);
 
-class ToReadableFiles extends DoFn<FileMetadata, ReadableFile> {
+/**
+ * The metadata of a file named by its path (Beam Python's ReadMatches takes paths as strings too):
+ * looked up, so its size is known to readers that split by it; a path ending in a separator is a
+ * directory, left to the directory treatment.
+ */
+async function metadataOfPath(path: string): Promise<FileMetadata> {
+  if (path.endsWith("/") || path.endsWith("\\")) return { path, sizeBytes: 0 };
+  const found = (await FileSystems.match(escapeGlob(path)))[0];
+  if (found === undefined) {
+    throw new FileSystemError(`FileIO.readMatches: no file '${path}' (an input element naming a file to read). Check the path, or match patterns with FileIO.matchAll() first.`, path, { code: "NOT_FOUND" });
+  }
+  return found;
+}
+
+class ToReadableFiles extends DoFn<string | FileMetadata, ReadableFile> {
   constructor(private readonly options: ReadMatchesOptions) {
     super();
   }
-  process(metadata: FileMetadata, ctx: ProcessContext<ReadableFile>): void {
+  async process(element: string | FileMetadata, ctx: ProcessContext<ReadableFile>): Promise<void> {
+    const metadata = typeof element === "string" ? await metadataOfPath(element) : element;
     if (metadata.path.endsWith("/") || metadata.path.endsWith("\\")) {
       if ((this.options.directoryTreatment ?? "SKIP") === "SKIP") return;
       throw new FileSystemError(
@@ -237,8 +253,11 @@ export class MatchAll extends PTransform<PCollection<string>, PCollection<FileMe
   }
 }
 
-/** `FileIO.readMatches()`: each matched file as a ReadableFile (directories skipped by default). */
-export class ReadMatches extends PTransform<PCollection<FileMetadata>, PCollection<ReadableFile>> {
+/**
+ * `FileIO.readMatches()`: each matched file (its FileMetadata, or its path as a string, as Beam
+ * Python's ReadMatches) as a ReadableFile (directories skipped by default).
+ */
+export class ReadMatches extends PTransform<PCollection<FileMetadata | string>, PCollection<ReadableFile>> {
   constructor(
     /** Compression and what a directory match does. */
     readonly options: ReadMatchesOptions = {},
@@ -247,7 +266,7 @@ export class ReadMatches extends PTransform<PCollection<FileMetadata>, PCollecti
     const d = options.directoryTreatment;
     if (d !== undefined && d !== "SKIP" && d !== "PROHIBIT") throw new ValidationError(`FileIO.readMatches: unknown directoryTreatment '${String(d)}'; use "SKIP" or "PROHIBIT"`);
   }
-  expand(input: PCollection<FileMetadata>): PCollection<ReadableFile> {
+  expand(input: PCollection<FileMetadata | string>): PCollection<ReadableFile> {
     return input.apply("ToReadableFiles", ParDo.of(new ToReadableFiles(this.options))).setCoder(ReadableFileCoder.INSTANCE);
   }
 }
@@ -271,6 +290,12 @@ export const FileIO = {
    * and `.to(dir)`; `.via(fn)` formats non-string elements (see lib/io/fileio_write).
    */
   writeDynamic: <T = string>(): WriteDynamic<T> => new WriteDynamic<T>(),
+  /**
+   * Writes lines to one set of files in a directory (Beam Java's `FileIO.write()`, Python's
+   * `WriteToFiles(path)`): `.to(dir)`, `.via(fn)` for non-string elements, and the same options as
+   * `writeDynamic` but `.by`. Files are `<dir>/output-SSSSS-of-NNNNN` by default.
+   */
+  write: <T = string>(): WriteDynamic<T> => singleDestinationWrite<T>(),
   /** Beam Java's default file naming: `<prefix>[-<window>][-<pane>]-SSSSS-of-NNNNN<suffix>`. */
   defaultNaming,
 } as const;

@@ -53,6 +53,8 @@ interface WriteDynamicSpec<T> {
   readonly maxWritersPerBundle: number;
   readonly windowedWrites?: boolean;
   readonly emptyDestination?: string;
+  /** FileIO.write(): one destination, its files named by defaultNaming(prefix, suffix). */
+  readonly single?: true;
 }
 
 const DEFAULTS = { prefix: "output", suffix: "", numShards: 0, compression: "auto", maxWritersPerBundle: 20 } as const;
@@ -72,6 +74,16 @@ const DEFAULTS = { prefix: "output", suffix: "", numShards: 0, compression: "aut
  * `In` is the element type the transform accepts: `T` once `via` formats elements, else only
  * strings (for other `T` a type no collection has, so applying it fails to compile and names the fix).
  */
+/**
+ * `FileIO.write<T>()`: Beam Java's `FileIO.write()` and Beam Python's `WriteToFiles(path)` without a
+ * destination: one set of files in the directory, named `<prefix>-SSSSS-of-NNNNN<suffix>` (Java's
+ * `defaultNaming("output", "")` by default); otherwise as `FileIO.writeDynamic` (its output's
+ * destination is ""). `.by` is refused.
+ */
+export function singleDestinationWrite<T>(): WriteDynamic<T> {
+  return new WriteDynamic<T>({ ...DEFAULTS, destinationFn: () => "", single: true });
+}
+
 export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PTransform<PCollection<In>, PCollection<KV<string, string>>> {
   /** @internal use `FileIO.writeDynamic<T>()` */
   constructor(private readonly spec: WriteDynamicSpec<T> = DEFAULTS) {
@@ -84,6 +96,7 @@ export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PT
 
   /** The destination of each element (required): its files are named by `withNaming` (or the default naming) for it. */
   by(destinationFn: (element: T) => string): WriteDynamic<T, In> {
+    if (this.spec.single) throw new ValidationError("FileIO.write() writes one set of files and has no .by(fn); use FileIO.writeDynamic<T>().by(fn) to choose files per element");
     if (typeof destinationFn !== "function") throw new ValidationError("FileIO.writeDynamic().by(fn) needs a function from an element to its destination string");
     return this.with({ destinationFn });
   }
@@ -131,9 +144,13 @@ export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PT
     return this.with({ compression });
   }
 
-  /** Files open at once per bundle with runner-decided sharding (default 20, as Beam). */
+  /**
+   * Files open at once per bundle with runner-decided sharding (default 20, as Beam); 0 opens none
+   * in bundles: every line goes through a GroupByKey to one file per destination (Beam Python's
+   * `max_writers_per_bundle=0`, where every record spills).
+   */
   withMaxWritersPerBundle(maxWritersPerBundle: number): WriteDynamic<T, In> {
-    if (!(Number.isInteger(maxWritersPerBundle) && maxWritersPerBundle >= 1)) throw new ValidationError(`FileIO.writeDynamic().withMaxWritersPerBundle: need a positive integer, got ${maxWritersPerBundle}`);
+    if (!(Number.isInteger(maxWritersPerBundle) && maxWritersPerBundle >= 0)) throw new ValidationError(`FileIO.writeDynamic().withMaxWritersPerBundle: need a non-negative integer, got ${maxWritersPerBundle}`);
     return this.with({ maxWritersPerBundle });
   }
 
@@ -162,7 +179,9 @@ export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PT
     } catch (e) {
       throw new ValidationError(`${sink}: FileIO.writeDynamic(): ${(e as Error).message}`, { cause: e });
     }
-    const naming = namingFn ?? ((destination: string) => defaultNaming(prefix === "" ? destination : `${prefix}-${destination}`, suffix));
+    const single = this.spec.single === true;
+    const defaultPrefix = (destination: string): string => (single ? prefix : prefix === "" ? destination : `${prefix}-${destination}`);
+    const naming = namingFn ?? ((destination: string) => defaultNaming(defaultPrefix(destination), suffix));
     const fs = FileSystems.forPath(directory);
     return { directory, base: fs.join(directory, "output"), naming, numShards, compression, sink, ...(this.spec.emptyDestination !== undefined ? { emptyDestination: this.spec.emptyDestination } : {}) };
   }
@@ -183,10 +202,12 @@ export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PT
         .apply("GroupByDestinationAndShard", GroupByKey.create())
         .apply("WriteWindowedFiles", ParDo.of(new WriteWindowedGroups(spec, n)));
     }
+    // A fixed shard count, or no writer in bundles (all spilled): lines are grouped per destination and shard.
+    const grouped = spec.numShards > 0 || this.spec.maxWritersPerBundle === 0;
     const written =
-      spec.numShards > 0
+      grouped
         ? keyed
-            .apply("AssignShards", ParDo.of(new AssignShards(spec.numShards)))
+            .apply("AssignShards", ParDo.of(new AssignShards(Math.max(spec.numShards, 1))))
             .apply("GroupByDestinationAndShard", GroupByKey.create())
             .apply("WriteShards", ParDo.of(new WriteShardGroups(spec.base, spec.compression, sink)))
         : keyed.apply("WriteBundles", ParDo.of(new WriteDestinationBundles(spec.base, spec.compression, sink, this.spec.maxWritersPerBundle)));

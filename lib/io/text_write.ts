@@ -295,7 +295,7 @@ export interface FinalizeOptions {
  * Returns the stale paths it deleted.
  */
 export async function finalizeShards(
-  fs: Pick<FileOperations, "rename" | "match" | "delete">,
+  fs: Pick<FileOperations, "rename" | "match" | "delete"> & Partial<Pick<FileOperations, "exists">>,
   tempPaths: readonly string[],
   finalPaths: readonly string[],
   options: FinalizeOptions = {},
@@ -319,7 +319,12 @@ export async function finalizeShards(
       { code: "INVALID_ARGUMENT" },
     );
   }
-  await fs.rename(tempPaths, finalPaths);
+  try {
+    await fs.rename(tempPaths, finalPaths);
+  } catch (e) {
+    await undoRenames(fs, tempPaths, finalPaths);
+    throw e;
+  }
   const removeStale = async (prefix: string): Promise<string[]> => {
     const keep = new Set(finalPaths.map(comparablePath));
     const existing = await fs.match(shardGlob(prefix, options.suffix ?? "", options.template));
@@ -333,6 +338,26 @@ export async function finalizeShards(
     options.tempDir !== undefined ? fs.delete([options.tempDir]) : undefined,
   ]);
   return stale;
+}
+
+/**
+ * After a rename of many files failed part way: moves the files already renamed (their temporary
+ * file is gone, their final one there) back to their temporary names, so the write's cleanup
+ * removes them and a failed write leaves no partial output. A file an earlier run left under a
+ * final name that was already replaced cannot be brought back (Beam overwrites it too).
+ */
+async function undoRenames(fs: Pick<FileOperations, "rename"> & Partial<Pick<FileOperations, "exists">>, tempPaths: readonly string[], finalPaths: readonly string[]): Promise<void> {
+  const exists = fs.exists?.bind(fs);
+  if (exists === undefined) return;
+  const moved: number[] = [];
+  await Promise.all(
+    tempPaths.map(async (temp, i) => {
+      if (!(await exists(temp).catch(() => true)) && (await exists(finalPaths[i]!).catch(() => false))) moved.push(i);
+    }),
+  );
+  if (moved.length === 0) return;
+  // Best effort: the rename's own error is the one to report.
+  await fs.rename(moved.map((i) => finalPaths[i]!), moved.map((i) => tempPaths[i]!)).catch(() => undefined);
 }
 
 /** The kind of output commit that moves finished files into place (`finalizeShards`). */

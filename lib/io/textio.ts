@@ -241,7 +241,7 @@ export interface WriteToTextOptions {
    * `W-P-SSSSS-of-NNNNN` (Beam Java's), and a template must have `W` (the window) and `P` (the pane).
    */
   readonly shardNameTemplate?: string;
-  /** Compression of the output (default: by suffix). */
+  /** Compression of the output (default "auto": by the output's name, prefix then suffix: `.gz` gzip, `.deflate` deflate). */
   readonly compression?: Compression;
   /**
    * One set of shards per window and pane, written as the pane fires, named as Beam Java's
@@ -497,11 +497,16 @@ export class WriteToText extends PTransform<PCollection<string>, PCollection<str
     checkWriteOptions(options);
     const n = options.numShards ?? 0;
     if (!(Number.isInteger(n) && n >= 0)) throw new ValidationError(`WriteToText numShards must be a non-negative integer, got ${n}`);
+    // "auto" is resolved here, by the output's name (prefix and suffix, as Beam Python's sink does
+    // by its temporary file's, which ends in both): every file of the write then has the one
+    // compression, whatever its temporary name (`WriteToText.to("out.gz", { shardNameTemplate: "" })` is gzip).
+    let compression: Compression;
     try {
-      resolveWriteCompression(`${prefix}${options.suffix ?? ""}`, options.compression ?? "auto");
+      compression = resolveWriteCompression(`${prefix}${options.suffix ?? ""}`, options.compression ?? "auto");
     } catch (e) {
       throw new ValidationError(`WriteToText: ${(e as Error).message}`, { cause: e });
     }
+    this.options = options = { ...options, compression };
     if (options.shardNameTemplate === "" && n !== 1) throw new ValidationError(`WriteToText: an empty shardNameTemplate names one file; it cannot be numShards ${n}. Leave numShards unset (or 1) for one file <prefix><suffix>, or use a template with SSSSS.`);
     // A template without a shard number gives every shard the same name: they would overwrite each other.
     if (options.shardNameTemplate !== undefined && options.shardNameTemplate !== "" && !/S/.test(options.shardNameTemplate) && n !== 1) {

@@ -27,8 +27,9 @@ describe("FileIO and ReadAllFromText (type-level)", () => {
       numbers.apply("NotPatterns", ReadAllFromText.create());
       // @ts-expect-error: matchAll takes patterns
       numbers.apply("NotPatternsToo", FileIO.matchAll());
-      // @ts-expect-error: readMatches takes FileMetadata
-      patterns.apply("NotMetadata", FileIO.readMatches());
+      // @ts-expect-error: readMatches takes FileMetadata or paths (as Beam Python's ReadMatches)
+      numbers.apply("NotMetadata", FileIO.readMatches());
+      expectType(patterns.apply("Paths", FileIO.readMatches()))<PCollection<ReadableFile>>(true);
       // @ts-expect-error: an unknown empty-match treatment
       FileIO.match("/x", { emptyMatchTreatment: "SOMETIMES" });
     };

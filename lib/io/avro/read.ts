@@ -34,7 +34,7 @@ export interface ReadFromAvroOptions {
   readonly longs?: AvroLongs;
   /** Target size of the byte ranges read in parallel (default as ReadFromText's). */
   readonly desiredBundleSizeBytes?: number;
-  /** Check before running that every pattern matches a file (default true, as Beam). */
+  /** Check before running that every pattern matches a file (default true, as Beam); false: a pattern matching nothing reads nothing. */
   readonly validate?: boolean;
 }
 
@@ -163,7 +163,7 @@ export class ReadFromAvro<T = Record<string, unknown>> extends PTransform<PBegin
   expand(input: PBegin): PCollection<T> {
     return input
       .apply("Impulse", Impulse.create())
-      .apply("ExpandPatterns", ParDo.of(new ExpandPatternsToRanges(this.patterns, this.options.desiredBundleSizeBytes)))
+      .apply("ExpandPatterns", ParDo.of(new ExpandPatternsToRanges(this.patterns, this.options.desiredBundleSizeBytes, this.options.validate === false)))
       .apply("Reshuffle", Reshuffle.viaRandomKey())
       .apply("ReadRanges", ParDo.of(new ReadRanges<T>({ schema: this.options.schema, longs: this.options.longs ?? "number" }, false)))
       .setCoder(JsValueCoder.INSTANCE as Coder<T>);

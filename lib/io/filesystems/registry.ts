@@ -107,14 +107,15 @@ export class FileSystemRegistry implements FileOperations {
   /**
    * The files matching every pattern, in pattern order (each pattern's files sorted by path),
    * without duplicates. Throws a `FileSystemError` (code "NO_MATCH") naming the first pattern
-   * that matches no file and what to check.
+   * that matches no file and what to check, unless `allowEmpty` (a read whose `validate` is false
+   * reads nothing of such a pattern, as Beam Python's FileBasedSource).
    */
-  async matchAll(patterns: readonly string[]): Promise<FileMetadata[]> {
+  async matchAll(patterns: readonly string[], options: { readonly allowEmpty?: boolean } = {}): Promise<FileMetadata[]> {
     const results = await Promise.all(patterns.map((p) => this.match(p)));
     const seen = new Set<string>();
     const out: FileMetadata[] = [];
     for (let i = 0; i < patterns.length; i++) {
-      if (results[i].length === 0) throw await this.noMatchError(patterns[i]);
+      if (results[i].length === 0 && options.allowEmpty !== true) throw await this.noMatchError(patterns[i]);
       for (const file of results[i]) {
         const key = comparablePath(file.path);
         if (seen.has(key)) continue;

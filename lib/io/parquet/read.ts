@@ -38,7 +38,7 @@ export interface ReadFromParquetOptions {
   readonly int64?: ParquetInt64;
   /** Target size of the byte ranges read in parallel (default as ReadFromText's). */
   readonly desiredBundleSizeBytes?: number;
-  /** Check before running that every pattern matches a file (default true, as Beam). */
+  /** Check before running that every pattern matches a file (default true, as Beam); false: a pattern matching nothing reads nothing. */
   readonly validate?: boolean;
 }
 
@@ -210,7 +210,7 @@ export class ReadFromParquet<T = Record<string, unknown>> extends PTransform<PBe
   expand(input: PBegin): PCollection<T> {
     return input
       .apply("Impulse", Impulse.create())
-      .apply("ExpandPatterns", ParDo.of(new ExpandPatternsToRanges(this.patterns, this.options.desiredBundleSizeBytes)))
+      .apply("ExpandPatterns", ParDo.of(new ExpandPatternsToRanges(this.patterns, this.options.desiredBundleSizeBytes, this.options.validate === false)))
       .apply("Reshuffle", Reshuffle.viaRandomKey())
       .apply("ReadRowGroups", ParDo.of(new ReadRanges<T>({ columns: this.options.columns, int64: this.options.int64 ?? "number" }, false)))
       .setCoder(JsValueCoder.INSTANCE as Coder<T>);

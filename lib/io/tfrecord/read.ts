@@ -28,7 +28,7 @@ export interface ReadFromTFRecordOptions<T = Uint8Array> {
   readonly coder?: Coder<T>;
   /** "auto" (default: by the suffix, .gz gzip, .deflate deflate, .bz2 bzip2, .zst/.zstd zstd, .xz/.lzma lzma, else uncompressed), or one of those. */
   readonly compression?: TFRecordCompression;
-  /** Check before running that every pattern matches a file (default true, as Beam). */
+  /** Check before running that every pattern matches a file (default true, as Beam); false: a pattern matching nothing reads nothing. */
   readonly validate?: boolean;
 }
 
@@ -72,11 +72,13 @@ class MatchPatterns extends DoFn<Uint8Array, TFRecordFileToRead> {
   constructor(
     private readonly patterns: readonly string[],
     private readonly compression: TFRecordCompression,
+    /** validate: false: a pattern matching nothing reads nothing (Beam Python's FileBasedSource). */
+    private readonly allowEmpty: boolean,
   ) {
     super();
   }
   async process(_: Uint8Array, ctx: ProcessContext<TFRecordFileToRead>): Promise<void> {
-    for (const f of await FileSystems.matchAll(this.patterns)) {
+    for (const f of await FileSystems.matchAll(this.patterns, { allowEmpty: this.allowEmpty })) {
       resolveTFRecordCompression(f.path, this.compression);
       ctx.output({ path: f.path, compression: this.compression });
     }
@@ -111,7 +113,7 @@ export class ReadFromTFRecord<T = Uint8Array> extends PTransform<PBegin, PCollec
     const compression = this.options.compression ?? "auto";
     return input
       .apply("Impulse", Impulse.create())
-      .apply("MatchFiles", ParDo.of(new MatchPatterns(this.patterns, compression)))
+      .apply("MatchFiles", ParDo.of(new MatchPatterns(this.patterns, compression, this.options.validate === false)))
       .apply("Reshuffle", Reshuffle.viaRandomKey())
       .apply("ReadFiles", ParDo.of(new ReadFiles<T, T>(this.options.coder, false)))
       .setCoder((this.options.coder ?? BytesCoder.INSTANCE) as Coder<T>);
