@@ -7,7 +7,9 @@
  */
 import "../../runners/direct";
 import { Pipeline } from "../../lib/model/pipeline";
-import type { PCollection } from "../../lib";
+import type { MetricResults, PCollection } from "../../lib";
+import type { metricsapi } from "../../runners/portable/protos";
+import { metricResultsFrom } from "../../runners/portable/portable_runner";
 import type { PipelineOptions } from "../../lib/model/options";
 import { dockerEnvironment } from "../../runners/portable/environments";
 import { translatePipeline } from "../../runners/portable/translate";
@@ -29,8 +31,15 @@ const json = (o: Observed<unknown>): string => JSON.stringify(o.value);
 
 let harnessRuns = 0;
 
-/** `build`'s collected outputs (formatted, sorted, by label) through the Fn API harness. */
-export async function harnessOutputs(build: Build, format: (o: Observed<unknown>) => string = json, options: Partial<PipelineOptions> = {}): Promise<Record<string, string[]>> {
+/** What a run through the Fn API harness gave: outputs by label, the runner's monitoring infos and the user metrics in them. */
+export interface HarnessRun {
+  readonly outputs: Record<string, string[]>;
+  readonly infos: readonly metricsapi.MonitoringInfo[];
+  readonly metrics: MetricResults;
+}
+
+/** Runs `build` through the Fn API harness. */
+export async function harnessRun(build: Build, format: (o: Observed<unknown>) => string = json, options: Partial<PipelineOptions> = {}): Promise<HarnessRun> {
   const sinks: Record<string, Observed<unknown>[]> = {};
   // The harness builds the pipeline again (as a worker does): both builds collect into the same arrays.
   const builder = (p: Pipeline): void =>
@@ -42,12 +51,23 @@ export async function harnessOutputs(build: Build, format: (o: Observed<unknown>
   const fn = await FnApiServer.start();
   const harness = new FnHarness({ workerId: `w-${run}`, controlUrl: fn.url, loadPipeline: () => Pipeline.build(options, builder), runId: run }).start();
   try {
-    await executePipeline(translatePipeline(Pipeline.build(options, builder), dockerEnvironment()).proto, fn, () => undefined, () => false);
+    const proto = translatePipeline(Pipeline.build(options, builder), dockerEnvironment()).proto;
+    const report = await executePipeline(proto, fn, () => undefined, () => false);
+    const stepNames = new Map(Object.entries(proto.components!.transforms).map(([id, t]) => [id, t.uniqueName]));
+    return {
+      outputs: Object.fromEntries(Object.entries(sinks).map(([label, obs]) => [label, obs.map(format).sort()])),
+      infos: report.metrics,
+      metrics: metricResultsFrom(report.metrics, stepNames),
+    };
   } finally {
     await harness.stop();
     await fn.stop();
   }
-  return Object.fromEntries(Object.entries(sinks).map(([label, obs]) => [label, obs.map(format).sort()]));
+}
+
+/** `build`'s collected outputs (formatted, sorted, by label) through the Fn API harness. */
+export async function harnessOutputs(build: Build, format: (o: Observed<unknown>) => string = json, options: Partial<PipelineOptions> = {}): Promise<Record<string, string[]>> {
+  return (await harnessRun(build, format, options)).outputs;
 }
 
 /** `build`'s collected outputs (formatted, sorted, by label) when run `where`. */
