@@ -8,12 +8,25 @@
  * harness, whose MonitoringInfos are also checked (fn_runner_helpers.ts).
  */
 import { strict as assert } from "node:assert";
-import { Create, Flatten, GroupByKey, kv, Metrics, ParDo, type KV, type MetricResults } from "../../lib";
+import { Create, Flatten, GroupByKey, kv, Metrics, ParDo, ProcessContinuation, type KV, type MetricResults, type OffsetRange, type RestrictionTracker, type SplittableProcessContext } from "../../lib";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { assertThat, equalTo } from "../../lib/testing/passert";
 import { decodeMetric, MI } from "../../runners/worker/monitoring";
 import { runDirect } from "../helpers";
 import { EVERYWHERE, harnessRun, type Where } from "./fn_runner_helpers";
+import { ExpandStrings } from "./fn_runner_dofns";
+
+/** run_sdf_initiated_checkpointing's counter, in a splittable DoFn's process (here without checkpoints: the test runner drops residuals). */
+class CountingStrings extends ExpandStrings {
+  static readonly counter = Metrics.counter("ns", "my_counter");
+  process(element: string, tracker: RestrictionTracker<OffsetRange, number>, ctx: SplittableProcessContext<string>): ProcessContinuation {
+    for (let cur = tracker.currentRestriction().from; tracker.tryClaim(cur); cur++) {
+      CountingStrings.counter.inc();
+      ctx.output(element[cur]!);
+    }
+    return ProcessContinuation.stop();
+  }
+}
 
 const counter = Metrics.counter("ns", "counter");
 const distribution = Metrics.distribution("ns", "distribution");
@@ -153,6 +166,13 @@ describe("Beam Python fn_runner_test.py (FnApiRunnerMetricsTest): the harness's 
     for (const urn of [MI.startBundleMsecs, MI.processBundleMsecs, MI.finishBundleMsecs, MI.totalMsecs]) {
       assert.equal(infos.filter((m) => m.urn === urn && m.labels["PTRANSFORM"] === "MyStep").length, 1, `${urn} of MyStep`);
     }
+  });
+
+  it("test_sdf_with_sdf_initiated_checkpointing: a counter in a splittable DoFn's process counts on its step", async () => {
+    const data = ["abc", "defghijklmno", "pqrstuv", "wxyz"];
+    const run = await harnessRun((p, out) => out("Chars", p.apply("Create", Create.from(data)).apply("Expand", ParDo.splittable(new CountingStrings()))));
+    assert.equal(run.outputs.Chars!.length, data.join("").length);
+    assert.equal(run.metrics.counterTotal("ns", "my_counter"), data.join("").length);
   });
 
   it("test_progress_metrics: element counts before and after a GroupByKey, and of each tagged output", async () => {

@@ -9,8 +9,9 @@
  * runs a selection (real_runner_fn_runner.test.ts), test/worker/splittable_*.test.ts the harness.
  */
 import { strict as assert } from "node:assert";
-import { Create, Metrics, OffsetRange, OffsetRangeCoder, OffsetRangeTracker, ParDo, ProcessContinuation, SplittableDoFn, WatermarkEstimators } from "../../lib";
-import type { RestrictionTracker, SplittableProcessContext, WatermarkEstimator } from "../../lib";
+import { Create, OffsetRange, OffsetRangeCoder, OffsetRangeTracker, ParDo, ProcessContinuation, SplittableDoFn } from "../../lib";
+import type { RestrictionTracker, SplittableProcessContext } from "../../lib";
+import { CheckpointingStrings, ExpandingStringsDoFn, ExpandStrings, FinalizableSdf, TruncatingSdf } from "./fn_runner_dofns";
 import { runDirect } from "../helpers";
 import { labelledOutputs } from "./beam_helpers";
 import { DIRECT_ONLY, jsonSorted, outputsOn, type Where } from "./fn_runner_helpers";
@@ -18,112 +19,11 @@ import { DIRECT_ONLY, jsonSorted, outputsOn, type Where } from "./fn_runner_help
 const DATA = ["abc", "defghijklmno", "pqrstuv", "wxyz"];
 const CHARS = jsonSorted([...DATA.join("")]);
 
-/** Python's ExpandStringsProvider: [0, len), split into pieces of half its size. */
-abstract class ExpandStrings extends SplittableDoFn<string, string, OffsetRange, number> {
-  readonly restrictionCoder = OffsetRangeCoder.INSTANCE;
-  initialRestriction(element: string): OffsetRange {
-    return new OffsetRange(0, element.length);
-  }
-  splitRestriction(_element: string, range: OffsetRange): OffsetRange[] {
-    return range.split(Math.max(1, Math.floor(range.size() / 2)));
-  }
-  newTracker(range: OffsetRange): RestrictionTracker<OffsetRange, number> {
-    return new OffsetRangeTracker(range);
-  }
-}
-
-/** test_sdf: claims each offset and outputs its character. */
-export class ExpandingStringsDoFn extends ExpandStrings {
-  process(element: string, tracker: RestrictionTracker<OffsetRange, number>, ctx: SplittableProcessContext<string>): ProcessContinuation {
-    for (let cur = tracker.currentRestriction().from; tracker.tryClaim(cur); cur++) ctx.output(element[cur]!);
-    return ProcessContinuation.stop();
-  }
-}
-
 /** test_sdf_with_check_done_failed: returns after the first claim, leaving the rest unclaimed. */
 class StopsEarly extends ExpandStrings {
   process(element: string, tracker: RestrictionTracker<OffsetRange, number>, ctx: SplittableProcessContext<string>): ProcessContinuation {
     const cur = tracker.currentRestriction().from;
     if (tracker.tryClaim(cur)) ctx.output(element[cur]!);
-    return ProcessContinuation.stop();
-  }
-}
-
-/** test_sdf_with_watermark_tracking / sdf_initiated_checkpointing: sets the watermark to each offset, checkpoints after odd ones. */
-export class CheckpointingStrings extends ExpandStrings {
-  static readonly counter = Metrics.counter("ns", "my_counter");
-  constructor(private readonly ownEstimator: boolean) {
-    super();
-  }
-  override newWatermarkEstimator(state: number): WatermarkEstimator {
-    // test_sdf_with_dofn_as_watermark_estimator: the fn builds the manual estimator itself.
-    return new WatermarkEstimators.Manual(state);
-  }
-  process(element: string, tracker: RestrictionTracker<OffsetRange, number>, ctx: SplittableProcessContext<string>): ProcessContinuation {
-    for (let cur = tracker.currentRestriction().from; tracker.tryClaim(cur); cur++) {
-      CheckpointingStrings.counter.inc();
-      ctx.watermarkEstimator.setWatermark(cur);
-      if (ctx.watermarkEstimator.currentWatermark() !== cur && cur > 0) throw new Error(`the estimate is ${ctx.watermarkEstimator.currentWatermark()}, set to ${cur}`);
-      ctx.output(element[cur]!);
-      if (cur % 2 === 1) return this.ownEstimator ? ProcessContinuation.resume().withResumeDelay(0) : ProcessContinuation.resume();
-    }
-    return ProcessContinuation.stop();
-  }
-}
-
-/** OffsetRangeProviderWithTruncate: [0, element), truncated to its first half (only when draining). */
-export class TruncatingSdf extends SplittableDoFn<number, number, OffsetRange, number> {
-  readonly restrictionCoder = OffsetRangeCoder.INSTANCE;
-  constructor(private readonly checkpointEvery: number) {
-    super();
-  }
-  initialRestriction(element: number): OffsetRange {
-    return new OffsetRange(0, element);
-  }
-  truncateRestriction(_element: number, range: OffsetRange): OffsetRange {
-    return new OffsetRange(range.from, Math.floor(range.to / 2));
-  }
-  newTracker(range: OffsetRange): RestrictionTracker<OffsetRange, number> {
-    return new OffsetRangeTracker(range);
-  }
-  process(_element: number, tracker: RestrictionTracker<OffsetRange, number>, ctx: SplittableProcessContext<number>): ProcessContinuation {
-    let claimed = 0;
-    for (let cur = tracker.currentRestriction().from; tracker.tryClaim(cur); cur++) {
-      ctx.output(cur);
-      if (this.checkpointEvery > 0 && ++claimed === this.checkpointEvery) return ProcessContinuation.resume();
-    }
-    return ProcessContinuation.stop();
-  }
-}
-
-/**
- * test_register_finalizations: the first processing asks for finalization and checkpoints without
- * output; once the callback ran, a later processing outputs the element.
- */
-export class FinalizableSdf extends SplittableDoFn<number, number, OffsetRange, number> {
-  readonly restrictionCoder = OffsetRangeCoder.INSTANCE;
-  override readonly requestsFinalization = true;
-  static finalized = false;
-  initialRestriction(element: number): OffsetRange {
-    return new OffsetRange(0, element);
-  }
-  newTracker(range: OffsetRange): RestrictionTracker<OffsetRange, number> {
-    return new OffsetRangeTracker(range);
-  }
-  process(element: number, tracker: RestrictionTracker<OffsetRange, number>, ctx: SplittableProcessContext<number>): ProcessContinuation {
-    const start = tracker.currentRestriction().from;
-    if (FinalizableSdf.finalized) {
-      tracker.tryClaim(start);
-      ctx.output(element);
-      tracker.tryClaim(element);
-      return ProcessContinuation.stop();
-    }
-    if (tracker.tryClaim(start)) {
-      ctx.afterBundleCommit(() => {
-        FinalizableSdf.finalized = true;
-      });
-      return ProcessContinuation.resume();
-    }
     return ProcessContinuation.stop();
   }
 }

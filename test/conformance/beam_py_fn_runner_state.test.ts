@@ -10,93 +10,11 @@
  * Python's timestamps are seconds; here they are milliseconds.
  */
 import { strict as assert } from "node:assert";
-import { Combiners, Create, FixedWindows, GlobalWindows, Impulse, kv, ParDo, TestStream, Window, type KV } from "../../lib";
-import { StatefulDoFn, StateSpec, TimerSpec, type StatefulProcessContext, type TimerContext } from "../../lib/model/state";
+import { Create, FixedWindows, GlobalWindows, Impulse, kv, ParDo, TestStream, Window, type KV } from "../../lib";
+import { StatefulDoFn, TimerSpec, type StatefulProcessContext, type TimerContext } from "../../lib/model/state";
+import { AddIndex, BufferDoFn, ClearingTimerDoFn, DynamicTimerDoFn, RunningIndex, TimerDoFn } from "./fn_runner_dofns";
 import { labelledOutputs } from "./beam_helpers";
 import { DIRECT_ONLY, EVERYWHERE, jsonSorted, outputsOn, type Where } from "./fn_runner_helpers";
-
-/** Python's AddIndex of test_pardo_state_only: a running count (CombiningValueState of sum) and "value:index" (ReadModifyWriteState). */
-export class AddIndex extends StatefulDoFn<string, string, [string, string, number, string]> {
-  readonly index = StateSpec.combining("index", Combiners.sum());
-  readonly valueAndIndex = StateSpec.value<string>("value:index");
-  process(e: KV<string, string>, ctx: StatefulProcessContext<[string, string, number, string]>): void {
-    ctx.state(this.index).add(1);
-    ctx.state(this.valueAndIndex).write(`${e.value}:${ctx.state(this.index).read()}`);
-    ctx.output([e.key, e.value, ctx.state(this.index).read(), ctx.state(this.valueAndIndex).read()!]);
-  }
-}
-
-/** portable_runner_test.py's AddIndex: only the running count. */
-export class RunningIndex extends StatefulDoFn<number, string, [number, string, number]> {
-  readonly index = StateSpec.combining("index", Combiners.sum());
-  process(e: KV<number, string>, ctx: StatefulProcessContext<[number, string, number]>): void {
-    ctx.state(this.index).add(1);
-    ctx.output([e.key, e.value, ctx.state(this.index).read()]);
-  }
-}
-
-/** test_pardo_timers: sets its timer to ts, then 2 ts; on firing, once per key, sets it again to twice the firing time. */
-export class TimerDoFn extends StatefulDoFn<string, number, string> {
-  readonly timer = TimerSpec.eventTime("timer");
-  readonly numCalled = StateSpec.combining("num_called", Combiners.sum());
-  process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
-    ctx.timer(this.timer).set(e.value);
-    ctx.timer(this.timer).set(2 * e.value);
-  }
-  onTimer(_name: string, ctx: TimerContext<string, string>): void {
-    if (ctx.state(this.numCalled).read() === 0) {
-      ctx.state(this.numCalled).add(1);
-      ctx.timer(this.timer).set(2 * ctx.timestamp);
-    }
-    ctx.output("fired");
-  }
-}
-
-/** test_pardo_timers_clear: a second timer set and then cleared never fires. */
-export class ClearingTimerDoFn extends StatefulDoFn<string, number, string> {
-  readonly timer = TimerSpec.eventTime("timer");
-  readonly clearTimer = TimerSpec.eventTime("clear_timer");
-  process(e: KV<string, number>, ctx: StatefulProcessContext<string>): void {
-    ctx.timer(this.timer).set(e.value);
-    ctx.timer(this.timer).set(2 * e.value);
-    ctx.timer(this.clearTimer).set(e.value);
-    ctx.timer(this.clearTimer).clear();
-  }
-  onTimer(name: string, ctx: TimerContext<string, string>): void {
-    ctx.output(name === "timer" ? "fired" : "should not fire");
-  }
-}
-
-/** _run_pardo_state_timers' BufferDoFn: buffers in a bag, outputs 3 at a time, and the rest when its timer (just before the window's end) fires. */
-export class BufferDoFn extends StatefulDoFn<string, string, string[]> {
-  readonly state = StateSpec.bag<string>("state");
-  readonly timer = TimerSpec.eventTime("timer");
-  process(e: KV<string, string>, ctx: StatefulProcessContext<string[]>): void {
-    const bag = ctx.state(this.state);
-    bag.add(e.value);
-    const buffer = bag.read();
-    if (buffer.length >= 3) {
-      bag.clear();
-      ctx.output([...buffer]);
-    } else ctx.timer(this.timer).set(ctx.timestamp + 1000 - 1);
-  }
-  onTimer(_name: string, ctx: TimerContext<string, string[]>): void {
-    const buffer = ctx.state(this.state).read();
-    ctx.state(this.state).clear();
-    ctx.output([...buffer]);
-  }
-}
-
-/** test_pardo_dynamic_timer: one timer per tag (Beamline's timer family); the callback outputs the tag and its time. */
-export class DynamicTimerDoFn extends StatefulDoFn<string, number, [string, number]> {
-  readonly dynamicTimer = TimerSpec.eventTimeFamily("dynamic_timer");
-  process(e: KV<string, number>, ctx: StatefulProcessContext<[string, number]>): void {
-    ctx.timer(this.dynamicTimer, e.key).set(e.value);
-  }
-  onTimer(_name: string, ctx: TimerContext<string, [string, number]>): void {
-    ctx.output([ctx.timerTag, ctx.timestamp]);
-  }
-}
 
 /** The bag buffer's outputs: each element once, at most 3 per output, and (windowed) each output from one window. */
 function checkBuffered(actual: readonly string[][], windowed: boolean): void {
