@@ -10,8 +10,9 @@
  *   own, and `Process` is a stateful DoFn that processes it. On `resume` it keeps the residual in
  *   state and sets a processing-time timer after the requested delay, holding the output
  *   watermark at the fn's watermark estimate (so downstream windows wait for what it may still
- *   output). An event-time timer at the end of the element's window drains it: when the input
- *   ends (or the window closes) the residual is truncated and processed to its end at once —
+ *   output). An event-time timer at the end of the element's window finishes it: when the input
+ *   ends (or the window closes) the residual is processed to its end at once (truncated first
+ *   only for an unbounded-per-element fn, whose input ends when the run drains) —
  *   which is how a bounded run (whose processing time does not move) finishes its restrictions.
  *
  * Internally a restriction travels with its watermark estimator state, as Beam's does:
@@ -322,11 +323,14 @@ class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
     this.allowedTimestampSkewMillis = Number.POSITIVE_INFINITY;
   }
   setup(runtime: RuntimeContext): Promise<void> {
+    this.transformName = runtime.transformName;
     return this.sdf.setup(runtime);
   }
   teardown(): Promise<void> {
     return this.sdf.teardown();
   }
+  /** The step's full name, for messages (known from setup). */
+  private transformName = "the splittable DoFn";
   startBundle(ctx: { runtime: RuntimeContext }): void | Promise<void> {
     this.finalizers = [];
     return this.sdf.startBundle(ctx.runtime);
@@ -337,10 +341,22 @@ class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
     await this.runFinalizers();
   }
 
+  /**
+   * Runs the bundle's finalization callbacks, every one even when some throw: the bundle's outputs
+   * are committed, so a failing callback is reported and does not fail the run (as Beam Python's
+   * BundleFinalizer logs it; Beam's runners treat finalization as best effort).
+   */
   private async runFinalizers(): Promise<void> {
     const callbacks = this.finalizers;
     this.finalizers = [];
-    for (const cb of callbacks) await cb();
+    for (const cb of callbacks) {
+      try {
+        await cb();
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e);
+        process.stderr.write(`Warning: a bundle finalization callback (ctx.afterBundleCommit) of ${this.transformName} failed: ${reason}. The bundle's outputs stand; make the callback handle its own errors (e.g. retry the acknowledgement).\n`);
+      }
+    }
   }
 
   private finalizers: (() => Promise<void>)[] = [];
@@ -361,9 +377,13 @@ class ProcessRestrictions extends StatefulDoFn<string, Work, unknown> {
       await this.run(p, ctx);
       return;
     }
-    // The input ended (or the window closed): what is left is truncated and finished now.
+    // The input ended (or the window closed): what is left is finished now. Only a drain
+    // truncates it (Beam's @TruncateRestriction): this timer is one for an unbounded-per-element
+    // fn, whose input is held until the run drains (runners/streaming/execution_state.ts). For a
+    // bounded-per-element fn it is the end of its input, and Beam's runners process a
+    // checkpointed restriction to its end: a run that merely ends truncates nothing.
     ctx.timer(this.resumeTimer).clear();
-    let restriction = this.sdf.truncateRestriction(p.element, p.restriction);
+    let restriction = this.unboundedPerElement ? this.sdf.truncateRestriction(p.element, p.restriction) : p.restriction;
     while (restriction !== undefined) {
       restriction = (await this.once({ ...p, restriction }, ctx))?.restriction;
       // The call's outputs have been handed on: its finalization callbacks run before the next

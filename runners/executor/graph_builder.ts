@@ -341,11 +341,11 @@ export class GraphBuilder {
         // Loaded on first use: only runners' splittable reads (the Fn API worker) run these phases.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { splittableOperator } = require("./splittable_operator") as typeof import("./splittable_operator");
-        if (spec.phase !== "process") return splittableOperator(name, spec.phase, spec.fn, this.mainOutput(step), host.runtimeFor(step), undefined);
+        if (spec.phase !== "process") return splittableOperator(name, spec.phase, spec.fn, this.mainOutput(step), host.runtimeFor(step), host.metricsFor(step), undefined);
         const outputs = this.taggedOutputs(step, spec.outputTags);
         const reader = spec.sideInputs.length > 0 ? host.sideInputs(step, spec.sideInputs) : undefined;
         const main = outputs.get("main") ?? this.mainOutput(step);
-        return splittableOperator(name, spec.phase, spec.fn, main, host.runtimeFor(step), host.splittable?.(step), { outputs, sideInputs: reader });
+        return splittableOperator(name, spec.phase, spec.fn, main, host.runtimeFor(step), host.metricsFor(step), host.splittable?.(step), { outputs, sideInputs: reader });
       }
       case "identity":
       case "driver":

@@ -15,6 +15,7 @@
  */
 import type { RuntimeContext } from "../../lib/model/dofn";
 import { TransformError } from "../../lib/model/errors";
+import { inStep, type MetricsContainer, UserMethodCaller } from "../../lib/model/metrics";
 import { sideInputsObject } from "../../lib/model/side_inputs";
 import type { RestrictionTracker, SplittableFn, SplittableFnContext } from "../../lib/model/splittable";
 import { type ElementMeta, GLOBAL_WINDOWS, type Instant, type KV, kv, MIN_TIMESTAMP, type WindowedValue } from "../../lib/model/window";
@@ -59,19 +60,42 @@ export interface SplittableProcess {
 
 type AnySdf = SplittableFn<unknown, unknown, unknown>;
 
+/**
+ * The fn's methods run as code of the step: their metric updates land on its container (after
+ * awaits too, as a DoFn's do), so a counter in a splittable DoFn's process counts there.
+ */
 abstract class SplittableOperator extends BasicOperator {
+  private readonly callers: Record<"setup" | "teardown" | "startBundle" | "finishBundle" | "process", UserMethodCaller>;
   constructor(
     readonly transformName: string,
     protected readonly fn: AnySdf,
     protected readonly next: Receiver,
     protected readonly runtime: RuntimeContext,
+    protected readonly metrics: MetricsContainer,
   ) {
     super();
+    this.callers = {
+      setup: new UserMethodCaller(metrics),
+      teardown: new UserMethodCaller(metrics),
+      startBundle: new UserMethodCaller(metrics),
+      finishBundle: new UserMethodCaller(metrics),
+      process: new UserMethodCaller(metrics),
+    };
+  }
+
+  /** Calls one of the fn's (possibly async) methods as the step's code. */
+  protected call<A, B, R>(method: keyof SplittableOperator["callers"], fn: (a: A, b: B) => R, a: A, b: B): R {
+    return this.callers[method].invoke(fn as (this: unknown, a: A, b: B) => R, undefined, a, b);
+  }
+
+  /** Runs a synchronous method of the fn (restrictions, sizes) as the step's code. */
+  protected sync<R>(fn: () => R): R {
+    return inStep(this.metrics, fn);
   }
 
   override async setup(): Promise<void> {
     try {
-      await this.fn.setup?.(this.runtime);
+      await this.call("setup", (runtime: RuntimeContext) => this.fn.setup?.(runtime), this.runtime, undefined);
     } catch (e) {
       throw wrapUserError(this.transformName, "setup", e);
     }
@@ -79,14 +103,14 @@ abstract class SplittableOperator extends BasicOperator {
 
   override async teardown(): Promise<void> {
     try {
-      await this.fn.teardown?.();
+      await this.call("teardown", () => this.fn.teardown?.(), undefined, undefined);
     } catch (e) {
       throw wrapUserError(this.transformName, "teardown", e);
     }
   }
 
   protected sized(element: unknown, restriction: unknown): KV<KV<unknown, unknown>, number> {
-    return kv(kv(element, restriction), this.fn.restrictionSize?.(element, restriction) ?? 1);
+    return kv(kv(element, restriction), this.sync(() => this.fn.restrictionSize?.(element, restriction)) ?? 1);
   }
 }
 
@@ -96,7 +120,7 @@ class PairWithRestriction extends SplittableOperator {
     for (const window of meta.windows) {
       let out: KV<unknown, unknown>;
       try {
-        out = kv(value, this.fn.initialRestriction(value, this.runtime));
+        out = kv(value, this.sync(() => this.fn.initialRestriction(value, this.runtime)));
       } catch (e) {
         throw wrapUserError(this.transformName, "process", e, value);
       }
@@ -110,7 +134,7 @@ class SplitAndSize extends SplittableOperator {
     const { key: element, value: restriction } = value as KV<unknown, unknown>;
     let parts: KV<KV<unknown, unknown>, number>[];
     try {
-      parts = (this.fn.splitRestriction?.(element, restriction) ?? [restriction]).map((r) => this.sized(element, r));
+      parts = (this.sync(() => this.fn.splitRestriction?.(element, restriction)) ?? [restriction]).map((r) => this.sized(element, r));
     } catch (e) {
       throw wrapUserError(this.transformName, "process", e, element);
     }
@@ -123,7 +147,7 @@ class Truncate extends SplittableOperator {
     const { key: element, value: restriction } = (value as KV<KV<unknown, unknown>, number>).key;
     let truncated: unknown;
     try {
-      truncated = this.fn.truncateRestriction?.(element, restriction);
+      truncated = this.sync(() => this.fn.truncateRestriction?.(element, restriction));
     } catch (e) {
       throw wrapUserError(this.transformName, "process", e, element);
     }
@@ -140,10 +164,11 @@ class ProcessSized extends SplittableOperator implements SplittableProcess {
     fn: AnySdf,
     next: Receiver,
     runtime: RuntimeContext,
+    metrics: MetricsContainer,
     private readonly host: SplittableHost,
     private readonly extras: ProcessExtras,
   ) {
-    super(transformName, fn, next, runtime);
+    super(transformName, fn, next, runtime, metrics);
     host.attach?.(this);
   }
 
@@ -181,7 +206,7 @@ class ProcessSized extends SplittableOperator implements SplittableProcess {
     if (this.fn.startBundle === undefined) return undefined;
     return (async () => {
       try {
-        await this.fn.startBundle!(this.runtime);
+        await this.call("startBundle", (runtime: RuntimeContext) => this.fn.startBundle!(runtime), this.runtime, undefined);
       } catch (e) {
         throw wrapUserError(this.transformName, "startBundle", e);
       }
@@ -192,7 +217,7 @@ class ProcessSized extends SplittableOperator implements SplittableProcess {
     if (this.fn.finishBundle === undefined) return undefined;
     return (async () => {
       try {
-        await this.fn.finishBundle!(this.runtime);
+        await this.call("finishBundle", (runtime: RuntimeContext) => this.fn.finishBundle!(runtime), this.runtime, undefined);
       } catch (e) {
         throw wrapUserError(this.transformName, "finishBundle", e);
       }
@@ -201,7 +226,7 @@ class ProcessSized extends SplittableOperator implements SplittableProcess {
 
   async receive(value: unknown, meta: ElementMeta): Promise<void> {
     const { key: element, value: restriction } = (value as KV<KV<unknown, unknown>, number>).key;
-    const tracker = this.fn.newTracker(restriction);
+    const tracker = this.sync(() => this.fn.newTracker(restriction));
     let watermark: Instant = MIN_TIMESTAMP;
     const finalizers: (() => Promise<void>)[] = [];
     // The pair phase gave each part one window: side inputs are read in it.
@@ -222,7 +247,7 @@ class ProcessSized extends SplittableOperator implements SplittableProcess {
     let continuation;
     this.current = { element, meta, tracker, watermark: () => watermark };
     try {
-      continuation = await this.fn.process(element, tracker, ctx);
+      continuation = await this.call("process", (e: unknown, t: RestrictionTracker<unknown>) => this.fn.process(e, t, ctx), element, tracker);
     } catch (e) {
       throw wrapUserError(this.transformName, "process", e, element);
     } finally {
@@ -247,16 +272,16 @@ export interface ProcessExtras {
 }
 
 /** The operator of one phase of an SDF; the process phase needs the host to take residuals. */
-export function splittableOperator(name: string, phase: SplittablePhase, fn: AnySdf, next: Receiver, runtime: RuntimeContext, host: SplittableHost | undefined, extras?: ProcessExtras): BasicOperator {
+export function splittableOperator(name: string, phase: SplittablePhase, fn: AnySdf, next: Receiver, runtime: RuntimeContext, metrics: MetricsContainer, host: SplittableHost | undefined, extras?: ProcessExtras): BasicOperator {
   switch (phase) {
     case "pair":
-      return new PairWithRestriction(name, fn, next, runtime);
+      return new PairWithRestriction(name, fn, next, runtime, metrics);
     case "split_and_size":
-      return new SplitAndSize(name, fn, next, runtime);
+      return new SplitAndSize(name, fn, next, runtime, metrics);
     case "truncate":
-      return new Truncate(name, fn, next, runtime);
+      return new Truncate(name, fn, next, runtime, metrics);
     case "process":
       if (host === undefined) throw new Error(`${name}: this runner cannot take the residuals of a splittable DoFn (no SplittableHost)`);
-      return new ProcessSized(name, fn, next, runtime, host, extras ?? { outputs: new Map([["main", next]]), sideInputs: undefined });
+      return new ProcessSized(name, fn, next, runtime, metrics, host, extras ?? { outputs: new Map([["main", next]]), sideInputs: undefined });
   }
 }

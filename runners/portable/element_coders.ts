@@ -14,7 +14,10 @@
  *   inputs' bytes). So the inputs and output of each are one "pass-through group" sharing one
  *   coder: what the group's runner-produced member has, else the coder of the group's last output
  *   (made KV when any member is grouped or keyed). Beam SDKs leave this to the runner (Beam
- *   Python's runner inserts transcoding steps); choosing one coder up front works on every runner.
+ *   Python's runner inserts transcoding steps); choosing one coder up front works on every runner,
+ *   except for a group that mixes KV and non-KV elements while some member must be KV (a Flatten
+ *   of a grouped collection and of strings): the non-KV elements then fail to encode in the SDK.
+ *   That needs transcoding steps before the Flatten (test/conformance/beam_py_fn_runner_sideinputs.test.ts).
  */
 import { BytesCoder, IterableCoder, KVCoder } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";

@@ -70,6 +70,11 @@ export function metricResultsFrom(infos: readonly metricsapi.MonitoringInfo[], s
     if (typeof v === "number") c.incCounter(key, v);
     else if (v instanceof BoundedTrieData) c.mergeBoundedTrie(key, v);
     else if ("count" in v) c.distributions.set(key, { ...v });
+    else if ("latest" in v) {
+      // The latest of the step's gauge values (by their timestamps), as Beam's GaugeResult.
+      const before = c.gauges.get(key);
+      if (before === undefined || v.timestamp >= before.timestamp) c.gauges.set(key, { value: v.latest, timestamp: v.timestamp });
+    }
     else c.addToStringSet(key, v);
   }
   return new MetricResults(containers);

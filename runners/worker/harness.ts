@@ -215,7 +215,7 @@ export class FnHarness implements BundleServices {
           return this.respond(id, { oneofKind: undefined }, `Unsupported instruction ${String(r.oneofKind)}`);
       }
     } catch (e) {
-      const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      const message = errorReport(e);
       this.log("ERROR", `instruction ${id} failed: ${message}`);
       this.respond(id, { oneofKind: undefined }, message);
     }
@@ -285,4 +285,20 @@ export class FnHarness implements BundleServices {
     await this.logger?.close();
     this.control.close();
   }
+}
+
+/**
+ * What the runner is told of a failed instruction: the error's stack and those of its causes. A
+ * UserCodeError's own stack is the harness's; the user's code is in its cause's (Beam Python's
+ * harness sends the whole traceback too, so the job's error shows where the user's code threw).
+ */
+export function errorReport(e: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = e;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    const text = current instanceof Error ? (current.stack ?? `${current.name}: ${current.message}`) : String(current);
+    parts.push(depth === 0 ? text : `Caused by: ${text}`);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join("\n");
 }

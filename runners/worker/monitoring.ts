@@ -1,6 +1,6 @@
 /**
  * Metrics as Beam MonitoringInfos (BEAM_PORTABILITY.md §3.9): user counters, distributions,
- * string sets and bounded tries per transform, element counts and sampled encoded sizes per PCollection, execution time per
+ * gauges, string sets and bounded tries per transform, element counts and sampled encoded sizes per PCollection, execution time per
  * transform and phase, and the data channel read index of every source. Responses
  * carry `monitoring_data` keyed by short ids (what Prism reads) and the full infos (deprecated
  * field, what older runners read); the runner resolves short ids with a monitoring_infos request.
@@ -19,6 +19,8 @@ export const MI = {
   userDistDouble: "beam:metric:user:distribution_double:v1",
   userSetString: "beam:metric:user:set_string:v1",
   userBoundedTrie: "beam:metric:user:bounded_trie:v1",
+  userLatestInt64: "beam:metric:user:latest_int64:v1",
+  userLatestDouble: "beam:metric:user:latest_double:v1",
   elementCount: "beam:metric:element_count:v1",
   readIndex: "beam:metric:data_channel:read_index:v1",
   sampledByteSize: "beam:metric:sampled_byte_size:v1",
@@ -32,14 +34,16 @@ export const MI = {
   typeDistDouble: "beam:metrics:distribution_double:v1",
   typeSetString: "beam:metrics:set_string:v1",
   typeBoundedTrie: "beam:metrics:bounded_trie:v1",
+  typeLatestInt64: "beam:metrics:latest_int64:v1",
+  typeLatestDouble: "beam:metrics:latest_double:v1",
 } as const;
 
 /** A monitoring info without its payload type noise, for runners and tests. */
 export interface MetricValue {
   readonly urn: string;
   readonly labels: Readonly<Record<string, string>>;
-  /** A number for sums; {count, sum, min, max} for distributions; the strings of a string set; a bounded trie's data. */
-  readonly value: number | { count: number; sum: number; min: number; max: number } | readonly string[] | BoundedTrieData;
+  /** A number for sums; {count, sum, min, max} for distributions; {latest, timestamp} for gauges; the strings of a string set; a bounded trie's data. */
+  readonly value: number | { count: number; sum: number; min: number; max: number } | { latest: number; timestamp: number } | readonly string[] | BoundedTrieData;
 }
 
 function int64(n: number): Uint8Array {
@@ -175,6 +179,20 @@ export function monitoringInfos(containers: ReadonlyMap<string, MetricsContainer
         out.push(info(MI.userDistDouble, MI.typeDistDouble, labels, w.finish()));
       }
     }
+    // Gauges as Beam's latest_int64 / latest_double: <timestamp varint millis><value>; the runner keeps the latest.
+    for (const [key, g] of c.gauges) {
+      const { namespace, name } = metricNameOf(key);
+      const labels = { PTRANSFORM: transformId, NAMESPACE: namespace, NAME: name };
+      const w = new ByteWriter(20);
+      w.writeVarInt(Math.round(g.timestamp));
+      if (Number.isSafeInteger(g.value)) {
+        w.writeVarInt(g.value);
+        out.push(info(MI.userLatestInt64, MI.typeLatestInt64, labels, w.finish()));
+      } else {
+        w.writeDoubleBE(g.value);
+        out.push(info(MI.userLatestDouble, MI.typeLatestDouble, labels, w.finish()));
+      }
+    }
     for (const [key, cell] of c.stringSets) {
       const { namespace, name } = metricNameOf(key);
       out.push(info(MI.userSetString, MI.typeSetString, { PTRANSFORM: transformId, NAMESPACE: namespace, NAME: name }, encodeStringSet(cell.values)));
@@ -251,6 +269,14 @@ export function decodeMetric(mi: metricsapi.MonitoringInfo): MetricValue {
     case MI.typeDistDouble: {
       const count = r.readVarInt();
       return { urn: mi.urn, labels: mi.labels, value: { count, sum: r.readDoubleBE(), min: r.readDoubleBE(), max: r.readDoubleBE() } };
+    }
+    case MI.typeLatestInt64: {
+      const timestamp = r.readVarInt();
+      return { urn: mi.urn, labels: mi.labels, value: { timestamp, latest: r.readVarInt() } };
+    }
+    case MI.typeLatestDouble: {
+      const timestamp = r.readVarInt();
+      return { urn: mi.urn, labels: mi.labels, value: { timestamp, latest: r.readDoubleBE() } };
     }
     case MI.typeSetString:
       return { urn: mi.urn, labels: mi.labels, value: decodeStringSet(mi.payload) };

@@ -4,6 +4,7 @@
  * (FnApiDoFnRunner.trySplitForElementAndRestriction: currentWatermark, then getState), and the
  * element's windowed pair is processed once per window of the element.
  */
+import { MetricsContainer } from "../../lib/model/metrics";
 import { strict as assert } from "node:assert";
 import { OffsetRange, OffsetRangeCoder, OffsetRangeTracker, SplittableDoFn, WatermarkEstimators } from "../../lib";
 import type { RestrictionTracker, SplittableProcessContext, WatermarkEstimator } from "../../lib";
@@ -58,7 +59,7 @@ describe("Splittable DoFn phases: watermark estimator state at a split, windows 
     const residuals: SplittableResidual[] = [];
     let process: SplittableProcess | undefined;
     const host: SplittableHost = { residual: (r) => void residuals.push(r), afterBundleCommit: () => undefined, attach: (p) => void (process = p) };
-    const op = splittableOperator("Paced", "process", sdf as never, { receive: (v) => void out.push(v as string) }, runtime, host);
+    const op = splittableOperator("Paced", "process", sdf as never, { receive: (v) => void out.push(v as string) }, runtime, new MetricsContainer("Paced"), host);
     const meta: ElementMeta = { timestamp: 0, windows: GLOBAL_WINDOWS, pane: NO_FIRING };
     const done = Promise.resolve(op.receive(kv(kv("x", kv(new OffsetRange(0, 4), MIN_TIMESTAMP)), 4), meta));
     await fn.waiting; // x0 output at 1 s
@@ -80,7 +81,7 @@ describe("Splittable DoFn phases: watermark estimator state at a split, windows 
     const sdf = new SdfAdapter(new Paced() as never, "Paced");
     const out: [unknown, ElementMeta][] = [];
     const next: Receiver = { receive: (v, m) => void out.push([v, m]) };
-    const op = splittableOperator("Paced", "pair", sdf as never, next, runtime, undefined);
+    const op = splittableOperator("Paced", "pair", sdf as never, next, runtime, new MetricsContainer("Paced"), undefined);
     const windows = [new IntervalWindow(0, 10), new IntervalWindow(5, 15)];
     await op.receive("x", { timestamp: 7, windows, pane: NO_FIRING });
     assert.deepEqual(out.map(([, m]) => m.windows), [[windows[0]], [windows[1]]]);

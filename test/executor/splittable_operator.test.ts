@@ -1,3 +1,4 @@
+import { MetricsContainer } from "../../lib/model/metrics";
 import { strict as assert } from "node:assert";
 import { ByteReader, ByteWriter } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
@@ -82,7 +83,7 @@ function phase(p: SplittablePhase, fn: SplittableFn<string, Range, string>) {
   let finalizers = 0;
   const next: Receiver = { receive: (v, m) => void out.push([v, m]) };
   const host: SplittableHost = { residual: (r) => void residuals.push(r), afterBundleCommit: () => void finalizers++ };
-  const op = splittableOperator("Sdf", p, fn as never, next, runtime, host);
+  const op = splittableOperator("Sdf", p, fn as never, next, runtime, new MetricsContainer("Sdf"), host);
   return { op, out, residuals, finalizers: () => finalizers };
 }
 
@@ -129,6 +130,6 @@ describe("Splittable DoFn operators (the phases runners ask an SDK to run)", () 
   });
 
   it("the process phase needs a host to take its residuals", () => {
-    assert.throws(() => splittableOperator("Sdf", "process", countingSdf(1) as never, { receive: () => undefined }, runtime, undefined), /Sdf.*residuals/);
+    assert.throws(() => splittableOperator("Sdf", "process", countingSdf(1) as never, { receive: () => undefined }, runtime, new MetricsContainer("Sdf"), undefined), /Sdf.*residuals/);
   });
 });

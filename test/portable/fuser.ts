@@ -130,6 +130,10 @@ export function plan(proto: rapi.Pipeline, dataUrl: string, options: PlanOptions
     const t = c.transforms[id]!;
     if (t.spec?.urn === URNS.combinePerKey && options.liftCombines !== false) return lift(c, id, leaves);
     if (t.spec?.urn === URNS.pardo && runnerApi.ParDoPayload.fromBinary(t.spec.payload).restrictionCoderId !== "") return expandSplittable(c, id, leaves, roots);
+    // A composite with no subtransforms whose outputs are among its inputs (it returns one of them)
+    // runs nothing: Beam Python's and Prism's planners drop it too.
+    const passThrough = t.subtransforms.length === 0 && Object.values(t.outputs).every((pc) => Object.values(t.inputs).includes(pc));
+    if (passThrough && (t.spec?.urn ?? "") === "") return;
     if (t.subtransforms.length === 0 || (SHUFFLES.has(t.spec?.urn ?? "") && options.expandReshuffle !== true)) leaves.push(id);
     else t.subtransforms.forEach(visit);
   };

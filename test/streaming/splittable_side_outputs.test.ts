@@ -41,7 +41,7 @@ describe("Streaming DirectRunner: splittable DoFns with side inputs and tagged o
       .addElements({ value: "x", timestamp: 100 }, { value: "y", timestamp: 1100 })
       .advanceProcessingTime(1000) // x1, y1
       .advanceProcessingTime(1000) // x2, y2
-      .advanceWatermarkToInfinity(); // drain: a bounded truncate finishes x3, y3
+      .advanceWatermarkToInfinity(); // the input ends: x3, y3 are finished at once
     const main: Observed<string>[] = [];
     const odd: Observed<string>[] = [];
     const result = await runDirect((p) => {
