@@ -9,7 +9,8 @@
  * rather than reading compressed bytes as records.
  *
  * - DEFLATE is the zlib format (RFC 1950, with its header and Adler-32 check), as Beam Python's
- *   `zlib.decompressobj()` and Java's `Compression.DEFLATE`. GZIP and DEFLATE use node:zlib.
+ *   `zlib.decompressobj()` and Java's `Compression.DEFLATE`. GZIP and DEFLATE use node:zlib
+ *   (concatenated DEFLATE streams through inflate_stream.ts, as node:zlib's Inflate stops after one).
  * - BZIP2: read with seek-bzip (pure JavaScript, bzip2_stream.ts); not written.
  * - ZSTD: read with fzstd (pure JavaScript), content checksums checked (zstd_stream.ts); written
  *   with @bokuweb/zstd-wasm (WebAssembly in the package), a frame per MiB of data.
@@ -124,7 +125,8 @@ export function decompressing(compression: FileCompression, chunkSize = 1 << 16)
     case "gzip":
       return zlib().createGunzip({ chunkSize });
     case "deflate":
-      return zlib().createInflate({ chunkSize });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./inflate_stream") as typeof import("./inflate_stream")).inflateConcatenated(chunkSize);
     case "bzip2":
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       return (require("./bzip2_stream") as typeof import("./bzip2_stream")).bunzip2Stream();

@@ -81,6 +81,50 @@ describe("DEFLATE-compressed files (Beam's DEFLATE)", function () {
     });
   });
 
+  it("reads concatenated deflate streams one after the other (Beam Python's test_read_deflate_concat), however the reads cut them", async () => {
+    const file = path.join(dir, "concat.deflate");
+    const streams = [["a", "b", "c"], ["p", "q", "r"], ["x", "y", "z"]].map((lines) => zlib.deflateSync(`${lines.join("\n")}\n`));
+    fs.writeFileSync(file, Buffer.concat(streams));
+    for (const options of [{}, { directNumWorkers: 2, directWorkerThreads: "always" as const }]) {
+      await runOk((p) => {
+        assertThat(p.apply(ReadFromText.from(file, { compression: "deflate" })), equalTo(["a", "b", "c", "p", "q", "r", "x", "y", "z"]));
+      }, options);
+    }
+    // Fed in every cut (a stream may end inside a chunk, at its edge, or span several), the
+    // decompressed bytes are each stream's in order; a large second stream spans many output chunks.
+    const { decompressing } = await import("../../lib/io/compression");
+    const big = `${"p\nq\nr\n".repeat(30_000)}`;
+    const parts = [zlib.deflateSync("a\nb\n"), zlib.deflateSync(big), zlib.deflateSync("z\n")];
+    const whole = Buffer.concat(parts);
+    const inflateWith = async (cuts: number[]): Promise<string> => {
+      const stream = decompressing("deflate", 1024)!;
+      const out: Buffer[] = [];
+      stream.on("data", (d: Buffer) => out.push(d));
+      const ended = new Promise<void>((resolve, reject) => stream.on("end", resolve).on("error", reject));
+      let at = 0;
+      for (const cut of [...cuts, whole.length]) {
+        stream.write(whole.subarray(at, cut));
+        at = cut;
+      }
+      stream.end();
+      await ended;
+      return Buffer.concat(out).toString();
+    };
+    const edges = [parts[0]!.length, parts[0]!.length + parts[1]!.length];
+    for (const cuts of [[], edges, [edges[0]! - 1, edges[0]! + 1], [1, 2, edges[1]! + 1], [edges[1]! - 2]]) {
+      assert.equal(await inflateWith(cuts), `a\nb\n${big}z\n`, `cut at ${cuts.join(", ")}`);
+    }
+  });
+
+  it("a stream followed by bytes that are not one fails the read, as Beam Python's zlib does", async () => {
+    fs.writeFileSync(path.join(dir, "tail.txt.deflate"), Buffer.concat([zlib.deflateSync("ok\n"), Buffer.from("trailing garbage")]));
+    const result = await runDirect((p) => {
+      p.apply(ReadFromText.from(path.join(dir, "tail.txt.deflate")));
+    });
+    assert.equal(result.state, "FAILED");
+    assert.match(result.error!.message, /Cannot read .*tail\.txt\.deflate as deflate: .*not valid or is truncated/s);
+  });
+
   it("a corrupt .deflate file fails the read naming the file and the compression", async () => {
     fs.writeFileSync(path.join(dir, "bad.txt.deflate"), Buffer.from("this is not zlib data"));
     const result = await runDirect((p) => {
