@@ -131,6 +131,23 @@ describe("BatchElements' batch-size estimator (Beam's _BatchSizeEstimator tests)
 
   it("test_numpy_regression: the default fit also drops outliers (Cook's distance)", () => regressionTest(linearRegression, true));
 
+  it("never picks a size outside min..max when the outlier-free fit has one size left (a slow batch of another size under load)", () => {
+    // Nine quick batches of 4 and one slow batch of 8 (a load spike): Cook's distance drops the
+    // slow one, leaving one size, through which no line fits. Beam keeps every batch within
+    // min_batch_size..max_batch_size; a size that is not a number would let batches grow past it.
+    const estimator = new BatchSizeEstimator({ minBatchSize: 3, maxBatchSize: 8, recordMetrics: false });
+    for (const secs of [0.001, 0.0011, 0.0009, 0.001, 0.0012, 0.001, 0.001, 0.0011, 0.001]) estimator.record(4, secs);
+    estimator.record(8, 0.5);
+    for (let i = 0; i < 20; i++) {
+      const size = estimator.nextBatchSize();
+      assert.ok(Number.isInteger(size) && size >= 3 && size <= 8, `batch size ${size} is not a whole number from 3 to 8`);
+    }
+    const [a, b] = linearRegression([4, 4, 4, 4, 4, 4, 4, 4, 4, 8], [0.001, 0.0011, 0.0009, 0.001, 0.0012, 0.001, 0.001, 0.0011, 0.001, 0.5]);
+    // numpy's polyfit (Beam's fit) answers such points with its least-norm solution: half the mean
+    // time (0.001033 s) as the fixed cost, the other half spread over the 4 elements.
+    assert.ok(Math.abs(a - 0.00051667) < 1e-8 && Math.abs(b - 0.00012917) < 1e-8, `numpy's fit is a 0.00051667, b 0.00012917; got a ${a}, b ${b}`);
+  });
+
   it("refuses settings Beam refuses, saying which", () => {
     assert.throws(() => new BatchSizeEstimator({ minBatchSize: 5, maxBatchSize: 2 }), /minBatchSize \(5\) must not be greater than maxBatchSize \(2\)/);
     assert.throws(() => new BatchSizeEstimator({ targetBatchOverhead: 2 }), /targetBatchOverhead \(2\) must be between 0 and 1/);
