@@ -32,6 +32,17 @@ export interface CombineFn<In, Acc, Out> {
   extractOutput(acc: Acc): Out;
   /** Optionally shrinks an accumulator before it is shuffled. */
   compact?(acc: Acc): Acc;
+  /**
+   * Optionally prepares the instance (opens a client, loads a model): called once on it, in each
+   * process that uses it, before any other method (Beam Python's `CombineFn.setup`). A setup that
+   * throws fails the combine's step.
+   */
+  setup?(): void;
+  /**
+   * Optionally releases what setup acquired: the instance's last call, once the runs of the
+   * process using it end (best effort, as in Beam: it may not be called if the process dies).
+   */
+  teardown?(): void;
 }
 
 /** @internal A CombineFn with its types erased, as stored in the graph. */
@@ -92,6 +103,10 @@ export interface CombineFnWithContext<In, Acc, Out, Sides extends SideInputTypes
   extractOutput(acc: Acc, ctx: CombineContext<Sides>): Out;
   /** Optionally shrinks an accumulator before it is shuffled. */
   compact?(acc: Acc, ctx: CombineContext<Sides>): Acc;
+  /** Optionally prepares the instance: called once on it, before any other method (see CombineFn.setup). */
+  setup?(): void;
+  /** Optionally releases what setup acquired: the instance's last call, best effort (see CombineFn.teardown). */
+  teardown?(): void;
 }
 
 /** Runs a CombineFnWithContext over all values at once (as Beam Java's `CombineFnWithContext.apply`). */

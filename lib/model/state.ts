@@ -24,6 +24,7 @@
  *
  * @category State and timers
  */
+import { withCombineLifecycle } from "./combine_lifecycle";
 import type { CombineFn } from "./combine_fn";
 import { DoFn, OutputTags, ProcessContext, SideInputTypes } from "./dofn";
 import { PipelineConstructionError } from "./errors";
@@ -144,7 +145,7 @@ export const StateSpec = {
   },
   /** A value aggregated by `combineFn` as inputs are added: a `CombiningState<In, Out>`. */
   combining<In, Acc, Out>(name: string, combineFn: CombineFn<In, Acc, Out>): StateSpec<CombiningState<In, Out>> {
-    return { kind: "combining", name, combineFn: combineFn as unknown as CombineFn<unknown, unknown, unknown> };
+    return { kind: "combining", name, combineFn: withCombineLifecycle(combineFn as unknown as CombineFn<unknown, unknown, unknown>) };
   },
   /** A map: a `MapState<K, V>`. */
   map<K, V>(name: string): StateSpec<MapState<K, V>> {

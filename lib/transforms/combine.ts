@@ -5,6 +5,7 @@
  * key and window per bundle) and accumulators are merged after it, so a `Combine.perKey(sum)`
  * shuffles one value per key per bundle instead of every element.
  */
+import { withCombineLifecycle } from "../model/combine_lifecycle";
 import { encodeToBytes } from "../coders/coder";
 import { DeterministicJsValueCoder } from "../coders/js_value";
 import type { CombineFn, CombineFnLike, CombineFnWithContext } from "../model/combine_fn";
@@ -56,6 +57,8 @@ export class CombinePerKey<K, In, Acc, Out, Sides extends SideInputTypes = {}> e
     label = "CombinePerKey",
   ) {
     super(label);
+    // Its setup runs before its first use wherever it is called (see combine_lifecycle.ts).
+    this.combineFn = withCombineLifecycle(combineFn);
     if (sideInputs !== undefined) withContext().checkedCombineSideInputs(sideInputs, "Combine.perKey");
   }
   expand(input: PCollection<KV<K, In>>): PCollection<KV<K, Out>> {
@@ -108,6 +111,7 @@ export class CombineGlobally<In, Acc, Out, Sides extends SideInputTypes = {}> ex
     label = "CombineGlobally",
   ) {
     super(label);
+    this.combineFn = withCombineLifecycle(combineFn);
     if (sideInputs !== undefined) withContext().checkedCombineSideInputs(sideInputs, "Combine.globally");
   }
 

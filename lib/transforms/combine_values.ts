@@ -6,6 +6,7 @@
  * key give two outputs, as in Beam. With side inputs (Java's `GroupedValues.withSideInputs`), a
  * CombineFnWithContext reads them in each element's window.
  */
+import { withCombineLifecycle } from "../model/combine_lifecycle";
 import type { CombineFn, CombineFnWithContext } from "../model/combine_fn";
 import type { SideInputTypes } from "../model/dofn";
 import { ParDo } from "../model/pardo";
@@ -25,6 +26,7 @@ export class CombineValues<K, In, Acc, Out, Sides extends SideInputTypes = {}> e
     readonly sideInputs: SideInputViews<Sides> | undefined,
   ) {
     super("CombineValues");
+    this.combineFn = withCombineLifecycle(combineFn);
     checkedCombineSideInputs(sideInputs, "CombineValues.of");
   }
 

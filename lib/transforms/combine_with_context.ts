@@ -11,6 +11,7 @@
  * a ParDo, which every runner runs with its side inputs; the side inputs are read in the window
  * the values are grouped in (a merged session, for merging windows).
  */
+import { withCombineLifecycle } from "../model/combine_lifecycle";
 import type { CombineContext, CombineFnWithContext } from "../model/combine_fn";
 import { combineAllWithContext } from "../model/combine_fn";
 import { DoFn, ProcessContext, SideInputTypes } from "../model/dofn";
@@ -22,6 +23,7 @@ import { KV, kv } from "../model/window";
 export class CombineGroupsWithContext<K, In, Acc, Out, Sides extends SideInputTypes> extends DoFn<KV<K, Iterable<In>>, KV<K, Out>, {}, Sides> {
   constructor(private readonly fn: CombineFnWithContext<In, Acc, Out, Sides>) {
     super();
+    this.fn = withCombineLifecycle(fn);
   }
   process(group: KV<K, Iterable<In>>, ctx: ProcessContext<KV<K, Out>, {}, Sides>): void {
     ctx.output(kv(group.key, combineAllWithContext(this.fn, group.value, contextOf(ctx))));

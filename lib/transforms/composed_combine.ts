@@ -20,6 +20,7 @@
  * its parts', and must be applied with them, `Combine.perKey(stats, { sideInputs: { ... } })`;
  * each part's methods get the combine's context.
  */
+import { withCombineLifecycle } from "../model/combine_lifecycle";
 import type { CombineContext, CombineFn, CombineFnWithContext } from "../model/combine_fn";
 import type { SideInputTypes } from "../model/dofn";
 import { PipelineConstructionError } from "../model/errors";
@@ -79,7 +80,7 @@ export class ComposedCombineFn<In, Out extends object, Sides extends SideInputTy
     if (typeof fn?.createAccumulator !== "function" || (extract !== undefined && typeof extract !== "function")) {
       throw new PipelineConstructionError(`CombineFns.compose().with('${name}', ...): expected a CombineFn, or an extract function and a CombineFn`);
     }
-    return new ComposedCombineFn<In, Out & Record<string, unknown>, Sides>([...this.parts, { name, extract, fn: fn as CombineFnWithContext<unknown, unknown, unknown, object> }]);
+    return new ComposedCombineFn<In, Out & Record<string, unknown>, Sides>([...this.parts, { name, extract, fn: withCombineLifecycle(fn as CombineFnWithContext<unknown, unknown, unknown, object>) }]);
   }
 
   /** The names of the results, in the order they were added. */

@@ -14,6 +14,7 @@
  * are compared by value (records with equal fields are one key). Aggregating is a
  * `Combine.perKey` of one CombineFn per field (Python's TupleCombineFn), so runners lift it.
  */
+import { withCombineLifecycle } from "../model/combine_lifecycle";
 import type { CombineFn } from "../model/combine_fn";
 import { PipelineConstructionError } from "../model/errors";
 import { PCollection } from "../model/pcollection";
@@ -162,7 +163,7 @@ export class GroupAndAggregate<T, R extends object> extends PTransform<PCollecti
         `GroupBy.aggregateField: the output field '${dest}' is already a key or aggregate of this GroupBy (${taken.join(", ")}); give each aggregate its own dest name`,
       );
     }
-    const aggregation: Aggregation = { get: extractor(field), fn: fn as unknown as CombineFn<unknown, unknown, unknown>, dest };
+    const aggregation: Aggregation = { get: extractor(field), fn: withCombineLifecycle(fn as unknown as CombineFn<unknown, unknown, unknown>), dest };
     return new GroupAndAggregate<T, R & { [P in D]: O }>(this.keys, [...this.aggregations, aggregation]);
   }
 

@@ -14,6 +14,7 @@
  * the watermark closes in the pre-combine before the session's later parts merge with it is
  * emitted on its own (the final combine merges only the parts it holds), as in Beam.
  */
+import { withCombineLifecycle } from "../model/combine_lifecycle";
 import type { Coder } from "../coders/coder";
 import { InputOrAccum, InputOrAccumCoder } from "../coders/input_or_accum";
 import { JsValueCoder } from "../coders/js_value";
@@ -96,6 +97,8 @@ export class CombinePerKeyWithHotKeyFanout<K, In, Acc, Out, Sides extends SideIn
     readonly sideInputs?: SideInputViews<Sides>,
   ) {
     super("CombinePerKeyWithHotKeyFanout");
+    // Both stages call this one wrapped fn, so it is set up once (see combine_lifecycle.ts).
+    this.combineFn = withCombineLifecycle(combineFn);
     if (typeof hotKeyFanout === "function") this.fanoutFn = hotKeyFanout;
     else if (Number.isInteger(hotKeyFanout)) this.fanoutFn = () => hotKeyFanout;
     else throw new PipelineConstructionError(`Combine.perKey(fn).withHotKeyFanout needs an integer (1 or less for no fanout) or a function of the key, got ${String(hotKeyFanout)}`);

@@ -12,6 +12,7 @@
  *    jobs, acknowledgements; lib/model/commits.ts). On failure, runs the `cleanupAfterFailure`
  *    hooks instead (sinks remove temporary output), so a failed run leaves no output.
  */
+import { beginCombineFnRun, endCombineFnRun } from "../../lib/model/combine_lifecycle";
 import { randomId } from "../../lib/model/ids";
 import { PipelineError } from "../../lib/model/errors";
 import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
@@ -82,6 +83,8 @@ export class DirectRunner implements PipelineRunner {
       countElements: true,
       metrics: () => new MetricResults(containers),
     });
+    // The CombineFns this run sets up are torn down when it ends (combine_lifecycle.ts).
+    beginCombineFnRun();
     try {
       await new Execution(executed, { checkEveryElement: this.runnerOptions.checkEveryElement === true, runId, ...(monitor !== undefined ? { monitor } : {}) }, containers, outputs).run();
       await monitor?.finish("DONE");
@@ -93,6 +96,8 @@ export class DirectRunner implements PipelineRunner {
       const state = e instanceof RunCancelledError ? "CANCELLED" : "FAILED";
       await monitor?.finish(state, state === "FAILED" ? error : undefined);
       return new DirectResult(state, new MetricResults(containers), [], error);
+    } finally {
+      endCombineFnRun();
     }
   }
 }

@@ -9,6 +9,9 @@ import { InternalError, PipelineError, TransformError } from "../../lib/model/er
 import type { MetricsSnapshot } from "./transfer";
 import type { CleanupRequest, CoordinatorMessage, RunStageRequest, RunStageResult, ShuffleData, WorkerInit, WorkerMessage } from "./worker_protocol";
 
+/** How long an idle thread has to tear down its CombineFns at the end of a run before it is stopped. */
+const TEARDOWN_GRACE_MS = 5_000;
+
 /** Metrics a failed bundle counted in its thread, by the error it failed with. */
 const attempted = new WeakMap<Error, readonly MetricsSnapshot[]>();
 
@@ -166,7 +169,15 @@ export class PooledWorker {
    */
   terminate(): void {
     this.worker.unref();
-    void this.worker.terminate();
+    if (this.exited) return;
+    if (!this.started || this.dead !== undefined || this.claimed) {
+      void this.worker.terminate();
+      return;
+    }
+    // An idle thread tears down its CombineFns (Beam's CombineFn.teardown) and exits itself; one
+    // that does not within TEARDOWN_GRACE_MS is stopped (teardown is best effort).
+    this.worker.postMessage({ type: "teardown" } satisfies CoordinatorMessage);
+    setTimeout(() => void this.worker.terminate(), TEARDOWN_GRACE_MS).unref();
   }
 }
 

@@ -63,7 +63,12 @@ export interface CleanupRequest {
   readonly message: string;
 }
 
-export type CoordinatorMessage = RunStageRequest | ElementsMessage | EndOfInput | CleanupRequest;
+/** Coordinator → worker: the run is over; tear down this thread's CombineFns, then exit. */
+export interface TeardownRequest {
+  readonly type: "teardown";
+}
+
+export type CoordinatorMessage = RunStageRequest | ElementsMessage | EndOfInput | CleanupRequest | TeardownRequest;
 
 /** Worker → coordinator: send another chunk (or endOfInput). */
 export interface NeedElements {

@@ -4,6 +4,7 @@
  * sent and returns their output encoded. It never sees closures from the coordinator, only
  * transform names and data.
  */
+import { tearDownCombineFns } from "../../lib/model/combine_lifecycle";
 import { parentPort, workerData } from "node:worker_threads";
 import { namesItsTransform } from "../../lib/model/errors";
 import { definedPrograms, enterWorkerMode } from "../../lib/model/program";
@@ -255,6 +256,11 @@ async function main(): Promise<void> {
         return;
       case "endOfInput":
         inbox?.deliver(undefined);
+        return;
+      case "teardown":
+        // This thread's CombineFn instances are its own (a rebuilt pipeline): their last call.
+        tearDownCombineFns();
+        process.exit(0);
         return;
       case "runStage":
         runStage(pipeline, plan, request, (started) => (inbox = started)).then(

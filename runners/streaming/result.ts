@@ -3,6 +3,7 @@
  * runs, and the controls of an unbounded job: drain (stop reading, advance the watermark to
  * infinity, fire everything pending, flush sinks) and cancel (stop at once).
  */
+import { beginCombineFnRun, endCombineFnRun } from "../../lib/model/combine_lifecycle";
 import type { MetricResults } from "../../lib/model/metrics";
 import type { PipelineState, StreamingPipelineResult, StreamingProgress } from "../../lib/model/result";
 import type { Instant } from "../../lib/model/window";
@@ -45,7 +46,10 @@ export class StreamingResult implements StreamingPipelineResult {
       process.on("SIGINT", this.onSignal);
       process.on("SIGTERM", this.onSignal);
     }
+    // The CombineFns the run sets up are torn down when it ends (combine_lifecycle.ts).
+    beginCombineFnRun();
     this.finished = execution.run().finally(() => {
+      endCombineFnRun();
       if (install) {
         process.off("SIGINT", this.onSignal);
         process.off("SIGTERM", this.onSignal);

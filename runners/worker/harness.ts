@@ -8,6 +8,7 @@
  * control stream and rejects, with the reason, when the stream fails (runner gone, endpoint
  * never reachable): the worker process then exits non-zero instead of silently.
  */
+import { beginCombineFnRun, endCombineFnRun } from "../../lib/model/combine_lifecycle";
 import { InternalError } from "../../lib/model/errors";
 import type * as grpc from "@grpc/grpc-js";
 import type { Pipeline } from "../../lib/model/pipeline";
@@ -62,6 +63,8 @@ export class FnHarness implements BundleServices {
   private loading: Promise<Pipeline> | undefined;
   private finished: Promise<Ending> | undefined;
   private stopping = false;
+  /** Whether it counts as a run of this process for CombineFn teardown (from start to stop). */
+  private combineFnRun = false;
   private unforwardConsole: (() => void) | undefined;
   readonly runId: string;
 
@@ -73,6 +76,11 @@ export class FnHarness implements BundleServices {
 
   /** Connects (once the control service accepts connections); `done()` tells how the control stream ended. */
   start(): this {
+    // The CombineFns its bundles set up are torn down when it stops (combine_lifecycle.ts).
+    if (!this.combineFnRun) {
+      this.combineFnRun = true;
+      beginCombineFnRun();
+    }
     if (this.logger !== undefined) this.unforwardConsole = forwardConsole(this, this.logger);
     const url = this.options.controlUrl;
     const timeoutMs = this.options.connectTimeoutMs ?? 60_000;
@@ -278,6 +286,10 @@ export class FnHarness implements BundleServices {
     clearTimeout(grace);
     for (const list of this.idle.values()) for (const p of list) await p.teardown();
     this.idle.clear();
+    if (this.combineFnRun) {
+      this.combineFnRun = false;
+      endCombineFnRun();
+    }
     this.stream?.end();
     for (const c of this.data.values()) c.close();
     for (const c of this.state.values()) c.close();

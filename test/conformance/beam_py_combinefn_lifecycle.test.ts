@@ -3,8 +3,9 @@
  * for what they compute: run_combine (a tuple of two sums of 0..4, Combine.globally with fanout
  * 1, lifted, and not lifted under an AfterCount(5) discarding trigger) and run_pardo (combining
  * value state numbering ten elements of one key 0..9). On the DirectRunner in batch, streaming
- * and with two in-process workers, and through the Fn API harness. The lifecycle half of those
- * tests (CombineFn.setup/teardown) needs an API Beamline's CombineFn does not have yet.
+ * and with two in-process workers, and through the Fn API harness; with their lifecycle checks
+ * (CallSequenceEnforcingCombineFn): setup once before any other call, no call after teardown, and
+ * every instance set up torn down once the run ends.
  */
 import { strict as assert } from "node:assert";
 import { AfterCount, Combine, CombineFns, Create, definePipeline, DoFn, GlobalWindows, kv, ParDo, StatefulDoFn, StateSpec, TestStream, Window, type KV, type PCollection, type StatefulProcessContext } from "../../lib";
@@ -18,21 +19,51 @@ import { FnApiServer } from "../worker/fn_server";
 import { executePipeline } from "../portable/mini_runner";
 import { runOk } from "../helpers";
 
-/** CallSequenceEnforcingCombineFn's arithmetic: a sum. */
+/**
+ * CallSequenceEnforcingCombineFn: a sum that asserts its lifecycle (setup once before any other
+ * call, no call after teardown) and remembers its instances so a test checks each was torn down.
+ */
 class SumCombineFn implements CombineFn<number, number, number> {
+  static instances = new Set<SumCombineFn>();
+  private setupCalled = false;
+  private teardownCalled = false;
+  setup(): void {
+    assert.ok(!this.setupCalled, "setup should not be called twice");
+    assert.ok(!this.teardownCalled, "setup should be called before teardown");
+    SumCombineFn.instances.add(this);
+    this.setupCalled = true;
+  }
+  private inUse(): void {
+    assert.ok(this.setupCalled, "setup should have been called");
+    assert.ok(!this.teardownCalled, "teardown should not have been called");
+  }
   createAccumulator(): number {
+    this.inUse();
     return 0;
   }
   addInput(acc: number, x: number): number {
+    this.inUse();
     return acc + x;
   }
   mergeAccumulators(accs: Iterable<number>): number {
+    this.inUse();
     let sum = 0;
     for (const a of accs) sum += a;
     return sum;
   }
   extractOutput(acc: number): number {
+    this.inUse();
     return acc;
+  }
+  teardown(): void {
+    assert.ok(this.setupCalled, "setup should have been called");
+    assert.ok(!this.teardownCalled, "teardown should not be called twice");
+    this.teardownCalled = true;
+  }
+  /** As the Python test's check after each pipeline: instances were set up, and each torn down. */
+  static checkTornDown(): void {
+    assert.ok(SumCombineFn.instances.size > 0, "no CombineFn instance was set up");
+    for (const fn of SumCombineFn.instances) assert.ok(fn.teardownCalled, "teardown should have been called");
   }
 }
 
@@ -85,6 +116,7 @@ const INDEXED = Array.from({ length: 10 }, (_, i) => JSON.stringify(kv(i, "Hello
 describe("Beam Python CombineFn lifecycle pipelines (combinefn_lifecycle_test.py)", () => {
   beforeEach(() => {
     Record.seen = [];
+    SumCombineFn.instances = new Set();
   });
 
   const runs: [string, boolean, Partial<PipelineOptions>][] = [
@@ -98,15 +130,18 @@ describe("Beam Python CombineFn lifecycle pipelines (combinefn_lifecycle_test.py
       it(`test_combine (${mode})`, async () => {
         await runOk((p) => runCombine(p, streaming, true), { ...options, ...PY_OPTIONS });
         assert.deepEqual(Record.seen, COMBINED);
+        SumCombineFn.checkTornDown();
       });
     }
     it(`test_non_liftable_combine (${mode})`, async () => {
       await runOk((p) => runCombine(p, streaming, false), { ...options, ...PY_OPTIONS });
       assert.deepEqual(Record.seen, COMBINED);
+      SumCombineFn.checkTornDown();
     });
     it(`test_combining_value_state (${mode})`, async () => {
       await runOk((p) => runPardo(p, streaming), options);
       assert.deepEqual(Record.seen.sort(), INDEXED);
+      SumCombineFn.checkTornDown();
     });
   }
 
@@ -128,6 +163,7 @@ describe("Beam Python CombineFn lifecycle pipelines (combinefn_lifecycle_test.py
           await fn.stop();
         }
         assert.deepEqual(Record.seen.sort(), name === "test_combining_value_state" ? INDEXED : COMBINED);
+        SumCombineFn.checkTornDown();
       });
     }
   }

@@ -1,7 +1,10 @@
 /** Pipeline programs used by the multi-worker tests (worker threads load this module). */
 import { Combine, Combiners, Count, Create, definePipeline, DoFn, FixedWindows, GroupByKey, IntervalWindow, kv, type KV, Metrics, ParDo, ProcessContext, ptransform, Reshuffle, AsSingleton, type PCollection } from "../../lib";
 import { WriteToText } from "../../lib/io/textio";
-import { isMainThread } from "node:worker_threads";
+import { isMainThread, threadId } from "node:worker_threads";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { CombineFn } from "../../lib/model/combine_fn";
 import { assertThat, equalTo } from "../../lib/testing/passert";
 
 class Tally extends DoFn<number, number> {
@@ -218,5 +221,48 @@ export const divergentWorkersProgram = definePipeline({
       .apply("Slow", ParDo.of(new SlowInMainThread(2)));
     if (!isMainThread) numbers = numbers.map("OnlyInWorkers", (n: number) => n);
     numbers.map("Format", (n: number) => String(n)).apply("Write", WriteToText.to(flags.output));
+  },
+});
+
+/**
+ * A CombineFn recording its setup and teardown as files in `dir` (one per call, named by thread
+ * and instance): worker threads' instances are their own, invisible to the main thread otherwise.
+ */
+class FileRecordingSum implements CombineFn<number, number, number> {
+  private readonly id = `${threadId}-${Math.random().toString(36).slice(2)}`;
+  constructor(private readonly dir: string) {}
+  setup(): void {
+    fs.writeFileSync(path.join(this.dir, `setup-${this.id}`), "");
+  }
+  teardown(): void {
+    fs.writeFileSync(path.join(this.dir, `teardown-${this.id}`), "");
+  }
+  createAccumulator(): number {
+    return 0;
+  }
+  addInput(a: number, x: number): number {
+    return a + x;
+  }
+  mergeAccumulators(accs: Iterable<number>): number {
+    let s = 0;
+    for (const a of accs) s += a;
+    return s;
+  }
+  extractOutput(a: number): number {
+    return a;
+  }
+}
+
+/** A lifted Combine.perKey over worker threads, its CombineFn recording setup and teardown in `dir`. */
+export const combineLifecycleProgram = definePipeline({
+  name: "test-combine-lifecycle",
+  description: "CombineFn setup/teardown in worker threads",
+  flags: { dir: { type: "string", describe: "where setup and teardown are recorded", default: "" } },
+  build(root, flags) {
+    const pairs = root.apply(Create.from(Array.from({ length: 2_000 }, (_, i) => kv(i % 2 === 0 ? "even" : "odd", i)))).apply(Reshuffle.viaRandomKey());
+    let even = 0;
+    let odd = 0;
+    for (let i = 0; i < 2_000; i++) (i % 2 === 0 ? (even += i) : (odd += i));
+    assertThat(pairs.apply("Sum", Combine.perKey<string, number, number, number>(new FileRecordingSum(flags.dir))), equalTo([kv("even", even), kv("odd", odd)]), "AssertSums");
   },
 });
