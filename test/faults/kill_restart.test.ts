@@ -31,12 +31,13 @@ function windowFiles(prefix: string): Map<string, string> {
   const base = path.basename(prefix);
   const out = new Map<string, string>();
   if (!fs.existsSync(dir)) return out;
-  for (const f of fs.readdirSync(dir)) if (f.startsWith(`${base}-`) && !f.startsWith(".")) out.set(f, fs.readFileSync(path.join(dir, f), "utf8"));
+  // Windowed files are `<prefix><window>-pane-…` (Beam Java's DefaultFilenamePolicy: no separator after the prefix).
+  for (const f of fs.readdirSync(dir)) if (f.startsWith(base) && /^(\d|GlobalWindow)/.test(f.slice(base.length))) out.set(f, fs.readFileSync(path.join(dir, f), "utf8"));
   return out;
 }
 
 /** The window part of a file name (`<start>-<end>`). */
-const windowOf = (file: string, base: string): string => file.slice(base.length + 1).replace(/-00000-of-00001$/, "");
+const windowOf = (file: string, base: string): string => file.slice(base.length).replace(/-pane-\d+(-late)?(-last)?-00000-of-00001$/, "");
 
 function checkpointSeqs(dir: string): number[] {
   if (!fs.existsSync(dir)) return [];
