@@ -49,6 +49,8 @@ async function decode(data: Buffer, compression: FileCompression, chunk = 1 << 1
     stream.on("end", resolve);
     stream.on("error", reject);
   });
+  // A failing write rejects first, and the stream's 'error' then rejects `done` unawaited.
+  done.catch(() => undefined);
   let early = -1;
   for (let at = 0; at < data.length; at += chunk) {
     if (early < 0 && at >= (data.length * 3) / 4) early = parts.reduce((n, b) => n + b.length, 0);
