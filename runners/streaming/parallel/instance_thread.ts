@@ -5,6 +5,7 @@
  * reports its counts, watermarks and metrics to the coordinator until it ends.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { tearDownCombineFns } from "../../../lib/model/combine_lifecycle";
 import { InternalError, namesItsTransform } from "../../../lib/model/errors";
 import type { MetricsContainer } from "../../../lib/model/metrics";
 import type { Pipeline } from "../../../lib/model/pipeline";
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
     if (unrouted.length > 0) throw new InternalError(`streaming instance ${init.instance}: keyed steps ${unrouted.join(", ")} are not behind the keyed exchange`);
   } catch (e) {
     exchange?.close();
+    tearDownCombineFns();
     post({ type: "finished", state: "FAILED", outputs: [], counts: [], watermarks: [], metrics: [], error: describe(e) });
     return;
   }
@@ -72,7 +74,13 @@ async function main(): Promise<void> {
   post({ type: "started" });
   try {
     const state = await execution.run();
+    // This thread's CombineFn instances are its own (a rebuilt pipeline): their last call comes
+    // before "finished", after which the coordinator terminates the thread.
+    tearDownCombineFns();
     post({ type: "finished", state, outputs, ...status(execution, containers), ...(execution.error !== undefined ? { error: describe(execution.error) } : {}) });
+  } catch (e) {
+    tearDownCombineFns();
+    throw e;
   } finally {
     exchange?.close();
     clearInterval(reporter);
