@@ -125,6 +125,11 @@ export class Pipeline {
   private readonly stack: TransformNode[] = [this.root];
   private readonly byName = new Map<string, TransformNode>();
   private readonly nodesInOrder: TransformNode[] = [];
+  private runCalled = false;
+  /** @internal Whether `run()` has been called: an assertion added after it would never be checked. */
+  get hasRun(): boolean {
+    return this.runCalled;
+  }
   /** Set when the pipeline was built by a builder the runner may call again. */
   private builder?: PipelineBuilder;
   /** Set when the pipeline comes from a `definePipeline` program another process can load. */
@@ -176,6 +181,7 @@ export class Pipeline {
 
   /** Runs the pipeline on the runner named by `options.runner`. */
   async run(): Promise<PipelineResult> {
+    this.runCalled = true;
     const runner = loadRunner(this.options.runner);
     return runner.run(this);
   }

@@ -21,7 +21,8 @@ import { Impulse, Window } from "../model/primitives";
 import { AsIterable } from "../model/side_inputs";
 import { BoundedWindow, GlobalWindow, IntervalWindow, PaneInfo } from "../model/window";
 import { GlobalWindows } from "../model/windowing";
-import { previewValue } from "../model/errors";
+import { PipelineConstructionError, previewValue } from "../model/errors";
+import type { Pipeline } from "../model/pipeline";
 
 /**
  * Which panes of a window an assertion sees (Beam Java's PAssert `in...Pane` methods):
@@ -69,6 +70,18 @@ export function describeScope(scope: AssertionScope): string {
   if (scope.window === undefined) return "";
   const w = scope.window instanceof GlobalWindow ? "the global window" : `window ${windowName(scope.window)}`;
   return ` in ${w}${scope.pane === undefined || scope.pane === "all" ? "" : ` (${PANE_WORDS[scope.pane]})`}`;
+}
+
+/**
+ * Refuses an assertion on a pipeline already run: it would never be checked, and the test would
+ * pass whatever the data (Beam Python's assert_that raises RuntimeError here since 2.60.0).
+ */
+export function checkNotRun(p: Pipeline, what: string): void {
+  if (!p.hasRun) return;
+  throw new PipelineConstructionError(
+    `${what} was added after the pipeline was run, so it would never be checked and the test would pass whatever the data. ` +
+      "Add assertions before p.run() (a second run() would check it, on a second run of the whole pipeline).",
+  );
 }
 
 /** Checks a scope when the assertion is built, so a mistake fails the construction, naming the assertion. */

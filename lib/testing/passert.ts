@@ -14,7 +14,7 @@ import { AsIterable } from "../model/side_inputs";
 import { PTransform } from "../model/transform";
 import { previewValue } from "../model/errors";
 import { BoundedWindow, Instant, NO_FIRING, PaneInfo } from "../model/window";
-import { AssertionScope, PaneSelection, PAssertionError, checkReified, checkScope, describeScope, windowName } from "./assert_windows";
+import { AssertionScope, PaneSelection, PAssertionError, checkNotRun, checkReified, checkScope, describeScope, windowName } from "./assert_windows";
 
 /** Checks the full contents of a PCollection; returns a failure message or undefined. */
 export interface Matcher<T> {
@@ -237,6 +237,7 @@ export function assertThat<T>(pcoll: PCollection<T>, matcher: Matcher<T> | Match
   const reify = o.reifyWindows === true || (matcher as Partial<WindowedMatcher<T>>).reifyWindows === true;
   const scope: AssertionScope = { ...(o.inWindow !== undefined ? { window: o.inWindow } : {}), ...(o.pane !== undefined ? { pane: o.pane } : {}) };
   checkScope(scope, `assertThat '${label}'`);
+  checkNotRun(pcoll.pipeline, `assertThat '${label}' on ${pcoll.describe()}`);
   pcoll.apply(pcoll.pipeline.unusedLabel(label), new AssertThat<T>(matcher as Matcher<unknown>, scope, reify, o.perWindow === true));
 }
 

@@ -16,7 +16,7 @@ import type { PCollection } from "../model/pcollection";
 import type { Pipeline } from "../model/pipeline";
 import { PTransform } from "../model/transform";
 import { BoundedWindow, GlobalWindow, KV } from "../model/window";
-import { AssertionScope, PaneSelection, checkReified, checkScope, describeScope } from "./assert_windows";
+import { AssertionScope, PaneSelection, checkNotRun, checkReified, checkScope, describeScope } from "./assert_windows";
 import { equalTo, listPreview, Matcher, stableKey } from "./passert";
 
 /** Assertions on every element of a collection, or of one window's panes (Beam Java's `PAssert.IterableAssert`). */
@@ -128,6 +128,7 @@ abstract class ScopedAssert<T, A> {
     protected readonly extract: Extract<T, A>,
   ) {}
   protected add(check: (actual: A) => string | undefined): this {
+    checkNotRun(this.actual.pipeline, `An assertion (${this.reason})`);
     this.actual.apply(nextAssertionName(this.actual.pipeline), new GroupThenAssert<T, A>(this.scope, this.reason, this.extract, check));
     return this;
   }

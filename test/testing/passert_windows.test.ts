@@ -17,12 +17,14 @@ import {
   MIN_TIMESTAMP,
   NO_FIRING,
   ParDo,
+  Pipeline,
+  PipelineConstructionError,
   SlidingWindows,
   Window,
   WithKeys,
   type KV,
   type PCollection,
-  type Pipeline,
+
   type ProcessContext,
   type ValueInSingleWindow,
 } from "../../lib";
@@ -244,5 +246,23 @@ describe("assertThat with windows (Beam Python's util_test) on the DirectRunner"
     const e = await failure((p) => assertThat(groupedInWindows(p), equalTo([22]), { label: "Wrong", inWindow: new IntervalWindow(0, 500), pane: "onTime" }));
     assert.match(e.message, /Wrong\/Check/);
     assert.match(e.message, /equalTo\(1 elements\) failed in window \[1970-01-01T00:00:00\.000Z, 1970-01-01T00:00:00\.500Z\) \(the on-time pane\): expected 1 elements, got 1/);
+  });
+});
+
+describe("an assertion added after the pipeline ran (Beam Python util_test's test_runtimeerror_outside_of_context)", () => {
+  it("assertThat and PAssert refuse a pipeline already run, instead of never checking", async () => {
+    const p = Pipeline.create();
+    const pc = p.apply("Start", Create.from([1, 2, 3]));
+    await (await p.run()).waitUntilFinish();
+    assert.throws(() => assertThat(pc, equalTo([4, 5, 6])), (e: Error) => e instanceof PipelineConstructionError && /assertThat 'AssertThat' on .* was added after the pipeline was run.*before p\.run\(\)/.test(e.message));
+    assert.throws(() => PAssert.that(pc).containsInAnyOrder(4, 5, 6), (e: Error) => e instanceof PipelineConstructionError && /was added after the pipeline was run/.test(e.message));
+  });
+
+  it("assertions added before run() are checked as before", async () => {
+    const p = Pipeline.create();
+    const pc = p.apply("Start", Create.from([1, 2, 3]));
+    assertThat(pc, equalTo([1, 2, 3]));
+    PAssert.that(pc).containsInAnyOrder(3, 2, 1);
+    await (await p.run()).waitUntilFinish();
   });
 });
