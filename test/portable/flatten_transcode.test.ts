@@ -111,6 +111,7 @@ describe("portable: Flattens of inputs with different coders (transcoding steps)
       // Two groupings the runner encodes differently (no longer refused): the output has the first one's coder.
       assert.deepEqual(transcodes(c, "FlattenGroupings"), { "FlattenGroupings/Transcode1": ["kv(string_utf8,iterable(length_prefix(jsvalue)))", "kv(string_utf8,iterable(string_utf8))"] });
       assert.deepEqual(transcodes(c, "FlattenMixed"), { "FlattenMixed/Transcode0": [KV_JS, JS] });
+      assert.deepEqual(transcodes(c, "FlattenBigints"), { "FlattenBigints/Transcode1": [JS, "varint"] });
       // The Flatten that gathers the outputs: all plain Map outputs, nothing to transcode.
       assert.deepEqual(transcodes(c, "All"), {});
       // The steps sit beside their Flatten, before it, in its parent.

@@ -5,12 +5,13 @@
  * test_flatten_and_gbk and test_flattened_side_input with and without transcoding, Beam Java
  * FlattenTest's coder cases (testFlattenMultipleCoders, testFlattenWithDifferentInputAndOutputCoders
  * and ...Coders2), a Flatten of two GroupByKey outputs with different value coders, and a Flatten
- * of key-value and plain elements keyed by a Map before a GroupByKey. Each result a "name=value"
+ * of key-value and plain elements keyed by a Map before a GroupByKey, and bigints transcoded to a
+ * varint coder over bigints. Each result a "name=value"
  * line, all written to one text output. Also a program whose Flatten of key-value and plain
  * elements feeds a GroupByKey directly, which cannot run anywhere.
  */
 import { AsMap, Create, definePipeline, Flatten, GroupByKey, kv, ParDo, Values, WithKeys, type KV, type PCollection } from "../../lib";
-import { DoubleCoder, StringUtf8Coder, VarIntCoder } from "../../lib/coders/primitive";
+import { BigIntVarIntCoder, DoubleCoder, StringUtf8Coder, VarIntCoder } from "../../lib/coders/primitive";
 import { IterableCoder, KVCoder, NullableCoder } from "../../lib/coders/structural";
 import { JsValueCoder } from "../../lib/coders/js_value";
 import type { Coder } from "../../lib/coders/coder";
@@ -39,6 +40,8 @@ export const FLATTEN_TRANSCODE_EXPECTED: readonly string[] = [
   // A Flatten of KV and plain elements, keyed by a Map, then grouped.
   ...lines("keyedAfterFlatten", [show(kv("object", [kv("a", 1), kv("a", 2)])), show(kv("string", ["p", "q"]))]),
   ...lines("keyedAfterFlattenGrouped", [show(kv("a", [1, 2]))]),
+  // Java longs as bigints: the output has the first input's varint coder (over bigints).
+  ...lines("bigints", ["bigint:-5", "bigint:9007199254740993"]),
 ].sort();
 
 const sortedValues = <K, V>(g: KV<K, V[]>): KV<K, V[]> => kv(g.key, [...g.value].sort((a, b) => show(a).localeCompare(show(b))));
@@ -109,6 +112,12 @@ export const flattenTranscodeProgram = definePipeline({
       .map("KeyByType", (x: KV<string, number> | string) => kv(typeof x, x))
       .apply("GroupByType", GroupByKey.create<string, KV<string, number> | string>());
     emit("keyedAfterFlatten", keyed, (g) => show(sortedValues(g)));
+
+    // Bigints under BigIntVarIntCoder flattened with bigints under the default coder: the output has
+    // the first input's coder, and the transcoded second input must encode bigints with it.
+    const bigs = root.apply("Bigs", Create.of(9007199254740993n)).setCoder(BigIntVarIntCoder.INSTANCE);
+    const defaultBigs = root.apply("DefaultBigs", Create.of(-5n));
+    emit("bigints", root.apply("FlattenBigints", Flatten.pCollections(bigs, defaultBigs)), (x) => `${typeof x}:${x}`);
 
     root.apply("All", Flatten.pCollections(...out)).apply("Write", WriteToText.to(`${flags.output}/out`));
   },
