@@ -66,7 +66,7 @@ export const flattenTranscodeProgram = definePipeline({
     const main = root.apply("main", Create.of(null));
     const sideB = root.apply("sideB", Create.of(kv("b", 2)));
     const side = root.apply("FlattenSide", Flatten.pCollections(side1, sideB));
-    emit("flattenedSideInput", main.apply("AsDict", ParDo.into<[null, Record<string, number>]>().of((a: null, ctx) => ctx.output([a, Object.fromEntries(ctx.sideInputs.d)]), { sideInputs: { d: AsMap(side) } })));
+    emit("flattenedSideInput", main.apply("AsDict", ParDo.into<[null, Record<string, number>]>().of((a: null, ctx) => ctx.output([a, Object.fromEntries([...ctx.sideInputs.d].sort(([x], [y]) => x.localeCompare(y)))]), { sideInputs: { d: AsMap(side) } })));
     emit("flattenOfSideInput", root.apply("FlattenAfter", Flatten.pCollections<KV<string, number> | string>(side, side2)));
 
     // FlattenTest.testFlattenMultipleCoders: NullableCoder(BigEndianLong) and VarLong in, NullableCoder(VarLong) out.
