@@ -45,8 +45,9 @@ export interface TranscodeContext {
   readonly components: rapi.Components;
   /** The pipeline's root transform ids (a top-level Flatten's steps join them). */
   readonly rootTransformIds: string[];
-  /** A fresh transform id / PCollection id for a name. */
+  /** A fresh transform id for a name. */
   transformId(name: string): string;
+  /** A fresh PCollection id for a name. */
   pcollectionId(name: string): string;
 }
 
