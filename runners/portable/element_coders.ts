@@ -9,15 +9,16 @@
  *   ParDo, and a map/multimap side input, get a KV coder (deterministic key).
  * - Runners produce some PCollections themselves: Impulse and Pub/Sub reads give bytes,
  *   GroupByKey gives KV(key, iterable(value)) with its input's key and value coders.
- * - Runners pass elements through Flatten and Reshuffle without decoding them (Prism drops a
- *   Reshuffle and reads its input where its output was; a runner-side Flatten concatenates its
- *   inputs' bytes). So the inputs and output of each are one "pass-through group" sharing one
- *   coder: what the group's runner-produced member has, else the coder of the group's last output
- *   (made KV when any member is grouped or keyed). Beam SDKs leave this to the runner (Beam
- *   Python's runner inserts transcoding steps); choosing one coder up front works on every runner,
- *   except for a group that mixes KV and non-KV elements while some member must be KV (a Flatten
- *   of a grouped collection and of strings): the non-KV elements then fail to encode in the SDK.
- *   That needs transcoding steps before the Flatten (test/conformance/beam_py_fn_runner_sideinputs.test.ts).
+ * - Runners pass elements through a Reshuffle without decoding them (Prism drops it and reads its
+ *   input where its output was), so a Reshuffle's input and output are one "pass-through group"
+ *   sharing one coder: what the group's runner-produced member has, else the coder of the group's
+ *   last output (made KV when any member is grouped or keyed).
+ * - A Flatten's inputs keep their own coders, and its output gets its own: the coder set on it,
+ *   else its first input's (primitives.ts flattenInto), made KV when it is grouped or keyed; where
+ *   no coder was set on the output and its inputs agree on one that serves its consumers, that one,
+ *   so nothing needs transcoding. Runners concatenate a Flatten's inputs' bytes, so before each
+ *   input whose coder differs from the output's the translation puts a transcoding step
+ *   (flatten_transcode.ts), as Beam Python's runner (fix_flatten_coders) and Prism do.
  */
 import { BytesCoder, IterableCoder, KVCoder } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
@@ -96,7 +97,8 @@ export function elementCoders(nodes: readonly TransformNode[]): Map<string, Code
   const groupedBy = new Map<string, PCollection<unknown>>(); // GroupByKey output → its input
   const combinedBy = new Map<string, PCollection<unknown>>(); // CombinePerKey output → its input
   const groups = new Groups();
-  const passThrough = new Map<string, TransformNode>(); // member id → a Flatten/Reshuffle it belongs to
+  const passThrough = new Map<string, TransformNode>(); // member id → a Reshuffle it belongs to
+  const flattenOf = new Map<string, TransformNode>(); // Flatten output id → its Flatten
   for (const node of nodes) {
     const p = node.primitive;
     const urn = node.composite?.urn;
@@ -111,7 +113,8 @@ export function elementCoders(nodes: readonly TransformNode[]): Map<string, Code
       if (isStatefulDoFn(p.doFn)) keyed.add(node.inputs[0]!.id);
       for (const s of p.sideInputs) if (s.kind === "map" || s.kind === "multimap") keyed.add(s.pcoll.id);
     }
-    if (p?.kind === "flatten" || passesElementsThrough(urn)) {
+    if (p?.kind === "flatten") flattenOf.set(node.mainOutput().id, node);
+    if (passesElementsThrough(urn)) {
       const out = node.mainOutput();
       for (const pc of [...node.inputs, out]) {
         groups.union(pc.id, out.id);
@@ -128,7 +131,7 @@ export function elementCoders(nodes: readonly TransformNode[]): Map<string, Code
   const passOutputs = new Set<string>();
   const passInputs = new Set<string>();
   for (const node of nodes) {
-    if (node.primitive?.kind !== "flatten" && !passesElementsThrough(node.composite?.urn)) continue;
+    if (!passesElementsThrough(node.composite?.urn)) continue;
     passOutputs.add(node.mainOutput().id);
     for (const pc of node.inputs) passInputs.add(pc.id);
   }
@@ -145,12 +148,28 @@ export function elementCoders(nodes: readonly TransformNode[]): Map<string, Code
     return new KVCoder(keyOf(input), new IterableCoder(valueOf(input))) as Coder<unknown>;
   };
 
+  /** The coder of a Flatten's output (the module comment says how it is chosen). */
+  const flattenOutput = (node: TransformNode): Coder<unknown> => {
+    const out = node.mainOutput();
+    const own = coderOf(out);
+    const natural = keyed.has(out.id) ? asKv(own) : own;
+    // flattenInto gives the output its first input's coder; one set on the output afterwards is the user's choice.
+    const setOnOutput = out.coder !== undefined && !node.inputs.some((pc) => pc.coder === out.coder);
+    if (setOnOutput) return natural;
+    const inputs = node.inputs.map((pc) => coderFor(pc.id));
+    const first = inputs[0];
+    if (first === undefined || inputs.some((c) => structure(c) !== structure(first))) return natural;
+    return keyed.has(out.id) && !isKv(first) ? natural : first;
+  };
+
   /** The coder of a PCollection outside any pass-through group. */
   const single = (id: string): Coder<unknown> => {
     const fixed = runnerProduced(id);
     if (fixed !== undefined) return fixed;
     const combineInput = combinedBy.get(id);
     if (combineInput !== undefined) return new KVCoder(keyOf(coderFor(combineInput.id)), defaultCoder()) as Coder<unknown>;
+    const flatten = flattenOf.get(id);
+    if (flatten !== undefined) return flattenOutput(flatten);
     const own = coderOf(pcolls.get(id)!);
     return keyed.has(id) ? asKv(own) : own;
   };
@@ -165,7 +184,7 @@ export function elementCoders(nodes: readonly TransformNode[]): Map<string, Code
       if (structure(f.coder) !== structure(fixed[0]!.coder)) {
         const node = passThrough.get(f.id)!;
         throw new PipelineConstructionError(
-          `${fixed[0]!.id} and ${f.id} are encoded by the runner with different coders (${structure(fixed[0]!.coder)} and ${structure(f.coder)}), and runners pass ${node.primitive?.kind === "flatten" ? "a Flatten's inputs" : "a Reshuffle's input"} through without re-encoding. Apply a Map to one of them first, so the SDK re-encodes its elements`,
+          `${fixed[0]!.id} and ${f.id} are encoded by the runner with different coders (${structure(fixed[0]!.coder)} and ${structure(f.coder)}), and runners pass a Reshuffle's input through as its output without re-encoding. Apply a Map to one of them first, so the SDK re-encodes its elements`,
           node.fullName,
         );
       }
@@ -182,7 +201,7 @@ export function elementCoders(nodes: readonly TransformNode[]): Map<string, Code
     if (done !== undefined) return done;
     const groupIds = passThrough.has(id) ? members.get(groups.find(id))! : [id];
     const key = groupIds[0]!;
-    if (inProgress.has(key)) throw new PipelineConstructionError(`the coder of ${id} depends on itself through a GroupByKey and a Flatten or Reshuffle`, pcolls.get(id)!.producer.fullName);
+    if (inProgress.has(key)) throw new PipelineConstructionError(`the coder of ${id} depends on itself through a GroupByKey and a Reshuffle`, pcolls.get(id)!.producer.fullName);
     inProgress.add(key);
     const coder = passThrough.has(id) ? shared(groupIds) : single(id);
     inProgress.delete(key);
@@ -192,6 +211,22 @@ export function elementCoders(nodes: readonly TransformNode[]): Map<string, Code
 
   for (const id of pcolls.keys()) coderFor(id);
   return coders;
+}
+
+/**
+ * Full names of the transforms that make runners group or key PCollection `pcId` (a GroupByKey, a
+ * CombinePerKey, a stateful ParDo, a map or multimap side input), in graph order: why its coder
+ * is KV, for error messages.
+ */
+export function keyingConsumers(nodes: readonly TransformNode[], pcId: string): string[] {
+  const names: string[] = [];
+  for (const node of nodes) {
+    const p = node.primitive;
+    const reads = node.inputs[0]?.id === pcId;
+    if (reads && (p?.kind === "gbk" || node.composite?.urn === URNS.combinePerKey || (p?.kind === "pardo" && isStatefulDoFn(p.doFn)))) names.push(node.fullName);
+    if (p?.kind === "pardo" && p.sideInputs.some((s) => (s.kind === "map" || s.kind === "multimap") && s.pcoll.id === pcId)) names.push(node.fullName);
+  }
+  return names;
 }
 
 /** Composites whose output is their input's elements (a runner may run them as a pass-through): one coder for both. */

@@ -9,7 +9,9 @@
  *   graph fingerprint, and the worker finds the function by rebuilding the program.
  * - Coders are Beam standard coders where runners need them (KV at grouping inputs, bytes at
  *   impulses, windowed values on the wire); our JS value coders go length-prefixed. Each
- *   PCollection gets the one coder its producer and consumers agree on (element_coders.ts).
+ *   PCollection gets the one coder its producer and consumers agree on (element_coders.ts), and
+ *   a Flatten input whose coder differs from the Flatten's is read through a transcoding step
+ *   (flatten_transcode.ts), so runners see one coder on every Flatten.
  */
 import type { PCollection } from "../../lib/model/pcollection";
 import { InternalError, PipelineConstructionError } from "../../lib/model/errors";
@@ -29,6 +31,7 @@ import { SDK_ENV_ID, URNS } from "./urns";
 import { triggerProto, windowFnSpec, windowingProto } from "./windowing_proto";
 import { liftableTrigger, liftCombine } from "./lift_combiners";
 import { expandReshuffle, ReshuffleContext } from "./reshuffle_expansion";
+import { transcodeFlattenInputs } from "./flatten_transcode";
 
 /** The payload of Beamline's DoFn and CombineFn FunctionSpecs. */
 export interface FunctionReference {
@@ -407,10 +410,13 @@ export function translatePipeline(pipeline: Pipeline, environment: rapi.Environm
     const t = components.transforms[transformIds.get(node.fullName)!]!;
     t.subtransforms = expandReshuffle(expansion, t, transformIds.get(gbk.fullName)!);
   }
+  const rootTransformIds = pipeline.root.children.map((c) => transformIds.get(c.fullName)!);
+  // Last, once every PCollection has its final coder (a TestStream's output gets a context-free one above).
+  transcodeFlattenInputs({ components, rootTransformIds, transformId: (n) => tIds.make(n), pcollectionId: (n) => pIds.make(n) }, fingerprint);
   components.coders = coderTable.coders;
   const proto = runnerApi.Pipeline.create({
     components,
-    rootTransformIds: pipeline.root.children.map((c) => transformIds.get(c.fullName)!),
+    rootTransformIds,
     requirements: [...requirements].sort(),
   });
   return { proto, transformIds, pcollectionIds };

@@ -42,6 +42,12 @@ export const URNS = {
   dataSource: "beam:runner:source:v1",
   dataSink: "beam:runner:sink:v1",
   flattenIdentity: "beam:dofn:identity:0.1",
+  /**
+   * The DoFn of a transcoding step before a Flatten input (flatten_transcode.ts): elements pass
+   * through unchanged, decoded with the input's coder and encoded with the Flatten's. Payload:
+   * JSON {flatten, input, fingerprint}.
+   */
+  transcodeDoFn: "beamline:dofn:flatten_transcode:v1",
   /** Beamline's DoFn reference: JSON {transform, fingerprint}; the worker finds the DoFn by name. */
   dofnByName: "beam:dofn:beamline:by_name:v1",
   /** Beamline's CombineFn reference, same payload. */

@@ -12,7 +12,8 @@
  * makes between the phases of a splittable DoFn (Beam's SplittableParDoComponents: pair with
  * restriction, split and size, truncate, process) hold KV(element, restriction) and
  * KV(KV(element, restriction), size), from the SDF's input coder and its restriction coder (as
- * Prism's handlepardo.go and Beam Python's expand_sdf build them).
+ * Prism's handlepardo.go and Beam Python's expand_sdf build them). The output of a transcoding step
+ * before a Flatten input (flatten_transcode.ts) holds the Flatten's output's elements.
  */
 import type { Coder } from "../../lib/coders/coder";
 import { BytesCoder, DoubleCoder, KVCoder } from "../../lib/coders/index";
@@ -22,6 +23,7 @@ import { defaultCoder } from "../executor/default_coders";
 import { elementCoders } from "../portable/element_coders";
 import { fnapi, runnerApi } from "../portable/protos";
 import { decodeReference } from "../portable/translate";
+import { decodeTranscodeReference } from "../portable/flatten_transcode";
 import { URNS } from "../portable/urns";
 
 const COMBINE_PHASE_URNS: ReadonlySet<string> = new Set([URNS.precombine, URNS.mergeAccumulators, URNS.extractOutputs, URNS.combineGroupedValues, URNS.convertToAccumulators]);
@@ -57,6 +59,15 @@ export class SdkCoderHints {
     for (const [id, pc] of Object.entries(this.descriptor.pcollections)) {
       const coder = sdk.get(pc.uniqueName);
       if (coder !== undefined) hints.set(id, coder);
+    }
+    // A transcoding step's output (flatten_transcode.ts) holds the Flatten's output's elements.
+    for (const t of Object.values(this.descriptor.transforms)) {
+      if (t.spec?.urn !== URNS.pardo) continue;
+      const doFn = runnerApi.ParDoPayload.fromBinary(t.spec.payload).doFn;
+      if (doFn?.urn !== URNS.transcodeDoFn) continue;
+      const flatten = pipeline.findTransform(decodeTranscodeReference(doFn.payload).flatten);
+      const like = flatten === undefined ? undefined : sdk.get(flatten.mainOutput().id);
+      if (like !== undefined) for (const pc of Object.values(t.outputs)) if (!hints.has(pc)) hints.set(pc, like);
     }
     for (const t of Object.values(this.descriptor.transforms)) {
       if (!COMBINE_PHASE_URNS.has(t.spec?.urn ?? "")) continue;

@@ -11,6 +11,9 @@ import type { Step, StepSpec } from "../executor/graph_builder";
 import { parDoStepSpec } from "../executor/units";
 import { rapi, runnerApi } from "../portable/protos";
 import { decodeReference } from "../portable/translate";
+import { decodeTranscodeReference, type TranscodeReference } from "../portable/flatten_transcode";
+import { keyingConsumers } from "../portable/element_coders";
+import { previewValue, TransformError } from "../../lib/model/errors";
 import { URNS } from "../portable/urns";
 import { windowFnFromSpec, windowMappingFnFromSpec } from "./window_ops";
 import { SPLITTABLE_PARDO_URN, splittableOfComposite } from "../../lib/model/splittable";
@@ -52,6 +55,45 @@ const SDF_PHASES: Readonly<Record<string, SplittablePhase>> = {
   [URNS.sdfTruncateSized]: "truncate",
   [URNS.sdfProcessSized]: "process",
 };
+
+/**
+ * A transcoding step before a Flatten input (flatten_transcode.ts): elements pass on unchanged, the
+ * descriptor's coders decode them as the input's and encode them as the Flatten's. The translation
+ * makes these steps itself, so they are not in the rebuilt pipeline; the payload names the Flatten.
+ * Where the Flatten's coder is KV, an element that is not a { key, value } pair fails here, with
+ * the Flatten's name, rather than as a coder error in whatever step encodes it next.
+ */
+function transcodeStep(view: DescriptorStepView, t: rapi.PTransform, ref: TranscodeReference, step: (name: string, spec: StepSpec) => Step): Step {
+  const output = Object.values(t.outputs)[0];
+  if (output === undefined || view.elementCoder(output).urn !== "beam:coder:kv:v1") return step(t.uniqueName, { kind: "identity" });
+  const check = (x: unknown): unknown => {
+    if (typeof x === "object" && x !== null && "key" in x) return x;
+    throw flattenNotKv(view, ref, x);
+  };
+  return step(t.uniqueName, { kind: "elementwise", fn: { type: "map", fn: check } });
+}
+
+/** The error for a plain element reaching a Flatten whose output runners group or key. */
+function flattenNotKv(view: DescriptorStepView, ref: TranscodeReference, element: unknown): TransformError {
+  let input = `its input ${ref.input}`;
+  let consumers: string[] = [];
+  try {
+    const pipeline = view.pipeline(ref.fingerprint);
+    const node = pipeline.findTransform(ref.flatten);
+    if (node !== undefined) {
+      input = node.inputs[ref.input]?.id ?? input;
+      consumers = keyingConsumers(pipeline.transforms(), node.mainOutput().id);
+    }
+  } catch {
+    // Named as far as known: the element's problem is the message.
+  }
+  const why = consumers.length > 0 ? `'${consumers[0]}' groups or keys the Flatten's output, so runners take it as { key, value } pairs` : `the Flatten's output is encoded as { key, value } pairs (a KV coder)`;
+  return new TransformError(
+    ref.flatten,
+    `Flatten '${ref.flatten}' received ${previewValue(element)} from ${input}, which is not a { key, value } pair, but ${why}. ` +
+      `Turn every input's elements into { key, value } pairs before the Flatten (e.g. pcoll.map(x => kv(keyOf(x), x)) or WithKeys.of(...)), or key the Flatten's output with a Map before grouping it`,
+  );
+}
 
 /** The step a descriptor transform runs: the DoFn or CombineFn found by name in the rebuilt pipeline, or a primitive from its payload. */
 export function descriptorStep(view: DescriptorStepView, id: string, t: rapi.PTransform): Step {
@@ -101,6 +143,7 @@ export function descriptorStep(view: DescriptorStepView, id: string, t: rapi.PTr
   }
   if (urn === URNS.pardo) {
     const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);
+    if (payload.doFn?.urn === URNS.transcodeDoFn) return transcodeStep(view, t, decodeTranscodeReference(payload.doFn.payload), step);
     if (payload.doFn?.urn !== URNS.dofnByName) throw new Error(`ParDo '${t.uniqueName}' has DoFn URN '${payload.doFn?.urn}', which this SDK does not run`);
     const ref = decodeReference(payload.doFn.payload);
     const p = transformNamed(view.pipeline(ref.fingerprint), ref.transform).primitive;

@@ -2,7 +2,7 @@
  * Beam Java FlattenTest's coder cases (testFlattenMultipleCoders, testFlattenWithDifferentInputAndOutputCoders2):
  * a Flatten's inputs may have coders of their own and its output another, set on it; the elements
  * are the same whichever coder carries them. In batch (one worker and two, where outputs cross
- * workers encoded) and streaming. Also GroupByKeyTest.testLargeKeys10MB (beam_group_by_key.test.ts
+ * workers encoded), streaming, and through the Fn API harness (fn_runner_helpers.ts). Also GroupByKeyTest.testLargeKeys10MB (beam_group_by_key.test.ts
  * has the 10 KB to 1 MB keys), in batch.
  */
 import { strict as assert } from "node:assert";
@@ -10,21 +10,25 @@ import { Create, Flatten, GroupByKey, kv, Values, WithKeys, type KV } from "../.
 import { DoubleCoder, StringUtf8Coder, VarIntCoder } from "../../lib/coders/primitive";
 import { IterableCoder, KVCoder, NullableCoder } from "../../lib/coders/structural";
 import { labelledOutputs, timestamped, type Mode } from "./beam_helpers";
+import { harnessOutputs } from "./fn_runner_helpers";
 
 const LINES = ["Let's", "test", "flatten", "with", "multiple", "coders"];
 
-const runs: { mode: Mode; workers: number }[] = [
+const runs: { mode: Mode; workers: number; harness?: boolean }[] = [
   { mode: "batch", workers: 1 },
   { mode: "batch", workers: 2 },
   { mode: "streaming", workers: 1 },
+  // Through the Fn API harness: each input keeps its coder, and a transcoding step before the Flatten re-encodes it with the output's.
+  { mode: "batch", workers: 1, harness: true },
 ];
 
-for (const { mode, workers } of runs) {
-  describe(`Beam Java FlattenTest (coders): ${mode}, ${workers} worker(s)`, () => {
+for (const { mode, workers, harness } of runs) {
+  const outputsOf = harness === true ? harnessOutputs : labelledOutputs;
+  describe(`Beam Java FlattenTest (coders): ${mode}, ${harness === true ? "through the Fn API harness" : `${workers} worker(s)`}`, () => {
     const at0 = <T>(values: readonly T[]) => values.map((value) => ({ value, timestamp: 0 }));
 
     it("inputs with different coders, the output with a third (testFlattenMultipleCoders)", async () => {
-      const out = await labelledOutputs(
+      const out = await outputsOf(
         (p, collectAs) => {
           // Java's NullableCoder(BigEndianLongCoder) and VarLongCoder: a nullable double here, and varints.
           const doubles = timestamped<number | null>(p, "BigEndianLongs", mode, at0([0, 1, 2, 3, null, 4, 5, null, 6, 7, 8, null, 9])).setCoder(new NullableCoder(DoubleCoder.INSTANCE));
@@ -40,7 +44,7 @@ for (const { mode, workers } of runs) {
 
     // Java's grouping of a bounded Create in the global window: refused over a TestStream (no trigger), in Beam as here.
     if (mode === "batch") it("a grouping's output flattened under another coder, then its values (testFlattenWithDifferentInputAndOutputCoders2)", async () => {
-      const out = await labelledOutputs(
+      const out = await outputsOf(
         (p, collectAs) => {
           const grouped = timestamped(p, "Create", mode, at0(LINES))
             .apply("WithKeys", WithKeys.of<string, string>("a"))

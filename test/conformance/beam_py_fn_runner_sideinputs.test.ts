@@ -82,12 +82,9 @@ function cases(where: Where): void {
     assert.deepEqual(r.windowed, jsonSorted(range(0, 10).map((x) => [x, x < 5 ? range(0, 7) : range(7, 10)])));
   });
 
-  // Not yet through the harness: the portable translation gives a Flatten's inputs and output one
-  // coder (runners pass its bytes through, runners/portable/element_coders.ts), made KV because
-  // one of them is grouped or read as a map; the string input then fails to encode in the SDK
-  // ("KVCoder can only encode {key, value} objects"). Beam Python's runner and Prism insert
-  // transcoding steps before such a Flatten instead.
-  (where === "harness" ? it.skip : it)("test_flattened_side_input (with transcoding), test_flatten_and_gbk, test_gbk_side_input", async () => {
+  // Through the harness, the translation puts transcoding steps before the Flattens' inputs whose
+  // coders differ (side1 is grouped, so KV; side3 is not), as Beam Python's runner does.
+  it("test_flattened_side_input (with transcoding), test_flatten_and_gbk, test_gbk_side_input", async () => {
     const r = await run((p, out) => {
       const main = p.apply("main", Create.of(null));
       const side1 = p.apply("side1", Create.of(kv("a", 1)));

@@ -14,7 +14,6 @@ import { flattenProgram, reshuffleProgram } from "./programs";
 import { Create, Flatten, GroupByKey, KV, kv, Pipeline } from "../../lib";
 import { JsValueCoder, KVCoder, StringUtf8Coder } from "../../lib/coders/index";
 import type { Coder } from "../../lib/coders/coder";
-import { PipelineConstructionError } from "../../lib/model/errors";
 import { URNS } from "../../runners/portable/urns";
 
 
@@ -36,14 +35,18 @@ function checkCommon(p: Pipeline, proto: rapi.Pipeline): void {
   const parsed = pipelineFromJson(pipelineToJson(proto));
   assert.ok(runnerApi.Pipeline.equals(parsed, proto), "JSON round trip through the Beam classes changes the proto");
   const c = proto.components!;
-  // One proto transform per application, plus the two SDK steps Reshuffle's expansion adds around its GroupByKey.
-  const added = Object.values(c.transforms).filter((t) => t.spec?.urn === URNS.reifyMetadata || t.spec?.urn === URNS.restoreMetadata).length;
+  // One proto transform per application, plus the two SDK steps Reshuffle's expansion adds around
+  // its GroupByKey and the transcoding steps before Flatten inputs whose coders differ.
+  const transcoding = (t: rapi.PTransform): boolean => t.spec?.urn === URNS.pardo && runnerApi.ParDoPayload.fromBinary(t.spec.payload).doFn?.urn === URNS.transcodeDoFn;
+  const added = Object.values(c.transforms).filter((t) => t.spec?.urn === URNS.reifyMetadata || t.spec?.urn === URNS.restoreMetadata || transcoding(t)).length;
   assert.equal(Object.keys(c.transforms).length - added, p.transforms().length);
   for (const t of Object.values(c.transforms)) {
     const urn = t.spec?.urn ?? "";
     if (urn === URNS.impulse || urn === URNS.gbk) assert.equal(t.environmentId, "", `${t.uniqueName} runs on the runner`);
     else assert.equal(t.environmentId, "beamline", `${t.uniqueName} runs in the SDK`);
-    if (urn === URNS.pardo) {
+    if (transcoding(t)) {
+      assert.match(t.uniqueName, /\/Transcode\d+$/);
+    } else if (urn === URNS.pardo) {
       const payload = runnerApi.ParDoPayload.fromBinary(t.spec!.payload);
       assert.equal(payload.doFn!.urn, URNS.dofnByName);
       assert.deepEqual(decodeReference(payload.doFn!.payload), { transform: t.uniqueName, fingerprint: p.fingerprint() });
@@ -100,15 +103,21 @@ describe("portable translation", () => {
     golden("wordcount2.pipeline.json", proto);
   });
 
-  it("Flatten and Reshuffle: inputs and output share the coder their keyed consumers need; Flatten names the SDK environment", () => {
+  it("Flatten and Reshuffle: a Flatten's inputs keep their coders and reach it through transcoding steps to the coder its keyed consumers need; Flatten names the SDK environment", () => {
     const p = flattenProgram.create({ output: "/out", consumer: "all" });
     const { proto } = translatePipeline(p, dockerEnvironment("beamline/worker:test"));
     checkCommon(p, proto);
     const flat = byName(proto, "Flatten");
     assert.equal(flat.environmentId, "beamline", "as in Beam's SDKs, runners may run a Flatten in the SDK");
     const c = proto.components!;
-    for (const pc of [...Object.values(flat.inputs), flat.outputs["main"]!]) {
-      assert.equal(coderUrns(proto, c.pcollections[pc]!.coderId), "kv(length_prefix(jsvalue_deterministic),length_prefix(jsvalue))", pc);
+    const kvJs = "kv(length_prefix(jsvalue_deterministic),length_prefix(jsvalue))";
+    for (const pc of [...Object.values(flat.inputs), flat.outputs["main"]!]) assert.equal(coderUrns(proto, c.pcollections[pc]!.coderId), kvJs, pc);
+    // The Maps' outputs are not grouped themselves: they keep the default coder, and a step per input makes them KV.
+    for (const [i, pair] of ["PairA", "PairB"].entries()) {
+      const mapped = byName(proto, pair).outputs["main"]!;
+      assert.equal(coderUrns(proto, c.pcollections[mapped]!.coderId), "length_prefix(jsvalue)");
+      const step = byName(proto, `Flatten/Transcode${i}`);
+      assert.deepEqual([step.inputs["main"], step.outputs["main"]], [mapped, flat.inputs[String(i)]]);
     }
     const r = reshuffleProgram.create({ output: "/out" });
     const reshuffled = translatePipeline(r, dockerEnvironment("beamline/worker:test")).proto;
@@ -117,7 +126,7 @@ describe("portable translation", () => {
     assert.equal(coderUrns(reshuffled, reshuffled.components!.pcollections[input]!.coderId), "kv(length_prefix(jsvalue_deterministic),length_prefix(jsvalue))");
   });
 
-  it("Flatten of PCollections the runner encodes with different coders: a construction error naming the Flatten and the fix", () => {
+  it("Flatten of PCollections the runner encodes with different coders (two GroupByKeys' outputs): the second is transcoded to the first's coder, which the output has", () => {
     const p = Pipeline.create();
     const grouped = (name: string, values: Coder<unknown>) =>
       p
@@ -125,10 +134,16 @@ describe("portable translation", () => {
         .setCoder(new KVCoder(StringUtf8Coder.INSTANCE, values) as Coder<KV<string, string>>)
         .apply(`${name}Group`, GroupByKey.create());
     grouped("A", StringUtf8Coder.INSTANCE as Coder<unknown>).apply("Both", Flatten.with(grouped("B", new JsValueCoder() as Coder<unknown>)));
-    assert.throws(
-      () => translatePipeline(p, dockerEnvironment("beamline/worker:test")),
-      (e: Error) => e instanceof PipelineConstructionError && /Both/.test(e.message) && /different coders/.test(e.message) && /Apply a Map to one of them/.test(e.message),
-    );
+    const { proto } = translatePipeline(p, dockerEnvironment("beamline/worker:test"));
+    checkCommon(p, proto);
+    const c = proto.components!;
+    const both = byName(proto, "Both");
+    const coderOfPc = (pc: string) => coderUrns(proto, c.pcollections[pc]!.coderId);
+    assert.deepEqual(Object.values(both.inputs).map(coderOfPc), ["kv(string_utf8,iterable(string_utf8))", "kv(string_utf8,iterable(string_utf8))"]);
+    const step = byName(proto, "Both/Transcode1");
+    assert.equal(step.inputs["main"], byName(proto, "BGroup").outputs["main"]);
+    assert.equal(coderOfPc(step.inputs["main"]!), "kv(string_utf8,iterable(length_prefix(jsvalue)))");
+    assert.deepEqual(proto.rootTransformIds.map((id) => c.transforms[id]!.uniqueName), ["ACreate", "AGroup", "BCreate", "BGroup", "Both/Transcode1", "Both"]);
   });
 
   it("translation is deterministic (same graph, same bytes)", () => {
