@@ -209,10 +209,8 @@ export function normalizePrimitive(p: Primitive, v: unknown, path: string): unkn
       return inRange(v, 0, 2 ** 32 - 1) ? v : bad("an integer number within 0..2^32-1");
     case "int64":
       return int64(INT64_MIN, INT64_MAX, "the signed 64-bit range");
-    case "uint64": {
-      const u = int64(0n, 2n ** 64n - 1n, "0..2^64-1");
-      return u > INT64_MAX ? u - 2n ** 64n : u; // INT64 bits
-    }
+    case "uint64":
+      return int64(0n, 2n ** 64n - 1n, "0..2^64-1"); // hyparquet-writer stores UINT_64 in INT64 bits itself
     case "float":
     case "double":
       return typeof v === "number" ? v : bad("a number");
