@@ -5,9 +5,9 @@
  * them here: the byte ranges a read is cut into and the row groups each range reads.
  *
  * Not ported, by design: the four display-data cases (Beamline has no display data; the
- * transforms keep their patterns and options as fields, checked below instead), and
- * `test_sink_transform_int96` (skipped by Python itself for pyarrow >= 13; here INT96 cannot be
- * written and the option fails construction, checked below). `as_rows=True` of
+ * transforms keep their patterns and options as fields, checked below instead).
+ * `test_sink_transform_int96` is ported as pyarrow >= 13 behaves (Python skips it there: the
+ * write succeeds, integers taken as nanoseconds). `as_rows=True` of
  * `test_schema_read_write` has no counterpart (a read has no Beam schema at construction): the
  * write half is ported, reading back as plain objects.
  */
@@ -21,7 +21,7 @@ import { fileBuffer, hyparquet, zstdCompressor } from "../../lib/io/parquet/libr
 import { rowGroupsIn } from "../../lib/io/parquet/read";
 import { setRowCoder } from "../../lib/transforms/schema_paths";
 import { runOk } from "../helpers";
-import { beamPyParquetProgram, json, RECORDS, RECORDS_NESTED, recordBatches, records, SCHEMA, SCHEMA96, writeData } from "./beam_py_parquetio_programs";
+import { beamPyParquetProgram, json, RECORDS, RECORDS_NESTED, recordBatches, records, SCHEMA, SCHEMA96, writeData, writeInt96Data } from "./beam_py_parquetio_programs";
 
 const footer = (file: string) => hyparquet().parquetMetadataAsync(fileBuffer(file, fs.statSync(file).size));
 
@@ -215,7 +215,7 @@ describe("Beam Python parquetio_test.py, ported", function () {
     assert.deepEqual(b.map(json).sort(), records(6).map(json).sort());
   });
 
-  it("test_int96_type_conversion's schema (SCHEMA96, timestamp[ns]): integers are nanoseconds, read back as the Dates they fall in; INT96 itself is refused", async () => {
+  it("test_sink_transform_int96 (as pyarrow >= 13): SCHEMA96 written with use_deprecated_int96_timestamps, integers as nanoseconds; and as timestamp[ns]", async () => {
     const file = data({ count: 120, rowGroupSize: 20, schema: SCHEMA96 });
     const md = await footer(file);
     assert.deepEqual(md.schema[2]!.logical_type, { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "NANOS" });
@@ -223,7 +223,44 @@ describe("Beam Python parquetio_test.py, ported", function () {
     await runOk((root) => collect(root.apply(ReadFromParquetBatched.from(file)).map((b) => JSON.parse(json(b)) as ParquetBatchJson), got));
     assert.equal(got.length, 6);
     assert.ok(got.every((b) => b.numRows === 20 && b.columns.favorite_number!.every((t) => t === "1970-01-01T00:00:00.000Z" || t === "1969-12-31T23:59:59.999Z")));
-    assert.throws(() => WriteToParquet.to(path.join(tmp, "x"), { schema: SCHEMA96, useDeprecatedInt96Timestamps: true as false }), /useDeprecatedInt96Timestamps is not supported.*timestamp\[ns\]/);
+    const int96 = path.join(tmp, "int96_sink");
+    await runOk((root) => root.apply(Create.from<unknown>(RECORDS)).apply(WriteToParquet.to<unknown>(int96, { schema: SCHEMA96, numShards: 1, shardNameTemplate: "", useDeprecatedInt96Timestamps: true })));
+    const md96 = await footer(int96);
+    assert.deepEqual([md96.schema[2]!.type, md96.schema[2]!.type_length, md96.schema[2]!.logical_type], ["INT96", undefined, undefined]);
+    assert.ok(md96.row_groups[0]!.columns[1]!.meta_data!.type === "INT96" && md96.row_groups[0]!.columns[1]!.meta_data!.statistics === undefined);
+    const back: Record<string, unknown>[] = [];
+    await runOk((root) => collect(root.apply(ReadFromParquet.from(int96)), back));
+    assert.deepEqual(back.map(json).sort(), RECORDS.map((r) => json({ ...r, favorite_number: new Date(r.favorite_number < 0 ? -1 : 0) })).sort());
+  });
+
+  it("test_int96_type_conversion: an INT96 timestamp column (pyarrow's use_deprecated_int96_timestamps) reads as Dates, in batches of 20; WriteToParquet writes the same bytes", async () => {
+    // Record i at i days plus 123.456789 ms after the epoch, minus 3 days (so some fall before 1970).
+    const nanos = (i: number): bigint => BigInt(i - 3) * 86_400_000_000_000n + 123_456_789n;
+    const file = writeInt96Data(path.join(tmp, "int96"), 120, 20, nanos);
+    const md = await footer(file);
+    assert.equal(md.schema[2]!.type, "INT96");
+    assert.ok(md.row_groups.every((g) => g.columns[1]!.meta_data!.type === "INT96"));
+    const got: ParquetBatchJson[] = [];
+    await runOk((root) => collect(root.apply(ReadFromParquetBatched.from(file, { desiredBundleSizeBytes: 500 })).map((b) => JSON.parse(json(b)) as ParquetBatchJson), got));
+    got.sort((a, b) => String(a.columns.favorite_number![0]).localeCompare(String(b.columns.favorite_number![0])));
+    const expected = Array.from({ length: 6 }, (_, g) => ({
+      numRows: 20,
+      columns: {
+        name: records(120).slice(g * 20, g * 20 + 20).map((r) => r.name),
+        favorite_number: Array.from({ length: 20 }, (_, k) => new Date((g * 20 + k - 3) * 86_400_000 + 123).toISOString()),
+        favorite_color: records(120).slice(g * 20, g * 20 + 20).map((r) => r.favorite_color),
+      },
+    }));
+    assert.deepStrictEqual(got, expected);
+    // WriteToParquet's INT96 column holds the bytes the hand-made file holds, Dates and microseconds alike.
+    const ours = path.join(tmp, "int96_ours");
+    const floorMillis = (n: bigint): number => Number((n - (((n % 1_000_000n) + 1_000_000n) % 1_000_000n)) / 1_000_000n);
+    const rows = records(120).map((r, i) => ({ ...r, favorite_number: i % 2 ? nanos(i) : new Date(floorMillis(nanos(i))) }));
+    await runOk((root) => root.apply(Create.from<unknown>(rows)).apply(WriteToParquet.to<unknown>(ours, { schema: SCHEMA96, numShards: 1, shardNameTemplate: "", rowGroupSize: 20, useDeprecatedInt96Timestamps: true })));
+    const again: ParquetBatchJson[] = [];
+    await runOk((root) => collect(root.apply(ReadFromParquetBatched.from(ours)).map((b) => JSON.parse(json(b)) as ParquetBatchJson), again));
+    again.sort((a, b) => String(a.columns.favorite_number![0]).localeCompare(String(b.columns.favorite_number![0])));
+    assert.deepStrictEqual(again, expected);
   });
 
   it("display data cases: the transforms keep the pattern, schema, codec and sizes they were given", () => {

@@ -47,7 +47,7 @@ export const recordBatches = (count = RECORDS.length, chunk = count): ParquetBat
 /** TestParquet._write_data: `count` records in `file`, row groups of `rowGroupSize` rows, with `codec`. */
 export function writeData(file: string, options: { count?: number; rowGroupSize?: number; codec?: ParquetCodec; schema?: ParquetSchema } = {}): string {
   const schema = options.schema ?? SCHEMA;
-  const b = new ParquetFileBuilder({ prefix: file, suffix: "", schema, codec: options.codec ?? "none", rowGroupSize: options.rowGroupSize ?? 1000, rowGroupBufferSize: Number.MAX_SAFE_INTEGER, recordBatchSize: 1000, compliant: true, mimeType: "application/x-parquet", sink: "writeData" });
+  const b = new ParquetFileBuilder({ prefix: file, suffix: "", schema, codec: options.codec ?? "none", rowGroupSize: options.rowGroupSize ?? 1000, rowGroupBufferSize: Number.MAX_SAFE_INTEGER, recordBatchSize: 1000, compliant: true, int96: false, mimeType: "application/x-parquet", sink: "writeData" });
   for (const r of records(options.count)) b.add({ ...r, favorite_number: BigInt(r.favorite_number) });
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, b.take(true));
@@ -96,3 +96,56 @@ export const beamPyParquetProgram = definePipeline({
     assertThat(out, equalTo(expected));
   },
 });
+
+/**
+ * `_write_data(schema=SCHEMA96)` as pyarrow writes it with `use_deprecated_int96_timestamps=True`:
+ * favorite_number an INT96 timestamp (8 bytes of nanoseconds in the day, then 4 of the Julian
+ * day, little-endian). hyparquet-writer has no INT96, so the column is written as the same 12
+ * bytes in a FIXED_LEN_BYTE_ARRAY(12) and its type is turned into INT96 in the footer: the Thrift
+ * field `1: type` is one byte (FIXED_LEN_BYTE_ARRAY, 7, zigzag 14, becomes INT96, 3, zigzag 6), found where it is followed by
+ * `type_length: 12` (the schema element) or by the encodings list (each column chunk's metadata).
+ * Nanoseconds are `nanos(i)` for record i.
+ */
+export function writeInt96Data(file: string, count: number, rowGroupSize: number, nanos: (i: number) => bigint): string {
+  const { parquetWriteBuffer } = require("hyparquet-writer") as typeof import("hyparquet-writer");
+  const DAY = 86_400_000_000_000n;
+  const int96 = (n: bigint): Uint8Array => {
+    const day = (n >= 0n ? n / DAY : (n - DAY + 1n) / DAY) + 2_440_588n;
+    const b = Buffer.alloc(12);
+    b.writeBigUInt64LE(n - (day - 2_440_588n) * DAY, 0);
+    b.writeUInt32LE(Number(day), 8);
+    return new Uint8Array(b);
+  };
+  const rows = records(count);
+  const bytes = new Uint8Array(
+    parquetWriteBuffer({
+      schema: [
+        { name: "schema", num_children: 3 },
+        { name: "name", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "REQUIRED" },
+        { name: "favorite_number", type: "FIXED_LEN_BYTE_ARRAY", type_length: 12, repetition_type: "REQUIRED" },
+        { name: "favorite_color", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
+      ],
+      columnData: [
+        { name: "name", data: rows.map((r) => r.name) },
+        { name: "favorite_number", data: rows.map((_, i) => int96(nanos(i))), encoding: "PLAIN" },
+        { name: "favorite_color", data: rows.map((r) => r.favorite_color) },
+      ],
+      codec: "UNCOMPRESSED",
+      statistics: false,
+      rowGroupSize,
+    }),
+  );
+  const footerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.length - 8, true);
+  const start = bytes.length - 8 - footerLength;
+  let patched = 0;
+  for (let i = start; i < bytes.length - 8 - 2; i++) {
+    if (bytes[i] === 0x15 && bytes[i + 1] === 0x0e && ((bytes[i + 2] === 0x15 && bytes[i + 3] === 0x18) || bytes[i + 2] === 0x19)) {
+      bytes[i + 1] = 0x06;
+      patched++;
+    }
+  }
+  const groups = Math.ceil(count / rowGroupSize);
+  if (patched !== 1 + groups) throw new Error(`writeInt96Data: patched ${patched} type fields, expected ${1 + groups}`);
+  fs.writeFileSync(file, bytes);
+  return file;
+}

@@ -152,6 +152,22 @@ const PYARROW_SCHEMA = [
     assert.deepStrictEqual(back.sort((a, b) => a.i8 - b.i8), LOGICAL_ROWS, "pyarrow's copy holds exactly our values");
   });
 
+  it("pyarrow reads our INT96 timestamps (useDeprecatedInt96Timestamps) as timestamp[ns]", async () => {
+    const schema = { id: "int32", at: "timestamp[ms]", maybe: { type: "timestamp[us]", nullable: true } } as const;
+    const rows = [
+      { id: 1, at: new Date("2024-01-02T03:04:05.678Z"), maybe: null },
+      { id: 2, at: new Date(-1), maybe: new Date("1900-01-01T00:00:00.001Z") },
+    ];
+    const names: string[] = [];
+    await runOk((root) => collect(root.apply(Create.from(rows)).apply(WriteToParquet.to(path.join(tmp, "int96", "t"), { schema, shardNameTemplate: "", useDeprecatedInt96Timestamps: true })), names));
+    const copy = path.join(tmp, "int96", "copy.parquet");
+    const seen = JSON.parse(await python("copy", names[0]!, copy)) as { schema: string[] };
+    assert.deepEqual(seen.schema, ["id: int32 not null", "at: timestamp[ns] not null", "maybe: timestamp[ns]"]);
+    const back: (typeof rows)[number][] = [];
+    await runOk((root) => collect(root.apply(ReadFromParquet.from<(typeof rows)[number]>(copy)), back));
+    assert.deepStrictEqual(back.sort((a, b) => a.id - b.id), rows);
+  });
+
   it("an empty WriteToParquet output is a file pyarrow reads: the schema, no rows", async () => {
     const names: string[] = [];
     await runOk((root) => collect(root.apply(Create.from<User>([])).apply(WriteToParquet.to(path.join(tmp, "empty", "none"), { schema: USER_SCHEMA, codec: "snappy" })), names));

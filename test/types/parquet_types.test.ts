@@ -112,8 +112,8 @@ describe("Parquet IO (type-level)", () => {
       numeric.apply("DecimalAsNumber", WriteToParquet.to("/out/x", { schema: { price: "decimal128(10, 2)" } }));
       // @ts-expect-error: not a column type
       WriteToParquet.to("/out/x", { schema: { a: "decimal(10, 2)" } });
-      // @ts-expect-error: int96 timestamps cannot be written
-      WriteToParquet.to("/out/x", { schema: LOGICAL, useDeprecatedInt96Timestamps: true });
+      // @ts-expect-error: useDeprecatedInt96Timestamps is a boolean
+      WriteToParquet.to("/out/x", { schema: LOGICAL, useDeprecatedInt96Timestamps: "yes" });
     };
     assert.equal(typeof typeOnly, "function");
   });

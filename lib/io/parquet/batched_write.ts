@@ -28,13 +28,14 @@ class CheckBatches extends DoFn<ParquetBatch, Rows> {
   constructor(
     private readonly schema: ParquetSchema,
     private readonly transform: string,
+    private readonly int96: boolean,
   ) {
     super();
   }
   process(batch: ParquetBatch, ctx: ProcessContext<Rows>): void {
     const problem = batchProblem(batch);
     if (problem !== undefined) throw new TypeError(`${this.transform}: an input is not a ParquetBatch: ${problem}. Give { numRows, columns: { name: values[] } }.`);
-    const normalize = (this.normalize ??= rowNormalizer(this.schema));
+    const normalize = (this.normalize ??= rowNormalizer(this.schema, this.int96));
     const missing = Object.keys(this.schema).filter((c) => !(c in batch.columns));
     if (missing.length > 0) throw new TypeError(`${this.transform}: a batch has no column ${missing.map((c) => `'${c}'`).join(", ")} (every column of the schema must be given).`);
     const rows = batchRows(batch).map((r, i) => checkRow(normalize, r, this.transform, `row ${i} of a batch`));
@@ -91,7 +92,7 @@ export class WriteToParquetBatched<T extends object = Record<string, unknown>> e
     const sink = input.pipeline.currentNode().fullName;
     const spec = writeSpec("WriteToParquetBatched", this.prefix, this.options, input as PCollection<unknown>, sink);
     if (!(input.windowing.windowFn instanceof GlobalWindows)) input = input.apply("IntoGlobalWindow", Window.into(new GlobalWindows()));
-    const batches = (input as PCollection<ParquetBatch>).apply("CheckBatches", ParDo.of(new CheckBatches(spec.schema, sink))).setCoder(JsValueCoder.INSTANCE as Coder<Rows>);
+    const batches = (input as PCollection<ParquetBatch>).apply("CheckBatches", ParDo.of(new CheckBatches(spec.schema, sink, spec.int96))).setCoder(JsValueCoder.INSTANCE as Coder<Rows>);
     const format: RecordFileFormat<Rows> = { target: spec, newFile: () => new BatchFileBuilder(spec), wholeFileBytes: 4 << 20, mimeType: spec.mimeType, name: "Parquet" };
     return writeParquetShards(batches, format, spec, this.numShards, this.options.shardNameTemplate);
   }

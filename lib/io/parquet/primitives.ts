@@ -80,9 +80,15 @@ export function decimalBytes(precision: number): number {
 
 const integer = (bitWidth: number, isSigned: boolean, converted: SchemaElement["converted_type"]) => ({ converted_type: converted, logical_type: { type: "INTEGER" as const, bitWidth, isSigned } });
 
-/** The Parquet schema element of a primitive column, as pyarrow writes the type. */
-export function primitiveElement(name: string, p: Primitive, repetition: "REQUIRED" | "OPTIONAL"): SchemaElement {
+const isTimestamp = (p: Primitive): boolean => p.kind === "timestamp[ms]" || p.kind === "timestamp[us]" || p.kind === "timestamp[ns]";
+
+/** A marker on the elements of INT96 timestamp columns (written as 12-byte fixed binaries, typed INT96 in the footer: ./int96). */
+export const INT96_COLUMN = "beamline:int96";
+
+/** The Parquet schema element of a primitive column, as pyarrow writes the type (timestamps as INT96 with `int96`, as pyarrow's use_deprecated_int96_timestamps). */
+export function primitiveElement(name: string, p: Primitive, repetition: "REQUIRED" | "OPTIONAL", int96 = false): SchemaElement {
   const base = { name, repetition_type: repetition } as const;
+  if (int96 && isTimestamp(p)) return { ...base, type: "FIXED_LEN_BYTE_ARRAY", type_length: 12, [INT96_COLUMN]: true } as SchemaElement;
   switch (p.kind) {
     case "bool":
       return { ...base, type: "BOOLEAN" };
@@ -182,8 +188,25 @@ export function decimalString(unscaled: bigint, scale: number): string {
   return neg ? `-${s}` : s;
 }
 
-/** Checks value `v` of a primitive column and converts it to what hyparquet-writer encodes. */
-export function normalizePrimitive(p: Primitive, v: unknown, path: string): unknown {
+const NANOS_PER_DAY = 86_400_000_000_000n;
+const JULIAN_EPOCH_DAY = 2_440_588n;
+
+/** An INT96 timestamp's 12 bytes: nanoseconds within the day (8, little-endian), then the Julian day (4). */
+export function int96Bytes(nanos: bigint): Uint8Array {
+  const day = nanos >= 0n ? nanos / NANOS_PER_DAY : -((-nanos + NANOS_PER_DAY - 1n) / NANOS_PER_DAY);
+  const out = Buffer.alloc(12);
+  out.writeBigUInt64LE(nanos - day * NANOS_PER_DAY, 0);
+  out.writeUInt32LE(Number(day + JULIAN_EPOCH_DAY), 8);
+  return new Uint8Array(out.buffer, out.byteOffset, 12);
+}
+
+/** Checks value `v` of a primitive column and converts it to what hyparquet-writer encodes (timestamps as INT96 bytes with `int96`). */
+export function normalizePrimitive(p: Primitive, v: unknown, path: string, int96 = false): unknown {
+  if (int96 && isTimestamp(p)) {
+    const t = normalizePrimitive(p, v, path);
+    const perUnit = p.kind === "timestamp[ms]" ? 1_000_000n : p.kind === "timestamp[us]" ? 1000n : 1n;
+    return int96Bytes(t instanceof Date ? BigInt(t.getTime()) * 1_000_000n : (t as bigint) * perUnit);
+  }
   const bad = (want: string): never => {
     throw new RowMismatch(`${path} is ${show(v)}, but the column is ${primitiveName(p)} (${want})`);
   };

@@ -116,10 +116,16 @@ export function checkSchema(schema: ParquetSchema, path = ""): void {
   }
 }
 
-function fieldElements(name: string, field: ParquetField, compliant: boolean): SchemaElement[] {
+/** How a schema is written: list elements named "element" (compliant) or "item"; timestamps as INT96. */
+export interface ElementOptions {
+  readonly compliant: boolean;
+  readonly int96: boolean;
+}
+
+function fieldElements(name: string, field: ParquetField, options: ElementOptions): SchemaElement[] {
   const d = describe(field, name);
   const repetition = d.nullable ? "OPTIONAL" : "REQUIRED";
-  if (d.kind === "primitive") return [primitiveElement(name, d.type!, repetition)];
+  if (d.kind === "primitive") return [primitiveElement(name, d.type!, repetition, options.int96)];
   if (d.kind === "list") {
     // The three-level list of the Parquet spec (list → repeated "list" → element). The element is
     // named "element" in the spec's compliant form (pyarrow's use_compliant_nested_type=True, its
@@ -127,37 +133,37 @@ function fieldElements(name: string, field: ParquetField, compliant: boolean): S
     return [
       { name, repetition_type: repetition, converted_type: "LIST", logical_type: { type: "LIST" }, num_children: 1 },
       { name: "list", repetition_type: "REPEATED", num_children: 1 },
-      ...fieldElements(compliant ? "element" : "item", d.element!, compliant),
+      ...fieldElements(options.compliant ? "element" : "item", d.element!, options),
     ];
   }
   const names = Object.keys(d.fields!);
-  return [{ name, repetition_type: repetition, num_children: names.length }, ...names.flatMap((n) => fieldElements(n, d.fields![n]!, compliant))];
+  return [{ name, repetition_type: repetition, num_children: names.length }, ...names.flatMap((n) => fieldElements(n, d.fields![n]!, options))];
 }
 
-/** The schema as Parquet's flattened schema elements (depth first, the root first); `compliant` names list elements "element" (else "item"). */
-export function schemaElements(schema: ParquetSchema, compliant = true): SchemaElement[] {
+/** The schema as Parquet's flattened schema elements (depth first, the root first). */
+export function schemaElements(schema: ParquetSchema, options: ElementOptions = { compliant: true, int96: false }): SchemaElement[] {
   const names = Object.keys(schema);
-  return [{ name: "schema", num_children: names.length }, ...names.flatMap((n) => fieldElements(n, schema[n]!, compliant))];
+  return [{ name: "schema", num_children: names.length }, ...names.flatMap((n) => fieldElements(n, schema[n]!, options))];
 }
 
 /** Checks and normalizes one value; `path` names it in errors. */
 type Normalizer = (v: unknown, path: string) => unknown;
 
 /** The field's normalizer, built once per schema (a write checks every value of every row). */
-function fieldNormalizer(field: ParquetField, where: string): Normalizer {
+function fieldNormalizer(field: ParquetField, where: string, int96: boolean): Normalizer {
   const d = describe(field, where);
   let inner: Normalizer;
   if (d.kind === "primitive") {
     const type = d.type!;
-    inner = (v, path) => normalizePrimitive(type, v, path);
+    inner = (v, path) => normalizePrimitive(type, v, path, int96);
   } else if (d.kind === "list") {
-    const element = fieldNormalizer(d.element!, `${where}[]`);
+    const element = fieldNormalizer(d.element!, `${where}[]`, int96);
     inner = (v, path) => {
       if (!Array.isArray(v)) throw new RowMismatch(`${path} is ${show(v)}, but the column is a list (an array)`);
       return v.map((e, i) => element(e, `${path}[${i}]`));
     };
   } else {
-    inner = structNormalizer(d.fields!, false);
+    inner = structNormalizer(d.fields!, false, int96);
   }
   const nullable = d.nullable;
   return (v, path) => {
@@ -169,9 +175,9 @@ function fieldNormalizer(field: ParquetField, where: string): Normalizer {
   };
 }
 
-function structNormalizer(fields: ParquetSchema, isRow: boolean): Normalizer {
+function structNormalizer(fields: ParquetSchema, isRow: boolean, int96: boolean): Normalizer {
   const names = Object.keys(fields);
-  const normalizers = names.map((n) => fieldNormalizer(fields[n]!, n));
+  const normalizers = names.map((n) => fieldNormalizer(fields[n]!, n, int96));
   return (v, path) => {
     if (v === null || typeof v !== "object" || Array.isArray(v) || v instanceof Date || v instanceof Uint8Array) {
       throw new RowMismatch(`${isRow ? "the row" : path} is ${show(v)}, but ${isRow ? "a row" : "the column"} is a struct (a plain object of its fields)`);
@@ -194,8 +200,8 @@ function structNormalizer(fields: ParquetSchema, isRow: boolean): Normalizer {
  * that does not fit the schema. Fields the schema lacks are not written, as in Beam Python's
  * WriteToParquet (which takes only the schema's columns of each row).
  */
-export function rowNormalizer(schema: ParquetSchema): (row: unknown) => Record<string, unknown> {
-  const normalize = structNormalizer(schema, true);
+export function rowNormalizer(schema: ParquetSchema, int96 = false): (row: unknown) => Record<string, unknown> {
+  const normalize = structNormalizer(schema, true, int96);
   return (row) => normalize(row, "") as Record<string, unknown>;
 }
 

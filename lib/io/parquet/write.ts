@@ -30,6 +30,7 @@ import { kv } from "../../model/window";
 import { GlobalWindows } from "../../model/windowing";
 import { type RecordFileFormat, WriteBundleFiles, WriteShardGroupFiles, writeBinaryFile } from "../binary_file_stream";
 import { abortTempFiles, FinalizeShardedFiles, validateOutputPrefix, type WrittenFile } from "../sharded_files";
+import { typeInt96Columns } from "./int96";
 import { hyparquetWriter, PARQUET_CODECS, type ParquetCodec, writeCodec } from "./library";
 import { parquetSchemaOfRows } from "./beam_schema";
 import { checkSchema, rowNormalizer, rowSizer, type ParquetRow, type ParquetSchema, RowMismatch, schemaElements } from "./schema";
@@ -48,8 +49,8 @@ export interface WriteToParquetOptions {
   readonly rowGroupSize?: number;
   /** Lists as the Parquet spec names their parts ("element"; pyarrow's `use_compliant_nested_type=True`, default here) or Arrow's older form ("item"; Beam Python's default). Readers take either. */
   readonly useCompliantNestedType?: boolean;
-  /** Beam Python's `use_deprecated_int96_timestamps`: not supported (the writer has no INT96 encoding); true fails construction. Use "timestamp[ns]" to keep nanoseconds. */
-  readonly useDeprecatedInt96Timestamps?: false;
+  /** Timestamps (every unit) as deprecated INT96 values, for readers that want them, e.g. old Impala and Hive (Beam Python's `use_deprecated_int96_timestamps`); default false. */
+  readonly useDeprecatedInt96Timestamps?: boolean;
   /** Appended to every file name, e.g. ".parquet" (Python's `file_name_suffix`). */
   readonly suffix?: string;
   /** Number of files; 0 (default) lets the runner decide (one per bundle). */
@@ -73,6 +74,7 @@ export interface WriteSpec {
   readonly rowGroupBufferSize: number;
   readonly recordBatchSize: number;
   readonly compliant: boolean;
+  readonly int96: boolean;
   readonly mimeType: string;
   readonly sink: string;
 }
@@ -83,11 +85,12 @@ class CheckRows<T> extends DoFn<T, Record<string, unknown>> {
   constructor(
     private readonly schema: ParquetSchema,
     private readonly transform: string,
+    private readonly int96: boolean,
   ) {
     super();
   }
   process(row: T, ctx: ProcessContext<Record<string, unknown>>): void {
-    ctx.output(checkRow((this.normalize ??= rowNormalizer(this.schema)), row, this.transform));
+    ctx.output(checkRow((this.normalize ??= rowNormalizer(this.schema, this.int96)), row, this.transform));
   }
 }
 
@@ -117,7 +120,7 @@ export class ParquetFileBuilder {
     this.out = new lib.ByteWriter();
     const { codec, compressors } = writeCodec(spec.codec);
     this.size = rowSizer(spec.schema);
-    this.writer = new lib.ParquetWriter({ writer: this.out, schema: schemaElements(spec.schema, spec.compliant), codec, compressors: compressors as ConstructorParameters<typeof ParquetWriter>[0]["compressors"], createdBy: "beamline (hyparquet-writer)" });
+    this.writer = new lib.ParquetWriter({ writer: this.out, schema: schemaElements(spec.schema, { compliant: spec.compliant, int96: spec.int96 }), codec, compressors: compressors as ConstructorParameters<typeof ParquetWriter>[0]["compressors"], createdBy: "beamline (hyparquet-writer)" });
   }
   /** Encoded bytes not yet taken. */
   get bytes(): number {
@@ -148,6 +151,7 @@ export class ParquetFileBuilder {
   take(final: boolean): Buffer {
     if (final) {
       this.endGroup();
+      if (this.spec.int96) typeInt96Columns(this.writer);
       void this.writer.finish();
     }
     // A copy: the writer reuses its buffer from index 0 (its `offset` keeps the file position).
@@ -179,9 +183,8 @@ export function checkWriteOptions(transform: string, prefix: string, options: Wr
   } catch (e) {
     throw new ValidationError(`${transform}: ${(e as Error).message}`);
   }
-  if ((options.useDeprecatedInt96Timestamps as boolean | undefined) === true) {
-    throw new ValidationError(`${transform}: useDeprecatedInt96Timestamps is not supported (hyparquet-writer has no INT96 encoding, which the Parquet spec deprecates); leave it unset, and use a "timestamp[ns]" column to keep nanoseconds`);
-  }
+  const int96 = options.useDeprecatedInt96Timestamps;
+  if (int96 !== undefined && typeof int96 !== "boolean") throw new ValidationError(`${transform} useDeprecatedInt96Timestamps must be a boolean, got ${String(int96)}`);
   const positive = (name: string, v: number | undefined): void => {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new ValidationError(`${transform} ${name} must be a positive integer, got ${String(v)}`);
   };
@@ -215,6 +218,7 @@ export function writeSpec(transform: string, prefix: string, options: WriteToPar
     rowGroupBufferSize: options.rowGroupBufferSize ?? 64 * 1024 * 1024,
     recordBatchSize: options.recordBatchSize ?? 1000,
     compliant: options.useCompliantNestedType ?? true,
+    int96: options.useDeprecatedInt96Timestamps ?? false,
     mimeType: options.mimeType ?? "application/x-parquet",
     sink,
   };
@@ -262,7 +266,7 @@ export class WriteToParquet<T = unknown> extends PTransform<PCollection<T>, PCol
     const sink = input.pipeline.currentNode().fullName;
     const spec = writeSpec("WriteToParquet", this.prefix, this.options, input as PCollection<unknown>, sink);
     if (!(input.windowing.windowFn instanceof GlobalWindows)) input = input.apply("IntoGlobalWindow", Window.into(new GlobalWindows()));
-    const rows = input.apply("CheckRows", ParDo.of(new CheckRows<T>(spec.schema, sink))).setCoder(JsValueCoder.INSTANCE as Coder<Record<string, unknown>>);
+    const rows = input.apply("CheckRows", ParDo.of(new CheckRows<T>(spec.schema, sink, spec.int96))).setCoder(JsValueCoder.INSTANCE as Coder<Record<string, unknown>>);
     return writeParquetShards(rows, parquetFiles(spec), spec, this.numShards, this.options.shardNameTemplate);
   }
 
