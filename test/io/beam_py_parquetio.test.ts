@@ -7,9 +7,7 @@
  * Not ported, by design: the four display-data cases (Beamline has no display data; the
  * transforms keep their patterns and options as fields, checked below instead).
  * `test_sink_transform_int96` is ported as pyarrow >= 13 behaves (Python skips it there: the
- * write succeeds, integers taken as nanoseconds). `as_rows=True` of
- * `test_schema_read_write` has no counterpart (a read has no Beam schema at construction): the
- * write half is ported, reading back as plain objects.
+ * write succeeds, integers taken as nanoseconds).
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -157,24 +155,61 @@ describe("Beam Python parquetio_test.py, ported", function () {
     assert.deepEqual((await footer(small)).row_groups.map((g) => Number(g.num_rows)), [10, 10, 5]);
   });
 
-  it("test_schema_read_write: Beam rows written with the schema inferred from their RowCoder", async () => {
+  it("test_schema_read_write: Beam rows written with the schema inferred from their RowCoder, read back with as_rows (asRows)", async () => {
     const file = path.join(tmp, "tmp_filename");
     const AB = Schema.of({ a: FieldType.INT64, b: FieldType.STRING });
+    const rows = [
+      { a: 1n, b: "x" },
+      { a: 2n, b: "y" },
+    ];
     await runOk((root) => {
-      const rows = root.apply(Create.of({ a: 1n, b: "x" }, { a: 2n, b: "y" }));
-      setRowCoder(rows as PCollection<unknown>, AB);
-      rows.apply(WriteToParquet.to(file));
+      const input = root.apply(Create.from(rows));
+      setRowCoder(input as PCollection<unknown>, AB);
+      input.apply(WriteToParquet.to(file));
     });
-    const back: Record<string, unknown>[] = [];
-    await runOk((root) => collect(root.apply(ReadFromParquet.from(`${file}*`, { int64: "bigint" })), back));
-    assert.deepStrictEqual(back.map((r) => json({ a: String(r.a), b: r.b })).sort(), [json({ a: "1", b: "x" }), json({ a: "2", b: "y" })]);
-    const md = await footer(fs.readdirSync(tmp).map((f) => path.join(tmp, f))[0]!);
+    const written = fs.readdirSync(tmp).map((f) => path.join(tmp, f));
+    assert.equal(written.length, 1);
+    const md = await footer(written[0]!);
     assert.deepEqual(md.schema.map((e) => [e.name, e.type, e.repetition_type]), [["schema", undefined, undefined], ["a", "INT64", "REQUIRED"], ["b", "BYTE_ARRAY", "REQUIRED"]]);
+    const read = ReadFromParquet.from<{ a: bigint; b: string }>(`${file}*`, { asRows: true });
+    assert.deepEqual(read.beamSchema!.fields.map((f) => [f.name, f.type.spec.kind === "atomic" ? f.type.spec.atomic : f.type.spec.kind, f.type.nullable]), [["a", "INT64", false], ["b", "STRING", false]]);
+    const back: { a: bigint; b: string }[] = [];
+    await runOk((root) => {
+      const out = root.apply(read);
+      assert.equal(out.coder?.urn, "beam:coder:row:v1", "a schema'd PCollection");
+      collect(out, back);
+    });
+    const stable = (r: { a: bigint; b: string }): string => json({ a: String(r.a), b: r.b });
+    assert.deepEqual(back.map(stable).sort(), rows.map(stable));
     // Without a schema and without a RowCoder, as Python's "A schema is required to write non-schema'd data".
     await assert.rejects(
       runOk((root) => root.apply(Create.of({ a: 1 })).apply(WriteToParquet.to(path.join(tmp, "x")))),
       /needs the rows' schema.*A schema is required to write non-schema'd data/s,
     );
+  });
+
+  it("asRows: nested and logical columns as Beam types (timestamps as epoch milliseconds, decimals as strings); what has no Beam type fails at construction", async () => {
+    const schema = { id: "int64", at: { type: "timestamp[us]", nullable: true }, price: "decimal128(6, 2)", tags: { list: "string" }, where: { struct: { x: "int16", when: "timestamp[ms]" } } } as const;
+    const rows = [{ id: 1n, at: new Date(5), price: "1.50", tags: ["a"], where: { x: 3, when: new Date(7) } }];
+    const file = path.join(tmp, "rows.parquet");
+    await runOk((root) => root.apply(Create.from(rows)).apply(WriteToParquet.to(file, { schema, shardNameTemplate: "" })));
+    const read = ReadFromParquet.from(path.join(tmp, "rows.*"), { asRows: true });
+    const s = read.beamSchema!;
+    assert.deepEqual(
+      s.fields.map((f) => [f.name, f.type.nullable, f.type.spec.kind === "logical" ? f.type.spec.urn : f.type.spec.kind]),
+      [["id", false, "atomic"], ["at", true, "beam:logical_type:millis_instant:v1"], ["price", false, "beam:logical_type:decimal:v1"], ["tags", false, "array"], ["where", false, "row"]],
+    );
+    const back: unknown[] = [];
+    await runOk((root) => collect(root.apply(read), back));
+    assert.deepStrictEqual(back, [{ id: 1n, at: 5, price: "1.50", tags: ["a"], where: { x: 3, when: 7 } }]);
+    const projected = ReadFromParquet.from(file, { asRows: true, columns: ["price"] });
+    assert.deepEqual(projected.beamSchema!.fields.map((f) => f.name), ["price"]);
+    const dated = path.join(tmp, "dated.parquet");
+    await runOk((root) => root.apply(Create.of({ d: new Date(0) })).apply(WriteToParquet.to(dated, { schema: { d: "date32" }, shardNameTemplate: "" })));
+    assert.throws(() => ReadFromParquet.from(dated, { asRows: true }), /ReadFromParquet\(asRows\): column d is a date, which has no Beam schema type here; read it without asRows/);
+    assert.throws(() => ReadFromParquet.from(path.join(tmp, "none*"), { asRows: true }), /matches no file/);
+    assert.throws(() => ReadFromParquet.from("gs://b/x*", { asRows: true }), /is not local/);
+    assert.throws(() => ReadFromParquetBatched.from(file, { asRows: true }), /asRows is ReadFromParquet's/);
   });
 
   it("test_min_bundle_size: min_bundle_size 100 MiB gives one range at desired size 1; 0 gives many", async () => {

@@ -8,6 +8,7 @@ import { type Coder } from "../../coders/coder";
 import { JsValueCoder } from "../../coders/js_value";
 import { StringUtf8Coder } from "../../coders/primitive";
 import { KVCoder } from "../../coders/structural";
+import { ValidationError } from "../../model/errors";
 import { PBegin, PCollection } from "../../model/pcollection";
 import { ParDo } from "../../model/pardo";
 import { Impulse } from "../../model/primitives";
@@ -38,6 +39,7 @@ export class ReadFromParquetBatched<T extends object = Record<string, unknown>> 
     super("ReadFromParquetBatched");
     this.patterns = filePatterns("ReadFromParquetBatched", pattern);
     checkOptions("ReadFromParquetBatched", options);
+    if (options.asRows === true) throw new ValidationError("ReadFromParquetBatched: asRows is ReadFromParquet's (batches are columns, not Beam rows); use ReadFromParquet.from(pattern, { asRows: true })");
   }
 
   expand(input: PBegin): PCollection<ParquetBatch<T>> {

@@ -29,6 +29,9 @@ import { FileSystemError, type FileMetadata } from "../filesystems/filesystem";
 import { type EmptyMatchTreatment, ReadableFile } from "../fileio";
 import { checkRangeOptions, ExpandFilesToRanges, ExpandPatternsToRanges, filePatterns, validatePatterns, type FileRange } from "../file_ranges";
 import { fileBuffer, hyparquet, readCompressors } from "./library";
+import type { Schema } from "../../coders/schema";
+import { setRowCoder } from "../../transforms/schema_paths";
+import { beamSchemaOfParquet, rowConverter } from "./as_rows";
 import { type ParquetBatch, rowsToBatch } from "./batch";
 import type { ParquetInt64 } from "./schema";
 import { decimalRowConverter, plainValue, TIMESTAMP_PARSERS, withoutDecimalAnnotations } from "./values";
@@ -45,6 +48,8 @@ export interface ReadFromParquetOptions {
   readonly minBundleSize?: number;
   /** Check before running that every pattern matches a file (default true, as Beam); false: a pattern matching nothing reads nothing. */
   readonly validate?: boolean;
+  /** Beam rows with a RowCoder of the files' Beam schema, read from the first file's footer when the transform is made (Beam Python's `as_rows`; a local pattern; int64s as bigints, timestamps as epoch milliseconds: ./as_rows). Default false. */
+  readonly asRows?: boolean;
 }
 
 /** Options of ReadAllFromParquet. */
@@ -183,23 +188,39 @@ export class ReadFromParquet<T = Record<string, unknown>> extends PTransform<PBe
     return new ReadFromParquet<T>(pattern, options);
   }
 
+  /** With `asRows`, the Beam schema of the rows (read from the first file when the transform was made). */
+  readonly beamSchema: Schema<object> | undefined;
+
   private constructor(
     pattern: string | readonly string[],
-    /** Projection, int64 mapping, range size and validation. */
+    /** Projection, int64 mapping, range size, validation and asRows. */
     readonly options: ReadFromParquetOptions,
   ) {
     super("ReadFromParquet");
     this.patterns = filePatterns("ReadFromParquet", pattern);
     checkOptions("ReadFromParquet", options);
+    if (options.asRows === true) {
+      if (options.int64 === "number") throw new ValidationError(`ReadFromParquet: asRows gives Beam rows, whose int64s are bigints; leave int64 unset`);
+      try {
+        this.beamSchema = beamSchemaOfParquet(this.patterns[0]!, options.columns);
+      } catch (e) {
+        throw new ValidationError(`ReadFromParquet(asRows): ${(e as Error).message}`);
+      }
+    }
   }
 
   expand(input: PBegin): PCollection<T> {
-    return input
+    const rows = input
       .apply("Impulse", Impulse.create())
       .apply("ExpandPatterns", ParDo.of(new ExpandPatternsToRanges(this.patterns, this.options.desiredBundleSizeBytes, this.options.validate === false, this.options.minBundleSize)))
       .apply("Reshuffle", Reshuffle.viaRandomKey())
-      .apply("ReadRowGroups", ParDo.of(new ReadRanges<T>({ columns: this.options.columns, int64: this.options.int64 ?? "number" }, false)))
-      .setCoder(JsValueCoder.INSTANCE as Coder<T>);
+      .apply("ReadRowGroups", ParDo.of(new ReadRanges<T>({ columns: this.options.columns, int64: this.beamSchema !== undefined ? "bigint" : (this.options.int64 ?? "number") }, false)));
+    if (this.beamSchema === undefined) return rows.setCoder(JsValueCoder.INSTANCE as Coder<T>);
+    rows.setCoder(JsValueCoder.INSTANCE as Coder<T>);
+    const convert = rowConverter(this.beamSchema);
+    const out = convert === undefined ? rows : rows.map("ToBeamRows", (r: T) => convert(r as Record<string, unknown>) as T);
+    setRowCoder(out as PCollection<unknown>, this.beamSchema);
+    return out;
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {
