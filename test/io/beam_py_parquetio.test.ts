@@ -13,12 +13,13 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Create, FieldType, Impulse, ParDo, type PCollection, ReadFromParquet, ReadFromParquetBatched, Schema, WriteToParquet } from "../../lib";
+import { Create, FieldType, Impulse, type ParquetBatch, ParDo, type PCollection, ReadFromParquet, ReadFromParquetBatched, Schema, WriteToParquet, WriteToParquetBatched } from "../../lib";
 import { ExpandPatternsToRanges, type FileRange } from "../../lib/io/file_ranges";
 import { fileBuffer, hyparquet, zstdCompressor } from "../../lib/io/parquet/library";
 import { rowGroupsIn } from "../../lib/io/parquet/read";
 import { setRowCoder } from "../../lib/transforms/schema_paths";
-import { runOk } from "../helpers";
+import { runDirect, runOk } from "../helpers";
+import { PARQUET_FIXTURES } from "./parquet_fixtures";
 import { beamPyParquetProgram, json, RECORDS, RECORDS_NESTED, recordBatches, records, SCHEMA, SCHEMA96, writeData, writeInt96Data } from "./beam_py_parquetio_programs";
 
 const footer = (file: string) => hyparquet().parquetMetadataAsync(fileBuffer(file, fs.statSync(file).size));
@@ -296,6 +297,30 @@ describe("Beam Python parquetio_test.py, ported", function () {
     await runOk((root) => collect(root.apply(ReadFromParquetBatched.from(ours)).map((b) => JSON.parse(json(b)) as ParquetBatchJson), again));
     again.sort((a, b) => String(a.columns.favorite_number![0]).localeCompare(String(b.columns.favorite_number![0])));
     assert.deepStrictEqual(again, expected);
+  });
+
+  it("empty files and empty input: an empty row group is an empty batch; an empty WriteToParquetBatched input writes the schema; a malformed batch fails naming why", async () => {
+    const empty = path.join(PARQUET_FIXTURES, "empty.parquet");
+    // pyarrow's empty file has one row group of no rows: one empty batch, as Python's read_row_group gives an empty Table.
+    assert.equal((await footer(empty)).row_groups.length, 1);
+    const got: ParquetBatch[] = [];
+    await runOk((root) => collect(root.apply(ReadFromParquetBatched.from(empty)), got));
+    assert.equal(got.length, 1);
+    assert.ok(got[0]!.numRows === 0 && Object.values(got[0]!.columns).every((c) => c.length === 0) && "name" in got[0]!.columns);
+    const out = path.join(tmp, "none");
+    await runOk((root) => root.apply(Create.from<ParquetBatch<{ name: string; favorite_number: number; favorite_color: string | null }>>([])).apply(WriteToParquetBatched.to(out, { schema: SCHEMA, shardNameTemplate: "" })));
+    const md = await footer(out);
+    assert.deepEqual([md.row_groups.length, Number(md.num_rows), md.schema.map((e) => e.name)], [0, 0, ["schema", "name", "favorite_number", "favorite_color"]]);
+    const bad = [
+      [{ numRows: 2, columns: { name: ["a"], favorite_number: [1, 2], favorite_color: [null, null] } }, /column 'name' has 1 values, but numRows is 2/],
+      [{ numRows: 1, columns: { name: ["a"], favorite_number: [1] } }, /a batch has no column 'favorite_color'/],
+      [{ numRows: 1, columns: { name: ["a"], favorite_number: ["1"], favorite_color: [null] } }, /row 0 of a batch does not match the Parquet schema: favorite_number is "1", but the column is int64/],
+    ] as const;
+    for (const [batch, message] of bad) {
+      const res = await runDirect((root) => root.apply(Create.of<unknown>(batch)).apply(WriteToParquetBatched.to<never>(path.join(tmp, "bad", "x"), { schema: SCHEMA }) as never));
+      assert.equal(res.state, "FAILED");
+      assert.match(res.error!.message, message);
+    }
   });
 
   it("display data cases: the transforms keep the pattern, schema, codec and sizes they were given", () => {

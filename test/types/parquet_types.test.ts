@@ -58,7 +58,12 @@ describe("Parquet IO (type-level)", () => {
     const big = p.apply("Big", ReadFromParquet.from<ParquetRow<typeof SCHEMA, bigint>>("/data/*.parquet", { int64: "bigint" }));
     expectType(big.apply("WriteBig", WriteToParquet.to("/out/big", { schema: SCHEMA })))<PCollection<string>>(true);
     expectType(p.apply("Any", Create.of<unknown>(1)).apply("WriteSaid", WriteToParquet.to<unknown>("/out/u", { schema: SCHEMA })))<PCollection<string>>(true);
-    const r: ReadFromParquetOptions = { int64: "bigint", columns: ["a"] };
+    const r: ReadFromParquetOptions = { int64: "bigint", columns: ["a"], asRows: true, minBundleSize: 0 };
+    const typeOnlyRows = (): void => {
+      const read = ReadFromParquet.from<{ a: bigint }>("/data/x.parquet", { asRows: true });
+      expectType(read.beamSchema)<import("../../lib").Schema<object> | undefined>(true);
+    };
+    assert.equal(typeof typeOnlyRows, "function");
     const w: WriteToParquetOptions = { schema: SCHEMA, codec: "none" };
     assert.ok(r && w);
 
