@@ -99,6 +99,37 @@ describe("io/parquet: logical types written as pyarrow writes them, read back ex
     assert.throws(() => WriteToParquet.to("out/x", { schema: { d: "decimal(3, 4)" as "int8" } }), /unknown type 'decimal\(3, 4\)'.*decimal128\(p, s\), fixed_size_binary\[n\]/);
   });
 
+  it("decimals stored as INT32 and INT64 (pyarrow's store_decimal_as_integer, Spark's small decimals) read as exact strings too", async () => {
+    const { parquetWriteBuffer } = require("hyparquet-writer") as typeof import("hyparquet-writer");
+    const small = path.join(tmp, "int-decimals.parquet");
+    fs.writeFileSync(
+      small,
+      new Uint8Array(
+        parquetWriteBuffer({
+          schema: [
+            { name: "schema", num_children: 2 },
+            { name: "d32", type: "INT32", converted_type: "DECIMAL", scale: 2, precision: 9, logical_type: { type: "DECIMAL", scale: 2, precision: 9 }, repetition_type: "OPTIONAL" },
+            { name: "d64", type: "INT64", converted_type: "DECIMAL", scale: 4, precision: 18, logical_type: { type: "DECIMAL", scale: 4, precision: 18 }, repetition_type: "REQUIRED" },
+          ],
+          columnData: [
+            { name: "d32", data: [1234n, -5n, null] },
+            { name: "d64", data: [123456789012345678n, 1n, 0n] },
+          ],
+        }),
+      ),
+    );
+    const got: Record<string, unknown>[] = [];
+    await runOk((root) => collect(root.apply(ReadFromParquet.from(small)), got));
+    assert.deepStrictEqual(
+      got.sort((a, b) => String(a.d64).localeCompare(String(b.d64))),
+      [
+        { d32: null, d64: "0.0000" },
+        { d32: "-0.05", d64: "0.0001" },
+        { d32: "12.34", d64: "12345678901234.5678" },
+      ],
+    );
+  });
+
   it("decimal helpers: pyarrow's byte widths, exact strings both ways", () => {
     // pyarrow's decimal128 FIXED_LEN_BYTE_ARRAY widths by precision.
     assert.deepEqual([1, 2, 3, 4, 5, 9, 10, 18, 19, 38].map(decimalBytes), [1, 1, 2, 2, 3, 4, 5, 8, 9, 16]);
