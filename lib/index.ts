@@ -107,9 +107,10 @@ export type { ModelHandler, BatchingOptions, PredictionResult, FailedInference, 
 export { sharedModel } from "./ml/shared_model";
 export type { ReadFromTFRecordOptions, ReadAllFromTFRecordOptions, WriteToTFRecordOptions, TFRecordCompression } from "./io/tfrecord";
 export type { ReadFromAvroOptions, ReadAllFromAvroOptions, WriteToAvroOptions, AvroCodec, AvroLongs, AvroSchema, AvroValue } from "./io/avro";
-export type { ReadFromParquetOptions, ReadAllFromParquetOptions, WriteToParquetOptions, ParquetCodec, ParquetField, ParquetFieldValue, ParquetListField, ParquetStructField, ParquetTypedField, ParquetInt64, ParquetPrimitive, ParquetRow, ParquetSchema } from "./io/parquet";
+export type { ReadFromParquetOptions, ReadAllFromParquetOptions, WriteToParquetOptions, ParquetBatch, ParquetCodec, ParquetDecimalType, ParquetFixedType, ParquetField, ParquetFieldValue, ParquetListField, ParquetStructField, ParquetTypedField, ParquetInt64, ParquetPrimitive, ParquetRow, ParquetSchema } from "./io/parquet";
 export type { ReadFromCsvOptions, CsvReadResult, CsvDeadLetter, CsvRowType, WriteToCsvOptions, CsvValue, CsvSchema, CsvColumnType, CsvFieldType, CsvRowOf, CsvRecord } from "./io/csv";
 export { watchJobs } from "./model/monitoring";
+export { batchRows as parquetBatchRows, rowsToBatch as parquetBatchOf } from "./io/parquet/batch";
 export type { JobListener, MonitoredJob, JobGraph, StepNode, PCollectionNode, JobSnapshot, StepProgress, MetricsSnapshot, LogEntry, LogPage } from "./model/monitoring";
 
 // The connectors' module graphs (and csv-parse, csv-stringify) are most of what loading this file
@@ -361,11 +362,26 @@ export declare const ReadAllFromParquet: typeof ParquetIO.ReadAllFromParquet;
 /** Reads the rows of the Parquet files each input pattern or file names (see lib/io/parquet); loaded on first use. */
 export type ReadAllFromParquet<Out = Record<string, unknown>> = ParquetIO.ReadAllFromParquet<Out>;
 Object.defineProperty(exports, "ReadAllFromParquet", { enumerable: true, get: function () { return parquetio.ReadAllFromParquet; } });
-/** Writes rows as sharded Parquet files with a schema (none, snappy, gzip or brotli codec; see lib/io/parquet); loaded on first use. */
+/** Writes rows as sharded Parquet files with a schema (none, snappy, gzip, brotli, lz4 or zstd codec; see lib/io/parquet); loaded on first use. */
 export declare const WriteToParquet: typeof ParquetIO.WriteToParquet;
-/** Writes rows as sharded Parquet files with a schema (none, snappy, gzip or brotli codec; see lib/io/parquet); loaded on first use. */
+/** Writes rows as sharded Parquet files with a schema (none, snappy, gzip, brotli, lz4 or zstd codec; see lib/io/parquet); loaded on first use. */
 export type WriteToParquet<T = unknown> = ParquetIO.WriteToParquet<T>;
 Object.defineProperty(exports, "WriteToParquet", { enumerable: true, get: function () { return parquetio.WriteToParquet; } });
+/** Reads each row group of Parquet files as one ParquetBatch of columns (Beam Python's ReadFromParquetBatched; see lib/io/parquet); loaded on first use. */
+export declare const ReadFromParquetBatched: typeof ParquetIO.ReadFromParquetBatched;
+/** Reads each row group of Parquet files as one ParquetBatch of columns (Beam Python's ReadFromParquetBatched; see lib/io/parquet); loaded on first use. */
+export type ReadFromParquetBatched<T extends object = Record<string, unknown>> = ParquetIO.ReadFromParquetBatched<T>;
+Object.defineProperty(exports, "ReadFromParquetBatched", { enumerable: true, get: function () { return parquetio.ReadFromParquetBatched; } });
+/** Reads each row group of the Parquet files each input names as one ParquetBatch (Beam Python's ReadAllFromParquetBatched; see lib/io/parquet); loaded on first use. */
+export declare const ReadAllFromParquetBatched: typeof ParquetIO.ReadAllFromParquetBatched;
+/** Reads each row group of the Parquet files each input names as one ParquetBatch (Beam Python's ReadAllFromParquetBatched; see lib/io/parquet); loaded on first use. */
+export type ReadAllFromParquetBatched<Out = ParquetIO.ParquetBatch> = ParquetIO.ReadAllFromParquetBatched<Out>;
+Object.defineProperty(exports, "ReadAllFromParquetBatched", { enumerable: true, get: function () { return parquetio.ReadAllFromParquetBatched; } });
+/** Writes ParquetBatches as sharded Parquet files, one row group per batch (Beam Python's WriteToParquetBatched; see lib/io/parquet); loaded on first use. */
+export declare const WriteToParquetBatched: typeof ParquetIO.WriteToParquetBatched;
+/** Writes ParquetBatches as sharded Parquet files, one row group per batch (Beam Python's WriteToParquetBatched; see lib/io/parquet); loaded on first use. */
+export type WriteToParquetBatched<T extends object = Record<string, unknown>> = ParquetIO.WriteToParquetBatched<T>;
+Object.defineProperty(exports, "WriteToParquetBatched", { enumerable: true, get: function () { return parquetio.WriteToParquetBatched; } });
 
 // Transforms and test helpers most programs do not use load on first use too (a 1-line word
 // count loaded 8 more modules once they were added eagerly).

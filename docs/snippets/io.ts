@@ -15,6 +15,7 @@ import {
   ReadFromText,
   ReadFromAvro,
   ReadFromParquet,
+  ReadFromParquetBatched,
   ReadFromTFRecord,
   RunInference,
   WriteToBigQuery,
@@ -23,10 +24,13 @@ import {
   WriteToText,
   WriteToAvro,
   WriteToParquet,
+  WriteToParquetBatched,
   WriteToTFRecord,
   kv,
+  parquetBatchOf,
+  parquetBatchRows,
 } from "beamline";
-import type { KV, ModelHandler, ParquetRow, PCollection, Pipeline, PredictionResult, ReadableFile } from "beamline";
+import type { KV, ModelHandler, ParquetBatch, ParquetRow, PCollection, Pipeline, PredictionResult, ReadableFile } from "beamline";
 
 export function text(p: Pipeline, inputGlob: string, outputPrefix: string): PCollection<string> {
   // [START text]
@@ -97,6 +101,25 @@ export function parquet(p: Pipeline, eventsGlob: string, outputPrefix: string): 
     .apply("WriteEvents", WriteToParquet.to(outputPrefix, { schema: EVENT, codec: "snappy", suffix: ".parquet", numShards: 2 }));   // codec "none" by default
   // written: the names of the files (out-00000-of-00002.parquet, ...), once they are in place
   // [END parquet]
+  return written;
+}
+
+export function parquetBatches(p: Pipeline, ordersGlob: string, outputPrefix: string): PCollection<string> {
+  // [START parquet_batches]
+  const ORDER = {
+    id: "int64",
+    total: "decimal128(12, 2)",   // exact: a decimal string such as "1234.50"
+    day: "date32",                // a Date at midnight UTC
+    placed: "timestamp[us]",
+    sku: "fixed_size_binary[8]",
+  } as const;
+  type Order = ParquetRow<typeof ORDER>;   // { id: number; total: string; day: Date; placed: Date; sku: Uint8Array }
+  // One ParquetBatch per row group, { numRows, columns: { id: number[], total: string[], ... } }
+  const batches: PCollection<ParquetBatch<Order>> = p.apply("ReadOrders", ReadFromParquetBatched.from<Order>(ordersGlob));
+  const written = batches
+    .map("Big", (b) => parquetBatchOf(parquetBatchRows(b).filter((o) => Number(o.total) >= 100), Object.keys(ORDER) as (keyof Order)[]))
+    .apply("WriteBig", WriteToParquetBatched.to(outputPrefix, { schema: ORDER, codec: "lz4", shardNameTemplate: "" }));   // each batch one row group
+  // [END parquet_batches]
   return written;
 }
 

@@ -36,26 +36,31 @@ export class ExpandPatternsToRanges extends DoFn<Uint8Array, FileRange> {
     private readonly desired: number | undefined,
     /** The read's validate is false: a pattern matching nothing reads nothing (Beam Python's FileBasedSource). */
     private readonly allowEmpty = false,
+    /** No range smaller than this (Beam Python's `min_bundle_size`), whatever the size wanted. */
+    private readonly minBundleSize = 0,
   ) {
     super();
   }
   async process(_: Uint8Array, ctx: ProcessContext<FileRange>): Promise<void> {
     const files = await FileSystems.matchAll(this.patterns, { allowEmpty: this.allowEmpty });
     const readers = ctx.runtime.options.directNumWorkers;
-    const ranges = this.desired !== undefined ? splitIntoRanges(files, this.desired, "uncompressed") : splitForReaders(files, desiredRangeBytes(files, readers, "uncompressed"), readers, "uncompressed");
+    const min = this.minBundleSize;
+    // The reader-balancing cuts (smaller first and last ranges) are skipped under a minimum.
+    const ranges =
+      this.desired !== undefined ? splitIntoRanges(files, Math.max(this.desired, min), "uncompressed") : min > 0 ? splitIntoRanges(files, Math.max(desiredRangeBytes(files, readers, "uncompressed"), min), "uncompressed") : splitForReaders(files, desiredRangeBytes(files, readers, "uncompressed"), readers, "uncompressed");
     output(files, ranges, ctx);
   }
 }
 
 /** Each input (a pattern, a FileMetadata or a ReadableFile) as byte ranges of its files. */
 export class ExpandFilesToRanges extends DoFn<string | FileMetadata | ReadableFile, FileRange> {
-  constructor(private readonly options: { readonly desiredBundleSizeBytes?: number; readonly emptyMatchTreatment?: EmptyMatchTreatment }) {
+  constructor(private readonly options: { readonly desiredBundleSizeBytes?: number; readonly minBundleSize?: number; readonly emptyMatchTreatment?: EmptyMatchTreatment }) {
     super();
   }
   async process(element: string | FileMetadata | ReadableFile, ctx: ProcessContext<FileRange>): Promise<void> {
     const files = typeof element === "string" ? await matchPattern(element, this.options.emptyMatchTreatment ?? "ALLOW_IF_WILDCARD") : [element instanceof ReadableFile ? element.metadata : element];
     const real = files.filter((f) => !f.path.endsWith("/")); // an object store's folder placeholder
-    output(real, splitIntoRanges(real, this.options.desiredBundleSizeBytes ?? DEFAULT_RANGE_BYTES, "uncompressed"), ctx);
+    output(real, splitIntoRanges(real, Math.max(this.options.desiredBundleSizeBytes ?? DEFAULT_RANGE_BYTES, this.options.minBundleSize ?? 0), "uncompressed"), ctx);
   }
 }
 
@@ -67,7 +72,9 @@ export function filePatterns(transform: string, pattern: string | readonly strin
 }
 
 /** Checks the range size and empty-match options a read shares; errors name `transform`. */
-export function checkRangeOptions(transform: string, options: { readonly desiredBundleSizeBytes?: number; readonly emptyMatchTreatment?: EmptyMatchTreatment }): void {
+export function checkRangeOptions(transform: string, options: { readonly desiredBundleSizeBytes?: number; readonly minBundleSize?: number; readonly emptyMatchTreatment?: EmptyMatchTreatment }): void {
+  const m = options.minBundleSize;
+  if (m !== undefined && !(Number.isInteger(m) && m >= 0)) throw new ValidationError(`${transform}: minBundleSize must be a non-negative integer (bytes), got ${String(m)}`);
   const d = options.desiredBundleSizeBytes;
   if (d !== undefined && !(Number.isInteger(d) && d >= 1)) throw new ValidationError(`${transform}: desiredBundleSizeBytes must be a positive integer, got ${String(d)}`);
   const t = options.emptyMatchTreatment;

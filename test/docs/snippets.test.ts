@@ -409,6 +409,26 @@ describe("docs: programming guide snippets run", function () {
       assert.deepStrictEqual(back.sort((a, b) => a.user.localeCompare(b.user)), [events[0], events[2]]);
     });
 
+    it("Parquet batches and logical types", async () => {
+      const dir = path.join(tmp, "parquet-batches");
+      const schema = { id: "int64", total: "decimal128(12, 2)", day: "date32", placed: "timestamp[us]", sku: "fixed_size_binary[8]" } as const;
+      const orders = [
+        { id: 1, total: "99.99", day: new Date("2024-01-01"), placed: new Date(1000), sku: new Uint8Array(8) },
+        { id: 2, total: "1234.50", day: new Date("2024-01-02"), placed: new Date(2000), sku: new Uint8Array(8).fill(1) },
+        { id: 3, total: "100.00", day: new Date("2024-01-03"), placed: new Date(3000), sku: new Uint8Array(8).fill(2) },
+      ];
+      await runOk((p) => p.apply("Orders", Create.from(orders)).apply(WriteToParquet.to(path.join(dir, "in", "orders"), { schema, suffix: ".parquet", rowGroupSize: 2 })));
+      const out = path.join(dir, "out");
+      await runOk((p) => {
+        assertThat(io.parquetBatches(p, path.join(dir, "in", "*.parquet"), out), equalTo([out]));
+      });
+      const back: (typeof orders)[number][] = [];
+      await runOk((p) => {
+        p.apply(ReadFromParquet.from<(typeof orders)[number]>(out)).map("Collect", (e) => back.push(e));
+      });
+      assert.deepStrictEqual(back.sort((a, b) => a.id - b.id), [orders[1], orders[2]]);
+    });
+
     it("FileIO and ReadAllFromText", async () => {
       const logs = path.join(tmp, "fileio-logs");
       fs.mkdirSync(logs, { recursive: true });

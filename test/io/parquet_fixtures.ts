@@ -53,3 +53,32 @@ export const NESTED_ROWS: ParquetRow<typeof NESTED_SCHEMA>[] = [
   { id: 2, items: null, grid: [], deep: { inner: null } },
   { id: 3, items: [], grid: [[0.5]], deep: { inner: { v: null } } },
 ];
+
+/** One column of each logical type WriteToParquet writes (pyarrow's names). */
+export const LOGICAL_SCHEMA = {
+  price: "decimal128(10, 2)",
+  wide: { type: "decimal128(38, 6)", nullable: true },
+  whole: "decimal128(5, 0)",
+  day: "date32",
+  ns: "timestamp[ns]",
+  us: "timestamp[us]",
+  t32: "time32[ms]",
+  t64: "time64[us]",
+  i8: "int8",
+  i16: "int16",
+  u8: "uint8",
+  u16: "uint16",
+  u32: "uint32",
+  u64: "uint64",
+  uuid: "fixed_size_binary[4]",
+  prices: { list: "decimal128(4, 1)" },
+} as const;
+
+/** A row of LOGICAL_SCHEMA, int64-backed values as bigints. */
+export type Logical = ParquetRow<typeof LOGICAL_SCHEMA, bigint>;
+
+/** Rows of LOGICAL_SCHEMA at the edges of each type's range. */
+export const LOGICAL_ROWS: Logical[] = [
+  { price: "12.30", wide: "12345678901234567890123456789012.123456", whole: "-99999", day: new Date("2024-02-29"), ns: new Date("2024-01-02T03:04:05.678Z"), us: new Date(-1), t32: 86_399_999, t64: 3_600_000_000n, i8: -128, i16: 32767, u8: 255, u16: 65535, u32: 4_294_967_295, u64: 18_446_744_073_709_551_615n, uuid: new Uint8Array([1, 2, 3, 255]), prices: ["-0.5", "999.9"] },
+  { price: "-0.05", wide: null, whole: "0", day: new Date("1969-12-31"), ns: new Date(0), us: new Date("2262-04-11T23:47:16.854Z"), t32: 0, t64: 0n, i8: 127, i16: -32768, u8: 0, u16: 0, u32: 0, u64: 0n, uuid: new Uint8Array(4), prices: [] },
+];

@@ -6,7 +6,7 @@
  * that breaks; wrong uses sit in functions that never run.
  */
 import { strict as assert } from "node:assert";
-import { Create, FileIO, Pipeline, ReadAllFromParquet, ReadFromParquet, WriteToParquet, type KV, type ParquetRow, type PCollection, type ReadFromParquetOptions, type WriteToParquetOptions } from "../../lib";
+import { Create, FileIO, Pipeline, ReadAllFromParquet, ReadAllFromParquetBatched, ReadFromParquet, ReadFromParquetBatched, WriteToParquet, WriteToParquetBatched, parquetBatchOf, parquetBatchRows, type KV, type ParquetBatch, type ParquetRow, type PCollection, type ReadFromParquetOptions, type WriteToParquetOptions } from "../../lib";
 import { expectType } from "./expect_type";
 
 const SCHEMA = {
@@ -58,7 +58,12 @@ describe("Parquet IO (type-level)", () => {
     const big = p.apply("Big", ReadFromParquet.from<ParquetRow<typeof SCHEMA, bigint>>("/data/*.parquet", { int64: "bigint" }));
     expectType(big.apply("WriteBig", WriteToParquet.to("/out/big", { schema: SCHEMA })))<PCollection<string>>(true);
     expectType(p.apply("Any", Create.of<unknown>(1)).apply("WriteSaid", WriteToParquet.to<unknown>("/out/u", { schema: SCHEMA })))<PCollection<string>>(true);
-    const r: ReadFromParquetOptions = { int64: "bigint", columns: ["a"] };
+    const r: ReadFromParquetOptions = { int64: "bigint", columns: ["a"], asRows: true, minBundleSize: 0 };
+    const typeOnlyRows = (): void => {
+      const read = ReadFromParquet.from<{ a: bigint }>("/data/x.parquet", { asRows: true });
+      expectType(read.beamSchema)<import("../../lib").Schema<object> | undefined>(true);
+    };
+    assert.equal(typeof typeOnlyRows, "function");
     const w: WriteToParquetOptions = { schema: SCHEMA, codec: "none" };
     assert.ok(r && w);
 
@@ -72,12 +77,12 @@ describe("Parquet IO (type-level)", () => {
       const nullName = p.apply("NullName", Create.of<{ id: number; name: string | null }>({ id: 1, name: null }));
       // @ts-expect-error: name is not nullable
       nullName.apply("NullInRequired", WriteToParquet.to("/out/x", { schema: { id: "int64", name: "string" } }));
-      // @ts-expect-error: a schema is required
-      WriteToParquet.to("/out/x", {});
+      // @ts-expect-error: a schema, if given, is an object of column types
+      WriteToParquet.to("/out/x", { schema: "id:int64" });
       // @ts-expect-error: not a column type
       WriteToParquet.to("/out/x", { schema: { a: "int128" } });
-      // @ts-expect-error: zstd is read but not written
-      WriteToParquet.to("/out/x", { schema: SCHEMA, codec: "zstd" });
+      // @ts-expect-error: lzo is no codec here (pyarrow has none either)
+      WriteToParquet.to("/out/x", { schema: SCHEMA, codec: "lzo" });
       // @ts-expect-error: int64 is number or bigint
       ReadFromParquet.from("/x", { int64: "string" });
       // @ts-expect-error: ReadAllFromParquet reads patterns, FileMetadata or ReadableFiles
@@ -85,6 +90,57 @@ describe("Parquet IO (type-level)", () => {
       // @ts-expect-error: an int64 read as a number is not a bigint
       const id: bigint = (null as unknown as ParquetRow<typeof SCHEMA>).id;
       assert.ok(id);
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
+
+  it("logical types (decimal128, date32, timestamps, times, unsigned, fixed binaries) type their values", () => {
+    const LOGICAL = {
+      price: "decimal128(10, 2)",
+      tight: "decimal128(38,0)",
+      day: "date32",
+      ns: "timestamp[ns]",
+      t32: "time32[ms]",
+      t64: "time64[us]",
+      u8: "uint8",
+      u64: { type: "uint64", nullable: true },
+      i8: "int8",
+      uuid: "fixed_size_binary[16]",
+    } as const;
+    type L = ParquetRow<typeof LOGICAL>;
+    expectType(null as unknown as L)<{ price: string; tight: string; day: Date; ns: Date; t32: number; t64: number; u8: number; u64: number | null; i8: number; uuid: Uint8Array }>(true);
+    expectType(null as unknown as ParquetRow<typeof LOGICAL, bigint>["t64"])<bigint>(true);
+    const typeOnly = (): void => {
+      const p = Pipeline.create();
+      const numeric = p.apply("Numeric", Create.of({ price: 1.5 }));
+      // @ts-expect-error: a decimal is a decimal string, not a (rounded) number
+      numeric.apply("DecimalAsNumber", WriteToParquet.to("/out/x", { schema: { price: "decimal128(10, 2)" } }));
+      // @ts-expect-error: not a column type
+      WriteToParquet.to("/out/x", { schema: { a: "decimal(10, 2)" } });
+      // @ts-expect-error: useDeprecatedInt96Timestamps is a boolean
+      WriteToParquet.to("/out/x", { schema: LOGICAL, useDeprecatedInt96Timestamps: "yes" });
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
+
+  it("batched reads and writes: ParquetBatch columns typed by the row type", () => {
+    const p = Pipeline.create();
+    const batches = p.apply("Batches", ReadFromParquetBatched.from<User>("/data/*.parquet", { columns: ["id"], minBundleSize: 1 << 20 }));
+    expectType(batches)<PCollection<ParquetBatch<User>>>(true);
+    expectType(null as unknown as ParquetBatch<User>["columns"]["age"])<(number | null)[]>(true);
+    expectType(parquetBatchRows({ numRows: 0, columns: {} } as ParquetBatch<User>))<User[]>(true);
+    expectType(parquetBatchOf([{ a: 1 }]))<ParquetBatch<{ a: number }>>(true);
+    const patterns = p.apply("Patterns", Create.of("/a/*.parquet"));
+    expectType(patterns.apply("All", ReadAllFromParquetBatched.create()))<PCollection<ParquetBatch>>(true);
+    expectType(patterns.apply("Named", ReadAllFromParquetBatched.withFilename<User>()))<PCollection<KV<string, ParquetBatch<User>>>>(true);
+    const s = { id: "int64", name: "string" } as const;
+    const rows = p.apply("Rows", Create.of<ParquetBatch<{ id: number; name: string }>>({ numRows: 0, columns: { id: [], name: [] } }));
+    expectType(rows.apply("Write", WriteToParquetBatched.to("/out/b", { schema: s, codec: "lz4", rowGroupBufferSize: 1, recordBatchSize: 10, mimeType: "application/vnd.apache.parquet" })))<PCollection<string>>(true);
+    const typeOnly = (): void => {
+      // @ts-expect-error: batched writes need a schema (batches carry none)
+      WriteToParquetBatched.to("/out/b", {});
+      // @ts-expect-error: the batches must be of the schema's rows
+      p.apply("Wrong", Create.of<ParquetBatch<{ id: string }>>({ numRows: 0, columns: { id: [] } })).apply("WrongBatches", WriteToParquetBatched.to("/out/b", { schema: s }));
     };
     assert.equal(typeof typeOnly, "function");
   });

@@ -7,9 +7,10 @@
  * the ranges of a file read disjoint row groups and together every row exactly once.
  *
  * Values: int32/float/double as numbers, int64 as numbers (default; beyond ±2^53 fails the read)
- * or bigints (`int64: "bigint"`), strings, binary as Uint8Array, bool, timestamps and dates as
- * Dates (the millisecond a finer timestamp falls in), decimals as numbers, lists as arrays, structs as objects, nulls
- * as null.
+ * or bigints (`int64: "bigint"`), strings, binary as Uint8Array, bool, timestamps (INT96 too) and
+ * dates as Dates (the millisecond a finer timestamp falls in), decimals as exact decimal strings
+ * ("12.30", as Beam Python's decimal.Decimal), lists as arrays, structs as objects, nulls as null
+ * (./values). ReadFromParquetBatched gives each row group whole, as columns (./batch).
  */
 import type { FileMetaData, RowGroup } from "hyparquet" with { "resolution-mode": "import" };
 import { type Coder } from "../../coders/coder";
@@ -28,7 +29,12 @@ import { FileSystemError, type FileMetadata } from "../filesystems/filesystem";
 import { type EmptyMatchTreatment, ReadableFile } from "../fileio";
 import { checkRangeOptions, ExpandFilesToRanges, ExpandPatternsToRanges, filePatterns, validatePatterns, type FileRange } from "../file_ranges";
 import { fileBuffer, hyparquet, readCompressors } from "./library";
+import type { Schema } from "../../coders/schema";
+import { setRowCoder } from "../../transforms/schema_paths";
+import { beamSchemaOfParquet, rowConverter } from "./as_rows";
+import { type ParquetBatch, rowsToBatch } from "./batch";
 import type { ParquetInt64 } from "./schema";
+import { decimalRowConverter, plainValue, TIMESTAMP_PARSERS, withoutDecimalAnnotations } from "./values";
 
 /** Options of ReadFromParquet (Beam Python's `columns`, `min_bundle_size`, `validate`). */
 export interface ReadFromParquetOptions {
@@ -38,8 +44,12 @@ export interface ReadFromParquetOptions {
   readonly int64?: ParquetInt64;
   /** Target size of the byte ranges read in parallel (default as ReadFromText's). */
   readonly desiredBundleSizeBytes?: number;
+  /** No range smaller than this many bytes (Beam Python's `min_bundle_size`; default 0). */
+  readonly minBundleSize?: number;
   /** Check before running that every pattern matches a file (default true, as Beam); false: a pattern matching nothing reads nothing. */
   readonly validate?: boolean;
+  /** Beam rows with a RowCoder of the files' Beam schema, read from the first file's footer when the transform is made (Beam Python's `as_rows`; a local pattern; int64s as bigints, timestamps as epoch milliseconds: ./as_rows). Default false. */
+  readonly asRows?: boolean;
 }
 
 /** Options of ReadAllFromParquet. */
@@ -50,6 +60,8 @@ export interface ReadAllFromParquetOptions {
   readonly int64?: ParquetInt64;
   /** Target size of the byte ranges read in parallel (default 64 MiB, as Beam Python's ReadAllFromParquet). */
   readonly desiredBundleSizeBytes?: number;
+  /** No range smaller than this many bytes (Beam Python's `min_bundle_size`; default 0). */
+  readonly minBundleSize?: number;
   /** A pattern that matches nothing: default `"ALLOW_IF_WILDCARD"` (as ReadAllFromText). */
   readonly emptyMatchTreatment?: EmptyMatchTreatment;
 }
@@ -77,52 +89,27 @@ export function rowGroupsIn(metadata: FileMetaData, start: number, end: number):
   return out;
 }
 
-/** `n / d` rounded down (bigint division rounds toward zero). */
-function floorDiv(n: bigint, d: bigint): bigint {
-  const q = n / d;
-  return n % d !== 0n && n < 0n ? q - 1n : q;
-}
-
-/**
- * Timestamps finer than a millisecond as the Date of the millisecond they fall in: rounded down,
- * so an instant before 1970 stays before its neighbours (hyparquet's own parsers round toward
- * zero, which moves -0.5 ms to the epoch).
- */
-const TIMESTAMP_PARSERS = {
-  timestampFromMicroseconds: (micros: bigint): Date => new Date(Number(floorDiv(micros, 1000n))),
-  timestampFromNanoseconds: (nanos: bigint): Date => new Date(Number(floorDiv(nanos, 1_000_000n))),
-};
-
-/** A read value as Beamline gives it: null for missing, int64 per the option, nested values alike. */
-function plainValue(v: unknown, int64: ParquetInt64, where: () => string): unknown {
-  if (v === undefined || v === null) return null;
-  if (typeof v === "bigint") {
-    if (int64 === "bigint") return v;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new RangeError(`${where()} holds ${v}, beyond the integers a JS number holds exactly (±2^53); read with { int64: "bigint" }`);
-    }
-    return Number(v);
-  }
-  if (Array.isArray(v)) return v.map((e) => plainValue(e, int64, where));
-  if (v instanceof Uint8Array || v instanceof Date) return v;
-  if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<unknown>, (e) => plainValue(e, int64, where));
-  if (typeof v === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, e] of Object.entries(v as Record<string, unknown>)) out[k] = plainValue(e, int64, where);
-    return out;
-  }
-  return v;
-}
-
-interface ReadSpec {
+/** What ReadRanges reads and how it gives it. */
+export interface ReadSpec {
   readonly columns?: readonly string[];
   readonly int64: ParquetInt64;
+  /** Each row group as one ParquetBatch (ReadFromParquetBatched) instead of its rows. */
+  readonly batched?: boolean;
 }
 
-/** Reads the row groups of each range; with `withFilename`, as KV(path, row). */
-class ReadRanges<Out> extends DoFn<ParquetRange, Out> {
+/** A footer as read and what reading its rows needs. */
+interface Footer {
+  /** The footer as hyparquet reads the rows (decimal annotations off: ./values). */
+  readonly metadata: FileMetaData;
+  /** The columns given, in order (the projection, else the file's top-level columns). */
+  readonly columns: string[];
+  readonly decimals: ((row: Record<string, unknown>) => Record<string, unknown>) | undefined;
+}
+
+/** Reads the row groups of each range; with `withFilename`, as KV(path, row or batch). */
+export class ReadRanges<Out> extends DoFn<ParquetRange, Out> {
   /** Recent files' footers: the ranges of one file usually follow one another. */
-  private readonly footers = new Map<string, FileMetaData>();
+  private readonly footers = new Map<string, Footer>();
   constructor(
     private readonly spec: ReadSpec,
     private readonly withFilename: boolean,
@@ -130,7 +117,7 @@ class ReadRanges<Out> extends DoFn<ParquetRange, Out> {
     super();
   }
 
-  private async footer(range: ParquetRange): Promise<FileMetaData> {
+  private async footer(range: ParquetRange): Promise<Footer> {
     const known = this.footers.get(range.path);
     if (known !== undefined) return known;
     let metadata: FileMetaData;
@@ -139,20 +126,21 @@ class ReadRanges<Out> extends DoFn<ParquetRange, Out> {
     } catch (e) {
       throw new FileSystemError(`Cannot read Parquet file ${range.path}: its footer is not a Parquet footer (${(e as Error).message}). Is it a Parquet file?`, range.path, { cause: e, code: "CORRUPT_DATA" });
     }
+    const top = hyparquet().parquetSchema(metadata).children.map((c) => c.element.name);
     const columns = this.spec.columns;
     if (columns !== undefined) {
-      const top = new Set(hyparquet().parquetSchema(metadata).children.map((c) => c.element.name));
-      const missing = columns.filter((c) => !top.has(c));
-      if (missing.length > 0) throw new FileSystemError(`Cannot read columns ${missing.map((c) => `'${c}'`).join(", ")} of Parquet file ${range.path}: it has no such column (its columns: ${[...top].join(", ")}).`, range.path, { code: "INVALID_ARGUMENT" });
+      const missing = columns.filter((c) => !top.includes(c));
+      if (missing.length > 0) throw new FileSystemError(`Cannot read columns ${missing.map((c) => `'${c}'`).join(", ")} of Parquet file ${range.path}: it has no such column (its columns: ${top.join(", ")}).`, range.path, { code: "INVALID_ARGUMENT" });
     }
+    const footer: Footer = { metadata: withoutDecimalAnnotations(metadata), columns: columns === undefined ? top : [...columns], decimals: decimalRowConverter(metadata) };
     if (this.footers.size >= 16) this.footers.delete(this.footers.keys().next().value as string);
-    this.footers.set(range.path, metadata);
-    return metadata;
+    this.footers.set(range.path, footer);
+    return footer;
   }
 
   async process(range: ParquetRange, ctx: ProcessContext<Out>): Promise<void> {
     const out = ctx as unknown as ProcessContext<unknown>;
-    const metadata = await this.footer(range);
+    const { metadata, columns, decimals } = await this.footer(range);
     const file = fileBuffer(range.path, range.size);
     for (const group of rowGroupsIn(metadata, range.start, range.end)) {
       let rows: Record<string, unknown>[];
@@ -170,15 +158,18 @@ class ReadRanges<Out> extends DoFn<ParquetRange, Out> {
       } catch (e) {
         throw new FileSystemError(`Cannot read row group ${group.index} of Parquet file ${range.path}: ${(e as Error).message}.`, range.path, { cause: e, code: "CORRUPT_DATA" });
       }
-      rows.forEach((row, i) => {
-        const value = plainValue(row, this.spec.int64, () => `Parquet file ${range.path}, row ${group.rowStart + i}`);
-        out.output(this.withFilename ? kv(range.path, value) : value);
-      });
+      const values = rows.map((row, i) => plainValue(decimals === undefined ? row : decimals(row), this.spec.int64, () => `Parquet file ${range.path}, row ${group.rowStart + i}`) as Record<string, unknown>);
+      if (this.spec.batched) {
+        const batch: ParquetBatch = rowsToBatch(values, columns);
+        out.output(this.withFilename ? kv(range.path, batch) : batch);
+      } else {
+        for (const value of values) out.output(this.withFilename ? kv(range.path, value) : value);
+      }
     }
   }
 }
 
-function checkOptions(transform: string, options: { columns?: readonly string[]; int64?: ParquetInt64; desiredBundleSizeBytes?: number }): void {
+export function checkOptions(transform: string, options: { columns?: readonly string[]; int64?: ParquetInt64; desiredBundleSizeBytes?: number; minBundleSize?: number }): void {
   if (options.int64 !== undefined && options.int64 !== "number" && options.int64 !== "bigint") throw new ValidationError(`${transform}: unknown int64 '${String(options.int64)}'; use "number" or "bigint"`);
   checkRangeOptions(transform, options);
   const c = options.columns;
@@ -197,23 +188,39 @@ export class ReadFromParquet<T = Record<string, unknown>> extends PTransform<PBe
     return new ReadFromParquet<T>(pattern, options);
   }
 
+  /** With `asRows`, the Beam schema of the rows (read from the first file when the transform was made). */
+  readonly beamSchema: Schema<object> | undefined;
+
   private constructor(
     pattern: string | readonly string[],
-    /** Projection, int64 mapping, range size and validation. */
+    /** Projection, int64 mapping, range size, validation and asRows. */
     readonly options: ReadFromParquetOptions,
   ) {
     super("ReadFromParquet");
     this.patterns = filePatterns("ReadFromParquet", pattern);
     checkOptions("ReadFromParquet", options);
+    if (options.asRows === true) {
+      if (options.int64 === "number") throw new ValidationError(`ReadFromParquet: asRows gives Beam rows, whose int64s are bigints; leave int64 unset`);
+      try {
+        this.beamSchema = beamSchemaOfParquet(this.patterns[0]!, options.columns);
+      } catch (e) {
+        throw new ValidationError(`ReadFromParquet(asRows): ${(e as Error).message}`);
+      }
+    }
   }
 
   expand(input: PBegin): PCollection<T> {
-    return input
+    const rows = input
       .apply("Impulse", Impulse.create())
-      .apply("ExpandPatterns", ParDo.of(new ExpandPatternsToRanges(this.patterns, this.options.desiredBundleSizeBytes, this.options.validate === false)))
+      .apply("ExpandPatterns", ParDo.of(new ExpandPatternsToRanges(this.patterns, this.options.desiredBundleSizeBytes, this.options.validate === false, this.options.minBundleSize)))
       .apply("Reshuffle", Reshuffle.viaRandomKey())
-      .apply("ReadRowGroups", ParDo.of(new ReadRanges<T>({ columns: this.options.columns, int64: this.options.int64 ?? "number" }, false)))
-      .setCoder(JsValueCoder.INSTANCE as Coder<T>);
+      .apply("ReadRowGroups", ParDo.of(new ReadRanges<T>({ columns: this.options.columns, int64: this.beamSchema !== undefined ? "bigint" : (this.options.int64 ?? "number") }, false)));
+    if (this.beamSchema === undefined) return rows.setCoder(JsValueCoder.INSTANCE as Coder<T>);
+    rows.setCoder(JsValueCoder.INSTANCE as Coder<T>);
+    const convert = rowConverter(this.beamSchema);
+    const out = convert === undefined ? rows : rows.map("ToBeamRows", (r: T) => convert(r as Record<string, unknown>) as T);
+    setRowCoder(out as PCollection<unknown>, this.beamSchema);
+    return out;
   }
 
   override async validate(ctx: ValidationContext): Promise<void> {

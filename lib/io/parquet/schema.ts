@@ -5,17 +5,20 @@
  * against the schema before anything is written (`rowNormalizer`), with the path of the first
  * value that does not fit.
  *
- * pyarrow type → here: `pa.bool_()` "bool", `pa.int32()` "int32", `pa.int64()` "int64",
- * `pa.float32()` "float", `pa.float64()` "double", `pa.string()` "string", `pa.binary()` "binary",
- * `pa.timestamp("ms", tz="UTC")` "timestamp[ms]", `pa.timestamp("us", tz="UTC")` "timestamp[us]",
+ * pyarrow type → here: the name pyarrow prints (`str(t)`): "bool", "int8" … "int64", "uint8" …
+ * "uint64", "float", "double", "string", "binary", "fixed_size_binary[16]", "decimal128(10, 2)",
+ * "date32", "timestamp[ms]" / "[us]" / "[ns]" (UTC), "time32[ms]", "time64[us]" (primitives.ts),
  * `pa.list_(t)` `{ list: t }`, `pa.struct([...])` `{ struct: { ... } }`. A field is REQUIRED
  * unless `nullable: true` (pyarrow's fields are nullable by default; here null must be asked for,
  * so that row types carry `| null` only where a column may hold nulls).
  */
 import type { SchemaElement } from "hyparquet" with { "resolution-mode": "import" };
+import { normalizePrimitive, type ParquetDecimalType, type ParquetFixedType, parsePrimitive, type Primitive, primitiveBytes, primitiveElement, PRIMITIVE_NAMES, primitiveProblem, RowMismatch, show, SIMPLE_PRIMITIVES } from "./primitives";
+
+export { RowMismatch } from "./primitives";
 
 /** A Parquet column's value type (pyarrow's names; timestamps are UTC instants, written from Dates). */
-export type ParquetPrimitive = "bool" | "int32" | "int64" | "float" | "double" | "string" | "binary" | "timestamp[ms]" | "timestamp[us]";
+export type ParquetPrimitive = (typeof SIMPLE_PRIMITIVES)[number] | ParquetDecimalType | ParquetFixedType;
 
 /** A primitive column that may be declared nullable: `{ type: "int32", nullable: true }`. */
 export interface ParquetTypedField {
@@ -50,7 +53,19 @@ export type ParquetSchema = { readonly [column: string]: ParquetField };
 /** How INT64 columns read: "number" (default; beyond ±2^53 fails the read) or "bigint". */
 export type ParquetInt64 = "number" | "bigint";
 
-type PrimitiveValue<P, L> = P extends "bool" ? boolean : P extends "int32" | "float" | "double" ? number : P extends "int64" ? L : P extends "string" ? string : P extends "binary" ? Uint8Array : P extends "timestamp[ms]" | "timestamp[us]" ? Date : never;
+type PrimitiveValue<P, L> = P extends "bool"
+  ? boolean
+  : P extends "int8" | "int16" | "int32" | "uint8" | "uint16" | "uint32" | "float" | "double" | "time32[ms]"
+    ? number
+    : P extends "int64" | "uint64" | "time64[us]"
+      ? L
+      : P extends "string" | ParquetDecimalType
+        ? string
+        : P extends "binary" | ParquetFixedType
+          ? Uint8Array
+          : P extends "timestamp[ms]" | "timestamp[us]" | "timestamp[ns]" | "date32"
+            ? Date
+            : never;
 type OrNull<F, V> = F extends { readonly nullable: true } ? V | null : V;
 /** The JS value of a column of type F (int64 as L). */
 export type ParquetFieldValue<F, L = number> = F extends ParquetPrimitive
@@ -65,20 +80,21 @@ export type ParquetFieldValue<F, L = number> = F extends ParquetPrimitive
 /** A row of schema S as a plain object (int64 columns as L: number, bigint, or either when writing). */
 export type ParquetRow<S, L = number> = { -readonly [K in keyof S]: ParquetFieldValue<S[K], L> };
 
-const PRIMITIVES: ReadonlySet<string> = new Set(["bool", "int32", "int64", "float", "double", "string", "binary", "timestamp[ms]", "timestamp[us]"]);
-
 interface Described {
   readonly kind: "primitive" | "list" | "struct";
   readonly nullable: boolean;
-  readonly type?: ParquetPrimitive;
+  readonly type?: Primitive;
   readonly element?: ParquetField;
   readonly fields?: ParquetSchema;
 }
 
 function describe(field: ParquetField, path: string): Described {
   if (typeof field === "string") {
-    if (!PRIMITIVES.has(field)) throw new Error(`column ${path}: unknown type '${field}' (use ${[...PRIMITIVES].join(", ")}, { list }, or { struct })`);
-    return { kind: "primitive", nullable: false, type: field };
+    const type = parsePrimitive(field);
+    if (type === undefined) throw new Error(`column ${path}: unknown type '${field}' (use ${PRIMITIVE_NAMES}, { list }, or { struct })`);
+    const problem = primitiveProblem(type);
+    if (problem !== undefined) throw new Error(`column ${path}: ${problem}`);
+    return { kind: "primitive", nullable: false, type };
   }
   if (field === null || typeof field !== "object") throw new Error(`column ${path}: a type must be a type name or an object, got ${String(field)}`);
   const nullable = field.nullable === true;
@@ -100,113 +116,54 @@ export function checkSchema(schema: ParquetSchema, path = ""): void {
   }
 }
 
-function primitiveElement(name: string, type: ParquetPrimitive, repetition: "REQUIRED" | "OPTIONAL"): SchemaElement {
-  const base = { name, repetition_type: repetition } as const;
-  switch (type) {
-    case "bool":
-      return { ...base, type: "BOOLEAN" };
-    case "int32":
-      return { ...base, type: "INT32" };
-    case "int64":
-      return { ...base, type: "INT64" };
-    case "float":
-      return { ...base, type: "FLOAT" };
-    case "double":
-      return { ...base, type: "DOUBLE" };
-    case "string":
-      return { ...base, type: "BYTE_ARRAY", converted_type: "UTF8", logical_type: { type: "STRING" } };
-    case "binary":
-      return { ...base, type: "BYTE_ARRAY" };
-    case "timestamp[ms]":
-      return { ...base, type: "INT64", converted_type: "TIMESTAMP_MILLIS", logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MILLIS" } };
-    case "timestamp[us]":
-      return { ...base, type: "INT64", converted_type: "TIMESTAMP_MICROS", logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MICROS" } };
-  }
+/** How a schema is written: list elements named "element" (compliant) or "item"; timestamps as INT96. */
+export interface ElementOptions {
+  readonly compliant: boolean;
+  readonly int96: boolean;
 }
 
-function fieldElements(name: string, field: ParquetField): SchemaElement[] {
+function fieldElements(name: string, field: ParquetField, options: ElementOptions): SchemaElement[] {
   const d = describe(field, name);
   const repetition = d.nullable ? "OPTIONAL" : "REQUIRED";
-  if (d.kind === "primitive") return [primitiveElement(name, d.type!, repetition)];
+  if (d.kind === "primitive") return [primitiveElement(name, d.type!, repetition, options.int96)];
   if (d.kind === "list") {
-    // The three-level list of the Parquet spec, as pyarrow writes it (list → repeated "list" → "element").
+    // The three-level list of the Parquet spec (list → repeated "list" → element). The element is
+    // named "element" in the spec's compliant form (pyarrow's use_compliant_nested_type=True, its
+    // default since pyarrow 13), "item" in Arrow's older form; readers take either.
     return [
       { name, repetition_type: repetition, converted_type: "LIST", logical_type: { type: "LIST" }, num_children: 1 },
       { name: "list", repetition_type: "REPEATED", num_children: 1 },
-      ...fieldElements("element", d.element!),
+      ...fieldElements(options.compliant ? "element" : "item", d.element!, options),
     ];
   }
   const names = Object.keys(d.fields!);
-  return [{ name, repetition_type: repetition, num_children: names.length }, ...names.flatMap((n) => fieldElements(n, d.fields![n]!))];
+  return [{ name, repetition_type: repetition, num_children: names.length }, ...names.flatMap((n) => fieldElements(n, d.fields![n]!, options))];
 }
 
 /** The schema as Parquet's flattened schema elements (depth first, the root first). */
-export function schemaElements(schema: ParquetSchema): SchemaElement[] {
+export function schemaElements(schema: ParquetSchema, options: ElementOptions = { compliant: true, int96: false }): SchemaElement[] {
   const names = Object.keys(schema);
-  return [{ name: "schema", num_children: names.length }, ...names.flatMap((n) => fieldElements(n, schema[n]!))];
-}
-
-function show(v: unknown): string {
-  if (typeof v === "bigint") return `${v}n`;
-  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (v instanceof Date) return `Date(${Number.isNaN(v.getTime()) ? "invalid" : v.toISOString()})`;
-  if (v instanceof Uint8Array) return `${v.constructor.name}(${v.length})`;
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (v !== null && typeof v === "object") return "an object";
-  return String(v);
-}
-
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-
-/** A problem with a value: its path and what was wrong. */
-export class RowMismatch extends Error {}
-
-function normalizePrimitive(type: ParquetPrimitive, v: unknown, path: string): unknown {
-  const bad = (want: string): never => {
-    throw new RowMismatch(`${path} is ${show(v)}, but the column is ${type} (${want})`);
-  };
-  switch (type) {
-    case "bool":
-      return typeof v === "boolean" ? v : bad("a boolean");
-    case "int32":
-      return typeof v === "number" && Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX ? v : bad("an integer number within ±2^31");
-    case "int64":
-      if (typeof v === "bigint") return v >= INT64_MIN && v <= INT64_MAX ? v : bad("within the signed 64-bit range");
-      return typeof v === "number" && Number.isSafeInteger(v) ? BigInt(v) : bad("a bigint, or a number that is a safe integer");
-    case "float":
-    case "double":
-      return typeof v === "number" ? v : bad("a number");
-    case "string":
-      return typeof v === "string" ? v : bad("a string");
-    case "binary":
-      return v instanceof Uint8Array ? v : bad("a Uint8Array or Buffer");
-    case "timestamp[ms]":
-    case "timestamp[us]":
-      return v instanceof Date && !Number.isNaN(v.getTime()) ? v : bad("a valid Date");
-  }
+  return [{ name: "schema", num_children: names.length }, ...names.flatMap((n) => fieldElements(n, schema[n]!, options))];
 }
 
 /** Checks and normalizes one value; `path` names it in errors. */
 type Normalizer = (v: unknown, path: string) => unknown;
 
 /** The field's normalizer, built once per schema (a write checks every value of every row). */
-function fieldNormalizer(field: ParquetField, where: string): Normalizer {
+function fieldNormalizer(field: ParquetField, where: string, int96: boolean): Normalizer {
   const d = describe(field, where);
   let inner: Normalizer;
   if (d.kind === "primitive") {
     const type = d.type!;
-    inner = (v, path) => normalizePrimitive(type, v, path);
+    inner = (v, path) => normalizePrimitive(type, v, path, int96);
   } else if (d.kind === "list") {
-    const element = fieldNormalizer(d.element!, `${where}[]`);
+    const element = fieldNormalizer(d.element!, `${where}[]`, int96);
     inner = (v, path) => {
       if (!Array.isArray(v)) throw new RowMismatch(`${path} is ${show(v)}, but the column is a list (an array)`);
       return v.map((e, i) => element(e, `${path}[${i}]`));
     };
   } else {
-    inner = structNormalizer(d.fields!, false);
+    inner = structNormalizer(d.fields!, false, int96);
   }
   const nullable = d.nullable;
   return (v, path) => {
@@ -218,9 +175,9 @@ function fieldNormalizer(field: ParquetField, where: string): Normalizer {
   };
 }
 
-function structNormalizer(fields: ParquetSchema, isRow: boolean): Normalizer {
+function structNormalizer(fields: ParquetSchema, isRow: boolean, int96: boolean): Normalizer {
   const names = Object.keys(fields);
-  const normalizers = names.map((n) => fieldNormalizer(fields[n]!, n));
+  const normalizers = names.map((n) => fieldNormalizer(fields[n]!, n, int96));
   return (v, path) => {
     if (v === null || typeof v !== "object" || Array.isArray(v) || v instanceof Date || v instanceof Uint8Array) {
       throw new RowMismatch(`${isRow ? "the row" : path} is ${show(v)}, but ${isRow ? "a row" : "the column"} is a struct (a plain object of its fields)`);
@@ -243,7 +200,34 @@ function structNormalizer(fields: ParquetSchema, isRow: boolean): Normalizer {
  * that does not fit the schema. Fields the schema lacks are not written, as in Beam Python's
  * WriteToParquet (which takes only the schema's columns of each row).
  */
-export function rowNormalizer(schema: ParquetSchema): (row: unknown) => Record<string, unknown> {
-  const normalize = structNormalizer(schema, true);
+export function rowNormalizer(schema: ParquetSchema, int96 = false): (row: unknown) => Record<string, unknown> {
+  const normalize = structNormalizer(schema, true, int96);
   return (row) => normalize(row, "") as Record<string, unknown>;
+}
+
+/**
+ * Estimated Arrow-layout bytes of a normalized row, for `rowGroupBufferSize` (Beam Python sums
+ * the buffers of its pyarrow record batches): each value's width, a validity bit per nullable
+ * value, 4 offset bytes per list.
+ */
+export function rowSizer(schema: ParquetSchema): (row: Record<string, unknown>) => number {
+  const sizer = (field: ParquetField): ((v: unknown) => number) => {
+    const d = describe(field, "");
+    const validity = d.nullable ? 0.125 : 0;
+    if (d.kind === "primitive") {
+      const p = d.type!;
+      return (v) => validity + (v === null ? 0 : primitiveBytes(p, v));
+    }
+    if (d.kind === "list") {
+      const element = sizer(d.element!);
+      return (v) => validity + 4 + (Array.isArray(v) ? v.reduce((n: number, e) => n + element(e), 0) : 0);
+    }
+    const fields = structSizer(d.fields!);
+    return (v) => validity + (v === null ? 0 : fields(v as Record<string, unknown>));
+  };
+  const structSizer = (fields: ParquetSchema): ((v: Record<string, unknown>) => number) => {
+    const parts = Object.keys(fields).map((n) => [n, sizer(fields[n]!)] as const);
+    return (v) => parts.reduce((n, [name, size]) => n + size(v[name]), 0);
+  };
+  return structSizer(schema);
 }
