@@ -10,7 +10,7 @@
  * the "liquid sharding" ULR test (split timings), the pipeline-proto expansion checks (the coders
  * its expansion picks; Beamline picks coders when a runner translates the graph: the Impulse case
  * checks what Beam's model fixes, one empty byte array), and the cross-language Python transforms (no counterpart; see
- * docs/migration.md). io_test.ts's file cases are in beam_typescript_sdk_io.test.ts.
+ * docs/migration.md). io_test.ts is in beam_typescript_sdk_io.test.ts.
  */
 import { strict as assert } from "node:assert";
 import type { PipelineOptions } from "../../lib/model/options";
@@ -22,7 +22,7 @@ const runs: { name: string; options: Partial<PipelineOptions> }[] = [
 ];
 
 const run = async (name: CaseName, options: Partial<PipelineOptions>) => {
-  const result = await beamTypeScriptSdkProgram.run({ case: name }, options);
+  const result = await beamTypeScriptSdkProgram.run({ case: name, dir: "" }, options);
   await result.waitUntilFinish();
   return result;
 };

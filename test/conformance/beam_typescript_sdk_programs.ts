@@ -39,8 +39,10 @@ import {
   type PCollection,
   type ProcessContext,
 } from "../../lib";
+import * as path from "node:path";
+import { ReadFromAvro, ReadFromCsv, ReadFromParquet, ReadFromText, WriteToAvro, WriteToCsv, WriteToParquet, WriteToText } from "../../lib";
 import type { Pipeline } from "../../lib/model/pipeline";
-import { assertThat, equalTo } from "../../lib/testing/passert";
+import { assertThat, equalTo, isEmpty } from "../../lib/testing/passert";
 
 /** The namespace of the counter and distribution of "runs a map with counters". */
 export const METRICS_NAMESPACE = "beam_ts";
@@ -456,14 +458,56 @@ export const CASES = {
 /** A case's name. */
 export type CaseName = keyof typeof CASES;
 
+/** io_test.ts's rows. */
+const ELEMENTS = [
+  { label: "11a", rank: 0 },
+  { label: "37a", rank: 1 },
+  { label: "389a", rank: 2 },
+];
+const AVRO_SCHEMA = { type: "record", name: "Element", fields: [{ name: "label", type: "string" }, { name: "rank", type: "long" }] } as const;
+const PARQUET_SCHEMA = { label: "string", rank: "int64" } as const;
+
+/**
+ * io_test.ts's file cases, each a write pipeline and a read pipeline (run one after the other)
+ * in the folder `dir`. Beam TS's textio.writeToJson / readFromJson (Beam Python's WriteToJson and
+ * ReadFromJson: JSON Lines, one record per line) are text I/O with JSON.stringify / JSON.parse.
+ */
+export const IO_CASES = {
+  "textio write": (p: Pipeline, dir: string) => void p.apply(Create.of(...GENESIS)).apply(WriteToText.to(path.join(dir, "out.txt"))),
+  "textio read": (p: Pipeline, dir: string) => assertThat(p.apply(ReadFromText.from(path.join(dir, "out.txt*"))), equalTo(GENESIS)),
+  "csv write": (p: Pipeline, dir: string) => void p.apply(Create.of(...ELEMENTS)).apply(WriteToCsv.to(path.join(dir, "out.csv"), { columns: ["label", "rank"] })),
+  "csv read": (p: Pipeline, dir: string) => {
+    const { rows, deadLetters } = p.apply(ReadFromCsv.from(path.join(dir, "out.csv*"), { schema: { label: "string", rank: "integer" } }));
+    assertThat(rows, equalTo(ELEMENTS), "Rows");
+    assertThat(deadLetters, isEmpty(), "DeadLetters");
+  },
+  "json write": (p: Pipeline, dir: string) => void p.apply(Create.of(...ELEMENTS)).map("ToJson", (e) => JSON.stringify(e)).apply(WriteToText.to(path.join(dir, "out.json"))),
+  "json read": (p: Pipeline, dir: string) => assertThat(p.apply(ReadFromText.from(path.join(dir, "out.json*"))).map("FromJson", (line: string) => JSON.parse(line) as unknown), equalTo<unknown>(ELEMENTS)),
+  "parquet write": (p: Pipeline, dir: string) => void p.apply(Create.of(...ELEMENTS)).apply(WriteToParquet.to(path.join(dir, "out.parquet"), { schema: PARQUET_SCHEMA })),
+  "parquet read": (p: Pipeline, dir: string) => {
+    assertThat(p.apply("ReadAll", ReadFromParquet.from<{ label: string; rank: number }>(path.join(dir, "out.parquet*"))), equalTo(ELEMENTS), "All");
+    assertThat(p.apply("ReadColumns", ReadFromParquet.from<{ label: string; rank: number }>(path.join(dir, "out.parquet*"), { columns: ["label", "rank"] })), equalTo(ELEMENTS), "Columns");
+  },
+  "avro write": (p: Pipeline, dir: string) => void p.apply(Create.of(...ELEMENTS)).apply(WriteToAvro.to(path.join(dir, "out.avro"), { schema: AVRO_SCHEMA })),
+  "avro read": (p: Pipeline, dir: string) => assertThat(p.apply(ReadFromAvro.from(path.join(dir, "out.avro*"), { schema: AVRO_SCHEMA })), equalTo(ELEMENTS)),
+} satisfies Record<string, (p: Pipeline, dir: string) => void>;
+
+/** An I/O case's name. */
+export type IoCaseName = keyof typeof IO_CASES;
+
 /** Runs the case named by --case (one program, so that workers can rebuild any case from this module). */
 export const beamTypeScriptSdkProgram = definePipeline({
   name: "beam-typescript-sdk-tests",
   description: "The Beam TypeScript SDK's own test pipelines, ported",
-  flags: { case: { type: "string", required: true, describe: "the case to build (a key of CASES)" } },
+  flags: {
+    case: { type: "string", required: true, describe: "the case to build (a key of CASES or IO_CASES)" },
+    dir: { type: "string", default: "", describe: "the folder of an I/O case's files" },
+  },
   build(root, flags) {
+    const io = (IO_CASES as Record<string, (p: Pipeline, dir: string) => void>)[flags.case];
+    if (io !== undefined) return io(root, flags.dir);
     const build = (CASES as Record<string, (p: Pipeline) => void>)[flags.case];
-    if (build === undefined) throw new Error(`No Beam TypeScript SDK case named '${flags.case}'; the cases are: ${Object.keys(CASES).join("; ")}`);
+    if (build === undefined) throw new Error(`No Beam TypeScript SDK case named '${flags.case}'; the cases are: ${[...Object.keys(CASES), ...Object.keys(IO_CASES)].join("; ")}`);
     build(root);
   },
 });
