@@ -7,9 +7,10 @@
  *
  * Not ported, as implementation details of that SDK: serialize_test.ts (closure serialization:
  * Beamline workers re-run the program instead), worker_test.ts (its worker's operator wiring),
- * the "liquid sharding" ULR test (split timings), the pipeline-proto expansion checks (the coders
- * its expansion picks; Beamline picks coders when a runner translates the graph: the Impulse case
- * checks what Beam's model fixes, one empty byte array), and the cross-language Python transforms (no counterpart; see
+ * the "liquid sharding" ULR test's forced split timings (its DoFn, and what holds for any
+ * bundling, are ported), the expansion checks of the coders its graph picks (Beamline picks
+ * coders when a runner translates the graph; the Impulse case checks what Beam's model fixes,
+ * one empty byte array), and the cross-language Python transforms (no counterpart: see
  * docs/migration.md). io_test.ts is in beam_typescript_sdk_io.test.ts.
  */
 import { strict as assert } from "node:assert";
