@@ -299,6 +299,14 @@ export const CASES = {
   "groupGlobally over an empty input: no record": (p: Pipeline) =>
     assertThat(p.apply(Create.of<number>()).apply(GroupBy.globally<number>().aggregateField((x) => x, Combiners.sum(), "sum")), equalTo([])),
 
+  // Beam TS's groupGlobally() alone maps each group to `kv[1]` of a `{ key, value }` (undefined);
+  // Python's GroupBy() groups under an empty key tuple: here the key is the empty record.
+  "groupGlobally without aggregates: the empty key and every element": (p: Pipeline) =>
+    assertThat(p.apply(Create.of(3, 1, 2)).apply(GroupBy.globally<number>()).map("Sort", (e) => ({ key: e.key, value: [...e.value].sort() })), equalTo([{ key: {}, value: [1, 2, 3] }])),
+  // Beam TS's countGlobally() is groupGlobally().combining(count): nothing for an empty input;
+  // Beam Java's and Python's Count.globally give 0, as Beamline's does.
+  "countGlobally over an empty input: 0 (Beam's model; Beam TS gave nothing)": (p: Pipeline) => assertThat(p.apply(Create.of<string>()).apply(Count.globally()), equalTo([0])),
+
   // wordcount.ts
   "wordcount assert (countPerElement)": (p: Pipeline) =>
     assertThat(
