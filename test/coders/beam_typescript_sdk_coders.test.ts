@@ -10,7 +10,8 @@
  * the expected bytes are Beam Python 2.66's RowCoder's for that schema (Java's and Python's
  * beam:coder:row:v1), so the cases check the wire format as well as the round trip. As in that
  * SDK, a missing nullable field is null on the wire; it decodes as null (that SDK gives
- * undefined); INT64s are bigints here (numbers there: see docs/migration.md).
+ * undefined), so pipelines must give every field (the DirectRunner's strict checks refuse rows
+ * that do not round-trip); INT64s are bigints here (numbers there: see docs/migration.md).
  *
  * js_coders_test.ts round-trips plain values through that SDK's own coders (BSON and its
  * GeneralObjectCoder, whose bytes are its own); Beamline's default coder for such values is
