@@ -42,6 +42,7 @@ import {
   type ProcessContext,
 } from "../../lib";
 import * as path from "node:path";
+import { FieldType, RowCoder, Schema } from "../../lib";
 import { ReadFromAvro, ReadFromCsv, ReadFromParquet, ReadFromText, WriteToAvro, WriteToCsv, WriteToParquet, WriteToText } from "../../lib";
 import type { Pipeline } from "../../lib/model/pipeline";
 import { assertThat, equalTo, isEmpty, satisfies } from "../../lib/testing/passert";
@@ -462,6 +463,19 @@ export const CASES = {
         { key: "c", value: 3 },
       ]),
     );
+  },
+  "with_row_coder, schema_def (withRowCoder(exemplar) as setCoder(RowCoder.of(schema)))": (p: Pipeline) => {
+    // Beam TS: beam.withRowCoder({ intFieldName: 0, stringFieldName: "" }). Its INT64 took numbers;
+    // INT32 is the number type here. Rows cross the GroupByKey (and threads) as beam:coder:row:v1.
+    const Element = Schema.of({ intFieldName: FieldType.INT32, stringFieldName: FieldType.STRING });
+    const elements = [
+      { intFieldName: 1, stringFieldName: "foo" },
+      { intFieldName: 2, stringFieldName: "bar" },
+    ];
+    const rows = p.apply(Create.of(...elements)).setCoder(RowCoder.of(Element));
+    assertThat(rows, equalTo(elements), "Rows");
+    const grouped = rows.apply(GroupBy.by((r: { intFieldName: number; stringFieldName: string }) => r.intFieldName % 2));
+    assertThat(grouped.map("Names", (e) => `${e.key}:${e.value.map((r) => r.stringFieldName).join(",")}`), equalTo(["1:foo", "0:bar"]), "Grouped");
   },
   "setting_fixed_windows (60 s)": (p: Pipeline) =>
     assertThat(
