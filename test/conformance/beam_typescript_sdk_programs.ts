@@ -64,8 +64,15 @@ const GENESIS_COUNTS = [
   ["darkness", 1], ["upon", 2], ["face", 2], ["of", 3], ["deep", 1], ["spirit", 1], ["moved", 1], ["waters", 1], ["said", 1], ["let", 1], ["there", 2], ["be", 1], ["light", 2],
 ] as const;
 
-/** Beam TS's wordcount split: lower case, then split at every run of non-letters (so "" is a word after a final "."). */
-const words = (lines: PCollection<string>): PCollection<string> => lines.map("Lower", (s: string) => s.toLowerCase()).flatMap("Split", (line: string) => line.split(/[^a-z]+/));
+/**
+ * Beam TS's wordcount split: lower case, then split at every run of non-letters (so "" is a word
+ * after a final "."), with its generator function (serialize_test.ts's generators: here the
+ * program is re-run on workers, so any function works).
+ */
+const words = (lines: PCollection<string>): PCollection<string> =>
+  lines.map("Lower", (s: string) => s.toLowerCase()).flatMap("Split", function* splitWords(line: string) {
+    yield* line.split(/[^a-z]+/);
+  });
 
 /** A group's values in ascending order, so that equalTo does not depend on the order GroupByKey gives them in. */
 const sortValues = (e: KV<string, number[]>): KV<string, number[]> => ({ key: e.key, value: [...e.value].sort((a, b) => a - b) });
