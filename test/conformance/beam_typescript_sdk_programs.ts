@@ -311,6 +311,17 @@ export const CASES = {
   // Python's GroupBy() groups under an empty key tuple: here the key is the empty record.
   "groupGlobally without aggregates: the empty key and every element": (p: Pipeline) =>
     assertThat(p.apply(Create.of(3, 1, 2)).apply(GroupBy.globally<number>()).map("Sort", (e) => ({ key: e.key, value: [...e.value].sort() })), equalTo([{ key: {}, value: [1, 2, 3] }])),
+  "groupGlobally().combining over fixed windows: one record per window with input": (p: Pipeline) =>
+    assertThat(
+      timedBySeconds(p, [1, 2, 3, 61, 62, 200])
+        .apply(Window.into(new FixedWindows(60_000)))
+        .apply(GroupBy.globally<number>().aggregateField((x) => x, Combiners.sum(), "sum").aggregateField((x) => x, Combiners.count(), "n")),
+      equalTo([
+        { sum: 6, n: 3 },
+        { sum: 123, n: 2 },
+        { sum: 200, n: 1 },
+      ]),
+    ),
   // Beam TS's countGlobally() is groupGlobally().combining(count): nothing for an empty input;
   // Beam Java's and Python's Count.globally give 0, as Beamline's does.
   "countGlobally over an empty input: 0 (Beam's model; Beam TS gave nothing)": (p: Pipeline) => assertThat(p.apply(Create.of<string>()).apply(Count.globally()), equalTo([0])),
