@@ -21,7 +21,7 @@ import { PCollection } from "../model/pcollection";
 import { GroupByKey } from "../model/primitives";
 import { PTransform } from "../model/transform";
 import { KV, kv } from "../model/window";
-import { Combine } from "./combine";
+import { Combine, iterableCombineFn } from "./combine";
 
 /** What a key (or aggregated field) is computed by: a field name of the element, or a function of it. */
 export type FieldSpec<T> = (keyof T & string) | ((element: T) => unknown);
@@ -114,6 +114,17 @@ export class GroupBy<T, K, R extends object> extends PTransform<PCollection<T>, 
     };
   }
 
+  /**
+   * No key: the whole input is one group (Beam Python's `GroupBy()` with no fields, Beam
+   * TypeScript's `groupGlobally()`). Mostly used to aggregate:
+   * `GroupBy.globally<Order>().aggregateField("amount", Combiners.sum(), "total")` → one record
+   * `{ total }` per window with input. As in Python, an empty input gives nothing (for a default
+   * value over an empty global window use `Combine.globally`); alone, it gives `KV<{}, T[]>`.
+   */
+  static globally<T>(): GroupBy<T, Record<string, never>, {}> {
+    return new GroupBy<T, Record<string, never>, {}>([], true);
+  }
+
   /** The key is always the record of the named keys, even for one (Python's `force_tuple_keys()`). */
   forceTupleKeys(): GroupBy<T, R, R> {
     return new GroupBy<T, R, R>(this.keys, true);
@@ -126,8 +137,10 @@ export class GroupBy<T, K, R extends object> extends PTransform<PCollection<T>, 
    */
   aggregateField<F extends keyof T & string, A, O, D extends string>(field: F, fn: CombineFn<T[F], A, O>, dest: D): GroupAndAggregate<T, R & { [P in D]: O }>;
   aggregateField<V, A, O, D extends string>(field: (element: T) => V, fn: CombineFn<V, A, O>, dest: D): GroupAndAggregate<T, R & { [P in D]: O }>;
-  aggregateField<A, O, D extends string>(field: FieldSpec<T>, fn: CombineFn<never, A, O>, dest: D): GroupAndAggregate<T, R & { [P in D]: O }> {
-    return GroupAndAggregate.create<T, R>(this.keys, []).aggregateField(field as (element: T) => never, fn, dest);
+  aggregateField<F extends keyof T & string, D extends string>(field: F, fn: (values: T[F][]) => T[F], dest: D): GroupAndAggregate<T, R & { [P in D]: T[F] }>;
+  aggregateField<V, D extends string>(field: (element: T) => V, fn: (values: V[]) => V, dest: D): GroupAndAggregate<T, R & { [P in D]: V }>;
+  aggregateField<A, O, D extends string>(field: FieldSpec<T>, fn: CombineFn<never, A, O> | ((values: never[]) => unknown), dest: D): GroupAndAggregate<T, R & { [P in D]: O }> {
+    return GroupAndAggregate.create<T, R>(this.keys, []).aggregateField(field as (element: T) => never, fn as CombineFn<never, A, O>, dest);
   }
 
   expand(input: PCollection<T>): PCollection<KV<K, T[]>> {
@@ -156,14 +169,18 @@ export class GroupAndAggregate<T, R extends object> extends PTransform<PCollecti
   /** Aggregates one more field into `dest` (see GroupBy.aggregateField). */
   aggregateField<F extends keyof T & string, A, O, D extends string>(field: F, fn: CombineFn<T[F], A, O>, dest: D): GroupAndAggregate<T, R & { [P in D]: O }>;
   aggregateField<V, A, O, D extends string>(field: (element: T) => V, fn: CombineFn<V, A, O>, dest: D): GroupAndAggregate<T, R & { [P in D]: O }>;
-  aggregateField<A, O, D extends string>(field: FieldSpec<T>, fn: CombineFn<never, A, O>, dest: D): GroupAndAggregate<T, R & { [P in D]: O }> {
+  aggregateField<F extends keyof T & string, D extends string>(field: F, fn: (values: T[F][]) => T[F], dest: D): GroupAndAggregate<T, R & { [P in D]: T[F] }>;
+  aggregateField<V, D extends string>(field: (element: T) => V, fn: (values: V[]) => V, dest: D): GroupAndAggregate<T, R & { [P in D]: V }>;
+  aggregateField<A, O, D extends string>(field: FieldSpec<T>, fn: CombineFn<never, A, O> | ((values: never[]) => unknown), dest: D): GroupAndAggregate<T, R & { [P in D]: O }> {
     const taken = [...this.keys.map((k) => k.name), ...this.aggregations.map((a) => a.dest)];
     if (taken.includes(dest)) {
       throw new PipelineConstructionError(
         `GroupBy.aggregateField: the output field '${dest}' is already a key or aggregate of this GroupBy (${taken.join(", ")}); give each aggregate its own dest name`,
       );
     }
-    const aggregation: Aggregation = { get: extractor(field), fn: withCombineLifecycle(fn as unknown as CombineFn<unknown, unknown, unknown>), dest };
+    // A plain function of the values is Python's callable: buffered and reduced (CallableWrapperCombineFn).
+    const combineFn = typeof fn === "function" ? iterableCombineFn(fn as (values: unknown[]) => unknown) : (fn as unknown as CombineFn<unknown, unknown, unknown>);
+    const aggregation: Aggregation = { get: extractor(field), fn: withCombineLifecycle(combineFn), dest };
     return new GroupAndAggregate<T, R & { [P in D]: O }>(this.keys, [...this.aggregations, aggregation]);
   }
 

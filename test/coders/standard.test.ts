@@ -360,6 +360,9 @@ describe("standard coders: Beam wire-format vectors", () => {
     const nb = new NullableCoder(BytesCoder.INSTANCE);
     assertCodes(nb, bytes("abc"), "01 03 61 62 63", "nested");
     assertCodes(nb, bytes("abc"), "01 61 62 63", "outer");
+    // standard_coders.yaml's nullable(bytes) vectors (nested).
+    assertCodes(nb, bytes("more bytes"), "01 0a 6d 6f 72 65 20 62 79 74 65 73", "nested");
+    assertCodes(nb, null, "00", "nested");
     assert.throws(() => decodeFromBytes(coder, hex("02")), CoderError);
   });
 
@@ -367,6 +370,12 @@ describe("standard coders: Beam wire-format vectors", () => {
     const coder = new ShardedKeyCoder(StringUtf8Coder.INSTANCE);
     assertCodes(coder, { shardId: hex("11 22"), key: "abc" }, "02 11 22 03 61 62 63");
     assertCodes(coder, { shardId: new Uint8Array(0), key: "abc" }, "00 03 61 62 63");
+    // standard_coders.yaml's sharded_key vectors (the Beam TypeScript SDK skipped this coder).
+    const shardId = new Uint8Array(Buffer.from("shard_id"));
+    assertCodes(coder, { shardId: new Uint8Array(0), key: "" }, "00 00");
+    assertCodes(coder, { shardId, key: "" }, "08 73 68 61 72 64 5f 69 64 00");
+    assertCodes(coder, { shardId, key: "key" }, "08 73 68 61 72 64 5f 69 64 03 6b 65 79");
+    assertCodes(coder, { shardId: new Uint8Array(0), key: "key" }, "00 03 6b 65 79");
   });
 });
 

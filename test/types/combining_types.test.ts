@@ -74,6 +74,29 @@ describe("CombineValues, Top, ToDict, ToSet, GroupBy (type-level)", () => {
     assert.equal(typeof typeOnly, "function");
   });
 
+  it("GroupBy.globally and plain functions in aggregateField: records of the aggregates, the function's values typed by the field", () => {
+    interface Order {
+      country: string;
+      amount: number;
+    }
+    const p = Pipeline.create();
+    const orders = p.apply("Orders", Create.of<Order>({ country: "fr", amount: 3 }));
+    const global = orders.apply("Global", GroupBy.globally<Order>().aggregateField("amount", Combiners.sum(), "total").aggregateField((o) => o.country, (xs) => xs.join(","), "countries"));
+    expectType(global.map("Total", (r) => r.total))<PCollection<number>>(true);
+    expectType(global.map("Countries", (r) => r.countries))<PCollection<string>>(true);
+    const biggest = orders.apply("Biggest", GroupBy.of<Order>().by("country").aggregateField("amount", (xs) => Math.max(...xs), "max"));
+    expectType(biggest.map("Max", (r) => r.max))<PCollection<number>>(true);
+    expectType(biggest.map("Country", (r) => r.country))<PCollection<string>>(true);
+    expectType(orders.apply("Grouped", GroupBy.globally<Order>()))<PCollection<KV<Record<string, never>, Order[]>>>(true);
+    const typeOnly = (): void => {
+      // @ts-expect-error: a plain function returns what it combines (a number here, not a string)
+      GroupBy.of<Order>().by("country").aggregateField("amount", (xs) => xs.join(","), "joined");
+      // @ts-expect-error: the global records have no key field
+      global.map("NoKey", (r) => r.key);
+    };
+    assert.equal(typeof typeOnly, "function");
+  });
+
   it("Combine.perKey(fn).withHotKeyFanout: the key from the input, a fanout function of that key", () => {
     const p = Pipeline.create();
     const pairs = p.apply("Pairs", Create.of(kv("a", 1)));
