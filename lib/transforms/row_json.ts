@@ -245,7 +245,7 @@ function primitive(j: Json, name: string): unknown {
       const d = Number(j.text);
       const v = name === "FLOAT" ? Math.fround(d) : d;
       // Integers: exactly held. Floating point: any for DOUBLE (Jackson's isDouble); for FLOAT, when the double survives float.
-      if (j.integral) return BigInt(j.text) === (Number.isFinite(v) ? BigInt(v) : null) ? v : outOfRange(j);
+      if (j.integral) return BigInt(j.text) === (Number.isFinite(v) ? BigInt(v) : null) ? v + 0 : outOfRange(j); // + 0: "-0" is the integer 0, as Java's IntNode
       return name === "DOUBLE" || v === d || (Number.isNaN(v) && Number.isNaN(d)) ? v : outOfRange(j);
     }
     case "BOOLEAN":

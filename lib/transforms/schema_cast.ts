@@ -273,7 +273,9 @@ export class Cast<R extends object> extends PTransform<PCollection<object>, PCol
     const errors = this.compatibilityErrors(inputSchema);
     if (errors.length === 0) return;
     const name = this.validator === "widening" ? "Cast.Widening" : "Cast.Narrowing";
-    const hint = this.validator === "widening" ? "Change the output schema, or use Cast.narrowing for conversions that may lose data" : "Change the output schema";
+    let hint = this.validator === "widening" ? "Change the output schema, or use Cast.narrowing for conversions that may lose data" : "Change the output schema";
+    // Java's wording for an output field the input lacks reads backwards; say what it means.
+    if (errors.some((e) => e.message === "Field is missing in output schema")) hint += "; 'Field is missing in output schema' (Java's words) means the output schema has a field the input's rows lack: remove it, or add it to the input first (AddFields)";
     throw new PipelineConstructionError(`Cast isn't compatible using ${name}:\n\t${errors.map((e) => `${e.path.join(".")}: ${e.message}`).join("\n\t")}\n${hint}`, fullName);
   }
 

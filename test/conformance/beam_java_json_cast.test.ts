@@ -209,7 +209,7 @@ describe("Beam Java CastTest / CastValidatorTest (construction)", () => {
     assert.equal(
       message,
       "Cast isn't compatible using Cast.Widening:\n\ta: Can't cast 'INT64' to 'INT32'\n\tc: Can't cast 'DOUBLE' to 'FLOAT'\n\tb: Can't cast nullable field to non-nullable field\n\td: Field is missing in output schema\n" +
-        "Change the output schema, or use Cast.narrowing for conversions that may lose data",
+        "Change the output schema, or use Cast.narrowing for conversions that may lose data; 'Field is missing in output schema' (Java's words) means the output schema has a field the input's rows lack: remove it, or add it to the input first (AddFields)",
     );
   });
 
@@ -441,6 +441,7 @@ describe("Beam Java RowJsonTest", () => {
     assert.equal(edge(FieldType.FLOAT, "0.5"), 'parsed {"f":0.5}');
     assert.match(edge(FieldType.FLOAT, "16777217"), /out of range/); // 2^24 + 1 has no float
     assert.equal(edge(FieldType.DOUBLE, "9007199254740992"), 'parsed {"f":9007199254740992}');
+    assert.ok(Object.is((jsonToRow('{"f":-0}', one("f", FieldType.DOUBLE), "ACCEPT_MISSING_OR_NULL") as { f: number }).f, 0)); // the integer 0, not -0.0
     assert.match(edge(FieldType.DOUBLE, "9007199254740993"), /out of range/);
   });
 
