@@ -12,10 +12,12 @@
  *   DATETIME is MILLIS_INSTANT ↔ an ISO-8601 string, written "2021-11-18T08:45:38.000Z".
  * - ARRAY/ITERABLE ↔ JSON arrays; ROW ↔ JSON objects (fields absent from the schema are ignored);
  *   a logical type Java does not special-case ↔ its representation (varChar, fixedChar: strings).
- * - Unsupported, as in Java: BYTES (and fixedBytes/varBytes), MAP. Also unsupported here:
- *   MICROS_INSTANT (Java's java.time.Instant type is not JSON-convertible either) and Java's
- *   SqlTypes DATE/TIME/DATETIME logical types (Java writes them as ISO strings; Beamline holds
- *   their representations and has no conversion yet).
+ * - Java's SqlTypes logical types, as FieldType.logical(urn, representation) holds them here:
+ *   beam:logical_type:date:v1 (INT64 epoch day, a bigint) ↔ "2021-11-18"; beam:logical_type:time:v1
+ *   (INT64 nano of day, a bigint) ↔ "08:45:38.123" (Java's LocalTime.toString); and
+ *   beam:logical_type:datetime:v1 (a row { Date, Time } of those) ↔ "2021-11-18T08:45:38.123".
+ * - Unsupported, as in Java: BYTES (and fixedBytes/varBytes), MAP; also MICROS_INSTANT (Java's
+ *   java.time.Instant type is not JSON-convertible either).
  *
  * Where this differs from Java, on purpose: JSON text is parsed strictly (trailing text after the
  * value is an error, Jackson ignores it); a DECIMAL keeps the JSON number's exact digits (Java goes
@@ -78,7 +80,7 @@ function unsupported(t: FieldType<unknown>, name: string): string[] {
     case "logical":
       if (s.urn === LOGICAL_TYPE_URNS.decimal || s.urn === LOGICAL_TYPE_URNS.millisInstant) return [];
       if (s.urn === LOGICAL_TYPE_URNS.microsInstant) return [`${name}=MICROS_INSTANT`];
-      if (JAVA_SQL_TYPES.has(s.urn)) return [`${name}=LOGICAL_TYPE(${s.urn})`];
+      if (JAVA_SQL_TYPES.has(s.urn)) return [];
       return unsupported(s.representation, name);
   }
 }
@@ -305,6 +307,14 @@ function extract(name: string, type: FieldType<unknown>, j: Json | undefined, nb
     if (j.kind !== "ARRAY") throw new UnsupportedRowJsonError(`Expected JSON array for field '${name}'. Instead got ${j.kind}`);
     return j.items.map((e) => extract(`${name}[]`, s.element, e, nb));
   }
+  if (s.kind === "logical" && JAVA_SQL_TYPES.has(s.urn)) {
+    try {
+      if (j.kind !== "STRING") return outOfRange(j);
+      return parseSqlValue(s.urn, j.text);
+    } catch (e) {
+      throw new UnsupportedRowJsonError(`Unable to get value from field '${name}'. Schema type 'LOGICAL_TYPE(${s.urn})'. JSON node type ${j.kind}`, { cause: e });
+    }
+  }
   if (s.kind === "logical" && s.urn !== LOGICAL_TYPE_URNS.decimal && s.urn !== LOGICAL_TYPE_URNS.millisInstant) {
     const v = extract(name, s.representation, j, nb);
     const n = s.argument?.value;
@@ -366,6 +376,94 @@ export function formatIsoInstant(ms: number): string {
   // toISOString writes years outside 0..9999 as ±YYYYYY; Joda writes the year's digits (4 at least) and a '-' for negative ones.
   if (y >= 0 && y <= 9999) return iso;
   return `${y < 0 ? "-" : ""}${String(Math.abs(y)).padStart(4, "0")}${iso.slice(iso.indexOf("-", 1))}`;
+}
+
+// ---- Java's LocalDate, LocalTime, LocalDateTime (the SqlTypes logical types), over their representations ----
+
+const NANOS_PER_DAY = 86_400_000_000_000n;
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil). */
+function epochDay(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  return era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
+}
+
+/** The date of a day since 1970-01-01 (Hinnant's civil_from_days). */
+function civil(day: number): [number, number, number] {
+  const z = day + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+const pad = (n: number | bigint, w: number): string => String(n).padStart(w, "0");
+
+function parseLocalDate(text: string): bigint {
+  const m = /^(\d{4}|[+-]\d{4,9})-(\d{2})-(\d{2})$/.exec(text);
+  const y = Number(m?.[1]);
+  const mo = Number(m?.[2]);
+  const d = Number(m?.[3]);
+  if (m === null || (m[1]!.length > 5 && m[1]![0] !== "+" && m[1]![0] !== "-") || mo < 1 || mo > 12 || d < 1 || civil(epochDay(y, mo, d))[2] !== d) {
+    throw new UnsupportedRowJsonError(`Text '${text}' could not be parsed as a date (write it like "2021-11-18")`);
+  }
+  return BigInt(epochDay(y, mo, d));
+}
+
+function formatLocalDate(day: bigint): string {
+  const [y, m, d] = civil(Number(day));
+  const year = Math.abs(y) < 1000 ? `${y < 0 ? "-" : ""}${pad(Math.abs(y), 4)}` : y > 9999 ? `+${y}` : String(y);
+  return `${year}-${pad(m, 2)}-${pad(d, 2)}`;
+}
+
+function parseLocalTime(text: string): bigint {
+  const m = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/.exec(text);
+  if (m === null || Number(m[1]) > 23 || Number(m[2]) > 59 || Number(m[3] ?? 0) > 59) throw new UnsupportedRowJsonError(`Text '${text}' could not be parsed as a time (write it like "08:45:38.123")`);
+  const seconds = BigInt(Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3] ?? 0));
+  return seconds * 1_000_000_000n + BigInt((m[4] ?? "").padEnd(9, "0"));
+}
+
+/** Java's LocalTime.toString: "HH:mm", then ":ss" unless zero, then 3, 6 or 9 fraction digits as needed. */
+function formatLocalTime(nanoOfDay: bigint): string {
+  const nanos = nanoOfDay % 1_000_000_000n;
+  const secs = Number(nanoOfDay / 1_000_000_000n);
+  let out = `${pad(Math.floor(secs / 3600), 2)}:${pad(Math.floor(secs / 60) % 60, 2)}`;
+  if (secs % 60 === 0 && nanos === 0n) return out;
+  out += `:${pad(secs % 60, 2)}`;
+  if (nanos === 0n) return out;
+  const nine = pad(nanos, 9);
+  return `${out}.${nanos % 1_000_000n === 0n ? nine.slice(0, 3) : nanos % 1000n === 0n ? nine.slice(0, 6) : nine}`;
+}
+
+/** A SqlTypes value's representation from its ISO string. */
+function parseSqlValue(urn: string, text: string): unknown {
+  if (urn === "beam:logical_type:date:v1") return parseLocalDate(text);
+  if (urn === "beam:logical_type:time:v1") return parseLocalTime(text);
+  const t = text.indexOf("T");
+  if (t < 0) throw new UnsupportedRowJsonError(`Text '${text}' could not be parsed as a date-time (write it like "2021-11-18T08:45:38")`);
+  return { Date: parseLocalDate(text.slice(0, t)), Time: parseLocalTime(text.slice(t + 1)) };
+}
+
+/** The ISO string of a SqlTypes value's representation, as Java's toString writes it. */
+function formatSqlValue(urn: string, v: unknown, where: string): string {
+  /** A bigint of the representation; a nano of day (max given) from 0 to below a day. */
+  const int = (x: unknown, max?: bigint): bigint => {
+    if (typeof x !== "bigint" || (max !== undefined && (x < 0n || x >= max))) {
+      throw new UnsupportedRowJsonError(`${where} must hold a bigint as ${urn} represents it${max !== undefined ? ` (a nano of day from 0 to below ${max})` : ""}, got ${String(x)}`);
+    }
+    return x;
+  };
+  if (urn === "beam:logical_type:date:v1") return formatLocalDate(int(v));
+  if (urn === "beam:logical_type:time:v1") return formatLocalTime(int(v, NANOS_PER_DAY));
+  const row = (v ?? {}) as { Date?: unknown; Time?: unknown };
+  return `${formatLocalDate(int(row.Date))}T${formatLocalTime(int(row.Time, NANOS_PER_DAY))}`;
 }
 
 // ---- Serializer (Java's RowJsonSerializer with Jackson's default generator) ----
@@ -448,6 +546,7 @@ function writeValue(type: FieldType<unknown>, v: unknown, where: string): string
     case "logical":
       if (s.urn === LOGICAL_TYPE_URNS.decimal) return typeof v === "string" ? javaBigDecimalToString(v) : wrong("a decimal string");
       if (s.urn === LOGICAL_TYPE_URNS.millisInstant) return typeof v === "number" && Number.isFinite(v) ? jsonString(formatIsoInstant(v)) : wrong("a number of epoch milliseconds");
+      if (JAVA_SQL_TYPES.has(s.urn)) return jsonString(formatSqlValue(s.urn, v, where));
       return writeValue(s.representation, v, where);
     case "map":
       return wrong("of a type JSON can hold (MAP is not)");

@@ -459,6 +459,26 @@ describe("Beam Java RowJsonTest", () => {
     assert.match(fails(one("a", FieldType.INT32), "42"), /^Expected JSON object for field 'root'/);
   });
 
+  it("Java's SqlTypes DATE, TIME and DATETIME logical types: ISO strings both ways, over their representations", () => {
+    const DT = Schema.of({ Date: FieldType.INT64, Time: FieldType.INT64 });
+    const S = Schema.of({
+      d: FieldType.logical("beam:logical_type:date:v1", FieldType.INT64),
+      t: FieldType.logical("beam:logical_type:time:v1", FieldType.INT64),
+      dt: FieldType.logical("beam:logical_type:datetime:v1", FieldType.row(DT)),
+    });
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['{"d":"2021-11-18","t":"08:45:38.123","dt":"2021-11-18T08:45"}', { d: 18949n, t: 31538123000000n, dt: { Date: 18949n, Time: 31500000000000n } }, '{"d":"2021-11-18","t":"08:45:38.123","dt":"2021-11-18T08:45"}'],
+      ['{"d":"0001-01-01","t":"00:00:00.000001","dt":"-0044-03-15T23:59:59.999999999"}', { d: -719162n, t: 1000n, dt: { Date: -735525n, Time: 86399999999999n } }, '{"d":"0001-01-01","t":"00:00:00.000001","dt":"-0044-03-15T23:59:59.999999999"}'],
+      ['{"d":"+12345-01-01","t":"08:45:00.000","dt":"1970-01-01T00:00:01.5"}', { d: 3789391n, t: 31500000000000n, dt: { Date: 0n, Time: 1500000000n } }, '{"d":"+12345-01-01","t":"08:45","dt":"1970-01-01T00:00:01.500"}'],
+    ];
+    for (const [json, row, written] of cases) {
+      assert.equal(show(jsonToRow(json, S, "ACCEPT_MISSING_OR_NULL")), show(row), json);
+      assert.equal(writeRow(row, S), written);
+    }
+    assert.match(fails(S, '{"d":"2021-02-29","t":"08:45","dt":"2021-11-18T08:45"}'), /^Unable to get value from field 'd'\. Schema type 'LOGICAL_TYPE\(beam:logical_type:date:v1\)'\. JSON node type STRING: Text '2021-02-29' could not be parsed as a date/);
+    assert.match(fails(S, '{"d":18949,"t":"08:45","dt":"2021-11-18T08:45"}'), /JSON node type NUMBER: Value "18949" is out of range/);
+  });
+
   it("the serializer writes numbers as Java does: Float/Double.toString, BigDecimal.toString, long in full, NaN as a string", () => {
     const S = Schema.of({ f: FieldType.FLOAT, d: FieldType.DOUBLE, big: FieldType.DOUBLE, tiny: FieldType.DOUBLE, nan: FieldType.DOUBLE, dec: FieldType.DECIMAL, sci: FieldType.DECIMAL, l: FieldType.INT64, s: FieldType.STRING });
     assert.equal(
