@@ -26,10 +26,10 @@ export { UnsupportedRowJsonError, type NullBehavior } from "./row_json";
 
 const NULL_BEHAVIORS: readonly NullBehavior[] = ["ACCEPT_MISSING_OR_NULL", "REQUIRE_NULL", "REQUIRE_MISSING"];
 
-function checkSchema(schema: Schema<object>, where: string): void {
-  if (!(schema instanceof Schema)) throw new PipelineConstructionError(`${where}: expected a Schema (Schema.of({ ... })), got ${typeof schema}`);
+function checkSchema(schema: Schema<object>, where: string, fullName?: string): void {
+  if (!(schema instanceof Schema)) throw new PipelineConstructionError(`${where}: expected a Schema (Schema.of({ ... })), got ${typeof schema}`, fullName);
   const message = unsupportedSchemaMessage(schema);
-  if (message !== undefined) throw new PipelineConstructionError(`${where}: ${message}. Convert those fields to supported types first, or leave them out of the schema`);
+  if (message !== undefined) throw new PipelineConstructionError(`${where}: ${message}. Convert those fields to supported types first, or leave them out of the schema`, fullName);
 }
 
 function checkNullBehavior(b: NullBehavior, where: string): NullBehavior {
@@ -222,7 +222,7 @@ export class ToJson<T extends object> extends PTransform<PCollection<T>, PCollec
         fullName,
       );
     }
-    checkSchema(schema, "ToJson");
+    checkSchema(schema, "ToJson", fullName);
     return input.apply(
       "ToJson",
       ParDo.into<string>().of((row: T, ctx: ProcessContext<string>) => {

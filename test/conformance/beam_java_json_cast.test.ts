@@ -127,6 +127,9 @@ for (const workers of WORKERS) {
       const { Pipeline, Create } = require("../../lib") as typeof import("../../lib");
       const p = Pipeline.create();
       assert.throws(() => p.apply("Rows", Create.from([{ a: 1 }])).apply("Json", ToJson.of()), /ToJson needs the schema of its input's rows.*RowCoder.*Json/s);
+      const { RowCoder } = require("../../lib") as typeof import("../../lib");
+      const bytes = Schema.of({ a: FieldType.INT32, b: FieldType.BYTES });
+      assert.throws(() => p.apply("Bytes", Create.from<{ a: number; b: Uint8Array }>([{ a: 1, b: new Uint8Array() }])).setCoder(RowCoder.of(bytes)).apply("BytesJson", ToJson.of()), /ToJson: Field type \[b=BYTES\] not supported .*at transform 'BytesJson'/s);
     });
   });
 
