@@ -141,6 +141,8 @@ import type * as SelectT from "./transforms/select";
 import type * as SchemaFieldsT from "./transforms/schema_fields";
 import type * as SchemaJoinT from "./transforms/schema_join";
 import type * as SchemaCoGroupT from "./transforms/schema_cogroup";
+import type * as JsonRowsT from "./transforms/json_rows";
+import type * as SchemaCastT from "./transforms/schema_cast";
 import type * as PAssertT from "./testing/passert";
 import type * as PCollectionAssertT from "./testing/pcollection_assert";
 import type * as RegexT from "./transforms/regex";
@@ -200,6 +202,8 @@ const select = onFirstUse(() => require("./transforms/select") as typeof SelectT
 const schemaFields = onFirstUse(() => require("./transforms/schema_fields") as typeof SchemaFieldsT);
 const schemaJoin = onFirstUse(() => require("./transforms/schema_join") as typeof SchemaJoinT);
 const schemaCoGroup = onFirstUse(() => require("./transforms/schema_cogroup") as typeof SchemaCoGroupT);
+const jsonRows = onFirstUse(() => require("./transforms/json_rows") as typeof JsonRowsT);
+const schemaCast = onFirstUse(() => require("./transforms/schema_cast") as typeof SchemaCastT);
 const passert = onFirstUse(() => require("./testing/passert") as typeof PAssertT)
 const pcollectionAssert = onFirstUse(() => require("./testing/pcollection_assert") as typeof PCollectionAssertT);;
 const regex = onFirstUse(() => require("./transforms/regex") as typeof RegexT);
@@ -472,6 +476,33 @@ export declare const By: typeof SchemaCoGroupT.By;
 export type By<F extends readonly string[] = readonly string[], O extends boolean = boolean> = SchemaCoGroupT.By<F, O>;
 Object.defineProperty(exports, "By", { enumerable: true, get: function () { return schemaCoGroup.By; } });
 export type { CoGroupInputs, CoGrouped, CoGroupCrossed, CoGroupJoin, CoGroupTransform } from "./transforms/schema_cogroup";
+/** Parses JSON strings into rows of a schema, failing lines to an output with `withExceptionReporting` (Beam Java's JsonToRow; see lib/transforms/json_rows); loaded on first use. */
+export declare const JsonToRow: typeof JsonRowsT.JsonToRow;
+/** Parses JSON strings into rows of schema R (Beam Java's JsonToRow; see lib/transforms/json_rows); loaded on first use. */
+export type JsonToRow<R extends object> = JsonRowsT.JsonToRow<R>;
+Object.defineProperty(exports, "JsonToRow", { enumerable: true, get: function () { return jsonRows.JsonToRow; } });
+/** Writes rows as JSON object strings with the input RowCoder's schema, as Java's RowJson writes them (Beam Java's ToJson; see lib/transforms/json_rows); loaded on first use. */
+export declare const ToJson: typeof JsonRowsT.ToJson;
+/** Writes rows of type T as JSON object strings (Beam Java's ToJson; see lib/transforms/json_rows); loaded on first use. */
+export type ToJson<T extends object> = JsonRowsT.ToJson<T>;
+Object.defineProperty(exports, "ToJson", { enumerable: true, get: function () { return jsonRows.ToJson; } });
+/** The error of a JSON line or row that cannot be converted, with Beam Java's message (see lib/transforms/row_json); loaded on first use. */
+export declare const UnsupportedRowJsonError: typeof JsonRowsT.UnsupportedRowJsonError;
+/** The error of a JSON line or row that cannot be converted (Beam Java's UnsupportedRowJsonException). */
+export type UnsupportedRowJsonError = JsonRowsT.UnsupportedRowJsonError;
+Object.defineProperty(exports, "UnsupportedRowJsonError", { enumerable: true, get: function () { return jsonRows.UnsupportedRowJsonError; } });
+export type { NullBehavior, JsonToRowResult, JsonToRowWithErrors, FailedLine } from "./transforms/json_rows";
+/** Converts rows to another schema by field name, `Cast.widening(schema)` or `Cast.narrowing(schema)` (Beam Java's schema Cast; see lib/transforms/schema_cast); loaded on first use. */
+export declare const Cast: typeof SchemaCastT.Cast;
+/** Converts rows to the schema of rows R (Beam Java's schema Cast; see lib/transforms/schema_cast); loaded on first use. */
+export type Cast<R extends object> = SchemaCastT.Cast<R>;
+Object.defineProperty(exports, "Cast", { enumerable: true, get: function () { return schemaCast.Cast; } });
+/** The error of a value a Cast cannot convert: out of range, or null for a non-nullable field (see lib/transforms/schema_cast); loaded on first use. */
+export declare const CastValueError: typeof SchemaCastT.CastValueError;
+/** The error of a value a Cast cannot convert (see lib/transforms/schema_cast). */
+export type CastValueError = SchemaCastT.CastValueError;
+Object.defineProperty(exports, "CastValueError", { enumerable: true, get: function () { return schemaCast.CastValueError; } });
+export type { CompatibilityError, CastValidator } from "./transforms/schema_cast";
 /** Regular-expression transforms over strings, as Beam Java's Regex (see lib/transforms/regex); loaded on first use. */
 export declare const Regex: typeof RegexT.Regex;
 Object.defineProperty(exports, "Regex", { enumerable: true, get: function () { return regex.Regex; } });

@@ -1,5 +1,5 @@
 /** Snippets of docs/guide/03-transforms.md's section on schema transforms. */
-import { AddFields, Create, DropFields, FieldType, Filter, Join, RenameFields, RowCoder, Schema, Select, type PCollection, type Pipeline, type SchemaRow } from "beamline";
+import { AddFields, Cast, Create, DropFields, FieldType, Filter, Join, JsonToRow, RenameFields, RowCoder, Schema, Select, ToJson, type PCollection, type Pipeline, type SchemaRow } from "beamline";
 
 const Location = Schema.of({ city: FieldType.STRING, zip: FieldType.nullable(FieldType.STRING) });
 const Order = Schema.of({ id: FieldType.INT32, buyer: FieldType.STRING, cents: FieldType.INT64, ship: FieldType.row(Location) });
@@ -23,4 +23,20 @@ export function schemaTransforms(p: Pipeline): Record<string, PCollection<unknow
   const withUser = orders.apply("WithUser", Join.leftOuterJoin(users).on(Join.FieldsEqual.left("buyer").right("userId")));   // { lhs: Order; rhs: User | null }
   // [END schema_transforms]
   return { cities, priced, flat, renamed, tagged, big, withUser };
+}
+
+const Person = Schema.of({ name: FieldType.STRING, height: FieldType.INT32, knowsJavascript: FieldType.nullable(FieldType.BOOLEAN) });
+
+export function jsonAndCast(p: Pipeline): Record<string, PCollection<unknown>> {
+  // [START json_and_cast]
+  const lines = p.apply("Lines", Create.of('{"name": "ann", "height": 80}', '{"name": "bob", "height": "tall"}'));
+  const { results, failedToParseLines } = lines.apply("Parse", JsonToRow.withExceptionReporting(Person).withExtendedErrorInfo());
+  // results: { name: "ann", height: 80, knowsJavascript: null }, with the RowCoder of Person
+  // failedToParseLines: { line: '{"name": "bob", ...}', err: "Unable to get value from field 'height'. Schema type 'INT32'. JSON node type STRING: ..." }
+
+  const json = results.apply("ToJson", ToJson.of());                                  // '{"name":"ann","height":80,"knowsJavascript":null}'
+  const wide = results.apply("Widen", Cast.widening(Schema.of({ height: FieldType.INT64, name: FieldType.STRING })));   // { height: 80n, name: "ann" }
+  const small = results.apply("Narrow", Cast.narrowing(Schema.of({ height: FieldType.BYTE })));   // fails the run on a height beyond 127
+  // [END json_and_cast]
+  return { results, failedToParseLines, json, wide, small };
 }

@@ -182,6 +182,23 @@ describe("docs: programming guide snippets run", function () {
         assertThat(out.withUser!, equalTo([{ lhs: ann, rhs: { userId: "ann", name: "Ann" } }, { lhs: bob, rhs: null }]), "CheckWithUser");
       });
       await runOk((p) => {
+        const out = schemaTransforms.jsonAndCast(p);
+        assertThat(out.results!, equalTo([{ name: "ann", height: 80, knowsJavascript: null }]), "CheckResults");
+        assertThat(
+          out.failedToParseLines!,
+          equalTo([
+            {
+              line: '{"name": "bob", "height": "tall"}',
+              err: `Unable to get value from field 'height'. Schema type 'INT32'. JSON node type STRING: Value "tall" is out of range for the type of the field defined in the row schema.`,
+            },
+          ]),
+          "CheckFailed",
+        );
+        assertThat(out.json!, equalTo(['{"name":"ann","height":80,"knowsJavascript":null}']), "CheckJson");
+        assertThat(out.wide!, equalTo([{ height: 80n, name: "ann" }]), "CheckWide");
+        assertThat(out.small!, equalTo([{ height: 80 }]), "CheckSmall");
+      });
+      await runOk((p) => {
         const [low, mid, high] = transforms.partition(p);
         assertThat(low!, equalTo([12]), "LowCheck");
         assertThat(mid!, equalTo([55, 40]), "MidCheck");
