@@ -35,7 +35,8 @@ describe("DEFLATE-compressed files (Beam's DEFLATE)", function () {
     assert.equal(resolveCompression("gs://b/logs.txt.deflate"), "deflate");
     assert.equal(resolveCompression("logs.DEFLATE"), "deflate");
     assert.equal(resolveCompression("logs.txt", "deflate"), "deflate");
-    assert.throws(() => resolveCompression("logs.txt.snappy"), /logs\.txt\.snappy.*SNAPPY, which is not supported \(gzip \.gz, deflate \.deflate, bzip2 \.bz2, zstd \.zst and lzma \.xz are\)/);
+    assert.equal(resolveCompression("logs.zlib"), "deflate"); // Beam Java's DEFLATE detects .zlib too
+    assert.throws(() => resolveCompression("logs.txt.lzo_deflate"), /logs\.txt\.lzo_deflate.*LZO, which is not supported \(gzip \.gz, deflate \.deflate, bzip2 \.bz2, zstd \.zst, lzma \.xz\/\.lzma, zip \.zip and snappy \.snappy are/);
     assert.throws(() => resolveCompression("logs.txt", "brotli" as "gzip"), /Unknown compression 'brotli'.*"deflate"/);
   });
 

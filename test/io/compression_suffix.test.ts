@@ -1,9 +1,9 @@
 /**
- * Compression "auto" and the suffixes Beam Java decompresses that we do not (.zip, .lzo,
- * .lzo_deflate, .snappy): reading them as text here would turn their bytes into garbage lines;
+ * Compression "auto" and the suffixes Beam Java decompresses that we do not (.lzo, .lzo_deflate:
+ * Java's LZOP and LZO): reading them as text here would turn their bytes into garbage lines;
  * writing text under such a name would make a file no tool can open. Both are refused with an
  * error naming the file and the way out, before the run. (.bz2, .zst and .xz are read:
- * compression_codecs.test.ts.)
+ * compression_codecs.test.ts; .zip, .snappy and legacy .lzma: compression_java.test.ts.)
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -19,9 +19,9 @@ describe("TextIO: compressed files of a kind not supported", () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("reading a .zip file fails before the run, naming the file; compression 'uncompressed' reads its bytes", async () => {
-    const file = path.join(dir, "logs.txt.zip");
-    fs.writeFileSync(file, Buffer.from("PK\u0003\u0004line\n", "latin1"));
+  it("reading a .lzo file fails before the run, naming the file; compression 'uncompressed' reads its bytes", async () => {
+    const file = path.join(dir, "logs.txt.lzo");
+    fs.writeFileSync(file, Buffer.from("\u0089LZO\u0000\r\n\u001a\nline\n", "latin1"));
     const lines: string[] = [];
     const result = await runDirect((p) => {
       p.apply(ReadFromText.from(file)).map("Collect", (l: string) => {
@@ -30,7 +30,7 @@ describe("TextIO: compressed files of a kind not supported", () => {
       });
     });
     assert.equal(result.state, "FAILED");
-    assert.match(result.error!.message, /logs\.txt\.zip.*ZIP.*not supported/is);
+    assert.match(result.error!.message, /logs\.txt\.lzo.*LZOP.*not supported/is);
     assert.deepEqual(lines, []);
     const plain = await runDirect((p) => {
       p.apply(ReadFromText.from(file, { compression: "uncompressed" }));
@@ -38,9 +38,9 @@ describe("TextIO: compressed files of a kind not supported", () => {
     assert.equal(await plain.waitUntilFinish(), "DONE");
   });
 
-  it("writing text under a .snappy or .zip suffix is refused when the write is built", () => {
-    assert.throws(() => WriteToText.to(path.join(dir, "out"), { suffix: ".snappy" }), /\.snappy.*SNAPPY.*not supported/is);
-    assert.throws(() => WriteToText.to(path.join(dir, "out"), { suffix: ".csv.zip" }), /ZIP.*not supported/is);
-    assert.doesNotThrow(() => WriteToText.to(path.join(dir, "out"), { suffix: ".zip", compression: "uncompressed" }));
+  it("writing text under a .lzo or .lzo_deflate suffix is refused when the write is built", () => {
+    assert.throws(() => WriteToText.to(path.join(dir, "out"), { suffix: ".lzo" }), /\.lzo.*LZOP.*not supported/is);
+    assert.throws(() => WriteToText.to(path.join(dir, "out"), { suffix: ".csv.lzo_deflate" }), /LZO.*not supported/is);
+    assert.doesNotThrow(() => WriteToText.to(path.join(dir, "out"), { suffix: ".lzo", compression: "uncompressed" }));
   });
 });

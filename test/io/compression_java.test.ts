@@ -1,0 +1,266 @@
+/**
+ * The legacy .lzma format (Beam Python's LZMA reads it: `LZMADecompressor()` is FORMAT_AUTO), and
+ * Beam Java's ZIP (every entry's data in turn) and SNAPPY (raw Snappy) compressions: read by
+ * "auto" from their suffixes and by name, through text, CSV, FileIO and TFRecord reads, as streams,
+ * corrupt data failing with the file's name; writing ZIP and SNAPPY refused (Java does not write
+ * ZIP, and its SNAPPY writes a wrong length). The fixtures in test/fixtures/compression were made
+ * by real tools (make_java_formats.sh: xz, zip, libsnappy through python3-snappy) from the texts
+ * Beam Python wrote; expected.json holds what Beam Python reads from the .lzma ones.
+ */
+import { strict as assert } from "node:assert";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ParDo } from "../../lib";
+import { ReadFromCsv, type CsvRecord } from "../../lib/io/csv";
+import { FileIO, ReadableFile } from "../../lib/io/fileio";
+import { decompressing, resolveCompression, type FileCompression } from "../../lib/io/compression";
+import { ReadFromText, WriteToText } from "../../lib/io/textio";
+import { ReadFromTFRecord, WriteToTFRecord } from "../../lib/io/tfrecord";
+import { assertThat, equalTo, satisfies } from "../../lib/testing/passert";
+import { runDirect, runOk } from "../helpers";
+
+const ROOT = path.resolve(__dirname, "..", "..", "..", "test", "fixtures");
+const FIXTURES = path.join(ROOT, "compression");
+const fixture = (name: string): Buffer => fs.readFileSync(path.join(FIXTURES, name));
+interface Expected {
+  readonly count: number;
+  readonly sha256: string;
+  readonly lines?: readonly string[];
+}
+const EXPECTED = JSON.parse(fs.readFileSync(path.join(FIXTURES, "expected.json"), "utf8")) as Record<string, Expected>;
+/** The text Beam Python wrote to beam.txt.* (make_compressed.py's LINES). */
+const BEAM_TEXT = "first line\nzweite Zeile é\n\nline four\na,\"quoted, comma\"\n";
+const BEAM_LINES = BEAM_TEXT.split("\n").slice(0, -1);
+const sha256 = (data: Buffer | string): string => createHash("sha256").update(data).digest("hex");
+
+/** What `compression` decodes from `data` written in `chunk`-byte pieces, and how much had come out at three quarters of the input. */
+async function decode(data: Buffer, compression: FileCompression, chunk = 1 << 16): Promise<{ output: Buffer; early: number }> {
+  const stream = decompressing(compression)!;
+  const parts: Buffer[] = [];
+  stream.on("data", (b: Buffer) => parts.push(b));
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on("end", resolve);
+    stream.on("error", reject);
+  });
+  // A failing write rejects first, and the stream's 'error' then rejects `done` unawaited.
+  done.catch(() => undefined);
+  let early = -1;
+  for (let at = 0; at < data.length; at += chunk) {
+    if (early < 0 && at >= (data.length * 3) / 4) early = parts.reduce((n, b) => n + b.length, 0);
+    await new Promise<void>((resolve, reject) => stream.write(data.subarray(at, at + chunk), (err) => (err ? reject(err) : resolve())));
+  }
+  stream.end();
+  await done;
+  return { output: Buffer.concat(parts), early };
+}
+
+/** The large text (Beam Python's large.txt.xz), and its first 30000 lines (what the .zip and .snappy fixtures hold). */
+let LARGE: Buffer;
+let LARGE_HEAD: Buffer;
+
+describe("Legacy .lzma, ZIP and SNAPPY files (Beam Python's LZMA, Beam Java's ZIP and SNAPPY)", function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(async () => {
+    LARGE = (await decode(fixture("large.txt.xz"), "lzma")).output;
+    const lines = LARGE.toString("latin1").split("\n");
+    LARGE_HEAD = Buffer.from(lines.slice(0, 30_000).join("\n") + "\n", "latin1");
+  });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "codecs-java-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("'auto' maps suffixes as Beam Java's Compression.detect: .zip, .snappy, .zlib; .lzo and .lzo_deflate are refused", () => {
+    const cases: Record<string, FileCompression> = { "a.txt.zip": "zip", "A.ZIP": "zip", "a.csv.snappy": "snappy", "a.zlib": "deflate", "a.lzma": "lzma", "a.zipper": "uncompressed" };
+    for (const [p, c] of Object.entries(cases)) assert.equal(resolveCompression(p), c, p);
+    assert.throws(() => resolveCompression("logs.txt.lzo"), /logs\.txt\.lzo.*LZOP, which is not supported.*no LZO decoder/s);
+    assert.throws(() => resolveCompression("logs.lzo_deflate"), /LZO, which is not supported/);
+    assert.equal(resolveCompression("logs.lzo", "uncompressed"), "uncompressed");
+  });
+
+  describe("legacy .lzma", () => {
+    it("reads Beam Python's FORMAT_ALONE file, a size-stating one and xz's, as Beam Python reads them", async () => {
+      for (const name of ["legacy.txt.lzma", "sized.txt.lzma"]) assert.deepEqual(EXPECTED[name]!.lines, [...BEAM_LINES].sort(), name);
+      assert.equal(EXPECTED["large.txt.lzma"]!.sha256, EXPECTED["large.txt.xz"]!.sha256);
+      await runOk((p) => {
+        assertThat(p.apply("Legacy", ReadFromText.from(path.join(FIXTURES, "legacy.txt.lzma"))), equalTo(BEAM_LINES), "LegacyMatches");
+        assertThat(p.apply("Sized", ReadFromText.from(path.join(FIXTURES, "sized.txt.lzma"))), equalTo(BEAM_LINES), "SizedMatches");
+        assertThat(
+          p.apply("Large", ReadFromText.from(path.join(FIXTURES, "large.txt.lzma"))),
+          satisfies((lines: readonly string[]) => {
+            assert.equal(lines.length, EXPECTED["large.txt.lzma"]!.count);
+            assert.equal(sha256([...lines].sort().join("\n")), EXPECTED["large.txt.lzma"]!.sha256);
+          }),
+          "LargeMatches",
+        );
+      });
+    });
+
+    it("reads concatenated streams one after the other, in chunks of any size, as a stream", async () => {
+      const both = Buffer.concat([fixture("legacy.txt.lzma"), fixture("sized.txt.lzma"), fixture("legacy.txt.lzma")]);
+      for (const chunk of [1, 5, 13, 100, 1 << 16]) assert.equal((await decode(both, "lzma", chunk)).output.toString("utf8"), BEAM_TEXT.repeat(3), `chunk ${chunk}`);
+      const { output, early } = await decode(fixture("large.txt.lzma"), "lzma", 512);
+      assert.ok(output.equals(LARGE));
+      assert.ok(early > 0 && early < output.length, `${early} bytes out at 3/4 of the input`);
+      assert.equal((await decode(Buffer.alloc(0), "lzma")).output.length, 0);
+    });
+
+    it("truncated, mixed or inconsistent data fails the read naming the file", async () => {
+      // The format has no checksum: a changed byte is caught only when it breaks the coding (as in
+      // liblzma), so corruption is tested by what the decoder can see.
+      const good = fixture("large.txt.lzma");
+      const files: Record<string, Buffer> = {
+        "cut.txt.lzma": good.subarray(0, good.length - 9),
+        "header.txt.lzma": good.subarray(0, 10),
+        "mixed.txt.lzma": Buffer.concat([fixture("legacy.txt.lzma"), fixture("beam.txt.xz")]),
+        "sizedlong.txt.lzma": Buffer.concat([fixture("sized.txt.lzma").subarray(0, 5), Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]), fixture("sized.txt.lzma").subarray(13)]),
+      };
+      for (const [name, data] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), data);
+      for (const name of Object.keys(files)) {
+        const result = await runDirect((p) => {
+          p.apply(ReadFromText.from(path.join(dir, name)));
+        });
+        assert.equal(result.state, "FAILED", name);
+        assert.match(result.error!.message, new RegExp(`Cannot read .*${name.replace(/\./g, "\\.")} as lzma: lzma: .*not valid or is truncated`, "s"), name);
+      }
+      await assert.rejects(decode(files["mixed.txt.lzma"]!, "lzma"), /an \.xz stream follows a legacy \.lzma stream/);
+      await assert.rejects(decode(files["sizedlong.txt.lzma"]!, "lzma"), /more data than its header states/);
+    });
+  });
+
+  describe("ZIP (Beam Java's: every entry's data in turn)", () => {
+    it("reads entries in order as one text (a directory entry adds nothing); stored entries and data descriptors too", async () => {
+      await runOk((p) => {
+        assertThat(p.apply("Entries", ReadFromText.from(path.join(FIXTURES, "beam.txt.zip"))), equalTo(BEAM_LINES), "EntriesMatch");
+        assertThat(p.apply("Stored", ReadFromText.from(path.join(FIXTURES, "stored.txt.zip"))), equalTo(BEAM_LINES), "StoredMatch");
+        assertThat(p.apply("Streamed", ReadFromText.from(path.join(FIXTURES, "streamed.txt.zip"))), equalTo(BEAM_LINES), "StreamedMatch");
+        assertThat(p.apply("Named", ReadFromText.from(path.join(FIXTURES, "beam.txt.zip"), { compression: "zip" })), equalTo(BEAM_LINES), "NamedMatch");
+      });
+      for (const name of ["beam.txt.zip", "stored.txt.zip", "streamed.txt.zip"]) {
+        for (const chunk of [1, 7, 1 << 16]) assert.equal((await decode(fixture(name), "zip", chunk)).output.toString("utf8"), BEAM_TEXT, `${name} in ${chunk}`);
+      }
+    });
+
+    it("reads a large entry as a stream", async () => {
+      const { output, early } = await decode(fixture("large.txt.zip"), "zip", 4096);
+      assert.ok(output.equals(LARGE_HEAD), `${output.length} bytes`);
+      assert.ok(early > 0 && early < output.length, `${early} bytes out at 3/4 of the input`);
+    });
+
+    it("a bad CRC, a truncated archive, a file that is not a ZIP fail naming the file", async () => {
+      const good = fixture("beam.txt.zip");
+      const crc = Buffer.from(good);
+      crc[14] ^= 1; // the first local header's CRC-32
+      const data = Buffer.from(fixture("large.txt.zip"));
+      data[data.length >> 1] ^= 0x55;
+      const files: Record<string, [Buffer, RegExp]> = {
+        "crc.txt.zip": [crc, /entry 'part1\.txt' fails its CRC-32 check/],
+        "flipped.txt.zip": [data, /zip: /],
+        "cut.txt.zip": [good.subarray(0, 60), /ends inside entry 'part1\.txt'/],
+        "plain.txt.zip": [Buffer.from("not a zip at all\n"), /not a ZIP archive/],
+      };
+      for (const [name, [bytes]] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), bytes);
+      for (const [name, [, why]] of Object.entries(files)) {
+        const result = await runDirect((p) => {
+          p.apply(ReadFromText.from(path.join(dir, name)));
+        });
+        assert.equal(result.state, "FAILED", name);
+        assert.match(result.error!.message, new RegExp(`Cannot read .*${name.replace(/\./g, "\\.")} as zip: .*not valid or is truncated`, "s"), name);
+        assert.match(result.error!.message, why, name);
+      }
+    });
+  });
+
+  describe("SNAPPY (Beam Java's: raw Snappy, commons-compress's SnappyCompressorInputStream)", () => {
+    it("decodes raw Snappy as its format description says", async () => {
+      // Length 23 (varint 0x17); a literal of 6 (tag 0x14: (6-1)<<2 | 0b00) "hello "; a copy with a
+      // 2-byte offset (tag 0x42: (17-1)<<2 | 0b10) of 17 bytes from 6 back (0x0006, little-endian);
+      // libsnappy's Compress("hello hello hello hello") gives exactly these bytes.
+      const bytes = Buffer.concat([Buffer.from([0x17, 0x14]), Buffer.from("hello "), Buffer.from([0x42, 0x06, 0x00])]);
+      assert.equal((await decode(bytes, "snappy", 1)).output.toString(), "hello hello hello hello");
+      // A 1-byte-offset copy (tag 0b01: length 4 + bits 2-4, offset bits 5-7 then the next byte) of 5 from 2 back.
+      const short = Buffer.concat([Buffer.from([7, 0x04]), Buffer.from("ab"), Buffer.from([(1 << 2) | 1, 2])]);
+      assert.equal((await decode(short, "snappy")).output.toString(), "abababa");
+      // A literal whose length-1 is in the next byte (tag 60<<2), and the empty stream (length 0).
+      const long = Buffer.concat([Buffer.from([100, 60 << 2, 99]), Buffer.alloc(100, 0x61)]);
+      assert.equal((await decode(long, "snappy", 3)).output.toString(), "a".repeat(100));
+      assert.equal((await decode(Buffer.from([0]), "snappy")).output.length, 0);
+    });
+
+    it("reads libsnappy's files, small and large, as a stream", async () => {
+      await runOk((p) => {
+        assertThat(p.apply(ReadFromText.from(path.join(FIXTURES, "beam.txt.snappy"))), equalTo(BEAM_LINES));
+      });
+      const { output, early } = await decode(fixture("large.txt.snappy"), "snappy", 4096);
+      assert.ok(output.equals(LARGE_HEAD), `${output.length} bytes`);
+      assert.ok(early > 0 && early < output.length, `${early} bytes out at 3/4 of the input`);
+    });
+
+    it("corrupt, truncated, over-long and framed-format data fail naming the file", async () => {
+      const good = fixture("beam.txt.snappy");
+      const files: Record<string, [Buffer, RegExp]> = {
+        "cut.txt.snappy": [good.subarray(0, good.length - 3), /ends after \d+ of the 56 bytes it states/],
+        "trailing.txt.snappy": [Buffer.concat([good, Buffer.from([0])]), /1 bytes follow the end of the data/],
+        "back.txt.snappy": [Buffer.from([10, 0x04, 0x61, 0x61, (3 << 2) | 2, 9, 0]), /a copy from 9 bytes back, after 2 bytes/],
+        // The framing format's stream identifier chunk (framing_format.txt): ff 06 00 00 "sNaPpY".
+        "framed.txt.snappy": [Buffer.concat([Buffer.from([0xff, 0x06, 0x00, 0x00]), Buffer.from("sNaPpY")]), /snappy: /],
+      };
+      for (const [name, [bytes]] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), bytes);
+      for (const [name, [, why]] of Object.entries(files)) {
+        const result = await runDirect((p) => {
+          p.apply(ReadFromText.from(path.join(dir, name)));
+        });
+        assert.equal(result.state, "FAILED", name);
+        assert.match(result.error!.message, new RegExp(`Cannot read .*${name.replace(/\./g, "\\.")} as snappy: .*not valid or is truncated`, "s"), name);
+        assert.match(result.error!.message, why, name);
+      }
+    });
+  });
+
+  it("CSV, FileIO.readMatches and TFRecord read .zip, .snappy and legacy .lzma files", async () => {
+    // The records of Beam Python's uncompressed file, split by TFRecord's framing (length, its CRC, data, its CRC).
+    const tf = fs.readFileSync(path.join(ROOT, "tfrecord", "records.tfrecord"));
+    const records: string[] = [];
+    for (let at = 0; at < tf.length; ) {
+      const n = Number(tf.readBigUInt64LE(at));
+      records.push(tf.subarray(at + 12, at + 12 + n).toString("hex"));
+      at += 16 + n;
+    }
+    assert.equal(records.length, 6);
+    const csv = "name,n\nalpha,1\n\"gamma, delta\",3\n";
+    // Made here with our own zip of one stored entry (its bytes follow APPNOTE's local header).
+    const entry = Buffer.from(csv);
+    const header = Buffer.alloc(30);
+    header.writeUInt32LE(0x04034b50, 0);
+    header.writeUInt16LE(10, 4);
+    header.writeUInt32LE((await import("node:zlib")).crc32(entry), 14);
+    header.writeUInt32LE(entry.length, 18);
+    header.writeUInt32LE(entry.length, 22);
+    header.writeUInt16LE(5, 26);
+    fs.writeFileSync(path.join(dir, "rows.csv.zip"), Buffer.concat([header, Buffer.from("a.csv"), entry, Buffer.from([0x50, 0x4b, 0x05, 0x06]), Buffer.alloc(18)]));
+    await runOk((p) => {
+      const rows = p.apply(ReadFromCsv.from(path.join(dir, "rows.csv.zip"))).rows;
+      assertThat(rows.map("Row", (r: CsvRecord) => `${r["name"]}=${r["n"]}`), equalTo(["alpha=1", "gamma, delta=3"]));
+      for (const name of ["beam.txt.snappy", "beam.txt.zip", "legacy.txt.lzma"]) {
+        const docs = p.apply(`Match ${name}`, FileIO.match(path.join(FIXTURES, name))).apply(`Readable ${name}`, FileIO.readMatches());
+        const texts = docs.apply(`Text ${name}`, ParDo.into<string>().of(async (f: ReadableFile, ctx) => ctx.output(await f.readUtf8())));
+        assertThat(texts, equalTo([BEAM_TEXT]), `${name} matches`);
+      }
+      for (const ext of ["zip", "snappy"]) {
+        const read = p.apply(`Tf${ext}`, ReadFromTFRecord.from(path.join(FIXTURES, `records.tfrecord.${ext}`)));
+        assertThat(read.map(`Hex${ext}`, (r: Uint8Array) => Buffer.from(r).toString("hex")), equalTo(records), `Tf${ext}Matches`);
+      }
+    });
+  });
+
+  it("writing zip or snappy is refused when the write is built, saying why", () => {
+    assert.throws(() => WriteToText.to(path.join(dir, "out"), { suffix: ".txt.zip" }), /Cannot write .*out\.txt\.zip as zip \(\.zip\): .*Beam Java's Compression\.ZIP does not write either.*"zstd"/s);
+    assert.throws(() => WriteToText.to(path.join(dir, "out"), { suffix: ".txt", compression: "snappy" }), /as snappy \(\.snappy\): .*whole file's length/s);
+    assert.throws(() => WriteToTFRecord.to(path.join(dir, "out"), { suffix: ".snappy" }), /WriteToTFRecord: .*snappy/s);
+    assert.throws(() => FileIO.writeDynamic<string>().withCompression("zip"), /cannot write compression 'zip' \(zip files are read, not written\)/);
+    assert.doesNotThrow(() => WriteToText.to(path.join(dir, "out"), { suffix: ".zip", compression: "uncompressed" }));
+  });
+});
