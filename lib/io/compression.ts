@@ -1,14 +1,13 @@
 /**
  * How files are compressed, for every file IO (text, CSV, FileIO's readable files and writes,
  * TFRecord): Beam Python's compression types (`CompressionTypes`: GZIP, DEFLATE, BZIP2, ZSTD, LZMA)
- * and Beam Java's ZIP and SNAPPY (`org.apache.beam.sdk.io.Compression`). "auto" picks by suffix as
+ * and Beam Java's ZIP, SNAPPY, LZOP and LZO (`org.apache.beam.sdk.io.Compression`): every one of
+ * Beam's compressions is read. "auto" picks by suffix as
  * Beam's AUTO does (`apache_beam/io/filesystem.py`, Java's `Compression.detect`): `.gz` gzip,
  * `.deflate`/`.zlib` deflate, `.bz2` bzip2, `.zst`/`.zstd` zstd, `.xz`/`.lzma` lzma, `.zip` zip,
- * `.snappy` snappy. Compressed files are read whole (they cannot be split at byte offsets), as
- * streams: concatenated streams or frames (`cat a.bz2 b.bz2`) are read one after the other, as Beam
- * Python reads them. A suffix Beam Java would decompress with a codec we do not have (`.lzo`,
- * `.lzo_deflate`: Java's LZOP and LZO, through aircompressor; npm has no LZO decoder in JavaScript)
- * fails, rather than reading compressed bytes as records.
+ * `.snappy` snappy, `.lzo` lzop, `.lzo_deflate` lzo. Compressed files are read whole (they cannot
+ * be split at byte offsets), as streams: concatenated streams or frames (`cat a.bz2 b.bz2`) are
+ * read one after the other, as Beam Python reads them.
  *
  * - DEFLATE is the zlib format (RFC 1950, with its header and Adler-32 check), as Beam Python's
  *   `zlib.decompressobj()` and Java's `Compression.DEFLATE`. GZIP and DEFLATE use node:zlib
@@ -26,6 +25,10 @@
  *   format, a length preamble and one stream of elements (snappy_stream.ts). Not written: Java's
  *   SNAPPY writes the length of the last file that enum read as the preamble (so files it writes
  *   do not read back), and a true preamble needs the whole file's length before its first byte.
+ * - LZOP (lzop's file format) and LZO (Hadoop's LZO block format), as Beam Java reads them through
+ *   aircompressor: LZO1X decoded by our own decoder (lzo_stream.ts; npm has none in JavaScript),
+ *   block and header checksums checked; concatenated lzop files are all read (Java's codec stops
+ *   after the first). Not written, though Java writes both: there is no LZO compressor here.
  * BZIP2 and LZMA are not written: npm has no bzip2 or xz compressor in pure JavaScript or shipped
  * WebAssembly that is kept up and licensed for us (compressjs is GPL; `lzma` writes only the legacy
  * format); writing them fails before any file is made, naming gzip and zstd instead.
@@ -41,20 +44,21 @@ export function zlib(): typeof import("node:zlib") {
 
 /**
  * How a file is compressed: "auto" (default) by its suffix (`.gz` gzip, `.deflate`/`.zlib` deflate,
- * `.bz2` bzip2, `.zst`/`.zstd` zstd, `.xz`/`.lzma` lzma, `.zip` zip, `.snappy` snappy, else
- * uncompressed), or said outright. "lzma" is the .xz format or the legacy .lzma one (Beam Python's
- * `CompressionTypes.LZMA`); "zip" and "snappy" are Beam Java's ZIP (every entry's data in turn) and
- * SNAPPY (raw Snappy). "bzip2", "lzma", "zip" and "snappy" are read, not written.
+ * `.bz2` bzip2, `.zst`/`.zstd` zstd, `.xz`/`.lzma` lzma, `.zip` zip, `.snappy` snappy, `.lzo` lzop,
+ * `.lzo_deflate` lzo, else uncompressed), or said outright. "lzma" is the .xz format or the legacy .lzma one (Beam Python's
+ * `CompressionTypes.LZMA`); "zip", "snappy", "lzop" and "lzo" are Beam Java's ZIP (every entry's data
+ * in turn), SNAPPY (raw Snappy), LZOP (lzop files) and LZO (Hadoop's LZO blocks). "bzip2", "lzma",
+ * "zip", "snappy", "lzop" and "lzo" are read, not written.
  */
-export type Compression = "auto" | "uncompressed" | "gzip" | "deflate" | "bzip2" | "zstd" | "lzma" | "zip" | "snappy";
+export type Compression = "auto" | "uncompressed" | "gzip" | "deflate" | "bzip2" | "zstd" | "lzma" | "zip" | "snappy" | "lzop" | "lzo";
 
 /** A compression resolved for one file. */
 export type FileCompression = Exclude<Compression, "auto">;
 
 /** The compressions written (the others are only read). */
-export type WriteCompression = Exclude<FileCompression, "bzip2" | "lzma" | "zip" | "snappy">;
+export type WriteCompression = Exclude<FileCompression, "bzip2" | "lzma" | "zip" | "snappy" | "lzop" | "lzo">;
 
-const COMPRESSIONS: readonly FileCompression[] = ["uncompressed", "gzip", "deflate", "bzip2", "zstd", "lzma", "zip", "snappy"];
+const COMPRESSIONS: readonly FileCompression[] = ["uncompressed", "gzip", "deflate", "bzip2", "zstd", "lzma", "zip", "snappy", "lzop", "lzo"];
 
 /** The suffix Beam gives (and "auto" recognises) for each compression. */
 export const COMPRESSION_SUFFIX: Readonly<Record<Exclude<FileCompression, "uncompressed">, string>> = {
@@ -65,6 +69,8 @@ export const COMPRESSION_SUFFIX: Readonly<Record<Exclude<FileCompression, "uncom
   lzma: ".xz",
   zip: ".zip",
   snappy: ".snappy",
+  lzop: ".lzo",
+  lzo: ".lzo_deflate",
 };
 
 /** Beam Python's `detect_compression_type` and Java's `Compression.detect`: suffix (lower case) to compression. */
@@ -79,14 +85,9 @@ const BY_SUFFIX: ReadonlyArray<readonly [string, FileCompression]> = [
   [".lzma", "lzma"],
   [".zip", "zip"],
   [".snappy", "snappy"],
+  [".lzo", "lzop"],
+  [".lzo_deflate", "lzo"],
 ];
-
-/** Compressions Beam Java's AUTO infers from a suffix that we do not read or write, by suffix. */
-const UNSUPPORTED: Readonly<Record<string, string>> = {
-  lzo: "LZOP",
-  lzo_deflate: "LZO",
-};
-const UNSUPPORTED_SUFFIX = /\.(lzo|lzo_deflate)$/i;
 
 /** Data that is not valid for its compression (bzip2, zstd and xz decoders; zlib's errors have Z_ codes). */
 export class CorruptCompressedDataError extends Error {
@@ -102,29 +103,19 @@ export function resolveCompression(path: string, compression: Compression = "aut
   }
   const lower = path.toLowerCase();
   for (const [suffix, c] of BY_SUFFIX) if (lower.endsWith(suffix)) return c;
-  // Beam Java's AUTO decompresses these too; read as records their bytes would become garbage, and
-  // files written under such a name could not be opened by the tools it names.
-  const other = UNSUPPORTED_SUFFIX.exec(path);
-  if (other !== null) {
-    throw new FileSystemError(
-      `Cannot read or write ${path} with compression "auto": its suffix .${other[1]} means ${UNSUPPORTED[other[1]!.toLowerCase()]}, which is not supported ` +
-        `(gzip .gz, deflate .deflate, bzip2 .bz2, zstd .zst, lzma .xz/.lzma, zip .zip and snappy .snappy are; npm has no LZO decoder in JavaScript). Decompress it (or recompress it with one of those) first, ` +
-        `or pass compression: "uncompressed" to treat its bytes as they are.`,
-      path,
-      { code: "INVALID_ARGUMENT" },
-    );
-  }
   return "uncompressed";
 }
 
 /** `compression` for a file to write at `path`: as `resolveCompression`, refusing those only read. */
 export function resolveWriteCompression(path: string, compression: Compression = "auto"): WriteCompression {
   const resolved = resolveCompression(path, compression);
-  if (resolved === "zip" || resolved === "snappy") {
+  if (resolved === "zip" || resolved === "snappy" || resolved === "lzop" || resolved === "lzo") {
     const why =
       resolved === "zip"
         ? "Beam Java's Compression.ZIP does not write either (\"Writing ZIP files is currently unsupported\")"
-        : "raw Snappy starts with the whole file's length, which a stream does not know before its end (Beam Java's SNAPPY writes the length of the last file it read there, so its files do not read back)";
+        : resolved === "snappy"
+          ? "raw Snappy starts with the whole file's length, which a stream does not know before its end (Beam Java's SNAPPY writes the length of the last file it read there, so its files do not read back)"
+          : "there is no LZO compressor here (the LZO decoder is our own; npm has no LZO codec in JavaScript)";
     throw new FileSystemError(
       `Cannot write ${path} as ${resolved} (${COMPRESSION_SUFFIX[resolved]}): ${resolved} files are read but not written: ${why}. Write compression "zstd" (.zst) or "gzip" (.gz) instead` +
         `${compression === "auto" ? "; for an uncompressed file under this name, pass compression: \"uncompressed\"" : ""}.`,
@@ -168,6 +159,12 @@ export function decompressing(compression: FileCompression, chunkSize = 1 << 16)
     case "snappy":
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       return (require("./snappy_stream") as typeof import("./snappy_stream")).unsnappyStream();
+    case "lzop":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./lzo_stream") as typeof import("./lzo_stream")).unlzopStream();
+    case "lzo":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./lzo_stream") as typeof import("./lzo_stream")).unlzoBlocksStream();
     default:
       return undefined;
   }

@@ -138,7 +138,7 @@ export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PT
   /** "auto" (default: by the suffix, `.gz` gzip, `.deflate` deflate, `.zst` zstd), "gzip", "deflate", "zstd" or "uncompressed". */
   withCompression(compression: Compression): WriteDynamic<T, In> {
     if (compression !== "auto" && compression !== "gzip" && compression !== "deflate" && compression !== "zstd" && compression !== "uncompressed") {
-      const readOnly = compression === "bzip2" || compression === "lzma" || compression === "zip" || compression === "snappy" ? ` (${String(compression)} files are read, not written)` : "";
+      const readOnly = ["bzip2", "lzma", "zip", "snappy", "lzop", "lzo"].includes(compression) ? ` (${String(compression)} files are read, not written)` : "";
       throw new ValidationError(`FileIO.writeDynamic().withCompression: cannot write compression '${String(compression)}'${readOnly}; use "auto", "gzip", "deflate", "zstd" or "uncompressed"`);
     }
     return this.with({ compression });

@@ -1,11 +1,13 @@
 /**
  * The legacy .lzma format (Beam Python's LZMA reads it: `LZMADecompressor()` is FORMAT_AUTO), and
- * Beam Java's ZIP (every entry's data in turn) and SNAPPY (raw Snappy) compressions: read by
- * "auto" from their suffixes and by name, through text, CSV, FileIO and TFRecord reads, as streams,
- * corrupt data failing with the file's name; writing ZIP and SNAPPY refused (Java does not write
- * ZIP, and its SNAPPY writes a wrong length). The fixtures in test/fixtures/compression were made
- * by real tools (make_java_formats.sh: xz, zip, libsnappy through python3-snappy) from the texts
- * Beam Python wrote; expected.json holds what Beam Python reads from the .lzma ones.
+ * Beam Java's ZIP (every entry's data in turn), SNAPPY (raw Snappy), LZOP (lzop files) and LZO
+ * (Hadoop's LZO blocks) compressions: read by "auto" from their suffixes and by name, through
+ * text, CSV, FileIO and TFRecord reads, as streams, corrupt data failing with the file's name;
+ * writing them refused (Java does not write ZIP, its SNAPPY writes a wrong length, and we have no
+ * LZO compressor). The fixtures in test/fixtures/compression were made by real tools
+ * (make_java_formats.sh: xz, zip, lzop, libsnappy and liblzo2 through python3-snappy and
+ * python3-lzo) from the texts Beam Python wrote; expected.json holds what Beam Python reads from
+ * the .lzma ones.
  */
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
@@ -16,6 +18,7 @@ import { ParDo } from "../../lib";
 import { ReadFromCsv, type CsvRecord } from "../../lib/io/csv";
 import { FileIO, ReadableFile } from "../../lib/io/fileio";
 import { decompressing, resolveCompression, type FileCompression } from "../../lib/io/compression";
+import { lzo1xDecompress } from "../../lib/io/lzo_stream";
 import { ReadFromText, WriteToText } from "../../lib/io/textio";
 import { ReadFromTFRecord, WriteToTFRecord } from "../../lib/io/tfrecord";
 import { assertThat, equalTo, satisfies } from "../../lib/testing/passert";
@@ -60,7 +63,7 @@ async function decode(data: Buffer, compression: FileCompression, chunk = 1 << 1
 let LARGE: Buffer;
 let LARGE_HEAD: Buffer;
 
-describe("Legacy .lzma, ZIP and SNAPPY files (Beam Python's LZMA, Beam Java's ZIP and SNAPPY)", function () {
+describe("Legacy .lzma, ZIP, SNAPPY, LZOP and LZO files (Beam Python's LZMA, Beam Java's ZIP, SNAPPY, LZOP and LZO)", function () {
   this.timeout(120_000);
   let dir: string;
   before(async () => {
@@ -73,12 +76,20 @@ describe("Legacy .lzma, ZIP and SNAPPY files (Beam Python's LZMA, Beam Java's ZI
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("'auto' maps suffixes as Beam Java's Compression.detect: .zip, .snappy, .zlib; .lzo and .lzo_deflate are refused", () => {
-    const cases: Record<string, FileCompression> = { "a.txt.zip": "zip", "A.ZIP": "zip", "a.csv.snappy": "snappy", "a.zlib": "deflate", "a.lzma": "lzma", "a.zipper": "uncompressed" };
+  it("'auto' maps suffixes as Beam Java's Compression.detect: .zip, .snappy, .zlib, .lzo, .lzo_deflate", () => {
+    const cases: Record<string, FileCompression> = {
+      "a.txt.zip": "zip",
+      "A.ZIP": "zip",
+      "a.csv.snappy": "snappy",
+      "a.zlib": "deflate",
+      "a.lzma": "lzma",
+      "a.txt.lzo": "lzop",
+      "a.LZO_DEFLATE": "lzo",
+      "a.zipper": "uncompressed",
+    };
     for (const [p, c] of Object.entries(cases)) assert.equal(resolveCompression(p), c, p);
-    assert.throws(() => resolveCompression("logs.txt.lzo"), /logs\.txt\.lzo.*LZOP, which is not supported.*no LZO decoder/s);
-    assert.throws(() => resolveCompression("logs.lzo_deflate"), /LZO, which is not supported/);
     assert.equal(resolveCompression("logs.lzo", "uncompressed"), "uncompressed");
+    assert.throws(() => resolveCompression("logs.txt", "lz4" as "gzip"), /Unknown compression 'lz4'.*"snappy", "lzop", "lzo"/);
   });
 
   describe("legacy .lzma", () => {
@@ -220,7 +231,70 @@ describe("Legacy .lzma, ZIP and SNAPPY files (Beam Python's LZMA, Beam Java's ZI
     });
   });
 
-  it("CSV, FileIO.readMatches and TFRecord read .zip, .snappy and legacy .lzma files", async () => {
+  describe("LZOP and LZO (Beam Java's, through aircompressor: lzop files and Hadoop's LZO blocks)", () => {
+    it("decodes LZO1X as the format says", () => {
+      // liblzo2's lzo1x_1 output for 23 bytes it cannot shrink: a first byte of 17 + 23 (a literal
+      // run of 23), the bytes, then the end marker (a 16..31 match, distance 0: 0x11 0x00 0x00).
+      const text = "hello hello hello hello";
+      const out = Buffer.alloc(23);
+      assert.equal(lzo1xDecompress(Buffer.concat([Buffer.from([17 + 23]), Buffer.from(text), Buffer.from([0x11, 0, 0])]), out), 23);
+      assert.equal(out.toString(), text);
+      // "abcabcabcabc": a first literal run of 4 ("abca": 17 + 4), then after it a 64..255 match
+      // (length (t >> 5) + 1, distance 1 + ((t >> 2) & 7) + (next << 3)): t = (7 << 5) | (2 << 2) is
+      // 8 bytes from 3 back, with no trailing literals; then the end marker.
+      const abc = Buffer.alloc(12);
+      assert.equal(lzo1xDecompress(Buffer.from([17 + 4, 0x61, 0x62, 0x63, 0x61, (7 << 5) | (2 << 2), 0, 0x11, 0, 0]), abc), 12);
+      assert.equal(abc.toString(), "abcabcabcabc");
+      assert.throws(() => lzo1xDecompress(Buffer.from([17 + 4, 0x61, 0x62, 0x63, 0x61, (7 << 5) | (7 << 2), 1, 0x11, 0, 0]), Buffer.alloc(12)), /a match 16 bytes back, before the start/);
+      assert.throws(() => lzo1xDecompress(Buffer.from([17 + 4, 0x61, 0x62, 0x63, 0x61]), Buffer.alloc(12)), /ends too early/);
+      assert.throws(() => lzo1xDecompress(Buffer.from([17 + 4, 0x61, 0x62, 0x63, 0x61, 0x11, 0, 0]), Buffer.alloc(3)), /more output than stated/);
+    });
+
+    it("reads lzop's files (LZO1X-1 and -999), Hadoop's LZO blocks, and concatenated lzop files, as streams", async () => {
+      await runOk((p) => {
+        assertThat(p.apply("Lzop", ReadFromText.from(path.join(FIXTURES, "beam.txt.lzo"))), equalTo(BEAM_LINES), "LzopMatches");
+        assertThat(p.apply("Blocks", ReadFromText.from(path.join(FIXTURES, "beam.txt.lzo_deflate"))), equalTo(BEAM_LINES), "BlocksMatch");
+        assertThat(p.apply("Named", ReadFromText.from(path.join(FIXTURES, "beam.txt.lzo"), { compression: "lzop" })), equalTo(BEAM_LINES), "NamedMatch");
+      });
+      for (const [name, compression] of [["large.txt.lzo", "lzop"], ["large9.txt.lzo", "lzop"], ["large.txt.lzo_deflate", "lzo"]] as const) {
+        const { output, early } = await decode(fixture(name), compression, 4096);
+        assert.ok(output.equals(LARGE_HEAD), `${name}: ${output.length} bytes`);
+        assert.ok(early > 0 && early < output.length, `${name}: ${early} bytes out at 3/4 of the input`);
+      }
+      for (const chunk of [1, 9, 1 << 16]) {
+        assert.equal((await decode(Buffer.concat([fixture("beam.txt.lzo"), fixture("beam.txt.lzo")]), "lzop", chunk)).output.toString("utf8"), BEAM_TEXT.repeat(2), `chunk ${chunk}`);
+        assert.equal((await decode(fixture("beam.txt.lzo_deflate"), "lzo", chunk)).output.toString("utf8"), BEAM_TEXT, `chunk ${chunk}`);
+      }
+    });
+
+    it("corrupt (checksums), truncated and foreign data fail naming the file", async () => {
+      const large = fixture("large.txt.lzo");
+      const flipped = Buffer.from(large);
+      flipped[large.length >> 1] ^= 0x55;
+      const header = Buffer.from(fixture("beam.txt.lzo"));
+      header[20] ^= 1; // inside the header its checksum covers
+      const blocks = fixture("large.txt.lzo_deflate");
+      const files: Record<string, [Buffer, RegExp]> = {
+        "flipped.txt.lzo": [flipped, /lzop: (a block fails its adler32 check|a block decodes to fewer bytes|lzo: corrupt data)/],
+        "header.txt.lzo": [header, /lzop: the file header fails its checksum/],
+        "cut.txt.lzo": [large.subarray(0, large.length - 100), /lzop: the data ends inside a block/],
+        "plain.txt.lzo": [Buffer.from("not lzop\n"), /lzop: not an lzop file/],
+        "cut.txt.lzo_deflate": [blocks.subarray(0, blocks.length - 100), /lzo: the data ends inside a block/],
+        "plain.txt.lzo_deflate": [Buffer.from("not lzo, just text\n"), /lzo: a block of \d+ bytes, over/],
+      };
+      for (const [name, [bytes]] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), bytes);
+      for (const [name, [, why]] of Object.entries(files)) {
+        const result = await runDirect((p) => {
+          p.apply(ReadFromText.from(path.join(dir, name)));
+        });
+        assert.equal(result.state, "FAILED", name);
+        assert.match(result.error!.message, new RegExp(`Cannot read .*${name.replace(/\./g, "\\.")} as lzop?: .*not valid or is truncated`, "s"), name);
+        assert.match(result.error!.message, why, name);
+      }
+    });
+  });
+
+  it("CSV, FileIO.readMatches and TFRecord read .zip, .snappy, .lzo and legacy .lzma files", async () => {
     // The records of Beam Python's uncompressed file, split by TFRecord's framing (length, its CRC, data, its CRC).
     const tf = fs.readFileSync(path.join(ROOT, "tfrecord", "records.tfrecord"));
     const records: string[] = [];
@@ -244,19 +318,21 @@ describe("Legacy .lzma, ZIP and SNAPPY files (Beam Python's LZMA, Beam Java's ZI
     await runOk((p) => {
       const rows = p.apply(ReadFromCsv.from(path.join(dir, "rows.csv.zip"))).rows;
       assertThat(rows.map("Row", (r: CsvRecord) => `${r["name"]}=${r["n"]}`), equalTo(["alpha=1", "gamma, delta=3"]));
-      for (const name of ["beam.txt.snappy", "beam.txt.zip", "legacy.txt.lzma"]) {
+      for (const name of ["beam.txt.snappy", "beam.txt.zip", "beam.txt.lzo", "beam.txt.lzo_deflate", "legacy.txt.lzma"]) {
         const docs = p.apply(`Match ${name}`, FileIO.match(path.join(FIXTURES, name))).apply(`Readable ${name}`, FileIO.readMatches());
         const texts = docs.apply(`Text ${name}`, ParDo.into<string>().of(async (f: ReadableFile, ctx) => ctx.output(await f.readUtf8())));
         assertThat(texts, equalTo([BEAM_TEXT]), `${name} matches`);
       }
-      for (const ext of ["zip", "snappy"]) {
+      for (const ext of ["zip", "snappy", "lzo"]) {
         const read = p.apply(`Tf${ext}`, ReadFromTFRecord.from(path.join(FIXTURES, `records.tfrecord.${ext}`)));
         assertThat(read.map(`Hex${ext}`, (r: Uint8Array) => Buffer.from(r).toString("hex")), equalTo(records), `Tf${ext}Matches`);
       }
     });
   });
 
-  it("writing zip or snappy is refused when the write is built, saying why", () => {
+  it("writing zip, snappy, lzop or lzo is refused when the write is built, saying why", () => {
+    assert.throws(() => WriteToText.to(path.join(dir, "out"), { suffix: ".txt.lzo" }), /as lzop \(\.lzo\): .*no LZO compressor/s);
+    assert.throws(() => FileIO.writeDynamic<string>().withCompression("lzo"), /cannot write compression 'lzo' \(lzo files are read, not written\)/);
     assert.throws(() => WriteToText.to(path.join(dir, "out"), { suffix: ".txt.zip" }), /Cannot write .*out\.txt\.zip as zip \(\.zip\): .*Beam Java's Compression\.ZIP does not write either.*"zstd"/s);
     assert.throws(() => WriteToText.to(path.join(dir, "out"), { suffix: ".txt", compression: "snappy" }), /as snappy \(\.snappy\): .*whole file's length/s);
     assert.throws(() => WriteToTFRecord.to(path.join(dir, "out"), { suffix: ".snappy" }), /WriteToTFRecord: .*snappy/s);
