@@ -28,7 +28,7 @@
  * - LZOP (lzop's file format) and LZO (Hadoop's LZO block format), as Beam Java reads them through
  *   aircompressor: LZO1X decoded by our own decoder (lzo_stream.ts; npm has none in JavaScript),
  *   block and header checksums checked; concatenated lzop files are all read (Java's codec stops
- *   after the first). Not written, though Java writes both: there is no LZO compressor here.
+ *   after the first). Written as Java writes them, with our own LZO1X compressor (lzo_write.ts).
  * BZIP2 and LZMA are not written: npm has no bzip2 or xz compressor in pure JavaScript or shipped
  * WebAssembly that is kept up and licensed for us (compressjs is GPL; `lzma` writes only the legacy
  * format); writing them fails before any file is made, naming gzip and zstd instead.
@@ -48,7 +48,7 @@ export function zlib(): typeof import("node:zlib") {
  * `.lzo_deflate` lzo, else uncompressed), or said outright. "lzma" is the .xz format or the legacy .lzma one (Beam Python's
  * `CompressionTypes.LZMA`); "zip", "snappy", "lzop" and "lzo" are Beam Java's ZIP (every entry's data
  * in turn), SNAPPY (raw Snappy), LZOP (lzop files) and LZO (Hadoop's LZO blocks). "bzip2", "lzma",
- * "zip", "snappy", "lzop" and "lzo" are read, not written.
+ * "zip" and "snappy" are read, not written.
  */
 export type Compression = "auto" | "uncompressed" | "gzip" | "deflate" | "bzip2" | "zstd" | "lzma" | "zip" | "snappy" | "lzop" | "lzo";
 
@@ -56,7 +56,7 @@ export type Compression = "auto" | "uncompressed" | "gzip" | "deflate" | "bzip2"
 export type FileCompression = Exclude<Compression, "auto">;
 
 /** The compressions written (the others are only read). */
-export type WriteCompression = Exclude<FileCompression, "bzip2" | "lzma" | "zip" | "snappy" | "lzop" | "lzo">;
+export type WriteCompression = Exclude<FileCompression, "bzip2" | "lzma" | "zip" | "snappy">;
 
 const COMPRESSIONS: readonly FileCompression[] = ["uncompressed", "gzip", "deflate", "bzip2", "zstd", "lzma", "zip", "snappy", "lzop", "lzo"];
 
@@ -109,13 +109,11 @@ export function resolveCompression(path: string, compression: Compression = "aut
 /** `compression` for a file to write at `path`: as `resolveCompression`, refusing those only read. */
 export function resolveWriteCompression(path: string, compression: Compression = "auto"): WriteCompression {
   const resolved = resolveCompression(path, compression);
-  if (resolved === "zip" || resolved === "snappy" || resolved === "lzop" || resolved === "lzo") {
+  if (resolved === "zip" || resolved === "snappy") {
     const why =
       resolved === "zip"
         ? "Beam Java's Compression.ZIP does not write either (\"Writing ZIP files is currently unsupported\")"
-        : resolved === "snappy"
-          ? "raw Snappy starts with the whole file's length, which a stream does not know before its end (Beam Java's SNAPPY writes the length of the last file it read there, so its files do not read back)"
-          : "there is no LZO compressor here (the LZO decoder is our own; npm has no LZO codec in JavaScript)";
+        : "raw Snappy starts with the whole file's length, which a stream does not know before its end (Beam Java's SNAPPY writes the length of the last file it read there, so its files do not read back)";
     throw new FileSystemError(
       `Cannot write ${path} as ${resolved} (${COMPRESSION_SUFFIX[resolved]}): ${resolved} files are read but not written: ${why}. Write compression "zstd" (.zst) or "gzip" (.gz) instead` +
         `${compression === "auto" ? "; for an uncompressed file under this name, pass compression: \"uncompressed\"" : ""}.`,
@@ -180,6 +178,12 @@ export function compressing(compression: WriteCompression, options: { readonly c
     case "zstd":
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       return (require("./zstd_stream") as typeof import("./zstd_stream")).zstdCompressStream(options.level);
+    case "lzop":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./lzo_write") as typeof import("./lzo_write")).lzopCompressStream();
+    case "lzo":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./lzo_write") as typeof import("./lzo_write")).lzoBlocksCompressStream();
     default:
       return undefined;
   }
@@ -201,6 +205,10 @@ export async function compressWhole(data: Buffer, compression: WriteCompression,
       for (let at = 0; at < data.length || at === 0; at += FRAME_BYTES) frames.push(Buffer.from(z.compress(data.subarray(at, at + FRAME_BYTES), level ?? ZSTD_DEFAULT_LEVEL)));
       return frames.length === 1 ? frames[0]! : Buffer.concat(frames);
     }
+    case "lzop":
+    case "lzo":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./lzo_write") as typeof import("./lzo_write")).lzoCompressWhole(data, compression);
     default:
       return data;
   }

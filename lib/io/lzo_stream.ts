@@ -122,7 +122,8 @@ export function lzo1xDecompress(src: Uint8Array, dst: Uint8Array, at = 0): numbe
   }
 }
 
-function adler32(data: Uint8Array, start = 1): number {
+/** Adler-32 (RFC 1950) of `data`, continuing from `start` (1 for a new sum). */
+export function adler32(data: Uint8Array, start = 1): number {
   let a = start & 0xffff;
   let b = start >>> 16;
   for (let i = 0; i < data.length; ) {

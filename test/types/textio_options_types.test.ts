@@ -26,6 +26,8 @@ describe("TextIO options (type-level)", () => {
     const snappy: ReadFromTextOptions = { compression: "snappy" };
     assert.deepEqual([zipped.compression, snappy.compression], ["zip", "snappy"]);
     expectType<Exclude<"zip" | "snappy" | "bzip2" | "lzma", WriteCompression>>("zip")<"zip" | "snappy" | "bzip2" | "lzma">(true);
+    // Beam Java's LZOP and LZO are written too.
+    expectType<Extract<"lzop" | "lzo" | "gzip", WriteCompression>>("lzo")<"lzop" | "lzo" | "gzip">(true);
 
     const typeOnly = (): void => {
       // @ts-expect-error: a delimiter is a string or bytes
