@@ -16,7 +16,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import { Create, ParDo } from "../../lib";
-import { ReadFromCsv, type CsvRecord } from "../../lib/io/csv";
+import { ReadFromCsv, WriteToCsv, type CsvRecord } from "../../lib/io/csv";
 import { FileIO, ReadableFile } from "../../lib/io/fileio";
 import { decompressing, resolveCompression, type FileCompression } from "../../lib/io/compression";
 import { lzo1xDecompress } from "../../lib/io/lzo_stream";
@@ -295,12 +295,13 @@ describe("Legacy .lzma, ZIP, SNAPPY, LZOP and LZO files (Beam Python's LZMA, Bea
       assert.ok(lzo1xCompress(LARGE_HEAD.subarray(0, 262_144)).length < 262_144 / 2);
     });
 
-    it("WriteToText, TFRecord and FileIO write .lzo and .lzo_deflate (streamed and whole) that read back, and that lzop reads", async () => {
+    it("WriteToText, WriteToCsv, TFRecord and FileIO write .lzo and .lzo_deflate (streamed and whole) that read back, and that lzop reads", async () => {
       const lines = Array.from({ length: 60_000 }, (_, i) => `line ${i} ${"lzo".repeat(i % 30)} é`);
       await runOk((p) => {
         const input = p.apply(Create.from(lines));
         input.apply("Lzop", WriteToText.to(path.join(dir, "text"), { suffix: ".txt.lzo", numShards: 2 }));
         input.apply("Blocks", WriteToText.to(path.join(dir, "blocks"), { suffix: ".txt", numShards: 1, compression: "lzo" }));
+        p.apply("Rows", Create.from([{ name: "alpha", n: 1 }, { name: "gamma, delta", n: 3 }])).apply("Csv", WriteToCsv.to(path.join(dir, "rows"), { columns: ["name", "n"], suffix: ".csv.lzo", numShards: 1 }));
         input.apply("Dynamic", FileIO.writeDynamic<string>().by((l) => (l.length % 2 === 0 ? "even" : "odd")).withCompression("lzop").to(path.join(dir, "dyn")));
         p.apply("Records", Create.from(["r1", "r2é"]))
           .apply("Bytes", ParDo.into<Uint8Array>().of((s: string, ctx) => ctx.output(Buffer.from(s))))
@@ -314,6 +315,8 @@ describe("Legacy .lzma, ZIP, SNAPPY, LZOP and LZO files (Beam Python's LZMA, Bea
         assertThat(p.apply("Lzop", ReadFromText.from(path.join(dir, "text-*"))), equalTo(lines), "LzopMatches");
         assertThat(p.apply("Blocks", ReadFromText.from(path.join(dir, "blocks-*"), { compression: "lzo" })), equalTo(lines), "BlocksMatch");
         assertThat(p.apply("Dyn", ReadFromText.from(dynamic, { compression: "lzop" })), equalTo(lines), "DynamicMatches");
+        const rows = p.apply("ReadCsv", ReadFromCsv.from(path.join(dir, "rows-*"))).rows;
+        assertThat(rows.map("Row", (r: CsvRecord) => `${r["name"]}=${r["n"]}`), equalTo(["alpha=1", "gamma, delta=3"]), "RowsMatch");
         const records = p.apply("ReadTf", ReadFromTFRecord.from(path.join(dir, "records-*")));
         assertThat(records.map("Utf8", (r: Uint8Array) => Buffer.from(r).toString("utf8")), equalTo(["r1", "r2é"]), "RecordsMatch");
       });
