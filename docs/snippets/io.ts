@@ -34,7 +34,7 @@ import type { KV, ModelHandler, ParquetBatch, ParquetRow, PCollection, Pipeline,
 
 export function text(p: Pipeline, inputGlob: string, outputPrefix: string): PCollection<string> {
   // [START text]
-  const lines = p.apply("ReadLogs", ReadFromText.from(inputGlob));   // a path, a glob (*, ?, **, [abc]) or a list; gs:// too; .gz, .deflate, .bz2, .zst and .xz are decompressed
+  const lines = p.apply("ReadLogs", ReadFromText.from(inputGlob));   // a path, a glob (*, ?, **, [abc]) or a list; gs:// too; .gz, .deflate, .bz2, .zst, .xz/.lzma, .zip, .snappy and .lzo are decompressed
   const written = lines
     .filter("Errors", (line) => line.includes("ERROR"))
     .apply("WriteErrors", WriteToText.to(outputPrefix, { suffix: ".txt", numShards: 1, header: "errors" }));
@@ -59,7 +59,7 @@ export function csv(p: Pipeline, input: string, outputPrefix: string): { written
 
 export function tfRecord(p: Pipeline, trainGlob: string, outputPrefix: string): PCollection<string> {
   // [START tfrecord]
-  const examples = p.apply("ReadExamples", ReadFromTFRecord.from(trainGlob));   // Uint8Array records (e.g. serialized tf.train.Example); .gz, .deflate, .bz2, .zst, .xz decompressed
+  const examples = p.apply("ReadExamples", ReadFromTFRecord.from(trainGlob));   // Uint8Array records (e.g. serialized tf.train.Example); .gz, .deflate, .bz2, .zst, .xz, .zip, .snappy, .lzo decompressed
   const written = examples
     .filter("NotEmpty", (record) => record.length > 0)
     .apply("WriteExamples", WriteToTFRecord.to(outputPrefix, { suffix: ".tfrecord.gz", numShards: 2 }));

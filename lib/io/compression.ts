@@ -1,12 +1,13 @@
 /**
  * How files are compressed, for every file IO (text, CSV, FileIO's readable files and writes,
- * TFRecord): Beam Python's compression types (`CompressionTypes`: GZIP, DEFLATE, BZIP2, ZSTD, LZMA).
- * "auto" picks by suffix as Beam's AUTO does (`apache_beam/io/filesystem.py`): `.gz` gzip,
- * `.deflate` deflate, `.bz2` bzip2, `.zst`/`.zstd` zstd, `.xz`/`.lzma` lzma. Compressed files are
- * read whole (they cannot be split at byte offsets), as streams: concatenated streams or frames
- * (`cat a.bz2 b.bz2`) are read one after the other, as Beam Python reads them. A suffix Beam Java
- * would decompress with a codec we do not have (`.zip`, `.lzo`, `.lzo_deflate`, `.snappy`) fails,
- * rather than reading compressed bytes as records.
+ * TFRecord): Beam Python's compression types (`CompressionTypes`: GZIP, DEFLATE, BZIP2, ZSTD, LZMA)
+ * and Beam Java's ZIP, SNAPPY, LZOP and LZO (`org.apache.beam.sdk.io.Compression`): every one of
+ * Beam's compressions is read. "auto" picks by suffix as
+ * Beam's AUTO does (`apache_beam/io/filesystem.py`, Java's `Compression.detect`): `.gz` gzip,
+ * `.deflate`/`.zlib` deflate, `.bz2` bzip2, `.zst`/`.zstd` zstd, `.xz`/`.lzma` lzma, `.zip` zip,
+ * `.snappy` snappy, `.lzo` lzop, `.lzo_deflate` lzo. Compressed files are read whole (they cannot
+ * be split at byte offsets), as streams: concatenated streams or frames (`cat a.bz2 b.bz2`) are
+ * read one after the other, as Beam Python reads them.
  *
  * - DEFLATE is the zlib format (RFC 1950, with its header and Adler-32 check), as Beam Python's
  *   `zlib.decompressobj()` and Java's `Compression.DEFLATE`. GZIP and DEFLATE use node:zlib
@@ -15,8 +16,19 @@
  * - ZSTD: read with fzstd (pure JavaScript), content checksums checked (zstd_stream.ts); written
  *   with @bokuweb/zstd-wasm (WebAssembly in the package), a frame per MiB of data.
  * - LZMA is the .xz container, as Beam Python writes it (`lzma.LZMACompressor()`): read with
- *   xz-decompress (WebAssembly in the package, xz_stream.ts); the legacy .lzma format is not read;
- *   not written.
+ *   xz-decompress (WebAssembly in the package, xz_stream.ts); the legacy .lzma format ("LZMA
+ *   alone"), which Beam Python's `LZMADecompressor()` also reads, is told by its first bytes and
+ *   read by our own incremental decoder (lzma_alone.ts); not written.
+ * - ZIP, as Beam Java reads it: every entry's data in turn, as one stream (zip_stream.ts; stored and
+ *   deflated entries, CRCs checked). Not written: Java's ZIP refuses to write too.
+ * - SNAPPY, as Beam Java reads it (commons-compress's `SnappyCompressorInputStream`): the raw Snappy
+ *   format, a length preamble and one stream of elements (snappy_stream.ts). Not written: Java's
+ *   SNAPPY writes the length of the last file that enum read as the preamble (so files it writes
+ *   do not read back), and a true preamble needs the whole file's length before its first byte.
+ * - LZOP (lzop's file format) and LZO (Hadoop's LZO block format), as Beam Java reads them through
+ *   aircompressor: LZO1X decoded by our own decoder (lzo_stream.ts; npm has none in JavaScript),
+ *   block and header checksums checked; concatenated lzop files are all read (Java's codec stops
+ *   after the first). Written as Java writes them, with our own LZO1X compressor (lzo_write.ts).
  * BZIP2 and LZMA are not written: npm has no bzip2 or xz compressor in pure JavaScript or shipped
  * WebAssembly that is kept up and licensed for us (compressjs is GPL; `lzma` writes only the legacy
  * format); writing them fails before any file is made, naming gzip and zstd instead.
@@ -31,19 +43,22 @@ export function zlib(): typeof import("node:zlib") {
 }
 
 /**
- * How a file is compressed: "auto" (default) by its suffix (`.gz` gzip, `.deflate` deflate, `.bz2`
- * bzip2, `.zst`/`.zstd` zstd, `.xz`/`.lzma` lzma, else uncompressed), or said outright. "lzma" is
- * the .xz format (Beam Python's `CompressionTypes.LZMA`). "bzip2" and "lzma" are read, not written.
+ * How a file is compressed: "auto" (default) by its suffix (`.gz` gzip, `.deflate`/`.zlib` deflate,
+ * `.bz2` bzip2, `.zst`/`.zstd` zstd, `.xz`/`.lzma` lzma, `.zip` zip, `.snappy` snappy, `.lzo` lzop,
+ * `.lzo_deflate` lzo, else uncompressed), or said outright. "lzma" is the .xz format or the legacy .lzma one (Beam Python's
+ * `CompressionTypes.LZMA`); "zip", "snappy", "lzop" and "lzo" are Beam Java's ZIP (every entry's data
+ * in turn), SNAPPY (raw Snappy), LZOP (lzop files) and LZO (Hadoop's LZO blocks). "bzip2", "lzma",
+ * "zip" and "snappy" are read, not written.
  */
-export type Compression = "auto" | "uncompressed" | "gzip" | "deflate" | "bzip2" | "zstd" | "lzma";
+export type Compression = "auto" | "uncompressed" | "gzip" | "deflate" | "bzip2" | "zstd" | "lzma" | "zip" | "snappy" | "lzop" | "lzo";
 
 /** A compression resolved for one file. */
 export type FileCompression = Exclude<Compression, "auto">;
 
 /** The compressions written (the others are only read). */
-export type WriteCompression = Exclude<FileCompression, "bzip2" | "lzma">;
+export type WriteCompression = Exclude<FileCompression, "bzip2" | "lzma" | "zip" | "snappy">;
 
-const COMPRESSIONS: readonly FileCompression[] = ["uncompressed", "gzip", "deflate", "bzip2", "zstd", "lzma"];
+const COMPRESSIONS: readonly FileCompression[] = ["uncompressed", "gzip", "deflate", "bzip2", "zstd", "lzma", "zip", "snappy", "lzop", "lzo"];
 
 /** The suffix Beam gives (and "auto" recognises) for each compression. */
 export const COMPRESSION_SUFFIX: Readonly<Record<Exclude<FileCompression, "uncompressed">, string>> = {
@@ -52,27 +67,27 @@ export const COMPRESSION_SUFFIX: Readonly<Record<Exclude<FileCompression, "uncom
   bzip2: ".bz2",
   zstd: ".zst",
   lzma: ".xz",
+  zip: ".zip",
+  snappy: ".snappy",
+  lzop: ".lzo",
+  lzo: ".lzo_deflate",
 };
 
-/** Beam Python's `detect_compression_type`: suffix (lower case) to compression. */
+/** Beam Python's `detect_compression_type` and Java's `Compression.detect`: suffix (lower case) to compression. */
 const BY_SUFFIX: ReadonlyArray<readonly [string, FileCompression]> = [
   [".bz2", "bzip2"],
   [".deflate", "deflate"],
+  [".zlib", "deflate"],
   [".gz", "gzip"],
   [".zst", "zstd"],
   [".zstd", "zstd"],
   [".xz", "lzma"],
   [".lzma", "lzma"],
+  [".zip", "zip"],
+  [".snappy", "snappy"],
+  [".lzo", "lzop"],
+  [".lzo_deflate", "lzo"],
 ];
-
-/** Compressions Beam Java's AUTO infers from a suffix that we do not read or write, by suffix. */
-const UNSUPPORTED: Readonly<Record<string, string>> = {
-  zip: "ZIP",
-  lzo: "LZOP",
-  lzo_deflate: "LZO",
-  snappy: "SNAPPY",
-};
-const UNSUPPORTED_SUFFIX = /\.(zip|lzo|lzo_deflate|snappy)$/i;
 
 /** Data that is not valid for its compression (bzip2, zstd and xz decoders; zlib's errors have Z_ codes). */
 export class CorruptCompressedDataError extends Error {
@@ -88,24 +103,24 @@ export function resolveCompression(path: string, compression: Compression = "aut
   }
   const lower = path.toLowerCase();
   for (const [suffix, c] of BY_SUFFIX) if (lower.endsWith(suffix)) return c;
-  // Beam Java's AUTO decompresses these too; read as records their bytes would become garbage, and
-  // files written under such a name could not be opened by the tools it names.
-  const other = UNSUPPORTED_SUFFIX.exec(path);
-  if (other !== null) {
-    throw new FileSystemError(
-      `Cannot read or write ${path} with compression "auto": its suffix .${other[1]} means ${UNSUPPORTED[other[1]!.toLowerCase()]}, which is not supported ` +
-        `(gzip .gz, deflate .deflate, bzip2 .bz2, zstd .zst and lzma .xz are). Decompress it (or recompress it with one of those) first, ` +
-        `or pass compression: "uncompressed" to treat its bytes as they are.`,
-      path,
-      { code: "INVALID_ARGUMENT" },
-    );
-  }
   return "uncompressed";
 }
 
 /** `compression` for a file to write at `path`: as `resolveCompression`, refusing those only read. */
 export function resolveWriteCompression(path: string, compression: Compression = "auto"): WriteCompression {
   const resolved = resolveCompression(path, compression);
+  if (resolved === "zip" || resolved === "snappy") {
+    const why =
+      resolved === "zip"
+        ? "Beam Java's Compression.ZIP does not write either (\"Writing ZIP files is currently unsupported\")"
+        : "raw Snappy starts with the whole file's length, which a stream does not know before its end (Beam Java's SNAPPY writes the length of the last file it read there, so its files do not read back)";
+    throw new FileSystemError(
+      `Cannot write ${path} as ${resolved} (${COMPRESSION_SUFFIX[resolved]}): ${resolved} files are read but not written: ${why}. Write compression "zstd" (.zst) or "gzip" (.gz) instead` +
+        `${compression === "auto" ? "; for an uncompressed file under this name, pass compression: \"uncompressed\"" : ""}.`,
+      path,
+      { code: "INVALID_ARGUMENT" },
+    );
+  }
   if (resolved === "bzip2" || resolved === "lzma") {
     const what = resolved === "bzip2" ? "bzip2 (.bz2)" : "lzma (.xz)";
     throw new FileSystemError(
@@ -136,6 +151,18 @@ export function decompressing(compression: FileCompression, chunkSize = 1 << 16)
     case "lzma":
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       return (require("./xz_stream") as typeof import("./xz_stream")).unxzStream();
+    case "zip":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./zip_stream") as typeof import("./zip_stream")).unzipStream();
+    case "snappy":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./snappy_stream") as typeof import("./snappy_stream")).unsnappyStream();
+    case "lzop":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./lzo_stream") as typeof import("./lzo_stream")).unlzopStream();
+    case "lzo":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./lzo_stream") as typeof import("./lzo_stream")).unlzoBlocksStream();
     default:
       return undefined;
   }
@@ -151,6 +178,12 @@ export function compressing(compression: WriteCompression, options: { readonly c
     case "zstd":
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       return (require("./zstd_stream") as typeof import("./zstd_stream")).zstdCompressStream(options.level);
+    case "lzop":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./lzo_write") as typeof import("./lzo_write")).lzopCompressStream();
+    case "lzo":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./lzo_write") as typeof import("./lzo_write")).lzoBlocksCompressStream();
     default:
       return undefined;
   }
@@ -172,6 +205,10 @@ export async function compressWhole(data: Buffer, compression: WriteCompression,
       for (let at = 0; at < data.length || at === 0; at += FRAME_BYTES) frames.push(Buffer.from(z.compress(data.subarray(at, at + FRAME_BYTES), level ?? ZSTD_DEFAULT_LEVEL)));
       return frames.length === 1 ? frames[0]! : Buffer.concat(frames);
     }
+    case "lzop":
+    case "lzo":
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require("./lzo_write") as typeof import("./lzo_write")).lzoCompressWhole(data, compression);
     default:
       return data;
   }

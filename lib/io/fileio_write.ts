@@ -135,11 +135,11 @@ export class WriteDynamic<T, In = T extends string ? T : NeedsVia<T>> extends PT
     return this.with({ numShards });
   }
 
-  /** "auto" (default: by the suffix, `.gz` gzip, `.deflate` deflate, `.zst` zstd), "gzip", "deflate", "zstd" or "uncompressed". */
+  /** "auto" (default: by the suffix, `.gz` gzip, `.deflate` deflate, `.zst` zstd, `.lzo` lzop, `.lzo_deflate` lzo), "gzip", "deflate", "zstd", "lzop", "lzo" or "uncompressed". */
   withCompression(compression: Compression): WriteDynamic<T, In> {
-    if (compression !== "auto" && compression !== "gzip" && compression !== "deflate" && compression !== "zstd" && compression !== "uncompressed") {
-      const readOnly = compression === "bzip2" || compression === "lzma" ? ` (${String(compression)} files are read, not written)` : "";
-      throw new ValidationError(`FileIO.writeDynamic().withCompression: cannot write compression '${String(compression)}'${readOnly}; use "auto", "gzip", "deflate", "zstd" or "uncompressed"`);
+    if (!["auto", "gzip", "deflate", "zstd", "lzop", "lzo", "uncompressed"].includes(compression)) {
+      const readOnly = ["bzip2", "lzma", "zip", "snappy"].includes(compression) ? ` (${String(compression)} files are read, not written)` : "";
+      throw new ValidationError(`FileIO.writeDynamic().withCompression: cannot write compression '${String(compression)}'${readOnly}; use "auto", "gzip", "deflate", "zstd", "lzop", "lzo" or "uncompressed"`);
     }
     return this.with({ compression });
   }

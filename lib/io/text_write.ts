@@ -19,7 +19,7 @@ export interface TextShardWriterOptions {
   readonly footer?: string;
   /** Written after every line; default "\n". */
   readonly lineSeparator?: string;
-  /** Default "auto": by the path's suffix (`.gz` gzip, `.deflate` deflate, `.zst` zstd; `.bz2` and `.xz` are refused). */
+  /** Default "auto": by the path's suffix (`.gz` gzip, `.deflate` deflate, `.zst` zstd, `.lzo` lzop, `.lzo_deflate` lzo; `.bz2`, `.xz`, `.zip` and `.snappy` are refused). */
   readonly compression?: Compression;
   /** Characters buffered before one write to the file; default 1 Mi. */
   readonly bufferSize?: number;
@@ -37,7 +37,7 @@ export interface ShardWriteResult {
 }
 
 /** The content type a file store gets for each compression. */
-const MIME_TYPES = { uncompressed: "text/plain", gzip: "application/gzip", deflate: "application/x-deflate", zstd: "application/zstd" } as const;
+const MIME_TYPES = { uncompressed: "text/plain", gzip: "application/gzip", deflate: "application/x-deflate", zstd: "application/zstd", lzop: "application/x-lzop", lzo: "application/octet-stream" } as const;
 
 function writeError(path: string, err: unknown): FileSystemError {
   if (err instanceof FileSystemError) return err;

@@ -33,7 +33,7 @@ import { resolveTextFormat, type TextFormat, type TextFormatOptions } from "./te
 
 /** Options of ReadFromText (and of ReadFromTextWithFilename). */
 export interface ReadFromTextOptions extends TextFormatOptions {
-  /** "auto" (default: by suffix as Beam Python's AUTO: .gz, .deflate, .bz2, .zst/.zstd, .xz/.lzma), or "gzip", "deflate", "bzip2", "zstd", "lzma", "uncompressed". Compressed files are read whole by one worker. */
+  /** "auto" (default: by suffix as Beam's AUTO: .gz, .deflate/.zlib, .bz2, .zst/.zstd, .xz/.lzma, .zip, .snappy, .lzo, .lzo_deflate), or "gzip", "deflate", "bzip2", "zstd", "lzma", "zip", "snappy", "lzop", "lzo", "uncompressed". Compressed files are read whole by one worker. */
   readonly compression?: Compression;
   /**
    * Target size of the byte ranges read in parallel (default: about 32 per worker, 1 to 64 MiB; one

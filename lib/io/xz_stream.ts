@@ -7,8 +7,9 @@
  * after the other (xz-embedded's concatenated mode, which also skips the zero padding the .xz
  * format allows between streams), as Beam Python reads them (a new `LZMADecompressor` for the
  * unused data); it reports the end only once told the input has ended. Memory is the
- * decoder's buffers and the dictionary the stream asks for. The legacy .lzma format ("LZMA alone",
- * which Beam Python's `LZMADecompressor` also accepts) is not read: xz-embedded has no decoder for it.
+ * decoder's buffers and the dictionary the stream asks for. Data in the legacy .lzma format ("LZMA alone",
+ * which Beam Python's `LZMADecompressor` also accepts; xz-embedded has no decoder for it) is told
+ * by its first bytes (not the .xz magic) and decoded by lzma_alone.ts instead.
  *
  * This uses xz-decompress 0.2.3's WebAssembly exports and context layout (pinned): `create_context`
  * returns a context whose first words are the buffer size, the input buffer's address, the input
@@ -16,6 +17,7 @@
  */
 import { Transform, type TransformCallback } from "node:stream";
 import { CorruptCompressedDataError } from "./compression";
+import { isXzMagic, LzmaAloneDecoder } from "./lzma_alone";
 
 interface XzExports {
   readonly memory: { readonly buffer: ArrayBuffer };
@@ -30,7 +32,7 @@ const XZ_ERRORS: Readonly<Record<number, string>> = {
   2: "its integrity check type is not supported",
   3: "out of memory",
   4: "it needs more memory than the decoder allows",
-  5: "it is not in the .xz format (the legacy .lzma format is not read either)",
+  5: "it is not in the .xz format",
   6: "its compression options are not supported",
   7: "its compressed data is corrupt",
   8: "it ends too early (truncated?)",
@@ -109,14 +111,43 @@ class UnxzStream extends Transform {
   private decoder: XzDecoder | undefined;
   private pending: Buffer[] = [];
   private outputFull = false;
+  /** Set when the data is in the legacy .lzma format (told by its first bytes, as liblzma's FORMAT_AUTO tells it). */
+  private legacy: LzmaAloneDecoder | undefined;
+  /** Whether the first bytes have told the format. */
+  private sniffed = false;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.pending.push(chunk);
+    if (!this.sniff(false)) return callback();
+    if (this.legacy !== undefined) return callback(this.legacyStep(false));
     this.ready().then(() => callback(this.step(false)), callback);
   }
 
   override _flush(callback: TransformCallback): void {
+    this.sniff(true);
+    if (this.legacy !== undefined) return callback(this.legacyStep(true));
     this.ready().then(() => callback(this.step(true)), callback);
+  }
+
+  /** Tells .xz from legacy .lzma by the first six bytes (the .xz magic); false: too few bytes yet. */
+  private sniff(ended: boolean): boolean {
+    if (this.sniffed) return true;
+    const head = Buffer.concat(this.pending);
+    if (head.length < 6 && !ended) return false;
+    this.sniffed = true;
+    this.pending = head.length > 0 ? [head] : [];
+    if (head.length > 0 && !isXzMagic(head)) this.legacy = new LzmaAloneDecoder((b) => this.push(b));
+    return true;
+  }
+
+  private legacyStep(ended: boolean): Error | null {
+    try {
+      for (const chunk of this.pending.splice(0)) this.legacy!.write(chunk);
+      if (ended) this.legacy!.end();
+      return null;
+    } catch (e) {
+      return e instanceof CorruptCompressedDataError ? e : new CorruptCompressedDataError(`lzma: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   override _destroy(error: Error | null, callback: (error: Error | null) => void): void {
@@ -176,7 +207,7 @@ class UnxzStream extends Transform {
   }
 }
 
-/** A stream that decompresses .xz data (one or more concatenated streams). */
+/** A stream that decompresses .xz data (one or more concatenated streams), or legacy .lzma data (lzma_alone.ts). */
 export function unxzStream(): Transform {
   return new UnxzStream();
 }

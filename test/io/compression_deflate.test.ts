@@ -31,11 +31,12 @@ describe("DEFLATE-compressed files (Beam's DEFLATE)", function () {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("'auto' takes .deflate for deflate (as Beam's AUTO) and still refuses the codecs we lack", () => {
+  it("'auto' takes .deflate (and Java's .zlib) for deflate, as Beam's AUTO", () => {
     assert.equal(resolveCompression("gs://b/logs.txt.deflate"), "deflate");
     assert.equal(resolveCompression("logs.DEFLATE"), "deflate");
     assert.equal(resolveCompression("logs.txt", "deflate"), "deflate");
-    assert.throws(() => resolveCompression("logs.txt.snappy"), /logs\.txt\.snappy.*SNAPPY, which is not supported \(gzip \.gz, deflate \.deflate, bzip2 \.bz2, zstd \.zst and lzma \.xz are\)/);
+    assert.equal(resolveCompression("logs.zlib"), "deflate"); // Beam Java's DEFLATE detects .zlib too
+    assert.equal(resolveCompression("logs.txt.lzo_deflate"), "lzo"); // Hadoop's LZO blocks, not deflate
     assert.throws(() => resolveCompression("logs.txt", "brotli" as "gzip"), /Unknown compression 'brotli'.*"deflate"/);
   });
 

@@ -65,7 +65,7 @@ describe("FileIO and ReadAllFromText (type-level)", () => {
       // @ts-expect-error: a write of Events does not take strings
       lines.apply("Mismatch", write);
       // @ts-expect-error: an unknown compression
-      FileIO.writeDynamic().withCompression("zip");
+      FileIO.writeDynamic().withCompression("brotli");
     };
     assert.equal(typeof typeOnly, "function");
   });

@@ -7,6 +7,7 @@
  */
 import { strict as assert } from "node:assert";
 import { Create, Pipeline, ReadAllFromText, ReadFromText, ReadFromTextWithFilename, WriteToText, type KV, type PCollection, type ReadFromTextOptions, type WriteToTextOptions } from "../../lib";
+import type { WriteCompression } from "../../lib/io/compression";
 import { expectType } from "./expect_type";
 
 describe("TextIO options (type-level)", () => {
@@ -20,6 +21,13 @@ describe("TextIO options (type-level)", () => {
     expectType(patterns.apply("All", ReadAllFromText.create({ delimiter: "\u001e", skipHeaderLines: 1 })))<PCollection<string>>(true);
     const options: ReadFromTextOptions = { compression: "gzip", skipHeaderLines: 0 };
     assert.equal(options.skipHeaderLines, 0);
+    // Beam Java's ZIP and SNAPPY are read compressions; none of the read-only ones is a WriteCompression.
+    const zipped: ReadFromTextOptions = { compression: "zip" };
+    const snappy: ReadFromTextOptions = { compression: "snappy" };
+    assert.deepEqual([zipped.compression, snappy.compression], ["zip", "snappy"]);
+    expectType<Exclude<"zip" | "snappy" | "bzip2" | "lzma", WriteCompression>>("zip")<"zip" | "snappy" | "bzip2" | "lzma">(true);
+    // Beam Java's LZOP and LZO are written too.
+    expectType<Extract<"lzop" | "lzo" | "gzip", WriteCompression>>("lzo")<"lzop" | "lzo" | "gzip">(true);
 
     const typeOnly = (): void => {
       // @ts-expect-error: a delimiter is a string or bytes

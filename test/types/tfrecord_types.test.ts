@@ -36,7 +36,7 @@ describe("TFRecord IO (type-level)", () => {
       // @ts-expect-error: the coder must encode the elements' type
       lines.apply("WrongCoder", WriteToTFRecord.to("/out/x", { coder: VarIntCoder.INSTANCE }));
       // @ts-expect-error: an unknown compression
-      ReadFromTFRecord.from("/x", { compression: "zip" });
+      ReadFromTFRecord.from("/x", { compression: "brotli" });
       // @ts-expect-error: ReadAllFromTFRecord reads patterns, FileMetadata or ReadableFiles
       p.apply("Numbers", Create.of(1)).apply("NotPatterns", ReadAllFromTFRecord.create());
       // @ts-expect-error: records read without a coder are not strings

@@ -47,7 +47,7 @@ export interface ReadFromCsvOptions<S extends CsvSchema | undefined = undefined>
   readonly columns?: readonly string[];
   /** One ASCII character; default ",". */
   readonly delimiter?: string;
-  /** "auto" (default: by suffix as Beam Python's AUTO: .gz, .deflate, .bz2, .zst/.zstd, .xz/.lzma), or "gzip", "deflate", "bzip2", "zstd", "lzma", "uncompressed". Compressed files are read whole by one worker. */
+  /** "auto" (default: by suffix as Beam's AUTO: .gz, .deflate/.zlib, .bz2, .zst/.zstd, .xz/.lzma, .zip, .snappy, .lzo, .lzo_deflate), or "gzip", "deflate", "bzip2", "zstd", "lzma", "zip", "snappy", "lzop", "lzo", "uncompressed". Compressed files are read whole by one worker. */
   readonly compression?: Compression;
   /** Target size of the byte ranges read in parallel (default 64 MiB). */
   readonly desiredBundleSizeBytes?: number;

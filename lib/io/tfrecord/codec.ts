@@ -134,7 +134,7 @@ export class TFRecordParser {
     return new TFRecordCorruptError(
       `Not a valid TFRecord file: ${this.path}, record ${this.records + 1} ${where}: ${what}. ` +
         `The file is corrupt, truncated or not a TFRecord file` +
-        (this.compression === "uncompressed" ? ` (if it is compressed, name it .gz/.deflate/.bz2/.zst/.xz or pass compression: "gzip", "deflate", "bzip2", "zstd" or "lzma")` : "") +
+        (this.compression === "uncompressed" ? ` (if it is compressed, name it .gz/.deflate/.bz2/.zst/.xz/.zip/.snappy/.lzo or pass compression: "gzip", "deflate", "bzip2", "zstd", "lzma", "zip", "snappy", "lzop" or "lzo")` : "") +
         `; rewrite it, or remove it from the pattern.`,
       this.path,
       this.offset,

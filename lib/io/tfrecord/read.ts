@@ -131,8 +131,8 @@ export class ReadFromTFRecord<T = Uint8Array> extends PTransform<PBegin, PCollec
 }
 
 function checkCompression(transform: string, compression: TFRecordCompression | undefined): void {
-  if (compression !== undefined && !["auto", "uncompressed", "gzip", "deflate", "bzip2", "zstd", "lzma"].includes(compression)) {
-    throw new ValidationError(`${transform}: unknown compression '${String(compression)}'; use "auto", "uncompressed", "gzip", "deflate", "bzip2", "zstd" or "lzma"`);
+  if (compression !== undefined && !["auto", "uncompressed", "gzip", "deflate", "bzip2", "zstd", "lzma", "zip", "snappy", "lzop", "lzo"].includes(compression)) {
+    throw new ValidationError(`${transform}: unknown compression '${String(compression)}'; use "auto", "uncompressed", "gzip", "deflate", "bzip2", "zstd", "lzma", "zip", "snappy", "lzop" or "lzo"`);
   }
 }
 

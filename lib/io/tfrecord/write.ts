@@ -38,7 +38,7 @@ export interface WriteToTFRecordOptions<T = Uint8Array> {
   readonly numShards?: number;
   /** Between prefix and suffix: default `-SSSSS-of-NNNNN`; "" writes the one file `<prefix><suffix>` (then numShards is 1, as in Beam). */
   readonly shardNameTemplate?: string;
-  /** "auto" (default: by the suffix, .gz gzip, .deflate deflate, .zst zstd), "uncompressed", "gzip", "deflate" or "zstd" (bzip2 and lzma are read, not written). */
+  /** "auto" (default: by the suffix, .gz gzip, .deflate deflate, .zst zstd), "uncompressed", "gzip", "deflate", "zstd", "lzop" or "lzo" (bzip2, lzma, zip and snappy are read, not written). */
   readonly compression?: TFRecordCompression;
 }
 
