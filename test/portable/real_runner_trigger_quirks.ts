@@ -122,7 +122,7 @@ export const PRISM_TRIGGER_QUIRKS: Readonly<Record<string, TriggerCaseQuirk>> = 
   "closingBehavior FIRE_IF_NON_EMPTY with the default on-time behaviour: the empty on-time pane is still the last": { why: [OUTPUT_TIME], data: ["a [0,10) 1 @1", "a [0,10) 1 @1"] },
   "closingBehavior FIRE_ALWAYS: a trigger that finishes with nothing new still fires its last pane": { why: [WATERMARK_FIRES, NO_EMPTY_PANES], data: ["a [0,10) 1 @eow", "a [0,10) 2 @eow"] },
   "closingBehavior FIRE_IF_NON_EMPTY: a trigger that finishes with nothing new fires nothing": { why: [WATERMARK_FIRES], data: ["a [0,10) 1 @eow", "a [0,10) 2 @eow"] },
-  // The cases from Beam Java's runners-core tests (10_reduce_fn_runner.json, 11_trigger_state_machines.json).
+  // The cases from Beam Java's runners-core tests (10_reduce_fn_runner.json, 11_trigger_state_machines.json, 12_runners_core_other.json).
   "RFR: a processing-time timer does not garbage-collect the window (early pane, then the on-time pane at expiry)": REFUSES_PROCESSING_TIME_TRIGGERS,
   "RFR: buffering, discarding: a pane at the 2nd element, a finishing pane at the 3rd, the 4th is dropped for the closed window": { why: [WATERMARK_FIRES, PANE_AT_RUN], data: ["a [0,10) 1,2 @1", "a [0,10) 3 @3", "a [0,10) 4 @4"] },
   "RFR: buffering, accumulating: the finishing pane repeats the fired elements, stamped with its new element's hold": { why: [WATERMARK_FIRES, OUTPUT_TIME, PANE_AT_RUN], data: ["a [0,10) 1,2 @1", "a [0,10) 1,2,3 @1", "a [0,10) 1,2,3,4 @1", "a [0,10) 1,2,3,4 @1"] },
@@ -178,4 +178,5 @@ export const PRISM_TRIGGER_QUIRKS: Readonly<Record<string, TriggerCaseQuirk>> = 
   "SM: Repeatedly(AfterFirst(AfterProcessingTime(15 min), AfterCount(5))) fires on the delay": REFUSES_PROCESSING_TIME_TRIGGERS,
   "SM: Repeatedly(AfterCount(5)) in the global window": { why: [NO_EMPTY_PANES], data: ["a global 1,2,3,4,5 @eow"] },
   "SM: Repeatedly(AfterProcessingTime(15 min)) in the global window": REFUSES_PROCESSING_TIME_TRIGGERS,
+  "MAWS: sessions merge bundle by bundle: partly, into an active session, two active sessions together, an element inside, an element reusing an earlier window": REFUSES_SESSIONS_WITH_STATEFUL_TRIGGERS,
 };
