@@ -64,6 +64,8 @@ export interface TimeAware {
 export class GroupNode extends GroupingPanes implements Receiver, TimeAware, Checkpointable {
   /** Whether the combine is Count's (an accumulator is a number of elements). */
   private readonly counting: boolean;
+  /** This bundle's elements for exactly a closed session, decided once the bundle's windows have merged (mergeDeferredClosed). */
+  private deferredClosed: { key: unknown; keyId: string; window: BoundedWindow; value: unknown; meta: ElementMeta }[] = [];
   /** The state, for `receive`'s short path: Count, windows that do not merge, a trigger and timestamps that ignore elements. */
   private readonly plainCount: WindowMajorGroupingState | undefined;
 
@@ -151,13 +153,19 @@ export class GroupNode extends GroupingPanes implements Receiver, TimeAware, Che
       }
       const windowId = this.lastWindowId;
       let ws = this.state.get(keyId, windowId);
+      // Whether the state is the element's own window's (not a merged session's).
+      const own = ws !== undefined;
       if (ws === undefined && this.merging) ws = this.mergeNewWindow(key, window, keyId);
       if (ws === undefined) {
         ws = this.newWindowState(key, window, keyId);
         this.state.put(keyId, windowId, ws);
       }
       if ((ws.flags & CLOSED) !== 0) {
-        this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), 1);
+        // Exactly a session whose trigger finished: Beam merges the bundle's windows before it
+        // drops anything, and this one may still merge with the bundle's other sessions into an
+        // open one (ReduceFnRunnerTest.testMergingWithClosedDoesNotPoison). Decided at the end of the bundle.
+        if (this.merging && own) this.deferredClosed.push({ key, keyId, window, value, meta });
+        else this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), 1);
         continue;
       }
       // The element into the window's buffer or accumulator (written out here: per element).
@@ -226,6 +234,7 @@ export class GroupNode extends GroupingPanes implements Receiver, TimeAware, Che
    */
   advance(clocks: Clocks): MaybePromise {
     try {
+      if (this.deferredClosed.length > 0) this.mergeDeferredClosed();
       this.evaluateTouched();
       const clockMoved = clocks.processingTime !== this.clocks.processingTime;
       this.clocks = clocks;
@@ -248,6 +257,7 @@ export class GroupNode extends GroupingPanes implements Receiver, TimeAware, Che
 
   /** Clocks, output watermark and every live window's state (between bundles). */
   snapshot(w: ByteWriter): void {
+    if (this.deferredClosed.length > 0) this.mergeDeferredClosed();
     w.writeDoubleBE(this.clocks.inputWatermark);
     w.writeDoubleBE(this.clocks.processingTime);
     w.writeDoubleBE(this.outputWatermark);
@@ -292,6 +302,45 @@ export class GroupNode extends GroupingPanes implements Receiver, TimeAware, Che
   }
 
   /**
+   * The bundle's elements whose window was exactly a session whose trigger finished, now that the
+   * bundle's other elements have merged: each merges with the key's open sessions it overlaps
+   * and goes to the merged session if that is open; otherwise it is dropped (and counted).
+   */
+  private mergeDeferredClosed(): void {
+    const deferred = this.deferredClosed;
+    this.deferredClosed = [];
+    for (const d of deferred) {
+      const ws = this.mergeNewWindow(d.key, d.window, d.keyId);
+      if (ws === undefined || ws.closed) {
+        this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), 1);
+        continue;
+      }
+      this.addToWindow(ws, d.value, d.meta);
+    }
+  }
+
+  /** An element into an open window's buffer or accumulator (receiveAny's per-element work, for the rarer paths). */
+  private addToWindow(ws: WindowState, value: unknown, meta: ElementMeta): void {
+    const fn = this.combineFn;
+    if (this.counting) ws.buffer = (ws.buffer as number) + 1;
+    else if (fn !== undefined) {
+      const previous = activeMetrics.container;
+      activeMetrics.container = this.metrics;
+      try {
+        ws.buffer = fn.addInput(ws.buffer, value);
+      } catch (e) {
+        throw wrapUserError(this.transformName, "combine", e);
+      } finally {
+        activeMetrics.container = previous;
+      }
+    } else (ws.buffer as unknown[]).push(value);
+    if (this.elementHolds || this.processingTimeTriggers) this.noteAdded(ws, meta.timestamp, 1);
+    else ws.pending++;
+    if (this.triggerSeesElements) ws.trigger.onElement(this.elementContext(ws.window));
+    if (ws.touch()) this.touched.push(ws);
+  }
+
+  /**
    * A new window of a key with merging windows: merges it with the key's open windows it
    * overlaps. Returns the state the element goes to (a closed state if the merged window is a
    * window whose trigger has finished), or undefined when the window merges with nothing.
@@ -307,9 +356,18 @@ export class GroupNode extends GroupingPanes implements Receiver, TimeAware, Che
     if (merge === undefined) return undefined;
     const mergedId = merge.merged.id();
     const existing = this.state.get(keyId, mergedId);
-    if (existing?.closed) return existing;
     const ids = new Set(merge.from.map((w) => w.id()));
     const parts = live.filter((s) => ids.has(s.window.id()));
+    if (existing?.closed) {
+      // The merged session is exactly one whose trigger finished: as in Beam (ReduceFnRunner merges
+      // the open sessions into it, then drops what arrives for it; testMergingWithClosedRepresentative)
+      // the open sessions' elements not yet in a pane go with it, dropped and counted.
+      for (const p of parts) {
+        if (p.pending > 0) this.metrics.incCounter(systemCounterKey(DROPPED_CLOSED), p.pending);
+        this.remove(p);
+      }
+      return existing;
+    }
     // The new window falls inside an open window: nothing changes.
     if (parts.length === 1 && parts[0]!.window.id() === mergedId) return parts[0];
     const target = this.newWindowState(key, merge.merged);

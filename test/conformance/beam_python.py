@@ -32,6 +32,7 @@ TRIGGERS = {
     'AfterAll': T.AfterAll,
     'AfterEach': T.AfterEach,
     'OrFinally': T.OrFinally,
+    'Never': T._Never,
 }
 
 COMBINERS = {

@@ -27,7 +27,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, DefaultTrigger, OrFinally, Repeatedly, Trigger } from "../../lib/model/triggers";
+import { AfterAll, AfterCount, AfterEach, AfterFirst, AfterProcessingTime, AfterWatermark, DefaultTrigger, Never, OrFinally, Repeatedly, Trigger } from "../../lib/model/triggers";
 import { FixedWindows, GlobalWindows, WindowFn, AccumulationMode, ClosingBehavior, OnTimeBehavior, TimestampCombiner } from "../../lib/model/windowing";
 import { Sessions, SlidingWindows } from "../../lib/model/sliding_sessions";
 import { BoundedWindow, Instant, IntervalWindow, PaneInfo } from "../../lib/model/window";
@@ -96,7 +96,7 @@ export function parseWindowFn(s: string): WindowFn {
 /**
  * A trigger written as Beam Python writes it: Default(), AfterWatermark(early=..., late=...),
  * AfterCount(n), AfterProcessingTime(delay), Repeatedly(t), AfterFirst(...), AfterAll(...),
- * AfterEach(...), OrFinally(main, finally).
+ * AfterEach(...), OrFinally(main, finally), Never() (Beam Java's Never.ever(); Beam Python's _Never).
  */
 export function parseTrigger(text: string): Trigger {
   let i = 0;
@@ -143,6 +143,8 @@ export function parseTrigger(text: string): Trigger {
     switch (n) {
       case "Default":
         return DefaultTrigger();
+      case "Never":
+        return Never();
       case "AfterWatermark":
         return AfterWatermark({ ...(named["early"] ? { early: named["early"] } : {}), ...(named["late"] ? { late: named["late"] } : {}) });
       case "AfterCount":
