@@ -45,6 +45,25 @@ export interface CreateOptions {
   readonly mimeType?: string;
 }
 
+/** Options of `FileSystems.rename` and `FileSystems.copy` (Beam's `MoveOptions`). */
+export interface MoveOptions {
+  /**
+   * Skip sources that do not exist instead of failing (Beam's `IGNORE_MISSING_FILES`): for retried
+   * finalisations, where an earlier attempt may have moved some files already. Default false.
+   */
+  readonly ignoreMissingFiles?: boolean;
+}
+
+/** One path that an operation on several paths failed for (an entry of Beam Python's `BeamIOError`). */
+export interface FileOperationFailure {
+  /** The path (for rename and copy: the source). */
+  readonly path: string;
+  /** For rename and copy: the destination. */
+  readonly destination?: string;
+  /** Why it failed. */
+  readonly error: FileSystemError;
+}
+
 /** A filesystem for one URI scheme. Errors are thrown as `FileSystemError`. */
 export interface FileSystem {
   /** `"file"` for local paths, `"gs"` for `gs://...`. */
@@ -94,14 +113,72 @@ export type FileSystemErrorCode = "NO_MATCH" | "UNKNOWN_SCHEME" | "INVALID_ARGUM
  * it; the underlying error is kept as `cause`.
  */
 export class FileSystemError extends Error {
+  /** The path the error is about (for a failure of several paths: the first). */
   readonly path: string;
+  /** What kind of failure (`ENOENT`, `NO_MATCH`, ...); for several failures, their code if they share one. */
   readonly code: FileSystemErrorCode | undefined;
-  constructor(message: string, path: string, options?: { cause?: unknown; code?: FileSystemErrorCode }) {
+  /**
+   * For `rename`, `copy` and `delete` of several paths: every path that failed, with its own error
+   * (Beam Python's `BeamIOError.exception_details`). The paths not listed were done.
+   */
+  readonly failures: readonly FileOperationFailure[] | undefined;
+  constructor(
+    message: string,
+    path: string,
+    options?: { cause?: unknown; code?: FileSystemErrorCode; failures?: readonly FileOperationFailure[] },
+  ) {
     super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = "FileSystemError";
     this.path = path;
     this.code = options?.code ?? errnoCode(options?.cause);
+    this.failures = options?.failures;
   }
+}
+
+/** The failures an error of an operation on several paths stands for (itself, if it lists none). */
+export function failuresOf(err: FileSystemError, destination?: string): readonly FileOperationFailure[] {
+  return err.failures ?? [{ path: err.path, ...(destination !== undefined ? { destination } : {}), error: err }];
+}
+
+/**
+ * One error for every failure of an operation on `total` paths, each with its own message; throws
+ * nothing when there are none. A single failure keeps its message; several are listed.
+ */
+export function failureError(op: string, total: number, failures: readonly FileOperationFailure[]): FileSystemError | undefined {
+  if (failures.length === 0) return undefined;
+  const first = failures[0].error;
+  if (failures.length === 1) return new FileSystemError(first.message, first.path, { cause: first.cause ?? first, code: first.code, failures });
+  const codes = new Set(failures.map((f) => f.error.code));
+  const shown = failures.slice(0, 10).map((f, i) => `(${i + 1}) ${f.error.message}`);
+  if (failures.length > shown.length) shown.push(`... and ${failures.length - shown.length} more (see the error's failures)`);
+  return new FileSystemError(`Cannot ${op} ${failures.length} of ${total} paths: ${shown.join(" ")}`, first.path, {
+    cause: first,
+    ...(codes.size === 1 && first.code !== undefined ? { code: first.code } : {}),
+    failures,
+  });
+}
+
+/**
+ * Runs `run` on every item at once and waits for all, so one failure does not hide the others nor
+ * leave them half done; then throws one error listing every failure (see `failureError`).
+ */
+export async function forEachPath<T>(
+  op: string,
+  items: readonly T[],
+  describe: (item: T) => { path: string; destination?: string },
+  run: (item: T) => Promise<void>,
+): Promise<void> {
+  const settled = await Promise.allSettled(items.map(run));
+  const failures: FileOperationFailure[] = [];
+  settled.forEach((r, i) => {
+    if (r.status === "fulfilled") return;
+    const where = describe(items[i]);
+    const err =
+      r.reason instanceof FileSystemError ? r.reason : new FileSystemError(`Cannot ${op} ${where.path}: ${String((r.reason as Error)?.message ?? r.reason)}`, where.path, { cause: r.reason });
+    failures.push(...failuresOf(err, where.destination));
+  });
+  const err = failureError(op, items.length, failures);
+  if (err !== undefined) throw err;
 }
 
 /** The `code` of a Node system error (`ENOENT`, ...), if it is one. */

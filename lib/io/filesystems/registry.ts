@@ -11,7 +11,11 @@
 import * as nodePath from "node:path";
 import type { Readable, Writable } from "node:stream";
 import {
+  failureError,
+  failuresOf,
   FileSystemError,
+  type FileOperationFailure,
+  type MoveOptions,
   type CreateOptions,
   type FileMetadata,
   type FileOperations,
@@ -151,14 +155,20 @@ export class FileSystemRegistry implements FileOperations {
     return this.forPath(path).create(path, options);
   }
 
-  rename(sources: readonly string[], destinations: readonly string[]): Promise<void> {
-    return this.pairwise("rename", sources, destinations, (fs, s, d) => fs.rename(s, d));
+  /**
+   * Renames `sources[i]` to `destinations[i]`. All are attempted; if any fail, one
+   * `FileSystemError` lists each failure in `failures`. `ignoreMissingFiles` skips missing sources.
+   */
+  rename(sources: readonly string[], destinations: readonly string[], options: MoveOptions = {}): Promise<void> {
+    return this.pairwise("rename", sources, destinations, options, (fs, s, d) => fs.rename(s, d));
   }
 
-  copy(sources: readonly string[], destinations: readonly string[]): Promise<void> {
-    return this.pairwise("copy", sources, destinations, (fs, s, d) => fs.copy(s, d));
+  /** Copies `sources[i]` to `destinations[i]`; failures and `ignoreMissingFiles` as `rename`. */
+  copy(sources: readonly string[], destinations: readonly string[], options: MoveOptions = {}): Promise<void> {
+    return this.pairwise("copy", sources, destinations, options, (fs, s, d) => fs.copy(s, d));
   }
 
+  /** Deletes paths (see `FileSystem.delete`). All are attempted; failures as `rename`. */
   async delete(paths: readonly string[]): Promise<void> {
     const groups = new Map<FileSystem, string[]>();
     for (const p of paths) {
@@ -167,7 +177,7 @@ export class FileSystemRegistry implements FileOperations {
       group.push(p);
       groups.set(fs, group);
     }
-    await Promise.all([...groups].map(([fs, group]) => fs.delete(group)));
+    await settleGroups("delete", paths.length, [...groups].map(([fs, group]) => fs.delete(group)));
   }
 
   exists(path: string): Promise<boolean> {
@@ -190,6 +200,7 @@ export class FileSystemRegistry implements FileOperations {
     op: "rename" | "copy",
     sources: readonly string[],
     destinations: readonly string[],
+    options: MoveOptions,
     run: (fs: FileSystem, sources: string[], destinations: string[]) => Promise<void>,
   ): Promise<void> {
     if (sources.length !== destinations.length) {
@@ -215,8 +226,31 @@ export class FileSystemRegistry implements FileOperations {
       group[1].push(destinations[i]);
       groups.set(fs, group);
     }
-    await Promise.all([...groups].map(([fs, [s, d]]) => run(fs, s, d)));
+    if (options.ignoreMissingFiles === true) {
+      // As Beam Java's FileSystems: look the sources up first and leave out those that are not there.
+      for (const [fs, group] of groups) {
+        const present = await Promise.all(group[0].map((s) => fs.exists(s)));
+        groups.set(fs, [group[0].filter((_, i) => present[i]), group[1].filter((_, i) => present[i])]);
+      }
+    }
+    await settleGroups(
+      op,
+      sources.length,
+      [...groups].filter(([, [s]]) => s.length > 0).map(([fs, [s, d]]) => run(fs, s, d)),
+    );
   }
+}
+
+/** Waits for every filesystem's part of an operation, then throws one error listing all failures. */
+async function settleGroups(op: string, total: number, parts: readonly Promise<void>[]): Promise<void> {
+  const failures: FileOperationFailure[] = [];
+  for (const r of await Promise.allSettled(parts)) {
+    if (r.status === "fulfilled") continue;
+    if (!(r.reason instanceof FileSystemError)) throw r.reason;
+    failures.push(...failuresOf(r.reason));
+  }
+  const err = failureError(op, total, failures);
+  if (err !== undefined) throw err;
 }
 
 /** The process-wide registry, with the local filesystem and Cloud Storage (gs://) registered. */
