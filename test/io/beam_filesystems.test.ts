@@ -153,6 +153,13 @@ describe("Beam conformance: FileSystems (filesystems_test.py, localfilesystem_te
       assert.deepEqual(await rel(p("\\?x")), ["?x"]);
     });
 
+    it("[^a] is ^ or a, not a negation, and {a,b} is literal: as Python's fnmatch and Java's FileSystemUtils", async () => {
+      // Only Java's LocalFileSystem (nio glob) expands braces; Python and Java's object stores do not.
+      for (const f of ["a.txt", "b.txt", "^.txt", "{a,b}.txt"]) touch(f);
+      assert.deepEqual(await rel(p("[^a].txt")), ["^.txt", "a.txt"]);
+      assert.deepEqual(await rel(p("{a,b}.txt")), ["{a,b}.txt"]);
+    });
+
     it("testMatchRelativeWildcardPath / testMatchInDirectory: relative patterns are resolved against the working directory and stay relative", async () => {
       touch("A/file1");
       touch("a");

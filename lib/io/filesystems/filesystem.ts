@@ -8,7 +8,8 @@
  *
  *   `*`     any run of characters inside one path segment (never `/`)
  *   `?`     one character inside a segment
- *   `[abc]` `[a-z]` `[!abc]` `[^abc]`  one character from (or not from) a set
+ *   `[abc]` `[a-z]` `[!abc]`  one character from (or, with `!`, not from) a set; as in Beam,
+ *           `^` does not negate (`[^a]` is `^` or `a`)
  *   `**`    any run of characters, crossing `/`; as a whole segment it stands for zero or more
  *           directories (`a/` `**` `/b` matches `a/b`, `a/x/b`, `a/x/y/b`)
  *   `\x`    the character x literally (use `escapeGlob` to quote a literal path)
