@@ -97,7 +97,8 @@ export { ReadFromText, ReadFromTextWithFilename, WriteToText } from "./io/textio
 export type { ReadFromTextOptions, WriteToTextOptions, TextRange } from "./io/textio";
 export type { TextFormatOptions } from "./io/text_read";
 export { FileSystems } from "./io/filesystems/registry";
-export type { FileSystem, FileMetadata } from "./io/filesystems/filesystem";
+export type { FileSystem, FileMetadata, FileOperationFailure, MoveOptions } from "./io/filesystems/filesystem";
+export { FileSystemError } from "./io/filesystems/filesystem";
 export type { ReadFromBigQueryOptions, WriteToBigQueryOptions, WriteToBigQueryResult, FailedRow, CreateDisposition, WriteDisposition, WriteMethod } from "./io/bigquery";
 export type { ReadFromPubSubOptions, WriteToPubSubOptions, PubSubPayload } from "./io/pubsub";
 // The TensorFlow.js handler is exported from "beamline/ml" (lib/ml), so the root's types do not

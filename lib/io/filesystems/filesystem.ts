@@ -136,9 +136,12 @@ export class FileSystemError extends Error {
   }
 }
 
-/** The failures an error of an operation on several paths stands for (itself, if it lists none). */
-export function failuresOf(err: FileSystemError, destination?: string): readonly FileOperationFailure[] {
-  return err.failures ?? [{ path: err.path, ...(destination !== undefined ? { destination } : {}), error: err }];
+/**
+ * The failures an error of an operation on several paths stands for: those it lists, else itself,
+ * about `where` (the source and destination attempted; the error's own `path` may name either).
+ */
+export function failuresOf(err: FileSystemError, where?: { path: string; destination?: string }): readonly FileOperationFailure[] {
+  return err.failures ?? [{ path: where?.path ?? err.path, ...(where?.destination !== undefined ? { destination: where.destination } : {}), error: err }];
 }
 
 /**
@@ -152,7 +155,7 @@ export function failureError(op: string, total: number, failures: readonly FileO
   const codes = new Set(failures.map((f) => f.error.code));
   const shown = failures.slice(0, 10).map((f, i) => `(${i + 1}) ${f.error.message}`);
   if (failures.length > shown.length) shown.push(`... and ${failures.length - shown.length} more (see the error's failures)`);
-  return new FileSystemError(`Cannot ${op} ${failures.length} of ${total} paths: ${shown.join(" ")}`, first.path, {
+  return new FileSystemError(`Cannot ${op} ${failures.length} of ${total} paths: ${shown.join(" ")}`, failures[0].path, {
     cause: first,
     ...(codes.size === 1 && first.code !== undefined ? { code: first.code } : {}),
     failures,
@@ -176,7 +179,7 @@ export async function forEachPath<T>(
     const where = describe(items[i]);
     const err =
       r.reason instanceof FileSystemError ? r.reason : new FileSystemError(`Cannot ${op} ${where.path}: ${String((r.reason as Error)?.message ?? r.reason)}`, where.path, { cause: r.reason });
-    failures.push(...failuresOf(err, where.destination));
+    failures.push(...failuresOf(err, where));
   });
   const err = failureError(op, items.length, failures);
   if (err !== undefined) throw err;

@@ -90,7 +90,7 @@ async function eachLimit<T>(
       await fn(item, i);
     } catch (err) {
       const where = describe(i);
-      failures.push(...failuresOf(gcsError(`${op} ${where.path}`, where.path, err), where.destination));
+      failures.push(...failuresOf(gcsError(`${op} ${where.path}`, where.path, err), where));
     }
   });
   const err = failureError(op, items.length, failures);
