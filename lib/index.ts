@@ -525,7 +525,7 @@ export type { SequenceDefinition } from "./transforms/periodic_sequence";
 /** Drops repeats seen within a duration, per window (see lib/transforms/deduplicate); loaded on first use. */
 export declare const Deduplicate: typeof DeduplicateT.Deduplicate;
 Object.defineProperty(exports, "Deduplicate", { enumerable: true, get: function () { return deduplicate.Deduplicate; } });
-export type { DeduplicateValues, DeduplicateKeyedValues } from "./transforms/deduplicate";
+export type { DeduplicateValues, DeduplicateKeyedValues, DeduplicateDurations } from "./transforms/deduplicate";
 /** The base class of splittable DoFns, applied with ParDo.splittable (see lib/model/splittable_dofn); loaded on first use. */
 export declare const SplittableDoFn: typeof SplittableDoFnT.SplittableDoFn;
 Object.defineProperty(exports, "SplittableDoFn", { enumerable: true, get: function () { return splittableDoFn.SplittableDoFn; } });
