@@ -201,7 +201,7 @@ describe("Beam conformance: FileSystems (filesystems_test.py, localfilesystem_te
       assert.match((await rejection(matchPattern(p("none*"), "DISALLOW"))).message, /No file matches '.*none\*'.*DISALLOW/);
     });
 
-    it("several patterns at once: each pattern's files in order, without duplicates; the pattern that matched nothing is named", async () => {
+    it("several patterns at once (Beam's per-pattern match): each pattern's files in order, without duplicates; every pattern that matched nothing is named", async () => {
       for (const f of ["a1", "a2", "b1"]) touch(f);
       assert.deepEqual(
         (await FileSystems.matchAll([p("b*"), p("a*"), p("a1")])).map((f) => path.basename(f.path)),
@@ -210,6 +210,13 @@ describe("Beam conformance: FileSystems (filesystems_test.py, localfilesystem_te
       const err = await rejection(FileSystems.matchAll([p("a*"), p("c*"), p("d*")]));
       assert.equal(err.code, "NO_MATCH");
       assert.equal(err.path, p("c*"));
+      assert.deepEqual(err.failures?.map((f) => [f.path, f.error.code]), [
+        [p("c*"), "NO_MATCH"],
+        [p("d*"), "NO_MATCH"],
+      ]);
+      assert.match(err.message, /Cannot match 2 of 3 paths: \(1\) No files match '.*c\*'.*\(2\) No files match '.*d\*'/);
+      const one = await rejection(FileSystems.matchAll([p("a*"), p("c*")]));
+      assert.match(one.message, /^No files match '.*c\*'/);
       assert.deepEqual((await FileSystems.matchAll([p("a*"), p("c*")], { allowEmpty: true })).length, 2);
     });
   });

@@ -110,16 +110,22 @@ export class FileSystemRegistry implements FileOperations {
 
   /**
    * The files matching every pattern, in pattern order (each pattern's files sorted by path),
-   * without duplicates. Throws a `FileSystemError` (code "NO_MATCH") naming the first pattern
-   * that matches no file and what to check, unless `allowEmpty` (a read whose `validate` is false
-   * reads nothing of such a pattern, as Beam Python's FileBasedSource).
+   * without duplicates. Throws a `FileSystemError` (code "NO_MATCH") naming the pattern that
+   * matches no file and what to check (several: each in `failures`, as Beam's per-pattern match
+   * results), unless `allowEmpty` (a read whose `validate` is false reads nothing of such a
+   * pattern, as Beam Python's FileBasedSource).
    */
   async matchAll(patterns: readonly string[], options: { readonly allowEmpty?: boolean } = {}): Promise<FileMetadata[]> {
     const results = await Promise.all(patterns.map((p) => this.match(p)));
+    if (options.allowEmpty !== true) {
+      const empty = patterns.filter((_, i) => results[i].length === 0);
+      const failures = await Promise.all(empty.map(async (path) => ({ path, error: await this.noMatchError(path) })));
+      const err = failureError("match", patterns.length, failures);
+      if (err !== undefined) throw err;
+    }
     const seen = new Set<string>();
     const out: FileMetadata[] = [];
     for (let i = 0; i < patterns.length; i++) {
-      if (results[i].length === 0 && options.allowEmpty !== true) throw await this.noMatchError(patterns[i]);
       for (const file of results[i]) {
         const key = comparablePath(file.path);
         if (seen.has(key)) continue;
