@@ -201,6 +201,14 @@ describe("Beam conformance: FileSystems (filesystems_test.py, localfilesystem_te
       assert.match((await rejection(matchPattern(p("none*"), "DISALLOW"))).message, /No file matches '.*none\*'.*DISALLOW/);
     });
 
+    it("test_match_file_exception: a path that is not a string is a clear error", async () => {
+      for (const bad of [null, undefined, 7]) {
+        const err = await rejection(Promise.resolve().then(() => FileSystems.match(bad as unknown as string)));
+        assert.equal(err.code, "INVALID_ARGUMENT");
+        assert.match(err.message, new RegExp(`Expected a file path or pattern \\(a string\\), got ${String(bad)}\\.`));
+      }
+    });
+
     it("several patterns at once (Beam's per-pattern match): each pattern's files in order, without duplicates; every pattern that matched nothing is named", async () => {
       for (const f of ["a1", "a2", "b1"]) touch(f);
       assert.deepEqual(
@@ -261,6 +269,18 @@ describe("Beam conformance: FileSystems (filesystems_test.py, localfilesystem_te
       fs.mkdirSync(p("t2"));
       await FileSystems.copy([p("t1")], [p("t2")]);
       assert.equal(fs.readFileSync(p("t2", "f1"), "utf8"), "Hello");
+    });
+
+    it("testCopySkipIfItExists's outcome: a destination with other content is replaced", async () => {
+      // Java's SKIP_IF_DESTINATION_EXISTS skips only destinations equal to their source (by checksum);
+      // Beamline has no such option, and a copy always gives the same result as that test's.
+      touch("s1", "content1");
+      touch("s2", "content3");
+      touch("dest2", "content");
+      await FileSystems.copy([p("s1"), p("s2")], [p("dest1"), p("dest2")]);
+      assert.equal(fs.readFileSync(p("dest1"), "utf8"), "content1");
+      assert.equal(fs.readFileSync(p("dest2"), "utf8"), "content3");
+      assert.equal(fs.existsSync(p("s1")) && fs.existsSync(p("s2")), true);
     });
 
     it("testCopyIgnoreMissingFiles: with ignoreMissingFiles a missing source is skipped", async () => {

@@ -84,6 +84,14 @@ export class FileSystemRegistry implements FileOperations {
 
   /** The filesystem for a path's scheme; throws a `FileSystemError` naming the registered ones. */
   forPath(path: string): FileSystem {
+    if (typeof path !== "string") {
+      // Beam Python: "Unable to get the Filesystem" for a None path; untyped callers get here.
+      throw new FileSystemError(
+        `Expected a file path or pattern (a string), got ${String(path)}. Pass the path of a file, directory or glob.`,
+        String(path),
+        { code: "INVALID_ARGUMENT" },
+      );
+    }
     const scheme = schemeOf(path);
     const fs = this.bySchemes.get(scheme);
     if (fs) return fs;
