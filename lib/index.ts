@@ -97,7 +97,7 @@ export { ReadFromText, ReadFromTextWithFilename, WriteToText } from "./io/textio
 export type { ReadFromTextOptions, WriteToTextOptions, TextRange } from "./io/textio";
 export type { TextFormatOptions } from "./io/text_read";
 export { FileSystems } from "./io/filesystems/registry";
-export type { FileSystem, FileMetadata, FileOperationFailure, MoveOptions } from "./io/filesystems/filesystem";
+export type { FileSystem, FileMetadata, FileOperationFailure, FileSystemsMatchOptions, MoveOptions } from "./io/filesystems/filesystem";
 export { FileSystemError } from "./io/filesystems/filesystem";
 export type { ReadFromBigQueryOptions, WriteToBigQueryOptions, WriteToBigQueryResult, FailedRow, CreateDisposition, WriteDisposition, WriteMethod } from "./io/bigquery";
 export type { ReadFromPubSubOptions, WriteToPubSubOptions, PubSubPayload } from "./io/pubsub";

@@ -193,7 +193,17 @@ describe("Beam conformance: FileSystems (filesystems_test.py, localfilesystem_te
       assert.match(err.message, /is a directory: to read the files in it use '.*dir\/\*'/);
     });
 
-    it("EmptyMatchTreatment: ALLOW, DISALLOW and ALLOW_IF_WILDCARD (FileIO.match / matchAll)", async () => {
+    it("EmptyMatchTreatment: ALLOW, DISALLOW and ALLOW_IF_WILDCARD (Java's FileSystems.match(spec, treatment); FileIO.match / matchAll)", async () => {
+      touch("one");
+      assert.deepEqual(await FileSystems.match(p("none")), []); // default ALLOW
+      assert.deepEqual(await FileSystems.match(p("none*"), { emptyMatchTreatment: "ALLOW_IF_WILDCARD" }), []);
+      for (const [pattern, treatment] of [[p("none"), "ALLOW_IF_WILDCARD"], [p("none*"), "DISALLOW"], [p("none"), "DISALLOW"]] as const) {
+        const err = await rejection(FileSystems.match(pattern, { emptyMatchTreatment: treatment }));
+        assert.equal(err.code, "NO_MATCH");
+        assert.equal(err.path, pattern);
+        assert.match(err.message, new RegExp(`No file matches '.*none\\*?', and empty matches are not allowed here \\(emptyMatchTreatment ${treatment}\\)`));
+      }
+      assert.equal((await FileSystems.match(p("one"), { emptyMatchTreatment: "DISALLOW" })).length, 1);
       assert.deepEqual(await matchPattern(p("none"), "ALLOW"), []);
       assert.deepEqual(await matchPattern(p("none*"), "ALLOW"), []);
       assert.deepEqual(await matchPattern(p("none*"), "ALLOW_IF_WILDCARD"), []);

@@ -4,11 +4,11 @@
  * that never run.
  */
 import { strict as assert } from "node:assert";
-import { FileSystemError, FileSystems, type FileOperationFailure, type MoveOptions } from "../../lib";
+import { FileSystemError, FileSystems, type FileMetadata, type FileOperationFailure, type FileSystemsMatchOptions, type MoveOptions } from "../../lib";
 import { expectType } from "./expect_type";
 
 describe("FileSystems (type-level)", () => {
-  it("rename and copy take MoveOptions; FileSystemError lists its failures", () => {
+  it("match takes an EmptyMatchTreatment; rename and copy take MoveOptions; FileSystemError lists its failures", () => {
     const typeOnly = async (): Promise<void> => {
       expectType(FileSystems.rename(["a"], ["b"], { ignoreMissingFiles: true }))<Promise<void>>(true);
       expectType(FileSystems.copy(["a"], ["b"]))<Promise<void>>(true);
@@ -27,6 +27,11 @@ describe("FileSystems (type-level)", () => {
           }
         }
       }
+      expectType(FileSystems.match("a*", { emptyMatchTreatment: "ALLOW_IF_WILDCARD" }))<Promise<FileMetadata[]>>(true);
+      const matchOptions: FileSystemsMatchOptions = { emptyMatchTreatment: "DISALLOW" };
+      await FileSystems.match("a", matchOptions);
+      // @ts-expect-error: Beam's three treatments only
+      await FileSystems.match("a", { emptyMatchTreatment: "SKIP" });
       // @ts-expect-error: an unknown move option
       await FileSystems.rename(["a"], ["b"], { skipIfDestinationExists: true });
       // @ts-expect-error: ignoreMissingFiles is a boolean

@@ -46,6 +46,19 @@ export interface CreateOptions {
   readonly mimeType?: string;
 }
 
+/**
+ * What a pattern that matches no file does: `"ALLOW"` yields nothing, `"DISALLOW"` fails the step,
+ * `"ALLOW_IF_WILDCARD"` yields nothing for a pattern with a wildcard (`*`, `?`, `[`) and fails for
+ * a plain path (Beam's EmptyMatchTreatment).
+ */
+export type EmptyMatchTreatment = "ALLOW" | "DISALLOW" | "ALLOW_IF_WILDCARD";
+
+/** Options of `FileSystems.match`. */
+export interface FileSystemsMatchOptions {
+  /** What a pattern that matches no file does (default `"ALLOW"`: nothing is returned). */
+  readonly emptyMatchTreatment?: EmptyMatchTreatment;
+}
+
 /** Options of `FileSystems.rename` and `FileSystems.copy` (Beam's `MoveOptions`). */
 export interface MoveOptions {
   /**

@@ -15,6 +15,7 @@ import {
   failuresOf,
   FileSystemError,
   type FileOperationFailure,
+  type FileSystemsMatchOptions,
   type MoveOptions,
   type CreateOptions,
   type FileMetadata,
@@ -112,8 +113,24 @@ export class FileSystemRegistry implements FileOperations {
     );
   }
 
-  match(pattern: string): Promise<FileMetadata[]> {
-    return this.forPath(pattern).match(pattern);
+  /**
+   * The files matching a glob (or the one file at a plain path), sorted by path. A pattern that
+   * matches nothing gives `[]`, or with `emptyMatchTreatment` "DISALLOW" (or "ALLOW_IF_WILDCARD"
+   * and no wildcard) a `FileSystemError` with code "NO_MATCH" (Java's `FileSystems.match(spec,
+   * EmptyMatchTreatment)`).
+   */
+  async match(pattern: string, options: FileSystemsMatchOptions = {}): Promise<FileMetadata[]> {
+    const files = await this.forPath(pattern).match(pattern);
+    const treatment = options.emptyMatchTreatment ?? "ALLOW";
+    if (files.length === 0 && !(treatment === "ALLOW" || (treatment === "ALLOW_IF_WILDCARD" && hasGlobChars(pattern)))) {
+      throw new FileSystemError(
+        `No file matches '${pattern}', and empty matches are not allowed here (emptyMatchTreatment ${treatment}). ` +
+          `Check the pattern, or pass { emptyMatchTreatment: "ALLOW" } to let it match nothing.`,
+        pattern,
+        { code: "NO_MATCH" },
+      );
+    }
+    return files;
   }
 
   /**
