@@ -94,13 +94,17 @@ export interface FileSystem {
    * less and `create` otherwise, or when a file system does not offer it.
    */
   writeSmallFile?(path: string, data: Uint8Array): Promise<void>;
-  /** Renames `sources[i]` to `destinations[i]`, replacing existing destinations. */
+  /**
+   * Renames `sources[i]` to `destinations[i]`, replacing existing destinations. Every pair is
+   * attempted; failures are thrown together as one `FileSystemError` listing each in `failures`.
+   */
   rename(sources: readonly string[], destinations: readonly string[]): Promise<void>;
-  /** Copies `sources[i]` to `destinations[i]`, replacing existing destinations. */
+  /** Copies `sources[i]` to `destinations[i]`, replacing existing destinations; failures as `rename`. */
   copy(sources: readonly string[], destinations: readonly string[]): Promise<void>;
   /**
    * Deletes files. A path that names a directory (locally) or a prefix ending in `/` (object
-   * stores) is removed with everything under it. Missing paths are not an error.
+   * stores) is removed with everything under it. Missing paths are not an error. Locally, a path
+   * that does not exist but has wildcards is a glob: what it matches is deleted. Failures as `rename`.
    */
   delete(paths: readonly string[]): Promise<void>;
   /** Whether a file exists at `path`. */
