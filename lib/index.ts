@@ -97,7 +97,8 @@ export { ReadFromText, ReadFromTextWithFilename, WriteToText } from "./io/textio
 export type { ReadFromTextOptions, WriteToTextOptions, TextRange } from "./io/textio";
 export type { TextFormatOptions } from "./io/text_read";
 export { FileSystems } from "./io/filesystems/registry";
-export type { FileSystem, FileMetadata } from "./io/filesystems/filesystem";
+export type { FileSystem, FileMetadata, FileOperationFailure, FileSystemsMatchOptions, MoveOptions } from "./io/filesystems/filesystem";
+export { FileSystemError } from "./io/filesystems/filesystem";
 export type { ReadFromBigQueryOptions, WriteToBigQueryOptions, WriteToBigQueryResult, FailedRow, CreateDisposition, WriteDisposition, WriteMethod } from "./io/bigquery";
 export type { ReadFromPubSubOptions, WriteToPubSubOptions, PubSubPayload } from "./io/pubsub";
 // The TensorFlow.js handler is exported from "beamline/ml" (lib/ml), so the root's types do not
@@ -555,7 +556,7 @@ export type { SequenceDefinition } from "./transforms/periodic_sequence";
 /** Drops repeats seen within a duration, per window (see lib/transforms/deduplicate); loaded on first use. */
 export declare const Deduplicate: typeof DeduplicateT.Deduplicate;
 Object.defineProperty(exports, "Deduplicate", { enumerable: true, get: function () { return deduplicate.Deduplicate; } });
-export type { DeduplicateValues, DeduplicateKeyedValues } from "./transforms/deduplicate";
+export type { DeduplicateValues, DeduplicateKeyedValues, DeduplicateDurations } from "./transforms/deduplicate";
 /** The base class of splittable DoFns, applied with ParDo.splittable (see lib/model/splittable_dofn); loaded on first use. */
 export declare const SplittableDoFn: typeof SplittableDoFnT.SplittableDoFn;
 Object.defineProperty(exports, "SplittableDoFn", { enumerable: true, get: function () { return splittableDoFn.SplittableDoFn; } });

@@ -6,6 +6,7 @@ import {
   Enrichment,
   ExponentialBackOffRepeater,
   FileIO,
+  FileSystemError,
   FileSystems,
   ParDo,
   ReadAllFromText,
@@ -228,6 +229,21 @@ export async function fileSystems(path: string): Promise<string[]> {
   const names = matches.map((m) => `${m.path} (${m.sizeBytes} bytes)`);
   // [END filesystems]
   return names;
+}
+
+export async function archive(files: readonly string[], archiveDir: string): Promise<string[]> {
+  // [START filesystems_rename]
+  const destinations = files.map((f) => FileSystems.join(archiveDir, f.slice(f.lastIndexOf("/") + 1)));
+  try {
+    // Every file is attempted; sources already moved (say by an earlier attempt) are skipped.
+    await FileSystems.rename(files, destinations, { ignoreMissingFiles: true });
+    return [];
+  } catch (e) {
+    if (!(e instanceof FileSystemError)) throw e;
+    // One error for the lot: each failed path with its own error (e.g. EACCES).
+    return (e.failures ?? []).map((f) => `${f.path}: ${f.error.code ?? f.error.message}`);
+  }
+  // [END filesystems_rename]
 }
 
 // [START model_handler]

@@ -20,7 +20,7 @@ import { KV } from "../model/window";
 import { PTransform } from "../model/transform";
 import { Create, Reshuffle } from "../transforms/util";
 import type { FileMetadata } from "./filesystems/filesystem";
-import { FileSystemError } from "./filesystems/filesystem";
+import { FileSystemError, type EmptyMatchTreatment } from "./filesystems/filesystem";
 import { escapeGlob } from "./filesystems/glob";
 import { FileSystems } from "./filesystems/registry";
 import { Compression, desiredRangeBytes, resolveCompression, resolveTextFormat, splitIntoRanges, type TextFormat, type TextFormatOptions } from "./text_read";
@@ -35,12 +35,7 @@ function continuousModule(): typeof ContinuousT {
   return require("./fileio_continuous") as typeof ContinuousT;
 }
 
-/**
- * What a pattern that matches no file does: `"ALLOW"` yields nothing, `"DISALLOW"` fails the step,
- * `"ALLOW_IF_WILDCARD"` yields nothing for a pattern with a wildcard (`*`, `?`, `[`) and fails for
- * a plain path (Beam's EmptyMatchTreatment).
- */
-export type EmptyMatchTreatment = "ALLOW" | "DISALLOW" | "ALLOW_IF_WILDCARD";
+export type { EmptyMatchTreatment } from "./filesystems/filesystem";
 
 /** Options of `FileIO.match` and `FileIO.matchAll`. */
 export interface MatchOptions {
@@ -71,16 +66,7 @@ export function hasGlobWildcard(pattern: string): boolean {
 /** The files matching `pattern`, or an error if it matches none and `treatment` does not allow that. */
 export async function matchPattern(pattern: string, treatment: EmptyMatchTreatment): Promise<FileMetadata[]> {
   if (typeof pattern !== "string") throw new ValidationError(`FileIO.matchAll: an element is not a file pattern string: ${JSON.stringify(pattern)}`);
-  const files = await FileSystems.match(pattern);
-  if (files.length === 0 && !(treatment === "ALLOW" || (treatment === "ALLOW_IF_WILDCARD" && hasGlobWildcard(pattern)))) {
-    throw new FileSystemError(
-      `No file matches '${pattern}', and empty matches are not allowed here (emptyMatchTreatment ${treatment}). ` +
-        `Check the pattern, or pass { emptyMatchTreatment: "ALLOW" } to let it match nothing.`,
-      pattern,
-      { code: "NOT_FOUND" },
-    );
-  }
-  return files;
+  return FileSystems.match(pattern, { emptyMatchTreatment: treatment });
 }
 
 /** A plain copy of a file's metadata (file systems may return richer objects). */

@@ -372,6 +372,13 @@ describe("docs: programming guide snippets run", function () {
       assert.deepEqual(fs.readFileSync(path.join(tmp, "totals.csv"), "utf8").trim().split("\n").sort(), ["1,4", "2,9", "id,total"]);
       const names = await io.fileSystems(path.join(logs, "*.log"));
       assert.deepEqual(names.sort(), [`${path.join(logs, "a.log")} (27 bytes)`, `${path.join(logs, "b.log")} (14 bytes)`]);
+      const archived = path.join(tmp, "archive");
+      assert.deepEqual(await io.archive([path.join(logs, "a.log"), path.join(logs, "gone.log")], archived), []);
+      assert.deepEqual(fs.readdirSync(archived), ["a.log"]);
+      fs.mkdirSync(path.join(tmp, "ro"));
+      fs.writeFileSync(path.join(tmp, "ro", "blocker"), "a file where a directory is needed");
+      const failed = await io.archive([path.join(logs, "b.log")], path.join(tmp, "ro", "blocker"));
+      assert.deepEqual(failed, [`${path.join(logs, "b.log")}: ENOTDIR`]);
     });
 
     it("TFRecord", async () => {

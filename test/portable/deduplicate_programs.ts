@@ -9,7 +9,7 @@ import { WriteToText } from "../../lib/io/textio";
 
 const EVENTS: readonly KV<string, number>[] = [kv("a", 1), kv("b", 2), kv("a", 1), kv("c", 3), kv("b", 2), kv("a", 9)];
 
-export const DEDUPLICATE_EXPECTED = ["by-id a", "by-id b", "by-id c", "event a:1", "event a:9", "event b:2", "event c:3", "stamped a@5005", "stamped b@4005", "stamped c@3005"];
+export const DEDUPLICATE_EXPECTED = ["both-clocks a", "both-clocks b", "both-clocks c", "by-id a", "by-id b", "by-id c", "event a:1", "event a:9", "event b:2", "event c:3", "stamped a@5005", "stamped b@4005", "stamped c@3005"];
 
 /** Per key, an event-time timer 10 ms after its latest element, holding (and stamping its output) 5 ms after it. */
 class StampLatest extends StatefulDoFn<string, number, string> {
@@ -35,7 +35,12 @@ export const deduplicateProgram = definePipeline({
     const byId = events
       .apply("ById", Deduplicate.withRepresentativeValueFn((e: KV<string, number>) => e.key).withTimeDomain("EVENT_TIME").withDuration(60_000))
       .map("FormatId", (e: KV<string, number>) => `by-id ${e.key}`);
+    // Beam Python's form with both clocks: two expiry timers per key (only the key is written: which of
+    // a:1 and a:9 comes first is up to the runner).
+    const bothClocks = events
+      .apply("BothClocks", Deduplicate.perKey<string, number>({ processingTimeDuration: 600_000, eventTimeDuration: 60_000 }))
+      .map("FormatBoth", (e: KV<string, number>) => `both-clocks ${e.key}`);
     const stamped = events.apply("StampLatest", ParDo.of(new StampLatest()));
-    unique.apply("All", Flatten.with(byId, stamped)).apply("Write", WriteToText.to(`${flags.output}/unique`, { numShards: 1 }));
+    unique.apply("All", Flatten.with(byId, stamped, bothClocks)).apply("Write", WriteToText.to(`${flags.output}/unique`, { numShards: 1 }));
   },
 });

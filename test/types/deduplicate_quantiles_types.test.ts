@@ -3,7 +3,7 @@
  * This file fails to COMPILE when that breaks; wrong uses sit in functions that never run.
  */
 import { strict as assert } from "node:assert";
-import { ApproximateQuantiles, Create, Deduplicate, kv, Pipeline, type KV, type PCollection, type Timer } from "../../lib";
+import { ApproximateQuantiles, Create, Deduplicate, kv, Pipeline, type DeduplicateDurations, type DeduplicateValues, type KV, type PCollection, type Timer } from "../../lib";
 import { expectType } from "./expect_type";
 
 describe("Deduplicate (type-level)", () => {
@@ -14,6 +14,11 @@ describe("Deduplicate (type-level)", () => {
     expectType(events.apply("ById", Deduplicate.withRepresentativeValueFn((e: { id: number; body: string }) => e.id).withDuration(60_000).withTimeDomain("EVENT_TIME")))<PCollection<{ id: number; body: string }>>(true);
     const pairs = p.apply("Pairs", Create.of(kv("a", 1)));
     expectType(pairs.apply("PerKey", Deduplicate.keyedValues<string, number>()))<PCollection<KV<string, number>>>(true);
+    // Beam Python's form: Deduplicate(processing_time_duration=..., event_time_duration=...) and DeduplicatePerKey.
+    expectType(events.apply("Py", Deduplicate.of<{ id: number; body: string }>({ processingTimeDuration: 600_000, eventTimeDuration: 60_000 })))<PCollection<{ id: number; body: string }>>(true);
+    expectType(pairs.apply("PyPerKey", Deduplicate.perKey<string, number>({ eventTimeDuration: 60_000 })))<PCollection<KV<string, number>>>(true);
+    const durations: DeduplicateDurations = { processingTimeDuration: 1 };
+    expectType(Deduplicate.values<string>().withDurations(durations))<DeduplicateValues<string>>(true);
     expectType<(t: Timer) => Timer>((t) => t.withNoOutputTimestamp())<(t: Timer) => Timer>(true);
 
     const typeOnly = (): void => {
@@ -23,6 +28,10 @@ describe("Deduplicate (type-level)", () => {
       Deduplicate.values().withTimeDomain("WALL_CLOCK");
       // @ts-expect-error: a duration is milliseconds
       Deduplicate.values().withDuration("10m");
+      // @ts-expect-error: Python's durations are named processingTimeDuration / eventTimeDuration
+      Deduplicate.of({ processing_time_duration: 600 });
+      // @ts-expect-error: perKey takes KVs
+      events.apply("NotKeyedPy", Deduplicate.perKey<string, number>({ eventTimeDuration: 1 }));
     };
     assert.equal(typeof typeOnly, "function");
   });

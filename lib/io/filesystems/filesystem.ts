@@ -8,7 +8,8 @@
  *
  *   `*`     any run of characters inside one path segment (never `/`)
  *   `?`     one character inside a segment
- *   `[abc]` `[a-z]` `[!abc]` `[^abc]`  one character from (or not from) a set
+ *   `[abc]` `[a-z]` `[!abc]`  one character from (or, with `!`, not from) a set; as in Beam,
+ *           `^` does not negate (`[^a]` is `^` or `a`)
  *   `**`    any run of characters, crossing `/`; as a whole segment it stands for zero or more
  *           directories (`a/` `**` `/b` matches `a/b`, `a/x/b`, `a/x/y/b`)
  *   `\x`    the character x literally (use `escapeGlob` to quote a literal path)
@@ -45,6 +46,38 @@ export interface CreateOptions {
   readonly mimeType?: string;
 }
 
+/**
+ * What a pattern that matches no file does: `"ALLOW"` yields nothing, `"DISALLOW"` fails the step,
+ * `"ALLOW_IF_WILDCARD"` yields nothing for a pattern with a wildcard (`*`, `?`, `[`) and fails for
+ * a plain path (Beam's EmptyMatchTreatment).
+ */
+export type EmptyMatchTreatment = "ALLOW" | "DISALLOW" | "ALLOW_IF_WILDCARD";
+
+/** Options of `FileSystems.match`. */
+export interface FileSystemsMatchOptions {
+  /** What a pattern that matches no file does (default `"ALLOW"`: nothing is returned). */
+  readonly emptyMatchTreatment?: EmptyMatchTreatment;
+}
+
+/** Options of `FileSystems.rename` and `FileSystems.copy` (Beam's `MoveOptions`). */
+export interface MoveOptions {
+  /**
+   * Skip sources that do not exist instead of failing (Beam's `IGNORE_MISSING_FILES`): for retried
+   * finalisations, where an earlier attempt may have moved some files already. Default false.
+   */
+  readonly ignoreMissingFiles?: boolean;
+}
+
+/** One path that an operation on several paths failed for (an entry of Beam Python's `BeamIOError`). */
+export interface FileOperationFailure {
+  /** The path (for rename and copy: the source). */
+  readonly path: string;
+  /** For rename and copy: the destination. */
+  readonly destination?: string;
+  /** Why it failed. */
+  readonly error: FileSystemError;
+}
+
 /** A filesystem for one URI scheme. Errors are thrown as `FileSystemError`. */
 export interface FileSystem {
   /** `"file"` for local paths, `"gs"` for `gs://...`. */
@@ -61,13 +94,17 @@ export interface FileSystem {
    * less and `create` otherwise, or when a file system does not offer it.
    */
   writeSmallFile?(path: string, data: Uint8Array): Promise<void>;
-  /** Renames `sources[i]` to `destinations[i]`, replacing existing destinations. */
+  /**
+   * Renames `sources[i]` to `destinations[i]`, replacing existing destinations. Every pair is
+   * attempted; failures are thrown together as one `FileSystemError` listing each in `failures`.
+   */
   rename(sources: readonly string[], destinations: readonly string[]): Promise<void>;
-  /** Copies `sources[i]` to `destinations[i]`, replacing existing destinations. */
+  /** Copies `sources[i]` to `destinations[i]`, replacing existing destinations; failures as `rename`. */
   copy(sources: readonly string[], destinations: readonly string[]): Promise<void>;
   /**
    * Deletes files. A path that names a directory (locally) or a prefix ending in `/` (object
-   * stores) is removed with everything under it. Missing paths are not an error.
+   * stores) is removed with everything under it. Missing paths are not an error. Locally, a path
+   * that does not exist but has wildcards is a glob: what it matches is deleted. Failures as `rename`.
    */
   delete(paths: readonly string[]): Promise<void>;
   /** Whether a file exists at `path`. */
@@ -94,14 +131,75 @@ export type FileSystemErrorCode = "NO_MATCH" | "UNKNOWN_SCHEME" | "INVALID_ARGUM
  * it; the underlying error is kept as `cause`.
  */
 export class FileSystemError extends Error {
+  /** The path the error is about (for a failure of several paths: the first). */
   readonly path: string;
+  /** What kind of failure (`ENOENT`, `NO_MATCH`, ...); for several failures, their code if they share one. */
   readonly code: FileSystemErrorCode | undefined;
-  constructor(message: string, path: string, options?: { cause?: unknown; code?: FileSystemErrorCode }) {
+  /**
+   * For `rename`, `copy` and `delete` of several paths: every path that failed, with its own error
+   * (Beam Python's `BeamIOError.exception_details`). The paths not listed were done.
+   */
+  readonly failures: readonly FileOperationFailure[] | undefined;
+  constructor(
+    message: string,
+    path: string,
+    options?: { cause?: unknown; code?: FileSystemErrorCode; failures?: readonly FileOperationFailure[] },
+  ) {
     super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = "FileSystemError";
     this.path = path;
     this.code = options?.code ?? errnoCode(options?.cause);
+    this.failures = options?.failures;
   }
+}
+
+/**
+ * The failures an error of an operation on several paths stands for: those it lists, else itself,
+ * about `where` (the source and destination attempted; the error's own `path` may name either).
+ */
+export function failuresOf(err: FileSystemError, where?: { path: string; destination?: string }): readonly FileOperationFailure[] {
+  return err.failures ?? [{ path: where?.path ?? err.path, ...(where?.destination !== undefined ? { destination: where.destination } : {}), error: err }];
+}
+
+/**
+ * One error for every failure of an operation on `total` paths, each with its own message; throws
+ * nothing when there are none. A single failure keeps its message; several are listed.
+ */
+export function failureError(op: string, total: number, failures: readonly FileOperationFailure[]): FileSystemError | undefined {
+  if (failures.length === 0) return undefined;
+  const first = failures[0].error;
+  if (failures.length === 1) return new FileSystemError(first.message, first.path, { cause: first.cause ?? first, code: first.code, failures });
+  const codes = new Set(failures.map((f) => f.error.code));
+  const shown = failures.slice(0, 10).map((f, i) => `(${i + 1}) ${f.error.message}`);
+  if (failures.length > shown.length) shown.push(`... and ${failures.length - shown.length} more (see the error's failures)`);
+  return new FileSystemError(`Cannot ${op} ${failures.length} of ${total} paths: ${shown.join(" ")}`, failures[0].path, {
+    cause: first,
+    ...(codes.size === 1 && first.code !== undefined ? { code: first.code } : {}),
+    failures,
+  });
+}
+
+/**
+ * Runs `run` on every item at once and waits for all, so one failure does not hide the others nor
+ * leave them half done; then throws one error listing every failure (see `failureError`).
+ */
+export async function forEachPath<T>(
+  op: string,
+  items: readonly T[],
+  describe: (item: T) => { path: string; destination?: string },
+  run: (item: T) => Promise<void>,
+): Promise<void> {
+  const settled = await Promise.allSettled(items.map(run));
+  const failures: FileOperationFailure[] = [];
+  settled.forEach((r, i) => {
+    if (r.status === "fulfilled") return;
+    const where = describe(items[i]);
+    const err =
+      r.reason instanceof FileSystemError ? r.reason : new FileSystemError(`Cannot ${op} ${where.path}: ${String((r.reason as Error)?.message ?? r.reason)}`, where.path, { cause: r.reason });
+    failures.push(...failuresOf(err, where));
+  });
+  const err = failureError(op, items.length, failures);
+  if (err !== undefined) throw err;
 }
 
 /** The `code` of a Node system error (`ENOENT`, ...), if it is one. */

@@ -22,7 +22,7 @@ import { Readable, Writable } from "node:stream";
 import type { Bucket, File } from "@google-cloud/storage";
 import { storageClient } from "../gcp/clients";
 import { classify, describeGcpError } from "../gcp/errors";
-import { FileSystemError, type CreateOptions, type FileMetadata, type FileSystem, type OpenReadOptions } from "./filesystem";
+import { failureError, failuresOf, FileSystemError, type CreateOptions, type FileOperationFailure, type FileMetadata, type FileSystem, type OpenReadOptions } from "./filesystem";
 import { globToRegExp, hasGlobChars, unescapeGlob } from "./glob";
 
 /** A parsed `gs://bucket/object` path. */
@@ -51,6 +51,16 @@ const RESPONSE_LISTENERS = 16;
 
 /** Files at least this large are uploaded with a resumable upload. */
 export const RESUMABLE_THRESHOLD_BYTES = 8 * 1024 * 1024;
+function checkPairs(op: string, sources: readonly string[], destinations: readonly string[]): void {
+  if (sources.length !== destinations.length) {
+    throw new FileSystemError(
+      `Cannot ${op}: got ${sources.length} sources but ${destinations.length} destinations; pass one destination per source.`,
+      sources[0] ?? "",
+      { code: "INVALID_ARGUMENT" },
+    );
+  }
+}
+
 const CONCURRENCY = 16;
 
 async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
@@ -62,6 +72,29 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T, ind
     }
   });
   await Promise.all(workers);
+}
+
+/**
+ * `mapLimit` that attempts every item whatever fails, then throws one `FileSystemError` listing
+ * each failure (as the local filesystem's rename, copy and delete).
+ */
+async function eachLimit<T>(
+  op: string,
+  items: readonly T[],
+  describe: (index: number) => { path: string; destination?: string },
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  const failures: FileOperationFailure[] = [];
+  await mapLimit(items, CONCURRENCY, async (item, i) => {
+    try {
+      await fn(item, i);
+    } catch (err) {
+      const where = describe(i);
+      failures.push(...failuresOf(gcsError(`${op} ${where.path}`, where.path, err), where));
+    }
+  });
+  const err = failureError(op, items.length, failures);
+  if (err !== undefined) throw err;
 }
 
 function gcsError(action: string, path: string, err: unknown): FileSystemError {
@@ -258,37 +291,44 @@ export class GcsFileSystem implements FileSystem {
     return new GcsObjectWriter(this.file(path), options.mimeType, path);
   }
 
+  /** Copy, then delete the source: a source that could not be copied is left where it is. */
   async rename(sources: readonly string[], destinations: readonly string[]): Promise<void> {
-    await this.copy(sources, destinations);
-    await mapLimit(sources, CONCURRENCY, async (source) => {
-      try {
-        await this.file(source).delete({ ignoreNotFound: true });
-      } catch (err) {
-        throw gcsError(`delete ${source} after copying it`, source, err);
-      }
-    });
+    checkPairs("rename", sources, destinations);
+    await eachLimit(
+      "rename",
+      sources,
+      (i) => ({ path: sources[i]!, destination: destinations[i]! }),
+      async (source, i) => {
+        await this.copyOne(source, destinations[i]!, "rename");
+        try {
+          await this.file(source).delete({ ignoreNotFound: true });
+        } catch (err) {
+          throw gcsError(`delete ${source} after copying it`, source, err);
+        }
+      },
+    );
   }
 
   async copy(sources: readonly string[], destinations: readonly string[]): Promise<void> {
-    if (sources.length !== destinations.length) {
-      throw new FileSystemError(
-        `Cannot copy: got ${sources.length} sources but ${destinations.length} destinations; pass one destination per source.`,
-        sources[0] ?? "",
-        { code: "INVALID_ARGUMENT" },
-      );
+    checkPairs("copy", sources, destinations);
+    await eachLimit(
+      "copy",
+      sources,
+      (i) => ({ path: sources[i]!, destination: destinations[i]! }),
+      (source, i) => this.copyOne(source, destinations[i]!, "copy"),
+    );
+  }
+
+  private async copyOne(source: string, destination: string, op: string): Promise<void> {
+    try {
+      await this.file(source).copy(this.file(destination));
+    } catch (err) {
+      throw gcsError(`${op} ${source} to ${destination}`, classify(err) === "notFound" ? source : destination, err);
     }
-    await mapLimit(sources, CONCURRENCY, async (source, i) => {
-      const destination = destinations[i]!;
-      try {
-        await this.file(source).copy(this.file(destination));
-      } catch (err) {
-        throw gcsError(`copy ${source} to ${destination}`, classify(err) === "notFound" ? source : destination, err);
-      }
-    });
   }
 
   async delete(paths: readonly string[]): Promise<void> {
-    await mapLimit(paths, CONCURRENCY, async (path) => {
+    await eachLimit("delete", paths, (i) => ({ path: paths[i]! }), async (path) => {
       const { bucket, object } = parseGcsPath(path);
       try {
         if (object !== "" && !object.endsWith("/")) await this.bucket(bucket).file(object).delete({ ignoreNotFound: true });

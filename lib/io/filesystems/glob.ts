@@ -46,7 +46,9 @@ function escapeRegex(s: string): string {
 function parseClass(g: string, i: number): { source: string; next: number } | undefined {
   let j = i + 1;
   let negate = false;
-  if (g[j] === "!" || g[j] === "^") {
+  // Only `!` negates, as in all of Beam's globs (Python's fnmatch and translate_pattern, Java's
+  // nio glob and FileSystemUtils): `[^a]` is one of `^` and `a`.
+  if (g[j] === "!") {
     negate = true;
     j++;
   }

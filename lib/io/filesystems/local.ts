@@ -10,6 +10,7 @@ import { Readable, type Writable } from "node:stream";
 import {
   errnoCode,
   FileSystemError,
+  forEachPath,
   type CreateOptions,
   type FileMetadata,
   type FileSystem,
@@ -17,10 +18,14 @@ import {
 } from "./filesystem";
 import { compileGlob, hasGlobChars, unescapeGlob, type CompiledGlob } from "./glob";
 
-/** Strips a `file://` prefix: `file:///a/b` → `/a/b`. Other paths are returned unchanged. */
+/**
+ * Strips a `file:` prefix, as Beam Java's LocalFileSystem: `file:///a/b`, `file://a/b` and
+ * `file:/a/b` are all `/a/b` (a `file:` URI names an absolute path; there is no host part).
+ * Other paths are returned unchanged.
+ */
 export function toLocalPath(path: string): string {
-  if (path.length >= 7 && path.slice(0, 7).toLowerCase() === "file://") return path.slice(7) || "/";
-  return path;
+  const m = /^file:\/+/i.exec(path);
+  return m === null ? path : "/" + path.slice(m[0].length);
 }
 
 const WRITE_BUFFER_BYTES = 1 << 20;
@@ -149,7 +154,7 @@ export class LocalFileSystem implements FileSystem {
     }
     const glob = compileGlob(p);
     const found: FileMetadata[] = [];
-    await this.walk(glob, glob.base === "" ? "." : glob.base, "", 0, found, new Set());
+    await this.walk(glob, glob.base === "" ? "." : glob.base, "", 0, found, new Set(), false);
     return found.sort(comparePaths);
   }
 
@@ -160,6 +165,8 @@ export class LocalFileSystem implements FileSystem {
     depth: number,
     found: FileMetadata[],
     visited: Set<string>,
+    /** Whether directories the pattern matches are found too (for delete); they are not descended. */
+    includeDirs: boolean,
   ): Promise<void> {
     let entries;
     try {
@@ -204,8 +211,10 @@ export class LocalFileSystem implements FileSystem {
           } catch (err) {
             if (!isMissing(err)) throw await localError(`list ${full}`, full, err);
           }
+        } else if (isDir && includeDirs && (depth < globstarAt ? last : glob.relative.test(relPath))) {
+          found.push({ path: prefix + relPath, sizeBytes: 0 });
         } else if (isDir && (depth >= globstarAt || !last)) {
-          await this.walk(glob, full, relPath, depth + 1, found, visited);
+          await this.walk(glob, full, relPath, depth + 1, found, visited, includeDirs);
         }
       }),
     );
@@ -275,8 +284,12 @@ export class LocalFileSystem implements FileSystem {
 
   async rename(sources: readonly string[], destinations: readonly string[]): Promise<void> {
     checkPairs(sources, destinations, "rename");
-    await Promise.all(
-      sources.map(async (source, i) => {
+    await forEachPath(
+      "rename",
+      sources.map((source, i) => i),
+      (i) => ({ path: sources[i], destination: destinations[i] }),
+      async (i) => {
+        const source = sources[i];
         const from = toLocalPath(source);
         const to = toLocalPath(destinations[i]);
         // The destination's directory is made only when the rename finds it missing: it usually
@@ -303,35 +316,69 @@ export class LocalFileSystem implements FileSystem {
         } catch (err2) {
           throw await localError(`rename ${source} to ${destinations[i]}`, destinations[i], err2, "write");
         }
-      }),
+      },
     );
   }
 
   async copy(sources: readonly string[], destinations: readonly string[]): Promise<void> {
     checkPairs(sources, destinations, "copy");
-    await Promise.all(
-      sources.map(async (source, i) => {
+    await forEachPath(
+      "copy",
+      sources.map((source, i) => i),
+      (i) => ({ path: sources[i], destination: destinations[i] }),
+      async (i) => {
+        const source = sources[i];
+        const from = toLocalPath(source);
         const to = toLocalPath(destinations[i]);
         try {
           await fsp.mkdir(nodePath.dirname(to), { recursive: true });
-          await fsp.copyFile(toLocalPath(source), to);
+          try {
+            await fsp.copyFile(from, to);
+          } catch (err) {
+            // A directory is copied with what is in it (Beam Python's copy of a directory).
+            if (errnoCode(err) !== "EISDIR" || !(await fsp.stat(from)).isDirectory()) throw err;
+            await fsp.cp(from, to, { recursive: true, force: true });
+          }
         } catch (err) {
           const subject = errnoCode(err) === "ENOENT" ? source : destinations[i];
           throw await localError(`copy ${source} to ${destinations[i]}`, subject, err, "write");
         }
-      }),
+      },
     );
   }
 
+  /**
+   * A path that exists is deleted as itself (with everything under it if it is a directory). One
+   * that does not but has wildcards is a glob (Beam Python's local delete): every file and directory
+   * it matches is deleted. Nothing there is not an error (Beam Java's delete).
+   */
   async delete(paths: readonly string[]): Promise<void> {
-    await Promise.all(
-      paths.map(async (path) => {
-        try {
-          await fsp.rm(toLocalPath(path), { recursive: true, force: true });
-        } catch (err) {
-          if (!isMissing(err)) throw await localError(`delete ${path}`, path, err, "write");
+    const rm = async (path: string, local: string): Promise<void> => {
+      try {
+        await fsp.rm(local, { recursive: true, force: true });
+      } catch (err) {
+        if (!isMissing(err)) throw await localError(`delete ${path}`, path, err, "write");
+      }
+    };
+    await forEachPath(
+      "delete",
+      paths,
+      (path) => ({ path }),
+      async (path) => {
+        const local = toLocalPath(path);
+        if (hasGlobChars(local) && !(await fsp.lstat(local).then(() => true, () => false))) {
+          const glob = compileGlob(local);
+          const found: FileMetadata[] = [];
+          try {
+            await this.walk(glob, glob.base === "" ? "." : glob.base, "", 0, found, new Set(), true);
+          } catch (err) {
+            throw await localError(`delete ${path}`, path, err, "write");
+          }
+          await Promise.all(found.map((f) => rm(path, f.path)));
+          return;
         }
-      }),
+        await rm(path, local);
+      },
     );
   }
 

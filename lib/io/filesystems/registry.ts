@@ -11,7 +11,12 @@
 import * as nodePath from "node:path";
 import type { Readable, Writable } from "node:stream";
 import {
+  failureError,
+  failuresOf,
   FileSystemError,
+  type FileOperationFailure,
+  type FileSystemsMatchOptions,
+  type MoveOptions,
   type CreateOptions,
   type FileMetadata,
   type FileOperations,
@@ -80,6 +85,14 @@ export class FileSystemRegistry implements FileOperations {
 
   /** The filesystem for a path's scheme; throws a `FileSystemError` naming the registered ones. */
   forPath(path: string): FileSystem {
+    if (typeof path !== "string") {
+      // Beam Python: "Unable to get the Filesystem" for a None path; untyped callers get here.
+      throw new FileSystemError(
+        `Expected a file path or pattern (a string), got ${String(path)}. Pass the path of a file, directory or glob.`,
+        String(path),
+        { code: "INVALID_ARGUMENT" },
+      );
+    }
     const scheme = schemeOf(path);
     const fs = this.bySchemes.get(scheme);
     if (fs) return fs;
@@ -100,22 +113,44 @@ export class FileSystemRegistry implements FileOperations {
     );
   }
 
-  match(pattern: string): Promise<FileMetadata[]> {
-    return this.forPath(pattern).match(pattern);
+  /**
+   * The files matching a glob (or the one file at a plain path), sorted by path. A pattern that
+   * matches nothing gives `[]`, or with `emptyMatchTreatment` "DISALLOW" (or "ALLOW_IF_WILDCARD"
+   * and no wildcard) a `FileSystemError` with code "NO_MATCH" (Java's `FileSystems.match(spec,
+   * EmptyMatchTreatment)`).
+   */
+  async match(pattern: string, options: FileSystemsMatchOptions = {}): Promise<FileMetadata[]> {
+    const files = await this.forPath(pattern).match(pattern);
+    const treatment = options.emptyMatchTreatment ?? "ALLOW";
+    if (files.length === 0 && !(treatment === "ALLOW" || (treatment === "ALLOW_IF_WILDCARD" && hasGlobChars(pattern)))) {
+      throw new FileSystemError(
+        `No file matches '${pattern}', and empty matches are not allowed here (emptyMatchTreatment ${treatment}). ` +
+          `Check the pattern, or pass { emptyMatchTreatment: "ALLOW" } to let it match nothing.`,
+        pattern,
+        { code: "NO_MATCH" },
+      );
+    }
+    return files;
   }
 
   /**
    * The files matching every pattern, in pattern order (each pattern's files sorted by path),
-   * without duplicates. Throws a `FileSystemError` (code "NO_MATCH") naming the first pattern
-   * that matches no file and what to check, unless `allowEmpty` (a read whose `validate` is false
-   * reads nothing of such a pattern, as Beam Python's FileBasedSource).
+   * without duplicates. Throws a `FileSystemError` (code "NO_MATCH") naming the pattern that
+   * matches no file and what to check (several: each in `failures`, as Beam's per-pattern match
+   * results), unless `allowEmpty` (a read whose `validate` is false reads nothing of such a
+   * pattern, as Beam Python's FileBasedSource).
    */
   async matchAll(patterns: readonly string[], options: { readonly allowEmpty?: boolean } = {}): Promise<FileMetadata[]> {
     const results = await Promise.all(patterns.map((p) => this.match(p)));
+    if (options.allowEmpty !== true) {
+      const empty = patterns.filter((_, i) => results[i].length === 0);
+      const failures = await Promise.all(empty.map(async (path) => ({ path, error: await this.noMatchError(path) })));
+      const err = failureError("match", patterns.length, failures);
+      if (err !== undefined) throw err;
+    }
     const seen = new Set<string>();
     const out: FileMetadata[] = [];
     for (let i = 0; i < patterns.length; i++) {
-      if (results[i].length === 0 && options.allowEmpty !== true) throw await this.noMatchError(patterns[i]);
       for (const file of results[i]) {
         const key = comparablePath(file.path);
         if (seen.has(key)) continue;
@@ -151,14 +186,20 @@ export class FileSystemRegistry implements FileOperations {
     return this.forPath(path).create(path, options);
   }
 
-  rename(sources: readonly string[], destinations: readonly string[]): Promise<void> {
-    return this.pairwise("rename", sources, destinations, (fs, s, d) => fs.rename(s, d));
+  /**
+   * Renames `sources[i]` to `destinations[i]`. All are attempted; if any fail, one
+   * `FileSystemError` lists each failure in `failures`. `ignoreMissingFiles` skips missing sources.
+   */
+  rename(sources: readonly string[], destinations: readonly string[], options: MoveOptions = {}): Promise<void> {
+    return this.pairwise("rename", sources, destinations, options, (fs, s, d) => fs.rename(s, d));
   }
 
-  copy(sources: readonly string[], destinations: readonly string[]): Promise<void> {
-    return this.pairwise("copy", sources, destinations, (fs, s, d) => fs.copy(s, d));
+  /** Copies `sources[i]` to `destinations[i]`; failures and `ignoreMissingFiles` as `rename`. */
+  copy(sources: readonly string[], destinations: readonly string[], options: MoveOptions = {}): Promise<void> {
+    return this.pairwise("copy", sources, destinations, options, (fs, s, d) => fs.copy(s, d));
   }
 
+  /** Deletes paths (see `FileSystem.delete`). All are attempted; failures as `rename`. */
   async delete(paths: readonly string[]): Promise<void> {
     const groups = new Map<FileSystem, string[]>();
     for (const p of paths) {
@@ -167,7 +208,7 @@ export class FileSystemRegistry implements FileOperations {
       group.push(p);
       groups.set(fs, group);
     }
-    await Promise.all([...groups].map(([fs, group]) => fs.delete(group)));
+    await settleGroups("delete", paths.length, [...groups].map(([fs, group]) => fs.delete(group)));
   }
 
   exists(path: string): Promise<boolean> {
@@ -190,6 +231,7 @@ export class FileSystemRegistry implements FileOperations {
     op: "rename" | "copy",
     sources: readonly string[],
     destinations: readonly string[],
+    options: MoveOptions,
     run: (fs: FileSystem, sources: string[], destinations: string[]) => Promise<void>,
   ): Promise<void> {
     if (sources.length !== destinations.length) {
@@ -215,8 +257,31 @@ export class FileSystemRegistry implements FileOperations {
       group[1].push(destinations[i]);
       groups.set(fs, group);
     }
-    await Promise.all([...groups].map(([fs, [s, d]]) => run(fs, s, d)));
+    if (options.ignoreMissingFiles === true) {
+      // As Beam Java's FileSystems: look the sources up first and leave out those that are not there.
+      for (const [fs, group] of groups) {
+        const present = await Promise.all(group[0].map((s) => fs.exists(s)));
+        groups.set(fs, [group[0].filter((_, i) => present[i]), group[1].filter((_, i) => present[i])]);
+      }
+    }
+    await settleGroups(
+      op,
+      sources.length,
+      [...groups].filter(([, [s]]) => s.length > 0).map(([fs, [s, d]]) => run(fs, s, d)),
+    );
   }
+}
+
+/** Waits for every filesystem's part of an operation, then throws one error listing all failures. */
+async function settleGroups(op: string, total: number, parts: readonly Promise<void>[]): Promise<void> {
+  const failures: FileOperationFailure[] = [];
+  for (const r of await Promise.allSettled(parts)) {
+    if (r.status === "fulfilled") continue;
+    if (!(r.reason instanceof FileSystemError)) throw r.reason;
+    failures.push(...failuresOf(r.reason));
+  }
+  const err = failureError(op, total, failures);
+  if (err !== undefined) throw err;
 }
 
 /** The process-wide registry, with the local filesystem and Cloud Storage (gs://) registered. */

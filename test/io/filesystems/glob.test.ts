@@ -33,7 +33,10 @@ describe("glob", () => {
     assert.ok(matches("f[a-c][0-9]", "fc7"));
     assert.ok(matches("f[!a]", "fb"));
     assert.ok(!matches("f[!a]", "fa"));
-    assert.ok(matches("f[^a]", "fb"));
+    // As in Beam (fnmatch, Java's nio glob and FileSystemUtils), only ! negates: [^a] is ^ or a.
+    assert.ok(!matches("f[^a]", "fb"));
+    assert.ok(matches("f[^a]", "f^"));
+    assert.ok(matches("f[^a]", "fa"));
     assert.ok(!matches("f[!a]", "f/"));
     assert.ok(matches("f[]]", "f]"));
     assert.ok(matches("f[", "f["), "an unterminated [ is literal");

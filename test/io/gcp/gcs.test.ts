@@ -101,6 +101,26 @@ describe("io/gcp: Cloud Storage filesystem (gs://) against the emulator", functi
     await gcs.delete(["gs://bkt/never/was"]);
   });
 
+  it("rename and copy attempt every pair and report each failure (Beam's BeamIOError details)", async () => {
+    const bucket = storage.bucket("bkt");
+    await Promise.all(["m/1", "m/3"].map((n) => bucket.file(n).save(n)));
+    const err = await FileSystems.rename(["gs://bkt/m/1", "gs://bkt/m/2", "gs://bkt/m/3", "gs://bkt/m/4"], ["gs://bkt/n/1", "gs://bkt/n/2", "gs://bkt/n/3", "gs://bkt/n/4"]).then(
+      () => assert.fail("expected the rename to fail"),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof FileSystemError);
+    assert.equal(err.code, "ENOENT");
+    assert.match(err.message, /Cannot rename 2 of 4 paths/);
+    assert.deepEqual(err.failures?.map((f) => [f.path, f.destination]), [
+      ["gs://bkt/m/2", "gs://bkt/n/2"],
+      ["gs://bkt/m/4", "gs://bkt/n/4"],
+    ]);
+    assert.equal((await bucket.file("n/3").download())[0].toString(), "m/3");
+    assert.equal(await gcs.exists("gs://bkt/m/1"), false);
+    await FileSystems.copy(["gs://bkt/n/1", "gs://bkt/m/2"], ["gs://bkt/o/1", "gs://bkt/o/2"], { ignoreMissingFiles: true });
+    assert.deepEqual((await FileSystems.match("gs://bkt/o/*")).map((f) => f.path), ["gs://bkt/o/1"]);
+  });
+
   it("wordcount reads gs:// input and writes gs:// output, exactly like local files", async () => {
     await storage.bucket("bkt").upload(DEFAULT_INPUT, { destination: "kinglear.txt" });
     const result = await wordcount.run({ input: "gs://bkt/kinglear.txt", output: "gs://bkt/out/counts" });
