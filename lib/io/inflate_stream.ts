@@ -9,7 +9,7 @@
  * that ends exactly at a chunk's end is noticed when the next chunk is refused whole.
  */
 import { once } from "node:events";
-import { Transform, type TransformCallback } from "node:stream";
+import { Transform, type TransformCallback, type Writable } from "node:stream";
 import type { Inflate } from "node:zlib";
 import { zlib } from "./compression";
 
@@ -41,15 +41,7 @@ class ConcatenatedInflate extends Transform {
     while (rest.length > 0) {
       const inflate = this.current ?? this.start();
       this.fed += rest.length;
-      // A corrupt stream fails with an 'error' and may never call the write back.
-      await new Promise<void>((resolve, reject) => {
-        const onError = (e: Error): void => reject(e);
-        inflate.once("error", onError);
-        inflate.write(rest, () => {
-          inflate.off("error", onError);
-          resolve();
-        });
-      });
+      await writeInflating(inflate, rest);
       if (this.failure !== undefined) throw this.failure;
       const left = this.fed - inflate.bytesWritten;
       if (left === 0) return;
@@ -79,6 +71,18 @@ class ConcatenatedInflate extends Transform {
     // A truncated stream fails its end with an 'error' instead of 'end'.
     void Promise.race([this.currentEnded, failed]).then(() => callback(this.failure));
   }
+}
+
+/** Writes `bytes` into a zlib stream, failing on its 'error' (a corrupt stream may never call the write back). */
+export function writeInflating(inflate: Writable, bytes: Uint8Array): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    inflate.once("error", onError);
+    inflate.write(bytes, () => {
+      inflate.off("error", onError);
+      resolve();
+    });
+  });
 }
 
 /** A stream that inflates concatenated zlib-format streams (Beam's DEFLATE). */

@@ -14,6 +14,7 @@
 import { Transform, type TransformCallback } from "node:stream";
 import type { InflateRaw } from "node:zlib";
 import { CorruptCompressedDataError, zlib } from "./compression";
+import { writeInflating } from "./inflate_stream";
 
 const LOCAL = 0x04034b50;
 const DESCRIPTOR = 0x08074b50;
@@ -165,15 +166,7 @@ class UnzipStream extends Transform {
     }
     const rest = this.buf;
     this.fed += rest.length;
-    // A corrupt stream fails with an 'error' and may never call the write back.
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error): void => reject(e);
-      inflate.once("error", onError);
-      inflate.write(rest, () => {
-        inflate.off("error", onError);
-        resolve();
-      });
-    });
+    await writeInflating(inflate, rest);
     if (this.failure !== undefined) throw this.failure;
     const left = this.fed - inflate.bytesWritten;
     if (left === 0) {
