@@ -153,13 +153,14 @@ registerCoderUrn(READABLE_FILE_URN, () => ReadableFileCoder.INSTANCE);
 /**
  * The metadata of a file named by its path (Beam Python's ReadMatches takes paths as strings too):
  * looked up, so its size is known to readers that split by it; a path ending in a separator is a
- * directory, left to the directory treatment.
+ * directory, left to the directory treatment. A path naming no file fails with code "NO_MATCH",
+ * as an empty `FileSystems.match` / `FileIO.match` does: the lookup is a match of the path.
  */
 async function metadataOfPath(path: string): Promise<FileMetadata> {
   if (path.endsWith("/") || path.endsWith("\\")) return { path, sizeBytes: 0 };
   const found = (await FileSystems.match(escapeGlob(path)))[0];
   if (found === undefined) {
-    throw new FileSystemError(`FileIO.readMatches: no file '${path}' (an input element naming a file to read). Check the path, or match patterns with FileIO.matchAll() first.`, path, { code: "NOT_FOUND" });
+    throw new FileSystemError(`FileIO.readMatches: no file '${path}' (an input element naming a file to read). Check the path, or match patterns with FileIO.matchAll() first.`, path, { code: "NO_MATCH" });
   }
   return found;
 }

@@ -5,6 +5,7 @@
  */
 import type { Coder } from "../coders/coder";
 import { IterableCoder, KVCoder, KV_URN } from "../coders/structural";
+import { BytesCoder } from "../coders/primitive";
 import { PipelineConstructionError } from "./errors";
 import { PBegin, PCollection } from "./pcollection";
 import { PTransform } from "./transform";
@@ -15,7 +16,10 @@ import { describeTrigger, triggerMayFinish, triggersCompatible, type Trigger } f
 
 const GLOBAL_WINDOWS_URN = "beam:window_fn:global_windows:v1";
 
-/** Emits one empty byte array in the global window: the root of every bounded read. */
+/**
+ * Emits one empty byte array in the global window: the root of every bounded read. Its output's
+ * coder is `BytesCoder` (Beam's `beam:coder:bytes:v1`), set when it is applied.
+ */
 export class Impulse extends PTransform<PBegin, PCollection<Uint8Array>> {
   private constructor() {
     super();
@@ -29,7 +33,9 @@ export class Impulse extends PTransform<PBegin, PCollection<Uint8Array>> {
   expand(input: PBegin): PCollection<Uint8Array> {
     const node = input.pipeline.currentNode();
     node.primitive = { kind: "impulse" };
-    return input.pipeline.createOutput<Uint8Array>(node, "main");
+    // As Beam's Impulse (Java's ByteArrayCoder, Python's BytesCoder): its output is bytes, coded by
+    // Beam's standard bytes coder from the start, not only once a runner translates the graph.
+    return input.pipeline.createOutput<Uint8Array>(node, "main").setCoder(BytesCoder.INSTANCE);
   }
 }
 

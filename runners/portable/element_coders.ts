@@ -11,8 +11,10 @@
  *   GroupByKey gives KV(key, iterable(value)) with its input's key and value coders.
  * - Runners pass elements through a Reshuffle without decoding them (Prism drops it and reads its
  *   input where its output was), so a Reshuffle's input and output are one "pass-through group"
- *   sharing one coder: what the group's runner-produced member has, else the coder of the group's
- *   last output (made KV when any member is grouped or keyed).
+ *   sharing one coder: what the group's runner-produced member has; else, when the group starts at
+ *   a Flatten's output and no member has a coder set of its own, the coder the Flatten's inputs
+ *   agree on (if it is KV where a member is grouped or keyed), so no input is transcoded; else the
+ *   coder of the group's last output (made KV when any member is grouped or keyed).
  * - A Flatten's inputs keep their own coders, and its output gets its own: the coder set on it,
  *   else its first input's (primitives.ts flattenInto), made KV when it is grouped or keyed; where
  *   no coder was set on the output and its inputs agree on one that serves its consumers, that one,
@@ -148,18 +150,27 @@ export function elementCoders(nodes: readonly TransformNode[]): Map<string, Code
     return new KVCoder(keyOf(input), new IterableCoder(valueOf(input))) as Coder<unknown>;
   };
 
+  /**
+   * The coder a Flatten's inputs all have, when the output may take it: no coder was set on the
+   * output (flattenInto gives it its first input's; one set afterwards is the user's choice) and
+   * the coder is KV where `mustBeKv`. Every element of the output is an input's element, which
+   * this coder encodes already, so the output can have it and nothing needs transcoding.
+   */
+  const agreedFlattenCoder = (node: TransformNode, mustBeKv: boolean): Coder<unknown> | undefined => {
+    const out = node.mainOutput();
+    const setOnOutput = out.coder !== undefined && !node.inputs.some((pc) => pc.coder === out.coder);
+    if (setOnOutput) return undefined;
+    const inputs = node.inputs.map((pc) => coderFor(pc.id));
+    const first = inputs[0];
+    if (first === undefined || inputs.some((c) => structure(c) !== structure(first))) return undefined;
+    return mustBeKv && !isKv(first) ? undefined : first;
+  };
+
   /** The coder of a Flatten's output (the module comment says how it is chosen). */
   const flattenOutput = (node: TransformNode): Coder<unknown> => {
     const out = node.mainOutput();
     const own = coderOf(out);
-    const natural = keyed.has(out.id) ? asKv(own) : own;
-    // flattenInto gives the output its first input's coder; one set on the output afterwards is the user's choice.
-    const setOnOutput = out.coder !== undefined && !node.inputs.some((pc) => pc.coder === out.coder);
-    if (setOnOutput) return natural;
-    const inputs = node.inputs.map((pc) => coderFor(pc.id));
-    const first = inputs[0];
-    if (first === undefined || inputs.some((c) => structure(c) !== structure(first))) return natural;
-    return keyed.has(out.id) && !isKv(first) ? natural : first;
+    return agreedFlattenCoder(node, keyed.has(out.id)) ?? (keyed.has(out.id) ? asKv(own) : own);
   };
 
   /** The coder of a PCollection outside any pass-through group. */
@@ -190,6 +201,19 @@ export function elementCoders(nodes: readonly TransformNode[]): Map<string, Code
       }
     }
     if (fixed.length > 0) return fixed[0]!.coder;
+    // A group that starts at a Flatten's output takes the coder its inputs agree on, as a Flatten
+    // outside a group does, when no member has a coder of the user's own (a Reshuffle's output
+    // carries its input's): otherwise every input would be transcoded to the group's coder.
+    const head = ids.map((id) => flattenOf.get(id)).find((n) => n !== undefined);
+    if (head !== undefined) {
+      const flattened = head.mainOutput();
+      const inherited = ids.every((id) => {
+        const set = pcolls.get(id)!.coder;
+        return set === undefined || set === flattened.coder;
+      });
+      const agreed = inherited ? agreedFlattenCoder(head, ids.some((id) => keyed.has(id))) : undefined;
+      if (agreed !== undefined) return agreed;
+    }
     // The last output of the group (not passed on within it) decides, as its consumers read it.
     const last = [...ids].reverse().find((id) => passOutputs.has(id) && !passInputs.has(id)) ?? ids[ids.length - 1]!;
     const own = coderOf(pcolls.get(last)!);

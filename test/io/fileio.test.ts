@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { Readable } from "node:stream";
 import * as zlib from "node:zlib";
 import { Create, kv, ParDo } from "../../lib";
-import type { FileMetadata } from "../../lib/io/filesystems/filesystem";
+import { FileSystemError, type FileMetadata } from "../../lib/io/filesystems/filesystem";
 import { LocalFileSystem } from "../../lib/io/filesystems/local";
 import { FileSystems } from "../../lib/io/filesystems/registry";
 import { FileIO, hasGlobWildcard, ReadableFile, ReadableFileCoder, ReadAllFromText } from "../../lib/io/fileio";
@@ -135,6 +135,24 @@ describe("FileIO and ReadAllFromText", function () {
       p.apply(Create.of(...dirs)).apply(FileIO.readMatches({ directoryTreatment: "PROHIBIT" }));
     });
     assert.match(err.message, /gs:\/\/b\/folder\/', a directory.*PROHIBIT/);
+  });
+
+  it("readMatches of a path (a string) naming no file fails with the documented code NO_MATCH, naming the path and the fix", async () => {
+    const missing = path.join(dir, "missing.txt");
+    const err = await failure((p) => {
+      p.apply(Create.of(missing)).apply(FileIO.readMatches());
+    });
+    assert.match(err.message, /FileIO\.readMatches: no file '.*missing\.txt'.*FileIO\.matchAll\(\)/s);
+    // The step's error keeps the FileSystemError it wraps: find it along the causes.
+    let e: unknown = err;
+    while (e instanceof Error && !(e instanceof FileSystemError)) e = e.cause;
+    assert.ok(e instanceof FileSystemError, `no FileSystemError among the causes of ${err.message}`);
+    assert.equal(e.code, "NO_MATCH");
+    assert.equal(e.path, missing);
+    // Present paths (a string) still read.
+    await runOk((p) => {
+      assertThat(p.apply(Create.of(path.join(dir, "b.txt"))).apply(FileIO.readMatches()).map((f: ReadableFile) => f.metadata.sizeBytes), equalTo([5]));
+    });
   });
 
   it("ReadAllFromText reads the lines of every file each pattern names, large files in many ranges, each line once", async () => {

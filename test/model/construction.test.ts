@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { AsIterable, Create, GroupByKey, kv, ParDo, Pipeline, PipelineConstructionError, Sessions, Window } from "../../lib";
+import { AsIterable, Create, GroupByKey, Impulse, kv, ParDo, Pipeline, PipelineConstructionError, Sessions, Window } from "../../lib";
+import { BytesCoder } from "../../lib/coders/primitive";
 import { StatefulDoFn, StatefulProcessContext, StateSpec } from "../../lib/model/state";
 import type { KV } from "../../lib/model/window";
 import { runDirect } from "../helpers";
@@ -20,6 +21,17 @@ describe("Pipeline construction", () => {
     p.apply("Numbers", Create.of(1, 2)).map((n: number) => n + 1);
     const names = p.transforms().map((t) => t.fullName);
     assert.deepEqual(names, ["Numbers", "Numbers/Impulse", "Numbers/Values", "Map((n) => n + 1)"]);
+  });
+
+  it("an Impulse's output has Beam's bytes coder as soon as it is applied (no runner needed)", () => {
+    const p = Pipeline.create();
+    const impulse = p.apply("Impulse", Impulse.create());
+    assert.ok(impulse.coder instanceof BytesCoder, `got ${String(impulse.coder)}`);
+    assert.equal(impulse.coder.urn, "beam:coder:bytes:v1");
+    // Create's own Impulse too: the graph a runner translates has it before translation.
+    p.apply("Numbers", Create.of(1, 2));
+    const inner = p.transforms().find((t) => t.fullName === "Numbers/Impulse")!;
+    assert.equal(inner.mainOutput().coder, BytesCoder.INSTANCE);
   });
 
   // Beam Java (Sessions.getDefaultWindowMappingFn) and Python (default_window_mapping_fn) refuse

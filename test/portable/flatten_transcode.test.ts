@@ -12,10 +12,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import "../../runners/direct";
-import { Create, Flatten, kv, TestStream, type KV, type PCollection } from "../../lib";
+import { Create, Flatten, GroupByKey, kv, Reshuffle, TestStream, type KV, type PCollection } from "../../lib";
 import { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineOptions } from "../../lib/model/options";
 import { StringUtf8Coder } from "../../lib/coders/primitive";
+import { KVCoder } from "../../lib/coders/structural";
+import { JsValueCoder } from "../../lib/coders/js_value";
+import type { Coder } from "../../lib/coders/coder";
 import { validatePipelineProto } from "../../runners/portable/describe";
 import { dockerEnvironment } from "../../runners/portable/environments";
 import { PortableRunner } from "../../runners/portable/portable_runner";
@@ -112,6 +115,12 @@ describe("portable: Flattens of inputs with different coders (transcoding steps)
       assert.deepEqual(transcodes(c, "FlattenGroupings"), { "FlattenGroupings/Transcode1": ["kv(string_utf8,iterable(length_prefix(jsvalue)))", "kv(string_utf8,iterable(string_utf8))"] });
       assert.deepEqual(transcodes(c, "FlattenMixed"), { "FlattenMixed/Transcode0": [KV_JS, JS] });
       assert.deepEqual(transcodes(c, "FlattenBigints"), { "FlattenBigints/Transcode1": [JS, "varint"] });
+      // Two groupings flattened into a Reshuffle, then grouped: the Reshuffle's input (the Flatten's
+      // output) and output share the inputs' runner coder for a grouping, so nothing is transcoded.
+      const KV_GROUPS = "kv(length_prefix(jsvalue_deterministic),iterable(length_prefix(jsvalue)))";
+      assert.deepEqual(transcodes(c, "FlattenReshuffle"), {});
+      const reshuffle = byName(c, "ReshuffleFlattened");
+      assert.deepEqual([inputCoders(c, reshuffle)["main"], coderUrns(c, c.pcollections[reshuffle.outputs["main"]!]!.coderId)], [KV_GROUPS, KV_GROUPS]);
       // The Flatten that gathers the outputs: all plain Map outputs, nothing to transcode.
       assert.deepEqual(transcodes(c, "All"), {});
       // The steps sit beside their Flatten, before it, in its parent.
@@ -129,6 +138,48 @@ describe("portable: Flattens of inputs with different coders (transcoding steps)
     const { proto } = translatePipeline(p, dockerEnvironment("beamline/worker:test"));
     checkFlattens(proto);
     assert.deepEqual(transcodes(proto.components!, "Both"), { "Both/Transcode1": ["length_prefix(string_utf8)", JS] });
+  });
+
+  describe("Flatten → Reshuffle → GroupByKey (a Reshuffle's input and output share one coder)", () => {
+    /** The translated proto's transcoding steps, all Flattens together. */
+    const transcodeSteps = (proto: rapi.Pipeline): string[] =>
+      Object.values(proto.components!.transforms)
+        .filter((t) => t.spec?.urn === URNS.pardo && runnerApi.ParDoPayload.fromBinary(t.spec.payload).doFn?.urn === URNS.transcodeDoFn)
+        .map((t) => t.uniqueName)
+        .sort();
+    /** Flatten of `inputs` → Reshuffle (its output's coder set to `reshuffledCoder`, if given) → GroupByKey. */
+    const program = (inputs: (p: Pipeline) => PCollection<KV<string, unknown>>[], reshuffledCoder?: Coder<KV<string, unknown>>, streaming = false): Pipeline => {
+      const p = Pipeline.create({ streaming });
+      const reshuffled = p.apply("Both", Flatten.pCollections(...inputs(p))).apply("Reshuffle", Reshuffle.viaRandomKey());
+      if (reshuffledCoder !== undefined) reshuffled.setCoder(reshuffledCoder);
+      reshuffled.apply("Group", GroupByKey.create());
+      return p;
+    };
+    const grouped = (p: Pipeline, name: string): PCollection<KV<string, unknown>> => p.apply(`${name}Create`, Create.of(kv(name, 1))).apply(`${name}Group`, GroupByKey.create<string, number>());
+    for (const streaming of [false, true]) {
+      it(`${streaming ? "streaming" : "batch"}: inputs that agree on a KV coder (two groupings' outputs) give it to the Reshuffle, with no transcoding step`, () => {
+        const p = program((q) => [grouped(q, "A"), grouped(q, "B")], undefined, streaming);
+        const { proto } = translatePipeline(p, dockerEnvironment("beamline/worker:test"));
+        checkFlattens(proto);
+        assert.deepEqual(transcodeSteps(proto), []);
+        const c = proto.components!;
+        const kvGroups = "kv(length_prefix(jsvalue_deterministic),iterable(length_prefix(jsvalue)))";
+        assert.equal(inputCoders(c, byName(c, "Group"))["main"], kvGroups);
+      });
+    }
+    it("inputs that disagree are still transcoded, to the coder the GroupByKey needs", () => {
+      const { proto } = translatePipeline(program((q) => [grouped(q, "A"), q.apply("Pairs", Create.of(kv("p", 1)))]), dockerEnvironment("beamline/worker:test"));
+      checkFlattens(proto);
+      assert.deepEqual(transcodeSteps(proto), ["Both/Transcode0", "Both/Transcode1"]);
+      assert.equal(inputCoders(proto.components!, byName(proto.components!, "Group"))["main"], KV_JS);
+    });
+    it("a coder set on the Reshuffle's output is the user's choice: every input is transcoded to it", () => {
+      const chosen = new KVCoder(StringUtf8Coder.INSTANCE, new JsValueCoder()) as Coder<KV<string, unknown>>;
+      const { proto } = translatePipeline(program((q) => [grouped(q, "A"), grouped(q, "B")], chosen), dockerEnvironment("beamline/worker:test"));
+      checkFlattens(proto);
+      assert.deepEqual(transcodeSteps(proto), ["Both/Transcode0", "Both/Transcode1"]);
+      assert.equal(inputCoders(proto.components!, byName(proto.components!, "Group"))["main"], "kv(string_utf8,length_prefix(jsvalue))");
+    });
   });
 
   it("a Flatten of KV and plain elements read by a GroupByKey still translates (the elements are only known when it runs)", () => {

@@ -6,11 +6,11 @@
  * FlattenTest's coder cases (testFlattenMultipleCoders, testFlattenWithDifferentInputAndOutputCoders
  * and ...Coders2), a Flatten of two GroupByKey outputs with different value coders, and a Flatten
  * of key-value and plain elements keyed by a Map before a GroupByKey, and bigints transcoded to a
- * varint coder over bigints. Each result a "name=value"
+ * varint coder over bigints, and two groupings flattened into a Reshuffle and a GroupByKey. Each result a "name=value"
  * line, all written to one text output. Also a program whose Flatten of key-value and plain
  * elements feeds a GroupByKey directly, which cannot run anywhere.
  */
-import { AsMap, Create, definePipeline, Flatten, GroupByKey, kv, ParDo, Values, WithKeys, type KV, type PCollection } from "../../lib";
+import { AsMap, Create, definePipeline, Flatten, GroupByKey, kv, ParDo, Reshuffle, Values, WithKeys, type KV, type PCollection } from "../../lib";
 import { BigIntVarIntCoder, DoubleCoder, StringUtf8Coder, VarIntCoder } from "../../lib/coders/primitive";
 import { IterableCoder, KVCoder, NullableCoder } from "../../lib/coders/structural";
 import { JsValueCoder } from "../../lib/coders/js_value";
@@ -42,6 +42,8 @@ export const FLATTEN_TRANSCODE_EXPECTED: readonly string[] = [
   ...lines("keyedAfterFlattenGrouped", [show(kv("a", [1, 2]))]),
   // Java longs as bigints: the output has the first input's varint coder (over bigints).
   ...lines("bigints", ["bigint:-5", "bigint:9007199254740993"]),
+  // Two groupings flattened, reshuffled and grouped again.
+  ...lines("reshuffledGroups", [show(kv("a", [[1, 2]])), show(kv("b", [[3, 4]]))]),
 ].sort();
 
 const sortedValues = <K, V>(g: KV<K, V[]>): KV<K, V[]> => kv(g.key, [...g.value].sort((a, b) => show(a).localeCompare(show(b))));
@@ -118,6 +120,17 @@ export const flattenTranscodeProgram = definePipeline({
     const bigs = root.apply("Bigs", Create.of(9007199254740993n)).setCoder(BigIntVarIntCoder.INSTANCE);
     const defaultBigs = root.apply("DefaultBigs", Create.of(-5n));
     emit("bigints", root.apply("FlattenBigints", Flatten.pCollections(bigs, defaultBigs)), (x) => `${typeof x}:${x}`);
+
+    // Two groupings flattened, then a Reshuffle and a GroupByKey: the inputs agree on the runner's
+    // coder for a grouping (KV), which the Reshuffle (one coder for its input and output) takes as
+    // well, so nothing is transcoded.
+    const regroup = (name: string, key: string, value: number): PCollection<KV<string, number[]>> =>
+      root.apply(`${name}Create`, Create.of(kv(key, value), kv(key, value + 1))).apply(`${name}Group`, GroupByKey.create<string, number>());
+    const reshuffled = root
+      .apply("FlattenReshuffle", Flatten.pCollections(regroup("RA", "a", 1), regroup("RB", "b", 3)))
+      .apply("ReshuffleFlattened", Reshuffle.viaRandomKey())
+      .apply("GroupReshuffled", GroupByKey.create<string, number[]>());
+    emit("reshuffledGroups", reshuffled, (g) => show(kv(g.key, g.value.map((v) => [...v].sort((x, y) => x - y)))));
 
     root.apply("All", Flatten.pCollections(...out)).apply("Write", WriteToText.to(`${flags.output}/out`));
   },

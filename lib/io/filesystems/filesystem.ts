@@ -123,7 +123,13 @@ export interface FileSystem {
 /** The operations of a filesystem without its scheme: what the `FileSystems` registry offers too. */
 export type FileOperations = Omit<FileSystem, "scheme">;
 
-/** Machine-readable kind of a `FileSystemError`: a Node errno code (`ENOENT`, ...) or one of ours. */
+/**
+ * Machine-readable kind of a `FileSystemError`: a Node errno code (`ENOENT`, ...) or one of ours:
+ * `NO_MATCH` (a pattern, or a path given to `FileIO.readMatches`, names no file), `UNKNOWN_SCHEME`
+ * (no file system for the path's scheme), `INVALID_ARGUMENT` (a bad argument: a directory where
+ * files are required, an unknown compression, ...), `CORRUPT_DATA` (a file that cannot be read as
+ * its format or compression).
+ */
 export type FileSystemErrorCode = "NO_MATCH" | "UNKNOWN_SCHEME" | "INVALID_ARGUMENT" | "CORRUPT_DATA" | (string & {});
 
 /**
