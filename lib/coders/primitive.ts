@@ -4,44 +4,19 @@
  */
 import { ByteReader, ByteWriter } from "./byte_io";
 import { Coder, CoderContext } from "./coder";
+import { BYTES_URN, BytesCoder, NO_COMPONENTS, wrongType } from "./bytes";
 import { CoderError, describeValue } from "./errors";
 
+export { BYTES_URN, BytesCoder };
+
 /** URNs of Beam's standard leaf coders. */
-export const BYTES_URN = "beam:coder:bytes:v1";
 export const STRING_UTF8_URN = "beam:coder:string_utf8:v1";
 export const VARINT_URN = "beam:coder:varint:v1";
 export const BOOL_URN = "beam:coder:bool:v1";
 export const DOUBLE_URN = "beam:coder:double:v1";
 
-const NO_COMPONENTS: readonly Coder<unknown>[] = Object.freeze([]);
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
-
-function wrongType(coder: string, expected: string, value: unknown): CoderError {
-  return new CoderError(`${coder} can only encode ${expected}, got ${describeValue(value)} (${typeof value}); give the PCollection a coder that matches its elements`);
-}
-
-/**
- * `beam:coder:bytes:v1`: nested = varint(length) + bytes, outer = the bytes alone. Decodes to a
- * fresh Uint8Array (a copy, never a view of the input); encodes any Uint8Array, Buffer included.
- */
-export class BytesCoder implements Coder<Uint8Array> {
-  /** The shared instance (the coder holds no state). */
-  static readonly INSTANCE = new BytesCoder();
-  readonly urn = BYTES_URN;
-  readonly components = NO_COMPONENTS;
-  readonly deterministic = true;
-
-  encode(value: Uint8Array, out: ByteWriter, context: CoderContext): void {
-    if (!(value instanceof Uint8Array)) throw wrongType("BytesCoder", "Uint8Array/Buffer values", value);
-    if (context === "nested") out.writeVarInt(value.length);
-    out.writeBytes(value);
-  }
-
-  decode(input: ByteReader, context: CoderContext): Uint8Array {
-    return input.readBytes(context === "nested" ? input.readVarInt() : input.remaining);
-  }
-}
 
 /** `beam:coder:string_utf8:v1`: UTF-8 bytes, prefixed by varint(byte length) when nested. */
 export class StringUtf8Coder implements Coder<string> {

@@ -5,7 +5,7 @@
  */
 import type { Coder } from "../coders/coder";
 import { IterableCoder, KVCoder, KV_URN } from "../coders/structural";
-import { BytesCoder } from "../coders/primitive";
+import { BytesCoder } from "../coders/bytes";
 import { PipelineConstructionError } from "./errors";
 import { PBegin, PCollection } from "./pcollection";
 import { PTransform } from "./transform";
