@@ -53,7 +53,8 @@ import { kv as makeKv } from "./model/window";
  */
 export const kv: typeof makeKv = makeKv;
 export type { KV, Instant, BoundedWindow, PaneInfo, PaneTiming, WindowedValue } from "./model/window";
-export { Metrics, Counter, Distribution, Gauge, StringSet, BoundedTrie, MetricResults } from "./model/metrics";
+export { Metrics, Counter, Distribution, Gauge, StringSet, BoundedTrie } from "./model/metrics";
+export { MetricResults } from "./model/metric_results";
 export type { MetricResult, MetricFilter, DistributionResult, GaugeResult, StringSetResult, BoundedTrieResult, BoundedTriePath } from "./model/metrics";
 export type { PipelineResult, PipelineState, StreamingPipelineResult, StreamingProgress } from "./model/result";
 export { isStreamingResult } from "./model/result";
