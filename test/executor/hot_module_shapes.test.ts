@@ -6,8 +6,8 @@
  * that module's exports object into a dictionary; each read of it from optimized code is then a
  * generic property lookup. metrics.ts re-exporting MetricResults did that, which cost the word
  * count ~15% of its instructions per word. This test asks V8 itself (a child process with
- * --allow-natives-syntax, which a test cannot turn on in its own process). lib/index has only
- * re-exports, so it is made fast again after loading (lib/model/fast_properties.ts).
+ * --allow-natives-syntax, which a test cannot turn on in its own process). lib/index is nearly all
+ * re-exports, so it is made fast again once loaded (lib/model/fast_properties.ts).
  */
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
