@@ -47,13 +47,15 @@ export type { UnboundedSource, UnboundedSourceContext, SourceOutcome } from "./i
 export type { WindowFn, WindowingStrategy, AccumulationMode, ClosingBehavior, OnTimeBehavior, TimestampCombiner } from "./model/windowing";
 export { GlobalWindow, IntervalWindow, MIN_TIMESTAMP, MAX_TIMESTAMP, GLOBAL_WINDOW_MAX_TIMESTAMP, NO_FIRING } from "./model/window";
 import { kv as makeKv } from "./model/window";
+import { toFastProperties } from "./model/fast_properties";
 /**
  * `{ key, value }`. A plain property of this module, not a re-export: CommonJS re-exports are
  * getters, and `kv` is called once per element in most pipelines (a getter call each time).
  */
 export const kv: typeof makeKv = makeKv;
 export type { KV, Instant, BoundedWindow, PaneInfo, PaneTiming, WindowedValue } from "./model/window";
-export { Metrics, Counter, Distribution, Gauge, StringSet, BoundedTrie, MetricResults } from "./model/metrics";
+export { Metrics, Counter, Distribution, Gauge, StringSet, BoundedTrie } from "./model/metrics";
+export { MetricResults } from "./model/metric_results";
 export type { MetricResult, MetricFilter, DistributionResult, GaugeResult, StringSetResult, BoundedTrieResult, BoundedTriePath } from "./model/metrics";
 export type { PipelineResult, PipelineState, StreamingPipelineResult, StreamingProgress } from "./model/result";
 export { isStreamingResult } from "./model/result";
@@ -709,3 +711,7 @@ export declare const FieldType: typeof SchemaT.FieldType;
 export type FieldType<T> = SchemaT.FieldType<T>;
 Object.defineProperty(exports, "FieldType", { enumerable: true, get: function () { return schema.FieldType; } });
 export type { SchemaRow, SchemaField, FieldTypeSpec, AtomicTypeName, RowOf, ValueOf } from "./coders/schema";
+
+// Last, once every export is defined: the exports object as a fast-mode object (see
+// fast_properties.ts), so that reads such as `kv` from user code per element are not hash lookups.
+toFastProperties(exports);

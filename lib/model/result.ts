@@ -1,5 +1,5 @@
 /** The outcome of running a pipeline. */
-import type { MetricResults } from "./metrics";
+import type { MetricResults } from "./metric_results";
 import type { Instant } from "./window";
 
 /** Lifecycle states of a run (Beam's names). */

@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { PipelineError } from "../../lib/model/errors";
-import { MetricResults } from "../../lib/model/metrics";
+import { MetricResults } from "../../lib/model/metric_results";
 import type { PipelineResult, PipelineState } from "../../lib/model/result";
 import { InterruptAction, onFirstInterrupt } from "../interrupt";
 import { DataflowClient, DataflowMessage, TERMINAL_JOB_STATES } from "./client";

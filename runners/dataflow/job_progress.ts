@@ -8,7 +8,8 @@
  * `_MIN`/`_MAX`/`_MEAN`/`_COUNT` scalars Dataflow splits distributions into for its UI are skipped.
  */
 import { boundedTrieFromJson } from "../../lib/model/bounded_trie";
-import { metricKey, MetricResults, MetricsContainer } from "../../lib/model/metrics";
+import { metricKey, MetricsContainer } from "../../lib/model/metrics";
+import { MetricResults } from "../../lib/model/metric_results";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { RemoteProgress } from "../monitor/remote_job";
 import type { Translation } from "../portable/translate";

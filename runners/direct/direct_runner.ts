@@ -15,7 +15,8 @@
 import { beginCombineFnRun, endCombineFnRun } from "../../lib/model/combine_lifecycle";
 import { randomId } from "../../lib/model/ids";
 import { PipelineError } from "../../lib/model/errors";
-import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
+import { MetricsContainer } from "../../lib/model/metrics";
+import { MetricResults } from "../../lib/model/metric_results";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineResult, PipelineState } from "../../lib/model/result";
 import type { PipelineRunner } from "../../lib/model/runner_registry";

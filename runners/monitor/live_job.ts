@@ -2,7 +2,8 @@
  * A running job as progress views see it: runners create one when something watches jobs
  * (`jobsWatched()`), feed it counts through an ExecutionTally, and announce it.
  */
-import { MetricResults, SYSTEM_NAMESPACE } from "../../lib/model/metrics";
+import { SYSTEM_NAMESPACE } from "../../lib/model/metrics";
+import { MetricResults } from "../../lib/model/metric_results";
 import type { JobGraph, JobSnapshot, LogEntry, MonitoredJob } from "../../lib/model/monitoring";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineState } from "../../lib/model/result";

@@ -3,7 +3,7 @@
  * its API reports it: the runner's own counts and times, polled every few seconds, plus the job's
  * state and messages as the runner follows them.
  */
-import { MetricResults } from "../../lib/model/metrics";
+import { MetricResults } from "../../lib/model/metric_results";
 import { announceJob, jobsWatched, type LogEntry } from "../../lib/model/monitoring";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineState } from "../../lib/model/result";

@@ -7,7 +7,7 @@
  * When nothing watches, runners create none of this and pay nothing.
  */
 import { PipelineError } from "../../lib/model/errors";
-import type { MetricResults } from "../../lib/model/metrics";
+import type { MetricResults } from "../../lib/model/metric_results";
 import { announceJob, jobsWatched } from "../../lib/model/monitoring";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineState } from "../../lib/model/result";

@@ -3,7 +3,8 @@
  * `hooks` and `attach`: the driver counts elements and tracks watermarks itself; the monitor
  * marks steps for the sampler, gives the event loop turns, and drains or cancels the run.
  */
-import { MetricResults, type MetricsContainer } from "../../lib/model/metrics";
+import { type MetricsContainer } from "../../lib/model/metrics";
+import { MetricResults } from "../../lib/model/metric_results";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineState } from "../../lib/model/result";
 import type { Instant } from "../../lib/model/window";

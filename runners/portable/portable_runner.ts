@@ -13,7 +13,8 @@
 import { randomUUID } from "node:crypto";
 import { PipelineError } from "../../lib/model/errors";
 import { BoundedTrieData } from "../../lib/model/bounded_trie";
-import { metricKey, MetricResults, MetricsContainer } from "../../lib/model/metrics";
+import { metricKey, MetricsContainer } from "../../lib/model/metrics";
+import { MetricResults } from "../../lib/model/metric_results";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineResult, PipelineState } from "../../lib/model/result";
 import type { PipelineRunner } from "../../lib/model/runner_registry";

@@ -17,7 +17,8 @@
  */
 import { runCommits } from "../../lib/model/commits";
 import { PipelineError } from "../../lib/model/errors";
-import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
+import { MetricsContainer } from "../../lib/model/metrics";
+import { MetricResults } from "../../lib/model/metric_results";
 import type { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineState } from "../../lib/model/result";
 import { inGlobalWindow, MAX_TIMESTAMP } from "../../lib/model/window";

@@ -4,7 +4,7 @@
  * infinity, fire everything pending, flush sinks) and cancel (stop at once).
  */
 import { beginCombineFnRun, endCombineFnRun } from "../../lib/model/combine_lifecycle";
-import type { MetricResults } from "../../lib/model/metrics";
+import type { MetricResults } from "../../lib/model/metric_results";
 import type { PipelineState, StreamingPipelineResult, StreamingProgress } from "../../lib/model/result";
 import type { Instant } from "../../lib/model/window";
 

@@ -8,7 +8,8 @@
 import { strict as assert } from "node:assert";
 import { BoundedTrieData, BoundedTrieNode, type BoundedTriePath } from "../../lib/model/bounded_trie";
 import { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
-import { metricKey, MetricsContainer, type MetricResults } from "../../lib/model/metrics";
+import { metricKey, MetricsContainer } from "../../lib/model/metrics";
+import type { MetricResults } from "../../lib/model/metric_results";
 import { progressFromDataflowMetrics } from "../../runners/dataflow/job_progress";
 import { metricResultsFrom } from "../../runners/portable/portable_runner";
 import { MetricsPart } from "../../runners/streaming/checkpointing";

@@ -9,7 +9,8 @@
 import { strict as assert } from "node:assert";
 import { Create, DoFn, Metrics, ParDo, type ProcessContext } from "../../lib";
 import { ByteReader, ByteWriter } from "../../lib/coders/byte_io";
-import { metricKey, MetricResults, MetricsContainer, STRING_SET_SIZE_LIMIT } from "../../lib/model/metrics";
+import { metricKey, MetricsContainer, STRING_SET_SIZE_LIMIT } from "../../lib/model/metrics";
+import { MetricResults } from "../../lib/model/metric_results";
 import { progressFromDataflowMetrics } from "../../runners/dataflow/job_progress";
 import { summary } from "../../runners/monitor/terminal_progress";
 import { metricResultsFrom } from "../../runners/portable/portable_runner";

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { Dashboard, staticReport } from "../../runners/monitor/dashboard_server";
 import { fakeJob, outputOf } from "./fake_job";
 import { openBrowser, BrowserSession } from "./browser";
-import { MetricResults } from "../../lib/model/metrics";
+import { MetricResults } from "../../lib/model/metric_results";
 import { wordcount } from "../../pipelines/wordcount";
 import { LiveJob } from "../../runners/monitor/live_job";
 

@@ -1,6 +1,7 @@
 /** A live job over a real pipeline graph whose counts, metrics and state a test sets by hand. */
 import { Create, kv, Combine, Combiners } from "../../lib";
-import { MetricResults, MetricsContainer } from "../../lib/model/metrics";
+import { MetricsContainer } from "../../lib/model/metrics";
+import { MetricResults } from "../../lib/model/metric_results";
 import { Pipeline } from "../../lib/model/pipeline";
 import type { PipelineState } from "../../lib/model/result";
 import { LiveJob } from "../../runners/monitor/live_job";

@@ -4,7 +4,7 @@ import { GroupByKey, Window } from "../../lib";
 import { ParDo } from "../../lib/model/pardo";
 import type { PCollection } from "../../lib/model/pcollection";
 import type { ProcessContext } from "../../lib/model/dofn";
-import type { MetricResults } from "../../lib/model/metrics";
+import type { MetricResults } from "../../lib/model/metric_results";
 import type { WindowIntoOptions } from "../../lib/model/primitives";
 import type { WindowFn } from "../../lib/model/windowing";
 import type { PipelineOptions } from "../../lib/model/options";

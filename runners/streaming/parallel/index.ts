@@ -4,7 +4,8 @@
  * keyed exchange (each key on one instance). Loaded by
  * the driver only for runs that ask for more than one worker.
  */
-import { MetricResults, type MetricsContainer } from "../../../lib/model/metrics";
+import { type MetricsContainer } from "../../../lib/model/metrics";
+import { MetricResults } from "../../../lib/model/metric_results";
 import type { Pipeline } from "../../../lib/model/pipeline";
 import { StreamingRunMonitor } from "../../monitor/streaming_monitor";
 import { StreamingResult } from "../result";
