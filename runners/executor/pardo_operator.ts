@@ -5,7 +5,7 @@ import { ElementTimeoutError, exceptionHandlingOf, failedElement, isHandledError
 import { namesItsTransform, TransformError } from "../../lib/model/errors";
 import { isThenable, MetricsContainer, OWN_METRICS_ATTRIBUTION, UserMethodCaller } from "../../lib/model/metrics";
 import { sideInputsObject } from "../../lib/model/side_inputs";
-import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, NO_OUTPUT_TIMESTAMP, PaneInfo } from "../../lib/model/window";
+import { BoundedWindow, ElementMeta, GLOBAL_WINDOWS, GlobalWindow, Instant, MAX_TIMESTAMP, MIN_TIMESTAMP, NO_FIRING, NO_OUTPUT_TIMESTAMP, PaneInfo } from "../../lib/model/window";
 import { CheckSampler, checkNotMutated, snapshotForMutation } from "./checks";
 import { BasicOperator, StepMark, wrapAsync, wrapUserError } from "./operator";
 import { withDeadLetterChecks } from "./dead_letter_receiver";
@@ -281,6 +281,9 @@ export class ParDoOperator extends BasicOperator implements ProcessContext<unkno
 
   private processWindows(value: unknown, meta: ElementMeta): MaybePromise {
     const windows = meta.windows;
+    // The shared GLOBAL_WINDOWS by identity first: it is frozen, and Node 20's TurboFan compiles an
+    // index into a frozen array as a generic keyed-load call (as in the precombine).
+    if (windows === GLOBAL_WINDOWS) return this.processInWindow(value, meta, GlobalWindow.INSTANCE);
     if (windows.length === 1) return this.processInWindow(value, meta, windows[0]!);
     return this.processEachWindow(value, meta, 0);
   }
