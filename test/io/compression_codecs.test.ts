@@ -25,6 +25,7 @@ import { FileSystems } from "../../lib/io/filesystems/registry";
 import { ReadFromTFRecord, WriteToTFRecord } from "../../lib/io/tfrecord";
 import { assertThat, equalTo, satisfies } from "../../lib/testing/passert";
 import { runDirect, runOk } from "../helpers";
+import { decode } from "./compression_decode";
 
 const FIXTURES = path.resolve(__dirname, "..", "..", "..", "test", "fixtures", "compression");
 interface Expected {
@@ -38,29 +39,6 @@ const BEAM_TEXT = "first line\nzweite Zeile é\n\nline four\na,\"quoted, comma\"
 const WORKERS = [{}, { directNumWorkers: 2, directWorkerThreads: "always" as const }];
 const sha256 = (lines: readonly string[]): string => createHash("sha256").update([...lines].sort().join("\n")).digest("hex");
 
-/**
- * The bytes `compression` decodes from `data`, written to the decoder in `chunk`-byte pieces, and
- * how many of them had come out when three quarters of the input had gone in.
- */
-async function decode(data: Buffer, compression: FileCompression, chunk = 1 << 16): Promise<{ output: Buffer; early: number }> {
-  const stream = decompressing(compression)!;
-  const parts: Buffer[] = [];
-  stream.on("data", (b: Buffer) => parts.push(b));
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on("end", resolve);
-    stream.on("error", reject);
-  });
-  // A failing write rejects first, and the stream's 'error' then rejects `done` unawaited.
-  done.catch(() => undefined);
-  let early = -1;
-  for (let at = 0; at < data.length; at += chunk) {
-    if (early < 0 && at >= (data.length * 3) / 4) early = parts.reduce((n, b) => n + b.length, 0);
-    await new Promise<void>((resolve, reject) => stream.write(data.subarray(at, at + chunk), (err) => (err ? reject(err) : resolve())));
-  }
-  stream.end();
-  await done;
-  return { output: Buffer.concat(parts), early };
-}
 
 describe("BZIP2, ZSTD and LZMA files (Beam Python's compression types)", function () {
   this.timeout(120_000);

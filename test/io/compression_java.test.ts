@@ -18,7 +18,7 @@ import { execFileSync } from "node:child_process";
 import { Create, ParDo } from "../../lib";
 import { ReadFromCsv, WriteToCsv, type CsvRecord } from "../../lib/io/csv";
 import { FileIO, ReadableFile } from "../../lib/io/fileio";
-import { decompressing, resolveCompression, type FileCompression } from "../../lib/io/compression";
+import { resolveCompression, type FileCompression } from "../../lib/io/compression";
 import { lzo1xDecompress } from "../../lib/io/lzo_stream";
 import { lzo1xCompress } from "../../lib/io/lzo_write";
 import { ReadFromText, WriteToText } from "../../lib/io/textio";
@@ -27,6 +27,7 @@ import { FileSystems } from "../../lib/io/filesystems/registry";
 import { ReadFromTFRecord, WriteToTFRecord } from "../../lib/io/tfrecord";
 import { assertThat, equalTo, satisfies } from "../../lib/testing/passert";
 import { runDirect, runOk } from "../helpers";
+import { decode } from "./compression_decode";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..", "test", "fixtures");
 const FIXTURES = path.join(ROOT, "compression");
@@ -42,26 +43,6 @@ const BEAM_TEXT = "first line\nzweite Zeile é\n\nline four\na,\"quoted, comma\"
 const BEAM_LINES = BEAM_TEXT.split("\n").slice(0, -1);
 const sha256 = (data: Buffer | string): string => createHash("sha256").update(data).digest("hex");
 
-/** What `compression` decodes from `data` written in `chunk`-byte pieces, and how much had come out at three quarters of the input. */
-async function decode(data: Buffer, compression: FileCompression, chunk = 1 << 16): Promise<{ output: Buffer; early: number }> {
-  const stream = decompressing(compression)!;
-  const parts: Buffer[] = [];
-  stream.on("data", (b: Buffer) => parts.push(b));
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on("end", resolve);
-    stream.on("error", reject);
-  });
-  // A failing write rejects first, and the stream's 'error' then rejects `done` unawaited.
-  done.catch(() => undefined);
-  let early = -1;
-  for (let at = 0; at < data.length; at += chunk) {
-    if (early < 0 && at >= (data.length * 3) / 4) early = parts.reduce((n, b) => n + b.length, 0);
-    await new Promise<void>((resolve, reject) => stream.write(data.subarray(at, at + chunk), (err) => (err ? reject(err) : resolve())));
-  }
-  stream.end();
-  await done;
-  return { output: Buffer.concat(parts), early };
-}
 
 /** The large text (Beam Python's large.txt.xz), and its first 30000 lines (what the .zip and .snappy fixtures hold). */
 let LARGE: Buffer;
